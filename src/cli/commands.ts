@@ -1,0 +1,20 @@
+import type { Command } from 'commander';
+import type { Io } from './io.js';
+
+/**
+ * Every command, loaded lazily so `kubepki check` never pays for the
+ * Kubernetes client or the X.509 builder. Each module exports
+ * `command(io: Io): Command`.
+ */
+export interface CommandSpec {
+  name: string;
+  summary: string;
+  load: () => Promise<{ command(io: Io): Command }>;
+}
+
+export const COMMANDS: CommandSpec[] = [
+  { name: 'check', summary: 'find every certificate on a node and say what will break and when', load: () => import('./check.js') },
+  { name: 'inspect', summary: 'show every certificate in a file, kubeconfig, CSR, key, stdin or https://host:port', load: () => import('./inspect.js') },
+  { name: 'probe', summary: 'show the chain a live endpoint serves and whether it is the one on disk', load: () => import('./probe.js') },
+  { name: 'demo', summary: 'make a throwaway node tree with expired certificates and run check on it', load: () => import('./demo.js') },
+];

@@ -1,0 +1,96 @@
+import { Command, CommanderError } from 'commander';
+import { COMMANDS } from './commands.js';
+import { processIo, type Io } from './io.js';
+import { UserError, ExitError, EXIT } from '../errors.js';
+
+export const VERSION = '0.1.0';
+
+export const EXIT_CODES_HELP = `Exit codes:
+  0  healthy: nothing expired, nothing within the warning threshold
+  1  something is within the warning threshold (--warn)
+  2  something is expired, not yet valid, invalid or broken
+  3+ kubepki could not run (bad flags, no readable tree, API server unreachable)`;
+
+function topHelp(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
+  return `kubepki keeps Kubernetes clusters' certificates alive.
+
+Examples:
+  kubepki demo                          # a throwaway tree with expired certificates, checked
+  kubepki check                         # every certificate on this node, with findings
+  kubepki check --root /mnt/disk -o json
+  kubepki inspect /etc/kubernetes/admin.conf
+  kubepki probe 127.0.0.1:6443
+
+Usage: kubepki <command> [options]    (kubepki <command> --help for its options)
+
+Commands:
+${COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`).join('\n')}
+
+${EXIT_CODES_HELP}
+`;
+}
+
+/**
+ * Run the CLI as a function: parse, dispatch, and map every error to a
+ * message and an exit code. This is the only place that decides exit codes;
+ * `main` is the only place that calls process.exit.
+ */
+export async function run(argv: string[], io: Io = processIo()): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout(topHelp());
+    return name ? EXIT.ok : EXIT.cannotRun;
+  }
+  if (name === '--version' || name === '-V') {
+    io.stdout(`${VERSION}\n`);
+    return EXIT.ok;
+  }
+  const spec = COMMANDS.find((c) => c.name === name);
+  if (!spec) {
+    io.stderr(`kubepki: unknown command ${JSON.stringify(name)}; run 'kubepki --help' for the list\n`);
+    return EXIT.cannotRun;
+  }
+  io.exitCode = EXIT.ok;
+  try {
+    const mod = await spec.load();
+    const program = new Command('kubepki').exitOverride().configureOutput({
+      writeOut: (s) => io.stdout(s),
+      writeErr: (s) => io.stderr(s),
+    });
+    const cmd = mod.command(io);
+    cmd.exitOverride();
+    cmd.configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
+    program.addCommand(cmd);
+    await program.parseAsync([name, ...rest], { from: 'user' });
+    return io.exitCode;
+  } catch (e) {
+    return reportError(e, io);
+  }
+}
+
+export function reportError(e: unknown, io: Io): number {
+  if (e instanceof CommanderError) {
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version') return EXIT.ok;
+    // commander already printed its one-line message
+    return EXIT.cannotRun;
+  }
+  if (e instanceof ExitError) {
+    if (e.message) io.stderr(`${e.message}\n`);
+    return e.exitCode;
+  }
+  if (e instanceof UserError) {
+    io.stderr(`kubepki: ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ''}\n`);
+    return e.exitCode;
+  }
+  const err = e as Error;
+  io.stderr(`kubepki: internal error: ${err?.message ?? String(e)}\n${process.env.KUBEPKI_DEBUG ? `${err?.stack}\n` : '  (set KUBEPKI_DEBUG=1 for a stack trace, and please report it)\n'}`);
+  return 70;
+}
+
+export function main(argv: string[]): void {
+  run(argv).then(
+    (code) => { process.exitCode = code; },
+    (e) => { process.stderr.write(`kubepki: ${String(e)}\n`); process.exitCode = 70; },
+  );
+}

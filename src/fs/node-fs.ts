@@ -1,0 +1,115 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { UserError } from '../errors.js';
+
+/**
+ * A node's filesystem seen through `--root`. Every path kubepki handles is a
+ * *node path* (absolute, as on the node: `/etc/kubernetes/pki/ca.crt`); this
+ * class maps it to a host path under the root. Symlinks are resolved inside
+ * the root: an absolute link target (`/var/lib/kubelet/pki/kubelet-client-…pem`,
+ * as the kubelet writes them) is re-rooted, never followed on the host.
+ */
+export class NodeFs {
+  readonly root: string;
+  constructor(root = '/') {
+    this.root = path.resolve(root);
+  }
+
+  /** Host path of a node path, without resolving symlinks. */
+  hostPath(nodePath: string): string {
+    const clean = path.posix.normalize('/' + nodePath);
+    return this.root === '/' ? clean : path.join(this.root, clean);
+  }
+
+  /** Node path of a host path that lies under the root. */
+  nodePath(hostPath: string): string {
+    const rel = path.relative(this.root, path.resolve(hostPath));
+    if (rel.startsWith('..')) return path.resolve(hostPath);
+    return '/' + rel.split(path.sep).join('/');
+  }
+
+  /**
+   * Resolve every symlink of a node path inside the root. Returns the final
+   * node path. Throws `SymlinkLoopError` after 40 hops (as the kernel does).
+   */
+  realNodePath(nodePath: string): string {
+    let parts = path.posix.normalize('/' + nodePath).split('/').filter(Boolean);
+    let resolved: string[] = [];
+    let hops = 0;
+    while (parts.length > 0) {
+      const part = parts.shift()!;
+      if (part === '.') continue;
+      if (part === '..') { resolved.pop(); continue; }
+      const candidate = '/' + [...resolved, part].join('/');
+      let st: fs.Stats;
+      try {
+        st = fs.lstatSync(this.hostPath(candidate));
+      } catch {
+        // Missing component: the rest cannot be resolved further.
+        return '/' + [...resolved, part, ...parts].join('/');
+      }
+      if (st.isSymbolicLink()) {
+        if (++hops > 40) throw new SymlinkLoopError(nodePath);
+        const target = fs.readlinkSync(this.hostPath(candidate));
+        const targetParts = target.split('/').filter(Boolean);
+        if (target.startsWith('/')) resolved = [];
+        parts = [...targetParts, ...parts];
+      } else {
+        resolved.push(part);
+      }
+    }
+    return '/' + resolved.join('/');
+  }
+
+  lstat(nodePath: string): fs.Stats | undefined {
+    try { return fs.lstatSync(this.hostPath(nodePath)); } catch { return undefined; }
+  }
+
+  stat(nodePath: string): fs.Stats | undefined {
+    try { return fs.statSync(this.hostPath(this.realNodePath(nodePath))); } catch { return undefined; }
+  }
+
+  exists(nodePath: string): boolean {
+    return this.lstat(nodePath) !== undefined;
+  }
+
+  readFile(nodePath: string): Buffer {
+    return fs.readFileSync(this.hostPath(this.realNodePath(nodePath)));
+  }
+
+  readLink(nodePath: string): string | undefined {
+    try { return fs.readlinkSync(this.hostPath(nodePath)); } catch { return undefined; }
+  }
+
+  readDir(nodePath: string): fs.Dirent[] {
+    try {
+      return fs.readdirSync(this.hostPath(this.realNodePath(nodePath)), { withFileTypes: true });
+    } catch {
+      return [];
+    }
+  }
+
+  isDir(nodePath: string): boolean {
+    return this.stat(nodePath)?.isDirectory() ?? false;
+  }
+}
+
+export class SymlinkLoopError extends Error {
+  constructor(p: string) {
+    super(`too many levels of symbolic links at ${p}`);
+    this.name = 'SymlinkLoopError';
+  }
+}
+
+/** Root a user gave: must be a readable directory. */
+export function openRoot(root: string | undefined): NodeFs {
+  const r = path.resolve(root ?? '/');
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(r);
+  } catch (e) {
+    throw new UserError(`failed to open --root ${r}: no such directory`, 'pass the directory that holds the node tree (the one with etc/ and var/ inside)');
+  }
+  if (!st.isDirectory()) throw new UserError(`failed to open --root ${r}: not a directory`, 'pass a directory, not a file');
+  return new NodeFs(r);
+}

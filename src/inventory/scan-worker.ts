@@ -1,0 +1,2 @@
+// Worker entry for parallel scans (filled in with the fast scanner).
+export {};

@@ -1,0 +1,199 @@
+/**
+ * The Inventory: everything `read` learns about a node. It is plain data
+ * (JSON-serialisable) so that `check -o json`, `/api/inventory`, the
+ * dashboard, metrics and the planners all consume the same object.
+ */
+
+export type Severity = 'info' | 'warning' | 'error';
+
+export type CertStatus = 'ok' | 'warning' | 'expired' | 'not-yet-valid' | 'invalid';
+
+export type LayoutName = 'kubeadm' | 'kubelet' | 'rke1' | 'rke2' | 'k3s' | 'kubespray' | 'hardway' | 'generic';
+
+export type ManagedBy = 'kubeadm' | 'kubelet' | 'rke1' | 'rke2' | 'k3s' | 'manual';
+
+/** Stable finding codes. Never rename one: alerts and scripts key on them. */
+export type FindingCode =
+  | 'expired'
+  | 'expiring'
+  | 'not-yet-valid'
+  | 'key-mismatch'
+  | 'key-encrypted'
+  | 'unknown-signer'
+  | 'kubeconfig-ca-mismatch'
+  | 'ca-expires-before-leaf'
+  | 'apiserver-san-missing'
+  | 'kubelet-conf-embedded-cert'
+  | 'missing-file'
+  | 'unreadable'
+  | 'corrupt'
+  | 'ca-key-missing'
+  | 'served-cert-stale';
+
+export interface Finding {
+  code: FindingCode;
+  severity: Severity;
+  message: string;
+  /** node path of the file concerned */
+  file?: string;
+  /** id of the certificate concerned */
+  certificate?: string;
+}
+
+/** Where one certificate lives. */
+export interface CertLocation {
+  /** node path (as on the node, not under --root) of the file holding it */
+  file: string;
+  /** `pem` file (bundle), bare `der`, or embedded in a `kubeconfig` */
+  kind: 'pem' | 'der' | 'kubeconfig';
+  /** index of the certificate among the file's certificates (0 = first) */
+  index: number;
+  /** for kubeconfig entries */
+  kubeconfig?: {
+    /** `user` (client-certificate-data) or `cluster` (certificate-authority-data) */
+    entry: 'user' | 'cluster';
+    /** name of the user or cluster entry */
+    name: string;
+    /** the field the certificate came from */
+    field: 'client-certificate-data' | 'client-certificate' | 'certificate-authority-data' | 'certificate-authority';
+  };
+  /** when `file` was reached through a symlink (kubelet-client-current.pem) */
+  via?: string;
+}
+
+export interface KeyLocation {
+  file: string;
+  kind: 'pem' | 'der' | 'kubeconfig';
+  /** kubeconfig user when embedded */
+  user?: string;
+  field?: 'client-key-data' | 'client-key';
+  /** key in the same file as the certificate (kubelet-client-*.pem) */
+  sameFile?: boolean;
+}
+
+export interface SubjectAltName {
+  type: 'dns' | 'ip' | 'email' | 'uri' | 'dirname' | 'other';
+  value: string;
+}
+
+export interface CertEntry {
+  /** unique, stable within one inventory: `<file>#<index>` or `<file>#user/<name>` */
+  id: string;
+  /** kubeadm name (`apiserver`, `etcd-peer`, `admin.conf` …) or a path-based one */
+  name: string;
+  location: CertLocation;
+  subject: string;
+  subjectCN?: string;
+  subjectO: string[];
+  issuer: string;
+  issuerCN?: string;
+  /** lowercase hex */
+  serial: string;
+  notBefore: string;
+  notAfter: string;
+  /** seconds from `now` to notAfter (negative when expired) */
+  residualSeconds: number;
+  /** seconds notAfter − notBefore */
+  lifetimeSeconds: number;
+  sans: SubjectAltName[];
+  keyUsage: string[];
+  extKeyUsage: string[];
+  isCA: boolean;
+  selfSigned: boolean;
+  keyAlgorithm: string;
+  keySize: number;
+  curve?: string;
+  signatureAlgorithm: string;
+  subjectKeyId?: string;
+  authorityKeyId?: string;
+  /** SHA-256 of the DER, hex */
+  fingerprint: string;
+  /** SHA-256 of the SubjectPublicKeyInfo, hex (the kubeadm discovery pin for CAs) */
+  spkiSha256: string;
+  privateKey: {
+    present: boolean;
+    location?: KeyLocation;
+    /** undefined when the key could not be read (encrypted or missing) */
+    matches?: boolean;
+    encrypted?: boolean;
+  };
+  /** id of the CA certificate in this inventory whose key made the signature */
+  signedBy?: string;
+  /** name of that CA (`ca`, `etcd-ca` …) */
+  signerName?: string;
+  /** components that read this certificate (from manifests and kubelet config) */
+  components: string[];
+  managedBy: ManagedBy;
+  /** profile key when kubepki knows this file (kubeadm table, RKE1 …) */
+  profile?: string;
+  layout: LayoutName;
+  status: CertStatus;
+  findings: Finding[];
+  /** PEM of the certificate (public data; never a key) */
+  pem: string;
+}
+
+export interface MissingEntry {
+  name: string;
+  file: string;
+  layout: LayoutName;
+}
+
+export interface KeyEntry {
+  file: string;
+  kind: 'private' | 'public';
+  format: string;
+  encrypted: boolean;
+  keyAlgorithm?: string;
+  keySize?: number;
+  curve?: string;
+  spkiSha256?: string;
+  /** ids of certificates whose public key this is */
+  certificates: string[];
+}
+
+export interface KubeconfigEntry {
+  file: string;
+  clusters: { name: string; server?: string; caFrom?: 'data' | 'file'; caFile?: string }[];
+  users: { name: string; certFrom?: 'data' | 'file'; certFile?: string; keyFrom?: 'data' | 'file'; keyFile?: string; token?: boolean }[];
+  currentContext?: string;
+}
+
+export interface CsrEntry {
+  file: string;
+  subject: string;
+  sans: SubjectAltName[];
+  keyAlgorithm: string;
+}
+
+export interface ComponentRef {
+  component: string;
+  /** `--flag` or config field that names the file */
+  via: string;
+  /** node path */
+  file: string;
+  /** where this reference was read */
+  source: string;
+}
+
+export interface Inventory {
+  apiVersion: 'kubepki.io/v1alpha1';
+  kind: 'Inventory';
+  /** node root the inventory was read from (host path) */
+  root: string;
+  nodeName?: string;
+  /** `now` used for every residual time, ISO */
+  now: string;
+  /** warning threshold as given (`30d`, `66%`) */
+  warn: string;
+  layouts: LayoutName[];
+  certificates: CertEntry[];
+  missing: MissingEntry[];
+  keys: KeyEntry[];
+  kubeconfigs: KubeconfigEntry[];
+  csrs: CsrEntry[];
+  components: ComponentRef[];
+  /** findings not tied to one certificate (corrupt files, missing files …) plus all certificate findings */
+  findings: Finding[];
+  summary: { certificates: number; ok: number; warning: number; expired: number; notYetValid: number; invalid: number; errors: number; worst: CertStatus };
+}

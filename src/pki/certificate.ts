@@ -1,0 +1,383 @@
+import { createPublicKey, verify as cryptoVerify, createHash, X509Certificate, type KeyObject } from 'node:crypto';
+import { readTlv, children, decodeOid, decodeString, decodeTime, hex, contentBytes, rawBytes, DerError, type Tlv } from './der.js';
+
+/** One attribute of a distinguished name, in DER order. */
+export interface NameAttribute {
+  oid: string;
+  /** short name (CN, O, OU, C, …) or the OID when unknown */
+  type: string;
+  value: string;
+}
+
+export interface GeneralName {
+  type: 'dns' | 'ip' | 'email' | 'uri' | 'dirname' | 'other';
+  value: string;
+}
+
+export interface RawExtension {
+  oid: string;
+  critical: boolean;
+  /** DER of the extnValue OCTET STRING's content */
+  value: Uint8Array;
+}
+
+export interface KeyInfo {
+  /** 'RSA' | 'ECDSA' | 'Ed25519' | 'Ed448' | 'RSA-PSS' | OID */
+  algorithm: string;
+  /** RSA modulus bits, EC field bits, 256 for Ed25519 */
+  size: number;
+  /** EC curve name (P-256, P-384, P-521) */
+  curve?: string;
+}
+
+const NAME_TYPES: Record<string, string> = {
+  '2.5.4.3': 'CN', '2.5.4.6': 'C', '2.5.4.7': 'L', '2.5.4.8': 'ST', '2.5.4.10': 'O', '2.5.4.11': 'OU',
+  '2.5.4.5': 'serialNumber', '2.5.4.9': 'street', '2.5.4.12': 'title', '2.5.4.17': 'postalCode',
+  '1.2.840.113549.1.9.1': 'emailAddress', '0.9.2342.19200300.100.1.25': 'DC', '0.9.2342.19200300.100.1.1': 'UID',
+};
+
+export const EKU_NAMES: Record<string, string> = {
+  '1.3.6.1.5.5.7.3.1': 'serverAuth', '1.3.6.1.5.5.7.3.2': 'clientAuth', '1.3.6.1.5.5.7.3.3': 'codeSigning',
+  '1.3.6.1.5.5.7.3.4': 'emailProtection', '1.3.6.1.5.5.7.3.8': 'timeStamping', '1.3.6.1.5.5.7.3.9': 'OCSPSigning',
+  '2.5.29.37.0': 'anyExtendedKeyUsage',
+};
+
+export const KEY_USAGE_BITS = [
+  'digitalSignature', 'nonRepudiation', 'keyEncipherment', 'dataEncipherment', 'keyAgreement',
+  'keyCertSign', 'cRLSign', 'encipherOnly', 'decipherOnly',
+] as const;
+
+export const OID = {
+  subjectKeyIdentifier: '2.5.29.14',
+  keyUsage: '2.5.29.15',
+  subjectAltName: '2.5.29.17',
+  basicConstraints: '2.5.29.19',
+  authorityKeyIdentifier: '2.5.29.35',
+  extKeyUsage: '2.5.29.37',
+} as const;
+
+const CURVES: Record<string, [string, number]> = {
+  '1.2.840.10045.3.1.7': ['P-256', 256],
+  '1.3.132.0.34': ['P-384', 384],
+  '1.3.132.0.35': ['P-521', 521],
+};
+
+const SIG_HASH: Record<string, string | null> = {
+  '1.2.840.113549.1.1.5': 'sha1', '1.2.840.113549.1.1.11': 'sha256', '1.2.840.113549.1.1.12': 'sha384',
+  '1.2.840.113549.1.1.13': 'sha512', '1.2.840.113549.1.1.14': 'sha224',
+  '1.2.840.10045.4.1': 'sha1', '1.2.840.10045.4.3.2': 'sha256', '1.2.840.10045.4.3.3': 'sha384', '1.2.840.10045.4.3.4': 'sha512',
+  '1.3.101.112': null, '1.3.101.113': null,
+};
+
+export const SIG_NAMES: Record<string, string> = {
+  '1.2.840.113549.1.1.5': 'sha1WithRSAEncryption', '1.2.840.113549.1.1.11': 'sha256WithRSAEncryption',
+  '1.2.840.113549.1.1.12': 'sha384WithRSAEncryption', '1.2.840.113549.1.1.13': 'sha512WithRSAEncryption',
+  '1.2.840.113549.1.1.10': 'rsassaPss', '1.2.840.10045.4.3.2': 'ecdsa-with-SHA256',
+  '1.2.840.10045.4.3.3': 'ecdsa-with-SHA384', '1.2.840.10045.4.3.4': 'ecdsa-with-SHA512', '1.3.101.112': 'ED25519',
+};
+
+/**
+ * A parsed X.509 certificate. The DER bytes are kept; the TBS layout is walked
+ * once, and every derived view (names, SANs, key usage …) is computed on first
+ * use. Throws `DerError` on malformed input.
+ */
+export class Certificate {
+  readonly der: Uint8Array;
+  readonly tbs: Uint8Array;
+  readonly serialBytes: Uint8Array;
+  readonly issuerRaw: Uint8Array;
+  readonly subjectRaw: Uint8Array;
+  readonly spkiRaw: Uint8Array;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  readonly signatureAlgorithmOid: string;
+  readonly signature: Uint8Array;
+  readonly version: number;
+  private readonly extTlv: Tlv | undefined;
+  private _ext?: RawExtension[];
+  private _subject?: NameAttribute[];
+  private _issuer?: NameAttribute[];
+
+  constructor(der: Uint8Array) {
+    this.der = der;
+    const top = readTlv(der, 0);
+    if (top.tag !== 0x30) throw new DerError('not a certificate (expected SEQUENCE)');
+    if (top.end !== der.length) throw new DerError('trailing bytes after certificate');
+    const [tbsT, sigAlgT, sigT] = children(der, top);
+    if (!tbsT || !sigAlgT || !sigT || tbsT.tag !== 0x30) throw new DerError('not a certificate (bad structure)');
+    this.tbs = rawBytes(der, tbsT);
+    const f = children(der, tbsT);
+    let i = 0;
+    this.version = 1;
+    if (f[0]?.tag === 0xa0) {
+      const v = readTlv(der, f[0].contentStart, f[0].end);
+      this.version = der[v.contentStart]! + 1;
+      i = 1;
+    }
+    const serialT = f[i++], sigInnerT = f[i++], issuerT = f[i++], validityT = f[i++], subjectT = f[i++], spkiT = f[i++];
+    if (!serialT || !sigInnerT || !issuerT || !validityT || !subjectT || !spkiT) throw new DerError('not a certificate (missing TBS fields)');
+    if (serialT.tag !== 0x02) throw new DerError('bad serial number');
+    this.serialBytes = contentBytes(der, serialT);
+    this.issuerRaw = rawBytes(der, issuerT);
+    this.subjectRaw = rawBytes(der, subjectT);
+    this.spkiRaw = rawBytes(der, spkiT);
+    const [nb, na] = children(der, validityT);
+    if (!nb || !na) throw new DerError('bad validity');
+    this.notBefore = decodeTime(der, nb);
+    this.notAfter = decodeTime(der, na);
+    for (; i < f.length; i++) if (f[i]!.tag === 0xa3) this.extTlv = f[i];
+    const algOid = children(der, sigAlgT)[0];
+    if (!algOid) throw new DerError('bad signature algorithm');
+    this.signatureAlgorithmOid = decodeOid(der, algOid);
+    if (sigT.tag !== 0x03) throw new DerError('bad signature');
+    this.signature = der.subarray(sigT.contentStart + 1, sigT.end);
+  }
+
+  /** Serial as lowercase hex without leading zero padding (as openssl prints it, uppercased there). */
+  get serialHex(): string {
+    let b = this.serialBytes;
+    while (b.length > 1 && b[0] === 0) b = b.subarray(1);
+    return hex(b);
+  }
+
+  get subject(): NameAttribute[] {
+    return (this._subject ??= parseName(this.subjectRaw));
+  }
+
+  get issuer(): NameAttribute[] {
+    return (this._issuer ??= parseName(this.issuerRaw));
+  }
+
+  get subjectString(): string { return nameToString(this.subject); }
+  get issuerString(): string { return nameToString(this.issuer); }
+  get commonName(): string | undefined { return this.subject.find((a) => a.type === 'CN')?.value; }
+  get organizations(): string[] { return this.subject.filter((a) => a.type === 'O').map((a) => a.value); }
+  get issuerCommonName(): string | undefined { return this.issuer.find((a) => a.type === 'CN')?.value; }
+
+  get extensions(): RawExtension[] {
+    if (this._ext) return this._ext;
+    const out: RawExtension[] = [];
+    if (this.extTlv) {
+      const seq = readTlv(this.der, this.extTlv.contentStart, this.extTlv.end);
+      for (const e of children(this.der, seq)) {
+        const parts = children(this.der, e);
+        const oid = decodeOid(this.der, parts[0]!);
+        let critical = false;
+        let valT = parts[1]!;
+        if (valT.tag === 0x01) { critical = this.der[valT.contentStart] !== 0; valT = parts[2]!; }
+        if (!valT || valT.tag !== 0x04) throw new DerError(`bad extension ${oid}`);
+        out.push({ oid, critical, value: contentBytes(this.der, valT) });
+      }
+    }
+    return (this._ext = out);
+  }
+
+  extension(oid: string): RawExtension | undefined {
+    return this.extensions.find((e) => e.oid === oid);
+  }
+
+  get isSelfIssued(): boolean {
+    return Buffer.compare(Buffer.from(this.subjectRaw), Buffer.from(this.issuerRaw)) === 0;
+  }
+
+  get basicConstraints(): { ca: boolean; pathLen?: number } | undefined {
+    const e = this.extension(OID.basicConstraints);
+    if (!e) return undefined;
+    const seq = readTlv(e.value, 0);
+    let ca = false;
+    let pathLen: number | undefined;
+    for (const c of children(e.value, seq)) {
+      if (c.tag === 0x01) ca = e.value[c.contentStart] !== 0;
+      if (c.tag === 0x02) pathLen = e.value[c.contentStart];
+    }
+    return { ca, pathLen };
+  }
+
+  get isCA(): boolean {
+    const bc = this.basicConstraints;
+    if (bc) return bc.ca;
+    // v1 self-signed roots carry no extensions at all.
+    return this.version === 1 && this.isSelfIssued;
+  }
+
+  get keyUsage(): string[] {
+    const e = this.extension(OID.keyUsage);
+    if (!e) return [];
+    const t = readTlv(e.value, 0);
+    const bytes = e.value.subarray(t.contentStart + 1, t.end);
+    const out: string[] = [];
+    KEY_USAGE_BITS.forEach((name, bit) => {
+      const byte = bytes[bit >> 3];
+      if (byte !== undefined && byte & (0x80 >> (bit & 7))) out.push(name);
+    });
+    return out;
+  }
+
+  get extKeyUsage(): string[] {
+    const e = this.extension(OID.extKeyUsage);
+    if (!e) return [];
+    const seq = readTlv(e.value, 0);
+    return children(e.value, seq).map((c) => {
+      const oid = decodeOid(e.value, c);
+      return EKU_NAMES[oid] ?? oid;
+    });
+  }
+
+  get subjectAltNames(): GeneralName[] {
+    const e = this.extension(OID.subjectAltName);
+    return e ? parseGeneralNames(e.value) : [];
+  }
+
+  get subjectKeyId(): string | undefined {
+    const e = this.extension(OID.subjectKeyIdentifier);
+    if (!e) return undefined;
+    const t = readTlv(e.value, 0);
+    return hex(contentBytes(e.value, t));
+  }
+
+  get authorityKeyId(): string | undefined {
+    const e = this.extension(OID.authorityKeyIdentifier);
+    if (!e) return undefined;
+    const seq = readTlv(e.value, 0);
+    const kid = children(e.value, seq).find((c) => c.tag === 0x80);
+    return kid ? hex(contentBytes(e.value, kid)) : undefined;
+  }
+
+  get keyInfo(): KeyInfo {
+    return spkiKeyInfo(this.spkiRaw);
+  }
+
+  get signatureAlgorithm(): string {
+    return SIG_NAMES[this.signatureAlgorithmOid] ?? this.signatureAlgorithmOid;
+  }
+
+  /** SHA-256 of the whole DER, lowercase hex. */
+  get fingerprint256(): string {
+    return createHash('sha256').update(this.der).digest('hex');
+  }
+
+  publicKey(): KeyObject {
+    return createPublicKey({ key: Buffer.from(this.spkiRaw), format: 'der', type: 'spki' });
+  }
+
+  /** Whether `issuer`'s key made this certificate's signature. */
+  verifySignedBy(issuer: Certificate): boolean {
+    return verifySignature(this, issuer.publicKey());
+  }
+
+  toPem(): string {
+    return derToPem(this.der, 'CERTIFICATE');
+  }
+}
+
+export function verifySignature(cert: Certificate, key: KeyObject): boolean {
+  const alg = cert.signatureAlgorithmOid;
+  try {
+    if (alg in SIG_HASH) {
+      return cryptoVerify(SIG_HASH[alg] ?? null, cert.tbs, key, cert.signature);
+    }
+    // Rare algorithms (RSA-PSS with parameters …): let OpenSSL handle the whole certificate.
+    return new X509Certificate(Buffer.from(cert.der)).verify(key);
+  } catch {
+    return false;
+  }
+}
+
+export function derToPem(der: Uint8Array, label: string): string {
+  const b64 = Buffer.from(der).toString('base64');
+  const lines = b64.match(/.{1,64}/g) ?? [];
+  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+}
+
+export function parseName(raw: Uint8Array): NameAttribute[] {
+  const seq = readTlv(raw, 0);
+  const out: NameAttribute[] = [];
+  for (const set of children(raw, seq)) {
+    for (const atv of children(raw, set)) {
+      const [oidT, valT] = children(raw, atv);
+      if (!oidT || !valT) throw new DerError('bad name attribute');
+      const oid = decodeOid(raw, oidT);
+      out.push({ oid, type: NAME_TYPES[oid] ?? oid, value: decodeString(raw, valT) });
+    }
+  }
+  return out;
+}
+
+/** `CN=kubernetes, O=system:masters` in DER order, as `openssl x509 -subject` lists them. */
+export function nameToString(attrs: NameAttribute[]): string {
+  return attrs.map((a) => `${a.type}=${a.value}`).join(', ');
+}
+
+export function parseGeneralNames(value: Uint8Array): GeneralName[] {
+  const seq = readTlv(value, 0);
+  const out: GeneralName[] = [];
+  for (const g of children(value, seq)) {
+    const bytes = contentBytes(value, g);
+    switch (g.tag) {
+      case 0x82: out.push({ type: 'dns', value: Buffer.from(bytes).toString('latin1') }); break;
+      case 0x81: out.push({ type: 'email', value: Buffer.from(bytes).toString('latin1') }); break;
+      case 0x86: out.push({ type: 'uri', value: Buffer.from(bytes).toString('latin1') }); break;
+      case 0x87: out.push({ type: 'ip', value: formatIp(bytes) }); break;
+      case 0xa4: out.push({ type: 'dirname', value: nameToString(parseName(bytes)) }); break;
+      default: out.push({ type: 'other', value: hex(rawBytes(value, g)) });
+    }
+  }
+  return out;
+}
+
+export function formatIp(bytes: Uint8Array): string {
+  if (bytes.length === 4) return Array.from(bytes).join('.');
+  if (bytes.length === 16) {
+    const groups: string[] = [];
+    for (let i = 0; i < 16; i += 2) groups.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16));
+    // compress the longest run of zero groups (RFC 5952)
+    let best = -1, bestLen = 0;
+    for (let i = 0; i < 8;) {
+      if (groups[i] !== '0') { i++; continue; }
+      let j = i;
+      while (j < 8 && groups[j] === '0') j++;
+      if (j - i > bestLen && j - i > 1) { best = i; bestLen = j - i; }
+      i = j;
+    }
+    if (best < 0) return groups.join(':');
+    return `${groups.slice(0, best).join(':')}::${groups.slice(best + bestLen).join(':')}`;
+  }
+  return hex(bytes);
+}
+
+export function spkiKeyInfo(spki: Uint8Array): KeyInfo {
+  const seq = readTlv(spki, 0);
+  const [algT, keyT] = children(spki, seq);
+  if (!algT || !keyT) throw new DerError('bad SubjectPublicKeyInfo');
+  const [oidT, paramT] = children(spki, algT);
+  const oid = decodeOid(spki, oidT!);
+  switch (oid) {
+    case '1.2.840.113549.1.1.1':
+    case '1.2.840.113549.1.1.10': {
+      const inner = spki.subarray(keyT.contentStart + 1, keyT.end);
+      const rsa = readTlv(inner, 0);
+      const mod = children(inner, rsa)[0]!;
+      let p = mod.contentStart;
+      while (p < mod.end && inner[p] === 0) p++;
+      const bytes = mod.end - p;
+      const lead = inner[p] ?? 0;
+      const bits = bytes > 0 ? (bytes - 1) * 8 + (32 - Math.clz32(lead)) : 0;
+      return { algorithm: oid.endsWith('.10') ? 'RSA-PSS' : 'RSA', size: bits };
+    }
+    case '1.2.840.10045.2.1': {
+      const curveOid = paramT && paramT.tag === 0x06 ? decodeOid(spki, paramT) : '';
+      const c = CURVES[curveOid];
+      return { algorithm: 'ECDSA', size: c?.[1] ?? 0, curve: c?.[0] ?? curveOid };
+    }
+    case '1.3.101.112': return { algorithm: 'Ed25519', size: 256 };
+    case '1.3.101.113': return { algorithm: 'Ed448', size: 456 };
+    default: return { algorithm: oid, size: 0 };
+  }
+}
+
+/** `RSA 2048`, `ECDSA P-256`, `Ed25519`. */
+export function describeKey(k: KeyInfo): string {
+  if (k.algorithm === 'ECDSA') return `ECDSA ${k.curve}`;
+  if (k.algorithm.startsWith('RSA')) return `${k.algorithm} ${k.size}`;
+  return k.algorithm;
+}

@@ -1,0 +1,79 @@
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { spkiKeyInfo, type KeyInfo } from './certificate.js';
+
+/** A private key as found on disk. Never rendered: only its public half and type are shown. */
+export interface PrivateKeyInfo {
+  format: 'pkcs1' | 'pkcs8' | 'sec1' | 'der';
+  encrypted: boolean;
+  /** DER SubjectPublicKeyInfo of the matching public key (absent when encrypted) */
+  spki?: Uint8Array;
+  key?: KeyInfo;
+  keyObject?: KeyObject;
+}
+
+export const PRIVATE_KEY_LABELS: Record<string, PrivateKeyInfo['format']> = {
+  'RSA PRIVATE KEY': 'pkcs1',
+  'EC PRIVATE KEY': 'sec1',
+  'PRIVATE KEY': 'pkcs8',
+  'ENCRYPTED PRIVATE KEY': 'pkcs8',
+};
+
+export const PUBLIC_KEY_LABELS = new Set(['PUBLIC KEY', 'RSA PUBLIC KEY']);
+
+export class KeyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'KeyError';
+  }
+}
+
+/** Parse one PEM private key block (label + DER + headers). */
+export function parsePrivateKeyBlock(label: string, der: Uint8Array, headers: Record<string, string> = {}): PrivateKeyInfo {
+  const format = PRIVATE_KEY_LABELS[label];
+  if (!format) throw new KeyError(`not a private key block: ${label}`);
+  if (label === 'ENCRYPTED PRIVATE KEY' || /ENCRYPTED/.test(headers['Proc-Type'] ?? '')) {
+    return { format, encrypted: true };
+  }
+  const type = format === 'pkcs1' ? 'pkcs1' : format === 'sec1' ? 'sec1' : 'pkcs8';
+  let keyObject: KeyObject;
+  try {
+    keyObject = createPrivateKey({ key: Buffer.from(der), format: 'der', type });
+  } catch (e) {
+    throw new KeyError(`corrupt private key (${label}): ${(e as Error).message}`);
+  }
+  return fromKeyObject(keyObject, format);
+}
+
+/** A bare DER private key (PKCS#8, then PKCS#1, then SEC1). */
+export function parsePrivateKeyDer(der: Uint8Array): PrivateKeyInfo | undefined {
+  for (const type of ['pkcs8', 'pkcs1', 'sec1'] as const) {
+    try {
+      const keyObject = createPrivateKey({ key: Buffer.from(der), format: 'der', type });
+      return fromKeyObject(keyObject, 'der');
+    } catch {
+      /* try the next encoding */
+    }
+  }
+  return undefined;
+}
+
+function fromKeyObject(keyObject: KeyObject, format: PrivateKeyInfo['format']): PrivateKeyInfo {
+  const spki = createPublicKey(keyObject).export({ type: 'spki', format: 'der' });
+  return { format, encrypted: false, spki, key: spkiKeyInfo(spki), keyObject };
+}
+
+export function parsePublicKeyBlock(label: string, der: Uint8Array): { spki: Uint8Array; key: KeyInfo } {
+  const type = label === 'RSA PUBLIC KEY' ? 'pkcs1' : 'spki';
+  try {
+    const k = createPublicKey({ key: Buffer.from(der), format: 'der', type });
+    const spki = k.export({ type: 'spki', format: 'der' });
+    return { spki, key: spkiKeyInfo(spki) };
+  } catch (e) {
+    throw new KeyError(`corrupt public key (${label}): ${(e as Error).message}`);
+  }
+}
+
+export function sameBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
+  if (!a || !b || a.length !== b.length) return false;
+  return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
+}
