@@ -1,0 +1,117 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { signClusterInfo, verifyClusterInfoJws, jwsKeyId } from '../src/pki/jws.js';
+import { generateToken, parseToken, tokenSecretManifest, readTokenSecret, TOKEN_REGEX, randomTokenChars, parseDurationSeconds } from '../src/pki/bootstrap-token.js';
+import { discoveryHash, parseDiscoveryHash, clusterInfoKubeconfig, clusterInfoConfigMap, discoveryHashesOfPem } from '../src/pki/discovery.js';
+import { parsePemBlocks } from '../src/pki/pem.js';
+
+const FIX = path.resolve(process.cwd(), '../shared/fixtures');
+const rec = JSON.parse(fs.readFileSync(path.join(FIX, 'apiserver/bootstrap-token.json'), 'utf8'));
+const clusterInfo = rec.requests.find((r: any) => r.path === '/api/v1/namespaces/kube-public/configmaps/cluster-info').responseBody;
+const tokenSecret = rec.requests.find((r: any) => r.path.endsWith('/secrets/bootstrap-token-w7k2qx')).responseBody;
+const CA_PEM = fs.readFileSync(path.join(FIX, 'kubeadm-1.26/etc/kubernetes/pki/ca.crt'), 'utf8');
+const NOW = new Date('2026-11-22T21:43:39Z');
+
+test('signClusterInfo reproduces the JWS the bootstrapsigner wrote for token w7k2qx', () => {
+  const jws = signClusterInfo(clusterInfo.data.kubeconfig, 'w7k2qx', '9fj3m1r8t4zq6b0c');
+  assert.equal(jws, clusterInfo.data['jws-kubeconfig-w7k2qx']);
+  assert.ok(verifyClusterInfoJws(clusterInfo.data['jws-kubeconfig-w7k2qx'], clusterInfo.data.kubeconfig, 'w7k2qx', '9fj3m1r8t4zq6b0c'));
+  assert.equal(jwsKeyId(jws), 'w7k2qx');
+  assert.match(jws, /^[A-Za-z0-9_-]+\.\.[A-Za-z0-9_-]+$/);
+});
+
+test('verifyClusterInfoJws rejects a wrong secret, a changed payload and a re-serialised kubeconfig', () => {
+  const sig = clusterInfo.data['jws-kubeconfig-w7k2qx'];
+  assert.equal(verifyClusterInfoJws(sig, clusterInfo.data.kubeconfig, 'w7k2qx', '9fj3m1r8t4zq6b0d'), false);
+  assert.equal(verifyClusterInfoJws(sig, clusterInfo.data.kubeconfig.replace('cluster-api', 'evil-api'), 'w7k2qx', '9fj3m1r8t4zq6b0c'), false);
+  assert.equal(verifyClusterInfoJws(sig, clusterInfo.data.kubeconfig.trimEnd(), 'w7k2qx', '9fj3m1r8t4zq6b0c'), false);
+  assert.equal(verifyClusterInfoJws(sig, clusterInfo.data.kubeconfig, 'abcdef', '9fj3m1r8t4zq6b0c'), false);
+});
+
+test('clusterInfoKubeconfig writes the recorded kubeconfig byte for byte', () => {
+  assert.equal(clusterInfoKubeconfig('https://cluster-api.example.test:6443', CA_PEM), clusterInfo.data.kubeconfig);
+  const cm = clusterInfoConfigMap('https://cluster-api.example.test:6443', CA_PEM, { w7k2qx: clusterInfo.data['jws-kubeconfig-w7k2qx'] });
+  assert.deepEqual(cm.data, clusterInfo.data);
+  assert.deepEqual(cm.metadata, { name: 'cluster-info', namespace: 'kube-public' });
+});
+
+test('tokenSecretManifest matches the Secret kubeadm made for w7k2qx', () => {
+  const m = tokenSecretManifest({ token: 'w7k2qx.9fj3m1r8t4zq6b0c', ttl: '24h' }, NOW);
+  assert.deepEqual(m.data, tokenSecret.data);
+  assert.equal(m.type, tokenSecret.type);
+  assert.equal(m.metadata.name, 'bootstrap-token-w7k2qx');
+  assert.equal(m.metadata.namespace, 'kube-system');
+  const info = readTokenSecret(tokenSecret, NOW)!;
+  assert.equal(info.id, 'w7k2qx');
+  assert.equal(info.secret, '9fj3m1r8t4zq6b0c');
+  assert.deepEqual(info.usages, ['signing', 'authentication']);
+  assert.deepEqual(info.groups, ['system:bootstrappers:kubeadm:default-node-token']);
+  assert.equal(info.expired, false);
+  assert.equal(readTokenSecret(tokenSecret, new Date('2026-11-23T21:43:39Z'))!.expired, true);
+});
+
+test('tokenSecretManifest: ttl 0 never expires; explicit expiration; bad group and usage refused', () => {
+  const never = tokenSecretManifest({ token: 'abcdef.0123456789abcdef', ttlSeconds: 0, usages: ['authentication'], groups: [] }, NOW);
+  assert.equal(never.data.expiration, undefined);
+  assert.equal(never.data['usage-bootstrap-signing'], undefined);
+  assert.equal(never.data['auth-extra-groups'], undefined);
+  const exp = tokenSecretManifest({ token: 'abcdef.0123456789abcdef', expiration: new Date('2026-12-01T00:00:00.750Z') }, NOW);
+  assert.equal(Buffer.from(exp.data.expiration!, 'base64').toString(), '2026-12-01T00:00:00Z');
+  assert.throws(() => tokenSecretManifest({ token: 'abcdef.0123456789abcdef', groups: ['system:masters'] }, NOW), /invalid token group/);
+  assert.throws(() => tokenSecretManifest({ token: 'abcdef.0123456789abcdef', usages: ['admin'] }, NOW), /invalid token usage/);
+  assert.equal(parseDurationSeconds('2h30m'), 9000);
+  assert.throws(() => parseDurationSeconds('2 days'));
+});
+
+test('generateToken matches the spec regex; rejection sampling keeps characters uniform', () => {
+  for (let i = 0; i < 200; i++) assert.match(generateToken(), TOKEN_REGEX);
+  // bytes 252..255 must be skipped, not folded onto 0..3
+  const seq = [255, 254, 253, 252, 0, 35, 36, 251];
+  let k = 0;
+  const fake = (n: number) => Uint8Array.from({ length: n }, () => seq[k++ % seq.length]!);
+  assert.equal(randomTokenChars(4, fake), '0z0z');
+  // distribution: every character of the alphabet appears with a rough 1/36 share
+  const counts = new Map<string, number>();
+  const s = randomTokenChars(36 * 400);
+  for (const c of s) counts.set(c, (counts.get(c) ?? 0) + 1);
+  assert.equal(counts.size, 36);
+  for (const n of counts.values()) assert.ok(n > 250 && n < 560, `count ${n}`);
+});
+
+test('parseToken validates and never echoes the secret', () => {
+  assert.deepEqual(parseToken('w7k2qx.9fj3m1r8t4zq6b0c'), { id: 'w7k2qx', secret: '9fj3m1r8t4zq6b0c' });
+  assert.throws(() => parseToken('W7K2QX.9fj3m1r8t4zq6b0c'), /invalid bootstrap token/);
+  assert.throws(() => parseToken('w7k2qx.9fj3m1r8t4zq6b0'), (e: Error) => !e.message.includes('9fj3m1r8t4zq6b0'));
+});
+
+function opensslHash(certPath: string): string {
+  const pub = execFileSync('openssl', ['x509', '-in', certPath, '-noout', '-pubkey']);
+  const der = execFileSync('openssl', ['pkey', '-pubin', '-outform', 'DER'], { input: pub });
+  const dgst = execFileSync('openssl', ['dgst', '-sha256', '-hex'], { input: der }).toString();
+  return `sha256:${dgst.trim().split(/\s+/).pop()}`;
+}
+
+test('discoveryHash equals the openssl pipeline for an RSA and an ECDSA CA', () => {
+  const rsaPath = path.join(FIX, 'kubeadm-1.26/etc/kubernetes/pki/ca.crt');
+  const rsa = parsePemBlocks(CA_PEM)[0]!.der;
+  assert.equal(discoveryHash(rsa), opensslHash(rsaPath));
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kubepki-jws-'));
+  try {
+    const key = path.join(tmp, 'ec.key');
+    const crt = path.join(tmp, 'ec.crt');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', crt, '-subj', '/CN=ec-ca', '-days', '10'], { stdio: 'ignore' });
+    const ecPem = fs.readFileSync(crt, 'utf8');
+    const h = discoveryHash(parsePemBlocks(ecPem)[0]!.der);
+    assert.equal(h, opensslHash(crt));
+    assert.notEqual(h, discoveryHash(rsa));
+    assert.deepEqual(discoveryHashesOfPem(CA_PEM + ecPem), [discoveryHash(rsa), h]);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  assert.equal(parseDiscoveryHash('SHA256:' + 'AB'.repeat(32)), 'sha256:' + 'ab'.repeat(32));
+  assert.equal(parseDiscoveryHash('sha256:abc'), undefined);
+});
