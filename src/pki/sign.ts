@@ -1,0 +1,385 @@
+import { createHash, createPublicKey, randomBytes, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import { readTlv, children } from './der.js';
+
+/**
+ * Building and signing certificates and CSRs.
+ *
+ * Renewal must copy the subject, the issuer (the CA's own subject bytes) and
+ * every extension *byte for byte*, so the TBSCertificate is assembled here from
+ * raw DER pieces with a tiny DER writer instead of going through an object
+ * model that would re-encode names (PrintableString vs UTF8String, multi-valued
+ * RDN order) and drop extensions it does not know. Signing uses node:crypto
+ * (async, on the libuv pool). The rules are Go's, the strictest reader of what
+ * we write: whole-second dates, UTCTime before 2050 and GeneralizedTime from
+ * 2050 on (RFC 5280 §4.1.2.5), positive serials of at most 20 octets
+ * (RFC 5280 §4.1.2.2).
+ */
+
+export interface ExtensionDer {
+  oid: string;
+  critical: boolean;
+  /** DER of the extnValue OCTET STRING's content */
+  value: Uint8Array;
+}
+
+export type SanInput = { type: 'dns' | 'ip' | 'email' | 'uri'; value: string };
+
+export interface IssueOptions {
+  /** DER Name of the subject (copy `Certificate.subjectRaw` to keep it verbatim) */
+  subjectDer: Uint8Array;
+  /** DER Name of the issuer: the signing CA's own `subjectRaw` */
+  issuerDer: Uint8Array;
+  /** the certified public key: DER SubjectPublicKeyInfo, or a (private or public) KeyObject */
+  spki: Uint8Array | KeyObject;
+  /** positive serial: bigint, or hex string */
+  serial: bigint | string;
+  notBefore: Date;
+  notAfter: Date;
+  extensions: ExtensionDer[];
+  signingKey: KeyObject;
+}
+
+// ---------------------------------------------------------------- DER writer
+
+function lengthBytes(n: number): number[] {
+  if (n < 0x80) return [n];
+  const out: number[] = [];
+  while (n > 0) { out.unshift(n & 0xff); n = Math.floor(n / 256); }
+  return [0x80 | out.length, ...out];
+}
+
+/** One TLV with the given tag around the concatenated contents. */
+export function tlv(tag: number, ...contents: Uint8Array[]): Uint8Array {
+  const len = contents.reduce((s, c) => s + c.length, 0);
+  const head = [tag, ...lengthBytes(len)];
+  const out = new Uint8Array(head.length + len);
+  out.set(head, 0);
+  let p = head.length;
+  for (const c of contents) { out.set(c, p); p += c.length; }
+  return out;
+}
+
+export const seq = (...c: Uint8Array[]): Uint8Array => tlv(0x30, ...c);
+const set = (...c: Uint8Array[]): Uint8Array => tlv(0x31, ...c);
+const octets = (b: Uint8Array): Uint8Array => tlv(0x04, b);
+const bitString = (b: Uint8Array, unused = 0): Uint8Array => tlv(0x03, Uint8Array.of(unused), b);
+const NULL = Uint8Array.of(0x05, 0x00);
+const TRUE = Uint8Array.of(0x01, 0x01, 0xff);
+
+export function oidDer(oid: string): Uint8Array {
+  const parts = oid.split('.').map((p) => BigInt(p));
+  if (parts.length < 2) throw new Error(`bad OID ${oid}`);
+  const first = parts[0]! * 40n + parts[1]!;
+  const bytes: number[] = [];
+  for (const v of [first, ...parts.slice(2)]) {
+    const chunk: number[] = [Number(v & 0x7fn)];
+    let x = v >> 7n;
+    while (x > 0n) { chunk.unshift(Number(x & 0x7fn) | 0x80); x >>= 7n; }
+    bytes.push(...chunk);
+  }
+  return tlv(0x06, Uint8Array.from(bytes));
+}
+
+/** DER INTEGER of a non-negative bigint (minimal, with a 0x00 pad when the top bit is set). */
+export function integerDer(v: bigint | number): Uint8Array {
+  let x = BigInt(v);
+  if (x < 0n) throw new Error('negative INTEGER not supported');
+  const bytes: number[] = [];
+  do { bytes.unshift(Number(x & 0xffn)); x >>= 8n; } while (x > 0n);
+  if (bytes[0]! & 0x80) bytes.unshift(0);
+  return tlv(0x02, Uint8Array.from(bytes));
+}
+
+/** Whole seconds; UTCTime for 1950–2049, GeneralizedTime otherwise (RFC 5280 §4.1.2.5). */
+export function timeDer(d: Date): Uint8Array {
+  const t = new Date(Math.floor(d.getTime() / 1000) * 1000);
+  const y = t.getUTCFullYear();
+  const p2 = (n: number): string => String(n).padStart(2, '0');
+  const rest = `${p2(t.getUTCMonth() + 1)}${p2(t.getUTCDate())}${p2(t.getUTCHours())}${p2(t.getUTCMinutes())}${p2(t.getUTCSeconds())}Z`;
+  if (y >= 1950 && y < 2050) return tlv(0x17, Buffer.from(`${p2(y % 100)}${rest}`, 'latin1'));
+  return tlv(0x18, Buffer.from(`${String(y).padStart(4, '0')}${rest}`, 'latin1'));
+}
+
+function bytesOf(b: Uint8Array): Buffer {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+}
+
+// ---------------------------------------------------------------- serials
+
+/**
+ * A fresh serial number: 16 random octets with the top bit cleared, so it is
+ * positive and at most 16 content octets; never zero. (kubeadm draws from
+ * [1, 2^63−1); the KCM uses 128 bits. Both fit RFC 5280's 20-octet limit.)
+ */
+export function newSerial(random: (n: number) => Uint8Array = randomBytes): bigint {
+  for (;;) {
+    const b = Uint8Array.from(random(16));
+    b[0] = b[0]! & 0x7f;
+    const v = BigInt('0x' + (bytesOf(b).toString('hex') || '0'));
+    if (v !== 0n) return v;
+  }
+}
+
+function serialValue(s: bigint | string): bigint {
+  const v = typeof s === 'bigint' ? s : BigInt('0x' + s.replace(/^0x/i, '').replace(/:/g, ''));
+  if (v <= 0n) throw new Error('serial number must be positive');
+  if (v >= 1n << 159n) throw new Error('serial number longer than 20 octets');
+  return v;
+}
+
+// ---------------------------------------------------------------- algorithms
+
+interface SigAlg { hash: string | null; algId: Uint8Array; name: string }
+
+/** Signature algorithm Go picks for a signing key. */
+export function signatureAlgorithmFor(key: KeyObject): SigAlg {
+  switch (key.asymmetricKeyType) {
+    case 'rsa':
+      return { hash: 'sha256', algId: seq(oidDer('1.2.840.113549.1.1.11'), NULL), name: 'sha256WithRSAEncryption' };
+    case 'ec': {
+      const curve = key.asymmetricKeyDetails?.namedCurve;
+      if (curve === 'secp384r1') return { hash: 'sha384', algId: seq(oidDer('1.2.840.10045.4.3.3')), name: 'ecdsa-with-SHA384' };
+      if (curve === 'secp521r1') return { hash: 'sha512', algId: seq(oidDer('1.2.840.10045.4.3.4')), name: 'ecdsa-with-SHA512' };
+      return { hash: 'sha256', algId: seq(oidDer('1.2.840.10045.4.3.2')), name: 'ecdsa-with-SHA256' };
+    }
+    case 'ed25519':
+      return { hash: null, algId: seq(oidDer('1.3.101.112')), name: 'ED25519' };
+    default:
+      throw new Error(`cannot sign with a ${key.asymmetricKeyType ?? 'unknown'} key`);
+  }
+}
+
+function signAsync(hash: string | null, data: Uint8Array, key: KeyObject): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    cryptoSign(hash, data, key, (err, sig) => (err ? reject(err) : resolve(sig)));
+  });
+}
+
+function spkiBytes(spki: Uint8Array | KeyObject): Uint8Array {
+  if (spki instanceof Uint8Array) return spki;
+  const pub = spki.type === 'private' ? createPublicKey(spki) : spki;
+  return pub.export({ type: 'spki', format: 'der' });
+}
+
+function extensionsDer(exts: ExtensionDer[]): Uint8Array {
+  return seq(...exts.map((e) => seq(oidDer(e.oid), ...(e.critical ? [TRUE] : []), octets(e.value))));
+}
+
+// ---------------------------------------------------------------- certificates
+
+/**
+ * Sign a v3 certificate from raw parts. Returns the DER. The issuer bytes,
+ * subject bytes and extension values are written exactly as given.
+ */
+export async function issueCertificate(o: IssueOptions): Promise<Uint8Array> {
+  const alg = signatureAlgorithmFor(o.signingKey);
+  if (o.notAfter.getTime() < o.notBefore.getTime()) throw new Error('notAfter is before notBefore');
+  const tbsParts = [
+    tlv(0xa0, integerDer(2)),
+    integerDer(serialValue(o.serial)),
+    alg.algId,
+    o.issuerDer,
+    seq(timeDer(o.notBefore), timeDer(o.notAfter)),
+    o.subjectDer,
+    spkiBytes(o.spki),
+  ];
+  if (o.extensions.length > 0) tbsParts.push(tlv(0xa3, extensionsDer(o.extensions)));
+  const tbs = seq(...tbsParts);
+  const sig = await signAsync(alg.hash, tbs, o.signingKey);
+  return seq(tbs, alg.algId, bitString(sig));
+}
+
+export interface CsrOptions {
+  subjectDer: Uint8Array;
+  /** private key of the request (signs it; its public half is requested) */
+  key: KeyObject;
+  /** extensions to request (extensionRequest attribute) — e.g. SANs, key usage */
+  extensions?: ExtensionDer[];
+}
+
+/** A PKCS#10 request (RFC 2986), DER. */
+export async function createCsr(o: CsrOptions): Promise<Uint8Array> {
+  const alg = signatureAlgorithmFor(o.key);
+  const attrs = o.extensions && o.extensions.length > 0
+    ? [seq(oidDer('1.2.840.113549.1.9.14'), set(extensionsDer(o.extensions)))]
+    : [];
+  const info = seq(integerDer(0), o.subjectDer, spkiBytes(o.key), tlv(0xa0, ...attrs));
+  const sig = await signAsync(alg.hash, info, o.key);
+  return seq(info, alg.algId, bitString(sig));
+}
+
+// ---------------------------------------------------------------- names
+
+export type NameType = 'CN' | 'O' | 'OU' | 'C' | 'ST' | 'L' | 'serialNumber';
+
+const NAME_OIDS: Record<NameType, string> = {
+  C: '2.5.4.6', ST: '2.5.4.8', L: '2.5.4.7', O: '2.5.4.10', OU: '2.5.4.11', CN: '2.5.4.3', serialNumber: '2.5.4.5',
+};
+
+/** The order Go's `pkix.Name.ToRDNSequence` writes attributes in. */
+const GO_ORDER: NameType[] = ['C', 'ST', 'L', 'O', 'OU', 'CN', 'serialNumber'];
+
+/** Go's `encoding/asn1` PrintableString test (it also allows '*'). */
+function isPrintable(s: string): boolean {
+  return /^[A-Za-z0-9 '()+,\-./:=?*]*$/.test(s);
+}
+
+function stringDer(s: string, type: NameType): Uint8Array {
+  // Go writes country and serialNumber as PrintableString always; others printable when possible, else UTF8.
+  if (isPrintable(s)) return tlv(0x13, Buffer.from(s, 'latin1'));
+  if (type === 'C' || type === 'serialNumber') throw new Error(`${type} must be printable: ${s}`);
+  return tlv(0x0c, Buffer.from(s, 'utf8'));
+}
+
+/**
+ * DER Name the way Go's crypto/x509 writes a `pkix.Name`: attributes in Go's
+ * fixed order (C, ST, L, O, OU, CN, serialNumber), all values of one type in one
+ * RDN SET, PrintableString when the value allows it and UTF8String otherwise.
+ */
+export function nameDer(attrs: { type: NameType; value: string }[]): Uint8Array {
+  const rdns: Uint8Array[] = [];
+  for (const type of GO_ORDER) {
+    const values = attrs.filter((a) => a.type === type);
+    if (values.length === 0) continue;
+    // DER SET OF: members sorted by their encoding (X.690 §11.6), as Go does.
+    const members = values
+      .map((a) => seq(oidDer(NAME_OIDS[type]), stringDer(a.value, type)))
+      .sort((a, b) => Buffer.compare(bytesOf(a), bytesOf(b)));
+    rdns.push(set(...members));
+  }
+  return seq(...rdns);
+}
+
+// ---------------------------------------------------------------- extensions
+
+export const EXT_OID = {
+  subjectKeyIdentifier: '2.5.29.14',
+  keyUsage: '2.5.29.15',
+  subjectAltName: '2.5.29.17',
+  basicConstraints: '2.5.29.19',
+  authorityKeyIdentifier: '2.5.29.35',
+  extKeyUsage: '2.5.29.37',
+} as const;
+
+const KEY_USAGE_BIT: Record<string, number> = {
+  digitalSignature: 0, nonRepudiation: 1, contentCommitment: 1, keyEncipherment: 2, dataEncipherment: 3,
+  keyAgreement: 4, keyCertSign: 5, cRLSign: 6, encipherOnly: 7, decipherOnly: 8,
+};
+
+const EKU_OID: Record<string, string> = {
+  serverAuth: '1.3.6.1.5.5.7.3.1', clientAuth: '1.3.6.1.5.5.7.3.2', codeSigning: '1.3.6.1.5.5.7.3.3',
+  emailProtection: '1.3.6.1.5.5.7.3.4', timeStamping: '1.3.6.1.5.5.7.3.8', OCSPSigning: '1.3.6.1.5.5.7.3.9',
+  anyExtendedKeyUsage: '2.5.29.37.0',
+};
+
+/** basicConstraints (critical, as Go writes it). `cA` FALSE is omitted (DER default). */
+export function basicConstraintsExt(ca: boolean, pathLen?: number): ExtensionDer {
+  const parts: Uint8Array[] = [];
+  if (ca) parts.push(TRUE);
+  if (ca && pathLen !== undefined) parts.push(integerDer(pathLen));
+  return { oid: EXT_OID.basicConstraints, critical: true, value: seq(...parts) };
+}
+
+/** keyUsage (critical) from names: digitalSignature, keyEncipherment, keyCertSign … */
+export function keyUsageExt(usages: string[]): ExtensionDer {
+  let bits = 0;
+  for (const u of usages) {
+    const b = KEY_USAGE_BIT[u];
+    if (b === undefined) throw new Error(`unknown key usage ${u}`);
+    bits |= 1 << b;
+  }
+  const nbytes = bits > 0xff ? 2 : 1;
+  const bytes = new Uint8Array(nbytes);
+  for (let i = 0; i < 9; i++) if (bits & (1 << i)) bytes[i >> 3]! |= 0x80 >> (i & 7);
+  // DER: trailing zero bits are not encoded (X.690 §11.2.2).
+  let last = bytes.length - 1;
+  while (last > 0 && bytes[last] === 0) last--;
+  const trimmed = bytes.subarray(0, last + 1);
+  const lastByte = trimmed[last]!;
+  let unused = 0;
+  if (lastByte !== 0) while (!((lastByte >> unused) & 1)) unused++;
+  return { oid: EXT_OID.keyUsage, critical: true, value: bitString(trimmed, lastByte === 0 ? 0 : unused) };
+}
+
+/** extendedKeyUsage (not critical) from names (serverAuth, clientAuth …) or OIDs. */
+export function extKeyUsageExt(usages: string[]): ExtensionDer {
+  return { oid: EXT_OID.extKeyUsage, critical: false, value: seq(...usages.map((u) => oidDer(EKU_OID[u] ?? u))) };
+}
+
+function ipBytes(ip: string): Uint8Array {
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(ip)) return Uint8Array.from(ip.split('.').map(Number));
+  const [head, tail] = ip.includes('::') ? ip.split('::') : [ip, undefined];
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  let groups: string[];
+  if (tail === undefined) groups = h;
+  else groups = [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
+  if (groups.length !== 8 || groups.some((g) => !/^[0-9a-fA-F]{1,4}$/.test(g))) throw new Error(`bad IP address ${ip}`);
+  const out = new Uint8Array(16);
+  groups.forEach((g, i) => { const v = parseInt(g, 16); out[2 * i] = v >> 8; out[2 * i + 1] = v & 0xff; });
+  return out;
+}
+
+/** One GeneralName, DER. */
+export function generalNameDer(n: SanInput): Uint8Array {
+  switch (n.type) {
+    case 'dns': return tlv(0x82, Buffer.from(n.value, 'latin1'));
+    case 'email': return tlv(0x81, Buffer.from(n.value, 'latin1'));
+    case 'uri': return tlv(0x86, Buffer.from(n.value, 'latin1'));
+    case 'ip': return tlv(0x87, ipBytes(n.value));
+    default: throw new Error(`unsupported SAN type ${(n as SanInput).type}`);
+  }
+}
+
+/** subjectAltName (not critical) in the given order. */
+export function subjectAltNameExt(names: SanInput[]): ExtensionDer {
+  return { oid: EXT_OID.subjectAltName, critical: false, value: seq(...names.map(generalNameDer)) };
+}
+
+/**
+ * Append names to an existing subjectAltName extension value, keeping every
+ * existing GeneralName byte for byte and skipping names already present.
+ */
+export function appendSans(existing: Uint8Array | undefined, add: SanInput[]): Uint8Array {
+  const kept: Uint8Array[] = [];
+  if (existing) {
+    const top = readTlv(existing, 0);
+    for (const c of children(existing, top)) kept.push(existing.subarray(c.start, c.end));
+  }
+  const have = new Set(kept.map((k) => bytesOf(k).toString('hex')));
+  for (const n of add) {
+    const d = generalNameDer(n);
+    const h = bytesOf(d).toString('hex');
+    if (!have.has(h)) { kept.push(d); have.add(h); }
+  }
+  return seq(...kept);
+}
+
+/** The subjectPublicKey BIT STRING's bytes of a DER SubjectPublicKeyInfo. */
+export function publicKeyBits(spki: Uint8Array | KeyObject): Uint8Array {
+  const der = spkiBytes(spki);
+  const top = readTlv(der, 0);
+  const bits = children(der, top)[1];
+  if (!bits || bits.tag !== 0x03) throw new Error('bad SubjectPublicKeyInfo');
+  return der.subarray(bits.contentStart + 1, bits.end);
+}
+
+/** Key identifier as Go computes it: SHA-1 of the subjectPublicKey bits (RFC 5280 §4.2.1.2 method 1). */
+export function keyIdentifier(spki: Uint8Array | KeyObject): Uint8Array {
+  return createHash('sha1').update(publicKeyBits(spki)).digest();
+}
+
+export function subjectKeyIdentifierExt(keyId: Uint8Array): ExtensionDer {
+  return { oid: EXT_OID.subjectKeyIdentifier, critical: false, value: octets(keyId) };
+}
+
+/** authorityKeyIdentifier with only `keyIdentifier` [0], as Go writes it. */
+export function authorityKeyIdentifierExt(keyId: Uint8Array): ExtensionDer {
+  return { oid: EXT_OID.authorityKeyIdentifier, critical: false, value: seq(tlv(0x80, keyId)) };
+}
+
+/** PEM of a DER certificate or CSR. */
+export function pemOf(der: Uint8Array, label = 'CERTIFICATE'): string {
+  const b64 = bytesOf(der).toString('base64');
+  return `-----BEGIN ${label}-----\n${(b64.match(/.{1,64}/g) ?? []).join('\n')}\n-----END ${label}-----\n`;
+}
