@@ -1,0 +1,78 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { renderPrometheus, splitDn, serialDecimal } from '../src/report/metrics.js';
+import { sampleInventory } from './dashboard-inventory.js';
+import { parsePromText, promtoolCheck } from './metrics-parse.js';
+
+test('splitDn and serialDecimal follow the exporter label shapes', () => {
+  assert.deepEqual(splitDn('O=system:masters, CN=kubernetes-admin'), { O: 'system:masters', CN: 'kubernetes-admin' });
+  assert.deepEqual(splitDn('O=a, O=b, CN=x, y'), { O: 'a,b', CN: 'x, y' });
+  assert.equal(serialDecimal('0a'), '10');
+  assert.equal(serialDecimal('5a1e0c3f9b'), String(0x5a1e0c3f9b));
+});
+
+test('metrics: one x509_cert_not_after per certificate with notAfter as epoch seconds', async () => {
+  const inv = sampleInventory();
+  const text = await renderPrometheus(inv, 'cp-1');
+  const fams = parsePromText(text);
+  const na = fams.get('x509_cert_not_after')!;
+  assert.equal(na.type, 'gauge');
+  assert.equal(na.samples.length, inv.certificates.length);
+  for (const c of inv.certificates) {
+    const s = na.samples.find((x) => x.labels.filepath === c.location.file && x.labels.name === c.name);
+    assert.ok(s, `series for ${c.id}`);
+    assert.equal(s.value, Date.parse(c.notAfter) / 1000);
+    assert.equal(s.labels.node, 'cp-1');
+    assert.equal(s.labels.subject_CN, c.subjectCN);
+  }
+  const expired = fams.get('x509_cert_expired')!.samples;
+  assert.equal(expired.filter((s) => s.value === 1).length, 1);
+  assert.equal(expired.find((s) => s.value === 1)!.labels.name, 'apiserver-etcd-client');
+  const admin = na.samples.find((s) => s.labels.name === 'admin.conf')!;
+  assert.equal(admin.labels.embedded_kind, 'user');
+  assert.equal(admin.labels.embedded_key, 'kubernetes-admin');
+  assert.equal(admin.labels.subject_O, 'system:masters');
+  assert.equal(admin.labels.filename, 'admin.conf');
+  const findings = fams.get('kubepki_findings')!.samples;
+  assert.deepEqual(findings.map((s) => `${s.labels.code}/${s.labels.severity}=${s.value}`).sort(), ['corrupt/error=1', 'expired/error=1', 'expiring/warning=1']);
+  assert.equal(fams.get('kubepki_read_errors')!.samples[0].value, 1);
+  assert.equal(fams.get('kubepki_served_cert_stale')!.samples[0].value, 0);
+  const check = promtoolCheck(text);
+  if (!check) console.log('# promtool not installed (/usr/bin/promtool): skipped promtool check metrics');
+  else assert.ok(check.ok, check.output);
+});
+
+test('metrics: a fresh registry per render, no series left from an earlier inventory', async () => {
+  const inv = sampleInventory();
+  await renderPrometheus(inv, 'cp-1');
+  const fewer = { ...inv, certificates: inv.certificates.slice(0, 2) };
+  const fams = parsePromText(await renderPrometheus(fewer, 'cp-1'));
+  assert.equal(fams.get('x509_cert_not_after')!.samples.length, 2);
+});
+
+test('metrics: the same certificate twice in one bundle gets a discriminator, not a lost series', async () => {
+  const inv = sampleInventory();
+  const twin = { ...inv.certificates[3], id: inv.certificates[3].id + '-2', fingerprint: 'f'.repeat(64), location: { ...inv.certificates[3].location, index: 1 } };
+  const fams = parsePromText(await renderPrometheus({ ...inv, certificates: [...inv.certificates, twin] }, 'cp-1'));
+  const s = fams.get('x509_cert_not_after')!.samples;
+  assert.equal(s.length, inv.certificates.length + 1);
+  assert.equal(s.filter((x) => x.labels.discriminator).length, 1);
+});
+
+test('metrics: served-cert-stale findings become kubepki_served_cert_stale=1', async () => {
+  const inv = sampleInventory();
+  const c = inv.certificates[3];
+  inv.findings.push({ code: 'served-cert-stale', severity: 'error', message: 'kube-apiserver serves an older certificate', file: c.location.file, certificate: c.id });
+  const fams = parsePromText(await renderPrometheus(inv, 'cp-1'));
+  const s = fams.get('kubepki_served_cert_stale')!.samples;
+  assert.equal(s.length, 1);
+  assert.equal(s[0].value, 1);
+  assert.equal(s[0].labels.component, 'kube-apiserver');
+});
+
+test('strict parser rejects what Prometheus rejects', () => {
+  assert.throws(() => parsePromText('x 1\n'), /without TYPE/);
+  assert.throws(() => parsePromText('# TYPE x gauge\nx{a="\\q"} 1\n'), /bad escape/);
+  assert.throws(() => parsePromText('# TYPE x gauge\nx 1\nx 2\n'), /duplicate series/);
+  assert.throws(() => parsePromText('# TYPE x gauge\nx one\n'), /bad value/);
+});
