@@ -1,0 +1,107 @@
+/**
+ * A Plan: what a command will do to a node, as plain JSON. `--dry-run` prints
+ * it, `--plan-out` saves it, `apply` carries it out. Nothing in here is secret:
+ * keys are named by file, never included.
+ */
+import type { CertLocation, KeyLocation } from '../inventory/types.js';
+import type { KeyType } from '../pki/keygen.js';
+
+export type PlanItemKind =
+  /** a certificate in a PEM/DER file, signed by a CA we hold the key of */
+  | 'leaf'
+  /** a CA certificate re-issued with the same key, subject and key identifier */
+  | 'ca'
+  /** a client certificate embedded in a kubeconfig (`client-certificate-data`) */
+  | 'kubeconfig'
+  /** the kubelet's rotated client pem (`kubelet-client-<time>.pem` + `-current` symlink) */
+  | 'kubelet-client'
+  /** the kubelet's self-signed serving pair (leaf + throwaway CA in `kubelet.crt`) */
+  | 'kubelet-serving'
+  /** a copy of a renewed CA: bundle member or kubeconfig `certificate-authority-data` */
+  | 'ca-copy';
+
+export interface PlanCertState {
+  serial: string;
+  notBefore: string;
+  notAfter: string;
+}
+
+export interface PlanItem {
+  /** inventory id of the certificate */
+  id: string;
+  name: string;
+  kind: PlanItemKind;
+  location: CertLocation;
+  /** subject as text, for people */
+  subject: string;
+  old: PlanCertState;
+  /** absent for `ca-copy` (takes whatever its CA becomes) */
+  new?: PlanCertState;
+  key: {
+    action: 'keep' | 'new';
+    type?: KeyType;
+    /** where the key lives now (and is written when `new`) */
+    location?: KeyLocation;
+  };
+  /** who signs: the CA's inventory id, `self` (CA renewal), or `throwaway` (kubelet serving) */
+  signer: { id: string; name: string; certFile: string; keyFile: string } | 'self' | 'throwaway';
+  /** names added with --add-san (kept names are copied verbatim) */
+  addSans: { type: 'dns' | 'ip' | 'email' | 'uri'; value: string }[];
+  /** for `ca-copy`: the id of the CA item it follows */
+  follows?: string;
+  /** for kubeconfig clusters refreshed from the node CA, kubelet symlink swaps, kubelet.conf repointing */
+  notes: string[];
+}
+
+export interface PlanFile {
+  /** node path */
+  path: string;
+  kind: 'certificate' | 'key' | 'kubeconfig' | 'pem-bundle' | 'kubelet-pem' | 'symlink';
+  /** items (ids) that change this file */
+  items: string[];
+  /** a new file (the kubelet's timestamped pem) rather than a rewrite */
+  create?: boolean;
+  /** symlink target (node path) for `symlink` */
+  target?: string;
+  /** mode for new files */
+  mode?: number;
+}
+
+export interface PlanRestart {
+  component: string;
+  how: 'static-pod' | 'systemd' | 'none';
+  /** static pod manifest (node path) */
+  manifest?: string;
+  /** systemd unit */
+  unit?: string;
+  /** changed files that make the restart necessary */
+  because: string[];
+  /** what an operator would type */
+  command: string;
+}
+
+export interface PlanResult {
+  id: string;
+  name: string;
+  outcome: 'externally-managed' | 'skipped' | 'unsupported';
+  message: string;
+  /** node path of the CSR to write (under --csr-out) */
+  csr?: string;
+}
+
+export interface Plan {
+  apiVersion: 'kubepki.io/v1alpha1';
+  kind: 'Plan';
+  action: 'renew' | 'rebuild' | 'restore' | string;
+  /** host root the plan was made for */
+  root: string;
+  /** `now` the plan was made with, ISO */
+  now: string;
+  items: PlanItem[];
+  files: PlanFile[];
+  restarts: PlanRestart[];
+  results: PlanResult[];
+  warnings: string[];
+  /** file name (timestamp) of the new kubelet client pem, when one is made */
+  csrOut?: string;
+}
