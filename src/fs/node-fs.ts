@@ -48,9 +48,9 @@ export class NodeFs {
         // Missing component: the rest cannot be resolved further.
         return '/' + [...resolved, part, ...parts].join('/');
       }
-      if (st.isSymbolicLink()) {
+      const target = this.linkTargetOf(candidate, st);
+      if (target !== undefined) {
         if (++hops > 40) throw new SymlinkLoopError(nodePath);
-        const target = fs.readlinkSync(this.hostPath(candidate));
         const targetParts = target.split('/').filter(Boolean);
         if (target.startsWith('/')) resolved = [];
         parts = [...targetParts, ...parts];
@@ -59,6 +59,26 @@ export class NodeFs {
       }
     }
     return '/' + resolved.join('/');
+  }
+
+  /**
+   * Target of a link: a real symlink, or a git checkout's stand-in for one
+   * (`core.symlinks=false` writes a small regular file holding the target path,
+   * which is how copied trees often arrive).
+   */
+  private linkTargetOf(nodePath: string, st: fs.Stats): string | undefined {
+    if (st.isSymbolicLink()) return fs.readlinkSync(this.hostPath(nodePath));
+    if (!st.isFile() || st.size === 0 || st.size > 512) return undefined;
+    let text: string;
+    try { text = fs.readFileSync(this.hostPath(nodePath), 'utf8'); } catch { return undefined; }
+    if (!/^\/[^\s\0]+$/.test(text) || text === nodePath) return undefined;
+    return fs.existsSync(this.hostPath(text)) ? text : undefined;
+  }
+
+  /** Whether a node path is a link (symlink or git stand-in), and to what. */
+  linkTarget(nodePath: string): string | undefined {
+    const st = this.lstat(nodePath);
+    return st ? this.linkTargetOf(nodePath, st) : undefined;
   }
 
   lstat(nodePath: string): fs.Stats | undefined {

@@ -1,0 +1,170 @@
+import { isIP } from 'node:net';
+import type { NodeFs } from '../fs/node-fs.js';
+import type { Certificate } from '../pki/certificate.js';
+import { UserError } from '../errors.js';
+import { parseThreshold, inWarningWindow, humanDuration, DEFAULT_WARN, type Threshold } from './time.js';
+import type { KubeadmHints } from './components.js';
+import type { CertEntry, CertLocation, ComponentRef, Finding, KubeconfigEntry } from './types.js';
+
+export function parseThresholdOrThrow(warn: string | undefined): Threshold {
+  const th = parseThreshold(warn ?? DEFAULT_WARN);
+  if (!th) throw new UserError(`--warn ${JSON.stringify(warn)} is not a duration or a percentage`, 'use e.g. --warn 30d, --warn 2w or --warn 66% (share of the lifetime used)');
+  return th;
+}
+
+interface Rec {
+  entry: CertEntry;
+  cert: Certificate;
+  keyMismatch?: boolean;
+  signer?: CertEntry;
+  sameSubjectNoSig: boolean;
+  copies: CertLocation[];
+}
+
+interface ClassifyInput {
+  certificates: CertEntry[];
+  records: Rec[];
+  kubeconfigs: KubeconfigEntry[];
+  fs: NodeFs;
+  hints: KubeadmHints;
+  componentRefs: ComponentRef[];
+  threshold: Threshold;
+  now: Date;
+  findings: Finding[];
+}
+
+const day = (iso: string) => iso.slice(0, 10);
+
+/** Findings and status of every certificate (pure but for reading `fs` existence). */
+export function classify(input: ClassifyInput): void {
+  const { records, threshold, now } = input;
+  const add = (e: CertEntry, f: Omit<Finding, 'certificate' | 'file'> & { file?: string }) =>
+    e.findings.push({ ...f, certificate: e.id, file: f.file ?? e.location.file });
+
+  for (const r of records) {
+    const e = r.entry;
+    const c = r.cert;
+    const signerText = r.signer ? `signed by ${r.signer.name}` : e.selfSigned ? 'self-signed' : `issuer ${e.issuerCN ?? e.issuer}`;
+    if (now.getTime() >= c.notAfter.getTime()) {
+      add(e, { code: 'expired', severity: 'error', message: `${e.name} expired on ${day(e.notAfter)} (${Math.floor(-e.residualSeconds / 86400)}d ago; ${signerText})` });
+    } else if (now.getTime() < c.notBefore.getTime()) {
+      add(e, { code: 'not-yet-valid', severity: 'error', message: `${e.name} is not valid until ${e.notBefore} (clock skew? a certificate issued "from now" on another machine is rejected here)` });
+    } else if (inWarningWindow(threshold, c.notBefore, c.notAfter, now)) {
+      add(e, { code: 'expiring', severity: 'warning', message: `${e.name} expires in ${humanDuration(e.residualSeconds)} on ${day(e.notAfter)} (threshold ${threshold.text}; ${signerText})` });
+    }
+    if (r.keyMismatch || e.privateKey.matches === false) {
+      add(e, { code: 'key-mismatch', severity: 'error', message: `${e.name}: private key ${e.privateKey.location?.file ?? ''} does not match the certificate's public key` });
+    }
+    if (!r.signer && !e.selfSigned) {
+      if (r.sameSubjectNoSig) {
+        add(e, { code: 'unknown-signer', severity: 'error', message: `${e.name}: issued by "${e.issuer}", but no CA of that name on this node verifies its signature (a CA was re-created?) — re-issue it from the current CA` });
+      } else {
+        add(e, { code: 'unknown-signer', severity: 'info', message: `${e.name}: its issuer "${e.issuer}" is not on this node; the chain cannot be checked here` });
+      }
+    }
+    if (r.signer && !e.isCA && r.signer.id !== e.id && new Date(e.notAfter) > new Date(r.signer.notAfter)) {
+      add(e, { code: 'ca-expires-before-leaf', severity: 'warning', message: `${e.name} outlives its CA ${r.signer.name} (CA ends ${day(r.signer.notAfter)}, leaf ${day(e.notAfter)}): it stops working when the CA expires` });
+    }
+    if (e.isCA && !e.privateKey.present && e.name !== 'kubelet-serving-ca' && e.location.kind !== 'kubeconfig') {
+      add(e, { code: 'ca-key-missing', severity: 'info', message: `${e.name}: no private key on this node (externally managed); certificates it signs cannot be renewed here` });
+    }
+  }
+
+  checkKubeconfigs(input);
+  checkApiserverSans(input);
+
+  for (const e of input.certificates) {
+    const sev = (s: Finding['severity']) => e.findings.some((f) => f.severity === s);
+    const has = (code: Finding['code']) => e.findings.some((f) => f.code === code);
+    e.status = has('expired') ? 'expired' : has('not-yet-valid') ? 'not-yet-valid' : sev('error') ? 'invalid' : sev('warning') ? 'warning' : 'ok';
+  }
+}
+
+function apiserverRecords(input: ClassifyInput): Rec[] {
+  const servingFiles = new Set(input.componentRefs.filter((r) => r.component === 'kube-apiserver' && r.via === '--tls-cert-file').map((r) => r.file));
+  return input.records.filter((r) =>
+    !r.entry.isCA && (servingFiles.has(r.entry.location.file) || ['apiserver', 'kube-apiserver', 'serving-kube-apiserver'].includes(r.entry.name)),
+  );
+}
+
+function checkKubeconfigs(input: ClassifyInput): void {
+  const { records, kubeconfigs } = input;
+  const apiservers = apiserverRecords(input);
+  const nodeCAs = records.filter((r) => r.entry.isCA && r.entry.location.kind !== 'kubeconfig');
+  for (const kc of kubeconfigs) {
+    const owner = records.find((r) => r.entry.location.file === kc.file && r.entry.location.kubeconfig?.entry === 'user');
+    for (const cl of kc.clusters) {
+      if (cl.caFrom !== 'data') continue;
+      const ca = records.find((r) => [r.entry.location, ...r.copies].some((l) => l.file === kc.file && l.kind === 'kubeconfig' && l.kubeconfig?.entry === 'cluster' && l.kubeconfig.name === cl.name));
+      if (!ca) continue;
+      let bad: string | undefined;
+      if (apiservers.length > 0) {
+        if (!apiservers.some((a) => a.cert.verifySignedBy(ca.cert))) bad = `does not verify the API server certificate ${apiservers[0]!.entry.location.file}`;
+      } else {
+        const same = nodeCAs.find((n) => n.entry.subject === ca.entry.subject);
+        if (same && same.entry.spkiSha256 !== ca.entry.spkiSha256) bad = `is not the node's CA ${same.entry.location.file} (same name, different key)`;
+      }
+      if (!bad) continue;
+      const f: Finding = { code: 'kubeconfig-ca-mismatch', severity: 'error', file: kc.file, message: `${kc.file}: cluster ${JSON.stringify(cl.name)} certificate-authority-data ${bad}; clients using it will fail with "x509: certificate signed by unknown authority"` };
+      if (owner) owner.entry.findings.push({ ...f, certificate: owner.entry.id });
+      else input.findings.push(f);
+    }
+    if (/\/kubelet\.conf$/.test(kc.file) && kc.users.some((u) => u.certFrom === 'data')) {
+      const f: Finding = { code: 'kubelet-conf-embedded-cert', severity: 'warning', file: kc.file, message: `${kc.file} embeds the kubelet's client certificate, so the kubelet cannot rotate it; point client-certificate/client-key at /var/lib/kubelet/pki/kubelet-client-current.pem (kubepki renew kubelet.conf does this)` };
+      if (owner) owner.entry.findings.push({ ...f, certificate: owner.entry.id });
+      else input.findings.push(f);
+    }
+  }
+}
+
+function sanCovers(sans: CertEntry['sans'], name: string): boolean {
+  const host = name.replace(/^\[|\]$/g, '');
+  if (isIP(host)) return sans.some((s) => s.type === 'ip' && normIp(s.value) === normIp(host));
+  const lower = host.toLowerCase();
+  return sans.some((s) => {
+    if (s.type !== 'dns') return false;
+    const v = s.value.toLowerCase();
+    if (v === lower) return true;
+    return v.startsWith('*.') && lower.endsWith(v.slice(1)) && !lower.slice(0, lower.length - v.length + 1).includes('.');
+  });
+}
+
+function normIp(ip: string): string {
+  if (isIP(ip) === 6) {
+    // expand for comparison
+    const [head, tail] = ip.split('::');
+    const h = head ? head.split(':') : [];
+    const t = tail !== undefined ? (tail ? tail.split(':') : []) : [];
+    const fill = tail !== undefined ? Array(8 - h.length - t.length).fill('0') : [];
+    return [...h, ...fill, ...t].map((g) => parseInt(g || '0', 16).toString(16)).join(':');
+  }
+  return ip;
+}
+
+function checkApiserverSans(input: ClassifyInput): void {
+  const apiservers = apiserverRecords(input);
+  if (apiservers.length === 0) return;
+  const needed = new Map<string, string>();
+  const h = input.hints;
+  if (h.advertiseAddress) needed.set(h.advertiseAddress, 'the advertise address');
+  if (h.controlPlaneEndpoint) needed.set(h.controlPlaneEndpoint.replace(/:\d+$/, ''), 'controlPlaneEndpoint in kubeadm-config.yaml');
+  for (const s of h.certSANs) needed.set(s, 'apiServer.certSANs in kubeadm-config.yaml');
+  for (const kc of input.kubeconfigs) {
+    for (const cl of kc.clusters) {
+      if (!cl.server) continue;
+      try {
+        const host = new URL(cl.server).hostname;
+        if (host) needed.set(host, `the server address in ${kc.file}`);
+      } catch { /* not a URL */ }
+    }
+  }
+  for (const a of apiservers) {
+    for (const [name, why] of needed) {
+      if (sanCovers(a.entry.sans, name)) continue;
+      a.entry.findings.push({
+        code: 'apiserver-san-missing', severity: 'error', certificate: a.entry.id, file: a.entry.location.file,
+        message: `${a.entry.name} has no SAN for ${name} (${why}); clients connecting to it get "x509: certificate is valid for …" — renew with --add-san ${isIP(name.replace(/^\[|\]$/g, '')) ? 'IP' : 'DNS'}:${name}`,
+      });
+    }
+  }
+}

@@ -1,0 +1,158 @@
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
+import type { NodeFs } from '../fs/node-fs.js';
+import type { ComponentRef } from './types.js';
+
+const MANIFEST_DIRS = ['/etc/kubernetes/manifests', '/var/lib/rancher/rke2/agent/pod-manifests'];
+
+/** Flags whose value names a kubeconfig: the component reads every certificate inside. */
+const KUBECONFIG_FLAGS = new Set(['--kubeconfig', '--authentication-kubeconfig', '--authorization-kubeconfig']);
+
+interface Container { name?: string; command?: unknown[]; args?: unknown[] }
+
+/**
+ * Which component reads which file: static pod manifests' flags (spec §8) and
+ * the kubelet's config and kubeconfig. Files referenced through a kubeconfig
+ * are attributed too.
+ */
+export function readComponentRefs(fs: NodeFs, knownKubeconfigs: string[]): ComponentRef[] {
+  const refs: ComponentRef[] = [];
+  for (const dir of MANIFEST_DIRS) {
+    for (const d of fs.readDir(dir)) {
+      if (!/\.ya?ml$/.test(d.name)) continue;
+      const file = `${dir}/${d.name}`;
+      let pod: Record<string, unknown> | undefined;
+      try { pod = parseYaml(fs.readFile(file).toString('utf8')) as Record<string, unknown>; } catch { continue; }
+      const spec = (pod?.spec ?? {}) as { containers?: Container[] };
+      const podName = String(((pod?.metadata ?? {}) as Record<string, unknown>).name ?? d.name.replace(/\.ya?ml$/, '')).replace(/-[^-]*$/, (m) => (/^-(cp|master|node)/.test(m) ? '' : m));
+      for (const c of spec.containers ?? []) {
+        const component = c.name ?? podName;
+        for (const arg of [...(c.command ?? []), ...(c.args ?? [])]) {
+          const m = /^(--[a-z0-9-]+)=(.+)$/.exec(String(arg));
+          if (!m) continue;
+          const [, flag, value] = m as unknown as [string, string, string];
+          for (const v of value.split(',')) {
+            if (!v.startsWith('/')) continue;
+            refs.push({ component, via: flag, file: v, source: file });
+            if (KUBECONFIG_FLAGS.has(flag)) refs.push(...kubeconfigFileRefs(fs, v, component, flag));
+          }
+        }
+      }
+    }
+  }
+  // kubelet: its config file and its kubeconfig (kubeadm's drop-in defaults)
+  const kubeletConfig = '/var/lib/kubelet/config.yaml';
+  if (fs.exists(kubeletConfig)) {
+    try {
+      const cfg = parseYaml(fs.readFile(kubeletConfig).toString('utf8')) as Record<string, any>;
+      const ca = cfg?.authentication?.x509?.clientCAFile;
+      if (typeof ca === 'string') refs.push({ component: 'kubelet', via: 'authentication.x509.clientCAFile', file: ca, source: kubeletConfig });
+      for (const k of ['tlsCertFile', 'tlsPrivateKeyFile'] as const) {
+        if (typeof cfg?.[k] === 'string') refs.push({ component: 'kubelet', via: k, file: cfg[k], source: kubeletConfig });
+      }
+      if (!cfg?.tlsCertFile && !cfg?.serverTLSBootstrap) {
+        refs.push({ component: 'kubelet', via: 'default self-signed serving pair', file: '/var/lib/kubelet/pki/kubelet.crt', source: kubeletConfig });
+      }
+    } catch { /* a broken kubelet config is not ours to report here */ }
+  }
+  const kubeletConf = kubeletKubeconfigPath(fs);
+  if (fs.exists(kubeletConf)) {
+    refs.push({ component: 'kubelet', via: '--kubeconfig', file: kubeletConf, source: '/var/lib/kubelet/kubeadm-flags.env' });
+    refs.push(...kubeconfigFileRefs(fs, kubeletConf, 'kubelet', '--kubeconfig'));
+  }
+  for (const pem of ['/var/lib/kubelet/pki/kubelet-client-current.pem', '/var/lib/kubelet/pki/kubelet-server-current.pem']) {
+    if (fs.exists(pem)) {
+      refs.push({ component: 'kubelet', via: 'certificate rotation', file: pem, source: '/var/lib/kubelet/pki' });
+      try { refs.push({ component: 'kubelet', via: 'certificate rotation', file: fs.realNodePath(pem), source: pem }); } catch { /* loop: reported elsewhere */ }
+    }
+  }
+  void knownKubeconfigs;
+  return dedupe(refs);
+}
+
+function kubeletKubeconfigPath(fs: NodeFs): string {
+  for (const env of ['/var/lib/kubelet/kubeadm-flags.env', '/etc/default/kubelet', '/etc/sysconfig/kubelet']) {
+    if (!fs.exists(env)) continue;
+    const m = /--kubeconfig=([^\s"]+)/.exec(fs.readFile(env).toString('utf8'));
+    if (m) return m[1]!;
+  }
+  return '/etc/kubernetes/kubelet.conf';
+}
+
+function kubeconfigFileRefs(fs: NodeFs, kubeconfig: string, component: string, flag: string): ComponentRef[] {
+  const out: ComponentRef[] = [];
+  try {
+    const kc = parseYaml(fs.readFile(kubeconfig).toString('utf8')) as Record<string, any>;
+    for (const u of kc?.users ?? []) {
+      for (const k of ['client-certificate', 'client-key']) {
+        const v = u?.user?.[k];
+        if (typeof v === 'string' && v.startsWith('/')) {
+          out.push({ component, via: `${flag} → ${k}`, file: v, source: kubeconfig });
+          try { out.push({ component, via: `${flag} → ${k}`, file: fs.realNodePath(v), source: kubeconfig }); } catch { /* ignore */ }
+        }
+      }
+    }
+    for (const c of kc?.clusters ?? []) {
+      const v = c?.cluster?.['certificate-authority'];
+      if (typeof v === 'string' && v.startsWith('/')) out.push({ component, via: `${flag} → certificate-authority`, file: v, source: kubeconfig });
+    }
+  } catch { /* unreadable kubeconfig: reported by the inventory */ }
+  return out;
+}
+
+function dedupe(refs: ComponentRef[]): ComponentRef[] {
+  const seen = new Set<string>();
+  return refs.filter((r) => {
+    const k = `${r.component}|${r.file}|${r.via}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** What the node's kubeadm config and manifests say the apiserver must be called. */
+export interface KubeadmHints {
+  nodeName?: string;
+  advertiseAddress?: string;
+  controlPlaneEndpoint?: string;
+  certSANs: string[];
+  /** where each came from, for messages */
+  source?: string;
+}
+
+export function readKubeadmConfigHints(fs: NodeFs): KubeadmHints {
+  const hints: KubeadmHints = { certSANs: [] };
+  const file = '/etc/kubernetes/kubeadm-config.yaml';
+  if (fs.exists(file)) {
+    try {
+      for (const doc of parseAllDocuments(fs.readFile(file).toString('utf8'))) {
+        const d = doc.toJS() as Record<string, any>;
+        if (d?.kind === 'InitConfiguration' || d?.kind === 'JoinConfiguration') {
+          hints.nodeName ??= d?.nodeRegistration?.name;
+          hints.advertiseAddress ??= d?.localAPIEndpoint?.advertiseAddress ?? d?.controlPlane?.localAPIEndpoint?.advertiseAddress;
+        }
+        if (d?.kind === 'ClusterConfiguration') {
+          hints.controlPlaneEndpoint ??= d?.controlPlaneEndpoint || undefined;
+          for (const s of d?.apiServer?.certSANs ?? []) hints.certSANs.push(String(s));
+        }
+      }
+      hints.source = file;
+    } catch { /* unreadable config: ignore for hints */ }
+  }
+  const manifest = '/etc/kubernetes/manifests/kube-apiserver.yaml';
+  if (fs.exists(manifest)) {
+    try {
+      const text = fs.readFile(manifest).toString('utf8');
+      const adv = /--advertise-address=([^\s"']+)/.exec(text);
+      if (adv) hints.advertiseAddress ??= adv[1];
+      const pod = parseYaml(text) as Record<string, any>;
+      const ann = pod?.metadata?.annotations?.['kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint'];
+      if (typeof ann === 'string' && !hints.advertiseAddress) hints.advertiseAddress = ann.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+    } catch { /* ignore */ }
+  }
+  const etcd = '/etc/kubernetes/manifests/etcd.yaml';
+  if (!hints.nodeName && fs.exists(etcd)) {
+    const m = /--name=([^\s"']+)/.exec(fs.readFile(etcd).toString('utf8'));
+    if (m) hints.nodeName = m[1];
+  }
+  return hints;
+}

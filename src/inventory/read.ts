@@ -1,0 +1,648 @@
+import { createHash } from 'node:crypto';
+import * as path from 'node:path';
+import type { NodeFs } from '../fs/node-fs.js';
+import { SymlinkLoopError } from '../fs/node-fs.js';
+import { Certificate, describeKey } from '../pki/certificate.js';
+import { DerError } from '../pki/der.js';
+import { looksLikePem, parsePemBlocks, PemError } from '../pki/pem.js';
+import { parsePrivateKeyBlock, parsePrivateKeyDer, parsePublicKeyBlock, PRIVATE_KEY_LABELS, PUBLIC_KEY_LABELS, KeyError, sameBytes } from '../pki/keys.js';
+import { parseCsr } from '../pki/csr.js';
+import { parseKubeconfig, looksLikeKubeconfig, KubeconfigError, type KubeconfigDoc } from '../kubeconfig/read.js';
+import { detectLayouts, layoutTargets, type ScanTarget } from '../layouts/detect.js';
+import { kubeadmProfileForFile, KUBEADM_PROFILES, profileCertPath, profileKeyPath, RKE1_COMPONENTS, DEFAULT_PKI } from '../profiles/kubeadm.js';
+import { readComponentRefs, readKubeadmConfigHints } from './components.js';
+import { classify, parseThresholdOrThrow } from './classify.js';
+import type { CertEntry, CertLocation, CsrEntry, Finding, Inventory, KeyEntry, KeyLocation, KubeconfigEntry, LayoutName, ManagedBy, MissingEntry } from './types.js';
+
+export interface ReadOptions {
+  fs: NodeFs;
+  now: Date;
+  /** warning threshold: `30d`, `66%` (default 30d) */
+  warn?: string;
+  /** force these layouts instead of detecting */
+  layouts?: LayoutName[];
+  /** extra files or directories (node paths) */
+  paths?: string[];
+  /** extra kubeconfig files (node paths) */
+  kubeconfigs?: string[];
+  /** files above this size are reported, not parsed (default 4 MiB) */
+  maxFileSize?: number;
+}
+
+/** What one file turned out to hold. */
+interface FileContent {
+  path: string;
+  layout: LayoutName;
+  scanRoot: string;
+  certs: Certificate[];
+  keys: { der: Uint8Array; info: ReturnType<typeof parsePrivateKeyBlock> }[];
+  publicKeys: { spki: Uint8Array; info: ReturnType<typeof parsePublicKeyBlock>['key'] }[];
+  csrs: CsrEntry[];
+  kubeconfig?: KubeconfigDoc;
+  kind: 'pem' | 'der' | 'kubeconfig' | 'other';
+  via?: string;
+}
+
+interface CertRecord {
+  cert: Certificate;
+  location: CertLocation;
+  layout: LayoutName;
+  scanRoot: string;
+  copies: CertLocation[];
+  keyLocation?: KeyLocation;
+  keySpki?: Uint8Array;
+  keyEncrypted?: boolean;
+  /** conventional partner key file was found but holds another key */
+  keyMismatch?: boolean;
+  entry?: CertEntry;
+}
+
+const CERTISH = /\.(crt|pem|cer|cert|der|key|pub|csr)$/i;
+const KUBECONFIGISH = /(\.conf|\.kubeconfig|\.ya?ml|^kubeconfig|^config)$/i;
+
+/**
+ * Read a node tree into an Inventory. Never throws for a bad file: every
+ * problem becomes a finding on its row. Throws `UserError` only for bad
+ * options or an explicit `--path` that cannot be read.
+ */
+export function readInventory(opts: ReadOptions): Inventory {
+  const { fs, now } = opts;
+  const threshold = parseThresholdOrThrow(opts.warn);
+  const maxSize = opts.maxFileSize ?? 4 * 1024 * 1024;
+  const layouts = opts.layouts ?? detectLayouts(fs);
+  const targets: ScanTarget[] = layouts.flatMap((l) => layoutTargets(l, fs));
+  for (const p of opts.paths ?? []) targets.push({ path: p, layout: 'generic', recursive: true, explicit: true });
+  for (const p of opts.kubeconfigs ?? []) targets.push({ path: p, layout: 'generic', recursive: false, explicit: true });
+  if (opts.paths?.length && !layouts.includes('generic')) layouts.push('generic');
+
+  const findings: Finding[] = [];
+  const files = new Map<string, FileContent>();
+  const seenDirs = new Set<string>();
+
+  const readOne = (nodePath: string, target: ScanTarget, explicit: boolean, via?: string): FileContent | undefined => {
+    let real: string;
+    try {
+      real = fs.realNodePath(nodePath);
+    } catch (e) {
+      if (e instanceof SymlinkLoopError) {
+        findings.push({ code: 'unreadable', severity: 'error', file: nodePath, message: `failed to read ${nodePath}: symlink loop` });
+        return undefined;
+      }
+      throw e;
+    }
+    const existing = files.get(real);
+    if (existing) {
+      if (via && !existing.via) existing.via = via;
+      return existing;
+    }
+    const st = fs.stat(real);
+    if (!st) {
+      if (fs.linkTarget(nodePath) !== undefined || fs.lstat(nodePath)?.isSymbolicLink()) {
+        findings.push({ code: 'unreadable', severity: 'error', file: nodePath, message: `failed to read ${nodePath}: dangling symlink to ${real}` });
+      } else if (explicit) {
+        findings.push({ code: 'missing-file', severity: 'error', file: nodePath, message: `${nodePath} does not exist` });
+      }
+      return undefined;
+    }
+    if (!st.isFile()) return undefined;
+    if (st.size > maxSize) {
+      findings.push({ code: 'unreadable', severity: 'error', file: real, message: `skipped ${real}: ${st.size} bytes is too large for a certificate file (limit ${maxSize})` });
+      return undefined;
+    }
+    let buf: Buffer;
+    try {
+      buf = fs.readFile(real);
+    } catch (e) {
+      findings.push({ code: 'unreadable', severity: 'error', file: real, message: `failed to read ${real}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` });
+      return undefined;
+    }
+    const fc = parseFileContent(buf, real, target, explicit, findings);
+    if (!fc) return undefined;
+    if (via || real !== nodePath) fc.via = via ?? nodePath;
+    files.set(real, fc);
+    return fc;
+  };
+
+  const walk = (dir: string, target: ScanTarget, depth: number) => {
+    let realDir: string;
+    try { realDir = fs.realNodePath(dir); } catch { return; }
+    if (seenDirs.has(realDir) || depth > 8) return;
+    seenDirs.add(realDir);
+    const entries = fs.readDir(dir).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const d of entries) {
+      const p = dir === '/' ? `/${d.name}` : `${dir}/${d.name}`;
+      if (d.isDirectory()) {
+        if (target.recursive) walk(p, target, depth + 1);
+        continue;
+      }
+      if (target.match && !target.match.test(d.name)) continue;
+      const isLink = d.isSymbolicLink() || fs.linkTarget(p) !== undefined;
+      if (isLink) {
+        if (fs.isDir(p)) {
+          if (target.recursive) walk(p, target, depth + 1);
+          continue;
+        }
+      }
+      if (!target.explicit && !CERTISH.test(d.name) && !KUBECONFIGISH.test(d.name)) continue;
+      // rotated kubelet pairs other than the current one are history, not in use
+      if (/^kubelet-(client|server)-\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d\.pem$/.test(d.name) && fs.exists(`${dir}/kubelet-${d.name.split('-')[1]}-current.pem`)) continue;
+      readOne(p, target, target.explicit ?? false, isLink ? p : undefined);
+    }
+  };
+
+  for (const t of targets) {
+    const st = fs.stat(t.path);
+    if (!st) {
+      if (t.explicit) findings.push({ code: 'missing-file', severity: 'error', file: t.path, message: `${t.path} does not exist` });
+      continue;
+    }
+    if (st.isDirectory()) walk(t.path, t, 0);
+    else readOne(t.path, t, t.explicit ?? false, fs.linkTarget(t.path) !== undefined ? t.path : undefined);
+  }
+
+  // Files that kubeconfigs reference (kubelet.conf → kubelet-client-current.pem) are read too.
+  for (const fc of [...files.values()]) {
+    if (!fc.kubeconfig) continue;
+    for (const u of fc.kubeconfig.users) {
+      for (const ref of [u.certFile, u.keyFile]) {
+        if (ref) readOne(ref, { path: ref, layout: fc.layout, recursive: false }, false, fs.linkTarget(ref) !== undefined ? ref : undefined);
+      }
+    }
+    for (const c of fc.kubeconfig.clusters) if (c.caFile) readOne(c.caFile, { path: c.caFile, layout: fc.layout, recursive: false }, false);
+  }
+
+  return assemble(fs, [...files.values()], findings, layouts, threshold, now, opts.warn);
+}
+
+function parseFileContent(buf: Buffer, file: string, target: ScanTarget, explicit: boolean, findings: Finding[]): FileContent | undefined {
+  const fc: FileContent = { path: file, layout: target.layout, scanRoot: target.path, certs: [], keys: [], publicKeys: [], csrs: [], kind: 'other' };
+  const base = path.posix.basename(file);
+  const corrupt = (why: string) => {
+    findings.push({ code: 'corrupt', severity: 'error', file, message: `${file}: ${why}` });
+  };
+  if (looksLikePem(buf)) {
+    fc.kind = 'pem';
+    let blocks;
+    try {
+      blocks = parsePemBlocks(buf.toString('latin1'));
+    } catch (e) {
+      if (e instanceof PemError) { corrupt(e.message); return undefined; }
+      throw e;
+    }
+    for (const b of blocks) {
+      try {
+        if (b.label === 'CERTIFICATE' || b.label === 'TRUSTED CERTIFICATE' || b.label === 'X509 CERTIFICATE') fc.certs.push(new Certificate(b.der));
+        else if (b.label in PRIVATE_KEY_LABELS) fc.keys.push({ der: b.der, info: parsePrivateKeyBlock(b.label, b.der, b.headers) });
+        else if (PUBLIC_KEY_LABELS.has(b.label)) {
+          const pk = parsePublicKeyBlock(b.label, b.der);
+          fc.publicKeys.push({ spki: pk.spki, info: pk.key });
+        } else if (b.label === 'CERTIFICATE REQUEST' || b.label === 'NEW CERTIFICATE REQUEST') {
+          const c = parseCsr(b.der);
+          fc.csrs.push({ file, subject: c.subjectString, sans: c.sans, keyAlgorithm: describeKey(c.key) });
+        }
+      } catch (e) {
+        if (e instanceof DerError || e instanceof KeyError || e instanceof RangeError) corrupt(`PEM block ${b.index + 1} (${b.label}): ${e.message}`);
+        else throw e;
+      }
+    }
+    return fc;
+  }
+  if (buf.length > 0 && buf[0] === 0x30) {
+    fc.kind = 'der';
+    try {
+      fc.certs.push(new Certificate(buf));
+      return fc;
+    } catch { /* not a certificate: maybe a key or CSR */ }
+    const k = parsePrivateKeyDer(buf);
+    if (k) { fc.keys.push({ der: buf, info: k }); return fc; }
+    try {
+      const c = parseCsr(buf);
+      fc.csrs.push({ file, subject: c.subjectString, sans: c.sans, keyAlgorithm: describeKey(c.key) });
+      return fc;
+    } catch { /* fall through */ }
+    if (CERTISH.test(base) || explicit) corrupt('not a certificate, key or CSR (DER that does not parse)');
+    return undefined;
+  }
+  const text = buf.toString('utf8');
+  if (KUBECONFIGISH.test(base) || explicit) {
+    if (looksLikeKubeconfig(text)) {
+      try {
+        fc.kubeconfig = parseKubeconfig(text, file);
+        fc.kind = 'kubeconfig';
+        return fc;
+      } catch (e) {
+        if (e instanceof KubeconfigError) { corrupt(`not a readable kubeconfig: ${e.message}`); return undefined; }
+        throw e;
+      }
+    }
+    if (explicit || /\.(conf|kubeconfig)$/.test(base)) {
+      if (explicit || base.endsWith('.conf') && /^\s*(apiVersion|kind)\s*:\s*Config/m.test(text)) corrupt('not a kubeconfig, certificate, key or CSR');
+    }
+    return undefined;
+  }
+  if (CERTISH.test(base)) corrupt(buf.length === 0 ? 'empty file' : 'no PEM block and not DER: not a certificate, key or CSR');
+  return undefined;
+}
+
+const LOCATION_RANK = (l: CertLocation) => (l.kind === 'kubeconfig' ? 2 : l.index > 0 ? 1 : 0);
+
+function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts: LayoutName[], threshold: ReturnType<typeof parseThresholdOrThrow>, now: Date, warnText: string | undefined): Inventory {
+  const byFile = new Map(files.map((f) => [f.path, f]));
+  const records: CertRecord[] = [];
+  const byDer = new Map<string, CertRecord>();
+  const keys: KeyEntry[] = [];
+  const keyBySpki = new Map<string, { file: string; kind: KeyLocation['kind']; user?: string }>();
+  const kubeconfigs: KubeconfigEntry[] = [];
+  const csrs: CsrEntry[] = [];
+  const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+  const addCert = (cert: Certificate, location: CertLocation, f: FileContent): CertRecord => {
+    const k = sha(cert.der);
+    const prior = byDer.get(k);
+    if (prior) {
+      // The same certificate in another place (a CA copied into a kubeconfig or a bundle): one row, many copies.
+      if (LOCATION_RANK(location) < LOCATION_RANK(prior.location)) {
+        prior.copies.push(prior.location);
+        prior.location = location;
+        prior.layout = f.layout;
+        prior.scanRoot = f.scanRoot;
+      } else prior.copies.push(location);
+      return prior;
+    }
+    const r: CertRecord = { cert, location, layout: f.layout, scanRoot: f.scanRoot, copies: [] };
+    records.push(r);
+    byDer.set(k, r);
+    return r;
+  };
+
+  // 1. every certificate and key in files
+  for (const f of files) {
+    f.certs.forEach((cert, index) => addCert(cert, { file: f.path, kind: f.kind === 'der' ? 'der' : 'pem', index, ...(f.via ? { via: f.via } : {}) }, f));
+    for (const k of f.keys) {
+      const spkiHex = k.info.spki ? sha(k.info.spki) : undefined;
+      if (spkiHex && !keyBySpki.has(spkiHex)) keyBySpki.set(spkiHex, { file: f.path, kind: f.kind === 'der' ? 'der' : 'pem' });
+      keys.push({ file: f.path, kind: 'private', format: k.info.format, encrypted: k.info.encrypted, keyAlgorithm: k.info.key?.algorithm, keySize: k.info.key?.size, curve: k.info.key?.curve, spkiSha256: spkiHex, certificates: [] });
+      if (k.info.encrypted) findings.push({ code: 'key-encrypted', severity: 'info', file: f.path, message: `${f.path} holds an encrypted private key; kubepki cannot check or use it` });
+    }
+    for (const pk of f.publicKeys) {
+      keys.push({ file: f.path, kind: 'public', format: 'spki', encrypted: false, keyAlgorithm: pk.info.algorithm, keySize: pk.info.size, curve: pk.info.curve, spkiSha256: sha(pk.spki), certificates: [] });
+    }
+    csrs.push(...f.csrs);
+  }
+
+  // 2. kubeconfig entries
+  for (const f of files) {
+    const kc = f.kubeconfig;
+    if (!kc) continue;
+    kubeconfigs.push({
+      file: f.path,
+      currentContext: kc.currentContext,
+      clusters: kc.clusters.map((c) => ({ name: c.name, server: c.server, caFrom: c.caData ? 'data' : c.caFile ? 'file' : undefined, caFile: c.caFile })),
+      users: kc.users.map((u) => ({ name: u.name, certFrom: u.certData ? 'data' : u.certFile ? 'file' : undefined, certFile: u.certFile, keyFrom: u.keyData ? 'data' : u.keyFile ? 'file' : undefined, keyFile: u.keyFile, token: u.token })),
+    });
+    for (const c of kc.clusters) {
+      if (!c.caData) continue;
+      const certs = certsFromBytes(c.caData, `${f.path}: cluster ${JSON.stringify(c.name)} certificate-authority-data`, findings);
+      certs.forEach((cert, index) => addCert(cert, { file: f.path, kind: 'kubeconfig', index, kubeconfig: { entry: 'cluster', name: c.name, field: 'certificate-authority-data' } }, f));
+    }
+    for (const u of kc.users) {
+      let userKeySpki: Uint8Array | undefined;
+      let userKeyLoc: KeyLocation | undefined;
+      let encrypted = false;
+      if (u.keyData) {
+        try {
+          const blocks = parsePemBlocks(u.keyData.toString('latin1'));
+          const kb = blocks.find((b) => b.label in PRIVATE_KEY_LABELS);
+          if (!kb) throw new KeyError('no private key block');
+          const info = parsePrivateKeyBlock(kb.label, kb.der, kb.headers);
+          encrypted = info.encrypted;
+          userKeySpki = info.spki;
+          userKeyLoc = { file: f.path, kind: 'kubeconfig', user: u.name, field: 'client-key-data' };
+          if (info.spki) keyBySpki.set(sha(info.spki), { file: f.path, kind: 'kubeconfig', user: u.name });
+        } catch (e) {
+          findings.push({ code: 'corrupt', severity: 'error', file: f.path, message: `${f.path}: user ${JSON.stringify(u.name)} client-key-data: ${(e as Error).message}` });
+        }
+      } else if (u.keyFile) {
+        const kf = byFile.get(safeReal(fs, u.keyFile));
+        const k = kf?.keys[0];
+        userKeyLoc = { file: kf?.path ?? u.keyFile, kind: 'pem', field: 'client-key' };
+        if (k) { userKeySpki = k.info.spki; encrypted = k.info.encrypted; }
+      }
+      const attach = (r: CertRecord) => {
+        if (!userKeyLoc) return;
+        if (!r.keyLocation || r.location.kind === 'kubeconfig') {
+          r.keyLocation = userKeyLoc;
+          r.keySpki = userKeySpki;
+          r.keyEncrypted = encrypted;
+        }
+      };
+      if (u.certData) {
+        const certs = certsFromBytes(u.certData, `${f.path}: user ${JSON.stringify(u.name)} client-certificate-data`, findings);
+        certs.forEach((cert, index) => attach(addCert(cert, { file: f.path, kind: 'kubeconfig', index, kubeconfig: { entry: 'user', name: u.name, field: 'client-certificate-data' } }, f)));
+      } else if (u.certFile) {
+        const real = safeReal(fs, u.certFile);
+        const cf = byFile.get(real);
+        if (!cf) {
+          findings.push({ code: 'missing-file', severity: 'error', file: f.path, message: `${f.path}: user ${JSON.stringify(u.name)} client-certificate ${u.certFile} does not exist or is unreadable` });
+        } else {
+          const first = cf.certs[0];
+          const r = first ? byDer.get(sha(first.der)) : undefined;
+          if (r && u.keyFile && safeReal(fs, u.keyFile) !== real) attach(r);
+        }
+      }
+    }
+  }
+
+  // 3. private keys for certificates
+  for (const r of records) {
+    if (r.keyLocation) continue;
+    const f = byFile.get(r.location.file);
+    if (!f) continue;
+    if (r.location.kind !== 'kubeconfig' && r.location.index === 0 && f.keys.length > 0) {
+      // cert and key in one file (kubelet-client-*.pem)
+      r.keyLocation = { file: f.path, kind: 'pem', sameFile: true };
+      r.keySpki = f.keys[0]!.info.spki;
+      r.keyEncrypted = f.keys[0]!.info.encrypted;
+      continue;
+    }
+    if (r.location.kind === 'kubeconfig' || r.location.index !== 0) continue;
+    for (const cand of partnerKeyPaths(f.path)) {
+      const kf = byFile.get(cand) ?? (fs.exists(cand) ? undefined : null);
+      if (kf === null) continue;
+      const k = kf?.keys[0];
+      r.keyLocation = { file: cand, kind: 'pem' };
+      if (k) { r.keySpki = k.info.spki; r.keyEncrypted = k.info.encrypted; }
+      if (k && k.info.spki && !sameBytes(k.info.spki, r.cert.spkiRaw)) r.keyMismatch = true;
+      break;
+    }
+  }
+  for (const r of records) {
+    if (r.keyLocation) continue;
+    const hit = keyBySpki.get(sha(r.cert.spkiRaw));
+    if (hit) {
+      r.keyLocation = { file: hit.file, kind: hit.kind, ...(hit.user ? { user: hit.user } : {}) };
+      r.keySpki = r.cert.spkiRaw;
+    }
+  }
+
+  // 4. names
+  const layoutOf = new Set(layouts);
+  const pkiDir = layoutOf.has('kubespray') && !fs.exists('/etc/kubernetes/pki/ca.crt') ? '/etc/kubernetes/ssl' : DEFAULT_PKI;
+  const names = nameRecords(records, pkiDir);
+
+  // 5. trust tree: which CA's key made each signature
+  const cas = records.filter((r) => r.cert.isCA);
+  const caBySubject = new Map<string, CertRecord[]>();
+  for (const ca of cas) {
+    const k = Buffer.from(ca.cert.subjectRaw).toString('hex');
+    caBySubject.set(k, [...(caBySubject.get(k) ?? []), ca]);
+  }
+  const signerOf = new Map<CertRecord, CertRecord | undefined>();
+  const sameSubjectNoSig = new Set<CertRecord>();
+  for (const r of records) {
+    const cands = caBySubject.get(Buffer.from(r.cert.issuerRaw).toString('hex')) ?? [];
+    let found: CertRecord | undefined;
+    const aki = r.cert.authorityKeyId;
+    const ordered = [...cands].sort((a, b) => Number(b.cert.subjectKeyId === aki) - Number(a.cert.subjectKeyId === aki));
+    for (const ca of ordered) {
+      if (ca === r && !r.cert.isSelfIssued) continue;
+      if (r.cert.verifySignedBy(ca.cert)) { found = ca; break; }
+    }
+    signerOf.set(r, found);
+    if (!found && cands.length > 0) sameSubjectNoSig.add(r);
+  }
+
+  // 6. components that read each file, and hints from kubeadm's config
+  const componentRefs = readComponentRefs(fs, files.filter((f) => f.kubeconfig).map((f) => f.path));
+  const hints = readKubeadmConfigHints(fs);
+
+  // 7. entries
+  const certificates: CertEntry[] = [];
+  for (const r of records) {
+    const c = r.cert;
+    const name = names.get(r)!;
+    const signer = signerOf.get(r);
+    const ki = c.keyInfo;
+    const files = [r.location.file, ...(r.location.via ? [r.location.via] : []), ...r.copies.map((l) => l.file)];
+    const components = new Set<string>();
+    for (const ref of componentRefs) if (files.includes(ref.file)) components.add(ref.component);
+    if (r.layout === 'rke1') for (const comp of RKE1_COMPONENTS[name] ?? (name.startsWith('kube-etcd') ? ['etcd'] : [])) components.add(comp);
+    const profile = r.location.kind !== 'kubeconfig' || r.location.kubeconfig?.entry === 'user' ? kubeadmProfileForFile(r.location.file, pkiDir) : undefined;
+    const entry: CertEntry = {
+      id: certId(r.location),
+      name,
+      location: r.location,
+      subject: c.subjectString,
+      subjectCN: c.commonName,
+      subjectO: c.organizations,
+      issuer: c.issuerString,
+      issuerCN: c.issuerCommonName,
+      serial: c.serialHex,
+      notBefore: c.notBefore.toISOString(),
+      notAfter: c.notAfter.toISOString(),
+      residualSeconds: Math.floor((c.notAfter.getTime() - now.getTime()) / 1000),
+      lifetimeSeconds: Math.floor((c.notAfter.getTime() - c.notBefore.getTime()) / 1000),
+      sans: c.subjectAltNames,
+      keyUsage: c.keyUsage,
+      extKeyUsage: c.extKeyUsage,
+      isCA: c.isCA,
+      selfSigned: c.isSelfIssued && signer === r,
+      keyAlgorithm: ki.algorithm,
+      keySize: ki.size,
+      ...(ki.curve ? { curve: ki.curve } : {}),
+      signatureAlgorithm: c.signatureAlgorithm,
+      subjectKeyId: c.subjectKeyId,
+      authorityKeyId: c.authorityKeyId,
+      fingerprint: c.fingerprint256,
+      spkiSha256: sha(c.spkiRaw),
+      privateKey: {
+        present: Boolean(r.keyLocation && (r.keySpki || r.keyEncrypted)),
+        ...(r.keyLocation ? { location: r.keyLocation } : {}),
+        ...(r.keySpki ? { matches: sameBytes(r.keySpki, c.spkiRaw) } : {}),
+        ...(r.keyEncrypted ? { encrypted: true } : {}),
+      },
+      components: [...components].sort(),
+      managedBy: managedBy(r, name, profile?.name),
+      ...(profile ? { profile: profile.name } : {}),
+      layout: r.layout,
+      status: 'ok',
+      findings: [],
+      pem: c.toPem(),
+    };
+    if (r.copies.length) (entry as CertEntry & { copies?: CertLocation[] }).copies = r.copies;
+    r.entry = entry;
+    certificates.push(entry);
+  }
+  for (const r of records) {
+    const s = signerOf.get(r);
+    if (s && s.entry && r.entry) {
+      r.entry.signedBy = s.entry.id;
+      r.entry.signerName = s.entry.name;
+    }
+  }
+  for (const k of keys) {
+    if (!k.spkiSha256) continue;
+    k.certificates = certificates.filter((c) => c.spkiSha256 === k.spkiSha256).map((c) => c.id);
+  }
+
+  // 8. missing kubeadm files
+  const missing: MissingEntry[] = [];
+  if ((layoutOf.has('kubeadm') || layoutOf.has('kubespray')) && isKubeadmControlPlane(fs, pkiDir)) {
+    const localEtcd = fs.exists('/etc/kubernetes/manifests/etcd.yaml') || fs.exists(`${pkiDir}/etcd`);
+    for (const p of KUBEADM_PROFILES) {
+      if (!p.checkExpiration || (p.etcd && !localEtcd)) continue;
+      const file = profileCertPath(p, pkiDir);
+      if (!fs.exists(file)) {
+        missing.push({ name: p.name, file, layout: 'kubeadm' });
+        findings.push({ code: 'missing-file', severity: 'error', file, message: `${p.name}: ${file} is missing (${p.longName})` });
+        continue;
+      }
+      const keyFile = profileKeyPath(p, pkiDir);
+      if (keyFile && !p.isCA && !fs.exists(keyFile)) {
+        findings.push({ code: 'missing-file', severity: 'error', file: keyFile, message: `${p.name}: private key ${keyFile} is missing` });
+      }
+    }
+    for (const f of ['sa.key', 'sa.pub']) {
+      const file = `${pkiDir}/${f}`;
+      if (!fs.exists(file)) {
+        missing.push({ name: f === 'sa.key' ? 'sa' : 'sa.pub', file, layout: 'kubeadm' });
+        findings.push({ code: 'missing-file', severity: 'error', file, message: `${file} is missing (service-account signing key; every ServiceAccount token depends on it)` });
+      }
+    }
+  }
+
+  classify({ certificates, records: records.map((r) => ({ entry: r.entry!, keyMismatch: r.keyMismatch, signer: signerOf.get(r)?.entry, sameSubjectNoSig: sameSubjectNoSig.has(r), cert: r.cert, copies: r.copies })), kubeconfigs, fs, hints, componentRefs, threshold, now, findings });
+
+  const all = [...findings, ...certificates.flatMap((c) => c.findings)];
+  const count = (s: CertEntry['status']) => certificates.filter((c) => c.status === s).length;
+  const worst = (['invalid', 'expired', 'not-yet-valid', 'warning', 'ok'] as const).find((s) => count(s) > 0) ?? 'ok';
+  return {
+    apiVersion: 'kubepki.io/v1alpha1',
+    kind: 'Inventory',
+    root: fs.root,
+    ...(hints.nodeName ? { nodeName: hints.nodeName } : {}),
+    now: now.toISOString(),
+    warn: warnText ?? threshold.text,
+    layouts,
+    certificates: certificates.sort((a, b) => (a.isCA === b.isCA ? a.name.localeCompare(b.name) || a.id.localeCompare(b.id) : a.isCA ? 1 : -1)),
+    missing,
+    keys,
+    kubeconfigs,
+    csrs,
+    components: componentRefs,
+    findings: all,
+    summary: {
+      certificates: certificates.length,
+      ok: count('ok'),
+      warning: count('warning'),
+      expired: count('expired'),
+      notYetValid: count('not-yet-valid'),
+      invalid: count('invalid'),
+      errors: all.filter((f) => f.severity === 'error').length,
+      worst,
+    },
+  };
+}
+
+function safeReal(fs: NodeFs, p: string): string {
+  try { return fs.realNodePath(p); } catch { return p; }
+}
+
+function certsFromBytes(bytes: Buffer, where: string, findings: Finding[]): Certificate[] {
+  try {
+    if (looksLikePem(bytes)) {
+      return parsePemBlocks(bytes.toString('latin1')).filter((b) => b.label === 'CERTIFICATE').map((b) => new Certificate(b.der));
+    }
+    return [new Certificate(bytes)];
+  } catch (e) {
+    findings.push({ code: 'corrupt', severity: 'error', file: where.split(':')[0], message: `${where}: ${(e as Error).message}` });
+    return [];
+  }
+}
+
+/** Where the private key of a certificate file conventionally lives. */
+export function partnerKeyPaths(certPath: string): string[] {
+  const dir = path.posix.dirname(certPath);
+  const base = path.posix.basename(certPath);
+  const stem = base.replace(/\.(crt|pem|cer|cert|der)$/i, '');
+  return [`${dir}/${stem}.key`, `${dir}/${stem}-key.pem`, `${dir}/${stem}.pem.key`].filter((p) => p !== certPath);
+}
+
+export function certId(l: CertLocation): string {
+  if (l.kind === 'kubeconfig' && l.kubeconfig) return `${l.file}#${l.kubeconfig.entry}/${l.kubeconfig.name}${l.index ? `/${l.index}` : ''}`;
+  return `${l.file}#${l.index}`;
+}
+
+function nameRecords(records: CertRecord[], pkiDir: string): Map<CertRecord, string> {
+  const names = new Map<CertRecord, string>();
+  const pathBased: CertRecord[] = [];
+  for (const r of records) {
+    const l = r.location;
+    const base = path.posix.basename(l.file);
+    if (l.kind === 'kubeconfig') {
+      const prof = kubeadmProfileForFile(l.file, pkiDir);
+      if (l.kubeconfig?.entry === 'user') {
+        const users = records.filter((o) => o.location.file === l.file && o.location.kubeconfig?.entry === 'user').length;
+        names.set(r, prof && users === 1 ? prof.name : users === 1 ? base : `${base}:${l.kubeconfig.name}`);
+      } else {
+        names.set(r, `${base}:cluster/${l.kubeconfig?.name || '""'}`);
+      }
+      continue;
+    }
+    const prof = kubeadmProfileForFile(l.file, pkiDir);
+    if (prof && l.index === 0) { names.set(r, prof.name); continue; }
+    if (/\/kubelet-(client|server)-current\.pem$/.test(l.via ?? '') || /\/kubelet-(client|server)-[\d-]+\.pem$/.test(l.file)) {
+      const kind = /kubelet-server/.test(l.via ?? l.file) ? 'kubelet-server' : 'kubelet-client';
+      names.set(r, l.index === 0 ? kind : `${kind}-chain-${l.index}`);
+      continue;
+    }
+    if (base === 'kubelet.crt' && l.file.startsWith('/var/lib/kubelet/')) {
+      names.set(r, l.index === 0 ? 'kubelet-serving' : 'kubelet-serving-ca');
+      continue;
+    }
+    pathBased.push(r);
+  }
+  // Path-based names: the path below the scanned directory without extension,
+  // lengthened with parent directories until unique.
+  const taken = new Set(names.values());
+  const stemOf = (r: CertRecord, depth: number) => {
+    const rel = r.location.file.startsWith(r.scanRoot + '/') ? r.location.file.slice(r.scanRoot.length + 1) : path.posix.basename(r.location.file);
+    const parts = rel.replace(/\.(crt|pem|cer|cert|der)$/i, '').split('/');
+    const abs = r.location.file.replace(/\.(crt|pem|cer|cert|der)$/i, '').split('/').filter(Boolean);
+    const chosen = depth < parts.length ? parts.slice(parts.length - 1 - depth) : abs.slice(Math.max(0, abs.length - 1 - depth));
+    return chosen.join('/') + (r.location.index > 0 ? `#${r.location.index}` : '');
+  };
+  for (let depth = 0; pathBased.length > 0 && depth < 12; depth++) {
+    const proposals = new Map<string, CertRecord[]>();
+    for (const r of pathBased) {
+      const n = depth === 0 ? stemOf(r, Math.max(0, relDepth(r) - 1)) : stemOf(r, relDepth(r) - 1 + depth);
+      proposals.set(n, [...(proposals.get(n) ?? []), r]);
+    }
+    for (const [n, rs] of proposals) {
+      if (rs.length === 1 && !taken.has(n)) {
+        names.set(rs[0]!, n);
+        taken.add(n);
+        pathBased.splice(pathBased.indexOf(rs[0]!), 1);
+      }
+    }
+  }
+  for (const r of pathBased) names.set(r, certId(r.location));
+  return names;
+}
+
+function relDepth(r: CertRecord): number {
+  if (!r.location.file.startsWith(r.scanRoot + '/')) return 1;
+  return r.location.file.slice(r.scanRoot.length + 1).split('/').length;
+}
+
+function managedBy(r: CertRecord, name: string, profile: string | undefined): ManagedBy {
+  if (r.layout === 'rke1' || r.layout === 'rke2' || r.layout === 'k3s') return r.layout;
+  if (name.startsWith('kubelet-client') || name.startsWith('kubelet-server') || name.startsWith('kubelet-serving')) return 'kubelet';
+  if (profile === 'kubelet.conf') return r.location.kind === 'kubeconfig' ? 'manual' : 'kubelet';
+  if (profile && !r.cert.isCA) return 'kubeadm';
+  return 'manual';
+}
+
+function isKubeadmControlPlane(fs: NodeFs, pkiDir: string): boolean {
+  return fs.exists('/etc/kubernetes/manifests/kube-apiserver.yaml') || fs.exists(`${pkiDir}/ca.key`) || fs.exists(`${pkiDir}/apiserver.crt`);
+}

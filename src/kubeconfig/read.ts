@@ -1,0 +1,96 @@
+import { parse as parseYaml } from 'yaml';
+import * as path from 'node:path';
+
+/** One kubeconfig as read: every cluster and user entry, embedded data decoded, file references absolute. */
+export interface KubeconfigDoc {
+  clusters: KubeconfigCluster[];
+  users: KubeconfigUser[];
+  contexts: { name: string; cluster?: string; user?: string; namespace?: string }[];
+  currentContext?: string;
+}
+
+export interface KubeconfigCluster {
+  name: string;
+  server?: string;
+  caData?: Buffer;
+  caFile?: string;
+}
+
+export interface KubeconfigUser {
+  name: string;
+  certData?: Buffer;
+  certFile?: string;
+  keyData?: Buffer;
+  keyFile?: string;
+  token?: boolean;
+}
+
+export class KubeconfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'KubeconfigError';
+  }
+}
+
+/** Quick test before paying for a YAML parse. */
+export function looksLikeKubeconfig(text: string): boolean {
+  return /^\s*(clusters|users|contexts)\s*:/m.test(text) && /^\s*(apiVersion|kind|current-context|clusters)\s*:/m.test(text);
+}
+
+function b64(v: unknown, where: string): Buffer | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  if (typeof v !== 'string' || !/^[A-Za-z0-9+/=\s]+$/.test(v)) throw new KubeconfigError(`${where} is not valid base64`);
+  return Buffer.from(v, 'base64');
+}
+
+function ref(v: unknown, dir: string): string | undefined {
+  if (typeof v !== 'string' || !v) return undefined;
+  return v.startsWith('/') ? v : path.posix.join(dir, v);
+}
+
+/**
+ * Parse kubeconfig text. `nodePath` is the file's node path, used to make
+ * relative file references absolute (as client-go does, relative to the
+ * kubeconfig's directory).
+ */
+export function parseKubeconfig(text: string, nodePath: string): KubeconfigDoc {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (e) {
+    throw new KubeconfigError(`not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+  }
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new KubeconfigError('not a kubeconfig (no clusters or users)');
+  const d = doc as Record<string, unknown>;
+  if (!Array.isArray(d.clusters) && !Array.isArray(d.users)) throw new KubeconfigError('not a kubeconfig (no clusters or users)');
+  const dir = path.posix.dirname(nodePath);
+  const clusters: KubeconfigCluster[] = [];
+  for (const c of (Array.isArray(d.clusters) ? d.clusters : []) as Record<string, unknown>[]) {
+    const name = String(c?.name ?? '');
+    const cl = (c?.cluster ?? {}) as Record<string, unknown>;
+    clusters.push({
+      name,
+      server: typeof cl.server === 'string' ? cl.server : undefined,
+      caData: b64(cl['certificate-authority-data'], `cluster ${JSON.stringify(name)} certificate-authority-data`),
+      caFile: ref(cl['certificate-authority'], dir),
+    });
+  }
+  const users: KubeconfigUser[] = [];
+  for (const u of (Array.isArray(d.users) ? d.users : []) as Record<string, unknown>[]) {
+    const name = String(u?.name ?? '');
+    const us = (u?.user ?? {}) as Record<string, unknown>;
+    users.push({
+      name,
+      certData: b64(us['client-certificate-data'], `user ${JSON.stringify(name)} client-certificate-data`),
+      certFile: ref(us['client-certificate'], dir),
+      keyData: b64(us['client-key-data'], `user ${JSON.stringify(name)} client-key-data`),
+      keyFile: ref(us['client-key'], dir),
+      token: typeof us.token === 'string' || typeof us.tokenFile === 'string',
+    });
+  }
+  const contexts = ((Array.isArray(d.contexts) ? d.contexts : []) as Record<string, unknown>[]).map((c) => {
+    const cx = (c?.context ?? {}) as Record<string, unknown>;
+    return { name: String(c?.name ?? ''), cluster: cx.cluster as string | undefined, user: cx.user as string | undefined, namespace: cx.namespace as string | undefined };
+  });
+  return { clusters, users, contexts, currentContext: typeof d['current-context'] === 'string' ? d['current-context'] : undefined };
+}

@@ -1,0 +1,87 @@
+import type { NodeFs } from '../fs/node-fs.js';
+import type { LayoutName } from '../inventory/types.js';
+
+/** A place to look for certificates, and the layout that put it there. */
+export interface ScanTarget {
+  /** node path of a directory or a file */
+  path: string;
+  layout: LayoutName;
+  /** walk sub-directories */
+  recursive: boolean;
+  /** given by the user (`--path`, `--kubeconfig`): an unreadable target is an error, not a finding */
+  explicit?: boolean;
+  /** only files whose base name matches */
+  match?: RegExp;
+}
+
+export const ALL_LAYOUTS: LayoutName[] = ['kubeadm', 'kubelet', 'rke1', 'rke2', 'k3s', 'kubespray', 'hardway', 'generic'];
+
+/**
+ * Where each installer keeps its files (spec §7–9). Detection is by presence;
+ * `--layout` forces a set.
+ */
+export function layoutTargets(layout: LayoutName, fs: NodeFs): ScanTarget[] {
+  switch (layout) {
+    case 'kubeadm':
+      return [
+        { path: '/etc/kubernetes/pki', layout, recursive: true },
+        { path: '/etc/kubernetes', layout, recursive: false, match: /\.conf$/ },
+      ];
+    case 'kubespray':
+      return [
+        { path: '/etc/kubernetes/ssl', layout, recursive: true },
+        { path: '/etc/kubernetes', layout, recursive: false, match: /\.conf$/ },
+        { path: '/etc/ssl/etcd/ssl', layout, recursive: true },
+      ];
+    case 'kubelet':
+      return [
+        { path: '/var/lib/kubelet/pki', layout, recursive: false },
+        { path: '/etc/kubernetes/kubelet.conf', layout, recursive: false },
+      ];
+    case 'rke1': {
+      const out: ScanTarget[] = [{ path: '/etc/kubernetes/ssl', layout, recursive: true }];
+      // the workstation kubeconfig `rke up` writes next to cluster.yml
+      for (const home of homeDirs(fs)) out.push({ path: home, layout, recursive: false, match: /^kube_config_.*\.ya?ml$/ });
+      return out;
+    }
+    case 'rke2':
+    case 'k3s':
+      return [
+        { path: `/var/lib/rancher/${layout}/server/tls`, layout, recursive: true },
+        { path: `/var/lib/rancher/${layout}/server/cred`, layout, recursive: false },
+        { path: `/var/lib/rancher/${layout}/agent`, layout, recursive: false },
+        { path: `/etc/rancher/${layout}`, layout, recursive: false, match: /\.ya?ml$/ },
+      ];
+    case 'hardway':
+      return [
+        { path: '/var/lib/kubernetes', layout, recursive: false },
+        { path: '/var/lib/kubelet', layout, recursive: false, match: /(\.crt|\.key|\.pem|kubeconfig)$/ },
+        { path: '/var/lib/kube-proxy', layout, recursive: false, match: /kubeconfig$/ },
+      ];
+    case 'generic':
+      return [];
+  }
+}
+
+function homeDirs(fs: NodeFs): string[] {
+  const out = ['/root'];
+  for (const d of fs.readDir('/home')) if (d.isDirectory()) out.push(`/home/${d.name}`);
+  return out;
+}
+
+/** Which layouts a node tree shows. */
+export function detectLayouts(fs: NodeFs): LayoutName[] {
+  const found: LayoutName[] = [];
+  const has = (p: string) => fs.exists(p);
+  const sslIsRke = has('/etc/kubernetes/ssl/kube-ca.pem');
+  const sslIsKubespray = has('/etc/kubernetes/ssl/ca.crt') && !sslIsRke;
+  if (has('/etc/kubernetes/pki') || has('/etc/kubernetes/admin.conf') || has('/etc/kubernetes/manifests/kube-apiserver.yaml')) {
+    found.push(sslIsKubespray ? 'kubespray' : 'kubeadm');
+  } else if (sslIsKubespray) found.push('kubespray');
+  if (has('/var/lib/kubelet/pki') || has('/etc/kubernetes/kubelet.conf')) found.push('kubelet');
+  if (sslIsRke) found.push('rke1');
+  if (has('/var/lib/rancher/rke2')) found.push('rke2');
+  if (has('/var/lib/rancher/k3s')) found.push('k3s');
+  if (has('/var/lib/kubernetes/ca.pem') || has('/var/lib/kubernetes/ca.crt')) found.push('hardway');
+  return found;
+}
