@@ -1,0 +1,72 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { renderDashboardHtml, jsonForScript } from '../src/report/html.js';
+import { sampleInventory } from './dashboard-inventory.js';
+import { chromiumMissing, launchChromium, testOutput } from './dashboard-browser.js';
+
+test('dashboard html is self-contained: no external URL, inventory embedded safely', () => {
+  const inv = sampleInventory();
+  inv.certificates[3].subject = 'CN=</script><script>alert(1)</script>';
+  const html = renderDashboardHtml(inv, { mode: 'file' });
+  assert.doesNotMatch(html, /\b(src|href)=["']?https?:/i);
+  assert.doesNotMatch(html, /<link\b/i);
+  assert.equal(html.split('</script>').length - 1, 3, 'only the three script tags close');
+  assert.match(html, /Content-Security-Policy/);
+  assert.doesNotMatch(html, /PRIVATE KEY/);
+  assert.equal(JSON.parse(jsonForScript({ a: '</script>\u2028' })).a, '</script>\u2028');
+});
+
+test('dashboard snapshot in Chromium with the network blocked: one bar per certificate, expired marked, panel opens', async (t) => {
+  const missing = chromiumMissing();
+  if (missing) { t.skip(missing); return; }
+  const inv = sampleInventory();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubepki-dash-'));
+  const file = path.join(dir, 'report.html');
+  fs.writeFileSync(file, renderDashboardHtml(inv, { mode: 'file' }));
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+    const blocked: string[] = [];
+    await page.route('**/*', (route) => {
+      const u = route.request().url();
+      if (u.startsWith('file:')) return route.continue();
+      blocked.push(u);
+      return route.abort();
+    });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(pathToFileURL(file).href);
+    await page.waitForSelector('body[data-ready="true"]');
+    const bars = page.locator('[data-testid="cert-bar"]');
+    assert.equal(await bars.count(), inv.certificates.length);
+    const expired = page.locator('[data-testid="cert-bar"].expired');
+    assert.equal(await expired.count(), 1);
+    assert.equal(await expired.first().getAttribute('data-cert-id'), '/etc/kubernetes/pki/apiserver-etcd-client.crt#0');
+    await expired.first().click();
+    const panel = page.locator('#panel');
+    await panel.waitFor({ state: 'visible' });
+    const text = await panel.innerText();
+    assert.match(text, /apiserver-etcd-client/);
+    assert.match(text, /expired/);
+    assert.match(text, /kube-apiserver-etcd-client/);
+    assert.doesNotMatch(text, /PRIVATE KEY/);
+    await page.screenshot({ path: testOutput('dashboard-sample-panel.png') });
+    await page.keyboard.press('Escape');
+    await panel.waitFor({ state: 'hidden' });
+    await page.screenshot({ path: testOutput('dashboard-sample.png'), fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForTimeout(400); // the timeline re-lays its axis after a resize
+    await page.screenshot({ path: testOutput('dashboard-sample-phone.png'), fullPage: true });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 1, `no horizontal scroll at phone width (overflow ${overflow}px)`);
+    assert.deepEqual(blocked, []);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
