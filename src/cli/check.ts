@@ -1,10 +1,64 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import type { Io } from './io.js';
 import { UserError } from '../errors.js';
+import { readInventory } from '../inventory/read.js';
+import { renderTable, inventoryExitCode, colour, plain } from '../report/table.js';
+import { renderJson, renderYaml } from '../report/structured.js';
+import { rootOption, nowOption, warnOption, layoutOption, pathOption, kubeconfigOption, resolveNow, resolveLayouts, toNodePaths, openNode, type NodeOptions } from './options.js';
+import { EXIT_CODES_HELP } from './main.js';
 
-// Placeholder while the command is being written (issue 2).
-export function command(_io: Io): Command {
-  return new Command('check').allowUnknownOption().action(() => {
-    throw new UserError('check is not available yet in this build');
-  });
+interface CheckOptions extends NodeOptions {
+  output: string;
+  color?: boolean;
+}
+
+export function command(io: Io): Command {
+  return new Command('check')
+    .summary('find every certificate on a node and say what will break and when')
+    .description(`Find every certificate on a node (kubeadm, kubelet, RKE1, RKE2/k3s, kubespray, hard-way
+layouts, plus any --path and --kubeconfig), check expiry, chains, key pairs and SANs,
+and report findings.
+
+Examples:
+  kubepki check                                  # this node
+  kubepki check --root /mnt/broken-node          # a mounted disk or a copied tree
+  kubepki check --warn 60d -o wide               # more columns, earlier warning
+  kubepki check -o json | jq '.certificates[] | select(.status != "ok") | .name'
+  kubepki check --path /etc/ssl/etcd/ssl --kubeconfig ~/.kube/config
+  kubepki check -o prom > /var/lib/node_exporter/textfile/kubepki.prom
+
+${EXIT_CODES_HELP}`)
+    .addOption(rootOption())
+    .addOption(warnOption())
+    .addOption(nowOption())
+    .addOption(layoutOption())
+    .addOption(pathOption())
+    .addOption(kubeconfigOption())
+    .addOption(new Option('-o, --output <format>', 'table, wide, json, yaml or prom').default('table').choices(['table', 'wide', 'json', 'yaml', 'prom']))
+    .option('--no-color', 'never colour the table')
+    .action(async (o: CheckOptions) => {
+      const now = resolveNow(o.now);
+      const layouts = resolveLayouts(o.layout);
+      const fs = openNode(o);
+      const inv = readInventory({
+        fs, now, warn: o.warn, layouts,
+        paths: toNodePaths(fs, o.path, io.cwd),
+        kubeconfigs: toNodePaths(fs, o.kubeconfig, io.cwd),
+      });
+      if (inv.certificates.length === 0 && inv.missing.length === 0 && inv.findings.length === 0) {
+        throw new UserError(`no certificates found under ${fs.root}`, 'pass --root DIR pointing at a node tree (with etc/kubernetes or var/lib/rancher inside), or --path DIR');
+      }
+      switch (o.output) {
+        case 'json': io.stdout(renderJson(inv)); break;
+        case 'yaml': io.stdout(renderYaml(inv)); break;
+        case 'prom': {
+          const { renderPrometheus } = await import('../report/metrics.js');
+          io.stdout(await renderPrometheus(inv, inv.nodeName));
+          break;
+        }
+        default:
+          io.stdout(renderTable(inv, { wide: o.output === 'wide', paint: io.isTTY && o.color !== false ? colour : plain }));
+      }
+      io.exitCode = inventoryExitCode(inv);
+    });
 }

@@ -469,7 +469,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
       findings: [],
       pem: c.toPem(),
     };
-    if (r.copies.length) (entry as CertEntry & { copies?: CertLocation[] }).copies = r.copies;
+    if (r.copies.length) entry.copies = r.copies;
     r.entry = entry;
     certificates.push(entry);
   }

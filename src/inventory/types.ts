@@ -82,6 +82,8 @@ export interface CertEntry {
   /** kubeadm name (`apiserver`, `etcd-peer`, `admin.conf` …) or a path-based one */
   name: string;
   location: CertLocation;
+  /** other places holding the byte-identical certificate (a CA embedded in kubeconfigs, a bundle) */
+  copies?: CertLocation[];
   subject: string;
   subjectCN?: string;
   subjectO: string[];

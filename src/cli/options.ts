@@ -1,0 +1,71 @@
+import { Option } from 'commander';
+import { UserError } from '../errors.js';
+import { openRoot, type NodeFs } from '../fs/node-fs.js';
+import { parseNow } from '../inventory/time.js';
+import { ALL_LAYOUTS } from '../layouts/detect.js';
+import type { LayoutName } from '../inventory/types.js';
+
+/** Options every node-reading command shares. */
+export interface NodeOptions {
+  root?: string;
+  now?: string;
+  warn?: string;
+  layout?: string;
+  path?: string[];
+  kubeconfig?: string[];
+}
+
+export const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+export function rootOption() {
+  return new Option('--root <dir>', 'read the node tree under DIR (a mounted disk, a backup, a copy) instead of /');
+}
+export function nowOption() {
+  return new Option('--now <time>', 'pretend the time is TIME (ISO date), for reproducible output');
+}
+export function warnOption() {
+  return new Option('--warn <threshold>', 'warn when a certificate expires within this duration or has used this share of its lifetime (30d, 2w, 66%)').default('30d');
+}
+export function layoutOption() {
+  return new Option('--layout <names>', `force layouts instead of detecting them (comma-separated: ${ALL_LAYOUTS.join(', ')})`);
+}
+export function pathOption() {
+  return new Option('--path <dir|file>', 'also read this directory or file (repeatable)').argParser(collect);
+}
+export function kubeconfigOption() {
+  return new Option('--kubeconfig <file>', 'also read this kubeconfig (repeatable)').argParser(collect);
+}
+
+export function resolveNow(text: string | undefined): Date {
+  try {
+    return parseNow(text, () => new Date());
+  } catch (e) {
+    throw new UserError((e as Error).message);
+  }
+}
+
+export function resolveLayouts(text: string | undefined): LayoutName[] | undefined {
+  if (!text) return undefined;
+  const names = text.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const n of names) {
+    if (!ALL_LAYOUTS.includes(n as LayoutName)) throw new UserError(`--layout ${JSON.stringify(n)} is not a layout kubepki knows`, `use one or more of ${ALL_LAYOUTS.join(', ')}`);
+  }
+  return names as LayoutName[];
+}
+
+/**
+ * Paths given on the command line are host paths; the inventory works in node
+ * paths. Under --root, an absolute path is taken as a node path (as the user
+ * sees it on the node), a relative one relative to the working directory.
+ */
+export function toNodePaths(fs: NodeFs, paths: string[] | undefined, cwd: string): string[] {
+  return (paths ?? []).map((p) => {
+    if (fs.root === '/') return p.startsWith('/') ? p : `${cwd}/${p}`;
+    if (p.startsWith(fs.root + '/')) return fs.nodePath(p);
+    return p.startsWith('/') ? p : fs.nodePath(`${cwd}/${p}`);
+  });
+}
+
+export function openNode(o: NodeOptions): NodeFs {
+  return openRoot(o.root);
+}

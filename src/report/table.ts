@@ -1,0 +1,97 @@
+import type { CertEntry, Inventory, Finding } from '../inventory/types.js';
+import { humanDuration, kubeadmDate } from '../inventory/time.js';
+
+/** Colour only for a TTY; no dependency for four escape codes. */
+export interface Paint { red(s: string): string; yellow(s: string): string; green(s: string): string; dim(s: string): string; bold(s: string): string }
+const esc = (code: number) => (s: string) => `\x1b[${code}m${s}\x1b[0m`;
+export const colour: Paint = { red: esc(31), yellow: esc(33), green: esc(32), dim: esc(2), bold: esc(1) };
+export const plain: Paint = { red: (s) => s, yellow: (s) => s, green: (s) => s, dim: (s) => s, bold: (s) => s };
+
+/**
+ * Go text/tabwriter as kubeadm uses it (minwidth 10, padding 3): each column
+ * as wide as its longest cell + 3, at least 10; the last cell is not padded.
+ * Widths are computed on the text without colour codes.
+ */
+export function tabwrite(rows: string[][]): string {
+  const strip = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '');
+  const cols = Math.max(...rows.map((r) => r.length));
+  const widths: number[] = [];
+  for (let c = 0; c < cols - 1; c++) widths[c] = Math.max(10, ...rows.map((r) => strip(r[c] ?? '').length + 3));
+  return rows.map((r) => r.map((cell, i) => (i < r.length - 1 ? cell + ' '.repeat(Math.max(0, widths[i]! - strip(cell).length)) : cell)).join('').trimEnd()).join('\n') + '\n';
+}
+
+const STATUS_TEXT: Record<CertEntry['status'], string> = { ok: 'ok', warning: 'warning', expired: 'EXPIRED', 'not-yet-valid': 'NOT YET VALID', invalid: 'INVALID' };
+
+function paintStatus(s: CertEntry['status'], p: Paint): string {
+  const t = STATUS_TEXT[s];
+  return s === 'ok' ? p.green(t) : s === 'warning' ? p.yellow(t) : p.red(t);
+}
+
+function residual(e: CertEntry): string {
+  return humanDuration(e.residualSeconds);
+}
+
+function where(e: CertEntry): string {
+  const l = e.location;
+  let s = l.via ?? l.file;
+  if (l.kind === 'kubeconfig' && l.kubeconfig) s += ` (${l.kubeconfig.entry} ${l.kubeconfig.name})`;
+  else if (l.index > 0) s += ` [${l.index}]`;
+  return s;
+}
+
+function externallyManaged(e: CertEntry, inv: Inventory): string {
+  const ca = e.isCA ? e : inv.certificates.find((c) => c.id === e.signedBy);
+  if (!ca) return 'no';
+  return ca.privateKey.present ? 'no' : 'yes';
+}
+
+export interface TableOptions { wide?: boolean; paint?: Paint }
+
+/** The human view: leaves, CAs, then findings — kubeadm's check-expiration columns and more. */
+export function renderTable(inv: Inventory, opts: TableOptions = {}): string {
+  const p = opts.paint ?? plain;
+  const wide = opts.wide ?? false;
+  const leaves = inv.certificates.filter((c) => !c.isCA);
+  const cas = inv.certificates.filter((c) => c.isCA);
+  const head = ['CERTIFICATE', 'EXPIRES', 'RESIDUAL TIME', 'CERTIFICATE AUTHORITY', 'EXTERNALLY MANAGED', 'STATUS', 'RENEWED BY', wide ? 'COMPONENTS' : '', 'FILE'].filter(Boolean);
+  const extra = (e: CertEntry) => (wide ? [e.subject || '-', e.sans.map((s) => `${s.type.toUpperCase()}:${s.value}`).join(',') || '-', `${e.keyAlgorithm}${e.curve ? ` ${e.curve}` : ` ${e.keySize}`}`, e.serial] : []);
+  const rows: string[][] = [wide ? [...head, 'SUBJECT', 'SANS', 'KEY', 'SERIAL'] : head];
+  const missingRows = inv.missing.filter((m) => !m.name.startsWith('sa')).map((m) => ({ name: m.name, row: [p.red(`!MISSING! ${m.name}`), '', '', '', '', p.red('MISSING'), '', ...(wide ? [''] : []), m.file] }));
+  const leafRows = leaves.map((e) => ({
+    name: e.name,
+    row: [e.name, kubeadmDate(new Date(e.notAfter)), residual(e), e.signerName ?? (e.selfSigned ? '(self)' : p.yellow('(unknown)')), externallyManaged(e, inv), paintStatus(e.status, p), e.managedBy, ...(wide ? [e.components.join(',') || '-'] : []), where(e), ...extra(e)],
+  }));
+  rows.push(...[...leafRows, ...missingRows.filter((m) => !cas.length || !['ca', 'etcd-ca', 'front-proxy-ca'].includes(m.name))].sort((a, b) => a.name.localeCompare(b.name)).map((r) => r.row));
+  let out = tabwrite(rows);
+  const caHead = ['CERTIFICATE AUTHORITY', 'EXPIRES', 'RESIDUAL TIME', 'EXTERNALLY MANAGED', 'STATUS', 'SIGNS', ...(wide ? ['COMPONENTS'] : []), 'FILE'];
+  const caRows = cas.map((e) => [e.name, kubeadmDate(new Date(e.notAfter)), residual(e), e.privateKey.present ? 'no' : 'yes', paintStatus(e.status, p), String(inv.certificates.filter((c) => c.signedBy === e.id && c.id !== e.id).length), ...(wide ? [e.components.join(',') || '-'] : []), where(e), ...extra(e)]);
+  for (const m of missingRows.filter((m) => ['ca', 'etcd-ca', 'front-proxy-ca'].includes(m.name))) caRows.push(m.row.slice(0, caHead.length));
+  if (caRows.length) out += '\n' + tabwrite([wide ? [...caHead, 'SUBJECT', 'SANS', 'KEY', 'SERIAL'] : caHead, ...caRows.sort((a, b) => a[0]!.localeCompare(b[0]!))]);
+  const fs = inv.findings.filter((f) => f.severity !== 'info' || wide);
+  if (fs.length) {
+    out += `\nFINDINGS\n`;
+    for (const f of sortFindings(fs)) out += `  ${paintSeverity(f, p)} ${f.code.padEnd(26)} ${f.message}\n`;
+  }
+  const s = inv.summary;
+  out += `\n${s.certificates} certificates: ${s.ok} ok, ${s.warning} warning, ${s.expired} expired, ${s.notYetValid} not yet valid, ${s.invalid} invalid` +
+    `${inv.missing.length ? `, ${inv.missing.length} missing` : ''} (now ${inv.now.replace('.000Z', 'Z')}, warn ${inv.warn}, layouts ${inv.layouts.join(',') || 'none'})\n`;
+  return out;
+}
+
+const SEV_ORDER = { error: 0, warning: 1, info: 2 } as const;
+
+export function sortFindings(fs: Finding[]): Finding[] {
+  return [...fs].sort((a, b) => SEV_ORDER[a.severity] - SEV_ORDER[b.severity] || a.code.localeCompare(b.code) || (a.file ?? '').localeCompare(b.file ?? ''));
+}
+
+function paintSeverity(f: Finding, p: Paint): string {
+  const t = f.severity.toUpperCase().padEnd(7);
+  return f.severity === 'error' ? p.red(t) : f.severity === 'warning' ? p.yellow(t) : p.dim(t);
+}
+
+/** Exit code of an inventory: 2 error, 1 warning, 0 healthy. */
+export function inventoryExitCode(inv: Inventory): number {
+  if (inv.findings.some((f) => f.severity === 'error')) return 2;
+  if (inv.findings.some((f) => f.severity === 'warning')) return 1;
+  return 0;
+}
