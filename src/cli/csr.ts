@@ -1,0 +1,136 @@
+import { Command } from 'commander';
+import type { Io } from './io.js';
+import { UserError, EXIT } from '../errors.js';
+import { addClusterOptions, clusterFrom, nowFrom, table, parseOutput, type ClusterFlags } from './cluster-options.js';
+import type { CsrDecision } from '../cluster/csr-policy.js';
+import type { CsrActionResult } from '../cluster/csr.js';
+
+const POLICY_HELP = `
+Policy (kubepki approves nothing else):
+  kubernetes.io/kube-apiserver-client-kubelet
+      CN system:node:<node>, O exactly system:nodes, no SANs, usages exactly
+      [digital signature, client auth] (+ key encipherment), requested by that
+      node or a bootstrap token, and the Node exists (or --allow-new-nodes)
+  kubernetes.io/kubelet-serving
+      CN/O as above, requested by that node, at least one DNS/IP SAN and every
+      one of them among that Node's status.addresses, no email/URI SANs,
+      usages [digital signature, server auth] (+ key encipherment)
+  any other signer: never approved automatically
+
+Exit codes (approve):
+  0  every CSR asked for was approved (or there was nothing to do)
+  1  --all-valid left CSRs that fail the policy (listed with the reason)
+  2  a CSR named on the command line fails the policy or does not exist
+  3+ kubepki could not run (no kubeconfig, API server unreachable, 401/403)`;
+
+interface ListFlags extends ClusterFlags { output?: string; allowNewNodes?: boolean }
+interface ApproveFlags extends ClusterFlags {
+  allValid?: boolean;
+  watch?: boolean;
+  interval?: string;
+  allowNewNodes?: boolean;
+  denyInvalid?: boolean;
+  output?: string;
+}
+
+function verdictText(d: CsrDecision): string {
+  return d.verdict === 'invalid' ? `invalid: ${d.reason}` : d.verdict;
+}
+
+export function command(io: Io): Command {
+  const csr = new Command('csr')
+    .description('list and approve kubelet CertificateSigningRequests with a strict policy')
+    .addHelpText('before', `Examples:
+  kubepki csr list
+  kubepki csr approve --all-valid            # approve every pending CSR that passes the policy
+  kubepki csr approve csr-r98zd              # approve one, refused with the reason if it fails
+  kubepki csr approve --all-valid --watch    # keep approving (kubelet serving certificate rotation)
+`)
+    .addHelpText('after', POLICY_HELP);
+
+  addClusterOptions(
+    csr.command('list')
+      .description('pending and recent CSRs with signer, requester, subject, SANs, usages, age and kubepki\'s verdict')
+      .option('-o, --output <format>', 'text or json', 'text')
+      .option('--allow-new-nodes', 'judge kubelet client CSRs for Nodes that do not exist yet as valid'),
+  ).action(async (flags: ListFlags) => {
+    const format = parseOutput(flags.output);
+    const now = nowFrom(flags);
+    const client = await clusterFrom(flags, io);
+    const { listCsrs, listNodes } = await import('../cluster/csr.js');
+    const { evaluateCsr } = await import('../cluster/csr-policy.js');
+    const { ageSeconds, shortAge } = await import('../cluster/objects.js');
+    const [csrs, nodes] = await Promise.all([listCsrs(client), listNodes(client)]);
+    const rows = csrs.map((c) => ({ decision: evaluateCsr(c, nodes, flags), age: ageSeconds(c.metadata?.creationTimestamp, now) }));
+    if (format === 'json') {
+      io.stdout(`${JSON.stringify({ apiVersion: 'kubepki.io/v1alpha1', kind: 'CsrList', now: now.toISOString(), items: rows.map((r) => ({ ...r.decision, ageSeconds: r.age })) }, null, 2)}\n`);
+      return;
+    }
+    if (rows.length === 0) { io.stdout('no CertificateSigningRequests\n'); return; }
+    io.stdout(table(
+      ['NAME', 'AGE', 'SIGNER', 'REQUESTER', 'SUBJECT', 'SANS', 'USAGES', 'VERDICT'],
+      rows.map(({ decision: d, age }) => [
+        d.name, shortAge(age), d.signer, d.requester, d.subject, d.sans.join(',') || '-', d.usages.join(',') || '-',
+        d.issued ? `${d.verdict},issued` : verdictText(d),
+      ]),
+    ));
+  });
+
+  addClusterOptions(
+    csr.command('approve')
+      .description('approve CSRs that pass the policy; refuse (or with --deny-invalid deny) the rest, saying why')
+      .argument('[names...]', 'CSR names')
+      .option('--all-valid', 'every pending CSR that passes the policy')
+      .option('--watch', 'keep running and approve new valid CSRs as they come (a long-running approver)')
+      .option('--interval <seconds>', 'with --watch: seconds between passes', '10')
+      .option('--allow-new-nodes', 'approve kubelet client CSRs from bootstrap tokens for Nodes that do not exist yet')
+      .option('--deny-invalid', 'deny kubelet CSRs that fail the policy instead of leaving them pending')
+      .option('-o, --output <format>', 'text or json', 'text'),
+  ).action(async (names: string[], flags: ApproveFlags) => {
+    const format = parseOutput(flags.output);
+    if (!flags.allValid && names.length === 0) throw new UserError('csr approve needs CSR names or --all-valid', 'run `kubepki csr list` to see the pending CSRs');
+    const interval = Number(flags.interval);
+    if (!(interval > 0)) throw new UserError(`--interval ${JSON.stringify(flags.interval)} is not a positive number of seconds`, 'use e.g. --interval 10');
+    const client = await clusterFrom(flags, io);
+    const { approveRun } = await import('../cluster/csr.js');
+    const opts = { names, allValid: Boolean(flags.allValid), denyInvalid: Boolean(flags.denyInvalid), allowNewNodes: Boolean(flags.allowNewNodes) };
+    const reported = new Set<string>();
+    for (;;) {
+      const run = await approveRun(client, opts);
+      const fresh = flags.watch ? run.results.filter((r) => !reported.has(`${r.name}/${r.outcome}`)) : run.results;
+      for (const r of fresh) reported.add(`${r.name}/${r.outcome}`);
+      if (format === 'json') {
+        io.stdout(`${JSON.stringify({ apiVersion: 'kubepki.io/v1alpha1', kind: 'CsrApproval', results: fresh.map(jsonResult), missing: run.missing }, null, 2)}\n`);
+      } else {
+        for (const r of fresh) io.stdout(`${describe(r)}\n`);
+        for (const m of run.missing) io.stderr(`kubepki: CertificateSigningRequest ${m} not found\n`);
+        if (!flags.watch && run.results.length === 0 && run.missing.length === 0) io.stdout('no pending CertificateSigningRequests\n');
+      }
+      const namedBad = run.missing.length > 0 || run.results.some((r) => names.includes(r.name) && (r.outcome === 'refused' || r.outcome === 'denied'));
+      const anyBad = run.results.some((r) => (r.outcome === 'refused' && r.decision.verdict === 'invalid') || r.outcome === 'denied');
+      io.exitCode = namedBad ? EXIT.broken : anyBad ? EXIT.warning : EXIT.ok;
+      if (!flags.watch) return;
+      await sleep(interval * 1000);
+    }
+  });
+  return csr;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function describe(r: CsrActionResult): string {
+  const d = r.decision;
+  const what = `${r.name} (${d.kind === 'other' ? d.signer : d.kind}${d.node ? ` for ${d.node}` : ''})`;
+  switch (r.outcome) {
+    case 'approved': return `approved ${what}: ${d.reason}${r.attempts > 1 ? ` (after ${r.attempts - 1} conflict${r.attempts > 2 ? 's' : ''})` : ''}`;
+    case 'denied': return `denied   ${what}: ${d.reason}`;
+    case 'skipped': return `skipped  ${what}: already ${d.verdict}`;
+    default: return `refused  ${what}: ${d.reason}`;
+  }
+}
+
+function jsonResult(r: CsrActionResult): unknown {
+  return { name: r.name, outcome: r.outcome, attempts: r.attempts, kind: r.decision.kind, node: r.decision.node, verdict: r.decision.verdict, reason: r.decision.reason, violations: r.decision.violations, sans: r.decision.sans };
+}

@@ -1,0 +1,202 @@
+/**
+ * Connecting to the Kubernetes API: which kubeconfig, the typed clients, and
+ * one translation of every transport/HTTP failure into a one-line UserError
+ * (exit code ≥ 3) with a hint. `@kubernetes/client-node` is imported lazily
+ * so commands that never talk to a cluster do not pay for it.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { UserError } from '../errors.js';
+
+type K8s = typeof import('@kubernetes/client-node');
+
+export interface ConnectOptions {
+  /** --kubeconfig */
+  kubeconfig?: string;
+  /** --root: node tree whose /etc/kubernetes/admin.conf is the last fallback */
+  root?: string;
+  /** --context */
+  context?: string;
+  env: Record<string, string | undefined>;
+  /** home directory (default os.homedir()) */
+  home?: string;
+  cwd?: string;
+}
+
+export interface KubeconfigChoice {
+  path: string;
+  /** why this file: `--kubeconfig`, `$KUBECONFIG`, `~/.kube/config`, `admin.conf` */
+  source: string;
+}
+
+export interface ClusterClient {
+  k8s: K8s;
+  kc: import('@kubernetes/client-node').KubeConfig;
+  kubeconfigPath: string;
+  server: string;
+  /** user name of the current context (for messages) */
+  user: string;
+  core: import('@kubernetes/client-node').CoreV1Api;
+  certs: import('@kubernetes/client-node').CertificatesV1Api;
+  admission: import('@kubernetes/client-node').AdmissionregistrationV1Api;
+  apiregistration: import('@kubernetes/client-node').ApiregistrationV1Api;
+  /** options that make a PATCH a JSON merge patch */
+  mergePatch: import('@kubernetes/client-node').ConfigurationOptions;
+}
+
+/**
+ * The kubeconfig to use: `--kubeconfig`, else the first existing file of
+ * `$KUBECONFIG` (colon-separated), else `~/.kube/config`, else
+ * `/etc/kubernetes/admin.conf` under `--root`.
+ */
+export function resolveKubeconfig(o: ConnectOptions): KubeconfigChoice {
+  const cwd = o.cwd ?? process.cwd();
+  if (o.kubeconfig) {
+    const p = path.resolve(cwd, o.kubeconfig);
+    if (!fs.existsSync(p)) throw new UserError(`failed to read kubeconfig ${p}: no such file`, 'pass an existing file to --kubeconfig (on a control-plane node: /etc/kubernetes/admin.conf)');
+    return { path: p, source: '--kubeconfig' };
+  }
+  const tried: string[] = [];
+  for (const p of (o.env.KUBECONFIG ?? '').split(path.delimiter).filter(Boolean)) {
+    const abs = path.resolve(cwd, p);
+    if (fs.existsSync(abs)) return { path: abs, source: '$KUBECONFIG' };
+    tried.push(abs);
+  }
+  const home = o.home ?? o.env.HOME ?? os.homedir();
+  const user = path.join(home, '.kube', 'config');
+  if (fs.existsSync(user)) return { path: user, source: '~/.kube/config' };
+  tried.push(user);
+  const admin = path.join(o.root ?? '/', 'etc/kubernetes/admin.conf');
+  if (fs.existsSync(admin)) return { path: admin, source: 'admin.conf' };
+  tried.push(admin);
+  throw new UserError(`failed to find a kubeconfig: tried ${tried.join(', ')}`, 'pass --kubeconfig FILE or set KUBECONFIG');
+}
+
+/** Load the client library and the kubeconfig; no request is made yet. */
+export async function connect(o: ConnectOptions): Promise<ClusterClient> {
+  const choice = resolveKubeconfig(o);
+  const k8s = await import('@kubernetes/client-node');
+  const kc = new k8s.KubeConfig();
+  try {
+    kc.loadFromFile(choice.path);
+    if (o.context) kc.setCurrentContext(o.context);
+  } catch (e) {
+    throw new UserError(`failed to read kubeconfig ${choice.path}: ${firstLine(e)}`, 'check the file with `kubepki inspect FILE`');
+  }
+  const cluster = kc.getCurrentCluster();
+  if (!cluster?.server) {
+    throw new UserError(`failed to read kubeconfig ${choice.path}: the current context names no cluster with a server`, 'set current-context, or pass --context');
+  }
+  return {
+    k8s,
+    kc,
+    kubeconfigPath: choice.path,
+    server: cluster.server,
+    user: kc.getCurrentUser()?.name ?? '(none)',
+    core: kc.makeApiClient(k8s.CoreV1Api),
+    certs: kc.makeApiClient(k8s.CertificatesV1Api),
+    admission: kc.makeApiClient(k8s.AdmissionregistrationV1Api),
+    apiregistration: kc.makeApiClient(k8s.ApiregistrationV1Api),
+    mergePatch: k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+  };
+}
+
+function firstLine(e: unknown): string {
+  const m = e instanceof Error ? e.message : String(e);
+  return m.split('\n')[0]!;
+}
+
+/** HTTP status of a client-node ApiException, if it is one. */
+export function httpStatus(e: unknown): number | undefined {
+  const c = (e as { code?: unknown })?.code;
+  return typeof c === 'number' ? c : undefined;
+}
+
+/** The `Status` body's message of an ApiException (the body may be a string or parsed). */
+export function statusMessage(e: unknown): string | undefined {
+  let body = (e as { body?: unknown })?.body;
+  if (typeof body === 'string') {
+    const text: string = body;
+    try { body = JSON.parse(text); } catch { return text.split('\n')[0]; }
+  }
+  const m = (body as { message?: unknown })?.message;
+  return typeof m === 'string' ? m : undefined;
+}
+
+const TLS_UNKNOWN_CA = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT', 'CERT_SIGNATURE_FAILURE',
+]);
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EPIPE']);
+
+/** The transport error code (ECONNREFUSED, CERT_HAS_EXPIRED …) hidden in a fetch error chain. */
+export function transportCode(e: unknown): string | undefined {
+  let cur: any = e;
+  for (let i = 0; i < 5 && cur; i++) {
+    if (typeof cur.code === 'string') return cur.code;
+    if (typeof cur.errno === 'string') return cur.errno;
+    cur = cur.cause ?? cur.reason;
+  }
+  const msg = e instanceof Error ? e.message : String(e);
+  const m = /\b(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|EHOSTUNREACH|ECONNRESET|CERT_HAS_EXPIRED)\b/.exec(msg);
+  return m?.[1];
+}
+
+/**
+ * One clear line for a failed API call. `what` says what was being done
+ * (`list CertificateSigningRequests`). Everything ends as UserError with
+ * exit code 3 (4 for authentication/authorization refusals).
+ */
+export function apiError(e: unknown, client: Pick<ClusterClient, 'server' | 'kubeconfigPath' | 'user'>, what: string): UserError {
+  if (e instanceof UserError) return e;
+  const status = httpStatus(e);
+  const where = `the API server ${client.server}`;
+  if (status !== undefined) {
+    const msg = statusMessage(e);
+    if (status === 401) {
+      return new UserError(
+        `failed to ${what}: ${where} refused the credentials of user ${client.user} in ${client.kubeconfigPath} (401 Unauthorized)`,
+        'the client certificate is expired or not signed by this cluster\'s CA: run `kubepki check` (and `kubepki inspect ' + client.kubeconfigPath + '`)',
+        4,
+      );
+    }
+    if (status === 403) {
+      return new UserError(`failed to ${what}: ${msg ?? 'forbidden'} (403 Forbidden)`, `use a kubeconfig with more rights (on a control-plane node: /etc/kubernetes/admin.conf)`, 4);
+    }
+    return new UserError(`failed to ${what}: ${where} answered ${status}${msg ? `: ${msg}` : ''}`);
+  }
+  const code = transportCode(e);
+  if (code === 'CERT_HAS_EXPIRED') {
+    return new UserError(`failed to ${what}: the serving certificate of ${where} has expired`, 'run `kubepki check` on a control-plane node, then `kubepki renew`');
+  }
+  if (code && TLS_UNKNOWN_CA.has(code)) {
+    return new UserError(`failed to ${what}: the serving certificate of ${where} is not signed by the CA in ${client.kubeconfigPath} (${code})`, 'the cluster CA changed or the kubeconfig is stale: run `kubepki check` and `kubepki probe ' + client.server.replace(/^https:\/\//, '') + '`');
+  }
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return new UserError(`failed to ${what}: the serving certificate of ${where} does not name that host`, 'run `kubepki check` (finding apiserver-san-missing) or use the server address the certificate names');
+  }
+  if (code && UNREACHABLE.has(code)) {
+    return new UserError(`failed to ${what}: ${where} is unreachable (${code})`, 'is kube-apiserver running? `kubepki check` on a control-plane node shows whether its certificates expired');
+  }
+  return new UserError(`failed to ${what}: ${where}: ${firstLine(e)}`, 'run `kubepki check` to see whether the cluster\'s certificates are valid');
+}
+
+/** Run one API call, translating failures with `apiError`. */
+export async function call<T>(client: ClusterClient, what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw apiError(e, client, what);
+  }
+}
+
+/** Like `call`, but a 404 gives `undefined`. */
+export async function callOptional<T>(client: ClusterClient, what: string, fn: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (httpStatus(e) === 404) return undefined;
+    throw apiError(e, client, what);
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * CertificateSigningRequests through the API: list, and approve/deny one CSR
+ * the way `kubectl certificate approve` does (PUT the full object as read, plus
+ * a condition, to `.../certificatesigningrequests/NAME/approval`), re-reading
+ * and re-judging it when the server answers 409 Conflict.
+ */
+import type { V1CertificateSigningRequest, V1Node } from '@kubernetes/client-node';
+import { call, httpStatus, apiError, type ClusterClient } from './connect.js';
+import { evaluateCsr, type CsrDecision, type PolicyOptions } from './csr-policy.js';
+import { withGoTimes } from './objects.js';
+
+export const APPROVE_REASON = 'KubepkiApprove';
+export const DENY_REASON = 'KubepkiDeny';
+const MAX_ATTEMPTS = 5;
+
+export async function listCsrs(client: ClusterClient): Promise<V1CertificateSigningRequest[]> {
+  const l = await call(client, 'list CertificateSigningRequests', () => client.certs.listCertificateSigningRequest());
+  return l.items ?? [];
+}
+
+export async function listNodes(client: ClusterClient): Promise<V1Node[]> {
+  const l = await call(client, 'list Nodes', () => client.core.listNode());
+  return l.items ?? [];
+}
+
+export async function readCsr(client: ClusterClient, name: string): Promise<V1CertificateSigningRequest> {
+  return call(client, `read CertificateSigningRequest ${name}`, () => client.certs.readCertificateSigningRequest({ name }));
+}
+
+export type CsrAction = 'approve' | 'deny';
+
+export interface CsrActionResult {
+  name: string;
+  /** what happened: `approved`/`denied` by us, `refused` (policy said no), `skipped` (already decided) */
+  outcome: 'approved' | 'denied' | 'refused' | 'skipped';
+  decision: CsrDecision;
+  /** PUTs sent (more than 1 after a 409) */
+  attempts: number;
+}
+
+/** The body kubectl sends: the object as read (timestamps verbatim) with one more condition. */
+export function approvalBody(csr: V1CertificateSigningRequest, action: CsrAction, why: string): V1CertificateSigningRequest {
+  const body = withGoTimes(csr);
+  body.kind = 'CertificateSigningRequest';
+  body.apiVersion = 'certificates.k8s.io/v1';
+  const condition = action === 'approve'
+    ? { type: 'Approved', status: 'True', reason: APPROVE_REASON, message: `This CSR was approved by kubepki csr approve: ${why}` }
+    : { type: 'Denied', status: 'True', reason: DENY_REASON, message: `This CSR was denied by kubepki csr approve: ${why}` };
+  body.status = { ...(body.status ?? {}), conditions: [...(body.status?.conditions ?? []), condition as never] };
+  return body;
+}
+
+/**
+ * Approve (only if the policy says `valid`) or deny (only if `invalid`) one
+ * CSR. Reads it fresh first; after a 409 the CSR is read and judged again,
+ * because whoever changed it may have changed what we are approving.
+ */
+export async function actOnCsr(
+  client: ClusterClient,
+  name: string,
+  action: CsrAction,
+  nodes: V1Node[],
+  opts: PolicyOptions = {},
+  first?: V1CertificateSigningRequest,
+): Promise<CsrActionResult> {
+  let csr = first ?? (await readCsr(client, name));
+  for (let attempt = 1; ; attempt++) {
+    const decision = evaluateCsr(csr, nodes, opts);
+    if (decision.verdict === 'approved' || decision.verdict === 'denied' || decision.verdict === 'failed') {
+      return { name, outcome: 'skipped', decision, attempts: attempt - 1 };
+    }
+    const wanted = action === 'approve' ? 'valid' : 'invalid';
+    if (decision.verdict !== wanted) return { name, outcome: 'refused', decision, attempts: attempt - 1 };
+    const body = approvalBody(csr, action, decision.reason);
+    try {
+      await client.certs.replaceCertificateSigningRequestApproval({ name, body });
+      return { name, outcome: action === 'approve' ? 'approved' : 'denied', decision, attempts: attempt };
+    } catch (e) {
+      if (httpStatus(e) !== 409 || attempt >= MAX_ATTEMPTS) throw apiError(e, client, `${action} CertificateSigningRequest ${name}`);
+      csr = await readCsr(client, name);
+    }
+  }
+}
+
+export interface ApproveRunOptions extends PolicyOptions {
+  /** CSR names given on the command line; empty with allValid */
+  names: string[];
+  allValid: boolean;
+  denyInvalid: boolean;
+}
+
+export interface ApproveRunResult {
+  results: CsrActionResult[];
+  /** names asked for that do not exist */
+  missing: string[];
+}
+
+/**
+ * One pass of `csr approve`: for named CSRs, approve each valid one and
+ * refuse the rest with the reason; for `--all-valid`, approve every pending
+ * valid CSR and report the others (deny the invalid kubelet ones with
+ * `--deny-invalid`).
+ */
+export async function approveRun(client: ClusterClient, o: ApproveRunOptions): Promise<ApproveRunResult> {
+  const nodes = await listNodes(client);
+  const results: CsrActionResult[] = [];
+  const missing: string[] = [];
+  let targets: string[] = o.names;
+  if (o.allValid) {
+    const all = await listCsrs(client);
+    targets = [...new Set([...o.names, ...all.filter((c) => !c.status?.conditions?.length).map((c) => c.metadata?.name ?? '')])].filter(Boolean);
+  }
+  for (const name of targets) {
+    let csr: V1CertificateSigningRequest;
+    try {
+      csr = await client.certs.readCertificateSigningRequest({ name });
+    } catch (e) {
+      if (httpStatus(e) === 404) { missing.push(name); continue; }
+      throw apiError(e, client, `read CertificateSigningRequest ${name}`);
+    }
+    const r = await actOnCsr(client, name, 'approve', nodes, o, csr);
+    if (r.outcome === 'refused' && o.denyInvalid && r.decision.verdict === 'invalid') {
+      results.push(await actOnCsr(client, name, 'deny', nodes, o));
+    } else {
+      results.push(r);
+    }
+  }
+  return { results, missing };
+}

@@ -1,0 +1,139 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { run } from '../src/cli/main.js';
+import { memoryIo } from '../src/cli/io.js';
+import { FakeApiServer, recorded, loadRecording } from './support/fake-apiserver.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kubepki-csr-'));
+const servers: FakeApiServer[] = [];
+after(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+const CSRS = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
+const get = (file: string, name: string) => recorded(file, (r) => r.method === 'GET' && r.path === `${CSRS}/${name}`).responseBody as any;
+
+/** A cluster where the recorded client, serving and malicious CSRs are all pending. */
+async function pendingCluster(): Promise<FakeApiServer> {
+  const s = await FakeApiServer.start({ recordings: ['nodes.json', 'csr-kubelet-client.json', 'csr-kubelet-serving.json', 'csr-malicious.json'] });
+  servers.push(s);
+  const list = recorded('csr-malicious.json', (r) => r.method === 'GET' && r.path === CSRS).responseBody as any;
+  const items = [get('csr-kubelet-client.json', 'csr-hprcx'), get('csr-kubelet-serving.json', 'csr-r98zd'), get('csr-malicious.json', 'csr-s9vgs')]
+    .map(({ kind: _k, apiVersion: _a, ...rest }) => rest);
+  s.route('GET', CSRS, () => ({ status: 200, body: { ...list, items } }));
+  return s;
+}
+
+async function cli(argv: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
+  const io = memoryIo(env);
+  const code = await run(argv, io);
+  return { code, out: io.out, err: io.err };
+}
+
+/** The approval body with our condition's reason/message swapped for kubectl's, to compare with the recording. */
+function asKubectl(body: any): any {
+  const b = structuredClone(body);
+  const c = b.status.conditions.at(-1);
+  assert.equal(c.type, 'Approved');
+  assert.equal(c.status, 'True');
+  assert.equal(c.reason, 'KubepkiApprove');
+  assert.match(c.message, /^This CSR was approved by kubepki csr approve: /);
+  c.reason = 'KubectlApprove';
+  c.message = 'This CSR was approved by kubectl certificate approve.';
+  return b;
+}
+
+test('csr approve --all-valid approves the recorded client and serving CSRs and refuses the malicious one', async () => {
+  const s = await pendingCluster();
+  const kc = await s.kubeconfig(tmp);
+  const r = await cli(['csr', 'approve', '--all-valid', '--kubeconfig', kc]);
+  assert.match(r.out, /^approved csr-hprcx \(kubelet-client for worker-1\)/m);
+  assert.match(r.out, /^approved csr-r98zd \(kubelet-serving for worker-1\)/m);
+  const refused = r.out.split('\n').find((l) => l.startsWith('refused  csr-s9vgs (kubelet-serving for worker-1): ')) ?? '';
+  assert.match(refused, /SAN IP:192\.0\.2\.10 is not an address of Node worker-1/);
+  assert.match(refused, /SAN DNS:kubernetes\.default is not an address of Node worker-1/);
+  assert.doesNotMatch(refused, /DNS:worker-1 is not|IP:192\.0\.2\.21 is not/);
+  assert.equal(r.code, 1, 'a CSR failing the policy is left: exit 1');
+  const puts = s.writes();
+  assert.deepEqual(puts.map((p) => `${p.method} ${p.path}`), [`PUT ${CSRS}/csr-hprcx/approval`, `PUT ${CSRS}/csr-r98zd/approval`]);
+  for (const [file, name] of [['csr-kubelet-client.json', 'csr-hprcx'], ['csr-kubelet-serving.json', 'csr-r98zd']]) {
+    const want = recorded(file!, (x) => x.method === 'PUT').requestBody;
+    const got = puts.find((p) => p.path.includes(name!))!;
+    assert.equal(got.contentType, 'application/json');
+    // the same object the real API server accepted, field for field, timestamps verbatim
+    assert.deepEqual(asKubectl(got.body), want);
+  }
+});
+
+test('csr approve --deny-invalid denies the malicious CSR with the offending SANs in the message', async () => {
+  const s = await pendingCluster();
+  s.route('PUT', `${CSRS}/csr-s9vgs/approval`, (req) => ({ status: 200, body: req.body }));
+  const r = await cli(['csr', 'approve', '--all-valid', '--deny-invalid', '--kubeconfig', await s.kubeconfig(tmp)]);
+  assert.match(r.out, /^denied   csr-s9vgs/m);
+  const deny = s.writes().find((w) => w.path === `${CSRS}/csr-s9vgs/approval`)!;
+  const cond = deny.body.status.conditions.at(-1);
+  assert.equal(cond.type, 'Denied');
+  assert.equal(cond.reason, 'KubepkiDeny');
+  assert.match(cond.message, /IP:192\.0\.2\.10/);
+  assert.equal(r.code, 1);
+});
+
+test('csr approve NAME refuses a named CSR that fails the policy: exit 2, nothing written', async () => {
+  const s = await pendingCluster();
+  const r = await cli(['csr', 'approve', 'csr-s9vgs', '--kubeconfig', await s.kubeconfig(tmp)]);
+  assert.equal(r.code, 2);
+  assert.match(r.out, /refused  csr-s9vgs.*IP:192\.0\.2\.10/);
+  assert.deepEqual(s.writes(), []);
+  const missing = await cli(['csr', 'approve', 'csr-doesnotexist', '--kubeconfig', await s.kubeconfig(tmp)]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.err, /CertificateSigningRequest csr-doesnotexist not found/);
+});
+
+test('409 Conflict on approval: re-read, re-judge, retry (the recorded exchange in order)', async () => {
+  const s = await FakeApiServer.start({ recordings: ['nodes.json', 'approval-conflict.json'] });
+  servers.push(s);
+  const r = await cli(['csr', 'approve', 'csr-w8chg', '--kubeconfig', await s.kubeconfig(tmp)]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /approved csr-w8chg .*\(after 1 conflict\)/);
+  const seq = s.received.filter((x) => x.path.startsWith(`${CSRS}/csr-w8chg`)).map((x) => `${x.method} ${x.path.slice(CSRS.length)}`);
+  assert.deepEqual(seq, ['GET /csr-w8chg', 'PUT /csr-w8chg/approval', 'GET /csr-w8chg', 'PUT /csr-w8chg/approval']);
+  const rec = loadRecording('approval-conflict.json').requests.filter((x) => x.method === 'PUT');
+  const puts = s.writes();
+  assert.equal(puts[0]!.body.metadata.resourceVersion, (rec[0]!.requestBody as any).metadata.resourceVersion);
+  assert.deepEqual(asKubectl(puts[1]!.body), rec[1]!.requestBody);
+});
+
+test('csr list shows signer, requester, subject, SANs, usages, age and verdict', async () => {
+  const s = await FakeApiServer.start({ recordings: ['nodes.json', 'csr-malicious.json'] });
+  servers.push(s);
+  const r = await cli(['csr', 'list', '--kubeconfig', await s.kubeconfig(tmp), '--now', '2026-11-22T22:43:00Z']);
+  assert.equal(r.code, 0, r.err);
+  const lines = r.out.trim().split('\n');
+  assert.match(lines[0]!, /^NAME\s+AGE\s+SIGNER\s+REQUESTER\s+SUBJECT\s+SANS\s+USAGES\s+VERDICT$/);
+  const row = (n: string) => lines.find((l) => l.startsWith(n)) ?? '';
+  assert.match(row('csr-hprcx'), /kube-apiserver-client-kubelet\s+system:node:worker-1\s+O=system:nodes, ?CN=system:node:worker-1|kube-apiserver-client-kubelet/);
+  assert.match(row('csr-hprcx'), /approved,issued$/);
+  assert.match(row('csr-r98zd'), /DNS:worker-1,IP:192\.0\.2\.21\s+digital signature,server auth\s+approved,issued$/);
+  assert.match(row('csr-s9vgs'), /^csr-s9vgs\s+5\dm\s+kubernetes\.io\/kubelet-serving/);
+  assert.match(row('csr-s9vgs'), /invalid: .*SAN IP:192\.0\.2\.10 is not an address of Node worker-1/);
+  const j = await cli(['csr', 'list', '-o', 'json', '--kubeconfig', await s.kubeconfig(tmp)]);
+  const doc = JSON.parse(j.out);
+  assert.equal(doc.kind, 'CsrList');
+  assert.deepEqual(doc.items.map((i: any) => [i.name, i.verdict]).sort(), [['csr-hprcx', 'approved'], ['csr-r98zd', 'approved'], ['csr-s9vgs', 'invalid']]);
+});
+
+test('csr approve without names or --all-valid is a usage error', async () => {
+  const r = await cli(['csr', 'approve']);
+  assert.equal(r.code, 3);
+  assert.match(r.err, /needs CSR names or --all-valid/);
+});
+
+test('against a real cluster (KUBEPKI_TEST_KUBECONFIG): csr list runs and every row has a verdict', { skip: !process.env.KUBEPKI_TEST_KUBECONFIG }, async () => {
+  const r = await cli(['csr', 'list', '-o', 'json', '--kubeconfig', process.env.KUBEPKI_TEST_KUBECONFIG!]);
+  assert.equal(r.code, 0, r.err);
+  for (const i of JSON.parse(r.out).items) assert.ok(['valid', 'invalid', 'manual', 'approved', 'denied', 'failed'].includes(i.verdict));
+});

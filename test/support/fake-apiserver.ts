@@ -1,0 +1,295 @@
+/**
+ * A local stand-in for kube-apiserver v1.26.1 that answers from the recorded
+ * exchanges in ../shared/fixtures/apiserver (see its README). Real TLS:
+ * the server certificate is signed by the fixture cluster's CA for 127.0.0.1,
+ * clients authenticate with client certificates (requested, not required, as
+ * the real server does); a certificate from any other CA gets the recorded
+ * 401, no certificate is `anonymous`.
+ *
+ * Routing: custom routes (stateful handlers written by a test) first, then
+ * the recordings, matched on method + path (with query, as sent) + identity.
+ * Several recordings of the same request are served in order, the last one
+ * repeating. Every request is kept in `received` for assertions.
+ */
+import https from 'node:https';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createPrivateKey, randomBytes, type KeyObject } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { issueCertificate, nameDer, subjectAltNameExt, extKeyUsageExt, keyUsageExt, basicConstraintsExt, pemOf, type NameType } from '../../src/pki/sign.js';
+import { generateKey, privateKeyPem } from '../../src/pki/keygen.js';
+import { Certificate } from '../../src/pki/certificate.js';
+import { parsePemBlocks } from '../../src/pki/pem.js';
+
+export const FIXTURES = path.resolve(process.cwd(), '../shared/fixtures');
+export const RECORDINGS = path.join(FIXTURES, 'apiserver');
+export const PKI = path.join(FIXTURES, 'kubeadm-1.26/etc/kubernetes/pki');
+export const ADMIN_CONF = path.join(FIXTURES, 'kubeadm-1.26/etc/kubernetes/admin.conf');
+
+export type Identity = 'admin' | 'node' | 'anonymous' | 'foreign';
+
+export interface Recording {
+  method: string;
+  path: string;
+  identity: string;
+  note?: string;
+  requestContentType?: string;
+  requestBody: unknown;
+  status: number;
+  responseContentType?: string;
+  responseBody: unknown;
+}
+
+export interface ReceivedRequest {
+  method: string;
+  path: string;
+  identity: Identity;
+  /** CN of the client certificate, when one was sent */
+  user?: string;
+  contentType?: string;
+  body: any;
+}
+
+export interface Reply {
+  status: number;
+  body: unknown;
+  contentType?: string;
+}
+
+export type Handler = (req: ReceivedRequest, match: RegExpExecArray) => Reply | undefined | Promise<Reply | undefined>;
+
+interface Route {
+  method: string;
+  pattern: RegExp;
+  handler: Handler;
+}
+
+export function loadRecording(file: string): { description: string; requests: Recording[] } {
+  return JSON.parse(fs.readFileSync(path.join(RECORDINGS, file), 'utf8'));
+}
+
+/** The recorded exchanges of `file` filtered by a predicate (first match by default). */
+export function recorded(file: string, pred: (r: Recording) => boolean): Recording {
+  const r = loadRecording(file).requests.find(pred);
+  if (!r) throw new Error(`no such recording in ${file}`);
+  return r;
+}
+
+export function identityOf(r: Recording): Identity {
+  if (r.identity.startsWith('kubernetes-admin')) return 'admin';
+  if (r.identity.startsWith('system:node:')) return 'node';
+  if (r.identity.startsWith('anonymous')) return 'anonymous';
+  return 'foreign';
+}
+
+const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+
+// ------------------------------------------------------------------ certificates
+
+interface Creds {
+  dir: string;
+  caPem: string;
+  serverCert: string;
+  serverKey: string;
+  expiredServerCert: string;
+  nodeCert: string;
+  nodeKey: string;
+  foreignCert: string;
+  foreignKey: string;
+}
+
+let credsPromise: Promise<Creds> | undefined;
+
+async function issue(subject: { type: NameType; value: string }[], issuerDer: Uint8Array, signingKey: KeyObject, key: KeyObject, opts: { server?: boolean; ca?: boolean; notBefore?: Date; notAfter?: Date }): Promise<string> {
+  const now = Date.now();
+  const der = await issueCertificate({
+    subjectDer: nameDer(subject),
+    issuerDer,
+    spki: key,
+    serial: BigInt(`0x${randomBytes(8).toString('hex')}`) | 1n,
+    notBefore: opts.notBefore ?? new Date(Math.floor(now / 1000) * 1000 - 3600_000),
+    notAfter: opts.notAfter ?? new Date(Math.floor(now / 1000) * 1000 + 86400_000),
+    extensions: opts.ca
+      ? [basicConstraintsExt(true), keyUsageExt(['digitalSignature', 'keyCertSign'])]
+      : [
+          keyUsageExt(['digitalSignature', 'keyEncipherment']),
+          extKeyUsageExt([opts.server ? 'serverAuth' : 'clientAuth']),
+          basicConstraintsExt(false),
+          ...(opts.server ? [subjectAltNameExt([{ type: 'ip', value: '127.0.0.1' }, { type: 'dns', value: 'localhost' }])] : []),
+        ],
+    signingKey,
+  });
+  return pemOf(der);
+}
+
+/** Certificates for the fake server and its clients, made once per process (real clock: TLS checks it). */
+export function testCredentials(): Promise<Creds> {
+  credsPromise ??= (async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubepki-fakeapi-'));
+    const caPem = fs.readFileSync(path.join(PKI, 'ca.crt'), 'utf8');
+    const ca = new Certificate(parsePemBlocks(caPem)[0]!.der);
+    const caKey = createPrivateKey(fs.readFileSync(path.join(PKI, 'ca.key')));
+    const [sk, nk, fk, fcak] = await Promise.all([generateKey('ecdsa-p256'), generateKey('ecdsa-p256'), generateKey('ecdsa-p256'), generateKey('ecdsa-p256')]);
+    const serverCert = await issue([{ type: 'CN', value: 'kube-apiserver' }], ca.subjectRaw, caKey, sk, { server: true });
+    const expiredServerCert = await issue([{ type: 'CN', value: 'kube-apiserver' }], ca.subjectRaw, caKey, sk, {
+      server: true, notBefore: new Date('2024-01-01T00:00:00Z'), notAfter: new Date('2025-01-01T00:00:00Z'),
+    });
+    const nodeCert = await issue([{ type: 'O', value: 'system:nodes' }, { type: 'CN', value: 'system:node:worker-1' }], ca.subjectRaw, caKey, nk, {});
+    const foreignCaName = nameDer([{ type: 'CN', value: 'not-the-cluster-ca' }]);
+    const foreignCert = await issue([{ type: 'O', value: 'system:masters' }, { type: 'CN', value: 'kubernetes-admin' }], foreignCaName, fcak, fk, {});
+    return {
+      dir, caPem, serverCert, serverKey: privateKeyPem(sk), expiredServerCert,
+      nodeCert, nodeKey: privateKeyPem(nk), foreignCert, foreignKey: privateKeyPem(fk),
+    };
+  })();
+  return credsPromise;
+}
+
+// ------------------------------------------------------------------ server
+
+export interface FakeApiServerOptions {
+  /** recording files (in ../shared/fixtures/apiserver) to answer from */
+  recordings?: string[];
+  /** serve an expired certificate (for the "certificate has expired" error) */
+  expiredCert?: boolean;
+}
+
+export class FakeApiServer {
+  readonly received: ReceivedRequest[] = [];
+  private readonly routes: Route[] = [];
+  private readonly queues = new Map<string, { list: Recording[]; next: number }>();
+  private server!: https.Server;
+  private creds!: Creds;
+  url = '';
+
+  static async start(opts: FakeApiServerOptions = {}): Promise<FakeApiServer> {
+    const s = new FakeApiServer();
+    for (const f of opts.recordings ?? []) s.addRecordings(loadRecording(f).requests);
+    s.creds = await testCredentials();
+    s.server = https.createServer({
+      cert: opts.expiredCert ? s.creds.expiredServerCert : s.creds.serverCert,
+      key: s.creds.serverKey,
+      ca: s.creds.caPem,
+      requestCert: true,
+      rejectUnauthorized: false,
+    }, (req, res) => { void s.handle(req, res); });
+    await new Promise<void>((resolve) => s.server.listen(0, '127.0.0.1', resolve));
+    s.url = `https://127.0.0.1:${(s.server.address() as AddressInfo).port}`;
+    return s;
+  }
+
+  addRecordings(list: Recording[]): void {
+    for (const r of list) {
+      const key = `${r.method} ${r.path} ${identityOf(r)}`;
+      const q = this.queues.get(key) ?? { list: [], next: 0 };
+      q.list.push(r);
+      this.queues.set(key, q);
+    }
+  }
+
+  /** A custom (stateful) handler; `pattern` matches the path with its query. Returning undefined falls through. */
+  route(method: string, pattern: RegExp | string, handler: Handler): this {
+    const re = typeof pattern === 'string' ? new RegExp(`^${pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) : pattern;
+    this.routes.unshift({ method, pattern: re, handler });
+    return this;
+  }
+
+  /** Requests other than GET (the ones that change something). */
+  writes(): ReceivedRequest[] {
+    return this.received.filter((r) => r.method !== 'GET');
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    let body: unknown = null;
+    if (raw) {
+      try { body = JSON.parse(raw); } catch { body = raw; }
+    }
+    const sock = req.socket as import('node:tls').TLSSocket;
+    const peer = sock.getPeerCertificate();
+    const hasCert = peer && Object.keys(peer).length > 0;
+    let identity: Identity = 'anonymous';
+    let user: string | undefined;
+    if (hasCert) {
+      user = Array.isArray(peer.subject?.CN) ? peer.subject.CN[0] : peer.subject?.CN;
+      if (!sock.authorized) identity = 'foreign';
+      else identity = user?.startsWith('system:node:') ? 'node' : 'admin';
+    }
+    const rr: ReceivedRequest = {
+      method: req.method ?? 'GET',
+      path: req.url ?? '/',
+      identity,
+      user,
+      contentType: req.headers['content-type'],
+      body,
+    };
+    this.received.push(rr);
+    const reply = await this.answer(rr);
+    res.writeHead(reply.status, { 'Content-Type': reply.contentType ?? 'application/json' });
+    res.end(typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body));
+  }
+
+  private async answer(rr: ReceivedRequest): Promise<Reply> {
+    if (rr.identity === 'foreign') {
+      // the real server: TLS handshake succeeds, then 401 for an untrusted client certificate
+      const r = recorded('errors.json', (x) => x.status === 401);
+      return { status: 401, body: clone(r.responseBody) };
+    }
+    for (const route of this.routes) {
+      if (route.method !== rr.method) continue;
+      const m = route.pattern.exec(rr.path);
+      if (!m) continue;
+      const reply = await route.handler(rr, m);
+      if (reply) return reply;
+    }
+    const q = this.queues.get(`${rr.method} ${rr.path} ${rr.identity}`);
+    if (q) {
+      const r = q.list[Math.min(q.next, q.list.length - 1)]!;
+      q.next++;
+      return { status: r.status, body: clone(r.responseBody), contentType: r.responseContentType };
+    }
+    return notFound(rr.path);
+  }
+
+  /** A kubeconfig for `identity`, built from the fixture's admin.conf with the server replaced. */
+  async kubeconfig(dir: string, identity: Identity = 'admin'): Promise<string> {
+    const { parse, stringify } = await import('yaml');
+    const doc = parse(fs.readFileSync(ADMIN_CONF, 'utf8'));
+    doc.clusters[0].cluster.server = this.url;
+    const user = doc.users[0].user;
+    const b64 = (s: string) => Buffer.from(s).toString('base64');
+    if (identity === 'node') { user['client-certificate-data'] = b64(this.creds.nodeCert); user['client-key-data'] = b64(this.creds.nodeKey); }
+    if (identity === 'foreign') { user['client-certificate-data'] = b64(this.creds.foreignCert); user['client-key-data'] = b64(this.creds.foreignKey); }
+    if (identity === 'anonymous') { delete user['client-certificate-data']; delete user['client-key-data']; }
+    const file = path.join(dir, `kubeconfig-${identity}-${path.basename(this.url.replace(/[:/]/g, '_'))}`);
+    fs.writeFileSync(file, stringify(doc), { mode: 0o600 });
+    return file;
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+export function notFound(p: string): Reply {
+  const name = p.split('?')[0]!.split('/').pop() ?? '';
+  return {
+    status: 404,
+    body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `the server could not find the requested resource (${name})`, reason: 'NotFound', details: { name }, code: 404 },
+  };
+}
+
+/** A port nobody listens on (bind, read, close). */
+export async function closedPort(): Promise<number> {
+  const net = await import('node:net');
+  const srv = net.createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const port = (srv.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => srv.close(() => resolve()));
+  return port;
+}
