@@ -17,4 +17,5 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'inspect', summary: 'show every certificate in a file, kubeconfig, CSR, key, stdin or https://host:port', load: () => import('./inspect.js') },
   { name: 'probe', summary: 'show the chain a live endpoint serves and whether it is the one on disk', load: () => import('./probe.js') },
   { name: 'demo', summary: 'make a throwaway node tree with expired certificates and run check on it', load: () => import('./demo.js') },
+  { name: 'csr', summary: 'list and approve kubelet CertificateSigningRequests with a strict policy', load: () => import('./csr.js') },
 ];
