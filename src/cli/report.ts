@@ -1,0 +1,68 @@
+import { Command, Option } from 'commander';
+import * as nodeFs from 'node:fs';
+import * as path from 'node:path';
+import type { Io } from './io.js';
+import { UserError } from '../errors.js';
+import { readInventory } from '../inventory/read.js';
+import { renderDashboardHtml } from '../report/html.js';
+import { renderMarkdown } from '../report/markdown.js';
+import { rootOption, nowOption, warnOption, layoutOption, pathOption, kubeconfigOption, resolveNow, resolveLayouts, toNodePaths, openNode, type NodeOptions } from './options.js';
+
+interface ReportOptions extends NodeOptions {
+  html?: string;
+  output?: string;
+}
+
+/** Write a report file whole or not at all (temp file + rename), 0644: it holds public data only. */
+function writeReport(file: string, text: string): void {
+  const abs = path.resolve(file);
+  const tmp = path.join(path.dirname(abs), `.${path.basename(abs)}.kubepki-${process.pid}.tmp`);
+  try {
+    nodeFs.writeFileSync(tmp, text, { mode: 0o644 });
+    nodeFs.renameSync(tmp, abs);
+  } catch (e) {
+    nodeFs.rmSync(tmp, { force: true });
+    throw new UserError(`failed to write report ${abs}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'pick a path in a directory you can write');
+  }
+}
+
+export function command(io: Io): Command {
+  return new Command('report')
+    .summary('write the dashboard as one offline HTML file, or a Markdown summary for a change request')
+    .description(`Read the node once and write a report.
+
+Examples:
+  kubepki report --html cp-1-certificates.html         # the dashboard, one file, works offline
+  kubepki report --root /mnt/disk --now 2026-11-23 --html audit.html
+  kubepki report -o markdown > change-request.md
+
+The HTML file embeds the inventory (public certificate data, never a key) and never reaches the network.`)
+    .addOption(rootOption())
+    .addOption(warnOption())
+    .addOption(nowOption())
+    .addOption(layoutOption())
+    .addOption(pathOption())
+    .addOption(kubeconfigOption())
+    .option('--html <file>', 'write the dashboard to FILE')
+    .addOption(new Option('-o, --output <format>', 'print to standard output: markdown, html or json').choices(['markdown', 'md', 'html', 'json']))
+    .action(async (o: ReportOptions) => {
+      if (!o.html && !o.output) throw new UserError('say what to write: --html FILE or -o markdown', 'e.g. kubepki report --html report.html');
+      const now = resolveNow(o.now);
+      const layouts = resolveLayouts(o.layout);
+      const fs = openNode(o);
+      const inv = readInventory({ fs, now, warn: o.warn, layouts, paths: toNodePaths(fs, o.path, io.cwd), kubeconfigs: toNodePaths(fs, o.kubeconfig, io.cwd) });
+      if (inv.certificates.length === 0 && inv.missing.length === 0 && inv.findings.length === 0) {
+        throw new UserError(`no certificates found under ${fs.root}`, 'pass --root DIR pointing at a node tree (with etc/kubernetes or var/lib/rancher inside), or --path DIR');
+      }
+      if (o.html) {
+        writeReport(o.html, renderDashboardHtml(inv, { mode: 'file' }));
+        io.stderr(`kubepki report: wrote ${path.resolve(o.html)} (${inv.certificates.length} certificates, ${inv.summary.expired} expired, ${inv.summary.warning} expiring)\n`);
+      }
+      switch (o.output) {
+        case 'markdown': case 'md': io.stdout(renderMarkdown(inv)); break;
+        case 'html': io.stdout(renderDashboardHtml(inv, { mode: 'file' })); break;
+        case 'json': io.stdout(JSON.stringify(inv, null, 2) + '\n'); break;
+        default: break;
+      }
+    });
+}

@@ -1,0 +1,90 @@
+import { Command, Option } from 'commander';
+import * as os from 'node:os';
+import type { Io } from './io.js';
+import { UserError } from '../errors.js';
+import { readInventory } from '../inventory/read.js';
+import { parseDuration, parseThreshold } from '../inventory/time.js';
+import { parseListen, DEFAULT_LISTEN, formatHostPort } from '../server/listen.js';
+import { startServer } from '../server/server.js';
+import { rootOption, nowOption, warnOption, layoutOption, pathOption, kubeconfigOption, resolveNow, resolveLayouts, toNodePaths, openNode, type NodeOptions } from './options.js';
+import { VERSION } from './main.js';
+
+interface ServeOptions extends NodeOptions {
+  listen: string;
+  interval: string;
+  bearerTokenFile?: string;
+  clientCa?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  insecureNoAuth?: boolean;
+  nodeName?: string;
+  watch?: boolean;
+}
+
+export function command(io: Io): Command {
+  return new Command('serve')
+    .summary('serve /metrics, a live dashboard, /api/inventory and /healthz for this node')
+    .description(`Read the node on an interval and whenever its certificate directories change, and serve
+  /metrics         Prometheus text (x509_cert_not_after, x509_cert_expired, kubepki_findings, …)
+  /                a dashboard: timeline, trust tree, findings, one panel per certificate
+  /api/inventory   the same JSON as 'kubepki check -o json'
+  /healthz         200 once the first read succeeded (no auth)
+Read-only: serve never writes to the node.
+
+Examples:
+  kubepki serve                                        # http://127.0.0.1:9793/
+  kubepki serve --root /host --listen 0.0.0.0:9793 --bearer-token-file /var/run/secrets/kubepki/token
+  kubepki serve --listen 0.0.0.0:9793 --tls-cert tls.crt --tls-key tls.key --client-ca prometheus-ca.crt
+
+Listening on anything but loopback needs --bearer-token-file, --client-ca, or --insecure-no-auth.`)
+    .addOption(rootOption())
+    .addOption(new Option('--listen <host:port>', 'address to listen on').default(DEFAULT_LISTEN))
+    .addOption(new Option('--interval <duration>', 'read the node this often (also on change)').default('60s'))
+    .addOption(warnOption())
+    .addOption(nowOption())
+    .addOption(layoutOption())
+    .addOption(pathOption())
+    .addOption(kubeconfigOption())
+    .option('--bearer-token-file <file>', 'require "Authorization: Bearer <token>" with the token in FILE (re-read on every refresh)')
+    .option('--tls-cert <file>', 'serve HTTPS with this certificate')
+    .option('--tls-key <file>', 'key of --tls-cert')
+    .option('--client-ca <file>', 'require a client certificate signed by a CA in FILE (needs --tls-cert/--tls-key)')
+    .option('--insecure-no-auth', 'allow a non-loopback --listen without authentication')
+    .option('--node-name <name>', 'the node label of every series (default: the node name found in the tree, then the host name)')
+    .option('--no-watch', 'do not watch the certificate directories; read on the interval only')
+    .action(async (o: ServeOptions) => {
+      const listen = parseListen(o.listen);
+      const interval = parseDuration(o.interval);
+      if (interval === undefined || interval < 1) throw new UserError(`--interval ${JSON.stringify(o.interval)} is not a duration of at least 1s`, 'use e.g. 60s, 5m or 1h');
+      if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw new UserError('--tls-cert and --tls-key go together', 'pass both, or neither for plain HTTP');
+      const pinned = o.now ? resolveNow(o.now) : undefined;
+      const layouts = resolveLayouts(o.layout);
+      const fs = openNode(o);
+      const paths = toNodePaths(fs, o.path, io.cwd);
+      const kubeconfigs = toNodePaths(fs, o.kubeconfig, io.cwd);
+      if (!parseThreshold(o.warn ?? '30d')) throw new UserError(`--warn ${JSON.stringify(o.warn)} is not a duration or a percentage`, 'use e.g. 30d, 2w or 66%');
+      const server = await startServer({
+        root: fs.root,
+        listen,
+        intervalSeconds: interval,
+        read: (now) => readInventory({ fs, now, warn: o.warn, layouts, paths, kubeconfigs }),
+        now: pinned ? () => pinned : undefined,
+        nodeName: o.nodeName ?? io.env.KUBEPKI_NODE_NAME ?? undefined,
+        bearerTokenFile: o.bearerTokenFile,
+        tls: o.tlsCert && o.tlsKey ? { certFile: o.tlsCert, keyFile: o.tlsKey, clientCaFile: o.clientCa } : undefined,
+        insecureNoAuth: o.insecureNoAuth,
+        watch: o.watch !== false,
+        log: (line) => io.stderr(`${line}\n`),
+        version: VERSION,
+      });
+      const st = server.state();
+      io.stderr(`kubepki serve: ${st.inventory?.certificates.length ?? 0} certificates under ${fs.root}, listening on ${server.url} (node ${o.nodeName ?? io.env.KUBEPKI_NODE_NAME ?? st.inventory?.nodeName ?? os.hostname()}, every ${o.interval}${o.watch === false ? '' : ' and on change'})\n`);
+      if (!listen.host.startsWith('127.') && listen.host !== '::1' && listen.host !== 'localhost') io.stderr(`kubepki serve: reachable from the network on ${formatHostPort(listen)}\n`);
+      // Serve until SIGTERM/SIGINT (the DaemonSet's stop), then close cleanly.
+      await new Promise<void>((resolve) => {
+        const stop = () => { process.off('SIGTERM', stop); process.off('SIGINT', stop); void server.close().then(resolve); };
+        process.on('SIGTERM', stop);
+        process.on('SIGINT', stop);
+      });
+    });
+}

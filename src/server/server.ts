@@ -1,0 +1,300 @@
+/**
+ * `kubepki serve`: hold the node's Inventory in memory, re-read it on an
+ * interval and when a watched directory changes, and serve
+ *   /metrics        Prometheus text (rendered once per read, so a scrape costs a copy)
+ *   /               the dashboard (polls /api/inventory)
+ *   /api/inventory  the same JSON as `check -o json`
+ *   /healthz        200 once a read succeeded (never needs auth: kubelet probes it)
+ *
+ * Read-only: the server never writes to the node. A failed read keeps the last
+ * good inventory and counts in `kubepki_read_errors`; it never stops the server.
+ */
+import * as http from 'node:http';
+import * as https from 'node:https';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import type { Inventory } from '../inventory/types.js';
+import { UserError } from '../errors.js';
+import { renderPrometheus, PROM_CONTENT_TYPE, type ServedProbe } from '../report/metrics.js';
+import { renderDashboardHtml, dashboardCsp } from '../report/html.js';
+import { renderJson } from '../report/structured.js';
+import { isLoopback, formatHostPort, type ListenAddress } from './listen.js';
+
+export interface ServeOptions {
+  /** host directory holding the node tree (`/` on a node, `/host` in the DaemonSet) */
+  root: string;
+  listen: ListenAddress;
+  /** seconds between reads */
+  intervalSeconds: number;
+  /** read the tree (the CLI passes readInventory over a NodeFs) */
+  read: (now: Date) => Inventory;
+  /** clock; `--now` pins it */
+  now?: () => Date;
+  /** `node` label; default the inventory's node name, then the host name */
+  nodeName?: string;
+  /** file holding the bearer token clients must send (re-read on every refresh, so it can be rotated) */
+  bearerTokenFile?: string;
+  tls?: { certFile: string; keyFile: string; clientCaFile?: string };
+  insecureNoAuth?: boolean;
+  /** watch the directories the inventory came from (default true) */
+  watch?: boolean;
+  debounceMs?: number;
+  /** live probe of local endpoints, when available */
+  probe?: (inv: Inventory) => Promise<ServedProbe[]>;
+  log?: (line: string) => void;
+  version?: string;
+  /** seconds between dashboard polls (default: min(interval, 10)) */
+  pollSeconds?: number;
+}
+
+export interface ServerState {
+  inventory?: Inventory;
+  reads: number;
+  readErrors: number;
+  lastError?: string;
+  lastReadMs?: number;
+}
+
+export interface RunningServer {
+  url: string;
+  address: ListenAddress;
+  state(): ServerState;
+  /** read the tree now (what the interval and the watcher call) */
+  refresh(reason?: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Directories a kubeadm/RKE/k3s node keeps its PKI in; watched when present. */
+const WATCH_DIRS = [
+  '/etc/kubernetes', '/etc/kubernetes/pki', '/etc/kubernetes/pki/etcd', '/etc/kubernetes/manifests', '/etc/kubernetes/ssl',
+  '/var/lib/kubelet', '/var/lib/kubelet/pki', '/var/lib/rancher/rke2/server/tls', '/var/lib/rancher/k3s/server/tls',
+];
+
+function emptyInventory(root: string, now: Date): Inventory {
+  return {
+    apiVersion: 'kubepki.io/v1alpha1', kind: 'Inventory', root, now: now.toISOString(), warn: '30d', layouts: [],
+    certificates: [], missing: [], keys: [], kubeconfigs: [], csrs: [], components: [], findings: [],
+    summary: { certificates: 0, ok: 0, warning: 0, expired: 0, notYetValid: 0, invalid: 0, errors: 0, worst: 'ok' },
+  };
+}
+
+function sha256(s: string | Buffer): Buffer {
+  return createHash('sha256').update(s).digest();
+}
+
+function readSecretFile(file: string, what: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (e) {
+    throw new UserError(`failed to read ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, `check that ${file} exists and is readable by kubepki`);
+  }
+}
+
+/** Validate the auth options: a non-loopback listen needs auth or an explicit opt-out. */
+export function checkServeAuth(opts: Pick<ServeOptions, 'listen' | 'bearerTokenFile' | 'tls' | 'insecureNoAuth'>): void {
+  if (opts.tls?.clientCaFile && !(opts.tls.certFile && opts.tls.keyFile)) {
+    throw new UserError('--client-ca needs --tls-cert and --tls-key', 'client certificates are checked during the TLS handshake, so serve must speak TLS');
+  }
+  const authed = Boolean(opts.bearerTokenFile || opts.tls?.clientCaFile);
+  if (!isLoopback(opts.listen.host) && !authed && !opts.insecureNoAuth) {
+    throw new UserError(
+      `refusing to listen on ${formatHostPort(opts.listen)} without authentication`,
+      'add --bearer-token-file FILE or --client-ca FILE --tls-cert FILE --tls-key FILE, or --insecure-no-auth if the network is trusted (the pages show public certificate data only)',
+    );
+  }
+}
+
+export async function startServer(opts: ServeOptions): Promise<RunningServer> {
+  checkServeAuth(opts);
+  const log = opts.log ?? (() => {});
+  const clock = opts.now ?? (() => new Date());
+  const root = path.resolve(opts.root);
+  const state: ServerState = { reads: 0, readErrors: 0 };
+  let inventory: Inventory | undefined;
+  let jsonText = '';
+  let metricsText = '';
+  let htmlText = '';
+  let token: Buffer | undefined;
+  const pollSeconds = opts.pollSeconds ?? Math.max(2, Math.min(opts.intervalSeconds, 10));
+
+  const tlsMaterial = opts.tls ? {
+    cert: readSecretFile(opts.tls.certFile, '--tls-cert'),
+    key: readSecretFile(opts.tls.keyFile, '--tls-key'),
+    ca: opts.tls.clientCaFile ? readSecretFile(opts.tls.clientCaFile, '--client-ca') : undefined,
+  } : undefined;
+  const loadToken = () => {
+    if (!opts.bearerTokenFile) return;
+    const t = readSecretFile(opts.bearerTokenFile, '--bearer-token-file').toString('utf8').trim();
+    if (!t) throw new UserError(`failed to read --bearer-token-file ${opts.bearerTokenFile}: the file is empty`, 'put the token on the first line of the file');
+    token = sha256(t);
+  };
+  loadToken();
+
+  async function render(inv: Inventory, readSeconds?: number): Promise<void> {
+    const probes = opts.probe ? await opts.probe(inv).catch(() => undefined) : undefined;
+    const text = await renderPrometheus(inv, opts.nodeName ?? inv.nodeName ?? '', {
+      readErrors: state.readErrors,
+      readDurationSeconds: readSeconds,
+      lastReadTimestamp: Math.floor(Date.parse(inv.now) / 1000),
+      probes,
+      version: opts.version,
+    });
+    metricsText = text;
+    jsonText = renderJson(inv);
+    htmlText = renderDashboardHtml(inv, { mode: 'served', pollSeconds });
+  }
+
+  let reading: Promise<void> | undefined;
+  let again = false;
+  async function refresh(reason = 'interval'): Promise<void> {
+    if (reading) { again = true; return reading; }
+    reading = (async () => {
+      do {
+        again = false;
+        const started = process.hrtime.bigint();
+        try { loadToken(); } catch (e) { log(`kubepki serve: ${(e as Error).message} (keeping the previous token)`); }
+        try {
+          const inv = opts.read(clock());
+          const secs = Number(process.hrtime.bigint() - started) / 1e9;
+          inventory = inv;
+          state.inventory = inv;
+          state.reads++;
+          state.lastReadMs = secs * 1000;
+          state.lastError = undefined;
+          await render(inv, secs);
+          syncWatchers(inv);
+        } catch (e) {
+          state.readErrors++;
+          state.lastError = (e as Error).message;
+          log(`kubepki serve: failed to read ${root} (${reason}): ${(e as Error).message}`);
+          await render(inventory ?? emptyInventory(root, clock())).catch(() => {});
+        }
+      } while (again);
+    })().finally(() => { reading = undefined; });
+    return reading;
+  }
+
+  // ---- watching: the directories the inventory came from, debounced ----
+  const watchers = new Map<string, fs.FSWatcher>();
+  let debounce: NodeJS.Timeout | undefined;
+  const hostDir = (nodeDir: string) => (root === '/' ? nodeDir : path.join(root, nodeDir));
+  function syncWatchers(inv: Inventory): void {
+    if (opts.watch === false) return;
+    const dirs = new Set<string>(WATCH_DIRS);
+    for (const c of inv.certificates) { dirs.add(path.posix.dirname(c.location.file)); if (c.location.via) dirs.add(path.posix.dirname(c.location.via)); }
+    for (const k of inv.keys) dirs.add(path.posix.dirname(k.file));
+    for (const k of inv.kubeconfigs) dirs.add(path.posix.dirname(k.file));
+    for (const m of inv.missing) dirs.add(path.posix.dirname(m.file));
+    const wanted = new Set<string>();
+    for (const d of dirs) {
+      const h = hostDir(d);
+      if (fs.existsSync(h)) wanted.add(h);
+    }
+    for (const [d, w] of watchers) if (!wanted.has(d)) { w.close(); watchers.delete(d); }
+    for (const d of wanted) {
+      if (watchers.has(d)) continue;
+      try {
+        const w = fs.watch(d, { persistent: false }, () => {
+          clearTimeout(debounce);
+          debounce = setTimeout(() => { void refresh('change'); }, opts.debounceMs ?? 1000);
+        });
+        w.on('error', () => { w.close(); watchers.delete(d); });
+        watchers.set(d, w);
+      } catch { /* unwatchable (permissions, too many watches): the interval still catches it */ }
+    }
+  }
+
+  // ---- HTTP ----
+  function authorized(req: http.IncomingMessage): boolean {
+    if (tlsMaterial?.ca) {
+      const sock = req.socket as TLSSocket;
+      if (!sock.authorized) return false;
+    }
+    if (token) {
+      const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
+      if (!m) return false;
+      return timingSafeEqual(sha256(m[1].trim()), token);
+    }
+    return true;
+  }
+
+  function handler(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const p = url.pathname;
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.setHeader('Cache-Control', 'no-store');
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end('kubepki serve is read-only: GET only\n');
+      return;
+    }
+    const send = (status: number, type: string, body: string, extra: Record<string, string> = {}) => {
+      res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), ...extra });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    };
+    if (p === '/healthz') {
+      if (inventory) send(200, 'text/plain; charset=utf-8', 'ok\n');
+      else send(503, 'text/plain; charset=utf-8', `not ready: ${state.lastError ?? 'first read in progress'}\n`);
+      return;
+    }
+    if (!authorized(req)) {
+      send(401, 'text/plain; charset=utf-8', 'unauthorized\n', token ? { 'WWW-Authenticate': 'Bearer realm="kubepki"' } : {});
+      return;
+    }
+    switch (p) {
+      case '/metrics':
+        send(200, PROM_CONTENT_TYPE, metricsText);
+        return;
+      case '/api/inventory':
+        if (!inventory) { send(503, 'application/json', `${JSON.stringify({ error: state.lastError ?? 'first read in progress' })}\n`); return; }
+        send(200, 'application/json; charset=utf-8', jsonText);
+        return;
+      case '/':
+      case '/index.html':
+        if (!inventory) { send(503, 'text/plain; charset=utf-8', `kubepki: no inventory yet: ${state.lastError ?? 'first read in progress'}\n`); return; }
+        send(200, 'text/html; charset=utf-8', htmlText, {
+          'Content-Security-Policy': `${dashboardCsp('served')}; frame-ancestors 'none'`,
+          'X-Frame-Options': 'DENY',
+        });
+        return;
+      default:
+        send(404, 'text/plain; charset=utf-8', 'not found: try /, /metrics, /api/inventory or /healthz\n');
+    }
+  }
+
+  await refresh('start');
+
+  const server: http.Server = tlsMaterial
+    ? https.createServer({ cert: tlsMaterial.cert, key: tlsMaterial.key, ca: tlsMaterial.ca, requestCert: Boolean(tlsMaterial.ca), rejectUnauthorized: false }, handler)
+    : http.createServer(handler);
+  server.keepAliveTimeout = 5000;
+  server.headersTimeout = 10000;
+  await new Promise<void>((resolve, reject) => {
+    const onErr = (e: NodeJS.ErrnoException) => reject(new UserError(`failed to listen on ${formatHostPort(opts.listen)}: ${e.code ?? e.message}`, e.code === 'EADDRINUSE' ? 'another process uses that port; pick another with --listen' : 'check the address belongs to this node'));
+    server.once('error', onErr);
+    server.listen(opts.listen.port, opts.listen.host, () => { server.off('error', onErr); resolve(); });
+  });
+  const addr = server.address() as AddressInfo;
+  const address = { host: opts.listen.host, port: addr.port };
+  const timer = setInterval(() => { void refresh('interval'); }, Math.max(1, opts.intervalSeconds) * 1000);
+  timer.unref?.();
+
+  return {
+    url: `${tlsMaterial ? 'https' : 'http'}://${formatHostPort({ host: address.host === '0.0.0.0' ? '127.0.0.1' : address.host === '::' ? '::1' : address.host, port: address.port })}/`,
+    address,
+    state: () => ({ ...state }),
+    refresh,
+    close: async () => {
+      clearInterval(timer);
+      clearTimeout(debounce);
+      for (const w of watchers.values()) w.close();
+      watchers.clear();
+      await reading?.catch(() => {});
+      await new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections?.(); });
+    },
+  };
+}
