@@ -1,0 +1,154 @@
+import * as nfs from 'node:fs';
+import * as path from 'node:path';
+import { isIP } from 'node:net';
+import { Command, Option } from 'commander';
+import type { Io } from './io.js';
+import { UserError } from '../errors.js';
+import { rootOption, nowOption, resolveNow } from './options.js';
+import { openRoot } from '../fs/node-fs.js';
+import { parseKeyType, parseDuration, parseKubeVersion, firstServiceIp, isDnsSubdomain, KEY_TYPES } from '../profiles/rebuild.js';
+import type { SettingsSource } from '../rebuild/settings.js';
+
+interface RebuildCliOptions {
+  root?: string;
+  now?: string;
+  config?: string;
+  dryRun?: boolean;
+  force?: boolean;
+  output: string;
+  nodeName?: string;
+  advertiseAddress?: string;
+  bindPort?: string;
+  controlPlaneEndpoint?: string;
+  serviceCidr?: string;
+  podNetworkCidr?: string;
+  dnsDomain?: string;
+  certSans?: string;
+  keyType?: string;
+  validity?: string;
+  caValidity?: string;
+  kubernetesVersion?: string;
+  imageRepository?: string;
+}
+
+/** Check every flag first (mkcert style: one sentence naming the flag and the fix), then build the flag source. */
+export function flagsToSource(o: RebuildCliOptions): SettingsSource {
+  const s: SettingsSource = {};
+  const src = (flag: string) => `flag --${flag}`;
+  if (o.nodeName !== undefined) {
+    const n = o.nodeName.trim().toLowerCase();
+    if (!isDnsSubdomain(n)) throw new UserError(`--node-name ${JSON.stringify(o.nodeName)} is not a valid node name`, 'use a lower-case DNS name such as cp-1');
+    s.nodeName = { value: n, source: src('node-name') };
+  }
+  if (o.advertiseAddress !== undefined) {
+    if (!isIP(o.advertiseAddress)) throw new UserError(`--advertise-address ${JSON.stringify(o.advertiseAddress)} is not an IP address`, 'pass the IP the API server listens on, e.g. 192.0.2.10');
+    s.advertiseAddress = { value: o.advertiseAddress, source: src('advertise-address') };
+  }
+  if (o.bindPort !== undefined) {
+    const p = Number(o.bindPort);
+    if (!Number.isInteger(p) || p < 1 || p > 65535) throw new UserError(`--bind-port ${JSON.stringify(o.bindPort)} is not a port number`, 'pass 1-65535 (kubeadm default 6443)');
+    s.bindPort = { value: p, source: src('bind-port') };
+  }
+  if (o.controlPlaneEndpoint !== undefined) s.controlPlaneEndpoint = { value: o.controlPlaneEndpoint.trim(), source: src('control-plane-endpoint') };
+  if (o.serviceCidr !== undefined) {
+    try { firstServiceIp(o.serviceCidr); } catch { throw new UserError(`--service-cidr ${JSON.stringify(o.serviceCidr)} is not a CIDR`, 'pass e.g. 10.96.0.0/12'); }
+    s.serviceSubnet = { value: o.serviceCidr, source: src('service-cidr') };
+  }
+  if (o.podNetworkCidr !== undefined) s.podSubnet = { value: o.podNetworkCidr, source: src('pod-network-cidr') };
+  if (o.dnsDomain !== undefined) {
+    if (!isDnsSubdomain(o.dnsDomain)) throw new UserError(`--dns-domain ${JSON.stringify(o.dnsDomain)} is not a DNS domain`, 'pass e.g. cluster.local');
+    s.dnsDomain = { value: o.dnsDomain, source: src('dns-domain') };
+  }
+  if (o.certSans !== undefined) s.certSANs = { value: o.certSans.split(',').map((x) => x.trim()).filter(Boolean), source: src('cert-sans') };
+  if (o.keyType !== undefined) {
+    const k = parseKeyType(o.keyType);
+    if (!k) throw new UserError(`--key-type ${JSON.stringify(o.keyType)} is not supported`, `use one of ${KEY_TYPES.join(', ')}`);
+    s.keyType = { value: k, source: src('key-type') };
+  }
+  if (o.validity !== undefined) {
+    const ms = parseDuration(o.validity);
+    if (!ms) throw new UserError(`--validity ${JSON.stringify(o.validity)} is not a duration`, 'pass e.g. 8760h or 365d');
+    s.validityMs = { value: ms, source: src('validity') };
+  }
+  if (o.caValidity !== undefined) {
+    const ms = parseDuration(o.caValidity);
+    if (!ms) throw new UserError(`--ca-validity ${JSON.stringify(o.caValidity)} is not a duration`, 'pass e.g. 87600h or 10y');
+    s.caValidityMs = { value: ms, source: src('ca-validity') };
+  }
+  if (o.kubernetesVersion !== undefined) {
+    if (!parseKubeVersion(o.kubernetesVersion)) throw new UserError(`--kubernetes-version ${JSON.stringify(o.kubernetesVersion)} is not a version`, 'pass e.g. v1.26.1');
+    const v = o.kubernetesVersion.trim();
+    s.kubernetesVersion = { value: v.startsWith('v') ? v : `v${v}`, source: src('kubernetes-version') };
+  }
+  if (o.imageRepository !== undefined) s.imageRepository = { value: o.imageRepository.replace(/\/$/, ''), source: src('image-repository') };
+  return s;
+}
+
+export function command(io: Io): Command {
+  return new Command('rebuild')
+    .summary('re-create every missing file of a kubeadm control-plane node (CAs, certs, kubeconfigs, manifests)')
+    .description(`Re-create every missing file of a kubeadm control-plane node exactly as kubeadm makes
+them: the CAs, every certificate, sa.key/sa.pub, admin.conf, super-admin.conf (1.29+),
+controller-manager.conf, scheduler.conf, kubelet.conf and the static pod manifests.
+Settings come from flags, then --config, then what survives on the node (static pod
+manifests, kubeadm config files, certificates and kubeconfigs still there, the kubelet's
+config), then kubeadm's defaults; --dry-run shows each value and where it came from.
+Existing files are kept (as kubeadm does) unless --force, which backs them up first.
+
+Examples:
+  kubepki rebuild --dry-run                      # what would be made, and from what
+  kubepki rebuild                                # after rm -rf /etc/kubernetes/pki
+  kubepki rebuild --config kubeadm-config.yaml
+  kubectl -n kube-system get cm kubeadm-config -o yaml > cm.yaml && kubepki rebuild --config cm.yaml
+  kubepki rebuild --node-name cp-1 --advertise-address 192.0.2.10 --kubernetes-version v1.26.1 \\
+      --control-plane-endpoint cluster-api.example.test:6443 --cert-sans 192.0.2.100
+
+Exit codes: 0 done (or plan printed), 3 a value is missing, a flag is wrong, or an existing file blocks the rebuild.`)
+    .addOption(rootOption())
+    .option('--config <file>', 'kubeadm InitConfiguration + ClusterConfiguration (v1beta3/v1beta4) or a kubeadm-config ConfigMap dump')
+    .option('--dry-run', 'print the settings (with their sources) and the plan; write nothing')
+    .option('--force', 'replace existing files that are in the way (backed up to /etc/kubernetes/tmp first)')
+    .option('--node-name <name>', 'node name (etcd member name, CN of etcd certs, kubelet identity)')
+    .option('--advertise-address <ip>', 'IP address the API server advertises')
+    .option('--bind-port <port>', 'API server port (default 6443)')
+    .option('--control-plane-endpoint <host[:port]>', 'shared endpoint (load balancer DNS name or IP) for admin.conf, kubelet.conf and the apiserver SANs')
+    .option('--service-cidr <cidr>', 'service subnet; its first IP goes into the apiserver certificate (default 10.96.0.0/12)')
+    .option('--pod-network-cidr <cidr>', 'pod subnet for the controller-manager manifest')
+    .option('--dns-domain <domain>', 'cluster DNS domain (default cluster.local)')
+    .option('--cert-sans <list>', 'extra apiserver SANs, comma-separated IPs and DNS names')
+    .option('--key-type <type>', `key type for new keys: ${KEY_TYPES.join(', ')} (default rsa-2048, or the surviving CA's)`)
+    .option('--validity <duration>', 'leaf certificate validity (default 8760h)')
+    .option('--ca-validity <duration>', 'CA certificate validity (default 87600h)')
+    .option('--kubernetes-version <version>', 'Kubernetes version: subjects (1.29 changes), super-admin.conf, manifest images')
+    .option('--image-repository <repo>', 'image repository for the static pods (default registry.k8s.io)')
+    .addOption(new Option('-o, --output <format>', 'text or json (the plan)').default('text').choices(['text', 'json']))
+    .addOption(nowOption())
+    .action(async (o: RebuildCliOptions) => {
+      const now = resolveNow(o.now);
+      const flags = flagsToSource(o);
+      const fs = openRoot(o.root);
+      let config: { text: string; label: string } | undefined;
+      if (o.config) {
+        const p = path.resolve(io.cwd, o.config);
+        try { config = { text: nfs.readFileSync(p, 'utf8'), label: o.config }; } catch (e) {
+          throw new UserError(`failed to read --config ${p}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'pass the path of a kubeadm config file or ConfigMap dump');
+        }
+      }
+      const { rebuild } = await import('../rebuild/run.js');
+      const { renderSettings, renderPlan } = await import('../rebuild/render.js');
+      const r = await rebuild({ fs, now, flags, config, force: o.force, dryRun: o.dryRun });
+      if (o.output === 'json') {
+        io.stdout(JSON.stringify({ settings: r.gathered.provenance, overridden: r.gathered.overridden, plan: r.plan, written: r.written?.written ?? [] }, null, 2) + '\n');
+        if (o.dryRun && r.plan.errors.length) io.exitCode = 3;
+        return;
+      }
+      io.stdout(renderSettings(r.gathered) + '\n' + renderPlan(r.plan));
+      if (o.dryRun) {
+        io.stdout(`\nDry run: nothing written.${r.plan.errors.length ? ' Fix the problems above (or use --force) before running it.' : ''}\n`);
+        if (r.plan.errors.length) io.exitCode = 3;
+        return;
+      }
+      const n = r.written?.written.length ?? 0;
+      io.stdout(`\nWrote ${n} file${n === 1 ? '' : 's'} (${r.output?.keysGenerated ?? 0} new keys)${r.written?.backupDir ? `; replaced files backed up under ${r.written.backupDir}` : ''}.\n`);
+    });
+}

@@ -1,0 +1,271 @@
+/**
+ * Static pod manifests for etcd, kube-apiserver, kube-controller-manager and
+ * kube-scheduler as kubeadm writes them (phases/controlplane/manifests.go,
+ * phases/etcd/local.go; shape of v1.26, checked byte for byte against the
+ * kubeadm-1.26 fixture). Flags are a map sorted by name, as kubeadm's
+ * BuildArgumentListFromMap does; YAML keys are sorted as sigs.k8s.io/yaml
+ * emits them. Pure: returns file contents.
+ */
+import { stringify } from 'yaml';
+import { isIP } from 'node:net';
+import { hostPort, parseKubeVersion, defaultEtcdTag, type ClusterFacts } from '../profiles/rebuild.js';
+
+export interface ManifestSettings extends ClusterFacts {
+  podSubnet: string;
+  imageRepository: string;
+  etcdImage: string;
+  etcdDataDir: string;
+  certificatesDir: string;
+  /** ca.crt kept without ca.key: the KCM signer flags are emptied (spec §1.3) */
+  externalCA?: boolean;
+}
+
+export const MANIFEST_NAMES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
+export type ManifestName = (typeof MANIFEST_NAMES)[number];
+
+type Obj = Record<string, unknown>;
+
+function sortKeys(x: unknown): unknown {
+  if (Array.isArray(x)) return x.map(sortKeys);
+  if (x && typeof x === 'object') {
+    return Object.fromEntries(Object.keys(x as Obj).sort().map((k) => [k, sortKeys((x as Obj)[k])]));
+  }
+  return x;
+}
+
+export function toKubeYaml(obj: unknown): string {
+  return stringify(sortKeys(obj), { indentSeq: false, lineWidth: 0, minContentWidth: 0 });
+}
+
+function args(cmd: string, flags: Record<string, string>): string[] {
+  return [cmd, ...Object.keys(flags).sort().map((k) => `--${k}=${flags[k]}`)];
+}
+
+function probe(host: string, path: string, port: number, scheme: 'HTTP' | 'HTTPS', failureThreshold: number, initialDelay = true) {
+  return {
+    failureThreshold,
+    httpGet: { host, path, port, scheme },
+    ...(initialDelay ? { initialDelaySeconds: 10 } : {}),
+    periodSeconds: 10,
+    timeoutSeconds: 15,
+  };
+}
+
+function hostPathVolume(name: string, path: string, type: string) {
+  return { hostPath: { path, type }, name };
+}
+
+function pod(name: string, container: Obj, volumes: Obj[], annotations?: Record<string, string>) {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      ...(annotations ? { annotations } : {}),
+      creationTimestamp: null,
+      labels: { component: name, tier: 'control-plane' },
+      name,
+      namespace: 'kube-system',
+    },
+    spec: {
+      containers: [container],
+      hostNetwork: true,
+      priorityClassName: 'system-node-critical',
+      securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
+      volumes,
+    },
+    status: {},
+  };
+}
+
+function image(s: ManifestSettings, component: string): string {
+  return `${s.imageRepository}/${component}:${s.kubernetesVersion}`;
+}
+
+function loopback(s: ManifestSettings): string {
+  return isIP(s.advertiseAddress) === 6 ? '::1' : '127.0.0.1';
+}
+
+export function etcdManifest(s: ManifestSettings): string {
+  const pki = s.certificatesDir;
+  const adv = s.advertiseAddress;
+  const minor = parseKubeVersion(s.kubernetesVersion)?.minor ?? 26;
+  const flags: Record<string, string> = {
+    name: s.nodeName,
+    'listen-client-urls': `https://${hostPort(loopback(s), 2379)},https://${hostPort(adv, 2379)}`,
+    'advertise-client-urls': `https://${hostPort(adv, 2379)}`,
+    'listen-peer-urls': `https://${hostPort(adv, 2380)}`,
+    'initial-advertise-peer-urls': `https://${hostPort(adv, 2380)}`,
+    'data-dir': s.etcdDataDir,
+    'cert-file': `${pki}/etcd/server.crt`,
+    'key-file': `${pki}/etcd/server.key`,
+    'trusted-ca-file': `${pki}/etcd/ca.crt`,
+    'client-cert-auth': 'true',
+    'peer-cert-file': `${pki}/etcd/peer.crt`,
+    'peer-key-file': `${pki}/etcd/peer.key`,
+    'peer-trusted-ca-file': `${pki}/etcd/ca.crt`,
+    'peer-client-cert-auth': 'true',
+    'snapshot-count': '10000',
+    'listen-metrics-urls': `http://${hostPort(loopback(s), 2381)}`,
+    'initial-cluster': `${s.nodeName}=https://${hostPort(adv, 2380)}`,
+  };
+  // etcd 3.6 (kubeadm ≥1.34) dropped the experimental- prefixes
+  if (minor >= 34) {
+    flags['feature-gates'] = 'InitialCorruptCheck=true';
+    flags['watch-progress-notify-interval'] = '5s';
+  } else {
+    flags['experimental-initial-corrupt-check'] = 'true';
+    flags['experimental-watch-progress-notify-interval'] = '5s';
+  }
+  const etcdImage = s.etcdImage || `${s.imageRepository}/etcd:${defaultEtcdTag(s.kubernetesVersion)}`;
+  const lb = loopback(s);
+  const container = {
+    command: args('etcd', flags),
+    image: etcdImage,
+    imagePullPolicy: 'IfNotPresent',
+    livenessProbe: probe(lb, '/health?exclude=NOSPACE&serializable=true', 2381, 'HTTP', 8),
+    name: 'etcd',
+    resources: { requests: { cpu: '100m', memory: '100Mi' } },
+    startupProbe: probe(lb, '/health?serializable=false', 2381, 'HTTP', 24),
+    // etcd's mounts are listed data first, unlike the sorted control-plane ones (local.go)
+    volumeMounts: [
+      { mountPath: s.etcdDataDir, name: 'etcd-data' },
+      { mountPath: `${pki}/etcd`, name: 'etcd-certs' },
+    ],
+  };
+  return toKubeYaml(pod('etcd', container, [
+    hostPathVolume('etcd-certs', `${pki}/etcd`, 'DirectoryOrCreate'),
+    hostPathVolume('etcd-data', s.etcdDataDir, 'DirectoryOrCreate'),
+  ], { 'kubeadm.kubernetes.io/etcd.advertise-client-urls': `https://${hostPort(adv, 2379)}` }));
+}
+
+export function apiserverManifest(s: ManifestSettings): string {
+  const pki = s.certificatesDir;
+  const flags: Record<string, string> = {
+    'advertise-address': s.advertiseAddress,
+    'allow-privileged': 'true',
+    'authorization-mode': 'Node,RBAC',
+    'client-ca-file': `${pki}/ca.crt`,
+    'enable-admission-plugins': 'NodeRestriction',
+    'enable-bootstrap-token-auth': 'true',
+    'kubelet-client-certificate': `${pki}/apiserver-kubelet-client.crt`,
+    'kubelet-client-key': `${pki}/apiserver-kubelet-client.key`,
+    'kubelet-preferred-address-types': 'InternalIP,ExternalIP,Hostname',
+    'proxy-client-cert-file': `${pki}/front-proxy-client.crt`,
+    'proxy-client-key-file': `${pki}/front-proxy-client.key`,
+    'requestheader-allowed-names': 'front-proxy-client',
+    'requestheader-client-ca-file': `${pki}/front-proxy-ca.crt`,
+    'requestheader-extra-headers-prefix': 'X-Remote-Extra-',
+    'requestheader-group-headers': 'X-Remote-Group',
+    'requestheader-username-headers': 'X-Remote-User',
+    'secure-port': String(s.bindPort),
+    'service-account-issuer': `https://kubernetes.default.svc.${s.dnsDomain}`,
+    'service-account-key-file': `${pki}/sa.pub`,
+    'service-account-signing-key-file': `${pki}/sa.key`,
+    'service-cluster-ip-range': s.serviceSubnet,
+    'tls-cert-file': `${pki}/apiserver.crt`,
+    'tls-private-key-file': `${pki}/apiserver.key`,
+  };
+  if (!s.externalEtcd) {
+    flags['etcd-cafile'] = `${pki}/etcd/ca.crt`;
+    flags['etcd-certfile'] = `${pki}/apiserver-etcd-client.crt`;
+    flags['etcd-keyfile'] = `${pki}/apiserver-etcd-client.key`;
+    flags['etcd-servers'] = `https://${hostPort(loopback(s), 2379)}`;
+  }
+  const adv = s.advertiseAddress;
+  const container = {
+    command: args('kube-apiserver', flags),
+    image: image(s, 'kube-apiserver'),
+    imagePullPolicy: 'IfNotPresent',
+    livenessProbe: probe(adv, '/livez', s.bindPort, 'HTTPS', 8),
+    name: 'kube-apiserver',
+    readinessProbe: { failureThreshold: 3, httpGet: { host: adv, path: '/readyz', port: s.bindPort, scheme: 'HTTPS' }, periodSeconds: 1, timeoutSeconds: 15 },
+    resources: { requests: { cpu: '250m' } },
+    startupProbe: probe(adv, '/livez', s.bindPort, 'HTTPS', 24),
+    volumeMounts: [
+      { mountPath: '/etc/ssl/certs', name: 'ca-certs', readOnly: true },
+      { mountPath: pki, name: 'k8s-certs', readOnly: true },
+    ],
+  };
+  return toKubeYaml(pod('kube-apiserver', container, [
+    hostPathVolume('ca-certs', '/etc/ssl/certs', 'DirectoryOrCreate'),
+    hostPathVolume('k8s-certs', pki, 'DirectoryOrCreate'),
+  ], { 'kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint': hostPort(adv, s.bindPort) }));
+}
+
+export function controllerManagerManifest(s: ManifestSettings): string {
+  const pki = s.certificatesDir;
+  const conf = '/etc/kubernetes/controller-manager.conf';
+  const flags: Record<string, string> = {
+    'authentication-kubeconfig': conf,
+    'authorization-kubeconfig': conf,
+    'bind-address': '127.0.0.1',
+    'client-ca-file': `${pki}/ca.crt`,
+    'cluster-name': s.clusterName,
+    'cluster-signing-cert-file': s.externalCA ? '' : `${pki}/ca.crt`,
+    'cluster-signing-key-file': s.externalCA ? '' : `${pki}/ca.key`,
+    controllers: '*,bootstrapsigner,tokencleaner',
+    kubeconfig: conf,
+    'leader-elect': 'true',
+    'requestheader-client-ca-file': `${pki}/front-proxy-ca.crt`,
+    'root-ca-file': `${pki}/ca.crt`,
+    'service-account-private-key-file': `${pki}/sa.key`,
+    'use-service-account-credentials': 'true',
+  };
+  if (s.podSubnet) {
+    flags['allocate-node-cidrs'] = 'true';
+    flags['cluster-cidr'] = s.podSubnet;
+  }
+  if (s.serviceSubnet) flags['service-cluster-ip-range'] = s.serviceSubnet;
+  const container = {
+    command: args('kube-controller-manager', flags),
+    image: image(s, 'kube-controller-manager'),
+    imagePullPolicy: 'IfNotPresent',
+    livenessProbe: probe('127.0.0.1', '/healthz', 10257, 'HTTPS', 8),
+    name: 'kube-controller-manager',
+    resources: { requests: { cpu: '200m' } },
+    startupProbe: probe('127.0.0.1', '/healthz', 10257, 'HTTPS', 24),
+    volumeMounts: [
+      { mountPath: '/etc/ssl/certs', name: 'ca-certs', readOnly: true },
+      { mountPath: '/usr/libexec/kubernetes/kubelet-plugins/volume/exec', name: 'flexvolume-dir' },
+      { mountPath: pki, name: 'k8s-certs', readOnly: true },
+      { mountPath: conf, name: 'kubeconfig', readOnly: true },
+    ],
+  };
+  return toKubeYaml(pod('kube-controller-manager', container, [
+    hostPathVolume('ca-certs', '/etc/ssl/certs', 'DirectoryOrCreate'),
+    hostPathVolume('flexvolume-dir', '/usr/libexec/kubernetes/kubelet-plugins/volume/exec', 'DirectoryOrCreate'),
+    hostPathVolume('k8s-certs', pki, 'DirectoryOrCreate'),
+    hostPathVolume('kubeconfig', conf, 'FileOrCreate'),
+  ]));
+}
+
+export function schedulerManifest(s: ManifestSettings): string {
+  const conf = '/etc/kubernetes/scheduler.conf';
+  const flags = {
+    'authentication-kubeconfig': conf,
+    'authorization-kubeconfig': conf,
+    'bind-address': '127.0.0.1',
+    kubeconfig: conf,
+    'leader-elect': 'true',
+  };
+  const container = {
+    command: args('kube-scheduler', flags),
+    image: image(s, 'kube-scheduler'),
+    imagePullPolicy: 'IfNotPresent',
+    livenessProbe: probe('127.0.0.1', '/healthz', 10259, 'HTTPS', 8),
+    name: 'kube-scheduler',
+    resources: { requests: { cpu: '100m' } },
+    startupProbe: probe('127.0.0.1', '/healthz', 10259, 'HTTPS', 24),
+    volumeMounts: [{ mountPath: conf, name: 'kubeconfig', readOnly: true }],
+  };
+  return toKubeYaml(pod('kube-scheduler', container, [hostPathVolume('kubeconfig', conf, 'FileOrCreate')]));
+}
+
+export function renderManifest(name: ManifestName, s: ManifestSettings): string {
+  switch (name) {
+    case 'etcd': return etcdManifest(s);
+    case 'kube-apiserver': return apiserverManifest(s);
+    case 'kube-controller-manager': return controllerManagerManifest(s);
+    case 'kube-scheduler': return schedulerManifest(s);
+  }
+}

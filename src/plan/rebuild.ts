@@ -1,0 +1,267 @@
+/**
+ * planRebuild: from the resolved settings and what already exists on the
+ * node, decide for every file of a kubeadm control-plane node whether it is
+ * created, kept (kubeadm never overwrites) or — with --force only — replaced.
+ * Pure: no I/O, no clock (`now` is a parameter).
+ */
+import type { Certificate } from '../pki/certificate.js';
+import {
+  certsFor, kubeconfigsFor, kubeconfigServer, caValidity, leafValidity,
+  type RebuildCertSpec, type SanSet, type KeyType, type Usage,
+} from '../profiles/rebuild.js';
+import { MANIFEST_NAMES, type ManifestName } from '../manifests/static-pods.js';
+import type { RebuildSettings } from '../rebuild/settings.js';
+
+export const KDIR = '/etc/kubernetes';
+
+/** What the reader found at each path the plan cares about. */
+export interface ExistingFile {
+  /** a certificate parsed from the file (first CERTIFICATE block), when it is one */
+  cert?: Certificate;
+  /** the file parsed as a private key (true) or failed to (false) */
+  keyOk?: boolean;
+  /** a kubeconfig's embedded CA (DER of the first cert), for the "same CA" test */
+  kubeconfigCa?: Certificate;
+  /** a kubeconfig's embedded client cert */
+  kubeconfigClient?: Certificate;
+  /** unreadable or unparsable: why */
+  problem?: string;
+}
+
+export type Existing = Record<string, ExistingFile>;
+
+export type RebuildAction = 'create' | 'keep' | 'replace';
+
+export interface RebuildItemBase {
+  name: string;
+  action: RebuildAction;
+  /** why kept/replaced, or what is reused */
+  reason?: string;
+}
+
+export interface RebuildCertItem extends RebuildItemBase {
+  kind: 'ca' | 'leaf';
+  certPath: string;
+  keyPath: string;
+  /** `new`: generate a key; `reuse`: the key file survived and is used as-is */
+  key: 'new' | 'reuse' | 'keep';
+  keyType: KeyType;
+  caName?: string;
+  subject: { cn: string; o: string[] };
+  sans: SanSet;
+  usages: Usage[];
+  notBefore?: string;
+  notAfter?: string;
+}
+
+export interface RebuildKubeconfigItem extends RebuildItemBase {
+  kind: 'kubeconfig';
+  path: string;
+  subject: { cn: string; o: string[] };
+  server: string;
+  clusterName: string;
+  keyType: KeyType;
+  notBefore?: string;
+  notAfter?: string;
+}
+
+export interface RebuildSaItem extends RebuildItemBase {
+  kind: 'sa';
+  keyPath: string;
+  pubPath: string;
+  key: 'new' | 'reuse' | 'keep';
+  keyType: KeyType;
+}
+
+export interface RebuildManifestItem extends RebuildItemBase {
+  kind: 'manifest';
+  path: string;
+  manifest: ManifestName;
+}
+
+export type RebuildItem = RebuildCertItem | RebuildKubeconfigItem | RebuildSaItem | RebuildManifestItem;
+
+export interface RebuildPlan {
+  apiVersion: 'kubepki.io/v1alpha1';
+  kind: 'RebuildPlan';
+  now: string;
+  kubernetesVersion: string;
+  items: RebuildItem[];
+  /** problems that stop the rebuild (each with its fix) */
+  errors: string[];
+  warnings: string[];
+  /** what must follow outside this node */
+  followUps: string[];
+}
+
+export interface PlanRebuildInput {
+  settings: RebuildSettings;
+  existing: Existing;
+  now: Date;
+  force?: boolean;
+}
+
+const has = (e: Existing, p: string) => e[p] !== undefined;
+
+/** Node paths of a certificate spec under the PKI dir. */
+export function certPaths(spec: RebuildCertSpec, pki: string): { certPath: string; keyPath: string } {
+  return { certPath: `${pki}/${spec.profile.baseName}.crt`, keyPath: `${pki}/${spec.profile.baseName}.key` };
+}
+
+export function planRebuild(input: PlanRebuildInput): RebuildPlan {
+  const { settings: s, existing, now, force = false } = input;
+  const pki = s.certificatesDir;
+  const items: RebuildItem[] = [];
+  const errors: string[] = [];
+  const warnings: string[] = [];
+  const followUps: string[] = [];
+
+  // --- CAs first: they decide whether kept leaves still chain.
+  const caCert: Record<string, Certificate | undefined> = {};
+  const caNew: Record<string, boolean> = {};
+  const caNotBefore: Record<string, Date> = {};
+  const specs = certsFor(s);
+  for (const spec of specs.filter((c) => c.isCA)) {
+    const { certPath, keyPath } = certPaths(spec, pki);
+    const crt = existing[certPath], key = existing[keyPath];
+    const base = {
+      kind: 'ca' as const, name: spec.name, certPath, keyPath, keyType: s.keyType,
+      subject: { cn: spec.cn(s), o: spec.o(s) }, sans: spec.sans(s), usages: [] as Usage[],
+    };
+    const fresh = caValidity(s.kubernetesVersion, now, s.caValidityMs);
+    if (crt && key && !force) {
+      if (crt.problem || !crt.cert) errors.push(`failed to use ${certPath}: ${crt.problem ?? 'not a certificate'}; remove it (a new CA is then made) or pass --force to replace it after a backup`);
+      else if (!crt.cert.isCA) errors.push(`failed to use ${certPath}: it is not a CA certificate; remove it or pass --force`);
+      else if (key.keyOk === false) errors.push(`failed to use ${keyPath}: ${key.problem ?? 'not a private key'}; remove it or pass --force`);
+      caCert[spec.name] = crt.cert;
+      caNotBefore[spec.name] = crt.cert?.notBefore ?? fresh.notBefore;
+      items.push({ ...base, action: 'keep', key: 'keep', reason: 'certificate and key exist' });
+    } else if (crt && !key && !force) {
+      // External CA (spec §1.3): usable only if every leaf it signs already exists.
+      if (!crt.cert?.isCA) errors.push(`failed to use ${certPath}: not a CA certificate; remove it or pass --force`);
+      caCert[spec.name] = crt.cert;
+      caNotBefore[spec.name] = crt.cert?.notBefore ?? fresh.notBefore;
+      items.push({ ...base, action: 'keep', key: 'keep', reason: `${keyPath} is missing: treated as an external CA; every certificate it signs must already exist` });
+    } else if (!crt && key && key.keyOk !== false && !force) {
+      // The key survived: a new self-signed certificate for it keeps every existing signature valid.
+      caNew[spec.name] = true;
+      caNotBefore[spec.name] = fresh.notBefore;
+      items.push({ ...base, action: 'create', key: 'reuse', reason: `${keyPath} survived: a new certificate for the same key (old certificates still verify)`, notBefore: fresh.notBefore.toISOString(), notAfter: fresh.notAfter.toISOString() });
+    } else {
+      caNew[spec.name] = true;
+      caNotBefore[spec.name] = fresh.notBefore;
+      items.push({
+        ...base, action: crt || key ? 'replace' : 'create', key: 'new',
+        reason: crt || key ? '--force: the existing files are backed up and replaced' : undefined,
+        notBefore: fresh.notBefore.toISOString(), notAfter: fresh.notAfter.toISOString(),
+      });
+    }
+  }
+  const caItem = (name: string) => items.find((i): i is RebuildCertItem => i.kind === 'ca' && i.name === name);
+  const caReusesKey = (name: string) => caItem(name)?.key === 'reuse';
+  const caHasKey = (name: string) => caItem(name)?.key !== 'keep' || has(existing, certPaths(specs.find((c) => c.name === name)!, pki).keyPath);
+
+  // --- Leaves.
+  for (const spec of specs.filter((c) => !c.isCA)) {
+    const { certPath, keyPath } = certPaths(spec, pki);
+    const crt = existing[certPath], key = existing[keyPath];
+    const caName = spec.caName!;
+    const v = leafValidity(s.kubernetesVersion, now, caNotBefore[caName]!, { validityMs: s.validityMs });
+    const base = {
+      kind: 'leaf' as const, name: spec.name, certPath, keyPath, keyType: s.keyType, caName,
+      subject: { cn: spec.cn(s), o: spec.o(s) }, sans: spec.sans(s, warnings), usages: spec.usages,
+    };
+    const chains = (c: Certificate | undefined): boolean => {
+      if (!c) return false;
+      // a new CA with a reused key keeps old signatures valid; a brand-new CA signed nothing yet
+      if (caNew[caName] && !caReusesKey(caName)) return false;
+      const ca = caCert[caName];
+      if (ca) return c.verifySignedBy(ca);
+      return true; // CA certificate recreated from its surviving key: same key, same subject
+    };
+    if (crt && !force) {
+      if (crt.problem || !crt.cert) {
+        errors.push(`failed to use ${certPath}: ${crt.problem ?? 'not a certificate'}; remove it (it is then re-created) or pass --force`);
+      } else if (!chains(crt.cert)) {
+        errors.push(`failed to keep ${certPath}: it is not signed by the ${caName} being used${caNew[caName] ? ' (a new CA is being created)' : ''}; remove ${certPath} and ${keyPath} so they are re-created, or pass --force to back them up and replace them`);
+      } else if (!key) {
+        errors.push(`failed to keep ${certPath}: ${keyPath} is missing; remove ${certPath} so the pair is re-created, or pass --force`);
+      }
+      items.push({ ...base, action: 'keep', key: 'keep', reason: 'certificate exists and is signed by its CA' });
+      continue;
+    }
+    if (!caHasKey(caName)) {
+      errors.push(`failed to create ${certPath}: ${caName}'s key is missing (external CA); provide ${certPath} and ${keyPath} signed by that CA, or import the CA with \`kubepki ca import\``);
+      continue;
+    }
+    const reuse = !crt && key && key.keyOk !== false && !force;
+    items.push({
+      ...base, action: crt || (key && !reuse) ? 'replace' : 'create', key: reuse ? 'reuse' : 'new',
+      reason: reuse ? `${keyPath} survived and is reused` : crt || key ? '--force: the existing files are backed up and replaced' : undefined,
+      notBefore: v.notBefore.toISOString(), notAfter: v.notAfter.toISOString(),
+    });
+  }
+
+  // --- Service-account key pair (spec §3): sa.key is reused when it exists.
+  {
+    const keyPath = `${pki}/sa.key`, pubPath = `${pki}/sa.pub`;
+    const k = existing[keyPath], p = existing[pubPath];
+    if (k && !force) {
+      if (k.keyOk === false) errors.push(`failed to use ${keyPath}: ${k.problem ?? 'not a private key'}; remove it or pass --force`);
+      items.push({ kind: 'sa', name: 'sa', action: p ? 'keep' : 'create', keyPath, pubPath, key: 'keep', keyType: s.keyType, reason: p ? 'sa.key and sa.pub exist' : 'sa.pub is re-derived from the surviving sa.key' });
+    } else {
+      items.push({ kind: 'sa', name: 'sa', action: k || p ? 'replace' : 'create', keyPath, pubPath, key: 'new', keyType: s.keyType, reason: k || p ? '--force: the existing files are backed up and replaced' : undefined });
+      followUps.push('sa.key is new: every ServiceAccount token signed with the old key is now rejected — re-create legacy token Secrets and restart pods that mount projected tokens (`kubepki sa refresh`)');
+    }
+  }
+
+  // --- Kubeconfigs (spec §2).
+  for (const spec of kubeconfigsFor(s)) {
+    const path = `${KDIR}/${spec.file}`;
+    const e = existing[path];
+    const v = leafValidity(s.kubernetesVersion, now, caNotBefore.ca!, { kubeconfig: true, validityMs: s.validityMs });
+    const base = {
+      kind: 'kubeconfig' as const, name: spec.name, path, subject: { cn: spec.cn(s), o: spec.o(s) },
+      server: kubeconfigServer(spec, s), clusterName: s.clusterName, keyType: s.keyType,
+    };
+    if (e && !force) {
+      const ca = caCert.ca;
+      if (e.problem) errors.push(`failed to use ${path}: ${e.problem}; remove it (it is then re-created) or pass --force`);
+      else if (caNew.ca && !caReusesKey('ca') && e.kubeconfigClient) errors.push(`failed to keep ${path}: its client certificate is not signed by the new cluster CA; remove it so it is re-created, or pass --force`);
+      else if (ca && e.kubeconfigClient && !e.kubeconfigClient.verifySignedBy(ca)) errors.push(`failed to keep ${path}: its client certificate is not signed by ${pki}/ca.crt; remove it so it is re-created, or pass --force`);
+      items.push({ ...base, action: 'keep', reason: 'file exists' });
+      continue;
+    }
+    if (!caHasKey('ca')) {
+      errors.push(`failed to create ${path}: ${pki}/ca.key is missing (external CA); provide ${path} yourself`);
+      continue;
+    }
+    items.push({ ...base, action: e ? 'replace' : 'create', reason: e ? '--force: the existing file is backed up and replaced' : undefined, notBefore: v.notBefore.toISOString(), notAfter: v.notAfter.toISOString() });
+  }
+
+  // --- Static pod manifests.
+  for (const m of MANIFEST_NAMES) {
+    if (m === 'etcd' && s.externalEtcd) continue;
+    const path = `${KDIR}/manifests/${m}.yaml`;
+    const e = existing[path];
+    if (e && !force) { items.push({ kind: 'manifest', name: m, manifest: m, path, action: 'keep', reason: 'file exists' }); continue; }
+    items.push({ kind: 'manifest', name: m, manifest: m, path, action: e ? 'replace' : 'create', reason: e ? '--force: the existing file is backed up and replaced' : undefined });
+  }
+
+  // --- What must follow outside this node.
+  if (caNew.ca && !caReusesKey('ca')) {
+    followUps.push('the cluster CA is new: every other node still trusts the old one — copy the shared CA files to the other control-plane nodes (`kubepki ca export` here, `kubepki ca import` there) or re-join them');
+    followUps.push('kubelets on every node hold client certificates from the old CA: re-join workers with the command `kubepki join` prints, or give each one offline credentials (`kubepki kubelet credentials --node NAME`)');
+    followUps.push('the kube-public/cluster-info ConfigMap still carries the old CA: refresh it (`kubepki join` writes the manifest) before joining nodes');
+  }
+  if (caNew['etcd-ca'] && !caReusesKey('etcd-ca') && !s.externalEtcd) {
+    followUps.push('the etcd CA is new: other etcd members must get certificates from it (copy etcd/ca.* to the other control-plane nodes) or they cannot talk to this one');
+  }
+  if (items.some((i) => i.action !== 'keep')) {
+    followUps.push('restart the kubelet (`systemctl restart kubelet`) so it starts the static pods with the new files');
+  }
+  return {
+    apiVersion: 'kubepki.io/v1alpha1', kind: 'RebuildPlan', now: now.toISOString(), kubernetesVersion: s.kubernetesVersion,
+    items, errors, warnings, followUps,
+  };
+}

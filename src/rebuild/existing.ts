@@ -1,0 +1,76 @@
+/**
+ * What already exists at the paths a rebuild would write: enough for
+ * planRebuild to keep, reuse or refuse (certificate parsed, key loadable,
+ * kubeconfig's embedded CA and client certificate). Read-only.
+ */
+import { parse as parseYaml } from 'yaml';
+import type { NodeFs } from '../fs/node-fs.js';
+import { Certificate } from '../pki/certificate.js';
+import { parsePemBlocks } from '../pki/pem.js';
+import { parsePrivateKeyBlock, PRIVATE_KEY_LABELS } from '../pki/keys.js';
+import { certsFor, kubeconfigsFor } from '../profiles/rebuild.js';
+import { MANIFEST_NAMES } from '../manifests/static-pods.js';
+import { certPaths, KDIR, type Existing, type ExistingFile } from '../plan/rebuild.js';
+import type { RebuildSettings } from './settings.js';
+
+function firstCertOf(text: string): Certificate | undefined {
+  const b = parsePemBlocks(text).find((x) => x.label === 'CERTIFICATE');
+  return b ? new Certificate(b.der) : undefined;
+}
+
+function readCertFile(fs: NodeFs, p: string): ExistingFile {
+  try {
+    const cert = firstCertOf(fs.readFile(p).toString('utf8'));
+    return cert ? { cert } : { problem: 'no CERTIFICATE block in it' };
+  } catch (e) { return { problem: (e as Error).message }; }
+}
+
+function readKeyFile(fs: NodeFs, p: string): ExistingFile {
+  try {
+    const b = parsePemBlocks(fs.readFile(p).toString('utf8')).find((x) => PRIVATE_KEY_LABELS[x.label]);
+    if (!b) return { keyOk: false, problem: 'no private key block in it' };
+    const info = parsePrivateKeyBlock(b.label, b.der, b.headers);
+    if (info.encrypted) return { keyOk: false, problem: 'the key is encrypted' };
+    return { keyOk: true };
+  } catch (e) { return { keyOk: false, problem: (e as Error).message }; }
+}
+
+function readKubeconfigFile(fs: NodeFs, p: string): ExistingFile {
+  try {
+    const k = parseYaml(fs.readFile(p).toString('utf8')) as any;
+    const ctx = (k?.contexts ?? []).find((c: any) => c?.name === k?.['current-context'])?.context;
+    const cl = (k?.clusters ?? []).find((c: any) => c?.name === ctx?.cluster)?.cluster;
+    const user = (k?.users ?? []).find((u: any) => u?.name === ctx?.user)?.user;
+    const out: ExistingFile = {};
+    const caData = cl?.['certificate-authority-data'];
+    if (typeof caData === 'string') out.kubeconfigCa = firstCertOf(Buffer.from(caData, 'base64').toString('utf8'));
+    const certData = user?.['client-certificate-data'];
+    if (typeof certData === 'string') out.kubeconfigClient = firstCertOf(Buffer.from(certData, 'base64').toString('utf8'));
+    else if (typeof user?.['client-certificate'] === 'string') {
+      try { out.kubeconfigClient = firstCertOf(fs.readFile(user['client-certificate']).toString('utf8')); } catch { /* a reference we cannot follow: not checked */ }
+    }
+    return out;
+  } catch (e) { return { problem: `not a readable kubeconfig: ${(e as Error).message.split('\n')[0]}` }; }
+}
+
+/** Every path a rebuild of these settings would write, with what is there now. */
+export function readExisting(fs: NodeFs, s: RebuildSettings): Existing {
+  const out: Existing = {};
+  const pki = s.certificatesDir;
+  for (const spec of certsFor(s)) {
+    const { certPath, keyPath } = certPaths(spec, pki);
+    if (fs.exists(certPath)) out[certPath] = readCertFile(fs, certPath);
+    if (fs.exists(keyPath)) out[keyPath] = readKeyFile(fs, keyPath);
+  }
+  if (fs.exists(`${pki}/sa.key`)) out[`${pki}/sa.key`] = readKeyFile(fs, `${pki}/sa.key`);
+  if (fs.exists(`${pki}/sa.pub`)) out[`${pki}/sa.pub`] = {};
+  for (const k of kubeconfigsFor(s)) {
+    const p = `${KDIR}/${k.file}`;
+    if (fs.exists(p)) out[p] = readKubeconfigFile(fs, p);
+  }
+  for (const m of MANIFEST_NAMES) {
+    const p = `${KDIR}/manifests/${m}.yaml`;
+    if (fs.exists(p)) out[p] = {};
+  }
+  return out;
+}

@@ -1,0 +1,298 @@
+/**
+ * Work out a lost node's kubeadm settings from what survives on it: static pod
+ * manifests' flags, a kubeadm config file or ConfigMap dump, certificates and
+ * kubeconfigs still there, the kubelet's config, flags file and client
+ * certificate. Reads through `NodeFs` (so `--root` works) and never writes.
+ */
+import { parse as parseYaml } from 'yaml';
+import type { NodeFs } from '../fs/node-fs.js';
+import { Certificate } from '../pki/certificate.js';
+import { parsePemBlocks } from '../pki/pem.js';
+import { apiserverSans, splitHostPort, localEndpoint, canonicalIp, parseKubeVersion, type KeyType } from '../profiles/rebuild.js';
+import { parseKubeadmConfig, settingsFromKubeadmConfig } from './kubeadm-config.js';
+import { resolveSettings, type ResolvedSettings, type SettingsSource } from './settings.js';
+
+export const KUBEADM_CONFIG_CANDIDATES = [
+  '/etc/kubernetes/kubeadm-config.yaml',
+  '/etc/kubernetes/kubeadm.yaml',
+  '/etc/kubernetes/kubeadm-config-cm.yaml',
+  '/root/kubeadm-config.yaml',
+];
+export const MANIFEST_DIR = '/etc/kubernetes/manifests';
+export const KUBELET_CONFIG = '/var/lib/kubelet/config.yaml';
+export const KUBELET_FLAGS = '/var/lib/kubelet/kubeadm-flags.env';
+export const KUBELET_CLIENT_CURRENT = '/var/lib/kubelet/pki/kubelet-client-current.pem';
+
+export interface GatherInput {
+  fs: NodeFs;
+  /** settings given as flags (highest priority) */
+  flags: SettingsSource;
+  /** `--config`: text and the path to name in messages */
+  config?: { text: string; label: string };
+}
+
+export interface Gathered extends ResolvedSettings {
+  /** node paths that were read and gave at least one value */
+  consulted: string[];
+  /** InitConfiguration.certificateKey from --config or a surviving config */
+  certificateKey?: string;
+}
+
+/** Flags of a static pod manifest's first container: `--k=v` → {k: v}, plus image and annotations. */
+export interface ManifestFacts { flags: Record<string, string>; image?: string; annotations: Record<string, string> }
+
+export function readManifestFacts(text: string): ManifestFacts | undefined {
+  let pod: any;
+  try { pod = parseYaml(text); } catch { return undefined; }
+  const c = pod?.spec?.containers?.[0];
+  if (!c) return undefined;
+  const flags: Record<string, string> = {};
+  for (const arg of [...(c.command ?? []), ...(c.args ?? [])]) {
+    const m = /^--([^=]+)=(.*)$/s.exec(String(arg));
+    if (m) flags[m[1]!] = m[2]!;
+  }
+  return { flags, image: typeof c.image === 'string' ? c.image : undefined, annotations: pod?.metadata?.annotations ?? {} };
+}
+
+/** `registry.k8s.io/kube-apiserver:v1.26.1` → repository and tag. */
+export function splitImage(image: string): { repository: string; name: string; tag?: string } {
+  const at = image.indexOf('@');
+  const ref = at >= 0 ? image.slice(0, at) : image;
+  const slash = ref.lastIndexOf('/');
+  const colon = ref.lastIndexOf(':');
+  const tag = colon > slash ? ref.slice(colon + 1) : undefined;
+  const path = colon > slash ? ref.slice(0, colon) : ref;
+  return { repository: slash >= 0 ? path.slice(0, path.lastIndexOf('/')) : '', name: path.slice(path.lastIndexOf('/') + 1), tag };
+}
+
+function readText(fs: NodeFs, p: string): string | undefined {
+  try { return fs.stat(p)?.isFile() ? fs.readFile(p).toString('utf8') : undefined; } catch { return undefined; }
+}
+
+function firstCert(fs: NodeFs, p: string): Certificate | undefined {
+  const text = readText(fs, p);
+  if (!text) return undefined;
+  try {
+    const b = parsePemBlocks(text).find((x) => x.label === 'CERTIFICATE');
+    return b ? new Certificate(b.der) : undefined;
+  } catch { return undefined; }
+}
+
+function keyTypeOf(cert: Certificate): KeyType | undefined {
+  const k = cert.keyInfo;
+  if (k.algorithm === 'RSA' && [2048, 3072, 4096].includes(k.size)) return `rsa-${k.size}` as KeyType;
+  if (k.algorithm === 'ECDSA' && k.curve === 'P-256') return 'ecdsa-p256';
+  if (k.algorithm === 'ECDSA' && k.curve === 'P-384') return 'ecdsa-p384';
+  return undefined;
+}
+
+function fromManifests(fs: NodeFs, consulted: Set<string>): SettingsSource {
+  const s: SettingsSource = {};
+  const api = `${MANIFEST_DIR}/kube-apiserver.yaml`;
+  const apiText = readText(fs, api);
+  const a = apiText ? readManifestFacts(apiText) : undefined;
+  if (a) {
+    consulted.add(api);
+    const at = (f: string) => `${api} (${f})`;
+    const f = a.flags;
+    if (f['advertise-address']) s.advertiseAddress = { value: f['advertise-address'], source: at('--advertise-address') };
+    if (f['secure-port'] && /^\d+$/.test(f['secure-port'])) s.bindPort = { value: Number(f['secure-port']), source: at('--secure-port') };
+    if (f['service-cluster-ip-range']) s.serviceSubnet = { value: f['service-cluster-ip-range'], source: at('--service-cluster-ip-range') };
+    const iss = /^https:\/\/kubernetes\.default\.svc\.(.+)$/.exec(f['service-account-issuer'] ?? '');
+    if (iss) s.dnsDomain = { value: iss[1]!, source: at('--service-account-issuer') };
+    if (f['client-ca-file']?.endsWith('/ca.crt')) s.certificatesDir = { value: f['client-ca-file'].slice(0, -'/ca.crt'.length), source: at('--client-ca-file') };
+    if (f['etcd-cafile'] && s.certificatesDir) {
+      const local = f['etcd-cafile'] === `${s.certificatesDir.value}/etcd/ca.crt`;
+      s.externalEtcd = { value: !local, source: at('--etcd-cafile') };
+    }
+    if (a.image) {
+      const img = splitImage(a.image);
+      if (img.repository) s.imageRepository = { value: img.repository, source: at('image') };
+      if (img.tag && parseKubeVersion(img.tag)) s.kubernetesVersion = { value: img.tag.split('_')[0]!.replace(/^(?!v)/, 'v'), source: at('image') };
+    }
+  }
+  const etcd = `${MANIFEST_DIR}/etcd.yaml`;
+  const etcdText = readText(fs, etcd);
+  const e = etcdText ? readManifestFacts(etcdText) : undefined;
+  if (e) {
+    consulted.add(etcd);
+    const at = (f: string) => `${etcd} (${f})`;
+    if (e.flags.name) s.nodeName = { value: e.flags.name, source: at('--name') };
+    const url = (e.flags['advertise-client-urls'] ?? '').split(',')[0];
+    if (url && !s.advertiseAddress) {
+      const { host } = splitHostPort(url);
+      if (host) s.advertiseAddress = { value: host, source: at('--advertise-client-urls') };
+    }
+    if (e.flags['data-dir']) s.etcdDataDir = { value: e.flags['data-dir'], source: at('--data-dir') };
+    if (e.image) s.etcdImage = { value: e.image, source: at('image') };
+    s.externalEtcd ??= { value: false, source: at('present') };
+  }
+  const kcm = `${MANIFEST_DIR}/kube-controller-manager.yaml`;
+  const kcmText = readText(fs, kcm);
+  const k = kcmText ? readManifestFacts(kcmText) : undefined;
+  if (k) {
+    consulted.add(kcm);
+    const at = (f: string) => `${kcm} (${f})`;
+    if (k.flags['cluster-name']) s.clusterName = { value: k.flags['cluster-name'], source: at('--cluster-name') };
+    if (k.flags['cluster-cidr']) s.podSubnet = { value: k.flags['cluster-cidr'], source: at('--cluster-cidr') };
+    if (!s.serviceSubnet && k.flags['service-cluster-ip-range']) s.serviceSubnet = { value: k.flags['service-cluster-ip-range'], source: at('--service-cluster-ip-range') };
+    if (!s.kubernetesVersion && k.image) {
+      const tag = splitImage(k.image).tag;
+      if (tag && parseKubeVersion(tag)) s.kubernetesVersion = { value: tag.replace(/^(?!v)/, 'v'), source: at('image') };
+    }
+  }
+  const sch = `${MANIFEST_DIR}/kube-scheduler.yaml`;
+  const schText = readText(fs, sch);
+  const sc = schText ? readManifestFacts(schText) : undefined;
+  if (sc && !s.kubernetesVersion && sc.image) {
+    consulted.add(sch);
+    const tag = splitImage(sc.image).tag;
+    if (tag && parseKubeVersion(tag)) s.kubernetesVersion = { value: tag.replace(/^(?!v)/, 'v'), source: `${sch} (image)` };
+  }
+  return s;
+}
+
+/** server and cluster name of the current context of a kubeconfig (no validation: a hint only). */
+function kubeconfigFacts(text: string): { server?: string; cluster?: string; user?: string } {
+  try {
+    const k = parseYaml(text) as any;
+    const ctx = (k.contexts ?? []).find((c: any) => c.name === k['current-context'])?.context ?? k.contexts?.[0]?.context;
+    const cl = (k.clusters ?? []).find((c: any) => c.name === ctx?.cluster) ?? k.clusters?.[0];
+    return { server: cl?.cluster?.server, cluster: cl?.name, user: ctx?.user };
+  } catch { return {}; }
+}
+
+function fromKubeconfigs(fs: NodeFs, consulted: Set<string>): SettingsSource {
+  const s: SettingsSource = {};
+  for (const file of ['admin.conf', 'super-admin.conf', 'kubelet.conf']) {
+    const p = `/etc/kubernetes/${file}`;
+    const text = readText(fs, p);
+    if (!text) continue;
+    const f = kubeconfigFacts(text);
+    if (f.server) {
+      // A server that is not the local endpoint is the control-plane endpoint; the
+      // comparison with the advertise address happens after resolution.
+      s.controlPlaneEndpoint ??= { value: f.server.replace(/^https:\/\//, '').replace(/\/$/, ''), source: `${p} (server)` };
+      consulted.add(p);
+    }
+    if (f.cluster && file !== 'kubelet.conf') s.clusterName ??= { value: f.cluster, source: `${p} (cluster name)` };
+    if (file === 'kubelet.conf' && f.user?.startsWith('system:node:')) s.nodeName ??= { value: f.user.slice('system:node:'.length), source: `${p} (user)` };
+  }
+  return s;
+}
+
+function fromCertificates(fs: NodeFs, pki: string, consulted: Set<string>): SettingsSource {
+  const s: SettingsSource = {};
+  const server = firstCert(fs, `${pki}/etcd/server.crt`);
+  if (server?.commonName) { s.nodeName = { value: server.commonName, source: `${pki}/etcd/server.crt (subject CN)` }; consulted.add(`${pki}/etcd/server.crt`); }
+  const ca = firstCert(fs, `${pki}/ca.crt`);
+  const kt = ca && keyTypeOf(ca);
+  if (kt) { s.keyType = { value: kt, source: `${pki}/ca.crt (key type)` }; consulted.add(`${pki}/ca.crt`); }
+  const api = firstCert(fs, `${pki}/apiserver.crt`);
+  if (api) {
+    const ips = api.subjectAltNames.filter((n) => n.type === 'ip').map((n) => n.value);
+    // kubeadm puts the service IP first and the advertise address second
+    if (ips[1]) s.advertiseAddress = { value: ips[1], source: `${pki}/apiserver.crt (second IP SAN)` };
+    const dom = api.subjectAltNames.find((n) => n.type === 'dns' && n.value.startsWith('kubernetes.default.svc.'));
+    if (dom) s.dnsDomain = { value: dom.value.slice('kubernetes.default.svc.'.length), source: `${pki}/apiserver.crt (DNS SAN)` };
+    consulted.add(`${pki}/apiserver.crt`);
+  }
+  return s;
+}
+
+function fromKubelet(fs: NodeFs, consulted: Set<string>): SettingsSource {
+  const s: SettingsSource = {};
+  const cfgText = readText(fs, KUBELET_CONFIG);
+  if (cfgText) {
+    try {
+      const cfg = parseYaml(cfgText) as any;
+      if (typeof cfg?.clusterDomain === 'string' && cfg.clusterDomain) {
+        s.dnsDomain = { value: cfg.clusterDomain, source: `${KUBELET_CONFIG} (clusterDomain)` };
+        consulted.add(KUBELET_CONFIG);
+      }
+    } catch { /* a hint only */ }
+  }
+  const flagsText = readText(fs, KUBELET_FLAGS);
+  if (flagsText) {
+    const host = /--hostname-override[= ]([^\s"']+)/.exec(flagsText)?.[1];
+    if (host) { s.nodeName = { value: host.toLowerCase(), source: `${KUBELET_FLAGS} (--hostname-override)` }; consulted.add(KUBELET_FLAGS); }
+    const ip = /--node-ip[= ]([^\s"',]+)/.exec(flagsText)?.[1];
+    if (ip) { s.advertiseAddress = { value: ip, source: `${KUBELET_FLAGS} (--node-ip)` }; consulted.add(KUBELET_FLAGS); }
+  }
+  const cur = firstCert(fs, KUBELET_CLIENT_CURRENT);
+  const cn = cur?.commonName;
+  if (cn?.startsWith('system:node:')) {
+    s.nodeName ??= { value: cn.slice('system:node:'.length), source: `${KUBELET_CLIENT_CURRENT} (subject CN)` };
+    consulted.add(KUBELET_CLIENT_CURRENT);
+  }
+  return s;
+}
+
+/**
+ * Every source, in priority order: flags, --config, a surviving kubeadm
+ * config, static pod manifests, kubeconfigs, certificates, the kubelet. Then
+ * two refinements that need the merged answer: a kubeconfig server equal to
+ * the local endpoint is no control-plane endpoint, and a surviving
+ * apiserver.crt's extra SANs are the certSANs.
+ */
+export function gatherSettings(input: GatherInput): Gathered {
+  const { fs } = input;
+  const warnings: string[] = [];
+  const consulted = new Set<string>();
+  const sources: SettingsSource[] = [input.flags];
+  let certificateKey: string | undefined;
+  if (input.config) {
+    const docs = parseKubeadmConfig(input.config.text, input.config.label);
+    certificateKey = docs.certificateKey;
+    sources.push(settingsFromKubeadmConfig(docs, input.config.label, warnings));
+  }
+  for (const p of KUBEADM_CONFIG_CANDIDATES) {
+    const text = readText(fs, p);
+    if (!text) continue;
+    try {
+      const docs = parseKubeadmConfig(text, p);
+      certificateKey ??= docs.certificateKey;
+      sources.push(settingsFromKubeadmConfig(docs, p, warnings));
+      consulted.add(p);
+    } catch (e) {
+      warnings.push(`${p}: ${(e as Error).message}; ignored`);
+    }
+  }
+  sources.push(fromManifests(fs, consulted));
+  const kubeconfigs = fromKubeconfigs(fs, consulted);
+  sources.push(kubeconfigs);
+  // certificatesDir decides where to look for surviving certificates
+  const pki = sources.map((s) => s.certificatesDir?.value).find(Boolean) ?? '/etc/kubernetes/pki';
+  sources.push(fromCertificates(fs, pki, consulted));
+  sources.push(fromKubelet(fs, consulted));
+
+  let resolved = resolveSettings(sources, warnings);
+  // A kubeconfig server that is just the local API endpoint means "no control-plane endpoint".
+  const cpe = resolved.provenance.controlPlaneEndpoint;
+  if (cpe.source.includes('(server)') && `https://${cpe.value}` === localEndpoint(resolved.settings)) {
+    delete kubeconfigs.controlPlaneEndpoint;
+    resolved = resolveSettings(sources, warnings);
+  }
+  // Extra SANs of a surviving apiserver.crt are certSANs kubeadm was given.
+  if (resolved.provenance.certSANs.source === 'kubeadm default') {
+    const api = firstCert(fs, `${resolved.settings.certificatesDir}/apiserver.crt`);
+    if (api) {
+      const base = apiserverSans(resolved.settings);
+      const dns = new Set(base.dns), ips = new Set(base.ips);
+      const extra = api.subjectAltNames
+        .filter((n) => (n.type === 'dns' && !dns.has(n.value)) || (n.type === 'ip' && !ips.has(canonicalIp(n.value))))
+        .map((n) => n.value);
+      if (extra.length > 0) {
+        sources.push({ certSANs: { value: extra, source: `${resolved.settings.certificatesDir}/apiserver.crt (SANs beyond kubeadm's own)` } });
+        resolved = resolveSettings(sources, warnings);
+      }
+    }
+  }
+  if (resolved.provenance.controlPlaneEndpoint.source === 'kubeadm default') {
+    warnings.push('no control-plane endpoint found on the node (admin.conf, kubelet.conf and kubeadm configs are gone): admin.conf and kubelet.conf point at the local API endpoint; if the cluster had a load balancer or shared DNS name, pass --control-plane-endpoint (it is also an apiserver SAN)');
+  }
+  if (resolved.provenance.certSANs.source === 'kubeadm default') {
+    warnings.push('no extra apiserver SANs found on the node (apiserver.crt and kubeadm configs are gone): pass --cert-sans if the cluster had apiServer.certSANs');
+  }
+  return { ...resolved, warnings, consulted: [...consulted], certificateKey };
+}

@@ -1,0 +1,151 @@
+/**
+ * kubeadm configuration files as rebuild inputs: a multi-document
+ * `InitConfiguration` + `ClusterConfiguration` (kubeadm.k8s.io/v1beta3 or
+ * v1beta4), or a dump of the `kube-system/kubeadm-config` ConfigMap (YAML or
+ * JSON, `kubectl get cm kubeadm-config -o yaml`), whose `data.ClusterConfiguration`
+ * holds the ClusterConfiguration as a string. Parsing only; no I/O.
+ */
+import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { UserError } from '../errors.js';
+import { keyTypeFromEncryptionAlgorithm, parseDuration } from '../profiles/rebuild.js';
+import type { SettingsSource } from './settings.js';
+
+type Obj = Record<string, any>;
+
+export interface KubeadmConfigDocs {
+  init?: Obj;
+  cluster?: Obj;
+  /** `v1beta3` | `v1beta4` | … of the ClusterConfiguration (or InitConfiguration) */
+  apiVersion?: string;
+  /** InitConfiguration.certificateKey, if any */
+  certificateKey?: string;
+}
+
+const GROUP = 'kubeadm.k8s.io/';
+
+/** Parse the documents of a kubeadm config file or ConfigMap dump. `label` names the file in errors. */
+export function parseKubeadmConfig(text: string, label: string): KubeadmConfigDocs {
+  let docs: unknown[];
+  try {
+    docs = parseAllDocuments(text).map((d) => {
+      if (d.errors.length) throw d.errors[0];
+      return d.toJS();
+    });
+  } catch (e) {
+    throw new UserError(`failed to parse kubeadm config ${label}: ${(e as Error).message.split('\n')[0]}`, 'pass a valid YAML InitConfiguration/ClusterConfiguration (kubeadm config print init-defaults shows the shape)');
+  }
+  const out: KubeadmConfigDocs = {};
+  for (const d of docs) {
+    if (!d || typeof d !== 'object') continue;
+    const o = d as Obj;
+    // `kubectl get cm -o yaml` of kubeadm-config, or a List holding it
+    if (o.kind === 'List' && Array.isArray(o.items)) {
+      for (const item of o.items) mergeConfigMap(item, out, label);
+      continue;
+    }
+    if (o.kind === 'ConfigMap') { mergeConfigMap(o, out, label); continue; }
+    if (typeof o.apiVersion === 'string' && o.apiVersion.startsWith(GROUP)) {
+      const v = o.apiVersion.slice(GROUP.length);
+      if (!/^v1beta[34]$/.test(v)) {
+        throw new UserError(`failed to read kubeadm config ${label}: apiVersion ${o.apiVersion} is not supported`, 'convert it with `kubeadm config migrate` to kubeadm.k8s.io/v1beta3 or v1beta4');
+      }
+      if (o.kind === 'InitConfiguration') { out.init = o; out.apiVersion ??= v; }
+      else if (o.kind === 'ClusterConfiguration') { out.cluster = o; out.apiVersion = v; }
+      // JoinConfiguration, KubeletConfiguration etc. are not needed here
+    }
+  }
+  if (!out.init && !out.cluster) {
+    throw new UserError(`failed to read kubeadm config ${label}: no InitConfiguration or ClusterConfiguration in it`, 'pass the file given to `kubeadm init --config`, or `kubectl -n kube-system get cm kubeadm-config -o yaml`');
+  }
+  if (typeof out.init?.certificateKey === 'string') out.certificateKey = out.init.certificateKey;
+  return out;
+}
+
+function mergeConfigMap(cm: Obj, out: KubeadmConfigDocs, label: string): void {
+  const data = cm?.data;
+  if (!data || typeof data !== 'object') return;
+  for (const key of ['ClusterConfiguration', 'InitConfiguration', 'ClusterStatus']) {
+    if (typeof data[key] !== 'string') continue;
+    const inner = parseYaml(data[key]) as Obj;
+    if (!inner || typeof inner !== 'object') continue;
+    if (inner.kind === 'ClusterConfiguration') { out.cluster = inner; out.apiVersion = String(inner.apiVersion ?? '').replace(GROUP, ''); }
+    else if (inner.kind === 'InitConfiguration') out.init = inner;
+    else if (inner.kind === 'ClusterStatus' && inner.apiEndpoints && typeof inner.apiEndpoints === 'object') {
+      // older releases (≤1.21) kept node → endpoint here; take it only as a hint of the advertise address
+      const [name, ep] = Object.entries(inner.apiEndpoints as Obj)[0] ?? [];
+      if (name && ep && !out.init) out.init = { nodeRegistration: { name }, localAPIEndpoint: ep };
+    }
+  }
+  void label;
+}
+
+/** v1beta3 `extraArgs: {k: v}` and v1beta4 `extraArgs: [{name, value}]` as one map. */
+export function extraArgs(x: unknown): Record<string, string> {
+  if (Array.isArray(x)) return Object.fromEntries(x.filter((a) => a && a.name).map((a) => [String(a.name), String(a.value ?? '')]));
+  if (x && typeof x === 'object') return Object.fromEntries(Object.entries(x as Obj).map(([k, v]) => [k, String(v)]));
+  return {};
+}
+
+/** The settings a kubeadm config gives, each labelled with the field it came from. */
+export function settingsFromKubeadmConfig(docs: KubeadmConfigDocs, label: string, warnings: string[]): SettingsSource {
+  const s: SettingsSource = {};
+  const at = (field: string) => `${label} (${field})`;
+  const i = docs.init ?? {};
+  const c = docs.cluster ?? {};
+  const str = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined);
+
+  const nodeName = str(i.nodeRegistration?.name);
+  if (nodeName) s.nodeName = { value: nodeName.toLowerCase(), source: at('InitConfiguration.nodeRegistration.name') };
+  const adv = str(i.localAPIEndpoint?.advertiseAddress);
+  if (adv) s.advertiseAddress = { value: adv, source: at('InitConfiguration.localAPIEndpoint.advertiseAddress') };
+  if (Number.isInteger(i.localAPIEndpoint?.bindPort) && i.localAPIEndpoint.bindPort > 0) {
+    s.bindPort = { value: i.localAPIEndpoint.bindPort, source: at('InitConfiguration.localAPIEndpoint.bindPort') };
+  }
+  const cpe = str(c.controlPlaneEndpoint);
+  if (cpe) s.controlPlaneEndpoint = { value: cpe, source: at('ClusterConfiguration.controlPlaneEndpoint') };
+  const svc = str(c.networking?.serviceSubnet);
+  if (svc) s.serviceSubnet = { value: svc, source: at('ClusterConfiguration.networking.serviceSubnet') };
+  const pod = str(c.networking?.podSubnet);
+  if (pod) s.podSubnet = { value: pod, source: at('ClusterConfiguration.networking.podSubnet') };
+  const dom = str(c.networking?.dnsDomain);
+  if (dom) s.dnsDomain = { value: dom, source: at('ClusterConfiguration.networking.dnsDomain') };
+  if (Array.isArray(c.apiServer?.certSANs)) s.certSANs = { value: c.apiServer.certSANs.map(String), source: at('ClusterConfiguration.apiServer.certSANs') };
+  if (c.etcd?.external) s.externalEtcd = { value: true, source: at('ClusterConfiguration.etcd.external') };
+  else if (c.etcd?.local || docs.cluster) s.externalEtcd = { value: false, source: at('ClusterConfiguration.etcd') };
+  const local = c.etcd?.local ?? {};
+  if (Array.isArray(local.serverCertSANs)) s.etcdServerCertSANs = { value: local.serverCertSANs.map(String), source: at('ClusterConfiguration.etcd.local.serverCertSANs') };
+  if (Array.isArray(local.peerCertSANs)) s.etcdPeerCertSANs = { value: local.peerCertSANs.map(String), source: at('ClusterConfiguration.etcd.local.peerCertSANs') };
+  const dataDir = str(local.dataDir);
+  if (dataDir) s.etcdDataDir = { value: dataDir, source: at('ClusterConfiguration.etcd.local.dataDir') };
+  const clusterName = str(c.clusterName);
+  if (clusterName) s.clusterName = { value: clusterName, source: at('ClusterConfiguration.clusterName') };
+  const ver = str(c.kubernetesVersion);
+  if (ver && /^v?\d+\.\d+/.test(ver)) s.kubernetesVersion = { value: ver.startsWith('v') ? ver : `v${ver}`, source: at('ClusterConfiguration.kubernetesVersion') };
+  else if (ver) warnings.push(`${label}: kubernetesVersion ${JSON.stringify(ver)} is a label, not a version; pass --kubernetes-version`);
+  const repo = str(c.imageRepository);
+  if (repo) s.imageRepository = { value: repo, source: at('ClusterConfiguration.imageRepository') };
+  const etcdRepo = str(local.imageRepository), etcdTag = str(local.imageTag);
+  if (etcdRepo && etcdTag) s.etcdImage = { value: `${etcdRepo}/etcd:${etcdTag}`, source: at('ClusterConfiguration.etcd.local.imageRepository/imageTag') };
+  const certDir = str(c.certificatesDir);
+  if (certDir) s.certificatesDir = { value: certDir, source: at('ClusterConfiguration.certificatesDir') };
+
+  const algo = str(c.encryptionAlgorithm);
+  if (algo) {
+    const k = keyTypeFromEncryptionAlgorithm(algo);
+    if (k) s.keyType = { value: k, source: at('ClusterConfiguration.encryptionAlgorithm') };
+    else warnings.push(`${label}: encryptionAlgorithm ${JSON.stringify(algo)} is not one kubeadm knows; ignored`);
+  } else if (c.featureGates?.PublicKeysECDSA === true) {
+    s.keyType = { value: 'ecdsa-p256', source: at('ClusterConfiguration.featureGates.PublicKeysECDSA') };
+  }
+  const validity = str(c.certificateValidityPeriod);
+  if (validity) {
+    const ms = parseDuration(validity);
+    if (ms) s.validityMs = { value: ms, source: at('ClusterConfiguration.certificateValidityPeriod') };
+  }
+  const caValidity = str(c.caCertificateValidityPeriod);
+  if (caValidity) {
+    const ms = parseDuration(caValidity);
+    if (ms) s.caValidityMs = { value: ms, source: at('ClusterConfiguration.caCertificateValidityPeriod') };
+  }
+  return s;
+}

@@ -1,0 +1,62 @@
+/**
+ * Text rendering of a rebuild: the settings with where each came from, the
+ * files and what happens to each, warnings and follow-ups. Pure.
+ */
+import type { RebuildPlan, RebuildItem } from '../plan/rebuild.js';
+import { formatSetting, SETTING_NAMES, type ResolvedSettings } from './settings.js';
+
+export function renderSettings(r: ResolvedSettings): string {
+  const width = Math.max(...SETTING_NAMES.map((n) => n.length)) + 2;
+  const vwidth = Math.min(48, Math.max(...SETTING_NAMES.map((n) => formatSetting(n, r.provenance[n].value).length)) + 2);
+  const lines = ['Settings (value, and where it came from):'];
+  for (const n of SETTING_NAMES) {
+    const p = r.provenance[n];
+    lines.push(`  ${n.padEnd(width)}${formatSetting(n, p.value).padEnd(vwidth)}${p.source}`);
+  }
+  if (r.overridden.length > 0) {
+    lines.push('', 'Also found (not used, a source above wins):');
+    for (const o of r.overridden) lines.push(`  ${o.name.padEnd(width)}${formatSetting(o.name, o.value).padEnd(vwidth)}${o.source}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+function describe(i: RebuildItem): string {
+  switch (i.kind) {
+    case 'ca':
+    case 'leaf': {
+      const subj = `${i.subject.o.map((o) => `O=${o}, `).join('')}CN=${i.subject.cn}`;
+      const sans = [...i.sans.dns.map((d) => `DNS:${d}`), ...i.sans.ips.map((ip) => `IP:${ip}`)].join(', ');
+      const parts = [subj, i.kind === 'ca' ? 'CA' : `signed by ${i.caName}`];
+      if (i.usages.length) parts.push(i.usages.join('+'));
+      if (sans) parts.push(`SANs ${sans}`);
+      if (i.action !== 'keep') parts.push(`key ${i.key === 'reuse' ? 'reused' : i.keyType}`, `${i.notBefore?.slice(0, 19)}Z → ${i.notAfter?.slice(0, 19)}Z`);
+      return parts.join('; ');
+    }
+    case 'kubeconfig':
+      return `${i.subject.o.map((o) => `O=${o}, `).join('')}CN=${i.subject.cn}; server ${i.server}${i.action !== 'keep' ? `; key ${i.keyType}; until ${i.notAfter?.slice(0, 19)}Z` : ''}`;
+    case 'sa':
+      return i.key === 'new' ? `new ${i.keyType} key pair` : 'from the existing sa.key';
+    case 'manifest':
+      return `static pod ${i.manifest}`;
+  }
+}
+
+function pathsOf(i: RebuildItem): string {
+  switch (i.kind) {
+    case 'ca': case 'leaf': return `${i.certPath} (+ .key)`;
+    case 'sa': return `${i.keyPath}, ${i.pubPath}`;
+    default: return i.path;
+  }
+}
+
+export function renderPlan(plan: RebuildPlan): string {
+  const lines = [`Files (kubeadm ${plan.kubernetesVersion} layout):`];
+  for (const i of plan.items) {
+    lines.push(`  ${i.action.toUpperCase().padEnd(8)}${pathsOf(i)}`);
+    lines.push(`          ${describe(i)}${i.reason ? `\n          (${i.reason})` : ''}`);
+  }
+  if (plan.warnings.length) lines.push('', 'Warnings:', ...plan.warnings.map((w) => `  - ${w}`));
+  if (plan.errors.length) lines.push('', 'Problems (nothing is written until they are fixed):', ...plan.errors.map((e) => `  - ${e}`));
+  if (plan.followUps.length) lines.push('', 'Then, outside this node:', ...plan.followUps.map((f) => `  - ${f}`));
+  return lines.join('\n') + '\n';
+}

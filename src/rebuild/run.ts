@@ -1,0 +1,62 @@
+/**
+ * `kubepki rebuild` as a library call: gather settings (with their sources),
+ * read what exists, plan, and — unless dry-run — generate, sign and write.
+ */
+import type { NodeFs } from '../fs/node-fs.js';
+import { UserError } from '../errors.js';
+import { Certificate } from '../pki/certificate.js';
+import { parsePemBlocks } from '../pki/pem.js';
+import { planRebuild, type RebuildPlan } from '../plan/rebuild.js';
+import { gatherSettings, KUBELET_CLIENT_CURRENT, type Gathered } from './infer.js';
+import { readExisting } from './existing.js';
+import { executeRebuild, type RebuildOutput } from './execute.js';
+import { writeRebuildFiles, type WriteResult } from './write.js';
+import type { SettingsSource } from './settings.js';
+import type { generateKey } from '../pki/keygen.js';
+
+export interface RebuildOptions {
+  fs: NodeFs;
+  now: Date;
+  flags: SettingsSource;
+  config?: { text: string; label: string };
+  force?: boolean;
+  dryRun?: boolean;
+  generate?: typeof generateKey;
+}
+
+export interface RebuildResult {
+  gathered: Gathered;
+  plan: RebuildPlan;
+  output?: RebuildOutput;
+  written?: WriteResult;
+}
+
+export async function rebuild(o: RebuildOptions): Promise<RebuildResult> {
+  const gathered = gatherSettings({ fs: o.fs, flags: o.flags, config: o.config });
+  const existing = readExisting(o.fs, gathered.settings);
+  const plan = planRebuild({ settings: gathered.settings, existing, now: o.now, force: o.force });
+  plan.warnings.unshift(...gathered.warnings);
+  addKubeletFollowUp(o.fs, plan, gathered);
+  if (o.dryRun) return { gathered, plan };
+  if (plan.errors.length > 0) {
+    throw new UserError(
+      `failed to rebuild: ${plan.errors.length} problem${plan.errors.length > 1 ? 's' : ''} with files already on the node:\n  - ${plan.errors.join('\n  - ')}`,
+      'nothing was written; fix the files named above, or pass --force to back them up and replace them (--dry-run shows the plan)',
+    );
+  }
+  const output = await executeRebuild({ fs: o.fs, plan, settings: gathered.settings, generate: o.generate });
+  const written = writeRebuildFiles(o.fs, output.files, o.now);
+  return { gathered, plan, output, written };
+}
+
+/** A surviving kubelet client certificate from the old CA must be replaced too. */
+function addKubeletFollowUp(fs: NodeFs, plan: RebuildPlan, g: Gathered): void {
+  const ca = plan.items.find((i) => i.kind === 'ca' && i.name === 'ca');
+  if (!ca || ca.action === 'keep' || (ca.kind === 'ca' && ca.key === 'reuse')) return;
+  try {
+    const b = parsePemBlocks(fs.readFile(KUBELET_CLIENT_CURRENT).toString('utf8')).find((x) => x.label === 'CERTIFICATE');
+    if (!b) return;
+    const c = new Certificate(b.der);
+    plan.followUps.push(`${KUBELET_CLIENT_CURRENT} (${c.subjectString}) is signed by the old CA and ${'/etc/kubernetes/kubelet.conf'} may point at it: run \`kubepki kubelet credentials --node ${g.settings.nodeName}\` to issue one from the new CA`);
+  } catch { /* no kubelet client cert: nothing to follow */ }
+}
