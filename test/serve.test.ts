@@ -1,0 +1,212 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawn } from 'node:child_process';
+import { parsePromText, promtoolCheck } from './metrics-parse.js';
+import { copyFixture, removeCopy, checkJson, serveFixture, get, waitFor, FIXTURES, NOW } from './serve-helpers.js';
+import { serialDecimal } from '../src/report/metrics.js';
+import { startServer, checkServeAuth } from '../src/server/server.js';
+import { parseListen, isLoopback } from '../src/server/listen.js';
+import type { Inventory } from '../src/inventory/types.js';
+
+const seriesKey = (l: Record<string, string>) => `${l.filepath}|${l.name}|${l.serial_number}|${l.embedded_key}`;
+
+for (const fixture of ['kubeadm-1.26-expired', 'kubeadm-1.26']) {
+  test(`serve ${fixture}: /metrics parses, passes promtool, one x509_cert_not_after per certificate check reports`, async () => {
+    const root = copyFixture(fixture);
+    const server = await serveFixture(root);
+    try {
+      const { inv: checked } = await checkJson(root);
+      assert.ok(checked.certificates.length >= 10, 'the fixture has certificates');
+      const res = await get(server.url + 'metrics');
+      assert.equal(res.status, 200);
+      assert.match(String(res.headers['content-type']), /^text\/plain; version=0\.0\.4/);
+      const fams = parsePromText(res.body);
+      const check = promtoolCheck(res.body);
+      if (!check) console.log('# /usr/bin/promtool absent (Debian package prometheus): promtool check skipped');
+      else assert.ok(check.ok, `promtool check metrics:\n${check.output}`);
+
+      const na = fams.get('x509_cert_not_after')!.samples;
+      assert.equal(na.length, checked.certificates.length, 'one series per certificate');
+      const byKey = new Map(na.map((s) => [seriesKey(s.labels), s]));
+      assert.equal(byKey.size, na.length, 'series are distinct');
+      for (const c of checked.certificates) {
+        const s = byKey.get(`${c.location.file}|${c.name}|${serialDecimal(c.serial)}|${c.location.kubeconfig?.name ?? ''}`);
+        assert.ok(s, `series for ${c.id}`);
+        assert.equal(s.value, Math.floor(Date.parse(c.notAfter) / 1000), `${c.id} notAfter`);
+        assert.equal(s.labels.node, 'cp-1');
+        assert.equal(s.labels.subject_CN, c.subjectCN ?? '');
+        assert.equal(s.labels.managed_by, c.managedBy);
+      }
+      const expired = fams.get('x509_cert_expired')!.samples.filter((s) => s.value === 1).length;
+      assert.equal(expired, checked.certificates.filter((c) => Date.parse(c.notAfter) <= NOW.getTime()).length);
+      if (fixture === 'kubeadm-1.26-expired') assert.ok(expired >= 10, 'the expired tree shows expired series');
+      else assert.equal(expired, 0);
+      const nb = fams.get('x509_cert_not_before')!.samples;
+      assert.equal(nb.length, na.length);
+      const errFindings = fams.get('kubepki_findings')?.samples.filter((s) => s.labels.severity === 'error').reduce((a, s) => a + s.value, 0) ?? 0;
+      assert.equal(errFindings, checked.findings.filter((f) => f.severity === 'error').length);
+      assert.equal(fams.get('kubepki_read_errors')!.samples[0].value, 0);
+
+      // /api/inventory is what `check -o json` prints
+      const api = await get(server.url + 'api/inventory');
+      assert.equal(api.status, 200);
+      assert.deepEqual(JSON.parse(api.body), checked);
+      assert.doesNotMatch(api.body, /PRIVATE KEY/);
+      assert.equal((await get(server.url + 'healthz')).body, 'ok\n');
+      const page = await get(server.url);
+      assert.equal(page.status, 200);
+      assert.match(String(page.headers['content-security-policy']), /connect-src 'self'/);
+      assert.doesNotMatch(page.body, /PRIVATE KEY/);
+    } finally {
+      await server.close();
+      removeCopy(root);
+    }
+  });
+}
+
+test('serve is read-only and answers unknown paths plainly', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const before = snapshotTree(root);
+  const server = await serveFixture(root);
+  try {
+    assert.equal((await get(server.url + 'metrics', { method: 'POST' })).status, 405);
+    assert.equal((await get(server.url + 'api/inventory', { method: 'DELETE' })).status, 405);
+    assert.equal((await get(server.url + 'nope')).status, 404);
+    const head = await get(server.url + 'metrics', { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(head.body, '');
+    await server.refresh('test');
+  } finally {
+    await server.close();
+  }
+  assert.deepEqual(snapshotTree(root), before, 'serve wrote nothing under the root');
+  removeCopy(root);
+});
+
+function snapshotTree(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      const st = fs.lstatSync(p);
+      if (e.isDirectory()) walk(p);
+      else out[path.relative(dir, p)] = `${st.mode}:${st.size}:${st.mtimeMs}:${e.isSymbolicLink() ? fs.readlinkSync(p) : ''}`;
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+test('serve re-reads when a watched directory changes (renewed apiserver.crt shows up without waiting for the interval)', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const server = await serveFixture(root, { watch: true, debounceMs: 100 });
+  try {
+    const apiserver = (inv: Inventory) => inv.certificates.find((c) => c.name === 'apiserver')!;
+    const first = JSON.parse((await get(server.url + 'api/inventory')).body) as Inventory;
+    assert.equal(apiserver(first).status, 'expired');
+    // "renew" it: drop in the fresh tree's certificate and key
+    for (const f of ['apiserver.crt', 'apiserver.key']) {
+      fs.copyFileSync(path.join(FIXTURES, 'kubeadm-1.26/etc/kubernetes/pki', f), path.join(root, 'etc/kubernetes/pki', f));
+    }
+    const after = await waitFor('the watcher to re-read', async () => {
+      const inv = JSON.parse((await get(server.url + 'api/inventory')).body) as Inventory;
+      return apiserver(inv).status === 'ok' ? inv : undefined;
+    });
+    assert.ok(Date.parse(apiserver(after).notAfter) > Date.parse(apiserver(first).notAfter));
+    const fams = parsePromText((await get(server.url + 'metrics')).body);
+    const s = fams.get('x509_cert_expired')!.samples.find((x) => x.labels.name === 'apiserver')!;
+    assert.equal(s.value, 0);
+    assert.ok(server.state().reads >= 2);
+  } finally {
+    await server.close();
+    removeCopy(root);
+  }
+});
+
+test('a failed read is a metric, not a crash: the last inventory stays served', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  let fail = false;
+  const { readInventory } = await import('../src/inventory/read.js');
+  const { NodeFs } = await import('../src/fs/node-fs.js');
+  const server = await startServer({
+    root, listen: { host: '127.0.0.1', port: 0 }, intervalSeconds: 3600, watch: false, now: () => NOW,
+    read: (now) => { if (fail) throw new Error('EIO reading /etc/kubernetes/pki'); return readInventory({ fs: new NodeFs(root), now }); },
+  });
+  try {
+    fail = true;
+    await server.refresh('test');
+    const fams = parsePromText((await get(server.url + 'metrics')).body);
+    assert.equal(fams.get('kubepki_read_errors')!.samples[0].value, 1);
+    assert.ok(fams.get('x509_cert_not_after')!.samples.length > 10, 'previous certificates still served');
+    assert.equal((await get(server.url + 'healthz')).status, 200);
+    assert.equal(server.state().lastError, 'EIO reading /etc/kubernetes/pki');
+  } finally {
+    await server.close();
+    removeCopy(root);
+  }
+});
+
+test('listen rules: loopback by default, non-loopback needs auth or --insecure-no-auth', () => {
+  assert.deepEqual(parseListen('127.0.0.1:9793'), { host: '127.0.0.1', port: 9793 });
+  assert.deepEqual(parseListen('[::1]:80'), { host: '::1', port: 80 });
+  assert.deepEqual(parseListen(':9793'), { host: '0.0.0.0', port: 9793 });
+  assert.throws(() => parseListen('9793'), /no port/);
+  assert.throws(() => parseListen('example.com:80'), /not an IP address/);
+  assert.ok(isLoopback('127.0.0.1') && isLoopback('::1') && !isLoopback('0.0.0.0') && !isLoopback('10.0.0.1'));
+  assert.throws(() => checkServeAuth({ listen: parseListen('0.0.0.0:9793') }), /refusing to listen on 0\.0\.0\.0:9793 without authentication/);
+  checkServeAuth({ listen: parseListen('0.0.0.0:9793'), insecureNoAuth: true });
+  checkServeAuth({ listen: parseListen('0.0.0.0:9793'), bearerTokenFile: '/x' });
+  assert.throws(() => checkServeAuth({ listen: parseListen('0.0.0.0:9793'), tls: { certFile: '', keyFile: '', clientCaFile: '/ca' } }), /--client-ca needs --tls-cert/);
+});
+
+test('bearer token: /metrics and / need it, /healthz does not', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const tokenFile = path.join(path.dirname(root), 'token');
+  fs.writeFileSync(tokenFile, 's3cret-token\n', { mode: 0o600 });
+  const server = await serveFixture(root, { bearerTokenFile: tokenFile });
+  try {
+    assert.equal((await get(server.url + 'metrics')).status, 401);
+    assert.equal((await get(server.url + 'metrics', { headers: { Authorization: 'Bearer wrong' } })).status, 401);
+    assert.equal((await get(server.url + 'metrics', { headers: { Authorization: 'Bearer s3cret-token' } })).status, 200);
+    assert.equal((await get(server.url + 'api/inventory', { headers: { Authorization: 'Bearer s3cret-token' } })).status, 200);
+    assert.equal((await get(server.url)).status, 401);
+    assert.equal((await get(server.url + 'healthz')).status, 200);
+  } finally {
+    await server.close();
+    removeCopy(root);
+  }
+});
+
+test('kubepki serve (the CLI) refuses 0.0.0.0 without auth, and serves then stops cleanly on SIGTERM', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const bin = path.resolve(process.cwd(), 'bin/kubepki.js');
+  try {
+    const refused = await runCli(bin, ['serve', '--root', root, '--listen', '0.0.0.0:0'], 10000);
+    assert.equal(refused.code, 3);
+    assert.match(refused.stderr, /refusing to listen on 0\.0\.0\.0:0 without authentication/);
+    assert.match(refused.stderr, /hint: add --bearer-token-file/);
+
+    const child = spawn(process.execPath, [bin, 'serve', '--root', root, '--listen', '127.0.0.1:0', '--now', '2026-11-23', '--interval', '1h'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const url = await waitFor('serve to print its URL', () => /listening on (http:\/\/\S+\/)/.exec(stderr)?.[1], 15000);
+    const fams = parsePromText((await get(url + 'metrics')).body);
+    assert.ok(fams.get('x509_cert_not_after')!.samples.length >= 10);
+    const code = await new Promise<number | null>((resolve) => { child.on('exit', (c) => resolve(c)); child.kill('SIGTERM'); });
+    assert.equal(code, 0, stderr);
+  } finally {
+    removeCopy(root);
+  }
+});
+
+function runCli(bin: string, args: string[], ms: number): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const t = setTimeout(() => child.kill('SIGKILL'), ms);
+    child.on('exit', (code) => { clearTimeout(t); resolve({ code, stderr }); });
+  });
+}
