@@ -1,10 +1,85 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import * as fsp from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import type { Io } from './io.js';
 import { UserError } from '../errors.js';
+import { NodeFs } from '../fs/node-fs.js';
+import { readInventory } from '../inventory/read.js';
+import type { Inventory } from '../inventory/types.js';
+import { renderInventoryShort, renderCertFull, renderCertShort, locationTitle } from '../report/cert-text.js';
+import { renderJson } from '../report/structured.js';
+import { inventoryExitCode } from '../report/table.js';
+import { nowOption, warnOption, resolveNow } from './options.js';
 
-// Placeholder while the command is being written (issue 2).
-export function command(_io: Io): Command {
-  return new Command('inspect').allowUnknownOption().action(() => {
-    throw new UserError('inspect is not available yet in this build');
-  });
+interface InspectOptions { output: string; now?: string; warn?: string }
+
+export function command(io: Io): Command {
+  return new Command('inspect')
+    .summary('show every certificate in a file, kubeconfig, CSR, key, stdin or https://host:port')
+    .description(`Show every certificate in a .crt/.pem bundle, a DER file, a kubeconfig (every user and
+cluster entry), a CSR or a key (never printing the key), standard input (-) or the chain a TLS
+endpoint serves (https://HOST:PORT).
+
+Examples:
+  kubepki inspect /etc/kubernetes/pki/apiserver.crt
+  kubepki inspect /etc/kubernetes/admin.conf -o full
+  kubectl get secret -n demo app-tls -o jsonpath='{.data.tls\\.crt}' | base64 -d | kubepki inspect -
+  kubepki inspect https://127.0.0.1:6443 -o json`)
+    .argument('<source>', 'file, -, or https://HOST:PORT')
+    .addOption(new Option('-o, --output <format>', 'short, full (openssl-like) or json').default('short').choices(['short', 'full', 'json']))
+    .addOption(nowOption())
+    .addOption(warnOption())
+    .action(async (source: string, o: InspectOptions) => {
+      const now = resolveNow(o.now);
+      let inv: Inventory;
+      if (/^https:\/\//i.test(source) || /^tls:\/\//i.test(source)) {
+        const { parseEndpoint, probeEndpoint } = await import('../probe/probe.js');
+        const ep = parseEndpoint(source);
+        const res = await probeEndpoint(ep.host, ep.port);
+        inv = inventoryOfBytes(res.chain.map((d) => Buffer.from(d)), `${ep.host}:${ep.port}`, now, o.warn);
+      } else if (source === '-') {
+        inv = inventoryOfBytes([await io.readStdin()], 'stdin', now, o.warn);
+      } else {
+        const abs = path.resolve(io.cwd, source);
+        let st: fsp.Stats;
+        try { st = fsp.statSync(abs); } catch { throw new UserError(`failed to read ${abs}: no such file`, 'check the path'); }
+        if (st.isDirectory()) throw new UserError(`failed to inspect ${abs}: it is a directory`, 'pass a file, or use kubepki check --path DIR for a directory');
+        inv = readInventory({ fs: new NodeFs('/'), now, warn: o.warn, layouts: [], paths: [abs] });
+        const unread = inv.findings.find((f) => (f.code === 'corrupt' || f.code === 'unreadable') && f.file === abs);
+        if (unread && inv.certificates.length === 0 && inv.keys.length === 0) throw new UserError(`failed to inspect ${abs}: ${unread.message.replace(`${abs}: `, '')}`, 'pass a PEM or DER certificate, key, CSR or a kubeconfig');
+        if (inv.certificates.length === 0 && inv.keys.length === 0 && inv.csrs.length === 0 && inv.kubeconfigs.length === 0) {
+          throw new UserError(`failed to inspect ${abs}: no certificate, key, CSR or kubeconfig in it`, 'pass a PEM or DER certificate, key, CSR or a kubeconfig');
+        }
+      }
+      if (o.output === 'json') io.stdout(renderJson(inv));
+      else if (o.output === 'full') {
+        for (const [i, e] of inv.certificates.entries()) {
+          io.stdout(renderCertShort({ ...e, inventoryNow: inv.now }, locationTitle(e, i, inv.certificates.length)));
+          io.stdout(await renderCertFull(e.pem));
+          io.stdout('\n');
+        }
+      } else io.stdout(renderInventoryShort(inv));
+      io.exitCode = inventoryExitCode(inv);
+    });
+}
+
+/** Bytes that are not on a node (stdin, a served chain): read through a throwaway tree. */
+export function inventoryOfBytes(parts: Buffer[], label: string, now: Date, warn?: string): Inventory {
+  const dir = fsp.mkdtempSync(path.join(os.tmpdir(), 'kubepki-inspect-'));
+  try {
+    const files = parts.map((b, i) => {
+      const f = path.join(dir, `${label.replace(/[^a-z0-9.-]/gi, '_')}${parts.length > 1 ? `-${i}` : ''}.pem`);
+      fsp.writeFileSync(f, b);
+      return `/${path.basename(f)}`;
+    });
+    const inv = readInventory({ fs: new NodeFs(dir), now, warn, layouts: [], paths: files });
+    if (inv.certificates.length === 0 && inv.keys.length === 0 && inv.csrs.length === 0) {
+      const why = inv.findings[0]?.message.replace(/^[^:]*: /, '') ?? 'nothing readable';
+      throw new UserError(`failed to inspect ${label}: ${why}`, 'pass PEM or DER certificates, a CSR, a key or a kubeconfig');
+    }
+    return inv;
+  } finally {
+    fsp.rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -1,10 +1,49 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import type { Io } from './io.js';
-import { UserError } from '../errors.js';
+import { readInventory } from '../inventory/read.js';
+import { parseEndpoint, probeEndpoint } from '../probe/probe.js';
+import { compareServed } from '../probe/compare.js';
+import { inventoryOfBytes } from './inspect.js';
+import { renderInventoryShort } from '../report/cert-text.js';
+import { rootOption, nowOption, resolveNow, openNode } from './options.js';
 
-// Placeholder while the command is being written (issue 2).
-export function command(_io: Io): Command {
-  return new Command('probe').allowUnknownOption().action(() => {
-    throw new UserError('probe is not available yet in this build');
-  });
+interface ProbeOptions { root?: string; now?: string; output: string; servername?: string; timeout: string }
+
+export function command(io: Io): Command {
+  return new Command('probe')
+    .summary('show the chain a live endpoint serves and whether it is the one on disk')
+    .description(`Handshake with HOST:PORT (like openssl s_client -showcerts), show the served chain, and
+compare the served leaf with the certificates on disk under --root: "matches disk", or
+"stale: serving serial X, disk has Y" when a component was renewed but never restarted.
+
+Examples:
+  kubepki probe 127.0.0.1:6443            # kube-apiserver
+  kubepki probe 127.0.0.1:2379            # etcd
+  kubepki probe 10.0.0.5:10250            # a kubelet
+  kubepki probe 127.0.0.1:6443 --root /mnt/node -o json
+
+Exit codes: 0 matches disk, 1 not found on disk, 2 stale or expired, 3 could not connect.`)
+    .argument('<endpoint>', 'HOST:PORT or https://HOST:PORT')
+    .addOption(rootOption())
+    .addOption(nowOption())
+    .option('--servername <name>', 'TLS SNI name to send')
+    .option('--timeout <seconds>', 'handshake timeout', '5')
+    .addOption(new Option('-o, --output <format>', 'text or json').default('text').choices(['text', 'json']))
+    .action(async (endpoint: string, o: ProbeOptions) => {
+      const now = resolveNow(o.now);
+      const ep = parseEndpoint(endpoint);
+      const res = await probeEndpoint(ep.host, ep.port, { servername: o.servername, timeoutMs: Number(o.timeout) * 1000 });
+      const served = inventoryOfBytes(res.chain.map((d) => Buffer.from(d)), `${ep.host}:${ep.port}`, now);
+      const disk = readInventory({ fs: openNode(o), now });
+      const cmp = compareServed(res.chain[0]!, disk);
+      if (o.output === 'json') {
+        io.stdout(JSON.stringify({ endpoint: `${ep.host}:${ep.port}`, protocol: res.protocol, cipher: res.cipher, chain: served.certificates, comparison: { verdict: cmp.verdict, message: cmp.message, served: cmp.served, disk: cmp.disk ? { name: cmp.disk.name, file: cmp.disk.location.file, serial: cmp.disk.serial, notAfter: cmp.disk.notAfter } : undefined } }, null, 2) + '\n');
+      } else {
+        io.stdout(`${ep.host}:${ep.port} serves ${res.chain.length} certificate(s) over ${res.protocol ?? 'TLS'} (${res.cipher ?? '?'})\n\n`);
+        io.stdout(renderInventoryShort(served));
+        io.stdout(`\n${cmp.message}\n`);
+      }
+      const expired = served.certificates[0]?.status === 'expired';
+      io.exitCode = cmp.verdict === 'stale' || expired ? 2 : cmp.verdict === 'not-on-disk' ? 1 : 0;
+    });
 }

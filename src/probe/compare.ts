@@ -1,0 +1,34 @@
+import { createHash } from 'node:crypto';
+import { Certificate } from '../pki/certificate.js';
+import type { CertEntry, Inventory } from '../inventory/types.js';
+
+export interface ServedComparison {
+  verdict: 'matches-disk' | 'stale' | 'not-on-disk';
+  served: { serial: string; subject: string; notAfter: string; fingerprint: string };
+  /** the disk certificate it equals, or the one it should have been */
+  disk?: CertEntry;
+  message: string;
+}
+
+/**
+ * Is the served leaf the one on disk? Identical bytes → matches. Otherwise a
+ * disk certificate for the same key or the same subject means the component
+ * still serves an older certificate (renewed but never restarted: seed 002).
+ */
+export function compareServed(leafDer: Uint8Array, inv: Inventory): ServedComparison {
+  const leaf = new Certificate(leafDer);
+  const fp = leaf.fingerprint256;
+  const served = { serial: leaf.serialHex, subject: leaf.subjectString, notAfter: leaf.notAfter.toISOString(), fingerprint: fp };
+  const same = inv.certificates.find((c) => c.fingerprint === fp);
+  if (same) return { verdict: 'matches-disk', served, disk: same, message: `matches disk: ${same.name} (${same.location.file}, serial ${same.serial})` };
+  const spki = createHash('sha256').update(leaf.spkiRaw).digest('hex');
+  const leaves = inv.certificates.filter((c) => !c.isCA);
+  const candidate = leaves.find((c) => c.spkiSha256 === spki) ?? leaves.find((c) => c.subject === leaf.subjectString && c.issuer === leaf.issuerString);
+  if (candidate) {
+    return {
+      verdict: 'stale', served, disk: candidate,
+      message: `stale: serving serial ${served.serial} (until ${served.notAfter.slice(0, 10)}), disk has ${candidate.serial} (until ${candidate.notAfter.slice(0, 10)}) in ${candidate.location.file} — restart the component that serves it${candidate.components.length ? ` (${candidate.components.join(', ')})` : ''}`,
+    };
+  }
+  return { verdict: 'not-on-disk', served, message: `not on disk: no certificate under the root has serial ${served.serial} or the same key/subject` };
+}

@@ -1,0 +1,71 @@
+import type { CertEntry, Inventory, KeyEntry, CsrEntry } from '../inventory/types.js';
+import { humanDuration } from '../inventory/time.js';
+
+const sanText = (e: CertEntry) => e.sans.map((s) => `${s.type === 'dns' ? 'DNS' : s.type === 'ip' ? 'IP' : s.type === 'email' ? 'email' : s.type === 'uri' ? 'URI' : s.type}:${s.value}`).join(', ');
+
+export function validityText(e: CertEntry): string {
+  if (e.status === 'not-yet-valid') return `not yet valid (starts in ${humanDuration(-Math.floor((Date.parse(e.inventoryNow ?? '') - Date.parse(e.notBefore)) / 1000))})`;
+  return e.residualSeconds < 0 ? `EXPIRED ${humanDuration(-e.residualSeconds)} ago` : `${humanDuration(e.residualSeconds)} left`;
+}
+
+declare module '../inventory/types.js' {
+  interface CertEntry { inventoryNow?: string }
+}
+
+/** The short view of one certificate (never a key). */
+export function renderCertShort(e: CertEntry, title: string): string {
+  const lines = [
+    `${title}`,
+    `  Name:        ${e.name}`,
+    `  Subject:     ${e.subject || '(empty)'}`,
+    `  Issuer:      ${e.issuer || '(empty)'}`,
+    `  Serial:      ${e.serial}`,
+    `  Valid:       ${e.notBefore} → ${e.notAfter} (${validityText(e)})`,
+    `  Status:      ${e.status}`,
+  ];
+  if (e.sans.length) lines.push(`  SANs:        ${sanText(e)}`);
+  lines.push(`  Key:         ${e.keyAlgorithm}${e.curve ? ` ${e.curve}` : e.keySize ? ` ${e.keySize}` : ''}${e.privateKey.present ? `; private key ${e.privateKey.encrypted ? 'encrypted' : e.privateKey.matches ? 'present and matches' : 'DOES NOT MATCH'} (${e.privateKey.location?.file}${e.privateKey.location?.user ? `, user ${e.privateKey.location.user}` : ''})` : '; no private key found'}`);
+  if (e.keyUsage.length || e.extKeyUsage.length) lines.push(`  Usage:       ${[...e.keyUsage, ...e.extKeyUsage].join(', ')}`);
+  lines.push(`  CA:          ${e.isCA ? 'yes' : 'no'}${e.selfSigned ? ' (self-signed)' : ''}`);
+  lines.push(`  Signed by:   ${e.signerName ? `${e.signerName} (signature verified)` : e.selfSigned ? 'itself' : 'no CA found here'}`);
+  if (e.components.length) lines.push(`  Read by:     ${e.components.join(', ')}`);
+  lines.push(`  Renewed by:  ${e.managedBy}`);
+  lines.push(`  SHA-256:     ${e.fingerprint}`);
+  for (const f of e.findings) lines.push(`  ${f.severity.toUpperCase()}: ${f.message}`);
+  return lines.join('\n') + '\n';
+}
+
+export function renderKeyShort(k: KeyEntry): string {
+  return `${k.kind === 'private' ? 'Private' : 'Public'} key ${k.file}\n  Type:        ${k.keyAlgorithm ?? 'unknown'}${k.curve ? ` ${k.curve}` : k.keySize ? ` ${k.keySize}` : ''} (${k.format}${k.encrypted ? ', encrypted' : ''})\n` +
+    (k.spkiSha256 ? `  Public key SHA-256: ${k.spkiSha256}\n` : '') +
+    (k.certificates.length ? `  Certificates: ${k.certificates.join(', ')}\n` : '');
+}
+
+export function renderCsrShort(c: CsrEntry): string {
+  return `Certificate request ${c.file}\n  Subject:     ${c.subject}\n  Key:         ${c.keyAlgorithm}\n` + (c.sans.length ? `  SANs:        ${c.sans.map((s) => `${s.type}:${s.value}`).join(', ')}\n` : '');
+}
+
+export function locationTitle(e: CertEntry, i: number, n: number): string {
+  const l = e.location;
+  const where = l.kind === 'kubeconfig' && l.kubeconfig ? `${l.file}, ${l.kubeconfig.entry} ${l.kubeconfig.name}` : `${l.via ?? l.file}${l.index ? ` [${l.index}]` : ''}`;
+  return `Certificate ${i + 1} of ${n} (${where})`;
+}
+
+/** Every certificate, key and CSR of an inventory in the short view. */
+export function renderInventoryShort(inv: Inventory): string {
+  const certs = inv.certificates;
+  let out = certs.map((e, i) => renderCertShort({ ...e, inventoryNow: inv.now }, locationTitle(e, i, certs.length))).join('\n');
+  const keys = inv.keys.filter((k) => k.certificates.length === 0);
+  if (keys.length) out += (out ? '\n' : '') + keys.map(renderKeyShort).join('\n');
+  if (inv.csrs.length) out += (out ? '\n' : '') + inv.csrs.map(renderCsrShort).join('\n');
+  const loose = inv.findings.filter((f) => !f.certificate);
+  for (const f of loose) out += `${f.severity.toUpperCase()}: ${f.message}\n`;
+  return out;
+}
+
+/** The full, openssl-like text of one certificate (lazy: loads @peculiar/x509). */
+export async function renderCertFull(pem: string): Promise<string> {
+  await import('reflect-metadata');
+  const x509 = await import('@peculiar/x509');
+  return new x509.X509Certificate(pem).toString('text') + '\n';
+}
