@@ -118,7 +118,7 @@ export function dashboardClient(): void {
     const nowP = pct(now);
     const narrow = window.matchMedia('(max-width: 640px)').matches;
     // keep tick labels apart from each other and from the "now" label, in pixels
-    const trackPx = Math.max(200, ($('timeline').clientWidth || 900) - (narrow ? 0 : 270));
+    const trackPx = Math.max(200, ($('timeline').clientWidth || 900) - (narrow ? 0 : 300));
     const gapPct = (px: number) => (px / trackPx) * 100;
     const nowLabel = narrow ? 'now' : `now · ${fmtDate(inv.now)}`;
     const all = ticks(lo, hi).filter((t) => Math.abs(pct(t.t) - nowP) > gapPct(narrow ? 44 : 90));
@@ -137,13 +137,18 @@ export function dashboardClient(): void {
       const ws = warnSeconds(c) * 1000;
       const wzStart = pct(na - ws);
       const wz = r - l > 0 && c.status !== 'expired' ? `<span class="wz" style="width:${Math.max(0, Math.min(100, ((r - wzStart) / Math.max(r - l, 0.0001)) * 100)).toFixed(2)}%"></span>` : '';
-      const rightSpace = 100 - r;
       const whenCls = c.status === 'expired' || c.status === 'invalid' || c.status === 'not-yet-valid' ? 'bad' : c.status === 'warning' ? 'warn' : '';
       const whenText = na > hi ? `until ${fmtDate(c.notAfter)}` : remaining(c);
-      const when = rightSpace > gapPct(narrow ? 70 : 96) ? `<span class="when ${whenCls}" style="left:${r.toFixed(2)}%">${esc(whenText)}</span>` : `<span class="when ${whenCls}" style="right:${(rightSpace).toFixed(2)}%;text-align:right;transform:translateX(0);${c.status === 'ok' ? 'color:#fff;' : ''}">${esc(whenText)}</span>`;
+      // the "expired 35 d ago" text goes right of the bar, and right of the now line when the bar ends before it
+      const startP = c.status === 'expired' ? Math.max(r, nowP) : r;
+      const room = 100 - startP;
+      const when = narrow ? ''
+        : room > gapPct(110) ? `<span class="when ${whenCls}" style="left:calc(${startP.toFixed(2)}% + 4px)">${esc(whenText)}</span>`
+        : `<span class="when ${whenCls}" style="right:calc(${(100 - r).toFixed(2)}% + 2px);text-align:right;${c.status === 'ok' ? 'color:#fff;' : ''}">${esc(whenText)}</span>`;
+      const whenSub = narrow ? `<b class="when-sub ${whenCls}">${esc(whenText)}</b> · ` : '';
       const sub = c.location.kind === 'kubeconfig' && c.location.kubeconfig ? `${c.location.file} · ${c.location.kubeconfig.entry} ${c.location.kubeconfig.name}` : c.location.via || c.location.file;
       return `<div class="tl-row${selected === c.id ? ' selected' : ''}" data-id="${esc(c.id)}" data-status="${esc(c.status)}" tabindex="0" role="button" aria-label="${esc(`${c.name}: ${statusWord[c.status] || c.status}, ${remaining(c)}`)}">
-<div class="label"><span class="nm"><span class="dot ${esc(c.status)}"></span>${esc(c.name)}${c.isCA ? ' <span class="badge ca">CA</span>' : ''}${c.status !== 'ok' ? ` <span class="badge ${esc(c.status)}">${esc(statusWord[c.status] || c.status)}</span>` : ''}</span><span class="sub" title="${esc(sub)}">${esc(sub)}</span></div>
+<div class="label"><span class="nm"><span class="dot ${esc(c.status)}"></span>${esc(c.name)}${c.isCA ? ' <span class="badge ca">CA</span>' : ''}${c.status !== 'ok' ? ` <span class="badge ${esc(c.status)}">${esc(statusWord[c.status] || c.status)}</span>` : ''}</span><span class="sub" title="${esc(sub)}">${whenSub}${esc(sub)}</span></div>
 <div class="track">${globalShade ? `<span class="shade" style="left:${nowP.toFixed(2)}%;width:${Math.max(0, shadeW).toFixed(2)}%"></span>` : ''}<span class="nowline" style="left:${nowP.toFixed(2)}%"></span><span class="${cls}" data-testid="cert-bar" data-cert-id="${esc(c.id)}" data-status="${esc(c.status)}" style="left:${l.toFixed(2)}%;width:${Math.max(0.3, r - l).toFixed(2)}%" title="${esc(`${fmtTime(c.notBefore)} → ${fmtTime(c.notAfter)}`)}">${wz}</span>${when}</div></div>`;
     });
     $('timeline').innerHTML = axis + rows.join('');

@@ -42,7 +42,7 @@ main { max-width: 1280px; margin: 0 auto; padding: 20px 24px 48px; }
 .legend { display: flex; gap: 14px; flex-wrap: wrap; font-size: 12.5px; color: var(--muted); margin-bottom: 8px; }
 .legend i { display: inline-block; width: 14px; height: 9px; border-radius: 3px; vertical-align: middle; margin-right: 5px; }
 /* timeline */
-.tl { --label: 270px; }
+.tl { --label: 300px; }
 .tl-axis, .tl-row { display: grid; grid-template-columns: var(--label) minmax(0, 1fr); align-items: center; }
 .tl-axis { height: 26px; font-size: 12px; color: var(--faint); }
 .tl-axis .track { height: 26px; }
@@ -70,6 +70,8 @@ main { max-width: 1280px; margin: 0 auto; padding: 20px 24px 48px; }
 .when { position: absolute; top: 10px; font-size: 12px; white-space: nowrap; color: var(--muted); z-index: 3; padding: 0 6px; }
 .when.bad { color: var(--bad); font-weight: 650; }
 .when.warn { color: var(--warn); font-weight: 650; }
+.when-sub { font-family: system-ui, sans-serif; font-weight: 600; color: var(--muted); }
+.when-sub.bad { color: var(--bad); } .when-sub.warn { color: var(--warn); }
 .badge { display: inline-block; font-size: 11.5px; font-weight: 650; padding: 1px 7px; border-radius: 999px; letter-spacing: .2px; white-space: nowrap; }
 .badge.ok { background: var(--ok-soft); color: var(--ok); }
 .badge.warning, .badge.warn { background: var(--warn-soft); color: var(--warn); }
