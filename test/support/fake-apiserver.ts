@@ -293,3 +293,129 @@ export async function closedPort(): Promise<number> {
   await new Promise<void>((resolve) => srv.close(() => resolve()));
   return port;
 }
+
+// ------------------------------------------------------------------ in-memory objects
+
+/** RFC 7386 JSON merge patch. */
+export function mergePatch(target: any, patch: any): any {
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
+  const out = target && typeof target === 'object' && !Array.isArray(target) ? { ...target } : {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else out[k] = mergePatch(out[k], v);
+  }
+  return out;
+}
+
+function status(code: number, reason: string, message: string, details: Record<string, unknown> = {}): Reply {
+  return { status: code, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, details, code } };
+}
+
+/**
+ * Stateful core/v1 namespaced objects (secrets, configmaps, pods) for the
+ * admin identity, seeded from recorded objects: GET/list (with
+ * `fieldSelector=type=X`), POST (409 AlreadyExists), PUT (409 on a stale
+ * resourceVersion), merge PATCH, DELETE. `onChange` lets a test play a
+ * controller (e.g. the token controller re-filling a cleared token).
+ */
+export class MemoryObjects {
+  readonly objects = new Map<string, any>();
+  private rv = 1000;
+  onChange?: (plural: string, obj: any, verb: string) => void;
+
+  constructor(private readonly server: FakeApiServer, plurals: string[] = ['secrets', 'configmaps', 'pods']) {
+    const kinds: Record<string, string> = { secrets: 'Secret', configmaps: 'ConfigMap', pods: 'Pod' };
+    for (const plural of plurals) {
+      const kind = kinds[plural]!;
+      const one = new RegExp(`^/api/v1/namespaces/([^/]+)/${plural}/([^/?]+)(\\?.*)?$`);
+      const nsList = new RegExp(`^/api/v1/namespaces/([^/]+)/${plural}(\\?.*)?$`);
+      const allList = new RegExp(`^/api/v1/${plural}(\\?.*)?$`);
+      const admin = (h: Handler): Handler => (req, m) => (req.identity === 'admin' ? h(req, m) : undefined);
+      server.route('GET', one, admin((_r, m) => {
+        const o = this.objects.get(`${plural}/${m[1]}/${decodeURIComponent(m[2]!)}`);
+        return o ? { status: 200, body: clone(o) } : status(404, 'NotFound', `${plural} "${m[2]}" not found`, { name: m[2], kind: plural });
+      }));
+      const list = (ns: string | undefined, query: string | undefined): Reply => {
+        const q = new URLSearchParams((query ?? '').replace(/^\?/, ''));
+        const fs = q.get('fieldSelector');
+        const items = [...this.objects.entries()]
+          .filter(([k]) => k.startsWith(`${plural}/${ns ? `${ns}/` : ''}`))
+          .map(([, o]) => o)
+          .filter((o) => fieldSelectorMatches(o, fs))
+          .map(({ kind: _k, apiVersion: _a, ...rest }) => clone(rest));
+        return { status: 200, body: { kind: `${kind}List`, apiVersion: 'v1', metadata: { resourceVersion: String(this.rv) }, items } };
+      };
+      server.route('GET', nsList, admin((_r, m) => list(m[1], m[2])));
+      server.route('GET', allList, admin((_r, m) => list(undefined, m[1])));
+      server.route('POST', nsList, admin((req, m) => {
+        const body = req.body;
+        const name = body?.metadata?.name;
+        const key = `${plural}/${m[1]}/${name}`;
+        if (this.objects.has(key)) return status(409, 'AlreadyExists', `${plural} "${name}" already exists`, { name, kind: plural });
+        const obj = this.put(plural, { ...body, metadata: { ...body.metadata, namespace: m[1] } });
+        this.onChange?.(plural, obj, 'create');
+        return { status: 201, body: clone(this.objects.get(key)) };
+      }));
+      server.route('PUT', one, admin((req, m) => {
+        const key = `${plural}/${m[1]}/${decodeURIComponent(m[2]!)}`;
+        const cur = this.objects.get(key);
+        if (!cur) return status(404, 'NotFound', `${plural} "${m[2]}" not found`);
+        const rv = req.body?.metadata?.resourceVersion;
+        if (rv && rv !== cur.metadata.resourceVersion) return status(409, 'Conflict', `Operation cannot be fulfilled on ${plural} "${m[2]}": the object has been modified; please apply your changes to the latest version and try again`);
+        const obj = this.put(plural, { ...req.body, metadata: { ...req.body.metadata, uid: cur.metadata.uid, creationTimestamp: cur.metadata.creationTimestamp } });
+        this.onChange?.(plural, obj, 'update');
+        return { status: 200, body: clone(this.objects.get(key)) };
+      }));
+      server.route('PATCH', one, admin((req, m) => {
+        const key = `${plural}/${m[1]}/${decodeURIComponent(m[2]!)}`;
+        const cur = this.objects.get(key);
+        if (!cur) return status(404, 'NotFound', `${plural} "${m[2]}" not found`);
+        if (req.contentType !== 'application/merge-patch+json') return status(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`);
+        const obj = this.put(plural, mergePatch(cur, req.body));
+        this.onChange?.(plural, obj, 'patch');
+        return { status: 200, body: clone(this.objects.get(key)) };
+      }));
+      server.route('DELETE', one, admin((_r, m) => {
+        const key = `${plural}/${m[1]}/${decodeURIComponent(m[2]!)}`;
+        const cur = this.objects.get(key);
+        if (!cur) return status(404, 'NotFound', `${plural} "${m[2]}" not found`);
+        this.objects.delete(key);
+        this.onChange?.(plural, cur, 'delete');
+        return { status: 200, body: clone(cur) };
+      }));
+    }
+  }
+
+  /** Store (or overwrite) an object as the server would: new resourceVersion, uid and creationTimestamp kept or made. */
+  put(plural: string, obj: any): any {
+    const o = clone(obj);
+    const kinds: Record<string, string> = { secrets: 'Secret', configmaps: 'ConfigMap', pods: 'Pod' };
+    o.kind = kinds[plural];
+    o.apiVersion = 'v1';
+    o.metadata.resourceVersion = String(++this.rv);
+    o.metadata.uid ??= `00000000-0000-4000-8000-${String(this.rv).padStart(12, '0')}`;
+    o.metadata.creationTimestamp ??= '2026-11-23T00:00:00Z';
+    if (plural === 'secrets' && !o.type) o.type = 'Opaque';
+    delete o.stringData;
+    this.objects.set(`${plural}/${o.metadata.namespace}/${o.metadata.name}`, o);
+    return o;
+  }
+
+  get(plural: string, ns: string, name: string): any {
+    return this.objects.get(`${plural}/${ns}/${name}`);
+  }
+}
+
+function fieldPath(o: any, p: string): unknown {
+  return p.split('.').reduce((v, k) => (v == null ? undefined : v[k]), o);
+}
+
+function fieldSelectorMatches(o: any, selector: string | null): boolean {
+  if (!selector) return true;
+  return selector.split(',').every((term) => {
+    const m = /^([^!=]+)(!=|==|=)(.*)$/.exec(term);
+    if (!m) return true;
+    const v = String(fieldPath(o, m[1]!) ?? '');
+    return m[2] === '!=' ? v !== m[3] : v === m[3];
+  });
+}

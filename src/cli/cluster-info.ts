@@ -1,0 +1,175 @@
+import { Command } from 'commander';
+import type { Io } from './io.js';
+import { UserError, EXIT } from '../errors.js';
+import { addClusterOptions, clusterFrom, nowFrom, parseOutput, type ClusterFlags } from './cluster-options.js';
+import type { ClusterClient } from '../cluster/connect.js';
+
+export interface ClusterInfoUpdateFlags extends ClusterFlags {
+  ca?: string;
+  server?: string;
+  token?: string;
+  createToken?: boolean;
+  ttl?: string;
+  description?: string;
+  uploadCerts?: boolean;
+  certificateKey?: string;
+  discoveryHash?: string;
+  output?: string;
+  /** working directory for a relative --ca */
+  cwd?: string;
+}
+
+/** `host:port` of an https URL, as `kubeadm join` takes it. */
+export function endpointOf(server: string): string {
+  try {
+    const u = new URL(server);
+    return `${u.hostname.includes(':') ? `[${u.hostname}]` : u.hostname}:${u.port || '443'}`;
+  } catch {
+    return server;
+  }
+}
+
+export interface ApplyJoinCliResult {
+  joinCommand?: string;
+  discoveryHash: string;
+  certificateKey?: string;
+  steps: string[];
+}
+
+/**
+ * The work behind `cluster-info update` and `join --apply`: read the CA (and
+ * the shared keys for --upload-certs) from the node tree, then
+ * `applyJoin`. Exported so the join/rebuild commands can call it.
+ */
+export async function applyJoinFromNode(client: ClusterClient, flags: ClusterInfoUpdateFlags, now: Date): Promise<ApplyJoinCliResult> {
+  const { NodeFs } = await import('../fs/node-fs.js');
+  const { applyJoin } = await import('../cluster/apply-join.js');
+  const { readClusterInfo } = await import('../cluster/cluster-info.js');
+  const { generateToken, parseToken, BootstrapTokenError } = await import('../pki/bootstrap-token.js');
+  const nfs = new NodeFs(flags.root ?? '/');
+  const caPath = flags.ca ?? '/etc/kubernetes/pki/ca.crt';
+  let caPem: string;
+  try {
+    // --ca is a path on this machine; the default is the node's CA under --root
+    caPem = (flags.ca ? (await import('node:fs')).readFileSync((await import('node:path')).resolve(flags.cwd ?? process.cwd(), flags.ca)) : nfs.readFile(caPath)).toString('utf8');
+  } catch (e) {
+    throw new UserError(`failed to read CA ${caPath}: ${(e as Error).message.split('\n')[0]}`, 'pass --ca FILE (the cluster CA certificate) or --root DIR');
+  }
+  let server = flags.server;
+  if (!server) {
+    const cur = await client.core.readNamespacedConfigMap({ name: 'cluster-info', namespace: 'kube-public' }).catch(() => undefined);
+    server = readClusterInfo(cur?.data).server ?? client.server;
+  }
+  let token = flags.token;
+  if (flags.createToken && !token) token = generateToken();
+  try {
+    if (token) parseToken(token);
+  } catch (e) {
+    if (e instanceof BootstrapTokenError) throw new UserError(`--token: ${e.message}`, 'make one with `kubepki join` or pass --create-token');
+    throw e;
+  }
+  let kubeadmCerts: Record<string, string> | undefined;
+  let certificateKey: string | undefined;
+  if (flags.uploadCerts) {
+    const up = await import('../pki/upload-certs.js');
+    certificateKey = flags.certificateKey ?? up.newCertificateKey();
+    let key: Buffer;
+    try {
+      key = up.parseCertificateKey(certificateKey);
+    } catch (e) {
+      throw new UserError(`--certificate-key: ${(e as Error).message}`, 'pass 64 hex characters (kubeadm certs certificate-key makes one)');
+    }
+    const pkiDir = '/etc/kubernetes/pki';
+    const files: Record<string, Uint8Array | undefined> = {};
+    for (const rel of up.sharedFiles(!nfs.exists(`${pkiDir}/etcd/ca.crt`))) {
+      files[rel] = nfs.exists(`${pkiDir}/${rel}`) ? nfs.readFile(`${pkiDir}/${rel}`) : undefined;
+    }
+    kubeadmCerts = up.sealFiles(key, files);
+  }
+  const res = await applyJoin(client, {
+    token: token ? { token, ttl: flags.ttl ?? '24h', description: flags.description } : undefined,
+    caPem,
+    server,
+    discoveryHash: flags.discoveryHash,
+    kubeadmCerts,
+    now,
+  });
+  const joinCommand = token
+    ? `kubeadm join ${endpointOf(server)} --token ${token} --discovery-token-ca-cert-hash ${res.discoveryHash}${certificateKey ? ` --control-plane --certificate-key ${certificateKey}` : ''}`
+    : undefined;
+  return { joinCommand, discoveryHash: res.discoveryHash, certificateKey, steps: res.steps };
+}
+
+export function command(io: Io): Command {
+  const ci = new Command('cluster-info')
+    .description('publish and check kube-public/cluster-info (the CA and signatures joining nodes trust)')
+    .addHelpText('before', `Examples:
+  kubepki cluster-info show
+  kubepki cluster-info update                       # after a new CA: publish it, re-sign for every token
+  kubepki cluster-info update --create-token        # and make a 24h join token; prints the join command
+  kubepki cluster-info update --create-token --upload-certs   # control-plane join (kubeadm-certs, 2h)
+`);
+
+  addClusterOptions(
+    ci.command('update')
+      .description('write the CA into cluster-info, sign it for every valid signing token, verify by reading back')
+      .option('--ca <file>', 'CA bundle to publish (default /etc/kubernetes/pki/ca.crt under --root)')
+      .option('--server <url>', 'control-plane endpoint (default: the one cluster-info has, else the kubeconfig\'s)')
+      .option('--token <id.secret>', 'also create/replace this bootstrap token Secret')
+      .option('--create-token', 'also create a new bootstrap token')
+      .option('--ttl <duration>', 'token lifetime (0 = never)', '24h')
+      .option('--description <text>', 'token description')
+      .option('--upload-certs', 'also upload the shared CA/SA keys, encrypted, as kube-system/kubeadm-certs (2h)')
+      .option('--certificate-key <hex>', 'with --upload-certs: the AES-256 key (default: a new one, printed)')
+      .option('--discovery-hash <sha256:hex>', 'fail unless cluster-info ends up pinned to this CA hash')
+      .option('-o, --output <format>', 'text or json', 'text'),
+  ).action(async (flags: ClusterInfoUpdateFlags) => {
+    const format = parseOutput(flags.output);
+    const now = nowFrom(flags);
+    const client = await clusterFrom(flags, io);
+    const r = await applyJoinFromNode(client, { ...flags, cwd: io.cwd }, now);
+    if (format === 'json') {
+      io.stdout(`${JSON.stringify({ apiVersion: 'kubepki.io/v1alpha1', kind: 'ClusterInfoUpdate', ...r }, null, 2)}\n`);
+    } else {
+      for (const s of r.steps) io.stdout(`${s}\n`);
+      io.stdout(`discovery-token-ca-cert-hash: ${r.discoveryHash}\n`);
+      if (r.joinCommand) io.stdout(`\njoin with:\n  ${r.joinCommand}\n`);
+    }
+    io.exitCode = EXIT.ok;
+  });
+
+  addClusterOptions(
+    ci.command('show')
+      .description('the server, CA hashes and signing tokens of cluster-info, and whether each signature verifies')
+      .option('-o, --output <format>', 'text or json', 'text'),
+  ).action(async (flags: ClusterFlags & { output?: string }) => {
+    const format = parseOutput(flags.output);
+    const now = nowFrom(flags);
+    const client = await clusterFrom(flags, io);
+    const { call } = await import('../cluster/connect.js');
+    const { readClusterInfo, clusterInfoSignedBy } = await import('../cluster/cluster-info.js');
+    const { readTokenSecret, BOOTSTRAP_TOKEN_SECRET_TYPE } = await import('../pki/bootstrap-token.js');
+    const cm = await call(client, 'read ConfigMap kube-public/cluster-info', () => client.core.readNamespacedConfigMap({ name: 'cluster-info', namespace: 'kube-public' }));
+    const view = readClusterInfo(cm.data);
+    const secrets = await call(client, 'list bootstrap token Secrets in kube-system', () =>
+      client.core.listNamespacedSecret({ namespace: 'kube-system', fieldSelector: `type=${BOOTSTRAP_TOKEN_SECRET_TYPE}` }));
+    const tokens = (secrets.items ?? []).map((s) => readTokenSecret(s, now)).filter((t) => t !== undefined);
+    const sigs = view.signedBy.map((id) => {
+      const t = tokens.find((x) => x.id === id);
+      return { token: id, verifies: t ? clusterInfoSignedBy(cm.data, id, t.secret) : undefined, tokenExpired: t?.expired, tokenMissing: !t };
+    });
+    const unsigned = tokens.filter((t) => !t.expired && t.usages.includes('signing') && !view.signedBy.includes(t.id)).map((t) => t.id);
+    const bad = Boolean(view.problem) || sigs.some((s) => s.verifies === false) || unsigned.length > 0;
+    if (format === 'json') {
+      io.stdout(`${JSON.stringify({ apiVersion: 'kubepki.io/v1alpha1', kind: 'ClusterInfo', server: view.server, caHashes: view.caHashes, problem: view.problem, signatures: sigs, unsignedTokens: unsigned }, null, 2)}\n`);
+    } else {
+      io.stdout(`server: ${view.server ?? '(none)'}\n`);
+      for (const h of view.caHashes) io.stdout(`CA: ${h}\n`);
+      if (view.problem) io.stdout(`problem: ${view.problem}\n`);
+      for (const s of sigs) io.stdout(`jws-kubeconfig-${s.token}: ${s.tokenMissing ? 'token Secret missing' : s.verifies ? 'verifies' : 'DOES NOT VERIFY'}${s.tokenExpired ? ' (token expired)' : ''}\n`);
+      for (const u of unsigned) io.stdout(`token ${u}: valid signing token without a signature (run kubepki cluster-info update)\n`);
+    }
+    io.exitCode = bad ? EXIT.broken : EXIT.ok;
+  });
+  return ci;
+}

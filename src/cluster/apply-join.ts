@@ -1,0 +1,199 @@
+/**
+ * Make a cluster joinable again after its CA changed (or a token is needed):
+ * create the bootstrap token Secret, rewrite `kube-public/cluster-info` with
+ * the CA and a JWS for each valid signing token, optionally upload the
+ * encrypted `kubeadm-certs` Secret — then read everything back and verify it
+ * the way `kubeadm join` will (the JWS verifies with the token's secret, the
+ * CA pin equals the join command's `--discovery-token-ca-cert-hash`).
+ *
+ * The bootstrapsigner controller would add the JWS itself within seconds; we
+ * write it too so that the verification does not depend on a running
+ * controller-manager (it is often the thing being repaired), and because
+ * HMAC is deterministic the controller writes the same value.
+ */
+import type { V1ConfigMap, V1Secret } from '@kubernetes/client-node';
+import { UserError } from '../errors.js';
+import { call, callOptional, httpStatus, apiError, type ClusterClient } from './connect.js';
+import { parseToken, tokenSecretManifest, readTokenSecret, generateToken, BOOTSTRAP_TOKEN_SECRET_TYPE, type TokenSecretOptions } from '../pki/bootstrap-token.js';
+import { signClusterInfo } from '../pki/jws.js';
+import { clusterInfoKubeconfig, discoveryHashesOfPem, parseDiscoveryHash } from '../pki/discovery.js';
+import { readClusterInfo, clusterInfoSignedBy } from './cluster-info.js';
+
+export const KUBEADM_CERTS_TOKEN_DESCRIPTION = 'Proxy for managing TTL for the kubeadm-certs secret';
+
+export interface ApplyJoinOptions {
+  /** the join token `id.secret`; its Secret is created (or replaced) */
+  token?: TokenSecretOptions;
+  /** CA bundle PEM to publish (kubeadm: /etc/kubernetes/pki/ca.crt) */
+  caPem: string;
+  /** control-plane endpoint for cluster-info (kubeadm: admin.conf's server) */
+  server: string;
+  /** the `--discovery-token-ca-cert-hash` the join command prints; checked against what is read back */
+  discoveryHash?: string;
+  /** sealed kubeadm-certs data (from `sealFiles`), to upload with a 2h owner token */
+  kubeadmCerts?: Record<string, string>;
+  /** for the kubeadm-certs owner token */
+  random?: (n: number) => Uint8Array;
+  now: Date;
+}
+
+export interface ApplyJoinResult {
+  /** human-readable, in order */
+  steps: string[];
+  tokenId?: string;
+  discoveryHash: string;
+  clusterInfo: { server?: string; caHashes: string[]; signedBy: string[]; kubeconfigChanged: boolean };
+  kubeadmCertsTokenId?: string;
+}
+
+const NS_SYSTEM = 'kube-system';
+const NS_PUBLIC = 'kube-public';
+const MAX_ATTEMPTS = 5;
+
+function asSecret(m: ReturnType<typeof tokenSecretManifest> | Record<string, unknown>): V1Secret {
+  return m as unknown as V1Secret;
+}
+
+/** Create a Secret, or replace it (keeping its resourceVersion) when it already exists. */
+async function upsertSecret(client: ClusterClient, body: V1Secret): Promise<V1Secret> {
+  const name = body.metadata!.name!;
+  const namespace = body.metadata!.namespace!;
+  try {
+    return await client.core.createNamespacedSecret({ namespace, body });
+  } catch (e) {
+    if (httpStatus(e) !== 409) throw apiError(e, client, `create Secret ${namespace}/${name}`);
+  }
+  const cur = await call(client, `read Secret ${namespace}/${name}`, () => client.core.readNamespacedSecret({ name, namespace }));
+  return call(client, `replace Secret ${namespace}/${name}`, () =>
+    client.core.replaceNamespacedSecret({ name, namespace, body: { ...body, metadata: { ...body.metadata, resourceVersion: cur.metadata?.resourceVersion } } }));
+}
+
+/** Valid signing tokens (id → secret) among the bootstrap token Secrets. */
+async function signingTokens(client: ClusterClient, now: Date): Promise<Map<string, string>> {
+  const list = await call(client, 'list bootstrap token Secrets in kube-system', () =>
+    client.core.listNamespacedSecret({ namespace: NS_SYSTEM, fieldSelector: `type=${BOOTSTRAP_TOKEN_SECRET_TYPE}` }));
+  const out = new Map<string, string>();
+  for (const s of list.items ?? []) {
+    const t = readTokenSecret(s, now);
+    if (t && !t.expired && t.usages.includes('signing') && s.metadata?.name === `bootstrap-token-${t.id}`) out.set(t.id, t.secret);
+  }
+  return out;
+}
+
+/**
+ * Rewrite cluster-info for `server`/`caPem` and sign it for every valid
+ * signing token (plus `extra`, e.g. a token just created). Stale signatures
+ * are removed. A kubeconfig that already says the same thing is kept byte
+ * for byte. Retries on 409.
+ */
+export async function updateClusterInfo(
+  client: ClusterClient,
+  o: { server: string; caPem: string; now: Date; extra?: Map<string, string> },
+): Promise<{ kubeconfigChanged: boolean; signedBy: string[]; created: boolean }> {
+  const tokens = await signingTokens(client, o.now);
+  for (const [id, secret] of o.extra ?? []) tokens.set(id, secret);
+  const wanted = clusterInfoKubeconfig(o.server, o.caPem);
+  const wantedHashes = discoveryHashesOfPem(o.caPem);
+  for (let attempt = 1; ; attempt++) {
+    const cur = await callOptional(client, 'read ConfigMap kube-public/cluster-info', () =>
+      client.core.readNamespacedConfigMap({ name: 'cluster-info', namespace: NS_PUBLIC }));
+    const old = readClusterInfo(cur?.data);
+    const same = old.server === o.server && old.caPem !== undefined && old.caHashes.join() === wantedHashes.join() && old.caPem.trim() === o.caPem.trim();
+    const kubeconfig = same && old.kubeconfig ? old.kubeconfig : wanted;
+    const data: Record<string, string> = {};
+    for (const [k, v] of Object.entries(cur?.data ?? {})) if (!k.startsWith('jws-kubeconfig-')) data[k] = v;
+    data.kubeconfig = kubeconfig;
+    for (const [id, secret] of [...tokens].sort()) data[`jws-kubeconfig-${id}`] = signClusterInfo(kubeconfig, id, secret);
+    const body: V1ConfigMap = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: cur ? { ...cur.metadata, managedFields: undefined } : { name: 'cluster-info', namespace: NS_PUBLIC },
+      data,
+    };
+    try {
+      if (cur) await client.core.replaceNamespacedConfigMap({ name: 'cluster-info', namespace: NS_PUBLIC, body });
+      else await client.core.createNamespacedConfigMap({ namespace: NS_PUBLIC, body });
+      return { kubeconfigChanged: kubeconfig !== old.kubeconfig, signedBy: [...tokens.keys()].sort(), created: !cur };
+    } catch (e) {
+      if (httpStatus(e) !== 409 || attempt >= MAX_ATTEMPTS) throw apiError(e, client, `${cur ? 'update' : 'create'} ConfigMap kube-public/cluster-info`);
+    }
+  }
+}
+
+export async function applyJoin(client: ClusterClient, o: ApplyJoinOptions): Promise<ApplyJoinResult> {
+  const steps: string[] = [];
+  const hashes = discoveryHashesOfPem(o.caPem);
+  if (hashes.length === 0) throw new UserError('failed to publish the CA: the CA bundle holds no certificate', 'pass the cluster CA (/etc/kubernetes/pki/ca.crt)');
+  const expected = o.discoveryHash ? parseDiscoveryHash(o.discoveryHash) : hashes[0]!;
+  if (!expected) throw new UserError(`discovery hash ${JSON.stringify(o.discoveryHash)} is not sha256:<64 hex>`);
+  const extra = new Map<string, string>();
+  let tokenId: string | undefined;
+
+  if (o.token) {
+    const { id, secret } = parseToken(o.token.token);
+    tokenId = id;
+    const m = tokenSecretManifest(o.token, o.now);
+    await upsertSecret(client, asSecret(m));
+    steps.push(`wrote Secret kube-system/${m.metadata.name}${m.data.expiration ? ` (expires ${Buffer.from(m.data.expiration, 'base64').toString()})` : ' (never expires)'}`);
+    if (m.data['usage-bootstrap-signing']) extra.set(id, secret);
+  }
+
+  const ci = await updateClusterInfo(client, { server: o.server, caPem: o.caPem, now: o.now, extra });
+  steps.push(`${ci.created ? 'created' : 'updated'} ConfigMap kube-public/cluster-info (${ci.kubeconfigChanged ? 'new CA/server' : 'CA and server unchanged'}; signed for ${ci.signedBy.join(', ') || 'no token'})`);
+
+  let kubeadmCertsTokenId: string | undefined;
+  if (o.kubeadmCerts) {
+    // kubeadm: a 2h token without usages owns kubeadm-certs, so the garbage collector deletes it when the token expires (spec §6)
+    const proxy = generateToken(o.random);
+    const m = tokenSecretManifest({ token: proxy, ttl: '2h', usages: [], groups: [], description: KUBEADM_CERTS_TOKEN_DESCRIPTION }, o.now);
+    const owner = await upsertSecret(client, asSecret(m));
+    kubeadmCertsTokenId = parseToken(proxy).id;
+    const body: V1Secret = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: {
+        name: 'kubeadm-certs',
+        namespace: NS_SYSTEM,
+        ownerReferences: [{ apiVersion: 'v1', kind: 'Secret', name: m.metadata.name, uid: owner.metadata?.uid ?? '', controller: true, blockOwnerDeletion: true }],
+      },
+      type: 'Opaque',
+      data: o.kubeadmCerts,
+    };
+    await upsertSecret(client, body);
+    steps.push(`wrote Secret kube-system/kubeadm-certs (owned by ${m.metadata.name}, deleted with it in 2h)`);
+  }
+
+  // ---- verify by reading back, as a joiner would
+  const back = await call(client, 'read back ConfigMap kube-public/cluster-info', () =>
+    client.core.readNamespacedConfigMap({ name: 'cluster-info', namespace: NS_PUBLIC }));
+  const view = readClusterInfo(back.data);
+  if (view.problem) throw new UserError(`failed to verify kube-public/cluster-info: ${view.problem}`, undefined, 2);
+  if (!view.caHashes.includes(expected)) {
+    throw new UserError(`failed to verify kube-public/cluster-info: its CA hash ${view.caHashes.join(', ')} is not the join command's ${expected}`, 'another writer changed cluster-info; run the command again', 2);
+  }
+  if (o.token) {
+    const { id, secret } = parseToken(o.token.token);
+    const ts = await call(client, `read back Secret kube-system/bootstrap-token-${id}`, () =>
+      client.core.readNamespacedSecret({ name: `bootstrap-token-${id}`, namespace: NS_SYSTEM }));
+    const info = readTokenSecret(ts, o.now);
+    if (!info || info.id !== id || info.secret !== secret) throw new UserError(`failed to verify Secret kube-system/bootstrap-token-${id}: it does not hold the token`, undefined, 2);
+    if (info.usages.includes('signing') && !clusterInfoSignedBy(back.data, id, secret)) {
+      throw new UserError(`failed to verify kube-public/cluster-info: jws-kubeconfig-${id} does not verify with the token's secret`, 'run the command again; if it persists, check the bootstrapsigner controller', 2);
+    }
+    steps.push(`verified: cluster-info's JWS for ${id} verifies with the token, its CA hash is ${expected}`);
+  } else {
+    steps.push(`verified: cluster-info's CA hash is ${expected}`);
+  }
+  if (o.kubeadmCerts) {
+    const kc = await call(client, 'read back Secret kube-system/kubeadm-certs', () => client.core.readNamespacedSecret({ name: 'kubeadm-certs', namespace: NS_SYSTEM }));
+    const want = Object.keys(o.kubeadmCerts).sort().join();
+    if (Object.keys(kc.data ?? {}).sort().join() !== want) throw new UserError('failed to verify Secret kube-system/kubeadm-certs: its keys differ from what was written', undefined, 2);
+  }
+  return {
+    steps,
+    tokenId,
+    discoveryHash: expected,
+    clusterInfo: { server: view.server, caHashes: view.caHashes, signedBy: view.signedBy, kubeconfigChanged: ci.kubeconfigChanged },
+    kubeadmCertsTokenId,
+  };
+}

@@ -1,0 +1,132 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { run } from '../src/cli/main.js';
+import { memoryIo } from '../src/cli/io.js';
+import { FakeApiServer, MemoryObjects, recorded, FIXTURES } from './support/fake-apiserver.js';
+import { verifyClusterInfoJws } from '../src/pki/jws.js';
+import { readClusterInfo } from '../src/cluster/cluster-info.js';
+import { readTokenSecret, tokenSecretManifest } from '../src/pki/bootstrap-token.js';
+import { openFiles, parseCertificateKey } from '../src/pki/upload-certs.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kubepki-join-'));
+const servers: FakeApiServer[] = [];
+after(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+const ROOT = path.join(FIXTURES, 'kubeadm-1.26');
+const NOW = '2026-11-22T22:00:00Z';
+const rec = (p: string) => recorded('bootstrap-token.json', (r) => r.method === 'GET' && r.path === p && r.identity.startsWith('kubernetes-admin')).responseBody as any;
+
+/** The recorded cluster: token w7k2qx and a cluster-info signed for it, as live objects. */
+async function cluster(): Promise<{ s: FakeApiServer; mem: MemoryObjects; kc: string }> {
+  const s = await FakeApiServer.start();
+  servers.push(s);
+  const mem = new MemoryObjects(s, ['secrets', 'configmaps']);
+  mem.put('secrets', rec('/api/v1/namespaces/kube-system/secrets/bootstrap-token-w7k2qx'));
+  mem.put('configmaps', rec('/api/v1/namespaces/kube-public/configmaps/cluster-info'));
+  return { s, mem, kc: await s.kubeconfig(tmp) };
+}
+
+async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const io = memoryIo({});
+  const code = await run(argv, io);
+  return { code, out: io.out, err: io.err };
+}
+
+function opensslHash(certPath: string): string {
+  const pub = execFileSync('openssl', ['x509', '-in', certPath, '-noout', '-pubkey']);
+  const der = execFileSync('openssl', ['pkey', '-pubin', '-outform', 'DER'], { input: pub });
+  return `sha256:${execFileSync('openssl', ['dgst', '-sha256', '-hex'], { input: der }).toString().trim().split(/\s+/).pop()}`;
+}
+
+test('cluster-info update --create-token after a new CA: JWS verifies with the token, CA hash equals the printed one', async () => {
+  const { s, mem, kc } = await cluster();
+  const ca = path.join(tmp, 'new-ca.crt');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', path.join(tmp, 'new-ca.key'), '-out', ca, '-subj', '/CN=kubernetes', '-days', '3650'], { stdio: 'ignore' });
+  const rvBefore = mem.get('configmaps', 'kube-public', 'cluster-info').metadata.resourceVersion;
+  const r = await cli(['cluster-info', 'update', '--create-token', '--ca', ca, '--kubeconfig', kc, '--root', ROOT, '--now', NOW]);
+  assert.equal(r.code, 0, r.err);
+  const join = /kubeadm join cluster-api\.example\.test:6443 --token ([a-z0-9]{6})\.([a-z0-9]{16}) --discovery-token-ca-cert-hash (sha256:[0-9a-f]{64})/.exec(r.out);
+  assert.ok(join, r.out);
+  const [, id, secret, hash] = join;
+  assert.equal(hash, opensslHash(ca), 'the printed hash is the new CA\'s (openssl)');
+
+  const cm = mem.get('configmaps', 'kube-public', 'cluster-info');
+  const view = readClusterInfo(cm.data);
+  assert.deepEqual(view.caHashes, [hash]);
+  assert.equal(view.server, 'https://cluster-api.example.test:6443', 'the server cluster-info had is kept');
+  assert.equal(view.caPem, fs.readFileSync(ca, 'utf8'));
+  assert.ok(verifyClusterInfoJws(cm.data[`jws-kubeconfig-${id}`], cm.data.kubeconfig, id!, secret!), 'JWS of the new token verifies');
+  assert.ok(verifyClusterInfoJws(cm.data['jws-kubeconfig-w7k2qx'], cm.data.kubeconfig, 'w7k2qx', '9fj3m1r8t4zq6b0c'), 'the existing valid token is re-signed');
+  assert.notEqual(cm.data['jws-kubeconfig-w7k2qx'], rec('/api/v1/namespaces/kube-public/configmaps/cluster-info').data['jws-kubeconfig-w7k2qx']);
+
+  const tok = mem.get('secrets', 'kube-system', `bootstrap-token-${id}`);
+  assert.deepEqual(tok.data, tokenSecretManifest({ token: `${id}.${secret}`, ttl: '24h' }, new Date(NOW)).data);
+  assert.equal(tok.type, 'bootstrap.kubernetes.io/token');
+  assert.equal(readTokenSecret(tok, new Date(NOW))!.expiration!.toISOString(), '2026-11-23T22:00:00.000Z');
+  // writes: the token Secret (POST) and cluster-info (PUT with the resourceVersion read), nothing else
+  assert.deepEqual(s.writes().map((w) => `${w.method} ${w.path}`), [
+    'POST /api/v1/namespaces/kube-system/secrets',
+    'PUT /api/v1/namespaces/kube-public/configmaps/cluster-info',
+  ]);
+  assert.equal(s.writes()[1]!.body.metadata.resourceVersion, rvBefore, 'the PUT carries the resourceVersion read');
+  assert.match(r.out, /verified: cluster-info's JWS for [a-z0-9]{6} verifies with the token/);
+});
+
+test('cluster-info update with the same CA keeps the kubeconfig byte for byte; expired tokens lose their signature', async () => {
+  const { mem, kc } = await cluster();
+  const before = rec('/api/v1/namespaces/kube-public/configmaps/cluster-info');
+  // after w7k2qx expired (2026-11-23T21:43:39Z): its signature must go
+  const r = await cli(['cluster-info', 'update', '--token', 'abcdef.0123456789abcdef', '--kubeconfig', kc, '--root', ROOT, '--now', '2026-11-24T00:00:00Z']);
+  assert.equal(r.code, 0, r.err);
+  const cm = mem.get('configmaps', 'kube-public', 'cluster-info');
+  assert.equal(cm.data.kubeconfig, before.data.kubeconfig);
+  assert.deepEqual(Object.keys(cm.data).sort(), ['jws-kubeconfig-abcdef', 'kubeconfig']);
+  assert.match(r.out, /discovery-token-ca-cert-hash: (sha256:[0-9a-f]{64})/);
+  assert.ok(r.out.includes(opensslHash(path.join(ROOT, 'etc/kubernetes/pki/ca.crt'))));
+  assert.match(r.out, /kubeadm join cluster-api\.example\.test:6443 --token abcdef\.0123456789abcdef/);
+});
+
+test('cluster-info update --discovery-hash that does not match fails with exit 2 after reading back', async () => {
+  const { kc } = await cluster();
+  const r = await cli(['cluster-info', 'update', '--discovery-hash', `sha256:${'0'.repeat(64)}`, '--kubeconfig', kc, '--root', ROOT, '--now', NOW]);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /is not the join command's sha256:0{64}/);
+});
+
+test('--upload-certs: kubeadm-certs owned by a 2h token, decrypts to the node\'s files with the printed key', async () => {
+  const { mem, kc } = await cluster();
+  const r = await cli(['cluster-info', 'update', '--create-token', '--upload-certs', '--kubeconfig', kc, '--root', ROOT, '--now', NOW]);
+  assert.equal(r.code, 0, r.err);
+  const key = /--certificate-key ([0-9a-f]{64})/.exec(r.out)?.[1];
+  assert.ok(key, r.out);
+  const certs = mem.get('secrets', 'kube-system', 'kubeadm-certs');
+  const files = openFiles(parseCertificateKey(key), certs.data);
+  assert.deepEqual(Object.keys(files).sort(), ['ca.crt', 'ca.key', 'etcd/ca.crt', 'etcd/ca.key', 'front-proxy-ca.crt', 'front-proxy-ca.key', 'sa.key', 'sa.pub']);
+  for (const [rel, content] of Object.entries(files)) assert.deepEqual(content, fs.readFileSync(path.join(ROOT, 'etc/kubernetes/pki', rel)), rel);
+  const owner = certs.metadata.ownerReferences[0];
+  const ownerSecret = mem.get('secrets', 'kube-system', owner.name);
+  assert.equal(owner.uid, ownerSecret.metadata.uid);
+  assert.equal(owner.controller, true);
+  // the owner token looks like kubeadm's (recorded bootstrap-token-gwhrie): no usages, no groups
+  const recordedOwner = recorded('upload-certs.json', (x) => x.path.endsWith('bootstrap-token-gwhrie')).responseBody as any;
+  assert.deepEqual(Object.keys(ownerSecret.data).sort(), Object.keys(recordedOwner.data).sort());
+  assert.equal(Buffer.from(ownerSecret.data.description, 'base64').toString(), Buffer.from(recordedOwner.data.description, 'base64').toString());
+  assert.equal(Buffer.from(ownerSecret.data.expiration, 'base64').toString(), '2026-11-23T00:00:00Z');
+});
+
+test('cluster-info show verifies the recorded signature', async () => {
+  const s = await FakeApiServer.start({ recordings: ['bootstrap-token.json'] });
+  servers.push(s);
+  const r = await cli(['cluster-info', 'show', '--kubeconfig', await s.kubeconfig(tmp), '--now', NOW]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /server: https:\/\/cluster-api\.example\.test:6443/);
+  assert.match(r.out, /jws-kubeconfig-w7k2qx: verifies/);
+  assert.ok(r.out.includes(`CA: ${opensslHash(path.join(ROOT, 'etc/kubernetes/pki/ca.crt'))}`));
+});
