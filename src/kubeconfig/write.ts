@@ -30,6 +30,23 @@ export class KubeconfigEditor {
     throw new Error(`no ${list === 'users' ? 'user' : 'cluster'} named ${JSON.stringify(name)}`);
   }
 
+  /** A user's field as written (`client-certificate-data` is base64 text). */
+  userField(user: string, field: string): string | undefined {
+    const v = this.entry('users', user).get(field);
+    return v === undefined || v === null ? undefined : String(v);
+  }
+
+  clusterField(cluster: string, field: string): string | undefined {
+    const v = this.entry('clusters', cluster).get(field);
+    return v === undefined || v === null ? undefined : String(v);
+  }
+
+  /** Names of the clusters, in file order. */
+  clusterNames(): string[] {
+    const s = this.doc.get('clusters');
+    return isSeq(s) ? s.items.filter(isMap).map((m) => String(m.get('name'))) : [];
+  }
+
   /** Replace (or add) `client-certificate-data` and, when given, `client-key-data` of a user. */
   setUserCertData(user: string, certPem: string, keyPem?: string): this {
     const u = this.entry('users', user);
@@ -40,6 +57,12 @@ export class KubeconfigEditor {
   }
 
   /** Replace `certificate-authority-data` of a cluster (adds it when the cluster had none and no file). */
+  setUserKeyData(user: string, keyPem: string): this {
+    this.entry('users', user).set('client-key-data', Buffer.from(keyPem).toString('base64'));
+    this.changed = true;
+    return this;
+  }
+
   setClusterCaData(cluster: string, caPem: string): this {
     const c = this.entry('clusters', cluster);
     c.set('certificate-authority-data', Buffer.from(caPem).toString('base64'));

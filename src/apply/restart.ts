@@ -1,0 +1,101 @@
+/**
+ * Restart what read the changed files. A static pod is restarted by moving its
+ * manifest out of the manifests directory and back once its container is gone
+ * (deleting the mirror pod does not restart the container — seed 002); the
+ * kubelet re-reads the directory every 20 s (fileCheckFrequency). The kubelet
+ * itself is restarted with systemd.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawn } from 'node:child_process';
+import type { NodeFs } from '../fs/node-fs.js';
+import type { PlanRestart } from '../plan/types.js';
+
+export interface Runner {
+  /** run a program; resolves with its exit code and output (never rejects for a non-zero exit) */
+  run(cmd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** whether a program is on PATH */
+  has(cmd: string): boolean;
+  sleep(ms: number): Promise<void>;
+}
+
+export function processRunner(): Runner {
+  return {
+    run: (cmd, args) => new Promise((resolve) => {
+      const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '', stderr = '';
+      p.stdout.on('data', (d) => { stdout += d; });
+      p.stderr.on('data', (d) => { stderr += d; });
+      p.on('error', (e) => resolve({ code: 127, stdout, stderr: String(e) }));
+      p.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+    }),
+    has: (cmd) => (process.env.PATH ?? '').split(':').some((d) => d && fs.existsSync(path.join(d, cmd))),
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+  };
+}
+
+export interface RestartOptions {
+  /** how long to wait for a container to go away / come back (ms) */
+  timeoutMs?: number;
+  /** wait without crictl (ms): longer than the kubelet's 20 s fileCheckFrequency */
+  blindWaitMs?: number;
+  pollMs?: number;
+  log: (line: string) => void;
+}
+
+async function containerIds(runner: Runner, name: string): Promise<string[] | undefined> {
+  const r = await runner.run('crictl', ['ps', '--name', `^${name}$`, '-q']);
+  if (r.code !== 0) return undefined;
+  return r.stdout.split(/\s+/).filter(Boolean);
+}
+
+/** Restart every component of the plan. Returns the components that failed. */
+export async function carryOutRestarts(nfs: NodeFs, restarts: PlanRestart[], runner: Runner, o: RestartOptions): Promise<string[]> {
+  const failed: string[] = [];
+  const timeout = o.timeoutMs ?? 180_000;
+  const poll = o.pollMs ?? 2000;
+  const crictl = runner.has('crictl');
+  for (const r of restarts) {
+    if (r.how === 'static-pod' && r.manifest) {
+      const from = nfs.hostPath(r.manifest);
+      const parked = nfs.hostPath(`${path.posix.dirname(path.posix.dirname(r.manifest))}/${path.posix.basename(r.manifest)}.kubepki-parked`);
+      o.log(`restarting ${r.component}: moving ${r.manifest} out of the manifests directory`);
+      fs.renameSync(from, parked);
+      try {
+        const before = crictl ? await containerIds(runner, r.component) : undefined;
+        if (before !== undefined) {
+          const deadline = Date.now() + timeout;
+          for (;;) {
+            const ids = await containerIds(runner, r.component);
+            if (ids !== undefined && ids.length === 0) break;
+            if (Date.now() > deadline) { o.log(`  ${r.component}: container still running after ${timeout / 1000}s`); failed.push(r.component); break; }
+            await runner.sleep(poll);
+          }
+          o.log(`  ${r.component}: container gone (crictl)`);
+        } else {
+          await runner.sleep(o.blindWaitMs ?? 25_000);
+          o.log(`  ${r.component}: waited ${(o.blindWaitMs ?? 25_000) / 1000}s for the kubelet to stop it (no crictl to confirm)`);
+        }
+      } finally {
+        fs.renameSync(parked, from);
+        o.log(`  ${r.component}: manifest moved back`);
+      }
+      if (crictl) {
+        const deadline = Date.now() + timeout;
+        for (;;) {
+          const ids = await containerIds(runner, r.component);
+          if (ids && ids.length > 0) { o.log(`  ${r.component}: running again (${ids[0]!.slice(0, 13)})`); break; }
+          if (Date.now() > deadline) { o.log(`  ${r.component}: did not come back within ${timeout / 1000}s`); failed.push(r.component); break; }
+          await runner.sleep(poll);
+        }
+      }
+    } else if (r.how === 'systemd' && r.unit) {
+      o.log(`restarting ${r.component}: systemctl restart ${r.unit}`);
+      const res = await runner.run('systemctl', ['restart', r.unit]);
+      if (res.code !== 0) { o.log(`  ${r.component}: systemctl failed: ${res.stderr.trim()}`); failed.push(r.component); }
+    } else {
+      o.log(`restart ${r.component} yourself: ${r.command}`);
+    }
+  }
+  return failed;
+}

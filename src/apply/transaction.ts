@@ -1,0 +1,438 @@
+/**
+ * The only code that writes node files. One run = one transaction:
+ *
+ *   lock → backup every file the run touches (+ manifest, state in-progress)
+ *        → atomic writes (temp file in the same dir, fsync, rename, dir fsync;
+ *          owner and mode kept) → re-read and verify → manifest complete → unlock
+ *
+ * Any failure rolls every file back from the backup. A run killed half way
+ * leaves its lock and an in-progress manifest behind; the next run (or
+ * `restore`) sees the dead owner, rolls that run back from its backup, and
+ * carries on — so each file is always either all old or all new.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as os from 'node:os';
+import { createHash } from 'node:crypto';
+import type { NodeFs } from '../fs/node-fs.js';
+import { UserError, errorMessage } from '../errors.js';
+
+export type Change =
+  /** replace or create a regular file; an existing file keeps its owner and mode, a new one gets `mode` */
+  | { op: 'write'; path: string; content: Buffer; mode?: number }
+  /** point a symlink at `target` (node path) the way client-go's file store swaps `-current` (spec §7.2) */
+  | { op: 'symlink'; path: string; target: string }
+  | { op: 'delete'; path: string };
+
+export interface BackupEntry {
+  /** node path */
+  path: string;
+  existed: boolean;
+  type?: 'file' | 'symlink';
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  /** symlink text */
+  target?: string;
+  sha256?: string;
+  /** path inside the backup's `files/` */
+  stored?: string;
+}
+
+export interface BackupManifest {
+  apiVersion: 'kubepki.io/v1alpha1';
+  kind: 'Backup';
+  action: string;
+  /** `now` of the run */
+  created: string;
+  /** host root the files belong to */
+  root: string;
+  state: 'in-progress' | 'complete' | 'rolled-back' | 'recovered';
+  pid: number;
+  host: string;
+  entries: BackupEntry[];
+  /** what the run was about (plan summary) */
+  note?: string;
+}
+
+export interface TransactionOptions {
+  /** host directory that holds backups (default: <root>/var/lib/kubepki/backups) */
+  backupRoot?: string;
+  action: string;
+  now: Date;
+  note?: string;
+  /** called before every filesystem mutation with its ordinal (1-based): tests crash or fail here */
+  onStep?: (n: number, what: string) => void;
+  /** extra verification once every file is written; throw to roll back */
+  verify?: () => Promise<void> | void;
+}
+
+export interface TransactionResult {
+  backupDir: string;
+  written: string[];
+  /** runs that had been interrupted and were rolled back before this one */
+  recovered: string[];
+}
+
+export function defaultBackupRoot(nfs: NodeFs): string {
+  return nfs.hostPath('/var/lib/kubepki/backups');
+}
+
+function lockPath(nfs: NodeFs): string {
+  return nfs.hostPath('/var/lib/kubepki/kubepki.lock');
+}
+
+function sha256(b: Buffer): string {
+  return createHash('sha256').update(b).digest('hex');
+}
+
+function fsyncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+  } catch { /* some filesystems refuse fsync on a directory; the rename is still atomic */ } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+function stamp(d: Date): string {
+  return d.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
+}
+
+function pidAlive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+}
+
+class Steps {
+  n = 0;
+  constructor(private readonly hook?: (n: number, what: string) => void) {}
+  step(what: string): void {
+    this.n++;
+    this.hook?.(this.n, what);
+  }
+}
+
+/** Write a file atomically: temp file in the same directory, fsync, rename, directory fsync. */
+export function atomicWrite(host: string, content: Buffer, mode: number, owner?: { uid: number; gid: number }, steps?: Steps): void {
+  const dir = path.dirname(host);
+  const tmp = path.join(dir, `.${path.basename(host)}.kubepki-${process.pid}.tmp`);
+  steps?.step(`write ${tmp}`);
+  fs.rmSync(tmp, { force: true });
+  const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, mode);
+  try {
+    fs.writeSync(fd, content);
+    fs.fchmodSync(fd, mode);
+    if (owner) {
+      try { fs.fchownSync(fd, owner.uid, owner.gid); } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EPERM') throw e;
+      }
+    }
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  steps?.step(`rename ${host}`);
+  fs.renameSync(tmp, host);
+  fsyncDir(dir);
+}
+
+/** The file a node path really names (symlinks resolved inside the root), for regular-file writes. */
+function writeTarget(nfs: NodeFs, nodePath: string): string {
+  const st = nfs.lstat(nodePath);
+  if (st?.isSymbolicLink()) return nfs.realNodePath(nodePath);
+  return nodePath;
+}
+
+function touchedPaths(nfs: NodeFs, c: Change): string[] {
+  if (c.op === 'symlink') return [c.path, c.path.replace(/-current\.pem$/, '-updated.pem')].filter((p, i, a) => a.indexOf(p) === i);
+  if (c.op === 'write') return [writeTarget(nfs, c.path)];
+  return [c.path];
+}
+
+function snapshot(nfs: NodeFs, nodePath: string, dir: string, steps: Steps): BackupEntry {
+  const host = nfs.hostPath(nodePath);
+  let st: fs.Stats;
+  try { st = fs.lstatSync(host); } catch { return { path: nodePath, existed: false }; }
+  if (st.isSymbolicLink()) {
+    return { path: nodePath, existed: true, type: 'symlink', target: fs.readlinkSync(host), uid: st.uid, gid: st.gid };
+  }
+  if (!st.isFile()) throw new UserError(`failed to back up ${nodePath}: not a regular file`, 'move it out of the way or leave it out of the run');
+  const content = fs.readFileSync(host);
+  const stored = nodePath.replace(/^\/+/, '');
+  const dest = path.join(dir, 'files', stored);
+  fs.mkdirSync(path.dirname(dest), { recursive: true, mode: 0o700 });
+  steps.step(`backup ${nodePath}`);
+  atomicWrite(dest, content, st.mode & 0o7777);
+  return { path: nodePath, existed: true, type: 'file', mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, sha256: sha256(content), stored };
+}
+
+function writeManifest(dir: string, m: BackupManifest, steps?: Steps): void {
+  steps?.step(`manifest ${m.state}`);
+  atomicWrite(path.join(dir, 'manifest.json'), Buffer.from(JSON.stringify(m, null, 2) + '\n'), 0o600);
+}
+
+export function readManifest(dir: string): BackupManifest {
+  let text: string;
+  try { text = fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'); } catch (e) {
+    throw new UserError(`failed to read backup ${dir}: ${errorMessage(e)}`, 'pass a directory that `kubepki backups` lists');
+  }
+  const m = JSON.parse(text) as BackupManifest;
+  if (m.kind !== 'Backup' || !Array.isArray(m.entries)) throw new UserError(`failed to read backup ${dir}: manifest.json is not a kubepki backup`, 'pass a directory that `kubepki backups` lists');
+  return m;
+}
+
+/** Put every entry of a backup back, atomically per file. Used for rollback and crash recovery. */
+function rollBack(nfs: NodeFs, dir: string, m: BackupManifest): void {
+  const errors: string[] = [];
+  for (const e of [...m.entries].reverse()) {
+    const host = nfs.hostPath(e.path);
+    try {
+      cleanTemps(host);
+      if (!e.existed) {
+        const st = fs.lstatSync(host, { throwIfNoEntry: false });
+        if (st) { fs.rmSync(host, { force: true }); fsyncDir(path.dirname(host)); }
+        continue;
+      }
+      if (e.type === 'symlink') {
+        const cur = fs.lstatSync(host, { throwIfNoEntry: false });
+        if (cur?.isSymbolicLink() && fs.readlinkSync(host) === e.target) continue;
+        const tmp = `${host}.kubepki-restore`;
+        fs.rmSync(tmp, { force: true });
+        fs.symlinkSync(e.target!, tmp);
+        fs.renameSync(tmp, host);
+        fsyncDir(path.dirname(host));
+        continue;
+      }
+      const content = fs.readFileSync(path.join(dir, 'files', e.stored!));
+      if (sha256(content) !== e.sha256) throw new Error(`backup copy ${e.stored} is damaged`);
+      const st = fs.statSync(host, { throwIfNoEntry: false });
+      if (st?.isFile() && sha256(fs.readFileSync(host)) === e.sha256 && (st.mode & 0o7777) === e.mode) continue;
+      fs.mkdirSync(path.dirname(host), { recursive: true });
+      atomicWrite(host, content, e.mode ?? 0o600, e.uid !== undefined ? { uid: e.uid, gid: e.gid! } : undefined);
+    } catch (err) {
+      errors.push(`${e.path}: ${errorMessage(err)}`);
+    }
+  }
+  if (errors.length > 0) {
+    throw new UserError(`failed to roll back ${errors.length} file(s) from backup ${dir}: ${errors.join('; ')}`, `put them back by hand from ${dir}/files, or run \`kubepki restore ${dir}\``);
+  }
+}
+
+function cleanTemps(host: string): void {
+  const dir = path.dirname(host);
+  const base = path.basename(host);
+  let names: string[];
+  try { names = fs.readdirSync(dir); } catch { return; }
+  for (const n of names) {
+    if (n.startsWith(`.${base}.kubepki-`) && n.endsWith('.tmp')) fs.rmSync(path.join(dir, n), { force: true });
+  }
+}
+
+interface LockInfo { pid: number; host: string; backupDir?: string; since: string }
+
+/**
+ * Take the node's kubepki lock. A lock left by a dead run (same host, pid gone)
+ * is taken over after rolling that run back from its backup.
+ */
+function takeLock(nfs: NodeFs, now: Date, backupRoot: string): { release: () => void; setBackup: (d: string) => void; recovered: string[] } {
+  const file = lockPath(nfs);
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const recovered: string[] = [];
+  const info: LockInfo = { pid: process.pid, host: os.hostname(), since: now.toISOString() };
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
+      fs.writeSync(fd, JSON.stringify(info));
+      fs.fsyncSync(fd);
+      fs.closeSync(fd);
+      fsyncDir(path.dirname(file));
+      const setBackup = (d: string) => {
+        info.backupDir = d;
+        atomicWrite(file, Buffer.from(JSON.stringify(info)), 0o600);
+      };
+      return { release: () => { fs.rmSync(file, { force: true }); }, setBackup, recovered };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    let held: LockInfo | undefined;
+    try { held = JSON.parse(fs.readFileSync(file, 'utf8')) as LockInfo; } catch { held = undefined; }
+    if (held && held.host === os.hostname() && pidAlive(held.pid) && held.pid !== process.pid) {
+      throw new UserError(`failed to lock ${nfs.nodePath(file)}: kubepki (pid ${held.pid}) is already changing this node since ${held.since}`, 'wait for it to finish; if no kubepki is running, remove the lock file');
+    }
+    if (held && held.host !== os.hostname()) {
+      throw new UserError(`failed to lock ${nfs.nodePath(file)}: held by kubepki pid ${held.pid} on ${held.host} since ${held.since}`, 'if that run is gone, remove the lock file');
+    }
+    // A dead run: roll back what it did, then take the lock.
+    const dirs = held?.backupDir ? [held.backupDir] : [];
+    for (const d of [...dirs, ...inProgressBackups(backupRoot)]) {
+      if (recovered.includes(d)) continue;
+      let m: BackupManifest;
+      try { m = readManifest(d); } catch { continue; }
+      if (m.state !== 'in-progress') continue;
+      rollBack(nfs, d, m);
+      m.state = 'recovered';
+      writeManifest(d, m);
+      recovered.push(d);
+    }
+    fs.rmSync(file, { force: true });
+  }
+  throw new UserError(`failed to lock ${nfs.nodePath(file)}`, 'another kubepki keeps taking the lock; try again');
+}
+
+function inProgressBackups(root: string): string[] {
+  let names: string[];
+  try { names = fs.readdirSync(root); } catch { return []; }
+  return names.map((n) => path.join(root, n)).filter((d) => {
+    try { return (JSON.parse(fs.readFileSync(path.join(d, 'manifest.json'), 'utf8')) as BackupManifest).state === 'in-progress'; } catch { return false; }
+  });
+}
+
+function newBackupDir(root: string, now: Date): string {
+  fs.mkdirSync(root, { recursive: true, mode: 0o700 });
+  const base = stamp(now);
+  for (let i = 0; ; i++) {
+    const d = path.join(root, i === 0 ? base : `${base}-${i}`);
+    try { fs.mkdirSync(d, { mode: 0o700 }); fs.chmodSync(d, 0o700); return d; } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+}
+
+/** Apply changes to a node as one all-or-nothing transaction. */
+export async function applyChanges(nfs: NodeFs, changes: Change[], o: TransactionOptions): Promise<TransactionResult> {
+  const backupRoot = o.backupRoot ?? defaultBackupRoot(nfs);
+  const steps = new Steps(o.onStep);
+  const lock = takeLock(nfs, o.now, backupRoot);
+  let dir = '';
+  try {
+    dir = newBackupDir(backupRoot, o.now);
+    lock.setBackup(dir);
+    // 1. backup
+    const entries: BackupEntry[] = [];
+    const seen = new Set<string>();
+    for (const c of changes) {
+      for (const p of touchedPaths(nfs, c)) {
+        if (seen.has(p)) continue;
+        seen.add(p);
+        entries.push(snapshot(nfs, p, dir, steps));
+      }
+    }
+    const manifest: BackupManifest = {
+      apiVersion: 'kubepki.io/v1alpha1', kind: 'Backup', action: o.action, created: o.now.toISOString(), root: nfs.root,
+      state: 'in-progress', pid: process.pid, host: os.hostname(), entries, ...(o.note ? { note: o.note } : {}),
+    };
+    writeManifest(dir, manifest, steps);
+    // 2. writes, 3. verify
+    const written: string[] = [];
+    try {
+      for (const c of changes) {
+        writeOne(nfs, c, entries, steps);
+        written.push(c.path);
+      }
+      for (const c of changes) verifyOne(nfs, c);
+      await o.verify?.();
+    } catch (e) {
+      try {
+        rollBack(nfs, dir, manifest);
+        manifest.state = 'rolled-back';
+        writeManifest(dir, manifest);
+      } catch (rb) {
+        throw new UserError(`failed to ${o.action}: ${errorMessage(e)}; and the rollback failed too: ${errorMessage(rb)}`, `restore with \`kubepki restore ${dir}\``, 2);
+      }
+      throw new UserError(`failed to ${o.action}: ${errorMessage(e)}`, `every file was put back as it was (backup ${dir})`, e instanceof UserError ? e.exitCode : 2);
+    }
+    manifest.state = 'complete';
+    writeManifest(dir, manifest, steps);
+    return { backupDir: dir, written, recovered: lock.recovered };
+  } finally {
+    lock.release();
+  }
+}
+
+function writeOne(nfs: NodeFs, c: Change, entries: BackupEntry[], steps: Steps): void {
+  if (c.op === 'write') {
+    const target = writeTarget(nfs, c.path);
+    const e = entries.find((x) => x.path === target);
+    const host = nfs.hostPath(target);
+    fs.mkdirSync(path.dirname(host), { recursive: true });
+    const mode = e?.existed && e.mode !== undefined ? e.mode : c.mode ?? 0o644;
+    atomicWrite(host, c.content, mode, e?.existed && e.uid !== undefined ? { uid: e.uid, gid: e.gid! } : undefined, steps);
+    return;
+  }
+  if (c.op === 'delete') {
+    steps.step(`delete ${c.path}`);
+    fs.rmSync(nfs.hostPath(c.path), { force: true });
+    fsyncDir(path.dirname(nfs.hostPath(c.path)));
+    return;
+  }
+  // client-go certificate file store (spec §7.2): -current must be absent or a symlink; drop a stale
+  // -updated; link -updated → new file; remove -current; rename -updated → -current.
+  const cur = nfs.hostPath(c.path);
+  const upd = nfs.hostPath(c.path.replace(/-current\.pem$/, '-updated.pem'));
+  const st = fs.lstatSync(cur, { throwIfNoEntry: false });
+  if (st && !st.isSymbolicLink()) throw new Error(`${c.path} is a regular file, not a symlink; the kubelet's file store would refuse it too`);
+  if (upd !== cur) {
+    steps.step(`remove stale ${nfs.nodePath(upd)}`);
+    fs.rmSync(upd, { force: true });
+    steps.step(`link ${nfs.nodePath(upd)}`);
+    fs.symlinkSync(c.target, upd);
+    steps.step(`remove ${c.path}`);
+    fs.rmSync(cur, { force: true });
+    steps.step(`rename ${nfs.nodePath(upd)} → ${c.path}`);
+    fs.renameSync(upd, cur);
+  } else {
+    const tmp = `${cur}.kubepki-tmp`;
+    fs.rmSync(tmp, { force: true });
+    steps.step(`link ${c.path}`);
+    fs.symlinkSync(c.target, tmp);
+    fs.renameSync(tmp, cur);
+  }
+  fsyncDir(path.dirname(cur));
+}
+
+function verifyOne(nfs: NodeFs, c: Change): void {
+  if (c.op === 'write') {
+    const got = nfs.readFile(c.path);
+    if (!got.equals(c.content)) throw new Error(`${c.path} does not read back as written`);
+  } else if (c.op === 'symlink') {
+    const t = nfs.readLink(c.path);
+    if (t !== c.target) throw new Error(`${c.path} points at ${t}, not ${c.target}`);
+  } else if (nfs.exists(c.path)) {
+    throw new Error(`${c.path} is still there`);
+  }
+}
+
+/** Everything a backup would put back, as changes (used by `kubepki restore`). */
+export function restoreChanges(dir: string, m: BackupManifest): Change[] {
+  const out: Change[] = [];
+  for (const e of m.entries) {
+    if (!e.existed) out.push({ op: 'delete', path: e.path });
+    else if (e.type === 'symlink') out.push({ op: 'symlink', path: e.path, target: e.target! });
+    else {
+      const content = fs.readFileSync(path.join(dir, 'files', e.stored!));
+      if (sha256(content) !== e.sha256) throw new UserError(`failed to restore ${e.path} from ${dir}: the backup copy is damaged`, 'restore that file by hand or use another backup');
+      out.push({ op: 'write', path: e.path, content, mode: e.mode });
+    }
+  }
+  // links first (they point at files that were never removed), then contents, then removal of files the run created
+  const rank = (c: Change) => (c.op === 'symlink' ? 0 : c.op === 'write' ? 1 : 2);
+  return out.sort((a, b) => rank(a) - rank(b));
+}
+
+export interface BackupSummary { dir: string; name: string; action: string; created: string; state: BackupManifest['state']; files: number; note?: string }
+
+export function listBackups(root: string): BackupSummary[] {
+  let names: string[];
+  try { names = fs.readdirSync(root); } catch { return []; }
+  const out: BackupSummary[] = [];
+  for (const n of names.sort()) {
+    const d = path.join(root, n);
+    try {
+      const m = JSON.parse(fs.readFileSync(path.join(d, 'manifest.json'), 'utf8')) as BackupManifest;
+      if (m.kind !== 'Backup') continue;
+      out.push({ dir: d, name: n, action: m.action, created: m.created, state: m.state, files: m.entries.length, ...(m.note ? { note: m.note } : {}) });
+    } catch { /* not a backup */ }
+  }
+  return out;
+}

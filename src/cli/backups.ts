@@ -1,0 +1,33 @@
+import { Command, Option } from 'commander';
+import * as path from 'node:path';
+import type { Io } from './io.js';
+import { openRoot } from '../fs/node-fs.js';
+import { rootOption } from './options.js';
+
+interface BackupsOptions { root?: string; backupDir?: string; output: string }
+
+export function command(io: Io): Command {
+  return new Command('backups')
+    .summary('list the backups renew and restore made')
+    .description(`List kubepki backups, oldest first: when, what run, its state (complete, rolled-back,
+in-progress = interrupted, recovered) and how many files.
+
+Examples:
+  kubepki backups
+  kubepki backups --root /mnt/node -o json`)
+    .addOption(rootOption())
+    .option('--backup-dir <dir>', 'where backups are kept (default: <root>/var/lib/kubepki/backups)')
+    .addOption(new Option('-o, --output <format>', 'text or json').default('text').choices(['text', 'json']))
+    .action(async (o: BackupsOptions) => {
+      const nfs = openRoot(o.root);
+      const { listBackups, defaultBackupRoot } = await import('../apply/transaction.js');
+      const root = o.backupDir ? path.resolve(io.cwd, o.backupDir) : defaultBackupRoot(nfs);
+      const list = listBackups(root);
+      if (o.output === 'json') { io.stdout(JSON.stringify({ apiVersion: 'kubepki.io/v1alpha1', kind: 'BackupList', items: list }, null, 2) + '\n'); return; }
+      if (list.length === 0) { io.stdout(`No backups in ${root}.\n`); return; }
+      const w = Math.max(...list.map((b) => b.name.length));
+      io.stdout(`${'BACKUP'.padEnd(w)}  ACTION   STATE        FILES  NOTE\n`);
+      for (const b of list) io.stdout(`${b.name.padEnd(w)}  ${b.action.padEnd(7)}  ${b.state.padEnd(11)}  ${String(b.files).padStart(5)}  ${b.note ?? ''}\n`);
+      io.stdout(`\n(in ${root}; put one back with \`kubepki restore NAME${o.root ? ` --root ${o.root}` : ''}\`)\n`);
+    });
+}

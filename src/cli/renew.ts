@@ -1,0 +1,174 @@
+import { Command, Option } from 'commander';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Io } from './io.js';
+import { UserError } from '../errors.js';
+import { readInventory } from '../inventory/read.js';
+import { parseDuration, parseThreshold } from '../inventory/time.js';
+import { planRenew, parseSans, type SanInput } from '../plan/renew.js';
+import type { Plan } from '../plan/types.js';
+import { nowOption, rootOption, resolveNow, collect, toNodePaths } from './options.js';
+import { openRoot } from '../fs/node-fs.js';
+
+interface RenewCliOptions {
+  root?: string; now?: string; dryRun?: boolean; planOut?: string; validity?: string; backdate?: string;
+  newKey?: boolean; addSan?: string[]; onlyExpiring?: boolean; warn: string; csrOut?: string; restart?: boolean;
+  backupDir?: string; file?: string[];
+}
+
+function day(iso: string): string {
+  return iso.replace(/T.*$/, '');
+}
+
+/** The plan as people read it. */
+export function renderPlanText(plan: Plan): string {
+  const out: string[] = [];
+  const main = plan.items.filter((i) => i.kind !== 'ca-copy');
+  out.push(`Plan: renew ${main.length} certificate(s) under ${plan.root} (now ${plan.now.replace(/\.000Z$/, 'Z')})`);
+  const w = Math.max(10, ...main.map((i) => i.name.length));
+  for (const it of main) {
+    const where = it.location.kind === 'kubeconfig' ? `${it.location.file} (user ${it.location.kubeconfig?.name})` : it.location.file;
+    out.push(`  ${it.name.padEnd(w)}  ${where}`);
+    const signer = it.signer === 'self' ? 'self-signed' : it.signer === 'throwaway' ? 'new throwaway CA' : `signed by ${it.signer.name}`;
+    out.push(`  ${''.padEnd(w)}    serial ${it.old.serial} → ${it.new!.serial}; notAfter ${day(it.old.notAfter)} → ${day(it.new!.notAfter)}; key ${it.key.action === 'new' ? `new (${it.key.type})` : 'kept'}; ${signer}`);
+    if (it.addSans.length) out.push(`  ${''.padEnd(w)}    add SANs ${it.addSans.map((s) => `${s.type.toUpperCase()}:${s.value}`).join(', ')}`);
+    for (const n of it.notes) out.push(`  ${''.padEnd(w)}    ${n}`);
+  }
+  const copies = plan.items.filter((i) => i.kind === 'ca-copy');
+  if (copies.length) {
+    out.push('', 'Copies updated with the renewed CA:');
+    for (const c of copies) out.push(`  ${c.notes.join('; ')}`);
+  }
+  out.push('', `Files (${plan.files.length}):`);
+  for (const f of plan.files) {
+    if (f.kind === 'symlink') out.push(`  link    ${f.path} → ${f.target}`);
+    else out.push(`  ${f.create ? 'create' : 'write '}  ${f.path}${f.mode !== undefined ? ` (mode ${f.mode.toString(8).padStart(4, '0')})` : ''}`);
+  }
+  if (plan.results.length) {
+    out.push('', 'Not renewed:');
+    for (const r of plan.results) out.push(`  ${r.name}: ${r.message}${r.csr ? ` → ${r.csr}` : ''}`);
+  }
+  if (plan.warnings.length) {
+    out.push('', 'Warnings:');
+    for (const wn of plan.warnings) out.push(`  ${wn}`);
+  }
+  if (plan.restarts.length) {
+    out.push('', 'Restart afterwards:');
+    for (const r of plan.restarts) out.push(`  ${r.component} (${r.how === 'static-pod' ? 'static pod' : r.how === 'systemd' ? 'systemd' : 'by hand'}; reads ${r.because.join(', ')})`, `    ${r.command}`);
+  }
+  return out.join('\n') + '\n';
+}
+
+export function command(io: Io): Command {
+  return new Command('renew')
+    .summary('renew certificates in place, keeping everything they carried (backup, atomic writes, rollback)')
+    .description(`Renew certificates in place: same subject, issuer and extensions (URI SANs and private
+extensions included), signed by the CA that signed them; kubeconfig-embedded client certificates;
+the kubelet's rotated client pem and self-signed serving pair; CAs (same key, every copy updated).
+Every file is backed up first, written atomically, verified, and rolled back on any failure.
+
+Examples:
+  kubepki renew all --dry-run              # what would change, and what to restart
+  kubepki renew all                        # renew every leaf (and expiring CAs)
+  kubepki renew apiserver --add-san DNS:api.example.com,IP:192.0.2.7
+  kubepki renew ca --validity 10y          # renew the cluster CA with its own key
+  kubepki renew all --root /mnt/node --now 2026-11-23 --plan-out plan.json
+  kubepki renew --file /etc/ssl/custom/server.pem
+  kubepki renew all --restart              # and bounce the static pods and the kubelet
+
+Undo with \`kubepki restore BACKUP\`; list backups with \`kubepki backups\`.
+
+Exit codes: 0 every selected certificate renewed; 1 some could not be (externally managed CA,
+missing key), see "Not renewed"; 2 the run failed and was rolled back; 3 bad flags or input.`)
+    .argument('[names...]', '`all`, or certificate names as `kubepki check` shows them (apiserver, admin.conf, ca …)')
+    .addOption(rootOption())
+    .addOption(nowOption())
+    .option('--file <path>', 'renew every certificate in this file (repeatable)', collect)
+    .option('--dry-run', 'print the plan and change nothing')
+    .option('--plan-out <file>', 'also write the plan as JSON to FILE')
+    .option('--validity <duration>', 'new lifetime (1y, 10y, 36500d; default: the old certificate\'s lifetime)')
+    .option('--backdate <duration>', 'set notBefore this far in the past (for nodes with a skewed clock)')
+    .option('--new-key', 'generate a fresh key of the same type and size (default: keep the key)')
+    .option('--add-san <names>', 'add subject alternative names: DNS:x,IP:y,URI:z,email:w (repeatable)', collect)
+    .option('--only-expiring', 'renew only certificates that are expired or within the --warn threshold')
+    .addOption(new Option('--warn <threshold>', 'threshold for --only-expiring (30d, 2w, 66%)').default('30d'))
+    .option('--csr-out <dir>', 'write a CSR for each certificate whose CA key is not on this node')
+    .option('--restart', 'restart the components that read the renewed files')
+    .option('--backup-dir <dir>', 'keep backups here (default: <root>/var/lib/kubepki/backups)')
+    .action(async (names: string[], o: RenewCliOptions) => {
+      // ---- parse and validate every flag first
+      const now = resolveNow(o.now);
+      if (names.length === 0 && !(o.file?.length)) throw new UserError('renew needs `all`, certificate names or --file PATH', 'e.g. `kubepki renew all --dry-run`');
+      const validitySeconds = o.validity === undefined ? undefined : parseDuration(o.validity);
+      if (o.validity !== undefined && (!validitySeconds || validitySeconds <= 0)) throw new UserError(`--validity ${JSON.stringify(o.validity)} is not a duration`, 'use e.g. 1y, 10y or 36500d');
+      const backdateSeconds = o.backdate === undefined ? undefined : parseDuration(o.backdate);
+      if (o.backdate !== undefined && backdateSeconds === undefined) throw new UserError(`--backdate ${JSON.stringify(o.backdate)} is not a duration`, 'use e.g. 1h, 1d or 1y');
+      if (!parseThreshold(o.warn)) throw new UserError(`--warn ${JSON.stringify(o.warn)} is not a duration or percentage`, 'use e.g. 30d, 2w or 66%');
+      const addSans: SanInput[] = (o.addSan ?? []).flatMap(parseSans);
+      const nfs = openRoot(o.root);
+      if (o.restart && nfs.root !== '/') throw new UserError('--restart works only on the live node (without --root)', 'restart the components on the node itself; the plan lists them');
+      const targets = names.length === 1 && names[0] === 'all' ? 'all' as const : names.filter((n) => n !== 'all');
+      if (names.includes('all') && names.length > 1) throw new UserError('give either `all` or certificate names, not both', 'e.g. `kubepki renew all` or `kubepki renew apiserver etcd-server`');
+      const files = toNodePaths(nfs, o.file, io.cwd);
+      const csrOut = o.csrOut ? path.resolve(io.cwd, o.csrOut) : undefined;
+
+      // ---- read, plan
+      const inv = readInventory({ fs: nfs, now, warn: o.warn, ...(files.length ? { paths: files } : {}) });
+      const { findCopies } = await import('../apply/renew.js');
+      const plan = planRenew(inv, {
+        targets: targets.length === 0 && files.length > 0 ? [] : targets, files, validitySeconds, backdateSeconds, newKey: o.newKey, addSans,
+        onlyExpiring: o.onlyExpiring, csrOut, copies: findCopies(nfs, inv),
+      }, now);
+      if (o.planOut) fs.writeFileSync(path.resolve(io.cwd, o.planOut), JSON.stringify(plan, null, 2) + '\n');
+      io.stdout(renderPlanText(plan));
+      const partial = plan.results.length > 0;
+      if (o.dryRun) {
+        io.stdout('\nDry run: nothing was written.\n');
+        io.exitCode = partial ? 1 : 0;
+        return;
+      }
+      if (plan.items.length === 0 && plan.results.every((r) => !r.csr)) {
+        io.stdout('\nNothing to renew.\n');
+        io.exitCode = partial ? 1 : 0;
+        return;
+      }
+
+      // ---- apply
+      const { renderRenewal, writeCsrs } = await import('../apply/renew.js');
+      const { applyChanges } = await import('../apply/transaction.js');
+      const rendered = await renderRenewal(nfs, inv, plan);
+      const crashAt = Number(io.env.KUBEPKI_TEST_CRASH_AT ?? 0);
+      const failAt = Number(io.env.KUBEPKI_TEST_FAIL_AT ?? 0);
+      const onStep = crashAt || failAt ? (n: number, what: string) => {
+        if (n === crashAt) process.kill(process.pid, 'SIGKILL');
+        if (n === failAt) throw new Error(`injected failure at step ${n} (${what})`);
+      } : undefined;
+      if (rendered.changes.length > 0) {
+        const res = await applyChanges(nfs, rendered.changes, {
+          action: 'renew', now, ...(o.backupDir ? { backupRoot: path.resolve(io.cwd, o.backupDir) } : {}),
+          note: `renew ${plan.items.filter((i) => i.kind !== 'ca-copy').map((i) => i.name).join(' ')}`,
+          ...(onStep ? { onStep } : {}), verify: rendered.verify,
+        });
+        for (const r of res.recovered) io.stdout(`\nAn interrupted run was rolled back first from ${r}.\n`);
+        const n = plan.items.filter((i) => i.kind !== 'ca-copy').length;
+        io.stdout(`\nRenewed ${n} certificate(s); wrote ${res.written.length} file(s), each verified (re-read, signature, key, extensions).\n`);
+        io.stdout(`Backup: ${res.backupDir}  (undo with: kubepki restore ${res.backupDir}${nfs.root !== '/' ? ` --root ${nfs.root}` : ''})\n`);
+      }
+      if (rendered.csrs.length > 0) {
+        writeCsrs(rendered.csrs);
+        io.stdout(`\nWrote ${rendered.csrs.length} CSR(s) for certificates whose CA is managed elsewhere:\n${rendered.csrs.map((c) => `  ${c.path}`).join('\n')}\n`);
+      }
+      if (plan.restarts.length > 0) {
+        if (o.restart) {
+          const { carryOutRestarts, processRunner } = await import('../apply/restart.js');
+          const failed = await carryOutRestarts(nfs, plan.restarts, processRunner(), { log: (l) => io.stdout(`${l}\n`) });
+          if (failed.length) { io.stderr(`restart failed for ${failed.join(', ')}: check them with crictl ps / journalctl -u kubelet\n`); io.exitCode = 2; return; }
+        } else {
+          io.stdout(`\nNothing was restarted. These components still use the old certificates until restarted:\n`);
+          for (const r of plan.restarts) io.stdout(`  ${r.component}: ${r.command}\n`);
+          io.stdout(`(or run again with --restart)\n`);
+        }
+      }
+      io.exitCode = partial ? 1 : 0;
+    });
+}

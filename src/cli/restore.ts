@@ -1,0 +1,48 @@
+import { Command } from 'commander';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Io } from './io.js';
+import { UserError } from '../errors.js';
+import { openRoot } from '../fs/node-fs.js';
+import { nowOption, rootOption, resolveNow } from './options.js';
+
+interface RestoreOptions { root?: string; now?: string; backupDir?: string; dryRun?: boolean }
+
+export function command(io: Io): Command {
+  return new Command('restore')
+    .summary('put a backup made by renew (or restore) back, atomically, after backing up the current files')
+    .description(`Put every file of a kubepki backup back as it was: contents, mode and owner; symlinks
+re-pointed; files the run created removed. The current files are backed up first, so a restore
+can itself be restored. An interrupted run is rolled back before anything else.
+
+Examples:
+  kubepki backups
+  kubepki restore /var/lib/kubepki/backups/2026-11-23T10-00-00Z
+  kubepki restore 2026-11-23T10-00-00Z --root /mnt/node`)
+    .argument('<backup>', 'backup directory, or its name under the backup directory')
+    .addOption(rootOption())
+    .addOption(nowOption())
+    .option('--backup-dir <dir>', 'where backups are kept (default: <root>/var/lib/kubepki/backups)')
+    .option('--dry-run', 'list what would be put back')
+    .action(async (backup: string, o: RestoreOptions) => {
+      const now = resolveNow(o.now);
+      const nfs = openRoot(o.root);
+      const { readManifest, restoreChanges, applyChanges, defaultBackupRoot } = await import('../apply/transaction.js');
+      const root = o.backupDir ? path.resolve(io.cwd, o.backupDir) : defaultBackupRoot(nfs);
+      const candidates = [path.resolve(io.cwd, backup), path.join(root, backup), nfs.hostPath(backup)];
+      const dir = candidates.find((d) => fs.existsSync(path.join(d, 'manifest.json')));
+      if (!dir) throw new UserError(`failed to find backup ${backup}`, `run \`kubepki backups${o.root ? ` --root ${o.root}` : ''}\` to list them`);
+      const m = readManifest(dir);
+      const changes = restoreChanges(dir, m);
+      io.stdout(`Restore ${changes.length} file(s) from ${dir} (${m.action} of ${m.created}, ${m.state}):\n`);
+      for (const c of changes) io.stdout(`  ${c.op === 'write' ? 'write ' : c.op === 'symlink' ? 'link  ' : 'remove'}  ${c.path}${c.op === 'symlink' ? ` → ${c.target}` : ''}\n`);
+      if (o.dryRun) { io.stdout('Dry run: nothing was written.\n'); return; }
+      const crashAt = Number(io.env.KUBEPKI_TEST_CRASH_AT ?? 0);
+      const res = await applyChanges(nfs, changes, {
+        action: 'restore', now, ...(o.backupDir ? { backupRoot: root } : {}), note: `restore ${dir}`,
+        ...(crashAt ? { onStep: (n: number) => { if (n === crashAt) process.kill(process.pid, 'SIGKILL'); } } : {}),
+      });
+      for (const r of res.recovered) io.stdout(`An interrupted run was rolled back first from ${r}.\n`);
+      io.stdout(`Restored. The files it replaced are in ${res.backupDir}.\nRestart the components that read them (see \`kubepki renew --dry-run\` for the list).\n`);
+    });
+}

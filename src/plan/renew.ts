@@ -1,0 +1,270 @@
+/**
+ * planRenew: which certificates to renew, how, into which files, and what to
+ * restart afterwards. Pure: the inventory, the options and `now` in; a Plan
+ * (plain JSON) out. Signing happens in `apply/renew.ts`.
+ */
+import type { Inventory, CertEntry, CertLocation } from '../inventory/types.js';
+import type { Plan, PlanItem, PlanFile, PlanRestart, PlanResult, PlanItemKind } from './types.js';
+import { keyTypeOfInfo } from '../pki/keygen.js';
+import { newSerial } from '../pki/sign.js';
+import { UserError } from '../errors.js';
+
+export type SanInput = { type: 'dns' | 'ip' | 'email' | 'uri'; value: string };
+
+export interface RenewOptions {
+  /** `all`, or names / ids as `check` shows them */
+  targets: 'all' | string[];
+  /** `--file`: every certificate in these node paths */
+  files?: string[];
+  /** new lifetime in seconds (default: the old certificate's lifetime) */
+  validitySeconds?: number;
+  /** notBefore this many seconds before now (default 0; the kubelet's own serving pair: 1h) */
+  backdateSeconds?: number;
+  newKey?: boolean;
+  addSans?: SanInput[];
+  onlyExpiring?: boolean;
+  /** node-independent directory for CSRs of certificates whose CA key is missing */
+  csrOut?: string;
+  /** other places each certificate (by id) lives in: bundles, kubeconfig CA data */
+  copies?: Record<string, CertLocation[]>;
+  /** randomness for serial numbers (tests) */
+  random?: (n: number) => Uint8Array;
+}
+
+const KUBELET_CLIENT = /\/kubelet-client-(?!current)[^/]*\.pem$/;
+
+/** `2026-11-23-10-04-05`, the client-go file store's time format (UTC here: we do not know the node's zone). */
+export function kubeletStamp(now: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${now.getUTCFullYear()}-${p(now.getUTCMonth() + 1)}-${p(now.getUTCDate())}-${p(now.getUTCHours())}-${p(now.getUTCMinutes())}-${p(now.getUTCSeconds())}`;
+}
+
+function wholeSeconds(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString();
+}
+
+function isKubeletConf(c: CertEntry): boolean {
+  return c.location.kind === 'kubeconfig' && (c.profile === 'kubelet.conf' || /\/kubelet\.conf$/.test(c.location.file));
+}
+
+function dirOf(p: string): string {
+  return p.slice(0, p.lastIndexOf('/')) || '/';
+}
+
+export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
+  const byId = new Map(inv.certificates.map((c) => [c.id, c]));
+  const warnings: string[] = [];
+  const results: PlanResult[] = [];
+
+  // ---- select
+  const selected: CertEntry[] = [];
+  const add = (c: CertEntry) => { if (!selected.includes(c)) selected.push(c); };
+  const isCaCopyOnly = (c: CertEntry) => c.location.kind === 'kubeconfig' && c.location.kubeconfig?.entry === 'cluster';
+  const isThrowawayCa = (c: CertEntry) => c.isCA && !c.privateKey.present && c.location.index > 0;
+  if (opts.targets === 'all') {
+    for (const c of inv.certificates) {
+      if (isCaCopyOnly(c) || isThrowawayCa(c)) continue;
+      // CAs are renewed by name, or by `all` once they are expiring: renewing a healthy CA is a decision, not a chore.
+      if (c.isCA && c.status === 'ok') continue;
+      add(c);
+    }
+  } else {
+    for (const t of opts.targets) {
+      const hits = inv.certificates.filter((c) => c.name === t || c.id === t);
+      if (hits.length === 0) {
+        const names = [...new Set(inv.certificates.filter((c) => !isCaCopyOnly(c)).map((c) => c.name))].sort();
+        throw new UserError(`failed to find certificate ${JSON.stringify(t)} under ${inv.root}`, `use a name as \`kubepki check\` shows it: ${names.join(', ')}; or --file PATH`);
+      }
+      hits.forEach(add);
+    }
+  }
+  for (const f of opts.files ?? []) {
+    const hits = inv.certificates.filter((c) => c.location.file === f || c.location.via === f);
+    if (hits.length === 0) throw new UserError(`failed to find a certificate in ${f}`, 'give the node path of a certificate file that `kubepki check --path FILE` lists');
+    hits.filter((c) => !isThrowawayCa(c)).forEach(add);
+  }
+  const chosen = opts.onlyExpiring ? selected.filter((c) => c.status === 'expired' || c.status === 'warning') : selected;
+
+  // ---- items
+  const items: PlanItem[] = [];
+  const random = opts.random;
+  const nowMs = Math.floor(now.getTime() / 1000) * 1000;
+  const stamp = kubeletStamp(now);
+  const addSans = opts.addSans ?? [];
+  const newNotAfter = new Map<string, number>();
+
+  // CAs first: leaves signed in the same run take their (unchanged) key and subject.
+  const ordered = [...chosen].sort((a, b) => Number(b.isCA) - Number(a.isCA));
+  for (const c of ordered) {
+    const signerEntry = c.signedBy ? byId.get(c.signedBy) : undefined;
+    let kind: PlanItemKind;
+    let signer: PlanItem['signer'];
+    const notes: string[] = [];
+    if (c.location.kind === 'kubeconfig' && c.location.kubeconfig?.entry === 'cluster') continue;
+    if (signerEntry && signerEntry.id === c.id) {
+      kind = c.isCA ? 'ca' : 'leaf';
+      signer = 'self';
+    } else if (signerEntry && !signerEntry.privateKey.present && signerEntry.location.file === c.location.file && signerEntry.location.index > c.location.index) {
+      kind = 'kubelet-serving';
+      signer = 'throwaway';
+    } else if (!signerEntry) {
+      results.push({ id: c.id, name: c.name, outcome: 'externally-managed', message: `${c.name}: the CA that signed it (${c.issuer}) is not on this node; can't renew ${c.location.file}` + (opts.csrOut && c.privateKey.present ? '; here is a CSR for it' : ''), ...(opts.csrOut && c.privateKey.present ? { csr: `${opts.csrOut}/${safeName(c.name)}.csr` } : {}) });
+      continue;
+    } else {
+      kind = c.isCA ? 'ca' : c.location.kind === 'kubeconfig' ? 'kubeconfig' : KUBELET_CLIENT.test(c.location.file) ? 'kubelet-client' : 'leaf';
+      signer = { id: signerEntry.id, name: signerEntry.name, certFile: signerEntry.location.file, keyFile: signerEntry.privateKey.location?.file ?? '' };
+    }
+    const signerKeyOk = signer === 'throwaway' || (signer === 'self'
+      ? c.privateKey.present && c.privateKey.matches !== false && !c.privateKey.encrypted
+      : Boolean(signerEntry?.privateKey.present && signerEntry.privateKey.matches !== false && !signerEntry.privateKey.encrypted));
+    if (!signerKeyOk) {
+      const ca = signer === 'self' ? c : signerEntry!;
+      const canCsr = Boolean(opts.csrOut && c.privateKey.present && !c.privateKey.encrypted && c.privateKey.matches !== false);
+      results.push({
+        id: c.id, name: c.name, outcome: 'externally-managed',
+        message: `externally managed, can't renew ${c.name}: the key of CA ${ca.name} is ${ca.privateKey.encrypted ? 'encrypted' : ca.privateKey.present ? 'not the CA certificate\'s key' : 'missing'}` + (canCsr ? '; here is a CSR for it' : opts.csrOut ? '' : ' (pass --csr-out DIR for a CSR to take to the CA)'),
+        ...(canCsr ? { csr: `${opts.csrOut}/${safeName(c.name)}.csr` } : {}),
+      });
+      continue;
+    }
+    if (c.location.kind === 'kubeconfig' && c.location.kubeconfig?.field !== 'client-certificate-data') {
+      results.push({ id: c.id, name: c.name, outcome: 'unsupported', message: `${c.name}: ${c.location.file} refers to its certificate by file; renew that file instead` });
+      continue;
+    }
+    if (c.privateKey.present && c.privateKey.matches === false) {
+      results.push({ id: c.id, name: c.name, outcome: 'skipped', message: `${c.name}: ${c.privateKey.location?.file} is not this certificate's key; fix the pair (or renew with --new-key) first` });
+      if (!opts.newKey) continue;
+    }
+    const needsKeyFile = kind === 'kubelet-client' || isKubeletConf(c) || opts.newKey;
+    if (needsKeyFile && !c.privateKey.present && !opts.newKey) {
+      results.push({ id: c.id, name: c.name, outcome: 'skipped', message: `${c.name}: its private key is not on this node, so the kubelet file cannot be rewritten` });
+      continue;
+    }
+
+    // key
+    let keyAction: 'keep' | 'new' = 'keep';
+    const keyType = keyTypeOfInfo({ algorithm: c.keyAlgorithm, size: c.keySize, curve: c.curve });
+    if (opts.newKey) {
+      if (kind === 'ca') notes.push('CA keeps its key: a new CA key would invalidate every certificate it signed (use `kubepki rebuild` for that)');
+      else if (!keyType) warnings.push(`${c.name}: cannot generate a ${c.keyAlgorithm} ${c.keySize} key; keeping the old key`);
+      else keyAction = 'new';
+    }
+    if (!c.privateKey.present && kind !== 'kubeconfig' && keyAction === 'keep' && kind !== 'ca') {
+      notes.push('private key not found on this node; the certificate is renewed for the same public key');
+    }
+
+    // validity
+    const lifetime = opts.validitySeconds ?? c.lifetimeSeconds;
+    const backdate = opts.backdateSeconds ?? (kind === 'kubelet-serving' ? 3600 : 0);
+    const nb = nowMs - backdate * 1000;
+    const na = kind === 'kubelet-serving' && opts.validitySeconds === undefined ? nb + lifetime * 1000 : nowMs + lifetime * 1000;
+    newNotAfter.set(c.id, na);
+    if (signer !== 'self' && signer !== 'throwaway' && signerEntry) {
+      const caNa = newNotAfter.get(signerEntry.id) ?? Date.parse(signerEntry.notAfter);
+      if (na > caNa) warnings.push(`${c.name} would outlive its CA ${signerEntry.name} (${wholeSeconds(na)} > ${wholeSeconds(caNa)}); renew the CA too or pass a shorter --validity`);
+      if (caNa < nowMs) warnings.push(`${c.name}: its CA ${signerEntry.name} expired on ${signerEntry.notAfter}; run \`kubepki renew ${signerEntry.name}\` first or together`);
+    }
+
+    if (kind === 'kubelet-client') notes.push(`new kubelet-client-${stamp}.pem; kubelet-client-current.pem swapped to it (old file kept)`);
+    if (isKubeletConf(c)) notes.push(`kubelet.conf embeds its client certificate: moved to kubelet-client-${stamp}.pem and kubelet.conf pointed at kubelet-client-current.pem (kubeadm's recovery)`);
+    if (kind === 'kubelet-serving') notes.push('the throwaway CA of the kubelet\'s self-signed pair is re-made (its key was never kept); same leaf key and names');
+    if (kind === 'ca') notes.push('same key, subject and key identifier: every certificate it signed stays valid');
+
+    items.push({
+      id: c.id, name: c.name, kind, location: c.location, subject: c.subject,
+      old: { serial: c.serial, notBefore: c.notBefore, notAfter: c.notAfter },
+      new: { serial: newSerial(random).toString(16), notBefore: wholeSeconds(nb), notAfter: wholeSeconds(na) },
+      key: { action: keyAction, ...(keyType ? { type: keyType } : {}), ...(c.privateKey.location ? { location: c.privateKey.location } : {}) },
+      signer,
+      addSans: kind === 'ca' ? [] : addSans,
+      notes,
+    });
+
+    // copies of a renewed certificate (CA data in kubeconfigs, bundles) follow it
+    for (const loc of opts.copies?.[c.id] ?? []) {
+      if (loc.kind === 'kubeconfig' && loc.kubeconfig?.entry === 'user') continue;
+      items.push({
+        id: `${c.id}~copy~${loc.file}#${loc.kubeconfig ? `${loc.kubeconfig.entry}/${loc.kubeconfig.name}/` : ''}${loc.index}`,
+        name: c.name, kind: 'ca-copy', location: loc, subject: c.subject,
+        old: { serial: c.serial, notBefore: c.notBefore, notAfter: c.notAfter },
+        key: { action: 'keep' }, signer: 'self', addSans: [], follows: c.id,
+        notes: [`copy of ${c.name} in ${loc.file}${loc.kubeconfig ? ` (cluster ${loc.kubeconfig.name})` : ''} updated`],
+      });
+    }
+  }
+  if (addSans.length > 0 && items.length > 0 && opts.targets === 'all') {
+    warnings.push('--add-san applies to every renewed certificate; name the certificates to limit it');
+  }
+
+  // ---- files
+  const files: PlanFile[] = [];
+  const fileOf = (path: string, kind: PlanFile['kind'], id: string, extra: Partial<PlanFile> = {}) => {
+    let f = files.find((x) => x.path === path);
+    if (!f) { f = { path, kind, items: [], ...extra }; files.push(f); }
+    if (!f.items.includes(id)) f.items.push(id);
+  };
+  for (const it of items) {
+    const c = byId.get(it.follows ?? it.id);
+    if (it.kind === 'kubelet-client' || (it.kind === 'kubeconfig' && c && isKubeletConf(c))) {
+      const dir = it.kind === 'kubelet-client' ? dirOf(it.location.file) : '/var/lib/kubelet/pki';
+      const newFile = `${dir}/kubelet-client-${stamp}.pem`;
+      fileOf(newFile, 'kubelet-pem', it.id, { create: true, mode: 0o600 });
+      fileOf(`${dir}/kubelet-client-current.pem`, 'symlink', it.id, { target: newFile });
+      if (it.kind === 'kubeconfig') fileOf(it.location.file, 'kubeconfig', it.id);
+      continue;
+    }
+    if (it.location.kind === 'kubeconfig') {
+      fileOf(it.location.file, 'kubeconfig', it.id);
+    } else {
+      fileOf(it.location.file, it.location.index > 0 || it.kind === 'kubelet-serving' ? 'pem-bundle' : 'certificate', it.id);
+    }
+    if (it.key.action === 'new' && it.key.location && !it.key.location.sameFile) {
+      fileOf(it.key.location.file, it.key.location.kind === 'kubeconfig' ? 'kubeconfig' : 'key', it.id);
+    }
+  }
+
+  // ---- restarts: components that read a changed file (manifest flags, kubelet config) or the certificate
+  const changed = new Set(files.map((f) => f.path));
+  const because = new Map<string, Set<string>>();
+  const need = (component: string, file: string) => {
+    if (!because.has(component)) because.set(component, new Set());
+    because.get(component)!.add(file);
+  };
+  for (const ref of inv.components) if (changed.has(ref.file)) need(ref.component, ref.file);
+  for (const it of items) {
+    const c = byId.get(it.follows ?? it.id);
+    for (const comp of c?.components ?? []) need(comp, it.location.file);
+  }
+  const restarts: PlanRestart[] = [];
+  for (const [component, files_] of [...because].sort(([a], [b]) => a.localeCompare(b))) {
+    const manifest = inv.components.find((r) => r.component === component && /\/(manifests|pod-manifests)\/[^/]+\.ya?ml$/.test(r.source))?.source;
+    const list = [...files_].sort();
+    if (component === 'kubelet') {
+      restarts.push({ component, how: 'systemd', unit: 'kubelet', because: list, command: 'systemctl restart kubelet' });
+    } else if (manifest) {
+      const parked = `/etc/kubernetes/${component}.yaml.kubepki-parked`;
+      restarts.push({ component, how: 'static-pod', manifest, because: list, command: `mv ${manifest} ${parked} && (wait until \`crictl ps --name ${component} -q\` is empty, ≥20s) && mv ${parked} ${manifest}` });
+    } else {
+      const rke = inv.layouts.includes('rke1');
+      restarts.push({ component, how: 'none', because: list, command: rke ? `docker restart ${component}` : `restart ${component}` });
+    }
+  }
+
+  return {
+    apiVersion: 'kubepki.io/v1alpha1', kind: 'Plan', action: 'renew', root: inv.root, now: now.toISOString(),
+    items, files, restarts, results, warnings,
+  };
+}
+
+function safeName(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]+/g, '_');
+}
+
+/** Parse `--add-san DNS:x,IP:y,URI:z,email:w`. */
+export function parseSans(text: string): SanInput[] {
+  return text.split(',').map((s) => s.trim()).filter(Boolean).map((s) => {
+    const m = /^(dns|ip|uri|email):(.+)$/i.exec(s);
+    if (!m) throw new UserError(`failed to read --add-san ${JSON.stringify(s)}`, 'write each name as DNS:name, IP:address, URI:uri or email:address, comma-separated');
+    return { type: m[1]!.toLowerCase() as SanInput['type'], value: m[2]! };
+  });
+}
