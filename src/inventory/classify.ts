@@ -55,7 +55,9 @@ export function classify(input: ClassifyInput): void {
     if (r.keyMismatch || e.privateKey.matches === false) {
       add(e, { code: 'key-mismatch', severity: 'error', message: `${e.name}: private key ${e.privateKey.location?.file ?? ''} does not match the certificate's public key` });
     }
-    if (!r.signer && !e.selfSigned) {
+    if (r.signer && r.sameSubjectNoSig) {
+      add(e, { code: 'unknown-signer', severity: 'error', message: `${e.name}: only the old CA copy in ${r.signer.location.file} verifies it; the CA file of that name on this node has another key (a CA was re-created?) — re-issue it from the current CA` });
+    } else if (!r.signer && !e.selfSigned) {
       if (r.sameSubjectNoSig) {
         add(e, { code: 'unknown-signer', severity: 'error', message: `${e.name}: issued by "${e.issuer}", but no CA of that name on this node verifies its signature (a CA was re-created?) — re-issue it from the current CA` });
       } else {

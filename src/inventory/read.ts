@@ -224,7 +224,7 @@ function parseFileContent(buf: Buffer, file: string, target: ScanTarget, explici
     return undefined;
   }
   const text = buf.toString('utf8');
-  if (KUBECONFIGISH.test(base) || explicit) {
+  if (KUBECONFIGISH.test(base) || (explicit && !CERTISH.test(base))) {
     if (looksLikeKubeconfig(text)) {
       try {
         fc.kubeconfig = parseKubeconfig(text, file);
@@ -394,22 +394,28 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
   const cas = records.filter((r) => r.cert.isCA);
   const caBySubject = new Map<string, CertRecord[]>();
   for (const ca of cas) {
-    const k = Buffer.from(ca.cert.subjectRaw).toString('hex');
+    // by the decoded name, not the bytes: a CA re-made by openssl (UTF8String) must still be found for a Go-made leaf (PrintableString)
+    const k = ca.cert.subjectString;
     caBySubject.set(k, [...(caBySubject.get(k) ?? []), ca]);
   }
   const signerOf = new Map<CertRecord, CertRecord | undefined>();
   const sameSubjectNoSig = new Set<CertRecord>();
   for (const r of records) {
-    const cands = caBySubject.get(Buffer.from(r.cert.issuerRaw).toString('hex')) ?? [];
+    const cands = caBySubject.get(r.cert.issuerString) ?? [];
     let found: CertRecord | undefined;
     const aki = r.cert.authorityKeyId;
-    const ordered = [...cands].sort((a, b) => Number(b.cert.subjectKeyId === aki) - Number(a.cert.subjectKeyId === aki));
+    // CA files first (what components load), then copies in kubeconfigs; matching key ids first.
+    const rank = (c: CertRecord) => (c.location.kind === 'kubeconfig' ? 2 : 0) + (c.cert.subjectKeyId === aki ? 0 : 1);
+    const ordered = [...cands].sort((a, b) => rank(a) - rank(b));
     for (const ca of ordered) {
       if (ca === r && !r.cert.isSelfIssued) continue;
       if (r.cert.verifySignedBy(ca.cert)) { found = ca; break; }
     }
     signerOf.set(r, found);
-    if (!found && cands.length > 0) sameSubjectNoSig.add(r);
+    // No CA of that name verifies it, or only an old copy left in a kubeconfig does while the CA file
+    // components load is another key: the state after a partial rebuild.
+    const fileCas = cands.filter((c) => c.location.kind !== 'kubeconfig');
+    if (cands.length > 0 && (!found || (found.location.kind === 'kubeconfig' && fileCas.length > 0 && !r.cert.isCA))) sameSubjectNoSig.add(r);
   }
 
   // 6. components that read each file, and hints from kubeadm's config

@@ -1,0 +1,278 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { readInventory } from '../src/inventory/read.js';
+import { NodeFs } from '../src/fs/node-fs.js';
+import { run } from '../src/cli/main.js';
+import { memoryIo } from '../src/cli/io.js';
+import type { CertEntry, Inventory } from '../src/inventory/types.js';
+import { copyFixture, NOW, openssl, tmpDir } from './support/fixtures.js';
+
+const KU: Record<string, string> = {
+  'Digital Signature': 'digitalSignature', 'Non Repudiation': 'nonRepudiation', 'Key Encipherment': 'keyEncipherment',
+  'Data Encipherment': 'dataEncipherment', 'Key Agreement': 'keyAgreement', 'Certificate Sign': 'keyCertSign', 'CRL Sign': 'cRLSign',
+};
+const EKU: Record<string, string> = { 'TLS Web Server Authentication': 'serverAuth', 'TLS Web Client Authentication': 'clientAuth' };
+
+/** What openssl says about one PEM certificate. */
+function opensslView(pem: string) {
+  const r = openssl(['x509', '-noout', '-subject', '-issuer', '-serial', '-startdate', '-enddate', '-nameopt', 'RFC2253', '-ext', 'subjectAltName,keyUsage,extendedKeyUsage,basicConstraints'], pem);
+  assert.equal(r.status, 0, r.stderr);
+  const line = (k: string) => r.stdout.split('\n').find((l) => l.startsWith(`${k}=`))?.slice(k.length + 1) ?? '';
+  const after = (header: string) => {
+    const lines = r.stdout.split('\n');
+    const i = lines.findIndex((l) => l.includes(header));
+    return i < 0 ? '' : lines[i + 1]!.trim();
+  };
+  return {
+    subject: line('subject'),
+    issuer: line('issuer'),
+    serial: line('serial'),
+    notBefore: new Date(line('notBefore')).toISOString(),
+    notAfter: new Date(line('notAfter')).toISOString(),
+    sans: after('Subject Alternative Name').split(', ').filter(Boolean).map((s) => s.replace(/^IP Address:([0-9A-F:]+:[0-9A-F:]+)$/i, (_m, v: string) => `ip:${new URL(`http://[${v}]/`).hostname.slice(1, -1)}`).replace(/^IP Address:/, 'ip:').replace(/^DNS:/, 'dns:').replace(/^URI:/, 'uri:').replace(/^email:/, 'email:')),
+    keyUsage: after('Key Usage:').split(', ').filter(Boolean).map((k) => KU[k] ?? k),
+    extKeyUsage: after('Extended Key Usage').split(', ').filter(Boolean).map((k) => EKU[k] ?? k),
+    ca: after('Basic Constraints').includes('CA:TRUE'),
+  };
+}
+
+/** Our DER-order subject as openssl's RFC 2253 string (reversed, comma-joined). */
+function rfc2253(ours: string): string {
+  return ours ? ours.split(', ').reverse().join(',') : '';
+}
+
+function byName(inv: Inventory, name: string): CertEntry {
+  const c = inv.certificates.find((x) => x.name === name);
+  assert.ok(c, `certificate ${name} not found; have ${inv.certificates.map((x) => x.name).join(', ')}`);
+  return c;
+}
+
+test('check finds every certificate of the kubeadm-1.26 tree, all healthy, every field as openssl reads it', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  const names = inv.certificates.map((c) => c.name).sort();
+  assert.deepEqual(names, [
+    'admin.conf', 'apiserver', 'apiserver-etcd-client', 'apiserver-kubelet-client', 'ca', 'controller-manager.conf',
+    'etcd-ca', 'etcd-healthcheck-client', 'etcd-peer', 'etcd-server', 'front-proxy-ca', 'front-proxy-client',
+    'kubelet-client', 'kubelet-serving', 'kubelet-serving-ca', 'scheduler.conf',
+  ]);
+  assert.deepEqual(inv.missing, []);
+  assert.equal(inv.findings.filter((f) => f.severity !== 'info').length, 0, JSON.stringify(inv.findings, null, 1));
+  for (const c of inv.certificates) assert.equal(c.status, 'ok', c.name);
+
+  for (const c of inv.certificates) {
+    const o = opensslView(c.pem);
+    assert.equal(o.subject, rfc2253(c.subject), `${c.name} subject`);
+    assert.equal(o.issuer, rfc2253(c.issuer), `${c.name} issuer`);
+    assert.equal(o.serial.toLowerCase(), c.serial, `${c.name} serial`);
+    assert.equal(o.notBefore, c.notBefore, `${c.name} notBefore`);
+    assert.equal(o.notAfter, c.notAfter, `${c.name} notAfter`);
+    assert.deepEqual(o.sans, c.sans.map((s) => `${s.type}:${s.value}`), `${c.name} SANs`);
+    assert.deepEqual(o.keyUsage, c.keyUsage, `${c.name} keyUsage`);
+    assert.deepEqual(o.extKeyUsage, c.extKeyUsage, `${c.name} extKeyUsage`);
+    assert.equal(o.ca, c.isCA, `${c.name} CA`);
+    // the signer we name verifies the signature for openssl too
+    const signer = inv.certificates.find((x) => x.id === c.signedBy);
+    assert.ok(signer, `${c.name} has a signer`);
+    const dir = tmpDir();
+    fs.writeFileSync(path.join(dir, 'ca.pem'), signer.pem);
+    fs.writeFileSync(path.join(dir, 'c.pem'), c.pem);
+    const v = openssl(['verify', '-no_check_time', '-partial_chain', '-CAfile', path.join(dir, 'ca.pem'), path.join(dir, 'c.pem')]);
+    assert.equal(v.status, 0, `${c.name} verify: ${v.stdout}${v.stderr}`);
+    // key algorithm and size as openssl prints them
+    const text = openssl(['x509', '-noout', '-text'], c.pem).stdout;
+    if (c.keyAlgorithm === 'RSA') assert.match(text, new RegExp(`Public-Key: \\(${c.keySize} bit\\)`), c.name);
+    if (c.keyAlgorithm === 'ECDSA') assert.match(text, /NIST CURVE: P-256/, c.name);
+  }
+
+  // signers and private keys
+  assert.equal(byName(inv, 'apiserver').signerName, 'ca');
+  assert.equal(byName(inv, 'etcd-peer').signerName, 'etcd-ca');
+  assert.equal(byName(inv, 'front-proxy-client').signerName, 'front-proxy-ca');
+  assert.equal(byName(inv, 'kubelet-serving').signerName, 'kubelet-serving-ca');
+  assert.equal(byName(inv, 'kubelet-client').signerName, 'ca');
+  for (const c of inv.certificates.filter((x) => x.name !== 'kubelet-serving-ca')) {
+    assert.equal(c.privateKey.present, true, `${c.name} key present`);
+    assert.equal(c.privateKey.matches, true, `${c.name} key matches`);
+  }
+  // the key files' public halves equal the certificates' for openssl too
+  for (const base of ['apiserver', 'etcd/server', 'front-proxy-client']) {
+    const certPub = openssl(['x509', '-noout', '-pubkey', '-in', path.join(root, 'etc/kubernetes/pki', `${base}.crt`)]).stdout;
+    const keyPub = openssl(['pkey', '-pubout', '-in', path.join(root, 'etc/kubernetes/pki', `${base}.key`)]).stdout;
+    assert.equal(certPub, keyPub, base);
+  }
+  // the kubelet client pem is reached through its (absolute) symlink, resolved inside the root
+  const kc = byName(inv, 'kubelet-client');
+  assert.equal(kc.location.file, '/var/lib/kubelet/pki/kubelet-client-2026-11-22-21-36-05.pem');
+  assert.equal(kc.location.via, '/var/lib/kubelet/pki/kubelet-client-current.pem');
+  assert.equal(kc.keyAlgorithm, 'ECDSA');
+  assert.equal(kc.managedBy, 'kubelet');
+  assert.deepEqual(byName(inv, 'kubelet-serving').location.index, 0);
+  assert.deepEqual(byName(inv, 'kubelet-serving-ca').location.index, 1);
+  // components from the static pod manifests
+  assert.deepEqual(byName(inv, 'apiserver').components, ['kube-apiserver']);
+  assert.deepEqual(byName(inv, 'etcd-server').components, ['etcd']);
+  assert.deepEqual(byName(inv, 'controller-manager.conf').components, ['kube-controller-manager']);
+  assert.ok(byName(inv, 'ca').components.includes('kubelet'));
+  assert.equal(byName(inv, 'apiserver').managedBy, 'kubeadm');
+  assert.equal(byName(inv, 'ca').managedBy, 'manual');
+  // admin.conf: a kubeconfig entry with its user
+  assert.deepEqual(byName(inv, 'admin.conf').location.kubeconfig, { entry: 'user', name: 'kubernetes-admin', field: 'client-certificate-data' });
+  assert.ok((byName(inv, 'ca').copies ?? []).some((l) => l.file === '/etc/kubernetes/admin.conf'), 'ca.crt copies include admin.conf');
+
+  const io = memoryIo();
+  assert.equal(await run(['check', '--root', root, '--now', '2026-11-23'], io), 0, io.err);
+  assert.match(io.out, /^CERTIFICATE\s+EXPIRES\s+RESIDUAL TIME\s+CERTIFICATE AUTHORITY\s+EXTERNALLY MANAGED/m);
+  assert.match(io.out, /^apiserver\s+Nov 22, 2027 21:36 UTC\s+364d\s+ca\s+no\s+ok/m);
+});
+
+test('check on kubeadm-1.26-expired: every leaf expired with its signer, CAs fine, exit 2', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  const leaves = inv.certificates.filter((c) => !c.isCA);
+  assert.equal(leaves.length, 12);
+  for (const c of leaves) {
+    assert.equal(c.status, 'expired', c.name);
+    assert.ok(c.signerName, `${c.name} signer`);
+    assert.ok(c.findings.some((f) => f.code === 'expired' && f.severity === 'error' && f.message.includes(`signed by ${c.signerName}`)), c.name);
+  }
+  for (const n of ['ca', 'etcd-ca', 'front-proxy-ca']) assert.equal(byName(inv, n).status, 'ok');
+  const io = memoryIo();
+  assert.equal(await run(['check', '--root', root, '--now', '2026-11-23', '-o', 'json'], io), 2);
+  const json = JSON.parse(io.out);
+  assert.equal(json.apiVersion, 'kubepki.io/v1alpha1');
+  assert.equal(json.kind, 'Inventory');
+  for (const c of json.certificates) for (const k of ['name', 'notAfter', 'status']) assert.ok(k in c);
+  assert.ok(json.certificates.every((c: CertEntry) => c.location.file));
+  assert.ok(json.findings.every((f: { severity: string; code: string }) => f.severity && f.code));
+});
+
+test('check on rke1-expired: both CAs and the three etcd certificates found without RKE flags, leaves expired, exit 2', async () => {
+  const root = copyFixture('rke1-expired');
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  assert.deepEqual(inv.layouts, ['rke1']);
+  const cas = inv.certificates.filter((c) => c.isCA).map((c) => c.name).sort();
+  assert.deepEqual(cas, ['kube-apiserver-requestheader-ca', 'kube-ca']);
+  const etcd = inv.certificates.filter((c) => c.name.startsWith('kube-etcd-')).map((c) => c.name).sort();
+  assert.deepEqual(etcd, ['kube-etcd-10-0-0-109', 'kube-etcd-10-0-0-159', 'kube-etcd-10-0-0-236']);
+  for (const c of inv.certificates.filter((x) => !x.isCA)) {
+    assert.equal(c.status, 'expired', c.name);
+    assert.ok(c.signerName, c.name);
+    assert.equal(c.privateKey.matches, true, c.name);
+  }
+  assert.equal(byName(inv, 'kube-apiserver-proxy-client').signerName, 'kube-apiserver-requestheader-ca');
+  assert.equal(byName(inv, 'kube-etcd-10-0-0-109').components.join(), 'etcd');
+  // the workstation kubeconfig next to cluster.yml is found too
+  assert.ok(inv.certificates.some((c) => c.location.file === '/home/rancher/kube_config_cluster.yml'));
+  const io = memoryIo();
+  assert.equal(await run(['check', '--root', root, '--now', '2026-11-23'], io), 2);
+});
+
+test('check --warn: a duration and a share of the lifetime; exit 1 within the window', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const near = new Date('2027-11-01T00:00:00Z'); // 21 days before the leaves end
+  let inv = readInventory({ fs: new NodeFs(root), now: near, warn: '30d' });
+  assert.equal(byName(inv, 'apiserver').status, 'warning');
+  assert.equal(byName(inv, 'ca').status, 'ok');
+  inv = readInventory({ fs: new NodeFs(root), now: near, warn: '14d' });
+  assert.equal(byName(inv, 'apiserver').status, 'ok');
+  inv = readInventory({ fs: new NodeFs(root), now: new Date('2027-08-01T00:00:00Z'), warn: '66%' });
+  assert.equal(byName(inv, 'apiserver').status, 'warning');
+  const io = memoryIo();
+  assert.equal(await run(['check', '--root', root, '--now', '2027-11-01'], io), 1);
+  const bad = memoryIo();
+  assert.equal(await run(['check', '--root', root, '--warn', 'soon'], bad), 3);
+  assert.match(bad.err, /--warn "soon" is not a duration or a percentage/);
+});
+
+test('not-yet-valid, key mismatch, unknown signer, kubeconfig CA mismatch, missing files, embedded kubelet.conf', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const pki = path.join(root, 'etc/kubernetes/pki');
+  // a wrong key beside a certificate
+  fs.copyFileSync(path.join(pki, 'front-proxy-client.key'), path.join(pki, 'apiserver-kubelet-client.key'));
+  // a kubeconfig that embeds another CA (the front-proxy CA) — as after a partial rebuild
+  const admin = path.join(root, 'etc/kubernetes/admin.conf');
+  const fpca = fs.readFileSync(path.join(pki, 'front-proxy-ca.crt')).toString('base64');
+  fs.writeFileSync(admin, fs.readFileSync(admin, 'utf8').replace(/certificate-authority-data: .*/, `certificate-authority-data: ${fpca}`));
+  // a missing leaf
+  fs.rmSync(path.join(pki, 'etcd/peer.crt'));
+  // kubelet.conf that embeds its client certificate (seed 000's trap)
+  const kubelet = path.join(root, 'etc/kubernetes/kubelet.conf');
+  const adminText = fs.readFileSync(path.join(copyFixture('kubeadm-1.26'), 'etc/kubernetes/admin.conf'), 'utf8');
+  fs.writeFileSync(kubelet, adminText);
+  const inv = readInventory({ fs: new NodeFs(root), now: new Date('2026-11-22T21:00:00Z') });
+  const codes = new Set(inv.findings.map((f) => f.code));
+  for (const code of ['not-yet-valid', 'key-mismatch', 'kubeconfig-ca-mismatch', 'missing-file', 'kubelet-conf-embedded-cert'] as const) assert.ok(codes.has(code), `finding ${code}`);
+  assert.equal(byName(inv, 'apiserver-kubelet-client').status, 'not-yet-valid');
+  assert.ok(inv.missing.some((m) => m.name === 'etcd-peer'));
+  const io = memoryIo();
+  await run(['check', '--root', root, '--now', '2026-11-23'], io);
+  assert.match(io.out, /!MISSING! etcd-peer/);
+  assert.match(io.out, /key-mismatch\s+apiserver-kubelet-client: private key .* does not match/);
+});
+
+test('a leaf from a re-created CA is flagged unknown-signer; a SAN the config needs is flagged missing', () => {
+  const root = copyFixture('kubeadm-1.26');
+  const pki = path.join(root, 'etc/kubernetes/pki');
+  // a new CA of the same name (the state after a partial rebuild): old leaves no longer chain
+  const k = openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=kubernetes', '-days', '3650', '-keyout', path.join(pki, 'ca.key'), '-out', path.join(pki, 'ca.crt')]);
+  assert.equal(k.status, 0, k.stderr);
+  // the config wants a name the apiserver certificate does not carry
+  const cfg = path.join(root, 'etc/kubernetes/kubeadm-config.yaml');
+  fs.writeFileSync(cfg, fs.readFileSync(cfg, 'utf8').replace(/certSANs:\n/, 'certSANs:\n  - "new-lb.example.test"\n'));
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  const api = byName(inv, 'apiserver');
+  assert.ok(api.findings.some((f) => f.code === 'unknown-signer' && f.severity === 'error'), JSON.stringify(api.findings));
+  assert.ok(api.findings.some((f) => f.code === 'apiserver-san-missing' && f.message.includes('new-lb.example.test')), JSON.stringify(api.findings));
+  assert.equal(api.status, 'invalid');
+});
+
+test('bad input: garbage, truncated PEM, bad base64, non-kubeconfig YAML, a directory named .crt, a symlink loop — each a finding, the rest still read', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const pki = path.join(root, 'etc/kubernetes/pki');
+  fs.writeFileSync(path.join(pki, 'garbage.crt'), 'this is not a certificate\n');
+  const ca = fs.readFileSync(path.join(pki, 'ca.crt'), 'utf8');
+  fs.writeFileSync(path.join(pki, 'truncated.crt'), ca.slice(0, ca.length / 2));
+  fs.writeFileSync(path.join(pki, 'badbase64.crt'), ca.replace(/\n[A-Za-z0-9+/]{10}/, '\n!!!!!!!!!!'));
+  fs.writeFileSync(path.join(root, 'etc/kubernetes/notakubeconfig.conf'), 'apiVersion: v1\nkind: Config\nclusters: [oops\n');
+  fs.mkdirSync(path.join(pki, 'dir.crt'));
+  fs.symlinkSync('/etc/kubernetes/pki/loop-b.crt', path.join(pki, 'loop-a.crt'));
+  fs.symlinkSync('/etc/kubernetes/pki/loop-a.crt', path.join(pki, 'loop-b.crt'));
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  const bad = (name: string) => inv.findings.find((f) => f.file?.endsWith(name));
+  for (const n of ['garbage.crt', 'truncated.crt', 'badbase64.crt', 'notakubeconfig.conf', 'loop-a.crt']) assert.ok(bad(n), `finding for ${n}: ${JSON.stringify(inv.findings.map((f) => f.file))}`);
+  assert.match(bad('truncated.crt')!.message, /no END line/);
+  assert.match(bad('badbase64.crt')!.message, /corrupt base64/);
+  assert.match(bad('loop-a.crt')!.message, /symlink loop/);
+  assert.equal(inv.certificates.length, 16, 'the rest of the node is still reported');
+  const io = memoryIo();
+  assert.equal(await run(['check', '--root', root, '--now', '2026-11-23'], io), 2);
+  assert.doesNotMatch(io.out + io.err, /at .*\.js:\d+/);
+  const missing = memoryIo();
+  assert.equal(await run(['check', '--root', path.join(root, 'nope')], missing), 3);
+  assert.equal(missing.err.trim().split('\n')[0], `kubepki: failed to open --root ${path.join(root, 'nope')}: no such directory`);
+  const insp = memoryIo();
+  assert.equal(await run(['inspect', path.join(pki, 'garbage.crt')], insp), 3);
+  assert.match(insp.err, /^kubepki: failed to inspect .*garbage\.crt: no PEM block and not DER: not a certificate, key or CSR$/m);
+});
+
+test('inspect: a kubeconfig shows every entry, a key is described but never printed, stdin works', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const io = memoryIo();
+  assert.equal(await run(['inspect', path.join(root, 'etc/kubernetes/admin.conf'), '--now', '2026-11-23'], io), 0, io.err);
+  assert.match(io.out, /Certificate 1 of 2 .*user kubernetes-admin/);
+  assert.match(io.out, /Certificate 2 of 2 .*cluster kubernetes/);
+  assert.doesNotMatch(io.out, /PRIVATE KEY/);
+  const key = memoryIo();
+  await run(['inspect', path.join(root, 'etc/kubernetes/pki/sa.key')], key);
+  assert.match(key.out, /Private key .*sa\.key\n\s+Type:\s+RSA 2048/);
+  assert.doesNotMatch(key.out, /BEGIN/);
+  const stdin = memoryIo({}, fs.readFileSync(path.join(root, 'var/lib/kubelet/pki/kubelet.crt'), 'utf8'));
+  assert.equal(await run(['inspect', '-', '--now', '2026-11-23', '-o', 'json'], stdin), 0, stdin.err);
+  assert.equal(JSON.parse(stdin.out).certificates.length, 2);
+  const full = memoryIo();
+  await run(['inspect', path.join(root, 'etc/kubernetes/pki/apiserver.crt'), '-o', 'full', '--now', '2026-11-23'], full);
+  assert.match(full.out, /Subject Alternative Name/);
+});
