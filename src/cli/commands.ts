@@ -22,6 +22,7 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'demo', summary: 'make a throwaway node tree with expired certificates and run check on it', load: () => import('./demo.js') },
   { name: 'csr', summary: 'list and approve kubelet CertificateSigningRequests with a strict policy', load: () => import('./csr.js') },
   { name: 'cluster-info', summary: 'publish the CA and token signatures joining nodes trust (kube-public/cluster-info)', load: () => import('./cluster-info.js') },
+  { name: 'sa', summary: 'ServiceAccount key and tokens: refresh the tokens in the cluster after sa.key changed', load: () => import('./sa.js') },
   { name: 'serve', summary: 'serve /metrics, a live dashboard, /api/inventory and /healthz for this node', load: () => import('./serve.js') },
   { name: 'report', summary: 'write the dashboard as one offline HTML file, or a Markdown summary', load: () => import('./report.js') },
   { name: 'rebuild', summary: 're-create every missing file of a kubeadm control-plane node', load: () => import('./rebuild.js') },
