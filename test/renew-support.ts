@@ -1,0 +1,86 @@
+/** Helpers for the renew/apply tests: fixture copies, openssl, CLI runs, tree snapshots. */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { run } from '../src/cli/main.js';
+import { memoryIo } from '../src/cli/io.js';
+
+export const FIXTURES = path.resolve(process.cwd(), '../shared/fixtures');
+export const NOW = '2026-11-23T00:00:00Z';
+
+const made: string[] = [];
+process.on('exit', () => { for (const d of made) fs.rmSync(d, { recursive: true, force: true }); });
+
+export function tmp(prefix = 'kubepki-renew-'): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(d);
+  return d;
+}
+
+/**
+ * Copy a fixture tree (never edit fixtures): symlinks kept verbatim, files
+ * made writable with node modes (keys 0600). A symlink that the checkout
+ * turned into a small file holding an absolute path is made a symlink again.
+ */
+export function copyFixture(name: string): string {
+  const dst = tmp(`kubepki-${name}-`);
+  fs.cpSync(path.join(FIXTURES, name), dst, { recursive: true, verbatimSymlinks: true });
+  const fix = (p: string) => {
+    for (const d of fs.readdirSync(p, { withFileTypes: true })) {
+      const q = path.join(p, d.name);
+      if (d.isSymbolicLink()) continue;
+      if (d.isDirectory()) { fs.chmodSync(q, 0o755); fix(q); continue; }
+      if (/-current\.pem$/.test(d.name)) {
+        const text = fs.readFileSync(q, 'utf8').trim();
+        if (/^\/[^\n]*\.pem$/.test(text)) { fs.rmSync(q); fs.symlinkSync(text, q); continue; }
+      }
+      fs.chmodSync(q, /(\.key|-key\.pem|\.conf|kubelet-client-.*\.pem)$/.test(d.name) ? 0o600 : 0o644);
+    }
+  };
+  fs.chmodSync(dst, 0o755);
+  fix(dst);
+  return dst;
+}
+
+export function sh(cmd: string, args: string[], input?: string): { stdout: string; stderr: string; status: number } {
+  const r = spawnSync(cmd, args, { input, encoding: 'utf8' });
+  return { stdout: r.stdout ?? '', stderr: r.stderr ?? '', status: r.status ?? -1 };
+}
+
+export async function cli(argv: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
+  const io = memoryIo(env);
+  const code = await run(argv, io);
+  return { code, out: io.out, err: io.err };
+}
+
+/** sha256 of every file and symlink target under a root, except kubepki's own state. */
+export function snapshotTree(root: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (p: string) => {
+    for (const d of fs.readdirSync(p, { withFileTypes: true })) {
+      const q = path.join(p, d.name);
+      const rel = path.relative(root, q);
+      if (rel.startsWith('var/lib/kubepki')) continue;
+      if (d.isSymbolicLink()) out.set(rel, `-> ${fs.readlinkSync(q)}`);
+      else if (d.isDirectory()) walk(q);
+      else out.set(rel, `${(fs.statSync(q).mode & 0o777).toString(8)} ${createHash('sha256').update(fs.readFileSync(q)).digest('hex')}`);
+    }
+  };
+  walk(root);
+  return out;
+}
+
+/** The text of `openssl x509 -text` without what renewal must change (serial, validity, AKI, signature, key when new). */
+export function stableText(pemFile: string, index = 0): string {
+  const pems = fs.readFileSync(pemFile, 'utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----\n?/g) ?? [];
+  const r = sh('openssl', ['x509', '-noout', '-text', '-certopt', 'no_serial,no_validity,no_sigdump,no_pubkey'], pems[index]);
+  return r.stdout
+    .replace(/X509v3 Authority Key Identifier:\s*\n\s*[0-9A-F:]+\n/, '')
+    .replace(/Signature Algorithm:.*\n/g, '');
+}
+
+export function certPems(text: string): string[] {
+  return text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----\n?/g) ?? [];
+}

@@ -1,0 +1,323 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createPrivateKey } from 'node:crypto';
+import { readInventory } from '../src/inventory/read.js';
+import { NodeFs } from '../src/fs/node-fs.js';
+import type { Inventory } from '../src/inventory/types.js';
+import { Certificate } from '../src/pki/certificate.js';
+import { parsePemBlocks } from '../src/pki/pem.js';
+import { issueCertificate, newSerial, nameDer, subjectAltNameExt, extKeyUsageExt, keyUsageExt, basicConstraintsExt, authorityKeyIdentifierExt, pemOf, tlv } from '../src/pki/sign.js';
+import { generateKey, privateKeyPem } from '../src/pki/keygen.js';
+import { KubeconfigEditor } from '../src/kubeconfig/write.js';
+import { planRenew } from '../src/plan/renew.js';
+import { copyFixture, cli, sh, tmp, stableText, certPems, NOW } from './renew-support.js';
+
+const now = new Date(NOW);
+const at = String(Math.floor(now.getTime() / 1000) + 3600);
+
+function inventory(root: string, when = now): Inventory {
+  return readInventory({ fs: new NodeFs(root), now: when });
+}
+
+function pemFile(dir: string, name: string, pem: string): string {
+  const f = path.join(dir, `${name.replace(/[^A-Za-z0-9.-]/g, '_')}-${Math.random().toString(36).slice(2)}.pem`);
+  fs.writeFileSync(f, pem);
+  return f;
+}
+
+/** openssl verify -purpose for each usage a certificate carries, against its CA from the inventory. */
+function verifyAll(inv: Inventory, names: string[]): void {
+  const dir = tmp();
+  const byId = new Map(inv.certificates.map((c) => [c.id, c]));
+  for (const name of names) {
+    const c = inv.certificates.find((x) => x.name === name);
+    assert.ok(c, `${name} is in the inventory after renewal`);
+    const ca = byId.get(c.signedBy ?? '');
+    assert.ok(ca, `${name} has a signer`);
+    const leaf = pemFile(dir, name, c.pem);
+    const caf = pemFile(dir, `${name}-ca`, ca.pem);
+    const purposes = c.extKeyUsage.length ? c.extKeyUsage.map((u) => (u === 'serverAuth' ? 'sslserver' : u === 'clientAuth' ? 'sslclient' : 'any')) : ['any'];
+    for (const p of purposes) {
+      const r = sh('openssl', ['verify', '-attime', at, '-purpose', p, '-CAfile', caf, leaf]);
+      assert.equal(r.status, 0, `${name} -purpose ${p}: ${r.stdout}${r.stderr}`);
+    }
+  }
+}
+
+test('renew all on kubeadm-1.26-expired: check passes, openssl verifies every usage, fields kept, kubeconfigs readable by kubectl, kubelet symlink swapped', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const before = inventory(root);
+  const beforeCheck = await cli(['check', '--root', root, '--now', NOW]);
+  assert.equal(beforeCheck.code, 2, 'the expired tree fails check before renewal');
+
+  const r = await cli(['renew', 'all', '--root', root, '--now', NOW]);
+  assert.equal(r.code, 0, r.err + r.out);
+  assert.match(r.out, /Renewed 12 certificate\(s\)/);
+  assert.match(r.out, /Backup: .*var\/lib\/kubepki\/backups\//);
+  assert.match(r.out, /kube-apiserver: mv \/etc\/kubernetes\/manifests\/kube-apiserver\.yaml/);
+  assert.match(r.out, /kubelet: systemctl restart kubelet/);
+
+  const check = await cli(['check', '--root', root, '--now', NOW]);
+  assert.equal(check.code, 0, check.out + check.err);
+
+  const after = inventory(root);
+  const renewed = before.certificates.filter((c) => !c.isCA).map((c) => c.name);
+  verifyAll(after, renewed.filter((n) => n !== 'kubelet-serving'));
+  // the kubelet's self-signed serving pair verifies against its new throwaway CA
+  verifyAll(after, ['kubelet-serving']);
+
+  // same subject, SANs and extensions (all but serial/validity/AKI/signature)
+  const dir = tmp();
+  for (const b of before.certificates.filter((c) => !c.isCA && c.name !== 'kubelet-serving')) {
+    const a = after.certificates.find((c) => c.name === b.name)!;
+    assert.notEqual(a.serial, b.serial, `${b.name} has a new serial`);
+    assert.equal(stableText(pemFile(dir, 'a', a.pem)), stableText(pemFile(dir, 'b', b.pem)), `${b.name}: openssl -text differs`);
+    assert.equal(a.spkiSha256, b.spkiSha256, `${b.name} keeps its key`);
+    assert.equal(a.notAfter, '2027-11-23T00:00:00.000Z');
+  }
+  const ks = after.certificates.find((c) => c.name === 'kubelet-serving')!;
+  const kb = before.certificates.find((c) => c.name === 'kubelet-serving')!;
+  assert.deepEqual(ks.sans, kb.sans);
+  assert.equal(ks.spkiSha256, kb.spkiSha256, 'kubelet serving pair keeps its leaf key');
+
+  // kubectl reads every rewritten kubeconfig and sees the new client certificate
+  for (const conf of ['admin.conf', 'controller-manager.conf', 'scheduler.conf']) {
+    const file = path.join(root, 'etc/kubernetes', conf);
+    const v = sh('kubectl', ['config', 'view', '--raw', '--kubeconfig', file, '-o', 'jsonpath={.users[0].user.client-certificate-data}']);
+    assert.equal(v.status, 0, v.stderr);
+    const cert = new Certificate(parsePemBlocks(Buffer.from(v.stdout, 'base64').toString())[0]!.der);
+    assert.equal(cert.notAfter.toISOString(), '2027-11-23T00:00:00.000Z', `${conf} carries the renewed certificate`);
+    const text = fs.readFileSync(file, 'utf8');
+    const orig = fs.readFileSync(path.join(path.resolve(process.cwd(), '../shared/fixtures/kubeadm-1.26-expired/etc/kubernetes'), conf), 'utf8');
+    assert.equal(text.replace(/client-certificate-data: .*/, ''), orig.replace(/client-certificate-data: .*/, ''), `${conf}: nothing but the client certificate changed`);
+  }
+  const kv = sh('kubectl', ['config', 'view', '--raw', '--kubeconfig', path.join(root, 'etc/kubernetes/kubelet.conf')]);
+  assert.equal(kv.status, 0, kv.stderr);
+
+  // kubelet: -current points at the new file (0600, cert + key), the old one is kept
+  const pki = path.join(root, 'var/lib/kubelet/pki');
+  const link = fs.readlinkSync(path.join(pki, 'kubelet-client-current.pem'));
+  assert.equal(link, '/var/lib/kubelet/pki/kubelet-client-2026-11-23-00-00-00.pem');
+  assert.ok(fs.existsSync(path.join(pki, 'kubelet-client-2026-11-22-21-36-05.pem')), 'old kubelet client pem kept');
+  const st = fs.statSync(path.join(pki, 'kubelet-client-2026-11-23-00-00-00.pem'));
+  assert.equal(st.mode & 0o777, 0o600);
+  const blocks = parsePemBlocks(fs.readFileSync(path.join(pki, 'kubelet-client-2026-11-23-00-00-00.pem'), 'utf8'));
+  assert.deepEqual(blocks.map((b) => b.label), ['CERTIFICATE', 'EC PRIVATE KEY']);
+  // keys keep their mode
+  assert.equal(fs.statSync(path.join(root, 'etc/kubernetes/pki/apiserver.key')).mode & 0o777, 0o600);
+  assert.equal(fs.statSync(path.join(root, 'etc/kubernetes/pki/apiserver.crt')).mode & 0o777, 0o644);
+
+  const list = await cli(['backups', '--root', root]);
+  assert.match(list.out, /renew\s+complete\s+14/);
+});
+
+test('renew all on rke1-expired: check passes and openssl verifies every renewed certificate', async () => {
+  const root = copyFixture('rke1-expired');
+  const before = inventory(root);
+  const r = await cli(['renew', 'all', '--root', root, '--now', NOW]);
+  assert.equal(r.code, 0, r.err + r.out);
+  const check = await cli(['check', '--root', root, '--now', NOW]);
+  assert.equal(check.code, 0, check.out);
+  const after = inventory(root);
+  const leaves = before.certificates.filter((c) => !c.isCA).map((c) => c.name);
+  assert.ok(leaves.length >= 8, `rke1 has many leaves (${leaves.length})`);
+  verifyAll(after, leaves);
+  const dir = tmp();
+  for (const b of before.certificates.filter((c) => !c.isCA)) {
+    const a = after.certificates.find((c) => c.name === b.name)!;
+    assert.equal(stableText(pemFile(dir, 'a', a.pem)), stableText(pemFile(dir, 'b', b.pem)), `${b.name}: openssl -text differs`);
+  }
+  const ws = path.join(root, 'home/rancher/kube_config_cluster.yml');
+  const v = sh('kubectl', ['config', 'view', '--raw', '--kubeconfig', ws]);
+  assert.equal(v.status, 0, v.stderr);
+  assert.match(fs.readFileSync(ws, 'utf8'), /server: "https:\/\/10\.0\.0\.109:6443"/, 'quoting kept');
+});
+
+/** Re-sign a CA with its own key so it expired before `now` (same key, subject, extensions). */
+async function expireCa(root: string, file: string, keyFile: string): Promise<string> {
+  const ca = new Certificate(parsePemBlocks(fs.readFileSync(path.join(root, file), 'utf8'))[0]!.der);
+  const key = createPrivateKey(fs.readFileSync(path.join(root, keyFile)));
+  const der = await issueCertificate({
+    subjectDer: ca.subjectRaw, issuerDer: ca.subjectRaw, spki: ca.spkiRaw, serial: newSerial(),
+    notBefore: new Date('2016-11-20T00:00:00Z'), notAfter: new Date('2026-11-20T00:00:00Z'), extensions: ca.extensions, signingKey: key,
+  });
+  const pem = pemOf(der);
+  fs.writeFileSync(path.join(root, file), pem);
+  return pem;
+}
+
+test('CA renewal on a tree whose CA expired: same key/subject/SKI, old leaves verify against the renewed CA, every copy updated', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const expiredPem = await expireCa(root, 'etc/kubernetes/pki/ca.crt', 'etc/kubernetes/pki/ca.key');
+  // the kubeconfigs carry the (expired) CA as certificate-authority-data, as kubeadm writes them
+  for (const conf of ['admin.conf', 'controller-manager.conf', 'scheduler.conf', 'kubelet.conf']) {
+    const f = path.join(root, 'etc/kubernetes', conf);
+    const ed = new KubeconfigEditor(fs.readFileSync(f, 'utf8'));
+    for (const cl of ed.clusterNames()) ed.setClusterCaData(cl, expiredPem);
+    fs.writeFileSync(f, ed.toString());
+  }
+  const before = inventory(root);
+  const oldCa = before.certificates.find((c) => c.name === 'ca')!;
+  assert.equal(oldCa.status, 'expired');
+  const dir = tmp();
+  const expiredFile = pemFile(dir, 'expired-ca', expiredPem);
+  const apiserver = path.join(root, 'etc/kubernetes/pki/apiserver.crt');
+  assert.notEqual(sh('openssl', ['verify', '-attime', at, '-CAfile', expiredFile, apiserver]).status, 0, 'leaves fail against the expired CA');
+
+  const r = await cli(['renew', 'ca', '--root', root, '--now', NOW, '--validity', '10y']);
+  assert.equal(r.code, 0, r.err + r.out);
+  assert.match(r.out, /same key, subject and key identifier/);
+  const after = inventory(root);
+  const newCa = after.certificates.find((c) => c.name === 'ca')!;
+  assert.equal(newCa.status, 'ok');
+  assert.equal(newCa.spkiSha256, oldCa.spkiSha256);
+  assert.equal(newCa.subject, oldCa.subject);
+  assert.equal(newCa.subjectKeyId, oldCa.subjectKeyId);
+  assert.equal(stableText(path.join(root, 'etc/kubernetes/pki/ca.crt')), stableText(expiredFile));
+  // old leaves, untouched, verify against the renewed CA
+  for (const leaf of ['apiserver.crt', 'apiserver-kubelet-client.crt']) {
+    const v = sh('openssl', ['verify', '-attime', at, '-CAfile', path.join(root, 'etc/kubernetes/pki/ca.crt'), path.join(root, 'etc/kubernetes/pki', leaf)]);
+    assert.equal(v.status, 0, `${leaf}: ${v.stdout}${v.stderr}`);
+  }
+  // every kubeconfig copy now carries the renewed CA
+  const caPem = fs.readFileSync(path.join(root, 'etc/kubernetes/pki/ca.crt'), 'utf8');
+  for (const conf of ['admin.conf', 'controller-manager.conf', 'scheduler.conf', 'kubelet.conf']) {
+    const ed = new KubeconfigEditor(fs.readFileSync(path.join(root, 'etc/kubernetes', conf), 'utf8'));
+    const data = Buffer.from(ed.clusterField(ed.clusterNames()[0]!, 'certificate-authority-data')!, 'base64').toString();
+    assert.equal(certPems(data)[0], certPems(caPem)[0], `${conf} has the renewed CA`);
+  }
+  assert.match(r.out, /kube-controller-manager/);
+});
+
+test('a URI SAN and a private extension survive renewal byte for byte; --add-san appends; --new-key gives a new key of the same type', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const pki = path.join(root, 'etc/kubernetes/pki');
+  const ca = new Certificate(parsePemBlocks(fs.readFileSync(path.join(pki, 'ca.crt'), 'utf8'))[0]!.der);
+  const caKey = createPrivateKey(fs.readFileSync(path.join(pki, 'ca.key')));
+  const key = await generateKey('ecdsa-p384');
+  const privateExt = { oid: '1.3.6.1.4.1.55555.7.1', critical: false, value: tlv(0x30, tlv(0x0c, Buffer.from('tenant=blue')), tlv(0x02, Uint8Array.of(42))) };
+  const der = await issueCertificate({
+    subjectDer: nameDer([{ type: 'CN', value: 'mesh-gateway' }, { type: 'O', value: 'example' }]), issuerDer: ca.subjectRaw, spki: key, serial: newSerial(),
+    notBefore: new Date('2025-01-01T00:00:00Z'), notAfter: new Date('2026-01-01T00:00:00Z'),
+    extensions: [
+      keyUsageExt(['digitalSignature']), extKeyUsageExt(['serverAuth', 'clientAuth']), basicConstraintsExt(false),
+      subjectAltNameExt([{ type: 'dns', value: 'gw.example.test' }, { type: 'uri', value: 'spiffe://cluster.local/ns/mesh/sa/gateway' }, { type: 'email', value: 'ops@example.test' }]),
+      authorityKeyIdentifierExt(Buffer.from(ca.subjectKeyId!, 'hex')), privateExt,
+    ],
+    signingKey: caKey,
+  });
+  fs.mkdirSync(path.join(root, 'etc/ssl/mesh'), { recursive: true });
+  const crt = path.join(root, 'etc/ssl/mesh/gateway.crt');
+  fs.writeFileSync(crt, pemOf(der));
+  fs.writeFileSync(path.join(root, 'etc/ssl/mesh/gateway.key'), privateKeyPem(key), { mode: 0o600 });
+  const oldText = stableText(crt);
+
+  const r = await cli(['renew', '--file', '/etc/ssl/mesh/gateway.crt', '--root', root, '--now', NOW]);
+  assert.equal(r.code, 0, r.err + r.out);
+  const renewed = new Certificate(parsePemBlocks(fs.readFileSync(crt, 'utf8'))[0]!.der);
+  const old = new Certificate(der);
+  assert.notEqual(renewed.serialHex, old.serialHex);
+  const hexes = (c: Certificate) => c.extensions.map((e) => `${e.oid}/${e.critical}/${Buffer.from(e.value).toString('hex')}`);
+  assert.deepEqual(hexes(renewed), hexes(old), 'every extension byte-identical (AKI unchanged: same CA)');
+  assert.equal(stableText(crt), oldText);
+  const text = sh('openssl', ['x509', '-noout', '-text', '-in', crt]).stdout;
+  assert.match(text, /URI:spiffe:\/\/cluster\.local\/ns\/mesh\/sa\/gateway/);
+  assert.match(text, /1\.3\.6\.1\.4\.1\.55555\.7\.1:/);
+  assert.equal(renewed.notAfter.getTime() - renewed.notBefore.getTime(), old.notAfter.getTime() - old.notBefore.getTime(), 'same lifetime by default');
+
+  const r2 = await cli(['renew', '--file', '/etc/ssl/mesh/gateway.crt', '--root', root, '--now', NOW, '--add-san', 'DNS:gw2.example.test,IP:192.0.2.77', '--new-key', '--backdate', '1h']);
+  assert.equal(r2.code, 0, r2.err + r2.out);
+  const again = new Certificate(parsePemBlocks(fs.readFileSync(crt, 'utf8'))[0]!.der);
+  assert.deepEqual(again.subjectAltNames.map((s) => `${s.type}:${s.value}`), ['dns:gw.example.test', 'uri:spiffe://cluster.local/ns/mesh/sa/gateway', 'email:ops@example.test', 'dns:gw2.example.test', 'ip:192.0.2.77']);
+  assert.equal(again.notBefore.toISOString(), '2026-11-22T23:00:00.000Z');
+  assert.equal(again.keyInfo.curve, 'P-384');
+  assert.notEqual(Buffer.from(again.spkiRaw).toString('hex'), Buffer.from(renewed.spkiRaw).toString('hex'));
+  const keyPem = fs.readFileSync(path.join(root, 'etc/ssl/mesh/gateway.key'), 'utf8');
+  assert.match(keyPem, /^-----BEGIN EC PRIVATE KEY-----/);
+  assert.equal(fs.statSync(path.join(root, 'etc/ssl/mesh/gateway.key')).mode & 0o777, 0o600);
+  const m = sh('openssl', ['x509', '-noout', '-pubkey', '-in', crt]).stdout;
+  const k = sh('openssl', ['pkey', '-pubout', '-in', path.join(root, 'etc/ssl/mesh/gateway.key')]).stdout;
+  assert.equal(m, k, 'new key matches the new certificate');
+  assert.match(sh('openssl', ['x509', '-noout', '-text', '-in', crt]).stdout, /1\.3\.6\.1\.4\.1\.55555\.7\.1:/);
+});
+
+test('a missing CA key is a result: externally managed, with a CSR in --csr-out; nothing else breaks', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  fs.rmSync(path.join(root, 'etc/kubernetes/pki/etcd/ca.key'));
+  const out = tmp();
+  const r = await cli(['renew', 'all', '--root', root, '--now', NOW, '--csr-out', out]);
+  assert.equal(r.code, 1, r.err + r.out);
+  assert.match(r.out, /externally managed, can't renew etcd-server: the key of CA etcd-ca is missing; here is a CSR for it/);
+  const csr = path.join(out, 'etcd-server.csr');
+  const v = sh('openssl', ['req', '-in', csr, '-noout', '-verify', '-text']);
+  assert.equal(v.status, 0, v.stderr);
+  assert.match(v.stdout, /Subject: CN ?= ?cp-1/);
+  assert.match(v.stdout, /DNS:cp-1, DNS:localhost/);
+  const after = inventory(root);
+  assert.equal(after.certificates.find((c) => c.name === 'apiserver')!.status, 'ok', 'certificates of other CAs were renewed');
+  assert.equal(after.certificates.find((c) => c.name === 'etcd-server')!.status, 'expired');
+});
+
+test('kubelet.conf that embeds an expired client certificate is pointed at the rotating file (kubeadm recovery)', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const pki = path.join(root, 'var/lib/kubelet/pki');
+  const pemText = fs.readFileSync(path.join(pki, 'kubelet-client-2026-11-22-21-36-05.pem'), 'utf8');
+  const keyBlock = /-----BEGIN EC PRIVATE KEY-----[\s\S]*?-----END EC PRIVATE KEY-----\n/.exec(pemText)![0];
+  const conf = path.join(root, 'etc/kubernetes/kubelet.conf');
+  // a kubelet.conf as kubeadm < 1.17 left it: embedded data, and no rotated pem on disk
+  let text = fs.readFileSync(conf, 'utf8');
+  text = text.replace(/client-certificate: .*/, `client-certificate-data: ${Buffer.from(certPems(pemText)[0]!).toString('base64')}`)
+    .replace(/client-key: .*/, `client-key-data: ${Buffer.from(keyBlock).toString('base64')}`);
+  fs.writeFileSync(conf, text);
+  for (const f of fs.readdirSync(pki)) if (f.startsWith('kubelet-client')) fs.rmSync(path.join(pki, f));
+
+  const r = await cli(['renew', 'kubelet.conf', '--root', root, '--now', NOW]);
+  assert.equal(r.code, 0, r.err + r.out);
+  const after = fs.readFileSync(conf, 'utf8');
+  assert.match(after, /client-certificate: \/var\/lib\/kubelet\/pki\/kubelet-client-current\.pem/);
+  assert.match(after, /client-key: \/var\/lib\/kubelet\/pki\/kubelet-client-current\.pem/);
+  assert.doesNotMatch(after, /client-(certificate|key)-data/);
+  assert.equal(fs.readlinkSync(path.join(pki, 'kubelet-client-current.pem')), '/var/lib/kubelet/pki/kubelet-client-2026-11-23-00-00-00.pem');
+  const v = sh('kubectl', ['config', 'view', '--raw', '--kubeconfig', conf, '-o', 'jsonpath={.users[0].user.client-certificate}']);
+  assert.equal(v.status, 0, v.stderr);
+  assert.equal(v.stdout, '/var/lib/kubelet/pki/kubelet-client-current.pem');
+  const inv = inventory(root);
+  const kc = inv.certificates.find((c) => c.location.file.includes('kubelet-client-2026-11-23'))!;
+  assert.ok(kc, 'the new rotated pem is in the inventory');
+  assert.equal(kc.status, 'ok');
+  assert.equal(kc.privateKey.matches, true);
+});
+
+test('planRenew is pure data: --only-expiring skips healthy certificates, names it does not know are refused with the list', () => {
+  const root = copyFixture('kubeadm-1.26');
+  const inv = inventory(root);
+  const plan = planRenew(inv, { targets: 'all', onlyExpiring: true }, now);
+  assert.equal(plan.items.length, 0, 'the fresh tree has nothing expiring');
+  const all = planRenew(inv, { targets: 'all', random: (n) => new Uint8Array(n).fill(7) }, now);
+  assert.deepEqual(JSON.parse(JSON.stringify(all)), all, 'plain JSON');
+  assert.ok(all.items.every((i) => i.new?.serial === '7' + '07'.repeat(15)));
+  assert.throws(() => planRenew(inv, { targets: ['apiservr'] }, now), /failed to find certificate "apiservr".*/);
+  const late = readInventory({ fs: new NodeFs(root), now: new Date('2027-11-01T00:00:00Z') });
+  const exp = planRenew(late, { targets: 'all', onlyExpiring: true }, new Date('2027-11-01T00:00:00Z'));
+  assert.ok(exp.items.some((i) => i.name === 'apiserver'));
+});
+
+test('--dry-run writes nothing and --plan-out saves the plan as JSON', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const planFile = path.join(tmp(), 'plan.json');
+  const before = fs.readFileSync(path.join(root, 'etc/kubernetes/pki/apiserver.crt'));
+  const r = await cli(['renew', 'all', '--root', root, '--now', NOW, '--dry-run', '--plan-out', planFile]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /Dry run: nothing was written/);
+  assert.deepEqual(fs.readFileSync(path.join(root, 'etc/kubernetes/pki/apiserver.crt')), before);
+  assert.ok(!fs.existsSync(path.join(root, 'var/lib/kubepki')));
+  const plan = JSON.parse(fs.readFileSync(planFile, 'utf8'));
+  assert.equal(plan.kind, 'Plan');
+  assert.ok(plan.files.some((f: { path: string }) => f.path === '/etc/kubernetes/pki/apiserver.crt'));
+  assert.ok(plan.restarts.some((x: { component: string }) => x.component === 'etcd'));
+  const bad = await cli(['renew', 'all', '--root', root, '--validity', 'forever']);
+  assert.equal(bad.code, 3);
+  assert.match(bad.err, /--validity "forever" is not a duration/);
+});
