@@ -1,0 +1,260 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { run } from '../src/cli/main.js';
+import { memoryIo } from '../src/cli/io.js';
+import { renderManifest, MANIFEST_NAMES } from '../src/manifests/static-pods.js';
+import { apiserverSans, etcdSans, firstServiceIp, dedupSans, controlPlaneEndpointUrl, type ClusterFacts } from '../src/profiles/rebuild.js';
+import { parseKubeadmConfig, settingsFromKubeadmConfig } from '../src/rebuild/kubeadm-config.js';
+import {
+  KUBEADM_126, NOW, copyFixture, deleteAllButManifests, tmpDir, opensslFields, opensslVerify, PKI_CERTS, KUBECONFIGS, kubeconfigClientPem,
+} from './rebuild-support.js';
+
+const FIXTURE_PKI = path.join(KUBEADM_126, 'etc/kubernetes/pki');
+
+const FACTS: ClusterFacts & { podSubnet: string; imageRepository: string; etcdImage: string; etcdDataDir: string; certificatesDir: string } = {
+  nodeName: 'cp-1', advertiseAddress: '192.0.2.10', bindPort: 6443, controlPlaneEndpoint: 'cluster-api.example.test:6443',
+  serviceSubnet: '10.96.0.0/12', dnsDomain: 'cluster.local', certSANs: ['cluster-api.example.test', '192.0.2.100'],
+  etcdServerCertSANs: [], etcdPeerCertSANs: [], clusterName: 'kubernetes', kubernetesVersion: 'v1.26.1', externalEtcd: false,
+  podSubnet: '10.244.0.0/16', imageRepository: 'registry.k8s.io', etcdImage: '', etcdDataDir: '/var/lib/etcd', certificatesDir: '/etc/kubernetes/pki',
+};
+
+async function cli(...argv: string[]) {
+  const io = memoryIo();
+  const code = await run(argv, io);
+  return { code, out: io.out, err: io.err };
+}
+
+test('static pod manifests are byte-identical to what kubeadm 1.26.1 wrote', () => {
+  for (const m of MANIFEST_NAMES) {
+    const want = fs.readFileSync(path.join(KUBEADM_126, `etc/kubernetes/manifests/${m}.yaml`), 'utf8');
+    assert.equal(renderManifest(m, FACTS), want, m);
+  }
+});
+
+test('SANs in kubeadm order with its de-duplication (spec §1.2)', () => {
+  assert.deepEqual(apiserverSans(FACTS), {
+    dns: ['cluster-api.example.test', 'cp-1', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
+    ips: ['10.96.0.1', '192.0.2.10', '192.0.2.100'],
+  });
+  assert.deepEqual(etcdSans(FACTS, []), { dns: ['cp-1', 'localhost'], ips: ['192.0.2.10', '127.0.0.1', '::1'] });
+  // IP endpoint goes to IPs, duplicates dropped in first-seen order, junk skipped with a warning
+  const warnings: string[] = [];
+  const s = apiserverSans({ ...FACTS, controlPlaneEndpoint: '192.0.2.10:6443', certSANs: ['10.96.0.1', 'Bad_Name', '*.apps.example.test', '0:0:0:0:0:0:0:1'] }, warnings);
+  assert.deepEqual(s.ips, ['10.96.0.1', '192.0.2.10', '::1']);
+  assert.ok(s.dns.includes('*.apps.example.test'));
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0]!, /Bad_Name/);
+  assert.equal(firstServiceIp('10.96.0.0/12,fd00::/108'), '10.96.0.1');
+  assert.equal(firstServiceIp('fd00:10:96::/112'), 'fd00:10:96::1');
+  assert.equal(firstServiceIp('10.96.3.7/12'), '10.96.0.1');
+  assert.deepEqual(dedupSans({ dns: ['b', 'a', 'b'], ips: ['::1', '0:0::1'] }), { dns: ['a', 'b'], ips: ['::1'] });
+  assert.equal(controlPlaneEndpointUrl({ ...FACTS, controlPlaneEndpoint: 'lb.example.test' }), 'https://lb.example.test:6443');
+  assert.equal(controlPlaneEndpointUrl({ ...FACTS, controlPlaneEndpoint: '' , advertiseAddress: 'fd00::10' }), 'https://[fd00::10]:6443');
+});
+
+test('kubeadm config v1beta3, v1beta4 and a ConfigMap dump give the same settings', () => {
+  const v3 = fs.readFileSync(path.join(KUBEADM_126, 'etc/kubernetes/kubeadm-config.yaml'), 'utf8');
+  const a = settingsFromKubeadmConfig(parseKubeadmConfig(v3, 'a.yaml'), 'a.yaml', []);
+  assert.equal(a.nodeName?.value, 'cp-1');
+  assert.equal(a.controlPlaneEndpoint?.value, 'cluster-api.example.test:6443');
+  assert.deepEqual(a.certSANs?.value, ['cluster-api.example.test', '192.0.2.100']);
+  assert.match(a.nodeName!.source, /InitConfiguration\.nodeRegistration\.name/);
+  const v4 = v3.replace(/v1beta3/g, 'v1beta4') + 'encryptionAlgorithm: ECDSA-P256\ncertificateValidityPeriod: 720h\n';
+  const b = settingsFromKubeadmConfig(parseKubeadmConfig(v4, 'b.yaml'), 'b.yaml', []);
+  assert.equal(b.keyType?.value, 'ecdsa-p256');
+  assert.equal(b.validityMs?.value, 720 * 3600_000);
+  const cluster = v3.split('---')[1]!;
+  const cm = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kubeadm-config\n  namespace: kube-system\ndata:\n  ClusterConfiguration: |\n${cluster.trim().split('\n').map((l) => '    ' + l).join('\n')}\n`;
+  const c = settingsFromKubeadmConfig(parseKubeadmConfig(cm, 'cm.yaml'), 'cm.yaml', []);
+  assert.equal(c.serviceSubnet?.value, '10.96.0.0/12');
+  assert.equal(c.kubernetesVersion?.value, 'v1.26.1');
+  assert.throws(() => parseKubeadmConfig('apiVersion: kubeadm.k8s.io/v1beta2\nkind: ClusterConfiguration\n', 'old.yaml'), /v1beta2 is not supported/);
+});
+
+/** Compare every rebuilt certificate with kubeadm's, field by field, as openssl prints them. */
+function compareWithFixture(root: string, sanAdjust: (base: string, sans: string) => string = (_b, s) => s): void {
+  const pki = path.join(root, 'etc/kubernetes/pki');
+  for (const c of PKI_CERTS) {
+    const want = opensslFields(path.join(FIXTURE_PKI, `${c.base}.crt`));
+    const got = opensslFields(path.join(pki, `${c.base}.crt`));
+    assert.equal(got.subject, want.subject, `${c.base} subject`);
+    assert.equal(got.issuer, want.issuer, `${c.base} issuer`);
+    assert.equal(got.sans, sanAdjust(c.base, want.sans), `${c.base} SANs`);
+    assert.equal(got.keyUsage, want.keyUsage, `${c.base} key usage`);
+    assert.equal(got.extKeyUsage, want.extKeyUsage, `${c.base} extended key usage`);
+    assert.equal(got.basicConstraints, want.basicConstraints, `${c.base} basic constraints`);
+    assert.equal(got.publicKey, want.publicKey, `${c.base} key`);
+    assert.equal(got.signatureAlgorithm, want.signatureAlgorithm, `${c.base} signature algorithm`);
+    assert.equal(Boolean(got.ski), Boolean(want.ski), `${c.base} SKI presence`);
+    assert.equal(Boolean(got.aki), Boolean(want.aki), `${c.base} AKI presence`);
+    if (c.ca) {
+      // same CA relationship: verifies against the rebuilt CA, AKI = that CA's SKI
+      assert.match(opensslVerify(path.join(pki, `${c.ca}.crt`), path.join(pki, `${c.base}.crt`), c.purpose), /: OK$/);
+      assert.equal(got.aki, opensslFields(path.join(pki, `${c.ca}.crt`)).ski, `${c.base} AKI`);
+    } else {
+      assert.match(opensslVerify(path.join(pki, `${c.base}.crt`), path.join(pki, `${c.base}.crt`)), /: OK$/);
+    }
+    // modes: keys 0600, certificates 0644
+    assert.equal(fs.statSync(path.join(pki, `${c.base}.crt`)).mode & 0o777, 0o644, `${c.base}.crt mode`);
+    assert.equal(fs.statSync(path.join(pki, `${c.base}.key`)).mode & 0o777, 0o600, `${c.base}.key mode`);
+    // the key matches the certificate
+    const certPub = execFileSync('openssl', ['x509', '-noout', '-pubkey', '-in', path.join(pki, `${c.base}.crt`)]).toString();
+    const keyPub = execFileSync('openssl', ['pkey', '-pubout', '-in', path.join(pki, `${c.base}.key`)]).toString();
+    assert.equal(certPub, keyPub, `${c.base} key pair`);
+  }
+  // sa.key / sa.pub: RSA PKCS#1 + PUBLIC KEY, matching
+  const saPub = execFileSync('openssl', ['pkey', '-pubout', '-in', path.join(pki, 'sa.key')]).toString();
+  assert.equal(fs.readFileSync(path.join(pki, 'sa.pub'), 'utf8'), saPub);
+  assert.match(fs.readFileSync(path.join(pki, 'sa.key'), 'utf8'), /^-----BEGIN RSA PRIVATE KEY-----/);
+}
+
+/** kubectl reads every kubeconfig; each client cert chains to the rebuilt CA with kubeadm's CN/O. */
+function checkKubeconfigs(root: string, server: string): void {
+  const kdir = path.join(root, 'etc/kubernetes');
+  const expected: Record<string, string> = {
+    'admin.conf': 'O = system:masters, CN = kubernetes-admin',
+    'controller-manager.conf': 'CN = system:kube-controller-manager',
+    'scheduler.conf': 'CN = system:kube-scheduler',
+    'kubelet.conf': 'O = system:nodes, CN = system:node:cp-1',
+  };
+  for (const k of KUBECONFIGS) {
+    const file = path.join(kdir, k);
+    assert.equal(fs.statSync(file).mode & 0o777, 0o600, `${k} mode`);
+    const kc = kubeconfigClientPem(file);
+    const f = opensslFields(kc.cert);
+    assert.equal(f.subject, expected[k], `${k} subject`);
+    assert.equal(f.extKeyUsage, 'TLS Web Client Authentication', `${k} EKU`);
+    assert.equal(f.sans, '', `${k} has no SANs`);
+    const tmp = path.join(tmpDir(), 'client.crt');
+    fs.writeFileSync(tmp, kc.cert);
+    assert.match(opensslVerify(path.join(kdir, 'pki/ca.crt'), tmp, 'sslclient'), /: OK$/, `${k} chains to the rebuilt CA`);
+    assert.equal(kc.context, `${kc.user}@kubernetes`);
+    const local = k === 'controller-manager.conf' || k === 'scheduler.conf';
+    assert.equal(kc.server, local ? 'https://192.0.2.10:6443' : server, `${k} server`);
+  }
+  // the shape kubeadm writes, key for key (fixture admin.conf with the data fields blanked)
+  const shape = (t: string) => t.replace(/(-data|server): .*/g, '$1: X');
+  assert.equal(shape(fs.readFileSync(path.join(kdir, 'admin.conf'), 'utf8')), shape(fs.readFileSync(path.join(KUBEADM_126, 'etc/kubernetes/admin.conf'), 'utf8')));
+}
+
+test('rebuild with no flags: only manifests/ survive; node name, addresses, service range recovered; certificates as kubeadm made them', async () => {
+  const root = copyFixture();
+  deleteAllButManifests(root);
+  const dry = await cli('rebuild', '--root', root, '--dry-run', '--now', NOW);
+  assert.equal(dry.code, 0, dry.err);
+  assert.match(dry.out, /nodeName\s+cp-1\s+\/etc\/kubernetes\/manifests\/etcd\.yaml \(--name\)/);
+  assert.match(dry.out, /advertiseAddress\s+192\.0\.2\.10\s+\/etc\/kubernetes\/manifests\/kube-apiserver\.yaml \(--advertise-address\)/);
+  assert.match(dry.out, /serviceSubnet\s+10\.96\.0\.0\/12\s+\/etc\/kubernetes\/manifests\/kube-apiserver\.yaml/);
+  assert.match(dry.out, /kubernetesVersion\s+v1\.26\.1\s+.*\(image\)/);
+  assert.match(dry.out, /pass --control-plane-endpoint/);
+  assert.equal(fs.existsSync(path.join(root, 'etc/kubernetes/pki')), false, 'dry run writes nothing');
+
+  const r = await cli('rebuild', '--root', root, '--now', NOW);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /Wrote 26 files \(15 new keys\)/);
+  // The control-plane endpoint and the extra certSANs lived only in the deleted
+  // admin.conf/kubelet.conf/kubeadm-config.yaml: everything else is recovered.
+  compareWithFixture(root, (base, sans) => (base === 'apiserver'
+    ? sans.replace('DNS:cluster-api.example.test, ', '').replace(', IP Address:192.0.2.100', '')
+    : sans));
+  checkKubeconfigs(root, 'https://192.0.2.10:6443');
+  for (const m of MANIFEST_NAMES) {
+    assert.equal(fs.readFileSync(path.join(root, `etc/kubernetes/manifests/${m}.yaml`), 'utf8'), fs.readFileSync(path.join(KUBEADM_126, `etc/kubernetes/manifests/${m}.yaml`), 'utf8'), `${m} kept`);
+  }
+
+  // a second run keeps everything (kubeadm never overwrites)
+  const again = await cli('rebuild', '--root', root, '--now', NOW);
+  assert.equal(again.code, 0, again.err);
+  assert.match(again.out, /Wrote 0 files/);
+});
+
+test('rebuild with the endpoint and SANs as flags on top of the surviving manifests: identical SANs', async () => {
+  const root = copyFixture();
+  deleteAllButManifests(root);
+  const r = await cli('rebuild', '--root', root, '--now', NOW, '--control-plane-endpoint', 'cluster-api.example.test:6443', '--cert-sans', 'cluster-api.example.test,192.0.2.100');
+  assert.equal(r.code, 0, r.err);
+  compareWithFixture(root);
+  checkKubeconfigs(root, 'https://cluster-api.example.test:6443');
+});
+
+test('rebuild with everything deleted and only flags: the same tree, manifests included', async () => {
+  const root = tmpDir();
+  const r = await cli('rebuild', '--root', root, '--now', NOW,
+    '--node-name', 'cp-1', '--advertise-address', '192.0.2.10', '--kubernetes-version', 'v1.26.1',
+    '--control-plane-endpoint', 'cluster-api.example.test:6443', '--cert-sans', 'cluster-api.example.test,192.0.2.100',
+    '--service-cidr', '10.96.0.0/12', '--pod-network-cidr', '10.244.0.0/16', '--dns-domain', 'cluster.local');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /Wrote 30 files/);
+  compareWithFixture(root);
+  checkKubeconfigs(root, 'https://cluster-api.example.test:6443');
+  for (const m of MANIFEST_NAMES) {
+    const file = path.join(root, `etc/kubernetes/manifests/${m}.yaml`);
+    assert.equal(fs.readFileSync(file, 'utf8'), fs.readFileSync(path.join(KUBEADM_126, `etc/kubernetes/manifests/${m}.yaml`), 'utf8'), m);
+    assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+  }
+});
+
+test('rebuild of an empty tree without flags names every flag it needs and writes nothing', async () => {
+  const root = tmpDir();
+  const r = await cli('rebuild', '--root', root, '--now', NOW);
+  assert.equal(r.code, 3);
+  assert.match(r.err, /nodeName \(--node-name\)/);
+  assert.match(r.err, /advertiseAddress \(--advertise-address\)/);
+  assert.match(r.err, /kubernetesVersion \(--kubernetes-version\)/);
+  assert.deepEqual(fs.readdirSync(root), []);
+  const bad = await cli('rebuild', '--root', root, '--advertise-address', 'cp-1');
+  assert.equal(bad.code, 3);
+  assert.match(bad.err, /--advertise-address "cp-1" is not an IP address/);
+});
+
+test('rebuild 1.29+: new subjects and super-admin.conf; ECDSA keys', async () => {
+  const root = tmpDir();
+  const r = await cli('rebuild', '--root', root, '--now', NOW, '--node-name', 'cp-2', '--advertise-address', '192.0.2.11',
+    '--kubernetes-version', 'v1.31.2', '--key-type', 'ecdsa-p256');
+  assert.equal(r.code, 0, r.err);
+  const pki = path.join(root, 'etc/kubernetes/pki');
+  assert.equal(opensslFields(path.join(pki, 'apiserver-kubelet-client.crt')).subject, 'O = kubeadm:cluster-admins, CN = kube-apiserver-kubelet-client');
+  assert.equal(opensslFields(path.join(pki, 'apiserver-etcd-client.crt')).subject, 'CN = kube-apiserver-etcd-client');
+  assert.equal(opensslFields(path.join(pki, 'ca.crt')).signatureAlgorithm, 'ecdsa-with-SHA256');
+  assert.match(fs.readFileSync(path.join(pki, 'ca.key'), 'utf8'), /^-----BEGIN EC PRIVATE KEY-----/);
+  assert.equal(kubeconfigClientPem(path.join(root, 'etc/kubernetes/super-admin.conf')).user, 'kubernetes-super-admin');
+  assert.equal(opensslFields(kubeconfigClientPem(path.join(root, 'etc/kubernetes/admin.conf')).cert).subject, 'O = kubeadm:cluster-admins, CN = kubernetes-admin');
+  // ≥1.31: leaf notBefore = now − 5 min
+  const nb = execFileSync('openssl', ['x509', '-noout', '-startdate', '-in', path.join(pki, 'apiserver.crt')]).toString().trim();
+  assert.equal(nb, 'notBefore=Nov 22 23:55:00 2026 GMT');
+});
+
+test('a kept leaf that does not chain to a new CA stops the rebuild with the fix; --force backs up and replaces', async () => {
+  const root = copyFixture();
+  const pki = path.join(root, 'etc/kubernetes/pki');
+  for (const f of ['ca.crt', 'ca.key']) fs.rmSync(path.join(pki, f));
+  const r = await cli('rebuild', '--root', root, '--now', NOW);
+  assert.equal(r.code, 3);
+  assert.match(r.err, /apiserver\.crt: it is not signed by the ca being used \(a new CA is being created\); remove .* or pass --force/);
+  assert.equal(fs.existsSync(path.join(pki, 'ca.crt')), false, 'nothing written');
+  const before = fs.readFileSync(path.join(pki, 'apiserver.crt'), 'utf8');
+  const f = await cli('rebuild', '--root', root, '--now', NOW, '--force');
+  assert.equal(f.code, 0, f.err);
+  assert.match(f.out, /backed up under \/etc\/kubernetes\/tmp\/kubepki-rebuild-backup-20261123T000000Z/);
+  assert.equal(fs.readFileSync(path.join(root, 'etc/kubernetes/tmp/kubepki-rebuild-backup-20261123T000000Z/etc/kubernetes/pki/apiserver.crt'), 'utf8'), before);
+  assert.match(opensslVerify(path.join(pki, 'ca.crt'), path.join(pki, 'apiserver.crt')), /OK$/);
+  // settings came from the surviving kubeadm-config.yaml, so the endpoint is kept
+  compareWithFixture(root);
+});
+
+test('a surviving ca.key gets a new ca.crt for the same key, and the old leaves still chain', async () => {
+  const root = copyFixture();
+  const pki = path.join(root, 'etc/kubernetes/pki');
+  fs.rmSync(path.join(pki, 'ca.crt'));
+  fs.rmSync(path.join(pki, 'apiserver.crt'));
+  fs.rmSync(path.join(pki, 'apiserver.key'));
+  const r = await cli('rebuild', '--root', root, '--now', NOW);
+  assert.equal(r.code, 0, r.err);
+  assert.match(opensslVerify(path.join(pki, 'ca.crt'), path.join(pki, 'apiserver-kubelet-client.crt')), /OK$/);
+  assert.match(opensslVerify(path.join(pki, 'ca.crt'), path.join(FIXTURE_PKI, 'apiserver.crt')), /OK$/);
+  assert.equal(opensslFields(path.join(pki, 'ca.crt')).ski, opensslFields(path.join(FIXTURE_PKI, 'ca.crt')).ski);
+  assert.equal(opensslFields(path.join(pki, 'apiserver.crt')).sans, opensslFields(path.join(FIXTURE_PKI, 'apiserver.crt')).sans);
+});
