@@ -1,0 +1,272 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { parseAllDocuments, stringify } from 'yaml';
+import { renderChart, manifestFiles, CHART_DIR, MANIFEST_DIR } from './deploy-render.js';
+import { NodeFs } from '../src/fs/node-fs.js';
+import { readInventory } from '../src/inventory/read.js';
+import { copyFixture, removeCopy, NOW } from './serve-helpers.js';
+import { PROMTOOL } from './metrics-parse.js';
+
+type Obj = Record<string, unknown>;
+
+// ---- validation against the OpenAPI models shipped with @kubernetes/client-node ----
+const require = createRequire(import.meta.url);
+const MODELS_DIR = path.join(path.dirname(require.resolve('@kubernetes/client-node/package.json')), 'dist/gen/models');
+type Attr = { name: string; baseName: string; type: string };
+let k8s: Record<string, { attributeTypeMap?: Attr[] }>;
+
+function requiredFields(typeName: string): string[] {
+  const dts = path.join(MODELS_DIR, `${typeName}.d.ts`);
+  if (!fs.existsSync(dts)) return [];
+  return [...fs.readFileSync(dts, 'utf8').matchAll(/^\s+'([A-Za-z0-9$_]+)': /gm)].map((m) => m[1]);
+}
+
+function validateValue(v: unknown, type: string, at: string, errors: string[]): void {
+  const arr = /^Array<(.+)>$/.exec(type);
+  const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
+  if (arr) {
+    if (!Array.isArray(v)) { errors.push(`${at}: want a list (${type})`); return; }
+    v.forEach((x, i) => validateValue(x, arr[1], `${at}[${i}]`, errors));
+  } else if (map) {
+    if (!v || typeof v !== 'object' || Array.isArray(v)) { errors.push(`${at}: want a map (${type})`); return; }
+    for (const [k, x] of Object.entries(v)) validateValue(x, map[1], `${at}.${k}`, errors);
+  } else if (type === 'string' || type === 'Date') {
+    if (typeof v !== 'string') errors.push(`${at}: want a string, got ${JSON.stringify(v)}`);
+  } else if (type === 'number') {
+    if (typeof v !== 'number') errors.push(`${at}: want a number, got ${JSON.stringify(v)}`);
+  } else if (type === 'boolean') {
+    if (typeof v !== 'boolean') errors.push(`${at}: want a boolean, got ${JSON.stringify(v)}`);
+  } else if (type === 'IntOrString') {
+    if (typeof v !== 'string' && typeof v !== 'number') errors.push(`${at}: want an int or a string`);
+  } else if (type === 'any' || type === 'object') {
+    // free-form
+  } else {
+    validateObject(v, type, at, errors);
+  }
+}
+
+function validateObject(v: unknown, typeName: string, at: string, errors: string[]): void {
+  const cls = k8s[typeName];
+  if (!cls?.attributeTypeMap) { errors.push(`${at}: no model ${typeName}`); return; }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) { errors.push(`${at}: want an object (${typeName})`); return; }
+  for (const [k, x] of Object.entries(v as Obj)) {
+    const a = cls.attributeTypeMap.find((y) => y.baseName === k);
+    if (!a) { errors.push(`${at}.${k}: unknown field of ${typeName}`); continue; }
+    validateValue(x, a.type, `${at}.${k}`, errors);
+  }
+  for (const req of requiredFields(typeName)) {
+    const a = cls.attributeTypeMap.find((y) => y.name === req);
+    if (a && (v as Obj)[a.baseName] === undefined) errors.push(`${at}: missing required ${a.baseName} (${typeName})`);
+  }
+}
+
+const MODEL_OF: Record<string, string> = {
+  'v1/ServiceAccount': 'V1ServiceAccount',
+  'v1/Service': 'V1Service',
+  'v1/ConfigMap': 'V1ConfigMap',
+  'apps/v1/DaemonSet': 'V1DaemonSet',
+  'batch/v1/CronJob': 'V1CronJob',
+  'rbac.authorization.k8s.io/v1/Role': 'V1Role',
+  'rbac.authorization.k8s.io/v1/RoleBinding': 'V1RoleBinding',
+};
+const CRDS = new Set(['monitoring.coreos.com/v1/ServiceMonitor', 'monitoring.coreos.com/v1/PrometheusRule']);
+
+/** Enumerations the models do not carry, for the fields the chart sets. */
+function checkEnums(doc: unknown, errors: string[], at = ''): void {
+  if (Array.isArray(doc)) { doc.forEach((x, i) => checkEnums(x, errors, `${at}[${i}]`)); return; }
+  if (!doc || typeof doc !== 'object') return;
+  const o = doc as Obj;
+  const one = (k: string, allowed: string[]) => { if (k in o && !allowed.includes(String(o[k]))) errors.push(`${at}.${k}: ${JSON.stringify(o[k])} not one of ${allowed.join(', ')}`); };
+  if ('hostPath' in o && o.hostPath && typeof o.hostPath === 'object') {
+    const t = (o.hostPath as Obj).type;
+    if (t !== undefined && !['', 'DirectoryOrCreate', 'Directory', 'FileOrCreate', 'File', 'Socket', 'CharDevice', 'BlockDevice'].includes(String(t))) errors.push(`${at}.hostPath.type ${t}`);
+  }
+  one('imagePullPolicy', ['Always', 'IfNotPresent', 'Never']);
+  one('restartPolicy', ['Always', 'OnFailure', 'Never']);
+  one('concurrencyPolicy', ['Allow', 'Forbid', 'Replace']);
+  one('protocol', ['TCP', 'UDP', 'SCTP']);
+  one('operator', ['Exists', 'Equal', 'In', 'NotIn', 'DoesNotExist', 'Gt', 'Lt']);
+  for (const [k, v] of Object.entries(o)) checkEnums(v, errors, `${at}.${k}`);
+}
+
+async function validateDocs(docs: Obj[]): Promise<string[]> {
+  k8s ??= (await import('@kubernetes/client-node')) as unknown as typeof k8s;
+  const errors: string[] = [];
+  for (const d of docs) {
+    const key = `${d.apiVersion}/${d.kind}`;
+    const name = `${d.kind}/${(d.metadata as Obj | undefined)?.name}`;
+    assert.match(String((d.metadata as Obj | undefined)?.name ?? ''), /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, `${name}: a DNS name`);
+    if (MODEL_OF[key]) validateObject(d, MODEL_OF[key], name, errors);
+    else if (CRDS.has(key)) validateObject({ apiVersion: d.apiVersion, kind: d.kind, metadata: d.metadata }, 'V1ConfigMap', name, errors);
+    else errors.push(`${name}: unexpected apiVersion/kind ${key}`);
+    checkEnums(d, errors, name);
+  }
+  return errors;
+}
+
+const docsOf = (r: ReturnType<typeof renderChart>) => r.flatMap((x) => x.docs) as Obj[];
+const find = (docs: Obj[], kind: string) => docs.filter((d) => d.kind === kind);
+
+test('deploy: the chart renders and deploy/manifests is exactly what it renders', () => {
+  const files = manifestFiles();
+  for (const [name, text] of Object.entries(files)) {
+    const onDisk = path.join(MANIFEST_DIR, name);
+    assert.ok(fs.existsSync(onDisk), `deploy/manifests/${name} exists (render it: node dist-test/test/deploy-render.js --write)`);
+    assert.equal(fs.readFileSync(onDisk, 'utf8'), text, `deploy/manifests/${name} is up to date with the chart`);
+  }
+  const kinds = docsOf(renderChart(CHART_DIR)).map((d) => d.kind).sort();
+  assert.deepEqual(kinds, ['ConfigMap', 'DaemonSet', 'PrometheusRule', 'Service', 'ServiceAccount', 'ServiceMonitor']);
+});
+
+test('deploy: every rendered manifest validates against the Kubernetes OpenAPI models of @kubernetes/client-node', async () => {
+  for (const values of [{}, { renewal: { enabled: true, nodes: ['cp-1', 'cp-2.example.test'] }, serve: { bearerTokenSecret: 'kubepki-token' }, allNodes: true }]) {
+    const docs = docsOf(renderChart(CHART_DIR, { values }));
+    const errors = await validateDocs(docs);
+    assert.deepEqual(errors, [], `values ${JSON.stringify(values)}`);
+  }
+  // the validator itself catches mistakes
+  const bad = docsOf(renderChart(CHART_DIR));
+  const ds = structuredClone(find(bad, 'DaemonSet')[0]) as Obj;
+  ((ds.spec as Obj).template as Obj).spec = { ...(((ds.spec as Obj).template as Obj).spec as Obj), hostNetwrok: true };
+  const errs = await validateDocs([ds]);
+  assert.ok(errs.some((e) => /hostNetwrok: unknown field of V1PodSpec/.test(e)), errs.join('\n'));
+  const noImage = structuredClone(find(bad, 'Service')[0]) as Obj;
+  ((noImage.spec as Obj).ports as Obj[])[0].port = '9793';
+  assert.ok((await validateDocs([noImage])).some((e) => /port: want a number/.test(e)));
+});
+
+test('deploy: the DaemonSet mounts only what serve reads, read-only, and serve reads nothing else', async () => {
+  const docs = docsOf(renderChart(CHART_DIR));
+  const ds = find(docs, 'DaemonSet')[0] as any;
+  const pod = ds.spec.template.spec;
+  const c = pod.containers[0];
+  assert.equal(pod.hostNetwork, undefined);
+  assert.equal(pod.hostPID, undefined);
+  assert.equal(c.securityContext.readOnlyRootFilesystem, true);
+  assert.equal(c.securityContext.privileged, false);
+  assert.deepEqual(c.securityContext.capabilities.drop, ['ALL']);
+  assert.ok(c.args.includes('serve') && c.args.includes('--root=/host'));
+  const mounts: { name: string; mountPath: string; readOnly?: boolean }[] = c.volumeMounts;
+  for (const m of mounts) assert.equal(m.readOnly, true, `${m.name} is mounted read-only`);
+  const hostPaths: string[] = [];
+  for (const v of pod.volumes) {
+    assert.ok(v.hostPath, `${v.name} is a hostPath (no other volume by default)`);
+    assert.notEqual(v.hostPath.type, 'DirectoryOrCreate', 'serve never creates anything on the host');
+    assert.notEqual(v.hostPath.type, 'FileOrCreate');
+    const m = mounts.find((x) => x.name === v.name)!;
+    assert.equal(m.mountPath, `/host${v.hostPath.path}`);
+    hostPaths.push(v.hostPath.path);
+  }
+  assert.ok(!hostPaths.includes('/') && !hostPaths.includes('/var/lib/kubelet'), 'never the whole kubelet dir (pod secrets live there)');
+
+  // What does serve read? Run the real reader on a kubeadm tree through a NodeFs that records every path it touches.
+  const root = copyFixture('kubeadm-1.26');
+  try {
+    const touched = new Set<string>();
+    class TracingFs extends NodeFs {
+      private note(p: string) { if (super.lstat(p)) touched.add(path.posix.normalize(p)); }
+      override readFile(p: string) { this.note(p); const real = this.realNodePath(p); this.note(real); return super.readFile(p); }
+      override readDir(p: string) { this.note(p); return super.readDir(p); }
+      override stat(p: string) { this.note(p); return super.stat(p); }
+      override lstat(p: string) { const s = super.lstat(p); if (s) touched.add(path.posix.normalize(p)); return s; }
+      override readLink(p: string) { this.note(p); return super.readLink(p); }
+    }
+    const inv = readInventory({ fs: new TracingFs(root), now: NOW });
+    assert.ok(inv.certificates.length > 10);
+    const under = (p: string, dir: string) => p === dir || p.startsWith(dir + '/');
+    // parents of a mount (/etc, /var/lib) are visible in the container as directories, that is fine
+    const isParentOfMount = (p: string) => hostPaths.some((h) => h.startsWith(p === '/' ? '/' : p + '/'));
+    const outside = [...touched].filter((p) => !hostPaths.some((h) => under(p, h)) && !isParentOfMount(p));
+    assert.deepEqual(outside, [], 'serve reads nothing that is not mounted');
+    for (const h of hostPaths) assert.ok([...touched].some((p) => under(p, h)), `serve reads ${h}, so mounting it is needed`);
+  } finally {
+    removeCopy(root);
+  }
+});
+
+test('deploy: alerts pass promtool check rules, with warning at 28 days and critical at 14', (t) => {
+  const docs = docsOf(renderChart(CHART_DIR));
+  const rule = find(docs, 'PrometheusRule')[0] as any;
+  const rules = rule.spec.groups.flatMap((g: any) => g.rules);
+  const byName = Object.fromEntries(rules.map((r: any) => [r.alert, r]));
+  assert.match(byName.KubepkiCertificateExpiringSoon.expr, /< 28\)/);
+  assert.equal(byName.KubepkiCertificateExpiringSoon.labels.severity, 'warning');
+  assert.match(byName.KubepkiCertificateExpiringCritical.expr, /< 14\b/);
+  assert.equal(byName.KubepkiCertificateExpiringCritical.labels.severity, 'critical');
+  assert.match(byName.KubepkiServedCertificateStale.expr, /kubepki_served_cert_stale/);
+  assert.match(byName.KubepkiErrorFindings.expr, /kubepki_findings\{[^}]*severity="error"/);
+  assert.match(byName.KubepkiCertificateExpiringSoon.annotations.summary, /^\{\{ \$labels\.name \}\} on \{\{ \$labels\.node \}\}/, 'Prometheus templates survive Helm');
+  const sm = find(docs, 'ServiceMonitor')[0] as any;
+  assert.equal(sm.spec.endpoints[0].port, 'metrics');
+  if (!fs.existsSync(PROMTOOL)) { t.diagnostic(`${PROMTOOL} absent: promtool check rules skipped`); return; }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubepki-rules-'));
+  try {
+    const file = path.join(dir, 'rules.yaml');
+    fs.writeFileSync(file, stringify({ groups: rule.spec.groups }));
+    const r = spawnSync(PROMTOOL, ['check', 'rules', file], { encoding: 'utf8' });
+    assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+    assert.match(r.stdout, /SUCCESS: 7 rules found/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('deploy: the Grafana dashboard is valid JSON, shipped in its ConfigMap, and its PromQL parses', (t) => {
+  const text = fs.readFileSync(path.join(CHART_DIR, 'dashboards/kubepki.json'), 'utf8');
+  const dash = JSON.parse(text);
+  const cm = find(docsOf(renderChart(CHART_DIR)), 'ConfigMap')[0] as any;
+  assert.deepEqual(JSON.parse(cm.data['kubepki.json']), dash);
+  assert.equal(cm.metadata.labels.grafana_dashboard, '1');
+  const exprs: string[] = dash.panels.flatMap((p: any) => (p.targets ?? []).map((x: any) => x.expr));
+  assert.ok(exprs.length >= 8);
+  assert.ok(exprs.some((e) => e.includes('x509_cert_not_after')));
+  const ids = dash.panels.map((p: any) => p.id);
+  assert.equal(new Set(ids).size, ids.length, 'panel ids are unique');
+  if (!fs.existsSync(PROMTOOL)) { t.diagnostic(`${PROMTOOL} absent: PromQL not parsed`); return; }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubepki-dash-'));
+  try {
+    const file = path.join(dir, 'dash-rules.yaml');
+    const rules = exprs.map((e, i) => ({ record: `kubepki:dashboard_panel_${i}`, expr: e.replace(/\$job|\$node/g, '.*') }));
+    fs.writeFileSync(file, stringify({ groups: [{ name: 'dashboard', rules }] }));
+    const r = spawnSync(PROMTOOL, ['check', 'rules', file], { encoding: 'utf8' });
+    assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('deploy: scheduled renewal is off by default; when on, one CronJob per node, pinned, behind one Lease', () => {
+  assert.equal(find(docsOf(renderChart(CHART_DIR)), 'CronJob').length, 0);
+  const docs = docsOf(renderChart(CHART_DIR, { values: { renewal: { enabled: true, nodes: ['cp-1', 'cp-2', 'cp-3'] } } }));
+  const jobs = find(docs, 'CronJob') as any[];
+  assert.deepEqual(jobs.map((j) => j.spec.jobTemplate.spec.template.spec.nodeName), ['cp-1', 'cp-2', 'cp-3']);
+  for (const j of jobs) {
+    const c = j.spec.jobTemplate.spec.template.spec.containers[0];
+    assert.equal(j.spec.concurrencyPolicy, 'Forbid');
+    assert.ok(c.args.includes('--lease=kubepki-renewal'));
+    const cmd = c.args.slice(c.args.indexOf('--') + 1);
+    assert.deepEqual(cmd.slice(2, 6), ['renew', '--root=/host', '--only-expiring', '--warn=30d']);
+    assert.ok(cmd.includes('--restart'));
+    assert.ok(cmd.includes('--backup-dir=/host/var/lib/kubepki/backups'), 'the backup stays on the node');
+  }
+  const role = find(docs, 'Role')[0] as any;
+  assert.deepEqual(role.rules.flatMap((r: any) => r.resources), ['leases', 'leases']);
+  assert.ok(role.rules.every((r: any) => r.apiGroups[0] === 'coordination.k8s.io'));
+});
+
+test('deploy: helm template agrees with the built-in renderer (when helm is installed)', (t) => {
+  const helm = spawnSync('helm', ['version', '--short'], { encoding: 'utf8' });
+  if (helm.error || helm.status !== 0) { t.skip('helm not installed: the built-in renderer is the judge'); return; }
+  const r = spawnSync('helm', ['template', 'kubepki', CHART_DIR, '--namespace', 'kubepki'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const theirs = parseAllDocuments(r.stdout).map((d) => d.toJS()).filter(Boolean);
+  const ours = docsOf(renderChart(CHART_DIR));
+  const key = (d: any) => `${d.kind}/${d.metadata.name}`;
+  assert.deepEqual(theirs.map(key).sort(), ours.map(key).sort());
+  for (const d of ours) assert.deepEqual(theirs.find((x: any) => key(x) === key(d)), d);
+});
