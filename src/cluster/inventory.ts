@@ -1,0 +1,244 @@
+/**
+ * `check --cluster`: the certificates that live in the cluster rather than on
+ * a node — `kubernetes.io/tls` Secrets (ingress), the CA bundles in the
+ * `kube-root-ca.crt` and `extension-apiserver-authentication` ConfigMaps,
+ * webhook and APIService `caBundle`s, and certificates issued through CSRs —
+ * as CertEntry rows with the same findings (expired, expiring, not yet valid)
+ * as certificates on disk.
+ */
+import { createHash } from 'node:crypto';
+import { Certificate } from '../pki/certificate.js';
+import { parsePemBlocks } from '../pki/pem.js';
+import { parseThresholdOrThrow } from '../inventory/classify.js';
+import { inWarningWindow, humanDuration } from '../inventory/time.js';
+import type { CertEntry, CertLocation, Finding } from '../inventory/types.js';
+import { httpStatus, apiError, type ClusterClient } from './connect.js';
+
+type ClusterKind = NonNullable<CertLocation['cluster']>['kind'];
+
+/** One place a PEM value was found in the cluster. */
+export interface ClusterPemSource {
+  kind: ClusterKind;
+  namespace?: string;
+  name: string;
+  key: string;
+  /** PEM text (already base64-decoded for Secret data / caBundle / status.certificate) */
+  pem: string;
+}
+
+export interface ClusterCertificates {
+  certificates: CertEntry[];
+  /** every finding: those of the certificates plus unreadable values */
+  findings: Finding[];
+}
+
+const SHORT: Record<ClusterKind, string> = {
+  Secret: 'secret',
+  ConfigMap: 'configmap',
+  MutatingWebhookConfiguration: 'mutatingwebhookconfiguration',
+  ValidatingWebhookConfiguration: 'validatingwebhookconfiguration',
+  APIService: 'apiservice',
+  CertificateSigningRequest: 'csr',
+};
+
+/** `secret/demo/app-tls` (namespaced) or `apiservice/v1beta1.metrics.k8s.io`. */
+export function objectName(s: Pick<ClusterPemSource, 'kind' | 'namespace' | 'name'>): string {
+  return `${SHORT[s.kind]}/${s.namespace ? `${s.namespace}/` : ''}${s.name}`;
+}
+
+const day = (iso: string) => iso.slice(0, 10);
+const b64 = (s: string | undefined | null) => (s ? Buffer.from(s, 'base64').toString('utf8') : '');
+
+/**
+ * Pure: CertEntry rows for PEM values found in the cluster. Identical
+ * certificates (the cluster CA is in many bundles) become one row whose
+ * `copies` name the other places.
+ */
+export function clusterCertEntries(sources: ClusterPemSource[], now: Date, warn?: string): ClusterCertificates {
+  const threshold = parseThresholdOrThrow(warn);
+  const findings: Finding[] = [];
+  const byFp = new Map<string, { entry: CertEntry; cert: Certificate }>();
+  const all: { entry: CertEntry; cert: Certificate }[] = [];
+  for (const src of sources) {
+    const obj = objectName(src);
+    const file = `${obj}:${src.key}`;
+    let certs: Certificate[];
+    try {
+      certs = parsePemBlocks(src.pem).filter((b) => b.label === 'CERTIFICATE').map((b) => new Certificate(b.der));
+      if (certs.length === 0) throw new Error('no CERTIFICATE block');
+    } catch (e) {
+      findings.push({ code: 'corrupt', severity: 'error', file, message: `${obj}: ${src.key} holds no readable certificate (${(e as Error).message})` });
+      continue;
+    }
+    certs.forEach((c, index) => {
+      const location: CertLocation = { file, kind: 'pem', index, cluster: { kind: src.kind, ...(src.namespace ? { namespace: src.namespace } : {}), name: src.name, key: src.key } };
+      const fp = c.fingerprint256;
+      const seen = byFp.get(fp);
+      if (seen) {
+        (seen.entry.copies ??= []).push(location);
+        return;
+      }
+      const ki = c.keyInfo;
+      const entry: CertEntry = {
+        id: `${file}#${index}`,
+        name: certs.length > 1 ? `${obj} ${src.key}[${index}]` : src.kind === 'Secret' && src.key === 'tls.crt' ? obj : `${obj} ${src.key}`,
+        location,
+        subject: c.subjectString,
+        subjectCN: c.commonName,
+        subjectO: c.organizations,
+        issuer: c.issuerString,
+        issuerCN: c.issuerCommonName,
+        serial: c.serialHex,
+        notBefore: c.notBefore.toISOString(),
+        notAfter: c.notAfter.toISOString(),
+        residualSeconds: Math.floor((c.notAfter.getTime() - now.getTime()) / 1000),
+        lifetimeSeconds: Math.floor((c.notAfter.getTime() - c.notBefore.getTime()) / 1000),
+        sans: c.subjectAltNames,
+        keyUsage: c.keyUsage,
+        extKeyUsage: c.extKeyUsage,
+        isCA: c.isCA,
+        selfSigned: c.isSelfIssued && c.verifySignedBy(c),
+        keyAlgorithm: ki.algorithm,
+        keySize: ki.size,
+        ...(ki.curve ? { curve: ki.curve } : {}),
+        signatureAlgorithm: c.signatureAlgorithm,
+        subjectKeyId: c.subjectKeyId,
+        authorityKeyId: c.authorityKeyId,
+        fingerprint: fp,
+        spkiSha256: createHash('sha256').update(c.spkiRaw).digest('hex'),
+        // keys in Secrets are not read: check --cluster never fetches private key material
+        privateKey: { present: false },
+        components: [],
+        managedBy: src.kind === 'CertificateSigningRequest' ? 'kubelet' : 'manual',
+        layout: 'generic',
+        status: 'ok',
+        findings: [],
+        pem: c.toPem(),
+      };
+      const rec = { entry, cert: c };
+      byFp.set(fp, rec);
+      all.push(rec);
+    });
+  }
+  // signer within what was read (the cluster CA is in kube-root-ca.crt)
+  for (const r of all) {
+    if (r.entry.selfSigned) continue;
+    const signer = all.find((s) => s !== r && s.entry.isCA && Buffer.compare(Buffer.from(s.cert.subjectRaw), Buffer.from(r.cert.issuerRaw)) === 0 && r.cert.verifySignedBy(s.cert));
+    if (signer) { r.entry.signedBy = signer.entry.id; r.entry.signerName = signer.entry.name; }
+  }
+  for (const { entry: e, cert: c } of all) {
+    const add = (f: Omit<Finding, 'certificate' | 'file'>) => e.findings.push({ ...f, certificate: e.id, file: e.location.file });
+    if (now.getTime() >= c.notAfter.getTime()) {
+      add({ code: 'expired', severity: 'error', message: `${e.name} (${e.location.cluster!.key}) expired on ${day(e.notAfter)} (${Math.floor(-e.residualSeconds / 86400)}d ago)` });
+    } else if (now.getTime() < c.notBefore.getTime()) {
+      add({ code: 'not-yet-valid', severity: 'error', message: `${e.name} (${e.location.cluster!.key}) is not valid until ${e.notBefore}` });
+    } else if (inWarningWindow(threshold, c.notBefore, c.notAfter, now)) {
+      add({ code: 'expiring', severity: 'warning', message: `${e.name} (${e.location.cluster!.key}) expires in ${humanDuration(e.residualSeconds)} on ${day(e.notAfter)} (threshold ${threshold.text})` });
+    }
+    e.status = e.findings.some((f) => f.code === 'expired') ? 'expired' : e.findings.some((f) => f.code === 'not-yet-valid') ? 'not-yet-valid' : e.findings.some((f) => f.severity === 'warning') ? 'warning' : 'ok';
+    findings.push(...e.findings);
+  }
+  return { certificates: all.map((r) => r.entry), findings };
+}
+
+/** A list call where 404 means "this API is not served here" (no webhooks / APIServices). */
+async function listOrNone<T>(client: ClusterClient, what: string, fn: () => Promise<{ items?: T[] }>): Promise<T[]> {
+  try {
+    return (await fn()).items ?? [];
+  } catch (e) {
+    if (httpStatus(e) === 404) return [];
+    throw apiError(e, client, what);
+  }
+}
+
+async function readOrNone<T>(client: ClusterClient, what: string, fn: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (httpStatus(e) === 404) return undefined;
+    throw apiError(e, client, what);
+  }
+}
+
+/** Every PEM value kubepki checks in the cluster. */
+export async function readClusterPemSources(client: ClusterClient): Promise<ClusterPemSource[]> {
+  const out: ClusterPemSource[] = [];
+  const [tls, rootCa, extAuth, mutating, validating, apiServices, csrs] = await Promise.all([
+    listOrNone(client, 'list TLS Secrets', () => client.core.listSecretForAllNamespaces({ fieldSelector: 'type=kubernetes.io/tls' })),
+    readOrNone(client, 'read ConfigMap default/kube-root-ca.crt', () => client.core.readNamespacedConfigMap({ name: 'kube-root-ca.crt', namespace: 'default' })),
+    readOrNone(client, 'read ConfigMap kube-system/extension-apiserver-authentication', () => client.core.readNamespacedConfigMap({ name: 'extension-apiserver-authentication', namespace: 'kube-system' })),
+    listOrNone(client, 'list MutatingWebhookConfigurations', () => client.admission.listMutatingWebhookConfiguration()),
+    listOrNone(client, 'list ValidatingWebhookConfigurations', () => client.admission.listValidatingWebhookConfiguration()),
+    listOrNone(client, 'list APIServices', () => client.apiregistration.listAPIService()),
+    listOrNone(client, 'list CertificateSigningRequests', () => client.certs.listCertificateSigningRequest()),
+  ]);
+  for (const s of tls) {
+    const ns = s.metadata?.namespace;
+    const name = s.metadata?.name ?? '';
+    for (const key of ['tls.crt', 'ca.crt']) {
+      const v = s.data?.[key];
+      if (v) out.push({ kind: 'Secret', namespace: ns, name, key, pem: b64(v) });
+    }
+  }
+  if (rootCa?.data?.['ca.crt']) out.push({ kind: 'ConfigMap', namespace: 'default', name: 'kube-root-ca.crt', key: 'ca.crt', pem: rootCa.data['ca.crt'] });
+  for (const key of ['client-ca-file', 'requestheader-client-ca-file']) {
+    const v = extAuth?.data?.[key];
+    if (v) out.push({ kind: 'ConfigMap', namespace: 'kube-system', name: 'extension-apiserver-authentication', key, pem: v });
+  }
+  for (const [kind, list] of [['MutatingWebhookConfiguration', mutating], ['ValidatingWebhookConfiguration', validating]] as const) {
+    for (const w of list) {
+      for (const hook of w.webhooks ?? []) {
+        const v = hook.clientConfig?.caBundle;
+        if (v) out.push({ kind, name: w.metadata?.name ?? '', key: hook.name, pem: b64(v) });
+      }
+    }
+  }
+  for (const a of apiServices) {
+    if (a.spec?.caBundle) out.push({ kind: 'APIService', name: a.metadata?.name ?? '', key: 'caBundle', pem: b64(a.spec.caBundle) });
+  }
+  for (const c of csrs) {
+    if (c.status?.certificate) out.push({ kind: 'CertificateSigningRequest', name: c.metadata?.name ?? '', key: 'status.certificate', pem: b64(c.status.certificate) });
+  }
+  return out;
+}
+
+/** `check --cluster`: read the cluster's certificates as CertEntry rows with findings. */
+export async function readClusterCertificates(client: ClusterClient, now: Date, warn?: string): Promise<ClusterCertificates> {
+  return clusterCertEntries(await readClusterPemSources(client), now, warn);
+}
+
+/** Add cluster certificates to a node inventory (in place): rows, findings and the summary. */
+export function mergeClusterCertificates(inv: import('../inventory/types.js').Inventory, cc: ClusterCertificates): void {
+  // a cluster certificate whose signer is a CA on this node (the usual case: the cluster CA) points at the node's row
+  const nodeCAs = inv.certificates.filter((c) => c.isCA && !c.location.cluster).map((c) => ({ entry: c, cert: certOf(c.pem) }));
+  for (const e of cc.certificates) {
+    if (e.selfSigned) continue;
+    const mine = certOf(e.pem);
+    const ca = nodeCAs.find((n) => n.cert && mine && Buffer.compare(Buffer.from(n.cert.subjectRaw), Buffer.from(mine.issuerRaw)) === 0 && mine.verifySignedBy(n.cert));
+    if (ca) { e.signedBy = ca.entry.id; e.signerName = ca.entry.name; }
+  }
+  inv.certificates.push(...cc.certificates);
+  inv.findings.push(...cc.findings);
+  const count = (s: CertEntry['status']) => inv.certificates.filter((c) => c.status === s).length;
+  // same ranking as readInventory
+  const worst = (['invalid', 'expired', 'not-yet-valid', 'warning', 'ok'] as const).find((s) => count(s) > 0) ?? 'ok';
+  inv.summary = {
+    certificates: inv.certificates.length,
+    ok: count('ok'),
+    warning: count('warning'),
+    expired: count('expired'),
+    notYetValid: count('not-yet-valid'),
+    invalid: count('invalid'),
+    errors: inv.findings.filter((f) => f.severity === 'error').length,
+    worst,
+  };
+}
+
+function certOf(pem: string): Certificate | undefined {
+  try {
+    const b = parsePemBlocks(pem).find((x) => x.label === 'CERTIFICATE');
+    return b ? new Certificate(b.der) : undefined;
+  } catch {
+    return undefined;
+  }
+}

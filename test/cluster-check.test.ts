@@ -1,0 +1,103 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { run } from '../src/cli/main.js';
+import { memoryIo } from '../src/cli/io.js';
+import { FakeApiServer, recorded, FIXTURES } from './support/fake-apiserver.js';
+import { clusterCertEntries, type ClusterPemSource } from '../src/cluster/inventory.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kubepki-ccheck-'));
+const root = path.join(tmp, 'node');
+fs.cpSync(path.join(FIXTURES, 'kubeadm-1.26'), root, { recursive: true, verbatimSymlinks: true });
+const servers: FakeApiServer[] = [];
+after(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+async function cluster(): Promise<FakeApiServer> {
+  const s = await FakeApiServer.start({ recordings: ['tls-secrets.json', 'csr-malicious.json'] });
+  servers.push(s);
+  return s;
+}
+
+async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const io = memoryIo({});
+  const code = await run(argv, io);
+  return { code, out: io.out, err: io.err };
+}
+
+test('check --cluster reports the recorded TLS Secret demo/app-tls as expiring, with namespace and name', async () => {
+  const s = await cluster();
+  const r = await cli(['check', '--root', root, '--cluster', await s.kubeconfig(tmp), '--now', '2026-11-23', '-o', 'json']);
+  assert.ok(r.code >= 1 && r.code < 3, r.err);
+  const inv = JSON.parse(r.out);
+  const app = inv.certificates.find((c: any) => c.location.cluster?.kind === 'Secret');
+  assert.ok(app, 'the TLS Secret is in the inventory');
+  assert.deepEqual(app.location.cluster, { kind: 'Secret', namespace: 'demo', name: 'app-tls', key: 'tls.crt' });
+  assert.equal(app.name, 'secret/demo/app-tls');
+  assert.equal(app.subjectCN, 'app.demo.example.test');
+  assert.equal(app.notAfter, '2026-12-02T21:44:11.000Z');
+  assert.equal(app.status, 'warning');
+  const f = inv.findings.find((x: any) => x.certificate === app.id);
+  assert.equal(f.code, 'expiring');
+  assert.equal(f.severity, 'warning');
+  assert.match(f.message, /secret\/demo\/app-tls \(tls\.crt\) expires in 9d on 2026-12-02 \(threshold 30d\)/);
+  assert.equal(app.privateKey.present, false, 'keys in Secrets are never read');
+  // the cluster CA from kube-root-ca.crt and extension-apiserver-authentication is one row with copies
+  const caFp = (recorded('tls-secrets.json', (x) => x.path.endsWith('/kube-root-ca.crt')).responseBody as any).data['ca.crt'];
+  assert.ok(caFp);
+  const cas = inv.certificates.filter((c: any) => c.location.cluster?.kind === 'ConfigMap');
+  assert.deepEqual(cas.map((c: any) => c.name).sort(), ['configmap/default/kube-root-ca.crt ca.crt', 'configmap/kube-system/extension-apiserver-authentication requestheader-client-ca-file']);
+  const rootCa = cas.find((c: any) => c.name.includes('kube-root-ca'));
+  assert.deepEqual(rootCa.copies.map((l: any) => l.file), ['configmap/kube-system/extension-apiserver-authentication:client-ca-file']);
+  // issued CSRs: signed by the cluster CA read from kube-root-ca.crt
+  const issued = inv.certificates.filter((c: any) => c.location.cluster?.kind === 'CertificateSigningRequest');
+  assert.deepEqual(issued.map((c: any) => c.name).sort(), ['csr/csr-hprcx status.certificate', 'csr/csr-r98zd status.certificate']);
+  // issued CSRs are signed by the node's CA (preferred over the cluster's copy of it)
+  for (const c of issued) assert.equal(c.signerName, 'ca');
+  assert.equal(inv.summary.certificates, inv.certificates.length);
+  assert.ok(inv.summary.warning >= 1);
+
+  const t = await cli(['check', '--root', path.join(tmp, 'node'), '--cluster', await s.kubeconfig(tmp), '--now', '2026-11-23']);
+  const line = t.out.split('\n').find((l) => l.startsWith('secret/demo/app-tls'));
+  assert.ok(line, t.out);
+  assert.match(line!, /Dec 02, 2026 21:44 UTC\s+9d\s+.*warning.*secret\/demo\/app-tls:tls\.crt/);
+  assert.match(t.out, /WARNING expiring\s+secret\/demo\/app-tls \(tls\.crt\) expires in 9d/);
+});
+
+test('check --cluster: the TLS Secret past its notAfter is expired, exit 2', async () => {
+  const s = await cluster();
+  const r = await cli(['check', '--root', root, '--cluster', await s.kubeconfig(tmp), '--now', '2026-12-03', '-o', 'json']);
+  assert.equal(r.code, 2, r.err);
+  const inv = JSON.parse(r.out);
+  const app = inv.certificates.find((c: any) => c.name === 'secret/demo/app-tls');
+  assert.equal(app.status, 'expired');
+  assert.ok(inv.findings.some((f: any) => f.code === 'expired' && f.file === 'secret/demo/app-tls:tls.crt'));
+});
+
+test('clusterCertEntries: corrupt values are findings; bundles keep every certificate; webhooks are named', () => {
+  const ca = fs.readFileSync(path.join(FIXTURES, 'kubeadm-1.26/etc/kubernetes/pki/ca.crt'), 'utf8');
+  const fp = fs.readFileSync(path.join(FIXTURES, 'kubeadm-1.26/etc/kubernetes/pki/front-proxy-ca.crt'), 'utf8');
+  const sources: ClusterPemSource[] = [
+    { kind: 'ValidatingWebhookConfiguration', name: 'policy', key: 'validate.example.test', pem: ca + fp },
+    { kind: 'APIService', name: 'v1beta1.metrics.k8s.io', key: 'caBundle', pem: 'garbage' },
+  ];
+  const r = clusterCertEntries(sources, new Date('2026-11-23T00:00:00Z'));
+  assert.deepEqual(r.certificates.map((c) => c.name), [
+    'validatingwebhookconfiguration/policy validate.example.test[0]',
+    'validatingwebhookconfiguration/policy validate.example.test[1]',
+  ]);
+  assert.ok(r.certificates.every((c) => c.isCA && c.selfSigned && c.status === 'ok'));
+  assert.deepEqual(r.findings.map((f) => [f.code, f.file]), [['corrupt', 'apiservice/v1beta1.metrics.k8s.io:caBundle']]);
+  assert.throws(() => clusterCertEntries([], new Date(), 'soon'), /--warn "soon"/);
+});
+
+test('against a real cluster (KUBEPKI_TEST_KUBECONFIG): check --cluster reads it', { skip: !process.env.KUBEPKI_TEST_KUBECONFIG }, async () => {
+  const r = await cli(['check', '--root', root, '--cluster', process.env.KUBEPKI_TEST_KUBECONFIG!, '-o', 'json']);
+  assert.ok(r.code < 3, r.err);
+  const inv = JSON.parse(r.out);
+  assert.ok(inv.certificates.some((c: any) => c.location.cluster?.name === 'kube-root-ca.crt'));
+});
