@@ -10,6 +10,8 @@ import { EXIT_CODES_HELP } from './main.js';
 interface CheckOptions extends NodeOptions {
   output: string;
   color?: boolean;
+  /** --cluster [kubeconfig] (issue 5) */
+  cluster?: string | boolean;
 }
 
 export function command(io: Io): Command {
@@ -36,6 +38,7 @@ ${EXIT_CODES_HELP}`)
     .addOption(kubeconfigOption())
     .addOption(new Option('-o, --output <format>', 'table, wide, json, yaml or prom').default('table').choices(['table', 'wide', 'json', 'yaml', 'prom']))
     .option('--no-color', 'never colour the table')
+    .option('--cluster [kubeconfig]', 'also check certificates in the cluster through the API: TLS Secrets, CA bundles, webhook/APIService caBundles, issued CSRs (kubeconfig default: $KUBECONFIG, ~/.kube/config, admin.conf under --root)')
     .action(async (o: CheckOptions) => {
       const now = resolveNow(o.now);
       const layouts = resolveLayouts(o.layout);
@@ -45,6 +48,12 @@ ${EXIT_CODES_HELP}`)
         paths: toNodePaths(fs, o.path, io.cwd),
         kubeconfigs: toNodePaths(fs, o.kubeconfig, io.cwd),
       });
+      if (o.cluster) {
+        const { connect } = await import('../cluster/connect.js');
+        const { readClusterCertificates, mergeClusterCertificates } = await import('../cluster/inventory.js');
+        const client = await connect({ kubeconfig: typeof o.cluster === 'string' ? o.cluster : undefined, root: o.root, env: io.env, cwd: io.cwd });
+        mergeClusterCertificates(inv, await readClusterCertificates(client, now, o.warn));
+      }
       if (inv.certificates.length === 0 && inv.missing.length === 0 && inv.findings.length === 0) {
         throw new UserError(`no certificates found under ${fs.root}`, 'pass --root DIR pointing at a node tree (with etc/kubernetes or var/lib/rancher inside), or --path DIR');
       }
