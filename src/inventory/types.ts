@@ -59,6 +59,14 @@ export interface CertLocation {
   };
   /** when `file` was reached through a symlink (kubelet-client-current.pem) */
   via?: string;
+  /** for certificates read from the Kubernetes API (`check --cluster`); `file` is then `<kind>/<namespace>/<name>:<key>` */
+  cluster?: {
+    kind: 'Secret' | 'ConfigMap' | 'MutatingWebhookConfiguration' | 'ValidatingWebhookConfiguration' | 'APIService' | 'CertificateSigningRequest';
+    namespace?: string;
+    name: string;
+    /** data key (`tls.crt`, `ca.crt`, `client-ca-file`), webhook name, or `status.certificate` */
+    key: string;
+  };
 }
 
 export interface KeyLocation {
