@@ -1,0 +1,117 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parse, stringify } from 'yaml';
+import { run } from '../src/cli/main.js';
+import { memoryIo } from '../src/cli/io.js';
+import { FakeApiServer, recorded, closedPort, PKI } from './support/fake-apiserver.js';
+import { resolveKubeconfig } from '../src/cluster/connect.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kubepki-cerr-'));
+const servers: FakeApiServer[] = [];
+after(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+async function cli(argv: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
+  const io = memoryIo(env);
+  const code = await run(argv, io);
+  return { code, out: io.out, err: io.err };
+}
+
+/** One clear line (plus at most its hint line), no HTTP dump, no stack, exit ≥ 3. */
+function oneLine(r: { code: number; out: string; err: string }, re: RegExp, hint?: RegExp): void {
+  assert.ok(r.code >= 3, `exit ${r.code}: ${r.err}`);
+  const lines = r.err.trimEnd().split('\n');
+  assert.ok(lines.length <= 2, r.err);
+  assert.match(lines[0]!, /^kubepki: failed to /);
+  assert.match(lines[0]!, re);
+  if (hint) assert.match(lines[1] ?? '', hint);
+  assert.doesNotMatch(r.err, /HTTP-Code|Headers:|"kind"|\n\s+at /);
+  assert.equal(r.out, '');
+}
+
+async function server(expiredCert = false): Promise<FakeApiServer> {
+  const s = await FakeApiServer.start({ recordings: ['errors.json', 'nodes.json'], expiredCert });
+  servers.push(s);
+  return s;
+}
+
+test('401: a client certificate from an unknown CA', async () => {
+  const s = await server();
+  const r = await cli(['csr', 'list', '--kubeconfig', await s.kubeconfig(tmp, 'foreign')]);
+  oneLine(r, /refused the credentials of user kubernetes-admin in .* \(401 Unauthorized\)/, /kubepki check/);
+  assert.equal(r.code, 4);
+  assert.ok(s.received.every((x) => x.identity === 'foreign'));
+});
+
+test('403: the node identity may not list Secrets (recorded Status message)', async () => {
+  const s = await server();
+  const forbidden = recorded('errors.json', (x) => x.path === '/api/v1/secrets' && x.status === 403);
+  s.route('GET', /^\/api\/v1\/secrets(\?.*)?$/, (req) => (req.identity === 'node' ? { status: 403, body: forbidden.responseBody } : undefined));
+  const r = await cli(['sa', 'refresh', '--dry-run', '--kubeconfig', await s.kubeconfig(tmp, 'node')]);
+  oneLine(r, /failed to list ServiceAccount token Secrets: secrets is forbidden: User "system:node:worker-1" cannot list resource "secrets" .* \(403 Forbidden\)/, /admin\.conf/);
+  const c = await cli(['check', '--root', tmp, '--cluster', await s.kubeconfig(tmp, 'node')]);
+  oneLine(c, /failed to list TLS Secrets: secrets is forbidden/);
+});
+
+test('403: anonymous (no credentials) listing Secrets in kube-system, as recorded', async () => {
+  const s = await server();
+  s.route('GET', /^\/api\/v1\/namespaces\/kube-system\/secrets\?/, (req) => {
+    const rec = recorded('errors.json', (x) => x.path === '/api/v1/namespaces/kube-system/secrets' && x.identity.startsWith('anonymous'));
+    return req.identity === 'anonymous' ? { status: 403, body: rec.responseBody } : undefined;
+  });
+  const r2 = await cli(['sa', 'refresh', '--dry-run', '--namespace', 'kube-system', '--kubeconfig', await s.kubeconfig(tmp, 'anonymous')]);
+  oneLine(r2, /User "system:anonymous" cannot list resource "secrets".*\(403 Forbidden\)/);
+});
+
+test('API server unreachable', async () => {
+  const s = await server();
+  const kc = fs.readFileSync(await s.kubeconfig(tmp), 'utf8').replace(/https:\/\/127\.0\.0\.1:\d+/, `https://127.0.0.1:${await closedPort()}`);
+  const file = path.join(tmp, 'unreachable.conf');
+  fs.writeFileSync(file, kc);
+  oneLine(await cli(['csr', 'list', '--kubeconfig', file]), /the API server https:\/\/127\.0\.0\.1:\d+ is unreachable \(ECONNREFUSED\)/, /kubepki check/);
+  oneLine(await cli(['check', '--root', tmp, '--cluster', file]), /unreachable \(ECONNREFUSED\)/);
+});
+
+test('API server certificate expired', async () => {
+  const s = await server(true);
+  oneLine(await cli(['csr', 'approve', '--all-valid', '--kubeconfig', await s.kubeconfig(tmp)]), /the serving certificate of the API server https:\/\/127\.0\.0\.1:\d+ has expired/, /kubepki check/);
+});
+
+test('API server certificate from another CA than the kubeconfig\'s', async () => {
+  const s = await server();
+  const doc = parse(fs.readFileSync(await s.kubeconfig(tmp), 'utf8'));
+  doc.clusters[0].cluster['certificate-authority-data'] = fs.readFileSync(path.join(PKI, 'front-proxy-ca.crt')).toString('base64');
+  const file = path.join(tmp, 'other-ca.conf');
+  fs.writeFileSync(file, stringify(doc));
+  oneLine(await cli(['csr', 'list', '--kubeconfig', file]), /is not signed by the CA in .*other-ca\.conf/, /kubepki check/);
+});
+
+test('no kubeconfig anywhere; --kubeconfig that does not exist', async () => {
+  const empty = fs.mkdtempSync(path.join(tmp, 'home-'));
+  const r = await cli(['csr', 'list', '--root', empty], { HOME: empty, KUBECONFIG: path.join(empty, 'nope') });
+  assert.equal(r.code, 3);
+  assert.match(r.err, /^kubepki: failed to find a kubeconfig: tried .*nope, .*\.kube\/config, .*etc\/kubernetes\/admin\.conf\n {2}hint: pass --kubeconfig FILE or set KUBECONFIG\n$/);
+  const m = await cli(['sa', 'refresh', '--dry-run', '--kubeconfig', path.join(empty, 'missing.conf')]);
+  assert.equal(m.code, 3);
+  assert.match(m.err, /failed to read kubeconfig .*missing\.conf: no such file/);
+});
+
+test('kubeconfig resolution order: --kubeconfig, $KUBECONFIG (first existing), ~/.kube/config, admin.conf under --root', () => {
+  const home = fs.mkdtempSync(path.join(tmp, 'h-'));
+  const root = fs.mkdtempSync(path.join(tmp, 'r-'));
+  fs.mkdirSync(path.join(root, 'etc/kubernetes'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'etc/kubernetes/admin.conf'), '');
+  assert.deepEqual(resolveKubeconfig({ env: { HOME: home }, root }), { path: path.join(root, 'etc/kubernetes/admin.conf'), source: 'admin.conf' });
+  fs.mkdirSync(path.join(home, '.kube'));
+  fs.writeFileSync(path.join(home, '.kube/config'), '');
+  assert.equal(resolveKubeconfig({ env: { HOME: home }, root }).source, '~/.kube/config');
+  const k = path.join(home, 'k.conf');
+  fs.writeFileSync(k, '');
+  assert.deepEqual(resolveKubeconfig({ env: { HOME: home, KUBECONFIG: `${path.join(home, 'none')}${path.delimiter}${k}` }, root }), { path: k, source: '$KUBECONFIG' });
+  assert.equal(resolveKubeconfig({ kubeconfig: k, env: {}, root }).source, '--kubeconfig');
+});
