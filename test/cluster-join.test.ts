@@ -130,3 +130,11 @@ test('cluster-info show verifies the recorded signature', async () => {
   assert.match(r.out, /jws-kubeconfig-w7k2qx: verifies/);
   assert.ok(r.out.includes(`CA: ${opensslHash(path.join(ROOT, 'etc/kubernetes/pki/ca.crt'))}`));
 });
+
+test('against a real cluster (KUBEPKI_TEST_KUBECONFIG): cluster-info show verifies every signature', { skip: !process.env.KUBEPKI_TEST_KUBECONFIG }, async () => {
+  const r = await cli(['cluster-info', 'show', '--kubeconfig', process.env.KUBEPKI_TEST_KUBECONFIG!, '-o', 'json']);
+  assert.ok(r.code < 3, r.err);
+  const doc = JSON.parse(r.out);
+  assert.ok(doc.caHashes.every((h: string) => /^sha256:[0-9a-f]{64}$/.test(h)));
+  for (const sig of doc.signatures) if (!sig.tokenMissing) assert.equal(sig.verifies, true, sig.token);
+});

@@ -134,3 +134,11 @@ test('planSaRefresh: secret mounts, env references, static and finished pods', (
   assert.deepEqual(plan.pods[0]!.uses, ['env TOKEN from Secret old-token']);
   assert.match(plan.pods[1]!.skipReason!, /static pod/);
 });
+
+test('against a real cluster (KUBEPKI_TEST_KUBECONFIG): sa refresh --dry-run plans without writing', { skip: !process.env.KUBEPKI_TEST_KUBECONFIG }, async () => {
+  const r = await cli(['sa', 'refresh', '--dry-run', '-o', 'json', '--kubeconfig', process.env.KUBEPKI_TEST_KUBECONFIG!]);
+  assert.equal(r.code, 0, r.err);
+  const plan = JSON.parse(r.out);
+  assert.equal(plan.kind, 'SaRefreshPlan');
+  for (const p of plan.pods) assert.ok(p.uses.length > 0);
+});

@@ -126,6 +126,25 @@ test('csr list shows signer, requester, subject, SANs, usages, age and verdict',
   assert.deepEqual(doc.items.map((i: any) => [i.name, i.verdict]).sort(), [['csr-hprcx', 'approved'], ['csr-r98zd', 'approved'], ['csr-s9vgs', 'invalid']]);
 });
 
+test('csr approve --all-valid --watch keeps approving new valid CSRs, each once', async () => {
+  const s = await FakeApiServer.start({ recordings: ['nodes.json', 'csr-kubelet-client.json', 'csr-kubelet-serving.json'] });
+  servers.push(s);
+  const list = recorded('csr-malicious.json', (r) => r.method === 'GET' && r.path === CSRS).responseBody as any;
+  let lists = 0;
+  s.route('GET', CSRS, () => {
+    lists++;
+    const approved = new Set(s.writes().map((w) => w.path.split('/').at(-2)));
+    const items = [get('csr-kubelet-client.json', 'csr-hprcx'), ...(lists >= 2 ? [get('csr-kubelet-serving.json', 'csr-r98zd')] : [])]
+      .filter((c) => !approved.has(c.metadata.name));
+    return { status: 200, body: { ...list, items } };
+  });
+  const r = await cli(['csr', 'approve', '--all-valid', '--watch', '--interval', '0.05', '--max-passes', '3', '--kubeconfig', await s.kubeconfig(tmp)]);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(lists, 3);
+  assert.deepEqual(s.writes().map((w) => w.path), [`${CSRS}/csr-hprcx/approval`, `${CSRS}/csr-r98zd/approval`]);
+  assert.equal(r.out.match(/^approved /gm)?.length, 2);
+});
+
 test('csr approve without names or --all-valid is a usage error', async () => {
   const r = await cli(['csr', 'approve']);
   assert.equal(r.code, 3);

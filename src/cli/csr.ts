@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import type { Io } from './io.js';
 import { UserError, EXIT } from '../errors.js';
 import { addClusterOptions, clusterFrom, nowFrom, table, parseOutput, type ClusterFlags } from './cluster-options.js';
@@ -31,6 +31,7 @@ interface ApproveFlags extends ClusterFlags {
   allowNewNodes?: boolean;
   denyInvalid?: boolean;
   output?: string;
+  maxPasses?: string;
 }
 
 function verdictText(d: CsrDecision): string {
@@ -85,7 +86,8 @@ export function command(io: Io): Command {
       .option('--interval <seconds>', 'with --watch: seconds between passes', '10')
       .option('--allow-new-nodes', 'approve kubelet client CSRs from bootstrap tokens for Nodes that do not exist yet')
       .option('--deny-invalid', 'deny kubelet CSRs that fail the policy instead of leaving them pending')
-      .option('-o, --output <format>', 'text or json', 'text'),
+      .option('-o, --output <format>', 'text or json', 'text')
+      .addOption(new Option('--max-passes <n>', 'with --watch: stop after n passes (tests, cron)').hideHelp()),
   ).action(async (names: string[], flags: ApproveFlags) => {
     const format = parseOutput(flags.output);
     if (!flags.allValid && names.length === 0) throw new UserError('csr approve needs CSR names or --all-valid', 'run `kubepki csr list` to see the pending CSRs');
@@ -95,8 +97,18 @@ export function command(io: Io): Command {
     const { approveRun } = await import('../cluster/csr.js');
     const opts = { names, allValid: Boolean(flags.allValid), denyInvalid: Boolean(flags.denyInvalid), allowNewNodes: Boolean(flags.allowNewNodes) };
     const reported = new Set<string>();
-    for (;;) {
-      const run = await approveRun(client, opts);
+    const maxPasses = flags.maxPasses ? Number(flags.maxPasses) : Infinity;
+    for (let pass = 1; ; pass++) {
+      let run;
+      try {
+        run = await approveRun(client, opts);
+      } catch (e) {
+        // a long-running approver outlives API server restarts: say it once per pass and try again
+        if (!flags.watch || pass >= maxPasses) throw e;
+        io.stderr(`kubepki: ${(e as Error).message} (retrying in ${interval}s)\n`);
+        await sleep(interval * 1000);
+        continue;
+      }
       const fresh = flags.watch ? run.results.filter((r) => !reported.has(`${r.name}/${r.outcome}`)) : run.results;
       for (const r of fresh) reported.add(`${r.name}/${r.outcome}`);
       if (format === 'json') {
@@ -109,7 +121,7 @@ export function command(io: Io): Command {
       const namedBad = run.missing.length > 0 || run.results.some((r) => names.includes(r.name) && (r.outcome === 'refused' || r.outcome === 'denied'));
       const anyBad = run.results.some((r) => (r.outcome === 'refused' && r.decision.verdict === 'invalid') || r.outcome === 'denied');
       io.exitCode = namedBad ? EXIT.broken : anyBad ? EXIT.warning : EXIT.ok;
-      if (!flags.watch) return;
+      if (!flags.watch || pass >= maxPasses) return;
       await sleep(interval * 1000);
     }
   });
