@@ -138,3 +138,34 @@ test('against a real cluster (KUBEPKI_TEST_KUBECONFIG): cluster-info show verifi
   assert.ok(doc.caHashes.every((h: string) => /^sha256:[0-9a-f]{64}$/.test(h)));
   for (const sig of doc.signatures) if (!sig.tokenMissing) assert.equal(sig.verifies, true, sig.token);
 });
+
+test('applyClusterCommand (join --apply / rebuild --apply-cluster): waits for a starting API server, then publishes and verifies', async () => {
+  const { applyClusterCommand } = await import('../src/cli/cluster-info.js');
+  const { closedPort } = await import('./support/fake-apiserver.js');
+  const port = await closedPort();
+  // a kubeconfig for a server that is not up yet
+  const probe = await FakeApiServer.start();
+  servers.push(probe);
+  const kcText = fs.readFileSync(await probe.kubeconfig(tmp), 'utf8').replace(/https:\/\/127\.0\.0\.1:\d+/, `https://127.0.0.1:${port}`);
+  const kc = path.join(tmp, 'later.conf');
+  fs.writeFileSync(kc, kcText);
+  let mem: MemoryObjects | undefined;
+  const starting = new Promise<void>((resolve) => setTimeout(async () => {
+    const s = await FakeApiServer.start({ port });
+    servers.push(s);
+    mem = new MemoryObjects(s, ['secrets', 'configmaps']);
+    mem.put('configmaps', rec('/api/v1/namespaces/kube-public/configmaps/cluster-info'));
+    resolve();
+  }, 700));
+  const io = memoryIo({});
+  const r = await applyClusterCommand(io, { root: ROOT, kubeconfig: kc, now: new Date(NOW), waitSeconds: 20 });
+  await starting;
+  assert.equal(io.exitCode, 0);
+  assert.match(io.out, /waiting for the API server/);
+  assert.match(r.joinCommand!, /^kubeadm join cluster-api\.example\.test:6443 --token [a-z0-9]{6}\.[a-z0-9]{16} --discovery-token-ca-cert-hash sha256:[0-9a-f]{64}$/);
+  const [, id, secret] = /--token ([a-z0-9]{6})\.([a-z0-9]{16})/.exec(r.joinCommand!)!;
+  const cm = mem!.get('configmaps', 'kube-public', 'cluster-info');
+  assert.ok(verifyClusterInfoJws(cm.data[`jws-kubeconfig-${id}`], cm.data.kubeconfig, id!, secret!));
+  assert.deepEqual(readClusterInfo(cm.data).caHashes, [r.discoveryHash]);
+  assert.equal(r.discoveryHash, opensslHash(path.join(ROOT, 'etc/kubernetes/pki/ca.crt')));
+});

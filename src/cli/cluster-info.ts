@@ -100,6 +100,45 @@ export async function applyJoinFromNode(client: ClusterClient, flags: ClusterInf
   return { joinCommand, discoveryHash: res.discoveryHash, certificateKey, steps: res.steps };
 }
 
+export interface ApplyClusterOptions {
+  /** node tree whose CA, keys and admin.conf are used */
+  root?: string;
+  /** kubeconfig to use; default: admin.conf under --root, then $KUBECONFIG, ~/.kube/config */
+  kubeconfig?: string;
+  now: Date;
+  /** how long to wait for the API server to answer (it may be restarting) */
+  waitSeconds?: number;
+  /** join token to publish; default: a new one */
+  token?: string;
+  ttl?: string;
+  uploadCerts?: boolean;
+  certificateKey?: string;
+}
+
+/**
+ * `join --apply` / `rebuild --apply-cluster`: wait for the API server, create a
+ * bootstrap token, publish the node's CA in cluster-info signed for every
+ * valid token (optionally kubeadm-certs), verify by reading back, and print
+ * the join command. Sets io.exitCode; throws UserError (exit >= 2) on failure.
+ */
+export async function applyClusterCommand(io: Io, o: ApplyClusterOptions): Promise<ApplyJoinCliResult> {
+  const fs = await import('node:fs');
+  const path = await import('node:path');
+  const { connect, waitForApi } = await import('../cluster/connect.js');
+  const admin = path.join(o.root ?? '/', 'etc/kubernetes/admin.conf');
+  const kubeconfig = o.kubeconfig ?? (fs.existsSync(admin) ? admin : undefined);
+  const client = await connect({ kubeconfig, root: o.root, env: io.env, cwd: io.cwd });
+  io.stdout(`waiting for the API server ${client.server} (kubeconfig ${client.kubeconfigPath}) …\n`);
+  await waitForApi(client, (o.waitSeconds ?? 120) * 1000);
+  const r = await applyJoinFromNode(client, {
+    root: o.root, token: o.token, createToken: !o.token, ttl: o.ttl ?? '24h', uploadCerts: o.uploadCerts, certificateKey: o.certificateKey, cwd: io.cwd,
+  }, o.now);
+  for (const s of r.steps) io.stdout(`${s}\n`);
+  if (r.joinCommand) io.stdout(`\njoin with:\n  ${r.joinCommand}\n`);
+  io.exitCode = EXIT.ok;
+  return r;
+}
+
 export function command(io: Io): Command {
   const ci = new Command('cluster-info')
     .description('publish and check kube-public/cluster-info (the CA and signatures joining nodes trust)')

@@ -200,3 +200,25 @@ export async function callOptional<T>(client: ClusterClient, what: string, fn: (
     throw apiError(e, client, what);
   }
 }
+
+/**
+ * Wait until the API server answers `/version` (after a rebuild its static
+ * pod takes a while to start). Connection-level failures and 5xx are retried
+ * until `timeoutMs`; anything else (TLS trust, 401, 403) fails at once.
+ */
+export async function waitForApi(client: ClusterClient, timeoutMs: number, sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)), pollMs = 2000): Promise<void> {
+  const version = client.kc.makeApiClient(client.k8s.VersionApi);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await version.getCode();
+      return;
+    } catch (e) {
+      const status = httpStatus(e);
+      const code = transportCode(e);
+      const retry = (status !== undefined && status >= 500) || (status === undefined && code !== undefined && UNREACHABLE.has(code));
+      if (!retry || Date.now() >= deadline) throw apiError(e, client, 'reach the API server');
+    }
+    await sleep(pollMs);
+  }
+}

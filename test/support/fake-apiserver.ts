@@ -154,6 +154,8 @@ export interface FakeApiServerOptions {
   recordings?: string[];
   /** serve an expired certificate (for the "certificate has expired" error) */
   expiredCert?: boolean;
+  /** listen on this port (default: any free one) */
+  port?: number;
 }
 
 export class FakeApiServer {
@@ -175,7 +177,7 @@ export class FakeApiServer {
       requestCert: true,
       rejectUnauthorized: false,
     }, (req, res) => { void s.handle(req, res); });
-    await new Promise<void>((resolve) => s.server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => s.server.listen(opts.port ?? 0, '127.0.0.1', resolve));
     s.url = `https://127.0.0.1:${(s.server.address() as AddressInfo).port}`;
     return s;
   }
@@ -245,6 +247,10 @@ export class FakeApiServer {
       if (!m) continue;
       const reply = await route.handler(rr, m);
       if (reply) return reply;
+    }
+    if (rr.method === 'GET' && rr.path === '/version') {
+      // the recorded server's /version (README: v1.26.1, 8f94681c)
+      return { status: 200, body: { major: '1', minor: '26', gitVersion: 'v1.26.1', gitCommit: '8f94681cd294aa8cfd3407b8191f6c70214973a4', gitTreeState: 'clean', goVersion: 'go1.19.5', compiler: 'gc', platform: 'linux/amd64' } };
     }
     const q = this.queues.get(`${rr.method} ${rr.path} ${rr.identity}`);
     if (q) {
