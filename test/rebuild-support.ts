@@ -15,7 +15,7 @@ export function tmpDir(): string {
 function chmodTree(p: string): void {
   const st = fs.lstatSync(p);
   if (st.isSymbolicLink()) return;
-  fs.chmodSync(p, st.isDirectory() ? 0o755 : 0o644);
+  fs.chmodSync(p, st.isDirectory() ? 0o755 : /\.(key|conf)$|-key\.pem$|kubelet-client-.*\.pem$/.test(p) ? 0o600 : 0o644);
   if (st.isDirectory()) for (const n of fs.readdirSync(p)) chmodTree(path.join(p, n));
 }
 

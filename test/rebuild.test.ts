@@ -238,8 +238,9 @@ test('a kept leaf that does not chain to a new CA stops the rebuild with the fix
   const before = fs.readFileSync(path.join(pki, 'apiserver.crt'), 'utf8');
   const f = await cli('rebuild', '--root', root, '--now', NOW, '--force');
   assert.equal(f.code, 0, f.err);
-  assert.match(f.out, /backed up under \/etc\/kubernetes\/tmp\/kubepki-rebuild-backup-20261123T000000Z/);
-  assert.equal(fs.readFileSync(path.join(root, 'etc/kubernetes/tmp/kubepki-rebuild-backup-20261123T000000Z/etc/kubernetes/pki/apiserver.crt'), 'utf8'), before);
+  const backup = /backed up under (\S+?)\.\n/.exec(f.out)?.[1];
+  assert.ok(backup?.startsWith(path.join(root, 'var/lib/kubepki/backups/')), f.out);
+  assert.equal(fs.readFileSync(path.join(backup!, 'files/etc/kubernetes/pki/apiserver.crt'), 'utf8'), before);
   assert.match(opensslVerify(path.join(pki, 'ca.crt'), path.join(pki, 'apiserver.crt')), /OK$/);
   // settings came from the surviving kubeadm-config.yaml, so the endpoint is kept
   compareWithFixture(root);

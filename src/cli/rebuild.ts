@@ -107,7 +107,7 @@ Exit codes: 0 done (or plan printed), 3 a value is missing, a flag is wrong, or 
     .addOption(rootOption())
     .option('--config <file>', 'kubeadm InitConfiguration + ClusterConfiguration (v1beta3/v1beta4) or a kubeadm-config ConfigMap dump')
     .option('--dry-run', 'print the settings (with their sources) and the plan; write nothing')
-    .option('--force', 'replace existing files that are in the way (backed up to /etc/kubernetes/tmp first)')
+    .option('--force', 'replace existing files that are in the way (backed up first, under /var/lib/kubepki/backups; `kubepki restore` puts them back)')
     .option('--node-name <name>', 'node name (etcd member name, CN of etcd certs, kubelet identity)')
     .option('--advertise-address <ip>', 'IP address the API server advertises')
     .option('--bind-port <port>', 'API server port (default 6443)')

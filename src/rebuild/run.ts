@@ -22,6 +22,8 @@ export interface RebuildOptions {
   force?: boolean;
   dryRun?: boolean;
   generate?: typeof generateKey;
+  /** host directory for backups (default <root>/var/lib/kubepki/backups) */
+  backupRoot?: string;
 }
 
 export interface RebuildResult {
@@ -45,7 +47,7 @@ export async function rebuild(o: RebuildOptions): Promise<RebuildResult> {
     );
   }
   const output = await executeRebuild({ fs: o.fs, plan, settings: gathered.settings, generate: o.generate });
-  const written = writeRebuildFiles(o.fs, output.files, o.now);
+  const written = await writeRebuildFiles(o.fs, output.files, o.now, o.backupRoot);
   return { gathered, plan, output, written };
 }
 
