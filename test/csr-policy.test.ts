@@ -55,7 +55,8 @@ const servingReq = await makeCsr(node('worker-1'), [{ type: 'dns', value: 'worke
 const clientReq = await makeCsr(node('worker-1'));
 const CLIENT_SPEC = { signerName: 'kubernetes.io/kube-apiserver-client-kubelet', usages: ['digital signature', 'client auth'] };
 
-const table: { name: string; csr: () => Promise<CsrObject> | CsrObject; opts?: { allowNewNodes?: boolean }; verdict: string; reason?: RegExp }[] = [
+const readyNodes: NodeObject[] = nodes.map((n) => ({ ...n, status: { ...n.status, conditions: [{ type: 'Ready', status: 'True' }] } }));
+const table: { name: string; csr: () => Promise<CsrObject> | CsrObject; opts?: { allowNewNodes?: boolean }; nodes?: NodeObject[]; verdict: string; reason?: RegExp }[] = [
   { name: 'serving, own addresses', csr: () => csr({ request: servingReq }), verdict: 'valid' },
   { name: 'serving with key encipherment (RSA kubelet)', csr: () => csr({ request: servingReq, usages: ['digital signature', 'key encipherment', 'server auth'] }), verdict: 'valid' },
   { name: 'serving, usages in another order', csr: () => csr({ request: servingReq, usages: ['server auth', 'digital signature'] }), verdict: 'valid' },
@@ -72,6 +73,8 @@ const table: { name: string; csr: () => Promise<CsrObject> | CsrObject; opts?: {
   { name: 'serving, CN not a node', csr: async () => csr({ request: await makeCsr([{ type: 'O', value: 'system:nodes' }, { type: 'CN', value: 'worker-1' }], [{ type: 'dns', value: 'worker-1' }]) }), verdict: 'invalid', reason: /CN must be system:node:<node name>, got "worker-1"/ },
   { name: 'client from the node itself', csr: () => csr({ ...CLIENT_SPEC, request: clientReq }), verdict: 'valid' },
   { name: 'client from a bootstrap token', csr: () => csr({ ...CLIENT_SPEC, request: clientReq, username: 'system:bootstrap:w7k2qx', groups: ['system:bootstrappers', 'system:bootstrappers:kubeadm:default-node-token', 'system:authenticated'] }), verdict: 'valid' },
+  { name: 'client from a bootstrap token for a live (Ready) node', csr: () => csr({ ...CLIENT_SPEC, request: clientReq, username: 'system:bootstrap:w7k2qx', groups: ['system:bootstrappers'] }), nodes: readyNodes, verdict: 'invalid', reason: /Node worker-1 exists and is Ready: a bootstrap token may not take over/ },
+  { name: 'client renewal by a live node itself', csr: () => csr({ ...CLIENT_SPEC, request: clientReq }), nodes: readyNodes, verdict: 'valid' },
   { name: 'client from another node', csr: () => csr({ ...CLIENT_SPEC, request: clientReq, username: 'system:node:cp-1' }), verdict: 'invalid', reason: /requester system:node:cp-1 is neither/ },
   { name: 'client from a bootstrap user outside the group', csr: () => csr({ ...CLIENT_SPEC, request: clientReq, username: 'system:bootstrap:w7k2qx', groups: ['system:authenticated'] }), verdict: 'invalid', reason: /neither/ },
   { name: 'client with a SAN', csr: () => csr({ ...CLIENT_SPEC, request: servingReq }), verdict: 'invalid', reason: /may have no SANs, got DNS:worker-1, IP:192\.0\.2\.21/ },
@@ -85,7 +88,7 @@ const table: { name: string; csr: () => Promise<CsrObject> | CsrObject; opts?: {
 
 for (const row of table) {
   test(`policy: ${row.name} → ${row.verdict}`, async () => {
-    const d = evaluateCsr(await row.csr(), nodes, row.opts);
+    const d = evaluateCsr(await row.csr(), row.nodes ?? nodes, row.opts);
     assert.equal(d.verdict, row.verdict, d.reason);
     if (row.reason) assert.match(d.reason, row.reason);
   });

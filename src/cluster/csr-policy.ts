@@ -37,7 +37,7 @@ export interface CsrObject {
 
 export interface NodeObject {
   metadata?: { name?: string };
-  status?: { addresses?: { type?: string; address?: string }[] };
+  status?: { addresses?: { type?: string; address?: string }[]; conditions?: { type?: string; status?: string }[] };
 }
 
 export type CsrKind = 'kubelet-client' | 'kubelet-serving' | 'other';
@@ -166,6 +166,10 @@ export function evaluateCsr(csr: CsrObject, nodes: NodeObject[], opts: PolicyOpt
     const bootstrapper = requester.startsWith('system:bootstrap:') && groups.includes('system:bootstrappers');
     if (!self && !bootstrapper) v.push(`requester ${requester || '(none)'} is neither the node system:node:${nodeName ?? '?'} nor a bootstrap token (system:bootstrap:<id> in system:bootstrappers)`);
     if (nodeName && !node && !opts.allowNewNodes) v.push(`Node ${nodeName} does not exist (pass --allow-new-nodes to approve client certificates for joining nodes)`);
+    // a bootstrap token must not take over the identity of a node that is alive (kubeadm join refuses the same)
+    if (!self && bootstrapper && node && (node.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True')) {
+      v.push(`Node ${nodeName} exists and is Ready: a bootstrap token may not take over a live node's identity (delete the Node first if it is being re-joined)`);
+    }
   } else {
     if (!(nodeName !== undefined && requester === `system:node:${nodeName}` && groups.includes('system:nodes'))) {
       v.push(`requester ${requester || '(none)'} is not the node system:node:${nodeName ?? '?'} itself`);
