@@ -65,6 +65,29 @@ export interface TransactionOptions {
   onStep?: (n: number, what: string) => void;
   /** extra verification once every file is written; throw to roll back */
   verify?: () => Promise<void> | void;
+  /** a lock taken earlier with `lockNode` (held across read → plan → apply); released by the caller */
+  lock?: NodeLock;
+}
+
+export interface NodeLock {
+  release: () => void;
+  setBackup: (d: string) => void;
+  /** interrupted runs rolled back when the lock was taken */
+  recovered: string[];
+}
+
+/**
+ * Take the node's kubepki lock before reading the tree: a run that was killed
+ * half way is rolled back from its backup first, so the caller reads and plans
+ * against a consistent tree.
+ */
+export function lockNode(nfs: NodeFs, now: Date, backupRoot?: string): NodeLock {
+  return takeLock(nfs, now, backupRoot ?? defaultBackupRoot(nfs));
+}
+
+/** Backups of runs that were interrupted and not yet rolled back. */
+export function interruptedRuns(nfs: NodeFs, backupRoot?: string): string[] {
+  return inProgressBackups(backupRoot ?? defaultBackupRoot(nfs));
 }
 
 export interface TransactionResult {
@@ -235,7 +258,7 @@ interface LockInfo { pid: number; host: string; backupDir?: string; since: strin
  * Take the node's kubepki lock. A lock left by a dead run (same host, pid gone)
  * is taken over after rolling that run back from its backup.
  */
-function takeLock(nfs: NodeFs, now: Date, backupRoot: string): { release: () => void; setBackup: (d: string) => void; recovered: string[] } {
+function takeLock(nfs: NodeFs, now: Date, backupRoot: string): NodeLock {
   const file = lockPath(nfs);
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const recovered: string[] = [];
@@ -303,7 +326,7 @@ function newBackupDir(root: string, now: Date): string {
 export async function applyChanges(nfs: NodeFs, changes: Change[], o: TransactionOptions): Promise<TransactionResult> {
   const backupRoot = o.backupRoot ?? defaultBackupRoot(nfs);
   const steps = new Steps(o.onStep);
-  const lock = takeLock(nfs, o.now, backupRoot);
+  const lock = o.lock ?? takeLock(nfs, o.now, backupRoot);
   let dir = '';
   try {
     dir = newBackupDir(backupRoot, o.now);
@@ -346,7 +369,7 @@ export async function applyChanges(nfs: NodeFs, changes: Change[], o: Transactio
     writeManifest(dir, manifest, steps);
     return { backupDir: dir, written, recovered: lock.recovered };
   } finally {
-    lock.release();
+    if (!o.lock) lock.release();
   }
 }
 
@@ -367,7 +390,9 @@ function writeOne(nfs: NodeFs, c: Change, entries: BackupEntry[], steps: Steps):
     return;
   }
   // client-go certificate file store (spec §7.2): -current must be absent or a symlink; drop a stale
-  // -updated; link -updated → new file; remove -current; rename -updated → -current.
+  // -updated; link -updated → new file; rename -updated → -current. client-go removes -current before
+  // the rename (for Windows), leaving a moment with no -current that only the kubelet's start-up
+  // recovery repairs; rename(2) replaces the link atomically, so we skip that removal.
   const cur = nfs.hostPath(c.path);
   const upd = nfs.hostPath(c.path.replace(/-current\.pem$/, '-updated.pem'));
   const st = fs.lstatSync(cur, { throwIfNoEntry: false });
@@ -377,8 +402,6 @@ function writeOne(nfs: NodeFs, c: Change, entries: BackupEntry[], steps: Steps):
     fs.rmSync(upd, { force: true });
     steps.step(`link ${nfs.nodePath(upd)}`);
     fs.symlinkSync(c.target, upd);
-    steps.step(`remove ${c.path}`);
-    fs.rmSync(cur, { force: true });
     steps.step(`rename ${nfs.nodePath(upd)} → ${c.path}`);
     fs.renameSync(upd, cur);
   } else {

@@ -112,63 +112,79 @@ missing key), see "Not renewed"; 2 the run failed and was rolled back; 3 bad fla
       const files = toNodePaths(nfs, o.file, io.cwd);
       const csrOut = o.csrOut ? path.resolve(io.cwd, o.csrOut) : undefined;
 
-      // ---- read, plan
-      const inv = readInventory({ fs: nfs, now, warn: o.warn, ...(files.length ? { paths: files } : {}) });
-      const { findCopies } = await import('../apply/renew.js');
-      const plan = planRenew(inv, {
-        targets: targets.length === 0 && files.length > 0 ? [] : targets, files, validitySeconds, backdateSeconds, newKey: o.newKey, addSans,
-        onlyExpiring: o.onlyExpiring, csrOut, copies: findCopies(nfs, inv),
-      }, now);
-      if (o.planOut) fs.writeFileSync(path.resolve(io.cwd, o.planOut), JSON.stringify(plan, null, 2) + '\n');
-      io.stdout(renderPlanText(plan));
-      const partial = plan.results.length > 0;
-      if (o.dryRun) {
-        io.stdout('\nDry run: nothing was written.\n');
-        io.exitCode = partial ? 1 : 0;
-        return;
+      // ---- lock (rolling back an interrupted run first), read, plan
+      const tx = await import('../apply/transaction.js');
+      const backupRoot = o.backupDir ? path.resolve(io.cwd, o.backupDir) : undefined;
+      let lock: import('../apply/transaction.js').NodeLock | undefined;
+      if (!o.dryRun) {
+        lock = tx.lockNode(nfs, now, backupRoot);
+        for (const r of lock.recovered) io.stdout(`An interrupted run was rolled back first from ${r}.\n\n`);
+      } else {
+        for (const r of tx.interruptedRuns(nfs, backupRoot)) io.stdout(`Note: the run backed up in ${r} was interrupted; a real run rolls it back first.\n\n`);
       }
-      if (plan.items.length === 0 && plan.results.every((r) => !r.csr)) {
-        io.stdout('\nNothing to renew.\n');
-        io.exitCode = partial ? 1 : 0;
-        return;
+      try {
+        await renewLocked();
+      } finally {
+        lock?.release();
       }
 
-      // ---- apply
-      const { renderRenewal, writeCsrs } = await import('../apply/renew.js');
-      const { applyChanges } = await import('../apply/transaction.js');
-      const rendered = await renderRenewal(nfs, inv, plan);
-      const crashAt = Number(io.env.KUBEPKI_TEST_CRASH_AT ?? 0);
-      const failAt = Number(io.env.KUBEPKI_TEST_FAIL_AT ?? 0);
-      const onStep = crashAt || failAt ? (n: number, what: string) => {
-        if (n === crashAt) process.kill(process.pid, 'SIGKILL');
-        if (n === failAt) throw new Error(`injected failure at step ${n} (${what})`);
-      } : undefined;
-      if (rendered.changes.length > 0) {
-        const res = await applyChanges(nfs, rendered.changes, {
-          action: 'renew', now, ...(o.backupDir ? { backupRoot: path.resolve(io.cwd, o.backupDir) } : {}),
-          note: `renew ${plan.items.filter((i) => i.kind !== 'ca-copy').map((i) => i.name).join(' ')}`,
-          ...(onStep ? { onStep } : {}), verify: rendered.verify,
-        });
-        for (const r of res.recovered) io.stdout(`\nAn interrupted run was rolled back first from ${r}.\n`);
-        const n = plan.items.filter((i) => i.kind !== 'ca-copy').length;
-        io.stdout(`\nRenewed ${n} certificate(s); wrote ${res.written.length} file(s), each verified (re-read, signature, key, extensions).\n`);
-        io.stdout(`Backup: ${res.backupDir}  (undo with: kubepki restore ${res.backupDir}${nfs.root !== '/' ? ` --root ${nfs.root}` : ''})\n`);
-      }
-      if (rendered.csrs.length > 0) {
-        writeCsrs(rendered.csrs);
-        io.stdout(`\nWrote ${rendered.csrs.length} CSR(s) for certificates whose CA is managed elsewhere:\n${rendered.csrs.map((c) => `  ${c.path}`).join('\n')}\n`);
-      }
-      if (plan.restarts.length > 0) {
-        if (o.restart) {
-          const { carryOutRestarts, processRunner } = await import('../apply/restart.js');
-          const failed = await carryOutRestarts(nfs, plan.restarts, processRunner(), { log: (l) => io.stdout(`${l}\n`) });
-          if (failed.length) { io.stderr(`restart failed for ${failed.join(', ')}: check them with crictl ps / journalctl -u kubelet\n`); io.exitCode = 2; return; }
-        } else {
-          io.stdout(`\nNothing was restarted. These components still use the old certificates until restarted:\n`);
-          for (const r of plan.restarts) io.stdout(`  ${r.component}: ${r.command}\n`);
-          io.stdout(`(or run again with --restart)\n`);
+      async function renewLocked(): Promise<void> {
+        const inv = readInventory({ fs: nfs, now, warn: o.warn, ...(files.length ? { paths: files } : {}) });
+        const { findCopies } = await import('../apply/renew.js');
+        const plan = planRenew(inv, {
+          targets: targets.length === 0 && files.length > 0 ? [] : targets, files, validitySeconds, backdateSeconds, newKey: o.newKey, addSans,
+          onlyExpiring: o.onlyExpiring, csrOut, copies: findCopies(nfs, inv),
+        }, now);
+        if (o.planOut) fs.writeFileSync(path.resolve(io.cwd, o.planOut), JSON.stringify(plan, null, 2) + '\n');
+        io.stdout(renderPlanText(plan));
+        const partial = plan.results.length > 0;
+        if (o.dryRun) {
+          io.stdout('\nDry run: nothing was written.\n');
+          io.exitCode = partial ? 1 : 0;
+          return;
         }
+        if (plan.items.length === 0 && plan.results.every((r) => !r.csr)) {
+          io.stdout('\nNothing to renew.\n');
+          io.exitCode = partial ? 1 : 0;
+          return;
+        }
+
+        // ---- apply
+        const { renderRenewal, writeCsrs } = await import('../apply/renew.js');
+        const { applyChanges } = tx;
+        const rendered = await renderRenewal(nfs, inv, plan);
+        const crashAt = Number(io.env.KUBEPKI_TEST_CRASH_AT ?? 0);
+        const failAt = Number(io.env.KUBEPKI_TEST_FAIL_AT ?? 0);
+        const onStep = crashAt || failAt ? (n: number, what: string) => {
+          if (n === crashAt) process.kill(process.pid, 'SIGKILL');
+          if (n === failAt) throw new Error(`injected failure at step ${n} (${what})`);
+        } : undefined;
+        if (rendered.changes.length > 0) {
+          const res = await applyChanges(nfs, rendered.changes, {
+            action: 'renew', now, ...(backupRoot ? { backupRoot } : {}), ...(lock ? { lock } : {}),
+            note: `renew ${plan.items.filter((i) => i.kind !== 'ca-copy').map((i) => i.name).join(' ')}`,
+            ...(onStep ? { onStep } : {}), verify: rendered.verify,
+          });
+          const n = plan.items.filter((i) => i.kind !== 'ca-copy').length;
+          io.stdout(`\nRenewed ${n} certificate(s); wrote ${res.written.length} file(s), each verified (re-read, signature, key, extensions).\n`);
+          io.stdout(`Backup: ${res.backupDir}  (undo with: kubepki restore ${res.backupDir}${nfs.root !== '/' ? ` --root ${nfs.root}` : ''})\n`);
+        }
+        if (rendered.csrs.length > 0) {
+          writeCsrs(rendered.csrs);
+          io.stdout(`\nWrote ${rendered.csrs.length} CSR(s) for certificates whose CA is managed elsewhere:\n${rendered.csrs.map((c) => `  ${c.path}`).join('\n')}\n`);
+        }
+        if (plan.restarts.length > 0) {
+          if (o.restart) {
+            const { carryOutRestarts, processRunner } = await import('../apply/restart.js');
+            const failed = await carryOutRestarts(nfs, plan.restarts, processRunner(), { log: (l) => io.stdout(`${l}\n`) });
+            if (failed.length) { io.stderr(`restart failed for ${failed.join(', ')}: check them with crictl ps / journalctl -u kubelet\n`); io.exitCode = 2; return; }
+          } else {
+            io.stdout(`\nNothing was restarted. These components still use the old certificates until restarted:\n`);
+            for (const r of plan.restarts) io.stdout(`  ${r.component}: ${r.command}\n`);
+            io.stdout(`(or run again with --restart)\n`);
+          }
+        }
+        io.exitCode = partial ? 1 : 0;
       }
-      io.exitCode = partial ? 1 : 0;
     });
 }

@@ -66,6 +66,8 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       if (isCaCopyOnly(c) || isThrowawayCa(c)) continue;
       // CAs are renewed by name, or by `all` once they are expiring: renewing a healthy CA is a decision, not a chore.
       if (c.isCA && c.status === 'ok') continue;
+      // older kubelet-client-<time>.pem files the kubelet keeps beside the -current one are history, not in use
+      if (KUBELET_CLIENT.test(c.location.file) && !c.location.via && inv.certificates.some((o) => o !== c && KUBELET_CLIENT.test(o.location.file) && o.location.via && dirOf(o.location.file) === dirOf(c.location.file))) continue;
       add(c);
     }
   } else {

@@ -1,0 +1,86 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { readInventory } from '../src/inventory/read.js';
+import { NodeFs } from '../src/fs/node-fs.js';
+import { listBackups } from '../src/apply/transaction.js';
+import { copyFixture, cli, snapshotTree, NOW } from './renew-support.js';
+
+const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+const now = new Date(NOW);
+
+/** Run the CLI in its own process (so it can be SIGKILLed). */
+function spawnCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, ['--input-type=module', '-e', `import { main } from ${JSON.stringify(MAIN)}; main(process.argv.slice(1));`, ...args], {
+      env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.stderr.on('data', (d) => { out += d; });
+    p.on('close', (code, signal) => resolve({ code, signal, out }));
+  });
+}
+
+/** Every certificate/key pair matches, no file is torn, every certificate is the old one or a valid new one. */
+function assertConsistent(root: string, label: string): void {
+  const inv = readInventory({ fs: new NodeFs(root), now });
+  const corrupt = inv.findings.filter((f) => f.code === 'corrupt' || f.code === 'unreadable' || f.code === 'key-mismatch' || f.code === 'missing-file');
+  assert.deepEqual(corrupt.map((f) => f.message), [], `${label}: no torn or mismatched file`);
+  for (const c of inv.certificates) {
+    if (c.privateKey.present) assert.notEqual(c.privateKey.matches, false, `${label}: ${c.name} key matches`);
+    assert.ok(c.status === 'ok' || c.status === 'expired', `${label}: ${c.name} is old (expired) or new (ok), not ${c.status}`);
+  }
+  const link = fs.readlinkSync(path.join(root, 'var/lib/kubelet/pki/kubelet-client-current.pem'));
+  assert.ok(fs.existsSync(path.join(root, link)), `${label}: kubelet-client-current.pem points at an existing file`);
+}
+
+test('SIGKILL at every write step of renew all (kubeadm tree): each pair all old or all new; a following renew or restore finishes the job', async (t) => {
+  const pristine = snapshotTree(copyFixture('kubeadm-1.26-expired'));
+  let steps = 0;
+  for (let n = 1; n < 500; n++) {
+    const root = copyFixture('kubeadm-1.26-expired');
+    const r = await spawnCli(['renew', 'all', '--root', root, '--now', NOW], { KUBEPKI_TEST_CRASH_AT: String(n) });
+    if (r.signal === null) {
+      assert.equal(r.code, 0, r.out);
+      steps = n - 1;
+      break;
+    }
+    assert.equal(r.signal, 'SIGKILL', r.out);
+    assertConsistent(root, `killed at step ${n}`);
+    if (n % 2 === 1) {
+      const again = await cli(['renew', 'all', '--root', root, '--now', NOW]);
+      assert.equal(again.code, 0, `renew after kill at ${n}: ${again.err}${again.out}`);
+      const check = await cli(['check', '--root', root, '--now', NOW]);
+      assert.equal(check.code, 0, `check after kill at ${n} + renew`);
+    } else {
+      const crashed = listBackups(path.join(root, 'var/lib/kubepki/backups')).find((b) => b.state === 'in-progress');
+      if (crashed) {
+        const rs = await cli(['restore', crashed.dir, '--root', root, '--now', NOW]);
+        assert.equal(rs.code, 0, `restore after kill at ${n}: ${rs.err}`);
+      }
+      assert.deepEqual(snapshotTree(root), pristine, `killed at ${n}, then restore: every file as before`);
+    }
+    assertConsistent(root, `after recovery from step ${n}`);
+  }
+  assert.ok(steps > 30, `a whole-tree renewal has many write steps (${steps})`);
+  t.diagnostic(`killed at each of ${steps} write steps`);
+});
+
+test('SIGKILL during renew all --new-key: the next renew rolls the interrupted run back first and leaves every pair matching', async () => {
+  for (const n of [28, 40, 52]) {
+    const root = copyFixture('kubeadm-1.26-expired');
+    const r = await spawnCli(['renew', 'all', '--root', root, '--now', NOW, '--new-key'], { KUBEPKI_TEST_CRASH_AT: String(n) });
+    assert.equal(r.signal, 'SIGKILL', r.out);
+    const list = await cli(['backups', '--root', root]);
+    assert.match(list.out, /in-progress/, 'the killed run left its backup marked in-progress');
+    const again = await cli(['renew', 'all', '--root', root, '--now', NOW, '--new-key']);
+    assert.equal(again.code, 0, again.err + again.out);
+    assert.match(again.out, /An interrupted run was rolled back first/);
+    assertConsistent(root, `new-key, killed at ${n}, renewed`);
+    assert.equal((await cli(['check', '--root', root, '--now', NOW])).code, 0);
+  }
+});
