@@ -83,6 +83,7 @@ const table: { name: string; csr: () => Promise<CsrObject> | CsrObject; opts?: {
   { name: 'client for a new node with --allow-new-nodes', csr: async () => csr({ ...CLIENT_SPEC, request: await makeCsr(node('worker-9')), username: 'system:bootstrap:w7k2qx', groups: ['system:bootstrappers'] }), opts: { allowNewNodes: true }, verdict: 'valid' },
   { name: 'kube-apiserver-client signer is never automatic', csr: () => csr({ request: clientReq, signerName: 'kubernetes.io/kube-apiserver-client', usages: ['client auth'] }), verdict: 'manual', reason: /never approved automatically/ },
   { name: 'custom signer is never automatic', csr: () => csr({ request: servingReq, signerName: 'example.com/my-signer' }), verdict: 'manual' },
+  { name: 'request whose signature does not verify', csr: () => { const pem = Buffer.from(servingReq, 'base64').toString(); const der = Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ''), 'base64'); der[der.length - 5]! ^= 0xff; return csr({ request: Buffer.from(pemOf(der, 'CERTIFICATE REQUEST')).toString('base64') }); }, verdict: 'invalid', reason: /signature does not verify/ },
   { name: 'garbage request', csr: () => csr({ request: Buffer.from('not a csr').toString('base64') }), verdict: 'invalid', reason: /spec\.request cannot be read/ },
 ];
 

@@ -7,8 +7,10 @@
  * peer's IP or for `kubernetes.default`.
  */
 import { isIP } from 'node:net';
+import { createPublicKey, verify } from 'node:crypto';
 import { parsePemBlocks } from '../pki/pem.js';
 import { parseCsr, type CsrInfo } from '../pki/csr.js';
+import { readTlv, children, decodeOid, rawBytes } from '../pki/der.js';
 
 export const SIGNER_KUBELET_CLIENT = 'kubernetes.io/kube-apiserver-client-kubelet';
 export const SIGNER_KUBELET_SERVING = 'kubernetes.io/kubelet-serving';
@@ -72,13 +74,35 @@ export interface PolicyOptions {
   allowNewNodes?: boolean;
 }
 
+const SIG_HASH: Record<string, string | null> = {
+  '1.2.840.113549.1.1.11': 'sha256', '1.2.840.113549.1.1.12': 'sha384', '1.2.840.113549.1.1.13': 'sha512',
+  '1.2.840.10045.4.3.2': 'sha256', '1.2.840.10045.4.3.3': 'sha384', '1.2.840.10045.4.3.4': 'sha512', '1.3.101.112': null,
+};
+
+/** Proof of possession: the request is signed by the key it asks a certificate for. */
+export function csrSignatureValid(der: Uint8Array, spki: Uint8Array): boolean {
+  try {
+    const top = readTlv(der, 0);
+    const [info, alg, sig] = children(der, top);
+    if (!info || !alg || !sig || sig.tag !== 0x03) return false;
+    const oid = decodeOid(der, children(der, alg)[0]);
+    if (!(oid in SIG_HASH)) return false;
+    const key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+    return verify(SIG_HASH[oid] ?? null, rawBytes(der, info), key, der.subarray(sig.contentStart + 1, sig.end));
+  } catch {
+    return false;
+  }
+}
+
 function decode(csr: CsrObject): CsrInfo {
   const req = csr.spec?.request;
   if (!req) throw new Error('spec.request is empty');
   const text = Buffer.from(req, 'base64').toString('utf8');
   const block = parsePemBlocks(text).find((b) => b.label === 'CERTIFICATE REQUEST' || b.label === 'NEW CERTIFICATE REQUEST');
   if (!block) throw new Error('spec.request holds no PEM CERTIFICATE REQUEST');
-  return parseCsr(block.der);
+  const info = parseCsr(block.der);
+  if (!csrSignatureValid(block.der, info.spki)) throw new Error('its signature does not verify with the key it requests (or uses an unsupported algorithm)');
+  return info;
 }
 
 export function sanString(s: { type: string; value: string }): string {
