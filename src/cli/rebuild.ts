@@ -29,6 +29,8 @@ interface RebuildCliOptions {
   caValidity?: string;
   kubernetesVersion?: string;
   imageRepository?: string;
+  /** --apply-cluster [kubeconfig] (issue 5) */
+  applyCluster?: string | boolean;
 }
 
 /** Check every flag first (mkcert style: one sentence naming the flag and the fix), then build the flag source. */
@@ -121,6 +123,7 @@ Exit codes: 0 done (or plan printed), 3 a value is missing, a flag is wrong, or 
     .option('--ca-validity <duration>', 'CA certificate validity (default 87600h)')
     .option('--kubernetes-version <version>', 'Kubernetes version: subjects (1.29 changes), super-admin.conf, manifest images')
     .option('--image-repository <repo>', 'image repository for the static pods (default registry.k8s.io)')
+    .option('--apply-cluster [kubeconfig]', 'after writing: wait for the API server, publish the CA in kube-public/cluster-info signed for a new 24h join token, verify it, print the join command (kubeconfig default: the rebuilt admin.conf)')
     .addOption(new Option('-o, --output <format>', 'text or json (the plan)').default('text').choices(['text', 'json']))
     .addOption(nowOption())
     .action(async (o: RebuildCliOptions) => {
@@ -150,5 +153,10 @@ Exit codes: 0 done (or plan printed), 3 a value is missing, a flag is wrong, or 
       }
       const n = r.written?.written.length ?? 0;
       io.stdout(`\nWrote ${n} file${n === 1 ? '' : 's'} (${r.output?.keysGenerated ?? 0} new keys)${r.written?.backupDir ? `; replaced files backed up under ${r.written.backupDir}` : ''}.\n`);
+      if (o.applyCluster) {
+        const { applyClusterCommand } = await import('./cluster-info.js');
+        io.stdout('\n');
+        await applyClusterCommand(io, { root: o.root, kubeconfig: typeof o.applyCluster === 'string' ? path.resolve(io.cwd, o.applyCluster) : undefined, now });
+      }
     });
 }
