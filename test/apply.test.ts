@@ -1,0 +1,127 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { NodeFs } from '../src/fs/node-fs.js';
+import { applyChanges, listBackups } from '../src/apply/transaction.js';
+import { carryOutRestarts, type Runner } from '../src/apply/restart.js';
+import type { PlanRestart } from '../src/plan/types.js';
+import { copyFixture, cli, snapshotTree, NOW } from './renew-support.js';
+
+const now = new Date(NOW);
+
+test('a failure injected at any point of the writes rolls every file of the run back', async () => {
+  for (const n of [16, 21, 30, 38, 40]) {
+    const root = copyFixture('kubeadm-1.26-expired');
+    const before = snapshotTree(root);
+    const r = await cli(['renew', 'all', '--root', root, '--now', NOW], { KUBEPKI_TEST_FAIL_AT: String(n) });
+    assert.equal(r.code, 2, `fail at ${n}: ${r.err}`);
+    assert.match(r.err, new RegExp(`failed to renew: injected failure at step ${n}`));
+    assert.match(r.err, /every file was put back as it was/);
+    assert.deepEqual(snapshotTree(root), before, `fail at ${n}: every file as before`);
+    const b = listBackups(path.join(root, 'var/lib/kubepki/backups'));
+    assert.equal(b[0]?.state, 'rolled-back');
+    assert.ok(!fs.existsSync(path.join(root, 'var/lib/kubepki/kubepki.lock')), 'lock released');
+  }
+});
+
+test('a failed verification rolls back, keeping modes; owner and mode of rewritten files are kept', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kubepki-apply-'));
+  const nfs = new NodeFs(root);
+  fs.mkdirSync(path.join(root, 'etc'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'etc/a.key'), 'old key', { mode: 0o640 });
+  fs.chmodSync(path.join(root, 'etc/a.key'), 0o640);
+  fs.writeFileSync(path.join(root, 'etc/b.crt'), 'old cert');
+  await assert.rejects(applyChanges(nfs, [
+    { op: 'write', path: '/etc/a.key', content: Buffer.from('new key') },
+    { op: 'write', path: '/etc/new.pem', content: Buffer.from('created'), mode: 0o600 },
+  ], { action: 'test', now, verify: () => { throw new Error('chain does not verify'); } }), /failed to test: chain does not verify/);
+  assert.equal(fs.readFileSync(path.join(root, 'etc/a.key'), 'utf8'), 'old key');
+  assert.equal(fs.statSync(path.join(root, 'etc/a.key')).mode & 0o777, 0o640);
+  assert.ok(!fs.existsSync(path.join(root, 'etc/new.pem')), 'a file the run created is removed again');
+
+  const res = await applyChanges(nfs, [{ op: 'write', path: '/etc/a.key', content: Buffer.from('new key') }], { action: 'test', now });
+  assert.equal(fs.readFileSync(path.join(root, 'etc/a.key'), 'utf8'), 'new key');
+  const st = fs.statSync(path.join(root, 'etc/a.key'));
+  assert.equal(st.mode & 0o777, 0o640, 'mode kept');
+  assert.equal(st.uid, process.getuid!(), 'owner kept');
+  assert.equal(fs.statSync(res.backupDir).mode & 0o777, 0o700, 'backup dir is 0700');
+  assert.deepEqual(fs.readdirSync(path.join(root, 'etc')).filter((f) => f.includes('kubepki')), [], 'no temp files left');
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+test('restore puts a renewal back (atomically, backing up first) and can itself be restored', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const pristine = snapshotTree(root);
+  const r = await cli(['renew', 'all', '--root', root, '--now', NOW]);
+  assert.equal(r.code, 0, r.err);
+  const renewed = snapshotTree(root);
+  assert.notDeepEqual(renewed, pristine);
+  const [backup] = listBackups(path.join(root, 'var/lib/kubepki/backups'));
+  const rs = await cli(['restore', backup!.name, '--root', root, '--now', NOW]);
+  assert.equal(rs.code, 0, rs.err);
+  assert.match(rs.out, /remove\s+\/var\/lib\/kubelet\/pki\/kubelet-client-2026-11-23-00-00-00\.pem/);
+  assert.deepEqual(snapshotTree(root), pristine, 'every file, mode and symlink as before the renewal');
+  const list = await cli(['backups', '--root', root]);
+  assert.match(list.out, /renew\s+complete/);
+  assert.match(list.out, /restore\s+complete/);
+  const second = listBackups(path.join(root, 'var/lib/kubepki/backups'))[1]!;
+  const back = await cli(['restore', second.dir, '--root', root, '--now', NOW]);
+  assert.equal(back.code, 0, back.err);
+  assert.deepEqual(snapshotTree(root), renewed, 'restoring the restore\'s backup gives the renewed tree again');
+  const missing = await cli(['restore', 'nope', '--root', root]);
+  assert.equal(missing.code, 3);
+  assert.match(missing.err, /failed to find backup nope/);
+});
+
+test('a lock held by a live kubepki stops a second run', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  fs.mkdirSync(path.join(root, 'var/lib/kubepki'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'var/lib/kubepki/kubepki.lock'), JSON.stringify({ pid: process.ppid, host: os.hostname(), since: NOW }));
+  const before = snapshotTree(root);
+  const r = await cli(['renew', 'all', '--root', root, '--now', NOW]);
+  assert.equal(r.code, 3);
+  assert.match(r.err, new RegExp(`kubepki \\(pid ${process.ppid}\\) is already changing this node`));
+  assert.deepEqual(snapshotTree(root), before);
+});
+
+test('--restart machinery: a static pod manifest is moved out until crictl shows the container gone, then back; the kubelet via systemctl', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const nfs = new NodeFs(root);
+  const manifest = path.join(root, 'etc/kubernetes/manifests/etcd.yaml');
+  const original = fs.readFileSync(manifest);
+  const calls: string[] = [];
+  let ps = 0;
+  const runner: Runner = {
+    has: (cmd) => cmd === 'crictl',
+    sleep: async () => {},
+    run: async (cmd, args) => {
+      calls.push(`${cmd} ${args.join(' ')}`);
+      if (cmd === 'crictl') {
+        ps++;
+        const parked = !fs.existsSync(manifest);
+        // running before; still running on the first poll after parking; gone next; back once the manifest returns
+        const out = ps === 1 ? 'abc123\n' : parked ? (ps === 2 ? 'abc123\n' : '') : 'def456\n';
+        return { code: 0, stdout: out, stderr: '' };
+      }
+      return { code: 0, stdout: '', stderr: '' };
+    },
+  };
+  const restarts: PlanRestart[] = [
+    { component: 'etcd', how: 'static-pod', manifest: '/etc/kubernetes/manifests/etcd.yaml', because: ['/etc/kubernetes/pki/etcd/server.crt'], command: '' },
+    { component: 'kubelet', how: 'systemd', unit: 'kubelet', because: [], command: 'systemctl restart kubelet' },
+  ];
+  const log: string[] = [];
+  const failed = await carryOutRestarts(nfs, restarts, runner, { log: (l) => log.push(l), pollMs: 1 });
+  assert.deepEqual(failed, []);
+  assert.deepEqual(fs.readFileSync(manifest), original, 'manifest back in place, unchanged');
+  assert.ok(!fs.existsSync(path.join(root, 'etc/kubernetes/etcd.yaml.kubepki-parked')));
+  assert.ok(calls.includes('systemctl restart kubelet'));
+  assert.ok(log.some((l) => /etcd: container gone \(crictl\)/.test(l)));
+  assert.ok(log.some((l) => /etcd: running again/.test(l)));
+  assert.ok(ps >= 4, 'polled until gone, then until back');
+  const refused = await cli(['renew', 'all', '--root', root, '--restart']);
+  assert.equal(refused.code, 3);
+  assert.match(refused.err, /--restart works only on the live node/);
+});
