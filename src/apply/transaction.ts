@@ -355,7 +355,10 @@ export async function applyChanges(nfs: NodeFs, changes: Change[], o: Transactio
       }
       for (const c of changes) verifyOne(nfs, c);
       await o.verify?.();
+      manifest.state = 'complete';
+      writeManifest(dir, manifest, steps);
     } catch (e) {
+      manifest.state = 'in-progress';
       try {
         rollBack(nfs, dir, manifest);
         manifest.state = 'rolled-back';
@@ -365,8 +368,6 @@ export async function applyChanges(nfs: NodeFs, changes: Change[], o: Transactio
       }
       throw new UserError(`failed to ${o.action}: ${errorMessage(e)}`, `every file was put back as it was (backup ${dir})`, e instanceof UserError ? e.exitCode : 2);
     }
-    manifest.state = 'complete';
-    writeManifest(dir, manifest, steps);
     return { backupDir: dir, written, recovered: lock.recovered };
   } finally {
     if (!o.lock) lock.release();
