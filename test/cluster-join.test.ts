@@ -169,3 +169,22 @@ test('applyClusterCommand (join --apply / rebuild --apply-cluster): waits for a 
   assert.deepEqual(readClusterInfo(cm.data).caHashes, [r.discoveryHash]);
   assert.equal(r.discoveryHash, opensslHash(path.join(ROOT, 'etc/kubernetes/pki/ca.crt')));
 });
+
+test('rebuild --apply-cluster: after a rebuild with a new CA, cluster-info carries it, signed for the new token', async () => {
+  const { copyFixture, deleteAllButManifests } = await import('./rebuild-support.js');
+  const root = copyFixture();
+  deleteAllButManifests(root);
+  const { mem, kc } = await cluster();
+  const r = await cli(['rebuild', '--root', root, '--now', '2026-11-23T00:00:00Z', '--control-plane-endpoint', 'cluster-api.example.test:6443', '--apply-cluster', kc]);
+  assert.equal(r.code, 0, r.err + r.out);
+  const newCa = path.join(root, 'etc/kubernetes/pki/ca.crt');
+  const hash = opensslHash(newCa);
+  assert.notEqual(hash, opensslHash(path.join(ROOT, 'etc/kubernetes/pki/ca.crt')), 'rebuild made a new CA');
+  const join = /kubeadm join cluster-api\.example\.test:6443 --token ([a-z0-9]{6})\.([a-z0-9]{16}) --discovery-token-ca-cert-hash (sha256:[0-9a-f]{64})/.exec(r.out);
+  assert.ok(join, r.out);
+  assert.equal(join[3], hash);
+  const cm = mem.get('configmaps', 'kube-public', 'cluster-info');
+  assert.deepEqual(readClusterInfo(cm.data).caHashes, [hash]);
+  assert.ok(verifyClusterInfoJws(cm.data[`jws-kubeconfig-${join[1]}`], cm.data.kubeconfig, join[1]!, join[2]!));
+  fs.rmSync(root, { recursive: true, force: true });
+});

@@ -129,7 +129,7 @@ export async function applyClusterCommand(io: Io, o: ApplyClusterOptions): Promi
   const kubeconfig = o.kubeconfig ?? (fs.existsSync(admin) ? admin : undefined);
   const client = await connect({ kubeconfig, root: o.root, env: io.env, cwd: io.cwd });
   io.stdout(`waiting for the API server ${client.server} (kubeconfig ${client.kubeconfigPath}) …\n`);
-  await waitForApi(client, (o.waitSeconds ?? 120) * 1000);
+  await waitForApi(client, (o.waitSeconds ?? 120) * 1000, undefined, 2000, true);
   const r = await applyJoinFromNode(client, {
     root: o.root, token: o.token, createToken: !o.token, ttl: o.ttl ?? '24h', uploadCerts: o.uploadCerts, certificateKey: o.certificateKey, cwd: io.cwd,
   }, o.now);

@@ -206,7 +206,14 @@ export async function callOptional<T>(client: ClusterClient, what: string, fn: (
  * pod takes a while to start). Connection-level failures and 5xx are retried
  * until `timeoutMs`; anything else (TLS trust, 401, 403) fails at once.
  */
-export async function waitForApi(client: ClusterClient, timeoutMs: number, sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)), pollMs = 2000): Promise<void> {
+export async function waitForApi(
+  client: ClusterClient,
+  timeoutMs: number,
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+  pollMs = 2000,
+  /** also retry TLS trust failures and 401: right after a rebuild the old API server may still be answering with the old certificates */
+  retryTrust = false,
+): Promise<void> {
   const version = client.kc.makeApiClient(client.k8s.VersionApi);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -216,7 +223,8 @@ export async function waitForApi(client: ClusterClient, timeoutMs: number, sleep
     } catch (e) {
       const status = httpStatus(e);
       const code = transportCode(e);
-      const retry = (status !== undefined && status >= 500) || (status === undefined && code !== undefined && UNREACHABLE.has(code));
+      const trust = status === 401 || (status === undefined && code !== undefined && (TLS_UNKNOWN_CA.has(code) || code === 'CERT_HAS_EXPIRED'));
+      const retry = (status !== undefined && status >= 500) || (status === undefined && code !== undefined && UNREACHABLE.has(code)) || (retryTrust && trust);
       if (!retry || Date.now() >= deadline) throw apiError(e, client, 'reach the API server');
     }
     await sleep(pollMs);
