@@ -139,6 +139,46 @@ export async function applyClusterCommand(io: Io, o: ApplyClusterOptions): Promi
   return r;
 }
 
+export interface ApplyJoinPlanOptions {
+  root?: string;
+  /** kubeconfig; default: admin.conf under --root, then $KUBECONFIG, ~/.kube/config */
+  kubeconfig?: string;
+  token: string;
+  ttlSeconds: number;
+  description?: string;
+  caPem: string;
+  server: string;
+  /** the hash the printed join command pins */
+  discoveryHash: string;
+  /** sealed kubeadm-certs data for a control-plane join */
+  kubeadmCerts?: Record<string, string>;
+  now: Date;
+}
+
+/**
+ * `kubepki join --apply`: put a join plan's token, cluster-info (with the CA,
+ * signed for every valid token) and kubeadm-certs into the cluster through
+ * the API, then read back and verify. Prints what it did; throws UserError.
+ */
+export async function applyJoinPlan(io: Io, o: ApplyJoinPlanOptions): Promise<void> {
+  const fs = await import('node:fs');
+  const path = await import('node:path');
+  const { connect } = await import('../cluster/connect.js');
+  const { applyJoin } = await import('../cluster/apply-join.js');
+  const admin = path.join(o.root ?? '/', 'etc/kubernetes/admin.conf');
+  const client = await connect({ kubeconfig: o.kubeconfig ?? (fs.existsSync(admin) ? admin : undefined), root: o.root, env: io.env, cwd: io.cwd });
+  const res = await applyJoin(client, {
+    token: { token: o.token, ttlSeconds: o.ttlSeconds, ...(o.description ? { description: o.description } : {}) },
+    caPem: o.caPem,
+    server: o.server,
+    discoveryHash: o.discoveryHash,
+    kubeadmCerts: o.kubeadmCerts,
+    now: o.now,
+  });
+  io.stdout(`Applied to the cluster at ${client.server} (kubeconfig ${client.kubeconfigPath}):\n`);
+  for (const s of res.steps) io.stdout(`  ${s}\n`);
+}
+
 export function command(io: Io): Command {
   const ci = new Command('cluster-info')
     .description('publish and check kube-public/cluster-info (the CA and signatures joining nodes trust)')
