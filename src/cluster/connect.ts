@@ -48,7 +48,8 @@ export interface ClusterClient {
 /**
  * The kubeconfig to use: `--kubeconfig`, else the first existing file of
  * `$KUBECONFIG` (colon-separated), else `~/.kube/config`, else
- * `/etc/kubernetes/admin.conf` under `--root`.
+ * `/etc/kubernetes/admin.conf` under `--root`. (`connect` then falls back to
+ * the in-cluster ServiceAccount when running in a pod.)
  */
 export function resolveKubeconfig(o: ConnectOptions): KubeconfigChoice {
   const cwd = o.cwd ?? process.cwd();
@@ -74,12 +75,28 @@ export function resolveKubeconfig(o: ConnectOptions): KubeconfigChoice {
 }
 
 /** Load the client library and the kubeconfig; no request is made yet. */
+const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/** Running in a pod with a mounted ServiceAccount token (e.g. `csr approve --watch` as a Deployment). */
+export function inCluster(env: Record<string, string | undefined>): boolean {
+  return Boolean(env.KUBERNETES_SERVICE_HOST && env.KUBERNETES_SERVICE_PORT) && fs.existsSync(`${SA_DIR}/token`);
+}
+
 export async function connect(o: ConnectOptions): Promise<ClusterClient> {
-  const choice = resolveKubeconfig(o);
+  let choice: KubeconfigChoice;
+  let fromCluster = false;
+  try {
+    choice = resolveKubeconfig(o);
+  } catch (e) {
+    if (o.kubeconfig || !inCluster(o.env)) throw e;
+    choice = { path: `${SA_DIR} (in-cluster)`, source: 'in-cluster' };
+    fromCluster = true;
+  }
   const k8s = await import('@kubernetes/client-node');
   const kc = new k8s.KubeConfig();
   try {
-    kc.loadFromFile(choice.path);
+    if (fromCluster) kc.loadFromCluster();
+    else kc.loadFromFile(choice.path);
     if (o.context) kc.setCurrentContext(o.context);
   } catch (e) {
     throw new UserError(`failed to read kubeconfig ${choice.path}: ${firstLine(e)}`, 'check the file with `kubepki inspect FILE`');
