@@ -1,0 +1,111 @@
+import * as nfs from 'node:fs';
+import * as path from 'node:path';
+import { Command, Option } from 'commander';
+import type { Io } from './io.js';
+import { UserError } from '../errors.js';
+import { rootOption, nowOption, resolveNow } from './options.js';
+import { openRoot } from '../fs/node-fs.js';
+
+interface ExportOptions { root?: string; out: string; certificateKey?: string; output: 'file' | 'secret'; force?: boolean }
+interface ImportOptions { root?: string; certificateKey: string; force?: boolean; dryRun?: boolean; now?: string }
+
+function readUserFile(io: Io, file: string): { text: string; label: string } {
+  const p = path.resolve(io.cwd, file);
+  try { return { text: nfs.readFileSync(p, 'utf8'), label: file }; } catch (e) {
+    throw new UserError(`failed to read ${p}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'pass the file written by `kubepki ca export`');
+  }
+}
+
+export function command(io: Io): Command {
+  const ca = new Command('ca')
+    .summary('move the shared CA material between control-plane nodes, encrypted as kubeadm upload-certs does')
+    .description(`Export and import the material every control-plane node must share (ca, front-proxy-ca,
+sa, etcd/ca), encrypted with AES-256-GCM under a 32-byte certificate key exactly as
+\`kubeadm init phase upload-certs\` does, so the same data can be the kubeadm-certs Secret.
+
+Examples:
+  kubepki ca export --out shared.yaml                  # prints a new certificate key
+  kubepki ca export --out kubeadm-certs.yaml -o secret --certificate-key $KEY
+  kubepki ca import shared.yaml --certificate-key $KEY # on the other control-plane node`);
+
+  ca.addCommand(new Command('export')
+    .description(`Seal the shared files of this node's PKI into FILE (mode 0600).
+
+Examples:
+  kubepki ca export --out shared.yaml
+  kubepki ca export --out kubeadm-certs.yaml -o secret && kubectl apply -f kubeadm-certs.yaml`)
+    .addOption(rootOption())
+    .requiredOption('--out <file>', 'where to write the sealed material')
+    .option('--certificate-key <hex>', '64 hex characters (32 bytes); a new one is made and printed when omitted')
+    .addOption(new Option('-o, --output <format>', 'file (kubepki SharedCertificates) or secret (kube-system/kubeadm-certs)').default('file').choices(['file', 'secret']))
+    .option('--force', 'overwrite --out if it exists')
+    .action(async (o: ExportOptions) => {
+      const fs = openRoot(o.root);
+      const { pkiDirOf, hasLocalEtcd } = await import('../rebuild/node-files.js');
+      const { readSharedFiles, sealShared, renderExport } = await import('../rebuild/shared-certs.js');
+      const { newCertificateKey, CertificateKeyError } = await import('../pki/upload-certs.js');
+      const pki = pkiDirOf(fs);
+      const key = o.certificateKey ?? newCertificateKey();
+      const files = readSharedFiles(fs, pki, !hasLocalEtcd(fs, pki));
+      let sealed: Record<string, string>;
+      try { sealed = sealShared(key, files); } catch (e) {
+        if (e instanceof CertificateKeyError) throw new UserError(`--certificate-key: ${e.message}`, 'make one with `openssl rand -hex 32`, or leave the flag out to get a new one');
+        throw e;
+      }
+      const out = path.resolve(io.cwd, o.out);
+      if (nfs.existsSync(out) && !o.force) throw new UserError(`failed to write ${out}: it exists`, 'pass --force to overwrite it, or another --out');
+      nfs.writeFileSync(out, renderExport(sealed, o.output), { mode: 0o600 });
+      nfs.chmodSync(out, 0o600);
+      const names = Object.entries(files).filter(([, v]) => v).map(([k]) => k);
+      io.stdout(`Sealed ${names.length} files from ${pki} (${names.join(', ')}) into ${out}.\n`);
+      if (!o.certificateKey) io.stdout(`Certificate key (keep it secret; needed to import): ${key}\n`);
+      io.stdout(o.output === 'secret'
+        ? 'Apply it with `kubectl apply -f`; then `kubeadm join --control-plane --certificate-key <key>` downloads it. Delete the Secret afterwards.\n'
+        : 'On the other control-plane node: kubepki ca import FILE --certificate-key <key>\n');
+    }));
+
+  ca.addCommand(new Command('import')
+    .description(`Decrypt FILE (from \`kubepki ca export\`, or the kubeadm-certs Secret) into this node's PKI.
+Identical files are left alone; a different existing file stops the import unless --force
+(backed up first).
+
+Examples:
+  kubepki ca import shared.yaml --certificate-key $KEY
+  kubectl -n kube-system get secret kubeadm-certs -o yaml > certs.yaml && kubepki ca import certs.yaml --certificate-key $KEY`)
+    .argument('<file>', 'sealed material')
+    .addOption(rootOption())
+    .requiredOption('--certificate-key <hex>', 'the key printed by `kubepki ca export`')
+    .option('--force', 'replace existing files that differ (backed up first)')
+    .option('--dry-run', 'decrypt and check, write nothing')
+    .addOption(nowOption())
+    .action(async (file: string, o: ImportOptions) => {
+      const now = resolveNow(o.now);
+      const fs = openRoot(o.root);
+      const { text, label } = readUserFile(io, file);
+      const { sealedDataOf, openShared } = await import('../rebuild/shared-certs.js');
+      const { pkiDirOf } = await import('../rebuild/node-files.js');
+      const opened = openShared(o.certificateKey, sealedDataOf(text, label), label);
+      const pki = pkiDirOf(fs);
+      const changes: { op: 'write'; path: string; content: Buffer; mode: number }[] = [];
+      const lines: string[] = [];
+      const conflicts: string[] = [];
+      for (const f of opened) {
+        const p = `${pki}/${f.rel}`;
+        if (fs.exists(p)) {
+          if (fs.readFile(p).equals(f.content)) { lines.push(`  same     ${p}`); continue; }
+          if (!o.force) { conflicts.push(p); continue; }
+          lines.push(`  replace  ${p} (${f.kind})`);
+        } else lines.push(`  create   ${p} (${f.kind})`);
+        changes.push({ op: 'write', path: p, content: f.content, mode: f.mode });
+      }
+      if (conflicts.length) {
+        throw new UserError(`failed to import ${label}: ${conflicts.join(', ')} already exist${conflicts.length === 1 ? 's' : ''} with different content`, 'this node has its own CA: pass --force to back it up and replace it (every certificate it signed must then be re-issued: kubepki rebuild --force)');
+      }
+      io.stdout(`${lines.join('\n')}\n`);
+      if (o.dryRun || changes.length === 0) { io.stdout(o.dryRun ? 'Dry run: nothing written.\n' : 'Nothing to do.\n'); return; }
+      const { applyChanges } = await import('../apply/transaction.js');
+      const r = await applyChanges(fs, changes, { action: 'ca import', now, note: `kubepki ca import ${label}` });
+      io.stdout(`Wrote ${r.written.length} files (backup ${r.backupDir}). Next: kubepki rebuild, to create this node's own certificates from them.\n`);
+    }));
+  return ca;
+}

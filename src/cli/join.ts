@@ -1,0 +1,113 @@
+import * as nfs from 'node:fs';
+import * as path from 'node:path';
+import { Command, Option } from 'commander';
+import type { Io } from './io.js';
+import { UserError } from '../errors.js';
+import { rootOption, nowOption, resolveNow } from './options.js';
+import { openRoot } from '../fs/node-fs.js';
+
+export interface JoinCliOptions {
+  root?: string;
+  now?: string;
+  token?: string;
+  ttl: string;
+  controlPlaneEndpoint?: string;
+  controlPlane?: boolean;
+  certificateKey?: string;
+  out?: string;
+  force?: boolean;
+  output: 'text' | 'json';
+}
+
+/**
+ * Build the join plan from the node (exported so `--apply`, added by the
+ * cluster work, can reuse it).
+ */
+export async function buildJoinPlan(o: JoinCliOptions, io: Io) {
+  const now = resolveNow(o.now);
+  const fs = openRoot(o.root);
+  const { pkiDirOf, loadCa, apiServerUrl, hasLocalEtcd } = await import('../rebuild/node-files.js');
+  const { generateToken, parseToken, parseDurationSeconds, BootstrapTokenError } = await import('../pki/bootstrap-token.js');
+  const { planJoin } = await import('../plan/join.js');
+  const pki = pkiDirOf(fs);
+  const ca = loadCa(fs, `${pki}/ca.crt`, `${pki}/ca.key`, false);
+  const server = apiServerUrl(fs, o.controlPlaneEndpoint);
+  let token = o.token ?? generateToken();
+  let ttlSeconds: number;
+  try {
+    parseToken(token);
+    ttlSeconds = parseDurationSeconds(o.ttl);
+  } catch (e) {
+    if (e instanceof BootstrapTokenError) throw new UserError(e.message.replace(/^invalid/, 'failed to use --token/--ttl: invalid'), 'leave --token out to get a new random one; --ttl like 24h, 2h30m or 0 (never)');
+    throw e;
+  }
+  token = token.trim();
+  let controlPlane: { certificateKey: string; sealed: Record<string, string> } | undefined;
+  if (o.controlPlane || o.certificateKey) {
+    const { newCertificateKey, CertificateKeyError } = await import('../pki/upload-certs.js');
+    const { readSharedFiles, sealShared } = await import('../rebuild/shared-certs.js');
+    const certificateKey = o.certificateKey ?? newCertificateKey();
+    try {
+      controlPlane = { certificateKey, sealed: sealShared(certificateKey, readSharedFiles(fs, pki, !hasLocalEtcd(fs, pki))) };
+    } catch (e) {
+      if (e instanceof CertificateKeyError) throw new UserError(`--certificate-key: ${e.message}`, 'make one with `openssl rand -hex 32`, or leave it out');
+      throw e;
+    }
+  }
+  const plan = planJoin({ caPem: ca.pem, server: server.url, token, ttlSeconds, now, controlPlane });
+  void io;
+  return { plan, token, server, pki, fs, now };
+}
+
+export function command(io: Io): Command {
+  return new Command('join')
+    .summary('print ready `kubeadm join` commands (new token, CA hash, certificate key) and the manifests they need')
+    .description(`Make the cluster joinable again (after a rebuild, or when the old token expired): a new
+bootstrap token, the discovery-token-ca-cert-hash of this node's CA (SHA-256 of its public
+key: RSA or ECDSA), the worker and control-plane join commands, and the manifests the cluster
+needs for them — the token Secret, kube-public/cluster-info with the CA and the token's
+signature, and (--control-plane) the encrypted kubeadm-certs Secret — in one file for
+\`kubectl apply -f\`.
+
+Examples:
+  kubepki join                                   # worker join command + kubepki-join-<id>.yaml
+  kubepki join --control-plane                   # also --certificate-key and kubeadm-certs
+  kubepki join --ttl 2h --out /root/join.yaml && kubectl apply -f /root/join.yaml`)
+    .addOption(rootOption())
+    .option('--token <id.secret>', 'use this bootstrap token instead of a new random one')
+    .option('--ttl <duration>', 'token lifetime (0 = never expires)', '24h')
+    .option('--control-plane-endpoint <host:port>', 'address joiners dial (default: admin.conf\'s server)')
+    .option('--control-plane', 'also a control-plane join: certificate key and the encrypted kubeadm-certs Secret')
+    .option('--certificate-key <hex>', 'certificate key for --control-plane (default: a new one)')
+    .option('--out <file>', 'where to write the manifests (default ./kubepki-join-<token id>.yaml, mode 0600)')
+    .option('--force', 'overwrite --out if it exists')
+    .addOption(new Option('-o, --output <format>', 'text or json').default('text').choices(['text', 'json']))
+    .addOption(nowOption())
+    .action(async (o: JoinCliOptions) => {
+      const { plan, server } = await buildJoinPlan(o, io);
+      const { toKubeYaml } = await import('../manifests/static-pods.js');
+      const out = path.resolve(io.cwd, o.out ?? `kubepki-join-${plan.tokenId}.yaml`);
+      if (nfs.existsSync(out) && !o.force) throw new UserError(`failed to write ${out}: it exists`, 'pass --force to overwrite it, or another --out');
+      nfs.writeFileSync(out, plan.manifests.map((m) => toKubeYaml(m)).join('---\n'), { mode: 0o600 });
+      nfs.chmodSync(out, 0o600);
+      if (o.output === 'json') {
+        io.stdout(JSON.stringify({ ...plan, manifests: undefined, manifestsFile: out, serverSource: server.source }, null, 2) + '\n');
+        return;
+      }
+      const lines = [
+        `API server ${server.url} (from ${server.source}); CA hash ${plan.discoveryHashes.join(', ')}`,
+        `Token ${plan.tokenId}.<secret> ${plan.expiration ? `expires ${plan.expiration}` : 'never expires'}.`,
+        '',
+        `1. Put the token and the CA into the cluster:  kubectl apply -f ${out}`,
+        `   (token Secret, kube-public/cluster-info signed for this token${plan.controlPlaneCommand ? ', kubeadm-certs Secret + Role' : ''})`,
+        '',
+        '2. On each worker node:',
+        `   ${plan.workerCommand.replace(/\n/g, '\n   ')}`,
+      ];
+      if (plan.controlPlaneCommand) {
+        lines.push('', '3. On each new control-plane node:', `   ${plan.controlPlaneCommand.replace(/\n/g, '\n   ')}`,
+          '   (delete the kubeadm-certs Secret once they have joined: kubectl -n kube-system delete secret kubeadm-certs)');
+      }
+      io.stdout(lines.join('\n') + '\n');
+    });
+}

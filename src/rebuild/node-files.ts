@@ -1,0 +1,96 @@
+/**
+ * Small readers shared by `join`, `ca`, `kubelet credentials` and `sa rotate`:
+ * where the PKI is, the cluster CA, the API server URL joiners should use,
+ * and the shared control-plane files. Read-only, through NodeFs.
+ */
+import { parse as parseYaml } from 'yaml';
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { UserError } from '../errors.js';
+import type { NodeFs } from '../fs/node-fs.js';
+import { Certificate } from '../pki/certificate.js';
+import { parsePemBlocks } from '../pki/pem.js';
+import { parsePrivateKeyBlock, PRIVATE_KEY_LABELS } from '../pki/keys.js';
+import { hostPort } from '../profiles/rebuild.js';
+import { readManifestFacts, MANIFEST_DIR } from './infer.js';
+
+export const DEFAULT_PKI = '/etc/kubernetes/pki';
+
+function text(fs: NodeFs, p: string): string | undefined {
+  try { return fs.stat(p)?.isFile() ? fs.readFile(p).toString('utf8') : undefined; } catch { return undefined; }
+}
+
+/** The PKI dir the kube-apiserver manifest uses, else kubeadm's default. */
+export function pkiDirOf(fs: NodeFs): string {
+  const t = text(fs, `${MANIFEST_DIR}/kube-apiserver.yaml`);
+  const f = t ? readManifestFacts(t)?.flags['client-ca-file'] : undefined;
+  return f?.endsWith('/ca.crt') ? f.slice(0, -'/ca.crt'.length) : DEFAULT_PKI;
+}
+
+/** Whether the node runs local etcd (an etcd manifest or etcd/ca.crt is there). */
+export function hasLocalEtcd(fs: NodeFs, pki: string): boolean {
+  return fs.exists(`${MANIFEST_DIR}/etcd.yaml`) || fs.exists(`${pki}/etcd/ca.crt`);
+}
+
+export interface CaMaterial { pem: string; cert: Certificate; key?: KeyObject; certPath: string; keyPath: string }
+
+export function loadPrivateKey(fs: NodeFs, p: string): KeyObject {
+  let t: string;
+  try { t = fs.readFile(p).toString('utf8'); } catch (e) {
+    throw new UserError(`failed to read ${p}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'check --root and that the file exists');
+  }
+  const b = parsePemBlocks(t).find((x) => PRIVATE_KEY_LABELS[x.label]);
+  if (!b) throw new UserError(`failed to read ${p}: no private key in it`, 'pass an unencrypted PEM private key');
+  const info = parsePrivateKeyBlock(b.label, b.der, b.headers);
+  if (!info.keyObject) throw new UserError(`failed to read ${p}: the key is encrypted`, 'decrypt it first (openssl pkey -in KEY -out KEY.plain)');
+  return info.keyObject;
+}
+
+/** A CA certificate (first block) and, when `withKey`, its private key, checked to match. */
+export function loadCa(fs: NodeFs, certPath: string, keyPath: string, withKey: boolean): CaMaterial {
+  const pem = text(fs, certPath);
+  if (!pem) throw new UserError(`failed to read CA certificate ${certPath}: no such file`, 'pass --root pointing at the node tree, or rebuild the PKI first (kubepki rebuild)');
+  const block = parsePemBlocks(pem).find((b) => b.label === 'CERTIFICATE');
+  if (!block) throw new UserError(`failed to read CA certificate ${certPath}: no CERTIFICATE block`, 'pass a PEM CA certificate');
+  const cert = new Certificate(block.der);
+  if (!withKey) return { pem, cert, certPath, keyPath };
+  if (!fs.exists(keyPath)) throw new UserError(`failed to read CA key ${keyPath}: no such file (external CA?)`, 'run this on a control-plane node that holds the CA key, or pass --ca-cert/--ca-key');
+  const key = loadPrivateKey(fs, keyPath);
+  const pub = createPublicKey(key).export({ type: 'spki', format: 'der' });
+  if (!Buffer.from(pub).equals(Buffer.from(cert.spkiRaw))) {
+    throw new UserError(`failed to use CA ${certPath}: ${keyPath} is not its private key`, 'put the matching ca.key next to ca.crt');
+  }
+  return { pem, cert, key, certPath, keyPath };
+}
+
+function kubeconfigServer(fs: NodeFs, p: string): string | undefined {
+  const t = text(fs, p);
+  if (!t) return undefined;
+  try {
+    const k = parseYaml(t) as any;
+    const ctx = (k?.contexts ?? []).find((c: any) => c?.name === k?.['current-context'])?.context;
+    const cl = (k?.clusters ?? []).find((c: any) => c?.name === ctx?.cluster) ?? k?.clusters?.[0];
+    return typeof cl?.cluster?.server === 'string' ? cl.cluster.server : undefined;
+  } catch { return undefined; }
+}
+
+/**
+ * The API server URL joiners should dial, and where it came from: a flag,
+ * admin.conf's server (the control-plane endpoint), kubelet.conf's, or the
+ * kube-apiserver manifest's advertise address and port.
+ */
+export function apiServerUrl(fs: NodeFs, flag?: string): { url: string; source: string } {
+  if (flag) {
+    const u = flag.startsWith('https://') ? flag : `https://${flag}`;
+    return { url: /:\d+$|\]:\d+$/.test(u.replace(/^https:\/\//, '')) ? u : `${u}:6443`, source: 'flag --control-plane-endpoint' };
+  }
+  for (const f of ['admin.conf', 'super-admin.conf', 'kubelet.conf']) {
+    const s = kubeconfigServer(fs, `/etc/kubernetes/${f}`);
+    if (s) return { url: s.replace(/\/+$/, ''), source: `/etc/kubernetes/${f} (server)` };
+  }
+  const t = text(fs, `${MANIFEST_DIR}/kube-apiserver.yaml`);
+  const m = t ? readManifestFacts(t) : undefined;
+  if (m?.flags['advertise-address']) {
+    return { url: `https://${hostPort(m.flags['advertise-address'], m.flags['secure-port'] ?? '6443')}`, source: `${MANIFEST_DIR}/kube-apiserver.yaml (--advertise-address)` };
+  }
+  throw new UserError('failed to find the API server address: no admin.conf, kubelet.conf or kube-apiserver manifest on the node', 'pass --control-plane-endpoint HOST:PORT');
+}

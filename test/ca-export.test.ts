@@ -1,0 +1,111 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createDecipheriv } from 'node:crypto';
+import { parse } from 'yaml';
+import { run } from '../src/cli/main.js';
+import { memoryIo } from '../src/cli/io.js';
+import { openFiles, encryptUploadValue, decryptUploadValue, relPathOfDataKey } from '../src/pki/upload-certs.js';
+import { FIXTURES, KUBEADM_126, NOW, copyFixture, tmpDir } from './rebuild-support.js';
+
+const PKI = path.join(KUBEADM_126, 'etc/kubernetes/pki');
+const SHARED = ['ca.crt', 'ca.key', 'front-proxy-ca.crt', 'front-proxy-ca.key', 'sa.pub', 'sa.key', 'etcd/ca.crt', 'etcd/ca.key'];
+const KEY = '3537befb4f0e05e28ba5e8ae5766ed1b0c314721d7140c4c29bfbde4c16cdd7b';
+
+async function cli(...argv: string[]) {
+  const io = memoryIo();
+  const code = await run(argv, io);
+  return { code, out: io.out, err: io.err };
+}
+
+/** Spec §6 with nothing but node:crypto: nonce = first 12 bytes, tag = last 16, no AAD. */
+function plainGcmOpen(keyHex: string, b64: string): Buffer {
+  const b = Buffer.from(b64, 'base64');
+  const d = createDecipheriv('aes-256-gcm', Buffer.from(keyHex, 'hex'), b.subarray(0, 12));
+  d.setAuthTag(b.subarray(b.length - 16));
+  return Buffer.concat([d.update(b.subarray(12, b.length - 16)), d.final()]);
+}
+
+test('the recorded kubeadm-certs Secret (real kubeadm upload-certs) decrypts with its key to the fixture files', () => {
+  const rec = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'apiserver/upload-certs.json'), 'utf8'));
+  const secret = rec.requests.map((r: any) => r.responseBody).find((b: any) => b?.metadata?.name === 'kubeadm-certs');
+  const files = openFiles(Buffer.from(KEY, 'hex'), secret.data);
+  assert.deepEqual(Object.keys(files).sort(), [...SHARED].sort());
+  for (const rel of SHARED) assert.deepEqual(files[rel], fs.readFileSync(path.join(PKI, rel)), rel);
+  // and a wrong key is refused by GCM's tag check
+  assert.throws(() => openFiles(Buffer.alloc(32, 1), secret.data), /wrong certificate key/);
+});
+
+test('encrypt/decrypt round trip is kubeadm\'s layout: nonce ‖ ciphertext ‖ tag', () => {
+  const key = Buffer.from(KEY, 'hex');
+  const sealed = encryptUploadValue(key, Buffer.from('hello'), (n) => Buffer.alloc(n, 7));
+  assert.equal(sealed.length, 12 + 5 + 16);
+  assert.deepEqual(sealed.subarray(0, 12), Buffer.alloc(12, 7));
+  assert.equal(decryptUploadValue(key, sealed).toString(), 'hello');
+  assert.equal(relPathOfDataKey('etcd-ca.key'), 'etcd/ca.key');
+});
+
+test('ca export: each value opens with a plain node:crypto GCM call given only the key; -o secret is the kubeadm-certs Secret', async () => {
+  const root = copyFixture();
+  const dir = tmpDir();
+  const out = path.join(dir, 'shared.yaml');
+  const r = await cli('ca', 'export', '--root', root, '--out', out);
+  assert.equal(r.code, 0, r.err);
+  const key = /Certificate key \(keep it secret; needed to import\): ([0-9a-f]{64})/.exec(r.out)?.[1];
+  assert.ok(key, r.out);
+  assert.equal(fs.statSync(out).mode & 0o777, 0o600);
+  const doc = parse(fs.readFileSync(out, 'utf8'));
+  assert.equal(doc.kind, 'SharedCertificates');
+  assert.deepEqual(Object.keys(doc.data).sort(), SHARED.map((s) => s.replace('/', '-')).sort());
+  for (const rel of SHARED) assert.deepEqual(plainGcmOpen(key!, doc.data[rel.replace('/', '-')]), fs.readFileSync(path.join(PKI, rel)), rel);
+  assert.doesNotMatch(fs.readFileSync(out, 'utf8'), /PRIVATE KEY/);
+
+  const sec = path.join(dir, 'secret.yaml');
+  const s = await cli('ca', 'export', '--root', root, '--out', sec, '-o', 'secret', '--certificate-key', KEY);
+  assert.equal(s.code, 0, s.err);
+  assert.doesNotMatch(s.out, /Certificate key/);
+  const secret = parse(fs.readFileSync(sec, 'utf8'));
+  assert.equal(secret.kind, 'Secret');
+  assert.equal(secret.metadata.name, 'kubeadm-certs');
+  assert.equal(secret.metadata.namespace, 'kube-system');
+  assert.equal(secret.type, 'Opaque');
+  assert.deepEqual(plainGcmOpen(KEY, secret.data['etcd-ca.key']), fs.readFileSync(path.join(PKI, 'etcd/ca.key')));
+
+  const bad = await cli('ca', 'export', '--root', root, '--out', path.join(dir, 'x.yaml'), '--certificate-key', 'abc');
+  assert.equal(bad.code, 3);
+  assert.match(bad.err, /64 hex characters/);
+  const exists = await cli('ca', 'export', '--root', root, '--out', out);
+  assert.equal(exists.code, 3);
+  assert.match(exists.err, /exists/);
+});
+
+test('ca import: into an empty node (modes as kubeadm), idempotent, refuses a different CA without --force; reads the recorded Secret too', async () => {
+  const node = tmpDir();
+  const rec = path.join(FIXTURES, 'apiserver/upload-certs.json');
+  const r = await cli('ca', 'import', rec, '--root', node, '--certificate-key', KEY, '--now', NOW);
+  assert.equal(r.code, 0, r.err);
+  const pki = path.join(node, 'etc/kubernetes/pki');
+  for (const rel of SHARED) {
+    assert.deepEqual(fs.readFileSync(path.join(pki, rel)), fs.readFileSync(path.join(PKI, rel)), rel);
+    assert.equal(fs.statSync(path.join(pki, rel)).mode & 0o777, rel.endsWith('.crt') ? 0o644 : 0o600, rel);
+  }
+  const again = await cli('ca', 'import', rec, '--root', node, '--certificate-key', KEY, '--now', NOW);
+  assert.equal(again.code, 0, again.err);
+  assert.match(again.out, /Nothing to do/);
+
+  const wrong = await cli('ca', 'import', rec, '--root', node, '--certificate-key', 'ab'.repeat(32));
+  assert.equal(wrong.code, 3);
+  assert.match(wrong.err, /wrong certificate key/);
+
+  // a node with its own, different CA
+  const other = tmpDir();
+  const rb = await cli('rebuild', '--root', other, '--now', NOW, '--node-name', 'cp-2', '--advertise-address', '192.0.2.11', '--kubernetes-version', 'v1.26.1');
+  assert.equal(rb.code, 0, rb.err);
+  const c = await cli('ca', 'import', rec, '--root', other, '--certificate-key', KEY, '--now', NOW);
+  assert.equal(c.code, 3);
+  assert.match(c.err, /already exist with different content/);
+  const f = await cli('ca', 'import', rec, '--root', other, '--certificate-key', KEY, '--now', NOW, '--force');
+  assert.equal(f.code, 0, f.err);
+  assert.deepEqual(fs.readFileSync(path.join(other, 'etc/kubernetes/pki/ca.key')), fs.readFileSync(path.join(PKI, 'ca.key')));
+});
