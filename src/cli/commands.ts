@@ -26,4 +26,6 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'serve', summary: 'serve /metrics, a live dashboard, /api/inventory and /healthz for this node', load: () => import('./serve.js') },
   { name: 'report', summary: 'write the dashboard as one offline HTML file, or a Markdown summary', load: () => import('./report.js') },
   { name: 'rebuild', summary: 're-create every missing file of a kubeadm control-plane node', load: () => import('./rebuild.js') },
+  { name: 'join', summary: 'print ready kubeadm join commands (token, CA hash, certificate key) and the manifests they need', load: () => import('./join.js') },
+  { name: 'ca', summary: 'export/import the shared CA material, encrypted as kubeadm upload-certs does', load: () => import('./ca.js') },
 ];
