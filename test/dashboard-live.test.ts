@@ -90,6 +90,26 @@ test('served dashboard on kubeadm-1.26-expired: bars, expired marked, panel, scr
   }
 });
 
+test('served dashboard of a big node fetches the inventory instead of embedding it', async (t) => {
+  const missing = chromiumMissing();
+  if (missing) { t.skip(missing); return; }
+  const root = copyFixture('kubeadm-1.26');
+  const server = await serveFixture(root, { embedLimit: 0 });
+  const browser = await launchChromium();
+  try {
+    const { inv } = await checkJson(root);
+    const page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+    const html = await (await page.goto(server.url))!.text();
+    assert.match(html, /id="kubepki-inventory">null</);
+    await assertDashboard(page, inv);
+    assert.equal(await page.locator('[data-testid="cert-bar"].expired').count(), 0);
+  } finally {
+    await browser.close();
+    await server.close();
+    removeCopy(root);
+  }
+});
+
 test('report --html opens offline (every non-file request aborted) and shows the same', async (t) => {
   const missing = chromiumMissing();
   if (missing) { t.skip(missing); return; }

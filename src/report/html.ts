@@ -18,6 +18,8 @@ export interface DashboardOptions {
   /** path of the inventory API relative to the page (default `api/inventory`) */
   apiPath?: string;
   title?: string;
+  /** embed the inventory in the page (default true); served pages of huge nodes fetch it instead */
+  embed?: boolean;
 }
 
 /** JSON safe to put inside a `<script type="application/json">`. */
@@ -88,7 +90,7 @@ ${csp}<meta name="generator" content="kubepki">
   <div id="panel-body" class="body"></div>
 </aside>
 <script type="application/json" id="kubepki-config">${jsonForScript(config)}</script>
-<script type="application/json" id="kubepki-inventory">${jsonForScript(inventory)}</script>
+<script type="application/json" id="kubepki-inventory">${options.embed === false && options.mode === 'served' ? 'null' : jsonForScript(inventory)}</script>
 <script>(${dashboardClient.toString()})();</script>
 </body>
 </html>

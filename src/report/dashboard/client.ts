@@ -312,8 +312,8 @@ export function dashboardClient(): void {
 
   const m = /^#cert=(.+)$/.exec(location.hash);
   if (m) selected = decodeURIComponent(m[1]);
-  renderAll();
-  renderLive();
+  if (inv) { renderAll(); renderLive(); }
+  else $('headline').textContent = 'Loading the inventory…';
 
   if (cfg.mode === 'served') {
     const every = Math.max(2, Number(cfg.pollSeconds) || 10) * 1000;
@@ -329,9 +329,10 @@ export function dashboardClient(): void {
           if (next && next.kind === 'Inventory') { inv = next; renderAll(); }
         }
       } catch { /* shown by renderLive as "connection lost" */ }
-      renderLive();
+      if (inv) renderLive();
     };
+    if (!inv) void poll();
     setInterval(poll, every);
-    setInterval(renderLive, 1000);
+    setInterval(() => { if (inv) renderLive(); }, 1000);
   }
 }
