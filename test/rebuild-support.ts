@@ -24,7 +24,26 @@ export function copyFixture(name = 'kubeadm-1.26'): string {
   const d = tmpDir();
   fs.cpSync(path.join(FIXTURES, name), d, { recursive: true, verbatimSymlinks: true });
   chmodTree(d);
+  restoreSymlinks(d);
   return d;
+}
+
+/**
+ * Fixture symlinks may arrive flattened into small regular files holding the
+ * target path (a checkout without symlink support); on a real node they are
+ * absolute symlinks (README), so put them back.
+ */
+function restoreSymlinks(root: string): void {
+  const walk = (dir: string): void => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) { walk(p); continue; }
+      if (!e.isFile() || !e.name.endsWith('-current.pem')) continue;
+      const t = fs.readFileSync(p, 'utf8').trim();
+      if (/^\/[^\n]+$/.test(t) && t.length < 256) { fs.rmSync(p); fs.symlinkSync(t, p); }
+    }
+  };
+  walk(root);
 }
 
 /** `etc/kubernetes` deleted except `manifests/` (and kubeadm-config.yaml with it). */

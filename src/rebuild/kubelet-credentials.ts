@@ -1,0 +1,72 @@
+/**
+ * Render a kubelet credentials plan into node changes: the new timestamped
+ * pem (cert then key, 0600), the `-current` symlink swap (client-go's file
+ * store order, done by apply's `symlink` change) and kubelet.conf — or a
+ * bootstrap-kubelet.conf with a token.
+ */
+import { parse as parseYaml } from 'yaml';
+import type { KeyObject } from 'node:crypto';
+import type { Change } from '../apply/transaction.js';
+import { KubeconfigEditor } from '../kubeconfig/write.js';
+import { generateKey, privateKeyPem } from '../pki/keygen.js';
+import {
+  issueCertificate, nameDer, newSerial, keyUsageExt, extKeyUsageExt, basicConstraintsExt, authorityKeyIdentifierExt, keyIdentifier, pemOf,
+} from '../pki/sign.js';
+import type { CaMaterial } from './node-files.js';
+import type { KubeletCertPlan, KubeletBootstrapPlan } from '../plan/kubelet.js';
+import { toKubeYaml } from '../manifests/static-pods.js';
+import { renderKubeconfig } from './kubeconfig-create.js';
+
+function caKeyId(ca: CaMaterial): Uint8Array {
+  const ski = ca.cert.extension('2.5.29.14');
+  if (ski && ski.value.length > 2 && ski.value[0] === 0x04) return ski.value.subarray(2);
+  return keyIdentifier(ca.cert.spkiRaw);
+}
+
+export async function kubeletCertificateChanges(plan: KubeletCertPlan, ca: CaMaterial & { key: KeyObject }, existingKubeconfig: string | undefined): Promise<Change[]> {
+  const key = await generateKey(plan.keyType);
+  const der = await issueCertificate({
+    subjectDer: nameDer([{ type: 'O', value: plan.subject.o[0]! }, { type: 'CN', value: plan.subject.cn }]),
+    issuerDer: ca.cert.subjectRaw,
+    spki: key,
+    serial: newSerial(),
+    notBefore: new Date(plan.notBefore),
+    notAfter: new Date(plan.notAfter),
+    extensions: [keyUsageExt(plan.usages), extKeyUsageExt(['clientAuth']), basicConstraintsExt(false), authorityKeyIdentifierExt(caKeyId(ca))],
+    signingKey: ca.key,
+  });
+  const changes: Change[] = [
+    { op: 'write', path: plan.pemPath, content: Buffer.from(pemOf(der) + privateKeyPem(key)), mode: 0o600 },
+    { op: 'symlink', path: plan.currentPath, target: plan.pemPath },
+  ];
+  let kubeconfig: string;
+  if (existingKubeconfig !== undefined) {
+    const k = parseYaml(existingKubeconfig) as any;
+    const ctx = (k?.contexts ?? []).find((c: any) => c?.name === k?.['current-context'])?.context ?? k?.contexts?.[0]?.context;
+    const ed = new KubeconfigEditor(existingKubeconfig);
+    ed.pointUserAtFiles(ctx.user, plan.currentPath, plan.currentPath);
+    // embedded client data is renamed into the file references in place; the CA is refreshed (it may be new)
+    kubeconfig = ed.setClusterCaData(ctx.cluster, ca.pem).toString();
+  } else {
+    // the shape the kubelet writes after TLS bootstrap (spec §2.2)
+    kubeconfig = toKubeYaml({
+      apiVersion: 'v1',
+      clusters: [{ cluster: { 'certificate-authority-data': Buffer.from(ca.pem).toString('base64'), server: plan.server }, name: 'default-cluster' }],
+      contexts: [{ context: { cluster: 'default-cluster', namespace: 'default', user: 'default-auth' }, name: 'default-context' }],
+      'current-context': 'default-context',
+      kind: 'Config',
+      preferences: {},
+      users: [{ name: 'default-auth', user: { 'client-certificate': plan.currentPath, 'client-key': plan.currentPath } }],
+    });
+  }
+  changes.push({ op: 'write', path: plan.kubeconfigPath, content: Buffer.from(kubeconfig), mode: 0o600 });
+  return changes;
+}
+
+export function kubeletBootstrapChanges(plan: KubeletBootstrapPlan, caPem: string, token: string): Change[] {
+  const content = renderKubeconfig({ clusterName: 'kubernetes', server: plan.server, caPem, userName: 'tls-bootstrap-token-user', token });
+  return [
+    { op: 'write', path: plan.bootstrapPath, content: Buffer.from(content), mode: 0o600 },
+    ...plan.remove.map((p) => ({ op: 'delete' as const, path: p })),
+  ];
+}
