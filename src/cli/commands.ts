@@ -28,4 +28,5 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'rebuild', summary: 're-create every missing file of a kubeadm control-plane node', load: () => import('./rebuild.js') },
   { name: 'join', summary: 'print ready kubeadm join commands (token, CA hash, certificate key) and the manifests they need', load: () => import('./join.js') },
   { name: 'ca', summary: 'export/import the shared CA material, encrypted as kubeadm upload-certs does', load: () => import('./ca.js') },
+  { name: 'kubelet', summary: 'offline kubelet credentials (client certificate signed by the CA, or a bootstrap token)', load: () => import('./kubelet.js') },
 ];
