@@ -11,6 +11,7 @@
  * carries on — so each file is always either all old or all new.
  */
 import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import * as os from 'node:os';
 import { createHash } from 'node:crypto';
@@ -173,7 +174,10 @@ function touchedPaths(nfs: NodeFs, c: Change): string[] {
   return [c.path];
 }
 
-function snapshot(nfs: NodeFs, nodePath: string, dir: string, steps: Steps): BackupEntry {
+interface Pending { host: string; content: Buffer; mode: number }
+
+/** Read what a path holds now; regular files are queued for the backup copy. */
+function snapshot(nfs: NodeFs, nodePath: string, dir: string, pending: Pending[]): BackupEntry {
   const host = nfs.hostPath(nodePath);
   let st: fs.Stats;
   try { st = fs.lstatSync(host); } catch { return { path: nodePath, existed: false }; }
@@ -183,11 +187,40 @@ function snapshot(nfs: NodeFs, nodePath: string, dir: string, steps: Steps): Bac
   if (!st.isFile()) throw new UserError(`failed to back up ${nodePath}: not a regular file`, 'move it out of the way or leave it out of the run');
   const content = fs.readFileSync(host);
   const stored = nodePath.replace(/^\/+/, '');
-  const dest = path.join(dir, 'files', stored);
-  fs.mkdirSync(path.dirname(dest), { recursive: true, mode: 0o700 });
-  steps.step(`backup ${nodePath}`);
-  atomicWrite(dest, content, st.mode & 0o7777);
+  pending.push({ host: path.join(dir, 'files', stored), content, mode: st.mode & 0o7777 });
   return { path: nodePath, existed: true, type: 'file', mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, sha256: sha256(content), stored };
+}
+
+/**
+ * Write files and fsync them in parallel (fsyncs issued together are
+ * coalesced by the filesystem journal: one commit instead of one per file).
+ * Each file gets its crash-test step before anything is started.
+ */
+async function writeDurable(items: (Pending & { owner?: { uid: number; gid: number }; exclusive?: boolean })[], steps: Steps, label: string): Promise<void> {
+  for (const it of items) steps.step(`${label} ${it.host}`);
+  await Promise.all(items.map(async (it) => {
+    await fsp.mkdir(path.dirname(it.host), { recursive: true, mode: 0o700 });
+    if (it.exclusive) await fsp.rm(it.host, { force: true });
+    const fh = await fsp.open(it.host, it.exclusive ? 'wx' : 'w', it.mode);
+    try {
+      await fh.writeFile(it.content);
+      await fh.chmod(it.mode);
+      if (it.owner) {
+        try { await fh.chown(it.owner.uid, it.owner.gid); } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EPERM') throw e;
+        }
+      }
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  }));
+  const dirs = [...new Set(items.map((i) => path.dirname(i.host)))];
+  dirs.forEach(fsyncDir);
+}
+
+function tempOf(host: string): string {
+  return path.join(path.dirname(host), `.${path.basename(host)}.kubepki-${process.pid}.tmp`);
 }
 
 function writeManifest(dir: string, m: BackupManifest, steps?: Steps): void {
@@ -334,12 +367,18 @@ export async function applyChanges(nfs: NodeFs, changes: Change[], o: Transactio
     // 1. backup
     const entries: BackupEntry[] = [];
     const seen = new Set<string>();
+    const pending: Pending[] = [];
     for (const c of changes) {
       for (const p of touchedPaths(nfs, c)) {
         if (seen.has(p)) continue;
         seen.add(p);
-        entries.push(snapshot(nfs, p, dir, steps));
+        entries.push(snapshot(nfs, p, dir, pending));
       }
+    }
+    await writeDurable(pending, steps, 'backup');
+    // the backup's own directories (files/…) must be durable before the manifest commits it
+    for (const d of new Set(pending.map((p) => path.dirname(p.host)))) {
+      for (let x = d; x.startsWith(dir) && x !== dir; x = path.dirname(x)) fsyncDir(path.dirname(x));
     }
     const manifest: BackupManifest = {
       apiVersion: 'kubepki.io/v1alpha1', kind: 'Backup', action: o.action, created: o.now.toISOString(), root: nfs.root,
@@ -349,10 +388,31 @@ export async function applyChanges(nfs: NodeFs, changes: Change[], o: Transactio
     // 2. writes, 3. verify
     const written: string[] = [];
     try {
+      // new contents first, in temp files beside their targets (invisible to readers) …
+      const temps: (Pending & { owner?: { uid: number; gid: number }; exclusive: boolean })[] = [];
+      const renameTo = new Map<Change, string>();
       for (const c of changes) {
-        writeOne(nfs, c, entries, steps);
+        if (c.op !== 'write') continue;
+        const target = writeTarget(nfs, c.path);
+        const e = entries.find((x) => x.path === target);
+        const host = nfs.hostPath(target);
+        const mode = e?.existed && e.mode !== undefined ? e.mode : c.mode ?? 0o644;
+        temps.push({ host: tempOf(host), content: c.content, mode, exclusive: true, ...(e?.existed && e.uid !== undefined ? { owner: { uid: e.uid, gid: e.gid! } } : {}) });
+        renameTo.set(c, host);
+      }
+      await writeDurable(temps, steps, 'write');
+      // … then each one renamed into place, in plan order
+      for (const c of changes) {
+        const host = renameTo.get(c);
+        if (host) {
+          steps.step(`rename ${host}`);
+          fs.renameSync(tempOf(host), host);
+        } else {
+          writeOne(nfs, c, entries, steps);
+        }
         written.push(c.path);
       }
+      for (const d of new Set([...renameTo.values()].map((h) => path.dirname(h)))) fsyncDir(d);
       for (const c of changes) verifyOne(nfs, c);
       await o.verify?.();
       manifest.state = 'complete';
