@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import type { Io } from './io.js';
 import { refreshCommand } from './sa-refresh.js';
+import { rotateCommand } from './sa-rotate.js';
 
 /**
  * `kubepki sa …` — the ServiceAccount signing key and the tokens made with it.
@@ -13,7 +14,10 @@ export function command(io: Io): Command {
     .addHelpText('before', `Examples:
   kubepki sa refresh --dry-run
   kubepki sa refresh --restart-pods
+  kubepki sa rotate --dry-run
+  kubepki sa rotate --drop-old
 `);
+  sa.addCommand(rotateCommand(io));
   sa.addCommand(refreshCommand(io));
   return sa;
 }

@@ -1,0 +1,80 @@
+import { Command, Option } from 'commander';
+import type { Io } from './io.js';
+import { UserError } from '../errors.js';
+import { rootOption, nowOption, resolveNow } from './options.js';
+import { openRoot } from '../fs/node-fs.js';
+
+interface RotateOptions { root?: string; now?: string; dropOld?: boolean; keyType?: string; dryRun?: boolean; output: 'text' | 'json' }
+
+/** `kubepki sa rotate`: registered under `kubepki sa` next to `refresh` (src/cli/sa.ts). */
+export function rotateCommand(io: Io): Command {
+  return new Command('rotate')
+    .description(`Make a new service-account signing key. sa.key is replaced; sa.pub gets the new public
+key first and keeps the previous ones after it, so tokens signed with the old key keep
+verifying until you drop them (--drop-old). Prints what must follow.
+
+Examples:
+  kubepki sa rotate --dry-run
+  kubepki sa rotate                # then: ca export/import, restart apiserver + controller-manager, sa refresh
+  kubepki sa rotate --drop-old     # later, once every token was re-issued`)
+    .addOption(rootOption())
+    .option('--drop-old', 'keep only the current key\'s public half in sa.pub (no new key)')
+    .addOption(new Option('--key-type <type>', 'type of the new key (default: the current sa.key\'s type)').choices(['rsa-2048', 'rsa-3072', 'rsa-4096', 'ecdsa-p256', 'ecdsa-p384']))
+    .option('--dry-run', 'show the plan; write nothing')
+    .addOption(new Option('-o, --output <format>', 'text or json').default('text').choices(['text', 'json']))
+    .addOption(nowOption())
+    .action(async (o: RotateOptions) => {
+      const now = resolveNow(o.now);
+      const fs = openRoot(o.root);
+      const { pkiDirOf, loadPrivateKey } = await import('../rebuild/node-files.js');
+      const { parsePemBlocks } = await import('../pki/pem.js');
+      const { parsePublicKeyBlock, PUBLIC_KEY_LABELS } = await import('../pki/keys.js');
+      const { generateKey, privateKeyPem, publicKeyPem, spkiDer, keyTypeOf } = await import('../pki/keygen.js');
+      const { toPem } = await import('../pki/pem.js');
+      const { planSaRotate } = await import('../plan/sa.js');
+      const pki = pkiDirOf(fs);
+      const keyPath = `${pki}/sa.key`, pubPath = `${pki}/sa.pub`;
+      const current = fs.exists(keyPath) ? loadPrivateKey(fs, keyPath) : undefined;
+      let pubSpkis: Uint8Array[] = [];
+      if (fs.exists(pubPath)) {
+        try {
+          pubSpkis = parsePemBlocks(fs.readFile(pubPath).toString('utf8')).filter((b) => PUBLIC_KEY_LABELS.has(b.label)).map((b) => parsePublicKeyBlock(b.label, b.der).spki);
+        } catch (e) {
+          throw new UserError(`failed to read ${pubPath}: ${(e as Error).message}`, 'fix or remove sa.pub (it is re-derived from sa.key)');
+        }
+      }
+      if (!current && pubSpkis.length === 0) throw new UserError(`failed to rotate ${keyPath}: neither sa.key nor sa.pub exists`, 'there is nothing to rotate: kubepki rebuild creates a first pair');
+      const keyType = (o.keyType ?? (current && keyTypeOf(current)) ?? 'rsa-2048') as 'rsa-2048';
+      let plan;
+      try {
+        plan = planSaRotate({ pki, currentKeySpki: current ? spkiDer(current) : undefined, pubSpkis, keyType, dropOld: Boolean(o.dropOld) });
+      } catch (e) {
+        throw new UserError(`failed to drop old keys: ${(e as Error).message}`, 'run kubepki sa rotate first');
+      }
+      const changes: { op: 'write'; path: string; content: Buffer; mode: number }[] = [];
+      if (plan.action === 'rotate') {
+        const key = await generateKey(plan.keyType!);
+        const pub = publicKeyPem(key) + plan.keepPublicKeys.map((k) => toPem(k, 'PUBLIC KEY')).join('');
+        changes.push({ op: 'write', path: keyPath, content: Buffer.from(privateKeyPem(key)), mode: 0o600 });
+        changes.push({ op: 'write', path: pubPath, content: Buffer.from(pub), mode: 0o600 });
+      } else {
+        changes.push({ op: 'write', path: pubPath, content: Buffer.from(publicKeyPem(current!)), mode: 0o600 });
+      }
+      const summary = plan.action === 'rotate'
+        ? [`new ${plan.keyType} key → ${keyPath}`, `${pubPath}: the new public key, then ${plan.keepPublicKeys.length} previous one${plan.keepPublicKeys.length === 1 ? '' : 's'} kept for verification`]
+        : [`${pubPath}: only the public key of ${keyPath} (${plan.droppedPublicKeys} old key${plan.droppedPublicKeys === 1 ? '' : 's'} dropped)`];
+      let backup: string | undefined;
+      if (!o.dryRun) {
+        const { applyChanges } = await import('../apply/transaction.js');
+        backup = (await applyChanges(fs, changes, { action: `sa ${plan.action}`, now })).backupDir;
+      }
+      if (o.output === 'json') {
+        io.stdout(JSON.stringify({ ...plan, keepPublicKeys: plan.keepPublicKeys.length, written: o.dryRun ? [] : changes.map((c) => c.path), backup }, null, 2) + '\n');
+        return;
+      }
+      const lines = [...summary.map((s) => `  ${s}`)];
+      if (plan.warnings.length) lines.push('Warnings:', ...plan.warnings.map((w) => `  - ${w}`));
+      lines.push(o.dryRun ? 'Dry run: nothing written.' : `Done (backup ${backup}).`, 'What must follow:', ...plan.followUps.map((f, n) => `  ${n + 1}. ${f}`));
+      io.stdout(lines.join('\n') + '\n');
+    });
+}

@@ -1,0 +1,71 @@
+/**
+ * planSaRotate: a new service-account signing key (sa.key) whose public half
+ * goes first in sa.pub, with the previous public keys kept after it so tokens
+ * signed with the old key keep verifying (kube-apiserver reads every key in
+ * --service-account-key-file) until `--drop-old`. Pure: keys come in as SPKI
+ * DER, nothing is read or generated here.
+ */
+import type { KeyType } from '../pki/keygen.js';
+
+export interface PlanSaRotateInput {
+  pki: string;
+  /** SPKI DER of the current sa.key's public half (absent when sa.key is missing) */
+  currentKeySpki?: Uint8Array;
+  /** SPKI DER of each public key in sa.pub, in file order */
+  pubSpkis: Uint8Array[];
+  keyType: KeyType;
+  dropOld: boolean;
+}
+
+export interface SaRotatePlan {
+  apiVersion: 'kubepki.io/v1alpha1';
+  kind: 'SaRotatePlan';
+  keyPath: string;
+  pubPath: string;
+  /** `rotate`: new sa.key; `drop-old`: sa.pub cut down to the current key */
+  action: 'rotate' | 'drop-old';
+  keyType?: KeyType;
+  /** public keys kept after the new one (SPKI DER), oldest last */
+  keepPublicKeys: Uint8Array[];
+  droppedPublicKeys: number;
+  followUps: string[];
+  warnings: string[];
+}
+
+const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
+
+export function planSaRotate(i: PlanSaRotateInput): SaRotatePlan {
+  const keyPath = `${i.pki}/sa.key`, pubPath = `${i.pki}/sa.pub`;
+  const warnings: string[] = [];
+  const unique: Uint8Array[] = [];
+  for (const p of i.pubSpkis) if (!unique.some((u) => same(u, p))) unique.push(p);
+  if (i.dropOld) {
+    if (!i.currentKeySpki) throw new Error(`${keyPath} is missing: nothing to keep`);
+    const dropped = unique.filter((u) => !same(u, i.currentKeySpki!)).length;
+    return {
+      apiVersion: 'kubepki.io/v1alpha1', kind: 'SaRotatePlan', keyPath, pubPath, action: 'drop-old',
+      keepPublicKeys: [], droppedPublicKeys: dropped, warnings,
+      followUps: [
+        'restart kube-apiserver on every control-plane node (it reads sa.pub at start): tokens signed with the dropped keys are rejected from then on',
+        'copy the same sa.pub to every other control-plane node first (kubepki ca export / ca import)',
+      ],
+    };
+  }
+  // keep every previous public key, including the current key's (it may be missing from sa.pub)
+  const keep = [...unique];
+  if (i.currentKeySpki && !keep.some((k) => same(k, i.currentKeySpki!))) {
+    keep.unshift(i.currentKeySpki);
+    warnings.push(`${pubPath} did not hold the public key of ${keyPath}; it is kept now so tokens it signed still verify`);
+  }
+  if (!i.currentKeySpki) warnings.push(`${keyPath} is missing: tokens signed with it cannot be kept valid unless its public key is in ${pubPath}`);
+  return {
+    apiVersion: 'kubepki.io/v1alpha1', kind: 'SaRotatePlan', keyPath, pubPath, action: 'rotate', keyType: i.keyType,
+    keepPublicKeys: keep, droppedPublicKeys: 0, warnings,
+    followUps: [
+      'copy sa.key and sa.pub to every other control-plane node (kubepki ca export here, kubepki ca import there): they must be identical everywhere',
+      'restart kube-apiserver (signs with sa.key, verifies with every key in sa.pub) and kube-controller-manager (signs legacy token Secrets with sa.key) on every control-plane node',
+      'refresh what holds tokens: legacy kubernetes.io/service-account-token Secrets are re-signed by clearing their token (kubepki sa refresh); projected tokens are renewed by the kubelet within an hour, or restart the pods now',
+      'once every token is re-issued (after the longest projected token lifetime, 1h by default), drop the old key: kubepki sa rotate --drop-old, then restart kube-apiserver',
+    ],
+  };
+}
