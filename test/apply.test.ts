@@ -125,3 +125,25 @@ test('--restart machinery: a static pod manifest is moved out until crictl shows
   assert.equal(refused.code, 3);
   assert.match(refused.err, /--restart works only on the live node/);
 });
+
+test('after a restart kubepki probes the endpoint: an endpoint still serving the old certificate is reported', async () => {
+  const tls = await import('node:tls');
+  const { waitServed } = await import('../src/apply/restart.js');
+  const { probeEndpoint } = await import('../src/probe/probe.js');
+  const { parsePemBlocks } = await import('../src/pki/pem.js');
+  const pki = path.join(path.resolve(process.cwd(), '../shared/fixtures/kubeadm-1.26-expired'), 'etc/kubernetes/pki');
+  const oldPem = fs.readFileSync(path.join(pki, 'apiserver.crt'), 'utf8');
+  const server = tls.createServer({ cert: oldPem, key: fs.readFileSync(path.join(pki, 'apiserver.key')) }, (s) => s.end());
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as import('node:net').AddressInfo).port;
+  try {
+    const oldDer = parsePemBlocks(oldPem)[0]!.der;
+    const stale = await waitServed([{ component: 'kube-apiserver', host: '127.0.0.1', port, expect: Uint8Array.from([...oldDer].reverse()) }], (h, p) => probeEndpoint(h, p), { timeoutMs: 300, pollMs: 50 });
+    assert.equal(stale.ok, false);
+    assert.match(stale.lines[0]!, /kube-apiserver at 127\.0\.0\.1:\d+: still serves the old certificate/);
+    const fresh = await waitServed([{ component: 'kube-apiserver', host: '127.0.0.1', port, expect: oldDer }], (h, p) => probeEndpoint(h, p), { timeoutMs: 300, pollMs: 50 });
+    assert.equal(fresh.ok, true);
+  } finally {
+    server.close();
+  }
+});

@@ -99,3 +99,42 @@ export async function carryOutRestarts(nfs: NodeFs, restarts: PlanRestart[], run
   }
   return failed;
 }
+
+export interface ServedCheck {
+  component: string;
+  host: string;
+  port: number;
+  /** DER of the certificate the endpoint must serve */
+  expect: Uint8Array;
+}
+
+export type Probe = (host: string, port: number) => Promise<{ chain: Uint8Array[] }>;
+
+/**
+ * Wait until every endpoint serves the expected certificate (the `probe` of
+ * `check`). Returns one line per endpoint and whether all are current.
+ */
+export async function waitServed(checks: ServedCheck[], probe: Probe, o: { timeoutMs?: number; pollMs?: number; sleep?: (ms: number) => Promise<void> } = {}): Promise<{ ok: boolean; lines: string[] }> {
+  const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const lines: string[] = [];
+  let ok = true;
+  for (const c of checks) {
+    const deadline = Date.now() + (o.timeoutMs ?? 120_000);
+    let last = 'no answer';
+    for (;;) {
+      try {
+        const res = await probe(c.host, c.port);
+        const leaf = res.chain[0];
+        if (leaf && Buffer.compare(Buffer.from(leaf), Buffer.from(c.expect)) === 0) { last = ''; break; }
+        last = leaf ? 'still serves the old certificate' : 'served no certificate';
+      } catch (e) {
+        last = (e as Error).message;
+      }
+      if (Date.now() > deadline) break;
+      await sleep(o.pollMs ?? 1000);
+    }
+    if (last) { ok = false; lines.push(`${c.component} at ${c.host}:${c.port}: ${last}`); }
+    else lines.push(`${c.component} at ${c.host}:${c.port} serves the renewed certificate`);
+  }
+  return { ok, lines };
+}

@@ -59,6 +59,18 @@ export function renderPlanText(plan: Plan): string {
   return out.join('\n') + '\n';
 }
 
+/** Endpoints to probe after restarts, with the certificate each must serve. */
+export function servedChecks(plan: Plan, issued: Map<string, Uint8Array>): import('../apply/restart.js').ServedCheck[] {
+  const out: import('../apply/restart.js').ServedCheck[] = [];
+  for (const r of plan.restarts) {
+    if (!r.endpoint) continue;
+    const item = plan.items.find((i) => i.kind !== 'ca-copy' && i.location.file === r.endpoint!.certFile && i.location.index === 0);
+    const der = item && issued.get(item.id);
+    if (der) out.push({ component: r.component, host: r.endpoint.host, port: r.endpoint.port, expect: der });
+  }
+  return out;
+}
+
 export function command(io: Io): Command {
   return new Command('renew')
     .summary('renew certificates in place, keeping everything they carried (backup, atomic writes, rollback)')
@@ -178,6 +190,14 @@ missing key), see "Not renewed"; 2 the run failed and was rolled back; 3 bad fla
             const { carryOutRestarts, processRunner } = await import('../apply/restart.js');
             const failed = await carryOutRestarts(nfs, plan.restarts, processRunner(), { log: (l) => io.stdout(`${l}\n`) });
             if (failed.length) { io.stderr(`restart failed for ${failed.join(', ')}: check them with crictl ps / journalctl -u kubelet\n`); io.exitCode = 2; return; }
+            const served = servedChecks(plan, rendered.issued);
+            if (served.length) {
+              const { waitServed } = await import('../apply/restart.js');
+              const { probeEndpoint } = await import('../probe/probe.js');
+              const res = await waitServed(served, (h, p) => probeEndpoint(h, p));
+              for (const l of res.lines) io.stdout(`${l}\n`);
+              if (!res.ok) { io.stderr('some endpoints still serve the old certificate; restart them by hand (see above)\n'); io.exitCode = 2; return; }
+            }
           } else {
             io.stdout(`\nNothing was restarted. These components still use the old certificates until restarted:\n`);
             for (const r of plan.restarts) io.stdout(`  ${r.component}: ${r.command}\n`);

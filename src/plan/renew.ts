@@ -237,15 +237,28 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     const c = byId.get(it.follows ?? it.id);
     for (const comp of c?.components ?? []) need(comp, it.location.file);
   }
+  // endpoints whose served certificate proves the restart took (kubeadm defaults, spec §8)
+  const SERVED: Record<string, { port: number; file: RegExp }> = {
+    'kube-apiserver': { port: 6443, file: /\/pki\/apiserver\.crt$/ },
+    etcd: { port: 2379, file: /\/pki\/etcd\/server\.crt$/ },
+    kubelet: { port: 10250, file: /\/kubelet\.crt$/ },
+  };
+  const endpointOf = (component: string): PlanRestart['endpoint'] => {
+    const s = SERVED[component];
+    const f = s && [...changed].find((p) => s.file.test(p));
+    return s && f ? { host: '127.0.0.1', port: s.port, certFile: f } : undefined;
+  };
   const restarts: PlanRestart[] = [];
   for (const [component, files_] of [...because].sort(([a], [b]) => a.localeCompare(b))) {
     const manifest = inv.components.find((r) => r.component === component && /\/(manifests|pod-manifests)\/[^/]+\.ya?ml$/.test(r.source))?.source;
     const list = [...files_].sort();
     if (component === 'kubelet') {
-      restarts.push({ component, how: 'systemd', unit: 'kubelet', because: list, command: 'systemctl restart kubelet' });
+      const endpoint = endpointOf(component);
+      restarts.push({ component, how: 'systemd', unit: 'kubelet', because: list, command: 'systemctl restart kubelet', ...(endpoint ? { endpoint } : {}) });
     } else if (manifest) {
       const parked = `/etc/kubernetes/${component}.yaml.kubepki-parked`;
-      restarts.push({ component, how: 'static-pod', manifest, because: list, command: `mv ${manifest} ${parked} && (wait until \`crictl ps --name ${component} -q\` is empty, ≥20s) && mv ${parked} ${manifest}` });
+      const endpoint = endpointOf(component);
+      restarts.push({ component, how: 'static-pod', manifest, because: list, command: `mv ${manifest} ${parked} && (wait until \`crictl ps --name ${component} -q\` is empty, ≥20s) && mv ${parked} ${manifest}`, ...(endpoint ? { endpoint } : {}) });
     } else {
       const rke = inv.layouts.includes('rke1');
       restarts.push({ component, how: 'none', because: list, command: rke ? `docker restart ${component}` : `restart ${component}` });

@@ -78,6 +78,8 @@ export interface PlanRestart {
   because: string[];
   /** what an operator would type */
   command: string;
+  /** after the restart this endpoint must serve `certFile` (node path): checked with a TLS probe */
+  endpoint?: { host: string; port: number; certFile: string };
 }
 
 export interface PlanResult {
