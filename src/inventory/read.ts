@@ -191,7 +191,7 @@ function parseFileContent(buf: Buffer, file: string, target: ScanTarget, explici
     }
     for (const b of blocks) {
       try {
-        if (b.label === 'CERTIFICATE' || b.label === 'TRUSTED CERTIFICATE' || b.label === 'X509 CERTIFICATE') fc.certs.push(new Certificate(b.der));
+        if (b.label === 'CERTIFICATE' || b.label === 'TRUSTED CERTIFICATE' || b.label === 'X509 CERTIFICATE') fc.certs.push(new Certificate(b.der).checkFields());
         else if (b.label in PRIVATE_KEY_LABELS) fc.keys.push({ der: b.der, info: parsePrivateKeyBlock(b.label, b.der, b.headers) });
         else if (PUBLIC_KEY_LABELS.has(b.label)) {
           const pk = parsePublicKeyBlock(b.label, b.der);
@@ -210,7 +210,7 @@ function parseFileContent(buf: Buffer, file: string, target: ScanTarget, explici
   if (buf.length > 0 && buf[0] === 0x30) {
     fc.kind = 'der';
     try {
-      fc.certs.push(new Certificate(buf));
+      fc.certs.push(new Certificate(buf).checkFields());
       return fc;
     } catch { /* not a certificate: maybe a key or CSR */ }
     const k = parsePrivateKeyDer(buf);
@@ -503,6 +503,11 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
         findings.push({ code: 'missing-file', severity: 'error', file, message: `${p.name}: ${file} is missing (${p.longName})` });
         continue;
       }
+      if (fs.isDir(file)) {
+        missing.push({ name: p.name, file, layout: 'kubeadm' });
+        findings.push({ code: 'unreadable', severity: 'error', file, message: `failed to read ${file}: a directory where the ${p.name} certificate should be (${p.longName})` });
+        continue;
+      }
       const keyFile = profileKeyPath(p, pkiDir);
       if (keyFile && !p.isCA && !fs.exists(keyFile)) {
         findings.push({ code: 'missing-file', severity: 'error', file: keyFile, message: `${p.name}: private key ${keyFile} is missing` });
@@ -557,9 +562,9 @@ function safeReal(fs: NodeFs, p: string): string {
 function certsFromBytes(bytes: Buffer, where: string, findings: Finding[]): Certificate[] {
   try {
     if (looksLikePem(bytes)) {
-      return parsePemBlocks(bytes.toString('latin1')).filter((b) => b.label === 'CERTIFICATE').map((b) => new Certificate(b.der));
+      return parsePemBlocks(bytes.toString('latin1')).filter((b) => b.label === 'CERTIFICATE').map((b) => new Certificate(b.der).checkFields());
     }
-    return [new Certificate(bytes)];
+    return [new Certificate(bytes).checkFields()];
   } catch (e) {
     findings.push({ code: 'corrupt', severity: 'error', file: where.split(':')[0], message: `${where}: ${(e as Error).message}` });
     return [];

@@ -161,10 +161,10 @@ export class Certificate {
       const seq = readTlv(this.der, this.extTlv.contentStart, this.extTlv.end);
       for (const e of children(this.der, seq)) {
         const parts = children(this.der, e);
-        const oid = decodeOid(this.der, parts[0]!);
+        const oid = decodeOid(this.der, parts[0]);
         let critical = false;
-        let valT = parts[1]!;
-        if (valT.tag === 0x01) { critical = this.der[valT.contentStart] !== 0; valT = parts[2]!; }
+        let valT = parts[1];
+        if (valT?.tag === 0x01) { critical = this.der[valT.contentStart] !== 0; valT = parts[2]; }
         if (!valT || valT.tag !== 0x04) throw new DerError(`bad extension ${oid}`);
         out.push({ oid, critical, value: contentBytes(this.der, valT) });
       }
@@ -262,11 +262,27 @@ export class Certificate {
 
   /** Whether `issuer`'s key made this certificate's signature. */
   verifySignedBy(issuer: Certificate): boolean {
-    return verifySignature(this, issuer.publicKey());
+    let key: KeyObject;
+    try {
+      key = issuer.publicKey();
+    } catch {
+      return false; // a CA whose public key OpenSSL cannot read signed nothing we can check
+    }
+    return verifySignature(this, key);
   }
 
   toPem(): string {
     return derToPem(this.der, 'CERTIFICATE');
+  }
+
+  /**
+   * Parse now every field an inventory row shows (names, extensions, SANs,
+   * usages, key identifiers, key info), so a malformed one throws `DerError`
+   * here, where the caller reports the file, instead of later. Returns this.
+   */
+  checkFields(): this {
+    void [this.subject, this.issuer, this.isCA, this.keyUsage, this.extKeyUsage, this.subjectAltNames, this.subjectKeyId, this.authorityKeyId, this.keyInfo];
+    return this;
   }
 }
 
@@ -350,13 +366,14 @@ export function spkiKeyInfo(spki: Uint8Array): KeyInfo {
   const [algT, keyT] = children(spki, seq);
   if (!algT || !keyT) throw new DerError('bad SubjectPublicKeyInfo');
   const [oidT, paramT] = children(spki, algT);
-  const oid = decodeOid(spki, oidT!);
+  const oid = decodeOid(spki, oidT);
   switch (oid) {
     case '1.2.840.113549.1.1.1':
     case '1.2.840.113549.1.1.10': {
       const inner = spki.subarray(keyT.contentStart + 1, keyT.end);
       const rsa = readTlv(inner, 0);
-      const mod = children(inner, rsa)[0]!;
+      const mod = children(inner, rsa)[0];
+      if (!mod) throw new DerError('bad RSA public key');
       let p = mod.contentStart;
       while (p < mod.end && inner[p] === 0) p++;
       const bytes = mod.end - p;

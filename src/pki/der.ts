@@ -55,28 +55,58 @@ export function children(buf: Uint8Array, tlv: Tlv): Tlv[] {
   return out;
 }
 
-export function decodeOid(buf: Uint8Array, tlv: Tlv): string {
-  if (tlv.tag !== 0x06) throw new DerError('expected OBJECT IDENTIFIER');
-  const parts: number[] = [];
+/** Names of the OIDs every certificate repeats (2.5.4.x attribute types, 2.5.29.x extensions), by last byte. */
+const OID_2_5_4: string[] = [];
+const OID_2_5_29: string[] = [];
+for (let i = 0; i < 128; i++) { OID_2_5_4[i] = `2.5.4.${i}`; OID_2_5_29[i] = `2.5.29.${i}`; }
+
+export function decodeOid(buf: Uint8Array, tlv: Tlv | undefined): string {
+  if (!tlv || tlv.tag !== 0x06) throw new DerError('expected OBJECT IDENTIFIER');
+  const s = tlv.contentStart;
+  // Fast path: 2.5.4.x and 2.5.29.x with x < 128 (three content bytes).
+  if (tlv.end - s === 3 && buf[s] === 0x55 && buf[s + 2]! < 0x80) {
+    if (buf[s + 1] === 0x04) return OID_2_5_4[buf[s + 2]!]!;
+    if (buf[s + 1] === 0x1d) return OID_2_5_29[buf[s + 2]!]!;
+  }
+  let out = '';
   let v = 0;
-  for (let i = tlv.contentStart; i < tlv.end; i++) {
+  let first = true;
+  for (let i = s; i < tlv.end; i++) {
     const b = buf[i]!;
     v = v * 128 + (b & 0x7f);
     if (!(b & 0x80)) {
-      if (parts.length === 0) {
-        const first = v < 80 ? Math.floor(v / 40) : 2;
-        parts.push(first, v - first * 40);
-      } else parts.push(v);
+      if (first) {
+        const f = v < 80 ? Math.floor(v / 40) : 2;
+        out = `${f}.${v - f * 40}`;
+        first = false;
+      } else out += `.${v}`;
       v = 0;
     }
   }
-  return parts.join('.');
+  return out;
 }
 
 const latin1 = new TextDecoder('latin1');
 const utf8 = new TextDecoder('utf-8');
 
+/** Short ASCII runs as a string without a TextDecoder round trip; undefined when a byte is ≥ 0x80. */
+function asciiString(buf: Uint8Array, start: number, end: number): string | undefined {
+  if (end - start > 256) return undefined;
+  let s = '';
+  for (let i = start; i < end; i++) {
+    const c = buf[i]!;
+    if (c >= 0x80) return undefined;
+    s += String.fromCharCode(c);
+  }
+  return s;
+}
+
 export function decodeString(buf: Uint8Array, tlv: Tlv): string {
+  if (tlv.tag !== 0x1e) {
+    // UTF-8 and latin1 agree on ASCII
+    const a = asciiString(buf, tlv.contentStart, tlv.end);
+    if (a !== undefined) return a;
+  }
   const bytes = buf.subarray(tlv.contentStart, tlv.end);
   switch (tlv.tag) {
     case 0x0c: // UTF8String
@@ -91,8 +121,39 @@ export function decodeString(buf: Uint8Array, tlv: Tlv): string {
   }
 }
 
+/** Two ASCII digits at p as a number, or -1. */
+function d2(buf: Uint8Array, p: number): number {
+  const a = buf[p]! - 0x30, b = buf[p + 1]! - 0x30;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
+
+/** Fast path for the common forms (YYMMDDHHMMSSZ, YYYYMMDDHHMMSSZ); undefined sends the caller to the exact parser. */
+function fastTime(buf: Uint8Array, tlv: Tlv): Date | undefined {
+  const p = tlv.contentStart;
+  const len = tlv.end - p;
+  let year: number;
+  let q: number;
+  if (tlv.tag === 0x17 && len === 13) {
+    const yy = d2(buf, p);
+    if (yy < 0) return undefined;
+    year = yy >= 50 ? 1900 + yy : 2000 + yy;
+    q = p + 2;
+  } else if (tlv.tag === 0x18 && len === 15) {
+    const hi = d2(buf, p), lo = d2(buf, p + 2);
+    if (hi < 0 || lo < 0) return undefined;
+    year = hi * 100 + lo;
+    q = p + 4;
+  } else return undefined;
+  if (buf[q + 10] !== 0x5a) return undefined; // 'Z'
+  const mo = d2(buf, q), dd = d2(buf, q + 2), hh = d2(buf, q + 4), mi = d2(buf, q + 6), ss = d2(buf, q + 8);
+  if (mo < 0 || dd < 0 || hh < 0 || mi < 0 || ss < 0) return undefined;
+  return new Date(Date.UTC(year, mo - 1, dd, hh, mi, ss));
+}
+
 /** UTCTime / GeneralizedTime to a Date (whole seconds). */
 export function decodeTime(buf: Uint8Array, tlv: Tlv): Date {
+  const fast = fastTime(buf, tlv);
+  if (fast) return fast;
   const s = latin1.decode(buf.subarray(tlv.contentStart, tlv.end));
   let m: RegExpMatchArray | null;
   if (tlv.tag === 0x17) {

@@ -41,6 +41,12 @@ export function parsePemBlocks(text: string): PemBlock[] {
     const bodyStart = m.index + m[0].length;
     const endAt = text.indexOf(endMarker, bodyStart);
     if (endAt < 0) throw new PemError(`PEM block ${out.length + 1} (${label}) has no END line (truncated?)`);
+    const fast = fastBody(text, bodyStart, endAt);
+    if (fast) {
+      out.push({ label, headers: {}, der: fast, index: out.length });
+      BEGIN.lastIndex = endAt + endMarker.length;
+      continue;
+    }
     const lines = text.slice(bodyStart, endAt).split(/\r?\n/);
     const headers: Record<string, string> = {};
     const body: string[] = [];
@@ -60,7 +66,39 @@ export function parsePemBlocks(text: string): PemBlock[] {
     out.push({ label, headers, der, index: out.length });
     BEGIN.lastIndex = endAt + endMarker.length;
   }
+  // A BEGIN or END line that belongs to no block is a damaged header: saying
+  // nothing would make a certificate silently disappear from the inventory.
+  const begins = countOf(text, '-----BEGIN ');
+  const ends = countOf(text, '-----END ');
+  if (begins !== out.length || ends !== out.length) {
+    throw new PemError(`PEM text has ${begins} BEGIN and ${ends} END lines but ${out.length} well-formed block(s): a damaged BEGIN or END line`);
+  }
   return out;
+}
+
+function countOf(text: string, needle: string): number {
+  let n = 0;
+  for (let i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + needle.length)) n++;
+  return n;
+}
+
+/** The usual body: base64 lines with `\n` or `\r\n` ends, `=` padding only on the last line, no headers. */
+const FAST_BODY = /^(?:\r?\n)+(?:[A-Za-z0-9+/]+\r?\n)*(?:[A-Za-z0-9+/]*={1,2}\r?\n)?$/;
+
+/**
+ * Decode the usual body without splitting it into lines (the base64 decoder
+ * skips the line ends). Returns undefined for anything else: the exact parser
+ * then decides, so results and errors are the same either way.
+ */
+function fastBody(text: string, start: number, end: number): Buffer | undefined {
+  const body = text.slice(start, end);
+  if (!FAST_BODY.test(body)) return undefined;
+  let breaks = 0;
+  for (let i = body.indexOf('\n'); i >= 0; i = body.indexOf('\n', i + 1)) breaks++;
+  if (body.includes('\r')) for (let i = body.indexOf('\r'); i >= 0; i = body.indexOf('\r', i + 1)) breaks++;
+  const n = body.length - breaks;
+  if (n === 0 || n % 4 !== 0) return undefined;
+  return Buffer.from(body, 'base64');
 }
 
 export function toPem(der: Uint8Array, label: string): string {

@@ -1,0 +1,34 @@
+// Start-up: `kubepki check` on a copy of the kubeadm-1.26 fixture against bare
+// `node -e 0`, interleaved in the same run (median of 15 each). Target: kubepki
+// adds at most 30 ms.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { median, timeSpawn } from './lib/measure.mjs';
+
+export async function bench(ctx) {
+  const root = path.join(ctx.tmp, 'startup-kubeadm-1.26');
+  fs.cpSync(path.join(ctx.fixtures, 'kubeadm-1.26'), root, { recursive: true, verbatimSymlinks: true });
+  const bin = path.join(ctx.repo, 'bin', 'kubepki.js');
+  const checkArgs = [bin, 'check', '--root', root, '--now', '2026-11-23'];
+  const runs = Number(process.env.KUBEPKI_BENCH_STARTUP_RUNS ?? 15);
+  // warm the page cache and check the command works before timing it
+  const first = timeSpawn(process.execPath, checkArgs);
+  if (first.status !== 0) throw new Error(`kubepki check exited ${first.status}: ${first.stderr.split('\n')[0]}`);
+  timeSpawn(process.execPath, ['-e', '0']);
+  const bare = [], check = [], help = [];
+  for (let i = 0; i < runs; i++) {
+    bare.push(timeSpawn(process.execPath, ['-e', '0']).ms);
+    check.push(timeSpawn(process.execPath, checkArgs).ms);
+    help.push(timeSpawn(process.execPath, [bin, '--version']).ms);
+  }
+  const b = median(bare), c = median(check), h = median(help);
+  const delta = c - b;
+  return [
+    { name: 'node -e 0', value: round(b), unit: 'ms', note: `median of ${runs}` },
+    { name: 'kubepki --version', value: round(h), unit: 'ms', note: `median of ${runs} (CLI bundle load only)` },
+    { name: 'kubepki check (kubeadm-1.26)', value: round(c), unit: 'ms', note: `median of ${runs}; ${first.stdout.trim().split('\n').pop()}` },
+    { name: 'check minus node -e 0', value: round(delta), unit: 'ms', note: delta <= 30 ? 'target ≤ 30 ms: met' : 'target ≤ 30 ms: NOT met' },
+  ];
+}
+
+const round = (x) => Math.round(x * 10) / 10;

@@ -1,0 +1,189 @@
+// Bad input: one test per crash the fuzzer (test/fuzz.test.ts) found, named
+// after what broke, plus the CLI's behaviour on garbage and on a missing root.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { Certificate } from '../src/pki/certificate.js';
+import { DerError } from '../src/pki/der.js';
+import { parsePemBlocks, PemError } from '../src/pki/pem.js';
+import { parseCsr } from '../src/pki/csr.js';
+import { seq, tlv, integerDer, oidDer, timeDer, nameDer, pemOf } from '../src/pki/sign.js';
+import { NodeFs } from '../src/fs/node-fs.js';
+import { readInventory } from '../src/inventory/read.js';
+import { copyFixture, NOW, tmpDir } from './support/fixtures.js';
+
+const ec = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+const EC_SPKI = ec.publicKey.export({ type: 'spki', format: 'der' });
+const SHA256_RSA = seq(oidDer('1.2.840.113549.1.1.11'), Uint8Array.of(0x05, 0x00));
+
+/** An (unsigned) certificate built from raw parts, so one field at a time can be broken. */
+function rawCert(o: { ext?: Uint8Array[]; spki?: Uint8Array; subject?: Uint8Array; issuer?: Uint8Array }): Buffer {
+  const subject = o.subject ?? nameDer([{ type: 'CN', value: 'broken' }]);
+  const parts = [
+    tlv(0xa0, integerDer(2)), integerDer(7), SHA256_RSA, o.issuer ?? subject,
+    seq(timeDer(new Date('2026-01-01T00:00:00Z')), timeDer(new Date('2027-01-01T00:00:00Z'))),
+    subject, o.spki ?? EC_SPKI,
+  ];
+  if (o.ext) parts.push(tlv(0xa3, seq(...o.ext)));
+  return Buffer.from(seq(seq(...parts), SHA256_RSA, tlv(0x03, Uint8Array.of(0, 1, 2, 3))));
+}
+
+function touch(c: Certificate): void {
+  c.checkFields();
+  void [c.subjectString, c.issuerString, c.serialHex, c.signatureAlgorithm, c.fingerprint256];
+}
+
+test('Certificate: an extension without an OID is a DerError (was a TypeError in decodeOid)', () => {
+  const c = new Certificate(rawCert({ ext: [seq()] }));
+  assert.throws(() => touch(c), (e: unknown) => e instanceof DerError && /OBJECT IDENTIFIER/.test((e as Error).message));
+});
+
+test('Certificate: an extension with an OID and nothing else is a DerError (was a TypeError reading its value)', () => {
+  const c = new Certificate(rawCert({ ext: [seq(oidDer('2.5.29.17'))] }));
+  assert.throws(() => c.extensions, (e: unknown) => e instanceof DerError && /bad extension 2\.5\.29\.17/.test((e as Error).message));
+});
+
+test('Certificate: an RSA key whose BIT STRING holds an empty SEQUENCE is a DerError (was a TypeError in spkiKeyInfo)', () => {
+  const spki = seq(seq(oidDer('1.2.840.113549.1.1.1'), Uint8Array.of(0x05, 0x00)), tlv(0x03, Uint8Array.of(0), seq()));
+  const c = new Certificate(rawCert({ spki }));
+  assert.throws(() => c.keyInfo, (e: unknown) => e instanceof DerError && /RSA public key/.test((e as Error).message));
+});
+
+test('parseCsr: an extension request holding an empty extension is a DerError (was a TypeError in decodeOid)', () => {
+  const info = seq(integerDer(0), nameDer([{ type: 'CN', value: 'x' }]), EC_SPKI,
+    tlv(0xa0, seq(oidDer('1.2.840.113549.1.9.14'), tlv(0x31, seq(seq())))));
+  const der = seq(info, seq(oidDer('1.2.840.10045.4.3.2')), tlv(0x03, Uint8Array.of(0, 1)));
+  assert.throws(() => parseCsr(der), DerError);
+});
+
+test('parsePemBlocks: a damaged BEGIN line is a PemError (was a certificate silently dropped)', () => {
+  const good = pemOf(rawCert({}));
+  assert.equal(parsePemBlocks(good).length, 1);
+  assert.throws(() => parsePemBlocks(good.replace('-----BEGIN CERTIFICATE-----', '-----BEGÉN CERTIFICATE-----')), PemError);
+  assert.throws(() => parsePemBlocks(good.replace('-----BEGIN CERTIFICATE-----', '-----BEGIN C\u0000\u0000')), (e: unknown) => e instanceof PemError && /damaged BEGIN or END line/.test((e as Error).message));
+  // text around blocks is still fine (openssl x509 -text output, comments)
+  assert.equal(parsePemBlocks(`subject=CN = broken\n${good}\n# trailing note\n${good}`).length, 2);
+});
+
+test('readInventory: a certificate whose SANs do not parse is reported as corrupt (was a crash from a lazy getter)', () => {
+  const root = tmpDir('kubepki-bad-san-');
+  try {
+    const dir = path.join(root, 'etc/ssl/extra');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'broken-san.crt'), pemOf(rawCert({ ext: [seq(oidDer('2.5.29.17'), tlv(0x04, Uint8Array.of(0x30, 0x05, 0x82, 0x01)))] })));
+    fs.writeFileSync(path.join(dir, 'fine.crt'), pemOf(rawCert({ subject: nameDer([{ type: 'CN', value: 'fine' }]) })));
+    const inv = readInventory({ fs: new NodeFs(root), now: NOW, layouts: [], paths: ['/etc/ssl/extra'] });
+    assert.ok(inv.findings.some((f) => f.code === 'corrupt' && f.file === '/etc/ssl/extra/broken-san.crt'), JSON.stringify(inv.findings));
+    assert.deepEqual(inv.certificates.map((c) => c.subjectCN), ['fine']);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('readInventory: a CA whose public key OpenSSL cannot read signs nothing (was a crash in verifySignedBy)', () => {
+  const root = tmpDir('kubepki-bad-ca-key-');
+  try {
+    const dir = path.join(root, 'etc/ssl/extra');
+    fs.mkdirSync(dir, { recursive: true });
+    const caName = nameDer([{ type: 'CN', value: 'broken-ca' }]);
+    const badSpki = seq(seq(oidDer('1.2.840.10045.2.1'), oidDer('1.2.840.10045.3.1.7')), tlv(0x03, Uint8Array.of(0, 4, 1, 2, 3)));
+    const basicCa = seq(oidDer('2.5.29.19'), Uint8Array.of(0x01, 0x01, 0xff), tlv(0x04, seq(Uint8Array.of(0x01, 0x01, 0xff))));
+    fs.writeFileSync(path.join(dir, 'ca.crt'), pemOf(rawCert({ subject: caName, spki: badSpki, ext: [basicCa] })));
+    fs.writeFileSync(path.join(dir, 'leaf.crt'), pemOf(rawCert({ subject: nameDer([{ type: 'CN', value: 'leaf' }]), issuer: caName })));
+    const inv = readInventory({ fs: new NodeFs(root), now: NOW, layouts: [], paths: ['/etc/ssl/extra'] });
+    const leaf = inv.certificates.find((c) => c.subjectCN === 'leaf');
+    assert.ok(leaf, 'the leaf is still reported');
+    assert.equal(leaf.signedBy, undefined);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('readInventory: a directory where a kubeadm certificate should be is reported, and its row shows missing (was silently dropped)', () => {
+  const root = copyFixture('kubeadm-1.26');
+  try {
+    const p = path.join(root, 'etc/kubernetes/pki/apiserver.crt');
+    fs.rmSync(p);
+    fs.mkdirSync(p);
+    const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+    const f = inv.findings.find((x) => x.file === '/etc/kubernetes/pki/apiserver.crt');
+    assert.equal(f?.code, 'unreadable');
+    assert.match(f!.message, /a directory where the apiserver certificate should be/);
+    assert.ok(inv.missing.some((m) => m.name === 'apiserver'));
+    assert.ok(inv.certificates.some((c) => c.name === 'apiserver-kubelet-client'));
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+// ---------------------------------------------------------------- the CLI
+
+const BIN = path.resolve(process.cwd(), 'bin/kubepki.js');
+
+function kubepki(args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, KUBEPKI_DEBUG: '' } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const STACK = /\n\s+at |node:internal|\.js:\d+:\d+/;
+
+test('kubepki check --root <tree with garbage>: findings, no stack trace, exit 2', () => {
+  const root = copyFixture('kubeadm-1.26');
+  try {
+    const pki = path.join(root, 'etc/kubernetes/pki');
+    fs.writeFileSync(path.join(pki, 'front-proxy-client.crt'), Buffer.from('\x00garbage\xff'.repeat(30), 'latin1'));
+    fs.writeFileSync(path.join(pki, 'etcd/peer.crt'), '-----BEGIN CERTIFICATE-----\nMIIB****\n-----END CERTIFICATE-----\n');
+    fs.writeFileSync(path.join(root, 'etc/kubernetes/scheduler.conf'), 'apiVersion: v1\nkind: Config\nusers:\n- name: x\n  user:\n    client-certificate-data: "!!not base64!!"\nclusters: []\n');
+    fs.symlinkSync('/etc/kubernetes/pki/loop-b.crt', path.join(pki, 'loop-a.crt'));
+    fs.symlinkSync('/etc/kubernetes/pki/loop-a.crt', path.join(pki, 'loop-b.crt'));
+    fs.writeFileSync(path.join(pki, 'huge.crt'), Buffer.alloc(5 * 1024 * 1024, 0x2d));
+    for (const output of ['table', 'json']) {
+      const r = kubepki(['check', '--root', root, '--now', '2026-11-23', '-o', output]);
+      assert.equal(r.status, 2, `exit 2 for -o ${output}; stderr: ${r.stderr}`);
+      assert.doesNotMatch(r.stdout + r.stderr, STACK);
+      const text = r.stdout + r.stderr;
+      for (const f of ['front-proxy-client.crt', 'etcd/peer.crt', 'scheduler.conf', 'huge.crt']) assert.ok(text.includes(f), `${f} mentioned (-o ${output})`);
+      if (output === 'json') {
+        const inv = JSON.parse(r.stdout);
+        const names = inv.certificates.map((c: { name: string }) => c.name);
+        for (const n of ['apiserver', 'ca', 'etcd-server', 'admin.conf', 'kubelet-client']) assert.ok(names.includes(n), `${n} still reported`);
+        const codes = (file: string) => inv.findings.filter((x: { file?: string }) => x.file === file).map((x: { code: string }) => x.code);
+        assert.ok(codes('/etc/kubernetes/pki/front-proxy-client.crt').includes('corrupt'));
+        assert.ok(codes('/etc/kubernetes/pki/etcd/peer.crt').includes('corrupt'));
+        assert.ok(codes('/etc/kubernetes/scheduler.conf').includes('corrupt'));
+        assert.ok(codes('/etc/kubernetes/pki/huge.crt').includes('unreadable'));
+      }
+    }
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('kubepki check --root /nonexistent: one error line naming the path (plus a hint), exit 3', () => {
+  const r = kubepki(['check', '--root', '/nonexistent/kubepki-node', '--now', '2026-11-23']);
+  assert.equal(r.status, 3);
+  assert.equal(r.stdout, '');
+  assert.doesNotMatch(r.stderr, STACK);
+  const lines = r.stderr.trimEnd().split('\n');
+  assert.match(lines[0]!, /^kubepki: .*\/nonexistent\/kubepki-node/);
+  assert.ok(lines.length === 1 || (lines.length === 2 && /^\s+hint: /.test(lines[1]!)), r.stderr);
+});
+
+test('kubepki check --root FILE (not a directory) and an empty directory: one line, exit 3', () => {
+  const dir = tmpDir('kubepki-empty-root-');
+  try {
+    const file = path.join(dir, 'not-a-dir');
+    fs.writeFileSync(file, 'x');
+    for (const root of [file, dir]) {
+      const r = kubepki(['check', '--root', root, '--now', '2026-11-23']);
+      assert.equal(r.status, 3, r.stderr);
+      assert.doesNotMatch(r.stderr, STACK);
+      assert.match(r.stderr.split('\n')[0]!, /^kubepki: /);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
