@@ -18,6 +18,7 @@ function readUserFile(io: Io, file: string): { text: string; label: string } {
 
 export function command(io: Io): Command {
   const ca = new Command('ca')
+    .configureHelp({ helpWidth: 120 })
     .summary('move the shared CA material between control-plane nodes, encrypted as kubeadm upload-certs does')
     .description(`Export and import the material every control-plane node must share (ca, front-proxy-ca,
 sa, etcd/ca), encrypted with AES-256-GCM under a 32-byte certificate key exactly as
@@ -29,6 +30,7 @@ Examples:
   kubepki ca import shared.yaml --certificate-key $KEY # on the other control-plane node`);
 
   ca.addCommand(new Command('export')
+    .configureHelp({ helpWidth: 120 })
     .description(`Seal the shared files of this node's PKI into FILE (mode 0600).
 
 Examples:
@@ -65,6 +67,7 @@ Examples:
     }));
 
   ca.addCommand(new Command('import')
+    .configureHelp({ helpWidth: 120 })
     .description(`Decrypt FILE (from \`kubepki ca export\`, or the kubeadm-certs Secret) into this node's PKI.
 Identical files are left alone; a different existing file stops the import unless --force
 (backed up first).

@@ -17,6 +17,8 @@ export interface JoinCliOptions {
   out?: string;
   force?: boolean;
   output: 'text' | 'json';
+  /** --apply [kubeconfig] (issue 5) */
+  apply?: string | boolean;
 }
 
 /**
@@ -61,6 +63,7 @@ export async function buildJoinPlan(o: JoinCliOptions, io: Io) {
 
 export function command(io: Io): Command {
   return new Command('join')
+    .configureHelp({ helpWidth: 120 })
     .summary('print ready `kubeadm join` commands (new token, CA hash, certificate key) and the manifests they need')
     .description(`Make the cluster joinable again (after a rebuild, or when the old token expired): a new
 bootstrap token, the discovery-token-ca-cert-hash of this node's CA (SHA-256 of its public
@@ -81,15 +84,27 @@ Examples:
     .option('--certificate-key <hex>', 'certificate key for --control-plane (default: a new one)')
     .option('--out <file>', 'where to write the manifests (default ./kubepki-join-<token id>.yaml, mode 0600)')
     .option('--force', 'overwrite --out if it exists')
+    .option('--apply [kubeconfig]', 'also put the token, cluster-info and kubeadm-certs into the cluster through the API and verify them (kubeconfig default: admin.conf under --root, then $KUBECONFIG, ~/.kube/config)')
     .addOption(new Option('-o, --output <format>', 'text or json').default('text').choices(['text', 'json']))
     .addOption(nowOption())
     .action(async (o: JoinCliOptions) => {
-      const { plan, server } = await buildJoinPlan(o, io);
+      const { plan, server, token, pki, fs, now } = await buildJoinPlan(o, io);
       const { toKubeYaml } = await import('../manifests/static-pods.js');
       const out = path.resolve(io.cwd, o.out ?? `kubepki-join-${plan.tokenId}.yaml`);
       if (nfs.existsSync(out) && !o.force) throw new UserError(`failed to write ${out}: it exists`, 'pass --force to overwrite it, or another --out');
       nfs.writeFileSync(out, plan.manifests.map((m) => toKubeYaml(m)).join('---\n'), { mode: 0o600 });
       nfs.chmodSync(out, 0o600);
+      if (o.apply) {
+        const { applyJoinPlan } = await import('./cluster-info.js');
+        const { parseDurationSeconds } = await import('../pki/bootstrap-token.js');
+        const certs = plan.manifests.find((m) => (m as { metadata?: { name?: string } }).metadata?.name === 'kubeadm-certs') as { data?: Record<string, string> } | undefined;
+        await applyJoinPlan(o.output === 'json' ? { ...io, stdout: io.stderr } : io, {
+          root: o.root, kubeconfig: typeof o.apply === 'string' ? path.resolve(io.cwd, o.apply) : undefined,
+          token, ttlSeconds: parseDurationSeconds(o.ttl), description: 'Bootstrap token made by kubepki join',
+          caPem: fs.readFile(`${pki}/ca.crt`).toString('utf8'), server: server.url, discoveryHash: plan.discoveryHashes[0]!,
+          kubeadmCerts: certs?.data, now,
+        });
+      }
       if (o.output === 'json') {
         io.stdout(JSON.stringify({ ...plan, manifests: undefined, manifestsFile: out, serverSource: server.source }, null, 2) + '\n');
         return;

@@ -28,6 +28,7 @@ export function command(io: Io): Command {
     .summary('offline credentials for a kubelet that can no longer reach the cluster')
     .description('Kubelet credentials. See `kubepki kubelet credentials --help`.');
   kubelet.addCommand(new Command('credentials')
+    .configureHelp({ helpWidth: 120 })
     .description(`Give a kubelet that can no longer reach the cluster (off for over a year, or
 /var/lib/kubelet/pki wiped) working credentials again:
 - a client certificate system:node:NAME / system:nodes signed offline by the cluster CA,

@@ -88,6 +88,7 @@ export function flagsToSource(o: RebuildCliOptions): SettingsSource {
 
 export function command(io: Io): Command {
   return new Command('rebuild')
+    .configureHelp({ helpWidth: 120 })
     .summary('re-create every missing file of a kubeadm control-plane node (CAs, certs, kubeconfigs, manifests)')
     .description(`Re-create every missing file of a kubeadm control-plane node exactly as kubeadm makes
 them: the CAs, every certificate, sa.key/sa.pub, admin.conf, super-admin.conf (1.29+),

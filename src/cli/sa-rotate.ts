@@ -9,6 +9,7 @@ interface RotateOptions { root?: string; now?: string; dropOld?: boolean; keyTyp
 /** `kubepki sa rotate`: registered under `kubepki sa` next to `refresh` (src/cli/sa.ts). */
 export function rotateCommand(io: Io): Command {
   return new Command('rotate')
+    .configureHelp({ helpWidth: 120 })
     .description(`Make a new service-account signing key. sa.key is replaced; sa.pub gets the new public
 key first and keeps the previous ones after it, so tokens signed with the old key keep
 verifying until you drop them (--drop-old). Prints what must follow.
