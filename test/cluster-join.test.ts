@@ -188,3 +188,27 @@ test('rebuild --apply-cluster: after a rebuild with a new CA, cluster-info carri
   assert.ok(verifyClusterInfoJws(cm.data[`jws-kubeconfig-${join[1]}`], cm.data.kubeconfig, join[1]!, join[2]!));
   fs.rmSync(root, { recursive: true, force: true });
 });
+
+test('join --apply: cluster-info JWS verifies with the printed token and its CA hash equals the printed --discovery-token-ca-cert-hash', async () => {
+  const { mem, kc, s } = await cluster();
+  const out = path.join(tmp, `join-${Date.now()}.yaml`);
+  const r = await cli(['join', '--root', ROOT, '--apply', kc, '--out', out, '--now', NOW, '--control-plane']);
+  assert.equal(r.code, 0, r.err + r.out);
+  const tok = /--token ([a-z0-9]{6})\.([a-z0-9]{16})/.exec(r.out);
+  const hash = /--discovery-token-ca-cert-hash (sha256:[0-9a-f]{64})/.exec(r.out)?.[1];
+  const key = /--certificate-key ([0-9a-f]{64})/.exec(r.out)?.[1];
+  assert.ok(tok && hash && key, r.out);
+  const [, id, secret] = tok;
+  const cm = mem.get('configmaps', 'kube-public', 'cluster-info');
+  assert.ok(verifyClusterInfoJws(cm.data[`jws-kubeconfig-${id}`], cm.data.kubeconfig, id!, secret!), 'JWS verifies with the token secret');
+  assert.deepEqual(readClusterInfo(cm.data).caHashes, [hash], 'cluster-info pins the printed hash');
+  assert.equal(hash, opensslHash(path.join(ROOT, 'etc/kubernetes/pki/ca.crt')));
+  const t = readTokenSecret(mem.get('secrets', 'kube-system', `bootstrap-token-${id}`), new Date(NOW))!;
+  assert.equal(t.secret, secret);
+  // the kubeadm-certs uploaded through the API open with the printed certificate key
+  const files = openFiles(parseCertificateKey(key!), mem.get('secrets', 'kube-system', 'kubeadm-certs').data);
+  assert.deepEqual(files['ca.key'], fs.readFileSync(path.join(ROOT, 'etc/kubernetes/pki/ca.key')));
+  assert.match(r.out, /Applied to the cluster at https:\/\/127\.0\.0\.1:\d+/);
+  assert.match(r.out, /verified: cluster-info's JWS for [a-z0-9]{6} verifies with the token, its CA hash is sha256:/);
+  assert.ok(s.writes().length >= 4);
+});
