@@ -338,7 +338,11 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
       };
       if (u.certData) {
         const certs = certsFromBytes(u.certData, `${f.path}: user ${JSON.stringify(u.name)} client-certificate-data`, findings);
-        certs.forEach((cert, index) => attach(addCert(cert, { file: f.path, kind: 'kubeconfig', index, kubeconfig: { entry: 'user', name: u.name, field: 'client-certificate-data' } }, f)));
+        certs.forEach((cert, index) => {
+          // client-certificate-data may carry the chain (k3s): the key belongs to the first certificate only
+          const r = addCert(cert, { file: f.path, kind: 'kubeconfig', index, kubeconfig: { entry: 'user', name: u.name, field: 'client-certificate-data' } }, f);
+          if (index === 0) attach(r);
+        });
       } else if (u.certFile) {
         const real = safeReal(fs, u.certFile);
         const cf = byFile.get(real);
@@ -387,7 +391,8 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
 
   // 4. names
   const layoutOf = new Set(layouts);
-  const pkiDir = layoutOf.has('kubespray') && !fs.exists('/etc/kubernetes/pki/ca.crt') ? '/etc/kubernetes/ssl' : DEFAULT_PKI;
+  // kubespray keeps kubeadm's files in /etc/kubernetes/ssl (with pki a symlink to it): use the real directory
+  const pkiDir = layoutOf.has('kubespray') ? '/etc/kubernetes/ssl' : safeReal(fs, DEFAULT_PKI);
   const names = nameRecords(records, pkiDir);
 
   // 5. trust tree: which CA's key made each signature

@@ -1,0 +1,103 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createPrivateKey } from 'node:crypto';
+import { readInventory } from '../src/inventory/read.js';
+import { NodeFs } from '../src/fs/node-fs.js';
+import { run } from '../src/cli/main.js';
+import { memoryIo } from '../src/cli/io.js';
+import type { CertEntry, Inventory } from '../src/inventory/types.js';
+import { makeK3sTree, makeCa, makeLeaf, put } from './support/trees.js';
+import { copyFixture, NOW, openssl, tmpDir } from './support/fixtures.js';
+
+function byName(inv: Inventory, name: string): CertEntry {
+  const c = inv.certificates.find((x) => x.name === name);
+  assert.ok(c, `certificate ${name} not found; have ${inv.certificates.map((x) => x.name).join(', ')}`);
+  return c;
+}
+
+test('k3s server node (not in the fixtures): detected, CA bundles in leaf files folded into their CA, signers, kubeconfigs with file references, exit 0', async () => {
+  const root = tmpDir('kubepki-k3s-');
+  await makeK3sTree(root, new Date('2026-06-01T00:00:00Z'));
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  assert.deepEqual(inv.layouts, ['k3s']);
+  const cas = inv.certificates.filter((c) => c.isCA).map((c) => c.name).sort();
+  assert.deepEqual(cas, ['client-ca', 'etcd/peer-ca', 'etcd/server-ca', 'request-header-ca', 'server-ca']);
+  // the CA copy at index 1 of every leaf .crt and the agent's copies are one row with copies, not new CAs
+  assert.ok((byName(inv, 'client-ca').copies ?? []).length >= 8, JSON.stringify(byName(inv, 'client-ca').copies));
+  assert.equal(byName(inv, 'serving-kube-apiserver').signerName, 'server-ca');
+  assert.equal(byName(inv, 'client-admin').signerName, 'client-ca');
+  assert.equal(byName(inv, 'etcd/peer-server-client').signerName, 'etcd/peer-ca');
+  assert.equal(byName(inv, 'client-kubelet').signerName, 'client-ca');
+  for (const c of inv.certificates) {
+    assert.equal(c.status, 'ok', `${c.name}: ${JSON.stringify(c.findings)}`);
+    assert.equal(c.managedBy, 'k3s', c.name);
+    assert.equal(c.privateKey.matches, true, `${c.name} key`);
+    assert.equal(c.keyAlgorithm, 'ECDSA');
+  }
+  // k3s.yaml embeds the server CA: it verifies the API server certificate, so no mismatch
+  assert.ok(inv.certificates.some((c) => c.location.file === '/etc/rancher/k3s/k3s.yaml'));
+  assert.equal(inv.findings.filter((f) => f.severity !== 'info').length, 0, JSON.stringify(inv.findings, null, 1));
+  const io = memoryIo();
+  assert.equal(await run(['check', '--root', root, '--now', '2026-11-23'], io), 0, io.out);
+  // a year later everything k3s made has expired; the CAs have not
+  const later = readInventory({ fs: new NodeFs(root), now: new Date('2027-07-01T00:00:00Z') });
+  for (const c of later.certificates) assert.equal(c.status, c.isCA ? 'ok' : 'expired', c.name);
+});
+
+test('kubespray layout: /etc/kubernetes/ssl with /etc/kubernetes/pki a symlink to it keeps kubeadm names', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  fs.renameSync(path.join(root, 'etc/kubernetes/pki'), path.join(root, 'etc/kubernetes/ssl'));
+  fs.symlinkSync('/etc/kubernetes/ssl', path.join(root, 'etc/kubernetes/pki'));
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  assert.ok(inv.layouts.includes('kubespray'), inv.layouts.join());
+  for (const n of ['apiserver', 'etcd-server', 'front-proxy-client', 'ca', 'etcd-ca']) assert.equal(byName(inv, n).status, 'ok');
+  assert.equal(byName(inv, 'apiserver').location.file, '/etc/kubernetes/ssl/apiserver.crt');
+  assert.equal(byName(inv, 'apiserver').managedBy, 'kubeadm');
+  assert.equal(byName(inv, 'apiserver').profile, 'apiserver');
+  assert.deepEqual(inv.missing, []);
+});
+
+test('--layout forces layouts; --path reads any directory: Ed25519, PKCS#8, DER, an encrypted key, a CSR, a P-384 chain', async () => {
+  const root = tmpDir('kubepki-generic-');
+  const issued = new Date('2026-01-01T00:00:00Z');
+  const ca = await makeCa('generic-ca', issued, 3650, 'ecdsa-p384');
+  const ed = await makeLeaf(ca, 'ed-leaf', { eku: ['serverAuth'], sans: [{ type: 'uri', value: 'spiffe://cluster.local/ns/x/sa/y' }], notBefore: issued, days: 365, keyType: 'ed25519' });
+  const rsa = await makeLeaf(ca, 'rsa-leaf', { eku: ['clientAuth'], notBefore: issued, days: 365, keyType: 'rsa-2048' });
+  put(root, '/srv/pki/ca.pem', ca.pem);
+  put(root, '/srv/pki/ca-key.pem', ca.keyPem, 0o600);
+  put(root, '/srv/pki/ed.crt', ed.pem);
+  put(root, '/srv/pki/ed.key', ed.keyPem, 0o600);
+  put(root, '/srv/pki/rsa.der', Buffer.from(rsa.der));
+  put(root, '/srv/pki/rsa.key', createPrivateKey(rsa.keyPem).export({ type: 'pkcs8', format: 'pem' }) as string, 0o600);
+  const enc = openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-aes256', '-pass', 'pass:secret']);
+  assert.equal(enc.status, 0, enc.stderr);
+  put(root, '/srv/pki/locked.key', enc.stdout, 0o600);
+  const csr = openssl(['req', '-new', '-key', path.join(root, 'srv/pki/ed.key'), '-subj', '/O=system:nodes/CN=system:node:n1', '-addext', 'subjectAltName=DNS:n1,IP:192.0.2.7']);
+  assert.equal(csr.status, 0, csr.stderr);
+  put(root, '/srv/pki/n1.csr', csr.stdout);
+
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW, layouts: ['generic'], paths: ['/srv/pki'] });
+  assert.deepEqual(inv.certificates.map((c) => c.name).sort(), ['ca', 'ed', 'rsa']);
+  const e = byName(inv, 'ed');
+  assert.equal(e.keyAlgorithm, 'Ed25519');
+  assert.equal(e.privateKey.matches, true);
+  assert.deepEqual(e.sans, [{ type: 'uri', value: 'spiffe://cluster.local/ns/x/sa/y' }]);
+  assert.equal(e.signerName, 'ca');
+  const r = byName(inv, 'rsa');
+  assert.equal(r.location.kind, 'der');
+  assert.equal(r.privateKey.matches, true, 'PKCS#8 key beside a DER certificate');
+  assert.equal(byName(inv, 'ca').curve, 'P-384');
+  assert.ok(inv.keys.some((k) => k.file === '/srv/pki/locked.key' && k.encrypted));
+  assert.ok(inv.findings.some((f) => f.code === 'key-encrypted' && f.severity === 'info'));
+  assert.equal(inv.csrs.length, 1);
+  assert.equal(inv.csrs[0]!.subject, 'O=system:nodes, CN=system:node:n1');
+  assert.deepEqual(inv.csrs[0]!.sans, [{ type: 'dns', value: 'n1' }, { type: 'ip', value: '192.0.2.7' }]);
+
+  const io = memoryIo();
+  assert.equal(await run(['check', '--root', root, '--layout', 'generic', '--path', '/srv/pki', '--now', '2026-11-23'], io), 0, io.out + io.err);
+  const bad = memoryIo();
+  assert.equal(await run(['check', '--root', root, '--layout', 'openshift'], bad), 3);
+  assert.match(bad.err, /--layout "openshift" is not a layout kubepki knows/);
+});
