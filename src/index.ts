@@ -32,3 +32,12 @@ export { applyJoin, updateClusterInfo, type ApplyJoinOptions, type ApplyJoinResu
 export { readClusterInfo } from './cluster/cluster-info.js';
 export { planSaRefresh, readSaRefreshPlan, applySaRefresh, type SaRefreshPlan } from './cluster/sa-refresh.js';
 export { readClusterCertificates, clusterCertEntries, mergeClusterCertificates } from './cluster/inventory.js';
+export { readInventory, type ReadOptions } from './inventory/read.js';
+export { parseThreshold, parseDuration, humanDuration, inWarningWindow } from './inventory/time.js';
+export { detectLayouts, layoutTargets } from './layouts/detect.js';
+export { KUBEADM_PROFILES, kubeadmProfile } from './profiles/kubeadm.js';
+export { renderTable, inventoryExitCode } from './report/table.js';
+export { renderJson, renderYaml } from './report/structured.js';
+export { probeEndpoint, parseEndpoint, type ProbeResult } from './probe/probe.js';
+export { compareServed, type ServedComparison } from './probe/compare.js';
+export { makeDemoTree } from './demo/make-tree.js';
