@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { run } from '../src/cli/main.js';
 import { memoryIo } from '../src/cli/io.js';
 import { FakeApiServer, recorded, FIXTURES } from './support/fake-apiserver.js';
@@ -100,4 +101,33 @@ test('against a real cluster (KUBEPKI_TEST_KUBECONFIG): check --cluster reads it
   assert.ok(r.code < 3, r.err);
   const inv = JSON.parse(r.out);
   assert.ok(inv.certificates.some((c: any) => c.location.cluster?.name === 'kube-root-ca.crt'));
+});
+
+test('check --cluster: a cluster that still publishes another CA than the node\'s (cluster-info, kube-root-ca.crt, extension-apiserver-authentication) is an error', async () => {
+  const s = await FakeApiServer.start({ recordings: ['tls-secrets.json', 'bootstrap-token.json'] });
+  servers.push(s);
+  const kc = await s.kubeconfig(tmp);
+  // same CA on the node: nothing to say
+  const same = await cli(['check', '--root', root, '--cluster', kc, '--now', '2026-11-23', '-o', 'json']);
+  const sameInv = JSON.parse(same.out);
+  assert.ok(sameInv.certificates.some((c: any) => [c.location, ...(c.copies ?? [])].some((l: any) => l.cluster?.name === 'cluster-info')), 'cluster-info CA read');
+  assert.equal(sameInv.findings.filter((f: any) => f.code === 'kubeconfig-ca-mismatch').length, 0);
+  // a node whose CA was re-created (same name, new key)
+  const other = path.join(tmp, 'other-node');
+  fs.cpSync(path.join(FIXTURES, 'kubeadm-1.26'), other, { recursive: true, verbatimSymlinks: true });
+  const pki = path.join(other, 'etc/kubernetes/pki');
+  fs.chmodSync(pki, 0o755);
+  for (const f of ['ca.crt', 'ca.key']) fs.rmSync(path.join(pki, f), { force: true });
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(pki, 'ca.key'), '-out', path.join(pki, 'ca.crt'), '-subj', '/CN=kubernetes', '-days', '3650', '-addext', 'keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign'], { stdio: 'ignore' });
+  const r = await cli(['check', '--root', other, '--cluster', kc, '--now', '2026-11-23', '-o', 'json']);
+  assert.equal(r.code, 2, r.err);
+  const inv = JSON.parse(r.out);
+  const mism = inv.findings.filter((f: any) => f.code === 'kubeconfig-ca-mismatch' && f.file.includes('/'));
+  const files = mism.map((f: any) => f.file).filter((f: string) => !f.startsWith('/')).sort();
+  assert.deepEqual(files, [
+    'configmap/default/kube-root-ca.crt:ca.crt',
+    'configmap/kube-public/cluster-info:kubeconfig',
+    'configmap/kube-system/extension-apiserver-authentication:client-ca-file',
+  ]);
+  assert.match(mism.find((f: any) => f.file.includes('cluster-info')).message, /kubepki cluster-info update/);
 });

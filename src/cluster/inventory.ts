@@ -13,6 +13,7 @@ import { parseThresholdOrThrow } from '../inventory/classify.js';
 import { inWarningWindow, humanDuration } from '../inventory/time.js';
 import type { CertEntry, CertLocation, Finding } from '../inventory/types.js';
 import { httpStatus, apiError, type ClusterClient } from './connect.js';
+import { readClusterInfo } from './cluster-info.js';
 
 type ClusterKind = NonNullable<CertLocation['cluster']>['kind'];
 
@@ -163,10 +164,11 @@ async function readOrNone<T>(client: ClusterClient, what: string, fn: () => Prom
 /** Every PEM value kubepki checks in the cluster. */
 export async function readClusterPemSources(client: ClusterClient): Promise<ClusterPemSource[]> {
   const out: ClusterPemSource[] = [];
-  const [tls, rootCa, extAuth, mutating, validating, apiServices, csrs] = await Promise.all([
+  const [tls, rootCa, extAuth, clusterInfo, mutating, validating, apiServices, csrs] = await Promise.all([
     listOrNone(client, 'list TLS Secrets', () => client.core.listSecretForAllNamespaces({ fieldSelector: 'type=kubernetes.io/tls' })),
     readOrNone(client, 'read ConfigMap default/kube-root-ca.crt', () => client.core.readNamespacedConfigMap({ name: 'kube-root-ca.crt', namespace: 'default' })),
     readOrNone(client, 'read ConfigMap kube-system/extension-apiserver-authentication', () => client.core.readNamespacedConfigMap({ name: 'extension-apiserver-authentication', namespace: 'kube-system' })),
+    readOrNone(client, 'read ConfigMap kube-public/cluster-info', () => client.core.readNamespacedConfigMap({ name: 'cluster-info', namespace: 'kube-public' })),
     listOrNone(client, 'list MutatingWebhookConfigurations', () => client.admission.listMutatingWebhookConfiguration()),
     listOrNone(client, 'list ValidatingWebhookConfigurations', () => client.admission.listValidatingWebhookConfiguration()),
     listOrNone(client, 'list APIServices', () => client.apiregistration.listAPIService()),
@@ -185,6 +187,8 @@ export async function readClusterPemSources(client: ClusterClient): Promise<Clus
     const v = extAuth?.data?.[key];
     if (v) out.push({ kind: 'ConfigMap', namespace: 'kube-system', name: 'extension-apiserver-authentication', key, pem: v });
   }
+  const ci = readClusterInfo(clusterInfo?.data);
+  if (ci.caPem) out.push({ kind: 'ConfigMap', namespace: 'kube-public', name: 'cluster-info', key: 'kubeconfig', pem: ci.caPem });
   for (const [kind, list] of [['MutatingWebhookConfiguration', mutating], ['ValidatingWebhookConfiguration', validating]] as const) {
     for (const w of list) {
       for (const hook of w.webhooks ?? []) {
@@ -216,6 +220,33 @@ export function mergeClusterCertificates(inv: import('../inventory/types.js').In
     const mine = certOf(e.pem);
     const ca = nodeCAs.find((n) => n.cert && mine && Buffer.compare(Buffer.from(n.cert.subjectRaw), Buffer.from(mine.issuerRaw)) === 0 && mine.verifySignedBy(n.cert));
     if (ca) { e.signedBy = ca.entry.id; e.signerName = ca.entry.name; }
+  }
+  // the CA the cluster publishes (to pods, aggregated API servers, joining nodes) must be this node's CA
+  const WHY: Record<string, string> = {
+    'configmap/kube-public/cluster-info': 'nodes joining with token discovery will reject it or pin the wrong CA: run `kubepki cluster-info update`',
+    'configmap/default/kube-root-ca.crt': 'pods trust the old CA: kube-controller-manager re-publishes kube-root-ca.crt from its --root-ca-file once restarted with the new ca.crt',
+    'configmap/kube-system/extension-apiserver-authentication': 'the API server publishes it from --client-ca-file: restart kube-apiserver with the new ca.crt',
+  };
+  for (const e of cc.certificates) {
+    if (!e.isCA) continue;
+    for (const loc of [e.location, ...(e.copies ?? [])]) {
+      const obj = loc.cluster ? objectName(loc.cluster) : '';
+      if (!WHY[obj]) continue;
+      // compare with the CA files (kubeconfigs on the node may still embed the old CA too)
+      const fileCAs = nodeCAs.filter((n) => n.entry.location.kind !== 'kubeconfig');
+      const same = fileCAs.find((n) => n.entry.subject === e.subject && n.entry.spkiSha256 !== e.spkiSha256 && !fileCAs.some((m) => m.entry.spkiSha256 === e.spkiSha256));
+      if (!same) continue;
+      const f: Finding = {
+        code: 'kubeconfig-ca-mismatch',
+        severity: 'error',
+        file: loc.file,
+        certificate: e.id,
+        message: `${obj} (${loc.cluster!.key}) carries a CA "${e.subject}" that is not this node's ${same.entry.location.file} (same name, different key): ${WHY[obj]}`,
+      };
+      e.findings.push(f);
+      cc.findings.push(f);
+      e.status = e.status === 'expired' || e.status === 'not-yet-valid' ? e.status : 'invalid';
+    }
   }
   inv.certificates.push(...cc.certificates);
   inv.findings.push(...cc.findings);
