@@ -175,6 +175,7 @@ test('CA renewal on a tree whose CA expired: same key/subject/SKI, old leaves ve
   assert.equal(newCa.spkiSha256, oldCa.spkiSha256);
   assert.equal(newCa.subject, oldCa.subject);
   assert.equal(newCa.subjectKeyId, oldCa.subjectKeyId);
+  assert.equal(newCa.notBefore, oldCa.notBefore, 'a renewed CA keeps its notBefore, so leaves issued earlier stay inside its validity');
   assert.equal(stableText(path.join(root, 'etc/kubernetes/pki/ca.crt')), stableText(expiredFile));
   // old leaves, untouched, verify against the renewed CA
   for (const leaf of ['apiserver.crt', 'apiserver-kubelet-client.crt']) {
@@ -225,7 +226,8 @@ test('a URI SAN and a private extension survive renewal byte for byte; --add-san
   const text = sh('openssl', ['x509', '-noout', '-text', '-in', crt]).stdout;
   assert.match(text, /URI:spiffe:\/\/cluster\.local\/ns\/mesh\/sa\/gateway/);
   assert.match(text, /1\.3\.6\.1\.4\.1\.55555\.7\.1:/);
-  assert.equal(renewed.notAfter.getTime() - renewed.notBefore.getTime(), old.notAfter.getTime() - old.notBefore.getTime(), 'same lifetime by default');
+  assert.equal(renewed.notAfter.getTime() - now.getTime(), old.notAfter.getTime() - old.notBefore.getTime(), 'same lifetime (from now) by default');
+  assert.equal(renewed.notBefore.toISOString(), '2026-11-22T23:55:00.000Z', 'a leaf starts 5 minutes back for clock skew');
 
   const r2 = await cli(['renew', '--file', '/etc/ssl/mesh/gateway.crt', '--root', root, '--now', NOW, '--add-san', 'DNS:gw2.example.test,IP:192.0.2.77', '--new-key', '--backdate', '1h']);
   assert.equal(r2.code, 0, r2.err + r2.out);
@@ -320,4 +322,25 @@ test('--dry-run writes nothing and --plan-out saves the plan as JSON', async () 
   const bad = await cli(['renew', 'all', '--root', root, '--validity', 'forever']);
   assert.equal(bad.code, 3);
   assert.match(bad.err, /--validity "forever" is not a duration/);
+});
+
+test('plan warns when a leaf would outlive its CA, and renewing RKE\'s kube-ca updates the workstation kubeconfig copy', async () => {
+  const root = copyFixture('rke1-expired');
+  const inv = inventory(root);
+  const plan = planRenew(inv, { targets: ['kube-apiserver'], validitySeconds: 20 * 365 * 86400 }, now);
+  assert.ok(plan.warnings.some((w) => /kube-apiserver would outlive its CA kube-ca/.test(w)), plan.warnings.join('\n'));
+  const backups = path.join(tmp(), 'bk');
+  const r = await cli(['renew', 'kube-ca', '--root', root, '--now', NOW, '--backup-dir', backups]);
+  assert.equal(r.code, 0, r.err + r.out);
+  assert.match(r.out, /Copies updated with the renewed CA:\n.*kube_config_cluster\.yml \(cluster c1\) updated/);
+  const caPem = fs.readFileSync(path.join(root, 'etc/kubernetes/ssl/kube-ca.pem'), 'utf8');
+  const ed = new KubeconfigEditor(fs.readFileSync(path.join(root, 'home/rancher/kube_config_cluster.yml'), 'utf8'));
+  assert.equal(certPems(Buffer.from(ed.clusterField('c1', 'certificate-authority-data')!, 'base64').toString())[0], certPems(caPem)[0]);
+  const list = await cli(['backups', '--backup-dir', backups]);
+  assert.match(list.out, /renew\s+complete/);
+  assert.ok(!fs.existsSync(path.join(root, 'var/lib/kubepki/backups')), '--backup-dir used instead of the default');
+  for (const leaf of ['kube-apiserver.pem', 'kube-node.pem']) {
+    const v = sh('openssl', ['verify', '-attime', String(Date.parse('2026-01-01') / 1000), '-CAfile', path.join(root, 'etc/kubernetes/ssl/kube-ca.pem'), path.join(root, 'etc/kubernetes/ssl', leaf)]);
+    assert.equal(v.status, 0, `${leaf} still verifies against the renewed kube-ca: ${v.stderr}`);
+  }
 });

@@ -18,7 +18,7 @@ export interface RenewOptions {
   files?: string[];
   /** new lifetime in seconds (default: the old certificate's lifetime) */
   validitySeconds?: number;
-  /** notBefore this many seconds before now (default 0; the kubelet's own serving pair: 1h) */
+  /** notBefore this many seconds before now (default 5 min; the kubelet's own serving pair 1 h; a CA keeps its notBefore) */
   backdateSeconds?: number;
   newKey?: boolean;
   addSans?: SanInput[];
@@ -157,8 +157,12 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
 
     // validity
     const lifetime = opts.validitySeconds ?? c.lifetimeSeconds;
-    const backdate = opts.backdateSeconds ?? (kind === 'kubelet-serving' ? 3600 : 0);
-    const nb = nowMs - backdate * 1000;
+    // notBefore: a renewed CA keeps its original one (leaves issued before today must stay inside the
+    // CA's validity, or openssl and Go reject the chain); a leaf starts 5 minutes back for clock skew
+    // between nodes (as the KCM signer does); the kubelet's own self-signed pair starts 1 hour back (as
+    // the kubelet makes it). --backdate overrides.
+    const backdate = opts.backdateSeconds ?? (kind === 'kubelet-serving' ? 3600 : 300);
+    const nb = kind === 'ca' && opts.backdateSeconds === undefined ? Math.min(Date.parse(c.notBefore), nowMs) : nowMs - backdate * 1000;
     const na = kind === 'kubelet-serving' && opts.validitySeconds === undefined ? nb + lifetime * 1000 : nowMs + lifetime * 1000;
     newNotAfter.set(c.id, na);
     if (signer !== 'self' && signer !== 'throwaway' && signerEntry) {
