@@ -259,3 +259,29 @@ test('a surviving ca.key gets a new ca.crt for the same key, and the old leaves 
   assert.equal(opensslFields(path.join(pki, 'ca.crt')).ski, opensslFields(path.join(FIXTURE_PKI, 'ca.crt')).ski);
   assert.equal(opensslFields(path.join(pki, 'apiserver.crt')).sans, opensslFields(path.join(FIXTURE_PKI, 'apiserver.crt')).sans);
 });
+
+test('rebuild --config v1beta4 on an empty node: key type, validity and SANs from the file; kept certificates missing SANs are reported', async () => {
+  const root = tmpDir();
+  const dir = tmpDir();
+  const cfg = path.join(dir, 'kubeadm.yaml');
+  fs.writeFileSync(cfg, fs.readFileSync(path.join(KUBEADM_126, 'etc/kubernetes/kubeadm-config.yaml'), 'utf8')
+    .replace(/v1beta3/g, 'v1beta4').replace('v1.26.1', 'v1.31.2') + 'encryptionAlgorithm: ECDSA-P256\ncertificateValidityPeriod: 720h\n');
+  const r = await cli('rebuild', '--root', root, '--now', NOW, '--config', cfg, '--dry-run');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /keyType\s+ecdsa-p256\s+.*kubeadm\.yaml \(ClusterConfiguration\.encryptionAlgorithm\)/);
+  assert.match(r.out, /validityMs\s+720h\s+.*certificateValidityPeriod/);
+  assert.match(r.out, /controlPlaneEndpoint\s+cluster-api\.example\.test:6443\s+.*ClusterConfiguration\.controlPlaneEndpoint/);
+  const w = await cli('rebuild', '--root', root, '--now', NOW, '--config', cfg);
+  assert.equal(w.code, 0, w.err);
+  const pki = path.join(root, 'etc/kubernetes/pki');
+  assert.equal(opensslFields(path.join(pki, 'apiserver.crt')).sans, opensslFields(path.join(FIXTURE_PKI, 'apiserver.crt')).sans);
+  assert.equal(opensslFields(path.join(pki, 'apiserver.crt')).signatureAlgorithm, 'ecdsa-with-SHA256');
+  assert.equal(execFileSync('openssl', ['x509', '-noout', '-enddate', '-in', path.join(pki, 'apiserver.crt')]).toString().trim(), 'notAfter=Dec 23 00:00:00 2026 GMT');
+  // a new SAN in the config: the kept apiserver.crt lacks it, and the dry run says how to fix that
+  fs.appendFileSync(cfg, '---\n'); // harmless empty document
+  const more = fs.readFileSync(cfg, 'utf8').replace('  - 192.0.2.100', '  - 192.0.2.100\n  - 192.0.2.200');
+  fs.writeFileSync(cfg, more);
+  const d = await cli('rebuild', '--root', root, '--now', NOW, '--config', cfg, '--dry-run');
+  assert.equal(d.code, 0, d.err);
+  assert.match(d.out, /apiserver\.crt is kept but lacks IP:192\.0\.2\.200; remove .*apiserver\.crt and .*apiserver\.key \(or pass --force\)/);
+});

@@ -6,7 +6,7 @@
  */
 import type { Certificate } from '../pki/certificate.js';
 import {
-  certsFor, kubeconfigsFor, kubeconfigServer, caValidity, leafValidity,
+  certsFor, kubeconfigsFor, kubeconfigServer, caValidity, leafValidity, canonicalIp,
   type RebuildCertSpec, type SanSet, type KeyType, type Usage,
 } from '../profiles/rebuild.js';
 import { MANIFEST_NAMES, type ManifestName } from '../manifests/static-pods.js';
@@ -186,6 +186,12 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
         errors.push(`failed to keep ${certPath}: it is not signed by the ${caName} being used${caNew[caName] ? ' (a new CA is being created)' : ''}; remove ${certPath} and ${keyPath} so they are re-created, or pass --force to back them up and replace them`);
       } else if (!key) {
         errors.push(`failed to keep ${certPath}: ${keyPath} is missing; remove ${certPath} so the pair is re-created, or pass --force`);
+      }
+      if (crt.cert) {
+        // kubeadm validates kept certificates against the config: say which expected names are missing
+        const have = new Set(crt.cert.subjectAltNames.map((n) => `${n.type}:${n.type === 'ip' ? canonicalIp(n.value) : n.value}`));
+        const missing = [...base.sans.dns.map((d) => `dns:${d}`), ...base.sans.ips.map((ip) => `ip:${ip}`)].filter((n) => !have.has(n));
+        if (missing.length > 0) warnings.push(`${certPath} is kept but lacks ${missing.map((m) => m.replace(/^dns:/, 'DNS:').replace(/^ip:/, 'IP:')).join(', ')}; remove ${certPath} and ${keyPath} (or pass --force) to re-create it with them`);
       }
       items.push({ ...base, action: 'keep', key: 'keep', reason: 'certificate exists and is signed by its CA' });
       continue;
