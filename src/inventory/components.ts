@@ -1,4 +1,4 @@
-import { parse as parseYaml, parseAllDocuments } from 'yaml';
+import { parseYamlFast as parseYaml, parseAllYamlFast } from '../kubeconfig/fast-yaml.js';
 import type { NodeFs } from '../fs/node-fs.js';
 import type { ComponentRef } from './types.js';
 
@@ -124,8 +124,8 @@ export function readKubeadmConfigHints(fs: NodeFs): KubeadmHints {
   const file = '/etc/kubernetes/kubeadm-config.yaml';
   if (fs.exists(file)) {
     try {
-      for (const doc of parseAllDocuments(fs.readFile(file).toString('utf8'))) {
-        const d = doc.toJS() as Record<string, any>;
+      for (const doc of parseAllYamlFast(fs.readFile(file).toString('utf8'))) {
+        const d = doc as Record<string, any>;
         if (d?.kind === 'InitConfiguration' || d?.kind === 'JoinConfiguration') {
           hints.nodeName ??= d?.nodeRegistration?.name;
           hints.advertiseAddress ??= d?.localAPIEndpoint?.advertiseAddress ?? d?.controlPlane?.localAPIEndpoint?.advertiseAddress;

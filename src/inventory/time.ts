@@ -81,8 +81,10 @@ export function humanDuration(seconds: number): string {
 }
 
 /** `Jan 02, 2006 15:04 MST` in UTC, as kubeadm prints EXPIRES. */
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
 export function kubeadmDate(d: Date): string {
-  const mon = d.toLocaleString('en-US', { month: 'short', timeZone: 'UTC' });
+  const mon = MONTHS[d.getUTCMonth()]!; // as toLocaleString('en-US', { month: 'short' }) says, without loading ICU (~8 ms)
   const dd = String(d.getUTCDate()).padStart(2, '0');
   const hh = String(d.getUTCHours()).padStart(2, '0');
   const mm = String(d.getUTCMinutes()).padStart(2, '0');

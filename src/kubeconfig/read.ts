@@ -1,4 +1,4 @@
-import { parse as parseYaml } from 'yaml';
+import { parseYamlFast as parseYaml } from './fast-yaml.js';
 import * as path from 'node:path';
 
 /** One kubeconfig as read: every cluster and user entry, embedded data decoded, file references absolute. */

@@ -1,0 +1,165 @@
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
+
+/**
+ * YAML as machines write it, read fast. Kubeconfigs, static pod manifests and
+ * kubelet configs on a node are written by Go's yaml libraries: block mappings
+ * and sequences, plain or simply quoted scalars, no anchors, tags, flow
+ * collections or multi-line scalars. `check` reads a dozen such files, and the
+ * full `yaml` parser costs several milliseconds for each while its code is still
+ * cold. This reader handles exactly that subset and gives up (returns
+ * undefined) on anything else, in which case `parseYamlFast` hands the text to
+ * the `yaml` library — so results are always the library's (core schema, YAML
+ * 1.2), only sooner. test/fast-yaml.test.ts checks that claim differentially.
+ */
+export function parseYamlFast(text: string): unknown {
+  const fast = parseSimpleYaml(text);
+  return fast ? fast.value : parseYaml(text);
+}
+
+/**
+ * Every document of a multi-document text (`---` between them), as
+ * `parseAllDocuments(text).map((d) => d.toJS())` gives them — fast when every
+ * document is in the simple subset, else exactly that.
+ */
+export function parseAllYamlFast(text: string): unknown[] {
+  const parts = text.split(/^---[ ]*$/m);
+  if (parts.length > 1 && parts[0]!.trim() === '') parts.shift();
+  const out: unknown[] = [];
+  for (const part of parts) {
+    const fast = /^\s*$/.test(part) ? undefined : parseSimpleYaml(part);
+    if (!fast) return Array.from(parseAllDocuments(text), (d) => d.toJS() as unknown);
+    out.push(fast.value);
+  }
+  return out;
+}
+
+interface Line { indent: number; text: string }
+
+class Bail extends Error {}
+const bail = (): never => { throw new Bail(); };
+
+/** `{ value }` when `text` is in the simple subset, else undefined. */
+export function parseSimpleYaml(text: string): { value: unknown } | undefined {
+  if (text.length > 1 << 20 || /[\t\r\0\ufeff]/.test(text)) return undefined;
+  const lines: Line[] = [];
+  for (const raw of text.split('\n')) {
+    let indent = 0;
+    while (raw.charCodeAt(indent) === 0x20) indent++;
+    let end = raw.length;
+    while (end > indent && raw.charCodeAt(end - 1) === 0x20) end--;
+    if (end === indent) continue;
+    const t = raw.slice(indent, end);
+    const c = t.charCodeAt(0);
+    if (c === 0x23) continue; // '#' comment line
+    if (indent === 0 && (c === 0x25 || t.startsWith('---') || t.startsWith('...'))) return undefined; // directives, document markers
+    if (t.includes(' #')) return undefined; // maybe a trailing comment
+    lines.push({ indent, text: t });
+  }
+  if (lines.length === 0 || lines[0]!.indent !== 0) return undefined;
+  try {
+    const p = new SimpleParser(lines);
+    const value = p.node(0, 0);
+    if (p.pos !== lines.length) return undefined;
+    return { value };
+  } catch (e) {
+    if (e instanceof Bail) return undefined;
+    throw e;
+  }
+}
+
+const KEY = /^([A-Za-z_][A-Za-z0-9_./-]*):(?: (.*))?$/;
+const NOT_STRING_KEY = /^(?:null|Null|NULL|true|True|TRUE|false|False|FALSE)$/;
+
+class SimpleParser {
+  pos = 0;
+  constructor(private readonly lines: Line[]) {}
+
+  /** The block starting at line `i` (indentation `ind`). */
+  node(i: number, ind: number): unknown {
+    this.pos = i;
+    return isSeqItem(this.lines[i]!.text) ? this.seq(ind) : this.map(ind);
+  }
+
+  /** Value of `key:` with nothing after the colon: a nested block, a same-indent sequence, or null. */
+  private nested(ind: number): unknown {
+    const next = this.lines[this.pos];
+    if (!next || next.indent < ind) return null;
+    if (next.indent > ind) return this.node(this.pos, next.indent);
+    if (isSeqItem(next.text)) return this.seq(ind); // Go style: a mapping's sequence at the key's indentation
+    return null;
+  }
+
+  private map(ind: number, first?: string): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    let text: string | undefined = first;
+    for (;;) {
+      if (text === undefined) {
+        const line = this.lines[this.pos];
+        if (!line || line.indent < ind) return out;
+        if (line.indent > ind || isSeqItem(line.text)) bail();
+        text = line.text;
+      }
+      const m = KEY.exec(text) ?? bail();
+      const key = m[1]!;
+      if (key.length > 1000 || NOT_STRING_KEY.test(key) || key === '__proto__' || Object.prototype.hasOwnProperty.call(out, key)) bail();
+      this.pos++;
+      const rest = m[2]?.trimStart();
+      out[key] = rest === undefined || rest === '' ? this.nested(ind) : scalar(rest);
+      text = undefined;
+    }
+  }
+
+  private seq(ind: number): unknown[] {
+    const out: unknown[] = [];
+    for (;;) {
+      const line = this.lines[this.pos];
+      if (!line || line.indent < ind || (line.indent === ind && !isSeqItem(line.text))) return out;
+      if (line.indent > ind) bail();
+      if (line.text === '-') {
+        this.pos++;
+        const next = this.lines[this.pos];
+        out.push(next && next.indent > ind ? this.node(this.pos, next.indent) : null);
+        continue;
+      }
+      let off = 1;
+      while (line.text.charCodeAt(off) === 0x20) off++;
+      const rest = line.text.slice(off);
+      if (isSeqItem(rest)) bail();
+      if (KEY.test(rest)) {
+        // `- key: value` starts a mapping whose keys sit at the first key's column
+        out.push(this.map(ind + off, rest));
+      } else {
+        this.pos++;
+        out.push(scalar(rest));
+      }
+    }
+  }
+}
+
+function isSeqItem(t: string): boolean {
+  return t === '-' || t.startsWith('- ');
+}
+
+/** A one-line scalar, resolved as YAML 1.2's core schema does; bails on anything unusual. */
+function scalar(s: string): unknown {
+  const c = s.charCodeAt(0);
+  if (c === 0x22) { // "double"
+    if (s.length < 2 || !s.endsWith('"') || /["\\]/.test(s.slice(1, -1))) bail();
+    return s.slice(1, -1);
+  }
+  if (c === 0x27) { // 'single'
+    if (s.length < 2 || !s.endsWith("'") || s.slice(1, -1).includes("'")) bail();
+    return s.slice(1, -1);
+  }
+  if (s === '{}') return {};
+  if (s === '[]') return [];
+  // indicators that start anything but a plain string (flow, anchors, aliases, tags, block scalars, reserved)
+  if ('[]{},&*!|>%@`#?:'.includes(s[0]!) || isSeqItem(s) || s.includes(': ') || s.endsWith(':')) bail();
+  if (s === 'null' || s === 'Null' || s === 'NULL' || s === '~') return null;
+  if (s === 'true' || s === 'True' || s === 'TRUE') return true;
+  if (s === 'false' || s === 'False' || s === 'FALSE') return false;
+  if (/^(?:0|[1-9][0-9]{0,14})$/.test(s)) return Number(s);
+  // other numbers (the core schema's int, octal, hex, float, exponent, inf, nan): let the library decide
+  if (/^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$/.test(s) || /^0[ox]/.test(s) || /^[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)$/.test(s)) bail();
+  return s; // 0s, 250m, 192.0.2.10, v1.26.1 …
+}
