@@ -311,21 +311,38 @@ export async function renderRenewal(nfs: NodeFs, inv: Inventory, plan: Plan): Pr
     readBack.push({ id: it.follows!, loc: it.location });
   }
 
-  // ---- changes, in an order that keeps each pair consistent as long as possible
+  // ---- changes. A key and its certificate are renamed back to back (the key first), so the window in
+  // which a pair on disk is mixed is one rename wide; a crash inside it is rolled back by the next run.
   const changes: Change[] = [];
-  for (const [file, keyPem] of keyWrites) {
-    if (pemEdits.has(file)) continue; // cert and key in one file: handled with the certificate
-    changes.push({ op: 'write', path: file, content: Buffer.from(keyPem) });
+  const keyOfCert = new Map<string, string>();
+  for (const it of plan.items) {
+    const kl = it.key.location;
+    if (it.key.action === 'new' && kl && kl.kind !== 'kubeconfig' && !kl.sameFile) keyOfCert.set(it.location.file, kl.file);
   }
+  const emitted = new Set<string>();
+  const keyChange = (file: string) => {
+    const keyPem = keyWrites.get(file);
+    if (!keyPem || emitted.has(file) || pemEdits.has(file)) return;
+    emitted.add(file);
+    // new key material: never more than owner-readable, whatever the old file's mode was
+    changes.push({ op: 'write', path: file, content: Buffer.from(keyPem), secret: true });
+  };
   for (const [file, edits] of pemEdits) {
+    const kf = keyOfCert.get(file);
+    if (kf) keyChange(kf);
     let text = nfs.readFile(file).toString('latin1');
     text = replaceCertBlocks(text, edits);
     const keyPem = keyWrites.get(file);
     if (keyPem) text = text.replace(/-----BEGIN ([A-Z ]*PRIVATE KEY)-----[\s\S]*?-----END \1-----\r?\n?/, keyPem);
-    changes.push({ op: 'write', path: file, content: Buffer.from(text, 'latin1') });
+    changes.push({ op: 'write', path: file, content: Buffer.from(text, 'latin1'), ...(keyPem ? { secret: true } : {}) });
   }
-  for (const [file, der] of derWrites) changes.push({ op: 'write', path: file, content: der });
+  for (const [file, der] of derWrites) {
+    const kf = keyOfCert.get(file);
+    if (kf) keyChange(kf);
+    changes.push({ op: 'write', path: file, content: der });
+  }
   changes.push(...created, ...links);
+  for (const file of keyWrites.keys()) keyChange(file);
   for (const [file, ed] of editors) changes.push({ op: 'write', path: file, content: Buffer.from(ed.toString()) });
 
   // ---- CSRs for certificates whose CA is not here

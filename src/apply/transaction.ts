@@ -20,7 +20,7 @@ import { UserError, errorMessage } from '../errors.js';
 
 export type Change =
   /** replace or create a regular file; an existing file keeps its owner and mode, a new one gets `mode` */
-  | { op: 'write'; path: string; content: Buffer; mode?: number }
+  | { op: 'write'; path: string; content: Buffer; mode?: number; secret?: boolean }
   /** point a symlink at `target` (node path) the way client-go's file store swaps `-current` (spec §7.2) */
   | { op: 'symlink'; path: string; target: string }
   | { op: 'delete'; path: string };
@@ -396,7 +396,8 @@ export async function applyChanges(nfs: NodeFs, changes: Change[], o: Transactio
         const target = writeTarget(nfs, c.path);
         const e = entries.find((x) => x.path === target);
         const host = nfs.hostPath(target);
-        const mode = e?.existed && e.mode !== undefined ? e.mode : c.mode ?? 0o644;
+        let mode = e?.existed && e.mode !== undefined ? e.mode : c.mode ?? 0o644;
+        if (c.secret) mode &= ~0o077;
         temps.push({ host: tempOf(host), content: c.content, mode, exclusive: true, ...(e?.existed && e.uid !== undefined ? { owner: { uid: e.uid, gid: e.gid! } } : {}) });
         renameTo.set(c, host);
       }
