@@ -3,7 +3,6 @@ import type { Io } from './io.js';
 import { UserError } from '../errors.js';
 import { readInventory } from '../inventory/read.js';
 import { renderTable, inventoryExitCode, colour, plain } from '../report/table.js';
-import { renderJson, renderYaml } from '../report/structured.js';
 import { rootOption, nowOption, warnOption, layoutOption, pathOption, kubeconfigOption, resolveNow, resolveLayouts, toNodePaths, openNode, type NodeOptions } from './options.js';
 import { EXIT_CODES_HELP } from './main.js';
 
@@ -58,8 +57,9 @@ ${EXIT_CODES_HELP}`)
         throw new UserError(`no certificates found under ${fs.root}`, 'pass --root DIR pointing at a node tree (with etc/kubernetes or var/lib/rancher inside), or --path DIR');
       }
       switch (o.output) {
-        case 'json': io.stdout(renderJson(inv)); break;
-        case 'yaml': io.stdout(renderYaml(inv)); break;
+        // structured output loads the yaml library: only when asked for (start-up of the table view)
+        case 'json': io.stdout((await import('../report/structured.js')).renderJson(inv)); break;
+        case 'yaml': io.stdout((await import('../report/structured.js')).renderYaml(inv)); break;
         case 'prom': {
           const { renderPrometheus } = await import('../report/metrics.js');
           io.stdout(await renderPrometheus(inv, inv.nodeName));
