@@ -9,12 +9,13 @@ interface BackupsOptions { root?: string; backupDir?: string; output: string }
 export function command(io: Io): Command {
   return new Command('backups')
     .summary('list the backups renew and restore made')
-    .description(`List kubepki backups, oldest first: when, what run, its state (complete, rolled-back,
-in-progress = interrupted, recovered) and how many files.
-
-Examples:
+    .configureHelp({ helpWidth: 120 })
+    .addHelpText('before', `Examples:
   kubepki backups
-  kubepki backups --root /mnt/node -o json`)
+  kubepki backups --root /mnt/node -o json
+`)
+    .description(`List kubepki backups, oldest first: when, which run, its state (complete, rolled-back, in-progress =
+interrupted, recovered) and how many files.`)
     .addOption(rootOption())
     .option('--backup-dir <dir>', 'where backups are kept (default: <root>/var/lib/kubepki/backups)')
     .addOption(new Option('-o, --output <format>', 'text or json').default('text').choices(['text', 'json']))

@@ -74,24 +74,27 @@ export function servedChecks(plan: Plan, issued: Map<string, Uint8Array>): impor
 export function command(io: Io): Command {
   return new Command('renew')
     .summary('renew certificates in place, keeping everything they carried (backup, atomic writes, rollback)')
-    .description(`Renew certificates in place: same subject, issuer and extensions (URI SANs and private
-extensions included), signed by the CA that signed them; kubeconfig-embedded client certificates;
-the kubelet's rotated client pem and self-signed serving pair; CAs (same key, every copy updated).
-Every file is backed up first, written atomically, verified, and rolled back on any failure.
-
-Examples:
+    .configureHelp({ helpWidth: 120 })
+    .addHelpText('before', `Examples:
   kubepki renew all --dry-run              # what would change, and what to restart
-  kubepki renew all                        # renew every leaf (and expiring CAs)
+  kubepki renew all                        # renew every leaf (and expiring CAs), keys kept
   kubepki renew apiserver --add-san DNS:api.example.com,IP:192.0.2.7
-  kubepki renew ca --validity 10y          # renew the cluster CA with its own key
+  kubepki renew ca --validity 10y          # renew the cluster CA with its own key; every copy follows
   kubepki renew all --root /mnt/node --now 2026-11-23 --plan-out plan.json
-  kubepki renew --file /etc/ssl/custom/server.pem
-  kubepki renew all --restart              # and bounce the static pods and the kubelet
-
-Undo with \`kubepki restore BACKUP\`; list backups with \`kubepki backups\`.
-
-Exit codes: 0 every selected certificate renewed; 1 some could not be (externally managed CA,
-missing key), see "Not renewed"; 2 the run failed and was rolled back; 3 bad flags or input.`)
+  kubepki renew --file /etc/ssl/custom/server.pem --csr-out ./csrs
+  kubepki renew all --restart              # then bounce the static pods and the kubelet, and probe them
+`)
+    .description(`Renew certificates in place: same subject, issuer and extensions (URI SANs and private extensions
+included), signed by the CA that signed them; kubeconfig-embedded client certificates; the kubelet's rotated
+client pem and self-signed serving pair; CAs (same key, every copy updated). Every file is backed up first,
+written atomically, verified, and rolled back on any failure. Undo with \`kubepki restore BACKUP\`; list
+backups with \`kubepki backups\`.`)
+    .addHelpText('after', `
+Exit codes:
+  0  every selected certificate renewed
+  1  some could not be (externally managed CA, missing key): see "Not renewed"
+  2  the run failed and every file was rolled back, or a restarted endpoint still serves the old certificate
+  3  bad flags or input`)
     .argument('[names...]', '`all`, or certificate names as `kubepki check` shows them (apiserver, admin.conf, ca …)')
     .addOption(rootOption())
     .addOption(nowOption())

@@ -11,14 +11,16 @@ interface RestoreOptions { root?: string; now?: string; backupDir?: string; dryR
 export function command(io: Io): Command {
   return new Command('restore')
     .summary('put a backup made by renew (or restore) back, atomically, after backing up the current files')
-    .description(`Put every file of a kubepki backup back as it was: contents, mode and owner; symlinks
-re-pointed; files the run created removed. The current files are backed up first, so a restore
-can itself be restored. An interrupted run is rolled back before anything else.
-
-Examples:
+    .configureHelp({ helpWidth: 120 })
+    .addHelpText('before', `Examples:
   kubepki backups
-  kubepki restore /var/lib/kubepki/backups/2026-11-23T10-00-00Z
-  kubepki restore 2026-11-23T10-00-00Z --root /mnt/node`)
+  kubepki restore 2026-11-23T10-00-00Z
+  kubepki restore /var/lib/kubepki/backups/2026-11-23T10-00-00Z --dry-run
+  kubepki restore 2026-11-23T10-00-00Z --root /mnt/node
+`)
+    .description(`Put every file of a kubepki backup back as it was: contents, mode and owner; symlinks re-pointed;
+files the run created removed. The current files are backed up first, so a restore can itself be restored.
+An interrupted run is rolled back before anything else.`)
     .argument('<backup>', 'backup directory, or its name under the backup directory')
     .addOption(rootOption())
     .addOption(nowOption())
