@@ -218,7 +218,7 @@ export async function applySaRefresh(client: ClusterClient, plan: SaRefreshPlan,
         break;
       }
       if (Date.now() >= deadline) {
-        throw new UserError(`failed to refresh Secret ${s.namespace}/${s.name}: its token was not re-issued within ${Math.round(o.timeoutMs / 1000)}s`, 'is kube-controller-manager running with the new --service-account-private-key-file? (kubepki check)', 2);
+        throw new UserError(`failed to refresh Secret ${s.namespace}/${s.name}: its token was not re-issued within ${+(o.timeoutMs / 1000).toFixed(1)}s`, 'is kube-controller-manager running with the new --service-account-private-key-file? (kubepki check)', 2);
       }
       await sleep(poll);
     }
@@ -242,7 +242,7 @@ export async function applySaRefresh(client: ClusterClient, plan: SaRefreshPlan,
         const now = (await readyOwned(client, p)).filter((n) => n !== p.name);
         if (now.length >= want) break;
         if (Date.now() >= deadline) {
-          throw new UserError(`failed to restart pod ${p.namespace}/${p.name}: ${p.owner} has ${now.length} Ready pods, wanted ${want}, after ${Math.round(o.timeoutMs / 1000)}s; stopped before restarting more`, `kubectl -n ${p.namespace} describe ${p.owner?.toLowerCase()}`, 2);
+          throw new UserError(`failed to restart pod ${p.namespace}/${p.name}: ${p.owner} has ${now.length} Ready pods, wanted ${want}, after ${+(o.timeoutMs / 1000).toFixed(1)}s; stopped before restarting more`, `kubectl -n ${p.namespace} describe ${p.owner?.toLowerCase()}`, 2);
         }
         await sleep(poll);
       }
