@@ -270,3 +270,25 @@ test('deploy: helm template agrees with the built-in renderer (when helm is inst
   assert.deepEqual(theirs.map(key).sort(), ours.map(key).sort());
   for (const d of ours) assert.deepEqual(theirs.find((x: any) => key(x) === key(d)), d);
 });
+
+test('deploy: the Dockerfile copies what exists and puts files where the chart runs them', () => {
+  const text = fs.readFileSync(path.resolve(process.cwd(), 'deploy/Dockerfile'), 'utf8');
+  const stages = text.split(/^FROM /m).slice(1);
+  assert.equal(stages.length, 2, 'build stage + runtime stage');
+  // COPY from the build context must name files of the repository
+  for (const m of text.matchAll(/^COPY (?!--from)(.+)$/gm)) {
+    const parts = m[1].trim().split(/\s+/);
+    for (const src of parts.slice(0, -1)) if (src !== '.') assert.ok(fs.existsSync(path.resolve(process.cwd(), src)), `COPY source ${src} exists`);
+  }
+  assert.match(text, /ENTRYPOINT \["node", "\/opt\/kubepki\/bin\/kubepki\.js"\]/);
+  assert.ok(fs.existsSync(path.resolve(process.cwd(), 'bin/kubepki.js')));
+  assert.match(text, /COPY deploy\/image\/lease-run\.mjs \.\/lease-run\.mjs/);
+  assert.match(text, /WORKDIR \/opt\/kubepki/);
+  const docs = docsOf(renderChart(CHART_DIR, { values: { renewal: { enabled: true, nodes: ['cp-1'] } } }));
+  const job = find(docs, 'CronJob')[0] as any;
+  const c = job.spec.jobTemplate.spec.template.spec.containers[0];
+  assert.deepEqual(c.command, ['node', '/opt/kubepki/lease-run.mjs']);
+  assert.ok(c.args.includes('/opt/kubepki/bin/kubepki.js'));
+  const ds = find(docs, 'DaemonSet')[0] as any;
+  assert.equal(ds.spec.template.spec.containers[0].command, undefined, 'the DaemonSet uses the image ENTRYPOINT');
+});
