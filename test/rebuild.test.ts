@@ -283,5 +283,25 @@ test('rebuild --config v1beta4 on an empty node: key type, validity and SANs fro
   fs.writeFileSync(cfg, more);
   const d = await cli('rebuild', '--root', root, '--now', NOW, '--config', cfg, '--dry-run');
   assert.equal(d.code, 0, d.err);
-  assert.match(d.out, /apiserver\.crt is kept but lacks IP:192\.0\.2\.200; remove .*apiserver\.crt and .*apiserver\.key \(or pass --force\)/);
+  assert.match(d.out, /apiserver\.crt is kept but lacks IP:192\.0\.2\.200; remove .*apiserver\.crt and .*apiserver\.key to re-create it with them/);
+});
+
+test('rm -rf /etc/kubernetes/pki: kubeconfigs with old embedded certs block (with the fix); kubelet.conf on the rotated pem becomes a follow-up', async () => {
+  const root = copyFixture();
+  fs.rmSync(path.join(root, 'etc/kubernetes/pki'), { recursive: true });
+  const d = await cli('rebuild', '--root', root, '--now', NOW, '--dry-run');
+  assert.equal(d.code, 3);
+  for (const k of ['admin.conf', 'controller-manager.conf', 'scheduler.conf']) {
+    assert.match(d.out, new RegExp(`failed to keep /etc/kubernetes/${k.replace('.', '\\.')}: its client certificate is not signed by the new cluster CA; remove it so it is re-created, or pass --force`));
+  }
+  assert.doesNotMatch(d.out, /failed to keep \/etc\/kubernetes\/kubelet\.conf/);
+  assert.match(d.out, /kubelet\.conf uses \/var\/lib\/kubelet\/pki\/kubelet-client-current\.pem, which is not signed by the new cluster CA: run `kubepki kubelet credentials --node cp-1`/);
+  const before = fs.readFileSync(path.join(root, 'etc/kubernetes/kubelet.conf'), 'utf8');
+  const f = await cli('rebuild', '--root', root, '--now', NOW, '--force');
+  assert.equal(f.code, 0, f.err);
+  compareWithFixture(root);
+  // --force replaces only what is in the way: the kubelet's kubeconfig and the manifests stay
+  assert.equal(fs.readFileSync(path.join(root, 'etc/kubernetes/kubelet.conf'), 'utf8'), before);
+  assert.match(f.out, /KEEP    \/etc\/kubernetes\/manifests\/kube-apiserver\.yaml/);
+  assert.match(f.out, /REPLACE \/etc\/kubernetes\/admin\.conf/);
 });

@@ -22,8 +22,10 @@ export interface ExistingFile {
   keyOk?: boolean;
   /** a kubeconfig's embedded CA (DER of the first cert), for the "same CA" test */
   kubeconfigCa?: Certificate;
-  /** a kubeconfig's embedded client cert */
+  /** a kubeconfig's client cert (embedded, or from the file it references) */
   kubeconfigClient?: Certificate;
+  /** the client cert comes from a file reference (the kubelet's rotated pem), not embedded data */
+  kubeconfigClientFile?: string;
   /** unreadable or unparsable: why */
   problem?: string;
 }
@@ -121,6 +123,7 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
   const caNew: Record<string, boolean> = {};
   const caNotBefore: Record<string, Date> = {};
   const specs = certsFor(s);
+  const REPLACED = '--force: the existing files are backed up and replaced';
   for (const spec of specs.filter((c) => c.isCA)) {
     const { certPath, keyPath } = certPaths(spec, pki);
     const crt = existing[certPath], key = existing[keyPath];
@@ -129,32 +132,38 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
       subject: { cn: spec.cn(s), o: spec.o(s) }, sans: spec.sans(s), usages: [] as Usage[],
     };
     const fresh = caValidity(s.kubernetesVersion, now, s.caValidityMs);
-    if (crt && key && !force) {
-      if (crt.problem || !crt.cert) errors.push(`failed to use ${certPath}: ${crt.problem ?? 'not a certificate'}; remove it (a new CA is then made) or pass --force to replace it after a backup`);
-      else if (!crt.cert.isCA) errors.push(`failed to use ${certPath}: it is not a CA certificate; remove it or pass --force`);
-      else if (key.keyOk === false) errors.push(`failed to use ${keyPath}: ${key.problem ?? 'not a private key'}; remove it or pass --force`);
+    const createNew = (replace: boolean) => {
+      caNew[spec.name] = true;
+      caNotBefore[spec.name] = fresh.notBefore;
+      items.push({ ...base, action: replace ? 'replace' : 'create', key: 'new', reason: replace ? REPLACED : undefined, notBefore: fresh.notBefore.toISOString(), notAfter: fresh.notAfter.toISOString() });
+    };
+    // what is wrong with the files that are there (the only things --force replaces)
+    const problem = crt && (crt.problem || !crt.cert) ? `${certPath}: ${crt.problem ?? 'not a certificate'}`
+      : crt && !crt.cert!.isCA ? `${certPath}: not a CA certificate`
+        : key && key.keyOk === false ? `${keyPath}: ${key.problem ?? 'not a private key'}` : undefined;
+    if (problem) {
+      if (force) { createNew(true); continue; }
+      errors.push(`failed to use ${problem}; remove it (a new CA is then made) or pass --force to replace it after a backup`);
+      caNotBefore[spec.name] = fresh.notBefore;
+      items.push({ ...base, action: 'keep', key: 'keep', reason: 'unusable (see problems)' });
+      continue;
+    }
+    if (crt && key) {
       caCert[spec.name] = crt.cert;
-      caNotBefore[spec.name] = crt.cert?.notBefore ?? fresh.notBefore;
+      caNotBefore[spec.name] = crt.cert!.notBefore;
       items.push({ ...base, action: 'keep', key: 'keep', reason: 'certificate and key exist' });
-    } else if (crt && !key && !force) {
+    } else if (crt) {
       // External CA (spec §1.3): usable only if every leaf it signs already exists.
-      if (!crt.cert?.isCA) errors.push(`failed to use ${certPath}: not a CA certificate; remove it or pass --force`);
       caCert[spec.name] = crt.cert;
-      caNotBefore[spec.name] = crt.cert?.notBefore ?? fresh.notBefore;
+      caNotBefore[spec.name] = crt.cert!.notBefore;
       items.push({ ...base, action: 'keep', key: 'keep', reason: `${keyPath} is missing: treated as an external CA; every certificate it signs must already exist` });
-    } else if (!crt && key && key.keyOk !== false && !force) {
+    } else if (key) {
       // The key survived: a new self-signed certificate for it keeps every existing signature valid.
       caNew[spec.name] = true;
       caNotBefore[spec.name] = fresh.notBefore;
       items.push({ ...base, action: 'create', key: 'reuse', reason: `${keyPath} survived: a new certificate for the same key (old certificates still verify)`, notBefore: fresh.notBefore.toISOString(), notAfter: fresh.notAfter.toISOString() });
     } else {
-      caNew[spec.name] = true;
-      caNotBefore[spec.name] = fresh.notBefore;
-      items.push({
-        ...base, action: crt || key ? 'replace' : 'create', key: 'new',
-        reason: crt || key ? '--force: the existing files are backed up and replaced' : undefined,
-        notBefore: fresh.notBefore.toISOString(), notAfter: fresh.notAfter.toISOString(),
-      });
+      createNew(false);
     }
   }
   const caItem = (name: string) => items.find((i): i is RebuildCertItem => i.kind === 'ca' && i.name === name);
@@ -171,39 +180,37 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
       kind: 'leaf' as const, name: spec.name, certPath, keyPath, keyType: s.keyType, caName,
       subject: { cn: spec.cn(s), o: spec.o(s) }, sans: spec.sans(s, warnings), usages: spec.usages,
     };
-    const chains = (c: Certificate | undefined): boolean => {
-      if (!c) return false;
+    const chains = (c: Certificate): boolean => {
       // a new CA with a reused key keeps old signatures valid; a brand-new CA signed nothing yet
       if (caNew[caName] && !caReusesKey(caName)) return false;
       const ca = caCert[caName];
       if (ca) return c.verifySignedBy(ca);
       return true; // CA certificate recreated from its surviving key: same key, same subject
     };
-    if (crt && !force) {
-      if (crt.problem || !crt.cert) {
-        errors.push(`failed to use ${certPath}: ${crt.problem ?? 'not a certificate'}; remove it (it is then re-created) or pass --force`);
-      } else if (!chains(crt.cert)) {
-        errors.push(`failed to keep ${certPath}: it is not signed by the ${caName} being used${caNew[caName] ? ' (a new CA is being created)' : ''}; remove ${certPath} and ${keyPath} so they are re-created, or pass --force to back them up and replace them`);
-      } else if (!key) {
-        errors.push(`failed to keep ${certPath}: ${keyPath} is missing; remove ${certPath} so the pair is re-created, or pass --force`);
-      }
-      if (crt.cert) {
-        // kubeadm validates kept certificates against the config: say which expected names are missing
-        const have = new Set(crt.cert.subjectAltNames.map((n) => `${n.type}:${n.type === 'ip' ? canonicalIp(n.value) : n.value}`));
-        const missing = [...base.sans.dns.map((d) => `dns:${d}`), ...base.sans.ips.map((ip) => `ip:${ip}`)].filter((n) => !have.has(n));
-        if (missing.length > 0) warnings.push(`${certPath} is kept but lacks ${missing.map((m) => m.replace(/^dns:/, 'DNS:').replace(/^ip:/, 'IP:')).join(', ')}; remove ${certPath} and ${keyPath} (or pass --force) to re-create it with them`);
-      }
-      items.push({ ...base, action: 'keep', key: 'keep', reason: 'certificate exists and is signed by its CA' });
+    const problem = !crt ? (key && key.keyOk === false ? `failed to use ${keyPath}: ${key.problem ?? 'not a private key'}; remove it (the pair is then re-created)` : undefined)
+      : crt.problem || !crt.cert ? `failed to use ${certPath}: ${crt.problem ?? 'not a certificate'}; remove it (it is then re-created)`
+        : !chains(crt.cert) ? `failed to keep ${certPath}: it is not signed by the ${caName} being used${caNew[caName] ? ' (a new CA is being created)' : ''}; remove ${certPath} and ${keyPath} so they are re-created`
+          : !key ? `failed to keep ${certPath}: ${keyPath} is missing; remove ${certPath} so the pair is re-created`
+            : key.keyOk === false ? `failed to keep ${certPath}: ${keyPath}: ${key.problem ?? 'not a private key'}; remove both so the pair is re-created` : undefined;
+    if (problem && !force) errors.push(`${problem}, or pass --force to back them up and replace them`);
+    if (crt && !problem) {
+      // kubeadm validates kept certificates against the config: say which expected names are missing
+      const have = new Set(crt.cert!.subjectAltNames.map((n) => `${n.type}:${n.type === 'ip' ? canonicalIp(n.value) : n.value}`));
+      const missing = [...base.sans.dns.map((d) => `dns:${d}`), ...base.sans.ips.map((ip) => `ip:${ip}`)].filter((n) => !have.has(n));
+      if (missing.length > 0) warnings.push(`${certPath} is kept but lacks ${missing.map((m) => m.replace(/^dns:/, 'DNS:').replace(/^ip:/, 'IP:')).join(', ')}; remove ${certPath} and ${keyPath} to re-create it with them`);
+    }
+    if ((crt && !problem) || (problem && !force)) {
+      items.push({ ...base, action: 'keep', key: 'keep', reason: problem ? 'unusable (see problems)' : 'certificate exists and is signed by its CA' });
       continue;
     }
     if (!caHasKey(caName)) {
-      errors.push(`failed to create ${certPath}: ${caName}'s key is missing (external CA); provide ${certPath} and ${keyPath} signed by that CA, or import the CA with \`kubepki ca import\``);
+      errors.push(`failed to create ${certPath}: ${caName}'s key is missing (external CA); provide ${certPath} and ${keyPath} signed by that CA, import the CA with \`kubepki ca import\`, or remove the CA certificate so a new CA is made`);
       continue;
     }
-    const reuse = !crt && key && key.keyOk !== false && !force;
+    const reuse = !crt && key && key.keyOk !== false;
     items.push({
-      ...base, action: crt || (key && !reuse) ? 'replace' : 'create', key: reuse ? 'reuse' : 'new',
-      reason: reuse ? `${keyPath} survived and is reused` : crt || key ? '--force: the existing files are backed up and replaced' : undefined,
+      ...base, action: problem ? 'replace' : 'create', key: reuse ? 'reuse' : 'new',
+      reason: reuse ? `${keyPath} survived and is reused` : problem ? REPLACED : undefined,
       notBefore: v.notBefore.toISOString(), notAfter: v.notAfter.toISOString(),
     });
   }
@@ -212,11 +219,14 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
   {
     const keyPath = `${pki}/sa.key`, pubPath = `${pki}/sa.pub`;
     const k = existing[keyPath], p = existing[pubPath];
-    if (k && !force) {
-      if (k.keyOk === false) errors.push(`failed to use ${keyPath}: ${k.problem ?? 'not a private key'}; remove it or pass --force`);
+    const bad = k && k.keyOk === false;
+    if (k && !bad) {
       items.push({ kind: 'sa', name: 'sa', action: p ? 'keep' : 'create', keyPath, pubPath, key: 'keep', keyType: s.keyType, reason: p ? 'sa.key and sa.pub exist' : 'sa.pub is re-derived from the surviving sa.key' });
+    } else if (bad && !force) {
+      errors.push(`failed to use ${keyPath}: ${k!.problem ?? 'not a private key'}; remove it or pass --force`);
+      items.push({ kind: 'sa', name: 'sa', action: 'keep', keyPath, pubPath, key: 'keep', keyType: s.keyType, reason: 'unusable (see problems)' });
     } else {
-      items.push({ kind: 'sa', name: 'sa', action: k || p ? 'replace' : 'create', keyPath, pubPath, key: 'new', keyType: s.keyType, reason: k || p ? '--force: the existing files are backed up and replaced' : undefined });
+      items.push({ kind: 'sa', name: 'sa', action: k || p ? 'replace' : 'create', keyPath, pubPath, key: 'new', keyType: s.keyType, reason: k || p ? REPLACED : undefined });
       followUps.push('sa.key is new: every ServiceAccount token signed with the old key is now rejected — re-create legacy token Secrets and restart pods that mount projected tokens (`kubepki sa refresh`)');
     }
   }
@@ -230,13 +240,23 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
       kind: 'kubeconfig' as const, name: spec.name, path, subject: { cn: spec.cn(s), o: spec.o(s) },
       server: kubeconfigServer(spec, s), clusterName: s.clusterName, keyType: s.keyType,
     };
-    if (e && !force) {
+    if (e) {
       const ca = caCert.ca;
-      if (e.problem) errors.push(`failed to use ${path}: ${e.problem}; remove it (it is then re-created) or pass --force`);
-      else if (caNew.ca && !caReusesKey('ca') && e.kubeconfigClient) errors.push(`failed to keep ${path}: its client certificate is not signed by the new cluster CA; remove it so it is re-created, or pass --force`);
-      else if (ca && e.kubeconfigClient && !e.kubeconfigClient.verifySignedBy(ca)) errors.push(`failed to keep ${path}: its client certificate is not signed by ${pki}/ca.crt; remove it so it is re-created, or pass --force`);
-      items.push({ ...base, action: 'keep', reason: 'file exists' });
-      continue;
+      const freshCa = caNew.ca && !caReusesKey('ca');
+      const clientOk = !e.kubeconfigClient ? true : freshCa ? false : ca ? e.kubeconfigClient.verifySignedBy(ca) : true;
+      const caOk = !e.kubeconfigCa ? true : freshCa ? false : ca ? Buffer.from(e.kubeconfigCa.der).equals(Buffer.from(ca.der)) : true;
+      let problem: string | undefined;
+      if (e.problem) problem = `failed to use ${path}: ${e.problem}; remove it (it is then re-created)`;
+      else if (!clientOk && e.kubeconfigClientFile) {
+        // the kubelet's own rotated certificate: not ours to replace here
+        followUps.push(`${path} uses ${e.kubeconfigClientFile}, which is not signed by ${freshCa ? 'the new cluster CA' : `${pki}/ca.crt`}: run \`kubepki kubelet credentials --node ${s.nodeName}\``);
+      } else if (!clientOk) problem = `failed to keep ${path}: its client certificate is not signed by ${freshCa ? 'the new cluster CA' : `${pki}/ca.crt`}; remove it so it is re-created`;
+      else if (!caOk) problem = `failed to keep ${path}: it embeds a different CA than ${pki}/ca.crt; remove it so it is re-created`;
+      if (!problem || !force) {
+        if (problem) errors.push(`${problem}, or pass --force to back it up and replace it`);
+        items.push({ ...base, action: 'keep', reason: problem ? 'unusable (see problems)' : 'file exists' });
+        continue;
+      }
     }
     if (!caHasKey('ca')) {
       errors.push(`failed to create ${path}: ${pki}/ca.key is missing (external CA); provide ${path} yourself`);
@@ -250,8 +270,8 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
     if (m === 'etcd' && s.externalEtcd) continue;
     const path = `${KDIR}/manifests/${m}.yaml`;
     const e = existing[path];
-    if (e && !force) { items.push({ kind: 'manifest', name: m, manifest: m, path, action: 'keep', reason: 'file exists' }); continue; }
-    items.push({ kind: 'manifest', name: m, manifest: m, path, action: e ? 'replace' : 'create', reason: e ? '--force: the existing file is backed up and replaced' : undefined });
+    // existing manifests are always kept (remove one to have it written again)
+    items.push({ kind: 'manifest', name: m, manifest: m, path, action: e ? 'keep' : 'create', reason: e ? 'file exists' : undefined });
   }
 
   // --- What must follow outside this node.

@@ -47,6 +47,7 @@ function readKubeconfigFile(fs: NodeFs, p: string): ExistingFile {
     const certData = user?.['client-certificate-data'];
     if (typeof certData === 'string') out.kubeconfigClient = firstCertOf(Buffer.from(certData, 'base64').toString('utf8'));
     else if (typeof user?.['client-certificate'] === 'string') {
+      out.kubeconfigClientFile = user['client-certificate'];
       try { out.kubeconfigClient = firstCertOf(fs.readFile(user['client-certificate']).toString('utf8')); } catch { /* a reference we cannot follow: not checked */ }
     }
     return out;

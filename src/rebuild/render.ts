@@ -5,17 +5,22 @@
 import type { RebuildPlan, RebuildItem } from '../plan/rebuild.js';
 import { formatSetting, SETTING_NAMES, type ResolvedSettings } from './settings.js';
 
+/** A column cell: padded, and always at least two spaces before the next column. */
+function cell(v: string, width: number): string {
+  return v.length + 2 > width ? `${v}  ` : v.padEnd(width);
+}
+
 export function renderSettings(r: ResolvedSettings): string {
   const width = Math.max(...SETTING_NAMES.map((n) => n.length)) + 2;
   const vwidth = Math.min(48, Math.max(...SETTING_NAMES.map((n) => formatSetting(n, r.provenance[n].value).length)) + 2);
   const lines = ['Settings (value, and where it came from):'];
   for (const n of SETTING_NAMES) {
     const p = r.provenance[n];
-    lines.push(`  ${n.padEnd(width)}${formatSetting(n, p.value).padEnd(vwidth)}${p.source}`);
+    lines.push(`  ${n.padEnd(width)}${cell(formatSetting(n, p.value), vwidth)}${p.source}`);
   }
   if (r.overridden.length > 0) {
     lines.push('', 'Also found (not used, a source above wins):');
-    for (const o of r.overridden) lines.push(`  ${o.name.padEnd(width)}${formatSetting(o.name, o.value).padEnd(vwidth)}${o.source}`);
+    for (const o of r.overridden) lines.push(`  ${o.name.padEnd(width)}${cell(formatSetting(o.name, o.value), vwidth)}${o.source}`);
   }
   return lines.join('\n') + '\n';
 }

@@ -55,6 +55,7 @@ export async function rebuild(o: RebuildOptions): Promise<RebuildResult> {
 function addKubeletFollowUp(fs: NodeFs, plan: RebuildPlan, g: Gathered): void {
   const ca = plan.items.find((i) => i.kind === 'ca' && i.name === 'ca');
   if (!ca || ca.action === 'keep' || (ca.kind === 'ca' && ca.key === 'reuse')) return;
+  if (plan.followUps.some((f) => f.includes(`kubepki kubelet credentials --node ${g.settings.nodeName}`))) return;
   try {
     const b = parsePemBlocks(fs.readFile(KUBELET_CLIENT_CURRENT).toString('utf8')).find((x) => x.label === 'CERTIFICATE');
     if (!b) return;
