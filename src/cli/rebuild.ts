@@ -96,7 +96,7 @@ controller-manager.conf, scheduler.conf, kubelet.conf and the static pod manifes
 Settings come from flags, then --config, then what survives on the node (static pod
 manifests, kubeadm config files, certificates and kubeconfigs still there, the kubelet's
 config), then kubeadm's defaults; --dry-run shows each value and where it came from.
-Existing files are kept (as kubeadm does) unless --force, which backs them up first.
+Existing files are kept (as kubeadm does); --force replaces only those in the way, after a backup.
 
 Examples:
   kubepki rebuild --dry-run                      # what would be made, and from what
@@ -110,7 +110,7 @@ Exit codes: 0 done (or plan printed), 3 a value is missing, a flag is wrong, or 
     .addOption(rootOption())
     .option('--config <file>', 'kubeadm InitConfiguration + ClusterConfiguration (v1beta3/v1beta4) or a kubeadm-config ConfigMap dump')
     .option('--dry-run', 'print the settings (with their sources) and the plan; write nothing')
-    .option('--force', 'replace existing files that are in the way (backed up first, under /var/lib/kubepki/backups; `kubepki restore` puts them back)')
+    .option('--force', 'replace existing files that are in the way (unreadable, or not signed by the CA in use); backed up first under /var/lib/kubepki/backups')
     .option('--node-name <name>', 'node name (etcd member name, CN of etcd certs, kubelet identity)')
     .option('--advertise-address <ip>', 'IP address the API server advertises')
     .option('--bind-port <port>', 'API server port (default 6443)')
