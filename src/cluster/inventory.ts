@@ -6,10 +6,10 @@
  * as CertEntry rows with the same findings (expired, expiring, not yet valid)
  * as certificates on disk.
  */
-import { createHash } from 'node:crypto';
 import { Certificate } from '../pki/certificate.js';
 import { parsePemBlocks } from '../pki/pem.js';
 import { parseThresholdOrThrow } from '../inventory/classify.js';
+import { certFacts } from '../inventory/describe.js';
 import { inWarningWindow, humanDuration } from '../inventory/time.js';
 import type { CertEntry, CertLocation, Finding } from '../inventory/types.js';
 import { httpStatus, apiError, type ClusterClient } from './connect.js';
@@ -79,34 +79,12 @@ export function clusterCertEntries(sources: ClusterPemSource[], now: Date, warn?
         (seen.entry.copies ??= []).push(location);
         return;
       }
-      const ki = c.keyInfo;
       const entry: CertEntry = {
         id: `${file}#${index}`,
         name: certs.length > 1 ? `${obj} ${src.key}[${index}]` : src.kind === 'Secret' && src.key === 'tls.crt' ? obj : `${obj} ${src.key}`,
         location,
-        subject: c.subjectString,
-        subjectCN: c.commonName,
-        subjectO: c.organizations,
-        issuer: c.issuerString,
-        issuerCN: c.issuerCommonName,
-        serial: c.serialHex,
-        notBefore: c.notBefore.toISOString(),
-        notAfter: c.notAfter.toISOString(),
-        residualSeconds: Math.floor((c.notAfter.getTime() - now.getTime()) / 1000),
-        lifetimeSeconds: Math.floor((c.notAfter.getTime() - c.notBefore.getTime()) / 1000),
-        sans: c.subjectAltNames,
-        keyUsage: c.keyUsage,
-        extKeyUsage: c.extKeyUsage,
-        isCA: c.isCA,
+        ...certFacts(c, now),
         selfSigned: c.isSelfIssued && c.verifySignedBy(c),
-        keyAlgorithm: ki.algorithm,
-        keySize: ki.size,
-        ...(ki.curve ? { curve: ki.curve } : {}),
-        signatureAlgorithm: c.signatureAlgorithm,
-        subjectKeyId: c.subjectKeyId,
-        authorityKeyId: c.authorityKeyId,
-        fingerprint: fp,
-        spkiSha256: createHash('sha256').update(c.spkiRaw).digest('hex'),
         // keys in Secrets are not read: check --cluster never fetches private key material
         privateKey: { present: false },
         components: [],
@@ -114,7 +92,6 @@ export function clusterCertEntries(sources: ClusterPemSource[], now: Date, warn?
         layout: 'generic',
         status: 'ok',
         findings: [],
-        pem: c.toPem(),
       };
       const rec = { entry, cert: c };
       byFp.set(fp, rec);

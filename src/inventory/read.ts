@@ -11,6 +11,7 @@ import { parseKubeconfig, looksLikeKubeconfig, KubeconfigError, type KubeconfigD
 import { detectLayouts, layoutTargets, type ScanTarget } from '../layouts/detect.js';
 import { kubeadmProfileForFile, KUBEADM_PROFILES, profileCertPath, profileKeyPath, RKE1_COMPONENTS, DEFAULT_PKI } from '../profiles/kubeadm.js';
 import { readComponentRefs, readKubeadmConfigHints } from './components.js';
+import { certFacts } from './describe.js';
 import { classify, parseThresholdOrThrow } from './classify.js';
 import type { CertEntry, CertLocation, CsrEntry, Finding, Inventory, KeyEntry, KeyLocation, KubeconfigEntry, LayoutName, ManagedBy, MissingEntry } from './types.js';
 
@@ -433,7 +434,6 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     const c = r.cert;
     const name = names.get(r)!;
     const signer = signerOf.get(r);
-    const ki = c.keyInfo;
     const files = [r.location.file, ...(r.location.via ? [r.location.via] : []), ...r.copies.map((l) => l.file)];
     const components = new Set<string>();
     for (const ref of componentRefs) if (files.includes(ref.file)) components.add(ref.component);
@@ -443,29 +443,8 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
       id: certId(r.location),
       name,
       location: r.location,
-      subject: c.subjectString,
-      subjectCN: c.commonName,
-      subjectO: c.organizations,
-      issuer: c.issuerString,
-      issuerCN: c.issuerCommonName,
-      serial: c.serialHex,
-      notBefore: c.notBefore.toISOString(),
-      notAfter: c.notAfter.toISOString(),
-      residualSeconds: Math.floor((c.notAfter.getTime() - now.getTime()) / 1000),
-      lifetimeSeconds: Math.floor((c.notAfter.getTime() - c.notBefore.getTime()) / 1000),
-      sans: c.subjectAltNames,
-      keyUsage: c.keyUsage,
-      extKeyUsage: c.extKeyUsage,
-      isCA: c.isCA,
+      ...certFacts(c, now),
       selfSigned: c.isSelfIssued && signer === r,
-      keyAlgorithm: ki.algorithm,
-      keySize: ki.size,
-      ...(ki.curve ? { curve: ki.curve } : {}),
-      signatureAlgorithm: c.signatureAlgorithm,
-      subjectKeyId: c.subjectKeyId,
-      authorityKeyId: c.authorityKeyId,
-      fingerprint: c.fingerprint256,
-      spkiSha256: sha(c.spkiRaw),
       privateKey: {
         present: Boolean(r.keyLocation && (r.keySpki || r.keyEncrypted)),
         ...(r.keyLocation ? { location: r.keyLocation } : {}),
@@ -478,7 +457,6 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
       layout: r.layout,
       status: 'ok',
       findings: [],
-      pem: c.toPem(),
     };
     if (r.copies.length) entry.copies = r.copies;
     r.entry = entry;
