@@ -41,3 +41,8 @@ export { renderJson, renderYaml } from './report/structured.js';
 export { probeEndpoint, parseEndpoint, type ProbeResult } from './probe/probe.js';
 export { compareServed, type ServedComparison } from './probe/compare.js';
 export { makeDemoTree } from './demo/make-tree.js';
+export { renderPrometheus, type MetricsExtras, type ServedProbe } from './report/metrics.js';
+export { renderDashboardHtml, type DashboardOptions } from './report/html.js';
+export { renderMarkdown } from './report/markdown.js';
+export { startServer, type ServeOptions, type RunningServer } from './server/server.js';
+export { probeLocal, defaultEndpoints, type LocalEndpoint } from './server/probe-local.js';

@@ -210,3 +210,32 @@ function runCli(bin: string, args: string[], ms: number): Promise<{ code: number
     child.on('exit', (code) => { clearTimeout(t); resolve({ code, stderr }); });
   });
 }
+
+test('kubepki_served_cert_stale: a component still serving the certificate replaced on disk is 1, the current one 0', async () => {
+  const tls = await import('node:tls');
+  const { probeLocal, parseProbeFlag } = await import('../src/server/probe-local.js');
+  const root = copyFixture('kubeadm-1.26');
+  const pki = (tree: string, f: string) => fs.readFileSync(path.join(FIXTURES, tree, 'etc/kubernetes/pki', f));
+  // the "old" apiserver (the expired tree's certificate, same key and subject) and the current one
+  const old = tls.createServer({ cert: pki('kubeadm-1.26-expired', 'apiserver.crt'), key: pki('kubeadm-1.26-expired', 'apiserver.key') }, (s) => s.end());
+  const cur = tls.createServer({ cert: pki('kubeadm-1.26', 'apiserver.crt'), key: pki('kubeadm-1.26', 'apiserver.key') }, (s) => s.end());
+  await Promise.all([old, cur].map((s) => new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()))));
+  const port = (s: typeof old) => (s.address() as import('node:net').AddressInfo).port;
+  const endpoints = [parseProbeFlag(`kube-apiserver=127.0.0.1:${port(old)}`), parseProbeFlag(`etcd=127.0.0.1:${port(cur)}`), parseProbeFlag('kubelet=127.0.0.1:1')];
+  const server = await serveFixture(root, { probe: (inv) => probeLocal(inv, endpoints) });
+  try {
+    const fams = parsePromText((await get(server.url + 'metrics')).body);
+    const s = fams.get('kubepki_served_cert_stale')!.samples;
+    const by = Object.fromEntries(s.map((x) => [x.labels.component, x]));
+    assert.equal(by['kube-apiserver'].value, 1, 'old certificate still served');
+    assert.equal(by['kube-apiserver'].labels.filepath, '/etc/kubernetes/pki/apiserver.crt');
+    assert.equal(by.etcd.value, 0, 'serves what is on disk');
+    assert.equal(by.kubelet, undefined, 'nothing listening: no series');
+    assert.throws(() => parseProbeFlag('apiserver'), /--probe-endpoint/);
+  } finally {
+    await server.close();
+    old.close();
+    cur.close();
+    removeCopy(root);
+  }
+});

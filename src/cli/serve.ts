@@ -6,7 +6,8 @@ import { readInventory } from '../inventory/read.js';
 import { parseDuration, parseThreshold } from '../inventory/time.js';
 import { parseListen, DEFAULT_LISTEN, formatHostPort } from '../server/listen.js';
 import { startServer } from '../server/server.js';
-import { rootOption, nowOption, warnOption, layoutOption, pathOption, kubeconfigOption, resolveNow, resolveLayouts, toNodePaths, openNode, type NodeOptions } from './options.js';
+import { parseProbeFlag, probeLocal, defaultEndpoints } from '../server/probe-local.js';
+import { collect, rootOption, nowOption, warnOption, layoutOption, pathOption, kubeconfigOption, resolveNow, resolveLayouts, toNodePaths, openNode, type NodeOptions } from './options.js';
 import { VERSION } from './main.js';
 
 interface ServeOptions extends NodeOptions {
@@ -19,6 +20,9 @@ interface ServeOptions extends NodeOptions {
   insecureNoAuth?: boolean;
   nodeName?: string;
   watch?: boolean;
+  probe?: boolean;
+  probeHost: string;
+  probeEndpoint?: string[];
 }
 
 export function command(io: Io): Command {
@@ -52,6 +56,9 @@ Listening on anything but loopback needs --bearer-token-file, --client-ca, or --
     .option('--insecure-no-auth', 'allow a non-loopback --listen without authentication')
     .option('--node-name <name>', 'the node label of every series (default: the node name found in the tree, then the host name)')
     .option('--no-watch', 'do not watch the certificate directories; read on the interval only')
+    .addOption(new Option('--probe-host <host>', 'probe the local components (kube-apiserver :6443, etcd :2379, kubelet :10250) on this address after each read').default('127.0.0.1'))
+    .option('--probe-endpoint <component=host:port>', 'probe this endpoint instead of the defaults (repeatable)', collect)
+    .option('--no-probe', 'do not probe local endpoints (kubepki_served_cert_stale then comes from findings only)')
     .action(async (o: ServeOptions) => {
       const listen = parseListen(o.listen);
       const interval = parseDuration(o.interval);
@@ -63,6 +70,7 @@ Listening on anything but loopback needs --bearer-token-file, --client-ca, or --
       const paths = toNodePaths(fs, o.path, io.cwd);
       const kubeconfigs = toNodePaths(fs, o.kubeconfig, io.cwd);
       if (!parseThreshold(o.warn ?? '30d')) throw new UserError(`--warn ${JSON.stringify(o.warn)} is not a duration or a percentage`, 'use e.g. 30d, 2w or 66%');
+      const endpoints = o.probeEndpoint?.map(parseProbeFlag);
       const server = await startServer({
         root: fs.root,
         listen,
@@ -76,6 +84,7 @@ Listening on anything but loopback needs --bearer-token-file, --client-ca, or --
         watch: o.watch !== false,
         log: (line) => io.stderr(`${line}\n`),
         version: VERSION,
+        probe: o.probe === false ? undefined : (inv) => probeLocal(inv, endpoints ?? defaultEndpoints(inv, o.probeHost)),
       });
       const st = server.state();
       io.stderr(`kubepki serve: ${st.inventory?.certificates.length ?? 0} certificates under ${fs.root}, listening on ${server.url} (node ${o.nodeName ?? io.env.KUBEPKI_NODE_NAME ?? st.inventory?.nodeName ?? os.hostname()}, every ${o.interval}${o.watch === false ? '' : ' and on change'})\n`);

@@ -171,7 +171,7 @@ export async function renderPrometheus(inventory: Inventory, nodeName?: string, 
     labelNames: ['node', 'endpoint', 'component', 'filepath'],
     registers: [registry],
   });
-  if (extras.probes) {
+  if (extras.probes && extras.probes.length > 0) {
     for (const p of extras.probes) stale.set({ node, endpoint: p.endpoint, component: p.component ?? '', filepath: p.file ?? '' }, p.stale ? 1 : 0);
   } else {
     const byId = new Map(inventory.certificates.map((c) => [c.id, c]));
