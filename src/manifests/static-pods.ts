@@ -122,10 +122,12 @@ export function etcdManifest(s: ManifestSettings): string {
     command: args('etcd', flags),
     image: etcdImage,
     imagePullPolicy: 'IfNotPresent',
-    livenessProbe: probe(lb, '/health?exclude=NOSPACE&serializable=true', 2381, 'HTTP', 8),
+    // ≥1.31 (kubernetes#124465): etcd 3.5.11's /livez and /readyz, plus a readiness probe
+    livenessProbe: probe(lb, minor >= 31 ? '/livez' : '/health?exclude=NOSPACE&serializable=true', 2381, 'HTTP', 8),
     name: 'etcd',
+    ...(minor >= 31 ? { readinessProbe: { failureThreshold: 3, httpGet: { host: lb, path: '/readyz', port: 2381, scheme: 'HTTP' }, periodSeconds: 1, timeoutSeconds: 15 } } : {}),
     resources: { requests: { cpu: '100m', memory: '100Mi' } },
-    startupProbe: probe(lb, '/health?serializable=false', 2381, 'HTTP', 24),
+    startupProbe: probe(lb, minor >= 31 ? '/readyz' : '/health?serializable=false', 2381, 'HTTP', 24),
     // etcd's mounts are listed data first, unlike the sorted control-plane ones (local.go)
     volumeMounts: [
       { mountPath: s.etcdDataDir, name: 'etcd-data' },
