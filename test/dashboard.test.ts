@@ -70,3 +70,34 @@ test('dashboard snapshot in Chromium with the network blocked: one bar per certi
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('dashboard filter and "problems only" narrow the timeline; big nodes draw 500 rows and the rest on request', async (t) => {
+  const missing = chromiumMissing();
+  if (missing) { t.skip(missing); return; }
+  const inv = sampleInventory();
+  // a node with 1,200 more certificates
+  const extra = Array.from({ length: 1200 }, (_, i) => ({ ...inv.certificates[3], id: `/srv/certs/leaf-${i}.crt#0`, name: `leaf-${i}`, location: { file: `/srv/certs/leaf-${i}.crt`, kind: 'pem' as const, index: 0 }, notAfter: new Date(Date.parse('2027-01-01T00:00:00Z') + i * 3600_000).toISOString(), findings: [] }));
+  const big = { ...inv, certificates: [...inv.certificates, ...extra], summary: { ...inv.summary, certificates: inv.certificates.length + extra.length, ok: inv.summary.ok + extra.length } };
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+    await page.setContent(renderDashboardHtml(inv, { mode: 'file' }));
+    await page.waitForSelector('body[data-ready="true"]');
+    const bars = page.locator('[data-testid="cert-bar"]');
+    await page.fill('#filter', 'etcd');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="cert-bar"]').length === 3);
+    assert.match(await page.locator('#tl-count').innerText(), /3 of 9 shown/);
+    await page.fill('#filter', '');
+    await page.click('#problems');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="cert-bar"]').length === 2);
+    assert.deepEqual((await bars.evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.status))).sort(), ['expired', 'warning']);
+
+    await page.setContent(renderDashboardHtml(big, { mode: 'file' }));
+    await page.waitForSelector('body[data-ready="true"]');
+    assert.equal(await bars.count(), 500);
+    await page.click('#show-all');
+    assert.equal(await bars.count(), big.certificates.length);
+  } finally {
+    await browser.close();
+  }
+});

@@ -74,7 +74,8 @@ ${csp}<meta name="generator" content="kubepki">
   <div id="headline" class="headline"></div>
   <section id="summary" class="summary" aria-label="summary"></section>
   <section class="card tl" aria-labelledby="tl-h">
-    <h2 id="tl-h">Validity timeline <small id="tl-count"></small></h2>
+    <div class="tl-head"><h2 id="tl-h">Validity timeline <small id="tl-count"></small></h2>
+      <div class="tools"><input id="filter" type="search" placeholder="Filter certificates" aria-label="Filter certificates by name, file, subject, serial or component"><button id="problems" type="button" class="btn" aria-pressed="false">Problems only</button></div></div>
     <div class="legend"><span><i style="background:var(--ok)"></i>valid</span><span><i style="background:var(--warn)"></i>expiring</span><span><i style="background:repeating-linear-gradient(135deg,var(--bad) 0 3px,#9e2a21 3px 5px)"></i>expired</span><span><i style="background:var(--nyv)"></i>not yet valid</span><span><i style="background:var(--shade);border:1px solid var(--warn)"></i>warning window</span><span><i style="background:var(--now);width:2px"></i>now</span></div>
     <div id="timeline"></div>
   </section>

@@ -18,6 +18,7 @@ export function dashboardClient(): void {
   let lastText = '';
   let selected: string | null = null;
   let lastOk = Date.now();
+  let rowLimit = 500;
 
   const $ = (id: string) => document.getElementById(id) as HTMLElement;
   const esc = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' } as Any)[c]);
@@ -114,16 +115,21 @@ export function dashboardClient(): void {
     const [lo, hi] = domain();
     const now = Date.parse(inv.now);
     const pct = (t: number) => ((Math.min(Math.max(t, lo), hi) - lo) / (hi - lo)) * 100;
-    const certs: Any[] = [...inv.certificates].sort((a, b) => Date.parse(a.notAfter) - Date.parse(b.notAfter) || a.name.localeCompare(b.name));
+    const all: Any[] = [...inv.certificates].sort((a, b) => Date.parse(a.notAfter) - Date.parse(b.notAfter) || a.name.localeCompare(b.name));
+    const q = (($('filter') as HTMLInputElement).value || '').trim().toLowerCase();
+    const problemsOnly = $('problems').getAttribute('aria-pressed') === 'true';
+    const matching = all.filter((c) => (!problemsOnly || c.status !== 'ok') && (!q || [c.name, c.location.file, c.location.via, c.subject, c.issuer, c.serial, ...(c.components || [])].some((x) => String(x || '').toLowerCase().includes(q))));
+    // a node with thousands of certificates: draw the soonest ones, the rest on request
+    const certs = matching.slice(0, rowLimit);
     const nowP = pct(now);
     const narrow = window.matchMedia('(max-width: 640px)').matches;
     // keep tick labels apart from each other and from the "now" label, in pixels
     const trackPx = Math.max(200, ($('timeline').clientWidth || 900) - (narrow ? 0 : 300));
     const gapPct = (px: number) => (px / trackPx) * 100;
     const nowLabel = narrow ? 'now' : `now · ${fmtDate(inv.now)}`;
-    const all = ticks(lo, hi).filter((t) => Math.abs(pct(t.t) - nowP) > gapPct(narrow ? 44 : 90));
+    const allTicks = ticks(lo, hi).filter((t) => Math.abs(pct(t.t) - nowP) > gapPct(narrow ? 44 : 90));
     const tk: { t: number; label: string }[] = [];
-    for (const t of all) if (!tk.length || pct(t.t) - pct(tk[tk.length - 1].t) > gapPct(narrow ? 48 : 58)) tk.push(t);
+    for (const t of allTicks) if (!tk.length || pct(t.t) - pct(tk[tk.length - 1].t) > gapPct(narrow ? 48 : 58)) tk.push(t);
     const tkStep = 1;
     const globalShade = !warnIsPercent();
     const shadeW = globalShade ? pct(now + warnSeconds({}) * 1000) - nowP : 0;
@@ -151,8 +157,10 @@ export function dashboardClient(): void {
 <div class="label"><span class="nm"><span class="dot ${esc(c.status)}"></span>${esc(c.name)}${c.isCA ? ' <span class="badge ca">CA</span>' : ''}${c.status !== 'ok' ? ` <span class="badge ${esc(c.status)}">${esc(statusWord[c.status] || c.status)}</span>` : ''}</span><span class="sub" title="${esc(sub)}">${whenSub}${esc(sub)}</span></div>
 <div class="track">${globalShade ? `<span class="shade" style="left:${nowP.toFixed(2)}%;width:${Math.max(0, shadeW).toFixed(2)}%"></span>` : ''}<span class="nowline" style="left:${nowP.toFixed(2)}%"></span><span class="${cls}" data-testid="cert-bar" data-cert-id="${esc(c.id)}" data-status="${esc(c.status)}" style="left:${l.toFixed(2)}%;width:${Math.max(0.3, r - l).toFixed(2)}%" title="${esc(`${fmtTime(c.notBefore)} → ${fmtTime(c.notAfter)}`)}">${wz}</span>${when}</div></div>`;
     });
-    $('timeline').innerHTML = axis + rows.join('');
-    $('tl-count').textContent = `${certs.length} certificate${certs.length === 1 ? '' : 's'}, soonest to expire first`;
+    const more = matching.length - certs.length;
+    const tail = more > 0 ? `<div class="tl-more"><button type="button" id="show-all" class="btn">Show ${more} more</button></div>` : matching.length === 0 ? '<div class="empty">No certificate matches.</div>' : '';
+    $('timeline').innerHTML = axis + rows.join('') + tail;
+    $('tl-count').textContent = matching.length === all.length ? `${all.length} certificate${all.length === 1 ? '' : 's'}, soonest to expire first` : `${matching.length} of ${all.length} shown, soonest to expire first`;
   }
 
   function renderTree() {
@@ -296,8 +304,15 @@ export function dashboardClient(): void {
     el.innerHTML = lost ? `<span class="pulse"></span>connection lost · showing data read ${esc(fmtTime(inv.now))}` : `<span class="pulse"></span>live · refreshed ${ago}s ago`;
   }
 
+  $('filter').addEventListener('input', () => { clearTimeout(filterTimer); filterTimer = setTimeout(renderTimeline, 120); });
+  $('problems').addEventListener('click', () => {
+    const on = $('problems').getAttribute('aria-pressed') !== 'true';
+    $('problems').setAttribute('aria-pressed', String(on));
+    renderTimeline();
+  });
   document.addEventListener('click', (e) => {
     const t = e.target as HTMLElement;
+    if (t.id === 'show-all') { rowLimit = Infinity; renderTimeline(); return; }
     if (t.closest('#panel-close') || t.id === 'scrim') { closePanel(); return; }
     const hit = t.closest('[data-id]') as HTMLElement | null;
     if (hit && hit.dataset.id) openPanel(hit.dataset.id);
@@ -308,6 +323,7 @@ export function dashboardClient(): void {
     if ((e.key === 'Enter' || e.key === ' ') && t.dataset && t.dataset.id && t.getAttribute('role') === 'button') { e.preventDefault(); openPanel(t.dataset.id); }
   });
   let resizeTimer: Any;
+  let filterTimer: Any;
   window.addEventListener('resize', () => { clearTimeout(resizeTimer); resizeTimer = setTimeout(renderTimeline, 150); });
 
   const m = /^#cert=(.+)$/.exec(location.hash);

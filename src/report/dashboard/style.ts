@@ -42,6 +42,13 @@ main { max-width: 1280px; margin: 0 auto; padding: 20px 24px 48px; }
 .legend { display: flex; gap: 14px; flex-wrap: wrap; font-size: 12.5px; color: var(--muted); margin-bottom: 8px; }
 .legend i { display: inline-block; width: 14px; height: 9px; border-radius: 3px; vertical-align: middle; margin-right: 5px; }
 /* timeline */
+.tl-head { display: flex; flex-wrap: wrap; gap: 8px 16px; align-items: baseline; justify-content: space-between; margin-bottom: 4px; }
+.tl-head h2 { margin-bottom: 6px; }
+.tools { display: flex; gap: 8px; align-items: center; }
+.tools input { font: inherit; font-size: 13.5px; padding: 5px 10px; border: 1px solid var(--line); border-radius: 8px; background: var(--bg); color: var(--ink); width: 250px; }
+.btn { font-size: 13px; padding: 5px 11px; border: 1px solid var(--line); border-radius: 8px; background: var(--bg); cursor: pointer; white-space: nowrap; }
+.btn[aria-pressed="true"] { background: var(--bad-soft); color: var(--bad); border-color: var(--bad); }
+.tl-more { padding: 10px 0 2px; text-align: center; border-top: 1px solid var(--line); }
 .tl { --label: 300px; }
 .tl-axis, .tl-row { display: grid; grid-template-columns: var(--label) minmax(0, 1fr); align-items: center; }
 .tl-axis { height: 26px; font-size: 12px; color: var(--faint); }
@@ -138,6 +145,8 @@ footer { color: var(--faint); font-size: 12px; text-align: center; padding: 12px
   .stat b { font-size: 19px; }
   .card { padding: 12px 12px; }
   .tl-axis, .tl-row { grid-template-columns: minmax(0, 1fr); }
+  .tools { width: 100%; }
+  .tools input { flex: 1; width: auto; min-width: 0; }
   .tl-axis .label { display: none; }
   .tl-row { padding-top: 4px; }
   .label { padding: 2px 2px 0; }
