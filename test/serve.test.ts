@@ -142,6 +142,12 @@ test('a failed read is a metric, not a crash: the last inventory stays served', 
     assert.ok(fams.get('x509_cert_not_after')!.samples.length > 10, 'previous certificates still served');
     assert.equal((await get(server.url + 'healthz')).status, 200);
     assert.equal(server.state().lastError, 'EIO reading /etc/kubernetes/pki');
+    // recovered: the gauge says "now", the counter keeps the history (an alert on the gauge clears)
+    fail = false;
+    await server.refresh('test');
+    const after = parsePromText((await get(server.url + 'metrics')).body);
+    assert.equal(after.get('kubepki_read_errors')!.samples[0].value, 0);
+    assert.equal(after.get('kubepki_read_failures_total')!.samples[0].value, 1);
   } finally {
     await server.close();
     removeCopy(root);
@@ -236,6 +242,40 @@ test('kubepki_served_cert_stale: a component still serving the certificate repla
     await server.close();
     old.close();
     cur.close();
+    removeCopy(root);
+  }
+});
+
+test('client-certificate auth: HTTPS, /metrics needs a certificate from --client-ca, /healthz does not', async () => {
+  const https = await import('node:https');
+  const { execFileSync } = await import('node:child_process');
+  const root = copyFixture('kubeadm-1.26');
+  const dir = path.join(path.dirname(root), 'tls');
+  fs.mkdirSync(dir);
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  // a CA for clients, a server pair for 127.0.0.1, a client pair signed by the CA, and a stranger
+  ssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=scrapers', '-days', '2');
+  ssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'server.key', '-out', 'server.crt', '-subj', '/CN=kubepki', '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '2');
+  ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'client.key', '-out', 'client.csr', '-subj', '/CN=prometheus');
+  ssl('x509', '-req', '-in', 'client.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'client.crt', '-days', '2');
+  ssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'other.key', '-out', 'other.crt', '-subj', '/CN=stranger', '-days', '2');
+  const read = (f: string) => fs.readFileSync(path.join(dir, f));
+  const server = await serveFixture(root, {
+    listen: { host: '0.0.0.0', port: 0 },
+    tls: { certFile: path.join(dir, 'server.crt'), keyFile: path.join(dir, 'server.key'), clientCaFile: path.join(dir, 'ca.crt') },
+  });
+  const req = (p: string, cert?: string) => new Promise<number>((resolve, reject) => {
+    https.get(`https://127.0.0.1:${server.address.port}${p}`, { ca: read('server.crt'), ...(cert ? { cert: read(`${cert}.crt`), key: read(`${cert}.key`) } : {}) }, (res) => { res.resume(); resolve(res.statusCode ?? 0); }).on('error', reject);
+  });
+  try {
+    assert.match(server.url, /^https:/);
+    assert.equal(await req('/metrics', 'client'), 200);
+    assert.equal(await req('/api/inventory', 'client'), 200);
+    assert.equal(await req('/metrics'), 401);
+    assert.equal(await req('/metrics', 'other'), 401);
+    assert.equal(await req('/healthz'), 200);
+  } finally {
+    await server.close();
     removeCopy(root);
   }
 });

@@ -50,8 +50,10 @@ export interface ServedProbe {
 }
 
 export interface MetricsExtras {
-  /** errors of the read itself (exception while reading the tree), counted by the server */
+  /** 1 when the server's last read of the tree failed (it serves the previous inventory) */
   readErrors?: number;
+  /** failed reads since the server started */
+  readFailuresTotal?: number;
   /** seconds the last read took */
   readDurationSeconds?: number;
   /** epoch seconds of the last successful read */
@@ -184,8 +186,12 @@ export async function renderPrometheus(inventory: Inventory, nodeName?: string, 
     if (staleFindings.length === 0) stale.set({ node, endpoint: '', component: '', filepath: '' }, 0);
   }
 
-  const readErrors = new prom.Gauge({ name: 'kubepki_read_errors', help: 'Files that could not be read or parsed, plus failed reads of the whole tree', labelNames: ['node'], registers: [registry] });
+  const readErrors = new prom.Gauge({ name: 'kubepki_read_errors', help: 'Files that could not be read or parsed now, plus 1 while the last read of the whole tree failed', labelNames: ['node'], registers: [registry] });
   readErrors.set({ node }, readErrorFindings(inventory) + (extras.readErrors ?? 0));
+  if (extras.readFailuresTotal !== undefined) {
+    const failures = new prom.Counter({ name: 'kubepki_read_failures_total', help: 'Reads of the node tree that failed since serve started', labelNames: ['node'], registers: [registry] });
+    failures.inc({ node }, extras.readFailuresTotal);
+  }
 
   const readTs = new prom.Gauge({ name: 'kubepki_last_read_timestamp_seconds', help: 'When the inventory was read (its `now`), seconds since the Unix epoch', labelNames: ['node'], registers: [registry] });
   readTs.set({ node }, extras.lastReadTimestamp ?? nowSec);

@@ -56,7 +56,10 @@ export interface ServeOptions {
 export interface ServerState {
   inventory?: Inventory;
   reads: number;
+  /** failed reads since start */
   readErrors: number;
+  /** 1 when the last read failed (the served inventory is the one before) */
+  lastReadFailed: boolean;
   lastError?: string;
   lastReadMs?: number;
 }
@@ -127,7 +130,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const log = opts.log ?? (() => {});
   const clock = opts.now ?? (() => new Date());
   const root = path.resolve(opts.root);
-  const state: ServerState = { reads: 0, readErrors: 0 };
+  const state: ServerState = { reads: 0, readErrors: 0, lastReadFailed: false };
   let inventory: Inventory | undefined;
   // Bodies are kept gzipped (Prometheus and browsers accept gzip): a 10,000-certificate
   // node is 12 MiB of metrics text and 26 MiB of JSON raw, about a tenth of that gzipped.
@@ -153,7 +156,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   async function render(inv: Inventory, readSeconds?: number): Promise<void> {
     const probes = opts.probe ? await opts.probe(inv).catch(() => undefined) : undefined;
     const text = await renderPrometheus(inv, opts.nodeName ?? inv.nodeName ?? '', {
-      readErrors: state.readErrors,
+      readErrors: state.lastReadFailed ? 1 : 0,
+      readFailuresTotal: state.readErrors,
       readDurationSeconds: readSeconds,
       lastReadTimestamp: Math.floor(Date.parse(inv.now) / 1000),
       probes,
@@ -183,10 +187,12 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
           state.reads++;
           state.lastReadMs = secs * 1000;
           state.lastError = undefined;
+          state.lastReadFailed = false;
           await render(inv, secs);
           syncWatchers(inv);
         } catch (e) {
           state.readErrors++;
+          state.lastReadFailed = true;
           state.lastError = (e as Error).message;
           log(`kubepki serve: failed to read ${root} (${reason}): ${(e as Error).message}`);
           await render(inventory ?? emptyInventory(root, clock())).catch(() => {});
