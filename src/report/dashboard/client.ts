@@ -78,7 +78,7 @@ export function dashboardClient(): void {
     ].join('');
   }
 
-  function domain(): [number, number] {
+  function domain(trackPx: number): [number, number] {
     const now = Date.parse(inv.now);
     const certs: Any[] = inv.certificates;
     const leaves = certs.filter((c) => !c.isCA);
@@ -89,8 +89,9 @@ export function dashboardClient(): void {
     lo = Math.max(lo, now - 3 * 365 * DAY * 1000);
     hi = Math.min(hi, now + 4 * 365 * DAY * 1000);
     const span = hi - lo;
-    // room on the right for the "365 d left" label after the last bar
-    return [lo - span * 0.02, hi + span * 0.13];
+    // room on the right for the "365 d left" label after the last bar (~125 px)
+    const k = Math.max(0.1, 125 / Math.max(trackPx - 125, 100));
+    return [lo - span * 0.02, hi + span * k];
   }
 
   function ticks(lo: number, hi: number): { t: number; label: string }[] {
@@ -112,7 +113,10 @@ export function dashboardClient(): void {
   }
 
   function renderTimeline() {
-    const [lo, hi] = domain();
+    const narrowView = window.matchMedia('(max-width: 640px)').matches;
+    // keep tick labels apart from each other and from the "now" label, in pixels
+    const trackPx = Math.max(200, ($('timeline').clientWidth || 900) - (narrowView ? 0 : 300));
+    const [lo, hi] = domain(trackPx);
     const now = Date.parse(inv.now);
     const pct = (t: number) => ((Math.min(Math.max(t, lo), hi) - lo) / (hi - lo)) * 100;
     const all: Any[] = [...inv.certificates].sort((a, b) => Date.parse(a.notAfter) - Date.parse(b.notAfter) || a.name.localeCompare(b.name));
@@ -122,9 +126,7 @@ export function dashboardClient(): void {
     // a node with thousands of certificates: draw the soonest ones, the rest on request
     const certs = matching.slice(0, rowLimit);
     const nowP = pct(now);
-    const narrow = window.matchMedia('(max-width: 640px)').matches;
-    // keep tick labels apart from each other and from the "now" label, in pixels
-    const trackPx = Math.max(200, ($('timeline').clientWidth || 900) - (narrow ? 0 : 300));
+    const narrow = narrowView;
     const gapPct = (px: number) => (px / trackPx) * 100;
     const nowLabel = narrow ? 'now' : `now · ${fmtDate(inv.now)}`;
     const allTicks = ticks(lo, hi).filter((t) => Math.abs(pct(t.t) - nowP) > gapPct(narrow ? 44 : 90));
@@ -150,7 +152,7 @@ export function dashboardClient(): void {
       const room = 100 - startP;
       const when = narrow ? ''
         : room > gapPct(110) ? `<span class="when ${whenCls}" style="left:calc(${startP.toFixed(2)}% + 4px)">${esc(whenText)}</span>`
-        : `<span class="when ${whenCls}" style="right:calc(${(100 - r).toFixed(2)}% + 2px);text-align:right;${c.status === 'ok' ? 'color:#fff;' : ''}">${esc(whenText)}</span>`;
+        : `<span class="when ${whenCls}" style="right:calc(${(100 - (na > hi || c.status === 'expired' ? r : Math.max(l, Math.min(r, wzStart)))).toFixed(2)}% + 2px);text-align:right;${c.status === 'ok' ? 'color:#fff;' : ''}">${esc(whenText)}</span>`;
       const whenSub = narrow ? `<b class="when-sub ${whenCls}">${esc(whenText)}</b> · ` : '';
       const sub = c.location.kind === 'kubeconfig' && c.location.kubeconfig ? `${c.location.file} · ${c.location.kubeconfig.entry} ${c.location.kubeconfig.name}` : c.location.via || c.location.file;
       return `<div class="tl-row${selected === c.id ? ' selected' : ''}" data-id="${esc(c.id)}" data-status="${esc(c.status)}" tabindex="0" role="button" aria-label="${esc(`${c.name}: ${statusWord[c.status] || c.status}, ${remaining(c)}`)}">
