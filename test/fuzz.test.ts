@@ -20,7 +20,7 @@ import { createCsr, nameDer, subjectAltNameExt } from '../src/pki/sign.js';
 import { parseKubeconfig, KubeconfigError } from '../src/kubeconfig/read.js';
 import { NodeFs } from '../src/fs/node-fs.js';
 import { readInventory } from '../src/inventory/read.js';
-import { scanBuffer, scanCertificates, type ScanProblem, type ScanRecord } from '../src/inventory/scan.js';
+import { scanBuffer, scanCertificates, fastRecord, record, type ScanProblem, type ScanRecord } from '../src/inventory/scan.js';
 import { copyFixture, FIXTURES, NOW } from './support/fixtures.js';
 
 const SEED = Number(process.env.KUBEPKI_FUZZ_SEED ?? 0x6b756265);
@@ -339,6 +339,23 @@ test('fuzz: the fast scan turns every mutated file into records or a corrupt pro
     }
     for (const c of certs) assert.ok(Number.isFinite(c.notAfter) || Number.isNaN(c.notAfter));
   }
+});
+
+test('fuzz: the fast scan extractor gives exactly what the Certificate class gives, or steps aside', () => {
+  const r = new Rng(SEED + 7);
+  let fast = 0, stepped = 0;
+  for (const der of certDers) assert.ok(fastRecord(der, '/f', 0), 'every fixture certificate takes the fast path');
+  for (let i = 0; i < ROUNDS * 4; i++) {
+    const der = i % 5 === 0 ? r.pick(certDers) : mutateBytes(r, r.pick(certDers));
+    const got = fastRecord(der, '/f', 0);
+    let want: ScanRecord | Error;
+    try { want = record(new Certificate(der).checkFields(), '/f', 0); } catch (e) { want = e as Error; }
+    if (!got) { stepped++; continue; }
+    fast++;
+    assert.ok(!(want instanceof Error), `fast path accepted what Certificate rejects (i=${i}, ${want instanceof Error ? want.message : ''}): ${der.toString('base64')}`);
+    assert.deepEqual(got, want, `i=${i}: ${der.toString('base64')}`);
+  }
+  assert.ok(fast > ROUNDS && stepped > ROUNDS / 2, `fast ${fast}, stepped aside ${stepped}`);
 });
 
 // ---------------------------------------------------------------- readInventory on broken trees

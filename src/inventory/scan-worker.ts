@@ -1,20 +1,11 @@
 /**
- * Worker entry for `scanCertificates` (scan.ts): takes batches of the shared
- * file list from the shared counter until it is exhausted, then posts its
+ * Worker entry for `scanCertificates` (scan.ts): waits for the file list, takes
+ * batches from the shared counter until the list is done, then posts its
  * records back. Built as its own entry point (dist/scan-worker.js).
  */
-import { parentPort, workerData } from 'node:worker_threads';
-import { stealBatches } from './scan.js';
+import { parentPort } from 'node:worker_threads';
+import { stealBatches, type ScanJob } from './scan.js';
 
-interface ScanWorkerData {
-  hostPaths: string[];
-  nodePaths: string[];
-  counter: Int32Array;
-  batch: number;
-  maxSize: number;
-}
-
-if (parentPort && workerData) {
-  const d = workerData as ScanWorkerData;
-  parentPort.postMessage(stealBatches(d.hostPaths, d.nodePaths, d.counter, d.batch, d.maxSize));
-}
+parentPort?.once('message', (job: ScanJob) => {
+  parentPort!.postMessage(stealBatches(job.hostPaths, job.nodePaths, job.counter, job.batch, job.maxSize));
+});

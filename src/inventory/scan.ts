@@ -12,9 +12,11 @@
  * `ScanProblem` with the same codes the inventory uses (`unreadable`, `corrupt`).
  */
 import { openSync, readSync, closeSync, fstatSync, readdirSync, type Dirent } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import type { NodeFs } from '../fs/node-fs.js';
-import { Certificate, nameToString, type GeneralName } from '../pki/certificate.js';
-import { DerError } from '../pki/der.js';
+import { Certificate, nameToString, parseGeneralNames, spkiKeyInfo, NAME_TYPES, type GeneralName } from '../pki/certificate.js';
+import { DerError, decodeOid, decodeString, decodeTime, type Tlv } from '../pki/der.js';
 import { parsePemBlocks, PemError } from '../pki/pem.js';
 
 /** One certificate as the scan sees it: plain data, cheap to pass between threads. */
@@ -72,45 +74,53 @@ const BATCH = 128;
  * by file then index, so the result does not depend on thread timing.
  */
 export async function scanCertificates(fs: NodeFs, dirs: string[], opts: ScanOptions = {}): Promise<ScanResult> {
-  const list = listCertificateFiles(fs, dirs);
+  const wanted = opts.workers ?? Math.min(3, Math.max(0, availableCores() - 1));
+  const minFiles = opts.minFilesForWorkers ?? 2000;
+  const maxSize = opts.maxFileSize ?? 4 * 1024 * 1024;
+  const counter = new Int32Array(new SharedArrayBuffer(4));
+  // Workers start as soon as the walk shows a big tree, so they boot while the walk goes on.
+  const pool: Worker[] = [];
+  const list = listCertificateFiles(fs, dirs, (count) => {
+    if (pool.length === 0 && wanted > 0 && count >= minFiles) {
+      const url = new URL('./scan-worker.js', import.meta.url);
+      for (let i = 0; i < wanted; i++) pool.push(new Worker(url, { resourceLimits: { maxYoungGenerationSizeMb: 64 } }));
+    }
+  });
   const problems: ScanProblem[] = [...list.problems];
   const n = list.nodePaths.length;
-  const cores = await availableCores();
-  const wanted = opts.workers ?? Math.min(3, Math.max(0, cores - 1));
-  const workers = n >= (opts.minFilesForWorkers ?? 2000) ? wanted : 0;
-  const maxSize = opts.maxFileSize ?? 4 * 1024 * 1024;
-  let certificates: ScanRecord[];
-  let threads = 1;
-  if (workers <= 0) {
-    const out = scanFiles(list.hostPaths, list.nodePaths, 0, n, maxSize);
-    certificates = out.certificates;
-    problems.push(...out.problems);
-  } else {
-    const { Worker } = await import('node:worker_threads');
-    const counter = new Int32Array(new SharedArrayBuffer(4));
-    const url = new URL('./scan-worker.js', import.meta.url);
-    const parts: ScanBatchResult[] = [];
-    const running = Array.from({ length: workers }, () => new Promise<void>((resolve, reject) => {
-      const w = new Worker(url, { workerData: { hostPaths: list.hostPaths, nodePaths: list.nodePaths, counter, batch: BATCH, maxSize } });
-      w.once('message', (m: ScanBatchResult) => { parts.push(m); resolve(); });
-      w.once('error', reject);
-      w.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`scan worker exited with code ${code}`))));
-    }));
-    // The main thread works too, from the same shared counter.
-    parts.push(stealBatches(list.hostPaths, list.nodePaths, counter, BATCH, maxSize));
-    await Promise.all(running);
-    threads = parts.filter((p) => p.certificates.length > 0 || p.problems.length > 0).length;
-    certificates = parts.flatMap((p) => p.certificates);
-    for (const p of parts) problems.push(...p.problems);
-    certificates.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.index - b.index));
+  const results = pool.map((w) => new Promise<ScanBatchResult>((resolve, reject) => {
+    w.once('message', resolve);
+    w.once('error', reject);
+    w.once('exit', (code) => reject(new Error(`scan worker exited with code ${code} before reporting`)));
+  }));
+  const job: ScanJob = { hostPaths: list.hostPaths, nodePaths: list.nodePaths, counter, batch: BATCH, maxSize };
+  for (const w of pool) w.postMessage(job);
+  // The main thread works too, from the same shared counter.
+  const parts = [stealBatches(list.hostPaths, list.nodePaths, counter, BATCH, maxSize)];
+  try {
+    parts.push(...await Promise.all(results));
+  } finally {
+    for (const w of pool) { w.removeAllListeners('exit'); void w.terminate(); }
   }
+  const threads = parts.filter((p) => p.certificates.length > 0 || p.problems.length > 0).length;
+  const certificates = parts.length === 1 ? parts[0]!.certificates : parts.flatMap((p) => p.certificates);
+  for (const p of parts) problems.push(...p.problems);
+  if (parts.length > 1) certificates.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.index - b.index));
   problems.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   return { certificates, problems, files: n, threads };
 }
 
-async function availableCores(): Promise<number> {
-  const os = await import('node:os');
-  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+/** What a scan worker is sent: the whole list and the shared batch counter. */
+export interface ScanJob {
+  hostPaths: string[];
+  nodePaths: string[];
+  counter: Int32Array;
+  batch: number;
+  maxSize: number;
+}
+
+function availableCores(): number {
+  return typeof availableParallelism === 'function' ? availableParallelism() : cpus().length;
 }
 
 export interface ScanBatchResult {
@@ -198,7 +208,7 @@ export function scanBuffer(buf: Buffer, file: string, certificates: ScanRecord[]
   if (buf.length === 0) { corrupt('empty file'); return; }
   if (buf[0] === 0x30) {
     try {
-      certificates.push(record(new Certificate(buf), file, 0));
+      certificates.push(recordOf(buf, file, 0));
     } catch (e) {
       if (e instanceof DerError || e instanceof RangeError) corrupt(`not a certificate (DER that does not parse: ${e.message})`);
       else throw e;
@@ -217,7 +227,7 @@ export function scanBuffer(buf: Buffer, file: string, certificates: ScanRecord[]
   for (const b of blocks) {
     if (b.label !== 'CERTIFICATE' && b.label !== 'TRUSTED CERTIFICATE' && b.label !== 'X509 CERTIFICATE') continue;
     try {
-      certificates.push(record(new Certificate(b.der), file, index));
+      certificates.push(recordOf(b.der, file, index));
     } catch (e) {
       if (e instanceof DerError || e instanceof RangeError) corrupt(`PEM block ${b.index + 1} (${b.label}): ${e.message}`);
       else throw e;
@@ -226,7 +236,18 @@ export function scanBuffer(buf: Buffer, file: string, certificates: ScanRecord[]
   }
 }
 
-function record(c: Certificate, file: string, index: number): ScanRecord {
+/**
+ * The record of one DER certificate: the fast extractor below, or — for
+ * anything it does not take (rare layouts, and every malformed input) — the
+ * `Certificate` class, which then also produces the exact error.
+ */
+export function recordOf(der: Uint8Array, file: string, index: number): ScanRecord {
+  const fast = fastRecord(der, file, index);
+  return fast ?? record(new Certificate(der).checkFields(), file, index);
+}
+
+/** The record as the `Certificate` class reads it (the reference for `fastRecord`). */
+export function record(c: Certificate, file: string, index: number): ScanRecord {
   const ki = c.keyInfo;
   const r: ScanRecord = {
     file,
@@ -250,7 +271,7 @@ function record(c: Certificate, file: string, index: number): ScanRecord {
  * stable order. Symlinks resolve inside the root (NodeFs); each real
  * directory and file is visited once, so symlink loops end.
  */
-export function listCertificateFiles(fs: NodeFs, dirs: string[]): { nodePaths: string[]; hostPaths: string[]; problems: ScanProblem[] } {
+export function listCertificateFiles(fs: NodeFs, dirs: string[], onGrow?: (count: number) => void): { nodePaths: string[]; hostPaths: string[]; problems: ScanProblem[] } {
   const nodePaths: string[] = [];
   const hostPaths: string[] = [];
   const problems: ScanProblem[] = [];
@@ -295,6 +316,7 @@ export function listCertificateFiles(fs: NodeFs, dirs: string[]): { nodePaths: s
         hostPaths.push(hostBase + d.name);
       }
     }
+    onGrow?.(nodePaths.length);
   };
   for (const d of dirs) {
     const st = fs.stat(d);
@@ -306,4 +328,229 @@ export function listCertificateFiles(fs: NodeFs, dirs: string[]): { nodePaths: s
     else addFile(d);
   }
   return { nodePaths, hostPaths, problems };
+}
+
+// ---------------------------------------------------------------- fast extractor
+
+/*
+ * One pass over the DER with index arithmetic: no Tlv objects, no subarrays
+ * except for the SAN extension and the SubjectPublicKeyInfo (handed to the
+ * shared parsers so their output is the same by construction). It accepts only
+ * the usual shape (v3 or v1, no unique IDs, one extensions block, well-formed
+ * extensions) and is at least as strict as `Certificate` on every field it
+ * reads; anything else returns undefined and the caller falls back.
+ * test/fuzz.test.ts checks fast == reference on valid and mutated input.
+ */
+
+class Miss extends Error {}
+const MISS = new Miss();
+
+// header of the last TLV read: tag, content start, content end
+let hT = 0, hC = 0, hE = 0;
+/** tag of the last TLV read (a function, so TypeScript does not narrow it across hdr() calls) */
+const tg = (): number => hT;
+function hdr(b: Uint8Array, p: number, limit: number): void {
+  if (p + 2 > limit) throw MISS;
+  const tag = b[p]!;
+  if ((tag & 0x1f) === 0x1f) throw MISS;
+  let len = b[p + 1]!;
+  let q = p + 2;
+  if (len & 0x80) {
+    const n = len & 0x7f;
+    if (n === 0 || n > 4 || q + n > limit) throw MISS;
+    len = 0;
+    for (let i = 0; i < n; i++) len = len * 256 + b[q + i]!;
+    q += n;
+  }
+  if (q + len > limit) throw MISS;
+  hT = tag; hC = q; hE = q + len;
+}
+
+const scratch: Tlv = { tag: 0, start: 0, contentStart: 0, end: 0 };
+function tlvAt(tag: number, c: number, e: number): Tlv {
+  scratch.tag = tag; scratch.contentStart = c; scratch.end = e;
+  return scratch;
+}
+
+const OID_2_5_4_TYPES: string[] = [];
+for (let i = 0; i < 128; i++) OID_2_5_4_TYPES[i] = NAME_TYPES[`2.5.4.${i}`] ?? `2.5.4.${i}`;
+
+/** `CN=x, O=y` of the Name at [c, e) (content of its SEQUENCE). */
+function nameString(b: Uint8Array, c: number, e: number): string {
+  let out = '';
+  let first = true;
+  for (let p = c; p < e;) {
+    hdr(b, p, e);
+    if (tg() !== 0x31) throw MISS;
+    const setEnd = hE;
+    p = hE;
+    for (let q = hC; q < setEnd;) {
+      hdr(b, q, setEnd);
+      if (tg() !== 0x30) throw MISS;
+      const atvEnd = hE;
+      q = hE;
+      hdr(b, hC, atvEnd);
+      if (tg() !== 0x06) throw MISS;
+      let type: string;
+      if (hE - hC === 3 && b[hC] === 0x55 && b[hC + 1] === 0x04 && b[hC + 2]! < 0x80) type = OID_2_5_4_TYPES[b[hC + 2]!]!;
+      else {
+        const oid = decodeOid(b, tlvAt(0x06, hC, hE));
+        type = NAME_TYPES[oid] ?? oid;
+      }
+      hdr(b, hE, atvEnd);
+      if (hE !== atvEnd) throw MISS;
+      const value = decodeString(b, tlvAt(tg(), hC, hE));
+      out += first ? `${type}=${value}` : `, ${type}=${value}`;
+      first = false;
+    }
+  }
+  return out;
+}
+
+function sameRange(b: Uint8Array, a0: number, a1: number, b0: number, b1: number): boolean {
+  if (a1 - a0 !== b1 - b0) return false;
+  for (let i = 0; i < a1 - a0; i++) if (b[a0 + i] !== b[b0 + i]) return false;
+  return true;
+}
+
+export function fastRecord(der: Uint8Array, file: string, index: number): ScanRecord | undefined {
+  try {
+    const b = der;
+    const len = b.length;
+    hdr(b, 0, len);
+    if (tg() !== 0x30 || hE !== len) return undefined;
+    // TBSCertificate
+    hdr(b, hC, len);
+    if (tg() !== 0x30) return undefined;
+    const tbsEnd = hE;
+    const afterTbs = hE;
+    let p = hC;
+    let version = 1;
+    hdr(b, p, tbsEnd);
+    if (tg() === 0xa0) {
+      const vEnd = hE;
+      hdr(b, hC, vEnd);
+      if (tg() !== 0x02 || hE !== vEnd || hE - hC !== 1) return undefined;
+      version = b[hC]! + 1;
+      p = vEnd;
+      hdr(b, p, tbsEnd);
+    }
+    // serial
+    if (tg() !== 0x02 || hE === hC) return undefined;
+    let s0 = hC;
+    while (hE - s0 > 1 && b[s0] === 0) s0++;
+    const serial = Buffer.from(b.buffer, b.byteOffset + s0, hE - s0).toString('hex');
+    // inner signature algorithm
+    hdr(b, hE, tbsEnd);
+    if (tg() !== 0x30) return undefined;
+    // issuer
+    const issuerT0 = hE;
+    hdr(b, issuerT0, tbsEnd);
+    if (tg() !== 0x30) return undefined;
+    const issuerC = hC, issuerE = hE;
+    // validity
+    hdr(b, issuerE, tbsEnd);
+    if (tg() !== 0x30) return undefined;
+    const validityEnd = hE;
+    hdr(b, hC, validityEnd);
+    const notBefore = decodeTime(b, tlvAt(tg(), hC, hE)).getTime();
+    hdr(b, hE, validityEnd);
+    const notAfter = decodeTime(b, tlvAt(tg(), hC, hE)).getTime();
+    if (hE !== validityEnd) return undefined;
+    // subject
+    hdr(b, validityEnd, tbsEnd);
+    if (tg() !== 0x30) return undefined;
+    const subjectC = hC, subjectE = hE;
+    const subjectT0 = validityEnd;
+    // subjectPublicKeyInfo
+    hdr(b, subjectE, tbsEnd);
+    if (tg() !== 0x30) return undefined;
+    const spkiStart = subjectE, spkiEnd = hE;
+    // extensions
+    let sanC = -1, sanE = -1, bcC = -1, bcE = -1, seen = 0;
+    if (spkiEnd < tbsEnd) {
+      hdr(b, spkiEnd, tbsEnd);
+      if (tg() !== 0xa3 || hE !== tbsEnd) return undefined;
+      const extsEnd = hE;
+      hdr(b, hC, extsEnd);
+      if (tg() !== 0x30 || hE !== extsEnd) return undefined;
+      for (let q = hC; q < extsEnd;) {
+        hdr(b, q, extsEnd);
+        if (tg() !== 0x30) return undefined;
+        const extEnd = hE;
+        q = hE;
+        hdr(b, hC, extEnd);
+        if (tg() !== 0x06) return undefined;
+        const oidC = hC, oidE = hE;
+        hdr(b, hE, extEnd);
+        if (tg() === 0x01) {
+          if (hE - hC !== 1) return undefined;
+          hdr(b, hE, extEnd);
+        }
+        if (tg() !== 0x04 || hE !== extEnd) return undefined;
+        if (oidE - oidC === 3 && b[oidC] === 0x55 && b[oidC + 1] === 0x1d) {
+          const x = b[oidC + 2]!;
+          if (x === 17 && sanC < 0) { sanC = hC; sanE = hE; }
+          else if (x === 19 && bcC < 0) { bcC = hC; bcE = hE; }
+          else if ((x === 14 || x === 15 || x === 35 || x === 37) && !(seen & (1 << (x - 14)))) {
+            // read as Certificate.checkFields() reads them (SKI, key usage, AKI, EKU): same failures
+            seen |= 1 << (x - 14);
+            const vC = hC, vE = hE;
+            hdr(b, vC, vE);
+            if (x === 35 || x === 37) {
+              const cEnd = hE;
+              for (let c = hC; c < cEnd;) {
+                hdr(b, c, cEnd);
+                if (x === 37 && tg() !== 0x06) return undefined;
+                c = hE;
+              }
+            }
+          }
+        }
+      }
+    }
+    // signatureAlgorithm, signature
+    hdr(b, afterTbs, len);
+    if (tg() !== 0x30) return undefined;
+    const sigAlgEnd = hE;
+    hdr(b, hC, sigAlgEnd);
+    if (tg() !== 0x06) return undefined;
+    for (let q = hE; q < sigAlgEnd;) { hdr(b, q, sigAlgEnd); q = hE; } // parameters: well-formed, as Certificate requires
+    hdr(b, sigAlgEnd, len);
+    if (tg() !== 0x03 || hE !== len) return undefined;
+    // fields
+    let isCA: boolean;
+    if (bcC >= 0) {
+      hdr(b, bcC, bcE);
+      if (tg() !== 0x30 || hE !== bcE) return undefined;
+      let ca = false;
+      for (let q = hC; q < bcE;) {
+        hdr(b, q, bcE);
+        if (tg() === 0x01) ca = b[hC] !== 0;
+        q = hE;
+      }
+      isCA = ca;
+    } else {
+      isCA = version === 1 && sameRange(b, subjectT0, subjectE, issuerT0, issuerE);
+    }
+    const ki = spkiKeyInfo(b.subarray(spkiStart, spkiEnd));
+    const r: ScanRecord = {
+      file,
+      index,
+      subject: nameString(b, subjectC, subjectE),
+      issuer: nameString(b, issuerC, issuerE),
+      serial,
+      notBefore,
+      notAfter,
+      sans: sanC >= 0 ? parseGeneralNames(b.subarray(sanC, sanE)) : [],
+      keyAlgorithm: ki.algorithm,
+      keySize: ki.size,
+      isCA,
+    };
+    if (ki.curve) r.curve = ki.curve;
+    return r;
+  } catch (e) {
+    if (e instanceof Miss || e instanceof DerError || e instanceof RangeError) return undefined;
+    throw e;
+  }
 }

@@ -30,7 +30,7 @@ export interface KeyInfo {
   curve?: string;
 }
 
-const NAME_TYPES: Record<string, string> = {
+export const NAME_TYPES: Record<string, string> = {
   '2.5.4.3': 'CN', '2.5.4.6': 'C', '2.5.4.7': 'L', '2.5.4.8': 'ST', '2.5.4.10': 'O', '2.5.4.11': 'OU',
   '2.5.4.5': 'serialNumber', '2.5.4.9': 'street', '2.5.4.12': 'title', '2.5.4.17': 'postalCode',
   '1.2.840.113549.1.9.1': 'emailAddress', '0.9.2342.19200300.100.1.25': 'DC', '0.9.2342.19200300.100.1.1': 'UID',
@@ -342,7 +342,7 @@ export function parseGeneralNames(value: Uint8Array): GeneralName[] {
 }
 
 export function formatIp(bytes: Uint8Array): string {
-  if (bytes.length === 4) return Array.from(bytes).join('.');
+  if (bytes.length === 4) return `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`;
   if (bytes.length === 16) {
     const groups: string[] = [];
     for (let i = 0; i < 16; i += 2) groups.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16));

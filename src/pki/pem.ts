@@ -84,6 +84,8 @@ function countOf(text: string, needle: string): number {
 
 /** The usual body: base64 lines with `\n` or `\r\n` ends, `=` padding only on the last line, no headers. */
 const FAST_BODY = /^(?:\r?\n)+(?:[A-Za-z0-9+/]+\r?\n)*(?:[A-Za-z0-9+/]*={1,2}\r?\n)?$/;
+/** The same for `\n`-only text, without backtracking (line structure does not matter once `\r` is absent). */
+const FAST_BODY_LF = /^\n[A-Za-z0-9+/\n]*={0,2}\n$/;
 
 /**
  * Decode the usual body without splitting it into lines (the base64 decoder
@@ -92,7 +94,7 @@ const FAST_BODY = /^(?:\r?\n)+(?:[A-Za-z0-9+/]+\r?\n)*(?:[A-Za-z0-9+/]*={1,2}\r?
  */
 function fastBody(text: string, start: number, end: number): Buffer | undefined {
   const body = text.slice(start, end);
-  if (!FAST_BODY.test(body)) return undefined;
+  if (!(body.includes('\r') ? FAST_BODY.test(body) : FAST_BODY_LF.test(body))) return undefined;
   let breaks = 0;
   for (let i = body.indexOf('\n'); i >= 0; i = body.indexOf('\n', i + 1)) breaks++;
   if (body.includes('\r')) for (let i = body.indexOf('\r'); i >= 0; i = body.indexOf('\r', i + 1)) breaks++;
