@@ -28,6 +28,7 @@ function writeReport(file: string, text: string): void {
 
 export function command(io: Io): Command {
   return new Command('report')
+    .configureHelp({ helpWidth: 120 })
     .summary('write the dashboard as one offline HTML file, or a Markdown summary for a change request')
     .description(`Read the node once and write a report.
 

@@ -27,6 +27,7 @@ interface ServeOptions extends NodeOptions {
 
 export function command(io: Io): Command {
   return new Command('serve')
+    .configureHelp({ helpWidth: 120 })
     .summary('serve /metrics, a live dashboard, /api/inventory and /healthz for this node')
     .description(`Read the node on an interval and whenever its certificate directories change, and serve
   /metrics         Prometheus text (x509_cert_not_after, x509_cert_expired, kubepki_findings, …)
