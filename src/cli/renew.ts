@@ -24,7 +24,9 @@ function day(iso: string): string {
 export function renderPlanText(plan: Plan): string {
   const out: string[] = [];
   const main = plan.items.filter((i) => i.kind !== 'ca-copy');
-  out.push(`Plan: renew ${main.length} certificate(s) under ${plan.root} (now ${plan.now.replace(/\.000Z$/, 'Z')})`);
+  out.push(main.length === 0
+    ? `Plan: nothing to renew under ${plan.root} (now ${plan.now.replace(/\.000Z$/, 'Z')})`
+    : `Plan: renew ${main.length} certificate(s) under ${plan.root} (now ${plan.now.replace(/\.000Z$/, 'Z')})`);
   const w = Math.max(10, ...main.map((i) => i.name.length));
   for (const it of main) {
     const where = it.location.kind === 'kubeconfig' ? `${it.location.file} (user ${it.location.kubeconfig?.name})` : it.location.file;
@@ -145,6 +147,9 @@ Exit codes:
 
       async function renewLocked(): Promise<void> {
         const inv = readInventory({ fs: nfs, now, warn: o.warn, ...(files.length ? { paths: files } : {}) });
+      if (inv.certificates.length === 0) {
+        throw new UserError(`failed to find any certificate under ${nfs.root}`, 'pass --root DIR for a node tree elsewhere, or --file PATH for a certificate kubepki does not know about');
+      }
         const { findCopies } = await import('../apply/renew.js');
         const plan = planRenew(inv, {
           targets: targets.length === 0 && files.length > 0 ? [] : targets, files, validitySeconds, backdateSeconds, newKey: o.newKey, addSans,
