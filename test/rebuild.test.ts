@@ -305,3 +305,35 @@ test('rm -rf /etc/kubernetes/pki: kubeconfigs with old embedded certs block (wit
   assert.match(f.out, /KEEP    \/etc\/kubernetes\/manifests\/kube-apiserver\.yaml/);
   assert.match(f.out, /REPLACE \/etc\/kubernetes\/admin\.conf/);
 });
+
+test('external etcd (--config etcd.external): no etcd CA, certificates or manifest; the apiserver manifest points at the external endpoints', async () => {
+  const root = tmpDir();
+  const cfg = path.join(tmpDir(), 'kubeadm.yaml');
+  fs.writeFileSync(cfg, `apiVersion: kubeadm.k8s.io/v1beta3
+kind: InitConfiguration
+localAPIEndpoint: {advertiseAddress: 192.0.2.10, bindPort: 6443}
+nodeRegistration: {name: cp-1}
+---
+apiVersion: kubeadm.k8s.io/v1beta3
+kind: ClusterConfiguration
+kubernetesVersion: v1.28.4
+etcd:
+  external:
+    endpoints: [https://192.0.2.50:2379, https://192.0.2.51:2379]
+    caFile: /etc/etcd/ca.pem
+    certFile: /etc/etcd/client.pem
+    keyFile: /etc/etcd/client-key.pem
+`);
+  const r = await cli('rebuild', '--root', root, '--now', NOW, '--config', cfg);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /etcdExternal\s+https:\/\/192\.0\.2\.50:2379,https:\/\/192\.0\.2\.51:2379/);
+  const pki = path.join(root, 'etc/kubernetes/pki');
+  assert.equal(fs.existsSync(path.join(pki, 'etcd')), false);
+  assert.equal(fs.existsSync(path.join(pki, 'apiserver-etcd-client.crt')), false);
+  assert.equal(fs.existsSync(path.join(root, 'etc/kubernetes/manifests/etcd.yaml')), false);
+  const api = fs.readFileSync(path.join(root, 'etc/kubernetes/manifests/kube-apiserver.yaml'), 'utf8');
+  assert.match(api, /- --etcd-servers=https:\/\/192\.0\.2\.50:2379,https:\/\/192\.0\.2\.51:2379\n/);
+  assert.match(api, /- --etcd-cafile=\/etc\/etcd\/ca\.pem\n/);
+  assert.match(api, /- --etcd-keyfile=\/etc\/etcd\/client-key\.pem\n/);
+  assert.match(api, /image: registry\.k8s\.io\/kube-apiserver:v1\.28\.4/);
+});

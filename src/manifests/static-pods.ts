@@ -16,6 +16,8 @@ export interface ManifestSettings extends ClusterFacts {
   etcdImage: string;
   etcdDataDir: string;
   certificatesDir: string;
+  /** etcd.external: endpoints and client files for the apiserver's --etcd-* flags */
+  etcdExternal?: { endpoints: string[]; caFile: string; certFile: string; keyFile: string };
   /** ca.crt kept without ca.key: the KCM signer flags are emptied (spec §1.3) */
   externalCA?: boolean;
 }
@@ -172,6 +174,12 @@ export function apiserverManifest(s: ManifestSettings): string {
     flags['etcd-certfile'] = `${pki}/apiserver-etcd-client.crt`;
     flags['etcd-keyfile'] = `${pki}/apiserver-etcd-client.key`;
     flags['etcd-servers'] = `https://${hostPort(loopback(s), 2379)}`;
+  } else if (s.etcdExternal) {
+    // kubeadm's external etcd (spec §8): the configured endpoints and files
+    flags['etcd-servers'] = s.etcdExternal.endpoints.join(',');
+    if (s.etcdExternal.caFile) flags['etcd-cafile'] = s.etcdExternal.caFile;
+    if (s.etcdExternal.certFile) flags['etcd-certfile'] = s.etcdExternal.certFile;
+    if (s.etcdExternal.keyFile) flags['etcd-keyfile'] = s.etcdExternal.keyFile;
   }
   const adv = s.advertiseAddress;
   const container = {

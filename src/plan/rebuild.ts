@@ -266,6 +266,9 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
   }
 
   // --- Static pod manifests.
+  if (s.externalEtcd && s.etcdExternal.endpoints.length === 0 && !existing[`${KDIR}/manifests/kube-apiserver.yaml`]) {
+    errors.push('failed to write the kube-apiserver manifest: etcd is external but its endpoints are unknown; pass --config with ClusterConfiguration.etcd.external (endpoints, caFile, certFile, keyFile)');
+  }
   for (const m of MANIFEST_NAMES) {
     if (m === 'etcd' && s.externalEtcd) continue;
     const path = `${KDIR}/manifests/${m}.yaml`;

@@ -104,6 +104,12 @@ function fromManifests(fs: NodeFs, consulted: Set<string>): SettingsSource {
     if (f['etcd-cafile'] && s.certificatesDir) {
       const local = f['etcd-cafile'] === `${s.certificatesDir.value}/etcd/ca.crt`;
       s.externalEtcd = { value: !local, source: at('--etcd-cafile') };
+      if (!local) {
+        s.etcdExternal = {
+          value: { endpoints: (f['etcd-servers'] ?? '').split(',').filter(Boolean), caFile: f['etcd-cafile'] ?? '', certFile: f['etcd-certfile'] ?? '', keyFile: f['etcd-keyfile'] ?? '' },
+          source: at('--etcd-servers, --etcd-cafile/certfile/keyfile'),
+        };
+      }
     }
     if (a.image) {
       const img = splitImage(a.image);

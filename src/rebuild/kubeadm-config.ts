@@ -110,7 +110,14 @@ export function settingsFromKubeadmConfig(docs: KubeadmConfigDocs, label: string
   const dom = str(c.networking?.dnsDomain);
   if (dom) s.dnsDomain = { value: dom, source: at('ClusterConfiguration.networking.dnsDomain') };
   if (Array.isArray(c.apiServer?.certSANs)) s.certSANs = { value: c.apiServer.certSANs.map(String), source: at('ClusterConfiguration.apiServer.certSANs') };
-  if (c.etcd?.external) s.externalEtcd = { value: true, source: at('ClusterConfiguration.etcd.external') };
+  if (c.etcd?.external) {
+    s.externalEtcd = { value: true, source: at('ClusterConfiguration.etcd.external') };
+    const x = c.etcd.external;
+    s.etcdExternal = {
+      value: { endpoints: Array.isArray(x.endpoints) ? x.endpoints.map(String) : [], caFile: str(x.caFile) ?? '', certFile: str(x.certFile) ?? '', keyFile: str(x.keyFile) ?? '' },
+      source: at('ClusterConfiguration.etcd.external'),
+    };
+  }
   else if (c.etcd?.local || docs.cluster) s.externalEtcd = { value: false, source: at('ClusterConfiguration.etcd') };
   const local = c.etcd?.local ?? {};
   if (Array.isArray(local.serverCertSANs)) s.etcdServerCertSANs = { value: local.serverCertSANs.map(String), source: at('ClusterConfiguration.etcd.local.serverCertSANs') };

@@ -19,7 +19,11 @@ export interface RebuildSettings extends ClusterFacts {
   keyType: KeyType;
   validityMs: number;
   caValidityMs: number;
+  /** etcd.external (endpoints and the apiserver's client files); empty with local etcd */
+  etcdExternal: EtcdExternal;
 }
+
+export interface EtcdExternal { endpoints: string[]; caFile: string; certFile: string; keyFile: string }
 
 export type SettingName = keyof RebuildSettings;
 
@@ -62,6 +66,7 @@ export const SETTING_FLAGS: Record<SettingName, string> = {
   keyType: '--key-type',
   validityMs: '--validity',
   caValidityMs: '--ca-validity',
+  etcdExternal: '--config (etcd.external)',
 };
 
 const DEFAULTS: Partial<RebuildSettings> = {
@@ -82,6 +87,7 @@ const DEFAULTS: Partial<RebuildSettings> = {
   keyType: 'rsa-2048',
   validityMs: DEFAULT_LEAF_VALIDITY_MS,
   caValidityMs: DEFAULT_CA_VALIDITY_MS,
+  etcdExternal: { endpoints: [], caFile: '', certFile: '', keyFile: '' },
 };
 
 /** Settings with no sensible default: rebuild refuses to guess them. */
@@ -90,7 +96,7 @@ const REQUIRED: SettingName[] = ['nodeName', 'advertiseAddress', 'kubernetesVers
 const ORDER: SettingName[] = [
   'nodeName', 'advertiseAddress', 'bindPort', 'controlPlaneEndpoint', 'serviceSubnet', 'podSubnet', 'dnsDomain',
   'certSANs', 'etcdServerCertSANs', 'etcdPeerCertSANs', 'clusterName', 'kubernetesVersion', 'externalEtcd',
-  'imageRepository', 'etcdImage', 'etcdDataDir', 'certificatesDir', 'keyType', 'validityMs', 'caValidityMs',
+  'imageRepository', 'etcdImage', 'etcdDataDir', 'certificatesDir', 'keyType', 'validityMs', 'caValidityMs', 'etcdExternal',
 ];
 export const SETTING_NAMES = ORDER;
 
@@ -134,6 +140,10 @@ export function resolveSettings(sources: SettingsSource[], warnings: string[] = 
 export function formatSetting(name: SettingName, value: unknown): string {
   if (name === 'validityMs' || name === 'caValidityMs') return `${Math.round((value as number) / 3600_000)}h`;
   if (Array.isArray(value)) return value.length ? value.join(',') : '(none)';
+  if (name === 'etcdExternal') {
+    const e = value as EtcdExternal;
+    return e.endpoints.length ? `${e.endpoints.join(',')} (ca ${e.caFile || '-'}, cert ${e.certFile || '-'}, key ${e.keyFile || '-'})` : '(local etcd)';
+  }
   if (value === '') return '(none)';
   return String(value);
 }
