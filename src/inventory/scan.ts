@@ -12,7 +12,7 @@
  * `ScanProblem` with the same codes the inventory uses (`unreadable`, `corrupt`).
  */
 import { openSync, readSync, closeSync, fstatSync, readdirSync, type Dirent } from 'node:fs';
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { NodeFs } from '../fs/node-fs.js';
 import { Certificate, nameToString, parseGeneralNames, spkiKeyInfo, NAME_TYPES, type GeneralName } from '../pki/certificate.js';
@@ -55,7 +55,7 @@ export interface ScanResult {
 }
 
 export interface ScanOptions {
-  /** extra threads beside the main one (default: one per spare core, at most 3; 0 for none) */
+  /** extra threads beside the main one (default: one per idle core, at most 3 — see defaultWorkers; 0 for none) */
   workers?: number;
   /** below this many files no worker is started (its start-up costs ~20–40 ms); default 2000 */
   minFilesForWorkers?: number;
@@ -74,7 +74,7 @@ const BATCH = 128;
  * by file then index, so the result does not depend on thread timing.
  */
 export async function scanCertificates(fs: NodeFs, dirs: string[], opts: ScanOptions = {}): Promise<ScanResult> {
-  const wanted = opts.workers ?? Math.min(3, Math.max(0, availableCores() - 1));
+  const wanted = opts.workers ?? defaultWorkers();
   const minFiles = opts.minFilesForWorkers ?? 2000;
   const maxSize = opts.maxFileSize ?? 4 * 1024 * 1024;
   const counter = new Int32Array(new SharedArrayBuffer(4));
@@ -89,7 +89,7 @@ export async function scanCertificates(fs: NodeFs, dirs: string[], opts: ScanOpt
   const problems: ScanProblem[] = [...list.problems];
   const n = list.nodePaths.length;
   const results = pool.map((w) => new Promise<ScanBatchResult>((resolve, reject) => {
-    w.once('message', resolve);
+    w.once('message', (m: string) => resolve(JSON.parse(m) as ScanBatchResult));
     w.once('error', reject);
     w.once('exit', (code) => reject(new Error(`scan worker exited with code ${code} before reporting`)));
   }));
@@ -117,6 +117,16 @@ export interface ScanJob {
   counter: Int32Array;
   batch: number;
   maxSize: number;
+}
+
+/**
+ * One worker per core that is actually free (at most 3): a worker costs ~20–40 ms
+ * to start and pays its own JIT warm-up, which only pays off on an idle core —
+ * on a machine already running flat out it makes the scan slower, not faster.
+ */
+export function defaultWorkers(cores = availableCores(), load1 = loadavg()[0] ?? 0): number {
+  const idle = Math.floor(cores - load1 + 0.5);
+  return Math.max(0, Math.min(3, cores - 1, idle));
 }
 
 function availableCores(): number {
