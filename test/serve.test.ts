@@ -53,6 +53,9 @@ for (const fixture of ['kubeadm-1.26-expired', 'kubeadm-1.26']) {
       const api = await get(server.url + 'api/inventory');
       assert.equal(api.status, 200);
       assert.deepEqual(JSON.parse(api.body), checked);
+      const etag = String(api.headers.etag);
+      assert.match(etag, /^"[\w-]+"$/);
+      assert.equal((await get(server.url + 'api/inventory', { headers: { 'If-None-Match': etag } })).status, 304, 'unchanged inventory: 304');
       assert.doesNotMatch(api.body, /PRIVATE KEY/);
       assert.equal((await get(server.url + 'healthz')).body, 'ok\n');
       const page = await get(server.url);

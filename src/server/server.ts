@@ -80,7 +80,7 @@ const WATCH_DIRS = [
 ];
 
 /** A response body kept gzipped; the raw bytes too when small. */
-interface Body { gz: Buffer; raw?: Buffer }
+interface Body { gz: Buffer; raw?: Buffer; etag: string }
 const RAW_LIMIT = 1 << 20;
 const EMBED_LIMIT = 1 << 20;
 
@@ -88,7 +88,9 @@ function makeBody(text: string): Body {
   const raw = Buffer.from(text, 'utf8');
   // level 1: a tenth of the size for a few ms per MiB, once per read
   const gz = gzipSync(raw, { level: 1 });
-  return raw.length <= RAW_LIMIT ? { gz, raw } : { gz };
+  // the dashboard polls with If-None-Match: an unchanged inventory costs a 304, not megabytes
+  const etag = `"${createHash('sha256').update(raw).digest('base64url').slice(0, 22)}"`;
+  return raw.length <= RAW_LIMIT ? { gz, raw, etag } : { gz, etag };
 }
 
 function emptyInventory(root: string, now: Date): Inventory {
@@ -283,7 +285,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         return;
       case '/api/inventory':
         if (!inventory) { send(503, 'application/json', `${JSON.stringify({ error: state.lastError ?? 'first read in progress' })}\n`); return; }
-        send(200, 'application/json; charset=utf-8', jsonBody);
+        if (req.headers['if-none-match'] === jsonBody.etag) { res.writeHead(304, { ETag: jsonBody.etag }); res.end(); return; }
+        send(200, 'application/json; charset=utf-8', jsonBody, { ETag: jsonBody.etag });
         return;
       case '/':
       case '/index.html':

@@ -19,6 +19,7 @@ export function dashboardClient(): void {
   let selected: string | null = null;
   let lastOk = Date.now();
   let rowLimit = 500;
+  let etag = '';
 
   const $ = (id: string) => document.getElementById(id) as HTMLElement;
   const esc = (s: unknown) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' } as Any)[c]);
@@ -337,9 +338,11 @@ export function dashboardClient(): void {
     const every = Math.max(2, Number(cfg.pollSeconds) || 10) * 1000;
     const poll = async () => {
       try {
-        const r = await fetch(cfg.apiPath || 'api/inventory', { cache: 'no-store', credentials: 'same-origin' });
+        const r = await fetch(cfg.apiPath || 'api/inventory', { cache: 'no-store', credentials: 'same-origin', headers: etag ? { 'If-None-Match': etag } : {} });
+        if (r.status === 304) { lastOk = Date.now(); if (inv) renderLive(); return; }
         if (!r.ok) throw new Error(String(r.status));
         const text = await r.text();
+        etag = r.headers.get('ETag') || '';
         lastOk = Date.now();
         if (text !== lastText) {
           lastText = text;
