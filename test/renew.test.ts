@@ -344,3 +344,91 @@ test('plan warns when a leaf would outlive its CA, and renewing RKE\'s kube-ca u
     assert.equal(v.status, 0, `${leaf} still verifies against the renewed kube-ca: ${v.stderr}`);
   }
 });
+
+test('k3s layout with ECDSA keys: renew all renews the EC leaves and the k3s.yaml client certificate; check passes', async () => {
+  const root = tmp('kubepki-k3s-');
+  const tlsDir = path.join(root, 'var/lib/rancher/k3s/server/tls');
+  fs.mkdirSync(tlsDir, { recursive: true });
+  fs.mkdirSync(path.join(root, 'etc/rancher/k3s'), { recursive: true });
+  const issued = new Date('2025-10-01T00:00:00Z');
+  const mkCa = async (name: string, cn: string) => {
+    const key = await generateKey('ecdsa-p256');
+    const subject = nameDer([{ type: 'CN', value: cn }]);
+    const der = await issueCertificate({
+      subjectDer: subject, issuerDer: subject, spki: key, serial: 0n + 1n, notBefore: issued, notAfter: new Date('2035-10-01T00:00:00Z'),
+      extensions: [keyUsageExt(['digitalSignature', 'keyEncipherment', 'keyCertSign']), basicConstraintsExt(true)], signingKey: key,
+    });
+    fs.writeFileSync(path.join(tlsDir, `${name}.crt`), pemOf(der));
+    fs.writeFileSync(path.join(tlsDir, `${name}.key`), privateKeyPem(key), { mode: 0o600 });
+    return { key, cert: new Certificate(der) };
+  };
+  const clientCa = await mkCa('client-ca', `k3s-client-ca@${issued.getTime() / 1000}`);
+  const serverCa = await mkCa('server-ca', `k3s-server-ca@${issued.getTime() / 1000}`);
+  const mkLeaf = async (name: string, ca: typeof clientCa, cn: string, o: string[], eku: string[], sans: { type: 'dns' | 'ip'; value: string }[]) => {
+    const key = await generateKey('ecdsa-p256');
+    const der = await issueCertificate({
+      subjectDer: nameDer([{ type: 'CN', value: cn }, ...o.map((v) => ({ type: 'O' as const, value: v }))]), issuerDer: ca.cert.subjectRaw, spki: key, serial: newSerial(),
+      notBefore: issued, notAfter: new Date('2026-10-01T00:00:00Z'),
+      extensions: [keyUsageExt(['digitalSignature', 'keyEncipherment']), extKeyUsageExt(eku), ...(sans.length ? [subjectAltNameExt(sans)] : [])],
+      signingKey: ca.key,
+    });
+    // k3s writes the leaf followed by its CA
+    fs.writeFileSync(path.join(tlsDir, `${name}.crt`), pemOf(der) + ca.cert.toPem());
+    fs.writeFileSync(path.join(tlsDir, `${name}.key`), privateKeyPem(key), { mode: 0o600 });
+    return { key, der };
+  };
+  const admin = await mkLeaf('client-admin', clientCa, 'system:admin', ['system:masters'], ['clientAuth'], []);
+  await mkLeaf('serving-kube-apiserver', serverCa, 'kube-apiserver', [], ['serverAuth'], [{ type: 'dns', value: 'kubernetes' }, { type: 'ip', value: '10.43.0.1' }, { type: 'ip', value: '127.0.0.1' }]);
+  await mkLeaf('client-kube-proxy', clientCa, 'system:kube-proxy', [], ['clientAuth'], []);
+  fs.writeFileSync(path.join(root, 'etc/rancher/k3s/k3s.yaml'), `apiVersion: v1
+clusters:
+- cluster:
+    certificate-authority-data: ${Buffer.from(serverCa.cert.toPem()).toString('base64')}
+    server: https://127.0.0.1:6443
+  name: default
+contexts:
+- context:
+    cluster: default
+    user: default
+  name: default
+current-context: default
+kind: Config
+preferences: {}
+users:
+- name: default
+  user:
+    client-certificate-data: ${Buffer.from(pemOf(admin.der) + clientCa.cert.toPem()).toString('base64')}
+    client-key-data: ${Buffer.from(privateKeyPem(admin.key)).toString('base64')}
+`, { mode: 0o600 });
+
+  const before = await cli(['check', '--root', root, '--now', NOW]);
+  assert.equal(before.code, 2, before.out);
+  const r = await cli(['renew', 'all', '--root', root, '--now', NOW]);
+  assert.equal(r.code, 0, r.err + r.out);
+  const check = await cli(['check', '--root', root, '--now', NOW]);
+  assert.equal(check.code, 0, check.out);
+  const inv = inventory(root);
+  assert.ok(inv.layouts.includes('k3s'));
+  for (const c of inv.certificates.filter((x) => !x.isCA)) {
+    assert.equal(c.keyAlgorithm, 'ECDSA');
+    assert.equal(c.signatureAlgorithm, 'ecdsa-with-SHA256');
+    assert.equal(c.notAfter, '2027-11-23T00:00:00.000Z', `${c.name} renewed`);
+  }
+  // the bundle keeps its CA after the renewed leaf; k3s.yaml keeps the chain too
+  assert.equal(certPems(fs.readFileSync(path.join(tlsDir, 'serving-kube-apiserver.crt'), 'utf8')).length, 2);
+  const ed = new KubeconfigEditor(fs.readFileSync(path.join(root, 'etc/rancher/k3s/k3s.yaml'), 'utf8'));
+  assert.equal(certPems(Buffer.from(ed.userField('default', 'client-certificate-data')!, 'base64').toString()).length, 2);
+  assert.equal(sh('kubectl', ['config', 'view', '--raw', '--kubeconfig', path.join(root, 'etc/rancher/k3s/k3s.yaml')]).status, 0);
+  verifyAll(inv, inv.certificates.filter((x) => !x.isCA).map((x) => x.name));
+
+  // again with new keys: the kubeconfig copy gets the new key with its certificate
+  const r2 = await cli(['renew', 'all', '--root', root, '--now', NOW, '--new-key']);
+  assert.equal(r2.code, 0, r2.err + r2.out);
+  assert.equal((await cli(['check', '--root', root, '--now', NOW])).code, 0);
+  const inv2 = inventory(root);
+  for (const c of inv2.certificates.filter((x) => !x.isCA)) assert.equal(c.privateKey.matches, true, `${c.name} key matches`);
+  assert.notEqual(inv2.certificates.find((c) => c.name === 'client-admin')!.spkiSha256, inv.certificates.find((c) => c.name === 'client-admin')!.spkiSha256);
+  const ed2 = new KubeconfigEditor(fs.readFileSync(path.join(root, 'etc/rancher/k3s/k3s.yaml'), 'utf8'));
+  assert.equal(certPems(Buffer.from(ed2.userField('default', 'client-certificate-data')!, 'base64').toString())[0], certPems(fs.readFileSync(path.join(tlsDir, 'client-admin.crt'), 'utf8'))[0]);
+  assert.match(Buffer.from(ed2.userField('default', 'client-key-data')!, 'base64').toString(), /^-----BEGIN EC PRIVATE KEY-----/);
+});

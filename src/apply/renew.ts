@@ -305,6 +305,14 @@ export async function renderRenewal(nfs: NodeFs, inv: Inventory, plan: Plan): Pr
       if (k.entry === 'cluster') {
         const data = b64text(ed.clusterField(k.name, 'certificate-authority-data'));
         ed.setClusterCaData(k.name, replaceCertBlocks(data, new Map([[it.location.index, pem]])));
+      } else {
+        // the same client certificate embedded in another kubeconfig (k3s.yaml ↔ client-admin.crt)
+        const data = b64text(ed.userField(k.name, 'client-certificate-data'));
+        ed.setUserCertData(k.name, replaceCertBlocks(data, new Map([[it.location.index, pem]])));
+        const newKey = newKeys.get(it.follows!);
+        const keyLoc: KeyLocation = { file: it.location.file, kind: 'kubeconfig', user: k.name, field: 'client-key-data' };
+        if (newKey && ed.userField(k.name, 'client-key-data')) ed.setUserKeyData(k.name, keyPemAs(newKey, keyAt(keyLoc).label));
+        if (it.location.index === 0 && ed.userField(k.name, 'client-key-data')) { readBack.push({ id: it.follows!, loc: it.location, keyLoc }); continue; }
       }
     } else if (it.location.kind === 'pem') pemEdit(it.location.file, it.location.index, pem);
     else derWrites.set(it.location.file, Buffer.from(der));
@@ -422,6 +430,13 @@ export function findCopies(nfs: NodeFs, inv: Inventory): Record<string, CertLoca
       try {
         certsIn(b64text(ed.clusterField(cl.name, 'certificate-authority-data'))).forEach((cert, index) =>
           push(cert.fingerprint256, { file: kc.file, kind: 'kubeconfig', index, kubeconfig: { entry: 'cluster', name: cl.name, field: 'certificate-authority-data' } }));
+      } catch { /* unreadable data: the inventory reports it */ }
+    }
+    for (const u of kc.users) {
+      if (u.certFrom !== 'data') continue;
+      try {
+        certsIn(b64text(ed.userField(u.name, 'client-certificate-data'))).forEach((cert, index) =>
+          push(cert.fingerprint256, { file: kc.file, kind: 'kubeconfig', index, kubeconfig: { entry: 'user', name: u.name, field: 'client-certificate-data' } }));
       } catch { /* unreadable data: the inventory reports it */ }
     }
   }

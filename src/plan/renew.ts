@@ -188,13 +188,12 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
 
     // copies of a renewed certificate (CA data in kubeconfigs, bundles) follow it
     for (const loc of opts.copies?.[c.id] ?? []) {
-      if (loc.kind === 'kubeconfig' && loc.kubeconfig?.entry === 'user') continue;
       items.push({
         id: `${c.id}~copy~${loc.file}#${loc.kubeconfig ? `${loc.kubeconfig.entry}/${loc.kubeconfig.name}/` : ''}${loc.index}`,
         name: c.name, kind: 'ca-copy', location: loc, subject: c.subject,
         old: { serial: c.serial, notBefore: c.notBefore, notAfter: c.notAfter },
-        key: { action: 'keep' }, signer: 'self', addSans: [], follows: c.id,
-        notes: [`copy of ${c.name} in ${loc.file}${loc.kubeconfig ? ` (cluster ${loc.kubeconfig.name})` : ''} updated`],
+        key: { action: keyAction }, signer: 'self', addSans: [], follows: c.id,
+        notes: [`copy of ${c.name} in ${loc.file}${loc.kubeconfig ? ` (${loc.kubeconfig.entry} ${loc.kubeconfig.name})` : ''} updated${keyAction === 'new' && loc.kubeconfig?.entry === 'user' ? ', with the new key' : ''}`],
       });
     }
   }
