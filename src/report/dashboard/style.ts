@@ -137,7 +137,9 @@ footer { color: var(--faint); font-size: 12px; text-align: center; padding: 12px
 }
 @media (max-width: 640px) {
   body { font-size: 14px; }
-  .top { padding: 10px 14px; gap: 4px 10px; }
+  .top { padding: 10px 14px; gap: 4px 10px; position: static; }
+  .findings li { grid-template-columns: minmax(0, 1fr); gap: 3px; }
+  .tree ul { margin-left: 4px; padding-left: 10px; }
   .live { margin-left: 0; width: 100%; }
   main { padding: 14px 12px 40px; }
   .headline { font-size: 17px; }
