@@ -76,3 +76,21 @@ test('strict parser rejects what Prometheus rejects', () => {
   assert.throws(() => parsePromText('# TYPE x gauge\nx 1\nx 2\n'), /duplicate series/);
   assert.throws(() => parsePromText('# TYPE x gauge\nx one\n'), /bad value/);
 });
+
+test('check -o prom (node_exporter textfile) is the same exposition, valid for promtool', async () => {
+  const { copyFixture, removeCopy } = await import('./serve-helpers.js');
+  const { run } = await import('../src/cli/main.js');
+  const { memoryIo } = await import('../src/cli/io.js');
+  const root = copyFixture('kubeadm-1.26-expired');
+  try {
+    const io = memoryIo();
+    await run(['check', '--root', root, '--now', '2026-11-23', '-o', 'prom'], io);
+    const fams = parsePromText(io.out);
+    assert.equal(fams.get('x509_cert_not_after')!.samples.length, 16);
+    assert.equal(fams.get('x509_cert_expired')!.samples.filter((s) => s.value === 1).length, 13);
+    const check = promtoolCheck(io.out);
+    if (check) assert.ok(check.ok, check.output);
+  } finally {
+    removeCopy(root);
+  }
+});
