@@ -109,3 +109,41 @@ test('ca import: into an empty node (modes as kubeadm), idempotent, refuses a di
   assert.equal(f.code, 0, f.err);
   assert.deepEqual(fs.readFileSync(path.join(other, 'etc/kubernetes/pki/ca.key')), fs.readFileSync(path.join(PKI, 'ca.key')));
 });
+
+test('external etcd: ca export carries external-etcd-ca.crt / external-etcd.crt / .key (spec §6) and import puts them where the apiserver manifest expects them', async () => {
+  const cfg = path.join(tmpDir(), 'kubeadm.yaml');
+  fs.writeFileSync(cfg, `apiVersion: kubeadm.k8s.io/v1beta3
+kind: InitConfiguration
+localAPIEndpoint: {advertiseAddress: 192.0.2.10}
+nodeRegistration: {name: cp-1}
+---
+apiVersion: kubeadm.k8s.io/v1beta3
+kind: ClusterConfiguration
+kubernetesVersion: v1.28.4
+etcd:
+  external: {endpoints: [https://192.0.2.50:2379], caFile: /etc/etcd/ca.pem, certFile: /etc/etcd/client.pem, keyFile: /etc/etcd/client-key.pem}
+`);
+  const a = tmpDir();
+  const r = await cli('rebuild', '--root', a, '--now', NOW, '--config', cfg);
+  assert.equal(r.code, 0, r.err);
+  fs.mkdirSync(path.join(a, 'etc/etcd'), { recursive: true });
+  fs.copyFileSync(path.join(PKI, 'etcd/ca.crt'), path.join(a, 'etc/etcd/ca.pem'));
+  fs.copyFileSync(path.join(PKI, 'apiserver-etcd-client.crt'), path.join(a, 'etc/etcd/client.pem'));
+  fs.copyFileSync(path.join(PKI, 'apiserver-etcd-client.key'), path.join(a, 'etc/etcd/client-key.pem'));
+  const out = path.join(tmpDir(), 'shared.yaml');
+  const e = await cli('ca', 'export', '--root', a, '--out', out, '--certificate-key', KEY);
+  assert.equal(e.code, 0, e.err);
+  const doc = parse(fs.readFileSync(out, 'utf8'));
+  assert.deepEqual(Object.keys(doc.data).sort(), ['ca.crt', 'ca.key', 'external-etcd-ca.crt', 'external-etcd.crt', 'external-etcd.key', 'front-proxy-ca.crt', 'front-proxy-ca.key', 'sa.key', 'sa.pub']);
+  assert.deepEqual(plainGcmOpen(KEY, doc.data['external-etcd.key']), fs.readFileSync(path.join(PKI, 'apiserver-etcd-client.key')));
+
+  // the other control-plane node: only its apiserver manifest survives
+  const b = tmpDir();
+  fs.mkdirSync(path.join(b, 'etc/kubernetes/manifests'), { recursive: true });
+  fs.copyFileSync(path.join(a, 'etc/kubernetes/manifests/kube-apiserver.yaml'), path.join(b, 'etc/kubernetes/manifests/kube-apiserver.yaml'));
+  const i = await cli('ca', 'import', out, '--root', b, '--certificate-key', KEY, '--now', NOW);
+  assert.equal(i.code, 0, i.err);
+  assert.deepEqual(fs.readFileSync(path.join(b, 'etc/etcd/client.pem')), fs.readFileSync(path.join(PKI, 'apiserver-etcd-client.crt')));
+  assert.equal(fs.statSync(path.join(b, 'etc/etcd/client-key.pem')).mode & 0o777, 0o600);
+  assert.deepEqual(fs.readFileSync(path.join(b, 'etc/kubernetes/pki/ca.key')), fs.readFileSync(path.join(a, 'etc/kubernetes/pki/ca.key')));
+});

@@ -43,12 +43,12 @@ Examples:
     .option('--force', 'overwrite --out if it exists')
     .action(async (o: ExportOptions) => {
       const fs = openRoot(o.root);
-      const { pkiDirOf, hasLocalEtcd } = await import('../rebuild/node-files.js');
+      const { pkiDirOf, hasLocalEtcd, externalEtcdFiles } = await import('../rebuild/node-files.js');
       const { readSharedFiles, sealShared, renderExport } = await import('../rebuild/shared-certs.js');
       const { newCertificateKey, CertificateKeyError } = await import('../pki/upload-certs.js');
       const pki = pkiDirOf(fs);
       const key = o.certificateKey ?? newCertificateKey();
-      const files = readSharedFiles(fs, pki, !hasLocalEtcd(fs, pki));
+      const files = readSharedFiles(fs, pki, !hasLocalEtcd(fs, pki), externalEtcdFiles(fs, pki));
       let sealed: Record<string, string>;
       try { sealed = sealShared(key, files); } catch (e) {
         if (e instanceof CertificateKeyError) throw new UserError(`--certificate-key: ${e.message}`, 'make one with `openssl rand -hex 32`, or leave the flag out to get a new one');
@@ -86,14 +86,22 @@ Examples:
       const fs = openRoot(o.root);
       const { text, label } = readUserFile(io, file);
       const { sealedDataOf, openShared } = await import('../rebuild/shared-certs.js');
-      const { pkiDirOf } = await import('../rebuild/node-files.js');
+      const { pkiDirOf, externalEtcdFiles } = await import('../rebuild/node-files.js');
+      const { EXTERNAL_ETCD_KEYS } = await import('../rebuild/shared-certs.js');
       const opened = openShared(o.certificateKey, sealedDataOf(text, label), label);
       const pki = pkiDirOf(fs);
+      // external-etcd-* entries go where this node's kube-apiserver manifest expects them (kubeadm: etcd.external paths)
+      const ext = externalEtcdFiles(fs, pki) ?? {};
+      const target = (rel: string): string | undefined => {
+        const field = (Object.keys(EXTERNAL_ETCD_KEYS) as (keyof typeof EXTERNAL_ETCD_KEYS)[]).find((k) => EXTERNAL_ETCD_KEYS[k] === rel);
+        return field ? ext[field] : `${pki}/${rel}`;
+      };
       const changes: { op: 'write'; path: string; content: Buffer; mode: number }[] = [];
       const lines: string[] = [];
       const conflicts: string[] = [];
       for (const f of opened) {
-        const p = `${pki}/${f.rel}`;
+        const p = target(f.rel);
+        if (!p) { lines.push(`  skip     ${f.rel} (no external etcd paths in this node's kube-apiserver manifest)`); continue; }
         if (fs.exists(p)) {
           if (fs.readFile(p).equals(f.content)) { lines.push(`  same     ${p}`); continue; }
           if (!o.force) { conflicts.push(p); continue; }

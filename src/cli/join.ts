@@ -28,7 +28,7 @@ export interface JoinCliOptions {
 export async function buildJoinPlan(o: JoinCliOptions, io: Io) {
   const now = resolveNow(o.now);
   const fs = openRoot(o.root);
-  const { pkiDirOf, loadCa, apiServerUrl, hasLocalEtcd } = await import('../rebuild/node-files.js');
+  const { pkiDirOf, loadCa, apiServerUrl, hasLocalEtcd, externalEtcdFiles } = await import('../rebuild/node-files.js');
   const { generateToken, parseToken, parseDurationSeconds, BootstrapTokenError } = await import('../pki/bootstrap-token.js');
   const { planJoin } = await import('../plan/join.js');
   const pki = pkiDirOf(fs);
@@ -50,7 +50,7 @@ export async function buildJoinPlan(o: JoinCliOptions, io: Io) {
     const { readSharedFiles, sealShared } = await import('../rebuild/shared-certs.js');
     const certificateKey = o.certificateKey ?? newCertificateKey();
     try {
-      controlPlane = { certificateKey, sealed: sealShared(certificateKey, readSharedFiles(fs, pki, !hasLocalEtcd(fs, pki))) };
+      controlPlane = { certificateKey, sealed: sealShared(certificateKey, readSharedFiles(fs, pki, !hasLocalEtcd(fs, pki), externalEtcdFiles(fs, pki))) };
     } catch (e) {
       if (e instanceof CertificateKeyError) throw new UserError(`--certificate-key: ${e.message}`, 'make one with `openssl rand -hex 32`, or leave it out');
       throw e;

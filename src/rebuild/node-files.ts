@@ -94,3 +94,11 @@ export function apiServerUrl(fs: NodeFs, flag?: string): { url: string; source: 
   }
   throw new UserError('failed to find the API server address: no admin.conf, kubelet.conf or kube-apiserver manifest on the node', 'pass --control-plane-endpoint HOST:PORT');
 }
+
+/** etcd.external client files as the kube-apiserver manifest names them (spec §6 external-etcd-* entries). */
+export function externalEtcdFiles(fs: NodeFs, pki: string): { caFile?: string; certFile?: string; keyFile?: string } | undefined {
+  const t = text(fs, `${MANIFEST_DIR}/kube-apiserver.yaml`);
+  const f = t ? readManifestFacts(t)?.flags : undefined;
+  if (!f || !f['etcd-cafile'] || f['etcd-cafile'] === `${pki}/etcd/ca.crt`) return undefined;
+  return { caFile: f['etcd-cafile'], certFile: f['etcd-certfile'], keyFile: f['etcd-keyfile'] };
+}

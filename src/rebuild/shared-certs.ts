@@ -15,12 +15,25 @@ import { toKubeYaml } from '../manifests/static-pods.js';
 
 export const SHARED_KIND = 'SharedCertificates';
 
-/** Read the shared files under `pki` (missing → undefined, stored empty as kubeadm does). */
-export function readSharedFiles(fs: NodeFs, pki: string, externalEtcd: boolean): Record<string, Buffer | undefined> {
+export const EXTERNAL_ETCD_KEYS = { caFile: 'external-etcd-ca.crt', certFile: 'external-etcd.crt', keyFile: 'external-etcd.key' } as const;
+export type ExternalEtcdFiles = { caFile?: string; certFile?: string; keyFile?: string };
+
+/**
+ * Read the shared files under `pki` (missing → undefined, stored empty as
+ * kubeadm does); with external etcd also its CA and client pair, from the
+ * paths etcd.external names (spec §6).
+ */
+export function readSharedFiles(fs: NodeFs, pki: string, externalEtcd: boolean, external?: ExternalEtcdFiles): Record<string, Buffer | undefined> {
   const out: Record<string, Buffer | undefined> = {};
   for (const rel of sharedFiles(externalEtcd)) {
     const p = `${pki}/${rel}`;
     out[rel] = fs.exists(p) ? fs.readFile(p) : undefined;
+  }
+  if (externalEtcd && external) {
+    for (const [field, key] of Object.entries(EXTERNAL_ETCD_KEYS) as [keyof ExternalEtcdFiles, string][]) {
+      const p = external[field];
+      out[key] = p && fs.exists(p) ? fs.readFile(p) : undefined;
+    }
   }
   for (const must of ['ca.crt', 'ca.key']) {
     if (!out[must]) throw new UserError(`failed to export ${pki}/${must}: no such file`, 'run this on a control-plane node that holds the cluster CA and its key');
