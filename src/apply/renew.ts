@@ -78,7 +78,12 @@ export function readKeyAt(nfs: NodeFs, loc: KeyLocation): Loaded {
   let text: string;
   try {
     const buf = nfs.readFile(loc.file);
-    if (loc.kind === 'der') return { key: createPrivateKey({ key: buf, format: 'der', type: 'pkcs8' }), label: 'PRIVATE KEY' };
+    if (loc.kind === 'der') {
+      for (const type of ['pkcs8', 'pkcs1', 'sec1'] as const) {
+        try { return { key: createPrivateKey({ key: buf, format: 'der', type }), label: type === 'pkcs1' ? 'RSA PRIVATE KEY' : type === 'sec1' ? 'EC PRIVATE KEY' : 'PRIVATE KEY' }; } catch { /* next encoding */ }
+      }
+      throw new Error('not a DER private key');
+    }
     if (loc.kind === 'kubeconfig') {
       text = b64text(new KubeconfigEditor(buf.toString('utf8')).userField(loc.user!, 'client-key-data'));
     } else text = buf.toString('latin1');

@@ -149,6 +149,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     if (opts.newKey) {
       if (kind === 'ca') notes.push('CA keeps its key: a new CA key would invalidate every certificate it signed (use `kubepki rebuild` for that)');
       else if (!keyType) warnings.push(`${c.name}: cannot generate a ${c.keyAlgorithm} ${c.keySize} key; keeping the old key`);
+      else if (c.privateKey.location?.kind === 'der') warnings.push(`${c.name}: its key ${c.privateKey.location.file} is bare DER; keeping the old key (convert it to PEM to renew it with --new-key)`);
       else keyAction = 'new';
     }
     if (!c.privateKey.present && kind !== 'kubeconfig' && keyAction === 'keep' && kind !== 'ca') {
