@@ -458,7 +458,9 @@ function writeOne(nfs: NodeFs, c: Change, entries: BackupEntry[], steps: Steps):
   const cur = nfs.hostPath(c.path);
   const upd = nfs.hostPath(c.path.replace(/-current\.pem$/, '-updated.pem'));
   const st = fs.lstatSync(cur, { throwIfNoEntry: false });
-  if (st && !st.isSymbolicLink()) throw new Error(`${c.path} is a regular file, not a symlink; the kubelet's file store would refuse it too`);
+  // A git checkout's stand-in for a symlink (a small file holding the target path, as copied trees
+  // often arrive) is replaced by a real symlink; any other regular file is refused, as the kubelet would.
+  if (st && !st.isSymbolicLink() && nfs.linkTarget(c.path) === undefined) throw new Error(`${c.path} is a regular file, not a symlink; the kubelet's file store would refuse it too`);
   if (upd !== cur) {
     steps.step(`remove stale ${nfs.nodePath(upd)}`);
     fs.rmSync(upd, { force: true });
