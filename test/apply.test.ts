@@ -147,3 +147,18 @@ test('after a restart kubepki probes the endpoint: an endpoint still serving the
     server.close();
   }
 });
+
+test('a tree copied without symlinks (git stand-in file for kubelet-client-current.pem) is renewed and gets a real symlink', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kubepki-standin-'));
+  fs.cpSync(path.resolve(process.cwd(), '../shared/fixtures/kubeadm-1.26-expired'), root, { recursive: true });
+  const chmod = (p: string) => { for (const d of fs.readdirSync(p, { withFileTypes: true })) { const q = path.join(p, d.name); fs.chmodSync(q, d.isDirectory() ? 0o755 : 0o644); if (d.isDirectory()) chmod(q); } };
+  chmod(root);
+  const cur = path.join(root, 'var/lib/kubelet/pki/kubelet-client-current.pem');
+  const st = fs.lstatSync(cur);
+  const r = await cli(['renew', 'all', '--root', root, '--now', NOW]);
+  assert.equal(r.code, 0, r.err + r.out);
+  assert.ok(fs.lstatSync(cur).isSymbolicLink(), `-current is a symlink now (was ${st.isSymbolicLink() ? 'a symlink' : 'a stand-in file'})`);
+  assert.equal(fs.readlinkSync(cur), '/var/lib/kubelet/pki/kubelet-client-2026-11-23-00-00-00.pem');
+  assert.equal((await cli(['check', '--root', root, '--now', NOW])).code, 0);
+  fs.rmSync(root, { recursive: true, force: true });
+});
