@@ -151,7 +151,7 @@ test('after a restart kubepki probes the endpoint: an endpoint still serving the
 test('a tree copied without symlinks (git stand-in file for kubelet-client-current.pem) is renewed and gets a real symlink', async () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kubepki-standin-'));
   fs.cpSync(path.resolve(process.cwd(), '../shared/fixtures/kubeadm-1.26-expired'), root, { recursive: true });
-  const chmod = (p: string) => { for (const d of fs.readdirSync(p, { withFileTypes: true })) { const q = path.join(p, d.name); fs.chmodSync(q, d.isDirectory() ? 0o755 : 0o644); if (d.isDirectory()) chmod(q); } };
+  const chmod = (p: string) => { for (const d of fs.readdirSync(p, { withFileTypes: true })) { const q = path.join(p, d.name); fs.chmodSync(q, d.isDirectory() ? 0o755 : /(\.key|\.conf|kubelet-client-.*\.pem)$/.test(d.name) ? 0o600 : 0o644); if (d.isDirectory()) chmod(q); } };
   chmod(root);
   const cur = path.join(root, 'var/lib/kubelet/pki/kubelet-client-current.pem');
   const st = fs.lstatSync(cur);
