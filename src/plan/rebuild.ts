@@ -286,6 +286,9 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
   if (caNew['etcd-ca'] && !caReusesKey('etcd-ca') && !s.externalEtcd) {
     followUps.push('the etcd CA is new: other etcd members must get certificates from it (copy etcd/ca.* to the other control-plane nodes) or they cannot talk to this one');
   }
+  if (items.some((i) => i.kind === 'kubeconfig' && i.name === 'admin.conf' && i.action !== 'keep')) {
+    followUps.push('admin.conf is new: copy it where kubectl looks (cp /etc/kubernetes/admin.conf $HOME/.kube/config)');
+  }
   if (items.some((i) => i.action !== 'keep')) {
     followUps.push('restart the kubelet (`systemctl restart kubelet`) so it starts the static pods with the new files');
   }
