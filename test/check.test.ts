@@ -258,6 +258,32 @@ test('bad input: garbage, truncated PEM, bad base64, non-kubeconfig YAML, a dire
   assert.match(insp.err, /^kubepki: failed to inspect .*garbage\.crt: no PEM block and not DER: not a certificate, key or CSR$/m);
 });
 
+test('an empty or broken kubeadm kubeconfig is a corrupt finding (exit 2), a world-readable key an info finding', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  fs.writeFileSync(path.join(root, 'etc/kubernetes/admin.conf'), '');
+  fs.writeFileSync(path.join(root, 'etc/kubernetes/scheduler.conf'), 'garbage: [\n');
+  fs.chmodSync(path.join(root, 'etc/kubernetes/pki/ca.key'), 0o644);
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  const f = (file: string) => inv.findings.find((x) => x.file === file);
+  assert.equal(f('/etc/kubernetes/admin.conf')?.code, 'corrupt');
+  assert.equal(f('/etc/kubernetes/scheduler.conf')?.code, 'corrupt');
+  assert.match(f('/etc/kubernetes/scheduler.conf')!.message, /not valid YAML/);
+  const perm = f('/etc/kubernetes/pki/ca.key');
+  assert.equal(perm?.code, 'key-permissions');
+  assert.equal(perm?.severity, 'info');
+  assert.match(perm!.message, /mode 0644/);
+  const io = memoryIo();
+  assert.equal(await run(['check', '--root', root, '--now', '2026-11-23'], io), 2);
+  assert.match(io.out, /corrupt\s+\/etc\/kubernetes\/admin\.conf/);
+});
+
+test('help: `kubepki help check` is check\'s help, laid out as written', async () => {
+  const io = memoryIo();
+  assert.equal(await run(['help', 'check'], io), 0);
+  assert.match(io.out, /^Usage: kubepki check/m);
+  assert.match(io.out, /kubespray, hard-way\nlayouts, plus any --path/);
+});
+
 test('inspect: a kubeconfig shows every entry, a key is described but never printed, stdin works', async () => {
   const root = copyFixture('kubeadm-1.26');
   const io = memoryIo();

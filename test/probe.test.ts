@@ -50,6 +50,8 @@ test('probe against a real etcd: the served chain, "matches disk", then "stale" 
     const disk = new Certificate(parsePemBlocks(fs.readFileSync(serverCrt, 'latin1'))[0]!.der);
     assert.match(io.out, new RegExp(`Serial:\\s+${disk.serialHex}`));
     assert.match(io.out, /Subject:\s+CN=cp-1/);
+    assert.match(io.out, /Signed by:\s+etcd-ca \(signature verified\)/);
+    assert.doesNotMatch(io.out, /not on this node/);
     assert.match(io.out, /matches disk: etcd-server \(\/etc\/kubernetes\/pki\/etcd\/server\.crt/);
 
     // Renew the certificate on disk (same key, new serial) while the running server keeps the old one: the seed-002 trap.

@@ -37,6 +37,7 @@ ${EXIT_CODES_HELP}
  * `main` is the only place that calls process.exit.
  */
 export async function run(argv: string[], io: Io = processIo()): Promise<number> {
+  if (argv[0] === 'help' && argv[1]) argv = [...argv.slice(1), '--help'];
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     io.stdout(topHelp());
@@ -59,6 +60,9 @@ export async function run(argv: string[], io: Io = processIo()): Promise<number>
       writeErr: (s) => io.stderr(s),
     });
     const cmd = mod.command(io);
+    // Descriptions are laid out by hand; a wide help width keeps commander from re-wrapping them mid-line.
+    const wide = (c: Command): void => { c.configureHelp({ helpWidth: 120 }); c.commands.forEach(wide); };
+    wide(cmd);
     cmd.exitOverride();
     cmd.configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
     program.addCommand(cmd);

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import type { Io } from './io.js';
 import { readInventory } from '../inventory/read.js';
 import { parseEndpoint, probeEndpoint } from '../probe/probe.js';
-import { compareServed } from '../probe/compare.js';
+import { compareServed, attachDiskSigners } from '../probe/compare.js';
 import { inventoryOfBytes } from './inspect.js';
 import { renderInventoryShort } from '../report/cert-text.js';
 import { rootOption, nowOption, resolveNow, openNode } from './options.js';
@@ -36,6 +36,7 @@ Exit codes: 0 matches disk, 1 not found on disk, 2 stale or expired, 3 could not
       const served = inventoryOfBytes(res.chain.map((d) => Buffer.from(d)), `${ep.host}:${ep.port}`, now);
       const disk = readInventory({ fs: openNode(o), now });
       const cmp = compareServed(res.chain[0]!, disk);
+      attachDiskSigners(served, disk);
       if (o.output === 'json') {
         io.stdout(JSON.stringify({ endpoint: `${ep.host}:${ep.port}`, protocol: res.protocol, cipher: res.cipher, chain: served.certificates, comparison: { verdict: cmp.verdict, message: cmp.message, served: cmp.served, disk: cmp.disk ? { name: cmp.disk.name, file: cmp.disk.location.file, serial: cmp.disk.serial, notAfter: cmp.disk.notAfter } : undefined } }, null, 2) + '\n');
       } else {

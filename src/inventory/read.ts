@@ -226,7 +226,9 @@ function parseFileContent(buf: Buffer, file: string, target: ScanTarget, explici
   }
   const text = buf.toString('utf8');
   if (KUBECONFIGISH.test(base) || (explicit && !CERTISH.test(base))) {
-    if (looksLikeKubeconfig(text)) {
+    // kubeadm's own kubeconfigs (and *.kubeconfig files) must parse: an empty or broken admin.conf is a finding, not nothing
+    const mustBeKubeconfig = kubeadmProfileForFile(file) !== undefined || /(\.kubeconfig|^kubeconfig)$/.test(base);
+    if (looksLikeKubeconfig(text) || mustBeKubeconfig) {
       try {
         fc.kubeconfig = parseKubeconfig(text, file);
         fc.kind = 'kubeconfig';
@@ -469,9 +471,19 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
       r.entry.signerName = s.entry.name;
     }
   }
+  const bySpki = new Map<string, CertEntry[]>();
+  for (const c of certificates) bySpki.set(c.spkiSha256, [...(bySpki.get(c.spkiSha256) ?? []), c]);
+  // kubeadm writes private keys 0600; a key others can read is worth knowing (info: copied trees often lose modes)
+  const keyFiles = new Set([...keys.filter((k) => k.kind === 'private').map((k) => k.file), ...kubeconfigs.filter((k) => k.users.some((u) => u.keyFrom === 'data')).map((k) => k.file)]);
+  for (const file of keyFiles) {
+    const mode = fs.stat(file)?.mode;
+    if (mode !== undefined && mode & 0o077) {
+      findings.push({ code: 'key-permissions', severity: 'info', file, message: `${file} holds a private key and is mode ${(mode & 0o777).toString(8).padStart(4, '0')}; kubeadm writes keys 0600 (chmod 600 ${file})` });
+    }
+  }
   for (const k of keys) {
     if (!k.spkiSha256) continue;
-    k.certificates = certificates.filter((c) => c.spkiSha256 === k.spkiSha256).map((c) => c.id);
+    k.certificates = (bySpki.get(k.spkiSha256) ?? []).map((c) => c.id);
   }
 
   // 8. missing kubeadm files
@@ -490,6 +502,9 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
         missing.push({ name: p.name, file, layout: 'kubeadm' });
         findings.push({ code: 'unreadable', severity: 'error', file, message: `failed to read ${file}: a directory where the ${p.name} certificate should be (${p.longName})` });
         continue;
+      }
+      if (p.kind === 'kubeconfig' && !certificates.some((c) => c.location.file === file && c.location.kubeconfig?.entry === 'user') && !findings.some((f) => f.file === file)) {
+        findings.push({ code: 'corrupt', severity: 'error', file, message: `${file}: no client certificate in it (${p.longName})` });
       }
       const keyFile = profileKeyPath(p, pkiDir);
       if (keyFile && !p.isCA && !fs.exists(keyFile)) {

@@ -28,7 +28,8 @@ export type FindingCode =
   | 'unreadable'
   | 'corrupt'
   | 'ca-key-missing'
-  | 'served-cert-stale';
+  | 'served-cert-stale'
+  | 'key-permissions';
 
 export interface Finding {
   code: FindingCode;

@@ -32,3 +32,26 @@ export function compareServed(leafDer: Uint8Array, inv: Inventory): ServedCompar
   }
   return { verdict: 'not-on-disk', served, message: `not on disk: no certificate under the root has serial ${served.serial} or the same key/subject` };
 }
+
+/**
+ * A served chain read on its own has no CA; name the disk CA that signed each
+ * served certificate (signature verified) so the view matches `check`'s.
+ */
+export function attachDiskSigners(served: Inventory, disk: Inventory): void {
+  const diskCas = disk.certificates.filter((c) => c.isCA).map((e) => ({ e, cert: certOf(e.pem) }));
+  for (const s of served.certificates) {
+    if (s.signerName || s.selfSigned) continue;
+    const cert = certOf(s.pem);
+    const ca = diskCas.find((c) => c.cert.subjectString === cert.issuerString && cert.verifySignedBy(c.cert));
+    if (!ca) continue;
+    s.signerName = ca.e.name;
+    s.signedBy = ca.e.id;
+    s.findings = s.findings.filter((f) => f.code !== 'unknown-signer');
+  }
+  served.findings = served.findings.filter((f) => f.code !== 'unknown-signer' || served.certificates.some((c) => c.id === f.certificate && !c.signerName));
+}
+
+function certOf(pem: string): Certificate {
+  const b64 = pem.replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, '');
+  return new Certificate(Buffer.from(b64, 'base64'));
+}

@@ -67,7 +67,7 @@ export function renderTable(inv: Inventory, opts: TableOptions = {}): string {
   const caRows = cas.map((e) => [e.name, kubeadmDate(new Date(e.notAfter)), residual(e), e.privateKey.present ? 'no' : 'yes', paintStatus(e.status, p), String(inv.certificates.filter((c) => c.signedBy === e.id && c.id !== e.id).length), ...(wide ? [e.components.join(',') || '-'] : []), where(e), ...extra(e)]);
   for (const m of missingRows.filter((m) => ['ca', 'etcd-ca', 'front-proxy-ca'].includes(m.name))) caRows.push(m.row.slice(0, caHead.length));
   if (caRows.length) out += '\n' + tabwrite([wide ? [...caHead, 'SUBJECT', 'SANS', 'KEY', 'SERIAL'] : caHead, ...caRows.sort((a, b) => a[0]!.localeCompare(b[0]!))]);
-  const fs = inv.findings.filter((f) => f.severity !== 'info' || wide);
+  const fs = inv.findings;
   if (fs.length) {
     out += `\nFINDINGS\n`;
     for (const f of sortFindings(fs)) out += `  ${paintSeverity(f, p)} ${f.code.padEnd(26)} ${f.message}\n`;
