@@ -431,4 +431,14 @@ users:
   const ed2 = new KubeconfigEditor(fs.readFileSync(path.join(root, 'etc/rancher/k3s/k3s.yaml'), 'utf8'));
   assert.equal(certPems(Buffer.from(ed2.userField('default', 'client-certificate-data')!, 'base64').toString())[0], certPems(fs.readFileSync(path.join(tlsDir, 'client-admin.crt'), 'utf8'))[0]);
   assert.match(Buffer.from(ed2.userField('default', 'client-key-data')!, 'base64').toString(), /^-----BEGIN EC PRIVATE KEY-----/);
+
+  // a CA renewal follows every copy: the bundle behind the serving leaf and k3s.yaml's cluster CA
+  const r3 = await cli(['renew', 'server-ca', '--root', root, '--now', NOW]);
+  assert.equal(r3.code, 0, r3.err + r3.out);
+  const caNow = certPems(fs.readFileSync(path.join(tlsDir, 'server-ca.crt'), 'utf8'))[0]!;
+  assert.notEqual(caNow, serverCa.cert.toPem());
+  assert.equal(certPems(fs.readFileSync(path.join(tlsDir, 'serving-kube-apiserver.crt'), 'utf8'))[1], caNow, 'bundle copy updated');
+  const ed3 = new KubeconfigEditor(fs.readFileSync(path.join(root, 'etc/rancher/k3s/k3s.yaml'), 'utf8'));
+  assert.equal(certPems(Buffer.from(ed3.clusterField('default', 'certificate-authority-data')!, 'base64').toString())[0], caNow, 'kubeconfig copy updated');
+  assert.equal((await cli(['check', '--root', root, '--now', NOW])).code, 0);
 });
