@@ -41,9 +41,10 @@ export class NodeFs {
       if (part === '.') continue;
       if (part === '..') { resolved.pop(); continue; }
       const candidate = '/' + [...resolved, part].join('/');
+      if (this.plainDirs?.has(candidate)) { resolved.push(part); continue; }
       let st: fs.Stats;
       try {
-        st = fs.lstatSync(this.hostPath(candidate));
+        st = this.lstatHost(candidate);
       } catch {
         // Missing component: the rest cannot be resolved further.
         return '/' + [...resolved, part, ...parts].join('/');
@@ -55,10 +56,26 @@ export class NodeFs {
         if (target.startsWith('/')) resolved = [];
         parts = [...targetParts, ...parts];
       } else {
+        if (st.isDirectory()) this.plainDirs?.add(candidate);
         resolved.push(part);
       }
     }
     return '/' + resolved.join('/');
+  }
+
+  /** Directories known to be plain (no link) during one read; see `snapshot`. */
+  private plainDirs?: Set<string>;
+
+  /**
+   * The same root with a memory of directories already resolved: one read of a
+   * big tree resolves each directory once instead of once per file. Use one
+   * snapshot per read, so later changes to the tree are seen by the next read.
+   */
+  snapshot(): NodeFs {
+    const n = new NodeFs(this.root);
+    n.plainDirs = new Set();
+    n.lstats = new Map();
+    return n;
   }
 
   /**
@@ -82,8 +99,22 @@ export class NodeFs {
   }
 
   lstat(nodePath: string): fs.Stats | undefined {
-    try { return fs.lstatSync(this.hostPath(nodePath)); } catch { return undefined; }
+    try { return this.lstatHost(nodePath); } catch { return undefined; }
   }
+
+  /** lstat, remembered for the life of a snapshot (a read asks about each file several times). */
+  private lstatHost(nodePath: string): fs.Stats {
+    if (!this.lstats) return fs.lstatSync(this.hostPath(nodePath));
+    let st = this.lstats.get(nodePath);
+    if (st === undefined) {
+      try { st = fs.lstatSync(this.hostPath(nodePath)); } catch (e) { st = e as Error; }
+      this.lstats.set(nodePath, st);
+    }
+    if (st instanceof Error) throw st;
+    return st;
+  }
+
+  private lstats?: Map<string, fs.Stats | Error>;
 
   stat(nodePath: string): fs.Stats | undefined {
     try { return fs.statSync(this.hostPath(this.realNodePath(nodePath))); } catch { return undefined; }

@@ -67,7 +67,8 @@ const KUBECONFIGISH = /(\.conf|\.kubeconfig|\.ya?ml|^kubeconfig|^config)$/i;
  * options or an explicit `--path` that cannot be read.
  */
 export function readInventory(opts: ReadOptions): Inventory {
-  const { fs, now } = opts;
+  const { now } = opts;
+  const fs = opts.fs.snapshot();
   const threshold = parseThresholdOrThrow(opts.warn);
   const maxSize = opts.maxFileSize ?? 4 * 1024 * 1024;
   const layouts = opts.layouts ?? detectLayouts(fs);

@@ -97,6 +97,7 @@ export class Certificate {
   private _ext?: RawExtension[];
   private _subject?: NameAttribute[];
   private _issuer?: NameAttribute[];
+  private _pub?: KeyObject;
 
   constructor(der: Uint8Array) {
     this.der = der;
@@ -256,8 +257,9 @@ export class Certificate {
     return createHash('sha256').update(this.der).digest('hex');
   }
 
+  /** The certified public key (made once: a CA verifies thousands of leaves on a big node). */
   publicKey(): KeyObject {
-    return createPublicKey({ key: Buffer.from(this.spkiRaw), format: 'der', type: 'spki' });
+    return (this._pub ??= createPublicKey({ key: Buffer.from(this.spkiRaw), format: 'der', type: 'spki' }));
   }
 
   /** Whether `issuer`'s key made this certificate's signature. */
