@@ -36,10 +36,10 @@ function execFileP(cmd: string, args: string[]): Promise<{ code: number; out: st
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-test('etcd starts from the rebuilt pki/etcd with the rebuilt manifest command line; etcdctl healthcheck-client is healthy', { skip: !fs.existsSync('/usr/bin/etcd') && 'no /usr/bin/etcd' }, async (t) => {
+for (const keyType of ['rsa-2048', 'ecdsa-p256']) test(`etcd starts from the rebuilt pki/etcd (${keyType}) with the rebuilt manifest command line; etcdctl healthcheck-client is healthy`, { skip: !fs.existsSync('/usr/bin/etcd') && 'no /usr/bin/etcd' }, async (t) => {
   const root = tmpDir();
   const io = memoryIo();
-  const code = await run(['rebuild', '--root', root, '--now', NOW, '--node-name', 'cp-1', '--advertise-address', '127.0.0.2', '--kubernetes-version', 'v1.26.1'], io);
+  const code = await run(['rebuild', '--root', root, '--now', NOW, '--node-name', 'cp-1', '--advertise-address', '127.0.0.2', '--kubernetes-version', 'v1.26.1', '--key-type', keyType], io);
   assert.equal(code, 0, io.err);
 
   const manifest = parse(fs.readFileSync(path.join(root, 'etc/kubernetes/manifests/etcd.yaml'), 'utf8'));

@@ -337,3 +337,13 @@ etcd:
   assert.match(api, /- --etcd-keyfile=\/etc\/etcd\/client-key\.pem\n/);
   assert.match(api, /image: registry\.k8s\.io\/kube-apiserver:v1\.28\.4/);
 });
+
+test('a flag wins over what survives, and the dry run lists what it overrode', async () => {
+  const root = copyFixture();
+  deleteAllButManifests(root);
+  const r = await cli('rebuild', '--root', root, '--now', NOW, '--dry-run', '--service-cidr', '10.100.0.0/16');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /serviceSubnet\s+10\.100\.0\.0\/16\s+flag --service-cidr/);
+  assert.match(r.out, /Also found \(not used, a source above wins\):\n(.*\n)*\s+serviceSubnet\s+10\.96\.0\.0\/12\s+\/etc\/kubernetes\/manifests\/kube-apiserver\.yaml \(--service-cluster-ip-range\)/);
+  assert.match(r.out, /IP:10\.100\.0\.1/);
+});
