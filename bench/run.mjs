@@ -70,3 +70,5 @@ fs.writeFileSync(path.join(benchDir, 'out', 'results.json'), JSON.stringify({
   date: new Date().toISOString(), node: process.version, cores: os.availableParallelism?.() ?? os.cpus().length,
   loadavg: os.loadavg(), seconds: total, rows,
 }, null, 2) + '\n');
+// A bench that leaves a handle open (a server, a child) must not keep the run alive.
+process.exit(0);
