@@ -61,12 +61,12 @@ export function renderTable(inv: Inventory, opts: TableOptions = {}): string {
     name: e.name,
     row: [e.name, kubeadmDate(new Date(e.notAfter)), residual(e), e.signerName ?? (e.selfSigned ? '(self)' : p.yellow('(unknown)')), externallyManaged(e, inv), paintStatus(e.status, p), e.managedBy, ...(wide ? [e.components.join(',') || '-'] : []), where(e), ...extra(e)],
   }));
-  rows.push(...[...leafRows, ...missingRows.filter((m) => !cas.length || !['ca', 'etcd-ca', 'front-proxy-ca'].includes(m.name))].sort((a, b) => a.name.localeCompare(b.name)).map((r) => r.row));
+  rows.push(...[...leafRows, ...missingRows.filter((m) => !cas.length || !['ca', 'etcd-ca', 'front-proxy-ca'].includes(m.name))].sort((a, b) => localeOrder(a.name, b.name)).map((r) => r.row));
   let out = tabwrite(rows);
   const caHead = ['CERTIFICATE AUTHORITY', 'EXPIRES', 'RESIDUAL TIME', 'EXTERNALLY MANAGED', 'STATUS', 'SIGNS', ...(wide ? ['COMPONENTS'] : []), 'FILE'];
   const caRows = cas.map((e) => [e.name, kubeadmDate(new Date(e.notAfter)), residual(e), e.privateKey.present ? 'no' : 'yes', paintStatus(e.status, p), String(inv.certificates.filter((c) => c.signedBy === e.id && c.id !== e.id).length), ...(wide ? [e.components.join(',') || '-'] : []), where(e), ...extra(e)]);
   for (const m of missingRows.filter((m) => ['ca', 'etcd-ca', 'front-proxy-ca'].includes(m.name))) caRows.push(m.row.slice(0, caHead.length));
-  if (caRows.length) out += '\n' + tabwrite([wide ? [...caHead, 'SUBJECT', 'SANS', 'KEY', 'SERIAL'] : caHead, ...caRows.sort((a, b) => a[0]!.localeCompare(b[0]!))]);
+  if (caRows.length) out += '\n' + tabwrite([wide ? [...caHead, 'SUBJECT', 'SANS', 'KEY', 'SERIAL'] : caHead, ...caRows.sort((a, b) => localeOrder(a[0]!, b[0]!))]);
   const fs = inv.findings;
   if (fs.length) {
     out += `\nFINDINGS\n`;
@@ -81,7 +81,7 @@ export function renderTable(inv: Inventory, opts: TableOptions = {}): string {
 const SEV_ORDER = { error: 0, warning: 1, info: 2 } as const;
 
 export function sortFindings(fs: Finding[]): Finding[] {
-  return [...fs].sort((a, b) => SEV_ORDER[a.severity] - SEV_ORDER[b.severity] || a.code.localeCompare(b.code) || (a.file ?? '').localeCompare(b.file ?? ''));
+  return [...fs].sort((a, b) => SEV_ORDER[a.severity] - SEV_ORDER[b.severity] || localeOrder(a.code, b.code) || localeOrder(a.file ?? '', b.file ?? ''));
 }
 
 function paintSeverity(f: Finding, p: Paint): string {
@@ -94,4 +94,15 @@ export function inventoryExitCode(inv: Inventory): number {
   if (inv.findings.some((f) => f.severity === 'error')) return 2;
   if (inv.findings.some((f) => f.severity === 'warning')) return 1;
   return 0;
+}
+
+/**
+ * `a.localeCompare(b)` without loading ICU's collator (~10 ms of every check):
+ * for names made of lowercase letters, digits, '-' and '.', ICU's root order
+ * is code-unit order; anything else goes to localeCompare.
+ */
+const PLAIN = /^[a-z0-9.-]*$/;
+function localeOrder(a: string, b: string): number {
+  if (PLAIN.test(a) && PLAIN.test(b)) return a < b ? -1 : a > b ? 1 : 0;
+  return a.localeCompare(b);
 }
