@@ -556,10 +556,10 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
 
 /**
  * `a.localeCompare(b)` without loading ICU's collator (~10 ms on every check):
- * for names made of lowercase letters, digits, '-' and '.', ICU's root order
+ * for text made of lowercase letters, digits, '-', '.' and '/', ICU's root order
  * is code-unit order; anything else goes to localeCompare.
  */
-const PLAIN = /^[a-z0-9.-]*$/;
+const PLAIN = /^[a-z0-9./-]*$/;
 function localeOrder(a: string, b: string): number {
   if (PLAIN.test(a) && PLAIN.test(b)) return a < b ? -1 : a > b ? 1 : 0;
   return a.localeCompare(b);
