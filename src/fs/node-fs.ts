@@ -72,7 +72,8 @@ export class NodeFs {
    * snapshot per read, so later changes to the tree are seen by the next read.
    */
   snapshot(): NodeFs {
-    const n = new NodeFs(this.root);
+    // keep the subclass (tests trace reads through one)
+    const n = new (this.constructor as new (root: string) => NodeFs)(this.root);
     n.plainDirs = new Set();
     n.lstats = new Map();
     return n;
