@@ -101,3 +101,41 @@ test('--layout forces layouts; --path reads any directory: Ed25519, PKCS#8, DER,
   assert.equal(await run(['check', '--root', root, '--layout', 'openshift'], bad), 3);
   assert.match(bad.err, /--layout "openshift" is not a layout kubepki knows/);
 });
+
+test('a kubeadm worker node (ca.crt without its key, kubelet.conf written by the kubelet): healthy, nothing missing, no noise', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const k = path.join(root, 'etc/kubernetes');
+  for (const f of fs.readdirSync(k)) if (f !== 'pki' && f !== 'kubelet.conf') fs.rmSync(path.join(k, f), { recursive: true });
+  for (const f of fs.readdirSync(path.join(k, 'pki'))) if (f !== 'ca.crt') fs.rmSync(path.join(k, 'pki', f), { recursive: true });
+  // the shape the kubelet writes after TLS bootstrap (spec §2.2)
+  const ca = fs.readFileSync(path.join(k, 'pki/ca.crt')).toString('base64');
+  fs.writeFileSync(path.join(k, 'kubelet.conf'), `apiVersion: v1
+clusters:
+- cluster:
+    certificate-authority-data: ${ca}
+    server: https://cluster-api.example.test:6443
+  name: default-cluster
+contexts:
+- context:
+    cluster: default-cluster
+    namespace: default
+    user: default-auth
+  name: default-context
+current-context: default-context
+kind: Config
+preferences: {}
+users:
+- name: default-auth
+  user:
+    client-certificate: /var/lib/kubelet/pki/kubelet-client-current.pem
+    client-key: /var/lib/kubelet/pki/kubelet-client-current.pem
+`);
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  assert.deepEqual(inv.missing, []);
+  assert.deepEqual(inv.findings, [], JSON.stringify(inv.findings, null, 1));
+  assert.deepEqual(inv.certificates.map((c) => c.name).sort(), ['ca', 'kubelet-client', 'kubelet-serving', 'kubelet-serving-ca']);
+  assert.equal(byName(inv, 'kubelet-client').signerName, 'ca');
+  assert.deepEqual(byName(inv, 'kubelet-client').components, ['kubelet']);
+  const io = memoryIo();
+  assert.equal(await run(['check', '--root', root, '--now', '2026-11-23'], io), 0, io.out);
+});

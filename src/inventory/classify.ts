@@ -80,7 +80,10 @@ export function classify(input: ClassifyInput): void {
     if (r.signer && !e.isCA && r.signer.id !== e.id && new Date(e.notAfter) > new Date(r.signer.notAfter)) {
       add(e, { code: 'ca-expires-before-leaf', severity: 'warning', message: `${e.name} outlives its CA ${r.signer.name} (CA ends ${day(r.signer.notAfter)}, leaf ${day(e.notAfter)}): it stops working when the CA expires` });
     }
-    if (e.isCA && !e.privateKey.present && e.name !== 'kubelet-serving-ca' && e.location.kind !== 'kubeconfig') {
+    // Externally managed CA: worth saying only where something on this node would be renewed with it
+    // (a worker holds ca.crt without its key by design; the kubelet renews through the cluster).
+    const signsRenewable = (id: string) => records.some((o) => o.signer?.id === id && o.entry.id !== id && o.entry.managedBy !== 'kubelet');
+    if (e.isCA && !e.privateKey.present && e.name !== 'kubelet-serving-ca' && e.location.kind !== 'kubeconfig' && signsRenewable(e.id)) {
       add(e, { code: 'ca-key-missing', severity: 'info', message: `${e.name}: no private key on this node (externally managed); certificates it signs cannot be renewed here` });
     }
   }
