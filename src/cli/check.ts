@@ -1,9 +1,8 @@
 import { Command, Option } from 'commander';
 import type { Io } from './io.js';
-import { UserError } from '../errors.js';
 import { readInventory } from '../inventory/read.js';
 import { renderTable, inventoryExitCode, colour, plain } from '../report/table.js';
-import { rootOption, nowOption, warnOption, layoutOption, pathOption, kubeconfigOption, resolveNow, resolveLayouts, toNodePaths, openNode, type NodeOptions } from './options.js';
+import { addNodeReadOptions, nodeReadInputs, requireSomething, resolveNow, type NodeOptions } from './options.js';
 import { EXIT_CODES_HELP } from './main.js';
 
 interface CheckOptions extends NodeOptions {
@@ -14,7 +13,7 @@ interface CheckOptions extends NodeOptions {
 }
 
 export function command(io: Io): Command {
-  return new Command('check')
+  return addNodeReadOptions(new Command('check'))
     .summary('find every certificate on a node and say what will break and when')
     .description(`Find every certificate on a node (kubeadm, kubelet, RKE1, RKE2/k3s, kubespray, hard-way
 layouts, plus any --path and --kubeconfig), check expiry, chains, key pairs and SANs,
@@ -29,33 +28,21 @@ Examples:
   kubepki check -o prom > /var/lib/node_exporter/textfile/kubepki.prom
 
 ${EXIT_CODES_HELP}`)
-    .addOption(rootOption())
-    .addOption(warnOption())
-    .addOption(nowOption())
-    .addOption(layoutOption())
-    .addOption(pathOption())
-    .addOption(kubeconfigOption())
     .addOption(new Option('-o, --output <format>', 'table, wide, json, yaml or prom').default('table').choices(['table', 'wide', 'json', 'yaml', 'prom']))
     .option('--no-color', 'never colour the table')
     .option('--cluster [kubeconfig]', 'also check certificates in the cluster through the API: TLS Secrets, CA bundles, webhook/APIService caBundles, issued CSRs (kubeconfig default: $KUBECONFIG, ~/.kube/config, admin.conf under --root)')
     .action(async (o: CheckOptions) => {
       const now = resolveNow(o.now);
-      const layouts = resolveLayouts(o.layout);
-      const fs = openNode(o);
-      const inv = readInventory({
-        fs, now, warn: o.warn, layouts,
-        paths: toNodePaths(fs, o.path, io.cwd),
-        kubeconfigs: toNodePaths(fs, o.kubeconfig, io.cwd),
-      });
+      const inputs = nodeReadInputs(o, io.cwd);
+      const fs = inputs.fs;
+      const inv = readInventory({ ...inputs, now });
       if (o.cluster) {
         const { connect } = await import('../cluster/connect.js');
         const { readClusterCertificates, mergeClusterCertificates } = await import('../cluster/inventory.js');
         const client = await connect({ kubeconfig: typeof o.cluster === 'string' ? o.cluster : undefined, root: o.root, env: io.env, cwd: io.cwd });
         mergeClusterCertificates(inv, await readClusterCertificates(client, now, o.warn));
       }
-      if (inv.certificates.length === 0 && inv.missing.length === 0 && inv.findings.length === 0) {
-        throw new UserError(`no certificates found under ${fs.root}`, 'pass --root DIR pointing at a node tree (with etc/kubernetes or var/lib/rancher inside), or --path DIR');
-      }
+      requireSomething(inv, fs.root);
       switch (o.output) {
         // structured output loads the yaml library: only when asked for (start-up of the table view)
         case 'json': io.stdout((await import('../report/structured.js')).renderJson(inv)); break;

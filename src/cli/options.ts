@@ -1,9 +1,11 @@
-import { Option } from 'commander';
+import { Option, type Command } from 'commander';
 import { UserError } from '../errors.js';
 import { openRoot, type NodeFs } from '../fs/node-fs.js';
 import { parseNow } from '../inventory/time.js';
 import { ALL_LAYOUTS } from '../layouts/detect.js';
-import type { LayoutName } from '../inventory/types.js';
+import type { Inventory, LayoutName } from '../inventory/types.js';
+import type { ReadOptions } from '../inventory/read.js';
+import { parseThresholdOrThrow } from '../inventory/classify.js';
 
 /** Options every node-reading command shares. */
 export interface NodeOptions {
@@ -68,4 +70,24 @@ export function toNodePaths(fs: NodeFs, paths: string[] | undefined, cwd: string
 
 export function openNode(o: NodeOptions): NodeFs {
   return openRoot(o.root);
+}
+
+/** The flags of every command that reads a node: --root, --warn, --now, --layout, --path, --kubeconfig. */
+export function addNodeReadOptions(cmd: Command): Command {
+  return cmd.addOption(rootOption()).addOption(warnOption()).addOption(nowOption()).addOption(layoutOption()).addOption(pathOption()).addOption(kubeconfigOption());
+}
+
+/** Those flags, validated, as readInventory takes them (all but `now`). */
+export function nodeReadInputs(o: NodeOptions, cwd: string): Omit<ReadOptions, 'now'> {
+  const layouts = resolveLayouts(o.layout);
+  parseThresholdOrThrow(o.warn);
+  const fs = openNode(o);
+  return { fs, warn: o.warn, layouts, paths: toNodePaths(fs, o.path, cwd), kubeconfigs: toNodePaths(fs, o.kubeconfig, cwd) };
+}
+
+/** A tree with nothing kubepki recognises is a usage error, not a healthy node. */
+export function requireSomething(inv: Inventory, root: string): void {
+  if (inv.certificates.length === 0 && inv.missing.length === 0 && inv.findings.length === 0) {
+    throw new UserError(`no certificates found under ${root}`, 'pass --root DIR pointing at a node tree (with etc/kubernetes or var/lib/rancher inside), or --path DIR');
+  }
 }

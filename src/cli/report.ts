@@ -6,7 +6,7 @@ import { UserError } from '../errors.js';
 import { readInventory } from '../inventory/read.js';
 import { renderDashboardHtml } from '../report/html.js';
 import { renderMarkdown } from '../report/markdown.js';
-import { rootOption, nowOption, warnOption, layoutOption, pathOption, kubeconfigOption, resolveNow, resolveLayouts, toNodePaths, openNode, type NodeOptions } from './options.js';
+import { addNodeReadOptions, nodeReadInputs, requireSomething, resolveNow, type NodeOptions } from './options.js';
 
 interface ReportOptions extends NodeOptions {
   html?: string;
@@ -27,7 +27,7 @@ function writeReport(file: string, text: string): void {
 }
 
 export function command(io: Io): Command {
-  return new Command('report')
+  return addNodeReadOptions(new Command('report'))
     .configureHelp({ helpWidth: 120 })
     .summary('write the dashboard as one offline HTML file, or a Markdown summary for a change request')
     .description(`Read the node once and write a report.
@@ -38,23 +38,14 @@ Examples:
   kubepki report -o markdown > change-request.md
 
 The HTML file embeds the inventory (public certificate data, never a key) and never reaches the network.`)
-    .addOption(rootOption())
-    .addOption(warnOption())
-    .addOption(nowOption())
-    .addOption(layoutOption())
-    .addOption(pathOption())
-    .addOption(kubeconfigOption())
     .option('--html <file>', 'write the dashboard to FILE')
     .addOption(new Option('-o, --output <format>', 'print to standard output: markdown, html or json').choices(['markdown', 'md', 'html', 'json']))
     .action(async (o: ReportOptions) => {
       if (!o.html && !o.output) throw new UserError('say what to write: --html FILE or -o markdown', 'e.g. kubepki report --html report.html');
       const now = resolveNow(o.now);
-      const layouts = resolveLayouts(o.layout);
-      const fs = openNode(o);
-      const inv = readInventory({ fs, now, warn: o.warn, layouts, paths: toNodePaths(fs, o.path, io.cwd), kubeconfigs: toNodePaths(fs, o.kubeconfig, io.cwd) });
-      if (inv.certificates.length === 0 && inv.missing.length === 0 && inv.findings.length === 0) {
-        throw new UserError(`no certificates found under ${fs.root}`, 'pass --root DIR pointing at a node tree (with etc/kubernetes or var/lib/rancher inside), or --path DIR');
-      }
+      const inputs = nodeReadInputs(o, io.cwd);
+      const inv = readInventory({ ...inputs, now });
+      requireSomething(inv, inputs.fs.root);
       if (o.html) {
         writeReport(o.html, renderDashboardHtml(inv, { mode: 'file' }));
         io.stderr(`kubepki report: wrote ${path.resolve(o.html)} (${inv.certificates.length} certificates, ${inv.summary.expired} expired, ${inv.summary.warning} expiring)\n`);

@@ -3,11 +3,11 @@ import * as os from 'node:os';
 import type { Io } from './io.js';
 import { UserError } from '../errors.js';
 import { readInventory } from '../inventory/read.js';
-import { parseDuration, parseThreshold } from '../inventory/time.js';
+import { parseDuration } from '../inventory/time.js';
 import { parseListen, DEFAULT_LISTEN, formatHostPort } from '../server/listen.js';
 import { startServer } from '../server/server.js';
 import { parseProbeFlag, probeLocal, defaultEndpoints } from '../server/probe-local.js';
-import { collect, rootOption, nowOption, warnOption, layoutOption, pathOption, kubeconfigOption, resolveNow, resolveLayouts, toNodePaths, openNode, type NodeOptions } from './options.js';
+import { collect, addNodeReadOptions, nodeReadInputs, resolveNow, type NodeOptions } from './options.js';
 import { VERSION } from './main.js';
 
 interface ServeOptions extends NodeOptions {
@@ -26,7 +26,7 @@ interface ServeOptions extends NodeOptions {
 }
 
 export function command(io: Io): Command {
-  return new Command('serve')
+  return addNodeReadOptions(new Command('serve'))
     .configureHelp({ helpWidth: 120 })
     .summary('serve /metrics, a live dashboard, /api/inventory and /healthz for this node')
     .description(`Read the node on an interval and whenever its certificate directories change, and serve
@@ -42,14 +42,8 @@ Examples:
   kubepki serve --listen 0.0.0.0:9793 --tls-cert tls.crt --tls-key tls.key --client-ca prometheus-ca.crt
 
 Listening on anything but loopback needs --bearer-token-file, --client-ca, or --insecure-no-auth.`)
-    .addOption(rootOption())
     .addOption(new Option('--listen <host:port>', 'address to listen on').default(DEFAULT_LISTEN))
     .addOption(new Option('--interval <duration>', 'read the node this often (also on change)').default('60s'))
-    .addOption(warnOption())
-    .addOption(nowOption())
-    .addOption(layoutOption())
-    .addOption(pathOption())
-    .addOption(kubeconfigOption())
     .option('--bearer-token-file <file>', 'require "Authorization: Bearer <token>" with the token in FILE (re-read on every refresh)')
     .option('--tls-cert <file>', 'serve HTTPS with this certificate')
     .option('--tls-key <file>', 'key of --tls-cert')
@@ -66,17 +60,14 @@ Listening on anything but loopback needs --bearer-token-file, --client-ca, or --
       if (interval === undefined || interval < 1) throw new UserError(`--interval ${JSON.stringify(o.interval)} is not a duration of at least 1s`, 'use e.g. 60s, 5m or 1h');
       if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw new UserError('--tls-cert and --tls-key go together', 'pass both, or neither for plain HTTP');
       const pinned = o.now ? resolveNow(o.now) : undefined;
-      const layouts = resolveLayouts(o.layout);
-      const fs = openNode(o);
-      const paths = toNodePaths(fs, o.path, io.cwd);
-      const kubeconfigs = toNodePaths(fs, o.kubeconfig, io.cwd);
-      if (!parseThreshold(o.warn ?? '30d')) throw new UserError(`--warn ${JSON.stringify(o.warn)} is not a duration or a percentage`, 'use e.g. 30d, 2w or 66%');
+      const inputs = nodeReadInputs(o, io.cwd);
+      const fs = inputs.fs;
       const endpoints = o.probeEndpoint?.map(parseProbeFlag);
       const server = await startServer({
         root: fs.root,
         listen,
         intervalSeconds: interval,
-        read: (now) => readInventory({ fs, now, warn: o.warn, layouts, paths, kubeconfigs }),
+        read: (now) => readInventory({ ...inputs, now }),
         now: pinned ? () => pinned : undefined,
         nodeName: o.nodeName ?? io.env.KUBEPKI_NODE_NAME ?? undefined,
         bearerTokenFile: o.bearerTokenFile,
