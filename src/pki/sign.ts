@@ -306,26 +306,68 @@ export function extKeyUsageExt(usages: string[]): ExtensionDer {
   return { oid: EXT_OID.extKeyUsage, critical: false, value: seq(...usages.map((u) => oidDer(EKU_OID[u] ?? u))) };
 }
 
-function ipBytes(ip: string): Uint8Array {
-  if (/^\d+\.\d+\.\d+\.\d+$/.test(ip)) return Uint8Array.from(ip.split('.').map(Number));
-  const [head, tail] = ip.includes('::') ? ip.split('::') : [ip, undefined];
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
+/** Octets of a dotted-quad IPv4 address, or undefined: four decimal octets 0–255, no leading zeros (never wraps). */
+function ipv4Octets(s: string): number[] | undefined {
+  const parts = s.split('.');
+  if (parts.length !== 4) return undefined;
+  const out: number[] = [];
+  for (const p of parts) {
+    if (!/^(0|[1-9][0-9]{0,2})$/.test(p)) return undefined;
+    const v = Number(p);
+    if (v > 255) return undefined;
+    out.push(v);
+  }
+  return out;
+}
+
+/**
+ * The iPAddress GeneralName octets of an IPv4 (4 octets) or IPv6 (16 octets,
+ * `::` and a dotted IPv4 tail allowed) address. Anything else, an octet over
+ * 255 included, throws: an address is never wrapped or truncated into another.
+ */
+export function ipBytes(ip: string): Uint8Array {
+  const bad = (why: string) => new Error(`bad IP address ${JSON.stringify(ip)}: ${why}`);
+  if (!ip.includes(':')) {
+    const v4 = ipv4Octets(ip);
+    if (!v4) throw bad('an IPv4 address is four decimal octets 0-255 (a.b.c.d)');
+    return Uint8Array.from(v4);
+  }
+  let s = ip;
+  const last = s.lastIndexOf(':');
+  const tail = s.slice(last + 1);
+  if (tail.includes('.')) {
+    const v4 = ipv4Octets(tail);
+    if (!v4) throw bad(`${JSON.stringify(tail)} is not an IPv4 address`);
+    s = `${s.slice(0, last + 1)}${((v4[0]! << 8) | v4[1]!).toString(16)}:${((v4[2]! << 8) | v4[3]!).toString(16)}`;
+  }
+  const halves = s.split('::');
+  if (halves.length > 2) throw bad('"::" may appear once');
   let groups: string[];
-  if (tail === undefined) groups = h;
-  else groups = [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
-  if (groups.length !== 8 || groups.some((g) => !/^[0-9a-fA-F]{1,4}$/.test(g))) throw new Error(`bad IP address ${ip}`);
+  if (halves.length === 2) {
+    const h = halves[0] ? halves[0].split(':') : [];
+    const t = halves[1] ? halves[1].split(':') : [];
+    if (h.length + t.length > 7) throw bad('too many groups');
+    groups = [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
+  } else groups = s.split(':');
+  if (groups.length !== 8) throw bad('an IPv6 address has eight groups');
+  if (groups.some((g) => !/^[0-9a-fA-F]{1,4}$/.test(g))) throw bad('each IPv6 group is 1-4 hex digits');
   const out = new Uint8Array(16);
   groups.forEach((g, i) => { const v = parseInt(g, 16); out[2 * i] = v >> 8; out[2 * i + 1] = v & 0xff; });
   return out;
 }
 
+/** IA5String content (dNSName, rfc822Name, URI): ASCII only — never re-encoded into other bytes. */
+function ia5(type: string, value: string): Buffer {
+  if (!/^[\x00-\x7f]*$/.test(value)) throw new Error(`${type} name ${JSON.stringify(value)} is not ASCII; a certificate carries it as IA5String (use the punycode / percent-encoded form)`);
+  return Buffer.from(value, 'ascii');
+}
+
 /** One GeneralName, DER. */
 export function generalNameDer(n: SanInput): Uint8Array {
   switch (n.type) {
-    case 'dns': return tlv(0x82, Buffer.from(n.value, 'latin1'));
-    case 'email': return tlv(0x81, Buffer.from(n.value, 'latin1'));
-    case 'uri': return tlv(0x86, Buffer.from(n.value, 'latin1'));
+    case 'dns': return tlv(0x82, ia5('DNS', n.value));
+    case 'email': return tlv(0x81, ia5('email', n.value));
+    case 'uri': return tlv(0x86, ia5('URI', n.value));
     case 'ip': return tlv(0x87, ipBytes(n.value));
     default: throw new Error(`unsupported SAN type ${(n as SanInput).type}`);
   }

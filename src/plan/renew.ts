@@ -6,7 +6,9 @@
 import type { Inventory, CertEntry, CertLocation } from '../inventory/types.js';
 import type { Plan, PlanItem, PlanFile, PlanRestart, PlanResult, PlanItemKind } from './types.js';
 import { keyTypeOfInfo } from '../pki/keygen.js';
-import { newSerial } from '../pki/sign.js';
+import { isIP } from 'node:net';
+import { domainToASCII } from 'node:url';
+import { newSerial, generalNameDer } from '../pki/sign.js';
 import { UserError } from '../errors.js';
 
 export type SanInput = { type: 'dns' | 'ip' | 'email' | 'uri'; value: string };
@@ -279,11 +281,67 @@ function safeName(name: string): string {
   return name.replace(/[^A-Za-z0-9._-]+/g, '_');
 }
 
-/** Parse `--add-san DNS:x,IP:y,URI:z,email:w`. */
+const DNS_LABEL = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
+/** RFC 1123 subdomain as Kubernetes validates it (IsDNS1123Subdomain), and the wildcard form (IsWildcardDNS1123Subdomain). */
+const DNS1123_SUBDOMAIN = new RegExp(`^${DNS_LABEL}(\\.${DNS_LABEL})*$`);
+const EMAIL = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*$/;
+
+/** Why a DNS SAN is not acceptable (kubeadm's ValidateCertSANs rules), or undefined. */
+function dnsProblem(v: string): { why: string; hint: string } | undefined {
+  if (/[^\x00-\x7f]/.test(v)) {
+    const ascii = domainToASCII(v.toLowerCase());
+    return { why: 'is not ASCII: a certificate carries DNS names as IA5String', hint: ascii ? `use the punycode form DNS:${ascii}` : 'use the punycode (xn--) form of the name' };
+  }
+  const hint = 'a DNS name is lowercase letters, digits, "-" and "." (RFC 1123), at most 253 characters; a wildcard only as the whole first label (*.example.com)';
+  if (v.length > 253) return { why: `is ${v.length} characters long (at most 253)`, hint };
+  if (v.split('.').some((l) => l.length > 63)) return { why: 'has a label longer than 63 characters', hint };
+  const bare = v.startsWith('*.') ? v.slice(2) : v;
+  if (DNS1123_SUBDOMAIN.test(bare)) return undefined;
+  if (bare.includes('*')) return { why: 'has a wildcard outside the first label', hint };
+  if (DNS1123_SUBDOMAIN.test(bare.toLowerCase())) return { why: 'has upper-case letters', hint: `write it in lower case: DNS:${v.toLowerCase()}` };
+  return { why: 'is not a valid DNS name', hint };
+}
+
+/** Why a SAN value is not acceptable, or undefined. */
+function sanProblem(san: SanInput): { why: string; hint: string } | undefined {
+  const v = san.value;
+  switch (san.type) {
+    case 'ip': {
+      if (v.includes('%')) return { why: 'has a zone index, which a certificate cannot carry', hint: 'give the address without %zone' };
+      if (isIP(v) === 0) return { why: 'is not an IPv4 or IPv6 address', hint: 'write IP:192.0.2.7 (four octets 0-255) or IP:2001:db8::7' };
+      return undefined;
+    }
+    case 'dns': return dnsProblem(v);
+    case 'uri': {
+      if (/[^\x21-\x7e]/.test(v)) return { why: 'has spaces or non-ASCII characters', hint: 'percent-encode them (a certificate carries URIs as IA5String)' };
+      if (!URL.canParse(v) || !/^[A-Za-z][A-Za-z0-9+.-]*:/.test(v)) return { why: 'is not an absolute URI', hint: 'write it with its scheme, e.g. URI:spiffe://cluster.local/ns/default/sa/web' };
+      return undefined;
+    }
+    case 'email': {
+      if (!EMAIL.test(v)) return { why: 'is not an e-mail address', hint: 'write email:name@example.com (ASCII)' };
+      return undefined;
+    }
+  }
+  return { why: 'has an unknown type', hint: 'write each name as DNS:name, IP:address, URI:uri or email:address' };
+}
+
+/**
+ * Parse `--add-san DNS:x,IP:y,URI:z,email:w`, refusing (UserError, exit 3)
+ * any name that a certificate could not carry exactly as written, so that a
+ * dry run and a real run agree and nothing is written for a bad name.
+ */
 export function parseSans(text: string): SanInput[] {
   return text.split(',').map((s) => s.trim()).filter(Boolean).map((s) => {
     const m = /^(dns|ip|uri|email):(.+)$/i.exec(s);
-    if (!m) throw new UserError(`failed to read --add-san ${JSON.stringify(s)}`, 'write each name as DNS:name, IP:address, URI:uri or email:address, comma-separated');
-    return { type: m[1]!.toLowerCase() as SanInput['type'], value: m[2]! };
+    if (!m) throw new UserError(`failed to read --add-san ${JSON.stringify(s)}: not TYPE:value`, 'write each name as DNS:name, IP:address, URI:uri or email:address, comma-separated');
+    const san: SanInput = { type: m[1]!.toLowerCase() as SanInput['type'], value: m[2]! };
+    const problem = sanProblem(san);
+    if (problem) throw new UserError(`failed to read --add-san ${JSON.stringify(s)}: ${JSON.stringify(san.value)} ${problem.why}`, problem.hint);
+    try {
+      generalNameDer(san); // the encoder agrees, so the real run cannot fail where the dry run passed
+    } catch (e) {
+      throw new UserError(`failed to read --add-san ${JSON.stringify(s)}: ${(e as Error).message}`, 'write each name as DNS:name, IP:address, URI:uri or email:address, comma-separated');
+    }
+    return san;
   });
 }

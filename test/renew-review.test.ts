@@ -1,0 +1,70 @@
+/** Regressions from the operator review of `kubepki renew`: each test is named after what broke. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ipBytes, generalNameDer } from '../src/pki/sign.js';
+import { parseSans } from '../src/plan/renew.js';
+import { copyFixture, cli, snapshotTree, NOW } from './renew-support.js';
+
+test('--add-san IP:999.1.1.1 (and other names a certificate cannot carry as written) is refused with exit 3, dry run and real run alike, and nothing is written', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const before = snapshotTree(root);
+  const state = path.join(root, 'var/lib/kubepki');
+  const stateBefore = fs.existsSync(state) ? fs.readdirSync(state, { recursive: true }) : undefined;
+  const bad: [string, RegExp][] = [
+    ['IP:999.1.1.1', /"999\.1\.1\.1" is not an IPv4 or IPv6 address/],
+    ['IP:1.2.3', /"1\.2\.3" is not an IPv4 or IPv6 address/],
+    ['IP:256.0.0.1', /"256\.0\.0\.1"/],
+    ['IP:1::2::3', /"1::2::3"/],
+    ['IP:fe80::1%eth0', /zone index/],
+    ['DNS:bad name', /"bad name" is not a valid DNS name/],
+    ['DNS:ünï.example', /"ünï\.example" is not ASCII/],
+    ['DNS:a.*.example.com', /wildcard outside the first label/],
+    ['DNS:-lead.example.com', /not a valid DNS name/],
+    ['DNS:API.example.com', /upper-case/],
+    ['DNS:example.com.', /not a valid DNS name/],
+    ['URI:not a uri', /"not a uri" has spaces/],
+    ['URI:relative/path', /not an absolute URI/],
+    ['email:nobody', /"nobody" is not an e-mail address/],
+    ['email:a b@example.com', /not an e-mail address/],
+  ];
+  for (const [san, why] of bad) {
+    for (const extra of [['--dry-run'], []]) {
+      const r = await cli(['renew', 'apiserver', '--add-san', `DNS:ok.example.test,${san}`, '--root', root, '--now', NOW, ...extra]);
+      assert.equal(r.code, 3, `${san} ${extra.join(' ')}: exit ${r.code}\n${r.out}${r.err}`);
+      const first = r.err.split('\n')[0]!;
+      assert.match(first, new RegExp(`failed to read --add-san "${san.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"`), `${san}: the first line names the bad value: ${first}`);
+      assert.match(first, why, `${san}: ${first}`);
+      assert.equal(r.out, '', `${san}: no plan printed`);
+    }
+  }
+  const ascii = await cli(['renew', 'apiserver', '--add-san', 'DNS:ünï.example', '--root', root, '--now', NOW]);
+  assert.match(ascii.err, /hint: use the punycode form DNS:xn--n-nga1b\.example/);
+  assert.deepEqual(snapshotTree(root), before, 'nothing written');
+  assert.deepEqual(fs.existsSync(state) ? fs.readdirSync(state, { recursive: true }) : undefined, stateBefore, 'not even a lock or a backup');
+});
+
+test('--add-san accepts what kubeadm accepts: wildcard first label, IPv6 (with an IPv4 tail), URIs and e-mail, written exactly', () => {
+  assert.deepEqual(parseSans('DNS:*.apps.example.test, DNS:cp-1,IP:2001:db8::7,ip:::ffff:192.0.2.1,URI:spiffe://cluster.local/ns/a/sa/b,email:ops@example.test'), [
+    { type: 'dns', value: '*.apps.example.test' }, { type: 'dns', value: 'cp-1' }, { type: 'ip', value: '2001:db8::7' },
+    { type: 'ip', value: '::ffff:192.0.2.1' }, { type: 'uri', value: 'spiffe://cluster.local/ns/a/sa/b' }, { type: 'email', value: 'ops@example.test' },
+  ]);
+});
+
+test('ipBytes never wraps an out-of-range octet (999.1.1.1 was written as 231.1.1.1) and encodes every form isIP accepts', () => {
+  for (const bad of ['999.1.1.1', '256.1.1.1', '1.2.3', '1.2.3.4.5', '01.2.3.4', '1.2.3.-1', '1::2::3', '1:2:3:4:5:6:7:8:9', '::ffff:999.1.1.1', 'g::1', '']) {
+    assert.throws(() => ipBytes(bad), /bad IP address/, bad);
+  }
+  assert.deepEqual([...ipBytes('192.0.2.255')], [192, 0, 2, 255]);
+  assert.deepEqual([...ipBytes('::ffff:192.0.2.1')], [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1]);
+  assert.deepEqual([...ipBytes('2001:db8::7')], [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7]);
+  assert.deepEqual([...ipBytes('::')], new Array(16).fill(0));
+});
+
+test('a non-ASCII DNS, URI or e-mail name is never encoded into other bytes (it was written as latin1)', () => {
+  assert.throws(() => generalNameDer({ type: 'dns', value: 'ünï.example' }), /not ASCII/);
+  assert.throws(() => generalNameDer({ type: 'uri', value: 'https://ünï.example/' }), /not ASCII/);
+  assert.throws(() => generalNameDer({ type: 'email', value: 'ü@example.test' }), /not ASCII/);
+  assert.deepEqual([...generalNameDer({ type: 'dns', value: 'xn--n-nga1b.example' })].slice(2), [...Buffer.from('xn--n-nga1b.example')]);
+});
