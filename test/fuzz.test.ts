@@ -505,3 +505,24 @@ test('bad input: the fast scan reports loops, directories, huge and empty files 
     fs.rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('scan: worker threads give the same records and problems as the main thread alone', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  try {
+    fs.writeFileSync(path.join(root, PKI, 'garbage.crt'), 'not a certificate');
+    const fsys = new NodeFs(root);
+    const one = await scanCertificates(fsys, ['/'], { workers: 0 });
+    const two = await scanCertificates(fsys, ['/'], { workers: 2, minFilesForWorkers: 0 });
+    assert.equal(one.threads, 1);
+    assert.ok(two.threads >= 1);
+    assert.deepEqual(two.certificates, one.certificates);
+    assert.deepEqual(two.problems, one.problems);
+    // 7 leaves and 3 CAs in pki/, both certificates of kubelet.crt, the kubelet client pem (reached through
+    // the stand-in link kubelet-client-current.pem, once)
+    assert.equal(one.certificates.length, 13, JSON.stringify(one.certificates.map((c) => c.file)));
+    assert.equal(one.certificates.filter((c) => c.file.startsWith('/var/lib/kubelet/pki/kubelet-client-2026')).length, 1);
+    assert.deepEqual(one.problems.map((p) => [p.file, p.code]), [[`/${PKI}/garbage.crt`, 'corrupt']]);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});

@@ -103,6 +103,21 @@ export async function scanCertificates(fs: NodeFs, dirs: string[], opts: ScanOpt
     for (const w of pool) { w.removeAllListeners('exit'); void w.terminate(); }
   }
   const threads = parts.filter((p) => p.certificates.length > 0 || p.problems.length > 0).length;
+  // Link stand-ins (kubelet-client-current.pem in a copied tree): follow them inside the root, once.
+  const links = parts.flatMap((p) => p.links ?? []);
+  if (links.length > 0) {
+    const listed = new Set(list.nodePaths);
+    const extra: ScanBatchResult = { certificates: [], problems: [] };
+    for (const file of links) {
+      let real: string;
+      try { real = fs.realNodePath(file); } catch { extra.problems.push({ file, code: 'unreadable', message: `failed to read ${file}: symlink loop` }); continue; }
+      if (real === file) { extra.problems.push({ file, code: 'corrupt', message: `${file}: no PEM block and not DER: not a certificate` }); continue; }
+      if (listed.has(real)) continue;
+      listed.add(real);
+      scanInto([fs.hostPath(real)], [real], 0, 1, maxSize, extra.certificates, extra.problems, undefined);
+    }
+    parts.push(extra);
+  }
   const certificates = parts.length === 1 ? parts[0]!.certificates : parts.flatMap((p) => p.certificates);
   for (const p of parts) problems.push(...p.problems);
   if (parts.length > 1) certificates.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.index - b.index));
@@ -136,26 +151,30 @@ function availableCores(): number {
 export interface ScanBatchResult {
   certificates: ScanRecord[];
   problems: ScanProblem[];
+  /** files that hold only an absolute path: a git checkout's stand-in for a symlink (NodeFs resolves them) */
+  links?: string[];
 }
 
 /** Take batches from the shared counter until the list is done (main thread and workers). */
 export function stealBatches(hostPaths: string[], nodePaths: string[], counter: Int32Array, batch: number, maxSize: number): ScanBatchResult {
   const certificates: ScanRecord[] = [];
   const problems: ScanProblem[] = [];
+  const links: string[] = [];
   for (;;) {
     const start = Atomics.add(counter, 0, batch);
     if (start >= hostPaths.length) break;
-    scanInto(hostPaths, nodePaths, start, Math.min(hostPaths.length, start + batch), maxSize, certificates, problems);
+    scanInto(hostPaths, nodePaths, start, Math.min(hostPaths.length, start + batch), maxSize, certificates, problems, links);
   }
-  return { certificates, problems };
+  return { certificates, problems, links };
 }
 
 /** Scan files [start, end) of the list on this thread. */
 export function scanFiles(hostPaths: string[], nodePaths: string[], start: number, end: number, maxSize = 4 * 1024 * 1024): ScanBatchResult {
   const certificates: ScanRecord[] = [];
   const problems: ScanProblem[] = [];
-  scanInto(hostPaths, nodePaths, start, end, maxSize, certificates, problems);
-  return { certificates, problems };
+  const links: string[] = [];
+  scanInto(hostPaths, nodePaths, start, end, maxSize, certificates, problems, links);
+  return { certificates, problems, links };
 }
 
 /** Reused read buffer (per thread): most certificate files are a few KiB. */
@@ -189,7 +208,9 @@ class TooLargeError extends Error {
   constructor(readonly size: number) { super(`${size} bytes`); }
 }
 
-function scanInto(hostPaths: string[], nodePaths: string[], start: number, end: number, maxSize: number, certificates: ScanRecord[], problems: ScanProblem[]): void {
+const LINK_TEXT = /^\/[^\s\0]+$/;
+
+function scanInto(hostPaths: string[], nodePaths: string[], start: number, end: number, maxSize: number, certificates: ScanRecord[], problems: ScanProblem[], links: string[] | undefined): void {
   for (let i = start; i < end; i++) {
     const file = nodePaths[i]!;
     let buf: Buffer;
@@ -208,6 +229,7 @@ function scanInto(hostPaths: string[], nodePaths: string[], start: number, end: 
       problems.push({ file, code: 'unreadable', message: `skipped ${file}: ${buf.length} bytes is too large for a certificate file (limit ${maxSize})` });
       continue;
     }
+    if (links && buf.length <= 512 && buf[0] === 0x2f && LINK_TEXT.test(buf.toString('latin1'))) { links.push(file); continue; }
     scanBuffer(buf, file, certificates, problems);
   }
 }
