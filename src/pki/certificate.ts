@@ -330,16 +330,23 @@ export function parseGeneralNames(value: Uint8Array): GeneralName[] {
   const seq = readTlv(value, 0);
   const out: GeneralName[] = [];
   for (const g of children(value, seq)) {
-    const bytes = contentBytes(value, g);
     switch (g.tag) {
-      case 0x82: out.push({ type: 'dns', value: Buffer.from(bytes).toString('latin1') }); break;
-      case 0x81: out.push({ type: 'email', value: Buffer.from(bytes).toString('latin1') }); break;
-      case 0x86: out.push({ type: 'uri', value: Buffer.from(bytes).toString('latin1') }); break;
-      case 0x87: out.push({ type: 'ip', value: formatIp(bytes) }); break;
-      case 0xa4: out.push({ type: 'dirname', value: nameToString(parseName(bytes)) }); break;
+      case 0x82: out.push({ type: 'dns', value: latin1(value, g.contentStart, g.end) }); break;
+      case 0x81: out.push({ type: 'email', value: latin1(value, g.contentStart, g.end) }); break;
+      case 0x86: out.push({ type: 'uri', value: latin1(value, g.contentStart, g.end) }); break;
+      case 0x87: out.push({ type: 'ip', value: formatIp(contentBytes(value, g)) }); break;
+      case 0xa4: out.push({ type: 'dirname', value: nameToString(parseName(contentBytes(value, g))) }); break;
       default: out.push({ type: 'other', value: hex(rawBytes(value, g)) });
     }
   }
+  return out;
+}
+
+/** Bytes [start, end) as latin1 text (what Buffer's 'latin1' decoding gives), without copying them first. */
+function latin1(buf: Uint8Array, start: number, end: number): string {
+  if (end - start > 128) return Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('latin1');
+  let out = '';
+  for (let i = start; i < end; i++) out += String.fromCharCode(buf[i]!);
   return out;
 }
 
