@@ -4,8 +4,10 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ipBytes, generalNameDer } from '../src/pki/sign.js';
-import { parseSans } from '../src/plan/renew.js';
-import { copyFixture, cli, snapshotTree, NOW } from './renew-support.js';
+import { parseSans, planRenew } from '../src/plan/renew.js';
+import { readInventory } from '../src/inventory/read.js';
+import { NodeFs } from '../src/fs/node-fs.js';
+import { copyFixture, cli, sh, snapshotTree, NOW } from './renew-support.js';
 
 test('--add-san IP:999.1.1.1 (and other names a certificate cannot carry as written) is refused with exit 3, dry run and real run alike, and nothing is written', async () => {
   const root = copyFixture('kubeadm-1.26');
@@ -67,4 +69,42 @@ test('a non-ASCII DNS, URI or e-mail name is never encoded into other bytes (it 
   assert.throws(() => generalNameDer({ type: 'uri', value: 'https://ünï.example/' }), /not ASCII/);
   assert.throws(() => generalNameDer({ type: 'email', value: 'ü@example.test' }), /not ASCII/);
   assert.deepEqual([...generalNameDer({ type: 'dns', value: 'xn--n-nga1b.example' })].slice(2), [...Buffer.from('xn--n-nga1b.example')]);
+});
+
+test('renewing a leaf under an expired CA is refused (it wrote a certificate openssl rejects at depth 1) unless the CA is renewed in the same run; renew all takes the expired CA along', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const later = '2037-01-01T00:00:00Z'; // the fixture's CAs expired on 2036-11-19
+  const at = String(Date.parse(later) / 1000 + 3600);
+  const pki = path.join(root, 'etc/kubernetes/pki');
+  const before = fs.readFileSync(path.join(pki, 'apiserver.crt'));
+
+  const alone = await cli(['renew', 'apiserver', '--root', root, '--now', later]);
+  assert.equal(alone.code, 1, alone.out + alone.err);
+  assert.match(alone.out, /Not renewed:\n {2}apiserver: its CA ca expired on 2036-11-19T21:36:03Z, so a renewed apiserver would not verify; renew the CA first or together: `kubepki renew ca apiserver`/);
+  assert.deepEqual(fs.readFileSync(path.join(pki, 'apiserver.crt')), before, 'apiserver.crt untouched');
+  const viaFile = await cli(['renew', '--file', '/etc/kubernetes/pki/etcd/server.crt', '--root', root, '--now', later, '--dry-run']);
+  assert.equal(viaFile.code, 1);
+  assert.match(viaFile.out, /etcd-server: its CA etcd-ca expired/);
+
+  const together = await cli(['renew', 'ca', 'apiserver', '--root', root, '--now', later]);
+  assert.equal(together.code, 0, together.out + together.err);
+  const v = sh('openssl', ['verify', '-attime', at, '-CAfile', path.join(pki, 'ca.crt'), path.join(pki, 'apiserver.crt')]);
+  assert.equal(v.status, 0, v.stdout + v.stderr);
+
+  const all = await cli(['renew', 'all', '--root', root, '--now', later, '--dry-run']);
+  assert.equal(all.code, 0, all.out + all.err);
+  for (const ca of ['etcd-ca', 'front-proxy-ca']) assert.match(all.out, new RegExp(`^ {2}${ca} +/etc/kubernetes/pki/`, 'm'), `renew all includes the expired ${ca}`);
+  assert.doesNotMatch(all.out, /Not renewed/);
+});
+
+test('planRenew: a leaf of an expired CA is a skipped result, not a warning; named together, the CA is planned first and the leaf signed by it', () => {
+  const root = copyFixture('kubeadm-1.26');
+  const when = new Date('2037-01-01T00:00:00Z');
+  const inv = readInventory({ fs: new NodeFs(root), now: when });
+  const plan = planRenew(inv, { targets: ['etcd-peer', 'front-proxy-ca'] }, when);
+  assert.deepEqual(plan.items.map((i) => i.name), ['front-proxy-ca'], 'a self-signed CA renews on its own');
+  assert.deepEqual(plan.results.map((r) => [r.name, r.outcome]), [['etcd-peer', 'skipped']]);
+  const both = planRenew(inv, { targets: ['etcd-peer', 'etcd-ca'] }, when);
+  assert.deepEqual(both.items.map((i) => i.name), ['etcd-ca', 'etcd-peer'], 'the CA first, then what it signs');
+  assert.deepEqual(both.results, []);
 });

@@ -94,7 +94,7 @@ backups with \`kubepki backups\`.`)
     .addHelpText('after', `
 Exit codes:
   0  every selected certificate renewed
-  1  some could not be (externally managed CA, missing key): see "Not renewed"
+  1  some could not be (externally managed CA, missing key, CA expired and not renewed with them): see "Not renewed"
   2  the run failed and every file was rolled back, or a restarted endpoint still serves the old certificate
   3  bad flags or input`)
     .argument('[names...]', '`all`, or certificate names as `kubepki check` shows them (apiserver, admin.conf, ca …)')

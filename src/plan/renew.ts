@@ -97,8 +97,16 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
   const addSans = opts.addSans ?? [];
   const newNotAfter = new Map<string, number>();
 
-  // CAs first: leaves signed in the same run take their (unchanged) key and subject.
-  const ordered = [...chosen].sort((a, b) => Number(b.isCA) - Number(a.isCA));
+  // CAs first, roots before the CAs they sign: certificates signed in the same run take the renewed CA.
+  const ancestors = (c: CertEntry): CertEntry[] => {
+    const out: CertEntry[] = [];
+    for (let a = c.signedBy ? byId.get(c.signedBy) : undefined; a && a !== c && !out.includes(a) && out.length < 16; a = a.signedBy && a.signedBy !== a.id ? byId.get(a.signedBy) : undefined) out.push(a);
+    return out;
+  };
+  const depth = (c: CertEntry) => (c.isCA ? ancestors(c).length : Number.MAX_SAFE_INTEGER);
+  const ordered = [...chosen].sort((a, b) => depth(a) - depth(b));
+  /** CAs this run re-issues (ids): their leaves are signed by the renewed certificate */
+  const renewedCas = new Set<string>();
   for (const c of ordered) {
     const signerEntry = c.signedBy ? byId.get(c.signedBy) : undefined;
     let kind: PlanItemKind;
@@ -134,6 +142,19 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     if (c.location.kind === 'kubeconfig' && c.location.kubeconfig?.field !== 'client-certificate-data') {
       results.push({ id: c.id, name: c.name, outcome: 'unsupported', message: `${c.name}: ${c.location.file} refers to its certificate by file; renew that file instead` });
       continue;
+    }
+    // A certificate signed by an expired CA does not verify (openssl: "certificate has expired" at depth 1; Go
+    // likewise): renewing it alone would write a certificate nothing accepts. Refuse unless every expired CA
+    // above it is renewed in this same run (`renew all` takes expired CAs along; or name them).
+    if (signer !== 'self' && signer !== 'throwaway' && signerEntry) {
+      const stale = [signerEntry, ...ancestors(signerEntry)].find((a) => a.isCA && Date.parse(a.notAfter) < nowMs && !renewedCas.has(a.id));
+      if (stale) {
+        results.push({
+          id: c.id, name: c.name, outcome: 'skipped',
+          message: `its CA ${stale.name} expired on ${stale.notAfter.replace(/\.000Z$/, 'Z')}, so a renewed ${c.name} would not verify; renew the CA first or together: \`kubepki renew ${stale.name} ${c.name}\` (or \`kubepki renew all\`)`,
+        });
+        continue;
+      }
     }
     if (c.privateKey.present && c.privateKey.matches === false) {
       results.push({ id: c.id, name: c.name, outcome: 'skipped', message: `${c.name}: ${c.privateKey.location?.file} is not this certificate's key; fix the pair (or renew with --new-key) first` });
@@ -171,13 +192,13 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     if (signer !== 'self' && signer !== 'throwaway' && signerEntry) {
       const caNa = newNotAfter.get(signerEntry.id) ?? Date.parse(signerEntry.notAfter);
       if (na > caNa) warnings.push(`${c.name} would outlive its CA ${signerEntry.name} (${wholeSeconds(na)} > ${wholeSeconds(caNa)}); renew the CA too or pass a shorter --validity`);
-      if (caNa < nowMs) warnings.push(`${c.name}: its CA ${signerEntry.name} expired on ${signerEntry.notAfter}; run \`kubepki renew ${signerEntry.name}\` first or together`);
     }
 
     if (kind === 'kubelet-client') notes.push(`new kubelet-client-${stamp}.pem; kubelet-client-current.pem swapped to it (old file kept)`);
     if (isKubeletConf(c)) notes.push(`kubelet.conf embeds its client certificate: moved to kubelet-client-${stamp}.pem and kubelet.conf pointed at kubelet-client-current.pem (kubeadm's recovery)`);
     if (kind === 'kubelet-serving') notes.push('the throwaway CA of the kubelet\'s self-signed pair is re-made (its key was never kept); same leaf key and names');
     if (kind === 'ca') notes.push('same key, subject and key identifier: every certificate it signed stays valid');
+    if (kind === 'ca') renewedCas.add(c.id);
 
     items.push({
       id: c.id, name: c.name, kind, location: c.location, subject: c.subject,
