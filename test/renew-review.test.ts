@@ -108,3 +108,24 @@ test('planRenew: a leaf of an expired CA is a skipped result, not a warning; nam
   assert.deepEqual(both.items.map((i) => i.name), ['etcd-ca', 'etcd-peer'], 'the CA first, then what it signs');
   assert.deepEqual(both.results, []);
 });
+
+test('renew ca restart list: each changed file is attributed only to the components that read that file; admin.conf asks for no restart', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const planFile = path.join(root, 'plan.json');
+  const r = await cli(['renew', 'ca', '--root', root, '--now', NOW, '--dry-run', '--plan-out', planFile]);
+  assert.equal(r.code, 0, r.out + r.err);
+  const plan = JSON.parse(fs.readFileSync(planFile, 'utf8')) as { restarts: { component: string; because: string[] }[]; files: { path: string }[] };
+  assert.ok(plan.files.some((f) => f.path === '/etc/kubernetes/admin.conf'), 'admin.conf carries the CA and is rewritten');
+  const because = Object.fromEntries(plan.restarts.map((x) => [x.component, x.because]));
+  assert.deepEqual(because, {
+    'kube-apiserver': ['/etc/kubernetes/pki/ca.crt'],
+    'kube-controller-manager': ['/etc/kubernetes/controller-manager.conf', '/etc/kubernetes/pki/ca.crt'],
+    'kube-scheduler': ['/etc/kubernetes/scheduler.conf'],
+    kubelet: ['/etc/kubernetes/kubelet.conf', '/etc/kubernetes/pki/ca.crt'],
+  });
+  assert.doesNotMatch(r.out, /reads [^\n]*admin\.conf/);
+
+  const admin = await cli(['renew', 'admin.conf', '--root', root, '--now', NOW, '--dry-run']);
+  assert.equal(admin.code, 0, admin.out + admin.err);
+  assert.doesNotMatch(admin.out, /Restart afterwards/, 'admin.conf is read by kubectl only');
+});

@@ -259,10 +259,34 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     if (!because.has(component)) because.set(component, new Set());
     because.get(component)!.add(file);
   };
+  // Each changed file is attributed only to the components that read THAT file. A CertEntry's `components`
+  // also counts the readers of its copies (ca.crt lists kube-scheduler because scheduler.conf embeds it), so
+  // a component named by a flag/config reference is kept for a file only when one of its references names
+  // that file; components known from the layout's profile alone (RKE1 runs without manifests) are kept.
   for (const ref of inv.components) if (changed.has(ref.file)) need(ref.component, ref.file);
+  const refFiles = new Map<string, Set<string>>();
+  for (const ref of inv.components) {
+    if (!refFiles.has(ref.component)) refFiles.set(ref.component, new Set());
+    refFiles.get(ref.component)!.add(ref.file);
+  }
+  const readersOf = (c: CertEntry): string[] => {
+    const own = [c.location.file, ...(c.location.via ? [c.location.via] : [])];
+    return c.components.filter((comp) => {
+      const named = refFiles.get(comp);
+      return !named || own.some((f) => named.has(f));
+    });
+  };
   for (const it of items) {
-    const c = byId.get(it.follows ?? it.id);
-    for (const comp of c?.components ?? []) need(comp, it.location.file);
+    if (it.follows) {
+      // a copy: whoever reads the file it sits in (the other certificates of that file, e.g. a kubeconfig's
+      // user or a bundle's leaf); admin.conf and super-admin.conf have no reader to restart (spec §8)
+      for (const e of inv.certificates) {
+        if (e.location.file === it.location.file || e.location.via === it.location.file) for (const comp of readersOf(e)) need(comp, it.location.file);
+      }
+      continue;
+    }
+    const c = byId.get(it.id);
+    if (c) for (const comp of readersOf(c)) need(comp, it.location.file);
   }
   // endpoints whose served certificate proves the restart took (kubeadm defaults, spec §8)
   const SERVED: Record<string, { port: number; file: RegExp }> = {
