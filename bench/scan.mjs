@@ -23,7 +23,8 @@ export async function bench(ctx) {
   const tree = await ensureTree(COUNT, ctx.repo);
   ctx.log(`tree ${tree.dir}: ${tree.files} files, ${tree.certs} certificates (ready in ${Date.now() - t0} ms)`);
   const child = path.join(ctx.repo, 'bench', 'lib', 'scan-child.mjs');
-  const goBin = buildGo(ctx);
+  let goBin, goError;
+  try { goBin = buildGo(ctx); } catch (e) { goError = String(e?.message ?? e).split('\n')[0]; }
   const runs = Number(process.env.KUBEPKI_BENCH_SCAN_RUNS ?? 5);
 
   // warm the page cache
@@ -55,7 +56,7 @@ export async function bench(ctx) {
     rows.push({ name: 'Go crypto/x509 scan (baseline)', value: Math.round(goRate), unit: 'certs/s', note: `median of ${runs} (${go.map((x) => Math.round(x / 1000)).join(', ')}k/s), go-scan from ../shared/bench, interleaved with ours` });
     rows.push({ name: 'kubepki / Go', value: Math.round((rate / goRate) * 100) / 100, unit: 'ratio', note: rate >= goRate ? 'target ≥ 1: met' : 'target ≥ 1: NOT met' });
   } else {
-    rows.push({ name: 'Go crypto/x509 scan (baseline)', value: null, unit: 'certs/s', note: `skipped: ${GO} not installed (apt-get install golang-1.19-go)` });
+    rows.push({ name: 'Go crypto/x509 scan (baseline)', value: null, unit: 'certs/s', note: goError ? `skipped: ${goError}` : `skipped: ${GO} not installed (apt-get install golang-1.19-go)` });
   }
   const inv = timeSpawn(process.execPath, [child, 'inventory', tree.dir]);
   if (inv.status !== 0) {
