@@ -88,7 +88,7 @@ export async function ensureTree(count = 10000, repo = process.cwd()) {
   return { dir, ...meta };
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const t = Date.now();
   const r = await ensureTree(Number(process.argv[2] ?? 10000));
   console.log(r, `${Date.now() - t} ms`);
