@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { parse } from 'yaml';
 import { run } from '../src/cli/main.js';
 import { memoryIo } from '../src/cli/io.js';
@@ -95,7 +96,7 @@ test('a wiped worker: CA from the host, kubelet.conf in the shape the kubelet wr
 test('kubelet credentials --bootstrap: bootstrap-kubelet.conf with a token, stale credentials removed (backed up), token Secret to apply', async () => {
   const root = copyFixture();
   const out = path.join(tmpDir(), 'token.yaml');
-  const r = await cli('kubelet', 'credentials', '--root', root, '--node', 'cp-1', '--bootstrap', '--now', NOW, '--out', out);
+  const r = await cli('kubelet', 'credentials', '--root', root, '--node', 'cp-1', '--bootstrap', '--now', NOW, '--secret-out', out);
   assert.equal(r.code, 0, r.err);
   const k = kubectlView(path.join(root, 'etc/kubernetes/bootstrap-kubelet.conf'));
   assert.equal(k.users[0].name, 'tls-bootstrap-token-user');
@@ -108,4 +109,102 @@ test('kubelet credentials --bootstrap: bootstrap-kubelet.conf with a token, stal
   assert.equal(`${Buffer.from(secret.data['token-id'], 'base64')}.${Buffer.from(secret.data['token-secret'], 'base64')}`, k.users[0].user.token);
   const backup = /Backup: (\S+)/.exec(r.out)?.[1];
   assert.ok(backup && fs.existsSync(path.join(backup, 'files/etc/kubernetes/kubelet.conf')), r.out);
+});
+
+/** The pem the (absolute) -current symlink of a tree points at, on the host. */
+const currentPem = (root: string) => path.join(root, fs.readlinkSync(path.join(root, CURRENT)));
+
+/** Every file under a tree, as `relative path → sha256 or link target`. */
+function treeState(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string): void => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isSymbolicLink()) out[path.relative(root, p)] = `-> ${fs.readlinkSync(p)}`;
+      else out[path.relative(root, p)] = createHash('sha256').update(fs.readFileSync(p)).digest('hex');
+    }
+  };
+  walk(root);
+  return out;
+}
+
+test('kubelet credentials --node OTHER on a control-plane tree is refused: the node\'s own kubelet identity is not replaced', async () => {
+  const root = copyFixture();
+  const before = treeState(root);
+  const r = await cli('kubelet', 'credentials', '--root', root, '--node', 'worker-1', '--now', NOW);
+  assert.equal(r.code, 3, r.out);
+  assert.match(r.err, /this tree is node cp-1's \(\/etc\/kubernetes\/manifests\/etcd\.yaml --name\)/);
+  assert.match(r.err, /--out DIR/);
+  const b = await cli('kubelet', 'credentials', '--root', root, '--node', 'worker-1', '--bootstrap', '--now', NOW, '--secret-out', path.join(tmpDir(), 't.yaml'));
+  assert.equal(b.code, 3, b.out);
+  assert.deepEqual(treeState(root), before, 'cp-1\'s tree is untouched (kubelet.conf and -current kept)');
+  assert.equal(opensslFields(currentPem(root)).subject, 'O = system:nodes, CN = system:node:cp-1');
+
+  // the identity is found without the etcd manifest too (a worker: kubelet.conf user, then the client cert CN)
+  fs.rmSync(path.join(root, 'etc/kubernetes/manifests/etcd.yaml'));
+  fs.rmSync(path.join(root, 'etc/kubernetes/kubeadm-config.yaml'));
+  fs.rmSync(path.join(root, 'var/lib/kubelet/kubeadm-flags.env'));
+  const k = await cli('kubelet', 'credentials', '--root', root, '--node', 'worker-1', '--now', NOW);
+  assert.equal(k.code, 3);
+  assert.match(k.err, /node cp-1's \(\/etc\/kubernetes\/kubelet\.conf user\)/);
+  fs.rmSync(path.join(root, 'etc/kubernetes/kubelet.conf'));
+  const c = await cli('kubelet', 'credentials', '--root', root, '--node', 'worker-1', '--now', NOW);
+  assert.equal(c.code, 3);
+  assert.match(c.err, /node cp-1's \(\/var\/lib\/kubelet\/pki\/kubelet-client-current\.pem subject CN\)/);
+
+  // --force: the operator says the tree really is worker-1's
+  const f = await cli('kubelet', 'credentials', '--root', root, '--node', 'worker-1', '--now', NOW, '--force');
+  assert.equal(f.code, 0, f.err);
+  assert.equal(opensslFields(currentPem(root)).subject, 'O = system:nodes, CN = system:node:worker-1');
+});
+
+test('kubelet credentials --node OTHER --out DIR: the other node\'s files laid out as its tree, this tree untouched', async () => {
+  const root = copyFixture();
+  const before = treeState(root);
+  const out = path.join(tmpDir(), 'worker-1');
+  const r = await cli('kubelet', 'credentials', '--root', root, '--node', 'worker-1', '--now', NOW, '--out', out);
+  assert.equal(r.code, 0, r.err);
+  assert.deepEqual(treeState(root), before, 'cp-1\'s tree is untouched');
+  assert.match(r.out, /tar -C .* ssh root@worker-1/);
+  assert.deepEqual(Object.keys(treeState(out)).sort(), [
+    'etc/kubernetes/kubelet.conf', 'etc/kubernetes/pki/ca.crt', PEM, CURRENT,
+  ].sort());
+  const ca = path.join(root, 'etc/kubernetes/pki/ca.crt');
+  const f = opensslFields(path.join(out, PEM));
+  assert.equal(f.subject, 'O = system:nodes, CN = system:node:worker-1');
+  assert.match(opensslVerify(ca, path.join(out, PEM), 'sslclient'), /: OK$/);
+  assert.equal(fs.statSync(path.join(out, PEM)).mode & 0o777, 0o600);
+  assert.equal(fs.readlinkSync(path.join(out, CURRENT)), `/${PEM}`, 'absolute, as on worker-1');
+  const k = kubectlView(path.join(out, 'etc/kubernetes/kubelet.conf'));
+  assert.equal(k.users[0].user['client-certificate'], '/var/lib/kubelet/pki/kubelet-client-current.pem');
+  assert.equal(k.clusters[0].cluster.server, 'https://cluster-api.example.test:6443');
+  assert.equal(fs.readFileSync(path.join(out, 'etc/kubernetes/pki/ca.crt'), 'utf8'), fs.readFileSync(ca, 'utf8'));
+  // nothing in DIR is overwritten
+  const again = await cli('kubelet', 'credentials', '--root', root, '--node', 'worker-1', '--now', '2026-11-24T00:00:00Z', '--out', out);
+  assert.equal(again.code, 3);
+  assert.match(again.err, /exists/);
+
+  // --bootstrap --out: bootstrap-kubelet.conf for worker-1 in DIR, nothing deleted from cp-1
+  const bout = path.join(tmpDir(), 'worker-1');
+  const secret = path.join(tmpDir(), 'token.yaml');
+  const b = await cli('kubelet', 'credentials', '--root', root, '--node', 'worker-1', '--bootstrap', '--now', NOW, '--out', bout, '--secret-out', secret);
+  assert.equal(b.code, 0, b.err);
+  assert.deepEqual(treeState(root), before);
+  assert.ok(fs.existsSync(path.join(bout, 'etc/kubernetes/bootstrap-kubelet.conf')));
+  assert.ok(fs.existsSync(secret));
+  assert.match(b.out, /remove \/etc\/kubernetes\/kubelet\.conf and \/var\/lib\/kubelet\/pki\/kubelet-client-current\.pem first/);
+  // the old meaning of --out (the Secret file) is caught with a pointer to --secret-out
+  const old = await cli('kubelet', 'credentials', '--root', root, '--node', 'cp-1', '--bootstrap', '--now', NOW, '--out', path.join(tmpDir(), 'token.yaml'));
+  assert.equal(old.code, 3);
+  assert.match(old.err, /--secret-out/);
+});
+
+test('kubelet credentials --help: the example for another node uses --out', async () => {
+  const h = await cli('kubelet', 'credentials', '--help');
+  assert.equal(h.code, 0);
+  assert.match(h.out, /Examples:/, 'help goes to the io given to run()');
+  for (const line of h.out.split('\n').filter((l) => /kubepki kubelet credentials --node worker-1/.test(l))) {
+    assert.match(line, /--out|--root \/mnt\/worker-1/, `help example writes worker-1's identity into this tree: ${line}`);
+  }
 });

@@ -19,6 +19,7 @@ interface CredentialsOptions {
   token?: string;
   ttl: string;
   out?: string;
+  secretOut?: string;
   force?: boolean;
   dryRun?: boolean;
 }
@@ -37,11 +38,21 @@ export function command(io: Io): Command {
 - --bootstrap: a bootstrap-kubelet.conf with a new token (and the token Secret for
   kubectl apply), removing the stale kubelet.conf and -current link so the kubelet rejoins.
 
+The files go into --root, which must be NODE's own tree: a tree that names another node
+(its etcd manifest --name, kubeadm config nodeRegistration.name, kubelet --hostname-override,
+kubelet.conf user or client certificate CN) is refused, since writing there would replace
+that node's kubelet identity. For another node, --out DIR writes NODE's files into DIR laid
+out as NODE's tree (DIR/var/lib/kubelet/pki/..., DIR/etc/kubernetes/...) to copy there.
+
 Examples:
-  kubepki kubelet credentials --node worker-1                      # on a control-plane node's tree
+  kubepki kubelet credentials --node cp-1                          # this control-plane node's own kubelet
+  kubepki kubelet credentials --node worker-1 --out /tmp/worker-1  # on a control-plane node, for worker-1:
+      tar -C /tmp/worker-1 -cf - . | ssh root@worker-1 tar -C / -xpf -   # then restart worker-1's kubelet
   kubepki kubelet credentials --node worker-1 --root /mnt/worker-1 \\
-      --ca-cert /etc/kubernetes/pki/ca.crt --ca-key /etc/kubernetes/pki/ca.key
-  kubepki kubelet credentials --node worker-1 --bootstrap --out token.yaml`)
+      --ca-cert /etc/kubernetes/pki/ca.crt --ca-key /etc/kubernetes/pki/ca.key   # worker-1's disk mounted here
+  kubepki kubelet credentials --node worker-1 --bootstrap --out /tmp/worker-1 --secret-out token.yaml
+
+Exit codes: 0 written (or planned), 3 a flag is wrong, the CA cannot be read, or --root is another node's tree.`)
     .addOption(rootOption())
     .requiredOption('--node <name>', 'node name (the certificate is for system:node:NAME)')
     .option('--ca-cert <file>', 'CA certificate on this host (default: the node tree\'s /etc/kubernetes/pki/ca.crt)')
@@ -52,8 +63,9 @@ Examples:
     .option('--bootstrap', 'write bootstrap-kubelet.conf with a token instead of a certificate')
     .option('--token <id.secret>', 'bootstrap token to use (default: a new one)')
     .option('--ttl <duration>', 'bootstrap token lifetime', '24h')
-    .option('--out <file>', 'with --bootstrap: where to write the token Secret manifest (default ./kubepki-kubelet-<node>-token.yaml)')
-    .option('--force', 'with --bootstrap: overwrite --out')
+    .option('--out <dir>', 'write NODE\'s files into DIR (laid out as NODE\'s tree, to copy there) instead of --root; nothing in DIR is overwritten')
+    .option('--secret-out <file>', 'with --bootstrap: where to write the token Secret manifest (default ./kubepki-kubelet-<node>-token.yaml)')
+    .option('--force', 'write into --root even though it names another node (only if the tree really is NODE\'s)')
     .option('--dry-run', 'show what would be written; write nothing')
     .addOption(nowOption())
     .action(async (o: CredentialsOptions) => {
@@ -63,8 +75,20 @@ Examples:
       if (!isDnsSubdomain(nodeName)) throw new UserError(`--node ${JSON.stringify(o.node)} is not a valid node name`, 'use the node\'s name as `kubectl get nodes` shows it');
       const validityMs = o.validity !== undefined ? parseDuration(o.validity) : undefined;
       if (o.validity !== undefined && !validityMs) throw new UserError(`--validity ${JSON.stringify(o.validity)} is not a duration`, 'pass e.g. 8760h or 365d');
+      const outDir = o.out !== undefined ? path.resolve(io.cwd, o.out) : undefined;
+      if (outDir && (/\.(ya?ml|json)$/i.test(outDir) || nfs.statSync(outDir, { throwIfNoEntry: false })?.isFile())) {
+        throw new UserError(`--out ${o.out} is a file: --out is the directory that receives the node's files`, 'pass a directory to --out; the token Secret manifest goes to --secret-out FILE');
+      }
       const fs = openRoot(o.root);
-      const { loadCa, apiServerUrl, pkiDirOf } = await import('../rebuild/node-files.js');
+      const { loadCa, apiServerUrl, pkiDirOf, treeNodeName, DEFAULT_PKI } = await import('../rebuild/node-files.js');
+      // --root is the tree that gets the files unless --out: it must be NODE's own
+      const own = treeNodeName(fs);
+      if (!outDir && own && own.name !== nodeName && !o.force) {
+        throw new UserError(
+          `failed to write kubelet credentials for ${nodeName} into ${o.root ?? '/'}: this tree is node ${own.name}'s (${own.source}), and its kubelet would become ${nodeName}`,
+          `pass --out DIR to write ${nodeName}'s files into DIR for copying to ${nodeName}, or --force if this tree really is ${nodeName}'s`,
+        );
+      }
       const pki = pkiDirOf(fs);
       // a CA given on the host is read through a NodeFs rooted at /
       const caFs = o.caCert ? new NodeFs('/') : fs;
@@ -72,6 +96,11 @@ Examples:
       const caKeyPath = o.caKey ? path.resolve(io.cwd, o.caKey) : caCertPath.replace(/\.crt$/, '.key');
       const server = apiServerUrl(fs, o.controlPlaneEndpoint);
       const { applyChanges } = await import('../apply/transaction.js');
+      const { writeExportTree } = await import('../rebuild/kubelet-credentials.js');
+      const where = outDir ? ` in ${outDir}` : '';
+      // the kubelet's clientCAFile on a joined node (spec §2.2); only written into a fresh --out tree
+      const caCopy = (pem: string) => ({ op: 'write' as const, path: `${DEFAULT_PKI}/ca.crt`, content: Buffer.from(pem), mode: 0o644 });
+      const copyNote = `copy ${outDir}'s contents to ${nodeName}'s / keeping modes and the symlink (tar -C ${outDir} -cf - . | ssh root@${nodeName} tar -C / -xpf -)`;
 
       if (o.bootstrap) {
         const ca = loadCa(caFs, caCertPath, caKeyPath, false);
@@ -88,20 +117,30 @@ Examples:
           if (e instanceof BootstrapTokenError) throw new UserError(e.message, 'leave --token out to get a new one; --ttl like 24h');
           throw e;
         }
-        const existing = [KUBELET_CONF, `${KUBELET_PKI_DIR}/kubelet-client-current.pem`].filter((p) => fs.lstat(p));
+        const stale = [KUBELET_CONF, `${KUBELET_PKI_DIR}/kubelet-client-current.pem`];
+        const existing = outDir ? [] : stale.filter((p) => fs.lstat(p));
         const plan = planKubeletBootstrap({ nodeName, server: server.url, tokenId: parseToken(token).id, existing });
-        const out = path.resolve(io.cwd, o.out ?? `kubepki-kubelet-${nodeName}-token.yaml`);
+        if (outDir) plan.notes.unshift(copyNote, `on ${nodeName}, remove ${stale.join(' and ')} first: while they exist the kubelet ignores bootstrap-kubelet.conf`);
+        const secretOut = path.resolve(io.cwd, o.secretOut ?? `kubepki-kubelet-${nodeName}-token.yaml`);
         const lines = [
-          `write   ${plan.bootstrapPath} (token ${plan.tokenId}.<secret>, server ${plan.server} from ${server.source})`,
+          `write   ${plan.bootstrapPath}${where} (token ${plan.tokenId}.<secret>, server ${plan.server} from ${server.source})`,
+          ...(outDir ? [`write   ${DEFAULT_PKI}/ca.crt${where} (the cluster CA, the kubelet's client CA)`] : []),
           ...plan.remove.map((p) => `remove  ${p} (backed up; the kubelet bootstraps again)`),
-          `write   ${out} (the token Secret for the cluster)`,
+          `write   ${secretOut} (the token Secret for the cluster)`,
         ];
         if (o.dryRun) { io.stdout(`${lines.join('\n')}\nDry run: nothing written.\n`); return; }
-        if (nfs.existsSync(out) && !o.force) throw new UserError(`failed to write ${out}: it exists`, 'pass --force or another --out');
-        nfs.writeFileSync(out, toKubeYaml(secret), { mode: 0o600 });
-        nfs.chmodSync(out, 0o600);
-        const r = await applyChanges(fs, kubeletBootstrapChanges(plan, ca.pem, token), { action: 'kubelet credentials --bootstrap', now });
-        io.stdout(`${lines.join('\n')}\nBackup: ${r.backupDir}\nNext:\n${plan.notes.map((n) => `  - ${n}`).join('\n')}\n`);
+        if (nfs.existsSync(secretOut)) throw new UserError(`failed to write ${secretOut}: it exists`, 'remove it or pass another --secret-out');
+        const changes = kubeletBootstrapChanges(plan, ca.pem, token);
+        let done: string;
+        if (outDir) {
+          writeExportTree(outDir, [...changes, caCopy(ca.pem)]);
+          done = `Written under ${outDir}`;
+        } else {
+          const r = await applyChanges(fs, changes, { action: 'kubelet credentials --bootstrap', now });
+          done = `Backup: ${r.backupDir}`;
+        }
+        nfs.writeFileSync(secretOut, toKubeYaml(secret), { mode: 0o600, flag: 'wx' });
+        io.stdout(`${lines.join('\n')}\n${done}\nNext:\n${plan.notes.map((n) => `  - ${n}`).join('\n')}\n`);
         return;
       }
 
@@ -109,19 +148,33 @@ Examples:
       const { planKubeletCertificate, KUBELET_CONF } = await import('../plan/kubelet.js');
       const { kubeletCertificateChanges } = await import('../rebuild/kubelet-credentials.js');
       let existing: string | undefined;
-      try { existing = fs.stat(KUBELET_CONF)?.isFile() ? fs.readFile(KUBELET_CONF).toString('utf8') : undefined; } catch { existing = undefined; }
+      if (!outDir) {
+        try { existing = fs.stat(KUBELET_CONF)?.isFile() ? fs.readFile(KUBELET_CONF).toString('utf8') : undefined; } catch { existing = undefined; }
+      }
       const plan = planKubeletCertificate({
         nodeName, now, keyType: o.keyType as never, validityMs, caNotAfter: ca.cert.notAfter, kubeconfigExists: existing !== undefined, server: server.url,
       });
+      if (outDir) plan.notes.unshift(copyNote);
       const lines = [
-        `write   ${plan.pemPath} (O=system:nodes, CN=${plan.subject.cn}; ${plan.keyType}; ${plan.notBefore.slice(0, 19)}Z → ${plan.notAfter.slice(0, 19)}Z; signed by ${caCertPath})`,
-        `link    ${plan.currentPath} → ${plan.pemPath}`,
-        `${plan.kubeconfig === 'edit' ? 'edit  ' : 'write '}  ${plan.kubeconfigPath} (user → ${plan.currentPath}; CA refreshed${plan.kubeconfig === 'create' ? `; server ${plan.server}` : ''})`,
+        `write   ${plan.pemPath}${where} (O=system:nodes, CN=${plan.subject.cn}; ${plan.keyType}; ${plan.notBefore.slice(0, 19)}Z → ${plan.notAfter.slice(0, 19)}Z; signed by ${caCertPath})`,
+        `link    ${plan.currentPath}${where} → ${plan.pemPath}`,
+        `${plan.kubeconfig === 'edit' ? 'edit  ' : 'write '}  ${plan.kubeconfigPath}${where} (user → ${plan.currentPath}; CA refreshed${plan.kubeconfig === 'create' ? `; server ${plan.server}` : ''})`,
+        ...(outDir ? [`write   ${DEFAULT_PKI}/ca.crt${where} (the cluster CA, the kubelet's client CA)`] : []),
       ];
       if (o.dryRun) { io.stdout(`${lines.join('\n')}\nDry run: nothing written.\n`); return; }
       const changes = await kubeletCertificateChanges(plan, ca as typeof ca & { key: NonNullable<typeof ca.key> }, existing);
-      const r = await applyChanges(fs, changes, { action: 'kubelet credentials', now });
-      io.stdout(`${lines.join('\n')}\nBackup: ${r.backupDir}\nNext:\n${plan.notes.map((n) => `  - ${n}`).join('\n')}\n`);
+      let done: string;
+      if (outDir) {
+        writeExportTree(outDir, [...changes, caCopy(ca.pem)]);
+        done = `Written under ${outDir}`;
+      } else {
+        const r = await applyChanges(fs, changes, { action: 'kubelet credentials', now });
+        done = `Backup: ${r.backupDir}`;
+      }
+      io.stdout(`${lines.join('\n')}\n${done}\nNext:\n${plan.notes.map((n) => `  - ${n}`).join('\n')}\n`);
     }));
+  // subcommands added with addCommand inherit nothing: without this, `--help` or a bad flag of
+  // a subcommand writes to the process and exits it (run() as a function, tests)
+  for (const c of kubelet.commands) c.exitOverride().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
   return kubelet;
 }

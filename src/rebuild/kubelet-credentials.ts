@@ -4,7 +4,10 @@
  * store order, done by apply's `symlink` change) and kubelet.conf — or a
  * bootstrap-kubelet.conf with a token.
  */
+import * as nfs from 'node:fs';
+import * as nodePath from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { UserError } from '../errors.js';
 import type { KeyObject } from 'node:crypto';
 import type { Change } from '../apply/transaction.js';
 import { KubeconfigEditor } from '../kubeconfig/write.js';
@@ -69,4 +72,32 @@ export function kubeletBootstrapChanges(plan: KubeletBootstrapPlan, caPem: strin
     { op: 'write', path: plan.bootstrapPath, content: Buffer.from(content), mode: 0o600 },
     ...plan.remove.map((p) => ({ op: 'delete' as const, path: p })),
   ];
+}
+
+/**
+ * Write changes for another node into a fresh directory laid out as that
+ * node's tree (`DIR/var/lib/kubelet/pki/…`, `DIR/etc/kubernetes/…`), for
+ * copying there. Not a node of ours: no lock, no backup — so nothing that is
+ * already in DIR is overwritten (every path is checked before the first write).
+ */
+export function writeExportTree(dir: string, changes: Change[]): string[] {
+  const host = (p: string) => nodePath.join(dir, p);
+  for (const c of changes) {
+    if (c.op === 'delete') throw new Error(`internal: cannot delete ${c.path} in an export directory`);
+    let there = false;
+    try { nfs.lstatSync(host(c.path)); there = true; } catch { /* free */ }
+    if (there) throw new UserError(`failed to write ${host(c.path)}: it exists`, 'pass an empty --out directory (nothing in it is overwritten)');
+  }
+  const written: string[] = [];
+  for (const c of changes) {
+    const h = host(c.path);
+    nfs.mkdirSync(nodePath.dirname(h), { recursive: true, mode: 0o755 });
+    if (c.op === 'symlink') nfs.symlinkSync(c.target, h);
+    else if (c.op === 'write') {
+      nfs.writeFileSync(h, c.content, { mode: c.mode ?? 0o600, flag: 'wx' });
+      nfs.chmodSync(h, c.mode ?? 0o600);
+    }
+    written.push(h);
+  }
+  return written;
 }

@@ -11,7 +11,8 @@ import { Certificate } from '../pki/certificate.js';
 import { parsePemBlocks } from '../pki/pem.js';
 import { parsePrivateKeyBlock, PRIVATE_KEY_LABELS } from '../pki/keys.js';
 import { hostPort } from '../profiles/rebuild.js';
-import { readManifestFacts, MANIFEST_DIR } from './infer.js';
+import { readManifestFacts, MANIFEST_DIR, KUBEADM_CONFIG_CANDIDATES, KUBELET_FLAGS, KUBELET_CLIENT_CURRENT } from './infer.js';
+import { parseKubeadmConfig } from './kubeadm-config.js';
 
 export const DEFAULT_PKI = '/etc/kubernetes/pki';
 
@@ -101,4 +102,47 @@ export function externalEtcdFiles(fs: NodeFs, pki: string): { caFile?: string; c
   const f = t ? readManifestFacts(t)?.flags : undefined;
   if (!f || !f['etcd-cafile'] || f['etcd-cafile'] === `${pki}/etcd/ca.crt`) return undefined;
   return { caFile: f['etcd-cafile'], certFile: f['etcd-certfile'], keyFile: f['etcd-keyfile'] };
+}
+
+/**
+ * Which node a tree belongs to, and the file that says so. Sources in order of
+ * trust: files kubeadm wrote and kubepki never edits (the etcd manifest's
+ * `--name`, a kubeadm config's `nodeRegistration.name`, the kubelet's
+ * `--hostname-override`), then the kubelet's own identity (kubelet.conf's user
+ * `system:node:<n>`, the client certificate's CN) — those last two are what a
+ * wrong `kubelet credentials` run would have overwritten. Undefined when the
+ * tree names no node (a wiped worker).
+ */
+export function treeNodeName(fs: NodeFs): { name: string; source: string } | undefined {
+  const etcd = `${MANIFEST_DIR}/etcd.yaml`;
+  const et = text(fs, etcd);
+  const n = et ? readManifestFacts(et)?.flags.name : undefined;
+  if (n) return { name: n.toLowerCase(), source: `${etcd} --name` };
+  for (const p of KUBEADM_CONFIG_CANDIDATES) {
+    const t = text(fs, p);
+    if (!t) continue;
+    try {
+      const name = parseKubeadmConfig(t, p).init?.nodeRegistration?.name;
+      if (typeof name === 'string' && name.trim()) return { name: name.trim().toLowerCase(), source: `${p} nodeRegistration.name` };
+    } catch { /* not a kubeadm config: no answer from it */ }
+  }
+  const host = /--hostname-override[= ]([^\s"']+)/.exec(text(fs, KUBELET_FLAGS) ?? '')?.[1];
+  if (host) return { name: host.toLowerCase(), source: `${KUBELET_FLAGS} --hostname-override` };
+  const kc = text(fs, '/etc/kubernetes/kubelet.conf');
+  if (kc) {
+    try {
+      const k = parseYaml(kc) as any;
+      const user = ((k?.contexts ?? []).find((c: any) => c?.name === k?.['current-context'])?.context ?? k?.contexts?.[0]?.context)?.user;
+      if (typeof user === 'string' && user.startsWith('system:node:')) return { name: user.slice('system:node:'.length), source: '/etc/kubernetes/kubelet.conf user' };
+    } catch { /* unreadable: next source */ }
+  }
+  const cur = text(fs, KUBELET_CLIENT_CURRENT);
+  if (cur) {
+    try {
+      const b = parsePemBlocks(cur).find((x) => x.label === 'CERTIFICATE');
+      const cn = b ? new Certificate(b.der).commonName : undefined;
+      if (cn?.startsWith('system:node:')) return { name: cn.slice('system:node:'.length), source: `${KUBELET_CLIENT_CURRENT} subject CN` };
+    } catch { /* not a certificate */ }
+  }
+  return undefined;
 }
