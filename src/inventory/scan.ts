@@ -15,7 +15,7 @@ import { openSync, readSync, closeSync, fstatSync, readdirSync, type Dirent } fr
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { NodeFs } from '../fs/node-fs.js';
-import { Certificate, nameToString, parseGeneralNames, spkiKeyInfo, NAME_TYPES, type GeneralName } from '../pki/certificate.js';
+import { Certificate, nameToString, parseGeneralNames, spkiKeyInfo, NAME_TYPES, CURVES, type GeneralName, type KeyInfo } from '../pki/certificate.js';
 import { DerError, decodeOid, decodeString, decodeTime, type Tlv } from '../pki/der.js';
 import { parsePemBlocks, PemError } from '../pki/pem.js';
 
@@ -485,9 +485,9 @@ export function fastRecord(der: Uint8Array, file: string, index: number): ScanRe
     if (tg() !== 0x30) return undefined;
     const validityEnd = hE;
     hdr(b, hC, validityEnd);
-    const notBefore = decodeTime(b, tlvAt(tg(), hC, hE)).getTime();
+    const notBefore = timeMs(b, tg(), hC, hE);
     hdr(b, hE, validityEnd);
-    const notAfter = decodeTime(b, tlvAt(tg(), hC, hE)).getTime();
+    const notAfter = timeMs(b, tg(), hC, hE);
     if (hE !== validityEnd) return undefined;
     // subject
     hdr(b, validityEnd, tbsEnd);
@@ -565,7 +565,7 @@ export function fastRecord(der: Uint8Array, file: string, index: number): ScanRe
     } else {
       isCA = version === 1 && sameRange(b, subjectT0, subjectE, issuerT0, issuerE);
     }
-    const ki = spkiKeyInfo(b.subarray(spkiStart, spkiEnd));
+    const ki = fastKeyInfo(b, spkiStart, spkiEnd) ?? spkiKeyInfo(b.subarray(spkiStart, spkiEnd));
     const r: ScanRecord = {
       file,
       index,
@@ -585,4 +585,86 @@ export function fastRecord(der: Uint8Array, file: string, index: number): ScanRe
     if (e instanceof Miss || e instanceof DerError || e instanceof RangeError) return undefined;
     throw e;
   }
+}
+
+const OID_RSA = [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01]; // 1.2.840.113549.1.1.{1,10}
+const OID_EC = [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01]; // 1.2.840.10045.2.1
+
+function oidIs(b: Uint8Array, c: number, e: number, prefix: number[], len: number): boolean {
+  if (e - c !== len) return false;
+  for (let i = 0; i < prefix.length; i++) if (b[c + i] !== prefix[i]) return false;
+  return true;
+}
+
+/**
+ * `spkiKeyInfo` for the usual RSA, ECDSA and EdDSA keys, by offsets; stricter
+ * about layout (exactly algorithm + key, a BIT STRING key). Undefined: use spkiKeyInfo.
+ */
+function fastKeyInfo(b: Uint8Array, start: number, end: number): KeyInfo | undefined {
+  hdr(b, start, end);
+  if (tg() !== 0x30 || hE !== end) return undefined;
+  hdr(b, hC, end);
+  if (tg() !== 0x30) return undefined;
+  const algEnd = hE;
+  hdr(b, hC, algEnd);
+  if (tg() !== 0x06) return undefined;
+  const oidC = hC, oidE = hE;
+  let paramTag = -1, paramC = 0, paramE = 0;
+  if (hE < algEnd) {
+    hdr(b, hE, algEnd);
+    paramTag = tg(); paramC = hC; paramE = hE;
+    if (hE !== algEnd) return undefined;
+  }
+  hdr(b, algEnd, end);
+  if (tg() !== 0x03 || hE !== end) return undefined;
+  const keyC = hC, keyE = hE;
+  if (oidIs(b, oidC, oidE, OID_RSA, 9) && (b[oidC + 8] === 0x01 || b[oidC + 8] === 0x0a)) {
+    hdr(b, keyC + 1, keyE); // RSAPublicKey (any tag, as spkiKeyInfo reads it)
+    const rsaEnd = hE;
+    const modC = hC;
+    if (modC >= rsaEnd) return undefined;
+    hdr(b, modC, rsaEnd);
+    const mC = hC, mE = hE;
+    for (let q = hE; q < rsaEnd;) { hdr(b, q, rsaEnd); q = hE; }
+    let p = mC;
+    while (p < mE && b[p] === 0) p++;
+    const bytes = mE - p;
+    const lead = b[p] ?? 0;
+    return { algorithm: b[oidC + 8] === 0x0a ? 'RSA-PSS' : 'RSA', size: bytes > 0 ? (bytes - 1) * 8 + (32 - Math.clz32(lead)) : 0 };
+  }
+  if (oidIs(b, oidC, oidE, OID_EC, 7)) {
+    const curveOid = paramTag === 0x06 ? decodeOid(b, tlvAt(0x06, paramC, paramE)) : '';
+    const c = CURVES[curveOid];
+    return { algorithm: 'ECDSA', size: c?.[1] ?? 0, curve: c?.[0] ?? curveOid };
+  }
+  if (oidE - oidC === 3 && b[oidC] === 0x2b && b[oidC + 1] === 0x65) {
+    if (b[oidC + 2] === 0x70) return { algorithm: 'Ed25519', size: 256 };
+    if (b[oidC + 2] === 0x71) return { algorithm: 'Ed448', size: 456 };
+  }
+  return undefined;
+}
+
+/** decodeTime(...).getTime() without the Date for the usual YYMMDDHHMMSSZ / YYYYMMDDHHMMSSZ. */
+function timeMs(b: Uint8Array, tag: number, c: number, e: number): number {
+  const len = e - c;
+  let year: number, q: number;
+  if (tag === 0x17 && len === 13) {
+    const yy = two(b, c);
+    if (yy < 0) return decodeTime(b, tlvAt(tag, c, e)).getTime();
+    year = yy >= 50 ? 1900 + yy : 2000 + yy;
+    q = c + 2;
+  } else if (tag === 0x18 && len === 15) {
+    const hi = two(b, c), lo = two(b, c + 2);
+    if (hi < 0 || lo < 0 || hi * 100 + lo < 100) return decodeTime(b, tlvAt(tag, c, e)).getTime();
+    year = hi * 100 + lo;
+    q = c + 4;
+  } else return decodeTime(b, tlvAt(tag, c, e)).getTime();
+  const mo = two(b, q), dd = two(b, q + 2), hh = two(b, q + 4), mi = two(b, q + 6), ss = two(b, q + 8);
+  if (b[q + 10] !== 0x5a || mo < 0 || dd < 0 || hh < 0 || mi < 0 || ss < 0) return decodeTime(b, tlvAt(tag, c, e)).getTime();
+  return Date.UTC(year, mo - 1, dd, hh, mi, ss);
+}
+
+function two(b: Uint8Array, p: number): number {
+  const x = b[p]! - 0x30, y = b[p + 1]! - 0x30;
+  return x >= 0 && x <= 9 && y >= 0 && y <= 9 ? x * 10 + y : -1;
 }

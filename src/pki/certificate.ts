@@ -56,7 +56,7 @@ export const OID = {
   extKeyUsage: '2.5.29.37',
 } as const;
 
-const CURVES: Record<string, [string, number]> = {
+export const CURVES: Record<string, [string, number]> = {
   '1.2.840.10045.3.1.7': ['P-256', 256],
   '1.3.132.0.34': ['P-384', 384],
   '1.3.132.0.35': ['P-521', 521],
