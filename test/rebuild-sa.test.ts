@@ -55,10 +55,42 @@ test('sa rotate keeps old tokens verifying until --drop-old; the new key is the 
   assert.deepEqual(Buffer.from(blocks[0]!.der), newPub, 'the new key first');
   assert.ok(verifiesWith(path.join(pki, 'sa.pub'), jwt), 'old tokens still verify');
 
-  const d = await cli('sa', 'rotate', '--root', root, '--drop-old', '--now', '2026-11-23T01:00:00Z');
+  // (on a cluster: only after `kubepki sa refresh --restart-pods` restarted every pod)
+  const d = await cli('sa', 'rotate', '--root', root, '--drop-old', '--now', NOW);
   assert.equal(d.code, 0, d.err);
   assert.match(d.out, /1 old key dropped/);
   assert.equal(parsePemBlocks(fs.readFileSync(path.join(pki, 'sa.pub'), 'utf8')).length, 1);
   assert.ok(!verifiesWith(path.join(pki, 'sa.pub'), jwt), 'old tokens are rejected after --drop-old');
   assert.equal(fs.readFileSync(path.join(pki, 'sa.key'), 'utf8'), newKey, '--drop-old keeps sa.key');
+});
+
+test('sa rotate advice: the old key stays until every pod is restarted (projected tokens are accepted for up to a year, refreshed about daily), not "an hour"', async () => {
+  const root = copyFixture();
+  const r = await cli('sa', 'rotate', '--root', root, '--now', NOW);
+  assert.equal(r.code, 0, r.err);
+  assert.doesNotMatch(r.out, /within an hour|1h by default/, 'an hour is not enough: the old key would be dropped while pods still use tokens it signed');
+  const steps = r.out.split('What must follow:')[1]!;
+  const refresh = steps.indexOf('kubepki sa refresh --restart-pods');
+  const drop = steps.indexOf('kubepki sa rotate --drop-old');
+  assert.ok(refresh >= 0 && drop > refresh, `refresh --restart-pods comes before --drop-old:\n${steps}`);
+  assert.match(steps, /--service-account-extend-token-expiration=true/);
+  assert.match(steps, /up to a year/);
+  assert.match(steps, /older than 24h or past 80% of its lifetime/);
+  const json = JSON.parse((await cli('sa', 'rotate', '--root', copyFixture(), '--now', NOW, '--dry-run', '-o', 'json')).out);
+  assert.ok(json.followUps.every((f: string) => !/within an hour|1h by default/.test(f)));
+
+  const d = await cli('sa', 'rotate', '--root', root, '--drop-old', '--now', NOW);
+  assert.equal(d.code, 0, d.err);
+  assert.match(d.out, /Warnings:\n  - tokens signed with the dropped key are rejected once kube-apiserver restarts: do this only after `kubepki sa refresh --restart-pods` restarted every pod/);
+
+  const h = await cli('sa', 'rotate', '--help');
+  assert.match(h.out, /--drop-old +# only after every pod was restarted/);
+  assert.doesNotMatch(h.out, /once every token was re-issued`?$/m);
+
+  // rebuild with a new sa.key says the same: restart the pods, waiting does not help
+  const rb = copyFixture();
+  fs.rmSync(path.join(rb, 'etc/kubernetes/pki/sa.key'));
+  fs.rmSync(path.join(rb, 'etc/kubernetes/pki/sa.pub'));
+  const p = await cli('rebuild', '--root', rb, '--now', NOW, '--dry-run');
+  assert.match(p.out, /`kubepki sa refresh --restart-pods`/);
 });

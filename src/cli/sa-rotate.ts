@@ -16,10 +16,16 @@ verifying until you drop them (--drop-old). Prints what must follow.
 
 Examples:
   kubepki sa rotate --dry-run
-  kubepki sa rotate                # then: ca export/import, restart apiserver + controller-manager, sa refresh
-  kubepki sa rotate --drop-old     # later, once every token was re-issued`)
+  kubepki sa rotate                # then: ca export/import, restart apiserver + controller-manager,
+                                   # kubepki sa refresh --restart-pods (re-issues every token)
+  kubepki sa rotate --drop-old     # only after every pod was restarted since the rotation
+
+Keep the old public key until every pod has been restarted: with kube-apiserver's default
+--service-account-extend-token-expiration=true a projected token the pod sees as valid for 1h
+is accepted for up to a year, and the kubelet refreshes it only when it is older than 24h or
+past 80% of its lifetime. Dropping the old key earlier rejects tokens pods still use.`)
     .addOption(rootOption())
-    .option('--drop-old', 'keep only the current key\'s public half in sa.pub (no new key)')
+    .option('--drop-old', 'keep only the current key\'s public half in sa.pub (no new key); only after kubepki sa refresh --restart-pods')
     .addOption(new Option('--key-type <type>', 'type of the new key (default: the current sa.key\'s type)').choices(['rsa-2048', 'rsa-3072', 'rsa-4096', 'ecdsa-p256', 'ecdsa-p384']))
     .option('--dry-run', 'show the plan; write nothing')
     .addOption(new Option('-o, --output <format>', 'text or json').default('text').choices(['text', 'json']))

@@ -227,7 +227,7 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
       items.push({ kind: 'sa', name: 'sa', action: 'keep', keyPath, pubPath, key: 'keep', keyType: s.keyType, reason: 'unusable (see problems)' });
     } else {
       items.push({ kind: 'sa', name: 'sa', action: k || p ? 'replace' : 'create', keyPath, pubPath, key: 'new', keyType: s.keyType, reason: k || p ? REPLACED : undefined });
-      followUps.push('sa.key is new: every ServiceAccount token signed with the old key is now rejected — re-create legacy token Secrets and restart pods that mount projected tokens (`kubepki sa refresh`)');
+      followUps.push('sa.key is new: every ServiceAccount token signed with the old key is now rejected — re-create legacy token Secrets and restart every pod that holds a token (`kubepki sa refresh --restart-pods`; waiting does not help: projected tokens are refreshed by the kubelet only about once a day)');
     }
   }
 

@@ -32,6 +32,18 @@ export interface SaRotatePlan {
   warnings: string[];
 }
 
+/** The cluster command that re-issues every token: legacy Secrets cleared, token-holding pods restarted. */
+export const REFRESH = '`kubepki sa refresh --restart-pods`';
+/** kube-apiserver's default --service-account-max-token-expiration when tokens are extended. */
+export const EXTENDED_EXPIRY = 'up to a year by default';
+/**
+ * Why waiting an hour is not enough: kube-apiserver's default
+ * --service-account-extend-token-expiration=true issues the kubelet's projected
+ * tokens (pods see a 1h expiry) valid for up to a year, and the kubelet refreshes
+ * a token only once it is older than 24h or past 80% of its TTL.
+ */
+export const PROJECTED_TOKEN_LIFETIME = 'with kube-apiserver\'s default --service-account-extend-token-expiration=true a projected token the pod sees as valid for 1h is accepted for up to a year (--service-account-max-token-expiration), and the kubelet refreshes it only when it is older than 24h or past 80% of its lifetime';
+
 const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
 
 export function planSaRotate(i: PlanSaRotateInput): SaRotatePlan {
@@ -42,12 +54,13 @@ export function planSaRotate(i: PlanSaRotateInput): SaRotatePlan {
   if (i.dropOld) {
     if (!i.currentKeySpki) throw new Error(`${keyPath} is missing: nothing to keep`);
     const dropped = unique.filter((u) => !same(u, i.currentKeySpki!)).length;
+    if (dropped > 0) warnings.push(`tokens signed with the ${dropped === 1 ? 'dropped key' : `${dropped} dropped keys`} are rejected once kube-apiserver restarts: do this only after ${REFRESH} restarted every pod since the rotation (${PROJECTED_TOKEN_LIFETIME})`);
     return {
       apiVersion: 'kubepki.io/v1alpha1', kind: 'SaRotatePlan', keyPath, pubPath, action: 'drop-old',
       keepPublicKeys: [], droppedPublicKeys: dropped, warnings,
       followUps: [
+        'copy the same sa.pub to every other control-plane node (kubepki ca export here, kubepki ca import there)',
         'restart kube-apiserver on every control-plane node (it reads sa.pub at start): tokens signed with the dropped keys are rejected from then on',
-        'copy the same sa.pub to every other control-plane node first (kubepki ca export / ca import)',
       ],
     };
   }
@@ -64,8 +77,8 @@ export function planSaRotate(i: PlanSaRotateInput): SaRotatePlan {
     followUps: [
       'copy sa.key and sa.pub to every other control-plane node (kubepki ca export here, kubepki ca import there): they must be identical everywhere',
       'restart kube-apiserver (signs with sa.key, verifies with every key in sa.pub) and kube-controller-manager (signs legacy token Secrets with sa.key) on every control-plane node',
-      'refresh what holds tokens: legacy kubernetes.io/service-account-token Secrets are re-signed by clearing their token (kubepki sa refresh); projected tokens are renewed by the kubelet within an hour, or restart the pods now',
-      'once every token is re-issued (after the longest projected token lifetime, 1h by default), drop the old key: kubepki sa rotate --drop-old, then restart kube-apiserver',
+      `re-issue every token and restart every pod that holds one: ${REFRESH}. Projected tokens are not renewed soon on their own: ${PROJECTED_TOKEN_LIFETIME}`,
+      `only after that — every pod restarted, or the extended expiry (${EXTENDED_EXPIRY}) passed — drop the old key: kubepki sa rotate --drop-old, then restart kube-apiserver. Dropping it earlier makes the API server reject the tokens pods still hold`,
     ],
   };
 }
