@@ -7,7 +7,10 @@ import { ipBytes, generalNameDer } from '../src/pki/sign.js';
 import { parseSans, planRenew } from '../src/plan/renew.js';
 import { readInventory } from '../src/inventory/read.js';
 import { NodeFs } from '../src/fs/node-fs.js';
-import { copyFixture, cli, sh, snapshotTree, NOW } from './renew-support.js';
+import { carryOutRestarts, type Runner } from '../src/apply/restart.js';
+import type { Plan } from '../src/plan/types.js';
+import { makeK3sTree, makeCa, makeLeaf, put } from './support/trees.js';
+import { copyFixture, cli, sh, tmp, snapshotTree, NOW } from './renew-support.js';
 
 test('--add-san IP:999.1.1.1 (and other names a certificate cannot carry as written) is refused with exit 3, dry run and real run alike, and nothing is written', async () => {
   const root = copyFixture('kubeadm-1.26');
@@ -128,4 +131,92 @@ test('renew ca restart list: each changed file is attributed only to the compone
   const admin = await cli(['renew', 'admin.conf', '--root', root, '--now', NOW, '--dry-run']);
   assert.equal(admin.code, 0, admin.out + admin.err);
   assert.doesNotMatch(admin.out, /Restart afterwards/, 'admin.conf is read by kubectl only');
+});
+
+test('restarts follow the layout: RKE1 restarts every component, the kubelet too, with docker restart (it said systemctl restart kubelet)', async () => {
+  const root = copyFixture('rke1-expired');
+  const planFile = path.join(root, 'plan.json');
+  const r = await cli(['renew', 'all', '--root', root, '--now', NOW, '--dry-run', '--plan-out', planFile]);
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.doesNotMatch(r.out, /systemctl/);
+  assert.match(r.out, /kubelet \(docker container kubelet; reads \/etc\/kubernetes\/ssl\/kube-node\.pem\)\n {4}docker restart kubelet\n/);
+  const plan = JSON.parse(fs.readFileSync(planFile, 'utf8')) as Plan;
+  const byName = Object.fromEntries(plan.restarts.map((x) => [x.component, x]));
+  for (const c of ['kubelet', 'kube-apiserver', 'etcd', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy']) {
+    assert.equal(byName[c]?.how, 'docker', `${c} runs as a docker container on RKE1`);
+    assert.equal(byName[c]?.container, c);
+    assert.equal(byName[c]?.command, `docker restart ${c}`);
+  }
+  // the actuator runs exactly that, and checks the container is running again
+  const calls: string[] = [];
+  const runner: Runner = {
+    has: (cmd) => cmd === 'docker',
+    sleep: async () => {},
+    run: async (cmd, args) => { calls.push(`${cmd} ${args.join(' ')}`); return { code: 0, stdout: args[0] === 'inspect' ? 'true\n' : '', stderr: '' }; },
+  };
+  const log: string[] = [];
+  assert.deepEqual(await carryOutRestarts(new NodeFs(root), plan.restarts, runner, { log: (l) => log.push(l) }), []);
+  assert.ok(calls.includes('docker restart kubelet') && calls.includes('docker restart kube-apiserver') && calls.includes('docker restart etcd'), calls.join('\n'));
+  assert.ok(!calls.some((c) => c.startsWith('systemctl')), calls.join('\n'));
+  assert.ok(log.some((l) => /kubelet: container kubelet running again/.test(l)), log.join('\n'));
+  // a container that does not come back is a failure
+  const down: Runner = { ...runner, run: async (cmd, args) => ({ code: 0, stdout: args[0] === 'inspect' ? 'false\n' : '', stderr: '' }) };
+  assert.deepEqual(await carryOutRestarts(new NodeFs(root), plan.restarts.filter((x) => x.component === 'kubelet'), down, { log: () => {} }), ['kubelet']);
+});
+
+test('restarts follow the layout: k3s restarts its one unit (k3s on a server); RKE2 keeps static pods and restarts rke2-server or rke2-agent for the kubelet', async () => {
+  const k3s = tmp('kubepki-k3s-restart-');
+  await makeK3sTree(k3s, new Date('2025-10-01T00:00:00Z'));
+  const inv = readInventory({ fs: new NodeFs(k3s), now: new Date(NOW) });
+  assert.ok(inv.layouts.includes('k3s'));
+  const plan = planRenew(inv, { targets: 'all' }, new Date(NOW));
+  assert.deepEqual(plan.restarts.map((x) => [x.component, x.how, x.unit, x.command]), [['k3s', 'systemd', 'k3s', 'systemctl restart k3s']]);
+  assert.ok(plan.restarts[0]!.because.includes('/var/lib/rancher/k3s/server/tls/serving-kube-apiserver.crt'));
+  assert.deepEqual(plan.restarts[0]!.endpoint, { host: '127.0.0.1', port: 6443, certFile: '/var/lib/rancher/k3s/server/tls/serving-kube-apiserver.crt' });
+
+  // RKE2 server: kube-apiserver is a static pod in agent/pod-manifests; the kubelet lives in rke2-server
+  const rke2 = tmp('kubepki-rke2-restart-');
+  const issued = new Date('2025-10-01T00:00:00Z');
+  const ca = await makeCa('rke2-client-ca@1759276800', issued, 3650);
+  const sca = await makeCa('rke2-server-ca@1759276800', issued, 3650);
+  const tls = '/var/lib/rancher/rke2/server/tls';
+  put(rke2, `${tls}/client-ca.crt`, ca.pem); put(rke2, `${tls}/client-ca.key`, ca.keyPem, 0o600);
+  put(rke2, `${tls}/server-ca.crt`, sca.pem); put(rke2, `${tls}/server-ca.key`, sca.keyPem, 0o600);
+  const api = await makeLeaf(sca, 'kube-apiserver', { eku: ['serverAuth'], sans: [{ type: 'dns', value: 'kubernetes' }], notBefore: issued, days: 365 });
+  put(rke2, `${tls}/serving-kube-apiserver.crt`, api.pem + sca.pem); put(rke2, `${tls}/serving-kube-apiserver.key`, api.keyPem, 0o600);
+  const kubelet = await makeLeaf(ca, 'system:node:rke2-1', { orgs: ['system:nodes'], eku: ['clientAuth'], notBefore: issued, days: 365 });
+  put(rke2, '/var/lib/rancher/rke2/agent/client-kubelet.crt', kubelet.pem + ca.pem); put(rke2, '/var/lib/rancher/rke2/agent/client-kubelet.key', kubelet.keyPem, 0o600);
+  put(rke2, '/var/lib/rancher/rke2/agent/pod-manifests/kube-apiserver.yaml', `apiVersion: v1
+kind: Pod
+metadata:
+  name: kube-apiserver
+  namespace: kube-system
+spec:
+  containers:
+  - name: kube-apiserver
+    command:
+    - kube-apiserver
+    - --tls-cert-file=${tls}/serving-kube-apiserver.crt
+    - --tls-private-key-file=${tls}/serving-kube-apiserver.key
+    - --client-ca-file=${tls}/client-ca.crt
+`);
+  const inv2 = readInventory({ fs: new NodeFs(rke2), now: new Date(NOW) });
+  assert.ok(inv2.layouts.includes('rke2'));
+  const plan2 = planRenew(inv2, { targets: 'all' }, new Date(NOW));
+  const got = Object.fromEntries(plan2.restarts.map((x) => [x.component, [x.how, x.unit ?? x.manifest, x.because]]));
+  assert.deepEqual(got, {
+    'kube-apiserver': ['static-pod', '/var/lib/rancher/rke2/agent/pod-manifests/kube-apiserver.yaml', [`${tls}/serving-kube-apiserver.crt`]],
+    'rke2-server': ['systemd', 'rke2-server', ['/var/lib/rancher/rke2/agent/client-kubelet.crt']],
+  });
+  assert.match(plan2.restarts.find((x) => x.component === 'kube-apiserver')!.command, /^mv \/var\/lib\/rancher\/rke2\/agent\/pod-manifests\/kube-apiserver\.yaml \/var\/lib\/rancher\/rke2\/agent\/kube-apiserver\.yaml\.kubepki-parked /);
+
+  // the same node without its server directory is an agent: the kubelet restarts with rke2-agent
+  const agent = tmp('kubepki-rke2-agent-');
+  fs.cpSync(path.join(rke2, 'var/lib/rancher/rke2/agent'), path.join(agent, 'var/lib/rancher/rke2/agent'), { recursive: true });
+  fs.rmSync(path.join(agent, 'var/lib/rancher/rke2/agent/pod-manifests'), { recursive: true });
+  put(agent, '/var/lib/rancher/rke2/agent/client-ca.crt', ca.pem);
+  put(agent, '/var/lib/rancher/rke2/agent/client-ca.key', ca.keyPem, 0o600); // only so that the leaf is renewable here
+  const inv3 = readInventory({ fs: new NodeFs(agent), now: new Date(NOW) });
+  const plan3 = planRenew(inv3, { targets: [], files: ['/var/lib/rancher/rke2/agent/client-kubelet.crt'] }, new Date(NOW));
+  assert.deepEqual(plan3.restarts.map((x) => [x.component, x.how, x.command]), [['rke2-agent', 'systemd', 'systemctl restart rke2-agent']]);
 });

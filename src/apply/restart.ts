@@ -3,7 +3,8 @@
  * manifest out of the manifests directory and back once its container is gone
  * (deleting the mirror pod does not restart the container — seed 002); the
  * kubelet re-reads the directory every 20 s (fileCheckFrequency). The kubelet
- * itself is restarted with systemd.
+ * itself is restarted with systemd; RKE1's components (kubelet included) with
+ * `docker restart <name>`; k3s/RKE2 through their own systemd unit.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -93,6 +94,15 @@ export async function carryOutRestarts(nfs: NodeFs, restarts: PlanRestart[], run
       o.log(`restarting ${r.component}: systemctl restart ${r.unit}`);
       const res = await runner.run('systemctl', ['restart', r.unit]);
       if (res.code !== 0) { o.log(`  ${r.component}: systemctl failed: ${res.stderr.trim()}`); failed.push(r.component); }
+    } else if (r.how === 'docker' && r.container) {
+      // RKE1: every component is a docker container named after it (kubelet, kube-apiserver, etcd …)
+      o.log(`restarting ${r.component}: docker restart ${r.container}`);
+      if (!runner.has('docker')) { o.log(`  ${r.component}: docker is not on PATH`); failed.push(r.component); continue; }
+      const res = await runner.run('docker', ['restart', r.container]);
+      if (res.code !== 0) { o.log(`  ${r.component}: docker restart failed: ${res.stderr.trim()}`); failed.push(r.component); continue; }
+      const state = await runner.run('docker', ['inspect', '-f', '{{.State.Running}}', r.container]);
+      if (state.code !== 0 || state.stdout.trim() !== 'true') { o.log(`  ${r.component}: container ${r.container} is not running after the restart`); failed.push(r.component); continue; }
+      o.log(`  ${r.component}: container ${r.container} running again`);
     } else {
       o.log(`restart ${r.component} yourself: ${r.command}`);
     }

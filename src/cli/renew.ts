@@ -56,7 +56,7 @@ export function renderPlanText(plan: Plan): string {
   }
   if (plan.restarts.length) {
     out.push('', 'Restart afterwards:');
-    for (const r of plan.restarts) out.push(`  ${r.component} (${r.how === 'static-pod' ? 'static pod' : r.how === 'systemd' ? 'systemd' : 'by hand'}; reads ${r.because.join(', ')})`, `    ${r.command}`);
+    for (const r of plan.restarts) out.push(`  ${r.component} (${r.how === 'static-pod' ? 'static pod' : r.how === 'systemd' ? `systemd unit ${r.unit}` : r.how === 'docker' ? `docker container ${r.container}` : 'by hand'}; reads ${r.because.join(', ')})`, `    ${r.command}`);
   }
   return out.join('\n') + '\n';
 }
@@ -197,7 +197,7 @@ Exit codes:
           if (o.restart) {
             const { carryOutRestarts, processRunner } = await import('../apply/restart.js');
             const failed = await carryOutRestarts(nfs, plan.restarts, processRunner(), { log: (l) => io.stdout(`${l}\n`) });
-            if (failed.length) { io.stderr(`restart failed for ${failed.join(', ')}: check them with crictl ps / journalctl -u kubelet\n`); io.exitCode = 2; return; }
+            if (failed.length) { io.stderr(`restart failed for ${failed.join(', ')}: check them (crictl ps, docker ps, journalctl -u <unit>) and restart them by hand (see above)\n`); io.exitCode = 2; return; }
             const served = servedChecks(plan, rendered.issued);
             if (served.length) {
               const { waitServed } = await import('../apply/restart.js');

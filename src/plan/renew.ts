@@ -288,33 +288,61 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     const c = byId.get(it.id);
     if (c) for (const comp of readersOf(c)) need(comp, it.location.file);
   }
-  // endpoints whose served certificate proves the restart took (kubeadm defaults, spec §8)
+  // endpoints whose served certificate proves the restart took (kubeadm defaults, spec §8; RKE2/k3s §9.2)
   const SERVED: Record<string, { port: number; file: RegExp }> = {
-    'kube-apiserver': { port: 6443, file: /\/pki\/apiserver\.crt$/ },
+    'kube-apiserver': { port: 6443, file: /(\/pki\/apiserver\.crt|\/server\/tls\/serving-kube-apiserver\.crt)$/ },
     etcd: { port: 2379, file: /\/pki\/etcd\/server\.crt$/ },
-    kubelet: { port: 10250, file: /\/kubelet\.crt$/ },
+    kubelet: { port: 10250, file: /(\/kubelet\.crt|\/agent\/serving-kubelet\.crt)$/ },
   };
   const endpointOf = (component: string): PlanRestart['endpoint'] => {
     const s = SERVED[component];
     const f = s && [...changed].find((p) => s.file.test(p));
     return s && f ? { host: '127.0.0.1', port: s.port, certFile: f } : undefined;
   };
+
+  // How each component runs depends on the layout (spec §9): kubeadm runs the control plane as static pods
+  // and the kubelet under systemd; RKE1 runs every component, the kubelet included, as a docker container
+  // named after it; k3s runs them all inside one systemd unit (`k3s` on a server, `k3s-agent` on an agent);
+  // RKE2 runs the kubelet inside `rke2-server`/`rke2-agent` and the control plane as static pods.
+  const rancher = (['k3s', 'rke2'] as const).find((d) => inv.layouts.includes(d));
+  const rancherUnit = rancher && (inv.certificates.some((c) => c.location.file.startsWith(`/var/lib/rancher/${rancher}/server/`))
+    ? (rancher === 'k3s' ? 'k3s' : 'rke2-server') : `${rancher}-agent`);
+  if (rancher && rancherUnit) {
+    // the service reads its own certificates (supervisor, embedded components): a changed file in its data
+    // directory that no static pod reads restarts the unit
+    const attributed = new Set([...because.values()].flatMap((f) => [...f]));
+    for (const f of changed) if (f.startsWith(`/var/lib/rancher/${rancher}/`) && (rancher === 'k3s' || !attributed.has(f))) need(rancherUnit, f);
+  }
+  const manifestOf = (component: string) => inv.components.find((r) => r.component === component && /\/(manifests|pod-manifests)\/[^/]+\.ya?ml$/.test(r.source))?.source;
+  const rke1 = inv.layouts.includes('rke1');
   const restarts: PlanRestart[] = [];
+  const byUnit = new Map<string, PlanRestart>();
+  const viaUnit = (unit: string, list: string[]) => {
+    const r = byUnit.get(unit);
+    if (r) { r.because = [...new Set([...r.because, ...list])].sort(); return; }
+    const endpoint = rancher === 'k3s' ? endpointOf('kube-apiserver') ?? endpointOf('kubelet') : endpointOf('kubelet');
+    const made: PlanRestart = { component: unit, how: 'systemd', unit, because: list, command: `systemctl restart ${unit}`, ...(endpoint ? { endpoint } : {}) };
+    byUnit.set(unit, made);
+    restarts.push(made);
+  };
   for (const [component, files_] of [...because].sort(([a], [b]) => a.localeCompare(b))) {
-    const manifest = inv.components.find((r) => r.component === component && /\/(manifests|pod-manifests)\/[^/]+\.ya?ml$/.test(r.source))?.source;
+    const manifest = manifestOf(component);
     const list = [...files_].sort();
-    if (component === 'kubelet') {
-      const endpoint = endpointOf(component);
-      restarts.push({ component, how: 'systemd', unit: 'kubelet', because: list, command: 'systemctl restart kubelet', ...(endpoint ? { endpoint } : {}) });
+    const endpoint = endpointOf(component);
+    if (rancher && rancherUnit && (rancher === 'k3s' || component === rancherUnit || component === 'kubelet' || !manifest)) {
+      viaUnit(rancherUnit, list);
     } else if (manifest) {
-      const parked = `/etc/kubernetes/${component}.yaml.kubepki-parked`;
-      const endpoint = endpointOf(component);
+      const parked = `${dirOf(dirOf(manifest))}/${manifest.slice(manifest.lastIndexOf('/') + 1)}.kubepki-parked`;
       restarts.push({ component, how: 'static-pod', manifest, because: list, command: `mv ${manifest} ${parked} && (wait until \`crictl ps --name ${component} -q\` is empty, ≥20s) && mv ${parked} ${manifest}`, ...(endpoint ? { endpoint } : {}) });
+    } else if (rke1) {
+      restarts.push({ component, how: 'docker', container: component, because: list, command: `docker restart ${component}`, ...(endpoint ? { endpoint } : {}) });
+    } else if (component === 'kubelet') {
+      restarts.push({ component, how: 'systemd', unit: 'kubelet', because: list, command: 'systemctl restart kubelet', ...(endpoint ? { endpoint } : {}) });
     } else {
-      const rke = inv.layouts.includes('rke1');
-      restarts.push({ component, how: 'none', because: list, command: rke ? `docker restart ${component}` : `restart ${component}` });
+      restarts.push({ component, how: 'none', because: list, command: `restart ${component}` });
     }
   }
+  restarts.sort((a, b) => a.component.localeCompare(b.component));
 
   return {
     apiVersion: 'kubepki.io/v1alpha1', kind: 'Plan', action: 'renew', root: inv.root, now: now.toISOString(),

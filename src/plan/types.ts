@@ -69,11 +69,13 @@ export interface PlanFile {
 
 export interface PlanRestart {
   component: string;
-  how: 'static-pod' | 'systemd' | 'none';
+  how: 'static-pod' | 'systemd' | 'docker' | 'none';
   /** static pod manifest (node path) */
   manifest?: string;
   /** systemd unit */
   unit?: string;
+  /** docker container (RKE1 runs every component, the kubelet too, as a container named after it) */
+  container?: string;
   /** changed files that make the restart necessary */
   because: string[];
   /** what an operator would type */
