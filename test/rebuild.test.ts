@@ -347,3 +347,41 @@ test('a flag wins over what survives, and the dry run lists what it overrode', a
   assert.match(r.out, /Also found \(not used, a source above wins\):\n(.*\n)*\s+serviceSubnet\s+10\.96\.0\.0\/12\s+\/etc\/kubernetes\/manifests\/kube-apiserver\.yaml \(--service-cluster-ip-range\)/);
   assert.match(r.out, /IP:10\.100\.0\.1/);
 });
+
+test('rebuild --cert-sans 300.1.1.1,bad_name is refused (was: 300.1.1.1 became a DNS SAN and bad_name was silently dropped)', async () => {
+  const root = copyFixture();
+  deleteAllButManifests(root);
+  const r = await cli('rebuild', '--root', root, '--now', NOW, '--cert-sans', '300.1.1.1,bad_name', '--dry-run');
+  assert.equal(r.code, 3, r.out);
+  assert.equal(r.out, '', 'no plan printed');
+  assert.match(r.err, /^kubepki: --cert-sans: "300\.1\.1\.1" is not a valid IPv4 address; "bad_name" is not a valid DNS name: "_" is not allowed/);
+  assert.equal(r.err.split('\n')[0]!.includes('hint'), false, 'one line naming the values, then the hint');
+  for (const [bad, why] of [
+    ['10.0.0.256', /"10\.0\.0\.256" is not a valid IPv4 address/],
+    ['2001:db8::g', /"2001:db8::g" is not a valid IPv6 address/],
+    ['API.example.test', /upper-case/],
+    ['-api.example.test', /starts or ends with "-"/],
+    ['api..example.test', /empty label/],
+    ['foo.*.example.test', /"\*" is not allowed/],
+    ['node.1234', /last label is all digits/],
+    [`${'a'.repeat(64)}.example.test`, /longer than 63/],
+  ] as const) {
+    const x = await cli('rebuild', '--root', root, '--now', NOW, '--cert-sans', `192.0.2.100,${bad}`, '--dry-run');
+    assert.equal(x.code, 3, `${bad}: ${x.out}`);
+    assert.match(x.err, why, bad);
+  }
+  // valid entries, a wildcard first label included, are used as given (IPs canonical)
+  const ok = await cli('rebuild', '--root', root, '--now', NOW, '--cert-sans', ' *.apps.example.test, 2001:DB8::1 ,192.0.2.100,cluster-api.example.test', '--dry-run', '-o', 'json');
+  assert.equal(ok.code, 0, ok.err);
+  const plan = JSON.parse(ok.out).plan;
+  const api = plan.items.find((i: any) => i.name === 'apiserver');
+  assert.ok(api.sans.dns.includes('*.apps.example.test'));
+  assert.ok(api.sans.ips.includes('2001:db8::1'));
+  assert.ok(!api.sans.dns.includes('300.1.1.1'));
+  // --config certSANs are refused the same way, naming the file and the field
+  const cfg = path.join(tmpDir(), 'kubeadm.yaml');
+  fs.writeFileSync(cfg, fs.readFileSync(path.join(KUBEADM_126, 'etc/kubernetes/kubeadm-config.yaml'), 'utf8').replace('  - 192.0.2.100', '  - 192.0.2.100\n  - 300.1.1.1'));
+  const c = await cli('rebuild', '--root', root, '--now', NOW, '--config', cfg, '--dry-run');
+  assert.equal(c.code, 3, c.out);
+  assert.match(c.err, /--config .*kubeadm\.yaml: ClusterConfiguration\.apiServer\.certSANs: "300\.1\.1\.1" is not a valid IPv4 address/);
+});

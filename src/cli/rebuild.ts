@@ -8,6 +8,9 @@ import { rootOption, nowOption, resolveNow } from './options.js';
 import { openRoot } from '../fs/node-fs.js';
 import { parseKeyType, parseDuration, parseKubeVersion, firstServiceIp, isDnsSubdomain, KEY_TYPES } from '../profiles/rebuild.js';
 import type { SettingsSource } from '../rebuild/settings.js';
+import { checkSans } from '../pki/san-validate.js';
+
+export const SAN_HINT = 'pass IP addresses (192.0.2.10, 2001:db8::1) and DNS names (api.example.com, *.example.com: lower-case letters, digits, "-" and "."), comma-separated';
 
 interface RebuildCliOptions {
   root?: string;
@@ -61,7 +64,13 @@ export function flagsToSource(o: RebuildCliOptions): SettingsSource {
     if (!isDnsSubdomain(o.dnsDomain)) throw new UserError(`--dns-domain ${JSON.stringify(o.dnsDomain)} is not a DNS domain`, 'pass e.g. cluster.local');
     s.dnsDomain = { value: o.dnsDomain, source: src('dns-domain') };
   }
-  if (o.certSans !== undefined) s.certSANs = { value: o.certSans.split(',').map((x) => x.trim()).filter(Boolean), source: src('cert-sans') };
+  if (o.certSans !== undefined) {
+    // kubeadm turns 300.1.1.1 into a DNS SAN and skips bad_name with a warning; a SAN that is silently
+    // missing is an outage later, so every entry must be an IP address or an RFC 1123 name
+    const { sans, problems } = checkSans(o.certSans.split(',').filter((x) => x.trim() !== ''));
+    if (problems.length > 0) throw new UserError(`--cert-sans: ${problems.join('; ')}`, SAN_HINT);
+    s.certSANs = { value: sans.map((x) => x.value), source: src('cert-sans') };
+  }
   if (o.keyType !== undefined) {
     const k = parseKeyType(o.keyType);
     if (!k) throw new UserError(`--key-type ${JSON.stringify(o.keyType)} is not supported`, `use one of ${KEY_TYPES.join(', ')}`);

@@ -7,6 +7,7 @@
  */
 import { isIP } from 'node:net';
 import { kubeadmProfile, type KubeadmCertProfile } from './kubeadm.js';
+import { dnsNameProblem } from '../pki/san-validate.js';
 
 export type KeyType = 'rsa-2048' | 'rsa-3072' | 'rsa-4096' | 'ecdsa-p256' | 'ecdsa-p384';
 export const KEY_TYPES: KeyType[] = ['rsa-2048', 'rsa-3072', 'rsa-4096', 'ecdsa-p256', 'ecdsa-p384'];
@@ -185,7 +186,6 @@ export function controlPlaneEndpointUrl(f: ClusterFacts): string {
 
 const LABEL = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
 const SUBDOMAIN = new RegExp(`^${LABEL}(\\.${LABEL})*$`);
-const WILDCARD = new RegExp(`^\\*\\.${LABEL}(\\.${LABEL})*$`);
 
 export function isDnsSubdomain(s: string): boolean {
   return s.length <= 253 && SUBDOMAIN.test(s);
@@ -207,7 +207,7 @@ export function classifySans(entries: string[], into: SanSet, warnings?: string[
     const s = raw.trim();
     if (!s) continue;
     if (isIP(s)) into.ips.push(canonicalIp(s));
-    else if (isDnsSubdomain(s) || (s.length <= 253 && WILDCARD.test(s))) into.dns.push(s);
+    else if (!dnsNameProblem(s)) into.dns.push(s);
     else warnings?.push(`${what}: ${JSON.stringify(s)} is neither an IP address nor a valid DNS name; skipped (as kubeadm does)`);
   }
 }

@@ -10,6 +10,8 @@ import { Certificate } from '../pki/certificate.js';
 import { parsePemBlocks } from '../pki/pem.js';
 import { apiserverSans, splitHostPort, localEndpoint, canonicalIp, parseKubeVersion, type KeyType } from '../profiles/rebuild.js';
 import { parseKubeadmConfig, settingsFromKubeadmConfig } from './kubeadm-config.js';
+import { UserError } from '../errors.js';
+import { checkSans } from '../pki/san-validate.js';
 import { resolveSettings, type ResolvedSettings, type SettingsSource } from './settings.js';
 
 export const KUBEADM_CONFIG_CANDIDATES = [
@@ -250,7 +252,14 @@ export function gatherSettings(input: GatherInput): Gathered {
   if (input.config) {
     const docs = parseKubeadmConfig(input.config.text, input.config.label);
     certificateKey = docs.certificateKey;
-    sources.push(settingsFromKubeadmConfig(docs, input.config.label, warnings));
+    const fromConfig = settingsFromKubeadmConfig(docs, input.config.label, warnings);
+    for (const f of [fromConfig.certSANs, fromConfig.etcdServerCertSANs]) {
+      const problems = f ? checkSans(f.value).problems : [];
+      if (problems.length > 0) {
+        throw new UserError(`failed to use --config ${input.config.label}: ${f!.source.slice(input.config.label.length + 2, -1)}: ${problems.join('; ')}`, 'fix the entries: IP addresses (192.0.2.10, 2001:db8::1) or DNS names (api.example.com, *.example.com)');
+      }
+    }
+    sources.push(fromConfig);
   }
   for (const p of KUBEADM_CONFIG_CANDIDATES) {
     const text = readText(fs, p);
