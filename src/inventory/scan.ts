@@ -409,8 +409,7 @@ for (let i = 0; i < 128; i++) OID_2_5_4_TYPES[i] = NAME_TYPES[`2.5.4.${i}`] ?? `
 
 /** `CN=x, O=y` of the Name at [c, e) (content of its SEQUENCE). */
 function nameString(b: Uint8Array, c: number, e: number): string {
-  let out = '';
-  let first = true;
+  const parts: string[] = [];
   for (let p = c; p < e;) {
     hdr(b, p, e);
     if (tg() !== 0x31) throw MISS;
@@ -431,12 +430,10 @@ function nameString(b: Uint8Array, c: number, e: number): string {
       }
       hdr(b, hE, atvEnd);
       if (hE !== atvEnd) throw MISS;
-      const value = decodeString(b, tlvAt(tg(), hC, hE));
-      out += first ? `${type}=${value}` : `, ${type}=${value}`;
-      first = false;
+      parts.push(`${type}=${decodeString(b, tlvAt(tg(), hC, hE))}`);
     }
   }
-  return out;
+  return parts.join(', '); // one flat string (it lives on in the record)
 }
 
 function sameRange(b: Uint8Array, a0: number, a1: number, b0: number, b1: number): boolean {

@@ -1,5 +1,5 @@
 import { createPublicKey, verify as cryptoVerify, createHash, X509Certificate, type KeyObject } from 'node:crypto';
-import { readTlv, children, decodeOid, decodeString, decodeTime, hex, contentBytes, rawBytes, DerError, type Tlv } from './der.js';
+import { readTlv, children, decodeOid, decodeString, decodeTime, hex, contentBytes, rawBytes, latin1Text, DerError, type Tlv } from './der.js';
 
 /** One attribute of a distinguished name, in DER order. */
 export interface NameAttribute {
@@ -331,22 +331,14 @@ export function parseGeneralNames(value: Uint8Array): GeneralName[] {
   const out: GeneralName[] = [];
   for (const g of children(value, seq)) {
     switch (g.tag) {
-      case 0x82: out.push({ type: 'dns', value: latin1(value, g.contentStart, g.end) }); break;
-      case 0x81: out.push({ type: 'email', value: latin1(value, g.contentStart, g.end) }); break;
-      case 0x86: out.push({ type: 'uri', value: latin1(value, g.contentStart, g.end) }); break;
+      case 0x82: out.push({ type: 'dns', value: latin1Text(value, g.contentStart, g.end) }); break;
+      case 0x81: out.push({ type: 'email', value: latin1Text(value, g.contentStart, g.end) }); break;
+      case 0x86: out.push({ type: 'uri', value: latin1Text(value, g.contentStart, g.end) }); break;
       case 0x87: out.push({ type: 'ip', value: formatIp(contentBytes(value, g)) }); break;
       case 0xa4: out.push({ type: 'dirname', value: nameToString(parseName(contentBytes(value, g))) }); break;
       default: out.push({ type: 'other', value: hex(rawBytes(value, g)) });
     }
   }
-  return out;
-}
-
-/** Bytes [start, end) as latin1 text (what Buffer's 'latin1' decoding gives), without copying them first. */
-function latin1(buf: Uint8Array, start: number, end: number): string {
-  if (end - start > 128) return Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('latin1');
-  let out = '';
-  for (let i = start; i < end; i++) out += String.fromCharCode(buf[i]!);
   return out;
 }
 

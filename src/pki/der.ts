@@ -92,13 +92,18 @@ const utf8 = new TextDecoder('utf-8');
 /** Short ASCII runs as a string without a TextDecoder round trip; undefined when a byte is ≥ 0x80. */
 function asciiString(buf: Uint8Array, start: number, end: number): string | undefined {
   if (end - start > 256) return undefined;
-  let s = '';
-  for (let i = start; i < end; i++) {
-    const c = buf[i]!;
-    if (c >= 0x80) return undefined;
-    s += String.fromCharCode(c);
-  }
-  return s;
+  for (let i = start; i < end; i++) if (buf[i]! >= 0x80) return undefined;
+  return latin1Text(buf, start, end);
+}
+
+/**
+ * Bytes [start, end) as latin1 text (byte n = U+00nn, as Buffer's 'latin1'),
+ * built in one piece: no copy of the bytes, and a flat string rather than a
+ * chain of concatenations (these strings live on in inventories and scans).
+ */
+export function latin1Text(buf: Uint8Array, start: number, end: number): string {
+  if (Buffer.isBuffer(buf)) return buf.toString('latin1', start, end);
+  return Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('latin1');
 }
 
 export function decodeString(buf: Uint8Array, tlv: Tlv): string {
