@@ -10,6 +10,8 @@ import { Certificate } from '../src/pki/certificate.js';
 import { DerError } from '../src/pki/der.js';
 import { parsePemBlocks, PemError } from '../src/pki/pem.js';
 import { parseCsr } from '../src/pki/csr.js';
+import { parseKubeconfig, KubeconfigError } from '../src/kubeconfig/read.js';
+import { parseSimpleYaml } from '../src/kubeconfig/fast-yaml.js';
 import { seq, tlv, integerDer, oidDer, timeDer, nameDer, pemOf } from '../src/pki/sign.js';
 import { NodeFs } from '../src/fs/node-fs.js';
 import { readInventory } from '../src/inventory/read.js';
@@ -117,6 +119,32 @@ test('readInventory: a directory where a kubeadm certificate should be is report
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
+});
+
+test('huge and deeply nested inputs: every parser answers quickly with its own error or a result', () => {
+  const t0 = Date.now();
+  const big = 'A'.repeat(4 * 1024 * 1024);
+  // PEM: a 4 MiB body, a 4 MiB body with one bad character, thousands of BEGIN lines
+  assert.equal(parsePemBlocks(`-----BEGIN CERTIFICATE-----\n${big}\n-----END CERTIFICATE-----\n`)[0]!.der.length, 3 * 1024 * 1024);
+  assert.throws(() => parsePemBlocks(`-----BEGIN CERTIFICATE-----\n${big}*\n-----END CERTIFICATE-----\n`), PemError);
+  assert.throws(() => parsePemBlocks('-----BEGIN '.repeat(200_000)), PemError);
+  // DER: a SEQUENCE claiming 4 GiB, and a real 3 MiB one that is not a certificate
+  assert.throws(() => new Certificate(Uint8Array.of(0x30, 0x84, 0xff, 0xff, 0xff, 0xff, 0x30)), DerError);
+  const der3m = Buffer.concat([Buffer.from([0x30, 0x83, 0x30, 0x00, 0x00]), Buffer.alloc(0x300000)]);
+  assert.throws(() => touch(new Certificate(der3m)), DerError);
+  // deeply nested DER (a SEQUENCE inside a SEQUENCE … 100,000 levels)
+  const depth = 100_000;
+  const nested = Buffer.alloc(depth * 2);
+  for (let i = 0; i < depth; i++) { nested[2 * i] = 0x30; nested[2 * i + 1] = 0x80; }
+  assert.throws(() => new Certificate(nested), DerError);
+  assert.throws(() => parseCsr(nested), DerError);
+  // YAML: 10,000 levels of nesting, and a 2 MiB kubeconfig with one huge value
+  const deep = Array.from({ length: 10_000 }, (_, i) => `${' '.repeat(i)}k${i}:`).join('\n') + '\n';
+  assert.equal(parseSimpleYaml(deep), undefined, 'the fast reader steps aside');
+  assert.throws(() => parseKubeconfig(deep, '/etc/kubernetes/deep.conf'), KubeconfigError);
+  const wide = `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://x\n    certificate-authority-data: ${'QUFB'.repeat(512 * 1024)}\nusers: []\n`;
+  assert.equal(parseKubeconfig(wide, '/etc/kubernetes/wide.conf').clusters[0]!.caData!.length, 1536 * 1024);
+  assert.ok(Date.now() - t0 < 20_000, `took ${Date.now() - t0} ms`);
 });
 
 // ---------------------------------------------------------------- the CLI

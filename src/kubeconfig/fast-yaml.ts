@@ -88,9 +88,14 @@ class SimpleParser {
   constructor(private readonly lines: Line[]) {}
 
   /** The block starting at line `i` (indentation `ind`). */
+  private depth = 0;
+
   node(i: number, ind: number): unknown {
+    if (++this.depth > 64) bail(); // machine-written files are shallow; deep nesting goes to the library
     this.pos = i;
-    return isSeqItem(this.lines[i]!.text) ? this.seq(ind) : this.map(ind);
+    const v = isSeqItem(this.lines[i]!.text) ? this.seq(ind) : this.map(ind);
+    this.depth--;
+    return v;
   }
 
   /** Value of `key:` with nothing after the colon: a nested block, a same-indent sequence, or null. */
