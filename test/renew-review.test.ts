@@ -220,3 +220,57 @@ spec:
   const plan3 = planRenew(inv3, { targets: [], files: ['/var/lib/rancher/rke2/agent/client-kubelet.crt'] }, new Date(NOW));
   assert.deepEqual(plan3.restarts.map((x) => [x.component, x.how, x.command]), [['rke2-agent', 'systemd', 'systemctl restart rke2-agent']]);
 });
+
+test('a "Not renewed" line names the certificate once (with --csr-out it read "front-proxy-client: front-proxy-client: …")', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  fs.rmSync(path.join(root, 'etc/kubernetes/pki/front-proxy-ca.crt'));
+  fs.rmSync(path.join(root, 'etc/kubernetes/pki/front-proxy-ca.key'));
+  const out = tmp();
+  const r = await cli(['renew', 'all', '--root', root, '--now', NOW, '--csr-out', out]);
+  assert.equal(r.code, 1, r.out + r.err);
+  const lines = r.out.split('\n').filter((l) => /front-proxy-client/.test(l));
+  assert.deepEqual(lines, [
+    `  front-proxy-client: externally managed, can't renew /etc/kubernetes/pki/front-proxy-client.crt: the CA that signed it (CN=front-proxy-ca) is not on this node; here is a CSR for it → ${out}/front-proxy-client.csr`,
+    `  ${out}/front-proxy-client.csr`,
+  ]);
+  assert.ok(fs.existsSync(path.join(out, 'front-proxy-client.csr')));
+  for (const line of r.out.split('\n')) {
+    const m = /^ {2}([^ :]+): (.*)$/.exec(line);
+    if (m && r.out.includes('Not renewed:')) assert.ok(!m[2]!.startsWith(`${m[1]}:`), `name repeated: ${line}`);
+  }
+});
+
+test('the plan prints new serials in whole octets like check and openssl (a leading 0 was dropped: 31 hex digits)', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const inv = readInventory({ fs: new NodeFs(root), now: new Date(NOW) });
+  const plan = planRenew(inv, { targets: ['apiserver'], random: (n) => new Uint8Array(n).fill(0x07) }, new Date(NOW));
+  assert.equal(plan.items[0]!.new!.serial, '07'.repeat(16));
+  // end to end: whatever serial is drawn, the plan, openssl and check print the same digits
+  for (let i = 0; i < 3; i++) {
+    const planFile = path.join(tmp(), 'plan.json');
+    const r = await cli(['renew', 'apiserver', '--root', root, '--now', NOW, '--plan-out', planFile]);
+    assert.equal(r.code, 0, r.out + r.err);
+    const serial = (JSON.parse(fs.readFileSync(planFile, 'utf8')) as Plan).items[0]!.new!.serial;
+    assert.equal(serial.length % 2, 0, serial);
+    assert.match(r.out, new RegExp(`→ ${serial}; notAfter`));
+    const o = sh('openssl', ['x509', '-noout', '-serial', '-in', path.join(root, 'etc/kubernetes/pki/apiserver.crt')]).stdout.trim();
+    assert.equal(o, `serial=${serial.toUpperCase()}`);
+    const after = readInventory({ fs: new NodeFs(root), now: new Date(NOW) });
+    assert.equal(after.certificates.find((c) => c.name === 'apiserver')!.serial, serial);
+  }
+});
+
+test('renew all --root <empty dir> is refused like check (exit 3) and leaves the directory empty; planRenew refuses an empty inventory', async () => {
+  const empty = tmp('kubepki-empty-');
+  for (const extra of [[], ['--dry-run']]) {
+    const r = await cli(['renew', 'all', '--root', empty, '--now', NOW, ...extra]);
+    assert.equal(r.code, 3, r.out + r.err);
+    assert.match(r.err, /failed to find any certificate under/);
+    assert.doesNotMatch(r.out, /renew 0 certificate/);
+    assert.deepEqual(fs.readdirSync(empty), [], 'no lock or state directory left behind');
+  }
+  const check = await cli(['check', '--root', empty, '--now', NOW]);
+  assert.equal(check.code, 3);
+  const inv = readInventory({ fs: new NodeFs(empty), now: new Date(NOW) });
+  assert.throws(() => planRenew(inv, { targets: 'all' }, new Date(NOW)), (e: Error & { exitCode?: number }) => e.exitCode === 3 && /failed to find any certificate/.test(e.message));
+});

@@ -293,7 +293,15 @@ interface LockInfo { pid: number; host: string; backupDir?: string; since: strin
  */
 function takeLock(nfs: NodeFs, now: Date, backupRoot: string): NodeLock {
   const file = lockPath(nfs);
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  // remember what we created, so a run that changes nothing (refused input, empty tree) leaves no trace
+  const created = fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const removeCreatedDirs = () => {
+    if (!created) return;
+    for (let d = path.dirname(file); ; d = path.dirname(d)) {
+      try { fs.rmdirSync(d); } catch { return; } // not empty (backups live here): keep it
+      if (d === created || path.dirname(d) === d) return;
+    }
+  };
   const recovered: string[] = [];
   const info: LockInfo = { pid: process.pid, host: os.hostname(), since: now.toISOString() };
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -307,8 +315,10 @@ function takeLock(nfs: NodeFs, now: Date, backupRoot: string): NodeLock {
         info.backupDir = d;
         atomicWrite(file, Buffer.from(JSON.stringify(info)), 0o600);
       };
-      return { release: () => { fs.rmSync(file, { force: true }); }, setBackup, recovered };
+      return { release: () => { fs.rmSync(file, { force: true }); removeCreatedDirs(); }, setBackup, recovered };
     } catch (e) {
+      // ENOENT: a run that changed nothing removed the empty directory just now; make it again
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') { fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 }); continue; }
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
     let held: LockInfo | undefined;

@@ -147,9 +147,6 @@ Exit codes:
 
       async function renewLocked(): Promise<void> {
         const inv = readInventory({ fs: nfs, now, warn: o.warn, ...(files.length ? { paths: files } : {}) });
-        if (inv.certificates.length === 0) {
-          throw new UserError(`failed to find any certificate under ${nfs.root}`, 'pass --root DIR for a node tree elsewhere, or --file PATH for a certificate kubepki does not know about');
-        }
         const { findCopies } = await import('../apply/renew.js');
         const plan = planRenew(inv, {
           targets: targets.length === 0 && files.length > 0 ? [] : targets, files, validitySeconds, backdateSeconds, newKey: o.newKey, addSans,

@@ -54,6 +54,10 @@ function dirOf(p: string): string {
 }
 
 export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
+  // `check` refuses a tree without a certificate (exit 3); so does renew, rather than "renew 0 certificate(s)"
+  if (inv.certificates.length === 0) {
+    throw new UserError(`failed to find any certificate under ${inv.root}`, 'pass --root DIR pointing at a node tree (with etc/kubernetes or var/lib/rancher inside), or --file PATH for a certificate kubepki does not know about');
+  }
   const byId = new Map(inv.certificates.map((c) => [c.id, c]));
   const warnings: string[] = [];
   const results: PlanResult[] = [];
@@ -120,7 +124,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       kind = 'kubelet-serving';
       signer = 'throwaway';
     } else if (!signerEntry) {
-      results.push({ id: c.id, name: c.name, outcome: 'externally-managed', message: `${c.name}: the CA that signed it (${c.issuer}) is not on this node; can't renew ${c.location.file}` + (opts.csrOut && c.privateKey.present ? '; here is a CSR for it' : ''), ...(opts.csrOut && c.privateKey.present ? { csr: `${opts.csrOut}/${safeName(c.name)}.csr` } : {}) });
+      results.push({ id: c.id, name: c.name, outcome: 'externally-managed', message: `externally managed, can't renew ${c.location.file}: the CA that signed it (${c.issuer}) is not on this node` + (opts.csrOut && c.privateKey.present ? '; here is a CSR for it' : opts.csrOut || !c.privateKey.present ? '' : ' (pass --csr-out DIR for a CSR to take to the CA)'), ...(opts.csrOut && c.privateKey.present ? { csr: `${opts.csrOut}/${safeName(c.name)}.csr` } : {}) });
       continue;
     } else {
       kind = c.isCA ? 'ca' : c.location.kind === 'kubeconfig' ? 'kubeconfig' : KUBELET_CLIENT.test(c.location.file) ? 'kubelet-client' : 'leaf';
@@ -134,13 +138,13 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       const canCsr = Boolean(opts.csrOut && c.privateKey.present && !c.privateKey.encrypted && c.privateKey.matches !== false);
       results.push({
         id: c.id, name: c.name, outcome: 'externally-managed',
-        message: `externally managed, can't renew ${c.name}: the key of CA ${ca.name} is ${ca.privateKey.encrypted ? 'encrypted' : ca.privateKey.present ? 'not the CA certificate\'s key' : 'missing'}` + (canCsr ? '; here is a CSR for it' : opts.csrOut ? '' : ' (pass --csr-out DIR for a CSR to take to the CA)'),
+        message: `externally managed, can't renew ${c.location.file}: the key of CA ${ca.name} is ${ca.privateKey.encrypted ? 'encrypted' : ca.privateKey.present ? 'not the CA certificate\'s key' : 'missing'}` + (canCsr ? '; here is a CSR for it' : opts.csrOut ? '' : ' (pass --csr-out DIR for a CSR to take to the CA)'),
         ...(canCsr ? { csr: `${opts.csrOut}/${safeName(c.name)}.csr` } : {}),
       });
       continue;
     }
     if (c.location.kind === 'kubeconfig' && c.location.kubeconfig?.field !== 'client-certificate-data') {
-      results.push({ id: c.id, name: c.name, outcome: 'unsupported', message: `${c.name}: ${c.location.file} refers to its certificate by file; renew that file instead` });
+      results.push({ id: c.id, name: c.name, outcome: 'unsupported', message: `${c.location.file} refers to its certificate by file; renew that file instead` });
       continue;
     }
     // A certificate signed by an expired CA does not verify (openssl: "certificate has expired" at depth 1; Go
@@ -157,12 +161,12 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       }
     }
     if (c.privateKey.present && c.privateKey.matches === false) {
-      results.push({ id: c.id, name: c.name, outcome: 'skipped', message: `${c.name}: ${c.privateKey.location?.file} is not this certificate's key; fix the pair (or renew with --new-key) first` });
+      results.push({ id: c.id, name: c.name, outcome: 'skipped', message: `${c.privateKey.location?.file} is not this certificate's key; fix the pair (or renew with --new-key) first` });
       if (!opts.newKey) continue;
     }
     const needsKeyFile = kind === 'kubelet-client' || isKubeletConf(c) || opts.newKey;
     if (needsKeyFile && !c.privateKey.present && !opts.newKey) {
-      results.push({ id: c.id, name: c.name, outcome: 'skipped', message: `${c.name}: its private key is not on this node, so the kubelet file cannot be rewritten` });
+      results.push({ id: c.id, name: c.name, outcome: 'skipped', message: `its private key is not on this node, so the kubelet file cannot be rewritten` });
       continue;
     }
 
@@ -203,7 +207,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     items.push({
       id: c.id, name: c.name, kind, location: c.location, subject: c.subject,
       old: { serial: c.serial, notBefore: c.notBefore, notAfter: c.notAfter },
-      new: { serial: newSerial(random).toString(16), notBefore: wholeSeconds(nb), notAfter: wholeSeconds(na) },
+      new: { serial: serialHex(newSerial(random)), notBefore: wholeSeconds(nb), notAfter: wholeSeconds(na) },
       key: { action: keyAction, ...(keyType ? { type: keyType } : {}), ...(c.privateKey.location ? { location: c.privateKey.location } : {}) },
       signer,
       addSans: kind === 'ca' ? [] : addSans,
@@ -348,6 +352,12 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     apiVersion: 'kubepki.io/v1alpha1', kind: 'Plan', action: 'renew', root: inv.root, now: now.toISOString(),
     items, files, restarts, results, warnings,
   };
+}
+
+/** A serial as `check`, openssl and `Certificate.serialHex` print it: lowercase hex in whole octets (a leading 0 kept). */
+export function serialHex(v: bigint): string {
+  const h = v.toString(16);
+  return h.length % 2 ? `0${h}` : h;
 }
 
 function safeName(name: string): string {
