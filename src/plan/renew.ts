@@ -9,6 +9,7 @@ import { keyTypeOfInfo } from '../pki/keygen.js';
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
 import { newSerial, generalNameDer } from '../pki/sign.js';
+import { dnsNameProblem } from '../pki/san-validate.js';
 import { UserError } from '../errors.js';
 
 export type SanInput = { type: 'dns' | 'ip' | 'email' | 'uri'; value: string };
@@ -364,25 +365,17 @@ function safeName(name: string): string {
   return name.replace(/[^A-Za-z0-9._-]+/g, '_');
 }
 
-const DNS_LABEL = '[a-z0-9]([-a-z0-9]*[a-z0-9])?';
-/** RFC 1123 subdomain as Kubernetes validates it (IsDNS1123Subdomain), and the wildcard form (IsWildcardDNS1123Subdomain). */
-const DNS1123_SUBDOMAIN = new RegExp(`^${DNS_LABEL}(\\.${DNS_LABEL})*$`);
 const EMAIL = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]*[A-Za-z0-9])?)*$/;
 
-/** Why a DNS SAN is not acceptable (kubeadm's ValidateCertSANs rules), or undefined. */
+/** Why a DNS SAN is not acceptable (kubeadm's RFC 1123 subdomain rule, wildcard first label; shared with rebuild), or undefined. */
 function dnsProblem(v: string): { why: string; hint: string } | undefined {
   if (/[^\x00-\x7f]/.test(v)) {
     const ascii = domainToASCII(v.toLowerCase());
     return { why: 'is not ASCII: a certificate carries DNS names as IA5String', hint: ascii ? `use the punycode form DNS:${ascii}` : 'use the punycode (xn--) form of the name' };
   }
-  const hint = 'a DNS name is lowercase letters, digits, "-" and "." (RFC 1123), at most 253 characters; a wildcard only as the whole first label (*.example.com)';
-  if (v.length > 253) return { why: `is ${v.length} characters long (at most 253)`, hint };
-  if (v.split('.').some((l) => l.length > 63)) return { why: 'has a label longer than 63 characters', hint };
-  const bare = v.startsWith('*.') ? v.slice(2) : v;
-  if (DNS1123_SUBDOMAIN.test(bare)) return undefined;
-  if (bare.includes('*')) return { why: 'has a wildcard outside the first label', hint };
-  if (DNS1123_SUBDOMAIN.test(bare.toLowerCase())) return { why: 'has upper-case letters', hint: `write it in lower case: DNS:${v.toLowerCase()}` };
-  return { why: 'is not a valid DNS name', hint };
+  const p = dnsNameProblem(v);
+  if (!p) return undefined;
+  return { why: `is not a valid DNS name: ${p}`, hint: 'a DNS name is lower-case letters, digits, "-" and "." (RFC 1123), at most 253 characters; a wildcard only as the whole first label (*.example.com)' };
 }
 
 /** Why a SAN value is not acceptable, or undefined. */
