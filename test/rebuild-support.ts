@@ -112,14 +112,30 @@ export const PKI_CERTS: { base: string; ca?: string; purpose?: string }[] = [
 export const KUBECONFIGS = ['admin.conf', 'controller-manager.conf', 'scheduler.conf', 'kubelet.conf'];
 
 /** client-certificate-data of a kubeconfig's only user, as PEM (via kubectl, the judge). */
-export function kubeconfigClientPem(file: string): { cert: string; server: string; user: string; context: string } {
+export function kubeconfigClientPem(file: string, root?: string): { cert: string; server: string; user: string; context: string; certFile?: string } {
   const out = execFileSync('kubectl', ['config', 'view', '--raw', '-o', 'json', '--kubeconfig', file]).toString();
   const k = JSON.parse(out);
   const u = k.users[0].user;
+  const ref: string | undefined = u['client-certificate'];
   return {
-    cert: Buffer.from(u['client-certificate-data'] ?? '', 'base64').toString(),
+    // a file reference is a node path: read it inside the root, through the (absolute) -current symlink
+    cert: ref && root ? fs.readFileSync(inRoot(root, ref), 'utf8') : Buffer.from(u['client-certificate-data'] ?? '', 'base64').toString(),
+    certFile: ref,
     server: k.clusters[0].cluster.server,
     user: k.users[0].name,
     context: k['current-context'],
   };
+}
+
+/** The host path of a node path inside a tree, following absolute symlinks inside the tree. */
+export function inRoot(root: string, nodePath: string): string {
+  let p = path.join(root, nodePath);
+  for (let n = 0; n < 8; n++) {
+    let st: fs.Stats;
+    try { st = fs.lstatSync(p); } catch { return p; }
+    if (!st.isSymbolicLink()) return p;
+    const t = fs.readlinkSync(p);
+    p = t.startsWith('/') ? path.join(root, t) : path.join(path.dirname(p), t);
+  }
+  return p;
 }

@@ -123,7 +123,7 @@ function checkKubeconfigs(root: string, server: string): void {
   for (const k of KUBECONFIGS) {
     const file = path.join(kdir, k);
     assert.equal(fs.statSync(file).mode & 0o777, 0o600, `${k} mode`);
-    const kc = kubeconfigClientPem(file);
+    const kc = kubeconfigClientPem(file, root);
     const f = opensslFields(kc.cert);
     assert.equal(f.subject, expected[k], `${k} subject`);
     assert.equal(f.extKeyUsage, 'TLS Web Client Authentication', `${k} EKU`);
@@ -154,7 +154,7 @@ test('rebuild with no flags: only manifests/ survive; node name, addresses, serv
 
   const r = await cli('rebuild', '--root', root, '--now', NOW);
   assert.equal(r.code, 0, r.err);
-  assert.match(r.out, /Wrote 26 files \(15 new keys\)/);
+  assert.match(r.out, /Wrote 28 files \(15 new keys\)/, 'kubelet.conf + the kubelet\'s pem and -current link');
   // The control-plane endpoint and the extra certSANs lived only in the deleted
   // admin.conf/kubelet.conf/kubeadm-config.yaml: everything else is recovered.
   compareWithFixture(root, (base, sans) => (base === 'apiserver'
@@ -187,7 +187,7 @@ test('rebuild with everything deleted and only flags: the same tree, manifests i
     '--control-plane-endpoint', 'cluster-api.example.test:6443', '--cert-sans', 'cluster-api.example.test,192.0.2.100',
     '--service-cidr', '10.96.0.0/12', '--pod-network-cidr', '10.244.0.0/16', '--dns-domain', 'cluster.local');
   assert.equal(r.code, 0, r.err);
-  assert.match(r.out, /Wrote 30 files/);
+  assert.match(r.out, /Wrote 32 files/);
   compareWithFixture(root);
   checkKubeconfigs(root, 'https://cluster-api.example.test:6443');
   for (const m of MANIFEST_NAMES) {
@@ -384,4 +384,78 @@ test('rebuild --cert-sans 300.1.1.1,bad_name is refused (was: 300.1.1.1 became a
   const c = await cli('rebuild', '--root', root, '--now', NOW, '--config', cfg, '--dry-run');
   assert.equal(c.code, 3, c.out);
   assert.match(c.err, /--config .*kubeadm\.yaml: ClusterConfiguration\.apiServer\.certSANs: "300\.1\.1\.1" is not a valid IPv4 address/);
+});
+
+const KUBELET_PEM = 'var/lib/kubelet/pki/kubelet-client-2026-11-23-00-00-00.pem';
+const KUBELET_CUR = 'var/lib/kubelet/pki/kubelet-client-current.pem';
+const FLAGS = ['--node-name', 'cp-1', '--advertise-address', '192.0.2.10', '--kubernetes-version', 'v1.26.1',
+  '--control-plane-endpoint', 'cluster-api.example.test:6443', '--cert-sans', 'cluster-api.example.test,192.0.2.100'];
+
+test('rebuild writes kubelet.conf on the kubelet\'s rotated pem, not embedded (its own check flagged kubelet-conf-embedded-cert)', async () => {
+  // everything gone: a new pem, -current, and kubelet.conf as kubeadm's kubelet-finalize leaves it
+  const root = tmpDir();
+  const r = await cli('rebuild', '--root', root, '--now', NOW, ...FLAGS);
+  assert.equal(r.code, 0, r.err);
+  const kubeletConf = path.join(root, 'etc/kubernetes/kubelet.conf');
+  const k = JSON.parse(execFileSync('kubectl', ['config', 'view', '--raw', '-o', 'json', '--kubeconfig', kubeletConf]).toString());
+  assert.deepEqual(k.users[0], { name: 'system:node:cp-1', user: { 'client-certificate': `/${KUBELET_CUR}`, 'client-key': `/${KUBELET_CUR}` } });
+  // the fixture's kubelet.conf is in exactly this shape (after kubelet-finalize): same text but the CA
+  const noCa = (t: string) => t.replace(/certificate-authority-data: .*/, '');
+  assert.equal(noCa(fs.readFileSync(kubeletConf, 'utf8')), noCa(fs.readFileSync(path.join(KUBEADM_126, 'etc/kubernetes/kubelet.conf'), 'utf8')));
+  assert.equal(fs.readlinkSync(path.join(root, KUBELET_CUR)), `/${KUBELET_PEM}`, 'absolute symlink, as the kubelet makes it');
+  const pem = path.join(root, KUBELET_PEM);
+  assert.equal(fs.statSync(pem).mode & 0o777, 0o600);
+  assert.match(fs.readFileSync(pem, 'utf8'), /^-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----\n-----BEGIN RSA PRIVATE KEY-----/);
+  assert.equal(execFileSync('openssl', ['x509', '-noout', '-pubkey', '-in', pem]).toString(), execFileSync('openssl', ['pkey', '-pubout', '-in', pem]).toString());
+  const f = opensslFields(pem);
+  assert.equal(f.subject, 'O = system:nodes, CN = system:node:cp-1');
+  assert.equal(f.extKeyUsage, 'TLS Web Client Authentication');
+  assert.match(opensslVerify(path.join(root, 'etc/kubernetes/pki/ca.crt'), pem, 'sslclient'), /: OK$/);
+  const check = await cli('check', '--root', root, '--now', NOW, '-o', 'json');
+  assert.doesNotMatch(check.out, /kubelet-conf-embedded-cert/, 'check has nothing to say about kubelet.conf');
+  assert.doesNotMatch(r.out, /kubepki kubelet credentials --node cp-1/, 'no follow-up: the kubelet identity is from the new CA');
+
+  // kubelet.conf lost, the kubelet's -current still valid for cp-1 and signed by the kept CA: just point at it
+  const keep = copyFixture();
+  fs.rmSync(path.join(keep, 'etc/kubernetes/kubelet.conf'));
+  const target = fs.readlinkSync(path.join(keep, KUBELET_CUR));
+  const files = fs.readdirSync(path.join(keep, 'var/lib/kubelet/pki')).sort();
+  const kp = await cli('rebuild', '--root', keep, '--now', NOW);
+  assert.equal(kp.code, 0, kp.err);
+  assert.match(kp.out, /Wrote 1 file \(0 new keys\)/);
+  assert.match(kp.out, /kubelet-client-current\.pem is valid for this node: kubelet\.conf points at it/);
+  assert.equal(fs.readlinkSync(path.join(keep, KUBELET_CUR)), target);
+  assert.deepEqual(fs.readdirSync(path.join(keep, 'var/lib/kubelet/pki')).sort(), files);
+  assert.equal(fs.readFileSync(path.join(keep, 'etc/kubernetes/kubelet.conf'), 'utf8'), fs.readFileSync(path.join(KUBEADM_126, 'etc/kubernetes/kubelet.conf'), 'utf8'), 'byte-identical to kubeadm\'s');
+
+  // ... but an expired -current is not used: a new pem, -current swapped, the old pem kept
+  const exp = copyFixture('kubeadm-1.26-expired');
+  fs.rmSync(path.join(exp, 'etc/kubernetes/kubelet.conf'));
+  const oldTarget = fs.readlinkSync(path.join(exp, KUBELET_CUR));
+  const e = await cli('rebuild', '--root', exp, '--now', NOW);
+  assert.match(e.out, /the existing one is not used: it is expired/);
+  assert.equal(fs.readlinkSync(path.join(exp, KUBELET_CUR)), `/${KUBELET_PEM}`);
+  assert.ok(fs.existsSync(path.join(exp, oldTarget)));
+  assert.match(opensslVerify(path.join(exp, 'etc/kubernetes/pki/ca.crt'), path.join(exp, KUBELET_PEM), 'sslclient'), /: OK$/);
+});
+
+test('rebuild on the expired tree says which kept files are expired and exits 1 (was: 11 expired certificates kept silently, exit 0)', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const want = /Warnings:[\s\S]*- 11 kept files are expired \(apiserver\.crt, apiserver-kubelet-client\.crt, front-proxy-client\.crt, etcd\/server\.crt, etcd\/peer\.crt, etcd\/healthcheck-client\.crt, apiserver-etcd-client\.crt, admin\.conf, kubelet\.conf \(via \/var\/lib\/kubelet\/pki\/kubelet-client-current\.pem\), controller-manager\.conf, scheduler\.conf\): run `kubepki renew all`/;
+  const dry = await cli('rebuild', '--root', root, '--now', NOW, '--dry-run');
+  assert.equal(dry.code, 1, dry.err);
+  assert.match(dry.out, want);
+  const r = await cli('rebuild', '--root', root, '--now', NOW);
+  assert.equal(r.code, 1, r.err);
+  assert.match(r.out, want);
+  assert.match(r.out, /Wrote 0 files[^\n]*\nWarning: 11 kept files are expired/);
+  const j = await cli('rebuild', '--root', root, '--now', NOW, '--dry-run', '-o', 'json');
+  assert.equal(j.code, 1);
+  assert.equal(JSON.parse(j.out).plan.expired.length, 11);
+  // the same tree before it expired: nothing to say, exit 0
+  const fresh = await cli('rebuild', '--root', copyFixture(), '--now', NOW, '--dry-run');
+  assert.equal(fresh.code, 0, fresh.err);
+  assert.doesNotMatch(fresh.out, /expired/);
+  const help = await cli('rebuild', '--help');
+  assert.match(help.out, /Exit codes:\n  0 .*\n  1 .*expired.*\n  3 /);
 });

@@ -115,7 +115,15 @@ Examples:
   kubepki rebuild --node-name cp-1 --advertise-address 192.0.2.10 --kubernetes-version v1.26.1 \\
       --control-plane-endpoint cluster-api.example.test:6443 --cert-sans 192.0.2.100
 
-Exit codes: 0 done (or plan printed), 3 a value is missing, a flag is wrong, or an existing file blocks the rebuild.`)
+kubelet.conf references the kubelet's rotated client certificate
+(/var/lib/kubelet/pki/kubelet-client-current.pem, as kubeadm's kubelet-finalize leaves it): a
+valid one for this node is used, else a new kubelet-client-<time>.pem is written and -current
+swapped to it. Kept files are not renewed: expired ones are listed (kubepki renew all renews them).
+
+Exit codes:
+  0  done (or, with --dry-run, the plan printed)
+  1  done (or planned), but kept files are expired: run kubepki renew all
+  3  a value is missing, a flag is wrong, or an existing file blocks the rebuild (nothing written)`)
     .addOption(rootOption())
     .option('--config <file>', 'kubeadm InitConfiguration + ClusterConfiguration (v1beta3/v1beta4) or a kubeadm-config ConfigMap dump')
     .option('--dry-run', 'print the settings (with their sources) and the plan; write nothing')
@@ -148,21 +156,25 @@ Exit codes: 0 done (or plan printed), 3 a value is missing, a flag is wrong, or 
         }
       }
       const { rebuild } = await import('../rebuild/run.js');
-      const { renderSettings, renderPlan } = await import('../rebuild/render.js');
+      const { renderSettings, renderPlan, expiredWarning } = await import('../rebuild/render.js');
       const r = await rebuild({ fs, now, flags, config, force: o.force, dryRun: o.dryRun });
       if (o.output === 'json') {
         io.stdout(JSON.stringify({ settings: r.gathered.provenance, overridden: r.gathered.overridden, plan: r.plan, written: r.written?.written ?? [] }, null, 2) + '\n');
-        if (o.dryRun && r.plan.errors.length) io.exitCode = 3;
+        io.exitCode = o.dryRun && r.plan.errors.length ? 3 : r.plan.expired.length ? 1 : 0;
         return;
       }
       io.stdout(renderSettings(r.gathered) + '\n' + renderPlan(r.plan));
       if (o.dryRun) {
         io.stdout(`\nDry run: nothing written.${r.plan.errors.length ? ' Fix the problems above (or use --force) before running it.' : ''}\n`);
-        if (r.plan.errors.length) io.exitCode = 3;
+        io.exitCode = r.plan.errors.length ? 3 : r.plan.expired.length ? 1 : 0;
         return;
       }
       const n = r.written?.written.length ?? 0;
       io.stdout(`\nWrote ${n} file${n === 1 ? '' : 's'} (${r.output?.keysGenerated ?? 0} new keys)${r.written?.backupDir ? `; replaced files backed up under ${r.written.backupDir}` : ''}.\n`);
+      if (r.plan.expired.length) {
+        io.stdout(`Warning: ${expiredWarning(r.plan)}\n`);
+        io.exitCode = 1;
+      }
       if (o.applyCluster) {
         const { applyClusterCommand } = await import('./cluster-info.js');
         io.stdout('\n');

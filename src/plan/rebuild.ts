@@ -11,8 +11,11 @@ import {
 } from '../profiles/rebuild.js';
 import { MANIFEST_NAMES, type ManifestName } from '../manifests/static-pods.js';
 import type { RebuildSettings } from '../rebuild/settings.js';
+import { pemTimestamp } from './kubelet.js';
 
 export const KDIR = '/etc/kubernetes';
+export const KUBELET_PKI = '/var/lib/kubelet/pki';
+export const KUBELET_CURRENT = `${KUBELET_PKI}/kubelet-client-current.pem`;
 
 /** What the reader found at each path the plan cares about. */
 export interface ExistingFile {
@@ -26,6 +29,8 @@ export interface ExistingFile {
   kubeconfigClient?: Certificate;
   /** the client cert comes from a file reference (the kubelet's rotated pem), not embedded data */
   kubeconfigClientFile?: string;
+  /** the kubelet's `-current` pem: its key block is the private key of its certificate */
+  keyMatches?: boolean;
   /** unreadable or unparsable: why */
   problem?: string;
 }
@@ -65,6 +70,12 @@ export interface RebuildKubeconfigItem extends RebuildItemBase {
   keyType: KeyType;
   notBefore?: string;
   notAfter?: string;
+  /**
+   * kubelet.conf only: its client certificate lives where the kubelet's rotation keeps it
+   * (spec §2.1 kubelet-finalize, §7.2), and kubelet.conf references `current`. `reuse`: a valid
+   * `-current` for this node is already there; otherwise a new `pem` is written and `-current` swapped to it.
+   */
+  kubeletClient?: { current: string; pem?: string; reuse: boolean; reason: string };
 }
 
 export interface RebuildSaItem extends RebuildItemBase {
@@ -94,6 +105,8 @@ export interface RebuildPlan {
   warnings: string[];
   /** what must follow outside this node */
   followUps: string[];
+  /** kept files whose certificate is expired (node paths; a kubeconfig's file-referenced certificate named with it) */
+  expired: string[];
 }
 
 export interface PlanRebuildInput {
@@ -117,6 +130,8 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
   const errors: string[] = [];
   const warnings: string[] = [];
   const followUps: string[] = [];
+  const expired: string[] = [];
+  const isExpired = (c: Certificate | undefined) => c !== undefined && c.notAfter.getTime() <= now.getTime();
 
   // --- CAs first: they decide whether kept leaves still chain.
   const caCert: Record<string, Certificate | undefined> = {};
@@ -148,6 +163,7 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
       items.push({ ...base, action: 'keep', key: 'keep', reason: 'unusable (see problems)' });
       continue;
     }
+    if (crt && isExpired(crt.cert)) expired.push(certPath);
     if (crt && key) {
       caCert[spec.name] = crt.cert;
       caNotBefore[spec.name] = crt.cert!.notBefore;
@@ -200,6 +216,7 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
       if (missing.length > 0) warnings.push(`${certPath} is kept but lacks ${missing.map((m) => m.replace(/^dns:/, 'DNS:').replace(/^ip:/, 'IP:')).join(', ')}; remove ${certPath} and ${keyPath} to re-create it with them`);
     }
     if ((crt && !problem) || (problem && !force)) {
+      if (crt && !problem && isExpired(crt.cert)) expired.push(certPath);
       items.push({ ...base, action: 'keep', key: 'keep', reason: problem ? 'unusable (see problems)' : 'certificate exists and is signed by its CA' });
       continue;
     }
@@ -254,6 +271,7 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
       else if (!caOk) problem = `failed to keep ${path}: it embeds a different CA than ${pki}/ca.crt; remove it so it is re-created`;
       if (!problem || !force) {
         if (problem) errors.push(`${problem}, or pass --force to back it up and replace it`);
+        else if (isExpired(e.kubeconfigClient)) expired.push(e.kubeconfigClientFile ? `${path} (via ${e.kubeconfigClientFile})` : path);
         items.push({ ...base, action: 'keep', reason: problem ? 'unusable (see problems)' : 'file exists' });
         continue;
       }
@@ -262,7 +280,9 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
       errors.push(`failed to create ${path}: ${pki}/ca.key is missing (external CA); provide ${path} yourself`);
       continue;
     }
-    items.push({ ...base, action: e ? 'replace' : 'create', reason: e ? '--force: the existing file is backed up and replaced' : undefined, notBefore: v.notBefore.toISOString(), notAfter: v.notAfter.toISOString() });
+    const item: RebuildKubeconfigItem = { ...base, action: e ? 'replace' : 'create', reason: e ? '--force: the existing file is backed up and replaced' : undefined, notBefore: v.notBefore.toISOString(), notAfter: v.notAfter.toISOString() };
+    if (spec.name === 'kubelet.conf') item.kubeletClient = kubeletClientFor(base.subject, existing[KUBELET_CURRENT], caCert.ca, caNew.ca === true && !caReusesKey('ca'), now);
+    items.push(item);
   }
 
   // --- Static pod manifests.
@@ -294,6 +314,30 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
   }
   return {
     apiVersion: 'kubepki.io/v1alpha1', kind: 'RebuildPlan', now: now.toISOString(), kubernetesVersion: s.kubernetesVersion,
-    items, errors, warnings, followUps,
+    items, errors, warnings, followUps, expired,
+  };
+}
+
+/**
+ * Where a created kubelet.conf gets its client certificate: the kubelet's
+ * `-current` pem when it is valid for this node (a certificate and its key,
+ * CN system:node:<node> in O system:nodes, within its validity, signed by the
+ * CA in use) — kubelet.conf just points at it; else a new timestamped pem
+ * with `-current` swapped to it, as the kubelet's rotation stores it.
+ */
+function kubeletClientFor(subject: { cn: string; o: string[] }, cur: ExistingFile | undefined, ca: Certificate | undefined, freshCa: boolean, now: Date): NonNullable<RebuildKubeconfigItem['kubeletClient']> {
+  const c = cur?.cert;
+  const t = now.getTime();
+  const why = !cur ? undefined
+    : !c ? (cur.problem ?? 'no certificate in it')
+      : cur.keyMatches !== true ? 'its key is missing or does not match its certificate'
+        : c.commonName !== subject.cn || !subject.o.every((o) => c.organizations.includes(o)) ? `it is ${c.subjectString}, not this node's`
+          : c.notAfter.getTime() <= t ? 'it is expired'
+            : c.notBefore.getTime() > t ? 'it is not valid yet'
+              : freshCa || (ca && !c.verifySignedBy(ca)) ? 'it is not signed by the cluster CA in use' : undefined;
+  if (cur && !why) return { current: KUBELET_CURRENT, reuse: true, reason: `${KUBELET_CURRENT} is valid for this node: kubelet.conf points at it` };
+  return {
+    current: KUBELET_CURRENT, pem: `${KUBELET_PKI}/kubelet-client-${pemTimestamp(now)}.pem`, reuse: false,
+    reason: `client certificate stored as the kubelet's rotation does, kubelet.conf pointing at ${KUBELET_CURRENT}${why ? ` (the existing one is not used: ${why})` : ''}`,
   };
 }

@@ -16,6 +16,7 @@ import type { RebuildPlan, RebuildCertItem, RebuildKubeconfigItem, RebuildSaItem
 import type { RebuildSettings } from './settings.js';
 import { issueCa, issueLeaf, subjectDer } from './issue.js';
 import { renderKubeconfig } from './kubeconfig-create.js';
+import { kubeletClientPemChanges } from './kubelet-credentials.js';
 
 export interface FileWrite {
   /** node path */
@@ -24,6 +25,8 @@ export interface FileWrite {
   mode: number;
   /** replaces an existing file (back it up first) */
   replace: boolean;
+  /** a symlink whose target (node path) is `content` — the kubelet's `-current` swap */
+  link?: boolean;
 }
 
 export interface RebuildOutput {
@@ -69,7 +72,7 @@ export async function executeRebuild(o: ExecuteOptions): Promise<RebuildOutput> 
   type KeyJob = { id: string; type: RebuildCertItem['keyType'] };
   const jobs: KeyJob[] = [];
   for (const i of certItems) if (i.action !== 'keep' && i.key === 'new') jobs.push({ id: `cert:${i.name}`, type: i.keyType });
-  for (const i of kcItems) jobs.push({ id: `kc:${i.name}`, type: i.keyType });
+  for (const i of kcItems) if (!i.kubeletClient?.reuse) jobs.push({ id: `kc:${i.name}`, type: i.keyType });
   if (sa && sa.key === 'new') jobs.push({ id: 'sa', type: sa.keyType });
   const generated = await Promise.all(jobs.map((j) => gen(j.type)));
   const keys = new Map<string, KeyObject>(jobs.map((j, n) => [j.id, generated[n]!]));
@@ -118,6 +121,26 @@ export async function executeRebuild(o: ExecuteOptions): Promise<RebuildOutput> 
   });
   const kcJobs = kcItems.map(async (i) => {
     const ca = signer('ca');
+    if (i.kubeletClient) {
+      // kubelet.conf as kubeadm's kubelet-finalize leaves it: the client certificate in the kubelet's
+      // rotation store (a new timestamped pem + `-current`, unless a valid one is there) and referenced
+      const kc = i.kubeletClient;
+      if (!kc.reuse) {
+        const changes = await kubeletClientPemChanges({
+          subject: i.subject, usages: ['digitalSignature', 'keyEncipherment'], key: keys.get(`kc:${i.name}`)!,
+          notBefore: new Date(i.notBefore!), notAfter: new Date(i.notAfter!), ca, pemPath: kc.pem!, currentPath: kc.current,
+        });
+        for (const c of changes) {
+          if (c.op === 'write') files.push({ path: c.path, content: c.content.toString('utf8'), mode: c.mode ?? 0o600, replace: fs.exists(c.path) });
+          else if (c.op === 'symlink') files.push({ path: c.path, content: c.target, mode: 0o777, replace: fs.lstat(c.path) !== undefined, link: true });
+        }
+      }
+      files.push({
+        path: i.path, mode: 0o600, replace: i.action === 'replace',
+        content: renderKubeconfig({ clusterName: i.clusterName, server: i.server, caPem: ca.pem, userName: i.subject.cn, clientCertFile: kc.current, clientKeyFile: kc.current }),
+      });
+      return;
+    }
     const key = keys.get(`kc:${i.name}`)!;
     const der = await issueLeaf({
       subject: i.subject, sans: { dns: [], ips: [] }, usages: ['clientAuth'], key,

@@ -10,7 +10,8 @@ import { parsePemBlocks } from '../pki/pem.js';
 import { parsePrivateKeyBlock, PRIVATE_KEY_LABELS } from '../pki/keys.js';
 import { certsFor, kubeconfigsFor } from '../profiles/rebuild.js';
 import { MANIFEST_NAMES } from '../manifests/static-pods.js';
-import { certPaths, KDIR, type Existing, type ExistingFile } from '../plan/rebuild.js';
+import { createPublicKey } from 'node:crypto';
+import { certPaths, KDIR, KUBELET_CURRENT, type Existing, type ExistingFile } from '../plan/rebuild.js';
 import type { RebuildSettings } from './settings.js';
 
 function firstCertOf(text: string): Certificate | undefined {
@@ -54,6 +55,19 @@ function readKubeconfigFile(fs: NodeFs, p: string): ExistingFile {
   } catch (e) { return { problem: `not a readable kubeconfig: ${(e as Error).message.split('\n')[0]}` }; }
 }
 
+function readKubeletPem(fs: NodeFs, p: string): ExistingFile {
+  try {
+    const blocks = parsePemBlocks(fs.readFile(p).toString('utf8'));
+    const c = blocks.find((x) => x.label === 'CERTIFICATE');
+    if (!c) return { problem: 'no CERTIFICATE block in it' };
+    const cert = new Certificate(c.der);
+    const k = blocks.find((x) => PRIVATE_KEY_LABELS[x.label]);
+    const key = k ? parsePrivateKeyBlock(k.label, k.der, k.headers).keyObject : undefined;
+    const keyMatches = key !== undefined && Buffer.from(createPublicKey(key).export({ type: 'spki', format: 'der' })).equals(Buffer.from(cert.spkiRaw));
+    return { cert, keyOk: key !== undefined, keyMatches };
+  } catch (e) { return { problem: (e as Error).message }; }
+}
+
 /** Every path a rebuild of these settings would write, with what is there now. */
 export function readExisting(fs: NodeFs, s: RebuildSettings): Existing {
   const out: Existing = {};
@@ -73,5 +87,7 @@ export function readExisting(fs: NodeFs, s: RebuildSettings): Existing {
     const p = `${KDIR}/manifests/${m}.yaml`;
     if (fs.exists(p)) out[p] = {};
   }
+  // where a created kubelet.conf may point (spec §7.1: cert then key in one file)
+  if (fs.exists(KUBELET_CURRENT)) out[KUBELET_CURRENT] = readKubeletPem(fs, KUBELET_CURRENT);
   return out;
 }

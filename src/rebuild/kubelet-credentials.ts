@@ -16,32 +16,57 @@ import {
   issueCertificate, nameDer, newSerial, keyUsageExt, extKeyUsageExt, basicConstraintsExt, authorityKeyIdentifierExt, keyIdentifier, pemOf,
 } from '../pki/sign.js';
 import type { CaMaterial } from './node-files.js';
+import type { Certificate } from '../pki/certificate.js';
 import type { KubeletCertPlan, KubeletBootstrapPlan } from '../plan/kubelet.js';
 import { toKubeYaml } from '../manifests/static-pods.js';
 import { renderKubeconfig } from './kubeconfig-create.js';
 
-function caKeyId(ca: CaMaterial): Uint8Array {
+function caKeyId(ca: { cert: Certificate }): Uint8Array {
   const ski = ca.cert.extension('2.5.29.14');
   if (ski && ski.value.length > 2 && ski.value[0] === 0x04) return ski.value.subarray(2);
   return keyIdentifier(ca.cert.spkiRaw);
 }
 
-export async function kubeletCertificateChanges(plan: KubeletCertPlan, ca: CaMaterial & { key: KeyObject }, existingKubeconfig: string | undefined): Promise<Change[]> {
-  const key = await generateKey(plan.keyType);
+export interface KubeletClientPem {
+  subject: { cn: string; o: string[] };
+  usages: ('digitalSignature' | 'keyEncipherment')[];
+  key: KeyObject;
+  notBefore: Date;
+  notAfter: Date;
+  ca: { cert: Certificate; key: KeyObject };
+  /** the new timestamped file and the `-current` symlink swapped to it (node paths) */
+  pemPath: string;
+  currentPath: string;
+}
+
+/**
+ * A kubelet client certificate signed offline by the CA, stored the way the
+ * kubelet's rotation stores it (spec §7.2): `kubelet-client-<time>.pem` holding
+ * the certificate then the key (0600), and `-current` swapped to it. Used by
+ * `kubelet credentials` and by `rebuild` when it creates kubelet.conf.
+ */
+export async function kubeletClientPemChanges(o: KubeletClientPem): Promise<Change[]> {
   const der = await issueCertificate({
-    subjectDer: nameDer([{ type: 'O', value: plan.subject.o[0]! }, { type: 'CN', value: plan.subject.cn }]),
-    issuerDer: ca.cert.subjectRaw,
-    spki: key,
+    subjectDer: nameDer([...o.subject.o.map((v) => ({ type: 'O' as const, value: v })), { type: 'CN', value: o.subject.cn }]),
+    issuerDer: o.ca.cert.subjectRaw,
+    spki: o.key,
     serial: newSerial(),
-    notBefore: new Date(plan.notBefore),
-    notAfter: new Date(plan.notAfter),
-    extensions: [keyUsageExt(plan.usages), extKeyUsageExt(['clientAuth']), basicConstraintsExt(false), authorityKeyIdentifierExt(caKeyId(ca))],
-    signingKey: ca.key,
+    notBefore: o.notBefore,
+    notAfter: o.notAfter,
+    extensions: [keyUsageExt(o.usages), extKeyUsageExt(['clientAuth']), basicConstraintsExt(false), authorityKeyIdentifierExt(caKeyId(o.ca))],
+    signingKey: o.ca.key,
   });
-  const changes: Change[] = [
-    { op: 'write', path: plan.pemPath, content: Buffer.from(pemOf(der) + privateKeyPem(key)), mode: 0o600 },
-    { op: 'symlink', path: plan.currentPath, target: plan.pemPath },
+  return [
+    { op: 'write', path: o.pemPath, content: Buffer.from(pemOf(der) + privateKeyPem(o.key)), mode: 0o600 },
+    { op: 'symlink', path: o.currentPath, target: o.pemPath },
   ];
+}
+
+export async function kubeletCertificateChanges(plan: KubeletCertPlan, ca: CaMaterial & { key: KeyObject }, existingKubeconfig: string | undefined): Promise<Change[]> {
+  const changes = await kubeletClientPemChanges({
+    subject: plan.subject, usages: plan.usages, key: await generateKey(plan.keyType),
+    notBefore: new Date(plan.notBefore), notAfter: new Date(plan.notAfter), ca, pemPath: plan.pemPath, currentPath: plan.currentPath,
+  });
   let kubeconfig: string;
   if (existingKubeconfig !== undefined) {
     const k = parseYaml(existingKubeconfig) as any;

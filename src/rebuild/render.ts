@@ -37,8 +37,12 @@ function describe(i: RebuildItem): string {
       if (i.action !== 'keep') parts.push(`key ${i.key === 'reuse' ? 'reused' : i.keyType}`, `${i.notBefore?.slice(0, 19)}Z → ${i.notAfter?.slice(0, 19)}Z`);
       return parts.join('; ');
     }
-    case 'kubeconfig':
-      return `${i.subject.o.map((o) => `O=${o}, `).join('')}CN=${i.subject.cn}; server ${i.server}${i.action !== 'keep' ? `; key ${i.keyType}; until ${i.notAfter?.slice(0, 19)}Z` : ''}`;
+    case 'kubeconfig': {
+      const kc = i.kubeletClient;
+      const cert = i.action === 'keep' ? '' : kc?.reuse ? `; client certificate ${kc.current}` : `; key ${i.keyType}; until ${i.notAfter?.slice(0, 19)}Z`;
+      const where = kc && i.action !== 'keep' ? `\n          (${kc.reason})` : '';
+      return `${i.subject.o.map((o) => `O=${o}, `).join('')}CN=${i.subject.cn}; server ${i.server}${cert}${where}`;
+    }
     case 'sa':
       return i.key === 'new' ? `new ${i.keyType} key pair` : 'from the existing sa.key';
     case 'manifest':
@@ -50,6 +54,7 @@ function pathsOf(i: RebuildItem): string {
   switch (i.kind) {
     case 'ca': case 'leaf': return `${i.certPath} (+ .key)`;
     case 'sa': return `${i.keyPath}, ${i.pubPath}`;
+    case 'kubeconfig': return i.kubeletClient?.pem && i.action !== 'keep' ? `${i.path} (+ ${i.kubeletClient.pem}, ${i.kubeletClient.current} →)` : i.path;
     default: return i.path;
   }
 }
@@ -60,8 +65,16 @@ export function renderPlan(plan: RebuildPlan): string {
     lines.push(`  ${i.action.toUpperCase().padEnd(8)}${pathsOf(i)}`);
     lines.push(`          ${describe(i)}${i.reason ? `\n          (${i.reason})` : ''}`);
   }
-  if (plan.warnings.length) lines.push('', 'Warnings:', ...plan.warnings.map((w) => `  - ${w}`));
+  const warnings = [...plan.warnings, ...(plan.expired.length ? [expiredWarning(plan)] : [])];
+  if (warnings.length) lines.push('', 'Warnings:', ...warnings.map((w) => `  - ${w}`));
   if (plan.errors.length) lines.push('', 'Problems (nothing is written until they are fixed):', ...plan.errors.map((e) => `  - ${e}`));
   if (plan.followUps.length) lines.push('', 'Then, outside this node:', ...plan.followUps.map((f) => `  - ${f}`));
   return lines.join('\n') + '\n';
+}
+
+/** `N kept files are expired (names): run \`kubepki renew all\`` — names relative to /etc/kubernetes(/pki). */
+export function expiredWarning(plan: RebuildPlan): string {
+  const short = (p: string) => p.replace(/^\/etc\/kubernetes\/pki\//, '').replace(/^\/etc\/kubernetes\//, '');
+  const n = plan.expired.length;
+  return `${n} kept file${n === 1 ? ' is' : 's are'} expired (${plan.expired.map(short).join(', ')}): run \`kubepki renew all\``;
 }

@@ -53,6 +53,8 @@ export async function rebuild(o: RebuildOptions): Promise<RebuildResult> {
 
 /** A surviving kubelet client certificate from the old CA must be replaced too. */
 function addKubeletFollowUp(fs: NodeFs, plan: RebuildPlan, g: Gathered): void {
+  // a kubelet.conf rebuild creates gets its client certificate from the CA in use (plan: kubeletClient)
+  if (plan.items.some((i) => i.kind === 'kubeconfig' && i.name === 'kubelet.conf' && i.action !== 'keep')) return;
   const ca = plan.items.find((i) => i.kind === 'ca' && i.name === 'ca');
   if (!ca || ca.action === 'keep' || (ca.kind === 'ca' && ca.key === 'reuse')) return;
   if (plan.followUps.some((f) => f.includes(`kubepki kubelet credentials --node ${g.settings.nodeName}`))) return;

@@ -18,9 +18,11 @@ export async function writeRebuildFiles(fs: NodeFs, files: FileWrite[], now: Dat
   if (files.length === 0) return { written: [] };
   for (const f of files) {
     // kubeadm never overwrites: only --force items may replace, and only what the plan saw
-    if (!f.replace && fs.exists(f.path)) throw new Error(`refusing to overwrite ${f.path}: it appeared after the plan was made`);
+    if (!f.replace && (f.link ? fs.lstat(f.path) !== undefined : fs.exists(f.path))) throw new Error(`refusing to overwrite ${f.path}: it appeared after the plan was made`);
   }
-  const changes: Change[] = files.map((f) => ({ op: 'write', path: f.path, content: Buffer.from(f.content), mode: f.mode }));
+  const changes: Change[] = files.map((f): Change => (f.link
+    ? { op: 'symlink', path: f.path, target: f.content }
+    : { op: 'write', path: f.path, content: Buffer.from(f.content), mode: f.mode }));
   const r = await applyChanges(fs, changes, { action: 'rebuild', now, backupRoot, note: `kubepki rebuild: ${files.length} files` });
   return { written: r.written, backupDir: files.some((f) => f.replace) ? r.backupDir : undefined };
 }
