@@ -47,7 +47,7 @@ out as NODE's tree (DIR/var/lib/kubelet/pki/..., DIR/etc/kubernetes/...) to copy
 Examples:
   kubepki kubelet credentials --node cp-1                          # this control-plane node's own kubelet
   kubepki kubelet credentials --node worker-1 --out /tmp/worker-1  # on a control-plane node, for worker-1:
-      tar -C /tmp/worker-1 -cf - . | ssh root@worker-1 tar -C / -xpf -   # then restart worker-1's kubelet
+      tar -C /tmp/worker-1 -cf - etc var | ssh root@worker-1 tar -C / --no-overwrite-dir -xpf -   # then restart its kubelet
   kubepki kubelet credentials --node worker-1 --root /mnt/worker-1 \\
       --ca-cert /etc/kubernetes/pki/ca.crt --ca-key /etc/kubernetes/pki/ca.key   # worker-1's disk mounted here
   kubepki kubelet credentials --node worker-1 --bootstrap --out /tmp/worker-1 --secret-out token.yaml
@@ -100,7 +100,7 @@ Exit codes: 0 written (or planned), 3 a flag is wrong, the CA cannot be read, or
       const where = outDir ? ` in ${outDir}` : '';
       // the kubelet's clientCAFile on a joined node (spec §2.2); only written into a fresh --out tree
       const caCopy = (pem: string) => ({ op: 'write' as const, path: `${DEFAULT_PKI}/ca.crt`, content: Buffer.from(pem), mode: 0o644 });
-      const copyNote = `copy ${outDir}'s contents to ${nodeName}'s / keeping modes and the symlink (tar -C ${outDir} -cf - . | ssh root@${nodeName} tar -C / -xpf -)`;
+      const copyNote = `copy ${outDir}'s contents to ${nodeName}'s / keeping modes and the symlink (tar -C ${outDir} -cf - etc var | ssh root@${nodeName} tar -C / --no-overwrite-dir -xpf -: existing directories there keep their owner and mode)`;
 
       if (o.bootstrap) {
         const ca = loadCa(caFs, caCertPath, caKeyPath, false);

@@ -300,7 +300,7 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
   // --- What must follow outside this node.
   if (caNew.ca && !caReusesKey('ca')) {
     followUps.push('the cluster CA is new: every other node still trusts the old one — copy the shared CA files to the other control-plane nodes (`kubepki ca export` here, `kubepki ca import` there) or re-join them');
-    followUps.push('kubelets on every node hold client certificates from the old CA: re-join workers with the command `kubepki join` prints, or give each one offline credentials (`kubepki kubelet credentials --node NAME`)');
+    followUps.push('kubelets on every node hold client certificates from the old CA: re-join workers with the command `kubepki join` prints, or give each one offline credentials made here (`kubepki kubelet credentials --node NAME --out DIR`, then copy DIR to that node)');
     followUps.push('the kube-public/cluster-info ConfigMap still carries the old CA: refresh it (`kubepki join` writes the manifest) before joining nodes');
   }
   if (caNew['etcd-ca'] && !caReusesKey('etcd-ca') && !s.externalEtcd) {
