@@ -187,6 +187,14 @@ test('kubelet credentials --node OTHER --out DIR: the other node\'s files laid o
   assert.equal(again.code, 3);
   assert.match(again.err, /exists/);
 
+  // a write that fails half-way leaves no file behind (DIR/etc is a file: kubelet.conf cannot be written after the pem)
+  const broken = tmpDir();
+  fs.writeFileSync(path.join(broken, 'etc'), '');
+  const half = await cli('kubelet', 'credentials', '--root', root, '--node', 'worker-1', '--now', NOW, '--out', broken);
+  assert.equal(half.code, 3, half.out);
+  assert.match(half.err, /failed to write /);
+  assert.deepEqual(Object.keys(treeState(broken)), ['etc'], 'no pem or -current left');
+
   // --bootstrap --out: bootstrap-kubelet.conf for worker-1 in DIR, nothing deleted from cp-1
   const bout = path.join(tmpDir(), 'worker-1');
   const secret = path.join(tmpDir(), 'token.yaml');

@@ -114,15 +114,21 @@ export function writeExportTree(dir: string, changes: Change[]): string[] {
     if (there) throw new UserError(`failed to write ${host(c.path)}: it exists`, 'pass an empty --out directory (nothing in it is overwritten)');
   }
   const written: string[] = [];
-  for (const c of changes) {
-    const h = host(c.path);
-    nfs.mkdirSync(nodePath.dirname(h), { recursive: true, mode: 0o755 });
-    if (c.op === 'symlink') nfs.symlinkSync(c.target, h);
-    else if (c.op === 'write') {
-      nfs.writeFileSync(h, c.content, { mode: c.mode ?? 0o600, flag: 'wx' });
-      nfs.chmodSync(h, c.mode ?? 0o600);
+  try {
+    for (const c of changes) {
+      const h = host(c.path);
+      nfs.mkdirSync(nodePath.dirname(h), { recursive: true, mode: 0o755 });
+      if (c.op === 'symlink') nfs.symlinkSync(c.target, h);
+      else if (c.op === 'write') {
+        nfs.writeFileSync(h, c.content, { mode: c.mode ?? 0o600, flag: 'wx' });
+        nfs.chmodSync(h, c.mode ?? 0o600);
+      }
+      written.push(h);
     }
-    written.push(h);
+  } catch (e) {
+    // no partial set: a half-written tree copied to the node would be worse than none
+    for (const h of written) nfs.rmSync(h, { force: true });
+    throw new UserError(`failed to write ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'check that --out is writable and has room; no file was left in it');
   }
   return written;
 }
