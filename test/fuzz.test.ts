@@ -341,6 +341,44 @@ test('fuzz: the fast scan turns every mutated file into records or a corrupt pro
   }
 });
 
+/** What the scan must report for a file: parsePemBlocks + Certificate, the slow way. */
+function referenceScan(buf: Buffer, file: string): { certificates: ScanRecord[]; problems: ScanProblem[] } {
+  const certificates: ScanRecord[] = [];
+  const problems: ScanProblem[] = [];
+  const corrupt = (why: string) => problems.push({ file, code: 'corrupt', message: `${file}: ${why}` });
+  if (buf.length === 0) { corrupt('empty file'); return { certificates, problems }; }
+  if (buf[0] === 0x30) {
+    try { certificates.push(record(new Certificate(buf).checkFields(), file, 0)); } catch (e) { corrupt(`not a certificate (DER that does not parse: ${(e as Error).message})`); }
+    return { certificates, problems };
+  }
+  let blocks: PemBlock[];
+  try { blocks = parsePemBlocks(buf.toString('latin1')); } catch (e) { corrupt((e as Error).message); return { certificates, problems }; }
+  if (blocks.length === 0) { corrupt('no PEM block and not DER: not a certificate'); return { certificates, problems }; }
+  let index = 0;
+  for (const b of blocks) {
+    if (b.label !== 'CERTIFICATE' && b.label !== 'TRUSTED CERTIFICATE' && b.label !== 'X509 CERTIFICATE') continue;
+    try { certificates.push(record(new Certificate(b.der).checkFields(), file, index)); } catch (e) { corrupt(`PEM block ${b.index + 1} (${b.label}): ${(e as Error).message}`); }
+    index++;
+  }
+  return { certificates, problems };
+}
+
+test('fuzz: the scan of a whole file (fast PEM framing + fast extractor) equals the slow reference', () => {
+  const r = new Rng(SEED + 8);
+  const certPems = pemTexts.filter((t) => /^-----BEGIN CERTIFICATE-----/.test(t));
+  for (let i = 0; i < ROUNDS * 2; i++) {
+    const pick = r.int(4);
+    const input = pick === 0 ? Buffer.from(r.pick(certPems), 'latin1')
+      : pick === 1 ? Buffer.from(r.pick(certPems) + r.pick(certPems), 'latin1')
+        : pick === 2 ? Buffer.from(mutatePem(r, r.pick(certPems)), 'latin1')
+          : mutateBytes(r, Buffer.from(r.pick(certPems), 'latin1'));
+    const certificates: ScanRecord[] = [];
+    const problems: ScanProblem[] = [];
+    scanBuffer(input, '/x.crt', certificates, problems);
+    assert.deepEqual({ certificates, problems }, referenceScan(input, '/x.crt'), `i=${i}: ${JSON.stringify(input.toString('latin1').slice(0, 200))}`);
+  }
+});
+
 test('fuzz: the fast scan extractor gives exactly what the Certificate class gives, or steps aside', () => {
   const r = new Rng(SEED + 7);
   let fast = 0, stepped = 0;

@@ -17,7 +17,7 @@ import { Worker } from 'node:worker_threads';
 import type { NodeFs } from '../fs/node-fs.js';
 import { Certificate, nameToString, parseGeneralNames, spkiKeyInfo, NAME_TYPES, CURVES, type GeneralName, type KeyInfo } from '../pki/certificate.js';
 import { DerError, decodeOid, decodeString, decodeTime, type Tlv } from '../pki/der.js';
-import { parsePemBlocks, PemError } from '../pki/pem.js';
+import { parsePemBlocks, decodePemBody, PemError } from '../pki/pem.js';
 
 /** One certificate as the scan sees it: plain data, cheap to pass between threads. */
 export interface ScanRecord {
@@ -247,12 +247,14 @@ export function scanBuffer(buf: Buffer, file: string, certificates: ScanRecord[]
     }
     return;
   }
-  let blocks;
-  try {
-    blocks = parsePemBlocks(buf.toString('latin1'));
-  } catch (e) {
-    if (e instanceof PemError) { corrupt(e.message); return; }
-    throw e;
+  let blocks: { label: string; der: Uint8Array; index: number }[] | undefined = certificateBlocks(buf);
+  if (!blocks) {
+    try {
+      blocks = parsePemBlocks(buf.toString('latin1'));
+    } catch (e) {
+      if (e instanceof PemError) { corrupt(e.message); return; }
+      throw e;
+    }
   }
   if (blocks.length === 0) { corrupt('no PEM block and not DER: not a certificate'); return; }
   let index = 0;
@@ -266,6 +268,33 @@ export function scanBuffer(buf: Buffer, file: string, certificates: ScanRecord[]
     }
     index++;
   }
+}
+
+const BEGIN_CERT = Buffer.from('-----BEGIN CERTIFICATE-----', 'latin1');
+const END_CERT = Buffer.from('-----END CERTIFICATE-----', 'latin1');
+
+/**
+ * The blocks of a file that is nothing but CERTIFICATE blocks (the usual
+ * .crt/.pem), found on the bytes: what `parsePemBlocks` gives for such a file,
+ * without turning the whole file into a string. Undefined for any other shape
+ * (text around blocks, keys, CRLF, damage): `parsePemBlocks` then decides.
+ */
+function certificateBlocks(buf: Buffer): { label: string; der: Uint8Array; index: number }[] | undefined {
+  const out: { label: string; der: Uint8Array; index: number }[] = [];
+  const n = buf.length;
+  let p = 0;
+  while (p < n) {
+    if (p + BEGIN_CERT.length > n || buf.compare(BEGIN_CERT, 0, BEGIN_CERT.length, p, p + BEGIN_CERT.length) !== 0) return undefined;
+    const bodyStart = p + BEGIN_CERT.length;
+    const endAt = buf.indexOf(END_CERT, bodyStart);
+    if (endAt < 0) return undefined;
+    const der = decodePemBody(buf.toString('latin1', bodyStart, endAt));
+    if (!der) return undefined;
+    out.push({ label: 'CERTIFICATE', der, index: out.length });
+    p = endAt + END_CERT.length;
+    if (p < n && buf[p] === 0x0a) p++;
+  }
+  return out.length > 0 ? out : undefined;
 }
 
 /**

@@ -93,7 +93,15 @@ const FAST_BODY_LF = /^\n[A-Za-z0-9+/\n]*={0,2}\n$/;
  * then decides, so results and errors are the same either way.
  */
 function fastBody(text: string, start: number, end: number): Buffer | undefined {
-  const body = text.slice(start, end);
+  return decodePemBody(text.slice(start, end));
+}
+
+/**
+ * The DER of a PEM body (the text between the BEGIN and END lines) when it is
+ * in the usual shape, exactly as `parsePemBlocks` would decode it; undefined
+ * otherwise (then only `parsePemBlocks` can say what is wrong).
+ */
+export function decodePemBody(body: string): Buffer | undefined {
   if (!(body.includes('\r') ? FAST_BODY.test(body) : FAST_BODY_LF.test(body))) return undefined;
   let breaks = 0;
   for (let i = body.indexOf('\n'); i >= 0; i = body.indexOf('\n', i + 1)) breaks++;
