@@ -96,11 +96,15 @@ export async function scanCertificates(fs: NodeFs, dirs: string[], opts: ScanOpt
   const job: ScanJob = { hostPaths: list.hostPaths, nodePaths: list.nodePaths, counter, batch: BATCH, maxSize };
   for (const w of pool) w.postMessage(job);
   // The main thread works too, from the same shared counter.
-  const parts = [stealBatches(list.hostPaths, list.nodePaths, counter, BATCH, maxSize)];
+  let parts = [stealBatches(list.hostPaths, list.nodePaths, counter, BATCH, maxSize)];
   try {
     parts.push(...await Promise.all(results));
+  } catch {
+    // A worker that could not start or died (a packaging without dist/scan-worker.js, a
+    // resource limit): the batches it took are unknown, so read everything here instead.
+    parts = [scanFiles(list.hostPaths, list.nodePaths, 0, n, maxSize)];
   } finally {
-    for (const w of pool) { w.removeAllListeners('exit'); void w.terminate(); }
+    for (const w of pool) { w.removeAllListeners(); w.on('error', () => {}); void w.terminate(); }
   }
   const threads = parts.filter((p) => p.certificates.length > 0 || p.problems.length > 0).length;
   // Link stand-ins (kubelet-client-current.pem in a copied tree): follow them inside the root, once.
