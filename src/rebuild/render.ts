@@ -54,7 +54,7 @@ function pathsOf(i: RebuildItem): string {
   switch (i.kind) {
     case 'ca': case 'leaf': return `${i.certPath} (+ .key)`;
     case 'sa': return `${i.keyPath}, ${i.pubPath}`;
-    case 'kubeconfig': return i.kubeletClient?.pem && i.action !== 'keep' ? `${i.path} (+ ${i.kubeletClient.pem}, ${i.kubeletClient.current} →)` : i.path;
+    case 'kubeconfig': return i.kubeletClient?.pem && i.action !== 'keep' ? `${i.path} (+ ${i.kubeletClient.pem}, with ${i.kubeletClient.current} → it)` : i.path;
     default: return i.path;
   }
 }
