@@ -548,6 +548,11 @@ test('scan: worker threads give the same records and problems as the main thread
   const root = copyFixture('kubeadm-1.26');
   try {
     fs.writeFileSync(path.join(root, PKI, 'garbage.crt'), 'not a certificate');
+    // names whose walk order differs from plain string order ('/a/…' walks before '/a-b/…')
+    fs.mkdirSync(path.join(root, 'etc/ssl/a'), { recursive: true });
+    fs.mkdirSync(path.join(root, 'etc/ssl/a-b'), { recursive: true });
+    fs.copyFileSync(path.join(root, PKI, 'ca.crt'), path.join(root, 'etc/ssl/a/x.crt'));
+    fs.copyFileSync(path.join(root, PKI, 'ca.crt'), path.join(root, 'etc/ssl/a-b/x.crt'));
     const fsys = new NodeFs(root);
     const one = await scanCertificates(fsys, ['/'], { workers: 0 });
     const two = await scanCertificates(fsys, ['/'], { workers: 2, minFilesForWorkers: 0 });
@@ -557,7 +562,9 @@ test('scan: worker threads give the same records and problems as the main thread
     assert.deepEqual(two.problems, one.problems);
     // 7 leaves and 3 CAs in pki/, both certificates of kubelet.crt, the kubelet client pem (reached through
     // the stand-in link kubelet-client-current.pem, once)
-    assert.equal(one.certificates.length, 13, JSON.stringify(one.certificates.map((c) => c.file)));
+    assert.equal(one.certificates.length, 15, JSON.stringify(one.certificates.map((c) => c.file)));
+    const files = one.certificates.map((c) => c.file);
+    assert.ok(files.indexOf('/etc/ssl/a/x.crt') < files.indexOf('/etc/ssl/a-b/x.crt'), 'walk order');
     assert.equal(one.certificates.filter((c) => c.file.startsWith('/var/lib/kubelet/pki/kubelet-client-2026')).length, 1);
     assert.deepEqual(one.problems.map((p) => [p.file, p.code]), [[`/${PKI}/garbage.crt`, 'corrupt']]);
   } finally {
