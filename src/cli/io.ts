@@ -12,14 +12,7 @@ export interface Io {
   readStdin(): Promise<Buffer>;
 }
 
-let epipeGuard = false;
-
 export function processIo(): Io {
-  if (!epipeGuard) {
-    epipeGuard = true;
-    // `kubepki check | head`: a closed pipe ends the output, not the process with a stack trace.
-    process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0); else throw e; });
-  }
   return {
     stdout: (t) => { process.stdout.write(t); },
     stderr: (t) => { process.stderr.write(t); },
