@@ -302,3 +302,25 @@ test('inspect: a kubeconfig shows every entry, a key is described but never prin
   await run(['inspect', path.join(root, 'etc/kubernetes/pki/apiserver.crt'), '-o', 'full', '--now', '2026-11-23'], full);
   assert.match(full.out, /Subject Alternative Name/);
 });
+
+test('check -o yaml is the same versioned Inventory as -o json; a TTY gets colour, NO_COLOR/--no-color do not', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const { parse } = await import('yaml');
+  const j = memoryIo();
+  const y = memoryIo();
+  await run(['check', '--root', root, '--now', '2026-11-23', '-o', 'json'], j);
+  await run(['check', '--root', root, '--now', '2026-11-23', '-o', 'yaml'], y);
+  assert.deepEqual(parse(y.out), JSON.parse(j.out));
+  const tty = memoryIo();
+  tty.isTTY = true;
+  await run(['check', '--root', root, '--now', '2026-11-23'], tty);
+  assert.match(tty.out, /\x1b\[31mEXPIRED\x1b\[0m/);
+  const plainTty = memoryIo();
+  plainTty.isTTY = true;
+  await run(['check', '--root', root, '--now', '2026-11-23', '--no-color'], plainTty);
+  assert.doesNotMatch(plainTty.out, /\x1b\[/);
+  // columns stay aligned with colour on: the width of a coloured cell is its text's
+  const row = tty.out.split('\n').find((l) => l.startsWith('apiserver '))!.replace(/\x1b\[[0-9;]*m/g, '');
+  const header = tty.out.split('\n')[0]!;
+  assert.equal(row.indexOf('EXPIRED'), header.indexOf('STATUS'));
+});
