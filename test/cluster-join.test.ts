@@ -19,7 +19,10 @@ after(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-const ROOT = path.join(FIXTURES, 'kubeadm-1.26');
+// A copy: commands under test take the node lock under --root, and fixtures are never written.
+const ROOT = fs.mkdtempSync(path.join(os.tmpdir(), 'kubepki-cluster-join-root-'));
+fs.cpSync(path.join(FIXTURES, 'kubeadm-1.26'), ROOT, { recursive: true, verbatimSymlinks: true });
+after(() => fs.rmSync(ROOT, { recursive: true, force: true }));
 const NOW = '2026-11-22T22:00:00Z';
 const rec = (p: string) => recorded('bootstrap-token.json', (r) => r.method === 'GET' && r.path === p && r.identity.startsWith('kubernetes-admin')).responseBody as any;
 
