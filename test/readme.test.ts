@@ -56,3 +56,18 @@ test('README: the top-level help lists every command with exit codes', async () 
   assert.equal(await run(['frobnicate'], unknown), 3);
   assert.match(unknown.err, /unknown command "frobnicate"/);
 });
+
+test('every command and sub-command answers --help and a bad flag through io (never the real terminal), exit 0 and 3', async () => {
+  for (const spec of COMMANDS) {
+    const mod = await spec.load();
+    const subs = mod.command(memoryIo()).commands.map((c) => c.name());
+    for (const words of [[spec.name], ...subs.map((s) => [spec.name, s])]) {
+      const help = memoryIo();
+      assert.equal(await run([...words, '--help'], help), 0, words.join(' '));
+      assert.match(help.out, new RegExp(`Usage: kubepki ${words.join(' ')}`), words.join(' '));
+      const bad = memoryIo();
+      assert.equal(await run([...words, '--no-such-flag-anywhere'], bad), 3, `${words.join(' ')}: ${bad.err}`);
+      assert.ok(bad.err.length > 0, words.join(' '));
+    }
+  }
+});

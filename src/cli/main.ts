@@ -61,10 +61,14 @@ export async function run(argv: string[], io: Io = processIo()): Promise<number>
     });
     const cmd = mod.command(io);
     // Descriptions are laid out by hand; a wide help width keeps commander from re-wrapping them mid-line.
-    const wide = (c: Command): void => { c.configureHelp({ helpWidth: 120 }); c.commands.forEach(wide); };
-    wide(cmd);
-    cmd.exitOverride();
-    cmd.configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
+    // Every level (sub-commands such as `ca export` too) writes through io and never exits the process itself.
+    const wire = (c: Command): void => {
+      c.configureHelp({ helpWidth: 120 });
+      c.exitOverride();
+      c.configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
+      c.commands.forEach(wire);
+    };
+    wire(cmd);
     program.addCommand(cmd);
     await program.parseAsync([name, ...rest], { from: 'user' });
     return io.exitCode;
