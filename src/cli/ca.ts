@@ -118,8 +118,5 @@ Examples:
       const r = await applyChanges(fs, changes, { action: 'ca import', now, note: `kubepki ca import ${label}` });
       io.stdout(`Wrote ${r.written.length} files (backup ${r.backupDir}). Next: kubepki rebuild, to create this node's own certificates from them.\n`);
     }));
-  // subcommands added with addCommand inherit nothing: without this, `--help` or a bad flag of
-  // a subcommand writes to the process and exits it (run() as a function, tests)
-  for (const c of ca.commands) c.exitOverride().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
   return ca;
 }

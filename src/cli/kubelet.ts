@@ -173,8 +173,5 @@ Exit codes: 0 written (or planned), 3 a flag is wrong, the CA cannot be read, or
       }
       io.stdout(`${lines.join('\n')}\n${done}\nNext:\n${plan.notes.map((n) => `  - ${n}`).join('\n')}\n`);
     }));
-  // subcommands added with addCommand inherit nothing: without this, `--help` or a bad flag of
-  // a subcommand writes to the process and exits it (run() as a function, tests)
-  for (const c of kubelet.commands) c.exitOverride().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
   return kubelet;
 }

@@ -19,8 +19,5 @@ export function command(io: Io): Command {
 `);
   sa.addCommand(rotateCommand(io));
   sa.addCommand(refreshCommand(io));
-  // subcommands added with addCommand inherit nothing: without this, `--help` or a bad flag of
-  // a subcommand writes to the process and exits it (run() as a function, tests)
-  for (const c of sa.commands) c.exitOverride().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
   return sa;
 }
