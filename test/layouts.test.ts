@@ -139,3 +139,10 @@ users:
   const io = memoryIo();
   assert.equal(await run(['check', '--root', root, '--now', '2026-11-23'], io), 0, io.out);
 });
+
+test('the kubelet serving pair is read by the kubelet even with no /var/lib/kubelet/config.yaml (the defaults), so renewing it asks for a kubelet restart', () => {
+  const root = copyFixture('kubeadm-1.26');
+  fs.rmSync(path.join(root, 'var/lib/kubelet/config.yaml'));
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  assert.deepEqual(byName(inv, 'kubelet-serving').components, ['kubelet']);
+});

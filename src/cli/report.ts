@@ -6,6 +6,7 @@ import { UserError } from '../errors.js';
 import { readInventory } from '../inventory/read.js';
 import { renderDashboardHtml } from '../report/html.js';
 import { renderMarkdown } from '../report/markdown.js';
+import { inventoryExitCode } from '../report/table.js';
 import { addNodeReadOptions, nodeReadInputs, requireSomething, resolveNow, type NodeOptions } from './options.js';
 
 interface ReportOptions extends NodeOptions {
@@ -37,7 +38,10 @@ Examples:
   kubepki report --root /mnt/disk --now 2026-11-23 --html audit.html
   kubepki report -o markdown > change-request.md
 
-The HTML file embeds the inventory (public certificate data, never a key) and never reaches the network.`)
+The HTML file embeds the inventory (public certificate data, never a key) and never reaches the network.
+
+Exit codes, as for check (so a scheduled report can also alert): 0 healthy, 1 something within the
+warning threshold, 2 something expired or broken, 3+ kubepki could not run (no report is written).`)
     .option('--html <file>', 'write the dashboard to FILE')
     .addOption(new Option('-o, --output <format>', 'print to standard output: markdown, html or json').choices(['markdown', 'md', 'html', 'json']))
     .action(async (o: ReportOptions) => {
@@ -56,5 +60,6 @@ The HTML file embeds the inventory (public certificate data, never a key) and ne
         case 'json': io.stdout(JSON.stringify(inv, null, 2) + '\n'); break;
         default: break;
       }
+      io.exitCode = inventoryExitCode(inv);
     });
 }

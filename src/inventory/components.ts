@@ -41,18 +41,21 @@ export function readComponentRefs(fs: NodeFs, knownKubeconfigs: string[]): Compo
   }
   // kubelet: its config file and its kubeconfig (kubeadm's drop-in defaults)
   const kubeletConfig = '/var/lib/kubelet/config.yaml';
+  let cfg: Record<string, any> | undefined;
   if (fs.exists(kubeletConfig)) {
     try {
-      const cfg = parseYaml(fs.readFile(kubeletConfig).toString('utf8')) as Record<string, any>;
+      cfg = parseYaml(fs.readFile(kubeletConfig).toString('utf8')) as Record<string, any>;
       const ca = cfg?.authentication?.x509?.clientCAFile;
       if (typeof ca === 'string') refs.push({ component: 'kubelet', via: 'authentication.x509.clientCAFile', file: ca, source: kubeletConfig });
       for (const k of ['tlsCertFile', 'tlsPrivateKeyFile'] as const) {
         if (typeof cfg?.[k] === 'string') refs.push({ component: 'kubelet', via: k, file: cfg[k], source: kubeletConfig });
       }
-      if (!cfg?.tlsCertFile && !cfg?.serverTLSBootstrap) {
-        refs.push({ component: 'kubelet', via: 'default self-signed serving pair', file: '/var/lib/kubelet/pki/kubelet.crt', source: kubeletConfig });
-      }
     } catch { /* a broken kubelet config is not ours to report here */ }
+  }
+  // Without tlsCertFile or serverTLSBootstrap (or with no config file at all: the defaults) the kubelet
+  // serves the self-signed pair it made in its cert dir; renewing it needs a kubelet restart.
+  if (!cfg?.tlsCertFile && !cfg?.serverTLSBootstrap && fs.exists('/var/lib/kubelet/pki/kubelet.crt')) {
+    refs.push({ component: 'kubelet', via: 'default self-signed serving pair', file: '/var/lib/kubelet/pki/kubelet.crt', source: fs.exists(kubeletConfig) ? kubeletConfig : 'kubelet defaults' });
   }
   const kubeletConf = kubeletKubeconfigPath(fs);
   if (fs.exists(kubeletConf)) {

@@ -182,9 +182,11 @@ export async function renderPrometheus(inventory: Inventory, nodeName?: string, 
       const c = f.certificate ? byId.get(f.certificate) : undefined;
       stale.set({ node, endpoint: '', component: c ? [...c.components].sort().join(',') : '', filepath: f.file ?? c?.location.file ?? '' }, 1);
     }
-    // one zero series so alerts can tell "nothing stale" from "no data"
-    if (staleFindings.length === 0) stale.set({ node, endpoint: '', component: '', filepath: '' }, 0);
   }
+  // How many local endpoints answered the probe: 0 means kubepki_served_cert_stale says nothing about
+  // the running components (nothing listening, or --no-probe), rather than a reassuring 0.
+  const probed = new prom.Gauge({ name: 'kubepki_served_cert_probed', help: 'Local endpoints whose served certificate was compared with disk in the last read', labelNames: ['node'], registers: [registry] });
+  probed.set({ node }, extras.probes?.length ?? 0);
 
   const readErrors = new prom.Gauge({ name: 'kubepki_read_errors', help: 'Files that could not be read or parsed now, plus 1 while the last read of the whole tree failed', labelNames: ['node'], registers: [registry] });
   readErrors.set({ node }, readErrorFindings(inventory) + (extras.readErrors ?? 0));
