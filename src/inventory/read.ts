@@ -78,6 +78,8 @@ export function readInventory(opts: ReadOptions): Inventory {
   if (opts.paths?.length && !layouts.includes('generic')) layouts.push('generic');
 
   const findings: Finding[] = [];
+  // --path and --kubeconfig are node paths: under --root they are looked up inside it
+  const underRoot = fs.root === '/' ? '' : ` under --root ${fs.root} (paths given with --root are read inside the tree)`;
   const files = new Map<string, FileContent>();
   const seenDirs = new Set<string>();
 
@@ -102,7 +104,7 @@ export function readInventory(opts: ReadOptions): Inventory {
       if (fs.linkTarget(nodePath) !== undefined || fs.lstat(nodePath)?.isSymbolicLink()) {
         findings.push({ code: 'unreadable', severity: 'error', file: nodePath, message: `failed to read ${nodePath}: dangling symlink to ${real}` });
       } else if (explicit) {
-        findings.push({ code: 'missing-file', severity: 'error', file: nodePath, message: `${nodePath} does not exist` });
+        findings.push({ code: 'missing-file', severity: 'error', file: nodePath, message: `${nodePath} does not exist${underRoot}` });
       }
       return undefined;
     }
@@ -155,7 +157,7 @@ export function readInventory(opts: ReadOptions): Inventory {
   for (const t of targets) {
     const st = fs.stat(t.path);
     if (!st) {
-      if (t.explicit) findings.push({ code: 'missing-file', severity: 'error', file: t.path, message: `${t.path} does not exist` });
+      if (t.explicit) findings.push({ code: 'missing-file', severity: 'error', file: t.path, message: `${t.path} does not exist${underRoot}` });
       continue;
     }
     if (st.isDirectory()) walk(t.path, t, 0);
