@@ -21,7 +21,8 @@ function day(iso: string): string {
 }
 
 /** The plan as people read it. */
-export function renderPlanText(plan: Plan): string {
+/** `install: false` leaves out where signed certificates go (a real run prints that beside the CSRs it wrote). */
+export function renderPlanText(plan: Plan, o: { install?: boolean } = {}): string {
   const out: string[] = [];
   const main = plan.items.filter((i) => i.kind !== 'ca-copy');
   out.push(main.length === 0
@@ -48,7 +49,10 @@ export function renderPlanText(plan: Plan): string {
   }
   if (plan.results.length) {
     out.push('', 'Not renewed:');
-    for (const r of plan.results) out.push(`  ${r.name}: ${r.message}${r.csr ? ` → ${r.csr}` : ''}`);
+    for (const r of plan.results) {
+      out.push(`  ${r.name}: ${r.message}${r.csr ? ` → ${r.csr}` : ''}`);
+      if (o.install !== false) for (const l of r.install ?? []) out.push(`      ${l}`);
+    }
   }
   if (plan.warnings.length) {
     out.push('', 'Warnings:');
@@ -58,7 +62,19 @@ export function renderPlanText(plan: Plan): string {
     out.push('', 'Restart afterwards:');
     for (const r of plan.restarts) out.push(`  ${r.component} (${r.how === 'static-pod' ? 'static pod' : r.how === 'systemd' ? `systemd unit ${r.unit}` : r.how === 'docker' ? `docker container ${r.container}` : 'by hand'}; reads ${r.because.join(', ')})`, `    ${r.command}`);
   }
+  out.push(...renderOutside(plan));
   return out.join('\n') + '\n';
+}
+
+/** The "Outside this node" section: what a renewed CA still needs elsewhere. */
+export function renderOutside(plan: Plan): string[] {
+  const out: string[] = [];
+  for (const n of plan.notes ?? []) {
+    if (n.topic !== 'outside-this-node') continue;
+    out.push('', `Outside this node: ${n.title}. Update these too:`);
+    for (const st of n.steps) out.push(`  - ${st}`);
+  }
+  return out;
 }
 
 /** Endpoints to probe after restarts, with the certificate each must serve. */
@@ -153,7 +169,7 @@ Exit codes:
           onlyExpiring: o.onlyExpiring, csrOut, copies: findCopies(nfs, inv),
         }, now);
         if (o.planOut) fs.writeFileSync(path.resolve(io.cwd, o.planOut), JSON.stringify(plan, null, 2) + '\n');
-        io.stdout(renderPlanText(plan));
+        io.stdout(renderPlanText(plan, { install: Boolean(o.dryRun) }));
         const partial = plan.results.length > 0;
         if (o.dryRun) {
           io.stdout('\nDry run: nothing was written.\n');
@@ -188,7 +204,11 @@ Exit codes:
         }
         if (rendered.csrs.length > 0) {
           writeCsrs(rendered.csrs);
-          io.stdout(`\nWrote ${rendered.csrs.length} CSR(s) for certificates whose CA is managed elsewhere:\n${rendered.csrs.map((c) => `  ${c.path}`).join('\n')}\n`);
+          io.stdout(`\nWrote ${rendered.csrs.length} CSR(s) for certificates whose CA is managed elsewhere; take each to its CA and put the signed certificate back:\n`);
+          for (const c of rendered.csrs) {
+            io.stdout(`  ${c.path}\n`);
+            for (const l of plan.results.find((r) => r.csr === c.path)?.install ?? []) io.stdout(`      ${l}\n`);
+          }
         }
         if (plan.restarts.length > 0) {
           if (o.restart) {
@@ -208,6 +228,9 @@ Exit codes:
             for (const r of plan.restarts) io.stdout(`  ${r.component}: ${r.command}\n`);
             io.stdout(`(or run again with --restart)\n`);
           }
+        }
+        if (plan.notes?.some((n) => n.topic === 'outside-this-node')) {
+          io.stdout(`\nNot done yet: the renewed CA must still reach the other nodes, the cluster and users' kubeconfigs (see "Outside this node" above).\n`);
         }
         io.exitCode = partial ? 1 : 0;
       }

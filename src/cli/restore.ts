@@ -2,8 +2,9 @@ import { Command } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Io } from './io.js';
-import { UserError } from '../errors.js';
-import { openRoot } from '../fs/node-fs.js';
+import { UserError, errorMessage } from '../errors.js';
+import { openRoot, type NodeFs } from '../fs/node-fs.js';
+import type { PlanRestart } from '../plan/types.js';
 import { nowOption, rootOption, resolveNow } from './options.js';
 
 interface RestoreOptions { root?: string; now?: string; backupDir?: string; dryRun?: boolean }
@@ -38,13 +39,37 @@ An interrupted run is rolled back before anything else.`)
       const changes = restoreChanges(dir, m);
       io.stdout(`Restore ${changes.length} file(s) from ${dir} (${m.action} of ${m.created}, ${m.state}):\n`);
       for (const c of changes) io.stdout(`  ${c.op === 'write' ? 'write ' : c.op === 'symlink' ? 'link  ' : 'remove'}  ${c.path}${c.op === 'symlink' ? ` → ${c.target}` : ''}\n`);
-      if (o.dryRun) { io.stdout('Dry run: nothing was written.\n'); return; }
+      if (o.dryRun) {
+        io.stdout(await restartText(nfs, changes.map((c) => c.path), now, 'Afterwards restart'));
+        io.stdout('Dry run: nothing was written.\n');
+        return;
+      }
       const crashAt = Number(io.env.KUBEPKI_TEST_CRASH_AT ?? 0);
       const res = await applyChanges(nfs, changes, {
         action: 'restore', now, ...(o.backupDir ? { backupRoot: root } : {}), note: `restore ${dir}`,
         ...(crashAt ? { onStep: (n: number) => { if (n === crashAt) process.kill(process.pid, 'SIGKILL'); } } : {}),
       });
       for (const r of res.recovered) io.stdout(`An interrupted run was rolled back first from ${r}.\n`);
-      io.stdout(`Restored. The files it replaced are in ${res.backupDir}.\nRestart the components that read them (see \`kubepki renew --dry-run\` for the list).\n`);
+      io.stdout(`Restored. The files it replaced are in ${res.backupDir}.\n`);
+      io.stdout(await restartText(nfs, changes.map((c) => c.path), now, 'Nothing was restarted. These components read the restored files; restart them'));
     });
+}
+
+/**
+ * The components that read the restored files, with the commands renew prints (same restart logic:
+ * manifests' flags and the kubelet config name the files; the layout says how each one runs).
+ */
+async function restartText(nfs: NodeFs, files: string[], now: Date, lead: string): Promise<string> {
+  const { readInventory } = await import('../inventory/read.js');
+  const { restartsForFiles } = await import('../plan/renew.js');
+  let restarts: PlanRestart[];
+  try {
+    restarts = restartsForFiles(readInventory({ fs: nfs, now }), files);
+  } catch (e) {
+    return `Could not work out which components read them (${errorMessage(e)}): restart every component that reads ${files.join(', ')}.\n`;
+  }
+  if (restarts.length === 0) return 'No component reads them that needs a restart (kubeconfigs such as admin.conf are read by kubectl on each call).\n';
+  const out = [`${lead}:`];
+  for (const r of restarts) out.push(`  ${r.component} (reads ${r.because.join(', ')}): ${r.command}`);
+  return out.join('\n') + '\n';
 }

@@ -4,13 +4,14 @@
  * (plain JSON) out. Signing happens in `apply/renew.ts`.
  */
 import type { Inventory, CertEntry, CertLocation } from '../inventory/types.js';
-import type { Plan, PlanItem, PlanFile, PlanRestart, PlanResult, PlanItemKind } from './types.js';
+import type { Plan, PlanItem, PlanFile, PlanRestart, PlanResult, PlanItemKind, PlanNote } from './types.js';
 import { keyTypeOfInfo } from '../pki/keygen.js';
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
 import { newSerial, generalNameDer } from '../pki/sign.js';
 import { dnsNameProblem } from '../pki/san-validate.js';
 import { UserError } from '../errors.js';
+import { KUBEADM_PROFILES } from '../profiles/kubeadm.js';
 
 export type SanInput = { type: 'dns' | 'ip' | 'email' | 'uri'; value: string };
 
@@ -80,6 +81,12 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
   } else {
     for (const t of opts.targets) {
       const hits = inv.certificates.filter((c) => c.name === t || c.id === t);
+      const gone = hits.length === 0 ? inv.missing.find((m) => m.name === t) : undefined;
+      if (gone) {
+        throw new UserError(`failed to renew ${t}: ${gone.file} is missing`, KUBEADM_PROFILES.some((p) => p.name === t && p.isCA)
+          ? `${RESTORE_CA_ADVICE}`
+          : `restore it from a backup (\`kubepki backups\`) or re-create it with \`kubepki rebuild\`; renew renews what is there`);
+      }
       if (hits.length === 0) {
         const names = [...new Set(inv.certificates.filter((c) => !isCaCopyOnly(c)).map((c) => c.name))].sort();
         throw new UserError(`failed to find certificate ${JSON.stringify(t)} under ${inv.root}`, `use a name as \`kubepki check\` shows it: ${names.join(', ')}; or --file PATH`);
@@ -112,8 +119,27 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
   const ordered = [...chosen].sort((a, b) => depth(a) - depth(b));
   /** CAs this run re-issues (ids): their leaves are signed by the renewed certificate */
   const renewedCas = new Set<string>();
+  /** CAs already explained as missing (the advice is given once) */
+  const explainedGone = new Set<string>();
+  /**
+   * The CA of `c` when its own files are gone from this node: known only from kubeconfig copies
+   * (certificate-authority-data), or not at all while the inventory lists its file as missing. That is a
+   * node that lost its PKI, not an external CA (whose ca.crt is here without ca.key).
+   */
+  const caGone = (c: CertEntry, signerEntry: CertEntry | undefined): { name: string; file?: string } | undefined => {
+    if (c.isCA && signerEntry === c) return undefined;
+    const caName = KUBEADM_PROFILES.find((p) => p.name === c.profile || p.name === c.name)?.caName
+      ?? (KUBELET_CLIENT.test(c.location.file) || isKubeletConf(c) ? 'ca' : undefined);
+    const missing = caName ? inv.missing.find((m) => m.name === caName) : undefined;
+    if (signerEntry) {
+      if (signerEntry.privateKey.present || signerEntry.location.kind !== 'kubeconfig') return undefined;
+      return { name: missing?.name ?? signerEntry.subjectCN ?? signerEntry.name, ...(missing ? { file: missing.file } : {}) };
+    }
+    return missing ? { name: missing.name, file: missing.file } : undefined;
+  };
   for (const c of ordered) {
     const signerEntry = c.signedBy ? byId.get(c.signedBy) : undefined;
+    const kind0: PlanItemKind = c.location.kind === 'kubeconfig' ? 'kubeconfig' : KUBELET_CLIENT.test(c.location.file) ? 'kubelet-client' : 'leaf';
     let kind: PlanItemKind;
     let signer: PlanItem['signer'];
     const notes: string[] = [];
@@ -124,8 +150,21 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     } else if (signerEntry && !signerEntry.privateKey.present && signerEntry.location.file === c.location.file && signerEntry.location.index > c.location.index) {
       kind = 'kubelet-serving';
       signer = 'throwaway';
+    } else if (caGone(c, signerEntry)) {
+      const gone = caGone(c, signerEntry)!;
+      const first = !explainedGone.has(gone.name);
+      explainedGone.add(gone.name);
+      results.push({
+        id: c.id, name: c.name, outcome: 'ca-missing',
+        message: `can't renew ${c.location.file}: the CA ${gone.name} is not on this node (its files are missing${gone.file ? `: ${gone.file}` : ''})` + (first ? `: ${RESTORE_CA_ADVICE}` : '; see above'),
+      });
+      continue;
+    } else if (!signerEntry && (kind0 === 'kubelet-client' || isKubeletConf(c))) {
+      results.push({ id: c.id, name: c.name, outcome: 'externally-managed', message: `can't renew ${c.location.file} here: the CA that signed it (${c.issuer}) is not on this node. ${kubeletAdvice(c, inv, nowMs)}` });
+      continue;
     } else if (!signerEntry) {
-      results.push({ id: c.id, name: c.name, outcome: 'externally-managed', message: `externally managed, can't renew ${c.location.file}: the CA that signed it (${c.issuer}) is not on this node` + (opts.csrOut && c.privateKey.present ? '; here is a CSR for it' : opts.csrOut || !c.privateKey.present ? '' : ' (pass --csr-out DIR for a CSR to take to the CA)'), ...(opts.csrOut && c.privateKey.present ? { csr: `${opts.csrOut}/${safeName(c.name)}.csr` } : {}) });
+      const csr = opts.csrOut && c.privateKey.present;
+      results.push({ id: c.id, name: c.name, outcome: 'externally-managed', message: `externally managed, can't renew ${c.location.file}: the CA that signed it (${c.issuer}) is not on this node` + (csr ? '; here is a CSR for it' : opts.csrOut || !c.privateKey.present ? '' : ' (pass --csr-out DIR for a CSR to take to the CA)'), ...(csr ? { csr: `${opts.csrOut}/${safeName(c.name)}.csr`, install: installAdvice(c, inv) } : {}) });
       continue;
     } else {
       kind = c.isCA ? 'ca' : c.location.kind === 'kubeconfig' ? 'kubeconfig' : KUBELET_CLIENT.test(c.location.file) ? 'kubelet-client' : 'leaf';
@@ -134,13 +173,18 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     const signerKeyOk = signer === 'throwaway' || (signer === 'self'
       ? c.privateKey.present && c.privateKey.matches !== false && !c.privateKey.encrypted
       : Boolean(signerEntry?.privateKey.present && signerEntry.privateKey.matches !== false && !signerEntry.privateKey.encrypted));
+    if (!signerKeyOk && signer !== 'self' && (kind === 'kubelet-client' || isKubeletConf(c)) && !signerEntry!.privateKey.present) {
+      // a worker: the cluster CA's key lives on the control-plane nodes; the kubelet renews its own client certificate
+      results.push({ id: c.id, name: c.name, outcome: 'externally-managed', message: `can't renew ${c.location.file} here: the key of CA ${signerEntry!.name} is not on this node (a worker, or a node without the CA key). ${kubeletAdvice(c, inv, nowMs)}` });
+      continue;
+    }
     if (!signerKeyOk) {
       const ca = signer === 'self' ? c : signerEntry!;
       const canCsr = Boolean(opts.csrOut && c.privateKey.present && !c.privateKey.encrypted && c.privateKey.matches !== false);
       results.push({
         id: c.id, name: c.name, outcome: 'externally-managed',
         message: `externally managed, can't renew ${c.location.file}: the key of CA ${ca.name} is ${ca.privateKey.encrypted ? 'encrypted' : ca.privateKey.present ? 'not the CA certificate\'s key' : 'missing'}` + (canCsr ? '; here is a CSR for it' : opts.csrOut ? '' : ' (pass --csr-out DIR for a CSR to take to the CA)'),
-        ...(canCsr ? { csr: `${opts.csrOut}/${safeName(c.name)}.csr` } : {}),
+        ...(canCsr ? { csr: `${opts.csrOut}/${safeName(c.name)}.csr`, install: installAdvice(c, inv) } : {}),
       });
       continue;
     }
@@ -202,7 +246,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     if (kind === 'kubelet-client') notes.push(`new kubelet-client-${stamp}.pem; kubelet-client-current.pem swapped to it (old file kept)`);
     if (isKubeletConf(c)) notes.push(`kubelet.conf embeds its client certificate: moved to kubelet-client-${stamp}.pem and kubelet.conf pointed at kubelet-client-current.pem (kubeadm's recovery)`);
     if (kind === 'kubelet-serving') notes.push('the throwaway CA of the kubelet\'s self-signed pair is re-made (its key was never kept); same leaf key and names');
-    if (kind === 'ca') notes.push('same key, subject and key identifier: every certificate it signed stays valid');
+    if (kind === 'ca') notes.push('same key, subject and key identifier: every certificate it signed stays valid; its copies on other nodes and in the cluster must follow (see "Outside this node")');
     if (kind === 'ca') renewedCas.add(c.id);
 
     items.push({
@@ -293,6 +337,119 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     const c = byId.get(it.id);
     if (c) for (const comp of readersOf(c)) need(comp, it.location.file);
   }
+  const restarts = restartsFrom(inv, because, changed);
+
+  const notes = outsideNotes(inv, items, opts.copies ?? {}, nowMs);
+  return {
+    apiVersion: 'kubepki.io/v1alpha1', kind: 'Plan', action: 'renew', root: inv.root, now: now.toISOString(),
+    items, files, restarts, results, warnings, ...(notes.length ? { notes } : {}),
+  };
+}
+
+/**
+ * A renewed CA (same key) reaches only this node's copies. Every other copy — other control-plane
+ * nodes, workers' ca.crt and kubelet.conf, kube-public/cluster-info, kube-root-ca.crt ConfigMaps,
+ * users' kubeconfigs — keeps the old certificate, and Go clients reject an expired trust anchor.
+ * Say where those copies are and how to reach them.
+ */
+function outsideNotes(inv: Inventory, items: PlanItem[], copies: Record<string, CertLocation[]>, nowMs: number): PlanNote[] {
+  const notes: PlanNote[] = [];
+  for (const it of items) {
+    if (it.kind !== 'ca' || it.signer !== 'self') continue;
+    const file = it.location.file;
+    const old = Date.parse(it.old.notAfter);
+    const when = `${old < nowMs ? 'expired on' : 'expires on'} ${it.old.notAfter.replace(/\.000Z$/, 'Z')}`;
+    const title = `${it.name} was renewed on this node only: every other copy keeps the old certificate (${when})${old < nowMs ? ', and Go clients (kubelet, kubectl, controllers) reject an expired trust anchor' : ''}`;
+    const clusterNames = [...new Set((copies[it.id] ?? []).filter((l) => l.kubeconfig?.entry === 'cluster').map((l) => l.kubeconfig!.name))];
+    const cluster = clusterNames[0] ?? 'kubernetes';
+    const setCluster = (name: string, kubeconfig: string, caFile = file) => `kubectl config set-cluster ${name} --certificate-authority=${caFile} --embed-certs=true --kubeconfig ${kubeconfig}`;
+    const unchangedHash = `the discovery hash is unchanged (same key): --discovery-token-ca-cert-hash sha256:${byIdSpki(inv, it.id)} still pins it`;
+    const exportImport = 'here `kubepki ca export --out ca-shared.yaml`, there `kubepki ca import ca-shared.yaml --certificate-key KEY --force` (the keys are the same, so only the CA certificates are replaced; the old files are backed up)';
+    const steps: string[] = [];
+    const kubeadmCa = (n: string) => it.name === n || file.endsWith(`/pki/${n === 'etcd-ca' ? 'etcd/ca' : n}.crt`);
+    if (kubeadmCa('ca')) {
+      steps.push(
+        `other control-plane nodes: ${exportImport}, or copy ${file}; then on each: ${setCluster(cluster, 'F')} for F in admin.conf, super-admin.conf, controller-manager.conf, scheduler.conf, kubelet.conf under /etc/kubernetes, and restart kube-apiserver, kube-controller-manager, kube-scheduler and the kubelet there as listed above`,
+        `every worker: copy this node's ${file} to /etc/kubernetes/pki/ca.crt there, put it into the CA data of its kubelet.conf (${setCluster('default-cluster', '/etc/kubernetes/kubelet.conf', '/etc/kubernetes/pki/ca.crt')}; a worker's cluster is named default-cluster), then \`systemctl restart kubelet\`; or, on this node, \`kubepki kubelet credentials --node NAME --out DIR\` writes both (and a new kubelet client certificate) for copying to that worker`,
+        'kube-public/cluster-info (what `kubeadm join` trusts): `kubepki cluster-info update`',
+        'the kube-root-ca.crt ConfigMap in every namespace (what pods trust): kube-controller-manager republishes it from --root-ca-file once restarted (see the restarts); pods see the mounted file change without a restart',
+        `users' kubeconfigs (~/.kube/config, CI secrets, kubeconfigs handed out from admin.conf): replace certificate-authority-data: ${setCluster(cluster, '~/.kube/config')} (after copying ${file} there)`,
+        unchangedHash,
+      );
+    } else if (kubeadmCa('etcd-ca')) {
+      steps.push(
+        `other control-plane nodes (etcd members, and every kube-apiserver talking to etcd): ${exportImport}, or copy ${file}; then restart etcd and kube-apiserver there`,
+        'etcd clients elsewhere (backup jobs, etcdctl on other hosts, an external etcd\'s members): give them the new etcd CA certificate',
+      );
+    } else if (kubeadmCa('front-proxy-ca')) {
+      steps.push(
+        `other control-plane nodes: ${exportImport}, or copy ${file}; then restart kube-apiserver and kube-controller-manager there`,
+        'the extension-apiserver-authentication ConfigMap in kube-system (what aggregated API servers such as metrics-server trust for requestheader): kube-apiserver republishes requestheader-client-ca-file once restarted',
+      );
+    } else {
+      steps.push(
+        `every other node holding a copy of ${file}: copy the renewed file there (same key: everything it signed stays valid) and restart what reads it there`,
+        `kubeconfigs elsewhere that embed it (users' ~/.kube/config, ${inv.layouts.includes('rke1') ? 'kube_config_<cluster>.yml on the workstation that ran rke, ' : ''}CI secrets): replace certificate-authority-data: ${setCluster(cluster, 'KUBECONFIG')}`,
+        'in-cluster copies (kube-root-ca.crt ConfigMaps, cluster-info) follow from kube-controller-manager and kube-apiserver once they are restarted with the new file',
+      );
+    }
+    notes.push({ topic: 'outside-this-node', about: it.id, title, steps });
+  }
+  return notes;
+}
+
+const RESTORE_CA_ADVICE = 'restore it from a backup (`kubepki backups`, `kubepki restore NAME`), copy it from another control-plane node (`kubepki ca export --out F` there, `kubepki ca import F --certificate-key KEY` here) or re-create the control plane with `kubepki rebuild`';
+
+/** What to do about a kubelet client certificate whose CA key is not on this node (a worker). */
+function kubeletAdvice(c: CertEntry, inv: Inventory, nowMs: number): string {
+  const node = /^system:node:(.+)$/.exec(c.subjectCN ?? '')?.[1] ?? inv.nodeName ?? 'NODE';
+  const until = c.notAfter.replace(/\.000Z$/, 'Z');
+  const fix = `on a control-plane node run \`kubepki kubelet credentials --node ${node} --out DIR\` and copy DIR to this node (or add --bootstrap for a clean rejoin with a bootstrap token), then \`systemctl restart kubelet\` here`;
+  return Date.parse(c.notAfter) > nowMs
+    ? `The kubelet renews this certificate itself while it is valid (until ${until}; rotateCertificates, approved by kube-controller-manager); nothing to do here. Should it expire: ${fix}`
+    : `It expired on ${until}, so the kubelet can no longer renew it itself: ${fix}`;
+}
+
+/**
+ * Where the signed certificate for a CSR goes, and what the CA must add: the CSR carries the subject and
+ * SANs (kubeadm's generate-csr: no usages; ours also requests them, but a CA applies its own profile).
+ */
+function installAdvice(c: CertEntry, inv: Inventory): string[] {
+  const out: string[] = [];
+  const loc = c.location;
+  if (loc.kind === 'kubeconfig' && loc.kubeconfig) {
+    const user = loc.kubeconfig.name;
+    out.push(`put the signed certificate base64-encoded into client-certificate-data of user ${user} in ${loc.file} (its client-key-data is kept and is the CSR's key): kubectl config set-credentials ${user} --client-certificate=SIGNED.crt --embed-certs=true --kubeconfig ${loc.file}`);
+  } else {
+    const others = inv.certificates.filter((o) => o !== c && o.location.file === loc.file && o.location.kind === loc.kind).length;
+    const key = c.privateKey.location;
+    const keyText = !key ? '' : key.sameFile || key.file === loc.file ? ' (the key in that file is kept and is the CSR\'s key)' : `, next to its kept key ${key.file} (the CSR's key)`;
+    out.push(`put the signed certificate (PEM${loc.kind === 'der' ? ', converted to DER: openssl x509 -outform der' : ''}) at ${loc.file}${others > 0 ? ` in place of certificate ${loc.index + 1} (keep the other ${others} as they are)` : ''}${keyText}`);
+  }
+  const usages = [
+    c.keyUsage.length ? `key usage ${c.keyUsage.join(', ')}` : '',
+    c.extKeyUsage.length ? `extended key usage ${c.extKeyUsage.join(', ')}` : '',
+    c.isCA ? 'CA:TRUE' : 'CA:FALSE',
+  ].filter(Boolean).join('; ');
+  out.push(`the CSR carries the subject and SANs (it also asks for the usages, but a CA applies its own profile, as with \`kubeadm certs generate-csr\`): make sure the CA signs it with ${usages}`);
+  out.push(`then \`kubepki check\` shows it renewed${c.components.length ? `; restart what reads it: ${c.components.join(', ')}` : ''}`);
+  return out;
+}
+
+function byIdSpki(inv: Inventory, id: string): string {
+  return inv.certificates.find((c) => c.id === id)?.spkiSha256 ?? '<unchanged>';
+}
+
+/**
+ * How to restart each component that reads a changed file, as the layout runs it (spec §8, §9): static
+ * pods by moving their manifest, the kubelet with systemd, RKE1 containers with docker, k3s/RKE2 through
+ * their unit. `because`: component → the changed files it reads.
+ */
+export function restartsFrom(inv: Inventory, because: Map<string, Set<string>>, changed: Set<string>): PlanRestart[] {
+  const need = (component: string, file: string) => {
+    if (!because.has(component)) because.set(component, new Set());
+    because.get(component)!.add(file);
+  };
   // endpoints whose served certificate proves the restart took (kubeadm defaults, spec §8; RKE2/k3s §9.2)
   const SERVED: Record<string, { port: number; file: RegExp }> = {
     'kube-apiserver': { port: 6443, file: /(\/pki\/apiserver\.crt|\/server\/tls\/serving-kube-apiserver\.crt)$/ },
@@ -348,11 +505,36 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     }
   }
   restarts.sort((a, b) => a.component.localeCompare(b.component));
+  return restarts;
+}
 
-  return {
-    apiVersion: 'kubepki.io/v1alpha1', kind: 'Plan', action: 'renew', root: inv.root, now: now.toISOString(),
-    items, files, restarts, results, warnings,
+/**
+ * The restarts for a set of changed node files whatever changed them (`restore`): every component whose
+ * flags or config name one of the files, and the readers of every certificate stored in one.
+ */
+export function restartsForFiles(inv: Inventory, files: string[]): PlanRestart[] {
+  const changed = new Set(files);
+  const because = new Map<string, Set<string>>();
+  const need = (component: string, file: string) => {
+    if (!because.has(component)) because.set(component, new Set());
+    because.get(component)!.add(file);
   };
+  for (const ref of inv.components) if (changed.has(ref.file)) need(ref.component, ref.file);
+  const refFiles = new Map<string, Set<string>>();
+  for (const ref of inv.components) {
+    if (!refFiles.has(ref.component)) refFiles.set(ref.component, new Set());
+    refFiles.get(ref.component)!.add(ref.file);
+  }
+  for (const c of inv.certificates) {
+    const own = [c.location.file, ...(c.location.via ? [c.location.via] : []), ...(c.privateKey.location ? [c.privateKey.location.file] : [])];
+    const hit = own.find((f) => changed.has(f));
+    if (!hit) continue;
+    for (const comp of c.components) {
+      const named = refFiles.get(comp);
+      if (!named || own.some((f) => named.has(f))) need(comp, hit);
+    }
+  }
+  return restartsFrom(inv, because, changed);
 }
 
 /** A serial as `check`, openssl and `Certificate.serialHex` print it: lowercase hex in whole octets (a leading 0 kept). */

@@ -87,10 +87,24 @@ export interface PlanRestart {
 export interface PlanResult {
   id: string;
   name: string;
-  outcome: 'externally-managed' | 'skipped' | 'unsupported';
+  /** `ca-missing`: the CA's own files are gone from this node (not an external CA: restore or copy it) */
+  outcome: 'externally-managed' | 'ca-missing' | 'skipped' | 'unsupported';
   message: string;
   /** node path of the CSR to write (under --csr-out) */
   csr?: string;
+  /** where the signed certificate for `csr` must go, and what the CA must add (for people) */
+  install?: string[];
+}
+
+/** Something the plan cannot do on this node but the operator must do elsewhere (other nodes, the cluster, users). */
+export interface PlanNote {
+  topic: 'outside-this-node';
+  /** inventory id of the certificate it is about */
+  about: string;
+  /** one line saying why */
+  title: string;
+  /** one step each */
+  steps: string[];
 }
 
 export interface Plan {
@@ -106,6 +120,8 @@ export interface Plan {
   restarts: PlanRestart[];
   results: PlanResult[];
   warnings: string[];
+  /** what must also happen outside this node (a renewed CA reaching every other copy) */
+  notes?: PlanNote[];
   /** file name (timestamp) of the new kubelet client pem, when one is made */
   csrOut?: string;
 }
