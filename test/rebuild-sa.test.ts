@@ -91,6 +91,10 @@ test('sa rotate advice: the old key stays until every pod is restarted (projecte
   const rb = copyFixture();
   fs.rmSync(path.join(rb, 'etc/kubernetes/pki/sa.key'));
   fs.rmSync(path.join(rb, 'etc/kubernetes/pki/sa.pub'));
-  const p = await cli('rebuild', '--root', rb, '--now', NOW, '--dry-run');
+  // the kubeconfigs still hold the cluster CA: a new sa.key needs --new-ca (without it: refused, exit 3)
+  const refused = await cli('rebuild', '--root', rb, '--now', NOW, '--dry-run');
+  assert.equal(refused.code, 3);
+  assert.match(refused.err, /refusing to create a new sa\.key\/sa\.pub: this node belongs to an existing cluster/);
+  const p = await cli('rebuild', '--root', rb, '--now', NOW, '--dry-run', '--new-ca');
   assert.match(p.out, /`kubepki sa refresh --restart-pods`/);
 });

@@ -231,12 +231,16 @@ test('a kept leaf that does not chain to a new CA stops the rebuild with the fix
   const root = copyFixture();
   const pki = path.join(root, 'etc/kubernetes/pki');
   for (const f of ['ca.crt', 'ca.key']) fs.rmSync(path.join(pki, f));
-  const r = await cli('rebuild', '--root', root, '--now', NOW);
+  // the kubeconfigs still carry the CA: a new one only with --new-ca
+  const refused = await cli('rebuild', '--root', root, '--now', NOW);
+  assert.equal(refused.code, 3);
+  assert.match(refused.err, /refusing to create a new cluster CA: .*the old cluster CA certificate \(CN=kubernetes\) is still in admin\.conf, kubelet\.conf, controller-manager\.conf and scheduler\.conf: only its key is gone/);
+  const r = await cli('rebuild', '--root', root, '--now', NOW, '--new-ca');
   assert.equal(r.code, 3);
   assert.match(r.err, /apiserver\.crt: it is not signed by the ca being used \(a new CA is being created\); remove .* or pass --force/);
   assert.equal(fs.existsSync(path.join(pki, 'ca.crt')), false, 'nothing written');
   const before = fs.readFileSync(path.join(pki, 'apiserver.crt'), 'utf8');
-  const f = await cli('rebuild', '--root', root, '--now', NOW, '--force');
+  const f = await cli('rebuild', '--root', root, '--now', NOW, '--force', '--new-ca');
   assert.equal(f.code, 0, f.err);
   const backup = /backed up under (\S+?)\.\n/.exec(f.out)?.[1];
   assert.ok(backup?.startsWith(path.join(root, 'var/lib/kubepki/backups/')), f.out);
@@ -289,7 +293,10 @@ test('rebuild --config v1beta4 on an empty node: key type, validity and SANs fro
 test('rm -rf /etc/kubernetes/pki: kubeconfigs with old embedded certs block (with the fix); kubelet.conf on the rotated pem becomes a follow-up', async () => {
   const root = copyFixture();
   fs.rmSync(path.join(root, 'etc/kubernetes/pki'), { recursive: true });
-  const d = await cli('rebuild', '--root', root, '--now', NOW, '--dry-run');
+  const refused = await cli('rebuild', '--root', root, '--now', NOW, '--dry-run', '--force');
+  assert.equal(refused.code, 3, 'not even --force makes new CAs while the kubeconfigs hold the old one');
+  assert.equal(refused.out, '');
+  const d = await cli('rebuild', '--root', root, '--now', NOW, '--dry-run', '--new-ca');
   assert.equal(d.code, 3);
   for (const k of ['admin.conf', 'controller-manager.conf', 'scheduler.conf']) {
     assert.match(d.out, new RegExp(`failed to keep /etc/kubernetes/${k.replace('.', '\\.')}: its client certificate is not signed by the new cluster CA; remove it so it is re-created, or pass --force`));
@@ -297,7 +304,7 @@ test('rm -rf /etc/kubernetes/pki: kubeconfigs with old embedded certs block (wit
   assert.doesNotMatch(d.out, /failed to keep \/etc\/kubernetes\/kubelet\.conf/);
   assert.match(d.out, /kubelet\.conf uses \/var\/lib\/kubelet\/pki\/kubelet-client-current\.pem, which is not signed by the new cluster CA: run `kubepki kubelet credentials --node cp-1`/);
   const before = fs.readFileSync(path.join(root, 'etc/kubernetes/kubelet.conf'), 'utf8');
-  const f = await cli('rebuild', '--root', root, '--now', NOW, '--force');
+  const f = await cli('rebuild', '--root', root, '--now', NOW, '--force', '--new-ca');
   assert.equal(f.code, 0, f.err);
   compareWithFixture(root);
   // --force replaces only what is in the way: the kubelet's kubeconfig and the manifests stay

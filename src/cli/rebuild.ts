@@ -6,7 +6,7 @@ import type { Io } from './io.js';
 import { UserError } from '../errors.js';
 import { rootOption, nowOption, resolveNow } from './options.js';
 import { openRoot } from '../fs/node-fs.js';
-import { parseKeyType, parseDuration, parseKubeVersion, firstServiceIp, isDnsSubdomain, KEY_TYPES } from '../profiles/rebuild.js';
+import { parseKeyType, parseDuration, parseKubeVersion, firstServiceIp, isDnsSubdomain, endpointProblem, KEY_TYPES } from '../profiles/rebuild.js';
 import type { SettingsSource } from '../rebuild/settings.js';
 import { checkSans } from '../pki/san-validate.js';
 
@@ -18,6 +18,7 @@ interface RebuildCliOptions {
   config?: string;
   dryRun?: boolean;
   force?: boolean;
+  newCa?: boolean;
   output: string;
   nodeName?: string;
   advertiseAddress?: string;
@@ -54,7 +55,12 @@ export function flagsToSource(o: RebuildCliOptions): SettingsSource {
     if (!Number.isInteger(p) || p < 1 || p > 65535) throw new UserError(`--bind-port ${JSON.stringify(o.bindPort)} is not a port number`, 'pass 1-65535 (kubeadm default 6443)');
     s.bindPort = { value: p, source: src('bind-port') };
   }
-  if (o.controlPlaneEndpoint !== undefined) s.controlPlaneEndpoint = { value: o.controlPlaneEndpoint.trim(), source: src('control-plane-endpoint') };
+  if (o.controlPlaneEndpoint !== undefined) {
+    // it becomes an apiserver SAN and every kubeconfig's server URL: a bad one is an outage later
+    const why = endpointProblem(o.controlPlaneEndpoint);
+    if (why) throw new UserError(`--control-plane-endpoint ${JSON.stringify(o.controlPlaneEndpoint)} is not host[:port]: ${why}`, 'pass the load balancer\'s DNS name or IP, with an optional port 1-65535, e.g. cluster-api.example.com:6443 or 192.0.2.100');
+    s.controlPlaneEndpoint = { value: o.controlPlaneEndpoint.trim(), source: src('control-plane-endpoint') };
+  }
   if (o.serviceCidr !== undefined) {
     try { firstServiceIp(o.serviceCidr); } catch { throw new UserError(`--service-cidr ${JSON.stringify(o.serviceCidr)} is not a CIDR`, 'pass e.g. 10.96.0.0/12'); }
     s.serviceSubnet = { value: o.serviceCidr, source: src('service-cidr') };
@@ -106,6 +112,10 @@ Settings come from flags, then --config, then what survives on the node (static 
 manifests, kubeadm config files, certificates and kubeconfigs still there, the kubelet's
 config), then kubeadm's defaults; --dry-run shows each value and where it came from.
 Existing files are kept (as kubeadm does); --force replaces only those in the way, after a backup.
+On a node whose cluster exists beyond it (etcd joined or has other members, kubeconfigs on a
+shared endpoint or still holding the CA), new CAs or a new sa.key are refused: bring them from
+a healthy control-plane node (kubepki ca export there, kubepki ca import here) first, or pass
+--new-ca. super-admin.conf is not made on a node that joined (kubeadm join does not write it).
 
 Examples:
   kubepki rebuild --dry-run                      # what would be made, and from what
@@ -123,11 +133,13 @@ swapped to it. Kept files are not renewed: expired ones are listed (kubepki rene
 Exit codes:
   0  done (or, with --dry-run, the plan printed)
   1  done (or planned), but kept files are expired: run kubepki renew all
-  3  a value is missing, a flag is wrong, or an existing file blocks the rebuild (nothing written)`)
+  3  a value is missing, a flag is wrong, an existing file blocks the rebuild, or new CAs/sa.key
+     would split this node from its cluster (nothing written)`)
     .addOption(rootOption())
     .option('--config <file>', 'kubeadm InitConfiguration + ClusterConfiguration (v1beta3/v1beta4) or a kubeadm-config ConfigMap dump')
     .option('--dry-run', 'print the settings (with their sources) and the plan; write nothing')
     .option('--force', 'replace existing files that are in the way (unreadable, or not signed by the CA in use); backed up first under /var/lib/kubepki/backups')
+    .option('--new-ca', 'make new CAs and a new sa.key even though this node belongs to an existing cluster (another etcd member, a shared endpoint, the CA still in kubeconfigs); every node, kubeconfig, the cluster-info ConfigMap and every ServiceAccount token must then follow. Without it, bring the shared files from a healthy control-plane node (kubepki ca export/import)')
     .option('--node-name <name>', 'node name (etcd member name, CN of etcd certs, kubelet identity)')
     .option('--advertise-address <ip>', 'IP address the API server advertises')
     .option('--bind-port <port>', 'API server port (default 6443)')
@@ -157,7 +169,7 @@ Exit codes:
       }
       const { rebuild } = await import('../rebuild/run.js');
       const { renderSettings, renderPlan, expiredWarning } = await import('../rebuild/render.js');
-      const r = await rebuild({ fs, now, flags, config, force: o.force, dryRun: o.dryRun });
+      const r = await rebuild({ fs, now, flags, config, force: o.force, newCa: o.newCa, dryRun: o.dryRun });
       if (o.output === 'json') {
         io.stdout(JSON.stringify({ settings: r.gathered.provenance, overridden: r.gathered.overridden, plan: r.plan, written: r.written?.written ?? [] }, null, 2) + '\n');
         io.exitCode = o.dryRun && r.plan.errors.length ? 3 : r.plan.expired.length ? 1 : 0;

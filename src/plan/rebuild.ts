@@ -105,15 +105,46 @@ export interface RebuildPlan {
   warnings: string[];
   /** what must follow outside this node */
   followUps: string[];
-  /** kept files whose certificate is expired (node paths; a kubeconfig's file-referenced certificate named with it) */
+  /** kept files whose certificate is expired and that `kubepki renew all` can renew (signed by the CA in use) */
   expired: string[];
+  /** files kubeadm would not write on this node (e.g. super-admin.conf on a node that joined), and why */
+  skipped: { path: string; reason: string }[];
+  /**
+   * Set when the plan would make new shared material (CAs, sa.key) on a node that belongs to an
+   * existing cluster, without `--new-ca`: nothing may be written, not even with --force.
+   */
+  refusal?: RebuildRefusal;
 }
+
+/**
+ * What on the node says the cluster exists beyond it (read by `rebuild/evidence.ts`). New CAs or a
+ * new sa.key on such a node split it from the cluster: the shared material must come from a peer.
+ */
+export interface ClusterEvidence {
+  /** why this node looks like it joined an existing cluster (kubeadm join never writes super-admin.conf) */
+  joined: string[];
+  /** why other control-plane members (or a shared endpoint in front of them) exist */
+  peers: string[];
+  /** surviving copies of the cluster CA certificate outside the PKI dir (kubeconfigs, the kubelet's clientCAFile) */
+  caCopies: { path: string; cert: Certificate }[];
+  /** the kubelet's client certificate (`-current`), whose issuer is the old cluster CA: context only */
+  kubeletClient?: { path: string; cert: Certificate };
+}
+
+export const NO_EVIDENCE: ClusterEvidence = { joined: [], peers: [], caCopies: [] };
+
+/** The refusal to split a node from its cluster: one line and the hint (exit 3). */
+export interface RebuildRefusal { message: string; hint: string }
 
 export interface PlanRebuildInput {
   settings: RebuildSettings;
   existing: Existing;
   now: Date;
   force?: boolean;
+  /** what says the cluster exists beyond this node (default: nothing) */
+  evidence?: ClusterEvidence;
+  /** `--new-ca`: make new CAs / sa.key even though the evidence says the cluster has them */
+  newCa?: boolean;
 }
 
 const has = (e: Existing, p: string) => e[p] !== undefined;
@@ -124,13 +155,14 @@ export function certPaths(spec: RebuildCertSpec, pki: string): { certPath: strin
 }
 
 export function planRebuild(input: PlanRebuildInput): RebuildPlan {
-  const { settings: s, existing, now, force = false } = input;
+  const { settings: s, existing, now, force = false, evidence = NO_EVIDENCE, newCa = false } = input;
   const pki = s.certificatesDir;
   const items: RebuildItem[] = [];
   const errors: string[] = [];
   const warnings: string[] = [];
   const followUps: string[] = [];
   const expired: string[] = [];
+  const skipped: RebuildPlan['skipped'] = [];
   const isExpired = (c: Certificate | undefined) => c !== undefined && c.notAfter.getTime() <= now.getTime();
 
   // --- CAs first: they decide whether kept leaves still chain.
@@ -252,6 +284,11 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
   for (const spec of kubeconfigsFor(s)) {
     const path = `${KDIR}/${spec.file}`;
     const e = existing[path];
+    if (spec.name === 'super-admin.conf' && !e && evidence.joined.length > 0) {
+      // kubeadm writes super-admin.conf (O=system:masters) only on the node that ran `kubeadm init`
+      skipped.push({ path, reason: `this node joined an existing cluster (${evidence.joined.join('; ')}): kubeadm join does not write super-admin.conf, only kubeadm init does (use admin.conf)` });
+      continue;
+    }
     const v = leafValidity(s.kubernetesVersion, now, caNotBefore.ca!, { kubeconfig: true, validityMs: s.validityMs });
     const base = {
       kind: 'kubeconfig' as const, name: spec.name, path, subject: { cn: spec.cn(s), o: spec.o(s) },
@@ -265,13 +302,16 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
       let problem: string | undefined;
       if (e.problem) problem = `failed to use ${path}: ${e.problem}; remove it (it is then re-created)`;
       else if (!clientOk && e.kubeconfigClientFile) {
-        // the kubelet's own rotated certificate: not ours to replace here
-        followUps.push(`${path} uses ${e.kubeconfigClientFile}, which is not signed by ${freshCa ? 'the new cluster CA' : `${pki}/ca.crt`}: run \`kubepki kubelet credentials --node ${s.nodeName}\``);
+        // the kubelet's own rotated certificate: not ours to replace here; `renew all` cannot renew it
+        // either (its CA is not the one in use), so whether expired or not the fix is new credentials
+        const exp = isExpired(e.kubeconfigClient) ? ' and is expired' : '';
+        followUps.push(`${path} uses ${e.kubeconfigClientFile}, which is not signed by ${freshCa ? 'the new cluster CA' : `${pki}/ca.crt`}${exp}: run \`kubepki kubelet credentials --node ${s.nodeName}\``);
       } else if (!clientOk) problem = `failed to keep ${path}: its client certificate is not signed by ${freshCa ? 'the new cluster CA' : `${pki}/ca.crt`}; remove it so it is re-created`;
       else if (!caOk) problem = `failed to keep ${path}: it embeds a different CA than ${pki}/ca.crt; remove it so it is re-created`;
       if (!problem || !force) {
         if (problem) errors.push(`${problem}, or pass --force to back it up and replace it`);
-        else if (isExpired(e.kubeconfigClient)) expired.push(e.kubeconfigClientFile ? `${path} (via ${e.kubeconfigClientFile})` : path);
+        // only a file signed by the CA in use is renewable by `kubepki renew all`
+        else if (clientOk && isExpired(e.kubeconfigClient)) expired.push(e.kubeconfigClientFile ? `${path} (via ${e.kubeconfigClientFile})` : path);
         items.push({ ...base, action: 'keep', reason: problem ? 'unusable (see problems)' : 'file exists' });
         continue;
       }
@@ -312,9 +352,48 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
   if (items.some((i) => i.action !== 'keep')) {
     followUps.push('restart the kubelet (`systemctl restart kubelet`) so it starts the static pods with the new files');
   }
+  // --- Shared material on a node of an existing cluster: comes from a peer, not from here.
+  const refusal = sharedMaterialCheck(items, evidence, newCa, warnings);
   return {
     apiVersion: 'kubepki.io/v1alpha1', kind: 'RebuildPlan', now: now.toISOString(), kubernetesVersion: s.kubernetesVersion,
-    items, errors, warnings, followUps, expired,
+    items, errors, warnings, followUps, expired, skipped, ...(refusal ? { refusal } : {}),
+  };
+}
+
+const SHARED_LABELS: Record<string, string> = { ca: 'cluster CA', 'front-proxy-ca': 'front-proxy CA', 'etcd-ca': 'etcd CA', sa: 'sa.key/sa.pub' };
+
+const short = (p: string) => p.replace(/^\/etc\/kubernetes\/(pki\/)?/, '');
+
+function listOf(xs: string[]): string {
+  return xs.length <= 1 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`;
+}
+
+/**
+ * New CAs or a new sa.key are right on a lone node, and wrong on a node whose cluster exists beyond it:
+ * every other node, kubeconfig, the cluster-info ConfigMap and every ServiceAccount token keep the old
+ * ones, so "copy the new CA everywhere" breaks the whole cluster. With evidence of such a cluster the
+ * plan is refused unless `--new-ca`; the first step is the shared material from a healthy peer.
+ */
+function sharedMaterialCheck(items: RebuildItem[], ev: ClusterEvidence, newCa: boolean, warnings: string[]): RebuildRefusal | undefined {
+  const fresh = items.filter((i) => (i.kind === 'ca' || i.kind === 'sa') && i.action !== 'keep' && i.key === 'new').map((i) => i.name);
+  if (fresh.length === 0) return undefined;
+  // the cluster CA certificate survives elsewhere while ca.crt/ca.key are being made anew: only its key is lost
+  const caGone = fresh.includes('ca') && ev.caCopies.length > 0;
+  const copies = [...new Map(ev.caCopies.map((c) => [Buffer.from(c.cert.der).toString('base64'), c])).values()];
+  const caNote = copies.length === 0 ? undefined
+    : `the ${caGone ? 'old ' : ''}cluster CA certificate (${copies.map((c) => c.cert.subjectString).join(', ')}) is still in ${listOf(ev.caCopies.map((c) => short(c.path)))}${caGone ? ': only its key is gone' : ''}`;
+  const reasons = [...new Set([...ev.joined, ...ev.peers])];
+  if (caNote) reasons.push(caNote);
+  if (reasons.length === 0) return undefined;
+  const what = listOf(fresh.map((n) => SHARED_LABELS[n] ?? n));
+  if (newCa) {
+    warnings.push(`--new-ca: a new ${what} although this node belongs to an existing cluster (${reasons.join('; ')}): every node, kubeconfig, the cluster-info ConfigMap and every ServiceAccount token must follow`);
+    return undefined;
+  }
+  if (ev.kubeletClient && fresh.includes('ca') && copies.length === 0) reasons.push(`${short(ev.kubeletClient.path)} was issued by ${ev.kubeletClient.cert.issuerString}`);
+  return {
+    message: `refusing to create a new ${what}: this node belongs to an existing cluster (${reasons.join('; ')}), and new ones would cut it off from the other nodes and invalidate every ServiceAccount token`,
+    hint: 'first bring the shared material from a healthy control-plane node: there `kubepki ca export --out shared.yaml`, here `kubepki ca import shared.yaml --certificate-key KEY` (or the kubeadm-certs Secret / `kubeadm join --control-plane` material), then run `kubepki rebuild` again; only if no node has them any more, pass --new-ca (every node, kubeconfig, cluster-info and ServiceAccount token must then follow)',
   };
 }
 

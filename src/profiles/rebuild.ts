@@ -176,6 +176,37 @@ export function splitHostPort(s: string): { host: string; port?: number } {
   return { host: t };
 }
 
+/**
+ * Why `host[:port]` is not a usable control-plane endpoint (it becomes an apiserver SAN and the
+ * kubeconfigs' server URL), or undefined: the host must be an IP address or an RFC 1123 DNS name
+ * (no wildcard), the port 1-65535.
+ */
+export function endpointProblem(v: string): string | undefined {
+  const t = v.trim();
+  if (t === '') return 'it is empty';
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(t) || t.includes('/')) return 'give host[:port] without a scheme or path';
+  let host: string, port: string | undefined;
+  const v6 = /^\[([^\]]*)\](?::(.*))?$/.exec(t);
+  if (v6) { host = v6[1]!; port = v6[2]; if (isIP(host) !== 6) return `${JSON.stringify(host)} is not an IPv6 address`; }
+  else if (isIP(t) === 6) { host = t; }
+  else {
+    const i = t.lastIndexOf(':');
+    host = i >= 0 ? t.slice(0, i) : t;
+    port = i >= 0 ? t.slice(i + 1) : undefined;
+    if (!isIP(host)) {
+      if (/^[0-9.]+$/.test(host)) return `${JSON.stringify(host)} is not a valid IPv4 address`;
+      if (host.startsWith('*')) return 'a wildcard is not a host';
+      const p = dnsNameProblem(host);
+      if (p) return `host ${JSON.stringify(host)} is not a valid DNS name: ${p}`;
+    }
+  }
+  if (port !== undefined) {
+    const n = /^\d{1,5}$/.test(port) ? Number(port) : NaN;
+    if (!(n >= 1 && n <= 65535)) return `port ${JSON.stringify(port)} is not 1-65535`;
+  }
+  return undefined;
+}
+
 export function controlPlaneEndpointUrl(f: ClusterFacts): string {
   if (!f.controlPlaneEndpoint) return localEndpoint(f);
   const { host, port } = splitHostPort(f.controlPlaneEndpoint);

@@ -8,7 +8,8 @@ import { parse as parseYaml } from 'yaml';
 import type { NodeFs } from '../fs/node-fs.js';
 import { Certificate } from '../pki/certificate.js';
 import { parsePemBlocks } from '../pki/pem.js';
-import { apiserverSans, splitHostPort, localEndpoint, canonicalIp, parseKubeVersion, type KeyType } from '../profiles/rebuild.js';
+import { apiserverSans, splitHostPort, localEndpoint, canonicalIp, parseKubeVersion, endpointProblem, type KeyType } from '../profiles/rebuild.js';
+import { isIP } from 'node:net';
 import { parseKubeadmConfig, settingsFromKubeadmConfig } from './kubeadm-config.js';
 import { UserError } from '../errors.js';
 import { checkSans } from '../pki/san-validate.js';
@@ -282,10 +283,18 @@ export function gatherSettings(input: GatherInput): Gathered {
   sources.push(fromKubelet(fs, consulted));
 
   let resolved = resolveSettings(sources, warnings);
-  // A kubeconfig server that is just the local API endpoint means "no control-plane endpoint".
+  // A kubeconfig server that is just the local API endpoint means "no control-plane endpoint":
+  // that is a finding (the cluster has none), not a gap to warn about.
   const cpe = resolved.provenance.controlPlaneEndpoint;
-  if (cpe.source.includes('(server)') && `https://${cpe.value}` === localEndpoint(resolved.settings)) {
+  let kubeletLocalOnly = false;
+  const minor = parseKubeVersion(resolved.settings.kubernetesVersion)?.minor ?? 0;
+  if (cpe.source.includes('(server)') && `https://${cpe.value}` === localEndpoint(resolved.settings) && cpe.source.startsWith('/etc/kubernetes/kubelet.conf') && minor >= 33) {
+    // 1.33+ kubelet.conf always points at the local endpoint (ControlPlaneKubeletLocalMode): it says nothing
     delete kubeconfigs.controlPlaneEndpoint;
+    kubeletLocalOnly = true;
+    resolved = resolveSettings(sources, warnings);
+  } else if (cpe.source.includes('(server)') && `https://${cpe.value}` === localEndpoint(resolved.settings)) {
+    kubeconfigs.controlPlaneEndpoint = { value: '', source: `${cpe.source.replace(/ \(server\)$/, '')} (server is this node's API endpoint: no shared endpoint)` };
     resolved = resolveSettings(sources, warnings);
   }
   // Extra SANs of a surviving apiserver.crt are certSANs kubeadm was given.
@@ -303,8 +312,16 @@ export function gatherSettings(input: GatherInput): Gathered {
       }
     }
   }
+  for (const [name, why] of [
+    ['controlPlaneEndpoint', resolved.settings.controlPlaneEndpoint && endpointProblem(resolved.settings.controlPlaneEndpoint)],
+    ['advertiseAddress', isIP(resolved.settings.advertiseAddress) ? undefined : 'it is not an IP address'],
+  ] as const) {
+    if (!why) continue;
+    const p = resolved.provenance[name];
+    throw new UserError(`failed to use ${name} ${JSON.stringify(p.value)} from ${p.source}: ${why}`, `fix it there, or pass --${name === 'advertiseAddress' ? 'advertise-address' : 'control-plane-endpoint'} with the right value`);
+  }
   if (resolved.provenance.controlPlaneEndpoint.source === 'kubeadm default') {
-    warnings.push('no control-plane endpoint found on the node (admin.conf, kubelet.conf and kubeadm configs are gone): admin.conf and kubelet.conf point at the local API endpoint; if the cluster had a load balancer or shared DNS name, pass --control-plane-endpoint (it is also an apiserver SAN)');
+    warnings.push(`no control-plane endpoint found on the node (${kubeletLocalOnly ? 'admin.conf and kubeadm configs are gone; kubelet.conf points at the local endpoint, as it always does from 1.33' : 'admin.conf, kubelet.conf and kubeadm configs are gone'}): admin.conf and kubelet.conf point at the local API endpoint; if the cluster had a load balancer or shared DNS name, pass --control-plane-endpoint (it is also an apiserver SAN)`);
   }
   if (resolved.provenance.certSANs.source === 'kubeadm default') {
     warnings.push('no extra apiserver SANs found on the node (apiserver.crt and kubeadm configs are gone): pass --cert-sans if the cluster had apiServer.certSANs');

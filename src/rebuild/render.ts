@@ -65,6 +65,7 @@ export function renderPlan(plan: RebuildPlan): string {
     lines.push(`  ${i.action.toUpperCase().padEnd(8)}${pathsOf(i)}`);
     lines.push(`          ${describe(i)}${i.reason ? `\n          (${i.reason})` : ''}`);
   }
+  for (const k of plan.skipped ?? []) lines.push(`  ${'SKIP'.padEnd(8)}${k.path}`, `          (${k.reason})`);
   const warnings = [...plan.warnings, ...(plan.expired.length ? [expiredWarning(plan)] : [])];
   if (warnings.length) lines.push('', 'Warnings:', ...warnings.map((w) => `  - ${w}`));
   if (plan.errors.length) lines.push('', 'Problems (nothing is written until they are fixed):', ...plan.errors.map((e) => `  - ${e}`));

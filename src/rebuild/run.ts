@@ -9,6 +9,7 @@ import { parsePemBlocks } from '../pki/pem.js';
 import { planRebuild, type RebuildPlan } from '../plan/rebuild.js';
 import { gatherSettings, KUBELET_CLIENT_CURRENT, type Gathered } from './infer.js';
 import { readExisting } from './existing.js';
+import { readClusterEvidence } from './evidence.js';
 import { executeRebuild, type RebuildOutput } from './execute.js';
 import { writeRebuildFiles, type WriteResult } from './write.js';
 import type { SettingsSource } from './settings.js';
@@ -20,6 +21,8 @@ export interface RebuildOptions {
   flags: SettingsSource;
   config?: { text: string; label: string };
   force?: boolean;
+  /** make new CAs / sa.key even on a node whose cluster exists beyond it (`--new-ca`) */
+  newCa?: boolean;
   dryRun?: boolean;
   generate?: typeof generateKey;
   /** host directory for backups (default <root>/var/lib/kubepki/backups) */
@@ -36,7 +39,10 @@ export interface RebuildResult {
 export async function rebuild(o: RebuildOptions): Promise<RebuildResult> {
   const gathered = gatherSettings({ fs: o.fs, flags: o.flags, config: o.config });
   const existing = readExisting(o.fs, gathered.settings);
-  const plan = planRebuild({ settings: gathered.settings, existing, now: o.now, force: o.force });
+  const evidence = readClusterEvidence(o.fs, gathered.settings);
+  const plan = planRebuild({ settings: gathered.settings, existing, now: o.now, force: o.force, evidence, newCa: o.newCa });
+  // not even --force or --dry-run: the plan itself (new CAs on a node of a live cluster) is the mistake
+  if (plan.refusal) throw new UserError(plan.refusal.message, plan.refusal.hint);
   plan.warnings.unshift(...gathered.warnings);
   addKubeletFollowUp(o.fs, plan, gathered);
   if (o.dryRun) return { gathered, plan };

@@ -1,0 +1,88 @@
+/**
+ * What on the node says the cluster exists beyond it: the etcd manifest's
+ * membership flags, the kubeconfigs' server and embedded CA, the kubelet's
+ * clientCAFile and client certificate. `planRebuild` refuses to make new
+ * shared material (CAs, sa.key) when any of it is there. Read-only.
+ */
+import { parse as parseYaml } from 'yaml';
+import type { NodeFs } from '../fs/node-fs.js';
+import { Certificate } from '../pki/certificate.js';
+import { parsePemBlocks } from '../pki/pem.js';
+import { localEndpoint } from '../profiles/rebuild.js';
+import type { ClusterEvidence } from '../plan/rebuild.js';
+import type { RebuildSettings } from './settings.js';
+import { readManifestFacts, MANIFEST_DIR, KUBELET_CONFIG, KUBELET_CLIENT_CURRENT } from './infer.js';
+
+/** kubeconfigs kubeadm leaves in /etc/kubernetes: any of them may still carry the cluster CA. */
+const KUBECONFIGS = ['admin.conf', 'super-admin.conf', 'kubelet.conf', 'bootstrap-kubelet.conf', 'controller-manager.conf', 'scheduler.conf'];
+
+function readText(fs: NodeFs, p: string): string | undefined {
+  try { return fs.stat(p)?.isFile() ? fs.readFile(p).toString('utf8') : undefined; } catch { return undefined; }
+}
+
+function firstCert(text: string | undefined): Certificate | undefined {
+  if (!text) return undefined;
+  try {
+    const b = parsePemBlocks(text).find((x) => x.label === 'CERTIFICATE');
+    return b ? new Certificate(b.der) : undefined;
+  } catch { return undefined; }
+}
+
+interface KubeconfigFacts { server?: string; user?: string; ca?: Certificate }
+
+function kubeconfigFacts(fs: NodeFs, text: string): KubeconfigFacts {
+  try {
+    const k = parseYaml(text) as any;
+    const ctx = (k?.contexts ?? []).find((c: any) => c?.name === k?.['current-context'])?.context ?? k?.contexts?.[0]?.context;
+    const cl = ((k?.clusters ?? []).find((c: any) => c?.name === ctx?.cluster) ?? k?.clusters?.[0])?.cluster;
+    const data = cl?.['certificate-authority-data'];
+    const ca = typeof data === 'string' ? firstCert(Buffer.from(data, 'base64').toString('utf8'))
+      : typeof cl?.['certificate-authority'] === 'string' ? firstCert(readText(fs, cl['certificate-authority'])) : undefined;
+    return { server: typeof cl?.server === 'string' ? cl.server : undefined, user: typeof ctx?.user === 'string' ? ctx.user : undefined, ca };
+  } catch { return {}; }
+}
+
+export function readClusterEvidence(fs: NodeFs, s: RebuildSettings): ClusterEvidence {
+  const ev: ClusterEvidence = { joined: [], peers: [], caCopies: [] };
+  const pki = s.certificatesDir.replace(/\/$/, '');
+
+  // etcd: kubeadm join --control-plane writes --initial-cluster-state=existing and the members known then
+  if (!s.externalEtcd) {
+    const etcd = `${MANIFEST_DIR}/etcd.yaml`;
+    const text = readText(fs, etcd);
+    const f = text ? readManifestFacts(text)?.flags : undefined;
+    if (f?.['initial-cluster-state'] === 'existing') ev.joined.push(`etcd.yaml has --initial-cluster-state=existing`);
+    const members = [...new Set((f?.['initial-cluster'] ?? '').split(',').map((m) => m.split('=')[0]!.trim()).filter(Boolean))];
+    if (members.length > 1) ev.peers.push(`etcd.yaml --initial-cluster lists ${members.length} members (${members.join(', ')})`);
+  }
+
+  const local = localEndpoint(s);
+  for (const file of KUBECONFIGS) {
+    const p = `/etc/kubernetes/${file}`;
+    const text = readText(fs, p);
+    if (!text) continue;
+    const k = kubeconfigFacts(fs, text);
+    if (k.ca?.isCA) ev.caCopies.push({ path: p, cert: k.ca });
+    // TLS bootstrap (kubeadm join) leaves kubelet.conf with the user `default-auth`; kubeadm init writes system:node:NAME
+    if (file === 'kubelet.conf' && k.user === 'default-auth') ev.joined.push('kubelet.conf has the user default-auth, as the kubelet\'s TLS bootstrap after kubeadm join writes it');
+    if ((file === 'kubelet.conf' || file === 'admin.conf') && k.server) {
+      const server = k.server.replace(/\/$/, '');
+      if (server !== local && !ev.peers.some((x) => x.includes(server))) ev.peers.push(`${file}'s server ${server} is a shared endpoint, not this node's ${local}`);
+    }
+  }
+
+  // the kubelet's clientCAFile: the cluster CA, unless it is the ca.crt of the PKI dir being rebuilt
+  const cfg = readText(fs, KUBELET_CONFIG);
+  if (cfg) {
+    try {
+      const file = (parseYaml(cfg) as any)?.authentication?.x509?.clientCAFile;
+      if (typeof file === 'string' && file && file !== `${pki}/ca.crt`) {
+        const c = firstCert(readText(fs, file));
+        if (c?.isCA) ev.caCopies.push({ path: `${file} (the kubelet's clientCAFile)`, cert: c });
+      }
+    } catch { /* a hint only */ }
+  }
+  const cur = firstCert(readText(fs, KUBELET_CLIENT_CURRENT));
+  if (cur) ev.kubeletClient = { path: KUBELET_CLIENT_CURRENT, cert: cur };
+  return ev;
+}

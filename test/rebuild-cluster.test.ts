@@ -1,0 +1,199 @@
+/**
+ * rebuild on a node that is part of a larger cluster: no new CAs / sa.key without --new-ca, no
+ * super-admin.conf on a node that joined; endpoint validation; warnings and hints that are true.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { run } from '../src/cli/main.js';
+import { memoryIo } from '../src/cli/io.js';
+import { endpointProblem } from '../src/profiles/rebuild.js';
+import { KUBEADM_126, NOW, copyFixture, deleteAllButManifests, tmpDir, opensslVerify, inRoot } from './rebuild-support.js';
+
+async function cli(...argv: string[]) {
+  const io = memoryIo();
+  const code = await run(argv, io);
+  return { code, out: io.out, err: io.err };
+}
+
+const ETCD_ONE = '- --initial-cluster=cp-1=https://192.0.2.10:2380';
+
+function edit(file: string, f: (t: string) => string): void {
+  const t = fs.readFileSync(file, 'utf8');
+  const n = f(t);
+  assert.notEqual(n, t, `edited ${file}`);
+  fs.writeFileSync(file, n);
+}
+
+/** etcd.yaml as `kubeadm join --control-plane` leaves it on the second member. */
+function joinedEtcd(root: string, opts: { state?: boolean; members?: boolean } = { state: true, members: true }): void {
+  edit(path.join(root, 'etc/kubernetes/manifests/etcd.yaml'), (t) => t.replace(ETCD_ONE,
+    `- --initial-cluster=${opts.members ? 'cp-0=https://192.0.2.9:2380,' : ''}cp-1=https://192.0.2.10:2380${opts.state ? '\n    - --initial-cluster-state=existing' : ''}`));
+}
+
+/** The reviewer's repro: the second control-plane node of an HA cluster, only pki/ wiped. */
+function haSecondNodeWithoutPki(): string {
+  const root = copyFixture();
+  const k = path.join(root, 'etc/kubernetes');
+  fs.rmSync(path.join(k, 'super-admin.conf'), { force: true });
+  edit(path.join(k, 'kubelet.conf'), (t) => t.replace(/system:node:cp-1/g, 'default-auth'));
+  joinedEtcd(root);
+  fs.rmSync(path.join(k, 'pki'), { recursive: true });
+  return root;
+}
+
+test('HA second control plane with only pki/ wiped: rebuild refuses new CAs and sa.key (was: planned them and advised copying them to the other nodes); ca import from a peer, then rebuild, works', async () => {
+  const root = haSecondNodeWithoutPki();
+  const d = await cli('rebuild', '--root', root, '--now', NOW, '--dry-run');
+  assert.equal(d.code, 3);
+  assert.equal(d.out, '', 'no plan with new CAs is shown');
+  const lines = d.err.trimEnd().split('\n');
+  assert.equal(lines.length, 2, `one line and the hint:\n${d.err}`);
+  assert.match(lines[0]!, /^kubepki: refusing to create a new cluster CA, front-proxy CA, etcd CA and sa\.key\/sa\.pub: this node belongs to an existing cluster \(/);
+  assert.match(lines[0]!, /etcd\.yaml has --initial-cluster-state=existing/);
+  assert.match(lines[0]!, /etcd\.yaml --initial-cluster lists 2 members \(cp-0, cp-1\)/);
+  assert.match(lines[0]!, /the old cluster CA certificate \(CN=kubernetes\) is still in admin\.conf, kubelet\.conf, controller-manager\.conf and scheduler\.conf: only its key is gone/);
+  assert.match(lines[1]!, /kubepki ca export --out shared\.yaml.*kubepki ca import shared\.yaml --certificate-key KEY.*then run `kubepki rebuild` again.*--new-ca/);
+  assert.doesNotMatch(d.err + d.out, /copy the shared CA files to the other control-plane nodes/);
+  for (const extra of [['--force'], []]) {
+    const r = await cli('rebuild', '--root', root, '--now', NOW, ...extra);
+    assert.equal(r.code, 3, 'not even --force');
+  }
+  assert.equal(fs.existsSync(path.join(root, 'etc/kubernetes/pki')), false, 'nothing written');
+
+  // the fix it names: the shared material from a healthy peer, then rebuild
+  const peer = copyFixture();
+  const sealed = path.join(tmpDir(), 'shared.yaml');
+  const ex = await cli('ca', 'export', '--root', peer, '--out', sealed);
+  assert.equal(ex.code, 0, ex.err);
+  const key = /Certificate key \(keep it secret; needed to import\): ([0-9a-f]{64})/.exec(ex.out)?.[1];
+  assert.ok(key, ex.out);
+  const im = await cli('ca', 'import', sealed, '--root', root, '--certificate-key', key, '--now', NOW);
+  assert.equal(im.code, 0, im.err);
+  const r = await cli('rebuild', '--root', root, '--now', NOW);
+  assert.equal(r.code, 0, r.err);
+  assert.doesNotMatch(r.out, /the cluster CA is new|sa\.key is new/);
+  const pki = path.join(root, 'etc/kubernetes/pki');
+  for (const f of ['ca.crt', 'sa.key', 'etcd/ca.crt', 'front-proxy-ca.crt']) {
+    assert.equal(fs.readFileSync(path.join(pki, f), 'utf8'), fs.readFileSync(path.join(KUBEADM_126, 'etc/kubernetes/pki', f), 'utf8'), f);
+  }
+  assert.match(opensslVerify(path.join(pki, 'ca.crt'), path.join(pki, 'apiserver.crt'), 'sslserver'), /: OK$/);
+  assert.match(opensslVerify(path.join(pki, 'etcd/ca.crt'), path.join(pki, 'etcd/peer.crt'), 'sslclient'), /: OK$/);
+
+  // --new-ca: the operator's explicit choice, with what must follow
+  const nc = await cli('rebuild', '--root', haSecondNodeWithoutPki(), '--now', NOW, '--dry-run', '--force', '--new-ca');
+  assert.equal(nc.code, 0, nc.err);
+  assert.match(nc.out, /--new-ca: a new cluster CA, front-proxy CA, etcd CA and sa\.key\/sa\.pub although this node belongs to an existing cluster .*every node, kubeconfig, the cluster-info ConfigMap and every ServiceAccount token must follow/);
+  const help = await cli('rebuild', '--help');
+  assert.match(help.out.replace(/\s+/g, ' '), /--new-ca .*every node, kubeconfig, the cluster-info ConfigMap and every ServiceAccount token must then follow/);
+});
+
+test('each sign of a cluster beyond this node alone stops new CAs; seed 001 (single etcd member, state new, only manifests left) still rebuilds with no flags', async () => {
+  const cases: [string, (root: string) => void, RegExp][] = [
+    ['--initial-cluster-state=existing', (r) => joinedEtcd(r, { state: true }), /etcd\.yaml has --initial-cluster-state=existing/],
+    ['two etcd members', (r) => joinedEtcd(r, { members: true }), /etcd\.yaml --initial-cluster lists 2 members/],
+    ['the kubelet\'s clientCAFile outside the PKI dir', (r) => {
+      fs.copyFileSync(path.join(KUBEADM_126, 'etc/kubernetes/pki/ca.crt'), path.join(r, 'var/lib/kubelet/ca.crt'));
+      edit(path.join(r, 'var/lib/kubelet/config.yaml'), (t) => t.replace('clientCAFile: /etc/kubernetes/pki/ca.crt', 'clientCAFile: /var/lib/kubelet/ca.crt'));
+    }, /the old cluster CA certificate \(CN=kubernetes\) is still in \/var\/lib\/kubelet\/ca\.crt \(the kubelet's clientCAFile\): only its key is gone/],
+    ['kubelet.conf on a shared endpoint', (r) => {
+      fs.copyFileSync(path.join(KUBEADM_126, 'etc/kubernetes/kubelet.conf'), path.join(r, 'etc/kubernetes/kubelet.conf'));
+    }, /kubelet\.conf's server https:\/\/cluster-api\.example\.test:6443 is a shared endpoint, not this node's https:\/\/192\.0\.2\.10:6443/],
+  ];
+  for (const [name, make, why] of cases) {
+    const root = copyFixture();
+    deleteAllButManifests(root);
+    make(root);
+    const r = await cli('rebuild', '--root', root, '--now', NOW, '--dry-run');
+    assert.equal(r.code, 3, name);
+    assert.match(r.err, /refusing to create a new cluster CA/, name);
+    assert.match(r.err, why, name);
+  }
+  const seed = copyFixture();
+  deleteAllButManifests(seed);
+  const ok = await cli('rebuild', '--root', seed, '--now', NOW, '--dry-run');
+  assert.equal(ok.code, 0, ok.err);
+  assert.match(ok.out, /the cluster CA is new/);
+});
+
+test('a node that joined (etcd --initial-cluster-state=existing) gets no super-admin.conf (was: rebuild created an O=system:masters super-admin.conf that kubeadm join never writes there)', async () => {
+  const root = copyFixture();
+  joinedEtcd(root, { state: true });
+  const r = await cli('rebuild', '--root', root, '--now', NOW, '--kubernetes-version', 'v1.30.0');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /SKIP    \/etc\/kubernetes\/super-admin\.conf\n {10}\(this node joined an existing cluster \(etcd\.yaml has --initial-cluster-state=existing\): kubeadm join does not write super-admin\.conf/);
+  assert.doesNotMatch(r.out, /(CREATE|REPLACE) \/etc\/kubernetes\/super-admin\.conf/);
+  assert.equal(fs.existsSync(path.join(root, 'etc/kubernetes/super-admin.conf')), false);
+  // the node that ran kubeadm init (single member, state new) still gets it
+  const init = copyFixture();
+  const i = await cli('rebuild', '--root', init, '--now', NOW, '--kubernetes-version', 'v1.30.0');
+  assert.equal(i.code, 0, i.err);
+  assert.ok(fs.existsSync(path.join(init, 'etc/kubernetes/super-admin.conf')));
+});
+
+test('rebuild --control-plane-endpoint "bad host:6443" or api.example.test:99999 is refused naming the value (was: DNS:bad host in apiserver.crt and server https://bad host:6443 in admin.conf)', async () => {
+  const base = ['--node-name', 'x', '--advertise-address', '192.0.2.60', '--kubernetes-version', '1.30.0', '--now', NOW];
+  const bad: [string, RegExp][] = [
+    ['bad host:6443', /^kubepki: --control-plane-endpoint "bad host:6443" is not host\[:port\]: host "bad host" is not a valid DNS name/],
+    ['api.example.test:99999', /^kubepki: --control-plane-endpoint "api\.example\.test:99999" is not host\[:port\]: port "99999" is not 1-65535/],
+    ['api.example.test:0', /port "0" is not 1-65535/],
+    ['https://api.example.test:6443', /without a scheme/],
+    ['*.example.test', /wildcard/],
+    ['300.1.1.1:6443', /"300\.1\.1\.1" is not a valid IPv4 address/],
+  ];
+  for (const [v, want] of bad) {
+    const root = tmpDir();
+    const r = await cli('rebuild', '--root', root, ...base, '--control-plane-endpoint', v);
+    assert.equal(r.code, 3, v);
+    assert.match(r.err, want, v);
+    assert.equal(r.err.trimEnd().split('\n').length, 2, 'one line and the hint');
+    assert.deepEqual(fs.readdirSync(root), [], 'nothing written');
+  }
+  for (const v of ['api.example.test:6443', 'api.example.test', '192.0.2.100', '192.0.2.100:443', '[2001:db8::1]:6443', '2001:db8::1']) {
+    assert.equal(endpointProblem(v), undefined, v);
+  }
+  const ok = await cli('rebuild', '--root', tmpDir(), ...base, '--control-plane-endpoint', '[2001:db8::1]:6443', '--dry-run');
+  assert.equal(ok.code, 0, ok.err);
+  assert.match(ok.out, /server https:\/\/\[2001:db8::1\]:6443/);
+  // --advertise-address must be an IP
+  const adv = await cli('rebuild', '--root', tmpDir(), '--node-name', 'x', '--advertise-address', '192.0.2.300', '--kubernetes-version', '1.30.0');
+  assert.equal(adv.code, 3);
+  assert.match(adv.err, /^kubepki: --advertise-address "192\.0\.2\.300" is not an IP address/);
+  // the same value from a kubeadm config is refused too, naming the file
+  const cfg = path.join(tmpDir(), 'kubeadm.yaml');
+  fs.writeFileSync(cfg, 'apiVersion: kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration\nkubernetesVersion: v1.30.0\ncontrolPlaneEndpoint: "bad host:6443"\n');
+  const c = await cli('rebuild', '--root', tmpDir(), '--node-name', 'x', '--advertise-address', '192.0.2.60', '--config', cfg, '--now', NOW, '--dry-run');
+  assert.equal(c.code, 3);
+  assert.match(c.err, /failed to use controlPlaneEndpoint "bad host:6443" from .*kubeadm\.yaml \(ClusterConfiguration\.controlPlaneEndpoint\): host "bad host" is not a valid DNS name/);
+});
+
+test('no "no control-plane endpoint found (admin.conf, kubelet.conf … are gone)" warning when they are there and point at the local endpoint (was: printed anyway)', async () => {
+  const root = copyFixture();
+  const k = path.join(root, 'etc/kubernetes');
+  fs.rmSync(path.join(k, 'kubeadm-config.yaml'));
+  for (const f of ['admin.conf', 'kubelet.conf']) edit(path.join(k, f), (t) => t.replace('https://cluster-api.example.test:6443', 'https://192.0.2.10:6443'));
+  const r = await cli('rebuild', '--root', root, '--now', NOW, '--dry-run');
+  assert.equal(r.code, 0, r.err);
+  assert.doesNotMatch(r.out, /no control-plane endpoint found/);
+  assert.match(r.out, /controlPlaneEndpoint\s+\(none\)\s+\/etc\/kubernetes\/admin\.conf \(server is this node's API endpoint: no shared endpoint\)/);
+  // really gone: still said
+  const gone = copyFixture();
+  deleteAllButManifests(gone);
+  const g = await cli('rebuild', '--root', gone, '--now', NOW, '--dry-run');
+  assert.match(g.out, /no control-plane endpoint found on the node \(admin\.conf, kubelet\.conf and kubeadm configs are gone\)/);
+});
+
+test('rm -rf pki on the expired tree, rebuild --force --new-ca: the kept kubelet.conf on an old-CA pem is not sent to `kubepki renew all` (it cannot: its CA is gone); the hint is kubelet credentials', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  fs.rmSync(path.join(root, 'etc/kubernetes/pki'), { recursive: true });
+  const r = await cli('rebuild', '--root', root, '--now', NOW, '--force', '--new-ca');
+  assert.equal(r.code, 0, r.err + r.out);
+  assert.doesNotMatch(r.out, /renew all/);
+  assert.doesNotMatch(r.out, /kept files? (is|are) expired/);
+  assert.match(r.out, /\/etc\/kubernetes\/kubelet\.conf uses \/var\/lib\/kubelet\/pki\/kubelet-client-current\.pem, which is not signed by the new cluster CA and is expired: run `kubepki kubelet credentials --node cp-1`/);
+  // and the command it names does work
+  const k = await cli('kubelet', 'credentials', '--root', root, '--node', 'cp-1', '--now', NOW);
+  assert.equal(k.code, 0, k.err);
+  assert.match(opensslVerify(path.join(root, 'etc/kubernetes/pki/ca.crt'), inRoot(root, '/var/lib/kubelet/pki/kubelet-client-current.pem'), 'sslclient'), /: OK$/);
+});
