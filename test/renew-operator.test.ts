@@ -84,7 +84,7 @@ test('renew ca on an expired CA said nothing about the rest of the cluster: the 
   assert.equal(v.status, 0, v.stdout + v.stderr);
 });
 
-test('renew etcd-ca / front-proxy-ca said nothing about the other control-plane nodes: each gets its own "Outside this node" steps', () => {
+test('renew etcd-ca / front-proxy-ca / RKE1 kube-ca said nothing about the other nodes: each gets its own "Outside this node" steps', () => {
   const root = copyFixture('kubeadm-1.26');
   const when = new Date(LATER);
   const inv = readInventory({ fs: new NodeFs(root), now: when });
@@ -92,6 +92,11 @@ test('renew etcd-ca / front-proxy-ca said nothing about the other control-plane 
   const by = Object.fromEntries((plan.notes ?? []).map((n) => [n.about, n.steps.join('\n')]));
   assert.match(by['/etc/kubernetes/pki/etcd/ca.crt#0'] ?? '', /other control-plane nodes \(etcd members[^\n]*restart etcd and kube-apiserver there/);
   assert.match(by['/etc/kubernetes/pki/front-proxy-ca.crt#0'] ?? '', /extension-apiserver-authentication ConfigMap/);
+  // RKE1: the rkestate on the workstation would push the old CA back on the next `rke up`
+  const rke = copyFixture('rke1-expired');
+  const rinv = readInventory({ fs: new NodeFs(rke), now: new Date(NOW) });
+  const rplan = planRenew(rinv, { targets: ['kube-ca'] }, new Date(NOW));
+  assert.match(rplan.notes?.[0]?.steps.join('\n') ?? '', /cluster\.rkestate[^\n]*next `rke up` deploys the old one again/);
   // a leaf renewal has nothing to say outside the node
   assert.equal(planRenew(inv, { targets: ['apiserver-kubelet-client'] }, new Date(NOW)).notes, undefined);
 });
@@ -175,13 +180,17 @@ test('--csr-out left the operator stuck: each CSR says where its signed certific
   assert.ok(after.certificates.find((x) => x.name === 'apiserver')!.sans.some((s) => s.value === 'kubernetes.default.svc'), 'the SANs came through the CSR');
 });
 
-test('the kubelet client certificate on a worker is not a CSR for an external CA: while valid the kubelet renews it itself', () => {
+test('the kubelet client certificate on a worker is not a CSR for an external CA: while valid the kubelet renews it itself (and renew exits 0 for it)', async () => {
   const root = copyFixture('kubeadm-1.26');
   fs.rmSync(path.join(root, 'etc/kubernetes/pki/ca.key'));
   const inv = readInventory({ fs: new NodeFs(root), now: new Date(NOW) });
   const plan = planRenew(inv, { targets: ['kubelet-client'], csrOut: path.join(os.tmpdir(), 'unused') }, new Date(NOW));
   assert.equal(plan.results.length, 1);
   assert.equal(plan.results[0]!.csr, undefined);
+  assert.equal(plan.results[0]!.outcome, 'not-needed', 'the kubelet renews it: not a failure');
+  const r = await cli(['renew', 'kubelet-client', '--root', root, '--now', NOW, '--csr-out', path.join(tmp(), 'csrs')]);
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.match(r.out, /Nothing to renew/);
   assert.match(plan.results[0]!.message, /The kubelet renews this certificate itself while it is valid \(until 2027-11-22T21:36:05Z; rotateCertificates[^)]*\); nothing to do here\. Should it expire: on a control-plane node run `kubepki kubelet credentials --node cp-1 --out DIR`/);
 });
 

@@ -110,7 +110,7 @@ backups with \`kubepki backups\`.`)
     .addHelpText('after', `
 Exit codes:
   0  every selected certificate renewed
-  1  some could not be (externally managed CA, missing key, CA expired and not renewed with them): see "Not renewed"
+  1  some could not be (externally managed or missing CA, missing key, CA expired and not renewed with them): see "Not renewed"
   2  the run failed and every file was rolled back, or a restarted endpoint still serves the old certificate
   3  bad flags or input`)
     .argument('[names...]', '`all`, or certificate names as `kubepki check` shows them (apiserver, admin.conf, ca …)')
@@ -170,7 +170,8 @@ Exit codes:
         }, now);
         if (o.planOut) fs.writeFileSync(path.resolve(io.cwd, o.planOut), JSON.stringify(plan, null, 2) + '\n');
         io.stdout(renderPlanText(plan, { install: Boolean(o.dryRun) }));
-        const partial = plan.results.length > 0;
+        // a certificate someone else renews in time (the kubelet its own valid client certificate) is no failure
+        const partial = plan.results.some((r) => r.outcome !== 'not-needed');
         if (o.dryRun) {
           io.stdout('\nDry run: nothing was written.\n');
           io.exitCode = partial ? 1 : 0;

@@ -160,7 +160,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       });
       continue;
     } else if (!signerEntry && (kind0 === 'kubelet-client' || isKubeletConf(c))) {
-      results.push({ id: c.id, name: c.name, outcome: 'externally-managed', message: `can't renew ${c.location.file} here: the CA that signed it (${c.issuer}) is not on this node. ${kubeletAdvice(c, inv, nowMs)}` });
+      results.push({ id: c.id, name: c.name, outcome: Date.parse(c.notAfter) > nowMs ? 'not-needed' : 'externally-managed', message: `can't renew ${c.location.file} here: the CA that signed it (${c.issuer}) is not on this node. ${kubeletAdvice(c, inv, nowMs)}` });
       continue;
     } else if (!signerEntry) {
       const csr = opts.csrOut && c.privateKey.present;
@@ -175,7 +175,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       : Boolean(signerEntry?.privateKey.present && signerEntry.privateKey.matches !== false && !signerEntry.privateKey.encrypted));
     if (!signerKeyOk && signer !== 'self' && (kind === 'kubelet-client' || isKubeletConf(c)) && !signerEntry!.privateKey.present) {
       // a worker: the cluster CA's key lives on the control-plane nodes; the kubelet renews its own client certificate
-      results.push({ id: c.id, name: c.name, outcome: 'externally-managed', message: `can't renew ${c.location.file} here: the key of CA ${signerEntry!.name} is not on this node (a worker, or a node without the CA key). ${kubeletAdvice(c, inv, nowMs)}` });
+      results.push({ id: c.id, name: c.name, outcome: Date.parse(c.notAfter) > nowMs ? 'not-needed' : 'externally-managed', message: `can't renew ${c.location.file} here: the key of CA ${signerEntry!.name} is not on this node (a worker, or a node without the CA key). ${kubeletAdvice(c, inv, nowMs)}` });
       continue;
     }
     if (!signerKeyOk) {
@@ -392,6 +392,7 @@ function outsideNotes(inv: Inventory, items: PlanItem[], copies: Record<string, 
         `kubeconfigs elsewhere that embed it (users' ~/.kube/config, ${inv.layouts.includes('rke1') ? 'kube_config_<cluster>.yml on the workstation that ran rke, ' : ''}CI secrets): replace certificate-authority-data: ${setCluster(cluster, 'KUBECONFIG')}`,
         'in-cluster copies (kube-root-ca.crt ConfigMaps, cluster-info) follow from kube-controller-manager and kube-apiserver once they are restarted with the new file',
       );
+      if (inv.layouts.includes('rke1')) steps.push('RKE1 keeps the full certificate state in cluster.rkestate beside cluster.yml on the workstation that runs rke: put the renewed certificate there too (certificatesBundle → ' + it.name + ' → certificatePEM), or the next `rke up` deploys the old one again');
     }
     notes.push({ topic: 'outside-this-node', about: it.id, title, steps });
   }

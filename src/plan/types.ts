@@ -87,8 +87,11 @@ export interface PlanRestart {
 export interface PlanResult {
   id: string;
   name: string;
-  /** `ca-missing`: the CA's own files are gone from this node (not an external CA: restore or copy it) */
-  outcome: 'externally-managed' | 'ca-missing' | 'skipped' | 'unsupported';
+  /**
+   * `ca-missing`: the CA's own files are gone from this node (not an external CA: restore or copy it);
+   * `not-needed`: someone else renews it in time (the kubelet its valid client certificate) — not a failure
+   */
+  outcome: 'externally-managed' | 'ca-missing' | 'skipped' | 'unsupported' | 'not-needed';
   message: string;
   /** node path of the CSR to write (under --csr-out) */
   csr?: string;
