@@ -191,6 +191,14 @@ test('the kubelet client certificate on a worker is not a CSR for an external CA
   const r = await cli(['renew', 'kubelet-client', '--root', root, '--now', NOW, '--csr-out', path.join(tmp(), 'csrs')]);
   assert.equal(r.code, 0, r.out + r.err);
   assert.match(r.out, /Nothing to renew/);
+  // a worker that knows the cluster CA only from kubelet.conf (no pki/ca.crt): still the kubelet's way, not "restore the CA"
+  const worker = copyFixture('kubeadm-1.26');
+  const kdir = path.join(worker, 'etc/kubernetes');
+  for (const f of ['manifests', 'admin.conf', 'controller-manager.conf', 'scheduler.conf', 'kubeadm-config.yaml', 'pki']) fs.rmSync(path.join(kdir, f), { recursive: true, force: true });
+  const wr = await cli(['renew', 'all', '--root', worker, '--now', NOW, '--dry-run']);
+  assert.equal(wr.code, 0, wr.out + wr.err);
+  assert.match(wr.out, /kubelet-client: can't renew [^\n]*The kubelet renews this certificate itself while it is valid/);
+  assert.doesNotMatch(wr.out, /restore it from a backup/);
   assert.match(plan.results[0]!.message, /The kubelet renews this certificate itself while it is valid \(until 2027-11-22T21:36:05Z; rotateCertificates[^)]*\); nothing to do here\. Should it expire: on a control-plane node run `kubepki kubelet credentials --node cp-1 --out DIR`/);
 });
 

@@ -128,9 +128,11 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
    */
   const caGone = (c: CertEntry, signerEntry: CertEntry | undefined): { name: string; file?: string } | undefined => {
     if (c.isCA && signerEntry === c) return undefined;
-    const caName = KUBEADM_PROFILES.find((p) => p.name === c.profile || p.name === c.name)?.caName
-      ?? (KUBELET_CLIENT.test(c.location.file) || isKubeletConf(c) ? 'ca' : undefined);
+    const kubeletOwn = KUBELET_CLIENT.test(c.location.file) || isKubeletConf(c);
+    const caName = KUBEADM_PROFILES.find((p) => p.name === c.profile || p.name === c.name)?.caName ?? (kubeletOwn ? 'ca' : undefined);
     const missing = caName ? inv.missing.find((m) => m.name === caName) : undefined;
+    // a worker knows the cluster CA from kubelet.conf alone: its kubelet certificate is the kubelet's business
+    if (kubeletOwn && !missing) return undefined;
     if (signerEntry) {
       if (signerEntry.privateKey.present || signerEntry.location.kind !== 'kubeconfig') return undefined;
       return { name: missing?.name ?? signerEntry.subjectCN ?? signerEntry.name, ...(missing ? { file: missing.file } : {}) };
