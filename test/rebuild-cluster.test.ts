@@ -110,6 +110,26 @@ test('each sign of a cluster beyond this node alone stops new CAs; seed 001 (sin
     assert.match(r.err, /refusing to create a new cluster CA/, name);
     assert.match(r.err, why, name);
   }
+  // a lone node (one etcd member, state new, kubeconfigs on its own endpoint): a new etcd CA is
+  // local business, but a new sa.key still invalidates the tokens of the cluster the kubeconfigs belong to
+  const lone = () => {
+    const r = copyFixture();
+    const k = path.join(r, 'etc/kubernetes');
+    fs.rmSync(path.join(k, 'kubeadm-config.yaml'));
+    for (const f of ['admin.conf', 'kubelet.conf']) edit(path.join(k, f), (t) => t.replace('https://cluster-api.example.test:6443', 'https://192.0.2.10:6443'));
+    return r;
+  };
+  const etcdGone = lone();
+  fs.rmSync(path.join(etcdGone, 'etc/kubernetes/pki/etcd'), { recursive: true });
+  for (const f of ['apiserver-etcd-client.crt', 'apiserver-etcd-client.key']) fs.rmSync(path.join(etcdGone, 'etc/kubernetes/pki', f));
+  const e = await cli('rebuild', '--root', etcdGone, '--now', NOW, '--dry-run');
+  assert.equal(e.code, 0, e.err);
+  assert.match(e.out, /the etcd CA is new/);
+  const saGone = lone();
+  for (const f of ['sa.key', 'sa.pub']) fs.rmSync(path.join(saGone, 'etc/kubernetes/pki', f));
+  const sa = await cli('rebuild', '--root', saGone, '--now', NOW, '--dry-run');
+  assert.equal(sa.code, 3);
+  assert.match(sa.err, /^kubepki: refusing to create a new sa\.key\/sa\.pub: this node belongs to an existing cluster \(the cluster CA certificate \(CN=kubernetes\) is still in admin\.conf, kubelet\.conf, controller-manager\.conf and scheduler\.conf\), and a new sa\.key invalidates every ServiceAccount token\n/);
   const seed = copyFixture();
   deleteAllButManifests(seed);
   const ok = await cli('rebuild', '--root', seed, '--now', NOW, '--dry-run');

@@ -362,6 +362,13 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
 
 const SHARED_LABELS: Record<string, string> = { ca: 'cluster CA', 'front-proxy-ca': 'front-proxy CA', 'etcd-ca': 'etcd CA', sa: 'sa.key/sa.pub' };
 
+const CONSEQUENCES: Record<string, string> = {
+  ca: 'a new cluster CA cuts this node off from every other node, kubeconfig and kubelet',
+  'front-proxy-ca': 'a new front-proxy CA breaks aggregated APIs served through the other API servers',
+  'etcd-ca': 'a new etcd CA cuts this member off from the other etcd members',
+  sa: 'a new sa.key invalidates every ServiceAccount token',
+};
+
 const short = (p: string) => p.replace(/^\/etc\/kubernetes\/(pki\/)?/, '');
 
 function listOf(xs: string[]): string {
@@ -382,17 +389,21 @@ function sharedMaterialCheck(items: RebuildItem[], ev: ClusterEvidence, newCa: b
   const copies = [...new Map(ev.caCopies.map((c) => [Buffer.from(c.cert.der).toString('base64'), c])).values()];
   const caNote = copies.length === 0 ? undefined
     : `the ${caGone ? 'old ' : ''}cluster CA certificate (${copies.map((c) => c.cert.subjectString).join(', ')}) is still in ${listOf(ev.caCopies.map((c) => short(c.path)))}${caGone ? ': only its key is gone' : ''}`;
-  const reasons = [...new Set([...ev.joined, ...ev.peers])];
-  if (caNote) reasons.push(caNote);
-  if (reasons.length === 0) return undefined;
-  const what = listOf(fresh.map((n) => SHARED_LABELS[n] ?? n));
+  // the cluster CA and sa.key are trusted beyond this node as soon as the cluster has existed (other
+  // nodes, kubeconfigs, tokens); the etcd and front-proxy CAs only once there are other members
+  const peerReasons = [...new Set([...ev.joined, ...ev.peers])];
+  const blocked = fresh.filter((n) => peerReasons.length > 0 || ((n === 'ca' || n === 'sa') && caNote !== undefined));
+  if (blocked.length === 0) return undefined;
+  const reasons = [...peerReasons];
+  if (caNote && blocked.some((n) => n === 'ca' || n === 'sa')) reasons.push(caNote);
+  const what = listOf(blocked.map((n) => SHARED_LABELS[n] ?? n));
   if (newCa) {
     warnings.push(`--new-ca: a new ${what} although this node belongs to an existing cluster (${reasons.join('; ')}): every node, kubeconfig, the cluster-info ConfigMap and every ServiceAccount token must follow`);
     return undefined;
   }
-  if (ev.kubeletClient && fresh.includes('ca') && copies.length === 0) reasons.push(`${short(ev.kubeletClient.path)} was issued by ${ev.kubeletClient.cert.issuerString}`);
+  if (ev.kubeletClient && blocked.includes('ca') && copies.length === 0) reasons.push(`${short(ev.kubeletClient.path)} was issued by ${ev.kubeletClient.cert.issuerString}`);
   return {
-    message: `refusing to create a new ${what}: this node belongs to an existing cluster (${reasons.join('; ')}), and new ones would cut it off from the other nodes and invalidate every ServiceAccount token`,
+    message: `refusing to create a new ${what}: this node belongs to an existing cluster (${reasons.join('; ')}), and ${listOf(blocked.map((n) => CONSEQUENCES[n]!))}`,
     hint: 'first bring the shared material from a healthy control-plane node: there `kubepki ca export --out shared.yaml`, here `kubepki ca import shared.yaml --certificate-key KEY` (or the kubeadm-certs Secret / `kubeadm join --control-plane` material), then run `kubepki rebuild` again; only if no node has them any more, pass --new-ca (every node, kubeconfig, cluster-info and ServiceAccount token must then follow)',
   };
 }
