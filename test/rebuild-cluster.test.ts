@@ -145,6 +145,17 @@ test('a node that joined (etcd --initial-cluster-state=existing) gets no super-a
   assert.match(r.out, /SKIP    \/etc\/kubernetes\/super-admin\.conf\n {10}\(this node joined an existing cluster \(etcd\.yaml has --initial-cluster-state=existing\): kubeadm join does not write super-admin\.conf/);
   assert.doesNotMatch(r.out, /(CREATE|REPLACE) \/etc\/kubernetes\/super-admin\.conf/);
   assert.equal(fs.existsSync(path.join(root, 'etc/kubernetes/super-admin.conf')), false);
+  // the other signs of kubeadm join: several etcd members, or kubelet.conf from the TLS bootstrap
+  const members = copyFixture();
+  joinedEtcd(members, { members: true });
+  const m = await cli('rebuild', '--root', members, '--now', NOW, '--kubernetes-version', 'v1.30.0', '--dry-run');
+  assert.equal(m.code, 0, m.err);
+  assert.match(m.out, /SKIP    \/etc\/kubernetes\/super-admin\.conf\n {10}\(this node joined an existing cluster \(etcd\.yaml --initial-cluster lists 2 members \(cp-0, cp-1\)\)/);
+  const boot = copyFixture();
+  edit(path.join(boot, 'etc/kubernetes/kubelet.conf'), (t) => t.replace(/system:node:cp-1/g, 'default-auth'));
+  const b = await cli('rebuild', '--root', boot, '--now', NOW, '--kubernetes-version', 'v1.30.0', '--dry-run');
+  assert.equal(b.code, 0, b.err);
+  assert.match(b.out, /SKIP    \/etc\/kubernetes\/super-admin\.conf\n {10}\(this node joined an existing cluster \(kubelet\.conf has the user default-auth/);
   // the node that ran kubeadm init (single member, state new) still gets it
   const init = copyFixture();
   const i = await cli('rebuild', '--root', init, '--now', NOW, '--kubernetes-version', 'v1.30.0');

@@ -53,7 +53,12 @@ export function readClusterEvidence(fs: NodeFs, s: RebuildSettings): ClusterEvid
     const f = text ? readManifestFacts(text)?.flags : undefined;
     if (f?.['initial-cluster-state'] === 'existing') ev.joined.push(`etcd.yaml has --initial-cluster-state=existing`);
     const members = [...new Set((f?.['initial-cluster'] ?? '').split(',').map((m) => m.split('=')[0]!.trim()).filter(Boolean))];
-    if (members.length > 1) ev.peers.push(`etcd.yaml --initial-cluster lists ${members.length} members (${members.join(', ')})`);
+    if (members.length > 1) {
+      // kubeadm init lists only itself; a member that joined lists the members known then
+      const why = `etcd.yaml --initial-cluster lists ${members.length} members (${members.join(', ')})`;
+      ev.peers.push(why);
+      ev.joined.push(why);
+    }
   }
 
   const local = localEndpoint(s);
