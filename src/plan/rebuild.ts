@@ -403,7 +403,7 @@ function sharedMaterialCheck(items: RebuildItem[], ev: ClusterEvidence, newCa: b
   }
   if (ev.kubeletClient && blocked.includes('ca') && copies.length === 0) reasons.push(`${short(ev.kubeletClient.path)} was issued by ${ev.kubeletClient.cert.issuerString}`);
   return {
-    message: `refusing to create a new ${what}: this node belongs to an existing cluster (${reasons.join('; ')}), and ${listOf(blocked.map((n) => CONSEQUENCES[n]!))}`,
+    message: `refusing to create a new ${what}: this node belongs to an existing cluster (${reasons.join('; ')}), and ${blocked.length === 1 ? CONSEQUENCES[blocked[0]!]! : `new ones would cut this node off from the rest of the cluster${blocked.includes('sa') ? ' and invalidate every ServiceAccount token' : ''}`}`,
     hint: 'first bring the shared material from a healthy control-plane node: there `kubepki ca export --out shared.yaml`, here `kubepki ca import shared.yaml --certificate-key KEY` (or the kubeadm-certs Secret / `kubeadm join --control-plane` material), then run `kubepki rebuild` again; only if no node has them any more, pass --new-ca (every node, kubeconfig, cluster-info and ServiceAccount token must then follow)',
   };
 }
