@@ -208,6 +208,14 @@ test('no "no control-plane endpoint found (admin.conf, kubelet.conf … are gone
   assert.equal(r.code, 0, r.err);
   assert.doesNotMatch(r.out, /no control-plane endpoint found/);
   assert.match(r.out, /controlPlaneEndpoint\s+\(none\)\s+\/etc\/kubernetes\/admin\.conf \(server is this node's API endpoint: no shared endpoint\)/);
+  // from 1.33 kubelet.conf always points at the local endpoint: with admin.conf gone that says nothing
+  const v133 = copyFixture();
+  const k133 = path.join(v133, 'etc/kubernetes');
+  for (const f of ['kubeadm-config.yaml', 'admin.conf']) fs.rmSync(path.join(k133, f));
+  edit(path.join(k133, 'kubelet.conf'), (t) => t.replace('https://cluster-api.example.test:6443', 'https://192.0.2.10:6443'));
+  const l = await cli('rebuild', '--root', v133, '--now', NOW, '--dry-run', '--kubernetes-version', 'v1.33.0');
+  assert.equal(l.code, 0, l.err);
+  assert.match(l.out, /no control-plane endpoint found on the node \(admin\.conf and kubeadm configs are gone; kubelet\.conf points at the local endpoint, as it always does from 1\.33\)/);
   // really gone: still said
   const gone = copyFixture();
   deleteAllButManifests(gone);
