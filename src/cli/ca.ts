@@ -116,7 +116,7 @@ Examples:
       if (o.dryRun || changes.length === 0) { io.stdout(o.dryRun ? 'Dry run: nothing written.\n' : 'Nothing to do.\n'); return; }
       const { applyChanges } = await import('../apply/transaction.js');
       const r = await applyChanges(fs, changes, { action: 'ca import', now, note: `kubepki ca import ${label}` });
-      io.stdout(`Wrote ${r.written.length} files (backup ${r.backupDir}). Next: kubepki rebuild, to create this node's own certificates from them.\n`);
+      io.stdout(`Wrote ${r.written.length} files (backup ${r.backupDir}).\nNext: if this node lost its certificates, kubepki rebuild creates them from these; if these are a renewed CA (same key), restart the components that read it (kubepki restore and renew print them: kube-apiserver, kube-controller-manager, the kubelet) and refresh the CA copies in this node's kubeconfigs.\n`);
     }));
   return ca;
 }
