@@ -1,5 +1,6 @@
 import { createHash, createPublicKey, randomBytes, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { readTlv, children } from './der.js';
+import { OID } from './certificate.js';
 
 /**
  * Building and signing certificates and CSRs.
@@ -253,12 +254,7 @@ export function nameDer(attrs: { type: NameType; value: string }[]): Uint8Array 
 // ---------------------------------------------------------------- extensions
 
 export const EXT_OID = {
-  subjectKeyIdentifier: '2.5.29.14',
-  keyUsage: '2.5.29.15',
-  subjectAltName: '2.5.29.17',
-  basicConstraints: '2.5.29.19',
-  authorityKeyIdentifier: '2.5.29.35',
-  extKeyUsage: '2.5.29.37',
+  ...OID,
 } as const;
 
 const KEY_USAGE_BIT: Record<string, number> = {

@@ -305,28 +305,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
 
   // ---- restarts: components that read a changed file (manifest flags, kubelet config) or the certificate
   const changed = new Set(files.map((f) => f.path));
-  const because = new Map<string, Set<string>>();
-  const need = (component: string, file: string) => {
-    if (!because.has(component)) because.set(component, new Set());
-    because.get(component)!.add(file);
-  };
-  // Each changed file is attributed only to the components that read THAT file. A CertEntry's `components`
-  // also counts the readers of its copies (ca.crt lists kube-scheduler because scheduler.conf embeds it), so
-  // a component named by a flag/config reference is kept for a file only when one of its references names
-  // that file; components known from the layout's profile alone (RKE1 runs without manifests) are kept.
-  for (const ref of inv.components) if (changed.has(ref.file)) need(ref.component, ref.file);
-  const refFiles = new Map<string, Set<string>>();
-  for (const ref of inv.components) {
-    if (!refFiles.has(ref.component)) refFiles.set(ref.component, new Set());
-    refFiles.get(ref.component)!.add(ref.file);
-  }
-  const readersOf = (c: CertEntry): string[] => {
-    const own = [c.location.file, ...(c.location.via ? [c.location.via] : [])];
-    return c.components.filter((comp) => {
-      const named = refFiles.get(comp);
-      return !named || own.some((f) => named.has(f));
-    });
-  };
+  const { because, need, readersOf } = restartTracker(inv, changed);
   for (const it of items) {
     if (it.follows) {
       // a copy: whoever reads the file it sits in (the other certificates of that file, e.g. a kubeconfig's
@@ -517,6 +496,24 @@ export function restartsFrom(inv: Inventory, because: Map<string, Set<string>>, 
  */
 export function restartsForFiles(inv: Inventory, files: string[]): PlanRestart[] {
   const changed = new Set(files);
+  const { because, need, readersOf } = restartTracker(inv, changed);
+  for (const c of inv.certificates) {
+    const keyFile = c.privateKey.location ? [c.privateKey.location.file] : [];
+    const hit = [c.location.file, ...(c.location.via ? [c.location.via] : []), ...keyFile].find((f) => changed.has(f));
+    if (hit) for (const comp of readersOf(c, keyFile)) need(comp, hit);
+  }
+  return restartsFrom(inv, because, changed);
+}
+
+/**
+ * Who must restart for which changed files, shared by renew and restore. Each changed file is attributed
+ * only to the components that read THAT file: the flag/config references naming it, and the readers of a
+ * certificate stored in it. A CertEntry's `components` also counts the readers of its copies (ca.crt lists
+ * kube-scheduler because scheduler.conf embeds it), so a component named by a reference is kept for a
+ * certificate only when one of its references names one of that certificate's own files; components known
+ * from the layout's profile alone (RKE1 runs without manifests) are kept.
+ */
+function restartTracker(inv: Inventory, changed: Set<string>) {
   const because = new Map<string, Set<string>>();
   const need = (component: string, file: string) => {
     if (!because.has(component)) because.set(component, new Set());
@@ -528,16 +525,14 @@ export function restartsForFiles(inv: Inventory, files: string[]): PlanRestart[]
     if (!refFiles.has(ref.component)) refFiles.set(ref.component, new Set());
     refFiles.get(ref.component)!.add(ref.file);
   }
-  for (const c of inv.certificates) {
-    const own = [c.location.file, ...(c.location.via ? [c.location.via] : []), ...(c.privateKey.location ? [c.privateKey.location.file] : [])];
-    const hit = own.find((f) => changed.has(f));
-    if (!hit) continue;
-    for (const comp of c.components) {
+  const readersOf = (c: CertEntry, extraFiles: string[] = []): string[] => {
+    const own = [c.location.file, ...(c.location.via ? [c.location.via] : []), ...extraFiles];
+    return c.components.filter((comp) => {
       const named = refFiles.get(comp);
-      if (!named || own.some((f) => named.has(f))) need(comp, hit);
-    }
-  }
-  return restartsFrom(inv, because, changed);
+      return !named || own.some((f) => named.has(f));
+    });
+  };
+  return { because, need, readersOf };
 }
 
 /** A serial as `check`, openssl and `Certificate.serialHex` print it: lowercase hex in whole octets (a leading 0 kept). */
