@@ -1,24 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFixture, cli, tmp, NOW } from './renew-support.js';
+import { freePort } from './support/fixtures.js';
 import { waitServed } from '../src/apply/restart.js';
 import { probeEndpoint } from '../src/probe/probe.js';
 import { parsePemBlocks } from '../src/pki/pem.js';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface Etcd { proc: ChildProcess; clientPort: number; log: () => string; stop: () => Promise<void> }
 

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { run } from '../src/cli/main.js';
 import { memoryIo } from '../src/cli/io.js';
+import { copyFixture as copyFixtureInto } from './support/fixtures.js';
 
 export const FIXTURES = path.resolve(process.cwd(), '../shared/fixtures');
 export const NOW = '2026-11-23T00:00:00Z';
@@ -19,29 +20,9 @@ export function tmp(prefix = 'kubepki-renew-'): string {
   return d;
 }
 
-/**
- * Copy a fixture tree (never edit fixtures): symlinks kept verbatim, files
- * made writable with node modes (keys 0600). A symlink that the checkout
- * turned into a small file holding an absolute path is made a symlink again.
- */
+/** A fixture copy (see support/fixtures.ts) removed at exit, with the kubelet's -current link made a real symlink. */
 export function copyFixture(name: string): string {
-  const dst = tmp(`kubepki-${name}-`);
-  fs.cpSync(path.join(FIXTURES, name), dst, { recursive: true, verbatimSymlinks: true });
-  const fix = (p: string) => {
-    for (const d of fs.readdirSync(p, { withFileTypes: true })) {
-      const q = path.join(p, d.name);
-      if (d.isSymbolicLink()) continue;
-      if (d.isDirectory()) { fs.chmodSync(q, 0o755); fix(q); continue; }
-      if (/-current\.pem$/.test(d.name)) {
-        const text = fs.readFileSync(q, 'utf8').trim();
-        if (/^\/[^\n]*\.pem$/.test(text)) { fs.rmSync(q); fs.symlinkSync(text, q); continue; }
-      }
-      fs.chmodSync(q, /(\.key|-key\.pem|\.conf|kubelet-client-.*\.pem)$/.test(d.name) ? 0o600 : 0o644);
-    }
-  };
-  fs.chmodSync(dst, 0o755);
-  fix(dst);
-  return dst;
+  return copyFixtureInto(name, { dir: tmp(`kubepki-${name}-`), realSymlinks: true });
 }
 
 export function sh(cmd: string, args: string[], input?: string): { stdout: string; stderr: string; status: number } {

@@ -14,14 +14,19 @@ export const NOW = new Date('2026-11-23T00:00:00Z');
  * symlinks as they are and making files writable (keys 0600, others 0644) the
  * way a real node has them.
  */
-export function copyFixture(name: string): string {
-  const dst = fs.mkdtempSync(path.join(os.tmpdir(), `kubepki-${name}-`));
+export function copyFixture(name: string, o: { dir?: string; realSymlinks?: boolean } = {}): string {
+  const dst = o.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), `kubepki-${name}-`));
   fs.cpSync(path.join(FIXTURES, name), dst, { recursive: true, verbatimSymlinks: true });
   const fix = (p: string) => {
     for (const d of fs.readdirSync(p, { withFileTypes: true })) {
       const q = path.join(p, d.name);
       if (d.isSymbolicLink()) continue;
       if (d.isDirectory()) { fs.chmodSync(q, 0o755); fix(q); continue; }
+      // a checkout without symlinks leaves a small file holding the absolute target: optionally a link again
+      if (o.realSymlinks && /-current\.pem$/.test(d.name)) {
+        const text = fs.readFileSync(q, 'utf8').trim();
+        if (/^\/[^\n]*\.pem$/.test(text)) { fs.rmSync(q); fs.symlinkSync(text, q); continue; }
+      }
       fs.chmodSync(q, /(\.key|-key\.pem|\.conf|kubelet-client-.*\.pem)$/.test(d.name) ? 0o600 : 0o644);
     }
   };
