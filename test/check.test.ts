@@ -298,6 +298,15 @@ test('inspect: a kubeconfig shows every entry, a key is described but never prin
   const stdin = memoryIo({}, fs.readFileSync(path.join(root, 'var/lib/kubelet/pki/kubelet.crt'), 'utf8'));
   assert.equal(await run(['inspect', '-', '--now', '2026-11-23', '-o', 'json'], stdin), 0, stdin.err);
   assert.equal(JSON.parse(stdin.out).certificates.length, 2);
+  // a kubeconfig on stdin (kubectl config view --raw | kubepki inspect -), users' auth methods named
+  const kc = memoryIo({}, fs.readFileSync(path.join(root, 'etc/kubernetes/admin.conf'), 'utf8'));
+  assert.equal(await run(['inspect', '-', '--now', '2026-11-23'], kc), 0, kc.err);
+  assert.match(kc.out, /user kubernetes-admin: client-certificate/);
+  assert.doesNotMatch(kc.out, /key-permissions|chmod/);
+  // -o full of a key shows the key's facts, not nothing
+  const fullKey = memoryIo();
+  await run(['inspect', path.join(root, 'etc/kubernetes/pki/apiserver.key'), '-o', 'full'], fullKey);
+  assert.match(fullKey.out, /Private key .*apiserver\.key\n\s+Type:\s+RSA 2048/);
   const full = memoryIo();
   await run(['inspect', path.join(root, 'etc/kubernetes/pki/apiserver.crt'), '-o', 'full', '--now', '2026-11-23'], full);
   assert.match(full.out, /Subject Alternative Name/);

@@ -210,6 +210,31 @@ test('kubepki serve (the CLI) refuses 0.0.0.0 without auth, and serves then stop
   }
 });
 
+test('kubepki serve (the CLI): a tree that vanishes is a failed read that keeps the last inventory, not a healthy empty node', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const moved = `${root}.gone`;
+  const bin = path.resolve(process.cwd(), 'bin/kubepki.js');
+  const child = spawn(process.execPath, [bin, 'serve', '--root', root, '--listen', '127.0.0.1:0', '--now', '2026-11-23', '--interval', '1s', '--no-probe', '--no-watch'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  try {
+    const url = await waitFor('serve to print its URL', () => /listening on (http:\/\/\S+\/)/.exec(stderr)?.[1], 15000);
+    const before = parsePromText((await get(url + 'metrics')).body).get('x509_cert_not_after')!.samples.length;
+    assert.ok(before >= 10);
+    fs.renameSync(root, moved);
+    const fams = await waitFor('a failed read to show', async () => {
+      const f = parsePromText((await get(url + 'metrics')).body);
+      return f.get('kubepki_read_errors')!.samples[0]!.value >= 1 ? f : undefined;
+    }, 15000);
+    assert.equal(fams.get('x509_cert_not_after')!.samples.length, before, 'the last inventory is kept');
+    assert.match(stderr, /failed to read .*does not exist any more/);
+  } finally {
+    await new Promise<void>((resolve) => { child.on('exit', () => resolve()); child.kill('SIGTERM'); });
+    fs.rmSync(moved, { recursive: true, force: true });
+    removeCopy(root);
+  }
+});
+
 function runCli(bin: string, args: string[], ms: number): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });

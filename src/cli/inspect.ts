@@ -59,6 +59,8 @@ Examples:
           io.stdout(await renderCertFull(e.pem));
           io.stdout('\n');
         }
+        // keys, CSRs and loose findings have no longer form: show what the short view shows of them
+        io.stdout(renderInventoryShort({ ...inv, certificates: [] }));
       } else io.stdout(renderInventoryShort(inv));
       io.exitCode = inventoryExitCode(inv);
     });
@@ -69,11 +71,16 @@ export function inventoryOfBytes(parts: Buffer[], label: string, now: Date, warn
   const dir = fsp.mkdtempSync(path.join(os.tmpdir(), 'kubepki-inspect-'));
   try {
     const files = parts.map((b, i) => {
-      const f = path.join(dir, `${label.replace(/[^a-z0-9.-]/gi, '_')}${parts.length > 1 ? `-${i}` : ''}.pem`);
+      // no extension: the reader then sniffs PEM, DER or a kubeconfig (a .pem name would rule the last out)
+      const f = path.join(dir, `${label.replace(/[^a-z0-9.-]/gi, '_')}${parts.length > 1 ? `-${i}` : ''}`);
       fsp.writeFileSync(f, b);
       return `/${path.basename(f)}`;
     });
     const inv = readInventory({ fs: new NodeFs(dir), now, warn, layouts: [], paths: files });
+    // facts about the throwaway file, not about anything the user has: its mode, and CAs whose keys are elsewhere
+    const notOurs = (f: { code: string }) => f.code !== 'key-permissions' && f.code !== 'ca-key-missing';
+    inv.findings = inv.findings.filter(notOurs);
+    for (const c of inv.certificates) c.findings = c.findings.filter(notOurs);
     if (inv.certificates.length === 0 && inv.keys.length === 0 && inv.csrs.length === 0) {
       const why = inv.findings[0]?.message.replace(/^[^:]*: /, '') ?? 'nothing readable';
       throw new UserError(`failed to inspect ${label}: ${why}`, 'pass PEM or DER certificates, a CSR, a key or a kubeconfig');

@@ -1,3 +1,4 @@
+import * as nodeFs from 'node:fs';
 import { Command, Option } from 'commander';
 import * as os from 'node:os';
 import type { Io } from './io.js';
@@ -67,7 +68,14 @@ Listening on anything but loopback needs --bearer-token-file, --client-ca, or --
         root: fs.root,
         listen,
         intervalSeconds: interval,
-        read: (now) => readInventory({ ...inputs, now }),
+        read: (now) => {
+          // A tree that vanished (unmounted disk, deleted directory) or suddenly holds nothing is a failed
+          // read, not a healthy empty node: the last inventory stays and kubepki_read_errors says so.
+          const inv = readInventory({ ...inputs, now });
+          if (!nodeFs.existsSync(fs.root)) throw new Error(`${fs.root} does not exist any more`);
+          if (inv.certificates.length === 0 && inv.missing.length === 0 && inv.findings.length === 0) throw new Error(`no certificates found under ${fs.root}`);
+          return inv;
+        },
         now: pinned ? () => pinned : undefined,
         nodeName: o.nodeName ?? io.env.KUBEPKI_NODE_NAME ?? undefined,
         bearerTokenFile: o.bearerTokenFile,

@@ -304,7 +304,10 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
       file: f.path,
       currentContext: kc.currentContext,
       clusters: kc.clusters.map((c) => ({ name: c.name, server: c.server, caFrom: c.caData ? 'data' : c.caFile ? 'file' : undefined, caFile: c.caFile })),
-      users: kc.users.map((u) => ({ name: u.name, certFrom: u.certData ? 'data' : u.certFile ? 'file' : undefined, certFile: u.certFile, keyFrom: u.keyData ? 'data' : u.keyFile ? 'file' : undefined, keyFile: u.keyFile, token: u.token })),
+      users: kc.users.map((u) => ({ name: u.name, certFrom: u.certData ? 'data' : u.certFile ? 'file' : undefined, certFile: u.certFile, keyFrom: u.keyData ? 'data' : u.keyFile ? 'file' : undefined, keyFile: u.keyFile, token: u.token, auth: [
+        ...(u.certData || u.certFile ? ['client-certificate'] : []), ...(u.token ? ['token'] : []), ...(u.exec ? ['exec'] : []),
+        ...(u.basic ? ['basic'] : []), ...(u.authProvider ? ['auth-provider'] : []),
+      ] })),
     });
     for (const c of kc.clusters) {
       if (!c.caData) continue;

@@ -166,7 +166,9 @@ export interface KeyEntry {
 export interface KubeconfigEntry {
   file: string;
   clusters: { name: string; server?: string; caFrom?: 'data' | 'file'; caFile?: string }[];
-  users: { name: string; certFrom?: 'data' | 'file'; certFile?: string; keyFrom?: 'data' | 'file'; keyFile?: string; token?: boolean }[];
+  users: { name: string; certFrom?: 'data' | 'file'; certFile?: string; keyFrom?: 'data' | 'file'; keyFile?: string; token?: boolean;
+    /** how this user authenticates: client-certificate, token, exec, basic, auth-provider (none: anonymous) */
+    auth: string[] }[];
   currentContext?: string;
 }
 

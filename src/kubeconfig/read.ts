@@ -23,6 +23,9 @@ export interface KubeconfigUser {
   keyData?: Buffer;
   keyFile?: string;
   token?: boolean;
+  exec?: boolean;
+  basic?: boolean;
+  authProvider?: boolean;
 }
 
 export class KubeconfigError extends Error {
@@ -86,6 +89,9 @@ export function parseKubeconfig(text: string, nodePath: string): KubeconfigDoc {
       keyData: b64(us['client-key-data'], `user ${JSON.stringify(name)} client-key-data`),
       keyFile: ref(us['client-key'], dir),
       token: typeof us.token === 'string' || typeof us.tokenFile === 'string',
+      exec: typeof us.exec === 'object' && us.exec !== null,
+      basic: typeof us.username === 'string' || typeof us.password === 'string',
+      authProvider: typeof us['auth-provider'] === 'object' && us['auth-provider'] !== null,
     });
   }
   const contexts = ((Array.isArray(d.contexts) ? d.contexts : []) as Record<string, unknown>[]).map((c) => {

@@ -58,6 +58,11 @@ export function renderInventoryShort(inv: Inventory): string {
   const keys = inv.keys.filter((k) => k.certificates.length === 0);
   if (keys.length) out += (out ? '\n' : '') + keys.map(renderKeyShort).join('\n');
   if (inv.csrs.length) out += (out ? '\n' : '') + inv.csrs.map(renderCsrShort).join('\n');
+  for (const kc of inv.kubeconfigs) {
+    out += (out ? '\n' : '') + `Kubeconfig ${kc.file}${kc.currentContext ? ` (current context ${kc.currentContext})` : ''}\n`;
+    for (const c of kc.clusters) out += `  cluster ${c.name || '""'}: ${c.server ?? '(no server)'}; CA ${c.caFrom === 'data' ? 'embedded' : c.caFrom === 'file' ? `from ${c.caFile}` : 'none (system trust)'}\n`;
+    for (const u of kc.users) out += `  user ${u.name || '""'}: ${u.auth.length ? u.auth.join(', ') : 'no credentials (anonymous)'}${u.certFrom === 'file' ? ` (${u.certFile})` : ''}\n`;
+  }
   const loose = inv.findings.filter((f) => !f.certificate);
   for (const f of loose) out += `${f.severity.toUpperCase()}: ${f.message}\n`;
   return out;

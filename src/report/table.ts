@@ -73,8 +73,13 @@ export function renderTable(inv: Inventory, opts: TableOptions = {}): string {
     for (const f of sortFindings(fs)) out += `  ${paintSeverity(f, p)} ${f.code.padEnd(26)} ${f.message}\n`;
   }
   const s = inv.summary;
+  const rootFlag = inv.root && inv.root !== '/' ? ` --root ${inv.root}` : '';
+  const next = s.expired + s.warning > 0
+    ? `kubepki renew all${rootFlag} --dry-run, then without --dry-run (backup first); restart what it lists`
+    : inv.missing.length > 0 ? `kubepki rebuild${rootFlag} --dry-run (re-creates missing kubeadm files)` : '';
   out += `\n${s.certificates} certificates: ${s.ok} ok, ${s.warning} warning, ${s.expired} expired, ${s.notYetValid} not yet valid, ${s.invalid} invalid` +
-    `${inv.missing.length ? `, ${inv.missing.length} missing` : ''} (now ${inv.now.replace('.000Z', 'Z')}, warn ${inv.warn}, layouts ${inv.layouts.join(',') || 'none'})\n`;
+    `${inv.missing.length ? `, ${inv.missing.length} missing` : ''} (now ${inv.now.replace('.000Z', 'Z')}, warn ${inv.warn}, layouts ${inv.layouts.join(',') || 'none'})\n` +
+    (next ? `Next: ${next}\n` : '');
   return out;
 }
 

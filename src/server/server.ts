@@ -9,6 +9,7 @@
  * Read-only: the server never writes to the node. A failed read keeps the last
  * good inventory and counts in `kubepki_read_errors`; it never stops the server.
  */
+import * as os from 'node:os';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as fs from 'node:fs';
@@ -157,7 +158,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
 
   async function render(inv: Inventory, readSeconds?: number): Promise<void> {
     const probes = opts.probe ? await opts.probe(inv).catch(() => undefined) : undefined;
-    const text = await renderPrometheus(inv, opts.nodeName ?? inv.nodeName ?? '', {
+    const text = await renderPrometheus(inv, opts.nodeName ?? inv.nodeName ?? os.hostname(), {
       readErrors: state.lastReadFailed ? 1 : 0,
       readFailuresTotal: state.readErrors,
       readDurationSeconds: readSeconds,

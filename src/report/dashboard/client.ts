@@ -62,9 +62,15 @@ export function dashboardClient(): void {
     let cls = 'ok';
     if (s.expired > 0) { head = `${s.expired} of ${s.certificates} certificate${s.certificates === 1 ? '' : 's'} expired — components using ${s.expired === 1 ? 'it' : 'them'} are failing or will fail on restart.`; cls = 'bad'; }
     else if (s.invalid > 0 || s.notYetValid > 0) { head = `${s.invalid + s.notYetValid} certificate${s.invalid + s.notYetValid === 1 ? ' is' : 's are'} not usable right now.`; cls = 'bad'; }
+    else if ((inv.missing ?? []).length > 0) { const m: Any[] = inv.missing; head = `${m.map((x) => x.file).join(', ')} ${m.length === 1 ? 'is' : 'are'} missing — the components that read ${m.length === 1 ? 'it' : 'them'} cannot start.`; cls = 'bad'; }
+    else if (errs > 0) { head = `${errs} problem${errs === 1 ? '' : 's'} to fix (see Findings), though no certificate has expired.`; cls = 'bad'; }
     else if (s.warning > 0) { head = `${s.warning} certificate${s.warning === 1 ? '' : 's'} expire${s.warning === 1 ? 's' : ''} within the warning window (${inv.warn}).`; cls = 'warn'; }
     else if (s.certificates === 0) { head = 'No certificates found under this root.'; cls = 'warn'; }
     else head = `All ${s.certificates} certificates are valid beyond the warning window (${inv.warn}).`;
+    // what to do next, in the operator's words (the same commands check prints)
+    const rootFlag = inv.root && inv.root !== '/' ? ` --root ${inv.root}` : '';
+    if (s.expired > 0 || s.warning > 0) head += ` Next: kubepki renew all${rootFlag} --dry-run, then without --dry-run (backup first), then restart what it lists.`;
+    else if ((inv.missing ?? []).length > 0) head += ` Next: kubepki rebuild${rootFlag} --dry-run.`;
     $('headline').className = `headline ${cls}`;
     $('headline').textContent = head;
     const stat = (n: Any, label: string, c = '') => `<div class="stat ${c}"><b>${esc(n)}</b><small>${esc(label)}</small></div>`;
