@@ -42,6 +42,9 @@ test('recorded CSRs: client and serving are valid, the malicious one names both 
   assert.match(m.reason, /SAN IP:192\.0\.2\.10 is not an address of Node worker-1/);
   assert.match(m.reason, /SAN DNS:kubernetes\.default is not an address of Node worker-1/);
   assert.doesNotMatch(m.reason, /192\.0\.2\.21 is not/);
+  // and whose they are: another Node's address and the API server's name (impersonation, not a typo)
+  assert.match(m.reason, /192\.0\.2\.10 is not an address of Node worker-1 — it is Node cp-1's/);
+  assert.match(m.reason, /kubernetes\.default is not an address of Node worker-1 — it is the API server's name/);
 });
 
 test('already decided CSRs keep their state', () => {

@@ -212,7 +212,14 @@ export function evaluateCsr(csr: CsrObject, nodes: NodeObject[], opts: PolicyOpt
       let foreign = 0;
       for (const s of dnsIp) {
         const ok = s.type === 'ip' ? ips.has(normalizeIp(s.value) ?? s.value) : names.has(s.value.toLowerCase());
-        if (!ok) { v.push(`SAN ${sanString(s)} is not an address of Node ${nodeName}`); foreign++; }
+        if (!ok) {
+          // say whose it is: another Node's address, or the API server's own name, means impersonation
+          const owner = nodes.find((n) => n !== node && (n.status?.addresses ?? []).some((a) =>
+            s.type === 'ip' ? normalizeIp(a.address ?? '') === (normalizeIp(s.value) ?? s.value) : (a.address ?? '').toLowerCase() === s.value.toLowerCase()));
+          const whose = owner ? ` — it is Node ${owner.metadata?.name}'s` : s.type === 'dns' && /^kubernetes(\.default(\.svc(\..*)?)?)?$/i.test(s.value) ? ' — it is the API server\'s name' : '';
+          v.push(`SAN ${sanString(s)} is not an address of Node ${nodeName}${whose}`);
+          foreign++;
+        }
       }
       if (foreign) v[v.length - 1] += ` (its addresses: ${shown})`;
     }
