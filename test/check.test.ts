@@ -307,6 +307,21 @@ test('inspect: a kubeconfig shows every entry, a key is described but never prin
   const fullKey = memoryIo();
   await run(['inspect', path.join(root, 'etc/kubernetes/pki/apiserver.key'), '-o', 'full'], fullKey);
   assert.match(fullKey.out, /Private key .*apiserver\.key\n\s+Type:\s+RSA 2048/);
+  // Secret and ConfigMap manifests: the API's SecretList (recorded) and a kubectl-style Secret with tls.crt + tls.key
+  const recorded = JSON.parse(fs.readFileSync(path.resolve(process.cwd(), '../shared/fixtures/apiserver/tls-secrets.json'), 'utf8'));
+  const list = recorded.requests.find((r: { path: string }) => r.path.includes('fieldSelector=type')).responseBody;
+  const dir = tmpDir();
+  fs.writeFileSync(path.join(dir, 'secrets.json'), JSON.stringify(list));
+  const sl = memoryIo();
+  assert.equal(await run(['inspect', path.join(dir, 'secrets.json'), '--now', '2026-11-23'], sl), 1, sl.err);
+  assert.match(sl.out, /Subject:\s+CN=app\.demo\.example\.test/);
+  const b64 = (f: string) => fs.readFileSync(path.join(root, 'etc/kubernetes/pki', f)).toString('base64');
+  fs.writeFileSync(path.join(dir, 'api-tls.yaml'), `apiVersion: v1\nkind: Secret\nmetadata:\n  name: api\n  namespace: x\ntype: kubernetes.io/tls\ndata:\n  tls.crt: ${b64('apiserver.crt')}\n  tls.key: ${b64('apiserver.key')}\n`);
+  const sy = memoryIo();
+  assert.equal(await run(['inspect', path.join(dir, 'api-tls.yaml'), '--now', '2026-11-23'], sy), 0, sy.err);
+  assert.match(sy.out, /Subject:\s+CN=kube-apiserver/);
+  assert.match(sy.out, /private key present and matches/);
+  assert.doesNotMatch(sy.out, /PRIVATE KEY|MII/);
   const full = memoryIo();
   await run(['inspect', path.join(root, 'etc/kubernetes/pki/apiserver.crt'), '-o', 'full', '--now', '2026-11-23'], full);
   assert.match(full.out, /Subject Alternative Name/);

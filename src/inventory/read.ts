@@ -8,6 +8,7 @@ import { looksLikePem, parsePemBlocks, PemError } from '../pki/pem.js';
 import { parsePrivateKeyBlock, parsePrivateKeyDer, parsePublicKeyBlock, PRIVATE_KEY_LABELS, PUBLIC_KEY_LABELS, KeyError, sameBytes } from '../pki/keys.js';
 import { parseCsr } from '../pki/csr.js';
 import { parseKubeconfig, looksLikeKubeconfig, KubeconfigError, type KubeconfigDoc } from '../kubeconfig/read.js';
+import { manifestPems } from '../kubeconfig/manifest.js';
 import { detectLayouts, layoutTargets, type ScanTarget } from '../layouts/detect.js';
 import { kubeadmProfileForFile, KUBEADM_PROFILES, profileCertPath, profileKeyPath, RKE1_COMPONENTS, DEFAULT_PKI } from '../profiles/kubeadm.js';
 import { readComponentRefs, readKubeadmConfigHints } from './components.js';
@@ -193,6 +194,10 @@ function parseFileContent(buf: Buffer, file: string, target: ScanTarget, explici
       if (e instanceof PemError) { corrupt(e.message); return undefined; }
       throw e;
     }
+    takeBlocks(blocks);
+    return fc;
+  }
+  function takeBlocks(blocks: ReturnType<typeof parsePemBlocks>): void {
     for (const b of blocks) {
       try {
         if (b.label === 'CERTIFICATE' || b.label === 'TRUSTED CERTIFICATE' || b.label === 'X509 CERTIFICATE') fc.certs.push(new Certificate(b.der).checkFields());
@@ -209,7 +214,6 @@ function parseFileContent(buf: Buffer, file: string, target: ScanTarget, explici
         else throw e;
       }
     }
-    return fc;
   }
   if (buf.length > 0 && buf[0] === 0x30) {
     fc.kind = 'der';
@@ -239,6 +243,20 @@ function parseFileContent(buf: Buffer, file: string, target: ScanTarget, explici
       } catch (e) {
         if (e instanceof KubeconfigError) { corrupt(`not a readable kubeconfig: ${e.message}`); return undefined; }
         throw e;
+      }
+    }
+    if (explicit) {
+      // `kubectl get secret -o yaml > s.yaml; kubepki inspect s.yaml`: the certificates a Secret or ConfigMap holds
+      const pems = manifestPems(text);
+      if (pems && pems.length > 0) {
+        fc.kind = 'pem';
+        for (const m of pems) {
+          try { takeBlocks(parsePemBlocks(m.pem)); } catch (e) {
+            if (e instanceof PemError) corrupt(`${m.where}: ${e.message}`);
+            else throw e;
+          }
+        }
+        return fc;
       }
     }
     if (explicit || /\.(conf|kubeconfig)$/.test(base)) {
