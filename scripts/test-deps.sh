@@ -18,7 +18,7 @@ if [ ${#need[@]} -gt 0 ] || ! command -v promtool >/dev/null 2>&1; then
     $SUDO apt-get update -qq >/dev/null 2>&1 || true
     if [ ${#need[@]} -gt 0 ]; then
       echo "test-deps: installing ${need[*]}"
-      $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null 2>&1 || echo "test-deps: could not install ${need[*]}; tests needing them will skip"
+      $SUDO apt-get install -y -qq "${need[@]}" >/dev/null 2>&1 || echo "test-deps: could not install ${need[*]}; tests needing them will skip"
     fi
     if ! command -v promtool >/dev/null 2>&1; then
       $SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null 2>&1 && echo "test-deps: installed prometheus (promtool)" || echo "test-deps: prometheus (promtool) not installed; the promtool check will skip"
