@@ -100,6 +100,15 @@ Exit codes: 0 written (or planned), 3 a flag is wrong, the CA cannot be read, or
       const where = outDir ? ` in ${outDir}` : '';
       // the kubelet's clientCAFile on a joined node (spec §2.2); only written into a fresh --out tree
       const caCopy = (pem: string) => ({ op: 'write' as const, path: `${DEFAULT_PKI}/ca.crt`, content: Buffer.from(pem), mode: 0o644 });
+      /** Into the --out tree (with the CA copy), or onto this node through the backed-up transaction. */
+      const store = async (changes: Parameters<typeof applyChanges>[1], caPem: string, action: string): Promise<string> => {
+        if (outDir) {
+          writeExportTree(outDir, [...changes, caCopy(caPem)]);
+          return `Written under ${outDir}`;
+        }
+        const r = await applyChanges(fs, changes, { action, now });
+        return `Backup: ${r.backupDir}`;
+      };
       const copyNote = `copy ${outDir}'s contents to ${nodeName}'s / keeping modes and the symlink (tar -C ${outDir} -cf - etc var | ssh root@${nodeName} tar -C / --no-overwrite-dir -xpf -: existing directories there keep their owner and mode)`;
 
       if (o.bootstrap) {
@@ -131,14 +140,7 @@ Exit codes: 0 written (or planned), 3 a flag is wrong, the CA cannot be read, or
         if (o.dryRun) { io.stdout(`${lines.join('\n')}\nDry run: nothing written.\n`); return; }
         if (nfs.existsSync(secretOut)) throw new UserError(`failed to write ${secretOut}: it exists`, 'remove it or pass another --secret-out');
         const changes = kubeletBootstrapChanges(plan, ca.pem, token);
-        let done: string;
-        if (outDir) {
-          writeExportTree(outDir, [...changes, caCopy(ca.pem)]);
-          done = `Written under ${outDir}`;
-        } else {
-          const r = await applyChanges(fs, changes, { action: 'kubelet credentials --bootstrap', now });
-          done = `Backup: ${r.backupDir}`;
-        }
+        const done = await store(changes, ca.pem, 'kubelet credentials --bootstrap');
         nfs.writeFileSync(secretOut, toKubeYaml(secret), { mode: 0o600, flag: 'wx' });
         io.stdout(`${lines.join('\n')}\n${done}\nNext:\n${plan.notes.map((n) => `  - ${n}`).join('\n')}\n`);
         return;
@@ -163,14 +165,7 @@ Exit codes: 0 written (or planned), 3 a flag is wrong, the CA cannot be read, or
       ];
       if (o.dryRun) { io.stdout(`${lines.join('\n')}\nDry run: nothing written.\n`); return; }
       const changes = await kubeletCertificateChanges(plan, ca as typeof ca & { key: NonNullable<typeof ca.key> }, existing);
-      let done: string;
-      if (outDir) {
-        writeExportTree(outDir, [...changes, caCopy(ca.pem)]);
-        done = `Written under ${outDir}`;
-      } else {
-        const r = await applyChanges(fs, changes, { action: 'kubelet credentials', now });
-        done = `Backup: ${r.backupDir}`;
-      }
+      const done = await store(changes, ca.pem, 'kubelet credentials');
       io.stdout(`${lines.join('\n')}\n${done}\nNext:\n${plan.notes.map((n) => `  - ${n}`).join('\n')}\n`);
     }));
   return kubelet;
