@@ -1,5 +1,6 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { spkiKeyInfo, type KeyInfo } from './certificate.js';
+import { spkiOfPrivateKeyDer } from './key-spki.js';
 
 /** A private key as found on disk. Never rendered: only its public half and type are shown. */
 export interface PrivateKeyInfo {
@@ -35,13 +36,21 @@ export function parsePrivateKeyBlock(label: string, der: Uint8Array, headers: Re
     return { format, encrypted: true };
   }
   const type = format === 'pkcs1' ? 'pkcs1' : format === 'sec1' ? 'sec1' : 'pkcs8';
-  let keyObject: KeyObject;
-  try {
-    keyObject = createPrivateKey({ key: Buffer.from(der), format: 'der', type });
-  } catch (e) {
-    throw new KeyError(`corrupt private key (${label}): ${(e as Error).message}`);
-  }
-  return fromKeyObject(keyObject, format);
+  const load = (): KeyObject => {
+    try {
+      return createPrivateKey({ key: Buffer.from(der), format: 'der', type });
+    } catch (e) {
+      throw new KeyError(`corrupt private key (${label}): ${(e as Error).message}`);
+    }
+  };
+  // The public half straight from the DER when it is canonical (see key-spki.ts);
+  // OpenSSL is then only asked when something needs the key itself (signing).
+  const spki = spkiOfPrivateKeyDer(der, type);
+  if (!spki) return fromKeyObject(load(), format);
+  const info: PrivateKeyInfo = { format, encrypted: false, spki, key: spkiKeyInfo(spki) };
+  let keyObject: KeyObject | undefined;
+  Object.defineProperty(info, 'keyObject', { enumerable: true, configurable: true, get: () => (keyObject ??= load()) });
+  return info;
 }
 
 /** A bare DER private key (PKCS#8, then PKCS#1, then SEC1). */

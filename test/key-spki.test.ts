@@ -1,0 +1,106 @@
+// The public half of a private key read from its DER (check's fast path) must be
+// byte for byte what OpenSSL exports, and it must never accept a key OpenSSL
+// cannot load: checked on every key type kubeadm and other installers write,
+// on the fixtures' keys, and on thousands of mutated keys.
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { spkiOfPrivateKeyDer, type PrivateKeyDerFormat } from '../src/pki/key-spki.js';
+import { parsePrivateKeyBlock } from '../src/pki/keys.js';
+import { parsePemBlocks } from '../src/pki/pem.js';
+import { FIXTURES } from './support/fixtures.js';
+
+function opensslSpki(der: Uint8Array, type: PrivateKeyDerFormat): Buffer | undefined {
+  try {
+    return createPublicKey(createPrivateKey({ key: Buffer.from(der), format: 'der', type })).export({ type: 'spki', format: 'der' });
+  } catch {
+    return undefined;
+  }
+}
+
+function keys(): { label: string; der: Buffer; type: PrivateKeyDerFormat; fast: boolean }[] {
+  const out: { label: string; der: Buffer; type: PrivateKeyDerFormat; fast: boolean }[] = [];
+  const add = (label: string, k: KeyObject, fast: boolean) => {
+    const kind = k.asymmetricKeyType;
+    if (kind === 'rsa') out.push({ label: `${label} pkcs1`, der: k.export({ type: 'pkcs1', format: 'der' }), type: 'pkcs1', fast });
+    if (kind === 'ec') out.push({ label: `${label} sec1`, der: k.export({ type: 'sec1', format: 'der' }), type: 'sec1', fast });
+    out.push({ label: `${label} pkcs8`, der: k.export({ type: 'pkcs8', format: 'der' }), type: 'pkcs8', fast });
+  };
+  add('rsa-2048', generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey, true);
+  add('rsa-1024 e=3', generateKeyPairSync('rsa', { modulusLength: 1024, publicExponent: 3 }).privateKey, true);
+  for (const c of ['P-256', 'P-384', 'P-521']) add(`ec ${c}`, generateKeyPairSync('ec', { namedCurve: c }).privateKey, true);
+  add('secp256k1', generateKeyPairSync('ec', { namedCurve: 'secp256k1' }).privateKey, false);
+  add('ed25519', generateKeyPairSync('ed25519').privateKey, false);
+  add('rsa-pss', generateKeyPairSync('rsa-pss', { modulusLength: 1024 }).privateKey, false);
+  return out;
+}
+
+test('the public half read from the DER equals OpenSSL export for RSA and NIST EC keys in every encoding', () => {
+  for (const k of keys()) {
+    const fast = spkiOfPrivateKeyDer(k.der, k.type);
+    if (!k.fast) { assert.equal(fast, undefined, `${k.label}: left to OpenSSL`); continue; }
+    assert.ok(fast, `${k.label}: fast path applies`);
+    assert.deepEqual(Buffer.from(fast), opensslSpki(k.der, k.type), k.label);
+  }
+});
+
+test('every private key in the fixtures gives the same public half either way', () => {
+  let n = 0;
+  const walk = (dir: string): void => {
+    for (const d of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, d.name);
+      if (d.isDirectory()) { walk(p); continue; }
+      if (!d.isFile() || fs.statSync(p).size > 1_000_000) continue;
+      const text = fs.readFileSync(p, 'latin1');
+      if (!text.includes('PRIVATE KEY-----')) continue;
+      for (const b of parsePemBlocks(text)) {
+        const type = ({ 'RSA PRIVATE KEY': 'pkcs1', 'EC PRIVATE KEY': 'sec1', 'PRIVATE KEY': 'pkcs8' } as const)[b.label as 'PRIVATE KEY'];
+        if (!type) continue;
+        const fast = spkiOfPrivateKeyDer(b.der, type);
+        assert.ok(fast, `${p}: fast path applies`);
+        assert.deepEqual(Buffer.from(fast), opensslSpki(b.der, type), p);
+        n++;
+      }
+    }
+  };
+  walk(FIXTURES);
+  assert.ok(n >= 20, `read ${n} fixture keys`);
+});
+
+test('a mutated key is never accepted by the fast path when OpenSSL refuses it or sees another public key', () => {
+  let seed = 0x5eed;
+  const rand = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+  let accepted = 0, checked = 0;
+  for (const k of keys().filter((x) => x.fast)) {
+    for (let i = 0; i < 400; i++) {
+      const der = Buffer.from(k.der);
+      const edits = 1 + rand(3);
+      for (let e = 0; e < edits; e++) {
+        const at = rand(Math.min(der.length, rand(2) ? 40 : der.length));
+        der[at] = rand(3) === 0 ? der[at]! ^ (1 << rand(8)) : rand(256);
+      }
+      const fast = spkiOfPrivateKeyDer(der, k.type);
+      checked++;
+      if (!fast) continue;
+      accepted++;
+      const ssl = opensslSpki(der, k.type);
+      assert.ok(ssl, `${k.label} mutation ${i}: the fast path accepted a key OpenSSL refuses`);
+      assert.deepEqual(Buffer.from(fast), ssl, `${k.label} mutation ${i}: different public half`);
+    }
+  }
+  assert.ok(accepted > 100 && accepted < checked, `accepted ${accepted} of ${checked}`);
+});
+
+test('parsePrivateKeyBlock: the fast path still loads the key for signing, and a key OpenSSL refuses says corrupt when it is needed', () => {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const der = privateKey.export({ type: 'sec1', format: 'der' });
+  const info = parsePrivateKeyBlock('EC PRIVATE KEY', der);
+  assert.deepEqual(Buffer.from(info.spki!), createPublicKey(privateKey).export({ type: 'spki', format: 'der' }));
+  assert.equal(info.key?.algorithm, 'ECDSA');
+  assert.equal(info.keyObject?.asymmetricKeyType, 'ec');
+  // a truncated RSA key never reaches the fast path: the read itself says corrupt
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs1', format: 'der' });
+  assert.throws(() => parsePrivateKeyBlock('RSA PRIVATE KEY', rsa.subarray(0, rsa.length - 5)), /corrupt private key \(RSA PRIVATE KEY\)/);
+});
