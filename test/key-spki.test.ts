@@ -7,7 +7,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { spkiOfPrivateKeyDer, type PrivateKeyDerFormat } from '../src/pki/key-spki.js';
+import { spkiOfPrivateKeyDer, canonicalSpki, type PrivateKeyDerFormat } from '../src/pki/key-spki.js';
 import { parsePrivateKeyBlock } from '../src/pki/keys.js';
 import { parsePemBlocks } from '../src/pki/pem.js';
 import { FIXTURES } from './support/fixtures.js';
@@ -103,4 +103,31 @@ test('parsePrivateKeyBlock: the fast path still loads the key for signing, and a
   // a truncated RSA key never reaches the fast path: the read itself says corrupt
   const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs1', format: 'der' });
   assert.throws(() => parsePrivateKeyBlock('RSA PRIVATE KEY', rsa.subarray(0, rsa.length - 5)), /corrupt private key \(RSA PRIVATE KEY\)/);
+});
+
+test('a PUBLIC KEY block (sa.pub) is taken as it is only when OpenSSL would export the same bytes', () => {
+  let seed = 0xbeef;
+  const rand = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+  const opensslPub = (der: Uint8Array): Buffer | undefined => {
+    try { return createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' }).export({ type: 'spki', format: 'der' }); } catch { return undefined; }
+  };
+  let accepted = 0, checked = 0;
+  for (const k of keys()) {
+    const pub = createPublicKey(createPrivateKey({ key: k.der, format: 'der', type: k.type })).export({ type: 'spki', format: 'der' });
+    const fast = canonicalSpki(pub);
+    if (k.fast) assert.deepEqual(fast && Buffer.from(fast), pub, `${k.label}: taken as it is`);
+    else assert.equal(fast, undefined, `${k.label}: left to OpenSSL`);
+    if (!k.fast) continue;
+    for (let i = 0; i < 300; i++) {
+      const der = Buffer.from(pub);
+      const at = rand(der.length);
+      der[at] = rand(2) ? der[at]! ^ (1 << rand(8)) : rand(256);
+      checked++;
+      const f = canonicalSpki(der);
+      if (!f) continue;
+      accepted++;
+      assert.deepEqual(Buffer.from(f), opensslPub(der), `${k.label} mutation ${i} at ${at}`);
+    }
+  }
+  assert.ok(accepted > 50 && accepted < checked, `accepted ${accepted} of ${checked}`);
 });

@@ -15,28 +15,34 @@
  * what is corrupt.
  */
 import { readTlv, children, decodeOid, type Tlv } from './der.js';
-import { tlv, seq, oidDer } from './sign.js';
+import { tlv, seq } from './sign.js';
 
 const RSA = '1.2.840.113549.1.1.1';
 const EC = '1.2.840.10045.2.1';
+/** AlgorithmIdentifier DER, written out (oidDer's BigInt arithmetic cost more than the rest of a key) */
+const RSA_ALGORITHM = Buffer.from('300d06092a864886f70d0101010500', 'hex');
+const EC_OID_DER = Buffer.from('06072a8648ce3d0201', 'hex');
 /**
  * Named curve → private scalar length and the curve's p and b (y² = x³ − 3x + b
  * mod p; SEC 2 / FIPS 186-4 D.1.2). OpenSSL refuses a key whose point is not on
  * its curve, so the fast path checks that too.
  */
-const EC_CURVES: Record<string, { scalar: number; p: bigint; b: bigint }> = {
+const EC_CURVES: Record<string, { scalar: number; oid: string; p: bigint; b: bigint }> = {
   '1.2.840.10045.3.1.7': {
     scalar: 32,
+    oid: '06082a8648ce3d030107',
     p: 0xffffffff00000001000000000000000000000000ffffffffffffffffffffffffn,
     b: 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn,
   },
   '1.3.132.0.34': {
     scalar: 48,
+    oid: '06052b81040022',
     p: 0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffeffffffff0000000000000000ffffffffn,
     b: 0xb3312fa7e23ee7e4988e056be3f82d19181d9c6efe8141120314088f5013875ac656398d8a2ed19d2a85c8edd3ec2aefn,
   },
   '1.3.132.0.35': {
     scalar: 66,
+    oid: '06052b81040023',
     p: (1n << 521n) - 1n,
     b: 0x0051953eb9618e1c9a1f929a21a0b68540eea2da725b99b315f3b8b489918ef109e156193951ec7e937b1652c0bd3bb1bf073573df883d2c34f1ef451fd46b503f00n,
   },
@@ -85,7 +91,7 @@ function rsaSpki(buf: Uint8Array, top: Tlv): Uint8Array | undefined {
   if (f.length !== 9 || !f.every((t) => canonicalInteger(buf, t))) return undefined;
   if (f[0]!.end - f[0]!.contentStart !== 1 || buf[f[0]!.contentStart] !== 0) return undefined;
   const rsaPublicKey = seq(buf.subarray(f[1]!.start, f[1]!.end), buf.subarray(f[2]!.start, f[2]!.end));
-  return seq(seq(oidDer(RSA), Uint8Array.of(0x05, 0x00)), tlv(0x03, Uint8Array.of(0), rsaPublicKey));
+  return seq(RSA_ALGORITHM, tlv(0x03, Uint8Array.of(0), rsaPublicKey));
 }
 
 function ecSpki(buf: Uint8Array, top: Tlv, curveFromAlgorithm: string | undefined): Uint8Array | undefined {
@@ -109,7 +115,7 @@ function ecSpki(buf: Uint8Array, top: Tlv, curveFromAlgorithm: string | undefine
   const c = curve ? EC_CURVES[curve] : undefined;
   if (!c || !point || priv.end - priv.contentStart !== c.scalar || point.length !== 2 * c.scalar + 1 || point[0] !== 0x04) return undefined;
   if (!onCurve(point, c)) return undefined;
-  return seq(seq(oidDer(EC), oidDer(curve!)), tlv(0x03, Uint8Array.of(0), point));
+  return seq(seq(EC_OID_DER, Buffer.from(c.oid, 'hex')), tlv(0x03, Uint8Array.of(0), point));
 }
 
 function pkcs8Spki(buf: Uint8Array, top: Tlv): Uint8Array | undefined {
@@ -133,4 +139,31 @@ function pkcs8Spki(buf: Uint8Array, top: Tlv): Uint8Array | undefined {
     return t ? ecSpki(innerDer, t, decodeOid(buf, algParts[1])) : undefined;
   }
   return undefined;
+}
+
+/**
+ * A `PUBLIC KEY` block (sa.pub) is already a SubjectPublicKeyInfo: returned as
+ * it is when it is a canonical RSA key or a NIST-curve point on its curve (what
+ * OpenSSL would accept and export byte for byte), else undefined.
+ */
+export function canonicalSpki(der: Uint8Array): Uint8Array | undefined {
+  try {
+    const top = whole(der);
+    if (!top) return undefined;
+    const [alg, bits, ...more] = children(der, top);
+    if (!alg || !bits || more.length || alg.tag !== 0x30 || bits.tag !== 0x03 || der[bits.contentStart] !== 0) return undefined;
+    const algDer = der.subarray(alg.start, alg.end);
+    const key = der.subarray(bits.contentStart + 1, bits.end);
+    if (Buffer.from(algDer).equals(RSA_ALGORITHM)) {
+      const t = whole(key);
+      const f = t ? children(key, t) : [];
+      return f.length === 2 && f.every((x) => canonicalInteger(key, x)) ? der : undefined;
+    }
+    const [oid, curveT, ...rest] = children(der, alg);
+    if (!oid || !curveT || rest.length || !Buffer.from(der.subarray(oid.start, oid.end)).equals(EC_OID_DER) || curveT.tag !== 0x06) return undefined;
+    const c = EC_CURVES[decodeOid(der, curveT)];
+    return c && key.length === 2 * c.scalar + 1 && key[0] === 0x04 && onCurve(key, c) ? der : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { spkiKeyInfo, type KeyInfo } from './certificate.js';
-import { spkiOfPrivateKeyDer } from './key-spki.js';
+import { spkiOfPrivateKeyDer, canonicalSpki } from './key-spki.js';
 
 /** A private key as found on disk. Never rendered: only its public half and type are shown. */
 export interface PrivateKeyInfo {
@@ -73,6 +73,8 @@ function fromKeyObject(keyObject: KeyObject, format: PrivateKeyInfo['format']): 
 
 export function parsePublicKeyBlock(label: string, der: Uint8Array): { spki: Uint8Array; key: KeyInfo } {
   const type = label === 'RSA PUBLIC KEY' ? 'pkcs1' : 'spki';
+  const fast = type === 'spki' ? canonicalSpki(der) : undefined;
+  if (fast) return { spki: fast, key: spkiKeyInfo(fast) };
   try {
     const k = createPublicKey({ key: Buffer.from(der), format: 'der', type });
     const spki = k.export({ type: 'spki', format: 'der' });
