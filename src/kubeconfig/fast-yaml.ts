@@ -25,8 +25,30 @@ const parseAllDocuments = (text: string) => yaml().parseAllDocuments(text);
  * 1.2), only sooner. test/fast-yaml.test.ts checks that claim differentially.
  */
 export function parseYamlFast(text: string): unknown {
-  const fast = parseSimpleYaml(text);
+  const fast = memoSimple(text);
   return fast ? fast.value : parseYaml(text);
+}
+
+/**
+ * `check` reads a kubeconfig once for its certificates and again for the files
+ * a component's kubeconfig points at, and the apiserver manifest for its flags
+ * and for its advertise address: the fast results of the last few texts are
+ * kept, frozen, since every reader only looks.
+ */
+const memo = new Map<string, { value: unknown } | undefined>();
+function memoSimple(text: string): { value: unknown } | undefined {
+  if (memo.has(text)) return memo.get(text);
+  const fast = parseSimpleYaml(text);
+  if (fast) deepFreeze(fast.value);
+  if (text.length > 256 * 1024) return fast;
+  if (memo.size >= 32) memo.delete(memo.keys().next().value!);
+  memo.set(text, fast);
+  return fast;
+}
+function deepFreeze(v: unknown): void {
+  if (!v || typeof v !== 'object' || Object.isFrozen(v)) return;
+  Object.freeze(v);
+  for (const x of Object.values(v)) deepFreeze(x);
 }
 
 /**
@@ -39,7 +61,7 @@ export function parseAllYamlFast(text: string): unknown[] {
   if (parts.length > 1 && parts[0]!.trim() === '') parts.shift();
   const out: unknown[] = [];
   for (const part of parts) {
-    const fast = /^\s*$/.test(part) ? undefined : parseSimpleYaml(part);
+    const fast = /^\s*$/.test(part) ? undefined : memoSimple(part);
     if (!fast) return Array.from(parseAllDocuments(text), (d) => d.toJS() as unknown);
     out.push(fast.value);
   }
