@@ -1,5 +1,5 @@
 // Bench: `kubepki serve` holding a 10,000-certificate tree.
-// Starts the real CLI (dist/cli.js through bin/kubepki.js) as a child process on
+// Starts the real CLI (dist/cli.cjs through bin/kubepki.js) as a child process on
 // the generated tree (bench/lib/gen-tree.mjs), then measures: time to the first
 // complete read, resident memory, CPU spent reading, CPU while idle, and the
 // time and size of one /metrics scrape (plus /api/inventory and the dashboard).

@@ -2,7 +2,9 @@
 // libraries split into lazily loaded chunks) and the library entry, plus an
 // unbundled transpile of src/ and test/ into dist-test/ for node --test.
 import { build } from 'esbuild';
-import { readdirSync, statSync, rmSync } from 'node:fs';
+import { readdirSync, statSync, rmSync, mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
 function walk(dir) {
@@ -19,8 +21,36 @@ rmSync('dist', { recursive: true, force: true });
 rmSync('dist-test', { recursive: true, force: true });
 
 const external = ['@kubernetes/client-node', 'playwright-core', 'prom-client', '@peculiar/x509', 'reflect-metadata'];
+
+// The CLI: one CommonJS file that bin/kubepki.js compiles with V8's code cache
+// (see there). Its first line names the build, so a cache from another build is
+// never used.
+const cli = await build({
+  entryPoints: ['src/cli/main.ts'],
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  external,
+  write: false,
+  outfile: 'dist/cli.cjs',
+  define: { 'import.meta.url': '__kpImportMetaUrl' },
+  minifyWhitespace: true,
+  minifySyntax: true,
+  banner: { js: "const __kpImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  logLevel: 'warning',
+});
+// A vm script's own import() needs Node's experimental importModuleDynamically
+// (and loses it when the script comes from the code cache), so the bundle's
+// dynamic imports of external packages go through the launcher's import().
+const cliText = cli.outputFiles[0].text.replace(/(?<![\w$.])import\((?=")/g, '__kpImport(');
+if (/(?<![\w$.])import\(/.test(cliText)) throw new Error('dist/cli.cjs: a dynamic import() is left that __kpImport does not cover');
+mkdirSync('dist', { recursive: true });
+writeFileSync('dist/cli.cjs', `// kubepki build ${createHash('sha256').update(cliText).digest('hex')}\n${cliText}`);
+
+// The library and the scan worker stay ES modules.
 await build({
-  entryPoints: { cli: 'src/cli/main.ts', index: 'src/index.ts', 'scan-worker': 'src/inventory/scan-worker.ts' },
+  entryPoints: { index: 'src/index.ts', 'scan-worker': 'src/inventory/scan-worker.ts' },
   bundle: true,
   splitting: true,
   format: 'esm',
@@ -43,3 +73,8 @@ await build({
   outbase: '.',
   logLevel: 'warning',
 });
+
+// Warm V8's code cache for the CLI: `kubepki demo` builds a node tree and checks
+// it, which compiles what `check` runs; the launcher writes dist/cli.cjs.cache.
+const warm = spawnSync(process.execPath, ['bin/kubepki.js', 'demo'], { stdio: 'ignore', env: { ...process.env, KUBEPKI_NO_CODE_CACHE: '' } });
+if (!existsSync('dist/cli.cjs.cache')) console.warn(`build: no code cache written (kubepki demo exited ${warm.status}); the CLI works, only start-up is slower`);
