@@ -33,6 +33,16 @@ export class NodeFs {
    * node path. Throws `SymlinkLoopError` after 40 hops (as the kernel does).
    */
   realNodePath(nodePath: string): string {
+    if (!this.reals) return this.resolveNodePath(nodePath);
+    let real = this.reals.get(nodePath);
+    if (real === undefined) {
+      real = this.resolveNodePath(nodePath);
+      this.reals.set(nodePath, real);
+    }
+    return real;
+  }
+
+  private resolveNodePath(nodePath: string): string {
     let parts = path.posix.normalize('/' + nodePath).split('/').filter(Boolean);
     let resolved: string[] = [];
     let hops = 0;
@@ -76,6 +86,8 @@ export class NodeFs {
     const n = new (this.constructor as new (root: string) => NodeFs)(this.root);
     n.plainDirs = new Set();
     n.lstats = new Map();
+    n.reals = new Map();
+    n.links = new Map();
     return n;
   }
 
@@ -85,6 +97,14 @@ export class NodeFs {
    * which is how copied trees often arrive).
    */
   private linkTargetOf(nodePath: string, st: fs.Stats): string | undefined {
+    if (!this.links) return this.readLinkTarget(nodePath, st);
+    if (this.links.has(nodePath)) return this.links.get(nodePath);
+    const target = this.readLinkTarget(nodePath, st);
+    this.links.set(nodePath, target);
+    return target;
+  }
+
+  private readLinkTarget(nodePath: string, st: fs.Stats): string | undefined {
     if (st.isSymbolicLink()) return fs.readlinkSync(this.hostPath(nodePath));
     if (!st.isFile() || st.size === 0 || st.size > 512) return undefined;
     let text: string;
@@ -116,9 +136,20 @@ export class NodeFs {
   }
 
   private lstats?: Map<string, fs.Stats | Error>;
+  /** node path → real node path, and path → link target, during one snapshot */
+  private reals?: Map<string, string>;
+  private links?: Map<string, string | undefined>;
 
   stat(nodePath: string): fs.Stats | undefined {
-    try { return fs.statSync(this.hostPath(this.realNodePath(nodePath))); } catch { return undefined; }
+    try {
+      const real = this.realNodePath(nodePath);
+      // in a snapshot the real path's lstat is known, and for what is not a link it is the stat
+      const st = this.lstats?.get(real);
+      if (st !== undefined && !(st instanceof Error) && !st.isSymbolicLink()) return st;
+      return fs.statSync(this.hostPath(real));
+    } catch {
+      return undefined;
+    }
   }
 
   exists(nodePath: string): boolean {
