@@ -7,7 +7,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { tmpDir } from './support/fixtures.js';
+import { tmpDir, copyFixture } from './support/fixtures.js';
 
 const repo = process.cwd();
 
@@ -83,4 +83,23 @@ test('a missing bundle is one line naming the file and what to do', () => {
   assert.equal(r.status, 70);
   assert.match(r.stderr, /^kubepki: cannot read .*dist\/cli\.cjs \(ENOENT\): run `npm run build` in /);
   assert.equal(r.stderr.trim().split('\n').length, 1);
+});
+
+test('standard output: a closed pipe (check | head -1) ends quietly, a slow pipe gets all of -o json, a file gets it too', () => {
+  const root = copyFixture('kubeadm-1.26');
+  const bin = path.join(repo, 'bin', 'kubepki.js');
+  const args = `check --root ${root} --now 2026-11-23`;
+  const head = spawnSync('bash', ['-c', `set -o pipefail; node ${bin} ${args} | head -1; echo "rc=\${PIPESTATUS[0]}" >&2`], { encoding: 'utf8' });
+  assert.match(head.stdout, /^CERTIFICATE\s+EXPIRES/);
+  assert.equal(head.stdout.trim().split('\n').length, 1);
+  assert.match(head.stderr, /^rc=0\n$/, 'no stack trace, exit 0');
+  // a reader that waits before reading: the 64 KiB pipe fills while kubepki writes
+  const slow = spawnSync('bash', ['-c', `node ${bin} ${args} -o json | (sleep 0.5; cat)`], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const inv = JSON.parse(slow.stdout) as { kind: string; certificates: unknown[] };
+  assert.equal(inv.kind, 'Inventory');
+  assert.equal(inv.certificates.length, 16);
+  const out = path.join(tmpDir(), 'inv.json');
+  const file = spawnSync('bash', ['-c', `node ${bin} ${args} -o json > ${out}`], { encoding: 'utf8' });
+  assert.equal(file.status, 0, file.stderr);
+  assert.equal(fs.readFileSync(out, 'utf8'), slow.stdout);
 });

@@ -1,3 +1,4 @@
+import { fstatSync, writeSync } from 'node:fs';
 /** What a command may touch of the outside world; tests pass their own. */
 export interface Io {
   stdout(text: string): void;
@@ -13,11 +14,12 @@ export interface Io {
 }
 
 export function processIo(): Io {
+  const out = stdoutKind();
   return {
-    stdout: (t) => { process.stdout.write(t); },
+    stdout: out === 'direct' ? directStdout() : streamStdout(),
     stderr: (t) => { process.stderr.write(t); },
     env: process.env,
-    isTTY: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
+    isTTY: out === 'stream' && Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
     cwd: process.cwd(),
     exitCode: 0,
     readStdin: async () => {
@@ -26,6 +28,53 @@ export function processIo(): Io {
       return Buffer.concat(chunks);
     },
   };
+}
+
+/**
+ * Standard output to a pipe or a file is written with write(2) (`fs.writeSync`):
+ * `process.stdout` on a pipe is a net.Socket, and loading `net` for it is ~1.5 ms
+ * of every `check | jq`. A terminal, a socket or anything else gets
+ * `process.stdout`. When the reader has gone (`kubepki check | head`, EPIPE) the
+ * rest of the output is dropped and the command ends normally; a non-blocking
+ * pipe that is full (EAGAIN) hands the rest to `process.stdout`, which queues it.
+ */
+function stdoutKind(): 'direct' | 'stream' {
+  try {
+    const st = fstatSync(1);
+    return st.isFIFO() || st.isFile() ? 'direct' : 'stream';
+  } catch {
+    return 'stream';
+  }
+}
+
+function directStdout(): (text: string) => void {
+  let mode: 'direct' | 'stream' | 'closed' = 'direct';
+  let stream: ((text: string | Buffer) => void) | undefined;
+  return (text) => {
+    if (mode === 'closed' || text === '') return;
+    if (mode === 'stream') { stream!(text); return; }
+    const buf = Buffer.from(text, 'utf8');
+    let off = 0;
+    try {
+      while (off < buf.length) off += writeSync(1, buf, off);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EPIPE') { mode = 'closed'; return; }
+      if (code !== 'EAGAIN') throw e;
+      mode = 'stream';
+      stream = streamStdout();
+      stream(buf.subarray(off));
+    }
+  };
+}
+
+function streamStdout(): (text: string | Buffer) => void {
+  let closed = false;
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') { closed = true; return; }
+    throw e;
+  });
+  return (text) => { if (!closed) process.stdout.write(text); };
 }
 
 /** An Io that records output, for tests and for library callers. */

@@ -97,11 +97,7 @@ export function reportError(e: unknown, io: Io): number {
 }
 
 export function main(argv: string[]): void {
-  // `kubepki check | head`: a closed pipe ends the output, not the process with a stack trace.
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw e;
-  });
+  // `kubepki check | head`: a closed pipe drops the rest of the output (see processIo), no stack trace.
   run(argv).then(
     (code) => { process.exitCode = code; },
     (e) => { process.stderr.write(`kubepki: ${String(e)}\n`); process.exitCode = 70; },

@@ -1,15 +1,15 @@
-import { isIP } from 'node:net';
+import { createRequire } from 'node:module';
 
 const V4_SEG = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])';
 const IPV4 = new RegExp(`^(?:${V4_SEG}\\.){3}${V4_SEG}$`);
 
 /**
  * `net.isIP` without its first-call cost (~10 ms compiling the IPv6 pattern on
- * every `check`): Node's own IPv4 pattern here, and `isIP` only for text with
- * a colon (an IPv6 address always has one).
+ * every `check`) or loading `node:net` at all (~1.5 ms): Node's own IPv4 pattern
+ * here, and `isIP` only for text with a colon (an IPv6 address always has one).
  */
 function ipVersion(s: string): number {
-  if (s.includes(':')) return isIP(s);
+  if (s.includes(':')) return (createRequire(import.meta.url)('node:net') as typeof import('node:net')).isIP(s);
   return IPV4.test(s) ? 4 : 0;
 }
 import type { NodeFs } from '../fs/node-fs.js';
