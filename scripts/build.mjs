@@ -21,17 +21,30 @@ rmSync('dist', { recursive: true, force: true });
 rmSync('dist-test', { recursive: true, force: true });
 
 const external = ['@kubernetes/client-node', 'playwright-core', 'prom-client', '@peculiar/x509', 'reflect-metadata'];
+// yaml too for the CLI: check reads machine-written YAML with fast-yaml and never loads it
+const cliExternal = [...external, 'yaml'];
 
 // The CLI: one CommonJS file that bin/kubepki.js compiles with V8's code cache
 // (see there). Its first line names the build, so a cache from another build is
 // never used.
+// commander loads node:child_process (and with it net, dgram …, ~2 ms) at start-up only to
+// spawn executable sub-commands, which kubepki does not have: hand it a lazy one.
+const lazyChildProcess = {
+  name: 'lazy-child-process-for-commander',
+  setup(b) {
+    b.onResolve({ filter: /^node:child_process$/ }, (args) => (/[\\/]commander[\\/]/.test(args.importer) ? { path: 'lazy-child-process', namespace: 'kubepki' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'kubepki' }, () => ({ contents: "module.exports = { get spawn() { return require('node:child_process').spawn; } };", loader: 'js' }));
+  },
+};
+
 const cli = await build({
   entryPoints: ['src/cli/main.ts'],
+  plugins: [lazyChildProcess],
   bundle: true,
   format: 'cjs',
   platform: 'node',
   target: 'node20',
-  external,
+  external: cliExternal,
   write: false,
   outfile: 'dist/cli.cjs',
   define: { 'import.meta.url': '__kpImportMetaUrl' },
