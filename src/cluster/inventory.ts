@@ -9,7 +9,7 @@
 import { Certificate } from '../pki/certificate.js';
 import { parsePemBlocks } from '../pki/pem.js';
 import { parseThresholdOrThrow } from '../inventory/classify.js';
-import { certFacts } from '../inventory/describe.js';
+import { certFacts, withCertDigests } from '../inventory/describe.js';
 import { inWarningWindow, humanDuration } from '../inventory/time.js';
 import type { CertEntry, CertLocation, Finding } from '../inventory/types.js';
 import { httpStatus, apiError, type ClusterClient } from './connect.js';
@@ -93,6 +93,7 @@ export function clusterCertEntries(sources: ClusterPemSource[], now: Date, warn?
         status: 'ok',
         findings: [],
       };
+      withCertDigests(entry, c);
       const rec = { entry, cert: c };
       byFp.set(fp, rec);
       all.push(rec);

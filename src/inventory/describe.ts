@@ -32,8 +32,30 @@ export function certFacts(c: Certificate, now: Date): CertFacts {
     signatureAlgorithm: c.signatureAlgorithm,
     subjectKeyId: c.subjectKeyId,
     authorityKeyId: c.authorityKeyId,
-    fingerprint: c.fingerprint256,
-    spkiSha256: createHash('sha256').update(c.spkiRaw).digest('hex'),
-    pem: c.toPem(),
+    fingerprint: '',
+    spkiSha256: '',
+    pem: '',
   };
+}
+
+/**
+ * The digests and the PEM of an entry's certificate, worked out when first read
+ * (JSON/YAML output, the dashboard, metrics) rather than for every row of a
+ * table nobody serialises. Spreading or serialising the entry reads them.
+ * Replaces the placeholders `certFacts` leaves, in place, so key order stays.
+ */
+export function withCertDigests<T extends CertFacts>(entry: T, c: Certificate): T {
+  const lazy = (key: 'fingerprint' | 'spkiSha256' | 'pem', make: () => string) => {
+    let v: string | undefined;
+    Object.defineProperty(entry, key, {
+      enumerable: true,
+      configurable: true,
+      get: () => (v ??= make()),
+      set: (x: string) => { v = x; },
+    });
+  };
+  lazy('fingerprint', () => c.fingerprint256);
+  lazy('spkiSha256', () => createHash('sha256').update(c.spkiRaw).digest('hex'));
+  lazy('pem', () => c.toPem());
+  return entry;
 }

@@ -12,7 +12,7 @@ import { manifestPems } from '../kubeconfig/manifest.js';
 import { detectLayouts, layoutTargets, type ScanTarget } from '../layouts/detect.js';
 import { kubeadmProfileForFile, KUBEADM_PROFILES, profileCertPath, profileKeyPath, RKE1_COMPONENTS, DEFAULT_PKI } from '../profiles/kubeadm.js';
 import { readComponentRefs, readKubeadmConfigHints } from './components.js';
-import { certFacts } from './describe.js';
+import { certFacts, withCertDigests } from './describe.js';
 import { classify, parseThresholdOrThrow } from './classify.js';
 import type { CertEntry, CertLocation, CsrEntry, Finding, Inventory, KeyEntry, KeyLocation, KubeconfigEntry, LayoutName, ManagedBy, MissingEntry } from './types.js';
 
@@ -279,9 +279,11 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
   const kubeconfigs: KubeconfigEntry[] = [];
   const csrs: CsrEntry[] = [];
   const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+  // identity of bytes inside this read: the bytes themselves as a Map key (no hash object per certificate)
+  const same = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 
   const addCert = (cert: Certificate, location: CertLocation, f: FileContent): CertRecord => {
-    const k = sha(cert.der);
+    const k = same(cert.der);
     const prior = byDer.get(k);
     if (prior) {
       // The same certificate in another place (a CA copied into a kubeconfig or a bundle): one row, many copies.
@@ -304,7 +306,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     f.certs.forEach((cert, index) => addCert(cert, { file: f.path, kind: f.kind === 'der' ? 'der' : 'pem', index, ...(f.via ? { via: f.via } : {}) }, f));
     for (const k of f.keys) {
       const spkiHex = k.info.spki ? sha(k.info.spki) : undefined;
-      if (spkiHex && !keyBySpki.has(spkiHex)) keyBySpki.set(spkiHex, { file: f.path, kind: f.kind === 'der' ? 'der' : 'pem' });
+      if (k.info.spki && !keyBySpki.has(same(k.info.spki))) keyBySpki.set(same(k.info.spki), { file: f.path, kind: f.kind === 'der' ? 'der' : 'pem' });
       keys.push({ file: f.path, kind: 'private', format: k.info.format, encrypted: k.info.encrypted, keyAlgorithm: k.info.key?.algorithm, keySize: k.info.key?.size, curve: k.info.key?.curve, spkiSha256: spkiHex, certificates: [] });
       if (k.info.encrypted) findings.push({ code: 'key-encrypted', severity: 'info', file: f.path, message: `${f.path} holds an encrypted private key; kubepki cannot check or use it` });
     }
@@ -345,7 +347,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
           encrypted = info.encrypted;
           userKeySpki = info.spki;
           userKeyLoc = { file: f.path, kind: 'kubeconfig', user: u.name, field: 'client-key-data' };
-          if (info.spki) keyBySpki.set(sha(info.spki), { file: f.path, kind: 'kubeconfig', user: u.name });
+          if (info.spki) keyBySpki.set(same(info.spki), { file: f.path, kind: 'kubeconfig', user: u.name });
         } catch (e) {
           findings.push({ code: 'corrupt', severity: 'error', file: f.path, message: `${f.path}: user ${JSON.stringify(u.name)} client-key-data: ${(e as Error).message}` });
         }
@@ -377,7 +379,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
           findings.push({ code: 'missing-file', severity: 'error', file: f.path, message: `${f.path}: user ${JSON.stringify(u.name)} client-certificate ${u.certFile} does not exist or is unreadable` });
         } else {
           const first = cf.certs[0];
-          const r = first ? byDer.get(sha(first.der)) : undefined;
+          const r = first ? byDer.get(same(first.der)) : undefined;
           if (r && u.keyFile && safeReal(fs, u.keyFile) !== real) attach(r);
         }
       }
@@ -409,7 +411,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
   }
   for (const r of records) {
     if (r.keyLocation) continue;
-    const hit = keyBySpki.get(sha(r.cert.spkiRaw));
+    const hit = keyBySpki.get(same(r.cert.spkiRaw));
     if (hit) {
       r.keyLocation = { file: hit.file, kind: hit.kind, ...(hit.user ? { user: hit.user } : {}) };
       r.keySpki = r.cert.spkiRaw;
@@ -486,7 +488,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     };
     if (r.copies.length) entry.copies = r.copies;
     r.entry = entry;
-    certificates.push(entry);
+    certificates.push(withCertDigests(entry, c));
   }
   for (const r of records) {
     const s = signerOf.get(r);
