@@ -22,7 +22,7 @@ const file = path.join(dist, 'cli.cjs');
 const cacheFile = `${file}.cache`;
 let source;
 try {
-  source = fs.readFileSync(file, 'utf8');
+  source = fs.readFileSync(file, 'latin1'); // the bundle is ASCII (npm run build checks): no UTF-8 decoding
 } catch (e) {
   process.stderr.write(`kubepki: cannot read ${file} (${e.code ?? e.message}): run \`npm run build\` in ${path.dirname(dist)}\n`);
   process.exit(70);

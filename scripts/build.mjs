@@ -2,7 +2,8 @@
 // libraries split into lazily loaded chunks) and the library entry, plus an
 // unbundled transpile of src/ and test/ into dist-test/ for node --test.
 import { build } from 'esbuild';
-import { readdirSync, statSync, rmSync, mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { readdirSync, statSync, rmSync, mkdirSync, mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -50,6 +51,8 @@ const cli = await build({
   define: { 'import.meta.url': '__kpImportMetaUrl' },
   minifyWhitespace: true,
   minifySyntax: true,
+  minifyIdentifiers: true,
+  keepNames: false,
   banner: { js: "const __kpImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',
 });
@@ -58,6 +61,8 @@ const cli = await build({
 // dynamic imports of external packages go through the launcher's import().
 const cliText = cli.outputFiles[0].text.replace(/(?<![\w$.])import\((?=")/g, '__kpImport(');
 if (/(?<![\w$.])import\(/.test(cliText)) throw new Error('dist/cli.cjs: a dynamic import() is left that __kpImport does not cover');
+// bin/kubepki.js reads the bundle as latin1 (esbuild escapes everything else by default)
+if (/[^\x00-\x7f]/.test(cliText)) throw new Error('dist/cli.cjs: not ASCII, but bin/kubepki.js reads it as latin1');
 mkdirSync('dist', { recursive: true });
 writeFileSync('dist/cli.cjs', `// kubepki build ${createHash('sha256').update(cliText).digest('hex')}\n${cliText}`);
 
@@ -87,7 +92,16 @@ await build({
   logLevel: 'warning',
 });
 
-// Warm V8's code cache for the CLI: `kubepki demo` builds a node tree and checks
-// it, which compiles what `check` runs; the launcher writes dist/cli.cjs.cache.
-const warm = spawnSync(process.execPath, ['bin/kubepki.js', 'demo'], { stdio: 'ignore', env: { ...process.env, KUBEPKI_NO_CODE_CACHE: '' } });
-if (!existsSync('dist/cli.cjs.cache')) console.warn(`build: no code cache written (kubepki demo exited ${warm.status}); the CLI works, only start-up is slower`);
+// Warm V8's code cache for the CLI with what start-up matters for, `check` on a
+// kubeadm node: `kubepki demo` builds one (without writing the cache), then
+// `check` on it compiles what it runs and the launcher writes dist/cli.cjs.cache.
+// Other commands compile the rest as they go.
+const warmDir = mkdtempSync(join(tmpdir(), 'kubepki-build-warm-'));
+try {
+  const env = { ...process.env, KUBEPKI_NO_CODE_CACHE: '' };
+  const demo = spawnSync(process.execPath, ['bin/kubepki.js', 'demo', '--dir', join(warmDir, 'node')], { stdio: 'ignore', env: { ...env, KUBEPKI_NO_CODE_CACHE: '1' } });
+  const check = spawnSync(process.execPath, ['bin/kubepki.js', 'check', '--root', join(warmDir, 'node')], { stdio: 'ignore', env });
+  if (!existsSync('dist/cli.cjs.cache')) console.warn(`build: no code cache written (demo exited ${demo.status}, check ${check.status}); the CLI works, only start-up is slower`);
+} finally {
+  rmSync(warmDir, { recursive: true, force: true });
+}
