@@ -20,7 +20,7 @@ import { createCsr, nameDer, subjectAltNameExt } from '../src/pki/sign.js';
 import { parseKubeconfig, KubeconfigError } from '../src/kubeconfig/read.js';
 import { NodeFs } from '../src/fs/node-fs.js';
 import { readInventory } from '../src/inventory/read.js';
-import { scanBuffer, scanCertificates, fastRecord, record, type ScanProblem, type ScanRecord } from '../src/inventory/scan.js';
+import { scanBuffer, scanCertificates, fastRecord, record, defaultWorkers, type ScanProblem, type ScanRecord } from '../src/inventory/scan.js';
 import { copyFixture, FIXTURES, NOW } from './support/fixtures.js';
 
 const SEED = Number(process.env.KUBEPKI_FUZZ_SEED ?? 0x6b756265);
@@ -570,4 +570,14 @@ test('scan: worker threads give the same records and problems as the main thread
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
+});
+
+test('scan: worker threads by default only from 4 cores up, and only on idle ones', () => {
+  assert.equal(defaultWorkers(1, 0), 0);
+  assert.equal(defaultWorkers(2, 0), 0, 'on 2 cores V8 already uses the second one: a worker measured slower');
+  assert.equal(defaultWorkers(4, 0), 2);
+  assert.equal(defaultWorkers(4, 3.6), 0, 'a busy machine gets none');
+  assert.equal(defaultWorkers(16, 0), 3);
+  assert.equal(defaultWorkers(16, 12), 3);
+  assert.equal(defaultWorkers(16, 14), 1);
 });
