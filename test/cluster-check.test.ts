@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { run } from '../src/cli/main.js';
 import { memoryIo } from '../src/cli/io.js';
 import { FakeApiServer, recorded, FIXTURES } from './support/fake-apiserver.js';
-import { clusterCertEntries, type ClusterPemSource } from '../src/cluster/inventory.js';
+import { clusterCertEntries, tlsKeyState, type ClusterPemSource } from '../src/cluster/inventory.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kubepki-ccheck-'));
 const root = path.join(tmp, 'node');
@@ -41,12 +41,15 @@ test('check --cluster reports the recorded TLS Secret demo/app-tls as expiring, 
   assert.equal(app.name, 'secret/demo/app-tls');
   assert.equal(app.subjectCN, 'app.demo.example.test');
   assert.equal(app.notAfter, '2026-12-02T21:44:11.000Z');
-  assert.equal(app.status, 'warning');
-  const f = inv.findings.find((x: any) => x.certificate === app.id);
-  assert.equal(f.code, 'expiring');
-  assert.equal(f.severity, 'warning');
+  // the recorded Secret was created with an empty tls.key, which the API server accepts: nothing can serve it
+  assert.equal(app.status, 'invalid');
+  assert.deepEqual(inv.findings.filter((x: any) => x.certificate === app.id).map((x: any) => [x.code, x.severity]).sort(), [['expiring', 'warning'], ['secret-key-missing', 'error']]);
+  const f = inv.findings.find((x: any) => x.certificate === app.id && x.code === 'expiring');
   assert.match(f.message, /secret\/demo\/app-tls \(tls\.crt\) expires in 9d on 2026-12-02 \(threshold 30d\)/);
-  assert.equal(app.privateKey.present, false, 'keys in Secrets are never read');
+  const k = inv.findings.find((x: any) => x.certificate === app.id && x.code === 'secret-key-missing');
+  assert.match(k.message, /^secret\/demo\/app-tls: tls\.key is empty/);
+  assert.equal(app.privateKey.present, false);
+  assert.equal(r.code, 2, 'an unusable TLS Secret is an error');
   // the cluster CA from kube-root-ca.crt and extension-apiserver-authentication is one row with copies
   const caFp = (recorded('tls-secrets.json', (x) => x.path.endsWith('/kube-root-ca.crt')).responseBody as any).data['ca.crt'];
   assert.ok(caFp);
@@ -60,12 +63,12 @@ test('check --cluster reports the recorded TLS Secret demo/app-tls as expiring, 
   // issued CSRs are signed by the node's CA (preferred over the cluster's copy of it)
   for (const c of issued) assert.equal(c.signerName, 'ca');
   assert.equal(inv.summary.certificates, inv.certificates.length);
-  assert.ok(inv.summary.warning >= 1);
+  assert.ok(inv.summary.invalid >= 1, 'the Secret without its key counts as invalid');
 
   const t = await cli(['check', '--root', path.join(tmp, 'node'), '--cluster', await s.kubeconfig(tmp), '--now', '2026-11-23']);
   const line = t.out.split('\n').find((l) => l.startsWith('secret/demo/app-tls'));
   assert.ok(line, t.out);
-  assert.match(line!, /Dec 02, 2026 21:44 UTC\s+9d\s+.*warning.*secret\/demo\/app-tls:tls\.crt/);
+  assert.match(line!, /Dec 02, 2026 21:44 UTC\s+9d\s+.*INVALID.*secret\/demo\/app-tls:tls\.crt/);
   assert.match(t.out, /WARNING expiring\s+secret\/demo\/app-tls \(tls\.crt\) expires in 9d/);
 });
 
@@ -94,6 +97,39 @@ test('clusterCertEntries: corrupt values are findings; bundles keep every certif
   assert.ok(r.certificates.every((c) => c.isCA && c.selfSigned && c.status === 'ok'));
   assert.deepEqual(r.findings.map((f) => [f.code, f.file]), [['corrupt', 'apiservice/v1beta1.metrics.k8s.io:caBundle']]);
   assert.throws(() => clusterCertEntries([], new Date(), 'soon'), /--warn "soon"/);
+});
+
+test('clusterCertEntries: a TLS Secret\'s tls.key is compared with tls.crt, never shown: matching, another key, encrypted, garbage, empty', async () => {
+  const { generateKeyPairSync } = await import('node:crypto');
+  const { issueCertificate, nameDer, pemOf } = await import('../src/pki/sign.js');
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+  const name = nameDer([{ type: 'CN', value: 'app.example.test' }]);
+  const der = await issueCertificate({ subjectDer: name, issuerDer: name, spki: privateKey, serial: 1n, signingKey: privateKey, notBefore: new Date('2026-11-01T00:00:00Z'), notAfter: new Date('2027-11-01T00:00:00Z'), extensions: [] });
+  const crt = pemOf(der);
+  const b64 = (t: string) => Buffer.from(t).toString('base64');
+  const keyPem = (k: typeof privateKey) => k.export({ type: 'pkcs8', format: 'pem' }) as string;
+  const encrypted = privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'x' }) as string;
+  const cases: [string, string | undefined][] = [['good', keyPem(privateKey)], ['other', keyPem(other)], ['enc', encrypted], ['junk', 'not a key'], ['empty', '']];
+  const sources: ClusterPemSource[] = cases.map(([n, key]) => ({ kind: 'Secret', namespace: 'ns', name: n, key: 'tls.crt', pem: crt, tlsKey: tlsKeyState(key === undefined ? undefined : b64(key)) }));
+  const r = clusterCertEntries(sources, new Date('2026-11-23T00:00:00Z'));
+  // identical certificates are one row with copies: the first Secret's key decides its row, so check them one by one
+  const one = (i: number) => clusterCertEntries([sources[i]!], new Date('2026-11-23T00:00:00Z'));
+  const good = one(0);
+  assert.deepEqual(good.certificates[0]!.privateKey, { present: true, matches: true });
+  assert.equal(good.certificates[0]!.status, 'ok');
+  assert.deepEqual(good.findings, []);
+  const codes = (i: number) => one(i).findings.map((f) => [f.code, f.severity]);
+  assert.deepEqual(codes(1), [['key-mismatch', 'error']]);
+  assert.deepEqual(one(1).certificates[0]!.privateKey, { present: true, matches: false });
+  assert.deepEqual(codes(2), [['key-encrypted', 'warning']]);
+  assert.deepEqual(codes(3), [['corrupt', 'error']]);
+  assert.deepEqual(codes(4), [['secret-key-missing', 'error']]);
+  assert.equal(one(4).certificates[0]!.status, 'invalid');
+  // no key material in anything kubepki says
+  const said = JSON.stringify(r) + JSON.stringify(cases.map((_, i) => one(i)));
+  const secretB64 = keyPem(privateKey).split('\n')[1]!;
+  assert.ok(!said.includes(secretB64), 'the key never appears in the output');
 });
 
 test('against a real cluster (KUBEPKI_TEST_KUBECONFIG): check --cluster reads it', { skip: !process.env.KUBEPKI_TEST_KUBECONFIG }, async () => {

@@ -7,7 +7,8 @@
  * as certificates on disk.
  */
 import { Certificate } from '../pki/certificate.js';
-import { parsePemBlocks } from '../pki/pem.js';
+import { parsePemBlocks, PemError } from '../pki/pem.js';
+import { parsePrivateKeyBlock, PRIVATE_KEY_LABELS, KeyError, sameBytes } from '../pki/keys.js';
 import { parseThresholdOrThrow } from '../inventory/classify.js';
 import { certFacts, withCertDigests } from '../inventory/describe.js';
 import { inWarningWindow, humanDuration } from '../inventory/time.js';
@@ -25,6 +26,32 @@ export interface ClusterPemSource {
   key: string;
   /** PEM text (already base64-decoded for Secret data / caBundle / status.certificate) */
   pem: string;
+  /**
+   * For a TLS Secret's tls.crt: what its tls.key holds. The key is parsed only to
+   * compare its public half with the certificate's, then dropped; never kept or shown.
+   */
+  tlsKey?: TlsKeyState;
+}
+
+export type TlsKeyState =
+  | { state: 'missing' }
+  | { state: 'unreadable'; why: string }
+  | { state: 'encrypted' }
+  | { state: 'ok'; spki: Uint8Array };
+
+/** What a TLS Secret's base64 tls.key value holds (see ClusterPemSource.tlsKey). */
+export function tlsKeyState(value: string | undefined): TlsKeyState {
+  const text = value ? Buffer.from(value, 'base64').toString('latin1') : '';
+  if (text.trim() === '') return { state: 'missing' };
+  try {
+    const block = parsePemBlocks(text).find((b) => b.label in PRIVATE_KEY_LABELS);
+    if (!block) return { state: 'unreadable', why: 'no PRIVATE KEY block' };
+    const info = parsePrivateKeyBlock(block.label, block.der, block.headers);
+    if (info.encrypted) return { state: 'encrypted' };
+    return info.spki ? { state: 'ok', spki: info.spki } : { state: 'unreadable', why: 'no public key' };
+  } catch (e) {
+    return { state: 'unreadable', why: e instanceof KeyError || e instanceof PemError ? e.message : 'not a PEM private key' };
+  }
 }
 
 export interface ClusterCertificates {
@@ -85,8 +112,8 @@ export function clusterCertEntries(sources: ClusterPemSource[], now: Date, warn?
         location,
         ...certFacts(c, now),
         selfSigned: c.isSelfIssued && c.verifySignedBy(c),
-        // keys in Secrets are not read: check --cluster never fetches private key material
-        privateKey: { present: false },
+        // a TLS Secret's tls.key is compared with tls.crt (never kept or shown); other sources carry no key
+        privateKey: index === 0 && src.tlsKey ? secretKeyFacts(src.tlsKey, c) : { present: false },
         components: [],
         managedBy: src.kind === 'CertificateSigningRequest' ? 'kubelet' : 'manual',
         layout: 'generic',
@@ -94,6 +121,7 @@ export function clusterCertEntries(sources: ClusterPemSource[], now: Date, warn?
         findings: [],
       };
       withCertDigests(entry, c);
+      if (index === 0 && src.tlsKey) entry.findings.push(...secretKeyFindings(src.tlsKey, entry));
       const rec = { entry, cert: c };
       byFp.set(fp, rec);
       all.push(rec);
@@ -114,10 +142,29 @@ export function clusterCertEntries(sources: ClusterPemSource[], now: Date, warn?
     } else if (inWarningWindow(threshold, c.notBefore, c.notAfter, now)) {
       add({ code: 'expiring', severity: 'warning', message: `${e.name} (${e.location.cluster!.key}) expires in ${humanDuration(e.residualSeconds)} on ${day(e.notAfter)} (threshold ${threshold.text})` });
     }
-    e.status = e.findings.some((f) => f.code === 'expired') ? 'expired' : e.findings.some((f) => f.code === 'not-yet-valid') ? 'not-yet-valid' : e.findings.some((f) => f.severity === 'warning') ? 'warning' : 'ok';
+    e.status = e.findings.some((f) => f.code === 'expired') ? 'expired' : e.findings.some((f) => f.code === 'not-yet-valid') ? 'not-yet-valid'
+      : e.findings.some((f) => f.severity === 'error') ? 'invalid' : e.findings.some((f) => f.severity === 'warning') ? 'warning' : 'ok';
     findings.push(...e.findings);
   }
   return { certificates: all.map((r) => r.entry), findings };
+}
+
+function secretKeyFacts(k: TlsKeyState, c: Certificate): CertEntry['privateKey'] {
+  if (k.state === 'missing') return { present: false };
+  if (k.state === 'encrypted') return { present: true, encrypted: true };
+  if (k.state === 'unreadable') return { present: true };
+  return { present: true, matches: sameBytes(k.spki, c.spkiRaw) };
+}
+
+function secretKeyFindings(k: TlsKeyState, e: CertEntry): Finding[] {
+  const at = { certificate: e.id, file: e.location.file };
+  const obj = e.name;
+  switch (k.state) {
+    case 'missing': return [{ code: 'secret-key-missing', severity: 'error', ...at, message: `${obj}: tls.key is empty: nothing can serve tls.crt from this Secret (put the certificate's key in tls.key)` }];
+    case 'encrypted': return [{ code: 'key-encrypted', severity: 'warning', ...at, message: `${obj}: tls.key is encrypted; ingress controllers and servers cannot load it` }];
+    case 'unreadable': return [{ code: 'corrupt', severity: 'error', ...at, message: `${obj}: tls.key cannot be read (${k.why})` }];
+    default: return e.privateKey.matches === false ? [{ code: 'key-mismatch', severity: 'error', ...at, message: `${obj}: tls.key is not the key of tls.crt (another key pair)` }] : [];
+  }
 }
 
 /** A list call where 404 means "this API is not served here" (no webhooks / APIServices). */
@@ -157,7 +204,7 @@ export async function readClusterPemSources(client: ClusterClient): Promise<Clus
     const name = s.metadata?.name ?? '';
     for (const key of ['tls.crt', 'ca.crt']) {
       const v = s.data?.[key];
-      if (v) out.push({ kind: 'Secret', namespace: ns, name, key, pem: b64(v) });
+      if (v) out.push({ kind: 'Secret', namespace: ns, name, key, pem: b64(v), ...(key === 'tls.crt' ? { tlsKey: tlsKeyState(s.data?.['tls.key']) } : {}) });
     }
   }
   if (rootCa?.data?.['ca.crt']) out.push({ kind: 'ConfigMap', namespace: 'default', name: 'kube-root-ca.crt', key: 'ca.crt', pem: rootCa.data['ca.crt'] });

@@ -29,7 +29,8 @@ export type FindingCode =
   | 'corrupt'
   | 'ca-key-missing'
   | 'served-cert-stale'
-  | 'key-permissions';
+  | 'key-permissions'
+  | 'secret-key-missing';
 
 export interface Finding {
   code: FindingCode;
