@@ -131,3 +131,50 @@ test('a PUBLIC KEY block (sa.pub) is taken as it is only when OpenSSL would expo
   }
   assert.ok(accepted > 50 && accepted < checked, `accepted ${accepted} of ${checked}`);
 });
+
+test('structural changes OpenSSL refuses are never taken by the fast path: a trailing element, trailing bytes in [0], a long-form length', () => {
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey;
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+  const wrap = (tag: number, body: Buffer) => Buffer.concat([Buffer.from([tag]), lenBytes(body.length), body]);
+  const lenBytes = (n: number) => (n < 0x80 ? Buffer.from([n]) : n < 0x100 ? Buffer.from([0x81, n]) : Buffer.from([0x82, n >> 8, n & 0xff]));
+  const body = (der: Buffer) => { const h = der[1]! < 0x80 ? 2 : 2 + (der[1]! & 0x7f); return der.subarray(h); };
+  const cases: [string, Buffer, PrivateKeyDerFormat][] = [];
+  // PKCS#8 with a NULL after the key (OpenSSL: refuses)
+  const p8 = rsa.export({ type: 'pkcs8', format: 'der' });
+  cases.push(['pkcs8 + trailing NULL', wrap(0x30, Buffer.concat([body(p8), Buffer.from([0x05, 0x00])])), 'pkcs8']);
+  // SEC1 with bytes after the curve OID inside [0]
+  const s1 = ec.export({ type: 'sec1', format: 'der' });
+  const i0 = s1.indexOf(Buffer.from('a00a06082a8648ce3d030107', 'hex'));
+  assert.ok(i0 > 0);
+  const patched = Buffer.concat([s1.subarray(0, i0), Buffer.from('a00c06082a8648ce3d0301070500', 'hex'), s1.subarray(i0 + 12)]);
+  cases.push(['sec1 [0] + trailing NULL', wrap(0x30, body(patched)), 'sec1']);
+  // PKCS#1 whose public exponent has a long-form length (BER, not DER)
+  const p1 = rsa.export({ type: 'pkcs1', format: 'der' });
+  const e = p1.indexOf(Buffer.from('0203010001', 'hex'));
+  assert.ok(e > 0);
+  cases.push(['pkcs1 e with 0x81 length', wrap(0x30, body(Buffer.concat([p1.subarray(0, e), Buffer.from('028103010001', 'hex'), p1.subarray(e + 5)]))), 'pkcs1']);
+  for (const [label, der, type] of cases) {
+    const fast = spkiOfPrivateKeyDer(der, type);
+    const ssl = opensslSpki(der, type);
+    if (fast) assert.deepEqual(Buffer.from(fast), ssl, `${label}: the fast path agrees with OpenSSL`);
+    if (!ssl) assert.equal(fast, undefined, `${label}: OpenSSL refuses it, so must the fast path`);
+  }
+  assert.equal(opensslSpki(cases[0]![1], 'pkcs8'), undefined, 'OpenSSL refuses a PKCS#8 key with a trailing element');
+  assert.equal(spkiOfPrivateKeyDer(cases[2]![1], 'pkcs1'), undefined, 'a BER length goes to OpenSSL');
+  // and random insertions and deletions (lengths change), not only byte flips
+  let seed = 0xfeed;
+  const rand = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+  for (const k of keys().filter((x) => x.fast)) {
+    for (let i = 0; i < 200; i++) {
+      const at = rand(k.der.length);
+      const der = rand(2)
+        ? Buffer.concat([k.der.subarray(0, at), Buffer.from([rand(256)]), k.der.subarray(at)])
+        : Buffer.concat([k.der.subarray(0, at), k.der.subarray(at + 1)]);
+      const fast = spkiOfPrivateKeyDer(der, k.type);
+      if (!fast) continue;
+      const ssl = opensslSpki(der, k.type);
+      assert.ok(ssl, `${k.label} insert/delete at ${at}: accepted what OpenSSL refuses`);
+      assert.deepEqual(Buffer.from(fast), ssl, `${k.label} insert/delete at ${at}`);
+    }
+  }
+});

@@ -14,7 +14,7 @@
  * undefined and the caller takes the OpenSSL path, which stays the judge of
  * what is corrupt.
  */
-import { readTlv, children, decodeOid, type Tlv } from './der.js';
+import { readTlv, decodeOid, type Tlv } from './der.js';
 import { tlv, seq } from './sign.js';
 
 const RSA = '1.2.840.113549.1.1.1';
@@ -72,8 +72,30 @@ export function spkiOfPrivateKeyDer(der: Uint8Array, format: PrivateKeyDerFormat
   }
 }
 
+/**
+ * readTlv, refusing what DER forbids and BER allows (a length in more bytes than
+ * it needs): a key written that way is left to OpenSSL, whose verdict it is.
+ */
+function strictTlv(buf: Uint8Array, pos: number, limit: number): Tlv {
+  const t = readTlv(buf, pos, limit);
+  const len = t.end - t.contentStart;
+  const minimal = len < 0x80 ? 2 : len < 0x100 ? 3 : len < 0x10000 ? 4 : len < 0x1000000 ? 5 : 6;
+  if (t.contentStart - t.start !== minimal) throw new Error('non-minimal DER length');
+  return t;
+}
+
+function strictChildren(buf: Uint8Array, t: Tlv): Tlv[] {
+  const out: Tlv[] = [];
+  for (let p = t.contentStart; p < t.end;) {
+    const c = strictTlv(buf, p, t.end);
+    out.push(c);
+    p = c.end;
+  }
+  return out;
+}
+
 function whole(der: Uint8Array): Tlv | undefined {
-  const top = readTlv(der, 0);
+  const top = strictTlv(der, 0, der.length);
   return top.tag === 0x30 && top.end === der.length ? top : undefined;
 }
 
@@ -86,7 +108,7 @@ function canonicalInteger(buf: Uint8Array, t: Tlv): boolean {
 }
 
 function rsaSpki(buf: Uint8Array, top: Tlv): Uint8Array | undefined {
-  const f = children(buf, top);
+  const f = strictChildren(buf, top);
   // two-prime RSAPrivateKey: version 0 and eight INTEGERs
   if (f.length !== 9 || !f.every((t) => canonicalInteger(buf, t))) return undefined;
   if (f[0]!.end - f[0]!.contentStart !== 1 || buf[f[0]!.contentStart] !== 0) return undefined;
@@ -95,19 +117,24 @@ function rsaSpki(buf: Uint8Array, top: Tlv): Uint8Array | undefined {
 }
 
 function ecSpki(buf: Uint8Array, top: Tlv, curveFromAlgorithm: string | undefined): Uint8Array | undefined {
-  const f = children(buf, top);
+  const f = strictChildren(buf, top);
   const [version, priv, ...rest] = f;
   if (!version || !priv || version.tag !== 0x02 || version.end - version.contentStart !== 1 || buf[version.contentStart] !== 1) return undefined;
-  if (priv.tag !== 0x04) return undefined;
+  if (priv.tag !== 0x04 || rest.length > 2) return undefined;
   let curve = curveFromAlgorithm;
   let point: Uint8Array | undefined;
+  let lastTag = 0;
   for (const t of rest) {
+    if (t.tag <= lastTag) return undefined; // [0] then [1], each once
+    lastTag = t.tag;
     if (t.tag === 0xa0) {
-      const oid = decodeOid(buf, readTlv(buf, t.contentStart, t.end));
+      const oidT = strictTlv(buf, t.contentStart, t.end);
+      if (oidT.tag !== 0x06 || oidT.end !== t.end) return undefined;
+      const oid = decodeOid(buf, oidT);
       if (curve && curve !== oid) return undefined;
       curve = oid;
     } else if (t.tag === 0xa1) {
-      const bits = readTlv(buf, t.contentStart, t.end);
+      const bits = strictTlv(buf, t.contentStart, t.end);
       if (bits.tag !== 0x03 || bits.end !== t.end || buf[bits.contentStart] !== 0) return undefined;
       point = buf.subarray(bits.contentStart + 1, bits.end);
     } else return undefined;
@@ -119,12 +146,12 @@ function ecSpki(buf: Uint8Array, top: Tlv, curveFromAlgorithm: string | undefine
 }
 
 function pkcs8Spki(buf: Uint8Array, top: Tlv): Uint8Array | undefined {
-  const f = children(buf, top);
+  const f = strictChildren(buf, top);
+  // version 0, algorithm, key: what OpenSSL and Go write (attributes and v2 public keys go to OpenSSL)
   const [version, alg, inner] = f;
-  if (!version || !alg || !inner || version.tag !== 0x02 || alg.tag !== 0x30 || inner.tag !== 0x04) return undefined;
-  const v = version.end - version.contentStart === 1 ? buf[version.contentStart] : -1;
-  if (v !== 0 && v !== 1) return undefined;
-  const algParts = children(buf, alg);
+  if (f.length !== 3 || !version || !alg || !inner || version.tag !== 0x02 || alg.tag !== 0x30 || inner.tag !== 0x04) return undefined;
+  if (version.end - version.contentStart !== 1 || buf[version.contentStart] !== 0) return undefined;
+  const algParts = strictChildren(buf, alg);
   const algOid = decodeOid(buf, algParts[0]);
   const innerDer = buf.subarray(inner.contentStart, inner.end);
   if (algOid === RSA) {
@@ -150,16 +177,16 @@ export function canonicalSpki(der: Uint8Array): Uint8Array | undefined {
   try {
     const top = whole(der);
     if (!top) return undefined;
-    const [alg, bits, ...more] = children(der, top);
+    const [alg, bits, ...more] = strictChildren(der, top);
     if (!alg || !bits || more.length || alg.tag !== 0x30 || bits.tag !== 0x03 || der[bits.contentStart] !== 0) return undefined;
     const algDer = der.subarray(alg.start, alg.end);
     const key = der.subarray(bits.contentStart + 1, bits.end);
     if (Buffer.from(algDer).equals(RSA_ALGORITHM)) {
       const t = whole(key);
-      const f = t ? children(key, t) : [];
+      const f = t ? strictChildren(key, t) : [];
       return f.length === 2 && f.every((x) => canonicalInteger(key, x)) ? der : undefined;
     }
-    const [oid, curveT, ...rest] = children(der, alg);
+    const [oid, curveT, ...rest] = strictChildren(der, alg);
     if (!oid || !curveT || rest.length || !Buffer.from(der.subarray(oid.start, oid.end)).equals(EC_OID_DER) || curveT.tag !== 0x06) return undefined;
     const c = EC_CURVES[decodeOid(der, curveT)];
     return c && key.length === 2 * c.scalar + 1 && key[0] === 0x04 && onCurve(key, c) ? der : undefined;
