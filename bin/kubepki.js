@@ -2,16 +2,21 @@
 'use strict';
 // Launcher for the bundled CLI (dist/cli.cjs, made by `npm run build`).
 //
-// Start-up is most of what `kubepki check` costs on a node, and most of that
-// is V8 compiling our code. Node 20 has no compile cache (22 has
+// Start-up is most of what `kubepki check` costs on a node, and much of that is
+// V8 compiling our code. Node 20 has no compile cache (22 has
 // module.enableCompileCache, which does not cover vm scripts), so this keeps
 // V8's code cache itself: the bundle is compiled with the cached data in
-// dist/cli.cjs.cache, which `npm run build` makes by running `kubepki demo`
-// once. The cache is used only when its header names the bundle it was made
-// from (the hash on the bundle's first line); V8 then refuses it by itself if
-// the Node version or V8 flags differ. When it is missing or refused, the
-// cache is written again at exit if dist/ is writable (tmp file + rename), and
-// nothing changes otherwise. KUBEPKI_NO_CODE_CACHE=1 turns all of it off.
+// dist/cli.cjs.cache, which `npm run build` makes by running `kubepki check`
+// on a demo tree.
+//
+// The cache file is a 40-hex-digit SHA-1 of (bundle bytes + cache body),
+// then the body. It is used only when that digest matches: an edited bundle
+// (even one of the same length, which V8 alone would accept) or a damaged cache
+// (which V8 does not checksum, and would crash on) is never handed to V8. V8
+// itself then refuses a cache from another Node version or other V8 flags.
+// When the cache is missing or refused, it is written again at exit if dist/ is
+// writable: a temp file of its own (O_EXCL), fsync, rename. Nothing changes
+// otherwise. KUBEPKI_NO_CODE_CACHE=1 turns all of it off.
 const fs = require('node:fs');
 const path = require('node:path');
 const vm = require('node:vm');
@@ -20,20 +25,22 @@ const { createRequire } = require('node:module');
 const dist = path.join(__dirname, '..', 'dist');
 const file = path.join(dist, 'cli.cjs');
 const cacheFile = `${file}.cache`;
-let source;
+let bytes;
 try {
-  source = fs.readFileSync(file, 'latin1'); // the bundle is ASCII (npm run build checks): no UTF-8 decoding
+  bytes = fs.readFileSync(file);
 } catch (e) {
   process.stderr.write(`kubepki: cannot read ${file} (${e.code ?? e.message}): run \`npm run build\` in ${path.dirname(dist)}\n`);
   process.exit(70);
 }
-const build = /^\/\/ kubepki build ([0-9a-f]{64})\n/.exec(source)?.[1] ?? '';
-const useCache = build !== '' && !process.env.KUBEPKI_NO_CODE_CACHE;
+const source = bytes.toString('latin1'); // the bundle is ASCII (npm run build checks): no UTF-8 decoding
+const useCache = !process.env.KUBEPKI_NO_CODE_CACHE;
+const digest = (body) => require('node:crypto').createHash('sha1').update(bytes).update(body).digest('hex');
 let cachedData;
 if (useCache) {
   try {
     const buf = fs.readFileSync(cacheFile);
-    if (buf.subarray(0, 64).toString('latin1') === build) cachedData = buf.subarray(64);
+    const body = buf.subarray(40);
+    if (buf.length > 40 && buf.subarray(0, 40).toString('latin1') === digest(body)) cachedData = body;
   } catch { /* no cache yet */ }
 }
 // The bundle's dynamic imports (client-node, prom-client …) come here: a vm
@@ -41,12 +48,23 @@ if (useCache) {
 const script = new vm.Script(`(function (exports, require, module, __filename, __dirname, __kpImport) {${source}\n})`, { filename: file, cachedData });
 if (useCache && (!cachedData || script.cachedDataRejected)) {
   process.once('exit', () => {
+    let tmp;
     try {
       fs.accessSync(dist, fs.constants.W_OK);
-      const tmp = `${cacheFile}.${process.pid}.tmp`;
-      fs.writeFileSync(tmp, Buffer.concat([Buffer.from(build, 'latin1'), script.createCachedData()]), { mode: 0o644 });
+      const body = script.createCachedData();
+      tmp = `${cacheFile}.${process.pid}.${require('node:crypto').randomBytes(6).toString('hex')}.tmp`;
+      const fd = fs.openSync(tmp, 'wx', 0o644);
+      try {
+        fs.writeSync(fd, Buffer.concat([Buffer.from(digest(body), 'latin1'), body]));
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
       fs.renameSync(tmp, cacheFile);
-    } catch { /* read-only install: start-up is only slower */ }
+    } catch {
+      // a read-only install: start-up is only slower
+      if (tmp) try { fs.rmSync(tmp, { force: true }); } catch { /* nothing to clean */ }
+    }
   });
 }
 const cli = { exports: {} };

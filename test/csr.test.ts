@@ -156,3 +156,30 @@ test('against a real cluster (KUBEPKI_TEST_KUBECONFIG): csr list runs and every 
   assert.equal(r.code, 0, r.err);
   for (const i of JSON.parse(r.out).items) assert.ok(['valid', 'invalid', 'manual', 'approved', 'denied', 'failed'].includes(i.verdict));
 });
+
+test('csr approve --watch | head -1: when the reader goes, the approver stops (it does not go on approving with nobody reading)', async () => {
+  const { spawn } = await import('node:child_process');
+  const s = await FakeApiServer.start({ recordings: ['nodes.json', 'csr-kubelet-client.json', 'csr-kubelet-serving.json'] });
+  servers.push(s);
+  const list = recorded('csr-malicious.json', (r) => r.method === 'GET' && r.path === CSRS).responseBody as any;
+  let lists = 0;
+  s.route('GET', CSRS, () => {
+    lists++;
+    const approved = new Set(s.writes().map((w) => w.path.split('/').at(-2)));
+    const items = [get('csr-kubelet-client.json', 'csr-hprcx'), ...(lists >= 3 ? [get('csr-kubelet-serving.json', 'csr-r98zd')] : [])]
+      .filter((c) => !approved.has(c.metadata.name));
+    return { status: 200, body: { ...list, items } };
+  });
+  const bin = path.join(process.cwd(), 'bin', 'kubepki.js');
+  const kc = await s.kubeconfig(tmp);
+  const t0 = Date.now();
+  const child = spawn('bash', ['-c', `node ${bin} csr approve --all-valid --watch --interval 0.1 --max-passes 300 --kubeconfig ${kc} | head -1; echo "rc=\${PIPESTATUS[0]}" >&2`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '', err = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { err += d; });
+  await new Promise((resolve) => child.on('exit', resolve));
+  assert.match(out, /^approved csr-hprcx/);
+  assert.match(err, /rc=0/);
+  assert.ok(Date.now() - t0 < 15_000, `stopped after ${Date.now() - t0} ms`);
+  assert.ok(lists < 10, `the approver stopped at the first write after head left (${lists} list calls, not 300)`);
+});

@@ -7,6 +7,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { tmpDir, copyFixture } from './support/fixtures.js';
 
 const repo = process.cwd();
@@ -25,46 +26,82 @@ function run(dir: string, args: string[], env: Record<string, string> = {}) {
   return spawnSync(process.execPath, [path.join(dir, 'bin', 'kubepki.js'), ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
 }
 
-const bundleHash = (dir: string) => /^\/\/ kubepki build ([0-9a-f]{64})\n/.exec(fs.readFileSync(path.join(dir, 'dist', 'cli.cjs'), 'latin1'))![1]!;
-const cacheHeader = (dir: string) => fs.readFileSync(path.join(dir, 'dist', 'cli.cjs.cache')).subarray(0, 64).toString('latin1');
+/** What bin/kubepki.js accepts: SHA-1 of the bundle bytes and the cache body, in hex, before the body. */
+function cacheState(dir: string): 'valid' | 'invalid' | 'missing' {
+  const cache = path.join(dir, 'dist', 'cli.cjs.cache');
+  if (!fs.existsSync(cache)) return 'missing';
+  const buf = fs.readFileSync(cache);
+  const want = createHash('sha1').update(fs.readFileSync(path.join(dir, 'dist', 'cli.cjs'))).update(buf.subarray(40)).digest('hex');
+  return buf.length > 40 && buf.subarray(0, 40).toString('latin1') === want ? 'valid' : 'invalid';
+}
+const cachePath = (dir: string) => path.join(dir, 'dist', 'cli.cjs.cache');
+const noTemp = (dir: string) => assert.deepEqual(fs.readdirSync(path.join(dir, 'dist')).filter((f) => f.endsWith('.tmp')), [], 'no temp file left');
 
 test('npm run build leaves a code cache made for this bundle, and a run with it leaves it alone', () => {
   const dir = install();
-  assert.equal(cacheHeader(dir), bundleHash(dir));
-  const before = fs.statSync(path.join(dir, 'dist', 'cli.cjs.cache'));
+  assert.equal(cacheState(dir), 'valid');
+  const before = fs.statSync(cachePath(dir));
   const r = run(dir, ['--version']);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /^\d+\.\d+\.\d+\n$/);
   assert.equal(r.stderr, '');
-  const after = fs.statSync(path.join(dir, 'dist', 'cli.cjs.cache'));
-  assert.equal(after.ino, before.ino, 'an accepted cache is not rewritten');
+  assert.equal(fs.statSync(cachePath(dir)).ino, before.ino, 'an accepted cache is not rewritten');
 });
 
-test('a cache from another build is not used: the run works and writes one for this bundle', () => {
+test('a cache with another digest is not used: the run works and writes one for this bundle', () => {
   const dir = install();
-  const cache = path.join(dir, 'dist', 'cli.cjs.cache');
-  const buf = fs.readFileSync(cache);
-  buf.write('0'.repeat(64), 0, 'latin1');
-  fs.writeFileSync(cache, buf);
+  const buf = fs.readFileSync(cachePath(dir));
+  buf.write('0'.repeat(40), 0, 'latin1');
+  fs.writeFileSync(cachePath(dir), buf);
   const r = run(dir, ['demo']);
   assert.ok(r.status === 0 || r.status === 2, r.stderr);
   assert.match(r.stdout, /certificates:/);
-  assert.equal(cacheHeader(dir), bundleHash(dir), 'rewritten for this bundle');
-  assert.deepEqual(fs.readdirSync(path.join(dir, 'dist')).filter((f) => f.endsWith('.tmp')), [], 'no temp file left');
+  assert.equal(cacheState(dir), 'valid', 'rewritten for this bundle');
+  noTemp(dir);
+});
+
+test('a damaged cache body (a zeroed page, header intact) never reaches V8, which would crash on it: the run works and the cache is rewritten', () => {
+  const dir = install();
+  const buf = fs.readFileSync(cachePath(dir));
+  buf.fill(0, 100_000, 104_096);
+  fs.writeFileSync(cachePath(dir), buf);
+  const root = copyFixture('kubeadm-1.26');
+  const r = run(dir, ['check', '--root', root, '--now', '2026-11-23']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /16 certificates: 16 ok/);
+  assert.equal(cacheState(dir), 'valid');
+});
+
+test('an edit of the bundle that keeps its length runs the edited code (V8 alone would take the old cache), and the bundle runs in strict mode', () => {
+  const dir = install();
+  const bundle = path.join(dir, 'dist', 'cli.cjs');
+  const text = fs.readFileSync(bundle, 'latin1');
+  assert.ok(text.includes('RESIDUAL TIME'));
+  fs.writeFileSync(bundle, text.replaceAll('RESIDUAL TIME', 'RESIDUAL XXXX'), 'latin1');
+  const root = copyFixture('kubeadm-1.26');
+  let r = run(dir, ['check', '--root', root, '--now', '2026-11-23']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /RESIDUAL XXXX/);
+  assert.equal(cacheState(dir), 'valid');
+  // strict: a plain call's `this` is undefined inside the bundle
+  fs.appendFileSync(bundle, ';if ((function () { return this; })() !== undefined) throw new Error("the bundle runs in sloppy mode");', 'latin1');
+  r = run(dir, ['--version']);
+  assert.equal(r.status, 0, r.stderr);
 });
 
 test('a missing or garbage cache is no error; KUBEPKI_NO_CODE_CACHE=1 neither reads nor writes one', () => {
   const dir = install();
-  const cache = path.join(dir, 'dist', 'cli.cjs.cache');
-  fs.rmSync(cache);
+  fs.rmSync(cachePath(dir));
   let r = run(dir, ['--version'], { KUBEPKI_NO_CODE_CACHE: '1' });
   assert.equal(r.status, 0, r.stderr);
-  assert.equal(fs.existsSync(cache), false);
-  fs.writeFileSync(cache, Buffer.concat([Buffer.from(bundleHash(dir), 'latin1'), Buffer.from('not a V8 code cache')]));
+  assert.equal(cacheState(dir), 'missing');
+  fs.writeFileSync(cachePath(dir), 'not a V8 code cache');
   r = run(dir, ['--version']);
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stderr, '');
-  assert.ok(fs.statSync(cache).size > 10_000, 'the refused cache was replaced by a real one');
+  assert.equal(cacheState(dir), 'valid', 'the garbage was replaced by a real cache');
+  assert.ok(fs.statSync(cachePath(dir)).size > 10_000);
+  noTemp(dir);
 });
 
 test('the bundle reaches external packages through the launcher: inspect -o full loads @peculiar/x509', () => {

@@ -13,10 +13,11 @@ export interface Io {
   readStdin(): Promise<Buffer>;
 }
 
-export function processIo(): Io {
+export function processIo(opts: { onStdoutClosed?: () => void } = {}): Io {
   const out = stdoutKind();
+  const closed = opts.onStdoutClosed ?? (() => {});
   return {
-    stdout: out === 'direct' ? directStdout() : streamStdout(),
+    stdout: out === 'direct' ? directStdout(closed) : streamStdout(closed),
     stderr: (t) => { process.stderr.write(t); },
     env: process.env,
     isTTY: out === 'stream' && Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
@@ -35,8 +36,10 @@ export function processIo(): Io {
  * `process.stdout` on a pipe is a net.Socket, and loading `net` for it is ~1.5 ms
  * of every `check | jq`. A terminal, a socket or anything else gets
  * `process.stdout`. When the reader has gone (`kubepki check | head`, EPIPE) the
- * rest of the output is dropped and the command ends normally; a non-blocking
- * pipe that is full (EAGAIN) hands the rest to `process.stdout`, which queues it.
+ * rest of the output is dropped and `onClosed` runs (the CLI's main ends the
+ * process there, so `csr approve --watch | tee log` does not go on approving
+ * with nobody logging); a non-blocking pipe that is full (EAGAIN) hands the rest
+ * to `process.stdout`, which queues it.
  */
 function stdoutKind(): 'direct' | 'stream' {
   try {
@@ -47,7 +50,7 @@ function stdoutKind(): 'direct' | 'stream' {
   }
 }
 
-function directStdout(): (text: string) => void {
+function directStdout(onClosed: () => void): (text: string) => void {
   let mode: 'direct' | 'stream' | 'closed' = 'direct';
   let stream: ((text: string | Buffer) => void) | undefined;
   return (text) => {
@@ -59,19 +62,19 @@ function directStdout(): (text: string) => void {
       while (off < buf.length) off += writeSync(1, buf, off);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EPIPE') { mode = 'closed'; return; }
+      if (code === 'EPIPE') { mode = 'closed'; onClosed(); return; }
       if (code !== 'EAGAIN') throw e;
       mode = 'stream';
-      stream = streamStdout();
+      stream = streamStdout(onClosed);
       stream(buf.subarray(off));
     }
   };
 }
 
-function streamStdout(): (text: string | Buffer) => void {
+function streamStdout(onClosed: () => void): (text: string | Buffer) => void {
   let closed = false;
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') { closed = true; return; }
+    if (e.code === 'EPIPE') { closed = true; onClosed(); return; }
     throw e;
   });
   return (text) => { if (!closed) process.stdout.write(text); };

@@ -63,7 +63,7 @@ export interface ScanResult {
 }
 
 export interface ScanOptions {
-  /** extra threads beside the main one (default: one per idle core, at most 3 — see defaultWorkers; 0 for none) */
+  /** extra threads beside the main one (default: none below 4 cores, else one per idle core beyond the first, at most 3 — see defaultWorkers; 0 for none) */
   workers?: number;
   /** below this many files no worker is started (its start-up costs ~20–40 ms); default 2000 */
   minFilesForWorkers?: number;
