@@ -126,7 +126,8 @@ test('csr list shows signer, requester, subject, SANs, usages, age and verdict',
   assert.deepEqual(doc.items.map((i: any) => [i.name, i.verdict]).sort(), [['csr-hprcx', 'approved'], ['csr-r98zd', 'approved'], ['csr-s9vgs', 'invalid']]);
 });
 
-test('csr approve --all-valid --watch keeps approving new valid CSRs, each once', async () => {
+/** A cluster where the client CSR is pending from the start and the serving CSR from list call `servingFrom` on. */
+async function watchedCluster(servingFrom: number): Promise<{ s: FakeApiServer; lists: () => number }> {
   const s = await FakeApiServer.start({ recordings: ['nodes.json', 'csr-kubelet-client.json', 'csr-kubelet-serving.json'] });
   servers.push(s);
   const list = recorded('csr-malicious.json', (r) => r.method === 'GET' && r.path === CSRS).responseBody as any;
@@ -134,13 +135,18 @@ test('csr approve --all-valid --watch keeps approving new valid CSRs, each once'
   s.route('GET', CSRS, () => {
     lists++;
     const approved = new Set(s.writes().map((w) => w.path.split('/').at(-2)));
-    const items = [get('csr-kubelet-client.json', 'csr-hprcx'), ...(lists >= 2 ? [get('csr-kubelet-serving.json', 'csr-r98zd')] : [])]
+    const items = [get('csr-kubelet-client.json', 'csr-hprcx'), ...(lists >= servingFrom ? [get('csr-kubelet-serving.json', 'csr-r98zd')] : [])]
       .filter((c) => !approved.has(c.metadata.name));
     return { status: 200, body: { ...list, items } };
   });
+  return { s, lists: () => lists };
+}
+
+test('csr approve --all-valid --watch keeps approving new valid CSRs, each once', async () => {
+  const { s, lists } = await watchedCluster(2);
   const r = await cli(['csr', 'approve', '--all-valid', '--watch', '--interval', '0.05', '--max-passes', '3', '--kubeconfig', await s.kubeconfig(tmp)]);
   assert.equal(r.code, 0, r.err);
-  assert.equal(lists, 3);
+  assert.equal(lists(), 3);
   assert.deepEqual(s.writes().map((w) => w.path), [`${CSRS}/csr-hprcx/approval`, `${CSRS}/csr-r98zd/approval`]);
   assert.equal(r.out.match(/^approved /gm)?.length, 2);
 });
@@ -159,17 +165,7 @@ test('against a real cluster (KUBEPKI_TEST_KUBECONFIG): csr list runs and every 
 
 test('csr approve --watch | head -1: when the reader goes, the approver stops (it does not go on approving with nobody reading)', async () => {
   const { spawn } = await import('node:child_process');
-  const s = await FakeApiServer.start({ recordings: ['nodes.json', 'csr-kubelet-client.json', 'csr-kubelet-serving.json'] });
-  servers.push(s);
-  const list = recorded('csr-malicious.json', (r) => r.method === 'GET' && r.path === CSRS).responseBody as any;
-  let lists = 0;
-  s.route('GET', CSRS, () => {
-    lists++;
-    const approved = new Set(s.writes().map((w) => w.path.split('/').at(-2)));
-    const items = [get('csr-kubelet-client.json', 'csr-hprcx'), ...(lists >= 3 ? [get('csr-kubelet-serving.json', 'csr-r98zd')] : [])]
-      .filter((c) => !approved.has(c.metadata.name));
-    return { status: 200, body: { ...list, items } };
-  });
+  const { s, lists } = await watchedCluster(3);
   const bin = path.join(process.cwd(), 'bin', 'kubepki.js');
   const kc = await s.kubeconfig(tmp);
   const t0 = Date.now();
@@ -181,5 +177,5 @@ test('csr approve --watch | head -1: when the reader goes, the approver stops (i
   assert.match(out, /^approved csr-hprcx/);
   assert.match(err, /rc=0/);
   assert.ok(Date.now() - t0 < 15_000, `stopped after ${Date.now() - t0} ms`);
-  assert.ok(lists < 10, `the approver stopped at the first write after head left (${lists} list calls, not 300)`);
+  assert.ok(lists() < 10, `the approver stopped at the first write after head left (${lists()} list calls, not 300)`);
 });
