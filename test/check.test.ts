@@ -348,3 +348,16 @@ test('check -o yaml is the same versioned Inventory as -o json; a TTY gets colou
   const header = tty.out.split('\n')[0]!;
   assert.equal(row.indexOf('EXPIRED'), header.indexOf('STATUS'));
 });
+
+test('lazyDigests (check\'s table) gives the same inventory once read: fingerprint, spkiSha256 and pem as openssl computes them', () => {
+  const root = copyFixture('kubeadm-1.26');
+  const eager = readInventory({ fs: new NodeFs(root), now: NOW });
+  const lazy = readInventory({ fs: new NodeFs(root), now: NOW, lazyDigests: true });
+  assert.equal(JSON.stringify(lazy), JSON.stringify(eager));
+  assert.ok(Object.getOwnPropertyDescriptor(lazy.certificates[0]!, 'pem')!.get, 'lazy entries carry accessors');
+  assert.equal(typeof Object.getOwnPropertyDescriptor(eager.certificates[0]!, 'pem')!.value, 'string', 'eager entries plain values');
+  const ca = eager.certificates.find((c) => c.name === 'ca')!;
+  const fp = openssl(['x509', '-in', path.join(root, 'etc/kubernetes/pki/ca.crt'), '-noout', '-fingerprint', '-sha256']).stdout.split('=')[1]!.trim().replaceAll(':', '').toLowerCase();
+  assert.equal(ca.fingerprint, fp);
+  assert.equal(lazy.certificates.find((c) => c.name === 'ca')!.fingerprint, fp);
+});

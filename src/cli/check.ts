@@ -35,7 +35,8 @@ ${EXIT_CODES_HELP}`)
       const now = resolveNow(o.now);
       const inputs = nodeReadInputs(o, io.cwd);
       const fs = inputs.fs;
-      const inv = readInventory({ ...inputs, now });
+      // the table shows no fingerprint or PEM: those are made only if something reads them
+      const inv = readInventory({ ...inputs, now, lazyDigests: o.output === 'table' || o.output === 'wide' });
       if (o.cluster) {
         const { connect } = await import('../cluster/connect.js');
         const { readClusterCertificates, mergeClusterCertificates } = await import('../cluster/inventory.js');

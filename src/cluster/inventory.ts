@@ -10,7 +10,7 @@ import { Certificate } from '../pki/certificate.js';
 import { parsePemBlocks, PemError } from '../pki/pem.js';
 import { parsePrivateKeyBlock, PRIVATE_KEY_LABELS, KeyError, sameBytes } from '../pki/keys.js';
 import { parseThresholdOrThrow } from '../inventory/classify.js';
-import { certFacts, withCertDigests } from '../inventory/describe.js';
+import { certFacts, withEagerDigests } from '../inventory/describe.js';
 import { inWarningWindow, humanDuration } from '../inventory/time.js';
 import type { CertEntry, CertLocation, Finding } from '../inventory/types.js';
 import { httpStatus, apiError, type ClusterClient } from './connect.js';
@@ -120,7 +120,7 @@ export function clusterCertEntries(sources: ClusterPemSource[], now: Date, warn?
         status: 'ok',
         findings: [],
       };
-      withCertDigests(entry, c);
+      withEagerDigests(entry, c);
       if (index === 0 && src.tlsKey) entry.findings.push(...secretKeyFindings(src.tlsKey, entry));
       const rec = { entry, cert: c };
       byFp.set(fp, rec);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Certificate } from '../pki/certificate.js';
+import { derToPem, type Certificate } from '../pki/certificate.js';
 import type { CertEntry } from './types.js';
 
 /** The fields of a CertEntry that come from the certificate itself (and `now`). */
@@ -45,17 +45,34 @@ export function certFacts(c: Certificate, now: Date): CertFacts {
  * Replaces the placeholders `certFacts` leaves, in place, so key order stays.
  */
 export function withCertDigests<T extends CertFacts>(entry: T, c: Certificate): T {
-  const lazy = (key: 'fingerprint' | 'spkiSha256' | 'pem', make: () => string) => {
+  // only the bytes are kept for later, not the parsed certificate, and only until all three are made
+  let bytes: { der: Uint8Array; spki: Uint8Array } | undefined = { der: c.der, spki: c.spkiRaw };
+  let left = 3;
+  const lazy = (key: 'fingerprint' | 'spkiSha256' | 'pem', make: (b: { der: Uint8Array; spki: Uint8Array }) => string) => {
     let v: string | undefined;
     Object.defineProperty(entry, key, {
       enumerable: true,
       configurable: true,
-      get: () => (v ??= make()),
-      set: (x: string) => { v = x; },
+      get: () => {
+        if (v === undefined) {
+          v = make(bytes!);
+          if (--left === 0) bytes = undefined;
+        }
+        return v;
+      },
+      set: (x: string) => { if (v === undefined && --left === 0) bytes = undefined; v = x; },
     });
   };
-  lazy('fingerprint', () => c.fingerprint256);
-  lazy('spkiSha256', () => createHash('sha256').update(c.spkiRaw).digest('hex'));
-  lazy('pem', () => c.toPem());
+  lazy('fingerprint', (b) => createHash('sha256').update(b.der).digest('hex'));
+  lazy('spkiSha256', (b) => createHash('sha256').update(b.spki).digest('hex'));
+  lazy('pem', (b) => derToPem(b.der, 'CERTIFICATE'));
+  return entry;
+}
+
+/** The digests and the PEM of an entry's certificate, as plain values now (see withCertDigests). */
+export function withEagerDigests<T extends CertFacts>(entry: T, c: Certificate): T {
+  entry.fingerprint = c.fingerprint256;
+  entry.spkiSha256 = createHash('sha256').update(c.spkiRaw).digest('hex');
+  entry.pem = c.toPem();
   return entry;
 }

@@ -12,7 +12,7 @@ import { manifestPems } from '../kubeconfig/manifest.js';
 import { detectLayouts, layoutTargets, type ScanTarget } from '../layouts/detect.js';
 import { kubeadmProfileForFile, KUBEADM_PROFILES, profileCertPath, profileKeyPath, RKE1_COMPONENTS, DEFAULT_PKI } from '../profiles/kubeadm.js';
 import { readComponentRefs, readKubeadmConfigHints } from './components.js';
-import { certFacts, withCertDigests } from './describe.js';
+import { certFacts, withCertDigests, withEagerDigests } from './describe.js';
 import { classify, parseThresholdOrThrow } from './classify.js';
 import type { CertEntry, CertLocation, CsrEntry, Finding, Inventory, KeyEntry, KeyLocation, KubeconfigEntry, LayoutName, ManagedBy, MissingEntry } from './types.js';
 
@@ -29,6 +29,12 @@ export interface ReadOptions {
   kubeconfigs?: string[];
   /** files above this size are reported, not parsed (default 4 MiB) */
   maxFileSize?: number;
+  /**
+   * Work out each entry's fingerprint, spkiSha256 and pem only when first read
+   * (a table that shows none of them). Entries then carry accessors holding the
+   * certificate bytes: for a short-lived read, not an inventory kept in memory.
+   */
+  lazyDigests?: boolean;
 }
 
 /** What one file turned out to hold. */
@@ -176,7 +182,7 @@ export function readInventory(opts: ReadOptions): Inventory {
     for (const c of fc.kubeconfig.clusters) if (c.caFile) readOne(c.caFile, { path: c.caFile, layout: fc.layout, recursive: false }, false);
   }
 
-  return assemble(fs, [...files.values()], findings, layouts, threshold, now, opts.warn);
+  return assemble(fs, [...files.values()], findings, layouts, threshold, now, opts.warn, opts.lazyDigests ?? false);
 }
 
 function parseFileContent(buf: Buffer, file: string, target: ScanTarget, explicit: boolean, findings: Finding[]): FileContent | undefined {
@@ -270,7 +276,7 @@ function parseFileContent(buf: Buffer, file: string, target: ScanTarget, explici
 
 const LOCATION_RANK = (l: CertLocation) => (l.kind === 'kubeconfig' ? 2 : l.index > 0 ? 1 : 0);
 
-function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts: LayoutName[], threshold: ReturnType<typeof parseThresholdOrThrow>, now: Date, warnText: string | undefined): Inventory {
+function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts: LayoutName[], threshold: ReturnType<typeof parseThresholdOrThrow>, now: Date, warnText: string | undefined, lazyDigests: boolean): Inventory {
   const byFile = new Map(files.map((f) => [f.path, f]));
   const records: CertRecord[] = [];
   const byDer = new Map<string, CertRecord>();
@@ -488,7 +494,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     };
     if (r.copies.length) entry.copies = r.copies;
     r.entry = entry;
-    certificates.push(withCertDigests(entry, c));
+    certificates.push(lazyDigests ? withCertDigests(entry, c) : withEagerDigests(entry, c));
   }
   for (const r of records) {
     const s = signerOf.get(r);
