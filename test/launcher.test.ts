@@ -140,3 +140,15 @@ test('standard output: a closed pipe (check | head -1) ends quietly, a slow pipe
   assert.equal(file.status, 0, file.stderr);
   assert.equal(fs.readFileSync(out, 'utf8'), slow.stdout);
 });
+
+test('a closed pipe never cuts a renewal short: renew all | head -1 renews everything, then check is clean', () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const bin = path.join(repo, 'bin', 'kubepki.js');
+  const r = spawnSync('bash', ['-c', `node ${bin} renew all --root ${root} --now 2026-11-23 | head -1; echo "rc=\${PIPESTATUS[0]}" >&2`], { encoding: 'utf8' });
+  assert.equal(r.stdout.trim().split('\n').length, 1);
+  assert.match(r.stderr, /rc=0/);
+  const check = spawnSync(process.execPath, [bin, 'check', '--root', root, '--now', '2026-11-23'], { encoding: 'utf8' });
+  assert.equal(check.status, 0, check.stdout.split('\n').filter((l) => /expired|ERROR/i.test(l)).join('\n'));
+  const backups = spawnSync(process.execPath, [bin, 'backups', '--root', root], { encoding: 'utf8' });
+  assert.match(backups.stdout, /complete/);
+});

@@ -123,6 +123,7 @@ export function command(io: Io): Command {
       const anyBad = run.results.some((r) => (r.outcome === 'refused' && r.decision.verdict === 'invalid') || r.outcome === 'denied');
       io.exitCode = namedBad ? EXIT.broken : anyBad ? EXIT.warning : EXIT.ok;
       if (!flags.watch || pass >= maxPasses) return;
+      if (io.outputClosed) { io.stderr('kubepki: standard output was closed: stopping the approver\n'); return; }
       await sleep(interval * 1000);
     }
   });

@@ -11,12 +11,21 @@ export interface Io {
   exitCode: number;
   /** read all of standard input (for `inspect -`) */
   readStdin(): Promise<Buffer>;
+  /**
+   * True once standard output's reader has gone (EPIPE): the rest of the output
+   * is dropped. Work in progress is never cut off by it (a renewal or a restart
+   * half done would be worse than output nobody reads); loops that only report
+   * (`csr approve --watch`) stop at their next pass.
+   */
+  readonly outputClosed?: boolean;
 }
 
-export function processIo(opts: { onStdoutClosed?: () => void } = {}): Io {
+export function processIo(): Io {
   const out = stdoutKind();
-  const closed = opts.onStdoutClosed ?? (() => {});
+  let outputClosed = false;
+  const closed = () => { outputClosed = true; };
   return {
+    get outputClosed() { return outputClosed; },
     stdout: out === 'direct' ? directStdout(closed) : streamStdout(closed),
     stderr: (t) => { process.stderr.write(t); },
     env: process.env,
@@ -36,10 +45,10 @@ export function processIo(opts: { onStdoutClosed?: () => void } = {}): Io {
  * `process.stdout` on a pipe is a net.Socket, and loading `net` for it is ~1.5 ms
  * of every `check | jq`. A terminal, a socket or anything else gets
  * `process.stdout`. When the reader has gone (`kubepki check | head`, EPIPE) the
- * rest of the output is dropped and `onClosed` runs (the CLI's main ends the
- * process there, so `csr approve --watch | tee log` does not go on approving
- * with nobody logging); a non-blocking pipe that is full (EAGAIN) hands the rest
- * to `process.stdout`, which queues it.
+ * rest of the output is dropped and `Io.outputClosed` says so (`csr approve
+ * --watch | tee log` then stops rather than approve with nobody logging); a
+ * non-blocking pipe that is full (EAGAIN) hands the rest to `process.stdout`,
+ * which queues it.
  */
 function stdoutKind(): 'direct' | 'stream' {
   try {

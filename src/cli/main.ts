@@ -97,8 +97,8 @@ export function reportError(e: unknown, io: Io): number {
 }
 
 export function main(argv: string[]): void {
-  // `kubepki check | head`: a closed pipe ends the command (see processIo), quietly and at once.
-  run(argv, processIo({ onStdoutClosed: () => process.exit(process.exitCode ?? 0) })).then(
+  // `kubepki check | head`: a closed pipe drops the rest of the output, quietly (see processIo).
+  run(argv).then(
     (code) => { process.exitCode = code; },
     (e) => { process.stderr.write(`kubepki: ${String(e)}\n`); process.exitCode = 70; },
   );
