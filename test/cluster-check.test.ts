@@ -126,6 +126,14 @@ test('clusterCertEntries: a TLS Secret\'s tls.key is compared with tls.crt, neve
   assert.deepEqual(codes(3), [['corrupt', 'error']]);
   assert.deepEqual(codes(4), [['secret-key-missing', 'error']]);
   assert.equal(one(4).certificates[0]!.status, 'invalid');
+  // the same certificate in several Secrets (a wildcard copied around): each Secret's key is checked, whatever the order
+  for (const order of [[0, 1, 4], [4, 0, 1], [1, 4, 0]]) {
+    const many = clusterCertEntries(order.map((i) => ({ ...sources[i]!, name: `copy-${i}` })), new Date('2026-11-23T00:00:00Z'));
+    assert.equal(many.certificates.length, 1, 'one row with copies');
+    assert.equal(many.certificates[0]!.copies?.length, 2);
+    assert.deepEqual(many.findings.map((f) => [f.code, f.file]).sort(), [['key-mismatch', 'secret/ns/copy-1:tls.crt'], ['secret-key-missing', 'secret/ns/copy-4:tls.crt']], `order ${order}`);
+    assert.equal(many.certificates[0]!.status, 'invalid');
+  }
   // no key material in anything kubepki says
   const said = JSON.stringify(r) + JSON.stringify(cases.map((_, i) => one(i)));
   const secretB64 = keyPem(privateKey).split('\n')[1]!;

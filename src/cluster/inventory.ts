@@ -104,6 +104,8 @@ export function clusterCertEntries(sources: ClusterPemSource[], now: Date, warn?
       const seen = byFp.get(fp);
       if (seen) {
         (seen.entry.copies ??= []).push(location);
+        // the same certificate in another Secret (a wildcard copied to many namespaces): that Secret's key is checked too
+        if (index === 0 && src.tlsKey) seen.entry.findings.push(...secretKeyFindings(src.tlsKey, c, seen.entry.id, obj, file));
         return;
       }
       const entry: CertEntry = {
@@ -121,7 +123,7 @@ export function clusterCertEntries(sources: ClusterPemSource[], now: Date, warn?
         findings: [],
       };
       withEagerDigests(entry, c);
-      if (index === 0 && src.tlsKey) entry.findings.push(...secretKeyFindings(src.tlsKey, entry));
+      if (index === 0 && src.tlsKey) entry.findings.push(...secretKeyFindings(src.tlsKey, c, entry.id, obj, file));
       const rec = { entry, cert: c };
       byFp.set(fp, rec);
       all.push(rec);
@@ -156,14 +158,14 @@ function secretKeyFacts(k: TlsKeyState, c: Certificate): CertEntry['privateKey']
   return { present: true, matches: sameBytes(k.spki, c.spkiRaw) };
 }
 
-function secretKeyFindings(k: TlsKeyState, e: CertEntry): Finding[] {
-  const at = { certificate: e.id, file: e.location.file };
-  const obj = e.name;
+/** What a TLS Secret's tls.key says about its tls.crt (`obj`: the Secret, `file`: its tls.crt place). */
+function secretKeyFindings(k: TlsKeyState, c: Certificate, certificate: string, obj: string, file: string): Finding[] {
+  const at = { certificate, file };
   switch (k.state) {
     case 'missing': return [{ code: 'secret-key-missing', severity: 'error', ...at, message: `${obj}: tls.key is empty: nothing can serve tls.crt from this Secret (put the certificate's key in tls.key)` }];
     case 'encrypted': return [{ code: 'key-encrypted', severity: 'warning', ...at, message: `${obj}: tls.key is encrypted; ingress controllers and servers cannot load it` }];
     case 'unreadable': return [{ code: 'corrupt', severity: 'error', ...at, message: `${obj}: tls.key cannot be read (${k.why})` }];
-    default: return e.privateKey.matches === false ? [{ code: 'key-mismatch', severity: 'error', ...at, message: `${obj}: tls.key is not the key of tls.crt (another key pair)` }] : [];
+    default: return sameBytes(k.spki, c.spkiRaw) ? [] : [{ code: 'key-mismatch', severity: 'error', ...at, message: `${obj}: tls.key is not the key of tls.crt (another key pair)` }];
   }
 }
 
