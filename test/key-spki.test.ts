@@ -7,10 +7,20 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { spkiOfPrivateKeyDer, canonicalSpki, type PrivateKeyDerFormat } from '../src/pki/key-spki.js';
+import { spkiOfPrivateKeyDer as spkiOrThrow, canonicalSpki, DamagedKeyError, type PrivateKeyDerFormat } from '../src/pki/key-spki.js';
+
+/** The fast path's answer, a key it calls damaged counted as refused (stricter than OpenSSL, as Go is). */
+function spkiOfPrivateKeyDer(der: Uint8Array, type: PrivateKeyDerFormat): Uint8Array | undefined {
+  try {
+    return spkiOrThrow(der, type);
+  } catch (e) {
+    if (e instanceof DamagedKeyError) return undefined;
+    throw e;
+  }
+}
 import { parsePrivateKeyBlock } from '../src/pki/keys.js';
 import { parsePemBlocks } from '../src/pki/pem.js';
-import { FIXTURES } from './support/fixtures.js';
+import { FIXTURES, openssl, tmpDir } from './support/fixtures.js';
 
 function opensslSpki(der: Uint8Array, type: PrivateKeyDerFormat): Buffer | undefined {
   try {
@@ -177,4 +187,32 @@ test('structural changes OpenSSL refuses are never taken by the fast path: a tra
       assert.deepEqual(Buffer.from(fast), ssl, `${k.label} insert/delete at ${at}`);
     }
   }
+});
+
+test('an RSA key whose numbers do not fit together (Go refuses it, openssl rsa -check too) is a damaged key, not "matches"', () => {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+  const der = privateKey.export({ type: 'pkcs1', format: 'der' });
+  const jwk = privateKey.export({ format: 'jwk' });
+  // flip a bit in the middle of q (the 6th INTEGER): the structure stays valid, n is no longer p·q
+  const q = Buffer.from(jwk.q!, 'base64url');
+  const at = der.indexOf(q);
+  assert.ok(at > 0);
+  const bad = Buffer.from(der);
+  bad[at + 20] ^= 0x04;
+  const pem = (b: Buffer) => `-----BEGIN RSA PRIVATE KEY-----\n${b.toString('base64').replace(/.{64}/g, '$&\n')}\n-----END RSA PRIVATE KEY-----\n`;
+  const dir = tmpDir();
+  fs.writeFileSync(path.join(dir, 'bad.key'), pem(bad));
+  fs.writeFileSync(path.join(dir, 'good.key'), pem(der));
+  assert.match(openssl(['rsa', '-check', '-noout', '-in', path.join(dir, 'good.key')]).stdout, /RSA key ok/);
+  const ossl = openssl(['rsa', '-check', '-noout', '-in', path.join(dir, 'bad.key')]);
+  assert.doesNotMatch(ossl.stdout, /RSA key ok/, 'openssl rsa -check refuses it too');
+  assert.throws(() => spkiOrThrow(bad, 'pkcs1'), DamagedKeyError);
+  assert.throws(() => parsePrivateKeyBlock('RSA PRIVATE KEY', bad), /damaged private key \(RSA PRIVATE KEY\): n is not p·q .*Go programs/);
+  // the same through OpenSSL's path (a PKCS#8 key with attributes is not taken by the fast path)
+  const p8 = createPrivateKey({ key: bad, format: 'der', type: 'pkcs1' }).export({ type: 'pkcs8', format: 'der' });
+  const withAttrs = Buffer.concat([Buffer.from([0x30, 0x82]), Buffer.alloc(2), p8.subarray(4), Buffer.from([0xa0, 0x00])]);
+  withAttrs.writeUInt16BE(withAttrs.length - 4, 2);
+  assert.equal(spkiOfPrivateKeyDer(withAttrs, 'pkcs8'), undefined, 'left to OpenSSL');
+  assert.throws(() => parsePrivateKeyBlock('PRIVATE KEY', withAttrs), /damaged private key \(PRIVATE KEY\)/);
+  assert.doesNotThrow(() => parsePrivateKeyBlock('RSA PRIVATE KEY', der));
 });

@@ -59,7 +59,10 @@ function onCurve(point: Uint8Array, c: { p: bigint; b: bigint }): boolean {
 
 export type PrivateKeyDerFormat = 'pkcs1' | 'sec1' | 'pkcs8';
 
-/** DER SubjectPublicKeyInfo of the key, or undefined when the fast path does not apply. */
+/**
+ * DER SubjectPublicKeyInfo of the key, or undefined when the fast path does not
+ * apply. Throws DamagedKeyError for an RSA key Go would refuse.
+ */
 export function spkiOfPrivateKeyDer(der: Uint8Array, format: PrivateKeyDerFormat): Uint8Array | undefined {
   try {
     const top = whole(der);
@@ -67,7 +70,8 @@ export function spkiOfPrivateKeyDer(der: Uint8Array, format: PrivateKeyDerFormat
     if (format === 'pkcs1') return rsaSpki(der, top);
     if (format === 'sec1') return ecSpki(der, top, undefined);
     return pkcs8Spki(der, top);
-  } catch {
+  } catch (e) {
+    if (e instanceof DamagedKeyError) throw e;
     return undefined;
   }
 }
@@ -107,11 +111,39 @@ function canonicalInteger(buf: Uint8Array, t: Tlv): boolean {
   return !(len > 1 && b0 === 0 && !(buf[t.contentStart + 1]! & 0x80));
 }
 
+/**
+ * Why Go would refuse this RSA key (crypto/rsa PrivateKey.Validate, which
+ * x509.ParsePKCS1PrivateKey and ParsePKCS8PrivateKey run), or undefined. OpenSSL
+ * loads such a key without a word, but kube-apiserver, etcd and the kubelet
+ * will not start with it: a damaged p, q or d is worth a finding, not "matches".
+ */
+export function rsaKeyProblem(n: bigint, e: bigint, d: bigint, p: bigint, q: bigint): string | undefined {
+  if (e < 2n) return 'public exponent too small';
+  if (e >= 1n << 31n) return 'public exponent too large';
+  if (p <= 1n || q <= 1n) return 'invalid prime value';
+  if (p * q !== n) return 'n is not p·q (invalid modulus)';
+  const de = d * e;
+  if (de % (p - 1n) !== 1n || de % (q - 1n) !== 1n) return 'd·e is not 1 mod p-1 and q-1 (invalid exponents)';
+  return undefined;
+}
+
+/** An RSA key whose numbers do not fit together (see rsaKeyProblem). */
+export class DamagedKeyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DamagedKeyError';
+  }
+}
+
+const bigOf = (buf: Uint8Array, t: Tlv): bigint => BigInt(`0x${Buffer.from(buf.buffer, buf.byteOffset + t.contentStart, t.end - t.contentStart).toString('hex')}`);
+
 function rsaSpki(buf: Uint8Array, top: Tlv): Uint8Array | undefined {
   const f = strictChildren(buf, top);
   // two-prime RSAPrivateKey: version 0 and eight INTEGERs
   if (f.length !== 9 || !f.every((t) => canonicalInteger(buf, t))) return undefined;
   if (f[0]!.end - f[0]!.contentStart !== 1 || buf[f[0]!.contentStart] !== 0) return undefined;
+  const problem = rsaKeyProblem(bigOf(buf, f[1]!), bigOf(buf, f[2]!), bigOf(buf, f[3]!), bigOf(buf, f[4]!), bigOf(buf, f[5]!));
+  if (problem) throw new DamagedKeyError(problem);
   const rsaPublicKey = seq(buf.subarray(f[1]!.start, f[1]!.end), buf.subarray(f[2]!.start, f[2]!.end));
   return seq(RSA_ALGORITHM, tlv(0x03, Uint8Array.of(0), rsaPublicKey));
 }

@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { spkiKeyInfo, type KeyInfo } from './certificate.js';
-import { spkiOfPrivateKeyDer, canonicalSpki } from './key-spki.js';
+import { spkiOfPrivateKeyDer, canonicalSpki, rsaKeyProblem, DamagedKeyError } from './key-spki.js';
 
 /** A private key as found on disk. Never rendered: only its public half and type are shown. */
 export interface PrivateKeyInfo {
@@ -45,12 +45,34 @@ export function parsePrivateKeyBlock(label: string, der: Uint8Array, headers: Re
   };
   // The public half straight from the DER when it is canonical (see key-spki.ts);
   // OpenSSL is then only asked when something needs the key itself (signing).
-  const spki = spkiOfPrivateKeyDer(der, type);
-  if (!spki) return fromKeyObject(load(), format);
+  let spki: Uint8Array | undefined;
+  try {
+    spki = spkiOfPrivateKeyDer(der, type);
+  } catch (e) {
+    if (e instanceof DamagedKeyError) throw new KeyError(damaged(label, e.message));
+    throw e;
+  }
+  if (!spki) {
+    const keyObject = load();
+    const problem = rsaProblemOf(keyObject);
+    if (problem) throw new KeyError(damaged(label, problem));
+    return fromKeyObject(keyObject, format);
+  }
   const info: PrivateKeyInfo = { format, encrypted: false, spki, key: spkiKeyInfo(spki) };
   let keyObject: KeyObject | undefined;
   Object.defineProperty(info, 'keyObject', { enumerable: true, configurable: true, get: () => (keyObject ??= load()) });
   return info;
+}
+
+const damaged = (label: string, why: string) => `damaged private key (${label}): ${why}; Go programs (kube-apiserver, etcd, the kubelet) refuse it`;
+
+/** rsaKeyProblem for a key OpenSSL loaded (the keys the DER fast path leaves to it). */
+function rsaProblemOf(k: KeyObject): string | undefined {
+  if (k.asymmetricKeyType !== 'rsa') return undefined;
+  const j = k.export({ format: 'jwk' });
+  if (!j.n || !j.e || !j.d || !j.p || !j.q) return undefined;
+  const big = (b64u: string) => BigInt(`0x${Buffer.from(b64u, 'base64url').toString('hex') || '0'}`);
+  return rsaKeyProblem(big(j.n), big(j.e), big(j.d), big(j.p), big(j.q));
 }
 
 /** A bare DER private key (PKCS#8, then PKCS#1, then SEC1). */
