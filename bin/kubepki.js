@@ -14,9 +14,9 @@
 // (even one of the same length, which V8 alone would accept) or a damaged cache
 // (which V8 does not checksum, and would crash on) is never handed to V8. V8
 // itself then refuses a cache from another Node version or other V8 flags.
-// When the cache is missing or refused, it is written again at exit if dist/ is
-// writable: a temp file of its own (O_EXCL), fsync, rename. Nothing changes
-// otherwise. KUBEPKI_NO_CODE_CACHE=1 turns all of it off.
+// When the cache is missing or refused, the next `check` writes it again at exit
+// if dist/ is writable: a temp file of its own (O_EXCL), fsync, rename. Nothing
+// changes otherwise. KUBEPKI_NO_CODE_CACHE=1 turns all of it off.
 const fs = require('node:fs');
 const path = require('node:path');
 const vm = require('node:vm');
@@ -46,7 +46,9 @@ if (useCache) {
 // The bundle's dynamic imports (client-node, prom-client …) come here: a vm
 // script's own import() would need Node's experimental module hooks.
 const script = new vm.Script(`(function (exports, require, module, __filename, __dirname, __kpImport) {${source}\n})`, { filename: file, cachedData });
-if (useCache && (!cachedData || script.cachedDataRejected)) {
+// Only a `check` run writes the cache: what V8 puts in it is what this run compiled, and check is the
+// command whose start-up counts (after a Node upgrade, a first `--version` would leave a thin cache).
+if (useCache && process.argv[2] === 'check' && (!cachedData || script.cachedDataRejected)) {
   process.once('exit', () => {
     let tmp;
     try {
