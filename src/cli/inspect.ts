@@ -17,9 +17,9 @@ interface InspectOptions { output: string; now?: string; warn?: string }
 export function command(io: Io): Command {
   return new Command('inspect')
     .summary('show every certificate in a file, kubeconfig, CSR, key, stdin or https://host:port')
-    .description(`Show every certificate in a .crt/.pem bundle, a DER file, a kubeconfig (every user and
-cluster entry), a CSR or a key (never printing the key), standard input (-) or the chain a TLS
-endpoint serves (https://HOST:PORT).
+    .description(`Show every certificate in a .crt/.pem bundle, a DER file, a PKCS#7 bundle (.p7b), a
+kubeconfig (every user and cluster entry), a Secret or ConfigMap manifest, a CSR or a key (never
+printing the key), standard input (-) or the chain a TLS endpoint serves (https://HOST:PORT).
 
 Examples:
   kubepki inspect /etc/kubernetes/pki/apiserver.crt

@@ -6,6 +6,7 @@ import { Certificate, describeKey } from '../pki/certificate.js';
 import { DerError } from '../pki/der.js';
 import { looksLikePem, parsePemBlocks, PemError } from '../pki/pem.js';
 import { parsePrivateKeyBlock, parsePrivateKeyDer, parsePublicKeyBlock, PRIVATE_KEY_LABELS, PUBLIC_KEY_LABELS, KeyError, sameBytes } from '../pki/keys.js';
+import { isPkcs7, pkcs7Certificates } from '../pki/pkcs7.js';
 import { parseCsr } from '../pki/csr.js';
 import { parseKubeconfig, looksLikeKubeconfig, KubeconfigError, type KubeconfigDoc } from '../kubeconfig/read.js';
 import { manifestPems } from '../kubeconfig/manifest.js';
@@ -65,7 +66,7 @@ interface CertRecord {
   entry?: CertEntry;
 }
 
-const CERTISH = /\.(crt|pem|cer|cert|der|key|pub|csr)$/i;
+const CERTISH = /\.(crt|pem|cer|cert|der|key|pub|csr|p7b|p7c)$/i;
 const KUBECONFIGISH = /(\.conf|\.kubeconfig|\.ya?ml|^kubeconfig|^config)$/i;
 
 /**
@@ -211,6 +212,8 @@ function parseFileContent(buf: Buffer, file: string, target: ScanTarget, explici
         else if (PUBLIC_KEY_LABELS.has(b.label)) {
           const pk = parsePublicKeyBlock(b.label, b.der);
           fc.publicKeys.push({ spki: pk.spki, info: pk.key });
+        } else if (b.label === 'PKCS7' || b.label === 'CMS') {
+          for (const der of pkcs7Certificates(b.der)) fc.certs.push(new Certificate(der).checkFields());
         } else if (b.label === 'CERTIFICATE REQUEST' || b.label === 'NEW CERTIFICATE REQUEST') {
           const c = parseCsr(b.der);
           fc.csrs.push({ file, subject: c.subjectString, sans: c.sans, keyAlgorithm: describeKey(c.key) });
@@ -226,7 +229,17 @@ function parseFileContent(buf: Buffer, file: string, target: ScanTarget, explici
     try {
       fc.certs.push(new Certificate(buf).checkFields());
       return fc;
-    } catch { /* not a certificate: maybe a key or CSR */ }
+    } catch { /* not a certificate: maybe a PKCS#7 bundle, a key or a CSR */ }
+    if (isPkcs7(buf)) {
+      try {
+        for (const der of pkcs7Certificates(buf)) fc.certs.push(new Certificate(der).checkFields());
+      } catch (e) {
+        if (e instanceof DerError || e instanceof RangeError) { corrupt(`PKCS#7 bundle: ${e.message}`); return undefined; }
+        throw e;
+      }
+      if (fc.certs.length === 0) corrupt('PKCS#7 bundle without certificates');
+      return fc;
+    }
     const k = parsePrivateKeyDer(buf);
     if (k) { fc.keys.push({ der: buf, info: k }); return fc; }
     try {
