@@ -30,7 +30,7 @@ const rec = (p: string) => recorded('bootstrap-token.json', (r) => r.method === 
 async function cluster(): Promise<{ s: FakeApiServer; mem: MemoryObjects; kc: string }> {
   const s = await FakeApiServer.start();
   servers.push(s);
-  const mem = new MemoryObjects(s, ['secrets', 'configmaps']);
+  const mem = new MemoryObjects(s, ['secrets', 'configmaps', 'roles', 'rolebindings']);
   mem.put('secrets', rec('/api/v1/namespaces/kube-system/secrets/bootstrap-token-w7k2qx'));
   mem.put('configmaps', rec('/api/v1/namespaces/kube-public/configmaps/cluster-info'));
   return { s, mem, kc: await s.kubeconfig(tmp) };
@@ -122,6 +122,18 @@ test('--upload-certs: kubeadm-certs owned by a 2h token, decrypts to the node\'s
   assert.deepEqual(Object.keys(ownerSecret.data).sort(), Object.keys(recordedOwner.data).sort());
   assert.equal(Buffer.from(ownerSecret.data.description, 'base64').toString(), Buffer.from(recordedOwner.data.description, 'base64').toString());
   assert.equal(Buffer.from(ownerSecret.data.expiration, 'base64').toString(), '2026-11-23T00:00:00Z');
+  // kubeadm's upload-certs RBAC: bootstrap tokens may get kubeadm-certs (a cluster made without --upload-certs has none)
+  const role = mem.get('roles', 'kube-system', 'kubeadm:kubeadm-certs');
+  assert.deepEqual(role.rules, [{ apiGroups: [''], resourceNames: ['kubeadm-certs'], resources: ['secrets'], verbs: ['get'] }]);
+  const binding = mem.get('rolebindings', 'kube-system', 'kubeadm:kubeadm-certs');
+  assert.deepEqual(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'kubeadm:kubeadm-certs' });
+  assert.deepEqual(binding.subjects, [{ kind: 'Group', name: 'system:bootstrappers:kubeadm:default-node-token' }]);
+  assert.match(r.out, /ensured Role and RoleBinding kube-system\/kubeadm:kubeadm-certs/);
+  // a second upload finds them (409) and replaces them: still one of each, still right
+  const again = await cli(['cluster-info', 'update', '--create-token', '--upload-certs', '--kubeconfig', kc, '--root', ROOT, '--now', NOW]);
+  assert.equal(again.code, 0, again.err);
+  assert.equal([...mem.objects.keys()].filter((k) => k.startsWith('roles/') || k.startsWith('rolebindings/')).length, 2);
+  assert.notEqual(mem.get('roles', 'kube-system', 'kubeadm:kubeadm-certs').metadata.resourceVersion, role.metadata.resourceVersion, 'replaced');
 });
 
 test('cluster-info show verifies the recorded signature', async () => {
@@ -156,7 +168,7 @@ test('applyClusterCommand (join --apply / rebuild --apply-cluster): waits for a 
   const starting = new Promise<void>((resolve) => setTimeout(async () => {
     const s = await FakeApiServer.start({ port });
     servers.push(s);
-    mem = new MemoryObjects(s, ['secrets', 'configmaps']);
+    mem = new MemoryObjects(s, ['secrets', 'configmaps', 'roles', 'rolebindings']);
     mem.put('configmaps', rec('/api/v1/namespaces/kube-public/configmaps/cluster-info'));
     resolve();
   }, 700));

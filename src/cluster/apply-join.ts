@@ -11,7 +11,8 @@
  * controller-manager (it is often the thing being repaired), and because
  * HMAC is deterministic the controller writes the same value.
  */
-import type { V1ConfigMap, V1Secret } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1Role, V1RoleBinding, V1Secret } from '@kubernetes/client-node';
+import { kubeadmCertsRbac } from '../plan/join.js';
 import { UserError } from '../errors.js';
 import { call, callOptional, httpStatus, apiError, type ClusterClient } from './connect.js';
 import { parseToken, tokenSecretManifest, readTokenSecret, generateToken, BOOTSTRAP_TOKEN_SECRET_TYPE, type TokenSecretOptions } from '../pki/bootstrap-token.js';
@@ -66,6 +67,23 @@ async function upsertSecret(client: ClusterClient, body: V1Secret): Promise<V1Se
   const cur = await call(client, `read Secret ${namespace}/${name}`, () => client.core.readNamespacedSecret({ name, namespace }));
   return call(client, `replace Secret ${namespace}/${name}`, () =>
     client.core.replaceNamespacedSecret({ name, namespace, body: { ...body, metadata: { ...body.metadata, resourceVersion: cur.metadata?.resourceVersion } } }));
+}
+
+/** Create kubeadm's Role or RoleBinding, or replace it with ours when it exists (as kubeadm's CreateOrUpdate does). */
+async function upsertRbac(client: ClusterClient, kind: 'Role' | 'RoleBinding', body: V1Role | V1RoleBinding): Promise<void> {
+  const name = body.metadata!.name!;
+  const namespace = body.metadata!.namespace!;
+  const what = `${kind} ${namespace}/${name}`;
+  const create = () => (kind === 'Role' ? client.rbac.createNamespacedRole({ namespace, body: body as V1Role }) : client.rbac.createNamespacedRoleBinding({ namespace, body: body as V1RoleBinding }));
+  try {
+    await create();
+    return;
+  } catch (e) {
+    if (httpStatus(e) !== 409) throw apiError(e, client, `create ${what}`);
+  }
+  const cur = await call(client, `read ${what}`, () => (kind === 'Role' ? client.rbac.readNamespacedRole({ name, namespace }) : client.rbac.readNamespacedRoleBinding({ name, namespace })));
+  const next = { ...body, metadata: { ...body.metadata, resourceVersion: cur.metadata?.resourceVersion } };
+  await call(client, `replace ${what}`, () => (kind === 'Role' ? client.rbac.replaceNamespacedRole({ name, namespace, body: next as V1Role }) : client.rbac.replaceNamespacedRoleBinding({ name, namespace, body: next as V1RoleBinding })));
 }
 
 /** Valid signing tokens (id → secret) among the bootstrap token Secrets. */
@@ -161,6 +179,11 @@ export async function applyJoin(client: ClusterClient, o: ApplyJoinOptions): Pro
     };
     await upsertSecret(client, body);
     steps.push(`wrote Secret kube-system/kubeadm-certs (owned by ${m.metadata.name}, deleted with it in 2h)`);
+    // without this a cluster made without --upload-certs answers the joiner's read of kubeadm-certs with 403
+    const [role, binding] = kubeadmCertsRbac();
+    await upsertRbac(client, 'Role', role as V1Role);
+    await upsertRbac(client, 'RoleBinding', binding as V1RoleBinding);
+    steps.push('ensured Role and RoleBinding kube-system/kubeadm:kubeadm-certs (bootstrap tokens may get kubeadm-certs)');
   }
 
   // ---- verify by reading back, as a joiner would

@@ -41,6 +41,7 @@ export interface ClusterClient {
   certs: import('@kubernetes/client-node').CertificatesV1Api;
   admission: import('@kubernetes/client-node').AdmissionregistrationV1Api;
   apiregistration: import('@kubernetes/client-node').ApiregistrationV1Api;
+  rbac: import('@kubernetes/client-node').RbacAuthorizationV1Api;
   /** options that make a PATCH a JSON merge patch */
   mergePatch: import('@kubernetes/client-node').ConfigurationOptions;
 }
@@ -115,6 +116,7 @@ export async function connect(o: ConnectOptions): Promise<ClusterClient> {
     certs: kc.makeApiClient(k8s.CertificatesV1Api),
     admission: kc.makeApiClient(k8s.AdmissionregistrationV1Api),
     apiregistration: kc.makeApiClient(k8s.ApiregistrationV1Api),
+    rbac: kc.makeApiClient(k8s.RbacAuthorizationV1Api),
     mergePatch: k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
   };
 }

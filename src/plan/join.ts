@@ -61,18 +61,7 @@ export function planJoin(i: PlanJoinInput): JoinPlan {
   if (i.controlPlane) {
     controlPlaneCommand = [...worker, '--control-plane', `--certificate-key ${i.controlPlane.certificateKey}`].join(' \\\n    ');
     manifests.push(kubeadmCertsSecret(i.controlPlane.sealed));
-    // kubeadm's upload-certs RBAC (spec §6): bootstrap tokens may read the Secret
-    manifests.push({
-      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role',
-      metadata: { name: 'kubeadm:kubeadm-certs', namespace: 'kube-system' },
-      rules: [{ apiGroups: [''], resourceNames: ['kubeadm-certs'], resources: ['secrets'], verbs: ['get'] }],
-    });
-    manifests.push({
-      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding',
-      metadata: { name: 'kubeadm:kubeadm-certs', namespace: 'kube-system' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'kubeadm:kubeadm-certs' },
-      subjects: [{ kind: 'Group', name: DEFAULT_TOKEN_GROUP }],
-    });
+    manifests.push(...kubeadmCertsRbac());
   }
   const exp = tokenSecret.data.expiration ? Buffer.from(tokenSecret.data.expiration, 'base64').toString() : undefined;
   return {
@@ -80,4 +69,26 @@ export function planJoin(i: PlanJoinInput): JoinPlan {
     ...(exp ? { expiration: exp } : {}),
     workerCommand: worker.join(' \\\n    '), controlPlaneCommand, manifests,
   };
+}
+
+/**
+ * kubeadm's upload-certs RBAC (spec §6): the Role and RoleBinding
+ * `kube-system/kubeadm:kubeadm-certs` that let bootstrap tokens `get` the
+ * kubeadm-certs Secret. A cluster made without `--upload-certs` has neither,
+ * and `kubeadm join --control-plane --certificate-key` then fails with 403.
+ */
+export function kubeadmCertsRbac(): [Record<string, any>, Record<string, any>] {
+  return [
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role',
+      metadata: { name: 'kubeadm:kubeadm-certs', namespace: 'kube-system' },
+      rules: [{ apiGroups: [''], resourceNames: ['kubeadm-certs'], resources: ['secrets'], verbs: ['get'] }],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding',
+      metadata: { name: 'kubeadm:kubeadm-certs', namespace: 'kube-system' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'kubeadm:kubeadm-certs' },
+      subjects: [{ kind: 'Group', name: DEFAULT_TOKEN_GROUP }],
+    },
+  ];
 }

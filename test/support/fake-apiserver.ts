@@ -317,8 +317,17 @@ function status(code: number, reason: string, message: string, details: Record<s
   return { status: code, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, details, code } };
 }
 
+/** The namespaced kinds MemoryObjects serves, with their API group paths (as the API server lays them out). */
+const MEMORY_KINDS: Record<string, { kind: string; apiVersion: string; prefix: string }> = {
+  secrets: { kind: 'Secret', apiVersion: 'v1', prefix: '/api/v1' },
+  configmaps: { kind: 'ConfigMap', apiVersion: 'v1', prefix: '/api/v1' },
+  pods: { kind: 'Pod', apiVersion: 'v1', prefix: '/api/v1' },
+  roles: { kind: 'Role', apiVersion: 'rbac.authorization.k8s.io/v1', prefix: '/apis/rbac.authorization.k8s.io/v1' },
+  rolebindings: { kind: 'RoleBinding', apiVersion: 'rbac.authorization.k8s.io/v1', prefix: '/apis/rbac.authorization.k8s.io/v1' },
+};
+
 /**
- * Stateful core/v1 namespaced objects (secrets, configmaps, pods) for the
+ * Stateful core/v1 (and rbac/v1 Role, RoleBinding) namespaced objects (secrets, configmaps, pods) for the
  * admin identity, seeded from recorded objects: GET/list (with
  * `fieldSelector=type=X`), POST (409 AlreadyExists), PUT (409 on a stale
  * resourceVersion), merge PATCH, DELETE. `onChange` lets a test play a
@@ -330,12 +339,11 @@ export class MemoryObjects {
   onChange?: (plural: string, obj: any, verb: string) => void;
 
   constructor(private readonly server: FakeApiServer, plurals: string[] = ['secrets', 'configmaps', 'pods']) {
-    const kinds: Record<string, string> = { secrets: 'Secret', configmaps: 'ConfigMap', pods: 'Pod' };
     for (const plural of plurals) {
-      const kind = kinds[plural]!;
-      const one = new RegExp(`^/api/v1/namespaces/([^/]+)/${plural}/([^/?]+)(\\?.*)?$`);
-      const nsList = new RegExp(`^/api/v1/namespaces/([^/]+)/${plural}(\\?.*)?$`);
-      const allList = new RegExp(`^/api/v1/${plural}(\\?.*)?$`);
+      const { kind, prefix } = MEMORY_KINDS[plural]!;
+      const one = new RegExp(`^${prefix}/namespaces/([^/]+)/${plural}/([^/?]+)(\\?.*)?$`);
+      const nsList = new RegExp(`^${prefix}/namespaces/([^/]+)/${plural}(\\?.*)?$`);
+      const allList = new RegExp(`^${prefix}/${plural}(\\?.*)?$`);
       const admin = (h: Handler): Handler => (req, m) => (req.identity === 'admin' ? h(req, m) : undefined);
       server.route('GET', one, admin((_r, m) => {
         const o = this.objects.get(`${plural}/${m[1]}/${decodeURIComponent(m[2]!)}`);
@@ -349,7 +357,7 @@ export class MemoryObjects {
           .map(([, o]) => o)
           .filter((o) => fieldSelectorMatches(o, fs))
           .map(({ kind: _k, apiVersion: _a, ...rest }) => clone(rest));
-        return { status: 200, body: { kind: `${kind}List`, apiVersion: 'v1', metadata: { resourceVersion: String(this.rv) }, items } };
+        return { status: 200, body: { kind: `${kind}List`, apiVersion: MEMORY_KINDS[plural]!.apiVersion, metadata: { resourceVersion: String(this.rv) }, items } };
       };
       server.route('GET', nsList, admin((_r, m) => list(m[1], m[2])));
       server.route('GET', allList, admin((_r, m) => list(undefined, m[1])));
@@ -395,9 +403,8 @@ export class MemoryObjects {
   /** Store (or overwrite) an object as the server would: new resourceVersion, uid and creationTimestamp kept or made. */
   put(plural: string, obj: any): any {
     const o = clone(obj);
-    const kinds: Record<string, string> = { secrets: 'Secret', configmaps: 'ConfigMap', pods: 'Pod' };
-    o.kind = kinds[plural];
-    o.apiVersion = 'v1';
+    o.kind = MEMORY_KINDS[plural]!.kind;
+    o.apiVersion = MEMORY_KINDS[plural]!.apiVersion;
     o.metadata.resourceVersion = String(++this.rv);
     o.metadata.uid ??= `00000000-0000-4000-8000-${String(this.rv).padStart(12, '0')}`;
     o.metadata.creationTimestamp ??= '2026-11-23T00:00:00Z';
