@@ -216,3 +216,27 @@ test('an RSA key whose numbers do not fit together (Go refuses it, openssl rsa -
   assert.throws(() => parsePrivateKeyBlock('PRIVATE KEY', withAttrs), /damaged private key \(PRIVATE KEY\)/);
   assert.doesNotThrow(() => parsePrivateKeyBlock('RSA PRIVATE KEY', der));
 });
+
+test('valid multi-prime RSA keys are not called damaged (openssl rsa -check agrees); a wrong dp or qinv is damaged, as Go ≥ 1.24 and openssl say', () => {
+  const dir = tmpDir();
+  const k3 = path.join(dir, 'three.key');
+  assert.equal(openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-pkeyopt', 'rsa_keygen_primes:3', '-out', k3]).status, 0);
+  assert.match(openssl(['rsa', '-check', '-noout', '-in', k3]).stdout, /RSA key ok/);
+  const obj = createPrivateKey(fs.readFileSync(k3));
+  for (const type of ['pkcs1', 'pkcs8'] as const) {
+    const der = obj.export({ type, format: 'der' });
+    const info = parsePrivateKeyBlock(type === 'pkcs1' ? 'RSA PRIVATE KEY' : 'PRIVATE KEY', der);
+    assert.deepEqual(Buffer.from(info.spki!), createPublicKey(obj).export({ type: 'spki', format: 'der' }), `3-prime ${type}`);
+  }
+  // dp + 2 (the 7th INTEGER): n, p, q, d all fine, the CRT exponent wrong
+  const two = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey;
+  const der = Buffer.from(two.export({ type: 'pkcs1', format: 'der' }));
+  const dp = Buffer.from(two.export({ format: 'jwk' }).dp!, 'base64url');
+  const at = der.indexOf(dp);
+  assert.ok(at > 0);
+  der[at + dp.length - 1] = (der[at + dp.length - 1]! + 2) & 0xff;
+  const file = path.join(dir, 'dp.key');
+  fs.writeFileSync(file, `-----BEGIN RSA PRIVATE KEY-----\n${der.toString('base64').replace(/.{64}/g, '$&\n')}\n-----END RSA PRIVATE KEY-----\n`);
+  assert.doesNotMatch(openssl(['rsa', '-check', '-noout', '-in', file]).stdout, /RSA key ok/, 'openssl rsa -check refuses it');
+  assert.throws(() => parsePrivateKeyBlock('RSA PRIVATE KEY', der), /damaged private key \(RSA PRIVATE KEY\): dp or dq/);
+});

@@ -240,7 +240,13 @@ function parseFileContent(buf: Buffer, file: string, target: ScanTarget, explici
       if (fc.certs.length === 0) corrupt('PKCS#7 bundle without certificates');
       return fc;
     }
-    const k = parsePrivateKeyDer(buf);
+    let k: ReturnType<typeof parsePrivateKeyDer>;
+    try {
+      k = parsePrivateKeyDer(buf);
+    } catch (e) {
+      if (e instanceof KeyError) { corrupt(e.message); return undefined; }
+      throw e;
+    }
     if (k) { fc.keys.push({ der: buf, info: k }); return fc; }
     try {
       const c = parseCsr(buf);

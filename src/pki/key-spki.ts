@@ -117,13 +117,18 @@ function canonicalInteger(buf: Uint8Array, t: Tlv): boolean {
  * loads such a key without a word, but kube-apiserver, etcd and the kubelet
  * will not start with it: a damaged p, q or d is worth a finding, not "matches".
  */
-export function rsaKeyProblem(n: bigint, e: bigint, d: bigint, p: bigint, q: bigint): string | undefined {
+export function rsaKeyProblem(n: bigint, e: bigint, d: bigint, p: bigint, q: bigint, crt?: { dp: bigint; dq: bigint; qinv: bigint }): string | undefined {
   if (e < 2n) return 'public exponent too small';
   if (e >= 1n << 31n) return 'public exponent too large';
   if (p <= 1n || q <= 1n) return 'invalid prime value';
   if (p * q !== n) return 'n is not p·q (invalid modulus)';
   const de = d * e;
   if (de % (p - 1n) !== 1n || de % (q - 1n) !== 1n) return 'd·e is not 1 mod p-1 and q-1 (invalid exponents)';
+  // the CRT values the file carries, which Go ≥ 1.24 (Kubernetes ≥ 1.33) and OpenSSL's rsa -check also check
+  if (crt) {
+    if (crt.dp !== d % (p - 1n) || crt.dq !== d % (q - 1n)) return 'dp or dq is not d mod p-1, q-1 (invalid CRT exponents)';
+    if ((crt.qinv * q) % p !== 1n) return 'qinv is not q⁻¹ mod p (invalid CRT coefficient)';
+  }
   return undefined;
 }
 
@@ -142,7 +147,8 @@ function rsaSpki(buf: Uint8Array, top: Tlv): Uint8Array | undefined {
   // two-prime RSAPrivateKey: version 0 and eight INTEGERs
   if (f.length !== 9 || !f.every((t) => canonicalInteger(buf, t))) return undefined;
   if (f[0]!.end - f[0]!.contentStart !== 1 || buf[f[0]!.contentStart] !== 0) return undefined;
-  const problem = rsaKeyProblem(bigOf(buf, f[1]!), bigOf(buf, f[2]!), bigOf(buf, f[3]!), bigOf(buf, f[4]!), bigOf(buf, f[5]!));
+  const problem = rsaKeyProblem(bigOf(buf, f[1]!), bigOf(buf, f[2]!), bigOf(buf, f[3]!), bigOf(buf, f[4]!), bigOf(buf, f[5]!),
+    { dp: bigOf(buf, f[6]!), dq: bigOf(buf, f[7]!), qinv: bigOf(buf, f[8]!) });
   if (problem) throw new DamagedKeyError(problem);
   const rsaPublicKey = seq(buf.subarray(f[1]!.start, f[1]!.end), buf.subarray(f[2]!.start, f[2]!.end));
   return seq(RSA_ALGORITHM, tlv(0x03, Uint8Array.of(0), rsaPublicKey));
@@ -225,4 +231,36 @@ export function canonicalSpki(der: Uint8Array): Uint8Array | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * True when the DER is a two-prime RSA key (RSAPrivateKey version 0, alone or
+ * inside PKCS#8): a key with more primes (version 1) is valid with n ≠ p·q.
+ * Lenient about encodings, since OpenSSL has already loaded the key.
+ */
+export function isTwoPrimeRsa(der: Uint8Array, format: PrivateKeyDerFormat): boolean {
+  try {
+    let buf = der;
+    let top = readTlv(buf, 0);
+    if (format === 'pkcs8') {
+      const [, , inner] = childrenLoose(buf, top);
+      if (!inner || inner.tag !== 0x04) return false;
+      buf = buf.subarray(inner.contentStart, inner.end);
+      top = readTlv(buf, 0);
+    } else if (format !== 'pkcs1') return false;
+    const [version] = childrenLoose(buf, top);
+    return !!version && version.tag === 0x02 && version.end - version.contentStart === 1 && buf[version.contentStart] === 0;
+  } catch {
+    return false;
+  }
+}
+
+function childrenLoose(buf: Uint8Array, t: Tlv): Tlv[] {
+  const out: Tlv[] = [];
+  for (let p = t.contentStart; p < t.end;) {
+    const c = readTlv(buf, p, t.end);
+    out.push(c);
+    p = c.end;
+  }
+  return out;
 }

@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { spkiKeyInfo, type KeyInfo } from './certificate.js';
-import { spkiOfPrivateKeyDer, canonicalSpki, rsaKeyProblem, DamagedKeyError } from './key-spki.js';
+import { spkiOfPrivateKeyDer, canonicalSpki, rsaKeyProblem, isTwoPrimeRsa, DamagedKeyError, type PrivateKeyDerFormat } from './key-spki.js';
 
 /** A private key as found on disk. Never rendered: only its public half and type are shown. */
 export interface PrivateKeyInfo {
@@ -54,7 +54,7 @@ export function parsePrivateKeyBlock(label: string, der: Uint8Array, headers: Re
   }
   if (!spki) {
     const keyObject = load();
-    const problem = rsaProblemOf(keyObject);
+    const problem = rsaProblemOf(keyObject, der, type);
     if (problem) throw new KeyError(damaged(label, problem));
     return fromKeyObject(keyObject, format);
   }
@@ -66,13 +66,17 @@ export function parsePrivateKeyBlock(label: string, der: Uint8Array, headers: Re
 
 const damaged = (label: string, why: string) => `damaged private key (${label}): ${why}; Go programs (kube-apiserver, etcd, the kubelet) refuse it`;
 
-/** rsaKeyProblem for a key OpenSSL loaded (the keys the DER fast path leaves to it). */
-function rsaProblemOf(k: KeyObject): string | undefined {
-  if (k.asymmetricKeyType !== 'rsa') return undefined;
+/**
+ * rsaKeyProblem for a key OpenSSL loaded (the keys the DER fast path leaves to
+ * it). Only two-prime keys are judged (see isTwoPrimeRsa): a multi-prime key is
+ * valid with n ≠ p·q, and the JWK export names only p and q.
+ */
+function rsaProblemOf(k: KeyObject, der: Uint8Array, format: PrivateKeyDerFormat): string | undefined {
+  if (k.asymmetricKeyType !== 'rsa' || !isTwoPrimeRsa(der, format)) return undefined;
   const j = k.export({ format: 'jwk' });
   if (!j.n || !j.e || !j.d || !j.p || !j.q) return undefined;
   const big = (b64u: string) => BigInt(`0x${Buffer.from(b64u, 'base64url').toString('hex') || '0'}`);
-  return rsaKeyProblem(big(j.n), big(j.e), big(j.d), big(j.p), big(j.q));
+  return rsaKeyProblem(big(j.n), big(j.e), big(j.d), big(j.p), big(j.q), j.dp && j.dq && j.qi ? { dp: big(j.dp), dq: big(j.dq), qinv: big(j.qi) } : undefined);
 }
 
 /** A bare DER private key (PKCS#8, then PKCS#1, then SEC1). */
@@ -80,8 +84,11 @@ export function parsePrivateKeyDer(der: Uint8Array): PrivateKeyInfo | undefined 
   for (const type of ['pkcs8', 'pkcs1', 'sec1'] as const) {
     try {
       const keyObject = createPrivateKey({ key: Buffer.from(der), format: 'der', type });
+      const problem = rsaProblemOf(keyObject, der, type);
+      if (problem) throw new KeyError(damaged('DER', problem));
       return fromKeyObject(keyObject, 'der');
-    } catch {
+    } catch (e) {
+      if (e instanceof KeyError) throw e;
       /* try the next encoding */
     }
   }
