@@ -136,6 +136,21 @@ test('--upload-certs: kubeadm-certs owned by a 2h token, decrypts to the node\'s
   assert.notEqual(mem.get('roles', 'kube-system', 'kubeadm:kubeadm-certs').metadata.resourceVersion, role.metadata.resourceVersion, 'replaced');
 });
 
+test('--upload-certs by an identity that may not write RBAC stops before any token or key is in the cluster', async () => {
+  const { s, mem, kc } = await cluster();
+  // the API server's Forbidden, shaped as the recorded ones (errors.json)
+  s.route('POST', /^\/apis\/rbac\.authorization\.k8s\.io\/v1\/namespaces\/kube-system\/roles(\?.*)?$/, () => ({
+    status: 403,
+    body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'roles.rbac.authorization.k8s.io is forbidden: User "ops" cannot create resource "roles" in API group "rbac.authorization.k8s.io" in the namespace "kube-system"', reason: 'Forbidden', details: { group: 'rbac.authorization.k8s.io', kind: 'roles' }, code: 403 },
+  }));
+  const before = [...mem.objects.keys()].sort();
+  const r = await cli(['cluster-info', 'update', '--create-token', '--upload-certs', '--kubeconfig', kc, '--root', ROOT, '--now', NOW]);
+  assert.ok(r.code >= 3, r.err);
+  assert.equal(r.err.trim().split('\n')[0]!.startsWith('kubepki:'), true, r.err);
+  assert.match(r.err, /forbidden/i);
+  assert.deepEqual([...mem.objects.keys()].sort(), before, 'no token, no kubeadm-certs, no cluster-info change');
+});
+
 test('cluster-info show verifies the recorded signature', async () => {
   const s = await FakeApiServer.start({ recordings: ['bootstrap-token.json'] });
   servers.push(s);

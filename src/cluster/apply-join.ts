@@ -147,6 +147,15 @@ export async function applyJoin(client: ClusterClient, o: ApplyJoinOptions): Pro
   const extra = new Map<string, string>();
   let tokenId: string | undefined;
 
+  if (o.kubeadmCerts) {
+    // first, so an identity that may not write RBAC stops here, before any token or key is in the cluster:
+    // without it a cluster made without --upload-certs answers the joiner's read of kubeadm-certs with 403
+    const [role, binding] = kubeadmCertsRbac();
+    await upsertRbac(client, 'Role', role as V1Role);
+    await upsertRbac(client, 'RoleBinding', binding as V1RoleBinding);
+    steps.push('ensured Role and RoleBinding kube-system/kubeadm:kubeadm-certs (bootstrap tokens may get kubeadm-certs)');
+  }
+
   if (o.token) {
     const { id, secret } = parseToken(o.token.token);
     tokenId = id;
@@ -179,11 +188,6 @@ export async function applyJoin(client: ClusterClient, o: ApplyJoinOptions): Pro
     };
     await upsertSecret(client, body);
     steps.push(`wrote Secret kube-system/kubeadm-certs (owned by ${m.metadata.name}, deleted with it in 2h)`);
-    // without this a cluster made without --upload-certs answers the joiner's read of kubeadm-certs with 403
-    const [role, binding] = kubeadmCertsRbac();
-    await upsertRbac(client, 'Role', role as V1Role);
-    await upsertRbac(client, 'RoleBinding', binding as V1RoleBinding);
-    steps.push('ensured Role and RoleBinding kube-system/kubeadm:kubeadm-certs (bootstrap tokens may get kubeadm-certs)');
   }
 
   // ---- verify by reading back, as a joiner would
