@@ -240,3 +240,31 @@ test('valid multi-prime RSA keys are not called damaged (openssl rsa -check agre
   assert.doesNotMatch(openssl(['rsa', '-check', '-noout', '-in', file]).stdout, /RSA key ok/, 'openssl rsa -check refuses it');
   assert.throws(() => parsePrivateKeyBlock('RSA PRIVATE KEY', der), /damaged private key \(RSA PRIVATE KEY\): dp or dq/);
 });
+
+test('renew with a damaged leaf key says so and needs --new-key; a damaged CA key is named, not "missing"', async () => {
+  const { copyFixture } = await import('./support/fixtures.js');
+  const { run } = await import('../src/cli/main.js');
+  const { memoryIo } = await import('../src/cli/io.js');
+  const cli = async (argv: string[]) => { const io = memoryIo({}); const code = await run(argv, io); return { code, out: io.out, err: io.err }; };
+  const damage = (file: string) => {
+    const k = createPrivateKey(fs.readFileSync(file));
+    const der = Buffer.from(k.export({ type: 'pkcs1', format: 'der' }));
+    const q = Buffer.from(k.export({ format: 'jwk' }).q!, 'base64url');
+    der[der.indexOf(q) + 10] ^= 0x01;
+    fs.writeFileSync(file, `-----BEGIN RSA PRIVATE KEY-----\n${der.toString('base64').replace(/.{64}/g, '$&\n')}\n-----END RSA PRIVATE KEY-----\n`);
+  };
+  const root = copyFixture('kubeadm-1.26-expired');
+  damage(path.join(root, 'etc/kubernetes/pki/apiserver.key'));
+  let r = await cli(['renew', 'apiserver', '--root', root, '--now', '2026-11-23']);
+  assert.match(r.out, /can't renew \/etc\/kubernetes\/pki\/apiserver\.crt with its key: .*damaged private key.*--new-key/);
+  r = await cli(['renew', 'apiserver', '--new-key', '--root', root, '--now', '2026-11-23']);
+  assert.equal(r.code, 0, r.out + r.err);
+  const inv = JSON.parse((await cli(['check', '--root', root, '--now', '2026-11-23', '-o', 'json'])).out);
+  const api = inv.certificates.find((c: any) => c.name === 'apiserver');
+  assert.equal(api.status, 'ok');
+  assert.equal(api.privateKey.matches, true);
+  const root2 = copyFixture('kubeadm-1.26-expired');
+  damage(path.join(root2, 'etc/kubernetes/pki/front-proxy-ca.key'));
+  r = await cli(['renew', 'front-proxy-client', '--root', root2, '--now', '2026-11-23']);
+  assert.match(r.out, /the key of CA front-proxy-ca is damaged \(.*\); restore it/);
+});

@@ -79,3 +79,23 @@ test('a PKCS#7 bundle without certificates, and thousands of damaged ones: one c
   }
   assert.ok(refused > 100, `${refused} damaged bundles refused`);
 });
+
+test('renew leaves a PKCS#7 bundle alone and says why; everything else in the tree is renewed', async () => {
+  const { copyFixture } = await import('./support/fixtures.js');
+  const root = copyFixture('kubeadm-1.26-expired');
+  const pki = path.join(root, 'etc/kubernetes/pki');
+  const p7b = path.join(pki, 'corp-chain.p7b');
+  assert.equal(openssl(['crl2pkcs7', '-nocrl', '-certfile', path.join(pki, 'apiserver.crt'), '-certfile', path.join(pki, 'ca.crt'), '-outform', 'DER', '-out', p7b]).status, 0);
+  const before = fs.readFileSync(p7b);
+  const r = await cli(['renew', 'all', '--root', root, '--now', '2026-11-23']);
+  assert.ok(r.code < 3, r.err);
+  assert.match(r.out + r.err, /apiserver: its copy in \/etc\/kubernetes\/pki\/corp-chain\.p7b \(a PKCS#7 bundle\) is not rewritten/);
+  assert.deepEqual(fs.readFileSync(p7b), before, 'the bundle is untouched');
+  // a certificate found only in a bundle: renew says it does not rewrite bundles
+  const own = await cli(['renew', '--file', '/etc/kubernetes/pki/corp-chain.p7b', '--root', root, '--now', '2026-11-23']);
+  assert.match(own.out + own.err, /corp-chain\.p7b is a PKCS#7 bundle: kubepki does not rewrite bundles/);
+  assert.deepEqual(fs.readFileSync(p7b), before, 'still untouched');
+  const after = JSON.parse((await cli(['check', '--root', root, '--now', '2026-11-23', '-o', 'json'])).out);
+  const stale = after.certificates.filter((c: any) => c.status === 'expired');
+  assert.ok(stale.length > 0 && stale.every((c: any) => c.location.kind === 'pkcs7'), 'only the bundle\'s copy is still expired');
+});

@@ -44,6 +44,8 @@ interface FileContent {
   layout: LayoutName;
   scanRoot: string;
   certs: Certificate[];
+  /** certificates from PKCS#7 bundles in the file, in bundle order (read-only: renew leaves bundles alone) */
+  pkcs7: Certificate[];
   keys: { der: Uint8Array; info: ReturnType<typeof parsePrivateKeyBlock> }[];
   publicKeys: { spki: Uint8Array; info: ReturnType<typeof parsePublicKeyBlock>['key'] }[];
   csrs: CsrEntry[];
@@ -187,7 +189,7 @@ export function readInventory(opts: ReadOptions): Inventory {
 }
 
 function parseFileContent(buf: Buffer, file: string, target: ScanTarget, explicit: boolean, findings: Finding[]): FileContent | undefined {
-  const fc: FileContent = { path: file, layout: target.layout, scanRoot: target.path, certs: [], keys: [], publicKeys: [], csrs: [], kind: 'other' };
+  const fc: FileContent = { path: file, layout: target.layout, scanRoot: target.path, certs: [], pkcs7: [], keys: [], publicKeys: [], csrs: [], kind: 'other' };
   const base = path.posix.basename(file);
   const corrupt = (why: string) => {
     findings.push({ code: 'corrupt', severity: 'error', file, message: `${file}: ${why}` });
@@ -213,7 +215,9 @@ function parseFileContent(buf: Buffer, file: string, target: ScanTarget, explici
           const pk = parsePublicKeyBlock(b.label, b.der);
           fc.publicKeys.push({ spki: pk.spki, info: pk.key });
         } else if (b.label === 'PKCS7' || b.label === 'CMS') {
-          for (const der of pkcs7Certificates(b.der)) fc.certs.push(new Certificate(der).checkFields());
+          const ders = pkcs7Certificates(b.der);
+          if (ders.length === 0) corrupt(`PEM block ${b.index + 1} (${b.label}): PKCS#7 bundle without certificates`);
+          for (const der of ders) fc.pkcs7.push(new Certificate(der).checkFields());
         } else if (b.label === 'CERTIFICATE REQUEST' || b.label === 'NEW CERTIFICATE REQUEST') {
           const c = parseCsr(b.der);
           fc.csrs.push({ file, subject: c.subjectString, sans: c.sans, keyAlgorithm: describeKey(c.key) });
@@ -232,12 +236,12 @@ function parseFileContent(buf: Buffer, file: string, target: ScanTarget, explici
     } catch { /* not a certificate: maybe a PKCS#7 bundle, a key or a CSR */ }
     if (isPkcs7(buf)) {
       try {
-        for (const der of pkcs7Certificates(buf)) fc.certs.push(new Certificate(der).checkFields());
+        for (const der of pkcs7Certificates(buf)) fc.pkcs7.push(new Certificate(der).checkFields());
       } catch (e) {
-        if (e instanceof DerError || e instanceof RangeError) { corrupt(`PKCS#7 bundle: ${e.message}`); return undefined; }
+        if (e instanceof DerError || e instanceof RangeError) { corrupt(`PKCS#7 bundle: ${e.message} (a BER-encoded bundle can be re-encoded: openssl pkcs7 -in FILE -inform DER -outform DER)`); return undefined; }
         throw e;
       }
-      if (fc.certs.length === 0) corrupt('PKCS#7 bundle without certificates');
+      if (fc.pkcs7.length === 0) corrupt('PKCS#7 bundle without certificates');
       return fc;
     }
     let k: ReturnType<typeof parsePrivateKeyDer>;
@@ -329,6 +333,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
   // 1. every certificate and key in files
   for (const f of files) {
     f.certs.forEach((cert, index) => addCert(cert, { file: f.path, kind: f.kind === 'der' ? 'der' : 'pem', index, ...(f.via ? { via: f.via } : {}) }, f));
+    f.pkcs7.forEach((cert, index) => addCert(cert, { file: f.path, kind: 'pkcs7', index, ...(f.via ? { via: f.via } : {}) }, f));
     for (const k of f.keys) {
       const spkiHex = k.info.spki ? sha(k.info.spki) : undefined;
       if (k.info.spki && !keyBySpki.has(same(k.info.spki))) keyBySpki.set(same(k.info.spki), { file: f.path, kind: f.kind === 'der' ? 'der' : 'pem' });

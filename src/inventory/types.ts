@@ -46,9 +46,9 @@ export interface Finding {
 export interface CertLocation {
   /** node path (as on the node, not under --root) of the file holding it */
   file: string;
-  /** `pem` file (bundle), bare `der`, or embedded in a `kubeconfig` */
-  kind: 'pem' | 'der' | 'kubeconfig';
-  /** index of the certificate among the file's certificates (0 = first) */
+  /** `pem` file (bundle), bare `der`, embedded in a `kubeconfig`, or in a `pkcs7` bundle (.p7b, read-only) */
+  kind: 'pem' | 'der' | 'kubeconfig' | 'pkcs7';
+  /** index of the certificate among the file's certificates of that kind (0 = first) */
   index: number;
   /** for kubeconfig entries */
   kubeconfig?: {

@@ -139,8 +139,18 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     }
     return missing ? { name: missing.name, file: missing.file } : undefined;
   };
+  /** Why the private key file beside a certificate could not be used (a `corrupt` finding on it), if so. */
+  const keyDamage = (e: CertEntry): string | undefined => {
+    const file = e.privateKey.location?.file;
+    if (!file || e.privateKey.present) return undefined;
+    return inv.findings.find((f) => f.code === 'corrupt' && f.file === file)?.message;
+  };
   for (const c of ordered) {
     const signerEntry = c.signedBy ? byId.get(c.signedBy) : undefined;
+    if (c.location.kind === 'pkcs7') {
+      results.push({ id: c.id, name: c.name, outcome: 'unsupported', message: `${c.location.file} is a PKCS#7 bundle: kubepki does not rewrite bundles; renew the certificate where it is issued, then make the bundle again (openssl crl2pkcs7 -nocrl -certfile …)` });
+      continue;
+    }
     const kind0: PlanItemKind = c.location.kind === 'kubeconfig' ? 'kubeconfig' : KUBELET_CLIENT.test(c.location.file) ? 'kubelet-client' : 'leaf';
     let kind: PlanItemKind;
     let signer: PlanItem['signer'];
@@ -178,6 +188,11 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     if (!signerKeyOk && signer !== 'self' && (kind === 'kubelet-client' || isKubeletConf(c)) && !signerEntry!.privateKey.present) {
       // a worker: the cluster CA's key lives on the control-plane nodes; the kubelet renews its own client certificate
       results.push({ id: c.id, name: c.name, outcome: Date.parse(c.notAfter) > nowMs ? 'not-needed' : 'externally-managed', message: `can't renew ${c.location.file} here: the key of CA ${signerEntry!.name} is not on this node (a worker, or a node without the CA key). ${kubeletAdvice(c, inv, nowMs)}` });
+      continue;
+    }
+    if (!signerKeyOk && keyDamage(signer === 'self' ? c : signerEntry!)) {
+      const ca = signer === 'self' ? c : signerEntry!;
+      results.push({ id: c.id, name: c.name, outcome: 'unsupported', message: `can't renew ${c.location.file}: the key of CA ${ca.name} is damaged (${keyDamage(ca)}); restore it from a backup (kubepki backups, kubepki restore) or from another control-plane node (kubepki ca export / ca import)` });
       continue;
     }
     if (!signerKeyOk) {
@@ -226,6 +241,12 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       else if (c.privateKey.location?.kind === 'der') warnings.push(`${c.name}: its key ${c.privateKey.location.file} is bare DER; keeping the old key (convert it to PEM to renew it with --new-key)`);
       else keyAction = 'new';
     }
+    const damage = keyDamage(c);
+    if (damage && keyAction === 'keep') {
+      // renewing for the damaged key's public half would give a certificate whose key the components refuse
+      results.push({ id: c.id, name: c.name, outcome: 'unsupported', message: `can't renew ${c.location.file} with its key: ${damage}; run again with --new-key for a new key (the damaged one is backed up), or restore the key from a backup` });
+      continue;
+    }
     if (!c.privateKey.present && kind !== 'kubeconfig' && keyAction === 'keep' && kind !== 'ca') {
       notes.push('private key not found on this node; the certificate is renewed for the same public key');
     }
@@ -261,7 +282,10 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       notes,
     });
 
-    // copies of a renewed certificate (CA data in kubeconfigs, bundles) follow it
+    // copies of a renewed certificate (CA data in kubeconfigs, bundles) follow it; PKCS#7 bundles are read-only
+    for (const loc of c.copies ?? []) {
+      if (loc.kind === 'pkcs7') warnings.push(`${c.name}: its copy in ${loc.file} (a PKCS#7 bundle) is not rewritten: make the bundle again after the renewal (openssl crl2pkcs7 -nocrl -certfile …)`);
+    }
     for (const loc of opts.copies?.[c.id] ?? []) {
       items.push({
         id: `${c.id}~copy~${loc.file}#${loc.kubeconfig ? `${loc.kubeconfig.entry}/${loc.kubeconfig.name}/` : ''}${loc.index}`,
