@@ -46,10 +46,13 @@ if (useCache) {
 // The bundle's dynamic imports (client-node, prom-client …) come here: a vm
 // script's own import() would need Node's experimental module hooks.
 const script = new vm.Script(`(function (exports, require, module, __filename, __dirname, __kpImport) {${source}\n})`, { filename: file, cachedData });
-// Only a `check` run writes the cache: what V8 puts in it is what this run compiled, and check is the
-// command whose start-up counts (after a Node upgrade, a first `--version` would leave a thin cache).
-if (useCache && process.argv[2] === 'check' && (!cachedData || script.cachedDataRejected)) {
-  process.once('exit', () => {
+// Only a `check` that read a node writes the cache: what V8 puts in it is what this run compiled, and
+// check is the command whose start-up counts (after a Node upgrade, a first `--version`, `check --help`
+// or `check --root /typo` would leave a thin cache).
+const args = process.argv.slice(2);
+if (useCache && args[0] === 'check' && !args.includes('--help') && !args.includes('-h') && (!cachedData || script.cachedDataRejected)) {
+  process.once('exit', (code) => {
+    if (code >= 3) return; // 0-2: a node was read and judged; 3+: it could not run
     let tmp;
     try {
       fs.accessSync(dist, fs.constants.W_OK);

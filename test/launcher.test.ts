@@ -156,3 +156,17 @@ test('a closed pipe never cuts a renewal short: renew all | head -1 renews every
   const backups = spawnSync(process.execPath, [bin, 'backups', '--root', root], { encoding: 'utf8' });
   assert.match(backups.stdout, /complete/);
 });
+
+test('check --help or a check that cannot run leaves no thin cache behind; the next real check writes it', () => {
+  const dir = install();
+  fs.rmSync(cachePath(dir));
+  let r = run(dir, ['check', '--help']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(cacheState(dir), 'missing');
+  r = run(dir, ['check', '--root', path.join(dir, 'no-such-dir')]);
+  assert.ok(r.status! >= 3);
+  assert.equal(cacheState(dir), 'missing');
+  r = run(dir, ['check', '--root', copyFixture('kubeadm-1.26'), '--now', '2026-11-23']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(cacheState(dir), 'valid');
+});

@@ -79,7 +79,7 @@ function rsaProblemOf(k: KeyObject, der: Uint8Array, format: PrivateKeyDerFormat
   return rsaKeyProblem(big(j.n), big(j.e), big(j.d), big(j.p), big(j.q), j.dp && j.dq && j.qi ? { dp: big(j.dp), dq: big(j.dq), qinv: big(j.qi) } : undefined);
 }
 
-/** A bare DER private key (PKCS#8, then PKCS#1, then SEC1). */
+/** A bare DER private key (PKCS#8, then PKCS#1, then SEC1); undefined if it is none, KeyError for a damaged RSA key. */
 export function parsePrivateKeyDer(der: Uint8Array): PrivateKeyInfo | undefined {
   for (const type of ['pkcs8', 'pkcs1', 'sec1'] as const) {
     try {
