@@ -43,6 +43,22 @@ test('inspect reads a PKCS#7 bundle, PEM and DER: every certificate, in order, t
   }
 });
 
+test('the old PEM label "PKCS #7 SIGNED DATA" (OpenSSL reads it too) and a PEM bundle without certificates', async () => {
+  const dir = tmpDir();
+  const pem = fs.readFileSync(bundle(dir, false), 'latin1').replaceAll('PKCS7', 'PKCS #7 SIGNED DATA');
+  const old = path.join(dir, 'old.p7b');
+  fs.writeFileSync(old, pem);
+  assert.equal(openssl(['pkcs7', '-in', old, '-print_certs', '-noout']).status, 0);
+  const r = await cli(['inspect', old, '-o', 'json']);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(JSON.parse(r.out).certificates.length, 3);
+  const empty = path.join(dir, 'empty.pem');
+  assert.equal(openssl(['crl2pkcs7', '-nocrl', '-out', empty]).status, 0);
+  const e = await cli(['inspect', empty]);
+  assert.equal(e.code, 3);
+  assert.match(e.err, /PKCS#7 bundle without certificates/);
+});
+
 test('check --path finds .p7b bundles in a directory', async () => {
   const dir = tmpDir();
   fs.mkdirSync(path.join(dir, 'etc/ssl/corp'), { recursive: true });

@@ -214,7 +214,7 @@ function parseFileContent(buf: Buffer, file: string, target: ScanTarget, explici
         else if (PUBLIC_KEY_LABELS.has(b.label)) {
           const pk = parsePublicKeyBlock(b.label, b.der);
           fc.publicKeys.push({ spki: pk.spki, info: pk.key });
-        } else if (b.label === 'PKCS7' || b.label === 'CMS') {
+        } else if (b.label === 'PKCS7' || b.label === 'CMS' || b.label === 'PKCS #7 SIGNED DATA') {
           const ders = pkcs7Certificates(b.der);
           if (ders.length === 0) corrupt(`PEM block ${b.index + 1} (${b.label}): PKCS#7 bundle without certificates`);
           for (const der of ders) fc.pkcs7.push(new Certificate(der).checkFields());

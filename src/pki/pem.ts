@@ -19,7 +19,7 @@ export class PemError extends Error {
   }
 }
 
-const BEGIN = /-----BEGIN ([A-Z0-9 ]+)-----/g;
+const BEGIN = /-----BEGIN ([A-Z0-9 #]+)-----/g; // "#": OpenSSL also reads the old "PKCS #7 SIGNED DATA"
 const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 export function looksLikePem(buf: Uint8Array): boolean {
