@@ -17,8 +17,13 @@ export class NodeFs {
 
   /** Host path of a node path, without resolving symlinks. */
   hostPath(nodePath: string): string {
-    const clean = path.posix.normalize('/' + nodePath);
-    return this.root === '/' ? clean : path.join(this.root, clean);
+    let host = this.hosts?.get(nodePath);
+    if (host === undefined) {
+      const clean = path.posix.normalize('/' + nodePath);
+      host = this.root === '/' ? clean : path.join(this.root, clean);
+      this.hosts?.set(nodePath, host);
+    }
+    return host;
   }
 
   /** Node path of a host path that lies under the root. */
@@ -88,6 +93,7 @@ export class NodeFs {
     n.lstats = new Map();
     n.reals = new Map();
     n.links = new Map();
+    n.hosts = new Map();
     return n;
   }
 
@@ -139,6 +145,7 @@ export class NodeFs {
   /** node path → real node path, and path → link target, during one snapshot */
   private reals?: Map<string, string>;
   private links?: Map<string, string | undefined>;
+  private hosts?: Map<string, string>;
 
   stat(nodePath: string): fs.Stats | undefined {
     try {
