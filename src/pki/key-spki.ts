@@ -14,7 +14,7 @@
  * undefined and the caller takes the OpenSSL path, which stays the judge of
  * what is corrupt.
  */
-import { readTlv, decodeOid, type Tlv } from './der.js';
+import { readTlv, children, decodeOid, type Tlv } from './der.js';
 import { tlv, seq } from './sign.js';
 
 const RSA = '1.2.840.113549.1.1.1';
@@ -243,24 +243,14 @@ export function isTwoPrimeRsa(der: Uint8Array, format: PrivateKeyDerFormat): boo
     let buf = der;
     let top = readTlv(buf, 0);
     if (format === 'pkcs8') {
-      const [, , inner] = childrenLoose(buf, top);
+      const [, , inner] = children(buf, top);
       if (!inner || inner.tag !== 0x04) return false;
       buf = buf.subarray(inner.contentStart, inner.end);
       top = readTlv(buf, 0);
     } else if (format !== 'pkcs1') return false;
-    const [version] = childrenLoose(buf, top);
+    const [version] = children(buf, top);
     return !!version && version.tag === 0x02 && version.end - version.contentStart === 1 && buf[version.contentStart] === 0;
   } catch {
     return false;
   }
-}
-
-function childrenLoose(buf: Uint8Array, t: Tlv): Tlv[] {
-  const out: Tlv[] = [];
-  for (let p = t.contentStart; p < t.end;) {
-    const c = readTlv(buf, p, t.end);
-    out.push(c);
-    p = c.end;
-  }
-  return out;
 }
