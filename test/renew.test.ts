@@ -13,6 +13,8 @@ import { generateKey, privateKeyPem } from '../src/pki/keygen.js';
 import { KubeconfigEditor } from '../src/kubeconfig/write.js';
 import { planRenew } from '../src/plan/renew.js';
 import { copyFixture, cli, sh, tmp, stableText, certPems, NOW } from './renew-support.js';
+import { makeCa, makeLeaf, put, k3sYaml, type Made } from './support/trees.js';
+import type { SanInput } from '../src/pki/sign.js';
 
 const now = new Date(NOW);
 const at = String(Math.floor(now.getTime() / 1000) + 3600);
@@ -348,58 +350,25 @@ test('plan warns when a leaf would outlive its CA, and renewing RKE\'s kube-ca u
 test('k3s layout with ECDSA keys: renew all renews the EC leaves and the k3s.yaml client certificate; check passes', async () => {
   const root = tmp('kubepki-k3s-');
   const tlsDir = path.join(root, 'var/lib/rancher/k3s/server/tls');
-  fs.mkdirSync(tlsDir, { recursive: true });
-  fs.mkdirSync(path.join(root, 'etc/rancher/k3s'), { recursive: true });
   const issued = new Date('2025-10-01T00:00:00Z');
-  const mkCa = async (name: string, cn: string) => {
-    const key = await generateKey('ecdsa-p256');
-    const subject = nameDer([{ type: 'CN', value: cn }]);
-    const der = await issueCertificate({
-      subjectDer: subject, issuerDer: subject, spki: key, serial: 0n + 1n, notBefore: issued, notAfter: new Date('2035-10-01T00:00:00Z'),
-      extensions: [keyUsageExt(['digitalSignature', 'keyEncipherment', 'keyCertSign']), basicConstraintsExt(true)], signingKey: key,
-    });
-    fs.writeFileSync(path.join(tlsDir, `${name}.crt`), pemOf(der));
-    fs.writeFileSync(path.join(tlsDir, `${name}.key`), privateKeyPem(key), { mode: 0o600 });
-    return { key, cert: new Certificate(der) };
-  };
-  const clientCa = await mkCa('client-ca', `k3s-client-ca@${issued.getTime() / 1000}`);
-  const serverCa = await mkCa('server-ca', `k3s-server-ca@${issued.getTime() / 1000}`);
-  const mkLeaf = async (name: string, ca: typeof clientCa, cn: string, o: string[], eku: string[], sans: { type: 'dns' | 'ip'; value: string }[]) => {
-    const key = await generateKey('ecdsa-p256');
-    const der = await issueCertificate({
-      subjectDer: nameDer([{ type: 'CN', value: cn }, ...o.map((v) => ({ type: 'O' as const, value: v }))]), issuerDer: ca.cert.subjectRaw, spki: key, serial: newSerial(),
-      notBefore: issued, notAfter: new Date('2026-10-01T00:00:00Z'),
-      extensions: [keyUsageExt(['digitalSignature', 'keyEncipherment']), extKeyUsageExt(eku), ...(sans.length ? [subjectAltNameExt(sans)] : [])],
-      signingKey: ca.key,
-    });
-    // k3s writes the leaf followed by its CA
-    fs.writeFileSync(path.join(tlsDir, `${name}.crt`), pemOf(der) + ca.cert.toPem());
-    fs.writeFileSync(path.join(tlsDir, `${name}.key`), privateKeyPem(key), { mode: 0o600 });
-    return { key, der };
+  const t = issued.getTime() / 1000;
+  const clientCa = await makeCa(`k3s-client-ca@${t}`, issued, 3652);
+  const serverCa = await makeCa(`k3s-server-ca@${t}`, issued, 3652);
+  for (const [name, ca] of [['client-ca', clientCa], ['server-ca', serverCa]] as const) {
+    put(root, `/var/lib/rancher/k3s/server/tls/${name}.crt`, ca.pem);
+    put(root, `/var/lib/rancher/k3s/server/tls/${name}.key`, ca.keyPem, 0o600);
+  }
+  // leaves expired on 2026-10-01; k3s writes each leaf followed by its CA
+  const mkLeaf = async (name: string, ca: Made, cn: string, orgs: string[], eku: string[], sans: SanInput[]) => {
+    const l = await makeLeaf(ca, cn, { orgs, eku, sans, notBefore: issued, days: 365 });
+    put(root, `/var/lib/rancher/k3s/server/tls/${name}.crt`, l.pem + ca.pem);
+    put(root, `/var/lib/rancher/k3s/server/tls/${name}.key`, l.keyPem, 0o600);
+    return l;
   };
   const admin = await mkLeaf('client-admin', clientCa, 'system:admin', ['system:masters'], ['clientAuth'], []);
   await mkLeaf('serving-kube-apiserver', serverCa, 'kube-apiserver', [], ['serverAuth'], [{ type: 'dns', value: 'kubernetes' }, { type: 'ip', value: '10.43.0.1' }, { type: 'ip', value: '127.0.0.1' }]);
   await mkLeaf('client-kube-proxy', clientCa, 'system:kube-proxy', [], ['clientAuth'], []);
-  fs.writeFileSync(path.join(root, 'etc/rancher/k3s/k3s.yaml'), `apiVersion: v1
-clusters:
-- cluster:
-    certificate-authority-data: ${Buffer.from(serverCa.cert.toPem()).toString('base64')}
-    server: https://127.0.0.1:6443
-  name: default
-contexts:
-- context:
-    cluster: default
-    user: default
-  name: default
-current-context: default
-kind: Config
-preferences: {}
-users:
-- name: default
-  user:
-    client-certificate-data: ${Buffer.from(pemOf(admin.der) + clientCa.cert.toPem()).toString('base64')}
-    client-key-data: ${Buffer.from(privateKeyPem(admin.key)).toString('base64')}
-`, { mode: 0o600 });
+  put(root, '/etc/rancher/k3s/k3s.yaml', k3sYaml(serverCa.pem, admin.pem + clientCa.pem, admin.keyPem), 0o600);
 
   const before = await cli(['check', '--root', root, '--now', NOW]);
   assert.equal(before.code, 2, before.out);
@@ -436,7 +405,7 @@ users:
   const r3 = await cli(['renew', 'server-ca', '--root', root, '--now', NOW]);
   assert.equal(r3.code, 0, r3.err + r3.out);
   const caNow = certPems(fs.readFileSync(path.join(tlsDir, 'server-ca.crt'), 'utf8'))[0]!;
-  assert.notEqual(caNow, serverCa.cert.toPem());
+  assert.notEqual(caNow, serverCa.pem);
   assert.equal(certPems(fs.readFileSync(path.join(tlsDir, 'serving-kube-apiserver.crt'), 'utf8'))[1], caNow, 'bundle copy updated');
   const ed3 = new KubeconfigEditor(fs.readFileSync(path.join(root, 'etc/rancher/k3s/k3s.yaml'), 'utf8'));
   assert.equal(certPems(Buffer.from(ed3.clusterField('default', 'certificate-authority-data')!, 'base64').toString())[0], caNow, 'kubeconfig copy updated');

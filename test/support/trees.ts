@@ -115,10 +115,15 @@ users:
   put(root, `${agent}/server-ca.crt`, serverCa.pem);
   put(root, `${agent}/kubelet.kubeconfig`, fileKubeconfig('https://127.0.0.1:6443', `${agent}/server-ca.crt`, `${agent}/client-kubelet.crt`, `${agent}/client-kubelet.key`), 0o600);
   const admin = await leaf(clientCa, 'system:admin', ['clientAuth'], ['system:masters']);
-  put(root, '/etc/rancher/k3s/k3s.yaml', `apiVersion: v1
+  put(root, '/etc/rancher/k3s/k3s.yaml', k3sYaml(serverCa.pem, admin.pem + clientCa.pem, admin.keyPem), 0o600);
+}
+
+/** /etc/rancher/k3s/k3s.yaml as k3s writes it: the server CA, and the admin chain and key embedded. */
+export function k3sYaml(serverCaPem: string, clientChainPem: string, clientKeyPem: string): string {
+  return `apiVersion: v1
 clusters:
 - cluster:
-    certificate-authority-data: ${b64(serverCa.pem)}
+    certificate-authority-data: ${b64(serverCaPem)}
     server: https://127.0.0.1:6443
   name: default
 contexts:
@@ -132,7 +137,7 @@ preferences: {}
 users:
 - name: default
   user:
-    client-certificate-data: ${b64(admin.pem + clientCa.pem)}
-    client-key-data: ${b64(admin.keyPem)}
-`, 0o600);
+    client-certificate-data: ${b64(clientChainPem)}
+    client-key-data: ${b64(clientKeyPem)}
+`;
 }
