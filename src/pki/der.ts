@@ -43,12 +43,12 @@ export function readTlv(buf: Uint8Array, pos: number, limit = buf.length): Tlv {
   return { tag, start: pos, contentStart: p, end };
 }
 
-/** Children of a constructed TLV. */
-export function children(buf: Uint8Array, tlv: Tlv): Tlv[] {
+/** Children of a constructed TLV (`read`: a stricter reader, such as key-spki's DER-only one). */
+export function children(buf: Uint8Array, tlv: Tlv, read: (buf: Uint8Array, pos: number, limit: number) => Tlv = readTlv): Tlv[] {
   const out: Tlv[] = [];
   let p = tlv.contentStart;
   while (p < tlv.end) {
-    const c = readTlv(buf, p, tlv.end);
+    const c = read(buf, p, tlv.end);
     out.push(c);
     p = c.end;
   }

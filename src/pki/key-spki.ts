@@ -50,8 +50,8 @@ const EC_CURVES: Record<string, { scalar: number; oid: string; p: bigint; b: big
 
 function onCurve(point: Uint8Array, c: { p: bigint; b: bigint }): boolean {
   const n = (point.length - 1) / 2;
-  const x = BigInt(`0x${Buffer.from(point.subarray(1, 1 + n)).toString('hex')}`);
-  const y = BigInt(`0x${Buffer.from(point.subarray(1 + n)).toString('hex')}`);
+  const x = bigFrom(point.subarray(1, 1 + n));
+  const y = bigFrom(point.subarray(1 + n));
   if (x >= c.p || y >= c.p) return false;
   const rhs = (((x * x) % c.p) * x - 3n * x + c.b) % c.p;
   return (y * y - rhs) % c.p === 0n;
@@ -88,15 +88,10 @@ function strictTlv(buf: Uint8Array, pos: number, limit: number): Tlv {
   return t;
 }
 
-function strictChildren(buf: Uint8Array, t: Tlv): Tlv[] {
-  const out: Tlv[] = [];
-  for (let p = t.contentStart; p < t.end;) {
-    const c = strictTlv(buf, p, t.end);
-    out.push(c);
-    p = c.end;
-  }
-  return out;
-}
+const strictChildren = (buf: Uint8Array, t: Tlv): Tlv[] => children(buf, t, strictTlv);
+
+/** The unsigned big-endian integer in `bytes`. */
+export const bigFrom = (bytes: Uint8Array): bigint => BigInt(`0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex') || '0'}`);
 
 function whole(der: Uint8Array): Tlv | undefined {
   const top = strictTlv(der, 0, der.length);
@@ -140,7 +135,7 @@ export class DamagedKeyError extends Error {
   }
 }
 
-const bigOf = (buf: Uint8Array, t: Tlv): bigint => BigInt(`0x${Buffer.from(buf.buffer, buf.byteOffset + t.contentStart, t.end - t.contentStart).toString('hex')}`);
+const bigOf = (buf: Uint8Array, t: Tlv): bigint => bigFrom(buf.subarray(t.contentStart, t.end));
 
 function rsaSpki(buf: Uint8Array, top: Tlv): Uint8Array | undefined {
   const f = strictChildren(buf, top);

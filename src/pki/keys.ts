@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { spkiKeyInfo, type KeyInfo } from './certificate.js';
-import { spkiOfPrivateKeyDer, canonicalSpki, rsaKeyProblem, isTwoPrimeRsa, DamagedKeyError, type PrivateKeyDerFormat } from './key-spki.js';
+import { spkiOfPrivateKeyDer, canonicalSpki, rsaKeyProblem, isTwoPrimeRsa, bigFrom, DamagedKeyError, type PrivateKeyDerFormat } from './key-spki.js';
 
 /** A private key as found on disk. Never rendered: only its public half and type are shown. */
 export interface PrivateKeyInfo {
@@ -75,7 +75,7 @@ function rsaProblemOf(k: KeyObject, der: Uint8Array, format: PrivateKeyDerFormat
   if (k.asymmetricKeyType !== 'rsa' || !isTwoPrimeRsa(der, format)) return undefined;
   const j = k.export({ format: 'jwk' });
   if (!j.n || !j.e || !j.d || !j.p || !j.q) return undefined;
-  const big = (b64u: string) => BigInt(`0x${Buffer.from(b64u, 'base64url').toString('hex') || '0'}`);
+  const big = (b64u: string) => bigFrom(Buffer.from(b64u, 'base64url'));
   return rsaKeyProblem(big(j.n), big(j.e), big(j.d), big(j.p), big(j.q), j.dp && j.dq && j.qi ? { dp: big(j.dp), dq: big(j.dq), qinv: big(j.qi) } : undefined);
 }
 
