@@ -17,13 +17,10 @@ export class NodeFs {
 
   /** Host path of a node path, without resolving symlinks. */
   hostPath(nodePath: string): string {
-    let host = this.hosts?.get(nodePath);
-    if (host === undefined) {
+    return remember(this.hosts, nodePath, () => {
       const clean = path.posix.normalize('/' + nodePath);
-      host = this.root === '/' ? clean : path.join(this.root, clean);
-      this.hosts?.set(nodePath, host);
-    }
-    return host;
+      return this.root === '/' ? clean : path.join(this.root, clean);
+    });
   }
 
   /** Node path of a host path that lies under the root. */
@@ -38,13 +35,7 @@ export class NodeFs {
    * node path. Throws `SymlinkLoopError` after 40 hops (as the kernel does).
    */
   realNodePath(nodePath: string): string {
-    if (!this.reals) return this.resolveNodePath(nodePath);
-    let real = this.reals.get(nodePath);
-    if (real === undefined) {
-      real = this.resolveNodePath(nodePath);
-      this.reals.set(nodePath, real);
-    }
-    return real;
+    return remember(this.reals, nodePath, () => this.resolveNodePath(nodePath));
   }
 
   private resolveNodePath(nodePath: string): string {
@@ -103,11 +94,7 @@ export class NodeFs {
    * which is how copied trees often arrive).
    */
   private linkTargetOf(nodePath: string, st: fs.Stats): string | undefined {
-    if (!this.links) return this.readLinkTarget(nodePath, st);
-    if (this.links.has(nodePath)) return this.links.get(nodePath);
-    const target = this.readLinkTarget(nodePath, st);
-    this.links.set(nodePath, target);
-    return target;
+    return remember(this.links, nodePath, () => this.readLinkTarget(nodePath, st));
   }
 
   private readLinkTarget(nodePath: string, st: fs.Stats): string | undefined {
@@ -131,12 +118,9 @@ export class NodeFs {
 
   /** lstat, remembered for the life of a snapshot (a read asks about each file several times). */
   private lstatHost(nodePath: string): fs.Stats {
-    if (!this.lstats) return fs.lstatSync(this.hostPath(nodePath));
-    let st = this.lstats.get(nodePath);
-    if (st === undefined) {
-      try { st = fs.lstatSync(this.hostPath(nodePath)); } catch (e) { st = e as Error; }
-      this.lstats.set(nodePath, st);
-    }
+    const st = remember<fs.Stats | Error>(this.lstats, nodePath, () => {
+      try { return fs.lstatSync(this.hostPath(nodePath)); } catch (e) { return e as Error; }
+    });
     if (st instanceof Error) throw st;
     return st;
   }
@@ -182,6 +166,15 @@ export class NodeFs {
   isDir(nodePath: string): boolean {
     return this.stat(nodePath)?.isDirectory() ?? false;
   }
+}
+
+/** `make()`, kept in `map` when there is one (a snapshot) so it is made once per key. */
+function remember<V>(map: Map<string, V> | undefined, key: string, make: () => V): V {
+  if (!map) return make();
+  if (map.has(key)) return map.get(key) as V;
+  const v = make();
+  map.set(key, v);
+  return v;
 }
 
 export class SymlinkLoopError extends Error {
