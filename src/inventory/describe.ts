@@ -46,33 +46,39 @@ export function certFacts(c: Certificate, now: Date): CertFacts {
  */
 export function withCertDigests<T extends CertFacts>(entry: T, c: Certificate): T {
   // only the bytes are kept for later, not the parsed certificate, and only until all three are made
-  let bytes: { der: Uint8Array; spki: Uint8Array } | undefined = { der: c.der, spki: c.spkiRaw };
-  let left = 3;
-  const lazy = (key: 'fingerprint' | 'spkiSha256' | 'pem', make: (b: { der: Uint8Array; spki: Uint8Array }) => string) => {
+  let bytes: CertBytes | undefined = { der: c.der, spki: c.spkiRaw };
+  let left = DIGEST_KEYS.length;
+  for (const key of DIGEST_KEYS) {
     let v: string | undefined;
     Object.defineProperty(entry, key, {
       enumerable: true,
       configurable: true,
       get: () => {
         if (v === undefined) {
-          v = make(bytes!);
+          v = DIGESTS[key](bytes!);
           if (--left === 0) bytes = undefined;
         }
         return v;
       },
       set: (x: string) => { if (v === undefined && --left === 0) bytes = undefined; v = x; },
     });
-  };
-  lazy('fingerprint', (b) => createHash('sha256').update(b.der).digest('hex'));
-  lazy('spkiSha256', (b) => createHash('sha256').update(b.spki).digest('hex'));
-  lazy('pem', (b) => derToPem(b.der, 'CERTIFICATE'));
+  }
   return entry;
 }
 
 /** The digests and the PEM of an entry's certificate, as plain values now (see withCertDigests). */
 export function withEagerDigests<T extends CertFacts>(entry: T, c: Certificate): T {
-  entry.fingerprint = c.fingerprint256;
-  entry.spkiSha256 = createHash('sha256').update(c.spkiRaw).digest('hex');
-  entry.pem = c.toPem();
+  const bytes: CertBytes = { der: c.der, spki: c.spkiRaw };
+  for (const key of DIGEST_KEYS) entry[key] = DIGESTS[key](bytes);
   return entry;
 }
+
+interface CertBytes { der: Uint8Array; spki: Uint8Array }
+
+/** How each of the three is made from the certificate's bytes, eagerly or lazily. */
+const DIGESTS = {
+  fingerprint: (b: CertBytes) => createHash('sha256').update(b.der).digest('hex'),
+  spkiSha256: (b: CertBytes) => createHash('sha256').update(b.spki).digest('hex'),
+  pem: (b: CertBytes) => derToPem(b.der, 'CERTIFICATE'),
+};
+const DIGEST_KEYS = ['fingerprint', 'spkiSha256', 'pem'] as const;
