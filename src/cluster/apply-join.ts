@@ -55,36 +55,43 @@ function asSecret(m: ReturnType<typeof tokenSecretManifest> | Record<string, unk
   return m as unknown as V1Secret;
 }
 
-/** Create a Secret, or replace it (keeping its resourceVersion) when it already exists. */
-async function upsertSecret(client: ClusterClient, body: V1Secret): Promise<V1Secret> {
-  const name = body.metadata!.name!;
-  const namespace = body.metadata!.namespace!;
-  try {
-    return await client.core.createNamespacedSecret({ namespace, body });
-  } catch (e) {
-    if (httpStatus(e) !== 409) throw apiError(e, client, `create Secret ${namespace}/${name}`);
-  }
-  const cur = await call(client, `read Secret ${namespace}/${name}`, () => client.core.readNamespacedSecret({ name, namespace }));
-  return call(client, `replace Secret ${namespace}/${name}`, () =>
-    client.core.replaceNamespacedSecret({ name, namespace, body: { ...body, metadata: { ...body.metadata, resourceVersion: cur.metadata?.resourceVersion } } }));
-}
-
-/** Create kubeadm's Role or RoleBinding, or replace it with ours when it exists (as kubeadm's CreateOrUpdate does). */
-async function upsertRbac(client: ClusterClient, kind: 'Role' | 'RoleBinding', body: V1Role | V1RoleBinding): Promise<void> {
+/**
+ * Create an object, or replace it (with the current resourceVersion) when it
+ * already exists (409), as kubeadm's CreateOrUpdate does.
+ */
+async function upsert<T extends { metadata?: { name?: string; namespace?: string; resourceVersion?: string } }>(
+  client: ClusterClient, kind: string, body: T,
+  api: { create: (body: T) => Promise<T>; read: (name: string, namespace: string) => Promise<T>; replace: (name: string, namespace: string, body: T) => Promise<T> },
+): Promise<T> {
   const name = body.metadata!.name!;
   const namespace = body.metadata!.namespace!;
   const what = `${kind} ${namespace}/${name}`;
-  const create = () => (kind === 'Role' ? client.rbac.createNamespacedRole({ namespace, body: body as V1Role }) : client.rbac.createNamespacedRoleBinding({ namespace, body: body as V1RoleBinding }));
   try {
-    await create();
-    return;
+    return await api.create(body);
   } catch (e) {
     if (httpStatus(e) !== 409) throw apiError(e, client, `create ${what}`);
   }
-  const cur = await call(client, `read ${what}`, () => (kind === 'Role' ? client.rbac.readNamespacedRole({ name, namespace }) : client.rbac.readNamespacedRoleBinding({ name, namespace })));
-  const next = { ...body, metadata: { ...body.metadata, resourceVersion: cur.metadata?.resourceVersion } };
-  await call(client, `replace ${what}`, () => (kind === 'Role' ? client.rbac.replaceNamespacedRole({ name, namespace, body: next as V1Role }) : client.rbac.replaceNamespacedRoleBinding({ name, namespace, body: next as V1RoleBinding })));
+  const cur = await call(client, `read ${what}`, () => api.read(name, namespace));
+  return call(client, `replace ${what}`, () => api.replace(name, namespace, { ...body, metadata: { ...body.metadata, resourceVersion: cur.metadata?.resourceVersion } }));
 }
+
+const upsertSecret = (client: ClusterClient, body: V1Secret): Promise<V1Secret> => upsert(client, 'Secret', body, {
+  create: (b) => client.core.createNamespacedSecret({ namespace: b.metadata!.namespace!, body: b }),
+  read: (name, namespace) => client.core.readNamespacedSecret({ name, namespace }),
+  replace: (name, namespace, b) => client.core.replaceNamespacedSecret({ name, namespace, body: b }),
+});
+
+const upsertRole = (client: ClusterClient, body: V1Role): Promise<V1Role> => upsert(client, 'Role', body, {
+  create: (b) => client.rbac.createNamespacedRole({ namespace: b.metadata!.namespace!, body: b }),
+  read: (name, namespace) => client.rbac.readNamespacedRole({ name, namespace }),
+  replace: (name, namespace, b) => client.rbac.replaceNamespacedRole({ name, namespace, body: b }),
+});
+
+const upsertRoleBinding = (client: ClusterClient, body: V1RoleBinding): Promise<V1RoleBinding> => upsert(client, 'RoleBinding', body, {
+  create: (b) => client.rbac.createNamespacedRoleBinding({ namespace: b.metadata!.namespace!, body: b }),
+  read: (name, namespace) => client.rbac.readNamespacedRoleBinding({ name, namespace }),
+  replace: (name, namespace, b) => client.rbac.replaceNamespacedRoleBinding({ name, namespace, body: b }),
+});
 
 /** Valid signing tokens (id → secret) among the bootstrap token Secrets. */
 async function signingTokens(client: ClusterClient, now: Date): Promise<Map<string, string>> {
@@ -151,8 +158,8 @@ export async function applyJoin(client: ClusterClient, o: ApplyJoinOptions): Pro
     // first, so an identity that may not write RBAC stops here, before any token or key is in the cluster:
     // without it a cluster made without --upload-certs answers the joiner's read of kubeadm-certs with 403
     const [role, binding] = kubeadmCertsRbac();
-    await upsertRbac(client, 'Role', role as V1Role);
-    await upsertRbac(client, 'RoleBinding', binding as V1RoleBinding);
+    await upsertRole(client, role as V1Role);
+    await upsertRoleBinding(client, binding as V1RoleBinding);
     steps.push('ensured Role and RoleBinding kube-system/kubeadm:kubeadm-certs (bootstrap tokens may get kubeadm-certs)');
   }
 
