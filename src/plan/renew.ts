@@ -190,13 +190,13 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       results.push({ id: c.id, name: c.name, outcome: Date.parse(c.notAfter) > nowMs ? 'not-needed' : 'externally-managed', message: `can't renew ${c.location.file} here: the key of CA ${signerEntry!.name} is not on this node (a worker, or a node without the CA key). ${kubeletAdvice(c, inv, nowMs)}` });
       continue;
     }
-    if (!signerKeyOk && keyDamage(signer === 'self' ? c : signerEntry!)) {
-      const ca = signer === 'self' ? c : signerEntry!;
-      results.push({ id: c.id, name: c.name, outcome: 'unsupported', message: `can't renew ${c.location.file}: the key of CA ${ca.name} is damaged (${keyDamage(ca)}); restore it from a backup (kubepki backups, kubepki restore) or from another control-plane node (kubepki ca export / ca import)` });
-      continue;
-    }
     if (!signerKeyOk) {
       const ca = signer === 'self' ? c : signerEntry!;
+      const damage = keyDamage(ca);
+      if (damage) {
+        results.push({ id: c.id, name: c.name, outcome: 'unsupported', message: `can't renew ${c.location.file}: the key of CA ${ca.name} is damaged (${damage}); restore it from a backup (kubepki backups, kubepki restore) or from another control-plane node (kubepki ca export / ca import)` });
+        continue;
+      }
       const canCsr = Boolean(opts.csrOut && c.privateKey.present && !c.privateKey.encrypted && c.privateKey.matches !== false);
       results.push({
         id: c.id, name: c.name, outcome: 'externally-managed',
