@@ -16,11 +16,12 @@ import { DerError } from '../src/pki/der.js';
 import { parsePemBlocks, PemError, type PemBlock } from '../src/pki/pem.js';
 import { parsePrivateKeyBlock, parsePrivateKeyDer, parsePublicKeyBlock, KeyError, PRIVATE_KEY_LABELS } from '../src/pki/keys.js';
 import { parseCsr } from '../src/pki/csr.js';
-import { createCsr, nameDer, subjectAltNameExt } from '../src/pki/sign.js';
+import { createCsr, nameDer, subjectAltNameExt, generalNameDer, tlv, oidDer } from '../src/pki/sign.js';
+import { makeCa, makeLeaf } from './support/trees.js';
 import { parseKubeconfig, KubeconfigError } from '../src/kubeconfig/read.js';
 import { NodeFs } from '../src/fs/node-fs.js';
 import { readInventory } from '../src/inventory/read.js';
-import { scanBuffer, scanCertificates, fastRecord, record, defaultWorkers, type ScanProblem, type ScanRecord } from '../src/inventory/scan.js';
+import { scanBuffer, scanCertificates, fastRecord, record, plainRecord, DerRecord, defaultWorkers, type ScanProblem, type ScanRecord } from '../src/inventory/scan.js';
 import { copyFixture, FIXTURES, NOW } from './support/fixtures.js';
 
 const SEED = Number(process.env.KUBEPKI_FUZZ_SEED ?? 0x6b756265);
@@ -377,7 +378,7 @@ test('fuzz: the scan of a whole file (fast PEM framing + fast extractor) equals 
     const certificates: ScanRecord[] = [];
     const problems: ScanProblem[] = [];
     scanBuffer(input, '/x.crt', certificates, problems);
-    assert.deepEqual({ certificates, problems }, referenceScan(input, '/x.crt'), `i=${i}: ${JSON.stringify(input.toString('latin1').slice(0, 200))}`);
+    assert.deepEqual({ certificates: certificates.map(plainRecord), problems }, referenceScan(input, '/x.crt'), `i=${i}: ${JSON.stringify(input.toString('latin1').slice(0, 200))}`);
   }
 });
 
@@ -393,9 +394,52 @@ test('fuzz: the fast scan extractor gives exactly what the Certificate class giv
     if (!got) { stepped++; continue; }
     fast++;
     assert.ok(!(want instanceof Error), `fast path accepted what Certificate rejects (i=${i}, ${want instanceof Error ? want.message : ''}): ${der.toString('base64')}`);
-    assert.deepEqual(got, want, `i=${i}: ${der.toString('base64')}`);
+    assert.ok(got instanceof DerRecord);
+    assert.deepEqual(plainRecord(got), want, `i=${i}: ${der.toString('base64')}`);
+    // the same DER in the middle of a bigger buffer (as the scan decodes many into one), read by offsets
+    const pad = r.bytes(1 + r.int(40));
+    const inside = fastRecord(Buffer.concat([pad, der, pad]), '/f', 0, pad.length, pad.length + der.length);
+    assert.deepEqual(inside && plainRecord(inside), want, `i=${i}: at offset ${pad.length}`);
+    assert.deepEqual(JSON.parse(JSON.stringify(got)), JSON.parse(JSON.stringify(want)), `i=${i}: JSON`);
   }
   assert.ok(fast > ROUNDS && stepped > ROUNDS / 2, `fast ${fast}, stepped aside ${stepped}`);
+});
+
+test('scan: a fast record decodes its names and every kind of SAN when read, as the Certificate class does, also for mutated DER', async () => {
+  const ca = await makeCa('lazy-ca', NOW, 30);
+  const dirName = nameDer([{ type: 'O', value: 'dir' }, { type: 'CN', value: 'inside' }]);
+  const otherName = tlv(0xa0, oidDer('1.3.6.1.4.1.311.20.2.3'), tlv(0xa0, tlv(0x0c, Buffer.from('upn@example.test'))));
+  const san = tlv(0x30, ...(['dns', 'email', 'uri', 'ip'] as const).map((type, i) => generalNameDer({ type, value: ['a.example.test', 'ops@example.test', 'spiffe://cluster.local/ns/a/sa/b', '2001:db8::7'][i]! })), tlv(0xa4, dirName), otherName);
+  const leaf = await makeLeaf(ca, 'lazy-leaf', { orgs: ['system:nodes'], eku: ['serverAuth'], notBefore: NOW, days: 10, extra: [{ oid: '2.5.29.17', critical: false, value: san }] });
+  const rec = fastRecord(leaf.der, '/f', 0);
+  assert.ok(rec instanceof DerRecord, 'the fast path takes it');
+  const want = record(new Certificate(leaf.der).checkFields(), '/f', 0);
+  assert.deepEqual(rec.sans.map((n) => n.type), ['dns', 'email', 'uri', 'ip', 'dirname', 'other']);
+  assert.equal(rec.sans[4]!.value, 'O=dir, CN=inside');
+  assert.deepEqual(plainRecord(rec), want);
+  assert.equal(JSON.stringify(rec), JSON.stringify(want), 'JSON writes every field, in the same order');
+  assert.equal(rec.subject, 'O=system:nodes, CN=lazy-leaf');
+  // DER input: the record keeps its own copy, not the caller's (reused) buffer
+  const buf = Buffer.from(leaf.der);
+  const certs: ScanRecord[] = [];
+  scanBuffer(buf, '/f.der', certs, []);
+  buf.fill(0);
+  assert.equal(certs[0]!.subject, 'O=system:nodes, CN=lazy-leaf');
+  assert.equal(certs[0]!.serial, want.serial);
+  // mutated: a record made is one that decodes, to what the Certificate class reads
+  const r = new Rng(SEED + 9);
+  let fast = 0;
+  for (let i = 0; i < ROUNDS; i++) {
+    const der = mutateBytes(r, leaf.der);
+    const got = fastRecord(der, '/f', 0);
+    if (!got) continue;
+    fast++;
+    let ref: ScanRecord | Error;
+    try { ref = record(new Certificate(der).checkFields(), '/f', 0); } catch (e) { ref = e as Error; }
+    assert.ok(!(ref instanceof Error), `fast path accepted what Certificate rejects (i=${i}): ${der.toString('base64')}`);
+    assert.deepEqual(plainRecord(got), ref, `i=${i}: ${der.toString('base64')}`);
+  }
+  assert.ok(fast > ROUNDS / 10, `fast records among the mutations: ${fast}`);
 });
 
 // ---------------------------------------------------------------- readInventory on broken trees
@@ -546,6 +590,25 @@ test('bad input: the fast scan reports loops, directories, huge and empty files 
   }
 });
 
+test('scan: a certificate reached as itself and through symlinks is read once, at its first place in walk order', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  try {
+    const pki = path.join(root, PKI);
+    fs.symlinkSync('/etc/kubernetes/pki/ca.crt', path.join(pki, 'a-link-before.crt')); // walked before ca.crt
+    fs.symlinkSync('/etc/kubernetes/pki/ca.crt', path.join(pki, 'z-link-after.crt')); // walked after it
+    fs.symlinkSync('/etc/kubernetes/pki/front-proxy-ca.crt', path.join(pki, 'z-only-link.crt'));
+    const res = await scanCertificates(new NodeFs(root), [`/${PKI}`, `/${PKI}/ca.crt`], { workers: 0 });
+    const files = res.certificates.map((c) => c.file);
+    assert.equal(files.filter((f) => f === `/${PKI}/ca.crt`).length, 1, JSON.stringify(files));
+    assert.equal(files.filter((f) => f === `/${PKI}/front-proxy-ca.crt`).length, 1);
+    assert.ok(!files.some((f) => f.includes('link')), 'records name the real file');
+    assert.equal(files.indexOf(`/${PKI}/ca.crt`), 0, 'ca.crt sits where its first link (a-link-before.crt) was met');
+    assert.equal(new Set(files).size, files.length, 'no file twice');
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
 test('scan: worker threads give the same records and problems as the main thread alone', async () => {
   const root = copyFixture('kubeadm-1.26');
   try {
@@ -560,7 +623,7 @@ test('scan: worker threads give the same records and problems as the main thread
     const two = await scanCertificates(fsys, ['/'], { workers: 2, minFilesForWorkers: 0 });
     assert.equal(one.threads, 1);
     assert.ok(two.threads >= 1);
-    assert.deepEqual(two.certificates, one.certificates);
+    assert.deepEqual(two.certificates.map(plainRecord), one.certificates.map(plainRecord));
     assert.deepEqual(two.problems, one.problems);
     // 7 leaves and 3 CAs in pki/, both certificates of kubelet.crt, the kubelet client pem (reached through
     // the stand-in link kubelet-client-current.pem, once)

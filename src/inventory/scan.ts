@@ -25,9 +25,14 @@ import { Worker } from 'node:worker_threads';
 import type { NodeFs } from '../fs/node-fs.js';
 import { Certificate, nameToString, parseGeneralNames, spkiKeyInfo, NAME_TYPES, CURVES, type GeneralName, type KeyInfo } from '../pki/certificate.js';
 import { DerError, decodeOid, decodeString, decodeTime, type Tlv } from '../pki/der.js';
-import { parsePemBlocks, decodePemBody, PemError } from '../pki/pem.js';
+import { parsePemBlocks, isUsualPemBody, PemError, type PemBlock } from '../pki/pem.js';
 
-/** One certificate as the scan sees it: plain data, cheap to pass between threads. */
+/**
+ * One certificate as the scan sees it. Records made by the fast extractor
+ * decode their text fields (subject, issuer, serial, SANs) from the DER the
+ * first time they are read (see `DerRecord`); `plainRecord` gives a plain copy
+ * (what `JSON.stringify` writes, and what crosses threads).
+ */
 export interface ScanRecord {
   /** node path of the file */
   file: string;
@@ -263,21 +268,30 @@ export function scanBuffer(buf: Buffer, file: string, certificates: ScanRecord[]
   if (buf.length === 0) { corrupt('empty file'); return; }
   if (buf[0] === 0x30) {
     try {
-      certificates.push(recordOf(buf, file, 0));
+      // a copy: the record keeps its DER, and `buf` is the caller's (the scan's read buffer is reused)
+      certificates.push(recordOf(Buffer.from(buf), file, 0));
     } catch (e) {
       if (e instanceof DerError || e instanceof RangeError) corrupt(`not a certificate (DER that does not parse: ${e.message})`);
       else throw e;
     }
     return;
   }
-  let blocks: { label: string; der: Uint8Array; index: number }[] | undefined = certificateBlocks(buf);
-  if (!blocks) {
+  const found = certificateBlocks(buf);
+  for (let i = 0; i < found; i++) {
     try {
-      blocks = parsePemBlocks(buf.toString('latin1'));
+      certificates.push(recordOf(blockBuf[i]!, file, i, blockStart[i], blockEnd[i]));
     } catch (e) {
-      if (e instanceof PemError) { corrupt(e.message); return; }
-      throw e;
+      if (e instanceof DerError || e instanceof RangeError) corrupt(`PEM block ${i + 1} (CERTIFICATE): ${e.message}`);
+      else throw e;
     }
+  }
+  if (found > 0) return;
+  let blocks: PemBlock[];
+  try {
+    blocks = parsePemBlocks(buf.toString('latin1'));
+  } catch (e) {
+    if (e instanceof PemError) { corrupt(e.message); return; }
+    throw e;
   }
   if (blocks.length === 0) { corrupt('no PEM block and not DER: not a certificate'); return; }
   let index = 0;
@@ -296,38 +310,68 @@ export function scanBuffer(buf: Buffer, file: string, certificates: ScanRecord[]
 const BEGIN_CERT = Buffer.from('-----BEGIN CERTIFICATE-----', 'latin1');
 const END_CERT = Buffer.from('-----END CERTIFICATE-----', 'latin1');
 
+/** Where `certificateBlocks` put each block's DER: buffer, start, end (reused from file to file). */
+const blockBuf: Buffer[] = [];
+const blockStart: number[] = [];
+const blockEnd: number[] = [];
+
 /**
- * The blocks of a file that is nothing but CERTIFICATE blocks (the usual
- * .crt/.pem), found on the bytes: what `parsePemBlocks` gives for such a file,
- * without turning the whole file into a string. Undefined for any other shape
- * (text around blocks, keys, CRLF, damage): `parsePemBlocks` then decides.
+ * The CERTIFICATE blocks of a file that is nothing but such blocks (the usual
+ * .crt/.pem), found on the bytes and decoded into the arena: how many (their
+ * places in blockBuf/blockStart/blockEnd), as `parsePemBlocks` would find them,
+ * without turning the whole file into a string. 0 for any other shape (text
+ * around blocks, keys, CRLF, damage): `parsePemBlocks` then decides.
  */
-function certificateBlocks(buf: Buffer): { label: string; der: Uint8Array; index: number }[] | undefined {
-  const out: { label: string; der: Uint8Array; index: number }[] = [];
+function certificateBlocks(buf: Buffer): number {
   const n = buf.length;
-  let p = 0;
+  let p = 0, count = 0;
   while (p < n) {
-    if (p + BEGIN_CERT.length > n || buf.compare(BEGIN_CERT, 0, BEGIN_CERT.length, p, p + BEGIN_CERT.length) !== 0) return undefined;
+    if (p + BEGIN_CERT.length > n || buf.compare(BEGIN_CERT, 0, BEGIN_CERT.length, p, p + BEGIN_CERT.length) !== 0) return 0;
     const bodyStart = p + BEGIN_CERT.length;
     const endAt = buf.indexOf(END_CERT, bodyStart);
-    if (endAt < 0) return undefined;
-    const der = decodePemBody(buf.toString('latin1', bodyStart, endAt));
-    if (!der) return undefined;
-    out.push({ label: 'CERTIFICATE', der, index: out.length });
+    if (endAt < 0) return 0;
+    const body = buf.toString('latin1', bodyStart, endAt);
+    if (!isUsualPemBody(body)) return 0;
+    decodeIntoArena(body, count++);
     p = endAt + END_CERT.length;
     if (p < n && buf[p] === 0x0a) p++;
   }
-  return out.length > 0 ? out : undefined;
+  return count;
 }
 
 /**
- * The record of one DER certificate: the fast extractor below, or — for
+ * Decoded certificates live side by side in shared 256 KiB buffers rather than
+ * in a buffer each (Node's base64 decoder would take an 8 KiB pool slice per
+ * certificate): their records keep them, and a scan of 10,000 files then holds
+ * ~50 buffers instead of ~1,500 for the garbage collector to track.
+ */
+const ARENA_BYTES = 256 * 1024;
+let arena = Buffer.allocUnsafeSlow(0);
+let arenaUsed = 0;
+
+/** `Buffer.from(body, 'base64')` (a body `isUsualPemBody` took), written into the current arena; its place goes to block `i`. */
+function decodeIntoArena(body: string, i: number): void {
+  const most = Math.ceil(body.length / 4) * 3;
+  if (arenaUsed + most > arena.length) {
+    arena = Buffer.allocUnsafeSlow(Math.max(ARENA_BYTES, most));
+    arenaUsed = 0;
+  }
+  const n = arena.write(body, arenaUsed, 'base64');
+  blockBuf[i] = arena;
+  blockStart[i] = arenaUsed;
+  blockEnd[i] = arenaUsed + n;
+  arenaUsed += n;
+}
+
+/**
+ * The record of the DER certificate at [start, end) of `der` (a fast record
+ * keeps `der`: do not reuse it): the fast extractor below, or — for
  * anything it does not take (rare layouts, and every malformed input) — the
  * `Certificate` class, which then also produces the exact error.
  */
-export function recordOf(der: Uint8Array, file: string, index: number): ScanRecord {
-  const fast = fastRecord(der, file, index);
-  return fast ?? record(new Certificate(der).checkFields(), file, index);
+export function recordOf(der: Uint8Array, file: string, index: number, start = 0, end = der.length): ScanRecord {
+  const fast = fastRecord(der, file, index, start, end);
+  return fast ?? record(new Certificate(start === 0 && end === der.length ? der : der.subarray(start, end)).checkFields(), file, index);
 }
 
 /** The record as the `Certificate` class reads it (the reference for `fastRecord`). */
@@ -360,11 +404,13 @@ export function listCertificateFiles(fs: NodeFs, dirs: string[], onGrow?: (count
   const hostPaths: string[] = [];
   const problems: ScanProblem[] = [];
   const seen = new Set<string>();
+  let linked = false;
   const addFile = (nodePath: string) => {
     let real: string;
     try { real = fs.realNodePath(nodePath); } catch { problems.push({ file: nodePath, code: 'unreadable', message: `failed to read ${nodePath}: symlink loop` }); return; }
     if (seen.has(real)) return;
     seen.add(real);
+    linked = true;
     nodePaths.push(real);
     hostPaths.push(fs.hostPath(real));
   };
@@ -394,8 +440,7 @@ export function listCertificateFiles(fs: NodeFs, dirs: string[], onGrow?: (count
       }
       if (d.isFile() && CERT_FILE.test(d.name)) {
         // fast path: a plain file inside an already-resolved directory is its own real path
-        if (seen.has(p)) continue;
-        seen.add(p);
+        // (not remembered in `seen`: a link to it is caught below, after the walk)
         nodePaths.push(p);
         hostPaths.push(hostBase + d.name);
       }
@@ -410,6 +455,19 @@ export function listCertificateFiles(fs: NodeFs, dirs: string[], onGrow?: (count
     }
     if (st.isDirectory()) walk(d, 0);
     else addFile(d);
+  }
+  if (linked) {
+    // a file reached both as itself and through a link (or an argument) is read once, where the walk met it first
+    const once = new Set<string>();
+    let w = 0;
+    for (let r = 0; r < nodePaths.length; r++) {
+      if (once.has(nodePaths[r]!)) continue;
+      once.add(nodePaths[r]!);
+      nodePaths[w] = nodePaths[r]!;
+      hostPaths[w++] = hostPaths[r]!;
+    }
+    nodePaths.length = w;
+    hostPaths.length = w;
   }
   return { nodePaths, hostPaths, problems };
 }
@@ -459,8 +517,12 @@ function tlvAt(tag: number, c: number, e: number): Tlv {
 const OID_2_5_4_TYPES: string[] = [];
 for (let i = 0; i < 128; i++) OID_2_5_4_TYPES[i] = NAME_TYPES[`2.5.4.${i}`] ?? `2.5.4.${i}`;
 
-/** `CN=x, O=y` of the Name at [c, e) (content of its SEQUENCE). */
-function nameString(b: Uint8Array, c: number, e: number): string {
+/**
+ * `CN=x, O=y` of the Name at [c, e) (content of its SEQUENCE); with `build`
+ * false only the walk that decides whether the fast path takes the Name (it
+ * throws MISS where it would while building).
+ */
+function nameString(b: Uint8Array, c: number, e: number, build = true): string {
   const parts: string[] = [];
   for (let p = c; p < e;) {
     hdr(b, p, e);
@@ -474,18 +536,121 @@ function nameString(b: Uint8Array, c: number, e: number): string {
       q = hE;
       hdr(b, hC, atvEnd);
       if (tg() !== 0x06) throw MISS;
-      let type: string;
-      if (hE - hC === 3 && b[hC] === 0x55 && b[hC + 1] === 0x04 && b[hC + 2]! < 0x80) type = OID_2_5_4_TYPES[b[hC + 2]!]!;
-      else {
-        const oid = decodeOid(b, tlvAt(0x06, hC, hE));
-        type = NAME_TYPES[oid] ?? oid;
-      }
+      const oidC = hC, oidE = hE;
       hdr(b, hE, atvEnd);
       if (hE !== atvEnd) throw MISS;
+      if (!build) continue;
+      let type: string;
+      if (oidE - oidC === 3 && b[oidC] === 0x55 && b[oidC + 1] === 0x04 && b[oidC + 2]! < 0x80) type = OID_2_5_4_TYPES[b[oidC + 2]!]!;
+      else {
+        const oid = decodeOid(b, tlvAt(0x06, oidC, oidE));
+        type = NAME_TYPES[oid] ?? oid;
+      }
       parts.push(`${type}=${decodeString(b, tlvAt(tg(), hC, hE))}`);
     }
   }
   return parts.join(', '); // one flat string (it lives on in the record)
+}
+
+/**
+ * Throws MISS unless `parseGeneralNames` reads the SubjectAltName value at
+ * [c, e) without an error (checked stricter than it reads: SEQUENCE tags,
+ * directory names as `nameString` takes them).
+ */
+function checkGeneralNames(b: Uint8Array, c: number, e: number): void {
+  hdr(b, c, e);
+  if (tg() !== 0x30) throw MISS;
+  const seqEnd = hE;
+  for (let p = hC; p < seqEnd;) {
+    hdr(b, p, seqEnd);
+    p = hE;
+    if (tg() === 0xa4) {
+      const gEnd = hE;
+      hdr(b, hC, gEnd);
+      if (tg() !== 0x30 || hE !== gEnd) throw MISS;
+      nameString(b, hC, hE, false);
+    }
+  }
+}
+
+/**
+ * A record from the fast extractor: the dates, key and CA flag are read at
+ * once; subject, issuer, serial and SANs are decoded from the retained DER the
+ * first time they are read, then kept. A scan of a big tree mostly needs the
+ * dates (what expires), and decoding every name up front cost about a third of
+ * its time. Everything that could fail was checked when the record was made.
+ */
+export class DerRecord implements ScanRecord {
+  readonly file: string;
+  readonly index: number;
+  readonly notBefore: number;
+  readonly notAfter: number;
+  readonly keyAlgorithm: string;
+  readonly keySize: number;
+  readonly curve?: string;
+  readonly isCA: boolean;
+  #der: Uint8Array;
+  // content [start, end) of subject, issuer, serial and the SAN extension value (-1: none)
+  #subjectC: number; #subjectE: number; #issuerC: number; #issuerE: number;
+  #serialC: number; #serialE: number; #sanC: number; #sanE: number;
+  #subject: string | undefined = undefined;
+  #issuer: string | undefined = undefined;
+  #serial: string | undefined = undefined;
+  #sans: GeneralName[] | undefined = undefined;
+
+  constructor(file: string, index: number, der: Uint8Array, notBefore: number, notAfter: number, ki: KeyInfo, isCA: boolean,
+    subjectC: number, subjectE: number, issuerC: number, issuerE: number, serialC: number, serialE: number, sanC: number, sanE: number) {
+    this.file = file;
+    this.index = index;
+    this.notBefore = notBefore;
+    this.notAfter = notAfter;
+    this.keyAlgorithm = ki.algorithm;
+    this.keySize = ki.size;
+    if (ki.curve) this.curve = ki.curve;
+    this.isCA = isCA;
+    this.#der = der;
+    this.#subjectC = subjectC; this.#subjectE = subjectE; this.#issuerC = issuerC; this.#issuerE = issuerE;
+    this.#serialC = serialC; this.#serialE = serialE; this.#sanC = sanC; this.#sanE = sanE;
+  }
+
+  get subject(): string { return (this.#subject ??= nameString(this.#der, this.#subjectC, this.#subjectE)); }
+  get issuer(): string { return (this.#issuer ??= nameString(this.#der, this.#issuerC, this.#issuerE)); }
+  get serial(): string {
+    if (this.#serial === undefined) {
+      const b = this.#der, e = this.#serialE;
+      let s0 = this.#serialC;
+      while (e - s0 > 1 && b[s0] === 0) s0++;
+      this.#serial = Buffer.from(b.buffer, b.byteOffset + s0, e - s0).toString('hex');
+    }
+    return this.#serial;
+  }
+  get sans(): GeneralName[] {
+    return (this.#sans ??= this.#sanC >= 0 ? parseGeneralNames(this.#der.subarray(this.#sanC, this.#sanE)) : []);
+  }
+
+  /** The plain record (same keys and order as `record`). */
+  toJSON(): ScanRecord {
+    const r: ScanRecord = {
+      file: this.file,
+      index: this.index,
+      subject: this.subject,
+      issuer: this.issuer,
+      serial: this.serial,
+      notBefore: this.notBefore,
+      notAfter: this.notAfter,
+      sans: this.sans,
+      keyAlgorithm: this.keyAlgorithm,
+      keySize: this.keySize,
+      isCA: this.isCA,
+    };
+    if (this.curve) r.curve = this.curve;
+    return r;
+  }
+}
+
+/** A plain-data copy of a record (every field decoded): for comparing, cloning or spreading. */
+export function plainRecord(r: ScanRecord): ScanRecord {
+  return r instanceof DerRecord ? r.toJSON() : r;
 }
 
 function sameRange(b: Uint8Array, a0: number, a1: number, b0: number, b1: number): boolean {
@@ -494,11 +659,11 @@ function sameRange(b: Uint8Array, a0: number, a1: number, b0: number, b1: number
   return true;
 }
 
-export function fastRecord(der: Uint8Array, file: string, index: number): ScanRecord | undefined {
+export function fastRecord(der: Uint8Array, file: string, index: number, start = 0, end = der.length): ScanRecord | undefined {
   try {
     const b = der;
-    const len = b.length;
-    hdr(b, 0, len);
+    const len = end;
+    hdr(b, start, len);
     if (tg() !== 0x30 || hE !== len) return undefined;
     // TBSCertificate
     hdr(b, hC, len);
@@ -518,9 +683,7 @@ export function fastRecord(der: Uint8Array, file: string, index: number): ScanRe
     }
     // serial
     if (tg() !== 0x02 || hE === hC) return undefined;
-    let s0 = hC;
-    while (hE - s0 > 1 && b[s0] === 0) s0++;
-    const serial = Buffer.from(b.buffer, b.byteOffset + s0, hE - s0).toString('hex');
+    const serialC = hC, serialE = hE;
     // inner signature algorithm
     hdr(b, hE, tbsEnd);
     if (tg() !== 0x30) return undefined;
@@ -615,21 +778,11 @@ export function fastRecord(der: Uint8Array, file: string, index: number): ScanRe
       isCA = version === 1 && sameRange(b, subjectT0, subjectE, issuerT0, issuerE);
     }
     const ki = fastKeyInfo(b, spkiStart, spkiEnd) ?? spkiKeyInfo(b.subarray(spkiStart, spkiEnd));
-    const r: ScanRecord = {
-      file,
-      index,
-      subject: nameString(b, subjectC, subjectE),
-      issuer: nameString(b, issuerC, issuerE),
-      serial,
-      notBefore,
-      notAfter,
-      sans: sanC >= 0 ? parseGeneralNames(b.subarray(sanC, sanE)) : [],
-      keyAlgorithm: ki.algorithm,
-      keySize: ki.size,
-      isCA,
-    };
-    if (ki.curve) r.curve = ki.curve;
-    return r;
+    // Checked now, decoded when read: the same walk, so a record that exists can always be decoded.
+    nameString(b, subjectC, subjectE, false);
+    nameString(b, issuerC, issuerE, false);
+    if (sanC >= 0) checkGeneralNames(b, sanC, sanE);
+    return new DerRecord(file, index, b, notBefore, notAfter, ki, isCA, subjectC, subjectE, issuerC, issuerE, serialC, serialE, sanC, sanE);
   } catch (e) {
     if (e instanceof Miss || e instanceof DerError || e instanceof RangeError) return undefined;
     throw e;

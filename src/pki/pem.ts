@@ -102,13 +102,17 @@ function fastBody(text: string, start: number, end: number): Buffer | undefined 
  * otherwise (then only `parsePemBlocks` can say what is wrong).
  */
 export function decodePemBody(body: string): Buffer | undefined {
-  if (!(body.includes('\r') ? FAST_BODY.test(body) : FAST_BODY_LF.test(body))) return undefined;
+  return isUsualPemBody(body) ? Buffer.from(body, 'base64') : undefined;
+}
+
+/** Whether `decodePemBody` takes this body (then Node's base64 decoder reads it exactly as `parsePemBlocks` would). */
+export function isUsualPemBody(body: string): boolean {
+  if (!(body.includes('\r') ? FAST_BODY.test(body) : FAST_BODY_LF.test(body))) return false;
   let breaks = 0;
   for (let i = body.indexOf('\n'); i >= 0; i = body.indexOf('\n', i + 1)) breaks++;
   if (body.includes('\r')) for (let i = body.indexOf('\r'); i >= 0; i = body.indexOf('\r', i + 1)) breaks++;
   const n = body.length - breaks;
-  if (n === 0 || n % 4 !== 0) return undefined;
-  return Buffer.from(body, 'base64');
+  return n !== 0 && n % 4 === 0;
 }
 
 export function toPem(der: Uint8Array, label: string): string {
