@@ -307,8 +307,8 @@ export function scanBuffer(buf: Buffer, file: string, certificates: ScanRecord[]
   }
 }
 
-const BEGIN_CERT = Buffer.from('-----BEGIN CERTIFICATE-----', 'latin1');
-const END_CERT = Buffer.from('-----END CERTIFICATE-----', 'latin1');
+const BEGIN_CERT = '-----BEGIN CERTIFICATE-----';
+const END_CERT = '-----END CERTIFICATE-----';
 
 /** Where `certificateBlocks` put each block's DER: buffer, start, end (reused from file to file). */
 const blockBuf: Buffer[] = [];
@@ -317,24 +317,28 @@ const blockEnd: number[] = [];
 
 /**
  * The CERTIFICATE blocks of a file that is nothing but such blocks (the usual
- * .crt/.pem), found on the bytes and decoded into the arena: how many (their
- * places in blockBuf/blockStart/blockEnd), as `parsePemBlocks` would find them,
- * without turning the whole file into a string. 0 for any other shape (text
- * around blocks, keys, CRLF, damage): `parsePemBlocks` then decides.
+ * .crt/.pem), framed with plain string search (no regular expression over
+ * the file, no line splitting) and decoded into the arena: how many (their
+ * places in blockBuf/blockStart/blockEnd), as `parsePemBlocks` would find them.
+ * 0 for any other shape (text around blocks, keys, CRLF, damage):
+ * `parsePemBlocks` then decides.
  */
 function certificateBlocks(buf: Buffer): number {
-  const n = buf.length;
+  if (buf[0] !== 0x2d) return 0; // '-'
+  // one string for the file: V8's string search beats Buffer's compare/indexOf argument checks here
+  const text = buf.toString('latin1');
+  const n = text.length;
   let p = 0, count = 0;
   while (p < n) {
-    if (p + BEGIN_CERT.length > n || buf.compare(BEGIN_CERT, 0, BEGIN_CERT.length, p, p + BEGIN_CERT.length) !== 0) return 0;
+    if (!text.startsWith(BEGIN_CERT, p)) return 0;
     const bodyStart = p + BEGIN_CERT.length;
-    const endAt = buf.indexOf(END_CERT, bodyStart);
+    const endAt = text.indexOf(END_CERT, bodyStart);
     if (endAt < 0) return 0;
-    const body = buf.toString('latin1', bodyStart, endAt);
+    const body = text.slice(bodyStart, endAt);
     if (!isUsualPemBody(body)) return 0;
     decodeIntoArena(body, count++);
     p = endAt + END_CERT.length;
-    if (p < n && buf[p] === 0x0a) p++;
+    if (p < n && text.charCodeAt(p) === 0x0a) p++;
   }
   return count;
 }
