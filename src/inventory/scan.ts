@@ -433,9 +433,9 @@ export function listCertificateFiles(fs: NodeFs, dirs: string[], onGrow?: (count
       return;
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    const base = real === '/' ? '' : real;
+    const prefix = real === '/' ? '/' : `${real}/`; // one string per directory: each path shares it
     for (const d of entries) {
-      const p = `${base}/${d.name}`;
+      const p = prefix + d.name;
       if (d.isDirectory()) { walk(p, depth + 1); continue; }
       if (d.isSymbolicLink()) {
         if (fs.isDir(p)) { walk(p, depth + 1); continue; }
@@ -577,6 +577,8 @@ function checkGeneralNames(b: Uint8Array, c: number, e: number): void {
   }
 }
 
+interface DecodedText { subject: string | undefined; issuer: string | undefined; serial: string | undefined; sans: GeneralName[] | undefined }
+
 /**
  * A record from the fast extractor: the dates, key and CA flag are read at
  * once; subject, issuer, serial and SANs are decoded from the retained DER the
@@ -597,10 +599,8 @@ export class DerRecord implements ScanRecord {
   // content [start, end) of subject, issuer, serial and the SAN extension value (-1: none)
   #subjectC: number; #subjectE: number; #issuerC: number; #issuerE: number;
   #serialC: number; #serialE: number; #sanC: number; #sanE: number;
-  #subject: string | undefined = undefined;
-  #issuer: string | undefined = undefined;
-  #serial: string | undefined = undefined;
-  #sans: GeneralName[] | undefined = undefined;
+  /** the decoded text, once a field was read (one slot rather than four: most records are never read) */
+  #text: DecodedText | undefined = undefined;
 
   constructor(file: string, index: number, der: Uint8Array, notBefore: number, notAfter: number, ki: KeyInfo, isCA: boolean,
     subjectC: number, subjectE: number, issuerC: number, issuerE: number, serialC: number, serialE: number, sanC: number, sanE: number) {
@@ -617,19 +617,24 @@ export class DerRecord implements ScanRecord {
     this.#serialC = serialC; this.#serialE = serialE; this.#sanC = sanC; this.#sanE = sanE;
   }
 
-  get subject(): string { return (this.#subject ??= nameString(this.#der, this.#subjectC, this.#subjectE)); }
-  get issuer(): string { return (this.#issuer ??= nameString(this.#der, this.#issuerC, this.#issuerE)); }
+  #decoded(): DecodedText {
+    return (this.#text ??= { subject: undefined, issuer: undefined, serial: undefined, sans: undefined });
+  }
+
+  get subject(): string { return (this.#decoded().subject ??= nameString(this.#der, this.#subjectC, this.#subjectE)); }
+  get issuer(): string { return (this.#decoded().issuer ??= nameString(this.#der, this.#issuerC, this.#issuerE)); }
   get serial(): string {
-    if (this.#serial === undefined) {
+    const t = this.#decoded();
+    if (t.serial === undefined) {
       const b = this.#der, e = this.#serialE;
       let s0 = this.#serialC;
       while (e - s0 > 1 && b[s0] === 0) s0++;
-      this.#serial = Buffer.from(b.buffer, b.byteOffset + s0, e - s0).toString('hex');
+      t.serial = Buffer.from(b.buffer, b.byteOffset + s0, e - s0).toString('hex');
     }
-    return this.#serial;
+    return t.serial;
   }
   get sans(): GeneralName[] {
-    return (this.#sans ??= this.#sanC >= 0 ? parseGeneralNames(this.#der.subarray(this.#sanC, this.#sanE)) : []);
+    return (this.#decoded().sans ??= this.#sanC >= 0 ? parseGeneralNames(this.#der.subarray(this.#sanC, this.#sanE)) : []);
   }
 
   /** The plain record (same keys and order as `record`). */
