@@ -5,7 +5,7 @@ export { Certificate, nameToString, describeKey } from './pki/certificate.js';
 export { parsePemBlocks, toPem } from './pki/pem.js';
 export { NodeFs, openRoot } from './fs/node-fs.js';
 export { run } from './cli/main.js';
-export { scanCertificates, type ScanRecord, type ScanProblem, type ScanResult, type ScanOptions } from './inventory/scan.js';
+export { scanCertificates, plainRecord, CertRecord, type ScanRecord, type ScanProblem, type ScanResult, type ScanOptions } from './inventory/scan.js';
 export { planRenew, parseSans, type RenewOptions } from './plan/renew.js';
 export type { Plan, PlanItem, PlanFile, PlanRestart, PlanResult } from './plan/types.js';
 export { renderRenewal, findCopies } from './apply/renew.js';

@@ -21,7 +21,7 @@ import { makeCa, makeLeaf } from './support/trees.js';
 import { parseKubeconfig, KubeconfigError } from '../src/kubeconfig/read.js';
 import { NodeFs } from '../src/fs/node-fs.js';
 import { readInventory } from '../src/inventory/read.js';
-import { scanBuffer, scanCertificates, fastRecord, record, plainRecord, DerRecord, defaultWorkers, type ScanProblem, type ScanRecord } from '../src/inventory/scan.js';
+import { scanBuffer, scanCertificates, fastRecord, record, plainRecord, CertRecord, defaultWorkers, type ScanProblem, type ScanRecord } from '../src/inventory/scan.js';
 import { copyFixture, FIXTURES, NOW } from './support/fixtures.js';
 
 const SEED = Number(process.env.KUBEPKI_FUZZ_SEED ?? 0x6b756265);
@@ -394,7 +394,7 @@ test('fuzz: the fast scan extractor gives exactly what the Certificate class giv
     if (!got) { stepped++; continue; }
     fast++;
     assert.ok(!(want instanceof Error), `fast path accepted what Certificate rejects (i=${i}, ${want instanceof Error ? want.message : ''}): ${der.toString('base64')}`);
-    assert.ok(got instanceof DerRecord);
+    assert.ok(got instanceof CertRecord);
     assert.deepEqual(plainRecord(got), want, `i=${i}: ${der.toString('base64')}`);
     // the same DER in the middle of a bigger buffer (as the scan decodes many into one), read by offsets
     const pad = r.bytes(1 + r.int(40));
@@ -412,13 +412,26 @@ test('scan: a fast record decodes its names and every kind of SAN when read, as 
   const san = tlv(0x30, ...(['dns', 'email', 'uri', 'ip'] as const).map((type, i) => generalNameDer({ type, value: ['a.example.test', 'ops@example.test', 'spiffe://cluster.local/ns/a/sa/b', '2001:db8::7'][i]! })), tlv(0xa4, dirName), otherName);
   const leaf = await makeLeaf(ca, 'lazy-leaf', { orgs: ['system:nodes'], eku: ['serverAuth'], notBefore: NOW, days: 10, extra: [{ oid: '2.5.29.17', critical: false, value: san }] });
   const rec = fastRecord(leaf.der, '/f', 0);
-  assert.ok(rec instanceof DerRecord, 'the fast path takes it');
+  assert.ok(rec instanceof CertRecord, 'the fast path takes it');
   const want = record(new Certificate(leaf.der).checkFields(), '/f', 0);
   assert.deepEqual(rec.sans.map((n) => n.type), ['dns', 'email', 'uri', 'ip', 'dirname', 'other']);
   assert.equal(rec.sans[4]!.value, 'O=dir, CN=inside');
   assert.deepEqual(plainRecord(rec), want);
   assert.equal(JSON.stringify(rec), JSON.stringify(want), 'JSON writes every field, in the same order');
   assert.equal(rec.subject, 'O=system:nodes, CN=lazy-leaf');
+  assert.equal('curve' in rec, 'curve' in want, 'an own curve key only where the reference has one');
+  // plain data on request, sharing nothing; fields can be set like a plain record's
+  const plain = plainRecord(rec);
+  assert.deepEqual(structuredClone(plain), want);
+  plain.sans.push({ type: 'dns', value: 'added.example.test' });
+  assert.equal(rec.sans.length, 6);
+  rec.subject = 'CN=renamed';
+  assert.equal(rec.subject, 'CN=renamed');
+  // a record whose bytes were overwritten says so instead of failing inside the DER reader
+  const scratch = Buffer.from(leaf.der);
+  const fragile = fastRecord(scratch, '/scratch.der', 0)!;
+  scratch.fill(0xff);
+  assert.throws(() => fragile.issuer, /\/scratch\.der: the certificate bytes this scan record refers to were changed after the scan/);
   // DER input: the record keeps its own copy, not the caller's (reused) buffer
   const buf = Buffer.from(leaf.der);
   const certs: ScanRecord[] = [];
@@ -624,6 +637,7 @@ test('scan: worker threads give the same records and problems as the main thread
     assert.equal(one.threads, 1);
     assert.ok(two.threads >= 1);
     assert.deepEqual(two.certificates.map(plainRecord), one.certificates.map(plainRecord));
+    assert.ok(two.certificates.every((c) => c instanceof CertRecord), 'records from workers are the same class as the main thread\'s');
     assert.deepEqual(two.problems, one.problems);
     // 7 leaves and 3 CAs in pki/, both certificates of kubelet.crt, the kubelet client pem (reached through
     // the stand-in link kubelet-client-current.pem, once)

@@ -10,11 +10,14 @@
  * from a shared counter so neither thread waits for the other; the worker
  * starts while the walk is still running.
  *
- * Speed comes from reading only what a row shows, once: files framed as PEM on
- * the bytes, DER walked by offsets (`fastRecord`), strings built flat. Anything
- * unusual — and every malformed input — goes through `parsePemBlocks` and
- * `Certificate`, so results and error messages are theirs (test/fuzz.test.ts
- * checks this differentially).
+ * Speed comes from doing at scan time only what every caller needs: files
+ * framed as PEM with plain string search, bodies decoded side by side into
+ * shared buffers, DER walked by offsets (`fastRecord`) to check its structure
+ * and read the dates, key and CA flag; names, serial and SANs are decoded when
+ * a caller first reads them (`CertRecord`). Anything unusual — and every
+ * malformed input — goes through `parsePemBlocks` and `Certificate`, so
+ * results and error messages are theirs (test/fuzz.test.ts checks this
+ * differentially).
  *
  * Never throws for a bad file: a file that cannot be read or parsed becomes a
  * `ScanProblem` with the same codes the inventory uses (`unreadable`, `corrupt`).
@@ -23,14 +26,14 @@ import { openSync, readSync, closeSync, fstatSync, readdirSync, type Dirent } fr
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { NodeFs } from '../fs/node-fs.js';
-import { Certificate, nameToString, parseGeneralNames, spkiKeyInfo, NAME_TYPES, CURVES, type GeneralName, type KeyInfo } from '../pki/certificate.js';
-import { DerError, decodeOid, decodeString, decodeTime, type Tlv } from '../pki/der.js';
+import { Certificate, nameToString, parseGeneralNames, formatIp, spkiKeyInfo, NAME_TYPES, CURVES, type GeneralName, type KeyInfo } from '../pki/certificate.js';
+import { DerError, decodeOid, decodeString, decodeTime, latin1Text, type Tlv } from '../pki/der.js';
 import { parsePemBlocks, isUsualPemBody, PemError, type PemBlock } from '../pki/pem.js';
 
 /**
  * One certificate as the scan sees it. Records made by the fast extractor
  * decode their text fields (subject, issuer, serial, SANs) from the DER the
- * first time they are read (see `DerRecord`); `plainRecord` gives a plain copy
+ * first time they are read (see `CertRecord`); `plainRecord` gives a plain copy
  * (what `JSON.stringify` writes, and what crosses threads).
  */
 export interface ScanRecord {
@@ -103,7 +106,11 @@ export async function scanCertificates(fs: NodeFs, dirs: string[], opts: ScanOpt
   const problems: ScanProblem[] = [...list.problems];
   const n = list.nodePaths.length;
   const results = pool.map((w) => new Promise<ScanBatchResult>((resolve, reject) => {
-    w.once('message', (m: string) => resolve(JSON.parse(m) as ScanBatchResult));
+    w.once('message', (m: string) => {
+      const r = JSON.parse(m) as ScanBatchResult;
+      // the same class as the main thread's records (decoded in the worker, sent as JSON)
+      resolve({ ...r, certificates: r.certificates.map((c) => CertRecord.of(c)) });
+    });
     w.once('error', reject);
     w.once('exit', (code) => reject(new Error(`scan worker exited with code ${code} before reporting`)));
   }));
@@ -146,6 +153,9 @@ export async function scanCertificates(fs: NodeFs, dirs: string[], opts: ScanOpt
     certificates.sort((a, b) => rank(a.file) - rank(b.file) || (a.file < b.file ? -1 : a.file > b.file ? 1 : a.index - b.index));
   }
   problems.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  // the records keep the buffers they were decoded into; this module keeps none of them past the scan
+  arena = EMPTY_BUF;
+  arenaUsed = 0;
   return { certificates, problems, files: n, threads };
 }
 
@@ -283,6 +293,8 @@ export function scanBuffer(buf: Buffer, file: string, certificates: ScanRecord[]
     } catch (e) {
       if (e instanceof DerError || e instanceof RangeError) corrupt(`PEM block ${i + 1} (CERTIFICATE): ${e.message}`);
       else throw e;
+    } finally {
+      blockBuf[i] = EMPTY_BUF; // records hold what they need; this table must not keep buffers alive
     }
   }
   if (found > 0) return;
@@ -330,12 +342,12 @@ function certificateBlocks(buf: Buffer): number {
   const n = text.length;
   let p = 0, count = 0;
   while (p < n) {
-    if (!text.startsWith(BEGIN_CERT, p)) return 0;
+    if (!text.startsWith(BEGIN_CERT, p)) return none(count);
     const bodyStart = p + BEGIN_CERT.length;
     const endAt = text.indexOf(END_CERT, bodyStart);
-    if (endAt < 0) return 0;
+    if (endAt < 0) return none(count);
     const body = text.slice(bodyStart, endAt);
-    if (!isUsualPemBody(body)) return 0;
+    if (!isUsualPemBody(body)) return none(count);
     decodeIntoArena(body, count++);
     p = endAt + END_CERT.length;
     if (p < n && text.charCodeAt(p) === 0x0a) p++;
@@ -344,14 +356,22 @@ function certificateBlocks(buf: Buffer): number {
 }
 
 /**
- * Decoded certificates live side by side in shared 256 KiB buffers rather than
- * in a buffer each (Node's base64 decoder would take an 8 KiB pool slice per
- * certificate): their records keep them, and a scan of 10,000 files then holds
- * ~50 buffers instead of ~1,500 for the garbage collector to track.
+ * Decoded certificates live side by side in shared 64 KiB buffers rather than
+ * in a Buffer object each (a ~1 KiB slice of Node's 8 KiB pool): their records
+ * keep them, and a scan of the 10,000-file bench tree then holds ~190 buffers
+ * instead of ~10,000 Buffer objects for the garbage collector to track. A
+ * record kept alone keeps its 64 KiB buffer: `plainRecord` lets it go.
  */
-const ARENA_BYTES = 256 * 1024;
-let arena = Buffer.allocUnsafeSlow(0);
+const ARENA_BYTES = 64 * 1024;
+const EMPTY_BUF = Buffer.alloc(0);
+let arena = EMPTY_BUF;
 let arenaUsed = 0;
+
+/** 0 blocks, forgetting the `count` already decoded (whose arena space is simply left unused). */
+function none(count: number): 0 {
+  blockBuf.fill(EMPTY_BUF, 0, count);
+  return 0;
+}
 
 /** `Buffer.from(body, 'base64')` (a body `isUsualPemBody` took), written into the current arena; its place goes to block `i`. */
 function decodeIntoArena(body: string, i: number): void {
@@ -373,9 +393,9 @@ function decodeIntoArena(body: string, i: number): void {
  * anything it does not take (rare layouts, and every malformed input) — the
  * `Certificate` class, which then also produces the exact error.
  */
-export function recordOf(der: Uint8Array, file: string, index: number, start = 0, end = der.length): ScanRecord {
+export function recordOf(der: Uint8Array, file: string, index: number, start = 0, end = der.length): CertRecord {
   const fast = fastRecord(der, file, index, start, end);
-  return fast ?? record(new Certificate(start === 0 && end === der.length ? der : der.subarray(start, end)).checkFields(), file, index);
+  return fast ?? CertRecord.of(record(new Certificate(start === 0 && end === der.length ? der : der.subarray(start, end)).checkFields(), file, index));
 }
 
 /** The record as the `Certificate` class reads it (the reference for `fastRecord`). */
@@ -579,24 +599,72 @@ function checkGeneralNames(b: Uint8Array, c: number, e: number): void {
 
 interface DecodedText { subject: string | undefined; issuer: string | undefined; serial: string | undefined; sans: GeneralName[] | undefined }
 
+const EMPTY_DER = new Uint8Array(0);
+
 /**
- * A record from the fast extractor: the dates, key and CA flag are read at
- * once; subject, issuer, serial and SANs are decoded from the retained DER the
- * first time they are read, then kept. A scan of a big tree mostly needs the
- * dates (what expires), and decoding every name up front cost about a third of
- * its time. Everything that could fail was checked when the record was made.
+ * `parseGeneralNames` of the SubjectAltName value at [c, e) (which
+ * `checkGeneralNames` took), by offsets for the usual DNS, email, URI and IP
+ * names; any other kind sends the whole value to `parseGeneralNames`.
  */
-export class DerRecord implements ScanRecord {
+function generalNames(b: Uint8Array, c: number, e: number): GeneralName[] {
+  const out: GeneralName[] = [];
+  hdr(b, c, e);
+  const seqEnd = hE;
+  for (let p = hC; p < seqEnd;) {
+    hdr(b, p, seqEnd);
+    p = hE;
+    const t = tg();
+    if (t === 0x82) out.push({ type: 'dns', value: latin1Text(b, hC, hE) });
+    else if (t === 0x81) out.push({ type: 'email', value: latin1Text(b, hC, hE) });
+    else if (t === 0x86) out.push({ type: 'uri', value: latin1Text(b, hC, hE) });
+    else if (t === 0x87) out.push({ type: 'ip', value: formatIp(b.subarray(hC, hE)) });
+    else return parseGeneralNames(b.subarray(c, e));
+  }
+  return out;
+}
+
+/**
+ * Issuer names by their DER bytes (as latin1 text): a tree has a few issuers
+ * and thousands of certificates, so the records share one string per issuer
+ * instead of building and keeping one each. Bounded; names past the bound are
+ * built as usual.
+ */
+const ISSUERS = new Map<string, string>();
+
+function issuerName(b: Uint8Array, c: number, e: number): string {
+  const key = latin1Text(b, c, e);
+  let name = ISSUERS.get(key);
+  if (name === undefined) {
+    name = nameString(b, c, e);
+    if (ISSUERS.size < 1024) ISSUERS.set(key, name);
+  }
+  return name;
+}
+
+/**
+ * A scan's record. From the fast extractor, the dates, key and CA flag are
+ * read at once; subject, issuer, serial and SANs are decoded from the kept DER
+ * the first time they are read, then kept. A scan of a big tree mostly needs
+ * the dates (what expires), and decoding every name up front cost about a
+ * third of its time. Everything that could fail was checked when the record
+ * was made. Records the fast extractor does not make (unusual layouts, worker
+ * results) are the same class with every field decoded already.
+ *
+ * The text fields are accessors, so a spread (`{...r}`), `Object.keys` or
+ * `structuredClone` does not see them: `plainRecord` gives plain data (and
+ * lets the DER buffer go). `JSON.stringify` writes every field.
+ */
+export class CertRecord implements ScanRecord {
   readonly file: string;
   readonly index: number;
   readonly notBefore: number;
   readonly notAfter: number;
   readonly keyAlgorithm: string;
   readonly keySize: number;
-  readonly curve?: string;
+  declare readonly curve?: string;
   readonly isCA: boolean;
   #der: Uint8Array;
-  // content [start, end) of subject, issuer, serial and the SAN extension value (-1: none)
+  // content [start, end) of subject, issuer, serial and the SAN extension value in #der (-1: none)
   #subjectC: number; #subjectE: number; #issuerC: number; #issuerE: number;
   #serialC: number; #serialE: number; #sanC: number; #sanE: number;
   /** the decoded text, once a field was read (one slot rather than four: most records are never read) */
@@ -610,34 +678,55 @@ export class DerRecord implements ScanRecord {
     this.notAfter = notAfter;
     this.keyAlgorithm = ki.algorithm;
     this.keySize = ki.size;
-    if (ki.curve) this.curve = ki.curve;
+    if (ki.curve) (this as { curve?: string }).curve = ki.curve;
     this.isCA = isCA;
     this.#der = der;
     this.#subjectC = subjectC; this.#subjectE = subjectE; this.#issuerC = issuerC; this.#issuerE = issuerE;
     this.#serialC = serialC; this.#serialE = serialE; this.#sanC = sanC; this.#sanE = sanE;
   }
 
+  /** A record whose fields are all decoded already. */
+  static of(r: ScanRecord): CertRecord {
+    const c = new CertRecord(r.file, r.index, EMPTY_DER, r.notBefore, r.notAfter, { algorithm: r.keyAlgorithm, size: r.keySize, curve: r.curve }, r.isCA, -1, -1, -1, -1, -1, -1, -1, -1);
+    c.#text = { subject: r.subject, issuer: r.issuer, serial: r.serial, sans: r.sans };
+    return c;
+  }
+
   #decoded(): DecodedText {
     return (this.#text ??= { subject: undefined, issuer: undefined, serial: undefined, sans: undefined });
   }
 
-  get subject(): string { return (this.#decoded().subject ??= nameString(this.#der, this.#subjectC, this.#subjectE)); }
-  get issuer(): string { return (this.#decoded().issuer ??= nameString(this.#der, this.#issuerC, this.#issuerE)); }
-  get serial(): string {
-    const t = this.#decoded();
-    if (t.serial === undefined) {
-      const b = this.#der, e = this.#serialE;
-      let s0 = this.#serialC;
-      while (e - s0 > 1 && b[s0] === 0) s0++;
-      t.serial = Buffer.from(b.buffer, b.byteOffset + s0, e - s0).toString('hex');
+  /** Decode one field; bytes that no longer decode were changed under the record (see `fastRecord`). */
+  #decode<T>(read: (b: Uint8Array) => T): T {
+    try {
+      return read(this.#der);
+    } catch (e) {
+      if (e instanceof Miss || e instanceof DerError || e instanceof RangeError) {
+        throw new Error(`${this.file}: the certificate bytes this scan record refers to were changed after the scan (a reused buffer?)`);
+      }
+      throw e;
     }
-    return t.serial;
-  }
-  get sans(): GeneralName[] {
-    return (this.#decoded().sans ??= this.#sanC >= 0 ? parseGeneralNames(this.#der.subarray(this.#sanC, this.#sanE)) : []);
   }
 
-  /** The plain record (same keys and order as `record`). */
+  get subject(): string { return (this.#decoded().subject ??= this.#decode((b) => nameString(b, this.#subjectC, this.#subjectE))); }
+  set subject(v: string) { this.#decoded().subject = v; }
+  get issuer(): string { return (this.#decoded().issuer ??= this.#decode((b) => issuerName(b, this.#issuerC, this.#issuerE))); }
+  set issuer(v: string) { this.#decoded().issuer = v; }
+  get serial(): string {
+    return (this.#decoded().serial ??= this.#decode((b) => {
+      const e = this.#serialE;
+      let s0 = this.#serialC;
+      while (e - s0 > 1 && b[s0] === 0) s0++;
+      return Buffer.from(b.buffer, b.byteOffset + s0, e - s0).toString('hex');
+    }));
+  }
+  set serial(v: string) { this.#decoded().serial = v; }
+  get sans(): GeneralName[] {
+    return (this.#decoded().sans ??= this.#sanC < 0 ? [] : this.#decode((b) => generalNames(b, this.#sanC, this.#sanE)));
+  }
+  set sans(v: GeneralName[]) { this.#decoded().sans = v; }
+
+  /** The plain record (same keys and order as `record`), sharing nothing with this one. */
   toJSON(): ScanRecord {
     const r: ScanRecord = {
       file: this.file,
@@ -647,7 +736,7 @@ export class DerRecord implements ScanRecord {
       serial: this.serial,
       notBefore: this.notBefore,
       notAfter: this.notAfter,
-      sans: this.sans,
+      sans: this.sans.map((n) => ({ ...n })),
       keyAlgorithm: this.keyAlgorithm,
       keySize: this.keySize,
       isCA: this.isCA,
@@ -657,9 +746,9 @@ export class DerRecord implements ScanRecord {
   }
 }
 
-/** A plain-data copy of a record (every field decoded): for comparing, cloning or spreading. */
+/** A plain-data copy of a record, every field decoded and nothing shared: for comparing, cloning, spreading or keeping. */
 export function plainRecord(r: ScanRecord): ScanRecord {
-  return r instanceof DerRecord ? r.toJSON() : r;
+  return r instanceof CertRecord ? r.toJSON() : { ...r, sans: r.sans.map((n) => ({ ...n })) };
 }
 
 function sameRange(b: Uint8Array, a0: number, a1: number, b0: number, b1: number): boolean {
@@ -668,7 +757,12 @@ function sameRange(b: Uint8Array, a0: number, a1: number, b0: number, b1: number
   return true;
 }
 
-export function fastRecord(der: Uint8Array, file: string, index: number, start = 0, end = der.length): ScanRecord | undefined {
+/**
+ * The record of the DER certificate at [start, end) of `der`, or undefined when
+ * it is not in the usual shape. The record keeps `der` and decodes its text
+ * fields from it when they are first read: the bytes must not change after.
+ */
+export function fastRecord(der: Uint8Array, file: string, index: number, start = 0, end = der.length): CertRecord | undefined {
   try {
     const b = der;
     const len = end;
@@ -791,7 +885,7 @@ export function fastRecord(der: Uint8Array, file: string, index: number, start =
     nameString(b, subjectC, subjectE, false);
     nameString(b, issuerC, issuerE, false);
     if (sanC >= 0) checkGeneralNames(b, sanC, sanE);
-    return new DerRecord(file, index, b, notBefore, notAfter, ki, isCA, subjectC, subjectE, issuerC, issuerE, serialC, serialE, sanC, sanE);
+    return new CertRecord(file, index, b, notBefore, notAfter, ki, isCA, subjectC, subjectE, issuerC, issuerE, serialC, serialE, sanC, sanE);
   } catch (e) {
     if (e instanceof Miss || e instanceof DerError || e instanceof RangeError) return undefined;
     throw e;
