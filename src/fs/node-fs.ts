@@ -119,7 +119,8 @@ export class NodeFs {
   /** lstat, remembered for the life of a snapshot (a read asks about each file several times). */
   private lstatHost(nodePath: string): fs.Stats {
     const st = remember<fs.Stats | Error>(this.lstats, nodePath, () => {
-      try { return fs.lstatSync(this.hostPath(nodePath)); } catch (e) { return e as Error; }
+      // a missing path is common (a check looks for every layout's files): no Error object built for it
+      try { return fs.lstatSync(this.hostPath(nodePath), { throwIfNoEntry: false }) ?? NO_ENTRY; } catch (e) { return e as Error; }
     });
     if (st instanceof Error) throw st;
     return st;
@@ -136,8 +137,9 @@ export class NodeFs {
       const real = this.realNodePath(nodePath);
       // in a snapshot the real path's lstat is known, and for what is not a link it is the stat
       const st = this.lstats?.get(real);
+      if (st === NO_ENTRY) return undefined;
       if (st !== undefined && !(st instanceof Error) && !st.isSymbolicLink()) return st;
-      return fs.statSync(this.hostPath(real));
+      return fs.statSync(this.hostPath(real), { throwIfNoEntry: false });
     } catch {
       return undefined;
     }
@@ -167,6 +169,9 @@ export class NodeFs {
     return this.stat(nodePath)?.isDirectory() ?? false;
   }
 }
+
+/** What `lstatHost` throws for a path that does not exist (ENOENT, ENOTDIR). */
+const NO_ENTRY: Error = Object.assign(new Error('no such file or directory'), { code: 'ENOENT' });
 
 /** `make()`, kept in `map` when there is one (a snapshot) so it is made once per key. */
 function remember<V>(map: Map<string, V> | undefined, key: string, make: () => V): V {
