@@ -45,7 +45,8 @@ if (useCache) {
 }
 // The bundle's dynamic imports (client-node, prom-client …) come here: a vm
 // script's own import() would need Node's experimental module hooks.
-const script = new vm.Script(`(function (exports, require, module, __filename, __dirname, __kpImport) {${source}\n})`, { filename: file, cachedData });
+// The bundle is `(function (exports, require, module, __filename, __dirname, __kpImport) {…})`.
+const script = new vm.Script(source, { filename: file, cachedData });
 // Only a `check` that read a node writes the cache: what V8 puts in it is what this run compiled, and
 // check is the command whose start-up counts (after a Node upgrade, a first `--version`, `check --help`
 // or `check --root /typo` would leave a thin cache).

@@ -61,7 +61,9 @@ if (/(?<![\w$.])import\(/.test(cliText)) throw new Error('dist/cli.cjs: a dynami
 // bin/kubepki.js reads the bundle as latin1 (esbuild escapes everything else by default)
 if (/[^\x00-\x7f]/.test(cliText)) throw new Error('dist/cli.cjs: not ASCII, but bin/kubepki.js reads it as latin1');
 mkdirSync('dist', { recursive: true });
-writeFileSync('dist/cli.cjs', cliText);
+// The bundle is one function expression, which bin/kubepki.js compiles as it is: wrapping it there
+// would copy half a megabyte into a second string on every start.
+writeFileSync('dist/cli.cjs', `(function (exports, require, module, __filename, __dirname, __kpImport) {${cliText}\n})`);
 
 // The library and the scan worker stay ES modules.
 await build({

@@ -88,7 +88,10 @@ test('an edit of the bundle that keeps its length runs the edited code (V8 alone
   assert.match(r.stdout, /RESIDUAL XXXX/);
   assert.equal(cacheState(dir), 'valid');
   // strict: a plain call's `this` is undefined inside the bundle
-  fs.appendFileSync(bundle, ';if ((function () { return this; })() !== undefined) throw new Error("the bundle runs in sloppy mode");', 'latin1');
+  // (the bundle is one function expression: the probe goes inside it, before its closing `})`)
+  const edited = fs.readFileSync(bundle, 'latin1');
+  assert.ok(edited.endsWith('\n})'));
+  fs.writeFileSync(bundle, edited.slice(0, -3) + ';if ((function () { return this; })() !== undefined) throw new Error("the bundle runs in sloppy mode");\n})', 'latin1');
   r = run(dir, ['--version']);
   assert.equal(r.status, 0, r.stderr);
 });
