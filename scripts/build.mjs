@@ -5,7 +5,7 @@ import { build } from 'esbuild';
 import { readdirSync, statSync, rmSync, mkdirSync, mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 
 function walk(dir) {
   const out = [];
@@ -36,34 +36,114 @@ const lazyChildProcess = {
   },
 };
 
-const cli = await build({
-  entryPoints: ['src/cli/main.ts'],
-  plugins: [lazyChildProcess],
+const cliOptions = {
   bundle: true,
   format: 'cjs',
   platform: 'node',
   target: 'node20',
   external: cliExternal,
   write: false,
-  outfile: 'dist/cli.cjs',
   define: { 'import.meta.url': '__kpImportMetaUrl' },
   minifyWhitespace: true,
   minifySyntax: true,
-  // strict mode for the whole bundle (the tests run our code as strict ES modules): the directive must come first
-  banner: { js: "'use strict';const __kpImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',
+};
+// `check` needs a third of the CLI's code, and start-up reads, converts and hashes every byte of the file
+// it compiles (page faults included, ~1 ms per 100 KB on a slow VM). So the CLI is two files:
+// dist/cli.cjs, main and everything `check` loads (the "core"), and dist/cli-more.cjs, every other
+// command, read only when one of them runs. Modules are not duplicated: cli-more.cjs takes the core's
+// modules from the core (the same objects: classes, errors and state stay one), and the core's
+// dynamic import() of a module that is not core goes to cli-more.cjs.
+const repo = process.cwd();
+const keyOf = (abs) => relative(repo, abs).split(sep).join('/');
+const graph = (await build({ ...cliOptions, entryPoints: ['src/cli/main.ts'], plugins: [lazyChildProcess], outfile: 'dist/cli.cjs', metafile: true })).metafile;
+const CORE = new Set();
+const MORE = new Set();
+{
+  const todo = ['src/cli/main.ts', 'src/cli/check.ts'];
+  while (todo.length) {
+    const f = todo.pop();
+    if (CORE.has(f) || !graph.inputs[f]) continue;
+    CORE.add(f);
+    for (const i of graph.inputs[f].imports) if (!i.external && i.kind !== 'dynamic-import') todo.push(i.path);
+  }
+  for (const f of CORE) for (const i of graph.inputs[f].imports) if (!i.external && i.kind === 'dynamic-import' && !CORE.has(i.path)) MORE.add(i.path);
+}
+// (packages too: one commander, whose CommanderError main.ts tests with instanceof)
+const coreKeys = [...CORE].filter((k) => !k.includes(':')).sort();
+// resolve an import as esbuild would, then say whether it lands in the core
+const splitPlugin = (onModule) => ({
+  name: 'kubepki-split',
+  setup(b) {
+    b.onResolve({ filter: /.*/ }, async (args) => {
+      if (args.pluginData === 'kubepki-split' || args.kind === 'entry-point' || args.path.startsWith('node:') || args.namespace !== 'file') return undefined;
+      const r = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: 'kubepki-split' });
+      if (r.errors.length > 0 || r.external) return undefined;
+      return onModule(keyOf(r.path), args.kind) ?? { path: r.path };
+    });
+    // (a CommonJS module: `.cjs`, since esbuild would take a key ending in .mjs for an ES module)
+    b.onLoad({ filter: /.*/, namespace: 'kubepki-core' }, (args) => ({ contents: `module.exports = __kpCore[${JSON.stringify(args.path.slice(0, -'.core.cjs'.length))}];`, loader: 'js' }));
+  },
 });
-// A vm script's own import() needs Node's experimental importModuleDynamically
-// (and loses it when the script comes from the code cache), so the bundle's
-// dynamic imports of external packages go through the launcher's import().
-const cliText = cli.outputFiles[0].text.replace(/(?<![\w$.])import\((?=")/g, '__kpImport(');
-if (/(?<![\w$.])import\(/.test(cliText)) throw new Error('dist/cli.cjs: a dynamic import() is left that __kpImport does not cover');
-// bin/kubepki.js reads the bundle as latin1 (esbuild escapes everything else by default)
-if (/[^\x00-\x7f]/.test(cliText)) throw new Error('dist/cli.cjs: not ASCII, but bin/kubepki.js reads it as latin1');
+const dynamicImports = (text, file) => {
+  text = text.replace(/(?<![\w$.])import\((?=")/g, '__kpImport(');
+  // A vm script's own import() needs Node's experimental importModuleDynamically
+  // (and loses it when the script comes from the code cache), so the bundle's
+  // dynamic imports of external packages go through the launcher's import().
+  if (/(?<![\w$.])import\(/.test(text)) throw new Error(`${file}: a dynamic import() is left that __kpImport does not cover`);
+  // bin/kubepki.js reads the bundles as latin1 (esbuild escapes everything else by default)
+  if (/[^\x00-\x7f]/.test(text)) throw new Error(`${file}: not ASCII, but it is read as latin1`);
+  return text;
+};
+const banner = "'use strict';const __kpImportMetaUrl = require('node:url').pathToFileURL(__filename).href;";
+
+const coreEntry = [
+  "export { main } from './src/cli/main.ts';",
+  ...coreKeys.map((k, i) => `import * as m${i} from ${JSON.stringify(`./${k}`)};`),
+  `__kpCoreModules = { ${coreKeys.map((k, i) => `${JSON.stringify(k)}: m${i}`).join(', ')} };`,
+].join('\n');
+const core = await build({
+  ...cliOptions,
+  stdin: { contents: coreEntry, resolveDir: repo, sourcefile: 'kubepki-cli-core.js', loader: 'js' },
+  outfile: 'dist/cli.cjs',
+  plugins: [lazyChildProcess, splitPlugin((key, kind) => (kind === 'dynamic-import' && !CORE.has(key) ? { path: `kubepki-more:${key}`, external: true } : undefined))],
+  // strict mode for the whole bundle (the tests run our code as strict ES modules): the directive must come first.
+  // __kpMore(key) loads dist/cli-more.cjs once (compiled without a code cache: other commands' start-up
+  // is not what counts) and imports a module from it.
+  banner: { js: `${banner}let __kpCoreModules, __kpMoreModules;
+const __kpMore = (key) => Promise.resolve().then(() => {
+  if (!__kpMoreModules) {
+    const file = require('node:path').join(__dirname, 'cli-more.cjs');
+    let text;
+    try { text = require('node:fs').readFileSync(file, 'latin1'); } catch (e) { process.stderr.write('kubepki: cannot read ' + file + ' (' + (e.code || e.message) + '): run \`npm run build\` in ' + require('node:path').dirname(__dirname) + '\\n'); process.exit(70); }
+    const more = { exports: {} };
+    new (require('node:vm').Script)(text, { filename: file }).runInThisContext().call(more.exports, more.exports, require, more, file, __dirname, __kpImport, __kpCoreModules);
+    __kpMoreModules = more.exports.modules;
+  }
+  return __kpMoreModules[key]();
+});` },
+});
+const cliText = dynamicImports(core.outputFiles[0].text, 'dist/cli.cjs').replace(/__kpImport\("kubepki-more:([^"]+)"\)/g, '__kpMore("$1")');
+if (cliText.includes('kubepki-more:')) throw new Error('dist/cli.cjs: an import of the other commands was not rewritten');
+
+const moreEntry = `export const modules = { ${[...MORE].sort().map((k) => `${JSON.stringify(k)}: () => import(${JSON.stringify(`./${k}`)})`).join(', ')} };`;
+const more = await build({
+  ...cliOptions,
+  stdin: { contents: moreEntry, resolveDir: repo, sourcefile: 'kubepki-cli-more.js', loader: 'js' },
+  outfile: 'dist/cli-more.cjs',
+  plugins: [lazyChildProcess, splitPlugin((key) => (CORE.has(key) ? { path: `${key}.core.cjs`, namespace: 'kubepki-core' } : undefined))],
+  banner: { js: banner },
+  metafile: true,
+});
+// one copy of every module: what the core has, cli-more.cjs must take from it
+const twice = Object.keys(more.metafile.inputs).filter((k) => CORE.has(k));
+if (twice.length > 0) throw new Error(`dist/cli-more.cjs: core modules bundled again: ${twice.join(', ')}`);
+const moreText = dynamicImports(more.outputFiles[0].text, 'dist/cli-more.cjs');
 mkdirSync('dist', { recursive: true });
-// The bundle is one function expression, which bin/kubepki.js compiles as it is: wrapping it there
-// would copy half a megabyte into a second string on every start.
+// Each bundle is one function expression, which bin/kubepki.js compiles as it is: wrapping it there
+// would copy the text into a second string on every start.
 writeFileSync('dist/cli.cjs', `(function (exports, require, module, __filename, __dirname, __kpImport) {${cliText}\n})`);
+writeFileSync('dist/cli-more.cjs', `(function (exports, require, module, __filename, __dirname, __kpImport, __kpCore) {${moreText}\n})`);
 
 // The library and the scan worker stay ES modules.
 await build({

@@ -129,6 +129,34 @@ test('a missing bundle is one line naming the file and what to do', () => {
   assert.equal(r.stderr.trim().split('\n').length, 1);
 });
 
+test('check reads only dist/cli.cjs; other commands load dist/cli-more.cjs once, sharing the core\'s modules (one UserError, one commander)', () => {
+  const dir = install();
+  const root = copyFixture('kubeadm-1.26');
+  const more = path.join(dir, 'dist', 'cli-more.cjs');
+  assert.ok(fs.statSync(more).size > fs.statSync(path.join(dir, 'dist', 'cli.cjs')).size, 'most of the code is not check\'s');
+  // a UserError thrown in cli-more.cjs is the core's class: one line and exit 3, not "internal error"
+  let r = run(dir, ['renew', 'no-such-cert', '--root', root, '--now', '2026-11-23']);
+  assert.equal(r.status, 3, r.stderr);
+  assert.match(r.stderr, /^kubepki: failed to find certificate "no-such-cert" under /);
+  assert.doesNotMatch(r.stderr, /internal error/);
+  // commander's errors from a command defined in cli-more.cjs are the core's CommanderError
+  r = run(dir, ['renew', '--no-such-flag']);
+  assert.equal(r.status, 3, r.stderr);
+  assert.match(r.stderr, /unknown option '--no-such-flag'/);
+  assert.doesNotMatch(r.stderr, /internal error/);
+  r = run(dir, ['inspect', path.join(root, 'etc/kubernetes/pki/ca.crt'), '-o', 'json']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).certificates[0].subject, 'CN=kubernetes');
+  fs.rmSync(more);
+  r = run(dir, ['check', '--root', root, '--now', '2026-11-23']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /16 certificates: 16 ok/);
+  r = run(dir, ['renew', 'all', '--root', root, '--now', '2026-11-23']);
+  assert.equal(r.status, 70);
+  assert.match(r.stderr, /^kubepki: cannot read .*dist\/cli-more\.cjs \(ENOENT\): run `npm run build` in /);
+  assert.equal(r.stderr.trim().split('\n').length, 1);
+});
+
 test('standard output: a closed pipe (check | head -1) ends quietly, a slow pipe gets all of -o json, a file gets it too', () => {
   const root = copyFixture('kubeadm-1.26');
   const bin = path.join(repo, 'bin', 'kubepki.js');
