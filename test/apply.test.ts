@@ -162,3 +162,20 @@ test('a tree copied without symlinks (git stand-in file for kubelet-client-curre
   assert.equal((await cli(['check', '--root', root, '--now', NOW])).code, 0);
   fs.rmSync(root, { recursive: true, force: true });
 });
+
+test('renew --new-key keeps a key file\'s mode (0640 read through a group stays so), and restore puts back the recorded mode whatever the file has now', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const key = path.join(root, 'etc/kubernetes/pki/etcd/server.key');
+  fs.chmodSync(key, 0o640);
+  const pristine = snapshotTree(root);
+  const before = fs.readFileSync(key);
+  const r = await cli(['renew', 'etcd-server', '--new-key', '--root', root, '--now', NOW]);
+  assert.equal(r.code, 0, r.err + r.out);
+  assert.notDeepEqual(fs.readFileSync(key), before, 'a new key');
+  assert.equal(fs.statSync(key).mode & 0o777, 0o640, 'its mode kept');
+  fs.chmodSync(key, 0o600); // someone tightened it since
+  const [backup] = listBackups(path.join(root, 'var/lib/kubepki/backups'));
+  const rs = await cli(['restore', backup!.name, '--root', root, '--now', NOW]);
+  assert.equal(rs.code, 0, rs.err);
+  assert.deepEqual(snapshotTree(root), pristine, 'contents and modes as before the renewal');
+});

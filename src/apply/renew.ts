@@ -337,7 +337,7 @@ export async function renderRenewal(nfs: NodeFs, inv: Inventory, plan: Plan): Pr
     const keyPem = keyWrites.get(file);
     if (!keyPem || emitted.has(file) || pemEdits.has(file)) return;
     emitted.add(file);
-    // new key material: never more than owner-readable, whatever the old file's mode was
+    // a new key file is never more than owner-readable; a key file that was there keeps its owner and mode
     changes.push({ op: 'write', path: file, content: Buffer.from(keyPem), secret: true });
   };
   for (const [file, edits] of pemEdits) {

@@ -19,8 +19,12 @@ import type { NodeFs } from '../fs/node-fs.js';
 import { UserError, errorMessage } from '../errors.js';
 
 export type Change =
-  /** replace or create a regular file; an existing file keeps its owner and mode, a new one gets `mode` */
-  | { op: 'write'; path: string; content: Buffer; mode?: number; secret?: boolean }
+  /**
+   * replace or create a regular file; an existing file keeps its owner and mode, a new one gets `mode`
+   * (never wider than 0600 when it is `secret`). `restore` is a backup's record put back: that mode and
+   * owner, whatever the file has now.
+   */
+  | { op: 'write'; path: string; content: Buffer; mode?: number; secret?: boolean; restore?: { mode: number; uid?: number; gid?: number } }
   /** point a symlink at `target` (node path) the way client-go's file store swaps `-current` (spec §7.2) */
   | { op: 'symlink'; path: string; target: string }
   | { op: 'delete'; path: string };
@@ -406,9 +410,8 @@ export async function applyChanges(nfs: NodeFs, changes: Change[], o: Transactio
         const target = writeTarget(nfs, c.path);
         const e = entries.find((x) => x.path === target);
         const host = nfs.hostPath(target);
-        let mode = e?.existed && e.mode !== undefined ? e.mode : c.mode ?? 0o644;
-        if (c.secret) mode &= ~0o077;
-        temps.push({ host: tempOf(host), content: c.content, mode, exclusive: true, ...(e?.existed && e.uid !== undefined ? { owner: { uid: e.uid, gid: e.gid! } } : {}) });
+        const { mode, owner } = modeAndOwner(c, e);
+        temps.push({ host: tempOf(host), content: c.content, mode, exclusive: true, ...(owner ? { owner } : {}) });
         renameTo.set(c, host);
       }
       await writeDurable(temps, steps, 'write');
@@ -451,8 +454,8 @@ function writeOne(nfs: NodeFs, c: Change, entries: BackupEntry[], steps: Steps):
     const e = entries.find((x) => x.path === target);
     const host = nfs.hostPath(target);
     fs.mkdirSync(path.dirname(host), { recursive: true });
-    const mode = e?.existed && e.mode !== undefined ? e.mode : c.mode ?? 0o644;
-    atomicWrite(host, c.content, mode, e?.existed && e.uid !== undefined ? { uid: e.uid, gid: e.gid! } : undefined, steps);
+    const { mode, owner } = modeAndOwner(c, e);
+    atomicWrite(host, c.content, mode, owner, steps);
     return;
   }
   if (c.op === 'delete') {
@@ -500,6 +503,18 @@ function verifyOne(nfs: NodeFs, c: Change): void {
   }
 }
 
+/**
+ * What a write leaves on disk: a restore the backup's mode and owner; a file that was there its own
+ * (a group-readable key a component reads through its group stays readable); a new file `mode`,
+ * and a new secret never more than owner-readable.
+ */
+function modeAndOwner(c: Extract<Change, { op: 'write' }>, e: BackupEntry | undefined): { mode: number; owner?: { uid: number; gid: number } } {
+  if (c.restore) return { mode: c.restore.mode, ...(c.restore.uid !== undefined && c.restore.gid !== undefined ? { owner: { uid: c.restore.uid, gid: c.restore.gid } } : {}) };
+  if (e?.existed && e.mode !== undefined) return { mode: e.mode, ...(e.uid !== undefined ? { owner: { uid: e.uid, gid: e.gid! } } : {}) };
+  const mode = c.mode ?? 0o644;
+  return { mode: c.secret ? mode & ~0o077 : mode };
+}
+
 /** Everything a backup would put back, as changes (used by `kubepki restore`). */
 export function restoreChanges(dir: string, m: BackupManifest): Change[] {
   const out: Change[] = [];
@@ -509,7 +524,7 @@ export function restoreChanges(dir: string, m: BackupManifest): Change[] {
     else {
       const content = fs.readFileSync(path.join(dir, 'files', e.stored!));
       if (sha256(content) !== e.sha256) throw new UserError(`failed to restore ${e.path} from ${dir}: the backup copy is damaged`, 'restore that file by hand or use another backup');
-      out.push({ op: 'write', path: e.path, content, mode: e.mode });
+      out.push({ op: 'write', path: e.path, content, mode: e.mode, ...(e.mode !== undefined ? { restore: { mode: e.mode, ...(e.uid !== undefined ? { uid: e.uid, gid: e.gid } : {}) } } : {}) });
     }
   }
   // links first (they point at files that were never removed), then contents, then removal of files the run created
