@@ -80,7 +80,7 @@ export function sampleInventory(now = new Date('2026-11-23T00:00:00Z')): Invento
     warn: '30d',
     layouts: ['kubeadm', 'kubelet'],
     certificates: certs,
-    missing: [{ name: 'sa.pub', file: '/etc/kubernetes/pki/sa.pub', layout: 'kubeadm' }],
+    missing: [{ name: 'sa.pub', file: '/etc/kubernetes/pki/sa.pub', layout: 'kubeadm', state: 'missing', reason: '/etc/kubernetes/pki/sa.pub is missing' }],
     keys: [],
     kubeconfigs: [],
     csrs: [],

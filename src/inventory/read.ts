@@ -15,7 +15,7 @@ import { kubeadmProfileForFile, KUBEADM_PROFILES, profileCertPath, profileKeyPat
 import { readComponentRefs, readKubeadmConfigHints } from './components.js';
 import { certFacts, withCertDigests, withEagerDigests } from './describe.js';
 import { classify, parseThresholdOrThrow } from './classify.js';
-import type { CertEntry, CertLocation, CsrEntry, Finding, Inventory, KeyEntry, KeyLocation, KubeconfigEntry, LayoutName, ManagedBy, MissingEntry } from './types.js';
+import type { CertEntry, CertLocation, ComponentRef, CsrEntry, Finding, Inventory, KeyEntry, KeyLocation, KubeconfigEntry, LayoutName, ManagedBy, MissingEntry } from './types.js';
 
 export interface ReadOptions {
   fs: NodeFs;
@@ -76,6 +76,9 @@ const KUBECONFIGISH = /(\.conf|\.kubeconfig|\.ya?ml|^kubeconfig|^config)$/i;
  * problem becomes a finding on its row. Throws `UserError` only for bad
  * options or an explicit `--path` that cannot be read.
  */
+/** A component's flag or config field that names a certificate, key, CA or kubeconfig file. */
+const CERT_REF = /^--(?:[a-z0-9]+-)*(?:cert|certfile|certificate|key|keyfile|ca|cafile|authority|kubeconfig)(?:-[a-z0-9]+)*$|^(?:tlsCertFile|tlsPrivateKeyFile|authentication\.x509\.clientCAFile)$/;
+
 export function readInventory(opts: ReadOptions): Inventory {
   const { now } = opts;
   const fs = opts.fs.snapshot();
@@ -93,13 +96,16 @@ export function readInventory(opts: ReadOptions): Inventory {
   const files = new Map<string, FileContent>();
   const seenDirs = new Set<string>();
 
+  /** paths already read (or found unreadable): a file named twice (a walk, then a manifest flag) is reported once */
+  const tried = new Set<string>();
   const readOne = (nodePath: string, target: ScanTarget, explicit: boolean, via?: string): FileContent | undefined => {
     let real: string;
     try {
       real = fs.realNodePath(nodePath);
     } catch (e) {
       if (e instanceof SymlinkLoopError) {
-        findings.push({ code: 'unreadable', severity: 'error', file: nodePath, message: `failed to read ${nodePath}: symlink loop` });
+        if (!tried.has(nodePath)) findings.push({ code: 'unreadable', severity: 'error', file: nodePath, message: `failed to read ${nodePath}: symlink loop` });
+        tried.add(nodePath);
         return undefined;
       }
       throw e;
@@ -109,6 +115,8 @@ export function readInventory(opts: ReadOptions): Inventory {
       if (via && !existing.via) existing.via = via;
       return existing;
     }
+    if (tried.has(real)) return undefined;
+    tried.add(real);
     const st = fs.stat(real);
     if (!st) {
       if (fs.linkTarget(nodePath) !== undefined || fs.lstat(nodePath)?.isSymbolicLink()) {
@@ -174,6 +182,14 @@ export function readInventory(opts: ReadOptions): Inventory {
     else readOne(t.path, t, t.explicit ?? false, fs.linkTarget(t.path) !== undefined ? t.path : undefined);
   }
 
+  // Files the static pod manifests and the kubelet's config name are read too, wherever they are: an
+  // external etcd's client certificate in /etc/etcd/pki, a --tls-cert-file outside the PKI directory.
+  const componentRefs = readComponentRefs(fs, []);
+  for (const ref of componentRefs) {
+    if (!CERT_REF.test(ref.via) || files.has(ref.file)) continue;
+    readOne(ref.file, { path: path.posix.dirname(ref.file), layout: 'generic', recursive: false }, false, fs.linkTarget(ref.file) !== undefined ? ref.file : undefined);
+  }
+
   // Files that kubeconfigs reference (kubelet.conf → kubelet-client-current.pem) are read too.
   for (const fc of [...files.values()]) {
     if (!fc.kubeconfig) continue;
@@ -185,7 +201,7 @@ export function readInventory(opts: ReadOptions): Inventory {
     for (const c of fc.kubeconfig.clusters) if (c.caFile) readOne(c.caFile, { path: c.caFile, layout: fc.layout, recursive: false }, false);
   }
 
-  return assemble(fs, [...files.values()], findings, layouts, threshold, now, opts.warn, opts.lazyDigests ?? false);
+  return assemble(fs, [...files.values()], findings, layouts, threshold, now, opts.warn, opts.lazyDigests ?? false, componentRefs);
 }
 
 function parseFileContent(buf: Buffer, file: string, target: ScanTarget, explicit: boolean, findings: Finding[]): FileContent | undefined {
@@ -299,7 +315,7 @@ function parseFileContent(buf: Buffer, file: string, target: ScanTarget, explici
 
 const LOCATION_RANK = (l: CertLocation) => (l.kind === 'kubeconfig' ? 2 : l.index > 0 ? 1 : 0);
 
-function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts: LayoutName[], threshold: ReturnType<typeof parseThresholdOrThrow>, now: Date, warnText: string | undefined, lazyDigests: boolean): Inventory {
+function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts: LayoutName[], threshold: ReturnType<typeof parseThresholdOrThrow>, now: Date, warnText: string | undefined, lazyDigests: boolean, componentRefs: ComponentRef[]): Inventory {
   const byFile = new Map(files.map((f) => [f.path, f]));
   const records: CertRecord[] = [];
   const byDer = new Map<string, CertRecord>();
@@ -483,7 +499,6 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
   }
 
   // 6. components that read each file, and hints from kubeadm's config
-  const componentRefs = readComponentRefs(fs, files.filter((f) => f.kubeconfig).map((f) => f.path));
   const hints = readKubeadmConfigHints(fs);
 
   // 7. entries
@@ -542,25 +557,43 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     k.certificates = (bySpki.get(k.spkiSha256) ?? []).map((c) => c.id);
   }
 
-  // 8. missing kubeadm files
+  // 8. missing kubeadm files, and those that are there but hold no certificate the inventory could read
   const missing: MissingEntry[] = [];
+  /** the error already reported for `file` (or the file its link points at), for the row's reason */
+  const problemOf = (file: string): string | undefined => {
+    let real = file;
+    try { real = fs.realNodePath(file); } catch { /* a loop: reported under the link's own path */ }
+    return findings.find((f) => f.severity === 'error' && (f.file === file || f.file === real))?.message;
+  };
   if ((layoutOf.has('kubeadm') || layoutOf.has('kubespray')) && isKubeadmControlPlane(fs, pkiDir)) {
     const localEtcd = fs.exists('/etc/kubernetes/manifests/etcd.yaml') || fs.exists(`${pkiDir}/etcd`);
     for (const p of KUBEADM_PROFILES) {
       if (!p.checkExpiration || (p.etcd && !localEtcd)) continue;
       const file = profileCertPath(p, pkiDir);
-      if (!fs.exists(file)) {
-        missing.push({ name: p.name, file, layout: 'kubeadm' });
-        findings.push({ code: 'missing-file', severity: 'error', file, message: `${p.name}: ${file} is missing (${p.longName})` });
+      // (a manifest flag can put it elsewhere: then it is read from there, under its name)
+      if (!fs.exists(file) && !certificates.some((c) => c.name === p.name)) {
+        const reason = `${p.name}: ${file} is missing (${p.longName})`;
+        missing.push({ name: p.name, file, layout: 'kubeadm', state: 'missing', reason });
+        findings.push({ code: 'missing-file', severity: 'error', file, message: reason });
         continue;
       }
+      if (!fs.exists(file)) continue;
       if (fs.isDir(file)) {
-        missing.push({ name: p.name, file, layout: 'kubeadm' });
-        findings.push({ code: 'unreadable', severity: 'error', file, message: `failed to read ${file}: a directory where the ${p.name} certificate should be (${p.longName})` });
+        const reason = `failed to read ${file}: a directory where the ${p.name} certificate should be (${p.longName})`;
+        missing.push({ name: p.name, file, layout: 'kubeadm', state: 'unreadable', reason });
+        findings.push({ code: 'unreadable', severity: 'error', file, message: reason });
         continue;
       }
-      if (p.kind === 'kubeconfig' && !certificates.some((c) => c.location.file === file && c.location.kubeconfig?.entry === 'user') && !findings.some((f) => f.file === file)) {
-        findings.push({ code: 'corrupt', severity: 'error', file, message: `${file}: no client certificate in it (${p.longName})` });
+      const read = p.kind === 'kubeconfig'
+        ? certificates.some((c) => c.location.file === file && c.location.kubeconfig?.entry === 'user')
+        : certificates.some((c) => c.location.kind !== 'kubeconfig' && (c.location.file === file || c.location.via === file));
+      if (!read) {
+        let reason = problemOf(file);
+        if (!reason) {
+          reason = p.kind === 'kubeconfig' ? `${file}: no client certificate in it (${p.longName})` : `${file}: no certificate in it (${p.longName})`;
+          findings.push({ code: 'corrupt', severity: 'error', file, message: reason });
+        }
+        missing.push({ name: p.name, file, layout: 'kubeadm', state: 'unreadable', reason });
       }
       const keyFile = profileKeyPath(p, pkiDir);
       if (keyFile && !p.isCA && !fs.exists(keyFile)) {
@@ -570,8 +603,9 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     for (const f of ['sa.key', 'sa.pub']) {
       const file = `${pkiDir}/${f}`;
       if (!fs.exists(file)) {
-        missing.push({ name: f === 'sa.key' ? 'sa' : 'sa.pub', file, layout: 'kubeadm' });
-        findings.push({ code: 'missing-file', severity: 'error', file, message: `${file} is missing (service-account signing key; every ServiceAccount token depends on it)` });
+        const reason = `${file} is missing (service-account signing key; every ServiceAccount token depends on it)`;
+        missing.push({ name: f === 'sa.key' ? 'sa' : 'sa.pub', file, layout: 'kubeadm', state: 'missing', reason });
+        findings.push({ code: 'missing-file', severity: 'error', file, message: reason });
       }
     }
   }

@@ -145,10 +145,15 @@ export interface CertEntry {
   pem: string;
 }
 
+/** A file the layout expects whose certificate the inventory does not have. */
 export interface MissingEntry {
   name: string;
   file: string;
   layout: LayoutName;
+  /** `missing`: not on disk; `unreadable`: there, but no certificate could be read from it (corrupt, empty, a directory, a dangling or looping link) */
+  state: 'missing' | 'unreadable';
+  /** why, in one line (the finding's message) */
+  reason: string;
 }
 
 export interface KeyEntry {

@@ -3,7 +3,7 @@
  * restart afterwards. Pure: the inventory, the options and `now` in; a Plan
  * (plain JSON) out. Signing happens in `apply/renew.ts`.
  */
-import type { Inventory, CertEntry, CertLocation } from '../inventory/types.js';
+import type { Inventory, CertEntry, CertLocation, MissingEntry } from '../inventory/types.js';
 import type { Plan, PlanItem, PlanFile, PlanRestart, PlanResult, PlanItemKind, PlanNote } from './types.js';
 import { keyTypeOfInfo } from '../pki/keygen.js';
 import { isIP } from 'node:net';
@@ -55,6 +55,12 @@ function dirOf(p: string): string {
   return p.slice(0, p.lastIndexOf('/')) || '/';
 }
 
+function missingAdvice(m: MissingEntry): string {
+  return m.state === 'unreadable'
+    ? 'restore it from a backup (`kubepki backups`), or move it aside and re-create it with `kubepki rebuild`'
+    : 'restore it from a backup (`kubepki backups`) or re-create it with `kubepki rebuild`';
+}
+
 export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
   // `check` refuses a tree without a certificate (exit 3); so does renew, rather than "renew 0 certificate(s)"
   if (inv.certificates.length === 0) {
@@ -83,9 +89,9 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       const hits = inv.certificates.filter((c) => c.name === t || c.id === t);
       const gone = hits.length === 0 ? inv.missing.find((m) => m.name === t) : undefined;
       if (gone) {
-        throw new UserError(`failed to renew ${t}: ${gone.file} is missing`, KUBEADM_PROFILES.some((p) => p.name === t && p.isCA)
+        throw new UserError(`failed to renew ${t}: ${gone.state === 'unreadable' ? gone.reason : `${gone.file} is missing`}`, KUBEADM_PROFILES.some((p) => p.name === t && p.isCA)
           ? `${RESTORE_CA_ADVICE}`
-          : `restore it from a backup (\`kubepki backups\`) or re-create it with \`kubepki rebuild\`; renew renews what is there`);
+          : `${missingAdvice(gone)}; renew renews what is there`);
       }
       if (hits.length === 0) {
         const names = [...new Set(inv.certificates.filter((c) => !isCaCopyOnly(c)).map((c) => c.name))].sort();
@@ -121,6 +127,20 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
   const renewedCas = new Set<string>();
   /** CAs already explained as missing (the advice is given once) */
   const explainedGone = new Set<string>();
+  // what `all` cannot renew because it is not there to renew is said, not skipped in silence
+  if (opts.targets === 'all') {
+    const advised = new Set<string>();
+    for (const m of inv.missing) {
+      if (m.name.startsWith('sa')) continue;
+      const isCa = KUBEADM_PROFILES.some((p) => p.name === m.name && p.isCA);
+      if (isCa) explainedGone.add(m.name);
+      // each piece of advice once (a node that lost its PKI has a dozen of these lines)
+      const advice = isCa ? RESTORE_CA_ADVICE : missingAdvice(m);
+      const said = advised.has(advice);
+      advised.add(advice);
+      results.push({ id: m.file, name: m.name, outcome: 'missing', message: `${m.state === 'unreadable' ? m.reason : `${m.file} is missing`}${said ? ` (${isCa ? 'restore it as the CA above' : 'see above'})` : `; ${advice}`}` });
+    }
+  }
   /**
    * The CA of `c` when its own files are gone from this node: known only from kubeconfig copies
    * (certificate-authority-data), or not at all while the inventory lists its file as missing. That is a

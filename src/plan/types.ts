@@ -89,9 +89,10 @@ export interface PlanResult {
   name: string;
   /**
    * `ca-missing`: the CA's own files are gone from this node (not an external CA: restore or copy it);
-   * `not-needed`: someone else renews it in time (the kubelet its valid client certificate) — not a failure
+   * `not-needed`: someone else renews it in time (the kubelet its valid client certificate) — not a failure;
+   * `missing`: an expected file (kubeadm's) is not there or holds no readable certificate: renew renews what is there
    */
-  outcome: 'externally-managed' | 'ca-missing' | 'skipped' | 'unsupported' | 'not-needed';
+  outcome: 'externally-managed' | 'ca-missing' | 'skipped' | 'unsupported' | 'not-needed' | 'missing';
   message: string;
   /** node path of the CSR to write (under --csr-out) */
   csr?: string;

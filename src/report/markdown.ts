@@ -65,9 +65,9 @@ export function renderMarkdown(inv: Inventory): string {
   }
   out.push('');
   if (inv.missing.length) {
-    out.push('## Expected but missing');
+    out.push('## Expected but missing or unreadable');
     out.push('');
-    for (const m of inv.missing) out.push(`- ${cell(m.name)}: ${code(m.file)} (${m.layout})`);
+    for (const m of inv.missing) out.push(`- ${cell(m.name)}: ${code(m.file)} (${m.layout}) ${m.state === 'unreadable' ? `unreadable: ${cell(m.reason)}` : 'missing'}`);
     out.push('');
   }
   out.push('<details><summary>Fingerprints (SHA-256)</summary>');

@@ -165,7 +165,9 @@ export async function renderPrometheus(inventory: Inventory, nodeName?: string, 
   for (const e of counts.values()) findings.set({ node, code: e.code, severity: e.severity }, e.n);
 
   const missing = new prom.Gauge({ name: 'kubepki_missing_files', help: 'Files the detected layout expects that are not on disk', labelNames: ['node'], registers: [registry] });
-  missing.set({ node }, inventory.missing.length);
+  missing.set({ node }, inventory.missing.filter((m) => m.state !== 'unreadable').length);
+  const unreadable = new prom.Gauge({ name: 'kubepki_unreadable_files', help: 'Files the detected layout expects that are on disk but hold no readable certificate (corrupt, empty, a directory, a broken link)', labelNames: ['node'], registers: [registry] });
+  unreadable.set({ node }, inventory.missing.filter((m) => m.state === 'unreadable').length);
 
   const stale = new prom.Gauge({
     name: 'kubepki_served_cert_stale',

@@ -56,7 +56,11 @@ export function renderTable(inv: Inventory, opts: TableOptions = {}): string {
   const head = ['CERTIFICATE', 'EXPIRES', 'RESIDUAL TIME', 'CERTIFICATE AUTHORITY', 'EXTERNALLY MANAGED', 'STATUS', 'RENEWED BY', wide ? 'COMPONENTS' : '', 'FILE'].filter(Boolean);
   const extra = (e: CertEntry) => (wide ? [e.subject || '-', e.sans.map((s) => `${s.type.toUpperCase()}:${s.value}`).join(',') || '-', `${e.keyAlgorithm}${e.curve ? ` ${e.curve}` : ` ${e.keySize}`}`, e.serial] : []);
   const rows: string[][] = [wide ? [...head, 'SUBJECT', 'SANS', 'KEY', 'SERIAL'] : head];
-  const missingRows = inv.missing.filter((m) => !m.name.startsWith('sa')).map((m) => ({ name: m.name, row: [p.red(`!MISSING! ${m.name}`), '', '', '', '', p.red('MISSING'), '', ...(wide ? [''] : []), m.file] }));
+  // kubeadm's `!MISSING!` rows, and `!INVALID!` for an expected file that is there but holds no readable certificate
+  const missingRows = inv.missing.filter((m) => !m.name.startsWith('sa')).map((m) => {
+    const word = m.state === 'unreadable' ? 'INVALID' : 'MISSING';
+    return { name: m.name, row: [p.red(`!${word}! ${m.name}`), '', '', '', '', p.red(word), '', ...(wide ? [''] : []), m.file] };
+  });
   const leafRows = leaves.map((e) => ({
     name: e.name,
     row: [e.name, kubeadmDate(new Date(e.notAfter)), residual(e), e.signerName ?? (e.selfSigned ? '(self)' : p.yellow('(unknown)')), externallyManaged(e, inv), paintStatus(e.status, p), e.managedBy, ...(wide ? [e.components.join(',') || '-'] : []), where(e), ...extra(e)],
@@ -74,11 +78,14 @@ export function renderTable(inv: Inventory, opts: TableOptions = {}): string {
   }
   const s = inv.summary;
   const rootFlag = inv.root && inv.root !== '/' ? ` --root ${inv.root}` : '';
+  const gone = inv.missing.filter((m) => m.state !== 'unreadable').length;
+  const unreadable = inv.missing.length - gone;
   const next = s.expired + s.warning > 0
     ? `kubepki renew all${rootFlag} --dry-run, then without --dry-run (backup first); restart what it lists`
-    : inv.missing.length > 0 ? `kubepki rebuild${rootFlag} --dry-run (re-creates missing kubeadm files)` : '';
+    : gone > 0 ? `kubepki rebuild${rootFlag} --dry-run (re-creates missing kubeadm files)`
+      : unreadable > 0 ? `restore the unreadable files from a backup (kubepki backups${rootFlag}), or move them aside and run kubepki rebuild${rootFlag} --dry-run` : '';
   out += `\n${s.certificates} certificates: ${s.ok} ok, ${s.warning} warning, ${s.expired} expired, ${s.notYetValid} not yet valid, ${s.invalid} invalid` +
-    `${inv.missing.length ? `, ${inv.missing.length} missing` : ''} (now ${inv.now.replace('.000Z', 'Z')}, warn ${inv.warn}, layouts ${inv.layouts.join(',') || 'none'})\n` +
+    `${gone ? `, ${gone} missing` : ''}${unreadable ? `, ${unreadable} unreadable` : ''} (now ${inv.now.replace('.000Z', 'Z')}, warn ${inv.warn}, layouts ${inv.layouts.join(',') || 'none'})\n` +
     (next ? `Next: ${next}\n` : '');
   return out;
 }

@@ -62,7 +62,7 @@ export function dashboardClient(): void {
     let cls = 'ok';
     if (s.expired > 0) { head = `${s.expired} of ${s.certificates} certificate${s.certificates === 1 ? '' : 's'} expired — components using ${s.expired === 1 ? 'it' : 'them'} are failing or will fail on restart.`; cls = 'bad'; }
     else if (s.invalid > 0 || s.notYetValid > 0) { head = `${s.invalid + s.notYetValid} certificate${s.invalid + s.notYetValid === 1 ? ' is' : 's are'} not usable right now.`; cls = 'bad'; }
-    else if ((inv.missing ?? []).length > 0) { const m: Any[] = inv.missing; head = `${m.map((x) => x.file).join(', ')} ${m.length === 1 ? 'is' : 'are'} missing — the components that read ${m.length === 1 ? 'it' : 'them'} cannot start.`; cls = 'bad'; }
+    else if ((inv.missing ?? []).length > 0) { const m: Any[] = inv.missing; head = `${m.map((x) => x.file).join(', ')} ${m.length === 1 ? 'is' : 'are'} ${m.every((x) => x.state === 'unreadable') ? 'unreadable' : m.some((x) => x.state === 'unreadable') ? 'missing or unreadable' : 'missing'} — the components that read ${m.length === 1 ? 'it' : 'them'} cannot start.`; cls = 'bad'; }
     else if (errs > 0) { head = `${errs} problem${errs === 1 ? '' : 's'} to fix (see Findings), though no certificate has expired.`; cls = 'bad'; }
     else if (s.warning > 0) { head = `${s.warning} certificate${s.warning === 1 ? '' : 's'} expire${s.warning === 1 ? 's' : ''} within the warning window (${inv.warn}).`; cls = 'warn'; }
     else if (s.certificates === 0) { head = 'No certificates found under this root.'; cls = 'warn'; }
@@ -210,8 +210,10 @@ export function dashboardClient(): void {
       return `<li class="${link ? 'link' : ''}"${link ? ` data-id="${esc(f.certificate)}"` : ''}><span><span class="badge ${esc(f.severity)}">${esc(f.severity)}</span></span><div><div>${esc(f.message)}</div><span class="code">${esc(f.code)}</span>${f.file ? ` <span class="file">${esc(f.file)}</span>` : ''}</div></li>`;
     }).join('')}</ul>` : '<div class="empty">No findings. Nothing to fix.</div>';
     $('f-count').textContent = fs.length ? `${fs.length}` : '';
-    const miss: Any[] = inv.missing || [];
-    $('missing').innerHTML = miss.length ? `<div class="missing"><b>Expected but not on disk:</b> ${miss.map((m) => `<code>${esc(m.file)}</code>`).join(', ')}</div>` : '';
+    const miss: Any[] = (inv.missing || []).filter((m: Any) => m.state !== 'unreadable');
+    const bad: Any[] = (inv.missing || []).filter((m: Any) => m.state === 'unreadable');
+    $('missing').innerHTML = (miss.length ? `<div class="missing"><b>Expected but not on disk:</b> ${miss.map((m) => `<code>${esc(m.file)}</code>`).join(', ')}</div>` : '') +
+      (bad.length ? `<div class="missing"><b>Expected but unreadable:</b> ${bad.map((m) => `<code>${esc(m.file)}</code>`).join(', ')}</div>` : '');
   }
 
   function kv(rows: [string, string | undefined | null][]): string {

@@ -1,0 +1,109 @@
+// Expected files that are there but unusable, and certificates only a static pod manifest names
+// (field reports of an exploratory run on trees outside the fixtures: an external etcd's client
+// certificate nobody listed, and `renew all` exiting 0 past a truncated apiserver.crt).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { copyFixture, cli, snapshotTree, NOW } from './renew-support.js';
+import { openssl } from './support/fixtures.js';
+
+const PKI = 'etc/kubernetes/pki';
+
+/** kubeadm-1.26 with six expected files broken six ways. */
+function brokenTree(): string {
+  const root = copyFixture('kubeadm-1.26');
+  const at = (p: string) => path.join(root, p);
+  const apiserver = fs.readFileSync(at(`${PKI}/apiserver.crt`), 'utf8');
+  fs.writeFileSync(at(`${PKI}/apiserver.crt`), apiserver.slice(0, apiserver.length / 2)); // truncated
+  fs.writeFileSync(at(`${PKI}/front-proxy-client.crt`), ''); // empty
+  fs.rmSync(at(`${PKI}/apiserver-kubelet-client.crt`));
+  fs.mkdirSync(at(`${PKI}/apiserver-kubelet-client.crt`)); // a directory
+  fs.rmSync(at(`${PKI}/etcd/server.crt`));
+  fs.symlinkSync('/nonexistent/etcd/server.crt', at(`${PKI}/etcd/server.crt`)); // dangling, absolute as on a node
+  fs.rmSync(at(`${PKI}/etcd/peer.crt`));
+  fs.symlinkSync('/etc/kubernetes/pki/etcd/peer.crt', at(`${PKI}/etcd/peer.crt`)); // a loop
+  const conf = fs.readFileSync(at('etc/kubernetes/controller-manager.conf'), 'utf8');
+  fs.writeFileSync(at('etc/kubernetes/controller-manager.conf'), conf.replace(/client-certificate-data: \S+/, `client-certificate-data: ${Buffer.from('not a certificate').toString('base64')}`));
+  return root;
+}
+
+const BROKEN = ['apiserver', 'apiserver-kubelet-client', 'controller-manager.conf', 'etcd-peer', 'etcd-server', 'front-proxy-client'];
+
+test('check: an expected kubeadm file that holds no readable certificate is an !INVALID! row, in missing[] as unreadable, and its error is said once', async () => {
+  const root = brokenTree();
+  const r = await cli(['check', '--root', root, '--now', NOW]);
+  assert.equal(r.code, 2, r.err);
+  for (const name of BROKEN) assert.match(r.out, new RegExp(`^!INVALID! ${name.replace('.', '\\.')}\\s+INVALID\\s+/etc/kubernetes/`, 'm'), name);
+  assert.match(r.out, /, 6 unreadable \(now/);
+  assert.doesNotMatch(r.out, /\d+ missing/, 'nothing is missing: the files are there');
+  const findingLines = r.out.split('\n').filter((l) => /^\s+ERROR /.test(l));
+  assert.equal(new Set(findingLines).size, findingLines.length, `each error once:\n${findingLines.join('\n')}`);
+
+  const json = await cli(['check', '--root', root, '--now', NOW, '-o', 'json']);
+  const inv = JSON.parse(json.out);
+  assert.deepEqual(inv.missing.map((m: { name: string }) => m.name).sort(), BROKEN);
+  for (const m of inv.missing) {
+    assert.equal(m.state, 'unreadable');
+    assert.ok(m.reason.includes(m.file), `${m.name}: the reason names the file: ${m.reason}`);
+  }
+  const reasons = Object.fromEntries(inv.missing.map((m: { name: string; reason: string }) => [m.name, m.reason]));
+  assert.match(reasons['apiserver'], /no END line/);
+  assert.match(reasons['front-proxy-client'], /empty file/);
+  assert.match(reasons['apiserver-kubelet-client'], /a directory/);
+  assert.match(reasons['etcd-server'], /dangling symlink to \/nonexistent\/etcd\/server\.crt/);
+  assert.match(reasons['etcd-peer'], /symlink loop/);
+  assert.match(reasons['controller-manager.conf'], /client-certificate-data/);
+
+  // deleting one is still `missing`, and the two kinds are counted apart
+  fs.rmSync(path.join(root, PKI, 'apiserver-etcd-client.crt'));
+  const again = await cli(['check', '--root', root, '--now', NOW]);
+  assert.match(again.out, /^!MISSING! apiserver-etcd-client\s+MISSING\s/m);
+  assert.match(again.out, /, 1 missing, 6 unreadable \(now/);
+});
+
+test('renew all says what it cannot renew because it is not there to renew, and does not exit 0; renew NAME gives the reason', async () => {
+  const root = brokenTree();
+  const before = snapshotTree(root);
+  const r = await cli(['renew', 'all', '--root', root, '--now', NOW, '--dry-run']);
+  assert.equal(r.code, 1, r.err + r.out);
+  const notRenewed = r.out.slice(r.out.indexOf('Not renewed:'));
+  for (const name of BROKEN) assert.match(notRenewed, new RegExp(`^  ${name.replace('.', '\\.')}: .*/etc/kubernetes/\\S+.*(; restore it from a backup.*|\\(see above\\))$`, 'm'), name);
+  assert.equal(notRenewed.split('or move it aside and re-create it with `kubepki rebuild`').length, 2, 'the advice once');
+  assert.deepEqual(snapshotTree(root), before, 'a dry run writes nothing');
+
+  const one = await cli(['renew', 'apiserver', '--root', root, '--now', NOW]);
+  assert.equal(one.code, 3);
+  assert.match(one.err, /^kubepki: failed to renew apiserver: \/etc\/kubernetes\/pki\/apiserver\.crt: PEM block 1 \(CERTIFICATE\) has no END line/);
+  assert.match(one.err, /hint: restore it from a backup/);
+  assert.deepEqual(snapshotTree(root), before, 'a refused renew writes nothing');
+});
+
+test('a certificate only a static pod manifest names (external etcd client in /etc/etcd/pki) is found, attributed and renewed', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const ext = path.join(root, 'etc/etcd/pki');
+  fs.mkdirSync(ext, { recursive: true });
+  for (const f of ['apiserver-etcd-client.crt', 'apiserver-etcd-client.key']) fs.renameSync(path.join(root, PKI, f), path.join(ext, f));
+  const manifest = path.join(root, 'etc/kubernetes/manifests/kube-apiserver.yaml');
+  const text = fs.readFileSync(manifest, 'utf8');
+  assert.match(text, /--etcd-certfile=\/etc\/kubernetes\/pki\/apiserver-etcd-client\.crt/);
+  fs.writeFileSync(manifest, text.replaceAll('/etc/kubernetes/pki/apiserver-etcd-client.', '/etc/etcd/pki/apiserver-etcd-client.'));
+
+  const r = await cli(['check', '--root', root, '--now', NOW, '-o', 'json']);
+  const inv = JSON.parse(r.out);
+  const c = inv.certificates.find((e: { location: { file: string } }) => e.location.file === '/etc/etcd/pki/apiserver-etcd-client.crt');
+  assert.ok(c, `found: ${inv.certificates.map((e: { location: { file: string } }) => e.location.file).join(', ')}`);
+  assert.equal(c.name, 'apiserver-etcd-client');
+  assert.equal(c.signerName, 'etcd-ca');
+  assert.deepEqual(c.components, ['kube-apiserver']);
+  assert.equal(c.privateKey.matches, true);
+  const serial = openssl(['x509', '-noout', '-serial'], fs.readFileSync(path.join(ext, 'apiserver-etcd-client.crt'))).stdout.trim().replace(/^serial=/, '');
+  assert.equal(c.serial.replace(/:/g, '').toUpperCase(), serial.toUpperCase());
+  assert.ok(!inv.missing.some((m: { name: string }) => m.name === 'apiserver-etcd-client'), 'not missing: the manifest says where it is');
+
+  const renew = await cli(['renew', 'all', '--root', root, '--now', '2027-11-01']);
+  assert.equal(renew.code, 0, renew.err + renew.out);
+  assert.match(renew.out, /\/etc\/etcd\/pki\/apiserver-etcd-client\.crt/);
+  const v = openssl(['verify', '-attime', String(Date.parse('2027-11-02') / 1000), '-CAfile', path.join(root, PKI, 'etcd/ca.crt'), path.join(ext, 'apiserver-etcd-client.crt')]);
+  assert.equal(v.status, 0, v.stdout + v.stderr);
+});
