@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import type { Io } from './io.js';
 import { UserError } from '../errors.js';
+import type { KeyType } from '../pki/keygen.js';
 import { rootOption, nowOption, resolveNow } from './options.js';
 import { openRoot } from '../fs/node-fs.js';
 
@@ -51,7 +52,14 @@ past 80% of its lifetime. Dropping the old key earlier rejects tokens pods still
         }
       }
       if (!current && pubSpkis.length === 0) throw new UserError(`failed to rotate ${keyPath}: neither sa.key nor sa.pub exists`, 'there is nothing to rotate: kubepki rebuild creates a first pair');
-      const keyType = (o.keyType ?? (current && keyTypeOf(current)) ?? 'rsa-2048') as 'rsa-2048';
+      // the same type as the current key; one the ServiceAccount signer cannot use, or kubepki cannot make, is asked for
+      const currentType = current ? keyTypeOf(current) : undefined;
+      if (!o.keyType && current && (!currentType || currentType === 'ed25519')) {
+        const d = current.asymmetricKeyDetails ?? {};
+        const what = current.asymmetricKeyType === 'rsa' ? `an RSA ${d.modulusLength}-bit key` : current.asymmetricKeyType === 'ec' ? `an ECDSA ${d.namedCurve} key` : `an ${current.asymmetricKeyType} key`;
+        throw new UserError(`failed to rotate ${keyPath}: it is ${what}, which ${currentType === 'ed25519' ? 'kube-apiserver cannot sign ServiceAccount tokens with (RSA or ECDSA only)' : 'kubepki does not make again'}`, 'pass --key-type (rsa-2048, rsa-3072, rsa-4096, ecdsa-p256 or ecdsa-p384)');
+      }
+      const keyType = (o.keyType ?? currentType ?? 'rsa-2048') as KeyType;
       let plan;
       try {
         plan = planSaRotate({ pki, currentKeySpki: current ? spkiDer(current) : undefined, pubSpkis, keyType, dropOld: Boolean(o.dropOld) });

@@ -77,6 +77,12 @@ export function classify(input: ClassifyInput): void {
         add(e, { code: 'unknown-signer', severity: 'info', message: `${e.name}: its issuer "${e.issuer}" is not on this node; the chain cannot be checked here` });
       }
     }
+    // Go 1.24 (Kubernetes 1.33) refuses RSA keys under 1024 bits in TLS; kubeadm makes nothing under 2048
+    if (e.keyAlgorithm === 'RSA' && e.keySize > 0 && e.keySize < 2048) {
+      add(e, e.keySize < 1024
+        ? { code: 'weak-key', severity: 'error', message: `${e.name}: RSA ${e.keySize} key; Go programs (Kubernetes 1.33 and later, etcd) refuse RSA keys under 1024 bits — renew it with --new-key (RSA 2048)` }
+        : { code: 'weak-key', severity: 'warning', message: `${e.name}: RSA ${e.keySize} key, under kubeadm's 2048 — renew it with --new-key (RSA 2048)` });
+    }
     if (r.signer && !e.isCA && r.signer.id !== e.id && new Date(e.notAfter) > new Date(r.signer.notAfter)) {
       add(e, { code: 'ca-expires-before-leaf', severity: 'warning', message: `${e.name} outlives its CA ${r.signer.name} (CA ends ${day(r.signer.notAfter)}, leaf ${day(e.notAfter)}): it stops working when the CA expires` });
     }

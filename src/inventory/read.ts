@@ -600,6 +600,11 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
         findings.push({ code: 'missing-file', severity: 'error', file: keyFile, message: `${p.name}: private key ${keyFile} is missing` });
       }
     }
+    // the ServiceAccount signer takes RSA or ECDSA keys only: an Ed25519 sa.key means no token is issued
+    const saKey = keys.find((k) => k.file === `${pkiDir}/sa.key` && k.kind === 'private');
+    if (saKey?.keyAlgorithm && saKey.keyAlgorithm !== 'RSA' && saKey.keyAlgorithm !== 'ECDSA') {
+      findings.push({ code: 'sa-key-type', severity: 'error', file: saKey.file, message: `${saKey.file} is an ${saKey.keyAlgorithm} key; kube-apiserver signs ServiceAccount tokens with RSA or ECDSA keys only (kubepki sa rotate --key-type rsa-2048)` });
+    }
     for (const f of ['sa.key', 'sa.pub']) {
       const file = `${pkiDir}/${f}`;
       if (!fs.exists(file)) {

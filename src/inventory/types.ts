@@ -30,7 +30,9 @@ export type FindingCode =
   | 'ca-key-missing'
   | 'served-cert-stale'
   | 'key-permissions'
-  | 'secret-key-missing';
+  | 'secret-key-missing'
+  | 'weak-key'
+  | 'sa-key-type';
 
 export interface Finding {
   code: FindingCode;

@@ -9,9 +9,14 @@ import type { KeyInfo } from './certificate.js';
  * the libuv pool (RSA 2048 costs ~50–150 ms each).
  */
 
-export type KeyType = 'rsa-2048' | 'rsa-3072' | 'rsa-4096' | 'ecdsa-p256' | 'ecdsa-p384' | 'ed25519';
+/** `rsa-<bits>`: any size from 2048 up (a renewed 8192-bit key stays 8192 bits), kubeadm's three the usual ones. */
+export type KeyType = `rsa-${number}` | 'ecdsa-p256' | 'ecdsa-p384' | 'ecdsa-p521' | 'ed25519';
 
+/** The types offered by name (--key-type); `keyTypeOf` also gives other RSA sizes and P-521 for "the same as before". */
 export const KEY_TYPES: readonly KeyType[] = ['rsa-2048', 'rsa-3072', 'rsa-4096', 'ecdsa-p256', 'ecdsa-p384', 'ed25519'];
+
+/** RSA sizes kubepki makes: below 2048 is too weak to make again, above 16384 takes minutes. */
+const RSA_BITS = { min: 2048, max: 16384 };
 
 /** A new private key of the given type (`KeyObject` of type 'private'). */
 export function generateKey(type: KeyType): Promise<KeyObject> {
@@ -20,15 +25,24 @@ export function generateKey(type: KeyType): Promise<KeyObject> {
       if (err) reject(err);
       else resolve(priv);
     };
-    switch (type) {
-      case 'rsa-2048': case 'rsa-3072': case 'rsa-4096':
-        generateKeyPair('rsa', { modulusLength: Number(type.slice(4)), publicExponent: 0x10001 }, done);
+    if (type.startsWith('rsa-')) {
+      const bits = Number(type.slice(4));
+      if (!Number.isInteger(bits) || bits < RSA_BITS.min || bits > RSA_BITS.max) {
+        reject(new Error(`unsupported key type ${type} (RSA from ${RSA_BITS.min} to ${RSA_BITS.max} bits)`));
         return;
+      }
+      generateKeyPair('rsa', { modulusLength: bits, publicExponent: 0x10001 }, done);
+      return;
+    }
+    switch (type) {
       case 'ecdsa-p256':
         generateKeyPair('ec', { namedCurve: 'prime256v1' }, done);
         return;
       case 'ecdsa-p384':
         generateKeyPair('ec', { namedCurve: 'secp384r1' }, done);
+        return;
+      case 'ecdsa-p521':
+        generateKeyPair('ec', { namedCurve: 'secp521r1' }, done);
         return;
       case 'ed25519':
         generateKeyPair('ed25519', {}, done);
@@ -63,17 +77,21 @@ export function spkiDer(key: KeyObject): Uint8Array {
   return pub.export({ type: 'spki', format: 'der' });
 }
 
-/** "Same type and size" of an existing key, or undefined for types we cannot generate. */
+/** The exact size (never rounded: an 8192-bit key is not made again as 4096), or undefined below 2048 bits. */
+function rsaType(bits: number): KeyType | undefined {
+  return bits >= RSA_BITS.min && bits <= RSA_BITS.max ? `rsa-${bits}` : undefined;
+}
+
+/** "Same type and size" of an existing key, or undefined for types we cannot (or will not) generate. */
 export function keyTypeOf(key: KeyObject): KeyType | undefined {
   const d = key.asymmetricKeyDetails ?? {};
   switch (key.asymmetricKeyType) {
-    case 'rsa': {
-      const bits = d.modulusLength ?? 0;
-      return bits <= 2048 ? 'rsa-2048' : bits <= 3072 ? 'rsa-3072' : 'rsa-4096';
-    }
+    case 'rsa':
+      return rsaType(d.modulusLength ?? 0);
     case 'ec':
       if (d.namedCurve === 'prime256v1' || d.namedCurve === 'P-256') return 'ecdsa-p256';
       if (d.namedCurve === 'secp384r1' || d.namedCurve === 'P-384') return 'ecdsa-p384';
+      if (d.namedCurve === 'secp521r1' || d.namedCurve === 'P-521') return 'ecdsa-p521';
       return undefined;
     case 'ed25519':
       return 'ed25519';
@@ -84,8 +102,8 @@ export function keyTypeOf(key: KeyObject): KeyType | undefined {
 
 /** Same as `keyTypeOf` from the inventory's view of a key (`Certificate.keyInfo`). */
 export function keyTypeOfInfo(info: Pick<KeyInfo, 'algorithm' | 'size' | 'curve'>): KeyType | undefined {
-  if (info.algorithm === 'RSA') return info.size <= 2048 ? 'rsa-2048' : info.size <= 3072 ? 'rsa-3072' : 'rsa-4096';
-  if (info.algorithm === 'ECDSA') return info.curve === 'P-256' ? 'ecdsa-p256' : info.curve === 'P-384' ? 'ecdsa-p384' : undefined;
+  if (info.algorithm === 'RSA') return rsaType(info.size);
+  if (info.algorithm === 'ECDSA') return info.curve === 'P-256' ? 'ecdsa-p256' : info.curve === 'P-384' ? 'ecdsa-p384' : info.curve === 'P-521' ? 'ecdsa-p521' : undefined;
   if (info.algorithm === 'Ed25519') return 'ed25519';
   return undefined;
 }

@@ -254,8 +254,11 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
 
     // key
     let keyAction: 'keep' | 'new' = 'keep';
-    const keyType = keyTypeOfInfo({ algorithm: c.keyAlgorithm, size: c.keySize, curve: c.curve });
+    // an RSA key under 2048 bits is not made again that weak: its new key is RSA 2048, and the plan says so
+    const weakRsa = c.keyAlgorithm === 'RSA' && c.keySize > 0 && c.keySize < 2048;
+    const keyType = weakRsa ? 'rsa-2048' : keyTypeOfInfo({ algorithm: c.keyAlgorithm, size: c.keySize, curve: c.curve });
     if (opts.newKey) {
+      if (weakRsa && kind !== 'ca') notes.push(`new key RSA 2048, not RSA ${c.keySize}: kubepki makes no RSA key under 2048 bits`);
       if (kind === 'ca') notes.push('CA keeps its key: a new CA key would invalidate every certificate it signed (use `kubepki rebuild` for that)');
       else if (!keyType) warnings.push(`${c.name}: cannot generate a ${c.keyAlgorithm} ${c.keySize} key; keeping the old key`);
       else if (c.privateKey.location?.kind === 'der') warnings.push(`${c.name}: its key ${c.privateKey.location.file} is bare DER; keeping the old key (convert it to PEM to renew it with --new-key)`);

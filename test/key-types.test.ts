@@ -1,0 +1,98 @@
+// Keys outside kubeadm's usual three (an exploratory run with openssl-made trees): renew --new-key makes
+// the same type and size again (RSA 3000 stayed 3000, not 4096; P-521 stayed P-521), never an RSA key
+// under 2048 bits; the ServiceAccount key must be one kube-apiserver can sign tokens with.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { copyFixture, cli, sh, NOW } from './renew-support.js';
+
+const PKI = 'etc/kubernetes/pki';
+
+/** Replace front-proxy-client's key and certificate by openssl-made ones of `keyArgs`, signed by front-proxy-ca. */
+function frontProxyClientWith(root: string, keyArgs: string[]): void {
+  const pki = path.join(root, PKI);
+  const key = path.join(pki, 'front-proxy-client.key');
+  let r = sh('openssl', ['genpkey', ...keyArgs, '-out', key]);
+  assert.equal(r.status, 0, r.stderr);
+  fs.chmodSync(key, 0o600);
+  const ext = path.join(root, 'ext.cnf');
+  fs.writeFileSync(ext, 'keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\nbasicConstraints=critical,CA:FALSE\n');
+  const csr = sh('openssl', ['req', '-new', '-key', key, '-subj', '/CN=front-proxy-client']);
+  assert.equal(csr.status, 0, csr.stderr);
+  r = sh('openssl', ['x509', '-req', '-CA', path.join(pki, 'front-proxy-ca.crt'), '-CAkey', path.join(pki, 'front-proxy-ca.key'), '-set_serial', '4660', '-days', '300', '-extfile', ext, '-out', path.join(pki, 'front-proxy-client.crt')], csr.stdout);
+  assert.equal(r.status, 0, r.stderr);
+  fs.rmSync(ext);
+}
+
+function keyText(file: string): string {
+  return sh('openssl', ['pkey', '-in', file, '-noout', '-text']).stdout.split('\n')[0]!;
+}
+
+for (const [label, keyArgs, want] of [
+  ['RSA 3000', ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:3000'], /Private-Key: \(3000 bit/],
+  ['ECDSA P-521', ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-521'], /Private-Key: \(521 bit/],
+] as const) {
+  test(`renew --new-key makes a ${label} key again, not the nearest kubeadm size`, async () => {
+    const root = copyFixture('kubeadm-1.26');
+    frontProxyClientWith(root, [...keyArgs]);
+    const key = path.join(root, PKI, 'front-proxy-client.key');
+    const before = fs.readFileSync(key);
+    const r = await cli(['renew', 'front-proxy-client', '--new-key', '--root', root, '--now', NOW]);
+    assert.equal(r.code, 0, r.err + r.out);
+    assert.doesNotMatch(r.out, /cannot generate|keeping the old key/);
+    assert.notDeepEqual(fs.readFileSync(key), before, 'a new key');
+    assert.match(keyText(key), want);
+    const v = sh('openssl', ['verify', '-CAfile', path.join(root, PKI, 'front-proxy-ca.crt'), path.join(root, PKI, 'front-proxy-client.crt')]);
+    assert.equal(v.status, 0, v.stdout + v.stderr);
+    const pair = [sh('openssl', ['x509', '-in', path.join(root, PKI, 'front-proxy-client.crt'), '-noout', '-pubkey']).stdout, sh('openssl', ['pkey', '-in', key, '-pubout']).stdout];
+    assert.equal(pair[0], pair[1], 'the certificate carries the new key');
+  });
+}
+
+test('an RSA 1024 key is a weak-key warning, and renew --new-key makes RSA 2048 for it and says so', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  frontProxyClientWith(root, ['-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:1024']);
+  // openssl x509 -req starts the certificate at its own clock: judge the tree an hour later
+  const start = sh('openssl', ['x509', '-in', path.join(root, PKI, 'front-proxy-client.crt'), '-noout', '-startdate']).stdout.trim().replace(/^notBefore=/, '');
+  const now = new Date(Date.parse(start) + 3600_000).toISOString();
+  const chk = await cli(['check', '--root', root, '--now', now]);
+  assert.ok(chk.code >= 1, chk.out);
+  assert.match(chk.out, /WARNING weak-key\s+front-proxy-client: RSA 1024 key, under kubeadm's 2048/);
+  const r = await cli(['renew', 'front-proxy-client', '--new-key', '--root', root, '--now', now]);
+  assert.equal(r.code, 0, r.err + r.out);
+  assert.match(r.out, /key new \(rsa-2048\)/);
+  assert.match(r.out, /new key RSA 2048, not RSA 1024/);
+  assert.match(keyText(path.join(root, PKI, 'front-proxy-client.key')), /Private-Key: \(2048 bit/);
+  const after = await cli(['check', '--root', root, '--now', now]);
+  assert.doesNotMatch(after.out, /weak-key/);
+});
+
+test('an Ed25519 sa.key is an sa-key-type error, and sa rotate asks for --key-type instead of making another; a P-521 one is rotated as P-521', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const saKey = path.join(root, PKI, 'sa.key');
+  const saPub = path.join(root, PKI, 'sa.pub');
+  const make = (args: string[]) => {
+    assert.equal(sh('openssl', ['genpkey', ...args, '-out', saKey]).status, 0);
+    fs.writeFileSync(saPub, sh('openssl', ['pkey', '-in', saKey, '-pubout']).stdout);
+  };
+  make(['-algorithm', 'ED25519']);
+  const chk = await cli(['check', '--root', root, '--now', NOW]);
+  assert.equal(chk.code, 2, chk.out);
+  assert.match(chk.out, /ERROR\s+sa-key-type\s+\/etc\/kubernetes\/pki\/sa\.key is an Ed25519 key; kube-apiserver signs ServiceAccount tokens with RSA or ECDSA keys only/);
+  const before = fs.readFileSync(saKey);
+  const r = await cli(['sa', 'rotate', '--root', root, '--now', NOW]);
+  assert.equal(r.code, 3, r.out);
+  assert.match(r.err, /^kubepki: failed to rotate \/etc\/kubernetes\/pki\/sa\.key: it is an ed25519 key, which kube-apiserver cannot sign ServiceAccount tokens with/);
+  assert.match(r.err, /hint: pass --key-type/);
+  assert.deepEqual(fs.readFileSync(saKey), before, 'nothing written');
+  const typed = await cli(['sa', 'rotate', '--key-type', 'ecdsa-p256', '--root', root, '--now', NOW]);
+  assert.equal(typed.code, 0, typed.err + typed.out);
+  assert.match(keyText(saKey), /Private-Key: \(256 bit/);
+
+  make(['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-521']);
+  const p521 = await cli(['sa', 'rotate', '--root', root, '--now', NOW]);
+  assert.equal(p521.code, 0, p521.err + p521.out);
+  assert.match(p521.out, /new ecdsa-p521 key/);
+  assert.match(keyText(saKey), /Private-Key: \(521 bit/);
+});
