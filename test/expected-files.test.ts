@@ -107,3 +107,11 @@ test('a certificate only a static pod manifest names (external etcd client in /e
   const v = openssl(['verify', '-attime', String(Date.parse('2027-11-02') / 1000), '-CAfile', path.join(root, PKI, 'etcd/ca.crt'), path.join(ext, 'apiserver-etcd-client.crt')]);
   assert.equal(v.status, 0, v.stdout + v.stderr);
 });
+
+test('check on a node that lost its CA says to bring the CA back first, not "renew all" (which cannot sign without it)', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  for (const f of ['ca.crt', 'ca.key']) fs.rmSync(path.join(root, PKI, f));
+  const r = await cli(['check', '--root', root, '--now', NOW]);
+  assert.equal(r.code, 2);
+  assert.match(r.out, /^Next: bring back \/etc\/kubernetes\/pki\/ca\.crt and their keys from a backup \(kubepki backups --root \S+\) or another control-plane node \(kubepki ca export \/ ca import\); with no copy left, kubepki rebuild --root \S+ --new-ca --dry-run$/m);
+});

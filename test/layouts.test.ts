@@ -59,6 +59,32 @@ test('kubespray layout: /etc/kubernetes/ssl with /etc/kubernetes/pki a symlink t
   assert.deepEqual(inv.missing, []);
 });
 
+test('kubespray host etcd (systemd, /etc/etcd.env): its member certificate is attributed to etcd, and renewing it says systemctl restart etcd', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  fs.renameSync(path.join(root, 'etc/kubernetes/pki'), path.join(root, 'etc/kubernetes/ssl'));
+  fs.symlinkSync('/etc/kubernetes/ssl', path.join(root, 'etc/kubernetes/pki'));
+  fs.rmSync(path.join(root, 'etc/kubernetes/manifests/etcd.yaml'));
+  const issued = new Date('2025-10-01T00:00:00Z');
+  const ca = await makeCa('etcd-ca', issued, 10000, 'rsa-2048');
+  const member = await makeLeaf(ca, 'etcd-member-node1', { eku: ['serverAuth', 'clientAuth'], sans: [{ type: 'dns', value: 'node1' }, { type: 'ip', value: '127.0.0.1' }], notBefore: issued, days: 365, keyType: 'rsa-2048' });
+  const ssl = '/etc/ssl/etcd/ssl';
+  put(root, `${ssl}/ca.pem`, ca.pem);
+  put(root, `${ssl}/ca-key.pem`, ca.keyPem, 0o600);
+  put(root, `${ssl}/member-node1.pem`, member.pem);
+  put(root, `${ssl}/member-node1-key.pem`, member.keyPem, 0o600);
+  put(root, '/etc/etcd.env', ['ETCD_DATA_DIR=/var/lib/etcd', `ETCD_CERT_FILE=${ssl}/member-node1.pem`, `ETCD_KEY_FILE=${ssl}/member-node1-key.pem`, `ETCD_TRUSTED_CA_FILE=${ssl}/ca.pem`,
+    'ETCD_CLIENT_CERT_AUTH=true', `ETCD_PEER_CERT_FILE=${ssl}/member-node1.pem`, `ETCD_PEER_KEY_FILE=${ssl}/member-node1-key.pem`, `ETCD_PEER_TRUSTED_CA_FILE=${ssl}/ca.pem`, ''].join('\n'));
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  const m = inv.certificates.find((c) => c.location.file === `${ssl}/member-node1.pem`);
+  assert.ok(m, inv.certificates.map((c) => c.location.file).join(', '));
+  assert.equal(m.status, 'expired');
+  assert.deepEqual(m.components, ['etcd']);
+  assert.equal(m.privateKey.matches, true);
+  const io = memoryIo();
+  assert.equal(await run(['renew', 'all', '--only-expiring', '--root', root, '--now', '2026-11-23', '--dry-run'], io), 0, io.out + io.err);
+  assert.match(io.out, /^ {2}etcd \(systemd unit etcd; reads \/etc\/ssl\/etcd\/ssl\/member-node1\.pem\)\n {4}systemctl restart etcd$/m);
+});
+
 test('--layout forces layouts; --path reads any directory: Ed25519, PKCS#8, DER, an encrypted key, a CSR, a P-384 chain', async () => {
   const root = tmpDir('kubepki-generic-');
   const issued = new Date('2026-01-01T00:00:00Z');

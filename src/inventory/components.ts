@@ -39,6 +39,7 @@ export function readComponentRefs(fs: NodeFs, knownKubeconfigs: string[]): Compo
       }
     }
   }
+  refs.push(...systemdEtcdRefs(fs));
   // kubelet: its config file and its kubeconfig (kubeadm's drop-in defaults)
   const kubeletConfig = '/var/lib/kubelet/config.yaml';
   let cfg: Record<string, any> | undefined;
@@ -70,6 +71,34 @@ export function readComponentRefs(fs: NodeFs, knownKubeconfigs: string[]): Compo
   }
   void knownKubeconfigs;
   return dedupe(refs);
+}
+
+/**
+ * etcd run by systemd, not as a static pod (kubespray's default `host` mode, spec §9.3; distro packages):
+ * its environment file names the certificates as ETCD_*_FILE, a YAML config as *-transport-security.
+ */
+function systemdEtcdRefs(fs: NodeFs): ComponentRef[] {
+  const out: ComponentRef[] = [];
+  for (const file of ['/etc/etcd.env', '/etc/default/etcd', '/etc/etcd/etcd.conf']) {
+    if (!fs.exists(file)) continue;
+    let text: string;
+    try { text = fs.readFile(file).toString('utf8'); } catch { continue; }
+    for (const m of text.matchAll(/^[ \t]*(?:export[ \t]+)?(ETCD_[A-Z_]*FILE)[ \t]*=[ \t]*["']?(\/[^"'\s#]+)/gm)) {
+      out.push({ component: 'etcd', via: m[1]!, file: m[2]!, source: file, unit: 'etcd' });
+    }
+  }
+  for (const file of ['/etc/etcd/etcd.conf.yml', '/etc/etcd/etcd.conf.yaml']) {
+    if (!fs.exists(file)) continue;
+    let cfg: Record<string, any> | undefined;
+    try { cfg = parseYaml(fs.readFile(file).toString('utf8')) as Record<string, any>; } catch { continue; }
+    for (const section of ['client-transport-security', 'peer-transport-security']) {
+      for (const key of ['cert-file', 'key-file', 'trusted-ca-file']) {
+        const v = cfg?.[section]?.[key];
+        if (typeof v === 'string' && v.startsWith('/')) out.push({ component: 'etcd', via: `${section}.${key}`, file: v, source: file, unit: 'etcd' });
+      }
+    }
+  }
+  return out;
 }
 
 function kubeletKubeconfigPath(fs: NodeFs): string {

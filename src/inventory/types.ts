@@ -195,6 +195,8 @@ export interface ComponentRef {
   file: string;
   /** where this reference was read */
   source: string;
+  /** the systemd unit that runs the component, when it is not a static pod (etcd from /etc/etcd.env: `etcd`) */
+  unit?: string;
 }
 
 export interface Inventory {

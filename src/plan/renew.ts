@@ -487,7 +487,9 @@ export function restartsFrom(inv: Inventory, because: Map<string, Set<string>>, 
   };
   const endpointOf = (component: string): PlanRestart['endpoint'] => {
     const s = SERVED[component];
-    const f = s && [...changed].find((p) => s.file.test(p));
+    // etcd under systemd serves the file its ETCD_CERT_FILE / client-transport-security.cert-file names
+    const named = new Set(inv.components.filter((r) => r.component === component && (r.via === 'ETCD_CERT_FILE' || r.via === 'client-transport-security.cert-file')).map((r) => r.file));
+    const f = s && [...changed].find((p) => s.file.test(p) || named.has(p));
     return s && f ? { host: '127.0.0.1', port: s.port, certFile: f } : undefined;
   };
 
@@ -527,6 +529,9 @@ export function restartsFrom(inv: Inventory, because: Map<string, Set<string>>, 
       restarts.push({ component, how: 'static-pod', manifest, because: list, command: `mv ${manifest} ${parked} && (wait until \`crictl ps --name ${component} -q\` is empty, ≥20s) && mv ${parked} ${manifest}`, ...(endpoint ? { endpoint } : {}) });
     } else if (rke1) {
       restarts.push({ component, how: 'docker', container: component, because: list, command: `docker restart ${component}`, ...(endpoint ? { endpoint } : {}) });
+    } else if (inv.components.some((r) => r.component === component && r.unit)) {
+      const unit = inv.components.find((r) => r.component === component && r.unit)!.unit!;
+      restarts.push({ component, how: 'systemd', unit, because: list, command: `systemctl restart ${unit}`, ...(endpoint ? { endpoint } : {}) });
     } else if (component === 'kubelet') {
       restarts.push({ component, how: 'systemd', unit: 'kubelet', because: list, command: 'systemctl restart kubelet', ...(endpoint ? { endpoint } : {}) });
     } else {

@@ -80,7 +80,11 @@ export function renderTable(inv: Inventory, opts: TableOptions = {}): string {
   const rootFlag = inv.root && inv.root !== '/' ? ` --root ${inv.root}` : '';
   const gone = inv.missing.filter((m) => m.state !== 'unreadable').length;
   const unreadable = inv.missing.length - gone;
-  const next = s.expired + s.warning > 0
+  // without its CA nothing can be renewed: that comes first
+  const caGone = inv.missing.filter((m) => m.state !== 'unreadable' && ['ca', 'etcd-ca', 'front-proxy-ca'].includes(m.name)).map((m) => m.file);
+  const next = caGone.length > 0
+    ? `bring back ${caGone.join(', ')} and their keys from a backup (kubepki backups${rootFlag}) or another control-plane node (kubepki ca export / ca import); with no copy left, kubepki rebuild${rootFlag} --new-ca --dry-run`
+    : s.expired + s.warning > 0
     ? `kubepki renew all${rootFlag} --dry-run, then without --dry-run (backup first); restart what it lists`
     : gone > 0 ? `kubepki rebuild${rootFlag} --dry-run (re-creates missing kubeadm files)`
       : unreadable > 0 ? `restore the unreadable files from a backup (kubepki backups${rootFlag}), or move them aside and run kubepki rebuild${rootFlag} --dry-run` : '';
