@@ -164,6 +164,10 @@ test('rebuild with no flags: only manifests/ survive; node name, addresses, serv
   for (const m of MANIFEST_NAMES) {
     assert.equal(fs.readFileSync(path.join(root, `etc/kubernetes/manifests/${m}.yaml`), 'utf8'), fs.readFileSync(path.join(KUBEADM_126, `etc/kubernetes/manifests/${m}.yaml`), 'utf8'), `${m} kept`);
   }
+  // directories as kubeadm makes them (0755 under the usual umask 022, spec §1), keys 0600
+  const umask = process.umask();
+  for (const d of ['etc/kubernetes/pki', 'etc/kubernetes/pki/etcd']) assert.equal(fs.statSync(path.join(root, d)).mode & 0o777, 0o755 & ~umask, d);
+  assert.equal(fs.statSync(path.join(root, 'etc/kubernetes/pki/apiserver.key')).mode & 0o777, 0o600);
 
   // a second run keeps everything (kubeadm never overwrites)
   const again = await cli('rebuild', '--root', root, '--now', NOW);

@@ -203,7 +203,8 @@ function snapshot(nfs: NodeFs, nodePath: string, dir: string, pending: Pending[]
 async function writeDurable(items: (Pending & { owner?: { uid: number; gid: number }; exclusive?: boolean })[], steps: Steps, label: string): Promise<void> {
   for (const it of items) steps.step(`${label} ${it.host}`);
   await Promise.all(items.map(async (it) => {
-    await fsp.mkdir(path.dirname(it.host), { recursive: true, mode: 0o700 });
+    // the node's own directories as kubeadm makes them (0755, spec §1); kubepki's backup directories 0700
+    await fsp.mkdir(path.dirname(it.host), { recursive: true, mode: label === 'backup' ? 0o700 : 0o755 });
     if (it.exclusive) await fsp.rm(it.host, { force: true });
     const fh = await fsp.open(it.host, it.exclusive ? 'wx' : 'w', it.mode);
     try {
