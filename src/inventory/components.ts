@@ -14,7 +14,7 @@ interface Container { name?: string; command?: unknown[]; args?: unknown[] }
  * the kubelet's config and kubeconfig. Files referenced through a kubeconfig
  * are attributed too.
  */
-export function readComponentRefs(fs: NodeFs, knownKubeconfigs: string[]): ComponentRef[] {
+export function readComponentRefs(fs: NodeFs): ComponentRef[] {
   const refs: ComponentRef[] = [];
   for (const dir of MANIFEST_DIRS) {
     for (const d of fs.readDir(dir)) {
@@ -69,7 +69,6 @@ export function readComponentRefs(fs: NodeFs, knownKubeconfigs: string[]): Compo
       try { refs.push({ component: 'kubelet', via: 'certificate rotation', file: fs.realNodePath(pem), source: pem }); } catch { /* loop: reported elsewhere */ }
     }
   }
-  void knownKubeconfigs;
   return dedupe(refs);
 }
 

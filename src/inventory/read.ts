@@ -184,7 +184,7 @@ export function readInventory(opts: ReadOptions): Inventory {
 
   // Files the static pod manifests and the kubelet's config name are read too, wherever they are: an
   // external etcd's client certificate in /etc/etcd/pki, a --tls-cert-file outside the PKI directory.
-  const componentRefs = readComponentRefs(fs, []);
+  const componentRefs = readComponentRefs(fs);
   for (const ref of componentRefs) {
     if (!CERT_REF.test(ref.via) || files.has(ref.file)) continue;
     readOne(ref.file, { path: path.posix.dirname(ref.file), layout: 'generic', recursive: false }, false, fs.linkTarget(ref.file) !== undefined ? ref.file : undefined);
@@ -570,14 +570,15 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     for (const p of KUBEADM_PROFILES) {
       if (!p.checkExpiration || (p.etcd && !localEtcd)) continue;
       const file = profileCertPath(p, pkiDir);
-      // (a manifest flag can put it elsewhere: then it is read from there, under its name)
-      if (!fs.exists(file) && !certificates.some((c) => c.name === p.name)) {
-        const reason = `${p.name}: ${file} is missing (${p.longName})`;
-        missing.push({ name: p.name, file, layout: 'kubeadm', state: 'missing', reason });
-        findings.push({ code: 'missing-file', severity: 'error', file, message: reason });
+      if (!fs.exists(file)) {
+        // (a manifest flag can put it elsewhere: then it is read from there, under its name)
+        if (!certificates.some((c) => c.name === p.name)) {
+          const reason = `${p.name}: ${file} is missing (${p.longName})`;
+          missing.push({ name: p.name, file, layout: 'kubeadm', state: 'missing', reason });
+          findings.push({ code: 'missing-file', severity: 'error', file, message: reason });
+        }
         continue;
       }
-      if (!fs.exists(file)) continue;
       if (fs.isDir(file)) {
         const reason = `failed to read ${file}: a directory where the ${p.name} certificate should be (${p.longName})`;
         missing.push({ name: p.name, file, layout: 'kubeadm', state: 'unreadable', reason });

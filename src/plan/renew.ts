@@ -55,6 +55,15 @@ function dirOf(p: string): string {
   return p.slice(0, p.lastIndexOf('/')) || '/';
 }
 
+function isKubeadmCa(name: string): boolean {
+  return KUBEADM_PROFILES.some((p) => p.name === name && p.isCA);
+}
+
+/** What is wrong with an expected file: gone, or there but unreadable (and why). */
+function missingText(m: MissingEntry): string {
+  return m.state === 'unreadable' ? m.reason : `${m.file} is missing`;
+}
+
 function missingAdvice(m: MissingEntry): string {
   return m.state === 'unreadable'
     ? 'restore it from a backup (`kubepki backups`), or move it aside and re-create it with `kubepki rebuild`'
@@ -89,7 +98,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       const hits = inv.certificates.filter((c) => c.name === t || c.id === t);
       const gone = hits.length === 0 ? inv.missing.find((m) => m.name === t) : undefined;
       if (gone) {
-        throw new UserError(`failed to renew ${t}: ${gone.state === 'unreadable' ? gone.reason : `${gone.file} is missing`}`, KUBEADM_PROFILES.some((p) => p.name === t && p.isCA)
+        throw new UserError(`failed to renew ${t}: ${missingText(gone)}`, isKubeadmCa(t)
           ? `${RESTORE_CA_ADVICE}`
           : `${missingAdvice(gone)}; renew renews what is there`);
       }
@@ -132,13 +141,13 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     const advised = new Set<string>();
     for (const m of inv.missing) {
       if (m.name.startsWith('sa')) continue;
-      const isCa = KUBEADM_PROFILES.some((p) => p.name === m.name && p.isCA);
+      const isCa = isKubeadmCa(m.name);
       if (isCa) explainedGone.add(m.name);
       // each piece of advice once (a node that lost its PKI has a dozen of these lines)
       const advice = isCa ? RESTORE_CA_ADVICE : missingAdvice(m);
       const said = advised.has(advice);
       advised.add(advice);
-      results.push({ id: m.file, name: m.name, outcome: 'missing', message: `${m.state === 'unreadable' ? m.reason : `${m.file} is missing`}${said ? ` (${isCa ? 'restore it as the CA above' : 'see above'})` : `; ${advice}`}` });
+      results.push({ id: m.file, name: m.name, outcome: 'missing', message: `${missingText(m)}${said ? ` (${isCa ? 'restore it as the CA above' : 'see above'})` : `; ${advice}`}` });
     }
   }
   /**
@@ -485,11 +494,11 @@ export function restartsFrom(inv: Inventory, because: Map<string, Set<string>>, 
     etcd: { port: 2379, file: /\/pki\/etcd\/server\.crt$/ },
     kubelet: { port: 10250, file: /(\/kubelet\.crt|\/agent\/serving-kubelet\.crt)$/ },
   };
+  // etcd under systemd serves the file its ETCD_CERT_FILE / client-transport-security.cert-file names
+  const etcdServes = new Set(inv.components.filter((r) => r.component === 'etcd' && (r.via === 'ETCD_CERT_FILE' || r.via === 'client-transport-security.cert-file')).map((r) => r.file));
   const endpointOf = (component: string): PlanRestart['endpoint'] => {
     const s = SERVED[component];
-    // etcd under systemd serves the file its ETCD_CERT_FILE / client-transport-security.cert-file names
-    const named = new Set(inv.components.filter((r) => r.component === component && (r.via === 'ETCD_CERT_FILE' || r.via === 'client-transport-security.cert-file')).map((r) => r.file));
-    const f = s && [...changed].find((p) => s.file.test(p) || named.has(p));
+    const f = s && [...changed].find((p) => s.file.test(p) || (component === 'etcd' && etcdServes.has(p)));
     return s && f ? { host: '127.0.0.1', port: s.port, certFile: f } : undefined;
   };
 
@@ -520,6 +529,7 @@ export function restartsFrom(inv: Inventory, because: Map<string, Set<string>>, 
   };
   for (const [component, files_] of [...because].sort(([a], [b]) => a.localeCompare(b))) {
     const manifest = manifestOf(component);
+    const unit = inv.components.find((r) => r.component === component && r.unit)?.unit;
     const list = [...files_].sort();
     const endpoint = endpointOf(component);
     if (rancher && rancherUnit && (rancher === 'k3s' || component === rancherUnit || component === 'kubelet' || !manifest)) {
@@ -529,8 +539,7 @@ export function restartsFrom(inv: Inventory, because: Map<string, Set<string>>, 
       restarts.push({ component, how: 'static-pod', manifest, because: list, command: `mv ${manifest} ${parked} && (wait until \`crictl ps --name ${component} -q\` is empty, ≥20s) && mv ${parked} ${manifest}`, ...(endpoint ? { endpoint } : {}) });
     } else if (rke1) {
       restarts.push({ component, how: 'docker', container: component, because: list, command: `docker restart ${component}`, ...(endpoint ? { endpoint } : {}) });
-    } else if (inv.components.some((r) => r.component === component && r.unit)) {
-      const unit = inv.components.find((r) => r.component === component && r.unit)!.unit!;
+    } else if (unit) {
       restarts.push({ component, how: 'systemd', unit, because: list, command: `systemctl restart ${unit}`, ...(endpoint ? { endpoint } : {}) });
     } else if (component === 'kubelet') {
       restarts.push({ component, how: 'systemd', unit: 'kubelet', because: list, command: 'systemctl restart kubelet', ...(endpoint ? { endpoint } : {}) });
