@@ -46,6 +46,34 @@ test('k3s server node (not in the fixtures): detected, CA bundles in leaf files 
   for (const c of later.certificates) assert.equal(c.status, c.isCA ? 'ok' : 'expired', c.name);
 });
 
+test('k3s agent with expired leaves (the CA keys are on the server): check says restart k3s-agent, not renew all; renew says the same for each leaf; a server node still gets renew all', async () => {
+  const root = tmpDir('kubepki-k3s-agent-');
+  await makeK3sTree(root, new Date('2025-10-01T00:00:00Z'));
+  fs.rmSync(path.join(root, 'var/lib/rancher/k3s/server'), { recursive: true });
+  fs.rmSync(path.join(root, 'etc/rancher'), { recursive: true }); // k3s.yaml is written on servers only
+  const io = memoryIo();
+  assert.equal(await run(['check', '--root', root, '--now', '2026-11-23'], io), 2, io.out + io.err);
+  const next = /^Next: (.*)$/m.exec(io.out)?.[1];
+  assert.equal(next, 'k3s re-issues its certificates that expire within 90 days when it starts (an agent gets them from the server, whose own must be valid): systemctl restart k3s-agent');
+  // the JSON (and the dashboard, which reads it) gives the same advice
+  const json = memoryIo();
+  await run(['check', '--root', root, '--now', '2026-11-23', '-o', 'json'], json);
+  assert.equal(JSON.parse(json.out).next, next);
+  const renew = memoryIo();
+  assert.equal(await run(['renew', 'all', '--root', root, '--now', '2026-11-23', '--dry-run'], renew), 1, renew.out + renew.err); // 1: some could not be renewed here
+  const notRenewed = renew.out.split('\n').filter((l) => /^ {2}(client|serving)-kubelet: /.test(l));
+  assert.equal(notRenewed.length, 2, renew.out);
+  for (const l of notRenewed) assert.match(l, /systemctl restart k3s-agent$/, l);
+  assert.doesNotMatch(renew.out, /--csr-out/);
+
+  // the same node as a server (CA keys here, unit k3s): renew does it, and its restart is the k3s unit
+  const server = tmpDir('kubepki-k3s-server-expired-');
+  await makeK3sTree(server, new Date('2025-10-01T00:00:00Z'));
+  const io2 = memoryIo();
+  assert.equal(await run(['check', '--root', server, '--now', '2026-11-23'], io2), 2);
+  assert.match(io2.out, /^Next: kubepki renew all --root \S+ --dry-run/m);
+});
+
 test('kubespray layout: /etc/kubernetes/ssl with /etc/kubernetes/pki a symlink to it keeps kubeadm names', async () => {
   const root = copyFixture('kubeadm-1.26');
   fs.renameSync(path.join(root, 'etc/kubernetes/pki'), path.join(root, 'etc/kubernetes/ssl'));

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { nextStep } from './next.js';
 import * as path from 'node:path';
 import type { NodeFs } from '../fs/node-fs.js';
 import { SymlinkLoopError } from '../fs/node-fs.js';
@@ -621,7 +622,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
   const all = [...findings, ...certificates.flatMap((c) => c.findings)];
   const count = (s: CertEntry['status']) => certificates.filter((c) => c.status === s).length;
   const worst = (['invalid', 'expired', 'not-yet-valid', 'warning', 'ok'] as const).find((s) => count(s) > 0) ?? 'ok';
-  return {
+  const inv: Inventory = {
     apiVersion: 'kubepki.io/v1alpha1',
     kind: 'Inventory',
     root: fs.root,
@@ -647,6 +648,8 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
       worst,
     },
   };
+  inv.next = nextStep(inv);
+  return inv;
 }
 
 /**

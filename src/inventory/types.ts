@@ -219,4 +219,6 @@ export interface Inventory {
   /** findings not tied to one certificate (corrupt files, missing files …) plus all certificate findings */
   findings: Finding[];
   summary: { certificates: number; ok: number; warning: number; expired: number; notYetValid: number; invalid: number; errors: number; worst: CertStatus };
+  /** what to do next, as `check` prints it after `Next:` (empty when nothing needs doing) */
+  next?: string;
 }

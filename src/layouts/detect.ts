@@ -85,3 +85,21 @@ export function detectLayouts(fs: NodeFs): LayoutName[] {
   if (has('/var/lib/kubernetes/ca.pem') || has('/var/lib/kubernetes/ca.crt')) found.push('hardway');
   return found;
 }
+
+/**
+ * The systemd unit that runs a k3s or RKE2 node (spec §9), when the tree is one: `k3s` / `rke2-server` on a
+ * server (its `server/` data directory holds certificates), `k3s-agent` / `rke2-agent` on an agent.
+ * Either re-issues its own leaf certificates when it starts if they expire within 90 days (an agent gets
+ * them from the server), so restarting that unit is how they are renewed where the CA key is not here.
+ */
+export function rancherUnit(layouts: readonly LayoutName[], files: readonly string[]): { distro: 'k3s' | 'rke2'; unit: string } | undefined {
+  const distro = (['k3s', 'rke2'] as const).find((d) => layouts.includes(d));
+  if (!distro) return undefined;
+  const server = files.some((f) => f.startsWith(`/var/lib/rancher/${distro}/server/`));
+  return { distro, unit: server ? (distro === 'k3s' ? 'k3s' : 'rke2-server') : `${distro}-agent` };
+}
+
+/** What renews a k3s/RKE2 leaf when its CA key is not on this node: the distro's unit, restarted. */
+export function rancherRestartAdvice(r: { distro: string; unit: string }): string {
+  return `${r.distro} re-issues its certificates that expire within 90 days when it starts${r.unit.endsWith('-agent') ? ' (an agent gets them from the server, whose own must be valid)' : ''}: systemctl restart ${r.unit}`;
+}

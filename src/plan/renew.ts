@@ -12,6 +12,7 @@ import { newSerial, generalNameDer } from '../pki/sign.js';
 import { dnsNameProblem } from '../pki/san-validate.js';
 import { UserError } from '../errors.js';
 import { KUBEADM_PROFILES } from '../profiles/kubeadm.js';
+import { rancherRestartAdvice, rancherUnit } from '../layouts/detect.js';
 
 export type SanInput = { type: 'dns' | 'ip' | 'email' | 'uri'; value: string };
 
@@ -136,6 +137,9 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
   const renewedCas = new Set<string>();
   /** CAs already explained as missing (the advice is given once) */
   const explainedGone = new Set<string>();
+  // a k3s/RKE2 leaf whose CA key is elsewhere (an agent): the distro's unit re-issues it when restarted
+  const rancherNode = rancherUnit(inv.layouts, inv.certificates.map((c) => c.location.file));
+  const rancherAdvice = (c: CertEntry) => (rancherNode && !c.isCA && (c.managedBy === 'k3s' || c.managedBy === 'rke2') ? `; ${rancherRestartAdvice(rancherNode)}` : undefined);
   // what `all` cannot renew because it is not there to renew is said, not skipped in silence
   if (opts.targets === 'all') {
     const advised = new Set<string>();
@@ -205,7 +209,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       continue;
     } else if (!signerEntry) {
       const csr = opts.csrOut && c.privateKey.present;
-      results.push({ id: c.id, name: c.name, outcome: 'externally-managed', message: `externally managed, can't renew ${c.location.file}: the CA that signed it (${c.issuer}) is not on this node` + (csr ? '; here is a CSR for it' : opts.csrOut || !c.privateKey.present ? '' : ' (pass --csr-out DIR for a CSR to take to the CA)'), ...(csr ? { csr: `${opts.csrOut}/${safeName(c.name)}.csr`, install: installAdvice(c, inv) } : {}) });
+      results.push({ id: c.id, name: c.name, outcome: 'externally-managed', message: `externally managed, can't renew ${c.location.file}: the CA that signed it (${c.issuer}) is not on this node` + (csr ? '; here is a CSR for it' : rancherAdvice(c) ?? (opts.csrOut || !c.privateKey.present ? '' : ' (pass --csr-out DIR for a CSR to take to the CA)')), ...(csr ? { csr: `${opts.csrOut}/${safeName(c.name)}.csr`, install: installAdvice(c, inv) } : {}) });
       continue;
     } else {
       kind = c.isCA ? 'ca' : c.location.kind === 'kubeconfig' ? 'kubeconfig' : KUBELET_CLIENT.test(c.location.file) ? 'kubelet-client' : 'leaf';
@@ -229,7 +233,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       const canCsr = Boolean(opts.csrOut && c.privateKey.present && !c.privateKey.encrypted && c.privateKey.matches !== false);
       results.push({
         id: c.id, name: c.name, outcome: 'externally-managed',
-        message: `externally managed, can't renew ${c.location.file}: the key of CA ${ca.name} is ${ca.privateKey.encrypted ? 'encrypted' : ca.privateKey.present ? 'not the CA certificate\'s key' : 'missing'}` + (canCsr ? '; here is a CSR for it' : opts.csrOut ? '' : ' (pass --csr-out DIR for a CSR to take to the CA)'),
+        message: `externally managed, can't renew ${c.location.file}: the key of CA ${ca.name} is ${ca.privateKey.encrypted ? 'encrypted' : ca.privateKey.present ? 'not the CA certificate\'s key' : 'missing'}` + (canCsr ? '; here is a CSR for it' : rancherAdvice(c) ?? (opts.csrOut ? '' : ' (pass --csr-out DIR for a CSR to take to the CA)')),
         ...(canCsr ? { csr: `${opts.csrOut}/${safeName(c.name)}.csr`, install: installAdvice(c, inv) } : {}),
       });
       continue;
@@ -506,14 +510,14 @@ export function restartsFrom(inv: Inventory, because: Map<string, Set<string>>, 
   // and the kubelet under systemd; RKE1 runs every component, the kubelet included, as a docker container
   // named after it; k3s runs them all inside one systemd unit (`k3s` on a server, `k3s-agent` on an agent);
   // RKE2 runs the kubelet inside `rke2-server`/`rke2-agent` and the control plane as static pods.
-  const rancher = (['k3s', 'rke2'] as const).find((d) => inv.layouts.includes(d));
-  const rancherUnit = rancher && (inv.certificates.some((c) => c.location.file.startsWith(`/var/lib/rancher/${rancher}/server/`))
-    ? (rancher === 'k3s' ? 'k3s' : 'rke2-server') : `${rancher}-agent`);
-  if (rancher && rancherUnit) {
+  const rancherNode = rancherUnit(inv.layouts, inv.certificates.map((c) => c.location.file));
+  const rancher = rancherNode?.distro;
+  const rancherUnitName = rancherNode?.unit;
+  if (rancher && rancherUnitName) {
     // the service reads its own certificates (supervisor, embedded components): a changed file in its data
     // directory that no static pod reads restarts the unit
     const attributed = new Set([...because.values()].flatMap((f) => [...f]));
-    for (const f of changed) if (f.startsWith(`/var/lib/rancher/${rancher}/`) && (rancher === 'k3s' || !attributed.has(f))) need(rancherUnit, f);
+    for (const f of changed) if (f.startsWith(`/var/lib/rancher/${rancher}/`) && (rancher === 'k3s' || !attributed.has(f))) need(rancherUnitName, f);
   }
   const manifestOf = (component: string) => inv.components.find((r) => r.component === component && /\/(manifests|pod-manifests)\/[^/]+\.ya?ml$/.test(r.source))?.source;
   const rke1 = inv.layouts.includes('rke1');
@@ -532,8 +536,8 @@ export function restartsFrom(inv: Inventory, because: Map<string, Set<string>>, 
     const unit = inv.components.find((r) => r.component === component && r.unit)?.unit;
     const list = [...files_].sort();
     const endpoint = endpointOf(component);
-    if (rancher && rancherUnit && (rancher === 'k3s' || component === rancherUnit || component === 'kubelet' || !manifest)) {
-      viaUnit(rancherUnit, list);
+    if (rancher && rancherUnitName && (rancher === 'k3s' || component === rancherUnitName || component === 'kubelet' || !manifest)) {
+      viaUnit(rancherUnitName, list);
     } else if (manifest) {
       const parked = `${dirOf(dirOf(manifest))}/${manifest.slice(manifest.lastIndexOf('/') + 1)}.kubepki-parked`;
       restarts.push({ component, how: 'static-pod', manifest, because: list, command: `mv ${manifest} ${parked} && (wait until \`crictl ps --name ${component} -q\` is empty, ≥20s) && mv ${parked} ${manifest}`, ...(endpoint ? { endpoint } : {}) });

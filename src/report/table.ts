@@ -1,5 +1,6 @@
 import type { CertEntry, Inventory, Finding } from '../inventory/types.js';
 import { humanDuration, kubeadmDate } from '../inventory/time.js';
+import { KUBEADM_CA_NAMES, nextStep } from '../inventory/next.js';
 
 /** Colour only for a TTY; no dependency for four escape codes. */
 export interface Paint { red(s: string): string; yellow(s: string): string; green(s: string): string; dim(s: string): string; bold(s: string): string }
@@ -57,7 +58,6 @@ export function renderTable(inv: Inventory, opts: TableOptions = {}): string {
   const extra = (e: CertEntry) => (wide ? [e.subject || '-', e.sans.map((s) => `${s.type.toUpperCase()}:${s.value}`).join(',') || '-', `${e.keyAlgorithm}${e.curve ? ` ${e.curve}` : ` ${e.keySize}`}`, e.serial] : []);
   const rows: string[][] = [wide ? [...head, 'SUBJECT', 'SANS', 'KEY', 'SERIAL'] : head];
   // kubeadm's `!MISSING!` rows, and `!INVALID!` for an expected file that is there but holds no readable certificate
-  const CA_NAMES = ['ca', 'etcd-ca', 'front-proxy-ca'];
   const missingRows = inv.missing.filter((m) => !m.name.startsWith('sa')).map((m) => {
     const word = m.state === 'unreadable' ? 'INVALID' : 'MISSING';
     return { name: m.name, row: [p.red(`!${word}! ${m.name}`), '', '', '', '', p.red(word), '', ...(wide ? [''] : []), m.file] };
@@ -66,11 +66,11 @@ export function renderTable(inv: Inventory, opts: TableOptions = {}): string {
     name: e.name,
     row: [e.name, kubeadmDate(new Date(e.notAfter)), residual(e), e.signerName ?? (e.selfSigned ? '(self)' : p.yellow('(unknown)')), externallyManaged(e, inv), paintStatus(e.status, p), e.managedBy, ...(wide ? [e.components.join(',') || '-'] : []), where(e), ...extra(e)],
   }));
-  rows.push(...[...leafRows, ...missingRows.filter((m) => !cas.length || !CA_NAMES.includes(m.name))].sort((a, b) => localeOrder(a.name, b.name)).map((r) => r.row));
+  rows.push(...[...leafRows, ...missingRows.filter((m) => !cas.length || !KUBEADM_CA_NAMES.includes(m.name))].sort((a, b) => localeOrder(a.name, b.name)).map((r) => r.row));
   let out = tabwrite(rows);
   const caHead = ['CERTIFICATE AUTHORITY', 'EXPIRES', 'RESIDUAL TIME', 'EXTERNALLY MANAGED', 'STATUS', 'SIGNS', ...(wide ? ['COMPONENTS'] : []), 'FILE'];
   const caRows = cas.map((e) => [e.name, kubeadmDate(new Date(e.notAfter)), residual(e), e.privateKey.present ? 'no' : 'yes', paintStatus(e.status, p), String(inv.certificates.filter((c) => c.signedBy === e.id && c.id !== e.id).length), ...(wide ? [e.components.join(',') || '-'] : []), where(e), ...extra(e)]);
-  for (const m of missingRows.filter((m) => CA_NAMES.includes(m.name))) caRows.push(m.row.slice(0, caHead.length));
+  for (const m of missingRows.filter((m) => KUBEADM_CA_NAMES.includes(m.name))) caRows.push(m.row.slice(0, caHead.length));
   if (caRows.length) out += '\n' + tabwrite([wide ? [...caHead, 'SUBJECT', 'SANS', 'KEY', 'SERIAL'] : caHead, ...caRows.sort((a, b) => localeOrder(a[0]!, b[0]!))]);
   const fs = inv.findings;
   if (fs.length) {
@@ -78,17 +78,9 @@ export function renderTable(inv: Inventory, opts: TableOptions = {}): string {
     for (const f of sortFindings(fs)) out += `  ${paintSeverity(f, p)} ${f.code.padEnd(26)} ${f.message}\n`;
   }
   const s = inv.summary;
-  const rootFlag = inv.root && inv.root !== '/' ? ` --root ${inv.root}` : '';
   const gone = inv.missing.filter((m) => m.state !== 'unreadable').length;
   const unreadable = inv.missing.length - gone;
-  // without its CA nothing can be renewed: that comes first
-  const caGone = inv.missing.filter((m) => m.state !== 'unreadable' && CA_NAMES.includes(m.name)).map((m) => m.file);
-  const next = caGone.length > 0
-    ? `bring back ${caGone.join(', ')} and their keys from a backup (kubepki backups${rootFlag}) or another control-plane node (kubepki ca export / ca import); with no copy left, kubepki rebuild${rootFlag} --new-ca --dry-run`
-    : s.expired + s.warning > 0
-    ? `kubepki renew all${rootFlag} --dry-run, then without --dry-run (backup first); restart what it lists`
-    : gone > 0 ? `kubepki rebuild${rootFlag} --dry-run (re-creates missing kubeadm files)`
-      : unreadable > 0 ? `restore the unreadable files from a backup (kubepki backups${rootFlag}), or move them aside and run kubepki rebuild${rootFlag} --dry-run` : '';
+  const next = inv.next ?? nextStep(inv);
   out += `\n${s.certificates} certificates: ${s.ok} ok, ${s.warning} warning, ${s.expired} expired, ${s.notYetValid} not yet valid, ${s.invalid} invalid` +
     `${gone ? `, ${gone} missing` : ''}${unreadable ? `, ${unreadable} unreadable` : ''} (now ${inv.now.replace('.000Z', 'Z')}, warn ${inv.warn}, layouts ${inv.layouts.join(',') || 'none'})\n` +
     (next ? `Next: ${next}\n` : '');

@@ -69,7 +69,8 @@ export function dashboardClient(): void {
     else head = `All ${s.certificates} certificates are valid beyond the warning window (${inv.warn}).`;
     // what to do next, in the operator's words (the same commands check prints)
     const rootFlag = inv.root && inv.root !== '/' ? ` --root ${inv.root}` : '';
-    if (s.expired > 0 || s.warning > 0) head += ` Next: kubepki renew all${rootFlag} --dry-run, then without --dry-run (backup first), then restart what it lists.`;
+    if (typeof inv.next === 'string') { if (inv.next) head += ` Next: ${inv.next}.`; }
+    else if (s.expired > 0 || s.warning > 0) head += ` Next: kubepki renew all${rootFlag} --dry-run, then without --dry-run (backup first), then restart what it lists.`;
     else if ((inv.missing ?? []).length > 0) head += ` Next: kubepki rebuild${rootFlag} --dry-run.`;
     $('headline').className = `headline ${cls}`;
     $('headline').textContent = head;
