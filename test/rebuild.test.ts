@@ -317,6 +317,25 @@ test('rm -rf /etc/kubernetes/pki: kubeconfigs with old embedded certs block (wit
   assert.match(f.out, /REPLACE \/etc\/kubernetes\/admin\.conf/);
 });
 
+test('a super-admin.conf on a node read as 1.26 (upgraded, or a guess) is re-signed with the new CA, not left trusting the old one', async () => {
+  const root = copyFixture();
+  // an init node of 1.29+ has one; its subject is kubeadm's (O=system:masters), signed by the old CA
+  fs.copyFileSync(path.join(root, 'etc/kubernetes/admin.conf'), path.join(root, 'etc/kubernetes/super-admin.conf'));
+  fs.rmSync(path.join(root, 'etc/kubernetes/pki'), { recursive: true });
+  const d = await cli('rebuild', '--root', root, '--now', NOW, '--dry-run', '--new-ca');
+  assert.equal(d.code, 3);
+  assert.match(d.out, /failed to keep \/etc\/kubernetes\/super-admin\.conf: its client certificate is not signed by the new cluster CA/);
+  const f = await cli('rebuild', '--root', root, '--now', NOW, '--force', '--new-ca');
+  assert.equal(f.code, 0, f.err);
+  assert.match(f.out, /REPLACE \/etc\/kubernetes\/super-admin\.conf/);
+  const conf = path.join(root, 'etc/kubernetes/super-admin.conf');
+  const { cert } = kubeconfigClientPem(conf, root);
+  const pemFile = path.join(tmpDir(), 'client.crt');
+  fs.writeFileSync(pemFile, cert);
+  assert.match(opensslVerify(path.join(root, 'etc/kubernetes/pki/ca.crt'), pemFile, 'sslclient'), /: OK$/);
+  assert.match(opensslFields(cert).subject, /O ?= ?system:masters, CN ?= ?kubernetes-super-admin/);
+});
+
 test('external etcd (--config etcd.external): no etcd CA, certificates or manifest; the apiserver manifest points at the external endpoints', async () => {
   const root = tmpDir();
   const cfg = path.join(tmpDir(), 'kubeadm.yaml');

@@ -281,7 +281,7 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
   }
 
   // --- Kubeconfigs (spec §2).
-  for (const spec of kubeconfigsFor(s)) {
+  for (const spec of kubeconfigsFor(s, (file) => existing[`${KDIR}/${file}`] !== undefined)) {
     const path = `${KDIR}/${spec.file}`;
     const e = existing[path];
     if (spec.name === 'super-admin.conf' && !e && evidence.joined.length > 0) {

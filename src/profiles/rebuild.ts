@@ -145,9 +145,15 @@ export const REBUILD_KUBECONFIGS: RebuildKubeconfigSpec[] = [
   { name: 'scheduler.conf', file: 'scheduler.conf', cn: () => 'system:kube-scheduler', o: () => [], server: 'local' },
 ];
 
-export function kubeconfigsFor(f: ClusterFacts): RebuildKubeconfigSpec[] {
+/**
+ * The kubeconfigs kubeadm writes for this version, plus one of a later release that is on the node anyway
+ * (`present(file)`): a super-admin.conf beside a version read as older (an upgraded node, a guess from
+ * images) is still a credential signed by the cluster CA, so it is checked and re-signed with the others
+ * instead of being left behind, signed by a CA the cluster no longer trusts.
+ */
+export function kubeconfigsFor(f: ClusterFacts, present: (file: string) => boolean = () => false): RebuildKubeconfigSpec[] {
   const minor = minorOf(f.kubernetesVersion);
-  return REBUILD_KUBECONFIGS.filter((k) => k.since === undefined || minor >= k.since);
+  return REBUILD_KUBECONFIGS.filter((k) => k.since === undefined || minor >= k.since || present(k.file));
 }
 
 /** Server URL of a kubeconfig (spec §2, "Endpoint strings"). ControlPlaneKubeletLocalMode (on by default ≥1.33) points kubelet.conf at the local endpoint. */

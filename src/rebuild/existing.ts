@@ -79,7 +79,7 @@ export function readExisting(fs: NodeFs, s: RebuildSettings): Existing {
   }
   if (fs.exists(`${pki}/sa.key`)) out[`${pki}/sa.key`] = readKeyFile(fs, `${pki}/sa.key`);
   if (fs.exists(`${pki}/sa.pub`)) out[`${pki}/sa.pub`] = {};
-  for (const k of kubeconfigsFor(s)) {
+  for (const k of kubeconfigsFor(s, (file) => fs.exists(`${KDIR}/${file}`))) {
     const p = `${KDIR}/${k.file}`;
     if (fs.exists(p)) out[p] = readKubeconfigFile(fs, p);
   }
