@@ -186,6 +186,7 @@ export async function renderRenewal(nfs: NodeFs, inv: Inventory, plan: Plan): Pr
       const caDer = await issueCertificate({
         subjectDer: caSubject, issuerDer: caSubject, spki: caKey, serial: BigInt('0x' + it.new!.serial) + 1n,
         notBefore: new Date(it.new!.notBefore), notAfter: new Date(it.new!.notAfter), extensions: caExt, signingKey: caKey,
+        signatureLike: oldCa.signatureAlgorithmOid,
       });
       issuedCa.set(it.id, caDer);
       signingKey = caKey;
@@ -212,6 +213,7 @@ export async function renderRenewal(nfs: NodeFs, inv: Inventory, plan: Plan): Pr
     const der = await issueCertificate({
       subjectDer, issuerDer, spki: newSpki ?? old.spkiRaw, serial: it.new!.serial,
       notBefore: new Date(it.new!.notBefore), notAfter: new Date(it.new!.notAfter), extensions: exts, signingKey,
+      signatureLike: old.signatureAlgorithmOid,
     });
     issued.set(it.id, der);
   }

@@ -38,6 +38,12 @@ export interface IssueOptions {
   notAfter: Date;
   extensions: ExtensionDer[];
   signingKey: KeyObject;
+  /**
+   * The OID of a signature algorithm whose SHA-2 digest to keep when the signing key can use it: a renewal
+   * passes the old certificate's, so a CA that signed with SHA-384 or SHA-512 still does. Without it (or for
+   * SHA-1, which Go refuses, and RSA-PSS) the digest is the one Go picks for the key.
+   */
+  signatureLike?: string;
 }
 
 // ---------------------------------------------------------------- DER writer
@@ -132,16 +138,25 @@ function serialValue(s: bigint | string): bigint {
 
 interface SigAlg { hash: string | null; algId: Uint8Array; name: string }
 
-/** Signature algorithm Go picks for a signing key. */
-export function signatureAlgorithmFor(key: KeyObject): SigAlg {
+const RSA_SIG_OID = { sha256: '1.2.840.113549.1.1.11', sha384: '1.2.840.113549.1.1.12', sha512: '1.2.840.113549.1.1.13' } as const;
+const ECDSA_SIG_OID = { sha256: '1.2.840.10045.4.3.2', sha384: '1.2.840.10045.4.3.3', sha512: '1.2.840.10045.4.3.4' } as const;
+type Sha2 = keyof typeof RSA_SIG_OID;
+const digestOf = (oids: Record<Sha2, string>, oid: string | undefined): Sha2 | undefined => (Object.keys(oids) as Sha2[]).find((h) => oids[h] === oid);
+
+/**
+ * Signature algorithm for a signing key: the one Go picks (SHA-256 with RSA; by curve for ECDSA; Ed25519),
+ * or the SHA-2 digest of `like` when that is an algorithm of the same key family.
+ */
+export function signatureAlgorithmFor(key: KeyObject, like?: string): SigAlg {
   switch (key.asymmetricKeyType) {
-    case 'rsa':
-      return { hash: 'sha256', algId: seq(oidDer('1.2.840.113549.1.1.11'), NULL), name: 'sha256WithRSAEncryption' };
+    case 'rsa': {
+      const hash = digestOf(RSA_SIG_OID, like) ?? 'sha256';
+      return { hash, algId: seq(oidDer(RSA_SIG_OID[hash]), NULL), name: `${hash}WithRSAEncryption` };
+    }
     case 'ec': {
       const curve = key.asymmetricKeyDetails?.namedCurve;
-      if (curve === 'secp384r1') return { hash: 'sha384', algId: seq(oidDer('1.2.840.10045.4.3.3')), name: 'ecdsa-with-SHA384' };
-      if (curve === 'secp521r1') return { hash: 'sha512', algId: seq(oidDer('1.2.840.10045.4.3.4')), name: 'ecdsa-with-SHA512' };
-      return { hash: 'sha256', algId: seq(oidDer('1.2.840.10045.4.3.2')), name: 'ecdsa-with-SHA256' };
+      const hash = digestOf(ECDSA_SIG_OID, like) ?? (curve === 'secp384r1' ? 'sha384' : curve === 'secp521r1' ? 'sha512' : 'sha256');
+      return { hash, algId: seq(oidDer(ECDSA_SIG_OID[hash])), name: `ecdsa-with-${hash.toUpperCase()}` };
     }
     case 'ed25519':
       return { hash: null, algId: seq(oidDer('1.3.101.112')), name: 'ED25519' };
@@ -173,7 +188,7 @@ function extensionsDer(exts: ExtensionDer[]): Uint8Array {
  * subject bytes and extension values are written exactly as given.
  */
 export async function issueCertificate(o: IssueOptions): Promise<Uint8Array> {
-  const alg = signatureAlgorithmFor(o.signingKey);
+  const alg = signatureAlgorithmFor(o.signingKey, o.signatureLike);
   if (o.notAfter.getTime() < o.notBefore.getTime()) throw new Error('notAfter is before notBefore');
   const tbsParts = [
     tlv(0xa0, integerDer(2)),
