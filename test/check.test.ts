@@ -327,6 +327,34 @@ test('inspect: a kubeconfig shows every entry, a key is described but never prin
   assert.match(full.out, /Subject Alternative Name/);
 });
 
+test('inspect --root: a kubeconfig\'s file references and the absolute kubelet-client-current.pem symlink resolve inside the tree, not on the host', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const io = memoryIo();
+  assert.equal(await run(['inspect', '/etc/kubernetes/kubelet.conf', '--root', root, '--now', '2026-11-23', '-o', 'json'], io), 0, io.err);
+  const inv = JSON.parse(io.out) as Inventory;
+  const client = inv.certificates.find((c) => c.subjectCN?.startsWith('system:node:'));
+  assert.ok(client, io.out);
+  assert.equal(client.location.file, '/var/lib/kubelet/pki/kubelet-client-2026-11-22-21-36-05.pem');
+  const serial = openssl(['x509', '-in', path.join(root, 'var/lib/kubelet/pki/kubelet-client-2026-11-22-21-36-05.pem'), '-noout', '-serial']).stdout.trim().split('=')[1]!.toLowerCase();
+  assert.equal(client.serial.replaceAll(':', '').toLowerCase().replace(/^0+/, ''), serial.replace(/^0+/, ''));
+  assert.equal(client.privateKey.matches, true);
+  // the symlink itself, and a path relative to the working directory inside the tree
+  const link = memoryIo();
+  assert.equal(await run(['inspect', '/var/lib/kubelet/pki/kubelet-client-current.pem', '--root', root, '--now', '2026-11-23'], link), 0, link.err);
+  assert.match(link.out, /CN=system:node:/);
+  const rel = memoryIo();
+  rel.cwd = path.join(root, 'etc/kubernetes');
+  assert.equal(await run(['inspect', 'pki/apiserver.crt', '--root', root, '--now', '2026-11-23'], rel), 0, rel.err);
+  assert.match(rel.out, /\/etc\/kubernetes\/pki\/apiserver\.crt/);
+  // --root means nothing for stdin or an endpoint: said, exit 3
+  const bad = memoryIo({}, '');
+  assert.equal(await run(['inspect', '-', '--root', root], bad), 3);
+  assert.match(bad.err, /--root applies to a file on a node tree/);
+  const missing = memoryIo();
+  assert.equal(await run(['inspect', '/etc/kubernetes/nope.conf', '--root', root], missing), 3);
+  assert.match(missing.err, /nope\.conf: no such file/);
+});
+
 test('check -o yaml is the same versioned Inventory as -o json; a TTY gets colour, NO_COLOR/--no-color do not', async () => {
   const root = copyFixture('kubeadm-1.26-expired');
   const { parse } = await import('yaml');

@@ -10,9 +10,9 @@ import type { Inventory } from '../inventory/types.js';
 import { renderInventoryShort, renderCertFull, renderCertShort, locationTitle } from '../report/cert-text.js';
 import { renderJson } from '../report/structured.js';
 import { inventoryExitCode } from '../report/table.js';
-import { nowOption, warnOption, resolveNow } from './options.js';
+import { nowOption, warnOption, resolveNow, rootOption, openNode, toNodePaths } from './options.js';
 
-interface InspectOptions { output: string; now?: string; warn?: string }
+interface InspectOptions { output: string; now?: string; warn?: string; root?: string }
 
 export function command(io: Io): Command {
   return new Command('inspect')
@@ -20,17 +20,22 @@ export function command(io: Io): Command {
     .description(`Show every certificate in a .crt/.pem bundle, a DER file, a PKCS#7 bundle (.p7b), a
 kubeconfig (every user and cluster entry), a Secret or ConfigMap manifest, a CSR or a key (never
 printing the key), standard input (-) or the chain a TLS endpoint serves (https://HOST:PORT).
+With --root DIR, FILE is a path on that node tree (a mounted disk, a copy): a kubeconfig's file
+references and absolute symlinks (kubelet-client-current.pem) resolve inside DIR, not on this host.
 
 Examples:
   kubepki inspect /etc/kubernetes/pki/apiserver.crt
   kubepki inspect /etc/kubernetes/admin.conf -o full
   kubectl get secret -n demo app-tls -o jsonpath='{.data.tls\\.crt}' | base64 -d | kubepki inspect -
-  kubepki inspect https://127.0.0.1:6443 -o json`)
+  kubepki inspect https://127.0.0.1:6443 -o json
+  kubepki inspect /etc/kubernetes/kubelet.conf --root /mnt/node`)
     .argument('<source>', 'file, -, or https://HOST:PORT')
     .addOption(new Option('-o, --output <format>', 'short, full (openssl-like) or json').default('short').choices(['short', 'full', 'json']))
+    .addOption(rootOption())
     .addOption(nowOption())
     .addOption(warnOption())
     .action(async (source: string, o: InspectOptions) => {
+      if (o.root && (source === '-' || /^(https|tls):\/\//i.test(source))) throw new UserError(`--root applies to a file on a node tree, not to ${source === '-' ? 'standard input' : source}`, 'drop --root, or pass a file');
       const now = resolveNow(o.now);
       let inv: Inventory;
       if (/^https:\/\//i.test(source) || /^tls:\/\//i.test(source)) {
@@ -41,13 +46,18 @@ Examples:
       } else if (source === '-') {
         inv = inventoryOfBytes([await io.readStdin()], 'stdin', now, o.warn);
       } else {
-        const abs = path.resolve(io.cwd, source);
-        let st: fsp.Stats;
-        try { st = fsp.statSync(abs); } catch { throw new UserError(`failed to read ${abs}: no such file`, 'check the path'); }
+        // a host path, or under --root a node path (absolute as the node sees it, or relative inside DIR)
+        const node = openNode(o);
+        const file = toNodePaths(node, [source], io.cwd)[0]!;
+        const abs = node.root === '/' ? path.resolve(io.cwd, source) : node.hostPath(file);
+        // (stat through the node: an absolute symlink such as kubelet-client-current.pem points inside --root)
+        const st = node.root === '/' ? (() => { try { return fsp.statSync(abs); } catch { return undefined; } })() : node.stat(file);
+        if (!st) throw new UserError(`failed to read ${abs}: no such file`, o.root ? `pass a path on the node under ${node.root} (/etc/kubernetes/kubelet.conf) or drop --root` : 'check the path');
         if (st.isDirectory()) throw new UserError(`failed to inspect ${abs}: it is a directory`, 'pass a file, or use kubepki check --path DIR for a directory');
-        inv = readInventory({ fs: new NodeFs('/'), now, warn: o.warn, layouts: [], paths: [abs] });
-        const unread = inv.findings.find((f) => (f.code === 'corrupt' || f.code === 'unreadable') && f.file === abs);
-        if (unread && inv.certificates.length === 0 && inv.keys.length === 0) throw new UserError(`failed to inspect ${abs}: ${unread.message.replace(`${abs}: `, '')}`, 'pass a PEM or DER certificate, key, CSR or a kubeconfig');
+        const read = node.root === '/' ? abs : file;
+        inv = readInventory({ fs: node, now, warn: o.warn, layouts: [], paths: [read] });
+        const unread = inv.findings.find((f) => (f.code === 'corrupt' || f.code === 'unreadable') && f.file === read);
+        if (unread && inv.certificates.length === 0 && inv.keys.length === 0) throw new UserError(`failed to inspect ${abs}: ${unread.message.replace(`${read}: `, '')}`, 'pass a PEM or DER certificate, key, CSR or a kubeconfig');
         if (inv.certificates.length === 0 && inv.keys.length === 0 && inv.csrs.length === 0 && inv.kubeconfigs.length === 0) {
           throw new UserError(`failed to inspect ${abs}: no certificate, key, CSR or kubeconfig in it`, 'pass a PEM or DER certificate, key, CSR or a kubeconfig');
         }
