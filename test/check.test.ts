@@ -338,6 +338,10 @@ test('inspect --root: a kubeconfig\'s file references and the absolute kubelet-c
   const serial = openssl(['x509', '-in', path.join(root, 'var/lib/kubelet/pki/kubelet-client-2026-11-22-21-36-05.pem'), '-noout', '-serial']).stdout.trim().split('=')[1]!.toLowerCase();
   assert.equal(client.serial.replaceAll(':', '').toLowerCase().replace(/^0+/, ''), serial.replace(/^0+/, ''));
   assert.equal(client.privateKey.matches, true);
+  assert.equal(inv.next, undefined, 'check\'s node advice (kubepki renew all --root …) is not an inspect\'s');
+  const expired = memoryIo({}, fs.readFileSync(path.join(root, 'etc/kubernetes/pki/apiserver.crt'), 'utf8'));
+  assert.equal(await run(['inspect', '-', '--now', '2028-01-01', '-o', 'json'], expired), 2, expired.err);
+  assert.equal(JSON.parse(expired.out).next, undefined, 'nor one about the temp dir stdin was read through');
   // the symlink itself, and a path relative to the working directory inside the tree
   const link = memoryIo();
   assert.equal(await run(['inspect', '/var/lib/kubelet/pki/kubelet-client-current.pem', '--root', root, '--now', '2026-11-23'], link), 0, link.err);

@@ -62,6 +62,8 @@ Examples:
           throw new UserError(`failed to inspect ${abs}: no certificate, key, CSR or kubeconfig in it`, 'pass a PEM or DER certificate, key, CSR or a kubeconfig');
         }
       }
+      // what to do next is check's advice about a node; a temp dir or one file is not one
+      delete inv.next;
       if (o.output === 'json') io.stdout(renderJson(inv));
       else if (o.output === 'full') {
         for (const [i, e] of inv.certificates.entries()) {
