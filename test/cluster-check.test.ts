@@ -80,6 +80,8 @@ test('check --cluster: the TLS Secret past its notAfter is expired, exit 2', asy
   const app = inv.certificates.find((c: any) => c.name === 'secret/demo/app-tls');
   assert.equal(app.status, 'expired');
   assert.ok(inv.findings.some((f: any) => f.code === 'expired' && f.file === 'secret/demo/app-tls:tls.crt'));
+  // the advice follows the merged summary: the node alone is all valid (it had no next)
+  assert.ok(inv.next, `next: ${JSON.stringify(inv.next)}`);
 });
 
 test('clusterCertEntries: corrupt values are findings; bundles keep every certificate; webhooks are named', () => {

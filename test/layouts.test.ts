@@ -72,6 +72,12 @@ test('k3s agent with expired leaves (the CA keys are on the server): check says 
   const io2 = memoryIo();
   assert.equal(await run(['check', '--root', server, '--now', '2026-11-23'], io2), 2);
   assert.match(io2.out, /^Next: kubepki renew all --root \S+ --dry-run/m);
+  // a server without a CA key cannot re-issue what that CA signs: no "restart k3s" advice there
+  fs.rmSync(path.join(server, 'var/lib/rancher/k3s/server/tls/client-ca.key'));
+  const r2 = memoryIo();
+  await run(['renew', 'all', '--root', server, '--now', '2026-11-23', '--dry-run'], r2);
+  assert.match(r2.out, /client-admin: externally managed, can't renew .*the key of CA client-ca is missing \(pass --csr-out DIR/);
+  for (const l of r2.out.split('\n').filter((x) => /key of CA client-ca is missing/.test(x))) assert.doesNotMatch(l, /systemctl/, l);
 });
 
 test('kubespray layout: /etc/kubernetes/ssl with /etc/kubernetes/pki a symlink to it keeps kubeadm names', async () => {

@@ -12,6 +12,7 @@ import { parsePrivateKeyBlock, PRIVATE_KEY_LABELS, KeyError, sameBytes } from '.
 import { parseThresholdOrThrow } from '../inventory/classify.js';
 import { certFacts, withEagerDigests } from '../inventory/describe.js';
 import { inWarningWindow, humanDuration } from '../inventory/time.js';
+import { nextStep } from '../inventory/next.js';
 import type { CertEntry, CertLocation, Finding } from '../inventory/types.js';
 import { httpStatus, apiError, type ClusterClient } from './connect.js';
 import { readClusterInfo } from './cluster-info.js';
@@ -290,6 +291,7 @@ export function mergeClusterCertificates(inv: import('../inventory/types.js').In
     errors: inv.findings.filter((f) => f.severity === 'error').length,
     worst,
   };
+  inv.next = nextStep(inv); // the advice follows the merged summary (an expired Secret, with the node all valid)
 }
 
 function certOf(pem: string): Certificate | undefined {

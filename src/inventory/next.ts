@@ -28,12 +28,13 @@ export function nextStep(inv: Omit<Inventory, 'next'>): string {
 }
 
 /**
- * The k3s/RKE2 unit to restart when every expiring certificate is a leaf that distro re-issues and whose CA
- * key is not on this node (an agent): `renew all` would renew nothing there.
+ * The k3s/RKE2 agent unit to restart when every expiring certificate is a leaf that distro re-issues and
+ * whose CA key is not on this node: `renew all` would renew nothing there.
  */
 function rancherOnly(inv: Omit<Inventory, 'next'>): { distro: string; unit: string } | undefined {
   const node = rancherUnit(inv.layouts, inv.certificates.map((c) => c.location.file));
-  if (!node) return undefined;
+  // only an agent gets its leaves from elsewhere: a server without its CA key cannot re-issue them
+  if (!node?.unit.endsWith('-agent')) return undefined;
   const due = inv.certificates.filter((c) => c.status === 'expired' || c.status === 'warning');
   const caKeyHere = (id: string | undefined) => Boolean(id && inv.certificates.find((c) => c.id === id)?.privateKey.present);
   return due.length > 0 && due.every((c) => !c.isCA && (c.managedBy === 'k3s' || c.managedBy === 'rke2') && !caKeyHere(c.signedBy)) ? node : undefined;

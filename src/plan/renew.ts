@@ -137,9 +137,10 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
   const renewedCas = new Set<string>();
   /** CAs already explained as missing (the advice is given once) */
   const explainedGone = new Set<string>();
-  // a k3s/RKE2 leaf whose CA key is elsewhere (an agent): the distro's unit re-issues it when restarted
+  // a k3s/RKE2 agent's leaf (its CA key is on a server): the agent unit gets it re-issued when restarted.
+  // Not on a server: one without its CA key cannot re-issue anything (and may make a new CA).
   const rancherNode = rancherUnit(inv.layouts, inv.certificates.map((c) => c.location.file));
-  const rancherAdvice = (c: CertEntry) => (rancherNode && !c.isCA && (c.managedBy === 'k3s' || c.managedBy === 'rke2') ? `; ${rancherRestartAdvice(rancherNode)}` : undefined);
+  const rancherAdvice = (c: CertEntry) => (rancherNode?.unit.endsWith('-agent') && !c.isCA && (c.managedBy === 'k3s' || c.managedBy === 'rke2') ? `; ${rancherRestartAdvice(rancherNode)}` : undefined);
   // what `all` cannot renew because it is not there to renew is said, not skipped in silence
   if (opts.targets === 'all') {
     const advised = new Set<string>();
