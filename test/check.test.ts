@@ -350,6 +350,14 @@ test('inspect --root: a kubeconfig\'s file references and the absolute kubelet-c
   rel.cwd = path.join(root, 'etc/kubernetes');
   assert.equal(await run(['inspect', 'pki/apiserver.crt', '--root', root, '--now', '2026-11-23'], rel), 0, rel.err);
   assert.match(rel.out, /\/etc\/kubernetes\/pki\/apiserver\.crt/);
+  // from outside the tree a relative path is relative to the root; only that file is shown, not the
+  // files the node's static pod manifests name (it said "Certificate 1 of 12" for ca.crt)
+  const outside = memoryIo();
+  outside.cwd = path.dirname(root);
+  assert.equal(await run(['inspect', 'etc/kubernetes/pki/ca.crt', '--root', root, '--now', '2026-11-23', '-o', 'json'], outside), 0, outside.err);
+  const one = JSON.parse(outside.out) as Inventory;
+  assert.deepEqual(one.certificates.map((c) => c.location.file), ['/etc/kubernetes/pki/ca.crt']);
+  assert.equal(one.summary.certificates, 1);
   // --root means nothing for stdin or an endpoint: said, exit 3
   const bad = memoryIo({}, '');
   assert.equal(await run(['inspect', '-', '--root', root], bad), 3);

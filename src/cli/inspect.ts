@@ -35,7 +35,7 @@ Examples:
     .addOption(nowOption())
     .addOption(warnOption())
     .action(async (source: string, o: InspectOptions) => {
-      if (o.root && (source === '-' || /^(https|tls):\/\//i.test(source))) throw new UserError(`--root applies to a file on a node tree, not to ${source === '-' ? 'standard input' : source}`, 'drop --root, or pass a file');
+      if (o.root && path.resolve(o.root) !== '/' && (source === '-' || /^(https|tls):\/\//i.test(source))) throw new UserError(`--root applies to a file on a node tree, not to ${source === '-' ? 'standard input' : source}`, 'drop --root, or pass a file');
       const now = resolveNow(o.now);
       let inv: Inventory;
       if (/^https:\/\//i.test(source) || /^tls:\/\//i.test(source)) {
@@ -55,7 +55,7 @@ Examples:
         if (!st) throw new UserError(`failed to read ${abs}: no such file`, o.root ? `pass a path on the node under ${node.root} (/etc/kubernetes/kubelet.conf) or drop --root` : 'check the path');
         if (st.isDirectory()) throw new UserError(`failed to inspect ${abs}: it is a directory`, 'pass a file, or use kubepki check --path DIR for a directory');
         const read = node.root === '/' ? abs : file;
-        inv = readInventory({ fs: node, now, warn: o.warn, layouts: [], paths: [read] });
+        inv = readInventory({ fs: node, now, warn: o.warn, layouts: [], paths: [read], componentRefs: false });
         const unread = inv.findings.find((f) => (f.code === 'corrupt' || f.code === 'unreadable') && f.file === read);
         if (unread && inv.certificates.length === 0 && inv.keys.length === 0) throw new UserError(`failed to inspect ${abs}: ${unread.message.replace(`${read}: `, '')}`, 'pass a PEM or DER certificate, key, CSR or a kubeconfig');
         if (inv.certificates.length === 0 && inv.keys.length === 0 && inv.csrs.length === 0 && inv.kubeconfigs.length === 0) {
@@ -88,7 +88,7 @@ export function inventoryOfBytes(parts: Buffer[], label: string, now: Date, warn
       fsp.writeFileSync(f, b);
       return `/${path.basename(f)}`;
     });
-    const inv = readInventory({ fs: new NodeFs(dir), now, warn, layouts: [], paths: files });
+    const inv = readInventory({ fs: new NodeFs(dir), now, warn, layouts: [], paths: files, componentRefs: false });
     // facts about the throwaway file, not about anything the user has: its mode, and CAs whose keys are elsewhere
     const notOurs = (f: { code: string }) => f.code !== 'key-permissions' && f.code !== 'ca-key-missing';
     inv.findings = inv.findings.filter(notOurs);

@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { Option, type Command } from 'commander';
 import { UserError } from '../errors.js';
 import { openRoot, type NodeFs } from '../fs/node-fs.js';
@@ -58,13 +59,18 @@ export function resolveLayouts(text: string | undefined): LayoutName[] | undefin
 /**
  * Paths given on the command line are host paths; the inventory works in node
  * paths. Under --root, an absolute path is taken as a node path (as the user
- * sees it on the node), a relative one relative to the working directory.
+ * sees it on the node) unless it is a host path inside the root; a relative one
+ * is relative to the working directory when that is inside the root, and to the
+ * root otherwise (`--root node etc/kubernetes/admin.conf`).
  */
 export function toNodePaths(fs: NodeFs, paths: string[] | undefined, cwd: string): string[] {
+  const inRoot = (host: string) => host === fs.root || host.startsWith(fs.root + '/');
   return (paths ?? []).map((p) => {
     if (fs.root === '/') return p.startsWith('/') ? p : `${cwd}/${p}`;
-    if (p.startsWith(fs.root + '/')) return fs.nodePath(p);
-    return p.startsWith('/') ? p : fs.nodePath(`${cwd}/${p}`);
+    if (inRoot(p)) return fs.nodePath(p);
+    if (p.startsWith('/')) return p;
+    const host = path.resolve(cwd, p);
+    return inRoot(host) ? fs.nodePath(host) : `/${p}`;
   });
 }
 

@@ -37,6 +37,8 @@ export interface ReadOptions {
    * certificate bytes: for a short-lived read, not an inventory kept in memory.
    */
   lazyDigests?: boolean;
+  /** read the files the static pod manifests and kubelet config name, and say who reads what (default true; inspect: one file only) */
+  componentRefs?: boolean;
 }
 
 /** What one file turned out to hold. */
@@ -185,7 +187,7 @@ export function readInventory(opts: ReadOptions): Inventory {
 
   // Files the static pod manifests and the kubelet's config name are read too, wherever they are: an
   // external etcd's client certificate in /etc/etcd/pki, a --tls-cert-file outside the PKI directory.
-  const componentRefs = readComponentRefs(fs);
+  const componentRefs = opts.componentRefs === false ? [] : readComponentRefs(fs);
   for (const ref of componentRefs) {
     if (!CERT_REF.test(ref.via) || files.has(ref.file)) continue;
     readOne(ref.file, { path: path.posix.dirname(ref.file), layout: 'generic', recursive: false }, false, fs.linkTarget(ref.file) !== undefined ? ref.file : undefined);
