@@ -2,7 +2,7 @@
  * What to do next about an inventory, in the operator's words: the line `check` prints as `Next:`, the
  * dashboard's headline advice and the JSON's `next`. One place, so every view gives the same advice.
  */
-import { rancherRestartAdvice, rancherUnit } from '../layouts/detect.js';
+import { agentReissueAdvice } from '../layouts/detect.js';
 import type { Inventory } from './types.js';
 
 /** kubeadm's CA names (their rows go in the CA table; without them nothing can be renewed). */
@@ -19,8 +19,7 @@ export function nextStep(inv: Omit<Inventory, 'next'>): string {
     return `bring back ${caGone.join(', ')} and their keys from a backup (kubepki backups${rootFlag}) or another control-plane node (kubepki ca export / ca import); with no copy left, kubepki rebuild${rootFlag} --new-ca --dry-run`;
   }
   if (s.expired + s.warning > 0) {
-    const rancher = rancherOnly(inv);
-    return rancher ? rancherRestartAdvice(rancher) : `kubepki renew all${rootFlag} --dry-run, then without --dry-run (backup first); restart what it lists`;
+    return agentOnly(inv) ?? `kubepki renew all${rootFlag} --dry-run, then without --dry-run (backup first); restart what it lists`;
   }
   if (gone > 0) return `kubepki rebuild${rootFlag} --dry-run (re-creates missing kubeadm files)`;
   if (unreadable > 0) return `restore the unreadable files from a backup (kubepki backups${rootFlag}), or move them aside and run kubepki rebuild${rootFlag} --dry-run`;
@@ -28,14 +27,12 @@ export function nextStep(inv: Omit<Inventory, 'next'>): string {
 }
 
 /**
- * The k3s/RKE2 agent unit to restart when every expiring certificate is a leaf that distro re-issues and
- * whose CA key is not on this node: `renew all` would renew nothing there.
+ * On a k3s/RKE2 agent where every expiring certificate is a leaf the agent re-issues and whose CA key is
+ * not here, restarting the agent is the step: `renew all` would renew nothing there.
  */
-function rancherOnly(inv: Omit<Inventory, 'next'>): { distro: string; unit: string } | undefined {
-  const node = rancherUnit(inv.layouts, inv.certificates.map((c) => c.location.file));
-  // only an agent gets its leaves from elsewhere: a server without its CA key cannot re-issue them
-  if (!node?.unit.endsWith('-agent')) return undefined;
+function agentOnly(inv: Omit<Inventory, 'next'>): string | undefined {
+  const advice = agentReissueAdvice(inv);
   const due = inv.certificates.filter((c) => c.status === 'expired' || c.status === 'warning');
   const caKeyHere = (id: string | undefined) => Boolean(id && inv.certificates.find((c) => c.id === id)?.privateKey.present);
-  return due.length > 0 && due.every((c) => !c.isCA && (c.managedBy === 'k3s' || c.managedBy === 'rke2') && !caKeyHere(c.signedBy)) ? node : undefined;
+  return due.length > 0 && due.every((c) => advice(c) && !caKeyHere(c.signedBy)) ? advice(due[0]!) : undefined;
 }

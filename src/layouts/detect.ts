@@ -1,5 +1,5 @@
 import type { NodeFs } from '../fs/node-fs.js';
-import type { LayoutName } from '../inventory/types.js';
+import type { CertEntry, Inventory, LayoutName } from '../inventory/types.js';
 
 /** A place to look for certificates, and the layout that put it there. */
 export interface ScanTarget {
@@ -86,20 +86,28 @@ export function detectLayouts(fs: NodeFs): LayoutName[] {
   return found;
 }
 
+type RancherNode = Pick<Inventory, 'layouts' | 'certificates'>;
+
 /**
  * The systemd unit that runs a k3s or RKE2 node (spec §9), when the tree is one: `k3s` / `rke2-server` on a
  * server (its `server/` data directory holds certificates), `k3s-agent` / `rke2-agent` on an agent.
- * Either re-issues its own leaf certificates when it starts if they expire within 90 days (an agent gets
- * them from the server), so restarting that unit is how they are renewed where the CA key is not here.
  */
-export function rancherUnit(layouts: readonly LayoutName[], files: readonly string[]): { distro: 'k3s' | 'rke2'; unit: string } | undefined {
-  const distro = (['k3s', 'rke2'] as const).find((d) => layouts.includes(d));
+export function rancherUnit(inv: RancherNode): { distro: 'k3s' | 'rke2'; unit: string } | undefined {
+  const distro = (['k3s', 'rke2'] as const).find((d) => inv.layouts.includes(d));
   if (!distro) return undefined;
-  const server = files.some((f) => f.startsWith(`/var/lib/rancher/${distro}/server/`));
+  const server = inv.certificates.some((c) => c.location.file.startsWith(`/var/lib/rancher/${distro}/server/`));
   return { distro, unit: server ? (distro === 'k3s' ? 'k3s' : 'rke2-server') : `${distro}-agent` };
 }
 
-/** What renews a k3s/RKE2 leaf when its CA key is not on this node: the distro's unit, restarted. */
-export function rancherRestartAdvice(r: { distro: string; unit: string }): string {
-  return `${r.distro} re-issues its certificates that expire within 90 days when it starts${r.unit.endsWith('-agent') ? ' (an agent gets them from the server, whose own must be valid)' : ''}: systemctl restart ${r.unit}`;
+/**
+ * On a k3s/RKE2 agent, what renews a leaf the distro made: the agent re-issues those that expire within
+ * 90 days when it starts, getting them from the server (whose CA keys they need). Returns the advice for a
+ * certificate, or undefined: not an agent (a server without its CA key cannot re-issue anything), a CA, or
+ * a certificate the distro did not make.
+ */
+export function agentReissueAdvice(inv: RancherNode): (c: CertEntry) => string | undefined {
+  const node = rancherUnit(inv);
+  if (!node?.unit.endsWith('-agent')) return () => undefined;
+  const advice = `${node.distro} re-issues its certificates that expire within 90 days when it starts (an agent gets them from the server, whose own must be valid): systemctl restart ${node.unit}`;
+  return (c) => (!c.isCA && (c.managedBy === 'k3s' || c.managedBy === 'rke2') ? advice : undefined);
 }

@@ -12,7 +12,7 @@ import { newSerial, generalNameDer } from '../pki/sign.js';
 import { dnsNameProblem } from '../pki/san-validate.js';
 import { UserError } from '../errors.js';
 import { KUBEADM_PROFILES } from '../profiles/kubeadm.js';
-import { rancherRestartAdvice, rancherUnit } from '../layouts/detect.js';
+import { agentReissueAdvice, rancherUnit } from '../layouts/detect.js';
 
 export type SanInput = { type: 'dns' | 'ip' | 'email' | 'uri'; value: string };
 
@@ -137,10 +137,9 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
   const renewedCas = new Set<string>();
   /** CAs already explained as missing (the advice is given once) */
   const explainedGone = new Set<string>();
-  // a k3s/RKE2 agent's leaf (its CA key is on a server): the agent unit gets it re-issued when restarted.
-  // Not on a server: one without its CA key cannot re-issue anything (and may make a new CA).
-  const rancherNode = rancherUnit(inv.layouts, inv.certificates.map((c) => c.location.file));
-  const rancherAdvice = (c: CertEntry) => (rancherNode?.unit.endsWith('-agent') && !c.isCA && (c.managedBy === 'k3s' || c.managedBy === 'rke2') ? `; ${rancherRestartAdvice(rancherNode)}` : undefined);
+  // a k3s/RKE2 agent's leaf (its CA key is on a server): the agent unit gets it re-issued when restarted
+  const agentAdvice = agentReissueAdvice(inv);
+  const rancherAdvice = (c: CertEntry) => { const a = agentAdvice(c); return a ? `; ${a}` : undefined; };
   // what `all` cannot renew because it is not there to renew is said, not skipped in silence
   if (opts.targets === 'all') {
     const advised = new Set<string>();
@@ -511,7 +510,7 @@ export function restartsFrom(inv: Inventory, because: Map<string, Set<string>>, 
   // and the kubelet under systemd; RKE1 runs every component, the kubelet included, as a docker container
   // named after it; k3s runs them all inside one systemd unit (`k3s` on a server, `k3s-agent` on an agent);
   // RKE2 runs the kubelet inside `rke2-server`/`rke2-agent` and the control plane as static pods.
-  const rancherNode = rancherUnit(inv.layouts, inv.certificates.map((c) => c.location.file));
+  const rancherNode = rancherUnit(inv);
   const rancher = rancherNode?.distro;
   const rancherUnitName = rancherNode?.unit;
   if (rancher && rancherUnitName) {

@@ -67,11 +67,9 @@ export function dashboardClient(): void {
     else if (s.warning > 0) { head = `${s.warning} certificate${s.warning === 1 ? '' : 's'} expire${s.warning === 1 ? 's' : ''} within the warning window (${inv.warn}).`; cls = 'warn'; }
     else if (s.certificates === 0) { head = 'No certificates found under this root.'; cls = 'warn'; }
     else head = `All ${s.certificates} certificates are valid beyond the warning window (${inv.warn}).`;
-    // what to do next, in the operator's words (the same commands check prints)
-    const rootFlag = inv.root && inv.root !== '/' ? ` --root ${inv.root}` : '';
-    if (typeof inv.next === 'string') { if (inv.next) head += ` Next: ${inv.next}.`; }
-    else if (s.expired > 0 || s.warning > 0) head += ` Next: kubepki renew all${rootFlag} --dry-run, then without --dry-run (backup first), then restart what it lists.`;
-    else if ((inv.missing ?? []).length > 0) head += ` Next: kubepki rebuild${rootFlag} --dry-run.`;
+    // what to do next, in the operator's words: the inventory's own advice, which check prints as Next
+    // (the page and the inventory come from the same kubepki: readInventory always sets it)
+    if (inv.next) head += ` Next: ${inv.next}.`;
     $('headline').className = `headline ${cls}`;
     $('headline').textContent = head;
     const stat = (n: Any, label: string, c = '') => `<div class="stat ${c}"><b>${esc(n)}</b><small>${esc(label)}</small></div>`;
