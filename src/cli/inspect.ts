@@ -46,18 +46,17 @@ Examples:
       } else if (source === '-') {
         inv = inventoryOfBytes([await io.readStdin()], 'stdin', now, o.warn);
       } else {
-        // a host path, or under --root a node path (absolute as the node sees it, or relative inside DIR)
+        // a host path, or under --root a node path (absolute as the node sees it, or relative inside DIR);
+        // stat through the node: an absolute symlink such as kubelet-client-current.pem points inside --root
         const node = openNode(o);
         const file = toNodePaths(node, [source], io.cwd)[0]!;
-        const abs = node.root === '/' ? path.resolve(io.cwd, source) : node.hostPath(file);
-        // (stat through the node: an absolute symlink such as kubelet-client-current.pem points inside --root)
-        const st = node.root === '/' ? (() => { try { return fsp.statSync(abs); } catch { return undefined; } })() : node.stat(file);
+        const abs = node.hostPath(file);
+        const st = node.stat(file);
         if (!st) throw new UserError(`failed to read ${abs}: no such file`, o.root ? `pass a path on the node under ${node.root} (/etc/kubernetes/kubelet.conf) or drop --root` : 'check the path');
         if (st.isDirectory()) throw new UserError(`failed to inspect ${abs}: it is a directory`, 'pass a file, or use kubepki check --path DIR for a directory');
-        const read = node.root === '/' ? abs : file;
-        inv = readInventory({ fs: node, now, warn: o.warn, layouts: [], paths: [read], componentRefs: false });
-        const unread = inv.findings.find((f) => (f.code === 'corrupt' || f.code === 'unreadable') && f.file === read);
-        if (unread && inv.certificates.length === 0 && inv.keys.length === 0) throw new UserError(`failed to inspect ${abs}: ${unread.message.replace(`${read}: `, '')}`, 'pass a PEM or DER certificate, key, CSR or a kubeconfig');
+                inv = readInventory({ fs: node, now, warn: o.warn, layouts: [], paths: [file], componentRefs: false });
+        const unread = inv.findings.find((f) => (f.code === 'corrupt' || f.code === 'unreadable') && f.file === file);
+        if (unread && inv.certificates.length === 0 && inv.keys.length === 0) throw new UserError(`failed to inspect ${abs}: ${unread.message.replace(`${file}: `, '')}`, 'pass a PEM or DER certificate, key, CSR or a kubeconfig');
         if (inv.certificates.length === 0 && inv.keys.length === 0 && inv.csrs.length === 0 && inv.kubeconfigs.length === 0) {
           throw new UserError(`failed to inspect ${abs}: no certificate, key, CSR or kubeconfig in it`, 'pass a PEM or DER certificate, key, CSR or a kubeconfig');
         }

@@ -66,7 +66,7 @@ export function resolveLayouts(text: string | undefined): LayoutName[] | undefin
 export function toNodePaths(fs: NodeFs, paths: string[] | undefined, cwd: string): string[] {
   const inRoot = (host: string) => host === fs.root || host.startsWith(fs.root + '/');
   return (paths ?? []).map((p) => {
-    if (fs.root === '/') return p.startsWith('/') ? p : `${cwd}/${p}`;
+    if (fs.root === '/') return path.resolve(cwd, p);
     if (inRoot(p)) return fs.nodePath(p);
     if (p.startsWith('/')) return p;
     const host = path.resolve(cwd, p);
