@@ -1,4 +1,4 @@
-import * as path from 'node:path';
+import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { UserError } from '../errors.js';
 import { openRoot, type NodeFs } from '../fs/node-fs.js';
@@ -66,10 +66,10 @@ export function resolveLayouts(text: string | undefined): LayoutName[] | undefin
 export function toNodePaths(fs: NodeFs, paths: string[] | undefined, cwd: string): string[] {
   const inRoot = (host: string) => host === fs.root || host.startsWith(fs.root + '/');
   return (paths ?? []).map((p) => {
-    if (fs.root === '/') return path.resolve(cwd, p);
+    if (fs.root === '/') return resolve(cwd, p);
     if (inRoot(p)) return fs.nodePath(p);
     if (p.startsWith('/')) return p;
-    const host = path.resolve(cwd, p);
+    const host = resolve(cwd, p);
     return inRoot(host) ? fs.nodePath(host) : `/${p}`;
   });
 }

@@ -1,5 +1,6 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+// (named imports: a namespace import of a built-in costs a copy of all its properties in the CLI bundle)
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, statSync, type Dirent, type Stats } from 'node:fs';
+import { join, posix, relative, resolve, sep } from 'node:path';
 import { UserError } from '../errors.js';
 
 /**
@@ -12,22 +13,22 @@ import { UserError } from '../errors.js';
 export class NodeFs {
   readonly root: string;
   constructor(root = '/') {
-    this.root = path.resolve(root);
+    this.root = resolve(root);
   }
 
   /** Host path of a node path, without resolving symlinks. */
   hostPath(nodePath: string): string {
     return remember(this.hosts, nodePath, () => {
-      const clean = path.posix.normalize('/' + nodePath);
-      return this.root === '/' ? clean : path.join(this.root, clean);
+      const clean = posix.normalize('/' + nodePath);
+      return this.root === '/' ? clean : join(this.root, clean);
     });
   }
 
   /** Node path of a host path that lies under the root. */
   nodePath(hostPath: string): string {
-    const rel = path.relative(this.root, path.resolve(hostPath));
-    if (rel.startsWith('..')) return path.resolve(hostPath);
-    return '/' + rel.split(path.sep).join('/');
+    const rel = relative(this.root, resolve(hostPath));
+    if (rel.startsWith('..')) return resolve(hostPath);
+    return '/' + rel.split(sep).join('/');
   }
 
   /**
@@ -39,7 +40,7 @@ export class NodeFs {
   }
 
   private resolveNodePath(nodePath: string): string {
-    let parts = path.posix.normalize('/' + nodePath).split('/').filter(Boolean);
+    let parts = posix.normalize('/' + nodePath).split('/').filter(Boolean);
     let resolved: string[] = [];
     let hops = 0;
     while (parts.length > 0) {
@@ -48,7 +49,7 @@ export class NodeFs {
       if (part === '..') { resolved.pop(); continue; }
       const candidate = '/' + [...resolved, part].join('/');
       if (this.plainDirs?.has(candidate)) { resolved.push(part); continue; }
-      let st: fs.Stats;
+      let st: Stats;
       try {
         st = this.lstatHost(candidate);
       } catch {
@@ -93,17 +94,17 @@ export class NodeFs {
    * (`core.symlinks=false` writes a small regular file holding the target path,
    * which is how copied trees often arrive).
    */
-  private linkTargetOf(nodePath: string, st: fs.Stats): string | undefined {
+  private linkTargetOf(nodePath: string, st: Stats): string | undefined {
     return remember(this.links, nodePath, () => this.readLinkTarget(nodePath, st));
   }
 
-  private readLinkTarget(nodePath: string, st: fs.Stats): string | undefined {
-    if (st.isSymbolicLink()) return fs.readlinkSync(this.hostPath(nodePath));
+  private readLinkTarget(nodePath: string, st: Stats): string | undefined {
+    if (st.isSymbolicLink()) return readlinkSync(this.hostPath(nodePath));
     if (!st.isFile() || st.size === 0 || st.size > 512) return undefined;
     let text: string;
-    try { text = fs.readFileSync(this.hostPath(nodePath), 'utf8'); } catch { return undefined; }
+    try { text = readFileSync(this.hostPath(nodePath), 'utf8'); } catch { return undefined; }
     if (!/^\/[^\s\0]+$/.test(text) || text === nodePath) return undefined;
-    return fs.existsSync(this.hostPath(text)) ? text : undefined;
+    return existsSync(this.hostPath(text)) ? text : undefined;
   }
 
   /** Whether a node path is a link (symlink or git stand-in), and to what. */
@@ -112,34 +113,34 @@ export class NodeFs {
     return st ? this.linkTargetOf(nodePath, st) : undefined;
   }
 
-  lstat(nodePath: string): fs.Stats | undefined {
+  lstat(nodePath: string): Stats | undefined {
     try { return this.lstatHost(nodePath); } catch { return undefined; }
   }
 
   /** lstat, remembered for the life of a snapshot (a read asks about each file several times). */
-  private lstatHost(nodePath: string): fs.Stats {
-    const st = remember<fs.Stats | Error>(this.lstats, nodePath, () => {
+  private lstatHost(nodePath: string): Stats {
+    const st = remember<Stats | Error>(this.lstats, nodePath, () => {
       // a missing path is common (a check looks for every layout's files): no Error object built for it
-      try { return fs.lstatSync(this.hostPath(nodePath), { throwIfNoEntry: false }) ?? NO_ENTRY; } catch (e) { return e as Error; }
+      try { return lstatSync(this.hostPath(nodePath), { throwIfNoEntry: false }) ?? NO_ENTRY; } catch (e) { return e as Error; }
     });
     if (st instanceof Error) throw st;
     return st;
   }
 
-  private lstats?: Map<string, fs.Stats | Error>;
+  private lstats?: Map<string, Stats | Error>;
   /** node path → real node path, and path → link target, during one snapshot */
   private reals?: Map<string, string>;
   private links?: Map<string, string | undefined>;
   private hosts?: Map<string, string>;
 
-  stat(nodePath: string): fs.Stats | undefined {
+  stat(nodePath: string): Stats | undefined {
     try {
       const real = this.realNodePath(nodePath);
       // in a snapshot the real path's lstat is known, and for what is not a link it is the stat
       const st = this.lstats?.get(real);
       if (st === NO_ENTRY) return undefined;
       if (st !== undefined && !(st instanceof Error) && !st.isSymbolicLink()) return st;
-      return fs.statSync(this.hostPath(real), { throwIfNoEntry: false });
+      return statSync(this.hostPath(real), { throwIfNoEntry: false });
     } catch {
       return undefined;
     }
@@ -150,16 +151,16 @@ export class NodeFs {
   }
 
   readFile(nodePath: string): Buffer {
-    return fs.readFileSync(this.hostPath(this.realNodePath(nodePath)));
+    return readFileSync(this.hostPath(this.realNodePath(nodePath)));
   }
 
   readLink(nodePath: string): string | undefined {
-    try { return fs.readlinkSync(this.hostPath(nodePath)); } catch { return undefined; }
+    try { return readlinkSync(this.hostPath(nodePath)); } catch { return undefined; }
   }
 
-  readDir(nodePath: string): fs.Dirent[] {
+  readDir(nodePath: string): Dirent[] {
     try {
-      return fs.readdirSync(this.hostPath(this.realNodePath(nodePath)), { withFileTypes: true });
+      return readdirSync(this.hostPath(this.realNodePath(nodePath)), { withFileTypes: true });
     } catch {
       return [];
     }
@@ -191,10 +192,10 @@ export class SymlinkLoopError extends Error {
 
 /** Root a user gave: must be a readable directory. */
 export function openRoot(root: string | undefined): NodeFs {
-  const r = path.resolve(root ?? '/');
-  let st: fs.Stats;
+  const r = resolve(root ?? '/');
+  let st: Stats;
   try {
-    st = fs.statSync(r);
+    st = statSync(r);
   } catch (e) {
     throw new UserError(`failed to open --root ${r}: no such directory`, 'pass the directory that holds the node tree (the one with etc/ and var/ inside)');
   }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { nextStep } from './next.js';
-import * as path from 'node:path';
+import { posix } from 'node:path';
 import type { NodeFs } from '../fs/node-fs.js';
 import { SymlinkLoopError } from '../fs/node-fs.js';
 import { Certificate, describeKey } from '../pki/certificate.js';
@@ -190,7 +190,7 @@ export function readInventory(opts: ReadOptions): Inventory {
   const componentRefs = opts.componentRefs === false ? [] : readComponentRefs(fs);
   for (const ref of componentRefs) {
     if (!CERT_REF.test(ref.via) || files.has(ref.file)) continue;
-    readOne(ref.file, { path: path.posix.dirname(ref.file), layout: 'generic', recursive: false }, false, fs.linkTarget(ref.file) !== undefined ? ref.file : undefined);
+    readOne(ref.file, { path: posix.dirname(ref.file), layout: 'generic', recursive: false }, false, fs.linkTarget(ref.file) !== undefined ? ref.file : undefined);
   }
 
   // Files that kubeconfigs reference (kubelet.conf → kubelet-client-current.pem) are read too.
@@ -209,7 +209,7 @@ export function readInventory(opts: ReadOptions): Inventory {
 
 function parseFileContent(buf: Buffer, file: string, target: ScanTarget, explicit: boolean, findings: Finding[]): FileContent | undefined {
   const fc: FileContent = { path: file, layout: target.layout, scanRoot: target.path, certs: [], pkcs7: [], keys: [], publicKeys: [], csrs: [], kind: 'other' };
-  const base = path.posix.basename(file);
+  const base = posix.basename(file);
   const corrupt = (why: string) => {
     findings.push({ code: 'corrupt', severity: 'error', file, message: `${file}: ${why}` });
   };
@@ -683,8 +683,8 @@ function certsFromBytes(bytes: Buffer, where: string, findings: Finding[]): Cert
 
 /** Where the private key of a certificate file conventionally lives. */
 export function partnerKeyPaths(certPath: string): string[] {
-  const dir = path.posix.dirname(certPath);
-  const base = path.posix.basename(certPath);
+  const dir = posix.dirname(certPath);
+  const base = posix.basename(certPath);
   const stem = base.replace(/\.(crt|pem|cer|cert|der)$/i, '');
   return [`${dir}/${stem}.key`, `${dir}/${stem}-key.pem`, `${dir}/${stem}.pem.key`].filter((p) => p !== certPath);
 }
@@ -699,7 +699,7 @@ function nameRecords(records: CertRecord[], pkiDir: string): Map<CertRecord, str
   const pathBased: CertRecord[] = [];
   for (const r of records) {
     const l = r.location;
-    const base = path.posix.basename(l.file);
+    const base = posix.basename(l.file);
     if (l.kind === 'kubeconfig') {
       const prof = kubeadmProfileForFile(l.file, pkiDir);
       if (l.kubeconfig?.entry === 'user') {
@@ -727,7 +727,7 @@ function nameRecords(records: CertRecord[], pkiDir: string): Map<CertRecord, str
   // lengthened with parent directories until unique.
   const taken = new Set(names.values());
   const stemOf = (r: CertRecord, depth: number) => {
-    const rel = r.location.file.startsWith(r.scanRoot + '/') ? r.location.file.slice(r.scanRoot.length + 1) : path.posix.basename(r.location.file);
+    const rel = r.location.file.startsWith(r.scanRoot + '/') ? r.location.file.slice(r.scanRoot.length + 1) : posix.basename(r.location.file);
     const parts = rel.replace(/\.(crt|pem|cer|cert|der)$/i, '').split('/');
     const abs = r.location.file.replace(/\.(crt|pem|cer|cert|der)$/i, '').split('/').filter(Boolean);
     const chosen = depth < parts.length ? parts.slice(parts.length - 1 - depth) : abs.slice(Math.max(0, abs.length - 1 - depth));

@@ -1,5 +1,5 @@
 import { parseYamlFast as parseYaml } from './fast-yaml.js';
-import * as path from 'node:path';
+import { posix } from 'node:path';
 
 /** One kubeconfig as read: every cluster and user entry, embedded data decoded, file references absolute. */
 export interface KubeconfigDoc {
@@ -48,7 +48,7 @@ function b64(v: unknown, where: string): Buffer | undefined {
 
 function ref(v: unknown, dir: string): string | undefined {
   if (typeof v !== 'string' || !v) return undefined;
-  return v.startsWith('/') ? v : path.posix.join(dir, v);
+  return v.startsWith('/') ? v : posix.join(dir, v);
 }
 
 /**
@@ -66,7 +66,7 @@ export function parseKubeconfig(text: string, nodePath: string): KubeconfigDoc {
   if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new KubeconfigError('not a kubeconfig (no clusters or users)');
   const d = doc as Record<string, unknown>;
   if (!Array.isArray(d.clusters) && !Array.isArray(d.users)) throw new KubeconfigError('not a kubeconfig (no clusters or users)');
-  const dir = path.posix.dirname(nodePath);
+  const dir = posix.dirname(nodePath);
   const clusters: KubeconfigCluster[] = [];
   for (const c of (Array.isArray(d.clusters) ? d.clusters : []) as Record<string, unknown>[]) {
     const name = String(c?.name ?? '');
