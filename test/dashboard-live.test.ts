@@ -110,6 +110,39 @@ test('served dashboard of a big node fetches the inventory instead of embedding 
   }
 });
 
+test('served dashboard behind --bearer-token-file opens in a browser given the token as the Basic password', async (t) => {
+  const missing = chromiumMissing();
+  if (missing) { t.skip(missing); return; }
+  const root = copyFixture('kubeadm-1.26-expired');
+  const tokenFile = path.join(path.dirname(root), 'token');
+  fs.writeFileSync(tokenFile, 'dashboard-token-1\n', { mode: 0o600 });
+  const server = await serveFixture(root, { bearerTokenFile: tokenFile, embedLimit: 0 });
+  const browser = await launchChromium();
+  try {
+    const { inv } = await checkJson(root);
+    // without credentials, or with the wrong ones, the browser is refused: it would prompt for a user name and
+    // password (headless, Playwright cancels the prompt and the navigation fails)
+    const refused = async (page: Page) => {
+      const got = await page.goto(server.url).then((r) => r?.status(), (e: Error) => e.message);
+      assert.match(String(got), /^401$|ERR_INVALID_AUTH_CREDENTIALS/);
+      assert.equal(await page.locator('[data-testid="cert-bar"]').count(), 0);
+    };
+    await refused(await browser.newPage());
+    // with them it answers the Basic challenge; the page's own fetch of /api/inventory (embedLimit 0) is
+    // sent with the same credentials, so the whole dashboard renders
+    const ctx = await browser.newContext({ httpCredentials: { username: 'operator', password: 'dashboard-token-1' }, viewport: { width: 1360, height: 900 } });
+    const page = await ctx.newPage();
+    assert.equal((await page.goto(server.url))!.status(), 200);
+    await assertDashboard(page, inv);
+    assert.ok(inv.summary.expired > 0 && await page.locator('[data-testid="cert-bar"].expired').count() === inv.summary.expired);
+    await refused(await (await browser.newContext({ httpCredentials: { username: 'operator', password: 'not-the-token' } })).newPage());
+  } finally {
+    await browser.close();
+    await server.close();
+    removeCopy(root);
+  }
+});
+
 test('report --html opens offline (every non-file request aborted) and shows the same', async (t) => {
   const missing = chromiumMissing();
   if (missing) { t.skip(missing); return; }

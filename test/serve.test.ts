@@ -182,6 +182,17 @@ test('bearer token: /metrics and / need it, /healthz does not', async () => {
     assert.equal((await get(server.url + 'api/inventory', { headers: { Authorization: 'Bearer s3cret-token' } })).status, 200);
     assert.equal((await get(server.url)).status, 401);
     assert.equal((await get(server.url + 'healthz')).status, 200);
+    // a browser cannot send a Bearer header: it gets a Basic challenge and sends the token as the password
+    const challenge = await get(server.url);
+    assert.match(String(challenge.headers['www-authenticate']), /Bearer realm="kubepki"/);
+    assert.match(String(challenge.headers['www-authenticate']), /Basic realm="kubepki[^"]*"/);
+    assert.match(challenge.body, /token as the password/);
+    const basic = (user: string, pass: string) => ({ Authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}` });
+    assert.equal((await get(server.url, { headers: basic('admin', 's3cret-token') })).status, 200);
+    assert.equal((await get(server.url + 'api/inventory', { headers: basic('', 's3cret-token') })).status, 200);
+    assert.equal((await get(server.url, { headers: basic('s3cret-token', 'wrong') })).status, 401, 'the user name is not the token');
+    assert.equal((await get(server.url, { headers: { Authorization: `Basic ${Buffer.from('s3cret-token').toString('base64')}` } })).status, 401, 'no colon: no password');
+    assert.equal((await get(server.url, { headers: { Authorization: 'Bearer' } })).status, 401);
   } finally {
     await server.close();
     removeCopy(root);

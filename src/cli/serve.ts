@@ -45,7 +45,7 @@ Examples:
 Listening on anything but loopback needs --bearer-token-file, --client-ca, or --insecure-no-auth.`)
     .addOption(new Option('--listen <host:port>', 'address to listen on').default(DEFAULT_LISTEN))
     .addOption(new Option('--interval <duration>', 'read the node this often (also on change)').default('60s'))
-    .option('--bearer-token-file <file>', 'require "Authorization: Bearer <token>" with the token in FILE (re-read on every refresh)')
+    .option('--bearer-token-file <file>', 'require the token in FILE (re-read on every refresh): "Authorization: Bearer <token>", or in a browser any user name with the token as the password')
     .option('--tls-cert <file>', 'serve HTTPS with this certificate')
     .option('--tls-key <file>', 'key of --tls-cert')
     .option('--client-ca <file>', 'require a client certificate signed by a CA in FILE (needs --tls-cert/--tls-key)')

@@ -106,6 +106,21 @@ function sha256(s: string | Buffer): Buffer {
   return createHash('sha256').update(s).digest();
 }
 
+/**
+ * The token a request presents: `Authorization: Bearer <token>` (Prometheus, curl), or HTTP Basic with the
+ * token as the password and any user name (a browser, which has no way to send a Bearer header but prompts
+ * for Basic credentials and then sends them with the page's own fetches). Serving stays GET-only and the
+ * token never goes into a URL or a cookie.
+ */
+export function presentedToken(authorization: string | undefined): string | undefined {
+  const m = /^(Bearer|Basic)\s+(\S+)\s*$/i.exec(authorization ?? '');
+  if (!m) return undefined;
+  if (m[1].toLowerCase() === 'bearer') return m[2];
+  const decoded = Buffer.from(m[2], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon < 0 ? undefined : decoded.slice(colon + 1).trim();
+}
+
 function readSecretFile(file: string, what: string): Buffer {
   try {
     return fs.readFileSync(file);
@@ -242,9 +257,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       if (!sock.authorized) return false;
     }
     if (token) {
-      const m = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
-      if (!m) return false;
-      return timingSafeEqual(sha256(m[1].trim()), token);
+      const presented = presentedToken(req.headers.authorization);
+      return presented !== undefined && timingSafeEqual(sha256(presented), token);
     }
     return true;
   }
@@ -277,7 +291,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       return;
     }
     if (!authorized(req)) {
-      send(401, 'text/plain; charset=utf-8', 'unauthorized\n', token ? { 'WWW-Authenticate': 'Bearer realm="kubepki"' } : {});
+      // Both challenges: Prometheus sends the Bearer header; a browser knows no Bearer prompt but asks for
+      // Basic credentials, where the token is the password (see presentedToken).
+      if (token) res.setHeader('WWW-Authenticate', ['Bearer realm="kubepki"', 'Basic realm="kubepki (password: the bearer token)", charset="UTF-8"']);
+      send(401, 'text/plain; charset=utf-8', token ? 'unauthorized: send "Authorization: Bearer <token>", or in a browser give the token as the password (any user name)\n' : 'unauthorized\n');
       return;
     }
     switch (p) {
