@@ -93,6 +93,80 @@ test('kubespray layout: /etc/kubernetes/ssl with /etc/kubernetes/pki a symlink t
   assert.deepEqual(inv.missing, []);
 });
 
+const KUBEADM_126_NAMES = ['admin.conf', 'apiserver', 'apiserver-etcd-client', 'apiserver-kubelet-client', 'ca', 'controller-manager.conf', 'etcd-ca', 'etcd-healthcheck-client', 'etcd-peer', 'etcd-server', 'front-proxy-ca', 'front-proxy-client', 'kubelet-client', 'kubelet-serving', 'kubelet-serving-ca', 'scheduler.conf'];
+
+test('a certificatesDir other than /etc/kubernetes/pki (from the manifests, the kubelet config or kubeadm-config.yaml): every kubeadm certificate found under its name, nothing missing, exit 0', async () => {
+  for (const source of ['manifests', 'kubelet-config', 'kubeadm-config'] as const) {
+    const root = copyFixture('kubeadm-1.26');
+    fs.mkdirSync(path.join(root, 'etc/k8s'));
+    fs.renameSync(path.join(root, 'etc/kubernetes/pki'), path.join(root, 'etc/k8s/pki'));
+    const edit = (rel: string) => {
+      const f = path.join(root, rel);
+      fs.writeFileSync(f, fs.readFileSync(f, 'utf8').replaceAll('/etc/kubernetes/pki', '/etc/k8s/pki'));
+    };
+    for (const m of fs.readdirSync(path.join(root, 'etc/kubernetes/manifests'))) edit(`etc/kubernetes/manifests/${m}`);
+    edit('var/lib/kubelet/config.yaml');
+    if (source !== 'manifests') fs.rmSync(path.join(root, 'etc/kubernetes/manifests/kube-apiserver.yaml'));
+    if (source === 'kubeadm-config') {
+      fs.rmSync(path.join(root, 'var/lib/kubelet/config.yaml'));
+      fs.writeFileSync(path.join(root, 'etc/kubernetes/kubeadm-config.yaml'), 'apiVersion: kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration\ncertificatesDir: "/etc/k8s/pki/"   # moved\n');
+    }
+    const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+    assert.deepEqual(inv.certificates.map((c) => c.name).sort(), KUBEADM_126_NAMES, source);
+    assert.deepEqual(inv.missing, [], source);
+    assert.equal(byName(inv, 'apiserver').location.file, '/etc/k8s/pki/apiserver.crt');
+    assert.equal(byName(inv, 'etcd-server').managedBy, 'kubeadm');
+    assert.equal(byName(inv, 'ca').privateKey.matches, true, `${source}: ca.key read from the moved directory`);
+    assert.ok(inv.findings.every((f) => f.severity !== 'error'), `${source}: ${JSON.stringify(inv.findings.filter((f) => f.severity === 'error'))}`);
+    if (source === 'manifests') {
+      const io = memoryIo();
+      assert.equal(await run(['check', '--root', root, '--now', '2026-11-23'], io), 0, io.err + io.out);
+      assert.doesNotMatch(io.out, /MISSING|rebuild/);
+    }
+  }
+});
+
+test('links in the PKI (pki/etcd an absolute link, apiserver.crt a link to a dated file) resolve inside --root, keep kubeadm names, and renew writes through them inside the root, never on the host', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  // the link target exists on the host too, holding something else: it must never be read or written
+  const decoy = tmpDir('kubepki-host-etcd-');
+  fs.writeFileSync(path.join(decoy, 'server.crt'), 'host file, not the node\'s\n');
+  fs.mkdirSync(path.join(root, decoy), { recursive: true });
+  fs.rmSync(path.join(root, decoy), { recursive: true });
+  fs.renameSync(path.join(root, 'etc/kubernetes/pki/etcd'), path.join(root, decoy));
+  fs.symlinkSync(decoy, path.join(root, 'etc/kubernetes/pki/etcd'));
+  fs.mkdirSync(path.join(root, 'srv/certs'), { recursive: true });
+  for (const ext of ['crt', 'key']) {
+    fs.renameSync(path.join(root, `etc/kubernetes/pki/apiserver.${ext}`), path.join(root, `srv/certs/apiserver-2026.${ext}`));
+    fs.symlinkSync(`/srv/certs/apiserver-2026.${ext}`, path.join(root, `etc/kubernetes/pki/apiserver.${ext}`));
+  }
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  assert.deepEqual(inv.certificates.map((c) => c.name).sort(), KUBEADM_126_NAMES);
+  assert.deepEqual(inv.missing, []);
+  assert.equal(byName(inv, 'etcd-server').location.file, `${decoy}/server.crt`);
+  assert.equal(byName(inv, 'etcd-server').location.via, '/etc/kubernetes/pki/etcd/server.crt');
+  assert.equal(byName(inv, 'etcd-server').managedBy, 'kubeadm');
+  assert.equal(byName(inv, 'apiserver').location.via, '/etc/kubernetes/pki/apiserver.crt');
+  assert.equal(byName(inv, 'apiserver').privateKey.matches, true);
+  assert.ok(inv.findings.every((f) => f.severity !== 'error'), JSON.stringify(inv.findings));
+
+  const io = memoryIo();
+  assert.equal(await run(['renew', 'etcd-server', 'apiserver', '--root', root, '--now', '2026-11-23'], io), 0, io.err + io.out);
+  assert.equal(fs.readFileSync(path.join(decoy, 'server.crt'), 'utf8'), 'host file, not the node\'s\n', 'the host file is untouched');
+  assert.deepEqual(fs.readdirSync(decoy), ['server.crt'], 'nothing written beside it on the host');
+  assert.ok(fs.lstatSync(path.join(root, 'etc/kubernetes/pki/etcd')).isSymbolicLink(), 'the directory link is kept');
+  assert.ok(fs.lstatSync(path.join(root, 'etc/kubernetes/pki/apiserver.crt')).isSymbolicLink(), 'the file link is kept');
+  const after = readInventory({ fs: new NodeFs(root), now: NOW });
+  for (const n of ['etcd-server', 'apiserver']) {
+    assert.notEqual(byName(after, n).serial, byName(inv, n).serial, `${n} renewed`);
+    assert.equal(byName(after, n).status, 'ok');
+  }
+  const crt = path.join(root, decoy, 'server.crt');
+  const v = openssl(['verify', '-CAfile', path.join(root, decoy, 'ca.crt'), crt]);
+  assert.equal(v.status, 0, v.stderr);
+  fs.rmSync(decoy, { recursive: true, force: true });
+});
+
 test('kubespray host etcd (systemd, /etc/etcd.env): its member certificate is attributed to etcd, and renewing it says systemctl restart etcd', async () => {
   const root = copyFixture('kubeadm-1.26');
   fs.renameSync(path.join(root, 'etc/kubernetes/pki'), path.join(root, 'etc/kubernetes/ssl'));

@@ -16,8 +16,17 @@ export class NodeFs {
     this.root = resolve(root);
   }
 
-  /** Host path of a node path, without resolving symlinks. */
+  /**
+   * Host path of a node path, to lstat, read, write, rename or unlink: links in its directories are resolved
+   * inside the root (the host kernel would follow an absolute one, `pki/etcd -> /srv/etcd`, out of it); the
+   * last component is kept as it is.
+   */
   hostPath(nodePath: string): string {
+    return this.hostPathOfReal(this.parentResolved(nodePath));
+  }
+
+  /** Host path of a node path whose directories are already resolved (what `realNodePath` returns). */
+  hostPathOfReal(nodePath: string): string {
     return remember(this.hosts, nodePath, () => {
       const clean = posix.normalize('/' + nodePath);
       return this.root === '/' ? clean : join(this.root, clean);
@@ -99,29 +108,46 @@ export class NodeFs {
   }
 
   private readLinkTarget(nodePath: string, st: Stats): string | undefined {
-    if (st.isSymbolicLink()) return readlinkSync(this.hostPath(nodePath));
+    if (st.isSymbolicLink()) return readlinkSync(this.hostPathOfReal(nodePath));
     if (!st.isFile() || st.size === 0 || st.size > 512) return undefined;
     let text: string;
-    try { text = readFileSync(this.hostPath(nodePath), 'utf8'); } catch { return undefined; }
+    try { text = readFileSync(this.hostPathOfReal(nodePath), 'utf8'); } catch { return undefined; }
     if (!/^\/[^\s\0]+$/.test(text) || text === nodePath) return undefined;
-    return existsSync(this.hostPath(text)) ? text : undefined;
+    return existsSync(this.hostPathOfReal(text)) ? text : undefined;
   }
 
   /** Whether a node path is a link (symlink or git stand-in), and to what. */
   linkTarget(nodePath: string): string | undefined {
-    const st = this.lstat(nodePath);
-    return st ? this.linkTargetOf(nodePath, st) : undefined;
+    let p: string;
+    try { p = this.parentResolved(nodePath); } catch { return undefined; }
+    const st = this.lstat(p);
+    return st ? this.linkTargetOf(p, st) : undefined;
   }
 
+  /** lstat of the path itself, its parent directories resolved inside the root (never followed on the host). */
   lstat(nodePath: string): Stats | undefined {
-    try { return this.lstatHost(nodePath); } catch { return undefined; }
+    try { return this.lstatHost(this.parentResolved(nodePath)); } catch { return undefined; }
+  }
+
+  /**
+   * The node path with every link in its directories resolved inside the root, the last component kept as
+   * it is: what lstat and readlink must be given, since the host kernel would follow an absolute link in a
+   * parent (`pki/etcd -> /srv/etcd`) outside the root.
+   */
+  private parentResolved(nodePath: string): string {
+    const clean = posix.normalize('/' + nodePath);
+    // (on the node itself the kernel resolves links as the node does)
+    if (clean === '/' || this.root === '/') return clean;
+    const dir = posix.dirname(clean);
+    const real = dir === '/' ? '/' : this.realNodePath(dir);
+    return real === dir ? clean : posix.join(real, posix.basename(clean));
   }
 
   /** lstat, remembered for the life of a snapshot (a read asks about each file several times). */
   private lstatHost(nodePath: string): Stats {
     const st = remember<Stats | Error>(this.lstats, nodePath, () => {
       // a missing path is common (a check looks for every layout's files): no Error object built for it
-      try { return lstatSync(this.hostPath(nodePath), { throwIfNoEntry: false }) ?? NO_ENTRY; } catch (e) { return e as Error; }
+      try { return lstatSync(this.hostPathOfReal(nodePath), { throwIfNoEntry: false }) ?? NO_ENTRY; } catch (e) { return e as Error; }
     });
     if (st instanceof Error) throw st;
     return st;
@@ -140,7 +166,7 @@ export class NodeFs {
       const st = this.lstats?.get(real);
       if (st === NO_ENTRY) return undefined;
       if (st !== undefined && !(st instanceof Error) && !st.isSymbolicLink()) return st;
-      return statSync(this.hostPath(real), { throwIfNoEntry: false });
+      return statSync(this.hostPathOfReal(real), { throwIfNoEntry: false });
     } catch {
       return undefined;
     }
@@ -151,16 +177,16 @@ export class NodeFs {
   }
 
   readFile(nodePath: string): Buffer {
-    return readFileSync(this.hostPath(this.realNodePath(nodePath)));
+    return readFileSync(this.hostPathOfReal(this.realNodePath(nodePath)));
   }
 
   readLink(nodePath: string): string | undefined {
-    try { return readlinkSync(this.hostPath(nodePath)); } catch { return undefined; }
+    try { return readlinkSync(this.hostPathOfReal(this.parentResolved(nodePath))); } catch { return undefined; }
   }
 
   readDir(nodePath: string): Dirent[] {
     try {
-      return readdirSync(this.hostPath(this.realNodePath(nodePath)), { withFileTypes: true });
+      return readdirSync(this.hostPathOfReal(this.realNodePath(nodePath)), { withFileTypes: true });
     } catch {
       return [];
     }

@@ -11,8 +11,8 @@ import { isPkcs7, pkcs7Certificates } from '../pki/pkcs7.js';
 import { parseCsr } from '../pki/csr.js';
 import { parseKubeconfig, looksLikeKubeconfig, KubeconfigError, type KubeconfigDoc } from '../kubeconfig/read.js';
 import { manifestPems } from '../kubeconfig/manifest.js';
-import { detectLayouts, layoutTargets, type ScanTarget } from '../layouts/detect.js';
-import { kubeadmProfileForFile, KUBEADM_PROFILES, profileCertPath, profileKeyPath, RKE1_COMPONENTS, DEFAULT_PKI } from '../profiles/kubeadm.js';
+import { detectLayouts, kubeadmPkiDir, layoutTargets, type ScanTarget } from '../layouts/detect.js';
+import { kubeadmProfileForFile, KUBEADM_PROFILES, profileCertPath, profileKeyPath, RKE1_COMPONENTS, DEFAULT_PKI, type KubeadmCertProfile } from '../profiles/kubeadm.js';
 import { readComponentRefs, readKubeadmConfigHints } from './components.js';
 import { certFacts, withCertDigests, withEagerDigests } from './describe.js';
 import { classify, parseThresholdOrThrow } from './classify.js';
@@ -88,7 +88,8 @@ export function readInventory(opts: ReadOptions): Inventory {
   const threshold = parseThresholdOrThrow(opts.warn);
   const maxSize = opts.maxFileSize ?? 4 * 1024 * 1024;
   const layouts = opts.layouts ?? detectLayouts(fs);
-  const targets: ScanTarget[] = layouts.flatMap((l) => layoutTargets(l, fs));
+  const pki = kubeadmPkiDir(fs);
+  const targets: ScanTarget[] = layouts.flatMap((l) => layoutTargets(l, fs, pki));
   for (const p of opts.paths ?? []) targets.push({ path: p, layout: 'generic', recursive: true, explicit: true });
   for (const p of opts.kubeconfigs ?? []) targets.push({ path: p, layout: 'generic', recursive: false, explicit: true });
   if (opts.paths?.length && !layouts.includes('generic')) layouts.push('generic');
@@ -204,7 +205,7 @@ export function readInventory(opts: ReadOptions): Inventory {
     for (const c of fc.kubeconfig.clusters) if (c.caFile) readOne(c.caFile, { path: c.caFile, layout: fc.layout, recursive: false }, false);
   }
 
-  return assemble(fs, [...files.values()], findings, layouts, threshold, now, opts.warn, opts.lazyDigests ?? false, componentRefs);
+  return assemble(fs, [...files.values()], findings, layouts, threshold, now, opts.warn, opts.lazyDigests ?? false, componentRefs, pki);
 }
 
 function parseFileContent(buf: Buffer, file: string, target: ScanTarget, explicit: boolean, findings: Finding[]): FileContent | undefined {
@@ -318,7 +319,7 @@ function parseFileContent(buf: Buffer, file: string, target: ScanTarget, explici
 
 const LOCATION_RANK = (l: CertLocation) => (l.kind === 'kubeconfig' ? 2 : l.index > 0 ? 1 : 0);
 
-function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts: LayoutName[], threshold: ReturnType<typeof parseThresholdOrThrow>, now: Date, warnText: string | undefined, lazyDigests: boolean, componentRefs: ComponentRef[]): Inventory {
+function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts: LayoutName[], threshold: ReturnType<typeof parseThresholdOrThrow>, now: Date, warnText: string | undefined, lazyDigests: boolean, componentRefs: ComponentRef[], pkiLogical: string): Inventory {
   const byFile = new Map(files.map((f) => [f.path, f]));
   const records: CertRecord[] = [];
   const byDer = new Map<string, CertRecord>();
@@ -470,8 +471,11 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
   // 4. names
   const layoutOf = new Set(layouts);
   // kubespray keeps kubeadm's files in /etc/kubernetes/ssl (with pki a symlink to it): use the real directory
-  const pkiDir = layoutOf.has('kubespray') ? '/etc/kubernetes/ssl' : safeReal(fs, DEFAULT_PKI);
-  const names = nameRecords(records, pkiDir);
+  const pkiDir = layoutOf.has('kubespray') && pkiLogical === DEFAULT_PKI ? '/etc/kubernetes/ssl' : safeReal(fs, pkiLogical);
+  // kubeadm's name for a file: by where it is, or by the path it was found under (pki/etcd a link elsewhere,
+  // apiserver.crt a link to a dated file)
+  const profileOf = (l: CertLocation) => kubeadmProfileForFile(l.file, pkiDir) ?? (l.via ? kubeadmProfileForFile(l.via, pkiLogical) ?? kubeadmProfileForFile(l.via, pkiDir) : undefined);
+  const names = nameRecords(records, profileOf);
 
   // 5. trust tree: which CA's key made each signature
   const cas = records.filter((r) => r.cert.isCA);
@@ -514,7 +518,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     const components = new Set<string>();
     for (const ref of componentRefs) if (files.includes(ref.file)) components.add(ref.component);
     if (r.layout === 'rke1') for (const comp of RKE1_COMPONENTS[name] ?? (name.startsWith('kube-etcd') ? ['etcd'] : [])) components.add(comp);
-    const profile = r.location.kind !== 'kubeconfig' || r.location.kubeconfig?.entry === 'user' ? kubeadmProfileForFile(r.location.file, pkiDir) : undefined;
+    const profile = r.location.kind !== 'kubeconfig' || r.location.kubeconfig?.entry === 'user' ? profileOf(r.location) : undefined;
     const entry: CertEntry = {
       id: certId(r.location),
       name,
@@ -694,14 +698,14 @@ export function certId(l: CertLocation): string {
   return `${l.file}#${l.index}`;
 }
 
-function nameRecords(records: CertRecord[], pkiDir: string): Map<CertRecord, string> {
+function nameRecords(records: CertRecord[], profileOf: (l: CertLocation) => KubeadmCertProfile | undefined): Map<CertRecord, string> {
   const names = new Map<CertRecord, string>();
   const pathBased: CertRecord[] = [];
   for (const r of records) {
     const l = r.location;
     const base = posix.basename(l.file);
     if (l.kind === 'kubeconfig') {
-      const prof = kubeadmProfileForFile(l.file, pkiDir);
+      const prof = profileOf(l);
       if (l.kubeconfig?.entry === 'user') {
         const users = records.filter((o) => o.location.file === l.file && o.location.kubeconfig?.entry === 'user').length;
         names.set(r, prof && users === 1 ? prof.name : users === 1 ? base : `${base}:${l.kubeconfig.name}`);
@@ -710,7 +714,7 @@ function nameRecords(records: CertRecord[], pkiDir: string): Map<CertRecord, str
       }
       continue;
     }
-    const prof = kubeadmProfileForFile(l.file, pkiDir);
+    const prof = profileOf(l);
     if (prof && l.index === 0) { names.set(r, prof.name); continue; }
     if (/\/kubelet-(client|server)-current\.pem$/.test(l.via ?? '') || /\/kubelet-(client|server)-[\d-]+\.pem$/.test(l.file)) {
       const kind = /kubelet-server/.test(l.via ?? l.file) ? 'kubelet-server' : 'kubelet-client';

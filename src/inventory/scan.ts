@@ -139,7 +139,7 @@ export async function scanCertificates(fs: NodeFs, dirs: string[], opts: ScanOpt
       if (real === file) { extra.problems.push({ file, code: 'corrupt', message: `${file}: no PEM block and not DER: not a certificate` }); continue; }
       if (listed.has(real)) continue;
       listed.add(real);
-      scanInto([fs.hostPath(real)], [real], 0, 1, maxSize, extra.certificates, extra.problems, undefined);
+      scanInto([fs.hostPathOfReal(real)], [real], 0, 1, maxSize, extra.certificates, extra.problems, undefined);
     }
     parts.push(extra);
   }
@@ -436,7 +436,7 @@ export function listCertificateFiles(fs: NodeFs, dirs: string[], onGrow?: (count
     seen.add(real);
     linked = true;
     nodePaths.push(real);
-    hostPaths.push(fs.hostPath(real));
+    hostPaths.push(fs.hostPathOfReal(real));
   };
   const walk = (dir: string, depth: number) => {
     let real: string;
@@ -444,7 +444,7 @@ export function listCertificateFiles(fs: NodeFs, dirs: string[], onGrow?: (count
     if (seen.has(real) || depth > 16) return;
     seen.add(real);
     let entries: Dirent[];
-    const hostDir = fs.hostPath(real);
+    const hostDir = fs.hostPathOfReal(real);
     const hostBase = hostDir.endsWith('/') ? hostDir : `${hostDir}/`;
     try {
       entries = readdirSync(hostDir, { withFileTypes: true });

@@ -1,5 +1,6 @@
 import type { NodeFs } from '../fs/node-fs.js';
 import type { CertEntry, Inventory, LayoutName } from '../inventory/types.js';
+import { DEFAULT_PKI } from '../profiles/kubeadm.js';
 
 /** A place to look for certificates, and the layout that put it there. */
 export interface ScanTarget {
@@ -20,11 +21,13 @@ export const ALL_LAYOUTS: LayoutName[] = ['kubeadm', 'kubelet', 'rke1', 'rke2', 
  * Where each installer keeps its files (spec §7–9). Detection is by presence;
  * `--layout` forces a set.
  */
-export function layoutTargets(layout: LayoutName, fs: NodeFs): ScanTarget[] {
+export function layoutTargets(layout: LayoutName, fs: NodeFs, pkiDir = kubeadmPkiDir(fs)): ScanTarget[] {
   switch (layout) {
     case 'kubeadm':
       return [
-        { path: '/etc/kubernetes/pki', layout, recursive: true },
+        { path: pkiDir, layout, recursive: true },
+        // (a certificatesDir elsewhere can leave the default one behind: what is there is still on the node)
+        ...(pkiDir === DEFAULT_PKI ? [] : [{ path: DEFAULT_PKI, layout, recursive: true }]),
         { path: '/etc/kubernetes', layout, recursive: false, match: /\.conf$/ },
       ];
     case 'kubespray':
@@ -61,6 +64,27 @@ export function layoutTargets(layout: LayoutName, fs: NodeFs): ScanTarget[] {
     case 'generic':
       return [];
   }
+}
+
+/**
+ * kubeadm's certificatesDir on this node, as a node path: the directory of the kube-apiserver manifest's
+ * --client-ca-file (kubeadm writes `<certificatesDir>/ca.crt` there), else of the kubelet config's
+ * clientCAFile (a worker), else `certificatesDir` in /etc/kubernetes/kubeadm-config.yaml, else the default
+ * (kubespray's /etc/kubernetes/ssl when that is the layout). Read with patterns, not a YAML parser: check
+ * loads none.
+ */
+export function kubeadmPkiDir(fs: NodeFs): string {
+  const read = (p: string): string | undefined => {
+    try { return fs.stat(p)?.isFile() ? fs.readFile(p).toString('utf8') : undefined; } catch { return undefined; }
+  };
+  const caDir = (file: string | undefined) => (file && /^\/.+\/ca\.crt$/.test(file) ? file.slice(0, -'/ca.crt'.length) : undefined);
+  const fromManifest = caDir(/--client-ca-file=["']?([^\s"']+)/.exec(read('/etc/kubernetes/manifests/kube-apiserver.yaml') ?? '')?.[1]);
+  if (fromManifest) return fromManifest;
+  const fromKubelet = caDir(/^\s*clientCAFile:\s*["']?([^\s"'#]+)/m.exec(read('/var/lib/kubelet/config.yaml') ?? '')?.[1]);
+  if (fromKubelet) return fromKubelet;
+  const fromConfig = /^\s*certificatesDir:\s*["']?(\/[^\s"'#]+?)\/?["']?\s*(#.*)?$/m.exec(read('/etc/kubernetes/kubeadm-config.yaml') ?? '')?.[1];
+  if (fromConfig) return fromConfig;
+  return fs.exists('/etc/kubernetes/ssl/ca.crt') && !fs.exists('/etc/kubernetes/ssl/kube-ca.pem') && !fs.exists(DEFAULT_PKI) ? '/etc/kubernetes/ssl' : DEFAULT_PKI;
 }
 
 function homeDirs(fs: NodeFs): string[] {
