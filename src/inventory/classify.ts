@@ -94,8 +94,9 @@ export function classify(input: ClassifyInput): void {
     }
   }
 
-  checkKubeconfigs(input);
-  checkApiserverSans(input);
+  const clusters = kubeconfigClusters(input);
+  checkKubeconfigs(input, clusters);
+  checkApiserverSans(input, clusters);
 
   for (const e of input.certificates) {
     const sev = (s: Finding['severity']) => e.findings.some((f) => f.severity === s);
@@ -111,29 +112,85 @@ function apiserverRecords(input: ClassifyInput): Rec[] {
   );
 }
 
-function checkKubeconfigs(input: ClassifyInput): void {
-  const { records, kubeconfigs } = input;
+/** kubeadm's own kubeconfigs (and the kubelet's): they always point at this cluster's API server. */
+const KUBEADM_KUBECONFIG = /^\/etc\/kubernetes\/(admin|super-admin|controller-manager|scheduler|kubelet)\.conf$/;
+
+/** The host of a `host`, `host:port`, `[v6]:port` or bare IPv6 endpoint (kubeadm's controlPlaneEndpoint accepts all). */
+function endpointHost(endpoint: string): string {
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(endpoint);
+  if (bracketed) return bracketed[1]!;
+  if ((endpoint.match(/:/g) ?? []).length > 1) return endpoint;
+  return endpoint.replace(/:\d+$/, '');
+}
+
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\./.test(host);
+}
+
+/**
+ * Every cluster entry of every kubeconfig, with what it says about this node's API server: whether its
+ * CA(s) verify the API server's chain (a bundle during a CA rotation, a root above an intermediate) or
+ * are a CA of this node, and whether its server is this API server (kubeadm's own kubeconfigs, loopback,
+ * the addresses kubeadm's config names, a name the serving certificate covers). Kubeconfigs kube-apiserver
+ * itself reads (audit and authn/authz webhooks) point away from it and are left out, as are other
+ * clusters in a user's kubeconfig: every kubeadm CA is called "kubernetes", so names prove nothing.
+ */
+function kubeconfigClusters(input: ClassifyInput) {
+  const { records, kubeconfigs, componentRefs, hints } = input;
   const apiservers = apiserverRecords(input);
+  const byId = new Map(records.map((r) => [r.entry.id, r]));
   const nodeCAs = records.filter((r) => r.entry.isCA && r.entry.location.kind !== 'kubeconfig');
+  const nodeCaKeys = new Set(nodeCAs.map((r) => r.entry.spkiSha256));
+  const outgoing = new Set(componentRefs.filter((r) => r.component === 'kube-apiserver').map((r) => r.file));
+  const hintHosts = new Set([hints.advertiseAddress, hints.controlPlaneEndpoint && endpointHost(hints.controlPlaneEndpoint), ...hints.certSANs].filter((h): h is string => Boolean(h)).map((h) => h.toLowerCase()));
+  const reaches = (leaf: Rec, ca: Certificate) => {
+    let x: Rec | undefined = leaf;
+    for (let hop = 0; x && hop < 6; hop++) {
+      if (x.cert.verifySignedBy(ca)) return true;
+      const up: Rec | undefined = x.signer ? byId.get(x.signer.id) : undefined;
+      x = up === x ? undefined : up;
+    }
+    return false;
+  };
+  const out = [];
   for (const kc of kubeconfigs) {
+    if (outgoing.has(kc.file)) continue;
     const owner = records.find((r) => r.entry.location.file === kc.file && r.entry.location.kubeconfig?.entry === 'user');
     for (const cl of kc.clusters) {
-      if (cl.caFrom !== 'data') continue;
-      const ca = records.find((r) => [r.entry.location, ...r.copies].some((l) => l.file === kc.file && l.kind === 'kubeconfig' && l.kubeconfig?.entry === 'cluster' && l.kubeconfig.name === cl.name));
-      if (!ca) continue;
-      let bad: string | undefined;
-      if (apiservers.length > 0) {
-        if (!apiservers.some((a) => a.cert.verifySignedBy(ca.cert))) bad = `does not verify the API server certificate ${apiservers[0]!.entry.location.file}`;
-      } else {
-        const same = nodeCAs.find((n) => n.entry.subject === ca.entry.subject);
-        if (same && same.entry.spkiSha256 !== ca.entry.spkiSha256) bad = `is not the node's CA ${same.entry.location.file} (same name, different key)`;
-      }
-      if (!bad) continue;
-      const f: Finding = { code: 'kubeconfig-ca-mismatch', severity: 'error', file: kc.file, message: `${kc.file}: cluster ${JSON.stringify(cl.name)} certificate-authority-data ${bad}; clients using it will fail with "x509: certificate signed by unknown authority"` };
-      if (owner) owner.entry.findings.push({ ...f, certificate: owner.entry.id });
-      else input.findings.push(f);
+      const cas = records.filter((r) => [r.entry.location, ...r.copies].some((l) => (cl.caFrom === 'data'
+        ? l.file === kc.file && l.kind === 'kubeconfig' && l.kubeconfig?.entry === 'cluster' && l.kubeconfig.name === cl.name
+        : cl.caFrom === 'file' && l.file === cl.caFile && l.kind !== 'kubeconfig')));
+      let host: string | undefined;
+      try { host = cl.server ? new URL(cl.server).hostname.replace(/^\[|\]$/g, '').toLowerCase() || undefined : undefined; } catch { /* not a URL */ }
+      const verifiesApiserver = apiservers.length > 0 && cas.some((ca) => apiservers.some((a) => reaches(a, ca.cert)));
+      const nodeCa = cas.some((ca) => nodeCaKeys.has(ca.entry.spkiSha256));
+      const ourServer = KUBEADM_KUBECONFIG.test(kc.file) || (host !== undefined && (isLoopbackHost(host) || hintHosts.has(host) || apiservers.some((a) => sanCovers(a.entry.sans, host!))));
+      out.push({ kc, cl, owner, cas, host, verifiesApiserver, nodeCa, ourServer, apiservers, nodeCAs });
     }
+  }
+  return out;
+}
+
+type KubeconfigCluster = ReturnType<typeof kubeconfigClusters>[number];
+
+function checkKubeconfigs(input: ClassifyInput, clusters: KubeconfigCluster[]): void {
+  for (const { kc, cl, owner, cas, verifiesApiserver, nodeCa, ourServer, apiservers, nodeCAs } of clusters) {
+    if (cl.caFrom !== 'data' || cas.length === 0 || !ourServer) continue;
+    let bad: string | undefined;
+    if (apiservers.length > 0) {
+      if (!verifiesApiserver) bad = `does not verify the API server certificate ${apiservers[0]!.entry.location.file}`;
+    } else {
+      const same = nodeCAs.find((n) => cas.some((ca) => n.entry.subject === ca.entry.subject));
+      if (same && !nodeCa) bad = `is not the node's CA ${same.entry.location.file} (same name, different key)`;
+    }
+    if (!bad) continue;
+    const f: Finding = { code: 'kubeconfig-ca-mismatch', severity: 'error', file: kc.file, message: `${kc.file}: cluster ${JSON.stringify(cl.name)} certificate-authority-data ${bad}; clients using it will fail with "x509: certificate signed by unknown authority"` };
+    if (owner) owner.entry.findings.push({ ...f, certificate: owner.entry.id });
+    else input.findings.push(f);
+  }
+  for (const kc of input.kubeconfigs) {
     if (/\/kubelet\.conf$/.test(kc.file) && kc.users.some((u) => u.certFrom === 'data')) {
+      const owner = input.records.find((r) => r.entry.location.file === kc.file && r.entry.location.kubeconfig?.entry === 'user');
       const f: Finding = { code: 'kubelet-conf-embedded-cert', severity: 'warning', file: kc.file, message: `${kc.file} embeds the kubelet's client certificate, so the kubelet cannot rotate it; point client-certificate/client-key at /var/lib/kubelet/pki/kubelet-client-current.pem (kubepki renew kubelet.conf does this)` };
       if (owner) owner.entry.findings.push({ ...f, certificate: owner.entry.id });
       else input.findings.push(f);
@@ -165,22 +222,18 @@ function normIp(ip: string): string {
   return ip;
 }
 
-function checkApiserverSans(input: ClassifyInput): void {
+function checkApiserverSans(input: ClassifyInput, clusters: KubeconfigCluster[]): void {
   const apiservers = apiserverRecords(input);
   if (apiservers.length === 0) return;
   const needed = new Map<string, string>();
   const h = input.hints;
   if (h.advertiseAddress) needed.set(h.advertiseAddress, 'the advertise address');
-  if (h.controlPlaneEndpoint) needed.set(h.controlPlaneEndpoint.replace(/:\d+$/, ''), 'controlPlaneEndpoint in kubeadm-config.yaml');
+  if (h.controlPlaneEndpoint) needed.set(endpointHost(h.controlPlaneEndpoint), 'controlPlaneEndpoint in kubeadm-config.yaml');
   for (const s of h.certSANs) needed.set(s, 'apiServer.certSANs in kubeadm-config.yaml');
-  for (const kc of input.kubeconfigs) {
-    for (const cl of kc.clusters) {
-      if (!cl.server) continue;
-      try {
-        const host = new URL(cl.server).hostname;
-        if (host) needed.set(host, `the server address in ${kc.file}`);
-      } catch { /* not a URL */ }
-    }
+  // a kubeconfig that trusts this API server's CA must find its server name in the certificate; one for
+  // another cluster (or a webhook) says nothing about this certificate
+  for (const { kc, host, verifiesApiserver } of clusters) {
+    if (host && verifiesApiserver && !needed.has(host)) needed.set(host, `the server address in ${kc.file}`);
   }
   for (const a of apiservers) {
     for (const [name, why] of needed) {
