@@ -215,3 +215,31 @@ test('kubepki check --root FILE (not a directory) and an empty directory: one li
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('demo --dir never writes into a directory that holds anything (a node tree, /): one line, exit 3, nothing changed', async () => {
+  const { run } = await import('../src/cli/main.js');
+  const { memoryIo } = await import('../src/cli/io.js');
+  const root = copyFixture('kubeadm-1.26');
+  const list = (d: string) => fs.readdirSync(d, { recursive: true, withFileTypes: true }).map((e) => `${path.join(e.parentPath ?? e.path, e.name)}:${e.isFile() ? fs.readFileSync(path.join(e.parentPath ?? e.path, e.name)).toString('base64') : ''}`).sort();
+  const before = list(root);
+  const io = memoryIo();
+  assert.equal(await run(['demo', '--dir', root, '--now', '2026-11-23'], io), 3);
+  assert.match(io.err, /^kubepki: refusing --dir .*: it is not empty/);
+  assert.deepEqual(list(root), before, 'the tree is untouched');
+  // a file, and a directory whose parent is missing: one line each, exit 3
+  const t = tmpDir('kubepki-demo-dir-');
+  fs.writeFileSync(path.join(t, 'f'), 'x');
+  for (const [dir, msg] of [[path.join(t, 'f'), /not a directory/], [path.join(t, 'no/such'), /failed to create --dir .*ENOENT/]] as const) {
+    const e = memoryIo();
+    assert.equal(await run(['demo', '--dir', dir, '--now', '2026-11-23'], e), 3, dir);
+    assert.match(e.err, msg);
+    assert.doesNotMatch(e.err, /internal error/);
+  }
+  // an empty one is used
+  const empty = path.join(t, 'empty');
+  fs.mkdirSync(empty);
+  const ok = memoryIo();
+  assert.equal(await run(['demo', '--dir', empty, '--now', '2026-11-23'], ok), 0);
+  assert.ok(fs.existsSync(path.join(empty, 'etc/kubernetes/pki/ca.key')));
+  fs.rmSync(t, { recursive: true, force: true });
+});

@@ -8,6 +8,31 @@ import { readInventory } from '../inventory/read.js';
 import { NodeFs } from '../fs/node-fs.js';
 import { renderTable, inventoryExitCode, colour, plain } from '../report/table.js';
 import { nowOption, resolveNow } from './options.js';
+import { UserError } from '../errors.js';
+
+/**
+ * --dir: an empty directory, or one to create whose parent exists. Never a tree with something in it: the
+ * demo writes CA keys and kubeconfigs at a node's paths, and `--dir /` or `--dir /mnt/node` must not
+ * replace a real node's.
+ */
+function demoDir(dir: string): string {
+  const hint = 'pass a new or empty directory (the demo writes a whole node tree there), or leave --dir out for a new temp dir';
+  let st: fs.Stats | undefined;
+  try { st = fs.statSync(dir); } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new UserError(`failed to use --dir ${dir}: ${(e as NodeJS.ErrnoException).code}`, hint);
+  }
+  if (st && !st.isDirectory()) throw new UserError(`refusing --dir ${dir}: it is not a directory`, hint);
+  if (st) {
+    let entries: string[];
+    try { entries = fs.readdirSync(dir); } catch (e) { throw new UserError(`failed to read --dir ${dir}: ${(e as NodeJS.ErrnoException).code}`, hint); }
+    if (entries.length > 0) throw new UserError(`refusing --dir ${dir}: it is not empty (${entries.length} entries, e.g. ${entries.sort()[0]})`, hint);
+    return dir;
+  }
+  try { fs.mkdirSync(dir, { mode: 0o755 }); } catch (e) {
+    throw new UserError(`failed to create --dir ${dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, `${hint}; its parent directory must exist and be writable`);
+  }
+  return dir;
+}
 
 export function command(io: Io): Command {
   return new Command('demo')
@@ -23,16 +48,19 @@ Examples:
     .addOption(nowOption())
     .action(async (o: { dir?: string; now?: string }) => {
       const now = resolveNow(o.now);
-      const root = o.dir ? path.resolve(io.cwd, o.dir) : fs.mkdtempSync(path.join(os.tmpdir(), 'kubepki-demo-'));
-      fs.mkdirSync(root, { recursive: true });
+      const root = o.dir ? demoDir(path.resolve(io.cwd, o.dir)) : fs.mkdtempSync(path.join(os.tmpdir(), 'kubepki-demo-'));
       io.stdout(`Building a demo node with expired certificates in ${root} …\n\n`);
-      await makeDemoTree(root, now);
+      try {
+        await makeDemoTree(root, now);
+      } catch (e) {
+        throw new UserError(`failed to build the demo tree in ${root}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'pass --dir an empty directory you can write to, or leave --dir out for a new temp dir');
+      }
       const inv = readInventory({ fs: new NodeFs(root), now });
       io.stdout(`$ kubepki check --root ${root}\n`);
       io.stdout(renderTable(inv, { paint: io.isTTY ? colour : plain }));
       const code = inventoryExitCode(inv);
       io.stdout(`\ncheck would exit ${code} (${code === 2 ? 'something expired or broken' : code === 1 ? 'something within the warning threshold' : 'healthy'}).\n` +
-        `Next: renew everything, with a backup first, and check again:\n` +
+        `To try the fix on this tree (renew backs up first), then check again:\n` +
         `  kubepki renew all --root ${root} --dry-run\n  kubepki renew all --root ${root}\n  kubepki check --root ${root}\n`);
     });
 }

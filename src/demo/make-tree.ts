@@ -49,7 +49,8 @@ async function makeLeaf(ca: Issued, cn: string, orgs: string[], eku: string[], s
 function write(root: string, nodePath: string, data: string, mode: number) {
   const p = path.join(root, nodePath);
   fs.mkdirSync(path.dirname(p), { recursive: true });
-  fs.writeFileSync(p, data, { mode });
+  // (never over anything: the demo only ever makes new files)
+  fs.writeFileSync(p, data, { mode, flag: 'wx' });
   fs.chmodSync(p, mode);
 }
 
