@@ -334,13 +334,17 @@ function takeLock(nfs: NodeFs, now: Date, backupRoot: string): NodeLock {
     if (held && held.host !== os.hostname()) {
       throw new UserError(`failed to lock ${nfs.nodePath(file)}: held by kubepki pid ${held.pid} on ${held.host} since ${held.since}`, 'if that run is gone, remove the lock file');
     }
-    // A dead run: roll back what it did, then take the lock.
-    const dirs = held?.backupDir ? [held.backupDir] : [];
-    for (const d of [...dirs, ...inProgressBackups(backupRoot)]) {
+    // A dead run: roll back what it did, then take the lock. Its backups in this tree's backup directory are
+    // this tree's, wherever it was when they were made (a disk now mounted elsewhere, a copy); one the lock
+    // names elsewhere (--backup-dir) only when it was made for this root: a lock copied with a tree names
+    // the original tree's backup, which is not ours to roll back or mark.
+    const dirs = held?.backupDir && !isInside(backupRoot, held.backupDir) ? [held.backupDir] : [];
+    for (const d of [...inProgressBackups(backupRoot), ...dirs]) {
       if (recovered.includes(d)) continue;
       let m: BackupManifest;
       try { m = readManifest(d); } catch { continue; }
       if (m.state !== 'in-progress') continue;
+      if (!isInside(backupRoot, d) && path.resolve(m.root) !== path.resolve(nfs.root)) continue;
       rollBack(nfs, d, m);
       m.state = 'recovered';
       writeManifest(d, m);
@@ -349,6 +353,11 @@ function takeLock(nfs: NodeFs, now: Date, backupRoot: string): NodeLock {
     fs.rmSync(file, { force: true });
   }
   throw new UserError(`failed to lock ${nfs.nodePath(file)}`, 'another kubepki keeps taking the lock; try again');
+}
+
+function isInside(dir: string, p: string): boolean {
+  const rel = path.relative(path.resolve(dir), path.resolve(p));
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
 }
 
 function inProgressBackups(root: string): string[] {
