@@ -90,3 +90,25 @@ test('SIGKILL during renew all --new-key: at most one pair is mixed (one rename 
   assert.ok(killed >= 5);
   t.diagnostic(`--new-key killed at ${killed} steps (every 8th)`);
 });
+
+test('an interrupted run: check reports it (exit 2, interrupted-run); a copy of the tree recovers from its own backup and never touches the original', async () => {
+  const a = copyFixture('kubeadm-1.26-expired');
+  const r = await spawnCli(['renew', 'all', '--root', a, '--now', NOW], { KUBEPKI_TEST_CRASH_AT: '30' });
+  assert.equal(r.signal, 'SIGKILL', r.out);
+  const checkA = await cli(['check', '--root', a, '--now', NOW]);
+  assert.equal(checkA.code, 2);
+  assert.match(checkA.out, /ERROR\s+interrupted-run\s+.*was interrupted .*kubepki restore /);
+  // the copy: a lock and a backup that name the original's paths
+  const b = copyFixture('kubeadm-1.26-expired');
+  fs.rmSync(b, { recursive: true });
+  fs.cpSync(a, b, { recursive: true, verbatimSymlinks: true });
+  const before = snapshotTree(a);
+  const again = await cli(['renew', 'all', '--root', b, '--now', NOW]);
+  assert.equal(again.code, 0, again.err + again.out);
+  assert.match(again.out, new RegExp(`An interrupted run was rolled back first from ${b.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  assert.doesNotMatch(again.out, new RegExp(a.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+  assert.deepEqual(snapshotTree(a), before, 'the original tree and its backup are untouched');
+  assert.ok(listBackups(path.join(a, 'var/lib/kubepki/backups')).some((x) => x.state === 'in-progress'), 'the original still shows its interrupted run');
+  assert.equal((await cli(['check', '--root', b, '--now', NOW])).code, 0);
+  assertConsistent(b, 'the copy after renew');
+});

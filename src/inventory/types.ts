@@ -32,7 +32,8 @@ export type FindingCode =
   | 'key-permissions'
   | 'secret-key-missing'
   | 'weak-key'
-  | 'sa-key-type';
+  | 'sa-key-type'
+  | 'interrupted-run';
 
 export interface Finding {
   code: FindingCode;
