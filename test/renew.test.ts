@@ -12,7 +12,9 @@ import { issueCertificate, newSerial, nameDer, subjectAltNameExt, extKeyUsageExt
 import { generateKey, privateKeyPem } from '../src/pki/keygen.js';
 import { KubeconfigEditor } from '../src/kubeconfig/write.js';
 import { planRenew } from '../src/plan/renew.js';
-import { copyFixture, cli, sh, tmp, stableText, certPems, NOW } from './renew-support.js';
+import { copyFixture, cli, sh, tmp, stableText, certPems, snapshotTree, NOW } from './renew-support.js';
+import { copyFixture as copyFixtureInto } from './support/fixtures.js';
+import { listBackups } from '../src/apply/transaction.js';
 import { makeCa, makeLeaf, put, k3sYaml, type Made } from './support/trees.js';
 import type { SanInput } from '../src/pki/sign.js';
 
@@ -410,4 +412,20 @@ test('k3s layout with ECDSA keys: renew all renews the EC leaves and the k3s.yam
   const ed3 = new KubeconfigEditor(fs.readFileSync(path.join(root, 'etc/rancher/k3s/k3s.yaml'), 'utf8'));
   assert.equal(certPems(Buffer.from(ed3.clusterField('default', 'certificate-authority-data')!, 'base64').toString())[0], caNow, 'kubeconfig copy updated');
   assert.equal((await cli(['check', '--root', root, '--now', NOW])).code, 0);
+});
+
+test('restore undoes a renew that turned a git stand-in for kubelet-client-current.pem (a file holding the link target) into a real symlink: every file as before, the stand-in a file again', async () => {
+  const root = copyFixtureInto('kubeadm-1.26-expired', { dir: tmp('kubepki-standin-') });
+  const link = path.join(root, 'var/lib/kubelet/pki/kubelet-client-current.pem');
+  assert.ok(fs.lstatSync(link).isFile(), 'the fixture stores the link as a stand-in file');
+  const before = snapshotTree(root);
+  const r = await cli(['renew', 'all', '--root', root, '--now', NOW]);
+  assert.equal(r.code, 0, r.err + r.out);
+  assert.ok(fs.lstatSync(link).isSymbolicLink(), 'renew made it a real symlink, as the kubelet\'s file store needs');
+  const backup = listBackups(path.join(root, 'var/lib/kubepki/backups')).find((b) => b.state === 'complete')!;
+  const rs = await cli(['restore', backup.name, '--root', root, '--now', NOW]);
+  assert.equal(rs.code, 0, rs.err + rs.out);
+  assert.deepEqual(snapshotTree(root), before);
+  assert.ok(fs.lstatSync(link).isFile());
+  assert.equal((await cli(['check', '--root', root, '--now', NOW])).code, 2, 'the tree is back to its expired self');
 });

@@ -165,16 +165,21 @@ export function atomicWrite(host: string, content: Buffer, mode: number, owner?:
   fsyncDir(dir);
 }
 
-/** The file a node path really names (symlinks resolved inside the root), for regular-file writes. */
-function writeTarget(nfs: NodeFs, nodePath: string): string {
-  const st = nfs.lstat(nodePath);
-  if (st?.isSymbolicLink()) return nfs.realNodePath(nodePath);
-  return nodePath;
+/**
+ * The file a write changes: for a renewal the file a node path really names (symlinks resolved inside the
+ * root: apiserver.crt a link to a dated file stays a link); for a restore the path the backup recorded
+ * itself, whatever is there now (renew may have turned a git stand-in for a link into a real one).
+ */
+function writeTarget(nfs: NodeFs, c: Extract<Change, { op: 'write' }>): string {
+  if (c.restore) return c.path;
+  const st = nfs.lstat(c.path);
+  if (st?.isSymbolicLink()) return nfs.realNodePath(c.path);
+  return c.path;
 }
 
 function touchedPaths(nfs: NodeFs, c: Change): string[] {
   if (c.op === 'symlink') return [c.path, c.path.replace(/-current\.pem$/, '-updated.pem')].filter((p, i, a) => a.indexOf(p) === i);
-  if (c.op === 'write') return [writeTarget(nfs, c.path)];
+  if (c.op === 'write') return [writeTarget(nfs, c)];
   return [c.path];
 }
 
@@ -417,7 +422,7 @@ export async function applyChanges(nfs: NodeFs, changes: Change[], o: Transactio
       const renameTo = new Map<Change, string>();
       for (const c of changes) {
         if (c.op !== 'write') continue;
-        const target = writeTarget(nfs, c.path);
+        const target = writeTarget(nfs, c);
         const e = entries.find((x) => x.path === target);
         const host = nfs.hostPath(target);
         const { mode, owner } = modeAndOwner(c, e);
@@ -460,7 +465,7 @@ export async function applyChanges(nfs: NodeFs, changes: Change[], o: Transactio
 
 function writeOne(nfs: NodeFs, c: Change, entries: BackupEntry[], steps: Steps): void {
   if (c.op === 'write') {
-    const target = writeTarget(nfs, c.path);
+    const target = writeTarget(nfs, c);
     const e = entries.find((x) => x.path === target);
     const host = nfs.hostPath(target);
     fs.mkdirSync(path.dirname(host), { recursive: true });
@@ -503,7 +508,8 @@ function writeOne(nfs: NodeFs, c: Change, entries: BackupEntry[], steps: Steps):
 
 function verifyOne(nfs: NodeFs, c: Change): void {
   if (c.op === 'write') {
-    const got = nfs.readFile(c.path);
+    // (a restored git stand-in for a link is read as the file it is, not followed)
+    const got = c.restore ? fs.readFileSync(nfs.hostPath(c.path)) : nfs.readFile(c.path);
     if (!got.equals(c.content)) throw new Error(`${c.path} does not read back as written`);
   } else if (c.op === 'symlink') {
     const t = nfs.readLink(c.path);
