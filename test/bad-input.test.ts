@@ -243,3 +243,43 @@ test('demo --dir never writes into a directory that holds anything (a node tree,
   assert.ok(fs.existsSync(path.join(empty, 'etc/kubernetes/pki/ca.key')));
   fs.rmSync(t, { recursive: true, force: true });
 });
+
+test('the filesystem refusing is one line naming the path, exit 3, not an internal error: join --out in a missing directory, renew --backup-dir on a file', async () => {
+  const { run } = await import('../src/cli/main.js');
+  const { memoryIo } = await import('../src/cli/io.js');
+  const root = copyFixture('kubeadm-1.26');
+  const t = tmpDir('kubepki-fs-errors-');
+  fs.writeFileSync(path.join(t, 'afile'), 'x');
+  const cases: [string[], RegExp][] = [
+    [['join', '--root', root, '--now', '2026-11-23', '--out', path.join(t, 'no/such/join.yaml')], /^kubepki: failed to open .*no\/such\/join\.yaml: ENOENT\n  hint: /],
+    [['renew', 'apiserver', '--root', root, '--now', '2026-11-23', '--backup-dir', path.join(t, 'afile', 'b')], /^kubepki: failed to \w+ .*afile.*: ENOTDIR\n  hint: /],
+  ];
+  for (const [argv, want] of cases) {
+    const io = memoryIo();
+    assert.equal(await run(argv, io), 3, `${argv.join(' ')}: ${io.err}`);
+    assert.match(io.err, want);
+    assert.doesNotMatch(io.err, /internal error/);
+  }
+  fs.rmSync(t, { recursive: true, force: true });
+});
+
+test('serve checks its TLS files before listening: a file with no certificate, a key that is not the certificate\'s, a client CA with no certificate: one line naming the file, exit 3', async () => {
+  const { run } = await import('../src/cli/main.js');
+  const { memoryIo } = await import('../src/cli/io.js');
+  const root = copyFixture('kubeadm-1.26');
+  const pki = path.join(root, 'etc/kubernetes/pki');
+  const garbage = path.join(root, 'garbage.crt');
+  fs.writeFileSync(garbage, 'not a certificate\n');
+  const base = ['serve', '--root', root, '--listen', '127.0.0.1:0', '--now', '2026-11-23'];
+  const cases: [string[], RegExp][] = [
+    [['--tls-cert', garbage, '--tls-key', path.join(pki, 'apiserver.key')], /failed to use --tls-cert .*garbage\.crt: no PEM certificate/],
+    [['--tls-cert', path.join(pki, 'apiserver.crt'), '--tls-key', path.join(pki, 'ca.key')], /failed to use --tls-key .*ca\.key: it is not the key of --tls-cert/],
+    [['--tls-cert', path.join(pki, 'apiserver.crt'), '--tls-key', path.join(pki, 'apiserver.key'), '--client-ca', garbage], /failed to use --client-ca .*garbage\.crt: no PEM certificate/],
+  ];
+  for (const [extra, want] of cases) {
+    const io = memoryIo();
+    assert.equal(await run([...base, ...extra], io), 3, io.err);
+    assert.match(io.err, want);
+    assert.equal(io.err.split('\n').filter(Boolean).length, 2, 'one line and its hint');
+  }
+});

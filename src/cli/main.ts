@@ -91,10 +91,29 @@ export function reportError(e: unknown, io: Io): number {
     io.stderr(`kubepki: ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ''}\n`);
     return e.exitCode;
   }
+  // The filesystem refusing (a directory not writable, a path that is a directory, a read-only or full
+  // disk) is the machine's answer, not a bug: one line naming the path, exit 3.
+  const sys = e as NodeJS.ErrnoException;
+  if (typeof sys?.code === 'string' && typeof sys.syscall === 'string' && typeof sys.path === 'string' && FS_HINTS[sys.code]) {
+    io.stderr(`kubepki: failed to ${sys.syscall} ${sys.path}: ${sys.code}\n  hint: ${FS_HINTS[sys.code]}\n`);
+    return EXIT.cannotRun;
+  }
   const err = e as Error;
   io.stderr(`kubepki: internal error: ${err?.message ?? String(e)}\n${process.env.KUBEPKI_DEBUG ? `${err?.stack}\n` : '  (set KUBEPKI_DEBUG=1 for a stack trace, and please report it)\n'}`);
   return 70;
 }
+
+const FS_HINTS: Record<string, string> = {
+  EACCES: 'run as a user that may write there (root on a node), or choose another path (--backup-dir, --out, --dir)',
+  EPERM: 'run as a user that may write there (root on a node), or choose another path',
+  EROFS: 'the filesystem is read-only: remount it read-write or write elsewhere',
+  ENOSPC: 'the disk is full: free some space and run again',
+  EDQUOT: 'the disk quota is used up: free some space and run again',
+  ENOENT: 'check the path: a directory in it does not exist',
+  ENOTDIR: 'check the path: a part of it is a file, not a directory',
+  EISDIR: 'give a file path, not a directory',
+  EEXIST: 'something is already there: move it away or choose another path',
+};
 
 export function main(argv: string[]): void {
   // `kubepki check | head`: a closed pipe drops the rest of the output, quietly (see processIo).

@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { gzipSync, gunzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
-import type { TLSSocket } from 'node:tls';
+import { createSecureContext, type TLSSocket } from 'node:tls';
 import type { Inventory } from '../inventory/types.js';
 import { UserError } from '../errors.js';
 import { renderPrometheus, PROM_CONTENT_TYPE, type ServedProbe } from '../report/metrics.js';
@@ -121,6 +121,28 @@ export function presentedToken(authorization: string | undefined): string | unde
   return colon < 0 ? undefined : decoded.slice(colon + 1).trim();
 }
 
+/**
+ * The serving certificate, its key and the client CA, read and tried before listening: OpenSSL's own
+ * errors ("PEM routines::no start line", "key values mismatch") name no file, and a client CA that holds no
+ * certificate would only show as every scrape answered 401.
+ */
+function checkedTls(t: NonNullable<ServeOptions['tls']>): { cert: Buffer; key: Buffer; ca?: Buffer } {
+  const cert = readSecretFile(t.certFile, '--tls-cert');
+  const key = readSecretFile(t.keyFile, '--tls-key');
+  const ca = t.clientCaFile ? readSecretFile(t.clientCaFile, '--client-ca') : undefined;
+  const pemCerts = (b: Buffer) => (b.toString('latin1').match(/-----BEGIN CERTIFICATE-----/g) ?? []).length;
+  if (pemCerts(cert) === 0) throw new UserError(`failed to use --tls-cert ${t.certFile}: no PEM certificate in it`, 'pass the serving certificate as PEM (-----BEGIN CERTIFICATE-----)');
+  if (ca && pemCerts(ca) === 0) throw new UserError(`failed to use --client-ca ${t.clientCaFile}: no PEM certificate in it`, 'pass the CA that signs the scrapers\' client certificates, as PEM');
+  try {
+    createSecureContext({ cert, key, ...(ca ? { ca } : {}) });
+  } catch (e) {
+    const why = String((e as Error).message).replace(/^error:[0-9A-F]+:/, '');
+    const keyProblem = /key values mismatch/i.test(why) ? 'is not the key of --tls-cert' : `cannot be used (${why})`;
+    throw new UserError(/key|PEM|decoder|bad decrypt/i.test(why) ? `failed to use --tls-key ${t.keyFile}: it ${keyProblem}` : `failed to use --tls-cert ${t.certFile} with --tls-key ${t.keyFile}: ${why}`, 'pass the certificate and its own unencrypted private key, both PEM');
+  }
+  return { cert, key, ...(ca ? { ca } : {}) };
+}
+
 function readSecretFile(file: string, what: string): Buffer {
   try {
     return fs.readFileSync(file);
@@ -158,11 +180,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   let token: Buffer | undefined;
   const pollSeconds = opts.pollSeconds ?? Math.max(2, Math.min(opts.intervalSeconds, 10));
 
-  const tlsMaterial = opts.tls ? {
-    cert: readSecretFile(opts.tls.certFile, '--tls-cert'),
-    key: readSecretFile(opts.tls.keyFile, '--tls-key'),
-    ca: opts.tls.clientCaFile ? readSecretFile(opts.tls.clientCaFile, '--client-ca') : undefined,
-  } : undefined;
+  const tlsMaterial = opts.tls ? checkedTls(opts.tls) : undefined;
   const loadToken = () => {
     if (!opts.bearerTokenFile) return;
     const t = readSecretFile(opts.bearerTokenFile, '--bearer-token-file').toString('utf8').trim();
