@@ -429,3 +429,34 @@ test('restore undoes a renew that turned a git stand-in for kubelet-client-curre
   assert.ok(fs.lstatSync(link).isFile());
   assert.equal((await cli(['check', '--root', root, '--now', NOW])).code, 2, 'the tree is back to its expired self');
 });
+
+test('a CA found later in the same file without its key (a full chain\'s intermediate) is never re-made: the leaf is externally managed, the file untouched; kubelet.crt\'s own throwaway CA still is', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const t = tmp('kubepki-fullchain-');
+  const f = (n: string) => path.join(t, n);
+  const ok = (args: string[]) => { const r = sh('openssl', args); assert.equal(r.status, 0, r.stderr); };
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+  fs.writeFileSync(f('ca.ext'), 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n');
+  fs.writeFileSync(f('leaf.ext'), 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:web.example.test\n');
+  ok(['req', '-x509', ...ec, '-subj', '/CN=Corp Root CA', '-days', '3650', '-keyout', f('root.key'), '-out', f('root.crt'), '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign']);
+  ok(['req', '-new', ...ec, '-subj', '/CN=Corp Issuing CA 1', '-keyout', f('int.key'), '-out', f('int.csr')]);
+  ok(['x509', '-req', '-in', f('int.csr'), '-CA', f('root.crt'), '-CAkey', f('root.key'), '-days', '3000', '-extfile', f('ca.ext'), '-out', f('int.crt')]);
+  ok(['req', '-new', ...ec, '-subj', '/CN=web.example.test', '-keyout', f('web.key'), '-out', f('web.csr')]);
+  ok(['x509', '-req', '-in', f('web.csr'), '-CA', f('int.crt'), '-CAkey', f('int.key'), '-days', '30', '-extfile', f('leaf.ext'), '-out', f('web.crt')]);
+  fs.mkdirSync(path.join(root, 'etc/ssl/web'), { recursive: true });
+  const chain = fs.readFileSync(f('web.crt'), 'utf8') + fs.readFileSync(f('int.crt'), 'utf8');
+  fs.writeFileSync(path.join(root, 'etc/ssl/web/fullchain.pem'), chain);
+  fs.copyFileSync(f('web.key'), path.join(root, 'etc/ssl/web/fullchain.key'));
+  const later = new Date(Date.now() + 60 * 86400_000).toISOString().slice(0, 10); // the leaf (made now, 30 days) is expired then
+  const r = await cli(['renew', '--file', '/etc/ssl/web/fullchain.pem', '--root', root, '--now', later]);
+  assert.match(r.out + r.err, /externally managed, can't renew \/etc\/ssl\/web\/fullchain\.pem: the key of CA .* is missing/);
+  assert.doesNotMatch(r.out, /throwaway/);
+  assert.equal(fs.readFileSync(path.join(root, 'etc/ssl/web/fullchain.pem'), 'utf8'), chain, 'the chain file is untouched');
+  const v = sh('openssl', ['verify', '-CAfile', f('root.crt'), '-untrusted', f('int.crt'), path.join(root, 'etc/ssl/web/fullchain.pem')]);
+  assert.equal(v.status, 0, v.stderr);
+  // the kubelet's self-signed serving pair (CA "<host>-ca@<time>", no key) is still renewed with a new throwaway CA
+  const k = await cli(['renew', 'kubelet-serving', '--root', root, '--now', NOW]);
+  assert.equal(k.code, 0, k.err + k.out);
+  assert.match(k.out, /throwaway/);
+  fs.rmSync(t, { recursive: true, force: true });
+});

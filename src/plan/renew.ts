@@ -192,7 +192,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     if (signerEntry && signerEntry.id === c.id) {
       kind = c.isCA ? 'ca' : 'leaf';
       signer = 'self';
-    } else if (signerEntry && !signerEntry.privateKey.present && signerEntry.location.file === c.location.file && signerEntry.location.index > c.location.index) {
+    } else if (signerEntry && isKubeletSelfSignedPair(c, signerEntry)) {
       kind = 'kubelet-serving';
       signer = 'throwaway';
     } else if (caGone(c, signerEntry)) {
@@ -665,4 +665,16 @@ export function parseSans(text: string): SanInput[] {
     }
     return san;
   });
+}
+
+/**
+ * The kubelet's own serving pair when it has no --tls-cert-file: kubelet.crt holds the certificate and,
+ * after it, the throwaway CA that signed it, whose key the kubelet never kept (certutil names it
+ * `<host>-ca@<unix time>`). Only that CA is re-made on renewal. Any other issuer found later in the same
+ * file (a full chain's intermediate, a root after an intermediate in ca.crt) is a real CA kept elsewhere:
+ * its certificates are externally managed, never re-signed by a look-alike.
+ */
+function isKubeletSelfSignedPair(c: CertEntry, signer: CertEntry): boolean {
+  return !signer.privateKey.present && signer.selfSigned && signer.location.file === c.location.file && signer.location.index > c.location.index
+    && /-ca@\d+$/.test(signer.subjectCN ?? '') && !c.isCA;
 }
