@@ -460,3 +460,37 @@ test('a CA found later in the same file without its key (a full chain\'s interme
   assert.match(k.out, /throwaway/);
   fs.rmSync(t, { recursive: true, force: true });
 });
+
+test('a damaged key (embedded client-key-data, or a key file): renew refuses to certify the old public key and says --new-key; --new-key writes a new key in its place, read back and matched', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const admin = path.join(root, 'etc/kubernetes/admin.conf');
+  const text = fs.readFileSync(admin, 'utf8');
+  const keyData = /client-key-data: (\S+)/.exec(text)![1]!;
+  const damagedPem = Buffer.from(keyData, 'base64').toString('latin1').slice(0, 600);
+  fs.writeFileSync(admin, text.replace(keyData, Buffer.from(damagedPem).toString('base64')));
+  const apiKey = path.join(root, 'etc/kubernetes/pki/apiserver.key');
+  fs.writeFileSync(apiKey, fs.readFileSync(apiKey).subarray(0, 800));
+  const damaged = fs.readFileSync(admin, 'utf8');
+
+  const refused = await cli(['renew', 'admin.conf', 'apiserver', '--root', root, '--now', NOW]);
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.out + refused.err, /can't renew \/etc\/kubernetes\/admin\.conf with its key: .*client-key-data.*run again with --new-key/);
+  assert.match(refused.out + refused.err, /can't renew \/etc\/kubernetes\/pki\/apiserver\.crt with its key: .*run again with --new-key/);
+  assert.equal(fs.readFileSync(admin, 'utf8'), damaged, 'nothing written');
+
+  const r = await cli(['renew', 'admin.conf', 'apiserver', '--root', root, '--now', NOW, '--new-key']);
+  assert.equal(r.code, 0, r.err + r.out);
+  const inv = readInventory({ fs: new NodeFs(root), now: new Date(NOW) });
+  for (const n of ['admin.conf', 'apiserver']) {
+    const c = inv.certificates.find((x) => x.name === n)!;
+    assert.equal(c.status, 'ok', n);
+    assert.equal(c.privateKey.matches, true, `${n}: the new key is there and is the certificate's`);
+  }
+  assert.ok(!inv.findings.some((f) => f.code === 'corrupt'), JSON.stringify(inv.findings.filter((f) => f.code === 'corrupt')));
+  const k = sh('kubectl', ['--kubeconfig', admin, 'config', 'view', '--raw', '-o', 'jsonpath={.users[0].user.client-key-data}']);
+  assert.equal(k.status, 0, k.stderr);
+  const keyPem = Buffer.from(k.stdout, 'base64').toString();
+  assert.match(keyPem, /^-----BEGIN RSA PRIVATE KEY-----/);
+  assert.equal(sh('openssl', ['pkey', '-noout'], keyPem).status, 0, 'openssl reads the new embedded key');
+  assert.equal(sh('openssl', ['pkey', '-noout', '-in', apiKey]).status, 0, 'and the new key file');
+});

@@ -139,6 +139,12 @@ export async function renderRenewal(nfs: NodeFs, inv: Inventory, plan: Plan): Pr
     if (!keyCache.has(k)) keyCache.set(k, readKeyAt(nfs, loc));
     return keyCache.get(k)!;
   };
+  /** the PEM a new key is written as: the old key's form, or kubeadm's when the old key is unreadable (damaged) */
+  const newKeyPem = (key: KeyObject, loc: KeyLocation | undefined): string => {
+    let label: string | undefined;
+    if (loc) try { label = keyAt(loc).label; } catch { /* damaged: --new-key replaces it */ }
+    return keyPemAs(key, label ?? (key.asymmetricKeyType === 'rsa' ? 'RSA PRIVATE KEY' : key.asymmetricKeyType === 'ec' ? 'EC PRIVATE KEY' : 'PRIVATE KEY'));
+  };
 
   // new keys and throwaway CA keys, generated in parallel on the libuv pool
   const newKeys = new Map<string, KeyObject>();
@@ -263,10 +269,16 @@ export async function renderRenewal(nfs: NodeFs, inv: Inventory, plan: Plan): Pr
       const oldData = b64text(ed.userField(user, 'client-certificate-data'));
       const text = it.location.index === 0 && certsIn(oldData).length <= 1 ? pem : replaceCertBlocks(oldData, new Map([[it.location.index, pem]]));
       ed.setUserCertData(user, text);
+      let keyLoc = it.key.location;
       if (newKey) {
         const kl = it.key.location;
-        if (kl?.kind === 'kubeconfig') ed.setUserKeyData(kl.user!, keyPemAs(newKey, keyAt(kl).label));
-        else if (kl) keyWrites.set(kl.file, keyPemAs(newKey, keyAt(kl).label));
+        if (kl?.kind === 'kubeconfig') ed.setUserKeyData(kl.user!, newKeyPem(newKey, kl));
+        else if (kl) keyWrites.set(kl.file, newKeyPem(newKey, kl));
+        else if (ed.userField(user, 'client-key-data') !== undefined) {
+          // the embedded key was unreadable (damaged): the new one takes its place, and is read back
+          ed.setUserKeyData(user, newKeyPem(newKey, undefined));
+          keyLoc = { file: it.location.file, kind: 'kubeconfig', user, field: 'client-key-data' };
+        } else throw new Error(`${c.name}: no place for its new key in ${it.location.file} (user ${user} has no client-key-data)`);
       }
       // certificate-authority-data: refresh a stale copy of the signing CA (same subject, other bytes)
       const signerCert = signerCertOf.get(it.id)?.();
@@ -282,7 +294,7 @@ export async function renderRenewal(nfs: NodeFs, inv: Inventory, plan: Plan): Pr
           if (repl.size > 0) ed.setClusterCaData(cl, replaceCertBlocks(data, repl));
         }
       }
-      readBack.push({ id: it.id, loc: it.location, ...(it.key.location ? { keyLoc: it.key.location } : {}) });
+      readBack.push({ id: it.id, loc: it.location, ...(keyLoc ? { keyLoc } : {}) });
       continue;
     }
     if (it.location.kind === 'der') derWrites.set(it.location.file, Buffer.from(der));
@@ -293,9 +305,9 @@ export async function renderRenewal(nfs: NodeFs, inv: Inventory, plan: Plan): Pr
     }
     if (newKey && it.key.location) {
       const kl = it.key.location;
-      if (kl.kind === 'kubeconfig') editor(kl.file).setUserKeyData(kl.user!, keyPemAs(newKey, keyAt(kl).label));
-      else if (kl.sameFile) keyWrites.set(kl.file, keyPemAs(newKey, keyAt(kl).label)); // replaced below inside the same text
-      else keyWrites.set(kl.file, keyPemAs(newKey, keyAt(kl).label));
+      if (kl.kind === 'kubeconfig') editor(kl.file).setUserKeyData(kl.user!, newKeyPem(newKey, kl));
+      else if (kl.sameFile) keyWrites.set(kl.file, newKeyPem(newKey, kl)); // replaced below inside the same text
+      else keyWrites.set(kl.file, newKeyPem(newKey, kl));
     }
     readBack.push({ id: it.id, loc: it.location, ...(it.key.location ? { keyLoc: it.key.location } : {}) });
   }

@@ -174,8 +174,14 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
   };
   /** Why the private key file beside a certificate could not be used (a `corrupt` finding on it), if so. */
   const keyDamage = (e: CertEntry): string | undefined => {
+    if (e.privateKey.present) return undefined;
+    // an embedded client-key-data that does not parse leaves no key location, only its finding
+    if (e.location.kind === 'kubeconfig' && e.location.kubeconfig?.entry === 'user' && !e.privateKey.location) {
+      const user = `user ${JSON.stringify(e.location.kubeconfig.name)} client-key-data`;
+      return inv.findings.find((f) => f.code === 'corrupt' && f.file === e.location.file && f.message.includes(user))?.message;
+    }
     const file = e.privateKey.location?.file;
-    if (!file || e.privateKey.present) return undefined;
+    if (!file) return undefined;
     return inv.findings.find((f) => f.code === 'corrupt' && f.file === file)?.message;
   };
   for (const c of ordered) {
