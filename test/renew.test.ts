@@ -494,3 +494,21 @@ test('a damaged key (embedded client-key-data, or a key file): renew refuses to 
   assert.equal(sh('openssl', ['pkey', '-noout'], keyPem).status, 0, 'openssl reads the new embedded key');
   assert.equal(sh('openssl', ['pkey', '-noout', '-in', apiKey]).status, 0, 'and the new key file');
 });
+
+test('restore refuses a backup made for another root (another node\'s tree, or a mounted disk onto the live node); a damaged manifest is one line', async () => {
+  const a = copyFixture('kubeadm-1.26-expired');
+  const b = copyFixture('kubeadm-1.26-expired');
+  assert.equal((await cli(['renew', 'apiserver', '--root', a, '--now', NOW])).code, 0);
+  const backup = listBackups(path.join(a, 'var/lib/kubepki/backups'))[0]!;
+  const before = snapshotTree(b);
+  const r = await cli(['restore', backup.dir, '--root', b, '--now', NOW]);
+  assert.equal(r.code, 3);
+  assert.match(r.err, new RegExp(`refusing to restore .*: it was made for --root ${a.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, and this is --root`));
+  assert.deepEqual(snapshotTree(b), before, 'nothing written');
+  // its own tree takes it back
+  assert.equal((await cli(['restore', backup.name, '--root', a, '--now', NOW])).code, 0);
+  fs.writeFileSync(path.join(backup.dir, 'manifest.json'), '{"kind": "Backup", trunc');
+  const d = await cli(['restore', backup.name, '--root', a, '--now', NOW]);
+  assert.equal(d.code, 3);
+  assert.match(d.err, /^kubepki: failed to read backup .*: manifest\.json is not valid JSON/);
+});

@@ -207,7 +207,9 @@ function snapshot(nfs: NodeFs, nodePath: string, dir: string, pending: Pending[]
  */
 async function writeDurable(items: (Pending & { owner?: { uid: number; gid: number }; exclusive?: boolean })[], steps: Steps, label: string): Promise<void> {
   for (const it of items) steps.step(`${label} ${it.host}`);
-  await Promise.all(items.map(async (it) => {
+  // every write settles before a failure is thrown: the rollback that follows must not race a temp file
+  // (a new key, say) still being written, which would land after the cleanup and stay
+  const settled = await Promise.allSettled(items.map(async (it) => {
     // the node's own directories as kubeadm makes them (0755, spec §1); kubepki's backup directories 0700
     await fsp.mkdir(path.dirname(it.host), { recursive: true, mode: label === 'backup' ? 0o700 : 0o755 });
     if (it.exclusive) await fsp.rm(it.host, { force: true });
@@ -225,6 +227,8 @@ async function writeDurable(items: (Pending & { owner?: { uid: number; gid: numb
       await fh.close();
     }
   }));
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
   const dirs = [...new Set(items.map((i) => path.dirname(i.host)))];
   dirs.forEach(fsyncDir);
 }
@@ -243,8 +247,11 @@ export function readManifest(dir: string): BackupManifest {
   try { text = fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'); } catch (e) {
     throw new UserError(`failed to read backup ${dir}: ${errorMessage(e)}`, 'pass a directory that `kubepki backups` lists');
   }
-  const m = JSON.parse(text) as BackupManifest;
-  if (m.kind !== 'Backup' || !Array.isArray(m.entries)) throw new UserError(`failed to read backup ${dir}: manifest.json is not a kubepki backup`, 'pass a directory that `kubepki backups` lists');
+  let m: BackupManifest;
+  try { m = JSON.parse(text) as BackupManifest; } catch {
+    throw new UserError(`failed to read backup ${dir}: manifest.json is not valid JSON (damaged)`, `its files are under ${dir}/files; put them back by hand, or use another backup (kubepki backups)`);
+  }
+  if (m?.kind !== 'Backup' || !Array.isArray(m.entries)) throw new UserError(`failed to read backup ${dir}: manifest.json is not a kubepki backup`, 'pass a directory that `kubepki backups` lists');
   return m;
 }
 

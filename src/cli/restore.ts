@@ -36,6 +36,13 @@ An interrupted run is rolled back before anything else.`)
       const dir = candidates.find((d) => fs.existsSync(path.join(d, 'manifest.json')));
       if (!dir) throw new UserError(`failed to find backup ${backup}`, `run \`kubepki backups${o.root ? ` --root ${o.root}` : ''}\` to list them`);
       const m = readManifest(dir);
+      // a backup belongs to the tree it was made from: the ones in this tree's backup directory are its own
+      // (wherever the disk was mounted then); one from elsewhere must have been made for this root, or a
+      // mounted disk's backup would be put back onto the live node, or another node's onto this one
+      const own = !path.relative(root, dir).startsWith('..') && !path.isAbsolute(path.relative(root, dir));
+      if (!own && path.resolve(m.root) !== nfs.root) {
+        throw new UserError(`refusing to restore ${dir}: it was made for --root ${m.root}, and this is --root ${nfs.root}`, `pass --root ${m.root} to put it back there`);
+      }
       const changes = restoreChanges(dir, m);
       io.stdout(`Restore ${changes.length} file(s) from ${dir} (${m.action} of ${m.created}, ${m.state}):\n`);
       for (const c of changes) io.stdout(`  ${c.op === 'write' ? 'write ' : c.op === 'symlink' ? 'link  ' : 'remove'}  ${c.path}${c.op === 'symlink' ? ` → ${c.target}` : ''}\n`);
