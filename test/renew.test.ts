@@ -512,3 +512,24 @@ test('restore refuses a backup made for another root (another node\'s tree, or a
   assert.equal(d.code, 3);
   assert.match(d.err, /^kubepki: failed to read backup .*: manifest\.json is not valid JSON/);
 });
+
+test('a leaf whose notBefore is its CA\'s (kubeadm up to 1.30, RKE1) is renewed for its installer\'s validity, not notAfter − notBefore, which grows by a year at every renewal', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const ca = new Certificate(parsePemBlocks(fs.readFileSync(path.join(root, 'etc/kubernetes/pki/ca.crt'), 'latin1'))[0]!.der);
+  const now = Date.parse(NOW);
+  const back = Math.round((now - ca.notBefore.getTime()) / 1000);
+  // the shape a kubeadm 1.30 renewal leaves two years on: notBefore = the CA's, notAfter three years later
+  assert.equal((await cli(['renew', 'apiserver', '--root', root, '--now', NOW, '--backdate', `${back}s`, '--validity', '1095d'])).code, 0);
+  const crt = path.join(root, 'etc/kubernetes/pki/apiserver.crt');
+  const shaped = new Certificate(parsePemBlocks(fs.readFileSync(crt, 'latin1'))[0]!.der);
+  assert.equal(shaped.notBefore.getTime(), ca.notBefore.getTime());
+  const later = '2028-11-01T00:00:00Z';
+  const r = await cli(['renew', 'apiserver', '--root', root, '--now', later]);
+  assert.equal(r.code, 0, r.err + r.out);
+  assert.match(r.out, /validity 1 year \(kubeadm's\): its notBefore is its CA's/);
+  const end = sh('openssl', ['x509', '-in', crt, '-noout', '-enddate']).stdout.trim();
+  assert.equal(end, 'notAfter=Nov  1 00:00:00 2029 GMT', 'a year from the renewal, as kubeadm certs renew gives');
+  // --validity still decides when given
+  assert.equal((await cli(['renew', 'apiserver', '--root', root, '--now', later, '--validity', '90d'])).code, 0);
+  assert.equal(sh('openssl', ['x509', '-in', crt, '-noout', '-enddate']).stdout.trim(), 'notAfter=Jan 30 00:00:00 2029 GMT');
+});

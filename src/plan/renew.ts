@@ -293,8 +293,15 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       notes.push('private key not found on this node; the certificate is renewed for the same public key');
     }
 
-    // validity
-    const lifetime = opts.validitySeconds ?? c.lifetimeSeconds;
+    // validity: the certificate's own lifetime, except where its notBefore is not when it was issued.
+    // kubeadm ≤1.30 (and RKE1) start every leaf at the CA's notBefore (spec §1.3), so after a few renewals
+    // notAfter − notBefore is years: those get their installer's validity (kubeadm 1 year, RKE1 10 years).
+    let lifetime = opts.validitySeconds ?? c.lifetimeSeconds;
+    if (opts.validitySeconds === undefined && !c.isCA && signerEntry && signerEntry.id !== c.id
+      && Math.abs(Date.parse(c.notBefore) - Date.parse(signerEntry.notBefore)) < 1000 && c.lifetimeSeconds > 366 * 86400) {
+      lifetime = (c.layout === 'rke1' ? 3650 : 365) * 86400;
+      notes.push(`validity ${c.layout === 'rke1' ? '10 years (RKE\'s)' : '1 year (kubeadm\'s)'}: its notBefore is its CA's, as ${c.layout === 'rke1' ? 'RKE' : 'kubeadm up to 1.30'} sets it, so notAfter − notBefore is not its lifetime (--validity to choose another)`);
+    }
     // notBefore: a renewed CA keeps its original one (leaves issued before today must stay inside the
     // CA's validity, or openssl and Go reject the chain); a leaf starts 5 minutes back for clock skew
     // between nodes (as the KCM signer does); the kubelet's own self-signed pair starts 1 hour back (as
