@@ -533,3 +533,18 @@ test('a leaf whose notBefore is its CA\'s (kubeadm up to 1.30, RKE1) is renewed 
   assert.equal((await cli(['renew', 'apiserver', '--root', root, '--now', later, '--validity', '90d'])).code, 0);
   assert.equal(sh('openssl', ['x509', '-in', crt, '-noout', '-enddate']).stdout.trim(), 'notAfter=Jan 30 00:00:00 2029 GMT');
 });
+
+test('renew warns when a new certificate is unusable on the machine\'s clock: --now later than it (not yet valid), earlier (already past), or a validity under a day', async () => {
+  const { clockWarnings } = await import('../src/cli/renew.js');
+  const item = (nb: string, na: string) => ({ items: [{ name: 'apiserver', kind: 'leaf', new: { notBefore: nb, notAfter: na } }] });
+  const clock = Date.parse('2026-12-06T00:00:00Z');
+  assert.equal(clockWarnings(item('2026-11-22T23:55:00.000Z', '2027-11-23T00:00:00.000Z'), clock, true), '');
+  assert.match(clockWarnings(item('2027-05-31T23:55:00.000Z', '2028-05-31T00:00:00.000Z'), clock, true), /apiserver: valid from 2027-05-31T23:55:00Z, after this machine's clock \(--now is later than the clock\): not yet valid here/);
+  assert.match(clockWarnings(item('2025-01-01T00:00:00.000Z', '2025-12-31T00:00:00.000Z'), clock, true), /apiserver: valid until 2025-12-31T00:00:00Z, already past on this machine's clock \(--now is earlier/);
+  assert.match(clockWarnings(item('2026-12-05T23:55:00.000Z', '2026-12-06T00:00:01.000Z'), clock, false), /less than a day from now \(--validity\?\)/);
+  // through the CLI: the warning is printed with the plan, the exit code is the plan's
+  const root = copyFixture('kubeadm-1.26');
+  const r = await cli(['renew', 'apiserver', '--root', root, '--now', '2035-01-01', '--dry-run']);
+  assert.equal(r.code, 0);
+  assert.match(r.out, /Warning: a new certificate is not usable on this machine's clock/);
+});

@@ -170,6 +170,7 @@ Exit codes:
         }, now);
         if (o.planOut) fs.writeFileSync(path.resolve(io.cwd, o.planOut), JSON.stringify(plan, null, 2) + '\n');
         io.stdout(renderPlanText(plan, { install: Boolean(o.dryRun) }));
+        io.stdout(clockWarnings(plan, Date.now(), o.now !== undefined));
         // a certificate someone else renews in time (the kubelet its own valid client certificate) is no failure
         const partial = plan.results.some((r) => r.outcome !== 'not-needed');
         if (o.dryRun) {
@@ -236,4 +237,24 @@ Exit codes:
         io.exitCode = partial ? 1 : 0;
       }
     });
+}
+
+/**
+ * What the new certificates will look like on this machine's clock. --now makes a plan for another moment
+ * (a node whose clock is off, a test); certificates that start after the real now, or end before it or
+ * within a day, would be refused here the moment they are written (seed 000's "not yet valid").
+ */
+export function clockWarnings(plan: { items: { name: string; kind: string; new?: { notBefore: string; notAfter: string } }[] }, realNowMs: number, nowGiven: boolean): string {
+  const lines: string[] = [];
+  const day = (iso: string) => iso.replace(/\.000Z$/, 'Z');
+  for (const it of plan.items) {
+    if (it.kind === 'ca-copy' || !it.new) continue;
+    const nb = Date.parse(it.new.notBefore);
+    const na = Date.parse(it.new.notAfter);
+    if (nb > realNowMs) lines.push(`  ${it.name}: valid from ${day(it.new.notBefore)}, after this machine's clock${nowGiven ? ' (--now is later than the clock)' : ''}: not yet valid here when written`);
+    else if (na <= realNowMs) lines.push(`  ${it.name}: valid until ${day(it.new.notAfter)}, already past on this machine's clock${nowGiven ? ' (--now is earlier than the clock)' : ''}`);
+    else if (na - realNowMs < 86400_000) lines.push(`  ${it.name}: valid until ${day(it.new.notAfter)}, less than a day from now (--validity?)`);
+  }
+  if (lines.length === 0) return '';
+  return `\nWarning: ${lines.length === 1 ? 'a new certificate is' : `${lines.length} new certificates are`} not usable on this machine's clock (${new Date(realNowMs).toISOString().replace(/\.\d{3}Z$/, 'Z')}):\n${lines.join('\n')}\n`;
 }
