@@ -548,3 +548,27 @@ test('renew warns when a new certificate is unusable on the machine\'s clock: --
   assert.equal(r.code, 0);
   assert.match(r.out, /Warning: a new certificate is not usable on this machine's clock/);
 });
+
+test('a kubeadm kubeconfig whose client certificate is a file reference: check reads it as that kubeconfig\'s certificate (not INVALID), and renew admin.conf renews the referenced file', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const admin = path.join(root, 'etc/kubernetes/admin.conf');
+  const text = fs.readFileSync(admin, 'utf8');
+  const data = (k: string) => Buffer.from(new RegExp(`${k}: (\\S+)`).exec(text)![1]!, 'base64');
+  fs.writeFileSync(path.join(root, 'etc/kubernetes/pki/admin.crt'), data('client-certificate-data'));
+  fs.writeFileSync(path.join(root, 'etc/kubernetes/pki/admin.key'), data('client-key-data'), { mode: 0o600 });
+  fs.writeFileSync(admin, text
+    .replace(/client-certificate-data: \S+/, 'client-certificate: /etc/kubernetes/pki/admin.crt')
+    .replace(/client-key-data: \S+/, 'client-key: /etc/kubernetes/pki/admin.key'));
+  const inv = readInventory({ fs: new NodeFs(root), now: new Date(NOW) });
+  assert.deepEqual(inv.missing, []);
+  const c = inv.certificates.find((x) => x.name === 'admin.conf')!;
+  assert.equal(c.location.file, '/etc/kubernetes/pki/admin.crt');
+  assert.equal(c.managedBy, 'kubeadm');
+  assert.equal(c.status, 'expired');
+  const r = await cli(['renew', 'admin.conf', '--root', root, '--now', NOW]);
+  assert.equal(r.code, 0, r.err + r.out);
+  const v = sh('openssl', ['verify', '-CAfile', path.join(root, 'etc/kubernetes/pki/ca.crt'), path.join(root, 'etc/kubernetes/pki/admin.crt')]);
+  assert.equal(v.status, 0, v.stderr);
+  assert.match(fs.readFileSync(admin, 'utf8'), /client-certificate: \/etc\/kubernetes\/pki\/admin\.crt/, 'the kubeconfig still references the file');
+  assert.equal(readInventory({ fs: new NodeFs(root), now: new Date(NOW) }).certificates.find((x) => x.name === 'admin.conf')!.status, 'ok');
+});

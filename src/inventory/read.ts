@@ -476,7 +476,15 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
   const pkiDir = layoutOf.has('kubespray') && pkiLogical === DEFAULT_PKI ? '/etc/kubernetes/ssl' : safeReal(fs, pkiLogical);
   // kubeadm's name for a file: by where it is, or by the path it was found under (pki/etcd a link elsewhere,
   // apiserver.crt a link to a dated file)
-  const profileOf = (l: CertLocation) => kubeadmProfileForFile(l.file, pkiDir) ?? (l.via ? kubeadmProfileForFile(l.via, pkiLogical) ?? kubeadmProfileForFile(l.via, pkiDir) : undefined);
+  // a kubeadm kubeconfig whose client-certificate is a file reference: that file is the kubeconfig's certificate
+  const referencedBy = new Map<string, KubeadmCertProfile>();
+  for (const k of kubeconfigs) {
+    const prof = kubeadmProfileForFile(k.file, pkiDir);
+    const users = k.users.filter((u) => u.certFrom === 'file' && u.certFile);
+    if (prof?.kind === 'kubeconfig' && users.length === 1) referencedBy.set(safeReal(fs, users[0]!.certFile!), prof);
+  }
+  const profileOf = (l: CertLocation) => kubeadmProfileForFile(l.file, pkiDir) ?? (l.via ? kubeadmProfileForFile(l.via, pkiLogical) ?? kubeadmProfileForFile(l.via, pkiDir) : undefined)
+    ?? (l.kind !== 'kubeconfig' && l.index === 0 ? referencedBy.get(l.file) : undefined);
   const names = nameRecords(records, profileOf);
 
   // 5. trust tree: which CA's key made each signature
@@ -594,9 +602,12 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
         findings.push({ code: 'unreadable', severity: 'error', file, message: reason });
         continue;
       }
+      const inFile = (f: string) => certificates.some((c) => c.location.kind !== 'kubeconfig' && (c.location.file === f || c.location.via === f || c.location.file === safeReal(fs, f)));
       const read = p.kind === 'kubeconfig'
         ? certificates.some((c) => c.location.file === file && c.location.kubeconfig?.entry === 'user')
-        : certificates.some((c) => c.location.kind !== 'kubeconfig' && (c.location.file === file || c.location.via === file));
+          // (client-certificate: a file reference, read as that file)
+          || kubeconfigs.some((k) => k.file === file && k.users.some((u) => u.certFrom === 'file' && u.certFile !== undefined && inFile(u.certFile)))
+        : inFile(file);
       if (!read) {
         let reason = problemOf(file);
         if (!reason) {
