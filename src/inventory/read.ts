@@ -481,7 +481,8 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
   for (const k of kubeconfigs) {
     const prof = kubeadmProfileForFile(k.file, pkiDir);
     const users = k.users.filter((u) => u.certFrom === 'file' && u.certFile);
-    if (prof?.kind === 'kubeconfig' && users.length === 1) referencedBy.set(safeReal(fs, users[0]!.certFile!), prof);
+    // (kubelet.conf's reference is the kubelet's rotating client pair, named as such)
+    if (prof?.kind === 'kubeconfig' && prof.name !== 'kubelet.conf' && users.length === 1) referencedBy.set(safeReal(fs, users[0]!.certFile!), prof);
   }
   const profileOf = (l: CertLocation) => kubeadmProfileForFile(l.file, pkiDir) ?? (l.via ? kubeadmProfileForFile(l.via, pkiLogical) ?? kubeadmProfileForFile(l.via, pkiDir) : undefined)
     ?? (l.kind !== 'kubeconfig' && l.index === 0 ? referencedBy.get(l.file) : undefined);
