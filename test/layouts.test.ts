@@ -280,3 +280,40 @@ test('the kubelet serving pair is read by the kubelet even with no /var/lib/kube
   const inv = readInventory({ fs: new NodeFs(root), now: NOW });
   assert.deepEqual(byName(inv, 'kubelet-serving').components, ['kubelet']);
 });
+
+test('node-level key problems are errors: sa.pub not the half of sa.key, an encrypted key a component reads, a leaf whose CA has already expired', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const pki = path.join(root, 'etc/kubernetes/pki');
+  // sa.pub from another key
+  const other = openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048']);
+  assert.equal(other.status, 0, other.stderr);
+  const pub = openssl(['pkey', '-pubout'], other.stdout);
+  fs.writeFileSync(path.join(pki, 'sa.pub'), pub.stdout);
+  // apiserver.key encrypted
+  const enc = openssl(['pkey', '-in', path.join(pki, 'apiserver.key'), '-aes256', '-passout', 'pass:secret']);
+  assert.equal(enc.status, 0, enc.stderr);
+  fs.writeFileSync(path.join(pki, 'apiserver.key'), enc.stdout);
+  // a CA of 100 days and a leaf of a year it signed, read with --path
+  const issued = new Date('2026-01-01T00:00:00Z');
+  const ca = await makeCa('short-ca', issued, 100);
+  const leaf = await makeLeaf(ca, 'long-leaf', { eku: ['clientAuth'], notBefore: issued, days: 365 });
+  put(root, '/srv/certs/ca.crt', ca.pem);
+  put(root, '/srv/certs/leaf.crt', leaf.pem);
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW, paths: ['/srv/certs'] });
+  const errs = inv.findings.filter((f) => f.severity === 'error');
+  const sa = errs.find((f) => f.code === 'sa-key-mismatch');
+  assert.ok(sa, JSON.stringify(errs));
+  assert.match(sa.message, /sa\.pub is not the public half of .*sa\.key.*openssl pkey -in .*sa\.key -pubout/);
+  const encrypted = errs.find((f) => f.code === 'key-encrypted');
+  assert.ok(encrypted);
+  assert.match(encrypted.message, /apiserver\.key holds an encrypted private key, and kube-apiserver reads it/);
+  const caGone = errs.find((f) => f.code === 'ca-expires-before-leaf');
+  assert.ok(caGone);
+  assert.match(caGone.message, /^leaf: its CA certs\/ca expired on 2026-04-11, so its chain no longer verifies.*kubepki renew certs\/ca/);
+  assert.equal(byName(inv, 'leaf').status, 'invalid');
+  const io = memoryIo();
+  assert.equal(await run(['check', '--root', root, '--now', '2026-11-23', '--path', '/srv/certs'], io), 2);
+  // before the CA's end it is the warning it was
+  const early = readInventory({ fs: new NodeFs(root), now: new Date('2026-02-01T00:00:00Z'), paths: ['/srv/certs'] });
+  assert.equal(early.findings.find((f) => f.code === 'ca-expires-before-leaf')?.severity, 'warning');
+});

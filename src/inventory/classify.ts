@@ -84,7 +84,10 @@ export function classify(input: ClassifyInput): void {
         : { code: 'weak-key', severity: 'warning', message: `${e.name}: RSA ${e.keySize} key, under kubeadm's 2048 — renew it with --new-key (RSA 2048)` });
     }
     if (r.signer && !e.isCA && r.signer.id !== e.id && new Date(e.notAfter) > new Date(r.signer.notAfter)) {
-      add(e, { code: 'ca-expires-before-leaf', severity: 'warning', message: `${e.name} outlives its CA ${r.signer.name} (CA ends ${day(r.signer.notAfter)}, leaf ${day(e.notAfter)}): it stops working when the CA expires` });
+      add(e, now.getTime() >= Date.parse(r.signer.notAfter)
+        // the CA is gone already: the leaf's own dates are fine, its chain is not
+        ? { code: 'ca-expires-before-leaf', severity: 'error', message: `${e.name}: its CA ${r.signer.name} expired on ${day(r.signer.notAfter)}, so its chain no longer verifies ("x509: certificate has expired"); renew the CA (kubepki renew ${r.signer.name}), which keeps its key, and this certificate works again` }
+        : { code: 'ca-expires-before-leaf', severity: 'warning', message: `${e.name} outlives its CA ${r.signer.name} (CA ends ${day(r.signer.notAfter)}, leaf ${day(e.notAfter)}): it stops working when the CA expires` });
     }
     // Externally managed CA: worth saying only where something on this node would be renewed with it
     // (a worker holds ca.crt without its key by design; the kubelet renews through the cluster).

@@ -360,7 +360,13 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
       const spkiHex = k.info.spki ? sha(k.info.spki) : undefined;
       if (k.info.spki && !keyBySpki.has(same(k.info.spki))) keyBySpki.set(same(k.info.spki), { file: f.path, kind: f.kind === 'der' ? 'der' : 'pem' });
       keys.push({ file: f.path, kind: 'private', format: k.info.format, encrypted: k.info.encrypted, keyAlgorithm: k.info.key?.algorithm, keySize: k.info.key?.size, curve: k.info.key?.curve, spkiSha256: spkiHex, certificates: [] });
-      if (k.info.encrypted) findings.push({ code: 'key-encrypted', severity: 'info', file: f.path, message: `${f.path} holds an encrypted private key; kubepki cannot check or use it` });
+      if (k.info.encrypted) {
+        // kube-apiserver, etcd, the kubelet … take no passphrase: a key one of them reads keeps it from starting
+        const readers = [...new Set(componentRefs.filter((c) => c.file === f.path || c.file === f.via).map((c) => c.component))].sort();
+        findings.push(readers.length > 0
+          ? { code: 'key-encrypted', severity: 'error', file: f.path, message: `${f.path} holds an encrypted private key, and ${readers.join(', ')} ${readers.length > 1 ? 'read' : 'reads'} it: Kubernetes components take no passphrase and fail to start with it; decrypt it (openssl pkey -in ${f.path} -out ${f.path}) or put the unencrypted key back` }
+          : { code: 'key-encrypted', severity: 'info', file: f.path, message: `${f.path} holds an encrypted private key; kubepki cannot check or use it` });
+      }
     }
     for (const pk of f.publicKeys) {
       keys.push({ file: f.path, kind: 'public', format: 'spki', encrypted: false, keyAlgorithm: pk.info.algorithm, keySize: pk.info.size, curve: pk.info.curve, spkiSha256: sha(pk.spki), certificates: [] });
@@ -626,6 +632,12 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     const saKey = keys.find((k) => k.file === `${pkiDir}/sa.key` && k.kind === 'private');
     if (saKey?.keyAlgorithm && saKey.keyAlgorithm !== 'RSA' && saKey.keyAlgorithm !== 'ECDSA') {
       findings.push({ code: 'sa-key-type', severity: 'error', file: saKey.file, message: `${saKey.file} is an ${saKey.keyAlgorithm} key; kube-apiserver signs ServiceAccount tokens with RSA or ECDSA keys only (kubepki sa rotate --key-type rsa-2048)` });
+    }
+    // kube-apiserver signs tokens with sa.key and verifies them with sa.pub: two halves of different keys
+    // mean every ServiceAccount token is rejected
+    const saPub = keys.find((k) => k.file === `${pkiDir}/sa.pub` && k.kind === 'public');
+    if (saKey?.spkiSha256 && saPub?.spkiSha256 && saKey.spkiSha256 !== saPub.spkiSha256) {
+      findings.push({ code: 'sa-key-mismatch', severity: 'error', file: saPub.file, message: `${saPub.file} is not the public half of ${saKey.file}: kube-apiserver verifies with it the ServiceAccount tokens it signs with ${saKey.file}, so every token is rejected (make it again: openssl pkey -in ${saKey.file} -pubout -out ${saPub.file}, then restart kube-apiserver)` });
     }
     for (const f of ['sa.key', 'sa.pub']) {
       const file = `${pkiDir}/${f}`;

@@ -33,7 +33,8 @@ export type FindingCode =
   | 'secret-key-missing'
   | 'weak-key'
   | 'sa-key-type'
-  | 'interrupted-run';
+  | 'interrupted-run'
+  | 'sa-key-mismatch';
 
 export interface Finding {
   code: FindingCode;
