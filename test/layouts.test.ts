@@ -317,3 +317,32 @@ test('node-level key problems are errors: sa.pub not the half of sa.key, an encr
   const early = readInventory({ fs: new NodeFs(root), now: new Date('2026-02-01T00:00:00Z'), paths: ['/srv/certs'] });
   assert.equal(early.findings.find((f) => f.code === 'ca-expires-before-leaf')?.severity, 'warning');
 });
+
+test('Next: when every certificate due is signed by a CA whose key is elsewhere, check says where the work is, not renew all (which would renew only healthy ones)', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const issued = new Date('2026-01-01T00:00:00Z');
+  const ca = await makeCa('corp-issuing-ca', issued, 3650);
+  const leaf = await makeLeaf(ca, 'etcd-client', { eku: ['clientAuth'], notBefore: issued, days: 330 });
+  put(root, '/etc/etcd/ssl/ca.pem', ca.pem);
+  put(root, '/etc/etcd/ssl/client.pem', leaf.pem);
+  put(root, '/etc/etcd/ssl/client-key.pem', leaf.keyPem, 0o600);
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW, paths: ['/etc/etcd/ssl'] });
+  assert.equal(inv.summary.warning, 1);
+  assert.match(inv.next!, /^client is signed by ssl\/ca, whose key is not on this node: renew it where that CA is \(kubepki renew all --root .* --dry-run says how for each; --csr-out DIR writes CSRs to take there\)$/);
+  assert.doesNotMatch(inv.next!, /^kubepki renew all/);
+  // with the CA key here too, renew all is the step again
+  put(root, '/etc/etcd/ssl/ca-key.pem', ca.keyPem, 0o600);
+  assert.match(readInventory({ fs: new NodeFs(root), now: NOW, paths: ['/etc/etcd/ssl'] }).next!, /^kubepki renew all/);
+});
+
+test('Next: a certificate that starts after the node\'s clock (seed 000\'s "valid only from now") points at the clock and --backdate', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const ca = await makeCa('skew-ca', new Date('2026-01-01T00:00:00Z'), 3650);
+  const leaf = await makeLeaf(ca, 'from-later', { eku: ['clientAuth'], notBefore: new Date('2026-12-01T00:00:00Z'), days: 365 });
+  put(root, '/srv/skew/ca.crt', ca.pem);
+  put(root, '/srv/skew/ca.key', ca.keyPem, 0o600);
+  put(root, '/srv/skew/leaf.crt', leaf.pem);
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW, paths: ['/srv/skew'] });
+  assert.equal(inv.summary.notYetValid, 1);
+  assert.match(inv.next!, /^leaf starts after this node's clock: check the clock \(timedatectl; is NTP synchronised\?\), or re-issue with a margin: kubepki renew leaf --root .* --backdate 1h$/);
+});

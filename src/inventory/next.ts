@@ -19,7 +19,11 @@ export function nextStep(inv: Omit<Inventory, 'next'>): string {
     return `bring back ${caGone.join(', ')} and their keys from a backup (kubepki backups${rootFlag}) or another control-plane node (kubepki ca export / ca import); with no copy left, kubepki rebuild${rootFlag} --new-ca --dry-run`;
   }
   if (s.expired + s.warning > 0) {
-    return agentOnly(inv) ?? `kubepki renew all${rootFlag} --dry-run, then without --dry-run (backup first); restart what it lists`;
+    return agentOnly(inv) ?? elsewhereOnly(inv, rootFlag) ?? `kubepki renew all${rootFlag} --dry-run, then without --dry-run (backup first); restart what it lists`;
+  }
+  if (s.notYetValid > 0) {
+    const early = inv.certificates.filter((c) => c.status === 'not-yet-valid').map((c) => c.name);
+    return `${early.slice(0, 3).join(', ')}${early.length > 3 ? ` and ${early.length - 3} more` : ''} ${early.length > 1 ? 'start' : 'starts'} after this node's clock: check the clock (timedatectl; is NTP synchronised?), or re-issue with a margin: kubepki renew ${early.length > 3 ? 'all' : early.join(' ')}${rootFlag} --backdate 1h`;
   }
   if (gone > 0) return `kubepki rebuild${rootFlag} --dry-run (re-creates missing kubeadm files)`;
   if (unreadable > 0) return `restore the unreadable files from a backup (kubepki backups${rootFlag}), or move them aside and run kubepki rebuild${rootFlag} --dry-run`;
@@ -35,4 +39,18 @@ function agentOnly(inv: Omit<Inventory, 'next'>): string | undefined {
   const due = inv.certificates.filter((c) => c.status === 'expired' || c.status === 'warning');
   const caKeyHere = (id: string | undefined) => Boolean(id && inv.certificates.find((c) => c.id === id)?.privateKey.present);
   return due.length > 0 && due.every((c) => advice(c) && !caKeyHere(c.signedBy)) ? advice(due[0]!) : undefined;
+}
+
+/**
+ * When no certificate that is due can be renewed here (its CA's key is elsewhere: an external etcd's CA, a
+ * corporate CA, another cluster's), `renew all` would only renew the healthy ones: say where the work is.
+ */
+function elsewhereOnly(inv: Omit<Inventory, 'next'>, rootFlag: string): string | undefined {
+  const byId = new Map(inv.certificates.map((c) => [c.id, c]));
+  const due = inv.certificates.filter((c) => c.status === 'expired' || c.status === 'warning');
+  const here = (c: (typeof due)[number]) => (c.selfSigned ? c.privateKey.present : Boolean(c.signedBy && byId.get(c.signedBy)?.privateKey.present))
+    || c.name === 'kubelet-serving'; // the kubelet's own pair: its throwaway CA is re-made
+  if (due.length === 0 || due.some(here)) return undefined;
+  const cas = [...new Set(due.map((c) => c.signerName ?? c.issuerCN ?? c.issuer))].sort();
+  return `${due.length === 1 ? `${due[0]!.name} is` : `the ${due.length} certificates due are`} signed by ${cas.join(', ')}, whose key${cas.length > 1 ? 's are' : ' is'} not on this node: renew ${due.length === 1 ? 'it' : 'them'} where ${cas.length > 1 ? 'those CAs are' : 'that CA is'} (kubepki renew all${rootFlag} --dry-run says how for each; --csr-out DIR writes CSRs to take there)`;
 }
