@@ -15,7 +15,7 @@ import { parseSimpleYaml } from '../src/kubeconfig/fast-yaml.js';
 import { seq, tlv, integerDer, oidDer, timeDer, nameDer, pemOf } from '../src/pki/sign.js';
 import { NodeFs } from '../src/fs/node-fs.js';
 import { readInventory } from '../src/inventory/read.js';
-import { copyFixture, NOW, tmpDir } from './support/fixtures.js';
+import { copyFixture, FIXTURES, NOW, tmpDir } from './support/fixtures.js';
 
 const ec = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 const EC_SPKI = ec.publicKey.export({ type: 'spki', format: 'der' });
@@ -282,4 +282,27 @@ test('serve checks its TLS files before listening: a file with no certificate, a
     assert.match(io.err, want);
     assert.equal(io.err.split('\n').filter(Boolean).length, 2, 'one line and its hint');
   }
+});
+
+test('check --path: a path that does not exist is a usage error (exit 3, one line); in a directory named with --path an openssl.cnf is not a broken certificate, a broken .crt is', async () => {
+  const { run } = await import('../src/cli/main.js');
+  const { memoryIo } = await import('../src/cli/io.js');
+  const root = tmpDir('kubepki-path-');
+  fs.mkdirSync(path.join(root, 'certs'));
+  fs.copyFileSync(path.join(FIXTURES, 'kubeadm-1.26/etc/kubernetes/pki/ca.crt'), path.join(root, 'certs/ca.crt'));
+  fs.writeFileSync(path.join(root, 'certs/openssl.cnf'), '[req]\ndistinguished_name = dn\n[dn]\n');
+  const missing = memoryIo();
+  assert.equal(await run(['check', '--root', root, '--path', '/nonexistent', '--now', '2026-11-23'], missing), 3);
+  assert.match(missing.err, /^kubepki: --path \/nonexistent does not exist under --root /);
+  const kc = memoryIo();
+  assert.equal(await run(['check', '--root', root, '--kubeconfig', '/root/.kube/config', '--now', '2026-11-23'], kc), 3);
+  assert.match(kc.err, /^kubepki: --kubeconfig \/root\/\.kube\/config does not exist/);
+  const ok = memoryIo();
+  assert.equal(await run(['check', '--root', root, '--path', '/certs', '--now', '2026-11-23'], ok), 0, ok.out);
+  assert.doesNotMatch(ok.out, /openssl\.cnf/);
+  fs.writeFileSync(path.join(root, 'certs/broken.crt'), 'junk\n');
+  const broken = memoryIo();
+  assert.equal(await run(['check', '--root', root, '--path', '/certs', '--now', '2026-11-23'], broken), 2);
+  assert.match(broken.out, /corrupt\s+\/certs\/broken\.crt/);
+  fs.rmSync(root, { recursive: true, force: true });
 });

@@ -88,7 +88,16 @@ export function nodeReadInputs(o: NodeOptions, cwd: string): Omit<ReadOptions, '
   const layouts = resolveLayouts(o.layout);
   parseThresholdOrThrow(o.warn);
   const fs = openNode(o);
-  return { fs, warn: o.warn, layouts, paths: toNodePaths(fs, o.path, cwd), kubeconfigs: toNodePaths(fs, o.kubeconfig, cwd) };
+  const paths = toNodePaths(fs, o.path, cwd);
+  const kubeconfigs = toNodePaths(fs, o.kubeconfig, cwd);
+  // a path the user typed that is not there is a usage error (exit 3), not a broken node (exit 2)
+  for (const [flag, list] of [['--path', paths], ['--kubeconfig', kubeconfigs]] as const) {
+    for (const p of list) {
+      if (fs.lstat(p)) continue;
+      throw new UserError(`${flag} ${p} does not exist${fs.root === '/' ? '' : ` under --root ${fs.root}`}`, fs.root === '/' ? 'check the path' : 'with --root, paths are read inside the tree: give the path as it is on the node');
+    }
+  }
+  return { fs, warn: o.warn, layouts, paths, kubeconfigs };
 }
 
 /** A tree with nothing kubepki recognises is a usage error, not a healthy node. */

@@ -173,7 +173,9 @@ export function readInventory(opts: ReadOptions): Inventory {
       if (!target.explicit && !CERTISH.test(d.name) && !KUBECONFIGISH.test(d.name)) continue;
       // rotated kubelet pairs other than the current one are history, not in use
       if (/^kubelet-(client|server)-\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d\.pem$/.test(d.name) && fs.exists(`${dir}/kubelet-${d.name.split('-')[1]}-current.pem`)) continue;
-      readOne(p, target, target.explicit ?? false, isLink ? p : undefined);
+      // in a directory the user named every file is read, but only a certificate-like name that does not
+      // parse is reported: an openssl.cnf or a README beside the certificates is not a broken certificate
+      readOne(p, target, Boolean(target.explicit) && (CERTISH.test(d.name) || KUBECONFIGISH.test(d.name)), isLink ? p : undefined);
     }
   };
 

@@ -10,8 +10,10 @@ let yamlLib: YamlLib | undefined;
 function yaml(): YamlLib {
   return (yamlLib ??= createRequire(import.meta.url)('yaml') as YamlLib);
 }
-const parseYaml = (text: string): unknown => yaml().parse(text);
-const parseAllDocuments = (text: string) => yaml().parseAllDocuments(text);
+// logLevel 'error': a node's arbitrary YAML ("keys with collection values will be stringified") must not
+// print process warnings in the middle of check's output
+const parseYaml = (text: string): unknown => yaml().parse(text, { logLevel: 'error' });
+const parseAllDocuments = (text: string) => yaml().parseAllDocuments(text, { logLevel: 'error' });
 
 /**
  * YAML as machines write it, read fast. Kubeconfigs, static pod manifests and
