@@ -306,3 +306,25 @@ test('check --path: a path that does not exist is a usage error (exit 3, one lin
   assert.match(broken.out, /corrupt\s+\/certs\/broken\.crt/);
   fs.rmSync(root, { recursive: true, force: true });
 });
+
+test('flag values: one line with a hint and exit 3 for --warn 100% / 30 (no unit), --now "", --validity past 9999, --backdate before 1950, probe --timeout abc, an unknown option', async () => {
+  const { run } = await import('../src/cli/main.js');
+  const { memoryIo } = await import('../src/cli/io.js');
+  const root = copyFixture('kubeadm-1.26');
+  const cases: [string[], RegExp][] = [
+    [['check', '--root', root, '--warn', '100%'], /^kubepki: --warn 100%: a share of the lifetime used must be between 0% and 100%/],
+    [['check', '--root', root, '--warn', '30'], /^kubepki: --warn 30 has no unit\n  hint: did you mean --warn 30d/],
+    [['renew', 'apiserver', '--root', root, '--warn', '0%', '--dry-run'], /between 0% and 100%/],
+    [['check', '--root', root, '--now', ''], /^kubepki: --now is empty/],
+    [['renew', 'apiserver', '--root', root, '--now', '2026-11-23', '--validity', '99999999999d', '--dry-run'], /^kubepki: --validity 99999999999d ends after 9999-12-31/],
+    [['renew', 'apiserver', '--root', root, '--now', '2026-11-23', '--backdate', '100y', '--dry-run'], /^kubepki: --backdate 100y starts before 1950/],
+    [['probe', '127.0.0.1:1', '--timeout', 'abc'], /^kubepki: --timeout "abc" is not a number of seconds/],
+    [['check', '--bogus'], /^kubepki: unknown option '--bogus'\n  hint: kubepki check --help lists the options\n$/],
+  ];
+  for (const [argv, want] of cases) {
+    const io = memoryIo();
+    assert.equal(await run(argv, io), 3, `${argv.join(' ')}: ${io.err}`);
+    assert.match(io.err, want, argv.join(' '));
+    assert.doesNotMatch(io.err, /internal error|^error:/m);
+  }
+});

@@ -29,6 +29,6 @@ interrupted, recovered) and how many files.`)
       const w = Math.max(...list.map((b) => b.name.length));
       io.stdout(`${'BACKUP'.padEnd(w)}  ACTION   STATE        FILES  NOTE\n`);
       for (const b of list) io.stdout(`${b.name.padEnd(w)}  ${b.action.padEnd(7)}  ${b.state.padEnd(11)}  ${String(b.files).padStart(5)}  ${b.note ?? ''}\n`);
-      io.stdout(`\n(in ${root}; put one back with \`kubepki restore NAME${o.root ? ` --root ${o.root}` : ''}\`)\n`);
+      io.stdout(`\n(in ${root}; put one back with \`kubepki restore NAME${o.root ? ` --root ${o.root}` : ''}${o.backupDir ? ` --backup-dir ${o.backupDir}` : ''}\`)\n`);
     });
 }

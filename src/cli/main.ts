@@ -57,7 +57,7 @@ export async function run(argv: string[], io: Io = processIo()): Promise<number>
     const mod = await spec.load();
     const program = new Command('kubepki').exitOverride().configureOutput({
       writeOut: (s) => io.stdout(s),
-      writeErr: (s) => io.stderr(s),
+      writeErr: (s) => io.stderr(commanderError(s, name)),
     });
     const cmd = mod.command(io);
     // Descriptions are laid out by hand; a wide help width keeps commander from re-wrapping them mid-line.
@@ -65,7 +65,7 @@ export async function run(argv: string[], io: Io = processIo()): Promise<number>
     const wire = (c: Command): void => {
       c.configureHelp({ helpWidth: 120 });
       c.exitOverride();
-      c.configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
+      c.configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(commanderError(s, name)) });
       c.commands.forEach(wire);
     };
     wire(cmd);
@@ -75,6 +75,12 @@ export async function run(argv: string[], io: Io = processIo()): Promise<number>
   } catch (e) {
     return reportError(e, io);
   }
+}
+
+/** commander's `error: unknown option '--bogus'` in kubepki's form: prefixed, with where to look. */
+function commanderError(s: string, command: string): string {
+  const m = /^error: (.*)\n?$/s.exec(s);
+  return m ? `kubepki: ${m[1]!.trimEnd()}\n  hint: kubepki ${command} --help lists the options\n` : s;
 }
 
 export function reportError(e: unknown, io: Io): number {

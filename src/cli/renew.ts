@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import type { Io } from './io.js';
 import { UserError } from '../errors.js';
 import { readInventory } from '../inventory/read.js';
-import { parseDuration, parseThreshold } from '../inventory/time.js';
+import { parseDuration } from '../inventory/time.js';
+import { parseThresholdOrThrow } from '../inventory/classify.js';
 import { planRenew, parseSans, type SanInput } from '../plan/renew.js';
 import type { Plan } from '../plan/types.js';
 import { nowOption, rootOption, resolveNow, collect, toNodePaths } from './options.js';
@@ -134,9 +135,13 @@ Exit codes:
       if (names.length === 0 && !(o.file?.length)) throw new UserError('renew needs `all`, certificate names or --file PATH', 'e.g. `kubepki renew all --dry-run`');
       const validitySeconds = o.validity === undefined ? undefined : parseDuration(o.validity);
       if (o.validity !== undefined && (!validitySeconds || validitySeconds <= 0)) throw new UserError(`--validity ${JSON.stringify(o.validity)} is not a duration`, 'use e.g. 1y, 10y or 36500d');
+      // X.509 times end at 9999-12-31 (GeneralizedTime); Go and openssl refuse anything past it
+      if (validitySeconds !== undefined && now.getTime() + validitySeconds * 1000 > Date.UTC(9999, 11, 31, 23, 59, 59)) throw new UserError(`--validity ${o.validity} ends after 9999-12-31, the last date a certificate can hold`, 'use at most a few thousand years, e.g. 100y');
       const backdateSeconds = o.backdate === undefined ? undefined : parseDuration(o.backdate);
       if (o.backdate !== undefined && backdateSeconds === undefined) throw new UserError(`--backdate ${JSON.stringify(o.backdate)} is not a duration`, 'use e.g. 1h, 1d or 1y');
-      if (!parseThreshold(o.warn)) throw new UserError(`--warn ${JSON.stringify(o.warn)} is not a duration or percentage`, 'use e.g. 30d, 2w or 66%');
+      // (UTCTime starts in 1950)
+      if (backdateSeconds !== undefined && now.getTime() - backdateSeconds * 1000 < Date.UTC(1950, 0, 1)) throw new UserError(`--backdate ${o.backdate} starts before 1950, the first date a certificate can hold`, 'backdate by hours or days, e.g. 1h');
+      if (o.warn !== undefined) parseThresholdOrThrow(o.warn);
       const addSans: SanInput[] = (o.addSan ?? []).flatMap(parseSans);
       const nfs = openRoot(o.root);
       if (o.restart && nfs.root !== '/') throw new UserError('--restart works only on the live node (without --root)', 'restart the components on the node itself; the plan lists them');
@@ -228,7 +233,8 @@ Exit codes:
           } else {
             io.stdout(`\nNothing was restarted. These components still use the old certificates until restarted:\n`);
             for (const r of plan.restarts) io.stdout(`  ${r.component}: ${r.command}\n`);
-            io.stdout(`(or run again with --restart)\n`);
+            // (running renew again with --restart would renew a second time: the commands above are the step now)
+            io.stdout(nfs.root === '/' ? `Run those commands now; next time, renew --restart renews and restarts in one step.\n` : `Run those commands on the node itself once this tree is back in place.\n`);
           }
         }
         if (plan.notes?.some((n) => n.topic === 'outside-this-node')) {

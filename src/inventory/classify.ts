@@ -21,7 +21,12 @@ import type { CertEntry, CertLocation, ComponentRef, Finding, KubeconfigEntry } 
 
 export function parseThresholdOrThrow(warn: string | undefined): Threshold {
   const th = parseThreshold(warn ?? DEFAULT_WARN);
-  if (!th) throw new UserError(`--warn ${JSON.stringify(warn)} is not a duration or a percentage`, 'use e.g. --warn 30d, --warn 2w or --warn 66% (share of the lifetime used)');
+  if (!th) {
+    const t = String(warn).trim();
+    if (/^\d+(\.\d+)?%$/.test(t)) throw new UserError(`--warn ${t}: a share of the lifetime used must be between 0% and 100% (exclusive)`, 'e.g. --warn 66% warns once two thirds of a certificate\'s lifetime is used');
+    if (/^\d+(\.\d+)?$/.test(t)) throw new UserError(`--warn ${t} has no unit`, `did you mean --warn ${t}d (days)? Units: s, m, h, d, w, y; or a percentage such as 66%`);
+    throw new UserError(`--warn ${JSON.stringify(warn)} is not a duration or a percentage`, 'use e.g. --warn 30d, --warn 2w or --warn 66% (share of the lifetime used)');
+  }
   return th;
 }
 

@@ -93,7 +93,8 @@ export function kubeadmDate(d: Date): string {
 
 /** Parse `--now`: an ISO date or date-time. */
 export function parseNow(text: string | undefined, fallback: () => Date): Date {
-  if (!text) return fallback();
+  if (text === undefined) return fallback();
+  if (!text.trim()) throw new Error('--now is empty; use e.g. 2026-11-23 or 2026-11-23T10:00:00Z, or leave it out for the clock');
   const d = new Date(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text);
   if (Number.isNaN(d.getTime())) throw new Error(`--now ${JSON.stringify(text)} is not a date; use e.g. 2026-11-23 or 2026-11-23T10:00:00Z`);
   return d;
