@@ -328,3 +328,12 @@ test('flag values: one line with a hint and exit 3 for --warn 100% / 30 (no unit
     assert.doesNotMatch(io.err, /internal error|^error:/m);
   }
 });
+
+test('a backup directory the kernel will not make (/proc) is one line and exit 3 (Node\'s recursive mkdir spun forever there)', { timeout: 60_000 }, async () => {
+  const { run } = await import('../src/cli/main.js');
+  const { memoryIo } = await import('../src/cli/io.js');
+  const root = copyFixture('kubeadm-1.26');
+  const io = memoryIo();
+  assert.equal(await run(['renew', 'apiserver', '--root', root, '--now', '2026-11-23', '--backup-dir', '/proc/kubepki-nope/b'], io), 3, io.err);
+  assert.match(io.err, /^kubepki: failed to mkdir \/proc\/kubepki-nope: ENOENT\n  hint: /);
+});

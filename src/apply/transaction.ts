@@ -211,7 +211,7 @@ async function writeDurable(items: (Pending & { owner?: { uid: number; gid: numb
   // (a new key, say) still being written, which would land after the cleanup and stay
   const settled = await Promise.allSettled(items.map(async (it) => {
     // the node's own directories as kubeadm makes them (0755, spec §1); kubepki's backup directories 0700
-    await fsp.mkdir(path.dirname(it.host), { recursive: true, mode: label === 'backup' ? 0o700 : 0o755 });
+    mkdirs(path.dirname(it.host), label === 'backup' ? 0o700 : 0o755);
     if (it.exclusive) await fsp.rm(it.host, { force: true });
     const fh = await fsp.open(it.host, it.exclusive ? 'wx' : 'w', it.mode);
     try {
@@ -281,7 +281,7 @@ function rollBack(nfs: NodeFs, dir: string, m: BackupManifest): void {
       if (sha256(content) !== e.sha256) throw new Error(`backup copy ${e.stored} is damaged`);
       const st = fs.statSync(host, { throwIfNoEntry: false });
       if (st?.isFile() && sha256(fs.readFileSync(host)) === e.sha256 && (st.mode & 0o7777) === e.mode) continue;
-      fs.mkdirSync(path.dirname(host), { recursive: true });
+      mkdirs(path.dirname(host), 0o755);
       atomicWrite(host, content, e.mode ?? 0o600, e.uid !== undefined ? { uid: e.uid, gid: e.gid! } : undefined);
     } catch (err) {
       errors.push(`${e.path}: ${errorMessage(err)}`);
@@ -311,7 +311,7 @@ interface LockInfo { pid: number; host: string; backupDir?: string; since: strin
 function takeLock(nfs: NodeFs, now: Date, backupRoot: string): NodeLock {
   const file = lockPath(nfs);
   // remember what we created, so a run that changes nothing (refused input, empty tree) leaves no trace
-  const created = fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  const created = mkdirs(path.dirname(file), 0o700);
   const removeCreatedDirs = () => {
     if (!created) return;
     for (let d = path.dirname(file); ; d = path.dirname(d)) {
@@ -335,7 +335,7 @@ function takeLock(nfs: NodeFs, now: Date, backupRoot: string): NodeLock {
       return { release: () => { fs.rmSync(file, { force: true }); removeCreatedDirs(); }, setBackup, recovered };
     } catch (e) {
       // ENOENT: a run that changed nothing removed the empty directory just now; make it again
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') { fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 }); continue; }
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') { mkdirs(path.dirname(file), 0o700); continue; }
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
     let held: LockInfo | undefined;
@@ -367,6 +367,29 @@ function takeLock(nfs: NodeFs, now: Date, backupRoot: string): NodeLock {
   throw new UserError(`failed to lock ${nfs.nodePath(file)}`, 'another kubepki keeps taking the lock; try again');
 }
 
+/**
+ * mkdir -p, one level at a time from the deepest directory that exists. Returns the first directory it
+ * made (as fs.mkdirSync's recursive form does). Node's recursive mkdir spins forever under /proc (its
+ * ENOENT retry loop); here the kernel's refusal is the error, naming the directory.
+ */
+export function mkdirs(dir: string, mode: number): string | undefined {
+  const missing: string[] = [];
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    const st = fs.statSync(d, { throwIfNoEntry: false });
+    if (st) {
+      if (!st.isDirectory()) throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${d}'`), { code: 'ENOTDIR', syscall: 'mkdir', path: d });
+      break;
+    }
+    missing.push(d);
+    if (path.dirname(d) === d) break;
+  }
+  missing.reverse();
+  for (const m of missing) {
+    try { fs.mkdirSync(m, { mode }); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e; }
+  }
+  return missing[0];
+}
+
 function isInside(dir: string, p: string): boolean {
   const rel = path.relative(path.resolve(dir), path.resolve(p));
   return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
@@ -381,7 +404,7 @@ function inProgressBackups(root: string): string[] {
 }
 
 function newBackupDir(root: string, now: Date): string {
-  fs.mkdirSync(root, { recursive: true, mode: 0o700 });
+  mkdirs(root, 0o700);
   const base = stamp(now);
   for (let i = 0; ; i++) {
     const d = path.join(root, i === 0 ? base : `${base}-${i}`);
@@ -475,7 +498,7 @@ function writeOne(nfs: NodeFs, c: Change, entries: BackupEntry[], steps: Steps):
     const target = writeTarget(nfs, c);
     const e = entries.find((x) => x.path === target);
     const host = nfs.hostPath(target);
-    fs.mkdirSync(path.dirname(host), { recursive: true });
+    mkdirs(path.dirname(host), 0o755);
     const { mode, owner } = modeAndOwner(c, e);
     atomicWrite(host, c.content, mode, owner, steps);
     return;
