@@ -401,3 +401,28 @@ test('lazyDigests (check\'s table) gives the same inventory once read: fingerpri
   assert.equal(ca.fingerprint, fp);
   assert.equal(lazy.certificates.find((c) => c.name === 'ca')!.fingerprint, fp);
 });
+
+test('inspect reads the key and the CA beside a certificate: "present and matches" and "signed by", a mismatched key is an error (exit 2) as in check; a key file names its certificate', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const short = async (file: string) => {
+    const io = memoryIo();
+    const code = await run(['inspect', file, '--root', root, '--now', '2026-11-23'], io);
+    return { code, out: io.out };
+  };
+  const crt = await short('/etc/kubernetes/pki/apiserver.crt');
+  assert.equal(crt.code, 0);
+  assert.match(crt.out, /^Certificate 1 of 1 \(\/etc\/kubernetes\/pki\/apiserver\.crt\)/);
+  assert.match(crt.out, /Key:\s+RSA 2048; private key present and matches \(\/etc\/kubernetes\/pki\/apiserver\.key\)/);
+  assert.match(crt.out, /Signed by:\s+ca \(signature verified\)/);
+  assert.doesNotMatch(crt.out, /Certificate 2 of|front-proxy|sa\.key/, 'only the file itself is shown');
+  const key = await short('/etc/kubernetes/pki/etcd/server.key');
+  assert.match(key.out, /^Private key \/etc\/kubernetes\/pki\/etcd\/server\.key/);
+  assert.match(key.out, /Certificates: \/etc\/kubernetes\/pki\/etcd\/server\.crt#0/);
+  // another key in place of apiserver.key
+  const other = openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048']);
+  fs.writeFileSync(path.join(root, 'etc/kubernetes/pki/apiserver.key'), other.stdout, { mode: 0o600 });
+  const bad = await short('/etc/kubernetes/pki/apiserver.crt');
+  assert.equal(bad.code, 2);
+  assert.match(bad.out, /private key DOES NOT MATCH/);
+  assert.match(bad.out, /ERROR: apiserver: private key \/etc\/kubernetes\/pki\/apiserver\.key does not match/);
+});

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { Io } from './io.js';
 import { UserError } from '../errors.js';
 import { NodeFs } from '../fs/node-fs.js';
-import { readInventory } from '../inventory/read.js';
+import { readInventory, partnerKeyPaths } from '../inventory/read.js';
 import type { Inventory } from '../inventory/types.js';
 import { renderInventoryShort, renderCertFull, renderCertShort, locationTitle } from '../report/cert-text.js';
 import { renderJson } from '../report/structured.js';
@@ -54,7 +54,9 @@ Examples:
         const st = node.stat(file);
         if (!st) throw new UserError(`failed to read ${abs}: no such file`, o.root ? `pass a path on the node under ${node.root} (/etc/kubernetes/kubelet.conf) or drop --root` : 'check the path');
         if (st.isDirectory()) throw new UserError(`failed to inspect ${abs}: it is a directory`, 'pass a file, or use kubepki check --path DIR for a directory');
-                inv = readInventory({ fs: node, now, warn: o.warn, layouts: [], paths: [file], componentRefs: false });
+        // its key and CA beside it are read too, for "key present and matches" and "signed by", and only what
+        // the file holds (and the files a kubeconfig in it references) is shown
+        inv = focus(readInventory({ fs: node, now, warn: o.warn, layouts: [], paths: [file, ...companions(node, file)], componentRefs: false }), node, file);
         const unread = inv.findings.find((f) => (f.code === 'corrupt' || f.code === 'unreadable') && f.file === file);
         if (unread && inv.certificates.length === 0 && inv.keys.length === 0) throw new UserError(`failed to inspect ${abs}: ${unread.message.replace(`${file}: `, '')}`, 'pass a PEM or DER certificate, key, CSR or a kubeconfig');
         if (inv.certificates.length === 0 && inv.keys.length === 0 && inv.csrs.length === 0 && inv.kubeconfigs.length === 0) {
@@ -100,4 +102,48 @@ export function inventoryOfBytes(parts: Buffer[], label: string, now: Date, warn
   } finally {
     fsp.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Files that say something about `file` without being it: the key beside a certificate (apiserver.key,
+ * server-key.pem), the certificate beside a key, and the CA files of its directory (ca.crt, etcd-ca.pem …).
+ */
+function companions(node: NodeFs, file: string): string[] {
+  const dir = path.posix.dirname(file);
+  const base = path.posix.basename(file);
+  const out = [...partnerKeyPaths(file)];
+  const keyStem = /^(.*?)(?:\.key|-key\.pem|\.pem\.key)$/.exec(base)?.[1];
+  if (keyStem) out.push(`${dir}/${keyStem}.crt`, `${dir}/${keyStem}.pem`);
+  for (const d of node.readDir(dir)) {
+    if (/(^|[-_.])ca\.(crt|pem)$/i.test(d.name)) out.push(`${dir}/${d.name}`);
+  }
+  return [...new Set(out)].filter((p) => p !== file && node.stat(p)?.isFile());
+}
+
+/** The inventory of `file` alone (and what a kubeconfig in it references), its companions used but not shown. */
+function focus(inv: Inventory, node: NodeFs, file: string): Inventory {
+  const real = (p: string) => { try { return node.realNodePath(p); } catch { return p; } };
+  const shown = new Set([file, real(file)]);
+  for (const kc of inv.kubeconfigs) {
+    if (!shown.has(kc.file)) continue;
+    for (const u of kc.users) for (const f of [u.certFile, u.keyFile]) if (f) { shown.add(f); shown.add(real(f)); }
+    for (const c of kc.clusters) if (c.caFile) { shown.add(c.caFile); shown.add(real(c.caFile)); }
+  }
+  const certificates = inv.certificates.filter((c) => shown.has(c.location.file) || (c.location.via !== undefined && shown.has(c.location.via)));
+  const ids = new Set(certificates.map((c) => c.id));
+  const findings = inv.findings.filter((f) => (f.certificate ? ids.has(f.certificate) : f.file === undefined || shown.has(f.file)));
+  const count = (st: string) => certificates.filter((c) => c.status === st).length;
+  return {
+    ...inv,
+    certificates,
+    keys: inv.keys.filter((k) => shown.has(k.file)),
+    kubeconfigs: inv.kubeconfigs.filter((k) => shown.has(k.file)),
+    csrs: inv.csrs.filter((c) => shown.has(c.file)),
+    findings,
+    summary: {
+      certificates: certificates.length, ok: count('ok'), warning: count('warning'), expired: count('expired'), notYetValid: count('not-yet-valid'), invalid: count('invalid'),
+      errors: findings.filter((f) => f.severity === 'error').length,
+      worst: (['invalid', 'expired', 'not-yet-valid', 'warning', 'ok'] as const).find((st) => count(st) > 0) ?? 'ok',
+    },
+  };
 }

@@ -55,7 +55,8 @@ export function locationTitle(e: CertEntry, i: number, n: number): string {
 export function renderInventoryShort(inv: Inventory): string {
   const certs = inv.certificates;
   let out = certs.map((e, i) => renderCertShort({ ...e, inventoryNow: inv.now }, locationTitle(e, i, certs.length))).join('\n');
-  const keys = inv.keys.filter((k) => k.certificates.length === 0);
+  // a key is shown under its certificate when that is shown, else on its own (with the certificates it is for)
+  const keys = inv.keys.filter((k) => !k.certificates.some((id) => certs.some((c) => c.id === id)));
   if (keys.length) out += (out ? '\n' : '') + keys.map(renderKeyShort).join('\n');
   if (inv.csrs.length) out += (out ? '\n' : '') + inv.csrs.map(renderCsrShort).join('\n');
   for (const kc of inv.kubeconfigs) {
