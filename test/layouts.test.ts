@@ -346,3 +346,20 @@ test('Next: a certificate that starts after the node\'s clock (seed 000\'s "vali
   assert.equal(inv.summary.notYetValid, 1);
   assert.match(inv.next!, /^leaf starts after this node's clock: check the clock \(timedatectl; is NTP synchronised\?\), or re-issue with a margin: kubepki renew leaf --root .* --backdate 1h$/);
 });
+
+test('rotateCertificates: false in the kubelet config: the kubelet client certificate is renewed by nobody (manual) and a warning says when the node goes NotReady', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const cfg = path.join(root, 'var/lib/kubelet/config.yaml');
+  const text = fs.readFileSync(cfg, 'utf8');
+  assert.match(text, /rotateCertificates: true/);
+  assert.equal(byName(readInventory({ fs: new NodeFs(root), now: NOW }), 'kubelet-client').managedBy, 'kubelet');
+  fs.writeFileSync(cfg, text.replace('rotateCertificates: true', 'rotateCertificates: false'));
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  const c = byName(inv, 'kubelet-client');
+  assert.equal(c.managedBy, 'manual');
+  assert.equal(c.status, 'warning');
+  assert.match(c.findings.find((f) => f.code === 'kubelet-rotation-off')!.message, /the kubelet does not renew kubelet-client \(rotateCertificates: false in \/var\/lib\/kubelet\/config\.yaml\): on \d{4}-\d\d-\d\d the node goes NotReady/);
+  const io = memoryIo();
+  assert.equal(await run(['check', '--root', root, '--now', '2026-11-23'], io), 1);
+  assert.match(io.out, /kubelet-client .* manual /);
+});

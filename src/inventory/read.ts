@@ -526,6 +526,10 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
 
   // 6. components that read each file, and hints from kubeadm's config
   const hints = readKubeadmConfigHints(fs);
+  // the kubelet renews its client certificate only with rotateCertificates on (kubeadm's default)
+  let kubeletConfigText = '';
+  try { kubeletConfigText = fs.exists(KUBELET_CONFIG) ? fs.readFile(KUBELET_CONFIG).toString('utf8') : ''; } catch { /* unreadable: the default */ }
+  const kubeletRotationOff = /^\s*rotateCertificates:\s*false\s*(#.*)?$/m.test(kubeletConfigText);
 
   // 7. entries
   const certificates: CertEntry[] = [];
@@ -551,13 +555,16 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
         ...(r.keyEncrypted ? { encrypted: true } : {}),
       },
       components: [...components].sort(),
-      managedBy: managedBy(r, name, profile?.name),
+      managedBy: kubeletRotationOff && name === 'kubelet-client' ? 'manual' : managedBy(r, name, profile?.name),
       ...(profile ? { profile: profile.name } : {}),
       layout: r.layout,
       status: 'ok',
       findings: [],
     };
     if (r.copies.length) entry.copies = r.copies;
+    if (kubeletRotationOff && name === 'kubelet-client') {
+      entry.findings.push({ code: 'kubelet-rotation-off', severity: 'warning', certificate: entry.id, file: KUBELET_CONFIG, message: `the kubelet does not renew ${name} (rotateCertificates: false in ${KUBELET_CONFIG}): on ${entry.notAfter.slice(0, 10)} the node goes NotReady; set rotateCertificates: true and restart the kubelet, or renew it by hand before then (kubepki renew ${name})` });
+    }
     r.entry = entry;
     certificates.push(lazyDigests ? withCertDigests(entry, c) : withEagerDigests(entry, c));
   }
@@ -787,6 +794,8 @@ function relDepth(r: CertRecord): number {
   if (!r.location.file.startsWith(r.scanRoot + '/')) return 1;
   return r.location.file.slice(r.scanRoot.length + 1).split('/').length;
 }
+
+const KUBELET_CONFIG = '/var/lib/kubelet/config.yaml';
 
 function managedBy(r: CertRecord, name: string, profile: string | undefined): ManagedBy {
   if (r.layout === 'rke1' || r.layout === 'rke2' || r.layout === 'k3s') return r.layout;

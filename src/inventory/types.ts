@@ -34,7 +34,8 @@ export type FindingCode =
   | 'weak-key'
   | 'sa-key-type'
   | 'interrupted-run'
-  | 'sa-key-mismatch';
+  | 'sa-key-mismatch'
+  | 'kubelet-rotation-off';
 
 export interface Finding {
   code: FindingCode;

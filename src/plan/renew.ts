@@ -460,6 +460,9 @@ function kubeletAdvice(c: CertEntry, inv: Inventory, nowMs: number): string {
   const node = /^system:node:(.+)$/.exec(c.subjectCN ?? '')?.[1] ?? inv.nodeName ?? 'NODE';
   const until = c.notAfter.replace(/\.000Z$/, 'Z');
   const fix = `on a control-plane node run \`kubepki kubelet credentials --node ${node} --out DIR\` and copy DIR to this node (or add --bootstrap for a clean rejoin with a bootstrap token), then \`systemctl restart kubelet\` here`;
+  if (c.findings.some((f) => f.code === 'kubelet-rotation-off')) {
+    return `The kubelet does not renew it (rotateCertificates: false): set rotateCertificates: true in /var/lib/kubelet/config.yaml and restart the kubelet while it is valid (until ${until}), or ${fix}`;
+  }
   return Date.parse(c.notAfter) > nowMs
     ? `The kubelet renews this certificate itself while it is valid (until ${until}; rotateCertificates, approved by kube-controller-manager); nothing to do here. Should it expire: ${fix}`
     : `It expired on ${until}, so the kubelet can no longer renew it itself: ${fix}`;
