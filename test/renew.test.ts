@@ -122,6 +122,9 @@ test('renew all on rke1-expired: check passes and openssl verifies every renewed
   const before = inventory(root);
   const r = await cli(['renew', 'all', '--root', root, '--now', NOW]);
   assert.equal(r.code, 0, r.err + r.out);
+  // the leaves come from cluster.rkestate on the next rke up: the plan says to put them there
+  assert.match(r.out, /Outside this node: RKE1 keeps every certificate in cluster\.rkestate.*\n  - cluster\.rkestate .*kube-apiserver, .*or the next `rke up` deploys the old ones again/);
+  assert.match(r.out, /Not done yet: see "Outside this node" above\./);
   const check = await cli(['check', '--root', root, '--now', NOW]);
   assert.equal(check.code, 0, check.out);
   const after = inventory(root);

@@ -238,7 +238,9 @@ Exit codes:
           }
         }
         if (plan.notes?.some((n) => n.topic === 'outside-this-node')) {
-          io.stdout(`\nNot done yet: the renewed CA must still reach the other nodes, the cluster and users' kubeconfigs (see "Outside this node" above).\n`);
+          io.stdout(plan.notes.some((n) => inv.certificates.find((c) => c.id === n.about)?.isCA)
+            ? `\nNot done yet: the renewed CA must still reach the other nodes, the cluster and users' kubeconfigs (see "Outside this node" above).\n`
+            : `\nNot done yet: see "Outside this node" above.\n`);
         }
         io.exitCode = partial ? 1 : 0;
       }

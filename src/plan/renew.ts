@@ -450,6 +450,19 @@ function outsideNotes(inv: Inventory, items: PlanItem[], copies: Record<string, 
     }
     notes.push({ topic: 'outside-this-node', about: it.id, title, steps });
   }
+  // RKE1 deploys every certificate from cluster.rkestate: renewed leaves that are not put there come back
+  // old with the next `rke up`, and the other nodes of the same role hold the same files
+  const rkeLeaves = items.filter((it) => it.kind !== 'ca' && it.kind !== 'ca-copy' && it.location.kind !== 'kubeconfig' && inv.certificates.find((c) => c.id === it.id)?.layout === 'rke1');
+  if (rkeLeaves.length > 0) {
+    notes.push({
+      topic: 'outside-this-node', about: rkeLeaves[0]!.id,
+      title: `RKE1 keeps every certificate in cluster.rkestate: the ${rkeLeaves.length} renewed here change on this node only`,
+      steps: [
+        `cluster.rkestate (beside cluster.yml on the workstation that runs rke): put each renewed certificate there (certificatesBundle → NAME → certificatePEM, for ${rkeLeaves.map((i) => i.name).join(', ')}), or the next \`rke up\` deploys the old ones again; \`rke cert rotate\` from that workstation renews them there and on every node instead`,
+        'the other nodes of the same role (controlplane, etcd) hold the same files in /etc/kubernetes/ssl: copy the renewed ones there and restart the containers that read them',
+      ],
+    });
+  }
   return notes;
 }
 
