@@ -310,6 +310,8 @@ test('rm -rf /etc/kubernetes/pki: kubeconfigs with old embedded certs block (wit
   const before = fs.readFileSync(path.join(root, 'etc/kubernetes/kubelet.conf'), 'utf8');
   const f = await cli('rebuild', '--root', root, '--now', NOW, '--force', '--new-ca');
   assert.equal(f.code, 0, f.err);
+  // seed 001: while the nodes are re-joined they are NotReady; park kube-controller-manager meanwhile
+  assert.match(f.out, /Then, outside this node:[\s\S]*NotReady, and kube-controller-manager starts evicting[\s\S]*mv \/etc\/kubernetes\/manifests\/kube-controller-manager\.yaml \/etc\/kubernetes\//);
   compareWithFixture(root);
   // --force replaces only what is in the way: the kubelet's kubeconfig and the manifests stay
   assert.equal(fs.readFileSync(path.join(root, 'etc/kubernetes/kubelet.conf'), 'utf8'), before);

@@ -341,6 +341,8 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
   if (caNew.ca && !caReusesKey('ca')) {
     followUps.push('the cluster CA is new: every other node still trusts the old one — copy the shared CA files to the other control-plane nodes (`kubepki ca export` here, `kubepki ca import` there) or re-join them');
     followUps.push('kubelets on every node hold client certificates from the old CA: re-join workers with the command `kubepki join` prints, or give each one offline credentials made here (`kubepki kubelet credentials --node NAME --out DIR`, then copy DIR to that node)');
+    // seed 001: nodes stay NotReady until re-joined, and kube-controller-manager evicts their pods meanwhile
+    followUps.push('until every node is re-joined they are NotReady, and kube-controller-manager starts evicting and rescheduling their pods after 5 minutes: on a cluster of more than a few nodes, park it first (`mv /etc/kubernetes/manifests/kube-controller-manager.yaml /etc/kubernetes/`) and put it back once every node is Ready (`mv /etc/kubernetes/kube-controller-manager.yaml /etc/kubernetes/manifests/`)');
     followUps.push('the kube-public/cluster-info ConfigMap still carries the old CA: refresh it (`kubepki join` writes the manifest) before joining nodes');
   }
   if (caNew['etcd-ca'] && !caReusesKey('etcd-ca') && !s.externalEtcd) {
