@@ -13,6 +13,7 @@ const KUBEPKI_DIR = '/var/lib/kubepki';
 export function interruptedRuns(fs: NodeFs): Finding[] {
   const dir = `${KUBEPKI_DIR}/backups`;
   const out: Finding[] = [];
+  if (!fs.lstat(dir)) return out; // (the common case, without readdir's ENOENT error object)
   for (const d of fs.readDir(dir)) {
     if (!d.isDirectory()) continue;
     const backup = `${dir}/${d.name}`;
