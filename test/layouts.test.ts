@@ -363,3 +363,17 @@ test('rotateCertificates: false in the kubelet config: the kubelet client certif
   assert.equal(await run(['check', '--root', root, '--now', '2026-11-23'], io), 1);
   assert.match(io.out, /kubelet-client .* manual /);
 });
+
+test('--warn N% of a leaf whose notBefore is its CA\'s (kubeadm up to 1.30) measures against kubeadm\'s year, not the years since the CA was made', async () => {
+  const issued = new Date('2020-01-01T00:00:00Z');
+  const ca = await makeCa('kubernetes', issued, 3650);
+  // a kubeadm 1.30 renewal made on 2026-06-01: notBefore = the CA's, notAfter a year after the renewal
+  const leaf = await makeLeaf(ca, 'kube-apiserver', { eku: ['serverAuth'], notBefore: issued, days: Math.round((Date.parse('2027-06-01T00:00:00Z') - issued.getTime()) / 86400_000) });
+  const root = tmpDir('kubepki-warnpct-');
+  put(root, '/srv/pki/ca.crt', ca.pem);
+  put(root, '/srv/pki/ca.key', ca.keyPem, 0o600);
+  put(root, '/srv/pki/leaf.crt', leaf.pem);
+  const at = (now: string) => byName(readInventory({ fs: new NodeFs(root), now: new Date(now), warn: '66%', paths: ['/srv/pki'] }), 'leaf').status;
+  assert.equal(at('2026-07-01T00:00:00Z'), 'ok', 'a month after the renewal: 8% of its year, not 88% of 7.4 years');
+  assert.equal(at('2027-03-01T00:00:00Z'), 'warning', 'three quarters into its year');
+});

@@ -99,3 +99,13 @@ export function parseNow(text: string | undefined, fallback: () => Date): Date {
   if (Number.isNaN(d.getTime())) throw new Error(`--now ${JSON.stringify(text)} is not a date; use e.g. 2026-11-23 or 2026-11-23T10:00:00Z`);
   return d;
 }
+
+/**
+ * A leaf's lifetime when its notBefore is not when it was issued: kubeadm up to 1.30 and RKE1 start every
+ * leaf at its CA's notBefore (spec §1.3), so after a few renewals notAfter − notBefore is years. Then the
+ * installer's validity is the lifetime (kubeadm 1 year, RKE1 10 years); otherwise undefined.
+ */
+export function installerLifetimeSeconds(c: { isCA: boolean; notBefore: string; lifetimeSeconds: number; layout: string }, signer: { notBefore: string } | undefined, self: boolean): number | undefined {
+  if (c.isCA || !signer || self || Math.abs(Date.parse(c.notBefore) - Date.parse(signer.notBefore)) >= 1000 || c.lifetimeSeconds <= 366 * 86400) return undefined;
+  return (c.layout === 'rke1' ? 3650 : 365) * 86400;
+}

@@ -13,6 +13,7 @@ import { dnsNameProblem } from '../pki/san-validate.js';
 import { UserError } from '../errors.js';
 import { KUBEADM_PROFILES } from '../profiles/kubeadm.js';
 import { agentReissueAdvice, rancherUnit } from '../layouts/detect.js';
+import { installerLifetimeSeconds } from '../inventory/time.js';
 
 export type SanInput = { type: 'dns' | 'ip' | 'email' | 'uri'; value: string };
 
@@ -297,9 +298,9 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     // kubeadm ≤1.30 (and RKE1) start every leaf at the CA's notBefore (spec §1.3), so after a few renewals
     // notAfter − notBefore is years: those get their installer's validity (kubeadm 1 year, RKE1 10 years).
     let lifetime = opts.validitySeconds ?? c.lifetimeSeconds;
-    if (opts.validitySeconds === undefined && !c.isCA && signerEntry && signerEntry.id !== c.id
-      && Math.abs(Date.parse(c.notBefore) - Date.parse(signerEntry.notBefore)) < 1000 && c.lifetimeSeconds > 366 * 86400) {
-      lifetime = (c.layout === 'rke1' ? 3650 : 365) * 86400;
+    const installerLifetime = installerLifetimeSeconds(c, signerEntry, signerEntry?.id === c.id);
+    if (opts.validitySeconds === undefined && installerLifetime !== undefined) {
+      lifetime = installerLifetime;
       notes.push(`validity ${c.layout === 'rke1' ? '10 years (RKE\'s)' : '1 year (kubeadm\'s)'}: its notBefore is its CA's, as ${c.layout === 'rke1' ? 'RKE' : 'kubeadm up to 1.30'} sets it, so notAfter − notBefore is not its lifetime (--validity to choose another)`);
     }
     // notBefore: a renewed CA keeps its original one (leaves issued before today must stay inside the
