@@ -97,3 +97,14 @@ test('join --control-plane: certificate key and a kubeadm-certs Secret that open
   assert.equal(bad.code, 3);
   assert.match(bad.err, /expected 6 then 16 characters/);
 });
+
+test('join warns when the token it prints is already past on the machine\'s clock (--now in the past): the cluster would delete it', async () => {
+  const root = copyFixture();
+  const out = path.join(tmpDir(), 'join.yaml');
+  const past = await cli('join', '--root', root, '--now', '2020-01-01', '--out', out);
+  assert.equal(past.code, 0, past.err);
+  assert.match(past.out, /Token \w{6}\.<secret> expires 2020-01-02T00:00:00Z\. Warning: that is already past on this machine's clock/);
+  const future = await cli('join', '--root', root, '--now', '2099-01-01', '--out', out, '--force');
+  assert.equal(future.code, 0, future.err);
+  assert.doesNotMatch(future.out, /Warning/);
+});
