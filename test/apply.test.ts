@@ -36,8 +36,10 @@ test('a failed verification rolls back, keeping modes; owner and mode of rewritt
   await assert.rejects(applyChanges(nfs, [
     { op: 'write', path: '/etc/a.key', content: Buffer.from('new key') },
     { op: 'write', path: '/etc/new.pem', content: Buffer.from('created'), mode: 0o600 },
+    { op: 'write', path: '/etc/made/deeper/new.key', content: Buffer.from('a new key'), mode: 0o600 },
   ], { action: 'test', now, verify: () => { throw new Error('chain does not verify'); } }), /failed to test: chain does not verify/);
   assert.equal(fs.readFileSync(path.join(root, 'etc/a.key'), 'utf8'), 'old key');
+  assert.ok(!fs.existsSync(path.join(root, 'etc/made')), 'the directories the run made are gone with its files');
   assert.equal(fs.statSync(path.join(root, 'etc/a.key')).mode & 0o777, 0o640);
   assert.ok(!fs.existsSync(path.join(root, 'etc/new.pem')), 'a file the run created is removed again');
 

@@ -446,6 +446,11 @@ export async function applyChanges(nfs: NodeFs, changes: Change[], o: Transactio
     writeManifest(dir, manifest, steps);
     // 2. writes, 3. verify
     const written: string[] = [];
+    // directories the writes will make (a rebuild's pki/, pki/etcd/): a rollback removes them again
+    const newDirs = new Set<string>();
+    for (const c of changes) {
+      for (let d = path.dirname(nfs.hostPath(c.path)); !fs.existsSync(d) && path.dirname(d) !== d; d = path.dirname(d)) newDirs.add(d);
+    }
     try {
       // new contents first, in temp files beside their targets (invisible to readers) …
       const temps: (Pending & { owner?: { uid: number; gid: number }; exclusive: boolean })[] = [];
@@ -480,6 +485,8 @@ export async function applyChanges(nfs: NodeFs, changes: Change[], o: Transactio
       manifest.state = 'in-progress';
       try {
         rollBack(nfs, dir, manifest);
+        // deepest first; one that is not empty (something else was put there meanwhile) stays
+        for (const d of [...newDirs].sort((a, b) => b.length - a.length)) { try { fs.rmdirSync(d); } catch { /* not empty, or gone */ } }
         manifest.state = 'rolled-back';
         writeManifest(dir, manifest);
       } catch (rb) {
