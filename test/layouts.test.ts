@@ -377,3 +377,33 @@ test('--warn N% of a leaf whose notBefore is its CA\'s (kubeadm up to 1.30) meas
   assert.equal(at('2026-07-01T00:00:00Z'), 'ok', 'a month after the renewal: 8% of its year, not 88% of 7.4 years');
   assert.equal(at('2027-03-01T00:00:00Z'), 'warning', 'three quarters into its year');
 });
+
+test('Kubernetes the Hard Way: flags in systemd units name what each component reads, so the apiserver certificate is found by its --tls-cert-file, checked for SANs, and renewing it says systemctl restart kube-apiserver; a CA-signed /var/lib/kubelet/kubelet.crt is not the kubelet\'s self-signed pair', async () => {
+  const root = tmpDir('kubepki-hardway-');
+  const issued = new Date('2026-01-01T00:00:00Z');
+  const ca = await makeCa('CA', issued, 3653, 'rsa-2048');
+  const api = await makeLeaf(ca, 'kubernetes', { eku: ['serverAuth', 'clientAuth'], notBefore: issued, days: 3653, keyType: 'rsa-2048', sans: [{ type: 'ip', value: '127.0.0.1' }, { type: 'dns', value: 'kubernetes' }] });
+  const node = await makeLeaf(ca, 'system:node:node-0', { orgs: ['system:nodes'], eku: ['serverAuth', 'clientAuth'], notBefore: issued, days: 3653, keyType: 'rsa-2048' });
+  put(root, '/var/lib/kubernetes/ca.crt', ca.pem);
+  put(root, '/var/lib/kubernetes/ca.key', ca.keyPem, 0o600);
+  put(root, '/var/lib/kubernetes/kube-api-server.crt', api.pem);
+  put(root, '/var/lib/kubernetes/kube-api-server.key', api.keyPem, 0o600);
+  put(root, '/var/lib/kubelet/kubelet.crt', node.pem);
+  put(root, '/var/lib/kubelet/kubelet.key', node.keyPem, 0o600);
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  put(root, '/var/lib/kubelet/kubeconfig', `apiVersion: v1\nkind: Config\nclusters:\n- name: kubernetes-the-hard-way\n  cluster:\n    server: https://server.kubernetes.local:6443\n    certificate-authority-data: ${b64(ca.pem)}\nusers:\n- name: system:node:node-0\n  user:\n    client-certificate: /var/lib/kubelet/kubelet.crt\n    client-key: /var/lib/kubelet/kubelet.key\ncontexts:\n- name: default\n  context: {cluster: kubernetes-the-hard-way, user: 'system:node:node-0'}\ncurrent-context: default\n`, 0o600);
+  put(root, '/etc/systemd/system/kube-apiserver.service', '[Service]\nExecStart=/usr/local/bin/kube-apiserver \\\n  --client-ca-file=/var/lib/kubernetes/ca.crt \\\n  --tls-cert-file=/var/lib/kubernetes/kube-api-server.crt \\\n  --tls-private-key-file=/var/lib/kubernetes/kube-api-server.key \\\n  --v=2\nRestart=on-failure\n');
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  assert.ok(inv.layouts.includes('hardway'), inv.layouts.join());
+  const apiserver = byName(inv, 'kube-api-server');
+  assert.deepEqual(apiserver.components, ['kube-apiserver']);
+  assert.match(apiserver.findings.find((f) => f.code === 'apiserver-san-missing')?.message ?? '', /has no SAN for server\.kubernetes\.local \(the server address in \/var\/lib\/kubelet\/kubeconfig\)/);
+  const kubelet = inv.certificates.find((c) => c.location.file === '/var/lib/kubelet/kubelet.crt')!;
+  assert.notEqual(kubelet.name, 'kubelet-serving');
+  assert.equal(kubelet.managedBy, 'manual');
+  const r = await run(['renew', 'kube-api-server', '--root', root, '--now', '2026-11-23', '--add-san', 'DNS:server.kubernetes.local', '--dry-run'], memoryIo());
+  assert.equal(r, 0);
+  const io = memoryIo();
+  await run(['renew', 'kube-api-server', '--root', root, '--now', '2026-11-23', '--add-san', 'DNS:server.kubernetes.local', '--dry-run'], io);
+  assert.match(io.out, /kube-apiserver \(systemd unit kube-apiserver; reads \/var\/lib\/kubernetes\/kube-api-server\.crt\)\n\s+systemctl restart kube-apiserver/);
+});

@@ -40,6 +40,7 @@ export function readComponentRefs(fs: NodeFs): ComponentRef[] {
     }
   }
   refs.push(...systemdEtcdRefs(fs));
+  refs.push(...systemdUnitRefs(fs));
   // kubelet: its config file and its kubeconfig (kubeadm's drop-in defaults)
   const kubeletConfig = '/var/lib/kubelet/config.yaml';
   let cfg: Record<string, any> | undefined;
@@ -76,6 +77,32 @@ export function readComponentRefs(fs: NodeFs): ComponentRef[] {
  * etcd run by systemd, not as a static pod (kubespray's default `host` mode, spec §9.3; distro packages):
  * its environment file names the certificates as ETCD_*_FILE, a YAML config as *-transport-security.
  */
+/**
+ * Components run as systemd services with their flags in the unit (Kubernetes the Hard Way, spec §9.4,
+ * and other hand-made installs): `ExecStart=/usr/local/bin/kube-apiserver --tls-cert-file=… \`.
+ */
+function systemdUnitRefs(fs: NodeFs): ComponentRef[] {
+  const out: ComponentRef[] = [];
+  for (const component of ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy', 'etcd']) {
+    for (const dir of ['/etc/systemd/system', '/lib/systemd/system', '/usr/lib/systemd/system']) {
+      const file = `${dir}/${component}.service`;
+      if (!fs.exists(file)) continue;
+      let text: string;
+      try { text = fs.readFile(file).toString('utf8').replace(/\\\r?\n/g, ' '); } catch { continue; }
+      const exec = /^[ \t]*ExecStart[ \t]*=(.*)$/m.exec(text)?.[1] ?? '';
+      for (const m of exec.matchAll(/(--[a-z0-9-]+)[= ]["']?([^\s"']+)/g)) {
+        for (const v of m[2]!.split(',')) {
+          if (!v.startsWith('/')) continue;
+          out.push({ component, via: m[1]!, file: v, source: file, unit: component });
+          if (KUBECONFIG_FLAGS.has(m[1]!)) out.push(...kubeconfigFileRefs(fs, v, component, m[1]!).map((r) => ({ ...r, unit: component })));
+        }
+      }
+      break;
+    }
+  }
+  return out;
+}
+
 function systemdEtcdRefs(fs: NodeFs): ComponentRef[] {
   const out: ComponentRef[] = [];
   for (const file of ['/etc/etcd.env', '/etc/default/etcd', '/etc/etcd/etcd.conf']) {

@@ -756,7 +756,8 @@ function nameRecords(records: CertRecord[], profileOf: (l: CertLocation) => Kube
       names.set(r, l.index === 0 ? kind : `${kind}-chain-${l.index}`);
       continue;
     }
-    if (base === 'kubelet.crt' && l.file.startsWith('/var/lib/kubelet/')) {
+    // (the kubelet's --cert-dir: a CA-signed kubelet.crt elsewhere, as Kubernetes the Hard Way places it, is not its self-signed pair)
+    if (base === 'kubelet.crt' && l.file.startsWith('/var/lib/kubelet/pki/')) {
       names.set(r, l.index === 0 ? 'kubelet-serving' : 'kubelet-serving-ca');
       continue;
     }
