@@ -112,3 +112,24 @@ test('an interrupted run: check reports it (exit 2, interrupted-run); a copy of 
   assert.equal((await cli(['check', '--root', b, '--now', NOW])).code, 0);
   assertConsistent(b, 'the copy after renew');
 });
+
+test('a --backup-dir shared by two nodes: restore and crash recovery on node B never put back node A\'s files', async () => {
+  const a = copyFixture('kubeadm-1.26-expired');
+  const b = copyFixture('kubeadm-1.26');
+  const shared = fs.mkdtempSync(path.join(path.dirname(a), 'shared-backups-'));
+  // A's run is interrupted, its backup left in-progress in the shared directory
+  const r = await spawnCli(['renew', 'all', '--root', a, '--now', NOW, '--backup-dir', shared], { KUBEPKI_TEST_CRASH_AT: '30' });
+  assert.equal(r.signal, 'SIGKILL', r.out);
+  const before = snapshotTree(b);
+  const again = await cli(['renew', 'front-proxy-client', '--root', b, '--now', NOW, '--backup-dir', shared]);
+  assert.equal(again.code, 0, again.err + again.out);
+  assert.doesNotMatch(again.out, /rolled back first/);
+  const changed = [...snapshotTree(b)].filter(([k, v]) => before.get(k) !== v).map(([k]) => k);
+  assert.deepEqual(changed, ['etc/kubernetes/pki/front-proxy-client.crt'], 'only what B renewed changed on B');
+  assert.ok(listBackups(shared).some((x) => x.state === 'in-progress'), 'A\'s interrupted run is still there for A');
+  // and restore by name from the shared directory refuses A's backup on B
+  const aBackup = listBackups(shared).find((x) => x.state === 'in-progress')!;
+  const rs = await cli(['restore', aBackup.name, '--root', b, '--now', NOW, '--backup-dir', shared]);
+  assert.equal(rs.code, 3);
+  assert.match(rs.err, /refusing to restore .*: it was made for --root /);
+});

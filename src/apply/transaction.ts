@@ -350,13 +350,15 @@ function takeLock(nfs: NodeFs, now: Date, backupRoot: string): NodeLock {
     // this tree's, wherever it was when they were made (a disk now mounted elsewhere, a copy); one the lock
     // names elsewhere (--backup-dir) only when it was made for this root: a lock copied with a tree names
     // the original tree's backup, which is not ours to roll back or mark.
+    // (a --backup-dir can be shared by many nodes: there only the runs made for this root are ours)
+    const ownDir = defaultBackupRoot(nfs);
     const dirs = held?.backupDir && !isInside(backupRoot, held.backupDir) ? [held.backupDir] : [];
     for (const d of [...inProgressBackups(backupRoot), ...dirs]) {
       if (recovered.includes(d)) continue;
       let m: BackupManifest;
       try { m = readManifest(d); } catch { continue; }
       if (m.state !== 'in-progress') continue;
-      if (!isInside(backupRoot, d) && path.resolve(m.root) !== path.resolve(nfs.root)) continue;
+      if (!isInside(ownDir, d) && path.resolve(m.root) !== path.resolve(nfs.root)) continue;
       rollBack(nfs, d, m);
       m.state = 'recovered';
       writeManifest(d, m);

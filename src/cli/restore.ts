@@ -39,7 +39,8 @@ An interrupted run is rolled back before anything else.`)
       // a backup belongs to the tree it was made from: the ones in this tree's backup directory are its own
       // (wherever the disk was mounted then); one from elsewhere must have been made for this root, or a
       // mounted disk's backup would be put back onto the live node, or another node's onto this one
-      const own = !path.relative(root, dir).startsWith('..') && !path.isAbsolute(path.relative(root, dir));
+      // (only the tree's own backup directory: a --backup-dir can be shared by many nodes)
+      const own = isInsideDir(defaultBackupRoot(nfs), dir);
       if (!own && path.resolve(m.root) !== nfs.root) {
         throw new UserError(`refusing to restore ${dir}: it was made for --root ${m.root}, and this is --root ${nfs.root}`, `pass --root ${m.root} to put it back there`);
       }
@@ -60,6 +61,11 @@ An interrupted run is rolled back before anything else.`)
       io.stdout(`Restored. The files it replaced are in ${res.backupDir}.\n`);
       io.stdout(await restartText(nfs, changes.map((c) => c.path), now, 'Nothing was restarted. These components read the restored files; restart them'));
     });
+}
+
+function isInsideDir(dir: string, p: string): boolean {
+  const rel = path.relative(path.resolve(dir), path.resolve(p));
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
 }
 
 /**
