@@ -114,3 +114,16 @@ test('a bare IPv6 controlPlaneEndpoint is one address: the missing SAN is that a
   put(root, '/etc/kubernetes/kubeadm-config.yaml', 'apiVersion: kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration\ncontrolPlaneEndpoint: "[2001:db8::1]:6443"\n');
   assert.match(errors(readInventory({ fs: new NodeFs(root), now: NOW })).find((f) => f.code === 'apiserver-san-missing')!.message, /no SAN for 2001:db8::1 /);
 });
+
+test('a kind cluster on 127.0.0.1 at another port is another API server: no CA mismatch, and its CA starting after the clock gets clock advice, not a renew it cannot do', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const kindCa = await makeCa('kubernetes', new Date('2026-12-01T00:00:00Z'), 3650, 'rsa-2048');
+  put(root, '/etc/kubernetes/kind.conf', kubeconfig([{ name: 'kind-kind', server: 'https://127.0.0.1:39517', ca: kindCa.pem }]), 0o600);
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  assert.deepEqual(errors(inv).filter((f) => f.code === 'kubeconfig-ca-mismatch'), []);
+  assert.match(inv.next!, /starts after this node's clock: check the clock .*; they were issued elsewhere/);
+  assert.doesNotMatch(inv.next!, /kubepki renew/);
+  // on the API server's own port it is this cluster, and a CA that does not verify it is a mismatch
+  put(root, '/etc/kubernetes/kind.conf', kubeconfig([{ name: 'kind-kind', server: 'https://127.0.0.1:6443', ca: kindCa.pem }]), 0o600);
+  assert.deepEqual(errors(readInventory({ fs: new NodeFs(root), now: NOW })).filter((f) => f.code === 'kubeconfig-ca-mismatch').map((f) => f.file), ['/etc/kubernetes/kind.conf']);
+});

@@ -364,18 +364,23 @@ test('rotateCertificates: false in the kubelet config: the kubelet client certif
   assert.match(io.out, /kubelet-client .* manual /);
 });
 
-test('--warn N% of a leaf whose notBefore is its CA\'s (kubeadm up to 1.30) measures against kubeadm\'s year, not the years since the CA was made', async () => {
-  const issued = new Date('2020-01-01T00:00:00Z');
-  const ca = await makeCa('kubernetes', issued, 3650);
-  // a kubeadm 1.30 renewal made on 2026-06-01: notBefore = the CA's, notAfter a year after the renewal
-  const leaf = await makeLeaf(ca, 'kube-apiserver', { eku: ['serverAuth'], notBefore: issued, days: Math.round((Date.parse('2027-06-01T00:00:00Z') - issued.getTime()) / 86400_000) });
-  const root = tmpDir('kubepki-warnpct-');
-  put(root, '/srv/pki/ca.crt', ca.pem);
-  put(root, '/srv/pki/ca.key', ca.keyPem, 0o600);
-  put(root, '/srv/pki/leaf.crt', leaf.pem);
-  const at = (now: string) => byName(readInventory({ fs: new NodeFs(root), now: new Date(now), warn: '66%', paths: ['/srv/pki'] }), 'leaf').status;
-  assert.equal(at('2026-07-01T00:00:00Z'), 'ok', 'a month after the renewal: 8% of its year, not 88% of 7.4 years');
-  assert.equal(at('2027-03-01T00:00:00Z'), 'warning', 'three quarters into its year');
+test('--warn N% of a kubeadm leaf whose notBefore is its CA\'s (kubeadm up to 1.30) measures against kubeadm\'s year, not the years since the CA was made', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const pki = path.join(root, 'etc/kubernetes/pki');
+  const caPem = fs.readFileSync(path.join(pki, 'ca.crt'), 'utf8');
+  const { Certificate } = await import('../src/pki/certificate.js');
+  const { parsePemBlocks } = await import('../src/pki/pem.js');
+  const caCert = new Certificate(parsePemBlocks(caPem)[0]!.der);
+  const caKeyPem = fs.readFileSync(path.join(pki, 'ca.key'), 'utf8');
+  const ca = { pem: caPem, keyPem: caKeyPem, key: createPrivateKey(caKeyPem), subject: caCert.subjectRaw, der: caCert.der };
+  // a kubeadm 1.30 renewal made a year and a half in: notBefore = the CA's, notAfter a year after the renewal
+  const days = Math.round((Date.parse('2029-06-01T00:00:00Z') - caCert.notBefore.getTime()) / 86400_000);
+  const leaf = await makeLeaf(ca, 'kube-apiserver-etcd-client', { orgs: ['system:masters'], eku: ['clientAuth'], notBefore: caCert.notBefore, days, keyType: 'rsa-2048' });
+  fs.writeFileSync(path.join(pki, 'apiserver-etcd-client.crt'), leaf.pem);
+  fs.writeFileSync(path.join(pki, 'apiserver-etcd-client.key'), leaf.keyPem, { mode: 0o600 });
+  const at = (now: string) => byName(readInventory({ fs: new NodeFs(root), now: new Date(now), warn: '66%' }), 'apiserver-etcd-client').status;
+  assert.equal(at('2028-09-01T00:00:00Z'), 'ok', 'three months after the renewal: 25% of its year, not 72% of 2.5 years');
+  assert.equal(at('2029-03-01T00:00:00Z'), 'warning', 'three quarters into its year');
 });
 
 test('Kubernetes the Hard Way: flags in systemd units name what each component reads, so the apiserver certificate is found by its --tls-cert-file, checked for SANs, and renewing it says systemctl restart kube-apiserver; a CA-signed /var/lib/kubelet/kubelet.crt is not the kubelet\'s self-signed pair', async () => {

@@ -175,10 +175,18 @@ function kubeconfigClusters(input: ClassifyInput) {
         ? l.file === kc.file && l.kind === 'kubeconfig' && l.kubeconfig?.entry === 'cluster' && l.kubeconfig.name === cl.name
         : cl.caFrom === 'file' && l.file === cl.caFile && l.kind !== 'kubeconfig')));
       let host: string | undefined;
-      try { host = cl.server ? new URL(cl.server).hostname.replace(/^\[|\]$/g, '').toLowerCase() || undefined : undefined; } catch { /* not a URL */ }
+      let port = '';
+      try {
+        const u = cl.server ? new URL(cl.server) : undefined;
+        host = u?.hostname.replace(/^\[|\]$/g, '').toLowerCase() || undefined;
+        port = u?.port || '443';
+      } catch { /* not a URL */ }
       const verifiesApiserver = apiservers.length > 0 && cas.some((ca) => apiservers.some((a) => reaches(a, ca.cert)));
       const nodeCa = cas.some((ca) => nodeCaKeys.has(ca.entry.spkiSha256));
-      const ourServer = KUBEADM_KUBECONFIG.test(kc.file) || (host !== undefined && (isLoopbackHost(host) || hintHosts.has(host) || apiservers.some((a) => sanCovers(a.entry.sans, host!))));
+      // loopback is this API server only on its port (6443, k3s/RKE2's 6444, or --secure-port): a kind cluster
+      // or a port-forward on 127.0.0.1 is another one
+      const loopbackHere = host !== undefined && isLoopbackHost(host) && ['6443', '6444', hints.securePort].includes(port);
+      const ourServer = KUBEADM_KUBECONFIG.test(kc.file) || loopbackHere || (host !== undefined && (hintHosts.has(host) || (!isLoopbackHost(host) && apiservers.some((a) => sanCovers(a.entry.sans, host!)))));
       out.push({ kc, cl, owner, cas, host, verifiesApiserver, nodeCa, ourServer, apiservers, nodeCAs });
     }
   }

@@ -170,6 +170,8 @@ function dedupe(refs: ComponentRef[]): ComponentRef[] {
 /** What the node's kubeadm config and manifests say the apiserver must be called. */
 export interface KubeadmHints {
   nodeName?: string;
+  /** kube-apiserver's --secure-port, when the manifest sets it */
+  securePort?: string;
   advertiseAddress?: string;
   controlPlaneEndpoint?: string;
   certSANs: string[];
@@ -202,6 +204,7 @@ export function readKubeadmConfigHints(fs: NodeFs): KubeadmHints {
       const text = fs.readFile(manifest).toString('utf8');
       const adv = /--advertise-address=([^\s"']+)/.exec(text);
       if (adv) hints.advertiseAddress ??= adv[1];
+      hints.securePort = /--secure-port=["']?(\d+)/.exec(text)?.[1];
       const pod = parseYaml(text) as Record<string, any>;
       const ann = pod?.metadata?.annotations?.['kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint'];
       if (typeof ann === 'string' && !hints.advertiseAddress) hints.advertiseAddress = ann.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');

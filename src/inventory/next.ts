@@ -22,8 +22,14 @@ export function nextStep(inv: Omit<Inventory, 'next'>): string {
     return agentOnly(inv) ?? elsewhereOnly(inv, rootFlag) ?? `kubepki renew all${rootFlag} --dry-run, then without --dry-run (backup first); restart what it lists`;
   }
   if (s.notYetValid > 0) {
-    const early = inv.certificates.filter((c) => c.status === 'not-yet-valid').map((c) => c.name);
-    return `${early.slice(0, 3).join(', ')}${early.length > 3 ? ` and ${early.length - 3} more` : ''} ${early.length > 1 ? 'start' : 'starts'} after this node's clock: check the clock (timedatectl; is NTP synchronised?), or re-issue with a margin: kubepki renew ${early.length > 3 ? 'all' : early.join(' ')}${rootFlag} --backdate 1h`;
+    const byId = new Map(inv.certificates.map((c) => [c.id, c]));
+    const early = inv.certificates.filter((c) => c.status === 'not-yet-valid');
+    const names = early.map((c) => c.name);
+    const head = `${names.slice(0, 3).join(', ')}${names.length > 3 ? ` and ${names.length - 3} more` : ''} ${names.length > 1 ? 'start' : 'starts'} after this node's clock: check the clock (timedatectl; is NTP synchronised?)`;
+    // re-issuing with a margin is for what renew can sign here: not a kubeconfig's copy of a CA, nor what a CA elsewhere signed
+    const here = early.filter((c) => c.location.kubeconfig?.entry !== 'cluster' && (c.selfSigned ? c.privateKey.present : Boolean(c.signedBy && byId.get(c.signedBy)?.privateKey.present)));
+    if (here.length === 0) return `${head}; they were issued elsewhere: re-issue them there with a margin (a notBefore a few minutes back)`;
+    return `${head}, or re-issue with a margin: kubepki renew ${here.length > 3 ? 'all' : here.map((c) => c.name).join(' ')}${rootFlag} --backdate 1h`;
   }
   if (gone > 0) return `kubepki rebuild${rootFlag} --dry-run (re-creates missing kubeadm files)`;
   if (unreadable > 0) return `restore the unreadable files from a backup (kubepki backups${rootFlag}), or move them aside and run kubepki rebuild${rootFlag} --dry-run`;

@@ -105,7 +105,10 @@ export function parseNow(text: string | undefined, fallback: () => Date): Date {
  * leaf at its CA's notBefore (spec §1.3), so after a few renewals notAfter − notBefore is years. Then the
  * installer's validity is the lifetime (kubeadm 1 year, RKE1 10 years); otherwise undefined.
  */
-export function installerLifetimeSeconds(c: { isCA: boolean; notBefore: string; lifetimeSeconds: number; layout: string }, signer: { notBefore: string } | undefined, self: boolean): number | undefined {
-  if (c.isCA || !signer || self || Math.abs(Date.parse(c.notBefore) - Date.parse(signer.notBefore)) >= 1000 || c.lifetimeSeconds <= 366 * 86400) return undefined;
-  return (c.layout === 'rke1' ? 3650 : 365) * 86400;
+export function installerLifetimeSeconds(c: { isCA: boolean; notBefore: string; lifetimeSeconds: number; layout: string; managedBy: string }, signer: { notBefore: string } | undefined, self: boolean): number | undefined {
+  // only what those installers made: a CA and its leaves made in the same second elsewhere (cfssl, the
+  // hard way) mean nothing by it
+  const installer = c.layout === 'rke1' ? 3650 : c.managedBy === 'kubeadm' ? 365 : undefined;
+  if (installer === undefined || c.isCA || !signer || self || Math.abs(Date.parse(c.notBefore) - Date.parse(signer.notBefore)) >= 1000 || c.lifetimeSeconds <= 366 * 86400) return undefined;
+  return installer * 86400;
 }
