@@ -575,3 +575,19 @@ test('a kubeadm kubeconfig whose client certificate is a file reference: check r
   assert.match(fs.readFileSync(admin, 'utf8'), /client-certificate: \/etc\/kubernetes\/pki\/admin\.crt/, 'the kubeconfig still references the file');
   assert.equal(readInventory({ fs: new NodeFs(root), now: new Date(NOW) }).certificates.find((x) => x.name === 'admin.conf')!.status, 'ok');
 });
+
+test('a 10-year leaf made in the same second as its CA outside kubeadm and RKE (cfssl, the hard way) keeps its 10 years, and --warn N% measures against them', async () => {
+  const issued = new Date('2026-01-01T00:00:00Z');
+  const ca = await makeCa('CA', issued, 3653, 'rsa-2048');
+  const leaf = await makeLeaf(ca, 'kubernetes', { eku: ['serverAuth'], notBefore: issued, days: 3653, keyType: 'rsa-2048' });
+  const root = tmp('kubepki-samesecond-');
+  put(root, '/srv/pki/ca.crt', ca.pem);
+  put(root, '/srv/pki/ca.key', ca.keyPem, 0o600);
+  put(root, '/srv/pki/leaf.crt', leaf.pem);
+  put(root, '/srv/pki/leaf.key', leaf.keyPem, 0o600);
+  const warned = readInventory({ fs: new NodeFs(root), now: new Date('2035-06-01T00:00:00Z'), warn: '90%', paths: ['/srv/pki'] });
+  assert.equal(warned.certificates.find((c) => c.name === 'leaf')!.status, 'warning', '94% of its ten years');
+  const r = await cli(['renew', '--file', '/srv/pki/leaf.crt', '--root', root, '--now', NOW, '--dry-run']);
+  assert.doesNotMatch(r.out, /validity 1 year/);
+  assert.match(r.out, /notAfter 2036-01-02 → 2036-11-2\d/);
+});

@@ -167,7 +167,9 @@ Exit codes:
       }
 
       async function renewLocked(): Promise<void> {
-        const inv = readInventory({ fs: nfs, now, warn: o.warn, ...(files.length ? { paths: files } : {}) });
+        // a --file's directory is read too: its CA and key are usually beside it (only the files are renewed)
+        const dirs = [...new Set(files.map((f) => path.posix.dirname(f)))].filter((d) => d !== '/');
+        const inv = readInventory({ fs: nfs, now, warn: o.warn, ...(files.length ? { paths: [...files, ...dirs] } : {}) });
         const { findCopies } = await import('../apply/renew.js');
         const plan = planRenew(inv, {
           targets: targets.length === 0 && files.length > 0 ? [] : targets, files, validitySeconds, backdateSeconds, newKey: o.newKey, addSans,
