@@ -115,3 +115,19 @@ test('kubeconfig resolution order: --kubeconfig, $KUBECONFIG (first existing), ~
   assert.deepEqual(resolveKubeconfig({ env: { HOME: home, KUBECONFIG: `${path.join(home, 'none')}${path.delimiter}${k}` }, root }), { path: k, source: '$KUBECONFIG' });
   assert.equal(resolveKubeconfig({ kubeconfig: k, env: {}, root }).source, '--kubeconfig');
 });
+
+test('admin.conf under --root is found through links inside the tree (/etc/kubernetes an absolute link), never on the host', async () => {
+  const { resolveKubeconfig } = await import('../src/cluster/connect.js');
+  const nodeFs = await import('node:fs');
+  const nodePath = await import('node:path');
+  const os = await import('node:os');
+  const root = nodeFs.mkdtempSync(nodePath.join(os.tmpdir(), 'kubepki-admin-link-'));
+  nodeFs.mkdirSync(nodePath.join(root, 'etc'), { recursive: true });
+  nodeFs.mkdirSync(nodePath.join(root, 'srv/k8s'), { recursive: true });
+  nodeFs.writeFileSync(nodePath.join(root, 'srv/k8s/admin.conf'), 'apiVersion: v1\nkind: Config\n');
+  nodeFs.symlinkSync('/srv/k8s', nodePath.join(root, 'etc/kubernetes'));
+  const got = resolveKubeconfig({ root, env: {}, home: nodePath.join(root, 'nohome') } as Parameters<typeof resolveKubeconfig>[0]);
+  assert.equal(got.path, nodePath.join(root, 'srv/k8s/admin.conf'));
+  assert.equal(got.source, 'admin.conf');
+  nodeFs.rmSync(root, { recursive: true, force: true });
+});

@@ -125,7 +125,8 @@ export async function applyClusterCommand(io: Io, o: ApplyClusterOptions): Promi
   const fs = await import('node:fs');
   const path = await import('node:path');
   const { connect, waitForApi } = await import('../cluster/connect.js');
-  const admin = path.join(o.root ?? '/', 'etc/kubernetes/admin.conf');
+  const { hostFileIn } = await import('../fs/node-fs.js');
+  const admin = hostFileIn(o.root ?? '/', '/etc/kubernetes/admin.conf');
   const kubeconfig = o.kubeconfig ?? (fs.existsSync(admin) ? admin : undefined);
   const client = await connect({ kubeconfig, root: o.root, env: io.env, cwd: io.cwd });
   io.stdout(`waiting for the API server ${client.server} (kubeconfig ${client.kubeconfigPath}) …\n`);
@@ -165,7 +166,8 @@ export async function applyJoinPlan(io: Io, o: ApplyJoinPlanOptions): Promise<vo
   const path = await import('node:path');
   const { connect } = await import('../cluster/connect.js');
   const { applyJoin } = await import('../cluster/apply-join.js');
-  const admin = path.join(o.root ?? '/', 'etc/kubernetes/admin.conf');
+  const { hostFileIn } = await import('../fs/node-fs.js');
+  const admin = hostFileIn(o.root ?? '/', '/etc/kubernetes/admin.conf');
   const client = await connect({ kubeconfig: o.kubeconfig ?? (fs.existsSync(admin) ? admin : undefined), root: o.root, env: io.env, cwd: io.cwd });
   const res = await applyJoin(client, {
     token: { token: o.token, ttlSeconds: o.ttlSeconds, ...(o.description ? { description: o.description } : {}) },

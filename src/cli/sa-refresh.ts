@@ -63,7 +63,10 @@ export function refreshCommand(io: Io): Command {
     let keys;
     const fs = await import('node:fs');
     const path = await import('node:path');
-    const pubPath = flags.saPub ? path.resolve(io.cwd, flags.saPub) : path.join(flags.root ?? '/', 'etc/kubernetes/pki/sa.pub');
+    // (the tree's sa.pub: in its certificatesDir, links resolved inside the tree)
+    const { hostFileIn, NodeFs } = await import('../fs/node-fs.js');
+    const { kubeadmPkiDir } = await import('../layouts/detect.js');
+    const pubPath = flags.saPub ? path.resolve(io.cwd, flags.saPub) : hostFileIn(flags.root ?? '/', `${kubeadmPkiDir(new NodeFs(flags.root ?? '/'))}/sa.pub`);
     if (flags.saPub || fs.existsSync(pubPath)) {
       try {
         keys = sa.publicKeysFromPem(fs.readFileSync(pubPath, 'utf8'));

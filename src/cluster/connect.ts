@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../errors.js';
+import { hostFileIn } from '../fs/node-fs.js';
 
 type K8s = typeof import('@kubernetes/client-node');
 
@@ -69,7 +70,7 @@ export function resolveKubeconfig(o: ConnectOptions): KubeconfigChoice {
   const user = path.join(home, '.kube', 'config');
   if (fs.existsSync(user)) return { path: user, source: '~/.kube/config' };
   tried.push(user);
-  const admin = path.join(o.root ?? '/', 'etc/kubernetes/admin.conf');
+  const admin = hostFileIn(o.root ?? '/', '/etc/kubernetes/admin.conf');
   if (fs.existsSync(admin)) return { path: admin, source: 'admin.conf' };
   tried.push(admin);
   throw new UserError(`failed to find a kubeconfig: tried ${tried.join(', ')}`, 'pass --kubeconfig FILE or set KUBECONFIG');

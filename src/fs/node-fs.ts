@@ -216,6 +216,15 @@ export class SymlinkLoopError extends Error {
   }
 }
 
+/**
+ * The host path of a file on the node tree under `root`, every link resolved inside the tree (admin.conf
+ * under --root when /etc/kubernetes is an absolute link, say): for code that hands a path to a library.
+ */
+export function hostFileIn(root: string, nodePath: string): string {
+  const nfs = new NodeFs(root);
+  try { return nfs.hostPathOfReal(nfs.realNodePath(nodePath)); } catch { return nfs.hostPath(nodePath); }
+}
+
 /** Root a user gave: must be a readable directory. */
 export function openRoot(root: string | undefined): NodeFs {
   const r = resolve(root ?? '/');
