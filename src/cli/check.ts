@@ -36,7 +36,10 @@ ${EXIT_CODES_HELP}`)
       const inputs = nodeReadInputs(o, io.cwd);
       const fs = inputs.fs;
       // the table shows no fingerprint or PEM: those are made only if something reads them
-      const inv = readInventory({ ...inputs, now, lazyDigests: o.output === 'table' || o.output === 'wide' });
+      // on the node itself, what its running components loaded is compared with the files (not under --root:
+      // a mounted disk's processes are not running here)
+      const live = fs.root === '/' ? (await import('../inventory/live.js')).liveComponents() : undefined;
+      const inv = readInventory({ ...inputs, now, lazyDigests: o.output === 'table' || o.output === 'wide', ...(live ? { live } : {}) });
       if (o.cluster) {
         const { connect } = await import('../cluster/connect.js');
         const { readClusterCertificates, mergeClusterCertificates } = await import('../cluster/inventory.js');

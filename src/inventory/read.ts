@@ -15,6 +15,7 @@ import { detectLayouts, kubeadmPkiDir, layoutTargets, type ScanTarget } from '..
 import { kubeadmProfileForFile, KUBEADM_PROFILES, profileCertPath, profileKeyPath, RKE1_COMPONENTS, DEFAULT_PKI, type KubeadmCertProfile } from '../profiles/kubeadm.js';
 import { readComponentRefs, readKubeadmConfigHints } from './components.js';
 import { interruptedRuns } from './interrupted.js';
+import { staleLoads, type LiveComponent } from './live.js';
 import { certFacts, withCertDigests, withEagerDigests } from './describe.js';
 import { classify, parseThresholdOrThrow } from './classify.js';
 import type { CertEntry, CertLocation, ComponentRef, CsrEntry, Finding, Inventory, KeyEntry, KeyLocation, KubeconfigEntry, LayoutName, ManagedBy, MissingEntry } from './types.js';
@@ -40,6 +41,8 @@ export interface ReadOptions {
   lazyDigests?: boolean;
   /** read the files the static pod manifests and kubelet config name, and say who reads what (default true; inspect: one file only) */
   componentRefs?: boolean;
+  /** the components running on this node (`liveComponents()`, for a check of the live node): files they read that changed after they started are reported */
+  live?: LiveComponent[];
 }
 
 /** What one file turned out to hold. */
@@ -209,6 +212,7 @@ export function readInventory(opts: ReadOptions): Inventory {
   }
 
   findings.push(...interruptedRuns(fs));
+  if (opts.live?.length) findings.push(...staleLoads(fs, opts.live, componentRefs));
   return assemble(fs, [...files.values()], findings, layouts, threshold, now, opts.warn, opts.lazyDigests ?? false, componentRefs, pki);
 }
 

@@ -35,7 +35,8 @@ export type FindingCode =
   | 'sa-key-type'
   | 'interrupted-run'
   | 'sa-key-mismatch'
-  | 'kubelet-rotation-off';
+  | 'kubelet-rotation-off'
+  | 'restart-pending';
 
 export interface Finding {
   code: FindingCode;

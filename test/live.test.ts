@@ -1,0 +1,44 @@
+// A component started before a certificate it reads changed (seed 002: front-proxy-client renewed, kube-apiserver
+// never restarted). A real process named like a component is started here (a copy of sleep); /proc is the real one.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawn } from 'node:child_process';
+import { liveComponents, staleLoads } from '../src/inventory/live.js';
+import { NodeFs } from '../src/fs/node-fs.js';
+import { readInventory } from '../src/inventory/read.js';
+import { copyFixture, NOW, tmpDir } from './support/fixtures.js';
+
+test('a running kube-apiserver that started before front-proxy-client.crt changed: restart-pending names it; one started after, nothing', async () => {
+  const bin = tmpDir('kubepki-live-');
+  const fake = path.join(bin, 'kube-apiserver');
+  fs.copyFileSync(fs.realpathSync('/bin/sleep'), fake);
+  fs.chmodSync(fake, 0o755);
+  const root = copyFixture('kubeadm-1.26');
+  const crt = path.join(root, 'etc/kubernetes/pki/front-proxy-client.crt');
+  // the file was written before the process started
+  fs.utimesSync(crt, new Date(Date.now() - 3600_000), new Date(Date.now() - 3600_000));
+  const p = spawn(fake, ['30'], { stdio: 'ignore' });
+  try {
+    await new Promise((r) => setTimeout(r, 300));
+    const live = liveComponents().filter((l) => l.pid === p.pid);
+    assert.equal(live.length, 1, 'the process is seen as kube-apiserver in /proc');
+    assert.equal(live[0]!.component, 'kube-apiserver');
+    const nfs = new NodeFs(root);
+    const before = readInventory({ fs: nfs, now: NOW, live });
+    assert.deepEqual(before.findings.filter((f) => f.code === 'restart-pending'), [], 'nothing changed since it started');
+    // renewed now, after the start
+    fs.utimesSync(crt, new Date(), new Date(Date.now() + 5000));
+    const after = readInventory({ fs: new NodeFs(root), now: NOW, live });
+    const f = after.findings.filter((x) => x.code === 'restart-pending');
+    assert.equal(f.length, 1, JSON.stringify(f));
+    assert.equal(f[0]!.file, '/etc/kubernetes/pki/front-proxy-client.crt');
+    assert.match(f[0]!.message, new RegExp(`^kube-apiserver \\(pid ${p.pid}\\) started .* before /etc/kubernetes/pki/front-proxy-client\\.crt changed`));
+    // the same through staleLoads alone, and nothing for a component that is not running
+    assert.equal(staleLoads(new NodeFs(root), live.map((l) => ({ ...l, component: 'etcd' })), after.components).filter((x) => x.file?.endsWith('front-proxy-client.crt')).length, 0);
+  } finally {
+    p.kill();
+    fs.rmSync(bin, { recursive: true, force: true });
+  }
+});
