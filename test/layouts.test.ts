@@ -412,3 +412,17 @@ test('Kubernetes the Hard Way: flags in systemd units name what each component r
   await run(['renew', 'kube-api-server', '--root', root, '--now', '2026-11-23', '--add-san', 'DNS:server.kubernetes.local', '--dry-run'], io);
   assert.match(io.out, /kube-apiserver \(systemd unit kube-apiserver; reads \/var\/lib\/kubernetes\/kube-api-server\.crt\)\n\s+systemctl restart kube-apiserver/);
 });
+
+test('serverTLSBootstrap: true without kubelet-server-current.pem: a warning that the serving CSR waits for approval (kube-controller-manager never approves it)', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const cfg = path.join(root, 'var/lib/kubelet/config.yaml');
+  fs.writeFileSync(cfg, `${fs.readFileSync(cfg, 'utf8')}serverTLSBootstrap: true\n`);
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  const f = inv.findings.find((x) => x.code === 'kubelet-serving-pending');
+  assert.ok(f, JSON.stringify(inv.findings.map((x) => x.code)));
+  assert.equal(f.severity, 'warning');
+  assert.match(f.message, /waits for approval .* kubepki csr approve --all-valid$/);
+  // once the kubelet has its serving pair, nothing to say
+  fs.symlinkSync('/var/lib/kubelet/pki/kubelet-client-2026-11-22-21-36-05.pem', path.join(root, 'var/lib/kubelet/pki/kubelet-server-current.pem'));
+  assert.equal(readInventory({ fs: new NodeFs(root), now: NOW }).findings.find((x) => x.code === 'kubelet-serving-pending'), undefined);
+});

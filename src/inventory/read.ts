@@ -534,6 +534,11 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
   let kubeletConfigText = '';
   try { kubeletConfigText = fs.exists(KUBELET_CONFIG) ? fs.readFile(KUBELET_CONFIG).toString('utf8') : ''; } catch { /* unreadable: the default */ }
   const kubeletRotationOff = /^\s*rotateCertificates:\s*false\s*(#.*)?$/m.test(kubeletConfigText);
+  // serverTLSBootstrap: the kubelet asks for its serving certificate with a CSR that kube-controller-manager
+  // never approves by itself (spec §7.4); until someone does, there is no serving certificate at all
+  if (/^\s*serverTLSBootstrap:\s*true\s*(#.*)?$/m.test(kubeletConfigText) && !fs.exists('/var/lib/kubelet/pki/kubelet-server-current.pem')) {
+    findings.push({ code: 'kubelet-serving-pending', severity: 'warning', file: KUBELET_CONFIG, message: `serverTLSBootstrap: true in ${KUBELET_CONFIG}, but there is no /var/lib/kubelet/pki/kubelet-server-current.pem: the kubelet's serving certificate request waits for approval (kube-controller-manager never approves those), and kubectl logs/exec to this node fail until then; approve it: kubepki csr approve --all-valid` });
+  }
 
   // 7. entries
   const certificates: CertEntry[] = [];

@@ -36,7 +36,8 @@ export type FindingCode =
   | 'interrupted-run'
   | 'sa-key-mismatch'
   | 'kubelet-rotation-off'
-  | 'restart-pending';
+  | 'restart-pending'
+  | 'kubelet-serving-pending';
 
 export interface Finding {
   code: FindingCode;
