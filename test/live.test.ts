@@ -42,3 +42,33 @@ test('a running kube-apiserver that started before front-proxy-client.crt change
     fs.rmSync(bin, { recursive: true, force: true });
   }
 });
+
+test('restart-pending leaves out what a component reloads or writes itself (the kubelet\'s rotated pair, an audit log), and sees kube-controller-manager under its 15-character /proc name', async () => {
+  const bin = tmpDir('kubepki-live2-');
+  const procs = ['kube-controller-manager', 'kubelet', 'kube-apiserver'].map((name) => {
+    const f = path.join(bin, name);
+    fs.copyFileSync(fs.realpathSync('/bin/sleep'), f);
+    fs.chmodSync(f, 0o755);
+    return spawn(f, ['30'], { stdio: 'ignore' });
+  });
+  try {
+    await new Promise((r) => setTimeout(r, 300));
+    const pids = new Set(procs.map((p) => p.pid));
+    const live = liveComponents().filter((l) => pids.has(l.pid));
+    assert.deepEqual(live.map((l) => l.component).sort(), ['kube-apiserver', 'kube-controller-manager', 'kubelet']);
+    const root = copyFixture('kubeadm-1.26');
+    const manifest = path.join(root, 'etc/kubernetes/manifests/kube-apiserver.yaml');
+    fs.writeFileSync(manifest, fs.readFileSync(manifest, 'utf8').replace('    - --tls-cert-file', '    - --audit-log-path=/var/log/kubernetes/audit.log\n    - --tls-cert-file'));
+    fs.mkdirSync(path.join(root, 'var/log/kubernetes'), { recursive: true });
+    const later = new Date(Date.now() + 5000);
+    const touch = (rel: string) => { const f = path.join(root, rel); if (!fs.existsSync(f)) fs.writeFileSync(f, 'x'); fs.utimesSync(f, later, later); };
+    touch('var/log/kubernetes/audit.log');
+    touch('var/lib/kubelet/pki/kubelet-client-2026-11-22-21-36-05.pem');
+    touch('etc/kubernetes/controller-manager.conf');
+    const f = readInventory({ fs: new NodeFs(root), now: NOW, live }).findings.filter((x) => x.code === 'restart-pending');
+    assert.deepEqual(f.map((x) => `${x.message.split(' ')[0]} ${x.file}`), ['kube-controller-manager /etc/kubernetes/controller-manager.conf']);
+  } finally {
+    for (const p of procs) p.kill();
+    fs.rmSync(bin, { recursive: true, force: true });
+  }
+});

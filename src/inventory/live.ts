@@ -5,7 +5,8 @@ import type { ComponentRef, Finding } from './types.js';
 /** A control-plane component running on this node, and when it started. */
 export interface LiveComponent { pid: number; component: string; startedMs: number }
 
-const COMPONENTS = new Set(['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd', 'kubelet', 'kube-proxy']);
+/** by /proc/<pid>/comm, which the kernel cuts to 15 characters (kube-controller-manager is "kube-controller") */
+const COMPONENTS = new Map(['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd', 'kubelet', 'kube-proxy'].map((c) => [c.slice(0, 15), c]));
 /** USER_HZ: /proc reports start times in these ticks (100 on every Linux kubepki runs on) */
 const TICKS_PER_SECOND = 100;
 
@@ -25,12 +26,12 @@ export function liveComponents(proc = '/proc'): LiveComponent[] {
   try { pids = readdirSync(proc).filter((n) => /^\d+$/.test(n)); } catch { return []; }
   for (const pid of pids) {
     try {
-      const comm = readFileSync(`${proc}/${pid}/comm`, 'latin1').trim();
-      if (!COMPONENTS.has(comm)) continue;
+      const component = COMPONENTS.get(readFileSync(`${proc}/${pid}/comm`, 'latin1').trim());
+      if (!component) continue;
       // field 22 (starttime) counts from after the ")" that ends the command name
       const stat = readFileSync(`${proc}/${pid}/stat`, 'latin1');
       const start = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
-      if (Number.isFinite(start)) out.push({ pid: Number(pid), component: comm, startedMs: bootMs + (start / TICKS_PER_SECOND) * 1000 });
+      if (Number.isFinite(start)) out.push({ pid: Number(pid), component, startedMs: bootMs + (start / TICKS_PER_SECOND) * 1000 });
     } catch { /* gone meanwhile */ }
   }
   return out;
@@ -46,7 +47,8 @@ export function staleLoads(fs: NodeFs, live: LiveComponent[], refs: ComponentRef
   const out: Finding[] = [];
   const seen = new Set<string>();
   for (const ref of refs) {
-    if (ref.via === 'certificate rotation') continue; // the kubelet reloads its rotated client pair itself
+    // the kubelet reloads the pairs it rotates itself (kubelet-client-current.pem and the dated files behind it)
+    if (ref.via === 'certificate rotation' || /\/kubelet-(client|server)-[^/]*\.pem$/.test(ref.file)) continue;
     const procs = live.filter((p) => p.component === ref.component);
     if (procs.length === 0) continue;
     const st = fs.stat(ref.file);
