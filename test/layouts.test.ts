@@ -426,3 +426,22 @@ test('serverTLSBootstrap: true without kubelet-server-current.pem: a warning tha
   fs.symlinkSync('/var/lib/kubelet/pki/kubelet-client-2026-11-22-21-36-05.pem', path.join(root, 'var/lib/kubelet/pki/kubelet-server-current.pem'));
   assert.equal(readInventory({ fs: new NodeFs(root), now: NOW }).findings.find((x) => x.code === 'kubelet-serving-pending'), undefined);
 });
+
+test('systemd units as systemd reads them: a bare --flag before another, a comment inside a continued ExecStart, a drop-in that replaces ExecStart, a masked unit', async () => {
+  const root = tmpDir('kubepki-units-');
+  const refsOf = async () => {
+    const { readComponentRefs } = await import('../src/inventory/components.js');
+    return readComponentRefs(new NodeFs(root)).filter((r) => r.component === 'kube-apiserver').map((r) => `${r.via} ${r.file}`).sort();
+  };
+  put(root, '/etc/systemd/system/kube-apiserver.service', '[Service]\nExecStart=/usr/local/bin/kube-apiserver --allow-privileged \\\n  # the serving pair\n  --tls-cert-file=/var/lib/kubernetes/a.crt \\\n  --client-ca-file /var/lib/kubernetes/ca.crt\n');
+  assert.deepEqual(await refsOf(), ['--client-ca-file /var/lib/kubernetes/ca.crt', '--tls-cert-file /var/lib/kubernetes/a.crt']);
+  put(root, '/etc/systemd/system/kube-apiserver.service.d/10-tls.conf', '[Service]\nExecStart=\nExecStart=/usr/local/bin/kube-apiserver --tls-cert-file=/srv/b.crt\n');
+  assert.deepEqual(await refsOf(), ['--tls-cert-file /srv/b.crt']);
+  // masked in /etc: nothing runs, whatever /lib has
+  fs.rmSync(path.join(root, 'etc/systemd/system'), { recursive: true });
+  put(root, '/lib/systemd/system/kube-apiserver.service', '[Service]\nExecStart=/usr/bin/kube-apiserver --tls-cert-file=/srv/c.crt\n');
+  assert.deepEqual(await refsOf(), ['--tls-cert-file /srv/c.crt']);
+  fs.mkdirSync(path.join(root, 'etc/systemd/system'), { recursive: true });
+  fs.symlinkSync('/dev/null', path.join(root, 'etc/systemd/system/kube-apiserver.service'));
+  assert.deepEqual(await refsOf(), []);
+});

@@ -84,23 +84,44 @@ export function readComponentRefs(fs: NodeFs): ComponentRef[] {
 function systemdUnitRefs(fs: NodeFs): ComponentRef[] {
   const out: ComponentRef[] = [];
   for (const component of ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy', 'etcd']) {
-    for (const dir of ['/etc/systemd/system', '/lib/systemd/system', '/usr/lib/systemd/system']) {
-      const file = `${dir}/${component}.service`;
-      if (!fs.exists(file)) continue;
-      let text: string;
-      try { text = fs.readFile(file).toString('utf8').replace(/\\\r?\n/g, ' '); } catch { continue; }
-      const exec = /^[ \t]*ExecStart[ \t]*=(.*)$/m.exec(text)?.[1] ?? '';
-      for (const m of exec.matchAll(/(--[a-z0-9-]+)[= ]["']?([^\s"']+)/g)) {
-        for (const v of m[2]!.split(',')) {
-          if (!v.startsWith('/')) continue;
-          out.push({ component, via: m[1]!, file: v, source: file, unit: component });
-          if (KUBECONFIG_FLAGS.has(m[1]!)) out.push(...kubeconfigFileRefs(fs, v, component, m[1]!).map((r) => ({ ...r, unit: component })));
-        }
+    const unit = systemdExecStart(fs, `${component}.service`);
+    if (!unit) continue;
+    // --flag=value, or --flag value (a bare --flag followed by another --flag has no value)
+    for (const m of unit.exec.matchAll(/(--[a-z0-9-]+)(?:=["']?([^\s"']+)|[ \t]+["']?(?!-)([^\s"']+))?/g)) {
+      const flag = m[1]!;
+      for (const v of (m[2] ?? m[3] ?? '').split(',')) {
+        if (!v.startsWith('/')) continue;
+        out.push({ component, via: flag, file: v, source: unit.source, unit: component });
+        if (KUBECONFIG_FLAGS.has(flag)) out.push(...kubeconfigFileRefs(fs, v, component, flag).map((r) => ({ ...r, unit: component })));
       }
-      break;
     }
   }
   return out;
+}
+
+/**
+ * The command line systemd runs for a unit: the unit file from the first directory that has it (a masked
+ * one, linked to /dev/null, runs nothing), then its drop-ins in name order, the last ExecStart winning (an
+ * empty `ExecStart=` clears it). Comment lines inside a continued line are skipped, as systemd does.
+ */
+function systemdExecStart(fs: NodeFs, name: string): { exec: string; source: string } | undefined {
+  const dirs = ['/etc/systemd/system', '/run/systemd/system', '/lib/systemd/system', '/usr/lib/systemd/system'];
+  const main = dirs.map((d) => `${d}/${name}`).find((f) => fs.lstat(f));
+  if (!main) return undefined;
+  const st = fs.stat(main);
+  if (!st?.isFile() || st.size === 0) return undefined; // masked
+  const files = [main];
+  for (const d of dirs) files.push(...fs.readDir(`${d}/${name}.d`).filter((e) => e.name.endsWith('.conf')).map((e) => `${d}/${name}.d/${e.name}`).sort());
+  let exec: { exec: string; source: string } | undefined;
+  for (const file of files) {
+    let text: string;
+    try { text = fs.readFile(file).toString('utf8'); } catch { continue; }
+    const lines = text.split(/\r?\n/).filter((l) => !/^[ \t]*[#;]/.test(l)).join('\n').replace(/\\\n/g, ' ');
+    for (const m of lines.matchAll(/^[ \t]*ExecStart[ \t]*=[ \t]*(.*)$/gm)) {
+      exec = m[1]!.trim() ? { exec: m[1]!, source: file } : undefined;
+    }
+  }
+  return exec;
 }
 
 function systemdEtcdRefs(fs: NodeFs): ComponentRef[] {
