@@ -591,3 +591,20 @@ test('a 10-year leaf made in the same second as its CA outside kubeadm and RKE (
   assert.doesNotMatch(r.out, /validity 1 year/);
   assert.match(r.out, /notAfter 2036-01-02 → 2036-11-2\d/);
 });
+
+test('renew --file reads the key and CA beside the file, not the directory tree under it: a chain file in a sub-directory is not rewritten as a CA copy', async () => {
+  const issued = new Date('2026-01-01T00:00:00Z');
+  const ca = await makeCa('beside-ca', issued, 3650, 'rsa-2048');
+  const leaf = await makeLeaf(ca, 'svc', { eku: ['serverAuth'], notBefore: issued, days: 300, keyType: 'rsa-2048' });
+  const root = tmp('kubepki-beside-');
+  put(root, '/srv/pki/ca.crt', ca.pem);
+  put(root, '/srv/pki/ca.key', ca.keyPem, 0o600);
+  put(root, '/srv/pki/svc.crt', leaf.pem);
+  put(root, '/srv/pki/svc.key', leaf.keyPem, 0o600);
+  put(root, '/srv/pki/deep/chain.pem', leaf.pem + ca.pem);
+  const r = await cli(['renew', '--file', '/srv/pki/svc.crt', '--root', root, '--now', NOW, '--dry-run']);
+  assert.equal(r.code, 0, r.err + r.out);
+  assert.match(r.out, /svc\s+\/srv\/pki\/svc\.crt/);
+  assert.match(r.out, /signed by ca/);
+  assert.doesNotMatch(r.out, /chain\.pem/);
+});

@@ -451,7 +451,8 @@ export async function applyChanges(nfs: NodeFs, changes: Change[], o: Transactio
     // directories the writes will make (a rebuild's pki/, pki/etcd/): a rollback removes them again
     const newDirs = new Set<string>();
     for (const c of changes) {
-      for (let d = path.dirname(nfs.hostPath(c.path)); !fs.existsSync(d) && path.dirname(d) !== d; d = path.dirname(d)) newDirs.add(d);
+      const target = c.op === 'write' ? writeTarget(nfs, c) : c.path;
+      for (let d = path.dirname(nfs.hostPath(target)); !fs.existsSync(d) && path.dirname(d) !== d; d = path.dirname(d)) newDirs.add(d);
     }
     try {
       // new contents first, in temp files beside their targets (invisible to readers) …

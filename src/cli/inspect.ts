@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { Io } from './io.js';
 import { UserError } from '../errors.js';
 import { NodeFs } from '../fs/node-fs.js';
-import { readInventory, partnerKeyPaths } from '../inventory/read.js';
+import { readInventory, companionFiles } from '../inventory/read.js';
 import type { Inventory } from '../inventory/types.js';
 import { renderInventoryShort, renderCertFull, renderCertShort, locationTitle } from '../report/cert-text.js';
 import { renderJson } from '../report/structured.js';
@@ -56,7 +56,7 @@ Examples:
         if (st.isDirectory()) throw new UserError(`failed to inspect ${abs}: it is a directory`, 'pass a file, or use kubepki check --path DIR for a directory');
         // its key and CA beside it are read too, for "key present and matches" and "signed by", and only what
         // the file holds (and the files a kubeconfig in it references) is shown
-        inv = focus(readInventory({ fs: node, now, warn: o.warn, layouts: [], paths: [file, ...companions(node, file)], componentRefs: false }), node, file);
+        inv = focus(readInventory({ fs: node, now, warn: o.warn, layouts: [], paths: [file, ...companionFiles(node, file)], componentRefs: false }), node, file);
         const unread = inv.findings.find((f) => (f.code === 'corrupt' || f.code === 'unreadable') && f.file === file);
         if (unread && inv.certificates.length === 0 && inv.keys.length === 0) throw new UserError(`failed to inspect ${abs}: ${unread.message.replace(`${file}: `, '')}`, 'pass a PEM or DER certificate, key, CSR or a kubeconfig');
         if (inv.certificates.length === 0 && inv.keys.length === 0 && inv.csrs.length === 0 && inv.kubeconfigs.length === 0) {
@@ -102,22 +102,6 @@ export function inventoryOfBytes(parts: Buffer[], label: string, now: Date, warn
   } finally {
     fsp.rmSync(dir, { recursive: true, force: true });
   }
-}
-
-/**
- * Files that say something about `file` without being it: the key beside a certificate (apiserver.key,
- * server-key.pem), the certificate beside a key, and the CA files of its directory (ca.crt, etcd-ca.pem …).
- */
-function companions(node: NodeFs, file: string): string[] {
-  const dir = path.posix.dirname(file);
-  const base = path.posix.basename(file);
-  const out = [...partnerKeyPaths(file)];
-  const keyStem = /^(.*?)(?:\.key|-key\.pem|\.pem\.key)$/.exec(base)?.[1];
-  if (keyStem) out.push(`${dir}/${keyStem}.crt`, `${dir}/${keyStem}.pem`);
-  for (const d of node.readDir(dir)) {
-    if (/(^|[-_.])ca\.(crt|pem)$/i.test(d.name)) out.push(`${dir}/${d.name}`);
-  }
-  return [...new Set(out)].filter((p) => p !== file && node.stat(p)?.isFile());
 }
 
 /** The inventory of `file` alone (and what a kubeconfig in it references), its companions used but not shown. */

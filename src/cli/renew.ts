@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Io } from './io.js';
 import { UserError } from '../errors.js';
-import { readInventory } from '../inventory/read.js';
+import { readInventory, companionFiles } from '../inventory/read.js';
 import { parseDuration } from '../inventory/time.js';
 import { parseThresholdOrThrow } from '../inventory/classify.js';
 import { planRenew, parseSans, type SanInput } from '../plan/renew.js';
@@ -167,9 +167,9 @@ Exit codes:
       }
 
       async function renewLocked(): Promise<void> {
-        // a --file's directory is read too: its CA and key are usually beside it (only the files are renewed)
-        const dirs = [...new Set(files.map((f) => path.posix.dirname(f)))].filter((d) => d !== '/');
-        const inv = readInventory({ fs: nfs, now, warn: o.warn, ...(files.length ? { paths: [...files, ...dirs] } : {}) });
+        // a --file's key and CA beside it are read too (apiserver.key, ca.crt …), not its whole directory; only the files are renewed
+        const beside = [...new Set(files.flatMap((f) => companionFiles(nfs, f)))].filter((f) => !files.includes(f));
+        const inv = readInventory({ fs: nfs, now, warn: o.warn, ...(files.length ? { paths: [...files, ...beside] } : {}) });
         const { findCopies } = await import('../apply/renew.js');
         const plan = planRenew(inv, {
           targets: targets.length === 0 && files.length > 0 ? [] : targets, files, validitySeconds, backdateSeconds, newKey: o.newKey, addSans,

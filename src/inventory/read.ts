@@ -212,7 +212,8 @@ export function readInventory(opts: ReadOptions): Inventory {
   }
 
   findings.push(...interruptedRuns(fs));
-  if (opts.live?.length) findings.push(...staleLoads(fs, opts.live, componentRefs));
+  // (certificates, keys and kubeconfigs only: a log or an audit policy file changes without mattering here)
+  if (opts.live?.length) findings.push(...staleLoads(fs, opts.live, componentRefs.filter((r) => CERT_REF.test(r.via))));
   return assemble(fs, [...files.values()], findings, layouts, threshold, now, opts.warn, opts.lazyDigests ?? false, componentRefs, pki);
 }
 
@@ -730,6 +731,23 @@ function certsFromBytes(bytes: Buffer, where: string, findings: Finding[]): Cert
 }
 
 /** Where the private key of a certificate file conventionally lives. */
+/**
+ * Files that say something about `file` without being it: the key beside a certificate (apiserver.key,
+ * server-key.pem), the certificate beside a key, and the CA files of its directory (ca.crt, etcd-ca.pem …).
+ */
+export function companionFiles(node: NodeFs, file: string): string[] {
+  const dir = posix.dirname(file);
+  const base = posix.basename(file);
+  const out = [...partnerKeyPaths(file)];
+  const keyStem = /^(.*?)(?:\.key|-key\.pem|\.pem\.key)$/.exec(base)?.[1];
+  if (keyStem) out.push(`${dir}/${keyStem}.crt`, `${dir}/${keyStem}.pem`);
+  for (const d of node.readDir(dir)) {
+    // a CA beside it, and that CA's key (renew --file signs with it)
+    if (/(^|[-_.])ca\.(crt|pem)$/i.test(d.name)) out.push(`${dir}/${d.name}`, ...partnerKeyPaths(`${dir}/${d.name}`));
+  }
+  return [...new Set(out)].filter((p) => p !== file && node.stat(p)?.isFile());
+}
+
 export function partnerKeyPaths(certPath: string): string[] {
   const dir = posix.dirname(certPath);
   const base = posix.basename(certPath);
