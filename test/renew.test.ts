@@ -576,15 +576,21 @@ test('a kubeadm kubeconfig whose client certificate is a file reference: check r
   assert.equal(readInventory({ fs: new NodeFs(root), now: new Date(NOW) }).certificates.find((x) => x.name === 'admin.conf')!.status, 'ok');
 });
 
-test('a 10-year leaf made in the same second as its CA outside kubeadm and RKE (cfssl, the hard way) keeps its 10 years, and --warn N% measures against them', async () => {
+/** A CA and one leaf it signed, each with its key, in /srv/pki of a new tree (made on 2026-01-01). */
+async function caAndLeaf(prefix: string, caCn: string, leafName: string, days: number) {
   const issued = new Date('2026-01-01T00:00:00Z');
-  const ca = await makeCa('CA', issued, 3653, 'rsa-2048');
-  const leaf = await makeLeaf(ca, 'kubernetes', { eku: ['serverAuth'], notBefore: issued, days: 3653, keyType: 'rsa-2048' });
-  const root = tmp('kubepki-samesecond-');
+  const ca = await makeCa(caCn, issued, 3653, 'rsa-2048');
+  const leaf = await makeLeaf(ca, leafName, { eku: ['serverAuth'], notBefore: issued, days, keyType: 'rsa-2048' });
+  const root = tmp(prefix);
   put(root, '/srv/pki/ca.crt', ca.pem);
   put(root, '/srv/pki/ca.key', ca.keyPem, 0o600);
-  put(root, '/srv/pki/leaf.crt', leaf.pem);
-  put(root, '/srv/pki/leaf.key', leaf.keyPem, 0o600);
+  put(root, `/srv/pki/${leafName}.crt`, leaf.pem);
+  put(root, `/srv/pki/${leafName}.key`, leaf.keyPem, 0o600);
+  return { root, ca, leaf };
+}
+
+test('a 10-year leaf made in the same second as its CA outside kubeadm and RKE (cfssl, the hard way) keeps its 10 years, and --warn N% measures against them', async () => {
+  const { root } = await caAndLeaf('kubepki-samesecond-', 'CA', 'leaf', 3653);
   const warned = readInventory({ fs: new NodeFs(root), now: new Date('2035-06-01T00:00:00Z'), warn: '90%', paths: ['/srv/pki'] });
   assert.equal(warned.certificates.find((c) => c.name === 'leaf')!.status, 'warning', '94% of its ten years');
   const r = await cli(['renew', '--file', '/srv/pki/leaf.crt', '--root', root, '--now', NOW, '--dry-run']);
@@ -593,14 +599,7 @@ test('a 10-year leaf made in the same second as its CA outside kubeadm and RKE (
 });
 
 test('renew --file reads the key and CA beside the file, not the directory tree under it: a chain file in a sub-directory is not rewritten as a CA copy', async () => {
-  const issued = new Date('2026-01-01T00:00:00Z');
-  const ca = await makeCa('beside-ca', issued, 3650, 'rsa-2048');
-  const leaf = await makeLeaf(ca, 'svc', { eku: ['serverAuth'], notBefore: issued, days: 300, keyType: 'rsa-2048' });
-  const root = tmp('kubepki-beside-');
-  put(root, '/srv/pki/ca.crt', ca.pem);
-  put(root, '/srv/pki/ca.key', ca.keyPem, 0o600);
-  put(root, '/srv/pki/svc.crt', leaf.pem);
-  put(root, '/srv/pki/svc.key', leaf.keyPem, 0o600);
+  const { root, ca, leaf } = await caAndLeaf('kubepki-beside-', 'beside-ca', 'svc', 300);
   put(root, '/srv/pki/deep/chain.pem', leaf.pem + ca.pem);
   const r = await cli(['renew', '--file', '/srv/pki/svc.crt', '--root', root, '--now', NOW, '--dry-run']);
   assert.equal(r.code, 0, r.err + r.out);
