@@ -17,6 +17,7 @@ import * as os from 'node:os';
 import { createHash } from 'node:crypto';
 import type { NodeFs } from '../fs/node-fs.js';
 import { UserError, errorMessage } from '../errors.js';
+import { BACKUP_DIR, LOCK_FILE, pidAlive } from './state.js';
 
 export type Change =
   /**
@@ -103,11 +104,11 @@ export interface TransactionResult {
 }
 
 export function defaultBackupRoot(nfs: NodeFs): string {
-  return nfs.hostPath('/var/lib/kubepki/backups');
+  return nfs.hostPath(BACKUP_DIR);
 }
 
 function lockPath(nfs: NodeFs): string {
-  return nfs.hostPath('/var/lib/kubepki/kubepki.lock');
+  return nfs.hostPath(LOCK_FILE);
 }
 
 function sha256(b: Buffer): string {
@@ -126,10 +127,6 @@ function fsyncDir(dir: string): void {
 
 function stamp(d: Date): string {
   return d.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
-}
-
-function pidAlive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
 }
 
 class Steps {
@@ -392,7 +389,7 @@ export function mkdirs(dir: string, mode: number): string | undefined {
   return missing[0];
 }
 
-function isInside(dir: string, p: string): boolean {
+export function isInside(dir: string, p: string): boolean {
   const rel = path.relative(path.resolve(dir), path.resolve(p));
   return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
 }

@@ -30,7 +30,7 @@ An interrupted run is rolled back before anything else.`)
     .action(async (backup: string, o: RestoreOptions) => {
       const now = resolveNow(o.now);
       const nfs = openRoot(o.root);
-      const { readManifest, restoreChanges, applyChanges, defaultBackupRoot } = await import('../apply/transaction.js');
+      const { readManifest, restoreChanges, applyChanges, defaultBackupRoot, isInside } = await import('../apply/transaction.js');
       const root = o.backupDir ? path.resolve(io.cwd, o.backupDir) : defaultBackupRoot(nfs);
       const candidates = [path.resolve(io.cwd, backup), path.join(root, backup), nfs.hostPath(backup)];
       const dir = candidates.find((d) => fs.existsSync(path.join(d, 'manifest.json')));
@@ -40,7 +40,7 @@ An interrupted run is rolled back before anything else.`)
       // (wherever the disk was mounted then); one from elsewhere must have been made for this root, or a
       // mounted disk's backup would be put back onto the live node, or another node's onto this one
       // (only the tree's own backup directory: a --backup-dir can be shared by many nodes)
-      const own = isInsideDir(defaultBackupRoot(nfs), dir);
+      const own = isInside(defaultBackupRoot(nfs), dir);
       if (!own && path.resolve(m.root) !== nfs.root) {
         throw new UserError(`refusing to restore ${dir}: it was made for --root ${m.root}, and this is --root ${nfs.root}`, `pass --root ${m.root} to put it back there`);
       }
@@ -61,11 +61,6 @@ An interrupted run is rolled back before anything else.`)
       io.stdout(`Restored. The files it replaced are in ${res.backupDir}.\n`);
       io.stdout(await restartText(nfs, changes.map((c) => c.path), now, 'Nothing was restarted. These components read the restored files; restart them'));
     });
-}
-
-function isInsideDir(dir: string, p: string): boolean {
-  const rel = path.relative(path.resolve(dir), path.resolve(p));
-  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
 }
 
 /**

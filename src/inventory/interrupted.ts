@@ -1,9 +1,7 @@
 import { hostname } from 'node:os';
 import type { NodeFs } from '../fs/node-fs.js';
 import type { Finding } from './types.js';
-
-/** Where renew, rebuild and restore keep their backups and their lock on a node (src/apply/transaction.ts). */
-const KUBEPKI_DIR = '/var/lib/kubepki';
+import { BACKUP_DIR, LOCK_FILE, pidAlive } from '../apply/state.js';
 
 /**
  * A renew, rebuild or restore that was killed before it finished leaves its backup marked in-progress:
@@ -11,7 +9,7 @@ const KUBEPKI_DIR = '/var/lib/kubepki';
  * run is still going (its lock is held by a live process on this host).
  */
 export function interruptedRuns(fs: NodeFs): Finding[] {
-  const dir = `${KUBEPKI_DIR}/backups`;
+  const dir = BACKUP_DIR;
   const out: Finding[] = [];
   if (!fs.lstat(dir)) return out; // (the common case, without readdir's ENOENT error object)
   for (const d of fs.readDir(dir)) {
@@ -34,11 +32,9 @@ export function interruptedRuns(fs: NodeFs): Finding[] {
 
 function runningNow(fs: NodeFs): boolean {
   try {
-    const lock = JSON.parse(fs.readFile(`${KUBEPKI_DIR}/kubepki.lock`).toString('utf8')) as { pid?: unknown; host?: unknown };
-    if (lock.host !== hostname() || typeof lock.pid !== 'number' || lock.pid === process.pid) return false;
-    process.kill(lock.pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'; // alive, another user's
+    const lock = JSON.parse(fs.readFile(LOCK_FILE).toString('utf8')) as { pid?: unknown; host?: unknown };
+    return lock.host === hostname() && typeof lock.pid === 'number' && lock.pid !== process.pid && pidAlive(lock.pid);
+  } catch {
+    return false; // no lock, or not ours to read
   }
 }
