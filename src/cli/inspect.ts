@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { Io } from './io.js';
 import { UserError } from '../errors.js';
 import { NodeFs } from '../fs/node-fs.js';
-import { readInventory, companionFiles } from '../inventory/read.js';
+import { readInventory, companionFiles, summarize } from '../inventory/read.js';
 import type { Inventory } from '../inventory/types.js';
 import { renderInventoryShort, renderCertFull, renderCertShort, locationTitle } from '../report/cert-text.js';
 import { renderJson } from '../report/structured.js';
@@ -116,7 +116,6 @@ function focus(inv: Inventory, node: NodeFs, file: string): Inventory {
   const certificates = inv.certificates.filter((c) => shown.has(c.location.file) || (c.location.via !== undefined && shown.has(c.location.via)));
   const ids = new Set(certificates.map((c) => c.id));
   const findings = inv.findings.filter((f) => (f.certificate ? ids.has(f.certificate) : f.file === undefined || shown.has(f.file)));
-  const count = (st: string) => certificates.filter((c) => c.status === st).length;
   return {
     ...inv,
     certificates,
@@ -124,10 +123,6 @@ function focus(inv: Inventory, node: NodeFs, file: string): Inventory {
     kubeconfigs: inv.kubeconfigs.filter((k) => shown.has(k.file)),
     csrs: inv.csrs.filter((c) => shown.has(c.file)),
     findings,
-    summary: {
-      certificates: certificates.length, ok: count('ok'), warning: count('warning'), expired: count('expired'), notYetValid: count('not-yet-valid'), invalid: count('invalid'),
-      errors: findings.filter((f) => f.severity === 'error').length,
-      worst: (['invalid', 'expired', 'not-yet-valid', 'warning', 'ok'] as const).find((st) => count(st) > 0) ?? 'ok',
-    },
+    summary: summarize(certificates, findings),
   };
 }

@@ -13,6 +13,7 @@ import { parseThresholdOrThrow } from '../inventory/classify.js';
 import { certFacts, withEagerDigests } from '../inventory/describe.js';
 import { inWarningWindow, humanDuration } from '../inventory/time.js';
 import { nextStep } from '../inventory/next.js';
+import { summarize } from '../inventory/read.js';
 import type { CertEntry, CertLocation, Finding } from '../inventory/types.js';
 import { httpStatus, apiError, type ClusterClient } from './connect.js';
 import { readClusterInfo } from './cluster-info.js';
@@ -278,19 +279,7 @@ export function mergeClusterCertificates(inv: import('../inventory/types.js').In
   }
   inv.certificates.push(...cc.certificates);
   inv.findings.push(...cc.findings);
-  const count = (s: CertEntry['status']) => inv.certificates.filter((c) => c.status === s).length;
-  // same ranking as readInventory
-  const worst = (['invalid', 'expired', 'not-yet-valid', 'warning', 'ok'] as const).find((s) => count(s) > 0) ?? 'ok';
-  inv.summary = {
-    certificates: inv.certificates.length,
-    ok: count('ok'),
-    warning: count('warning'),
-    expired: count('expired'),
-    notYetValid: count('not-yet-valid'),
-    invalid: count('invalid'),
-    errors: inv.findings.filter((f) => f.severity === 'error').length,
-    worst,
-  };
+  inv.summary = summarize(inv.certificates, inv.findings);
   inv.next = nextStep(inv); // the advice follows the merged summary (an expired Secret, with the node all valid)
 }
 

@@ -671,8 +671,6 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
   classify({ certificates, records: records.map((r) => ({ entry: r.entry!, keyMismatch: r.keyMismatch, signer: signerOf.get(r)?.entry, sameSubjectNoSig: sameSubjectNoSig.has(r), cert: r.cert, copies: r.copies })), kubeconfigs, fs, hints, componentRefs, threshold, now, findings });
 
   const all = [...findings, ...certificates.flatMap((c) => c.findings)];
-  const count = (s: CertEntry['status']) => certificates.filter((c) => c.status === s).length;
-  const worst = (['invalid', 'expired', 'not-yet-valid', 'warning', 'ok'] as const).find((s) => count(s) > 0) ?? 'ok';
   const inv: Inventory = {
     apiVersion: 'kubepki.io/v1alpha1',
     kind: 'Inventory',
@@ -688,19 +686,25 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     csrs,
     components: componentRefs,
     findings: all,
-    summary: {
-      certificates: certificates.length,
-      ok: count('ok'),
-      warning: count('warning'),
-      expired: count('expired'),
-      notYetValid: count('not-yet-valid'),
-      invalid: count('invalid'),
-      errors: all.filter((f) => f.severity === 'error').length,
-      worst,
-    },
+    summary: summarize(certificates, all),
   };
   inv.next = nextStep(inv);
   return inv;
+}
+
+/** An inventory's counts, and its worst status (the order exit codes follow). */
+export function summarize(certificates: CertEntry[], findings: Finding[]): Inventory['summary'] {
+  const count = (s: CertEntry['status']) => certificates.filter((c) => c.status === s).length;
+  return {
+    certificates: certificates.length,
+    ok: count('ok'),
+    warning: count('warning'),
+    expired: count('expired'),
+    notYetValid: count('not-yet-valid'),
+    invalid: count('invalid'),
+    errors: findings.filter((f) => f.severity === 'error').length,
+    worst: (['invalid', 'expired', 'not-yet-valid', 'warning', 'ok'] as const).find((s) => count(s) > 0) ?? 'ok',
+  };
 }
 
 /**
