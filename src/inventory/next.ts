@@ -3,7 +3,13 @@
  * dashboard's headline advice and the JSON's `next`. One place, so every view gives the same advice.
  */
 import { agentReissueAdvice } from '../layouts/detect.js';
-import type { Inventory } from './types.js';
+import type { CertEntry, Inventory } from './types.js';
+
+/** Whether the key that signs a certificate is on this node (its own, if self-signed): renew can re-sign it here. */
+function signedHere(inv: Omit<Inventory, 'next'>): (c: CertEntry) => boolean {
+  const byId = new Map(inv.certificates.map((c) => [c.id, c]));
+  return (c) => (c.selfSigned ? c.privateKey.present : Boolean(c.signedBy && byId.get(c.signedBy)?.privateKey.present));
+}
 
 /** kubeadm's CA names (their rows go in the CA table; without them nothing can be renewed). */
 export const KUBEADM_CA_NAMES = ['ca', 'etcd-ca', 'front-proxy-ca'];
@@ -22,12 +28,12 @@ export function nextStep(inv: Omit<Inventory, 'next'>): string {
     return agentOnly(inv) ?? elsewhereOnly(inv, rootFlag) ?? `kubepki renew all${rootFlag} --dry-run, then without --dry-run (backup first); restart what it lists`;
   }
   if (s.notYetValid > 0) {
-    const byId = new Map(inv.certificates.map((c) => [c.id, c]));
     const early = inv.certificates.filter((c) => c.status === 'not-yet-valid');
     const names = early.map((c) => c.name);
     const head = `${names.slice(0, 3).join(', ')}${names.length > 3 ? ` and ${names.length - 3} more` : ''} ${names.length > 1 ? 'start' : 'starts'} after this node's clock: check the clock (timedatectl; is NTP synchronised?)`;
     // re-issuing with a margin is for what renew can sign here: not a kubeconfig's copy of a CA, nor what a CA elsewhere signed
-    const here = early.filter((c) => c.location.kubeconfig?.entry !== 'cluster' && (c.selfSigned ? c.privateKey.present : Boolean(c.signedBy && byId.get(c.signedBy)?.privateKey.present)));
+    const signs = signedHere(inv);
+    const here = early.filter((c) => c.location.kubeconfig?.entry !== 'cluster' && signs(c));
     if (here.length === 0) return `${head}; they were issued elsewhere: re-issue them there with a margin (a notBefore a few minutes back)`;
     return `${head}, or re-issue with a margin: kubepki renew ${here.length > 3 ? 'all' : here.map((c) => c.name).join(' ')}${rootFlag} --backdate 1h`;
   }
@@ -52,10 +58,9 @@ function agentOnly(inv: Omit<Inventory, 'next'>): string | undefined {
  * corporate CA, another cluster's), `renew all` would only renew the healthy ones: say where the work is.
  */
 function elsewhereOnly(inv: Omit<Inventory, 'next'>, rootFlag: string): string | undefined {
-  const byId = new Map(inv.certificates.map((c) => [c.id, c]));
   const due = inv.certificates.filter((c) => c.status === 'expired' || c.status === 'warning');
-  const here = (c: (typeof due)[number]) => (c.selfSigned ? c.privateKey.present : Boolean(c.signedBy && byId.get(c.signedBy)?.privateKey.present))
-    || c.name === 'kubelet-serving'; // the kubelet's own pair: its throwaway CA is re-made
+  const signs = signedHere(inv);
+  const here = (c: CertEntry) => signs(c) || c.name === 'kubelet-serving'; // the kubelet's own pair: its throwaway CA is re-made
   if (due.length === 0 || due.some(here)) return undefined;
   const cas = [...new Set(due.map((c) => c.signerName ?? c.issuerCN ?? c.issuer))].sort();
   return `${due.length === 1 ? `${due[0]!.name} is` : `the ${due.length} certificates due are`} signed by ${cas.join(', ')}, whose key${cas.length > 1 ? 's are' : ' is'} not on this node: renew ${due.length === 1 ? 'it' : 'them'} where ${cas.length > 1 ? 'those CAs are' : 'that CA is'} (kubepki renew all${rootFlag} --dry-run says how for each; --csr-out DIR writes CSRs to take there)`;
