@@ -15,6 +15,7 @@ function ipVersion(s: string): number {
 import type { NodeFs } from '../fs/node-fs.js';
 import type { Certificate } from '../pki/certificate.js';
 import { UserError } from '../errors.js';
+import { kubeadmProfileForFile } from '../profiles/kubeadm.js';
 import { parseThreshold, inWarningWindow, humanDuration, installerLifetimeSeconds, DEFAULT_WARN, type Threshold } from './time.js';
 import type { KubeadmHints } from './components.js';
 import type { CertEntry, CertLocation, ComponentRef, Finding, KubeconfigEntry } from './types.js';
@@ -126,9 +127,6 @@ function apiserverRecords(input: ClassifyInput): Rec[] {
   );
 }
 
-/** kubeadm's own kubeconfigs (and the kubelet's): they always point at this cluster's API server. */
-const KUBEADM_KUBECONFIG = /^\/etc\/kubernetes\/(admin|super-admin|controller-manager|scheduler|kubelet)\.conf$/;
-
 /** The host of a `host`, `host:port`, `[v6]:port` or bare IPv6 endpoint (kubeadm's controlPlaneEndpoint accepts all). */
 function endpointHost(endpoint: string): string {
   const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(endpoint);
@@ -186,7 +184,8 @@ function kubeconfigClusters(input: ClassifyInput) {
       // loopback is this API server only on its port (6443, k3s/RKE2's 6444, or --secure-port): a kind cluster
       // or a port-forward on 127.0.0.1 is another one
       const loopbackHere = host !== undefined && isLoopbackHost(host) && ['6443', '6444', hints.securePort].includes(port);
-      const ourServer = KUBEADM_KUBECONFIG.test(kc.file) || loopbackHere || (host !== undefined && (hintHosts.has(host) || (!isLoopbackHost(host) && apiservers.some((a) => sanCovers(a.entry.sans, host!)))));
+      // kubeadm's own kubeconfigs (and the kubelet's) always point at this cluster's API server
+      const ourServer = kubeadmProfileForFile(kc.file)?.kind === 'kubeconfig' || loopbackHere || (host !== undefined && (hintHosts.has(host) || (!isLoopbackHost(host) && apiservers.some((a) => sanCovers(a.entry.sans, host!)))));
       out.push({ kc, cl, owner, cas, host, verifiesApiserver, nodeCa, ourServer, apiservers, nodeCAs });
     }
   }

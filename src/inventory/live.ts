@@ -48,7 +48,7 @@ export function staleLoads(fs: NodeFs, live: LiveComponent[], refs: ComponentRef
   const seen = new Set<string>();
   for (const ref of refs) {
     // the kubelet reloads the pairs it rotates itself (kubelet-client-current.pem and the dated files behind it)
-    if (ref.via === 'certificate rotation' || /\/kubelet-(client|server)-[^/]*\.pem$/.test(ref.file)) continue;
+    if (/\/kubelet-(client|server)-[^/]*\.pem$/.test(ref.file)) continue;
     const procs = live.filter((p) => p.component === ref.component);
     if (procs.length === 0) continue;
     const st = fs.stat(ref.file);
