@@ -297,10 +297,9 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     // validity: the certificate's own lifetime, except where its notBefore is not when it was issued.
     // kubeadm ≤1.30 (and RKE1) start every leaf at the CA's notBefore (spec §1.3), so after a few renewals
     // notAfter − notBefore is years: those get their installer's validity (kubeadm 1 year, RKE1 10 years).
-    let lifetime = opts.validitySeconds ?? c.lifetimeSeconds;
     const installerLifetime = installerLifetimeSeconds(c, signerEntry, signerEntry?.id === c.id);
+    const lifetime = opts.validitySeconds ?? installerLifetime ?? c.lifetimeSeconds;
     if (opts.validitySeconds === undefined && installerLifetime !== undefined) {
-      lifetime = installerLifetime;
       notes.push(`validity ${c.layout === 'rke1' ? '10 years (RKE\'s)' : '1 year (kubeadm\'s)'}: its notBefore is its CA's, as ${c.layout === 'rke1' ? 'RKE' : 'kubeadm up to 1.30'} sets it, so notAfter − notBefore is not its lifetime (--validity to choose another)`);
     }
     // notBefore: a renewed CA keeps its original one (leaves issued before today must stay inside the
