@@ -43,7 +43,7 @@ const cliOptions = {
   target: 'node20',
   external: cliExternal,
   write: false,
-  define: { 'import.meta.url': '__kpImportMetaUrl' },
+  define: { 'import.meta.url': '__kpMeta.url' },
   minifyWhitespace: true,
   minifySyntax: true,
   logLevel: 'warning',
@@ -95,7 +95,8 @@ const dynamicImports = (text, file) => {
   if (/[^\x00-\x7f]/.test(text)) throw new Error(`${file}: not ASCII, but it is read as latin1`);
   return text;
 };
-const banner = "'use strict';const __kpImportMetaUrl = require('node:url').pathToFileURL(__filename).href;";
+// (import.meta.url made when first asked: most runs never ask, and pathToFileURL is a visible share of start-up)
+const banner = "'use strict';const __kpMeta = { get url() { return require('node:url').pathToFileURL(__filename).href; } };";
 
 const coreEntry = [
   "export { main } from './src/cli/main.ts';",
