@@ -268,3 +268,29 @@ test('renew with a damaged leaf key says so and needs --new-key; a damaged CA ke
   r = await cli(['renew', 'front-proxy-client', '--root', root2, '--now', '2026-11-23']);
   assert.match(r.out, /the key of CA front-proxy-ca is damaged \(.*\); restore it/);
 });
+
+test('spkiPublicKey (an RSA key through its JWK numbers) is the key the DER names, for every key type; a mutated SPKI never becomes another key', async () => {
+  const { spkiPublicKey } = await import('../src/pki/certificate.js');
+  const keys = [
+    generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey,
+    generateKeyPairSync('rsa', { modulusLength: 3072, publicExponent: 3 }).publicKey,
+    generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey,
+    generateKeyPairSync('ec', { namedCurve: 'P-384' }).publicKey,
+    generateKeyPairSync('ed25519').publicKey,
+  ];
+  for (const k of keys) {
+    const der = k.export({ type: 'spki', format: 'der' });
+    assert.deepEqual(spkiPublicKey(der).export({ type: 'spki', format: 'der' }), der, `${k.asymmetricKeyType}`);
+  }
+  // any byte changed: the same key refused by both ways, or a key whose DER is exactly what was given
+  const der = keys[0]!.export({ type: 'spki', format: 'der' });
+  for (let i = 0; i < der.length; i += 7) {
+    const m = Buffer.from(der);
+    m[i] ^= 0x5a;
+    let viaDer: Buffer | undefined;
+    try { viaDer = createPublicKey({ key: m, format: 'der', type: 'spki' }).export({ type: 'spki', format: 'der' }); } catch { /* refused */ }
+    let ours: Buffer | undefined;
+    try { ours = spkiPublicKey(m).export({ type: 'spki', format: 'der' }); } catch { /* refused */ }
+    if (ours) assert.ok(viaDer && ours.equals(viaDer), `byte ${i}: JWK route made a key OpenSSL does not read from these bytes`);
+  }
+});

@@ -1,5 +1,6 @@
 import { createPublicKey, verify as cryptoVerify, createHash, X509Certificate, type KeyObject } from 'node:crypto';
 import { readTlv, children, decodeOid, decodeString, decodeTime, hex, contentBytes, rawBytes, latin1Text, DerError, type Tlv } from './der.js';
+import { rsaPublicJwk } from './key-spki.js';
 
 /** One attribute of a distinguished name, in DER order. */
 export interface NameAttribute {
@@ -259,7 +260,7 @@ export class Certificate {
 
   /** The certified public key (made once: a CA verifies thousands of leaves on a big node). */
   publicKey(): KeyObject {
-    return (this._pub ??= createPublicKey({ key: Buffer.from(this.spkiRaw), format: 'der', type: 'spki' }));
+    return (this._pub ??= spkiPublicKey(this.spkiRaw));
   }
 
   /** Whether `issuer`'s key made this certificate's signature. */
@@ -391,6 +392,20 @@ export function spkiKeyInfo(spki: Uint8Array): KeyInfo {
     case '1.3.101.113': return { algorithm: 'Ed448', size: 456 };
     default: return { algorithm: oid, size: 0 };
   }
+}
+
+/**
+ * A KeyObject for a SubjectPublicKeyInfo. An RSA key goes in as its two numbers (JWK): OpenSSL 3 decodes DER
+ * through its generic decoder machinery, whose first use is a visible share of `check`'s start-up (~0.25 ms,
+ * then ~0.1 ms a key, against ~0.05 ms for a JWK). Anything else, or an RSA key JWK refuses, is handed over
+ * as DER.
+ */
+export function spkiPublicKey(spki: Uint8Array): KeyObject {
+  const jwk = rsaPublicJwk(spki);
+  if (jwk) {
+    try { return createPublicKey({ key: jwk, format: 'jwk' }); } catch { /* DER below says what is wrong */ }
+  }
+  return createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
 }
 
 /** `RSA 2048`, `ECDSA P-256`, `Ed25519`. */

@@ -187,3 +187,26 @@ export function contentBytes(buf: Uint8Array, tlv: Tlv): Uint8Array {
 export function rawBytes(buf: Uint8Array, tlv: Tlv): Uint8Array {
   return buf.subarray(tlv.start, tlv.end);
 }
+
+// Writing: the few encoders the signer and the key reader share (here, not in sign.ts, so that
+// reading a key does not load the signer and, through it, the certificate module).
+
+function lengthBytes(n: number): number[] {
+  if (n < 0x80) return [n];
+  const out: number[] = [];
+  while (n > 0) { out.unshift(n & 0xff); n = Math.floor(n / 256); }
+  return [0x80 | out.length, ...out];
+}
+
+/** One TLV with the given tag around the concatenated contents. */
+export function tlv(tag: number, ...contents: Uint8Array[]): Uint8Array {
+  const len = contents.reduce((s, c) => s + c.length, 0);
+  const head = [tag, ...lengthBytes(len)];
+  const out = new Uint8Array(head.length + len);
+  out.set(head, 0);
+  let p = head.length;
+  for (const c of contents) { out.set(c, p); p += c.length; }
+  return out;
+}
+
+export const seq = (...c: Uint8Array[]): Uint8Array => tlv(0x30, ...c);

@@ -14,8 +14,7 @@
  * undefined and the caller takes the OpenSSL path, which stays the judge of
  * what is corrupt.
  */
-import { readTlv, children, decodeOid, type Tlv } from './der.js';
-import { tlv, seq } from './sign.js';
+import { readTlv, children, decodeOid, tlv, seq, type Tlv } from './der.js';
 
 const RSA = '1.2.840.113549.1.1.1';
 const EC = '1.2.840.10045.2.1';
@@ -223,6 +222,28 @@ export function canonicalSpki(der: Uint8Array): Uint8Array | undefined {
     if (!oid || !curveT || rest.length || !Buffer.from(der.subarray(oid.start, oid.end)).equals(EC_OID_DER) || curveT.tag !== 0x06) return undefined;
     const c = EC_CURVES[decodeOid(der, curveT)];
     return c && key.length === 2 * c.scalar + 1 && key[0] === 0x04 && onCurve(key, c) ? der : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * n and e of an rsaEncryption SubjectPublicKeyInfo as a JWK, only when the DER is canonical (what OpenSSL
+ * reads as exactly this key, see canonicalSpki); undefined for anything else.
+ */
+export function rsaPublicJwk(spki: Uint8Array): { kty: 'RSA'; n: string; e: string } | undefined {
+  try {
+    if (!canonicalSpki(spki)) return undefined;
+    const top = whole(spki)!;
+    const [alg, bits] = strictChildren(spki, top);
+    if (!Buffer.from(spki.subarray(alg!.start, alg!.end)).equals(RSA_ALGORITHM)) return undefined;
+    const key = spki.subarray(bits!.contentStart + 1, bits!.end);
+    const [n, e] = strictChildren(key, whole(key)!);
+    const unsigned = (t: Tlv) => {
+      const p = key[t.contentStart] === 0 && t.end - t.contentStart > 1 ? t.contentStart + 1 : t.contentStart;
+      return Buffer.from(key.buffer, key.byteOffset + p, t.end - p).toString('base64url');
+    };
+    return { kty: 'RSA', n: unsigned(n!), e: unsigned(e!) };
   } catch {
     return undefined;
   }

@@ -1,5 +1,5 @@
 import { createHash, createPublicKey, randomBytes, sign as cryptoSign, type KeyObject } from 'node:crypto';
-import { readTlv, children } from './der.js';
+import { readTlv, children, tlv, seq } from './der.js';
 import { OID } from './certificate.js';
 
 /**
@@ -48,25 +48,6 @@ export interface IssueOptions {
 
 // ---------------------------------------------------------------- DER writer
 
-function lengthBytes(n: number): number[] {
-  if (n < 0x80) return [n];
-  const out: number[] = [];
-  while (n > 0) { out.unshift(n & 0xff); n = Math.floor(n / 256); }
-  return [0x80 | out.length, ...out];
-}
-
-/** One TLV with the given tag around the concatenated contents. */
-export function tlv(tag: number, ...contents: Uint8Array[]): Uint8Array {
-  const len = contents.reduce((s, c) => s + c.length, 0);
-  const head = [tag, ...lengthBytes(len)];
-  const out = new Uint8Array(head.length + len);
-  out.set(head, 0);
-  let p = head.length;
-  for (const c of contents) { out.set(c, p); p += c.length; }
-  return out;
-}
-
-export const seq = (...c: Uint8Array[]): Uint8Array => tlv(0x30, ...c);
 const set = (...c: Uint8Array[]): Uint8Array => tlv(0x31, ...c);
 const octets = (b: Uint8Array): Uint8Array => tlv(0x04, b);
 const bitString = (b: Uint8Array, unused = 0): Uint8Array => tlv(0x03, Uint8Array.of(unused), b);
