@@ -108,3 +108,22 @@ test('join warns when the token it prints is already past on the machine\'s cloc
   assert.equal(future.code, 0, future.err);
   assert.doesNotMatch(future.out, /Warning/);
 });
+
+test('join finds a moved certificatesDir the way check does: with the apiserver manifest parked, from the kubelet config or kubeadm-config.yaml', async () => {
+  for (const source of ['kubelet-config', 'kubeadm-config'] as const) {
+    const root = copyFixture();
+    fs.mkdirSync(path.join(root, 'etc/k8s'));
+    fs.renameSync(path.join(root, 'etc/kubernetes/pki'), path.join(root, 'etc/k8s/pki'));
+    // the control plane stopped by parking its manifests (what an operator does before restoring the PKI)
+    fs.rmSync(path.join(root, 'etc/kubernetes/manifests'), { recursive: true });
+    const kubelet = path.join(root, 'var/lib/kubelet/config.yaml');
+    if (source === 'kubelet-config') fs.writeFileSync(kubelet, fs.readFileSync(kubelet, 'utf8').replaceAll('/etc/kubernetes/pki', '/etc/k8s/pki'));
+    else {
+      fs.rmSync(kubelet);
+      fs.writeFileSync(path.join(root, 'etc/kubernetes/kubeadm-config.yaml'), 'apiVersion: kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration\ncertificatesDir: /etc/k8s/pki\ncontrolPlaneEndpoint: cluster-api.example.test:6443\n');
+    }
+    const r = await cli('join', '--root', root, '--now', '2026-11-22T21:43:39Z', '--out', path.join(tmpDir(), 'join.yaml'));
+    assert.equal(r.code, 0, `${source}: ${r.err}`);
+    assert.ok(r.out.includes(opensslHash(path.join(root, 'etc/k8s/pki/ca.crt'))), `${source}: ${r.out}`);
+  }
+});

@@ -5,6 +5,7 @@ import type { Io } from './io.js';
 import { UserError } from '../errors.js';
 import { rootOption, nowOption, resolveNow } from './options.js';
 import { openRoot } from '../fs/node-fs.js';
+import { kubeadmPkiDir } from '../layouts/detect.js';
 
 interface ExportOptions { root?: string; out: string; certificateKey?: string; output: 'file' | 'secret'; force?: boolean }
 interface ImportOptions { root?: string; certificateKey: string; force?: boolean; dryRun?: boolean; now?: string }
@@ -43,10 +44,10 @@ Examples:
     .option('--force', 'overwrite --out if it exists')
     .action(async (o: ExportOptions) => {
       const fs = openRoot(o.root);
-      const { pkiDirOf, hasLocalEtcd, externalEtcdFiles } = await import('../rebuild/node-files.js');
+      const { hasLocalEtcd, externalEtcdFiles } = await import('../rebuild/node-files.js');
       const { readSharedFiles, sealShared, renderExport } = await import('../rebuild/shared-certs.js');
       const { newCertificateKey, CertificateKeyError } = await import('../pki/upload-certs.js');
-      const pki = pkiDirOf(fs);
+      const pki = kubeadmPkiDir(fs);
       const key = o.certificateKey ?? newCertificateKey();
       const files = readSharedFiles(fs, pki, !hasLocalEtcd(fs, pki), externalEtcdFiles(fs, pki));
       let sealed: Record<string, string>;
@@ -86,10 +87,10 @@ Examples:
       const fs = openRoot(o.root);
       const { text, label } = readUserFile(io, file);
       const { sealedDataOf, openShared } = await import('../rebuild/shared-certs.js');
-      const { pkiDirOf, externalEtcdFiles } = await import('../rebuild/node-files.js');
+      const { externalEtcdFiles } = await import('../rebuild/node-files.js');
       const { EXTERNAL_ETCD_KEYS } = await import('../rebuild/shared-certs.js');
       const opened = openShared(o.certificateKey, sealedDataOf(text, label), label);
-      const pki = pkiDirOf(fs);
+      const pki = kubeadmPkiDir(fs);
       // external-etcd-* entries go where this node's kube-apiserver manifest expects them (kubeadm: etcd.external paths)
       const ext = externalEtcdFiles(fs, pki) ?? {};
       const target = (rel: string): string | undefined => {

@@ -5,6 +5,7 @@ import type { Io } from './io.js';
 import { UserError } from '../errors.js';
 import { rootOption, nowOption, resolveNow } from './options.js';
 import { openRoot } from '../fs/node-fs.js';
+import { kubeadmPkiDir } from '../layouts/detect.js';
 
 export interface JoinCliOptions {
   root?: string;
@@ -28,10 +29,10 @@ export interface JoinCliOptions {
 export async function buildJoinPlan(o: JoinCliOptions, io: Io) {
   const now = resolveNow(o.now);
   const fs = openRoot(o.root);
-  const { pkiDirOf, loadCa, apiServerUrl, hasLocalEtcd, externalEtcdFiles } = await import('../rebuild/node-files.js');
+  const { loadCa, apiServerUrl, hasLocalEtcd, externalEtcdFiles } = await import('../rebuild/node-files.js');
   const { generateToken, parseToken, parseDurationSeconds, BootstrapTokenError } = await import('../pki/bootstrap-token.js');
   const { planJoin } = await import('../plan/join.js');
-  const pki = pkiDirOf(fs);
+  const pki = kubeadmPkiDir(fs);
   const ca = loadCa(fs, `${pki}/ca.crt`, `${pki}/ca.key`, false);
   const server = apiServerUrl(fs, o.controlPlaneEndpoint);
   let token = o.token ?? generateToken();

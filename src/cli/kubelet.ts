@@ -5,6 +5,8 @@ import type { Io } from './io.js';
 import { UserError } from '../errors.js';
 import { rootOption, nowOption, resolveNow } from './options.js';
 import { openRoot, NodeFs } from '../fs/node-fs.js';
+import { kubeadmPkiDir } from '../layouts/detect.js';
+import { DEFAULT_PKI } from '../profiles/kubeadm.js';
 
 interface CredentialsOptions {
   root?: string;
@@ -80,7 +82,7 @@ Exit codes: 0 written (or planned), 3 a flag is wrong, the CA cannot be read, or
         throw new UserError(`--out ${o.out} is a file: --out is the directory that receives the node's files`, 'pass a directory to --out; the token Secret manifest goes to --secret-out FILE');
       }
       const fs = openRoot(o.root);
-      const { loadCa, apiServerUrl, pkiDirOf, treeNodeName, DEFAULT_PKI } = await import('../rebuild/node-files.js');
+      const { loadCa, apiServerUrl, treeNodeName } = await import('../rebuild/node-files.js');
       // --root is the tree that gets the files unless --out: it must be NODE's own
       const own = treeNodeName(fs);
       if (!outDir && own && own.name !== nodeName && !o.force) {
@@ -89,7 +91,7 @@ Exit codes: 0 written (or planned), 3 a flag is wrong, the CA cannot be read, or
           `pass --out DIR to write ${nodeName}'s files into DIR for copying to ${nodeName}, or --force if this tree really is ${nodeName}'s`,
         );
       }
-      const pki = pkiDirOf(fs);
+      const pki = kubeadmPkiDir(fs);
       // a CA given on the host is read through a NodeFs rooted at /
       const caFs = o.caCert ? new NodeFs('/') : fs;
       const caCertPath = o.caCert ? path.resolve(io.cwd, o.caCert) : `${pki}/ca.crt`;

@@ -4,6 +4,7 @@ import { UserError } from '../errors.js';
 import type { KeyType } from '../pki/keygen.js';
 import { rootOption, nowOption, resolveNow } from './options.js';
 import { openRoot } from '../fs/node-fs.js';
+import { kubeadmPkiDir } from '../layouts/detect.js';
 
 interface RotateOptions { root?: string; now?: string; dropOld?: boolean; keyType?: string; dryRun?: boolean; output: 'text' | 'json' }
 
@@ -34,13 +35,13 @@ past 80% of its lifetime. Dropping the old key earlier rejects tokens pods still
     .action(async (o: RotateOptions) => {
       const now = resolveNow(o.now);
       const fs = openRoot(o.root);
-      const { pkiDirOf, loadPrivateKey } = await import('../rebuild/node-files.js');
+      const { loadPrivateKey } = await import('../rebuild/node-files.js');
       const { parsePemBlocks } = await import('../pki/pem.js');
       const { parsePublicKeyBlock, PUBLIC_KEY_LABELS } = await import('../pki/keys.js');
       const { generateKey, privateKeyPem, publicKeyPem, spkiDer, keyTypeOf } = await import('../pki/keygen.js');
       const { toPem } = await import('../pki/pem.js');
       const { planSaRotate } = await import('../plan/sa.js');
-      const pki = pkiDirOf(fs);
+      const pki = kubeadmPkiDir(fs);
       const keyPath = `${pki}/sa.key`, pubPath = `${pki}/sa.pub`;
       const current = fs.exists(keyPath) ? loadPrivateKey(fs, keyPath) : undefined;
       let pubSpkis: Uint8Array[] = [];

@@ -14,17 +14,8 @@ import { hostPort } from '../profiles/rebuild.js';
 import { readManifestFacts, MANIFEST_DIR, KUBEADM_CONFIG_CANDIDATES, KUBELET_FLAGS, KUBELET_CLIENT_CURRENT } from './infer.js';
 import { parseKubeadmConfig } from './kubeadm-config.js';
 
-export const DEFAULT_PKI = '/etc/kubernetes/pki';
-
 function text(fs: NodeFs, p: string): string | undefined {
   try { return fs.stat(p)?.isFile() ? fs.readFile(p).toString('utf8') : undefined; } catch { return undefined; }
-}
-
-/** The PKI dir the kube-apiserver manifest uses, else kubeadm's default. */
-export function pkiDirOf(fs: NodeFs): string {
-  const t = text(fs, `${MANIFEST_DIR}/kube-apiserver.yaml`);
-  const f = t ? readManifestFacts(t)?.flags['client-ca-file'] : undefined;
-  return f?.endsWith('/ca.crt') ? f.slice(0, -'/ca.crt'.length) : DEFAULT_PKI;
 }
 
 /** Whether the node runs local etcd (an etcd manifest or etcd/ca.crt is there). */
