@@ -445,3 +445,23 @@ test('systemd units as systemd reads them: a bare --flag before another, a comme
   fs.symlinkSync('/dev/null', path.join(root, 'etc/systemd/system/kube-apiserver.service'));
   assert.deepEqual(await refsOf(), []);
 });
+
+test('Kubernetes the Hard Way kubeconfigs of one name (/var/lib/kubelet/kubeconfig, /var/lib/kube-proxy/kubeconfig) get names that tell them apart, and renew by one of them renews that one only', async () => {
+  const root = tmpDir('kubepki-hardway-kc-');
+  const issued = new Date('2026-01-01T00:00:00Z');
+  const ca = await makeCa('CA', issued, 3653, 'rsa-2048');
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  put(root, '/var/lib/kubernetes/ca.crt', ca.pem);
+  put(root, '/var/lib/kubernetes/ca.key', ca.keyPem, 0o600);
+  for (const [dir, cn] of [['kubelet', 'system:node:node-0'], ['kube-proxy', 'system:kube-proxy']] as const) {
+    const leaf = await makeLeaf(ca, cn, { eku: ['clientAuth'], notBefore: issued, days: 365, keyType: 'rsa-2048' });
+    put(root, `/var/lib/${dir}/kubeconfig`, `apiVersion: v1\nkind: Config\nclusters:\n- name: kubernetes-the-hard-way\n  cluster:\n    server: https://server.kubernetes.local:6443\n    certificate-authority-data: ${b64(ca.pem)}\nusers:\n- name: ${JSON.stringify(cn)}\n  user:\n    client-certificate-data: ${b64(leaf.pem)}\n    client-key-data: ${b64(leaf.keyPem)}\ncontexts:\n- name: default\n  context: {cluster: kubernetes-the-hard-way, user: ${JSON.stringify(cn)}}\ncurrent-context: default\n`, 0o600);
+  }
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  const names = inv.certificates.filter((c) => c.location.kind === 'kubeconfig').map((c) => c.name).sort();
+  assert.deepEqual(names, ['kube-proxy/kubeconfig', 'kubelet/kubeconfig']);
+  const io = memoryIo();
+  assert.equal(await run(['renew', 'kube-proxy/kubeconfig', '--root', root, '--now', '2026-11-23', '--dry-run'], io), 0, io.err);
+  assert.match(io.out, /kube-proxy\/kubeconfig/);
+  assert.doesNotMatch(io.out, /kubelet\/kubeconfig/);
+});

@@ -767,10 +767,11 @@ export function certId(l: CertLocation): string {
 function nameRecords(records: CertRecord[], profileOf: (l: CertLocation) => KubeadmCertProfile | undefined): Map<CertRecord, string> {
   const names = new Map<CertRecord, string>();
   const pathBased: CertRecord[] = [];
+  const kubeconfigLabel = kubeconfigLabels(records.filter((r) => r.location.kind === 'kubeconfig').map((r) => r.location.file));
   for (const r of records) {
     const l = r.location;
-    const base = posix.basename(l.file);
     if (l.kind === 'kubeconfig') {
+      const base = kubeconfigLabel.get(l.file)!;
       const prof = profileOf(l);
       if (l.kubeconfig?.entry === 'user') {
         const users = records.filter((o) => o.location.file === l.file && o.location.kubeconfig?.entry === 'user').length;
@@ -780,6 +781,7 @@ function nameRecords(records: CertRecord[], profileOf: (l: CertLocation) => Kube
       }
       continue;
     }
+    const base = posix.basename(l.file);
     const prof = profileOf(l);
     if (prof && l.index === 0) { names.set(r, prof.name); continue; }
     if (/\/kubelet-(client|server)-current\.pem$/.test(l.via ?? '') || /\/kubelet-(client|server)-[\d-]+\.pem$/.test(l.file)) {
@@ -820,6 +822,26 @@ function nameRecords(records: CertRecord[], profileOf: (l: CertLocation) => Kube
   }
   for (const r of pathBased) names.set(r, certId(r.location));
   return names;
+}
+
+/**
+ * A kubeconfig's part of its rows' names: its base name, with as many parent directories as it takes to
+ * tell it from the other kubeconfigs of the same name (Kubernetes the Hard Way's /var/lib/kubelet/kubeconfig
+ * and /var/lib/kube-proxy/kubeconfig are kubelet/kubeconfig and kube-proxy/kubeconfig, not both kubeconfig).
+ */
+function kubeconfigLabels(files: string[]): Map<string, string> {
+  const labels = new Map<string, string>();
+  const byBase = new Map<string, string[]>();
+  for (const f of new Set(files)) byBase.set(posix.basename(f), [...(byBase.get(posix.basename(f)) ?? []), f]);
+  for (const [base, group] of byBase) {
+    if (group.length === 1) { labels.set(group[0]!, base); continue; }
+    const parts = group.map((f) => f.split('/').filter(Boolean));
+    let depth = 2;
+    const label = (p: string[]) => p.slice(Math.max(0, p.length - depth)).join('/');
+    while (new Set(parts.map(label)).size < group.length && parts.some((p) => p.length > depth)) depth++;
+    group.forEach((f, i) => labels.set(f, label(parts[i]!)));
+  }
+  return labels;
 }
 
 function relDepth(r: CertRecord): number {
