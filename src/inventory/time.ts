@@ -1,4 +1,4 @@
-/** Durations and thresholds: `30d`, `12h`, `1y`, `2w`, `1y30d`, `66%`. Pure. */
+/** Durations and thresholds: `30d`, `12h`, `1y`, `2w`, `1y30d`, `66%`; Go durations. Pure. */
 
 const UNIT: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 7 * 86400, y: 365 * 86400 };
 
@@ -98,6 +98,35 @@ export function parseNow(text: string | undefined, fallback: () => Date): Date {
   const d = new Date(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text);
   if (Number.isNaN(d.getTime())) throw new Error(`--now ${JSON.stringify(text)} is not a date; use e.g. 2026-11-23 or 2026-11-23T10:00:00Z`);
   return d;
+}
+
+/** Nanoseconds per unit of a Go duration (time.ParseDuration: no day or year unit). */
+const GO_UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, '\u00b5s': 1e3, '\u03bcs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+const GO_MAX_NS = 2 ** 63 - 1;
+
+/**
+ * Whole seconds in a Go duration as kubeadm reads `certificateValidityPeriod` (time.ParseDuration:
+ * `8760h0m0s`, `720h`, `1h30m`, `1.5h`, `-1h`, `0`); undefined for what Go refuses (`90d`, `1y`, `8760`,
+ * more than ~292 years). Not `parseDuration`: that one takes days and years, which kubeadm does not.
+ */
+export function parseGoDuration(text: string): number | undefined {
+  let t = text;
+  const negative = t.startsWith('-');
+  if (negative || t.startsWith('+')) t = t.slice(1);
+  if (t === '0') return 0;
+  if (t === '') return undefined;
+  const re = /(\d*)(?:\.(\d*))?([^\d.]*)/y;
+  let ns = 0;
+  while (re.lastIndex < t.length) {
+    const m = re.exec(t);
+    const unit = m && GO_UNIT_NS[m[3]!];
+    // a number needs a digit (`.5h`, `1.h`, not `.h`) and a unit
+    if (!m || (!m[1] && !m[2]) || !unit) return undefined;
+    ns += Number(`${m[1] || '0'}.${m[2] || '0'}`) * unit;
+    if (ns > GO_MAX_NS) return undefined;
+  }
+  const seconds = Math.floor(ns / 1e9);
+  return negative ? -seconds : seconds;
 }
 
 /**
