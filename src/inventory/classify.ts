@@ -16,7 +16,7 @@ import type { NodeFs } from '../fs/node-fs.js';
 import type { Certificate } from '../pki/certificate.js';
 import { UserError } from '../errors.js';
 import { kubeadmProfileForFile } from '../profiles/kubeadm.js';
-import { parseThreshold, inWarningWindow, humanDuration, installerLifetimeSeconds, DEFAULT_WARN, type Threshold } from './time.js';
+import { parseThreshold, inWarningWindow, humanDuration, certificateLifetime, DEFAULT_WARN, type Threshold } from './time.js';
 import type { KubeadmHints } from './components.js';
 import type { CertEntry, CertLocation, ComponentRef, Finding, KubeconfigEntry } from './types.js';
 
@@ -54,10 +54,13 @@ interface ClassifyInput {
 
 const day = (iso: string) => iso.slice(0, 10);
 
-/** When a certificate was issued, for --warn N%: its notBefore, unless that is its CA's (see installerLifetimeSeconds). */
-function issuedAt(e: CertEntry, signer: CertEntry | undefined, notBefore: Date): Date {
-  const life = installerLifetimeSeconds(e, signer, signer?.id === e.id);
-  return life === undefined ? notBefore : new Date(Date.parse(e.notAfter) - life * 1000);
+/**
+ * When a certificate was issued, for --warn N%: its notBefore, unless that is its CA's; then notAfter less
+ * the lifetime kubeadm's config or the installer gives (see certificateLifetime).
+ */
+function issuedAt(e: CertEntry, signer: CertEntry | undefined, notBefore: Date, hints: KubeadmHints): Date {
+  const life = certificateLifetime(e, signer, signer?.id === e.id, { configured: hints.validity });
+  return life.source === 'own' ? notBefore : new Date(Date.parse(e.notAfter) - life.seconds * 1000);
 }
 
 /** Findings and status of every certificate (pure but for reading `fs` existence). */
@@ -74,7 +77,7 @@ export function classify(input: ClassifyInput): void {
       add(e, { code: 'expired', severity: 'error', message: `${e.name} expired on ${day(e.notAfter)} (${Math.floor(-e.residualSeconds / 86400)}d ago; ${signerText})` });
     } else if (now.getTime() < c.notBefore.getTime()) {
       add(e, { code: 'not-yet-valid', severity: 'error', message: `${e.name} is not valid until ${e.notBefore} (clock skew? a certificate issued "from now" on another machine is rejected here)` });
-    } else if (inWarningWindow(threshold, issuedAt(e, r.signer, c.notBefore), c.notAfter, now)) {
+    } else if (inWarningWindow(threshold, issuedAt(e, r.signer, c.notBefore, input.hints), c.notAfter, now)) {
       add(e, { code: 'expiring', severity: 'warning', message: `${e.name} expires in ${humanDuration(e.residualSeconds)} on ${day(e.notAfter)} (threshold ${threshold.text}; ${signerText})` });
     }
     if (r.keyMismatch || e.privateKey.matches === false) {

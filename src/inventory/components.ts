@@ -1,6 +1,7 @@
 import { parseYamlFast as parseYaml, parseAllYamlFast } from '../kubeconfig/fast-yaml.js';
 import type { NodeFs } from '../fs/node-fs.js';
-import type { ComponentRef } from './types.js';
+import type { ComponentRef, KubeadmValidity } from './types.js';
+import { parseGoDuration } from './time.js';
 
 const MANIFEST_DIRS = ['/etc/kubernetes/manifests', '/var/lib/rancher/rke2/agent/pod-manifests'];
 
@@ -196,8 +197,43 @@ export interface KubeadmHints {
   advertiseAddress?: string;
   controlPlaneEndpoint?: string;
   certSANs: string[];
+  /** certificateValidityPeriod / caCertificateValidityPeriod of the ClusterConfiguration, when it sets either */
+  validity?: KubeadmValidity;
   /** where each came from, for messages */
   source?: string;
+}
+
+const PERIODS = ['certificateValidityPeriod', 'caCertificateValidityPeriod'] as const;
+
+/**
+ * The lifetimes a ClusterConfiguration sets (kubeadm.k8s.io/v1beta4, kubeadm 1.31+; spec §1.3, §4), or
+ * undefined when it sets none. A value kubeadm would not take is a problem named with the file, not a throw:
+ * the node's other certificates still have to be read, and renew still has to run (see certificateLifetime).
+ */
+function readValidityPeriods(d: Record<string, any>, file: string): KubeadmValidity | undefined {
+  const out: KubeadmValidity = { file };
+  const problems: NonNullable<KubeadmValidity['problems']> = [];
+  // v1beta3 and older have no such fields: kubeadm reports them as unknown and goes on without them
+  const older = /^kubeadm\.k8s\.io\/v1beta[123]$/.exec(String(d.apiVersion ?? ''))?.[0];
+  for (const field of PERIODS) {
+    const raw: unknown = d[field];
+    if (raw === undefined || raw === null) continue;
+    const shown = typeof raw === 'string' ? JSON.stringify(raw) : String(raw);
+    if (older) {
+      problems.push({ field, message: `ClusterConfiguration.${field} in ${file} is ignored: ${older} has no such field (kubeadm 1.31 and later read it from kubeadm.k8s.io/v1beta4)` });
+      continue;
+    }
+    const seconds = typeof raw === 'string' ? parseGoDuration(raw) : undefined;
+    if (seconds === undefined) {
+      problems.push({ field, message: `ClusterConfiguration.${field} ${shown} in ${file} is not a Go duration (kubeadm refuses it too; write hours, e.g. ${field === 'caCertificateValidityPeriod' ? '87600h' : '2160h'}): ignored` });
+    } else if (seconds <= 0) {
+      problems.push({ field, message: `ClusterConfiguration.${field} ${shown} in ${file} is not a positive duration (certificates would be born expired): ignored` });
+    } else {
+      out[field] = { seconds, text: raw as string };
+    }
+  }
+  if (problems.length) out.problems = problems;
+  return out.certificateValidityPeriod || out.caCertificateValidityPeriod || out.problems ? out : undefined;
 }
 
 export function readKubeadmConfigHints(fs: NodeFs): KubeadmHints {
@@ -214,6 +250,7 @@ export function readKubeadmConfigHints(fs: NodeFs): KubeadmHints {
         if (d?.kind === 'ClusterConfiguration') {
           hints.controlPlaneEndpoint ??= d?.controlPlaneEndpoint || undefined;
           for (const s of d?.apiServer?.certSANs ?? []) hints.certSANs.push(String(s));
+          hints.validity ??= readValidityPeriods(d, file);
         }
       }
       hints.source = file;

@@ -531,6 +531,8 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
 
   // 6. components that read each file, and hints from kubeadm's config
   const hints = readKubeadmConfigHints(fs);
+  // a lifetime the config sets but kubeadm would not take: renew and --warn N% go on without it, and say so
+  for (const p of hints.validity?.problems ?? []) findings.push({ code: 'kubeadm-config-invalid', severity: 'warning', file: hints.validity!.file, message: p.message });
   // the kubelet renews its client certificate only with rotateCertificates on (kubeadm's default)
   let kubeletConfigText = '';
   try { kubeletConfigText = fs.exists(KUBELET_CONFIG) ? fs.readFile(KUBELET_CONFIG).toString('utf8') : ''; } catch { /* unreadable: the default */ }
@@ -687,6 +689,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     components: componentRefs,
     findings: all,
     summary: summarize(certificates, all),
+    ...(hints.validity ? { kubeadmValidity: hints.validity } : {}),
   };
   inv.next = nextStep(inv);
   return inv;

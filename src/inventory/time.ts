@@ -1,4 +1,6 @@
-/** Durations and thresholds: `30d`, `12h`, `1y`, `2w`, `1y30d`, `66%`. Pure. */
+/** Durations and thresholds: `30d`, `12h`, `1y`, `2w`, `1y30d`, `66%`; Go durations; certificate lifetimes. Pure. */
+import type { KubeadmValidity } from './types.js';
+import { kubeadmProfile } from '../profiles/kubeadm.js';
 
 const UNIT: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 7 * 86400, y: 365 * 86400 };
 
@@ -100,15 +102,88 @@ export function parseNow(text: string | undefined, fallback: () => Date): Date {
   return d;
 }
 
+/** Nanoseconds per unit of a Go duration (time.ParseDuration: no day or year unit). */
+const GO_UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, '\u00b5s': 1e3, '\u03bcs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+const GO_MAX_NS = 2 ** 63 - 1;
+
 /**
- * A leaf's lifetime when its notBefore is not when it was issued: kubeadm up to 1.30 and RKE1 start every
- * leaf at its CA's notBefore (spec §1.3), so after a few renewals notAfter − notBefore is years. Then the
- * installer's validity is the lifetime (kubeadm 1 year, RKE1 10 years); otherwise undefined.
+ * Whole seconds in a Go duration as kubeadm reads `certificateValidityPeriod` (time.ParseDuration:
+ * `8760h0m0s`, `720h`, `1h30m`, `1.5h`, `-1h`, `0`); undefined for what Go refuses (`90d`, `1y`, `8760`,
+ * more than ~292 years). Not `parseDuration`: that one takes days and years, which kubeadm does not.
  */
-export function installerLifetimeSeconds(c: { isCA: boolean; notBefore: string; lifetimeSeconds: number; layout: string; managedBy: string }, signer: { notBefore: string } | undefined, self: boolean): number | undefined {
+export function parseGoDuration(text: string): number | undefined {
+  let t = text;
+  const negative = t.startsWith('-');
+  if (negative || t.startsWith('+')) t = t.slice(1);
+  if (t === '0') return 0;
+  if (t === '') return undefined;
+  const re = /(\d*)(?:\.(\d*))?([^\d.]*)/y;
+  let ns = 0;
+  while (re.lastIndex < t.length) {
+    const m = re.exec(t);
+    const unit = m && GO_UNIT_NS[m[3]!];
+    // a number needs a digit (`.5h`, `1.h`, not `.h`) and a unit
+    if (!m || (!m[1] && !m[2]) || !unit) return undefined;
+    ns += Number(`${m[1] || '0'}.${m[2] || '0'}`) * unit;
+    if (ns > GO_MAX_NS) return undefined;
+  }
+  const seconds = Math.floor(ns / 1e9);
+  return negative ? -seconds : seconds;
+}
+
+/** Where a certificate's lifetime comes from (the renew plan says which). */
+export type LifetimeSource = 'validity-flag' | 'kubeadm-config' | 'installer' | 'own';
+
+export interface Lifetime {
+  seconds: number;
+  source: LifetimeSource;
+  /** `kubeadm-config`: the field, its value as written and the file */
+  configured?: { field: 'certificateValidityPeriod' | 'caCertificateValidityPeriod'; text: string; file: string };
+  /** the kubeadm config sets this certificate's period, but unusably: the reason, and `seconds` come from the next source */
+  ignored?: string;
+}
+
+type LifetimeCert = { isCA: boolean; notBefore: string; lifetimeSeconds: number; layout: string; managedBy: string; profile?: string };
+
+/**
+ * How long a certificate lives, and why: the one place that decides it, for renew (the new certificate's
+ * lifetime) and for `check --warn N%` (the lifetime it was issued with). In order:
+ * 1. `--validity` (renewal only);
+ * 2. the node's kubeadm config (v1beta4, kubeadm ≥1.31): `certificateValidityPeriod` for kubeadm's leaves,
+ *    kubeconfig client certificates included, `caCertificateValidityPeriod` for kubeadm's CAs. A renewal always
+ *    takes it, as `kubeadm certs renew` does (spec §1.3, §4); for `check` it replaces only the installer's
+ *    lifetime below (a certificate whose notBefore is its issue time was issued with its own lifetime);
+ * 3. the installer's, for a leaf whose notBefore is not when it was issued: kubeadm up to 1.30 and RKE1 start
+ *    every leaf at its CA's notBefore (spec §1.3), so after a few renewals notAfter − notBefore is years
+ *    (kubeadm 1 year, RKE1 10 years);
+ * 4. its own, notAfter − notBefore.
+ */
+export function certificateLifetime(
+  c: LifetimeCert,
+  signer: { notBefore: string } | undefined,
+  self: boolean,
+  o: { configured?: KubeadmValidity; renewal?: boolean; validitySeconds?: number } = {},
+): Lifetime {
+  if (o.renewal && o.validitySeconds !== undefined) return { seconds: o.validitySeconds, source: 'validity-flag' };
   // only what those installers made: a CA and its leaves made in the same second elsewhere (cfssl, the
   // hard way) mean nothing by it
-  const installer = c.layout === 'rke1' ? 3650 : c.managedBy === 'kubeadm' ? 365 : undefined;
-  if (installer === undefined || c.isCA || !signer || self || Math.abs(Date.parse(c.notBefore) - Date.parse(signer.notBefore)) >= 1000 || c.lifetimeSeconds <= 366 * 86400) return undefined;
-  return installer * 86400;
+  const installerDays = c.layout === 'rke1' ? 3650 : c.managedBy === 'kubeadm' ? 365 : undefined;
+  const notBeforeIsCas = installerDays !== undefined && !c.isCA && signer !== undefined && !self
+    && Math.abs(Date.parse(c.notBefore) - Date.parse(signer.notBefore)) < 1000 && c.lifetimeSeconds > 366 * 86400;
+  let ignored: string | undefined;
+  const field = kubeadmPeriodOf(c);
+  if (field && o.configured && (o.renewal || notBeforeIsCas)) {
+    const period = o.configured[field];
+    if (period) return { seconds: period.seconds, source: 'kubeadm-config', configured: { field, text: period.text, file: o.configured.file } };
+    ignored = o.configured.problems?.find((p) => p.field === field)?.message;
+  }
+  const base: Lifetime = notBeforeIsCas ? { seconds: installerDays * 86400, source: 'installer' } : { seconds: c.lifetimeSeconds, source: 'own' };
+  return ignored ? { ...base, ignored } : base;
+}
+
+/** The kubeadm config field that sets c's lifetime, if kubeadm made c. */
+function kubeadmPeriodOf(c: LifetimeCert): 'certificateValidityPeriod' | 'caCertificateValidityPeriod' | undefined {
+  // (a CA's managedBy is `manual` even in kubeadm's PKI: its profile says it is kubeadm's)
+  if (c.isCA) return c.profile !== undefined && kubeadmProfile(c.profile)?.isCA && !['rke1', 'rke2', 'k3s'].includes(c.layout) ? 'caCertificateValidityPeriod' : undefined;
+  return c.managedBy === 'kubeadm' ? 'certificateValidityPeriod' : undefined;
 }

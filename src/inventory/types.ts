@@ -37,7 +37,8 @@ export type FindingCode =
   | 'sa-key-mismatch'
   | 'kubelet-rotation-off'
   | 'restart-pending'
-  | 'kubelet-serving-pending';
+  | 'kubelet-serving-pending'
+  | 'kubeadm-config-invalid';
 
 export interface Finding {
   code: FindingCode;
@@ -152,6 +153,27 @@ export interface CertEntry {
   pem: string;
 }
 
+/** A validity period as a kubeadm ClusterConfiguration sets it: whole seconds, and the value as written (`2160h`). */
+export interface ConfiguredPeriod {
+  seconds: number;
+  text: string;
+}
+
+/**
+ * The certificate lifetimes the node's kubeadm ClusterConfiguration sets (kubeadm.k8s.io/v1beta4, kubeadm 1.31
+ * and later; spec §1.3): what `kubeadm certs renew` gives every renewed leaf, and what kubeadm gives its CAs.
+ */
+export interface KubeadmValidity {
+  /** node path of the kubeadm config file they were read from */
+  file: string;
+  /** `certificateValidityPeriod`: kubeadm's leaves, kubeconfig client certificates included */
+  certificateValidityPeriod?: ConfiguredPeriod;
+  /** `caCertificateValidityPeriod`: kubeadm's CAs (ca, etcd-ca, front-proxy-ca) */
+  caCertificateValidityPeriod?: ConfiguredPeriod;
+  /** fields that are set but cannot be used (not a Go duration, or in a config version that has no such field), one line each */
+  problems?: { field: 'certificateValidityPeriod' | 'caCertificateValidityPeriod'; message: string }[];
+}
+
 /** A file the layout expects whose certificate the inventory does not have. */
 export interface MissingEntry {
   name: string;
@@ -226,4 +248,6 @@ export interface Inventory {
   summary: { certificates: number; ok: number; warning: number; expired: number; notYetValid: number; invalid: number; errors: number; worst: CertStatus };
   /** what to do next, as `check` prints it after `Next:` (empty when nothing needs doing) */
   next?: string;
+  /** lifetimes the node's kubeadm config sets (v1beta4 certificateValidityPeriod / caCertificateValidityPeriod), when it sets any */
+  kubeadmValidity?: KubeadmValidity;
 }

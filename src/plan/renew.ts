@@ -13,7 +13,7 @@ import { dnsNameProblem } from '../pki/san-validate.js';
 import { UserError } from '../errors.js';
 import { KUBEADM_PROFILES } from '../profiles/kubeadm.js';
 import { agentReissueAdvice, rancherUnit } from '../layouts/detect.js';
-import { installerLifetimeSeconds } from '../inventory/time.js';
+import { certificateLifetime, type Lifetime } from '../inventory/time.js';
 
 export type SanInput = { type: 'dns' | 'ip' | 'email' | 'uri'; value: string };
 
@@ -22,7 +22,7 @@ export interface RenewOptions {
   targets: 'all' | string[];
   /** `--file`: every certificate in these node paths */
   files?: string[];
-  /** new lifetime in seconds (default: the old certificate's lifetime) */
+  /** new lifetime in seconds (default: the kubeadm config's period for kubeadm's certificates, else the old certificate's lifetime; see certificateLifetime) */
   validitySeconds?: number;
   /** notBefore this many seconds before now (default 5 min; the kubelet's own serving pair 1 h; a CA keeps its notBefore) */
   backdateSeconds?: number;
@@ -55,6 +55,27 @@ function isKubeletConf(c: CertEntry): boolean {
 
 function dirOf(p: string): string {
   return p.slice(0, p.lastIndexOf('/')) || '/';
+}
+
+/** `90 days`, `1 year`, `36 hours`: a lifetime as the plan explains it. */
+function lifetimeText(seconds: number): string {
+  const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
+  if (seconds % (365 * 86400) === 0) return plural(seconds / (365 * 86400), 'year');
+  if (seconds % 86400 === 0) return plural(seconds / 86400, 'day');
+  if (seconds % 3600 === 0) return plural(seconds / 3600, 'hour');
+  return seconds % 60 === 0 ? plural(seconds / 60, 'minute') : plural(seconds, 'second');
+}
+
+/** Where a renewed certificate's lifetime came from, when it is not --validity or its own. */
+function lifetimeNote(life: Lifetime, layout: string): string | undefined {
+  if (life.source === 'kubeadm-config') {
+    const { field, text, file } = life.configured!;
+    return `validity ${lifetimeText(life.seconds)} (the cluster's): ${field} ${text} in ${file} (--validity to choose another)`;
+  }
+  if (life.source === 'installer') {
+    return `validity ${layout === 'rke1' ? '10 years (RKE\'s)' : '1 year (kubeadm\'s)'}: its notBefore is its CA's, as ${layout === 'rke1' ? 'RKE' : 'kubeadm up to 1.30'} sets it, so notAfter − notBefore is not its lifetime (--validity to choose another)`;
+  }
+  return undefined;
 }
 
 function isKubeadmCa(name: string): boolean {
@@ -294,14 +315,15 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       notes.push('private key not found on this node; the certificate is renewed for the same public key');
     }
 
-    // validity: the certificate's own lifetime, except where its notBefore is not when it was issued.
-    // kubeadm ≤1.30 (and RKE1) start every leaf at the CA's notBefore (spec §1.3), so after a few renewals
-    // notAfter − notBefore is years: those get their installer's validity (kubeadm 1 year, RKE1 10 years).
-    const installerLifetime = installerLifetimeSeconds(c, signerEntry, signerEntry?.id === c.id);
-    const lifetime = opts.validitySeconds ?? installerLifetime ?? c.lifetimeSeconds;
-    if (opts.validitySeconds === undefined && installerLifetime !== undefined) {
-      notes.push(`validity ${c.layout === 'rke1' ? '10 years (RKE\'s)' : '1 year (kubeadm\'s)'}: its notBefore is its CA's, as ${c.layout === 'rke1' ? 'RKE' : 'kubeadm up to 1.30'} sets it, so notAfter − notBefore is not its lifetime (--validity to choose another)`);
-    }
+    // validity: --validity, else the cluster's kubeadm config, else the installer's, else the certificate's own
+    // lifetime (certificateLifetime decides, for `check --warn N%` too); the plan says which when it is not obvious
+    const life = certificateLifetime(c, signerEntry, signerEntry?.id === c.id, { configured: inv.kubeadmValidity, renewal: true, validitySeconds: opts.validitySeconds });
+    const lifetime = life.seconds;
+    const why = lifetimeNote(life, c.layout);
+    if (why) notes.push(why);
+    // once per bad field, not per certificate
+    const ignored = life.ignored && `${life.ignored}; renewing with each certificate's own lifetime (or its installer's) instead — pass --validity to choose one`;
+    if (ignored && !warnings.includes(ignored)) warnings.push(ignored);
     // notBefore: a renewed CA keeps its original one (leaves issued before today must stay inside the
     // CA's validity, or openssl and Go reject the chain); a leaf starts 5 minutes back for clock skew
     // between nodes (as the KCM signer does); the kubelet's own self-signed pair starts 1 hour back (as
