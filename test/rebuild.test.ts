@@ -66,6 +66,12 @@ test('kubeadm config v1beta3, v1beta4 and a ConfigMap dump give the same setting
   const b = settingsFromKubeadmConfig(parseKubeadmConfig(v4, 'b.yaml'), 'b.yaml', []);
   assert.equal(b.keyType?.value, 'ecdsa-p256');
   assert.equal(b.validityMs?.value, 720 * 3600_000);
+  // kubeadm reads Go durations: 365d is a value it refuses, so it is not the cluster's validity
+  const warned: string[] = [];
+  const d = settingsFromKubeadmConfig(parseKubeadmConfig(v4.replace('720h', '365d') + 'caCertificateValidityPeriod: 87600h0m0s\n', 'd.yaml'), 'd.yaml', warned);
+  assert.equal(d.validityMs, undefined);
+  assert.equal(d.caValidityMs?.value, 87600 * 3600_000);
+  assert.deepEqual(warned, ['d.yaml: certificateValidityPeriod "365d" is not a duration kubeadm reads (Go form, such as 8760h); ignored']);
   const cluster = v3.split('---')[1]!;
   const cm = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kubeadm-config\n  namespace: kube-system\ndata:\n  ClusterConfiguration: |\n${cluster.trim().split('\n').map((l) => '    ' + l).join('\n')}\n`;
   const c = settingsFromKubeadmConfig(parseKubeadmConfig(cm, 'cm.yaml'), 'cm.yaml', []);

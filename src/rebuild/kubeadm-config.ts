@@ -7,7 +7,8 @@
  */
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { UserError } from '../errors.js';
-import { keyTypeFromEncryptionAlgorithm, parseDuration } from '../profiles/rebuild.js';
+import { keyTypeFromEncryptionAlgorithm } from '../profiles/rebuild.js';
+import { parseGoDuration } from '../inventory/time.js';
 import type { SettingsSource } from './settings.js';
 
 type Obj = Record<string, any>;
@@ -144,15 +145,13 @@ export function settingsFromKubeadmConfig(docs: KubeadmConfigDocs, label: string
   } else if (c.featureGates?.PublicKeysECDSA === true) {
     s.keyType = { value: 'ecdsa-p256', source: at('ClusterConfiguration.featureGates.PublicKeysECDSA') };
   }
-  const validity = str(c.certificateValidityPeriod);
-  if (validity) {
-    const ms = parseDuration(validity);
-    if (ms) s.validityMs = { value: ms, source: at('ClusterConfiguration.certificateValidityPeriod') };
-  }
-  const caValidity = str(c.caCertificateValidityPeriod);
-  if (caValidity) {
-    const ms = parseDuration(caValidity);
-    if (ms) s.caValidityMs = { value: ms, source: at('ClusterConfiguration.caCertificateValidityPeriod') };
+  // Go durations, as kubeadm reads them (8760h, not 365d: a value kubeadm refuses is not the cluster's)
+  for (const [field, key] of [['certificateValidityPeriod', 'validityMs'], ['caCertificateValidityPeriod', 'caValidityMs']] as const) {
+    const text = str(c[field]);
+    if (!text) continue;
+    const seconds = parseGoDuration(text);
+    if (seconds !== undefined && seconds > 0) s[key] = { value: seconds * 1000, source: at(`ClusterConfiguration.${field}`) };
+    else warnings.push(`${label}: ${field} ${JSON.stringify(text)} is not a duration kubeadm reads (Go form, such as 8760h); ignored`);
   }
   return s;
 }
