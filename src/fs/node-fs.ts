@@ -27,7 +27,7 @@ export class NodeFs {
 
   /** Host path of a node path whose directories are already resolved (what `realNodePath` returns). */
   hostPathOfReal(nodePath: string): string {
-    return remember(this.hosts, nodePath, () => {
+    return remembered(this.hosts, nodePath) ?? remember(this.hosts, nodePath, () => {
       const clean = posix.normalize('/' + nodePath);
       return this.root === '/' ? clean : join(this.root, clean);
     });
@@ -45,7 +45,7 @@ export class NodeFs {
    * node path. Throws `SymlinkLoopError` after 40 hops (as the kernel does).
    */
   realNodePath(nodePath: string): string {
-    return remember(this.reals, nodePath, () => this.resolveNodePath(nodePath));
+    return remembered(this.reals, nodePath) ?? remember(this.reals, nodePath, () => this.resolveNodePath(nodePath));
   }
 
   private resolveNodePath(nodePath: string): string {
@@ -95,6 +95,7 @@ export class NodeFs {
     n.reals = new Map();
     n.links = new Map();
     n.hosts = new Map();
+    n.parents = new Map();
     return n;
   }
 
@@ -135,6 +136,10 @@ export class NodeFs {
    * parent (`pki/etcd -> /srv/etcd`) outside the root.
    */
   private parentResolved(nodePath: string): string {
+    return remembered(this.parents, nodePath) ?? remember(this.parents, nodePath, () => this.resolveParent(nodePath));
+  }
+
+  private resolveParent(nodePath: string): string {
     const clean = posix.normalize('/' + nodePath);
     // (on the node itself the kernel resolves links as the node does)
     if (clean === '/' || this.root === '/') return clean;
@@ -145,7 +150,7 @@ export class NodeFs {
 
   /** lstat, remembered for the life of a snapshot (a read asks about each file several times). */
   private lstatHost(nodePath: string): Stats {
-    const st = remember<Stats | Error>(this.lstats, nodePath, () => {
+    const st = remembered(this.lstats, nodePath) ?? remember<Stats | Error>(this.lstats, nodePath, () => {
       // a missing path is common (a check looks for every layout's files): no Error object built for it
       try { return lstatSync(this.hostPathOfReal(nodePath), { throwIfNoEntry: false }) ?? NO_ENTRY; } catch (e) { return e as Error; }
     });
@@ -158,6 +163,7 @@ export class NodeFs {
   private reals?: Map<string, string>;
   private links?: Map<string, string | undefined>;
   private hosts?: Map<string, string>;
+  private parents?: Map<string, string>;
 
   stat(nodePath: string): Stats | undefined {
     try {
@@ -207,6 +213,11 @@ function remember<V>(map: Map<string, V> | undefined, key: string, make: () => V
   const v = make();
   map.set(key, v);
   return v;
+}
+
+/** What `remember` keeps for a key, if it does: a check asks for the same few paths hundreds of times, and a hit found here makes no closure for `make`. */
+function remembered<V>(map: Map<string, V> | undefined, key: string): V | undefined {
+  return map?.get(key);
 }
 
 export class SymlinkLoopError extends Error {
