@@ -337,3 +337,14 @@ test('a backup directory the kernel will not make (/proc) is one line and exit 3
   assert.equal(await run(['renew', 'apiserver', '--root', root, '--now', '2026-11-23', '--backup-dir', '/proc/kubepki-nope/b'], io), 3, io.err);
   assert.match(io.err, /^kubepki: failed to mkdir \/proc\/kubepki-nope: ENOENT\n  hint: /);
 });
+
+test('NodeFs maps odd node paths as path.posix.normalize would (empty, dot and dot-dot segments, trailing slashes, relative, dotfiles), under a root and on /', () => {
+  const root = tmpDir('kubepki-paths-');
+  const odd = ['/etc/kubernetes/pki/ca.crt', 'etc/kubernetes', '/etc//kubernetes/', '/etc/./kubernetes/../kubernetes/pki', '/root/.kube/config', '/a/b/..', '/..', '/', '//', '/etc/kubernetes/.', '/x/..data/y'];
+  for (const p of odd) {
+    const want = path.posix.normalize('/' + p);
+    assert.equal(new NodeFs(root).hostPath(p), path.join(root, want), p);
+    assert.equal(new NodeFs(root).snapshot().hostPath(p), path.join(root, want), `${p} (snapshot)`);
+    assert.equal(new NodeFs('/').hostPath(p), want, `${p} on /`);
+  }
+});

@@ -1,6 +1,6 @@
 // (named imports: a namespace import of a built-in costs a copy of all its properties in the CLI bundle)
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, statSync, type Dirent, type Stats } from 'node:fs';
-import { join, posix, relative, resolve, sep } from 'node:path';
+import { posix, relative, resolve, sep } from 'node:path';
 import { UserError } from '../errors.js';
 
 /**
@@ -28,8 +28,9 @@ export class NodeFs {
   /** Host path of a node path whose directories are already resolved (what `realNodePath` returns). */
   hostPathOfReal(nodePath: string): string {
     return remembered(this.hosts, nodePath) ?? remember(this.hosts, nodePath, () => {
-      const clean = posix.normalize('/' + nodePath);
-      return this.root === '/' ? clean : join(this.root, clean);
+      const clean = normalNodePath(nodePath);
+      // (the root is resolved: no trailing slash, no dot segments; `clean` neither)
+      return this.root === '/' ? clean : this.root + clean;
     });
   }
 
@@ -49,7 +50,7 @@ export class NodeFs {
   }
 
   private resolveNodePath(nodePath: string): string {
-    let parts = posix.normalize('/' + nodePath).split('/').filter(Boolean);
+    let parts = normalNodePath(nodePath).split('/').filter(Boolean);
     let resolved: string[] = [];
     let hops = 0;
     while (parts.length > 0) {
@@ -140,7 +141,7 @@ export class NodeFs {
   }
 
   private resolveParent(nodePath: string): string {
-    const clean = posix.normalize('/' + nodePath);
+    const clean = normalNodePath(nodePath);
     // (on the node itself the kernel resolves links as the node does)
     if (clean === '/' || this.root === '/') return clean;
     const dir = posix.dirname(clean);
@@ -205,6 +206,14 @@ export class NodeFs {
 
 /** What `lstatHost` throws for a path that does not exist (ENOENT, ENOTDIR). */
 const NO_ENTRY: Error = Object.assign(new Error('no such file or directory'), { code: 'ENOENT' });
+
+/**
+ * `posix.normalize('/' + p)`, without its cost for a path that is already plain (absolute, no empty, `.` or
+ * `..` segment, no trailing slash): nearly every path kubepki asks about, hundreds of times a check.
+ */
+function normalNodePath(p: string): string {
+  return p.length > 1 && p.charCodeAt(0) === 0x2f && !p.endsWith('/') && !p.includes('//') && !p.includes('/.') ? p : posix.normalize('/' + p);
+}
 
 /** `make()`, kept in `map` when there is one (a snapshot) so it is made once per key. */
 function remember<V>(map: Map<string, V> | undefined, key: string, make: () => V): V {
