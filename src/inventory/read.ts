@@ -630,7 +630,10 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
         findings.push({ code: 'unreadable', severity: 'error', file, message: reason });
         continue;
       }
-      const inFile = (f: string) => certificates.some((c) => c.location.kind !== 'kubeconfig' && (c.location.file === f || c.location.via === f || c.location.file === safeReal(fs, f)));
+      const inFile = (f: string) => {
+        const real = safeReal(fs, f);
+        return certificates.some((c) => c.location.kind !== 'kubeconfig' && (c.location.file === f || c.location.via === f || c.location.file === real));
+      };
       const read = p.kind === 'kubeconfig'
         ? certificates.some((c) => c.location.file === file && c.location.kubeconfig?.entry === 'user')
           // (client-certificate: a file reference, read as that file)
