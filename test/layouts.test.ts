@@ -465,3 +465,20 @@ test('Kubernetes the Hard Way kubeconfigs of one name (/var/lib/kubelet/kubeconf
   assert.match(io.out, /kube-proxy\/kubeconfig/);
   assert.doesNotMatch(io.out, /kubelet\/kubeconfig/);
 });
+
+test('renew through a linked directory (pki/etcd -> /srv/etcd): the plan names the path etcd reads and where the write goes, and the restart keeps its endpoint check (the served etcd certificate)', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  fs.mkdirSync(path.join(root, 'srv'));
+  fs.renameSync(path.join(root, 'etc/kubernetes/pki/etcd'), path.join(root, 'srv/etcd'));
+  fs.symlinkSync('/srv/etcd', path.join(root, 'etc/kubernetes/pki/etcd'));
+  const planFile = path.join(tmpDir('kubepki-plan-'), 'plan.json');
+  const io = memoryIo();
+  assert.equal(await run(['renew', 'etcd-server', '--root', root, '--now', '2026-11-23', '--dry-run', '--plan-out', planFile], io), 0, io.err);
+  assert.match(io.out, /etcd-server {2}\/etc\/kubernetes\/pki\/etcd\/server\.crt → \/srv\/etcd\/server\.crt\n/);
+  assert.match(io.out, /etcd \(static pod; reads \/etc\/kubernetes\/pki\/etcd\/server\.crt\)/);
+  const plan = JSON.parse(fs.readFileSync(planFile, 'utf8'));
+  assert.deepEqual(plan.files.map((f: { path: string }) => f.path), ['/srv/etcd/server.crt']);
+  const etcd = plan.restarts.find((r: { component: string }) => r.component === 'etcd');
+  assert.deepEqual(etcd.because, ['/etc/kubernetes/pki/etcd/server.crt']);
+  assert.deepEqual(etcd.endpoint, { host: '127.0.0.1', port: 2379, certFile: '/etc/kubernetes/pki/etcd/server.crt' });
+});

@@ -400,6 +400,9 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
 
   // ---- restarts: components that read a changed file (manifest flags, kubelet config) or the certificate
   const changed = new Set(files.map((f) => f.path));
+  // a file written through a link is changed under the name components read it by too (a manifest names
+  // /etc/kubernetes/pki/etcd/server.crt, the write goes to where pki/etcd points)
+  for (const it of items) if (it.location.via && changed.has(it.location.file)) changed.add(it.location.via);
   const { because, need, readersOf } = restartTracker(inv, changed);
   for (const it of items) {
     if (it.follows) {
@@ -411,7 +414,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       continue;
     }
     const c = byId.get(it.id);
-    if (c) for (const comp of readersOf(c)) need(comp, it.location.file);
+    if (c) for (const comp of readersOf(c)) need(comp, it.location.via ?? it.location.file);
   }
   const restarts = restartsFrom(inv, because, changed);
 
