@@ -161,3 +161,23 @@ test('parseGoDuration reads what Go\'s time.ParseDuration reads, in whole second
   ];
   for (const [text, seconds] of cases) assert.equal(parseGoDuration(text), seconds, JSON.stringify(text));
 });
+
+test('renew --config takes the periods from a kubeadm config the operator gives (a kubeadm-config ConfigMap dump), over the node\'s own kubeadm-config.yaml; a file that is no kubeadm config is one line, exit 3, nothing written', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  // the node's file says 90 days; the cluster's ConfigMap (what kubeadm certs renew reads) says 30
+  writeKubeadmConfig(root, ['certificateValidityPeriod: 2160h']);
+  const dir = fs.mkdtempSync(path.join(root, '..', 'kubepki-config-'));
+  const cm = path.join(dir, 'kubeadm-config.yaml');
+  fs.writeFileSync(cm, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kubeadm-config\n  namespace: kube-system\ndata:\n  ClusterConfiguration: |\n    apiVersion: kubeadm.k8s.io/v1beta4\n    kind: ClusterConfiguration\n    certificateValidityPeriod: 720h0m0s\n');
+  const before = fs.readFileSync(path.join(root, PKI, 'apiserver.crt'));
+  const bad = path.join(dir, 'not-kubeadm.yaml');
+  fs.writeFileSync(bad, 'apiVersion: v1\nkind: Config\n');
+  const refused = await cli(['renew', 'apiserver', '--root', root, '--now', NOW, '--config', bad]);
+  assert.equal(refused.code, 3);
+  assert.match(refused.err, /failed to read kubeadm config .*not-kubeadm\.yaml: no InitConfiguration or ClusterConfiguration in it/);
+  assert.deepEqual(fs.readFileSync(path.join(root, PKI, 'apiserver.crt')), before, 'nothing written');
+  const r = await cli(['renew', 'apiserver', '--root', root, '--now', NOW, '--config', cm]);
+  assert.equal(r.code, 0, r.err + r.out);
+  assert.match(r.out, /validity 30 days \(the cluster's\): certificateValidityPeriod 720h0m0s in .*kubeadm-config\.yaml/);
+  assert.equal(dates(path.join(root, PKI, 'apiserver.crt')).notAfter, 'Dec 23 00:00:00 2026 GMT');
+});

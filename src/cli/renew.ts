@@ -14,7 +14,7 @@ import { openRoot } from '../fs/node-fs.js';
 interface RenewCliOptions {
   root?: string; now?: string; dryRun?: boolean; planOut?: string; validity?: string; backdate?: string;
   newKey?: boolean; addSan?: string[]; onlyExpiring?: boolean; warn: string; csrOut?: string; restart?: boolean;
-  backupDir?: string; file?: string[];
+  backupDir?: string; file?: string[]; config?: string;
 }
 
 function day(iso: string): string {
@@ -130,6 +130,7 @@ Exit codes:
     .option('--csr-out <dir>', 'write a CSR for each certificate whose CA key is not on this node')
     .option('--restart', 'restart the components that read the renewed files')
     .option('--backup-dir <dir>', 'keep backups here (default: <root>/var/lib/kubepki/backups)')
+    .option('--config <file>', 'kubeadm config to take certificateValidityPeriod / caCertificateValidityPeriod from, as kubeadm certs renew --config does: the file given to kubeadm init, or `kubectl -n kube-system get cm kubeadm-config -o yaml` (default: /etc/kubernetes/kubeadm-config.yaml when the node has one)')
     .action(async (names: string[], o: RenewCliOptions) => {
       // ---- parse and validate every flag first
       const now = resolveNow(o.now);
@@ -149,6 +150,7 @@ Exit codes:
       const targets = names.length === 1 && names[0] === 'all' ? 'all' as const : names.filter((n) => n !== 'all');
       if (names.includes('all') && names.length > 1) throw new UserError('give either `all` or certificate names, not both', 'e.g. `kubepki renew all` or `kubepki renew apiserver etcd-server`');
       const files = toNodePaths(nfs, o.file, io.cwd);
+      const configured = o.config === undefined ? undefined : await configuredValidity(path.resolve(io.cwd, o.config));
       const csrOut = o.csrOut ? path.resolve(io.cwd, o.csrOut) : undefined;
 
       // ---- lock (rolling back an interrupted run first), read, plan
@@ -171,6 +173,11 @@ Exit codes:
         // a --file's key and CA beside it are read too (apiserver.key, ca.crt …), not its whole directory; only the files are renewed
         const beside = [...new Set(files.flatMap((f) => companionFiles(nfs, f)))].filter((f) => !files.includes(f));
         const inv = readInventory({ fs: nfs, now, warn: o.warn, ...(files.length ? { paths: [...files, ...beside] } : {}) });
+        // --config is the cluster's configuration, whatever the node's own kubeadm-config.yaml says
+        if (configured) {
+          if (configured.validity) inv.kubeadmValidity = configured.validity;
+          else delete inv.kubeadmValidity;
+        }
         const { findCopies } = await import('../apply/renew.js');
         const plan = planRenew(inv, {
           targets: targets.length === 0 && files.length > 0 ? [] : targets, files, validitySeconds, backdateSeconds, newKey: o.newKey, addSans,
@@ -268,4 +275,22 @@ export function clockWarnings(plan: { items: { name: string; kind: string; new?:
   }
   if (lines.length === 0) return '';
   return `\nWarning: ${lines.length === 1 ? 'a new certificate is' : `${lines.length} new certificates are`} not usable on this machine's clock (${new Date(realNowMs).toISOString().replace(/\.\d{3}Z$/, 'Z')}):\n${lines.join('\n')}\n`;
+}
+
+/**
+ * The lifetimes a kubeadm config file sets (`renew --config`): read from the host, as kubeadm reads its
+ * --config. A file that is not a kubeadm config is a one-line error; one without the fields sets nothing.
+ */
+async function configuredValidity(file: string): Promise<{ validity?: import('../inventory/types.js').KubeadmValidity }> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UserError(`failed to read --config ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'pass the kubeadm config file, or `kubectl -n kube-system get cm kubeadm-config -o yaml > FILE`');
+  }
+  const { parseKubeadmConfig } = await import('../rebuild/kubeadm-config.js');
+  const { readValidityPeriods } = await import('../inventory/components.js');
+  const docs = parseKubeadmConfig(text, file);
+  const validity = docs.cluster ? readValidityPeriods(docs.cluster, file) : undefined;
+  return validity ? { validity } : {};
 }

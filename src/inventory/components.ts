@@ -210,7 +210,7 @@ const PERIODS = ['certificateValidityPeriod', 'caCertificateValidityPeriod'] as 
  * undefined when it sets none. A value kubeadm would not take is a problem named with the file, not a throw:
  * the node's other certificates still have to be read, and renew still has to run (see certificateLifetime).
  */
-function readValidityPeriods(d: Record<string, any>, file: string): KubeadmValidity | undefined {
+export function readValidityPeriods(d: Record<string, any>, file: string): KubeadmValidity | undefined {
   const out: KubeadmValidity = { file };
   const problems: NonNullable<KubeadmValidity['problems']> = [];
   // v1beta3 and older have no such fields: kubeadm reports them as unknown and goes on without them
