@@ -81,7 +81,8 @@ export function readComponentRefs(fs: NodeFs): ComponentRef[] {
 
 /**
  * Components run as systemd services with their flags in the unit (Kubernetes the Hard Way, spec §9.4,
- * and other hand-made installs): `ExecStart=/usr/local/bin/kube-apiserver --tls-cert-file=… \`.
+ * and other hand-made installs): `ExecStart=/usr/local/bin/kube-apiserver --tls-cert-file=… \`, the
+ * flags read after systemd's variable expansion (`--tls-cert-file=${TLS_CERT}`, `$DAEMON_ARGS`).
  */
 function systemdUnitRefs(fs: NodeFs, units: Map<string, SystemdService>): ComponentRef[] {
   const out: ComponentRef[] = [];
