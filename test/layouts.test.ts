@@ -486,7 +486,7 @@ test('systemd units whose ExecStart names files through Environment= and Environ
   assert.deepEqual(refs, ['--client-ca-file /var/lib/kubernetes/ca.crt', '--tls-cert-file /srv/tls/apiserver.crt', '--tls-private-key-file /srv/tls/apiserver.key']);
 });
 
-test('systemd unit environment as systemd applies it: an empty Environment= or EnvironmentFile= in a drop-in resets the list, unknown variables are empty, $VAR inside a word and a `:` ExecStart stay as written, EnvironmentFile= globs', async () => {
+test('systemd unit environment as systemd applies it: an empty Environment= or EnvironmentFile= in a drop-in resets the list, unknown variables are empty, $VAR inside a word and a `:` ExecStart stay as written, EnvironmentFile= globs, etcd takes ETCD_*_FILE from its unit', async () => {
   const root = tmpDir('kubepki-unit-env-rules-');
   const refsOf = async (component: string) => {
     const { readComponentRefs } = await import('../src/inventory/components.js');
@@ -501,4 +501,9 @@ test('systemd unit environment as systemd applies it: an empty Environment= or E
   assert.deepEqual(await refsOf('kube-apiserver'), ['--etcd-cafile /x$A', '--etcd-certfile /c.crt']);
   put(root, `${unit}.d/20-exec.conf`, '[Service]\nEnvironment=A=/a.crt\nExecStart=\nExecStart=:/bin/kube-apiserver --tls-cert-file=${A}\n');
   assert.deepEqual(await refsOf('kube-apiserver'), []);
+  // kubespray's host-mode etcd, its environment file somewhere of the installer's choosing
+  put(root, '/etc/systemd/system/etcd.service', '[Service]\nEnvironmentFile=/etc/etcd/kubespray.env\nExecStart=/usr/local/bin/etcd\n');
+  put(root, '/etc/etcd/kubespray.env', 'ETCD_CERT_FILE=/etc/ssl/etcd/ssl/member-node1.pem\nETCD_DATA_DIR=/var/lib/etcd\n');
+  put(root, '/etc/etcd.env', 'export ETCD_PEER_CERT_FILE="/etc/ssl/etcd/ssl/peer.pem"\n');
+  assert.deepEqual(await refsOf('etcd'), ['ETCD_CERT_FILE /etc/ssl/etcd/ssl/member-node1.pem', 'ETCD_PEER_CERT_FILE /etc/ssl/etcd/ssl/peer.pem']);
 });

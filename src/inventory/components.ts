@@ -1,7 +1,7 @@
 import { parseYamlFast as parseYaml, parseAllYamlFast } from '../kubeconfig/fast-yaml.js';
 import type { NodeFs } from '../fs/node-fs.js';
 import type { ComponentRef } from './types.js';
-import { readSystemdService, type SystemdService } from './systemd-unit.js';
+import { parseEnvironmentFile, readSystemdService, type SystemdService } from './systemd-unit.js';
 
 const MANIFEST_DIRS = ['/etc/kubernetes/manifests', '/var/lib/rancher/rke2/agent/pod-manifests'];
 
@@ -45,7 +45,7 @@ export function readComponentRefs(fs: NodeFs): ComponentRef[] {
     const unit = readSystemdService(fs, `${component}.service`);
     if (unit) units.set(component, unit);
   }
-  refs.push(...systemdEtcdRefs(fs));
+  refs.push(...systemdEtcdRefs(fs, units.get('etcd')));
   refs.push(...systemdUnitRefs(fs, units));
   // kubelet: its config file and its kubeconfig (kubeadm's drop-in defaults)
   const kubeletConfig = '/var/lib/kubelet/config.yaml';
@@ -109,15 +109,20 @@ function systemdUnitRefs(fs: NodeFs, units: Map<string, SystemdService>): Compon
  * etcd run by systemd, not as a static pod (kubespray's default `host` mode, spec §9.3; distro packages):
  * its environment file names the certificates as ETCD_*_FILE, a YAML config as *-transport-security.
  */
-function systemdEtcdRefs(fs: NodeFs): ComponentRef[] {
+function systemdEtcdRefs(fs: NodeFs, unit: SystemdService | undefined): ComponentRef[] {
   const out: ComponentRef[] = [];
+  const etcdFile = (key: string, value: string, source: string) => {
+    if (/^ETCD_[A-Z_]*FILE$/.test(key) && value.startsWith('/')) out.push({ component: 'etcd', via: key, file: value, source, unit: 'etcd' });
+  };
+  // what the unit gives etcd (kubespray: EnvironmentFile=/etc/etcd.env), then the usual files no unit named:
+  // a tree without the unit, or one whose etcd is started otherwise (a shell script sourcing them: `export` is
+  // allowed there)
+  for (const [key, { value, source }] of unit?.env ?? []) etcdFile(key, value, source);
   for (const file of ['/etc/etcd.env', '/etc/default/etcd', '/etc/etcd/etcd.conf']) {
-    if (!fs.exists(file)) continue;
+    if (unit?.envFiles.includes(file) || !fs.exists(file)) continue;
     let text: string;
     try { text = fs.readFile(file).toString('utf8'); } catch { continue; }
-    for (const m of text.matchAll(/^[ \t]*(?:export[ \t]+)?(ETCD_[A-Z_]*FILE)[ \t]*=[ \t]*["']?(\/[^"'\s#]+)/gm)) {
-      out.push({ component: 'etcd', via: m[1]!, file: m[2]!, source: file, unit: 'etcd' });
-    }
+    for (const [key, value] of parseEnvironmentFile(text)) etcdFile(key.replace(/^export[ \t]+/, ''), value, file);
   }
   for (const file of ['/etc/etcd/etcd.conf.yml', '/etc/etcd/etcd.conf.yaml']) {
     if (!fs.exists(file)) continue;

@@ -13,6 +13,8 @@ export interface SystemdService {
   argv: string[];
   /** the unit's Environment= and EnvironmentFile= variables, each with the file that set it */
   env: Map<string, { value: string; source: string }>;
+  /** the environment files it read, in order */
+  envFiles: string[];
 }
 
 const UNIT_DIRS = ['/etc/systemd/system', '/run/systemd/system', '/lib/systemd/system', '/usr/lib/systemd/system'];
@@ -54,10 +56,12 @@ export function readSystemdService(fs: NodeFs, name: string): SystemdService | u
   // EnvironmentFile= wins over Environment= whatever their order, a later file over an earlier one (systemd.exec(5))
   const env = new Map<string, { value: string; source: string }>();
   for (const a of assignments) env.set(a.key, { value: a.value, source: a.source });
+  const read: string[] = [];
   for (const f of envFiles) {
     for (const path of globNode(fs, f)) {
       let text: string;
       try { text = fs.readFile(path).toString('utf8'); } catch { continue; } // missing: see globNode
+      read.push(path);
       for (const [key, value] of parseEnvironmentFile(text)) if (ENV_NAME.test(key)) env.set(key, { value, source: path });
     }
   }
@@ -66,7 +70,7 @@ export function readSystemdService(fs: NodeFs, name: string): SystemdService | u
   const prefix = /^[-@:+!|]*/.exec(first ?? '')![0];
   const words = [(first ?? '').slice(prefix.length), ...rest];
   const vars = new Map([...env].map(([k, v]) => [k, v.value]));
-  return { source: exec.source, argv: prefix.includes(':') ? words : [words[0]!, ...expandArgv(words.slice(1), vars)], env };
+  return { source: exec.source, argv: prefix.includes(':') ? words : [words[0]!, ...expandArgv(words.slice(1), vars)], env, envFiles: read };
 }
 
 /** A variable name as systemd accepts one (it follows bash). */
