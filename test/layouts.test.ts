@@ -482,3 +482,65 @@ test('renew through a linked directory (pki/etcd -> /srv/etcd): the plan names t
   assert.deepEqual(etcd.because, ['/etc/kubernetes/pki/etcd/server.crt']);
   assert.deepEqual(etcd.endpoint, { host: '127.0.0.1', port: 2379, certFile: '/etc/kubernetes/pki/etcd/server.crt' });
 });
+
+test('systemd units whose ExecStart names files through Environment= and EnvironmentFile= (a drop-in adds one, a -prefixed one is missing): check reads the apiserver certificate the variables name, attributes it to kube-apiserver and checks its SANs as with literal flags', async () => {
+  const root = tmpDir('kubepki-unit-env-');
+  const issued = new Date('2026-01-01T00:00:00Z');
+  const ca = await makeCa('CA', issued, 3653, 'rsa-2048');
+  const api = await makeLeaf(ca, 'kubernetes', { eku: ['serverAuth', 'clientAuth'], notBefore: issued, days: 3653, keyType: 'rsa-2048', sans: [{ type: 'ip', value: '127.0.0.1' }, { type: 'dns', value: 'kubernetes' }] });
+  // outside every directory a layout scans: only the unit's variables lead to it
+  put(root, '/var/lib/kubernetes/ca.crt', ca.pem);
+  put(root, '/var/lib/kubernetes/ca.key', ca.keyPem, 0o600);
+  put(root, '/srv/tls/apiserver.crt', api.pem);
+  put(root, '/srv/tls/apiserver.key', api.keyPem, 0o600);
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  put(root, '/var/lib/kubelet/kubeconfig', `apiVersion: v1\nkind: Config\nclusters:\n- name: k\n  cluster:\n    server: https://server.kubernetes.local:6443\n    certificate-authority-data: ${b64(ca.pem)}\nusers: []\ncontexts: []\n`, 0o600);
+  put(root, '/etc/systemd/system/kube-apiserver.service', [
+    '[Service]',
+    'Environment="KUBE_DIR=/var/lib/kubernetes" TLS_CERT=/wrong/apiserver.crt',
+    'EnvironmentFile=-/etc/kubernetes/missing.env',
+    'EnvironmentFile=/etc/kubernetes/apiserver.env',
+    'ExecStart=/usr/local/bin/kube-apiserver \\',
+    '  --client-ca-file=${KUBE_DIR}/ca.crt \\',
+    '  --tls-cert-file=${TLS_CERT} \\',
+    '  $KEY_ARGS \\',
+    '  --v=2',
+    '',
+  ].join('\n'));
+  // the file wins over Environment= (systemd.exec(5)), whatever the order of the lines
+  put(root, '/etc/kubernetes/apiserver.env', '# the serving pair\nTLS_CERT="/srv/tls/apiserver.crt"\n');
+  put(root, '/etc/systemd/system/kube-apiserver.service.d/10-key.conf', '[Service]\nEnvironmentFile=-/etc/kubernetes/key.env\n');
+  put(root, '/etc/kubernetes/key.env', 'KEY_ARGS=--tls-private-key-file /srv/tls/apiserver.key\n');
+  const io = memoryIo();
+  await run(['check', '--root', root, '--now', '2026-11-23', '-o', 'json'], io);
+  const inv = JSON.parse(io.out) as Inventory;
+  const c = inv.certificates.find((x) => x.location.file === '/srv/tls/apiserver.crt');
+  assert.ok(c, inv.certificates.map((x) => x.location.file).join(', '));
+  assert.deepEqual(c.components, ['kube-apiserver']);
+  assert.equal(c.privateKey.matches, true, JSON.stringify(c.privateKey));
+  assert.match(c.findings.find((f) => f.code === 'apiserver-san-missing')?.message ?? '', /has no SAN for server\.kubernetes\.local \(the server address in \/var\/lib\/kubelet\/kubeconfig\)/);
+  const refs = inv.components.filter((r) => r.component === 'kube-apiserver').map((r) => `${r.via} ${r.file}`).sort();
+  assert.deepEqual(refs, ['--client-ca-file /var/lib/kubernetes/ca.crt', '--tls-cert-file /srv/tls/apiserver.crt', '--tls-private-key-file /srv/tls/apiserver.key']);
+});
+
+test('systemd unit environment as systemd applies it: an empty Environment= or EnvironmentFile= in a drop-in resets the list, unknown variables are empty, $VAR inside a word and a `:` ExecStart stay as written, EnvironmentFile= globs, etcd takes ETCD_*_FILE from its unit', async () => {
+  const root = tmpDir('kubepki-unit-env-rules-');
+  const refsOf = async (component: string) => {
+    const { readComponentRefs } = await import('../src/inventory/components.js');
+    return readComponentRefs(new NodeFs(root)).filter((r) => r.component === component).map((r) => `${r.via} ${r.file}`).sort();
+  };
+  const unit = '/etc/systemd/system/kube-apiserver.service';
+  put(root, unit, '[Service]\nEnvironment=A=/a.crt\nEnvironmentFile=/etc/kubernetes/*.env\nExecStart=/bin/kube-apiserver --tls-cert-file=${A} --client-ca-file=${B} --etcd-cafile=/x$A --etcd-certfile=${NOPE}/c.crt\n');
+  put(root, '/etc/kubernetes/b.env', 'B=/b.crt\n');
+  put(root, '/etc/kubernetes/.hidden.env', 'B=/hidden.crt\n');
+  assert.deepEqual(await refsOf('kube-apiserver'), ['--client-ca-file /b.crt', '--etcd-cafile /x$A', '--etcd-certfile /c.crt', '--tls-cert-file /a.crt']);
+  put(root, `${unit}.d/10-reset.conf`, '[Service]\nEnvironment=\nEnvironmentFile=\n');
+  assert.deepEqual(await refsOf('kube-apiserver'), ['--etcd-cafile /x$A', '--etcd-certfile /c.crt']);
+  put(root, `${unit}.d/20-exec.conf`, '[Service]\nEnvironment=A=/a.crt\nExecStart=\nExecStart=:/bin/kube-apiserver --tls-cert-file=${A}\n');
+  assert.deepEqual(await refsOf('kube-apiserver'), []);
+  // kubespray's host-mode etcd, its environment file somewhere of the installer's choosing
+  put(root, '/etc/systemd/system/etcd.service', '[Service]\nEnvironmentFile=/etc/etcd/kubespray.env\nExecStart=/usr/local/bin/etcd\n');
+  put(root, '/etc/etcd/kubespray.env', 'ETCD_CERT_FILE=/etc/ssl/etcd/ssl/member-node1.pem\nETCD_DATA_DIR=/var/lib/etcd\n');
+  put(root, '/etc/etcd.env', 'export ETCD_PEER_CERT_FILE="/etc/ssl/etcd/ssl/peer.pem"\n');
+  assert.deepEqual(await refsOf('etcd'), ['ETCD_CERT_FILE /etc/ssl/etcd/ssl/member-node1.pem', 'ETCD_PEER_CERT_FILE /etc/ssl/etcd/ssl/peer.pem']);
+});

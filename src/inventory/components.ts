@@ -2,6 +2,7 @@ import { parseYamlFast as parseYaml, parseAllYamlFast } from '../kubeconfig/fast
 import type { NodeFs } from '../fs/node-fs.js';
 import type { ComponentRef, KubeadmValidity } from './types.js';
 import { parseGoDuration } from './time.js';
+import { parseEnvironmentFile, readSystemdService, type SystemdService } from './systemd-unit.js';
 
 const MANIFEST_DIRS = ['/etc/kubernetes/manifests', '/var/lib/rancher/rke2/agent/pod-manifests'];
 
@@ -40,8 +41,13 @@ export function readComponentRefs(fs: NodeFs): ComponentRef[] {
       }
     }
   }
-  refs.push(...systemdEtcdRefs(fs));
-  refs.push(...systemdUnitRefs(fs));
+  const units = new Map<string, SystemdService>();
+  for (const component of ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy', 'etcd']) {
+    const unit = readSystemdService(fs, `${component}.service`);
+    if (unit) units.set(component, unit);
+  }
+  refs.push(...systemdEtcdRefs(fs, units.get('etcd')));
+  refs.push(...systemdUnitRefs(fs, units));
   // kubelet: its config file and its kubeconfig (kubeadm's drop-in defaults)
   const kubeletConfig = '/var/lib/kubelet/config.yaml';
   let cfg: Record<string, any> | undefined;
@@ -75,22 +81,22 @@ export function readComponentRefs(fs: NodeFs): ComponentRef[] {
 }
 
 /**
- * etcd run by systemd, not as a static pod (kubespray's default `host` mode, spec §9.3; distro packages):
- * its environment file names the certificates as ETCD_*_FILE, a YAML config as *-transport-security.
- */
-/**
  * Components run as systemd services with their flags in the unit (Kubernetes the Hard Way, spec §9.4,
- * and other hand-made installs): `ExecStart=/usr/local/bin/kube-apiserver --tls-cert-file=… \`.
+ * and other hand-made installs): `ExecStart=/usr/local/bin/kube-apiserver --tls-cert-file=… \`, the
+ * flags read after systemd's variable expansion (`--tls-cert-file=${TLS_CERT}`, `$DAEMON_ARGS`).
  */
-function systemdUnitRefs(fs: NodeFs): ComponentRef[] {
+function systemdUnitRefs(fs: NodeFs, units: Map<string, SystemdService>): ComponentRef[] {
   const out: ComponentRef[] = [];
-  for (const component of ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy', 'etcd']) {
-    const unit = systemdExecStart(fs, `${component}.service`);
-    if (!unit) continue;
-    // --flag=value, or --flag value (a bare --flag followed by another --flag has no value)
-    for (const m of unit.exec.matchAll(/(--[a-z0-9-]+)(?:=["']?([^\s"']+)|[ \t]+["']?(?!-)([^\s"']+))?/g)) {
+  for (const [component, unit] of units) {
+    const argv = unit.argv;
+    for (let i = 1; i < argv.length; i++) {
+      // --flag=value, or --flag value (a bare --flag followed by another --flag has no value)
+      const m = /^(--[a-z0-9-]+)(?:=([^]*))?$/.exec(argv[i]!);
+      if (!m) continue;
       const flag = m[1]!;
-      for (const v of (m[2] ?? m[3] ?? '').split(',')) {
+      let value = m[2];
+      if (value === undefined && i + 1 < argv.length && !argv[i + 1]!.startsWith('-')) value = argv[++i];
+      for (const v of (value ?? '').split(',')) {
         if (!v.startsWith('/')) continue;
         out.push({ component, via: flag, file: v, source: unit.source, unit: component });
         if (KUBECONFIG_FLAGS.has(flag)) out.push(...kubeconfigFileRefs(fs, v, component, flag).map((r) => ({ ...r, unit: component })));
@@ -101,39 +107,23 @@ function systemdUnitRefs(fs: NodeFs): ComponentRef[] {
 }
 
 /**
- * The command line systemd runs for a unit: the unit file from the first directory that has it (a masked
- * one, linked to /dev/null, runs nothing), then its drop-ins in name order, the last ExecStart winning (an
- * empty `ExecStart=` clears it). Comment lines inside a continued line are skipped, as systemd does.
+ * etcd run by systemd, not as a static pod (kubespray's default `host` mode, spec §9.3; distro packages):
+ * its environment file names the certificates as ETCD_*_FILE, a YAML config as *-transport-security.
  */
-function systemdExecStart(fs: NodeFs, name: string): { exec: string; source: string } | undefined {
-  const dirs = ['/etc/systemd/system', '/run/systemd/system', '/lib/systemd/system', '/usr/lib/systemd/system'];
-  const main = dirs.map((d) => `${d}/${name}`).find((f) => fs.lstat(f));
-  if (!main) return undefined;
-  const st = fs.stat(main);
-  if (!st?.isFile() || st.size === 0) return undefined; // masked
-  const files = [main];
-  for (const d of dirs) files.push(...fs.readDir(`${d}/${name}.d`).filter((e) => e.name.endsWith('.conf')).map((e) => `${d}/${name}.d/${e.name}`).sort());
-  let exec: { exec: string; source: string } | undefined;
-  for (const file of files) {
-    let text: string;
-    try { text = fs.readFile(file).toString('utf8'); } catch { continue; }
-    const lines = text.split(/\r?\n/).filter((l) => !/^[ \t]*[#;]/.test(l)).join('\n').replace(/\\\n/g, ' ');
-    for (const m of lines.matchAll(/^[ \t]*ExecStart[ \t]*=[ \t]*(.*)$/gm)) {
-      exec = m[1]!.trim() ? { exec: m[1]!, source: file } : undefined;
-    }
-  }
-  return exec;
-}
-
-function systemdEtcdRefs(fs: NodeFs): ComponentRef[] {
+function systemdEtcdRefs(fs: NodeFs, unit: SystemdService | undefined): ComponentRef[] {
   const out: ComponentRef[] = [];
+  const etcdFile = (key: string, value: string, source: string) => {
+    if (/^ETCD_[A-Z_]*FILE$/.test(key) && value.startsWith('/')) out.push({ component: 'etcd', via: key, file: value, source, unit: 'etcd' });
+  };
+  // what the unit gives etcd (kubespray: EnvironmentFile=/etc/etcd.env), then the usual files no unit named:
+  // a tree without the unit, or one whose etcd is started otherwise (a shell script sourcing them: `export` is
+  // allowed there)
+  for (const [key, { value, source }] of unit?.env ?? []) etcdFile(key, value, source);
   for (const file of ['/etc/etcd.env', '/etc/default/etcd', '/etc/etcd/etcd.conf']) {
-    if (!fs.exists(file)) continue;
+    if (unit?.envFiles.includes(file) || !fs.exists(file)) continue;
     let text: string;
     try { text = fs.readFile(file).toString('utf8'); } catch { continue; }
-    for (const m of text.matchAll(/^[ \t]*(?:export[ \t]+)?(ETCD_[A-Z_]*FILE)[ \t]*=[ \t]*["']?(\/[^"'\s#]+)/gm)) {
-      out.push({ component: 'etcd', via: m[1]!, file: m[2]!, source: file, unit: 'etcd' });
-    }
+    for (const [key, value] of parseEnvironmentFile(text)) etcdFile(key.replace(/^export[ \t]+/, ''), value, file);
   }
   for (const file of ['/etc/etcd/etcd.conf.yml', '/etc/etcd/etcd.conf.yaml']) {
     if (!fs.exists(file)) continue;
