@@ -6,6 +6,23 @@ import { parseEnvironmentFile, readSystemdService, type SystemdService } from '.
 
 const MANIFEST_DIRS = ['/etc/kubernetes/manifests', '/var/lib/rancher/rke2/agent/pod-manifests'];
 
+export const KUBELET_CONFIG = '/var/lib/kubelet/config.yaml';
+
+/**
+ * The kubelet's configuration file as the kubelet reads it (YAML, the fields typed: `rotateCertificates:
+ * "false"` is no boolean and the kubelet refuses it), or undefined when there is none or it does not parse
+ * (a broken kubelet config is not ours to report: the kubelet says so). Parsed once per text, whoever asks.
+ */
+export function readKubeletConfig(fs: NodeFs): Record<string, any> | undefined {
+  try {
+    if (!fs.exists(KUBELET_CONFIG)) return undefined;
+    const cfg = parseYaml(fs.readFile(KUBELET_CONFIG).toString('utf8'));
+    return cfg && typeof cfg === 'object' && !Array.isArray(cfg) ? cfg as Record<string, any> : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Flags whose value names a kubeconfig: the component reads every certificate inside. */
 const KUBECONFIG_FLAGS = new Set(['--kubeconfig', '--authentication-kubeconfig', '--authorization-kubeconfig']);
 
@@ -49,17 +66,12 @@ export function readComponentRefs(fs: NodeFs): ComponentRef[] {
   refs.push(...systemdEtcdRefs(fs, units.get('etcd')));
   refs.push(...systemdUnitRefs(fs, units));
   // kubelet: its config file and its kubeconfig (kubeadm's drop-in defaults)
-  const kubeletConfig = '/var/lib/kubelet/config.yaml';
-  let cfg: Record<string, any> | undefined;
-  if (fs.exists(kubeletConfig)) {
-    try {
-      cfg = parseYaml(fs.readFile(kubeletConfig).toString('utf8')) as Record<string, any>;
-      const ca = cfg?.authentication?.x509?.clientCAFile;
-      if (typeof ca === 'string') refs.push({ component: 'kubelet', via: 'authentication.x509.clientCAFile', file: ca, source: kubeletConfig });
-      for (const k of ['tlsCertFile', 'tlsPrivateKeyFile'] as const) {
-        if (typeof cfg?.[k] === 'string') refs.push({ component: 'kubelet', via: k, file: cfg[k], source: kubeletConfig });
-      }
-    } catch { /* a broken kubelet config is not ours to report here */ }
+  const kubeletConfig = KUBELET_CONFIG;
+  const cfg = readKubeletConfig(fs);
+  const ca = cfg?.authentication?.x509?.clientCAFile;
+  if (typeof ca === 'string') refs.push({ component: 'kubelet', via: 'authentication.x509.clientCAFile', file: ca, source: kubeletConfig });
+  for (const k of ['tlsCertFile', 'tlsPrivateKeyFile'] as const) {
+    if (typeof cfg?.[k] === 'string') refs.push({ component: 'kubelet', via: k, file: cfg[k], source: kubeletConfig });
   }
   // Without tlsCertFile or serverTLSBootstrap (or with no config file at all: the defaults) the kubelet
   // serves the self-signed pair it made in its cert dir; renewing it needs a kubelet restart.

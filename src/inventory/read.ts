@@ -13,7 +13,7 @@ import { parseKubeconfig, looksLikeKubeconfig, KubeconfigError, type KubeconfigD
 import { manifestPems } from '../kubeconfig/manifest.js';
 import { detectLayouts, kubeadmPkiDir, layoutTargets, type ScanTarget } from '../layouts/detect.js';
 import { kubeadmProfileForFile, KUBEADM_PROFILES, profileCertPath, profileKeyPath, RKE1_COMPONENTS, DEFAULT_PKI, type KubeadmCertProfile } from '../profiles/kubeadm.js';
-import { readComponentRefs, readKubeadmConfigHints } from './components.js';
+import { readComponentRefs, readKubeadmConfigHints, readKubeletConfig, KUBELET_CONFIG } from './components.js';
 import { interruptedRuns } from './interrupted.js';
 import { staleLoads, type LiveComponent } from './live.js';
 import { certFacts, withCertDigests, withEagerDigests } from './describe.js';
@@ -534,12 +534,11 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
   // a lifetime the config sets but kubeadm would not take: renew and --warn N% go on without it, and say so
   for (const p of hints.validity?.problems ?? []) findings.push({ code: 'kubeadm-config-invalid', severity: 'warning', file: hints.validity!.file, message: p.message });
   // the kubelet renews its client certificate only with rotateCertificates on (kubeadm's default)
-  let kubeletConfigText = '';
-  try { kubeletConfigText = fs.exists(KUBELET_CONFIG) ? fs.readFile(KUBELET_CONFIG).toString('utf8') : ''; } catch { /* unreadable: the default */ }
-  const kubeletRotationOff = /^\s*rotateCertificates:\s*false\s*(#.*)?$/m.test(kubeletConfigText);
+  const kubeletConfig = readKubeletConfig(fs);
+  const kubeletRotationOff = kubeletConfig?.rotateCertificates === false;
   // serverTLSBootstrap: the kubelet asks for its serving certificate with a CSR that kube-controller-manager
   // never approves by itself (spec §7.4); until someone does, there is no serving certificate at all
-  if (/^\s*serverTLSBootstrap:\s*true\s*(#.*)?$/m.test(kubeletConfigText) && !fs.exists('/var/lib/kubelet/pki/kubelet-server-current.pem')) {
+  if (kubeletConfig?.serverTLSBootstrap === true && !fs.exists('/var/lib/kubelet/pki/kubelet-server-current.pem')) {
     findings.push({ code: 'kubelet-serving-pending', severity: 'warning', file: KUBELET_CONFIG, message: `serverTLSBootstrap: true in ${KUBELET_CONFIG}, but there is no /var/lib/kubelet/pki/kubelet-server-current.pem: the kubelet's serving certificate request waits for approval (kube-controller-manager never approves those), and kubectl logs/exec to this node fail until then; approve it: kubepki csr approve --all-valid` });
   }
 
@@ -855,7 +854,6 @@ function relDepth(r: CertRecord): number {
   return r.location.file.slice(r.scanRoot.length + 1).split('/').length;
 }
 
-const KUBELET_CONFIG = '/var/lib/kubelet/config.yaml';
 
 function managedBy(r: CertRecord, name: string, profile: string | undefined): ManagedBy {
   if (r.layout === 'rke1' || r.layout === 'rke2' || r.layout === 'k3s') return r.layout;

@@ -1,6 +1,7 @@
 import type { NodeFs } from '../fs/node-fs.js';
 import type { CertEntry, Inventory, LayoutName } from '../inventory/types.js';
 import { DEFAULT_PKI } from '../profiles/kubeadm.js';
+import { readKubeletConfig } from '../inventory/components.js';
 
 /** A place to look for certificates, and the layout that put it there. */
 export interface ScanTarget {
@@ -70,8 +71,8 @@ export function layoutTargets(layout: LayoutName, fs: NodeFs, pkiDir = kubeadmPk
  * kubeadm's certificatesDir on this node, as a node path: the directory of the kube-apiserver manifest's
  * --client-ca-file (kubeadm writes `<certificatesDir>/ca.crt` there), else of the kubelet config's
  * clientCAFile (a worker), else `certificatesDir` in /etc/kubernetes/kubeadm-config.yaml, else the default
- * (kubespray's /etc/kubernetes/ssl when that is the layout). Read with patterns, not a YAML parser: check
- * loads none.
+ * (kubespray's /etc/kubernetes/ssl when that is the layout). The manifest and kubeadm-config.yaml are read
+ * with patterns (the one flag, the one key); the kubelet config as the kubelet reads it (shared with check).
  */
 export function kubeadmPkiDir(fs: NodeFs): string {
   const read = (p: string): string | undefined => {
@@ -80,7 +81,8 @@ export function kubeadmPkiDir(fs: NodeFs): string {
   const caDir = (file: string | undefined) => (file && /^\/.+\/ca\.crt$/.test(file) ? file.slice(0, -'/ca.crt'.length) : undefined);
   const fromManifest = caDir(/--client-ca-file=["']?([^\s"']+)/.exec(read('/etc/kubernetes/manifests/kube-apiserver.yaml') ?? '')?.[1]);
   if (fromManifest) return fromManifest;
-  const fromKubelet = caDir(/^\s*clientCAFile:\s*["']?([^\s"'#]+)/m.exec(read('/var/lib/kubelet/config.yaml') ?? '')?.[1]);
+  const kubeletCa = readKubeletConfig(fs)?.authentication?.x509?.clientCAFile;
+  const fromKubelet = caDir(typeof kubeletCa === 'string' ? kubeletCa : undefined);
   if (fromKubelet) return fromKubelet;
   const fromConfig = /^\s*certificatesDir:\s*["']?(\/[^\s"'#]+?)\/?["']?\s*(#.*)?$/m.exec(read('/etc/kubernetes/kubeadm-config.yaml') ?? '')?.[1];
   if (fromConfig) return fromConfig;
