@@ -1,7 +1,10 @@
-import { hostname } from 'node:os';
+import { createRequire } from 'node:module';
 import type { NodeFs } from '../fs/node-fs.js';
 import type { Finding } from './types.js';
 import { BACKUP_DIR, LOCK_FILE, pidAlive } from '../apply/state.js';
+
+/** This machine's name, asked only when a lock is found (node:os is not otherwise loaded by check). */
+const hostname = (): string => (createRequire(import.meta.url)('node:os') as typeof import('node:os')).hostname();
 
 /**
  * A renew, rebuild or restore that was killed before it finished leaves its backup marked in-progress:

@@ -86,8 +86,11 @@ export function decodeOid(buf: Uint8Array, tlv: Tlv | undefined): string {
   return out;
 }
 
-const latin1 = new TextDecoder('latin1');
-const utf8 = new TextDecoder('utf-8');
+// (made on first use: a decoder's set-up is a visible share of start-up, and most names are ASCII)
+let latin1Decoder: TextDecoder | undefined;
+let utf8Decoder: TextDecoder | undefined;
+const latin1 = (): TextDecoder => (latin1Decoder ??= new TextDecoder('latin1'));
+const utf8 = (): TextDecoder => (utf8Decoder ??= new TextDecoder('utf-8'));
 
 /** Short ASCII runs as a string without a TextDecoder round trip; undefined when a byte is ≥ 0x80. */
 function asciiString(buf: Uint8Array, start: number, end: number): string | undefined {
@@ -115,14 +118,14 @@ export function decodeString(buf: Uint8Array, tlv: Tlv): string {
   const bytes = buf.subarray(tlv.contentStart, tlv.end);
   switch (tlv.tag) {
     case 0x0c: // UTF8String
-      return utf8.decode(bytes);
+      return utf8().decode(bytes);
     case 0x1e: { // BMPString
       let s = '';
       for (let i = 0; i + 1 < bytes.length; i += 2) s += String.fromCharCode((bytes[i]! << 8) | bytes[i + 1]!);
       return s;
     }
     default: // Printable, IA5, Teletex, Visible, Numeric
-      return latin1.decode(bytes);
+      return latin1().decode(bytes);
   }
 }
 
@@ -159,7 +162,7 @@ function fastTime(buf: Uint8Array, tlv: Tlv): Date | undefined {
 export function decodeTime(buf: Uint8Array, tlv: Tlv): Date {
   const fast = fastTime(buf, tlv);
   if (fast) return fast;
-  const s = latin1.decode(buf.subarray(tlv.contentStart, tlv.end));
+  const s = latin1().decode(buf.subarray(tlv.contentStart, tlv.end));
   let m: RegExpMatchArray | null;
   if (tlv.tag === 0x17) {
     m = s.match(/^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?Z$/);
