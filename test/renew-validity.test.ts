@@ -133,20 +133,24 @@ test('a period kubeadm would not take (90d, a bare number, a v1beta3 field) is a
   assert.match(zero?.message ?? '', /certificateValidityPeriod "0s" in \/etc\/kubernetes\/kubeadm-config\.yaml is not a positive duration/);
 });
 
-test('check --warn N% measured a leaf whose notBefore is its CA\'s against kubeadm\'s old year: with certificateValidityPeriod set it uses the configured lifetime, as renew does', async () => {
+test('check --warn N% with certificateValidityPeriod set: a kubeconfig client certificate with its CA\'s notBefore (how kubeadm ≥1.31 makes them) is measured against the configured period; a PKI leaf of that shape (kubeadm ≤1.30 made it) keeps kubeadm\'s old year', async () => {
   const root = copyFixture('kubeadm-1.26');
   const ca = new Certificate(parsePemBlocks(fs.readFileSync(path.join(root, PKI, 'ca.crt'), 'latin1'))[0]!.der);
   const back = Math.round((Date.parse(NOW) - ca.notBefore.getTime()) / 1000);
-  // the shape a kubeadm 1.30 renewal leaves before the upgrade to 1.31: notBefore = the CA's, notAfter 2029-11-22
-  assert.equal((await cli(['renew', 'apiserver', '--root', root, '--now', NOW, '--backdate', `${back}s`, '--validity', '1095d'])).code, 0);
-  const status = (when: string) => readInventory({ fs: new NodeFs(root), now: new Date(when), warn: '50%' }).certificates.find((c) => c.name === 'apiserver')!.status;
-  // 60 days before it ends: 84% of kubeadm's old year used, a third of 90 days
+  // the shape kubeadm ≤1.30 leaves: notBefore = the CA's, notAfter 2029-11-22
+  for (const name of ['apiserver', 'scheduler.conf']) {
+    assert.equal((await cli(['renew', name, '--root', root, '--now', NOW, '--backdate', `${back}s`, '--validity', '1095d'])).code, 0);
+  }
+  const status = (when: string, name: string) => readInventory({ fs: new NodeFs(root), now: new Date(when), warn: '50%' }).certificates.find((c) => c.name === name)!.status;
+  // 60 days before they end: 84% of kubeadm's old year used, a third of 90 days
   const sixtyDaysLeft = '2029-09-23T00:00:00Z';
-  assert.equal(status(sixtyDaysLeft), 'warning');
+  assert.equal(status(sixtyDaysLeft, 'apiserver'), 'warning');
+  assert.equal(status(sixtyDaysLeft, 'scheduler.conf'), 'warning');
   writeKubeadmConfig(root, ['certificateValidityPeriod: 2160h']);
-  assert.equal(status(sixtyDaysLeft), 'ok');
-  assert.equal(status('2029-10-23T00:00:00Z'), 'warning', 'two thirds of 90 days used');
-  // and renew gives it the configured period, not kubeadm's old year
+  assert.equal(status(sixtyDaysLeft, 'scheduler.conf'), 'ok', 'a third of 90 days used');
+  assert.equal(status('2029-10-23T00:00:00Z', 'scheduler.conf'), 'warning', 'two thirds of 90 days used');
+  assert.equal(status(sixtyDaysLeft, 'apiserver'), 'warning', 'a PKI leaf with the CA\'s notBefore was issued by kubeadm ≤1.30, for a year');
+  // renew gives both the configured period, as kubeadm certs renew does
   const r = await cli(['renew', 'apiserver', '--root', root, '--now', sixtyDaysLeft, '--dry-run']);
   assert.match(r.out, /validity 90 days \(the cluster's\)/);
   assert.doesNotMatch(r.out, /1 year \(kubeadm's\)/);

@@ -143,7 +143,7 @@ export interface Lifetime {
   ignored?: string;
 }
 
-type LifetimeCert = { isCA: boolean; notBefore: string; lifetimeSeconds: number; layout: string; managedBy: string; profile?: string };
+type LifetimeCert = { isCA: boolean; notBefore: string; lifetimeSeconds: number; layout: string; managedBy: string; profile?: string; location?: { kind: string } };
 
 /**
  * How long a certificate lives, and why: the one place that decides it, for renew (the new certificate's
@@ -151,8 +151,10 @@ type LifetimeCert = { isCA: boolean; notBefore: string; lifetimeSeconds: number;
  * 1. `--validity` (renewal only);
  * 2. the node's kubeadm config (v1beta4, kubeadm ≥1.31): `certificateValidityPeriod` for kubeadm's leaves,
  *    kubeconfig client certificates included, `caCertificateValidityPeriod` for kubeadm's CAs. A renewal always
- *    takes it, as `kubeadm certs renew` does (spec §1.3, §4); for `check` it replaces only the installer's
- *    lifetime below (a certificate whose notBefore is its issue time was issued with its own lifetime);
+ *    takes it, as `kubeadm certs renew` does (spec §1.3, §4). For `check` it is the lifetime only of a
+ *    kubeconfig client certificate whose notBefore is its CA's: kubeadm ≥1.31 creates those so (spec §1.3),
+ *    while it starts every PKI leaf and every renewal at its own start, so a PKI leaf with the CA's notBefore
+ *    was made by kubeadm ≤1.30 with its year, and anything else was issued with its own lifetime;
  * 3. the installer's, for a leaf whose notBefore is not when it was issued: kubeadm up to 1.30 and RKE1 start
  *    every leaf at its CA's notBefore (spec §1.3), so after a few renewals notAfter − notBefore is years
  *    (kubeadm 1 year, RKE1 10 years);
@@ -172,7 +174,7 @@ export function certificateLifetime(
     && Math.abs(Date.parse(c.notBefore) - Date.parse(signer.notBefore)) < 1000 && c.lifetimeSeconds > 366 * 86400;
   let ignored: string | undefined;
   const field = kubeadmPeriodOf(c);
-  if (field && o.configured && (o.renewal || notBeforeIsCas)) {
+  if (field && o.configured && (o.renewal || (notBeforeIsCas && c.location?.kind === 'kubeconfig'))) {
     const period = o.configured[field];
     if (period) return { seconds: period.seconds, source: 'kubeadm-config', configured: { field, text: period.text, file: o.configured.file } };
     ignored = o.configured.problems?.find((p) => p.field === field)?.message;
