@@ -185,3 +185,13 @@ test('renew --config takes the periods from a kubeadm config the operator gives 
   assert.match(r.out, /validity 30 days \(the cluster's\): certificateValidityPeriod 720h0m0s in .*kubeadm-config\.yaml/);
   assert.equal(dates(path.join(root, PKI, 'apiserver.crt')).notAfter, 'Dec 23 00:00:00 2026 GMT');
 });
+
+test('a CA renewed for less than the certificates it signed still have (caCertificateValidityPeriod: 720h, or --validity) is a warning naming them, not a silent "stays valid"', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  writeKubeadmConfig(root, ['caCertificateValidityPeriod: 720h']);
+  const r = await cli(['renew', 'ca', '--root', root, '--now', NOW, '--dry-run']);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /Warnings:\n {2}ca renewed until 2026-12-23, before \d+ certificate\(s\) it signed end \(.*apiserver.*; the last on 2027-11-22\): from then on they no longer verify/);
+  const long = await cli(['renew', 'ca', '--root', root, '--now', NOW, '--dry-run', '--validity', '10y']);
+  assert.doesNotMatch(long.out, /no longer verify/);
+});

@@ -370,6 +370,17 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
   if (addSans.length > 0 && items.length > 0 && opts.targets === 'all') {
     warnings.push('--add-san applies to every renewed certificate; name the certificates to limit it');
   }
+  // a renewed CA that ends before certificates it signed that this plan leaves alone (those it renews were
+  // compared with it above): they stop verifying when it ends, long before their own notAfter
+  for (const it of items) {
+    if (it.kind !== 'ca' || !it.new) continue;
+    const caNa = Date.parse(it.new.notAfter);
+    const outliving = inv.certificates.filter((o) => o.signedBy === it.id && o.id !== it.id && !newNotAfter.has(o.id)
+      && Date.parse(o.notAfter) > caNa && Date.parse(o.notAfter) > nowMs);
+    if (outliving.length === 0) continue;
+    const last = outliving.reduce((a, b) => (Date.parse(b.notAfter) > Date.parse(a.notAfter) ? b : a));
+    warnings.push(`${it.name} renewed until ${it.new.notAfter.slice(0, 10)}, before ${outliving.length} certificate(s) it signed end (${outliving.slice(0, 3).map((o) => o.name).join(', ')}${outliving.length > 3 ? ' …' : ''}; the last on ${last.notAfter.slice(0, 10)}): from then on they no longer verify; pass a longer --validity (or renew them too)`);
+  }
 
   // ---- files
   const files: PlanFile[] = [];
