@@ -71,7 +71,11 @@ test('kubeadm config v1beta3, v1beta4 and a ConfigMap dump give the same setting
   const d = settingsFromKubeadmConfig(parseKubeadmConfig(v4.replace('720h', '365d') + 'caCertificateValidityPeriod: 87600h0m0s\n', 'd.yaml'), 'd.yaml', warned);
   assert.equal(d.validityMs, undefined);
   assert.equal(d.caValidityMs?.value, 87600 * 3600_000);
-  assert.deepEqual(warned, ['d.yaml: certificateValidityPeriod "365d" is not a duration kubeadm reads (Go form, such as 8760h); ignored']);
+  assert.deepEqual(warned, ['ClusterConfiguration.certificateValidityPeriod "365d" in d.yaml is not a Go duration (kubeadm refuses it too; write hours, e.g. 2160h): ignored']);
+  // v1beta3 has no such field (kubeadm ignores it): neither does rebuild, and it says so
+  const old: string[] = [];
+  assert.equal(settingsFromKubeadmConfig(parseKubeadmConfig(v3 + 'certificateValidityPeriod: 2160h\n', 'e.yaml'), 'e.yaml', old).validityMs, undefined);
+  assert.match(old.join('\n'), /certificateValidityPeriod in e\.yaml is ignored: kubeadm\.k8s\.io\/v1beta3 has no such field/);
   const cluster = v3.split('---')[1]!;
   const cm = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kubeadm-config\n  namespace: kube-system\ndata:\n  ClusterConfiguration: |\n${cluster.trim().split('\n').map((l) => '    ' + l).join('\n')}\n`;
   const c = settingsFromKubeadmConfig(parseKubeadmConfig(cm, 'cm.yaml'), 'cm.yaml', []);

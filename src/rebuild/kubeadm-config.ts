@@ -8,7 +8,7 @@
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { UserError } from '../errors.js';
 import { keyTypeFromEncryptionAlgorithm } from '../profiles/rebuild.js';
-import { parseGoDuration } from '../inventory/time.js';
+import { readValidityPeriods } from '../inventory/components.js';
 import type { SettingsSource } from './settings.js';
 
 type Obj = Record<string, any>;
@@ -145,13 +145,10 @@ export function settingsFromKubeadmConfig(docs: KubeadmConfigDocs, label: string
   } else if (c.featureGates?.PublicKeysECDSA === true) {
     s.keyType = { value: 'ecdsa-p256', source: at('ClusterConfiguration.featureGates.PublicKeysECDSA') };
   }
-  // Go durations, as kubeadm reads them (8760h, not 365d: a value kubeadm refuses is not the cluster's)
-  for (const [field, key] of [['certificateValidityPeriod', 'validityMs'], ['caCertificateValidityPeriod', 'caValidityMs']] as const) {
-    const text = str(c[field]);
-    if (!text) continue;
-    const seconds = parseGoDuration(text);
-    if (seconds !== undefined && seconds > 0) s[key] = { value: seconds * 1000, source: at(`ClusterConfiguration.${field}`) };
-    else warnings.push(`${label}: ${field} ${JSON.stringify(text)} is not a duration kubeadm reads (Go form, such as 8760h); ignored`);
-  }
+  // the lifetimes, by the rule renew and check read them with (Go durations, v1beta4 only)
+  const periods = docs.cluster ? readValidityPeriods(docs.cluster, label) : undefined;
+  if (periods?.certificateValidityPeriod) s.validityMs = { value: periods.certificateValidityPeriod.seconds * 1000, source: at('ClusterConfiguration.certificateValidityPeriod') };
+  if (periods?.caCertificateValidityPeriod) s.caValidityMs = { value: periods.caCertificateValidityPeriod.seconds * 1000, source: at('ClusterConfiguration.caCertificateValidityPeriod') };
+  for (const p of periods?.problems ?? []) warnings.push(p.message);
   return s;
 }
