@@ -162,6 +162,8 @@ test('parseGoDuration reads what Go\'s time.ParseDuration reads, in whole second
     ['90s', 90], ['1500ms', 1], ['0', 0], ['0s', 0], ['-1h', -3600], ['+2h', 7200], ['1h1h', 7200], ['2562047h', 2562047 * 3600],
     ['90d', undefined], ['1y', undefined], ['8760', undefined], ['', undefined], ['h', undefined], ['.h', undefined], ['1.5.5h', undefined],
     [' 720h', undefined], ['2562048h', undefined],
+    // Go sums the fraction as float64(f) * (unit / 10^digits): exact where 4.35 * 3600e9 is not
+    ['4.35h', 15660], ['0.1h', 360], ['2.5m', 150],
   ];
   for (const [text, seconds] of cases) assert.equal(parseGoDuration(text), seconds, JSON.stringify(text));
 });
