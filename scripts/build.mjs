@@ -96,7 +96,7 @@ const dynamicImports = (text, file) => {
   return text;
 };
 // (import.meta.url made when first asked: most runs never ask, and pathToFileURL is a visible share of start-up)
-const banner = "'use strict';const __kpMeta = { get url() { return require('node:url').pathToFileURL(__filename).href; } };";
+const banner = "'use strict';const __kpMeta = { get url() { return (this.href ??= require('node:url').pathToFileURL(__filename).href); } };";
 
 const coreEntry = [
   "export { main } from './src/cli/main.ts';",

@@ -31,8 +31,10 @@ export function renderPlanText(plan: Plan, o: { install?: boolean } = {}): strin
     : `Plan: renew ${main.length} certificate(s) under ${plan.root} (now ${plan.now.replace(/\.000Z$/, 'Z')})`);
   const w = Math.max(10, ...main.map((i) => i.name.length));
   for (const it of main) {
-    // (a file found through a link: the path components read it by, then where the write goes)
-    const where = it.location.kind === 'kubeconfig' ? `${it.location.file} (user ${it.location.kubeconfig?.name})` : it.location.via ? `${it.location.via} → ${it.location.file}` : it.location.file;
+    // (a file found through a link: the path components read it by, then where the write goes; the kubelet's
+    // rotating pair is written to a new dated file, in the Files list, and the link moved to it)
+    const where = it.location.kind === 'kubeconfig' ? `${it.location.file} (user ${it.location.kubeconfig?.name})`
+      : it.location.via ? (it.kind === 'kubelet-client' ? it.location.via : `${it.location.via} → ${it.location.file}`) : it.location.file;
     out.push(`  ${it.name.padEnd(w)}  ${where}`);
     const signer = it.signer === 'self' ? 'self-signed' : it.signer === 'throwaway' ? 'new throwaway CA' : `signed by ${it.signer.name}`;
     out.push(`  ${''.padEnd(w)}    serial ${it.old.serial} → ${it.new!.serial}; notAfter ${day(it.old.notAfter)} → ${day(it.new!.notAfter)}; key ${it.key.action === 'new' ? `new (${it.key.type})` : 'kept'}; ${signer}`);
