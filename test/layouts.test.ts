@@ -544,3 +544,27 @@ test('systemd unit environment as systemd applies it: an empty Environment= or E
   put(root, '/etc/etcd.env', 'export ETCD_PEER_CERT_FILE="/etc/ssl/etcd/ssl/peer.pem"\n');
   assert.deepEqual(await refsOf('etcd'), ['ETCD_CERT_FILE /etc/ssl/etcd/ssl/member-node1.pem', 'ETCD_PEER_CERT_FILE /etc/ssl/etcd/ssl/peer.pem']);
 });
+
+test('systemd units, review cases: drop-ins in one name order across directories (an /etc override.conf after /usr/lib 10-kubeadm.conf, a same-named /etc one hiding the packaged one), a directory where a unit file could be, a glob pattern glob(3) cannot read, an environment file that is not UTF-8', async () => {
+  const root = tmpDir('kubepki-unit-review-');
+  const refsOf = async (component: string) => {
+    const { readComponentRefs } = await import('../src/inventory/components.js');
+    return readComponentRefs(new NodeFs(root)).filter((r) => r.component === component && r.via.startsWith('-')).map((r) => `${r.via} ${r.file}`).sort();
+  };
+  put(root, '/usr/lib/systemd/system/kubelet.service', '[Service]\nExecStart=/usr/bin/kubelet\n');
+  put(root, '/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf', '[Service]\nExecStart=\nExecStart=/usr/bin/kubelet --tls-cert-file=/packaged.crt\n');
+  assert.deepEqual(await refsOf('kubelet'), ['--tls-cert-file /packaged.crt']);
+  put(root, '/etc/systemd/system/kubelet.service.d/override.conf', '[Service]\nExecStart=\nExecStart=/usr/bin/kubelet --tls-cert-file=/override.crt\n');
+  assert.deepEqual(await refsOf('kubelet'), ['--tls-cert-file /override.crt'], 'override.conf sorts after 10-kubeadm.conf wherever it is');
+  put(root, '/etc/systemd/system/kubelet.service.d/10-kubeadm.conf', '[Service]\nExecStart=\nExecStart=/usr/bin/kubelet --tls-cert-file=/etc-kubeadm.crt\n');
+  fs.rmSync(path.join(root, 'etc/systemd/system/kubelet.service.d/override.conf'));
+  assert.deepEqual(await refsOf('kubelet'), ['--tls-cert-file /etc-kubeadm.crt'], 'the /etc file hides the packaged one of its name');
+  // a directory named like the unit in /etc: systemd takes /lib's unit
+  fs.mkdirSync(path.join(root, 'etc/systemd/system/etcd.service'), { recursive: true });
+  put(root, '/lib/systemd/system/etcd.service', '[Service]\nEnvironmentFile=-/etc/default/etcd[\nEnvironmentFile=-/etc/default/etcd-garbage.env\nExecStart=/usr/bin/etcd --cert-file=/srv/etcd.crt\n');
+  fs.mkdirSync(path.join(root, 'etc/default'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'etc/default/etcd-garbage.env'), Buffer.concat([Buffer.from('ETCD_PEER_CERT_FILE=/srv/peer.crt\n'), Buffer.from([0xff, 0xfe, 0x0a])]));
+  const { readComponentRefs } = await import('../src/inventory/components.js');
+  const etcd = readComponentRefs(new NodeFs(root)).filter((r) => r.component === 'etcd').map((r) => `${r.via} ${r.file}`);
+  assert.deepEqual(etcd, ['--cert-file /srv/etcd.crt'], 'no crash on etcd[, and the file that is not UTF-8 is refused as a whole');
+});

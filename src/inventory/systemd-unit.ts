@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { NodeFs } from '../fs/node-fs.js';
 
 /**
@@ -25,12 +26,19 @@ const UNIT_DIRS = ['/etc/systemd/system', '/run/systemd/system', '/lib/systemd/s
  * inside a continued line are skipped, as systemd does. Undefined when nothing would run.
  */
 export function readSystemdService(fs: NodeFs, name: string): SystemdService | undefined {
-  const main = UNIT_DIRS.map((d) => `${d}/${name}`).find((f) => fs.lstat(f));
+  // (a directory where a unit file could be is no unit: systemd goes on to the next directory)
+  const main = UNIT_DIRS.map((d) => `${d}/${name}`).find((f) => { const l = fs.lstat(f); return l && !l.isDirectory(); });
   if (!main) return undefined;
   const st = fs.stat(main);
   if (!st?.isFile() || st.size === 0) return undefined; // masked
-  const files = [main];
-  for (const d of UNIT_DIRS) files.push(...fs.readDir(`${d}/${name}.d`).filter((e) => e.name.endsWith('.conf')).map((e) => `${d}/${name}.d/${e.name}`).sort());
+  // drop-ins: one list across the directories, in file-name order; a name in an earlier (higher-priority)
+  // directory hides the same name in a later one (`systemctl edit` writes /etc/…/override.conf, packages
+  // put 10-kubeadm.conf in /usr/lib/…)
+  const dropIns = new Map<string, string>();
+  for (const d of UNIT_DIRS) {
+    for (const e of fs.readDir(`${d}/${name}.d`)) if (e.name.endsWith('.conf') && !dropIns.has(e.name)) dropIns.set(e.name, `${d}/${name}.d/${e.name}`);
+  }
+  const files = [main, ...[...dropIns.keys()].sort().map((n) => dropIns.get(n)!)];
   let exec: { line: string; source: string } | undefined;
   // Environment= and EnvironmentFile= accumulate over the unit and its drop-ins; an empty one resets its list
   let assignments: { key: string; value: string; source: string }[] = [];
@@ -59,8 +67,11 @@ export function readSystemdService(fs: NodeFs, name: string): SystemdService | u
   const read: string[] = [];
   for (const f of envFiles) {
     for (const path of globNode(fs, f)) {
-      let text: string;
-      try { text = fs.readFile(path).toString('utf8'); } catch { continue; } // missing: see globNode
+      let bytes: Buffer;
+      try { bytes = fs.readFile(path); } catch { continue; } // missing: see globNode
+      // systemd refuses a file that is not UTF-8 as a whole (and the unit, unless the path has a `-`)
+      if (!isUtf8(bytes)) continue;
+      const text = bytes.toString('utf8');
       read.push(path);
       for (const [key, value] of parseEnvironmentFile(text)) if (ENV_NAME.test(key)) env.set(key, { value, source: path });
     }
@@ -244,7 +255,9 @@ function globNode(fs: NodeFs, pattern: string): string[] {
   let paths = ['/'];
   for (const part of pattern.split('/').filter(Boolean)) {
     if (!/[*?[]/.test(part)) { paths = paths.map((p) => `${p === '/' ? '' : p}/${part}`); continue; }
-    const re = new RegExp(`^${part.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.').replace(/\[!/g, '[^')}$`);
+    let re: RegExp;
+    // (a pattern glob(3) cannot read, `etcd[` or `[z-a]`, names only the file of that exact name)
+    try { re = new RegExp(`^${part.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.').replace(/\[!/g, '[^')}$`); } catch { re = { test: (n: string) => n === part } as RegExp; }
     paths = paths.flatMap((p) => fs.readDir(p).map((e) => e.name).filter((n) => re.test(n) && (!n.startsWith('.') || part.startsWith('.'))).sort().map((n) => `${p === '/' ? '' : p}/${n}`));
   }
   return paths;
