@@ -568,3 +568,25 @@ test('systemd units, review cases: drop-ins in one name order across directories
   const etcd = readComponentRefs(new NodeFs(root)).filter((r) => r.component === 'etcd').map((r) => `${r.via} ${r.file}`);
   assert.deepEqual(etcd, ['--cert-file /srv/etcd.crt'], 'no crash on etcd[, and the file that is not UTF-8 is refused as a whole');
 });
+
+test('the kubelet config is the one its unit names (--config, Kubernetes the Hard Way\'s kubelet-config.yaml), read as the kubelet reads it: YAML 1.1 booleans (rotateCertificates: no), a key given twice keeping its last value; a unit --tls-cert-file serves instead of the default self-signed pair', async () => {
+  const { readComponentRefs, readKubeletConfig } = await import('../src/inventory/components.js');
+  const root = tmpDir('kubepki-kubelet-config-');
+  put(root, '/etc/systemd/system/kubelet.service', '[Service]\nExecStart=/usr/local/bin/kubelet \\\n  --config=/var/lib/kubelet/kubelet-config.yaml \\\n  --kubeconfig=/var/lib/kubelet/kubeconfig \\\n  --v=2\n');
+  put(root, '/var/lib/kubelet/kubelet-config.yaml', 'kind: KubeletConfiguration\napiVersion: kubelet.config.k8s.io/v1beta1\nauthentication:\n  x509:\n    clientCAFile: "/var/lib/kubelet/ca.crt"\ntlsCertFile: "/var/lib/kubelet/kubelet.crt"\ntlsPrivateKeyFile: "/var/lib/kubelet/kubelet.key"\nrotateCertificates: no\n');
+  const refs = readComponentRefs(new NodeFs(root)).filter((r) => r.component === 'kubelet').map((r) => `${r.via} ${r.file}`).sort();
+  assert.ok(refs.includes('authentication.x509.clientCAFile /var/lib/kubelet/ca.crt'), refs.join('\n'));
+  assert.ok(refs.includes('tlsCertFile /var/lib/kubelet/kubelet.crt'), refs.join('\n'));
+  assert.equal(readKubeletConfig(new NodeFs(root))?.rotateCertificates, false);
+  // kubeadm's tree, the key given twice: the kubelet keeps the last one
+  const kubeadm = copyFixture('kubeadm-1.26');
+  fs.appendFileSync(path.join(kubeadm, 'var/lib/kubelet/config.yaml'), 'rotateCertificates: false\n');
+  const inv = readInventory({ fs: new NodeFs(kubeadm), now: NOW });
+  assert.ok(inv.findings.concat(inv.certificates.flatMap((c) => c.findings)).some((f) => f.code === 'kubelet-rotation-off'));
+  // a --tls-cert-file flag: the kubelet serves that file, not its self-signed pair
+  put(root, '/var/lib/kubelet/pki/kubelet.crt', 'x');
+  put(root, '/var/lib/kubelet/kubelet-config.yaml', 'kind: KubeletConfiguration\n');
+  put(root, '/etc/systemd/system/kubelet.service', '[Service]\nExecStart=/usr/local/bin/kubelet --config=/var/lib/kubelet/kubelet-config.yaml --tls-cert-file=/srv/kubelet.crt\n');
+  const after = readComponentRefs(new NodeFs(root)).filter((r) => r.component === 'kubelet').map((r) => r.via);
+  assert.ok(after.includes('--tls-cert-file') && !after.includes('default self-signed serving pair'), after.join());
+});

@@ -6,18 +6,51 @@ import { parseEnvironmentFile, readSystemdService, type SystemdService } from '.
 
 const MANIFEST_DIRS = ['/etc/kubernetes/manifests', '/var/lib/rancher/rke2/agent/pod-manifests'];
 
+/** kubeadm's (and most installers') kubelet config file, when the kubelet's unit names none. */
 export const KUBELET_CONFIG = '/var/lib/kubelet/config.yaml';
 
+const kubeletConfigPaths = new WeakMap<NodeFs, string>();
+
 /**
- * The kubelet's configuration file as the kubelet reads it (YAML, the fields typed: `rotateCertificates:
- * "false"` is no boolean and the kubelet refuses it), or undefined when there is none or it does not parse
- * (a broken kubelet config is not ours to report: the kubelet says so). Parsed once per text, whoever asks.
+ * The kubelet's config file: its unit's --config (Kubernetes the Hard Way's /var/lib/kubelet/kubelet-config.yaml,
+ * kubespray's /etc/kubernetes/kubelet-config.yaml through kubelet.env; kubeadm's drop-in says
+ * /var/lib/kubelet/config.yaml), else KUBELET_CONFIG. Found once per NodeFs (a read's snapshot).
+ */
+export function kubeletConfigPath(fs: NodeFs): string {
+  let p = kubeletConfigPaths.get(fs);
+  if (p === undefined) {
+    const argv = readSystemdService(fs, 'kubelet.service')?.argv ?? [];
+    const i = argv.findIndex((a) => a === '--config' || a.startsWith('--config='));
+    const v = i < 0 ? undefined : argv[i]!.startsWith('--config=') ? argv[i]!.slice('--config='.length) : argv[i + 1];
+    p = v?.startsWith('/') ? v : KUBELET_CONFIG;
+    kubeletConfigPaths.set(fs, p);
+  }
+  return p;
+}
+
+/** YAML 1.1 booleans, as the kubelet's YAML decoder reads them (`rotateCertificates: no` is false to it). */
+function yaml11Bool(v: unknown): unknown {
+  if (typeof v !== 'string') return v;
+  if (/^(y|Y|yes|Yes|YES|true|True|TRUE|on|On|ON)$/.test(v)) return true;
+  if (/^(n|N|no|No|NO|false|False|FALSE|off|Off|OFF)$/.test(v)) return false;
+  return v;
+}
+
+/**
+ * The kubelet's configuration as the kubelet reads it: the file kubeletConfigPath names, YAML with YAML 1.1
+ * booleans for the switches kubepki reads, a key given twice keeping its last value; undefined when there is
+ * none or it does not parse (a broken kubelet config is not ours to report: the kubelet says so). Parsed once
+ * per text, whoever asks.
  */
 export function readKubeletConfig(fs: NodeFs): Record<string, any> | undefined {
   try {
-    if (!fs.exists(KUBELET_CONFIG)) return undefined;
-    const cfg = parseYaml(fs.readFile(KUBELET_CONFIG).toString('utf8'));
-    return cfg && typeof cfg === 'object' && !Array.isArray(cfg) ? cfg as Record<string, any> : undefined;
+    const file = kubeletConfigPath(fs);
+    if (!fs.exists(file)) return undefined;
+    const cfg = parseYaml(fs.readFile(file).toString('utf8'), { uniqueKeys: false });
+    if (!cfg || typeof cfg !== 'object' || Array.isArray(cfg)) return undefined;
+    const out = { ...(cfg as Record<string, any>) };
+    for (const k of ['rotateCertificates', 'serverTLSBootstrap']) if (k in out) out[k] = yaml11Bool(out[k]);
+    return out;
   } catch {
     return undefined;
   }
@@ -66,7 +99,7 @@ export function readComponentRefs(fs: NodeFs): ComponentRef[] {
   refs.push(...systemdEtcdRefs(fs, units.get('etcd')));
   refs.push(...systemdUnitRefs(fs, units));
   // kubelet: its config file and its kubeconfig (kubeadm's drop-in defaults)
-  const kubeletConfig = KUBELET_CONFIG;
+  const kubeletConfig = kubeletConfigPath(fs);
   const cfg = readKubeletConfig(fs);
   const ca = cfg?.authentication?.x509?.clientCAFile;
   if (typeof ca === 'string') refs.push({ component: 'kubelet', via: 'authentication.x509.clientCAFile', file: ca, source: kubeletConfig });
@@ -75,7 +108,9 @@ export function readComponentRefs(fs: NodeFs): ComponentRef[] {
   }
   // Without tlsCertFile or serverTLSBootstrap (or with no config file at all: the defaults) the kubelet
   // serves the self-signed pair it made in its cert dir; renewing it needs a kubelet restart.
-  if (!cfg?.tlsCertFile && !cfg?.serverTLSBootstrap && fs.exists('/var/lib/kubelet/pki/kubelet.crt')) {
+  // (its unit's --tls-cert-file serves instead, as a flag overrides the config)
+  const flagServes = refs.some((r) => r.component === 'kubelet' && r.via === '--tls-cert-file');
+  if (!cfg?.tlsCertFile && !cfg?.serverTLSBootstrap && !flagServes && fs.exists('/var/lib/kubelet/pki/kubelet.crt')) {
     refs.push({ component: 'kubelet', via: 'default self-signed serving pair', file: '/var/lib/kubelet/pki/kubelet.crt', source: fs.exists(kubeletConfig) ? kubeletConfig : 'kubelet defaults' });
   }
   const kubeletConf = kubeletKubeconfigPath(fs);

@@ -13,7 +13,7 @@ import { parseKubeconfig, looksLikeKubeconfig, KubeconfigError, type KubeconfigD
 import { manifestPems } from '../kubeconfig/manifest.js';
 import { detectLayouts, kubeadmPkiDir, layoutTargets, type ScanTarget } from '../layouts/detect.js';
 import { kubeadmProfileForFile, KUBEADM_PROFILES, profileCertPath, profileKeyPath, RKE1_COMPONENTS, DEFAULT_PKI, type KubeadmCertProfile } from '../profiles/kubeadm.js';
-import { readComponentRefs, readKubeadmConfigHints, readKubeletConfig, KUBELET_CONFIG } from './components.js';
+import { readComponentRefs, readKubeadmConfigHints, readKubeletConfig, kubeletConfigPath } from './components.js';
 import { interruptedRuns } from './interrupted.js';
 import { staleLoads, type LiveComponent } from './live.js';
 import { certFacts, withCertDigests, withEagerDigests } from './describe.js';
@@ -535,11 +535,12 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
   for (const p of hints.validity?.problems ?? []) findings.push({ code: 'kubeadm-config-invalid', severity: 'warning', file: hints.validity!.file, message: p.message });
   // the kubelet renews its client certificate only with rotateCertificates on (kubeadm's default)
   const kubeletConfig = readKubeletConfig(fs);
+  const kubeletConfigFile = kubeletConfigPath(fs);
   const kubeletRotationOff = kubeletConfig?.rotateCertificates === false;
   // serverTLSBootstrap: the kubelet asks for its serving certificate with a CSR that kube-controller-manager
   // never approves by itself (spec §7.4); until someone does, there is no serving certificate at all
   if (kubeletConfig?.serverTLSBootstrap === true && !fs.exists('/var/lib/kubelet/pki/kubelet-server-current.pem')) {
-    findings.push({ code: 'kubelet-serving-pending', severity: 'warning', file: KUBELET_CONFIG, message: `serverTLSBootstrap: true in ${KUBELET_CONFIG}, but there is no /var/lib/kubelet/pki/kubelet-server-current.pem: the kubelet's serving certificate request waits for approval (kube-controller-manager never approves those), and kubectl logs/exec to this node fail until then; approve it: kubepki csr approve --all-valid` });
+    findings.push({ code: 'kubelet-serving-pending', severity: 'warning', file: kubeletConfigFile, message: `serverTLSBootstrap: true in ${kubeletConfigFile}, but there is no /var/lib/kubelet/pki/kubelet-server-current.pem: the kubelet's serving certificate request waits for approval (kube-controller-manager never approves those), and kubectl logs/exec to this node fail until then; approve it: kubepki csr approve --all-valid` });
   }
 
   // 7. entries
@@ -574,7 +575,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     };
     if (r.copies.length) entry.copies = r.copies;
     if (kubeletRotationOff && name === 'kubelet-client') {
-      entry.findings.push({ code: 'kubelet-rotation-off', severity: 'warning', certificate: entry.id, file: KUBELET_CONFIG, message: `the kubelet does not renew ${name} (rotateCertificates: false in ${KUBELET_CONFIG}): on ${entry.notAfter.slice(0, 10)} the node goes NotReady; set rotateCertificates: true and restart the kubelet, or renew it by hand before then (kubepki renew ${name})` });
+      entry.findings.push({ code: 'kubelet-rotation-off', severity: 'warning', certificate: entry.id, file: kubeletConfigFile, message: `the kubelet does not renew ${name} (rotateCertificates: false in ${kubeletConfigFile}): on ${entry.notAfter.slice(0, 10)} the node goes NotReady; set rotateCertificates: true and restart the kubelet, or renew it by hand before then (kubepki renew ${name})` });
     }
     r.entry = entry;
     certificates.push(lazyDigests ? withCertDigests(entry, c) : withEagerDigests(entry, c));

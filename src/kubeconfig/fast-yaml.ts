@@ -26,9 +26,10 @@ const parseAllDocuments = (text: string) => yaml().parseAllDocuments(text, { log
  * the `yaml` library — so results are always the library's (core schema, YAML
  * 1.2), only sooner. test/fast-yaml.test.ts checks that claim differentially.
  */
-export function parseYamlFast(text: string): unknown {
+export function parseYamlFast(text: string, o: { uniqueKeys?: boolean } = {}): unknown {
   const fast = memoSimple(text);
-  return fast ? fast.value : parseYaml(text);
+  // (a key twice is not in the simple subset: with uniqueKeys false the library keeps the last, as Go's lenient decoders do)
+  return fast ? fast.value : o.uniqueKeys === false ? yaml().parse(text, { logLevel: 'error', uniqueKeys: false }) : parseYaml(text);
 }
 
 /**
