@@ -182,6 +182,11 @@ test('renew --config takes the periods from a kubeadm config the operator gives 
   assert.equal(refused.code, 3);
   assert.match(refused.err, /failed to read kubeadm config .*not-kubeadm\.yaml: no InitConfiguration or ClusterConfiguration in it/);
   assert.deepEqual(fs.readFileSync(path.join(root, PKI, 'apiserver.crt')), before, 'nothing written');
+  // a ConfigMap whose ClusterConfiguration is no YAML: the same one line (it was an internal error)
+  fs.writeFileSync(bad, 'apiVersion: v1\nkind: ConfigMap\ndata:\n  ClusterConfiguration: "a: [b\\n  c: : d"\n');
+  const broken = await cli(['renew', 'apiserver', '--root', root, '--now', NOW, '--config', bad]);
+  assert.equal(broken.code, 3, broken.err);
+  assert.match(broken.err, /^kubepki: failed to parse kubeadm config .*not-kubeadm\.yaml: data\.ClusterConfiguration: /);
   const r = await cli(['renew', 'apiserver', '--root', root, '--now', NOW, '--config', cm]);
   assert.equal(r.code, 0, r.err + r.out);
   assert.match(r.out, /validity 30 days \(the cluster's\): certificateValidityPeriod 720h0m0s in .*kubeadm-config\.yaml/);

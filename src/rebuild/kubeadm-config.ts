@@ -67,7 +67,12 @@ function mergeConfigMap(cm: Obj, out: KubeadmConfigDocs, label: string): void {
   if (!data || typeof data !== 'object') return;
   for (const key of ['ClusterConfiguration', 'InitConfiguration', 'ClusterStatus']) {
     if (typeof data[key] !== 'string') continue;
-    const inner = parseYaml(data[key]) as Obj;
+    let inner: Obj;
+    try {
+      inner = parseYaml(data[key]) as Obj;
+    } catch (e) {
+      throw new UserError(`failed to parse kubeadm config ${label}: data.${key}: ${(e as Error).message.split('\n')[0]}`, 'dump the ConfigMap again: kubectl -n kube-system get cm kubeadm-config -o yaml');
+    }
     if (!inner || typeof inner !== 'object') continue;
     if (inner.kind === 'ClusterConfiguration') { out.cluster = inner; out.apiVersion = String(inner.apiVersion ?? '').replace(GROUP, ''); }
     else if (inner.kind === 'InitConfiguration') out.init = inner;
@@ -77,7 +82,6 @@ function mergeConfigMap(cm: Obj, out: KubeadmConfigDocs, label: string): void {
       if (name && ep && !out.init) out.init = { nodeRegistration: { name }, localAPIEndpoint: ep };
     }
   }
-  void label;
 }
 
 /** v1beta3 `extraArgs: {k: v}` and v1beta4 `extraArgs: [{name, value}]` as one map. */
