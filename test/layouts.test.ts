@@ -590,3 +590,27 @@ test('the kubelet config is the one its unit names (--config, Kubernetes the Har
   const after = readComponentRefs(new NodeFs(root)).filter((r) => r.component === 'kubelet').map((r) => r.via);
   assert.ok(after.includes('--tls-cert-file') && !after.includes('default self-signed serving pair'), after.join());
 });
+
+test('restart endpoint checks follow the serving flags, not kubeadm paths: the hard way\'s kube-api-server.crt (--tls-cert-file) and etcd\'s --cert-file under systemd are checked on 6443 and 2379 after a restart', async () => {
+  const root = tmpDir('kubepki-serving-');
+  const issued = new Date('2026-01-01T00:00:00Z');
+  const ca = await makeCa('CA', issued, 3653, 'rsa-2048');
+  const api = await makeLeaf(ca, 'kubernetes', { eku: ['serverAuth'], notBefore: issued, days: 365, keyType: 'rsa-2048', sans: [{ type: 'ip', value: '127.0.0.1' }] });
+  const etcd = await makeLeaf(ca, 'etcd', { eku: ['serverAuth', 'clientAuth'], notBefore: issued, days: 365, keyType: 'rsa-2048', sans: [{ type: 'ip', value: '127.0.0.1' }] });
+  put(root, '/var/lib/kubernetes/ca.crt', ca.pem);
+  put(root, '/var/lib/kubernetes/ca.key', ca.keyPem, 0o600);
+  put(root, '/var/lib/kubernetes/kube-api-server.crt', api.pem);
+  put(root, '/var/lib/kubernetes/kube-api-server.key', api.keyPem, 0o600);
+  put(root, '/etc/etcd/etcd.crt', etcd.pem);
+  put(root, '/etc/etcd/etcd.key', etcd.keyPem, 0o600);
+  put(root, '/etc/systemd/system/kube-apiserver.service', '[Service]\nExecStart=/usr/local/bin/kube-apiserver --client-ca-file=/var/lib/kubernetes/ca.crt --tls-cert-file=/var/lib/kubernetes/kube-api-server.crt --tls-private-key-file=/var/lib/kubernetes/kube-api-server.key\n');
+  put(root, '/etc/systemd/system/etcd.service', '[Service]\nExecStart=/usr/local/bin/etcd --cert-file=/etc/etcd/etcd.crt --key-file=/etc/etcd/etcd.key --trusted-ca-file=/var/lib/kubernetes/ca.crt\n');
+  const planFile = path.join(tmpDir('kubepki-plan-'), 'plan.json');
+  const io = memoryIo();
+  assert.equal(await run(['renew', '--file', '/var/lib/kubernetes/kube-api-server.crt', '--file', '/etc/etcd/etcd.crt', '--root', root, '--now', '2026-11-23', '--dry-run', '--plan-out', planFile], io), 0, io.err);
+  const restarts = JSON.parse(fs.readFileSync(planFile, 'utf8')).restarts as { component: string; endpoint?: { port: number; certFile: string } }[];
+  assert.deepEqual(Object.fromEntries(restarts.map((r) => [r.component, r.endpoint && `${r.endpoint.port} ${r.endpoint.certFile}`])), {
+    'kube-apiserver': '6443 /var/lib/kubernetes/kube-api-server.crt',
+    etcd: '2379 /etc/etcd/etcd.crt',
+  });
+});

@@ -563,11 +563,13 @@ export function restartsFrom(inv: Inventory, because: Map<string, Set<string>>, 
     etcd: { port: 2379, file: /\/pki\/etcd\/server\.crt$/ },
     kubelet: { port: 10250, file: /(\/kubelet\.crt|\/agent\/serving-kubelet\.crt)$/ },
   };
-  // etcd under systemd serves the file its ETCD_CERT_FILE / client-transport-security.cert-file names
-  const etcdServes = new Set(inv.components.filter((r) => r.component === 'etcd' && (r.via === 'ETCD_CERT_FILE' || r.via === 'client-transport-security.cert-file')).map((r) => r.file));
+  // or the file its serving flag names, wherever the layout keeps it (kubespray's /etc/kubernetes/ssl, the hard
+  // way's kube-api-server.crt, etcd's --cert-file or ETCD_CERT_FILE under systemd)
+  const SERVING_VIA = new Set(['--tls-cert-file', 'tlsCertFile', 'default self-signed serving pair', '--cert-file', 'ETCD_CERT_FILE', 'client-transport-security.cert-file']);
+  const serves = (component: string, file: string) => inv.components.some((r) => r.component === component && r.file === file && SERVING_VIA.has(r.via));
   const endpointOf = (component: string): PlanRestart['endpoint'] => {
     const s = SERVED[component];
-    const f = s && [...changed].find((p) => s.file.test(p) || (component === 'etcd' && etcdServes.has(p)));
+    const f = s && [...changed].find((p) => s.file.test(p) || serves(component, p));
     return s && f ? { host: '127.0.0.1', port: s.port, certFile: f } : undefined;
   };
 
