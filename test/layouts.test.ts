@@ -614,3 +614,19 @@ test('restart endpoint checks follow the serving flags, not kubeadm paths: the h
     etcd: '2379 /etc/etcd/etcd.crt',
   });
 });
+
+test('kube-scheduler and kube-proxy configured by --config (Kubernetes the Hard Way): the kubeconfig their clientConnection names is theirs, so renewing its certificate asks for their restart', async () => {
+  const root = tmpDir('kubepki-component-config-');
+  const issued = new Date('2026-01-01T00:00:00Z');
+  const ca = await makeCa('CA', issued, 3653, 'rsa-2048');
+  const leaf = await makeLeaf(ca, 'system:kube-scheduler', { eku: ['clientAuth'], notBefore: issued, days: 365, keyType: 'rsa-2048' });
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  put(root, '/var/lib/kubernetes/ca.crt', ca.pem);
+  put(root, '/var/lib/kubernetes/ca.key', ca.keyPem, 0o600);
+  put(root, '/var/lib/kubernetes/kube-scheduler.kubeconfig', `apiVersion: v1\nkind: Config\nclusters:\n- name: k\n  cluster:\n    server: https://server.kubernetes.local:6443\n    certificate-authority-data: ${b64(ca.pem)}\nusers:\n- name: system:kube-scheduler\n  user:\n    client-certificate-data: ${b64(leaf.pem)}\n    client-key-data: ${b64(leaf.keyPem)}\ncontexts:\n- name: default\n  context: {cluster: k, user: system:kube-scheduler}\ncurrent-context: default\n`, 0o600);
+  put(root, '/etc/kubernetes/config/kube-scheduler.yaml', 'apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\nclientConnection:\n  kubeconfig: "/var/lib/kubernetes/kube-scheduler.kubeconfig"\nleaderElection:\n  leaderElect: true\n');
+  put(root, '/etc/systemd/system/kube-scheduler.service', '[Service]\nExecStart=/usr/local/bin/kube-scheduler \\\n  --config=/etc/kubernetes/config/kube-scheduler.yaml \\\n  --v=2\n');
+  const io = memoryIo();
+  assert.equal(await run(['renew', 'kube-scheduler.kubeconfig', '--root', root, '--now', '2026-11-23', '--dry-run'], io), 0, io.err);
+  assert.match(io.out, /kube-scheduler \(systemd unit kube-scheduler; reads \/var\/lib\/kubernetes\/kube-scheduler\.kubeconfig\)\n\s+systemctl restart kube-scheduler/);
+});

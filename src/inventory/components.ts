@@ -86,6 +86,7 @@ export function readComponentRefs(fs: NodeFs): ComponentRef[] {
             if (!v.startsWith('/')) continue;
             refs.push({ component, via: flag, file: v, source: file });
             if (KUBECONFIG_FLAGS.has(flag)) refs.push(...kubeconfigFileRefs(fs, v, component, flag));
+            if (flag === '--config') refs.push(...componentConfigRefs(fs, component, v));
           }
         }
       }
@@ -147,6 +148,7 @@ function systemdUnitRefs(fs: NodeFs, units: Map<string, SystemdService>): Compon
         if (!v.startsWith('/')) continue;
         out.push({ component, via: flag, file: v, source: unit.source, unit: component });
         if (KUBECONFIG_FLAGS.has(flag)) out.push(...kubeconfigFileRefs(fs, v, component, flag).map((r) => ({ ...r, unit: component })));
+        if (flag === '--config') out.push(...componentConfigRefs(fs, component, v).map((r) => ({ ...r, unit: component })));
       }
     }
   }
@@ -193,6 +195,19 @@ function kubeletKubeconfigPath(fs: NodeFs): string {
     if (m) return m[1]!;
   }
   return '/etc/kubernetes/kubelet.conf';
+}
+
+/**
+ * kube-scheduler's and kube-proxy's --config file names their kubeconfig (clientConnection.kubeconfig, as
+ * Kubernetes the Hard Way configures both): the component reads it, and the certificates it points at.
+ * (The kubelet's --config is read by readKubeletConfig.)
+ */
+function componentConfigRefs(fs: NodeFs, component: string, config: string): ComponentRef[] {
+  if (component !== 'kube-scheduler' && component !== 'kube-proxy') return [];
+  let kubeconfig: unknown;
+  try { kubeconfig = (parseYaml(fs.readFile(config).toString('utf8'), { uniqueKeys: false }) as Record<string, any>)?.clientConnection?.kubeconfig; } catch { return []; }
+  if (typeof kubeconfig !== 'string' || !kubeconfig.startsWith('/')) return [];
+  return [{ component, via: 'clientConnection.kubeconfig', file: kubeconfig, source: config }, ...kubeconfigFileRefs(fs, kubeconfig, component, 'clientConnection.kubeconfig')];
 }
 
 function kubeconfigFileRefs(fs: NodeFs, kubeconfig: string, component: string, flag: string): ComponentRef[] {
