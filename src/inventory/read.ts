@@ -681,6 +681,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     kind: 'Inventory',
     root: fs.root,
     ...(hints.nodeName ? { nodeName: hints.nodeName } : {}),
+    ...(hints.securePort && hints.securePort !== '6443' ? { apiserverPort: Number(hints.securePort) } : {}),
     now: now.toISOString(),
     warn: warnText ?? threshold.text,
     layouts,

@@ -232,6 +232,8 @@ export interface Inventory {
   /** node root the inventory was read from (host path) */
   root: string;
   nodeName?: string;
+  /** kube-apiserver's --secure-port when its manifest sets one other than 6443 */
+  apiserverPort?: number;
   /** `now` used for every residual time, ISO */
   now: string;
   /** warning threshold as given (`30d`, `66%`) */

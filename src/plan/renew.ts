@@ -509,8 +509,9 @@ function kubeletAdvice(c: CertEntry, inv: Inventory, nowMs: number): string {
   const node = /^system:node:(.+)$/.exec(c.subjectCN ?? '')?.[1] ?? inv.nodeName ?? 'NODE';
   const until = c.notAfter.replace(/\.000Z$/, 'Z');
   const fix = `on a control-plane node run \`kubepki kubelet credentials --node ${node} --out DIR\` and copy DIR to this node (or add --bootstrap for a clean rejoin with a bootstrap token), then \`systemctl restart kubelet\` here`;
-  if (c.findings.some((f) => f.code === 'kubelet-rotation-off')) {
-    return `The kubelet does not renew it (rotateCertificates: false): set rotateCertificates: true in /var/lib/kubelet/config.yaml and restart the kubelet while it is valid (until ${until}), or ${fix}`;
+  const off = c.findings.find((f) => f.code === 'kubelet-rotation-off');
+  if (off) {
+    return `The kubelet does not renew it (rotateCertificates: false): set rotateCertificates: true in ${off.file ?? 'its config file'} and restart the kubelet while it is valid (until ${until}), or ${fix}`;
   }
   return Date.parse(c.notAfter) > nowMs
     ? `The kubelet renews this certificate itself while it is valid (until ${until}; rotateCertificates, approved by kube-controller-manager); nothing to do here. Should it expire: ${fix}`
@@ -566,11 +567,19 @@ export function restartsFrom(inv: Inventory, because: Map<string, Set<string>>, 
   // or the file its serving flag names, wherever the layout keeps it (kubespray's /etc/kubernetes/ssl, the hard
   // way's kube-api-server.crt, etcd's --cert-file or ETCD_CERT_FILE under systemd)
   const SERVING_VIA = new Set(['--tls-cert-file', 'tlsCertFile', 'default self-signed serving pair', '--cert-file', 'ETCD_CERT_FILE', 'client-transport-security.cert-file']);
-  const serves = (component: string, file: string) => inv.components.some((r) => r.component === component && r.file === file && SERVING_VIA.has(r.via));
+  // A component whose flags name what it serves is checked on that file only; one read by other references
+  // only on a file matching kubeadm's paths that it reads (a leftover kubelet.crt beside serverTLSBootstrap is
+  // not served); one with no references at all (k3s runs without them) on kubeadm's paths.
   const endpointOf = (component: string): PlanRestart['endpoint'] => {
     const s = SERVED[component];
-    const f = s && [...changed].find((p) => s.file.test(p) || serves(component, p));
-    return s && f ? { host: '127.0.0.1', port: s.port, certFile: f } : undefined;
+    if (!s) return undefined;
+    const refs = inv.components.filter((r) => r.component === component);
+    const serving = new Set(refs.filter((r) => SERVING_VIA.has(r.via)).map((r) => r.file));
+    const reads = new Set(refs.map((r) => r.file));
+    const f = [...changed].find((p) => (serving.size > 0 ? serving.has(p) : s.file.test(p) && (refs.length === 0 || reads.has(p))));
+    // (kube-apiserver on another --secure-port is probed there)
+    const port = component === 'kube-apiserver' && inv.apiserverPort ? inv.apiserverPort : s.port;
+    return f ? { host: '127.0.0.1', port, certFile: f } : undefined;
   };
 
   // How each component runs depends on the layout (spec §9): kubeadm runs the control plane as static pods
