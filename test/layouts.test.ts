@@ -563,10 +563,11 @@ test('systemd units, review cases: drop-ins in one name order across directories
   fs.mkdirSync(path.join(root, 'etc/systemd/system/etcd.service'), { recursive: true });
   put(root, '/lib/systemd/system/etcd.service', '[Service]\nEnvironmentFile=-/etc/default/etcd[\nEnvironmentFile=-/etc/default/etcd-garbage.env\nExecStart=/usr/bin/etcd --cert-file=/srv/etcd.crt\n');
   fs.mkdirSync(path.join(root, 'etc/default'), { recursive: true });
-  fs.writeFileSync(path.join(root, 'etc/default/etcd-garbage.env'), Buffer.concat([Buffer.from('ETCD_PEER_CERT_FILE=/srv/peer.crt\n'), Buffer.from([0xff, 0xfe, 0x0a])]));
+  // (systemd drops the assignment whose value is not UTF-8, and keeps the others)
+  fs.writeFileSync(path.join(root, 'etc/default/etcd-garbage.env'), Buffer.concat([Buffer.from('ETCD_PEER_CERT_FILE=/srv/pe'), Buffer.from([0xff, 0xfe]), Buffer.from('er.crt\nETCD_TRUSTED_CA_FILE=/srv/ca.crt\n')]));
   const { readComponentRefs } = await import('../src/inventory/components.js');
   const etcd = readComponentRefs(new NodeFs(root)).filter((r) => r.component === 'etcd').map((r) => `${r.via} ${r.file}`);
-  assert.deepEqual(etcd, ['--cert-file /srv/etcd.crt'], 'no crash on etcd[, and the file that is not UTF-8 is refused as a whole');
+  assert.deepEqual(etcd.sort(), ['--cert-file /srv/etcd.crt', 'ETCD_TRUSTED_CA_FILE /srv/ca.crt'], 'no crash on etcd[, and the assignment that is not UTF-8 is dropped');
 });
 
 test('the kubelet config is the one its unit names (--config, Kubernetes the Hard Way\'s kubelet-config.yaml), read as the kubelet reads it: YAML 1.1 booleans (rotateCertificates: no), a key given twice keeping its last value; a unit --tls-cert-file serves instead of the default self-signed pair', async () => {
@@ -629,4 +630,31 @@ test('kube-scheduler and kube-proxy configured by --config (Kubernetes the Hard 
   const io = memoryIo();
   assert.equal(await run(['renew', 'kube-scheduler.kubeconfig', '--root', root, '--now', '2026-11-23', '--dry-run'], io), 0, io.err);
   assert.match(io.out, /kube-scheduler \(systemd unit kube-scheduler; reads \/var\/lib\/kubernetes\/kube-scheduler\.kubeconfig\)\n\s+systemctl restart kube-scheduler/);
+});
+
+test('restart endpoint checks probe what the component serves (review): a kubelet with serverTLSBootstrap is not probed on a leftover kubelet.crt, kube-apiserver with --secure-port=8443 is probed on 8443', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const cfg = path.join(root, 'var/lib/kubelet/config.yaml');
+  fs.writeFileSync(cfg, `${fs.readFileSync(cfg, 'utf8')}serverTLSBootstrap: true\n`);
+  const manifest = path.join(root, 'etc/kubernetes/manifests/kube-apiserver.yaml');
+  fs.writeFileSync(manifest, fs.readFileSync(manifest, 'utf8').replace(/--secure-port=6443/, '--secure-port=8443'));
+  assert.match(fs.readFileSync(manifest, 'utf8'), /--secure-port=8443/);
+  const planFile = path.join(tmpDir('kubepki-plan-'), 'plan.json');
+  const io = memoryIo();
+  await run(['renew', 'apiserver', 'kubelet-serving', '--root', root, '--now', '2026-11-23', '--dry-run', '--plan-out', planFile], io);
+  const restarts = JSON.parse(fs.readFileSync(planFile, 'utf8')).restarts as { component: string; endpoint?: { port: number; certFile: string } }[];
+  assert.deepEqual(restarts.find((r) => r.component === 'kube-apiserver')?.endpoint, { host: '127.0.0.1', port: 8443, certFile: '/etc/kubernetes/pki/apiserver.crt' });
+  assert.equal(restarts.find((r) => r.component === 'kubelet')?.endpoint, undefined, JSON.stringify(restarts));
+});
+
+test('kubelet unit environment (review): a comment that is not UTF-8 does not cost the file its assignments, and the last --config wins', async () => {
+  const { readComponentRefs, kubeletConfigPath } = await import('../src/inventory/components.js');
+  const root = tmpDir('kubepki-kubelet-env-');
+  put(root, '/usr/lib/systemd/system/kubelet.service', '[Service]\nExecStart=/usr/bin/kubelet\n');
+  put(root, '/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf', '[Service]\nEnvironment="KUBELET_CONFIG_ARGS=--config=/var/lib/kubelet/config.yaml"\nEnvironmentFile=-/etc/default/kubelet\nExecStart=\nExecStart=/usr/bin/kubelet $KUBELET_CONFIG_ARGS $KUBELET_EXTRA_ARGS\n');
+  fs.mkdirSync(path.join(root, 'etc/default'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'etc/default/kubelet'), Buffer.concat([Buffer.from('# ge'), Buffer.from([0xe4]), Buffer.from('ndert\nKUBELET_EXTRA_ARGS=--tls-cert-file=/srv/serving.crt --config=/etc/kubernetes/kubelet-custom.yaml\n')]));
+  const refs = readComponentRefs(new NodeFs(root)).filter((r) => r.component === 'kubelet').map((r) => `${r.via} ${r.file}`);
+  assert.ok(refs.includes('--tls-cert-file /srv/serving.crt'), refs.join('\n'));
+  assert.equal(kubeletConfigPath(new NodeFs(root)), '/etc/kubernetes/kubelet-custom.yaml');
 });

@@ -20,7 +20,8 @@ export function kubeletConfigPath(fs: NodeFs): string {
   let p = kubeletConfigPaths.get(fs);
   if (p === undefined) {
     const argv = readSystemdService(fs, 'kubelet.service')?.argv ?? [];
-    const i = argv.findIndex((a) => a === '--config' || a.startsWith('--config='));
+    // (the last --config wins, as with any kubelet flag: kubeadm's drop-in gives one, KUBELET_EXTRA_ARGS another)
+    const i = argv.findLastIndex((a) => a === '--config' || a.startsWith('--config='));
     const v = i < 0 ? undefined : argv[i]!.startsWith('--config=') ? argv[i]!.slice('--config='.length) : argv[i + 1];
     p = v?.startsWith('/') ? v : KUBELET_CONFIG;
     kubeletConfigPaths.set(fs, p);

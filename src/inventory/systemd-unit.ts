@@ -69,11 +69,15 @@ export function readSystemdService(fs: NodeFs, name: string): SystemdService | u
     for (const path of globNode(fs, f)) {
       let bytes: Buffer;
       try { bytes = fs.readFile(path); } catch { continue; } // missing: see globNode
-      // systemd refuses a file that is not UTF-8 as a whole (and the unit, unless the path has a `-`)
-      if (!isUtf8(bytes)) continue;
+      // systemd drops an assignment whose key or value is not UTF-8 (a comment may be anything): the bytes
+      // decoded leniently, an assignment holding a replacement character is one of those
+      const utf8 = isUtf8(bytes);
       const text = bytes.toString('utf8');
       read.push(path);
-      for (const [key, value] of parseEnvironmentFile(text)) if (ENV_NAME.test(key)) env.set(key, { value, source: path });
+      for (const [key, value] of parseEnvironmentFile(text)) {
+        if (!ENV_NAME.test(key) || (!utf8 && (key + value).includes('\ufffd'))) continue;
+        env.set(key, { value, source: path });
+      }
     }
   }
   // `ExecStart=-:/usr/bin/x …`: the prefixes before the path; `:` turns variable expansion off

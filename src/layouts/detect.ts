@@ -1,7 +1,7 @@
 import type { NodeFs } from '../fs/node-fs.js';
 import type { CertEntry, Inventory, LayoutName } from '../inventory/types.js';
 import { DEFAULT_PKI } from '../profiles/kubeadm.js';
-import { readKubeletConfig } from '../inventory/components.js';
+import { readKubeletConfig, kubeletConfigPath, KUBELET_CONFIG } from '../inventory/components.js';
 
 /** A place to look for certificates, and the layout that put it there. */
 export interface ScanTarget {
@@ -81,7 +81,8 @@ export function kubeadmPkiDir(fs: NodeFs): string {
   const caDir = (file: string | undefined) => (file && /^\/.+\/ca\.crt$/.test(file) ? file.slice(0, -'/ca.crt'.length) : undefined);
   const fromManifest = caDir(/--client-ca-file=["']?([^\s"']+)/.exec(read('/etc/kubernetes/manifests/kube-apiserver.yaml') ?? '')?.[1]);
   if (fromManifest) return fromManifest;
-  const kubeletCa = readKubeletConfig(fs)?.authentication?.x509?.clientCAFile;
+  // (only kubeadm's kubelet config says where kubeadm's PKI is: the hard way's kubelet keeps its CA in /var/lib/kubelet)
+  const kubeletCa = kubeletConfigPath(fs) === KUBELET_CONFIG ? readKubeletConfig(fs)?.authentication?.x509?.clientCAFile : undefined;
   const fromKubelet = caDir(typeof kubeletCa === 'string' ? kubeletCa : undefined);
   if (fromKubelet) return fromKubelet;
   const fromConfig = /^\s*certificatesDir:\s*["']?(\/[^\s"'#]+?)\/?["']?\s*(#.*)?$/m.exec(read('/etc/kubernetes/kubeadm-config.yaml') ?? '')?.[1];

@@ -28,7 +28,7 @@ const GROUP = 'kubeadm.k8s.io/';
 export function parseKubeadmConfig(text: string, label: string): KubeadmConfigDocs {
   let docs: unknown[];
   try {
-    docs = parseAllDocuments(text).map((d) => {
+    docs = parseAllDocuments(text, { uniqueKeys: false }).map((d) => {
       if (d.errors.length) throw d.errors[0];
       return d.toJS();
     });
@@ -69,7 +69,8 @@ function mergeConfigMap(cm: Obj, out: KubeadmConfigDocs, label: string): void {
     if (typeof data[key] !== 'string') continue;
     let inner: Obj;
     try {
-      inner = parseYaml(data[key]) as Obj;
+      // (a key twice: kubeadm warns and keeps the last, as uniqueKeys: false does)
+      inner = parseYaml(data[key], { uniqueKeys: false }) as Obj;
     } catch (e) {
       throw new UserError(`failed to parse kubeadm config ${label}: data.${key}: ${(e as Error).message.split('\n')[0]}`, 'dump the ConfigMap again: kubectl -n kube-system get cm kubeadm-config -o yaml');
     }
