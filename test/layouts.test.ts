@@ -579,6 +579,9 @@ test('the kubelet config is the one its unit names (--config, Kubernetes the Har
   assert.ok(refs.includes('authentication.x509.clientCAFile /var/lib/kubelet/ca.crt'), refs.join('\n'));
   assert.ok(refs.includes('tlsCertFile /var/lib/kubelet/kubelet.crt'), refs.join('\n'));
   assert.equal(readKubeletConfig(new NodeFs(root))?.rotateCertificates, false);
+  // the hard way's kubelet CA is not kubeadm's certificatesDir
+  const { kubeadmPkiDir } = await import('../src/layouts/detect.js');
+  assert.equal(kubeadmPkiDir(new NodeFs(root)), '/etc/kubernetes/pki');
   // kubeadm's tree, the key given twice: the kubelet keeps the last one
   const kubeadm = copyFixture('kubeadm-1.26');
   fs.appendFileSync(path.join(kubeadm, 'var/lib/kubelet/config.yaml'), 'rotateCertificates: false\n');
