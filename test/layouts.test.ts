@@ -11,6 +11,12 @@ import type { CertEntry, Inventory } from '../src/inventory/types.js';
 import { makeK3sTree, makeCa, makeLeaf, put } from './support/trees.js';
 import { copyFixture, NOW, openssl, tmpDir } from './support/fixtures.js';
 
+/** A certificate and its key beside it (`x.crt`, `x.key` 0600), as installers write them. */
+function putPair(root: string, crtPath: string, pair: { pem: string; keyPem: string }): void {
+  put(root, crtPath, pair.pem);
+  put(root, crtPath.replace(/\.(crt|pem)$/, '.key'), pair.keyPem, 0o600);
+}
+
 function byName(inv: Inventory, name: string): CertEntry {
   const c = inv.certificates.find((x) => x.name === name);
   assert.ok(c, `certificate ${name} not found; have ${inv.certificates.map((x) => x.name).join(', ')}`);
@@ -389,12 +395,9 @@ test('Kubernetes the Hard Way: flags in systemd units name what each component r
   const ca = await makeCa('CA', issued, 3653, 'rsa-2048');
   const api = await makeLeaf(ca, 'kubernetes', { eku: ['serverAuth', 'clientAuth'], notBefore: issued, days: 3653, keyType: 'rsa-2048', sans: [{ type: 'ip', value: '127.0.0.1' }, { type: 'dns', value: 'kubernetes' }] });
   const node = await makeLeaf(ca, 'system:node:node-0', { orgs: ['system:nodes'], eku: ['serverAuth', 'clientAuth'], notBefore: issued, days: 3653, keyType: 'rsa-2048' });
-  put(root, '/var/lib/kubernetes/ca.crt', ca.pem);
-  put(root, '/var/lib/kubernetes/ca.key', ca.keyPem, 0o600);
-  put(root, '/var/lib/kubernetes/kube-api-server.crt', api.pem);
-  put(root, '/var/lib/kubernetes/kube-api-server.key', api.keyPem, 0o600);
-  put(root, '/var/lib/kubelet/kubelet.crt', node.pem);
-  put(root, '/var/lib/kubelet/kubelet.key', node.keyPem, 0o600);
+  putPair(root, '/var/lib/kubernetes/ca.crt', ca);
+  putPair(root, '/var/lib/kubernetes/kube-api-server.crt', api);
+  putPair(root, '/var/lib/kubelet/kubelet.crt', node);
   const b64 = (s: string) => Buffer.from(s).toString('base64');
   put(root, '/var/lib/kubelet/kubeconfig', `apiVersion: v1\nkind: Config\nclusters:\n- name: kubernetes-the-hard-way\n  cluster:\n    server: https://server.kubernetes.local:6443\n    certificate-authority-data: ${b64(ca.pem)}\nusers:\n- name: system:node:node-0\n  user:\n    client-certificate: /var/lib/kubelet/kubelet.crt\n    client-key: /var/lib/kubelet/kubelet.key\ncontexts:\n- name: default\n  context: {cluster: kubernetes-the-hard-way, user: 'system:node:node-0'}\ncurrent-context: default\n`, 0o600);
   put(root, '/etc/systemd/system/kube-apiserver.service', '[Service]\nExecStart=/usr/local/bin/kube-apiserver \\\n  --client-ca-file=/var/lib/kubernetes/ca.crt \\\n  --tls-cert-file=/var/lib/kubernetes/kube-api-server.crt \\\n  --tls-private-key-file=/var/lib/kubernetes/kube-api-server.key \\\n  --v=2\nRestart=on-failure\n');
@@ -451,8 +454,7 @@ test('Kubernetes the Hard Way kubeconfigs of one name (/var/lib/kubelet/kubeconf
   const issued = new Date('2026-01-01T00:00:00Z');
   const ca = await makeCa('CA', issued, 3653, 'rsa-2048');
   const b64 = (s: string) => Buffer.from(s).toString('base64');
-  put(root, '/var/lib/kubernetes/ca.crt', ca.pem);
-  put(root, '/var/lib/kubernetes/ca.key', ca.keyPem, 0o600);
+  putPair(root, '/var/lib/kubernetes/ca.crt', ca);
   for (const [dir, cn] of [['kubelet', 'system:node:node-0'], ['kube-proxy', 'system:kube-proxy']] as const) {
     const leaf = await makeLeaf(ca, cn, { eku: ['clientAuth'], notBefore: issued, days: 365, keyType: 'rsa-2048' });
     put(root, `/var/lib/${dir}/kubeconfig`, `apiVersion: v1\nkind: Config\nclusters:\n- name: kubernetes-the-hard-way\n  cluster:\n    server: https://server.kubernetes.local:6443\n    certificate-authority-data: ${b64(ca.pem)}\nusers:\n- name: ${JSON.stringify(cn)}\n  user:\n    client-certificate-data: ${b64(leaf.pem)}\n    client-key-data: ${b64(leaf.keyPem)}\ncontexts:\n- name: default\n  context: {cluster: kubernetes-the-hard-way, user: ${JSON.stringify(cn)}}\ncurrent-context: default\n`, 0o600);
@@ -489,8 +491,7 @@ test('systemd units whose ExecStart names files through Environment= and Environ
   const ca = await makeCa('CA', issued, 3653, 'rsa-2048');
   const api = await makeLeaf(ca, 'kubernetes', { eku: ['serverAuth', 'clientAuth'], notBefore: issued, days: 3653, keyType: 'rsa-2048', sans: [{ type: 'ip', value: '127.0.0.1' }, { type: 'dns', value: 'kubernetes' }] });
   // outside every directory a layout scans: only the unit's variables lead to it
-  put(root, '/var/lib/kubernetes/ca.crt', ca.pem);
-  put(root, '/var/lib/kubernetes/ca.key', ca.keyPem, 0o600);
+  putPair(root, '/var/lib/kubernetes/ca.crt', ca);
   put(root, '/srv/tls/apiserver.crt', api.pem);
   put(root, '/srv/tls/apiserver.key', api.keyPem, 0o600);
   const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -601,12 +602,9 @@ test('restart endpoint checks follow the serving flags, not kubeadm paths: the h
   const ca = await makeCa('CA', issued, 3653, 'rsa-2048');
   const api = await makeLeaf(ca, 'kubernetes', { eku: ['serverAuth'], notBefore: issued, days: 365, keyType: 'rsa-2048', sans: [{ type: 'ip', value: '127.0.0.1' }] });
   const etcd = await makeLeaf(ca, 'etcd', { eku: ['serverAuth', 'clientAuth'], notBefore: issued, days: 365, keyType: 'rsa-2048', sans: [{ type: 'ip', value: '127.0.0.1' }] });
-  put(root, '/var/lib/kubernetes/ca.crt', ca.pem);
-  put(root, '/var/lib/kubernetes/ca.key', ca.keyPem, 0o600);
-  put(root, '/var/lib/kubernetes/kube-api-server.crt', api.pem);
-  put(root, '/var/lib/kubernetes/kube-api-server.key', api.keyPem, 0o600);
-  put(root, '/etc/etcd/etcd.crt', etcd.pem);
-  put(root, '/etc/etcd/etcd.key', etcd.keyPem, 0o600);
+  putPair(root, '/var/lib/kubernetes/ca.crt', ca);
+  putPair(root, '/var/lib/kubernetes/kube-api-server.crt', api);
+  putPair(root, '/etc/etcd/etcd.crt', etcd);
   put(root, '/etc/systemd/system/kube-apiserver.service', '[Service]\nExecStart=/usr/local/bin/kube-apiserver --client-ca-file=/var/lib/kubernetes/ca.crt --tls-cert-file=/var/lib/kubernetes/kube-api-server.crt --tls-private-key-file=/var/lib/kubernetes/kube-api-server.key\n');
   put(root, '/etc/systemd/system/etcd.service', '[Service]\nExecStart=/usr/local/bin/etcd --cert-file=/etc/etcd/etcd.crt --key-file=/etc/etcd/etcd.key --trusted-ca-file=/var/lib/kubernetes/ca.crt\n');
   const planFile = path.join(tmpDir('kubepki-plan-'), 'plan.json');
@@ -625,8 +623,7 @@ test('kube-scheduler and kube-proxy configured by --config (Kubernetes the Hard 
   const ca = await makeCa('CA', issued, 3653, 'rsa-2048');
   const leaf = await makeLeaf(ca, 'system:kube-scheduler', { eku: ['clientAuth'], notBefore: issued, days: 365, keyType: 'rsa-2048' });
   const b64 = (s: string) => Buffer.from(s).toString('base64');
-  put(root, '/var/lib/kubernetes/ca.crt', ca.pem);
-  put(root, '/var/lib/kubernetes/ca.key', ca.keyPem, 0o600);
+  putPair(root, '/var/lib/kubernetes/ca.crt', ca);
   put(root, '/var/lib/kubernetes/kube-scheduler.kubeconfig', `apiVersion: v1\nkind: Config\nclusters:\n- name: k\n  cluster:\n    server: https://server.kubernetes.local:6443\n    certificate-authority-data: ${b64(ca.pem)}\nusers:\n- name: system:kube-scheduler\n  user:\n    client-certificate-data: ${b64(leaf.pem)}\n    client-key-data: ${b64(leaf.keyPem)}\ncontexts:\n- name: default\n  context: {cluster: k, user: system:kube-scheduler}\ncurrent-context: default\n`, 0o600);
   put(root, '/etc/kubernetes/config/kube-scheduler.yaml', 'apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\nclientConnection:\n  kubeconfig: "/var/lib/kubernetes/kube-scheduler.kubeconfig"\nleaderElection:\n  leaderElect: true\n');
   put(root, '/etc/systemd/system/kube-scheduler.service', '[Service]\nExecStart=/usr/local/bin/kube-scheduler \\\n  --config=/etc/kubernetes/config/kube-scheduler.yaml \\\n  --v=2\n');
