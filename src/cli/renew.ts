@@ -123,7 +123,7 @@ Exit codes:
     .option('--file <path>', 'renew every certificate in this file (repeatable)', collect)
     .option('--dry-run', 'print the plan and change nothing')
     .option('--plan-out <file>', 'also write the plan as JSON to FILE')
-    .option('--validity <duration>', 'new lifetime (1y, 10y, 36500d; default: kubeadm\'s certificateValidityPeriod / caCertificateValidityPeriod from /etc/kubernetes/kubeadm-config.yaml, else the old certificate\'s lifetime)')
+    .option('--validity <duration>', 'new lifetime (1y, 10y, 36500d; default: kubeadm\'s certificateValidityPeriod / caCertificateValidityPeriod from --config or /etc/kubernetes/kubeadm-config.yaml, else the old certificate\'s lifetime)')
     .option('--backdate <duration>', 'set notBefore this far in the past (for nodes with a skewed clock)')
     .option('--new-key', 'generate a fresh key of the same type and size (default: keep the key)')
     .option('--add-san <names>', 'add subject alternative names: DNS:x,IP:y,URI:z,email:w (repeatable)', collect)

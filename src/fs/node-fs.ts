@@ -97,7 +97,17 @@ export class NodeFs {
     n.links = new Map();
     n.hosts = new Map();
     n.parents = new Map();
+    n.facts = new Map();
     return n;
+  }
+
+  /**
+   * `make()`, made once per read when this is a snapshot (always made again otherwise, so a NodeFs kept across
+   * changes to the tree never answers from before them): facts several passes of one read ask for, such as
+   * which kubelet config file the kubelet reads.
+   */
+  perRead<T>(key: string, make: () => T): T {
+    return remember(this.facts, key, make) as T;
   }
 
   /**
@@ -165,6 +175,7 @@ export class NodeFs {
   private links?: Map<string, string | undefined>;
   private hosts?: Map<string, string>;
   private parents?: Map<string, string>;
+  private facts?: Map<string, unknown>;
 
   stat(nodePath: string): Stats | undefined {
     try {

@@ -2,31 +2,26 @@ import { parseYamlFast as parseYaml, parseAllYamlFast } from '../kubeconfig/fast
 import type { NodeFs } from '../fs/node-fs.js';
 import type { ComponentRef, KubeadmValidity } from './types.js';
 import { parseGoDuration } from './time.js';
-import { parseEnvironmentFile, readSystemdService, type SystemdService } from './systemd-unit.js';
+import { argvFlags, parseEnvironmentFile, readSystemdService, type SystemdService } from './systemd-unit.js';
 
 const MANIFEST_DIRS = ['/etc/kubernetes/manifests', '/var/lib/rancher/rke2/agent/pod-manifests'];
 
 /** kubeadm's (and most installers') kubelet config file, when the kubelet's unit names none. */
 export const KUBELET_CONFIG = '/var/lib/kubelet/config.yaml';
 
-const kubeletConfigPaths = new WeakMap<NodeFs, string>();
+/** The kubelet's systemd service, read once per read (kubeletConfigPath and readComponentRefs both need it). */
+function kubeletService(fs: NodeFs): SystemdService | undefined {
+  return fs.perRead('kubelet.service', () => readSystemdService(fs, 'kubelet.service'));
+}
 
 /**
- * The kubelet's config file: its unit's --config (Kubernetes the Hard Way's /var/lib/kubelet/kubelet-config.yaml,
+ * The kubelet's config file: its unit's last --config (Kubernetes the Hard Way's /var/lib/kubelet/kubelet-config.yaml,
  * kubespray's /etc/kubernetes/kubelet-config.yaml through kubelet.env; kubeadm's drop-in says
- * /var/lib/kubelet/config.yaml), else KUBELET_CONFIG. Found once per NodeFs (a read's snapshot).
+ * /var/lib/kubelet/config.yaml, and KUBELET_EXTRA_ARGS may give another), else KUBELET_CONFIG.
  */
 export function kubeletConfigPath(fs: NodeFs): string {
-  let p = kubeletConfigPaths.get(fs);
-  if (p === undefined) {
-    const argv = readSystemdService(fs, 'kubelet.service')?.argv ?? [];
-    // (the last --config wins, as with any kubelet flag: kubeadm's drop-in gives one, KUBELET_EXTRA_ARGS another)
-    const i = argv.findLastIndex((a) => a === '--config' || a.startsWith('--config='));
-    const v = i < 0 ? undefined : argv[i]!.startsWith('--config=') ? argv[i]!.slice('--config='.length) : argv[i + 1];
-    p = v?.startsWith('/') ? v : KUBELET_CONFIG;
-    kubeletConfigPaths.set(fs, p);
-  }
-  return p;
+  const v = argvFlags(kubeletService(fs)?.argv ?? []).findLast((f) => f.flag === '--config')?.value;
+  return v?.startsWith('/') ? v : KUBELET_CONFIG;
 }
 
 /** YAML 1.1 booleans, as the kubelet's YAML decoder reads them (`rotateCertificates: no` is false to it). */
@@ -44,17 +39,19 @@ function yaml11Bool(v: unknown): unknown {
  * per text, whoever asks.
  */
 export function readKubeletConfig(fs: NodeFs): Record<string, any> | undefined {
-  try {
-    const file = kubeletConfigPath(fs);
-    if (!fs.exists(file)) return undefined;
-    const cfg = parseYaml(fs.readFile(file).toString('utf8'), { uniqueKeys: false });
-    if (!cfg || typeof cfg !== 'object' || Array.isArray(cfg)) return undefined;
-    const out = { ...(cfg as Record<string, any>) };
-    for (const k of ['rotateCertificates', 'serverTLSBootstrap']) if (k in out) out[k] = yaml11Bool(out[k]);
-    return out;
-  } catch {
-    return undefined;
-  }
+  return fs.perRead('kubelet config', () => {
+    try {
+      const file = kubeletConfigPath(fs);
+      if (!fs.exists(file)) return undefined;
+      const cfg = parseYaml(fs.readFile(file).toString('utf8'), { uniqueKeys: false });
+      if (!cfg || typeof cfg !== 'object' || Array.isArray(cfg)) return undefined;
+      const out = { ...(cfg as Record<string, any>) };
+      for (const k of ['rotateCertificates', 'serverTLSBootstrap']) if (k in out) out[k] = yaml11Bool(out[k]);
+      return out;
+    } catch {
+      return undefined;
+    }
+  });
 }
 
 /** Flags whose value names a kubeconfig: the component reads every certificate inside. */
@@ -95,7 +92,7 @@ export function readComponentRefs(fs: NodeFs): ComponentRef[] {
   }
   const units = new Map<string, SystemdService>();
   for (const component of ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy', 'etcd']) {
-    const unit = readSystemdService(fs, `${component}.service`);
+    const unit = component === 'kubelet' ? kubeletService(fs) : readSystemdService(fs, `${component}.service`);
     if (unit) units.set(component, unit);
   }
   refs.push(...systemdEtcdRefs(fs, units.get('etcd')));
@@ -137,14 +134,7 @@ export function readComponentRefs(fs: NodeFs): ComponentRef[] {
 function systemdUnitRefs(fs: NodeFs, units: Map<string, SystemdService>): ComponentRef[] {
   const out: ComponentRef[] = [];
   for (const [component, unit] of units) {
-    const argv = unit.argv;
-    for (let i = 1; i < argv.length; i++) {
-      // --flag=value, or --flag value (a bare --flag followed by another --flag has no value)
-      const m = /^(--[a-z0-9-]+)(?:=([^]*))?$/.exec(argv[i]!);
-      if (!m) continue;
-      const flag = m[1]!;
-      let value = m[2];
-      if (value === undefined && i + 1 < argv.length && !argv[i + 1]!.startsWith('-')) value = argv[++i];
+    for (const { flag, value } of argvFlags(unit.argv)) {
       for (const v of (value ?? '').split(',')) {
         if (!v.startsWith('/')) continue;
         out.push({ component, via: flag, file: v, source: unit.source, unit: component });

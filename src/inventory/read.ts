@@ -741,7 +741,6 @@ function certsFromBytes(bytes: Buffer, where: string, findings: Finding[]): Cert
   }
 }
 
-/** Where the private key of a certificate file conventionally lives. */
 /**
  * Files that say something about `file` without being it: the key beside a certificate (apiserver.key,
  * server-key.pem), the certificate beside a key, and the CA files of its directory (ca.crt, etcd-ca.pem …).
@@ -759,6 +758,7 @@ export function companionFiles(node: NodeFs, file: string): string[] {
   return [...new Set(out)].filter((p) => p !== file && node.stat(p)?.isFile());
 }
 
+/** Where the private key of a certificate file conventionally lives. */
 export function partnerKeyPaths(certPath: string): string[] {
   const dir = posix.dirname(certPath);
   const base = posix.basename(certPath);
@@ -855,7 +855,6 @@ function relDepth(r: CertRecord): number {
   if (!r.location.file.startsWith(r.scanRoot + '/')) return 1;
   return r.location.file.slice(r.scanRoot.length + 1).split('/').length;
 }
-
 
 function managedBy(r: CertRecord, name: string, profile: string | undefined): ManagedBy {
   if (r.layout === 'rke1' || r.layout === 'rke2' || r.layout === 'k3s') return r.layout;

@@ -88,6 +88,22 @@ export function readSystemdService(fs: NodeFs, name: string): SystemdService | u
   return { source: exec.source, argv: prefix.includes(':') ? words : [words[0]!, ...expandArgv(words.slice(1), vars)], env, envFiles: read };
 }
 
+/**
+ * A command line's `--flag=value` and `--flag value` options, in order (a bare `--flag` followed by another
+ * option has no value): what the component sees, the last of a flag given twice winning.
+ */
+export function argvFlags(argv: string[]): { flag: string; value?: string }[] {
+  const out: { flag: string; value?: string }[] = [];
+  for (let i = 1; i < argv.length; i++) {
+    const m = /^(--[a-z0-9-]+)(?:=([^]*))?$/.exec(argv[i]!);
+    if (!m) continue;
+    let value = m[2];
+    if (value === undefined && i + 1 < argv.length && !argv[i + 1]!.startsWith('-')) value = argv[++i];
+    out.push({ flag: m[1]!, ...(value !== undefined ? { value } : {}) });
+  }
+  return out;
+}
+
 /** A variable name as systemd accepts one (it follows bash). */
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
