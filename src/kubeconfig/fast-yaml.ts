@@ -12,7 +12,7 @@ function yaml(): YamlLib {
 }
 // logLevel 'error': a node's arbitrary YAML ("keys with collection values will be stringified") must not
 // print process warnings in the middle of check's output
-const parseYaml = (text: string): unknown => yaml().parse(text, { logLevel: 'error' });
+const parseYaml = (text: string, uniqueKeys = true): unknown => yaml().parse(text, { logLevel: 'error', uniqueKeys });
 const parseAllDocuments = (text: string) => yaml().parseAllDocuments(text, { logLevel: 'error' });
 
 /**
@@ -29,7 +29,7 @@ const parseAllDocuments = (text: string) => yaml().parseAllDocuments(text, { log
 export function parseYamlFast(text: string, o: { uniqueKeys?: boolean } = {}): unknown {
   const fast = memoSimple(text);
   // (a key twice is not in the simple subset: with uniqueKeys false the library keeps the last, as Go's lenient decoders do)
-  return fast ? fast.value : o.uniqueKeys === false ? yaml().parse(text, { logLevel: 'error', uniqueKeys: false }) : parseYaml(text);
+  return fast ? fast.value : parseYaml(text, o.uniqueKeys ?? true);
 }
 
 /**
