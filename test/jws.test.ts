@@ -64,6 +64,10 @@ test('tokenSecretManifest: ttl 0 never expires; explicit expiration; bad group a
   assert.throws(() => tokenSecretManifest({ token: 'abcdef.0123456789abcdef', groups: ['system:masters'] }, NOW), /invalid token group/);
   assert.throws(() => tokenSecretManifest({ token: 'abcdef.0123456789abcdef', usages: ['admin'] }, NOW), /invalid token usage/);
   assert.equal(parseDurationSeconds('2h30m'), 9000);
+  // kubeadm's Go durations (one parser with certificateValidityPeriod's); never a TTL that silently means "never"
+  assert.equal(parseDurationSeconds('4.35h'), 15660);
+  assert.equal(parseDurationSeconds('0'), 0);
+  for (const bad of ['-1h', '500ms', '1d', '24']) assert.throws(() => parseDurationSeconds(bad), /invalid duration/, bad);
   assert.throws(() => parseDurationSeconds('2 days'));
 });
 

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { parseGoDuration } from './go-duration.js';
 
 /**
  * Bootstrap tokens (`<id>.<secret>`) and the kube-system Secret that makes
@@ -92,21 +93,13 @@ export interface SecretManifest {
   data: Record<string, string>;
 }
 
-/** Parse a Go duration (`24h`, `1h30m`, `90s`, `0`) into seconds. */
+/** A token TTL as kubeadm's --ttl takes it (a Go duration: `24h`, `1h30m`, `90s`, `0` for never) in whole seconds. */
 export function parseDurationSeconds(s: string): number {
-  const t = s.trim();
-  if (t === '0') return 0;
-  const re = /(\d+(?:\.\d+)?)(h|m|s|ms)/gy;
-  let total = 0;
-  let pos = 0;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(t))) {
-    const v = Number(m[1]);
-    total += m[2] === 'h' ? v * 3600 : m[2] === 'm' ? v * 60 : m[2] === 's' ? v : v / 1000;
-    pos = re.lastIndex;
-  }
-  if (pos !== t.length || t.length === 0) throw new BootstrapTokenError(`invalid duration ${JSON.stringify(s)}: use e.g. 24h, 2h30m or 0 for never`);
-  return Math.floor(total);
+  const seconds = parseGoDuration(s.trim());
+  // (a negative TTL would be no expiry at all: tokenSecretManifest sets one only for a positive TTL)
+  // (nor would one under a second, `500ms`: whole seconds make it 0, which means never)
+  if (seconds === undefined || seconds < 0 || (seconds === 0 && /[1-9]/.test(s))) throw new BootstrapTokenError(`invalid duration ${JSON.stringify(s)}: use e.g. 24h, 2h30m or 0 for never`);
+  return seconds;
 }
 
 /** RFC 3339 UTC with whole seconds, as recent kubeadm writes `expiration`. */

@@ -1,0 +1,33 @@
+// Go's time.ParseDuration, which kubeadm uses for its durations (certificateValidityPeriod, token TTLs).
+
+/** Nanoseconds per unit of a Go duration (time.ParseDuration: no day or year unit). */
+const GO_UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, '\u00b5s': 1e3, '\u03bcs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+const GO_MAX_NS = 2n ** 63n - 1n;
+
+/**
+ * Whole seconds in a Go duration as kubeadm reads them (time.ParseDuration:
+ * `8760h0m0s`, `720h`, `1h30m`, `1.5h`, `-1h`, `0`); undefined for what Go refuses (`90d`, `1y`, `8760`,
+ * more than ~292 years). Not inventory's `parseDuration`: that one takes days and years, which kubeadm does not.
+ */
+export function parseGoDuration(text: string): number | undefined {
+  let t = text;
+  const negative = t.startsWith('-');
+  if (negative || t.startsWith('+')) t = t.slice(1);
+  if (t === '0') return 0;
+  if (t === '') return undefined;
+  const re = /(\d*)(?:\.(\d*))?([^\d.]*)/y;
+  // as Go sums it: the whole part in integers, the fraction as float64(f) * (unit / 10^digits), truncated
+  // (`4.35h` is 15660 s exactly, where 4.35 * 3600e9 in floating point falls a nanosecond short)
+  let ns = 0n;
+  while (re.lastIndex < t.length) {
+    const m = re.exec(t);
+    const unit = m && GO_UNIT_NS[m[3]!];
+    // a number needs a digit (`.5h`, `1.h`, not `.h`) and a unit
+    if (!m || (!m[1] && !m[2]) || !unit) return undefined;
+    ns += BigInt(m[1] || '0') * BigInt(unit);
+    if (m[2]) ns += BigInt(Math.trunc(Number(m[2]) * (unit / 10 ** m[2].length)));
+    if (ns > GO_MAX_NS) return undefined;
+  }
+  const seconds = Number(ns / 1_000_000_000n);
+  return negative ? -seconds : seconds;
+}
