@@ -207,17 +207,10 @@ function pkcs8Spki(buf: Uint8Array, top: Tlv): Uint8Array | undefined {
  */
 export function canonicalSpki(der: Uint8Array): Uint8Array | undefined {
   try {
-    const top = whole(der);
-    if (!top) return undefined;
-    const [alg, bits, ...more] = strictChildren(der, top);
-    if (!alg || !bits || more.length || alg.tag !== 0x30 || bits.tag !== 0x03 || der[bits.contentStart] !== 0) return undefined;
-    const algDer = der.subarray(alg.start, alg.end);
-    const key = der.subarray(bits.contentStart + 1, bits.end);
-    if (Buffer.from(algDer).equals(RSA_ALGORITHM)) {
-      const t = whole(key);
-      const f = t ? strictChildren(key, t) : [];
-      return f.length === 2 && f.every((x) => canonicalInteger(key, x)) ? der : undefined;
-    }
+    const parts = spkiParts(der);
+    if (!parts) return undefined;
+    const { alg, algDer, key } = parts;
+    if (Buffer.from(algDer).equals(RSA_ALGORITHM)) return canonicalRsaKey(key) ? der : undefined;
     const [oid, curveT, ...rest] = strictChildren(der, alg);
     if (!oid || !curveT || rest.length || !Buffer.from(der.subarray(oid.start, oid.end)).equals(EC_OID_DER) || curveT.tag !== 0x06) return undefined;
     const c = EC_CURVES[decodeOid(der, curveT)];
@@ -227,23 +220,38 @@ export function canonicalSpki(der: Uint8Array): Uint8Array | undefined {
   }
 }
 
+/** A SubjectPublicKeyInfo's algorithm and key bytes, when it is exactly SEQUENCE { algorithm, BIT STRING }. */
+function spkiParts(der: Uint8Array): { alg: Tlv; algDer: Uint8Array; key: Uint8Array } | undefined {
+  const top = whole(der);
+  if (!top) return undefined;
+  const [alg, bits, ...more] = strictChildren(der, top);
+  if (!alg || !bits || more.length || alg.tag !== 0x30 || bits.tag !== 0x03 || der[bits.contentStart] !== 0) return undefined;
+  return { alg, algDer: der.subarray(alg.start, alg.end), key: der.subarray(bits.contentStart + 1, bits.end) };
+}
+
+/** n and e of an RSAPublicKey, when it is two canonical positive INTEGERs and nothing else. */
+function canonicalRsaKey(key: Uint8Array): [Tlv, Tlv] | undefined {
+  const t = whole(key);
+  const f = t ? strictChildren(key, t) : [];
+  return f.length === 2 && f.every((x) => canonicalInteger(key, x)) ? [f[0]!, f[1]!] : undefined;
+}
+
 /**
  * n and e of an rsaEncryption SubjectPublicKeyInfo as a JWK, only when the DER is canonical (what OpenSSL
  * reads as exactly this key, see canonicalSpki); undefined for anything else.
  */
 export function rsaPublicJwk(spki: Uint8Array): { kty: 'RSA'; n: string; e: string } | undefined {
   try {
-    if (!canonicalSpki(spki)) return undefined;
-    const top = whole(spki)!;
-    const [alg, bits] = strictChildren(spki, top);
-    if (!Buffer.from(spki.subarray(alg!.start, alg!.end)).equals(RSA_ALGORITHM)) return undefined;
-    const key = spki.subarray(bits!.contentStart + 1, bits!.end);
-    const [n, e] = strictChildren(key, whole(key)!);
+    const parts = spkiParts(spki);
+    if (!parts || !Buffer.from(parts.algDer).equals(RSA_ALGORITHM)) return undefined;
+    const { key } = parts;
+    const ne = canonicalRsaKey(key);
+    if (!ne) return undefined;
     const unsigned = (t: Tlv) => {
       const p = key[t.contentStart] === 0 && t.end - t.contentStart > 1 ? t.contentStart + 1 : t.contentStart;
       return Buffer.from(key.buffer, key.byteOffset + p, t.end - p).toString('base64url');
     };
-    return { kty: 'RSA', n: unsigned(n!), e: unsigned(e!) };
+    return { kty: 'RSA', n: unsigned(ne[0]), e: unsigned(ne[1]) };
   } catch {
     return undefined;
   }
