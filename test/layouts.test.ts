@@ -571,6 +571,50 @@ test('systemd units, review cases: drop-ins in one name order across directories
   assert.deepEqual(etcd.sort(), ['--cert-file /srv/etcd.crt', 'ETCD_TRUSTED_CA_FILE /srv/ca.crt'], 'no crash on etcd[, and the assignment that is not UTF-8 is dropped');
 });
 
+test('the kubelet\'s client rotation as the kubelet decides it: a config without rotateCertificates does not rotate (its default is false), a quoted "false" is a string the kubelet refuses (an error, not "off"), and the unit\'s --rotate-certificates wins over the file', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const cfg = path.join(root, 'var/lib/kubelet/config.yaml');
+  const text = fs.readFileSync(cfg, 'utf8');
+  const read = () => {
+    const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+    const c = byName(inv, 'kubelet-client');
+    return { c, off: c.findings.find((f) => f.code === 'kubelet-rotation-off'), invalid: inv.findings.filter((f) => f.code === 'kubelet-config-invalid') };
+  };
+  // the key left out: Kubernetes the Hard Way's config, which does not rotate
+  fs.writeFileSync(cfg, text.replace(/^rotateCertificates: true\n/m, ''));
+  let r = read();
+  assert.equal(r.c.managedBy, 'manual');
+  assert.match(r.off!.message, /\(no rotateCertificates \(the kubelet's default is false\) in \/var\/lib\/kubelet\/config\.yaml\)/);
+  // quoted: a string to the kubelet's decoder, which refuses the file
+  fs.writeFileSync(cfg, text.replace('rotateCertificates: true', 'rotateCertificates: "false"'));
+  r = read();
+  assert.equal(r.off, undefined, 'not "off": the kubelet does not start with it at all');
+  assert.equal(r.invalid.length, 1);
+  assert.equal(r.invalid[0]!.severity, 'error');
+  assert.match(r.invalid[0]!.message, /^rotateCertificates: "false" in \/var\/lib\/kubelet\/config\.yaml is not a boolean: the kubelet refuses this file and does not start .*write rotateCertificates: false without quotes$/);
+  // YAML 1.1 spellings are booleans to it, quoted or not the same as before
+  fs.writeFileSync(cfg, text.replace('rotateCertificates: true', 'rotateCertificates: off\nserverTLSBootstrap: "yes"'));
+  r = read();
+  assert.ok(r.off);
+  assert.deepEqual(r.invalid.map((f) => f.message.split(' in ')[0]), ['serverTLSBootstrap: "yes"']);
+  // a flag in the unit wins over the file, both ways
+  put(root, '/etc/systemd/system/kubelet.service', '[Service]\nExecStart=/usr/bin/kubelet --config=/var/lib/kubelet/config.yaml --rotate-certificates\n');
+  fs.writeFileSync(cfg, text.replace('rotateCertificates: true', 'rotateCertificates: false'));
+  r = read();
+  assert.equal(r.off, undefined);
+  assert.equal(r.c.managedBy, 'kubelet');
+  put(root, '/etc/systemd/system/kubelet.service', '[Service]\nExecStart=/usr/bin/kubelet --config=/var/lib/kubelet/config.yaml --rotate-certificates=false\n');
+  fs.writeFileSync(cfg, text);
+  r = read();
+  assert.match(r.off!.message, /\(--rotate-certificates=false in \/etc\/systemd\/system\/kubelet\.service\).*drop the flag/);
+  // no config and no flag (a partial copy of a node): taken as kubeadm's, rotating
+  fs.rmSync(path.join(root, 'etc/systemd/system/kubelet.service'));
+  fs.rmSync(cfg);
+  r = read();
+  assert.equal(r.off, undefined);
+  assert.equal(r.c.managedBy, 'kubelet');
+});
+
 test('the kubelet config is the one its unit names (--config, Kubernetes the Hard Way\'s kubelet-config.yaml), read as the kubelet reads it: YAML 1.1 booleans (rotateCertificates: no), a key given twice keeping its last value; a unit --tls-cert-file serves instead of the default self-signed pair', async () => {
   const { readComponentRefs, readKubeletConfig } = await import('../src/inventory/components.js');
   const root = tmpDir('kubepki-kubelet-config-');

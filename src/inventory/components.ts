@@ -1,4 +1,4 @@
-import { parseYamlFast as parseYaml, parseAllYamlFast } from '../kubeconfig/fast-yaml.js';
+import { parseYamlFast as parseYaml, parseAllYamlFast, parseYaml11 } from '../kubeconfig/fast-yaml.js';
 import type { NodeFs } from '../fs/node-fs.js';
 import type { ComponentRef, KubeadmValidity } from './types.js';
 import { parseGoDuration } from './time.js';
@@ -24,34 +24,88 @@ export function kubeletConfigPath(fs: NodeFs): string {
   return v?.startsWith('/') ? v : KUBELET_CONFIG;
 }
 
-/** YAML 1.1 booleans, as the kubelet's YAML decoder reads them (`rotateCertificates: no` is false to it). */
-function yaml11Bool(v: unknown): unknown {
-  if (typeof v !== 'string') return v;
-  if (/^(y|Y|yes|Yes|YES|true|True|TRUE|on|On|ON)$/.test(v)) return true;
-  if (/^(n|N|no|No|NO|false|False|FALSE|off|Off|OFF)$/.test(v)) return false;
-  return v;
-}
+/** The switches of the kubelet's config that kubepki reads (bool fields of KubeletConfiguration). */
+const KUBELET_SWITCHES = ['rotateCertificates', 'serverTLSBootstrap'] as const;
 
 /**
- * The kubelet's configuration as the kubelet reads it: the file kubeletConfigPath names, YAML with YAML 1.1
- * booleans for the switches kubepki reads, a key given twice keeping its last value; undefined when there is
- * none or it does not parse (a broken kubelet config is not ours to report: the kubelet says so). Parsed once
- * per text, whoever asks.
+ * The kubelet's configuration as the kubelet reads it: the file kubeletConfigPath names, a key given twice
+ * keeping its last value, and its switches as YAML 1.1 reads them (the kubelet's decoder: `rotateCertificates:
+ * no` is false, `rotateCertificates: "false"` a string, which the kubelet refuses); undefined when there is none
+ * or it does not parse (a broken kubelet config is not ours to report: the kubelet says so). Parsed once per
+ * read, whoever asks.
  */
 export function readKubeletConfig(fs: NodeFs): Record<string, any> | undefined {
   return fs.perRead('kubelet config', () => {
     try {
       const file = kubeletConfigPath(fs);
       if (!fs.exists(file)) return undefined;
-      const cfg = parseYaml(fs.readFile(file).toString('utf8'), { uniqueKeys: false });
+      const text = fs.readFile(file).toString('utf8');
+      const cfg = parseYaml(text, { uniqueKeys: false });
       if (!cfg || typeof cfg !== 'object' || Array.isArray(cfg)) return undefined;
       const out = { ...(cfg as Record<string, any>) };
-      for (const k of ['rotateCertificates', 'serverTLSBootstrap']) if (k in out) out[k] = yaml11Bool(out[k]);
+      // (a switch that reads as a string is a YAML 1.1 boolean or a quoted string: only YAML 1.1 tells which)
+      if (KUBELET_SWITCHES.some((k) => typeof out[k] === 'string')) {
+        const v11 = parseYaml11(text) as Record<string, unknown>;
+        for (const k of KUBELET_SWITCHES) if (k in out) out[k] = v11[k];
+      }
       return out;
     } catch {
       return undefined;
     }
   });
+}
+
+/**
+ * What in the kubelet's config the kubelet would refuse to start with, among what kubepki reads: a switch
+ * that is not a boolean (`rotateCertificates: "false"`, quoted, is a string to its decoder: "json: cannot
+ * unmarshal string into Go struct field KubeletConfiguration.rotateCertificates of type bool").
+ */
+export function kubeletConfigProblems(fs: NodeFs): string[] {
+  const cfg = readKubeletConfig(fs);
+  if (!cfg) return [];
+  const file = kubeletConfigPath(fs);
+  return KUBELET_SWITCHES.filter((k) => cfg[k] !== undefined && cfg[k] !== null && typeof cfg[k] !== 'boolean').map((k) =>
+    `${k}: ${JSON.stringify(cfg[k])} in ${file} is not a boolean: the kubelet refuses this file and does not start (cannot unmarshal ${typeof cfg[k]} into Go struct field KubeletConfiguration.${k} of type bool); write ${k}: ${/^(false|no|off|n)$/i.test(String(cfg[k])) ? 'false' : 'true'} without quotes`);
+}
+
+/** Go's strconv.ParseBool, which reads a bool flag's value. */
+function goBool(v: string): boolean | undefined {
+  if (/^(1|t|T|true|TRUE|True)$/.test(v)) return true;
+  if (/^(0|f|F|false|FALSE|False)$/.test(v)) return false;
+  return undefined;
+}
+
+/** Whether the kubelet renews its client certificate, and which setting says so. */
+export interface KubeletRotation {
+  /** undefined: a setting the kubelet refuses (it does not start) */
+  on: boolean | undefined;
+  /** the file that decides: the kubelet's config or the unit file whose ExecStart= has the flag */
+  file: string;
+  /** that setting as written, for messages */
+  setting: string;
+}
+
+/**
+ * The kubelet's client certificate rotation: its unit's `--rotate-certificates` (a flag wins over the config
+ * file), else the config file's rotateCertificates, whose default is false (kubeadm writes true; a config
+ * without it, as Kubernetes the Hard Way's, does not rotate). Undefined when neither is there: a copy of a
+ * node without the kubelet's config is taken as kubeadm's, rotating.
+ */
+export function kubeletClientRotation(fs: NodeFs): KubeletRotation | undefined {
+  const unit = kubeletService(fs);
+  const flag = argvFlags(unit?.argv ?? []).findLast((f) => f.flag === '--rotate-certificates');
+  if (unit && flag) {
+    // (pflag's bool flag takes no separate word: only --rotate-certificates=VALUE sets a value)
+    const written = unit.argv.findLast((a) => a === '--rotate-certificates' || a.startsWith('--rotate-certificates='))!;
+    const value = written.includes('=') ? written.slice(written.indexOf('=') + 1) : 'true';
+    return { on: goBool(value), file: unit.source, setting: written };
+  }
+  const cfg = readKubeletConfig(fs);
+  if (!cfg) return undefined;
+  const v: unknown = cfg.rotateCertificates;
+  const file = kubeletConfigPath(fs);
+  if (v === undefined || v === null) return { on: false, file, setting: 'no rotateCertificates (the kubelet\'s default is false)' };
+  return { on: typeof v === 'boolean' ? v : undefined, file, setting: `rotateCertificates: ${JSON.stringify(v)}` };
 }
 
 /** Flags whose value names a kubeconfig: the component reads every certificate inside. */

@@ -13,7 +13,7 @@ import { parseKubeconfig, looksLikeKubeconfig, KubeconfigError, type KubeconfigD
 import { manifestPems } from '../kubeconfig/manifest.js';
 import { detectLayouts, kubeadmPkiDir, layoutTargets, type ScanTarget } from '../layouts/detect.js';
 import { kubeadmProfileForFile, KUBEADM_PROFILES, profileCertPath, profileKeyPath, RKE1_COMPONENTS, DEFAULT_PKI, type KubeadmCertProfile } from '../profiles/kubeadm.js';
-import { readComponentRefs, readKubeadmConfigHints, readKubeletConfig, kubeletConfigPath } from './components.js';
+import { readComponentRefs, readKubeadmConfigHints, readKubeletConfig, kubeletConfigPath, kubeletClientRotation, kubeletConfigProblems } from './components.js';
 import { interruptedRuns } from './interrupted.js';
 import { staleLoads, type LiveComponent } from './live.js';
 import { certFacts, withCertDigests, withEagerDigests } from './describe.js';
@@ -536,7 +536,9 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
   // the kubelet renews its client certificate only with rotateCertificates on (kubeadm's default)
   const kubeletConfig = readKubeletConfig(fs);
   const kubeletConfigFile = kubeletConfigPath(fs);
-  const kubeletRotationOff = kubeletConfig?.rotateCertificates === false;
+  for (const message of kubeletConfigProblems(fs)) findings.push({ code: 'kubelet-config-invalid', severity: 'error', file: kubeletConfigFile, message });
+  const rotation = kubeletClientRotation(fs);
+  const kubeletRotationOff = rotation?.on === false;
   // serverTLSBootstrap: the kubelet asks for its serving certificate with a CSR that kube-controller-manager
   // never approves by itself (spec §7.4); until someone does, there is no serving certificate at all
   if (kubeletConfig?.serverTLSBootstrap === true && !fs.exists('/var/lib/kubelet/pki/kubelet-server-current.pem')) {
@@ -575,7 +577,8 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     };
     if (r.copies.length) entry.copies = r.copies;
     if (kubeletRotationOff && name === 'kubelet-client') {
-      entry.findings.push({ code: 'kubelet-rotation-off', severity: 'warning', certificate: entry.id, file: kubeletConfigFile, message: `the kubelet does not renew ${name} (rotateCertificates: false in ${kubeletConfigFile}): on ${entry.notAfter.slice(0, 10)} the node goes NotReady; set rotateCertificates: true and restart the kubelet, or renew it by hand before then (kubepki renew ${name})` });
+      const fix = rotation!.setting.startsWith('--') ? 'drop the flag (with rotateCertificates: true in its config) or set --rotate-certificates=true' : 'set rotateCertificates: true';
+      entry.findings.push({ code: 'kubelet-rotation-off', severity: 'warning', certificate: entry.id, file: rotation!.file, message: `the kubelet does not renew ${name} (${rotation!.setting} in ${rotation!.file}): on ${entry.notAfter.slice(0, 10)} the node goes NotReady; ${fix} and restart the kubelet, or renew it by hand before then (kubepki renew ${name})` });
     }
     r.entry = entry;
     certificates.push(lazyDigests ? withCertDigests(entry, c) : withEagerDigests(entry, c));

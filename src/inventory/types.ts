@@ -36,6 +36,7 @@ export type FindingCode =
   | 'interrupted-run'
   | 'sa-key-mismatch'
   | 'kubelet-rotation-off'
+  | 'kubelet-config-invalid'
   | 'restart-pending'
   | 'kubelet-serving-pending'
   | 'kubeadm-config-invalid';

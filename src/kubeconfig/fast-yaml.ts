@@ -16,6 +16,13 @@ const parseYaml = (text: string, uniqueKeys = true): unknown => yaml().parse(tex
 const parseAllDocuments = (text: string) => yaml().parseAllDocuments(text, { logLevel: 'error' });
 
 /**
+ * YAML as Go's gopkg.in/yaml.v2 reads it, which is how sigs.k8s.io/yaml (every Kubernetes component's
+ * config loader) turns YAML into JSON: YAML 1.1, where a plain `no`, `off` or `y` is a boolean and a
+ * quoted "false" a string. The library itself, always: the fast reader cannot tell `no` from "no".
+ */
+export const parseYaml11 = (text: string): unknown => yaml().parse(text, { logLevel: 'error', uniqueKeys: false, version: '1.1' });
+
+/**
  * YAML as machines write it, read fast. Kubeconfigs, static pod manifests and
  * kubelet configs on a node are written by Go's yaml libraries: block mappings
  * and sequences, plain or simply quoted scalars, no anchors, tags, flow

@@ -511,7 +511,7 @@ function kubeletAdvice(c: CertEntry, inv: Inventory, nowMs: number): string {
   const fix = `on a control-plane node run \`kubepki kubelet credentials --node ${node} --out DIR\` and copy DIR to this node (or add --bootstrap for a clean rejoin with a bootstrap token), then \`systemctl restart kubelet\` here`;
   const off = c.findings.find((f) => f.code === 'kubelet-rotation-off');
   if (off) {
-    return `The kubelet does not renew it (rotateCertificates: false): set rotateCertificates: true in ${off.file ?? 'its config file'} and restart the kubelet while it is valid (until ${until}), or ${fix}`;
+    return `The kubelet does not renew it (client certificate rotation is off, ${off.file ?? 'in its config'}): turn it on (rotateCertificates: true in its config, no --rotate-certificates=false in its unit) and restart the kubelet while it is valid (until ${until}), or ${fix}`;
   }
   return Date.parse(c.notAfter) > nowMs
     ? `The kubelet renews this certificate itself while it is valid (until ${until}; rotateCertificates, approved by kube-controller-manager); nothing to do here. Should it expire: ${fix}`
