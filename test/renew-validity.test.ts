@@ -202,3 +202,24 @@ test('a CA renewed for less than the certificates it signed still have (caCertif
   const long = await cli(['renew', 'ca', '--root', root, '--now', NOW, '--dry-run', '--validity', '10y']);
   assert.doesNotMatch(long.out, /no longer verify/);
 });
+
+test('a kubeadm config giving ClusterConfiguration twice is refused as kubeadm refuses it: check warns and takes neither document\'s lifetimes or certSANs, rebuild --config and renew --config stop with kubeadm\'s message', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const file = writeKubeadmConfig(root, ['certificateValidityPeriod: 2160h']);
+  const text = fs.readFileSync(file, 'utf8');
+  const cluster = /^apiVersion: kubeadm\.k8s\.io\/v1beta4\nkind: ClusterConfiguration\n[^]*?(?=^---|(?![^]))/m.exec(text)![0];
+  fs.writeFileSync(file, `${text.trimEnd()}\n---\n${cluster.replace('2160h', '4320h')}`);
+  const inv = readInventory({ fs: new NodeFs(root), now: new Date(NOW) });
+  const bad = inv.findings.filter((f) => f.code === 'kubeadm-config-invalid');
+  assert.equal(bad.length, 1, JSON.stringify(bad));
+  assert.match(bad[0]!.message, /^\/etc\/kubernetes\/kubeadm-config\.yaml gives kind "ClusterConfiguration" twice: kubeadm refuses it/);
+  assert.equal(inv.kubeadmValidity, undefined, 'neither period taken');
+  const r = await cli(['renew', 'apiserver', '--root', root, '--now', NOW, '--dry-run']);
+  assert.doesNotMatch(r.out, /the cluster's/);
+  for (const args of [['renew', 'apiserver', '--dry-run'], ['rebuild', '--dry-run', '--node-name', 'cp-1', '--advertise-address', '192.0.2.10']]) {
+    const c = await cli([...args, '--root', root, '--now', NOW, '--config', file]);
+    assert.equal(c.code, 3, c.out + c.err);
+    assert.match(c.err, /invalid configuration: kind "ClusterConfiguration" is specified twice in YAML file/);
+    assert.equal(c.err.trim().split('\n').length <= 2, true, c.err);
+  }
+});

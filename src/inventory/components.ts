@@ -298,6 +298,8 @@ export interface KubeadmHints {
   validity?: KubeadmValidity;
   /** where each came from, for messages */
   source?: string;
+  /** why the config file was not taken (kubeadm would refuse it too) */
+  problem?: string;
 }
 
 const PERIODS = ['certificateValidityPeriod', 'caCertificateValidityPeriod'] as const;
@@ -338,8 +340,15 @@ export function readKubeadmConfigHints(fs: NodeFs): KubeadmHints {
   const file = '/etc/kubernetes/kubeadm-config.yaml';
   if (fs.exists(file)) {
     try {
-      for (const doc of parseAllYamlFast(fs.readFile(file).toString('utf8'))) {
-        const d = doc as Record<string, any>;
+      const docs = parseAllYamlFast(fs.readFile(file).toString('utf8')) as Record<string, any>[];
+      // kubeadm refuses a file that gives a kind twice ("invalid configuration: kind %q is specified twice in
+      // YAML file"): which of the two was meant is anybody's guess, so neither is taken
+      const kinds = docs.map((d) => (typeof d?.apiVersion === 'string' && d.apiVersion.startsWith('kubeadm.k8s.io/') ? d.kind : undefined)).filter((k) => k !== undefined);
+      const twice = kinds.find((k, i) => kinds.indexOf(k) !== i);
+      if (twice !== undefined) {
+        hints.problem = `${file} gives kind ${JSON.stringify(twice)} twice: kubeadm refuses it ("invalid configuration: kind ${JSON.stringify(twice)} is specified twice in YAML file"), and kubepki takes none of its settings (certSANs, certificate lifetimes); keep one`;
+      }
+      for (const d of twice === undefined ? docs : []) {
         if (d?.kind === 'InitConfiguration' || d?.kind === 'JoinConfiguration') {
           hints.nodeName ??= d?.nodeRegistration?.name;
           hints.advertiseAddress ??= d?.localAPIEndpoint?.advertiseAddress ?? d?.controlPlane?.localAPIEndpoint?.advertiseAddress;

@@ -532,6 +532,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
   // 6. components that read each file, and hints from kubeadm's config
   const hints = readKubeadmConfigHints(fs);
   // a lifetime the config sets but kubeadm would not take: renew and --warn N% go on without it, and say so
+  if (hints.problem) findings.push({ code: 'kubeadm-config-invalid', severity: 'warning', file: hints.source, message: hints.problem });
   for (const p of hints.validity?.problems ?? []) findings.push({ code: 'kubeadm-config-invalid', severity: 'warning', file: hints.validity!.file, message: p.message });
   // the kubelet renews its client certificate only with rotateCertificates on (kubeadm's default)
   const kubeletConfig = readKubeletConfig(fs);

@@ -36,6 +36,7 @@ export function parseKubeadmConfig(text: string, label: string): KubeadmConfigDo
     throw new UserError(`failed to parse kubeadm config ${label}: ${(e as Error).message.split('\n')[0]}`, 'pass a valid YAML InitConfiguration/ClusterConfiguration (kubeadm config print init-defaults shows the shape)');
   }
   const out: KubeadmConfigDocs = {};
+  const seen = new Set<string>();
   for (const d of docs) {
     if (!d || typeof d !== 'object') continue;
     const o = d as Obj;
@@ -50,6 +51,11 @@ export function parseKubeadmConfig(text: string, label: string): KubeadmConfigDo
       if (!/^v1beta[34]$/.test(v)) {
         throw new UserError(`failed to read kubeadm config ${label}: apiVersion ${o.apiVersion} is not supported`, 'convert it with `kubeadm config migrate` to kubeadm.k8s.io/v1beta3 or v1beta4');
       }
+      if (seen.has(o.kind)) {
+        // kubeadm's own check (SplitYAMLDocuments): which of the two was meant is anybody's guess
+        throw new UserError(`failed to read kubeadm config ${label}: invalid configuration: kind ${JSON.stringify(o.kind)} is specified twice in YAML file`, 'keep one of the two documents, as kubeadm requires');
+      }
+      seen.add(o.kind);
       if (o.kind === 'InitConfiguration') { out.init = o; out.apiVersion ??= v; }
       else if (o.kind === 'ClusterConfiguration') { out.cluster = o; out.apiVersion = v; }
       // JoinConfiguration, KubeletConfiguration etc. are not needed here
