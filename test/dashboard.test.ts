@@ -101,3 +101,33 @@ test('dashboard filter and "problems only" narrow the timeline; big nodes draw 5
     await browser.close();
   }
 });
+
+test('dashboard with --warn N%: each bar\'s warning zone starts where check\'s warning starts (warnFrom: N% of the lifetime it was issued with), not at N% of notAfter − notBefore', async (t) => {
+  const missing = chromiumMissing();
+  if (missing) { t.skip(missing); return; }
+  const inv = sampleInventory();
+  inv.warn = '50%';
+  const c = inv.certificates.find((x) => x.status === 'ok' && !x.isCA)!;
+  // a kubeadm ≤1.30 leaf after renewals: notBefore is the CA's, three years back, and its year decides
+  c.notBefore = new Date(Date.parse(c.notAfter) - 3 * 365 * 86400e3).toISOString();
+  c.lifetimeSeconds = 3 * 365 * 86400;
+  c.warnFrom = new Date(Date.parse(c.notAfter) - 0.5 * 365 * 86400e3).toISOString();
+  const expected = (Date.parse(c.notAfter) - Date.parse(c.warnFrom)) / (Date.parse(c.notAfter) - Date.parse(c.notBefore));
+  assert.ok(Math.abs(expected - 0.5) > 0.05, `the test needs a lifetime other than a year (${expected})`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubepki-dash-'));
+  const file = path.join(dir, 'report.html');
+  fs.writeFileSync(file, renderDashboardHtml(inv, { mode: 'file' }));
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+    await page.goto(pathToFileURL(file).href);
+    await page.waitForSelector('body[data-ready="true"]');
+    const bar = page.locator(`[data-testid="cert-bar"][data-cert-id="${c.id}"]`);
+    const [barBox, zoneBox] = [await bar.boundingBox(), await bar.locator('.wz').boundingBox()];
+    assert.ok(barBox && zoneBox);
+    assert.ok(Math.abs(zoneBox.width / barBox.width - expected) < 0.01, `zone ${zoneBox.width} of ${barBox.width} px, want ${expected}`);
+  } finally {
+    await browser.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

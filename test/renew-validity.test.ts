@@ -149,6 +149,9 @@ test('check --warn N% with certificateValidityPeriod set: a kubeconfig client ce
   writeKubeadmConfig(root, ['certificateValidityPeriod: 2160h']);
   assert.equal(status(sixtyDaysLeft, 'scheduler.conf'), 'ok', 'a third of 90 days used');
   assert.equal(status('2029-10-23T00:00:00Z', 'scheduler.conf'), 'warning', 'two thirds of 90 days used');
+  // warnFrom (what the dashboard shades) says the same: half of 90 days before notAfter, not half of 3 years
+  const sched = readInventory({ fs: new NodeFs(root), now: new Date(sixtyDaysLeft), warn: '50%' }).certificates.find((c) => c.name === 'scheduler.conf')!;
+  assert.equal((Date.parse(sched.notAfter) - Date.parse(sched.warnFrom!)) / 86400e3, 45);
   assert.equal(status(sixtyDaysLeft, 'apiserver'), 'warning', 'a PKI leaf with the CA\'s notBefore was issued by kubeadm ≤1.30, for a year');
   // renew gives both the configured period, as kubeadm certs renew does
   const r = await cli(['renew', 'apiserver', '--root', root, '--now', sixtyDaysLeft, '--dry-run']);

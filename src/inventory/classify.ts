@@ -16,7 +16,7 @@ import type { NodeFs } from '../fs/node-fs.js';
 import type { Certificate } from '../pki/certificate.js';
 import { UserError } from '../errors.js';
 import { kubeadmProfileForFile } from '../profiles/kubeadm.js';
-import { parseThreshold, inWarningWindow, humanDuration, certificateLifetime, DEFAULT_WARN, type Threshold } from './time.js';
+import { parseThreshold, inWarningWindow, warningStart, humanDuration, certificateLifetime, DEFAULT_WARN, type Threshold } from './time.js';
 import type { KubeadmHints } from './components.js';
 import type { CertEntry, CertLocation, ComponentRef, Finding, KubeconfigEntry } from './types.js';
 
@@ -73,11 +73,13 @@ export function classify(input: ClassifyInput): void {
     const e = r.entry;
     const c = r.cert;
     const signerText = r.signer ? `signed by ${r.signer.name}` : e.selfSigned ? 'self-signed' : `issuer ${e.issuerCN ?? e.issuer}`;
+    const issued = issuedAt(e, r.signer, c.notBefore, input.hints);
+    e.warnFrom = warningStart(threshold, issued, c.notAfter).toISOString();
     if (now.getTime() >= c.notAfter.getTime()) {
       add(e, { code: 'expired', severity: 'error', message: `${e.name} expired on ${day(e.notAfter)} (${Math.floor(-e.residualSeconds / 86400)}d ago; ${signerText})` });
     } else if (now.getTime() < c.notBefore.getTime()) {
       add(e, { code: 'not-yet-valid', severity: 'error', message: `${e.name} is not valid until ${e.notBefore} (clock skew? a certificate issued "from now" on another machine is rejected here)` });
-    } else if (inWarningWindow(threshold, issuedAt(e, r.signer, c.notBefore, input.hints), c.notAfter, now)) {
+    } else if (inWarningWindow(threshold, issued, c.notAfter, now)) {
       add(e, { code: 'expiring', severity: 'warning', message: `${e.name} expires in ${humanDuration(e.residualSeconds)} on ${day(e.notAfter)} (threshold ${threshold.text}; ${signerText})` });
     }
     if (r.keyMismatch || e.privateKey.matches === false) {

@@ -116,6 +116,11 @@ export interface CertEntry {
   residualSeconds: number;
   /** seconds notAfter − notBefore */
   lifetimeSeconds: number;
+  /**
+   * when it enters `--warn`'s window: that long before notAfter, or after N% of the lifetime it was issued
+   * with (notBefore, or kubeadm's config or installer when notBefore is its CA's: see certificateLifetime)
+   */
+  warnFrom?: string;
   sans: SubjectAltName[];
   keyUsage: string[];
   extKeyUsage: string[];

@@ -37,8 +37,13 @@ export function dashboardClient(): void {
     if (c.status === 'not-yet-valid') return `valid in ${fmtDur((Date.parse(c.notBefore) - Date.parse(inv.now)) / 1000)}`;
     return c.residualSeconds <= 0 ? `expired ${fmtDur(c.residualSeconds)} ago` : `${fmtDur(c.residualSeconds)} left`;
   }
-  /** warn threshold in seconds for a certificate: `30d`, `720h`, `66%` of lifetime elapsed. */
+  /**
+   * warn threshold in seconds for a certificate: `30d`, `720h`, `66%` of lifetime elapsed — as check judged it
+   * (warnFrom: N% of the lifetime it was issued with, which is not notAfter − notBefore for a kubeadm leaf
+   * that starts at its CA's notBefore), else from inv.warn.
+   */
   function warnSeconds(c: Any): number {
+    if (c.warnFrom && c.notAfter) return Math.max(0, (Date.parse(c.notAfter) - Date.parse(c.warnFrom)) / 1000);
     const w = String(inv.warn || '30d').trim();
     const pm = /^(\d+(?:\.\d+)?)\s*%$/.exec(w);
     if (pm) return c.lifetimeSeconds * (1 - Number(pm[1]) / 100);
