@@ -115,3 +115,20 @@ test('renew leaves a PKCS#7 bundle alone and says why; everything else in the tr
   const stale = after.certificates.filter((c: any) => c.status === 'expired');
   assert.ok(stale.length > 0 && stale.every((c: any) => c.location.kind === 'pkcs7'), 'only the bundle\'s copy is still expired');
 });
+
+test('a PKCS#12 file (.p12/.pfx, with or without a password) is named as one, with the openssl command that opens it; in a directory check reads it is not a broken certificate', async () => {
+  const dir = tmpDir();
+  for (const [name, pass] of [['empty.p12', ''], ['client.pfx', 'secret']] as const) {
+    const file = path.join(dir, name);
+    const r = openssl(['pkcs12', '-export', '-in', path.join(PKI, 'apiserver-kubelet-client.crt'), '-inkey', path.join(PKI, 'apiserver-kubelet-client.key'), '-out', file, '-passout', `pass:${pass}`]);
+    assert.equal(r.status, 0, r.stderr);
+    const c = await cli(['inspect', file]);
+    assert.equal(c.code, 3);
+    assert.match(c.err, new RegExp(`^kubepki: failed to inspect ${file.replaceAll('.', '\\.')}: a PKCS#12 bundle, which kubepki does not open: openssl pkcs12 -in \\S+ -nokeys \\| kubepki inspect -\\n`));
+  }
+  fs.copyFileSync(path.join(PKI, 'ca.crt'), path.join(dir, 'ca.crt'));
+  const check = await cli(['check', '--root', dir, '--layout', 'generic', '--path', '/', '--now', '2026-11-23', '-o', 'json']);
+  const inv = JSON.parse(check.out);
+  assert.deepEqual(inv.findings.filter((f: { code: string }) => f.code === 'corrupt'), []);
+  assert.equal(inv.certificates.length, 1);
+});

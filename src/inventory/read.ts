@@ -7,7 +7,7 @@ import { Certificate, describeKey } from '../pki/certificate.js';
 import { DerError } from '../pki/der.js';
 import { looksLikePem, parsePemBlocks, PemError } from '../pki/pem.js';
 import { parsePrivateKeyBlock, parsePrivateKeyDer, parsePublicKeyBlock, PRIVATE_KEY_LABELS, PUBLIC_KEY_LABELS, KeyError, sameBytes } from '../pki/keys.js';
-import { isPkcs7, pkcs7Certificates } from '../pki/pkcs7.js';
+import { isPkcs7, isPkcs12, pkcs7Certificates } from '../pki/pkcs7.js';
 import { parseCsr } from '../pki/csr.js';
 import { parseKubeconfig, looksLikeKubeconfig, KubeconfigError, type KubeconfigDoc } from '../kubeconfig/read.js';
 import { manifestPems } from '../kubeconfig/manifest.js';
@@ -286,6 +286,11 @@ function parseFileContent(buf: Buffer, file: string, target: ScanTarget, explici
       fc.csrs.push({ file, subject: c.subjectString, sans: c.sans, keyAlgorithm: describeKey(c.key) });
       return fc;
     } catch { /* fall through */ }
+    if (isPkcs12(buf)) {
+      // a .p12 beside the certificates (exported for a browser or a Java client): not a broken certificate
+      if (explicit) corrupt(`a PKCS#12 bundle, which kubepki does not open: openssl pkcs12 -in ${file} -nokeys | kubepki inspect -`);
+      return undefined;
+    }
     if (CERTISH.test(base) || explicit) corrupt('not a certificate, key or CSR (DER that does not parse)');
     return undefined;
   }

@@ -23,6 +23,26 @@ export function isPkcs7(der: Uint8Array): boolean {
   }
 }
 
+/**
+ * A PKCS#12 file (.p12, .pfx: PFX ::= SEQUENCE { version INTEGER 3, authSafe ContentInfo, … }, RFC 7292),
+ * which kubepki does not open (its contents are usually encrypted with a password): recognised, so that it
+ * is named as what it is instead of "DER that does not parse".
+ */
+export function isPkcs12(der: Uint8Array): boolean {
+  try {
+    const top = readTlv(der, 0);
+    if (top.tag !== 0x30) return false;
+    const version = readTlv(der, top.contentStart, top.end);
+    if (version.tag !== 0x02 || version.end - version.contentStart !== 1 || der[version.contentStart] !== 3) return false;
+    const authSafe = readTlv(der, version.end, top.end);
+    if (authSafe.tag !== 0x30) return false;
+    const oid = readTlv(der, authSafe.contentStart, authSafe.end);
+    return oid.tag === 0x06 && /^1\.2\.840\.113549\.1\.7\.[16]$/.test(decodeOid(der, oid));
+  } catch {
+    return false;
+  }
+}
+
 /** The DER of every certificate in the bundle, in order; throws DerError for a damaged one. */
 export function pkcs7Certificates(der: Uint8Array): Uint8Array[] {
   const top = readTlv(der, 0);
