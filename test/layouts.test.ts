@@ -702,3 +702,19 @@ test('kubelet unit environment (review): a comment that is not UTF-8 does not co
   assert.ok(refs.includes('--tls-cert-file /srv/serving.crt'), refs.join('\n'));
   assert.equal(kubeletConfigPath(new NodeFs(root)), '/etc/kubernetes/kubelet-custom.yaml');
 });
+
+test('an external etcd\'s CA read through kube-apiserver\'s --etcd-cafile has its key beside it read too: on the node, so not "externally managed" and renewable', () => {
+  const root = copyFixture('kubeadm-1.26');
+  fs.mkdirSync(path.join(root, 'etc/etcd'), { recursive: true });
+  fs.renameSync(path.join(root, 'etc/kubernetes/pki/etcd'), path.join(root, 'etc/etcd/pki'));
+  fs.rmSync(path.join(root, 'etc/kubernetes/manifests/etcd.yaml'));
+  const manifest = path.join(root, 'etc/kubernetes/manifests/kube-apiserver.yaml');
+  fs.writeFileSync(manifest, fs.readFileSync(manifest, 'utf8').replace('--etcd-cafile=/etc/kubernetes/pki/etcd/ca.crt', '--etcd-cafile=/etc/etcd/pki/ca.crt'));
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  const ca = inv.certificates.find((c) => c.location.file === '/etc/etcd/pki/ca.crt')!;
+  assert.ok(ca, inv.certificates.map((c) => c.location.file).join('\n'));
+  assert.equal(ca.privateKey.present, true);
+  assert.equal(ca.privateKey.matches, true);
+  assert.equal(ca.privateKey.location?.file, '/etc/etcd/pki/ca.key');
+  assert.ok(!ca.findings.some((f) => f.code === 'ca-key-missing'), JSON.stringify(ca.findings));
+});

@@ -197,7 +197,11 @@ export function readInventory(opts: ReadOptions): Inventory {
   const componentRefs = opts.componentRefs === false ? [] : readComponentRefs(fs);
   for (const ref of componentRefs) {
     if (!CERT_REF.test(ref.via) || files.has(ref.file)) continue;
-    readOne(ref.file, { path: posix.dirname(ref.file), layout: 'generic', recursive: false }, false, fs.linkTarget(ref.file) !== undefined ? ref.file : undefined);
+    const target: ScanTarget = { path: posix.dirname(ref.file), layout: 'generic', recursive: false };
+    readOne(ref.file, target, false, fs.linkTarget(ref.file) !== undefined ? ref.file : undefined);
+    // and the key beside it, which no flag names (an external etcd's /etc/etcd/pki/ca.key): a CA whose key
+    // is on the node is not externally managed
+    for (const key of partnerKeyPaths(ref.file)) if (fs.exists(key) && !files.has(safeReal(fs, key))) readOne(key, target, false, fs.linkTarget(key) !== undefined ? key : undefined);
   }
 
   // Files that kubeconfigs reference (kubelet.conf → kubelet-client-current.pem) are read too.
