@@ -718,3 +718,45 @@ test('an external etcd\'s CA read through kube-apiserver\'s --etcd-cafile has it
   assert.equal(ca.privateKey.location?.file, '/etc/etcd/pki/ca.key');
   assert.ok(!ca.findings.some((f) => f.code === 'ca-key-missing'), JSON.stringify(ca.findings));
 });
+
+test('what Go refuses whatever the dates is an error: a SHA-1 or MD5 signature (not on a self-signed root, whose signature nobody checks), a negative serial (shown as openssl shows it); a leaf ending within a day of its CA, as RKE1 makes them, is no warning', () => {
+  const root = tmpDir('kubepki-go-refuses-');
+  const dir = path.join(root, 'opt/certs');
+  fs.mkdirSync(dir, { recursive: true });
+  const ossl = (args: string[]) => { const r = openssl(args); assert.equal(r.status, 0, r.stderr); };
+  const key = (name: string) => ossl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', path.join(dir, `${name}.key`)]);
+  key('ca');
+  ossl(['req', '-x509', '-new', '-key', path.join(dir, 'ca.key'), '-subj', '/CN=sha1-root', '-sha1', '-days', '3650', '-out', path.join(dir, 'ca.crt'),
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  const leaf = (name: string, extra: string[]) => {
+    key(name);
+    const csr = path.join(dir, `${name}.csr`);
+    ossl(['req', '-new', '-key', path.join(dir, `${name}.key`), '-subj', `/CN=${name}`, '-out', csr]);
+    ossl(['x509', '-req', '-in', csr, '-CA', path.join(dir, 'ca.crt'), '-CAkey', path.join(dir, 'ca.key'), '-out', path.join(dir, `${name}.crt`), ...extra]);
+    fs.rmSync(csr);
+  };
+  leaf('sha1-leaf', ['-sha1', '-days', '90', '-set_serial', '7']);
+  leaf('negative', ['-sha256', '-days', '90', '-set_serial', '-1234']);
+  // RKE1: a leaf made after its CA in the same run ends seconds after it
+  leaf('same-day', ['-sha256', '-days', '3650', '-set_serial', '9']);
+  // (openssl dates them from now: judged a day later)
+  const inv = readInventory({ fs: new NodeFs(root), now: new Date(Date.now() + 86400e3), layouts: [], paths: ['/opt/certs'] });
+  const codes = (name: string) => byName(inv, name).findings.map((f) => `${f.severity} ${f.code}`).sort();
+  assert.deepEqual(codes('ca'), [], 'a self-signed root\'s own SHA-1 signature is never checked');
+  assert.deepEqual(codes('sha1-leaf'), ['error weak-signature']);
+  assert.match(byName(inv, 'sha1-leaf').findings[0]!.message, /signed with SHA-1; Go refuses SHA-1 certificate signatures/);
+  const neg = byName(inv, 'negative');
+  assert.equal(neg.serial, openssl(['x509', '-in', path.join(dir, 'negative.crt'), '-noout', '-serial']).stdout.trim().replace('serial=', '').toLowerCase());
+  assert.equal(neg.serial, '-04d2');
+  assert.deepEqual(codes('negative'), ['error negative-serial']);
+  assert.deepEqual(codes('same-day'), []);
+});
+
+test('kubeadm external CA mode (ca.key not on the node): what that CA signed is renewed by nobody here (manual), as kubeadm certs renew skips it ("can\'t be renewed")', () => {
+  const root = copyFixture('kubeadm-1.26');
+  assert.equal(byName(readInventory({ fs: new NodeFs(root), now: NOW }), 'apiserver').managedBy, 'kubeadm');
+  fs.rmSync(path.join(root, 'etc/kubernetes/pki/ca.key'));
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  for (const name of ['apiserver', 'apiserver-kubelet-client', 'admin.conf']) assert.equal(byName(inv, name).managedBy, 'manual', name);
+  assert.equal(byName(inv, 'front-proxy-client').managedBy, 'kubeadm', 'its CA\'s key is still here');
+});

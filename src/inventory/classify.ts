@@ -54,6 +54,12 @@ interface ClassifyInput {
 
 const day = (iso: string) => iso.slice(0, 10);
 
+/** Signature algorithms Go refuses in certificates (crypto/x509 signingParamsForAlgorithm: insecure). */
+const WEAK_SIGNATURES: Record<string, string> = {
+  '1.2.840.113549.1.1.2': 'MD2', '1.2.840.113549.1.1.4': 'MD5', '1.2.840.113549.1.1.5': 'SHA-1',
+  '1.2.840.10045.4.1': 'SHA-1', '1.2.840.10040.4.3': 'SHA-1', '1.3.14.3.2.29': 'SHA-1',
+};
+
 /**
  * When a certificate was issued, for --warn N%: its notBefore, unless that is its CA's; then notAfter less
  * the lifetime kubeadm's config or the installer gives (see certificateLifetime).
@@ -73,6 +79,8 @@ export function classify(input: ClassifyInput): void {
     const e = r.entry;
     const c = r.cert;
     const signerText = r.signer ? `signed by ${r.signer.name}` : e.selfSigned ? 'self-signed' : `issuer ${e.issuerCN ?? e.issuer}`;
+    // kubeadm does not renew what an external CA signed (its key is not here: "can't be renewed", spec §4.2)
+    if (e.managedBy === 'kubeadm' && r.signer && r.signer.id !== e.id && !r.signer.privateKey.present) e.managedBy = 'manual';
     const issued = issuedAt(e, r.signer, c.notBefore, input.hints);
     e.warnFrom = warningStart(threshold, issued, c.notAfter).toISOString();
     if (now.getTime() >= c.notAfter.getTime()) {
@@ -100,7 +108,17 @@ export function classify(input: ClassifyInput): void {
         ? { code: 'weak-key', severity: 'error', message: `${e.name}: RSA ${e.keySize} key; Go programs (Kubernetes 1.33 and later, etcd) refuse RSA keys under 1024 bits — renew it with --new-key (RSA 2048)` }
         : { code: 'weak-key', severity: 'warning', message: `${e.name}: RSA ${e.keySize} key, under kubeadm's 2048 — renew it with --new-key (RSA 2048)` });
     }
-    if (r.signer && !e.isCA && r.signer.id !== e.id && new Date(e.notAfter) > new Date(r.signer.notAfter)) {
+    // What Go programs refuse whatever the dates: kube-apiserver, etcd and kubectl would not load or trust it
+    if (c.serialNegative) {
+      add(e, { code: 'negative-serial', severity: 'error', message: `${e.name}: negative serial number ${e.serial}; Go 1.23 and later (Kubernetes 1.32, etcd 3.6) refuse to parse it ("x509: negative serial number") — re-issue it (kubepki renew ${e.name} gives it a positive one)` });
+    }
+    const weakHash = WEAK_SIGNATURES[c.signatureAlgorithmOid];
+    if (weakHash && !e.selfSigned) {
+      // (a self-signed root's own signature is never checked: it is trusted by being there)
+      add(e, { code: 'weak-signature', severity: 'error', message: `${e.name}: signed with ${weakHash}; Go refuses ${weakHash} certificate signatures ("x509: cannot verify signature: insecure algorithm"; SHA-1 since Go 1.18, no override since 1.24) — re-issue it with SHA-256 (kubepki renew ${e.name})` });
+    }
+    // (a leaf that ends within a day of its CA, as RKE1 makes them in the same run, is not worth a warning)
+    if (r.signer && !e.isCA && r.signer.id !== e.id && Date.parse(e.notAfter) > Date.parse(r.signer.notAfter) + (now.getTime() >= Date.parse(r.signer.notAfter) ? 0 : 86400e3)) {
       add(e, now.getTime() >= Date.parse(r.signer.notAfter)
         // the CA is gone already: the leaf's own dates are fine, its chain is not
         ? { code: 'ca-expires-before-leaf', severity: 'error', message: `${e.name}: its CA ${r.signer.name} expired on ${day(r.signer.notAfter)}, so its chain no longer verifies ("x509: certificate has expired"); renew the CA (kubepki renew ${r.signer.name}), which keeps its key, and this certificate works again` }

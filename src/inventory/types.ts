@@ -37,6 +37,8 @@ export type FindingCode =
   | 'sa-key-mismatch'
   | 'kubelet-rotation-off'
   | 'kubelet-config-invalid'
+  | 'negative-serial'
+  | 'weak-signature'
   | 'restart-pending'
   | 'kubelet-serving-pending'
   | 'kubeadm-config-invalid';

@@ -136,8 +136,15 @@ export class Certificate {
   }
 
   /** Serial as lowercase hex without leading zero padding (as openssl prints it, uppercased there). */
+  /** RFC 5280 wants a positive serial; Go 1.23 and later refuse to parse a negative one (x509negativeserial). */
+  get serialNegative(): boolean {
+    return this.serialBytes.length > 0 && (this.serialBytes[0]! & 0x80) !== 0;
+  }
+
   get serialHex(): string {
     let b = this.serialBytes;
+    // a negative serial (two's complement; RFC 5280 forbids it, Go ≥1.23 refuses it): as openssl prints it, -04d2
+    if (b.length > 0 && b[0]! & 0x80) return `-${((1n << BigInt(8 * b.length)) - BigInt(`0x${hex(b)}`)).toString(16).padStart(2, '0').replace(/^(.(..)*)$/, '0$1')}`;
     while (b.length > 1 && b[0] === 0) b = b.subarray(1);
     return hex(b);
   }
