@@ -501,3 +501,28 @@ test('rebuild on the expired tree says which kept files are expired and exits 1 
   const help = await cli('rebuild', '--help');
   assert.match(help.out, /Exit codes:\n  0 .*\n  1 .*expired.*\n  3 /);
 });
+
+test('rebuild keeps only files that work (review): a key that is not its certificate\'s, an sa.pub of another key, a kubelet.conf whose client pem is gone are refused with nothing written; --force replaces them, after which check finds nothing wrong', async () => {
+  const root = tmpDir();
+  const flags = ['--root', root, '--now', NOW, '--node-name', 'cp-1', '--advertise-address', '192.0.2.10', '--kubernetes-version', 'v1.26.1'];
+  assert.equal((await cli('rebuild', ...flags)).code, 0);
+  const pki = path.join(root, 'etc/kubernetes/pki');
+  // another key in front-proxy-client.key and sa.pub; the kubelet's pem (and its directory) gone
+  fs.copyFileSync(path.join(pki, 'apiserver.key'), path.join(pki, 'front-proxy-client.key'));
+  fs.writeFileSync(path.join(pki, 'sa.pub'), execFileSync('openssl', ['pkey', '-in', path.join(pki, 'apiserver.key'), '-pubout']));
+  fs.rmSync(path.join(root, 'var/lib/kubelet/pki'), { recursive: true });
+  const before = fs.readFileSync(path.join(pki, 'sa.pub'), 'utf8');
+  const r = await cli('rebuild', ...flags);
+  assert.equal(r.code, 3, r.out);
+  assert.match(r.err, /front-proxy-client\.key is not its private key/);
+  assert.match(r.err, /sa\.pub: it is not the public half of \/etc\/kubernetes\/pki\/sa\.key/);
+  assert.match(r.err, /kubelet\.conf: it uses \/var\/lib\/kubelet\/pki\/kubelet-client-current\.pem, which does not exist/);
+  assert.equal(fs.readFileSync(path.join(pki, 'sa.pub'), 'utf8'), before, 'nothing written');
+  const saKey = fs.readFileSync(path.join(pki, 'sa.key'), 'utf8');
+  const f = await cli('rebuild', ...flags, '--force');
+  assert.equal(f.code, 0, f.err);
+  assert.match(f.out, /REPLACE \/etc\/kubernetes\/pki\/sa\.pub\n/, 'only sa.pub: sa.key, which signed every token, stays');
+  assert.equal(fs.readFileSync(path.join(pki, 'sa.key'), 'utf8'), saKey);
+  const check = await cli('check', '--root', root, '--now', NOW);
+  assert.equal(check.code, 0, check.out);
+});

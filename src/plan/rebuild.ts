@@ -29,6 +29,10 @@ export interface ExistingFile {
   kubeconfigClient?: Certificate;
   /** the client cert comes from a file reference (the kubelet's rotated pem), not embedded data */
   kubeconfigClientFile?: string;
+  /** a private key file's SubjectPublicKeyInfo, when it could be read without OpenSSL */
+  spki?: Uint8Array;
+  /** a public key file's keys (SubjectPublicKeyInfo DER each) */
+  publicKeys?: Uint8Array[];
   /** the kubelet's `-current` pem: its key block is the private key of its certificate */
   keyMatches?: boolean;
   /** unreadable or unparsable: why */
@@ -187,7 +191,8 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
     // what is wrong with the files that are there (the only things --force replaces)
     const problem = crt && (crt.problem || !crt.cert) ? `${certPath}: ${crt.problem ?? 'not a certificate'}`
       : crt && !crt.cert!.isCA ? `${certPath}: not a CA certificate`
-        : key && key.keyOk === false ? `${keyPath}: ${key.problem ?? 'not a private key'}` : undefined;
+        : key && key.keyOk === false ? `${keyPath}: ${key.problem ?? 'not a private key'}`
+          : crt && key && notItsKey(key, crt.cert!) ? `${keyPath}: not the private key of ${certPath}` : undefined;
     if (problem) {
       if (force) { createNew(true); continue; }
       errors.push(`failed to use ${problem}; remove it (a new CA is then made) or pass --force to replace it after a backup`);
@@ -239,7 +244,8 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
       : crt.problem || !crt.cert ? `failed to use ${certPath}: ${crt.problem ?? 'not a certificate'}; remove it (it is then re-created)`
         : !chains(crt.cert) ? `failed to keep ${certPath}: it is not signed by the ${caName} being used${caNew[caName] ? ' (a new CA is being created)' : ''}; remove ${certPath} and ${keyPath} so they are re-created`
           : !key ? `failed to keep ${certPath}: ${keyPath} is missing; remove ${certPath} so the pair is re-created`
-            : key.keyOk === false ? `failed to keep ${certPath}: ${keyPath}: ${key.problem ?? 'not a private key'}; remove both so the pair is re-created` : undefined;
+            : key.keyOk === false ? `failed to keep ${certPath}: ${keyPath}: ${key.problem ?? 'not a private key'}; remove both so the pair is re-created`
+              : notItsKey(key, crt.cert) ? `failed to keep ${certPath}: ${keyPath} is not its private key (the component refuses the pair: "tls: private key does not match public key"); remove both so the pair is re-created` : undefined;
     if (problem && !force) errors.push(`${problem}, or pass --force to back them up and replace them`);
     if (crt && !problem) {
       // kubeadm validates kept certificates against the config: say which expected names are missing
@@ -269,7 +275,14 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
     const keyPath = `${pki}/sa.key`, pubPath = `${pki}/sa.pub`;
     const k = existing[keyPath], p = existing[pubPath];
     const bad = k && k.keyOk === false;
-    if (k && !bad) {
+    // two halves of different keys: kube-apiserver signs tokens with sa.key and rejects them all with sa.pub
+    const pubMismatch = k && !bad && p?.publicKeys && k.spki && !p.publicKeys.some((pk) => Buffer.from(pk).equals(Buffer.from(k.spki!)));
+    if (pubMismatch) {
+      if (!force) errors.push(`failed to keep ${pubPath}: it is not the public half of ${keyPath}, so kube-apiserver rejects every ServiceAccount token it signs; remove ${pubPath} (it is then re-derived from ${keyPath}) or pass --force`);
+      items.push(force
+        ? { kind: 'sa', name: 'sa', action: 'replace', keyPath, pubPath, key: 'keep', keyType: s.keyType, reason: `${pubPath} is re-derived from ${keyPath} (it was another key's)` }
+        : { kind: 'sa', name: 'sa', action: 'keep', keyPath, pubPath, key: 'keep', keyType: s.keyType, reason: 'unusable (see problems)' });
+    } else if (k && !bad) {
       items.push({ kind: 'sa', name: 'sa', action: p ? 'keep' : 'create', keyPath, pubPath, key: 'keep', keyType: s.keyType, reason: p ? 'sa.key and sa.pub exist' : 'sa.pub is re-derived from the surviving sa.key' });
     } else if (bad && !force) {
       errors.push(`failed to use ${keyPath}: ${k!.problem ?? 'not a private key'}; remove it or pass --force`);
@@ -297,10 +310,13 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
     if (e) {
       const ca = caCert.ca;
       const freshCa = caNew.ca && !caReusesKey('ca');
-      const clientOk = !e.kubeconfigClient ? true : freshCa ? false : ca ? e.kubeconfigClient.verifySignedBy(ca) : true;
+      // (a file reference that does not resolve, the kubelet's pem gone: no client credential at all)
+      const clientMissing = e.kubeconfigClientFile !== undefined && !e.kubeconfigClient;
+      const clientOk = !e.kubeconfigClient ? !clientMissing : freshCa ? false : ca ? e.kubeconfigClient.verifySignedBy(ca) : true;
       const caOk = !e.kubeconfigCa ? true : freshCa ? false : ca ? Buffer.from(e.kubeconfigCa.der).equals(Buffer.from(ca.der)) : true;
       let problem: string | undefined;
       if (e.problem) problem = `failed to use ${path}: ${e.problem}; remove it (it is then re-created)`;
+      else if (clientMissing) problem = `failed to keep ${path}: it uses ${e.kubeconfigClientFile}, which does not exist or holds no certificate, so the kubelet has no client credential; remove ${path} (it is then re-created with a new client certificate)`;
       else if (!clientOk && e.kubeconfigClientFile) {
         // the kubelet's own rotated certificate: not ours to replace here; `renew all` cannot renew it
         // either (its CA is not the one in use), so whether expired or not the fix is new credentials
@@ -432,4 +448,9 @@ function kubeletClientFor(subject: { cn: string; o: string[] }, cur: ExistingFil
     current: KUBELET_CURRENT, pem: `${KUBELET_PKI}/kubelet-client-${pemTimestamp(now)}.pem`, reuse: false,
     reason: `client certificate stored as the kubelet's rotation does, kubelet.conf pointing at ${KUBELET_CURRENT}${why ? ` (the existing one is not used: ${why})` : ''}`,
   };
+}
+
+/** A private key file that holds another key than the certificate's (when its public half could be read). */
+function notItsKey(key: ExistingFile, cert: Certificate): boolean {
+  return key.spki !== undefined && !Buffer.from(key.spki).equals(Buffer.from(cert.spkiRaw));
 }

@@ -7,7 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import type { NodeFs } from '../fs/node-fs.js';
 import { Certificate } from '../pki/certificate.js';
 import { parsePemBlocks } from '../pki/pem.js';
-import { parsePrivateKeyBlock, PRIVATE_KEY_LABELS } from '../pki/keys.js';
+import { parsePrivateKeyBlock, parsePublicKeyBlock, PRIVATE_KEY_LABELS } from '../pki/keys.js';
 import { certsFor, kubeconfigsFor } from '../profiles/rebuild.js';
 import { MANIFEST_NAMES } from '../manifests/static-pods.js';
 import { createPublicKey } from 'node:crypto';
@@ -32,8 +32,16 @@ function readKeyFile(fs: NodeFs, p: string): ExistingFile {
     if (!b) return { keyOk: false, problem: 'no private key block in it' };
     const info = parsePrivateKeyBlock(b.label, b.der, b.headers);
     if (info.encrypted) return { keyOk: false, problem: 'the key is encrypted' };
-    return { keyOk: true };
+    return { keyOk: true, ...(info.spki ? { spki: info.spki } : {}) };
   } catch (e) { return { keyOk: false, problem: (e as Error).message }; }
+}
+
+function readPublicKeyFile(fs: NodeFs, p: string): ExistingFile {
+  try {
+    // (every key in it: during `kubepki sa rotate` sa.pub holds the new key and the old one)
+    const blocks = parsePemBlocks(fs.readFile(p).toString('utf8')).filter((x) => x.label === 'PUBLIC KEY' || x.label === 'RSA PUBLIC KEY');
+    return blocks.length ? { publicKeys: blocks.map((b) => parsePublicKeyBlock(b.label, b.der).spki) } : {};
+  } catch { return {}; }
 }
 
 function readKubeconfigFile(fs: NodeFs, p: string): ExistingFile {
@@ -78,7 +86,7 @@ export function readExisting(fs: NodeFs, s: RebuildSettings): Existing {
     if (fs.exists(keyPath)) out[keyPath] = readKeyFile(fs, keyPath);
   }
   if (fs.exists(`${pki}/sa.key`)) out[`${pki}/sa.key`] = readKeyFile(fs, `${pki}/sa.key`);
-  if (fs.exists(`${pki}/sa.pub`)) out[`${pki}/sa.pub`] = {};
+  if (fs.exists(`${pki}/sa.pub`)) out[`${pki}/sa.pub`] = readPublicKeyFile(fs, `${pki}/sa.pub`);
   for (const k of kubeconfigsFor(s, (file) => fs.exists(`${KDIR}/${file}`))) {
     const p = `${KDIR}/${k.file}`;
     if (fs.exists(p)) out[p] = readKubeconfigFile(fs, p);

@@ -53,7 +53,7 @@ function describe(i: RebuildItem): string {
 function pathsOf(i: RebuildItem): string {
   switch (i.kind) {
     case 'ca': case 'leaf': return `${i.certPath} (+ .key)`;
-    case 'sa': return `${i.keyPath}, ${i.pubPath}`;
+    case 'sa': return i.action !== 'keep' && i.key === 'keep' ? i.pubPath : `${i.keyPath}, ${i.pubPath}`;
     case 'kubeconfig': return i.kubeletClient?.pem && i.action !== 'keep' ? `${i.path} (+ ${i.kubeletClient.pem}, with ${i.kubeletClient.current} → it)` : i.path;
     default: return i.path;
   }
