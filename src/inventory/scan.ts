@@ -26,7 +26,7 @@ import { openSync, readSync, closeSync, fstatSync, readdirSync, type Dirent } fr
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { NodeFs } from '../fs/node-fs.js';
-import { Certificate, nameToString, parseGeneralNames, formatIp, spkiKeyInfo, NAME_TYPES, CURVES, type GeneralName, type KeyInfo } from '../pki/certificate.js';
+import { Certificate, serialText, nameToString, parseGeneralNames, formatIp, spkiKeyInfo, NAME_TYPES, CURVES, type GeneralName, type KeyInfo } from '../pki/certificate.js';
 import { DerError, decodeOid, decodeString, decodeTime, latin1Text, type Tlv } from '../pki/der.js';
 import { parsePemBlocks, isUsualPemBody, PemError, type PemBlock } from '../pki/pem.js';
 
@@ -714,10 +714,7 @@ export class CertRecord implements ScanRecord {
   set issuer(v: string) { this.#decoded().issuer = v; }
   get serial(): string {
     return (this.#decoded().serial ??= this.#decode((b) => {
-      const e = this.#serialE;
-      let s0 = this.#serialC;
-      while (e - s0 > 1 && b[s0] === 0) s0++;
-      return Buffer.from(b.buffer, b.byteOffset + s0, e - s0).toString('hex');
+      return serialText(b.subarray(this.#serialC, this.#serialE));
     }));
   }
   set serial(v: string) { this.#decoded().serial = v; }

@@ -142,11 +142,7 @@ export class Certificate {
   }
 
   get serialHex(): string {
-    let b = this.serialBytes;
-    // a negative serial (two's complement; RFC 5280 forbids it, Go ≥1.23 refuses it): as openssl prints it, -04d2
-    if (b.length > 0 && b[0]! & 0x80) return `-${((1n << BigInt(8 * b.length)) - BigInt(`0x${hex(b)}`)).toString(16).padStart(2, '0').replace(/^(.(..)*)$/, '0$1')}`;
-    while (b.length > 1 && b[0] === 0) b = b.subarray(1);
-    return hex(b);
+    return serialText(this.serialBytes);
   }
 
   get subject(): NameAttribute[] {
@@ -420,4 +416,17 @@ export function describeKey(k: KeyInfo): string {
   if (k.algorithm === 'ECDSA') return `ECDSA ${k.curve}`;
   if (k.algorithm.startsWith('RSA')) return `${k.algorithm} ${k.size}`;
   return k.algorithm;
+}
+
+/**
+ * A serial number's INTEGER content as openssl prints it, lower case: hex without leading zero bytes, and a
+ * negative one (two's complement; RFC 5280 forbids it, Go ≥1.23 refuses it) with a minus sign, -04d2.
+ */
+export function serialText(b: Uint8Array): string {
+  if (b.length > 0 && b[0]! & 0x80) {
+    const magnitude = ((1n << BigInt(8 * b.length)) - BigInt(`0x${hex(b)}`)).toString(16);
+    return `-${magnitude.length % 2 ? `0${magnitude}` : magnitude}`;
+  }
+  while (b.length > 1 && b[0] === 0) b = b.subarray(1);
+  return hex(b);
 }
