@@ -7,6 +7,7 @@ import { readInventory } from '../src/inventory/read.js';
 import { NodeFs } from '../src/fs/node-fs.js';
 import { run } from '../src/cli/main.js';
 import { memoryIo } from '../src/cli/io.js';
+import { inventoryExitCode } from '../src/report/table.js';
 import type { CertEntry, Inventory } from '../src/inventory/types.js';
 import { makeK3sTree, makeCa, makeLeaf, put } from './support/trees.js';
 import { copyFixture, NOW, openssl, tmpDir } from './support/fixtures.js';
@@ -750,6 +751,62 @@ test('what Go refuses whatever the dates is an error: a SHA-1 or MD5 signature (
   assert.equal(neg.serial, '-04d2');
   assert.deepEqual(codes('negative'), ['error negative-serial']);
   assert.deepEqual(codes('same-day'), []);
+});
+
+test('Go\'s chain rules: a leaf signed by a CA:FALSE certificate, by a CA whose keyUsage lacks keyCertSign, or below more CAs than a pathlen allows is an error (openssl verify refuses the same chains); a plain chain through an intermediate is not', () => {
+  const root = tmpDir('kubepki-chain-rules-');
+  const dir = path.join(root, 'opt/certs');
+  fs.mkdirSync(dir, { recursive: true });
+  const ossl = (args: string[]) => { const r = openssl(args); assert.equal(r.status, 0, r.stderr); };
+  const f = (n: string, ext: string) => path.join(dir, `${n}.${ext}`);
+  const key = (name: string) => ossl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', f(name, 'key')]);
+  const issue = (name: string, issuer: string, exts: string) => {
+    key(name);
+    ossl(['req', '-new', '-key', f(name, 'key'), '-subj', `/CN=${name}`, '-out', f(name, 'csr')]);
+    fs.writeFileSync(f(name, 'ext'), `${exts}\n`);
+    ossl(['x509', '-req', '-in', f(name, 'csr'), '-CA', f(issuer, 'crt'), '-CAkey', f(issuer, 'key'), '-set_serial', String(1000 + name.length), '-days', '90', '-sha256', '-extfile', f(name, 'ext'), '-out', f(name, 'crt')]);
+    fs.rmSync(f(name, 'csr'));
+    fs.rmSync(f(name, 'ext'));
+  };
+  key('root');
+  ossl(['req', '-x509', '-new', '-key', f('root', 'key'), '-subj', '/CN=root', '-days', '3650', '-out', f('root', 'crt'),
+    '-addext', 'basicConstraints=critical,CA:TRUE,pathlen:0', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  const caExt = 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,digitalSignature';
+  const leafExt = 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth';
+  issue('intermediate', 'root', caExt); // fine: nothing between root and it
+  issue('leaf-ok', 'intermediate', leafExt); // one CA between root (pathlen:0) and it: too many
+  key('other-root');
+  ossl(['req', '-x509', '-new', '-key', f('other-root', 'key'), '-subj', '/CN=other-root', '-days', '3650', '-out', f('other-root', 'crt'),
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  issue('no-certsign', 'other-root', 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,digitalSignature');
+  issue('under-no-certsign', 'no-certsign', leafExt);
+  issue('not-a-ca', 'other-root', leafExt);
+  issue('under-not-a-ca', 'not-a-ca', leafExt);
+  issue('fine', 'other-root', leafExt);
+  const inv = readInventory({ fs: new NodeFs(root), now: new Date(Date.now() + 3600e3), layouts: [], paths: ['/opt/certs'] });
+  const codes = (name: string) => byName(inv, name).findings.filter((x) => x.severity !== 'info').map((x) => `${x.severity} ${x.code}`).sort();
+  const verifies = (name: string, chain: string[]) => {
+    const untrusted = chain.slice(0, -1);
+    fs.writeFileSync(f('untrusted', 'pem'), untrusted.map((n) => fs.readFileSync(f(n, 'crt'), 'utf8')).join(''));
+    const r = openssl(['verify', '-CAfile', f(chain[chain.length - 1]!, 'crt'), ...(untrusted.length ? ['-untrusted', f('untrusted', 'pem')] : []), f(name, 'crt')]);
+    fs.rmSync(f('untrusted', 'pem'));
+    return r.status === 0;
+  };
+  assert.deepEqual(codes('intermediate'), []);
+  assert.equal(verifies('intermediate', ['root']), true);
+  assert.deepEqual(codes('fine'), []);
+  assert.equal(verifies('fine', ['other-root']), true);
+  assert.deepEqual(codes('leaf-ok'), ['error path-length-exceeded']);
+  assert.match(byName(inv, 'leaf-ok').findings.find((x) => x.code === 'path-length-exceeded')!.message, /root allows 0 CAs below it \(pathlen:0\) but 1 stand/);
+  assert.equal(verifies('leaf-ok', ['intermediate', 'root']), false);
+  assert.deepEqual(codes('under-no-certsign'), ['error signer-not-ca']);
+  assert.match(byName(inv, 'under-no-certsign').findings[0]!.message, /without keyCertSign/);
+  assert.equal(verifies('under-no-certsign', ['no-certsign', 'other-root']), false);
+  assert.deepEqual(codes('under-not-a-ca'), ['error signer-not-ca']);
+  assert.match(byName(inv, 'under-not-a-ca').findings[0]!.message, /signed by not-a-ca .* which is not a CA/);
+  assert.equal(byName(inv, 'under-not-a-ca').status, 'invalid');
+  assert.equal(verifies('under-not-a-ca', ['not-a-ca', 'other-root']), false);
+  assert.equal(inventoryExitCode(inv), 2);
 });
 
 test('kubeadm external CA mode (ca.key not on the node): what that CA signed is renewed by nobody here (manual), as kubeadm certs renew skips it ("can\'t be renewed")', () => {

@@ -45,6 +45,11 @@ test('a running kube-apiserver that started before front-proxy-client.crt change
 
 test('restart-pending leaves out what a component reloads or writes itself (the kubelet\'s rotated pair, an audit log), and sees kube-controller-manager under its 15-character /proc name', async () => {
   const bin = tmpDir('kubepki-live2-');
+  // the tree is there before the components start, as on a node (copied files are dated now: an hour back)
+  const root = copyFixture('kubeadm-1.26');
+  const hourAgo = new Date(Date.now() - 3600e3);
+  const age = (p: string) => { for (const d of fs.readdirSync(p, { withFileTypes: true })) { const q = path.join(p, d.name); if (d.isDirectory()) age(q); else if (d.isFile()) fs.utimesSync(q, hourAgo, hourAgo); } };
+  age(root);
   const procs = ['kube-controller-manager', 'kubelet', 'kube-apiserver'].map((name) => {
     const f = path.join(bin, name);
     fs.copyFileSync(fs.realpathSync('/bin/sleep'), f);
@@ -56,7 +61,6 @@ test('restart-pending leaves out what a component reloads or writes itself (the 
     const pids = new Set(procs.map((p) => p.pid));
     const live = liveComponents().filter((l) => pids.has(l.pid));
     assert.deepEqual(live.map((l) => l.component).sort(), ['kube-apiserver', 'kube-controller-manager', 'kubelet']);
-    const root = copyFixture('kubeadm-1.26');
     const manifest = path.join(root, 'etc/kubernetes/manifests/kube-apiserver.yaml');
     fs.writeFileSync(manifest, fs.readFileSync(manifest, 'utf8').replace('    - --tls-cert-file', '    - --audit-log-path=/var/log/kubernetes/audit.log\n    - --tls-cert-file'));
     fs.mkdirSync(path.join(root, 'var/log/kubernetes'), { recursive: true });

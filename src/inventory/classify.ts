@@ -36,6 +36,8 @@ interface Rec {
   cert: Certificate;
   keyMismatch?: boolean;
   signer?: CertEntry;
+  /** a certificate that is no CA but whose key made the signature */
+  notCaSigner?: CertEntry;
   sameSubjectNoSig: boolean;
   copies: CertLocation[];
 }
@@ -75,6 +77,7 @@ export function classify(input: ClassifyInput): void {
   const add = (e: CertEntry, f: Omit<Finding, 'certificate' | 'file'> & { file?: string }) =>
     e.findings.push({ ...f, certificate: e.id, file: f.file ?? e.location.file });
 
+  const byId = new Map(records.map((r) => [r.entry.id, r]));
   for (const r of records) {
     const e = r.entry;
     const c = r.cert;
@@ -96,11 +99,23 @@ export function classify(input: ClassifyInput): void {
     if (r.signer && r.sameSubjectNoSig) {
       add(e, { code: 'unknown-signer', severity: 'error', message: `${e.name}: only the old CA copy in ${r.signer.location.file} verifies it; the CA file of that name on this node has another key (a CA was re-created?) — re-issue it from the current CA` });
     } else if (!r.signer && !e.selfSigned) {
-      if (r.sameSubjectNoSig) {
+      if (r.notCaSigner) {
+        add(e, { code: 'signer-not-ca', severity: 'error', message: `${e.name}: signed by ${r.notCaSigner.name} (${r.notCaSigner.location.file}), which is not a CA (${r.notCaSigner.isCA ? 'CA:TRUE' : 'no CA:TRUE in its basicConstraints'}); Go refuses the chain ("x509: certificate signed by unknown authority … parent certificate cannot sign this kind of certificate") — re-issue it from the real CA` });
+      } else if (r.sameSubjectNoSig) {
         add(e, { code: 'unknown-signer', severity: 'error', message: `${e.name}: issued by "${e.issuer}", but no CA of that name on this node verifies its signature (a CA was re-created?) — re-issue it from the current CA` });
       } else {
         add(e, { code: 'unknown-signer', severity: 'info', message: `${e.name}: its issuer "${e.issuer}" is not on this node; the chain cannot be checked here` });
       }
+    }
+    // Go's chain rules for the CA above (crypto/x509 checkSignatureFrom, isValid): a keyUsage without
+    // keyCertSign, or more CAs below one than its pathlen allows, and no Go client trusts the certificate
+    if (r.signer && r.signer.id !== e.id) {
+      const s = r.signer;
+      if (s.keyUsage.length > 0 && !s.keyUsage.includes('keyCertSign')) {
+        add(e, { code: 'signer-not-ca', severity: 'error', message: `${e.name}: its CA ${s.name} has keyUsage ${s.keyUsage.join(',')} without keyCertSign; Go refuses every certificate it signed ("parent certificate cannot sign this kind of certificate") — re-issue ${s.name} with keyCertSign (kubeadm's CAs have digitalSignature,keyEncipherment,keyCertSign)` });
+      }
+      const tooLong = pathLenViolation(r, byId);
+      if (tooLong) add(e, { code: 'path-length-exceeded', severity: 'error', message: `${e.name}: ${tooLong.ca.name} allows ${tooLong.pathLen} CA${tooLong.pathLen === 1 ? '' : 's'} below it (pathlen:${tooLong.pathLen}) but ${tooLong.below} stand between it and this certificate; Go refuses the chain ("too many intermediates for path length constraint")` });
     }
     // Go 1.24 (Kubernetes 1.33) refuses RSA keys under 1024 bits in TLS; kubeadm makes nothing under 2048
     if (e.keyAlgorithm === 'RSA' && e.keySize > 0 && e.keySize < 2048) {
@@ -141,6 +156,23 @@ export function classify(input: ClassifyInput): void {
     const has = (code: Finding['code']) => e.findings.some((f) => f.code === code);
     e.status = has('expired') ? 'expired' : has('not-yet-valid') ? 'not-yet-valid' : sev('error') ? 'invalid' : sev('warning') ? 'warning' : 'ok';
   }
+}
+
+/**
+ * The first CA above `r` whose pathlen is smaller than the number of CAs between it and `r` (Go counts the
+ * intermediates of the chain below each CA, the leaf itself excluded).
+ */
+function pathLenViolation(r: Rec, byId: Map<string, Rec>): { ca: CertEntry; pathLen: number; below: number } | undefined {
+  let below = 0;
+  const seen = new Set<string>([r.entry.id]);
+  for (let cur = r.signer ? byId.get(r.signer.id) : undefined; cur && !seen.has(cur.entry.id); cur = cur.signer ? byId.get(cur.signer.id) : undefined) {
+    seen.add(cur.entry.id);
+    const pathLen = cur.cert.basicConstraints?.pathLen;
+    if (pathLen !== undefined && below > pathLen) return { ca: cur.entry, pathLen, below };
+    if (cur.signer?.id === cur.entry.id) break;
+    below++;
+  }
+  return undefined;
 }
 
 function apiserverRecords(input: ClassifyInput): Rec[] {

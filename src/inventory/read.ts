@@ -520,6 +520,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
   }
   const signerOf = new Map<CertRecord, CertRecord | undefined>();
   const sameSubjectNoSig = new Set<CertRecord>();
+  const notCaSigner = new Map<CertRecord, CertRecord>();
   for (const r of records) {
     const cands = caBySubject.get(r.cert.issuerString) ?? [];
     let found: CertRecord | undefined;
@@ -532,6 +533,12 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
       if (r.cert.verifySignedBy(ca.cert)) { found = ca; break; }
     }
     signerOf.set(r, found);
+    // a certificate that is not a CA (CA:FALSE, or v3 without basicConstraints) whose key made the signature: Go
+    // refuses the chain ("parent certificate cannot sign this kind of certificate") however the dates stand
+    if (!found && !r.cert.isSelfIssued) {
+      const notCa = records.find((o) => o !== r && !o.cert.isCA && o.cert.subjectString === r.cert.issuerString && r.cert.verifySignedBy(o.cert));
+      if (notCa) notCaSigner.set(r, notCa);
+    }
     // No CA of that name verifies it, or only an old copy left in a kubeconfig does while the CA file
     // components load is another key: the state after a partial rebuild.
     const fileCas = cands.filter((c) => c.location.kind !== 'kubeconfig');
@@ -686,7 +693,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     }
   }
 
-  classify({ certificates, records: records.map((r) => ({ entry: r.entry!, keyMismatch: r.keyMismatch, signer: signerOf.get(r)?.entry, sameSubjectNoSig: sameSubjectNoSig.has(r), cert: r.cert, copies: r.copies })), kubeconfigs, fs, hints, componentRefs, threshold, now, findings });
+  classify({ certificates, records: records.map((r) => ({ entry: r.entry!, keyMismatch: r.keyMismatch, signer: signerOf.get(r)?.entry, notCaSigner: notCaSigner.get(r)?.entry, sameSubjectNoSig: sameSubjectNoSig.has(r), cert: r.cert, copies: r.copies })), kubeconfigs, fs, hints, componentRefs, threshold, now, findings });
 
   const all = [...findings, ...certificates.flatMap((c) => c.findings)];
   const inv: Inventory = {

@@ -39,6 +39,8 @@ export type FindingCode =
   | 'kubelet-config-invalid'
   | 'negative-serial'
   | 'weak-signature'
+  | 'signer-not-ca'
+  | 'path-length-exceeded'
   | 'restart-pending'
   | 'kubelet-serving-pending'
   | 'kubeadm-config-invalid';
