@@ -99,6 +99,16 @@ test('a CA bundle in a kubeconfig (new and old CA during a rotation) verifies th
   const p = path.join(root, 'etc/kubernetes/admin.conf');
   fs.writeFileSync(p, fs.readFileSync(p, 'utf8').replace(/certificate-authority-data: \S+/, `certificate-authority-data: ${b64(otherRoot.pem)}`));
   assert.deepEqual(errors(readInventory({ fs: new NodeFs(root), now: NOW })).filter((e) => e.code === 'kubeconfig-ca-mismatch').map((e) => e.file), ['/etc/kubernetes/admin.conf']);
+  // the intermediate only in the node's ca.crt, apiserver.crt the bare leaf: kube-apiserver sends no chain, so a
+  // client trusting the root alone cannot build one (openssl verify agrees) — the kubeconfigs do not work
+  put(root, '/etc/kubernetes/pki/ca.crt', fs.readFileSync(f('int.crt'), 'utf8'));
+  put(root, '/etc/kubernetes/pki/ca.key', fs.readFileSync(f('int.key')), 0o600);
+  put(root, '/etc/kubernetes/pki/apiserver.crt', fs.readFileSync(f('leaf.crt'), 'utf8'));
+  assert.notEqual(openssl(['verify', '-CAfile', f('root.crt'), f('leaf.crt')]).status, 0);
+  const bare = readInventory({ fs: new NodeFs(root), now: NOW });
+  assert.equal(bare.certificates.find((x) => x.name === 'apiserver')!.signerName, 'ca', 'the node still sees the chain');
+  assert.deepEqual(errors(bare).filter((e) => e.code === 'kubeconfig-ca-mismatch').map((e) => e.file).sort(),
+    ['/etc/kubernetes/admin.conf', '/etc/kubernetes/controller-manager.conf', '/etc/kubernetes/kubelet.conf', '/etc/kubernetes/scheduler.conf']);
   fs.rmSync(t, { recursive: true, force: true });
 });
 
@@ -126,4 +136,29 @@ test('a kind cluster on 127.0.0.1 at another port is another API server: no CA m
   // on the API server's own port it is this cluster, and a CA that does not verify it is a mismatch
   put(root, '/etc/kubernetes/kind.conf', kubeconfig([{ name: 'kind-kind', server: 'https://127.0.0.1:6443', ca: kindCa.pem }]), 0o600);
   assert.deepEqual(errors(readInventory({ fs: new NodeFs(root), now: NOW })).filter((f) => f.code === 'kubeconfig-ca-mismatch').map((f) => f.file), ['/etc/kubernetes/kind.conf']);
+});
+
+test('a token kubeconfig for this API server with another CA: the CA copy\'s row is invalid (no "all ok" beside exit 2); an error on no row (sa.pub of another key) is counted in the summary line, and Next points at FINDINGS', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const otherCa = await makeCa('kubernetes', ISSUED, 3650);
+  put(root, '/etc/kubernetes/monitoring.conf', kubeconfig([{ name: 'here', server: 'https://192.0.2.10:6443', ca: otherCa.pem }]), 0o600);
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  const row = inv.certificates.find((c) => c.location.file === '/etc/kubernetes/monitoring.conf')!;
+  assert.equal(row.status, 'invalid');
+  assert.deepEqual(row.findings.map((f) => f.code), ['kubeconfig-ca-mismatch']);
+  assert.equal(inv.summary.worst, 'invalid');
+  let io = memoryIo();
+  assert.equal(await run(['check', '--root', root, '--now', '2026-11-23'], io), 2, io.err);
+  assert.match(io.out, /, 1 invalid \(now/);
+  assert.match(io.out, /\nNext: do what each ERROR under FINDINGS says \(kubeconfig-ca-mismatch\)/);
+
+  fs.rmSync(path.join(root, 'etc/kubernetes/monitoring.conf'));
+  const other = await makeCa('other', ISSUED, 3650, 'rsa-2048');
+  const pub = openssl(['pkey', '-pubout'], other.keyPem);
+  assert.equal(pub.status, 0, pub.stderr);
+  put(root, '/etc/kubernetes/pki/sa.pub', pub.stdout);
+  io = memoryIo();
+  assert.equal(await run(['check', '--root', root, '--now', '2026-11-23'], io), 2, io.err);
+  assert.match(io.out, / 0 invalid, 1 other error \(now/);
+  assert.match(io.out, /\nNext: do what each ERROR under FINDINGS says \(sa-key-mismatch\)/);
 });

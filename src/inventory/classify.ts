@@ -210,12 +210,16 @@ function kubeconfigClusters(input: ClassifyInput) {
   const nodeCaKeys = new Set(nodeCAs.map((r) => r.entry.spkiSha256));
   const outgoing = new Set(componentRefs.filter((r) => r.component === 'kube-apiserver').map((r) => r.file));
   const hintHosts = new Set([hints.advertiseAddress, hints.controlPlaneEndpoint && endpointHost(hints.controlPlaneEndpoint), ...hints.certSANs].filter((h): h is string => Boolean(h)).map((h) => h.toLowerCase()));
+  // A client has what the API server sends (its --tls-cert-file: the certificate, then any chain in that file)
+  // and its own certificate-authority-data: an intermediate that is only in the node's ca.crt never reaches it.
   const reaches = (leaf: Rec, ca: Certificate) => {
+    const served = records.filter((r) => r !== leaf && r.entry.location.kind !== 'kubeconfig' && r.entry.location.file === leaf.entry.location.file && r.entry.location.index > leaf.entry.location.index);
     let x: Rec | undefined = leaf;
     for (let hop = 0; x && hop < 6; hop++) {
       if (x.cert.verifySignedBy(ca)) return true;
-      const up: Rec | undefined = x.signer ? byId.get(x.signer.id) : undefined;
-      x = up === x ? undefined : up;
+      const from: Rec = x;
+      const up: Rec | undefined = from.signer ? byId.get(from.signer.id) : undefined;
+      x = up && up !== from && served.includes(up) ? up : served.find((r) => r !== from && from.cert.verifySignedBy(r.cert));
     }
     return false;
   };
@@ -261,7 +265,9 @@ function checkKubeconfigs(input: ClassifyInput, clusters: KubeconfigCluster[]): 
     }
     if (!bad) continue;
     const f: Finding = { code: 'kubeconfig-ca-mismatch', severity: 'error', file: kc.file, message: `${kc.file}: cluster ${JSON.stringify(cl.name)} certificate-authority-data ${bad}; clients using it will fail with "x509: certificate signed by unknown authority"` };
-    if (owner) owner.entry.findings.push({ ...f, certificate: owner.entry.id });
+    // (on the client certificate it travels with, else on the CA copy itself: either way a row is not "ok")
+    const holder = owner ?? cas[0];
+    if (holder) holder.entry.findings.push({ ...f, certificate: holder.entry.id });
     else input.findings.push(f);
   }
   for (const kc of input.kubeconfigs) {

@@ -39,6 +39,10 @@ export function nextStep(inv: Omit<Inventory, 'next'>): string {
   }
   if (gone > 0) return `kubepki rebuild${rootFlag} --dry-run (re-creates missing kubeadm files)`;
   if (unreadable > 0) return `restore the unreadable files from a backup (kubepki backups${rootFlag}), or move them aside and run kubepki rebuild${rootFlag} --dry-run`;
+  // an invalid row, or an error on no row (a kubelet config the kubelet refuses, sa.pub not matching sa.key):
+  // the finding itself says what to do
+  const codes = [...new Set(inv.findings.filter((f) => f.severity === 'error').map((f) => f.code))];
+  if (codes.length > 0) return `do what each ERROR under FINDINGS says (${codes.slice(0, 3).join(', ')}${codes.length > 3 ? ` and ${codes.length - 3} more` : ''}); then kubepki check${rootFlag} again`;
   return '';
 }
 

@@ -81,8 +81,11 @@ export function renderTable(inv: Inventory, opts: TableOptions = {}): string {
   const gone = inv.missing.filter((m) => m.state !== 'unreadable').length;
   const unreadable = inv.missing.length - gone;
   const next = inv.next ?? nextStep(inv);
+  // errors the rows above do not show (a kubelet config the kubelet refuses, sa.pub not matching sa.key)
+  const rowFiles = new Set(inv.missing.map((m) => m.file));
+  const other = inv.findings.filter((f) => f.severity === 'error' && !f.certificate && !(f.file && rowFiles.has(f.file))).length;
   out += `\n${s.certificates} certificates: ${s.ok} ok, ${s.warning} warning, ${s.expired} expired, ${s.notYetValid} not yet valid, ${s.invalid} invalid` +
-    `${gone ? `, ${gone} missing` : ''}${unreadable ? `, ${unreadable} unreadable` : ''} (now ${inv.now.replace('.000Z', 'Z')}, warn ${inv.warn}, layouts ${inv.layouts.join(',') || 'none'})\n` +
+    `${gone ? `, ${gone} missing` : ''}${unreadable ? `, ${unreadable} unreadable` : ''}${other ? `, ${other} other error${other > 1 ? 's' : ''}` : ''} (now ${inv.now.replace('.000Z', 'Z')}, warn ${inv.warn}, layouts ${inv.layouts.join(',') || 'none'})\n` +
     (next ? `Next: ${next}\n` : '');
   return out;
 }
