@@ -98,6 +98,13 @@ test('kubespray layout: /etc/kubernetes/ssl with /etc/kubernetes/pki a symlink t
   assert.equal(byName(inv, 'apiserver').managedBy, 'kubeadm');
   assert.equal(byName(inv, 'apiserver').profile, 'apiserver');
   assert.deepEqual(inv.missing, []);
+  // the manifests name /etc/kubernetes/pki/…: the same files, so kube-apiserver reads them and restarts after a renew
+  assert.deepEqual(byName(inv, 'apiserver').components, ['kube-apiserver']);
+  assert.deepEqual(byName(inv, 'etcd-server').components, ['etcd']);
+  const io = memoryIo();
+  assert.equal(await run(['renew', 'apiserver', 'etcd-server', '--root', root, '--now', '2026-11-23', '--dry-run'], io), 0, io.out + io.err);
+  assert.match(io.out, /^ {2}kube-apiserver \(static pod; reads \/etc\/kubernetes\/ssl\/apiserver\.crt\)$/m);
+  assert.match(io.out, /^ {2}etcd \(static pod; reads \/etc\/kubernetes\/ssl\/etcd\/server\.crt\)$/m);
 });
 
 const KUBEADM_126_NAMES = ['admin.conf', 'apiserver', 'apiserver-etcd-client', 'apiserver-kubelet-client', 'ca', 'controller-manager.conf', 'etcd-ca', 'etcd-healthcheck-client', 'etcd-peer', 'etcd-server', 'front-proxy-ca', 'front-proxy-client', 'kubelet-client', 'kubelet-serving', 'kubelet-serving-ca', 'scheduler.conf'];

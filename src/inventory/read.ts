@@ -194,7 +194,7 @@ export function readInventory(opts: ReadOptions): Inventory {
 
   // Files the static pod manifests and the kubelet's config name are read too, wherever they are: an
   // external etcd's client certificate in /etc/etcd/pki, a --tls-cert-file outside the PKI directory.
-  const componentRefs = opts.componentRefs === false ? [] : readComponentRefs(fs);
+  const componentRefs = opts.componentRefs === false ? [] : withRealPaths(fs, readComponentRefs(fs));
   for (const ref of componentRefs) {
     if (!CERT_REF.test(ref.via) || files.has(ref.file)) continue;
     const target: ScanTarget = { path: posix.dirname(ref.file), layout: 'generic', recursive: false };
@@ -743,6 +743,24 @@ const PLAIN = /^[a-z0-9./-]*$/;
 function localeOrder(a: string, b: string): number {
   if (PLAIN.test(a) && PLAIN.test(b)) return a < b ? -1 : a > b ? 1 : 0;
   return a.localeCompare(b);
+}
+
+/**
+ * A component reads through links: kubespray's manifests name /etc/kubernetes/pki/apiserver.crt, which is
+ * /etc/kubernetes/ssl/apiserver.crt, read there. Each reference whose real path differs is also kept under
+ * that path, so what reads a file (and what to restart after writing it) is found by either name.
+ */
+function withRealPaths(fs: NodeFs, refs: ComponentRef[]): ComponentRef[] {
+  const out = [...refs];
+  const seen = new Set(refs.map((r) => `${r.component}|${r.via}|${r.file}`));
+  for (const r of refs) {
+    const real = safeReal(fs, r.file);
+    const key = `${r.component}|${r.via}|${real}`;
+    if (real === r.file || seen.has(key)) continue;
+    seen.add(key);
+    out.push({ ...r, file: real, through: r.file });
+  }
+  return out;
 }
 
 function safeReal(fs: NodeFs, p: string): string {

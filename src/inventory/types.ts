@@ -234,6 +234,8 @@ export interface ComponentRef {
   source: string;
   /** the systemd unit that runs the component, when it is not a static pod (etcd from /etc/etcd.env: `etcd`) */
   unit?: string;
+  /** the path the component names, when `file` is where its links lead (kubespray's pki → ssl): the same reference again */
+  through?: string;
 }
 
 export interface Inventory {

@@ -573,7 +573,7 @@ export function restartsFrom(inv: Inventory, because: Map<string, Set<string>>, 
   const endpointOf = (component: string): PlanRestart['endpoint'] => {
     const s = SERVED[component];
     if (!s) return undefined;
-    const refs = inv.components.filter((r) => r.component === component);
+    const refs = inv.components.filter((r) => r.component === component && !(r.through && changed.has(r.through)));
     const serving = new Set(refs.filter((r) => SERVING_VIA.has(r.via)).map((r) => r.file));
     const reads = new Set(refs.map((r) => r.file));
     const f = [...changed].find((p) => (serving.size > 0 ? serving.has(p) : s.file.test(p) && (refs.length === 0 || reads.has(p))));
@@ -660,7 +660,8 @@ function restartTracker(inv: Inventory, changed: Set<string>) {
     if (!because.has(component)) because.set(component, new Set());
     because.get(component)!.add(file);
   };
-  for (const ref of inv.components) if (changed.has(ref.file)) need(ref.component, ref.file);
+  // (a file changed under the name the component gives it is said once, under that name)
+  for (const ref of inv.components) if (changed.has(ref.file) && !(ref.through && changed.has(ref.through))) need(ref.component, ref.file);
   const refFiles = new Map<string, Set<string>>();
   for (const ref of inv.components) {
     if (!refFiles.has(ref.component)) refFiles.set(ref.component, new Set());
