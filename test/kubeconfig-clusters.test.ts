@@ -11,7 +11,7 @@ import { NodeFs } from '../src/fs/node-fs.js';
 import { run } from '../src/cli/main.js';
 import { memoryIo } from '../src/cli/io.js';
 import type { Inventory } from '../src/inventory/types.js';
-import { makeCa, makeLeaf, put } from './support/trees.js';
+import { k3sYaml, makeCa, makeLeaf, put } from './support/trees.js';
 import { copyFixture, NOW, openssl, tmpDir } from './support/fixtures.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -161,4 +161,18 @@ test('a token kubeconfig for this API server with another CA: the CA copy\'s row
   assert.equal(await run(['check', '--root', root, '--now', '2026-11-23'], io), 2, io.err);
   assert.match(io.out, / 0 invalid, 1 other error \(now/);
   assert.match(io.out, /\nNext: do what each ERROR under FINDINGS says \(sa-key-mismatch\)/);
+});
+
+test('every certificate of a kubeconfig has a name of its own: k3s.yaml\'s admin chain (leaf, then its CA) and a CA bundle (two CAs during a rotation)', async () => {
+  const root = tmpDir('kubepki-kc-names-');
+  const serverCa = await makeCa('k3s-server-ca@1', ISSUED, 3650);
+  const oldServerCa = await makeCa('k3s-server-ca@0', ISSUED, 3650);
+  const clientCa = await makeCa('k3s-client-ca@1', ISSUED, 3650);
+  const admin = await makeLeaf(clientCa, 'system:admin', { orgs: ['system:masters'], eku: ['clientAuth'], notBefore: ISSUED, days: 365 });
+  put(root, '/etc/rancher/k3s/k3s.yaml', k3sYaml(serverCa.pem + oldServerCa.pem, admin.pem + clientCa.pem, admin.keyPem), 0o600);
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW, layouts: [], kubeconfigs: ['/etc/rancher/k3s/k3s.yaml'] });
+  const names = inv.certificates.map((c) => `${c.name} ${c.subjectCN}`).sort();
+  assert.deepEqual(names, ['k3s.yaml:cluster/default k3s-server-ca@1', 'k3s.yaml:cluster/default#1 k3s-server-ca@0', 'k3s.yaml system:admin', 'k3s.yaml-chain-1 k3s-client-ca@1'].sort());
+  assert.equal(new Set(inv.certificates.map((c) => c.id)).size, 4);
+  assert.equal(inv.certificates.find((c) => c.subjectCN === 'system:admin')!.signerName, 'k3s.yaml-chain-1');
 });

@@ -819,10 +819,13 @@ function nameRecords(records: CertRecord[], profileOf: (l: CertLocation) => Kube
       const base = kubeconfigLabel.get(l.file)!;
       const prof = profileOf(l);
       if (l.kubeconfig?.entry === 'user') {
-        const users = records.filter((o) => o.location.file === l.file && o.location.kubeconfig?.entry === 'user').length;
-        names.set(r, prof && users === 1 ? prof.name : users === 1 ? base : `${base}:${l.kubeconfig.name}`);
+        // (a user's chain, k3s.yaml's admin certificate then its CA, is one user: its CA is named as part of the chain)
+        const users = records.filter((o) => o.location.file === l.file && o.location.kubeconfig?.entry === 'user' && o.location.index === 0).length;
+        const name = prof && users === 1 ? prof.name : users === 1 ? base : `${base}:${l.kubeconfig.name}`;
+        names.set(r, l.index > 0 ? `${name}-chain-${l.index}` : name);
       } else {
-        names.set(r, `${base}:cluster/${l.kubeconfig?.name || '""'}`);
+        // (a bundle, the old and new CA during a rotation: one name each)
+        names.set(r, `${base}:cluster/${l.kubeconfig?.name || '""'}${l.index > 0 ? `#${l.index}` : ''}`);
       }
       continue;
     }
