@@ -323,7 +323,7 @@ test('node-level key problems are errors: sa.pub not the half of sa.key, an encr
   assert.match(encrypted.message, /apiserver\.key holds an encrypted private key, and kube-apiserver reads it/);
   const caGone = errs.find((f) => f.code === 'ca-expires-before-leaf');
   assert.ok(caGone);
-  assert.match(caGone.message, /^leaf: its CA certs\/ca expired on 2026-04-11, so its chain no longer verifies.*kubepki renew certs\/ca/);
+  assert.match(caGone.message, /^leaf: its CA srv\/ca expired on 2026-04-11, so its chain no longer verifies.*kubepki renew srv\/ca/);
   assert.equal(byName(inv, 'leaf').status, 'invalid');
   const io = memoryIo();
   assert.equal(await run(['check', '--root', root, '--now', '2026-11-23', '--path', '/srv/certs'], io), 2);
@@ -342,7 +342,7 @@ test('Next: when every certificate due is signed by a CA whose key is elsewhere,
   put(root, '/etc/etcd/ssl/client-key.pem', leaf.keyPem, 0o600);
   const inv = readInventory({ fs: new NodeFs(root), now: NOW, paths: ['/etc/etcd/ssl'] });
   assert.equal(inv.summary.warning, 1);
-  assert.match(inv.next!, /^client is signed by ssl\/ca, whose key is not on this node: renew it where that CA is \(kubepki renew all --root .* --dry-run says how for each; --csr-out DIR writes CSRs to take there\)$/);
+  assert.match(inv.next!, /^client is signed by etcd\/ca, whose key is not on this node: renew it where that CA is \(kubepki renew all --root .* --dry-run says how for each; --csr-out DIR writes CSRs to take there\)$/);
   assert.doesNotMatch(inv.next!, /^kubepki renew all/);
   // with the CA key here too, renew all is the step again
   put(root, '/etc/etcd/ssl/ca-key.pem', ca.keyPem, 0o600);

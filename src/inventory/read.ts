@@ -850,7 +850,10 @@ function nameRecords(records: CertRecord[], profileOf: (l: CertLocation) => Kube
   const stemOf = (r: CertRecord, depth: number) => {
     const rel = r.location.file.startsWith(r.scanRoot + '/') ? r.location.file.slice(r.scanRoot.length + 1) : posix.basename(r.location.file);
     const parts = rel.replace(/\.(crt|pem|cer|cert|der)$/i, '').split('/');
-    const abs = r.location.file.replace(/\.(crt|pem|cer|cert|der)$/i, '').split('/').filter(Boolean);
+    // (outside the scanned directory, a parent that says nothing — ssl, pki, certs — is skipped: kubespray's
+    // /etc/ssl/etcd/ssl/ca.pem beside kubeadm's ca is etcd/ca, not ssl/ca)
+    const absAll = r.location.file.replace(/\.(crt|pem|cer|cert|der)$/i, '').split('/').filter(Boolean);
+    const abs = [...absAll.slice(0, -1).filter((d) => !GENERIC_DIRS.has(d)), absAll[absAll.length - 1]!];
     const chosen = depth < parts.length ? parts.slice(parts.length - 1 - depth) : abs.slice(Math.max(0, abs.length - 1 - depth));
     return chosen.join('/') + (r.location.index > 0 ? `#${r.location.index}` : '');
   };
@@ -891,6 +894,8 @@ function kubeconfigLabels(files: string[]): Map<string, string> {
   }
   return labels;
 }
+
+const GENERIC_DIRS = new Set(['ssl', 'pki', 'certs', 'cert', 'tls', 'private', 'secrets']);
 
 function relDepth(r: CertRecord): number {
   if (!r.location.file.startsWith(r.scanRoot + '/')) return 1;
