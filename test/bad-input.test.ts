@@ -241,6 +241,10 @@ test('demo --dir never writes into a directory that holds anything (a node tree,
   const ok = memoryIo();
   assert.equal(await run(['demo', '--dir', empty, '--now', '2026-11-23'], ok), 0);
   assert.ok(fs.existsSync(path.join(empty, 'etc/kubernetes/pki/ca.key')));
+  // the summary's clock in whole seconds, as everywhere else, whatever the milliseconds of --now
+  const ms = memoryIo();
+  assert.equal(await run(['check', '--root', empty, '--now', '2026-11-23T10:11:12.345Z'], ms), 2, ms.err);
+  assert.match(ms.out, /\(now 2026-11-23T10:11:12Z, warn /);
   fs.rmSync(t, { recursive: true, force: true });
 });
 
