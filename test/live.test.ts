@@ -76,3 +76,29 @@ test('restart-pending leaves out what a component reloads or writes itself (the 
     fs.rmSync(bin, { recursive: true, force: true });
   }
 });
+
+test('kubespray (pki a link to ssl): a certificate changed after kube-apiserver started is one restart-pending, under the path the manifest names', async () => {
+  const bin = tmpDir('kubepki-live3-');
+  const root = copyFixture('kubeadm-1.26');
+  fs.renameSync(path.join(root, 'etc/kubernetes/pki'), path.join(root, 'etc/kubernetes/ssl'));
+  fs.symlinkSync('/etc/kubernetes/ssl', path.join(root, 'etc/kubernetes/pki'));
+  const hourAgo = new Date(Date.now() - 3600e3);
+  const age = (p: string) => { for (const d of fs.readdirSync(p, { withFileTypes: true })) { const q = path.join(p, d.name); if (d.isDirectory()) age(q); else if (d.isFile()) fs.utimesSync(q, hourAgo, hourAgo); } };
+  age(root);
+  const fake = path.join(bin, 'kube-apiserver');
+  fs.copyFileSync(fs.realpathSync('/bin/sleep'), fake);
+  fs.chmodSync(fake, 0o755);
+  const p = spawn(fake, ['30'], { stdio: 'ignore' });
+  try {
+    await new Promise((r) => setTimeout(r, 300));
+    const live = liveComponents().filter((l) => l.pid === p.pid);
+    assert.equal(live.length, 1);
+    const later = new Date(Date.now() + 5000);
+    fs.utimesSync(path.join(root, 'etc/kubernetes/ssl/apiserver.crt'), later, later);
+    const f = readInventory({ fs: new NodeFs(root), now: NOW, live }).findings.filter((x) => x.code === 'restart-pending');
+    assert.deepEqual(f.map((x) => x.file), ['/etc/kubernetes/pki/apiserver.crt']);
+  } finally {
+    p.kill();
+    fs.rmSync(bin, { recursive: true, force: true });
+  }
+});

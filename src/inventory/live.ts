@@ -49,6 +49,8 @@ export function staleLoads(fs: NodeFs, live: LiveComponent[], refs: ComponentRef
   for (const ref of refs) {
     // the kubelet reloads the pairs it rotates itself (kubelet-client-current.pem and the dated files behind it)
     if (/\/kubelet-(client|server)-[^/]*\.pem$/.test(ref.file)) continue;
+    // (the same reference under the real path its link leads to: the named path is judged already)
+    if (ref.through) continue;
     const procs = live.filter((p) => p.component === ref.component);
     if (procs.length === 0) continue;
     const st = fs.stat(ref.file);
