@@ -367,6 +367,39 @@ test('inspect --root: a kubeconfig\'s file references and the absolute kubelet-c
   assert.match(missing.err, /nope\.conf: no such file/);
 });
 
+test('inspect of a symlink loop says so, naming the file, and exits 3 as for any file inspect cannot read (not "no such file"); a dangling link names its target', async () => {
+  const dir = tmpDir();
+  // (relative targets: the same loop on the host and under --root)
+  fs.symlinkSync('loop-b.crt', path.join(dir, 'loop-a.crt'));
+  fs.symlinkSync('loop-a.crt', path.join(dir, 'loop-b.crt'));
+  fs.writeFileSync(path.join(dir, 'garbage.crt'), 'this is not a certificate\n');
+  const inspect = async (...args: string[]) => { const io = memoryIo(); const code = await run(['inspect', ...args, '--now', '2026-11-23'], io); return { code, err: io.err, out: io.out }; };
+  const garbage = await inspect(path.join(dir, 'garbage.crt'));
+  const loop = await inspect(path.join(dir, 'loop-a.crt'));
+  assert.equal(loop.code, garbage.code, 'the exit code of a file inspect cannot read');
+  assert.equal(loop.code, 3);
+  assert.equal(loop.err.split('\n')[0], `kubepki: failed to read ${path.join(dir, 'loop-a.crt')}: symlink loop (too many levels of symbolic links)`);
+  assert.doesNotMatch(loop.err, /no such file|internal error|at .*\.js:\d+/);
+  assert.equal(loop.out, '');
+  // under --root, the loop in the file and in a directory above it (that was an internal error, exit 70)
+  const inRoot = await inspect('/loop-a.crt', '--root', dir);
+  assert.equal(inRoot.code, 3);
+  assert.match(inRoot.err, /^kubepki: failed to read .*\/loop-a\.crt: symlink loop/);
+  fs.symlinkSync('/d2', path.join(dir, 'd1'));
+  fs.symlinkSync('/d1', path.join(dir, 'd2'));
+  const parent = await inspect('/d1/ca.crt', '--root', dir);
+  assert.equal(parent.code, 3, parent.err);
+  assert.equal(parent.err.split('\n')[0], `kubepki: failed to read ${path.join(dir, 'd1/ca.crt')}: symlink loop (too many levels of symbolic links)`);
+  // a link to a file that is gone names where it points; a path with nothing there is still "no such file"
+  fs.symlinkSync('/var/lib/kubelet/pki/kubelet-client-2020-01-01-00-00-00.pem', path.join(dir, 'current.pem'));
+  const dangling = await inspect('/current.pem', '--root', dir);
+  assert.equal(dangling.code, 3);
+  assert.match(dangling.err, /^kubepki: failed to read .*\/current\.pem: dangling symlink to \/var\/lib\/kubelet\/pki\/kubelet-client-2020-01-01-00-00-00\.pem$/m);
+  const none = await inspect(path.join(dir, 'nope.crt'));
+  assert.equal(none.code, 3);
+  assert.match(none.err, /nope\.crt: no such file/);
+});
+
 test('check -o yaml is the same versioned Inventory as -o json; a TTY gets colour, NO_COLOR/--no-color do not', async () => {
   const root = copyFixture('kubeadm-1.26-expired');
   const { parse } = await import('yaml');

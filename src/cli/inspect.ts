@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Io } from './io.js';
 import { UserError } from '../errors.js';
-import { NodeFs } from '../fs/node-fs.js';
+import { NodeFs, SymlinkLoopError } from '../fs/node-fs.js';
 import { readInventory, companionFiles, summarize } from '../inventory/read.js';
 import type { Inventory } from '../inventory/types.js';
 import { renderInventoryShort, renderCertFull, renderCertShort, locationTitle } from '../report/cert-text.js';
@@ -50,8 +50,16 @@ Examples:
         // stat through the node: an absolute symlink such as kubelet-client-current.pem points inside --root
         const node = openNode(o);
         const file = toNodePaths(node, [source], io.cwd)[0]!;
+        // a symlink loop (in the file or a directory above it) is not "no such file": the file is there and cannot
+        // be read, exit 3 as for every file inspect cannot read
+        let real: string;
+        try { real = node.realNodePath(file); } catch (e) {
+          if (e instanceof SymlinkLoopError) throw new UserError(`failed to read ${node.hostPathOfReal(file)}: symlink loop (too many levels of symbolic links)`, 'point the link at the file itself (ls -l shows where each link of the path points)');
+          throw e;
+        }
         const abs = node.hostPath(file);
         const st = node.stat(file);
+        if (!st && real !== file && node.lstat(file)) throw new UserError(`failed to read ${abs}: dangling symlink to ${real}`, 'the file it points at is gone: restore it, or point the link at an existing file');
         if (!st) throw new UserError(`failed to read ${abs}: no such file`, o.root ? `pass a path on the node under ${node.root} (/etc/kubernetes/kubelet.conf) or drop --root` : 'check the path');
         if (st.isDirectory()) throw new UserError(`failed to inspect ${abs}: it is a directory`, 'pass a file, or use kubepki check --path DIR for a directory');
         // its key and CA beside it are read too, for "key present and matches" and "signed by", and only what
