@@ -376,7 +376,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     for (const k of f.keys) {
       const spkiHex = k.info.spki ? sha(k.info.spki) : undefined;
       if (k.info.spki && !keyBySpki.has(same(k.info.spki))) keyBySpki.set(same(k.info.spki), { file: f.path, kind: f.kind === 'der' ? 'der' : 'pem' });
-      keys.push({ file: f.path, kind: 'private', format: k.info.format, encrypted: k.info.encrypted, keyAlgorithm: k.info.key?.algorithm, keySize: k.info.key?.size, curve: k.info.key?.curve, spkiSha256: spkiHex, certificates: [] });
+      keys.push({ file: f.path, kind: 'private', format: k.info.format, encrypted: k.info.encrypted, keyAlgorithm: k.info.key?.algorithm ?? k.info.algorithm, keySize: k.info.key?.size, curve: k.info.key?.curve, spkiSha256: spkiHex, certificates: [] });
       if (k.info.encrypted) {
         // kube-apiserver, etcd, the kubelet … take no passphrase: a key one of them reads keeps it from starting
         const readers = [...new Set(componentRefs.filter((c) => c.file === f.path || c.file === f.via).map((c) => c.component))].sort();
