@@ -367,6 +367,88 @@ test('inspect --root: a kubeconfig\'s file references and the absolute kubelet-c
   assert.match(missing.err, /nope\.conf: no such file/);
 });
 
+test('inspect of a symlink loop says so, naming the file, and exits 3 as for any file inspect cannot read (not "no such file"); a dangling link names its target', async () => {
+  const dir = tmpDir();
+  // (relative targets: the same loop on the host and under --root)
+  fs.symlinkSync('loop-b.crt', path.join(dir, 'loop-a.crt'));
+  fs.symlinkSync('loop-a.crt', path.join(dir, 'loop-b.crt'));
+  fs.writeFileSync(path.join(dir, 'garbage.crt'), 'this is not a certificate\n');
+  const inspect = async (...args: string[]) => { const io = memoryIo(); const code = await run(['inspect', ...args, '--now', '2026-11-23'], io); return { code, err: io.err, out: io.out }; };
+  const garbage = await inspect(path.join(dir, 'garbage.crt'));
+  const loop = await inspect(path.join(dir, 'loop-a.crt'));
+  assert.equal(loop.code, garbage.code, 'the exit code of a file inspect cannot read');
+  assert.equal(loop.code, 3);
+  assert.equal(loop.err.split('\n')[0], `kubepki: failed to read ${path.join(dir, 'loop-a.crt')}: symlink loop (too many levels of symbolic links)`);
+  assert.doesNotMatch(loop.err, /no such file|internal error|at .*\.js:\d+/);
+  assert.equal(loop.out, '');
+  // under --root, the loop in the file and in a directory above it (that was an internal error, exit 70)
+  const inRoot = await inspect('/loop-a.crt', '--root', dir);
+  assert.equal(inRoot.code, 3);
+  assert.match(inRoot.err, /^kubepki: failed to read .*\/loop-a\.crt: symlink loop/);
+  fs.symlinkSync('/d2', path.join(dir, 'd1'));
+  fs.symlinkSync('/d1', path.join(dir, 'd2'));
+  const parent = await inspect('/d1/ca.crt', '--root', dir);
+  assert.equal(parent.code, 3, parent.err);
+  assert.equal(parent.err.split('\n')[0], `kubepki: failed to read ${path.join(dir, 'd1/ca.crt')}: symlink loop (too many levels of symbolic links)`);
+  // a link to a file that is gone names where it points; a path with nothing there is still "no such file"
+  fs.symlinkSync('/var/lib/kubelet/pki/kubelet-client-2020-01-01-00-00-00.pem', path.join(dir, 'current.pem'));
+  const dangling = await inspect('/current.pem', '--root', dir);
+  assert.equal(dangling.code, 3);
+  assert.match(dangling.err, /^kubepki: failed to read .*\/current\.pem: dangling symlink to \/var\/lib\/kubelet\/pki\/kubelet-client-2020-01-01-00-00-00\.pem$/m);
+  const none = await inspect(path.join(dir, 'nope.crt'));
+  assert.equal(none.code, 3);
+  assert.match(none.err, /nope\.crt: no such file/);
+});
+
+test('inspect of a chain file shows every certificate in it, in its order, whatever copies of them are beside it (ca.crt, sub-ca.crt), with and without --root', async () => {
+  const root = tmpDir();
+  const dir = path.join(root, 'etc/ssl/app');
+  fs.mkdirSync(dir, { recursive: true });
+  const at = (f: string) => path.join(dir, f);
+  const ok = (args: string[]) => { const r = openssl(args); assert.equal(r.status, 0, r.stderr); };
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+  ok(['req', '-x509', ...ec, '-keyout', at('ca.key'), '-out', at('ca.crt'), '-subj', '/CN=chain-root', '-days', '3650', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  fs.writeFileSync(at('ext.cnf'), 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n');
+  ok(['req', ...ec, '-keyout', at('sub-ca.key'), '-out', at('sub-ca.csr'), '-subj', '/CN=chain-intermediate']);
+  ok(['x509', '-req', '-in', at('sub-ca.csr'), '-CA', at('ca.crt'), '-CAkey', at('ca.key'), '-set_serial', '2', '-days', '1825', '-extfile', at('ext.cnf'), '-out', at('sub-ca.crt')]);
+  ok(['req', ...ec, '-keyout', at('leaf.key'), '-out', at('leaf.csr'), '-subj', '/CN=chain-leaf']);
+  ok(['x509', '-req', '-in', at('leaf.csr'), '-CA', at('sub-ca.crt'), '-CAkey', at('sub-ca.key'), '-set_serial', '3', '-days', '365', '-out', at('leaf.crt')]);
+  fs.writeFileSync(at('chain.pem'), ['leaf.crt', 'sub-ca.crt', 'ca.crt'].map((f) => fs.readFileSync(at(f), 'utf8')).join(''));
+  fs.writeFileSync(at('reversed.pem'), ['ca.crt', 'leaf.crt', 'sub-ca.crt', 'ca.crt'].map((f) => fs.readFileSync(at(f), 'utf8')).join(''));
+  // what openssl reads in each file, in order
+  const blocks = (f: string) => fs.readFileSync(at(f), 'utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----\n/g)!;
+  const opensslOrder = (f: string) => blocks(f).map((pem) => openssl(['x509', '-noout', '-fingerprint', '-sha256'], pem).stdout.trim().split('=')[1]!.replaceAll(':', '').toLowerCase());
+  assert.equal(opensslOrder('chain.pem').length, 3);
+  const now = new Date().toISOString();
+  const inspectJson = async (args: string[]) => {
+    const io = memoryIo();
+    const code = await run(['inspect', ...args, '--now', now, '-o', 'json'], io);
+    assert.equal(code, 0, io.err + io.out);
+    return JSON.parse(io.out) as Inventory;
+  };
+  for (const [file, args] of [['chain.pem', [at('chain.pem')]], ['chain.pem', ['/etc/ssl/app/chain.pem', '--root', root]], ['reversed.pem', [at('reversed.pem')]], ['reversed.pem', ['/etc/ssl/app/reversed.pem', '--root', root]]] as const) {
+    const inv = await inspectJson([...args]);
+    const where = args.join(' ');
+    assert.deepEqual(inv.certificates.map((c) => c.fingerprint), opensslOrder(file), `${where}: every certificate of the file, in order`);
+    assert.deepEqual(inv.certificates.map((c) => c.location.index), blocks(file).map((_b, i) => i), where);
+    assert.ok(inv.certificates.every((c) => c.location.file.endsWith(`/${file}`)), `${where}: located in the file itself`);
+    assert.equal(new Set(inv.certificates.map((c) => c.id)).size, inv.certificates.length, `${where}: ids unique`);
+    assert.equal(inv.summary.certificates, blocks(file).length);
+  }
+  // the copies beside it still tell who signed what and where the keys are
+  const chain = await inspectJson(['/etc/ssl/app/chain.pem', '--root', root]);
+  assert.deepEqual(chain.certificates.map((c) => c.subjectCN), ['chain-leaf', 'chain-intermediate', 'chain-root']);
+  assert.deepEqual(chain.certificates.map((c) => c.signedBy), ['/etc/ssl/app/chain.pem#1', '/etc/ssl/app/chain.pem#2', '/etc/ssl/app/chain.pem#2']);
+  assert.equal(chain.certificates[2]!.privateKey.matches, true);
+  const short = memoryIo();
+  assert.equal(await run(['inspect', at('chain.pem'), '--now', now], short), 0, short.err);
+  assert.match(short.out, /^Certificate 1 of 3 .*chain\.pem\)\n[\s\S]*^Certificate 2 of 3 .*chain\.pem \[1\]\)\n[\s\S]*^Certificate 3 of 3 .*chain\.pem \[2\]\)$/m);
+  // the same file alone in a directory shows the same
+  const alone = tmpDir();
+  fs.copyFileSync(at('chain.pem'), path.join(alone, 'chain.pem'));
+  assert.deepEqual((await inspectJson([path.join(alone, 'chain.pem')])).certificates.map((c) => c.fingerprint), opensslOrder('chain.pem'));
+});
+
 test('check -o yaml is the same versioned Inventory as -o json; a TTY gets colour, NO_COLOR/--no-color do not', async () => {
   const root = copyFixture('kubeadm-1.26-expired');
   const { parse } = await import('yaml');

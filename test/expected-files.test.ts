@@ -115,3 +115,53 @@ test('check on a node that lost its CA says to bring the CA back first, not "ren
   assert.equal(r.code, 2);
   assert.match(r.out, /^Next: bring back \/etc\/kubernetes\/pki\/ca\.crt and their keys from a backup \(kubepki backups --root \S+\) or another control-plane node \(kubepki ca export \/ ca import\); with no copy left, kubepki rebuild --root \S+ --new-ca --dry-run$/m);
 });
+
+test('check: the kubelet client certificate kubelet.conf names is gone (dangling -current link, or no file) is a !MISSING! kubelet-client row with the fix, exit 2; not when kubelet.conf does not name it', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const pki = path.join(root, 'var/lib/kubelet/pki');
+  const link = path.join(pki, 'kubelet-client-current.pem');
+  const dated = fs.readlinkSync(link);
+  assert.match(dated, /^\/var\/lib\/kubelet\/pki\/kubelet-client-2026-[\d-]+\.pem$/);
+  fs.rmSync(path.join(root, dated)); // the kubelet's dated file deleted, the link left dangling
+  const r = await cli(['check', '--root', root, '--now', NOW]);
+  assert.equal(r.code, 2, r.out + r.err);
+  assert.match(r.out, /^!MISSING! kubelet-client\s+MISSING\s+\/var\/lib\/kubelet\/pki\/kubelet-client-current\.pem$/m);
+  assert.match(r.out, /, 1 missing \(now/);
+  assert.match(r.out, /^Next: kubepki kubelet credentials --node cp-1 --root \S+ /m, 'not rebuild, which refuses such a kubelet.conf');
+  const errors = r.out.split('\n').filter((l) => /^\s+ERROR /.test(l));
+  assert.equal(errors.length, 1, `one error, with the fix:\n${errors.join('\n')}`);
+  const inv = JSON.parse((await cli(['check', '--root', root, '--now', NOW, '-o', 'json'])).out);
+  const m = inv.missing.find((x: { name: string }) => x.name === 'kubelet-client');
+  assert.ok(m, JSON.stringify(inv.missing));
+  assert.deepEqual({ file: m.file, layout: m.layout, state: m.state }, { file: '/var/lib/kubelet/pki/kubelet-client-current.pem', layout: 'kubelet', state: 'missing' });
+  assert.ok(m.reason.includes(`dangling symlink to ${dated}`), m.reason);
+  assert.match(m.reason, /the kubelet cannot start; kubepki kubelet credentials --node cp-1 .*kubepki kubelet credentials --node cp-1 --bootstrap$/);
+  // renew cannot bring it back, and says what does
+  const renew = await cli(['renew', 'kubelet-client', '--root', root, '--now', NOW]);
+  assert.equal(renew.code, 3);
+  assert.match(renew.err, /hint: kubepki kubelet credentials --node cp-1/);
+  // the advice works: a client certificate signed by the cluster CA, and the row gone
+  const fix = await cli(['kubelet', 'credentials', '--node', 'cp-1', '--root', root, '--now', NOW]);
+  assert.equal(fix.code, 0, fix.err);
+  const v = openssl(['verify', '-attime', String(Date.parse(NOW) / 1000 + 3600), '-CAfile', path.join(root, PKI, 'ca.crt'), path.join(root, fs.readlinkSync(link))]);
+  assert.equal(v.status, 0, v.stdout + v.stderr);
+  const after = await cli(['check', '--root', root, '--now', NOW, '-o', 'json']);
+  assert.equal(after.code, 0, after.out);
+  assert.deepEqual(JSON.parse(after.out).missing, []);
+
+  // no file at all where kubelet.conf points
+  const conf = path.join(root, 'etc/kubernetes/kubelet.conf');
+  const confText = fs.readFileSync(conf, 'utf8');
+  fs.writeFileSync(conf, confText.replace('client-certificate: /var/lib/kubelet/pki/kubelet-client-current.pem', 'client-certificate: /var/lib/kubelet/pki/gone.pem'));
+  const absent = await cli(['check', '--root', root, '--now', NOW]);
+  assert.equal(absent.code, 2);
+  assert.match(absent.out, /^!MISSING! kubelet-client\s+MISSING\s+\/var\/lib\/kubelet\/pki\/gone\.pem$/m);
+  assert.match(absent.out, /ERROR\s+missing-file\s+kubelet-client: \/var\/lib\/kubelet\/pki\/gone\.pem, the client certificate \/etc\/kubernetes\/kubelet\.conf names, does not exist: the kubelet cannot start; kubepki kubelet credentials --node cp-1/);
+
+  // a dangling -current link that kubelet.conf does not name (it embeds its certificate) is no kubelet-client row
+  const admin = fs.readFileSync(path.join(root, 'etc/kubernetes/admin.conf'), 'utf8');
+  fs.writeFileSync(conf, admin);
+  fs.rmSync(path.join(root, fs.readlinkSync(link)));
+  const other = JSON.parse((await cli(['check', '--root', root, '--now', NOW, '-o', 'json'])).out);
+  assert.ok(!other.missing.some((x: { name: string }) => x.name === 'kubelet-client'), JSON.stringify(other.missing));
+});

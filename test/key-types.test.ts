@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { copyFixture, cli, sh, NOW } from './renew-support.js';
+import { copyFixture, cli, sh, tmp, NOW } from './renew-support.js';
 
 const PKI = 'etc/kubernetes/pki';
 
@@ -95,4 +95,47 @@ test('an Ed25519 sa.key is an sa-key-type error, and sa rotate asks for --key-ty
   assert.equal(p521.code, 0, p521.err + p521.out);
   assert.match(p521.out, /new ecdsa-p521 key/);
   assert.match(keyText(saKey), /Private-Key: \(521 bit/);
+});
+
+test('a legacy-encrypted key (Proc-Type: 4,ENCRYPTED) is ECDSA or RSA as its PEM label says, as openssl reads it decrypted; PKCS#8 ENCRYPTED PRIVATE KEY stays unknown; none is printed', async () => {
+  const dir = tmp();
+  const at = (f: string) => path.join(dir, f);
+  const run = (args: string[]) => { const r = sh('openssl', args); assert.equal(r.status, 0, r.stderr); };
+  run(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', at('ec.key')]);
+  run(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', at('rsa.key')]);
+  run(['ec', '-in', at('ec.key'), '-aes256', '-passout', 'pass:s3cret', '-out', at('ec-legacy.key')]);
+  run(['rsa', '-in', at('rsa.key'), '-traditional', '-aes256', '-passout', 'pass:s3cret', '-out', at('rsa-legacy.key')]);
+  run(['pkey', '-in', at('ec.key'), '-aes256', '-passout', 'pass:s3cret', '-out', at('ec-pkcs8.key')]);
+  for (const [f, label] of [['ec-legacy.key', 'EC PRIVATE KEY'], ['rsa-legacy.key', 'RSA PRIVATE KEY'], ['ec-pkcs8.key', 'ENCRYPTED PRIVATE KEY']]) {
+    const text = fs.readFileSync(at(f!), 'utf8');
+    assert.ok(text.startsWith(`-----BEGIN ${label}-----\n`), text.split('\n')[0]);
+    assert.equal(/^Proc-Type: 4,ENCRYPTED$/m.test(text), label !== 'ENCRYPTED PRIVATE KEY');
+  }
+  // what openssl says the key is once decrypted
+  const opensslAlgorithm = (f: string) => {
+    const r = sh('openssl', ['pkey', '-in', at(f), '-passin', 'pass:s3cret', '-noout', '-text_pub']);
+    assert.equal(r.status, 0, r.stderr);
+    return /ASN1 OID: prime256v1/.test(r.stdout) ? 'ECDSA' : /Modulus:/.test(r.stdout) ? 'RSA' : r.stdout.split('\n')[0];
+  };
+  const inspect = async (f: string) => {
+    const r = await cli(['inspect', at(f), '-o', 'json']);
+    assert.equal(r.code, 0, r.err);
+    assert.doesNotMatch(r.out, /BEGIN|Proc-Type|DEK-Info|s3cret/, 'no key material, no headers');
+    const keys = JSON.parse(r.out).keys;
+    assert.equal(keys.length, 1);
+    return keys[0];
+  };
+  const ec = await inspect('ec-legacy.key');
+  assert.deepEqual([ec.encrypted, ec.format, ec.keyAlgorithm], [true, 'sec1', opensslAlgorithm('ec-legacy.key')]);
+  assert.equal(ec.keyAlgorithm, 'ECDSA');
+  assert.equal(ec.keySize, undefined, 'the size is inside the encryption');
+  const rsa = await inspect('rsa-legacy.key');
+  assert.deepEqual([rsa.encrypted, rsa.format, rsa.keyAlgorithm], [true, 'pkcs1', opensslAlgorithm('rsa-legacy.key')]);
+  assert.equal(rsa.keyAlgorithm, 'RSA');
+  const p8 = await inspect('ec-pkcs8.key');
+  assert.deepEqual([p8.encrypted, p8.keyAlgorithm], [true, undefined]);
+  const short = await cli(['inspect', at('ec-legacy.key')]);
+  assert.match(short.out, /^Private key .*ec-legacy\.key\n\s+Type:\s+ECDSA \(sec1, encrypted\)$/m);
+  assert.doesNotMatch(short.out + short.err, /BEGIN|DEK-Info/);
+  assert.match((await cli(['inspect', at('ec-pkcs8.key')])).out, /Type:\s+unknown \(pkcs8, encrypted\)/);
 });

@@ -4,9 +4,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Io } from './io.js';
 import { UserError } from '../errors.js';
-import { NodeFs } from '../fs/node-fs.js';
-import { readInventory, companionFiles, summarize } from '../inventory/read.js';
-import type { Inventory } from '../inventory/types.js';
+import { NodeFs, SymlinkLoopError } from '../fs/node-fs.js';
+import { readInventory, companionFiles, summarize, certId } from '../inventory/read.js';
+import type { CertEntry, CertLocation, Inventory } from '../inventory/types.js';
 import { renderInventoryShort, renderCertFull, renderCertShort, locationTitle } from '../report/cert-text.js';
 import { renderJson } from '../report/structured.js';
 import { inventoryExitCode } from '../report/table.js';
@@ -50,8 +50,16 @@ Examples:
         // stat through the node: an absolute symlink such as kubelet-client-current.pem points inside --root
         const node = openNode(o);
         const file = toNodePaths(node, [source], io.cwd)[0]!;
+        // a symlink loop (in the file or a directory above it) is not "no such file": the file is there and cannot
+        // be read, exit 3 as for every file inspect cannot read
+        let real: string;
+        try { real = node.realNodePath(file); } catch (e) {
+          if (e instanceof SymlinkLoopError) throw new UserError(`failed to read ${node.hostPathOfReal(file)}: symlink loop (too many levels of symbolic links)`, 'point the link at the file itself (ls -l shows where each link of the path points)');
+          throw e;
+        }
         const abs = node.hostPath(file);
         const st = node.stat(file);
+        if (!st && real !== file && node.lstat(file)) throw new UserError(`failed to read ${abs}: dangling symlink to ${real}`, 'the file it points at is gone: restore it, or point the link at an existing file');
         if (!st) throw new UserError(`failed to read ${abs}: no such file`, o.root ? `pass a path on the node under ${node.root} (/etc/kubernetes/kubelet.conf) or drop --root` : 'check the path');
         if (st.isDirectory()) throw new UserError(`failed to inspect ${abs}: it is a directory`, 'pass a file, or use kubepki check --path DIR for a directory');
         // its key and CA beside it are read too, for "key present and matches" and "signed by", and only what
@@ -113,13 +121,41 @@ function focus(inv: Inventory, node: NodeFs, file: string): Inventory {
     for (const u of kc.users) for (const f of [u.certFile, u.keyFile]) if (f) { shown.add(f); shown.add(real(f)); }
     for (const c of kc.clusters) if (c.caFile) { shown.add(c.caFile); shown.add(real(c.caFile)); }
   }
-  const certificates = inv.certificates.filter((c) => shown.has(c.location.file) || (c.location.via !== undefined && shown.has(c.location.via)));
-  const ids = new Set(certificates.map((c) => c.id));
-  const findings = inv.findings.filter((f) => (f.certificate ? ids.has(f.certificate) : f.file === undefined || shown.has(f.file)));
+  const isShown = (l: CertLocation) => shown.has(l.file) || (l.via !== undefined && shown.has(l.via));
+  // Every certificate of the file itself, at its place in it, in its order: the read makes one entry of
+  // byte-identical certificates, placed where a copy ranks first (a chain file's CA at ca.crt beside it, a
+  // certificate the file holds twice at its first place), so each of the file's places becomes an entry here.
+  const given = real(file);
+  const inGiven = (l: CertLocation) => l.kind !== 'kubeconfig' && l.file === given;
+  const renamed = new Map<string, string>();
+  const placed: CertEntry[] = [];
+  for (const e of inv.certificates) {
+    const places = [e.location, ...(e.copies ?? [])];
+    const own = places.filter(inGiven);
+    const at = own.length > 0 ? own : isShown(e.location) ? [e.location] : places.filter(isShown).slice(0, 1);
+    for (const l of at) {
+      if (l === e.location) { placed.push(e); continue; }
+      const id = certId(l);
+      const copies = places.filter((o) => o !== l);
+      if (!at.includes(e.location) && !renamed.has(e.id)) renamed.set(e.id, id);
+      placed.push({ ...e, id, location: l, ...(copies.length ? { copies } : {}), findings: e.findings.map((f) => ({ ...f, certificate: id })) });
+    }
+  }
+  const kindOrder = (l: CertLocation) => (l.kind === 'pkcs7' ? 1 : 0);
+  const certificates = placed
+    .map((c, i) => ({ c, i }))
+    .sort((a, b) => {
+      const x = inGiven(a.c.location), y = inGiven(b.c.location);
+      if (x && y) return kindOrder(a.c.location) - kindOrder(b.c.location) || a.c.location.index - b.c.location.index;
+      return x !== y ? (x ? -1 : 1) : a.i - b.i;
+    })
+    .map(({ c }) => (c.signedBy && renamed.has(c.signedBy) ? { ...c, signedBy: renamed.get(c.signedBy)! } : c));
+  const loose = inv.findings.filter((f) => !f.certificate && (f.file === undefined || shown.has(f.file)));
+  const findings = [...loose, ...certificates.flatMap((c) => c.findings)];
   return {
     ...inv,
     certificates,
-    keys: inv.keys.filter((k) => shown.has(k.file)),
+    keys: inv.keys.filter((k) => shown.has(k.file)).map((k) => ({ ...k, certificates: k.certificates.map((id) => renamed.get(id) ?? id) })),
     kubeconfigs: inv.kubeconfigs.filter((k) => shown.has(k.file)),
     csrs: inv.csrs.filter((c) => shown.has(c.file)),
     findings,

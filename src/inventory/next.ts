@@ -4,6 +4,7 @@
  */
 import { agentReissueAdvice } from '../layouts/detect.js';
 import type { CertEntry, Inventory } from './types.js';
+import { BOOTSTRAP_KUBELET_CONF, KUBELET_CONF } from '../plan/kubelet.js';
 
 /** Whether the key that signs a certificate is on this node (its own, if self-signed): renew can re-sign it here. */
 function signedHere(inv: Omit<Inventory, 'next'>): (c: CertEntry) => boolean {
@@ -37,6 +38,8 @@ export function nextStep(inv: Omit<Inventory, 'next'>): string {
     if (here.length === 0) return `${head}; they were issued elsewhere: re-issue them there with a margin (a notBefore a few minutes back)`;
     return `${head}, or re-issue with a margin: kubepki renew ${here.length > 3 ? 'all' : here.map((c) => c.name).join(' ')}${rootFlag} --backdate 1h`;
   }
+  // (rebuild refuses a kubelet.conf whose client certificate is gone: the kubelet's own command makes one)
+  if (inv.missing.length > 0 && inv.missing.every((m) => m.name === 'kubelet-client')) return kubeletClientFix(inv, rootFlag);
   if (gone > 0) return `kubepki rebuild${rootFlag} --dry-run (re-creates missing kubeadm files)`;
   if (unreadable > 0) return `restore the unreadable files from a backup (kubepki backups${rootFlag}), or move them aside and run kubepki rebuild${rootFlag} --dry-run`;
   // an invalid row, or an error on no row (a kubelet config the kubelet refuses, sa.pub not matching sa.key):
@@ -44,6 +47,25 @@ export function nextStep(inv: Omit<Inventory, 'next'>): string {
   const codes = [...new Set(inv.findings.filter((f) => f.severity === 'error').map((f) => f.code))];
   if (codes.length > 0) return `do what each ERROR under FINDINGS says (${codes.slice(0, 3).join(', ')}${codes.length > 3 ? ` and ${codes.length - 3} more` : ''}); then kubepki check${rootFlag} again`;
   return '';
+}
+
+/**
+ * What gives the kubelet a client certificate again when the one kubelet.conf names is gone: with a
+ * bootstrap-kubelet.conf the kubelet bootstraps a new one itself when restarted (kubeadm removes that file
+ * after the join, and its token lasts 24h); else `kubepki kubelet credentials` signs one with the cluster
+ * CA (here, or on a control-plane node for a worker), or writes a bootstrap kubeconfig for a rejoin.
+ */
+export function kubeletClientFix(inv: Pick<Inventory, 'certificates' | 'kubeconfigs' | 'nodeName'>, rootFlag: string): string {
+  const user = inv.kubeconfigs.find((k) => k.file === KUBELET_CONF)?.users.find((u) => /^system:node:./.test(u.name))?.name;
+  const node = user?.slice('system:node:'.length) ?? inv.nodeName ?? 'NODE';
+  const caHere = inv.certificates.some((c) => c.name === 'ca' && c.isCA && c.privateKey.present);
+  const make = caHere
+    ? `kubepki kubelet credentials --node ${node}${rootFlag} (signed by the cluster CA here), then systemctl restart kubelet`
+    : `on a control-plane node run kubepki kubelet credentials --node ${node} --out DIR and copy DIR to this node, then systemctl restart kubelet`;
+  if (inv.kubeconfigs.some((k) => k.file === BOOTSTRAP_KUBELET_CONF)) {
+    return `${BOOTSTRAP_KUBELET_CONF} is here: systemctl restart kubelet and it bootstraps a new client certificate while that token is valid; once it has expired: ${make}`;
+  }
+  return `${make}; or rejoin with a bootstrap token: kubepki kubelet credentials --node ${node} --bootstrap${rootFlag}`;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { nextStep } from './next.js';
+import { nextStep, kubeletClientFix } from './next.js';
+import { KUBELET_CONF } from '../plan/kubelet.js';
 import { posix } from 'node:path';
 import type { NodeFs } from '../fs/node-fs.js';
 import { SymlinkLoopError } from '../fs/node-fs.js';
@@ -375,7 +376,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     for (const k of f.keys) {
       const spkiHex = k.info.spki ? sha(k.info.spki) : undefined;
       if (k.info.spki && !keyBySpki.has(same(k.info.spki))) keyBySpki.set(same(k.info.spki), { file: f.path, kind: f.kind === 'der' ? 'der' : 'pem' });
-      keys.push({ file: f.path, kind: 'private', format: k.info.format, encrypted: k.info.encrypted, keyAlgorithm: k.info.key?.algorithm, keySize: k.info.key?.size, curve: k.info.key?.curve, spkiSha256: spkiHex, certificates: [] });
+      keys.push({ file: f.path, kind: 'private', format: k.info.format, encrypted: k.info.encrypted, keyAlgorithm: k.info.key?.algorithm ?? k.info.algorithm, keySize: k.info.key?.size, curve: k.info.key?.curve, spkiSha256: spkiHex, certificates: [] });
       if (k.info.encrypted) {
         // kube-apiserver, etcd, the kubelet … take no passphrase: a key one of them reads keeps it from starting
         const readers = [...new Set(componentRefs.filter((c) => c.file === f.path || c.file === f.via).map((c) => c.component))].sort();
@@ -691,6 +692,29 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
         findings.push({ code: 'missing-file', severity: 'error', file, message: reason });
       }
     }
+  }
+  // the kubelet's client certificate where kubelet.conf names it (kubelet-client-current.pem): without it the
+  // kubelet cannot start. Gone (a dangling link to a deleted dated file, or no file) is `missing`, there but
+  // holding no certificate `unreadable`; its earlier findings (the dangling link, kubelet.conf's reference)
+  // become one, with the fix.
+  for (const u of kubeconfigs.find((k) => k.file === KUBELET_CONF)?.users ?? []) {
+    const file = u.certFrom === 'file' ? u.certFile : undefined;
+    if (!file || certificates.some((c) => c.location.kind !== 'kubeconfig' && (c.location.file === file || c.location.via === file || c.location.file === safeReal(fs, file)))) continue;
+    let real: string | undefined;
+    try { real = fs.realNodePath(file); } catch { /* a loop: there, but unreadable */ }
+    const gone = real !== undefined && !fs.stat(real);
+    const dangling = gone && real !== file;
+    const earlier = (f: Finding) => f.severity === 'error' && (f.file === file || (real !== undefined && f.file === real)
+      || (f.code === 'missing-file' && f.file === KUBELET_CONF && f.message.includes(` client-certificate ${file} `)));
+    const prior = findings.find((f) => earlier(f) && f.file !== KUBELET_CONF);
+    const problem = gone
+      ? `${file}, the client certificate ${KUBELET_CONF} names, ${dangling ? `is a dangling symlink to ${real}` : 'does not exist'}`
+      : prior?.message ?? `${file}: no certificate in it`;
+    const reason = `kubelet-client: ${problem}: the kubelet cannot start; ${kubeletClientFix({ certificates, kubeconfigs, nodeName: hints.nodeName }, '')}`;
+    const code = gone ? 'missing-file' : prior?.code ?? 'corrupt';
+    for (let i = findings.length - 1; i >= 0; i--) if (earlier(findings[i]!)) findings.splice(i, 1);
+    missing.push({ name: 'kubelet-client', file, layout: 'kubelet', state: gone ? 'missing' : 'unreadable', reason });
+    findings.push({ code, severity: 'error', file, message: reason });
   }
 
   classify({ certificates, records: records.map((r) => ({ entry: r.entry!, keyMismatch: r.keyMismatch, signer: signerOf.get(r)?.entry, notCaSigner: notCaSigner.get(r)?.entry, sameSubjectNoSig: sameSubjectNoSig.has(r), cert: r.cert, copies: r.copies })), kubeconfigs, fs, hints, componentRefs, threshold, now, findings });

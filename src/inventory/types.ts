@@ -189,7 +189,11 @@ export interface MissingEntry {
   name: string;
   file: string;
   layout: LayoutName;
-  /** `missing`: not on disk; `unreadable`: there, but no certificate could be read from it (corrupt, empty, a directory, a dangling or looping link) */
+  /**
+   * `missing`: not on disk; `unreadable`: there, but no certificate could be read from it (corrupt, empty, a directory, a
+   * dangling or looping link). The kubelet's `kubelet-client` is `missing` behind a dangling link too: the kubelet deletes
+   * old dated files, and a link to one it deleted is no file it could read.
+   */
   state: 'missing' | 'unreadable';
   /** why, in one line (the finding's message) */
   reason: string;

@@ -9,8 +9,17 @@ export interface PrivateKeyInfo {
   /** DER SubjectPublicKeyInfo of the matching public key (absent when encrypted) */
   spki?: Uint8Array;
   key?: KeyInfo;
+  /**
+   * The algorithm when only the PEM label tells it: a legacy-encrypted `EC PRIVATE KEY` or `RSA PRIVATE KEY`
+   * (Proc-Type: 4,ENCRYPTED) is ECDSA or RSA, its size and curve are inside the encryption. An `ENCRYPTED
+   * PRIVATE KEY` (PKCS#8) names its algorithm only inside the encryption: none.
+   */
+  algorithm?: string;
   keyObject?: KeyObject;
 }
+
+/** What a traditional (non-PKCS#8) private key block's label says its algorithm is. */
+const LABEL_ALGORITHM: Record<string, string> = { 'RSA PRIVATE KEY': 'RSA', 'EC PRIVATE KEY': 'ECDSA' };
 
 export const PRIVATE_KEY_LABELS: Record<string, PrivateKeyInfo['format']> = {
   'RSA PRIVATE KEY': 'pkcs1',
@@ -33,7 +42,7 @@ export function parsePrivateKeyBlock(label: string, der: Uint8Array, headers: Re
   const format = PRIVATE_KEY_LABELS[label];
   if (!format) throw new KeyError(`not a private key block: ${label}`);
   if (label === 'ENCRYPTED PRIVATE KEY' || /ENCRYPTED/.test(headers['Proc-Type'] ?? '')) {
-    return { format, encrypted: true };
+    return { format, encrypted: true, ...(LABEL_ALGORITHM[label] ? { algorithm: LABEL_ALGORITHM[label] } : {}) };
   }
   const type = format === 'pkcs1' ? 'pkcs1' : format === 'sec1' ? 'sec1' : 'pkcs8';
   const load = (): KeyObject => {

@@ -14,6 +14,7 @@ import { UserError } from '../errors.js';
 import { KUBEADM_PROFILES } from '../profiles/kubeadm.js';
 import { agentReissueAdvice, rancherUnit } from '../layouts/detect.js';
 import { certificateLifetime, type Lifetime } from '../inventory/time.js';
+import { kubeletClientFix } from '../inventory/next.js';
 
 export type SanInput = { type: 'dns' | 'ip' | 'email' | 'uri'; value: string };
 
@@ -84,10 +85,14 @@ function isKubeadmCa(name: string): boolean {
 
 /** What is wrong with an expected file: gone, or there but unreadable (and why). */
 function missingText(m: MissingEntry): string {
+  // (kubelet-client's reason ends with its fix, which missingAdvice gives)
+  if (m.name === 'kubelet-client') return `${m.file} is ${m.state}`;
   return m.state === 'unreadable' ? m.reason : `${m.file} is missing`;
 }
 
-function missingAdvice(m: MissingEntry): string {
+function missingAdvice(m: MissingEntry, inv: Inventory): string {
+  // (rebuild keeps no kubelet.conf whose client certificate is gone: the kubelet's own command makes one)
+  if (m.name === 'kubelet-client') return kubeletClientFix(inv, '');
   return m.state === 'unreadable'
     ? 'restore it from a backup (`kubepki backups`), or move it aside and re-create it with `kubepki rebuild`'
     : 'restore it from a backup (`kubepki backups`) or re-create it with `kubepki rebuild`';
@@ -123,7 +128,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       if (gone) {
         throw new UserError(`failed to renew ${t}: ${missingText(gone)}`, isKubeadmCa(t)
           ? `${RESTORE_CA_ADVICE}`
-          : `${missingAdvice(gone)}; renew renews what is there`);
+          : `${missingAdvice(gone, inv)}; renew renews what is there`);
       }
       if (hits.length === 0) {
         const names = [...new Set(inv.certificates.filter((c) => !isCaCopyOnly(c)).map((c) => c.name))].sort();
@@ -170,7 +175,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       const isCa = isKubeadmCa(m.name);
       if (isCa) explainedGone.add(m.name);
       // each piece of advice once (a node that lost its PKI has a dozen of these lines)
-      const advice = isCa ? RESTORE_CA_ADVICE : missingAdvice(m);
+      const advice = isCa ? RESTORE_CA_ADVICE : missingAdvice(m, inv);
       const said = advised.has(advice);
       advised.add(advice);
       results.push({ id: m.file, name: m.name, outcome: 'missing', message: `${missingText(m)}${said ? ` (${isCa ? 'restore it as the CA above' : 'see above'})` : `; ${advice}`}` });
