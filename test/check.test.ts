@@ -8,6 +8,7 @@ import { run } from '../src/cli/main.js';
 import { memoryIo } from '../src/cli/io.js';
 import type { CertEntry, Inventory } from '../src/inventory/types.js';
 import { copyFixture, NOW, openssl, tmpDir } from './support/fixtures.js';
+import { makeCa, makeLeaf, put } from './support/trees.js';
 
 const KU: Record<string, string> = {
   'Digital Signature': 'digitalSignature', 'Non Repudiation': 'nonRepudiation', 'Key Encipherment': 'keyEncipherment',
@@ -325,6 +326,23 @@ test('inspect: a kubeconfig shows every entry, a key is described but never prin
   const full = memoryIo();
   await run(['inspect', path.join(root, 'etc/kubernetes/pki/apiserver.crt'), '-o', 'full', '--now', '2026-11-23'], full);
   assert.match(full.out, /Subject Alternative Name/);
+});
+
+test('inspect --root of a file at the top of the tree finds its key and the CA beside it (/leaf.key, not //leaf.key)', async () => {
+  const root = tmpDir('kubepki-top-');
+  const issued = new Date('2026-01-01T00:00:00Z');
+  const ca = await makeCa('top-ca', issued, 3650);
+  const leaf = await makeLeaf(ca, 'top-leaf', { eku: ['serverAuth'], notBefore: issued, days: 365 });
+  put(root, '/ca.crt', ca.pem);
+  put(root, '/ca.key', ca.keyPem, 0o600);
+  put(root, '/leaf.crt', leaf.pem);
+  put(root, '/leaf.key', leaf.keyPem, 0o600);
+  const io = memoryIo();
+  assert.equal(await run(['inspect', '/leaf.crt', '--root', root, '--now', '2026-11-23', '-o', 'json'], io), 0, io.err);
+  const c = (JSON.parse(io.out) as Inventory).certificates.find((x) => x.subjectCN === 'top-leaf')!;
+  assert.equal(c.privateKey.location?.file, '/leaf.key');
+  assert.equal(c.privateKey.matches, true);
+  assert.equal(c.signerName, 'ca');
 });
 
 test('inspect --root: a kubeconfig\'s file references and the absolute kubelet-client-current.pem symlink resolve inside the tree, not on the host', async () => {

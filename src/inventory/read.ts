@@ -808,12 +808,13 @@ function certsFromBytes(bytes: Buffer, where: string, findings: Finding[]): Cert
  * server-key.pem), the certificate beside a key, and the CA files of its directory (ca.crt, etcd-ca.pem …).
  */
 export function companionFiles(node: NodeFs, file: string): string[] {
-  const dir = posix.dirname(file);
+  // (a file at the top of the tree: /ca.key, not //ca.key)
+  const dir = posix.dirname(file).replace(/\/$/, '');
   const base = posix.basename(file);
   const out = [...partnerKeyPaths(file)];
   const keyStem = /^(.*?)(?:\.key|-key\.pem|\.pem\.key)$/.exec(base)?.[1];
   if (keyStem) out.push(`${dir}/${keyStem}.crt`, `${dir}/${keyStem}.pem`);
-  for (const d of node.readDir(dir)) {
+  for (const d of node.readDir(dir || '/')) {
     // a CA beside it, and that CA's key (renew --file signs with it)
     if (/(^|[-_.])ca\.(crt|pem)$/i.test(d.name)) out.push(`${dir}/${d.name}`, ...partnerKeyPaths(`${dir}/${d.name}`));
   }
@@ -822,7 +823,7 @@ export function companionFiles(node: NodeFs, file: string): string[] {
 
 /** Where the private key of a certificate file conventionally lives. */
 export function partnerKeyPaths(certPath: string): string[] {
-  const dir = posix.dirname(certPath);
+  const dir = posix.dirname(certPath).replace(/\/$/, '');
   const base = posix.basename(certPath);
   const stem = base.replace(/\.(crt|pem|cer|cert|der)$/i, '');
   return [`${dir}/${stem}.key`, `${dir}/${stem}-key.pem`, `${dir}/${stem}.pem.key`].filter((p) => p !== certPath);
