@@ -6,7 +6,16 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { renderDashboardHtml, jsonForScript } from '../src/report/html.js';
 import { sampleInventory } from './dashboard-inventory.js';
+import type { Inventory } from '../src/inventory/types.js';
 import { chromiumMissing, launchChromium, testOutput } from './dashboard-browser.js';
+
+
+/** The dashboard of `inv` written as one file (as `report` writes it), and a headless Chromium to open it in. */
+async function reportInChromium(inv: Inventory) {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kubepki-dash-')), 'report.html');
+  fs.writeFileSync(file, renderDashboardHtml(inv, { mode: 'file' }));
+  return { file, browser: await launchChromium() };
+}
 
 test('dashboard html is self-contained: no external URL, inventory embedded safely', () => {
   const inv = sampleInventory();
@@ -24,10 +33,7 @@ test('dashboard snapshot in Chromium with the network blocked: one bar per certi
   const missing = chromiumMissing();
   if (missing) { t.skip(missing); return; }
   const inv = sampleInventory();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubepki-dash-'));
-  const file = path.join(dir, 'report.html');
-  fs.writeFileSync(file, renderDashboardHtml(inv, { mode: 'file' }));
-  const browser = await launchChromium();
+  const { file, browser } = await reportInChromium(inv);
   try {
     const page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
     const blocked: string[] = [];
@@ -67,7 +73,7 @@ test('dashboard snapshot in Chromium with the network blocked: one bar per certi
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
   }
 });
 
@@ -114,10 +120,7 @@ test('dashboard with --warn N%: each bar\'s warning zone starts where check\'s w
   c.warnFrom = new Date(Date.parse(c.notAfter) - 0.5 * 365 * 86400e3).toISOString();
   const expected = (Date.parse(c.notAfter) - Date.parse(c.warnFrom)) / (Date.parse(c.notAfter) - Date.parse(c.notBefore));
   assert.ok(Math.abs(expected - 0.5) > 0.05, `the test needs a lifetime other than a year (${expected})`);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubepki-dash-'));
-  const file = path.join(dir, 'report.html');
-  fs.writeFileSync(file, renderDashboardHtml(inv, { mode: 'file' }));
-  const browser = await launchChromium();
+  const { file, browser } = await reportInChromium(inv);
   try {
     const page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
     await page.goto(pathToFileURL(file).href);
@@ -128,6 +131,6 @@ test('dashboard with --warn N%: each bar\'s warning zone starts where check\'s w
     assert.ok(Math.abs(zoneBox.width / barBox.width - expected) < 0.01, `zone ${zoneBox.width} of ${barBox.width} px, want ${expected}`);
   } finally {
     await browser.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
   }
 });
