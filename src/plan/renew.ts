@@ -10,6 +10,9 @@ import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
 import { newSerial, generalNameDer } from '../pki/sign.js';
 import { dnsNameProblem } from '../pki/san-validate.js';
+import { NAME_CONSTRAINTS_OID, parseNameConstraints, constraintViolation, violationText, type NameConstraints } from '../pki/name-constraints.js';
+import { Certificate } from '../pki/certificate.js';
+import { parsePemBlocks } from '../pki/pem.js';
 import { UserError } from '../errors.js';
 import { KUBEADM_PROFILES } from '../profiles/kubeadm.js';
 import { agentReissueAdvice, rancherUnit } from '../layouts/detect.js';
@@ -335,6 +338,27 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     if (signer !== 'self' && signer !== 'throwaway' && signerEntry) {
       const caNa = newNotAfter.get(signerEntry.id) ?? Date.parse(signerEntry.notAfter);
       if (na > caNa) warnings.push(`${c.name} would outlive its CA ${signerEntry.name} (${wholeSeconds(na)} > ${wholeSeconds(caNa)}); renew the CA too or pass a shorter --validity`);
+    }
+
+    // nameConstraints of the CAs above it (Go and openssl check every CA of the chain): a SAN outside them makes
+    // the whole certificate invalid. An added one is refused before anything is written; a kept one was
+    // already outside, and is said.
+    if (signerEntry && signer !== 'self' && signer !== 'throwaway') {
+      for (const ca of [signerEntry, ...ancestors(signerEntry)]) {
+        const nc = nameConstraintsOf(ca);
+        if (!nc) continue;
+        for (const san of kind === 'ca' ? [] : addSans) {
+          const v = constraintViolation(san, nc);
+          if (v) {
+            throw new UserError(`failed to add SAN ${sanText(san)} to ${c.name} (${c.location.file}): its CA ${ca.location.file} ${violationText(v)} (nameConstraints), so Go and openssl verify would reject the whole certificate`,
+              'add only names inside the CA\'s constraints, or name the certificates to renew so this one is left out');
+          }
+        }
+        for (const san of c.sans) {
+          const v = constraintViolation(san, nc);
+          if (v) warnings.push(`${c.name}: its SAN ${sanText(san)} is outside the nameConstraints of its CA ${ca.location.file} (${violationText(v)}): Go and openssl verify reject this certificate already, and the renewed one too; re-issue it without that name`);
+        }
+      }
     }
 
     if (kind === 'kubelet-client') notes.push(`new kubelet-client-${stamp}.pem; kubelet-client-current.pem swapped to it (old file kept)`);
@@ -674,6 +698,20 @@ function restartTracker(inv: Inventory, changed: Set<string>) {
     });
   };
   return { because, need, readersOf };
+}
+
+/** The nameConstraints a CA certificate carries, if any (an unreadable extension: none we can match). */
+function nameConstraintsOf(ca: CertEntry): NameConstraints | undefined {
+  if (!ca.isCA) return undefined;
+  let der: Uint8Array | undefined;
+  try { der = parsePemBlocks(ca.pem).find((b) => b.label === 'CERTIFICATE')?.der; } catch { return undefined; }
+  const ext = der && new Certificate(der).extension(NAME_CONSTRAINTS_OID);
+  return ext ? parseNameConstraints(ext.value) : undefined;
+}
+
+/** `DNS:api.example.com`, `IP:10.0.0.1`: a SAN as --add-san and openssl write it. */
+function sanText(san: { type: string; value: string }): string {
+  return `${san.type === 'email' ? 'email' : san.type.toUpperCase()}:${san.value}`;
 }
 
 /** A serial as `check`, openssl and `Certificate.serialHex` print it: lowercase hex in whole octets (a leading 0 kept). */
