@@ -14,6 +14,7 @@ import { NAME_CONSTRAINTS_OID, parseNameConstraints, constraintViolation, violat
 import { Certificate } from '../pki/certificate.js';
 import { parsePemBlocks } from '../pki/pem.js';
 import { UserError } from '../errors.js';
+import { keyFileMode } from '../fs/key-mode.js';
 import { KUBEADM_PROFILES } from '../profiles/kubeadm.js';
 import { agentReissueAdvice, rancherUnit } from '../layouts/detect.js';
 import { certificateLifetime, type Lifetime } from '../inventory/time.js';
@@ -38,6 +39,8 @@ export interface RenewOptions {
   copies?: Record<string, CertLocation[]>;
   /** randomness for serial numbers (tests) */
   random?: (n: number) => Uint8Array;
+  /** the mode of a node file as it is now (the plan says which key files others can read and are narrowed) */
+  modeOf?: (nodePath: string) => number | undefined;
 }
 
 const KUBELET_CLIENT = /\/kubelet-client-(?!current)[^/]*\.pem$/;
@@ -431,6 +434,16 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     if (it.key.action === 'new' && it.key.location && !it.key.location.sameFile) {
       fileOf(it.key.location.file, it.key.location.kind === 'kubeconfig' ? 'kubeconfig' : 'key', it.id);
     }
+  }
+
+  // a file holding a private key (a key file, a kubeconfig with client-key-data, a pem with its key) that
+  // others can read is written without their bits, and the plan says so
+  const holdsKey = (f: PlanFile) => f.kind === 'key'
+    || (f.kind === 'kubeconfig' && inv.kubeconfigs.some((k) => k.file === f.path && k.users.some((u) => u.keyFrom === 'data')))
+    || ((f.kind === 'certificate' || f.kind === 'pem-bundle') && inv.keys.some((k) => k.kind === 'private' && k.file === f.path));
+  for (const f of files) {
+    const mode = f.create || f.kind === 'symlink' || !holdsKey(f) ? undefined : opts.modeOf?.(f.path);
+    if (mode !== undefined && keyFileMode(mode & 0o7777) !== (mode & 0o7777)) f.keyMode = { from: mode & 0o7777, to: keyFileMode(mode & 0o7777) };
   }
 
   // ---- restarts: components that read a changed file (manifest flags, kubelet config) or the certificate
