@@ -62,6 +62,11 @@ export interface BackupManifest {
   entries: BackupEntry[];
   /** what the run was about (plan summary) */
   note?: string;
+  /**
+   * directories (node paths) the run made for its files, deepest first (a rebuild's pki/, pki/etcd/): a
+   * rollback or a restore removes each one that is empty again; none that was there before is listed
+   */
+  createdDirs?: string[];
 }
 
 export interface TransactionOptions {
@@ -289,6 +294,7 @@ function rollBack(nfs: NodeFs, dir: string, m: BackupManifest): void {
       errors.push(`${e.path}: ${errorMessage(err)}`);
     }
   }
+  if (errors.length === 0) removeCreatedDirs(nfs, m);
   if (errors.length > 0) {
     throw new UserError(`failed to roll back ${errors.length} file(s) from backup ${dir}: ${errors.join('; ')}`, `put them back by hand from ${dir}/files, or run \`kubepki restore ${dir}\``);
   }
@@ -443,20 +449,23 @@ export async function applyChanges(nfs: NodeFs, changes: Change[], o: Transactio
     for (const d of new Set(pending.map((p) => path.dirname(p.host)))) {
       for (let x = d; x.startsWith(dir) && x !== dir; x = path.dirname(x)) fsyncDir(path.dirname(x));
     }
-    const manifest: BackupManifest = {
-      apiVersion: 'kubepki.io/v1alpha1', kind: 'Backup', action: o.action, created: o.now.toISOString(), root: nfs.root,
-      state: 'in-progress', pid: process.pid, host: os.hostname(), entries, ...(o.note ? { note: o.note } : {}),
-    };
-    writeManifest(dir, manifest, steps);
-    // 2. writes, 3. verify
-    const written: string[] = [];
-    const keyModes = keyModeChanges(nfs, changes);
-    // directories the writes will make (a rebuild's pki/, pki/etcd/): a rollback removes them again
+    // directories the writes will make (a rebuild's pki/, pki/etcd/): recorded, so that a rollback or a
+    // restore removes them again
     const newDirs = new Set<string>();
     for (const c of changes) {
       const target = c.op === 'write' ? writeTarget(nfs, c) : c.path;
       for (let d = path.dirname(nfs.hostPath(target)); !fs.existsSync(d) && path.dirname(d) !== d; d = path.dirname(d)) newDirs.add(d);
     }
+    const createdDirs = [...newDirs].sort((a, b) => b.length - a.length).map((d) => nfs.nodePath(d));
+    const manifest: BackupManifest = {
+      apiVersion: 'kubepki.io/v1alpha1', kind: 'Backup', action: o.action, created: o.now.toISOString(), root: nfs.root,
+      state: 'in-progress', pid: process.pid, host: os.hostname(), entries, ...(o.note ? { note: o.note } : {}),
+      ...(createdDirs.length ? { createdDirs } : {}),
+    };
+    writeManifest(dir, manifest, steps);
+    // 2. writes, 3. verify
+    const written: string[] = [];
+    const keyModes = keyModeChanges(nfs, changes);
     try {
       // new contents first, in temp files beside their targets (invisible to readers) …
       const temps: (Pending & { owner?: { uid: number; gid: number }; exclusive: boolean })[] = [];
@@ -491,8 +500,6 @@ export async function applyChanges(nfs: NodeFs, changes: Change[], o: Transactio
       manifest.state = 'in-progress';
       try {
         rollBack(nfs, dir, manifest);
-        // deepest first; one that is not empty (something else was put there meanwhile) stays
-        for (const d of [...newDirs].sort((a, b) => b.length - a.length)) { try { fs.rmdirSync(d); } catch { /* not empty, or gone */ } }
         manifest.state = 'rolled-back';
         writeManifest(dir, manifest);
       } catch (rb) {
@@ -587,6 +594,23 @@ export function keyModeChanges(nfs: NodeFs, changes: Change[]): ModeChange[] {
     if (keyFileMode(from) !== from && !out.some((m) => m.path === target)) out.push({ path: target, from, to: keyFileMode(from) });
   }
   return out;
+}
+
+/**
+ * Remove the directories a run made (its manifest's createdDirs, deepest first) that are empty again once
+ * its files are gone; one that holds anything (put there since) stays. Returns the node paths removed.
+ */
+export function removeCreatedDirs(nfs: NodeFs, m: BackupManifest): string[] {
+  const removed: string[] = [];
+  for (const d of [...(m.createdDirs ?? [])].sort((a, b) => b.length - a.length)) {
+    const host = nfs.hostPath(d);
+    const st = fs.lstatSync(host, { throwIfNoEntry: false });
+    if (!st?.isDirectory()) continue;
+    try { fs.rmdirSync(host); } catch { continue; } // not empty
+    fsyncDir(path.dirname(host));
+    removed.push(d);
+  }
+  return removed;
 }
 
 /** Everything a backup would put back, as changes (used by `kubepki restore`). */
