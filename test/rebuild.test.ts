@@ -526,3 +526,29 @@ test('rebuild keeps only files that work (review): a key that is not its certifi
   const check = await cli('check', '--root', root, '--now', NOW);
   assert.equal(check.code, 0, check.out);
 });
+
+test('a KEEP line describes the certificate on disk (its SANs, subject, usages, end), and names the SANs this rebuild would need that it lacks', async () => {
+  const root = copyFixture();
+  const pki = path.join(root, 'etc/kubernetes/pki');
+  // another service CIDR and an extra name: kubeadm would now put IP:10.100.0.1 and IP:192.0.2.200 there
+  const d = await cli('rebuild', '--root', root, '--now', NOW, '--dry-run', '--service-cidr', '10.100.0.0/16', '--cert-sans', '192.0.2.200');
+  assert.equal(d.code, 0, d.err);
+  const lines = d.out.split('\n');
+  const at = lines.findIndex((l) => /^ {2}KEEP +\/etc\/kubernetes\/pki\/apiserver\.crt /.test(l));
+  assert.ok(at >= 0, d.out);
+  const line = lines[at + 1]!;
+  // the SANs as openssl reads them from the file
+  const onDisk = execFileSync('openssl', ['x509', '-noout', '-ext', 'subjectAltName', '-in', path.join(pki, 'apiserver.crt')]).toString()
+    .split('\n')[1]!.trim().replace(/IP Address:/g, 'IP:');
+  assert.ok(line.includes(`SANs ${onDisk};`), `the file's SANs (${onDisk}): ${line}`);
+  assert.match(line, /IP:10\.96\.0\.1, /, 'the address the certificate has');
+  assert.match(line, /; missing SANs IP:10\.100\.0\.1, IP:192\.0\.2\.200; /);
+  assert.doesNotMatch(line.replace(/missing SANs .*$/, ''), /10\.100\.0\.1|192\.0\.2\.200/, 'what kubeadm would write is not described as there');
+  assert.match(line, /^ +CN=kube-apiserver; signed by ca; serverAuth; SANs /);
+  assert.match(line, /until 2027-11-22T21:36:03Z$/);
+  // a kept certificate with every name it needs says nothing is missing; one without SANs says so
+  const etcd = lines[lines.findIndex((l) => /KEEP +\/etc\/kubernetes\/pki\/etcd\/server\.crt/.test(l)) + 1]!;
+  assert.match(etcd, /SANs DNS:cp-1, DNS:localhost, IP:192\.0\.2\.10, IP:127\.0\.0\.1, IP:::1; until /);
+  const client = lines[lines.findIndex((l) => /KEEP +\/etc\/kubernetes\/pki\/apiserver-kubelet-client\.crt/.test(l)) + 1]!;
+  assert.match(client, /O=system:masters, CN=kube-apiserver-kubelet-client; signed by ca; clientAuth; no SANs; until /);
+});

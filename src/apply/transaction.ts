@@ -18,12 +18,15 @@ import { createHash } from 'node:crypto';
 import type { NodeFs } from '../fs/node-fs.js';
 import { UserError, errorMessage } from '../errors.js';
 import { BACKUP_DIR, LOCK_FILE, pidAlive } from './state.js';
+import { keyFileMode, holdsPrivateKey, type ModeChange } from '../fs/key-mode.js';
 
 export type Change =
   /**
    * replace or create a regular file; an existing file keeps its owner and mode, a new one gets `mode`
-   * (never wider than 0600 when it is `secret`). `restore` is a backup's record put back: that mode and
-   * owner, whatever the file has now.
+   * (never wider than 0600 when it is `secret`). A file that holds a private key (`secret`, or a PEM
+   * private key / kubeconfig client-key-data in `content`) is never left readable by others: an existing
+   * one keeps its owner and group bits only (keyFileMode). `restore` is a backup's record put back: that
+   * mode and owner, whatever the file has now.
    */
   | { op: 'write'; path: string; content: Buffer; mode?: number; secret?: boolean; restore?: { mode: number; uid?: number; gid?: number } }
   /** point a symlink at `target` (node path) the way client-go's file store swaps `-current` (spec §7.2) */
@@ -59,6 +62,11 @@ export interface BackupManifest {
   entries: BackupEntry[];
   /** what the run was about (plan summary) */
   note?: string;
+  /**
+   * directories (node paths) the run made for its files, deepest first (a rebuild's pki/, pki/etcd/): a
+   * rollback or a restore removes each one that is empty again; none that was there before is listed
+   */
+  createdDirs?: string[];
 }
 
 export interface TransactionOptions {
@@ -99,6 +107,8 @@ export function interruptedRuns(nfs: NodeFs, backupRoot?: string): string[] {
 export interface TransactionResult {
   backupDir: string;
   written: string[];
+  /** existing files holding a private key that others could read, written without those bits */
+  keyModes: ModeChange[];
   /** runs that had been interrupted and were rolled back before this one */
   recovered: string[];
 }
@@ -284,6 +294,7 @@ function rollBack(nfs: NodeFs, dir: string, m: BackupManifest): void {
       errors.push(`${e.path}: ${errorMessage(err)}`);
     }
   }
+  if (errors.length === 0) removeCreatedDirs(nfs, m);
   if (errors.length > 0) {
     throw new UserError(`failed to roll back ${errors.length} file(s) from backup ${dir}: ${errors.join('; ')}`, `put them back by hand from ${dir}/files, or run \`kubepki restore ${dir}\``);
   }
@@ -438,19 +449,23 @@ export async function applyChanges(nfs: NodeFs, changes: Change[], o: Transactio
     for (const d of new Set(pending.map((p) => path.dirname(p.host)))) {
       for (let x = d; x.startsWith(dir) && x !== dir; x = path.dirname(x)) fsyncDir(path.dirname(x));
     }
-    const manifest: BackupManifest = {
-      apiVersion: 'kubepki.io/v1alpha1', kind: 'Backup', action: o.action, created: o.now.toISOString(), root: nfs.root,
-      state: 'in-progress', pid: process.pid, host: os.hostname(), entries, ...(o.note ? { note: o.note } : {}),
-    };
-    writeManifest(dir, manifest, steps);
-    // 2. writes, 3. verify
-    const written: string[] = [];
-    // directories the writes will make (a rebuild's pki/, pki/etcd/): a rollback removes them again
+    // directories the writes will make (a rebuild's pki/, pki/etcd/): recorded, so that a rollback or a
+    // restore removes them again
     const newDirs = new Set<string>();
     for (const c of changes) {
       const target = c.op === 'write' ? writeTarget(nfs, c) : c.path;
       for (let d = path.dirname(nfs.hostPath(target)); !fs.existsSync(d) && path.dirname(d) !== d; d = path.dirname(d)) newDirs.add(d);
     }
+    const createdDirs = [...newDirs].sort((a, b) => b.length - a.length).map((d) => nfs.nodePath(d));
+    const manifest: BackupManifest = {
+      apiVersion: 'kubepki.io/v1alpha1', kind: 'Backup', action: o.action, created: o.now.toISOString(), root: nfs.root,
+      state: 'in-progress', pid: process.pid, host: os.hostname(), entries, ...(o.note ? { note: o.note } : {}),
+      ...(createdDirs.length ? { createdDirs } : {}),
+    };
+    writeManifest(dir, manifest, steps);
+    // 2. writes, 3. verify
+    const written: string[] = [];
+    const keyModes = keyModeChanges(nfs, changes);
     try {
       // new contents first, in temp files beside their targets (invisible to readers) …
       const temps: (Pending & { owner?: { uid: number; gid: number }; exclusive: boolean })[] = [];
@@ -485,8 +500,6 @@ export async function applyChanges(nfs: NodeFs, changes: Change[], o: Transactio
       manifest.state = 'in-progress';
       try {
         rollBack(nfs, dir, manifest);
-        // deepest first; one that is not empty (something else was put there meanwhile) stays
-        for (const d of [...newDirs].sort((a, b) => b.length - a.length)) { try { fs.rmdirSync(d); } catch { /* not empty, or gone */ } }
         manifest.state = 'rolled-back';
         writeManifest(dir, manifest);
       } catch (rb) {
@@ -494,7 +507,7 @@ export async function applyChanges(nfs: NodeFs, changes: Change[], o: Transactio
       }
       throw new UserError(`failed to ${o.action}: ${errorMessage(e)}`, `every file was put back as it was (backup ${dir})`, e instanceof UserError ? e.exitCode : 2);
     }
-    return { backupDir: dir, written, recovered: lock.recovered };
+    return { backupDir: dir, written, keyModes, recovered: lock.recovered };
   } finally {
     if (!o.lock) lock.release();
   }
@@ -558,14 +571,46 @@ function verifyOne(nfs: NodeFs, c: Change): void {
 
 /**
  * What a write leaves on disk: a restore the backup's mode and owner; a file that was there its own
- * (a group-readable key a component reads through its group stays readable); a new file `mode`,
- * and a new secret never more than owner-readable.
+ * (a group-readable key a component reads through its group stays readable), less the bits for others
+ * when it holds a private key; a new file `mode`, and a new secret never more than owner-readable.
  */
 function modeAndOwner(c: Extract<Change, { op: 'write' }>, e: BackupEntry | undefined): { mode: number; owner?: { uid: number; gid: number } } {
   if (c.restore) return { mode: c.restore.mode, ...(c.restore.uid !== undefined && c.restore.gid !== undefined ? { owner: { uid: c.restore.uid, gid: c.restore.gid } } : {}) };
-  if (e?.existed && e.mode !== undefined) return { mode: e.mode, ...(e.uid !== undefined ? { owner: { uid: e.uid, gid: e.gid! } } : {}) };
+  const secret = c.secret || holdsPrivateKey(c.content);
+  if (e?.existed && e.mode !== undefined) return { mode: secret ? keyFileMode(e.mode) : e.mode, ...(e.uid !== undefined ? { owner: { uid: e.uid, gid: e.gid! } } : {}) };
   const mode = c.mode ?? 0o644;
-  return { mode: c.secret ? mode & ~0o077 : mode };
+  return { mode: secret ? mode & ~0o077 : mode };
+}
+
+/** The key files these writes narrow (what applyChanges will do; for plans and dry runs). */
+export function keyModeChanges(nfs: NodeFs, changes: Change[]): ModeChange[] {
+  const out: ModeChange[] = [];
+  for (const c of changes) {
+    if (c.op !== 'write' || c.restore || !(c.secret || holdsPrivateKey(c.content))) continue;
+    const target = writeTarget(nfs, c);
+    const st = nfs.lstat(target);
+    if (!st?.isFile()) continue;
+    const from = st.mode & 0o7777;
+    if (keyFileMode(from) !== from && !out.some((m) => m.path === target)) out.push({ path: target, from, to: keyFileMode(from) });
+  }
+  return out;
+}
+
+/**
+ * Remove the directories a run made (its manifest's createdDirs, deepest first) that are empty again once
+ * its files are gone; one that holds anything (put there since) stays. Returns the node paths removed.
+ */
+export function removeCreatedDirs(nfs: NodeFs, m: BackupManifest): string[] {
+  const removed: string[] = [];
+  for (const d of [...(m.createdDirs ?? [])].sort((a, b) => b.length - a.length)) {
+    const host = nfs.hostPath(d);
+    const st = fs.lstatSync(host, { throwIfNoEntry: false });
+    if (!st?.isDirectory()) continue;
+    try { fs.rmdirSync(host); } catch { continue; } // not empty
+    fsyncDir(path.dirname(host));
+    removed.push(d);
+  }
+  return removed;
 }
 
 /** Everything a backup would put back, as changes (used by `kubepki restore`). */

@@ -97,8 +97,10 @@ Examples:
         const field = (Object.keys(EXTERNAL_ETCD_KEYS) as (keyof typeof EXTERNAL_ETCD_KEYS)[]).find((k) => EXTERNAL_ETCD_KEYS[k] === rel);
         return field ? ext[field] : `${pki}/${rel}`;
       };
-      const changes: { op: 'write'; path: string; content: Buffer; mode: number }[] = [];
+      const changes: { op: 'write'; path: string; content: Buffer; mode: number; secret?: boolean }[] = [];
       const lines: string[] = [];
+      const { applyChanges, keyModeChanges } = await import('../apply/transaction.js');
+      const { modeChangeText } = await import('../fs/key-mode.js');
       const conflicts: string[] = [];
       for (const f of opened) {
         const p = target(f.rel);
@@ -106,16 +108,17 @@ Examples:
         if (fs.exists(p)) {
           if (fs.readFile(p).equals(f.content)) { lines.push(`  same     ${p}`); continue; }
           if (!o.force) { conflicts.push(p); continue; }
-          lines.push(`  replace  ${p} (${f.kind})`);
+          // a key file others could read is replaced without their bits
+          const km = keyModeChanges(fs, [{ op: 'write', path: p, content: f.content, secret: f.kind === 'private key' }])[0];
+          lines.push(`  replace  ${p} (${f.kind}${km ? `; ${modeChangeText(km)}` : ''})`);
         } else lines.push(`  create   ${p} (${f.kind})`);
-        changes.push({ op: 'write', path: p, content: f.content, mode: f.mode });
+        changes.push({ op: 'write', path: p, content: f.content, mode: f.mode, ...(f.kind === 'private key' ? { secret: true } : {}) });
       }
       if (conflicts.length) {
         throw new UserError(`failed to import ${label}: ${conflicts.join(', ')} already exist${conflicts.length === 1 ? 's' : ''} with different content`, 'this node has its own CA: pass --force to back it up and replace it (every certificate it signed must then be re-issued: kubepki rebuild --force)');
       }
       io.stdout(`${lines.join('\n')}\n`);
       if (o.dryRun || changes.length === 0) { io.stdout(o.dryRun ? 'Dry run: nothing written.\n' : 'Nothing to do.\n'); return; }
-      const { applyChanges } = await import('../apply/transaction.js');
       const r = await applyChanges(fs, changes, { action: 'ca import', now, note: `kubepki ca import ${label}` });
       io.stdout(`Wrote ${r.written.length} files (backup ${r.backupDir}).\nNext: if this node lost its certificates, kubepki rebuild creates them from these; if these are a renewed CA (same key), restart the components that read it (kubepki restore and renew print them: kube-apiserver, kube-controller-manager, the kubelet) and refresh the CA copies in this node's kubeconfigs.\n`);
     }));

@@ -183,6 +183,10 @@ Exit codes:
       }
       const n = r.written?.written.length ?? 0;
       io.stdout(`\nWrote ${n} file${n === 1 ? '' : 's'} (${r.output?.keysGenerated ?? 0} new keys)${r.written?.backupDir ? `; replaced files backed up under ${r.written.backupDir}` : ''}.\n`);
+      if (r.written?.keyModes?.length) {
+        const { modeChangeText } = await import('../fs/key-mode.js');
+        for (const m of r.written.keyModes) io.stdout(`  ${m.path}: ${modeChangeText(m)}\n`);
+      }
       if (r.plan.expired.length) {
         io.stdout(`Warning: ${expiredWarning(r.plan)}\n`);
         io.exitCode = 1;

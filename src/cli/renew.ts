@@ -10,6 +10,7 @@ import { planRenew, parseSans, type SanInput } from '../plan/renew.js';
 import type { Plan } from '../plan/types.js';
 import { nowOption, rootOption, resolveNow, collect, toNodePaths } from './options.js';
 import { openRoot } from '../fs/node-fs.js';
+import { modeChangeText } from '../fs/key-mode.js';
 
 interface RenewCliOptions {
   root?: string; now?: string; dryRun?: boolean; planOut?: string; validity?: string; backdate?: string;
@@ -49,7 +50,7 @@ export function renderPlanText(plan: Plan, o: { install?: boolean } = {}): strin
   out.push('', `Files (${plan.files.length}):`);
   for (const f of plan.files) {
     if (f.kind === 'symlink') out.push(`  link    ${f.path} → ${f.target}`);
-    else out.push(`  ${f.create ? 'create' : 'write '}  ${f.path}${f.mode !== undefined ? ` (mode ${f.mode.toString(8).padStart(4, '0')})` : ''}`);
+    else out.push(`  ${f.create ? 'create' : 'write '}  ${f.path}${f.mode !== undefined ? ` (mode ${f.mode.toString(8).padStart(4, '0')})` : ''}${f.keyMode ? ` (${modeChangeText(f.keyMode)})` : ''}`);
   }
   if (plan.results.length) {
     out.push('', 'Not renewed:');
@@ -183,7 +184,7 @@ Exit codes:
         const { findCopies } = await import('../apply/renew.js');
         const plan = planRenew(inv, {
           targets: targets.length === 0 && files.length > 0 ? [] : targets, files, validitySeconds, backdateSeconds, newKey: o.newKey, addSans,
-          onlyExpiring: o.onlyExpiring, csrOut, copies: findCopies(nfs, inv),
+          onlyExpiring: o.onlyExpiring, csrOut, copies: findCopies(nfs, inv), modeOf: (p) => nfs.stat(p)?.mode,
         }, now);
         if (o.planOut) fs.writeFileSync(path.resolve(io.cwd, o.planOut), JSON.stringify(plan, null, 2) + '\n');
         io.stdout(renderPlanText(plan, { install: Boolean(o.dryRun) }));

@@ -30,7 +30,7 @@ An interrupted run is rolled back before anything else.`)
     .action(async (backup: string, o: RestoreOptions) => {
       const now = resolveNow(o.now);
       const nfs = openRoot(o.root);
-      const { readManifest, restoreChanges, applyChanges, defaultBackupRoot, isInside } = await import('../apply/transaction.js');
+      const { readManifest, restoreChanges, applyChanges, defaultBackupRoot, isInside, removeCreatedDirs } = await import('../apply/transaction.js');
       const root = o.backupDir ? path.resolve(io.cwd, o.backupDir) : defaultBackupRoot(nfs);
       const candidates = [path.resolve(io.cwd, backup), path.join(root, backup), nfs.hostPath(backup)];
       const dir = candidates.find((d) => fs.existsSync(path.join(d, 'manifest.json')));
@@ -47,6 +47,8 @@ An interrupted run is rolled back before anything else.`)
       const changes = restoreChanges(dir, m);
       io.stdout(`Restore ${changes.length} file(s) from ${dir} (${m.action} of ${m.created}, ${m.state}):\n`);
       for (const c of changes) io.stdout(`  ${c.op === 'write' ? 'write ' : c.op === 'symlink' ? 'link  ' : 'remove'}  ${c.path}${c.op === 'symlink' ? ` → ${c.target}` : ''}\n`);
+      // the directories the run made for its files go with them, when nothing else is in them
+      for (const d of m.createdDirs ?? []) io.stdout(`  rmdir   ${d} (made by that run; if empty)\n`);
       if (o.dryRun) {
         io.stdout(await restartText(nfs, changes.map((c) => c.path), now, 'Afterwards restart'));
         io.stdout('Dry run: nothing was written.\n');
@@ -58,6 +60,10 @@ An interrupted run is rolled back before anything else.`)
         ...(crashAt ? { onStep: (n: number) => { if (n === crashAt) process.kill(process.pid, 'SIGKILL'); } } : {}),
       });
       for (const r of res.recovered) io.stdout(`An interrupted run was rolled back first from ${r}.\n`);
+      const removed = removeCreatedDirs(nfs, m);
+      const kept = (m.createdDirs ?? []).filter((d) => !removed.includes(d) && nfs.lstat(d)?.isDirectory());
+      if (removed.length) io.stdout(`Removed ${removed.length} empty director${removed.length === 1 ? 'y' : 'ies'} that run had made: ${removed.join(', ')}.\n`);
+      if (kept.length) io.stdout(`Kept ${kept.join(', ')}: made by that run, but not empty (something else is in it now).\n`);
       io.stdout(`Restored. The files it replaced are in ${res.backupDir}.\n`);
       io.stdout(await restartText(nfs, changes.map((c) => c.path), now, 'Nothing was restarted. These components read the restored files; restart them'));
     });

@@ -79,9 +79,12 @@ past 80% of its lifetime. Dropping the old key earlier rejects tokens pods still
       const summary = plan.action === 'rotate'
         ? [`new ${plan.keyType} key → ${keyPath}`, `${pubPath}: the new public key, then ${plan.keepPublicKeys.length} previous one${plan.keepPublicKeys.length === 1 ? '' : 's'} kept for verification`]
         : [`${pubPath}: only the public key of ${keyPath} (${plan.droppedPublicKeys} old key${plan.droppedPublicKeys === 1 ? '' : 's'} dropped)`];
+      const { applyChanges, keyModeChanges } = await import('../apply/transaction.js');
+      const { modeChangeText } = await import('../fs/key-mode.js');
+      // an sa.key others could read is written without their bits
+      for (const m of keyModeChanges(fs, changes)) summary.push(`${m.path}: ${modeChangeText(m)}`);
       let backup: string | undefined;
       if (!o.dryRun) {
-        const { applyChanges } = await import('../apply/transaction.js');
         backup = (await applyChanges(fs, changes, { action: `sa ${plan.action}`, now })).backupDir;
       }
       if (o.output === 'json') {

@@ -63,6 +63,11 @@ export interface RebuildCertItem extends RebuildItemBase {
   usages: Usage[];
   notBefore?: string;
   notAfter?: string;
+  /**
+   * a kept file's certificate as it is on disk (a KEEP line describes it, not what kubeadm would write);
+   * `missingSans`: names this rebuild would put there that it lacks
+   */
+  onDisk?: { subject: string; sans: string[]; usages: string[]; notAfter: string; missingSans: string[] };
 }
 
 export interface RebuildKubeconfigItem extends RebuildItemBase {
@@ -197,19 +202,19 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
       if (force) { createNew(true); continue; }
       errors.push(`failed to use ${problem}; remove it (a new CA is then made) or pass --force to replace it after a backup`);
       caNotBefore[spec.name] = fresh.notBefore;
-      items.push({ ...base, action: 'keep', key: 'keep', reason: 'unusable (see problems)' });
+      items.push({ ...base, action: 'keep', key: 'keep', reason: 'unusable (see problems)', ...(crt?.cert ? { onDisk: onDisk(crt.cert) } : {}) });
       continue;
     }
     if (crt && isExpired(crt.cert)) expired.push(certPath);
     if (crt && key) {
       caCert[spec.name] = crt.cert;
       caNotBefore[spec.name] = crt.cert!.notBefore;
-      items.push({ ...base, action: 'keep', key: 'keep', reason: 'certificate and key exist' });
+      items.push({ ...base, action: 'keep', key: 'keep', reason: 'certificate and key exist', onDisk: onDisk(crt.cert!) });
     } else if (crt) {
       // External CA (spec §1.3): usable only if every leaf it signs already exists.
       caCert[spec.name] = crt.cert;
       caNotBefore[spec.name] = crt.cert!.notBefore;
-      items.push({ ...base, action: 'keep', key: 'keep', reason: `${keyPath} is missing: treated as an external CA; every certificate it signs must already exist` });
+      items.push({ ...base, action: 'keep', key: 'keep', reason: `${keyPath} is missing: treated as an external CA; every certificate it signs must already exist`, onDisk: onDisk(crt.cert!) });
     } else if (key) {
       // The key survived: a new self-signed certificate for it keeps every existing signature valid.
       caNew[spec.name] = true;
@@ -247,15 +252,15 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
             : key.keyOk === false ? `failed to keep ${certPath}: ${keyPath}: ${key.problem ?? 'not a private key'}; remove both so the pair is re-created`
               : notItsKey(key, crt.cert) ? `failed to keep ${certPath}: ${keyPath} is not its private key (the component refuses the pair: "tls: private key does not match public key"); remove both so the pair is re-created` : undefined;
     if (problem && !force) errors.push(`${problem}, or pass --force to back them up and replace them`);
-    if (crt && !problem) {
-      // kubeadm validates kept certificates against the config: say which expected names are missing
-      const have = new Set(crt.cert!.subjectAltNames.map((n) => `${n.type}:${n.type === 'ip' ? canonicalIp(n.value) : n.value}`));
-      const missing = [...base.sans.dns.map((d) => `dns:${d}`), ...base.sans.ips.map((ip) => `ip:${ip}`)].filter((n) => !have.has(n));
-      if (missing.length > 0) warnings.push(`${certPath} is kept but lacks ${missing.map((m) => m.replace(/^dns:/, 'DNS:').replace(/^ip:/, 'IP:')).join(', ')}; remove ${certPath} and ${keyPath} to re-create it with them`);
-    }
+    // kubeadm validates kept certificates against the config: say which expected names are missing
+    const missing = crt?.cert ? missingSans(crt.cert, base.sans) : [];
+    if (crt && !problem && missing.length > 0) warnings.push(`${certPath} is kept but lacks ${missing.join(', ')}; remove ${certPath} and ${keyPath} to re-create it with them`);
     if ((crt && !problem) || (problem && !force)) {
       if (crt && !problem && isExpired(crt.cert)) expired.push(certPath);
-      items.push({ ...base, action: 'keep', key: 'keep', reason: problem ? 'unusable (see problems)' : 'certificate exists and is signed by its CA' });
+      items.push({
+        ...base, action: 'keep', key: 'keep', reason: problem ? 'unusable (see problems)' : 'certificate exists and is signed by its CA',
+        ...(crt?.cert ? { onDisk: onDisk(crt.cert, missing) } : {}),
+      });
       continue;
     }
     if (!caHasKey(caName)) {
@@ -447,6 +452,25 @@ function kubeletClientFor(subject: { cn: string; o: string[] }, cur: ExistingFil
   return {
     current: KUBELET_CURRENT, pem: `${KUBELET_PKI}/kubelet-client-${pemTimestamp(now)}.pem`, reuse: false,
     reason: `client certificate stored as the kubelet's rotation does, kubelet.conf pointing at ${KUBELET_CURRENT}${why ? ` (the existing one is not used: ${why})` : ''}`,
+  };
+}
+
+/** `DNS:x`, `IP:y`: the names of a SAN set a certificate lacks (IPs compared in canonical form). */
+function missingSans(cert: Certificate, want: SanSet): string[] {
+  const have = new Set(cert.subjectAltNames.map((n) => `${n.type}:${n.type === 'ip' ? canonicalIp(n.value) : n.value}`));
+  return [...want.dns.map((d) => `dns:${d}`), ...want.ips.map((ip) => `ip:${ip}`)].filter((n) => !have.has(n))
+    .map((m) => m.replace(/^dns:/, 'DNS:').replace(/^ip:/, 'IP:'));
+}
+
+/** What a kept certificate holds, for its KEEP line. */
+function onDisk(cert: Certificate, missing: string[] = []): NonNullable<RebuildCertItem['onDisk']> {
+  const label: Record<string, string> = { dns: 'DNS', ip: 'IP', email: 'email', uri: 'URI', dirname: 'DirName' };
+  return {
+    subject: cert.subjectString,
+    sans: cert.subjectAltNames.map((n) => `${label[n.type] ?? 'other'}:${n.value}`),
+    usages: cert.extKeyUsage,
+    notAfter: cert.notAfter.toISOString(),
+    missingSans: missing,
   };
 }
 

@@ -10,7 +10,11 @@ import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
 import { newSerial, generalNameDer } from '../pki/sign.js';
 import { dnsNameProblem } from '../pki/san-validate.js';
+import { NAME_CONSTRAINTS_OID, parseNameConstraints, constraintViolation, violationText, type NameConstraints } from '../pki/name-constraints.js';
+import { Certificate } from '../pki/certificate.js';
+import { parsePemBlocks } from '../pki/pem.js';
 import { UserError } from '../errors.js';
+import { keyFileMode } from '../fs/key-mode.js';
 import { KUBEADM_PROFILES } from '../profiles/kubeadm.js';
 import { agentReissueAdvice, rancherUnit } from '../layouts/detect.js';
 import { certificateLifetime, type Lifetime } from '../inventory/time.js';
@@ -36,6 +40,8 @@ export interface RenewOptions {
   copies?: Record<string, CertLocation[]>;
   /** randomness for serial numbers (tests) */
   random?: (n: number) => Uint8Array;
+  /** the mode of a node file as it is now (the plan says which key files others can read and are narrowed) */
+  modeOf?: (nodePath: string) => number | undefined;
 }
 
 const KUBELET_CLIENT = /\/kubelet-client-(?!current)[^/]*\.pem$/;
@@ -342,6 +348,27 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       if (na > caNa) warnings.push(`${c.name} would outlive its CA ${signerEntry.name} (${wholeSeconds(na)} > ${wholeSeconds(caNa)}); renew the CA too or pass a shorter --validity`);
     }
 
+    // nameConstraints of the CAs above it (Go and openssl check every CA of the chain): a SAN outside them makes
+    // the whole certificate invalid. An added one is refused before anything is written; a kept one was
+    // already outside, and is said.
+    if (signerEntry && signer !== 'self' && signer !== 'throwaway') {
+      for (const ca of [signerEntry, ...ancestors(signerEntry)]) {
+        const nc = nameConstraintsOf(ca);
+        if (!nc) continue;
+        for (const san of kind === 'ca' ? [] : addSans) {
+          const v = constraintViolation(san, nc);
+          if (v) {
+            throw new UserError(`failed to add SAN ${sanText(san)} to ${c.name} (${c.location.file}): its CA ${ca.location.file} ${violationText(v)} (nameConstraints), so Go and openssl verify would reject the whole certificate`,
+              'add only names inside the CA\'s constraints, or name the certificates to renew so this one is left out');
+          }
+        }
+        for (const san of c.sans) {
+          const v = constraintViolation(san, nc);
+          if (v) warnings.push(`${c.name}: its SAN ${sanText(san)} is outside the nameConstraints of its CA ${ca.location.file} (${violationText(v)}): Go and openssl verify reject this certificate already, and the renewed one too; re-issue it without that name`);
+        }
+      }
+    }
+
     if (kind === 'kubelet-client') notes.push(`new kubelet-client-${stamp}.pem; kubelet-client-current.pem swapped to it (old file kept)`);
     if (isKubeletConf(c)) notes.push(`kubelet.conf embeds its client certificate: moved to kubelet-client-${stamp}.pem and kubelet.conf pointed at kubelet-client-current.pem (kubeadm's recovery)`);
     if (kind === 'kubelet-serving') notes.push('the throwaway CA of the kubelet\'s self-signed pair is re-made (its key was never kept); same leaf key and names');
@@ -412,6 +439,16 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     if (it.key.action === 'new' && it.key.location && !it.key.location.sameFile) {
       fileOf(it.key.location.file, it.key.location.kind === 'kubeconfig' ? 'kubeconfig' : 'key', it.id);
     }
+  }
+
+  // a file holding a private key (a key file, a kubeconfig with client-key-data, a pem with its key) that
+  // others can read is written without their bits, and the plan says so
+  const holdsKey = (f: PlanFile) => f.kind === 'key'
+    || (f.kind === 'kubeconfig' && inv.kubeconfigs.some((k) => k.file === f.path && k.users.some((u) => u.keyFrom === 'data')))
+    || ((f.kind === 'certificate' || f.kind === 'pem-bundle') && inv.keys.some((k) => k.kind === 'private' && k.file === f.path));
+  for (const f of files) {
+    const mode = f.create || f.kind === 'symlink' || !holdsKey(f) ? undefined : opts.modeOf?.(f.path);
+    if (mode !== undefined && keyFileMode(mode & 0o7777) !== (mode & 0o7777)) f.keyMode = { from: mode & 0o7777, to: keyFileMode(mode & 0o7777) };
   }
 
   // ---- restarts: components that read a changed file (manifest flags, kubelet config) or the certificate
@@ -680,6 +717,20 @@ function restartTracker(inv: Inventory, changed: Set<string>) {
     });
   };
   return { because, need, readersOf };
+}
+
+/** The nameConstraints a CA certificate carries, if any (an unreadable extension: none we can match). */
+function nameConstraintsOf(ca: CertEntry): NameConstraints | undefined {
+  if (!ca.isCA) return undefined;
+  let der: Uint8Array | undefined;
+  try { der = parsePemBlocks(ca.pem).find((b) => b.label === 'CERTIFICATE')?.der; } catch { return undefined; }
+  const ext = der && new Certificate(der).extension(NAME_CONSTRAINTS_OID);
+  return ext ? parseNameConstraints(ext.value) : undefined;
+}
+
+/** `DNS:api.example.com`, `IP:10.0.0.1`: a SAN as --add-san and openssl write it. */
+function sanText(san: { type: string; value: string }): string {
+  return `${san.type === 'email' ? 'email' : san.type.toUpperCase()}:${san.value}`;
 }
 
 /** A serial as `check`, openssl and `Certificate.serialHex` print it: lowercase hex in whole octets (a leading 0 kept). */

@@ -65,6 +65,8 @@ export interface PlanFile {
   target?: string;
   /** mode for new files */
   mode?: number;
+  /** an existing file that holds a private key and that others could read: written with mode `to` (keyFileMode) */
+  keyMode?: { from: number; to: number };
 }
 
 export interface PlanRestart {

@@ -29,6 +29,16 @@ function describe(i: RebuildItem): string {
   switch (i.kind) {
     case 'ca':
     case 'leaf': {
+      // a kept file: what is on disk, and what it lacks that this rebuild would put there
+      const d = i.action === 'keep' ? i.onDisk : undefined;
+      if (d) {
+        const parts = [d.subject, i.kind === 'ca' ? 'CA' : `signed by ${i.caName}`];
+        if (d.usages.length) parts.push(d.usages.join('+'));
+        parts.push(d.sans.length ? `SANs ${d.sans.join(', ')}` : 'no SANs');
+        if (d.missingSans.length) parts.push(`missing SAN${d.missingSans.length > 1 ? 's' : ''} ${d.missingSans.join(', ')}`);
+        parts.push(`until ${d.notAfter.slice(0, 19)}Z`);
+        return parts.join('; ');
+      }
       const subj = `${i.subject.o.map((o) => `O=${o}, `).join('')}CN=${i.subject.cn}`;
       const sans = [...i.sans.dns.map((d) => `DNS:${d}`), ...i.sans.ips.map((ip) => `IP:${ip}`)].join(', ');
       const parts = [subj, i.kind === 'ca' ? 'CA' : `signed by ${i.caName}`];

@@ -6,12 +6,15 @@
  */
 import type { NodeFs } from '../fs/node-fs.js';
 import { applyChanges, type Change } from '../apply/transaction.js';
+import type { ModeChange } from '../fs/key-mode.js';
 import type { FileWrite } from './execute.js';
 
 export interface WriteResult {
   written: string[];
   /** host directory of the backup (holds the replaced files under files/) */
   backupDir?: string;
+  /** replaced key files others could read, written without those bits */
+  keyModes?: ModeChange[];
 }
 
 export async function writeRebuildFiles(fs: NodeFs, files: FileWrite[], now: Date, backupRoot?: string): Promise<WriteResult> {
@@ -24,5 +27,5 @@ export async function writeRebuildFiles(fs: NodeFs, files: FileWrite[], now: Dat
     ? { op: 'symlink', path: f.path, target: f.content }
     : { op: 'write', path: f.path, content: Buffer.from(f.content), mode: f.mode }));
   const r = await applyChanges(fs, changes, { action: 'rebuild', now, backupRoot, note: `kubepki rebuild: ${files.length} files` });
-  return { written: r.written, backupDir: files.some((f) => f.replace) ? r.backupDir : undefined };
+  return { written: r.written, backupDir: files.some((f) => f.replace) ? r.backupDir : undefined, ...(r.keyModes.length ? { keyModes: r.keyModes } : {}) };
 }

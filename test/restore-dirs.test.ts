@@ -1,0 +1,74 @@
+/** restore of a run that made directories (a rebuild's pki/etcd) removes those that are empty again, and no other. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { listBackups, readManifest } from '../src/apply/transaction.js';
+import { cli, tmp, NOW } from './renew-support.js';
+
+const REBUILD = ['--node-name', 'cp-1', '--advertise-address', '192.0.2.10', '--kubernetes-version', 'v1.26.1', '--now', NOW];
+
+/** Every directory and file under root (relative), except kubepki's own state. */
+function listing(root: string): string[] {
+  const out: string[] = [];
+  const walk = (p: string) => {
+    for (const d of fs.readdirSync(p, { withFileTypes: true })) {
+      const q = path.join(p, d.name);
+      const rel = path.relative(root, q);
+      if (rel === 'var/lib/kubepki' || rel.startsWith('var/lib/kubepki/')) continue;
+      out.push(d.isDirectory() ? `${rel}/` : rel);
+      if (d.isDirectory()) walk(q);
+    }
+  };
+  walk(root);
+  return out.sort();
+}
+
+function onlyBackup(root: string): string {
+  const b = listBackups(path.join(root, 'var/lib/kubepki/backups'));
+  assert.equal(b.length, 1, 'one backup');
+  return b[0]!.dir;
+}
+
+test('restore of a rebuild on an empty node removes the files and the directories it made: the tree is as before', async () => {
+  const root = tmp('kubepki-restore-dirs-');
+  fs.mkdirSync(path.join(root, 'etc/kubernetes/manifests'), { recursive: true }); // there before, and empty
+  fs.mkdirSync(path.join(root, 'var/lib'), { recursive: true });
+  const before = listing(root);
+  const r = await cli(['rebuild', '--root', root, ...REBUILD]);
+  assert.equal(r.code, 0, r.out + r.err);
+  const backup = onlyBackup(root);
+  const made = readManifest(backup).createdDirs ?? [];
+  assert.ok(made.includes('/etc/kubernetes/pki/etcd') && made.includes('/etc/kubernetes/pki') && made.includes('/var/lib/kubelet/pki'), made.join(', '));
+  assert.ok(!made.includes('/etc/kubernetes') && !made.includes('/etc/kubernetes/manifests') && !made.includes('/var/lib'), 'directories that were there are not the run\'s');
+  assert.ok(fs.existsSync(path.join(root, 'etc/kubernetes/pki/etcd/ca.crt')));
+
+  const dry = await cli(['restore', backup, '--root', root, '--now', NOW, '--dry-run']);
+  assert.equal(dry.code, 0, dry.err);
+  assert.match(dry.out, /rmdir +\/etc\/kubernetes\/pki\/etcd \(made by that run; if empty\)/);
+  assert.ok(fs.existsSync(path.join(root, 'etc/kubernetes/pki/etcd')), 'dry run removes nothing');
+
+  const res = await cli(['restore', backup, '--root', root, '--now', NOW]);
+  assert.equal(res.code, 0, res.err);
+  assert.match(res.out, /Removed \d+ empty directories that run had made: .*\/etc\/kubernetes\/pki\/etcd/);
+  assert.deepEqual(listing(root), before, 'no empty pki/, pki/etcd/ or var/lib/kubelet/pki/ left behind; manifests/ (there before) kept');
+});
+
+test('restore keeps a directory the run made once something else is in it, and every directory that was there before', async () => {
+  const root = tmp('kubepki-restore-dirs-');
+  fs.mkdirSync(path.join(root, 'etc/kubernetes/manifests'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'etc/kubernetes/notes.txt'), 'mine');
+  const r = await cli(['rebuild', '--root', root, ...REBUILD]);
+  assert.equal(r.code, 0, r.out + r.err);
+  const backup = onlyBackup(root);
+  // put there after the rebuild: not the run's, and its directory is then not empty
+  fs.writeFileSync(path.join(root, 'etc/kubernetes/pki/etcd/operator-notes.txt'), 'keep me');
+  const res = await cli(['restore', backup, '--root', root, '--now', NOW]);
+  assert.equal(res.code, 0, res.err);
+  assert.match(res.out, /Kept \/etc\/kubernetes\/pki\/etcd, \/etc\/kubernetes\/pki: made by that run, but not empty/);
+  assert.deepEqual(fs.readdirSync(path.join(root, 'etc/kubernetes/pki/etcd')), ['operator-notes.txt']);
+  assert.deepEqual(fs.readdirSync(path.join(root, 'etc/kubernetes/pki')), ['etcd']);
+  assert.ok(fs.statSync(path.join(root, 'etc/kubernetes/manifests')).isDirectory(), 'there before: kept although empty');
+  assert.equal(fs.readFileSync(path.join(root, 'etc/kubernetes/notes.txt'), 'utf8'), 'mine');
+  assert.ok(!fs.existsSync(path.join(root, 'var/lib/kubelet')), 'the run\'s empty var/lib/kubelet/pki and var/lib/kubelet removed');
+});
