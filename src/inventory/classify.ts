@@ -213,7 +213,11 @@ function kubeconfigClusters(input: ClassifyInput) {
   // A client has what the API server sends (its --tls-cert-file: the certificate, then any chain in that file)
   // and its own certificate-authority-data: an intermediate that is only in the node's ca.crt never reaches it.
   const reaches = (leaf: Rec, ca: Certificate) => {
-    const served = records.filter((r) => r !== leaf && r.entry.location.kind !== 'kubeconfig' && r.entry.location.file === leaf.entry.location.file && r.entry.location.index > leaf.entry.location.index);
+    // (a certificate of that chain is one record with every place it is in: an intermediate that is also the
+    // node's ca.crt is placed there, and is still sent, from its place after the leaf in the served file)
+    const places = (r: Rec) => [r.entry.location, ...r.copies].filter((l) => l.kind !== 'kubeconfig');
+    const leafPlaces = places(leaf);
+    const served = records.filter((r) => r !== leaf && places(r).some((l) => leafPlaces.some((s) => l.file === s.file && l.index > s.index)));
     let x: Rec | undefined = leaf;
     for (let hop = 0; x && hop < 6; hop++) {
       if (x.cert.verifySignedBy(ca)) return true;
