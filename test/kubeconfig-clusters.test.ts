@@ -208,3 +208,18 @@ test('an intermediate that is both the node\'s ca.crt and the chain apiserver.cr
   assert.deepEqual(errors(inv).filter((e) => e.code === 'kubeconfig-ca-mismatch').map((e) => e.file), []);
   fs.rmSync(t, { recursive: true, force: true });
 });
+
+test('a token kubeconfig for this API server that carries the etcd CA by mistake: the error is said and counted, and the etcd CA\'s own row stays ok (its copy in the kubeconfig is no fault of etcd/ca.crt)', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const etcdCa = fs.readFileSync(path.join(root, 'etc/kubernetes/pki/etcd/ca.crt'), 'utf8');
+  put(root, '/etc/kubernetes/monitoring.conf', kubeconfig([{ name: 'here', server: 'https://192.0.2.10:6443', ca: etcdCa }]), 0o600);
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  const etcd = inv.certificates.find((c) => c.name === 'etcd-ca')!;
+  assert.equal(etcd.status, 'ok', JSON.stringify(etcd.findings));
+  assert.deepEqual(etcd.findings.filter((f) => f.severity === 'error'), []);
+  assert.deepEqual(errors(inv).map((e) => `${e.code} ${e.file}`), ['kubeconfig-ca-mismatch /etc/kubernetes/monitoring.conf']);
+  const io = memoryIo();
+  assert.equal(await run(['check', '--root', root, '--now', '2026-11-23'], io), 2, io.err);
+  assert.match(io.out, /^etcd-ca +\S.* ok +4 +\/etc\/kubernetes\/pki\/etcd\/ca\.crt$/m);
+  assert.match(io.out, / 0 invalid, 1 other error \(now/);
+});

@@ -269,8 +269,10 @@ function checkKubeconfigs(input: ClassifyInput, clusters: KubeconfigCluster[]): 
     }
     if (!bad) continue;
     const f: Finding = { code: 'kubeconfig-ca-mismatch', severity: 'error', file: kc.file, message: `${kc.file}: cluster ${JSON.stringify(cl.name)} certificate-authority-data ${bad}; clients using it will fail with "x509: certificate signed by unknown authority"` };
-    // (on the client certificate it travels with, else on the CA copy itself: either way a row is not "ok")
-    const holder = owner ?? cas[0];
+    // (on the client certificate it travels with, else on the CA copy itself when its row is that copy: either
+    // way a row is not "ok"; a copy of a CA file of this node, an etcd CA pasted in by mistake, leaves that
+    // CA's row alone, and the error is one on no row)
+    const holder = owner ?? cas.find((ca) => ca.entry.location.kind === 'kubeconfig' && ca.entry.location.file === kc.file);
     if (holder) holder.entry.findings.push({ ...f, certificate: holder.entry.id });
     else input.findings.push(f);
   }
