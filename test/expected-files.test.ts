@@ -165,3 +165,17 @@ test('check: the kubelet client certificate kubelet.conf names is gone (dangling
   const other = JSON.parse((await cli(['check', '--root', root, '--now', NOW, '-o', 'json'])).out);
   assert.ok(!other.missing.some((x: { name: string }) => x.name === 'kubelet-client'), JSON.stringify(other.missing));
 });
+
+test('check: a copy of the kubelet\'s client pair elsewhere on the node (one entry holds both places) is no !INVALID! kubelet-client row: the kubelet has its certificate', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const dated = fs.readlinkSync(path.join(root, 'var/lib/kubelet/pki/kubelet-client-current.pem'));
+  fs.copyFileSync(path.join(root, dated), path.join(root, PKI, 'kubelet-client-copy.pem'));
+  fs.chmodSync(path.join(root, PKI, 'kubelet-client-copy.pem'), 0o600);
+  const r = await cli(['check', '--root', root, '--now', NOW, '-o', 'json']);
+  assert.equal(r.code, 0, r.out + r.err);
+  const inv = JSON.parse(r.out);
+  assert.deepEqual(inv.missing, []);
+  assert.deepEqual(inv.findings.filter((f: { severity: string }) => f.severity === 'error'), []);
+  const text = await cli(['check', '--root', root, '--now', NOW]);
+  assert.doesNotMatch(text.out, /!INVALID!|!MISSING!|kubelet cannot start/);
+});

@@ -699,7 +699,10 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
   // become one, with the fix.
   for (const u of kubeconfigs.find((k) => k.file === KUBELET_CONF)?.users ?? []) {
     const file = u.certFrom === 'file' ? u.certFile : undefined;
-    if (!file || certificates.some((c) => c.location.kind !== 'kubeconfig' && (c.location.file === file || c.location.via === file || c.location.file === safeReal(fs, file)))) continue;
+    // (one entry holds every place of identical bytes: a copy of the pair elsewhere may be where its row is)
+    if (!file) continue;
+    const realFile = safeReal(fs, file);
+    if (certificates.some((c) => [c.location, ...(c.copies ?? [])].some((l) => l.kind !== 'kubeconfig' && (l.file === file || l.via === file || l.file === realFile)))) continue;
     let real: string | undefined;
     try { real = fs.realNodePath(file); } catch { /* a loop: there, but unreadable */ }
     const gone = real !== undefined && !fs.stat(real);
