@@ -163,3 +163,15 @@ test('a URI without a host name (urn:…, an IP address as host) under a CA with
   const free = parseNameConstraints(new Certificate(parsePemBlocks(fs.readFileSync(`${dir}/ca.crt`, 'utf8'))[0]!.der).extension(NAME_CONSTRAINTS_OID)!.value)!;
   assert.equal(constraintViolation({ type: 'uri', value: 'urn:x' }, { permitted: free.permitted.filter((t) => t.type !== 'uri'), excluded: [] }), undefined);
 });
+
+test('an e-mail constraint naming a mailbox matches its local part exactly and its host in any case, as openssl verify (and Go) do', () => {
+  const caDir = tmp('kubepki-nc-mail-');
+  makeCa(caDir, 'nameConstraints=critical,permitted;email:Ops@Example.com,permitted;DNS:example.com');
+  const nc = parseNameConstraints(new Certificate(parsePemBlocks(fs.readFileSync(`${caDir}/ca.crt`, 'utf8'))[0]!.der).extension(NAME_CONSTRAINTS_OID)!.value)!;
+  const out = tmp('kubepki-nc-mail-leaves-');
+  ['Ops@example.com', 'Ops@EXAMPLE.COM', 'ops@Example.com', 'OPS@example.com', 'dev@example.com'].forEach((mail, i) => {
+    const crt = makeLeaf(caDir, `m${i}`, ['DNS:example.com', `email:${mail}`], out);
+    const ours = constraintViolation({ type: 'email', value: mail }, nc) === undefined;
+    assert.equal(ours, opensslVerifies(caDir, crt), `${mail}: kubepki says ${ours ? 'inside' : 'outside'}`);
+  });
+});

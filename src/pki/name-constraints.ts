@@ -110,11 +110,15 @@ function matchIp(ip: Uint8Array, t: Subtree): boolean {
   return ip.every((b, i) => (b & mask[i]!) === (addr[i]! & mask[i]!));
 }
 
-/** Go's matchEmailConstraint: `user@host` exactly; else the host part against a domain constraint. */
+/**
+ * Go's matchEmailConstraint: `user@host` as that mailbox, the local part exactly and the host in any case
+ * (openssl alike: Ops@example.com is not ops@example.com); else the host part against a domain constraint.
+ */
 function matchEmail(email: string, constraint: string, excluded: boolean): boolean | undefined {
   const at = email.lastIndexOf('@');
   if (at <= 0) return undefined;
-  if (constraint.includes('@')) return email.toLowerCase() === constraint.toLowerCase();
+  const cat = constraint.lastIndexOf('@');
+  if (cat >= 0) return email.slice(0, at) === constraint.slice(0, cat) && email.slice(at + 1).toLowerCase() === constraint.slice(cat + 1).toLowerCase();
   return matchDomain(email.slice(at + 1), constraint, excluded);
 }
 
