@@ -165,3 +165,36 @@ test('check: the kubelet client certificate kubelet.conf names is gone (dangling
   const other = JSON.parse((await cli(['check', '--root', root, '--now', NOW, '-o', 'json'])).out);
   assert.ok(!other.missing.some((x: { name: string }) => x.name === 'kubelet-client'), JSON.stringify(other.missing));
 });
+
+test('check: a copy of the kubelet\'s client pair elsewhere on the node (one entry holds both places) is no !INVALID! kubelet-client row: the kubelet has its certificate', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const dated = fs.readlinkSync(path.join(root, 'var/lib/kubelet/pki/kubelet-client-current.pem'));
+  fs.copyFileSync(path.join(root, dated), path.join(root, PKI, 'kubelet-client-copy.pem'));
+  fs.chmodSync(path.join(root, PKI, 'kubelet-client-copy.pem'), 0o600);
+  const r = await cli(['check', '--root', root, '--now', NOW, '-o', 'json']);
+  assert.equal(r.code, 0, r.out + r.err);
+  const inv = JSON.parse(r.out);
+  assert.deepEqual(inv.missing, []);
+  assert.deepEqual(inv.findings.filter((f: { severity: string }) => f.severity === 'error'), []);
+  const text = await cli(['check', '--root', root, '--now', NOW]);
+  assert.doesNotMatch(text.out, /!INVALID!|!MISSING!|kubelet cannot start/);
+});
+
+test('inspect kubelet.conf whose client certificate is gone gives the fix check gives: with the cluster CA\'s key on this node, sign here (not "on a control-plane node"); without it, there', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const link = path.join(root, 'var/lib/kubelet/pki/kubelet-client-current.pem');
+  fs.rmSync(path.join(root, fs.readlinkSync(link)));
+  const inspect = async () => {
+    const r = await cli(['inspect', '/etc/kubernetes/kubelet.conf', '--root', root, '--now', NOW]);
+    assert.equal(r.code, 2, r.out + r.err);
+    return r.out.split('\n').find((l) => /^ERROR: kubelet-client: /.test(l))!;
+  };
+  const check = JSON.parse((await cli(['check', '--root', root, '--now', NOW, '-o', 'json'])).out).missing[0].reason as string;
+  const here = await inspect();
+  assert.ok(here.endsWith(check), `inspect: ${here}\ncheck: ${check}`);
+  assert.match(here, /kubepki kubelet credentials --node cp-1 \(signed by the cluster CA here\), then systemctl restart kubelet/);
+  assert.doesNotMatch(here, /on a control-plane node/);
+  // a worker: the CA certificate only
+  fs.rmSync(path.join(root, PKI, 'ca.key'));
+  assert.match(await inspect(), /on a control-plane node run kubepki kubelet credentials --node cp-1 --out DIR/);
+});

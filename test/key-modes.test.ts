@@ -116,3 +116,25 @@ test('the transaction narrows any write that holds a private key (PEM key block 
   assert.equal(modeOf(p('a.pem')), 0o666);
   assert.equal(modeOf(p('k.conf')), 0o646);
 });
+
+test('renew of a kubelet.conf that embeds its key moves the key to kubelet-client-current.pem: the plan promises no mode change for kubelet.conf, which then holds no key and keeps its mode', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const pki = path.join(root, 'var/lib/kubelet/pki');
+  const pem = fs.readFileSync(path.join(root, fs.readlinkSync(path.join(pki, 'kubelet-client-current.pem'))), 'utf8');
+  const block = (re: RegExp) => Buffer.from(re.exec(pem)![0]).toString('base64');
+  const conf = path.join(root, 'etc/kubernetes/kubelet.conf');
+  fs.writeFileSync(conf, fs.readFileSync(conf, 'utf8')
+    .replace(/client-certificate: .*/, `client-certificate-data: ${block(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----\n/)}`)
+    .replace(/client-key: .*/, `client-key-data: ${block(/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----\n/)}`));
+  for (const f of fs.readdirSync(pki).filter((n) => n.startsWith('kubelet-client-'))) fs.rmSync(path.join(pki, f));
+  fs.chmodSync(conf, 0o644);
+  const dry = await cli(['renew', 'kubelet.conf', '--root', root, '--now', NOW, '--dry-run']);
+  assert.equal(dry.code, 0, dry.out + dry.err);
+  assert.match(dry.out, /^ {2}write +\/etc\/kubernetes\/kubelet\.conf$/m, 'no mode change said for a file that will hold no key');
+  const r = await cli(['renew', 'kubelet.conf', '--root', root, '--now', NOW]);
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.doesNotMatch(r.out, /kubelet\.conf \(mode/);
+  assert.doesNotMatch(fs.readFileSync(conf, 'utf8'), /client-key-data/);
+  assert.equal(modeOf(conf), 0o644, 'what the output says is what is on disk');
+  assert.equal(modeOf(path.join(root, fs.readlinkSync(path.join(pki, 'kubelet-client-current.pem')))), 0o600, 'the key went to a 0600 file');
+});

@@ -176,3 +176,50 @@ test('every certificate of a kubeconfig has a name of its own: k3s.yaml\'s admin
   assert.equal(new Set(inv.certificates.map((c) => c.id)).size, 4);
   assert.equal(inv.certificates.find((c) => c.subjectCN === 'system:admin')!.signerName, 'k3s.yaml-chain-1');
 });
+
+test('an intermediate that is both the node\'s ca.crt and the chain apiserver.crt sends: a kubeconfig trusting only the root verifies (openssl verify agrees), no kubeconfig-ca-mismatch', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const t = tmpDir('kubepki-int-ca-');
+  const ossl = (args: string[]) => { const r = openssl(args); assert.equal(r.status, 0, r.stderr); };
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-384', '-nodes'];
+  const f = (n: string) => path.join(t, n);
+  fs.writeFileSync(f('ca.ext'), 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,digitalSignature\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n');
+  fs.writeFileSync(f('leaf.ext'), 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nauthorityKeyIdentifier=keyid\nsubjectAltName=DNS:cluster-api.example.test,DNS:cp-1,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:10.96.0.1,IP:192.0.2.10,IP:192.0.2.100\n');
+  ossl(['req', '-x509', ...ec, '-subj', '/CN=kubernetes-root', '-days', '3650', '-set_serial', '1', '-keyout', f('root.key'), '-out', f('root.crt'), '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign']);
+  ossl(['req', '-new', ...ec, '-subj', '/CN=kubernetes', '-keyout', f('int.key'), '-out', f('int.csr')]);
+  ossl(['x509', '-req', '-in', f('int.csr'), '-CA', f('root.crt'), '-CAkey', f('root.key'), '-set_serial', '2', '-days', '3000', '-extfile', f('ca.ext'), '-out', f('int.crt')]);
+  ossl(['req', '-new', ...ec, '-subj', '/CN=kube-apiserver', '-keyout', f('leaf.key'), '-out', f('leaf.csr')]);
+  ossl(['x509', '-req', '-in', f('leaf.csr'), '-CA', f('int.crt'), '-CAkey', f('int.key'), '-set_serial', '3', '-days', '365', '-extfile', f('leaf.ext'), '-out', f('leaf.crt')]);
+  const served = fs.readFileSync(f('leaf.crt'), 'utf8') + fs.readFileSync(f('int.crt'), 'utf8');
+  fs.writeFileSync(f('served.pem'), served);
+  // what a client trusting the root alone gets from the server: the leaf, then the intermediate
+  ossl(['verify', '-CAfile', f('root.crt'), '-untrusted', f('served.pem'), f('leaf.crt')]);
+  put(root, '/etc/kubernetes/pki/ca.crt', fs.readFileSync(f('int.crt'), 'utf8'));
+  put(root, '/etc/kubernetes/pki/ca.key', fs.readFileSync(f('int.key')), 0o600);
+  put(root, '/etc/kubernetes/pki/apiserver.crt', served);
+  put(root, '/etc/kubernetes/pki/apiserver.key', fs.readFileSync(f('leaf.key')), 0o600);
+  for (const k of ['admin.conf', 'controller-manager.conf', 'scheduler.conf', 'kubelet.conf']) {
+    const p = path.join(root, 'etc/kubernetes', k);
+    fs.writeFileSync(p, fs.readFileSync(p, 'utf8').replace(/certificate-authority-data: \S+/, `certificate-authority-data: ${b64(fs.readFileSync(f('root.crt'), 'utf8'))}`));
+  }
+  // (openssl made them on this machine's clock)
+  const inv = readInventory({ fs: new NodeFs(root), now: new Date(Date.now() + 3600e3) });
+  assert.equal(inv.certificates.find((c) => c.name === 'apiserver')!.signerName, 'ca');
+  assert.deepEqual(errors(inv).filter((e) => e.code === 'kubeconfig-ca-mismatch').map((e) => e.file), []);
+  fs.rmSync(t, { recursive: true, force: true });
+});
+
+test('a token kubeconfig for this API server that carries the etcd CA by mistake: the error is said and counted, and the etcd CA\'s own row stays ok (its copy in the kubeconfig is no fault of etcd/ca.crt)', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const etcdCa = fs.readFileSync(path.join(root, 'etc/kubernetes/pki/etcd/ca.crt'), 'utf8');
+  put(root, '/etc/kubernetes/monitoring.conf', kubeconfig([{ name: 'here', server: 'https://192.0.2.10:6443', ca: etcdCa }]), 0o600);
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  const etcd = inv.certificates.find((c) => c.name === 'etcd-ca')!;
+  assert.equal(etcd.status, 'ok', JSON.stringify(etcd.findings));
+  assert.deepEqual(etcd.findings.filter((f) => f.severity === 'error'), []);
+  assert.deepEqual(errors(inv).map((e) => `${e.code} ${e.file}`), ['kubeconfig-ca-mismatch /etc/kubernetes/monitoring.conf']);
+  const io = memoryIo();
+  assert.equal(await run(['check', '--root', root, '--now', '2026-11-23'], io), 2, io.err);
+  assert.match(io.out, /^etcd-ca +\S.* ok +4 +\/etc\/kubernetes\/pki\/etcd\/ca\.crt$/m);
+  assert.match(io.out, / 0 invalid, 1 other error \(now/);
+});

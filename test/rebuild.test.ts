@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { run } from '../src/cli/main.js';
 import { memoryIo } from '../src/cli/io.js';
 import { renderManifest, MANIFEST_NAMES } from '../src/manifests/static-pods.js';
@@ -551,4 +551,31 @@ test('a KEEP line describes the certificate on disk (its SANs, subject, usages, 
   assert.match(etcd, /SANs DNS:cp-1, DNS:localhost, IP:192\.0\.2\.10, IP:127\.0\.0\.1, IP:::1; until /);
   const client = lines[lines.findIndex((l) => /KEEP +\/etc\/kubernetes\/pki\/apiserver-kubelet-client\.crt/.test(l)) + 1]!;
   assert.match(client, /O=system:masters, CN=kube-apiserver-kubelet-client; signed by ca; clientAuth; no SANs; until /);
+});
+
+test('a KEEP line of an unusable file says what it is on disk: a leaf another CA signed names that issuer (not "signed by ca"), a CA file holding no CA says so', async () => {
+  const { makeCa, makeLeaf } = await import('./support/trees.js');
+  const root = copyFixture();
+  const pki = path.join(root, 'etc/kubernetes/pki');
+  const issued = new Date('2026-11-01T00:00:00Z');
+  const other = await makeCa('other-ca', issued, 3650, 'ecdsa-p384');
+  const leaf = await makeLeaf(other, 'kube-apiserver', { eku: ['serverAuth'], notBefore: issued, days: 365, keyType: 'ecdsa-p384', sans: [{ type: 'dns', value: 'kubernetes' }] });
+  fs.writeFileSync(path.join(pki, 'apiserver.crt'), leaf.pem);
+  fs.writeFileSync(path.join(pki, 'apiserver.key'), leaf.keyPem, { mode: 0o600 });
+  fs.copyFileSync(path.join(pki, 'front-proxy-client.crt'), path.join(pki, 'front-proxy-ca.crt'));
+  fs.copyFileSync(path.join(pki, 'front-proxy-client.key'), path.join(pki, 'front-proxy-ca.key'));
+  // what openssl says of them
+  assert.notEqual(spawnSync('openssl', ['verify', '-CAfile', path.join(pki, 'ca.crt'), path.join(pki, 'apiserver.crt')]).status, 0);
+  assert.match(execFileSync('openssl', ['x509', '-noout', '-ext', 'basicConstraints', '-in', path.join(pki, 'front-proxy-ca.crt')]).toString(), /CA:FALSE/);
+  const d = await cli('rebuild', '--root', root, '--now', NOW, '--dry-run');
+  assert.equal(d.code, 3, d.out + d.err);
+  const lines = d.out.split('\n');
+  const after = (re: RegExp) => lines[lines.findIndex((l) => re.test(l)) + 1]!;
+  const api = after(/^ {2}KEEP +\/etc\/kubernetes\/pki\/apiserver\.crt /);
+  assert.match(api, /^ +CN=kube-apiserver; issued by CN=other-ca, not signed by ca; serverAuth; SANs DNS:kubernetes; missing SANs .*; until /);
+  const fp = after(/^ {2}KEEP +\/etc\/kubernetes\/pki\/front-proxy-ca\.crt /);
+  assert.match(fp, /^ +CN=front-proxy-client; no CA \(no CA:TRUE\); /);
+  assert.doesNotMatch(fp, /; CA;/);
+  // a usable leaf still reads "signed by ca"
+  assert.match(after(/^ {2}KEEP +\/etc\/kubernetes\/pki\/apiserver-kubelet-client\.crt /), /; signed by ca; clientAuth; /);
 });

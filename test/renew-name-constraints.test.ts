@@ -139,3 +139,39 @@ test('name-constraint matching agrees with openssl verify for DNS, IP, e-mail an
   assert.equal(matchDomain('example.com', '.example.com'), false);
   assert.equal(matchDomain('anything.test', ''), true, 'an empty constraint matches everything');
 });
+
+test('a URI without a host name (urn:…, an IP address as host) under a CA with URI constraints is refused, as openssl verify and Go refuse it; one with a host inside them is not', async () => {
+  const root = tmp('kubepki-nc-uri-');
+  const dir = path.join(root, 'etc/ssl/nc');
+  makeCa(dir, 'nameConstraints=critical,permitted;DNS:.example.com,permitted;URI:.example.com');
+  makeLeaf(dir, 'server', ['DNS:api.example.com']);
+  const before = snapshotTree(root);
+  const scratch = tmp('kubepki-nc-uri-scratch-');
+  for (const uri of ['urn:uuid:6e8bc430-9c3a-11d9-9669-0800200c9a66', 'https://10.0.0.1/x', 'https://[2001:db8::1]/x']) {
+    const v = sh('openssl', ['verify', '-CAfile', `${dir}/ca.crt`, makeLeaf(dir, 'refused', ['DNS:api.example.com', `URI:${uri}`], scratch)]);
+    assert.notEqual(v.status, 0, `${uri}: openssl verify accepted it`);
+    const r = await cli(['renew', '--file', '/etc/ssl/nc/server.crt', '--add-san', `URI:${uri}`, '--root', root, '--now', now]);
+    assert.equal(r.code, 3, `${uri}: exit ${r.code}\n${r.out}${r.err}`);
+    assert.match(r.err.split('\n')[0]!, new RegExp(`failed to add SAN URI:${uri.replace(/[.[\]]/g, '\\$&')} to server .*its CA /etc/ssl/nc/ca\\.crt has URI constraints \\(URI:\\.example\\.com\\), which a URI without a host name cannot be matched against`));
+    assert.deepEqual(snapshotTree(root), before, `${uri}: nothing written`);
+  }
+  // with a host inside the constraint: accepted by openssl, and renewed
+  assert.equal(sh('openssl', ['verify', '-CAfile', `${dir}/ca.crt`, makeLeaf(dir, 'ok', ['DNS:api.example.com', 'URI:spiffe://td.example.com/ns/a'], scratch)]).status, 0);
+  const ok = await cli(['renew', '--file', '/etc/ssl/nc/server.crt', '--add-san', 'URI:spiffe://td.example.com/ns/a', '--root', root, '--now', now]);
+  assert.equal(ok.code, 0, ok.out + ok.err);
+  // a CA with no URI constraint says nothing of a URI
+  const free = parseNameConstraints(new Certificate(parsePemBlocks(fs.readFileSync(`${dir}/ca.crt`, 'utf8'))[0]!.der).extension(NAME_CONSTRAINTS_OID)!.value)!;
+  assert.equal(constraintViolation({ type: 'uri', value: 'urn:x' }, { permitted: free.permitted.filter((t) => t.type !== 'uri'), excluded: [] }), undefined);
+});
+
+test('an e-mail constraint naming a mailbox matches its local part exactly and its host in any case, as openssl verify (and Go) do', () => {
+  const caDir = tmp('kubepki-nc-mail-');
+  makeCa(caDir, 'nameConstraints=critical,permitted;email:Ops@Example.com,permitted;DNS:example.com');
+  const nc = parseNameConstraints(new Certificate(parsePemBlocks(fs.readFileSync(`${caDir}/ca.crt`, 'utf8'))[0]!.der).extension(NAME_CONSTRAINTS_OID)!.value)!;
+  const out = tmp('kubepki-nc-mail-leaves-');
+  ['Ops@example.com', 'Ops@EXAMPLE.COM', 'ops@Example.com', 'OPS@example.com', 'dev@example.com'].forEach((mail, i) => {
+    const crt = makeLeaf(caDir, `m${i}`, ['DNS:example.com', `email:${mail}`], out);
+    const ours = constraintViolation({ type: 'email', value: mail }, nc) === undefined;
+    assert.equal(ours, opensslVerifies(caDir, crt), `${mail}: kubepki says ${ours ? 'inside' : 'outside'}`);
+  });
+});

@@ -213,7 +213,11 @@ function kubeconfigClusters(input: ClassifyInput) {
   // A client has what the API server sends (its --tls-cert-file: the certificate, then any chain in that file)
   // and its own certificate-authority-data: an intermediate that is only in the node's ca.crt never reaches it.
   const reaches = (leaf: Rec, ca: Certificate) => {
-    const served = records.filter((r) => r !== leaf && r.entry.location.kind !== 'kubeconfig' && r.entry.location.file === leaf.entry.location.file && r.entry.location.index > leaf.entry.location.index);
+    // (a certificate of that chain is one record with every place it is in: an intermediate that is also the
+    // node's ca.crt is placed there, and is still sent, from its place after the leaf in the served file)
+    const places = (r: Rec) => [r.entry.location, ...r.copies].filter((l) => l.kind !== 'kubeconfig');
+    const leafPlaces = places(leaf);
+    const served = records.filter((r) => r !== leaf && places(r).some((l) => leafPlaces.some((s) => l.file === s.file && l.index > s.index)));
     let x: Rec | undefined = leaf;
     for (let hop = 0; x && hop < 6; hop++) {
       if (x.cert.verifySignedBy(ca)) return true;
@@ -265,8 +269,10 @@ function checkKubeconfigs(input: ClassifyInput, clusters: KubeconfigCluster[]): 
     }
     if (!bad) continue;
     const f: Finding = { code: 'kubeconfig-ca-mismatch', severity: 'error', file: kc.file, message: `${kc.file}: cluster ${JSON.stringify(cl.name)} certificate-authority-data ${bad}; clients using it will fail with "x509: certificate signed by unknown authority"` };
-    // (on the client certificate it travels with, else on the CA copy itself: either way a row is not "ok")
-    const holder = owner ?? cas[0];
+    // (on the client certificate it travels with, else on the CA copy itself when its row is that copy: either
+    // way a row is not "ok"; a copy of a CA file of this node, an etcd CA pasted in by mistake, leaves that
+    // CA's row alone, and the error is one on no row)
+    const holder = owner ?? cas.find((ca) => ca.entry.location.kind === 'kubeconfig' && ca.entry.location.file === kc.file);
     if (holder) holder.entry.findings.push({ ...f, certificate: holder.entry.id });
     else input.findings.push(f);
   }

@@ -55,10 +55,11 @@ export function nextStep(inv: Omit<Inventory, 'next'>): string {
  * after the join, and its token lasts 24h); else `kubepki kubelet credentials` signs one with the cluster
  * CA (here, or on a control-plane node for a worker), or writes a bootstrap kubeconfig for a rejoin.
  */
-export function kubeletClientFix(inv: Pick<Inventory, 'certificates' | 'kubeconfigs' | 'nodeName'>, rootFlag: string): string {
+export function kubeletClientFix(inv: Pick<Inventory, 'certificates' | 'kubeconfigs' | 'nodeName'>, rootFlag: string, caKeyOnNode = false): string {
   const user = inv.kubeconfigs.find((k) => k.file === KUBELET_CONF)?.users.find((u) => /^system:node:./.test(u.name))?.name;
   const node = user?.slice('system:node:'.length) ?? inv.nodeName ?? 'NODE';
-  const caHere = inv.certificates.some((c) => c.name === 'ca' && c.isCA && c.privateKey.present);
+  // (`caKeyOnNode`: the cluster CA's pair is on the node though this read did not take it in: inspect of kubelet.conf)
+  const caHere = caKeyOnNode || inv.certificates.some((c) => c.name === 'ca' && c.isCA && c.privateKey.present);
   const make = caHere
     ? `kubepki kubelet credentials --node ${node}${rootFlag} (signed by the cluster CA here), then systemctl restart kubelet`
     : `on a control-plane node run kubepki kubelet credentials --node ${node} --out DIR and copy DIR to this node, then systemctl restart kubelet`;

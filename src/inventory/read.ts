@@ -699,7 +699,10 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
   // become one, with the fix.
   for (const u of kubeconfigs.find((k) => k.file === KUBELET_CONF)?.users ?? []) {
     const file = u.certFrom === 'file' ? u.certFile : undefined;
-    if (!file || certificates.some((c) => c.location.kind !== 'kubeconfig' && (c.location.file === file || c.location.via === file || c.location.file === safeReal(fs, file)))) continue;
+    if (!file) continue;
+    // (one entry holds every place of identical bytes: a copy of the pair elsewhere may be where its row is)
+    const realFile = safeReal(fs, file);
+    if (certificates.some((c) => [c.location, ...(c.copies ?? [])].some((l) => l.kind !== 'kubeconfig' && (l.file === file || l.via === file || l.file === realFile)))) continue;
     let real: string | undefined;
     try { real = fs.realNodePath(file); } catch { /* a loop: there, but unreadable */ }
     const gone = real !== undefined && !fs.stat(real);
@@ -710,7 +713,9 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     const problem = gone
       ? `${file}, the client certificate ${KUBELET_CONF} names, ${dangling ? `is a dangling symlink to ${real}` : 'does not exist'}`
       : prior?.message ?? `${file}: no certificate in it`;
-    const reason = `kubelet-client: ${problem}: the kubelet cannot start; ${kubeletClientFix({ certificates, kubeconfigs, nodeName: hints.nodeName }, '')}`;
+    // (what kubepki kubelet credentials signs with by default: the node's ca.crt and ca.key, read here or not)
+    const caKeyOnNode = fs.exists(`${pkiDir}/ca.crt`) && fs.exists(`${pkiDir}/ca.key`);
+    const reason = `kubelet-client: ${problem}: the kubelet cannot start; ${kubeletClientFix({ certificates, kubeconfigs, nodeName: hints.nodeName }, '', caKeyOnNode)}`;
     const code = gone ? 'missing-file' : prior?.code ?? 'corrupt';
     for (let i = findings.length - 1; i >= 0; i--) if (earlier(findings[i]!)) findings.splice(i, 1);
     missing.push({ name: 'kubelet-client', file, layout: 'kubelet', state: gone ? 'missing' : 'unreadable', reason });

@@ -3,8 +3,10 @@
  * chain: every SAN of a certificate under the CA must lie inside one of the CA's permitted subtrees of that
  * name type (when it has any of that type) and inside none of its excluded ones, or Go (and openssl verify)
  * reject the whole certificate. DNS names and IP ranges are matched exactly as Go does; e-mail and URI
- * names only where the answer is plain (a name Go cannot match at all is left to pass). Pure: no I/O.
+ * names only where the answer is plain, but a URI without a host name, which Go and openssl refuse under
+ * any URI constraint, is refused. Pure: no I/O.
  */
+import { isIP } from 'node:net';
 import { readTlv, children, contentBytes, latin1Text } from './der.js';
 import { formatIp } from './certificate.js';
 import { ipBytes } from './sign.js';
@@ -23,8 +25,12 @@ export interface NameConstraints { permitted: Subtree[]; excluded: Subtree[] }
 export interface SanName { type: string; value: string }
 
 export interface ConstraintViolation {
-  /** `excluded`: inside an excluded subtree; `not-permitted`: outside every permitted subtree of its type */
-  why: 'excluded' | 'not-permitted';
+  /**
+   * `excluded`: inside an excluded subtree; `not-permitted`: outside every permitted subtree of its type;
+   * `unmatchable`: a URI without a host name (urn:…, or an IP address as host), which Go and openssl
+   * refuse under any URI constraint (RFC 5280 §4.2.1.10: "the application MUST reject the certificate")
+   */
+  why: 'excluded' | 'not-permitted' | 'unmatchable';
   /** the constraints that decide it (the excluding one, or every permitted one of the name's type) */
   constraints: Subtree[];
 }
@@ -104,20 +110,30 @@ function matchIp(ip: Uint8Array, t: Subtree): boolean {
   return ip.every((b, i) => (b & mask[i]!) === (addr[i]! & mask[i]!));
 }
 
-/** Go's matchEmailConstraint: `user@host` exactly; else the host part against a domain constraint. */
+/**
+ * Go's matchEmailConstraint: `user@host` as that mailbox, the local part exactly and the host in any case
+ * (openssl alike: Ops@example.com is not ops@example.com); else the host part against a domain constraint.
+ */
 function matchEmail(email: string, constraint: string, excluded: boolean): boolean | undefined {
   const at = email.lastIndexOf('@');
   if (at <= 0) return undefined;
-  if (constraint.includes('@')) return email.toLowerCase() === constraint.toLowerCase();
+  const cat = constraint.lastIndexOf('@');
+  if (cat >= 0) return email.slice(0, at) === constraint.slice(0, cat) && email.slice(at + 1).toLowerCase() === constraint.slice(cat + 1).toLowerCase();
   return matchDomain(email.slice(at + 1), constraint, excluded);
 }
 
-/** Go's matchURIConstraint: the URI's host (a DNS name) against a domain constraint; no host, or an IP host, is no answer here. */
-function matchUri(uri: string, constraint: string, excluded: boolean): boolean | undefined {
+/** The host name of a URI SAN as Go's matchURIConstraint takes it; undefined when it has none (no authority, an IP address). */
+function uriHost(uri: string): string | undefined {
   let host: string;
   try { host = new URL(uri).hostname; } catch { return undefined; }
-  if (host === '' || host.startsWith('[') || /^[0-9.]+$/.test(host)) return undefined;
-  return matchDomain(host, constraint, excluded);
+  if (host === '' || host.startsWith('[') || isIP(host) !== 0 || /^[0-9.]+$/.test(host)) return undefined;
+  return host;
+}
+
+/** Go's matchURIConstraint: the URI's host (a DNS name) against a domain constraint. */
+function matchUri(uri: string, constraint: string, excluded: boolean): boolean | undefined {
+  const host = uriHost(uri);
+  return host === undefined ? undefined : matchDomain(host, constraint, excluded);
 }
 
 /**
@@ -140,6 +156,12 @@ export function constraintViolation(san: SanName, nc: NameConstraints): Constrai
       case 'uri': return matchUri(san.value, t.value, excluded);
     }
   };
+  // a URI with no host name is matched against no URI constraint: Go ("URI with empty host … cannot be matched
+  // against constraints", "URI with IP … ") and openssl refuse the certificate when the CA has any
+  if (type === 'uri' && uriHost(san.value) === undefined) {
+    const any = [...nc.excluded, ...nc.permitted].filter((t) => t.type === 'uri');
+    if (any.length > 0) return { why: 'unmatchable', constraints: any };
+  }
   const excluding = nc.excluded.find((t) => t.type === type && match(t, true) === true);
   if (excluding) return { why: 'excluded', constraints: [excluding] };
   const permitted = nc.permitted.filter((t) => t.type === type);
@@ -152,5 +174,6 @@ export function constraintViolation(san: SanName, nc: NameConstraints): Constrai
 
 /** `permits only DNS:.example.com` / `excludes DNS:secret.example.com`: a violation in a few words. */
 export function violationText(v: ConstraintViolation): string {
+  if (v.why === 'unmatchable') return `has URI constraints (${v.constraints.map(constraintText).join(', ')}), which a URI without a host name cannot be matched against`;
   return v.why === 'excluded' ? `excludes ${constraintText(v.constraints[0]!)}` : `permits only ${v.constraints.map(constraintText).join(', ')}`;
 }

@@ -67,7 +67,11 @@ export interface RebuildCertItem extends RebuildItemBase {
    * a kept file's certificate as it is on disk (a KEEP line describes it, not what kubeadm would write);
    * `missingSans`: names this rebuild would put there that it lacks
    */
-  onDisk?: { subject: string; sans: string[]; usages: string[]; notAfter: string; missingSans: string[] };
+  onDisk?: {
+    subject: string; issuer: string; isCA: boolean; sans: string[]; usages: string[]; notAfter: string; missingSans: string[];
+    /** a leaf: whether the CA this rebuild uses signed it (false: the KEEP line names its issuer instead) */
+    signedByCa?: boolean;
+  };
 }
 
 export interface RebuildKubeconfigItem extends RebuildItemBase {
@@ -259,7 +263,7 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
       if (crt && !problem && isExpired(crt.cert)) expired.push(certPath);
       items.push({
         ...base, action: 'keep', key: 'keep', reason: problem ? 'unusable (see problems)' : 'certificate exists and is signed by its CA',
-        ...(crt?.cert ? { onDisk: onDisk(crt.cert, missing) } : {}),
+        ...(crt?.cert ? { onDisk: { ...onDisk(crt.cert, missing), signedByCa: chains(crt.cert) } } : {}),
       });
       continue;
     }
@@ -467,6 +471,8 @@ function onDisk(cert: Certificate, missing: string[] = []): NonNullable<RebuildC
   const label: Record<string, string> = { dns: 'DNS', ip: 'IP', email: 'email', uri: 'URI', dirname: 'DirName' };
   return {
     subject: cert.subjectString,
+    issuer: cert.issuerString,
+    isCA: cert.isCA,
     sans: cert.subjectAltNames.map((n) => `${label[n.type] ?? 'other'}:${n.value}`),
     usages: cert.extKeyUsage,
     notAfter: cert.notAfter.toISOString(),

@@ -421,6 +421,8 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     if (!f) { f = { path, kind, items: [], ...extra }; files.push(f); }
     if (!f.items.includes(id)) f.items.push(id);
   };
+  // kubeconfig users whose embedded key moves out to a file (kubelet.conf → kubelet-client-current.pem)
+  const movedKeys = new Set<string>();
   for (const it of items) {
     const c = byId.get(it.follows ?? it.id);
     if (it.kind === 'kubelet-client' || (it.kind === 'kubeconfig' && c && isKubeletConf(c))) {
@@ -428,7 +430,10 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       const newFile = `${dir}/kubelet-client-${stamp}.pem`;
       fileOf(newFile, 'kubelet-pem', it.id, { create: true, mode: 0o600 });
       fileOf(`${dir}/kubelet-client-current.pem`, 'symlink', it.id, { target: newFile });
-      if (it.kind === 'kubeconfig') fileOf(it.location.file, 'kubeconfig', it.id);
+      if (it.kind === 'kubeconfig') {
+        fileOf(it.location.file, 'kubeconfig', it.id);
+        if (it.location.kubeconfig) movedKeys.add(`${it.location.file}\n${it.location.kubeconfig.name}`);
+      }
       continue;
     }
     if (it.location.kind === 'kubeconfig') {
@@ -442,9 +447,10 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
   }
 
   // a file holding a private key (a key file, a kubeconfig with client-key-data, a pem with its key) that
-  // others can read is written without their bits, and the plan says so
+  // others can read is written without their bits, and the plan says so (a kubelet.conf whose only embedded
+  // key moves to kubelet-client-current.pem holds none once written: it keeps its mode, as the write does)
   const holdsKey = (f: PlanFile) => f.kind === 'key'
-    || (f.kind === 'kubeconfig' && inv.kubeconfigs.some((k) => k.file === f.path && k.users.some((u) => u.keyFrom === 'data')))
+    || (f.kind === 'kubeconfig' && inv.kubeconfigs.some((k) => k.file === f.path && k.users.some((u) => u.keyFrom === 'data' && !movedKeys.has(`${k.file}\n${u.name}`))))
     || ((f.kind === 'certificate' || f.kind === 'pem-bundle') && inv.keys.some((k) => k.kind === 'private' && k.file === f.path));
   for (const f of files) {
     const mode = f.create || f.kind === 'symlink' || !holdsKey(f) ? undefined : opts.modeOf?.(f.path);

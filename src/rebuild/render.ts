@@ -32,7 +32,8 @@ function describe(i: RebuildItem): string {
       // a kept file: what is on disk, and what it lacks that this rebuild would put there
       const d = i.action === 'keep' ? i.onDisk : undefined;
       if (d) {
-        const parts = [d.subject, i.kind === 'ca' ? 'CA' : `signed by ${i.caName}`];
+        // (what the file is: a CA file that holds no CA, a leaf another CA signed, as the problems below say)
+        const parts = [d.subject, i.kind === 'ca' ? (d.isCA ? 'CA' : 'no CA (no CA:TRUE)') : d.signedByCa === false ? `issued by ${d.issuer}, not signed by ${i.caName}` : `signed by ${i.caName}`];
         if (d.usages.length) parts.push(d.usages.join('+'));
         parts.push(d.sans.length ? `SANs ${d.sans.join(', ')}` : 'no SANs');
         if (d.missingSans.length) parts.push(`missing SAN${d.missingSans.length > 1 ? 's' : ''} ${d.missingSans.join(', ')}`);
