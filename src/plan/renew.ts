@@ -46,6 +46,21 @@ export interface RenewOptions {
 
 const KUBELET_CLIENT = /\/kubelet-client-(?!current)[^/]*\.pem$/;
 
+/** The flags by which kube-apiserver and kube-controller-manager name the ServiceAccount token key pair. */
+const SA_KEY_FLAGS = new Set(['--service-account-key-file', '--service-account-signing-key-file', '--service-account-private-key-file']);
+
+/**
+ * The components that sign or verify ServiceAccount tokens with this certificate's key pair, when it is one:
+ * RKE1's kube-service-account-token (its containers name no files on disk), or a pair a component names by
+ * an SA flag (Kubernetes the Hard Way's service-accounts.crt/.key). A new key for it invalidates every token.
+ */
+function serviceAccountKeyReaders(c: CertEntry, inv: Inventory): string[] {
+  const files = new Set([c.location.file, c.privateKey.location?.file].filter((f): f is string => Boolean(f)));
+  const readers = new Set(inv.components.filter((r) => SA_KEY_FLAGS.has(r.via) && files.has(r.file)).map((r) => r.component));
+  if (c.layout === 'rke1' && /\/kube-service-account-token\.pem$/.test(c.location.file)) { readers.add('kube-apiserver'); readers.add('kube-controller-manager'); }
+  return [...readers].sort();
+}
+
 /** `2026-11-23-10-04-05`, the client-go file store's time format (UTC here: we do not know the node's zone). */
 export function kubeletStamp(now: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
@@ -310,8 +325,10 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     const weakRsa = c.keyAlgorithm === 'RSA' && c.keySize > 0 && c.keySize < 2048;
     const keyType = weakRsa ? 'rsa-2048' : keyTypeOfInfo({ algorithm: c.keyAlgorithm, size: c.keySize, curve: c.curve });
     if (opts.newKey) {
-      if (weakRsa && kind !== 'ca') notes.push(`new key RSA 2048, not RSA ${c.keySize}: kubepki makes no RSA key under 2048 bits`);
+      const saReaders = kind === 'ca' ? [] : serviceAccountKeyReaders(c, inv);
+      if (weakRsa && kind !== 'ca' && saReaders.length === 0) notes.push(`new key RSA 2048, not RSA ${c.keySize}: kubepki makes no RSA key under 2048 bits`);
       if (kind === 'ca') notes.push('CA keeps its key: a new CA key would invalidate every certificate it signed (use `kubepki rebuild` for that)');
+      else if (saReaders.length > 0) notes.push(`keeps its key: it is the ServiceAccount token key (${saReaders.join(', ')} ${saReaders.length > 1 ? 'sign and verify' : 'use'} every token with it): a new key would invalidate every ServiceAccount token in the cluster`);
       else if (!keyType) warnings.push(`${c.name}: cannot generate a ${c.keyAlgorithm} ${c.keySize} key; keeping the old key`);
       else if (c.privateKey.location?.kind === 'der') warnings.push(`${c.name}: its key ${c.privateKey.location.file} is bare DER; keeping the old key (convert it to PEM to renew it with --new-key)`);
       else keyAction = 'new';

@@ -1,0 +1,51 @@
+/**
+ * Replays of seeds 000 (a Rancher node renewed with openssl: per-certificate sections, keys kept, 100 years,
+ * backdated a year) and 004 (10-year certificates, kubelet client and serving rotation, serverTLSBootstrap):
+ * each test is named after what went wrong on such a node.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { makeCa, makeLeaf, put } from './support/trees.js';
+import { copyFixture, cli, sh, tmp } from './renew-support.js';
+import { renewRke1LikeSeed000 } from './seed-support.js';
+
+const pubOf = (args: string[]) => sh('openssl', args).stdout;
+
+test('renew --new-key keeps the ServiceAccount token key (RKE1 kube-service-account-token, the hard way\'s service-accounts): a new one invalidated every token in the cluster, without a word', async () => {
+  // seed 000's Rancher node, renewed by hand the seed's way
+  const now = new Date('2026-12-06T18:00:00Z');
+  const rke = copyFixture('rke1-expired');
+  renewRke1LikeSeed000(rke, now);
+  const ssl = path.join(rke, 'etc/kubernetes/ssl');
+  const saKey = path.join(ssl, 'kube-service-account-token-key.pem');
+  const saKeyBefore = fs.readFileSync(saKey, 'utf8');
+  const nodeKeyBefore = fs.readFileSync(path.join(ssl, 'kube-node-key.pem'), 'utf8');
+  const r = await cli(['renew', 'all', '--root', rke, '--now', now.toISOString(), '--new-key']);
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.match(r.out, /kube-service-account-token +\/etc\/kubernetes\/ssl\/kube-service-account-token\.pem\n.*key kept.*\n.*keeps its key: it is the ServiceAccount token key \(kube-apiserver, kube-controller-manager sign and verify every token with it\): a new key would invalidate every ServiceAccount token/);
+  assert.doesNotMatch(r.out, /write +\/etc\/kubernetes\/ssl\/kube-service-account-token-key\.pem/);
+  assert.equal(fs.readFileSync(saKey, 'utf8'), saKeyBefore, 'the ServiceAccount signing key is the same file');
+  assert.notEqual(fs.readFileSync(path.join(ssl, 'kube-node-key.pem'), 'utf8'), nodeKeyBefore, 'other certificates do get a new key');
+  // the renewed certificate is still the pair of that key, and verifies (openssl)
+  const sa = path.join(ssl, 'kube-service-account-token.pem');
+  assert.equal(pubOf(['x509', '-in', sa, '-noout', '-pubkey']), pubOf(['pkey', '-in', saKey, '-pubout']));
+  assert.equal(sh('openssl', ['verify', '-CAfile', path.join(ssl, 'kube-ca.pem'), sa]).status, 0);
+
+  // Kubernetes the Hard Way: service-accounts.crt/.key, named by the units' SA flags
+  const hw = tmp('kubepki-hardway-');
+  const issued = new Date('2026-01-01T00:00:00Z');
+  const ca = await makeCa('CA', issued, 3653, 'rsa-2048');
+  const saPair = await makeLeaf(ca, 'service-accounts', { eku: ['clientAuth'], notBefore: issued, days: 365, keyType: 'rsa-2048' });
+  const lib = '/var/lib/kubernetes';
+  put(hw, `${lib}/ca.crt`, ca.pem); put(hw, `${lib}/ca.key`, ca.keyPem, 0o600);
+  put(hw, `${lib}/service-accounts.crt`, saPair.pem); put(hw, `${lib}/service-accounts.key`, saPair.keyPem, 0o600);
+  put(hw, '/etc/systemd/system/kube-apiserver.service', `[Service]\nExecStart=/usr/local/bin/kube-apiserver \\\n  --client-ca-file=${lib}/ca.crt \\\n  --service-account-key-file=${lib}/service-accounts.crt \\\n  --service-account-signing-key-file=${lib}/service-accounts.key\n`);
+  put(hw, '/etc/systemd/system/kube-controller-manager.service', `[Service]\nExecStart=/usr/local/bin/kube-controller-manager --service-account-private-key-file=${lib}/service-accounts.key\n`);
+  const hr = await cli(['renew', 'all', '--root', hw, '--now', now.toISOString(), '--new-key']);
+  assert.equal(hr.code, 0, hr.out + hr.err);
+  assert.match(hr.out, /keeps its key: it is the ServiceAccount token key \(kube-apiserver, kube-controller-manager/);
+  assert.equal(fs.readFileSync(path.join(hw, lib, 'service-accounts.key'), 'utf8'), saPair.keyPem);
+  assert.equal(pubOf(['x509', '-in', path.join(hw, lib, 'service-accounts.crt'), '-noout', '-pubkey']), pubOf(['pkey', '-in', path.join(hw, lib, 'service-accounts.key'), '-pubout']));
+});
