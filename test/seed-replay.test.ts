@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { makeCa, makeLeaf, put } from './support/trees.js';
 import { copyFixture, cli, sh, tmp } from './renew-support.js';
-import { renewRke1LikeSeed000 } from './seed-support.js';
+import { renewRke1LikeSeed000, makeSeed004Tree } from './seed-support.js';
 
 const pubOf = (args: string[]) => sh('openssl', args).stdout;
 
@@ -48,4 +48,31 @@ test('renew --new-key keeps the ServiceAccount token key (RKE1 kube-service-acco
   assert.match(hr.out, /keeps its key: it is the ServiceAccount token key \(kube-apiserver, kube-controller-manager/);
   assert.equal(fs.readFileSync(path.join(hw, lib, 'service-accounts.key'), 'utf8'), saPair.keyPem);
   assert.equal(pubOf(['x509', '-in', path.join(hw, lib, 'service-accounts.crt'), '-noout', '-pubkey']), pubOf(['pkey', '-in', path.join(hw, lib, 'service-accounts.key'), '-pubout']));
+});
+
+test('serverTLSBootstrap: the self-signed kubelet.crt left from before is no row; its expiry made check exit 2 with two ERRORs and "renew all" re-made a file the kubelet never reads', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  makeSeed004Tree(root);
+  const kpki = path.join(root, 'var/lib/kubelet/pki');
+  // the tree is what the seed describes (openssl): the serving pair the KCM signed verifies, and is cert + key
+  const serving = fs.readFileSync(path.join(kpki, 'kubelet-server-2026-09-01-03-00-05.pem'), 'utf8');
+  assert.equal(sh('openssl', ['verify', '-CAfile', path.join(root, 'etc/kubernetes/pki/ca.crt')], serving).status, 0);
+  assert.equal(sh('openssl', ['x509', '-noout', '-pubkey'], serving).stdout, sh('openssl', ['pkey', '-pubout'], serving).stdout);
+  // a year on, the leftover self-signed pair (2026-11-22 + 1 year) has expired; nothing the kubelet uses has
+  const later = '2028-01-01T00:00:00Z';
+  const r = await cli(['check', '--root', root, '--now', later]);
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.doesNotMatch(r.out, /^kubelet-serving|EXPIRED|ERROR/m);
+  assert.match(r.out, /^kubelet-server +Dec 04, 2035 12:00 UTC .* ok +kubelet +\/var\/lib\/kubelet\/pki\/kubelet-server-current\.pem$/m);
+  assert.match(r.out, /INFO +kubelet-serving-unused +\/var\/lib\/kubelet\/pki\/kubelet\.crt \(with kubelet\.key\) is the kubelet's self-signed serving pair from before serverTLSBootstrap: the kubelet now serves \/var\/lib\/kubelet\/pki\/kubelet-server-current\.pem and never reads it/);
+  const plan = await cli(['renew', 'all', '--root', root, '--now', later, '--dry-run']);
+  assert.equal(plan.code, 0, plan.out + plan.err);
+  assert.doesNotMatch(plan.out, /kubelet\.crt/);
+  // without serverTLSBootstrap the same file is what the kubelet serves: its expiry is an error again
+  const cfg = path.join(root, 'var/lib/kubelet/config.yaml');
+  fs.writeFileSync(cfg, fs.readFileSync(cfg, 'utf8').replace('serverTLSBootstrap: true', 'serverTLSBootstrap: false'));
+  const off = await cli(['check', '--root', root, '--now', later]);
+  assert.equal(off.code, 2, off.out);
+  assert.match(off.out, /ERROR +expired +kubelet-serving expired on 2027-11-22/);
+  assert.doesNotMatch(off.out, /kubelet-serving-unused/);
 });

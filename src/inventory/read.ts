@@ -154,6 +154,10 @@ export function readInventory(opts: ReadOptions): Inventory {
     return fc;
   };
 
+  // serverTLSBootstrap: the kubelet serves the pair it bootstraps (kubelet-server-current.pem) and never reads
+  // nor makes its self-signed kubelet.crt (spec §7.1): one left from before is not in use, like rotated history
+  const selfSignedUnused = readKubeletConfig(fs)?.serverTLSBootstrap === true ? ['/var/lib/kubelet/pki/kubelet.crt', '/var/lib/kubelet/pki/kubelet.key'] : [];
+  const leftovers = new Set<string>();
   const walk = (dir: string, target: ScanTarget, depth: number) => {
     let realDir: string;
     try { realDir = fs.realNodePath(dir); } catch { return; }
@@ -177,6 +181,7 @@ export function readInventory(opts: ReadOptions): Inventory {
       if (!target.explicit && !CERTISH.test(d.name) && !KUBECONFIGISH.test(d.name)) continue;
       // rotated kubelet pairs other than the current one are history, not in use
       if (/^kubelet-(client|server)-\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d\.pem$/.test(d.name) && fs.exists(`${dir}/kubelet-${d.name.split('-')[1]}-current.pem`)) continue;
+      if (!target.explicit && selfSignedUnused.includes(p)) { leftovers.add(p); continue; }
       // in a directory the user named every file is read, but only a certificate-like name that does not
       // parse is reported: an openssl.cnf or a README beside the certificates is not a broken certificate
       readOne(p, target, Boolean(target.explicit) && (CERTISH.test(d.name) || KUBECONFIGISH.test(d.name)), isLink ? p : undefined);
@@ -216,6 +221,11 @@ export function readInventory(opts: ReadOptions): Inventory {
     for (const c of fc.kubeconfig.clusters) if (c.caFile) readOne(c.caFile, { path: c.caFile, layout: fc.layout, recursive: false }, false);
   }
 
+  // (unless a component names it after all: its tlsCertFile)
+  const leftover = '/var/lib/kubelet/pki/kubelet.crt';
+  if (leftovers.has(leftover) && !files.has(safeReal(fs, leftover))) {
+    findings.push({ code: 'kubelet-serving-unused', severity: 'info', file: leftover, message: `${leftover} (with kubelet.key) is the kubelet's self-signed serving pair from before serverTLSBootstrap: the kubelet now serves /var/lib/kubelet/pki/kubelet-server-current.pem and never reads it, so its dates do not matter; it can be deleted` });
+  }
   findings.push(...interruptedRuns(fs));
   // (certificates, keys and kubeconfigs only: a log or an audit policy file changes without mattering here)
   if (opts.live?.length) findings.push(...staleLoads(fs, opts.live, componentRefs.filter((r) => CERT_REF.test(r.via))));
