@@ -76,3 +76,37 @@ test('serverTLSBootstrap: the self-signed kubelet.crt left from before is no row
   assert.match(off.out, /ERROR +expired +kubelet-serving expired on 2027-11-22/);
   assert.doesNotMatch(off.out, /kubelet-serving-unused/);
 });
+
+test('a kubelet stopped in the middle of its swap (-updated.pem, no -current.pem): the kubelet finishes it when it starts, so the advice is a restart, not new credentials or a rejoin; the rotated history is not listed as three kubelet-client rows', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  makeSeed004Tree(root);
+  const kpki = path.join(root, 'var/lib/kubelet/pki');
+  const now = '2026-12-06T18:00:00Z';
+  // client-go's updateSymlink: -updated made, -current removed, and the kubelet stopped before the rename
+  fs.renameSync(path.join(kpki, 'kubelet-client-current.pem'), path.join(kpki, 'kubelet-client-updated.pem'));
+  const r = await cli(['check', '--root', root, '--now', now]);
+  assert.equal(r.code, 2, r.out);
+  const rows = r.out.split('\n').filter((l) => /^kubelet-client /.test(l));
+  assert.deepEqual(rows.map((l) => l.split(/ +/).pop()), ['/var/lib/kubelet/pki/kubelet-client-updated.pem'], 'one kubelet-client row: what -updated leads to');
+  const restart = 'a rotation was cut short between its two renames: /var/lib/kubelet/pki/kubelet-client-updated.pem → /var/lib/kubelet/pki/kubelet-client-2026-09-01-03-00-00.pem holds the new pair, and the kubelet renames it to kubelet-client-current.pem when it starts: systemctl restart kubelet (or by hand: mv -T /var/lib/kubelet/pki/kubelet-client-updated.pem /var/lib/kubelet/pki/kubelet-client-current.pem)';
+  assert.ok(r.out.includes(`ERROR   missing-file               kubelet-client: /var/lib/kubelet/pki/kubelet-client-current.pem, the client certificate /etc/kubernetes/kubelet.conf names, does not exist: ${restart}\n`), r.out);
+  assert.ok(r.out.includes(`Next: ${restart}\n`), r.out);
+  assert.doesNotMatch(r.out, /kubelet credentials|cannot start|rejoin/);
+  // renew all renews the pair -updated leads to and makes -current again: nothing is "Not renewed"
+  const run = await cli(['renew', 'all', '--root', root, '--now', now, '--validity', '10y']);
+  assert.equal(run.code, 0, run.out + run.err);
+  assert.doesNotMatch(run.out, /Not renewed/);
+  assert.equal(fs.readlinkSync(path.join(kpki, 'kubelet-client-current.pem')), '/var/lib/kubelet/pki/kubelet-client-2026-12-06-18-00-00.pem');
+  const pair = fs.readFileSync(path.join(kpki, 'kubelet-client-2026-12-06-18-00-00.pem'), 'utf8');
+  assert.equal(sh('openssl', ['verify', '-CAfile', path.join(root, 'etc/kubernetes/pki/ca.crt')], pair).status, 0);
+  assert.equal(sh('openssl', ['x509', '-noout', '-pubkey'], pair).stdout, sh('openssl', ['pkey', '-pubout'], pair).stdout);
+  const after = await cli(['check', '--root', root, '--now', now]);
+  assert.doesNotMatch(after.out, /MISSING|missing-file/);
+
+  // the serving pair's swap: nothing waits for approval
+  fs.renameSync(path.join(kpki, 'kubelet-server-current.pem'), path.join(kpki, 'kubelet-server-updated.pem'));
+  const s = await cli(['check', '--root', root, '--now', now]);
+  assert.match(s.out, /WARNING kubelet-serving-pending +there is no \/var\/lib\/kubelet\/pki\/kubelet-server-current\.pem, but \/var\/lib\/kubelet\/pki\/kubelet-server-updated\.pem leads to a serving pair: a rotation was cut short between its two renames, and the kubelet renames it to kubelet-server-current\.pem when it starts: systemctl restart kubelet/);
+  assert.doesNotMatch(s.out, /csr approve/);
+  assert.equal(s.out.split('\n').filter((l) => /^kubelet-server /.test(l)).length, 1, s.out);
+});

@@ -56,6 +56,11 @@ export function nextStep(inv: Omit<Inventory, 'next'>): string {
  * CA (here, or on a control-plane node for a worker), or writes a bootstrap kubeconfig for a rejoin.
  */
 export function kubeletClientFix(inv: Pick<Inventory, 'certificates' | 'kubeconfigs' | 'nodeName'>, rootFlag: string): string {
+  const swap = interruptedSwap(inv.certificates);
+  if (swap) {
+    const dir = swap.via.slice(0, swap.via.lastIndexOf('/'));
+    return `a rotation was cut short between its two renames: ${swap.via} → ${swap.file} holds the new pair, and the kubelet renames it to kubelet-client-current.pem when it starts: systemctl restart kubelet (or by hand: mv -T ${swap.via} ${dir}/kubelet-client-current.pem)`;
+  }
   const user = inv.kubeconfigs.find((k) => k.file === KUBELET_CONF)?.users.find((u) => /^system:node:./.test(u.name))?.name;
   const node = user?.slice('system:node:'.length) ?? inv.nodeName ?? 'NODE';
   const caHere = inv.certificates.some((c) => c.name === 'ca' && c.isCA && c.privateKey.present);
@@ -66,6 +71,16 @@ export function kubeletClientFix(inv: Pick<Inventory, 'certificates' | 'kubeconf
     return `${BOOTSTRAP_KUBELET_CONF} is here: systemctl restart kubelet and it bootstraps a new client certificate while that token is valid; once it has expired: ${make}`;
   }
   return `${make}; or rejoin with a bootstrap token: kubepki kubelet credentials --node ${node} --bootstrap${rootFlag}`;
+}
+
+/**
+ * The kubelet's client pair when a swap was interrupted (client-go's file store, spec §7.2): no
+ * kubelet-client-current.pem, and kubelet-client-updated.pem a link to the new pair, which the kubelet's
+ * store renames to -current when it starts. Its node path and the file it leads to, or undefined.
+ */
+export function interruptedSwap(certificates: CertEntry[]): { via: string; file: string } | undefined {
+  const c = certificates.find((e) => e.location.kind !== 'kubeconfig' && e.location.index === 0 && /\/kubelet-client-updated\.pem$/.test(e.location.via ?? ''));
+  return c ? { via: c.location.via!, file: c.location.file } : undefined;
 }
 
 /**

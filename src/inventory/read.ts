@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { nextStep, kubeletClientFix } from './next.js';
+import { nextStep, kubeletClientFix, interruptedSwap } from './next.js';
 import { KUBELET_CONF } from '../plan/kubelet.js';
 import { posix } from 'node:path';
 import type { NodeFs } from '../fs/node-fs.js';
@@ -180,7 +180,11 @@ export function readInventory(opts: ReadOptions): Inventory {
       }
       if (!target.explicit && !CERTISH.test(d.name) && !KUBECONFIGISH.test(d.name)) continue;
       // rotated kubelet pairs other than the current one are history, not in use
-      if (/^kubelet-(client|server)-\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d\.pem$/.test(d.name) && fs.exists(`${dir}/kubelet-${d.name.split('-')[1]}-current.pem`)) continue;
+      // (a swap the kubelet was stopped in the middle of leaves -current missing and -updated pointing at the
+      // new pair: the kubelet renames it to -current when it starts, so it stands for -current; beside a
+      // -current, an -updated is a leftover the kubelet removes at its next rotation; spec §7.2)
+      const pair = /^kubelet-(client|server)-(\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d|updated)\.pem$/.exec(d.name);
+      if (pair && (fs.exists(`${dir}/kubelet-${pair[1]}-current.pem`) || (pair[2] !== 'updated' && fs.lstat(`${dir}/kubelet-${pair[1]}-updated.pem`)?.isSymbolicLink()))) continue;
       if (!target.explicit && selfSignedUnused.includes(p)) { leftovers.add(p); continue; }
       // in a directory the user named every file is read, but only a certificate-like name that does not
       // parse is reported: an openssl.cnf or a README beside the certificates is not a broken certificate
@@ -569,7 +573,11 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
   const kubeletRotationOff = rotation?.on === false;
   // serverTLSBootstrap: the kubelet asks for its serving certificate with a CSR that kube-controller-manager
   // never approves by itself (spec §7.4); until someone does, there is no serving certificate at all
-  if (kubeletConfig?.serverTLSBootstrap === true && !fs.exists('/var/lib/kubelet/pki/kubelet-server-current.pem')) {
+  const servingSwap = '/var/lib/kubelet/pki/kubelet-server-updated.pem';
+  if (kubeletConfig?.serverTLSBootstrap === true && !fs.exists('/var/lib/kubelet/pki/kubelet-server-current.pem') && fs.lstat(servingSwap)?.isSymbolicLink() && fs.exists(servingSwap)) {
+    // (the swap of a rotated serving pair was cut short: nothing waits for approval, spec §7.2)
+    findings.push({ code: 'kubelet-serving-pending', severity: 'warning', file: servingSwap, message: `there is no /var/lib/kubelet/pki/kubelet-server-current.pem, but ${servingSwap} leads to a serving pair: a rotation was cut short between its two renames, and the kubelet renames it to kubelet-server-current.pem when it starts: systemctl restart kubelet (or by hand: mv -T ${servingSwap} /var/lib/kubelet/pki/kubelet-server-current.pem)` });
+  } else if (kubeletConfig?.serverTLSBootstrap === true && !fs.exists('/var/lib/kubelet/pki/kubelet-server-current.pem')) {
     findings.push({ code: 'kubelet-serving-pending', severity: 'warning', file: kubeletConfigFile, message: `serverTLSBootstrap: true in ${kubeletConfigFile}, but there is no /var/lib/kubelet/pki/kubelet-server-current.pem: the kubelet's serving certificate request waits for approval (kube-controller-manager never approves those), and kubectl logs/exec to this node fail until then; approve it: kubepki csr approve --all-valid` });
   }
 
@@ -720,7 +728,8 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     const problem = gone
       ? `${file}, the client certificate ${KUBELET_CONF} names, ${dangling ? `is a dangling symlink to ${real}` : 'does not exist'}`
       : prior?.message ?? `${file}: no certificate in it`;
-    const reason = `kubelet-client: ${problem}: the kubelet cannot start; ${kubeletClientFix({ certificates, kubeconfigs, nodeName: hints.nodeName }, '')}`;
+    const fix = kubeletClientFix({ certificates, kubeconfigs, nodeName: hints.nodeName }, '');
+    const reason = `kubelet-client: ${problem}: ${interruptedSwap(certificates) ? '' : 'the kubelet cannot start; '}${fix}`;
     const code = gone ? 'missing-file' : prior?.code ?? 'corrupt';
     for (let i = findings.length - 1; i >= 0; i--) if (earlier(findings[i]!)) findings.splice(i, 1);
     missing.push({ name: 'kubelet-client', file, layout: 'kubelet', state: gone ? 'missing' : 'unreadable', reason });

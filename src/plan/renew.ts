@@ -18,7 +18,7 @@ import { keyFileMode } from '../fs/key-mode.js';
 import { KUBEADM_PROFILES } from '../profiles/kubeadm.js';
 import { agentReissueAdvice, rancherUnit } from '../layouts/detect.js';
 import { certificateLifetime, type Lifetime } from '../inventory/time.js';
-import { kubeletClientFix } from '../inventory/next.js';
+import { kubeletClientFix, interruptedSwap } from '../inventory/next.js';
 
 export type SanInput = { type: 'dns' | 'ip' | 'email' | 'uri'; value: string };
 
@@ -191,8 +191,11 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
   // what `all` cannot renew because it is not there to renew is said, not skipped in silence
   if (opts.targets === 'all') {
     const advised = new Set<string>();
+    // (the -updated link of an interrupted kubelet swap is renewed, and -current made again, in this run)
+    const swapRenewed = chosen.some((c) => /\/kubelet-client-updated\.pem$/.test(c.location.via ?? ''));
     for (const m of inv.missing) {
       if (m.name.startsWith('sa')) continue;
+      if (m.name === 'kubelet-client' && swapRenewed && interruptedSwap(inv.certificates)) continue;
       const isCa = isKubeadmCa(m.name);
       if (isCa) explainedGone.add(m.name);
       // each piece of advice once (a node that lost its PKI has a dozen of these lines)
