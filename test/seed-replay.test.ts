@@ -110,3 +110,44 @@ test('a kubelet stopped in the middle of its swap (-updated.pem, no -current.pem
   assert.doesNotMatch(s.out, /csr approve/);
   assert.equal(s.out.split('\n').filter((l) => /^kubelet-server /.test(l)).length, 1, s.out);
 });
+
+test('a kubelet-client-current.pem copied as a regular file: the kubelet can never rotate it again (client-go refuses), which check did not say; renew rewrote it as a regular file. It is now a warning, and renew makes it the link to a dated file; restore puts the file back', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  makeSeed004Tree(root);
+  const kpki = path.join(root, 'var/lib/kubelet/pki');
+  const current = path.join(kpki, 'kubelet-client-current.pem');
+  // `cp -L`, a backup tool or a config manager copied the pair without its link
+  const pair = fs.readFileSync(path.join(kpki, 'kubelet-client-2026-09-01-03-00-00.pem'));
+  fs.rmSync(current);
+  fs.writeFileSync(current, pair, { mode: 0o600 });
+  const now = '2026-12-06T18:00:00Z';
+  const r = await cli(['check', '--root', root, '--now', now]);
+  assert.equal(r.code, 1, r.out);
+  assert.match(r.out, /^kubelet-client +Dec 04, 2035 12:00 UTC .* warning +manual +\/var\/lib\/kubelet\/pki\/kubelet-client-current\.pem$/m);
+  assert.match(r.out, /WARNING kubelet-rotation-off +\/var\/lib\/kubelet\/pki\/kubelet-client-current\.pem is a regular file, not the symlink the kubelet's certificate store swaps: the kubelet cannot rotate kubelet-client \("expected \/var\/lib\/kubelet\/pki\/kubelet-client-current\.pem to be a symlink but it is a file"\), so on 2035-12-04 the node goes NotReady; make it a link to a dated file \(kubepki renew kubelet-client does that/);
+  // the serving pair the same way: a warning, with the commands that make it a link
+  const serving = path.join(kpki, 'kubelet-server-current.pem');
+  const spair = fs.readFileSync(path.join(kpki, 'kubelet-server-2026-09-01-03-00-05.pem'));
+  fs.rmSync(serving);
+  fs.writeFileSync(serving, spair, { mode: 0o600 });
+  assert.match((await cli(['check', '--root', root, '--now', now])).out, /WARNING kubelet-rotation-off +\/var\/lib\/kubelet\/pki\/kubelet-server-current\.pem is a regular file[^\n]*its serving certificate expires; make it a link to a dated file \(mv \/var\/lib\/kubelet\/pki\/kubelet-server-current\.pem \/var\/lib\/kubelet\/pki\/kubelet-server-2026-09-01-02-55-05\.pem && ln -s /);
+  fs.rmSync(serving);
+  fs.symlinkSync('/var/lib/kubelet/pki/kubelet-server-2026-09-01-03-00-05.pem', serving);
+
+  const run = await cli(['renew', 'kubelet-client', '--root', root, '--now', now, '--validity', '10y']);
+  assert.equal(run.code, 0, run.out + run.err);
+  assert.match(run.out, /link +\/var\/lib\/kubelet\/pki\/kubelet-client-current\.pem → \/var\/lib\/kubelet\/pki\/kubelet-client-2026-12-06-18-00-00\.pem/);
+  assert.ok(fs.lstatSync(current).isSymbolicLink());
+  assert.equal(fs.readlinkSync(current), '/var/lib/kubelet/pki/kubelet-client-2026-12-06-18-00-00.pem');
+  const dated = fs.readFileSync(path.join(kpki, 'kubelet-client-2026-12-06-18-00-00.pem'), 'utf8');
+  assert.equal(sh('openssl', ['verify', '-CAfile', path.join(root, 'etc/kubernetes/pki/ca.crt')], dated).status, 0);
+  assert.equal(sh('openssl', ['x509', '-noout', '-pubkey'], dated).stdout, sh('openssl', ['pkey', '-pubout'], pair.toString()).stdout, 'the key is kept');
+  assert.doesNotMatch((await cli(['check', '--root', root, '--now', now])).out, /kubelet-rotation-off/);
+  // restore: the regular file as it was, the dated file gone
+  const backup = /Backup: (\S+)/.exec(run.out)![1]!;
+  const back = await cli(['restore', backup, '--root', root, '--now', '2026-12-06T19:00:00Z']);
+  assert.equal(back.code, 0, back.out + back.err);
+  assert.ok(fs.lstatSync(current).isFile());
+  assert.ok(fs.readFileSync(current).equals(pair));
+  assert.ok(!fs.existsSync(path.join(kpki, 'kubelet-client-2026-12-06-18-00-00.pem')));
+});

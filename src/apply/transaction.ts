@@ -30,7 +30,7 @@ export type Change =
    */
   | { op: 'write'; path: string; content: Buffer; mode?: number; secret?: boolean; restore?: { mode: number; uid?: number; gid?: number } }
   /** point a symlink at `target` (node path) the way client-go's file store swaps `-current` (spec §7.2) */
-  | { op: 'symlink'; path: string; target: string }
+  | { op: 'symlink'; path: string; target: string; replaceFile?: boolean }
   | { op: 'delete'; path: string };
 
 export interface BackupEntry {
@@ -537,8 +537,9 @@ function writeOne(nfs: NodeFs, c: Change, entries: BackupEntry[], steps: Steps):
   const upd = nfs.hostPath(c.path.replace(/-current\.pem$/, '-updated.pem'));
   const st = fs.lstatSync(cur, { throwIfNoEntry: false });
   // A git checkout's stand-in for a symlink (a small file holding the target path, as copied trees
-  // often arrive) is replaced by a real symlink; any other regular file is refused, as the kubelet would.
-  if (st && !st.isSymbolicLink() && nfs.linkTarget(c.path) === undefined) throw new Error(`${c.path} is a regular file, not a symlink; the kubelet's file store would refuse it too`);
+  // often arrive) is replaced by a real symlink; any other regular file is refused, as the kubelet would,
+  // unless the plan replaces it on purpose (a -current pair copied without its link, now in the backup).
+  if (st && !st.isSymbolicLink() && nfs.linkTarget(c.path) === undefined && !c.replaceFile) throw new Error(`${c.path} is a regular file, not a symlink; the kubelet's file store would refuse it too`);
   if (upd !== cur) {
     steps.step(`remove stale ${nfs.nodePath(upd)}`);
     fs.rmSync(upd, { force: true });

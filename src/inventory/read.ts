@@ -592,6 +592,10 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     for (const ref of componentRefs) if (files.includes(ref.file)) components.add(ref.component);
     if (r.layout === 'rke1') for (const comp of RKE1_COMPONENTS[name] ?? (name.startsWith('kube-etcd') ? ['etcd'] : [])) components.add(comp);
     const profile = r.location.kind !== 'kubeconfig' || r.location.kubeconfig?.entry === 'user' ? profileOf(r.location) : undefined;
+    // client-go's store swaps -current as a symlink and refuses a regular file there ("expected … to be a
+    // symlink but it is a file", spec §7.2): a pair copied without its link is never rotated again
+    const stuck = r.location.kind !== 'kubeconfig' && r.location.index === 0 && !r.location.via && !kubeletRotationOff
+      && /^\/var\/lib\/kubelet\/pki\/kubelet-(client|server)-current\.pem$/.test(r.location.file);
     const entry: CertEntry = {
       id: certId(r.location),
       name,
@@ -605,7 +609,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
         ...(r.keyEncrypted ? { encrypted: true } : {}),
       },
       components: [...components].sort(),
-      managedBy: kubeletRotationOff && name === 'kubelet-client' ? 'manual' : managedBy(r, name, profile?.name),
+      managedBy: (kubeletRotationOff && name === 'kubelet-client') || stuck ? 'manual' : managedBy(r, name, profile?.name),
       ...(profile ? { profile: profile.name } : {}),
       layout: r.layout,
       status: 'ok',
@@ -615,6 +619,14 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     if (kubeletRotationOff && name === 'kubelet-client') {
       const fix = rotation!.setting.startsWith('--') ? 'drop the flag (with rotateCertificates: true in its config) or set --rotate-certificates=true' : 'set rotateCertificates: true';
       entry.findings.push({ code: 'kubelet-rotation-off', severity: 'warning', certificate: entry.id, file: rotation!.file, message: `the kubelet does not renew ${name} (${rotation!.setting} in ${rotation!.file}): on ${entry.notAfter.slice(0, 10)} the node goes NotReady; ${fix} and restart the kubelet, or renew it by hand before then (kubepki renew ${name})` });
+    }
+    if (stuck) {
+      const f = r.location.file;
+      const dir = f.slice(0, f.lastIndexOf('/'));
+      const kind = f.includes('kubelet-client') ? 'client' : 'server';
+      const dated = `${dir}/kubelet-${kind}-${entry.notBefore.slice(0, 19).replace(/[T:]/g, '-')}.pem`;
+      const byKubepki = kind === 'client' ? `kubepki renew ${name} does that with a renewed pair; or by hand: ` : '';
+      entry.findings.push({ code: 'kubelet-rotation-off', severity: 'warning', certificate: entry.id, file: f, message: `${f} is a regular file, not the symlink the kubelet's certificate store swaps: the kubelet cannot rotate ${name} ("expected ${f} to be a symlink but it is a file"), so on ${entry.notAfter.slice(0, 10)} ${kind === 'client' ? 'the node goes NotReady' : 'its serving certificate expires'}; make it a link to a dated file (${byKubepki}mv ${f} ${dated} && ln -s ${dated} ${f}), then restart the kubelet` });
     }
     r.entry = entry;
     certificates.push(lazyDigests ? withCertDigests(entry, c) : withEagerDigests(entry, c));
@@ -876,7 +888,8 @@ function nameRecords(records: CertRecord[], profileOf: (l: CertLocation) => Kube
     const base = posix.basename(l.file);
     const prof = profileOf(l);
     if (prof && l.index === 0) { names.set(r, prof.name); continue; }
-    if (/\/kubelet-(client|server)-current\.pem$/.test(l.via ?? '') || /\/kubelet-(client|server)-[\d-]+\.pem$/.test(l.file)) {
+    // (a -current.pem that is a regular file, copied without its link, is still the kubelet's pair)
+    if (/\/kubelet-(client|server)-current\.pem$/.test(l.via ?? l.file) || /\/kubelet-(client|server)-[\d-]+\.pem$/.test(l.file)) {
       const kind = /kubelet-server/.test(l.via ?? l.file) ? 'kubelet-server' : 'kubelet-client';
       names.set(r, l.index === 0 ? kind : `${kind}-chain-${l.index}`);
       continue;

@@ -46,6 +46,15 @@ export interface RenewOptions {
 
 const KUBELET_CLIENT = /\/kubelet-client-(?!current)[^/]*\.pem$/;
 
+/**
+ * The kubelet's client pair in its cert dir: a dated file (behind -current), or a kubelet-client-current.pem
+ * that is a regular file (copied without its link), which the kubelet's store cannot swap: renewing it makes
+ * it the link client-go expects, to a dated file.
+ */
+function isKubeletClientFile(c: CertEntry): boolean {
+  return c.location.kind !== 'kubeconfig' && (KUBELET_CLIENT.test(c.location.file) || (!c.location.via && /\/kubelet-client-current\.pem$/.test(c.location.file)));
+}
+
 /** The flags by which kube-apiserver and kube-controller-manager name the ServiceAccount token key pair. */
 const SA_KEY_FLAGS = new Set(['--service-account-key-file', '--service-account-signing-key-file', '--service-account-private-key-file']);
 
@@ -241,7 +250,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       results.push({ id: c.id, name: c.name, outcome: 'unsupported', message: `${c.location.file} is a PKCS#7 bundle: kubepki does not rewrite bundles; renew the certificate where it is issued, then make the bundle again (openssl crl2pkcs7 -nocrl -certfile …)` });
       continue;
     }
-    const kind0: PlanItemKind = c.location.kind === 'kubeconfig' ? 'kubeconfig' : KUBELET_CLIENT.test(c.location.file) ? 'kubelet-client' : 'leaf';
+    const kind0: PlanItemKind = c.location.kind === 'kubeconfig' ? 'kubeconfig' : isKubeletClientFile(c) ? 'kubelet-client' : 'leaf';
     let kind: PlanItemKind;
     let signer: PlanItem['signer'];
     const notes: string[] = [];
@@ -269,7 +278,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       results.push({ id: c.id, name: c.name, outcome: 'externally-managed', message: `externally managed, can't renew ${c.location.file}: the CA that signed it (${c.issuer}) is not on this node` + (csr ? '; here is a CSR for it' : rancherAdvice(c) ?? (opts.csrOut || !c.privateKey.present ? '' : ' (pass --csr-out DIR for a CSR to take to the CA)')), ...(csr ? { csr: `${opts.csrOut}/${safeName(c.name)}.csr`, install: installAdvice(c, inv) } : {}) });
       continue;
     } else {
-      kind = c.isCA ? 'ca' : c.location.kind === 'kubeconfig' ? 'kubeconfig' : KUBELET_CLIENT.test(c.location.file) ? 'kubelet-client' : 'leaf';
+      kind = c.isCA ? 'ca' : c.location.kind === 'kubeconfig' ? 'kubeconfig' : isKubeletClientFile(c) ? 'kubelet-client' : 'leaf';
       signer = { id: signerEntry.id, name: signerEntry.name, certFile: signerEntry.location.file, keyFile: signerEntry.privateKey.location?.file ?? '' };
     }
     const signerKeyOk = signer === 'throwaway' || (signer === 'self'
@@ -389,7 +398,11 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       }
     }
 
-    if (kind === 'kubelet-client') notes.push(`new kubelet-client-${stamp}.pem; kubelet-client-current.pem swapped to it (old file kept)`);
+    if (kind === 'kubelet-client') {
+      notes.push(c.location.file.endsWith('/kubelet-client-current.pem')
+        ? `new kubelet-client-${stamp}.pem; kubelet-client-current.pem, a regular file the kubelet cannot rotate, made the link to it that the kubelet's store swaps (the old file is in the backup)`
+        : `new kubelet-client-${stamp}.pem; kubelet-client-current.pem swapped to it (old file kept)`);
+    }
     if (isKubeletConf(c)) notes.push(`kubelet.conf embeds its client certificate: moved to kubelet-client-${stamp}.pem and kubelet.conf pointed at kubelet-client-current.pem (kubeadm's recovery)`);
     if (kind === 'kubelet-serving') notes.push('the throwaway CA of the kubelet\'s self-signed pair is re-made (its key was never kept); same leaf key and names');
     if (kind === 'ca') notes.push('same key, subject and key identifier: every certificate it signed stays valid; its copies on other nodes and in the cluster must follow (see "Outside this node")');
@@ -447,7 +460,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       const dir = it.kind === 'kubelet-client' ? dirOf(it.location.file) : '/var/lib/kubelet/pki';
       const newFile = `${dir}/kubelet-client-${stamp}.pem`;
       fileOf(newFile, 'kubelet-pem', it.id, { create: true, mode: 0o600 });
-      fileOf(`${dir}/kubelet-client-current.pem`, 'symlink', it.id, { target: newFile });
+      fileOf(`${dir}/kubelet-client-current.pem`, 'symlink', it.id, { target: newFile, ...(it.kind === 'kubelet-client' && it.location.file === `${dir}/kubelet-client-current.pem` ? { replacesFile: true } : {}) });
       if (it.kind === 'kubeconfig') fileOf(it.location.file, 'kubeconfig', it.id);
       continue;
     }
