@@ -151,3 +151,30 @@ test('a kubelet-client-current.pem copied as a regular file: the kubelet can nev
   assert.ok(fs.readFileSync(current).equals(pair));
   assert.ok(!fs.existsSync(path.join(kpki, 'kubelet-client-2026-12-06-18-00-00.pem')));
 });
+
+test('seed 000\'s 100-year leaves under 10-year CAs: Next said "renew all", which renews them for 100 years again and leaves every warning; it now says to renew the CAs (same key) long enough, and that command clears them', async () => {
+  const now = new Date('2026-12-06T18:00:00Z');
+  const root = copyFixture('rke1-expired');
+  renewRke1LikeSeed000(root, now);
+  // the workstation kubeconfig too, the same way (with kubepki)
+  const kc = await cli(['renew', 'kube_config_cluster.yml', '--root', root, '--now', now.toISOString(), '--validity', '36500d', '--backdate', '365d']);
+  assert.equal(kc.code, 0, kc.out + kc.err);
+  const ssl = path.join(root, 'etc/kubernetes/ssl');
+  // openssl agrees: in 2040 the leaves no longer verify (their CA has ended)
+  const in2040 = String(Date.parse('2040-01-01T00:00:00Z') / 1000);
+  assert.notEqual(sh('openssl', ['verify', '-attime', in2040, '-CAfile', path.join(ssl, 'kube-ca.pem'), path.join(ssl, 'kube-apiserver.pem')]).status, 0);
+  const r = await cli(['check', '--root', root, '--now', now.toISOString()]);
+  assert.equal(r.code, 1, r.out);
+  const next = /^Next: (.*)$/m.exec(r.out)?.[1] ?? '';
+  assert.match(next, /^11 certificates outlive their CAs \(kube-apiserver-requestheader-ca, kube-ca\): renewing them would keep their lifetime, so make the CAs last longer instead, keeping their keys \(everything signed stays valid\): kubepki renew kube-apiserver-requestheader-ca kube-ca --root \S+ --validity 100y --dry-run \(they end on 2126-11-12\), then without --dry-run$/);
+  assert.doesNotMatch(next, /renew all/);
+  const cmd = /(kubepki renew .*?) --dry-run/.exec(next)![1]!.split(' ').slice(1);
+  const ren = await cli([...cmd, '--now', now.toISOString()]);
+  assert.equal(ren.code, 0, ren.out + ren.err);
+  const after = await cli(['check', '--root', root, '--now', now.toISOString()]);
+  assert.equal(after.code, 0, after.out);
+  assert.doesNotMatch(after.out, /ca-expires-before-leaf|^Next:/m);
+  for (const [leaf, ca] of [['kube-apiserver', 'kube-ca'], ['kube-node', 'kube-ca'], ['kube-apiserver-proxy-client', 'kube-apiserver-requestheader-ca']]) {
+    assert.equal(sh('openssl', ['verify', '-attime', in2040, '-CAfile', path.join(ssl, `${ca}.pem`), path.join(ssl, `${leaf}.pem`)]).status, 0, `${leaf} verifies in 2040`);
+  }
+});

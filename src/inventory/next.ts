@@ -26,7 +26,7 @@ export function nextStep(inv: Omit<Inventory, 'next'>): string {
     return `bring back ${caGone.join(', ')} and their keys from a backup (kubepki backups${rootFlag}) or another control-plane node (kubepki ca export / ca import); with no copy left, kubepki rebuild${rootFlag} --new-ca --dry-run`;
   }
   if (s.expired + s.warning > 0) {
-    return agentOnly(inv) ?? elsewhereOnly(inv, rootFlag) ?? `kubepki renew all${rootFlag} --dry-run, then without --dry-run (backup first); restart what it lists`;
+    return agentOnly(inv) ?? elsewhereOnly(inv, rootFlag) ?? casTooShort(inv, rootFlag) ?? `kubepki renew all${rootFlag} --dry-run, then without --dry-run (backup first); restart what it lists`;
   }
   if (s.notYetValid > 0) {
     const early = inv.certificates.filter((c) => c.status === 'not-yet-valid');
@@ -81,6 +81,26 @@ export function kubeletClientFix(inv: Pick<Inventory, 'certificates' | 'kubeconf
 export function interruptedSwap(certificates: CertEntry[]): { via: string; file: string } | undefined {
   const c = certificates.find((e) => e.location.kind !== 'kubeconfig' && e.location.index === 0 && /\/kubelet-client-updated\.pem$/.test(e.location.via ?? ''));
   return c ? { via: c.location.via!, file: c.location.file } : undefined;
+}
+
+/**
+ * When every certificate that is due is due only because it outlives its CA (seed 000's 100-year leaves under
+ * a 10-year CA), `renew all` would give them the same lifetime again and change nothing: the CA is what must
+ * last longer. It keeps its key, so everything it signed stays valid.
+ */
+function casTooShort(inv: Omit<Inventory, 'next'>, rootFlag: string): string | undefined {
+  const due = inv.certificates.filter((c) => c.status === 'expired' || c.status === 'warning');
+  const onlyOutlives = (c: CertEntry) => c.status === 'warning' && c.findings.every((f) => f.severity !== 'warning' || f.code === 'ca-expires-before-leaf')
+    && c.findings.some((f) => f.code === 'ca-expires-before-leaf');
+  if (due.length === 0 || !due.every(onlyOutlives)) return undefined;
+  const byId = new Map(inv.certificates.map((c) => [c.id, c]));
+  const cas = [...new Set(due.map((c) => c.signedBy))].map((id) => (id ? byId.get(id) : undefined));
+  if (cas.some((ca) => !ca || !ca.privateKey.present)) return undefined;
+  const until = due.reduce((a, b) => (Date.parse(b.notAfter) > Date.parse(a) ? b.notAfter : a), due[0]!.notAfter);
+  const years = Math.ceil((Date.parse(until) - Date.parse(inv.now)) / (365 * 86400e3));
+  const names = (cas as CertEntry[]).map((ca) => ca.name).sort();
+  const cas_ = names.length > 1 ? 'CAs' : 'CA';
+  return `${due.length === 1 ? `${due[0]!.name} outlives its CA` : `${due.length} certificates outlive their ${cas_}`} (${names.join(', ')}): renewing them would keep their lifetime, so make the ${cas_} last longer instead, keeping ${names.length > 1 ? 'their keys' : 'its key'} (everything signed stays valid): kubepki renew ${names.join(' ')}${rootFlag} --validity ${years}y --dry-run (they end on ${until.slice(0, 10)}), then without --dry-run`;
 }
 
 /**
