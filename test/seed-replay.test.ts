@@ -178,3 +178,18 @@ test('seed 000\'s 100-year leaves under 10-year CAs: Next said "renew all", whic
     assert.equal(sh('openssl', ['verify', '-attime', in2040, '-CAfile', path.join(ssl, `${ca}.pem`), path.join(ssl, `${leaf}.pem`)]).status, 0, `${leaf} verifies in 2040`);
   }
 });
+
+test('inspect of the kubelet\'s rotated pairs (and apiserver-etcd-client.crt) under --root names their CA: it said the issuer "is not on this node" because the CA is not beside them', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  makeSeed004Tree(root);
+  const now = '2026-12-06T18:00:00Z';
+  for (const [file, ca] of [['/var/lib/kubelet/pki/kubelet-server-current.pem', 'ca'], ['/var/lib/kubelet/pki/kubelet-client-current.pem', 'ca'], ['/etc/kubernetes/pki/apiserver-etcd-client.crt', 'etcd-ca']] as const) {
+    const r = await cli(['inspect', file, '--root', root, '--now', now]);
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(r.out, new RegExp(`^Certificate 1 of 1 \\(${file.replace(/[/.]/g, '\\$&')}\\)$`, 'm'), 'only the file is shown');
+    assert.match(r.out, new RegExp(`Signed by: +${ca} \\(signature verified\\)`), r.out);
+    assert.doesNotMatch(r.out, /not on this node|no CA found/);
+  }
+  // openssl says the same of the serving pair
+  assert.equal(sh('openssl', ['verify', '-CAfile', path.join(root, 'etc/kubernetes/pki/ca.crt'), path.join(root, 'var/lib/kubelet/pki/kubelet-server-2026-09-01-03-00-05.pem')]).status, 0);
+});
