@@ -193,3 +193,16 @@ test('inspect of the kubelet\'s rotated pairs (and apiserver-etcd-client.crt) un
   // openssl says the same of the serving pair
   assert.equal(sh('openssl', ['verify', '-CAfile', path.join(root, 'etc/kubernetes/pki/ca.crt'), path.join(root, 'var/lib/kubelet/pki/kubelet-server-2026-09-01-03-00-05.pem')]).status, 0);
 });
+
+test('an RKE1 worker\'s 100-year leaves under a CA whose key is on the control plane: Next said to renew them where the CA is, which changes nothing; it says to renew the CA there and copy it here', async () => {
+  const now = new Date('2026-12-06T18:00:00Z');
+  const root = copyFixture('rke1-expired');
+  renewRke1LikeSeed000(root, now);
+  // a worker: kube-ca.pem without its key, the kubelet's and kube-proxy's pairs
+  const ssl = path.join(root, 'etc/kubernetes/ssl');
+  for (const f of fs.readdirSync(ssl)) if (!/^kube-(ca|node|proxy)(-key)?\.pem$|^kubecfg-kube-(node|proxy)\.yaml$/.test(f) || f === 'kube-ca-key.pem') fs.rmSync(path.join(ssl, f));
+  fs.rmSync(path.join(root, 'home'), { recursive: true });
+  const r = await cli(['check', '--root', root, '--now', now.toISOString()]);
+  assert.equal(r.code, 1, r.out);
+  assert.match(r.out, /^Next: 2 certificates outlive their CA \(kube-ca\): renewing them would keep their lifetime, so make the CA last longer instead, keeping its key \(everything signed stays valid\), where its key is \(not on this node\): kubepki renew kube-ca --validity 99y there \(they end on 2125-11-12\), then copy \/etc\/kubernetes\/ssl\/kube-ca\.pem here$/m);
+});

@@ -26,7 +26,7 @@ export function nextStep(inv: Omit<Inventory, 'next'>): string {
     return `bring back ${caGone.join(', ')} and their keys from a backup (kubepki backups${rootFlag}) or another control-plane node (kubepki ca export / ca import); with no copy left, kubepki rebuild${rootFlag} --new-ca --dry-run`;
   }
   if (s.expired + s.warning > 0) {
-    return agentOnly(inv) ?? elsewhereOnly(inv, rootFlag) ?? casTooShort(inv, rootFlag) ?? `kubepki renew all${rootFlag} --dry-run, then without --dry-run (backup first); restart what it lists`;
+    return agentOnly(inv) ?? casTooShort(inv, rootFlag) ?? elsewhereOnly(inv, rootFlag) ?? `kubepki renew all${rootFlag} --dry-run, then without --dry-run (backup first); restart what it lists`;
   }
   if (s.notYetValid > 0) {
     const early = inv.certificates.filter((c) => c.status === 'not-yet-valid');
@@ -95,12 +95,16 @@ function casTooShort(inv: Omit<Inventory, 'next'>, rootFlag: string): string | u
   if (due.length === 0 || !due.every(onlyOutlives)) return undefined;
   const byId = new Map(inv.certificates.map((c) => [c.id, c]));
   const cas = [...new Set(due.map((c) => c.signedBy))].map((id) => (id ? byId.get(id) : undefined));
-  if (cas.some((ca) => !ca || !ca.privateKey.present)) return undefined;
+  if (cas.some((ca) => !ca || ca.location.kind === 'kubeconfig')) return undefined;
   const until = due.reduce((a, b) => (Date.parse(b.notAfter) > Date.parse(a) ? b.notAfter : a), due[0]!.notAfter);
   const years = Math.ceil((Date.parse(until) - Date.parse(inv.now)) / (365 * 86400e3));
   const names = (cas as CertEntry[]).map((ca) => ca.name).sort();
   const cas_ = names.length > 1 ? 'CAs' : 'CA';
-  return `${due.length === 1 ? `${due[0]!.name} outlives its CA` : `${due.length} certificates outlive their ${cas_}`} (${names.join(', ')}): renewing them would keep their lifetime, so make the ${cas_} last longer instead, keeping ${names.length > 1 ? 'their keys' : 'its key'} (everything signed stays valid): kubepki renew ${names.join(' ')}${rootFlag} --validity ${years}y --dry-run (they end on ${until.slice(0, 10)}), then without --dry-run`;
+  const head = `${due.length === 1 ? `${due[0]!.name} outlives its CA` : `${due.length} certificates outlive their ${cas_}`} (${names.join(', ')}): renewing them would keep their lifetime, so make the ${cas_} last longer instead, keeping ${names.length > 1 ? 'their keys' : 'its key'} (everything signed stays valid)`;
+  if ((cas as CertEntry[]).every((ca) => ca.privateKey.present)) return `${head}: kubepki renew ${names.join(' ')}${rootFlag} --validity ${years}y --dry-run (they end on ${until.slice(0, 10)}), then without --dry-run`;
+  // (a worker holds the CA without its key: it is renewed where the key is, and its file copied here)
+  const files = [...new Set((cas as CertEntry[]).map((ca) => ca.location.file))];
+  return `${head}, where ${names.length > 1 ? 'their keys are' : 'its key is'} (not on this node): kubepki renew ${names.join(' ')} --validity ${years}y there (they end on ${until.slice(0, 10)}), then copy ${files.join(', ')} here`;
 }
 
 /**
