@@ -206,3 +206,17 @@ test('an RKE1 worker\'s 100-year leaves under a CA whose key is on the control p
   assert.equal(r.code, 1, r.out);
   assert.match(r.out, /^Next: 2 certificates outlive their CA \(kube-ca\): renewing them would keep their lifetime, so make the CA last longer instead, keeping its key \(everything signed stays valid\), where its key is \(not on this node\): kubepki renew kube-ca --validity 99y there \(they end on 2125-11-12\), then copy \/etc\/kubernetes\/ssl\/kube-ca\.pem here$/m);
 });
+
+test('the kubelet\'s rotation turned off on a healthy 10-year node: Next said "renew all" (every certificate re-issued, the control plane restarted) for a setting renew does not change', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  makeSeed004Tree(root);
+  const cfg = path.join(root, 'var/lib/kubelet/config.yaml');
+  fs.writeFileSync(cfg, fs.readFileSync(cfg, 'utf8').replace('rotateCertificates: true', 'rotateCertificates: false'));
+  const r = await cli(['check', '--root', root, '--now', '2026-12-06T18:00:00Z']);
+  assert.equal(r.code, 1, r.out);
+  assert.match(r.out, /WARNING kubelet-rotation-off +the kubelet does not renew kubelet-client \(rotateCertificates: false in \/var\/lib\/kubelet\/config\.yaml\)/);
+  assert.match(r.out, /^Next: do what the WARNING kubelet-rotation-off under FINDINGS says \(no certificate needs renewing now\); then kubepki check --root \S+ again$/m);
+  // once it is due, renewing is the step again
+  const late = await cli(['check', '--root', root, '--now', '2035-11-20T00:00:00Z']);
+  assert.match(late.out, /^Next: kubepki renew all /m);
+});

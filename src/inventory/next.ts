@@ -26,7 +26,7 @@ export function nextStep(inv: Omit<Inventory, 'next'>): string {
     return `bring back ${caGone.join(', ')} and their keys from a backup (kubepki backups${rootFlag}) or another control-plane node (kubepki ca export / ca import); with no copy left, kubepki rebuild${rootFlag} --new-ca --dry-run`;
   }
   if (s.expired + s.warning > 0) {
-    return agentOnly(inv) ?? casTooShort(inv, rootFlag) ?? elsewhereOnly(inv, rootFlag) ?? `kubepki renew all${rootFlag} --dry-run, then without --dry-run (backup first); restart what it lists`;
+    return agentOnly(inv) ?? casTooShort(inv, rootFlag) ?? notARenewal(inv, rootFlag) ?? elsewhereOnly(inv, rootFlag) ?? `kubepki renew all${rootFlag} --dry-run, then without --dry-run (backup first); restart what it lists`;
   }
   if (s.notYetValid > 0) {
     const early = inv.certificates.filter((c) => c.status === 'not-yet-valid');
@@ -81,6 +81,18 @@ export function kubeletClientFix(inv: Pick<Inventory, 'certificates' | 'kubeconf
 export function interruptedSwap(certificates: CertEntry[]): { via: string; file: string } | undefined {
   const c = certificates.find((e) => e.location.kind !== 'kubeconfig' && e.location.index === 0 && /\/kubelet-client-updated\.pem$/.test(e.location.via ?? ''));
   return c ? { via: c.location.via!, file: c.location.file } : undefined;
+}
+
+/**
+ * When every certificate that is due is due only for a setting renew does not change (the kubelet's
+ * rotateCertificates off): `renew all` would re-issue every healthy certificate of the node and restart the
+ * control plane for nothing; the finding says what to do.
+ */
+function notARenewal(inv: Omit<Inventory, 'next'>, rootFlag: string): string | undefined {
+  const due = inv.certificates.filter((c) => c.status === 'expired' || c.status === 'warning');
+  const reasons = due.flatMap((c) => c.findings.filter((f) => f.severity !== 'info'));
+  if (due.length === 0 || due.some((c) => c.status !== 'warning') || !reasons.every((f) => f.code === 'kubelet-rotation-off')) return undefined;
+  return `do what the WARNING kubelet-rotation-off under FINDINGS says (no certificate needs renewing now); then kubepki check${rootFlag} again`;
 }
 
 /**
