@@ -220,3 +220,26 @@ test('the kubelet\'s rotation turned off on a healthy 10-year node: Next said "r
   const late = await cli(['check', '--root', root, '--now', '2035-11-20T00:00:00Z']);
   assert.match(late.out, /^Next: kubepki renew all /m);
 });
+
+test('restore after the kubelet rotated its pair again says so: it silently pointed kubelet-client-current.pem back at the older pair (after seed 000\'s kind of renewal, an expired one) and put back files changed since', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  makeSeed004Tree(root);
+  const kpki = path.join(root, 'var/lib/kubelet/pki');
+  const run = await cli(['renew', 'kubelet-client', 'apiserver', '--root', root, '--now', '2026-12-06T18:00:00Z']);
+  assert.equal(run.code, 0, run.out + run.err);
+  const backup = /Backup: (\S+)/.exec(run.out)![1]!;
+  const fresh = await cli(['restore', backup, '--root', root, '--now', '2026-12-06T18:05:00Z', '--dry-run']);
+  assert.doesNotMatch(fresh.out, /Changed since/, 'right after the run nothing else changed');
+  // months later the kubelet rotated (client-go: a new dated file, -current swapped), and apiserver.crt was renewed again
+  fs.copyFileSync(path.join(kpki, 'kubelet-client-2026-12-06-18-00-00.pem'), path.join(kpki, 'kubelet-client-2027-09-01-00-00-00.pem'));
+  fs.symlinkSync('/var/lib/kubelet/pki/kubelet-client-2027-09-01-00-00-00.pem', path.join(kpki, 'kubelet-client-updated.pem'));
+  fs.renameSync(path.join(kpki, 'kubelet-client-updated.pem'), path.join(kpki, 'kubelet-client-current.pem'));
+  fs.appendFileSync(path.join(root, 'etc/kubernetes/pki/apiserver.crt'), '\n');
+  for (const extra of [['--dry-run'], []]) {
+    const r = await cli(['restore', backup, '--root', root, '--now', '2027-09-02T00:00:00Z', ...extra]);
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(r.out, /Changed since that run \(by something else\); restoring puts the state from before the run back over it:\n(  .*\n){2}/);
+    assert.match(r.out, /  \/var\/lib\/kubelet\/pki\/kubelet-client-current\.pem: the run left a link to \/var\/lib\/kubelet\/pki\/kubelet-client-2026-12-06-18-00-00\.pem, now a link to \/var\/lib\/kubelet\/pki\/kubelet-client-2027-09-01-00-00-00\.pem \(the kubelet rotated its pair since: restoring points it back at the older one\)\n/);
+    assert.match(r.out, /  \/etc\/kubernetes\/pki\/apiserver\.crt: the run left what it wrote, now other content\n/);
+  }
+});

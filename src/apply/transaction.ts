@@ -46,6 +46,34 @@ export interface BackupEntry {
   sha256?: string;
   /** path inside the backup's `files/` */
   stored?: string;
+  /** what the run left at this path (recorded when it completed): a restore says what changed since */
+  after?: PathState;
+}
+
+/** What a path holds: nothing, a symlink's text, or a regular file's SHA-256. */
+export interface PathState { existed: boolean; target?: string; sha256?: string }
+
+function pathState(nfs: NodeFs, nodePath: string): PathState {
+  const host = nfs.hostPath(nodePath);
+  const st = fs.lstatSync(host, { throwIfNoEntry: false });
+  if (!st) return { existed: false };
+  if (st.isSymbolicLink()) return { existed: true, target: fs.readlinkSync(host) };
+  return st.isFile() ? { existed: true, sha256: sha256(fs.readFileSync(host)) } : { existed: true };
+}
+
+/**
+ * The paths of a completed run that something else changed since (the kubelet rotating its pair and
+ * swapping -current, kubeadm renewing a certificate): restoring the backup puts the state before the
+ * run back over those changes. Backups made before runs recorded what they left say nothing.
+ */
+export function changedSince(nfs: NodeFs, m: BackupManifest): { path: string; now: PathState; left: PathState }[] {
+  const out: { path: string; now: PathState; left: PathState }[] = [];
+  for (const e of m.entries) {
+    if (!e.after) continue;
+    const now = pathState(nfs, e.path);
+    if (now.existed !== e.after.existed || now.target !== e.after.target || now.sha256 !== e.after.sha256) out.push({ path: e.path, now, left: e.after });
+  }
+  return out;
 }
 
 export interface BackupManifest {
@@ -494,6 +522,7 @@ export async function applyChanges(nfs: NodeFs, changes: Change[], o: Transactio
       for (const d of new Set([...renameTo.values()].map((h) => path.dirname(h)))) fsyncDir(d);
       for (const c of changes) verifyOne(nfs, c);
       await o.verify?.();
+      for (const e of entries) e.after = pathState(nfs, e.path);
       manifest.state = 'complete';
       writeManifest(dir, manifest, steps);
     } catch (e) {
