@@ -243,3 +243,27 @@ test('restore after the kubelet rotated its pair again says so: it silently poin
     assert.match(r.out, /  \/etc\/kubernetes\/pki\/apiserver\.crt: the run left what it wrote, now other content\n/);
   }
 });
+
+test('a kubeadm built for 10-year certificates (seed 004): renew gave its leaves 1 year ("kubeadm\'s", since their notBefore is the CA\'s); a whole number of years from the CA\'s start is their own lifetime', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  makeSeed004Tree(root);
+  const now = '2026-12-06T18:00:00Z';
+  const r = await cli(['renew', 'apiserver', 'admin.conf', '--root', root, '--now', now]);
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.doesNotMatch(r.out, /validity 1 year \(kubeadm's\)/);
+  // 3650 days and the 20 s the leaves were signed after their CA, from now (openssl reads the same)
+  for (const end of [sh('openssl', ['x509', '-in', path.join(root, 'etc/kubernetes/pki/apiserver.crt'), '-noout', '-enddate']).stdout.trim(),
+    sh('openssl', ['x509', '-noout', '-enddate'], Buffer.from(/client-certificate-data: (\S+)/.exec(fs.readFileSync(path.join(root, 'etc/kubernetes/admin.conf'), 'utf8'))![1]!, 'base64').toString()).stdout.trim()]) {
+    assert.equal(end, 'notAfter=Dec  3 18:00:20 2036 GMT');
+  }
+  // the CA ends before them, which the plan says (as kubeadm would make them outlive it too)
+  assert.match(r.out, /apiserver would outlive its CA ca .*renew the CA too or pass a shorter --validity/);
+  // a stock kubeadm (≤1.30) renewal two years on: notBefore the CA's, notAfter a year after that renewal: still 1 year
+  const stock = copyFixture('kubeadm-1.26');
+  const caStart = Date.parse(sh('openssl', ['x509', '-in', path.join(stock, 'etc/kubernetes/pki/ca.crt'), '-noout', '-startdate']).stdout.trim().slice('notBefore='.length));
+  const renewedAt = '2028-11-22T10:00:00Z';
+  assert.equal((await cli(['renew', 'apiserver', '--root', stock, '--now', renewedAt, '--backdate', `${(Date.parse(renewedAt) - caStart) / 1000}s`, '--validity', '365d'])).code, 0);
+  assert.equal(Date.parse(sh('openssl', ['x509', '-in', path.join(stock, 'etc/kubernetes/pki/apiserver.crt'), '-noout', '-startdate']).stdout.trim().slice('notBefore='.length)), caStart);
+  const again = await cli(['renew', 'apiserver', '--root', stock, '--now', '2029-11-01T00:00:00Z', '--dry-run']);
+  assert.match(again.out, /validity 1 year \(kubeadm's\): its notBefore is its CA's/);
+});
