@@ -267,3 +267,29 @@ test('a kubeadm built for 10-year certificates (seed 004): renew gave its leaves
   const again = await cli(['renew', 'apiserver', '--root', stock, '--now', '2029-11-01T00:00:00Z', '--dry-run']);
   assert.match(again.out, /validity 1 year \(kubeadm's\): its notBefore is its CA's/);
 });
+
+test('RKE1 restarts: the kubelet serves kube-kubelet-<ip> (generate_serving_certificate) and kube-apiserver reaches etcd with kube-node; renewing either named no restart for them, so the old certificate stayed in use', async () => {
+  const now = '2026-11-23T00:00:00Z';
+  const root = copyFixture('rke1-expired');
+  const ssl = path.join(root, 'etc/kubernetes/ssl');
+  // the per-node serving pair RKE makes with kube-ca (openssl, as seed 000 does)
+  const key = path.join(ssl, 'kube-kubelet-10-0-0-109-key.pem');
+  sh('openssl', ['genrsa', '-out', key, '2048']);
+  const csr = sh('openssl', ['req', '-new', '-key', key, '-subj', '/CN=kube-kubelet-10-0-0-109']).stdout;
+  const ext = path.join(root, 'kubelet.ext');
+  fs.writeFileSync(ext, 'keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=DNS:ec2-us-east-1-1a-c1-master-1,IP:10.0.0.109\n');
+  const signed = sh('openssl', ['x509', '-req', '-CA', path.join(ssl, 'kube-ca.pem'), '-CAkey', path.join(ssl, 'kube-ca-key.pem'), '-set_serial', '99', '-days', '365', '-extfile', ext], csr);
+  assert.equal(signed.status, 0, signed.stderr);
+  fs.writeFileSync(path.join(ssl, 'kube-kubelet-10-0-0-109.pem'), signed.stdout);
+  const restarts = async (names: string[]) => {
+    const planFile = path.join(root, 'plan.json');
+    const r = await cli(['renew', ...names, '--root', root, '--now', now, '--dry-run', '--plan-out', planFile]);
+    assert.equal(r.code, 0, r.out + r.err);
+    return Object.fromEntries((JSON.parse(fs.readFileSync(planFile, 'utf8')) as { restarts: { component: string; command: string }[] }).restarts.map((x) => [x.component, x.command]));
+  };
+  assert.deepEqual(await restarts(['kube-kubelet-10-0-0-109']), { kubelet: 'docker restart kubelet' });
+  assert.deepEqual(await restarts(['kube-node']), { 'kube-apiserver': 'docker restart kube-apiserver', kubelet: 'docker restart kubelet' });
+  // a worker runs no kube-apiserver: only its kubelet
+  for (const f of fs.readdirSync(ssl)) if (/^kube-apiserver/.test(f)) fs.rmSync(path.join(ssl, f));
+  assert.deepEqual(await restarts(['kube-node']), { kubelet: 'docker restart kubelet' });
+});

@@ -590,7 +590,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     const files = [r.location.file, ...(r.location.via ? [r.location.via] : []), ...r.copies.map((l) => l.file)];
     const components = new Set<string>();
     for (const ref of componentRefs) if (files.includes(ref.file)) components.add(ref.component);
-    if (r.layout === 'rke1') for (const comp of RKE1_COMPONENTS[name] ?? (name.startsWith('kube-etcd') ? ['etcd'] : [])) components.add(comp);
+    if (r.layout === 'rke1') for (const comp of rke1Readers(fs, name)) components.add(comp);
     const profile = r.location.kind !== 'kubeconfig' || r.location.kubeconfig?.entry === 'user' ? profileOf(r.location) : undefined;
     // client-go's store swaps -current as a symlink and refuses a regular file there ("expected … to be a
     // symlink but it is a file", spec §7.2): a pair copied without its link is never rotated again
@@ -965,6 +965,18 @@ function managedBy(r: CertRecord, name: string, profile: string | undefined): Ma
   if (profile === 'kubelet.conf') return r.location.kind === 'kubeconfig' ? 'manual' : 'kubelet';
   if (profile && !r.cert.isCA) return 'kubeadm';
   return 'manual';
+}
+
+/**
+ * Who reads an RKE1 certificate (its containers name no files on disk: rancher/rke's BuildKube*Process).
+ * kube-apiserver uses kube-node as its etcd client on a control-plane node; the kubelet serves its
+ * kube-kubelet-<ip> when generate_serving_certificate is on; etcd its kube-etcd-<ip>.
+ */
+function rke1Readers(fs: NodeFs, name: string): string[] {
+  if (name.startsWith('kube-etcd')) return ['etcd'];
+  if (name.startsWith('kube-kubelet-')) return ['kubelet'];
+  const readers = RKE1_COMPONENTS[name] ?? [];
+  return name === 'kube-node' && fs.exists('/etc/kubernetes/ssl/kube-apiserver.pem') ? [...readers, 'kube-apiserver'] : readers;
 }
 
 function isKubeadmControlPlane(fs: NodeFs, pkiDir: string): boolean {
