@@ -693,7 +693,9 @@ test('restart endpoint checks probe what the component serves (review): a kubele
   assert.match(fs.readFileSync(manifest, 'utf8'), /--secure-port=8443/);
   const planFile = path.join(tmpDir('kubepki-plan-'), 'plan.json');
   const io = memoryIo();
-  await run(['renew', 'apiserver', 'kubelet-serving', '--root', root, '--now', '2026-11-23', '--dry-run', '--plan-out', planFile], io);
+  // (the leftover is no row under serverTLSBootstrap: named by its file)
+  await run(['renew', 'apiserver', '--file', '/var/lib/kubelet/pki/kubelet.crt', '--root', root, '--now', '2026-11-23', '--dry-run', '--plan-out', planFile], io);
+  assert.match(io.out, /kubelet-serving +\/var\/lib\/kubelet\/pki\/kubelet\.crt/);
   const restarts = JSON.parse(fs.readFileSync(planFile, 'utf8')).restarts as { component: string; endpoint?: { port: number; certFile: string } }[];
   assert.deepEqual(restarts.find((r) => r.component === 'kube-apiserver')?.endpoint, { host: '127.0.0.1', port: 8443, certFile: '/etc/kubernetes/pki/apiserver.crt' });
   assert.equal(restarts.find((r) => r.component === 'kubelet')?.endpoint, undefined, JSON.stringify(restarts));

@@ -30,7 +30,7 @@ export type Change =
    */
   | { op: 'write'; path: string; content: Buffer; mode?: number; secret?: boolean; restore?: { mode: number; uid?: number; gid?: number } }
   /** point a symlink at `target` (node path) the way client-go's file store swaps `-current` (spec §7.2) */
-  | { op: 'symlink'; path: string; target: string }
+  | { op: 'symlink'; path: string; target: string; replaceFile?: boolean }
   | { op: 'delete'; path: string };
 
 export interface BackupEntry {
@@ -46,6 +46,34 @@ export interface BackupEntry {
   sha256?: string;
   /** path inside the backup's `files/` */
   stored?: string;
+  /** what the run left at this path (recorded when it completed): a restore says what changed since */
+  after?: PathState;
+}
+
+/** What a path holds: nothing, a symlink's text, or a regular file's SHA-256. */
+export interface PathState { existed: boolean; target?: string; sha256?: string }
+
+function pathState(nfs: NodeFs, nodePath: string): PathState {
+  const host = nfs.hostPath(nodePath);
+  const st = fs.lstatSync(host, { throwIfNoEntry: false });
+  if (!st) return { existed: false };
+  if (st.isSymbolicLink()) return { existed: true, target: fs.readlinkSync(host) };
+  return st.isFile() ? { existed: true, sha256: sha256(fs.readFileSync(host)) } : { existed: true };
+}
+
+/**
+ * The paths of a completed run that something else changed since (the kubelet rotating its pair and
+ * swapping -current, kubeadm renewing a certificate): restoring the backup puts the state before the
+ * run back over those changes. Backups made before runs recorded what they left say nothing.
+ */
+export function changedSince(nfs: NodeFs, m: BackupManifest): { path: string; now: PathState; left: PathState }[] {
+  const out: { path: string; now: PathState; left: PathState }[] = [];
+  for (const e of m.entries) {
+    if (!e.after) continue;
+    const now = pathState(nfs, e.path);
+    if (now.existed !== e.after.existed || now.target !== e.after.target || now.sha256 !== e.after.sha256) out.push({ path: e.path, now, left: e.after });
+  }
+  return out;
 }
 
 export interface BackupManifest {
@@ -494,6 +522,7 @@ export async function applyChanges(nfs: NodeFs, changes: Change[], o: Transactio
       for (const d of new Set([...renameTo.values()].map((h) => path.dirname(h)))) fsyncDir(d);
       for (const c of changes) verifyOne(nfs, c);
       await o.verify?.();
+      for (const e of entries) e.after = pathState(nfs, e.path);
       manifest.state = 'complete';
       writeManifest(dir, manifest, steps);
     } catch (e) {
@@ -537,8 +566,9 @@ function writeOne(nfs: NodeFs, c: Change, entries: BackupEntry[], steps: Steps):
   const upd = nfs.hostPath(c.path.replace(/-current\.pem$/, '-updated.pem'));
   const st = fs.lstatSync(cur, { throwIfNoEntry: false });
   // A git checkout's stand-in for a symlink (a small file holding the target path, as copied trees
-  // often arrive) is replaced by a real symlink; any other regular file is refused, as the kubelet would.
-  if (st && !st.isSymbolicLink() && nfs.linkTarget(c.path) === undefined) throw new Error(`${c.path} is a regular file, not a symlink; the kubelet's file store would refuse it too`);
+  // often arrive) is replaced by a real symlink; any other regular file is refused, as the kubelet would,
+  // unless the plan replaces it on purpose (a -current pair copied without its link, now in the backup).
+  if (st && !st.isSymbolicLink() && nfs.linkTarget(c.path) === undefined && !c.replaceFile) throw new Error(`${c.path} is a regular file, not a symlink; the kubelet's file store would refuse it too`);
   if (upd !== cur) {
     steps.step(`remove stale ${nfs.nodePath(upd)}`);
     fs.rmSync(upd, { force: true });

@@ -11,6 +11,8 @@ import { renderInventoryShort, renderCertFull, renderCertShort, locationTitle } 
 import { renderJson } from '../report/structured.js';
 import { inventoryExitCode } from '../report/table.js';
 import { nowOption, warnOption, resolveNow, rootOption, openNode, toNodePaths } from './options.js';
+import { kubeadmPkiDir } from '../layouts/detect.js';
+import { readKubeletConfig } from '../inventory/components.js';
 
 interface InspectOptions { output: string; now?: string; warn?: string; root?: string }
 
@@ -64,7 +66,9 @@ Examples:
         if (st.isDirectory()) throw new UserError(`failed to inspect ${abs}: it is a directory`, 'pass a file, or use kubepki check --path DIR for a directory');
         // its key and CA beside it are read too, for "key present and matches" and "signed by", and only what
         // the file holds (and the files a kubeconfig in it references) is shown
-        inv = focus(readInventory({ fs: node, now, warn: o.warn, layouts: [], paths: [file, ...companionFiles(node, file)], componentRefs: false }), node, file);
+        const companions = companionFiles(node, file);
+        const cas = nodeCaFiles(node).filter((f) => f !== file && !companions.includes(f));
+        inv = focus(readInventory({ fs: node, now, warn: o.warn, layouts: [], paths: [file, ...companions, ...cas], componentRefs: false }), node, file);
         const unread = inv.findings.find((f) => (f.code === 'corrupt' || f.code === 'unreadable') && f.file === file);
         if (unread && inv.certificates.length === 0 && inv.keys.length === 0) throw new UserError(`failed to inspect ${abs}: ${unread.message.replace(`${file}: `, '')}`, 'pass a PEM or DER certificate, key, CSR or a kubeconfig');
         if (inv.certificates.length === 0 && inv.keys.length === 0 && inv.csrs.length === 0 && inv.kubeconfigs.length === 0) {
@@ -85,6 +89,24 @@ Examples:
       } else io.stdout(renderInventoryShort(inv));
       io.exitCode = inventoryExitCode(inv);
     });
+}
+
+/**
+ * The node's CA certificates that are not beside the files they sign: kubeadm's (ca, front-proxy-ca,
+ * etcd/ca in its certificatesDir), the kubelet's clientCAFile, RKE1's and kubespray's in /etc/kubernetes/ssl.
+ * The kubelet's pairs (/var/lib/kubelet/pki) and apiserver-etcd-client.crt (etcd/ca.crt) are signed by them:
+ * without them inspect said their issuer "is not on this node".
+ */
+function nodeCaFiles(node: NodeFs): string[] {
+  const caName = /(^|[-_.])ca\.(crt|pem)$/i;
+  const out: string[] = [];
+  const pki = kubeadmPkiDir(node);
+  for (const dir of [pki, `${pki}/etcd`, '/etc/kubernetes/ssl']) {
+    for (const d of node.readDir(dir)) if (caName.test(d.name)) out.push(`${dir}/${d.name}`);
+  }
+  const clientCa = readKubeletConfig(node)?.authentication?.x509?.clientCAFile;
+  if (typeof clientCa === 'string' && clientCa.startsWith('/')) out.push(clientCa);
+  return [...new Set(out)].filter((p) => node.stat(p)?.isFile());
 }
 
 /** Bytes that are not on a node (stdin, a served chain): read through a throwaway tree. */

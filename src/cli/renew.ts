@@ -126,7 +126,7 @@ Exit codes:
     .option('--plan-out <file>', 'also write the plan as JSON to FILE')
     .option('--validity <duration>', 'new lifetime (1y, 10y, 36500d; default: kubeadm\'s certificateValidityPeriod / caCertificateValidityPeriod from --config or /etc/kubernetes/kubeadm-config.yaml, else the old certificate\'s lifetime)')
     .option('--backdate <duration>', 'set notBefore this far in the past (for nodes with a skewed clock)')
-    .option('--new-key', 'generate a fresh key of the same type and size (default: keep the key)')
+    .option('--new-key', 'generate a fresh key of the same type and size (default: keep the key); CAs and ServiceAccount token keys keep theirs')
     .option('--add-san <names>', 'add subject alternative names: DNS:x,IP:y,URI:z,email:w (repeatable)', collect)
     .option('--only-expiring', 'renew only certificates that are expired or within the --warn threshold')
     .addOption(new Option('--warn <threshold>', 'threshold for --only-expiring (30d, 2w, 66%)').default('30d'))

@@ -30,7 +30,7 @@ An interrupted run is rolled back before anything else.`)
     .action(async (backup: string, o: RestoreOptions) => {
       const now = resolveNow(o.now);
       const nfs = openRoot(o.root);
-      const { readManifest, restoreChanges, applyChanges, defaultBackupRoot, isInside, removeCreatedDirs } = await import('../apply/transaction.js');
+      const { readManifest, restoreChanges, applyChanges, defaultBackupRoot, isInside, removeCreatedDirs, changedSince } = await import('../apply/transaction.js');
       const root = o.backupDir ? path.resolve(io.cwd, o.backupDir) : defaultBackupRoot(nfs);
       const candidates = [path.resolve(io.cwd, backup), path.join(root, backup), nfs.hostPath(backup)];
       const dir = candidates.find((d) => fs.existsSync(path.join(d, 'manifest.json')));
@@ -49,6 +49,16 @@ An interrupted run is rolled back before anything else.`)
       for (const c of changes) io.stdout(`  ${c.op === 'write' ? 'write ' : c.op === 'symlink' ? 'link  ' : 'remove'}  ${c.path}${c.op === 'symlink' ? ` → ${c.target}` : ''}\n`);
       // the directories the run made for its files go with them, when nothing else is in them
       for (const d of m.createdDirs ?? []) io.stdout(`  rmdir   ${d} (made by that run; if empty)\n`);
+      // what changed after that run (the kubelet rotated its pair, a later renewal) is undone too: say so
+      const drift = changedSince(nfs, m);
+      if (drift.length > 0) {
+        const what = (s: { existed: boolean; target?: string }, left: boolean) => (!s.existed ? 'nothing' : s.target !== undefined ? `a link to ${s.target}` : left ? 'what it wrote' : 'other content');
+        io.stdout(`Changed since that run (by something else); restoring puts the state from before the run back over it:\n`);
+        for (const d of drift) {
+          const kubelet = /\/kubelet-(client|server)-current\.pem$/.test(d.path) && d.now.target !== undefined ? ' (the kubelet rotated its pair since: restoring points it back at the older one)' : '';
+          io.stdout(`  ${d.path}: the run left ${what(d.left, true)}, now ${what(d.now, false)}${kubelet}\n`);
+        }
+      }
       if (o.dryRun) {
         io.stdout(await restartText(nfs, changes.map((c) => c.path), now, 'Afterwards restart'));
         io.stdout('Dry run: nothing was written.\n');

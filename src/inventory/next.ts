@@ -26,7 +26,7 @@ export function nextStep(inv: Omit<Inventory, 'next'>): string {
     return `bring back ${caGone.join(', ')} and their keys from a backup (kubepki backups${rootFlag}) or another control-plane node (kubepki ca export / ca import); with no copy left, kubepki rebuild${rootFlag} --new-ca --dry-run`;
   }
   if (s.expired + s.warning > 0) {
-    return agentOnly(inv) ?? elsewhereOnly(inv, rootFlag) ?? `kubepki renew all${rootFlag} --dry-run, then without --dry-run (backup first); restart what it lists`;
+    return agentOnly(inv) ?? casTooShort(inv, rootFlag) ?? notARenewal(inv, rootFlag) ?? elsewhereOnly(inv, rootFlag) ?? `kubepki renew all${rootFlag} --dry-run, then without --dry-run (backup first); restart what it lists`;
   }
   if (s.notYetValid > 0) {
     const early = inv.certificates.filter((c) => c.status === 'not-yet-valid');
@@ -56,6 +56,11 @@ export function nextStep(inv: Omit<Inventory, 'next'>): string {
  * CA (here, or on a control-plane node for a worker), or writes a bootstrap kubeconfig for a rejoin.
  */
 export function kubeletClientFix(inv: Pick<Inventory, 'certificates' | 'kubeconfigs' | 'nodeName'>, rootFlag: string, caKeyOnNode = false): string {
+  const swap = interruptedSwap(inv.certificates);
+  if (swap) {
+    const dir = swap.via.slice(0, swap.via.lastIndexOf('/'));
+    return `a rotation was cut short between its two renames: ${swap.via} → ${swap.file} holds the new pair, and the kubelet renames it to kubelet-client-current.pem when it starts: systemctl restart kubelet (or by hand: mv -T ${swap.via} ${dir}/kubelet-client-current.pem)`;
+  }
   const user = inv.kubeconfigs.find((k) => k.file === KUBELET_CONF)?.users.find((u) => /^system:node:./.test(u.name))?.name;
   const node = user?.slice('system:node:'.length) ?? inv.nodeName ?? 'NODE';
   // (`caKeyOnNode`: the cluster CA's pair is on the node though this read did not take it in: inspect of kubelet.conf)
@@ -67,6 +72,52 @@ export function kubeletClientFix(inv: Pick<Inventory, 'certificates' | 'kubeconf
     return `${BOOTSTRAP_KUBELET_CONF} is here: systemctl restart kubelet and it bootstraps a new client certificate while that token is valid; once it has expired: ${make}`;
   }
   return `${make}; or rejoin with a bootstrap token: kubepki kubelet credentials --node ${node} --bootstrap${rootFlag}`;
+}
+
+/**
+ * The kubelet's client pair when a swap was interrupted (client-go's file store, spec §7.2): no
+ * kubelet-client-current.pem, and kubelet-client-updated.pem a link to the new pair, which the kubelet's
+ * store renames to -current when it starts. Its node path and the file it leads to, or undefined.
+ */
+export function interruptedSwap(certificates: CertEntry[]): { via: string; file: string } | undefined {
+  const c = certificates.find((e) => e.location.kind !== 'kubeconfig' && e.location.index === 0 && /\/kubelet-client-updated\.pem$/.test(e.location.via ?? ''));
+  return c ? { via: c.location.via!, file: c.location.file } : undefined;
+}
+
+/**
+ * When every certificate that is due is due only for a setting renew does not change (the kubelet's
+ * rotateCertificates off): `renew all` would re-issue every healthy certificate of the node and restart the
+ * control plane for nothing; the finding says what to do.
+ */
+function notARenewal(inv: Omit<Inventory, 'next'>, rootFlag: string): string | undefined {
+  const due = inv.certificates.filter((c) => c.status === 'expired' || c.status === 'warning');
+  const reasons = due.flatMap((c) => c.findings.filter((f) => f.severity !== 'info'));
+  if (due.length === 0 || due.some((c) => c.status !== 'warning') || !reasons.every((f) => f.code === 'kubelet-rotation-off')) return undefined;
+  return `do what the WARNING kubelet-rotation-off under FINDINGS says (no certificate needs renewing now); then kubepki check${rootFlag} again`;
+}
+
+/**
+ * When every certificate that is due is due only because it outlives its CA (seed 000's 100-year leaves under
+ * a 10-year CA), `renew all` would give them the same lifetime again and change nothing: the CA is what must
+ * last longer. It keeps its key, so everything it signed stays valid.
+ */
+function casTooShort(inv: Omit<Inventory, 'next'>, rootFlag: string): string | undefined {
+  const due = inv.certificates.filter((c) => c.status === 'expired' || c.status === 'warning');
+  const onlyOutlives = (c: CertEntry) => c.status === 'warning' && c.findings.every((f) => f.severity !== 'warning' || f.code === 'ca-expires-before-leaf')
+    && c.findings.some((f) => f.code === 'ca-expires-before-leaf');
+  if (due.length === 0 || !due.every(onlyOutlives)) return undefined;
+  const byId = new Map(inv.certificates.map((c) => [c.id, c]));
+  const cas = [...new Set(due.map((c) => c.signedBy))].map((id) => (id ? byId.get(id) : undefined));
+  if (cas.some((ca) => !ca || ca.location.kind === 'kubeconfig')) return undefined;
+  const until = due.reduce((a, b) => (Date.parse(b.notAfter) > Date.parse(a) ? b.notAfter : a), due[0]!.notAfter);
+  const years = Math.ceil((Date.parse(until) - Date.parse(inv.now)) / (365 * 86400e3));
+  const names = (cas as CertEntry[]).map((ca) => ca.name).sort();
+  const cas_ = names.length > 1 ? 'CAs' : 'CA';
+  const head = `${due.length === 1 ? `${due[0]!.name} outlives its CA` : `${due.length} certificates outlive their ${cas_}`} (${names.join(', ')}): renewing them would keep their lifetime, so make the ${cas_} last longer instead, keeping ${names.length > 1 ? 'their keys' : 'its key'} (everything signed stays valid)`;
+  if ((cas as CertEntry[]).every((ca) => ca.privateKey.present)) return `${head}: kubepki renew ${names.join(' ')}${rootFlag} --validity ${years}y --dry-run (they end on ${until.slice(0, 10)}), then without --dry-run`;
+  // (a worker holds the CA without its key: it is renewed where the key is, and its file copied here)
+  const files = [...new Set((cas as CertEntry[]).map((ca) => ca.location.file))];
+  return `${head}, where ${names.length > 1 ? 'their keys are' : 'its key is'} (not on this node): kubepki renew ${names.join(' ')} --validity ${years}y there (they end on ${until.slice(0, 10)}), then copy ${files.join(', ')} here`;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { nextStep, kubeletClientFix } from './next.js';
+import { nextStep, kubeletClientFix, interruptedSwap } from './next.js';
 import { KUBELET_CONF } from '../plan/kubelet.js';
 import { posix } from 'node:path';
 import type { NodeFs } from '../fs/node-fs.js';
@@ -154,6 +154,10 @@ export function readInventory(opts: ReadOptions): Inventory {
     return fc;
   };
 
+  // serverTLSBootstrap: the kubelet serves the pair it bootstraps (kubelet-server-current.pem) and never reads
+  // nor makes its self-signed kubelet.crt (spec §7.1): one left from before is not in use, like rotated history
+  const selfSignedUnused = readKubeletConfig(fs)?.serverTLSBootstrap === true ? ['/var/lib/kubelet/pki/kubelet.crt', '/var/lib/kubelet/pki/kubelet.key'] : [];
+  const leftovers = new Set<string>();
   const walk = (dir: string, target: ScanTarget, depth: number) => {
     let realDir: string;
     try { realDir = fs.realNodePath(dir); } catch { return; }
@@ -176,7 +180,12 @@ export function readInventory(opts: ReadOptions): Inventory {
       }
       if (!target.explicit && !CERTISH.test(d.name) && !KUBECONFIGISH.test(d.name)) continue;
       // rotated kubelet pairs other than the current one are history, not in use
-      if (/^kubelet-(client|server)-\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d\.pem$/.test(d.name) && fs.exists(`${dir}/kubelet-${d.name.split('-')[1]}-current.pem`)) continue;
+      // (a swap the kubelet was stopped in the middle of leaves -current missing and -updated pointing at the
+      // new pair: the kubelet renames it to -current when it starts, so it stands for -current; beside a
+      // -current, an -updated is a leftover the kubelet removes at its next rotation; spec §7.2)
+      const pair = /^kubelet-(client|server)-(\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d|updated)\.pem$/.exec(d.name);
+      if (pair && (fs.exists(`${dir}/kubelet-${pair[1]}-current.pem`) || (pair[2] !== 'updated' && fs.lstat(`${dir}/kubelet-${pair[1]}-updated.pem`)?.isSymbolicLink()))) continue;
+      if (!target.explicit && selfSignedUnused.includes(p)) { leftovers.add(p); continue; }
       // in a directory the user named every file is read, but only a certificate-like name that does not
       // parse is reported: an openssl.cnf or a README beside the certificates is not a broken certificate
       readOne(p, target, Boolean(target.explicit) && (CERTISH.test(d.name) || KUBECONFIGISH.test(d.name)), isLink ? p : undefined);
@@ -216,6 +225,11 @@ export function readInventory(opts: ReadOptions): Inventory {
     for (const c of fc.kubeconfig.clusters) if (c.caFile) readOne(c.caFile, { path: c.caFile, layout: fc.layout, recursive: false }, false);
   }
 
+  // (unless a component names it after all: its tlsCertFile)
+  const leftover = '/var/lib/kubelet/pki/kubelet.crt';
+  if (leftovers.has(leftover) && !files.has(safeReal(fs, leftover))) {
+    findings.push({ code: 'kubelet-serving-unused', severity: 'info', file: leftover, message: `${leftover} (with kubelet.key) is the kubelet's self-signed serving pair from before serverTLSBootstrap: the kubelet now serves /var/lib/kubelet/pki/kubelet-server-current.pem and never reads it, so its dates do not matter; it can be deleted` });
+  }
   findings.push(...interruptedRuns(fs));
   // (certificates, keys and kubeconfigs only: a log or an audit policy file changes without mattering here)
   if (opts.live?.length) findings.push(...staleLoads(fs, opts.live, componentRefs.filter((r) => CERT_REF.test(r.via))));
@@ -559,7 +573,11 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
   const kubeletRotationOff = rotation?.on === false;
   // serverTLSBootstrap: the kubelet asks for its serving certificate with a CSR that kube-controller-manager
   // never approves by itself (spec §7.4); until someone does, there is no serving certificate at all
-  if (kubeletConfig?.serverTLSBootstrap === true && !fs.exists('/var/lib/kubelet/pki/kubelet-server-current.pem')) {
+  const servingSwap = '/var/lib/kubelet/pki/kubelet-server-updated.pem';
+  if (kubeletConfig?.serverTLSBootstrap === true && !fs.exists('/var/lib/kubelet/pki/kubelet-server-current.pem') && fs.lstat(servingSwap)?.isSymbolicLink() && fs.exists(servingSwap)) {
+    // (the swap of a rotated serving pair was cut short: nothing waits for approval, spec §7.2)
+    findings.push({ code: 'kubelet-serving-pending', severity: 'warning', file: servingSwap, message: `there is no /var/lib/kubelet/pki/kubelet-server-current.pem, but ${servingSwap} leads to a serving pair: a rotation was cut short between its two renames, and the kubelet renames it to kubelet-server-current.pem when it starts: systemctl restart kubelet (or by hand: mv -T ${servingSwap} /var/lib/kubelet/pki/kubelet-server-current.pem)` });
+  } else if (kubeletConfig?.serverTLSBootstrap === true && !fs.exists('/var/lib/kubelet/pki/kubelet-server-current.pem')) {
     findings.push({ code: 'kubelet-serving-pending', severity: 'warning', file: kubeletConfigFile, message: `serverTLSBootstrap: true in ${kubeletConfigFile}, but there is no /var/lib/kubelet/pki/kubelet-server-current.pem: the kubelet's serving certificate request waits for approval (kube-controller-manager never approves those), and kubectl logs/exec to this node fail until then; approve it: kubepki csr approve --all-valid` });
   }
 
@@ -572,8 +590,12 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     const files = [r.location.file, ...(r.location.via ? [r.location.via] : []), ...r.copies.map((l) => l.file)];
     const components = new Set<string>();
     for (const ref of componentRefs) if (files.includes(ref.file)) components.add(ref.component);
-    if (r.layout === 'rke1') for (const comp of RKE1_COMPONENTS[name] ?? (name.startsWith('kube-etcd') ? ['etcd'] : [])) components.add(comp);
+    if (r.layout === 'rke1') for (const comp of rke1Readers(fs, name)) components.add(comp);
     const profile = r.location.kind !== 'kubeconfig' || r.location.kubeconfig?.entry === 'user' ? profileOf(r.location) : undefined;
+    // client-go's store swaps -current as a symlink and refuses a regular file there ("expected … to be a
+    // symlink but it is a file", spec §7.2): a pair copied without its link is never rotated again
+    const stuck = r.location.kind !== 'kubeconfig' && r.location.index === 0 && !r.location.via && !kubeletRotationOff
+      && /^\/var\/lib\/kubelet\/pki\/kubelet-(client|server)-current\.pem$/.test(r.location.file);
     const entry: CertEntry = {
       id: certId(r.location),
       name,
@@ -587,7 +609,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
         ...(r.keyEncrypted ? { encrypted: true } : {}),
       },
       components: [...components].sort(),
-      managedBy: kubeletRotationOff && name === 'kubelet-client' ? 'manual' : managedBy(r, name, profile?.name),
+      managedBy: (kubeletRotationOff && name === 'kubelet-client') || stuck ? 'manual' : managedBy(r, name, profile?.name),
       ...(profile ? { profile: profile.name } : {}),
       layout: r.layout,
       status: 'ok',
@@ -597,6 +619,14 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     if (kubeletRotationOff && name === 'kubelet-client') {
       const fix = rotation!.setting.startsWith('--') ? 'drop the flag (with rotateCertificates: true in its config) or set --rotate-certificates=true' : 'set rotateCertificates: true';
       entry.findings.push({ code: 'kubelet-rotation-off', severity: 'warning', certificate: entry.id, file: rotation!.file, message: `the kubelet does not renew ${name} (${rotation!.setting} in ${rotation!.file}): on ${entry.notAfter.slice(0, 10)} the node goes NotReady; ${fix} and restart the kubelet, or renew it by hand before then (kubepki renew ${name})` });
+    }
+    if (stuck) {
+      const f = r.location.file;
+      const dir = f.slice(0, f.lastIndexOf('/'));
+      const kind = f.includes('kubelet-client') ? 'client' : 'server';
+      const dated = `${dir}/kubelet-${kind}-${entry.notBefore.slice(0, 19).replace(/[T:]/g, '-')}.pem`;
+      const byKubepki = kind === 'client' ? `kubepki renew ${name} does that with a renewed pair; or by hand: ` : '';
+      entry.findings.push({ code: 'kubelet-rotation-off', severity: 'warning', certificate: entry.id, file: f, message: `${f} is a regular file, not the symlink the kubelet's certificate store swaps: the kubelet cannot rotate ${name} ("expected ${f} to be a symlink but it is a file"), so on ${entry.notAfter.slice(0, 10)} ${kind === 'client' ? 'the node goes NotReady' : 'its serving certificate expires'}; make it a link to a dated file (${byKubepki}mv ${f} ${dated} && ln -s ${dated} ${f}), then restart the kubelet` });
     }
     r.entry = entry;
     certificates.push(lazyDigests ? withCertDigests(entry, c) : withEagerDigests(entry, c));
@@ -715,7 +745,8 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
       : prior?.message ?? `${file}: no certificate in it`;
     // (what kubepki kubelet credentials signs with by default: the node's ca.crt and ca.key, read here or not)
     const caKeyOnNode = fs.exists(`${pkiDir}/ca.crt`) && fs.exists(`${pkiDir}/ca.key`);
-    const reason = `kubelet-client: ${problem}: the kubelet cannot start; ${kubeletClientFix({ certificates, kubeconfigs, nodeName: hints.nodeName }, '', caKeyOnNode)}`;
+    const fix = kubeletClientFix({ certificates, kubeconfigs, nodeName: hints.nodeName }, '', caKeyOnNode);
+    const reason = `kubelet-client: ${problem}: ${interruptedSwap(certificates) ? '' : 'the kubelet cannot start; '}${fix}`;
     const code = gone ? 'missing-file' : prior?.code ?? 'corrupt';
     for (let i = findings.length - 1; i >= 0; i--) if (earlier(findings[i]!)) findings.splice(i, 1);
     missing.push({ name: 'kubelet-client', file, layout: 'kubelet', state: gone ? 'missing' : 'unreadable', reason });
@@ -862,7 +893,8 @@ function nameRecords(records: CertRecord[], profileOf: (l: CertLocation) => Kube
     const base = posix.basename(l.file);
     const prof = profileOf(l);
     if (prof && l.index === 0) { names.set(r, prof.name); continue; }
-    if (/\/kubelet-(client|server)-current\.pem$/.test(l.via ?? '') || /\/kubelet-(client|server)-[\d-]+\.pem$/.test(l.file)) {
+    // (a -current.pem that is a regular file, copied without its link, is still the kubelet's pair)
+    if (/\/kubelet-(client|server)-current\.pem$/.test(l.via ?? l.file) || /\/kubelet-(client|server)-[\d-]+\.pem$/.test(l.file)) {
       const kind = /kubelet-server/.test(l.via ?? l.file) ? 'kubelet-server' : 'kubelet-client';
       names.set(r, l.index === 0 ? kind : `${kind}-chain-${l.index}`);
       continue;
@@ -938,6 +970,18 @@ function managedBy(r: CertRecord, name: string, profile: string | undefined): Ma
   if (profile === 'kubelet.conf') return r.location.kind === 'kubeconfig' ? 'manual' : 'kubelet';
   if (profile && !r.cert.isCA) return 'kubeadm';
   return 'manual';
+}
+
+/**
+ * Who reads an RKE1 certificate (its containers name no files on disk: rancher/rke's BuildKube*Process).
+ * kube-apiserver uses kube-node as its etcd client on a control-plane node; the kubelet serves its
+ * kube-kubelet-<ip> when generate_serving_certificate is on; etcd its kube-etcd-<ip>.
+ */
+function rke1Readers(fs: NodeFs, name: string): string[] {
+  if (name.startsWith('kube-etcd')) return ['etcd'];
+  if (name.startsWith('kube-kubelet-')) return ['kubelet'];
+  const readers = RKE1_COMPONENTS[name] ?? [];
+  return name === 'kube-node' && fs.exists('/etc/kubernetes/ssl/kube-apiserver.pem') ? [...readers, 'kube-apiserver'] : readers;
 }
 
 function isKubeadmControlPlane(fs: NodeFs, pkiDir: string): boolean {

@@ -144,7 +144,11 @@ export function certificateLifetime(
   // only what those installers made: a CA and its leaves made in the same second elsewhere (cfssl, the
   // hard way) mean nothing by it
   const installerDays = c.layout === 'rke1' ? 3650 : c.managedBy === 'kubeadm' ? 365 : undefined;
-  const notBeforeIsCas = installerDays !== undefined && !c.isCA && signer !== undefined && !self
+  // (a kubeadm built for longer certificates, as seed 004's 10-year one, signs its leaves seconds after its CA
+  // for whole years: notAfter − notBefore is then N×365 days and a few seconds, which a renewal by a stock
+  // kubeadm gives only by landing within the hour of an anniversary of the CA: that is its own lifetime)
+  const wholeYears = c.managedBy === 'kubeadm' && c.lifetimeSeconds >= 2 * 365 * 86400 && c.lifetimeSeconds % (365 * 86400) < 3600;
+  const notBeforeIsCas = installerDays !== undefined && !c.isCA && signer !== undefined && !self && !wholeYears
     && Math.abs(Date.parse(c.notBefore) - Date.parse(signer.notBefore)) < 1000 && c.lifetimeSeconds > 366 * 86400;
   let ignored: string | undefined;
   const field = kubeadmPeriodOf(c);

@@ -43,6 +43,7 @@ export type FindingCode =
   | 'path-length-exceeded'
   | 'restart-pending'
   | 'kubelet-serving-pending'
+  | 'kubelet-serving-unused'
   | 'kubeadm-config-invalid';
 
 export interface Finding {

@@ -18,7 +18,7 @@ import { keyFileMode } from '../fs/key-mode.js';
 import { KUBEADM_PROFILES } from '../profiles/kubeadm.js';
 import { agentReissueAdvice, rancherUnit } from '../layouts/detect.js';
 import { certificateLifetime, type Lifetime } from '../inventory/time.js';
-import { kubeletClientFix } from '../inventory/next.js';
+import { kubeletClientFix, interruptedSwap } from '../inventory/next.js';
 
 export type SanInput = { type: 'dns' | 'ip' | 'email' | 'uri'; value: string };
 
@@ -45,6 +45,30 @@ export interface RenewOptions {
 }
 
 const KUBELET_CLIENT = /\/kubelet-client-(?!current)[^/]*\.pem$/;
+
+/**
+ * The kubelet's client pair in its cert dir: a dated file (behind -current), or a kubelet-client-current.pem
+ * that is a regular file (copied without its link), which the kubelet's store cannot swap: renewing it makes
+ * it the link client-go expects, to a dated file.
+ */
+function isKubeletClientFile(c: CertEntry): boolean {
+  return c.location.kind !== 'kubeconfig' && (KUBELET_CLIENT.test(c.location.file) || (!c.location.via && /\/kubelet-client-current\.pem$/.test(c.location.file)));
+}
+
+/** The flags by which kube-apiserver and kube-controller-manager name the ServiceAccount token key pair. */
+const SA_KEY_FLAGS = new Set(['--service-account-key-file', '--service-account-signing-key-file', '--service-account-private-key-file']);
+
+/**
+ * The components that sign or verify ServiceAccount tokens with this certificate's key pair, when it is one:
+ * RKE1's kube-service-account-token (its containers name no files on disk), or a pair a component names by
+ * an SA flag (Kubernetes the Hard Way's service-accounts.crt/.key). A new key for it invalidates every token.
+ */
+function serviceAccountKeyReaders(c: CertEntry, inv: Inventory): string[] {
+  const files = new Set([c.location.file, c.privateKey.location?.file].filter((f): f is string => Boolean(f)));
+  const readers = new Set(inv.components.filter((r) => SA_KEY_FLAGS.has(r.via) && files.has(r.file)).map((r) => r.component));
+  if (c.layout === 'rke1' && /\/kube-service-account-token\.pem$/.test(c.location.file)) { readers.add('kube-apiserver'); readers.add('kube-controller-manager'); }
+  return [...readers].sort();
+}
 
 /** `2026-11-23-10-04-05`, the client-go file store's time format (UTC here: we do not know the node's zone). */
 export function kubeletStamp(now: Date): string {
@@ -176,8 +200,11 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
   // what `all` cannot renew because it is not there to renew is said, not skipped in silence
   if (opts.targets === 'all') {
     const advised = new Set<string>();
+    // (the -updated link of an interrupted kubelet swap is renewed, and -current made again, in this run)
+    const swapRenewed = chosen.some((c) => /\/kubelet-client-updated\.pem$/.test(c.location.via ?? ''));
     for (const m of inv.missing) {
       if (m.name.startsWith('sa')) continue;
+      if (m.name === 'kubelet-client' && swapRenewed && interruptedSwap(inv.certificates)) continue;
       const isCa = isKubeadmCa(m.name);
       if (isCa) explainedGone.add(m.name);
       // each piece of advice once (a node that lost its PKI has a dozen of these lines)
@@ -223,7 +250,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       results.push({ id: c.id, name: c.name, outcome: 'unsupported', message: `${c.location.file} is a PKCS#7 bundle: kubepki does not rewrite bundles; renew the certificate where it is issued, then make the bundle again (openssl crl2pkcs7 -nocrl -certfile …)` });
       continue;
     }
-    const kind0: PlanItemKind = c.location.kind === 'kubeconfig' ? 'kubeconfig' : KUBELET_CLIENT.test(c.location.file) ? 'kubelet-client' : 'leaf';
+    const kind0: PlanItemKind = c.location.kind === 'kubeconfig' ? 'kubeconfig' : isKubeletClientFile(c) ? 'kubelet-client' : 'leaf';
     let kind: PlanItemKind;
     let signer: PlanItem['signer'];
     const notes: string[] = [];
@@ -251,7 +278,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       results.push({ id: c.id, name: c.name, outcome: 'externally-managed', message: `externally managed, can't renew ${c.location.file}: the CA that signed it (${c.issuer}) is not on this node` + (csr ? '; here is a CSR for it' : rancherAdvice(c) ?? (opts.csrOut || !c.privateKey.present ? '' : ' (pass --csr-out DIR for a CSR to take to the CA)')), ...(csr ? { csr: `${opts.csrOut}/${safeName(c.name)}.csr`, install: installAdvice(c, inv) } : {}) });
       continue;
     } else {
-      kind = c.isCA ? 'ca' : c.location.kind === 'kubeconfig' ? 'kubeconfig' : KUBELET_CLIENT.test(c.location.file) ? 'kubelet-client' : 'leaf';
+      kind = c.isCA ? 'ca' : c.location.kind === 'kubeconfig' ? 'kubeconfig' : isKubeletClientFile(c) ? 'kubelet-client' : 'leaf';
       signer = { id: signerEntry.id, name: signerEntry.name, certFile: signerEntry.location.file, keyFile: signerEntry.privateKey.location?.file ?? '' };
     }
     const signerKeyOk = signer === 'throwaway' || (signer === 'self'
@@ -310,8 +337,10 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     const weakRsa = c.keyAlgorithm === 'RSA' && c.keySize > 0 && c.keySize < 2048;
     const keyType = weakRsa ? 'rsa-2048' : keyTypeOfInfo({ algorithm: c.keyAlgorithm, size: c.keySize, curve: c.curve });
     if (opts.newKey) {
-      if (weakRsa && kind !== 'ca') notes.push(`new key RSA 2048, not RSA ${c.keySize}: kubepki makes no RSA key under 2048 bits`);
+      const saReaders = kind === 'ca' ? [] : serviceAccountKeyReaders(c, inv);
+      if (weakRsa && kind !== 'ca' && saReaders.length === 0) notes.push(`new key RSA 2048, not RSA ${c.keySize}: kubepki makes no RSA key under 2048 bits`);
       if (kind === 'ca') notes.push('CA keeps its key: a new CA key would invalidate every certificate it signed (use `kubepki rebuild` for that)');
+      else if (saReaders.length > 0) notes.push(`keeps its key: it is the ServiceAccount token key (${saReaders.join(', ')} ${saReaders.length > 1 ? 'sign and verify' : 'use'} every token with it): a new key would invalidate every ServiceAccount token in the cluster`);
       else if (!keyType) warnings.push(`${c.name}: cannot generate a ${c.keyAlgorithm} ${c.keySize} key; keeping the old key`);
       else if (c.privateKey.location?.kind === 'der') warnings.push(`${c.name}: its key ${c.privateKey.location.file} is bare DER; keeping the old key (convert it to PEM to renew it with --new-key)`);
       else keyAction = 'new';
@@ -369,7 +398,11 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       }
     }
 
-    if (kind === 'kubelet-client') notes.push(`new kubelet-client-${stamp}.pem; kubelet-client-current.pem swapped to it (old file kept)`);
+    if (kind === 'kubelet-client') {
+      notes.push(c.location.file.endsWith('/kubelet-client-current.pem')
+        ? `new kubelet-client-${stamp}.pem; kubelet-client-current.pem, a regular file the kubelet cannot rotate, made the link to it that the kubelet's store swaps (the old file is in the backup)`
+        : `new kubelet-client-${stamp}.pem; kubelet-client-current.pem swapped to it (old file kept)`);
+    }
     if (isKubeletConf(c)) notes.push(`kubelet.conf embeds its client certificate: moved to kubelet-client-${stamp}.pem and kubelet.conf pointed at kubelet-client-current.pem (kubeadm's recovery)`);
     if (kind === 'kubelet-serving') notes.push('the throwaway CA of the kubelet\'s self-signed pair is re-made (its key was never kept); same leaf key and names');
     if (kind === 'ca') notes.push('same key, subject and key identifier: every certificate it signed stays valid; its copies on other nodes and in the cluster must follow (see "Outside this node")');
@@ -429,7 +462,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       const dir = it.kind === 'kubelet-client' ? dirOf(it.location.file) : '/var/lib/kubelet/pki';
       const newFile = `${dir}/kubelet-client-${stamp}.pem`;
       fileOf(newFile, 'kubelet-pem', it.id, { create: true, mode: 0o600 });
-      fileOf(`${dir}/kubelet-client-current.pem`, 'symlink', it.id, { target: newFile });
+      fileOf(`${dir}/kubelet-client-current.pem`, 'symlink', it.id, { target: newFile, ...(it.kind === 'kubelet-client' && it.location.file === `${dir}/kubelet-client-current.pem` ? { replacesFile: true } : {}) });
       if (it.kind === 'kubeconfig') {
         fileOf(it.location.file, 'kubeconfig', it.id);
         if (it.location.kubeconfig) movedKeys.add(`${it.location.file}\n${it.location.kubeconfig.name}`);

@@ -63,6 +63,8 @@ export interface PlanFile {
   create?: boolean;
   /** symlink target (node path) for `symlink` */
   target?: string;
+  /** `symlink` over a regular file (a kubelet-client-current.pem copied without its link) */
+  replacesFile?: boolean;
   /** mode for new files */
   mode?: number;
   /** an existing file that holds a private key and that others could read: written with mode `to` (keyFileMode) */
