@@ -226,3 +226,15 @@ test('a kubeadm config giving ClusterConfiguration twice is refused as kubeadm r
     assert.equal(c.err.trim().split('\n').length <= 2, true, c.err);
   }
 });
+
+test('--days N, as openssl x509 -days takes it, is --validity Nd (seed 000 typed 36500); with --validity too, or not a whole number, it is refused', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const r = await cli(['renew', 'apiserver', '--root', root, '--now', '2026-11-23', '--days', '36500']);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(dates(path.join(root, PKI, 'apiserver.crt')).notAfter, 'Oct 30 00:00:00 2126 GMT');
+  for (const bad of [['--days', '10y'], ['--days', '0'], ['--days', '365', '--validity', '1y']]) {
+    const e = await cli(['renew', 'apiserver', '--root', root, '--now', '2026-11-23', '--dry-run', ...bad]);
+    assert.equal(e.code, 3, bad.join(' '));
+    assert.match(e.err, /^kubepki: --days /, e.err);
+  }
+});

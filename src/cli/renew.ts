@@ -13,7 +13,7 @@ import { openRoot } from '../fs/node-fs.js';
 import { modeChangeText } from '../fs/key-mode.js';
 
 interface RenewCliOptions {
-  root?: string; now?: string; dryRun?: boolean; planOut?: string; validity?: string; backdate?: string;
+  root?: string; now?: string; dryRun?: boolean; planOut?: string; validity?: string; days?: string; backdate?: string;
   newKey?: boolean; addSan?: string[]; onlyExpiring?: boolean; warn: string; csrOut?: string; restart?: boolean;
   backupDir?: string; file?: string[]; config?: string;
 }
@@ -125,6 +125,7 @@ Exit codes:
     .option('--dry-run', 'print the plan and change nothing')
     .option('--plan-out <file>', 'also write the plan as JSON to FILE')
     .option('--validity <duration>', 'new lifetime (1y, 10y, 36500d; default: kubeadm\'s certificateValidityPeriod / caCertificateValidityPeriod from --config or /etc/kubernetes/kubeadm-config.yaml, else the old certificate\'s lifetime)')
+    .option('--days <n>', 'new lifetime in days, as openssl x509 -days takes it (the same as --validity Nd)')
     .option('--backdate <duration>', 'set notBefore this far in the past (for nodes with a skewed clock)')
     .option('--new-key', 'generate a fresh key of the same type and size (default: keep the key); CAs and ServiceAccount token keys keep theirs')
     .option('--add-san <names>', 'add subject alternative names: DNS:x,IP:y,URI:z,email:w (repeatable)', collect)
@@ -138,6 +139,11 @@ Exit codes:
       // ---- parse and validate every flag first
       const now = resolveNow(o.now);
       if (names.length === 0 && !(o.file?.length)) throw new UserError('renew needs `all`, certificate names or --file PATH', 'e.g. `kubepki renew all --dry-run`');
+      if (o.days !== undefined) {
+        if (o.validity !== undefined) throw new UserError(`--days ${o.days} and --validity ${o.validity} both set the lifetime`, 'give one of them');
+        if (!/^[1-9]\d*$/.test(o.days)) throw new UserError(`--days ${JSON.stringify(o.days)} is not a whole number of days`, 'e.g. --days 365, or --validity 10y');
+        o.validity = `${o.days}d`;
+      }
       const validitySeconds = o.validity === undefined ? undefined : parseDuration(o.validity);
       if (o.validity !== undefined && (!validitySeconds || validitySeconds <= 0)) throw new UserError(`--validity ${JSON.stringify(o.validity)} is not a duration`, 'use e.g. 1y, 10y or 36500d');
       // X.509 times end at 9999-12-31 (GeneralizedTime); Go and openssl refuse anything past it
