@@ -218,3 +218,19 @@ test('kubelet credentials --help: the example for another node uses --out', asyn
     assert.match(line, /--out|--root \/mnt\/worker-1/, `help example writes worker-1's identity into this tree: ${line}`);
   }
 });
+
+test('kubelet credentials without --validity gives what kube-controller-manager gives the kubelet\'s CSRs: its --cluster-signing-duration (seed 004: years), said on the write line', async () => {
+  const root = copyFixture();
+  const manifest = path.join(root, 'etc/kubernetes/manifests/kube-controller-manager.yaml');
+  fs.writeFileSync(manifest, fs.readFileSync(manifest, 'utf8').replace('    - --cluster-signing-key-file', '    - --cluster-signing-duration=43800h0m0s\n    - --cluster-signing-key-file'));
+  const r = await cli('kubelet', 'credentials', '--root', root, '--node', 'cp-1', '--now', NOW);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /→ 2031-11-22T00:00:00Z, 43800h0m0s as kube-controller-manager's --cluster-signing-duration in \/etc\/kubernetes\/manifests\/kube-controller-manager\.yaml;/);
+  const end = execFileSync('openssl', ['x509', '-noout', '-enddate', '-in', path.join(root, PEM)]).toString().trim();
+  assert.equal(end, 'notAfter=Nov 22 00:00:00 2031 GMT');
+  // a commented-out flag is not read: the default year
+  fs.writeFileSync(manifest, fs.readFileSync(manifest, 'utf8').replace('    - --cluster-signing-duration', '    # - --cluster-signing-duration'));
+  const d = await cli('kubelet', 'credentials', '--root', root, '--node', 'cp-1', '--now', '2026-11-24T00:00:00Z', '--dry-run');
+  assert.equal(d.code, 0, d.err);
+  assert.match(d.out, /→ 2027-11-24T00:00:00Z; signed by/);
+});

@@ -7,6 +7,7 @@ import { rootOption, nowOption, resolveNow } from './options.js';
 import { openRoot, NodeFs } from '../fs/node-fs.js';
 import { kubeadmPkiDir } from '../layouts/detect.js';
 import { DEFAULT_PKI } from '../profiles/kubeadm.js';
+import { clusterSigningDuration } from '../inventory/components.js';
 
 interface CredentialsOptions {
   root?: string;
@@ -61,7 +62,7 @@ Exit codes: 0 written (or planned), 3 a flag is wrong, the CA cannot be read, or
     .option('--ca-key <file>', 'CA key on this host (default: next to the CA certificate in the node tree)')
     .option('--control-plane-endpoint <host:port>', 'API server for kubelet.conf (default: the node\'s kubelet.conf or admin.conf server)')
     .addOption(new Option('--key-type <type>', 'key type (the kubelet itself uses ecdsa-p256)').default('ecdsa-p256').choices(['ecdsa-p256', 'ecdsa-p384', 'rsa-2048', 'rsa-3072', 'rsa-4096']))
-    .option('--validity <duration>', 'certificate validity (default 8760h, clamped to the CA)')
+    .option('--validity <duration>', 'certificate validity (default: kube-controller-manager\'s --cluster-signing-duration from its manifest, else 8760h; clamped to the CA)')
     .option('--bootstrap', 'write bootstrap-kubelet.conf with a token instead of a certificate')
     .option('--token <id.secret>', 'bootstrap token to use (default: a new one)')
     .option('--ttl <duration>', 'bootstrap token lifetime', '24h')
@@ -75,13 +76,16 @@ Exit codes: 0 written (or planned), 3 a flag is wrong, the CA cannot be read, or
       const { isDnsSubdomain, parseDuration } = await import('../profiles/rebuild.js');
       const nodeName = o.node.trim().toLowerCase();
       if (!isDnsSubdomain(nodeName)) throw new UserError(`--node ${JSON.stringify(o.node)} is not a valid node name`, 'use the node\'s name as `kubectl get nodes` shows it');
-      const validityMs = o.validity !== undefined ? parseDuration(o.validity) : undefined;
+      let validityMs = o.validity !== undefined ? parseDuration(o.validity) : undefined;
       if (o.validity !== undefined && !validityMs) throw new UserError(`--validity ${JSON.stringify(o.validity)} is not a duration`, 'pass e.g. 8760h or 365d');
       const outDir = o.out !== undefined ? path.resolve(io.cwd, o.out) : undefined;
       if (outDir && (/\.(ya?ml|json)$/i.test(outDir) || nfs.statSync(outDir, { throwIfNoEntry: false })?.isFile())) {
         throw new UserError(`--out ${o.out} is a file: --out is the directory that receives the node's files`, 'pass a directory to --out; the token Secret manifest goes to --secret-out FILE');
       }
       const fs = openRoot(o.root);
+      // without --validity: what kube-controller-manager gives the kubelet's own CSRs, when its manifest says
+      const signing = o.validity === undefined ? clusterSigningDuration(fs) : undefined;
+      if (signing) validityMs = signing.seconds * 1000;
       const { loadCa, apiServerUrl, treeNodeName } = await import('../rebuild/node-files.js');
       // --root is the tree that gets the files unless --out: it must be NODE's own
       const own = treeNodeName(fs);
@@ -160,7 +164,7 @@ Exit codes: 0 written (or planned), 3 a flag is wrong, the CA cannot be read, or
       });
       if (outDir) plan.notes.unshift(copyNote);
       const lines = [
-        `write   ${plan.pemPath}${where} (O=system:nodes, CN=${plan.subject.cn}; ${plan.keyType}; ${plan.notBefore.slice(0, 19)}Z → ${plan.notAfter.slice(0, 19)}Z; signed by ${caCertPath})`,
+        `write   ${plan.pemPath}${where} (O=system:nodes, CN=${plan.subject.cn}; ${plan.keyType}; ${plan.notBefore.slice(0, 19)}Z → ${plan.notAfter.slice(0, 19)}Z${signing ? `, ${signing.text} as kube-controller-manager's --cluster-signing-duration in ${signing.file}` : ''}; signed by ${caCertPath})`,
         `link    ${plan.currentPath}${where} → ${plan.pemPath}`,
         `${plan.kubeconfig === 'edit' ? 'edit  ' : 'write '}  ${plan.kubeconfigPath}${where} (user → ${plan.currentPath}; CA refreshed${plan.kubeconfig === 'create' ? `; server ${plan.server}` : ''})`,
         ...(outDir ? [`write   ${DEFAULT_PKI}/ca.crt${where} (the cluster CA, the kubelet's client CA)`] : []),

@@ -381,3 +381,18 @@ export function readKubeadmConfigHints(fs: NodeFs): KubeadmHints {
   }
   return hints;
 }
+
+/**
+ * kube-controller-manager's --cluster-signing-duration (--experimental-cluster-signing-duration before 1.22):
+ * the lifetime the kubelet's CSRs get (seed 004 sets 10 years), from its static pod manifest; undefined
+ * when there is none or the flag is not set (its default is 8760h) or is no Go duration.
+ */
+export function clusterSigningDuration(fs: NodeFs): { seconds: number; text: string; file: string } | undefined {
+  const file = '/etc/kubernetes/manifests/kube-controller-manager.yaml';
+  let text: string;
+  try { text = fs.readFile(file).toString('utf8'); } catch { return undefined; }
+  const live = text.split('\n').filter((l) => !/^\s*#/.test(l)).join('\n');
+  const m = /--(?:experimental-)?cluster-signing-duration=["']?([^"'\s,\]]+)/.exec(live);
+  const seconds = m ? parseGoDuration(m[1]!) : undefined;
+  return m && seconds && seconds > 0 ? { seconds, text: m[1]!, file } : undefined;
+}
