@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { listBackups, readManifest } from '../src/apply/transaction.js';
 import { cli, tmp, NOW } from './renew-support.js';
+import { copyFixture } from './support/fixtures.js';
 
 const REBUILD = ['--node-name', 'cp-1', '--advertise-address', '192.0.2.10', '--kubernetes-version', 'v1.26.1', '--now', NOW];
 
@@ -71,4 +72,17 @@ test('restore keeps a directory the run made once something else is in it, and e
   assert.ok(fs.statSync(path.join(root, 'etc/kubernetes/manifests')).isDirectory(), 'there before: kept although empty');
   assert.equal(fs.readFileSync(path.join(root, 'etc/kubernetes/notes.txt'), 'utf8'), 'mine');
   assert.ok(!fs.existsSync(path.join(root, 'var/lib/kubelet')), 'the run\'s empty var/lib/kubelet/pki and var/lib/kubelet removed');
+});
+
+test('restore of a kubelet-client renewal lists only what it does: not the swap\'s kubelet-client-updated.pem, which that run made and renamed itself', async () => {
+  const root = copyFixture('kubeadm-1.26', { realSymlinks: true });
+  const r = await cli(['renew', 'kubelet-client', '--root', root, '--now', NOW]);
+  assert.equal(r.code, 0, r.out + r.err);
+  const backup = onlyBackup(root);
+  assert.ok(readManifest(backup).entries.some((e) => e.path.endsWith('/kubelet-client-updated.pem')), 'the run records the swap file it made');
+  const d = await cli(['restore', backup, '--root', root, '--now', NOW, '--dry-run']);
+  assert.equal(d.code, 0, d.err);
+  assert.doesNotMatch(d.out, /kubelet-client-updated\.pem/);
+  assert.match(d.out, /^ {2}link {4}\/var\/lib\/kubelet\/pki\/kubelet-client-current\.pem → \/var\/lib\/kubelet\/pki\/kubelet-client-2026-11-22-21-36-05\.pem$/m);
+  assert.match(d.out, /^ {2}remove {2}\/var\/lib\/kubelet\/pki\/kubelet-client-2026-11-23-00-00-00\.pem$/m);
 });

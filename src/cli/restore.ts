@@ -44,7 +44,8 @@ An interrupted run is rolled back before anything else.`)
       if (!own && path.resolve(m.root) !== nfs.root) {
         throw new UserError(`refusing to restore ${dir}: it was made for --root ${m.root}, and this is --root ${nfs.root}`, `pass --root ${m.root} to put it back there`);
       }
-      const changes = restoreChanges(dir, m);
+      // (a file the run made and removed itself, the kubelet swap's -updated.pem, is not there to remove)
+      const changes = restoreChanges(dir, m).filter((c) => c.op !== 'delete' || nfs.lstat(c.path) !== undefined);
       io.stdout(`Restore ${changes.length} file(s) from ${dir} (${m.action} of ${m.created}, ${m.state}):\n`);
       for (const c of changes) io.stdout(`  ${c.op === 'write' ? 'write ' : c.op === 'symlink' ? 'link  ' : 'remove'}  ${c.path}${c.op === 'symlink' ? ` → ${c.target}` : ''}\n`);
       // the directories the run made for its files go with them, when nothing else is in them
