@@ -155,7 +155,7 @@ test('--csr-out left the operator stuck: each CSR says where its signed certific
   const r = await cli(['renew', 'all', '--root', root, '--now', NOW, '--csr-out', csrs]);
   assert.equal(r.code, 1, r.out + r.err);
   for (const out of [dry.out, r.out.slice(r.out.indexOf('\nWrote 5 CSR(s)'))]) {
-    assert.match(out, new RegExp(`${csrs}/apiserver\\.csr\\n {6}put the signed certificate \\(PEM\\) at /etc/kubernetes/pki/apiserver\\.crt, next to its kept key /etc/kubernetes/pki/apiserver\\.key \\(the CSR's key\\)\\n {6}the CSR carries the subject and SANs \\(it also asks for the usages, but a CA applies its own profile, as with \`kubeadm certs generate-csr\`\\): make sure the CA signs it with key usage digitalSignature, keyEncipherment; extended key usage serverAuth; CA:FALSE\\n {6}then \`kubepki check\` shows it renewed; restart what reads it: kube-apiserver`));
+    assert.match(out, new RegExp(`${csrs}/apiserver\\.csr\\n {6}put the signed certificate \\(PEM\\) at /etc/kubernetes/pki/apiserver\\.crt, next to its kept key /etc/kubernetes/pki/apiserver\\.key \\(the CSR's key\\)\\n {6}the CSR carries the subject and SANs \\(it also asks for the usages, but a CA applies its own profile, as with \`kubeadm certs generate-csr\`\\): make sure the CA signs it with key usage digitalSignature, keyEncipherment; extended key usage serverAuth; CA:FALSE\\n {6}then \`kubepki check\` shows it renewed; restart what reads it: kube-apiserver \\(move /etc/kubernetes/manifests/kube-apiserver\\.yaml out of the manifest directory and back\\)\\n`));
     assert.match(out, new RegExp(`${csrs}/admin\\.conf\\.csr\\n {6}put the signed certificate base64-encoded into client-certificate-data of user kubernetes-admin in /etc/kubernetes/admin\\.conf \\(its client-key-data is kept and is the CSR's key\\): kubectl config set-credentials kubernetes-admin --client-certificate=SIGNED\\.crt --embed-certs=true --kubeconfig /etc/kubernetes/admin\\.conf\\n {6}[^\\n]*extended key usage clientAuth; CA:FALSE`));
   }
   assert.match(r.out, /Wrote 5 CSR\(s\) for certificates whose CA is managed elsewhere; take each to its CA and put the signed certificate back:/);
@@ -238,4 +238,12 @@ test('restore ended with "see kubepki renew --dry-run", the wrong command: it li
   const inv = readInventory({ fs: new NodeFs(root), now: new Date(NOW) });
   assert.deepEqual(restartsForFiles(inv, ['/etc/kubernetes/pki/etcd/server.crt', '/etc/kubernetes/pki/etcd/server.key']).map((x) => [x.component, x.because]), [['etcd', ['/etc/kubernetes/pki/etcd/server.crt', '/etc/kubernetes/pki/etcd/server.key']]]);
   void certPems;
+});
+
+test('renew --csr-out on RKE1 (kube-ca-key.pem kept off the node) says how to restart the reader there: docker restart, not a bare name', async () => {
+  const root = copyFixture('rke1-expired');
+  const away = tmp();
+  fs.renameSync(path.join(root, 'etc/kubernetes/ssl/kube-ca-key.pem'), path.join(away, 'kube-ca-key.pem'));
+  const r = await cli(['renew', 'kube-scheduler', '--root', root, '--now', NOW, '--csr-out', path.join(away, 'csrs'), '--dry-run']);
+  assert.match(r.out, /then `kubepki check` shows it renewed; restart what reads it: kube-scheduler \(docker restart kube-scheduler\)\n/, r.out + r.err);
 });

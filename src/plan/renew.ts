@@ -621,7 +621,11 @@ function installAdvice(c: CertEntry, inv: Inventory): string[] {
     c.isCA ? 'CA:TRUE' : 'CA:FALSE',
   ].filter(Boolean).join('; ');
   out.push(`the CSR carries the subject and SANs (it also asks for the usages, but a CA applies its own profile, as with \`kubeadm certs generate-csr\`): make sure the CA signs it with ${usages}`);
-  out.push(`then \`kubepki check\` shows it renewed${c.components.length ? `; restart what reads it: ${c.components.join(', ')}` : ''}`);
+  // how each reader restarts on this node (RKE1: docker restart kubelet; a static pod: its manifest out and back)
+  const restarts = restartsForFiles(inv, [loc.file, ...(loc.via ? [loc.via] : [])]);
+  const how = (r: PlanRestart) => (r.how === 'static-pod' ? `${r.component} (move ${r.manifest ?? 'its manifest'} out of the manifest directory and back)` : r.how === 'none' ? r.component : `${r.component} (${r.command})`);
+  const readers = restarts.length ? restarts.map(how) : c.components;
+  out.push(`then \`kubepki check\` shows it renewed${readers.length ? `; restart what reads it: ${readers.join(', ')}` : ''}`);
   return out;
 }
 
