@@ -526,3 +526,20 @@ test('inspect reads the key and the CA beside a certificate: "present and matche
   assert.match(bad.out, /private key DOES NOT MATCH/);
   assert.match(bad.out, /ERROR: apiserver: private key \/etc\/kubernetes\/pki\/apiserver\.key does not match/);
 });
+
+test('inspect --root of an RKE1 file says what check says of it: renewed by rke1, read by kube-apiserver (not manual, nobody)', async () => {
+  const root = copyFixture('rke1-expired');
+  const io = memoryIo();
+  assert.equal(await run(['inspect', '/etc/kubernetes/ssl/kube-apiserver.pem', '--root', root, '--now', '2026-11-23', '-o', 'json'], io), 2, io.err);
+  const one = (JSON.parse(io.out) as Inventory).certificates.find((c) => c.location.file === '/etc/kubernetes/ssl/kube-apiserver.pem')!;
+  const all = readInventory({ fs: new NodeFs(root), now: NOW }).certificates.find((c) => c.location.file === '/etc/kubernetes/ssl/kube-apiserver.pem')!;
+  assert.equal(one.managedBy, 'rke1');
+  assert.equal(one.managedBy, all.managedBy);
+  assert.deepEqual(one.components, all.components);
+  assert.deepEqual(one.components, ['kube-apiserver']);
+  // a file outside RKE's directory on the same node stays generic
+  fs.copyFileSync(path.join(root, 'etc/kubernetes/ssl/kube-apiserver.pem'), path.join(root, 'root-copy.pem'));
+  const other = memoryIo();
+  await run(['inspect', '/root-copy.pem', '--root', root, '--now', '2026-11-23', '-o', 'json'], other);
+  assert.equal((JSON.parse(other.out) as Inventory).certificates.find((c) => c.location.file === '/root-copy.pem')!.managedBy, 'manual');
+});

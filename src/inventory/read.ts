@@ -95,7 +95,15 @@ export function readInventory(opts: ReadOptions): Inventory {
   const layouts = opts.layouts ?? detectLayouts(fs);
   const pki = kubeadmPkiDir(fs);
   const targets: ScanTarget[] = layouts.flatMap((l) => layoutTargets(l, fs, pki));
-  for (const p of opts.paths ?? []) targets.push({ path: p, layout: 'generic', recursive: true, explicit: true });
+  // a file named on its own (inspect, layouts []) inside a distro's directory on a node of that distro is
+  // that distro's: RKE1's kube-apiserver.pem is renewed by rke and read by kube-apiserver, as check says
+  const distroTargets = opts.paths?.length && opts.layouts?.length === 0
+    ? detectLayouts(fs).filter((l) => l === 'rke1' || l === 'rke2' || l === 'k3s').flatMap((l) => layoutTargets(l, fs, pki))
+    : [];
+  const pathLayout = (p: string): LayoutName => distroTargets.find((t) => (t.recursive
+    ? p.startsWith(`${t.path}/`)
+    : posix.dirname(p) === t.path && (!t.match || t.match.test(posix.basename(p)))))?.layout ?? 'generic';
+  for (const p of opts.paths ?? []) targets.push({ path: p, layout: pathLayout(p), recursive: true, explicit: true });
   for (const p of opts.kubeconfigs ?? []) targets.push({ path: p, layout: 'generic', recursive: false, explicit: true });
   if (opts.paths?.length && !layouts.includes('generic')) layouts.push('generic');
 
