@@ -87,6 +87,11 @@ test('ca import --force and rebuild --force replace world-readable keys and kube
   const root = copyFixture('kubeadm-1.26');
   fs.rmSync(path.join(root, 'etc/kubernetes/pki'), { recursive: true });
   fs.chmodSync(path.join(root, 'etc/kubernetes/admin.conf'), 0o644);
+  // the dry run says it as well, and only for what it replaces with a key in it
+  const d = await cli(['rebuild', '--root', root, '--now', NOW, '--force', '--new-ca', '--dry-run']);
+  assert.equal(d.code, 0, d.err);
+  assert.match(d.out, /^ {2}\/etc\/kubernetes\/admin\.conf: mode 0644 → 0640: a private key is not for others to read$/m);
+  assert.doesNotMatch(d.out, /kubelet\.conf: mode/);
   const f = await cli(['rebuild', '--root', root, '--now', NOW, '--force', '--new-ca']);
   assert.equal(f.code, 0, f.err);
   assert.match(f.out, /\/etc\/kubernetes\/admin\.conf: mode 0644 → 0640/);
