@@ -4,7 +4,7 @@
  */
 import { agentReissueAdvice } from '../layouts/detect.js';
 import type { CertEntry, Inventory } from './types.js';
-import { BOOTSTRAP_KUBELET_CONF, KUBELET_CONF } from '../plan/kubelet.js';
+import { BOOTSTRAP_KUBELET_CONF, KUBELET_CONF } from '../profiles/kubeadm.js';
 
 /** Whether the key that signs a certificate is on this node (its own, if self-signed): renew can re-sign it here. */
 function signedHere(inv: Omit<Inventory, 'next'>): (c: CertEntry) => boolean {

@@ -10,9 +10,9 @@
  */
 import type { KeyType } from '../pki/keygen.js';
 
-export const KUBELET_PKI_DIR = '/var/lib/kubelet/pki';
-export const KUBELET_CONF = '/etc/kubernetes/kubelet.conf';
-export const BOOTSTRAP_KUBELET_CONF = '/etc/kubernetes/bootstrap-kubelet.conf';
+import { KUBELET_PKI_DIR, KUBELET_CONF, BOOTSTRAP_KUBELET_CONF } from '../profiles/kubeadm.js';
+
+export { KUBELET_PKI_DIR, KUBELET_CONF, BOOTSTRAP_KUBELET_CONF };
 export const DEFAULT_KUBELET_VALIDITY_MS = 8760 * 3600_000;
 const BACKDATE_MS = 5 * 60_000;
 

@@ -46,6 +46,10 @@ export const KUBEADM_PROFILES = [...KUBEADM_CAS, ...KUBEADM_LEAVES];
 
 export const KDIR = '/etc/kubernetes';
 export const DEFAULT_PKI = '/etc/kubernetes/pki';
+/** The kubelet's files as kubeadm lays them out (inventory and plans both name them: no imports here). */
+export const KUBELET_PKI_DIR = '/var/lib/kubelet/pki';
+export const KUBELET_CONF = '/etc/kubernetes/kubelet.conf';
+export const BOOTSTRAP_KUBELET_CONF = '/etc/kubernetes/bootstrap-kubelet.conf';
 
 /** Node path of a profile's certificate file under a PKI dir. */
 export function profileCertPath(p: KubeadmCertProfile, pkiDir = DEFAULT_PKI): string {
