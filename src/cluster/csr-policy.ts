@@ -9,6 +9,7 @@
 import { isIP } from 'node:net';
 import { createPublicKey, verify } from 'node:crypto';
 import { parsePemBlocks } from '../pki/pem.js';
+import { sanString } from '../pki/san-validate.js';
 import { parseCsr, type CsrInfo } from '../pki/csr.js';
 import { readTlv, children, decodeOid, rawBytes } from '../pki/der.js';
 
@@ -105,10 +106,7 @@ function decode(csr: CsrObject): CsrInfo {
   return info;
 }
 
-export function sanString(s: { type: string; value: string }): string {
-  const label = { dns: 'DNS', ip: 'IP', email: 'email', uri: 'URI', dirname: 'dirName', other: 'otherName' }[s.type] ?? s.type;
-  return `${label}:${s.value}`;
-}
+export { sanString };
 
 /** Canonical text of an IP address (IPv6 expanded), or undefined. */
 export function normalizeIp(ip: string): string | undefined {

@@ -55,3 +55,9 @@ export function checkSans(entries: string[]): { sans: SanEntry[]; problems: stri
   }
   return { sans, problems };
 }
+
+/** `DNS:x`, `IP:y`, `email:z`, `URI:u`: a SAN as --add-san takes it and openssl prints it. */
+export function sanString(s: { type: string; value: string }): string {
+  const label = { dns: 'DNS', ip: 'IP', email: 'email', uri: 'URI', dirname: 'dirName', other: 'otherName' }[s.type] ?? s.type;
+  return `${label}:${s.value}`;
+}

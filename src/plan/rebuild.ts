@@ -12,6 +12,7 @@ import {
 import { MANIFEST_NAMES, type ManifestName } from '../manifests/static-pods.js';
 import type { RebuildSettings } from '../rebuild/settings.js';
 import { pemTimestamp } from './kubelet.js';
+import { sanString } from '../pki/san-validate.js';
 
 export const KDIR = '/etc/kubernetes';
 export const KUBELET_PKI = '/var/lib/kubelet/pki';
@@ -462,18 +463,17 @@ function kubeletClientFor(subject: { cn: string; o: string[] }, cur: ExistingFil
 /** `DNS:x`, `IP:y`: the names of a SAN set a certificate lacks (IPs compared in canonical form). */
 function missingSans(cert: Certificate, want: SanSet): string[] {
   const have = new Set(cert.subjectAltNames.map((n) => `${n.type}:${n.type === 'ip' ? canonicalIp(n.value) : n.value}`));
-  return [...want.dns.map((d) => `dns:${d}`), ...want.ips.map((ip) => `ip:${ip}`)].filter((n) => !have.has(n))
-    .map((m) => m.replace(/^dns:/, 'DNS:').replace(/^ip:/, 'IP:'));
+  return [...want.dns.map((value) => ({ type: 'dns', value })), ...want.ips.map((value) => ({ type: 'ip', value }))]
+    .filter((n) => !have.has(`${n.type}:${n.value}`)).map(sanString);
 }
 
 /** What a kept certificate holds, for its KEEP line. */
 function onDisk(cert: Certificate, missing: string[] = []): NonNullable<RebuildCertItem['onDisk']> {
-  const label: Record<string, string> = { dns: 'DNS', ip: 'IP', email: 'email', uri: 'URI', dirname: 'DirName' };
   return {
     subject: cert.subjectString,
     issuer: cert.issuerString,
     isCA: cert.isCA,
-    sans: cert.subjectAltNames.map((n) => `${label[n.type] ?? 'other'}:${n.value}`),
+    sans: cert.subjectAltNames.map(sanString),
     usages: cert.extKeyUsage,
     notAfter: cert.notAfter.toISOString(),
     missingSans: missing,

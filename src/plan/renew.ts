@@ -9,7 +9,7 @@ import { keyTypeOfInfo } from '../pki/keygen.js';
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
 import { newSerial, generalNameDer } from '../pki/sign.js';
-import { dnsNameProblem } from '../pki/san-validate.js';
+import { dnsNameProblem, sanString } from '../pki/san-validate.js';
 import { NAME_CONSTRAINTS_OID, parseNameConstraints, constraintViolation, violationText, type NameConstraints } from '../pki/name-constraints.js';
 import { Certificate } from '../pki/certificate.js';
 import { parsePemBlocks } from '../pki/pem.js';
@@ -387,13 +387,13 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
         for (const san of kind === 'ca' ? [] : addSans) {
           const v = constraintViolation(san, nc);
           if (v) {
-            throw new UserError(`failed to add SAN ${sanText(san)} to ${c.name} (${c.location.file}): its CA ${ca.location.file} ${violationText(v)} (nameConstraints), so Go and openssl verify would reject the whole certificate`,
+            throw new UserError(`failed to add SAN ${sanString(san)} to ${c.name} (${c.location.file}): its CA ${ca.location.file} ${violationText(v)} (nameConstraints), so Go and openssl verify would reject the whole certificate`,
               'add only names inside the CA\'s constraints, or name the certificates to renew so this one is left out');
           }
         }
         for (const san of c.sans) {
           const v = constraintViolation(san, nc);
-          if (v) warnings.push(`${c.name}: its SAN ${sanText(san)} is outside the nameConstraints of its CA ${ca.location.file} (${violationText(v)}): Go and openssl verify reject this certificate already, and the renewed one too; re-issue it without that name`);
+          if (v) warnings.push(`${c.name}: its SAN ${sanString(san)} is outside the nameConstraints of its CA ${ca.location.file} (${violationText(v)}): Go and openssl verify reject this certificate already, and the renewed one too; re-issue it without that name`);
         }
       }
     }
@@ -769,11 +769,6 @@ function nameConstraintsOf(ca: CertEntry): NameConstraints | undefined {
   try { der = parsePemBlocks(ca.pem).find((b) => b.label === 'CERTIFICATE')?.der; } catch { return undefined; }
   const ext = der && new Certificate(der).extension(NAME_CONSTRAINTS_OID);
   return ext ? parseNameConstraints(ext.value) : undefined;
-}
-
-/** `DNS:api.example.com`, `IP:10.0.0.1`: a SAN as --add-san and openssl write it. */
-function sanText(san: { type: string; value: string }): string {
-  return `${san.type === 'email' ? 'email' : san.type.toUpperCase()}:${san.value}`;
 }
 
 /** A serial as `check`, openssl and `Certificate.serialHex` print it: lowercase hex in whole octets (a leading 0 kept). */
