@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import type { NodeFs } from '../fs/node-fs.js';
 import { UserError, errorMessage } from '../errors.js';
 import { BACKUP_DIR, LOCK_FILE, pidAlive } from './state.js';
-import { keyFileMode, holdsPrivateKey, type ModeChange } from '../fs/key-mode.js';
+import { keyFileMode, keyModeChange, holdsPrivateKey, type ModeChange } from '../fs/key-mode.js';
 
 export type Change =
   /**
@@ -619,9 +619,8 @@ export function keyModeChanges(nfs: NodeFs, changes: Change[]): ModeChange[] {
     if (c.op !== 'write' || c.restore || !(c.secret || holdsPrivateKey(c.content))) continue;
     const target = writeTarget(nfs, c);
     const st = nfs.lstat(target);
-    if (!st?.isFile()) continue;
-    const from = st.mode & 0o7777;
-    if (keyFileMode(from) !== from && !out.some((m) => m.path === target)) out.push({ path: target, from, to: keyFileMode(from) });
+    const m = st?.isFile() ? keyModeChange(target, st.mode) : undefined;
+    if (m && !out.some((o) => o.path === target)) out.push(m);
   }
   return out;
 }

@@ -178,12 +178,13 @@ Exit codes:
       io.stdout(renderSettings(r.gathered) + '\n' + renderPlan(r.plan));
       if (o.dryRun) {
         // (what the real run prints after writing: a replaced key file others could read is written without their bits)
-        const { keyFileMode, modeChangeText } = await import('../fs/key-mode.js');
+        const { keyModeChange, modeChangeText } = await import('../fs/key-mode.js');
         const keyFiles = r.plan.items.filter((i) => i.action === 'replace').flatMap((i) =>
           (i.kind === 'ca' || i.kind === 'leaf' || i.kind === 'sa') ? (i.key === 'new' ? [i.keyPath] : []) : i.kind === 'kubeconfig' && !i.kubeletClient ? [i.path] : []);
         for (const f of keyFiles) {
           const mode = fs.stat(f)?.mode;
-          if (mode !== undefined && mode & 0o007) io.stdout(`  ${f}: ${modeChangeText({ from: mode & 0o777, to: keyFileMode(mode & 0o777) })}\n`);
+          const m = mode === undefined ? undefined : keyModeChange(f, mode);
+          if (m) io.stdout(`  ${f}: ${modeChangeText(m)}\n`);
         }
         io.stdout(`\nDry run: nothing written.${r.plan.errors.length ? ' Fix the problems above (or use --force) before running it.' : ''}\n`);
         io.exitCode = r.plan.errors.length ? 3 : r.plan.expired.length ? 1 : 0;

@@ -13,6 +13,13 @@ export function keyFileMode(mode: number): number {
   return mode & ~0o007;
 }
 
+/** The narrowing a key file of this mode gets when written (`mode` as stat gives it), or undefined if none. */
+export function keyModeChange(path: string, mode: number): ModeChange | undefined {
+  const from = mode & 0o7777;
+  const to = keyFileMode(from);
+  return to === from ? undefined : { path, from, to };
+}
+
 /** Whether a file's content holds a private key: a PEM private key block, or a kubeconfig's client-key-data. */
 export function holdsPrivateKey(content: Uint8Array): boolean {
   const text = Buffer.from(content).toString('latin1');

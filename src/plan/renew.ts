@@ -14,7 +14,7 @@ import { NAME_CONSTRAINTS_OID, parseNameConstraints, constraintViolation, violat
 import { Certificate } from '../pki/certificate.js';
 import { parsePemBlocks } from '../pki/pem.js';
 import { UserError } from '../errors.js';
-import { keyFileMode } from '../fs/key-mode.js';
+import { keyModeChange } from '../fs/key-mode.js';
 import { KUBEADM_PROFILES } from '../profiles/kubeadm.js';
 import { agentReissueAdvice, rancherUnit } from '../layouts/detect.js';
 import { certificateLifetime, type Lifetime } from '../inventory/time.js';
@@ -487,7 +487,8 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     || ((f.kind === 'certificate' || f.kind === 'pem-bundle') && inv.keys.some((k) => k.kind === 'private' && k.file === f.path));
   for (const f of files) {
     const mode = f.create || f.kind === 'symlink' || !holdsKey(f) ? undefined : opts.modeOf?.(f.path);
-    if (mode !== undefined && keyFileMode(mode & 0o7777) !== (mode & 0o7777)) f.keyMode = { from: mode & 0o7777, to: keyFileMode(mode & 0o7777) };
+    const m = mode === undefined ? undefined : keyModeChange(f.path, mode);
+    if (m) f.keyMode = { from: m.from, to: m.to };
   }
 
   // ---- restarts: components that read a changed file (manifest flags, kubelet config) or the certificate
