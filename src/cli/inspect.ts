@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { Io } from './io.js';
 import { UserError } from '../errors.js';
 import { NodeFs, SymlinkLoopError } from '../fs/node-fs.js';
-import { readInventory, companionFiles, summarize, certId } from '../inventory/read.js';
+import { readInventory, companionFiles, summarize, certId, CA_FILE_NAME } from '../inventory/read.js';
 import type { CertEntry, CertLocation, Inventory } from '../inventory/types.js';
 import { renderInventoryShort, renderCertFull, renderCertShort, locationTitle } from '../report/cert-text.js';
 import { renderJson } from '../report/structured.js';
@@ -98,11 +98,10 @@ Examples:
  * without them inspect said their issuer "is not on this node".
  */
 function nodeCaFiles(node: NodeFs): string[] {
-  const caName = /(^|[-_.])ca\.(crt|pem)$/i;
   const out: string[] = [];
   const pki = kubeadmPkiDir(node);
   for (const dir of [pki, `${pki}/etcd`, '/etc/kubernetes/ssl']) {
-    for (const d of node.readDir(dir)) if (caName.test(d.name)) out.push(`${dir}/${d.name}`);
+    for (const d of node.readDir(dir)) if (CA_FILE_NAME.test(d.name)) out.push(`${dir}/${d.name}`);
   }
   const clientCa = readKubeletConfig(node)?.authentication?.x509?.clientCAFile;
   if (typeof clientCa === 'string' && clientCa.startsWith('/')) out.push(clientCa);

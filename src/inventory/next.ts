@@ -12,6 +12,11 @@ function signedHere(inv: Omit<Inventory, 'next'>): (c: CertEntry) => boolean {
   return (c) => (c.selfSigned ? c.privateKey.present : Boolean(c.signedBy && byId.get(c.signedBy)?.privateKey.present));
 }
 
+/** The certificates a renewal is due for: expired, or within the warning threshold. */
+function dueOf(inv: Omit<Inventory, 'next'>): CertEntry[] {
+  return inv.certificates.filter((c) => c.status === 'expired' || c.status === 'warning');
+}
+
 /** kubeadm's CA names (their rows go in the CA table; without them nothing can be renewed). */
 export const KUBEADM_CA_NAMES = ['ca', 'etcd-ca', 'front-proxy-ca'];
 
@@ -90,7 +95,7 @@ export function interruptedSwap(certificates: CertEntry[]): { via: string; file:
  * control plane for nothing; the finding says what to do.
  */
 function notARenewal(inv: Omit<Inventory, 'next'>, rootFlag: string): string | undefined {
-  const due = inv.certificates.filter((c) => c.status === 'expired' || c.status === 'warning');
+  const due = dueOf(inv);
   const reasons = due.flatMap((c) => c.findings.filter((f) => f.severity !== 'info'));
   if (due.length === 0 || due.some((c) => c.status !== 'warning') || !reasons.every((f) => f.code === 'kubelet-rotation-off')) return undefined;
   return `do what the WARNING kubelet-rotation-off under FINDINGS says (no certificate needs renewing now); then kubepki check${rootFlag} again`;
@@ -102,21 +107,22 @@ function notARenewal(inv: Omit<Inventory, 'next'>, rootFlag: string): string | u
  * last longer. It keeps its key, so everything it signed stays valid.
  */
 function casTooShort(inv: Omit<Inventory, 'next'>, rootFlag: string): string | undefined {
-  const due = inv.certificates.filter((c) => c.status === 'expired' || c.status === 'warning');
+  const due = dueOf(inv);
   const onlyOutlives = (c: CertEntry) => c.status === 'warning' && c.findings.every((f) => f.severity !== 'warning' || f.code === 'ca-expires-before-leaf')
     && c.findings.some((f) => f.code === 'ca-expires-before-leaf');
   if (due.length === 0 || !due.every(onlyOutlives)) return undefined;
   const byId = new Map(inv.certificates.map((c) => [c.id, c]));
-  const cas = [...new Set(due.map((c) => c.signedBy))].map((id) => (id ? byId.get(id) : undefined));
-  if (cas.some((ca) => !ca || ca.location.kind === 'kubeconfig')) return undefined;
+  const found = [...new Set(due.map((c) => c.signedBy))].map((id) => (id ? byId.get(id) : undefined));
+  if (found.some((ca) => !ca || ca.location.kind === 'kubeconfig')) return undefined;
+  const cas = found as CertEntry[];
   const until = due.reduce((a, b) => (Date.parse(b.notAfter) > Date.parse(a) ? b.notAfter : a), due[0]!.notAfter);
   const years = Math.ceil((Date.parse(until) - Date.parse(inv.now)) / (365 * 86400e3));
-  const names = (cas as CertEntry[]).map((ca) => ca.name).sort();
+  const names = cas.map((ca) => ca.name).sort();
   const cas_ = names.length > 1 ? 'CAs' : 'CA';
   const head = `${due.length === 1 ? `${due[0]!.name} outlives its CA` : `${due.length} certificates outlive their ${cas_}`} (${names.join(', ')}): renewing them would keep their lifetime, so make the ${cas_} last longer instead, keeping ${names.length > 1 ? 'their keys' : 'its key'} (everything signed stays valid)`;
-  if ((cas as CertEntry[]).every((ca) => ca.privateKey.present)) return `${head}: kubepki renew ${names.join(' ')}${rootFlag} --validity ${years}y --dry-run (they end on ${until.slice(0, 10)}), then without --dry-run`;
+  if (cas.every((ca) => ca.privateKey.present)) return `${head}: kubepki renew ${names.join(' ')}${rootFlag} --validity ${years}y --dry-run (they end on ${until.slice(0, 10)}), then without --dry-run`;
   // (a worker holds the CA without its key: it is renewed where the key is, and its file copied here)
-  const files = [...new Set((cas as CertEntry[]).map((ca) => ca.location.file))];
+  const files = [...new Set(cas.map((ca) => ca.location.file))];
   return `${head}, where ${names.length > 1 ? 'their keys are' : 'its key is'} (not on this node): kubepki renew ${names.join(' ')} --validity ${years}y there (they end on ${until.slice(0, 10)}), then copy ${files.join(', ')} here`;
 }
 
@@ -126,7 +132,7 @@ function casTooShort(inv: Omit<Inventory, 'next'>, rootFlag: string): string | u
  */
 function agentOnly(inv: Omit<Inventory, 'next'>): string | undefined {
   const advice = agentReissueAdvice(inv);
-  const due = inv.certificates.filter((c) => c.status === 'expired' || c.status === 'warning');
+  const due = dueOf(inv);
   const caKeyHere = (id: string | undefined) => Boolean(id && inv.certificates.find((c) => c.id === id)?.privateKey.present);
   return due.length > 0 && due.every((c) => advice(c) && !caKeyHere(c.signedBy)) ? advice(due[0]!) : undefined;
 }
@@ -136,7 +142,7 @@ function agentOnly(inv: Omit<Inventory, 'next'>): string | undefined {
  * corporate CA, another cluster's), `renew all` would only renew the healthy ones: say where the work is.
  */
 function elsewhereOnly(inv: Omit<Inventory, 'next'>, rootFlag: string): string | undefined {
-  const due = inv.certificates.filter((c) => c.status === 'expired' || c.status === 'warning');
+  const due = dueOf(inv);
   const signs = signedHere(inv);
   const here = (c: CertEntry) => signs(c) || c.name === 'kubelet-serving'; // the kubelet's own pair: its throwaway CA is re-made
   if (due.length === 0 || due.some(here)) return undefined;

@@ -581,10 +581,11 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
   // serverTLSBootstrap: the kubelet asks for its serving certificate with a CSR that kube-controller-manager
   // never approves by itself (spec §7.4); until someone does, there is no serving certificate at all
   const servingSwap = '/var/lib/kubelet/pki/kubelet-server-updated.pem';
-  if (kubeletConfig?.serverTLSBootstrap === true && !fs.exists('/var/lib/kubelet/pki/kubelet-server-current.pem') && fs.lstat(servingSwap)?.isSymbolicLink() && fs.exists(servingSwap)) {
+  const noServingPair = kubeletConfig?.serverTLSBootstrap === true && !fs.exists('/var/lib/kubelet/pki/kubelet-server-current.pem');
+  if (noServingPair && fs.lstat(servingSwap)?.isSymbolicLink() && fs.exists(servingSwap)) {
     // (the swap of a rotated serving pair was cut short: nothing waits for approval, spec §7.2)
     findings.push({ code: 'kubelet-serving-pending', severity: 'warning', file: servingSwap, message: `there is no /var/lib/kubelet/pki/kubelet-server-current.pem, but ${servingSwap} leads to a serving pair: a rotation was cut short between its two renames, and the kubelet renames it to kubelet-server-current.pem when it starts: systemctl restart kubelet (or by hand: mv -T ${servingSwap} /var/lib/kubelet/pki/kubelet-server-current.pem)` });
-  } else if (kubeletConfig?.serverTLSBootstrap === true && !fs.exists('/var/lib/kubelet/pki/kubelet-server-current.pem')) {
+  } else if (noServingPair) {
     findings.push({ code: 'kubelet-serving-pending', severity: 'warning', file: kubeletConfigFile, message: `serverTLSBootstrap: true in ${kubeletConfigFile}, but there is no /var/lib/kubelet/pki/kubelet-server-current.pem: the kubelet's serving certificate request waits for approval (kube-controller-manager never approves those), and kubectl logs/exec to this node fail until then; approve it: kubepki csr approve --all-valid` });
   }
 
@@ -737,11 +738,11 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
   for (const u of kubeconfigs.find((k) => k.file === KUBELET_CONF)?.users ?? []) {
     const file = u.certFrom === 'file' ? u.certFile : undefined;
     if (!file) continue;
-    // (one entry holds every place of identical bytes: a copy of the pair elsewhere may be where its row is)
-    const realFile = safeReal(fs, file);
-    if (certificates.some((c) => [c.location, ...(c.copies ?? [])].some((l) => l.kind !== 'kubeconfig' && (l.file === file || l.via === file || l.file === realFile)))) continue;
     let real: string | undefined;
     try { real = fs.realNodePath(file); } catch { /* a loop: there, but unreadable */ }
+    // (one entry holds every place of identical bytes: a copy of the pair elsewhere may be where its row is)
+    const realFile = real ?? file;
+    if (certificates.some((c) => [c.location, ...(c.copies ?? [])].some((l) => l.kind !== 'kubeconfig' && (l.file === file || l.via === file || l.file === realFile)))) continue;
     const gone = real !== undefined && !fs.stat(real);
     const dangling = gone && real !== file;
     const earlier = (f: Finding) => f.severity === 'error' && (f.file === file || (real !== undefined && f.file === real)
@@ -859,10 +860,13 @@ export function companionFiles(node: NodeFs, file: string): string[] {
   if (keyStem) out.push(`${dir}/${keyStem}.crt`, `${dir}/${keyStem}.pem`);
   for (const d of node.readDir(dir || '/')) {
     // a CA beside it, and that CA's key (renew --file signs with it)
-    if (/(^|[-_.])ca\.(crt|pem)$/i.test(d.name)) out.push(`${dir}/${d.name}`, ...partnerKeyPaths(`${dir}/${d.name}`));
+    if (CA_FILE_NAME.test(d.name)) out.push(`${dir}/${d.name}`, ...partnerKeyPaths(`${dir}/${d.name}`));
   }
   return [...new Set(out)].filter((p) => p !== file && node.stat(p)?.isFile());
 }
+
+/** A file name that says it holds a CA certificate: ca.crt, etcd-ca.pem, kube-ca.pem, front-proxy-ca.crt … */
+export const CA_FILE_NAME = /(^|[-_.])ca\.(crt|pem)$/i;
 
 /** Where the private key of a certificate file conventionally lives. */
 export function partnerKeyPaths(certPath: string): string[] {
