@@ -13,10 +13,10 @@ import { MANIFEST_NAMES, type ManifestName } from '../manifests/static-pods.js';
 import type { RebuildSettings } from '../rebuild/settings.js';
 import { pemTimestamp } from './kubelet.js';
 import { sanString } from '../pki/san-validate.js';
+import { KDIR, KUBELET_PKI_DIR } from '../profiles/kubeadm.js';
 
-export const KDIR = '/etc/kubernetes';
-export const KUBELET_PKI = '/var/lib/kubelet/pki';
-export const KUBELET_CURRENT = `${KUBELET_PKI}/kubelet-client-current.pem`;
+export { KDIR };
+export const KUBELET_CURRENT = `${KUBELET_PKI_DIR}/kubelet-client-current.pem`;
 
 /** What the reader found at each path the plan cares about. */
 export interface ExistingFile {
@@ -455,7 +455,7 @@ function kubeletClientFor(subject: { cn: string; o: string[] }, cur: ExistingFil
               : freshCa || (ca && !c.verifySignedBy(ca)) ? 'it is not signed by the cluster CA in use' : undefined;
   if (cur && !why) return { current: KUBELET_CURRENT, reuse: true, reason: `${KUBELET_CURRENT} is valid for this node: kubelet.conf points at it` };
   return {
-    current: KUBELET_CURRENT, pem: `${KUBELET_PKI}/kubelet-client-${pemTimestamp(now)}.pem`, reuse: false,
+    current: KUBELET_CURRENT, pem: `${KUBELET_PKI_DIR}/kubelet-client-${pemTimestamp(now)}.pem`, reuse: false,
     reason: `client certificate stored as the kubelet's rotation does, kubelet.conf pointing at ${KUBELET_CURRENT}${why ? ` (the existing one is not used: ${why})` : ''}`,
   };
 }
