@@ -86,3 +86,24 @@ test('restore of a kubelet-client renewal lists only what it does: not the swap\
   assert.match(d.out, /^ {2}link {4}\/var\/lib\/kubelet\/pki\/kubelet-client-current\.pem → \/var\/lib\/kubelet\/pki\/kubelet-client-2026-11-22-21-36-05\.pem$/m);
   assert.match(d.out, /^ {2}remove {2}\/var\/lib\/kubelet\/pki\/kubelet-client-2026-11-23-00-00-00\.pem$/m);
 });
+
+test('restore that removes what a rebuild made names the components that read those files, before and after it runs (not "no component reads them")', async () => {
+  const root = tmp('kubepki-restore-removed-');
+  const r = await cli(['rebuild', '--root', root, ...REBUILD]);
+  assert.equal(r.code, 0, r.out + r.err);
+  const backup = onlyBackup(root);
+  const removedLead = /These components read files the restore removed: each fails when it next loads them \(etcd on its next connection/;
+  const etcdLine = /^ {2}etcd \(reads [^)]*\/etc\/kubernetes\/pki\/etcd\/peer\.crt[^)]*\/etc\/kubernetes\/pki\/etcd\/server\.crt[^)]*\)$/m;
+  for (const dryRun of [true, false]) {
+    const res = await cli(['restore', backup, '--root', root, '--now', NOW, ...(dryRun ? ['--dry-run'] : [])]);
+    assert.equal(res.code, 0, res.err);
+    assert.match(res.out, removedLead, res.out);
+    // the manifest goes with the files, so only a read before the restore knows who reads them
+    assert.match(res.out, etcdLine, res.out);
+    assert.match(res.out, /^ {2}kube-apiserver \(reads [^)]*\/etc\/kubernetes\/pki\/apiserver\.crt/m);
+    assert.doesNotMatch(res.out, /No component reads them/);
+    // no restart command for a component whose files are gone
+    assert.doesNotMatch(res.out, /etcd\.yaml\.kubepki-parked/);
+  }
+  assert.ok(!fs.existsSync(path.join(root, 'etc/kubernetes/pki/etcd/peer.crt')));
+});

@@ -60,8 +60,15 @@ An interrupted run is rolled back before anything else.`)
           io.stdout(`  ${d.path}: the run left ${what(d.left, true)}, now ${what(d.now, false)}${kubelet}\n`);
         }
       }
+      // who reads a file the restore removes is known only before it goes (its manifest may go with it)
+      // (a dated kubelet pem goes while -current is pointed back at the older one: nothing reads it any more)
+      const relinked = new Set(changes.filter((c) => c.op === 'symlink').map((c) => { try { return nfs.realNodePath(c.path); } catch { return c.path; } }));
+      const removedPaths = changes.filter((c) => c.op === 'delete' && !relinked.has(c.path)).map((c) => c.path);
+      const putBack = changes.filter((c) => c.op !== 'delete').map((c) => c.path);
+      const removedText = removedPaths.length ? await restartText(nfs, removedPaths, now, REMOVED_LEAD, { none: '', commands: false }) : '';
       if (o.dryRun) {
-        io.stdout(await restartText(nfs, changes.map((c) => c.path), now, 'Afterwards restart'));
+        io.stdout(removedText);
+        if (putBack.length || !removedText) io.stdout(await restartText(nfs, putBack, now, 'Afterwards restart'));
         io.stdout('Dry run: nothing was written.\n');
         return;
       }
@@ -76,7 +83,8 @@ An interrupted run is rolled back before anything else.`)
       if (removed.length) io.stdout(`Removed ${removed.length} empty director${removed.length === 1 ? 'y' : 'ies'} that run had made: ${removed.join(', ')}.\n`);
       if (kept.length) io.stdout(`Kept ${kept.join(', ')}: made by that run, but not empty (something else is in it now).\n`);
       io.stdout(`Restored. The files it replaced are in ${res.backupDir}.\n`);
-      io.stdout(await restartText(nfs, changes.map((c) => c.path), now, 'Nothing was restarted. These components read the restored files; restart them'));
+      io.stdout(removedText);
+      if (putBack.length || !removedText) io.stdout(await restartText(nfs, putBack, now, 'Nothing was restarted. These components read the restored files; restart them'));
     });
 }
 
@@ -84,7 +92,14 @@ An interrupted run is rolled back before anything else.`)
  * The components that read the restored files, with the commands renew prints (same restart logic:
  * manifests' flags and the kubelet config name the files; the layout says how each one runs).
  */
-async function restartText(nfs: NodeFs, files: string[], now: Date, lead: string): Promise<string> {
+/**
+ * Undoing a rebuild (or a run that created files) removes files running components read: etcd re-reads its
+ * certificates on every new connection and fails at once, the others when they next start.
+ */
+const REMOVED_LEAD = 'These components read files the restore removed: each fails when it next loads them (etcd on its next connection, the others when restarted), so put the files back first (a later backup, or kubepki rebuild)';
+
+async function restartText(nfs: NodeFs, files: string[], now: Date, lead: string, o: { none?: string; commands?: boolean } = {}): Promise<string> {
+  const { none = 'No component reads them that needs a restart (kubeconfigs such as admin.conf are read by kubectl on each call).\n', commands = true } = o;
   const { readInventory } = await import('../inventory/read.js');
   const { restartsForFiles } = await import('../plan/renew.js');
   let restarts: PlanRestart[];
@@ -93,8 +108,8 @@ async function restartText(nfs: NodeFs, files: string[], now: Date, lead: string
   } catch (e) {
     return `Could not work out which components read them (${errorMessage(e)}): restart every component that reads ${files.join(', ')}.\n`;
   }
-  if (restarts.length === 0) return 'No component reads them that needs a restart (kubeconfigs such as admin.conf are read by kubectl on each call).\n';
+  if (restarts.length === 0) return none;
   const out = [`${lead}:`];
-  for (const r of restarts) out.push(`  ${r.component} (reads ${r.because.join(', ')}): ${r.command}`);
+  for (const r of restarts) out.push(`  ${r.component} (reads ${r.because.join(', ')})${commands ? `: ${r.command}` : ''}`);
   return out.join('\n') + '\n';
 }
