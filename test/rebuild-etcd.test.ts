@@ -86,4 +86,18 @@ for (const keyType of ['rsa-2048', 'ecdsa-p256']) test(`etcd starts from the reb
     `--cert=${pki}/apiserver-kubelet-client.crt`, `--key=${pki}/apiserver-kubelet-client.key`, '--dial-timeout=2s', '--command-timeout=3s', 'endpoint', 'health',
   ]);
   assert.notEqual(foreign.code, 0);
+
+  // a lone member's data is no sign of other members: after rm -rf /etc/kubernetes a rebuild may make new CAs
+  // (a 3-member cluster's data makes it refuse: ha-etcd.test.ts); a damaged database is no sign of anything
+  etcd.kill('SIGKILL');
+  fs.rmSync(path.join(root, 'etc/kubernetes'), { recursive: true });
+  const again = ['rebuild', '--root', root, '--now', NOW, '--node-name', 'cp-1', '--advertise-address', '127.0.0.2', '--kubernetes-version', 'v1.26.1', '--dry-run'];
+  const db = path.join(dataDir, 'member/snap/db');
+  assert.ok(fs.statSync(db).size > 0);
+  for (const damage of [undefined, (b: Buffer) => { const c = Buffer.from(b); c.fill(0xff, 4096, 8192); return c; }, (b: Buffer) => b.subarray(0, 5000)]) {
+    if (damage) fs.writeFileSync(db, damage(fs.readFileSync(db)));
+    const dio = memoryIo();
+    assert.equal(await run(again, dio), 0, dio.err);
+    assert.match(dio.out, /CREATE +\/etc\/kubernetes\/pki\/etcd\/ca\.crt/);
+  }
 });

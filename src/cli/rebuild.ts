@@ -112,10 +112,11 @@ Settings come from flags, then --config, then what survives on the node (static 
 manifests, kubeadm config files, certificates and kubeconfigs still there, the kubelet's
 config), then kubeadm's defaults; --dry-run shows each value and where it came from.
 Existing files are kept (as kubeadm does); --force replaces only those in the way, after a backup.
-On a node whose cluster exists beyond it (etcd joined or has other members, kubeconfigs on a
-shared endpoint or still holding the CA), new CAs or a new sa.key are refused: bring them from
-a healthy control-plane node (kubepki ca export there, kubepki ca import here) first, or pass
---new-ca. super-admin.conf is not made on a node that joined (kubeadm join does not write it).
+On a node whose cluster exists beyond it (etcd joined or has other members, as its manifest or
+the etcd data left in /var/lib/etcd says; kubeconfigs on a shared endpoint or still holding the
+CA), new CAs or a new sa.key are refused: bring them from a healthy control-plane node (kubepki
+ca export there, kubepki ca import here) first, or pass --new-ca. super-admin.conf is not made
+on a node that joined (kubeadm join does not write it).
 
 Examples:
   kubepki rebuild --dry-run                      # what would be made, and from what

@@ -12,6 +12,7 @@ import { localEndpoint } from '../profiles/rebuild.js';
 import type { ClusterEvidence } from '../plan/rebuild.js';
 import type { RebuildSettings } from './settings.js';
 import { readManifestFacts, MANIFEST_DIR, KUBELET_CONFIG, KUBELET_CLIENT_CURRENT } from './infer.js';
+import { readEtcdMembers } from './etcd-members.js';
 
 /** kubeconfigs kubeadm leaves in /etc/kubernetes: any of them may still carry the cluster CA. */
 const KUBECONFIGS = ['admin.conf', 'super-admin.conf', 'kubelet.conf', 'bootstrap-kubelet.conf', 'controller-manager.conf', 'scheduler.conf'];
@@ -58,6 +59,12 @@ export function readClusterEvidence(fs: NodeFs, s: RebuildSettings): ClusterEvid
       const why = `etcd.yaml --initial-cluster lists ${members.length} members (${members.join(', ')})`;
       ev.peers.push(why);
       ev.joined.push(why);
+    }
+    // rm -rf /etc/kubernetes leaves the etcd data behind: its member list names the other members
+    const data = readEtcdMembers(fs, s.etcdDataDir);
+    if (data && data.length > 1) {
+      const names = data.map((m) => m.name || `(unstarted ${m.peerURLs.join(' ')})`);
+      ev.peers.push(`${s.etcdDataDir} (this node's etcd data) lists ${data.length} members (${names.join(', ')})`);
     }
   }
 

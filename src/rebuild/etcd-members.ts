@@ -1,0 +1,156 @@
+/**
+ * The etcd members a node's etcd data directory knows: `rm -rf /etc/kubernetes` leaves
+ * `/var/lib/etcd` behind, and on a member of an HA control plane its database lists the
+ * other members — the surest sign left that the etcd CA (and the cluster's CAs) live on
+ * elsewhere. Read-only; any damage or unknown format reads as "nothing known".
+ *
+ * etcd (3.4+) keeps its member list in the bbolt file `member/snap/db`, bucket `members`
+ * (key: member id in hex, value: the member as JSON), and removed ids in `members_removed`
+ * (go.etcd.io/etcd/server/etcdserver/api/membership/store.go). The bbolt layout read here
+ * (pages, meta, branch and leaf elements, inline buckets) is go.etcd.io/bbolt's page.go and
+ * db.go. Only the pages on the way to those two buckets are read, never the whole file (an
+ * etcd database can be gigabytes).
+ */
+import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
+import type { NodeFs } from '../fs/node-fs.js';
+
+export interface EtcdMember { id: string; name: string; peerURLs: string[] }
+
+const BRANCH = 0x01, LEAF = 0x02, META = 0x04;
+const BUCKET_LEAF = 0x01;
+const MAGIC = 0xed0cdaed;
+/** a bound on the pages read, so a damaged file cannot make this loop */
+const MAX_PAGES = 4096;
+
+interface Reader { page(id: bigint): Buffer; pageSize: number }
+
+/** FNV-1a 64 of the meta page's fields before its checksum (bbolt meta.sum64). */
+function fnv64a(b: Buffer): bigint {
+  let h = 0xcbf29ce484222325n;
+  for (const x of b) h = ((h ^ BigInt(x)) * 0x100000001b3n) & 0xffffffffffffffffn;
+  return h;
+}
+
+interface Meta { root: bigint; txid: bigint; pageSize: number }
+
+function readMeta(buf: Buffer): Meta | undefined {
+  if (buf.length < 16 + 64 || !(buf.readUInt16LE(8) & META)) return undefined;
+  const m = buf.subarray(16, 16 + 64);
+  if (m.readUInt32LE(0) !== MAGIC || m.readUInt32LE(4) !== 2) return undefined;
+  if (fnv64a(m.subarray(0, 56)) !== m.readBigUInt64LE(56)) return undefined;
+  return { pageSize: m.readUInt32LE(8), root: m.readBigUInt64LE(16), txid: m.readBigUInt64LE(48) };
+}
+
+/** The value stored under `key` in the bucket whose root page is `root` (or whose inline page is `inline`). */
+function lookup(r: Reader, bucket: Buffer, key: string, budget: { pages: number }): { value: Buffer; isBucket: boolean } | undefined {
+  const want = Buffer.from(key);
+  let page = bucketRoot(r, bucket, budget);
+  while (page) {
+    const count = page.readUInt16LE(10), flags = page.readUInt16LE(8);
+    if (flags & LEAF) {
+      for (let i = 0; i < count; i++) {
+        const e = 16 + i * 16;
+        const [f, pos, ks, vs] = [page.readUInt32LE(e), page.readUInt32LE(e + 4), page.readUInt32LE(e + 8), page.readUInt32LE(e + 12)];
+        const k = page.subarray(e + pos, e + pos + ks);
+        if (k.equals(want)) return { value: page.subarray(e + pos + ks, e + pos + ks + vs), isBucket: (f & BUCKET_LEAF) !== 0 };
+      }
+      return undefined;
+    }
+    if (!(flags & BRANCH) || count === 0) return undefined;
+    // the last element whose key is <= want
+    let child: bigint | undefined;
+    for (let i = 0; i < count; i++) {
+      const e = 16 + i * 16;
+      const [pos, ks] = [page.readUInt32LE(e), page.readUInt32LE(e + 4)];
+      const k = page.subarray(e + pos, e + pos + ks);
+      if (i > 0 && Buffer.compare(k, want) > 0) break;
+      child = page.readBigUInt64LE(e + 8);
+    }
+    if (child === undefined || --budget.pages < 0) return undefined;
+    page = r.page(child);
+  }
+  return undefined;
+}
+
+/** Every key/value of a bucket, in order. */
+function entries(r: Reader, bucket: Buffer, budget: { pages: number }): [Buffer, Buffer][] {
+  const out: [Buffer, Buffer][] = [];
+  const walk = (page: Buffer | undefined): void => {
+    if (!page) return;
+    const count = page.readUInt16LE(10), flags = page.readUInt16LE(8);
+    for (let i = 0; i < count; i++) {
+      const e = 16 + i * 16;
+      if (flags & LEAF) {
+        const [pos, ks, vs] = [page.readUInt32LE(e + 4), page.readUInt32LE(e + 8), page.readUInt32LE(e + 12)];
+        out.push([page.subarray(e + pos, e + pos + ks), page.subarray(e + pos + ks, e + pos + ks + vs)]);
+      } else if (flags & BRANCH) {
+        if (--budget.pages < 0) throw new Error('too many pages');
+        walk(r.page(page.readBigUInt64LE(e + 8)));
+      }
+    }
+  };
+  walk(bucketRoot(r, bucket, budget));
+  return out;
+}
+
+/** A bucket value is its root page id and sequence; root 0 means the page follows inline. */
+function bucketRoot(r: Reader, bucket: Buffer, budget: { pages: number }): Buffer | undefined {
+  if (bucket.length < 16) return undefined;
+  const root = bucket.readBigUInt64LE(0);
+  if (root === 0n) return bucket.subarray(16);
+  if (--budget.pages < 0) return undefined;
+  return r.page(root);
+}
+
+/** The members of the etcd whose data directory is `dataDir` (a node path), or undefined if unknown. */
+export function readEtcdMembers(nfs: NodeFs, dataDir: string): EtcdMember[] | undefined {
+  const db = `${dataDir.replace(/\/$/, '')}/member/snap/db`;
+  if (!nfs.stat(db)?.isFile()) return undefined;
+  let fd: number | undefined;
+  try {
+    fd = openSync(nfs.hostPath(db), 'r');
+    const size = fstatSync(fd).size;
+    const read = (pos: number, len: number): Buffer => {
+      const b = Buffer.alloc(Math.max(0, Math.min(len, size - pos)));
+      let n = 0;
+      while (n < b.length) { const k = readSync(fd!, b, n, b.length - n, pos + n); if (k <= 0) break; n += k; }
+      return b.subarray(0, n);
+    };
+    const m0 = readMeta(read(0, 4096));
+    const m1 = m0 ? readMeta(read(m0.pageSize, m0.pageSize)) : undefined;
+    const meta = [m0, m1].filter((m): m is Meta => !!m).sort((a, b) => (a.txid > b.txid ? -1 : 1))[0];
+    if (!meta || meta.pageSize < 512 || meta.pageSize > 1 << 20) return undefined;
+    const ps = meta.pageSize;
+    const r: Reader = {
+      pageSize: ps,
+      page(id) {
+        const head = read(Number(id) * ps, ps);
+        if (head.length < 16) throw new Error('page beyond the end');
+        const overflow = head.readUInt32LE(12);
+        return overflow === 0 ? head : read(Number(id) * ps, (overflow + 1) * ps);
+      },
+    };
+    const budget = { pages: MAX_PAGES };
+    const rootBucket = Buffer.alloc(16);
+    rootBucket.writeBigUInt64LE(meta.root, 0);
+    const members = lookup(r, rootBucket, 'members', budget);
+    if (!members?.isBucket) return undefined;
+    const removedBucket = lookup(r, rootBucket, 'members_removed', budget);
+    const removed = new Set(removedBucket?.isBucket ? entries(r, removedBucket.value, budget).map(([k]) => k.toString('utf8')) : []);
+    const out: EtcdMember[] = [];
+    for (const [k, v] of entries(r, members.value, budget)) {
+      const id = k.toString('utf8');
+      if (removed.has(id)) continue;
+      try {
+        const j = JSON.parse(v.toString('utf8')) as { name?: unknown; peerURLs?: unknown };
+        const peerURLs = Array.isArray(j.peerURLs) ? j.peerURLs.filter((u): u is string => typeof u === 'string') : [];
+        out.push({ id, name: typeof j.name === 'string' ? j.name : '', peerURLs });
+      } catch { /* not a member record */ }
+    }
+    return out;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * A high-availability control plane: three kubeadm control-plane nodes (cp-1..3 on 127.0.0.1..3, a
+ * controlPlaneEndpoint load balancer name) made with kubepki's own commands (rebuild on the first,
+ * `ca export`/`ca import` and rebuild on the others), a real 3-member etcd cluster started from each
+ * node's rebuilt etcd manifest with peer and client certificate authentication, and etcdctl with each
+ * node's healthcheck-client and apiserver-etcd-client. Then what operators do to such a cluster:
+ * renew one node (new keys, backdated) and restart its etcd; lose one node's /etc/kubernetes and
+ * rebuild it from what the others have, so its etcd rejoins with its data; restore a renewal.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawn, spawnSync, execFile, type ChildProcess } from 'node:child_process';
+import { parse } from 'yaml';
+import { cli, tmp, NOW } from './renew-support.js';
+import { freePort } from './support/fixtures.js';
+
+const ETCD = '/usr/bin/etcd', ETCDCTL = '/usr/bin/etcdctl';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Node { i: number; name: string; ip: string; root: string; client: number; peer: number; metrics: number; proc?: ChildProcess; log: string }
+
+const pkiOf = (n: Node) => path.join(n.root, 'etc/kubernetes/pki');
+
+/** The rebuilt etcd manifest's command line, with this test's ports and the tree's paths; the cluster's membership flags. */
+function etcdArgs(n: Node, all: Node[], state: 'new' | 'existing'): string[] {
+  const m = parse(fs.readFileSync(path.join(n.root, 'etc/kubernetes/manifests/etcd.yaml'), 'utf8'));
+  const args = (m.spec.containers[0].command as string[]).slice(1)
+    .filter((a) => !a.startsWith('--initial-cluster=') && !a.startsWith('--listen-client-urls=') && !a.startsWith('--listen-metrics-urls='))
+    .map((a) => a.replaceAll(':2379', `:${n.client}`).replaceAll(':2380', `:${n.peer}`)
+      .replaceAll('/etc/kubernetes', path.join(n.root, 'etc/kubernetes')).replaceAll('/var/lib/etcd', path.join(n.root, 'var/lib/etcd')));
+  // (one machine: each member listens on its own address only, as it would on its own host)
+  return [...args, `--listen-client-urls=https://${n.ip}:${n.client}`, `--listen-metrics-urls=http://${n.ip}:${n.metrics}`,
+    `--initial-cluster=${all.map((x) => `${x.name}=https://${x.ip}:${x.peer}`).join(',')}`, `--initial-cluster-state=${state}`, '--initial-cluster-token=kubepki-ha'];
+}
+
+function startEtcd(n: Node, all: Node[], state: 'new' | 'existing'): void {
+  n.log = '';
+  const p = spawn(ETCD, etcdArgs(n, all, state), { stdio: ['ignore', 'pipe', 'pipe'] });
+  p.stdout!.on('data', (d) => { n.log += d; });
+  p.stderr!.on('data', (d) => { n.log += d; });
+  n.proc = p;
+}
+
+function stopEtcd(n: Node): Promise<void> {
+  const p = n.proc;
+  n.proc = undefined;
+  return new Promise((resolve) => {
+    if (!p || p.exitCode !== null || p.signalCode !== null) return resolve();
+    p.once('exit', () => resolve());
+    p.kill('SIGKILL');
+  });
+}
+
+/** etcdctl from node `from` with one of its client certificates, against every member. */
+function etcdctl(from: Node, all: Node[], cert: 'etcd/healthcheck-client' | 'apiserver-etcd-client', args: string[]): Promise<{ code: number; out: string }> {
+  const pki = pkiOf(from);
+  return new Promise((resolve) => {
+    execFile(ETCDCTL, [
+      `--endpoints=${all.map((x) => `https://${x.ip}:${x.client}`).join(',')}`, `--cacert=${pki}/etcd/ca.crt`,
+      `--cert=${pki}/${cert}.crt`, `--key=${pki}/${cert}.key`, '--dial-timeout=3s', '--command-timeout=5s', ...args,
+    ], { env: { ...process.env, ETCDCTL_API: '3' }, timeout: 20_000 }, (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) || 1 : 0, out: `${stdout}${stderr}` }));
+  });
+}
+
+/** Every member healthy (a committed proposal through each), asked with node `from`'s healthcheck-client. */
+async function waitHealthy(from: Node, all: Node[], what: string): Promise<string> {
+  let r = { code: 1, out: '' };
+  for (let i = 0; i < 60; i++) {
+    r = await etcdctl(from, all, 'etcd/healthcheck-client', ['endpoint', 'health']);
+    if (r.code === 0) return r.out;
+    await sleep(250);
+  }
+  assert.fail(`${what}: etcdctl endpoint health from ${from.name}:\n${r.out}\n${all.map((x) => `--- ${x.name}\n${x.log.slice(-1500)}`).join('\n')}`);
+}
+
+async function members(from: Node, all: Node[]): Promise<string[]> {
+  const r = await etcdctl(from, all, 'apiserver-etcd-client', ['member', 'list']);
+  assert.equal(r.code, 0, r.out);
+  return r.out.trim().split('\n').map((l) => l.split(', ')[2]!).sort();
+}
+
+const REBUILD = (n: Node) => ['rebuild', '--root', n.root, '--now', NOW, '--node-name', n.name, '--advertise-address', n.ip,
+  '--control-plane-endpoint', 'lb.example.test:6443', '--kubernetes-version', 'v1.30.2', '--key-type', 'ecdsa-p256', '--validity', '87600h'];
+
+/** `kubepki ca export` on a healthy node, `ca import` on another: the shared CAs and sa.key. */
+async function copyShared(from: Node, to: Node, dir: string): Promise<void> {
+  const file = path.join(dir, `shared-${from.name}-${to.name}.yaml`);
+  const ex = await cli(['ca', 'export', '--root', from.root, '--out', file]);
+  assert.equal(ex.code, 0, ex.err);
+  const key = /\b([0-9a-f]{64})\b/.exec(ex.out)![1]!;
+  const im = await cli(['ca', 'import', file, '--root', to.root, '--certificate-key', key, '--now', NOW]);
+  assert.equal(im.code, 0, im.out + im.err);
+}
+
+const serial = (file: string) => /serial=(\w+)/.exec(openssl(['x509', '-in', file, '-noout', '-serial']))![1]!.toLowerCase().replace(/^0+/, '');
+function openssl(args: string[]): string {
+  const r = spawnSync('openssl', args, { encoding: 'utf8' });
+  return `${r.stdout}${r.stderr}`;
+}
+
+test('HA control plane with a real 3-member etcd: rolling renewal, a member rebuilt from its peers rejoins with its data, restore', { skip: (!fs.existsSync(ETCD) || !fs.existsSync(ETCDCTL)) && 'etcd/etcdctl not installed', timeout: 120_000 }, async (t) => {
+  const base = tmp('kubepki-ha-');
+  const nodes: Node[] = [];
+  for (const i of [1, 2, 3]) {
+    const root = path.join(base, `n${i}`);
+    fs.mkdirSync(root);
+    nodes.push({ i, name: `cp-${i}`, ip: `127.0.0.${i}`, root, client: await freePort(), peer: await freePort(), metrics: await freePort(), log: '' });
+  }
+  const [n1, n2, n3] = nodes as [Node, Node, Node];
+  t.after(async () => { for (const n of nodes) await stopEtcd(n); });
+
+  // --- three control-plane nodes: kubeadm init's equivalent on cp-1, the shared material copied to the others
+  let r = await cli(REBUILD(n1));
+  assert.equal(r.code, 0, r.out + r.err);
+  for (const n of [n2, n3]) {
+    await copyShared(n1, n, base);
+    r = await cli(REBUILD(n));
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.doesNotMatch(r.out, /CREATE +\/etc\/kubernetes\/pki\/(ca|etcd\/ca|front-proxy-ca)\.crt|new rsa|new ecdsa/, 'the shared CAs and sa.key are the imported ones');
+  }
+  for (const n of nodes) {
+    const c = await cli(['check', '--root', n.root, '--now', NOW, '-o', 'json']);
+    assert.equal(c.code, 0, c.out);
+    const inv = JSON.parse(c.out);
+    const row = (name: string) => inv.certificates.find((x: { name: string }) => x.name === name) as { subjectCN: string; sans: { type: string; value: string }[] };
+    const sans = (name: string) => row(name).sans.map((x) => `${x.type}:${x.value}`);
+    // each member's own names, and the load balancer's in the API server certificate of every node
+    for (const c of ['etcd-peer', 'etcd-server']) {
+      assert.equal(row(c).subjectCN, n.name);
+      assert.ok(sans(c).includes(`ip:${n.ip}`) && sans(c).includes(`dns:${n.name}`), `${n.name}'s ${c}: ${sans(c)}`);
+    }
+    assert.ok(sans('apiserver').includes('dns:lb.example.test') && sans('apiserver').includes(`ip:${n.ip}`), `${n.name}'s apiserver: ${sans('apiserver')}`);
+    assert.ok((inv.findings ?? []).every((f: { severity: string }) => f.severity === 'info'), JSON.stringify(inv.findings));
+  }
+
+  // --- a real 3-member etcd from the rebuilt manifests: every node's client certificates are accepted everywhere
+  for (const n of nodes) startEtcd(n, nodes, 'new');
+  for (const n of nodes) await waitHealthy(n, nodes, `fresh cluster, asked from ${n.name}`);
+  assert.deepEqual(await members(n2, nodes), ['cp-1', 'cp-2', 'cp-3']);
+  const put = await etcdctl(n1, nodes, 'apiserver-etcd-client', ['put', '/registry/kubepki-ha', 'before']);
+  assert.equal(put.code, 0, put.out);
+
+  // --- rolling renewal, node 1: new keys, backdated; etcd re-reads its pairs, a restart takes them for good
+  const peerBefore = serial(`${pkiOf(n1)}/etcd/peer.crt`);
+  r = await cli(['renew', 'all', '--root', n1.root, '--now', NOW, '--new-key', '--backdate', '1h', '--validity', '10y']);
+  assert.equal(r.code, 0, r.out + r.err);
+  const backup = /Backup: (\S+)/.exec(r.out)![1]!;
+  assert.notEqual(serial(`${pkiOf(n1)}/etcd/peer.crt`), peerBefore);
+  assert.match(openssl(['x509', '-in', `${pkiOf(n1)}/etcd/peer.crt`, '-noout', '-startdate']), /notBefore=Nov 22 23:00:00 2026 GMT/);
+  await stopEtcd(n1);
+  await waitHealthy(n2, [n2, n3], 'two of three members while cp-1 restarts');
+  startEtcd(n1, nodes, 'new');
+  for (const n of nodes) await waitHealthy(n, nodes, `after cp-1's renewal, asked from ${n.name}`);
+  for (const [port, name] of [[n1.client, 'etcd-server'], [n1.peer, 'etcd-peer']] as const) {
+    const p = await cli(['probe', `${n1.ip}:${port}`, '--root', n1.root, '--now', NOW]);
+    assert.equal(p.code, 0, p.out + p.err);
+    assert.match(p.out, new RegExp(`matches disk: ${name} `));
+  }
+  // (another member's endpoint is not this node's file)
+  const other = await cli(['probe', `${n2.ip}:${n2.client}`, '--root', n1.root, '--now', NOW]);
+  assert.equal(other.code, 1, other.out);
+
+  // --- seed 001/003 on a member: its /etc/kubernetes is gone, /var/lib/etcd is not
+  await stopEtcd(n3);
+  fs.rmSync(path.join(n3.root, 'etc/kubernetes'), { recursive: true });
+  // new CAs here would cut it off from the two others: the etcd data lists them, so rebuild refuses
+  r = await cli(REBUILD(n3));
+  assert.equal(r.code, 3, r.out + r.err);
+  assert.match(r.err, /refusing to create a new cluster CA, front-proxy CA, etcd CA and sa\.key\/sa\.pub: this node belongs to an existing cluster \(\/var\/lib\/etcd \(this node's etcd data\) lists 3 members \(cp-\d, cp-\d, cp-\d\)/);
+  assert.ok(!fs.existsSync(path.join(n3.root, 'etc/kubernetes/pki')), 'nothing written');
+  // the way the hint gives: the shared material from a surviving member, then rebuild
+  await copyShared(n2, n3, base);
+  r = await cli(REBUILD(n3));
+  assert.equal(r.code, 0, r.out + r.err);
+  startEtcd(n3, nodes, 'existing');
+  for (const n of nodes) await waitHealthy(n, nodes, `cp-3 rebuilt and back, asked from ${n.name}`);
+  assert.deepEqual(await members(n3, nodes), ['cp-1', 'cp-2', 'cp-3'], 'the same three members: cp-3 rejoined with its data, not as a new cluster');
+  const got = await etcdctl(n3, [n3], 'apiserver-etcd-client', ['get', '/registry/kubepki-ha', '--print-value-only']);
+  assert.equal(got.code, 0, got.out);
+  assert.equal(got.out.trim(), 'before', 'cp-3 serves the data written before it was lost, through its own rebuilt certificates');
+
+  // --- restore of node 1's renewal: etcd comes back with the restored pairs
+  r = await cli(['restore', backup, '--root', n1.root, '--now', NOW]);
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.match(r.out, /^ {2}etcd \(reads .*\/etc\/kubernetes\/pki\/etcd\/peer\.crt/m);
+  assert.equal(serial(`${pkiOf(n1)}/etcd/peer.crt`), peerBefore);
+  await stopEtcd(n1);
+  startEtcd(n1, nodes, 'new');
+  for (const n of nodes) await waitHealthy(n, nodes, `after cp-1's restore, asked from ${n.name}`);
+  const p = await cli(['probe', `${n1.ip}:${n1.peer}`, '--root', n1.root, '--now', NOW]);
+  assert.match(p.out, new RegExp(`matches disk: etcd-peer \\(/etc/kubernetes/pki/etcd/peer\\.crt, serial 0*${peerBefore}\\)`), p.out);
+});
