@@ -143,9 +143,13 @@ test('HA control plane with a real 3-member etcd: rolling renewal, a member rebu
   assert.equal(put.code, 0, put.out);
 
   // --- rolling renewal, node 1: new keys, backdated; etcd re-reads its pairs, a restart takes them for good
+  // the restart advice says this etcd is one of three: one node at a time, and how to see every member healthy
+  const dry = await cli(['renew', 'all', '--root', n1.root, '--now', NOW, '--dry-run']);
+  assert.match(dry.out, /^ {4}\(this etcd is one of 3 members \(cp-1, cp-2, cp-3\): restart it on one control-plane node at a time, and before the next node wait until every member is healthy \(etcdctl --endpoints https:\/\/127\.0\.0\.1:2379 --cacert \/etc\/kubernetes\/pki\/etcd\/ca\.crt --cert \/etc\/kubernetes\/pki\/etcd\/healthcheck-client\.crt --key \/etc\/kubernetes\/pki\/etcd\/healthcheck-client\.key endpoint health --cluster\); with etcd down on more than 1 of 3 at once the cluster loses quorum/m, dry.out);
   const peerBefore = serial(`${pkiOf(n1)}/etcd/peer.crt`);
   r = await cli(['renew', 'all', '--root', n1.root, '--now', NOW, '--new-key', '--backdate', '1h', '--validity', '10y']);
   assert.equal(r.code, 0, r.out + r.err);
+  assert.match(r.out, /^ {2}etcd: mv .*\n {4}\(this etcd is one of 3 members/m);
   const backup = /Backup: (\S+)/.exec(r.out)![1]!;
   assert.notEqual(serial(`${pkiOf(n1)}/etcd/peer.crt`), peerBefore);
   assert.match(openssl(['x509', '-in', `${pkiOf(n1)}/etcd/peer.crt`, '-noout', '-startdate']), /notBefore=Nov 22 23:00:00 2026 GMT/);

@@ -87,6 +87,12 @@ for (const keyType of ['rsa-2048', 'ecdsa-p256']) test(`etcd starts from the reb
   ]);
   assert.notEqual(foreign.code, 0);
 
+  // a lone member: its restart needs no one-node-at-a-time advice (a 3-member cluster's does: ha-etcd.test.ts)
+  const rio = memoryIo();
+  assert.equal(await run(['renew', 'etcd-peer', '--root', root, '--now', NOW, '--dry-run'], rio), 0, rio.err);
+  assert.match(rio.out, /^ {2}etcd \(static pod; reads \/etc\/kubernetes\/pki\/etcd\/peer\.crt\)$/m);
+  assert.doesNotMatch(rio.out, /members/);
+
   // a lone member's data is no sign of other members: after rm -rf /etc/kubernetes a rebuild may make new CAs
   // (a 3-member cluster's data makes it refuse: ha-etcd.test.ts); a damaged database is no sign of anything
   etcd.kill('SIGKILL');

@@ -65,7 +65,10 @@ export function renderPlanText(plan: Plan, o: { install?: boolean } = {}): strin
   }
   if (plan.restarts.length) {
     out.push('', 'Restart afterwards:');
-    for (const r of plan.restarts) out.push(`  ${r.component} (${r.how === 'static-pod' ? 'static pod' : r.how === 'systemd' ? `systemd unit ${r.unit}` : r.how === 'docker' ? `docker container ${r.container}` : 'by hand'}; reads ${r.because.join(', ')})`, `    ${r.command}`);
+    for (const r of plan.restarts) {
+      out.push(`  ${r.component} (${r.how === 'static-pod' ? 'static pod' : r.how === 'systemd' ? `systemd unit ${r.unit}` : r.how === 'docker' ? `docker container ${r.container}` : 'by hand'}; reads ${r.because.join(', ')})`, `    ${r.command}`);
+      if (r.caution) out.push(`    (${r.caution})`);
+    }
   }
   out.push(...renderOutside(plan));
   return out.join('\n') + '\n';
@@ -191,6 +194,7 @@ Exit codes:
         const plan = planRenew(inv, {
           targets: targets.length === 0 && files.length > 0 ? [] : targets, files, validitySeconds, backdateSeconds, newKey: o.newKey, addSans,
           onlyExpiring: o.onlyExpiring, csrOut, copies: findCopies(nfs, inv), modeOf: (p) => nfs.stat(p)?.mode,
+          etcdCluster: inv.components.some((r) => r.component === 'etcd') ? (await import('../rebuild/etcd-members.js')).readNodeEtcdCluster(nfs) : undefined,
         }, now);
         if (o.planOut) fs.writeFileSync(path.resolve(io.cwd, o.planOut), JSON.stringify(plan, null, 2) + '\n');
         io.stdout(renderPlanText(plan, { install: Boolean(o.dryRun) }));
@@ -239,6 +243,7 @@ Exit codes:
         if (plan.restarts.length > 0) {
           if (o.restart) {
             const { carryOutRestarts, processRunner } = await import('../apply/restart.js');
+            for (const r of plan.restarts) if (r.caution) io.stdout(`${r.component}: ${r.caution}\n`);
             const failed = await carryOutRestarts(nfs, plan.restarts, processRunner(), { log: (l) => io.stdout(`${l}\n`) });
             if (failed.length) { io.stderr(`restart failed for ${failed.join(', ')}: check them (crictl ps, docker ps, journalctl -u <unit>) and restart them by hand (see above)\n`); io.exitCode = 2; return; }
             const served = servedChecks(plan, rendered.issued);
@@ -251,7 +256,7 @@ Exit codes:
             }
           } else {
             io.stdout(`\nNothing was restarted. These components still use the old certificates until restarted:\n`);
-            for (const r of plan.restarts) io.stdout(`  ${r.component}: ${r.command}\n`);
+            for (const r of plan.restarts) io.stdout(`  ${r.component}: ${r.command}\n${r.caution ? `    (${r.caution})\n` : ''}`);
             // (running renew again with --restart would renew a second time: the commands above are the step now)
             io.stdout(nfs.root === '/' ? `Run those commands now; next time, renew --restart renews and restarts in one step.\n` : `Run those commands on the node itself once this tree is back in place.\n`);
           }

@@ -42,6 +42,8 @@ export interface RenewOptions {
   random?: (n: number) => Uint8Array;
   /** the mode of a node file as it is now (the plan says which key files others can read and are narrowed) */
   modeOf?: (nodePath: string) => number | undefined;
+  /** the members of this node's etcd cluster (its data or manifest), and the etcdctl command that asks all of them */
+  etcdCluster?: { members: string[]; healthCommand: string };
 }
 
 const KUBELET_CLIENT = /\/kubelet-client-(?!current)[^/]*\.pem$/;
@@ -510,12 +512,25 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     if (c) for (const comp of readersOf(c)) need(comp, it.location.via ?? it.location.file);
   }
   const restarts = restartsFrom(inv, because, changed);
+  const ec = opts.etcdCluster;
+  const etcd = restarts.find((r) => r.component === 'etcd');
+  if (etcd && ec && ec.members.length > 1) etcd.caution = etcdQuorumCaution(ec.members, ec.healthCommand);
 
   const notes = outsideNotes(inv, items, opts.copies ?? {}, nowMs);
   return {
     apiVersion: 'kubepki.io/v1alpha1', kind: 'Plan', action: 'renew', root: inv.root, now: now.toISOString(),
     items, files, restarts, results, warnings, ...(notes.length ? { notes } : {}),
   };
+}
+
+/**
+ * etcd keeps working while a majority of its members is up: restarting it on several control-plane nodes at
+ * once (a loop, an ansible run over every node) stops the cluster. https://etcd.io/docs/v3.5/faq/#what-is-failure-tolerance
+ */
+export function etcdQuorumCaution(members: string[], healthCommand: string): string {
+  const n = members.length;
+  const tolerated = Math.floor((n - 1) / 2);
+  return `this etcd is one of ${n} members (${members.join(', ')}): restart it on one control-plane node at a time, and before the next node wait until every member is healthy (${healthCommand}); with etcd down on more than ${tolerated} of ${n} at once the cluster loses quorum and every API server stops`;
 }
 
 /**

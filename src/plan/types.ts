@@ -86,6 +86,8 @@ export interface PlanRestart {
   command: string;
   /** after the restart this endpoint must serve `certFile` (node path): checked with a TLS probe */
   endpoint?: { host: string; port: number; certFile: string };
+  /** what to mind around this restart (etcd with other members: one node at a time, quorum) */
+  caution?: string;
 }
 
 export interface PlanResult {

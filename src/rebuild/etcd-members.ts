@@ -13,6 +13,7 @@
  */
 import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import type { NodeFs } from '../fs/node-fs.js';
+import { readManifestFacts, MANIFEST_DIR } from './infer.js';
 
 export interface EtcdMember { id: string; name: string; peerURLs: string[] }
 
@@ -153,4 +154,27 @@ export function readEtcdMembers(nfs: NodeFs, dataDir: string): EtcdMember[] | un
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
+}
+
+/**
+ * The etcd cluster this control-plane node's etcd belongs to, for the advice around restarting it: the members
+ * its data lists (the manifest's --data-dir, else kubeadm's /var/lib/etcd), else those its manifest's
+ * --initial-cluster names; and the etcdctl command that asks every member, with the manifest's own endpoint
+ * and the healthcheck-client certificate beside its CA.
+ */
+export function readNodeEtcdCluster(nfs: NodeFs): { members: string[]; healthCommand: string } | undefined {
+  let text: string | undefined;
+  try { text = nfs.stat(`${MANIFEST_DIR}/etcd.yaml`)?.isFile() ? nfs.readFile(`${MANIFEST_DIR}/etcd.yaml`).toString('utf8') : undefined; } catch { /* none */ }
+  const f = (text ? readManifestFacts(text)?.flags : undefined) ?? {};
+  const data = readEtcdMembers(nfs, f['data-dir'] ?? '/var/lib/etcd');
+  const members = data && data.length > 0
+    ? data.map((m) => m.name || `(unstarted ${m.peerURLs.join(' ')})`).sort()
+    : [...new Set((f['initial-cluster'] ?? '').split(',').map((m) => m.split('=')[0]!.trim()).filter(Boolean))];
+  if (members.length === 0) return undefined;
+  const endpoint = (f['listen-client-urls'] ?? f['advertise-client-urls'] ?? 'https://127.0.0.1:2379').split(',')[0]!;
+  const dir = (f['trusted-ca-file'] ?? '/etc/kubernetes/pki/etcd/ca.crt').replace(/\/[^/]*$/, '');
+  return {
+    members,
+    healthCommand: `etcdctl --endpoints ${endpoint} --cacert ${dir}/ca.crt --cert ${dir}/healthcheck-client.crt --key ${dir}/healthcheck-client.key endpoint health --cluster`,
+  };
 }
