@@ -6,7 +6,7 @@ import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { run } from '../src/cli/main.js';
 import { memoryIo } from '../src/cli/io.js';
-import { FakeApiServer, recorded, closedPort, PKI } from './support/fake-apiserver.js';
+import { FakeApiServer, recorded, closedPort, PKI, FIXTURES } from './support/fake-apiserver.js';
 import { resolveKubeconfig } from '../src/cluster/connect.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kubepki-cerr-'));
@@ -99,6 +99,20 @@ test('no kubeconfig anywhere; --kubeconfig that does not exist', async () => {
   const m = await cli(['sa', 'refresh', '--dry-run', '--kubeconfig', path.join(empty, 'missing.conf')]);
   assert.equal(m.code, 3);
   assert.match(m.err, /failed to read kubeconfig .*missing\.conf: no such file/);
+});
+
+test('check --cluster, join --apply: the hint names the option that takes the kubeconfig there (check\'s --kubeconfig is a file to check, not the API\'s)', async () => {
+  const empty = fs.mkdtempSync(path.join(tmp, 'home-'));
+  const env = { HOME: empty, KUBECONFIG: path.join(empty, 'nope') };
+  const c = await cli(['check', '--root', empty, '--cluster'], env);
+  assert.equal(c.code, 3, c.err);
+  assert.match(c.err, /^kubepki: failed to find a kubeconfig: tried .*\n {2}hint: pass --cluster FILE or set KUBECONFIG\n$/);
+  const m = await cli(['check', '--root', empty, '--cluster', path.join(empty, 'missing.conf')], env);
+  assert.equal(m.code, 3, m.err);
+  assert.match(m.err, /failed to read kubeconfig .*missing\.conf: no such file\n {2}hint: pass an existing file to --cluster /);
+  const j = await cli(['join', '--root', path.join(FIXTURES, 'kubeadm-1.26'), '--out', path.join(empty, 'j.yaml'), '--apply', path.join(empty, 'missing.conf')], env);
+  assert.equal(j.code, 3, j.err);
+  assert.match(j.err, /failed to read kubeconfig .*missing\.conf: no such file\n {2}hint: pass an existing file to --apply /);
 });
 
 test('kubeconfig resolution order: --kubeconfig, $KUBECONFIG (first existing), ~/.kube/config, admin.conf under --root', () => {
