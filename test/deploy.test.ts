@@ -189,6 +189,55 @@ test('deploy: the DaemonSet mounts only what serve reads, read-only, and serve r
   }
 });
 
+// The scheduler's two checks for a DaemonSet pod: nodeAffinity (terms ORed, expressions ANDed) and taints
+// (every NoSchedule/NoExecute taint tolerated), as in k8s.io/component-helpers/scheduling/corev1.
+type Taint = { key: string; value?: string; effect: string };
+function schedulesOn(pod: any, node: { labels: Record<string, string>; taints: Taint[] }): boolean {
+  const terms = pod.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
+  const exprOk = (e: any) => {
+    const has = Object.hasOwn(node.labels, e.key);
+    switch (e.operator) {
+      case 'Exists': return has;
+      case 'DoesNotExist': return !has;
+      case 'In': return has && e.values.includes(node.labels[e.key]);
+      case 'NotIn': return !has || !e.values.includes(node.labels[e.key]);
+      default: throw new Error(`operator ${e.operator}`);
+    }
+  };
+  if (terms && !terms.some((t: any) => (t.matchExpressions ?? []).every(exprOk))) return false;
+  for (const [k, v] of Object.entries(pod.nodeSelector ?? {})) if (node.labels[k] !== v) return false;
+  const tolerates = (tol: any, t: Taint) => (!tol.effect || tol.effect === t.effect)
+    && (tol.operator === 'Exists' ? (!tol.key || tol.key === t.key) : tol.key === t.key && (tol.value ?? '') === (t.value ?? ''));
+  return node.taints.filter((t) => t.effect !== 'PreferNoSchedule').every((t) => (pod.tolerations ?? []).some((tol: any) => tolerates(tol, t)));
+}
+
+test('deploy: the DaemonSet runs on every control-plane node (kubeadm old and new, RKE1, RKE2/k3s), and on no worker', () => {
+  // labels and taints as each installer sets them on its control-plane nodes
+  const cp = {
+    'kubeadm 1.26': { labels: { 'node-role.kubernetes.io/control-plane': '', 'node.kubernetes.io/exclude-from-external-load-balancers': '' }, taints: [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] },
+    'kubeadm 1.22': { labels: { 'node-role.kubernetes.io/control-plane': '', 'node-role.kubernetes.io/master': '' }, taints: [{ key: 'node-role.kubernetes.io/master', effect: 'NoSchedule' }] },
+    'kubeadm 1.18 (seed 000\'s old clusters)': { labels: { 'node-role.kubernetes.io/master': '' }, taints: [{ key: 'node-role.kubernetes.io/master', effect: 'NoSchedule' }] },
+    'RKE1 controlplane+etcd': {
+      labels: { 'node-role.kubernetes.io/controlplane': 'true', 'node-role.kubernetes.io/etcd': 'true' },
+      taints: [{ key: 'node-role.kubernetes.io/controlplane', value: 'true', effect: 'NoSchedule' }, { key: 'node-role.kubernetes.io/etcd', value: 'true', effect: 'NoExecute' }],
+    },
+    'RKE2 server with CriticalAddonsOnly': {
+      labels: { 'node-role.kubernetes.io/control-plane': 'true', 'node-role.kubernetes.io/master': 'true', 'node-role.kubernetes.io/etcd': 'true' },
+      taints: [{ key: 'CriticalAddonsOnly', value: 'true', effect: 'NoExecute' }],
+    },
+  };
+  const worker = { labels: { 'kubernetes.io/hostname': 'worker-1' }, taints: [] };
+  const plain = parseAllDocuments(fs.readFileSync(path.join(MANIFEST_DIR, 'kubepki.yaml'), 'utf8')).map((d) => d.toJS()).filter(Boolean) as Obj[];
+  for (const docs of [docsOf(renderChart(CHART_DIR)), plain]) {
+    const pod = (find(docs, 'DaemonSet')[0] as any).spec.template.spec;
+    for (const [name, node] of Object.entries(cp)) assert.ok(schedulesOn(pod, node), `runs on a ${name} control-plane node`);
+    assert.equal(schedulesOn(pod, worker), false, 'not on workers by default');
+  }
+  const all = (find(docsOf(renderChart(CHART_DIR, { values: { allNodes: true } })), 'DaemonSet')[0] as any).spec.template.spec;
+  assert.ok(schedulesOn(all, worker), 'allNodes: true runs on workers too');
+  assert.ok(schedulesOn(all, { labels: {}, taints: [{ key: 'dedicated', value: 'gpu', effect: 'NoExecute' }] }), 'allNodes: true, whatever their taints');
+});
+
 test('deploy: alerts pass promtool check rules, with warning at 28 days and critical at 14', (t) => {
   const docs = docsOf(renderChart(CHART_DIR));
   const rule = find(docs, 'PrometheusRule')[0] as any;
