@@ -9,8 +9,8 @@ import { parseAllDocuments, stringify } from 'yaml';
 import { renderChart, manifestFiles, CHART_DIR, MANIFEST_DIR } from './deploy-render.js';
 import { NodeFs } from '../src/fs/node-fs.js';
 import { readInventory } from '../src/inventory/read.js';
-import { copyFixture, removeCopy, NOW } from './serve-helpers.js';
-import { PROMTOOL } from './metrics-parse.js';
+import { copyFixture, removeCopy, NOW, serveFixture, get } from './serve-helpers.js';
+import { PROMTOOL, parsePromText, type Sample } from './metrics-parse.js';
 
 type Obj = Record<string, unknown>;
 
@@ -340,4 +340,67 @@ test('deploy: the Dockerfile copies what exists and puts files where the chart r
   assert.ok(c.args.includes('/opt/kubepki/bin/kubepki.js'));
   const ds = find(docs, 'DaemonSet')[0] as any;
   assert.equal(ds.spec.template.spec.containers[0].command, undefined, 'the DaemonSet uses the image ENTRYPOINT');
+});
+
+test('deploy: promtool test rules on a real /metrics scrape: each alert fires for the series serve exports, with the labels an operator reads', async (t) => {
+  if (!fs.existsSync(PROMTOOL)) { t.diagnostic(`${PROMTOOL} absent: promtool test rules skipped`); return; }
+  const rule = find(docsOf(renderChart(CHART_DIR)), 'PrometheusRule')[0] as any;
+  // the expressions and labels are under test; annotation templates are checked by `promtool check rules`
+  const groups = rule.spec.groups.map((g: any) => ({ ...g, rules: g.rules.map(({ annotations: _a, ...r }: any) => r) }));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubepki-ruletest-'));
+  // the expired fixture read at NOW (13 certificates expired), and the valid one read 18 days before its leaves expire
+  const scrapes: { fixture: string; now: Date }[] = [
+    { fixture: 'kubeadm-1.26-expired', now: NOW },
+    { fixture: 'kubeadm-1.26', now: new Date('2027-11-04T12:00:00Z') },
+  ];
+  try {
+    fs.writeFileSync(path.join(dir, 'rules.yaml'), stringify({ groups }));
+    const tests: any[] = [];
+    const fired: Record<string, number> = {};
+    for (const s of scrapes) {
+      const root = copyFixture(s.fixture);
+      const server = await serveFixture(root, { now: () => s.now });
+      let text: string;
+      try { text = (await get(server.url + 'metrics')).body; } finally { await server.close(); removeCopy(root); }
+      const target = { job: 'kubepki', instance: '10.0.0.1:9793' };
+      const fams = parsePromText(text);
+      // promtool's clock starts at 0: times become seconds since the scrape, so time() at eval_time 20m is the scrape + 20m
+      const T = Math.floor(s.now.getTime() / 1000);
+      const series = [...fams.values()].flatMap((f) => f.samples.map((x) => ({ ...x, value: /^x509_cert_not_(after|before)$/.test(x.name) ? x.value - T : x.value })));
+      const sel = (x: Sample) => `${x.name}{${Object.entries({ ...x.labels, ...target }).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}}`;
+      const evalAt = 20 * 60;
+      const expect: Record<string, any[]> = {};
+      // Prometheus drops labels with an empty value (component="" is no label)
+      const add = (alert: string, labels: Record<string, string>) => { (expect[alert] ??= []).push({ exp_labels: Object.fromEntries(Object.entries({ ...labels, ...target }).filter(([, v]) => v !== '')) }); fired[alert] = (fired[alert] ?? 0) + 1; };
+      const expired = new Map(fams.get('x509_cert_expired')!.samples.map((x) => [x.labels.serial_number + x.labels.filepath + x.labels.embedded_key, x.value]));
+      for (const x of fams.get('x509_cert_not_after')!.samples) {
+        const days = (x.value - T - evalAt) / 86400;
+        const isExpired = expired.get(x.labels.serial_number + x.labels.filepath + x.labels.embedded_key) === 1;
+        if (isExpired) add('KubepkiCertificateExpired', { ...x.labels, alertname: 'KubepkiCertificateExpired', severity: 'critical' });
+        else if (days < 14) add('KubepkiCertificateExpiringCritical', { ...x.labels, alertname: 'KubepkiCertificateExpiringCritical', severity: 'critical' });
+        else if (days < 28) add('KubepkiCertificateExpiringSoon', { ...x.labels, alertname: 'KubepkiCertificateExpiringSoon', severity: 'warning' });
+      }
+      const errors = new Map<string, number>();
+      for (const x of fams.get('kubepki_findings')?.samples ?? []) {
+        if (x.labels.severity === 'error' && x.labels.code !== 'expired' && x.value > 0) errors.set(`${x.labels.node}\0${x.labels.code}`, (errors.get(`${x.labels.node}\0${x.labels.code}`) ?? 0) + x.value);
+      }
+      for (const k of errors.keys()) { const [node, code] = k.split('\0'); (expect.KubepkiErrorFindings ??= []).push({ exp_labels: { node, code, alertname: 'KubepkiErrorFindings', severity: 'warning' } }); }
+      const alerts = ['KubepkiCertificateExpiringSoon', 'KubepkiCertificateExpiringCritical', 'KubepkiCertificateExpired', 'KubepkiServedCertificateStale', 'KubepkiErrorFindings', 'KubepkiReadErrors', 'KubepkiDown'];
+      tests.push({
+        interval: '1m',
+        input_series: [...series.map((x) => ({ series: sel(x), values: `${x.value}+0x30` })), { series: `up{job="kubepki", instance="10.0.0.1:9793"}`, values: '1+0x30' }],
+        alert_rule_test: alerts.map((a) => ({ eval_time: '20m', alertname: a, exp_alerts: expect[a] ?? [] })),
+      });
+    }
+    // and a target that stops answering: KubepkiDown after 15m
+    tests.push({ interval: '1m', input_series: [{ series: 'up{job="kubepki", instance="10.0.0.2:9793"}', values: '0+0x30' }],
+      alert_rule_test: [{ eval_time: '20m', alertname: 'KubepkiDown', exp_alerts: [{ exp_labels: { job: 'kubepki', instance: '10.0.0.2:9793', alertname: 'KubepkiDown', severity: 'warning' } }] }] });
+    assert.ok(fired.KubepkiCertificateExpired >= 13 && fired.KubepkiCertificateExpiringSoon >= 10, `the scrapes exercise the alerts: ${JSON.stringify(fired)}`);
+    const file = path.join(dir, 'tests.yaml');
+    fs.writeFileSync(file, stringify({ rule_files: ['rules.yaml'], evaluation_interval: '1m', tests }, { lineWidth: 0 }));
+    const r = spawnSync(PROMTOOL, ['test', 'rules', file], { encoding: 'utf8', cwd: dir });
+    assert.equal(r.status, 0, `${r.stdout}${r.stderr}`.slice(0, 4000));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
