@@ -40,6 +40,30 @@ async function server(expiredCert = false): Promise<FakeApiServer> {
   return s;
 }
 
+test('the fake API server\'s 404 for an object it holds no recording of is the real one (errors.json), namespaced and cluster-scoped', async () => {
+  const s = await FakeApiServer.start({ recordings: [] });
+  servers.push(s);
+  for (const [pathOf, file] of [
+    ['/api/v1/namespaces/default/configmaps/does-not-exist', 'errors.json'],
+    ['/apis/certificates.k8s.io/v1/certificatesigningrequests/csr-doesnotexist', 'errors.json'],
+  ] as const) {
+    const want = recorded(file, (x) => x.path === pathOf);
+    const kc = parse(fs.readFileSync(await s.kubeconfig(tmp), 'utf8'));
+    const u = kc.users[0].user;
+    const https = await import('node:https');
+    const got = await new Promise<{ status: number; body: unknown }>((resolve, reject) => {
+      const req = https.request(s.url + pathOf, {
+        ca: Buffer.from(kc.clusters[0].cluster['certificate-authority-data'], 'base64'),
+        cert: Buffer.from(u['client-certificate-data'], 'base64'), key: Buffer.from(u['client-key-data'], 'base64'),
+      }, (r) => { let b = ''; r.on('data', (c) => { b += c; }); r.on('end', () => resolve({ status: r.statusCode ?? 0, body: JSON.parse(b) })); });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(got.status, want.status);
+    assert.deepEqual(got.body, want.responseBody);
+  }
+});
+
 test('401: a client certificate from an unknown CA', async () => {
   const s = await server();
   const r = await cli(['csr', 'list', '--kubeconfig', await s.kubeconfig(tmp, 'foreign')]);
