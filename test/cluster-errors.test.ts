@@ -6,7 +6,7 @@ import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { run } from '../src/cli/main.js';
 import { memoryIo } from '../src/cli/io.js';
-import { FakeApiServer, recorded, closedPort, PKI } from './support/fake-apiserver.js';
+import { FakeApiServer, recorded, closedPort, PKI, FIXTURES } from './support/fake-apiserver.js';
 import { resolveKubeconfig } from '../src/cluster/connect.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kubepki-cerr-'));
@@ -39,6 +39,30 @@ async function server(expiredCert = false): Promise<FakeApiServer> {
   servers.push(s);
   return s;
 }
+
+test('the fake API server\'s 404 for an object it holds no recording of is the real one (errors.json), namespaced and cluster-scoped', async () => {
+  const s = await FakeApiServer.start({ recordings: [] });
+  servers.push(s);
+  for (const [pathOf, file] of [
+    ['/api/v1/namespaces/default/configmaps/does-not-exist', 'errors.json'],
+    ['/apis/certificates.k8s.io/v1/certificatesigningrequests/csr-doesnotexist', 'errors.json'],
+  ] as const) {
+    const want = recorded(file, (x) => x.path === pathOf);
+    const kc = parse(fs.readFileSync(await s.kubeconfig(tmp), 'utf8'));
+    const u = kc.users[0].user;
+    const https = await import('node:https');
+    const got = await new Promise<{ status: number; body: unknown }>((resolve, reject) => {
+      const req = https.request(s.url + pathOf, {
+        ca: Buffer.from(kc.clusters[0].cluster['certificate-authority-data'], 'base64'),
+        cert: Buffer.from(u['client-certificate-data'], 'base64'), key: Buffer.from(u['client-key-data'], 'base64'),
+      }, (r) => { let b = ''; r.on('data', (c) => { b += c; }); r.on('end', () => resolve({ status: r.statusCode ?? 0, body: JSON.parse(b) })); });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(got.status, want.status);
+    assert.deepEqual(got.body, want.responseBody);
+  }
+});
 
 test('401: a client certificate from an unknown CA', async () => {
   const s = await server();
@@ -99,6 +123,20 @@ test('no kubeconfig anywhere; --kubeconfig that does not exist', async () => {
   const m = await cli(['sa', 'refresh', '--dry-run', '--kubeconfig', path.join(empty, 'missing.conf')]);
   assert.equal(m.code, 3);
   assert.match(m.err, /failed to read kubeconfig .*missing\.conf: no such file/);
+});
+
+test('check --cluster, join --apply: the hint names the option that takes the kubeconfig there (check\'s --kubeconfig is a file to check, not the API\'s)', async () => {
+  const empty = fs.mkdtempSync(path.join(tmp, 'home-'));
+  const env = { HOME: empty, KUBECONFIG: path.join(empty, 'nope') };
+  const c = await cli(['check', '--root', empty, '--cluster'], env);
+  assert.equal(c.code, 3, c.err);
+  assert.match(c.err, /^kubepki: failed to find a kubeconfig: tried .*\n {2}hint: pass --cluster FILE or set KUBECONFIG\n$/);
+  const m = await cli(['check', '--root', empty, '--cluster', path.join(empty, 'missing.conf')], env);
+  assert.equal(m.code, 3, m.err);
+  assert.match(m.err, /failed to read kubeconfig .*missing\.conf: no such file\n {2}hint: pass an existing file to --cluster /);
+  const j = await cli(['join', '--root', path.join(FIXTURES, 'kubeadm-1.26'), '--out', path.join(empty, 'j.yaml'), '--apply', path.join(empty, 'missing.conf')], env);
+  assert.equal(j.code, 3, j.err);
+  assert.match(j.err, /failed to read kubeconfig .*missing\.conf: no such file\n {2}hint: pass an existing file to --apply /);
 });
 
 test('kubeconfig resolution order: --kubeconfig, $KUBECONFIG (first existing), ~/.kube/config, admin.conf under --root', () => {

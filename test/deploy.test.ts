@@ -9,8 +9,8 @@ import { parseAllDocuments, stringify } from 'yaml';
 import { renderChart, manifestFiles, CHART_DIR, MANIFEST_DIR } from './deploy-render.js';
 import { NodeFs } from '../src/fs/node-fs.js';
 import { readInventory } from '../src/inventory/read.js';
-import { copyFixture, removeCopy, NOW } from './serve-helpers.js';
-import { PROMTOOL } from './metrics-parse.js';
+import { copyFixture, removeCopy, NOW, serveFixture, get } from './serve-helpers.js';
+import { PROMTOOL, parsePromText, type Sample } from './metrics-parse.js';
 
 type Obj = Record<string, unknown>;
 
@@ -189,6 +189,55 @@ test('deploy: the DaemonSet mounts only what serve reads, read-only, and serve r
   }
 });
 
+// The scheduler's two checks for a DaemonSet pod: nodeAffinity (terms ORed, expressions ANDed) and taints
+// (every NoSchedule/NoExecute taint tolerated), as in k8s.io/component-helpers/scheduling/corev1.
+type Taint = { key: string; value?: string; effect: string };
+function schedulesOn(pod: any, node: { labels: Record<string, string>; taints: Taint[] }): boolean {
+  const terms = pod.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
+  const exprOk = (e: any) => {
+    const has = Object.hasOwn(node.labels, e.key);
+    switch (e.operator) {
+      case 'Exists': return has;
+      case 'DoesNotExist': return !has;
+      case 'In': return has && e.values.includes(node.labels[e.key]);
+      case 'NotIn': return !has || !e.values.includes(node.labels[e.key]);
+      default: throw new Error(`operator ${e.operator}`);
+    }
+  };
+  if (terms && !terms.some((t: any) => (t.matchExpressions ?? []).every(exprOk))) return false;
+  for (const [k, v] of Object.entries(pod.nodeSelector ?? {})) if (node.labels[k] !== v) return false;
+  const tolerates = (tol: any, t: Taint) => (!tol.effect || tol.effect === t.effect)
+    && (tol.operator === 'Exists' ? (!tol.key || tol.key === t.key) : tol.key === t.key && (tol.value ?? '') === (t.value ?? ''));
+  return node.taints.filter((t) => t.effect !== 'PreferNoSchedule').every((t) => (pod.tolerations ?? []).some((tol: any) => tolerates(tol, t)));
+}
+
+test('deploy: the DaemonSet runs on every control-plane node (kubeadm old and new, RKE1, RKE2/k3s), and on no worker', () => {
+  // labels and taints as each installer sets them on its control-plane nodes
+  const cp = {
+    'kubeadm 1.26': { labels: { 'node-role.kubernetes.io/control-plane': '', 'node.kubernetes.io/exclude-from-external-load-balancers': '' }, taints: [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] },
+    'kubeadm 1.22': { labels: { 'node-role.kubernetes.io/control-plane': '', 'node-role.kubernetes.io/master': '' }, taints: [{ key: 'node-role.kubernetes.io/master', effect: 'NoSchedule' }] },
+    'kubeadm 1.18 (seed 000\'s old clusters)': { labels: { 'node-role.kubernetes.io/master': '' }, taints: [{ key: 'node-role.kubernetes.io/master', effect: 'NoSchedule' }] },
+    'RKE1 controlplane+etcd': {
+      labels: { 'node-role.kubernetes.io/controlplane': 'true', 'node-role.kubernetes.io/etcd': 'true' },
+      taints: [{ key: 'node-role.kubernetes.io/controlplane', value: 'true', effect: 'NoSchedule' }, { key: 'node-role.kubernetes.io/etcd', value: 'true', effect: 'NoExecute' }],
+    },
+    'RKE2 server with CriticalAddonsOnly': {
+      labels: { 'node-role.kubernetes.io/control-plane': 'true', 'node-role.kubernetes.io/master': 'true', 'node-role.kubernetes.io/etcd': 'true' },
+      taints: [{ key: 'CriticalAddonsOnly', value: 'true', effect: 'NoExecute' }],
+    },
+  };
+  const worker = { labels: { 'kubernetes.io/hostname': 'worker-1' }, taints: [] };
+  const plain = parseAllDocuments(fs.readFileSync(path.join(MANIFEST_DIR, 'kubepki.yaml'), 'utf8')).map((d) => d.toJS()).filter(Boolean) as Obj[];
+  for (const docs of [docsOf(renderChart(CHART_DIR)), plain]) {
+    const pod = (find(docs, 'DaemonSet')[0] as any).spec.template.spec;
+    for (const [name, node] of Object.entries(cp)) assert.ok(schedulesOn(pod, node), `runs on a ${name} control-plane node`);
+    assert.equal(schedulesOn(pod, worker), false, 'not on workers by default');
+  }
+  const all = (find(docsOf(renderChart(CHART_DIR, { values: { allNodes: true } })), 'DaemonSet')[0] as any).spec.template.spec;
+  assert.ok(schedulesOn(all, worker), 'allNodes: true runs on workers too');
+  assert.ok(schedulesOn(all, { labels: {}, taints: [{ key: 'dedicated', value: 'gpu', effect: 'NoExecute' }] }), 'allNodes: true, whatever their taints');
+});
+
 test('deploy: alerts pass promtool check rules, with warning at 28 days and critical at 14', (t) => {
   const docs = docsOf(renderChart(CHART_DIR));
   const rule = find(docs, 'PrometheusRule')[0] as any;
@@ -291,4 +340,67 @@ test('deploy: the Dockerfile copies what exists and puts files where the chart r
   assert.ok(c.args.includes('/opt/kubepki/bin/kubepki.js'));
   const ds = find(docs, 'DaemonSet')[0] as any;
   assert.equal(ds.spec.template.spec.containers[0].command, undefined, 'the DaemonSet uses the image ENTRYPOINT');
+});
+
+test('deploy: promtool test rules on a real /metrics scrape: each alert fires for the series serve exports, with the labels an operator reads', async (t) => {
+  if (!fs.existsSync(PROMTOOL)) { t.diagnostic(`${PROMTOOL} absent: promtool test rules skipped`); return; }
+  const rule = find(docsOf(renderChart(CHART_DIR)), 'PrometheusRule')[0] as any;
+  // the expressions and labels are under test; annotation templates are checked by `promtool check rules`
+  const groups = rule.spec.groups.map((g: any) => ({ ...g, rules: g.rules.map(({ annotations: _a, ...r }: any) => r) }));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubepki-ruletest-'));
+  // the expired fixture read at NOW (13 certificates expired), and the valid one read 18 days before its leaves expire
+  const scrapes: { fixture: string; now: Date }[] = [
+    { fixture: 'kubeadm-1.26-expired', now: NOW },
+    { fixture: 'kubeadm-1.26', now: new Date('2027-11-04T12:00:00Z') },
+  ];
+  try {
+    fs.writeFileSync(path.join(dir, 'rules.yaml'), stringify({ groups }));
+    const tests: any[] = [];
+    const fired: Record<string, number> = {};
+    for (const s of scrapes) {
+      const root = copyFixture(s.fixture);
+      const server = await serveFixture(root, { now: () => s.now });
+      let text: string;
+      try { text = (await get(server.url + 'metrics')).body; } finally { await server.close(); removeCopy(root); }
+      const target = { job: 'kubepki', instance: '10.0.0.1:9793' };
+      const fams = parsePromText(text);
+      // promtool's clock starts at 0: times become seconds since the scrape, so time() at eval_time 20m is the scrape + 20m
+      const T = Math.floor(s.now.getTime() / 1000);
+      const series = [...fams.values()].flatMap((f) => f.samples.map((x) => ({ ...x, value: /^x509_cert_not_(after|before)$/.test(x.name) ? x.value - T : x.value })));
+      const sel = (x: Sample) => `${x.name}{${Object.entries({ ...x.labels, ...target }).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}}`;
+      const evalAt = 20 * 60;
+      const expect: Record<string, any[]> = {};
+      // Prometheus drops labels with an empty value (component="" is no label)
+      const add = (alert: string, labels: Record<string, string>) => { (expect[alert] ??= []).push({ exp_labels: Object.fromEntries(Object.entries({ ...labels, ...target }).filter(([, v]) => v !== '')) }); fired[alert] = (fired[alert] ?? 0) + 1; };
+      const expired = new Map(fams.get('x509_cert_expired')!.samples.map((x) => [x.labels.serial_number + x.labels.filepath + x.labels.embedded_key, x.value]));
+      for (const x of fams.get('x509_cert_not_after')!.samples) {
+        const days = (x.value - T - evalAt) / 86400;
+        const isExpired = expired.get(x.labels.serial_number + x.labels.filepath + x.labels.embedded_key) === 1;
+        if (isExpired) add('KubepkiCertificateExpired', { ...x.labels, alertname: 'KubepkiCertificateExpired', severity: 'critical' });
+        else if (days < 14) add('KubepkiCertificateExpiringCritical', { ...x.labels, alertname: 'KubepkiCertificateExpiringCritical', severity: 'critical' });
+        else if (days < 28) add('KubepkiCertificateExpiringSoon', { ...x.labels, alertname: 'KubepkiCertificateExpiringSoon', severity: 'warning' });
+      }
+      const errors = new Map<string, number>();
+      for (const x of fams.get('kubepki_findings')?.samples ?? []) {
+        if (x.labels.severity === 'error' && x.labels.code !== 'expired' && x.value > 0) errors.set(`${x.labels.node}\0${x.labels.code}`, (errors.get(`${x.labels.node}\0${x.labels.code}`) ?? 0) + x.value);
+      }
+      for (const k of errors.keys()) { const [node, code] = k.split('\0'); (expect.KubepkiErrorFindings ??= []).push({ exp_labels: { node, code, alertname: 'KubepkiErrorFindings', severity: 'warning' } }); }
+      const alerts = ['KubepkiCertificateExpiringSoon', 'KubepkiCertificateExpiringCritical', 'KubepkiCertificateExpired', 'KubepkiServedCertificateStale', 'KubepkiErrorFindings', 'KubepkiReadErrors', 'KubepkiDown'];
+      tests.push({
+        interval: '1m',
+        input_series: [...series.map((x) => ({ series: sel(x), values: `${x.value}+0x30` })), { series: `up{job="kubepki", instance="10.0.0.1:9793"}`, values: '1+0x30' }],
+        alert_rule_test: alerts.map((a) => ({ eval_time: '20m', alertname: a, exp_alerts: expect[a] ?? [] })),
+      });
+    }
+    // and a target that stops answering: KubepkiDown after 15m
+    tests.push({ interval: '1m', input_series: [{ series: 'up{job="kubepki", instance="10.0.0.2:9793"}', values: '0+0x30' }],
+      alert_rule_test: [{ eval_time: '20m', alertname: 'KubepkiDown', exp_alerts: [{ exp_labels: { job: 'kubepki', instance: '10.0.0.2:9793', alertname: 'KubepkiDown', severity: 'warning' } }] }] });
+    assert.ok(fired.KubepkiCertificateExpired >= 13 && fired.KubepkiCertificateExpiringSoon >= 10, `the scrapes exercise the alerts: ${JSON.stringify(fired)}`);
+    const file = path.join(dir, 'tests.yaml');
+    fs.writeFileSync(file, stringify({ rule_files: ['rules.yaml'], evaluation_interval: '1m', tests }, { lineWidth: 0 }));
+    const r = spawnSync(PROMTOOL, ['test', 'rules', file], { encoding: 'utf8', cwd: dir });
+    assert.equal(r.status, 0, `${r.stdout}${r.stderr}`.slice(0, 4000));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

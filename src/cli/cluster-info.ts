@@ -105,6 +105,8 @@ export interface ApplyClusterOptions {
   root?: string;
   /** kubeconfig to use; default: admin.conf under --root, then $KUBECONFIG, ~/.kube/config */
   kubeconfig?: string;
+  /** the option that took it (`--apply-cluster`), for messages */
+  kubeconfigFlag?: string;
   now: Date;
   /** how long to wait for the API server to answer (it may be restarting) */
   waitSeconds?: number;
@@ -128,7 +130,7 @@ export async function applyClusterCommand(io: Io, o: ApplyClusterOptions): Promi
   const { hostFileIn } = await import('../fs/node-fs.js');
   const admin = hostFileIn(o.root ?? '/', '/etc/kubernetes/admin.conf');
   const kubeconfig = o.kubeconfig ?? (fs.existsSync(admin) ? admin : undefined);
-  const client = await connect({ kubeconfig, root: o.root, env: io.env, cwd: io.cwd });
+  const client = await connect({ kubeconfig, flag: o.kubeconfigFlag, root: o.root, env: io.env, cwd: io.cwd });
   io.stdout(`waiting for the API server ${client.server} (kubeconfig ${client.kubeconfigPath}) …\n`);
   await waitForApi(client, (o.waitSeconds ?? 120) * 1000, undefined, 2000, true);
   const r = await applyJoinFromNode(client, {
@@ -144,6 +146,8 @@ export interface ApplyJoinPlanOptions {
   root?: string;
   /** kubeconfig; default: admin.conf under --root, then $KUBECONFIG, ~/.kube/config */
   kubeconfig?: string;
+  /** the option that took it (`--apply`), for messages */
+  kubeconfigFlag?: string;
   token: string;
   ttlSeconds: number;
   description?: string;
@@ -168,7 +172,7 @@ export async function applyJoinPlan(io: Io, o: ApplyJoinPlanOptions): Promise<vo
   const { applyJoin } = await import('../cluster/apply-join.js');
   const { hostFileIn } = await import('../fs/node-fs.js');
   const admin = hostFileIn(o.root ?? '/', '/etc/kubernetes/admin.conf');
-  const client = await connect({ kubeconfig: o.kubeconfig ?? (fs.existsSync(admin) ? admin : undefined), root: o.root, env: io.env, cwd: io.cwd });
+  const client = await connect({ kubeconfig: o.kubeconfig ?? (fs.existsSync(admin) ? admin : undefined), flag: o.kubeconfigFlag, root: o.root, env: io.env, cwd: io.cwd });
   const res = await applyJoin(client, {
     token: { token: o.token, ttlSeconds: o.ttlSeconds, ...(o.description ? { description: o.description } : {}) },
     caPem: o.caPem,

@@ -10,8 +10,8 @@ Policy (kubepki approves nothing else):
   kubernetes.io/kube-apiserver-client-kubelet
       CN system:node:<node>, O exactly system:nodes, no SANs, usages exactly
       [digital signature, client auth] (+ key encipherment), requested by that
-      node or a bootstrap token (never for a Node that is Ready), and the
-      Node exists (or --allow-new-nodes)
+      node (in group system:nodes) or a bootstrap token (never for a Node that
+      is Ready), and the Node exists (or --allow-new-nodes)
   kubernetes.io/kubelet-serving
       CN/O as above, requested by that node, at least one DNS/IP SAN and every
       one of them among that Node's status.addresses, no email/URI SANs,

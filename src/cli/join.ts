@@ -100,7 +100,7 @@ Examples:
         const { parseDurationSeconds } = await import('../pki/bootstrap-token.js');
         const certs = plan.manifests.find((m) => (m as { metadata?: { name?: string } }).metadata?.name === 'kubeadm-certs') as { data?: Record<string, string> } | undefined;
         await applyJoinPlan(o.output === 'json' ? { ...io, stdout: io.stderr } : io, {
-          root: o.root, kubeconfig: typeof o.apply === 'string' ? path.resolve(io.cwd, o.apply) : undefined,
+          root: o.root, kubeconfig: typeof o.apply === 'string' ? path.resolve(io.cwd, o.apply) : undefined, kubeconfigFlag: '--apply',
           token, ttlSeconds: parseDurationSeconds(o.ttl), description: 'Bootstrap token made by kubepki join',
           caPem: fs.readFile(`${pki}/ca.crt`).toString('utf8'), server: server.url, discoveryHash: plan.discoveryHashes[0]!,
           kubeadmCerts: certs?.data, now,

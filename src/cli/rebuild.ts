@@ -204,7 +204,7 @@ Exit codes:
       if (o.applyCluster) {
         const { applyClusterCommand } = await import('./cluster-info.js');
         io.stdout('\n');
-        await applyClusterCommand(io, { root: o.root, kubeconfig: typeof o.applyCluster === 'string' ? path.resolve(io.cwd, o.applyCluster) : undefined, now });
+        await applyClusterCommand(io, { root: o.root, kubeconfig: typeof o.applyCluster === 'string' ? path.resolve(io.cwd, o.applyCluster) : undefined, kubeconfigFlag: '--apply-cluster', now });
       }
     });
 }

@@ -15,6 +15,8 @@ type K8s = typeof import('@kubernetes/client-node');
 export interface ConnectOptions {
   /** --kubeconfig */
   kubeconfig?: string;
+  /** the option that takes the kubeconfig in this command (`--cluster` in check), for messages; default `--kubeconfig` */
+  flag?: string;
   /** --root: node tree whose /etc/kubernetes/admin.conf is the last fallback */
   root?: string;
   /** --context */
@@ -55,10 +57,11 @@ export interface ClusterClient {
  */
 export function resolveKubeconfig(o: ConnectOptions): KubeconfigChoice {
   const cwd = o.cwd ?? process.cwd();
+  const flag = o.flag ?? '--kubeconfig';
   if (o.kubeconfig) {
     const p = path.resolve(cwd, o.kubeconfig);
-    if (!fs.existsSync(p)) throw new UserError(`failed to read kubeconfig ${p}: no such file`, 'pass an existing file to --kubeconfig (on a control-plane node: /etc/kubernetes/admin.conf)');
-    return { path: p, source: '--kubeconfig' };
+    if (!fs.existsSync(p)) throw new UserError(`failed to read kubeconfig ${p}: no such file`, `pass an existing file to ${flag} (on a control-plane node: /etc/kubernetes/admin.conf)`);
+    return { path: p, source: flag };
   }
   const tried: string[] = [];
   for (const p of (o.env.KUBECONFIG ?? '').split(path.delimiter).filter(Boolean)) {
@@ -73,7 +76,7 @@ export function resolveKubeconfig(o: ConnectOptions): KubeconfigChoice {
   const admin = hostFileIn(o.root ?? '/', '/etc/kubernetes/admin.conf');
   if (fs.existsSync(admin)) return { path: admin, source: 'admin.conf' };
   tried.push(admin);
-  throw new UserError(`failed to find a kubeconfig: tried ${tried.join(', ')}`, 'pass --kubeconfig FILE or set KUBECONFIG');
+  throw new UserError(`failed to find a kubeconfig: tried ${tried.join(', ')}`, `pass ${flag} FILE or set KUBECONFIG`);
 }
 
 /** Load the client library and the kubeconfig; no request is made yet. */

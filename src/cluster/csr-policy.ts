@@ -184,9 +184,11 @@ export function evaluateCsr(csr: CsrObject, nodes: NodeObject[], opts: PolicyOpt
 
   if (kind === 'kubelet-client') {
     if (info.sans.length) v.push(`a kubelet client certificate may have no SANs, got ${sans.join(', ')}`);
-    const self = nodeName !== undefined && requester === `system:node:${nodeName}`;
+    // renewal by the node itself: csrapproving's selfnodeclient needs username == CN, and kubeadm grants
+    // that permission to the group system:nodes only (kubeadm:node-autoapprove-certificate-rotation)
+    const self = nodeName !== undefined && requester === `system:node:${nodeName}` && groups.includes('system:nodes');
     const bootstrapper = requester.startsWith('system:bootstrap:') && groups.includes('system:bootstrappers');
-    if (!self && !bootstrapper) v.push(`requester ${requester || '(none)'} is neither the node system:node:${nodeName ?? '?'} nor a bootstrap token (system:bootstrap:<id> in system:bootstrappers)`);
+    if (!self && !bootstrapper) v.push(`requester ${requester || '(none)'}${groups.length ? ` (groups ${groups.join(', ')})` : ''} is neither the node system:node:${nodeName ?? '?'} in group system:nodes nor a bootstrap token (system:bootstrap:<id> in system:bootstrappers)`);
     if (nodeName && !node && !opts.allowNewNodes) v.push(`Node ${nodeName} does not exist (pass --allow-new-nodes to approve client certificates for joining nodes)`);
     // a bootstrap token must not take over the identity of a node that is alive (kubeadm join refuses the same)
     if (!self && bootstrapper && node && (node.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True')) {

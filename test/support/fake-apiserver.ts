@@ -282,11 +282,24 @@ export class FakeApiServer {
   }
 }
 
+/**
+ * The 404 kube-apiserver answers. For one object of a resource (`/api/v1/namespaces/NS/configmaps/NAME`,
+ * `/apis/GROUP/VERSION/PLURAL/NAME`) it is the storage's NotFound, as recorded in errors.json:
+ * `configmaps "x" not found`, `certificatesigningrequests.certificates.k8s.io "x" not found`, with
+ * details {name, group (not for the core group), kind: the plural}. Any other path gets the router's
+ * `the server could not find the requested resource`.
+ */
 export function notFound(p: string): Reply {
-  const name = p.split('?')[0]!.split('/').pop() ?? '';
+  const bare = p.split('?')[0]!;
+  const m = /^\/(?:api\/v1|apis\/([^/]+)\/[^/]+)\/(?:namespaces\/[^/]+\/)?([a-z0-9]+)\/([^/]+)$/.exec(bare);
+  if (m) {
+    const [, group, plural, rawName] = m;
+    const name = decodeURIComponent(rawName!);
+    return status(404, 'NotFound', `${plural}${group ? `.${group}` : ''} "${name}" not found`, { name, ...(group ? { group } : {}), kind: plural });
+  }
   return {
     status: 404,
-    body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `the server could not find the requested resource (${name})`, reason: 'NotFound', details: { name }, code: 404 },
+    body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'the server could not find the requested resource', reason: 'NotFound', details: {}, code: 404 },
   };
 }
 
