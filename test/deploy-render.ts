@@ -1,7 +1,7 @@
 // A renderer for the subset of Helm's Go templates that deploy/helm/kubepki
 // uses, for machines without `helm`: {{ .Values.x }}, .Release.*, .Chart.*,
 // $, if/else/end, with, range over lists, pipelines, quote, toYaml, nindent,
-// indent, not, default, .Files.Get, string literals and {{- -}} trimming.
+// indent, not, default, index, required, .Files.Get, string literals and {{- -}} trimming.
 // Anything else throws, so the chart cannot silently grow past what this
 // checks. When run directly it rewrites deploy/manifests/ from the chart:
 //   npm run build && node dist-test/test/deploy-render.js --write
@@ -124,6 +124,9 @@ function call(fn: string, args: unknown[]): unknown {
     case 'indent': return indent(Number(args[0]), String(args[1]));
     case 'not': return !truthy(args[0]);
     case 'default': return truthy(args[1]) ? args[1] : args[0];
+    // (Helm's index gives nil for a missing map key; required fails the render with its message on nil or empty)
+    case 'index': return args.slice(1).reduce((v: any, k) => (v == null ? undefined : v[k as string]), args[0]);
+    case 'required': if (args[1] === undefined || args[1] === null || args[1] === '') throw new Error(String(args[0])); return args[1];
     default: throw new Error(`unsupported function ${fn}`);
   }
 }

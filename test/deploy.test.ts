@@ -11,6 +11,7 @@ import { NodeFs } from '../src/fs/node-fs.js';
 import { readInventory } from '../src/inventory/read.js';
 import { copyFixture, removeCopy, NOW, serveFixture, get } from './serve-helpers.js';
 import { PROMTOOL, parsePromText, type Sample } from './metrics-parse.js';
+import { makeCa, makeLeaf, makeK3sTree, put } from './support/trees.js';
 
 type Obj = Record<string, unknown>;
 
@@ -187,6 +188,75 @@ test('deploy: the DaemonSet mounts only what serve reads, read-only, and serve r
   } finally {
     removeCopy(root);
   }
+});
+
+// One tree of each installer the chart knows (values layout): the DaemonSet's pod starts there (every hostPath
+// is there with its type: Kubernetes has no optional hostPath) and sees every certificate a check of the whole
+// node finds. Before, the chart mounted kubeadm's four paths whatever the installer: on an RKE2 or k3s server
+// (no /etc/kubernetes) the pod never started, on RKE1 or kubespray no kubelet config.yaml or kubeadm-flags.env.
+async function layoutTree(layout: string): Promise<string> {
+  const issued = new Date('2026-06-01T00:00:00Z');
+  if (layout === 'kubeadm') return copyFixture('kubeadm-1.26');
+  if (layout === 'rke1') return copyFixture('rke1-expired');
+  if (layout === 'kubespray') {
+    // kubeadm underneath (ssl/, pki a link to it), the kubelet's config in /etc/kubernetes, etcd on the host
+    const root = copyFixture('kubeadm-1.26');
+    fs.renameSync(path.join(root, 'etc/kubernetes/pki'), path.join(root, 'etc/kubernetes/ssl'));
+    fs.symlinkSync('/etc/kubernetes/ssl', path.join(root, 'etc/kubernetes/pki'));
+    fs.renameSync(path.join(root, 'var/lib/kubelet/config.yaml'), path.join(root, 'etc/kubernetes/kubelet-config.yaml'));
+    fs.rmSync(path.join(root, 'var/lib/kubelet/kubeadm-flags.env'), { force: true });
+    const ca = await makeCa('etcd-ca', issued, 3650);
+    const member = await makeLeaf(ca, 'etcd-member-node1', { eku: ['serverAuth', 'clientAuth'], sans: [{ type: 'dns', value: 'node1' }], notBefore: issued, days: 365 });
+    put(root, '/etc/ssl/etcd/ssl/ca.pem', ca.pem);
+    put(root, '/etc/ssl/etcd/ssl/member-node1.pem', member.pem);
+    put(root, '/etc/ssl/etcd/ssl/member-node1-key.pem', member.keyPem, 0o600);
+    return root;
+  }
+  // (in a directory of its own, as copyFixture's: removeCopy removes the parent)
+  const root = path.join(fs.mkdtempSync(path.join(os.tmpdir(), `kubepki-deploy-${layout}-`)), 'node');
+  fs.mkdirSync(root);
+  await makeK3sTree(root, issued);
+  if (layout === 'rke2') {
+    // the same files under RKE2's names
+    fs.renameSync(path.join(root, 'var/lib/rancher/k3s'), path.join(root, 'var/lib/rancher/rke2'));
+    fs.renameSync(path.join(root, 'etc/rancher/k3s'), path.join(root, 'etc/rancher/rke2'));
+    fs.renameSync(path.join(root, 'etc/rancher/rke2/k3s.yaml'), path.join(root, 'etc/rancher/rke2/rke2.yaml'));
+  }
+  return root;
+}
+
+test('deploy: for each installer (values layout) the pod starts and sees every certificate a check of the whole node finds', async () => {
+  const values = parseAllDocuments(fs.readFileSync(path.join(CHART_DIR, 'values.yaml'), 'utf8'))[0]!.toJS() as { hostPathsByLayout: Record<string, unknown> };
+  const layouts = Object.keys(values.hostPathsByLayout);
+  assert.deepEqual(layouts.sort(), ['k3s', 'kubeadm', 'kubespray', 'rke1', 'rke2']);
+  for (const layout of layouts) {
+    const pod = (find(docsOf(renderChart(CHART_DIR, { values: { layout } })), 'DaemonSet')[0] as any).spec.template.spec;
+    const root = await layoutTree(layout);
+    const view = fs.mkdtempSync(path.join(os.tmpdir(), 'kubepki-deploy-view-'));
+    try {
+      for (const v of pod.volumes) {
+        const host = path.join(root, v.hostPath.path);
+        const st = fs.statSync(host, { throwIfNoEntry: false });
+        // the kubelet's hostPath type check (pkg/volume/hostpath): Directory and File must be there as such
+        assert.ok(v.hostPath.type === 'Directory' ? st?.isDirectory() : v.hostPath.type === 'File' ? st?.isFile() : false, `${layout}: hostPath ${v.hostPath.path} (${v.hostPath.type}) is on such a node`);
+        const mount = pod.containers[0].volumeMounts.find((m: any) => m.name === v.name);
+        assert.equal(mount.mountPath, `/host${v.hostPath.path}`);
+        // what the container sees under /host: the mounted paths and nothing else
+        fs.mkdirSync(path.dirname(path.join(view, v.hostPath.path)), { recursive: true });
+        fs.cpSync(host, path.join(view, v.hostPath.path), { recursive: true, verbatimSymlinks: true });
+      }
+      // (a user's kubeconfig in a home directory, such as rke's kube_config_cluster.yml, is the workstation's, not the node's)
+      const rows = (r: string) => readInventory({ fs: new NodeFs(r), now: NOW }).certificates
+        .filter((c) => !/^\/(home|root)\//.test(c.location.file)).map((c) => `${c.name} ${c.location.file} ${c.serial}`).sort();
+      const whole = rows(root);
+      assert.ok(whole.length >= 5, `${layout}: ${whole.join('; ')}`);
+      assert.deepEqual(rows(view), whole, `${layout}: the pod sees what check sees on the node`);
+    } finally {
+      removeCopy(root);
+      fs.rmSync(view, { recursive: true, force: true });
+    }
+  }
+  assert.throws(() => renderChart(CHART_DIR, { values: { layout: 'kops' } }), /layout must be one of/);
 });
 
 // The scheduler's two checks for a DaemonSet pod: nodeAffinity (terms ORed, expressions ANDed) and taints
