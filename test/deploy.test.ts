@@ -329,7 +329,7 @@ test('deploy: alerts pass promtool check rules, with warning at 28 days and crit
     fs.writeFileSync(file, stringify({ groups: rule.spec.groups }));
     const r = spawnSync(PROMTOOL, ['check', 'rules', file], { encoding: 'utf8' });
     assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
-    assert.match(r.stdout, /SUCCESS: 7 rules found/);
+    assert.match(r.stdout, /SUCCESS: 8 rules found/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -455,7 +455,7 @@ test('deploy: promtool test rules on a real /metrics scrape: each alert fires fo
         if (x.labels.severity === 'error' && x.labels.code !== 'expired' && x.value > 0) errors.set(`${x.labels.node}\0${x.labels.code}`, (errors.get(`${x.labels.node}\0${x.labels.code}`) ?? 0) + x.value);
       }
       for (const k of errors.keys()) { const [node, code] = k.split('\0'); (expect.KubepkiErrorFindings ??= []).push({ exp_labels: { node, code, alertname: 'KubepkiErrorFindings', severity: 'warning' } }); }
-      const alerts = ['KubepkiCertificateExpiringSoon', 'KubepkiCertificateExpiringCritical', 'KubepkiCertificateExpired', 'KubepkiServedCertificateStale', 'KubepkiErrorFindings', 'KubepkiReadErrors', 'KubepkiDown'];
+      const alerts = ['KubepkiCertificateExpiringSoon', 'KubepkiCertificateExpiringCritical', 'KubepkiCertificateExpired', 'KubepkiServedCertificateStale', 'KubepkiErrorFindings', 'KubepkiReadErrors', 'KubepkiDown', 'KubepkiAbsent'];
       tests.push({
         interval: '1m',
         input_series: [...series.map((x) => ({ series: sel(x), values: `${x.value}+0x30` })), { series: `up{job="kubepki", instance="10.0.0.1:9793"}`, values: '1+0x30' }],
@@ -465,6 +465,10 @@ test('deploy: promtool test rules on a real /metrics scrape: each alert fires fo
     // and a target that stops answering: KubepkiDown after 15m
     tests.push({ interval: '1m', input_series: [{ series: 'up{job="kubepki", instance="10.0.0.2:9793"}', values: '0+0x30' }],
       alert_rule_test: [{ eval_time: '20m', alertname: 'KubepkiDown', exp_alerts: [{ exp_labels: { job: 'kubepki', instance: '10.0.0.2:9793', alertname: 'KubepkiDown', severity: 'warning' } }] }] });
+    // and no target at all (no pod scheduled or started), which KubepkiDown cannot see: KubepkiAbsent after 30m
+    tests.push({ interval: '1m', input_series: [{ series: 'up{job="other", instance="10.0.0.3:9100"}', values: '1+0x60' }],
+      alert_rule_test: [{ eval_time: '20m', alertname: 'KubepkiAbsent', exp_alerts: [] },
+        { eval_time: '40m', alertname: 'KubepkiAbsent', exp_alerts: [{ exp_labels: { job: 'kubepki', alertname: 'KubepkiAbsent', severity: 'warning' } }] }] });
     assert.ok(fired.KubepkiCertificateExpired >= 13 && fired.KubepkiCertificateExpiringSoon >= 10, `the scrapes exercise the alerts: ${JSON.stringify(fired)}`);
     const file = path.join(dir, 'tests.yaml');
     fs.writeFileSync(file, stringify({ rule_files: ['rules.yaml'], evaluation_interval: '1m', tests }, { lineWidth: 0 }));
