@@ -826,3 +826,39 @@ test('kubeadm external CA mode (ca.key not on the node): what that CA signed is 
   for (const name of ['apiserver', 'apiserver-kubelet-client', 'admin.conf']) assert.equal(byName(inv, name).managedBy, 'manual', name);
   assert.equal(byName(inv, 'front-proxy-client').managedBy, 'kubeadm', 'its CA\'s key is still here');
 });
+
+test('kubeadm external CA mode (ca.key absent, kube-controller-manager\'s --cluster-signing-key-file= empty): the kubelet\'s client certificate is renewed by nobody, not "the kubelet renews it; nothing to do", and renew --csr-out writes its request for the CA', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  fs.rmSync(path.join(root, 'etc/kubernetes/pki/ca.key'));
+  // what kubeadm writes in external-CA mode (spec §1.3): the CSR signing controller does not run
+  const kcm = path.join(root, 'etc/kubernetes/manifests/kube-controller-manager.yaml');
+  fs.writeFileSync(kcm, fs.readFileSync(kcm, 'utf8').replace(/--cluster-signing-cert-file=\S+/, '--cluster-signing-cert-file=').replace(/--cluster-signing-key-file=\S+/, '--cluster-signing-key-file='));
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  const kc = byName(inv, 'kubelet-client');
+  assert.equal(kc.managedBy, 'manual');
+  assert.equal(kc.status, 'warning');
+  const f = kc.findings.find((x) => x.code === 'kubelet-csr-unsigned');
+  assert.ok(f, JSON.stringify(kc.findings));
+  assert.match(f.message, /--cluster-signing-key-file= in \/etc\/kubernetes\/manifests\/kube-controller-manager\.yaml: kubeadm's external-CA mode/);
+  assert.match(f.message, /on 2027-11-22 the node goes NotReady/);
+  // what the CA key on the node would sign is unaffected: a control plane whose kube-controller-manager signs
+  assert.equal(byName(readInventory({ fs: new NodeFs(copyFixture('kubeadm-1.26')), now: NOW }), 'kubelet-client').findings.length, 0);
+
+  const dry = memoryIo();
+  await run(['renew', 'kubelet-client', '--root', root, '--now', '2026-11-23', '--dry-run'], dry);
+  const line = dry.out.split('\n').find((l) => /^ {2}kubelet-client: /.test(l)) ?? '';
+  assert.doesNotMatch(line, /nothing to do|kubelet credentials/, line);
+  assert.match(line, /the key of CA ca is missing \(pass --csr-out DIR/, line);
+  const csrDir = tmpDir('kubepki-ext-csr-');
+  const io = memoryIo();
+  assert.equal(await run(['renew', 'kubelet-client', '--root', root, '--now', '2026-11-23', '--csr-out', csrDir], io), 1, io.out + io.err);
+  const req = openssl(['req', '-in', path.join(csrDir, 'kubelet-client.csr'), '-noout', '-subject', '-verify']);
+  assert.equal(req.status, 0, req.stderr);
+  assert.match(req.stdout, /subject=O = system:nodes, CN = system:node:cp-1/);
+  // the request's key is the one the kubelet's pem holds
+  const pem = fs.readFileSync(path.join(root, kc.location.file), 'utf8');
+  const csrPub = openssl(['req', '-in', path.join(csrDir, 'kubelet-client.csr'), '-noout', '-pubkey']);
+  const keyFile = path.join(csrDir, 'k.pem');
+  fs.writeFileSync(keyFile, pem);
+  assert.equal(openssl(['pkey', '-in', keyFile, '-pubout']).stdout, csrPub.stdout);
+});

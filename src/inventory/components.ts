@@ -396,3 +396,43 @@ export function clusterSigningDuration(fs: NodeFs): { seconds: number; text: str
   const seconds = m ? parseGoDuration(m[1]!) : undefined;
   return m && seconds && seconds > 0 ? { seconds, text: m[1]!, file } : undefined;
 }
+
+/** kube-controller-manager's setting that leaves the kubelet's client certificate requests unsigned. */
+export interface KubeletSigningOff {
+  /** the manifest or unit that runs kube-controller-manager on this node */
+  file: string;
+  /** the flag as written (`--cluster-signing-key-file=`) */
+  setting: string;
+  /** why it signs nothing: kubeadm's external-CA mode (an empty flag) */
+  why: string;
+}
+
+/**
+ * Whether the kube-controller-manager on this node signs the kubelet's client certificate requests
+ * (kubernetes.io/kube-apiserver-client-kubelet). In kubeadm's external-CA mode (ca.key absent) kubeadm writes
+ * `--cluster-signing-cert-file=` and `--cluster-signing-key-file=` empty (spec §1.3): the signing controller
+ * does not run, so the kubelet's rotation requests are approved but never signed. Undefined when it signs, or when this node runs
+ * no kube-controller-manager (a worker: the control plane's decides). The flag for that signer alone
+ * (--cluster-signing-kubelet-client-key-file) wins over the general one.
+ */
+export function kubeletClientSigningOff(fs: NodeFs): KubeletSigningOff | undefined {
+  const manifest = '/etc/kubernetes/manifests/kube-controller-manager.yaml';
+  let argv: string[] | undefined;
+  let file = manifest;
+  try {
+    const pod = parseYaml(fs.readFile(manifest).toString('utf8')) as { spec?: { containers?: Container[] } };
+    const c = pod?.spec?.containers?.find((x) => x.name === 'kube-controller-manager') ?? pod?.spec?.containers?.[0];
+    argv = [...(c?.command ?? []), ...(c?.args ?? [])].map(String);
+  } catch {
+    const unit = readSystemdService(fs, 'kube-controller-manager.service');
+    if (unit) { argv = unit.argv; file = unit.source; }
+  }
+  if (!argv) return undefined;
+  const last = (flag: string) => argv!.findLast((a) => a.startsWith(`${flag}=`));
+  const written = last('--cluster-signing-kubelet-client-key-file') ?? last('--cluster-signing-key-file');
+  if (written === undefined) return undefined;
+  const value = written.slice(written.indexOf('=') + 1).replace(/^["']|["']$/g, '');
+  // (a key file the flag names but this tree lacks is not taken for the same: a copy of a node or a backup
+  // may leave keys out on purpose)
+  return value === '' ? { file, setting: written, why: 'kubeadm\'s external-CA mode: the CA key is not in the cluster, so its CSR signing controller does not run' } : undefined;
+}

@@ -13,7 +13,7 @@ import { parseKubeconfig, looksLikeKubeconfig, KubeconfigError, type KubeconfigD
 import { manifestPems } from '../kubeconfig/manifest.js';
 import { detectLayouts, kubeadmPkiDir, layoutTargets, type ScanTarget } from '../layouts/detect.js';
 import { kubeadmProfileForFile, KUBEADM_PROFILES, profileCertPath, profileKeyPath, RKE1_COMPONENTS, DEFAULT_PKI, KUBELET_CONF, type KubeadmCertProfile } from '../profiles/kubeadm.js';
-import { readComponentRefs, readKubeadmConfigHints, readKubeletConfig, kubeletConfigPath, kubeletClientRotation, kubeletConfigProblems } from './components.js';
+import { readComponentRefs, readKubeadmConfigHints, readKubeletConfig, kubeletConfigPath, kubeletClientRotation, kubeletClientSigningOff, kubeletConfigProblems } from './components.js';
 import { interruptedRuns } from './interrupted.js';
 import { staleLoads, type LiveComponent } from './live.js';
 import { certFacts, withCertDigests, withEagerDigests } from './describe.js';
@@ -578,6 +578,8 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
   for (const message of kubeletConfigProblems(fs)) findings.push({ code: 'kubelet-config-invalid', severity: 'error', file: kubeletConfigFile, message });
   const rotation = kubeletClientRotation(fs);
   const kubeletRotationOff = rotation?.on === false;
+  // (rotation on, but nobody signs what the kubelet asks for: kubeadm's external-CA mode)
+  const signingOff = kubeletRotationOff ? undefined : kubeletClientSigningOff(fs);
   // serverTLSBootstrap: the kubelet asks for its serving certificate with a CSR that kube-controller-manager
   // never approves by itself (spec §7.4); until someone does, there is no serving certificate at all
   const servingSwap = '/var/lib/kubelet/pki/kubelet-server-updated.pem';
@@ -617,7 +619,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
         ...(r.keyEncrypted ? { encrypted: true } : {}),
       },
       components: [...components].sort(),
-      managedBy: (kubeletRotationOff && name === 'kubelet-client') || stuck ? 'manual' : managedBy(r, name, profile?.name),
+      managedBy: ((kubeletRotationOff || signingOff) && name === 'kubelet-client') || stuck ? 'manual' : managedBy(r, name, profile?.name),
       ...(profile ? { profile: profile.name } : {}),
       layout: r.layout,
       status: 'ok',
@@ -627,6 +629,9 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     if (kubeletRotationOff && name === 'kubelet-client') {
       const fix = rotation!.setting.startsWith('--') ? 'drop the flag (with rotateCertificates: true in its config) or set --rotate-certificates=true' : 'set rotateCertificates: true';
       entry.findings.push({ code: 'kubelet-rotation-off', severity: 'warning', certificate: entry.id, file: rotation!.file, message: `the kubelet does not renew ${name} (${rotation!.setting} in ${rotation!.file}): on ${entry.notAfter.slice(0, 10)} the node goes NotReady; ${fix} and restart the kubelet, or renew it by hand before then (kubepki renew ${name})` });
+    }
+    if (signingOff && name === 'kubelet-client' && !stuck) {
+      entry.findings.push({ code: 'kubelet-csr-unsigned', severity: 'warning', certificate: entry.id, file: signingOff.file, message: `the kubelet asks for a new ${name} before it expires, but kube-controller-manager signs no such request (${signingOff.setting} in ${signingOff.file}: ${signingOff.why}): on ${entry.notAfter.slice(0, 10)} the node goes NotReady; sign it with the CA that holds the key before then (kubepki renew ${name} --csr-out DIR writes the request)` });
     }
     if (stuck) {
       const f = r.location.file;

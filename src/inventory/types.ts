@@ -36,6 +36,7 @@ export type FindingCode =
   | 'interrupted-run'
   | 'sa-key-mismatch'
   | 'kubelet-rotation-off'
+  | 'kubelet-csr-unsigned'
   | 'kubelet-config-invalid'
   | 'negative-serial'
   | 'weak-signature'

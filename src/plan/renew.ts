@@ -284,7 +284,9 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     const signerKeyOk = signer === 'throwaway' || (signer === 'self'
       ? c.privateKey.present && c.privateKey.matches !== false && !c.privateKey.encrypted
       : Boolean(signerEntry?.privateKey.present && signerEntry.privateKey.matches !== false && !signerEntry.privateKey.encrypted));
-    if (!signerKeyOk && signer !== 'self' && (kind === 'kubelet-client' || isKubeletConf(c)) && !signerEntry!.privateKey.present) {
+    // (unless nobody signs what the kubelet asks for, external-CA mode: then it is a certificate for the CA, below)
+    const kubeletUnsigned = c.findings.some((f) => f.code === 'kubelet-csr-unsigned');
+    if (!signerKeyOk && signer !== 'self' && (kind === 'kubelet-client' || isKubeletConf(c)) && !signerEntry!.privateKey.present && !kubeletUnsigned) {
       // a worker: the cluster CA's key lives on the control-plane nodes; the kubelet renews its own client certificate
       results.push({ id: c.id, name: c.name, outcome: Date.parse(c.notAfter) > nowMs ? 'not-needed' : 'externally-managed', message: `can't renew ${c.location.file} here: the key of CA ${signerEntry!.name} is not on this node (a worker, or a node without the CA key). ${kubeletAdvice(c, inv, nowMs)}` });
       continue;
