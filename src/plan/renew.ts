@@ -673,24 +673,29 @@ export function restartsFrom(inv: Inventory, because: Map<string, Set<string>>, 
   // How each component runs depends on the layout (spec §9): kubeadm runs the control plane as static pods
   // and the kubelet under systemd; RKE1 runs every component, the kubelet included, as a docker container
   // named after it; k3s runs them all inside one systemd unit (`k3s` on a server, `k3s-agent` on an agent);
-  // RKE2 runs the kubelet inside `rke2-server`/`rke2-agent` and the control plane as static pods.
+  // RKE2 runs the kubelet inside `rke2-server`/`rke2-agent` and the rest as static pods that the unit writes
+  // when it starts, each with a FILE_HASH of the files its flags name (rancher/rke2 pkg/staticpod): restarting
+  // the unit restarts every pod whose certificates changed, as after `rke2 certificate rotate`. Moving those
+  // manifests out and back as well restarted each pod twice, and a manifest put back after the unit rewrote it
+  // carried the old hash.
   const rancherNode = rancherUnit(inv);
   const rancher = rancherNode?.distro;
   const rancherUnitName = rancherNode?.unit;
+  const manifestOf = (component: string) => inv.components.find((r) => r.component === component && /\/(manifests|pod-manifests)\/[^/]+\.ya?ml$/.test(r.source))?.source;
+  const unitWrites = (manifest: string | undefined) => !manifest || rancher === 'k3s' || manifest.startsWith(`/var/lib/rancher/${rancher}/agent/pod-manifests/`);
   if (rancher && rancherUnitName) {
     // the service reads its own certificates (supervisor, embedded components): a changed file in its data
-    // directory that no static pod reads restarts the unit
-    const attributed = new Set([...because.values()].flatMap((f) => [...f]));
-    for (const f of changed) if (f.startsWith(`/var/lib/rancher/${rancher}/`) && (rancher === 'k3s' || !attributed.has(f))) need(rancherUnitName, f);
+    // directory that no pod of another's making reads restarts the unit
+    const attributed = new Set([...because].filter(([component]) => !unitWrites(manifestOf(component))).flatMap(([, f]) => [...f]));
+    for (const f of changed) if (f.startsWith(`/var/lib/rancher/${rancher}/`) && !attributed.has(f)) need(rancherUnitName, f);
   }
-  const manifestOf = (component: string) => inv.components.find((r) => r.component === component && /\/(manifests|pod-manifests)\/[^/]+\.ya?ml$/.test(r.source))?.source;
   const rke1 = inv.layouts.includes('rke1');
   const restarts: PlanRestart[] = [];
   const byUnit = new Map<string, PlanRestart>();
   const viaUnit = (unit: string, list: string[]) => {
     const r = byUnit.get(unit);
     if (r) { r.because = [...new Set([...r.because, ...list])].sort(); return; }
-    const endpoint = rancher === 'k3s' ? endpointOf('kube-apiserver') ?? endpointOf('kubelet') : endpointOf('kubelet');
+    const endpoint = endpointOf('kube-apiserver') ?? endpointOf('kubelet');
     const made: PlanRestart = { component: unit, how: 'systemd', unit, because: list, command: `systemctl restart ${unit}`, ...(endpoint ? { endpoint } : {}) };
     byUnit.set(unit, made);
     restarts.push(made);
@@ -700,7 +705,7 @@ export function restartsFrom(inv: Inventory, because: Map<string, Set<string>>, 
     const unit = inv.components.find((r) => r.component === component && r.unit)?.unit;
     const list = [...files_].sort();
     const endpoint = endpointOf(component);
-    if (rancher && rancherUnitName && (rancher === 'k3s' || component === rancherUnitName || component === 'kubelet' || !manifest)) {
+    if (rancher && rancherUnitName && (component === rancherUnitName || component === 'kubelet' || unitWrites(manifest))) {
       viaUnit(rancherUnitName, list);
     } else if (manifest) {
       const parked = `${dirOf(dirOf(manifest))}/${manifest.slice(manifest.lastIndexOf('/') + 1)}.kubepki-parked`;
