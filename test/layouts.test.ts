@@ -862,3 +862,34 @@ test('kubeadm external CA mode (ca.key absent, kube-controller-manager\'s --clus
   fs.writeFileSync(keyFile, pem);
   assert.equal(openssl(['pkey', '-in', keyFile, '-pubout']).stdout, csrPub.stdout);
 });
+
+test('renew --file of a Secret manifest (k3s\'s server/tls/dynamic-cert.json, a kubectl get secret -o yaml) is refused with what to do: it planned a PEM write and stopped with "internal error: expected at least 1 certificates"', async () => {
+  const root = tmpDir('kubepki-k3s-dynamic-');
+  await makeK3sTree(root, new Date('2026-01-10T00:00:00Z'));
+  const tls = '/var/lib/rancher/k3s/server/tls';
+  const serverCa = fs.readFileSync(path.join(root, tls, 'server-ca.crt'), 'utf8');
+  // dynamiclistener's own serving certificate (CN k3s, O k3s), signed by the server CA
+  const dir = tmpDir('kubepki-dl-');
+  assert.equal(openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', path.join(dir, 'k.pem'), '-subj', '/O=k3s/CN=k3s', '-out', path.join(dir, 'r.csr')]).status, 0);
+  fs.writeFileSync(path.join(dir, 'ext'), 'extendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,DNS:kubernetes,IP:127.0.0.1\n');
+  const signed = openssl(['x509', '-req', '-in', path.join(dir, 'r.csr'), '-CA', path.join(root, tls, 'server-ca.crt'), '-CAkey', path.join(root, tls, 'server-ca.key'), '-days', '365', '-set_serial', '0x1234', '-extfile', path.join(dir, 'ext')]);
+  assert.equal(signed.status, 0, signed.stderr);
+  const serving = signed.stdout;
+  const key = fs.readFileSync(path.join(dir, 'k.pem'), 'utf8');
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  // the cache dynamiclistener keeps beside the kube-system/k3s-serving Secret
+  const secret = JSON.stringify({ kind: 'Secret', apiVersion: 'v1', metadata: { name: 'k3s-serving', namespace: 'kube-system' }, type: 'kubernetes.io/tls', data: { 'tls.crt': b64(serving), 'tls.key': b64(key) } });
+  put(root, `${tls}/dynamic-cert.json`, secret, 0o600);
+  put(root, '/root/app-tls.yaml', `apiVersion: v1\nkind: Secret\nmetadata:\n  name: app-tls\n  namespace: demo\ntype: kubernetes.io/tls\ndata:\n  tls.crt: ${b64(serving + serverCa)}\n  tls.key: ${b64(key)}\n`);
+  for (const [file, expected] of [
+    [`${tls}/dynamic-cert.json`, /dynamic-cert\.json is k3s's copy of its listener's serving certificate \(Secret kube-system\/k3s-serving\), which k3s re-issues itself when it is within 90 days of its end; to re-issue it now: k3s certificate rotate, then systemctl restart k3s$/m],
+    ['/root/app-tls.yaml', /app-tls\.yaml is a manifest of Secret demo\/app-tls: kubepki rewrites certificate files, not Kubernetes objects; renew the certificate where it is issued, put it in the object's data and apply it \(kubectl apply -f \/root\/app-tls\.yaml\)$/m],
+  ] as const) {
+    const before = fs.readFileSync(path.join(root, file));
+    const io = memoryIo();
+    assert.equal(await run(['renew', '--file', file, '--root', root, '--now', '2026-12-20'], io), 1, io.out + io.err);
+    assert.match(io.out, expected, io.out);
+    assert.doesNotMatch(io.out + io.err, /internal error|write {3}\//, io.out + io.err);
+    assert.deepEqual(fs.readFileSync(path.join(root, file)), before, `${file} untouched`);
+  }
+});

@@ -59,6 +59,8 @@ interface FileContent {
   kubeconfig?: KubeconfigDoc;
   kind: 'pem' | 'der' | 'kubeconfig' | 'other';
   via?: string;
+  /** the Kubernetes object whose data held the certificates (`Secret kube-system/k3s-serving`), for a manifest file */
+  manifest?: string;
 }
 
 interface CertRecord {
@@ -339,6 +341,7 @@ function parseFileContent(buf: Buffer, file: string, target: ScanTarget, explici
       const pems = manifestPems(text);
       if (pems && pems.length > 0) {
         fc.kind = 'pem';
+        fc.manifest = [...new Set(pems.map((m) => m.object))].join(', ');
         for (const m of pems) {
           try { takeBlocks(parsePemBlocks(m.pem)); } catch (e) {
             if (e instanceof PemError) corrupt(`${m.where}: ${e.message}`);
@@ -392,7 +395,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
 
   // 1. every certificate and key in files
   for (const f of files) {
-    f.certs.forEach((cert, index) => addCert(cert, { file: f.path, kind: f.kind === 'der' ? 'der' : 'pem', index, ...(f.via ? { via: f.via } : {}) }, f));
+    f.certs.forEach((cert, index) => addCert(cert, { file: f.path, kind: f.kind === 'der' ? 'der' : 'pem', index, ...(f.via ? { via: f.via } : {}), ...(f.manifest ? { manifest: f.manifest } : {}) }, f));
     f.pkcs7.forEach((cert, index) => addCert(cert, { file: f.path, kind: 'pkcs7', index, ...(f.via ? { via: f.via } : {}) }, f));
     for (const k of f.keys) {
       const spkiHex = k.info.spki ? sha(k.info.spki) : undefined;

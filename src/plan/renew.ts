@@ -250,6 +250,11 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       results.push({ id: c.id, name: c.name, outcome: 'unsupported', message: `${c.location.file} is a PKCS#7 bundle: kubepki does not rewrite bundles; renew the certificate where it is issued, then make the bundle again (openssl crl2pkcs7 -nocrl -certfile …)` });
       continue;
     }
+    if (c.location.manifest) {
+      // (planned as a PEM file, the write found no PEM block in it and stopped with an internal error)
+      results.push({ id: c.id, name: c.name, outcome: 'unsupported', message: manifestAdvice(c, inv) });
+      continue;
+    }
     const kind0: PlanItemKind = c.location.kind === 'kubeconfig' ? 'kubeconfig' : isKubeletClientFile(c) ? 'kubelet-client' : 'leaf';
     let kind: PlanItemKind;
     let signer: PlanItem['signer'];
@@ -584,6 +589,21 @@ function outsideNotes(inv: Inventory, items: PlanItem[], copies: Record<string, 
     });
   }
   return notes;
+}
+
+/**
+ * What to do about a certificate kept in a Kubernetes object's manifest: kubepki rewrites certificate files,
+ * not objects. k3s and RKE2 cache their listener's serving certificate (the kube-system/<distro>-serving
+ * Secret) in server/tls/dynamic-cert.json and re-issue it themselves within 90 days of its end; `certificate
+ * rotate` marks it for re-issue at the next start.
+ */
+function manifestAdvice(c: CertEntry, inv: Inventory): string {
+  const file = c.location.file;
+  const rancher = rancherUnit(inv);
+  if (rancher && file === `/var/lib/rancher/${rancher.distro}/server/tls/dynamic-cert.json`) {
+    return `${file} is ${rancher.distro}'s copy of its listener's serving certificate (${c.location.manifest}), which ${rancher.distro} re-issues itself when it is within 90 days of its end; to re-issue it now: ${rancher.distro} certificate rotate, then systemctl restart ${rancher.unit}`;
+  }
+  return `${file} is a manifest of ${c.location.manifest}: kubepki rewrites certificate files, not Kubernetes objects; renew the certificate where it is issued, put it in the object's data and apply it (kubectl apply -f ${file})`;
 }
 
 const RESTORE_CA_ADVICE = 'restore it from a backup (`kubepki backups`, `kubepki restore NAME`), copy it from another control-plane node (`kubepki ca export --out F` there, `kubepki ca import F --certificate-key KEY` here) or re-create the control plane with `kubepki rebuild`';
