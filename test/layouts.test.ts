@@ -9,7 +9,9 @@ import { run } from '../src/cli/main.js';
 import { memoryIo } from '../src/cli/io.js';
 import { inventoryExitCode } from '../src/report/table.js';
 import type { CertEntry, Inventory } from '../src/inventory/types.js';
-import { makeK3sTree, makeCa, makeLeaf, put } from './support/trees.js';
+import { makeK3sTree, makeCa, makeLeaf, put, type Made } from './support/trees.js';
+import { Certificate } from '../src/pki/certificate.js';
+import { parsePemBlocks } from '../src/pki/pem.js';
 import { copyFixture, NOW, openssl, tmpDir } from './support/fixtures.js';
 
 /** A certificate and its key beside it (`x.crt`, `x.key` 0600), as installers write them. */
@@ -863,24 +865,31 @@ test('kubeadm external CA mode (ca.key absent, kube-controller-manager\'s --clus
   assert.equal(openssl(['pkey', '-in', keyFile, '-pubout']).stdout, csrPub.stdout);
 });
 
+/**
+ * dynamiclistener's serving certificate on a k3s server made by makeK3sTree (CN k3s, O k3s, signed by its server
+ * CA from notBefore for a year), and server/tls/dynamic-cert.json holding it as the Secret kube-system/k3s-serving.
+ */
+async function k3sListenerCert(root: string, notBefore: Date): Promise<Made> {
+  const tls = '/var/lib/rancher/k3s/server/tls';
+  const caPem = fs.readFileSync(path.join(root, tls, 'server-ca.crt'), 'utf8');
+  const caDer = parsePemBlocks(caPem)[0]!.der;
+  const ca: Made = { pem: caPem, keyPem: '', key: createPrivateKey(fs.readFileSync(path.join(root, tls, 'server-ca.key'))), subject: new Certificate(caDer).subjectRaw, der: caDer };
+  const dl = await makeLeaf(ca, 'k3s', { orgs: ['k3s'], eku: ['serverAuth'], sans: [{ type: 'dns', value: 'localhost' }, { type: 'ip', value: '127.0.0.1' }], notBefore, days: 365 });
+  const b64 = (t: string) => Buffer.from(t).toString('base64');
+  put(root, `${tls}/dynamic-cert.json`, JSON.stringify({ kind: 'Secret', apiVersion: 'v1', metadata: { name: 'k3s-serving', namespace: 'kube-system' }, type: 'kubernetes.io/tls', data: { 'tls.crt': b64(dl.pem + caPem), 'tls.key': b64(dl.keyPem) } }), 0o600);
+  return dl;
+}
+
 test('renew --file of a Secret manifest (k3s\'s server/tls/dynamic-cert.json, a kubectl get secret -o yaml) is refused with what to do: it planned a PEM write and stopped with "internal error: expected at least 1 certificates"', async () => {
   const root = tmpDir('kubepki-k3s-dynamic-');
   await makeK3sTree(root, new Date('2026-01-10T00:00:00Z'));
   const tls = '/var/lib/rancher/k3s/server/tls';
-  const serverCa = fs.readFileSync(path.join(root, tls, 'server-ca.crt'), 'utf8');
-  // dynamiclistener's own serving certificate (CN k3s, O k3s), signed by the server CA
-  const dir = tmpDir('kubepki-dl-');
-  assert.equal(openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', path.join(dir, 'k.pem'), '-subj', '/O=k3s/CN=k3s', '-out', path.join(dir, 'r.csr')]).status, 0);
-  fs.writeFileSync(path.join(dir, 'ext'), 'extendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,DNS:kubernetes,IP:127.0.0.1\n');
-  const signed = openssl(['x509', '-req', '-in', path.join(dir, 'r.csr'), '-CA', path.join(root, tls, 'server-ca.crt'), '-CAkey', path.join(root, tls, 'server-ca.key'), '-days', '365', '-set_serial', '0x1234', '-extfile', path.join(dir, 'ext')]);
-  assert.equal(signed.status, 0, signed.stderr);
-  const serving = signed.stdout;
-  const key = fs.readFileSync(path.join(dir, 'k.pem'), 'utf8');
+  const dl = await k3sListenerCert(root, new Date('2025-12-01T00:00:00Z'));
   const b64 = (s: string) => Buffer.from(s).toString('base64');
-  // the cache dynamiclistener keeps beside the kube-system/k3s-serving Secret
-  const secret = JSON.stringify({ kind: 'Secret', apiVersion: 'v1', metadata: { name: 'k3s-serving', namespace: 'kube-system' }, type: 'kubernetes.io/tls', data: { 'tls.crt': b64(serving), 'tls.key': b64(key) } });
-  put(root, `${tls}/dynamic-cert.json`, secret, 0o600);
-  put(root, '/root/app-tls.yaml', `apiVersion: v1\nkind: Secret\nmetadata:\n  name: app-tls\n  namespace: demo\ntype: kubernetes.io/tls\ndata:\n  tls.crt: ${b64(serving + serverCa)}\n  tls.key: ${b64(key)}\n`);
+  assert.ok(dl.pem);
+  const appCa = await makeCa('demo-ca', new Date('2026-01-01T00:00:00Z'), 3650);
+  const app = await makeLeaf(appCa, 'app.demo.svc', { eku: ['serverAuth'], sans: [{ type: 'dns', value: 'app.demo.svc' }], notBefore: new Date('2026-01-01T00:00:00Z'), days: 365 });
+  put(root, '/root/app-tls.yaml', `apiVersion: v1\nkind: Secret\nmetadata:\n  name: app-tls\n  namespace: demo\ntype: kubernetes.io/tls\ndata:\n  tls.crt: ${b64(app.pem + appCa.pem)}\n  tls.key: ${b64(app.keyPem)}\n`);
   for (const [file, expected] of [
     [`${tls}/dynamic-cert.json`, /dynamic-cert\.json is k3s's copy of its listener's serving certificate \(Secret kube-system\/k3s-serving\), which k3s re-issues itself when it is within 90 days of its end; to re-issue it now: k3s certificate rotate, then systemctl restart k3s$/m],
     ['/root/app-tls.yaml', /app-tls\.yaml is a manifest of Secret demo\/app-tls: kubepki rewrites certificate files, not Kubernetes objects; renew the certificate where it is issued, put it in the object's data and apply it \(kubectl apply -f \/root\/app-tls\.yaml\)$/m],
@@ -892,4 +901,34 @@ test('renew --file of a Secret manifest (k3s\'s server/tls/dynamic-cert.json, a 
     assert.doesNotMatch(io.out + io.err, /internal error|write {3}\//, io.out + io.err);
     assert.deepEqual(fs.readFileSync(path.join(root, file)), before, `${file} untouched`);
   }
+});
+
+test('k3s/RKE2 server: check reads the listener\'s serving certificate from server/tls/dynamic-cert.json (the kube-system/<distro>-serving Secret, what clients of 6443/9345 see), with its key; renew all leaves it to the distro while it is valid', async () => {
+  const root = tmpDir('kubepki-k3s-dyn-check-');
+  await makeK3sTree(root, new Date('2026-01-10T00:00:00Z'));
+  const tls = '/var/lib/rancher/k3s/server/tls';
+  const dl = await k3sListenerCert(root, new Date('2026-03-01T00:00:00Z'));
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  const d = byName(inv, 'dynamic-cert.json');
+  assert.equal(d.location.file, `${tls}/dynamic-cert.json`);
+  assert.equal(d.location.manifest, 'Secret kube-system/k3s-serving');
+  assert.equal(d.signerName, 'server-ca');
+  assert.equal(d.managedBy, 'k3s');
+  assert.equal(d.privateKey.matches, true);
+  assert.equal(d.notAfter, '2027-03-01T00:00:00.000Z');
+  // openssl agrees: the leaf in the Secret verifies against the server CA
+  const leafFile = path.join(tmpDir('kubepki-dl-'), 'leaf.pem');
+  fs.writeFileSync(leafFile, dl.pem);
+  assert.equal(openssl(['verify', '-attime', String(Date.parse('2026-11-23') / 1000), '-CAfile', path.join(root, tls, 'server-ca.crt'), leafFile]).status, 0);
+  assert.ok(!inv.certificates.some((c) => c.isCA && c.location.file === `${tls}/dynamic-cert.json`), 'the CA copy in it is server-ca, not a new CA');
+  assert.ok(inv.findings.every((f) => f.severity !== 'error'), JSON.stringify(inv.findings));
+  // valid: renew all renews the rest and leaves it to k3s without failing
+  const io = memoryIo();
+  assert.equal(await run(['renew', 'all', '--root', root, '--now', '2026-11-23', '--dry-run'], io), 0, io.out + io.err);
+  assert.match(io.out, /^ {2}dynamic-cert\.json: .*which k3s re-issues itself when it is within 90 days of its end; to re-issue it now: k3s certificate rotate, then systemctl restart k3s$/m);
+  assert.doesNotMatch(io.out, /write {3}\/var\/lib\/rancher\/k3s\/server\/tls\/dynamic-cert\.json/);
+  // expired: a failure, with the same advice
+  const late = memoryIo();
+  assert.equal(await run(['renew', 'all', '--root', root, '--now', '2028-01-01', '--dry-run'], late), 1, late.out + late.err);
+  assert.match(late.out, /^ {2}dynamic-cert\.json: .*k3s certificate rotate, then systemctl restart k3s$/m);
 });

@@ -323,7 +323,7 @@ function parseFileContent(buf: Buffer, file: string, target: ScanTarget, explici
     return undefined;
   }
   const text = buf.toString('utf8');
-  if (KUBECONFIGISH.test(base) || (explicit && !CERTISH.test(base))) {
+  if (KUBECONFIGISH.test(base) || ((explicit || target.manifest) && !CERTISH.test(base))) {
     // kubeadm's own kubeconfigs (and *.kubeconfig files) must parse: an empty or broken admin.conf is a finding, not nothing
     const mustBeKubeconfig = kubeadmProfileForFile(file) !== undefined || /(\.kubeconfig|^kubeconfig)$/.test(base);
     if (looksLikeKubeconfig(text) || mustBeKubeconfig) {
@@ -336,7 +336,7 @@ function parseFileContent(buf: Buffer, file: string, target: ScanTarget, explici
         throw e;
       }
     }
-    if (explicit) {
+    if (explicit || target.manifest) {
       // `kubectl get secret -o yaml > s.yaml; kubepki inspect s.yaml`: the certificates a Secret or ConfigMap holds
       const pems = manifestPems(text);
       if (pems && pems.length > 0) {

@@ -14,6 +14,8 @@ export interface ScanTarget {
   explicit?: boolean;
   /** only files whose base name matches */
   match?: RegExp;
+  /** a Kubernetes object manifest (a Secret's JSON or YAML): its certificates are read too */
+  manifest?: boolean;
 }
 
 export const ALL_LAYOUTS: LayoutName[] = ['kubeadm', 'kubelet', 'rke1', 'rke2', 'k3s', 'kubespray', 'hardway', 'generic'];
@@ -52,6 +54,8 @@ export function layoutTargets(layout: LayoutName, fs: NodeFs, pkiDir = kubeadmPk
     case 'k3s':
       return [
         { path: `/var/lib/rancher/${layout}/server/tls`, layout, recursive: true },
+        // the serving certificate of its listener (6443 on k3s, 9345 on RKE2), kept as the Secret kube-system/<layout>-serving
+        { path: `/var/lib/rancher/${layout}/server/tls/dynamic-cert.json`, layout, recursive: false, manifest: true },
         { path: `/var/lib/rancher/${layout}/server/cred`, layout, recursive: false },
         { path: `/var/lib/rancher/${layout}/agent`, layout, recursive: false },
         { path: `/etc/rancher/${layout}`, layout, recursive: false, match: /\.ya?ml$/ },
@@ -138,3 +142,4 @@ export function agentReissueAdvice(inv: RancherNode): (c: CertEntry) => string |
   const advice = `${node.distro} re-issues its certificates that expire within 90 days when it starts (an agent gets them from the server, whose own must be valid): systemctl restart ${node.unit}`;
   return (c) => (!c.isCA && (c.managedBy === 'k3s' || c.managedBy === 'rke2') ? advice : undefined);
 }
+

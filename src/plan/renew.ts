@@ -252,7 +252,9 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     }
     if (c.location.manifest) {
       // (planned as a PEM file, the write found no PEM block in it and stopped with an internal error)
-      results.push({ id: c.id, name: c.name, outcome: 'unsupported', message: manifestAdvice(c, inv) });
+      // (the distro's own listener certificate, still valid, is the distro's to re-issue: not a failure of `renew all`)
+      const distros = c.managedBy === 'k3s' || c.managedBy === 'rke2';
+      results.push({ id: c.id, name: c.name, outcome: distros && Date.parse(c.notAfter) > nowMs ? 'not-needed' : 'unsupported', message: manifestAdvice(c, inv) });
       continue;
     }
     const kind0: PlanItemKind = c.location.kind === 'kubeconfig' ? 'kubeconfig' : isKubeletClientFile(c) ? 'kubelet-client' : 'leaf';
