@@ -75,12 +75,24 @@ test('k3s agent with expired leaves (the CA keys are on the server): check says 
   for (const l of notRenewed) assert.match(l, /systemctl restart k3s-agent$/, l);
   assert.doesNotMatch(renew.out, /--csr-out/);
 
-  // the same node as a server (CA keys here, unit k3s): renew does it, and its restart is the k3s unit
+  // the same node as a server (CA keys here, unit k3s): restarting k3s re-issues them with its CAs (renew all
+  // would end with the same restart, and cannot write the listener's dynamic-cert.json)
   const server = tmpDir('kubepki-k3s-server-expired-');
   await makeK3sTree(server, new Date('2025-10-01T00:00:00Z'));
   const io2 = memoryIo();
   assert.equal(await run(['check', '--root', server, '--now', '2026-11-23'], io2), 2);
-  assert.match(io2.out, /^Next: kubepki renew all --root \S+ --dry-run/m);
+  assert.match(io2.out, /^Next: k3s re-issues its certificates that expire within 90 days when it starts, with its CAs on this node: systemctl restart k3s \(each agent re-issues its own when restarted\)$/m);
+  const json2 = memoryIo();
+  await run(['check', '--root', server, '--now', '2026-11-23', '-o', 'json'], json2);
+  assert.equal(JSON.parse(json2.out).next, /^Next: (.*)$/m.exec(io2.out)?.[1]);
+  // renew all still does it here, if asked, and ends with the same restart
+  const r1 = memoryIo();
+  assert.equal(await run(['renew', 'all', '--root', server, '--now', '2026-11-23', '--dry-run'], r1), 0, r1.out + r1.err);
+  assert.match(r1.out, /^ {4}systemctl restart k3s$/m);
+  // a CA that has expired itself is not re-signed by a restart: renew all (which renews the CA with its key) is the step
+  const caGone = memoryIo();
+  assert.equal(await run(['check', '--root', server, '--now', '2035-11-01'], caGone), 2);
+  assert.match(caGone.out, /^Next: kubepki renew all --root \S+ --dry-run/m);
   // a server without a CA key cannot re-issue what that CA signs: no "restart k3s" advice there
   fs.rmSync(path.join(server, 'var/lib/rancher/k3s/server/tls/client-ca.key'));
   const r2 = memoryIo();

@@ -143,3 +143,21 @@ export function agentReissueAdvice(inv: RancherNode): (c: CertEntry) => string |
   return (c) => (!c.isCA && (c.managedBy === 'k3s' || c.managedBy === 'rke2') ? advice : undefined);
 }
 
+/**
+ * On a k3s/RKE2 server, what renews a leaf the distro made: the server re-issues those that expire within 90
+ * days when it starts (k3s pkg/daemons/control/deps: expired within CertificateRenewDays, or fields changed),
+ * signing them with its CAs here, and its agent part asks for new kubelet certificates; the listener's
+ * dynamic-cert.json is re-issued by dynamiclistener the same way. Returns the advice for a certificate, or
+ * undefined: not a server, a CA, a certificate the distro did not make, or one whose CA's key is not here or
+ * has expired itself (a restart re-signs nothing then).
+ */
+export function serverReissueAdvice(inv: RancherNode): (c: CertEntry) => string | undefined {
+  const node = rancherUnit(inv);
+  if (!node || node.unit.endsWith('-agent')) return () => undefined;
+  const byId = new Map(inv.certificates.map((c) => [c.id, c]));
+  const advice = `${node.distro} re-issues its certificates that expire within 90 days when it starts, with its CAs on this node: systemctl restart ${node.unit} (each agent re-issues its own when restarted)`;
+  return (c) => {
+    const ca = c.signedBy ? byId.get(c.signedBy) : undefined;
+    return !c.isCA && c.managedBy === node.distro && ca?.privateKey.present && ca.status !== 'expired' ? advice : undefined;
+  };
+}
