@@ -944,3 +944,23 @@ test('k3s/RKE2 server: check reads the listener\'s serving certificate from serv
   assert.equal(await run(['renew', 'all', '--root', root, '--now', '2028-01-01', '--dry-run'], late), 1, late.out + late.err);
   assert.match(late.out, /^ {2}dynamic-cert\.json: .*k3s certificate rotate, then systemctl restart k3s$/m);
 });
+
+test('a k3s agent without its client-ca.crt / server-ca.crt (only the CA copies at the end of each leaf file): renew re-signed serving-kubelet and client-kubelet under a new throwaway CA, which kube-apiserver refuses; it now leaves them to k3s-agent', async () => {
+  const root = tmpDir('kubepki-k3s-agent-noca-');
+  await makeK3sTree(root, new Date('2025-10-01T00:00:00Z'));
+  fs.rmSync(path.join(root, 'var/lib/rancher/k3s/server'), { recursive: true });
+  fs.rmSync(path.join(root, 'etc/rancher'), { recursive: true });
+  for (const f of ['client-ca.crt', 'server-ca.crt']) fs.rmSync(path.join(root, 'var/lib/rancher/k3s/agent', f));
+  const before = fs.readFileSync(path.join(root, 'var/lib/rancher/k3s/agent/serving-kubelet.crt'));
+  const io = memoryIo();
+  assert.equal(await run(['renew', 'all', '--root', root, '--now', '2026-11-23'], io), 1, io.out + io.err);
+  assert.doesNotMatch(io.out, /throwaway/, io.out);
+  assert.match(io.out, /^ {2}serving-kubelet: externally managed, can't renew .*systemctl restart k3s-agent$/m);
+  assert.deepEqual(fs.readFileSync(path.join(root, 'var/lib/rancher/k3s/agent/serving-kubelet.crt')), before);
+  // what it holds still chains to the k3s server CA (openssl), as kube-apiserver's --kubelet-certificate-authority wants
+  const v = openssl(['verify', '-attime', String(Date.parse('2026-01-01') / 1000), '-partial_chain', '-CAfile', path.join(root, 'var/lib/rancher/k3s/agent/serving-kubelet.crt'), path.join(root, 'var/lib/rancher/k3s/agent/serving-kubelet.crt')]);
+  assert.equal(v.status, 0, v.stderr);
+  const check = memoryIo();
+  await run(['check', '--root', root, '--now', '2026-11-23'], check);
+  assert.match(check.out, /^Next: .*systemctl restart k3s-agent$/m);
+});

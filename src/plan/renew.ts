@@ -413,7 +413,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
         : `new kubelet-client-${stamp}.pem; kubelet-client-current.pem swapped to it (old file kept)`);
     }
     if (isKubeletConf(c)) notes.push(`kubelet.conf embeds its client certificate: moved to kubelet-client-${stamp}.pem and kubelet.conf pointed at kubelet-client-current.pem (kubeadm's recovery)`);
-    if (kind === 'kubelet-serving') notes.push('the throwaway CA of the kubelet\'s self-signed pair is re-made (its key was never kept); same leaf key and names');
+    if (kind === 'kubelet-serving') notes.push('the throwaway CA of this self-signed pair (made with it by the kubelet, or kube-apiserver for its loopback) is re-made (its key was never kept); same leaf key and names');
     if (kind === 'ca') notes.push('same key, subject and key identifier: every certificate it signed stays valid; its copies on other nodes and in the cluster must follow (see "Outside this node")');
     if (kind === 'ca') renewedCas.add(c.id);
 
@@ -877,5 +877,14 @@ export function parseSans(text: string): SanInput[] {
  */
 function isKubeletSelfSignedPair(c: CertEntry, signer: CertEntry): boolean {
   return !signer.privateKey.present && signer.selfSigned && signer.location.file === c.location.file && signer.location.index > c.location.index
-    && /-ca@\d+$/.test(signer.subjectCN ?? '') && !c.isCA;
+    && /-ca@\d+$/.test(signer.subjectCN ?? '') && !RANCHER_CA_CN.test(signer.subjectCN ?? '') && !c.isCA;
 }
+
+/**
+ * The CAs k3s and RKE2 make (spec §9.2; `<prefix>-ca@<unix>` like a throwaway CA): every leaf file they write ends
+ * with a copy of its CA, so on an agent (whose CA keys are on the server) without its client-ca.crt and
+ * server-ca.crt that copy is the only signer in sight. Re-signing such a leaf under a new throwaway CA gave the
+ * kubelet a serving certificate kube-apiserver refuses (--kubelet-certificate-authority is server-ca) and the
+ * agent a client certificate it refuses.
+ */
+const RANCHER_CA_CN = /^(k3s|rke2)-(client|server|request-header)-ca@\d+$|^etcd-(server|peer)-ca@\d+$/;
