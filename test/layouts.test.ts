@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createPrivateKey } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { readInventory } from '../src/inventory/read.js';
 import { NodeFs } from '../src/fs/node-fs.js';
 import { run } from '../src/cli/main.js';
@@ -963,4 +964,28 @@ test('a k3s agent without its client-ca.crt / server-ca.crt (only the CA copies 
   const check = memoryIo();
   await run(['check', '--root', root, '--now', '2026-11-23'], check);
   assert.match(check.out, /^Next: .*systemctl restart k3s-agent$/m);
+});
+
+test('Kubernetes the Hard Way (2024) embeds each certificate in its kubeconfig (kubectl --embed-certs): renewing kubelet.crt updates the copy in /var/lib/kubelet/kubeconfig, which kubectl reads and openssl verifies, under "Copies updated with the renewed certificates" (it said "the renewed CA")', async () => {
+  const root = tmpDir('kubepki-hardway-embed-');
+  const issued = new Date('2026-01-01T00:00:00Z');
+  const ca = await makeCa('CA', issued, 3653, 'rsa-2048');
+  const node = await makeLeaf(ca, 'system:node:node-0', { orgs: ['system:nodes'], eku: ['clientAuth', 'serverAuth'], sans: [{ type: 'dns', value: 'node-0' }, { type: 'ip', value: '127.0.0.1' }], notBefore: issued, days: 3653, keyType: 'rsa-2048' });
+  putPair(root, '/var/lib/kubernetes/ca.crt', ca);
+  putPair(root, '/var/lib/kubelet/kubelet.crt', node);
+  put(root, '/var/lib/kubelet/ca.crt', ca.pem);
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  const kubeconfig = '/var/lib/kubelet/kubeconfig';
+  put(root, kubeconfig, `apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: ${b64(ca.pem)}\n    server: https://server.kubernetes.local:6443\n  name: kubernetes-the-hard-way\ncontexts:\n- context:\n    cluster: kubernetes-the-hard-way\n    user: system:node:node-0\n  name: default\ncurrent-context: default\nkind: Config\npreferences: {}\nusers:\n- name: system:node:node-0\n  user:\n    client-certificate-data: ${b64(node.pem)}\n    client-key-data: ${b64(node.keyPem)}\n`, 0o600);
+  const dry = memoryIo();
+  assert.equal(await run(['renew', 'kubelet', '--root', root, '--now', '2026-11-23', '--dry-run'], dry), 0, dry.out + dry.err);
+  assert.match(dry.out, /^Copies updated with the renewed certificates:\n {2}copy of kubelet in \/var\/lib\/kubelet\/kubeconfig \(user system:node:node-0\) updated$/m);
+  const io = memoryIo();
+  assert.equal(await run(['renew', 'kubelet', '--root', root, '--now', '2026-11-23'], io), 0, io.out + io.err);
+  const renewed = fs.readFileSync(path.join(root, 'var/lib/kubelet/kubelet.crt'), 'utf8');
+  assert.notEqual(renewed, node.pem);
+  const kc = JSON.parse(execFileSync('kubectl', ['config', 'view', '--raw', '-o', 'json', '--kubeconfig', path.join(root, kubeconfig)]).toString());
+  assert.equal(Buffer.from(kc.users[0].user['client-certificate-data'], 'base64').toString(), renewed);
+  const v = openssl(['verify', '-attime', String(Date.parse('2026-11-24') / 1000), '-purpose', 'sslclient', '-CAfile', path.join(root, 'var/lib/kubelet/ca.crt'), path.join(root, 'var/lib/kubelet/kubelet.crt')]);
+  assert.equal(v.status, 0, v.stderr);
 });
