@@ -989,3 +989,22 @@ test('Kubernetes the Hard Way (2024) embeds each certificate in its kubeconfig (
   const v = openssl(['verify', '-attime', String(Date.parse('2026-11-24') / 1000), '-purpose', 'sslclient', '-CAfile', path.join(root, 'var/lib/kubelet/ca.crt'), path.join(root, 'var/lib/kubelet/kubelet.crt')]);
   assert.equal(v.status, 0, v.stderr);
 });
+
+test('Kubernetes the Hard Way (2024): /var/lib/kube-proxy/kubeconfig is named kube-proxy/kubeconfig, not "kubeconfig", when the kubelet\'s kubeconfig holds a copy of kubelet.crt (so is no row of its own)', async () => {
+  const root = tmpDir('kubepki-hardway-names-');
+  const issued = new Date('2026-01-01T00:00:00Z');
+  const ca = await makeCa('CA', issued, 3653, 'rsa-2048');
+  const node = await makeLeaf(ca, 'system:node:node-0', { orgs: ['system:nodes'], eku: ['clientAuth', 'serverAuth'], notBefore: issued, days: 3653, keyType: 'rsa-2048' });
+  const proxy = await makeLeaf(ca, 'system:kube-proxy', { orgs: ['system:node-proxier'], eku: ['clientAuth', 'serverAuth'], notBefore: issued, days: 3653, keyType: 'rsa-2048' });
+  putPair(root, '/var/lib/kubernetes/ca.crt', ca);
+  putPair(root, '/var/lib/kubelet/kubelet.crt', node);
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  const kc = (user: string, leaf: { pem: string; keyPem: string }) => `apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: ${b64(ca.pem)}\n    server: https://server.kubernetes.local:6443\n  name: kubernetes-the-hard-way\ncontexts:\n- context:\n    cluster: kubernetes-the-hard-way\n    user: ${user}\n  name: default\ncurrent-context: default\nkind: Config\npreferences: {}\nusers:\n- name: ${user}\n  user:\n    client-certificate-data: ${b64(leaf.pem)}\n    client-key-data: ${b64(leaf.keyPem)}\n`;
+  put(root, '/var/lib/kubelet/kubeconfig', kc('system:node:node-0', node), 0o600);
+  put(root, '/var/lib/kube-proxy/kubeconfig', kc('system:kube-proxy', proxy), 0o600);
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  assert.deepEqual(inv.certificates.filter((c) => !c.isCA).map((c) => c.name).sort(), ['kube-proxy/kubeconfig', 'kubelet']);
+  const io = memoryIo();
+  assert.equal(await run(['renew', 'kube-proxy/kubeconfig', '--root', root, '--now', '2026-11-23', '--dry-run'], io), 0, io.out + io.err);
+  assert.match(io.out, /^ {2}kube-proxy\/kubeconfig +\/var\/lib\/kube-proxy\/kubeconfig \(user system:kube-proxy\)$/m);
+});

@@ -966,7 +966,9 @@ function kubeconfigLabels(files: string[]): Map<string, string> {
   const byBase = new Map<string, string[]>();
   for (const f of new Set(files)) byBase.set(posix.basename(f), [...(byBase.get(posix.basename(f)) ?? []), f]);
   for (const [base, group] of byBase) {
-    if (group.length === 1) { labels.set(group[0]!, base); continue; }
+    // (a name that says nothing alone, the hard way's /var/lib/kube-proxy/kubeconfig, keeps its directory even
+    // when its twin /var/lib/kubelet/kubeconfig is folded into the kubelet's certificate as a copy)
+    if (group.length === 1 && !GENERIC_KUBECONFIG.has(base)) { labels.set(group[0]!, base); continue; }
     const parts = group.map((f) => f.split('/').filter(Boolean));
     let depth = 2;
     const label = (p: string[]) => p.slice(Math.max(0, p.length - depth)).join('/');
@@ -975,6 +977,9 @@ function kubeconfigLabels(files: string[]): Map<string, string> {
   }
   return labels;
 }
+
+/** kubeconfig file names that do not say whose they are */
+const GENERIC_KUBECONFIG = new Set(['kubeconfig', 'config', 'kubeconfig.yaml', 'config.yaml']);
 
 const GENERIC_DIRS = new Set(['ssl', 'pki', 'certs', 'cert', 'tls', 'private', 'secrets']);
 
