@@ -1008,3 +1008,28 @@ test('Kubernetes the Hard Way (2024): /var/lib/kube-proxy/kubeconfig is named ku
   assert.equal(await run(['renew', 'kube-proxy/kubeconfig', '--root', root, '--now', '2026-11-23', '--dry-run'], io), 0, io.out + io.err);
   assert.match(io.out, /^ {2}kube-proxy\/kubeconfig +\/var\/lib\/kube-proxy\/kubeconfig \(user system:kube-proxy\)$/m);
 });
+
+test('RKE2\'s etcd static pod names its certificates only through --config-file (server/db/etcd/config): etcd is their reader, and renewing them restarts rke2-server, which rewrites the pod', async () => {
+  const root = tmpDir('kubepki-rke2-etcd-');
+  const issued = new Date('2026-01-10T00:00:00Z');
+  const tls = '/var/lib/rancher/rke2/server/tls';
+  const serverCa = await makeCa('etcd-server-ca@1768003200', issued, 3650);
+  const peerCa = await makeCa('etcd-peer-ca@1768003200', issued, 3650);
+  const sans = [{ type: 'dns', value: 'localhost' }, { type: 'dns', value: 'rke2-1' }, { type: 'ip', value: '127.0.0.1' }] as const;
+  const server = await makeLeaf(serverCa, 'etcd-server', { eku: ['serverAuth', 'clientAuth'], sans: [...sans], notBefore: issued, days: 365 });
+  const peer = await makeLeaf(peerCa, 'etcd-peer', { eku: ['serverAuth', 'clientAuth'], sans: [...sans], notBefore: issued, days: 365 });
+  for (const [n, ca] of [['etcd/server-ca', serverCa], ['etcd/peer-ca', peerCa]] as const) { put(root, `${tls}/${n}.crt`, ca.pem); put(root, `${tls}/${n}.key`, ca.keyPem, 0o600); }
+  put(root, `${tls}/etcd/server-client.crt`, server.pem + serverCa.pem); put(root, `${tls}/etcd/server-client.key`, server.keyPem, 0o600);
+  put(root, `${tls}/etcd/peer-server-client.crt`, peer.pem + peerCa.pem); put(root, `${tls}/etcd/peer-server-client.key`, peer.keyPem, 0o600);
+  const config = '/var/lib/rancher/rke2/server/db/etcd/config';
+  put(root, config, `client-transport-security:\n  cert-file: ${tls}/etcd/server-client.crt\n  client-cert-auth: true\n  key-file: ${tls}/etcd/server-client.key\n  trusted-ca-file: ${tls}/etcd/server-ca.crt\ndata-dir: /var/lib/rancher/rke2/server/db/etcd\nname: rke2-1-0a1b2c3d\npeer-transport-security:\n  cert-file: ${tls}/etcd/peer-server-client.crt\n  client-cert-auth: true\n  key-file: ${tls}/etcd/peer-server-client.key\n  trusted-ca-file: ${tls}/etcd/peer-ca.crt\n`, 0o600);
+  put(root, '/var/lib/rancher/rke2/agent/pod-manifests/etcd.yaml', `apiVersion: v1\nkind: Pod\nmetadata:\n  name: etcd\n  namespace: kube-system\nspec:\n  containers:\n  - command:\n    - etcd\n    - --config-file=${config}\n    env:\n    - name: FILE_HASH\n      value: 0f0e\n    name: etcd\n  hostNetwork: true\n`);
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  assert.deepEqual(byName(inv, 'etcd/server-client').components, ['etcd']);
+  assert.deepEqual(byName(inv, 'etcd/peer-server-client').components, ['etcd']);
+  assert.deepEqual(byName(inv, 'etcd/peer-ca').components, ['etcd']);
+  const io = memoryIo();
+  assert.equal(await run(['renew', 'etcd/server-client', '--root', root, '--now', '2026-11-23', '--dry-run'], io), 0, io.out + io.err);
+  assert.match(io.out, /^Restart afterwards:\n {2}rke2-server \(systemd unit rke2-server; reads \/var\/lib\/rancher\/rke2\/server\/tls\/etcd\/server-client\.crt\)\n {4}systemctl restart rke2-server$/m);
+  assert.doesNotMatch(io.out, /kubepki-parked/);
+});

@@ -139,6 +139,7 @@ export function readComponentRefs(fs: NodeFs): ComponentRef[] {
             refs.push({ component, via: flag, file: v, source: file });
             if (KUBECONFIG_FLAGS.has(flag)) refs.push(...kubeconfigFileRefs(fs, v, component, flag));
             if (flag === '--config') refs.push(...componentConfigRefs(fs, component, v));
+            if (flag === '--config-file' && component === 'etcd') refs.push(...etcdConfigFileRefs(fs, v));
           }
         }
       }
@@ -219,15 +220,24 @@ function systemdEtcdRefs(fs: NodeFs, unit: SystemdService | undefined): Componen
     try { text = fs.readFile(file).toString('utf8'); } catch { continue; }
     for (const [key, value] of parseEnvironmentFile(text)) etcdFile(key.replace(/^export[ \t]+/, ''), value, file);
   }
-  for (const file of ['/etc/etcd/etcd.conf.yml', '/etc/etcd/etcd.conf.yaml']) {
-    if (!fs.exists(file)) continue;
-    let cfg: Record<string, any> | undefined;
-    try { cfg = parseYaml(fs.readFile(file).toString('utf8')) as Record<string, any>; } catch { continue; }
-    for (const section of ['client-transport-security', 'peer-transport-security']) {
-      for (const key of ['cert-file', 'key-file', 'trusted-ca-file']) {
-        const v = cfg?.[section]?.[key];
-        if (typeof v === 'string' && v.startsWith('/')) out.push({ component: 'etcd', via: `${section}.${key}`, file: v, source: file, unit: 'etcd' });
-      }
+  for (const file of ['/etc/etcd/etcd.conf.yml', '/etc/etcd/etcd.conf.yaml']) out.push(...etcdConfigFileRefs(fs, file).map((r) => ({ ...r, unit: 'etcd' })));
+  return out;
+}
+
+/**
+ * The files etcd's YAML config (its --config-file) names in its transport sections: a distro's
+ * /etc/etcd/etcd.conf.yml, or RKE2's etcd static pod, whose only flag is
+ * --config-file=/var/lib/rancher/rke2/server/db/etcd/config.
+ */
+function etcdConfigFileRefs(fs: NodeFs, file: string): ComponentRef[] {
+  const out: ComponentRef[] = [];
+  if (!fs.exists(file)) return out;
+  let cfg: Record<string, any> | undefined;
+  try { cfg = parseYaml(fs.readFile(file).toString('utf8')) as Record<string, any>; } catch { return out; }
+  for (const section of ['client-transport-security', 'peer-transport-security']) {
+    for (const key of ['cert-file', 'key-file', 'trusted-ca-file']) {
+      const v = cfg?.[section]?.[key];
+      if (typeof v === 'string' && v.startsWith('/')) out.push({ component: 'etcd', via: `${section}.${key}`, file: v, source: file });
     }
   }
   return out;
