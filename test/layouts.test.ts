@@ -1033,3 +1033,27 @@ test('RKE2\'s etcd static pod names its certificates only through --config-file 
   assert.match(io.out, /^Restart afterwards:\n {2}rke2-server \(systemd unit rke2-server; reads \/var\/lib\/rancher\/rke2\/server\/tls\/etcd\/server-client\.crt\)\n {4}systemctl restart rke2-server$/m);
   assert.doesNotMatch(io.out, /kubepki-parked/);
 });
+
+test('k3s runs every component in its one process and RKE2 its kubelet: who reads each certificate comes from where the distro puts it (no flag on disk names them), so check shows readers for k3s too', async () => {
+  const root = tmpDir('kubepki-k3s-readers-');
+  await makeK3sTree(root, new Date('2026-06-01T00:00:00Z'));
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  const readers = Object.fromEntries(inv.certificates.map((c) => [c.name, c.components]));
+  assert.deepEqual(readers['serving-kube-apiserver'], ['kube-apiserver']);
+  assert.deepEqual(readers['client-auth-proxy'], ['kube-apiserver']);
+  assert.deepEqual(readers['etcd/client'], ['kube-apiserver']);
+  assert.deepEqual(readers['etcd/server-client'], ['etcd']);
+  assert.deepEqual(readers['etcd/peer-server-client'], ['etcd']);
+  assert.deepEqual(readers['client-controller'], ['kube-controller-manager']);
+  assert.deepEqual(readers['client-scheduler'], ['kube-scheduler']);
+  assert.deepEqual(readers['client-kubelet'], ['kubelet']);
+  assert.deepEqual(readers['serving-kubelet'], ['kubelet']);
+  assert.deepEqual(readers['client-ca'], ['kube-apiserver', 'kube-controller-manager']);
+  assert.deepEqual(readers['etcd/peer-ca'], ['etcd']);
+  // a template the server hands to agents is read by no component here
+  assert.deepEqual(readers['client-kube-proxy'] ?? readers['server/client-kube-proxy'], []);
+  // the restart is still the one unit
+  const io = memoryIo();
+  assert.equal(await run(['renew', 'all', '--root', root, '--now', '2026-11-23', '--dry-run'], io), 0, io.out + io.err);
+  assert.match(io.out, /^Restart afterwards:\n {2}k3s \(systemd unit k3s; reads [^\n]*\)\n {4}systemctl restart k3s\n\n/m);
+});

@@ -12,7 +12,7 @@ import { parseCsr } from '../pki/csr.js';
 import { parseKubeconfig, looksLikeKubeconfig, KubeconfigError, type KubeconfigDoc } from '../kubeconfig/read.js';
 import { manifestPems } from '../kubeconfig/manifest.js';
 import { detectLayouts, kubeadmPkiDir, layoutTargets, type ScanTarget } from '../layouts/detect.js';
-import { kubeadmProfileForFile, KUBEADM_PROFILES, profileCertPath, profileKeyPath, RKE1_COMPONENTS, DEFAULT_PKI, KUBELET_CONF, type KubeadmCertProfile } from '../profiles/kubeadm.js';
+import { kubeadmProfileForFile, KUBEADM_PROFILES, profileCertPath, profileKeyPath, RKE1_COMPONENTS, RANCHER_COMPONENTS, DEFAULT_PKI, KUBELET_CONF, type KubeadmCertProfile } from '../profiles/kubeadm.js';
 import { readComponentRefs, readKubeadmConfigHints, readKubeletConfig, kubeletConfigPath, kubeletClientRotation, kubeletClientSigningOff, kubeletConfigProblems } from './components.js';
 import { interruptedRuns } from './interrupted.js';
 import { staleLoads, type LiveComponent } from './live.js';
@@ -604,6 +604,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     const components = new Set<string>();
     for (const ref of componentRefs) if (files.includes(ref.file)) components.add(ref.component);
     if (r.layout === 'rke1') for (const comp of rke1Readers(fs, name)) components.add(comp);
+    if (r.layout === 'k3s' || r.layout === 'rke2') for (const comp of rancherReaders(r.layout, r.location)) components.add(comp);
     const profile = r.location.kind !== 'kubeconfig' || r.location.kubeconfig?.entry === 'user' ? profileOf(r.location) : undefined;
     // client-go's store swaps -current as a symlink and refuses a regular file there ("expected … to be a
     // symlink but it is a file", spec §7.2): a pair copied without its link is never rotated again
@@ -1006,6 +1007,14 @@ function rke1Readers(fs: NodeFs, name: string): string[] {
   if (name.startsWith('kube-kubelet-')) return ['kubelet'];
   const readers = RKE1_COMPONENTS[name] ?? [];
   return name === 'kube-node' && fs.exists('/etc/kubernetes/ssl/kube-apiserver.pem') ? [...readers, 'kube-apiserver'] : readers;
+}
+
+/** Who reads a certificate k3s or RKE2 made, by where it is (RANCHER_COMPONENTS); not its CA copies at the end. */
+function rancherReaders(distro: 'k3s' | 'rke2', l: CertLocation): string[] {
+  const dir = `/var/lib/rancher/${distro}/`;
+  if (l.kind === 'kubeconfig' || l.index !== 0 || !l.file.startsWith(dir)) return [];
+  const key = l.file.slice(dir.length).replace(/\.(crt|pem|json)$/, '').replace(`-${distro}-`, '-<distro>-');
+  return (RANCHER_COMPONENTS[key] ?? []).map((c) => c.replace('<distro>', distro));
 }
 
 function isKubeadmControlPlane(fs: NodeFs, pkiDir: string): boolean {
