@@ -1057,3 +1057,26 @@ test('k3s runs every component in its one process and RKE2 its kubelet: who read
   assert.equal(await run(['renew', 'all', '--root', root, '--now', '2026-11-23', '--dry-run'], io), 0, io.out + io.err);
   assert.match(io.out, /^Restart afterwards:\n {2}k3s \(systemd unit k3s; reads [^\n]*\)\n {4}systemctl restart k3s\n\n/m);
 });
+
+test('Kubernetes the Hard Way (2024): the admin\'s kubeconfig the server keeps in root\'s home (/root/admin.kubeconfig) is checked and renewed with the rest; it went unseen', async () => {
+  const root = tmpDir('kubepki-hardway-admin-');
+  const issued = new Date('2026-01-01T00:00:00Z');
+  const ca = await makeCa('CA', issued, 3653, 'rsa-2048');
+  const admin = await makeLeaf(ca, 'admin', { orgs: ['system:masters'], eku: ['clientAuth'], notBefore: issued, days: 340, keyType: 'rsa-2048' });
+  putPair(root, '/var/lib/kubernetes/ca.crt', ca);
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  put(root, '/root/admin.kubeconfig', `apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: ${b64(ca.pem)}\n    server: https://127.0.0.1:6443\n  name: kubernetes-the-hard-way\ncontexts:\n- context:\n    cluster: kubernetes-the-hard-way\n    user: admin\n  name: default\ncurrent-context: default\nkind: Config\npreferences: {}\nusers:\n- name: admin\n  user:\n    client-certificate-data: ${b64(admin.pem)}\n    client-key-data: ${b64(admin.keyPem)}\n`, 0o600);
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  assert.deepEqual(inv.layouts, ['hardway']);
+  const a = byName(inv, 'admin.kubeconfig');
+  assert.deepEqual(a.subjectO, ['system:masters']);
+  assert.equal(a.status, 'warning');
+  assert.equal(a.signerName, 'ca');
+  const io = memoryIo();
+  assert.equal(await run(['renew', 'all', '--only-expiring', '--root', root, '--now', '2026-11-23'], io), 0, io.out + io.err);
+  const kc = JSON.parse(execFileSync('kubectl', ['config', 'view', '--raw', '-o', 'json', '--kubeconfig', path.join(root, 'root/admin.kubeconfig')]).toString());
+  const leaf = path.join(tmpDir('kubepki-hw-admin-'), 'admin.pem');
+  fs.writeFileSync(leaf, Buffer.from(kc.users[0].user['client-certificate-data'], 'base64'));
+  assert.equal(openssl(['verify', '-attime', String(Date.parse('2026-11-24') / 1000), '-purpose', 'sslclient', '-CAfile', path.join(root, 'var/lib/kubernetes/ca.crt'), leaf]).status, 0);
+  assert.match(openssl(['x509', '-in', leaf, '-noout', '-subject', '-enddate']).stdout, /subject=O = system:masters, CN = admin\nnotAfter=Oct (2[89]|3[01]) .* 2027 GMT/);
+});

@@ -65,6 +65,8 @@ export function layoutTargets(layout: LayoutName, fs: NodeFs, pkiDir = kubeadmPk
         { path: '/var/lib/kubernetes', layout, recursive: false },
         { path: '/var/lib/kubelet', layout, recursive: false, match: /(\.crt|\.key|\.pem|kubeconfig)$/ },
         { path: '/var/lib/kube-proxy', layout, recursive: false, match: /kubeconfig$/ },
+        // the admin's kubeconfig, copied to root's home on the server (`kubectl get clusterroles --kubeconfig admin.kubeconfig`)
+        { path: '/root', layout, recursive: false, match: /\.kubeconfig$/ },
       ];
     case 'generic':
       return [];
