@@ -1080,3 +1080,18 @@ test('Kubernetes the Hard Way (2024): the admin\'s kubeconfig the server keeps i
   assert.equal(openssl(['verify', '-attime', String(Date.parse('2026-11-24') / 1000), '-purpose', 'sslclient', '-CAfile', path.join(root, 'var/lib/kubernetes/ca.crt'), leaf]).status, 0);
   assert.match(openssl(['x509', '-in', leaf, '-noout', '-subject', '-enddate']).stdout, /subject=O = system:masters, CN = admin\nnotAfter=Oct (2[89]|3[01]) .* 2027 GMT/);
 });
+
+test('the kubelet\'s self-signed serving pair (kubelet.crt, kubeadm and kubespray nodes) is renewed by nobody: the kubelet makes it only when it is missing (kubernetes/kubernetes#99418), so RENEWED BY says manual, not kubelet; its rotated client certificate stays the kubelet\'s', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  fs.renameSync(path.join(root, 'etc/kubernetes/pki'), path.join(root, 'etc/kubernetes/ssl'));
+  fs.symlinkSync('/etc/kubernetes/ssl', path.join(root, 'etc/kubernetes/pki'));
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  assert.ok(inv.layouts.includes('kubespray'));
+  assert.equal(byName(inv, 'kubelet-serving').managedBy, 'manual');
+  assert.equal(byName(inv, 'kubelet-client').managedBy, 'kubelet');
+  // and kubepki renews it (its throwaway CA re-made), which openssl verifies against the new CA in the same file
+  const io = memoryIo();
+  assert.equal(await run(['renew', 'kubelet-serving', '--root', root, '--now', '2027-12-01'], io), 0, io.out + io.err);
+  const f = path.join(root, 'var/lib/kubelet/pki/kubelet.crt');
+  assert.equal(openssl(['verify', '-attime', String(Date.parse('2027-12-02') / 1000), '-purpose', 'sslserver', '-CAfile', f, f]).status, 0);
+});

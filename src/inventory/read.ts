@@ -991,7 +991,9 @@ function relDepth(r: CertRecord): number {
 
 function managedBy(r: CertRecord, name: string, profile: string | undefined): ManagedBy {
   if (r.layout === 'rke1' || r.layout === 'rke2' || r.layout === 'k3s') return r.layout;
-  if (name.startsWith('kubelet-client') || name.startsWith('kubelet-server') || name.startsWith('kubelet-serving')) return 'kubelet';
+  // (the kubelet makes its self-signed serving pair, kubelet-serving, only when the files are missing, and never
+  // renews it: kubernetes/kubernetes#99418; it serves the expired one until someone renews or deletes it)
+  if (name.startsWith('kubelet-client') || name.startsWith('kubelet-server')) return 'kubelet';
   if (profile === 'kubelet.conf') return r.location.kind === 'kubeconfig' ? 'manual' : 'kubelet';
   if (profile && !r.cert.isCA) return 'kubeadm';
   return 'manual';
