@@ -1095,3 +1095,23 @@ test('the kubelet\'s self-signed serving pair (kubelet.crt, kubeadm and kubespra
   const f = path.join(root, 'var/lib/kubelet/pki/kubelet.crt');
   assert.equal(openssl(['verify', '-attime', String(Date.parse('2027-12-02') / 1000), '-purpose', 'sslserver', '-CAfile', f, f]).status, 0);
 });
+
+test('a Kubernetes the Hard Way worker (no /var/lib/kubernetes there) is detected by its kubelet\'s and kube-proxy\'s kubeconfigs: kube-proxy\'s client certificate went unseen and the layouts said none', async () => {
+  const root = tmpDir('kubepki-hardway-worker-');
+  const issued = new Date('2026-01-01T00:00:00Z');
+  const ca = await makeCa('CA', issued, 3653, 'rsa-2048');
+  const node = await makeLeaf(ca, 'system:node:node-0', { orgs: ['system:nodes'], eku: ['clientAuth', 'serverAuth'], notBefore: issued, days: 3653, keyType: 'rsa-2048' });
+  const proxy = await makeLeaf(ca, 'system:kube-proxy', { orgs: ['system:node-proxier'], eku: ['clientAuth', 'serverAuth'], notBefore: issued, days: 3653, keyType: 'rsa-2048' });
+  put(root, '/var/lib/kubelet/ca.crt', ca.pem);
+  putPair(root, '/var/lib/kubelet/kubelet.crt', node);
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  const kc = (user: string, leaf: { pem: string; keyPem: string }) => `apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: ${b64(ca.pem)}\n    server: https://server.kubernetes.local:6443\n  name: kubernetes-the-hard-way\ncontexts:\n- context:\n    cluster: kubernetes-the-hard-way\n    user: ${user}\n  name: default\ncurrent-context: default\nkind: Config\npreferences: {}\nusers:\n- name: ${user}\n  user:\n    client-certificate-data: ${b64(leaf.pem)}\n    client-key-data: ${b64(leaf.keyPem)}\n`;
+  put(root, '/var/lib/kubelet/kubeconfig', kc('system:node:node-0', node), 0o600);
+  put(root, '/var/lib/kube-proxy/kubeconfig', kc('system:kube-proxy', proxy), 0o600);
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  assert.deepEqual(inv.layouts, ['hardway']);
+  const p = byName(inv, 'kube-proxy/kubeconfig');
+  assert.equal(p.subjectCN, 'system:kube-proxy');
+  assert.equal(p.signerName, 'ca');
+  assert.equal(byName(inv, 'kubelet').signerName, 'ca');
+});

@@ -115,7 +115,8 @@ export function detectLayouts(fs: NodeFs): LayoutName[] {
   if (sslIsRke) found.push('rke1');
   if (has('/var/lib/rancher/rke2')) found.push('rke2');
   if (has('/var/lib/rancher/k3s')) found.push('k3s');
-  if (has('/var/lib/kubernetes/ca.pem') || has('/var/lib/kubernetes/ca.crt')) found.push('hardway');
+  // (a hard-way worker has no /var/lib/kubernetes: its kubelet's and kube-proxy's kubeconfigs are where the guide puts them)
+  if (has('/var/lib/kubernetes/ca.pem') || has('/var/lib/kubernetes/ca.crt') || has('/var/lib/kubelet/kubeconfig') || has('/var/lib/kube-proxy/kubeconfig')) found.push('hardway');
   return found;
 }
 
