@@ -3,13 +3,16 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createPrivateKey } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { readInventory } from '../src/inventory/read.js';
 import { NodeFs } from '../src/fs/node-fs.js';
 import { run } from '../src/cli/main.js';
 import { memoryIo } from '../src/cli/io.js';
 import { inventoryExitCode } from '../src/report/table.js';
 import type { CertEntry, Inventory } from '../src/inventory/types.js';
-import { makeK3sTree, makeCa, makeLeaf, put } from './support/trees.js';
+import { makeK3sTree, makeCa, makeLeaf, put, type Made } from './support/trees.js';
+import { Certificate } from '../src/pki/certificate.js';
+import { parsePemBlocks } from '../src/pki/pem.js';
 import { copyFixture, NOW, openssl, tmpDir } from './support/fixtures.js';
 
 /** A certificate and its key beside it (`x.crt`, `x.key` 0600), as installers write them. */
@@ -73,12 +76,24 @@ test('k3s agent with expired leaves (the CA keys are on the server): check says 
   for (const l of notRenewed) assert.match(l, /systemctl restart k3s-agent$/, l);
   assert.doesNotMatch(renew.out, /--csr-out/);
 
-  // the same node as a server (CA keys here, unit k3s): renew does it, and its restart is the k3s unit
+  // the same node as a server (CA keys here, unit k3s): restarting k3s re-issues them with its CAs (renew all
+  // would end with the same restart, and cannot write the listener's dynamic-cert.json)
   const server = tmpDir('kubepki-k3s-server-expired-');
   await makeK3sTree(server, new Date('2025-10-01T00:00:00Z'));
   const io2 = memoryIo();
   assert.equal(await run(['check', '--root', server, '--now', '2026-11-23'], io2), 2);
-  assert.match(io2.out, /^Next: kubepki renew all --root \S+ --dry-run/m);
+  assert.match(io2.out, /^Next: k3s re-issues its certificates that expire within 90 days when it starts, with its CAs on this node: systemctl restart k3s \(each agent re-issues its own when restarted\)$/m);
+  const json2 = memoryIo();
+  await run(['check', '--root', server, '--now', '2026-11-23', '-o', 'json'], json2);
+  assert.equal(JSON.parse(json2.out).next, /^Next: (.*)$/m.exec(io2.out)?.[1]);
+  // renew all still does it here, if asked, and ends with the same restart
+  const r1 = memoryIo();
+  assert.equal(await run(['renew', 'all', '--root', server, '--now', '2026-11-23', '--dry-run'], r1), 0, r1.out + r1.err);
+  assert.match(r1.out, /^ {4}systemctl restart k3s$/m);
+  // a CA that has expired itself is not re-signed by a restart: renew all (which renews the CA with its key) is the step
+  const caGone = memoryIo();
+  assert.equal(await run(['check', '--root', server, '--now', '2035-11-01'], caGone), 2);
+  assert.match(caGone.out, /^Next: kubepki renew all --root \S+ --dry-run/m);
   // a server without a CA key cannot re-issue what that CA signs: no "restart k3s" advice there
   fs.rmSync(path.join(server, 'var/lib/rancher/k3s/server/tls/client-ca.key'));
   const r2 = memoryIo();
@@ -825,4 +840,278 @@ test('kubeadm external CA mode (ca.key not on the node): what that CA signed is 
   const inv = readInventory({ fs: new NodeFs(root), now: NOW });
   for (const name of ['apiserver', 'apiserver-kubelet-client', 'admin.conf']) assert.equal(byName(inv, name).managedBy, 'manual', name);
   assert.equal(byName(inv, 'front-proxy-client').managedBy, 'kubeadm', 'its CA\'s key is still here');
+});
+
+test('kubeadm external CA mode (ca.key absent, kube-controller-manager\'s --cluster-signing-key-file= empty): the kubelet\'s client certificate is renewed by nobody, not "the kubelet renews it; nothing to do", and renew --csr-out writes its request for the CA', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  fs.rmSync(path.join(root, 'etc/kubernetes/pki/ca.key'));
+  // what kubeadm writes in external-CA mode (spec §1.3): the CSR signing controller does not run
+  const kcm = path.join(root, 'etc/kubernetes/manifests/kube-controller-manager.yaml');
+  fs.writeFileSync(kcm, fs.readFileSync(kcm, 'utf8').replace(/--cluster-signing-cert-file=\S+/, '--cluster-signing-cert-file=').replace(/--cluster-signing-key-file=\S+/, '--cluster-signing-key-file='));
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  const kc = byName(inv, 'kubelet-client');
+  assert.equal(kc.managedBy, 'manual');
+  assert.equal(kc.status, 'warning');
+  const f = kc.findings.find((x) => x.code === 'kubelet-csr-unsigned');
+  assert.ok(f, JSON.stringify(kc.findings));
+  assert.match(f.message, /--cluster-signing-key-file= in \/etc\/kubernetes\/manifests\/kube-controller-manager\.yaml: kubeadm's external-CA mode/);
+  assert.match(f.message, /on 2027-11-22 the node goes NotReady/);
+  // what the CA key on the node would sign is unaffected: a control plane whose kube-controller-manager signs
+  assert.equal(byName(readInventory({ fs: new NodeFs(copyFixture('kubeadm-1.26')), now: NOW }), 'kubelet-client').findings.length, 0);
+
+  const dry = memoryIo();
+  await run(['renew', 'kubelet-client', '--root', root, '--now', '2026-11-23', '--dry-run'], dry);
+  const line = dry.out.split('\n').find((l) => /^ {2}kubelet-client: /.test(l)) ?? '';
+  assert.doesNotMatch(line, /nothing to do|kubelet credentials/, line);
+  assert.match(line, /the key of CA ca is missing \(pass --csr-out DIR/, line);
+  const csrDir = tmpDir('kubepki-ext-csr-');
+  const io = memoryIo();
+  assert.equal(await run(['renew', 'kubelet-client', '--root', root, '--now', '2026-11-23', '--csr-out', csrDir], io), 1, io.out + io.err);
+  const req = openssl(['req', '-in', path.join(csrDir, 'kubelet-client.csr'), '-noout', '-subject', '-verify']);
+  assert.equal(req.status, 0, req.stderr);
+  assert.match(req.stdout, /subject=O = system:nodes, CN = system:node:cp-1/);
+  // the request's key is the one the kubelet's pem holds
+  const pem = fs.readFileSync(path.join(root, kc.location.file), 'utf8');
+  const csrPub = openssl(['req', '-in', path.join(csrDir, 'kubelet-client.csr'), '-noout', '-pubkey']);
+  const keyFile = path.join(csrDir, 'k.pem');
+  fs.writeFileSync(keyFile, pem);
+  assert.equal(openssl(['pkey', '-in', keyFile, '-pubout']).stdout, csrPub.stdout);
+});
+
+/**
+ * dynamiclistener's serving certificate on a k3s server made by makeK3sTree (CN k3s, O k3s, signed by its server
+ * CA from notBefore for a year), and server/tls/dynamic-cert.json holding it as the Secret kube-system/k3s-serving.
+ */
+async function k3sListenerCert(root: string, notBefore: Date): Promise<Made> {
+  const tls = '/var/lib/rancher/k3s/server/tls';
+  const caPem = fs.readFileSync(path.join(root, tls, 'server-ca.crt'), 'utf8');
+  const caDer = parsePemBlocks(caPem)[0]!.der;
+  const ca: Made = { pem: caPem, keyPem: '', key: createPrivateKey(fs.readFileSync(path.join(root, tls, 'server-ca.key'))), subject: new Certificate(caDer).subjectRaw, der: caDer };
+  const dl = await makeLeaf(ca, 'k3s', { orgs: ['k3s'], eku: ['serverAuth'], sans: [{ type: 'dns', value: 'localhost' }, { type: 'ip', value: '127.0.0.1' }], notBefore, days: 365 });
+  const b64 = (t: string) => Buffer.from(t).toString('base64');
+  put(root, `${tls}/dynamic-cert.json`, JSON.stringify({ kind: 'Secret', apiVersion: 'v1', metadata: { name: 'k3s-serving', namespace: 'kube-system' }, type: 'kubernetes.io/tls', data: { 'tls.crt': b64(dl.pem + caPem), 'tls.key': b64(dl.keyPem) } }), 0o600);
+  return dl;
+}
+
+test('renew --file of a Secret manifest (k3s\'s server/tls/dynamic-cert.json, a kubectl get secret -o yaml) is refused with what to do: it planned a PEM write and stopped with "internal error: expected at least 1 certificates"', async () => {
+  const root = tmpDir('kubepki-k3s-dynamic-');
+  await makeK3sTree(root, new Date('2026-01-10T00:00:00Z'));
+  const tls = '/var/lib/rancher/k3s/server/tls';
+  const dl = await k3sListenerCert(root, new Date('2025-12-01T00:00:00Z'));
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  assert.ok(dl.pem);
+  const appCa = await makeCa('demo-ca', new Date('2026-01-01T00:00:00Z'), 3650);
+  const app = await makeLeaf(appCa, 'app.demo.svc', { eku: ['serverAuth'], sans: [{ type: 'dns', value: 'app.demo.svc' }], notBefore: new Date('2026-01-01T00:00:00Z'), days: 365 });
+  put(root, '/root/app-tls.yaml', `apiVersion: v1\nkind: Secret\nmetadata:\n  name: app-tls\n  namespace: demo\ntype: kubernetes.io/tls\ndata:\n  tls.crt: ${b64(app.pem + appCa.pem)}\n  tls.key: ${b64(app.keyPem)}\n`);
+  for (const [file, expected] of [
+    [`${tls}/dynamic-cert.json`, /dynamic-cert\.json is k3s's copy of its listener's serving certificate \(Secret kube-system\/k3s-serving\), which k3s re-issues itself when it is within 90 days of its end; to re-issue it now: k3s certificate rotate, then systemctl restart k3s$/m],
+    ['/root/app-tls.yaml', /app-tls\.yaml is a manifest of Secret demo\/app-tls: kubepki rewrites certificate files, not Kubernetes objects; renew the certificate where it is issued, put it in the object's data and apply it \(kubectl apply -f \/root\/app-tls\.yaml\)$/m],
+  ] as const) {
+    const before = fs.readFileSync(path.join(root, file));
+    const io = memoryIo();
+    assert.equal(await run(['renew', '--file', file, '--root', root, '--now', '2026-12-20'], io), 1, io.out + io.err);
+    assert.match(io.out, expected, io.out);
+    assert.doesNotMatch(io.out + io.err, /internal error|write {3}\//, io.out + io.err);
+    assert.deepEqual(fs.readFileSync(path.join(root, file)), before, `${file} untouched`);
+  }
+});
+
+test('k3s/RKE2 server: check reads the listener\'s serving certificate from server/tls/dynamic-cert.json (the kube-system/<distro>-serving Secret, what clients of 6443/9345 see), with its key; renew all leaves it to the distro while it is valid', async () => {
+  const root = tmpDir('kubepki-k3s-dyn-check-');
+  await makeK3sTree(root, new Date('2026-01-10T00:00:00Z'));
+  const tls = '/var/lib/rancher/k3s/server/tls';
+  const dl = await k3sListenerCert(root, new Date('2026-03-01T00:00:00Z'));
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  const d = byName(inv, 'dynamic-cert.json');
+  assert.equal(d.location.file, `${tls}/dynamic-cert.json`);
+  assert.equal(d.location.manifest, 'Secret kube-system/k3s-serving');
+  assert.equal(d.signerName, 'server-ca');
+  assert.equal(d.managedBy, 'k3s');
+  assert.equal(d.privateKey.matches, true);
+  assert.equal(d.notAfter, '2027-03-01T00:00:00.000Z');
+  // openssl agrees: the leaf in the Secret verifies against the server CA
+  const leafFile = path.join(tmpDir('kubepki-dl-'), 'leaf.pem');
+  fs.writeFileSync(leafFile, dl.pem);
+  assert.equal(openssl(['verify', '-attime', String(Date.parse('2026-11-23') / 1000), '-CAfile', path.join(root, tls, 'server-ca.crt'), leafFile]).status, 0);
+  assert.ok(!inv.certificates.some((c) => c.isCA && c.location.file === `${tls}/dynamic-cert.json`), 'the CA copy in it is server-ca, not a new CA');
+  assert.ok(inv.findings.every((f) => f.severity !== 'error'), JSON.stringify(inv.findings));
+  // valid: renew all renews the rest and leaves it to k3s without failing
+  const io = memoryIo();
+  assert.equal(await run(['renew', 'all', '--root', root, '--now', '2026-11-23', '--dry-run'], io), 0, io.out + io.err);
+  assert.match(io.out, /^ {2}dynamic-cert\.json: .*which k3s re-issues itself when it is within 90 days of its end; to re-issue it now: k3s certificate rotate, then systemctl restart k3s$/m);
+  assert.doesNotMatch(io.out, /write {3}\/var\/lib\/rancher\/k3s\/server\/tls\/dynamic-cert\.json/);
+  // expired: a failure, with the same advice
+  const late = memoryIo();
+  assert.equal(await run(['renew', 'all', '--root', root, '--now', '2028-01-01', '--dry-run'], late), 1, late.out + late.err);
+  assert.match(late.out, /^ {2}dynamic-cert\.json: .*k3s certificate rotate, then systemctl restart k3s$/m);
+});
+
+test('a k3s agent without its client-ca.crt / server-ca.crt (only the CA copies at the end of each leaf file): renew re-signed serving-kubelet and client-kubelet under a new throwaway CA, which kube-apiserver refuses; it now leaves them to k3s-agent', async () => {
+  const root = tmpDir('kubepki-k3s-agent-noca-');
+  await makeK3sTree(root, new Date('2025-10-01T00:00:00Z'));
+  fs.rmSync(path.join(root, 'var/lib/rancher/k3s/server'), { recursive: true });
+  fs.rmSync(path.join(root, 'etc/rancher'), { recursive: true });
+  for (const f of ['client-ca.crt', 'server-ca.crt']) fs.rmSync(path.join(root, 'var/lib/rancher/k3s/agent', f));
+  const before = fs.readFileSync(path.join(root, 'var/lib/rancher/k3s/agent/serving-kubelet.crt'));
+  const io = memoryIo();
+  assert.equal(await run(['renew', 'all', '--root', root, '--now', '2026-11-23'], io), 1, io.out + io.err);
+  assert.doesNotMatch(io.out, /throwaway/, io.out);
+  assert.match(io.out, /^ {2}serving-kubelet: externally managed, can't renew .*systemctl restart k3s-agent$/m);
+  assert.deepEqual(fs.readFileSync(path.join(root, 'var/lib/rancher/k3s/agent/serving-kubelet.crt')), before);
+  // what it holds still chains to the k3s server CA (openssl), as kube-apiserver's --kubelet-certificate-authority wants
+  const v = openssl(['verify', '-attime', String(Date.parse('2026-01-01') / 1000), '-partial_chain', '-CAfile', path.join(root, 'var/lib/rancher/k3s/agent/serving-kubelet.crt'), path.join(root, 'var/lib/rancher/k3s/agent/serving-kubelet.crt')]);
+  assert.equal(v.status, 0, v.stderr);
+  const check = memoryIo();
+  await run(['check', '--root', root, '--now', '2026-11-23'], check);
+  assert.match(check.out, /^Next: .*systemctl restart k3s-agent$/m);
+});
+
+test('Kubernetes the Hard Way (2024) embeds each certificate in its kubeconfig (kubectl --embed-certs): renewing kubelet.crt updates the copy in /var/lib/kubelet/kubeconfig, which kubectl reads and openssl verifies, under "Copies updated with the renewed certificates" (it said "the renewed CA")', async () => {
+  const root = tmpDir('kubepki-hardway-embed-');
+  const issued = new Date('2026-01-01T00:00:00Z');
+  const ca = await makeCa('CA', issued, 3653, 'rsa-2048');
+  const node = await makeLeaf(ca, 'system:node:node-0', { orgs: ['system:nodes'], eku: ['clientAuth', 'serverAuth'], sans: [{ type: 'dns', value: 'node-0' }, { type: 'ip', value: '127.0.0.1' }], notBefore: issued, days: 3653, keyType: 'rsa-2048' });
+  putPair(root, '/var/lib/kubernetes/ca.crt', ca);
+  putPair(root, '/var/lib/kubelet/kubelet.crt', node);
+  put(root, '/var/lib/kubelet/ca.crt', ca.pem);
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  const kubeconfig = '/var/lib/kubelet/kubeconfig';
+  put(root, kubeconfig, `apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: ${b64(ca.pem)}\n    server: https://server.kubernetes.local:6443\n  name: kubernetes-the-hard-way\ncontexts:\n- context:\n    cluster: kubernetes-the-hard-way\n    user: system:node:node-0\n  name: default\ncurrent-context: default\nkind: Config\npreferences: {}\nusers:\n- name: system:node:node-0\n  user:\n    client-certificate-data: ${b64(node.pem)}\n    client-key-data: ${b64(node.keyPem)}\n`, 0o600);
+  const dry = memoryIo();
+  assert.equal(await run(['renew', 'kubelet', '--root', root, '--now', '2026-11-23', '--dry-run'], dry), 0, dry.out + dry.err);
+  assert.match(dry.out, /^Copies updated with the renewed certificates:\n {2}copy of kubelet in \/var\/lib\/kubelet\/kubeconfig \(user system:node:node-0\) updated$/m);
+  const io = memoryIo();
+  assert.equal(await run(['renew', 'kubelet', '--root', root, '--now', '2026-11-23'], io), 0, io.out + io.err);
+  const renewed = fs.readFileSync(path.join(root, 'var/lib/kubelet/kubelet.crt'), 'utf8');
+  assert.notEqual(renewed, node.pem);
+  const kc = JSON.parse(execFileSync('kubectl', ['config', 'view', '--raw', '-o', 'json', '--kubeconfig', path.join(root, kubeconfig)]).toString());
+  assert.equal(Buffer.from(kc.users[0].user['client-certificate-data'], 'base64').toString(), renewed);
+  const v = openssl(['verify', '-attime', String(Date.parse('2026-11-24') / 1000), '-purpose', 'sslclient', '-CAfile', path.join(root, 'var/lib/kubelet/ca.crt'), path.join(root, 'var/lib/kubelet/kubelet.crt')]);
+  assert.equal(v.status, 0, v.stderr);
+});
+
+test('Kubernetes the Hard Way (2024): /var/lib/kube-proxy/kubeconfig is named kube-proxy/kubeconfig, not "kubeconfig", when the kubelet\'s kubeconfig holds a copy of kubelet.crt (so is no row of its own)', async () => {
+  const root = tmpDir('kubepki-hardway-names-');
+  const issued = new Date('2026-01-01T00:00:00Z');
+  const ca = await makeCa('CA', issued, 3653, 'rsa-2048');
+  const node = await makeLeaf(ca, 'system:node:node-0', { orgs: ['system:nodes'], eku: ['clientAuth', 'serverAuth'], notBefore: issued, days: 3653, keyType: 'rsa-2048' });
+  const proxy = await makeLeaf(ca, 'system:kube-proxy', { orgs: ['system:node-proxier'], eku: ['clientAuth', 'serverAuth'], notBefore: issued, days: 3653, keyType: 'rsa-2048' });
+  putPair(root, '/var/lib/kubernetes/ca.crt', ca);
+  putPair(root, '/var/lib/kubelet/kubelet.crt', node);
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  const kc = (user: string, leaf: { pem: string; keyPem: string }) => `apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: ${b64(ca.pem)}\n    server: https://server.kubernetes.local:6443\n  name: kubernetes-the-hard-way\ncontexts:\n- context:\n    cluster: kubernetes-the-hard-way\n    user: ${user}\n  name: default\ncurrent-context: default\nkind: Config\npreferences: {}\nusers:\n- name: ${user}\n  user:\n    client-certificate-data: ${b64(leaf.pem)}\n    client-key-data: ${b64(leaf.keyPem)}\n`;
+  put(root, '/var/lib/kubelet/kubeconfig', kc('system:node:node-0', node), 0o600);
+  put(root, '/var/lib/kube-proxy/kubeconfig', kc('system:kube-proxy', proxy), 0o600);
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  assert.deepEqual(inv.certificates.filter((c) => !c.isCA).map((c) => c.name).sort(), ['kube-proxy/kubeconfig', 'kubelet']);
+  const io = memoryIo();
+  assert.equal(await run(['renew', 'kube-proxy/kubeconfig', '--root', root, '--now', '2026-11-23', '--dry-run'], io), 0, io.out + io.err);
+  assert.match(io.out, /^ {2}kube-proxy\/kubeconfig +\/var\/lib\/kube-proxy\/kubeconfig \(user system:kube-proxy\)$/m);
+});
+
+test('RKE2\'s etcd static pod names its certificates only through --config-file (server/db/etcd/config): etcd is their reader, and renewing them restarts rke2-server, which rewrites the pod', async () => {
+  const root = tmpDir('kubepki-rke2-etcd-');
+  const issued = new Date('2026-01-10T00:00:00Z');
+  const tls = '/var/lib/rancher/rke2/server/tls';
+  const serverCa = await makeCa('etcd-server-ca@1768003200', issued, 3650);
+  const peerCa = await makeCa('etcd-peer-ca@1768003200', issued, 3650);
+  const sans = [{ type: 'dns', value: 'localhost' }, { type: 'dns', value: 'rke2-1' }, { type: 'ip', value: '127.0.0.1' }] as const;
+  const server = await makeLeaf(serverCa, 'etcd-server', { eku: ['serverAuth', 'clientAuth'], sans: [...sans], notBefore: issued, days: 365 });
+  const peer = await makeLeaf(peerCa, 'etcd-peer', { eku: ['serverAuth', 'clientAuth'], sans: [...sans], notBefore: issued, days: 365 });
+  for (const [n, ca] of [['etcd/server-ca', serverCa], ['etcd/peer-ca', peerCa]] as const) { put(root, `${tls}/${n}.crt`, ca.pem); put(root, `${tls}/${n}.key`, ca.keyPem, 0o600); }
+  put(root, `${tls}/etcd/server-client.crt`, server.pem + serverCa.pem); put(root, `${tls}/etcd/server-client.key`, server.keyPem, 0o600);
+  put(root, `${tls}/etcd/peer-server-client.crt`, peer.pem + peerCa.pem); put(root, `${tls}/etcd/peer-server-client.key`, peer.keyPem, 0o600);
+  const config = '/var/lib/rancher/rke2/server/db/etcd/config';
+  put(root, config, `client-transport-security:\n  cert-file: ${tls}/etcd/server-client.crt\n  client-cert-auth: true\n  key-file: ${tls}/etcd/server-client.key\n  trusted-ca-file: ${tls}/etcd/server-ca.crt\ndata-dir: /var/lib/rancher/rke2/server/db/etcd\nname: rke2-1-0a1b2c3d\npeer-transport-security:\n  cert-file: ${tls}/etcd/peer-server-client.crt\n  client-cert-auth: true\n  key-file: ${tls}/etcd/peer-server-client.key\n  trusted-ca-file: ${tls}/etcd/peer-ca.crt\n`, 0o600);
+  put(root, '/var/lib/rancher/rke2/agent/pod-manifests/etcd.yaml', `apiVersion: v1\nkind: Pod\nmetadata:\n  name: etcd\n  namespace: kube-system\nspec:\n  containers:\n  - command:\n    - etcd\n    - --config-file=${config}\n    env:\n    - name: FILE_HASH\n      value: 0f0e\n    name: etcd\n  hostNetwork: true\n`);
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  assert.deepEqual(byName(inv, 'etcd/server-client').components, ['etcd']);
+  assert.deepEqual(byName(inv, 'etcd/peer-server-client').components, ['etcd']);
+  assert.deepEqual(byName(inv, 'etcd/peer-ca').components, ['etcd']);
+  const io = memoryIo();
+  assert.equal(await run(['renew', 'etcd/server-client', '--root', root, '--now', '2026-11-23', '--dry-run'], io), 0, io.out + io.err);
+  assert.match(io.out, /^Restart afterwards:\n {2}rke2-server \(systemd unit rke2-server; reads \/var\/lib\/rancher\/rke2\/server\/tls\/etcd\/server-client\.crt\)\n {4}systemctl restart rke2-server$/m);
+  assert.doesNotMatch(io.out, /kubepki-parked/);
+});
+
+test('k3s runs every component in its one process and RKE2 its kubelet: who reads each certificate comes from where the distro puts it (no flag on disk names them), so check shows readers for k3s too', async () => {
+  const root = tmpDir('kubepki-k3s-readers-');
+  await makeK3sTree(root, new Date('2026-06-01T00:00:00Z'));
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  const readers = Object.fromEntries(inv.certificates.map((c) => [c.name, c.components]));
+  assert.deepEqual(readers['serving-kube-apiserver'], ['kube-apiserver']);
+  assert.deepEqual(readers['client-auth-proxy'], ['kube-apiserver']);
+  assert.deepEqual(readers['etcd/client'], ['kube-apiserver']);
+  assert.deepEqual(readers['etcd/server-client'], ['etcd']);
+  assert.deepEqual(readers['etcd/peer-server-client'], ['etcd']);
+  assert.deepEqual(readers['client-controller'], ['kube-controller-manager']);
+  assert.deepEqual(readers['client-scheduler'], ['kube-scheduler']);
+  assert.deepEqual(readers['client-kubelet'], ['kubelet']);
+  assert.deepEqual(readers['serving-kubelet'], ['kubelet']);
+  assert.deepEqual(readers['client-ca'], ['kube-apiserver', 'kube-controller-manager']);
+  assert.deepEqual(readers['etcd/peer-ca'], ['etcd']);
+  // a template the server hands to agents is read by no component here
+  assert.deepEqual(readers['client-kube-proxy'] ?? readers['server/client-kube-proxy'], []);
+  // the restart is still the one unit
+  const io = memoryIo();
+  assert.equal(await run(['renew', 'all', '--root', root, '--now', '2026-11-23', '--dry-run'], io), 0, io.out + io.err);
+  assert.match(io.out, /^Restart afterwards:\n {2}k3s \(systemd unit k3s; reads [^\n]*\)\n {4}systemctl restart k3s\n\n/m);
+});
+
+test('Kubernetes the Hard Way (2024): the admin\'s kubeconfig the server keeps in root\'s home (/root/admin.kubeconfig) is checked and renewed with the rest; it went unseen', async () => {
+  const root = tmpDir('kubepki-hardway-admin-');
+  const issued = new Date('2026-01-01T00:00:00Z');
+  const ca = await makeCa('CA', issued, 3653, 'rsa-2048');
+  const admin = await makeLeaf(ca, 'admin', { orgs: ['system:masters'], eku: ['clientAuth'], notBefore: issued, days: 340, keyType: 'rsa-2048' });
+  putPair(root, '/var/lib/kubernetes/ca.crt', ca);
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  put(root, '/root/admin.kubeconfig', `apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: ${b64(ca.pem)}\n    server: https://127.0.0.1:6443\n  name: kubernetes-the-hard-way\ncontexts:\n- context:\n    cluster: kubernetes-the-hard-way\n    user: admin\n  name: default\ncurrent-context: default\nkind: Config\npreferences: {}\nusers:\n- name: admin\n  user:\n    client-certificate-data: ${b64(admin.pem)}\n    client-key-data: ${b64(admin.keyPem)}\n`, 0o600);
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  assert.deepEqual(inv.layouts, ['hardway']);
+  const a = byName(inv, 'admin.kubeconfig');
+  assert.deepEqual(a.subjectO, ['system:masters']);
+  assert.equal(a.status, 'warning');
+  assert.equal(a.signerName, 'ca');
+  const io = memoryIo();
+  assert.equal(await run(['renew', 'all', '--only-expiring', '--root', root, '--now', '2026-11-23'], io), 0, io.out + io.err);
+  const kc = JSON.parse(execFileSync('kubectl', ['config', 'view', '--raw', '-o', 'json', '--kubeconfig', path.join(root, 'root/admin.kubeconfig')]).toString());
+  const leaf = path.join(tmpDir('kubepki-hw-admin-'), 'admin.pem');
+  fs.writeFileSync(leaf, Buffer.from(kc.users[0].user['client-certificate-data'], 'base64'));
+  assert.equal(openssl(['verify', '-attime', String(Date.parse('2026-11-24') / 1000), '-purpose', 'sslclient', '-CAfile', path.join(root, 'var/lib/kubernetes/ca.crt'), leaf]).status, 0);
+  assert.match(openssl(['x509', '-in', leaf, '-noout', '-subject', '-enddate']).stdout, /subject=O = system:masters, CN = admin\nnotAfter=Oct (2[89]|3[01]) .* 2027 GMT/);
+});
+
+test('the kubelet\'s self-signed serving pair (kubelet.crt, kubeadm and kubespray nodes) is renewed by nobody: the kubelet makes it only when it is missing (kubernetes/kubernetes#99418), so RENEWED BY says manual, not kubelet; its rotated client certificate stays the kubelet\'s', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  fs.renameSync(path.join(root, 'etc/kubernetes/pki'), path.join(root, 'etc/kubernetes/ssl'));
+  fs.symlinkSync('/etc/kubernetes/ssl', path.join(root, 'etc/kubernetes/pki'));
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  assert.ok(inv.layouts.includes('kubespray'));
+  assert.equal(byName(inv, 'kubelet-serving').managedBy, 'manual');
+  assert.equal(byName(inv, 'kubelet-client').managedBy, 'kubelet');
+  // and kubepki renews it (its throwaway CA re-made), which openssl verifies against the new CA in the same file
+  const io = memoryIo();
+  assert.equal(await run(['renew', 'kubelet-serving', '--root', root, '--now', '2027-12-01'], io), 0, io.out + io.err);
+  const f = path.join(root, 'var/lib/kubelet/pki/kubelet.crt');
+  assert.equal(openssl(['verify', '-attime', String(Date.parse('2027-12-02') / 1000), '-purpose', 'sslserver', '-CAfile', f, f]).status, 0);
+});
+
+test('a Kubernetes the Hard Way worker (no /var/lib/kubernetes there) is detected by its kubelet\'s and kube-proxy\'s kubeconfigs: kube-proxy\'s client certificate went unseen and the layouts said none', async () => {
+  const root = tmpDir('kubepki-hardway-worker-');
+  const issued = new Date('2026-01-01T00:00:00Z');
+  const ca = await makeCa('CA', issued, 3653, 'rsa-2048');
+  const node = await makeLeaf(ca, 'system:node:node-0', { orgs: ['system:nodes'], eku: ['clientAuth', 'serverAuth'], notBefore: issued, days: 3653, keyType: 'rsa-2048' });
+  const proxy = await makeLeaf(ca, 'system:kube-proxy', { orgs: ['system:node-proxier'], eku: ['clientAuth', 'serverAuth'], notBefore: issued, days: 3653, keyType: 'rsa-2048' });
+  put(root, '/var/lib/kubelet/ca.crt', ca.pem);
+  putPair(root, '/var/lib/kubelet/kubelet.crt', node);
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  const kc = (user: string, leaf: { pem: string; keyPem: string }) => `apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: ${b64(ca.pem)}\n    server: https://server.kubernetes.local:6443\n  name: kubernetes-the-hard-way\ncontexts:\n- context:\n    cluster: kubernetes-the-hard-way\n    user: ${user}\n  name: default\ncurrent-context: default\nkind: Config\npreferences: {}\nusers:\n- name: ${user}\n  user:\n    client-certificate-data: ${b64(leaf.pem)}\n    client-key-data: ${b64(leaf.keyPem)}\n`;
+  put(root, '/var/lib/kubelet/kubeconfig', kc('system:node:node-0', node), 0o600);
+  put(root, '/var/lib/kube-proxy/kubeconfig', kc('system:kube-proxy', proxy), 0o600);
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  assert.deepEqual(inv.layouts, ['hardway']);
+  const p = byName(inv, 'kube-proxy/kubeconfig');
+  assert.equal(p.subjectCN, 'system:kube-proxy');
+  assert.equal(p.signerName, 'ca');
+  assert.equal(byName(inv, 'kubelet').signerName, 'ca');
 });

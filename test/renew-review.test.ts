@@ -165,7 +165,7 @@ test('restarts follow the layout: RKE1 restarts every component, the kubelet too
   assert.deepEqual(await carryOutRestarts(new NodeFs(root), plan.restarts.filter((x) => x.component === 'kubelet'), down, { log: () => {} }), ['kubelet']);
 });
 
-test('restarts follow the layout: k3s restarts its one unit (k3s on a server); RKE2 keeps static pods and restarts rke2-server or rke2-agent for the kubelet', async () => {
+test('restarts follow the layout: k3s restarts its one unit (k3s on a server); RKE2 restarts rke2-server or rke2-agent, which rewrites its static pods with a new FILE_HASH of their files (no manifest moved by hand)', async () => {
   const k3s = tmp('kubepki-k3s-restart-');
   await makeK3sTree(k3s, new Date('2025-10-01T00:00:00Z'));
   const inv = readInventory({ fs: new NodeFs(k3s), now: new Date(NOW) });
@@ -175,7 +175,8 @@ test('restarts follow the layout: k3s restarts its one unit (k3s on a server); R
   assert.ok(plan.restarts[0]!.because.includes('/var/lib/rancher/k3s/server/tls/serving-kube-apiserver.crt'));
   assert.deepEqual(plan.restarts[0]!.endpoint, { host: '127.0.0.1', port: 6443, certFile: '/var/lib/rancher/k3s/server/tls/serving-kube-apiserver.crt' });
 
-  // RKE2 server: kube-apiserver is a static pod in agent/pod-manifests; the kubelet lives in rke2-server
+  // RKE2 server: kube-apiserver is a static pod in agent/pod-manifests that rke2-server writes when it starts,
+  // with a FILE_HASH of the files its flags name (rancher/rke2 pkg/staticpod); the kubelet lives in rke2-server
   const rke2 = tmp('kubepki-rke2-restart-');
   const issued = new Date('2025-10-01T00:00:00Z');
   const ca = await makeCa('rke2-client-ca@1759276800', issued, 3650);
@@ -206,10 +207,15 @@ spec:
   const plan2 = planRenew(inv2, { targets: 'all' }, new Date(NOW));
   const got = Object.fromEntries(plan2.restarts.map((x) => [x.component, [x.how, x.unit ?? x.manifest, x.because]]));
   assert.deepEqual(got, {
-    'kube-apiserver': ['static-pod', '/var/lib/rancher/rke2/agent/pod-manifests/kube-apiserver.yaml', [`${tls}/serving-kube-apiserver.crt`]],
-    'rke2-server': ['systemd', 'rke2-server', ['/var/lib/rancher/rke2/agent/client-kubelet.crt']],
+    'rke2-server': ['systemd', 'rke2-server', ['/var/lib/rancher/rke2/agent/client-kubelet.crt', `${tls}/serving-kube-apiserver.crt`]],
   });
-  assert.match(plan2.restarts.find((x) => x.component === 'kube-apiserver')!.command, /^mv \/var\/lib\/rancher\/rke2\/agent\/pod-manifests\/kube-apiserver\.yaml \/var\/lib\/rancher\/rke2\/agent\/kube-apiserver\.yaml\.kubepki-parked /);
+  assert.equal(plan2.restarts[0]!.command, 'systemctl restart rke2-server');
+  // the restart is confirmed on what kube-apiserver serves
+  assert.deepEqual(plan2.restarts[0]!.endpoint, { host: '127.0.0.1', port: 6443, certFile: `${tls}/serving-kube-apiserver.crt` });
+  // a manifest rke2 does not write (one put in /etc/kubernetes/manifests by hand) is still moved out and back
+  put(rke2, '/etc/kubernetes/manifests/extra-apiserver.yaml', fs.readFileSync(path.join(rke2, 'var/lib/rancher/rke2/agent/pod-manifests/kube-apiserver.yaml'), 'utf8').replaceAll('name: kube-apiserver', 'name: extra-apiserver'));
+  const plan2b = planRenew(readInventory({ fs: new NodeFs(rke2), now: new Date(NOW) }), { targets: 'all' }, new Date(NOW));
+  assert.deepEqual(plan2b.restarts.map((x) => [x.component, x.how]), [['extra-apiserver', 'static-pod'], ['rke2-server', 'systemd']]);
 
   // the same node without its server directory is an agent: the kubelet restarts with rke2-agent
   const agent = tmp('kubepki-rke2-agent-');

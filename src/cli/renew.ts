@@ -44,7 +44,9 @@ export function renderPlanText(plan: Plan, o: { install?: boolean } = {}): strin
   }
   const copies = plan.items.filter((i) => i.kind === 'ca-copy');
   if (copies.length) {
-    out.push('', 'Copies updated with the renewed CA:');
+    // (a leaf has copies too: k3s.yaml's admin certificate, the hard way's kubelet certificate in its kubeconfig)
+    const ofCas = copies.every((c) => plan.items.find((i) => i.id === c.follows)?.kind === 'ca');
+    out.push('', `Copies updated with the renewed ${ofCas ? 'CA' : 'certificates'}:`);
     for (const c of copies) out.push(`  ${c.notes.join('; ')}`);
   }
   out.push('', `Files (${plan.files.length}):`);

@@ -139,6 +139,7 @@ export function readComponentRefs(fs: NodeFs): ComponentRef[] {
             refs.push({ component, via: flag, file: v, source: file });
             if (KUBECONFIG_FLAGS.has(flag)) refs.push(...kubeconfigFileRefs(fs, v, component, flag));
             if (flag === '--config') refs.push(...componentConfigRefs(fs, component, v));
+            if (flag === '--config-file' && component === 'etcd') refs.push(...etcdConfigFileRefs(fs, v));
           }
         }
       }
@@ -219,15 +220,24 @@ function systemdEtcdRefs(fs: NodeFs, unit: SystemdService | undefined): Componen
     try { text = fs.readFile(file).toString('utf8'); } catch { continue; }
     for (const [key, value] of parseEnvironmentFile(text)) etcdFile(key.replace(/^export[ \t]+/, ''), value, file);
   }
-  for (const file of ['/etc/etcd/etcd.conf.yml', '/etc/etcd/etcd.conf.yaml']) {
-    if (!fs.exists(file)) continue;
-    let cfg: Record<string, any> | undefined;
-    try { cfg = parseYaml(fs.readFile(file).toString('utf8')) as Record<string, any>; } catch { continue; }
-    for (const section of ['client-transport-security', 'peer-transport-security']) {
-      for (const key of ['cert-file', 'key-file', 'trusted-ca-file']) {
-        const v = cfg?.[section]?.[key];
-        if (typeof v === 'string' && v.startsWith('/')) out.push({ component: 'etcd', via: `${section}.${key}`, file: v, source: file, unit: 'etcd' });
-      }
+  for (const file of ['/etc/etcd/etcd.conf.yml', '/etc/etcd/etcd.conf.yaml']) out.push(...etcdConfigFileRefs(fs, file).map((r) => ({ ...r, unit: 'etcd' })));
+  return out;
+}
+
+/**
+ * The files etcd's YAML config (its --config-file) names in its transport sections: a distro's
+ * /etc/etcd/etcd.conf.yml, or RKE2's etcd static pod, whose only flag is
+ * --config-file=/var/lib/rancher/rke2/server/db/etcd/config.
+ */
+function etcdConfigFileRefs(fs: NodeFs, file: string): ComponentRef[] {
+  const out: ComponentRef[] = [];
+  if (!fs.exists(file)) return out;
+  let cfg: Record<string, any> | undefined;
+  try { cfg = parseYaml(fs.readFile(file).toString('utf8')) as Record<string, any>; } catch { return out; }
+  for (const section of ['client-transport-security', 'peer-transport-security']) {
+    for (const key of ['cert-file', 'key-file', 'trusted-ca-file']) {
+      const v = cfg?.[section]?.[key];
+      if (typeof v === 'string' && v.startsWith('/')) out.push({ component: 'etcd', via: `${section}.${key}`, file: v, source: file });
     }
   }
   return out;
@@ -395,4 +405,44 @@ export function clusterSigningDuration(fs: NodeFs): { seconds: number; text: str
   const m = /--(?:experimental-)?cluster-signing-duration=["']?([^"'\s,\]]+)/.exec(live);
   const seconds = m ? parseGoDuration(m[1]!) : undefined;
   return m && seconds && seconds > 0 ? { seconds, text: m[1]!, file } : undefined;
+}
+
+/** kube-controller-manager's setting that leaves the kubelet's client certificate requests unsigned. */
+export interface KubeletSigningOff {
+  /** the manifest or unit that runs kube-controller-manager on this node */
+  file: string;
+  /** the flag as written (`--cluster-signing-key-file=`) */
+  setting: string;
+  /** why it signs nothing: kubeadm's external-CA mode (an empty flag) */
+  why: string;
+}
+
+/**
+ * Whether the kube-controller-manager on this node signs the kubelet's client certificate requests
+ * (kubernetes.io/kube-apiserver-client-kubelet). In kubeadm's external-CA mode (ca.key absent) kubeadm writes
+ * `--cluster-signing-cert-file=` and `--cluster-signing-key-file=` empty (spec §1.3): the signing controller
+ * does not run, so the kubelet's rotation requests are approved but never signed. Undefined when it signs, or when this node runs
+ * no kube-controller-manager (a worker: the control plane's decides). The flag for that signer alone
+ * (--cluster-signing-kubelet-client-key-file) wins over the general one.
+ */
+export function kubeletClientSigningOff(fs: NodeFs): KubeletSigningOff | undefined {
+  const manifest = '/etc/kubernetes/manifests/kube-controller-manager.yaml';
+  let argv: string[] | undefined;
+  let file = manifest;
+  try {
+    const pod = parseYaml(fs.readFile(manifest).toString('utf8')) as { spec?: { containers?: Container[] } };
+    const c = pod?.spec?.containers?.find((x) => x.name === 'kube-controller-manager') ?? pod?.spec?.containers?.[0];
+    argv = [...(c?.command ?? []), ...(c?.args ?? [])].map(String);
+  } catch {
+    const unit = readSystemdService(fs, 'kube-controller-manager.service');
+    if (unit) { argv = unit.argv; file = unit.source; }
+  }
+  if (!argv) return undefined;
+  const last = (flag: string) => argv!.findLast((a) => a.startsWith(`${flag}=`));
+  const written = last('--cluster-signing-kubelet-client-key-file') ?? last('--cluster-signing-key-file');
+  if (written === undefined) return undefined;
+  const value = written.slice(written.indexOf('=') + 1).replace(/^["']|["']$/g, '');
+  // (a key file the flag names but this tree lacks is not taken for the same: a copy of a node or a backup
+  // may leave keys out on purpose)
+  return value === '' ? { file, setting: written, why: 'kubeadm\'s external-CA mode: the CA key is not in the cluster, so its CSR signing controller does not run' } : undefined;
 }

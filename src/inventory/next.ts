@@ -2,7 +2,7 @@
  * What to do next about an inventory, in the operator's words: the line `check` prints as `Next:`, the
  * dashboard's headline advice and the JSON's `next`. One place, so every view gives the same advice.
  */
-import { agentReissueAdvice } from '../layouts/detect.js';
+import { agentReissueAdvice, serverReissueAdvice } from '../layouts/detect.js';
 import type { CertEntry, Inventory } from './types.js';
 import { BOOTSTRAP_KUBELET_CONF, KUBELET_CONF } from '../profiles/kubeadm.js';
 
@@ -31,7 +31,7 @@ export function nextStep(inv: Omit<Inventory, 'next'>): string {
     return `bring back ${caGone.join(', ')} and their keys from a backup (kubepki backups${rootFlag}) or another control-plane node (kubepki ca export / ca import); with no copy left, kubepki rebuild${rootFlag} --new-ca --dry-run`;
   }
   if (s.expired + s.warning > 0) {
-    return agentOnly(inv) ?? casTooShort(inv, rootFlag) ?? notARenewal(inv, rootFlag) ?? elsewhereOnly(inv, rootFlag) ?? `kubepki renew all${rootFlag} --dry-run, then without --dry-run (backup first); restart what it lists`;
+    return agentOnly(inv) ?? serverOnly(inv) ?? casTooShort(inv, rootFlag) ?? notARenewal(inv, rootFlag) ?? elsewhereOnly(inv, rootFlag) ?? `kubepki renew all${rootFlag} --dry-run, then without --dry-run (backup first); restart what it lists`;
   }
   if (s.notYetValid > 0) {
     const early = inv.certificates.filter((c) => c.status === 'not-yet-valid');
@@ -135,6 +135,17 @@ function agentOnly(inv: Omit<Inventory, 'next'>): string | undefined {
   const due = dueOf(inv);
   const caKeyHere = (id: string | undefined) => Boolean(id && inv.certificates.find((c) => c.id === id)?.privateKey.present);
   return due.length > 0 && due.every((c) => advice(c) && !caKeyHere(c.signedBy)) ? advice(due[0]!) : undefined;
+}
+
+/**
+ * On a k3s/RKE2 server where every certificate that is due is a leaf the server re-issues itself when it
+ * starts, restarting it is the step: `renew all` ends with the same restart, and cannot write the listener's
+ * dynamic-cert.json.
+ */
+function serverOnly(inv: Omit<Inventory, 'next'>): string | undefined {
+  const advice = serverReissueAdvice(inv);
+  const due = dueOf(inv);
+  return due.length > 0 && due.every((c) => advice(c)) ? advice(due[0]!) : undefined;
 }
 
 /**

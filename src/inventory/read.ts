@@ -12,8 +12,8 @@ import { parseCsr } from '../pki/csr.js';
 import { parseKubeconfig, looksLikeKubeconfig, KubeconfigError, type KubeconfigDoc } from '../kubeconfig/read.js';
 import { manifestPems } from '../kubeconfig/manifest.js';
 import { detectLayouts, kubeadmPkiDir, layoutTargets, type ScanTarget } from '../layouts/detect.js';
-import { kubeadmProfileForFile, KUBEADM_PROFILES, profileCertPath, profileKeyPath, RKE1_COMPONENTS, DEFAULT_PKI, KUBELET_CONF, type KubeadmCertProfile } from '../profiles/kubeadm.js';
-import { readComponentRefs, readKubeadmConfigHints, readKubeletConfig, kubeletConfigPath, kubeletClientRotation, kubeletConfigProblems } from './components.js';
+import { kubeadmProfileForFile, KUBEADM_PROFILES, profileCertPath, profileKeyPath, RKE1_COMPONENTS, RANCHER_COMPONENTS, DEFAULT_PKI, KUBELET_CONF, type KubeadmCertProfile } from '../profiles/kubeadm.js';
+import { readComponentRefs, readKubeadmConfigHints, readKubeletConfig, kubeletConfigPath, kubeletClientRotation, kubeletClientSigningOff, kubeletConfigProblems } from './components.js';
 import { interruptedRuns } from './interrupted.js';
 import { staleLoads, type LiveComponent } from './live.js';
 import { certFacts, withCertDigests, withEagerDigests } from './describe.js';
@@ -59,6 +59,8 @@ interface FileContent {
   kubeconfig?: KubeconfigDoc;
   kind: 'pem' | 'der' | 'kubeconfig' | 'other';
   via?: string;
+  /** the Kubernetes object whose data held the certificates (`Secret kube-system/k3s-serving`), for a manifest file */
+  manifest?: string;
 }
 
 interface CertRecord {
@@ -321,7 +323,7 @@ function parseFileContent(buf: Buffer, file: string, target: ScanTarget, explici
     return undefined;
   }
   const text = buf.toString('utf8');
-  if (KUBECONFIGISH.test(base) || (explicit && !CERTISH.test(base))) {
+  if (KUBECONFIGISH.test(base) || ((explicit || target.manifest) && !CERTISH.test(base))) {
     // kubeadm's own kubeconfigs (and *.kubeconfig files) must parse: an empty or broken admin.conf is a finding, not nothing
     const mustBeKubeconfig = kubeadmProfileForFile(file) !== undefined || /(\.kubeconfig|^kubeconfig)$/.test(base);
     if (looksLikeKubeconfig(text) || mustBeKubeconfig) {
@@ -334,11 +336,12 @@ function parseFileContent(buf: Buffer, file: string, target: ScanTarget, explici
         throw e;
       }
     }
-    if (explicit) {
+    if (explicit || target.manifest) {
       // `kubectl get secret -o yaml > s.yaml; kubepki inspect s.yaml`: the certificates a Secret or ConfigMap holds
       const pems = manifestPems(text);
       if (pems && pems.length > 0) {
         fc.kind = 'pem';
+        fc.manifest = [...new Set(pems.map((m) => m.object))].join(', ');
         for (const m of pems) {
           try { takeBlocks(parsePemBlocks(m.pem)); } catch (e) {
             if (e instanceof PemError) corrupt(`${m.where}: ${e.message}`);
@@ -392,7 +395,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
 
   // 1. every certificate and key in files
   for (const f of files) {
-    f.certs.forEach((cert, index) => addCert(cert, { file: f.path, kind: f.kind === 'der' ? 'der' : 'pem', index, ...(f.via ? { via: f.via } : {}) }, f));
+    f.certs.forEach((cert, index) => addCert(cert, { file: f.path, kind: f.kind === 'der' ? 'der' : 'pem', index, ...(f.via ? { via: f.via } : {}), ...(f.manifest ? { manifest: f.manifest } : {}) }, f));
     f.pkcs7.forEach((cert, index) => addCert(cert, { file: f.path, kind: 'pkcs7', index, ...(f.via ? { via: f.via } : {}) }, f));
     for (const k of f.keys) {
       const spkiHex = k.info.spki ? sha(k.info.spki) : undefined;
@@ -578,6 +581,8 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
   for (const message of kubeletConfigProblems(fs)) findings.push({ code: 'kubelet-config-invalid', severity: 'error', file: kubeletConfigFile, message });
   const rotation = kubeletClientRotation(fs);
   const kubeletRotationOff = rotation?.on === false;
+  // (rotation on, but nobody signs what the kubelet asks for: kubeadm's external-CA mode)
+  const signingOff = kubeletRotationOff ? undefined : kubeletClientSigningOff(fs);
   // serverTLSBootstrap: the kubelet asks for its serving certificate with a CSR that kube-controller-manager
   // never approves by itself (spec §7.4); until someone does, there is no serving certificate at all
   const servingSwap = '/var/lib/kubelet/pki/kubelet-server-updated.pem';
@@ -599,6 +604,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     const components = new Set<string>();
     for (const ref of componentRefs) if (files.includes(ref.file)) components.add(ref.component);
     if (r.layout === 'rke1') for (const comp of rke1Readers(fs, name)) components.add(comp);
+    if (r.layout === 'k3s' || r.layout === 'rke2') for (const comp of rancherReaders(r.layout, r.location)) components.add(comp);
     const profile = r.location.kind !== 'kubeconfig' || r.location.kubeconfig?.entry === 'user' ? profileOf(r.location) : undefined;
     // client-go's store swaps -current as a symlink and refuses a regular file there ("expected … to be a
     // symlink but it is a file", spec §7.2): a pair copied without its link is never rotated again
@@ -617,7 +623,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
         ...(r.keyEncrypted ? { encrypted: true } : {}),
       },
       components: [...components].sort(),
-      managedBy: (kubeletRotationOff && name === 'kubelet-client') || stuck ? 'manual' : managedBy(r, name, profile?.name),
+      managedBy: ((kubeletRotationOff || signingOff) && name === 'kubelet-client') || stuck ? 'manual' : managedBy(r, name, profile?.name),
       ...(profile ? { profile: profile.name } : {}),
       layout: r.layout,
       status: 'ok',
@@ -627,6 +633,9 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     if (kubeletRotationOff && name === 'kubelet-client') {
       const fix = rotation!.setting.startsWith('--') ? 'drop the flag (with rotateCertificates: true in its config) or set --rotate-certificates=true' : 'set rotateCertificates: true';
       entry.findings.push({ code: 'kubelet-rotation-off', severity: 'warning', certificate: entry.id, file: rotation!.file, message: `the kubelet does not renew ${name} (${rotation!.setting} in ${rotation!.file}): on ${entry.notAfter.slice(0, 10)} the node goes NotReady; ${fix} and restart the kubelet, or renew it by hand before then (kubepki renew ${name})` });
+    }
+    if (signingOff && name === 'kubelet-client' && !stuck) {
+      entry.findings.push({ code: 'kubelet-csr-unsigned', severity: 'warning', certificate: entry.id, file: signingOff.file, message: `the kubelet asks for a new ${name} before it expires, but kube-controller-manager signs no such request (${signingOff.setting} in ${signingOff.file}: ${signingOff.why}): on ${entry.notAfter.slice(0, 10)} the node goes NotReady; sign it with the CA that holds the key before then (kubepki renew ${name} --csr-out DIR writes the request)` });
     }
     if (stuck) {
       const f = r.location.file;
@@ -958,7 +967,9 @@ function kubeconfigLabels(files: string[]): Map<string, string> {
   const byBase = new Map<string, string[]>();
   for (const f of new Set(files)) byBase.set(posix.basename(f), [...(byBase.get(posix.basename(f)) ?? []), f]);
   for (const [base, group] of byBase) {
-    if (group.length === 1) { labels.set(group[0]!, base); continue; }
+    // (a name that says nothing alone, the hard way's /var/lib/kube-proxy/kubeconfig, keeps its directory even
+    // when its twin /var/lib/kubelet/kubeconfig is folded into the kubelet's certificate as a copy)
+    if (group.length === 1 && !GENERIC_KUBECONFIG.has(base)) { labels.set(group[0]!, base); continue; }
     const parts = group.map((f) => f.split('/').filter(Boolean));
     let depth = 2;
     const label = (p: string[]) => p.slice(Math.max(0, p.length - depth)).join('/');
@@ -967,6 +978,9 @@ function kubeconfigLabels(files: string[]): Map<string, string> {
   }
   return labels;
 }
+
+/** kubeconfig file names that do not say whose they are */
+const GENERIC_KUBECONFIG = new Set(['kubeconfig', 'config', 'kubeconfig.yaml', 'config.yaml']);
 
 const GENERIC_DIRS = new Set(['ssl', 'pki', 'certs', 'cert', 'tls', 'private', 'secrets']);
 
@@ -977,7 +991,9 @@ function relDepth(r: CertRecord): number {
 
 function managedBy(r: CertRecord, name: string, profile: string | undefined): ManagedBy {
   if (r.layout === 'rke1' || r.layout === 'rke2' || r.layout === 'k3s') return r.layout;
-  if (name.startsWith('kubelet-client') || name.startsWith('kubelet-server') || name.startsWith('kubelet-serving')) return 'kubelet';
+  // (the kubelet makes its self-signed serving pair, kubelet-serving, only when the files are missing, and never
+  // renews it: kubernetes/kubernetes#99418; it serves the expired one until someone renews or deletes it)
+  if (name.startsWith('kubelet-client') || name.startsWith('kubelet-server')) return 'kubelet';
   if (profile === 'kubelet.conf') return r.location.kind === 'kubeconfig' ? 'manual' : 'kubelet';
   if (profile && !r.cert.isCA) return 'kubeadm';
   return 'manual';
@@ -993,6 +1009,14 @@ function rke1Readers(fs: NodeFs, name: string): string[] {
   if (name.startsWith('kube-kubelet-')) return ['kubelet'];
   const readers = RKE1_COMPONENTS[name] ?? [];
   return name === 'kube-node' && fs.exists('/etc/kubernetes/ssl/kube-apiserver.pem') ? [...readers, 'kube-apiserver'] : readers;
+}
+
+/** Who reads a certificate k3s or RKE2 made, by where it is (RANCHER_COMPONENTS); not its CA copies at the end. */
+function rancherReaders(distro: 'k3s' | 'rke2', l: CertLocation): string[] {
+  const dir = `/var/lib/rancher/${distro}/`;
+  if (l.kind === 'kubeconfig' || l.index !== 0 || !l.file.startsWith(dir)) return [];
+  const key = l.file.slice(dir.length).replace(/\.(crt|pem|json)$/, '').replace(`-${distro}-`, '-<distro>-');
+  return (RANCHER_COMPONENTS[key] ?? []).map((c) => c.replace('<distro>', distro));
 }
 
 function isKubeadmControlPlane(fs: NodeFs, pkiDir: string): boolean {

@@ -36,6 +36,7 @@ export type FindingCode =
   | 'interrupted-run'
   | 'sa-key-mismatch'
   | 'kubelet-rotation-off'
+  | 'kubelet-csr-unsigned'
   | 'kubelet-config-invalid'
   | 'negative-serial'
   | 'weak-signature'
@@ -75,6 +76,8 @@ export interface CertLocation {
   };
   /** when `file` was reached through a symlink (kubelet-client-current.pem) */
   via?: string;
+  /** `file` is a Kubernetes object manifest (a Secret's YAML or JSON, k3s's dynamic-cert.json): the object */
+  manifest?: string;
   /** for certificates read from the Kubernetes API (`check --cluster`); `file` is then `<kind>/<namespace>/<name>:<key>` */
   cluster?: {
     kind: 'Secret' | 'ConfigMap' | 'MutatingWebhookConfiguration' | 'ValidatingWebhookConfiguration' | 'APIService' | 'CertificateSigningRequest';

@@ -4,6 +4,8 @@ import { parseAllYamlFast } from './fast-yaml.js';
 export interface ManifestPem {
   /** `Secret demo/app-tls tls.crt` */
   where: string;
+  /** `Secret demo/app-tls` */
+  object: string;
   pem: string;
 }
 
@@ -34,7 +36,7 @@ export function manifestPems(text: string): ManifestPem[] | undefined {
     const add = (key: string, v: unknown, base64: boolean) => {
       if (typeof v !== 'string' || !v) return;
       const pem = base64 ? Buffer.from(v, 'base64').toString('latin1') : v;
-      if (pem.includes('-----BEGIN ')) out.push({ where: `${id} ${key}`, pem });
+      if (pem.includes('-----BEGIN ')) out.push({ where: `${id} ${key}`, object: id, pem });
     };
     const textData = o.kind === 'Secret' ? o.stringData : o.data;
     const b64Data = o.kind === 'Secret' ? o.data : o.binaryData;

@@ -14,6 +14,8 @@ export interface ScanTarget {
   explicit?: boolean;
   /** only files whose base name matches */
   match?: RegExp;
+  /** a Kubernetes object manifest (a Secret's JSON or YAML): its certificates are read too */
+  manifest?: boolean;
 }
 
 export const ALL_LAYOUTS: LayoutName[] = ['kubeadm', 'kubelet', 'rke1', 'rke2', 'k3s', 'kubespray', 'hardway', 'generic'];
@@ -52,6 +54,8 @@ export function layoutTargets(layout: LayoutName, fs: NodeFs, pkiDir = kubeadmPk
     case 'k3s':
       return [
         { path: `/var/lib/rancher/${layout}/server/tls`, layout, recursive: true },
+        // the serving certificate of its listener (6443 on k3s, 9345 on RKE2), kept as the Secret kube-system/<layout>-serving
+        { path: `/var/lib/rancher/${layout}/server/tls/dynamic-cert.json`, layout, recursive: false, manifest: true },
         { path: `/var/lib/rancher/${layout}/server/cred`, layout, recursive: false },
         { path: `/var/lib/rancher/${layout}/agent`, layout, recursive: false },
         { path: `/etc/rancher/${layout}`, layout, recursive: false, match: /\.ya?ml$/ },
@@ -61,6 +65,8 @@ export function layoutTargets(layout: LayoutName, fs: NodeFs, pkiDir = kubeadmPk
         { path: '/var/lib/kubernetes', layout, recursive: false },
         { path: '/var/lib/kubelet', layout, recursive: false, match: /(\.crt|\.key|\.pem|kubeconfig)$/ },
         { path: '/var/lib/kube-proxy', layout, recursive: false, match: /kubeconfig$/ },
+        // the admin's kubeconfig, copied to root's home on the server (`kubectl get clusterroles --kubeconfig admin.kubeconfig`)
+        { path: '/root', layout, recursive: false, match: /\.kubeconfig$/ },
       ];
     case 'generic':
       return [];
@@ -109,7 +115,8 @@ export function detectLayouts(fs: NodeFs): LayoutName[] {
   if (sslIsRke) found.push('rke1');
   if (has('/var/lib/rancher/rke2')) found.push('rke2');
   if (has('/var/lib/rancher/k3s')) found.push('k3s');
-  if (has('/var/lib/kubernetes/ca.pem') || has('/var/lib/kubernetes/ca.crt')) found.push('hardway');
+  // (a hard-way worker has no /var/lib/kubernetes: its kubelet's and kube-proxy's kubeconfigs are where the guide puts them)
+  if (has('/var/lib/kubernetes/ca.pem') || has('/var/lib/kubernetes/ca.crt') || has('/var/lib/kubelet/kubeconfig') || has('/var/lib/kube-proxy/kubeconfig')) found.push('hardway');
   return found;
 }
 
@@ -137,4 +144,23 @@ export function agentReissueAdvice(inv: RancherNode): (c: CertEntry) => string |
   if (!node?.unit.endsWith('-agent')) return () => undefined;
   const advice = `${node.distro} re-issues its certificates that expire within 90 days when it starts (an agent gets them from the server, whose own must be valid): systemctl restart ${node.unit}`;
   return (c) => (!c.isCA && (c.managedBy === 'k3s' || c.managedBy === 'rke2') ? advice : undefined);
+}
+
+/**
+ * On a k3s/RKE2 server, what renews a leaf the distro made: the server re-issues those that expire within 90
+ * days when it starts (k3s pkg/daemons/control/deps: expired within CertificateRenewDays, or fields changed),
+ * signing them with its CAs here, and its agent part asks for new kubelet certificates; the listener's
+ * dynamic-cert.json is re-issued by dynamiclistener the same way. Returns the advice for a certificate, or
+ * undefined: not a server, a CA, a certificate the distro did not make, or one whose CA's key is not here or
+ * has expired itself (a restart re-signs nothing then).
+ */
+export function serverReissueAdvice(inv: RancherNode): (c: CertEntry) => string | undefined {
+  const node = rancherUnit(inv);
+  if (!node || node.unit.endsWith('-agent')) return () => undefined;
+  const byId = new Map(inv.certificates.map((c) => [c.id, c]));
+  const advice = `${node.distro} re-issues its certificates that expire within 90 days when it starts, with its CAs on this node: systemctl restart ${node.unit} (each agent re-issues its own when restarted)`;
+  return (c) => {
+    const ca = c.signedBy ? byId.get(c.signedBy) : undefined;
+    return !c.isCA && c.managedBy === node.distro && ca?.privateKey.present && ca.status !== 'expired' ? advice : undefined;
+  };
 }

@@ -252,6 +252,13 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       results.push({ id: c.id, name: c.name, outcome: 'unsupported', message: `${c.location.file} is a PKCS#7 bundle: kubepki does not rewrite bundles; renew the certificate where it is issued, then make the bundle again (openssl crl2pkcs7 -nocrl -certfile …)` });
       continue;
     }
+    if (c.location.manifest) {
+      // (planned as a PEM file, the write found no PEM block in it and stopped with an internal error)
+      // (the distro's own listener certificate, still valid, is the distro's to re-issue: not a failure of `renew all`)
+      const distros = c.managedBy === 'k3s' || c.managedBy === 'rke2';
+      results.push({ id: c.id, name: c.name, outcome: distros && Date.parse(c.notAfter) > nowMs ? 'not-needed' : 'unsupported', message: manifestAdvice(c, inv) });
+      continue;
+    }
     const kind0: PlanItemKind = c.location.kind === 'kubeconfig' ? 'kubeconfig' : isKubeletClientFile(c) ? 'kubelet-client' : 'leaf';
     let kind: PlanItemKind;
     let signer: PlanItem['signer'];
@@ -286,7 +293,9 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     const signerKeyOk = signer === 'throwaway' || (signer === 'self'
       ? c.privateKey.present && c.privateKey.matches !== false && !c.privateKey.encrypted
       : Boolean(signerEntry?.privateKey.present && signerEntry.privateKey.matches !== false && !signerEntry.privateKey.encrypted));
-    if (!signerKeyOk && signer !== 'self' && (kind === 'kubelet-client' || isKubeletConf(c)) && !signerEntry!.privateKey.present) {
+    // (unless nobody signs what the kubelet asks for, external-CA mode: then it is a certificate for the CA, below)
+    const kubeletUnsigned = c.findings.some((f) => f.code === 'kubelet-csr-unsigned');
+    if (!signerKeyOk && signer !== 'self' && (kind === 'kubelet-client' || isKubeletConf(c)) && !signerEntry!.privateKey.present && !kubeletUnsigned) {
       // a worker: the cluster CA's key lives on the control-plane nodes; the kubelet renews its own client certificate
       results.push({ id: c.id, name: c.name, outcome: Date.parse(c.notAfter) > nowMs ? 'not-needed' : 'externally-managed', message: `can't renew ${c.location.file} here: the key of CA ${signerEntry!.name} is not on this node (a worker, or a node without the CA key). ${kubeletAdvice(c, inv, nowMs)}` });
       continue;
@@ -406,7 +415,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
         : `new kubelet-client-${stamp}.pem; kubelet-client-current.pem swapped to it (old file kept)`);
     }
     if (isKubeletConf(c)) notes.push(`kubelet.conf embeds its client certificate: moved to kubelet-client-${stamp}.pem and kubelet.conf pointed at kubelet-client-current.pem (kubeadm's recovery)`);
-    if (kind === 'kubelet-serving') notes.push('the throwaway CA of the kubelet\'s self-signed pair is re-made (its key was never kept); same leaf key and names');
+    if (kind === 'kubelet-serving') notes.push('the throwaway CA of this self-signed pair (made with it by the kubelet, or kube-apiserver for its loopback) is re-made (its key was never kept); same leaf key and names');
     if (kind === 'ca') notes.push('same key, subject and key identifier: every certificate it signed stays valid; its copies on other nodes and in the cluster must follow (see "Outside this node")');
     if (kind === 'ca') renewedCas.add(c.id);
 
@@ -599,6 +608,21 @@ function outsideNotes(inv: Inventory, items: PlanItem[], copies: Record<string, 
   return notes;
 }
 
+/**
+ * What to do about a certificate kept in a Kubernetes object's manifest: kubepki rewrites certificate files,
+ * not objects. k3s and RKE2 cache their listener's serving certificate (the kube-system/<distro>-serving
+ * Secret) in server/tls/dynamic-cert.json and re-issue it themselves within 90 days of its end; `certificate
+ * rotate` marks it for re-issue at the next start.
+ */
+function manifestAdvice(c: CertEntry, inv: Inventory): string {
+  const file = c.location.file;
+  const rancher = rancherUnit(inv);
+  if (rancher && file === `/var/lib/rancher/${rancher.distro}/server/tls/dynamic-cert.json`) {
+    return `${file} is ${rancher.distro}'s copy of its listener's serving certificate (${c.location.manifest}), which ${rancher.distro} re-issues itself when it is within 90 days of its end; to re-issue it now: ${rancher.distro} certificate rotate, then systemctl restart ${rancher.unit}`;
+  }
+  return `${file} is a manifest of ${c.location.manifest}: kubepki rewrites certificate files, not Kubernetes objects; renew the certificate where it is issued, put it in the object's data and apply it (kubectl apply -f ${file})`;
+}
+
 const RESTORE_CA_ADVICE = 'restore it from a backup (`kubepki backups`, `kubepki restore NAME`), copy it from another control-plane node (`kubepki ca export --out F` there, `kubepki ca import F --certificate-key KEY` here) or re-create the control plane with `kubepki rebuild`';
 
 /** What to do about a kubelet client certificate whose CA key is not on this node (a worker). */
@@ -686,24 +710,29 @@ export function restartsFrom(inv: Inventory, because: Map<string, Set<string>>, 
   // How each component runs depends on the layout (spec §9): kubeadm runs the control plane as static pods
   // and the kubelet under systemd; RKE1 runs every component, the kubelet included, as a docker container
   // named after it; k3s runs them all inside one systemd unit (`k3s` on a server, `k3s-agent` on an agent);
-  // RKE2 runs the kubelet inside `rke2-server`/`rke2-agent` and the control plane as static pods.
+  // RKE2 runs the kubelet inside `rke2-server`/`rke2-agent` and the rest as static pods that the unit writes
+  // when it starts, each with a FILE_HASH of the files its flags name (rancher/rke2 pkg/staticpod): restarting
+  // the unit restarts every pod whose certificates changed, as after `rke2 certificate rotate`. Moving those
+  // manifests out and back as well restarted each pod twice, and a manifest put back after the unit rewrote it
+  // carried the old hash.
   const rancherNode = rancherUnit(inv);
   const rancher = rancherNode?.distro;
   const rancherUnitName = rancherNode?.unit;
+  const manifestOf = (component: string) => inv.components.find((r) => r.component === component && /\/(manifests|pod-manifests)\/[^/]+\.ya?ml$/.test(r.source))?.source;
+  const unitWrites = (manifest: string | undefined) => !manifest || rancher === 'k3s' || manifest.startsWith(`/var/lib/rancher/${rancher}/agent/pod-manifests/`);
   if (rancher && rancherUnitName) {
     // the service reads its own certificates (supervisor, embedded components): a changed file in its data
-    // directory that no static pod reads restarts the unit
-    const attributed = new Set([...because.values()].flatMap((f) => [...f]));
-    for (const f of changed) if (f.startsWith(`/var/lib/rancher/${rancher}/`) && (rancher === 'k3s' || !attributed.has(f))) need(rancherUnitName, f);
+    // directory that no pod of another's making reads restarts the unit
+    const attributed = new Set([...because].filter(([component]) => !unitWrites(manifestOf(component))).flatMap(([, f]) => [...f]));
+    for (const f of changed) if (f.startsWith(`/var/lib/rancher/${rancher}/`) && !attributed.has(f)) need(rancherUnitName, f);
   }
-  const manifestOf = (component: string) => inv.components.find((r) => r.component === component && /\/(manifests|pod-manifests)\/[^/]+\.ya?ml$/.test(r.source))?.source;
   const rke1 = inv.layouts.includes('rke1');
   const restarts: PlanRestart[] = [];
   const byUnit = new Map<string, PlanRestart>();
   const viaUnit = (unit: string, list: string[]) => {
     const r = byUnit.get(unit);
     if (r) { r.because = [...new Set([...r.because, ...list])].sort(); return; }
-    const endpoint = rancher === 'k3s' ? endpointOf('kube-apiserver') ?? endpointOf('kubelet') : endpointOf('kubelet');
+    const endpoint = endpointOf('kube-apiserver') ?? endpointOf('kubelet');
     const made: PlanRestart = { component: unit, how: 'systemd', unit, because: list, command: `systemctl restart ${unit}`, ...(endpoint ? { endpoint } : {}) };
     byUnit.set(unit, made);
     restarts.push(made);
@@ -713,7 +742,7 @@ export function restartsFrom(inv: Inventory, because: Map<string, Set<string>>, 
     const unit = inv.components.find((r) => r.component === component && r.unit)?.unit;
     const list = [...files_].sort();
     const endpoint = endpointOf(component);
-    if (rancher && rancherUnitName && (rancher === 'k3s' || component === rancherUnitName || component === 'kubelet' || !manifest)) {
+    if (rancher && rancherUnitName && (component === rancherUnitName || component === 'kubelet' || unitWrites(manifest))) {
       viaUnit(rancherUnitName, list);
     } else if (manifest) {
       const parked = `${dirOf(dirOf(manifest))}/${manifest.slice(manifest.lastIndexOf('/') + 1)}.kubepki-parked`;
@@ -863,5 +892,14 @@ export function parseSans(text: string): SanInput[] {
  */
 function isKubeletSelfSignedPair(c: CertEntry, signer: CertEntry): boolean {
   return !signer.privateKey.present && signer.selfSigned && signer.location.file === c.location.file && signer.location.index > c.location.index
-    && /-ca@\d+$/.test(signer.subjectCN ?? '') && !c.isCA;
+    && /-ca@\d+$/.test(signer.subjectCN ?? '') && !RANCHER_CA_CN.test(signer.subjectCN ?? '') && !c.isCA;
 }
+
+/**
+ * The CAs k3s and RKE2 make (spec §9.2; `<prefix>-ca@<unix>` like a throwaway CA): every leaf file they write ends
+ * with a copy of its CA, so on an agent (whose CA keys are on the server) without its client-ca.crt and
+ * server-ca.crt that copy is the only signer in sight. Re-signing such a leaf under a new throwaway CA gave the
+ * kubelet a serving certificate kube-apiserver refuses (--kubelet-certificate-authority is server-ca) and the
+ * agent a client certificate it refuses.
+ */
+const RANCHER_CA_CN = /^(k3s|rke2)-(client|server|request-header)-ca@\d+$|^etcd-(server|peer)-ca@\d+$/;

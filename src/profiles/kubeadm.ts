@@ -84,3 +84,37 @@ export const RKE1_COMPONENTS: Record<string, string[]> = {
   'kube-apiserver-requestheader-ca': ['kube-apiserver'],
   'kube-service-account-token': ['kube-apiserver', 'kube-controller-manager'],
 };
+
+/**
+ * What reads what on a k3s or RKE2 node, when nothing on disk says so (k3s runs every component inside its one
+ * process; RKE2 runs the kubelet there, and its static pods name the rest): the path under
+ * /var/lib/rancher/<distro>/ without extension → components (k3s pkg/daemons/control/deps, server.go).
+ * `<distro>` is k3s or rke2: the agent's network policy controller and the supervisor run in the unit itself.
+ */
+export const RANCHER_COMPONENTS: Record<string, string[]> = {
+  'server/tls/client-ca': ['kube-apiserver', 'kube-controller-manager'],
+  'server/tls/server-ca': ['kube-apiserver', 'kube-controller-manager'],
+  'server/tls/request-header-ca': ['kube-apiserver'],
+  'server/tls/etcd/server-ca': ['etcd', 'kube-apiserver'],
+  'server/tls/etcd/peer-ca': ['etcd'],
+  'server/tls/temporary-certs/apiserver-loopback-client__': ['kube-apiserver'],
+  'server/tls/serving-kube-apiserver': ['kube-apiserver'],
+  'server/tls/client-kube-apiserver': ['kube-apiserver'],
+  'server/tls/client-auth-proxy': ['kube-apiserver'],
+  'server/tls/etcd/client': ['kube-apiserver'],
+  'server/tls/etcd/server-client': ['etcd'],
+  'server/tls/etcd/peer-server-client': ['etcd'],
+  'server/tls/client-controller': ['kube-controller-manager'],
+  'server/tls/kube-controller-manager/kube-controller-manager': ['kube-controller-manager'],
+  'server/tls/client-scheduler': ['kube-scheduler'],
+  'server/tls/kube-scheduler/kube-scheduler': ['kube-scheduler'],
+  'server/tls/client-<distro>-cloud-controller': ['cloud-controller-manager'],
+  'server/tls/client-supervisor': ['<distro>'],
+  'server/tls/dynamic-cert': ['<distro>'],
+  'agent/client-ca': ['kubelet'],
+  'agent/server-ca': ['kubelet', 'kube-proxy'],
+  'agent/client-kubelet': ['kubelet'],
+  'agent/serving-kubelet': ['kubelet'],
+  'agent/client-kube-proxy': ['kube-proxy'],
+  'agent/client-<distro>-controller': ['<distro>'],
+};
