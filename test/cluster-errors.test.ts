@@ -7,7 +7,7 @@ import { parse, stringify } from 'yaml';
 import { run } from '../src/cli/main.js';
 import { memoryIo } from '../src/cli/io.js';
 import { FakeApiServer, recorded, closedPort, PKI, FIXTURES } from './support/fake-apiserver.js';
-import { resolveKubeconfig } from '../src/cluster/connect.js';
+import { resolveKubeconfig, apiError } from '../src/cluster/connect.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kubepki-cerr-'));
 const servers: FakeApiServer[] = [];
@@ -62,6 +62,35 @@ test('the fake API server\'s 404 for an object it holds no recording of is the r
     assert.equal(got.status, want.status);
     assert.deepEqual(got.body, want.responseBody);
   }
+});
+
+test('cluster-info show: a missing cluster-info (404) is a broken cluster, in one line with how to create it', async () => {
+  const s = await server();
+  const show = await cli(['cluster-info', 'show', '--kubeconfig', await s.kubeconfig(tmp)]);
+  assert.equal(show.code, 2, show.err);
+  assert.match(show.err, /^kubepki: ConfigMap kube-public\/cluster-info does not exist in https:\/\/127\.0\.0\.1:\d+: nodes cannot join with a bootstrap token\n {2}hint: create it: kubepki cluster-info update/);
+  assert.equal(show.out, '');
+});
+
+test('API answers other than 401/403 (404, 409, 422, 5xx) carry the Status message and what to do', async () => {
+  const { ApiException } = await import('@kubernetes/client-node');
+  const notFound = recorded('errors.json', (x) => x.status === 404);
+  const client = { server: 'https://192.0.2.10:6443', kubeconfigPath: '/root/.kube/config', user: 'kubernetes-admin' };
+  const cases: [number, unknown, RegExp][] = [
+    [404, notFound.responseBody, /does not exist .*check the name/],
+    [409, { kind: 'Status', message: 'Operation cannot be fulfilled on configmaps "cluster-info": the object has been modified', code: 409 }, /run the command again/],
+    [422, { kind: 'Status', message: 'ConfigMap "x" is invalid', code: 422 }, /please report it/],
+    [500, { kind: 'Status', message: 'etcdserver: request timed out', code: 500 }, /kubepki check.*etcd/],
+    [503, 'service unavailable', /try again in a minute/],
+  ];
+  for (const [status, body, hint] of cases) {
+    const e = apiError(new ApiException(status, 'HTTP-Code: ' + status, body, {}), client, 'read ConfigMap kube-public/cluster-info');
+    assert.match(e.message, new RegExp(`^failed to read ConfigMap kube-public/cluster-info: the API server https://192\\.0\\.2\\.10:6443 answered ${status}: \\S`));
+    assert.doesNotMatch(e.message, /HTTP-Code/);
+    assert.match(e.hint ?? '', hint, String(status));
+    assert.equal(e.exitCode, 3);
+  }
+  assert.match(apiError(new ApiException(404, '', notFound.responseBody, {}), client, 'x').message, /not found/);
 });
 
 test('401: a client certificate from an unknown CA', async () => {

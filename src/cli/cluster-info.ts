@@ -231,10 +231,14 @@ export function command(io: Io): Command {
     const format = parseOutput(flags.output);
     const now = nowFrom(flags);
     const client = await clusterFrom(flags, io);
-    const { call } = await import('../cluster/connect.js');
+    const { call, callOptional } = await import('../cluster/connect.js');
     const { readClusterInfo, clusterInfoSignedBy } = await import('../cluster/cluster-info.js');
     const { readTokenSecret, BOOTSTRAP_TOKEN_SECRET_TYPE } = await import('../pki/bootstrap-token.js');
-    const cm = await call(client, 'read ConfigMap kube-public/cluster-info', () => client.core.readNamespacedConfigMap({ name: 'cluster-info', namespace: 'kube-public' }));
+    const cm = await callOptional(client, 'read ConfigMap kube-public/cluster-info', () => client.core.readNamespacedConfigMap({ name: 'cluster-info', namespace: 'kube-public' }));
+    if (!cm) {
+      // (kubeadm init makes it; without it `kubeadm join --token` finds no CA to trust: seed 001)
+      throw new UserError(`ConfigMap kube-public/cluster-info does not exist in ${client.server}: nodes cannot join with a bootstrap token`, 'create it: kubepki cluster-info update (with --create-token for a join command)', EXIT.broken);
+    }
     const view = readClusterInfo(cm.data);
     const secrets = await call(client, 'list bootstrap token Secrets in kube-system', () =>
       client.core.listNamespacedSecret({ namespace: 'kube-system', fieldSelector: `type=${BOOTSTRAP_TOKEN_SECRET_TYPE}` }));

@@ -187,7 +187,7 @@ export function apiError(e: unknown, client: Pick<ClusterClient, 'server' | 'kub
     if (status === 403) {
       return new UserError(`failed to ${what}: ${msg ?? 'forbidden'} (403 Forbidden)`, `use a kubeconfig with more rights (on a control-plane node: /etc/kubernetes/admin.conf)`, 4);
     }
-    return new UserError(`failed to ${what}: ${where} answered ${status}${msg ? `: ${msg}` : ''}`);
+    return new UserError(`failed to ${what}: ${where} answered ${status}${msg ? `: ${msg}` : ''}`, statusHint(status));
   }
   const code = transportCode(e);
   if (code === 'CERT_HAS_EXPIRED') {
@@ -203,6 +203,17 @@ export function apiError(e: unknown, client: Pick<ClusterClient, 'server' | 'kub
     return new UserError(`failed to ${what}: ${where} is unreachable (${code})`, 'is kube-apiserver running? `kubepki check` on a control-plane node shows whether its certificates expired');
   }
   return new UserError(`failed to ${what}: ${where}: ${firstLine(e)}`, 'run `kubepki check` to see whether the cluster\'s certificates are valid');
+}
+
+/** What to do after an API answer other than 401/403, by its status. */
+function statusHint(status: number): string | undefined {
+  if (status === 404) return 'it does not exist (any more): check the name and namespace';
+  if (status === 409) return 'it was changed or created by someone else meanwhile: run the command again';
+  if (status === 400 || status === 415 || status === 422) return 'the API server refused what kubepki sent: please report it with `kubepki --version`, the command and this line';
+  if (status === 429 || status >= 500) {
+    return 'the API server is overloaded or failing: try again in a minute; on a control-plane node `kubepki check` shows whether the certificates it uses for etcd expired';
+  }
+  return undefined;
 }
 
 /** Run one API call, translating failures with `apiError`. */
