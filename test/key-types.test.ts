@@ -139,3 +139,58 @@ test('a legacy-encrypted key (Proc-Type: 4,ENCRYPTED) is ECDSA or RSA as its PEM
   assert.doesNotMatch(short.out + short.err, /BEGIN|DEK-Info/);
   assert.match((await cli(['inspect', at('ec-pkcs8.key')])).out, /Type:\s+unknown \(pkcs8, encrypted\)/);
 });
+
+// An EC key written with its curve spelled out (openssl ec -param_enc explicit, or genpkey ec_param_enc:explicit)
+// is the same key as the named-curve one, but Go refuses both such a key file ("tls: failed to parse private key")
+// and such a certificate ("x509: invalid ECDSA parameters"); openssl verify refuses the certificate too (error 94).
+// check said "ok" (ECDSA 0, no curve), or "key-mismatch" for a named certificate; renew --new-key said "cannot
+// generate a ECDSA 0 key" and kept it; renew copied the explicit parameters into the new certificate.
+test('explicit EC parameters: an unsupported-key error naming the fix, never a key mismatch; renew writes the curve named and --new-key makes a named P-256 key', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const pki = path.join(root, PKI);
+  const crt = path.join(pki, 'front-proxy-client.crt');
+  const key = path.join(pki, 'front-proxy-client.key');
+  const fpca = path.join(pki, 'front-proxy-ca.crt');
+  frontProxyClientWith(root, ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-pkeyopt', 'ec_param_enc:explicit']);
+  const start = sh('openssl', ['x509', '-in', crt, '-noout', '-startdate']).stdout.trim().replace(/^notBefore=/, '');
+  const now = new Date(Date.parse(start) + 3600_000).toISOString();
+  const verify = () => sh('openssl', ['verify', '-no_check_time', '-CAfile', fpca, crt]);
+  const certText = () => sh('openssl', ['x509', '-in', crt, '-noout', '-text']).stdout;
+  assert.match(verify().stdout + verify().stderr, /explicit ECC parameters/, 'openssl refuses the certificate');
+  assert.doesNotMatch(certText(), /ASN1 OID/);
+
+  const chk = await cli(['check', '--root', root, '--now', now]);
+  assert.equal(chk.code, 2, chk.out);
+  assert.match(chk.out, /ERROR\s+unsupported-key\s+front-proxy-client: its public key spells the EC curve out \(explicit parameters of P-256\)/);
+  assert.match(chk.out, /"x509: invalid ECDSA parameters"/);
+  assert.doesNotMatch(chk.out, /key-mismatch/);
+  const json = JSON.parse((await cli(['check', '--root', root, '--now', now, '-o', 'json'])).out);
+  const row = json.certificates.find((c: { name: string }) => c.name === 'front-proxy-client');
+  assert.deepEqual([row.keyAlgorithm, row.keySize, row.curve, row.privateKey.matches], ['ECDSA', Number(/Public-Key: \((\d+) bit/.exec(certText())![1]), 'P-256', true]);
+  assert.match((await cli(['inspect', key])).out, /Type:\s+ECDSA P-256, explicit parameters \(pkcs8\)/);
+
+  // renew keeping the key: the certificate now names its curve (openssl verifies it); the key file still spells it out
+  const kept = await cli(['renew', 'front-proxy-client', '--root', root, '--now', now]);
+  assert.equal(kept.code, 0, kept.err + kept.out);
+  assert.match(verify().stdout, /: OK/, verify().stdout + verify().stderr);
+  assert.match(certText(), /ASN1 OID: prime256v1/);
+  const after = await cli(['check', '--root', root, '--now', now]);
+  assert.match(after.out, new RegExp(`ERROR\\s+unsupported-key\\s+front-proxy-client: its private key /etc/kubernetes/pki/front-proxy-client.key spells the EC curve out .*openssl ec -in /etc/kubernetes/pki/front-proxy-client.key -param_enc named_curve`));
+  assert.doesNotMatch(after.out, /key-mismatch/);
+
+  // the same key, its curve named, as the finding says: nothing left to report
+  const named = sh('openssl', ['ec', '-in', key, '-param_enc', 'named_curve', '-out', key]);
+  assert.equal(named.status, 0, named.stderr);
+  assert.doesNotMatch((await cli(['check', '--root', root, '--now', now])).out, /unsupported-key|key-mismatch/);
+
+  // --new-key on an explicit key makes a P-256 key again, named
+  frontProxyClientWith(root, ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-pkeyopt', 'ec_param_enc:explicit']);
+  const fresh = await cli(['renew', 'front-proxy-client', '--new-key', '--root', root, '--now', now]);
+  assert.equal(fresh.code, 0, fresh.err + fresh.out);
+  assert.doesNotMatch(fresh.out, /cannot generate|keeping the old key/);
+  assert.match(sh('openssl', ['pkey', '-in', key, '-noout', '-text']).stdout, /ASN1 OID: prime256v1/);
+  assert.match(verify().stdout, /: OK/);
+  assert.equal(sh('openssl', ['x509', '-in', crt, '-noout', '-pubkey']).stdout, sh('openssl', ['pkey', '-in', key, '-pubout']).stdout, 'the certificate carries the new key');
+  assert.doesNotMatch((await cli(['check', '--root', root, '--now', now])).out, /unsupported-key|key-mismatch/);
+});
+

@@ -7,6 +7,7 @@ import { Certificate, describeKey } from '../pki/certificate.js';
 import { DerError } from '../pki/der.js';
 import { looksLikePem, parsePemBlocks, PemError } from '../pki/pem.js';
 import { parsePrivateKeyBlock, parsePrivateKeyDer, parsePublicKeyBlock, PRIVATE_KEY_LABELS, PUBLIC_KEY_LABELS, KeyError, sameBytes } from '../pki/keys.js';
+import { namedCurveSpki } from '../pki/key-spki.js';
 import { isPkcs7, isPkcs12, pkcs7Certificates } from '../pki/pkcs7.js';
 import { parseCsr } from '../pki/csr.js';
 import { parseKubeconfig, looksLikeKubeconfig, KubeconfigError, type KubeconfigDoc } from '../kubeconfig/read.js';
@@ -70,6 +71,8 @@ interface CertRecord {
   keyLocation?: KeyLocation;
   keySpki?: Uint8Array;
   keyEncrypted?: boolean;
+  /** the key file spells its EC curve out (explicit parameters), which Go refuses */
+  keyExplicit?: boolean;
   /** conventional partner key file was found but holds another key */
   keyMismatch?: boolean;
   entry?: CertEntry;
@@ -397,7 +400,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     for (const k of f.keys) {
       const spkiHex = k.info.spki ? sha(k.info.spki) : undefined;
       if (k.info.spki && !keyBySpki.has(same(k.info.spki))) keyBySpki.set(same(k.info.spki), { file: f.path, kind: f.kind === 'der' ? 'der' : 'pem' });
-      keys.push({ file: f.path, kind: 'private', format: k.info.format, encrypted: k.info.encrypted, keyAlgorithm: k.info.key?.algorithm ?? k.info.algorithm, keySize: k.info.key?.size, curve: k.info.key?.curve, spkiSha256: spkiHex, certificates: [] });
+      keys.push({ file: f.path, kind: 'private', format: k.info.format, encrypted: k.info.encrypted, keyAlgorithm: k.info.key?.algorithm ?? k.info.algorithm, keySize: k.info.key?.size, curve: k.info.key?.curve, ...(k.info.key?.explicitParameters ? { explicitParameters: true as const } : {}), spkiSha256: spkiHex, certificates: [] });
       if (k.info.encrypted) {
         // kube-apiserver, etcd, the kubelet … take no passphrase: a key one of them reads keeps it from starting
         const readers = [...new Set(componentRefs.filter((c) => c.file === f.path || c.file === f.via).map((c) => c.component))].sort();
@@ -432,6 +435,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     }
     for (const u of kc.users) {
       let userKeySpki: Uint8Array | undefined;
+      let userKeyExplicit: boolean | undefined;
       let userKeyLoc: KeyLocation | undefined;
       let encrypted = false;
       if (u.keyData) {
@@ -442,6 +446,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
           const info = parsePrivateKeyBlock(kb.label, kb.der, kb.headers);
           encrypted = info.encrypted;
           userKeySpki = info.spki;
+          userKeyExplicit = info.key?.explicitParameters;
           userKeyLoc = { file: f.path, kind: 'kubeconfig', user: u.name, field: 'client-key-data' };
           if (info.spki) keyBySpki.set(same(info.spki), { file: f.path, kind: 'kubeconfig', user: u.name });
         } catch (e) {
@@ -451,7 +456,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
         const kf = byFile.get(safeReal(fs, u.keyFile));
         const k = kf?.keys[0];
         userKeyLoc = { file: kf?.path ?? u.keyFile, kind: 'pem', field: 'client-key' };
-        if (k) { userKeySpki = k.info.spki; encrypted = k.info.encrypted; }
+        if (k) { userKeySpki = k.info.spki; encrypted = k.info.encrypted; userKeyExplicit = k.info.key?.explicitParameters; }
       }
       const attach = (r: CertRecord) => {
         if (!userKeyLoc) return;
@@ -459,6 +464,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
           r.keyLocation = userKeyLoc;
           r.keySpki = userKeySpki;
           r.keyEncrypted = encrypted;
+          r.keyExplicit = userKeyExplicit;
         }
       };
       if (u.certData) {
@@ -492,6 +498,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
       r.keyLocation = { file: f.path, kind: 'pem', sameFile: true };
       r.keySpki = f.keys[0]!.info.spki;
       r.keyEncrypted = f.keys[0]!.info.encrypted;
+      r.keyExplicit = f.keys[0]!.info.key?.explicitParameters;
       continue;
     }
     if (r.location.kind === 'kubeconfig' || r.location.index !== 0) continue;
@@ -500,17 +507,17 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
       if (kf === null) continue;
       const k = kf?.keys[0];
       r.keyLocation = { file: cand, kind: 'pem' };
-      if (k) { r.keySpki = k.info.spki; r.keyEncrypted = k.info.encrypted; }
-      if (k && k.info.spki && !sameBytes(k.info.spki, r.cert.spkiRaw)) r.keyMismatch = true;
+      if (k) { r.keySpki = k.info.spki; r.keyEncrypted = k.info.encrypted; r.keyExplicit = k.info.key?.explicitParameters; }
+      if (k && k.info.spki && !sameBytes(k.info.spki, namedCurveSpki(r.cert.spkiRaw))) r.keyMismatch = true;
       break;
     }
   }
   for (const r of records) {
     if (r.keyLocation) continue;
-    const hit = keyBySpki.get(same(r.cert.spkiRaw));
+    const hit = keyBySpki.get(same(namedCurveSpki(r.cert.spkiRaw)));
     if (hit) {
       r.keyLocation = { file: hit.file, kind: hit.kind, ...(hit.user ? { user: hit.user } : {}) };
-      r.keySpki = r.cert.spkiRaw;
+      r.keySpki = namedCurveSpki(r.cert.spkiRaw);
     }
   }
 
@@ -613,7 +620,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
       privateKey: {
         present: Boolean(r.keyLocation && (r.keySpki || r.keyEncrypted)),
         ...(r.keyLocation ? { location: r.keyLocation } : {}),
-        ...(r.keySpki ? { matches: sameBytes(r.keySpki, c.spkiRaw) } : {}),
+        ...(r.keySpki ? { matches: sameBytes(r.keySpki, namedCurveSpki(c.spkiRaw)) } : {}),
         ...(r.keyEncrypted ? { encrypted: true } : {}),
       },
       components: [...components].sort(),
@@ -761,7 +768,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     findings.push({ code, severity: 'error', file, message: reason });
   }
 
-  classify({ certificates, records: records.map((r) => ({ entry: r.entry!, keyMismatch: r.keyMismatch, signer: signerOf.get(r)?.entry, notCaSigner: notCaSigner.get(r)?.entry, sameSubjectNoSig: sameSubjectNoSig.has(r), cert: r.cert, copies: r.copies })), kubeconfigs, fs, hints, componentRefs, threshold, now, findings });
+  classify({ certificates, records: records.map((r) => ({ entry: r.entry!, keyMismatch: r.keyMismatch, keyExplicit: r.keyExplicit, signer: signerOf.get(r)?.entry, notCaSigner: notCaSigner.get(r)?.entry, sameSubjectNoSig: sameSubjectNoSig.has(r), cert: r.cert, copies: r.copies })), kubeconfigs, fs, hints, componentRefs, threshold, now, findings });
 
   const all = [...findings, ...certificates.flatMap((c) => c.findings)];
   const inv: Inventory = {

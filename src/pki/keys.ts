@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { spkiKeyInfo, type KeyInfo } from './certificate.js';
-import { spkiOfPrivateKeyDer, canonicalSpki, rsaKeyProblem, isTwoPrimeRsa, bigFrom, DamagedKeyError, type PrivateKeyDerFormat } from './key-spki.js';
+import { spkiOfPrivateKeyDer, canonicalSpki, namedCurveSpki, rsaKeyProblem, isTwoPrimeRsa, bigFrom, DamagedKeyError, type PrivateKeyDerFormat } from './key-spki.js';
 
 /** A private key as found on disk. Never rendered: only its public half and type are shown. */
 export interface PrivateKeyInfo {
@@ -104,9 +104,15 @@ export function parsePrivateKeyDer(der: Uint8Array): PrivateKeyInfo | undefined 
   return undefined;
 }
 
+/**
+ * The public half as a certificate names it: a key with explicit EC parameters (openssl ec -param_enc
+ * explicit) is the same key as its named-curve certificate's, so `spki` is the named form; `key` still says
+ * explicitParameters, since Go refuses to load such a key file.
+ */
 function fromKeyObject(keyObject: KeyObject, format: PrivateKeyInfo['format']): PrivateKeyInfo {
-  const spki = createPublicKey(keyObject).export({ type: 'spki', format: 'der' });
-  return { format, encrypted: false, spki, key: spkiKeyInfo(spki), keyObject };
+  const raw = createPublicKey(keyObject).export({ type: 'spki', format: 'der' });
+  const spki = namedCurveSpki(raw);
+  return { format, encrypted: false, spki, key: spkiKeyInfo(raw), keyObject };
 }
 
 export function parsePublicKeyBlock(label: string, der: Uint8Array): { spki: Uint8Array; key: KeyInfo } {
@@ -125,4 +131,9 @@ export function parsePublicKeyBlock(label: string, der: Uint8Array): { spki: Uin
 export function sameBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
   if (!a || !b || a.length !== b.length) return false;
   return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
+}
+
+/** The same public key, however its EC curve is written (named, or spelled out: see namedCurveSpki). */
+export function samePublicKey(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
+  return a !== undefined && b !== undefined && sameBytes(namedCurveSpki(a), namedCurveSpki(b));
 }
