@@ -194,3 +194,29 @@ test('explicit EC parameters: an unsupported-key error naming the fix, never a k
   assert.doesNotMatch((await cli(['check', '--root', root, '--now', now])).out, /unsupported-key|key-mismatch/);
 });
 
+// Go's crypto/tls takes Ed25519 certificates (kube-apiserver, etcd, kubectl), kubeadm does not sign with an Ed25519
+// CA key (pkiutil.TryLoadKeyFromDisk: "neither in RSA nor ECDSA format"): worth an info line, not a failing check.
+test('an Ed25519 CA is an info-level unsupported-key (kubeadm cannot sign with it), and renew keeps it Ed25519 with an Ed25519 signature openssl verifies', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const pki = path.join(root, PKI);
+  const o = (...args: string[]) => { const r = sh('openssl', args); assert.equal(r.status, 0, `openssl ${args.join(' ')}: ${r.stderr}`); };
+  const ext = path.join(root, 'ca.cnf');
+  fs.writeFileSync(ext, '[req]\ndistinguished_name=dn\n[dn]\n[ca]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,digitalSignature,keyEncipherment,keyCertSign\nsubjectKeyIdentifier=hash\nsubjectAltName=DNS:front-proxy-ca\n');
+  o('genpkey', '-algorithm', 'ED25519', '-out', `${pki}/front-proxy-ca.key`);
+  o('req', '-x509', '-new', '-key', `${pki}/front-proxy-ca.key`, '-days', '3650', '-subj', '/CN=front-proxy-ca', '-config', ext, '-extensions', 'ca', '-out', `${pki}/front-proxy-ca.crt`);
+  frontProxyClientWith(root, ['-algorithm', 'ED25519']);
+  const start = sh('openssl', ['x509', '-in', `${pki}/front-proxy-client.crt`, '-noout', '-startdate']).stdout.trim().replace(/^notBefore=/, '');
+  const now = new Date(Date.parse(start) + 3600_000).toISOString();
+  const chk = await cli(['check', '--root', root, '--now', now, '--warn', '1d']);
+  assert.match(chk.out, /INFO\s+unsupported-key\s+front-proxy-ca: an Ed25519 CA key; .*kubeadm signs only with RSA or ECDSA CA keys/);
+  assert.doesNotMatch(chk.out, /front-proxy-client: .*unsupported-key|unsupported-key\s+front-proxy-client/, 'an Ed25519 leaf is fine: kubeadm gives renewed leaves new keys');
+  const fp = JSON.parse((await cli(['check', '--root', root, '--now', now, '-o', 'json'])).out).certificates.find((c: { name: string }) => c.name === 'front-proxy-client');
+  assert.deepEqual([fp.keyAlgorithm, fp.signatureAlgorithm, fp.status, fp.privateKey.matches], ['Ed25519', 'ED25519', 'ok', true]);
+  const r = await cli(['renew', 'front-proxy-client', 'front-proxy-ca', '--root', root, '--now', now]);
+  assert.equal(r.code, 0, r.err + r.out);
+  for (const f of ['front-proxy-ca.crt', 'front-proxy-client.crt']) {
+    assert.match(sh('openssl', ['x509', '-in', `${pki}/${f}`, '-noout', '-text']).stdout, /Signature Algorithm: ED25519[\s\S]*Public Key Algorithm: ED25519/);
+  }
+  const v = sh('openssl', ['verify', '-no_check_time', '-CAfile', `${pki}/front-proxy-ca.crt`, `${pki}/front-proxy-client.crt`]);
+  assert.match(v.stdout, /: OK/, v.stdout + v.stderr);
+});

@@ -79,7 +79,8 @@ const GO_CURVES = new Set(['P-256', 'P-384', 'P-521']);
 /**
  * A key Go programs cannot use (crypto/x509 parsePublicKey, ParseECPrivateKey): an EC curve spelled out
  * instead of named (openssl ec -param_enc explicit), a curve outside P-256/384/521, an algorithm Go does
- * not know.
+ * not know. Or an Ed25519 CA key: Go's TLS takes Ed25519, but kubeadm loads RSA and ECDSA CA keys only
+ * (pkiutil.TryLoadKeyFromDisk), so its certs renew, upgrade apply and join --control-plane stop there.
  */
 function unsupportedKey(e: CertEntry, key: KeyInfo, keyFileExplicit: boolean | undefined): Omit<Finding, 'certificate' | 'file'> & { file?: string } | undefined {
   // the same key with its curve named: openssl rewrites a key file of its own; a kubeconfig's or the
@@ -99,6 +100,9 @@ function unsupportedKey(e: CertEntry, key: KeyInfo, keyFileExplicit: boolean | u
   }
   if (key.algorithm === 'Ed448' || key.algorithm === 'RSA-PSS') {
     return { code: 'unsupported-key', severity: 'error', message: `${e.name}: ${key.algorithm} public key; Go programs (kube-apiserver, etcd, kubectl) do not know this key type ("x509: unknown public key algorithm") — re-issue it with an RSA or ECDSA key` };
+  }
+  if (key.algorithm === 'Ed25519' && e.isCA && e.privateKey.present && e.layout === 'kubeadm') {
+    return { code: 'unsupported-key', severity: 'info', message: `${e.name}: an Ed25519 CA key; kube-apiserver, etcd and the kubelet accept Ed25519 certificates, but kubeadm signs only with RSA or ECDSA CA keys ("neither in RSA nor ECDSA format"), so kubeadm certs renew, kubeadm upgrade apply and kubeadm join --control-plane fail on this cluster; kubepki renew works` };
   }
   return undefined;
 }
