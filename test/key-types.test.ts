@@ -220,3 +220,33 @@ test('an Ed25519 CA is an info-level unsupported-key (kubeadm cannot sign with i
   const v = sh('openssl', ['verify', '-no_check_time', '-CAfile', `${pki}/front-proxy-ca.crt`, `${pki}/front-proxy-client.crt`]);
   assert.match(v.stdout, /: OK/, v.stdout + v.stderr);
 });
+
+// A key whose EC curve is spelled out is the same key as its named-curve certificate's: every place that pairs a
+// key with its certificate compares the point, not the bytes (rebuild said "not the private key of front-proxy-ca.crt";
+// check said sa.pub was not sa.key's public half).
+test('rebuild and check pair an explicit-parameter EC key with its certificate and its sa.pub: no "not the private key", no sa-key-mismatch', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const pki = path.join(root, PKI);
+  const o = (...args: string[]) => { const r = sh('openssl', args); assert.equal(r.status, 0, `openssl ${args.join(' ')}: ${r.stderr}`); };
+  const ext = path.join(root, 'ca.cnf');
+  fs.writeFileSync(ext, '[req]\ndistinguished_name=dn\n[dn]\n[ca]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,digitalSignature,keyEncipherment,keyCertSign\nsubjectKeyIdentifier=hash\nsubjectAltName=DNS:front-proxy-ca\n');
+  const fpKey = `${pki}/front-proxy-ca.key`;
+  // front-proxy-ca: a named P-256 certificate, its key file then rewritten with explicit parameters (the same key)
+  o('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', fpKey);
+  o('req', '-x509', '-new', '-key', fpKey, '-days', '3650', '-subj', '/CN=front-proxy-ca', '-config', ext, '-extensions', 'ca', '-out', `${pki}/front-proxy-ca.crt`);
+  o('ec', '-in', fpKey, '-param_enc', 'explicit', '-out', fpKey);
+  // sa.key and sa.pub both with explicit parameters (openssl pkey -pubout keeps them)
+  o('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-pkeyopt', 'ec_param_enc:explicit', '-out', `${pki}/sa.key`);
+  o('pkey', '-in', `${pki}/sa.key`, '-pubout', '-out', `${pki}/sa.pub`);
+  fs.rmSync(`${pki}/front-proxy-client.crt`);
+  fs.rmSync(`${pki}/front-proxy-client.key`);
+
+  const chk = await cli(['check', '--root', root, '--now', NOW]);
+  assert.doesNotMatch(chk.out, /key-mismatch|sa-key-mismatch/, chk.out);
+  const r = await cli(['rebuild', '--root', root, '--now', NOW]);
+  assert.doesNotMatch(r.err + r.out, /not the private key/);
+  assert.ok(r.code === 0 || r.code === 1, r.err + r.out);
+  const v = sh('openssl', ['verify', '-no_check_time', '-CAfile', `${pki}/front-proxy-ca.crt`, `${pki}/front-proxy-client.crt`]);
+  assert.match(v.stdout, /: OK/, v.stdout + v.stderr);
+  assert.match(sh('openssl', ['x509', '-in', `${pki}/front-proxy-client.crt`, '-noout', '-text']).stdout, /Signature Algorithm: ecdsa-with-SHA256/);
+});

@@ -6,7 +6,7 @@ import { SymlinkLoopError } from '../fs/node-fs.js';
 import { Certificate, describeKey } from '../pki/certificate.js';
 import { DerError } from '../pki/der.js';
 import { looksLikePem, parsePemBlocks, PemError } from '../pki/pem.js';
-import { parsePrivateKeyBlock, parsePrivateKeyDer, parsePublicKeyBlock, PRIVATE_KEY_LABELS, PUBLIC_KEY_LABELS, KeyError, sameBytes } from '../pki/keys.js';
+import { parsePrivateKeyBlock, parsePrivateKeyDer, parsePublicKeyBlock, PRIVATE_KEY_LABELS, PUBLIC_KEY_LABELS, KeyError, samePublicKey } from '../pki/keys.js';
 import { namedCurveSpki } from '../pki/key-spki.js';
 import { isPkcs7, isPkcs12, pkcs7Certificates } from '../pki/pkcs7.js';
 import { parseCsr } from '../pki/csr.js';
@@ -399,7 +399,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     f.pkcs7.forEach((cert, index) => addCert(cert, { file: f.path, kind: 'pkcs7', index, ...(f.via ? { via: f.via } : {}) }, f));
     for (const k of f.keys) {
       const spkiHex = k.info.spki ? sha(k.info.spki) : undefined;
-      if (k.info.spki && !keyBySpki.has(same(k.info.spki))) keyBySpki.set(same(k.info.spki), { file: f.path, kind: f.kind === 'der' ? 'der' : 'pem' });
+      if (k.info.spki && !keyBySpki.has(same(namedCurveSpki(k.info.spki)))) keyBySpki.set(same(namedCurveSpki(k.info.spki)), { file: f.path, kind: f.kind === 'der' ? 'der' : 'pem' });
       keys.push({ file: f.path, kind: 'private', format: k.info.format, encrypted: k.info.encrypted, keyAlgorithm: k.info.key?.algorithm ?? k.info.algorithm, keySize: k.info.key?.size, curve: k.info.key?.curve, ...(k.info.key?.explicitParameters ? { explicitParameters: true as const } : {}), spkiSha256: spkiHex, certificates: [] });
       if (k.info.encrypted) {
         // kube-apiserver, etcd, the kubelet … take no passphrase: a key one of them reads keeps it from starting
@@ -448,7 +448,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
           userKeySpki = info.spki;
           userKeyExplicit = info.key?.explicitParameters;
           userKeyLoc = { file: f.path, kind: 'kubeconfig', user: u.name, field: 'client-key-data' };
-          if (info.spki) keyBySpki.set(same(info.spki), { file: f.path, kind: 'kubeconfig', user: u.name });
+          if (info.spki) keyBySpki.set(same(namedCurveSpki(info.spki)), { file: f.path, kind: 'kubeconfig', user: u.name });
         } catch (e) {
           findings.push({ code: 'corrupt', severity: 'error', file: f.path, message: `${f.path}: user ${JSON.stringify(u.name)} client-key-data: ${(e as Error).message}` });
         }
@@ -508,7 +508,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
       const k = kf?.keys[0];
       r.keyLocation = { file: cand, kind: 'pem' };
       if (k) { r.keySpki = k.info.spki; r.keyEncrypted = k.info.encrypted; r.keyExplicit = k.info.key?.explicitParameters; }
-      if (k && k.info.spki && !sameBytes(k.info.spki, namedCurveSpki(r.cert.spkiRaw))) r.keyMismatch = true;
+      if (k && k.info.spki && !samePublicKey(k.info.spki, r.cert.spkiRaw)) r.keyMismatch = true;
       break;
     }
   }
@@ -517,7 +517,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     const hit = keyBySpki.get(same(namedCurveSpki(r.cert.spkiRaw)));
     if (hit) {
       r.keyLocation = { file: hit.file, kind: hit.kind, ...(hit.user ? { user: hit.user } : {}) };
-      r.keySpki = namedCurveSpki(r.cert.spkiRaw);
+      r.keySpki = r.cert.spkiRaw;
     }
   }
 
@@ -620,7 +620,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
       privateKey: {
         present: Boolean(r.keyLocation && (r.keySpki || r.keyEncrypted)),
         ...(r.keyLocation ? { location: r.keyLocation } : {}),
-        ...(r.keySpki ? { matches: sameBytes(r.keySpki, namedCurveSpki(c.spkiRaw)) } : {}),
+        ...(r.keySpki ? { matches: samePublicKey(r.keySpki, c.spkiRaw) } : {}),
         ...(r.keyEncrypted ? { encrypted: true } : {}),
       },
       components: [...components].sort(),

@@ -104,15 +104,9 @@ export function parsePrivateKeyDer(der: Uint8Array): PrivateKeyInfo | undefined 
   return undefined;
 }
 
-/**
- * The public half as a certificate names it: a key with explicit EC parameters (openssl ec -param_enc
- * explicit) is the same key as its named-curve certificate's, so `spki` is the named form; `key` still says
- * explicitParameters, since Go refuses to load such a key file.
- */
 function fromKeyObject(keyObject: KeyObject, format: PrivateKeyInfo['format']): PrivateKeyInfo {
-  const raw = createPublicKey(keyObject).export({ type: 'spki', format: 'der' });
-  const spki = namedCurveSpki(raw);
-  return { format, encrypted: false, spki, key: spkiKeyInfo(raw), keyObject };
+  const spki = createPublicKey(keyObject).export({ type: 'spki', format: 'der' });
+  return { format, encrypted: false, spki, key: spkiKeyInfo(spki), keyObject };
 }
 
 export function parsePublicKeyBlock(label: string, der: Uint8Array): { spki: Uint8Array; key: KeyInfo } {
