@@ -224,7 +224,7 @@ test('an Ed25519 CA is an info-level unsupported-key (kubeadm cannot sign with i
 // A key whose EC curve is spelled out is the same key as its named-curve certificate's: every place that pairs a
 // key with its certificate compares the point, not the bytes (rebuild said "not the private key of front-proxy-ca.crt";
 // check said sa.pub was not sa.key's public half).
-test('rebuild and check pair an explicit-parameter EC key with its certificate and its sa.pub: no "not the private key", no sa-key-mismatch', async () => {
+test('rebuild and check pair an explicit-parameter EC key with its certificate and its sa.pub: no "not the private key", no sa-key-mismatch; such an sa.key is an sa-key-type error', async () => {
   const root = copyFixture('kubeadm-1.26');
   const pki = path.join(root, PKI);
   const o = (...args: string[]) => { const r = sh('openssl', args); assert.equal(r.status, 0, `openssl ${args.join(' ')}: ${r.stderr}`); };
@@ -243,6 +243,8 @@ test('rebuild and check pair an explicit-parameter EC key with its certificate a
 
   const chk = await cli(['check', '--root', root, '--now', NOW]);
   assert.doesNotMatch(chk.out, /key-mismatch|sa-key-mismatch/, chk.out);
+  // …but kube-apiserver cannot load such an sa.key: the fix keeps the key, so every token stays valid
+  assert.match(chk.out, /ERROR\s+sa-key-type\s+\/etc\/kubernetes\/pki\/sa\.key spells its EC curve out \(explicit parameters\); kube-apiserver and kube-controller-manager cannot load it — rewrite it as the same key with the curve named \(openssl ec -in \/etc\/kubernetes\/pki\/sa\.key -param_enc named_curve/);
   const r = await cli(['rebuild', '--root', root, '--now', NOW]);
   assert.doesNotMatch(r.err + r.out, /not the private key/);
   assert.ok(r.code === 0 || r.code === 1, r.err + r.out);

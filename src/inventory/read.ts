@@ -723,6 +723,10 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     if (saKey?.keyAlgorithm && saKey.keyAlgorithm !== 'RSA' && saKey.keyAlgorithm !== 'ECDSA') {
       findings.push({ code: 'sa-key-type', severity: 'error', file: saKey.file, message: `${saKey.file} is an ${saKey.keyAlgorithm} key; kube-apiserver signs ServiceAccount tokens with RSA or ECDSA keys only (kubepki sa rotate --key-type rsa-2048)` });
     }
+    if (saKey?.explicitParameters) {
+      // keyutil.ParsePrivateKeyPEM (kube-apiserver, kube-controller-manager) refuses a curve spelled out
+      findings.push({ code: 'sa-key-type', severity: 'error', file: saKey.file, message: `${saKey.file} spells its EC curve out (explicit parameters); kube-apiserver and kube-controller-manager cannot load it — rewrite it as the same key with the curve named (openssl ec -in ${saKey.file} -param_enc named_curve -out ${saKey.file}), so ServiceAccount tokens stay valid` });
+    }
     // kube-apiserver signs tokens with sa.key and verifies them with sa.pub: two halves of different keys
     // mean every ServiceAccount token is rejected
     const saPub = keys.find((k) => k.file === `${pkiDir}/sa.pub` && k.kind === 'public');
