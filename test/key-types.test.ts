@@ -252,3 +252,35 @@ test('rebuild and check pair an explicit-parameter EC key with its certificate a
   assert.match(v.stdout, /: OK/, v.stdout + v.stderr);
   assert.match(sh('openssl', ['x509', '-in', `${pki}/front-proxy-client.crt`, '-noout', '-text']).stdout, /Signature Algorithm: ecdsa-with-SHA256/);
 });
+
+// secp256k1 and RSA-PSS keys: openssl makes and verifies them, Go does not load them (etcdctl: "x509: unsupported
+// elliptic curve", "tls: failed to parse private key"). check said "ok"; renew --new-key said "cannot generate a
+// ECDSA 256 key; keeping the old key", so nothing on the node could fix them.
+for (const [label, keyArgs, want, newKey] of [
+  ['ECDSA secp256k1', ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:secp256k1'], /ECDSA key on curve secp256k1; Go programs .* use P-256, P-384 and P-521 only .* kubepki renew front-proxy-client --new-key makes it a P-256 key/, /ASN1 OID: prime256v1/],
+  ['RSA-PSS', ['-algorithm', 'RSA-PSS', '-pkeyopt', 'rsa_keygen_bits:2048'], /RSA-PSS public key; Go programs .* do not know this key type .* --new-key makes it an RSA key/, /^Private-Key: \(2048 bit, 2 primes\)/m],
+] as const) {
+  test(`a ${label} key is an unsupported-key error, and renew --new-key replaces it by a key Go takes`, async () => {
+    const root = copyFixture('kubeadm-1.26');
+    frontProxyClientWith(root, [...keyArgs]);
+    const pki = path.join(root, PKI);
+    const start = sh('openssl', ['x509', '-in', path.join(pki, 'front-proxy-client.crt'), '-noout', '-startdate']).stdout.trim().replace(/^notBefore=/, '');
+    const now = new Date(Date.parse(start) + 3600_000).toISOString();
+    const chk = await cli(['check', '--root', root, '--now', now]);
+    assert.equal(chk.code, 2, chk.out);
+    assert.match(chk.out, new RegExp(`ERROR\\s+unsupported-key\\s+front-proxy-client: ${want.source}`));
+    const r = await cli(['renew', 'front-proxy-client', '--new-key', '--root', root, '--now', now]);
+    assert.equal(r.code, 0, r.err + r.out);
+    assert.doesNotMatch(r.out, /cannot generate|keeping the old key/);
+    assert.match(r.out, /new key (ECDSA P-256|RSA 2048), not /);
+    const key = path.join(pki, 'front-proxy-client.key');
+    const text = sh('openssl', ['pkey', '-in', key, '-noout', '-text']).stdout;
+    assert.match(text, newKey);
+    assert.doesNotMatch(text, /PSS|secp256k1/);
+    assert.match(sh('openssl', ['x509', '-in', path.join(pki, 'front-proxy-client.crt'), '-noout', '-text']).stdout, /Public Key Algorithm: (id-ecPublicKey|rsaEncryption)/);
+    const v = sh('openssl', ['verify', '-CAfile', path.join(pki, 'front-proxy-ca.crt'), '-attime', String(Math.floor(Date.parse(now) / 1000)), path.join(pki, 'front-proxy-client.crt')]);
+    assert.match(v.stdout, /: OK/, v.stdout + v.stderr);
+    assert.equal(sh('openssl', ['x509', '-in', path.join(pki, 'front-proxy-client.crt'), '-noout', '-pubkey']).stdout, sh('openssl', ['pkey', '-in', key, '-pubout']).stdout);
+    assert.doesNotMatch((await cli(['check', '--root', root, '--now', now])).out, /unsupported-key/);
+  });
+}

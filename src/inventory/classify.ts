@@ -89,17 +89,17 @@ function unsupportedKey(e: CertEntry, key: KeyInfo, keyFileExplicit: boolean | u
   const ownFile = loc?.kind === 'pem' && !loc.sameFile ? loc.file : undefined;
   const keyFix = ownFile ? `rewrite it as the same key with the curve named (openssl ec -in ${ownFile} -param_enc named_curve -out ${ownFile})` : `kubepki renew ${e.name} --new-key`;
   if (key.algorithm === 'ECDSA' && key.explicitParameters) {
-    const fix = !key.size ? `kubepki renew ${e.name} --new-key --key-type ecdsa-p256` : keyFileExplicit ? `${keyFix}${ownFile ? `, then kubepki renew ${e.name}` : ''}` : `kubepki renew ${e.name} writes it with the curve named`;
+    const fix = !key.size ? `kubepki renew ${e.name} --new-key makes it a P-256 key` : keyFileExplicit ? `${keyFix}${ownFile ? `, then kubepki renew ${e.name}` : ''}` : `kubepki renew ${e.name} writes it with the curve named`;
     return { code: 'unsupported-key', severity: 'error', message: `${e.name}: its public key spells the EC curve out (explicit parameters${key.size ? ` of ${key.curve}` : ''}) instead of naming it; Go programs (kube-apiserver, etcd, kubectl) refuse the certificate ("x509: invalid ECDSA parameters"), as openssl verify does — ${fix}` };
   }
   if (keyFileExplicit) {
     return { code: 'unsupported-key', severity: 'error', message: `${e.name}: its private key ${loc?.file ?? ''} spells the EC curve out (explicit parameters) instead of naming it; Go programs (kube-apiserver, etcd, the kubelet) refuse to load it ("tls: failed to parse private key") — ${keyFix}`, ...(loc?.kind === 'pem' ? { file: loc.file } : {}) };
   }
   if (key.algorithm === 'ECDSA' && !GO_CURVES.has(key.curve ?? '')) {
-    return { code: 'unsupported-key', severity: 'error', message: `${e.name}: ECDSA key on curve ${key.curve || 'unknown'}; Go programs (kube-apiserver, etcd, kubectl) use P-256, P-384 and P-521 only ("x509: unsupported elliptic curve") — renew it with --new-key --key-type ecdsa-p256` };
+    return { code: 'unsupported-key', severity: 'error', message: `${e.name}: ECDSA key on curve ${key.curve || 'unknown'}; Go programs (kube-apiserver, etcd, kubectl) use P-256, P-384 and P-521 only ("x509: unsupported elliptic curve") — kubepki renew ${e.name} --new-key makes it a P-256 key` };
   }
   if (key.algorithm === 'Ed448' || key.algorithm === 'RSA-PSS') {
-    return { code: 'unsupported-key', severity: 'error', message: `${e.name}: ${key.algorithm} public key; Go programs (kube-apiserver, etcd, kubectl) do not know this key type ("x509: unknown public key algorithm") — re-issue it with an RSA or ECDSA key` };
+    return { code: 'unsupported-key', severity: 'error', message: `${e.name}: ${key.algorithm} public key; Go programs (kube-apiserver, etcd, kubectl) do not know this key type (its key file: "tls: failed to parse private key") — kubepki renew ${e.name} --new-key makes it ${key.algorithm === 'RSA-PSS' ? 'an RSA' : 'a P-256'} key` };
   }
   if (key.algorithm === 'Ed25519' && e.isCA && e.privateKey.present && e.layout === 'kubeadm') {
     return { code: 'unsupported-key', severity: 'info', message: `${e.name}: an Ed25519 CA key; kube-apiserver, etcd and the kubelet accept Ed25519 certificates, but kubeadm signs only with RSA or ECDSA CA keys ("neither in RSA nor ECDSA format"), so kubeadm certs renew, kubeadm upgrade apply and kubeadm join --control-plane fail on this cluster; kubepki renew works` };

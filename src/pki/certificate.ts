@@ -63,6 +63,12 @@ export const CURVES: Record<string, [string, number]> = {
   '1.2.840.10045.3.1.7': ['P-256', 256],
   '1.3.132.0.34': ['P-384', 384],
   '1.3.132.0.35': ['P-521', 521],
+  // named so that a finding can say which curve Go refuses (unsupported-key)
+  '1.3.132.0.33': ['P-224', 224],
+  '1.3.132.0.10': ['secp256k1', 256],
+  '1.3.36.3.3.2.8.1.1.7': ['brainpoolP256r1', 256],
+  '1.3.36.3.3.2.8.1.1.11': ['brainpoolP384r1', 384],
+  '1.3.36.3.3.2.8.1.1.13': ['brainpoolP512r1', 512],
 };
 
 const SIG_HASH: Record<string, string | null> = {
