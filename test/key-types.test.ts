@@ -284,3 +284,20 @@ for (const [label, keyArgs, want, newKey] of [
     assert.doesNotMatch((await cli(['check', '--root', root, '--now', now])).out, /unsupported-key/);
   });
 }
+
+// An operator "moving to ECDSA" by putting a new P-256 ca.crt/ca.key in place of the RSA one: the leaves still
+// chain only to the old CA, whose last copy is admin.conf's certificate-authority-data. renew said the CA's
+// files were missing, while ca.crt is right there.
+test('renew after ca.crt was replaced by a CA of another key type says the file holds another CA, not that it is missing', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const pki = path.join(root, PKI);
+  const r0 = sh('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${pki}/ca.key`, '-out', `${pki}/ca.crt`, '-days', '3650', '-subj', '/CN=kubernetes',
+    '-addext', 'keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign', '-addext', 'basicConstraints=critical,CA:TRUE']);
+  assert.equal(r0.status, 0, r0.stderr);
+  const before = fs.readFileSync(`${pki}/apiserver.crt`);
+  const r = await cli(['renew', 'apiserver', '--root', root, '--now', NOW]);
+  assert.equal(r.code, 1, r.err + r.out);
+  assert.match(r.out, /apiserver: can't renew \/etc\/kubernetes\/pki\/apiserver\.crt: the CA kubernetes that signed it is on this node only as the copy in \/etc\/kubernetes\/[a-z-]+\.conf, without its key; \/etc\/kubernetes\/pki\/ca\.crt is another CA of that name/);
+  assert.doesNotMatch(r.out, /files are missing/);
+  assert.deepEqual(fs.readFileSync(`${pki}/apiserver.crt`), before, 'nothing written');
+});

@@ -219,7 +219,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
    * (certificate-authority-data), or not at all while the inventory lists its file as missing. That is a
    * node that lost its PKI, not an external CA (whose ca.crt is here without ca.key).
    */
-  const caGone = (c: CertEntry, signerEntry: CertEntry | undefined): { name: string; file?: string } | undefined => {
+  const caGone = (c: CertEntry, signerEntry: CertEntry | undefined): { name: string; file?: string; other?: string; copy?: string } | undefined => {
     if (c.isCA && signerEntry === c) return undefined;
     const kubeletOwn = KUBELET_CLIENT.test(c.location.file) || isKubeletConf(c);
     const caName = KUBEADM_PROFILES.find((p) => p.name === c.profile || p.name === c.name)?.caName ?? (kubeletOwn ? 'ca' : undefined);
@@ -228,7 +228,10 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     if (kubeletOwn && !missing) return undefined;
     if (signerEntry) {
       if (signerEntry.privateKey.present || signerEntry.location.kind !== 'kubeconfig') return undefined;
-      return { name: missing?.name ?? signerEntry.subjectCN ?? signerEntry.name, ...(missing ? { file: missing.file } : {}) };
+      // the CA's file is there but holds another CA of that name (re-created, or another key type put in): only
+      // a kubeconfig's copy of the old one verifies this certificate
+      const other = missing ? undefined : inv.certificates.find((o) => o.isCA && o.location.kind !== 'kubeconfig' && o.subject === signerEntry.subject && o.spkiSha256 !== signerEntry.spkiSha256);
+      return { name: missing?.name ?? signerEntry.subjectCN ?? signerEntry.name, ...(missing ? { file: missing.file } : {}), ...(other ? { other: other.location.file, copy: signerEntry.location.file } : {}) };
     }
     return missing ? { name: missing.name, file: missing.file } : undefined;
   };
@@ -267,7 +270,9 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       explainedGone.add(gone.name);
       results.push({
         id: c.id, name: c.name, outcome: 'ca-missing',
-        message: `can't renew ${c.location.file}: the CA ${gone.name} is not on this node (its files are missing${gone.file ? `: ${gone.file}` : ''})` + (first ? `: ${RESTORE_CA_ADVICE}` : '; see above'),
+        message: (gone.other
+          ? `can't renew ${c.location.file}: the CA ${gone.name} that signed it is on this node only as the copy in ${gone.copy}, without its key; ${gone.other} is another CA of that name (another key: re-created?)`
+          : `can't renew ${c.location.file}: the CA ${gone.name} is not on this node (its files are missing${gone.file ? `: ${gone.file}` : ''})`) + (first ? `: ${RESTORE_CA_ADVICE}` : '; see above'),
       });
       continue;
     } else if (!signerEntry && (kind0 === 'kubelet-client' || isKubeletConf(c))) {
