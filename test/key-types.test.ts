@@ -196,7 +196,7 @@ test('explicit EC parameters: an unsupported-key error naming the fix, never a k
 
 // Go's crypto/tls takes Ed25519 certificates (kube-apiserver, etcd, kubectl), kubeadm does not sign with an Ed25519
 // CA key (pkiutil.TryLoadKeyFromDisk: "neither in RSA nor ECDSA format"): worth an info line, not a failing check.
-test('an Ed25519 CA is an info-level unsupported-key (kubeadm cannot sign with it), and renew keeps it Ed25519 with an Ed25519 signature openssl verifies', async () => {
+test('an Ed25519 CA is an info-level unsupported-key (kubeadm cannot sign with it), and renew keeps it Ed25519 with an Ed25519 signature openssl verifies; inspect -o full names ED25519', async () => {
   const root = copyFixture('kubeadm-1.26');
   const pki = path.join(root, PKI);
   const o = (...args: string[]) => { const r = sh('openssl', args); assert.equal(r.status, 0, `openssl ${args.join(' ')}: ${r.stderr}`); };
@@ -219,6 +219,10 @@ test('an Ed25519 CA is an info-level unsupported-key (kubeadm cannot sign with i
   }
   const v = sh('openssl', ['verify', '-no_check_time', '-CAfile', `${pki}/front-proxy-ca.crt`, `${pki}/front-proxy-client.crt`]);
   assert.match(v.stdout, /: OK/, v.stdout + v.stderr);
+  // inspect's full view names the algorithm as openssl x509 -text does, not as a bare OID
+  const full = (await cli(['inspect', `${pki}/front-proxy-client.crt`, '-o', 'full'])).out;
+  assert.match(full, /Signature Algorithm: ED25519\n[\s\S]*Subject Public Key Info:\n\s+Algorithm: ED25519\n/);
+  assert.doesNotMatch(full, /1\.3\.101\.112/);
 });
 
 // A key whose EC curve is spelled out is the same key as its named-curve certificate's: every place that pairs a

@@ -73,5 +73,7 @@ export function renderInventoryShort(inv: Inventory): string {
 export async function renderCertFull(pem: string): Promise<string> {
   await import('reflect-metadata');
   const x509 = await import('@peculiar/x509');
+  // names the library leaves as bare OIDs, as openssl x509 -text prints them (an Ed25519 key and signature)
+  Object.assign(x509.OidSerializer.items, { '1.3.101.112': 'ED25519', '1.3.101.113': 'ED448' });
   return new x509.X509Certificate(pem).toString('text') + '\n';
 }
