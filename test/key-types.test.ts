@@ -139,3 +139,169 @@ test('a legacy-encrypted key (Proc-Type: 4,ENCRYPTED) is ECDSA or RSA as its PEM
   assert.doesNotMatch(short.out + short.err, /BEGIN|DEK-Info/);
   assert.match((await cli(['inspect', at('ec-pkcs8.key')])).out, /Type:\s+unknown \(pkcs8, encrypted\)/);
 });
+
+// An EC key written with its curve spelled out (openssl ec -param_enc explicit, or genpkey ec_param_enc:explicit)
+// is the same key as the named-curve one, but Go refuses both such a key file ("tls: failed to parse private key")
+// and such a certificate ("x509: invalid ECDSA parameters"); openssl verify refuses the certificate too (error 94).
+// check said "ok" (ECDSA 0, no curve), or "key-mismatch" for a named certificate; renew --new-key said "cannot
+// generate a ECDSA 0 key" and kept it; renew copied the explicit parameters into the new certificate.
+test('explicit EC parameters: an unsupported-key error naming the fix, never a key mismatch; renew writes the curve named and --new-key makes a named P-256 key', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const pki = path.join(root, PKI);
+  const crt = path.join(pki, 'front-proxy-client.crt');
+  const key = path.join(pki, 'front-proxy-client.key');
+  const fpca = path.join(pki, 'front-proxy-ca.crt');
+  frontProxyClientWith(root, ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-pkeyopt', 'ec_param_enc:explicit']);
+  const start = sh('openssl', ['x509', '-in', crt, '-noout', '-startdate']).stdout.trim().replace(/^notBefore=/, '');
+  const now = new Date(Date.parse(start) + 3600_000).toISOString();
+  const verify = () => sh('openssl', ['verify', '-no_check_time', '-CAfile', fpca, crt]);
+  const certText = () => sh('openssl', ['x509', '-in', crt, '-noout', '-text']).stdout;
+  assert.match(verify().stdout + verify().stderr, /explicit ECC parameters/, 'openssl refuses the certificate');
+  assert.doesNotMatch(certText(), /ASN1 OID/);
+
+  const chk = await cli(['check', '--root', root, '--now', now]);
+  assert.equal(chk.code, 2, chk.out);
+  assert.match(chk.out, /ERROR\s+unsupported-key\s+front-proxy-client: its public key spells the EC curve out \(explicit parameters of P-256\)/);
+  assert.match(chk.out, /"x509: invalid ECDSA parameters"/);
+  assert.doesNotMatch(chk.out, /key-mismatch/);
+  const json = JSON.parse((await cli(['check', '--root', root, '--now', now, '-o', 'json'])).out);
+  const row = json.certificates.find((c: { name: string }) => c.name === 'front-proxy-client');
+  assert.deepEqual([row.keyAlgorithm, row.keySize, row.curve, row.privateKey.matches], ['ECDSA', Number(/Public-Key: \((\d+) bit/.exec(certText())![1]), 'P-256', true]);
+  assert.match((await cli(['inspect', key])).out, /Type:\s+ECDSA P-256, explicit parameters \(pkcs8\)/);
+
+  // renew keeping the key: the certificate now names its curve (openssl verifies it); the key file still spells it out
+  const kept = await cli(['renew', 'front-proxy-client', '--root', root, '--now', now]);
+  assert.equal(kept.code, 0, kept.err + kept.out);
+  assert.match(verify().stdout, /: OK/, verify().stdout + verify().stderr);
+  assert.match(certText(), /ASN1 OID: prime256v1/);
+  const after = await cli(['check', '--root', root, '--now', now]);
+  assert.match(after.out, new RegExp(`ERROR\\s+unsupported-key\\s+front-proxy-client: its private key /etc/kubernetes/pki/front-proxy-client.key spells the EC curve out .*openssl ec -in /etc/kubernetes/pki/front-proxy-client.key -param_enc named_curve`));
+  assert.doesNotMatch(after.out, /key-mismatch/);
+
+  // the same key, its curve named, as the finding says: nothing left to report
+  const named = sh('openssl', ['ec', '-in', key, '-param_enc', 'named_curve', '-out', key]);
+  assert.equal(named.status, 0, named.stderr);
+  assert.doesNotMatch((await cli(['check', '--root', root, '--now', now])).out, /unsupported-key|key-mismatch/);
+
+  // --new-key on an explicit key makes a P-256 key again, named
+  frontProxyClientWith(root, ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-pkeyopt', 'ec_param_enc:explicit']);
+  const fresh = await cli(['renew', 'front-proxy-client', '--new-key', '--root', root, '--now', now]);
+  assert.equal(fresh.code, 0, fresh.err + fresh.out);
+  assert.doesNotMatch(fresh.out, /cannot generate|keeping the old key/);
+  assert.match(sh('openssl', ['pkey', '-in', key, '-noout', '-text']).stdout, /ASN1 OID: prime256v1/);
+  assert.match(verify().stdout, /: OK/);
+  assert.equal(sh('openssl', ['x509', '-in', crt, '-noout', '-pubkey']).stdout, sh('openssl', ['pkey', '-in', key, '-pubout']).stdout, 'the certificate carries the new key');
+  assert.doesNotMatch((await cli(['check', '--root', root, '--now', now])).out, /unsupported-key|key-mismatch/);
+});
+
+// Go's crypto/tls takes Ed25519 certificates (kube-apiserver, etcd, kubectl), kubeadm does not sign with an Ed25519
+// CA key (pkiutil.TryLoadKeyFromDisk: "neither in RSA nor ECDSA format"): worth an info line, not a failing check.
+test('an Ed25519 CA is an info-level unsupported-key (kubeadm cannot sign with it), and renew keeps it Ed25519 with an Ed25519 signature openssl verifies; inspect -o full names ED25519', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const pki = path.join(root, PKI);
+  const o = (...args: string[]) => { const r = sh('openssl', args); assert.equal(r.status, 0, `openssl ${args.join(' ')}: ${r.stderr}`); };
+  const ext = path.join(root, 'ca.cnf');
+  fs.writeFileSync(ext, '[req]\ndistinguished_name=dn\n[dn]\n[ca]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,digitalSignature,keyEncipherment,keyCertSign\nsubjectKeyIdentifier=hash\nsubjectAltName=DNS:front-proxy-ca\n');
+  o('genpkey', '-algorithm', 'ED25519', '-out', `${pki}/front-proxy-ca.key`);
+  o('req', '-x509', '-new', '-key', `${pki}/front-proxy-ca.key`, '-days', '3650', '-subj', '/CN=front-proxy-ca', '-config', ext, '-extensions', 'ca', '-out', `${pki}/front-proxy-ca.crt`);
+  frontProxyClientWith(root, ['-algorithm', 'ED25519']);
+  const start = sh('openssl', ['x509', '-in', `${pki}/front-proxy-client.crt`, '-noout', '-startdate']).stdout.trim().replace(/^notBefore=/, '');
+  const now = new Date(Date.parse(start) + 3600_000).toISOString();
+  const chk = await cli(['check', '--root', root, '--now', now, '--warn', '1d']);
+  assert.match(chk.out, /INFO\s+unsupported-key\s+front-proxy-ca: an Ed25519 CA key; .*kubeadm signs only with RSA or ECDSA CA keys/);
+  assert.doesNotMatch(chk.out, /front-proxy-client: .*unsupported-key|unsupported-key\s+front-proxy-client/, 'an Ed25519 leaf is fine: kubeadm gives renewed leaves new keys');
+  const fp = JSON.parse((await cli(['check', '--root', root, '--now', now, '-o', 'json'])).out).certificates.find((c: { name: string }) => c.name === 'front-proxy-client');
+  assert.deepEqual([fp.keyAlgorithm, fp.signatureAlgorithm, fp.status, fp.privateKey.matches], ['Ed25519', 'ED25519', 'ok', true]);
+  const r = await cli(['renew', 'front-proxy-client', 'front-proxy-ca', '--root', root, '--now', now]);
+  assert.equal(r.code, 0, r.err + r.out);
+  for (const f of ['front-proxy-ca.crt', 'front-proxy-client.crt']) {
+    assert.match(sh('openssl', ['x509', '-in', `${pki}/${f}`, '-noout', '-text']).stdout, /Signature Algorithm: ED25519[\s\S]*Public Key Algorithm: ED25519/);
+  }
+  const v = sh('openssl', ['verify', '-no_check_time', '-CAfile', `${pki}/front-proxy-ca.crt`, `${pki}/front-proxy-client.crt`]);
+  assert.match(v.stdout, /: OK/, v.stdout + v.stderr);
+  // inspect's full view names the algorithm as openssl x509 -text does, not as a bare OID
+  const full = (await cli(['inspect', `${pki}/front-proxy-client.crt`, '-o', 'full'])).out;
+  assert.match(full, /Signature Algorithm: ED25519\n[\s\S]*Subject Public Key Info:\n\s+Algorithm: ED25519\n/);
+  assert.doesNotMatch(full, /1\.3\.101\.112/);
+});
+
+// A key whose EC curve is spelled out is the same key as its named-curve certificate's: every place that pairs a
+// key with its certificate compares the point, not the bytes (rebuild said "not the private key of front-proxy-ca.crt";
+// check said sa.pub was not sa.key's public half).
+test('rebuild and check pair an explicit-parameter EC key with its certificate and its sa.pub: no "not the private key", no sa-key-mismatch; such an sa.key is an sa-key-type error', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const pki = path.join(root, PKI);
+  const o = (...args: string[]) => { const r = sh('openssl', args); assert.equal(r.status, 0, `openssl ${args.join(' ')}: ${r.stderr}`); };
+  const ext = path.join(root, 'ca.cnf');
+  fs.writeFileSync(ext, '[req]\ndistinguished_name=dn\n[dn]\n[ca]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,digitalSignature,keyEncipherment,keyCertSign\nsubjectKeyIdentifier=hash\nsubjectAltName=DNS:front-proxy-ca\n');
+  const fpKey = `${pki}/front-proxy-ca.key`;
+  // front-proxy-ca: a named P-256 certificate, its key file then rewritten with explicit parameters (the same key)
+  o('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', fpKey);
+  o('req', '-x509', '-new', '-key', fpKey, '-days', '3650', '-subj', '/CN=front-proxy-ca', '-config', ext, '-extensions', 'ca', '-out', `${pki}/front-proxy-ca.crt`);
+  o('ec', '-in', fpKey, '-param_enc', 'explicit', '-out', fpKey);
+  // sa.key and sa.pub both with explicit parameters (openssl pkey -pubout keeps them)
+  o('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-pkeyopt', 'ec_param_enc:explicit', '-out', `${pki}/sa.key`);
+  o('pkey', '-in', `${pki}/sa.key`, '-pubout', '-out', `${pki}/sa.pub`);
+  fs.rmSync(`${pki}/front-proxy-client.crt`);
+  fs.rmSync(`${pki}/front-proxy-client.key`);
+
+  const chk = await cli(['check', '--root', root, '--now', NOW]);
+  assert.doesNotMatch(chk.out, /key-mismatch|sa-key-mismatch/, chk.out);
+  // …but kube-apiserver cannot load such an sa.key: the fix keeps the key, so every token stays valid
+  assert.match(chk.out, /ERROR\s+sa-key-type\s+\/etc\/kubernetes\/pki\/sa\.key spells its EC curve out \(explicit parameters\); kube-apiserver and kube-controller-manager cannot load it — rewrite it as the same key with the curve named \(openssl ec -in \/etc\/kubernetes\/pki\/sa\.key -param_enc named_curve/);
+  const r = await cli(['rebuild', '--root', root, '--now', NOW]);
+  assert.doesNotMatch(r.err + r.out, /not the private key/);
+  assert.ok(r.code === 0 || r.code === 1, r.err + r.out);
+  const v = sh('openssl', ['verify', '-no_check_time', '-CAfile', `${pki}/front-proxy-ca.crt`, `${pki}/front-proxy-client.crt`]);
+  assert.match(v.stdout, /: OK/, v.stdout + v.stderr);
+  assert.match(sh('openssl', ['x509', '-in', `${pki}/front-proxy-client.crt`, '-noout', '-text']).stdout, /Signature Algorithm: ecdsa-with-SHA256/);
+});
+
+// secp256k1 and RSA-PSS keys: openssl makes and verifies them, Go does not load them (etcdctl: "x509: unsupported
+// elliptic curve", "tls: failed to parse private key"). check said "ok"; renew --new-key said "cannot generate a
+// ECDSA 256 key; keeping the old key", so nothing on the node could fix them.
+for (const [label, keyArgs, want, newKey] of [
+  ['ECDSA secp256k1', ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:secp256k1'], /ECDSA key on curve secp256k1; Go programs .* use P-256, P-384 and P-521 only .* kubepki renew front-proxy-client --new-key makes it a P-256 key/, /ASN1 OID: prime256v1/],
+  ['RSA-PSS', ['-algorithm', 'RSA-PSS', '-pkeyopt', 'rsa_keygen_bits:2048'], /RSA-PSS public key; Go programs .* do not know this key type .* --new-key makes it an RSA key/, /^Private-Key: \(2048 bit, 2 primes\)/m],
+] as const) {
+  test(`a ${label} key is an unsupported-key error, and renew --new-key replaces it by a key Go takes`, async () => {
+    const root = copyFixture('kubeadm-1.26');
+    frontProxyClientWith(root, [...keyArgs]);
+    const pki = path.join(root, PKI);
+    const start = sh('openssl', ['x509', '-in', path.join(pki, 'front-proxy-client.crt'), '-noout', '-startdate']).stdout.trim().replace(/^notBefore=/, '');
+    const now = new Date(Date.parse(start) + 3600_000).toISOString();
+    const chk = await cli(['check', '--root', root, '--now', now]);
+    assert.equal(chk.code, 2, chk.out);
+    assert.match(chk.out, new RegExp(`ERROR\\s+unsupported-key\\s+front-proxy-client: ${want.source}`));
+    const r = await cli(['renew', 'front-proxy-client', '--new-key', '--root', root, '--now', now]);
+    assert.equal(r.code, 0, r.err + r.out);
+    assert.doesNotMatch(r.out, /cannot generate|keeping the old key/);
+    assert.match(r.out, /new key (ECDSA P-256|RSA 2048), not /);
+    const key = path.join(pki, 'front-proxy-client.key');
+    const text = sh('openssl', ['pkey', '-in', key, '-noout', '-text']).stdout;
+    assert.match(text, newKey);
+    assert.doesNotMatch(text, /PSS|secp256k1/);
+    assert.match(sh('openssl', ['x509', '-in', path.join(pki, 'front-proxy-client.crt'), '-noout', '-text']).stdout, /Public Key Algorithm: (id-ecPublicKey|rsaEncryption)/);
+    const v = sh('openssl', ['verify', '-CAfile', path.join(pki, 'front-proxy-ca.crt'), '-attime', String(Math.floor(Date.parse(now) / 1000)), path.join(pki, 'front-proxy-client.crt')]);
+    assert.match(v.stdout, /: OK/, v.stdout + v.stderr);
+    assert.equal(sh('openssl', ['x509', '-in', path.join(pki, 'front-proxy-client.crt'), '-noout', '-pubkey']).stdout, sh('openssl', ['pkey', '-in', key, '-pubout']).stdout);
+    assert.doesNotMatch((await cli(['check', '--root', root, '--now', now])).out, /unsupported-key/);
+  });
+}
+
+// An operator "moving to ECDSA" by putting a new P-256 ca.crt/ca.key in place of the RSA one: the leaves still
+// chain only to the old CA, whose last copy is admin.conf's certificate-authority-data. renew said the CA's
+// files were missing, while ca.crt is right there.
+test('renew after ca.crt was replaced by a CA of another key type says the file holds another CA, not that it is missing', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const pki = path.join(root, PKI);
+  const r0 = sh('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${pki}/ca.key`, '-out', `${pki}/ca.crt`, '-days', '3650', '-subj', '/CN=kubernetes',
+    '-addext', 'keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign', '-addext', 'basicConstraints=critical,CA:TRUE']);
+  assert.equal(r0.status, 0, r0.stderr);
+  const before = fs.readFileSync(`${pki}/apiserver.crt`);
+  const r = await cli(['renew', 'apiserver', '--root', root, '--now', NOW]);
+  assert.equal(r.code, 1, r.err + r.out);
+  assert.match(r.out, /apiserver: can't renew \/etc\/kubernetes\/pki\/apiserver\.crt: the CA kubernetes that signed it is on this node only as the copy in \/etc\/kubernetes\/[a-z-]+\.conf, without its key; \/etc\/kubernetes\/pki\/ca\.crt is another CA of that name/);
+  assert.doesNotMatch(r.out, /files are missing/);
+  assert.deepEqual(fs.readFileSync(`${pki}/apiserver.crt`), before, 'nothing written');
+});

@@ -12,7 +12,7 @@ import type { Inventory, CertEntry, CertLocation, KeyLocation } from '../invento
 import type { Plan, PlanItem } from '../plan/types.js';
 import { Certificate } from '../pki/certificate.js';
 import { parsePemBlocks } from '../pki/pem.js';
-import { sameBytes } from '../pki/keys.js';
+import { sameBytes, samePublicKey } from '../pki/keys.js';
 import { generateKey, privateKeyPem } from '../pki/keygen.js';
 import {
   issueCertificate, authorityKeyIdentifierExt, subjectKeyIdentifierExt, keyIdentifier, appendSans, subjectAltNameExt,
@@ -171,7 +171,7 @@ export async function renderRenewal(nfs: NodeFs, inv: Inventory, plan: Plan): Pr
     if (it.signer === 'self') {
       if (!c.privateKey.location) throw new Error(`${c.name}: no key to sign itself with`);
       signingKey = keyAt(c.privateKey.location).key;
-      if (!sameBytes(spkiOf(signingKey), old.spkiRaw)) throw new Error(`${c.name}: ${c.privateKey.location.file} is not its key`);
+      if (!samePublicKey(spkiOf(signingKey), old.spkiRaw)) throw new Error(`${c.name}: ${c.privateKey.location.file} is not its key`);
       issuerDer = old.subjectRaw;
       kid = kidOf(old);
       signerCertOf.set(it.id, () => new Certificate(issued.get(it.id)!));
@@ -205,7 +205,7 @@ export async function renderRenewal(nfs: NodeFs, inv: Inventory, plan: Plan): Pr
       const signerCert = renewedSigner ? new Certificate(renewedSigner) : new Certificate(parsePemBlocks(signer.pem)[0]!.der);
       if (!signer.privateKey.location) throw new Error(`${signer.name}: CA key location unknown`);
       signingKey = keyAt(signer.privateKey.location).key;
-      if (!sameBytes(spkiOf(signingKey), signerCert.spkiRaw)) throw new Error(`${signer.name}: ${signer.privateKey.location.file} is not the CA's key`);
+      if (!samePublicKey(spkiOf(signingKey), signerCert.spkiRaw)) throw new Error(`${signer.name}: ${signer.privateKey.location.file} is not the CA's key`);
       issuerDer = signerCert.subjectRaw;
       kid = kidOf(signerCert);
       const sid = signer.id;
@@ -400,7 +400,7 @@ export async function renderRenewal(nfs: NodeFs, inv: Inventory, plan: Plan): Pr
       if (kl) {
         try {
           const k = readKeyAt(nfs, kl).key;
-          if (!sameBytes(spkiOf(k), got.spkiRaw)) problems.push(`${rb.loc.file}: ${kl.file} is not its key`);
+          if (!samePublicKey(spkiOf(k), got.spkiRaw)) problems.push(`${rb.loc.file}: ${kl.file} is not its key`);
         } catch (e) {
           problems.push(`${kl.file}: ${errorMessage(e)}`);
         }

@@ -8,7 +8,7 @@
  */
 import { Certificate } from '../pki/certificate.js';
 import { parsePemBlocks, PemError } from '../pki/pem.js';
-import { parsePrivateKeyBlock, PRIVATE_KEY_LABELS, KeyError, sameBytes } from '../pki/keys.js';
+import { parsePrivateKeyBlock, PRIVATE_KEY_LABELS, KeyError, sameBytes, samePublicKey } from '../pki/keys.js';
 import { parseThresholdOrThrow } from '../inventory/classify.js';
 import { certFacts, withEagerDigests } from '../inventory/describe.js';
 import { inWarningWindow, humanDuration } from '../inventory/time.js';
@@ -157,7 +157,7 @@ function secretKeyFacts(k: TlsKeyState, c: Certificate): CertEntry['privateKey']
   if (k.state === 'missing') return { present: false };
   if (k.state === 'encrypted') return { present: true, encrypted: true };
   if (k.state === 'unreadable') return { present: true };
-  return { present: true, matches: sameBytes(k.spki, c.spkiRaw) };
+  return { present: true, matches: samePublicKey(k.spki, c.spkiRaw) };
 }
 
 /** What a TLS Secret's tls.key says about its tls.crt (`obj`: the Secret, `file`: its tls.crt place). */
@@ -167,7 +167,7 @@ function secretKeyFindings(k: TlsKeyState, c: Certificate, certificate: string, 
     case 'missing': return [{ code: 'secret-key-missing', severity: 'error', ...at, message: `${obj}: tls.key is empty: nothing can serve tls.crt from this Secret (put the certificate's key in tls.key)` }];
     case 'encrypted': return [{ code: 'key-encrypted', severity: 'warning', ...at, message: `${obj}: tls.key is encrypted; ingress controllers and servers cannot load it` }];
     case 'unreadable': return [{ code: 'corrupt', severity: 'error', ...at, message: `${obj}: tls.key cannot be read (${k.why})` }];
-    default: return sameBytes(k.spki, c.spkiRaw) ? [] : [{ code: 'key-mismatch', severity: 'error', ...at, message: `${obj}: tls.key is not the key of tls.crt (another key pair)` }];
+    default: return samePublicKey(k.spki, c.spkiRaw) ? [] : [{ code: 'key-mismatch', severity: 'error', ...at, message: `${obj}: tls.key is not the key of tls.crt (another key pair)` }];
   }
 }
 

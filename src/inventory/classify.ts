@@ -13,7 +13,7 @@ function ipVersion(s: string): number {
   return IPV4.test(s) ? 4 : 0;
 }
 import type { NodeFs } from '../fs/node-fs.js';
-import type { Certificate } from '../pki/certificate.js';
+import type { Certificate, KeyInfo } from '../pki/certificate.js';
 import { UserError } from '../errors.js';
 import { kubeadmProfileForFile } from '../profiles/kubeadm.js';
 import { parseThreshold, inWarningWindow, warningStart, humanDuration, certificateLifetime, DEFAULT_WARN, type Threshold } from './time.js';
@@ -35,6 +35,8 @@ interface Rec {
   entry: CertEntry;
   cert: Certificate;
   keyMismatch?: boolean;
+  /** its private key file spells the EC curve out (explicit parameters) */
+  keyExplicit?: boolean;
   signer?: CertEntry;
   /** a certificate that is no CA but whose key made the signature */
   notCaSigner?: CertEntry;
@@ -69,6 +71,40 @@ const WEAK_SIGNATURES: Record<string, string> = {
 function issuedAt(e: CertEntry, signer: CertEntry | undefined, notBefore: Date, hints: KubeadmHints): Date {
   const life = certificateLifetime(e, signer, signer?.id === e.id, { configured: hints.validity });
   return life.source === 'own' ? notBefore : new Date(Date.parse(e.notAfter) - life.seconds * 1000);
+}
+
+/** Curves Go's crypto/tls signs and verifies with (crypto/x509 also parses P-224, which no TLS handshake offers). */
+const GO_CURVES = new Set(['P-256', 'P-384', 'P-521']);
+
+/**
+ * A key Go programs cannot use (crypto/x509 parsePublicKey, ParseECPrivateKey): an EC curve spelled out
+ * instead of named (openssl ec -param_enc explicit), a curve outside P-256/384/521, an algorithm Go does
+ * not know. Or an Ed25519 CA key: Go's TLS takes Ed25519, but kubeadm loads RSA and ECDSA CA keys only
+ * (pkiutil.TryLoadKeyFromDisk), so its certs renew, upgrade apply and join --control-plane stop there.
+ */
+function unsupportedKey(e: CertEntry, key: KeyInfo, keyFileExplicit: boolean | undefined): Omit<Finding, 'certificate' | 'file'> & { file?: string } | undefined {
+  // the same key with its curve named: openssl rewrites a key file of its own; a kubeconfig's or the
+  // kubelet's pem (certificate and key in one) takes a new key
+  const loc = e.privateKey.location;
+  const ownFile = loc?.kind === 'pem' && !loc.sameFile ? loc.file : undefined;
+  const keyFix = ownFile ? `rewrite it as the same key with the curve named (openssl ec -in ${ownFile} -param_enc named_curve -out ${ownFile})` : `kubepki renew ${e.name} --new-key`;
+  if (key.algorithm === 'ECDSA' && key.explicitParameters) {
+    const fix = !key.size ? `kubepki renew ${e.name} --new-key makes it a P-256 key` : keyFileExplicit ? `${keyFix}${ownFile ? `, then kubepki renew ${e.name}` : ''}` : `kubepki renew ${e.name} writes it with the curve named`;
+    return { code: 'unsupported-key', severity: 'error', message: `${e.name}: its public key spells the EC curve out (explicit parameters${key.size ? ` of ${key.curve}` : ''}) instead of naming it; Go programs (kube-apiserver, etcd, kubectl) refuse the certificate ("x509: invalid ECDSA parameters"), as openssl verify does — ${fix}` };
+  }
+  if (keyFileExplicit) {
+    return { code: 'unsupported-key', severity: 'error', message: `${e.name}: its private key ${loc?.file ?? ''} spells the EC curve out (explicit parameters) instead of naming it; Go programs (kube-apiserver, etcd, the kubelet) refuse to load it ("tls: failed to parse private key") — ${keyFix}`, ...(loc?.kind === 'pem' ? { file: loc.file } : {}) };
+  }
+  if (key.algorithm === 'ECDSA' && !GO_CURVES.has(key.curve ?? '')) {
+    return { code: 'unsupported-key', severity: 'error', message: `${e.name}: ECDSA key on curve ${key.curve || 'unknown'}; Go programs (kube-apiserver, etcd, kubectl) use P-256, P-384 and P-521 only ("x509: unsupported elliptic curve") — kubepki renew ${e.name} --new-key makes it a P-256 key` };
+  }
+  if (key.algorithm === 'Ed448' || key.algorithm === 'RSA-PSS') {
+    return { code: 'unsupported-key', severity: 'error', message: `${e.name}: ${key.algorithm} public key; Go programs (kube-apiserver, etcd, kubectl) do not know this key type (its key file: "tls: failed to parse private key") — kubepki renew ${e.name} --new-key makes it ${key.algorithm === 'RSA-PSS' ? 'an RSA' : 'a P-256'} key` };
+  }
+  if (key.algorithm === 'Ed25519' && e.isCA && e.privateKey.present && e.layout === 'kubeadm') {
+    return { code: 'unsupported-key', severity: 'info', message: `${e.name}: an Ed25519 CA key; kube-apiserver, etcd and the kubelet accept Ed25519 certificates, but kubeadm signs only with RSA or ECDSA CA keys ("neither in RSA nor ECDSA format"), so kubeadm certs renew, kubeadm upgrade apply and kubeadm join --control-plane fail on this cluster; kubepki renew works` };
+  }
+  return undefined;
 }
 
 /** Findings and status of every certificate (pure but for reading `fs` existence). */
@@ -123,6 +159,8 @@ export function classify(input: ClassifyInput): void {
         ? { code: 'weak-key', severity: 'error', message: `${e.name}: RSA ${e.keySize} key; Go programs (Kubernetes 1.33 and later, etcd) refuse RSA keys under 1024 bits — renew it with --new-key (RSA 2048)` }
         : { code: 'weak-key', severity: 'warning', message: `${e.name}: RSA ${e.keySize} key, under kubeadm's 2048 — renew it with --new-key (RSA 2048)` });
     }
+    const keyProblem = unsupportedKey(e, c.keyInfo, r.keyExplicit);
+    if (keyProblem) add(e, keyProblem);
     // What Go programs refuse whatever the dates: kube-apiserver, etcd and kubectl would not load or trust it
     if (c.serialNegative) {
       add(e, { code: 'negative-serial', severity: 'error', message: `${e.name}: negative serial number ${e.serial}; Go 1.23 and later (Kubernetes 1.32, etcd 3.6) refuse to parse it ("x509: negative serial number") — re-issue it (kubepki renew ${e.name} gives it a positive one)` });

@@ -6,7 +6,8 @@ import { SymlinkLoopError } from '../fs/node-fs.js';
 import { Certificate, describeKey } from '../pki/certificate.js';
 import { DerError } from '../pki/der.js';
 import { looksLikePem, parsePemBlocks, PemError } from '../pki/pem.js';
-import { parsePrivateKeyBlock, parsePrivateKeyDer, parsePublicKeyBlock, PRIVATE_KEY_LABELS, PUBLIC_KEY_LABELS, KeyError, sameBytes } from '../pki/keys.js';
+import { parsePrivateKeyBlock, parsePrivateKeyDer, parsePublicKeyBlock, PRIVATE_KEY_LABELS, PUBLIC_KEY_LABELS, KeyError, samePublicKey } from '../pki/keys.js';
+import { namedCurveSpki } from '../pki/key-spki.js';
 import { isPkcs7, isPkcs12, pkcs7Certificates } from '../pki/pkcs7.js';
 import { parseCsr } from '../pki/csr.js';
 import { parseKubeconfig, looksLikeKubeconfig, KubeconfigError, type KubeconfigDoc } from '../kubeconfig/read.js';
@@ -72,6 +73,8 @@ interface CertRecord {
   keyLocation?: KeyLocation;
   keySpki?: Uint8Array;
   keyEncrypted?: boolean;
+  /** the key file spells its EC curve out (explicit parameters), which Go refuses */
+  keyExplicit?: boolean;
   /** conventional partner key file was found but holds another key */
   keyMismatch?: boolean;
   entry?: CertEntry;
@@ -399,8 +402,8 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     f.pkcs7.forEach((cert, index) => addCert(cert, { file: f.path, kind: 'pkcs7', index, ...(f.via ? { via: f.via } : {}) }, f));
     for (const k of f.keys) {
       const spkiHex = k.info.spki ? sha(k.info.spki) : undefined;
-      if (k.info.spki && !keyBySpki.has(same(k.info.spki))) keyBySpki.set(same(k.info.spki), { file: f.path, kind: f.kind === 'der' ? 'der' : 'pem' });
-      keys.push({ file: f.path, kind: 'private', format: k.info.format, encrypted: k.info.encrypted, keyAlgorithm: k.info.key?.algorithm ?? k.info.algorithm, keySize: k.info.key?.size, curve: k.info.key?.curve, spkiSha256: spkiHex, certificates: [] });
+      if (k.info.spki && !keyBySpki.has(same(namedCurveSpki(k.info.spki)))) keyBySpki.set(same(namedCurveSpki(k.info.spki)), { file: f.path, kind: f.kind === 'der' ? 'der' : 'pem' });
+      keys.push({ file: f.path, kind: 'private', format: k.info.format, encrypted: k.info.encrypted, keyAlgorithm: k.info.key?.algorithm ?? k.info.algorithm, keySize: k.info.key?.size, curve: k.info.key?.curve, ...(k.info.key?.explicitParameters ? { explicitParameters: true as const } : {}), spkiSha256: spkiHex, certificates: [] });
       if (k.info.encrypted) {
         // kube-apiserver, etcd, the kubelet … take no passphrase: a key one of them reads keeps it from starting
         const readers = [...new Set(componentRefs.filter((c) => c.file === f.path || c.file === f.via).map((c) => c.component))].sort();
@@ -435,6 +438,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     }
     for (const u of kc.users) {
       let userKeySpki: Uint8Array | undefined;
+      let userKeyExplicit: boolean | undefined;
       let userKeyLoc: KeyLocation | undefined;
       let encrypted = false;
       if (u.keyData) {
@@ -445,8 +449,9 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
           const info = parsePrivateKeyBlock(kb.label, kb.der, kb.headers);
           encrypted = info.encrypted;
           userKeySpki = info.spki;
+          userKeyExplicit = info.key?.explicitParameters;
           userKeyLoc = { file: f.path, kind: 'kubeconfig', user: u.name, field: 'client-key-data' };
-          if (info.spki) keyBySpki.set(same(info.spki), { file: f.path, kind: 'kubeconfig', user: u.name });
+          if (info.spki) keyBySpki.set(same(namedCurveSpki(info.spki)), { file: f.path, kind: 'kubeconfig', user: u.name });
         } catch (e) {
           findings.push({ code: 'corrupt', severity: 'error', file: f.path, message: `${f.path}: user ${JSON.stringify(u.name)} client-key-data: ${(e as Error).message}` });
         }
@@ -454,7 +459,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
         const kf = byFile.get(safeReal(fs, u.keyFile));
         const k = kf?.keys[0];
         userKeyLoc = { file: kf?.path ?? u.keyFile, kind: 'pem', field: 'client-key' };
-        if (k) { userKeySpki = k.info.spki; encrypted = k.info.encrypted; }
+        if (k) { userKeySpki = k.info.spki; encrypted = k.info.encrypted; userKeyExplicit = k.info.key?.explicitParameters; }
       }
       const attach = (r: CertRecord) => {
         if (!userKeyLoc) return;
@@ -462,6 +467,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
           r.keyLocation = userKeyLoc;
           r.keySpki = userKeySpki;
           r.keyEncrypted = encrypted;
+          r.keyExplicit = userKeyExplicit;
         }
       };
       if (u.certData) {
@@ -495,6 +501,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
       r.keyLocation = { file: f.path, kind: 'pem', sameFile: true };
       r.keySpki = f.keys[0]!.info.spki;
       r.keyEncrypted = f.keys[0]!.info.encrypted;
+      r.keyExplicit = f.keys[0]!.info.key?.explicitParameters;
       continue;
     }
     if (r.location.kind === 'kubeconfig' || r.location.index !== 0) continue;
@@ -503,14 +510,14 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
       if (kf === null) continue;
       const k = kf?.keys[0];
       r.keyLocation = { file: cand, kind: 'pem' };
-      if (k) { r.keySpki = k.info.spki; r.keyEncrypted = k.info.encrypted; }
-      if (k && k.info.spki && !sameBytes(k.info.spki, r.cert.spkiRaw)) r.keyMismatch = true;
+      if (k) { r.keySpki = k.info.spki; r.keyEncrypted = k.info.encrypted; r.keyExplicit = k.info.key?.explicitParameters; }
+      if (k && k.info.spki && !samePublicKey(k.info.spki, r.cert.spkiRaw)) r.keyMismatch = true;
       break;
     }
   }
   for (const r of records) {
     if (r.keyLocation) continue;
-    const hit = keyBySpki.get(same(r.cert.spkiRaw));
+    const hit = keyBySpki.get(same(namedCurveSpki(r.cert.spkiRaw)));
     if (hit) {
       r.keyLocation = { file: hit.file, kind: hit.kind, ...(hit.user ? { user: hit.user } : {}) };
       r.keySpki = r.cert.spkiRaw;
@@ -619,7 +626,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
       privateKey: {
         present: Boolean(r.keyLocation && (r.keySpki || r.keyEncrypted)),
         ...(r.keyLocation ? { location: r.keyLocation } : {}),
-        ...(r.keySpki ? { matches: sameBytes(r.keySpki, c.spkiRaw) } : {}),
+        ...(r.keySpki ? { matches: samePublicKey(r.keySpki, c.spkiRaw) } : {}),
         ...(r.keyEncrypted ? { encrypted: true } : {}),
       },
       components: [...components].sort(),
@@ -725,6 +732,10 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     if (saKey?.keyAlgorithm && saKey.keyAlgorithm !== 'RSA' && saKey.keyAlgorithm !== 'ECDSA') {
       findings.push({ code: 'sa-key-type', severity: 'error', file: saKey.file, message: `${saKey.file} is an ${saKey.keyAlgorithm} key; kube-apiserver signs ServiceAccount tokens with RSA or ECDSA keys only (kubepki sa rotate --key-type rsa-2048)` });
     }
+    if (saKey?.explicitParameters) {
+      // keyutil.ParsePrivateKeyPEM (kube-apiserver, kube-controller-manager) refuses a curve spelled out
+      findings.push({ code: 'sa-key-type', severity: 'error', file: saKey.file, message: `${saKey.file} spells its EC curve out (explicit parameters); kube-apiserver and kube-controller-manager cannot load it — rewrite it as the same key with the curve named (openssl ec -in ${saKey.file} -param_enc named_curve -out ${saKey.file}), so ServiceAccount tokens stay valid` });
+    }
     // kube-apiserver signs tokens with sa.key and verifies them with sa.pub: two halves of different keys
     // mean every ServiceAccount token is rejected
     const saPub = keys.find((k) => k.file === `${pkiDir}/sa.pub` && k.kind === 'public');
@@ -770,7 +781,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     findings.push({ code, severity: 'error', file, message: reason });
   }
 
-  classify({ certificates, records: records.map((r) => ({ entry: r.entry!, keyMismatch: r.keyMismatch, signer: signerOf.get(r)?.entry, notCaSigner: notCaSigner.get(r)?.entry, sameSubjectNoSig: sameSubjectNoSig.has(r), cert: r.cert, copies: r.copies })), kubeconfigs, fs, hints, componentRefs, threshold, now, findings });
+  classify({ certificates, records: records.map((r) => ({ entry: r.entry!, keyMismatch: r.keyMismatch, keyExplicit: r.keyExplicit, signer: signerOf.get(r)?.entry, notCaSigner: notCaSigner.get(r)?.entry, sameSubjectNoSig: sameSubjectNoSig.has(r), cert: r.cert, copies: r.copies })), kubeconfigs, fs, hints, componentRefs, threshold, now, findings });
 
   const all = [...findings, ...certificates.flatMap((c) => c.findings)];
   const inv: Inventory = {

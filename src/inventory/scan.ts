@@ -935,6 +935,7 @@ function fastKeyInfo(b: Uint8Array, start: number, end: number): KeyInfo | undef
     return { algorithm: b[oidC + 8] === 0x0a ? 'RSA-PSS' : 'RSA', size: bytes > 0 ? (bytes - 1) * 8 + (32 - Math.clz32(lead)) : 0 };
   }
   if (oidIs(b, oidC, oidE, OID_EC, 7)) {
+    if (paramTag === 0x30) return undefined; // explicit parameters: spkiKeyInfo names the curve
     const curveOid = paramTag === 0x06 ? decodeOid(b, tlvAt(0x06, paramC, paramE)) : '';
     const c = CURVES[curveOid];
     return { algorithm: 'ECDSA', size: c?.[1] ?? 0, curve: c?.[0] ?? curveOid };

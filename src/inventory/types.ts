@@ -33,6 +33,7 @@ export type FindingCode =
   | 'secret-key-missing'
   | 'weak-key'
   | 'sa-key-type'
+  | 'unsupported-key'
   | 'interrupted-run'
   | 'sa-key-mismatch'
   | 'kubelet-rotation-off'
@@ -211,6 +212,8 @@ export interface KeyEntry {
   keyAlgorithm?: string;
   keySize?: number;
   curve?: string;
+  /** an EC key whose curve is spelled out rather than named: Go refuses to load it (finding unsupported-key) */
+  explicitParameters?: true;
   spkiSha256?: string;
   /** ids of certificates whose public key this is */
   certificates: string[];

@@ -1,6 +1,6 @@
 import { createPublicKey, verify as cryptoVerify, createHash, X509Certificate, type KeyObject } from 'node:crypto';
 import { readTlv, children, decodeOid, decodeString, decodeTime, hex, contentBytes, rawBytes, latin1Text, DerError, type Tlv } from './der.js';
-import { rsaPublicJwk } from './key-spki.js';
+import { rsaPublicJwk, explicitCurveOid } from './key-spki.js';
 
 /** One attribute of a distinguished name, in DER order. */
 export interface NameAttribute {
@@ -29,6 +29,8 @@ export interface KeyInfo {
   size: number;
   /** EC curve name (P-256, P-384, P-521) */
   curve?: string;
+  /** an EC key whose curve is spelled out (explicit parameters) rather than named: Go refuses it */
+  explicitParameters?: boolean;
 }
 
 export const NAME_TYPES: Record<string, string> = {
@@ -61,6 +63,12 @@ export const CURVES: Record<string, [string, number]> = {
   '1.2.840.10045.3.1.7': ['P-256', 256],
   '1.3.132.0.34': ['P-384', 384],
   '1.3.132.0.35': ['P-521', 521],
+  // named so that a finding can say which curve Go refuses (unsupported-key)
+  '1.3.132.0.33': ['P-224', 224],
+  '1.3.132.0.10': ['secp256k1', 256],
+  '1.3.36.3.3.2.8.1.1.7': ['brainpoolP256r1', 256],
+  '1.3.36.3.3.2.8.1.1.11': ['brainpoolP384r1', 384],
+  '1.3.36.3.3.2.8.1.1.13': ['brainpoolP512r1', 512],
 };
 
 const SIG_HASH: Record<string, string | null> = {
@@ -387,6 +395,10 @@ export function spkiKeyInfo(spki: Uint8Array): KeyInfo {
       return { algorithm: oid.endsWith('.10') ? 'RSA-PSS' : 'RSA', size: bits };
     }
     case '1.2.840.10045.2.1': {
+      if (paramT && paramT.tag === 0x30) {
+        const c = CURVES[explicitCurveOid(spki.subarray(paramT.start, paramT.end)) ?? ''];
+        return { algorithm: 'ECDSA', size: c?.[1] ?? 0, curve: c?.[0] ?? 'explicit parameters', explicitParameters: true };
+      }
       const curveOid = paramT && paramT.tag === 0x06 ? decodeOid(spki, paramT) : '';
       const c = CURVES[curveOid];
       return { algorithm: 'ECDSA', size: c?.[1] ?? 0, curve: c?.[0] ?? curveOid };

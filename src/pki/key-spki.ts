@@ -26,26 +26,76 @@ const EC_OID_DER = Buffer.from('06072a8648ce3d0201', 'hex');
  * mod p; SEC 2 / FIPS 186-4 D.1.2). OpenSSL refuses a key whose point is not on
  * its curve, so the fast path checks that too.
  */
-const EC_CURVES: Record<string, { scalar: number; oid: string; p: bigint; b: bigint }> = {
+const EC_CURVES: Record<string, { scalar: number; oid: string; p: bigint; b: bigint; gx: bigint }> = {
   '1.2.840.10045.3.1.7': {
     scalar: 32,
     oid: '06082a8648ce3d030107',
+    gx: 0x6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296n,
     p: 0xffffffff00000001000000000000000000000000ffffffffffffffffffffffffn,
     b: 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn,
   },
   '1.3.132.0.34': {
     scalar: 48,
     oid: '06052b81040022',
+    gx: 0xaa87ca22be8b05378eb1c71ef320ad746e1d3b628ba79b9859f741e082542a385502f25dbf55296c3a545e3872760ab7n,
     p: 0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffeffffffff0000000000000000ffffffffn,
     b: 0xb3312fa7e23ee7e4988e056be3f82d19181d9c6efe8141120314088f5013875ac656398d8a2ed19d2a85c8edd3ec2aefn,
   },
   '1.3.132.0.35': {
     scalar: 66,
     oid: '06052b81040023',
+    gx: 0x00c6858e06b70404e9cd9e3ecb662395b4429c648139053fb521f828af606b4d3dbaa14b5e77efe75928fe1dc127a2ffa8de3348b3c1856a429bf97e7e31c2e5bd66n,
     p: (1n << 521n) - 1n,
     b: 0x0051953eb9618e1c9a1f929a21a0b68540eea2da725b99b315f3b8b489918ef109e156193951ec7e937b1652c0bd3bb1bf073573df883d2c34f1ef451fd46b503f00n,
   },
 };
+
+/**
+ * The named curve that explicit EC domain parameters (SpecifiedECDomain, RFC 3279 §2.3.5: `openssl ec
+ * -param_enc explicit` writes them) spell out: same prime, a = −3, same b and generator. Undefined for
+ * anything else (a named curve, other parameters). Go refuses such keys and certificates ("x509: invalid
+ * ECDSA parameters"), and OpenSSL 3's verify refuses such certificates (error 94).
+ */
+export function explicitCurveOid(params: Uint8Array): string | undefined {
+  try {
+    const top = readTlv(params, 0);
+    if (top.tag !== 0x30) return undefined;
+    const [, fieldT, curveT, baseT] = children(params, top);
+    if (!fieldT || !curveT || !baseT || baseT.tag !== 0x04) return undefined;
+    const [fieldType, pT] = children(params, fieldT);
+    if (!fieldType || !pT || decodeOid(params, fieldType) !== '1.2.840.10045.1.1' || pT.tag !== 0x02) return undefined;
+    const [aT, bT] = children(params, curveT);
+    if (!aT || !bT) return undefined;
+    const p = bigFrom(params.subarray(pT.contentStart, pT.end));
+    const base = params.subarray(baseT.contentStart, baseT.end);
+    for (const [oid, c] of Object.entries(EC_CURVES)) {
+      if (c.p !== p || bigFrom(params.subarray(aT.contentStart, aT.end)) !== p - 3n || bigFrom(params.subarray(bT.contentStart, bT.end)) !== c.b) continue;
+      return base.length >= 1 + c.scalar && bigFrom(base.subarray(1, 1 + c.scalar)) === c.gx ? oid : undefined;
+    }
+    return undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The same public key with its curve named: an EC SubjectPublicKeyInfo with explicit parameters of a known
+ * curve becomes the one Go, OpenSSL and kubeadm write (the point is the key; how the curve is written is
+ * not). Anything else comes back as it is. Key matching compares these, and renewal writes them.
+ */
+export function namedCurveSpki(spki: Uint8Array): Uint8Array {
+  try {
+    const top = readTlv(spki, 0);
+    const [algT, keyT] = children(spki, top);
+    if (!algT || !keyT || keyT.tag !== 0x03) return spki;
+    const [oidT, paramT] = children(spki, algT);
+    if (!oidT || !paramT || paramT.tag !== 0x30 || !Buffer.from(spki.subarray(oidT.start, oidT.end)).equals(EC_OID_DER)) return spki;
+    const oid = explicitCurveOid(spki.subarray(paramT.start, paramT.end));
+    return oid ? seq(seq(EC_OID_DER, Buffer.from(EC_CURVES[oid]!.oid, 'hex')), spki.subarray(keyT.start, keyT.end)) : spki;
+  } catch {
+    return spki;
+  }
+}
 
 function onCurve(point: Uint8Array, c: { p: bigint; b: bigint }): boolean {
   const n = (point.length - 1) / 2;

@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { spkiKeyInfo, type KeyInfo } from './certificate.js';
-import { spkiOfPrivateKeyDer, canonicalSpki, rsaKeyProblem, isTwoPrimeRsa, bigFrom, DamagedKeyError, type PrivateKeyDerFormat } from './key-spki.js';
+import { spkiOfPrivateKeyDer, canonicalSpki, namedCurveSpki, rsaKeyProblem, isTwoPrimeRsa, bigFrom, DamagedKeyError, type PrivateKeyDerFormat } from './key-spki.js';
 
 /** A private key as found on disk. Never rendered: only its public half and type are shown. */
 export interface PrivateKeyInfo {
@@ -125,4 +125,9 @@ export function parsePublicKeyBlock(label: string, der: Uint8Array): { spki: Uin
 export function sameBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
   if (!a || !b || a.length !== b.length) return false;
   return Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
+}
+
+/** The same public key, however its EC curve is written (named, or spelled out: see namedCurveSpki). */
+export function samePublicKey(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
+  return a !== undefined && b !== undefined && sameBytes(namedCurveSpki(a), namedCurveSpki(b));
 }

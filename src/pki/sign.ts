@@ -1,5 +1,6 @@
 import { createHash, createPublicKey, randomBytes, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { readTlv, children, tlv, seq } from './der.js';
+import { namedCurveSpki } from './key-spki.js';
 import { OID } from './certificate.js';
 
 /**
@@ -152,10 +153,11 @@ function signAsync(hash: string | null, data: Uint8Array, key: KeyObject): Promi
   });
 }
 
+/** The key as a certificate carries it: an EC curve always named (Go refuses explicit parameters, see namedCurveSpki). */
 function spkiBytes(spki: Uint8Array | KeyObject): Uint8Array {
-  if (spki instanceof Uint8Array) return spki;
+  if (spki instanceof Uint8Array) return namedCurveSpki(spki);
   const pub = spki.type === 'private' ? createPublicKey(spki) : spki;
-  return pub.export({ type: 'spki', format: 'der' });
+  return namedCurveSpki(pub.export({ type: 'spki', format: 'der' }));
 }
 
 function extensionsDer(exts: ExtensionDer[]): Uint8Array {

@@ -14,6 +14,7 @@ import type { RebuildSettings } from '../rebuild/settings.js';
 import { pemTimestamp } from './kubelet.js';
 import { sanString } from '../pki/san-validate.js';
 import { KDIR, KUBELET_PKI_DIR } from '../profiles/kubeadm.js';
+import { samePublicKey } from '../pki/keys.js';
 
 export { KDIR };
 export const KUBELET_CURRENT = `${KUBELET_PKI_DIR}/kubelet-client-current.pem`;
@@ -286,7 +287,7 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
     const k = existing[keyPath], p = existing[pubPath];
     const bad = k && k.keyOk === false;
     // two halves of different keys: kube-apiserver signs tokens with sa.key and rejects them all with sa.pub
-    const pubMismatch = k && !bad && p?.publicKeys && k.spki && !p.publicKeys.some((pk) => Buffer.from(pk).equals(Buffer.from(k.spki!)));
+    const pubMismatch = k && !bad && p?.publicKeys && k.spki && !p.publicKeys.some((pk) => samePublicKey(pk, k.spki));
     if (pubMismatch) {
       if (!force) errors.push(`failed to keep ${pubPath}: it is not the public half of ${keyPath}, so kube-apiserver rejects every ServiceAccount token it signs; remove ${pubPath} (it is then re-derived from ${keyPath}) or pass --force`);
       items.push(force
@@ -482,5 +483,5 @@ function onDisk(cert: Certificate, missing: string[] = []): NonNullable<RebuildC
 
 /** A private key file that holds another key than the certificate's (when its public half could be read). */
 function notItsKey(key: ExistingFile, cert: Certificate): boolean {
-  return key.spki !== undefined && !Buffer.from(key.spki).equals(Buffer.from(cert.spkiRaw));
+  return key.spki !== undefined && !samePublicKey(key.spki, cert.spkiRaw);
 }

@@ -5,7 +5,7 @@
  */
 import type { Inventory, CertEntry, CertLocation, MissingEntry } from '../inventory/types.js';
 import type { Plan, PlanItem, PlanFile, PlanRestart, PlanResult, PlanItemKind, PlanNote } from './types.js';
-import { keyTypeOfInfo } from '../pki/keygen.js';
+import { keyTypeOfInfo, type KeyType } from '../pki/keygen.js';
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
 import { newSerial, generalNameDer } from '../pki/sign.js';
@@ -221,7 +221,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
    * (certificate-authority-data), or not at all while the inventory lists its file as missing. That is a
    * node that lost its PKI, not an external CA (whose ca.crt is here without ca.key).
    */
-  const caGone = (c: CertEntry, signerEntry: CertEntry | undefined): { name: string; file?: string } | undefined => {
+  const caGone = (c: CertEntry, signerEntry: CertEntry | undefined): { name: string; file?: string; other?: string; copy?: string } | undefined => {
     if (c.isCA && signerEntry === c) return undefined;
     const kubeletOwn = KUBELET_CLIENT.test(c.location.file) || isKubeletConf(c);
     const caName = KUBEADM_PROFILES.find((p) => p.name === c.profile || p.name === c.name)?.caName ?? (kubeletOwn ? 'ca' : undefined);
@@ -230,7 +230,10 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     if (kubeletOwn && !missing) return undefined;
     if (signerEntry) {
       if (signerEntry.privateKey.present || signerEntry.location.kind !== 'kubeconfig') return undefined;
-      return { name: missing?.name ?? signerEntry.subjectCN ?? signerEntry.name, ...(missing ? { file: missing.file } : {}) };
+      // the CA's file is there but holds another CA of that name (re-created, or another key type put in): only
+      // a kubeconfig's copy of the old one verifies this certificate
+      const other = missing ? undefined : inv.certificates.find((o) => o.isCA && o.location.kind !== 'kubeconfig' && o.subject === signerEntry.subject && o.spkiSha256 !== signerEntry.spkiSha256);
+      return { name: missing?.name ?? signerEntry.subjectCN ?? signerEntry.name, ...(missing ? { file: missing.file } : {}), ...(other ? { other: other.location.file, copy: signerEntry.location.file } : {}) };
     }
     return missing ? { name: missing.name, file: missing.file } : undefined;
   };
@@ -276,7 +279,9 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       explainedGone.add(gone.name);
       results.push({
         id: c.id, name: c.name, outcome: 'ca-missing',
-        message: `can't renew ${c.location.file}: the CA ${gone.name} is not on this node (its files are missing${gone.file ? `: ${gone.file}` : ''})` + (first ? `: ${RESTORE_CA_ADVICE}` : '; see above'),
+        message: (gone.other
+          ? `can't renew ${c.location.file}: the CA ${gone.name} that signed it is on this node only as the copy in ${gone.copy}, without its key; ${gone.other} is another CA of that name (another key: re-created?)`
+          : `can't renew ${c.location.file}: the CA ${gone.name} is not on this node (its files are missing${gone.file ? `: ${gone.file}` : ''})`) + (first ? `: ${RESTORE_CA_ADVICE}` : '; see above'),
       });
       continue;
     } else if (!signerEntry && (kind0 === 'kubelet-client' || isKubeletConf(c))) {
@@ -344,12 +349,15 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
 
     // key
     let keyAction: 'keep' | 'new' = 'keep';
-    // an RSA key under 2048 bits is not made again that weak: its new key is RSA 2048, and the plan says so
+    // an RSA key under 2048 bits is not made again that weak: its new key is RSA 2048, and the plan says so;
+    // a key Go cannot use (unsupported-key) is not made again either: the nearest type it takes
     const weakRsa = c.keyAlgorithm === 'RSA' && c.keySize > 0 && c.keySize < 2048;
-    const keyType = weakRsa ? 'rsa-2048' : keyTypeOfInfo({ algorithm: c.keyAlgorithm, size: c.keySize, curve: c.curve });
+    const goUnusable = unusableKeyReplacement(c);
+    const keyType = weakRsa ? 'rsa-2048' : goUnusable?.type ?? keyTypeOfInfo({ algorithm: c.keyAlgorithm, size: c.keySize, curve: c.curve });
     if (opts.newKey) {
       const saReaders = kind === 'ca' ? [] : serviceAccountKeyReaders(c, inv);
       if (weakRsa && kind !== 'ca' && saReaders.length === 0) notes.push(`new key RSA 2048, not RSA ${c.keySize}: kubepki makes no RSA key under 2048 bits`);
+      if (goUnusable && kind !== 'ca' && saReaders.length === 0) notes.push(`new key ${goUnusable.label}, not ${c.keyAlgorithm}${c.curve ? ` ${c.curve}` : ` ${c.keySize}`}: Go programs (kube-apiserver, etcd, kubectl) cannot use that key`);
       if (kind === 'ca') notes.push('CA keeps its key: a new CA key would invalidate every certificate it signed (use `kubepki rebuild` for that)');
       else if (saReaders.length > 0) notes.push(`keeps its key: it is the ServiceAccount token key (${saReaders.join(', ')} ${saReaders.length > 1 ? 'sign and verify' : 'use'} every token with it): a new key would invalidate every ServiceAccount token in the cluster`);
       else if (!keyType) warnings.push(`${c.name}: cannot generate a ${c.keyAlgorithm} ${c.keySize} key; keeping the old key`);
@@ -903,3 +911,21 @@ function isKubeletSelfSignedPair(c: CertEntry, signer: CertEntry): boolean {
  * agent a client certificate it refuses.
  */
 const RANCHER_CA_CN = /^(k3s|rke2)-(client|server|request-header)-ca@\d+$|^etcd-(server|peer)-ca@\d+$/;
+
+/** ECDSA curves Go's crypto/tls works with (see classify's unsupported-key). */
+const GO_CURVES = new Set(['P-256', 'P-384', 'P-521']);
+
+/**
+ * The key type --new-key makes for a key Go programs cannot use: an ECDSA key on another curve (secp256k1,
+ * brainpool, unknown explicit parameters) gets P-256, kubeadm's and the kubelet's; an RSA-PSS key an RSA key
+ * of its size. Undefined for every key Go takes (those are made again as they were).
+ */
+function unusableKeyReplacement(c: CertEntry): { type: KeyType; label: string } | undefined {
+  if (c.keyAlgorithm === 'ECDSA' && !GO_CURVES.has(c.curve ?? '')) return { type: 'ecdsa-p256', label: 'ECDSA P-256' };
+  if (c.keyAlgorithm === 'RSA-PSS') {
+    const bits = c.keySize >= 2048 && c.keySize <= 16384 ? c.keySize : 2048;
+    return { type: `rsa-${bits}`, label: `RSA ${bits}` };
+  }
+  if (c.keyAlgorithm === 'Ed448') return { type: 'ecdsa-p256', label: 'ECDSA P-256' };
+  return undefined;
+}

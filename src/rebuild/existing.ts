@@ -7,7 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import type { NodeFs } from '../fs/node-fs.js';
 import { Certificate } from '../pki/certificate.js';
 import { parsePemBlocks } from '../pki/pem.js';
-import { parsePrivateKeyBlock, parsePublicKeyBlock, PRIVATE_KEY_LABELS } from '../pki/keys.js';
+import { parsePrivateKeyBlock, parsePublicKeyBlock, PRIVATE_KEY_LABELS, samePublicKey } from '../pki/keys.js';
 import { certsFor, kubeconfigsFor } from '../profiles/rebuild.js';
 import { MANIFEST_NAMES } from '../manifests/static-pods.js';
 import { createPublicKey } from 'node:crypto';
@@ -71,7 +71,7 @@ function readKubeletPem(fs: NodeFs, p: string): ExistingFile {
     const cert = new Certificate(c.der);
     const k = blocks.find((x) => PRIVATE_KEY_LABELS[x.label]);
     const key = k ? parsePrivateKeyBlock(k.label, k.der, k.headers).keyObject : undefined;
-    const keyMatches = key !== undefined && Buffer.from(createPublicKey(key).export({ type: 'spki', format: 'der' })).equals(Buffer.from(cert.spkiRaw));
+    const keyMatches = key !== undefined && samePublicKey(createPublicKey(key).export({ type: 'spki', format: 'der' }), cert.spkiRaw);
     return { cert, keyOk: key !== undefined, keyMatches };
   } catch (e) { return { problem: (e as Error).message }; }
 }

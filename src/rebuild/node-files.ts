@@ -9,7 +9,7 @@ import { UserError } from '../errors.js';
 import type { NodeFs } from '../fs/node-fs.js';
 import { Certificate } from '../pki/certificate.js';
 import { parsePemBlocks } from '../pki/pem.js';
-import { parsePrivateKeyBlock, PRIVATE_KEY_LABELS } from '../pki/keys.js';
+import { parsePrivateKeyBlock, PRIVATE_KEY_LABELS, samePublicKey } from '../pki/keys.js';
 import { hostPort } from '../profiles/rebuild.js';
 import { readManifestFacts, MANIFEST_DIR, KUBEADM_CONFIG_CANDIDATES, KUBELET_FLAGS, KUBELET_CLIENT_CURRENT } from './infer.js';
 import { parseKubeadmConfig } from './kubeadm-config.js';
@@ -48,7 +48,7 @@ export function loadCa(fs: NodeFs, certPath: string, keyPath: string, withKey: b
   if (!fs.exists(keyPath)) throw new UserError(`failed to read CA key ${keyPath}: no such file (external CA?)`, 'run this on a control-plane node that holds the CA key, or pass --ca-cert/--ca-key');
   const key = loadPrivateKey(fs, keyPath);
   const pub = createPublicKey(key).export({ type: 'spki', format: 'der' });
-  if (!Buffer.from(pub).equals(Buffer.from(cert.spkiRaw))) {
+  if (!samePublicKey(pub, cert.spkiRaw)) {
     throw new UserError(`failed to use CA ${certPath}: ${keyPath} is not its private key`, 'put the matching ca.key next to ca.crt');
   }
   return { pem, cert, key, certPath, keyPath };

@@ -10,7 +10,7 @@ import type { NodeFs } from '../fs/node-fs.js';
 import { sealFiles, openFiles, sharedFiles, kubeadmCertsSecret, parseCertificateKey, CertificateKeyError } from '../pki/upload-certs.js';
 import { parsePemBlocks } from '../pki/pem.js';
 import { Certificate } from '../pki/certificate.js';
-import { parsePrivateKeyBlock, PRIVATE_KEY_LABELS, PUBLIC_KEY_LABELS } from '../pki/keys.js';
+import { parsePrivateKeyBlock, PRIVATE_KEY_LABELS, PUBLIC_KEY_LABELS, samePublicKey } from '../pki/keys.js';
 import { toKubeYaml } from '../manifests/static-pods.js';
 
 export const SHARED_KIND = 'SharedCertificates';
@@ -100,7 +100,7 @@ export function openShared(key: string, data: Record<string, string>, label: str
     const kb = parsePemBlocks(keyFile.content.toString('utf8'))[0]!;
     const k = parsePrivateKeyBlock(kb.label, kb.der, kb.headers);
     const pub = k.keyObject ? createPublicKey(k.keyObject).export({ type: 'spki', format: 'der' }) : undefined;
-    if (!pub || !Buffer.from(pub).equals(Buffer.from(cert.spkiRaw))) {
+    if (!pub || !samePublicKey(pub, cert.spkiRaw)) {
       throw new UserError(`failed to import ${f.rel} from ${label}: ${keyFile.rel} is not its private key`, 'export it again from a consistent control-plane node');
     }
   }

@@ -36,7 +36,7 @@ export function renderCertShort(e: CertEntry, title: string): string {
 }
 
 export function renderKeyShort(k: KeyEntry): string {
-  return `${k.kind === 'private' ? 'Private' : 'Public'} key ${k.file}\n  Type:        ${k.keyAlgorithm ?? 'unknown'}${k.curve ? ` ${k.curve}` : k.keySize ? ` ${k.keySize}` : ''} (${k.format}${k.encrypted ? ', encrypted' : ''})\n` +
+  return `${k.kind === 'private' ? 'Private' : 'Public'} key ${k.file}\n  Type:        ${k.keyAlgorithm ?? 'unknown'}${k.curve ? ` ${k.curve}` : k.keySize ? ` ${k.keySize}` : ''}${k.explicitParameters ? ', explicit parameters' : ''} (${k.format}${k.encrypted ? ', encrypted' : ''})\n` +
     (k.spkiSha256 ? `  Public key SHA-256: ${k.spkiSha256}\n` : '') +
     (k.certificates.length ? `  Certificates: ${k.certificates.join(', ')}\n` : '');
 }
@@ -73,5 +73,7 @@ export function renderInventoryShort(inv: Inventory): string {
 export async function renderCertFull(pem: string): Promise<string> {
   await import('reflect-metadata');
   const x509 = await import('@peculiar/x509');
+  // names the library leaves as bare OIDs, as openssl x509 -text prints them (an Ed25519 key and signature)
+  Object.assign(x509.OidSerializer.items, { '1.3.101.112': 'ED25519', '1.3.101.113': 'ED448' });
   return new x509.X509Certificate(pem).toString('text') + '\n';
 }
