@@ -194,14 +194,20 @@ test('explicit EC parameters: an unsupported-key error naming the fix, never a k
   assert.doesNotMatch((await cli(['check', '--root', root, '--now', now])).out, /unsupported-key|key-mismatch/);
 });
 
+/** openssl that fails the test when it fails, and an openssl config whose [ca] section has kubeadm's CA extensions. */
+function opensslCaTools(root: string): { o: (...args: string[]) => void; ext: string } {
+  const o = (...args: string[]) => { const r = sh('openssl', args); assert.equal(r.status, 0, `openssl ${args.join(' ')}: ${r.stderr}`); };
+  const ext = path.join(root, 'ca.cnf');
+  fs.writeFileSync(ext, '[req]\ndistinguished_name=dn\n[dn]\n[ca]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,digitalSignature,keyEncipherment,keyCertSign\nsubjectKeyIdentifier=hash\nsubjectAltName=DNS:front-proxy-ca\n');
+  return { o, ext };
+}
+
 // Go's crypto/tls takes Ed25519 certificates (kube-apiserver, etcd, kubectl), kubeadm does not sign with an Ed25519
 // CA key (pkiutil.TryLoadKeyFromDisk: "neither in RSA nor ECDSA format"): worth an info line, not a failing check.
 test('an Ed25519 CA is an info-level unsupported-key (kubeadm cannot sign with it), and renew keeps it Ed25519 with an Ed25519 signature openssl verifies; inspect -o full names ED25519', async () => {
   const root = copyFixture('kubeadm-1.26');
   const pki = path.join(root, PKI);
-  const o = (...args: string[]) => { const r = sh('openssl', args); assert.equal(r.status, 0, `openssl ${args.join(' ')}: ${r.stderr}`); };
-  const ext = path.join(root, 'ca.cnf');
-  fs.writeFileSync(ext, '[req]\ndistinguished_name=dn\n[dn]\n[ca]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,digitalSignature,keyEncipherment,keyCertSign\nsubjectKeyIdentifier=hash\nsubjectAltName=DNS:front-proxy-ca\n');
+  const { o, ext } = opensslCaTools(root);
   o('genpkey', '-algorithm', 'ED25519', '-out', `${pki}/front-proxy-ca.key`);
   o('req', '-x509', '-new', '-key', `${pki}/front-proxy-ca.key`, '-days', '3650', '-subj', '/CN=front-proxy-ca', '-config', ext, '-extensions', 'ca', '-out', `${pki}/front-proxy-ca.crt`);
   frontProxyClientWith(root, ['-algorithm', 'ED25519']);
@@ -231,9 +237,7 @@ test('an Ed25519 CA is an info-level unsupported-key (kubeadm cannot sign with i
 test('rebuild and check pair an explicit-parameter EC key with its certificate and its sa.pub: no "not the private key", no sa-key-mismatch; such an sa.key is an sa-key-type error', async () => {
   const root = copyFixture('kubeadm-1.26');
   const pki = path.join(root, PKI);
-  const o = (...args: string[]) => { const r = sh('openssl', args); assert.equal(r.status, 0, `openssl ${args.join(' ')}: ${r.stderr}`); };
-  const ext = path.join(root, 'ca.cnf');
-  fs.writeFileSync(ext, '[req]\ndistinguished_name=dn\n[dn]\n[ca]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,digitalSignature,keyEncipherment,keyCertSign\nsubjectKeyIdentifier=hash\nsubjectAltName=DNS:front-proxy-ca\n');
+  const { o, ext } = opensslCaTools(root);
   const fpKey = `${pki}/front-proxy-ca.key`;
   // front-proxy-ca: a named P-256 certificate, its key file then rewritten with explicit parameters (the same key)
   o('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', fpKey);

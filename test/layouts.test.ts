@@ -990,18 +990,29 @@ test('Kubernetes the Hard Way (2024) embeds each certificate in its kubeconfig (
   assert.equal(v.status, 0, v.stderr);
 });
 
-test('Kubernetes the Hard Way (2024): /var/lib/kube-proxy/kubeconfig is named kube-proxy/kubeconfig, not "kubeconfig", when the kubelet\'s kubeconfig holds a copy of kubelet.crt (so is no row of its own)', async () => {
-  const root = tmpDir('kubepki-hardway-names-');
+/** The hard way's (2024) CA, with the worker's kubelet and kube-proxy client certificates it signs (ten years, RSA). */
+async function hardwayWorkerCerts() {
   const issued = new Date('2026-01-01T00:00:00Z');
   const ca = await makeCa('CA', issued, 3653, 'rsa-2048');
   const node = await makeLeaf(ca, 'system:node:node-0', { orgs: ['system:nodes'], eku: ['clientAuth', 'serverAuth'], notBefore: issued, days: 3653, keyType: 'rsa-2048' });
   const proxy = await makeLeaf(ca, 'system:kube-proxy', { orgs: ['system:node-proxier'], eku: ['clientAuth', 'serverAuth'], notBefore: issued, days: 3653, keyType: 'rsa-2048' });
-  putPair(root, '/var/lib/kubernetes/ca.crt', ca);
+  return { ca, node, proxy };
+}
+
+/** A hard-way worker's kubelet pair and its and kube-proxy's kubeconfigs (embedded data, as kubectl --embed-certs writes). */
+function writeHardwayWorker(root: string, { ca, node, proxy }: Awaited<ReturnType<typeof hardwayWorkerCerts>>): void {
   putPair(root, '/var/lib/kubelet/kubelet.crt', node);
   const b64 = (s: string) => Buffer.from(s).toString('base64');
   const kc = (user: string, leaf: { pem: string; keyPem: string }) => `apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: ${b64(ca.pem)}\n    server: https://server.kubernetes.local:6443\n  name: kubernetes-the-hard-way\ncontexts:\n- context:\n    cluster: kubernetes-the-hard-way\n    user: ${user}\n  name: default\ncurrent-context: default\nkind: Config\npreferences: {}\nusers:\n- name: ${user}\n  user:\n    client-certificate-data: ${b64(leaf.pem)}\n    client-key-data: ${b64(leaf.keyPem)}\n`;
   put(root, '/var/lib/kubelet/kubeconfig', kc('system:node:node-0', node), 0o600);
   put(root, '/var/lib/kube-proxy/kubeconfig', kc('system:kube-proxy', proxy), 0o600);
+}
+
+test('Kubernetes the Hard Way (2024): /var/lib/kube-proxy/kubeconfig is named kube-proxy/kubeconfig, not "kubeconfig", when the kubelet\'s kubeconfig holds a copy of kubelet.crt (so is no row of its own)', async () => {
+  const root = tmpDir('kubepki-hardway-names-');
+  const { ca, node, proxy } = await hardwayWorkerCerts();
+  putPair(root, '/var/lib/kubernetes/ca.crt', ca);
+  writeHardwayWorker(root, { ca, node, proxy });
   const inv = readInventory({ fs: new NodeFs(root), now: NOW });
   assert.deepEqual(inv.certificates.filter((c) => !c.isCA).map((c) => c.name).sort(), ['kube-proxy/kubeconfig', 'kubelet']);
   const io = memoryIo();
@@ -1098,16 +1109,9 @@ test('the kubelet\'s self-signed serving pair (kubelet.crt, kubeadm and kubespra
 
 test('a Kubernetes the Hard Way worker (no /var/lib/kubernetes there) is detected by its kubelet\'s and kube-proxy\'s kubeconfigs: kube-proxy\'s client certificate went unseen and the layouts said none', async () => {
   const root = tmpDir('kubepki-hardway-worker-');
-  const issued = new Date('2026-01-01T00:00:00Z');
-  const ca = await makeCa('CA', issued, 3653, 'rsa-2048');
-  const node = await makeLeaf(ca, 'system:node:node-0', { orgs: ['system:nodes'], eku: ['clientAuth', 'serverAuth'], notBefore: issued, days: 3653, keyType: 'rsa-2048' });
-  const proxy = await makeLeaf(ca, 'system:kube-proxy', { orgs: ['system:node-proxier'], eku: ['clientAuth', 'serverAuth'], notBefore: issued, days: 3653, keyType: 'rsa-2048' });
+  const { ca, node, proxy } = await hardwayWorkerCerts();
   put(root, '/var/lib/kubelet/ca.crt', ca.pem);
-  putPair(root, '/var/lib/kubelet/kubelet.crt', node);
-  const b64 = (s: string) => Buffer.from(s).toString('base64');
-  const kc = (user: string, leaf: { pem: string; keyPem: string }) => `apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: ${b64(ca.pem)}\n    server: https://server.kubernetes.local:6443\n  name: kubernetes-the-hard-way\ncontexts:\n- context:\n    cluster: kubernetes-the-hard-way\n    user: ${user}\n  name: default\ncurrent-context: default\nkind: Config\npreferences: {}\nusers:\n- name: ${user}\n  user:\n    client-certificate-data: ${b64(leaf.pem)}\n    client-key-data: ${b64(leaf.keyPem)}\n`;
-  put(root, '/var/lib/kubelet/kubeconfig', kc('system:node:node-0', node), 0o600);
-  put(root, '/var/lib/kube-proxy/kubeconfig', kc('system:kube-proxy', proxy), 0o600);
+  writeHardwayWorker(root, { ca, node, proxy });
   const inv = readInventory({ fs: new NodeFs(root), now: NOW });
   assert.deepEqual(inv.layouts, ['hardway']);
   const p = byName(inv, 'kube-proxy/kubeconfig');
