@@ -62,13 +62,14 @@ export async function run(argv: string[], io: Io = processIo()): Promise<number>
     const cmd = mod.command(io);
     // Descriptions are laid out by hand; a wide help width keeps commander from re-wrapping them mid-line.
     // Every level (sub-commands such as `ca export` too) writes through io and never exits the process itself.
-    const wire = (c: Command): void => {
+    // A bad flag's hint names the command it was given to (`kubepki ca import --help`, whose options it lists).
+    const wire = (c: Command, words: string): void => {
       c.configureHelp({ helpWidth: 120 });
       c.exitOverride();
-      c.configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(commanderError(s, name)) });
-      c.commands.forEach(wire);
+      c.configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(commanderError(s, words)) });
+      c.commands.forEach((sub) => wire(sub, `${words} ${sub.name()}`));
     };
-    wire(cmd);
+    wire(cmd, name);
     program.addCommand(cmd);
     await program.parseAsync([name, ...rest], { from: 'user' });
     return io.exitCode;
