@@ -2,23 +2,127 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { run } from '../src/cli/main.js';
+import { run, commandProgram } from '../src/cli/main.js';
 import { memoryIo } from '../src/cli/io.js';
 import { COMMANDS } from '../src/cli/commands.js';
 
-/** Every `kubepki …` line of the README's code blocks, without comments. */
-function readmeCommands(): string[][] {
-  const text = fs.readFileSync(path.resolve(process.cwd(), 'README.md'), 'utf8');
+/** Shell words of one command line, quotes removed ('…' and "…" keep their spaces). */
+function shellWords(line: string): string[] {
+  const out: string[] = [];
+  for (const m of line.matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)) out.push(m[1] ?? m[2] ?? m[3]!);
+  return out;
+}
+
+/**
+ * The kubepki invocations of shell lines as an operator copies them: continuation lines joined, comments
+ * dropped, each `kubepki …` of a pipeline or `&&` chain taken alone, without its redirections.
+ */
+function kubepkiCalls(lines: string[]): string[][] {
+  const joined: string[] = [];
+  for (const raw of lines) {
+    const prev = joined.length ? joined[joined.length - 1]! : undefined;
+    if (prev !== undefined && prev.endsWith('\\')) joined[joined.length - 1] = `${prev.slice(0, -1)} ${raw.trim()}`;
+    else joined.push(raw.trim());
+  }
   const out: string[][] = [];
-  for (const block of text.matchAll(/```sh\n([\s\S]*?)```/g)) {
-    for (const raw of block[1]!.split('\n')) {
-      const line = raw.replace(/\s+#.*$/, '').trim();
-      const m = /(?:^|\|\s*)kubepki (.*)$/.exec(line);
-      if (m) out.push(m[1]!.split(/\s+/).filter(Boolean));
+  for (const line of joined) {
+    // a comment starts at a # after a space, outside quotes
+    const code = line.replace(/^((?:[^'"#]|'[^']*'|"[^"]*")*?)\s+#.*$/, '$1');
+    for (const part of code.split(/\s*(?:\|\||&&|\|)\s*/)) {
+      const words = shellWords(part);
+      if (words[0] !== 'kubepki') continue;
+      const argv: string[] = [];
+      for (let i = 1; i < words.length; i++) {
+        if (/^\d?>>?$/.test(words[i]!)) { i++; continue; }
+        if (/^\d?>/.test(words[i]!)) continue;
+        argv.push(words[i]!);
+      }
+      out.push(argv);
     }
   }
   return out;
 }
+
+/** Every `kubepki …` line of a Markdown file's sh code blocks. */
+function markdownCommands(file: string): string[][] {
+  const text = fs.readFileSync(path.resolve(process.cwd(), file), 'utf8');
+  return [...text.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((b) => kubepkiCalls(b[1]!.split('\n')));
+}
+
+function readmeCommands(): string[][] {
+  return markdownCommands('README.md');
+}
+
+/** The Examples: blocks of a help text (up to the first blank line after each). */
+function helpExamples(help: string): string[][] {
+  const out: string[][] = [];
+  for (const m of help.matchAll(/^\s*Examples:\n((?:[ \t]*\S.*\n?)*)/gm)) out.push(...kubepkiCalls(m[1]!.split('\n')));
+  return out;
+}
+
+/** Every command's and sub-command's --help text, by the words that name it. */
+async function allHelp(): Promise<Map<string, string>> {
+  const helps = new Map<string, string>();
+  const top = memoryIo();
+  await run(['--help'], top);
+  helps.set('', top.out);
+  for (const spec of COMMANDS) {
+    const mod = await spec.load();
+    for (const words of [[spec.name], ...mod.command(memoryIo()).commands.map((c) => [spec.name, c.name()])]) {
+      const io = memoryIo();
+      await run([...words, '--help'], io);
+      helps.set(words.join(' '), io.out);
+    }
+  }
+  return helps;
+}
+
+class Parsed extends Error {}
+
+/** Parse argv with the CLI's own option parser and stop before the command runs: '' when it parses, else the error. */
+async function parseOnly(argv: string[]): Promise<string> {
+  const spec = COMMANDS.find((c) => c.name === argv[0]);
+  if (!spec) return `unknown command "${argv[0]}"`;
+  const io = memoryIo();
+  const program = await commandProgram(spec, io);
+  program.hook('preAction', () => { throw new Parsed(); });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return `ran without reaching an action (a command without a sub-command?) ${io.out}${io.err}`;
+  } catch (e) {
+    return e instanceof Parsed ? '' : `${io.err || String(e)}`.trim();
+  }
+}
+
+test('every documented kubepki command parses as written: README, docs/*.md and every --help Examples block', async () => {
+  const docs = fs.readdirSync(path.resolve(process.cwd(), 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`);
+  const sources: [string, string[][]][] = [['README.md', readmeCommands()], ...docs.map((f) => [f, markdownCommands(f)] as [string, string[][]])];
+  for (const [words, help] of await allHelp()) sources.push([`kubepki ${words ? `${words} ` : ''}--help`, helpExamples(help)]);
+  let n = 0;
+  const failures: string[] = [];
+  for (const [where, calls] of sources) {
+    for (const argv of calls) {
+      n++;
+      const why = await parseOnly(argv);
+      if (why) failures.push(`${where}: kubepki ${argv.join(' ')}: ${why}`);
+    }
+  }
+  assert.deepEqual(failures, []);
+  // the README alone has over 40, each command's help a few; a parser that found none would pass silently
+  assert.ok(n > 100, `only ${n} example commands found`);
+  const helps = await allHelp();
+  for (const [words, help] of helps) {
+    // commander wraps a help line longer than its width: a wrapped example is two broken commands when copied
+    for (const m of help.matchAll(/^\s*Examples:\n((?:[ \t]*\S.*\n?)*)/gm)) {
+      for (const line of m[1]!.split('\n').filter(Boolean)) assert.match(line, /^\s/, `kubepki ${words} --help: an example line was wrapped: "${line}"`);
+    }
+    // every command has examples in its own help, or (a sub-command) in its group's
+    const [group, sub] = words.split(' ');
+    const shown = [...helpExamples(help), ...(sub ? helpExamples(helps.get(group!)!) : [])];
+    if (!words || (!sub && /^(csr|cluster-info|sa|ca|kubelet)$/.test(words))) continue;
+    assert.ok(shown.some((argv) => argv.slice(0, words.split(' ').length).join(' ') === words), `kubepki ${words} --help has no example of it`);
+  }
+});
 
 test('README: every kubepki command line names a real command and only flags its help lists', async () => {
   const lines = readmeCommands();

@@ -33,6 +33,7 @@ export function command(io: Io): Command {
     .description('Kubelet credentials. See `kubepki kubelet credentials --help`.');
   kubelet.addCommand(new Command('credentials')
     .configureHelp({ helpWidth: 120 })
+    .summary('offline kubelet credentials: a client certificate signed by the cluster CA, or a bootstrap token')
     .description(`Give a kubelet that can no longer reach the cluster (off for over a year, or
 /var/lib/kubelet/pki wiped) working credentials again:
 - a client certificate system:node:NAME / system:nodes signed offline by the cluster CA,
@@ -50,7 +51,7 @@ out as NODE's tree (DIR/var/lib/kubelet/pki/..., DIR/etc/kubernetes/...) to copy
 Examples:
   kubepki kubelet credentials --node cp-1                          # this control-plane node's own kubelet
   kubepki kubelet credentials --node worker-1 --out /tmp/worker-1  # on a control-plane node, for worker-1:
-      tar -C /tmp/worker-1 -cf - etc var | ssh root@worker-1 tar -C / --no-overwrite-dir -xpf -   # then restart its kubelet
+      tar -C /tmp/worker-1 -cf - etc var | ssh root@worker-1 tar -C / --no-overwrite-dir -xpf -   # restart its kubelet
   kubepki kubelet credentials --node worker-1 --root /mnt/worker-1 \\
       --ca-cert /etc/kubernetes/pki/ca.crt --ca-key /etc/kubernetes/pki/ca.key   # worker-1's disk mounted here
   kubepki kubelet credentials --node worker-1 --bootstrap --out /tmp/worker-1 --secret-out token.yaml
