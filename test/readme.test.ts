@@ -161,6 +161,19 @@ test('README: the top-level help lists every command with exit codes', async () 
   assert.match(unknown.err, /unknown command "frobnicate"/);
 });
 
+test('README: the commands that change things list their own exit codes in --help, as it says', async () => {
+  const readme = fs.readFileSync(path.resolve(process.cwd(), 'README.md'), 'utf8');
+  const named = /commands that change things \(([^)]*)\) list their own in `--help`/.exec(readme.replace(/\n/g, ' '));
+  assert.ok(named, 'the README sentence about exit codes of commands that change things');
+  const commands = [...named[1]!.matchAll(/`([a-z-]+)`/g)].map((m) => m[1]!);
+  assert.ok(commands.length >= 3, named[1]);
+  for (const c of commands) {
+    const io = memoryIo();
+    assert.equal(await run([c, '--help'], io), 0);
+    assert.match(io.out, /^Exit codes:\n\s+0\s/m, `kubepki ${c} --help lists no exit codes`);
+  }
+});
+
 test('every command and sub-command answers --help and a bad flag through io (never the real terminal), exit 0 and 3', async () => {
   for (const spec of COMMANDS) {
     const mod = await spec.load();
