@@ -5,6 +5,8 @@ import * as path from 'node:path';
 import { run, commandProgram } from '../src/cli/main.js';
 import { memoryIo } from '../src/cli/io.js';
 import { COMMANDS } from '../src/cli/commands.js';
+import { renderPrometheus } from '../src/report/metrics.js';
+import { sampleInventory } from './dashboard-inventory.js';
 
 /** Shell words of one command line, quotes removed ('…' and "…" keep their spaces). */
 function shellWords(line: string): string[] {
@@ -147,6 +149,28 @@ test('README: every kubepki command line names a real command and only flags its
       assert.ok(help.includes(name), `README: "kubepki ${argv.join(' ')}" uses ${name}, which "kubepki ${words.join(' ')} --help" does not list`);
     }
   }
+});
+
+test('README: the findings table has every finding code kubepki emits, and no other', () => {
+  const src = (f: string) => fs.readFileSync(path.resolve(process.cwd(), f), 'utf8');
+  const union = /export type FindingCode =([^;]*);/.exec(src('src/inventory/types.ts'))![1]!;
+  const codes = [...union.matchAll(/'([a-z-]+)'/g)].map((m) => m[1]!);
+  const files = (d: string): string[] => fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(path.join(d, e.name)) : e.name.endsWith('.ts') ? [path.join(d, e.name)] : []));
+  const code = files(path.resolve(process.cwd(), 'src')).filter((f) => !f.endsWith('types.ts')).map((f) => fs.readFileSync(f, 'utf8')).join('\n');
+  const emitted = codes.filter((c) => code.includes(`code: '${c}'`));
+  const table = new Set([...src('README.md').matchAll(/^\| ((?:`[a-z-]+`(?:, )?)+) \|/gm)].flatMap((m) => [...m[1]!.matchAll(/`([a-z-]+)`/g)].map((x) => x[1]!)));
+  assert.ok(emitted.length > 25, `${emitted.length} codes found`);
+  for (const c of emitted) assert.ok(table.has(c), `README's findings table lacks \`${c}\`, which check reports`);
+  for (const c of table) assert.ok(codes.includes(c), `README's findings table has \`${c}\`, which is no finding code`);
+});
+
+test('docs/fleet.md names every series serve exports', async () => {
+  const fleet = fs.readFileSync(path.resolve(process.cwd(), 'docs/fleet.md'), 'utf8');
+  // serve's extras (failures, read time, probes) make every series appear
+  const text = await renderPrometheus(sampleInventory(), 'cp-1', { readFailuresTotal: 0, readDurationSeconds: 0.1, readErrors: 0, probes: [] });
+  const names = [...text.matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]!);
+  assert.ok(names.length > 10, names.join(' '));
+  for (const n of names) assert.ok(fleet.includes(`\`${n}`), `docs/fleet.md does not name ${n}`);
 });
 
 test('README: the top-level help lists every command with exit codes', async () => {
