@@ -324,6 +324,9 @@ test('flag values: one line with a hint and exit 3 for --warn 100% / 30 (no unit
     [['renew', 'apiserver', '--root', root, '--now', '2026-11-23', '--backdate', '100y', '--dry-run'], /^kubepki: --backdate 100y starts before 1950/],
     [['probe', '127.0.0.1:1', '--timeout', 'abc'], /^kubepki: --timeout "abc" is not a number of seconds/],
     [['check', '--bogus'], /^kubepki: unknown option '--bogus'\n  hint: kubepki check --help lists the options\n$/],
+    // a sub-command's hint names it: `kubepki ca --help` does not list import's options
+    [['csr', 'approve', '--bogus'], /^kubepki: unknown option '--bogus'\n  hint: kubepki csr approve --help lists the options\n$/],
+    [['ca', 'import', 'shared.yaml'], /^kubepki: required option '--certificate-key <hex>' not specified\n  hint: kubepki ca import --help lists the options\n$/],
   ];
   for (const [argv, want] of cases) {
     const io = memoryIo();

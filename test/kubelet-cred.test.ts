@@ -204,6 +204,17 @@ test('kubelet credentials --node OTHER --out DIR: the other node\'s files laid o
   assert.ok(fs.existsSync(path.join(bout, 'etc/kubernetes/bootstrap-kubelet.conf')));
   assert.ok(fs.existsSync(secret));
   assert.match(b.out, /remove \/etc\/kubernetes\/kubelet\.conf and \/var\/lib\/kubelet\/pki\/kubelet-client-current\.pem first/);
+  // the printed commands work as copied: the token Secret is the --secret-out file, and the copy's tar
+  // (its local half, with a local tar for ssh's) names only directories DIR has (--bootstrap writes no var)
+  assert.ok(b.out.includes(`kubectl apply -f ${secret})`), b.out);
+  for (const [text, dir] of [[b.out, bout], [r.out, out]] as const) {
+    const tarCmd = /\((tar -C (\S+) -cf - [a-z ]+?) \| ssh root@worker-1 tar -C \/ (--no-overwrite-dir -xpf -):/.exec(text);
+    assert.ok(tarCmd, text);
+    assert.equal(tarCmd[2], dir);
+    const to = tmpDir();
+    execFileSync('bash', ['-o', 'pipefail', '-c', `${tarCmd[1]} | tar -C ${to} ${tarCmd[3]}`], { stdio: 'pipe' });
+    assert.deepEqual(treeState(to), treeState(dir));
+  }
   // the old meaning of --out (the Secret file) is caught with a pointer to --secret-out
   const old = await cli('kubelet', 'credentials', '--root', root, '--node', 'cp-1', '--bootstrap', '--now', NOW, '--out', path.join(tmpDir(), 'token.yaml'));
   assert.equal(old.code, 3);

@@ -2,23 +2,129 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { run } from '../src/cli/main.js';
+import { run, commandProgram } from '../src/cli/main.js';
 import { memoryIo } from '../src/cli/io.js';
 import { COMMANDS } from '../src/cli/commands.js';
+import { renderPrometheus } from '../src/report/metrics.js';
+import { sampleInventory } from './dashboard-inventory.js';
 
-/** Every `kubepki …` line of the README's code blocks, without comments. */
-function readmeCommands(): string[][] {
-  const text = fs.readFileSync(path.resolve(process.cwd(), 'README.md'), 'utf8');
+/** Shell words of one command line, quotes removed ('…' and "…" keep their spaces). */
+function shellWords(line: string): string[] {
+  const out: string[] = [];
+  for (const m of line.matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)) out.push(m[1] ?? m[2] ?? m[3]!);
+  return out;
+}
+
+/**
+ * The kubepki invocations of shell lines as an operator copies them: continuation lines joined, comments
+ * dropped, each `kubepki …` of a pipeline or `&&` chain taken alone, without its redirections.
+ */
+function kubepkiCalls(lines: string[]): string[][] {
+  const joined: string[] = [];
+  for (const raw of lines) {
+    const prev = joined.length ? joined[joined.length - 1]! : undefined;
+    if (prev !== undefined && prev.endsWith('\\')) joined[joined.length - 1] = `${prev.slice(0, -1)} ${raw.trim()}`;
+    else joined.push(raw.trim());
+  }
   const out: string[][] = [];
-  for (const block of text.matchAll(/```sh\n([\s\S]*?)```/g)) {
-    for (const raw of block[1]!.split('\n')) {
-      const line = raw.replace(/\s+#.*$/, '').trim();
-      const m = /(?:^|\|\s*)kubepki (.*)$/.exec(line);
-      if (m) out.push(m[1]!.split(/\s+/).filter(Boolean));
+  for (const line of joined) {
+    // a comment starts at a # after a space, outside quotes
+    const code = line.replace(/^((?:[^'"#]|'[^']*'|"[^"]*")*?)\s+#.*$/, '$1');
+    for (const part of code.split(/\s*(?:\|\||&&|\|)\s*/)) {
+      const words = shellWords(part);
+      if (words[0] !== 'kubepki') continue;
+      const argv: string[] = [];
+      for (let i = 1; i < words.length; i++) {
+        if (/^\d?>>?$/.test(words[i]!)) { i++; continue; }
+        if (/^\d?>/.test(words[i]!)) continue;
+        argv.push(words[i]!);
+      }
+      out.push(argv);
     }
   }
   return out;
 }
+
+/** Every `kubepki …` line of a Markdown file's sh code blocks. */
+function markdownCommands(file: string): string[][] {
+  const text = fs.readFileSync(path.resolve(process.cwd(), file), 'utf8');
+  return [...text.matchAll(/```sh\n([\s\S]*?)```/g)].flatMap((b) => kubepkiCalls(b[1]!.split('\n')));
+}
+
+function readmeCommands(): string[][] {
+  return markdownCommands('README.md');
+}
+
+/** The Examples: blocks of a help text (up to the first blank line after each). */
+function helpExamples(help: string): string[][] {
+  const out: string[][] = [];
+  for (const m of help.matchAll(/^\s*Examples:\n((?:[ \t]*\S.*\n?)*)/gm)) out.push(...kubepkiCalls(m[1]!.split('\n')));
+  return out;
+}
+
+/** Every command's and sub-command's --help text, by the words that name it. */
+async function allHelp(): Promise<Map<string, string>> {
+  const helps = new Map<string, string>();
+  const top = memoryIo();
+  await run(['--help'], top);
+  helps.set('', top.out);
+  for (const spec of COMMANDS) {
+    const mod = await spec.load();
+    for (const words of [[spec.name], ...mod.command(memoryIo()).commands.map((c) => [spec.name, c.name()])]) {
+      const io = memoryIo();
+      await run([...words, '--help'], io);
+      helps.set(words.join(' '), io.out);
+    }
+  }
+  return helps;
+}
+
+class Parsed extends Error {}
+
+/** Parse argv with the CLI's own option parser and stop before the command runs: '' when it parses, else the error. */
+async function parseOnly(argv: string[]): Promise<string> {
+  const spec = COMMANDS.find((c) => c.name === argv[0]);
+  if (!spec) return `unknown command "${argv[0]}"`;
+  const io = memoryIo();
+  const program = await commandProgram(spec, io);
+  program.hook('preAction', () => { throw new Parsed(); });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return `ran without reaching an action (a command without a sub-command?) ${io.out}${io.err}`;
+  } catch (e) {
+    return e instanceof Parsed ? '' : `${io.err || String(e)}`.trim();
+  }
+}
+
+test('every documented kubepki command parses as written: README, docs/*.md and every --help Examples block', async () => {
+  const docs = fs.readdirSync(path.resolve(process.cwd(), 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`);
+  const sources: [string, string[][]][] = [['README.md', readmeCommands()], ...docs.map((f) => [f, markdownCommands(f)] as [string, string[][]])];
+  for (const [words, help] of await allHelp()) sources.push([`kubepki ${words ? `${words} ` : ''}--help`, helpExamples(help)]);
+  let n = 0;
+  const failures: string[] = [];
+  for (const [where, calls] of sources) {
+    for (const argv of calls) {
+      n++;
+      const why = await parseOnly(argv);
+      if (why) failures.push(`${where}: kubepki ${argv.join(' ')}: ${why}`);
+    }
+  }
+  assert.deepEqual(failures, []);
+  // the README alone has over 40, each command's help a few; a parser that found none would pass silently
+  assert.ok(n > 100, `only ${n} example commands found`);
+  const helps = await allHelp();
+  for (const [words, help] of helps) {
+    // commander wraps a help line longer than its width: a wrapped example is two broken commands when copied
+    for (const m of help.matchAll(/^\s*Examples:\n((?:[ \t]*\S.*\n?)*)/gm)) {
+      for (const line of m[1]!.split('\n').filter(Boolean)) assert.match(line, /^\s/, `kubepki ${words} --help: an example line was wrapped: "${line}"`);
+    }
+    // every command has examples in its own help, or (a sub-command) in its group's
+    const [group, sub] = words.split(' ');
+    const shown = [...helpExamples(help), ...(sub ? helpExamples(helps.get(group!)!) : [])];
+    if (!words || (!sub && /^(csr|cluster-info|sa|ca|kubelet)$/.test(words))) continue;
+    assert.ok(shown.some((argv) => argv.slice(0, words.split(' ').length).join(' ') === words), `kubepki ${words} --help has no example of it`);
+  }
+});
 
 test('README: every kubepki command line names a real command and only flags its help lists', async () => {
   const lines = readmeCommands();
@@ -45,6 +151,28 @@ test('README: every kubepki command line names a real command and only flags its
   }
 });
 
+test('README: the findings table has every finding code kubepki emits, and no other', () => {
+  const src = (f: string) => fs.readFileSync(path.resolve(process.cwd(), f), 'utf8');
+  const union = /export type FindingCode =([^;]*);/.exec(src('src/inventory/types.ts'))![1]!;
+  const codes = [...union.matchAll(/'([a-z-]+)'/g)].map((m) => m[1]!);
+  const files = (d: string): string[] => fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(path.join(d, e.name)) : e.name.endsWith('.ts') ? [path.join(d, e.name)] : []));
+  const code = files(path.resolve(process.cwd(), 'src')).filter((f) => !f.endsWith('types.ts')).map((f) => fs.readFileSync(f, 'utf8')).join('\n');
+  const emitted = codes.filter((c) => code.includes(`code: '${c}'`));
+  const table = new Set([...src('README.md').matchAll(/^\| ((?:`[a-z-]+`(?:, )?)+) \|/gm)].flatMap((m) => [...m[1]!.matchAll(/`([a-z-]+)`/g)].map((x) => x[1]!)));
+  assert.ok(emitted.length > 25, `${emitted.length} codes found`);
+  for (const c of emitted) assert.ok(table.has(c), `README's findings table lacks \`${c}\`, which check reports`);
+  for (const c of table) assert.ok(codes.includes(c), `README's findings table has \`${c}\`, which is no finding code`);
+});
+
+test('docs/fleet.md names every series serve exports', async () => {
+  const fleet = fs.readFileSync(path.resolve(process.cwd(), 'docs/fleet.md'), 'utf8');
+  // serve's extras (failures, read time, probes) make every series appear
+  const text = await renderPrometheus(sampleInventory(), 'cp-1', { readFailuresTotal: 0, readDurationSeconds: 0.1, readErrors: 0, probes: [] });
+  const names = [...text.matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]!);
+  assert.ok(names.length > 10, names.join(' '));
+  for (const n of names) assert.ok(fleet.includes(`\`${n}`), `docs/fleet.md does not name ${n}`);
+});
+
 test('README: the top-level help lists every command with exit codes', async () => {
   const io = memoryIo();
   assert.equal(await run(['--help'], io), 0);
@@ -55,6 +183,19 @@ test('README: the top-level help lists every command with exit codes', async () 
   const unknown = memoryIo();
   assert.equal(await run(['frobnicate'], unknown), 3);
   assert.match(unknown.err, /unknown command "frobnicate"/);
+});
+
+test('README: the commands that change things list their own exit codes in --help, as it says', async () => {
+  const readme = fs.readFileSync(path.resolve(process.cwd(), 'README.md'), 'utf8');
+  const named = /commands that change things \(([^)]*)\) list their own in `--help`/.exec(readme.replace(/\n/g, ' '));
+  assert.ok(named, 'the README sentence about exit codes of commands that change things');
+  const commands = [...named[1]!.matchAll(/`([a-z-]+)`/g)].map((m) => m[1]!);
+  assert.ok(commands.length >= 3, named[1]);
+  for (const c of commands) {
+    const io = memoryIo();
+    assert.equal(await run([c, '--help'], io), 0);
+    assert.match(io.out, /^Exit codes:\n\s+0\s/m, `kubepki ${c} --help lists no exit codes`);
+  }
 });
 
 test('every command and sub-command answers --help and a bad flag through io (never the real terminal), exit 0 and 3', async () => {

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { run } from '../src/cli/main.js';
 import { memoryIo } from '../src/cli/io.js';
 import { endpointProblem } from '../src/profiles/rebuild.js';
@@ -235,4 +236,23 @@ test('rm -rf pki on the expired tree, rebuild --force --new-ca: the kept kubelet
   const k = await cli('kubelet', 'credentials', '--root', root, '--node', 'cp-1', '--now', NOW);
   assert.equal(k.code, 0, k.err);
   assert.match(opensslVerify(path.join(root, 'etc/kubernetes/pki/ca.crt'), inRoot(root, '/var/lib/kubelet/pki/kubelet-client-current.pem'), 'sslclient'), /: OK$/);
+});
+
+test('rebuild --config with the kubeadm-config ConfigMap on a node with nothing left: the hint asks for the node\'s name and address, not for the --config it was given', async () => {
+  // the ConfigMap as kubectl writes it: data.ClusterConfiguration only (kubeadm keeps no node settings in it)
+  const dir = tmpDir();
+  const cc = path.join(dir, 'cc.yaml');
+  const init = fs.readFileSync(path.join(KUBEADM_126, 'etc/kubernetes/kubeadm-config.yaml'), 'utf8');
+  fs.writeFileSync(cc, init.split(/^---$/m).find((d) => /kind: ClusterConfiguration/.test(d))!.trim() + '\n');
+  const cm = path.join(dir, 'cm.yaml');
+  fs.writeFileSync(cm, execFileSync('kubectl', ['create', 'configmap', 'kubeadm-config', '-n', 'kube-system', `--from-file=ClusterConfiguration=${cc}`, '--dry-run=client', '-o', 'yaml']));
+  const r = await cli('rebuild', '--root', tmpDir(), '--config', cm, '--now', NOW, '--dry-run');
+  assert.equal(r.code, 3, r.out);
+  assert.match(r.err, /^kubepki: failed to work out nodeName \(--node-name\), advertiseAddress \(--advertise-address\): nothing left on the node says it\n/);
+  assert.match(r.err, /hint: pass --node-name and --advertise-address: --config \S*cm\.yaml has no InitConfiguration/);
+  assert.doesNotMatch(r.err, /or --config/);
+  // as the rebuild --help example gives them, it works
+  const ok = await cli('rebuild', '--root', tmpDir(), '--config', cm, '--node-name', 'cp-1', '--advertise-address', '192.0.2.10', '--now', NOW, '--dry-run');
+  assert.equal(ok.code, 0, ok.err);
+  assert.match(ok.out, /controlPlaneEndpoint +cluster-api\.example\.test:6443 +\S*cm\.yaml \(ClusterConfiguration\.controlPlaneEndpoint\)/);
 });

@@ -155,7 +155,7 @@ test('--csr-out left the operator stuck: each CSR says where its signed certific
   const r = await cli(['renew', 'all', '--root', root, '--now', NOW, '--csr-out', csrs]);
   assert.equal(r.code, 1, r.out + r.err);
   for (const out of [dry.out, r.out.slice(r.out.indexOf('\nWrote 5 CSR(s)'))]) {
-    assert.match(out, new RegExp(`${csrs}/apiserver\\.csr\\n {6}put the signed certificate \\(PEM\\) at /etc/kubernetes/pki/apiserver\\.crt, next to its kept key /etc/kubernetes/pki/apiserver\\.key \\(the CSR's key\\)\\n {6}the CSR carries the subject and SANs \\(it also asks for the usages, but a CA applies its own profile, as with \`kubeadm certs generate-csr\`\\): make sure the CA signs it with key usage digitalSignature, keyEncipherment; extended key usage serverAuth; CA:FALSE\\n {6}then \`kubepki check\` shows it renewed; restart what reads it: kube-apiserver \\(move /etc/kubernetes/manifests/kube-apiserver\\.yaml out of the manifest directory and back\\)\\n`));
+    assert.match(out, new RegExp(`${csrs}/apiserver\\.csr\\n {6}put the signed certificate \\(PEM\\) at /etc/kubernetes/pki/apiserver\\.crt, next to its kept key /etc/kubernetes/pki/apiserver\\.key \\(the CSR's key\\)\\n {6}the CSR carries the subject and SANs \\(it also asks for the usages, but a CA applies its own profile, as with \`kubeadm certs generate-csr\`\\): make sure the CA signs it with key usage digitalSignature, keyEncipherment; extended key usage serverAuth; CA:FALSE\\n {6}then \`kubepki check --root ${root}\` shows it renewed; restart what reads it: kube-apiserver \\(move /etc/kubernetes/manifests/kube-apiserver\\.yaml out of the manifest directory and back\\)\\n`));
     assert.match(out, new RegExp(`${csrs}/admin\\.conf\\.csr\\n {6}put the signed certificate base64-encoded into client-certificate-data of user kubernetes-admin in /etc/kubernetes/admin\\.conf \\(its client-key-data is kept and is the CSR's key\\): kubectl config set-credentials kubernetes-admin --client-certificate=SIGNED\\.crt --embed-certs=true --kubeconfig /etc/kubernetes/admin\\.conf\\n {6}[^\\n]*extended key usage clientAuth; CA:FALSE`));
   }
   assert.match(r.out, /Wrote 5 CSR\(s\) for certificates whose CA is managed elsewhere; take each to its CA and put the signed certificate back:/);
@@ -182,6 +182,26 @@ test('--csr-out left the operator stuck: each CSR says where its signed certific
     assert.deepEqual(c.extKeyUsage, name === 'apiserver' ? ['serverAuth'] : ['clientAuth']);
   }
   assert.ok(after.certificates.find((x) => x.name === 'apiserver')!.sans.some((s) => s.value === 'kubernetes.default.svc'), 'the SANs came through the CSR');
+});
+
+test('renew --file … --csr-out: the check it says to run afterwards is on the same tree and reads that file (check alone never looks at /etc/ssl/custom)', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const away = tmp('kubepki-extca-');
+  const caKey = path.join(away, 'corp-ca.key');
+  const caCrt = path.join(away, 'corp-ca.crt');
+  assert.equal(sh('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', caKey, '-out', caCrt, '-subj', '/CN=corp-ca', '-days', '3650']).status, 0);
+  const dir = path.join(root, 'etc/ssl/custom');
+  fs.mkdirSync(dir, { recursive: true });
+  const csr0 = path.join(away, 'server.csr');
+  assert.equal(sh('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'server.key'), '-out', csr0, '-subj', '/CN=custom.example.com']).status, 0);
+  signLikeACa(csr0, caCrt, caKey, 'keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth', path.join(dir, 'server.pem'));
+  const r = await cli(['renew', '--file', '/etc/ssl/custom/server.pem', '--csr-out', path.join(away, 'csrs'), '--root', root, '--now', NOW]);
+  assert.equal(r.code, 1, r.out + r.err);
+  const check = /then `kubepki (check [^`]*)` shows it renewed/.exec(r.out);
+  assert.ok(check, r.out);
+  assert.equal(check[1], `check --root ${root} --path /etc/ssl/custom/server.pem`);
+  const c = await cli([...check[1]!.split(' '), '--now', NOW]);
+  assert.match(c.out, /^server +.* \/etc\/ssl\/custom\/server\.pem$/m, c.out + c.err);
 });
 
 test('the kubelet client certificate on a worker is not a CSR for an external CA: while valid the kubelet renews it itself (and renew exits 0 for it)', async () => {
@@ -245,5 +265,5 @@ test('renew --csr-out on RKE1 (kube-ca-key.pem kept off the node) says how to re
   const away = tmp();
   fs.renameSync(path.join(root, 'etc/kubernetes/ssl/kube-ca-key.pem'), path.join(away, 'kube-ca-key.pem'));
   const r = await cli(['renew', 'kube-scheduler', '--root', root, '--now', NOW, '--csr-out', path.join(away, 'csrs'), '--dry-run']);
-  assert.match(r.out, /then `kubepki check` shows it renewed; restart what reads it: kube-scheduler \(docker restart kube-scheduler\)\n/, r.out + r.err);
+  assert.match(r.out, new RegExp(`then \`kubepki check --root ${root}\` shows it renewed; restart what reads it: kube-scheduler \\(docker restart kube-scheduler\\)\\n`), r.out + r.err);
 });

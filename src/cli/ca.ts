@@ -32,6 +32,7 @@ Examples:
 
   ca.addCommand(new Command('export')
     .configureHelp({ helpWidth: 120 })
+    .summary('seal this node\'s shared CA files and sa.key/sa.pub into FILE, for another control-plane node')
     .description(`Seal the shared files of this node's PKI into FILE (mode 0600).
 
 Examples:
@@ -69,13 +70,15 @@ Examples:
 
   ca.addCommand(new Command('import')
     .configureHelp({ helpWidth: 120 })
+    .summary('decrypt FILE from ca export (or the kubeadm-certs Secret) into this node\'s PKI')
     .description(`Decrypt FILE (from \`kubepki ca export\`, or the kubeadm-certs Secret) into this node's PKI.
 Identical files are left alone; a different existing file stops the import unless --force
 (backed up first).
 
 Examples:
   kubepki ca import shared.yaml --certificate-key $KEY
-  kubectl -n kube-system get secret kubeadm-certs -o yaml > certs.yaml && kubepki ca import certs.yaml --certificate-key $KEY`)
+  kubectl -n kube-system get secret kubeadm-certs -o yaml > certs.yaml \\
+      && kubepki ca import certs.yaml --certificate-key $KEY`)
     .argument('<file>', 'sealed material')
     .addOption(rootOption())
     .requiredOption('--certificate-key <hex>', 'the key printed by `kubepki ca export`')

@@ -33,6 +33,7 @@ export function command(io: Io): Command {
     .description('Kubelet credentials. See `kubepki kubelet credentials --help`.');
   kubelet.addCommand(new Command('credentials')
     .configureHelp({ helpWidth: 120 })
+    .summary('offline kubelet credentials: a client certificate signed by the cluster CA, or a bootstrap token')
     .description(`Give a kubelet that can no longer reach the cluster (off for over a year, or
 /var/lib/kubelet/pki wiped) working credentials again:
 - a client certificate system:node:NAME / system:nodes signed offline by the cluster CA,
@@ -50,7 +51,7 @@ out as NODE's tree (DIR/var/lib/kubelet/pki/..., DIR/etc/kubernetes/...) to copy
 Examples:
   kubepki kubelet credentials --node cp-1                          # this control-plane node's own kubelet
   kubepki kubelet credentials --node worker-1 --out /tmp/worker-1  # on a control-plane node, for worker-1:
-      tar -C /tmp/worker-1 -cf - etc var | ssh root@worker-1 tar -C / --no-overwrite-dir -xpf -   # then restart its kubelet
+      tar -C /tmp/worker-1 -cf - etc var | ssh root@worker-1 tar -C / --no-overwrite-dir -xpf -   # restart its kubelet
   kubepki kubelet credentials --node worker-1 --root /mnt/worker-1 \\
       --ca-cert /etc/kubernetes/pki/ca.crt --ca-key /etc/kubernetes/pki/ca.key   # worker-1's disk mounted here
   kubepki kubelet credentials --node worker-1 --bootstrap --out /tmp/worker-1 --secret-out token.yaml
@@ -115,7 +116,8 @@ Exit codes: 0 written (or planned), 3 a flag is wrong, the CA cannot be read, or
         const r = await applyChanges(fs, changes, { action, now });
         return `Backup: ${r.backupDir}`;
       };
-      const copyNote = `copy ${outDir}'s contents to ${nodeName}'s / keeping modes and the symlink (tar -C ${outDir} -cf - etc var | ssh root@${nodeName} tar -C / --no-overwrite-dir -xpf -: existing directories there keep their owner and mode)`;
+      // the tar names only the top directories the tree has: --bootstrap writes nothing under var, and tar fails on a missing one
+      const copyNote = (tops: string[], symlink: boolean) => `copy ${outDir}'s contents to ${nodeName}'s / keeping modes${symlink ? ' and the symlink' : ''} (tar -C ${outDir} -cf - ${tops.join(' ')} | ssh root@${nodeName} tar -C / --no-overwrite-dir -xpf -: existing directories there keep their owner and mode)`;
 
       if (o.bootstrap) {
         const ca = loadCa(caFs, caCertPath, caKeyPath, false);
@@ -134,9 +136,9 @@ Exit codes: 0 written (or planned), 3 a flag is wrong, the CA cannot be read, or
         }
         const stale = [KUBELET_CONF, `${KUBELET_PKI_DIR}/kubelet-client-current.pem`];
         const existing = outDir ? [] : stale.filter((p) => fs.lstat(p));
-        const plan = planKubeletBootstrap({ nodeName, server: server.url, tokenId: parseToken(token).id, existing });
-        if (outDir) plan.notes.unshift(copyNote, `on ${nodeName}, remove ${stale.join(' and ')} first: while they exist the kubelet ignores bootstrap-kubelet.conf`);
         const secretOut = path.resolve(io.cwd, o.secretOut ?? `kubepki-kubelet-${nodeName}-token.yaml`);
+        const plan = planKubeletBootstrap({ nodeName, server: server.url, tokenId: parseToken(token).id, existing, secretFile: secretOut });
+        if (outDir) plan.notes.unshift(copyNote(['etc'], false), `on ${nodeName}, remove ${stale.join(' and ')} first: while they exist the kubelet ignores bootstrap-kubelet.conf`);
         const lines = [
           `write   ${plan.bootstrapPath}${where} (token ${plan.tokenId}.<secret>, server ${plan.server} from ${server.source})`,
           ...(outDir ? [`write   ${DEFAULT_PKI}/ca.crt${where} (the cluster CA, the kubelet's client CA)`] : []),
@@ -162,7 +164,7 @@ Exit codes: 0 written (or planned), 3 a flag is wrong, the CA cannot be read, or
       const plan = planKubeletCertificate({
         nodeName, now, keyType: o.keyType as never, validityMs, caNotAfter: ca.cert.notAfter, kubeconfigExists: existing !== undefined, server: server.url,
       });
-      if (outDir) plan.notes.unshift(copyNote);
+      if (outDir) plan.notes.unshift(copyNote(['etc', 'var'], true));
       const lines = [
         `write   ${plan.pemPath}${where} (O=system:nodes, CN=${plan.subject.cn}; ${plan.keyType}; ${plan.notBefore.slice(0, 19)}Z → ${plan.notAfter.slice(0, 19)}Z${signing ? `, ${signing.text} as kube-controller-manager's --cluster-signing-duration in ${signing.file}` : ''}; signed by ${caCertPath})`,
         `link    ${plan.currentPath}${where} → ${plan.pemPath}`,

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { COMMANDS } from './commands.js';
+import { COMMANDS, type CommandSpec } from './commands.js';
 import { processIo, type Io } from './io.js';
 import { UserError, ExitError, EXIT } from '../errors.js';
 
@@ -54,27 +54,37 @@ export async function run(argv: string[], io: Io = processIo()): Promise<number>
   }
   io.exitCode = EXIT.ok;
   try {
-    const mod = await spec.load();
-    const program = new Command('kubepki').exitOverride().configureOutput({
-      writeOut: (s) => io.stdout(s),
-      writeErr: (s) => io.stderr(commanderError(s, name)),
-    });
-    const cmd = mod.command(io);
-    // Descriptions are laid out by hand; a wide help width keeps commander from re-wrapping them mid-line.
-    // Every level (sub-commands such as `ca export` too) writes through io and never exits the process itself.
-    const wire = (c: Command): void => {
-      c.configureHelp({ helpWidth: 120 });
-      c.exitOverride();
-      c.configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(commanderError(s, name)) });
-      c.commands.forEach(wire);
-    };
-    wire(cmd);
-    program.addCommand(cmd);
+    const program = await commandProgram(spec, io);
     await program.parseAsync([name, ...rest], { from: 'user' });
     return io.exitCode;
   } catch (e) {
     return reportError(e, io);
   }
+}
+
+/**
+ * The commander program for one command: every level (sub-commands such as `ca export` too) writes through
+ * io and never exits the process itself. `run` parses with it; tests parse documented examples with it.
+ */
+export async function commandProgram(spec: CommandSpec, io: Io): Promise<Command> {
+  const name = spec.name;
+  const mod = await spec.load();
+  const program = new Command('kubepki').exitOverride().configureOutput({
+    writeOut: (s) => io.stdout(s),
+    writeErr: (s) => io.stderr(commanderError(s, name)),
+  });
+  const cmd = mod.command(io);
+  // Descriptions are laid out by hand; a wide help width keeps commander from re-wrapping them mid-line.
+  // A bad flag's hint names the command it was given to (`kubepki ca import --help`, whose options it lists).
+  const wire = (c: Command, words: string): void => {
+    c.configureHelp({ helpWidth: 120 });
+    c.exitOverride();
+    c.configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(commanderError(s, words)) });
+    c.commands.forEach((sub) => wire(sub, `${words} ${sub.name()}`));
+  };
+  wire(cmd, name);
+  program.addCommand(cmd);
+  return program;
 }
 
 /** commander's `error: unknown option '--bogus'` in kubepki's form: prefixed, with where to look. */

@@ -122,7 +122,8 @@ Examples:
   kubepki rebuild --dry-run                      # what would be made, and from what
   kubepki rebuild                                # after rm -rf /etc/kubernetes/pki
   kubepki rebuild --config kubeadm-config.yaml
-  kubectl -n kube-system get cm kubeadm-config -o yaml > cm.yaml && kubepki rebuild --config cm.yaml
+  kubectl -n kube-system get cm kubeadm-config -o yaml > cm.yaml   # the cluster's settings, not this node's:
+  kubepki rebuild --config cm.yaml --node-name cp-1 --advertise-address 192.0.2.10
   kubepki rebuild --node-name cp-1 --advertise-address 192.0.2.10 --kubernetes-version v1.26.1 \\
       --control-plane-endpoint cluster-api.example.test:6443 --cert-sans 192.0.2.100
 

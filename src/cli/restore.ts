@@ -22,6 +22,11 @@ export function command(io: Io): Command {
     .description(`Put every file of a kubepki backup back as it was: contents, mode and owner; symlinks re-pointed;
 files the run created removed. The current files are backed up first, so a restore can itself be restored.
 An interrupted run is rolled back before anything else.`)
+    .addHelpText('after', `
+Exit codes:
+  0  every file put back (or, with --dry-run, listed)
+  2  the restore failed and every file was put back as it was before it
+  3  the backup is missing or damaged, was made for another --root, or another kubepki is changing the node (nothing written)`)
     .argument('<backup>', 'backup directory, or its name under the backup directory')
     .addOption(rootOption())
     .addOption(nowOption())

@@ -12,6 +12,7 @@ interface RotateOptions { root?: string; now?: string; dropOld?: boolean; keyTyp
 export function rotateCommand(io: Io): Command {
   return new Command('rotate')
     .configureHelp({ helpWidth: 120 })
+    .summary('make a new sa.key; sa.pub keeps the old public key until --drop-old')
     .description(`Make a new service-account signing key. sa.key is replaced; sa.pub gets the new public
 key first and keeps the previous ones after it, so tokens signed with the old key keep
 verifying until you drop them (--drop-old). Prints what must follow.

@@ -91,7 +91,8 @@ export function planKubeletCertificate(i: PlanKubeletCertInput): KubeletCertPlan
   };
 }
 
-export function planKubeletBootstrap(i: { nodeName: string; server: string; tokenId: string; existing: string[] }): KubeletBootstrapPlan {
+/** `secretFile`: where the token Secret manifest is written, for the `kubectl apply -f` to print. */
+export function planKubeletBootstrap(i: { nodeName: string; server: string; tokenId: string; existing: string[]; secretFile?: string }): KubeletBootstrapPlan {
   return {
     mode: 'bootstrap',
     nodeName: i.nodeName,
@@ -100,7 +101,7 @@ export function planKubeletBootstrap(i: { nodeName: string; server: string; toke
     tokenId: i.tokenId,
     remove: i.existing,
     notes: [
-      'apply the token Secret on the cluster (kubectl apply -f the --out file) before restarting the kubelet',
+      `apply the token Secret on the cluster (kubectl apply -f ${i.secretFile ?? 'the --secret-out file'}) before restarting the kubelet`,
       'restart the kubelet: it sends a CSR with the token; the controller-manager approves and signs it (kubeadm RBAC: nodeclient auto-approval)',
     ],
   };

@@ -673,7 +673,10 @@ function installAdvice(c: CertEntry, inv: Inventory): string[] {
   const restarts = restartsForFiles(inv, [loc.file, ...(loc.via ? [loc.via] : [])]);
   const how = (r: PlanRestart) => (r.how === 'static-pod' ? `${r.component} (move ${r.manifest ?? 'its manifest'} out of the manifest directory and back)` : r.how === 'none' ? r.component : `${r.component} (${r.command})`);
   const readers = restarts.length ? restarts.map(how) : c.components;
-  out.push(`then \`kubepki check\` shows it renewed${readers.length ? `; restart what reads it: ${readers.join(', ')}` : ''}`);
+  // the check that shows it: on this tree, and told about a file no layout reads (a --file, a --path)
+  const rootFlag = inv.root && inv.root !== '/' ? ` --root ${inv.root}` : '';
+  const extra = c.layout !== 'generic' ? '' : loc.kind === 'kubeconfig' ? ` --kubeconfig ${loc.file}` : ` --path ${loc.file}`;
+  out.push(`then \`kubepki check${rootFlag}${extra}\` shows it renewed${readers.length ? `; restart what reads it: ${readers.join(', ')}` : ''}`);
   return out;
 }
 

@@ -250,8 +250,10 @@ export function gatherSettings(input: GatherInput): Gathered {
   const consulted = new Set<string>();
   const sources: SettingsSource[] = [input.flags];
   let certificateKey: string | undefined;
+  let config: { label: string; hasInit: boolean } | undefined;
   if (input.config) {
     const docs = parseKubeadmConfig(input.config.text, input.config.label);
+    config = { label: input.config.label, hasInit: docs.init !== undefined };
     certificateKey = docs.certificateKey;
     const fromConfig = settingsFromKubeadmConfig(docs, input.config.label, warnings);
     for (const f of [fromConfig.certSANs, fromConfig.etcdServerCertSANs]) {
@@ -282,7 +284,7 @@ export function gatherSettings(input: GatherInput): Gathered {
   sources.push(fromCertificates(fs, pki, consulted));
   sources.push(fromKubelet(fs, consulted));
 
-  let resolved = resolveSettings(sources, warnings);
+  let resolved = resolveSettings(sources, warnings, config);
   // A kubeconfig server that is just the local API endpoint means "no control-plane endpoint":
   // that is a finding (the cluster has none), not a gap to warn about.
   const cpe = resolved.provenance.controlPlaneEndpoint;

@@ -107,8 +107,9 @@ function same(a: unknown, b: unknown): boolean {
 /**
  * Merge sources, highest priority first. Throws one `UserError` listing every
  * required value that no source knows, each with the flag that supplies it.
+ * `config`: the --config given, which then cannot be what the hint asks for.
  */
-export function resolveSettings(sources: SettingsSource[], warnings: string[] = []): ResolvedSettings {
+export function resolveSettings(sources: SettingsSource[], warnings: string[] = [], config?: { label: string; hasInit: boolean }): ResolvedSettings {
   const provenance: Partial<Record<SettingName, Sourced>> = {};
   const overridden: ResolvedSettings['overridden'] = [];
   const missing: SettingName[] = [];
@@ -127,10 +128,10 @@ export function resolveSettings(sources: SettingsSource[], warnings: string[] = 
   }
   if (missing.length > 0) {
     const list = missing.map((n) => `${n} (${SETTING_FLAGS[n]})`).join(', ');
-    throw new UserError(
-      `failed to work out ${list}: nothing left on the node says it`,
-      `pass ${missing.map((n) => SETTING_FLAGS[n]).join(' and ')}, or --config with the cluster's kubeadm configuration`,
-    );
+    const flags = missing.map((n) => SETTING_FLAGS[n]).join(' and ');
+    // a kubeadm-config ConfigMap holds the cluster's ClusterConfiguration, never a node's InitConfiguration
+    const why = config && !config.hasInit ? `: --config ${config.label} has no InitConfiguration (the kubeadm-config ConfigMap holds only the cluster's settings, not this node's)` : config ? ` (--config ${config.label} does not say it either)` : ", or --config with the cluster's kubeadm configuration";
+    throw new UserError(`failed to work out ${list}: nothing left on the node says it`, `pass ${flags}${why}`);
   }
   const settings = Object.fromEntries(ORDER.map((n) => [n, provenance[n]!.value])) as unknown as RebuildSettings;
   return { settings, provenance: provenance as ResolvedSettings['provenance'], overridden, warnings };
