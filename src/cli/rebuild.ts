@@ -19,6 +19,7 @@ interface RebuildCliOptions {
   dryRun?: boolean;
   force?: boolean;
   newCa?: boolean;
+  etcdInitialCluster?: string;
   output: string;
   nodeName?: string;
   advertiseAddress?: string;
@@ -141,6 +142,7 @@ Exit codes:
     .option('--dry-run', 'print the settings (with their sources) and the plan; write nothing')
     .option('--force', 'replace existing files that are in the way (unreadable, or not signed by the CA in use); backed up first under /var/lib/kubepki/backups')
     .option('--new-ca', 'make new CAs and a new sa.key even though this node belongs to an existing cluster (another etcd member, a shared endpoint, the CA still in kubeconfigs); every node, kubeconfig, the cluster-info ConfigMap and every ServiceAccount token must then follow. Without it, bring the shared files from a healthy control-plane node (kubepki ca export/import)')
+    .option('--etcd-initial-cluster <members>', 'the etcd members for a new etcd.yaml, NAME=https://IP:2380,... as `etcdctl member add` prints them (ETCD_INITIAL_CLUSTER): more than this node writes --initial-cluster-state=existing, as kubeadm join does. Default: the members /var/lib/etcd lists; with no etcd data on a node of a cluster with other members, etcd.yaml is not written and the plan says how to re-add the member')
     .option('--node-name <name>', 'node name (etcd member name, CN of etcd certs, kubelet identity)')
     .option('--advertise-address <ip>', 'IP address the API server advertises')
     .option('--bind-port <port>', 'API server port (default 6443)')
@@ -170,7 +172,7 @@ Exit codes:
       }
       const { rebuild } = await import('../rebuild/run.js');
       const { renderSettings, renderPlan, expiredWarning } = await import('../rebuild/render.js');
-      const r = await rebuild({ fs, now, flags, config, force: o.force, newCa: o.newCa, dryRun: o.dryRun });
+      const r = await rebuild({ fs, now, flags, config, force: o.force, newCa: o.newCa, etcdInitialCluster: o.etcdInitialCluster, dryRun: o.dryRun });
       if (o.output === 'json') {
         io.stdout(JSON.stringify({ settings: r.gathered.provenance, overridden: r.gathered.overridden, plan: r.plan, written: r.written?.written ?? [] }, null, 2) + '\n');
         io.exitCode = o.dryRun && r.plan.errors.length ? 3 : r.plan.expired.length ? 1 : 0;
