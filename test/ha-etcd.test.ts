@@ -183,6 +183,11 @@ test('HA control plane with a real 3-member etcd: rolling renewal, a member rebu
   await copyShared(n2, n3, base);
   r = await cli(REBUILD(n3));
   assert.equal(r.code, 0, r.out + r.err);
+  // not the kubeadm init node as far as anything here says: no system:masters super-admin.conf (cp-1 made one)
+  assert.match(r.out, /SKIP +\/etc\/kubernetes\/super-admin\.conf\n.*one of several control-plane nodes \(this node's etcd data lists 3 members\).*--super-admin/);
+  assert.ok(!fs.existsSync(path.join(n3.root, 'etc/kubernetes/super-admin.conf')) && fs.existsSync(path.join(n1.root, 'etc/kubernetes/super-admin.conf')));
+  const sa = await cli([...REBUILD(n3), '--super-admin', '--dry-run']);
+  assert.match(sa.out, /CREATE +\/etc\/kubernetes\/super-admin\.conf\n.*O=system:masters, CN=kubernetes-super-admin/, sa.out);
   // the manifest lists every member its data knows, and `existing`: wiped later, it cannot bootstrap a new cluster
   assert.match(r.out, /static pod etcd; --initial-cluster=\S*cp-3=https:\/\/127\.0\.0\.3:\d+\S* --initial-cluster-state=existing \(\/var\/lib\/etcd \(this node's etcd data lists 3 members\)\)/);
   startEtcd(n3, nodes, 'manifest');

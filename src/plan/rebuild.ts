@@ -168,6 +168,8 @@ export interface PlanRebuildInput {
   newCa?: boolean;
   /** `--etcd-initial-cluster`: the members as `etcdctl member add` prints them (ETCD_INITIAL_CLUSTER) */
   etcdInitialCluster?: string;
+  /** `--super-admin`: this node ran kubeadm init; write super-admin.conf even on a member of an HA control plane */
+  superAdmin?: boolean;
 }
 
 const has = (e: Existing, p: string) => e[p] !== undefined;
@@ -316,10 +318,22 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
   for (const spec of kubeconfigsFor(s, (file) => existing[`${KDIR}/${file}`] !== undefined)) {
     const path = `${KDIR}/${spec.file}`;
     const e = existing[path];
-    if (spec.name === 'super-admin.conf' && !e && evidence.joined.length > 0) {
-      // kubeadm writes super-admin.conf (O=system:masters) only on the node that ran `kubeadm init`
-      skipped.push({ path, reason: `this node joined an existing cluster (${evidence.joined.join('; ')}): kubeadm join does not write super-admin.conf, only kubeadm init does (use admin.conf)` });
-      continue;
+    if (spec.name === 'super-admin.conf' && !e && !input.superAdmin) {
+      // kubeadm writes super-admin.conf (O=system:masters, which no RBAC can revoke) only on the node that ran
+      // `kubeadm init`: on one of several control-plane nodes, nothing left says it was that one
+      const flagMembers = input.etcdInitialCluster !== undefined ? parseInitialCluster(input.etcdInitialCluster) : [];
+      const members = [
+        ...((evidence.etcdMembers?.length ?? 0) > 1 ? [`this node's etcd data lists ${evidence.etcdMembers!.length} members`] : []),
+        ...(Array.isArray(flagMembers) && flagMembers.length > 1 ? [`--etcd-initial-cluster lists ${flagMembers.length} members`] : []),
+      ];
+      if (evidence.joined.length > 0) {
+        skipped.push({ path, reason: `this node joined an existing cluster (${evidence.joined.join('; ')}): kubeadm join does not write super-admin.conf, only kubeadm init does (use admin.conf; pass --super-admin if this node did run kubeadm init)` });
+        continue;
+      }
+      if (members.length > 0) {
+        skipped.push({ path, reason: `this node is one of several control-plane nodes (${members.join('; ')}) and nothing left on it says it ran kubeadm init: kubeadm writes super-admin.conf (a system:masters credential no RBAC can revoke) only on that node, not on nodes that joined (use admin.conf; pass --super-admin if this node ran kubeadm init)` });
+        continue;
+      }
     }
     const v = leafValidity(s.kubernetesVersion, now, caNotBefore.ca!, { kubeconfig: true, validityMs: s.validityMs });
     const base = {
