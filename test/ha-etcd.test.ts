@@ -207,6 +207,7 @@ test('HA control plane with a real 3-member etcd: rolling renewal, a member rebu
   assert.equal(r.code, 0, r.out + r.err);
   assert.ok(!fs.existsSync(path.join(n2.root, 'etc/kubernetes/manifests/etcd.yaml')), 'no etcd.yaml that could start a new cluster');
   assert.match(r.out, /SKIP +\/etc\/kubernetes\/manifests\/etcd\.yaml\n.*holds no etcd data.*control-plane endpoint lb\.example\.test:6443.*split brain/);
+  assert.ok(!fs.existsSync(path.join(n2.root, 'etc/kubernetes/super-admin.conf')), 'nor a super-admin.conf: nothing says cp-2 ran kubeadm init');
   // the printed steps, followed literally on the healthy cp-1 (its ports and tree for 2379 and /etc/kubernetes)
   const onN1 = (line: string) => line.trim().replaceAll('https://127.0.0.1:2379', `https://127.0.0.1:${n1.client}`)
     .replaceAll('/etc/kubernetes', path.join(n1.root, 'etc/kubernetes')).replaceAll('127.0.0.2:2380', `127.0.0.2:${n2.peer}`).split(' ');

@@ -314,6 +314,12 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
     }
   }
 
+  // --- etcd's membership, for a new etcd.yaml (undefined: not written, the member must be re-added first)
+  const etcdPath = `${KDIR}/manifests/etcd.yaml`;
+  const etcd = s.externalEtcd || existing[etcdPath] ? undefined
+    : etcdMembership(s, evidence, input.etcdInitialCluster, caNew['etcd-ca'] === true && !caReusesKey('etcd-ca'), { errors, warnings, followUps, skipped, path: etcdPath });
+  const rejoining = !s.externalEtcd && !existing[etcdPath] && !etcd;
+
   // --- Kubeconfigs (spec §2).
   for (const spec of kubeconfigsFor(s, (file) => existing[`${KDIR}/${file}`] !== undefined)) {
     const path = `${KDIR}/${spec.file}`;
@@ -330,6 +336,7 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
         skipped.push({ path, reason: `this node joined an existing cluster (${evidence.joined.join('; ')}): kubeadm join does not write super-admin.conf, only kubeadm init does (use admin.conf; pass --super-admin if this node did run kubeadm init)` });
         continue;
       }
+      if (rejoining) members.push('its etcd member must be re-added to a cluster with other members');
       if (members.length > 0) {
         skipped.push({ path, reason: `this node is one of several control-plane nodes (${members.join('; ')}) and nothing left on it says it ran kubeadm init: kubeadm writes super-admin.conf (a system:masters credential no RBAC can revoke) only on that node, not on nodes that joined (use admin.conf; pass --super-admin if this node ran kubeadm init)` });
         continue;
@@ -384,8 +391,6 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
     const e = existing[path];
     // existing manifests are always kept (remove one to have it written again)
     if (m === 'etcd' && !e) {
-      const etcdCaNew = caNew['etcd-ca'] === true && !caReusesKey('etcd-ca');
-      const etcd = etcdMembership(s, evidence, input.etcdInitialCluster, etcdCaNew, { errors, warnings, followUps, skipped, path });
       if (etcd) items.push({ kind: 'manifest', name: m, manifest: m, path, action: 'create', etcd });
       continue;
     }
