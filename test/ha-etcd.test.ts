@@ -244,3 +244,28 @@ test('HA control plane with a real 3-member etcd: rolling renewal, a member rebu
   const p = await cli(['probe', `${n1.ip}:${n1.peer}`, '--root', n1.root, '--now', NOW]);
   assert.match(p.out, new RegExp(`matches disk: etcd-peer \\(/etc/kubernetes/pki/etcd/peer\\.crt, serial 0*${peerBefore}\\)`), p.out);
 });
+
+// Without anything saying the cluster has other members, a lone node with no etcd data gets kubeadm init's
+// one-member etcd.yaml, but not silently when its etcd CA survived (it may have been a member of a cluster);
+// --etcd-initial-cluster is checked against this node's member before anything is written.
+test('rebuild with no etcd data: a kept etcd CA warns before a new one-member etcd; --etcd-initial-cluster must name this node at its peer URL', async () => {
+  const root = tmp('kubepki-etcd-lone-');
+  const base = ['rebuild', '--root', root, '--now', NOW, '--node-name', 'cp-1', '--advertise-address', '192.0.2.10', '--kubernetes-version', 'v1.30.2', '--key-type', 'ecdsa-p256'];
+  let r = await cli(base);
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.match(r.out, /CREATE +\/etc\/kubernetes\/manifests\/etcd\.yaml\n.*--initial-cluster=cp-1=https:\/\/192\.0\.2\.10:2380 \(this node alone, as kubeadm init writes it\)/);
+  assert.doesNotMatch(r.out, /holds no etcd data/, 'a new etcd CA: a new cluster is what this is');
+  fs.rmSync(path.join(root, 'etc/kubernetes/manifests/etcd.yaml'));
+  r = await cli([...base, '--dry-run']);
+  assert.match(r.out, /- \/var\/lib\/etcd holds no etcd data: the new etcd\.yaml starts a new, empty one-member etcd cluster .*member add cp-1 --peer-urls=https:\/\/192\.0\.2\.10:2380.*--etcd-initial-cluster/);
+  for (const [v, why] of [
+    ['cp-2=https://192.0.2.12:2380', /does not list this node's member cp-1/],
+    ['cp-1=https://192.0.2.99:2380,cp-2=https://192.0.2.12:2380', /lists cp-1 at https:\/\/192\.0\.2\.99:2380, but this node's etcd advertises https:\/\/192\.0\.2\.10:2380/],
+    ['cp-1', /"cp-1" is not NAME=https:\/\/HOST:PORT/],
+  ] as const) {
+    r = await cli([...base, '--etcd-initial-cluster', v]);
+    assert.equal(r.code, 3, r.out + r.err);
+    assert.match(r.err, why);
+    assert.ok(!fs.existsSync(path.join(root, 'etc/kubernetes/manifests/etcd.yaml')));
+  }
+});
