@@ -23,19 +23,22 @@ interface Node { i: number; name: string; ip: string; root: string; client: numb
 
 const pkiOf = (n: Node) => path.join(n.root, 'etc/kubernetes/pki');
 
-/** The rebuilt etcd manifest's command line, with this test's ports and the tree's paths; the cluster's membership flags. */
-function etcdArgs(n: Node, all: Node[], state: 'new' | 'existing'): string[] {
+/**
+ * The rebuilt etcd manifest's command line, with this test's ports and the tree's paths (each member's
+ * https://IP:2379/2380 → its ports); `manifest`: the membership flags as written, else these.
+ */
+function etcdArgs(n: Node, all: Node[], state: 'new' | 'existing' | 'manifest'): string[] {
   const m = parse(fs.readFileSync(path.join(n.root, 'etc/kubernetes/manifests/etcd.yaml'), 'utf8'));
+  const ports = (a: string) => all.reduce((x, o) => x.replaceAll(`${o.ip}:2379`, `${o.ip}:${o.client}`).replaceAll(`${o.ip}:2380`, `${o.ip}:${o.peer}`), a);
   const args = (m.spec.containers[0].command as string[]).slice(1)
-    .filter((a) => !a.startsWith('--initial-cluster=') && !a.startsWith('--listen-client-urls=') && !a.startsWith('--listen-metrics-urls='))
-    .map((a) => a.replaceAll(':2379', `:${n.client}`).replaceAll(':2380', `:${n.peer}`)
-      .replaceAll('/etc/kubernetes', path.join(n.root, 'etc/kubernetes')).replaceAll('/var/lib/etcd', path.join(n.root, 'var/lib/etcd')));
+    .filter((a) => (state === 'manifest' || !a.startsWith('--initial-cluster')) && !a.startsWith('--listen-client-urls=') && !a.startsWith('--listen-metrics-urls='))
+    .map((a) => ports(a).replaceAll('/etc/kubernetes', path.join(n.root, 'etc/kubernetes')).replaceAll('/var/lib/etcd', path.join(n.root, 'var/lib/etcd')));
   // (one machine: each member listens on its own address only, as it would on its own host)
   return [...args, `--listen-client-urls=https://${n.ip}:${n.client}`, `--listen-metrics-urls=http://${n.ip}:${n.metrics}`,
-    `--initial-cluster=${all.map((x) => `${x.name}=https://${x.ip}:${x.peer}`).join(',')}`, `--initial-cluster-state=${state}`, '--initial-cluster-token=kubepki-ha'];
+    ...(state === 'manifest' ? [] : [`--initial-cluster=${all.map((x) => `${x.name}=https://${x.ip}:${x.peer}`).join(',')}`, `--initial-cluster-state=${state}`, '--initial-cluster-token=kubepki-ha'])];
 }
 
-function startEtcd(n: Node, all: Node[], state: 'new' | 'existing'): void {
+function startEtcd(n: Node, all: Node[], state: 'new' | 'existing' | 'manifest'): void {
   n.log = '';
   const p = spawn(ETCD, etcdArgs(n, all, state), { stdio: ['ignore', 'pipe', 'pipe'] });
   p.stdout!.on('data', (d) => { n.log += d; });
@@ -114,9 +117,11 @@ test('HA control plane with a real 3-member etcd: rolling renewal, a member rebu
   // --- three control-plane nodes: kubeadm init's equivalent on cp-1, the shared material copied to the others
   let r = await cli(REBUILD(n1));
   assert.equal(r.code, 0, r.out + r.err);
+  // (kubeadm join --control-plane: every member, --initial-cluster-state=existing; the test starts all three as new)
+  const all = nodes.map((x) => `${x.name}=https://${x.ip}:2380`).join(',');
   for (const n of [n2, n3]) {
     await copyShared(n1, n, base);
-    r = await cli(REBUILD(n));
+    r = await cli([...REBUILD(n), '--etcd-initial-cluster', all]);
     assert.equal(r.code, 0, r.out + r.err);
     assert.doesNotMatch(r.out, /CREATE +\/etc\/kubernetes\/pki\/(ca|etcd\/ca|front-proxy-ca)\.crt|new rsa|new ecdsa/, 'the shared CAs and sa.key are the imported ones');
   }
@@ -178,12 +183,55 @@ test('HA control plane with a real 3-member etcd: rolling renewal, a member rebu
   await copyShared(n2, n3, base);
   r = await cli(REBUILD(n3));
   assert.equal(r.code, 0, r.out + r.err);
-  startEtcd(n3, nodes, 'existing');
+  // not the kubeadm init node as far as anything here says: no system:masters super-admin.conf (cp-1 made one)
+  assert.match(r.out, /SKIP +\/etc\/kubernetes\/super-admin\.conf\n.*one of several control-plane nodes \(this node's etcd data lists 3 members\).*--super-admin/);
+  assert.ok(!fs.existsSync(path.join(n3.root, 'etc/kubernetes/super-admin.conf')) && fs.existsSync(path.join(n1.root, 'etc/kubernetes/super-admin.conf')));
+  const sa = await cli([...REBUILD(n3), '--super-admin', '--dry-run']);
+  assert.match(sa.out, /CREATE +\/etc\/kubernetes\/super-admin\.conf\n.*O=system:masters, CN=kubernetes-super-admin/, sa.out);
+  // the manifest lists every member its data knows, and `existing`: wiped later, it cannot bootstrap a new cluster
+  assert.match(r.out, /static pod etcd; --initial-cluster=\S*cp-3=https:\/\/127\.0\.0\.3:\d+\S* --initial-cluster-state=existing \(\/var\/lib\/etcd \(this node's etcd data lists 3 members\)\)/);
+  startEtcd(n3, nodes, 'manifest');
   for (const n of nodes) await waitHealthy(n, nodes, `cp-3 rebuilt and back, asked from ${n.name}`);
   assert.deepEqual(await members(n3, nodes), ['cp-1', 'cp-2', 'cp-3'], 'the same three members: cp-3 rejoined with its data, not as a new cluster');
   const got = await etcdctl(n3, [n3], 'apiserver-etcd-client', ['get', '/registry/kubepki-ha', '--print-value-only']);
   assert.equal(got.code, 0, got.out);
   assert.equal(got.out.trim(), 'before', 'cp-3 serves the data written before it was lost, through its own rebuilt certificates');
+
+  // --- cp-2 loses /etc/kubernetes AND /var/lib/etcd: a new etcd.yaml would bootstrap an empty one-member cluster
+  await stopEtcd(n2);
+  fs.rmSync(path.join(n2.root, 'etc/kubernetes'), { recursive: true });
+  fs.rmSync(path.join(n2.root, 'var/lib/etcd'), { recursive: true, force: true });
+  await waitHealthy(n1, [n1, n3], 'two of three members while cp-2 is lost');
+  await copyShared(n3, n2, base);
+  r = await cli(REBUILD(n2));
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.ok(!fs.existsSync(path.join(n2.root, 'etc/kubernetes/manifests/etcd.yaml')), 'no etcd.yaml that could start a new cluster');
+  assert.match(r.out, /SKIP +\/etc\/kubernetes\/manifests\/etcd\.yaml\n.*holds no etcd data.*control-plane endpoint lb\.example\.test:6443.*split brain/);
+  assert.ok(!fs.existsSync(path.join(n2.root, 'etc/kubernetes/super-admin.conf')), 'nor a super-admin.conf: nothing says cp-2 ran kubeadm init');
+  // the printed steps, followed literally on the healthy cp-1 (its ports and tree for 2379 and /etc/kubernetes)
+  const onN1 = (line: string) => line.trim().replaceAll('https://127.0.0.1:2379', `https://127.0.0.1:${n1.client}`)
+    .replaceAll('/etc/kubernetes', path.join(n1.root, 'etc/kubernetes')).replaceAll('127.0.0.2:2380', `127.0.0.2:${n2.peer}`).split(' ');
+  const steps = r.out.split('\n').filter((l) => /^ {6}etcdctl /.test(l)).map(onN1);
+  assert.deepEqual(steps.map((x) => x.slice(9).join(' ')), ['member list', 'member remove ID', `member add cp-2 --peer-urls=https://127.0.0.2:${n2.peer}`], r.out);
+  // (as the steps say: "unhealthy cluster" right after a leader change is retried)
+  const run = (args: string[], tries = 1) => new Promise<string>((resolve) => execFile(ETCDCTL, args.slice(1), { timeout: 20_000 }, (err, o, e) => {
+    if (err && tries < 12 && /unhealthy cluster/.test(`${o}${e}`)) { setTimeout(() => resolve(run(args, tries + 1)), 1000); return; }
+    if (err) assert.fail(`${args.join(' ')}: ${o}${e}\n${nodes.map((x) => `--- ${x.name}\n${x.log.slice(-3000)}`).join('\n')}`);
+    resolve(`${o}${e}`);
+  }));
+  const list = await run(steps[0]!);
+  const id = list.split('\n').find((l) => l.split(', ')[2] === 'cp-2')!.split(', ')[0]!;
+  await run(steps[1]!.map((a) => (a === 'ID' ? id : a)));
+  const added = await run(steps[2]!);
+  const ic = /ETCD_INITIAL_CLUSTER="([^"]+)"/.exec(added)![1]!;
+  r = await cli([...REBUILD(n2), '--etcd-initial-cluster', nodes.reduce((x, o) => x.replaceAll(`${o.ip}:${o.peer}`, `${o.ip}:2380`), ic)]);
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.match(r.out, /CREATE +\/etc\/kubernetes\/manifests\/etcd\.yaml\n.*--initial-cluster-state=existing \(flag --etcd-initial-cluster \(3 members\)\)/);
+  startEtcd(n2, nodes, 'manifest');
+  for (const n of nodes) await waitHealthy(n, nodes, `cp-2 re-added with an empty data dir, asked from ${n.name}`);
+  assert.deepEqual(await members(n2, nodes), ['cp-1', 'cp-2', 'cp-3']);
+  const got2 = await etcdctl(n2, [n2], 'apiserver-etcd-client', ['get', '/registry/kubepki-ha', '--print-value-only', '--consistency=s']);
+  assert.equal(got2.out.trim(), 'before', `cp-2 has the cluster's data again (replicated from the others), not an empty cluster: ${got2.out}`);
 
   // --- restore of node 1's renewal: etcd comes back with the restored pairs
   r = await cli(['restore', backup, '--root', n1.root, '--now', NOW]);
@@ -195,4 +243,29 @@ test('HA control plane with a real 3-member etcd: rolling renewal, a member rebu
   for (const n of nodes) await waitHealthy(n, nodes, `after cp-1's restore, asked from ${n.name}`);
   const p = await cli(['probe', `${n1.ip}:${n1.peer}`, '--root', n1.root, '--now', NOW]);
   assert.match(p.out, new RegExp(`matches disk: etcd-peer \\(/etc/kubernetes/pki/etcd/peer\\.crt, serial 0*${peerBefore}\\)`), p.out);
+});
+
+// Without anything saying the cluster has other members, a lone node with no etcd data gets kubeadm init's
+// one-member etcd.yaml, but not silently when its etcd CA survived (it may have been a member of a cluster);
+// --etcd-initial-cluster is checked against this node's member before anything is written.
+test('rebuild with no etcd data: a kept etcd CA warns before a new one-member etcd; --etcd-initial-cluster must name this node at its peer URL', async () => {
+  const root = tmp('kubepki-etcd-lone-');
+  const base = ['rebuild', '--root', root, '--now', NOW, '--node-name', 'cp-1', '--advertise-address', '192.0.2.10', '--kubernetes-version', 'v1.30.2', '--key-type', 'ecdsa-p256'];
+  let r = await cli(base);
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.match(r.out, /CREATE +\/etc\/kubernetes\/manifests\/etcd\.yaml\n.*--initial-cluster=cp-1=https:\/\/192\.0\.2\.10:2380 \(this node alone, as kubeadm init writes it\)/);
+  assert.doesNotMatch(r.out, /holds no etcd data/, 'a new etcd CA: a new cluster is what this is');
+  fs.rmSync(path.join(root, 'etc/kubernetes/manifests/etcd.yaml'));
+  r = await cli([...base, '--dry-run']);
+  assert.match(r.out, /- \/var\/lib\/etcd holds no etcd data: the new etcd\.yaml starts a new, empty one-member etcd cluster .*member add cp-1 --peer-urls=https:\/\/192\.0\.2\.10:2380.*--etcd-initial-cluster/);
+  for (const [v, why] of [
+    ['cp-2=https://192.0.2.12:2380', /does not list this node's member cp-1/],
+    ['cp-1=https://192.0.2.99:2380,cp-2=https://192.0.2.12:2380', /lists cp-1 at https:\/\/192\.0\.2\.99:2380, but this node's etcd advertises https:\/\/192\.0\.2\.10:2380/],
+    ['cp-1', /"cp-1" is not NAME=https:\/\/HOST:PORT/],
+  ] as const) {
+    r = await cli([...base, '--etcd-initial-cluster', v]);
+    assert.equal(r.code, 3, r.out + r.err);
+    assert.match(r.err, why);
+    assert.ok(!fs.existsSync(path.join(root, 'etc/kubernetes/manifests/etcd.yaml')));
+  }
 });

@@ -309,3 +309,32 @@ test('renew after ca.crt was replaced by a CA of another key type says the file 
   assert.doesNotMatch(r.out, /files are missing/);
   assert.deepEqual(fs.readFileSync(`${pki}/apiserver.crt`), before, 'nothing written');
 });
+
+// A surviving CA whose key kubeadm cannot make (an openssl-made Ed25519 CA): rebuild's leaves were RSA 2048
+// labelled just "kubeadm default", as if nothing had been chosen. The choice is now named with its reason
+// in the settings and the plan; the cluster's encryptionAlgorithm (--config) wins when known.
+test('rebuild on a surviving Ed25519 CA says which key type it makes and why; a kubeadm config\'s encryptionAlgorithm wins', async () => {
+  const root = tmp('kubepki-ed-ca-');
+  const pki = path.join(root, PKI);
+  fs.mkdirSync(pki, { recursive: true });
+  let o = sh('openssl', ['req', '-x509', '-newkey', 'ed25519', '-nodes', '-keyout', path.join(pki, 'ca.key'), '-out', path.join(pki, 'ca.crt'), '-subj', '/CN=kubernetes',
+    '-days', '3650', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,digitalSignature']);
+  assert.equal(o.status, 0, o.stderr);
+  const base = ['rebuild', '--root', root, '--now', NOW, '--node-name', 'cp-1', '--advertise-address', '192.0.2.10', '--kubernetes-version', 'v1.30.2'];
+  const r = await cli(base);
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.match(r.out, /^ {2}keyType +rsa-2048 +kubeadm default RSA-2048 \(\/etc\/kubernetes\/pki\/ca\.crt has an Ed25519 key, which kubeadm's encryptionAlgorithm cannot be\)$/m);
+  assert.match(r.out, /^ {2}- new keys are RSA 2048, kubeadm's default: \/etc\/kubernetes\/pki\/ca\.crt has an Ed25519 key.*Pass --key-type/m);
+  assert.match(keyText(path.join(pki, 'apiserver.key')), /Private-Key: \(2048 bit/);
+  o = sh('openssl', ['verify', '-CAfile', path.join(pki, 'ca.crt'), path.join(pki, 'apiserver.crt')]);
+  assert.match(o.stdout, /apiserver\.crt: OK/, o.stdout + o.stderr);
+  // the cluster's own choice, when its kubeadm config is at hand
+  const cfg = path.join(root, 'kubeadm.yaml');
+  fs.writeFileSync(cfg, 'apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nencryptionAlgorithm: ECDSA-P256\n');
+  fs.rmSync(path.join(pki, 'apiserver.crt'));
+  fs.rmSync(path.join(pki, 'apiserver.key'));
+  const c = await cli([...base, '--config', cfg, '--dry-run']);
+  assert.match(c.out, /^ {2}keyType +ecdsa-p256 +.*ClusterConfiguration\.encryptionAlgorithm/m, c.out);
+  assert.match(c.out, /CREATE +\/etc\/kubernetes\/pki\/apiserver\.crt.*\n.*key ecdsa-p256/);
+  assert.doesNotMatch(c.out, /new keys are RSA 2048/);
+});

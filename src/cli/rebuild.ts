@@ -19,6 +19,8 @@ interface RebuildCliOptions {
   dryRun?: boolean;
   force?: boolean;
   newCa?: boolean;
+  etcdInitialCluster?: string;
+  superAdmin?: boolean;
   output: string;
   nodeName?: string;
   advertiseAddress?: string;
@@ -116,7 +118,8 @@ On a node whose cluster exists beyond it (etcd joined or has other members, as i
 the etcd data left in /var/lib/etcd says; kubeconfigs on a shared endpoint or still holding the
 CA), new CAs or a new sa.key are refused: bring them from a healthy control-plane node (kubepki
 ca export there, kubepki ca import here) first, or pass --new-ca. super-admin.conf is not made
-on a node that joined (kubeadm join does not write it).
+on a node that joined or is one of several etcd members (only kubeadm init writes it; --super-admin
+on the node that ran it).
 
 Examples:
   kubepki rebuild --dry-run                      # what would be made, and from what
@@ -142,6 +145,8 @@ Exit codes:
     .option('--dry-run', 'print the settings (with their sources) and the plan; write nothing')
     .option('--force', 'replace existing files that are in the way (unreadable, or not signed by the CA in use); backed up first under /var/lib/kubepki/backups')
     .option('--new-ca', 'make new CAs and a new sa.key even though this node belongs to an existing cluster (another etcd member, a shared endpoint, the CA still in kubeconfigs); every node, kubeconfig, the cluster-info ConfigMap and every ServiceAccount token must then follow. Without it, bring the shared files from a healthy control-plane node (kubepki ca export/import)')
+    .option('--etcd-initial-cluster <members>', 'the etcd members for a new etcd.yaml, NAME=https://IP:2380,... as `etcdctl member add` prints them (ETCD_INITIAL_CLUSTER): more than this node writes --initial-cluster-state=existing, as kubeadm join does. Default: the members /var/lib/etcd lists; with no etcd data on a node of a cluster with other members, etcd.yaml is not written and the plan says how to re-add the member')
+    .option('--super-admin', 'write super-admin.conf (1.29+) although this node joined or is one of several control-plane nodes: kubeadm makes it only on the node that ran kubeadm init')
     .option('--node-name <name>', 'node name (etcd member name, CN of etcd certs, kubelet identity)')
     .option('--advertise-address <ip>', 'IP address the API server advertises')
     .option('--bind-port <port>', 'API server port (default 6443)')
@@ -171,7 +176,7 @@ Exit codes:
       }
       const { rebuild } = await import('../rebuild/run.js');
       const { renderSettings, renderPlan, expiredWarning } = await import('../rebuild/render.js');
-      const r = await rebuild({ fs, now, flags, config, force: o.force, newCa: o.newCa, dryRun: o.dryRun });
+      const r = await rebuild({ fs, now, flags, config, force: o.force, newCa: o.newCa, etcdInitialCluster: o.etcdInitialCluster, superAdmin: o.superAdmin, dryRun: o.dryRun });
       if (o.output === 'json') {
         io.stdout(JSON.stringify({ settings: r.gathered.provenance, overridden: r.gathered.overridden, plan: r.plan, written: r.written?.written ?? [] }, null, 2) + '\n');
         io.exitCode = o.dryRun && r.plan.errors.length ? 3 : r.plan.expired.length ? 1 : 0;

@@ -20,6 +20,8 @@ export interface ManifestSettings extends ClusterFacts {
   etcdExternal?: { endpoints: string[]; caFile: string; certFile: string; keyFile: string };
   /** ca.crt kept without ca.key: the KCM signer flags are emptied (spec §1.3) */
   externalCA?: boolean;
+  /** etcd's membership (kubeadm join: every member and `existing`); default: this node alone, `new` (kubeadm init) */
+  etcdMembership?: { initialCluster: string; state: 'new' | 'existing' };
 }
 
 export const MANIFEST_NAMES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
@@ -108,8 +110,9 @@ export function etcdManifest(s: ManifestSettings): string {
     'peer-client-cert-auth': 'true',
     'snapshot-count': '10000',
     'listen-metrics-urls': `http://${hostPort(loopback(s), 2381)}`,
-    'initial-cluster': `${s.nodeName}=https://${hostPort(adv, 2380)}`,
+    'initial-cluster': s.etcdMembership?.initialCluster ?? `${s.nodeName}=https://${hostPort(adv, 2380)}`,
   };
+  if (s.etcdMembership?.state === 'existing') flags['initial-cluster-state'] = 'existing';
   // etcd 3.6 (kubeadm ≥1.34) dropped the experimental- prefixes
   if (minor >= 34) {
     flags['feature-gates'] = 'InitialCorruptCheck=true';

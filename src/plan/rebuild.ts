@@ -6,7 +6,7 @@
  */
 import type { Certificate } from '../pki/certificate.js';
 import {
-  certsFor, kubeconfigsFor, kubeconfigServer, caValidity, leafValidity, canonicalIp,
+  certsFor, kubeconfigsFor, kubeconfigServer, caValidity, leafValidity, canonicalIp, hostPort,
   type RebuildCertSpec, type SanSet, type KeyType, type Usage,
 } from '../profiles/rebuild.js';
 import { MANIFEST_NAMES, type ManifestName } from '../manifests/static-pods.js';
@@ -105,7 +105,11 @@ export interface RebuildManifestItem extends RebuildItemBase {
   kind: 'manifest';
   path: string;
   manifest: ManifestName;
+  /** etcd only: the membership flags written (kubeadm init: itself and `new`; join: every member and `existing`), and from what */
+  etcd?: EtcdMembership;
 }
+
+export interface EtcdMembership { initialCluster: string; state: 'new' | 'existing'; source: string }
 
 export type RebuildItem = RebuildCertItem | RebuildKubeconfigItem | RebuildSaItem | RebuildManifestItem;
 
@@ -144,6 +148,8 @@ export interface ClusterEvidence {
   caCopies: { path: string; cert: Certificate }[];
   /** the kubelet's client certificate (`-current`), whose issuer is the old cluster CA: context only */
   kubeletClient?: { path: string; cert: Certificate };
+  /** the members this node's etcd data lists (undefined: no readable etcd data) */
+  etcdMembers?: { id: string; name: string; peerURLs: string[] }[];
 }
 
 export const NO_EVIDENCE: ClusterEvidence = { joined: [], peers: [], caCopies: [] };
@@ -160,6 +166,10 @@ export interface PlanRebuildInput {
   evidence?: ClusterEvidence;
   /** `--new-ca`: make new CAs / sa.key even though the evidence says the cluster has them */
   newCa?: boolean;
+  /** `--etcd-initial-cluster`: the members as `etcdctl member add` prints them (ETCD_INITIAL_CLUSTER) */
+  etcdInitialCluster?: string;
+  /** `--super-admin`: this node ran kubeadm init; write super-admin.conf even on a member of an HA control plane */
+  superAdmin?: boolean;
 }
 
 const has = (e: Existing, p: string) => e[p] !== undefined;
@@ -304,14 +314,33 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
     }
   }
 
+  // --- etcd's membership, for a new etcd.yaml (undefined: not written, the member must be re-added first)
+  const etcdPath = `${KDIR}/manifests/etcd.yaml`;
+  const etcd = s.externalEtcd || existing[etcdPath] ? undefined
+    : etcdMembership(s, evidence, input.etcdInitialCluster, caNew['etcd-ca'] === true && !caReusesKey('etcd-ca'), { errors, warnings, followUps, skipped, path: etcdPath });
+  const rejoining = !s.externalEtcd && !existing[etcdPath] && !etcd;
+
   // --- Kubeconfigs (spec §2).
   for (const spec of kubeconfigsFor(s, (file) => existing[`${KDIR}/${file}`] !== undefined)) {
     const path = `${KDIR}/${spec.file}`;
     const e = existing[path];
-    if (spec.name === 'super-admin.conf' && !e && evidence.joined.length > 0) {
-      // kubeadm writes super-admin.conf (O=system:masters) only on the node that ran `kubeadm init`
-      skipped.push({ path, reason: `this node joined an existing cluster (${evidence.joined.join('; ')}): kubeadm join does not write super-admin.conf, only kubeadm init does (use admin.conf)` });
-      continue;
+    if (spec.name === 'super-admin.conf' && !e && !input.superAdmin) {
+      // kubeadm writes super-admin.conf (O=system:masters, which no RBAC can revoke) only on the node that ran
+      // `kubeadm init`: on one of several control-plane nodes, nothing left says it was that one
+      const flagMembers = input.etcdInitialCluster !== undefined ? parseInitialCluster(input.etcdInitialCluster) : [];
+      const members = [
+        ...((evidence.etcdMembers?.length ?? 0) > 1 ? [`this node's etcd data lists ${evidence.etcdMembers!.length} members`] : []),
+        ...(Array.isArray(flagMembers) && flagMembers.length > 1 ? [`--etcd-initial-cluster lists ${flagMembers.length} members`] : []),
+      ];
+      if (evidence.joined.length > 0) {
+        skipped.push({ path, reason: `this node joined an existing cluster (${evidence.joined.join('; ')}): kubeadm join does not write super-admin.conf, only kubeadm init does (use admin.conf; pass --super-admin if this node did run kubeadm init)` });
+        continue;
+      }
+      if (rejoining) members.push('its etcd member must be re-added to a cluster with other members');
+      if (members.length > 0) {
+        skipped.push({ path, reason: `this node is one of several control-plane nodes (${members.join('; ')}) and nothing left on it says it ran kubeadm init: kubeadm writes super-admin.conf (a system:masters credential no RBAC can revoke) only on that node, not on nodes that joined (use admin.conf; pass --super-admin if this node ran kubeadm init)` });
+        continue;
+      }
     }
     const v = leafValidity(s.kubernetesVersion, now, caNotBefore.ca!, { kubeconfig: true, validityMs: s.validityMs });
     const base = {
@@ -361,6 +390,10 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
     const path = `${KDIR}/manifests/${m}.yaml`;
     const e = existing[path];
     // existing manifests are always kept (remove one to have it written again)
+    if (m === 'etcd' && !e) {
+      if (etcd) items.push({ kind: 'manifest', name: m, manifest: m, path, action: 'create', etcd });
+      continue;
+    }
     items.push({ kind: 'manifest', name: m, manifest: m, path, action: e ? 'keep' : 'create', reason: e ? 'file exists' : undefined });
   }
 
@@ -387,6 +420,73 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
     apiVersion: 'kubepki.io/v1alpha1', kind: 'RebuildPlan', now: now.toISOString(), kubernetesVersion: s.kubernetesVersion,
     items, errors, warnings, followUps, expired, skipped, ...(refusal ? { refusal } : {}),
   };
+}
+
+/** `name=url,name=url` (etcd's --initial-cluster, as `etcdctl member add` prints it) → entries, or why not. */
+export function parseInitialCluster(v: string): { name: string; url: string }[] | string {
+  const out: { name: string; url: string }[] = [];
+  for (const part of v.replace(/^ETCD_INITIAL_CLUSTER=/, '').replace(/^"|"$/g, '').split(',').map((x) => x.trim()).filter(Boolean)) {
+    const m = /^([^=\s]+)=(https?:\/\/\S+)$/.exec(part);
+    if (!m) return `${JSON.stringify(part)} is not NAME=https://HOST:PORT`;
+    out.push({ name: m[1]!, url: m[2]!.replace(/\/$/, '') });
+  }
+  return out.length ? out : 'it is empty';
+}
+
+interface PlanOut { errors: string[]; warnings: string[]; followUps: string[]; skipped: RebuildPlan['skipped']; path: string }
+
+/**
+ * The membership flags of a new etcd.yaml. kubeadm init writes `--initial-cluster=<self>` (state `new`); kubeadm
+ * join --control-plane first adds the member (`member add`) from a healthy one and writes every member with
+ * `--initial-cluster-state=existing`. etcd reads both only when its data dir is empty: a lone `<self>` with `new`
+ * then bootstraps a brand-new, empty one-member cluster — on a member of an HA cluster, a split brain whose
+ * kube-apiserver serves an empty cluster. So: the operator's list (from `member add`), else the members this
+ * node's etcd data lists (`existing`: if that data is wiped later, etcd stops instead of starting a new cluster),
+ * else — no etcd data on a node whose cluster exists beyond it — no etcd.yaml at all, and how to re-add the member.
+ * Undefined: not written (the reason is in `skipped` and the steps in `followUps`).
+ */
+function etcdMembership(s: RebuildSettings, ev: ClusterEvidence, flag: string | undefined, etcdCaNew: boolean, out: PlanOut): EtcdMembership | undefined {
+  const self = `https://${hostPort(s.advertiseAddress, 2380)}`;
+  const lone: EtcdMembership = { initialCluster: `${s.nodeName}=${self}`, state: 'new', source: 'this node alone, as kubeadm init writes it' };
+  if (flag !== undefined) {
+    const entries = parseInitialCluster(flag);
+    if (typeof entries === 'string') {
+      out.errors.push(`failed to use --etcd-initial-cluster: ${entries}; pass the ETCD_INITIAL_CLUSTER value \`etcdctl member add\` printed (cp-1=https://192.0.2.11:2380,cp-2=https://192.0.2.12:2380,...)`);
+      return lone;
+    }
+    const mine = entries.filter((x) => x.name === s.nodeName);
+    if (mine.length === 0) out.errors.push(`failed to use --etcd-initial-cluster: it does not list this node's member ${s.nodeName} (etcd refuses to start: "couldn't find local name"); add it with \`etcdctl member add ${s.nodeName} --peer-urls=${self}\` on a healthy member and pass what that prints`);
+    else if (!mine.some((x) => x.url === self)) out.errors.push(`failed to use --etcd-initial-cluster: it lists ${s.nodeName} at ${mine.map((x) => x.url).join(', ')}, but this node's etcd advertises ${self} (its --advertise-address); pass the right --advertise-address, or re-add the member with --peer-urls=${self}`);
+    return { initialCluster: entries.map((x) => `${x.name}=${x.url}`).join(','), state: entries.length > 1 ? 'existing' : 'new', source: `flag --etcd-initial-cluster (${entries.length} member${entries.length > 1 ? 's' : ''})` };
+  }
+  const data = ev.etcdMembers ?? [];
+  if (data.length > 1) {
+    const named = data.filter((m) => m.name);
+    const entries = named.flatMap((m) => m.peerURLs.map((u) => `${m.name}=${u}`));
+    if (!named.some((m) => m.name === s.nodeName)) entries.push(`${s.nodeName}=${self}`);
+    return { initialCluster: entries.join(','), state: 'existing', source: `${s.etcdDataDir} (this node's etcd data lists ${data.length} members)` };
+  }
+  if (data.length === 1 || etcdCaNew) return lone;
+  // no etcd data, and the etcd CA is not new (it survived or came from a peer): does the cluster have other members?
+  const reasons = [...new Set([...ev.joined, ...ev.peers])];
+  if (s.controlPlaneEndpoint && !reasons.some((r) => r.includes(s.controlPlaneEndpoint))) reasons.push(`the cluster has the control-plane endpoint ${s.controlPlaneEndpoint}, which kubeadm requires for more than one control-plane node`);
+  const dir = s.certificatesDir;
+  const etcdctl = `etcdctl --endpoints https://127.0.0.1:2379 --cacert ${dir}/etcd/ca.crt --cert ${dir}/etcd/healthcheck-client.crt --key ${dir}/etcd/healthcheck-client.key`;
+  if (reasons.length === 0) {
+    out.warnings.push(`${s.etcdDataDir} holds no etcd data: the new etcd.yaml starts a new, empty one-member etcd cluster (--initial-cluster=${lone.initialCluster}); if this node was a member of an etcd cluster with other members, remove ${out.path} before the kubelet starts it, re-add the member from a healthy one (\`${etcdctl} member add ${s.nodeName} --peer-urls=${self}\`) and run kubepki rebuild again with --etcd-initial-cluster set to the ETCD_INITIAL_CLUSTER it prints`);
+    return lone;
+  }
+  out.skipped.push({ path: out.path, reason: `${s.etcdDataDir} holds no etcd data, and this node's etcd cluster has (or may have) other members (${reasons.join('; ')}): etcd started from a new etcd.yaml would bootstrap a new, empty one-member cluster here, and this node's kube-apiserver would serve it (split brain); the member must be re-added first (see below), or, if this was the cluster's only etcd member, pass --etcd-initial-cluster ${lone.initialCluster}` });
+  out.followUps.push([
+    `etcd.yaml was not written: re-add this node's etcd member (${s.nodeName}, ${self}) before etcd starts here. On a healthy control-plane node:`,
+    `      ${etcdctl} member list`,
+    `    if a line names ${s.nodeName} (or ${self}), remove that stale member by the ID in its first column:`,
+    `      ${etcdctl} member remove ID`,
+    `    then add it again (etcd refuses changes for a few seconds after a member is lost or its leader changes: on "etcdserver: unhealthy cluster" wait 5 seconds and run it again):`,
+    `      ${etcdctl} member add ${s.nodeName} --peer-urls=${self}`,
+    `    and here run kubepki rebuild again with the same flags and --etcd-initial-cluster "VALUE", VALUE being the ETCD_INITIAL_CLUSTER that member add printed: it writes etcd.yaml with every member and --initial-cluster-state=existing, and etcd joins the cluster with its data`,
+  ].join('\n'));
+  return undefined;
 }
 
 const SHARED_LABELS: Record<string, string> = { ca: 'cluster CA', 'front-proxy-ca': 'front-proxy CA', 'etcd-ca': 'etcd CA', sa: 'sa.key/sa.pub' };

@@ -62,6 +62,7 @@ export function readClusterEvidence(fs: NodeFs, s: RebuildSettings): ClusterEvid
     }
     // rm -rf /etc/kubernetes leaves the etcd data behind: its member list names the other members
     const data = readEtcdMembers(fs, s.etcdDataDir);
+    if (data && data.length > 0) ev.etcdMembers = data;
     if (data && data.length > 1) {
       const names = data.map((m) => m.name || `(unstarted ${m.peerURLs.join(' ')})`).sort();
       ev.peers.push(`${s.etcdDataDir} (this node's etcd data) lists ${data.length} members (${names.join(', ')})`);

@@ -194,9 +194,18 @@ function fromCertificates(fs: NodeFs, pki: string, consulted: Set<string>): Sett
   const s: SettingsSource = {};
   const server = firstCert(fs, `${pki}/etcd/server.crt`);
   if (server?.commonName) { s.nodeName = { value: server.commonName, source: `${pki}/etcd/server.crt (subject CN)` }; consulted.add(`${pki}/etcd/server.crt`); }
-  const ca = firstCert(fs, `${pki}/ca.crt`);
+  // kubeadm makes every key of one type (encryptionAlgorithm): a surviving CA's says which
+  const caPath = [`${pki}/ca.crt`, `${pki}/front-proxy-ca.crt`, `${pki}/etcd/ca.crt`].find((p) => firstCert(fs, p));
+  const ca = caPath ? firstCert(fs, caPath) : undefined;
   const kt = ca && keyTypeOf(ca);
-  if (kt) { s.keyType = { value: kt, source: `${pki}/ca.crt (key type)` }; consulted.add(`${pki}/ca.crt`); }
+  if (kt) { s.keyType = { value: kt, source: `${caPath} (key type)` }; consulted.add(caPath!); }
+  else if (ca) {
+    // not one kubeadm makes (Ed25519, P-521, RSA 1024…): kubeadm's default, and the plan says why
+    const k = ca.keyInfo;
+    const what = k.algorithm === 'ECDSA' ? `ECDSA ${k.curve ?? `${k.size}-bit`}` : k.algorithm === 'RSA' ? `RSA ${k.size}` : k.algorithm;
+    s.keyType = { value: 'rsa-2048', source: `kubeadm default RSA-2048 (${caPath} has an ${what} key, which kubeadm's encryptionAlgorithm cannot be)` };
+    consulted.add(caPath!);
+  }
   const api = firstCert(fs, `${pki}/apiserver.crt`);
   if (api) {
     const ips = api.subjectAltNames.filter((n) => n.type === 'ip').map((n) => n.value);
@@ -324,6 +333,10 @@ export function gatherSettings(input: GatherInput): Gathered {
   }
   if (resolved.provenance.controlPlaneEndpoint.source === 'kubeadm default') {
     warnings.push(`no control-plane endpoint found on the node (${kubeletLocalOnly ? 'admin.conf and kubeadm configs are gone; kubelet.conf points at the local endpoint, as it always does from 1.33' : 'admin.conf, kubelet.conf and kubeadm configs are gone'}): admin.conf and kubelet.conf point at the local API endpoint; if the cluster had a load balancer or shared DNS name, pass --control-plane-endpoint (it is also an apiserver SAN)`);
+  }
+  const kp = resolved.provenance.keyType;
+  if (kp.source.startsWith('kubeadm default RSA-2048 (')) {
+    warnings.push(`new keys are RSA 2048, kubeadm's default: ${kp.source.slice('kubeadm default RSA-2048 ('.length, -1)} (RSA-2048/3072/4096, ECDSA-P256/P384 only), and no kubeadm config says its encryptionAlgorithm; the CA still signs them (Go accepts this chain). Pass --key-type (or --config with ClusterConfiguration.encryptionAlgorithm) to choose another`);
   }
   if (resolved.provenance.certSANs.source === 'kubeadm default') {
     warnings.push('no extra apiserver SANs found on the node (apiserver.crt and kubeadm configs are gone): pass --cert-sans if the cluster had apiServer.certSANs');

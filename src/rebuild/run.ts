@@ -23,6 +23,10 @@ export interface RebuildOptions {
   force?: boolean;
   /** make new CAs / sa.key even on a node whose cluster exists beyond it (`--new-ca`) */
   newCa?: boolean;
+  /** `--etcd-initial-cluster`: the members, as `etcdctl member add` printed them */
+  etcdInitialCluster?: string;
+  /** `--super-admin`: write super-admin.conf even where the node looks like it joined */
+  superAdmin?: boolean;
   dryRun?: boolean;
   generate?: typeof generateKey;
   /** host directory for backups (default <root>/var/lib/kubepki/backups) */
@@ -40,7 +44,7 @@ export async function rebuild(o: RebuildOptions): Promise<RebuildResult> {
   const gathered = gatherSettings({ fs: o.fs, flags: o.flags, config: o.config });
   const existing = readExisting(o.fs, gathered.settings);
   const evidence = readClusterEvidence(o.fs, gathered.settings);
-  const plan = planRebuild({ settings: gathered.settings, existing, now: o.now, force: o.force, evidence, newCa: o.newCa });
+  const plan = planRebuild({ settings: gathered.settings, existing, now: o.now, force: o.force, evidence, newCa: o.newCa, etcdInitialCluster: o.etcdInitialCluster, superAdmin: o.superAdmin });
   // not even --force or --dry-run: the plan itself (new CAs on a node of a live cluster) is the mistake
   if (plan.refusal) throw new UserError(plan.refusal.message, plan.refusal.hint);
   plan.warnings.unshift(...gathered.warnings);
