@@ -272,7 +272,7 @@ test('an empty or broken kubeadm kubeconfig is a corrupt finding (exit 2), a wor
   const perm = f('/etc/kubernetes/pki/ca.key');
   assert.equal(perm?.code, 'key-permissions');
   assert.equal(perm?.severity, 'info');
-  assert.match(perm!.message, /mode 0644/);
+  assert.match(perm!.message, /mode 0644, readable beyond its owner; .*\(chmod 600 \/etc\/kubernetes\/pki\/ca\.key/);
   const io = memoryIo();
   assert.equal(await run(['check', '--root', root, '--now', '2026-11-23'], io), 2);
   assert.match(io.out, /corrupt\s+\/etc\/kubernetes\/admin\.conf/);
