@@ -61,17 +61,6 @@ test('metrics: the same certificate twice in one bundle gets a discriminator, no
   assert.equal(s.filter((x) => x.labels.discriminator).length, 1);
 });
 
-test('metrics: served-cert-stale findings become kubepki_served_cert_stale=1', async () => {
-  const inv = sampleInventory();
-  const c = inv.certificates[3];
-  inv.findings.push({ code: 'served-cert-stale', severity: 'error', message: 'kube-apiserver serves an older certificate', file: c.location.file, certificate: c.id });
-  const fams = parsePromText(await renderPrometheus(inv, 'cp-1'));
-  const s = fams.get('kubepki_served_cert_stale')!.samples;
-  assert.equal(s.length, 1);
-  assert.equal(s[0].value, 1);
-  assert.equal(s[0].labels.component, 'kube-apiserver');
-});
-
 test('strict parser rejects what Prometheus rejects', () => {
   assert.throws(() => parsePromText('x 1\n'), /without TYPE/);
   assert.throws(() => parsePromText('# TYPE x gauge\nx{a="\\q"} 1\n'), /bad escape/);

@@ -28,7 +28,6 @@ export type FindingCode =
   | 'unreadable'
   | 'corrupt'
   | 'ca-key-missing'
-  | 'served-cert-stale'
   | 'key-permissions'
   | 'secret-key-missing'
   | 'weak-key'

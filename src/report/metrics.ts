@@ -175,16 +175,8 @@ export async function renderPrometheus(inventory: Inventory, nodeName?: string, 
     labelNames: ['node', 'endpoint', 'component', 'filepath'],
     registers: [registry],
   });
-  if (extras.probes && extras.probes.length > 0) {
-    for (const p of extras.probes) stale.set({ node, endpoint: p.endpoint, component: p.component ?? '', filepath: p.file ?? '' }, p.stale ? 1 : 0);
-  } else {
-    const byId = new Map(inventory.certificates.map((c) => [c.id, c]));
-    const staleFindings = inventory.findings.filter((f) => f.code === 'served-cert-stale');
-    for (const f of staleFindings) {
-      const c = f.certificate ? byId.get(f.certificate) : undefined;
-      stale.set({ node, endpoint: '', component: c ? [...c.components].sort().join(',') : '', filepath: f.file ?? c?.location.file ?? '' }, 1);
-    }
-  }
+  // (without probes, no series: kubepki_served_cert_probed 0 says nothing was compared)
+  for (const p of extras.probes ?? []) stale.set({ node, endpoint: p.endpoint, component: p.component ?? '', filepath: p.file ?? '' }, p.stale ? 1 : 0);
   // How many local endpoints answered the probe: 0 means kubepki_served_cert_stale says nothing about
   // the running components (nothing listening, or --no-probe), rather than a reassuring 0.
   const probed = new prom.Gauge({ name: 'kubepki_served_cert_probed', help: 'Local endpoints whose served certificate was compared with disk in the last read', labelNames: ['node'], registers: [registry] });
