@@ -190,8 +190,14 @@ export function readNodeEtcdCluster(nfs: NodeFs): { members: string[]; healthCom
   if (members.length === 0) return undefined;
   const endpoint = (f['listen-client-urls'] ?? f['advertise-client-urls'] ?? 'https://127.0.0.1:2379').split(',')[0]!;
   const dir = (f['trusted-ca-file'] ?? '/etc/kubernetes/pki/etcd/ca.crt').replace(/\/[^/]*$/, '');
+  // kubeadm's healthcheck-client where this node has it; an etcd of another installer (kubespray's, under
+  // systemd, /etc/ssl/etcd/ssl) has its own client certificates, which the operator names
+  const creds = [`${dir}/ca.crt`, `${dir}/healthcheck-client.crt`, `${dir}/healthcheck-client.key`];
+  const have = creds.every((c) => { try { return nfs.stat(c)?.isFile() === true; } catch { return false; } });
   return {
     members,
-    healthCommand: `etcdctl --endpoints ${endpoint} --cacert ${dir}/ca.crt --cert ${dir}/healthcheck-client.crt --key ${dir}/healthcheck-client.key endpoint health --cluster`,
+    healthCommand: have
+      ? `etcdctl --endpoints ${endpoint} --cacert ${creds[0]} --cert ${creds[1]} --key ${creds[2]} endpoint health --cluster`
+      : `etcdctl --endpoints ${endpoint} --cacert <etcd's CA> --cert <a client certificate it signed> --key <its key> endpoint health --cluster`,
   };
 }
