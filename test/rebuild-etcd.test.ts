@@ -123,6 +123,27 @@ for (const keyType of ['rsa-2048', 'ecdsa-p256']) test(`etcd starts from the reb
   await refused(/db: page beyond the end\)/);
   fs.writeFileSync(db, Buffer.alloc(0));
   await refused(/db: no valid bbolt meta page\)/);
+  // a members bucket that lists nobody (its page's element count zeroed): etcd always lists itself
+  {
+    const ps0 = intact.readUInt32LE(16 + 8);
+    const meta = [0, ps0].map((o) => ({ txid: intact.readBigUInt64LE(o + 16 + 48), root: Number(intact.readBigUInt64LE(o + 16 + 16)) })).sort((a, b) => (a.txid > b.txid ? -1 : 1))[0]!;
+    const emptied = Buffer.from(intact);
+    const leaf = meta.root * ps0;
+    assert.equal(emptied.readUInt16LE(leaf + 8) & 0x02, 0x02, 'the root bucket is one leaf page');
+    let done = false;
+    for (let i = 0; i < emptied.readUInt16LE(leaf + 10); i++) {
+      const e = leaf + 16 + i * 16;
+      const k = e + emptied.readUInt32LE(e + 4);
+      if (emptied.subarray(k, k + emptied.readUInt32LE(e + 8)).toString() !== 'members') continue;
+      const v = k + emptied.readUInt32LE(e + 8);
+      const sub = Number(emptied.readBigUInt64LE(v));
+      emptied.writeUInt16LE(0, (sub === 0 ? v + 16 : sub * ps0) + 10);
+      done = true;
+    }
+    assert.ok(done, 'found the members bucket');
+    fs.writeFileSync(db, emptied);
+    await refused(/db: no members listed\)/);
+  }
 
   // reading it is bounded: a root page whose header claims an overflow of 1.5 GiB (a sparse file here) is
   // damage, not 3 GiB to read into memory

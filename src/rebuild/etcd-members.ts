@@ -164,7 +164,8 @@ export function readEtcdMembers(nfs: NodeFs, dataDir: string): EtcdData | undefi
         out.push({ id, name: typeof j.name === 'string' ? j.name : '', peerURLs });
       } catch { /* not a member record */ }
     }
-    return { members: out };
+    // (etcd lists itself at least: an empty list is damage, not a sign of a lone member)
+    return out.length > 0 ? { members: out } : unreadable('no members listed');
   } catch (e) {
     // (our own bounds say what stopped; a page read out of its range is damage)
     return unreadable(e instanceof Error && /^(too |page )/.test(e.message) ? e.message : 'damaged pages');
