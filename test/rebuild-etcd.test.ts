@@ -94,14 +94,14 @@ for (const keyType of ['rsa-2048', 'ecdsa-p256']) test(`etcd starts from the reb
   assert.doesNotMatch(rio.out, /members/);
 
   // a lone member's data is no sign of other members: after rm -rf /etc/kubernetes a rebuild may make new CAs
-  // (a 3-member cluster's data makes it refuse: ha-etcd.test.ts), also with one of its two meta pages damaged
+  // (a 3-member cluster's data makes it refuse: ha-etcd.test.ts), also with either of its two meta pages damaged
   etcd.kill('SIGKILL');
   fs.rmSync(path.join(root, 'etc/kubernetes'), { recursive: true });
   const again = ['rebuild', '--root', root, '--now', NOW, '--node-name', 'cp-1', '--advertise-address', '127.0.0.2', '--kubernetes-version', 'v1.26.1', '--dry-run'];
   const db = path.join(dataDir, 'member/snap/db');
   const intact = fs.readFileSync(db);
   assert.ok(intact.length > 0);
-  for (const damage of [undefined, (b: Buffer) => { const c = Buffer.from(b); c.fill(0xff, 4096, 8192); return c; }]) {
+  for (const damage of [undefined, (b: Buffer) => { const c = Buffer.from(b); c.fill(0xff, 4096, 8192); return c; }, (b: Buffer) => { const c = Buffer.from(b); c.fill(0xff, 0, 4096); return c; }]) {
     if (damage) fs.writeFileSync(db, damage(intact));
     const dio = memoryIo();
     assert.equal(await run(again, dio), 0, dio.err);

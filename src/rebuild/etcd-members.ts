@@ -134,7 +134,8 @@ export function readEtcdMembers(nfs: NodeFs, dataDir: string): EtcdData | undefi
       return b.subarray(0, n);
     };
     const m0 = readMeta(read(0, 4096));
-    const m1 = m0 ? readMeta(read(m0.pageSize, m0.pageSize)) : undefined;
+    // (as bbolt does: with the first meta page damaged, the second is looked for at the OS page size)
+    const m1 = readMeta(read(m0?.pageSize ?? 4096, m0?.pageSize ?? 4096));
     const meta = [m0, m1].filter((m): m is Meta => !!m).sort((a, b) => (a.txid > b.txid ? -1 : 1))[0];
     if (!meta || meta.pageSize < 512 || meta.pageSize > 1 << 20) return unreadable('no valid bbolt meta page');
     const ps = meta.pageSize;
