@@ -200,6 +200,6 @@ export function readNodeEtcdCluster(nfs: NodeFs): { members: string[]; healthCom
     members,
     healthCommand: have
       ? `etcdctl --endpoints ${endpoint} --cacert ${creds[0]} --cert ${creds[1]} --key ${creds[2]} endpoint health --cluster`
-      : `etcdctl --endpoints ${endpoint} --cacert <etcd's CA> --cert <a client certificate it signed> --key <its key> endpoint health --cluster`,
+      : `etcdctl --endpoints ${endpoint} --cacert CA --cert CERT --key KEY endpoint health --cluster, with etcd's CA and a client certificate it signed`,
   };
 }
