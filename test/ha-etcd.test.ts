@@ -13,8 +13,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn, spawnSync, execFile, type ChildProcess } from 'node:child_process';
 import { parse } from 'yaml';
-import { cli, tmp, NOW } from './renew-support.js';
+import { cli, tmp, NOW, copyFixture } from './renew-support.js';
 import { freePort } from './support/fixtures.js';
+import { makeCa, makeLeaf, put } from './support/trees.js';
 
 const ETCD = '/usr/bin/etcd', ETCDCTL = '/usr/bin/etcdctl';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -268,4 +269,46 @@ test('rebuild with no etcd data: a kept etcd CA warns before a new one-member et
     assert.match(r.err, why);
     assert.ok(!fs.existsSync(path.join(root, 'etc/kubernetes/manifests/etcd.yaml')));
   }
+});
+
+test('kubespray\'s host etcd, one of 3 members: the one-node-at-a-time advice names no kubeadm healthcheck-client it does not have', { skip: (!fs.existsSync(ETCD) || !fs.existsSync(ETCDCTL)) && 'etcd/etcdctl not installed', timeout: 60_000 }, async () => {
+  // a real 3-member etcd's data (plain HTTP on this machine: only its member list is read)
+  const work = tmp('kubepki-ks-etcd-');
+  const ports = await Promise.all([0, 1, 2, 3, 4, 5].map(() => freePort()));
+  const cluster = [0, 1, 2].map((i) => `m${i + 1}=http://127.0.0.1:${ports[3 + i]}`).join(',');
+  const procs = [0, 1, 2].map((i) => spawn(ETCD, [`--name=m${i + 1}`, `--data-dir=${work}/d${i + 1}`, `--listen-client-urls=http://127.0.0.1:${ports[i]}`, `--advertise-client-urls=http://127.0.0.1:${ports[i]}`,
+    `--listen-peer-urls=http://127.0.0.1:${ports[3 + i]}`, `--initial-advertise-peer-urls=http://127.0.0.1:${ports[3 + i]}`, `--initial-cluster=${cluster}`, '--initial-cluster-state=new'], { stdio: 'ignore' }));
+  try {
+    let ok = false;
+    for (let i = 0; i < 60 && !ok; i++) {
+      ok = spawnSync(ETCDCTL, [`--endpoints=http://127.0.0.1:${ports[0]}`, '--command-timeout=2s', 'endpoint', 'health'], { env: { ...process.env, ETCDCTL_API: '3' } }).status === 0;
+      if (!ok) await sleep(250);
+    }
+    assert.ok(ok, 'the 3-member etcd became healthy');
+  } finally {
+    await Promise.all(procs.map((p) => new Promise<void>((resolve) => { if (p.exitCode !== null) return resolve(); p.once('exit', () => resolve()); p.kill('SIGKILL'); })));
+  }
+  // the node: kubeadm's tree moved to /etc/kubernetes/ssl, etcd under systemd with its certificates in /etc/ssl/etcd/ssl
+  const root = copyFixture('kubeadm-1.26');
+  fs.renameSync(path.join(root, 'etc/kubernetes/pki'), path.join(root, 'etc/kubernetes/ssl'));
+  fs.symlinkSync('/etc/kubernetes/ssl', path.join(root, 'etc/kubernetes/pki'));
+  fs.rmSync(path.join(root, 'etc/kubernetes/ssl/etcd'), { recursive: true });
+  fs.rmSync(path.join(root, 'etc/kubernetes/manifests/etcd.yaml'));
+  const issued = new Date('2025-12-01T00:00:00Z');
+  const ca = await makeCa('etcd-ca', issued, 10000, 'rsa-2048');
+  const member = await makeLeaf(ca, 'etcd-member-node1', { eku: ['serverAuth', 'clientAuth'], sans: [{ type: 'ip', value: '127.0.0.1' }], notBefore: issued, days: 365, keyType: 'rsa-2048' });
+  const e = '/etc/ssl/etcd/ssl';
+  put(root, `${e}/ca.pem`, ca.pem);
+  put(root, `${e}/ca-key.pem`, ca.keyPem, 0o600);
+  put(root, `${e}/member-node1.pem`, member.pem);
+  put(root, `${e}/member-node1-key.pem`, member.keyPem, 0o600);
+  fs.writeFileSync(path.join(root, 'etc/etcd.env'), ['ETCD_DATA_DIR=/var/lib/etcd', `ETCD_CERT_FILE=${e}/member-node1.pem`, `ETCD_KEY_FILE=${e}/member-node1-key.pem`, `ETCD_TRUSTED_CA_FILE=${e}/ca.pem`,
+    `ETCD_PEER_CERT_FILE=${e}/member-node1.pem`, `ETCD_PEER_KEY_FILE=${e}/member-node1-key.pem`, `ETCD_PEER_TRUSTED_CA_FILE=${e}/ca.pem`, ''].join('\n'));
+  fs.mkdirSync(path.join(root, 'var/lib/etcd/member/snap'), { recursive: true });
+  fs.copyFileSync(path.join(work, 'd1/member/snap/db'), path.join(root, 'var/lib/etcd/member/snap/db'));
+  const r = await cli(['renew', 'all', '--only-expiring', '--root', root, '--now', '2026-11-23', '--dry-run']);
+  assert.equal(r.code, 0, r.err + r.out);
+  assert.match(r.out, /^ {4}systemctl restart etcd\n {4}\(this etcd is one of 3 members \(m1, m2, m3\): restart it on one control-plane node at a time/m);
+  assert.doesNotMatch(r.out, /healthcheck-client|\/etc\/kubernetes\/pki\/etcd/);
+  assert.match(r.out, /etcdctl --endpoints https:\/\/127\.0\.0\.1:2379 --cacert CA --cert CERT --key KEY endpoint health --cluster, with etcd's CA and a client certificate it signed\)/);
 });

@@ -261,6 +261,34 @@ test('rebuild and check pair an explicit-parameter EC key with its certificate a
   assert.match(sh('openssl', ['x509', '-in', `${pki}/front-proxy-client.crt`, '-noout', '-text']).stdout, /Signature Algorithm: ecdsa-with-SHA256/);
 });
 
+test('an sa.key and sa.pub with explicit EC parameters: each is an sa-key-type error whose printed openssl command fixes it, keeping the key; between the two steps the halves are still one key, no sa-key-mismatch', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const pki = path.join(root, PKI);
+  sh('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-pkeyopt', 'ec_param_enc:explicit', '-out', `${pki}/sa.key`]);
+  sh('openssl', ['pkey', '-in', `${pki}/sa.key`, '-pubout', '-out', `${pki}/sa.pub`]);
+  const point = sh('openssl', ['pkey', '-in', `${pki}/sa.key`, '-noout', '-text']).stdout.match(/pub:\n([\s\S]*?)\nField Type/)![1];
+  assert.ok(point);
+  // the fix check prints for a file, run as printed (the node's paths under --root)
+  const fixOf = (out: string, file: string): string[] => {
+    const m = new RegExp(`sa-key-type +/etc/kubernetes/pki/${file.replace('.', '\\.')} spells its EC curve out .*\\((openssl ec [^)]*)\\)`).exec(out);
+    assert.ok(m, out);
+    return m[1]!.split(' ').slice(1).map((a) => (a.startsWith('/') ? path.join(root, a) : a));
+  };
+  const first = await cli(['check', '--root', root, '--now', NOW]);
+  assert.equal(first.code, 2, first.out);
+  assert.match(first.out, /ERROR +sa-key-type +\/etc\/kubernetes\/pki\/sa\.pub spells its EC curve out \(explicit parameters\); kube-apiserver cannot load it/);
+  assert.equal(sh('openssl', fixOf(first.out, 'sa.key')).status, 0);
+  const between = await cli(['check', '--root', root, '--now', NOW]);
+  assert.doesNotMatch(between.out, /sa-key-mismatch|sa\.key spells/, between.out);
+  assert.equal(sh('openssl', fixOf(between.out, 'sa.pub')).status, 0);
+  const after = await cli(['check', '--root', root, '--now', NOW]);
+  assert.doesNotMatch(after.out, /sa-key-type|sa-key-mismatch/, after.out);
+  // the same key, its curve named in both files (what Go's keyutil loads)
+  assert.equal(sh('openssl', ['pkey', '-in', `${pki}/sa.key`, '-pubout']).stdout, fs.readFileSync(`${pki}/sa.pub`, 'utf8'));
+  assert.match(sh('openssl', ['pkey', '-pubin', '-in', `${pki}/sa.pub`, '-noout', '-text']).stdout, /ASN1 OID: prime256v1/);
+  assert.ok(sh('openssl', ['pkey', '-in', `${pki}/sa.key`, '-noout', '-text']).stdout.includes(point));
+});
+
 // secp256k1 and RSA-PSS keys: openssl makes and verifies them, Go does not load them (etcdctl: "x509: unsupported
 // elliptic curve", "tls: failed to parse private key"). check said "ok"; renew --new-key said "cannot generate a
 // ECDSA 256 key; keeping the old key", so nothing on the node could fix them.

@@ -94,16 +94,68 @@ for (const keyType of ['rsa-2048', 'ecdsa-p256']) test(`etcd starts from the reb
   assert.doesNotMatch(rio.out, /members/);
 
   // a lone member's data is no sign of other members: after rm -rf /etc/kubernetes a rebuild may make new CAs
-  // (a 3-member cluster's data makes it refuse: ha-etcd.test.ts); a damaged database is no sign of anything
+  // (a 3-member cluster's data makes it refuse: ha-etcd.test.ts), also with either of its two meta pages damaged
   etcd.kill('SIGKILL');
   fs.rmSync(path.join(root, 'etc/kubernetes'), { recursive: true });
   const again = ['rebuild', '--root', root, '--now', NOW, '--node-name', 'cp-1', '--advertise-address', '127.0.0.2', '--kubernetes-version', 'v1.26.1', '--dry-run'];
   const db = path.join(dataDir, 'member/snap/db');
-  assert.ok(fs.statSync(db).size > 0);
-  for (const damage of [undefined, (b: Buffer) => { const c = Buffer.from(b); c.fill(0xff, 4096, 8192); return c; }, (b: Buffer) => b.subarray(0, 5000)]) {
-    if (damage) fs.writeFileSync(db, damage(fs.readFileSync(db)));
+  const intact = fs.readFileSync(db);
+  assert.ok(intact.length > 0);
+  for (const damage of [undefined, (b: Buffer) => { const c = Buffer.from(b); c.fill(0xff, 4096, 8192); return c; }, (b: Buffer) => { const c = Buffer.from(b); c.fill(0xff, 0, 4096); return c; }]) {
+    if (damage) fs.writeFileSync(db, damage(intact));
     const dio = memoryIo();
     assert.equal(await run(again, dio), 0, dio.err);
     assert.match(dio.out, /CREATE +\/etc\/kubernetes\/pki\/etcd\/ca\.crt/);
   }
+  // but a database whose member list cannot be read is no sign of a lone member either: on one of three
+  // members new CAs would cut it off, so rebuild refuses until --new-ca says this node is alone
+  const refused = async (why: RegExp) => {
+    const dio = memoryIo();
+    assert.notEqual(await run(again, dio), 0, dio.out.slice(0, 2000));
+    assert.match(dio.err, /refusing to create a new cluster CA, front-proxy CA, etcd CA and sa\.key\/sa\.pub: this node belongs to an existing cluster \(\/var\/lib\/etcd holds etcd data whose member list cannot be read \(\/var\/lib\/etcd\/member\/snap\/db: [^)]+\), so this node may be one of several members[;)]/);
+    assert.match(dio.err, why);
+    assert.doesNotMatch(dio.err, /\n\s+at /);
+    const forced = memoryIo();
+    assert.equal(await run([...again, '--new-ca'], forced), 0, forced.err);
+    assert.match(forced.out, /CREATE +\/etc\/kubernetes\/pki\/etcd\/ca\.crt/);
+  };
+  fs.writeFileSync(db, intact.subarray(0, 5000));
+  await refused(/db: page beyond the end\)/);
+  fs.writeFileSync(db, Buffer.alloc(0));
+  await refused(/db: no valid bbolt meta page\)/);
+  // a members bucket that lists nobody (its page's element count zeroed): etcd always lists itself
+  {
+    const ps0 = intact.readUInt32LE(16 + 8);
+    const meta = [0, ps0].map((o) => ({ txid: intact.readBigUInt64LE(o + 16 + 48), root: Number(intact.readBigUInt64LE(o + 16 + 16)) })).sort((a, b) => (a.txid > b.txid ? -1 : 1))[0]!;
+    const emptied = Buffer.from(intact);
+    const leaf = meta.root * ps0;
+    assert.equal(emptied.readUInt16LE(leaf + 8) & 0x02, 0x02, 'the root bucket is one leaf page');
+    let done = false;
+    for (let i = 0; i < emptied.readUInt16LE(leaf + 10); i++) {
+      const e = leaf + 16 + i * 16;
+      const k = e + emptied.readUInt32LE(e + 4);
+      if (emptied.subarray(k, k + emptied.readUInt32LE(e + 8)).toString() !== 'members') continue;
+      const v = k + emptied.readUInt32LE(e + 8);
+      const sub = Number(emptied.readBigUInt64LE(v));
+      emptied.writeUInt16LE(0, (sub === 0 ? v + 16 : sub * ps0) + 10);
+      done = true;
+    }
+    assert.ok(done, 'found the members bucket');
+    fs.writeFileSync(db, emptied);
+    await refused(/db: no members listed\)/);
+  }
+
+  // reading it is bounded: a root page whose header claims an overflow of 1.5 GiB (a sparse file here) is
+  // damage, not 3 GiB to read into memory
+  const ps = intact.readUInt32LE(16 + 8);
+  const metas = [0, ps].map((o) => ({ txid: intact.readBigUInt64LE(o + 16 + 48), root: Number(intact.readBigUInt64LE(o + 16 + 16)) }));
+  const rootPage = metas.sort((a, b) => (a.txid > b.txid ? -1 : 1))[0]!.root;
+  const big = Buffer.from(intact);
+  big.writeUInt32LE(Math.floor(1.5 * 2 ** 30 / ps), rootPage * ps + 12);
+  fs.writeFileSync(db, big);
+  fs.truncateSync(db, 1.5 * 2 ** 30 + ps);
+  const rssBefore = process.resourceUsage().maxRSS;
+  await refused(/db: too much to read\)/);
+  assert.ok(process.resourceUsage().maxRSS - rssBefore < 512 * 1024, `max RSS grew by ${process.resourceUsage().maxRSS - rssBefore} KiB`);
+  fs.rmSync(db);
 });

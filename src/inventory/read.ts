@@ -413,7 +413,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
       }
     }
     for (const pk of f.publicKeys) {
-      keys.push({ file: f.path, kind: 'public', format: 'spki', encrypted: false, keyAlgorithm: pk.info.algorithm, keySize: pk.info.size, curve: pk.info.curve, spkiSha256: sha(pk.spki), certificates: [] });
+      keys.push({ file: f.path, kind: 'public', format: 'spki', encrypted: false, keyAlgorithm: pk.info.algorithm, keySize: pk.info.size, curve: pk.info.curve, ...(pk.info.explicitParameters ? { explicitParameters: true as const } : {}), spkiSha256: sha(pk.spki), certificates: [] });
     }
     csrs.push(...f.csrs);
   }
@@ -739,7 +739,15 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     // kube-apiserver signs tokens with sa.key and verifies them with sa.pub: two halves of different keys
     // mean every ServiceAccount token is rejected
     const saPub = keys.find((k) => k.file === `${pkiDir}/sa.pub` && k.kind === 'public');
-    if (saKey?.spkiSha256 && saPub?.spkiSha256 && saKey.spkiSha256 !== saPub.spkiSha256) {
+    if (saPub?.explicitParameters) {
+      // keyutil.ParsePublicKeysPEM skips a key Go cannot parse ("x509: invalid ECDSA parameters"), and kube-apiserver
+      // then finds no key in its --service-account-key-file and does not start
+      findings.push({ code: 'sa-key-type', severity: 'error', file: saPub.file, message: `${saPub.file} spells its EC curve out (explicit parameters); kube-apiserver cannot load it and does not start — rewrite it as the same key with the curve named (openssl ec -pubin -in ${saPub.file} -param_enc named_curve -pubout -out ${saPub.file}), so ServiceAccount tokens stay valid` });
+    }
+    // (the same key whether or not its curve is spelled out: that is sa-key-type above, not another key)
+    const fileOf = (k: KeyEntry | undefined) => files.find((f) => f.path === k?.file);
+    const saKeySpki = fileOf(saKey)?.keys[0]?.info.spki, saPubSpki = fileOf(saPub)?.publicKeys[0]?.spki;
+    if (saKey?.spkiSha256 && saPub?.spkiSha256 && saKey.spkiSha256 !== saPub.spkiSha256 && !samePublicKey(saKeySpki, saPubSpki)) {
       findings.push({ code: 'sa-key-mismatch', severity: 'error', file: saPub.file, message: `${saPub.file} is not the public half of ${saKey.file}: kube-apiserver verifies with it the ServiceAccount tokens it signs with ${saKey.file}, so every token is rejected (make it again: openssl pkey -in ${saKey.file} -pubout -out ${saPub.file}, then restart kube-apiserver)` });
     }
     for (const f of ['sa.key', 'sa.pub']) {

@@ -2,7 +2,8 @@
  * The etcd members a node's etcd data directory knows: `rm -rf /etc/kubernetes` leaves
  * `/var/lib/etcd` behind, and on a member of an HA control plane its database lists the
  * other members — the surest sign left that the etcd CA (and the cluster's CAs) live on
- * elsewhere. Read-only; any damage or unknown format reads as "nothing known".
+ * elsewhere. Read-only and bounded (pages and bytes); a database that is there but cannot be read
+ * (damaged, truncated, another format) says so, as `unreadable`, rather than passing for a lone member.
  *
  * etcd (3.4+) keeps its member list in the bbolt file `member/snap/db`, bucket `members`
  * (key: member id in hex, value: the member as JSON), and removed ids in `members_removed`
@@ -22,6 +23,12 @@ const BUCKET_LEAF = 0x01;
 const MAGIC = 0xed0cdaed;
 /** a bound on the pages read, so a damaged file cannot make this loop */
 const MAX_PAGES = 4096;
+/**
+ * a bound on the bytes read: the pages on the way to the member buckets are a few pages each (the root
+ * bucket's leaf holds about ten buckets, the members a few hundred bytes each), while a damaged page header
+ * can claim an overflow of gigabytes
+ */
+const MAX_BYTES = 16 << 20;
 
 interface Reader { page(id: bigint): Buffer; pageSize: number }
 
@@ -103,24 +110,34 @@ function bucketRoot(r: Reader, bucket: Buffer, budget: { pages: number }): Buffe
   return r.page(root);
 }
 
-/** The members of the etcd whose data directory is `dataDir` (a node path), or undefined if unknown. */
-export function readEtcdMembers(nfs: NodeFs, dataDir: string): EtcdMember[] | undefined {
+/**
+ * What the etcd data directory `dataDir` (a node path) says of its members: undefined when it holds no
+ * database; `unreadable` (with why) when the database is there but its member list cannot be read.
+ */
+export type EtcdData = { members: EtcdMember[]; unreadable?: undefined } | { members?: undefined; unreadable: string; db: string };
+
+export function readEtcdMembers(nfs: NodeFs, dataDir: string): EtcdData | undefined {
   const db = `${dataDir.replace(/\/$/, '')}/member/snap/db`;
   if (!nfs.stat(db)?.isFile()) return undefined;
+  const unreadable = (why: string): EtcdData => ({ unreadable: why, db });
   let fd: number | undefined;
   try {
     fd = openSync(nfs.hostPath(db), 'r');
     const size = fstatSync(fd).size;
+    let bytes = MAX_BYTES;
     const read = (pos: number, len: number): Buffer => {
-      const b = Buffer.alloc(Math.max(0, Math.min(len, size - pos)));
+      const want = Math.max(0, Math.min(len, size - pos));
+      if ((bytes -= want) < 0) throw new Error('too much to read');
+      const b = Buffer.alloc(want);
       let n = 0;
       while (n < b.length) { const k = readSync(fd!, b, n, b.length - n, pos + n); if (k <= 0) break; n += k; }
       return b.subarray(0, n);
     };
     const m0 = readMeta(read(0, 4096));
-    const m1 = m0 ? readMeta(read(m0.pageSize, m0.pageSize)) : undefined;
+    // (as bbolt does: with the first meta page damaged, the second is looked for at the OS page size)
+    const m1 = readMeta(read(m0?.pageSize ?? 4096, m0?.pageSize ?? 4096));
     const meta = [m0, m1].filter((m): m is Meta => !!m).sort((a, b) => (a.txid > b.txid ? -1 : 1))[0];
-    if (!meta || meta.pageSize < 512 || meta.pageSize > 1 << 20) return undefined;
+    if (!meta || meta.pageSize < 512 || meta.pageSize > 1 << 20) return unreadable('no valid bbolt meta page');
     const ps = meta.pageSize;
     const r: Reader = {
       pageSize: ps,
@@ -135,7 +152,7 @@ export function readEtcdMembers(nfs: NodeFs, dataDir: string): EtcdMember[] | un
     const rootBucket = Buffer.alloc(16);
     rootBucket.writeBigUInt64LE(meta.root, 0);
     const members = lookup(r, rootBucket, 'members', budget);
-    if (!members?.isBucket) return undefined;
+    if (!members?.isBucket) return unreadable('no members bucket');
     const removedBucket = lookup(r, rootBucket, 'members_removed', budget);
     const removed = new Set(removedBucket?.isBucket ? entries(r, removedBucket.value, budget).map(([k]) => k.toString('utf8')) : []);
     const out: EtcdMember[] = [];
@@ -148,9 +165,11 @@ export function readEtcdMembers(nfs: NodeFs, dataDir: string): EtcdMember[] | un
         out.push({ id, name: typeof j.name === 'string' ? j.name : '', peerURLs });
       } catch { /* not a member record */ }
     }
-    return out;
-  } catch {
-    return undefined;
+    // (etcd lists itself at least: an empty list is damage, not a sign of a lone member)
+    return out.length > 0 ? { members: out } : unreadable('no members listed');
+  } catch (e) {
+    // (our own bounds say what stopped; a page read out of its range is damage)
+    return unreadable(e instanceof Error && /^(too |page )/.test(e.message) ? e.message : 'damaged pages');
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
@@ -166,15 +185,21 @@ export function readNodeEtcdCluster(nfs: NodeFs): { members: string[]; healthCom
   let text: string | undefined;
   try { text = nfs.stat(`${MANIFEST_DIR}/etcd.yaml`)?.isFile() ? nfs.readFile(`${MANIFEST_DIR}/etcd.yaml`).toString('utf8') : undefined; } catch { /* none */ }
   const f = (text ? readManifestFacts(text)?.flags : undefined) ?? {};
-  const data = readEtcdMembers(nfs, f['data-dir'] ?? '/var/lib/etcd');
+  const data = readEtcdMembers(nfs, f['data-dir'] ?? '/var/lib/etcd')?.members;
   const members = data && data.length > 0
     ? data.map((m) => m.name || `(unstarted ${m.peerURLs.join(' ')})`).sort()
     : [...new Set((f['initial-cluster'] ?? '').split(',').map((m) => m.split('=')[0]!.trim()).filter(Boolean))];
   if (members.length === 0) return undefined;
   const endpoint = (f['listen-client-urls'] ?? f['advertise-client-urls'] ?? 'https://127.0.0.1:2379').split(',')[0]!;
   const dir = (f['trusted-ca-file'] ?? '/etc/kubernetes/pki/etcd/ca.crt').replace(/\/[^/]*$/, '');
+  // kubeadm's healthcheck-client where this node has it; an etcd of another installer (kubespray's, under
+  // systemd, /etc/ssl/etcd/ssl) has its own client certificates, which the operator names
+  const creds = [`${dir}/ca.crt`, `${dir}/healthcheck-client.crt`, `${dir}/healthcheck-client.key`];
+  const have = creds.every((c) => { try { return nfs.stat(c)?.isFile() === true; } catch { return false; } });
   return {
     members,
-    healthCommand: `etcdctl --endpoints ${endpoint} --cacert ${dir}/ca.crt --cert ${dir}/healthcheck-client.crt --key ${dir}/healthcheck-client.key endpoint health --cluster`,
+    healthCommand: have
+      ? `etcdctl --endpoints ${endpoint} --cacert ${creds[0]} --cert ${creds[1]} --key ${creds[2]} endpoint health --cluster`
+      : `etcdctl --endpoints ${endpoint} --cacert CA --cert CERT --key KEY endpoint health --cluster, with etcd's CA and a client certificate it signed`,
   };
 }

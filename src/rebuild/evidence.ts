@@ -61,11 +61,17 @@ export function readClusterEvidence(fs: NodeFs, s: RebuildSettings): ClusterEvid
       ev.joined.push(why);
     }
     // rm -rf /etc/kubernetes leaves the etcd data behind: its member list names the other members
+    // (a database that is there but cannot be read is no sign of a lone member: new etcd and cluster CAs on
+    // one of several members would cut it off, so it counts until --new-ca says otherwise)
     const data = readEtcdMembers(fs, s.etcdDataDir);
-    if (data && data.length > 0) ev.etcdMembers = data;
-    if (data && data.length > 1) {
-      const names = data.map((m) => m.name || `(unstarted ${m.peerURLs.join(' ')})`).sort();
-      ev.peers.push(`${s.etcdDataDir} (this node's etcd data) lists ${data.length} members (${names.join(', ')})`);
+    if (data?.unreadable !== undefined) {
+      ev.peers.push(`${s.etcdDataDir} holds etcd data whose member list cannot be read (${data.db}: ${data.unreadable}), so this node may be one of several members`);
+    } else if (data) {
+      if (data.members.length > 0) ev.etcdMembers = data.members;
+      if (data.members.length > 1) {
+        const names = data.members.map((m) => m.name || `(unstarted ${m.peerURLs.join(' ')})`).sort();
+        ev.peers.push(`${s.etcdDataDir} (this node's etcd data) lists ${data.members.length} members (${names.join(', ')})`);
+      }
     }
   }
 
