@@ -183,8 +183,11 @@ export function atomicWrite(host: string, content: Buffer, mode: number, owner?:
   steps?.step(`write ${tmp}`);
   fs.rmSync(tmp, { force: true });
   const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, mode);
+  let ok = false;
   try {
-    fs.writeSync(fd, content);
+    // (writeFileSync on a descriptor loops until every byte is written: one write(2) may write fewer, at a
+    // file-size limit or on a disk that is nearly full, and the rest is then the error it is)
+    try { fs.writeFileSync(fd, content); } catch (e) { throw namedWriteError(e, host); }
     fs.fchmodSync(fd, mode);
     if (owner) {
       try { fs.fchownSync(fd, owner.uid, owner.gid); } catch (e) {
@@ -192,12 +195,38 @@ export function atomicWrite(host: string, content: Buffer, mode: number, owner?:
       }
     }
     fs.fsyncSync(fd);
+    ok = true;
   } finally {
     fs.closeSync(fd);
+    // (a write the disk refused leaves no temp file behind)
+    if (!ok) fs.rmSync(tmp, { force: true });
   }
   steps?.step(`rename ${host}`);
   fs.renameSync(tmp, host);
   fsyncDir(dir);
+}
+
+/** A write(2) error names no file (it was given a descriptor): name the one it was for. */
+function namedWriteError(e: unknown, host: string): unknown {
+  const err = e as NodeJS.ErrnoException;
+  if (typeof err?.code !== 'string' || err.path) return e;
+  return Object.assign(err, { path: host, syscall: 'write', message: `${err.message} '${host}'` });
+}
+
+/**
+ * Write a file kubepki hands out (join manifests, a sealed CA export, CSRs, a token Secret) all or nothing:
+ * a full disk or a kill leaves the file as it was (or absent), never empty or cut short, and never the new
+ * content under an old, wider mode. A refusal names the file (the error's path), with no temp file left.
+ */
+export function writeFileAtomic(host: string, content: Buffer | string, mode: number): void {
+  try {
+    atomicWrite(host, Buffer.from(content), mode);
+  } catch (e) {
+    // (the refusal names the file asked for, not the temp file beside it)
+    const err = e as NodeJS.ErrnoException;
+    if (typeof err?.code === 'string') Object.assign(err, { path: host, syscall: err.syscall ?? 'write' });
+    throw err;
+  }
 }
 
 /**
@@ -250,7 +279,8 @@ async function writeDurable(items: (Pending & { owner?: { uid: number; gid: numb
     if (it.exclusive) await fsp.rm(it.host, { force: true });
     const fh = await fsp.open(it.host, it.exclusive ? 'wx' : 'w', it.mode);
     try {
-      await fh.writeFile(it.content);
+      // (a full disk or a file-size limit fails the write(2) of a descriptor: name the file it was for)
+      await fh.writeFile(it.content).catch((e: unknown) => { throw namedWriteError(e, it.host); });
       await fh.chmod(it.mode);
       if (it.owner) {
         try { await fh.chown(it.owner.uid, it.owner.gid); } catch (e) {
@@ -461,18 +491,26 @@ export async function applyChanges(nfs: NodeFs, changes: Change[], o: Transactio
   try {
     dir = newBackupDir(backupRoot, o.now);
     lock.setBackup(dir);
+    // a backup that cannot be made whole (a full disk, a path that is not a regular file) is removed again:
+    // nothing was changed yet, and a directory with some copies and no manifest restores nothing
+    const discard = (e: unknown): never => {
+      fs.rmSync(dir, { recursive: true, force: true });
+      throw e;
+    };
     // 1. backup
     const entries: BackupEntry[] = [];
     const seen = new Set<string>();
     const pending: Pending[] = [];
-    for (const c of changes) {
-      for (const p of touchedPaths(nfs, c)) {
-        if (seen.has(p)) continue;
-        seen.add(p);
-        entries.push(snapshot(nfs, p, dir, pending));
+    try {
+      for (const c of changes) {
+        for (const p of touchedPaths(nfs, c)) {
+          if (seen.has(p)) continue;
+          seen.add(p);
+          entries.push(snapshot(nfs, p, dir, pending));
+        }
       }
-    }
-    await writeDurable(pending, steps, 'backup');
+    } catch (e) { discard(e); }
+    await writeDurable(pending, steps, 'backup').catch(discard);
     // the backup's own directories (files/…) must be durable before the manifest commits it
     for (const d of new Set(pending.map((p) => path.dirname(p.host)))) {
       for (let x = d; x.startsWith(dir) && x !== dir; x = path.dirname(x)) fsyncDir(path.dirname(x));
@@ -490,7 +528,7 @@ export async function applyChanges(nfs: NodeFs, changes: Change[], o: Transactio
       state: 'in-progress', pid: process.pid, host: os.hostname(), entries, ...(o.note ? { note: o.note } : {}),
       ...(createdDirs.length ? { createdDirs } : {}),
     };
-    writeManifest(dir, manifest, steps);
+    try { writeManifest(dir, manifest, steps); } catch (e) { discard(e); }
     // 2. writes, 3. verify
     const written: string[] = [];
     const keyModes = keyModeChanges(nfs, changes);
@@ -529,11 +567,15 @@ export async function applyChanges(nfs: NodeFs, changes: Change[], o: Transactio
       manifest.state = 'in-progress';
       try {
         rollBack(nfs, dir, manifest);
-        manifest.state = 'rolled-back';
-        writeManifest(dir, manifest);
       } catch (rb) {
         throw new UserError(`failed to ${o.action}: ${errorMessage(e)}; and the rollback failed too: ${errorMessage(rb)}`, `restore with \`kubepki restore ${dir}\``, 2);
       }
+      // every file is back; a manifest that cannot say so (the disk that failed the run is full) stays
+      // in-progress, and the next run's rollback of it changes nothing
+      try {
+        manifest.state = 'rolled-back';
+        writeManifest(dir, manifest);
+      } catch { /* see above */ }
       throw new UserError(`failed to ${o.action}: ${errorMessage(e)}`, `every file was put back as it was (backup ${dir})`, e instanceof UserError ? e.exitCode : 2);
     }
     return { backupDir: dir, written, keyModes, recovered: lock.recovered };

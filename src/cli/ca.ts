@@ -58,8 +58,8 @@ Examples:
       }
       const out = path.resolve(io.cwd, o.out);
       if (nfs.existsSync(out) && !o.force) throw new UserError(`failed to write ${out}: it exists`, 'pass --force to overwrite it, or another --out');
-      nfs.writeFileSync(out, renderExport(sealed, o.output), { mode: 0o600 });
-      nfs.chmodSync(out, 0o600);
+      const { writeFileAtomic } = await import('../apply/transaction.js');
+      writeFileAtomic(out, renderExport(sealed, o.output), 0o600);
       const names = Object.entries(files).filter(([, v]) => v).map(([k]) => k);
       io.stdout(`Sealed ${names.length} files from ${pki} (${names.join(', ')}) into ${out}.\n`);
       if (!o.certificateKey) io.stdout(`Certificate key (keep it secret; needed to import): ${key}\n`);

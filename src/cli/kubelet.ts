@@ -150,7 +150,7 @@ Exit codes: 0 written (or planned), 3 a flag is wrong, the CA cannot be read, or
           if (nfs.existsSync(secretOut)) throw new UserError(`failed to write ${secretOut}: it exists`, 'remove it or pass another --secret-out');
           const changes = kubeletBootstrapChanges(plan, ca.pem, token);
           const done = await store(changes, ca.pem, 'kubelet credentials --bootstrap');
-          nfs.writeFileSync(secretOut, toKubeYaml(secret), { mode: 0o600, flag: 'wx' });
+          (await import('../apply/transaction.js')).writeFileAtomic(secretOut, toKubeYaml(secret), 0o600);
           io.stdout(`${lines.join('\n')}\n${done}\nNext:\n${plan.notes.map((n) => `  - ${n}`).join('\n')}\n`);
           return;
         }

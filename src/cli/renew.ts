@@ -198,7 +198,7 @@ Exit codes:
           onlyExpiring: o.onlyExpiring, csrOut, copies: findCopies(nfs, inv), modeOf: (p) => nfs.stat(p)?.mode,
           etcdCluster: inv.components.some((r) => r.component === 'etcd') ? (await import('../rebuild/etcd-members.js')).readNodeEtcdCluster(nfs) : undefined,
         }, now);
-        if (o.planOut) fs.writeFileSync(path.resolve(io.cwd, o.planOut), JSON.stringify(plan, null, 2) + '\n');
+        if (o.planOut) tx.writeFileAtomic(path.resolve(io.cwd, o.planOut), JSON.stringify(plan, null, 2) + '\n', 0o644);
         io.stdout(renderPlanText(plan, { install: Boolean(o.dryRun) }));
         io.stdout(clockWarnings(plan, Date.now(), o.now !== undefined));
         // a certificate someone else renews in time (the kubelet its own valid client certificate) is no failure
