@@ -90,3 +90,22 @@ test('a second writer is refused before it reads or plans: rebuild, kubelet cred
     assert.equal(r.out, '', `${args.slice(0, 2).join(' ')}: refused before printing a plan`);
   }
 });
+
+test('two renews started together after a crash: exactly one rolls the dead run back and renews, the other is refused (was: both took the dead lock over, rolled back and renewed at once, and could leave a broken tree)', async (t) => {
+  const crashed = copyFixture('kubeadm-1.26-expired', { dir: tmp('kubepki-crashed-'), realSymlinks: true });
+  const k = await spawnCli(['renew', 'all', '--root', crashed, '--now', NOW], { KUBEPKI_TEST_CRASH_AT: '30' });
+  assert.equal(k.signal, 'SIGKILL', k.out);
+  for (let i = 0; i < 6; i++) {
+    const root = tmp('kubepki-race-');
+    fs.cpSync(crashed, root, { recursive: true, verbatimSymlinks: true });
+    const runs = await Promise.all([0, 1].map(() => spawnCli(['renew', 'all', '--root', root, '--now', NOW], {})));
+    const codes = runs.map((r) => r.code).sort();
+    assert.deepEqual(codes, [0, 3], `trial ${i}: ${runs.map((r) => r.out).join('\n---\n')}`);
+    const loser = runs.find((r) => r.code === 3)!;
+    assert.match(loser.out, /^kubepki: failed to lock \/var\/lib\/kubepki\/kubepki\.lock: kubepki \(pid \d+\) is already changing this node/);
+    assert.equal(listBackups(path.join(root, 'var/lib/kubepki/backups')).filter((b) => b.state === 'recovered').length, 1, `trial ${i}: rolled back once`);
+    assert.equal((await cli(['check', '--root', root, '--now', NOW])).code, 0, `trial ${i}`);
+    assert.deepEqual(fs.readdirSync(path.join(root, 'var/lib/kubepki')), ['backups'], `trial ${i}: no lock or takeover file left`);
+  }
+  t.diagnostic('6 trials of two concurrent renews after a crash');
+});

@@ -368,6 +368,23 @@ function cleanTemps(host: string): void {
   }
 }
 
+/**
+ * Create `file` holding `content`, or return false when it exists: it appears whole (written to a temp file,
+ * then hard-linked into place), so a reader never sees a lock that is empty because its writer is mid-way.
+ */
+function createWhole(file: string, content: string): boolean {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    fs.writeFileSync(tmp, content, { mode: 0o600 });
+    try { fs.linkSync(tmp, file); return true; } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw e;
+    }
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
 interface LockInfo { pid: number; host: string; backupDir?: string; since: string }
 
 /**
@@ -387,50 +404,73 @@ function takeLock(nfs: NodeFs, now: Date, backupRoot: string): NodeLock {
   };
   const recovered: string[] = [];
   const info: LockInfo = { pid: process.pid, host: os.hostname(), since: now.toISOString() };
+  const text = () => JSON.stringify(info);
+  const taken = (): NodeLock => {
+    const setBackup = (d: string) => {
+      info.backupDir = d;
+      atomicWrite(file, Buffer.from(text()), 0o600);
+    };
+    return { release: () => { fs.rmSync(file, { force: true }); removeCreatedDirs(); }, setBackup, recovered };
+  };
+  const refuse = (held: LockInfo): never => {
+    throw new UserError(`failed to lock ${nfs.nodePath(file)}: kubepki (pid ${held.pid}) is already changing this node since ${held.since}`, 'wait for it to finish; if no kubepki is running, remove the lock file');
+  };
+  const readLock = (f: string): { raw?: string; held?: LockInfo } => {
+    let raw: string;
+    try { raw = fs.readFileSync(f, 'utf8'); } catch { return {}; }
+    try { return { raw, held: JSON.parse(raw) as LockInfo }; } catch { return { raw }; }
+  };
+  const live = (h: LockInfo | undefined) => h !== undefined && h.host === os.hostname() && pidAlive(h.pid) && h.pid !== process.pid;
+  // only the one run that makes this file rolls a dead run back and takes its lock over: two runs started
+  // after a crash (cron, an operator) both saw the dead lock, and both rolled back and renewed at once
+  const guard = `${file}.takeover`;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
-      fs.writeSync(fd, JSON.stringify(info));
-      fs.fsyncSync(fd);
-      fs.closeSync(fd);
-      fsyncDir(path.dirname(file));
-      const setBackup = (d: string) => {
-        info.backupDir = d;
-        atomicWrite(file, Buffer.from(JSON.stringify(info)), 0o600);
-      };
-      return { release: () => { fs.rmSync(file, { force: true }); removeCreatedDirs(); }, setBackup, recovered };
+      if (createWhole(file, text())) { fsyncDir(path.dirname(file)); return taken(); }
     } catch (e) {
       // ENOENT: a run that changed nothing removed the empty directory just now; make it again
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') { mkdirs(path.dirname(file), 0o700); continue; }
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      throw e;
     }
-    let held: LockInfo | undefined;
-    try { held = JSON.parse(fs.readFileSync(file, 'utf8')) as LockInfo; } catch { held = undefined; }
-    if (held && held.host === os.hostname() && pidAlive(held.pid) && held.pid !== process.pid) {
-      throw new UserError(`failed to lock ${nfs.nodePath(file)}: kubepki (pid ${held.pid}) is already changing this node since ${held.since}`, 'wait for it to finish; if no kubepki is running, remove the lock file');
-    }
+    const { raw, held } = readLock(file);
+    if (raw === undefined) continue; // released just now
+    if (live(held)) refuse(held!);
     if (held && held.host !== os.hostname()) {
       throw new UserError(`failed to lock ${nfs.nodePath(file)}: held by kubepki pid ${held.pid} on ${held.host} since ${held.since}`, 'if that run is gone, remove the lock file');
     }
-    // A dead run: roll back what it did, then take the lock. Its backups in this tree's backup directory are
-    // this tree's, wherever it was when they were made (a disk now mounted elsewhere, a copy); one the lock
-    // names elsewhere (--backup-dir) only when it was made for this root: a lock copied with a tree names
-    // the original tree's backup, which is not ours to roll back or mark.
-    // (a --backup-dir can be shared by many nodes: there only the runs made for this root are ours)
-    const ownDir = defaultBackupRoot(nfs);
-    const dirs = held?.backupDir && !isInside(backupRoot, held.backupDir) ? [held.backupDir] : [];
-    for (const d of [...inProgressBackups(backupRoot), ...dirs]) {
-      if (recovered.includes(d)) continue;
-      let m: BackupManifest;
-      try { m = readManifest(d); } catch { continue; }
-      if (m.state !== 'in-progress') continue;
-      if (!isInside(ownDir, d) && path.resolve(m.root) !== path.resolve(nfs.root)) continue;
-      rollBack(nfs, d, m);
-      m.state = 'recovered';
-      writeManifest(d, m);
-      recovered.push(d);
+    if (!createWhole(guard, text())) {
+      const other = readLock(guard).held;
+      if (live(other)) refuse(other!);
+      fs.rmSync(guard, { force: true }); // left by a run killed while taking over
+      continue;
     }
-    fs.rmSync(file, { force: true });
+    try {
+      // the dead lock still there, unchanged: it is ours to take over (else another run was quicker)
+      if (readLock(file).raw !== raw) continue;
+      // A dead run: roll back what it did, then take the lock. Its backups in this tree's backup directory are
+      // this tree's, wherever it was when they were made (a disk now mounted elsewhere, a copy); one the lock
+      // names elsewhere (--backup-dir) only when it was made for this root: a lock copied with a tree names
+      // the original tree's backup, which is not ours to roll back or mark.
+      // (a --backup-dir can be shared by many nodes: there only the runs made for this root are ours)
+      const ownDir = defaultBackupRoot(nfs);
+      const dirs = held?.backupDir && !isInside(backupRoot, held.backupDir) ? [held.backupDir] : [];
+      for (const d of [...inProgressBackups(backupRoot), ...dirs]) {
+        if (recovered.includes(d)) continue;
+        let m: BackupManifest;
+        try { m = readManifest(d); } catch { continue; }
+        if (m.state !== 'in-progress') continue;
+        if (!isInside(ownDir, d) && path.resolve(m.root) !== path.resolve(nfs.root)) continue;
+        rollBack(nfs, d, m);
+        m.state = 'recovered';
+        writeManifest(d, m);
+        recovered.push(d);
+      }
+      // the dead lock replaced by ours in one rename: no moment without a lock for a third run to take
+      atomicWrite(file, Buffer.from(text()), 0o600);
+      return taken();
+    } finally {
+      fs.rmSync(guard, { force: true });
+    }
   }
   throw new UserError(`failed to lock ${nfs.nodePath(file)}`, 'another kubepki keeps taking the lock; try again');
 }
