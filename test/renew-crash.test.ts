@@ -2,28 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { readInventory } from '../src/inventory/read.js';
 import { NodeFs } from '../src/fs/node-fs.js';
 import { listBackups } from '../src/apply/transaction.js';
-import { copyFixture, cli, snapshotTree, NOW } from './renew-support.js';
+import { copyFixture, cli, snapshotTree, spawnCli, NOW } from './renew-support.js';
 
-const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const now = new Date(NOW);
-
-/** Run the CLI in its own process (so it can be SIGKILLed). */
-function spawnCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, ['--input-type=module', '-e', `import { main } from ${JSON.stringify(MAIN)}; main(process.argv.slice(1));`, ...args], {
-      env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    p.stdout.on('data', (d) => { out += d; });
-    p.stderr.on('data', (d) => { out += d; });
-    p.on('close', (code, signal) => resolve({ code, signal, out }));
-  });
-}
 
 /** Every certificate/key pair matches, no file is torn, every certificate is the old one or a valid new one. */
 function assertConsistent(root: string, label: string): void {

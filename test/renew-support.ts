@@ -2,7 +2,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 import { run } from '../src/cli/main.js';
 import { memoryIo } from '../src/cli/io.js';
@@ -28,6 +29,21 @@ export function copyFixture(name: string): string {
 export function sh(cmd: string, args: string[], input?: string): { stdout: string; stderr: string; status: number } {
   const r = spawnSync(cmd, args, { input, encoding: 'utf8' });
   return { stdout: r.stdout ?? '', stderr: r.stderr ?? '', status: r.status ?? -1 };
+}
+
+const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+
+/** Run the CLI in its own process (so it can be SIGKILLed, e.g. by KUBEPKI_TEST_CRASH_AT=<write step>). */
+export function spawnCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, ['--input-type=module', '-e', `import { main } from ${JSON.stringify(MAIN)}; main(process.argv.slice(1));`, ...args], {
+      env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.stderr.on('data', (d) => { out += d; });
+    p.on('close', (code, signal) => resolve({ code, signal, out }));
+  });
 }
 
 export async function cli(argv: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {

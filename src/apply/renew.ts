@@ -19,7 +19,7 @@ import {
   nameDer, createCsr, pemOf, EXT_OID, type ExtensionDer,
 } from '../pki/sign.js';
 import { KubeconfigEditor } from '../kubeconfig/write.js';
-import type { Change } from './transaction.js';
+import { mkdirs, writeFileAtomic, type Change } from './transaction.js';
 import { UserError, errorMessage } from '../errors.js';
 
 export interface RenderedRenewal {
@@ -415,8 +415,8 @@ export async function renderRenewal(nfs: NodeFs, inv: Inventory, plan: Plan): Pr
 /** Write CSRs (outside the node tree: files to take to the CA). */
 export function writeCsrs(csrs: { path: string; pem: string }[]): void {
   for (const c of csrs) {
-    fs.mkdirSync(path.dirname(c.path), { recursive: true });
-    fs.writeFileSync(c.path, c.pem, { mode: 0o644 });
+    mkdirs(path.dirname(c.path), 0o755);
+    writeFileAtomic(c.path, c.pem, 0o644);
   }
 }
 

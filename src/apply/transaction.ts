@@ -183,8 +183,11 @@ export function atomicWrite(host: string, content: Buffer, mode: number, owner?:
   steps?.step(`write ${tmp}`);
   fs.rmSync(tmp, { force: true });
   const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, mode);
+  let ok = false;
   try {
-    fs.writeSync(fd, content);
+    // (writeFileSync on a descriptor loops until every byte is written: one write(2) may write fewer, at a
+    // file-size limit or on a disk that is nearly full, and the rest is then the error it is)
+    try { fs.writeFileSync(fd, content); } catch (e) { throw namedWriteError(e, host); }
     fs.fchmodSync(fd, mode);
     if (owner) {
       try { fs.fchownSync(fd, owner.uid, owner.gid); } catch (e) {
@@ -192,12 +195,38 @@ export function atomicWrite(host: string, content: Buffer, mode: number, owner?:
       }
     }
     fs.fsyncSync(fd);
+    ok = true;
   } finally {
     fs.closeSync(fd);
+    // (a write the disk refused leaves no temp file behind)
+    if (!ok) fs.rmSync(tmp, { force: true });
   }
   steps?.step(`rename ${host}`);
   fs.renameSync(tmp, host);
   fsyncDir(dir);
+}
+
+/** A write(2) error names no file (it was given a descriptor): name the one it was for. */
+function namedWriteError(e: unknown, host: string): unknown {
+  const err = e as NodeJS.ErrnoException;
+  if (typeof err?.code !== 'string' || err.path) return e;
+  return Object.assign(err, { path: host, syscall: 'write', message: `${err.message} '${host}'` });
+}
+
+/**
+ * Write a file kubepki hands out (join manifests, a sealed CA export, CSRs, a token Secret) all or nothing:
+ * a full disk or a kill leaves the file as it was (or absent), never empty or cut short, and never the new
+ * content under an old, wider mode. A refusal names the file (the error's path), with no temp file left.
+ */
+export function writeFileAtomic(host: string, content: Buffer | string, mode: number): void {
+  try {
+    atomicWrite(host, Buffer.from(content), mode);
+  } catch (e) {
+    // (the refusal names the file asked for, not the temp file beside it)
+    const err = e as NodeJS.ErrnoException;
+    if (typeof err?.code === 'string') Object.assign(err, { path: host, syscall: err.syscall ?? 'write' });
+    throw err;
+  }
 }
 
 /**
@@ -250,7 +279,8 @@ async function writeDurable(items: (Pending & { owner?: { uid: number; gid: numb
     if (it.exclusive) await fsp.rm(it.host, { force: true });
     const fh = await fsp.open(it.host, it.exclusive ? 'wx' : 'w', it.mode);
     try {
-      await fh.writeFile(it.content);
+      // (a full disk or a file-size limit fails the write(2) of a descriptor: name the file it was for)
+      await fh.writeFile(it.content).catch((e: unknown) => { throw namedWriteError(e, it.host); });
       await fh.chmod(it.mode);
       if (it.owner) {
         try { await fh.chown(it.owner.uid, it.owner.gid); } catch (e) {
@@ -338,6 +368,23 @@ function cleanTemps(host: string): void {
   }
 }
 
+/**
+ * Create `file` holding `content`, or return false when it exists: it appears whole (written to a temp file,
+ * then hard-linked into place), so a reader never sees a lock that is empty because its writer is mid-way.
+ */
+function createWhole(file: string, content: string): boolean {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    fs.writeFileSync(tmp, content, { mode: 0o600 });
+    try { fs.linkSync(tmp, file); return true; } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw e;
+    }
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
 interface LockInfo { pid: number; host: string; backupDir?: string; since: string }
 
 /**
@@ -357,50 +404,73 @@ function takeLock(nfs: NodeFs, now: Date, backupRoot: string): NodeLock {
   };
   const recovered: string[] = [];
   const info: LockInfo = { pid: process.pid, host: os.hostname(), since: now.toISOString() };
+  const text = () => JSON.stringify(info);
+  const taken = (): NodeLock => {
+    const setBackup = (d: string) => {
+      info.backupDir = d;
+      atomicWrite(file, Buffer.from(text()), 0o600);
+    };
+    return { release: () => { fs.rmSync(file, { force: true }); removeCreatedDirs(); }, setBackup, recovered };
+  };
+  const refuse = (held: LockInfo): never => {
+    throw new UserError(`failed to lock ${nfs.nodePath(file)}: kubepki (pid ${held.pid}) is already changing this node since ${held.since}`, 'wait for it to finish; if no kubepki is running, remove the lock file');
+  };
+  const readLock = (f: string): { raw?: string; held?: LockInfo } => {
+    let raw: string;
+    try { raw = fs.readFileSync(f, 'utf8'); } catch { return {}; }
+    try { return { raw, held: JSON.parse(raw) as LockInfo }; } catch { return { raw }; }
+  };
+  const live = (h: LockInfo | undefined) => h !== undefined && h.host === os.hostname() && pidAlive(h.pid) && h.pid !== process.pid;
+  // only the one run that makes this file rolls a dead run back and takes its lock over: two runs started
+  // after a crash (cron, an operator) both saw the dead lock, and both rolled back and renewed at once
+  const guard = `${file}.takeover`;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      const fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
-      fs.writeSync(fd, JSON.stringify(info));
-      fs.fsyncSync(fd);
-      fs.closeSync(fd);
-      fsyncDir(path.dirname(file));
-      const setBackup = (d: string) => {
-        info.backupDir = d;
-        atomicWrite(file, Buffer.from(JSON.stringify(info)), 0o600);
-      };
-      return { release: () => { fs.rmSync(file, { force: true }); removeCreatedDirs(); }, setBackup, recovered };
+      if (createWhole(file, text())) { fsyncDir(path.dirname(file)); return taken(); }
     } catch (e) {
       // ENOENT: a run that changed nothing removed the empty directory just now; make it again
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') { mkdirs(path.dirname(file), 0o700); continue; }
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      throw e;
     }
-    let held: LockInfo | undefined;
-    try { held = JSON.parse(fs.readFileSync(file, 'utf8')) as LockInfo; } catch { held = undefined; }
-    if (held && held.host === os.hostname() && pidAlive(held.pid) && held.pid !== process.pid) {
-      throw new UserError(`failed to lock ${nfs.nodePath(file)}: kubepki (pid ${held.pid}) is already changing this node since ${held.since}`, 'wait for it to finish; if no kubepki is running, remove the lock file');
-    }
+    const { raw, held } = readLock(file);
+    if (raw === undefined) continue; // released just now
+    if (live(held)) refuse(held!);
     if (held && held.host !== os.hostname()) {
       throw new UserError(`failed to lock ${nfs.nodePath(file)}: held by kubepki pid ${held.pid} on ${held.host} since ${held.since}`, 'if that run is gone, remove the lock file');
     }
-    // A dead run: roll back what it did, then take the lock. Its backups in this tree's backup directory are
-    // this tree's, wherever it was when they were made (a disk now mounted elsewhere, a copy); one the lock
-    // names elsewhere (--backup-dir) only when it was made for this root: a lock copied with a tree names
-    // the original tree's backup, which is not ours to roll back or mark.
-    // (a --backup-dir can be shared by many nodes: there only the runs made for this root are ours)
-    const ownDir = defaultBackupRoot(nfs);
-    const dirs = held?.backupDir && !isInside(backupRoot, held.backupDir) ? [held.backupDir] : [];
-    for (const d of [...inProgressBackups(backupRoot), ...dirs]) {
-      if (recovered.includes(d)) continue;
-      let m: BackupManifest;
-      try { m = readManifest(d); } catch { continue; }
-      if (m.state !== 'in-progress') continue;
-      if (!isInside(ownDir, d) && path.resolve(m.root) !== path.resolve(nfs.root)) continue;
-      rollBack(nfs, d, m);
-      m.state = 'recovered';
-      writeManifest(d, m);
-      recovered.push(d);
+    if (!createWhole(guard, text())) {
+      const other = readLock(guard).held;
+      if (live(other)) refuse(other!);
+      fs.rmSync(guard, { force: true }); // left by a run killed while taking over
+      continue;
     }
-    fs.rmSync(file, { force: true });
+    try {
+      // the dead lock still there, unchanged: it is ours to take over (else another run was quicker)
+      if (readLock(file).raw !== raw) continue;
+      // A dead run: roll back what it did, then take the lock. Its backups in this tree's backup directory are
+      // this tree's, wherever it was when they were made (a disk now mounted elsewhere, a copy); one the lock
+      // names elsewhere (--backup-dir) only when it was made for this root: a lock copied with a tree names
+      // the original tree's backup, which is not ours to roll back or mark.
+      // (a --backup-dir can be shared by many nodes: there only the runs made for this root are ours)
+      const ownDir = defaultBackupRoot(nfs);
+      const dirs = held?.backupDir && !isInside(backupRoot, held.backupDir) ? [held.backupDir] : [];
+      for (const d of [...inProgressBackups(backupRoot), ...dirs]) {
+        if (recovered.includes(d)) continue;
+        let m: BackupManifest;
+        try { m = readManifest(d); } catch { continue; }
+        if (m.state !== 'in-progress') continue;
+        if (!isInside(ownDir, d) && path.resolve(m.root) !== path.resolve(nfs.root)) continue;
+        rollBack(nfs, d, m);
+        m.state = 'recovered';
+        writeManifest(d, m);
+        recovered.push(d);
+      }
+      // the dead lock replaced by ours in one rename: no moment without a lock for a third run to take
+      atomicWrite(file, Buffer.from(text()), 0o600);
+      return taken();
+    } finally {
+      fs.rmSync(guard, { force: true });
+    }
   }
   throw new UserError(`failed to lock ${nfs.nodePath(file)}`, 'another kubepki keeps taking the lock; try again');
 }
@@ -461,18 +531,26 @@ export async function applyChanges(nfs: NodeFs, changes: Change[], o: Transactio
   try {
     dir = newBackupDir(backupRoot, o.now);
     lock.setBackup(dir);
+    // a backup that cannot be made whole (a full disk, a path that is not a regular file) is removed again:
+    // nothing was changed yet, and a directory with some copies and no manifest restores nothing
+    const discard = (e: unknown): never => {
+      fs.rmSync(dir, { recursive: true, force: true });
+      throw e;
+    };
     // 1. backup
     const entries: BackupEntry[] = [];
     const seen = new Set<string>();
     const pending: Pending[] = [];
-    for (const c of changes) {
-      for (const p of touchedPaths(nfs, c)) {
-        if (seen.has(p)) continue;
-        seen.add(p);
-        entries.push(snapshot(nfs, p, dir, pending));
+    try {
+      for (const c of changes) {
+        for (const p of touchedPaths(nfs, c)) {
+          if (seen.has(p)) continue;
+          seen.add(p);
+          entries.push(snapshot(nfs, p, dir, pending));
+        }
       }
-    }
-    await writeDurable(pending, steps, 'backup');
+    } catch (e) { discard(e); }
+    await writeDurable(pending, steps, 'backup').catch(discard);
     // the backup's own directories (files/…) must be durable before the manifest commits it
     for (const d of new Set(pending.map((p) => path.dirname(p.host)))) {
       for (let x = d; x.startsWith(dir) && x !== dir; x = path.dirname(x)) fsyncDir(path.dirname(x));
@@ -490,7 +568,7 @@ export async function applyChanges(nfs: NodeFs, changes: Change[], o: Transactio
       state: 'in-progress', pid: process.pid, host: os.hostname(), entries, ...(o.note ? { note: o.note } : {}),
       ...(createdDirs.length ? { createdDirs } : {}),
     };
-    writeManifest(dir, manifest, steps);
+    try { writeManifest(dir, manifest, steps); } catch (e) { discard(e); }
     // 2. writes, 3. verify
     const written: string[] = [];
     const keyModes = keyModeChanges(nfs, changes);
@@ -529,11 +607,15 @@ export async function applyChanges(nfs: NodeFs, changes: Change[], o: Transactio
       manifest.state = 'in-progress';
       try {
         rollBack(nfs, dir, manifest);
-        manifest.state = 'rolled-back';
-        writeManifest(dir, manifest);
       } catch (rb) {
         throw new UserError(`failed to ${o.action}: ${errorMessage(e)}; and the rollback failed too: ${errorMessage(rb)}`, `restore with \`kubepki restore ${dir}\``, 2);
       }
+      // every file is back; a manifest that cannot say so (the disk that failed the run is full) stays
+      // in-progress, and the next run's rollback of it changes nothing
+      try {
+        manifest.state = 'rolled-back';
+        writeManifest(dir, manifest);
+      } catch { /* see above */ }
       throw new UserError(`failed to ${o.action}: ${errorMessage(e)}`, `every file was put back as it was (backup ${dir})`, e instanceof UserError ? e.exitCode : 2);
     }
     return { backupDir: dir, written, keyModes, recovered: lock.recovered };

@@ -2,6 +2,7 @@ import * as nfs from 'node:fs';
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import type { Io } from './io.js';
+import { lockForChange, testStepHook } from './node-lock.js';
 import { UserError } from '../errors.js';
 import { rootOption, nowOption, resolveNow } from './options.js';
 import { openRoot } from '../fs/node-fs.js';
@@ -58,8 +59,8 @@ Examples:
       }
       const out = path.resolve(io.cwd, o.out);
       if (nfs.existsSync(out) && !o.force) throw new UserError(`failed to write ${out}: it exists`, 'pass --force to overwrite it, or another --out');
-      nfs.writeFileSync(out, renderExport(sealed, o.output), { mode: 0o600 });
-      nfs.chmodSync(out, 0o600);
+      const { writeFileAtomic } = await import('../apply/transaction.js');
+      writeFileAtomic(out, renderExport(sealed, o.output), 0o600);
       const names = Object.entries(files).filter(([, v]) => v).map(([k]) => k);
       io.stdout(`Sealed ${names.length} files from ${pki} (${names.join(', ')}) into ${out}.\n`);
       if (!o.certificateKey) io.stdout(`Certificate key (keep it secret; needed to import): ${key}\n`);
@@ -88,42 +89,47 @@ Examples:
     .action(async (file: string, o: ImportOptions) => {
       const now = resolveNow(o.now);
       const fs = openRoot(o.root);
-      const { text, label } = readUserFile(io, file);
-      const { sealedDataOf, openShared } = await import('../rebuild/shared-certs.js');
-      const { externalEtcdFiles } = await import('../rebuild/node-files.js');
-      const { EXTERNAL_ETCD_KEYS } = await import('../rebuild/shared-certs.js');
-      const opened = openShared(o.certificateKey, sealedDataOf(text, label), label);
-      const pki = kubeadmPkiDir(fs);
-      // external-etcd-* entries go where this node's kube-apiserver manifest expects them (kubeadm: etcd.external paths)
-      const ext = externalEtcdFiles(fs, pki) ?? {};
-      const target = (rel: string): string | undefined => {
-        const field = (Object.keys(EXTERNAL_ETCD_KEYS) as (keyof typeof EXTERNAL_ETCD_KEYS)[]).find((k) => EXTERNAL_ETCD_KEYS[k] === rel);
-        return field ? ext[field] : `${pki}/${rel}`;
-      };
-      const changes: { op: 'write'; path: string; content: Buffer; mode: number; secret?: boolean }[] = [];
-      const lines: string[] = [];
-      const { applyChanges, keyModeChanges } = await import('../apply/transaction.js');
-      const { modeChangeText } = await import('../fs/key-mode.js');
-      const conflicts: string[] = [];
-      for (const f of opened) {
-        const p = target(f.rel);
-        if (!p) { lines.push(`  skip     ${f.rel} (no external etcd paths in this node's kube-apiserver manifest)`); continue; }
-        if (fs.exists(p)) {
-          if (fs.readFile(p).equals(f.content)) { lines.push(`  same     ${p}`); continue; }
-          if (!o.force) { conflicts.push(p); continue; }
-          // a key file others could read is replaced without their bits
-          const km = keyModeChanges(fs, [{ op: 'write', path: p, content: f.content, secret: f.kind === 'private key' }])[0];
-          lines.push(`  replace  ${p} (${f.kind}${km ? `; ${modeChangeText(km)}` : ''})`);
-        } else lines.push(`  create   ${p} (${f.kind})`);
-        changes.push({ op: 'write', path: p, content: f.content, mode: f.mode, ...(f.kind === 'private key' ? { secret: true } : {}) });
+      const lock = o.dryRun ? undefined : await lockForChange(io, fs, now);
+      try {
+        const { text, label } = readUserFile(io, file);
+        const { sealedDataOf, openShared } = await import('../rebuild/shared-certs.js');
+        const { externalEtcdFiles } = await import('../rebuild/node-files.js');
+        const { EXTERNAL_ETCD_KEYS } = await import('../rebuild/shared-certs.js');
+        const opened = openShared(o.certificateKey, sealedDataOf(text, label), label);
+        const pki = kubeadmPkiDir(fs);
+        // external-etcd-* entries go where this node's kube-apiserver manifest expects them (kubeadm: etcd.external paths)
+        const ext = externalEtcdFiles(fs, pki) ?? {};
+        const target = (rel: string): string | undefined => {
+          const field = (Object.keys(EXTERNAL_ETCD_KEYS) as (keyof typeof EXTERNAL_ETCD_KEYS)[]).find((k) => EXTERNAL_ETCD_KEYS[k] === rel);
+          return field ? ext[field] : `${pki}/${rel}`;
+        };
+        const changes: { op: 'write'; path: string; content: Buffer; mode: number; secret?: boolean }[] = [];
+        const lines: string[] = [];
+        const { applyChanges, keyModeChanges } = await import('../apply/transaction.js');
+        const { modeChangeText } = await import('../fs/key-mode.js');
+        const conflicts: string[] = [];
+        for (const f of opened) {
+          const p = target(f.rel);
+          if (!p) { lines.push(`  skip     ${f.rel} (no external etcd paths in this node's kube-apiserver manifest)`); continue; }
+          if (fs.exists(p)) {
+            if (fs.readFile(p).equals(f.content)) { lines.push(`  same     ${p}`); continue; }
+            if (!o.force) { conflicts.push(p); continue; }
+            // a key file others could read is replaced without their bits
+            const km = keyModeChanges(fs, [{ op: 'write', path: p, content: f.content, secret: f.kind === 'private key' }])[0];
+            lines.push(`  replace  ${p} (${f.kind}${km ? `; ${modeChangeText(km)}` : ''})`);
+          } else lines.push(`  create   ${p} (${f.kind})`);
+          changes.push({ op: 'write', path: p, content: f.content, mode: f.mode, ...(f.kind === 'private key' ? { secret: true } : {}) });
+        }
+        if (conflicts.length) {
+          throw new UserError(`failed to import ${label}: ${conflicts.join(', ')} already exist${conflicts.length === 1 ? 's' : ''} with different content`, 'this node has its own CA: pass --force to back it up and replace it (every certificate it signed must then be re-issued: kubepki rebuild --force)');
+        }
+        io.stdout(`${lines.join('\n')}\n`);
+        if (o.dryRun || changes.length === 0) { io.stdout(o.dryRun ? 'Dry run: nothing written.\n' : 'Nothing to do.\n'); return; }
+        const r = await applyChanges(fs, changes, { action: 'ca import', now, note: `kubepki ca import ${label}`, ...(lock ? { lock } : {}), onStep: testStepHook(io.env) });
+        io.stdout(`Wrote ${r.written.length} files (backup ${r.backupDir}).\nNext: if this node lost its certificates, kubepki rebuild creates them from these; if these are a renewed CA (same key), restart the components that read it (kubepki restore and renew print them: kube-apiserver, kube-controller-manager, the kubelet) and refresh the CA copies in this node's kubeconfigs.\n`);
+      } finally {
+        lock?.release();
       }
-      if (conflicts.length) {
-        throw new UserError(`failed to import ${label}: ${conflicts.join(', ')} already exist${conflicts.length === 1 ? 's' : ''} with different content`, 'this node has its own CA: pass --force to back it up and replace it (every certificate it signed must then be re-issued: kubepki rebuild --force)');
-      }
-      io.stdout(`${lines.join('\n')}\n`);
-      if (o.dryRun || changes.length === 0) { io.stdout(o.dryRun ? 'Dry run: nothing written.\n' : 'Nothing to do.\n'); return; }
-      const r = await applyChanges(fs, changes, { action: 'ca import', now, note: `kubepki ca import ${label}` });
-      io.stdout(`Wrote ${r.written.length} files (backup ${r.backupDir}).\nNext: if this node lost its certificates, kubepki rebuild creates them from these; if these are a renewed CA (same key), restart the components that read it (kubepki restore and renew print them: kube-apiserver, kube-controller-manager, the kubelet) and refresh the CA copies in this node's kubeconfigs.\n`);
     }));
   return ca;
 }

@@ -93,8 +93,8 @@ Examples:
       const { toKubeYaml } = await import('../manifests/static-pods.js');
       const out = path.resolve(io.cwd, o.out ?? `kubepki-join-${plan.tokenId}.yaml`);
       if (nfs.existsSync(out) && !o.force) throw new UserError(`failed to write ${out}: it exists`, 'pass --force to overwrite it, or another --out');
-      nfs.writeFileSync(out, plan.manifests.map((m) => toKubeYaml(m)).join('---\n'), { mode: 0o600 });
-      nfs.chmodSync(out, 0o600);
+      const { writeFileAtomic } = await import('../apply/transaction.js');
+      writeFileAtomic(out, plan.manifests.map((m) => toKubeYaml(m)).join('---\n'), 0o600);
       if (o.apply) {
         const { applyJoinPlan } = await import('./cluster-info.js');
         const { parseDurationSeconds } = await import('../pki/bootstrap-token.js');

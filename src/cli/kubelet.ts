@@ -2,6 +2,7 @@ import * as nfs from 'node:fs';
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import type { Io } from './io.js';
+import { lockForChange, testStepHook } from './node-lock.js';
 import { UserError } from '../errors.js';
 import { rootOption, nowOption, resolveNow } from './options.js';
 import { openRoot, NodeFs } from '../fs/node-fs.js';
@@ -84,97 +85,102 @@ Exit codes: 0 written (or planned), 3 a flag is wrong, the CA cannot be read, or
         throw new UserError(`--out ${o.out} is a file: --out is the directory that receives the node's files`, 'pass a directory to --out; the token Secret manifest goes to --secret-out FILE');
       }
       const fs = openRoot(o.root);
-      // without --validity: what kube-controller-manager gives the kubelet's own CSRs, when its manifest says
-      const signing = o.validity === undefined ? clusterSigningDuration(fs) : undefined;
-      if (signing) validityMs = signing.seconds * 1000;
-      const { loadCa, apiServerUrl, treeNodeName } = await import('../rebuild/node-files.js');
-      // --root is the tree that gets the files unless --out: it must be NODE's own
-      const own = treeNodeName(fs);
-      if (!outDir && own && own.name !== nodeName && !o.force) {
-        throw new UserError(
-          `failed to write kubelet credentials for ${nodeName} into ${o.root ?? '/'}: this tree is node ${own.name}'s (${own.source}), and its kubelet would become ${nodeName}`,
-          `pass --out DIR to write ${nodeName}'s files into DIR for copying to ${nodeName}, or --force if this tree really is ${nodeName}'s`,
-        );
-      }
-      const pki = kubeadmPkiDir(fs);
-      // a CA given on the host is read through a NodeFs rooted at /
-      const caFs = o.caCert ? new NodeFs('/') : fs;
-      const caCertPath = o.caCert ? path.resolve(io.cwd, o.caCert) : `${pki}/ca.crt`;
-      const caKeyPath = o.caKey ? path.resolve(io.cwd, o.caKey) : caCertPath.replace(/\.crt$/, '.key');
-      const server = apiServerUrl(fs, o.controlPlaneEndpoint);
-      const { applyChanges } = await import('../apply/transaction.js');
-      const { writeExportTree } = await import('../rebuild/kubelet-credentials.js');
-      const where = outDir ? ` in ${outDir}` : '';
-      // the kubelet's clientCAFile on a joined node (spec §2.2); only written into a fresh --out tree
-      const caCopy = (pem: string) => ({ op: 'write' as const, path: `${DEFAULT_PKI}/ca.crt`, content: Buffer.from(pem), mode: 0o644 });
-      /** Into the --out tree (with the CA copy), or onto this node through the backed-up transaction. */
-      const store = async (changes: Parameters<typeof applyChanges>[1], caPem: string, action: string): Promise<string> => {
-        if (outDir) {
-          writeExportTree(outDir, [...changes, caCopy(caPem)]);
-          return `Written under ${outDir}`;
+      const lock = outDir || o.dryRun ? undefined : await lockForChange(io, fs, now);
+      try {
+        // without --validity: what kube-controller-manager gives the kubelet's own CSRs, when its manifest says
+        const signing = o.validity === undefined ? clusterSigningDuration(fs) : undefined;
+        if (signing) validityMs = signing.seconds * 1000;
+        const { loadCa, apiServerUrl, treeNodeName } = await import('../rebuild/node-files.js');
+        // --root is the tree that gets the files unless --out: it must be NODE's own
+        const own = treeNodeName(fs);
+        if (!outDir && own && own.name !== nodeName && !o.force) {
+          throw new UserError(
+            `failed to write kubelet credentials for ${nodeName} into ${o.root ?? '/'}: this tree is node ${own.name}'s (${own.source}), and its kubelet would become ${nodeName}`,
+            `pass --out DIR to write ${nodeName}'s files into DIR for copying to ${nodeName}, or --force if this tree really is ${nodeName}'s`,
+          );
         }
-        const r = await applyChanges(fs, changes, { action, now });
-        return `Backup: ${r.backupDir}`;
-      };
-      // the tar names only the top directories the tree has: --bootstrap writes nothing under var, and tar fails on a missing one
-      const copyNote = (tops: string[], symlink: boolean) => `copy ${outDir}'s contents to ${nodeName}'s / keeping modes${symlink ? ' and the symlink' : ''} (tar -C ${outDir} -cf - ${tops.join(' ')} | ssh root@${nodeName} tar -C / --no-overwrite-dir -xpf -: existing directories there keep their owner and mode)`;
+        const pki = kubeadmPkiDir(fs);
+        // a CA given on the host is read through a NodeFs rooted at /
+        const caFs = o.caCert ? new NodeFs('/') : fs;
+        const caCertPath = o.caCert ? path.resolve(io.cwd, o.caCert) : `${pki}/ca.crt`;
+        const caKeyPath = o.caKey ? path.resolve(io.cwd, o.caKey) : caCertPath.replace(/\.crt$/, '.key');
+        const server = apiServerUrl(fs, o.controlPlaneEndpoint);
+        const { applyChanges } = await import('../apply/transaction.js');
+        const { writeExportTree } = await import('../rebuild/kubelet-credentials.js');
+        const where = outDir ? ` in ${outDir}` : '';
+        // the kubelet's clientCAFile on a joined node (spec §2.2); only written into a fresh --out tree
+        const caCopy = (pem: string) => ({ op: 'write' as const, path: `${DEFAULT_PKI}/ca.crt`, content: Buffer.from(pem), mode: 0o644 });
+        /** Into the --out tree (with the CA copy), or onto this node through the backed-up transaction. */
+        const store = async (changes: Parameters<typeof applyChanges>[1], caPem: string, action: string): Promise<string> => {
+          if (outDir) {
+            writeExportTree(outDir, [...changes, caCopy(caPem)]);
+            return `Written under ${outDir}`;
+          }
+          const r = await applyChanges(fs, changes, { action, now, ...(lock ? { lock } : {}), onStep: testStepHook(io.env) });
+          return `Backup: ${r.backupDir}`;
+        };
+        // the tar names only the top directories the tree has: --bootstrap writes nothing under var, and tar fails on a missing one
+        const copyNote = (tops: string[], symlink: boolean) => `copy ${outDir}'s contents to ${nodeName}'s / keeping modes${symlink ? ' and the symlink' : ''} (tar -C ${outDir} -cf - ${tops.join(' ')} | ssh root@${nodeName} tar -C / --no-overwrite-dir -xpf -: existing directories there keep their owner and mode)`;
 
-      if (o.bootstrap) {
-        const ca = loadCa(caFs, caCertPath, caKeyPath, false);
-        const { generateToken, parseToken, tokenSecretManifest, parseDurationSeconds, BootstrapTokenError } = await import('../pki/bootstrap-token.js');
-        const { planKubeletBootstrap, KUBELET_CONF, KUBELET_PKI_DIR } = await import('../plan/kubelet.js');
-        const { kubeletBootstrapChanges } = await import('../rebuild/kubelet-credentials.js');
-        const { toKubeYaml } = await import('../manifests/static-pods.js');
-        const token = (o.token ?? generateToken()).trim();
-        let secret;
-        try {
-          parseToken(token);
-          secret = tokenSecretManifest({ token, ttlSeconds: parseDurationSeconds(o.ttl), description: `kubepki kubelet credentials --bootstrap for ${nodeName}` }, now);
-        } catch (e) {
-          if (e instanceof BootstrapTokenError) throw new UserError(e.message, 'leave --token out to get a new one; --ttl like 24h');
-          throw e;
+        if (o.bootstrap) {
+          const ca = loadCa(caFs, caCertPath, caKeyPath, false);
+          const { generateToken, parseToken, tokenSecretManifest, parseDurationSeconds, BootstrapTokenError } = await import('../pki/bootstrap-token.js');
+          const { planKubeletBootstrap, KUBELET_CONF, KUBELET_PKI_DIR } = await import('../plan/kubelet.js');
+          const { kubeletBootstrapChanges } = await import('../rebuild/kubelet-credentials.js');
+          const { toKubeYaml } = await import('../manifests/static-pods.js');
+          const token = (o.token ?? generateToken()).trim();
+          let secret;
+          try {
+            parseToken(token);
+            secret = tokenSecretManifest({ token, ttlSeconds: parseDurationSeconds(o.ttl), description: `kubepki kubelet credentials --bootstrap for ${nodeName}` }, now);
+          } catch (e) {
+            if (e instanceof BootstrapTokenError) throw new UserError(e.message, 'leave --token out to get a new one; --ttl like 24h');
+            throw e;
+          }
+          const stale = [KUBELET_CONF, `${KUBELET_PKI_DIR}/kubelet-client-current.pem`];
+          const existing = outDir ? [] : stale.filter((p) => fs.lstat(p));
+          const secretOut = path.resolve(io.cwd, o.secretOut ?? `kubepki-kubelet-${nodeName}-token.yaml`);
+          const plan = planKubeletBootstrap({ nodeName, server: server.url, tokenId: parseToken(token).id, existing, secretFile: secretOut });
+          if (outDir) plan.notes.unshift(copyNote(['etc'], false), `on ${nodeName}, remove ${stale.join(' and ')} first: while they exist the kubelet ignores bootstrap-kubelet.conf`);
+          const lines = [
+            `write   ${plan.bootstrapPath}${where} (token ${plan.tokenId}.<secret>, server ${plan.server} from ${server.source})`,
+            ...(outDir ? [`write   ${DEFAULT_PKI}/ca.crt${where} (the cluster CA, the kubelet's client CA)`] : []),
+            ...plan.remove.map((p) => `remove  ${p} (backed up; the kubelet bootstraps again)`),
+            `write   ${secretOut} (the token Secret for the cluster)`,
+          ];
+          if (o.dryRun) { io.stdout(`${lines.join('\n')}\nDry run: nothing written.\n`); return; }
+          if (nfs.existsSync(secretOut)) throw new UserError(`failed to write ${secretOut}: it exists`, 'remove it or pass another --secret-out');
+          const changes = kubeletBootstrapChanges(plan, ca.pem, token);
+          const done = await store(changes, ca.pem, 'kubelet credentials --bootstrap');
+          (await import('../apply/transaction.js')).writeFileAtomic(secretOut, toKubeYaml(secret), 0o600);
+          io.stdout(`${lines.join('\n')}\n${done}\nNext:\n${plan.notes.map((n) => `  - ${n}`).join('\n')}\n`);
+          return;
         }
-        const stale = [KUBELET_CONF, `${KUBELET_PKI_DIR}/kubelet-client-current.pem`];
-        const existing = outDir ? [] : stale.filter((p) => fs.lstat(p));
-        const secretOut = path.resolve(io.cwd, o.secretOut ?? `kubepki-kubelet-${nodeName}-token.yaml`);
-        const plan = planKubeletBootstrap({ nodeName, server: server.url, tokenId: parseToken(token).id, existing, secretFile: secretOut });
-        if (outDir) plan.notes.unshift(copyNote(['etc'], false), `on ${nodeName}, remove ${stale.join(' and ')} first: while they exist the kubelet ignores bootstrap-kubelet.conf`);
+
+        const ca = loadCa(caFs, caCertPath, caKeyPath, true);
+        const { planKubeletCertificate, KUBELET_CONF } = await import('../plan/kubelet.js');
+        const { kubeletCertificateChanges } = await import('../rebuild/kubelet-credentials.js');
+        let existing: string | undefined;
+        if (!outDir) {
+          try { existing = fs.stat(KUBELET_CONF)?.isFile() ? fs.readFile(KUBELET_CONF).toString('utf8') : undefined; } catch { existing = undefined; }
+        }
+        const plan = planKubeletCertificate({
+          nodeName, now, keyType: o.keyType as never, validityMs, caNotAfter: ca.cert.notAfter, kubeconfigExists: existing !== undefined, server: server.url,
+        });
+        if (outDir) plan.notes.unshift(copyNote(['etc', 'var'], true));
         const lines = [
-          `write   ${plan.bootstrapPath}${where} (token ${plan.tokenId}.<secret>, server ${plan.server} from ${server.source})`,
+          `write   ${plan.pemPath}${where} (O=system:nodes, CN=${plan.subject.cn}; ${plan.keyType}; ${plan.notBefore.slice(0, 19)}Z → ${plan.notAfter.slice(0, 19)}Z${signing ? `, ${signing.text} as kube-controller-manager's --cluster-signing-duration in ${signing.file}` : ''}; signed by ${caCertPath})`,
+          `link    ${plan.currentPath}${where} → ${plan.pemPath}`,
+          `${plan.kubeconfig === 'edit' ? 'edit  ' : 'write '}  ${plan.kubeconfigPath}${where} (user → ${plan.currentPath}; CA refreshed${plan.kubeconfig === 'create' ? `; server ${plan.server}` : ''})`,
           ...(outDir ? [`write   ${DEFAULT_PKI}/ca.crt${where} (the cluster CA, the kubelet's client CA)`] : []),
-          ...plan.remove.map((p) => `remove  ${p} (backed up; the kubelet bootstraps again)`),
-          `write   ${secretOut} (the token Secret for the cluster)`,
         ];
         if (o.dryRun) { io.stdout(`${lines.join('\n')}\nDry run: nothing written.\n`); return; }
-        if (nfs.existsSync(secretOut)) throw new UserError(`failed to write ${secretOut}: it exists`, 'remove it or pass another --secret-out');
-        const changes = kubeletBootstrapChanges(plan, ca.pem, token);
-        const done = await store(changes, ca.pem, 'kubelet credentials --bootstrap');
-        nfs.writeFileSync(secretOut, toKubeYaml(secret), { mode: 0o600, flag: 'wx' });
+        const changes = await kubeletCertificateChanges(plan, ca as typeof ca & { key: NonNullable<typeof ca.key> }, existing);
+        const done = await store(changes, ca.pem, 'kubelet credentials');
         io.stdout(`${lines.join('\n')}\n${done}\nNext:\n${plan.notes.map((n) => `  - ${n}`).join('\n')}\n`);
-        return;
+      } finally {
+        lock?.release();
       }
-
-      const ca = loadCa(caFs, caCertPath, caKeyPath, true);
-      const { planKubeletCertificate, KUBELET_CONF } = await import('../plan/kubelet.js');
-      const { kubeletCertificateChanges } = await import('../rebuild/kubelet-credentials.js');
-      let existing: string | undefined;
-      if (!outDir) {
-        try { existing = fs.stat(KUBELET_CONF)?.isFile() ? fs.readFile(KUBELET_CONF).toString('utf8') : undefined; } catch { existing = undefined; }
-      }
-      const plan = planKubeletCertificate({
-        nodeName, now, keyType: o.keyType as never, validityMs, caNotAfter: ca.cert.notAfter, kubeconfigExists: existing !== undefined, server: server.url,
-      });
-      if (outDir) plan.notes.unshift(copyNote(['etc', 'var'], true));
-      const lines = [
-        `write   ${plan.pemPath}${where} (O=system:nodes, CN=${plan.subject.cn}; ${plan.keyType}; ${plan.notBefore.slice(0, 19)}Z → ${plan.notAfter.slice(0, 19)}Z${signing ? `, ${signing.text} as kube-controller-manager's --cluster-signing-duration in ${signing.file}` : ''}; signed by ${caCertPath})`,
-        `link    ${plan.currentPath}${where} → ${plan.pemPath}`,
-        `${plan.kubeconfig === 'edit' ? 'edit  ' : 'write '}  ${plan.kubeconfigPath}${where} (user → ${plan.currentPath}; CA refreshed${plan.kubeconfig === 'create' ? `; server ${plan.server}` : ''})`,
-        ...(outDir ? [`write   ${DEFAULT_PKI}/ca.crt${where} (the cluster CA, the kubelet's client CA)`] : []),
-      ];
-      if (o.dryRun) { io.stdout(`${lines.join('\n')}\nDry run: nothing written.\n`); return; }
-      const changes = await kubeletCertificateChanges(plan, ca as typeof ca & { key: NonNullable<typeof ca.key> }, existing);
-      const done = await store(changes, ca.pem, 'kubelet credentials');
-      io.stdout(`${lines.join('\n')}\n${done}\nNext:\n${plan.notes.map((n) => `  - ${n}`).join('\n')}\n`);
     }));
   return kubelet;
 }

@@ -124,6 +124,7 @@ const FS_HINTS: Record<string, string> = {
   EPERM: 'run as a user that may write there (root on a node), or choose another path',
   EROFS: 'the filesystem is read-only: remount it read-write or write elsewhere',
   ENOSPC: 'the disk is full: free some space and run again',
+  EFBIG: 'the file is larger than this process may write (ulimit -f): raise the limit and run again',
   EDQUOT: 'the disk quota is used up: free some space and run again',
   ENOENT: 'check the path: a directory in it does not exist',
   ENOTDIR: 'check the path: a part of it is a file, not a directory',

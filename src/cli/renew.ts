@@ -9,6 +9,7 @@ import { parseThresholdOrThrow } from '../inventory/classify.js';
 import { planRenew, parseSans, type SanInput } from '../plan/renew.js';
 import type { Plan } from '../plan/types.js';
 import { nowOption, rootOption, resolveNow, collect, toNodePaths } from './options.js';
+import { lockForChange, testStepHook } from './node-lock.js';
 import { openRoot } from '../fs/node-fs.js';
 import { modeChangeText } from '../fs/key-mode.js';
 
@@ -172,8 +173,7 @@ Exit codes:
       const backupRoot = o.backupDir ? path.resolve(io.cwd, o.backupDir) : undefined;
       let lock: import('../apply/transaction.js').NodeLock | undefined;
       if (!o.dryRun) {
-        lock = tx.lockNode(nfs, now, backupRoot);
-        for (const r of lock.recovered) io.stdout(`An interrupted run was rolled back first from ${r}.\n\n`);
+        lock = await lockForChange(io, nfs, now, backupRoot);
       } else {
         for (const r of tx.interruptedRuns(nfs, backupRoot)) io.stdout(`Note: the run backed up in ${r} was interrupted; a real run rolls it back first.\n\n`);
       }
@@ -198,7 +198,7 @@ Exit codes:
           onlyExpiring: o.onlyExpiring, csrOut, copies: findCopies(nfs, inv), modeOf: (p) => nfs.stat(p)?.mode,
           etcdCluster: inv.components.some((r) => r.component === 'etcd') ? (await import('../rebuild/etcd-members.js')).readNodeEtcdCluster(nfs) : undefined,
         }, now);
-        if (o.planOut) fs.writeFileSync(path.resolve(io.cwd, o.planOut), JSON.stringify(plan, null, 2) + '\n');
+        if (o.planOut) tx.writeFileAtomic(path.resolve(io.cwd, o.planOut), JSON.stringify(plan, null, 2) + '\n', 0o644);
         io.stdout(renderPlanText(plan, { install: Boolean(o.dryRun) }));
         io.stdout(clockWarnings(plan, Date.now(), o.now !== undefined));
         // a certificate someone else renews in time (the kubelet its own valid client certificate) is no failure
@@ -218,12 +218,7 @@ Exit codes:
         const { renderRenewal, writeCsrs } = await import('../apply/renew.js');
         const { applyChanges } = tx;
         const rendered = await renderRenewal(nfs, inv, plan);
-        const crashAt = Number(io.env.KUBEPKI_TEST_CRASH_AT ?? 0);
-        const failAt = Number(io.env.KUBEPKI_TEST_FAIL_AT ?? 0);
-        const onStep = crashAt || failAt ? (n: number, what: string) => {
-          if (n === crashAt) process.kill(process.pid, 'SIGKILL');
-          if (n === failAt) throw new Error(`injected failure at step ${n} (${what})`);
-        } : undefined;
+        const onStep = testStepHook(io.env);
         if (rendered.changes.length > 0) {
           const res = await applyChanges(nfs, rendered.changes, {
             action: 'renew', now, ...(backupRoot ? { backupRoot } : {}), ...(lock ? { lock } : {}),

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Io } from './io.js';
+import { lockForChange, testStepHook } from './node-lock.js';
 import { UserError, errorMessage } from '../errors.js';
 import { openRoot, type NodeFs } from '../fs/node-fs.js';
 import type { PlanRestart } from '../plan/types.js';
@@ -35,61 +36,63 @@ Exit codes:
     .action(async (backup: string, o: RestoreOptions) => {
       const now = resolveNow(o.now);
       const nfs = openRoot(o.root);
-      const { readManifest, restoreChanges, applyChanges, defaultBackupRoot, isInside, removeCreatedDirs, changedSince } = await import('../apply/transaction.js');
-      const root = o.backupDir ? path.resolve(io.cwd, o.backupDir) : defaultBackupRoot(nfs);
-      const candidates = [path.resolve(io.cwd, backup), path.join(root, backup), nfs.hostPath(backup)];
-      const dir = candidates.find((d) => fs.existsSync(path.join(d, 'manifest.json')));
-      if (!dir) throw new UserError(`failed to find backup ${backup}`, `run \`kubepki backups${o.root ? ` --root ${o.root}` : ''}\` to list them`);
-      const m = readManifest(dir);
-      // a backup belongs to the tree it was made from: the ones in this tree's backup directory are its own
-      // (wherever the disk was mounted then); one from elsewhere must have been made for this root, or a
-      // mounted disk's backup would be put back onto the live node, or another node's onto this one
-      // (only the tree's own backup directory: a --backup-dir can be shared by many nodes)
-      const own = isInside(defaultBackupRoot(nfs), dir);
-      if (!own && path.resolve(m.root) !== nfs.root) {
-        throw new UserError(`refusing to restore ${dir}: it was made for --root ${m.root}, and this is --root ${nfs.root}`, `pass --root ${m.root} to put it back there`);
-      }
-      // (a file the run made and removed itself, the kubelet swap's -updated.pem, is not there to remove)
-      const changes = restoreChanges(dir, m).filter((c) => c.op !== 'delete' || nfs.lstat(c.path) !== undefined);
-      io.stdout(`Restore ${changes.length} file(s) from ${dir} (${m.action} of ${m.created}, ${m.state}):\n`);
-      for (const c of changes) io.stdout(`  ${c.op === 'write' ? 'write ' : c.op === 'symlink' ? 'link  ' : 'remove'}  ${c.path}${c.op === 'symlink' ? ` → ${c.target}` : ''}\n`);
-      // the directories the run made for its files go with them, when nothing else is in them
-      for (const d of m.createdDirs ?? []) io.stdout(`  rmdir   ${d} (made by that run; if empty)\n`);
-      // what changed after that run (the kubelet rotated its pair, a later renewal) is undone too: say so
-      const drift = changedSince(nfs, m);
-      if (drift.length > 0) {
-        const what = (s: { existed: boolean; target?: string }, left: boolean) => (!s.existed ? 'nothing' : s.target !== undefined ? `a link to ${s.target}` : left ? 'what it wrote' : 'other content');
-        io.stdout(`Changed since that run (by something else); restoring puts the state from before the run back over it:\n`);
-        for (const d of drift) {
-          const kubelet = /\/kubelet-(client|server)-current\.pem$/.test(d.path) && d.now.target !== undefined ? ' (the kubelet rotated its pair since: restoring points it back at the older one)' : '';
-          io.stdout(`  ${d.path}: the run left ${what(d.left, true)}, now ${what(d.now, false)}${kubelet}\n`);
+      const lock = o.dryRun ? undefined : await lockForChange(io, nfs, now, o.backupDir ? path.resolve(io.cwd, o.backupDir) : undefined);
+      try {
+        const { readManifest, restoreChanges, applyChanges, defaultBackupRoot, isInside, removeCreatedDirs, changedSince } = await import('../apply/transaction.js');
+        const root = o.backupDir ? path.resolve(io.cwd, o.backupDir) : defaultBackupRoot(nfs);
+        const candidates = [path.resolve(io.cwd, backup), path.join(root, backup), nfs.hostPath(backup)];
+        const dir = candidates.find((d) => fs.existsSync(path.join(d, 'manifest.json')));
+        if (!dir) throw new UserError(`failed to find backup ${backup}`, `run \`kubepki backups${o.root ? ` --root ${o.root}` : ''}\` to list them`);
+        const m = readManifest(dir);
+        // a backup belongs to the tree it was made from: the ones in this tree's backup directory are its own
+        // (wherever the disk was mounted then); one from elsewhere must have been made for this root, or a
+        // mounted disk's backup would be put back onto the live node, or another node's onto this one
+        // (only the tree's own backup directory: a --backup-dir can be shared by many nodes)
+        const own = isInside(defaultBackupRoot(nfs), dir);
+        if (!own && path.resolve(m.root) !== nfs.root) {
+          throw new UserError(`refusing to restore ${dir}: it was made for --root ${m.root}, and this is --root ${nfs.root}`, `pass --root ${m.root} to put it back there`);
         }
-      }
-      // who reads a file the restore removes is known only before it goes (its manifest may go with it)
-      // (a dated kubelet pem goes while -current is pointed back at the older one: nothing reads it any more)
-      const relinked = new Set(changes.filter((c) => c.op === 'symlink').map((c) => { try { return nfs.realNodePath(c.path); } catch { return c.path; } }));
-      const removedPaths = changes.filter((c) => c.op === 'delete' && !relinked.has(c.path)).map((c) => c.path);
-      const putBack = changes.filter((c) => c.op !== 'delete').map((c) => c.path);
-      const removedText = removedPaths.length ? await restartText(nfs, removedPaths, now, REMOVED_LEAD, { none: '', commands: false }) : '';
-      if (o.dryRun) {
+        // (a file the run made and removed itself, the kubelet swap's -updated.pem, is not there to remove)
+        const changes = restoreChanges(dir, m).filter((c) => c.op !== 'delete' || nfs.lstat(c.path) !== undefined);
+        io.stdout(`Restore ${changes.length} file(s) from ${dir} (${m.action} of ${m.created}, ${m.state}):\n`);
+        for (const c of changes) io.stdout(`  ${c.op === 'write' ? 'write ' : c.op === 'symlink' ? 'link  ' : 'remove'}  ${c.path}${c.op === 'symlink' ? ` → ${c.target}` : ''}\n`);
+        // the directories the run made for its files go with them, when nothing else is in them
+        for (const d of m.createdDirs ?? []) io.stdout(`  rmdir   ${d} (made by that run; if empty)\n`);
+        // what changed after that run (the kubelet rotated its pair, a later renewal) is undone too: say so
+        const drift = changedSince(nfs, m);
+        if (drift.length > 0) {
+          const what = (s: { existed: boolean; target?: string }, left: boolean) => (!s.existed ? 'nothing' : s.target !== undefined ? `a link to ${s.target}` : left ? 'what it wrote' : 'other content');
+          io.stdout(`Changed since that run (by something else); restoring puts the state from before the run back over it:\n`);
+          for (const d of drift) {
+            const kubelet = /\/kubelet-(client|server)-current\.pem$/.test(d.path) && d.now.target !== undefined ? ' (the kubelet rotated its pair since: restoring points it back at the older one)' : '';
+            io.stdout(`  ${d.path}: the run left ${what(d.left, true)}, now ${what(d.now, false)}${kubelet}\n`);
+          }
+        }
+        // who reads a file the restore removes is known only before it goes (its manifest may go with it)
+        // (a dated kubelet pem goes while -current is pointed back at the older one: nothing reads it any more)
+        const relinked = new Set(changes.filter((c) => c.op === 'symlink').map((c) => { try { return nfs.realNodePath(c.path); } catch { return c.path; } }));
+        const removedPaths = changes.filter((c) => c.op === 'delete' && !relinked.has(c.path)).map((c) => c.path);
+        const putBack = changes.filter((c) => c.op !== 'delete').map((c) => c.path);
+        const removedText = removedPaths.length ? await restartText(nfs, removedPaths, now, REMOVED_LEAD, { none: '', commands: false }) : '';
+        if (o.dryRun) {
+          io.stdout(removedText);
+          if (putBack.length || !removedText) io.stdout(await restartText(nfs, putBack, now, 'Afterwards restart'));
+          io.stdout('Dry run: nothing was written.\n');
+          return;
+        }
+        const res = await applyChanges(nfs, changes, {
+          action: 'restore', now, ...(o.backupDir ? { backupRoot: root } : {}), note: `restore ${dir}`, ...(lock ? { lock } : {}), onStep: testStepHook(io.env),
+        });
+        const removed = removeCreatedDirs(nfs, m);
+        const kept = (m.createdDirs ?? []).filter((d) => !removed.includes(d) && nfs.lstat(d)?.isDirectory());
+        if (removed.length) io.stdout(`Removed ${removed.length} empty director${removed.length === 1 ? 'y' : 'ies'} that run had made: ${removed.join(', ')}.\n`);
+        if (kept.length) io.stdout(`Kept ${kept.join(', ')}: made by that run, but not empty (something else is in it now).\n`);
+        io.stdout(`Restored. The files it replaced are in ${res.backupDir}.\n`);
         io.stdout(removedText);
-        if (putBack.length || !removedText) io.stdout(await restartText(nfs, putBack, now, 'Afterwards restart'));
-        io.stdout('Dry run: nothing was written.\n');
-        return;
+        if (putBack.length || !removedText) io.stdout(await restartText(nfs, putBack, now, 'Nothing was restarted. These components read the restored files; restart them'));
+      } finally {
+        lock?.release();
       }
-      const crashAt = Number(io.env.KUBEPKI_TEST_CRASH_AT ?? 0);
-      const res = await applyChanges(nfs, changes, {
-        action: 'restore', now, ...(o.backupDir ? { backupRoot: root } : {}), note: `restore ${dir}`,
-        ...(crashAt ? { onStep: (n: number) => { if (n === crashAt) process.kill(process.pid, 'SIGKILL'); } } : {}),
-      });
-      for (const r of res.recovered) io.stdout(`An interrupted run was rolled back first from ${r}.\n`);
-      const removed = removeCreatedDirs(nfs, m);
-      const kept = (m.createdDirs ?? []).filter((d) => !removed.includes(d) && nfs.lstat(d)?.isDirectory());
-      if (removed.length) io.stdout(`Removed ${removed.length} empty director${removed.length === 1 ? 'y' : 'ies'} that run had made: ${removed.join(', ')}.\n`);
-      if (kept.length) io.stdout(`Kept ${kept.join(', ')}: made by that run, but not empty (something else is in it now).\n`);
-      io.stdout(`Restored. The files it replaced are in ${res.backupDir}.\n`);
-      io.stdout(removedText);
-      if (putBack.length || !removedText) io.stdout(await restartText(nfs, putBack, now, 'Nothing was restarted. These components read the restored files; restart them'));
     });
 }
 

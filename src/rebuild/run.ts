@@ -14,6 +14,7 @@ import { executeRebuild, type RebuildOutput } from './execute.js';
 import { writeRebuildFiles, type WriteResult } from './write.js';
 import type { SettingsSource } from './settings.js';
 import type { generateKey } from '../pki/keygen.js';
+import type { NodeLock } from '../apply/transaction.js';
 
 export interface RebuildOptions {
   fs: NodeFs;
@@ -31,6 +32,10 @@ export interface RebuildOptions {
   generate?: typeof generateKey;
   /** host directory for backups (default <root>/var/lib/kubepki/backups) */
   backupRoot?: string;
+  /** the node lock, taken before reading (see lockNode) */
+  lock?: NodeLock;
+  /** called before every filesystem mutation of the write (tests crash or fail here) */
+  onStep?: (n: number, what: string) => void;
 }
 
 export interface RebuildResult {
@@ -57,7 +62,7 @@ export async function rebuild(o: RebuildOptions): Promise<RebuildResult> {
     );
   }
   const output = await executeRebuild({ fs: o.fs, plan, settings: gathered.settings, generate: o.generate });
-  const written = await writeRebuildFiles(o.fs, output.files, o.now, o.backupRoot);
+  const written = await writeRebuildFiles(o.fs, output.files, o.now, o.backupRoot, { lock: o.lock, onStep: o.onStep });
   return { gathered, plan, output, written };
 }
 

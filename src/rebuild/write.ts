@@ -5,7 +5,7 @@
  * roll-back of every file on any failure.
  */
 import type { NodeFs } from '../fs/node-fs.js';
-import { applyChanges, type Change } from '../apply/transaction.js';
+import { applyChanges, type Change, type TransactionOptions } from '../apply/transaction.js';
 import type { ModeChange } from '../fs/key-mode.js';
 import type { FileWrite } from './execute.js';
 
@@ -17,7 +17,7 @@ export interface WriteResult {
   keyModes?: ModeChange[];
 }
 
-export async function writeRebuildFiles(fs: NodeFs, files: FileWrite[], now: Date, backupRoot?: string): Promise<WriteResult> {
+export async function writeRebuildFiles(fs: NodeFs, files: FileWrite[], now: Date, backupRoot?: string, o: Pick<TransactionOptions, 'lock' | 'onStep'> = {}): Promise<WriteResult> {
   if (files.length === 0) return { written: [] };
   for (const f of files) {
     // kubeadm never overwrites: only --force items may replace, and only what the plan saw
@@ -26,6 +26,6 @@ export async function writeRebuildFiles(fs: NodeFs, files: FileWrite[], now: Dat
   const changes: Change[] = files.map((f): Change => (f.link
     ? { op: 'symlink', path: f.path, target: f.content }
     : { op: 'write', path: f.path, content: Buffer.from(f.content), mode: f.mode }));
-  const r = await applyChanges(fs, changes, { action: 'rebuild', now, backupRoot, note: `kubepki rebuild: ${files.length} files` });
+  const r = await applyChanges(fs, changes, { action: 'rebuild', now, backupRoot, note: `kubepki rebuild: ${files.length} files`, ...(o.lock ? { lock: o.lock } : {}), ...(o.onStep ? { onStep: o.onStep } : {}) });
   return { written: r.written, backupDir: files.some((f) => f.replace) ? r.backupDir : undefined, ...(r.keyModes.length ? { keyModes: r.keyModes } : {}) };
 }

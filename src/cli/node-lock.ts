@@ -1,0 +1,29 @@
+/**
+ * What every command that changes a node does first: take the node's lock, which rolls an interrupted run
+ * back from its backup, so that the command reads and plans against a consistent tree (not against files a
+ * killed run left, which the rollback then removes under the plan), and no second writer starts half way.
+ */
+import type { Io } from './io.js';
+import type { NodeFs } from '../fs/node-fs.js';
+import type { NodeLock } from '../apply/transaction.js';
+
+export async function lockForChange(io: Io, nfs: NodeFs, now: Date, backupRoot?: string): Promise<NodeLock> {
+  const { lockNode } = await import('../apply/transaction.js');
+  const lock = lockNode(nfs, now, backupRoot);
+  for (const r of lock.recovered) io.stdout(`An interrupted run was rolled back first from ${r}.\n\n`);
+  return lock;
+}
+
+/**
+ * Crash and failure injection for tests (KUBEPKI_TEST_CRASH_AT / KUBEPKI_TEST_FAIL_AT = a write step's
+ * ordinal): SIGKILL the process, or throw, just before that filesystem step.
+ */
+export function testStepHook(env: Io['env']): ((n: number, what: string) => void) | undefined {
+  const crashAt = Number(env.KUBEPKI_TEST_CRASH_AT ?? 0);
+  const failAt = Number(env.KUBEPKI_TEST_FAIL_AT ?? 0);
+  if (!crashAt && !failAt) return undefined;
+  return (n, what) => {
+    if (n === crashAt) process.kill(process.pid, 'SIGKILL');
+    if (n === failAt) throw new Error(`injected failure at step ${n} (${what})`);
+  };
+}
