@@ -137,7 +137,9 @@ test('check on kubeadm-1.26-expired: every leaf expired with its signer, CAs fin
   for (const c of leaves) {
     assert.equal(c.status, 'expired', c.name);
     assert.ok(c.signerName, `${c.name} signer`);
-    assert.ok(c.findings.some((f) => f.code === 'expired' && f.severity === 'error' && f.message.includes(`signed by ${c.signerName}`)), c.name);
+    // (the kubelet's self-signed serving pair, which kube-apiserver does not verify by default, is a warning)
+    const severity = c.name === 'kubelet-serving' ? 'warning' : 'error';
+    assert.ok(c.findings.some((f) => f.code === 'expired' && f.severity === severity && f.message.includes(`signed by ${c.signerName}`)), c.name);
   }
   for (const n of ['ca', 'etcd-ca', 'front-proxy-ca']) assert.equal(byName(inv, n).status, 'ok');
   const io = memoryIo();
@@ -272,7 +274,7 @@ test('an empty or broken kubeadm kubeconfig is a corrupt finding (exit 2), a wor
   const perm = f('/etc/kubernetes/pki/ca.key');
   assert.equal(perm?.code, 'key-permissions');
   assert.equal(perm?.severity, 'info');
-  assert.match(perm!.message, /mode 0644, readable beyond its owner; .*\(chmod 600 \/etc\/kubernetes\/pki\/ca\.key/);
+  assert.match(perm!.message, /mode 0644, readable beyond its owner: chmod 600 \/etc\/kubernetes\/pki\/ca\.key \(0640 if/);
   const io = memoryIo();
   assert.equal(await run(['check', '--root', root, '--now', '2026-11-23'], io), 2);
   assert.match(io.out, /corrupt\s+\/etc\/kubernetes\/admin\.conf/);

@@ -107,6 +107,12 @@ function unsupportedKey(e: CertEntry, key: KeyInfo, keyFileExplicit: boolean | u
   return undefined;
 }
 
+/** The kubelet's self-signed kubelet.crt (a leaf and its own throwaway CA in one file, or one self-signed certificate). */
+function isKubeletSelfSignedServing(e: CertEntry, signer: CertEntry | undefined): boolean {
+  if (e.name !== 'kubelet-serving' && e.name !== 'kubelet-serving-ca') return false;
+  return e.selfSigned || signer?.location.file === e.location.file;
+}
+
 /** Findings and status of every certificate (pure but for reading `fs` existence). */
 export function classify(input: ClassifyInput): void {
   const { records, threshold, now } = input;
@@ -123,7 +129,16 @@ export function classify(input: ClassifyInput): void {
     const issued = issuedAt(e, r.signer, c.notBefore, input.hints);
     e.warnFrom = warningStart(threshold, issued, c.notAfter).toISOString();
     if (now.getTime() >= c.notAfter.getTime()) {
-      add(e, { code: 'expired', severity: 'error', message: `${e.name} expired on ${day(e.notAfter)} (${Math.floor(-e.residualSeconds / 86400)}d ago; ${signerText})` });
+      const expired = `${e.name} expired on ${day(e.notAfter)} (${Math.floor(-e.residualSeconds / 86400)}d ago; ${signerText})`;
+      if (isKubeletSelfSignedServing(e, r.signer)) {
+        // The kubelet makes this pair for itself when it is missing and never renews it (kubernetes/kubernetes#99418).
+        // kube-apiserver does not verify it unless --kubelet-certificate-authority is set (and then a self-signed one
+        // never verified): logs, exec and port-forward keep working. Only clients that check it refuse it. One finding
+        // for the file: its throwaway CA (the bundle's second certificate) says nothing more.
+        if (e.name === 'kubelet-serving') {
+          add(e, { code: 'expired', severity: 'warning', message: `${expired}: the kubelet's self-signed serving pair, which it makes once and never renews; kube-apiserver does not check it by default, so logs and exec still work, but clients that verify it (metrics-server without --kubelet-insecure-tls, Prometheus) refuse it: kubepki renew kubelet-serving, or remove kubelet.crt and kubelet.key and restart the kubelet (serverTLSBootstrap has the cluster sign it and rotates it)` });
+        } else add(e, { code: 'expired', severity: 'info', message: `${expired}: the throwaway CA of the kubelet's self-signed kubelet.crt (see kubelet-serving)` });
+      } else add(e, { code: 'expired', severity: 'error', message: expired });
     } else if (now.getTime() < c.notBefore.getTime()) {
       add(e, { code: 'not-yet-valid', severity: 'error', message: `${e.name} is not valid until ${e.notBefore} (clock skew? a certificate issued "from now" on another machine is rejected here)` });
     } else if (inWarningWindow(threshold, issued, c.notAfter, now)) {

@@ -669,7 +669,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
   for (const file of keyFiles) {
     const mode = fs.stat(file)?.mode;
     if (mode !== undefined && mode & 0o077) {
-      findings.push({ code: 'key-permissions', severity: 'info', file, message: `${file} holds a private key and is mode ${(mode & 0o777).toString(8).padStart(4, '0')}, readable beyond its owner; private keys are normally 0600, as kubeadm and the kubelet write them (chmod 600 ${file}, or 0640 if a component reads it through its group)` });
+      findings.push({ code: 'key-permissions', severity: 'info', file, message: `${file} holds a private key and is mode ${(mode & 0o777).toString(8).padStart(4, '0')}, readable beyond its owner: chmod 600 ${file} (0640 if a component reads it through its group)` });
     }
   }
   for (const k of keys) {
