@@ -1118,4 +1118,11 @@ test('a Kubernetes the Hard Way worker (no /var/lib/kubernetes there) is detecte
   assert.equal(p.subjectCN, 'system:kube-proxy');
   assert.equal(p.signerName, 'ca');
   assert.equal(byName(inv, 'kubelet').signerName, 'ca');
+  // an EKS, GKE or kops node has those two kubeconfigs too (exec credentials, the kubelet's rotated pair), but no
+  // kubelet.crt beside them: not the hard way, so no hard-way files (such as /root/*.kubeconfig) are looked for
+  const managed = tmpDir('kubepki-eks-node-');
+  put(managed, '/var/lib/kubelet/kubeconfig', 'apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    certificate-authority: /etc/kubernetes/pki/ca.crt\n    server: https://EXAMPLE.gr7.us-west-2.eks.amazonaws.com\n  name: kubernetes\nusers:\n- name: kubelet\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: /usr/bin/aws-iam-authenticator\n');
+  put(managed, '/var/lib/kube-proxy/kubeconfig', 'apiVersion: v1\nkind: Config\nusers: []\nclusters: []\n');
+  put(managed, '/etc/kubernetes/pki/ca.crt', ca.pem);
+  assert.ok(!readInventory({ fs: new NodeFs(managed), now: NOW }).layouts.includes('hardway'));
 });

@@ -115,8 +115,10 @@ export function detectLayouts(fs: NodeFs): LayoutName[] {
   if (sslIsRke) found.push('rke1');
   if (has('/var/lib/rancher/rke2')) found.push('rke2');
   if (has('/var/lib/rancher/k3s')) found.push('k3s');
-  // (a hard-way worker has no /var/lib/kubernetes: its kubelet's and kube-proxy's kubeconfigs are where the guide puts them)
-  if (has('/var/lib/kubernetes/ca.pem') || has('/var/lib/kubernetes/ca.crt') || has('/var/lib/kubelet/kubeconfig') || has('/var/lib/kube-proxy/kubeconfig')) found.push('hardway');
+  // (a hard-way worker has no /var/lib/kubernetes: its kubelet's and kube-proxy's kubeconfigs are where the guide puts them,
+  // beside the kubelet's certificate; EKS, GKE and kops nodes have those kubeconfigs too, but no /var/lib/kubelet/kubelet.crt)
+  const hardwayWorker = has('/var/lib/kubelet/kubelet.crt') && (has('/var/lib/kubelet/kubeconfig') || has('/var/lib/kube-proxy/kubeconfig'));
+  if (has('/var/lib/kubernetes/ca.pem') || has('/var/lib/kubernetes/ca.crt') || hardwayWorker) found.push('hardway');
   return found;
 }
 
