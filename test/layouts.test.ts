@@ -904,7 +904,7 @@ test('renew --file of a Secret manifest (k3s\'s server/tls/dynamic-cert.json, a 
   const app = await makeLeaf(appCa, 'app.demo.svc', { eku: ['serverAuth'], sans: [{ type: 'dns', value: 'app.demo.svc' }], notBefore: new Date('2026-01-01T00:00:00Z'), days: 365 });
   put(root, '/root/app-tls.yaml', `apiVersion: v1\nkind: Secret\nmetadata:\n  name: app-tls\n  namespace: demo\ntype: kubernetes.io/tls\ndata:\n  tls.crt: ${b64(app.pem + appCa.pem)}\n  tls.key: ${b64(app.keyPem)}\n`);
   for (const [file, expected] of [
-    [`${tls}/dynamic-cert.json`, /dynamic-cert\.json is k3s's copy of its listener's serving certificate \(Secret kube-system\/k3s-serving\), which k3s re-issues itself when it is within 90 days of its end; to re-issue it now: k3s certificate rotate, then systemctl restart k3s$/m],
+    [`${tls}/dynamic-cert.json`, /dynamic-cert\.json is k3s's copy of its listener's serving certificate \(Secret kube-system\/k3s-serving\), which k3s re-issues itself when it is within 90 days of its end; to re-issue it now, as k3s's docs say: systemctl stop k3s; k3s certificate rotate; systemctl start k3s$/m],
     ['/root/app-tls.yaml', /app-tls\.yaml is a manifest of Secret demo\/app-tls: kubepki rewrites certificate files, not Kubernetes objects; renew the certificate where it is issued, put it in the object's data and apply it \(kubectl apply -f \/root\/app-tls\.yaml\)$/m],
   ] as const) {
     const before = fs.readFileSync(path.join(root, file));
@@ -938,12 +938,12 @@ test('k3s/RKE2 server: check reads the listener\'s serving certificate from serv
   // valid: renew all renews the rest and leaves it to k3s without failing
   const io = memoryIo();
   assert.equal(await run(['renew', 'all', '--root', root, '--now', '2026-11-23', '--dry-run'], io), 0, io.out + io.err);
-  assert.match(io.out, /^ {2}dynamic-cert\.json: .*which k3s re-issues itself when it is within 90 days of its end; to re-issue it now: k3s certificate rotate, then systemctl restart k3s$/m);
+  assert.match(io.out, /^ {2}dynamic-cert\.json: .*which k3s re-issues itself when it is within 90 days of its end; to re-issue it now, as k3s's docs say: systemctl stop k3s; k3s certificate rotate; systemctl start k3s$/m);
   assert.doesNotMatch(io.out, /write {3}\/var\/lib\/rancher\/k3s\/server\/tls\/dynamic-cert\.json/);
   // expired: a failure, with the same advice
   const late = memoryIo();
   assert.equal(await run(['renew', 'all', '--root', root, '--now', '2028-01-01', '--dry-run'], late), 1, late.out + late.err);
-  assert.match(late.out, /^ {2}dynamic-cert\.json: .*k3s certificate rotate, then systemctl restart k3s$/m);
+  assert.match(late.out, /^ {2}dynamic-cert\.json: .*systemctl stop k3s; k3s certificate rotate; systemctl start k3s$/m);
 });
 
 test('a k3s agent without its client-ca.crt / server-ca.crt (only the CA copies at the end of each leaf file): renew re-signed serving-kubelet and client-kubelet under a new throwaway CA, which kube-apiserver refuses; it now leaves them to k3s-agent', async () => {

@@ -626,7 +626,7 @@ function manifestAdvice(c: CertEntry, inv: Inventory): string {
   const file = c.location.file;
   const rancher = rancherUnit(inv);
   if (rancher && file === `/var/lib/rancher/${rancher.distro}/server/tls/dynamic-cert.json`) {
-    return `${file} is ${rancher.distro}'s copy of its listener's serving certificate (${c.location.manifest}), which ${rancher.distro} re-issues itself when it is within 90 days of its end; to re-issue it now: ${rancher.distro} certificate rotate, then systemctl restart ${rancher.unit}`;
+    return `${file} is ${rancher.distro}'s copy of its listener's serving certificate (${c.location.manifest}), which ${rancher.distro} re-issues itself when it is within 90 days of its end; to re-issue it now, as ${rancher.distro}'s docs say: systemctl stop ${rancher.unit}; ${rancher.distro} certificate rotate; systemctl start ${rancher.unit}`;
   }
   return `${file} is a manifest of ${c.location.manifest}: kubepki rewrites certificate files, not Kubernetes objects; renew the certificate where it is issued, put it in the object's data and apply it (kubectl apply -f ${file})`;
 }
