@@ -252,7 +252,7 @@ Exit codes:
               if (!res.ok) { io.stderr('some endpoints still serve the old certificate; restart them by hand (see above)\n'); io.exitCode = 2; return; }
             }
           } else {
-            io.stdout(`\nNothing was restarted. These components still use the old certificates until restarted:\n`);
+            io.stdout(`\nNothing was restarted. Until they restart, these components (or the connections they have open) keep using the old certificates:\n`);
             for (const r of plan.restarts) io.stdout(`  ${r.component}: ${r.command}\n${r.caution ? `    (${r.caution})\n` : ''}`);
             // (running renew again with --restart would renew a second time: the commands above are the step now)
             io.stdout(nfs.root === '/' ? `Run those commands now; next time, renew --restart renews and restarts in one step.\n` : `Run those commands on the node itself once this tree is back in place.\n`);
