@@ -287,7 +287,8 @@ test('rebuild --config v1beta4 on an empty node: key type, validity and SANs fro
   const r = await cli('rebuild', '--root', root, '--now', NOW, '--config', cfg, '--dry-run');
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /keyType\s+ecdsa-p256\s+.*kubeadm\.yaml \(ClusterConfiguration\.encryptionAlgorithm\)/);
-  assert.match(r.out, /validityMs\s+720h\s+.*certificateValidityPeriod/);
+  assert.match(r.out, /^ {2}certificateValidityPeriod\s+720h\s+.*certificateValidityPeriod/m);
+  assert.doesNotMatch(r.out, /validityMs/, "settings are shown by kubeadm's names, not internal ones");
   assert.match(r.out, /controlPlaneEndpoint\s+cluster-api\.example\.test:6443\s+.*ClusterConfiguration\.controlPlaneEndpoint/);
   const w = await cli('rebuild', '--root', root, '--now', NOW, '--config', cfg);
   assert.equal(w.code, 0, w.err);

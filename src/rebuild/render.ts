@@ -10,17 +10,21 @@ function cell(v: string, width: number): string {
   return v.length + 2 > width ? `${v}  ` : v.padEnd(width);
 }
 
+/** A setting's name as shown: kubeadm's own where the internal one says how it is stored (validityMs holds a duration). */
+const SHOWN: Record<string, string> = { validityMs: 'certificateValidityPeriod', caValidityMs: 'caCertificateValidityPeriod' };
+const shown = (n: string) => SHOWN[n] ?? n;
+
 export function renderSettings(r: ResolvedSettings): string {
-  const width = Math.max(...SETTING_NAMES.map((n) => n.length)) + 2;
+  const width = Math.max(...SETTING_NAMES.map((n) => shown(n).length)) + 2;
   const vwidth = Math.min(48, Math.max(...SETTING_NAMES.map((n) => formatSetting(n, r.provenance[n].value).length)) + 2);
   const lines = ['Settings (value, and where it came from):'];
   for (const n of SETTING_NAMES) {
     const p = r.provenance[n];
-    lines.push(`  ${n.padEnd(width)}${cell(formatSetting(n, p.value), vwidth)}${p.source}`);
+    lines.push(`  ${shown(n).padEnd(width)}${cell(formatSetting(n, p.value), vwidth)}${p.source}`);
   }
   if (r.overridden.length > 0) {
     lines.push('', 'Also found (not used, a source above wins):');
-    for (const o of r.overridden) lines.push(`  ${o.name.padEnd(width)}${cell(formatSetting(o.name, o.value), vwidth)}${o.source}`);
+    for (const o of r.overridden) lines.push(`  ${shown(o.name).padEnd(width)}${cell(formatSetting(o.name, o.value), vwidth)}${o.source}`);
   }
   return lines.join('\n') + '\n';
 }
