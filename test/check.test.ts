@@ -301,6 +301,7 @@ test('inspect: a kubeconfig shows every entry, a key is described but never prin
   const stdin = memoryIo({}, fs.readFileSync(path.join(root, 'var/lib/kubelet/pki/kubelet.crt'), 'utf8'));
   assert.equal(await run(['inspect', '-', '--now', '2026-11-23', '-o', 'json'], stdin), 0, stdin.err);
   assert.equal(JSON.parse(stdin.out).certificates.length, 2);
+  assert.equal(JSON.parse(stdin.out).root, 'stdin', 'where the bytes came from, not a deleted temp directory');
   // a kubeconfig on stdin (kubectl config view --raw | kubepki inspect -), users' auth methods named
   const kc = memoryIo({}, fs.readFileSync(path.join(root, 'etc/kubernetes/admin.conf'), 'utf8'));
   assert.equal(await run(['inspect', '-', '--now', '2026-11-23'], kc), 0, kc.err);

@@ -123,6 +123,8 @@ export function inventoryOfBytes(parts: Buffer[], label: string, now: Date, warn
     const notOurs = (f: { code: string }) => f.code !== 'key-permissions' && f.code !== 'ca-key-missing';
     inv.findings = inv.findings.filter(notOurs);
     for (const c of inv.certificates) c.findings = c.findings.filter(notOurs);
+    // (where the bytes came from, not the throwaway directory, which is gone when this returns)
+    inv.root = label;
     if (inv.certificates.length === 0 && inv.keys.length === 0 && inv.csrs.length === 0) {
       const why = inv.findings[0]?.message.replace(/^[^:]*: /, '') ?? 'nothing readable';
       throw new UserError(`failed to inspect ${label}: ${why}`, 'pass PEM or DER certificates, a CSR, a key or a kubeconfig');
