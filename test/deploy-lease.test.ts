@@ -59,13 +59,17 @@ function leaseApi() {
 
 const LEASE_RUN = path.resolve(process.cwd(), 'deploy/image/lease-run.mjs');
 
-function runLease(kubeconfig: string, holder: string, command: string[], extra: string[] = []): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [LEASE_RUN, `--kubeconfig=${kubeconfig}`, '--namespace=kubepki', '--lease=kubepki-renewal', `--holder=${holder}`, '--duration=30', '--retry=0.2', ...extra, '--', ...command], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.on('exit', (code) => resolve({ code, stderr }));
-  });
+/** lease-run as a child; `stderr()` is what it has said so far, `done` its exit. */
+function startLease(kubeconfig: string, holder: string, command: string[], extra: string[] = []): { stderr: () => string; done: Promise<{ code: number | null; stderr: string }> } {
+  const child = spawn(process.execPath, [LEASE_RUN, `--kubeconfig=${kubeconfig}`, '--namespace=kubepki', '--lease=kubepki-renewal', `--holder=${holder}`, '--duration=30', '--retry=0.2', ...extra, '--', ...command], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  return { stderr: () => stderr, done: new Promise((resolve) => child.on('exit', (code) => resolve({ code, stderr }))) };
+}
+const runLease = (kubeconfig: string, holder: string, command: string[], extra: string[] = []) => startLease(kubeconfig, holder, command, extra).done;
+
+async function until(what: string, ok: () => boolean, ms = 30_000): Promise<void> {
+  for (const end = Date.now() + ms; !ok(); await new Promise((r) => setTimeout(r, 25))) if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
 }
 
 test('lease-run: renewals on two nodes never overlap, the Lease is released, exit codes pass through', async () => {
@@ -83,8 +87,17 @@ contexts: [{name: x, context: {cluster: c, user: u}}]
 current-context: x
 `);
     const out = path.join(dir, 'order.log');
-    const job = (id: string, code: number) => [process.execPath, '-e', `const fs=require('fs');fs.appendFileSync(${JSON.stringify(out)},'start ${id}\\n');setTimeout(()=>{fs.appendFileSync(${JSON.stringify(out)},'end ${id}\\n');process.exit(${code})},700)`];
-    const [a, b] = await Promise.all([runLease(kubeconfig, 'cp-1', job('cp-1', 0)), runLease(kubeconfig, 'cp-2', job('cp-2', 3))]);
+    // Each job runs until the test lets it end (a file go-ID), so the second node surely finds the Lease held
+    // however slowly each process starts (loading the Kubernetes client takes seconds on a loaded machine).
+    const go = (id: string) => path.join(dir, `go-${id}`);
+    const job = (id: string, code: number) => [process.execPath, '-e', `const fs=require('fs');fs.appendFileSync(${JSON.stringify(out)},'start ${id}\\n');const t=setInterval(()=>{if(!fs.existsSync(${JSON.stringify(go(id))}))return;clearInterval(t);fs.appendFileSync(${JSON.stringify(out)},'end ${id}\\n');process.exit(${code})},20)`];
+    const first = startLease(kubeconfig, 'cp-1', job('cp-1', 0));
+    await until('cp-1 to hold the Lease and start its job', () => fs.existsSync(out) && fs.readFileSync(out, 'utf8').includes('start cp-1'));
+    const second = startLease(kubeconfig, 'cp-2', job('cp-2', 3));
+    await until('cp-2 to find the Lease held', () => /is held by cp-1; waiting/.test(second.stderr()));
+    fs.writeFileSync(go('cp-1'), '');
+    fs.writeFileSync(go('cp-2'), '');
+    const [a, b] = await Promise.all([first.done, second.done]);
     const lines = fs.readFileSync(out, 'utf8').trim().split('\n');
     assert.equal(lines.length, 4);
     assert.match(lines[0], /^start /);

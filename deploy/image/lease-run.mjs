@@ -49,7 +49,10 @@ async function client(kubeconfig) {
   await kc.applyToHTTPSOptions(base);
   return async (method, path, body) => {
     const mod = server.protocol === 'https:' ? https : http;
-    const opts = { ...base, method, hostname: server.hostname, port: server.port || (server.protocol === 'https:' ? 443 : 80), path: server.pathname.replace(/\/$/, '') + path, headers: { ...(base.headers ?? {}), Accept: 'application/json', ...(body ? { 'Content-Type': 'application/json' } : {}) } };
+    const payload = body ? JSON.stringify(body) : undefined;
+    // (a fresh connection per call, and the body's length said: a DELETE with a body is not framed by default,
+    // and a reused keep-alive socket can be closed by the server while the command ran)
+    const opts = { ...base, agent: false, method, hostname: server.hostname, port: server.port || (server.protocol === 'https:' ? 443 : 80), path: server.pathname.replace(/\/$/, '') + path, headers: { ...(base.headers ?? {}), Accept: 'application/json', ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) } : {}) } };
     return new Promise((resolve, reject) => {
       const req = mod.request(opts, (res) => {
         let text = '';
@@ -57,7 +60,7 @@ async function client(kubeconfig) {
         res.on('end', () => { let json; try { json = JSON.parse(text); } catch { json = undefined; } resolve({ status: res.statusCode, json, text }); });
       });
       req.on('error', reject);
-      req.end(body ? JSON.stringify(body) : undefined);
+      req.end(payload);
     });
   };
 }
