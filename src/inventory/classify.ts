@@ -13,7 +13,7 @@ function ipVersion(s: string): number {
   return IPV4.test(s) ? 4 : 0;
 }
 import type { NodeFs } from '../fs/node-fs.js';
-import type { Certificate, KeyInfo } from '../pki/certificate.js';
+import { GO_CURVES, type Certificate, type KeyInfo } from '../pki/certificate.js';
 import { UserError } from '../errors.js';
 import { kubeadmProfileForFile } from '../profiles/kubeadm.js';
 import { parseThreshold, inWarningWindow, warningStart, humanDuration, certificateLifetime, DEFAULT_WARN, type Threshold } from './time.js';
@@ -72,9 +72,6 @@ function issuedAt(e: CertEntry, signer: CertEntry | undefined, notBefore: Date, 
   const life = certificateLifetime(e, signer, signer?.id === e.id, { configured: hints.validity });
   return life.source === 'own' ? notBefore : new Date(Date.parse(e.notAfter) - life.seconds * 1000);
 }
-
-/** Curves Go's crypto/tls signs and verifies with (crypto/x509 also parses P-224, which no TLS handshake offers). */
-const GO_CURVES = new Set(['P-256', 'P-384', 'P-521']);
 
 /**
  * A key Go programs cannot use (crypto/x509 parsePublicKey, ParseECPrivateKey): an EC curve spelled out

@@ -59,6 +59,9 @@ export const OID = {
   extKeyUsage: '2.5.29.37',
 } as const;
 
+/** Curves Go's crypto/tls signs and verifies with (crypto/x509 also parses P-224, which no TLS handshake offers). */
+export const GO_CURVES = new Set(['P-256', 'P-384', 'P-521']);
+
 export const CURVES: Record<string, [string, number]> = {
   '1.2.840.10045.3.1.7': ['P-256', 256],
   '1.3.132.0.34': ['P-384', 384],

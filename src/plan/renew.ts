@@ -11,7 +11,7 @@ import { domainToASCII } from 'node:url';
 import { newSerial, generalNameDer } from '../pki/sign.js';
 import { dnsNameProblem, sanString } from '../pki/san-validate.js';
 import { NAME_CONSTRAINTS_OID, parseNameConstraints, constraintViolation, violationText, type NameConstraints } from '../pki/name-constraints.js';
-import { Certificate } from '../pki/certificate.js';
+import { Certificate, GO_CURVES } from '../pki/certificate.js';
 import { parsePemBlocks } from '../pki/pem.js';
 import { UserError } from '../errors.js';
 import { keyModeChange } from '../fs/key-mode.js';
@@ -914,9 +914,6 @@ function isKubeletSelfSignedPair(c: CertEntry, signer: CertEntry): boolean {
  * agent a client certificate it refuses.
  */
 const RANCHER_CA_CN = /^(k3s|rke2)-(client|server|request-header)-ca@\d+$|^etcd-(server|peer)-ca@\d+$/;
-
-/** ECDSA curves Go's crypto/tls works with (see classify's unsupported-key). */
-const GO_CURVES = new Set(['P-256', 'P-384', 'P-521']);
 
 /**
  * The key type --new-key makes for a key Go programs cannot use: an ECDSA key on another curve (secp256k1,
