@@ -4,7 +4,6 @@
  * transaction; then verify what was written (re-read, chain verifies, key
  * matches, extensions as expected).
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import type { NodeFs } from '../fs/node-fs.js';

@@ -106,7 +106,6 @@ function decode(csr: CsrObject): CsrInfo {
   return info;
 }
 
-export { sanString };
 
 /** Canonical text of an IP address (IPv6 expanded), or undefined. */
 export function normalizeIp(ip: string): string | undefined {

@@ -6,7 +6,6 @@
  * names only where the answer is plain, but a URI without a host name, which Go and openssl refuse under
  * any URI constraint, is refused. Pure: no I/O.
  */
-import { isIP } from 'node:net';
 import { readTlv, children, contentBytes, latin1Text } from './der.js';
 import { formatIp } from './certificate.js';
 import { ipBytes } from './sign.js';
@@ -122,11 +121,14 @@ function matchEmail(email: string, constraint: string, excluded: boolean): boole
   return matchDomain(email.slice(at + 1), constraint, excluded);
 }
 
-/** The host name of a URI SAN as Go's matchURIConstraint takes it; undefined when it has none (no authority, an IP address). */
+/**
+ * The host name of a URI SAN as Go's matchURIConstraint takes it; undefined when it has none (no authority, an IP
+ * address: URL gives IPv6 in brackets and IPv4 as dotted digits).
+ */
 function uriHost(uri: string): string | undefined {
   let host: string;
   try { host = new URL(uri).hostname; } catch { return undefined; }
-  if (host === '' || host.startsWith('[') || isIP(host) !== 0 || /^[0-9.]+$/.test(host)) return undefined;
+  if (host === '' || host.startsWith('[') || /^[0-9.]+$/.test(host)) return undefined;
   return host;
 }
 

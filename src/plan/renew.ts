@@ -292,7 +292,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       results.push({ id: c.id, name: c.name, outcome: 'externally-managed', message: `externally managed, can't renew ${c.location.file}: the CA that signed it (${c.issuer}) is not on this node` + (csr ? '; here is a CSR for it' : rancherAdvice(c) ?? (opts.csrOut || !c.privateKey.present ? '' : ' (pass --csr-out DIR for a CSR to take to the CA)')), ...(csr ? { csr: `${opts.csrOut}/${safeName(c.name)}.csr`, install: installAdvice(c, inv) } : {}) });
       continue;
     } else {
-      kind = c.isCA ? 'ca' : c.location.kind === 'kubeconfig' ? 'kubeconfig' : isKubeletClientFile(c) ? 'kubelet-client' : 'leaf';
+      kind = c.isCA ? 'ca' : kind0;
       signer = { id: signerEntry.id, name: signerEntry.name, certFile: signerEntry.location.file, keyFile: signerEntry.privateKey.location?.file ?? '' };
     }
     const signerKeyOk = signer === 'throwaway' || (signer === 'self'
