@@ -14,7 +14,7 @@
  */
 import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import type { NodeFs } from '../fs/node-fs.js';
-import { readManifestFacts, MANIFEST_DIR } from './infer.js';
+import { readManifestFacts, readText, MANIFEST_DIR } from './infer.js';
 
 export interface EtcdMember { id: string; name: string; peerURLs: string[] }
 
@@ -175,6 +175,16 @@ export function readEtcdMembers(nfs: NodeFs, dataDir: string): EtcdData | undefi
   }
 }
 
+/** The members' names, sorted (a member added but never started has none yet: its peer URLs say which). */
+export function memberNames(members: EtcdMember[]): string[] {
+  return members.map((m) => m.name || `(unstarted ${m.peerURLs.join(' ')})`).sort();
+}
+
+/** The member names an --initial-cluster value (NAME=URL,…) lists, each once. */
+export function initialClusterNames(value: string | undefined): string[] {
+  return [...new Set((value ?? '').split(',').map((m) => m.split('=')[0]!.trim()).filter(Boolean))];
+}
+
 /**
  * The etcd cluster this control-plane node's etcd belongs to, for the advice around restarting it: the members
  * its data lists (the manifest's --data-dir, else kubeadm's /var/lib/etcd), else those its manifest's
@@ -182,20 +192,17 @@ export function readEtcdMembers(nfs: NodeFs, dataDir: string): EtcdData | undefi
  * and the healthcheck-client certificate beside its CA.
  */
 export function readNodeEtcdCluster(nfs: NodeFs): { members: string[]; healthCommand: string } | undefined {
-  let text: string | undefined;
-  try { text = nfs.stat(`${MANIFEST_DIR}/etcd.yaml`)?.isFile() ? nfs.readFile(`${MANIFEST_DIR}/etcd.yaml`).toString('utf8') : undefined; } catch { /* none */ }
+  const text = readText(nfs, `${MANIFEST_DIR}/etcd.yaml`);
   const f = (text ? readManifestFacts(text)?.flags : undefined) ?? {};
   const data = readEtcdMembers(nfs, f['data-dir'] ?? '/var/lib/etcd')?.members;
-  const members = data && data.length > 0
-    ? data.map((m) => m.name || `(unstarted ${m.peerURLs.join(' ')})`).sort()
-    : [...new Set((f['initial-cluster'] ?? '').split(',').map((m) => m.split('=')[0]!.trim()).filter(Boolean))];
+  const members = data && data.length > 0 ? memberNames(data) : initialClusterNames(f['initial-cluster']);
   if (members.length === 0) return undefined;
   const endpoint = (f['listen-client-urls'] ?? f['advertise-client-urls'] ?? 'https://127.0.0.1:2379').split(',')[0]!;
   const dir = (f['trusted-ca-file'] ?? '/etc/kubernetes/pki/etcd/ca.crt').replace(/\/[^/]*$/, '');
   // kubeadm's healthcheck-client where this node has it; an etcd of another installer (kubespray's, under
   // systemd, /etc/ssl/etcd/ssl) has its own client certificates, which the operator names
   const creds = [`${dir}/ca.crt`, `${dir}/healthcheck-client.crt`, `${dir}/healthcheck-client.key`];
-  const have = creds.every((c) => { try { return nfs.stat(c)?.isFile() === true; } catch { return false; } });
+  const have = creds.every((c) => nfs.stat(c)?.isFile() === true);
   return {
     members,
     healthCommand: have

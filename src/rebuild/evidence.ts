@@ -11,15 +11,11 @@ import { parsePemBlocks } from '../pki/pem.js';
 import { localEndpoint } from '../profiles/rebuild.js';
 import type { ClusterEvidence } from '../plan/rebuild.js';
 import type { RebuildSettings } from './settings.js';
-import { readManifestFacts, MANIFEST_DIR, KUBELET_CONFIG, KUBELET_CLIENT_CURRENT } from './infer.js';
-import { readEtcdMembers } from './etcd-members.js';
+import { readManifestFacts, readText, MANIFEST_DIR, KUBELET_CONFIG, KUBELET_CLIENT_CURRENT } from './infer.js';
+import { readEtcdMembers, memberNames, initialClusterNames } from './etcd-members.js';
 
 /** kubeconfigs kubeadm leaves in /etc/kubernetes: any of them may still carry the cluster CA. */
 const KUBECONFIGS = ['admin.conf', 'super-admin.conf', 'kubelet.conf', 'bootstrap-kubelet.conf', 'controller-manager.conf', 'scheduler.conf'];
-
-function readText(fs: NodeFs, p: string): string | undefined {
-  try { return fs.stat(p)?.isFile() ? fs.readFile(p).toString('utf8') : undefined; } catch { return undefined; }
-}
 
 function firstCert(text: string | undefined): Certificate | undefined {
   if (!text) return undefined;
@@ -53,7 +49,7 @@ export function readClusterEvidence(fs: NodeFs, s: RebuildSettings): ClusterEvid
     const text = readText(fs, etcd);
     const f = text ? readManifestFacts(text)?.flags : undefined;
     if (f?.['initial-cluster-state'] === 'existing') ev.joined.push(`etcd.yaml has --initial-cluster-state=existing`);
-    const members = [...new Set((f?.['initial-cluster'] ?? '').split(',').map((m) => m.split('=')[0]!.trim()).filter(Boolean))];
+    const members = initialClusterNames(f?.['initial-cluster']);
     if (members.length > 1) {
       // kubeadm init lists only itself; a member that joined lists the members known then
       const why = `etcd.yaml --initial-cluster lists ${members.length} members (${members.join(', ')})`;
@@ -69,8 +65,7 @@ export function readClusterEvidence(fs: NodeFs, s: RebuildSettings): ClusterEvid
     } else if (data) {
       if (data.members.length > 0) ev.etcdMembers = data.members;
       if (data.members.length > 1) {
-        const names = data.members.map((m) => m.name || `(unstarted ${m.peerURLs.join(' ')})`).sort();
-        ev.peers.push(`${s.etcdDataDir} (this node's etcd data) lists ${data.members.length} members (${names.join(', ')})`);
+        ev.peers.push(`${s.etcdDataDir} (this node's etcd data) lists ${data.members.length} members (${memberNames(data.members).join(', ')})`);
       }
     }
   }

@@ -68,7 +68,8 @@ export function splitImage(image: string): { repository: string; name: string; t
   return { repository: slash >= 0 ? path.slice(0, path.lastIndexOf('/')) : '', name: path.slice(path.lastIndexOf('/') + 1), tag };
 }
 
-function readText(fs: NodeFs, p: string): string | undefined {
+/** A regular file's text, or undefined (missing, a directory, unreadable). */
+export function readText(fs: NodeFs, p: string): string | undefined {
   try { return fs.stat(p)?.isFile() ? fs.readFile(p).toString('utf8') : undefined; } catch { return undefined; }
 }
 
