@@ -105,7 +105,7 @@ Exit codes: 0 written (or planned), 3 a flag is wrong, the CA cannot be read, or
         const caCertPath = o.caCert ? path.resolve(io.cwd, o.caCert) : `${pki}/ca.crt`;
         const caKeyPath = o.caKey ? path.resolve(io.cwd, o.caKey) : caCertPath.replace(/\.crt$/, '.key');
         const server = apiServerUrl(fs, o.controlPlaneEndpoint);
-        const { applyChanges } = await import('../apply/transaction.js');
+        const { applyChanges, writeFileAtomic } = await import('../apply/transaction.js');
         const { writeExportTree } = await import('../rebuild/kubelet-credentials.js');
         const where = outDir ? ` in ${outDir}` : '';
         // the kubelet's clientCAFile on a joined node (spec §2.2); only written into a fresh --out tree
@@ -152,7 +152,7 @@ Exit codes: 0 written (or planned), 3 a flag is wrong, the CA cannot be read, or
           if (nfs.existsSync(secretOut)) throw new UserError(`failed to write ${secretOut}: it exists`, 'remove it or pass another --secret-out');
           const changes = kubeletBootstrapChanges(plan, ca.pem, token);
           const done = await store(changes, ca.pem, 'kubelet credentials --bootstrap');
-          (await import('../apply/transaction.js')).writeFileAtomic(secretOut, toKubeYaml(secret), 0o600);
+          writeFileAtomic(secretOut, toKubeYaml(secret), 0o600);
           io.stdout(`${lines.join('\n')}\n${done}\nNext:\n${plan.notes.map((n) => `  - ${n}`).join('\n')}\n`);
           return;
         }

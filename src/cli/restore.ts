@@ -97,15 +97,15 @@ Exit codes:
 }
 
 /**
- * The components that read the restored files, with the commands renew prints (same restart logic:
- * manifests' flags and the kubelet config name the files; the layout says how each one runs).
- */
-/**
  * Undoing a rebuild (or a run that created files) removes files running components read: etcd re-reads its
  * certificates on every new connection and fails at once, the others when they next start.
  */
 const REMOVED_LEAD = 'These components read files the restore removed: each fails when it next loads them (etcd on its next connection, the others when restarted), so put the files back first (a later backup, or kubepki rebuild)';
 
+/**
+ * The components that read the restored files, with the commands renew prints (same restart logic:
+ * manifests' flags and the kubelet config name the files; the layout says how each one runs).
+ */
 async function restartText(nfs: NodeFs, files: string[], now: Date, lead: string, o: { none?: string; commands?: boolean } = {}): Promise<string> {
   const { none = 'No component reads them that needs a restart (kubeconfigs such as admin.conf are read by kubectl on each call).\n', commands = true } = o;
   const { readInventory } = await import('../inventory/read.js');

@@ -402,7 +402,8 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     f.pkcs7.forEach((cert, index) => addCert(cert, { file: f.path, kind: 'pkcs7', index, ...(f.via ? { via: f.via } : {}) }, f));
     for (const k of f.keys) {
       const spkiHex = k.info.spki ? sha(k.info.spki) : undefined;
-      if (k.info.spki && !keyBySpki.has(same(namedCurveSpki(k.info.spki)))) keyBySpki.set(same(namedCurveSpki(k.info.spki)), { file: f.path, kind: f.kind === 'der' ? 'der' : 'pem' });
+      const spkiKey = k.info.spki ? same(namedCurveSpki(k.info.spki)) : undefined;
+      if (spkiKey !== undefined && !keyBySpki.has(spkiKey)) keyBySpki.set(spkiKey, { file: f.path, kind: f.kind === 'der' ? 'der' : 'pem' });
       keys.push({ file: f.path, kind: 'private', format: k.info.format, encrypted: k.info.encrypted, keyAlgorithm: k.info.key?.algorithm ?? k.info.algorithm, keySize: k.info.key?.size, curve: k.info.key?.curve, ...(k.info.key?.explicitParameters ? { explicitParameters: true as const } : {}), spkiSha256: spkiHex, certificates: [] });
       if (k.info.encrypted) {
         // kube-apiserver, etcd, the kubelet … take no passphrase: a key one of them reads keeps it from starting

@@ -129,5 +129,6 @@ export function sameBytes(a: Uint8Array | undefined, b: Uint8Array | undefined):
 
 /** The same public key, however its EC curve is written (named, or spelled out: see namedCurveSpki). */
 export function samePublicKey(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
-  return a !== undefined && b !== undefined && sameBytes(namedCurveSpki(a), namedCurveSpki(b));
+  // (the same bytes, the usual case, need no parse)
+  return a !== undefined && b !== undefined && (sameBytes(a, b) || sameBytes(namedCurveSpki(a), namedCurveSpki(b)));
 }
