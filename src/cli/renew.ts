@@ -193,10 +193,11 @@ Exit codes:
           else delete inv.kubeadmValidity;
         }
         const { findCopies } = await import('../apply/renew.js');
+        const { readNodeEtcdCluster } = await import('../rebuild/etcd-members.js');
         const plan = planRenew(inv, {
           targets: targets.length === 0 && files.length > 0 ? [] : targets, files, validitySeconds, backdateSeconds, newKey: o.newKey, addSans,
           onlyExpiring: o.onlyExpiring, csrOut, copies: findCopies(nfs, inv), modeOf: (p) => nfs.stat(p)?.mode,
-          etcdCluster: inv.components.some((r) => r.component === 'etcd') ? (await import('../rebuild/etcd-members.js')).readNodeEtcdCluster(nfs) : undefined,
+          etcdCluster: () => readNodeEtcdCluster(nfs),
         }, now);
         if (o.planOut) tx.writeFileAtomic(path.resolve(io.cwd, o.planOut), JSON.stringify(plan, null, 2) + '\n', 0o644);
         io.stdout(renderPlanText(plan, { install: Boolean(o.dryRun) }));

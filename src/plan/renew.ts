@@ -42,8 +42,11 @@ export interface RenewOptions {
   random?: (n: number) => Uint8Array;
   /** the mode of a node file as it is now (the plan says which key files others can read and are narrowed) */
   modeOf?: (nodePath: string) => number | undefined;
-  /** the members of this node's etcd cluster (its data or manifest), and the etcdctl command that asks all of them */
-  etcdCluster?: { members: string[]; healthCommand: string };
+  /**
+   * the members of this node's etcd cluster (its data or manifest), and the etcdctl command that asks all of
+   * them; asked only when the plan restarts etcd (it reads etcd's database)
+   */
+  etcdCluster?: () => { members: string[]; healthCommand: string } | undefined;
 }
 
 const KUBELET_CLIENT = /\/kubelet-client-(?!current)[^/]*\.pem$/;
@@ -529,8 +532,8 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     if (c) for (const comp of readersOf(c)) need(comp, it.location.via ?? it.location.file);
   }
   const restarts = restartsFrom(inv, because, changed);
-  const ec = opts.etcdCluster;
   const etcd = restarts.find((r) => r.component === 'etcd');
+  const ec = etcd ? opts.etcdCluster?.() : undefined;
   if (etcd && ec && ec.members.length > 1) etcd.caution = etcdQuorumCaution(ec.members, ec.healthCommand);
 
   const notes = outsideNotes(inv, items, opts.copies ?? {}, nowMs);
