@@ -196,8 +196,12 @@ function fromCertificates(fs: NodeFs, pki: string, consulted: Set<string>): Sett
   const server = firstCert(fs, `${pki}/etcd/server.crt`);
   if (server?.commonName) { s.nodeName = { value: server.commonName, source: `${pki}/etcd/server.crt (subject CN)` }; consulted.add(`${pki}/etcd/server.crt`); }
   // kubeadm makes every key of one type (encryptionAlgorithm): a surviving CA's says which
-  const caPath = [`${pki}/ca.crt`, `${pki}/front-proxy-ca.crt`, `${pki}/etcd/ca.crt`].find((p) => firstCert(fs, p));
-  const ca = caPath ? firstCert(fs, caPath) : undefined;
+  let caPath: string | undefined;
+  let ca: Certificate | undefined;
+  for (const p of [`${pki}/ca.crt`, `${pki}/front-proxy-ca.crt`, `${pki}/etcd/ca.crt`]) {
+    ca = firstCert(fs, p);
+    if (ca) { caPath = p; break; }
+  }
   const kt = ca && keyTypeOf(ca);
   if (kt) { s.keyType = { value: kt, source: `${caPath} (key type)` }; consulted.add(caPath!); }
   else if (ca) {
