@@ -125,7 +125,7 @@ Examples:
         }
         io.stdout(`${lines.join('\n')}\n`);
         if (o.dryRun || changes.length === 0) { io.stdout(o.dryRun ? 'Dry run: nothing written.\n' : 'Nothing to do.\n'); return; }
-        const r = await applyChanges(fs, changes, { action: 'ca import', now, note: `kubepki ca import ${label}`, ...(lock ? { lock } : {}), onStep: testStepHook(io.env) });
+        const r = await applyChanges(fs, changes, { action: 'ca import', now, note: `kubepki ca import ${label}`, lock, onStep: testStepHook(io.env) });
         io.stdout(`Wrote ${r.written.length} files (backup ${r.backupDir}).\nNext: if this node lost its certificates, kubepki rebuild creates them from these; if these are a renewed CA (same key), restart the components that read it (kubepki restore and renew print them: kube-apiserver, kube-controller-manager, the kubelet) and refresh the CA copies in this node's kubeconfigs.\n`);
       } finally {
         lock?.release();

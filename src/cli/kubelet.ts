@@ -116,7 +116,7 @@ Exit codes: 0 written (or planned), 3 a flag is wrong, the CA cannot be read, or
             writeExportTree(outDir, [...changes, caCopy(caPem)]);
             return `Written under ${outDir}`;
           }
-          const r = await applyChanges(fs, changes, { action, now, ...(lock ? { lock } : {}), onStep: testStepHook(io.env) });
+          const r = await applyChanges(fs, changes, { action, now, lock, onStep: testStepHook(io.env) });
           return `Backup: ${r.backupDir}`;
         };
         // the tar names only the top directories the tree has: --bootstrap writes nothing under var, and tar fails on a missing one

@@ -181,7 +181,7 @@ Exit codes:
       const lock = o.dryRun ? undefined : await lockForChange(io, fs, now);
       let r: Awaited<ReturnType<typeof rebuild>>;
       try {
-        r = await rebuild({ fs, now, flags, config, force: o.force, newCa: o.newCa, etcdInitialCluster: o.etcdInitialCluster, superAdmin: o.superAdmin, dryRun: o.dryRun, ...(lock ? { lock } : {}), onStep: testStepHook(io.env) });
+        r = await rebuild({ fs, now, flags, config, force: o.force, newCa: o.newCa, etcdInitialCluster: o.etcdInitialCluster, superAdmin: o.superAdmin, dryRun: o.dryRun, lock, onStep: testStepHook(io.env) });
       } finally {
         lock?.release();
       }

@@ -222,7 +222,7 @@ Exit codes:
         const onStep = testStepHook(io.env);
         if (rendered.changes.length > 0) {
           const res = await applyChanges(nfs, rendered.changes, {
-            action: 'renew', now, ...(backupRoot ? { backupRoot } : {}), ...(lock ? { lock } : {}),
+            action: 'renew', now, ...(backupRoot ? { backupRoot } : {}), lock,
             note: `renew ${plan.items.filter((i) => i.kind !== 'ca-copy').map((i) => i.name).join(' ')}`,
             ...(onStep ? { onStep } : {}), verify: rendered.verify,
           });

@@ -81,7 +81,7 @@ Exit codes:
           return;
         }
         const res = await applyChanges(nfs, changes, {
-          action: 'restore', now, ...(o.backupDir ? { backupRoot: root } : {}), note: `restore ${dir}`, ...(lock ? { lock } : {}), onStep: testStepHook(io.env),
+          action: 'restore', now, ...(o.backupDir ? { backupRoot: root } : {}), note: `restore ${dir}`, lock, onStep: testStepHook(io.env),
         });
         const removed = removeCreatedDirs(nfs, m);
         const kept = (m.createdDirs ?? []).filter((d) => !removed.includes(d) && nfs.lstat(d)?.isDirectory());

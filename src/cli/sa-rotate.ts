@@ -89,7 +89,7 @@ past 80% of its lifetime. Dropping the old key earlier rejects tokens pods still
         for (const m of keyModeChanges(fs, changes)) summary.push(`${m.path}: ${modeChangeText(m)}`);
         let backup: string | undefined;
         if (!o.dryRun) {
-          backup = (await applyChanges(fs, changes, { action: `sa ${plan.action}`, now, ...(lock ? { lock } : {}), onStep: testStepHook(io.env) })).backupDir;
+          backup = (await applyChanges(fs, changes, { action: `sa ${plan.action}`, now, lock, onStep: testStepHook(io.env) })).backupDir;
         }
         if (o.output === 'json') {
           io.stdout(JSON.stringify({ ...plan, keepPublicKeys: plan.keepPublicKeys.length, written: o.dryRun ? [] : changes.map((c) => c.path), backup }, null, 2) + '\n');

@@ -26,6 +26,6 @@ export async function writeRebuildFiles(fs: NodeFs, files: FileWrite[], now: Dat
   const changes: Change[] = files.map((f): Change => (f.link
     ? { op: 'symlink', path: f.path, target: f.content }
     : { op: 'write', path: f.path, content: Buffer.from(f.content), mode: f.mode }));
-  const r = await applyChanges(fs, changes, { action: 'rebuild', now, backupRoot, note: `kubepki rebuild: ${files.length} files`, ...(o.lock ? { lock: o.lock } : {}), ...(o.onStep ? { onStep: o.onStep } : {}) });
+  const r = await applyChanges(fs, changes, { action: 'rebuild', now, backupRoot, note: `kubepki rebuild: ${files.length} files`, lock: o.lock, onStep: o.onStep });
   return { written: r.written, backupDir: files.some((f) => f.replace) ? r.backupDir : undefined, ...(r.keyModes.length ? { keyModes: r.keyModes } : {}) };
 }
