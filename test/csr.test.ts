@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { run } from '../src/cli/main.js';
 import { memoryIo } from '../src/cli/io.js';
-import { FakeApiServer, recorded, loadRecording } from './support/fake-apiserver.js';
+import { FakeApiServer, recorded, loadRecording, forbidden, notFound, SAR_PATH } from './support/fake-apiserver.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kubepki-csr-'));
 const servers: FakeApiServer[] = [];
@@ -17,16 +17,34 @@ after(async () => {
 const CSRS = '/apis/certificates.k8s.io/v1/certificatesigningrequests';
 const get = (file: string, name: string) => recorded(file, (r) => r.method === 'GET' && r.path === `${CSRS}/${name}`).responseBody as any;
 
-/** A cluster where the recorded client, serving and malicious CSRs are all pending. */
-async function pendingCluster(): Promise<FakeApiServer> {
+/** A cluster where the recorded client, serving and malicious CSRs (and `extra` ones) are all pending, listed in that order. */
+async function pendingCluster(extra: any[] = [], order?: string[]): Promise<FakeApiServer> {
   const s = await FakeApiServer.start({ recordings: ['nodes.json', 'csr-kubelet-client.json', 'csr-kubelet-serving.json', 'csr-malicious.json'] });
   servers.push(s);
   const list = recorded('csr-malicious.json', (r) => r.method === 'GET' && r.path === CSRS).responseBody as any;
-  const items = [get('csr-kubelet-client.json', 'csr-hprcx'), get('csr-kubelet-serving.json', 'csr-r98zd'), get('csr-malicious.json', 'csr-s9vgs')]
-    .map(({ kind: _k, apiVersion: _a, ...rest }) => rest);
+  const pending = [get('csr-kubelet-client.json', 'csr-hprcx'), get('csr-kubelet-serving.json', 'csr-r98zd'), get('csr-malicious.json', 'csr-s9vgs'), ...extra];
+  let items = pending.map(({ kind: _k, apiVersion: _a, ...rest }) => rest);
+  if (order) items = order.map((n) => items.find((i) => i.metadata.name === n)!);
   s.route('GET', CSRS, () => ({ status: 200, body: { ...list, items } }));
+  // still pending however often it is read (the recordings move on to the approved object), until a test approves it
+  for (const c of pending) s.route('GET', `${CSRS}/${c.metadata.name}`, () => (s.writes().some((w) => w.path === `${CSRS}/${c.metadata.name}/approval`) ? undefined : { status: 200, body: c }));
+  for (const c of extra) s.route('PUT', `${CSRS}/${c.metadata.name}/approval`, (req) => ({ status: 200, body: req.body }));
   return s;
 }
+
+/**
+ * The recorded client CSR (CN system:node:worker-1) as a joining kubelet posts it with a bootstrap
+ * token: user system:bootstrap:<id> in system:bootstrappers and the token's groups (kubeadm's
+ * default-node-token unless the token was made with other --groups).
+ */
+function bootstrapCsr(name: string, groups = ['system:bootstrappers', 'system:bootstrappers:kubeadm:default-node-token']): any {
+  const c = structuredClone(get('csr-kubelet-client.json', 'csr-hprcx'));
+  c.metadata = { ...c.metadata, name, uid: `00000000-0000-4000-8000-${name.length.toString().padStart(12, '0')}`, resourceVersion: '9001' };
+  c.spec = { ...c.spec, username: 'system:bootstrap:w7k2qx', groups: [...groups, 'system:authenticated'] };
+  return c;
+}
+
+const SELF_BINDING = 'kubeadm:node-autoapprove-certificate-rotation';
 
 async function cli(argv: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
   const io = memoryIo(env);
@@ -58,6 +76,12 @@ test('csr approve --all-valid approves the recorded client and serving CSRs and 
   assert.match(refused, /SAN DNS:kubernetes\.default is not an address of Node worker-1/);
   assert.doesNotMatch(refused, /DNS:worker-1 is not|IP:192\.0\.2\.21 is not/);
   assert.equal(r.code, 1, 'a CSR failing the policy is left: exit 1');
+  // the client CSR only after kube-controller-manager's review: the node renewing its own certificate
+  assert.deepEqual(s.reviews().map((x) => x.body.spec), [{
+    user: 'system:node:worker-1', groups: ['system:nodes', 'system:authenticated'],
+    resourceAttributes: { group: 'certificates.k8s.io', resource: 'certificatesigningrequests', verb: 'create', subresource: 'selfnodeclient' },
+  }]);
+  assert.match(r.out, /^approved csr-hprcx .*SubjectAccessReview allowed system:node:worker-1 to create certificatesigningrequests\/selfnodeclient \(RBAC: allowed by ClusterRoleBinding "kubeadm:node-autoapprove-certificate-rotation"/m);
   const puts = s.writes();
   assert.deepEqual(puts.map((p) => `${p.method} ${p.path}`), [`PUT ${CSRS}/csr-hprcx/approval`, `PUT ${CSRS}/csr-r98zd/approval`]);
   for (const [file, name] of [['csr-kubelet-client.json', 'csr-hprcx'], ['csr-kubelet-serving.json', 'csr-r98zd']]) {
@@ -91,6 +115,71 @@ test('csr approve NAME refuses a named CSR that fails the policy: exit 2, nothin
   const missing = await cli(['csr', 'approve', 'csr-doesnotexist', '--kubeconfig', await s.kubeconfig(tmp)]);
   assert.equal(missing.code, 2);
   assert.match(missing.err, /CertificateSigningRequest csr-doesnotexist not found/);
+});
+
+test('csr approve: a bootstrap token\'s client CSR is approved once a SubjectAccessReview allows it create certificatesigningrequests/nodeclient', async () => {
+  const s = await pendingCluster([bootstrapCsr('node-csr-boot')]);
+  const r = await cli(['csr', 'approve', 'node-csr-boot', '--kubeconfig', await s.kubeconfig(tmp)]);
+  assert.equal(r.code, 0, r.out + r.err);
+  // not the node itself (spec.username is not the CN): only nodeclient is asked, with the requester's identity
+  assert.deepEqual(s.reviews().map((x) => x.body.spec), [{
+    user: 'system:bootstrap:w7k2qx', groups: ['system:bootstrappers', 'system:bootstrappers:kubeadm:default-node-token', 'system:authenticated'],
+    resourceAttributes: { group: 'certificates.k8s.io', resource: 'certificatesigningrequests', verb: 'create', subresource: 'nodeclient' },
+  }]);
+  assert.deepEqual(s.writes().map((w) => w.path), [`${CSRS}/node-csr-boot/approval`]);
+  const cond = s.writes()[0]!.body.status.conditions.at(-1);
+  assert.equal(cond.type, 'Approved');
+  assert.match(cond.message, /RBAC: allowed by ClusterRoleBinding "kubeadm:node-autoapprove-bootstrap" of ClusterRole "system:certificates\.k8s\.io:certificatesigningrequests:nodeclient" to Group "system:bootstrappers:kubeadm:default-node-token"/);
+});
+
+test('csr approve: a requester the SubjectAccessReview refuses is left pending, with the permission it lacks and the ClusterRoleBinding that grants it', async () => {
+  // the operator removed the node renewal binding, and a token was made with its own --groups
+  const s = await pendingCluster([bootstrapCsr('node-csr-other', ['system:bootstrappers', 'system:bootstrappers:worker-pool'])]);
+  const binding = s.rbac.clusterRoleBindings.get(SELF_BINDING)!;
+  s.rbac.clusterRoleBindings.delete(SELF_BINDING);
+  s.route('PUT', `${CSRS}/csr-s9vgs/approval`, (req) => ({ status: 200, body: req.body }));
+  const kc = await s.kubeconfig(tmp);
+  const r = await cli(['csr', 'approve', '--all-valid', '--deny-invalid', '--kubeconfig', kc]);
+  const line = (n: string) => r.out.split('\n').filter((l) => l.includes(` ${n} `));
+  assert.deepEqual(line('csr-hprcx'), ['refused  csr-hprcx (kubelet-client for worker-1): requester system:node:worker-1 (groups system:nodes, system:authenticated) may not create certificatesigningrequests/selfnodeclient or /nodeclient in certificates.k8s.io (SubjectAccessReview denied), so kube-controller-manager would not approve it either; kubeadm grants it with `kubectl create clusterrolebinding kubeadm:node-autoapprove-certificate-rotation --clusterrole=system:certificates.k8s.io:certificatesigningrequests:selfnodeclient --group=system:nodes`']);
+  assert.equal(line('node-csr-other').length, 1);
+  assert.match(line('node-csr-other')[0]!, /^refused  node-csr-other \(kubelet-client for worker-1\): requester system:bootstrap:w7k2qx .*may not create certificatesigningrequests\/nodeclient .*kubeadm grants it to system:bootstrappers:kubeadm:default-node-token, which this requester is not in; grant it with `kubectl create clusterrolebinding .* --clusterrole=system:certificates\.k8s\.io:certificatesigningrequests:nodeclient --group=system:bootstrappers:worker-pool`$/);
+  // like kube-controller-manager, both recognizers were tried for the node's own CSR
+  assert.deepEqual(s.reviews().map((x) => `${x.body.spec.user} ${x.body.spec.resourceAttributes.subresource}`),
+    ['system:node:worker-1 selfnodeclient', 'system:node:worker-1 nodeclient', 'system:bootstrap:w7k2qx nodeclient']);
+  // left pending, not denied (granting the permission lets them through); the serving CSR goes on as before
+  assert.deepEqual(s.writes().map((w) => `${w.path.slice(CSRS.length)} ${w.body.status.conditions.at(-1).type}`), ['/csr-r98zd/approval Approved', '/csr-s9vgs/approval Denied']);
+  assert.equal(r.code, 1);
+  const json = JSON.parse((await cli(['csr', 'approve', 'csr-hprcx', '-o', 'json', '--kubeconfig', kc])).out);
+  assert.equal(json.results[0].verdict, 'unauthorized');
+  const named = await cli(['csr', 'approve', 'csr-hprcx', '--kubeconfig', kc]);
+  assert.equal(named.code, 2, 'a named CSR that is refused: exit 2');
+  // the binding back, as the hint says: the same CSR is approved
+  s.rbac.clusterRoleBindings.set(SELF_BINDING, binding);
+  const again = await cli(['csr', 'approve', 'csr-hprcx', '--kubeconfig', kc]);
+  assert.equal(again.code, 0, again.out + again.err);
+  assert.match(again.out, /^approved csr-hprcx /m);
+});
+
+test('csr approve: when the SubjectAccessReview itself fails (403 for kubepki\'s user, 404), one line, exit ≥3, nothing approved', async () => {
+  // the serving CSR comes first in the list: it is not approved either
+  const s = await pendingCluster([], ['csr-r98zd', 'csr-hprcx', 'csr-s9vgs']);
+  s.route('POST', SAR_PATH, () => forbidden('system:serviceaccount:kube-system:kubepki', 'create', 'authorization.k8s.io', 'subjectaccessreviews'));
+  const kc = await s.kubeconfig(tmp);
+  const r = await cli(['csr', 'approve', '--all-valid', '--kubeconfig', kc]);
+  assert.equal(r.code, 4, 'an authorization refusal: 4, as any 403');
+  const lines = r.err.trimEnd().split('\n');
+  assert.equal(lines.length, 2, r.err);
+  assert.match(lines[0]!, /^kubepki: failed to ask the API server whether the requester of CertificateSigningRequest csr-hprcx may create certificatesigningrequests\/selfnodeclient \(SubjectAccessReview\): subjectaccessreviews\.authorization\.k8s\.io is forbidden: User "system:serviceaccount:kube-system:kubepki" cannot create resource "subjectaccessreviews" in API group "authorization\.k8s\.io" at the cluster scope \(403 Forbidden\); nothing was approved$/);
+  assert.match(lines[1]!, /^  hint: .*create on subjectaccessreviews\.authorization\.k8s\.io \(ClusterRole system:auth-delegator\)/);
+  assert.equal(r.out, '');
+  assert.deepEqual(s.writes(), []);
+
+  s.route('POST', SAR_PATH, () => notFound(SAR_PATH));
+  const gone = await cli(['csr', 'approve', 'csr-hprcx', 'csr-r98zd', '--kubeconfig', kc]);
+  assert.equal(gone.code, 3);
+  assert.match(gone.err, /^kubepki: failed to ask .* answered 404: the server could not find the requested resource; nothing was approved\n  hint: .*kubectl certificate approve csr-hprcx\)\n$/);
+  assert.deepEqual(s.writes(), []);
 });
 
 test('409 Conflict on approval: re-read, re-judge, retry (the recorded exchange in order)', async () => {

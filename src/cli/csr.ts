@@ -11,7 +11,13 @@ Policy (kubepki approves nothing else):
       CN system:node:<node>, O exactly system:nodes, no SANs, usages exactly
       [digital signature, client auth] (+ key encipherment), requested by that
       node (in group system:nodes) or a bootstrap token (never for a Node that
-      is Ready), and the Node exists (or --allow-new-nodes)
+      is Ready), and the Node exists (or --allow-new-nodes); then, as
+      kube-controller-manager does, a SubjectAccessReview must allow the
+      requester to create certificatesigningrequests/selfnodeclient (the node
+      itself) or /nodeclient: the cluster's RBAC decides (kubeadm's bindings
+      kubeadm:node-autoapprove-certificate-rotation, -bootstrap). Denied: left
+      pending, with the binding that grants it. kubepki's own user needs create
+      on subjectaccessreviews (admin.conf has it; else system:auth-delegator)
   kubernetes.io/kubelet-serving
       CN/O as above, requested by that node, at least one DNS/IP SAN and every
       one of them among that Node's status.addresses, no email/URI SANs,
@@ -20,9 +26,13 @@ Policy (kubepki approves nothing else):
 
 Exit codes (approve):
   0  every CSR asked for was approved (or there was nothing to do)
-  1  --all-valid left CSRs that fail the policy (listed with the reason)
-  2  a CSR named on the command line fails the policy or does not exist
-  3+ kubepki could not run (no kubeconfig, API server unreachable, 401/403)`;
+  1  --all-valid left CSRs that fail the policy or whose requester the
+     SubjectAccessReview refused (listed with the reason)
+  2  a CSR named on the command line fails the policy, is refused by the
+     SubjectAccessReview, or does not exist
+  3+ kubepki could not run (no kubeconfig, API server unreachable, 401/403,
+     the SubjectAccessReview itself failed: 4 when kubepki's user may not
+     create it); nothing is approved then`;
 
 interface ListFlags extends ClusterFlags { output?: string; allowNewNodes?: boolean }
 interface ApproveFlags extends ClusterFlags {
@@ -88,7 +98,8 @@ export function command(io: Io): Command {
       .option('--allow-new-nodes', 'approve kubelet client CSRs from bootstrap tokens for Nodes that do not exist yet')
       .option('--deny-invalid', 'deny kubelet CSRs that fail the policy instead of leaving them pending')
       .option('-o, --output <format>', 'text or json', 'text')
-      .addOption(new Option('--max-passes <n>', 'with --watch: stop after n passes (tests, cron)').hideHelp()),
+      .addOption(new Option('--max-passes <n>', 'with --watch: stop after n passes (tests, cron)').hideHelp())
+      .addHelpText('after', POLICY_HELP),
   ).action(async (names: string[], flags: ApproveFlags) => {
     const format = parseOutput(flags.output);
     if (!flags.allValid && names.length === 0) throw new UserError('csr approve needs CSR names or --all-valid', 'run `kubepki csr list` to see the pending CSRs');
@@ -120,7 +131,7 @@ export function command(io: Io): Command {
         if (!flags.watch && run.results.length === 0 && run.missing.length === 0) io.stdout('no pending CertificateSigningRequests\n');
       }
       const namedBad = run.missing.length > 0 || run.results.some((r) => names.includes(r.name) && (r.outcome === 'refused' || r.outcome === 'denied'));
-      const anyBad = run.results.some((r) => (r.outcome === 'refused' && r.decision.verdict === 'invalid') || r.outcome === 'denied');
+      const anyBad = run.results.some((r) => (r.outcome === 'refused' && (r.decision.verdict === 'invalid' || r.decision.verdict === 'unauthorized')) || r.outcome === 'denied');
       io.exitCode = namedBad ? EXIT.broken : anyBad ? EXIT.warning : EXIT.ok;
       if (!flags.watch || pass >= maxPasses) return;
       if (io.outputClosed) { io.stderr('kubepki: standard output was closed: stopping the approver\n'); return; }

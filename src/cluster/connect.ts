@@ -45,6 +45,8 @@ export interface ClusterClient {
   admission: import('@kubernetes/client-node').AdmissionregistrationV1Api;
   apiregistration: import('@kubernetes/client-node').ApiregistrationV1Api;
   rbac: import('@kubernetes/client-node').RbacAuthorizationV1Api;
+  /** SubjectAccessReviews (csr approve asks whether a CSR's requester may have it approved) */
+  authz: import('@kubernetes/client-node').AuthorizationV1Api;
   /** options that make a PATCH a JSON merge patch */
   mergePatch: import('@kubernetes/client-node').ConfigurationOptions;
 }
@@ -121,6 +123,7 @@ export async function connect(o: ConnectOptions): Promise<ClusterClient> {
     admission: kc.makeApiClient(k8s.AdmissionregistrationV1Api),
     apiregistration: kc.makeApiClient(k8s.ApiregistrationV1Api),
     rbac: kc.makeApiClient(k8s.RbacAuthorizationV1Api),
+    authz: kc.makeApiClient(k8s.AuthorizationV1Api),
     mergePatch: k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
   };
 }

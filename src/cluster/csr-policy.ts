@@ -29,7 +29,9 @@ export interface CsrObject {
     signerName?: string;
     usages?: string[];
     username?: string;
+    uid?: string;
     groups?: string[];
+    extra?: Record<string, string[]>;
     expirationSeconds?: number;
   };
   status?: {
@@ -46,12 +48,15 @@ export interface NodeObject {
 export type CsrKind = 'kubelet-client' | 'kubelet-serving' | 'other';
 
 /**
- * - `valid`: passes the policy; `csr approve` approves it
+ * - `valid`: passes the policy; `csr approve` approves it (a kubelet client CSR only once a
+ *   SubjectAccessReview allows its requester, see csr-sar.ts)
  * - `invalid`: a kubelet CSR that breaks a rule; skipped (denied with `--deny-invalid`)
+ * - `unauthorized`: a kubelet client CSR that passes the rules, but the API server's authorizer does
+ *   not let its requester have it approved (set by `csr approve`, never by this pure policy); left pending
  * - `manual`: a signer kubepki never approves automatically
  * - `approved` / `denied` / `failed`: already decided
  */
-export type CsrVerdict = 'valid' | 'invalid' | 'manual' | 'approved' | 'denied' | 'failed';
+export type CsrVerdict = 'valid' | 'invalid' | 'unauthorized' | 'manual' | 'approved' | 'denied' | 'failed';
 
 export interface CsrDecision {
   name: string;

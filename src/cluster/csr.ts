@@ -7,6 +7,7 @@
 import type { V1CertificateSigningRequest, V1Node } from '@kubernetes/client-node';
 import { call, httpStatus, apiError, type ClusterClient } from './connect.js';
 import { evaluateCsr, type CsrDecision, type PolicyOptions } from './csr-policy.js';
+import { authorizeNodeClient, type NodeClientAuthorization } from './csr-sar.js';
 import { withGoTimes } from './objects.js';
 
 export const APPROVE_REASON = 'KubepkiApprove';
@@ -31,7 +32,7 @@ export type CsrAction = 'approve' | 'deny';
 
 export interface CsrActionResult {
   name: string;
-  /** what happened: `approved`/`denied` by us, `refused` (policy said no), `skipped` (already decided) */
+  /** what happened: `approved`/`denied` by us, `refused` (policy or SubjectAccessReview said no), `skipped` (already decided) */
   outcome: 'approved' | 'denied' | 'refused' | 'skipped';
   decision: CsrDecision;
   /** PUTs sent (more than 1 after a 409) */
@@ -51,9 +52,12 @@ export function approvalBody(csr: V1CertificateSigningRequest, action: CsrAction
 }
 
 /**
- * Approve (only if the policy says `valid`) or deny (only if `invalid`) one
+ * Approve (only if the policy says `valid` and, for a kubelet client CSR, a
+ * SubjectAccessReview allows its requester) or deny (only if `invalid`) one
  * CSR. Reads it fresh first; after a 409 the CSR is read and judged again,
  * because whoever changed it may have changed what we are approving.
+ * `authorized` is a review already made for this CSR (a CSR's spec cannot
+ * change, so one review answers for every retry).
  */
 export async function actOnCsr(
   client: ClusterClient,
@@ -62,15 +66,25 @@ export async function actOnCsr(
   nodes: V1Node[],
   opts: PolicyOptions = {},
   first?: V1CertificateSigningRequest,
+  authorized?: NodeClientAuthorization,
 ): Promise<CsrActionResult> {
   let csr = first ?? (await readCsr(client, name));
+  let authz = authorized;
   for (let attempt = 1; ; attempt++) {
-    const decision = evaluateCsr(csr, nodes, opts);
+    let decision = evaluateCsr(csr, nodes, opts);
     if (decision.verdict === 'approved' || decision.verdict === 'denied' || decision.verdict === 'failed') {
       return { name, outcome: 'skipped', decision, attempts: attempt - 1 };
     }
     const wanted = action === 'approve' ? 'valid' : 'invalid';
     if (decision.verdict !== wanted) return { name, outcome: 'refused', decision, attempts: attempt - 1 };
+    if (action === 'approve' && decision.kind === 'kubelet-client') {
+      authz ??= await authorizeNodeClient(client, csr, decision);
+      if (!authz.allowed) {
+        // left pending, as kube-controller-manager leaves it: granting the permission later lets it through
+        return { name, outcome: 'refused', decision: { ...decision, verdict: 'unauthorized', reason: authz.reason, violations: [authz.reason] }, attempts: attempt - 1 };
+      }
+      decision = { ...decision, reason: `${decision.reason}; ${authz.reason}` };
+    }
     const body = approvalBody(csr, action, decision.reason);
     try {
       await client.certs.replaceCertificateSigningRequestApproval({ name, body });
@@ -110,15 +124,24 @@ export async function approveRun(client: ClusterClient, o: ApproveRunOptions): P
     const all = await listCsrs(client);
     targets = [...new Set([...o.names, ...all.filter((c) => !c.status?.conditions?.length).map((c) => c.metadata?.name ?? '')])].filter(Boolean);
   }
+  const found: { name: string; csr: V1CertificateSigningRequest }[] = [];
   for (const name of targets) {
-    let csr: V1CertificateSigningRequest;
     try {
-      csr = await client.certs.readCertificateSigningRequest({ name });
+      found.push({ name, csr: await client.certs.readCertificateSigningRequest({ name }) });
     } catch (e) {
       if (httpStatus(e) === 404) { missing.push(name); continue; }
       throw apiError(e, client, `read CertificateSigningRequest ${name}`);
     }
-    const r = await actOnCsr(client, name, 'approve', nodes, o, csr);
+  }
+  // every SubjectAccessReview before the first approval: one that cannot be made (403, 404) stops
+  // the run with nothing approved, rather than after some CSRs of the pass were
+  const authz = new Map<string, NodeClientAuthorization>();
+  for (const { name, csr } of found) {
+    const d = evaluateCsr(csr, nodes, o);
+    if (d.verdict === 'valid' && d.kind === 'kubelet-client') authz.set(name, await authorizeNodeClient(client, csr, d));
+  }
+  for (const { name, csr } of found) {
+    const r = await actOnCsr(client, name, 'approve', nodes, o, csr, authz.get(name));
     if (r.outcome === 'refused' && o.denyInvalid && r.decision.verdict === 'invalid') {
       results.push(await actOnCsr(client, name, 'deny', nodes, o));
     } else {

@@ -160,6 +160,8 @@ export interface FakeApiServerOptions {
 
 export class FakeApiServer {
   readonly received: ReceivedRequest[] = [];
+  /** the cluster's RBAC, as SubjectAccessReviews see it; tests delete or add bindings */
+  readonly rbac: ClusterRbac = kubeadmRbac();
   private readonly routes: Route[] = [];
   private readonly queues = new Map<string, { list: Recording[]; next: number }>();
   private server!: https.Server;
@@ -198,9 +200,14 @@ export class FakeApiServer {
     return this;
   }
 
-  /** Requests other than GET (the ones that change something). */
+  /** Requests that change something: other than GET, and not a SubjectAccessReview (a POST that stores nothing). */
   writes(): ReceivedRequest[] {
-    return this.received.filter((r) => r.method !== 'GET');
+    return this.received.filter((r) => r.method !== 'GET' && r.path.split('?')[0] !== SAR_PATH);
+  }
+
+  /** The SubjectAccessReviews asked for, in order. */
+  reviews(): ReceivedRequest[] {
+    return this.received.filter((r) => r.method === 'POST' && r.path.split('?')[0] === SAR_PATH);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -248,6 +255,7 @@ export class FakeApiServer {
       const reply = await route.handler(rr, m);
       if (reply) return reply;
     }
+    if (rr.method === 'POST' && rr.path.split('?')[0] === SAR_PATH) return subjectAccessReview(rr, this.rbac);
     if (rr.method === 'GET' && rr.path === '/version') {
       // the recorded server's /version (README: v1.26.1, 8f94681c)
       return { status: 200, body: { major: '1', minor: '26', gitVersion: 'v1.26.1', gitCommit: '8f94681cd294aa8cfd3407b8191f6c70214973a4', gitTreeState: 'clean', goVersion: 'go1.19.5', compiler: 'gc', platform: 'linux/amd64' } };
@@ -324,6 +332,104 @@ export function mergePatch(target: any, patch: any): any {
     else out[k] = mergePatch(out[k], v);
   }
   return out;
+}
+
+// ------------------------------------------------------------------ SubjectAccessReviews
+
+/*
+ * There is no recording of a SubjectAccessReview, so this answers as kube-apiserver v1.26 does, from
+ * its code and docs:
+ * - POST /apis/authorization.k8s.io/v1/subjectaccessreviews returns 201 Created (handlers/create.go)
+ *   with the object sent, `metadata: {creationTimestamp: null}` (it is never stored; 1.26 also adds a
+ *   managedFields entry for the caller, left out here as kubepki does not read it), and `status`
+ *   (registry/authorization/subjectaccessreview/rest.go): `allowed`, `reason` only when an authorizer
+ *   gave one (json omitempty), `evaluationError` only on an error.
+ * - The spec is validated first: `user` or `groups` must be set, else 422 Invalid
+ *   `SubjectAccessReview.authorization.k8s.io "" is invalid: spec.user: Invalid value: "": at least one
+ *   of user or group must be specified` (pkg/apis/authorization/validation).
+ * - Authorizers as kubeadm configures them (Node,RBAC behind the system:masters superuser group):
+ *   system:masters is allowed with no reason. The Node authorizer has no opinion on
+ *   certificatesigningrequests/<subresource> (its certificatesigningrequests rule has no
+ *   subresource), so RBAC decides: allowed with reason `RBAC: allowed by ClusterRoleBinding "B" of
+ *   ClusterRole "R" to Group "G"` (plugin/pkg/auth/authorizer/rbac/rbac.go,
+ *   pkg/registry/rbac/validation/rule.go); no rule → `{allowed: false}`, no reason.
+ * - The caller must itself be allowed to create subjectaccessreviews: the admin (system:masters) and
+ *   a node (the Node authorizer's NodeRules grant it) are; anonymous gets the 403 of any forbidden
+ *   request (the recorded errors.json shape, with the group: `forbidden()` below).
+ */
+export const SAR_PATH = '/apis/authorization.k8s.io/v1/subjectaccessreviews';
+
+export interface PolicyRule { verbs: string[]; apiGroups: string[]; resources: string[]; resourceNames?: string[] }
+export interface ClusterRbac {
+  clusterRoles: Map<string, PolicyRule[]>;
+  clusterRoleBindings: Map<string, { clusterRole: string; subjects: { kind: 'User' | 'Group'; name: string }[] }>;
+}
+
+/**
+ * The RBAC a kubeadm v1.26 cluster has for kubelet certificates (the recorded cluster ran
+ * `kubeadm init phase bootstrap-token`, which makes these): the bindings of spec §5 and the ClusterRoles
+ * they name as kube-apiserver's bootstrappolicy (plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go)
+ * defines them.
+ */
+export function kubeadmRbac(): ClusterRbac {
+  const csrs = 'certificates.k8s.io';
+  const tokenGroup = 'system:bootstrappers:kubeadm:default-node-token';
+  return {
+    clusterRoles: new Map([
+      ['system:node-bootstrapper', [{ verbs: ['create', 'get', 'list', 'watch'], apiGroups: [csrs], resources: ['certificatesigningrequests'] }]],
+      ['system:certificates.k8s.io:certificatesigningrequests:nodeclient', [{ verbs: ['create'], apiGroups: [csrs], resources: ['certificatesigningrequests/nodeclient'] }]],
+      ['system:certificates.k8s.io:certificatesigningrequests:selfnodeclient', [{ verbs: ['create'], apiGroups: [csrs], resources: ['certificatesigningrequests/selfnodeclient'] }]],
+      ['kubeadm:get-nodes', [{ verbs: ['get'], apiGroups: [''], resources: ['nodes'] }]],
+    ]),
+    clusterRoleBindings: new Map([
+      ['kubeadm:kubelet-bootstrap', { clusterRole: 'system:node-bootstrapper', subjects: [{ kind: 'Group', name: tokenGroup }] }],
+      ['kubeadm:node-autoapprove-bootstrap', { clusterRole: 'system:certificates.k8s.io:certificatesigningrequests:nodeclient', subjects: [{ kind: 'Group', name: tokenGroup }] }],
+      ['kubeadm:node-autoapprove-certificate-rotation', { clusterRole: 'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient', subjects: [{ kind: 'Group', name: 'system:nodes' }] }],
+      ['kubeadm:get-nodes', { clusterRole: 'kubeadm:get-nodes', subjects: [{ kind: 'Group', name: tokenGroup }] }],
+    ]),
+  };
+}
+
+/** rbacv1helpers' VerbMatches / APIGroupMatches / ResourceMatches / ResourceNameMatches. */
+function ruleAllows(rule: PolicyRule, a: { verb?: string; group?: string; resource?: string; subresource?: string; name?: string }): boolean {
+  const combined = a.subresource ? `${a.resource}/${a.subresource}` : a.resource ?? '';
+  return (rule.verbs.includes('*') || rule.verbs.includes(a.verb ?? ''))
+    && (rule.apiGroups.includes('*') || rule.apiGroups.includes(a.group ?? ''))
+    && rule.resources.some((r) => r === '*' || r === combined || (a.subresource !== undefined && a.subresource !== '' && r === `*/${a.subresource}`))
+    && (!rule.resourceNames?.length || rule.resourceNames.includes(a.name ?? ''));
+}
+
+/** The 403 kube-apiserver answers a cluster-scoped request the authorizers did not allow (responsewriters.forbiddenMessage). */
+export function forbidden(user: string, verb: string, group: string, resource: string): Reply {
+  return status(403, 'Forbidden', `${resource}${group ? `.${group}` : ''} is forbidden: User "${user}" cannot ${verb} resource "${resource}" in API group "${group}" at the cluster scope`,
+    { ...(group ? { group } : {}), kind: resource });
+}
+
+function subjectAccessReview(rr: ReceivedRequest, rbac: ClusterRbac): Reply {
+  if (rr.identity === 'anonymous') return forbidden('system:anonymous', 'create', 'authorization.k8s.io', 'subjectaccessreviews');
+  const spec = rr.body?.spec ?? {};
+  const groups: string[] = spec.groups ?? [];
+  if (!spec.user && groups.length === 0) {
+    return status(422, 'Invalid', 'SubjectAccessReview.authorization.k8s.io "" is invalid: spec.user: Invalid value: "": at least one of user or group must be specified',
+      { group: 'authorization.k8s.io', kind: 'SubjectAccessReview', causes: [{ reason: 'FieldValueInvalid', message: 'Invalid value: "": at least one of user or group must be specified', field: 'spec.user' }] });
+  }
+  let st: { allowed: boolean; reason?: string } = { allowed: false };
+  if (groups.includes('system:masters')) {
+    st = { allowed: true };
+  } else {
+    const attrs = spec.resourceAttributes ?? {};
+    search: for (const [name, b] of rbac.clusterRoleBindings) {
+      const subject = b.subjects.find((x) => (x.kind === 'Group' && groups.includes(x.name)) || (x.kind === 'User' && x.name === spec.user));
+      if (!subject) continue;
+      for (const rule of rbac.clusterRoles.get(b.clusterRole) ?? []) {
+        if (ruleAllows(rule, attrs)) {
+          st = { allowed: true, reason: `RBAC: allowed by ClusterRoleBinding "${name}" of ClusterRole "${b.clusterRole}" to ${subject.kind} "${subject.name}"` };
+          break search;
+        }
+      }
+    }
+  }
+  return { status: 201, body: { kind: 'SubjectAccessReview', apiVersion: 'authorization.k8s.io/v1', metadata: { creationTimestamp: null }, spec, status: st } };
 }
 
 function status(code: number, reason: string, message: string, details: Record<string, unknown> = {}): Reply {

@@ -1,0 +1,125 @@
+/**
+ * The authorization half of kubelet client CSR approval, done the way
+ * kube-controller-manager's csrapproving controller does it
+ * (pkg/controller/certificates/approver/sarapprove.go): the requester's group
+ * names alone are not trusted. For a CSR that passes the shape checks, the API
+ * server is asked with a SubjectAccessReview whether the requester (the CSR's
+ * spec.username, uid, groups and extra) may `create` the `certificates.k8s.io`
+ * resource `certificatesigningrequests` with subresource
+ *  - `selfnodeclient`, when the CSR's subject CN equals spec.username (a node
+ *    renewing its own certificate), then
+ *  - `nodeclient` (any kubelet client CSR, e.g. a bootstrap token's),
+ * in that order, and the CSR is approved at the first one allowed. So the
+ * cluster's RBAC (kubeadm: the ClusterRoleBindings
+ * kubeadm:node-autoapprove-certificate-rotation and
+ * kubeadm:node-autoapprove-bootstrap) decides, as it does for the controller.
+ */
+import type { V1CertificateSigningRequest, V1SubjectAccessReview } from '@kubernetes/client-node';
+import { UserError } from '../errors.js';
+import { apiError, httpStatus, type ClusterClient } from './connect.js';
+import type { CsrDecision } from './csr-policy.js';
+
+export type NodeClientSubresource = 'selfnodeclient' | 'nodeclient';
+
+/** What kubeadm creates to grant each permission (spec §5; kubeadm's bootstraptoken/node phase). */
+export const KUBEADM_AUTOAPPROVE: Record<NodeClientSubresource, { binding: string; clusterRole: string; group: string }> = {
+  selfnodeclient: {
+    binding: 'kubeadm:node-autoapprove-certificate-rotation',
+    clusterRole: 'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient',
+    group: 'system:nodes',
+  },
+  nodeclient: {
+    binding: 'kubeadm:node-autoapprove-bootstrap',
+    clusterRole: 'system:certificates.k8s.io:certificatesigningrequests:nodeclient',
+    group: 'system:bootstrappers:kubeadm:default-node-token',
+  },
+};
+
+/**
+ * The permissions to ask for, in csrapproving's order: `selfnodeclient` only
+ * when spec.username is the subject CN (the policy has already required CN =
+ * system:node:<node>), then `nodeclient`.
+ */
+export function nodeClientSubresources(d: Pick<CsrDecision, 'node' | 'requester'>): NodeClientSubresource[] {
+  return d.node !== undefined && d.requester === `system:node:${d.node}` ? ['selfnodeclient', 'nodeclient'] : ['nodeclient'];
+}
+
+/** The SubjectAccessReview for `csr`'s requester and one permission (cluster-scoped: no namespace). */
+export function subjectAccessReviewFor(csr: V1CertificateSigningRequest, subresource: NodeClientSubresource): V1SubjectAccessReview {
+  const s = csr.spec;
+  return {
+    apiVersion: 'authorization.k8s.io/v1',
+    kind: 'SubjectAccessReview',
+    spec: {
+      user: s?.username,
+      uid: s?.uid,
+      groups: s?.groups,
+      extra: s?.extra,
+      resourceAttributes: { group: 'certificates.k8s.io', resource: 'certificatesigningrequests', verb: 'create', subresource },
+    },
+  };
+}
+
+export type NodeClientAuthorization =
+  | { allowed: true; subresource: NodeClientSubresource; reason: string }
+  | { allowed: false; tried: NodeClientSubresource[]; reason: string };
+
+/**
+ * One line for a requester the API server's authorizer refused: which
+ * permission is missing and the kubeadm ClusterRoleBinding that grants it.
+ * `said` is the API server's reason or evaluation error, if it gave one.
+ */
+export function deniedReason(d: Pick<CsrDecision, 'requester'>, groups: string[], tried: NodeClientSubresource[], said = ''): string {
+  const want = tried[0]!;
+  const k = KUBEADM_AUTOAPPROVE[want];
+  // a bootstrap token made with other --groups is not in kubeadm's group: name the requester's own
+  const group = groups.includes(k.group) || want === 'selfnodeclient' ? k.group : groups.find((g) => g.startsWith('system:bootstrappers:')) ?? 'system:bootstrappers';
+  const binding = group === k.group ? k.binding : `kubepki:node-autoapprove-${group.replace(/[^a-z0-9.-]+/g, '-').replace(/^-+|-+$/g, '')}`;
+  return `requester ${d.requester || '(none)'}${groups.length ? ` (groups ${groups.join(', ')})` : ''} may not create certificatesigningrequests/${tried.join(' or /')} in certificates.k8s.io`
+    + ` (SubjectAccessReview denied${said ? `: ${said}` : ''}), so kube-controller-manager would not approve it either;`
+    + ` ${group === k.group ? 'kubeadm grants it' : `kubeadm grants it to ${k.group}, which this requester is not in; grant it`} with`
+    + ` \`kubectl create clusterrolebinding ${binding} --clusterrole=${k.clusterRole} --group=${group}\``;
+}
+
+/**
+ * Ask the API server whether the requester of a shape-valid kubelet client
+ * CSR may have it approved. A failed review (403: kubepki's own user may not
+ * create subjectaccessreviews; 404: no authorization.k8s.io/v1) is an error,
+ * never an approval.
+ */
+export async function authorizeNodeClient(client: ClusterClient, csr: V1CertificateSigningRequest, d: CsrDecision): Promise<NodeClientAuthorization> {
+  const tried = nodeClientSubresources(d);
+  const said: string[] = [];
+  for (const subresource of tried) {
+    let review: V1SubjectAccessReview;
+    try {
+      review = await client.authz.createSubjectAccessReview({ body: subjectAccessReviewFor(csr, subresource) });
+    } catch (e) {
+      throw sarError(e, client, d.name, subresource);
+    }
+    const st = review.status;
+    if (st?.allowed === true) {
+      return { allowed: true, subresource, reason: `SubjectAccessReview allowed ${d.requester} to create certificatesigningrequests/${subresource}${st.reason ? ` (${st.reason})` : ''}` };
+    }
+    const s = [st?.reason, st?.evaluationError].filter(Boolean).join('; ');
+    if (s) said.push(s);
+  }
+  return { allowed: false, tried, reason: deniedReason(d, csr.spec?.groups ?? [], tried, said.join('; ')) };
+}
+
+function sarError(e: unknown, client: ClusterClient, name: string, subresource: NodeClientSubresource): UserError {
+  const base = apiError(e, client, `ask the API server whether the requester of CertificateSigningRequest ${name} may create certificatesigningrequests/${subresource} (SubjectAccessReview)`);
+  const status = httpStatus(e);
+  const none = 'nothing was approved';
+  if (status === 403) {
+    return new UserError(`${base.message}; ${none}`,
+      `kubepki approves kubelet client CSRs only after a SubjectAccessReview, as kube-controller-manager does: give user ${client.user} create on subjectaccessreviews.authorization.k8s.io (ClusterRole system:auth-delegator), or use /etc/kubernetes/admin.conf`,
+      base.exitCode);
+  }
+  if (status === 404) {
+    return new UserError(`${base.message}; ${none}`,
+      `this API server (or a proxy in front of it) does not serve authorization.k8s.io/v1 SubjectAccessReviews, so kubepki cannot tell whether the requester may get the certificate: check the CSR and approve it by hand (kubectl certificate approve ${name})`,
+      base.exitCode);
+  }
+  return new UserError(`${base.message}; ${none}`, base.hint, base.exitCode);
+}
