@@ -1,0 +1,96 @@
+/**
+ * Nodes unlike the fixtures, built here by code: ECDSA P-256 keys everywhere (kubeadm's
+ * encryptionAlgorithm: ECDSA-P256), a certificatesDir outside /etc/kubernetes, another node name and
+ * address, kubeadm's external-CA mode. Each test is named after what broke on such a node.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { stringify } from 'yaml';
+import { run } from '../src/cli/main.js';
+import { memoryIo } from '../src/cli/io.js';
+import { readInventory } from '../src/inventory/read.js';
+import { NodeFs } from '../src/fs/node-fs.js';
+import { generateKey, privateKeyPem, publicKeyPem } from '../src/pki/keygen.js';
+import { makeCa, makeLeaf, put, type Made } from './support/trees.js';
+import { openssl, tmpDir } from './support/fixtures.js';
+
+const NOW = new Date('2026-11-23T00:00:00Z');
+const ISSUED = new Date('2026-06-01T00:00:00Z');
+const NODE = 'cp-zeta';
+const ADV = '10.20.30.41';
+const PKI = '/srv/kubernetes/pki';
+const dns = (value: string) => ({ type: 'dns' as const, value });
+const ip = (value: string) => ({ type: 'ip' as const, value });
+
+function pair(root: string, base: string, m: Made): void {
+  put(root, `${PKI}/${base}.crt`, m.pem);
+  put(root, `${PKI}/${base}.key`, m.keyPem, 0o600);
+}
+
+function kubeconfig(ca: Made, user: string, leaf: Made): string {
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  return stringify({
+    apiVersion: 'v1',
+    clusters: [{ cluster: { 'certificate-authority-data': b64(ca.pem), server: `https://${ADV}:6443` }, name: 'kubernetes' }],
+    contexts: [{ context: { cluster: 'kubernetes', user }, name: `${user}@kubernetes` }],
+    'current-context': `${user}@kubernetes`,
+    kind: 'Config',
+    preferences: {},
+    users: [{ name: user, user: { 'client-certificate-data': b64(leaf.pem), 'client-key-data': b64(leaf.keyPem) } }],
+  });
+}
+
+/** The kubeadm PKI of an ECDSA node in certificatesDir /srv/kubernetes/pki, and the kubelet's config naming it. */
+async function srvPki(root: string): Promise<{ ca: Made; etcdCa: Made; fpCa: Made }> {
+  const [ca, etcdCa, fpCa] = await Promise.all([makeCa('kubernetes', ISSUED, 3650), makeCa('etcd-ca', ISSUED, 3650), makeCa('front-proxy-ca', ISSUED, 3650)]);
+  pair(root, 'ca', ca); pair(root, 'etcd/ca', etcdCa); pair(root, 'front-proxy-ca', fpCa);
+  const leaf = { notBefore: ISSUED, days: 365 };
+  const etcdSans = [dns(NODE), dns('localhost'), ip(ADV), ip('127.0.0.1'), ip('::1')];
+  const [api, server, peer] = await Promise.all([
+    makeLeaf(ca, 'kube-apiserver', { ...leaf, eku: ['serverAuth'], sans: [dns(NODE), dns('kubernetes'), dns('kubernetes.default'), dns('kubernetes.default.svc'), dns('kubernetes.default.svc.cluster.local'), ip('10.96.0.1'), ip(ADV)] }),
+    makeLeaf(etcdCa, NODE, { ...leaf, eku: ['serverAuth', 'clientAuth'], sans: etcdSans }),
+    makeLeaf(etcdCa, NODE, { ...leaf, eku: ['serverAuth', 'clientAuth'], sans: etcdSans }),
+  ]);
+  pair(root, 'apiserver', api); pair(root, 'etcd/server', server); pair(root, 'etcd/peer', peer);
+  const sa = await generateKey('ecdsa-p256');
+  put(root, `${PKI}/sa.key`, privateKeyPem(sa), 0o600);
+  put(root, `${PKI}/sa.pub`, publicKeyPem(sa), 0o600);
+  put(root, '/var/lib/kubelet/config.yaml', stringify({ apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration', authentication: { x509: { clientCAFile: `${PKI}/ca.crt` } }, rotateCertificates: true }));
+  return { ca, etcdCa, fpCa };
+}
+
+test('rm -rf /etc/kubernetes on a node whose certificatesDir is /srv/kubernetes/pki: rebuild uses the PKI that survived there (the kubelet\'s clientCAFile names it), not new CAs in /etc/kubernetes/pki (it refused, calling the surviving ca.crt one whose "key is gone")', async () => {
+  const root = tmpDir('kubepki-srv-pki-');
+  await srvPki(root);
+  const before = new Map(['ca.crt', 'ca.key', 'etcd/ca.crt', 'front-proxy-ca.crt', 'sa.key', 'apiserver.crt'].map((f) => [f, fs.readFileSync(path.join(root, PKI, f))]));
+
+  const io = memoryIo();
+  const code = await run(['rebuild', '--root', root, '--now', NOW.toISOString(), '--kubernetes-version', 'v1.31.2'], io);
+  assert.equal(code, 0, io.out + io.err);
+  assert.equal(fs.existsSync(path.join(root, 'etc/kubernetes/pki')), false, 'no second PKI in the default place');
+  for (const [f, bytes] of before) assert.deepEqual(fs.readFileSync(path.join(root, PKI, f)), bytes, `${f} kept`);
+  // the manifests read the PKI where it is
+  const api = fs.readFileSync(path.join(root, 'etc/kubernetes/manifests/kube-apiserver.yaml'), 'utf8');
+  assert.match(api, /--client-ca-file=\/srv\/kubernetes\/pki\/ca\.crt$/m);
+  assert.match(api, /--tls-cert-file=\/srv\/kubernetes\/pki\/apiserver\.crt$/m);
+  assert.match(fs.readFileSync(path.join(root, 'etc/kubernetes/manifests/etcd.yaml'), 'utf8'), /--name=cp-zeta$/m);
+  // new files are signed by the surviving CAs (openssl), with the node's name and its key type
+  const caFile = path.join(root, PKI, 'ca.crt');
+  for (const base of ['apiserver-kubelet-client', 'front-proxy-client', 'apiserver-etcd-client', 'etcd/healthcheck-client']) {
+    const ca = base === 'front-proxy-client' ? 'front-proxy-ca.crt' : base === 'apiserver-kubelet-client' ? 'ca.crt' : 'etcd/ca.crt';
+    const v = openssl(['verify', '-CAfile', path.join(root, PKI, ca), path.join(root, PKI, `${base}.crt`)]);
+    assert.equal(v.status, 0, `${base}: ${v.stdout}${v.stderr}`);
+    assert.match(openssl(['pkey', '-in', path.join(root, PKI, `${base}.key`), '-noout', '-text']).stdout, /ASN1 OID: prime256v1/, base);
+  }
+  const admin = /client-certificate-data: (\S+)/.exec(fs.readFileSync(path.join(root, 'etc/kubernetes/admin.conf'), 'utf8'))![1]!;
+  const adminPem = path.join(root, 'admin.pem');
+  fs.writeFileSync(adminPem, Buffer.from(admin, 'base64'));
+  assert.equal(openssl(['verify', '-CAfile', caFile, adminPem]).status, 0);
+  const kubelet = fs.readdirSync(path.join(root, 'var/lib/kubelet/pki')).find((n) => /^kubelet-client-\d.*\.pem$/.test(n))!;
+  assert.match(openssl(['x509', '-in', path.join(root, 'var/lib/kubelet/pki', kubelet), '-noout', '-subject']).stdout, /CN = system:node:cp-zeta/);
+  // and check finds the rebuilt node whole
+  const check = memoryIo();
+  assert.equal(await run(['check', '--root', root, '--now', NOW.toISOString()], check), 0, check.out);
+});
