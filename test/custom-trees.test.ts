@@ -94,3 +94,43 @@ test('rm -rf /etc/kubernetes on a node whose certificatesDir is /srv/kubernetes/
   const check = memoryIo();
   assert.equal(await run(['check', '--root', root, '--now', NOW.toISOString()], check), 0, check.out);
 });
+
+test('kubeadm external-CA node whose kubelet.conf embeds its client certificate (ca.key absent, --cluster-signing-key-file= empty): check says nothing signs its renewal and renew writes its CSR, where renew said "the kubelet renews this certificate itself … approved by kube-controller-manager; nothing to do here"', async () => {
+  const root = tmpDir('kubepki-ext-ca-');
+  const { ca } = await srvPki(root);
+  fs.rmSync(path.join(root, PKI, 'ca.key'));
+  const kubelet = await makeLeaf(ca, `system:node:${NODE}`, { orgs: ['system:nodes'], eku: ['clientAuth'], notBefore: ISSUED, days: 365 });
+  put(root, '/etc/kubernetes/kubelet.conf', kubeconfig(ca, `system:node:${NODE}`, kubelet), 0o600);
+  // what kubeadm writes in external-CA mode (spec §1.3): the CSR signing controller does not run
+  put(root, '/etc/kubernetes/manifests/kube-controller-manager.yaml', stringify({
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'kube-controller-manager', namespace: 'kube-system' },
+    spec: { containers: [{ name: 'kube-controller-manager', command: ['kube-controller-manager', '--kubeconfig=/etc/kubernetes/controller-manager.conf', `--root-ca-file=${PKI}/ca.crt`, '--cluster-signing-cert-file=', '--cluster-signing-key-file='] }], hostNetwork: true },
+  }), 0o600);
+
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  const kc = inv.certificates.find((c) => c.name === 'kubelet.conf');
+  assert.ok(kc, inv.certificates.map((c) => c.name).join(', '));
+  assert.equal(kc.managedBy, 'manual');
+  const f = kc.findings.find((x) => x.code === 'kubelet-csr-unsigned');
+  assert.ok(f, JSON.stringify(kc.findings));
+  assert.match(f.message, /--cluster-signing-key-file= in \/etc\/kubernetes\/manifests\/kube-controller-manager\.yaml/);
+  assert.match(f.message, /on 2027-06-01 the node goes NotReady/);
+
+  const dry = memoryIo();
+  await run(['renew', 'kubelet.conf', '--root', root, '--now', NOW.toISOString(), '--dry-run'], dry);
+  const line = dry.out.split('\n').find((l) => /^ {2}kubelet\.conf: /.test(l)) ?? '';
+  assert.doesNotMatch(line, /nothing to do/, line);
+  assert.match(line, /the key of CA ca is missing \(pass --csr-out DIR/, line);
+  const csrDir = tmpDir('kubepki-ext-ca-csr-');
+  const io = memoryIo();
+  assert.equal(await run(['renew', 'kubelet.conf', '--root', root, '--now', NOW.toISOString(), '--csr-out', csrDir], io), 1, io.out + io.err);
+  const csr = path.join(csrDir, 'kubelet.conf.csr');
+  const req = openssl(['req', '-in', csr, '-noout', '-subject', '-verify']);
+  assert.equal(req.status, 0, req.stderr);
+  assert.match(req.stdout, /subject=O = system:nodes, CN = system:node:cp-zeta/);
+  // the request is for the key kubelet.conf holds, and kubelet.conf is untouched until the CA signs it
+  const keyFile = path.join(csrDir, 'k.pem');
+  fs.writeFileSync(keyFile, kubelet.keyPem);
+  assert.equal(openssl(['pkey', '-in', keyFile, '-pubout']).stdout, openssl(['req', '-in', csr, '-noout', '-pubkey']).stdout);
+  assert.equal(fs.readFileSync(path.join(root, 'etc/kubernetes/kubelet.conf'), 'utf8'), kubeconfig(ca, `system:node:${NODE}`, kubelet));
+});
