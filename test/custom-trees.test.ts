@@ -134,3 +134,12 @@ test('kubeadm external-CA node whose kubelet.conf embeds its client certificate 
   assert.equal(openssl(['pkey', '-in', keyFile, '-pubout']).stdout, openssl(['req', '-in', csr, '-noout', '-pubkey']).stdout);
   assert.equal(fs.readFileSync(path.join(root, 'etc/kubernetes/kubelet.conf'), 'utf8'), kubeconfig(ca, `system:node:${NODE}`, kubelet));
 });
+
+test('rebuild --dry-run with apiserver.crt surviving and no SANs beyond kubeadm\'s own: certSANs come from that file (none), with no warning that "apiserver.crt and kubeadm configs are gone"', async () => {
+  const root = tmpDir('kubepki-srv-pki-sans-');
+  await srvPki(root);
+  const io = memoryIo();
+  assert.equal(await run(['rebuild', '--root', root, '--now', NOW.toISOString(), '--kubernetes-version', 'v1.31.2', '--dry-run'], io), 0, io.out + io.err);
+  assert.match(io.out, /^ {2}certSANs +\(none\) +\/srv\/kubernetes\/pki\/apiserver\.crt \(no SANs beyond kubeadm's own\)$/m);
+  assert.doesNotMatch(io.out, /no extra apiserver SANs found/);
+});

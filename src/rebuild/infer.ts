@@ -321,7 +321,7 @@ export function gatherSettings(input: GatherInput): Gathered {
     kubeconfigs.controlPlaneEndpoint = { value: '', source: `${cpe.source.replace(/ \(server\)$/, '')} (server is this node's API endpoint: no shared endpoint)` };
     resolved = resolveSettings(sources, warnings);
   }
-  // Extra SANs of a surviving apiserver.crt are certSANs kubeadm was given.
+  // Extra SANs of a surviving apiserver.crt are certSANs kubeadm was given; none there means it had none.
   if (resolved.provenance.certSANs.source === 'kubeadm default') {
     const api = firstCert(fs, `${resolved.settings.certificatesDir}/apiserver.crt`);
     if (api) {
@@ -330,10 +330,9 @@ export function gatherSettings(input: GatherInput): Gathered {
       const extra = api.subjectAltNames
         .filter((n) => (n.type === 'dns' && !dns.has(n.value)) || (n.type === 'ip' && !ips.has(canonicalIp(n.value))))
         .map((n) => n.value);
-      if (extra.length > 0) {
-        sources.push({ certSANs: { value: extra, source: `${resolved.settings.certificatesDir}/apiserver.crt (SANs beyond kubeadm's own)` } });
-        resolved = resolveSettings(sources, warnings);
-      }
+      const file = `${resolved.settings.certificatesDir}/apiserver.crt`;
+      sources.push({ certSANs: { value: extra, source: extra.length > 0 ? `${file} (SANs beyond kubeadm's own)` : `${file} (no SANs beyond kubeadm's own)` } });
+      resolved = resolveSettings(sources, warnings);
     }
   }
   for (const [name, why] of [
