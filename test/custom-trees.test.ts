@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
+import { execSync } from 'node:child_process';
 import { run } from '../src/cli/main.js';
 import { memoryIo } from '../src/cli/io.js';
 import { readInventory } from '../src/inventory/read.js';
@@ -142,4 +143,25 @@ test('rebuild --dry-run with apiserver.crt surviving and no SANs beyond kubeadm\
   assert.equal(await run(['rebuild', '--root', root, '--now', NOW.toISOString(), '--kubernetes-version', 'v1.31.2', '--dry-run'], io), 0, io.out + io.err);
   assert.match(io.out, /^ {2}certSANs +\(none\) +\/srv\/kubernetes\/pki\/apiserver\.crt \(no SANs beyond kubeadm's own\)$/m);
   assert.doesNotMatch(io.out, /no extra apiserver SANs found/);
+});
+
+test('kubelet credentials --out for a worker of a cluster whose certificatesDir is /srv/kubernetes/pki: the CA goes where kubeadm join put it and the kubelet\'s clientCAFile names it (it went to /etc/kubernetes/pki/ca.crt, which that kubelet never reads), and the printed tar carries it', async () => {
+  const root = tmpDir('kubepki-srv-creds-');
+  const { ca } = await srvPki(root);
+  const out = path.join(tmpDir('kubepki-srv-creds-out-'), 'worker-7');
+  const io = memoryIo();
+  assert.equal(await run(['kubelet', 'credentials', '--root', root, '--now', NOW.toISOString(), '--node', 'worker-7', '--out', out, '--control-plane-endpoint', `${ADV}:6443`], io), 0, io.out + io.err);
+  assert.equal(fs.readFileSync(path.join(out, PKI, 'ca.crt'), 'utf8'), ca.pem);
+  assert.equal(fs.existsSync(path.join(out, 'etc/kubernetes/pki')), false);
+  // the copy step as printed, with the node's `tar -C / -xpf -` run into a directory standing for its /
+  const tar = /\(tar (-C \S+ -cf - [a-z ]+) \| ssh root@worker-7 tar -C \/ (--no-overwrite-dir -xpf -):/.exec(io.out);
+  assert.ok(tar, io.out);
+  const node = tmpDir('kubepki-srv-creds-node-');
+  execSync(`tar ${tar[1]} | tar -C ${node} ${tar[2]}`);
+  const caFile = path.join(node, PKI, 'ca.crt');
+  assert.equal(fs.readFileSync(caFile, 'utf8'), ca.pem);
+  const link = fs.readlinkSync(path.join(node, 'var/lib/kubelet/pki/kubelet-client-current.pem'));
+  const v = openssl(['verify', '-CAfile', caFile, path.join(node, link)]);
+  assert.equal(v.status, 0, v.stdout + v.stderr);
+  assert.match(openssl(['x509', '-in', path.join(node, link), '-noout', '-subject']).stdout, /O = system:nodes, CN = system:node:worker-7/);
 });
