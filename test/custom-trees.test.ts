@@ -165,3 +165,16 @@ test('kubelet credentials --out for a worker of a cluster whose certificatesDir 
   assert.equal(v.status, 0, v.stdout + v.stderr);
   assert.match(openssl(['x509', '-in', path.join(node, link), '-noout', '-subject']).stdout, /O = system:nodes, CN = system:node:worker-7/);
 });
+
+test('renew ca on a node whose certificatesDir is /srv/kubernetes/pki tells workers to put the CA at /srv/kubernetes/pki/ca.crt, where kubeadm join put it and their kubelet reads it (it said /etc/kubernetes/pki/ca.crt)', async () => {
+  const root = tmpDir('kubepki-srv-renew-ca-');
+  const { ca } = await srvPki(root);
+  const admin = await makeLeaf(ca, 'kubernetes-admin', { orgs: ['kubeadm:cluster-admins'], eku: ['clientAuth'], notBefore: ISSUED, days: 365 });
+  put(root, '/etc/kubernetes/admin.conf', kubeconfig(ca, 'kubernetes-admin', admin), 0o600);
+  const io = memoryIo();
+  await run(['renew', 'ca', '--root', root, '--now', NOW.toISOString(), '--dry-run'], io);
+  const worker = io.out.split('\n').find((l) => l.includes('every worker:')) ?? '';
+  assert.match(worker, /copy this node's \/srv\/kubernetes\/pki\/ca\.crt to \/srv\/kubernetes\/pki\/ca\.crt there/, io.out);
+  assert.match(worker, /--certificate-authority=\/srv\/kubernetes\/pki\/ca\.crt --embed-certs=true --kubeconfig \/etc\/kubernetes\/kubelet\.conf/);
+  assert.doesNotMatch(worker, /\/etc\/kubernetes\/pki/);
+});
