@@ -178,3 +178,21 @@ test('renew ca on a node whose certificatesDir is /srv/kubernetes/pki tells work
   assert.match(worker, /--certificate-authority=\/srv\/kubernetes\/pki\/ca\.crt --embed-certs=true --kubeconfig \/etc\/kubernetes\/kubelet\.conf/);
   assert.doesNotMatch(worker, /\/etc\/kubernetes\/pki/);
 });
+
+test('renew all --only-expiring --backdate 1d renews an apiserver certificate that is not yet valid (seed 000: made "from now" on a machine whose clock was ahead): it was left out, as neither expired nor expiring', async () => {
+  const root = tmpDir('kubepki-srv-early-');
+  const { ca } = await srvPki(root);
+  const early = new Date(NOW.getTime() + 3 * 3600_000);
+  pair(root, 'apiserver', await makeLeaf(ca, 'kube-apiserver', { eku: ['serverAuth'], sans: [dns(NODE), dns('kubernetes'), ip('10.96.0.1'), ip(ADV)], notBefore: early, days: 365 }));
+  const admin = await makeLeaf(ca, 'kubernetes-admin', { orgs: ['kubeadm:cluster-admins'], eku: ['clientAuth'], notBefore: ISSUED, days: 365 });
+  put(root, '/etc/kubernetes/admin.conf', kubeconfig(ca, 'kubernetes-admin', admin), 0o600);
+  const io = memoryIo();
+  // (exit 1: the kubeadm files this small tree lacks are listed as not renewed)
+  assert.equal(await run(['renew', 'all', '--only-expiring', '--backdate', '1d', '--root', root, '--now', NOW.toISOString()], io), 1, io.out + io.err);
+  assert.match(io.out, /^Renewed 1 certificate\(s\)/m);
+  const planned = io.out.slice(0, io.out.indexOf('\nFiles')).split('\n').filter((l) => /^ {2}\S+ +\//.test(l)).map((l) => l.trim().split(/\s+/)[0]);
+  assert.deepEqual(planned, ['apiserver'], io.out);
+  const crt = path.join(root, PKI, 'apiserver.crt');
+  assert.equal(openssl(['verify', '-CAfile', path.join(root, PKI, 'ca.crt'), crt]).status, 0);
+  assert.match(openssl(['x509', '-in', crt, '-noout', '-startdate']).stdout, /notBefore=Nov 22 00:00:00 2026 GMT/);
+});

@@ -177,7 +177,8 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     if (hits.length === 0) throw new UserError(`failed to find a certificate in ${f}`, 'give the node path of a certificate file that `kubepki check --path FILE` lists');
     hits.filter((c) => !isThrowawayCa(c)).forEach(add);
   }
-  const chosen = opts.onlyExpiring ? selected.filter((c) => c.status === 'expired' || c.status === 'warning') : selected;
+  // (a certificate not valid yet fails now as an expired one does: seed 000's apiserver, made "from now" elsewhere)
+  const chosen = opts.onlyExpiring ? selected.filter((c) => c.status === 'expired' || c.status === 'not-yet-valid' || c.status === 'warning') : selected;
 
   // ---- items
   const items: PlanItem[] = [];
