@@ -8,14 +8,14 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
-import { execSync } from 'node:child_process';
+import { execSync, spawn, spawnSync } from 'node:child_process';
 import { run } from '../src/cli/main.js';
 import { memoryIo } from '../src/cli/io.js';
 import { readInventory } from '../src/inventory/read.js';
 import { NodeFs } from '../src/fs/node-fs.js';
 import { generateKey, privateKeyPem, publicKeyPem } from '../src/pki/keygen.js';
 import { makeCa, makeLeaf, put, type Made } from './support/trees.js';
-import { openssl, tmpDir } from './support/fixtures.js';
+import { openssl, tmpDir, freePort } from './support/fixtures.js';
 
 const NOW = new Date('2026-11-23T00:00:00Z');
 const ISSUED = new Date('2026-06-01T00:00:00Z');
@@ -195,4 +195,65 @@ test('renew all --only-expiring --backdate 1d renews an apiserver certificate th
   const crt = path.join(root, PKI, 'apiserver.crt');
   assert.equal(openssl(['verify', '-CAfile', path.join(root, PKI, 'ca.crt'), crt]).status, 0);
   assert.match(openssl(['x509', '-in', crt, '-noout', '-startdate']).stdout, /notBefore=Nov 22 00:00:00 2026 GMT/);
+});
+
+test('a kubespray etcd host that is no control-plane node (/etc/ssl/etcd/ssl and /etc/etcd.env, no /etc/kubernetes): check lists its admin and node certificates too and renew renews them, which a real etcd and etcdctl then take (only the member certificate /etc/etcd.env names was found)', { skip: !fs.existsSync('/usr/bin/etcd') && 'etcd not installed' }, async () => {
+  // (a real etcd judges the renewed files, so the dates are around the real clock)
+  const now = new Date(Math.floor(Date.now() / 1000) * 1000);
+  const issued = new Date(now.getTime() - 400 * 86400_000);
+  const root = tmpDir('kubepki-kubespray-etcd-');
+  const ssl = '/etc/ssl/etcd/ssl';
+  // as roles/etcd/files/make-ssl-etcd.sh makes them (spec §9.3): RSA 2048, CN etcd-<kind>-<host>
+  const ca = await makeCa('etcd-ca', issued, 10000, 'rsa-2048');
+  put(root, `${ssl}/ca.pem`, ca.pem);
+  put(root, `${ssl}/ca-key.pem`, ca.keyPem, 0o600);
+  for (const kind of ['member', 'admin', 'node']) {
+    const leaf = await makeLeaf(ca, `etcd-${kind}-node1`, { eku: ['clientAuth', 'serverAuth'], sans: [dns('localhost'), dns('node1'), ip('10.3.0.11'), ip('127.0.0.1')], notBefore: issued, days: 365, keyType: 'rsa-2048' });
+    put(root, `${ssl}/${kind}-node1.pem`, leaf.pem);
+    put(root, `${ssl}/${kind}-node1-key.pem`, leaf.keyPem, 0o600);
+  }
+  put(root, '/etc/etcd.env', ['ETCD_DATA_DIR=/var/lib/etcd', 'ETCD_NAME=etcd1', `ETCD_CERT_FILE=${ssl}/member-node1.pem`, `ETCD_KEY_FILE=${ssl}/member-node1-key.pem`, `ETCD_TRUSTED_CA_FILE=${ssl}/ca.pem`,
+    'ETCD_CLIENT_CERT_AUTH=true', `ETCD_PEER_CERT_FILE=${ssl}/member-node1.pem`, `ETCD_PEER_KEY_FILE=${ssl}/member-node1-key.pem`, `ETCD_PEER_TRUSTED_CA_FILE=${ssl}/ca.pem`, ''].join('\n'));
+
+  const inv = readInventory({ fs: new NodeFs(root), now });
+  assert.ok(inv.layouts.includes('kubespray'), inv.layouts.join());
+  assert.deepEqual(inv.certificates.filter((c) => !c.isCA).map((c) => `${c.location.file} ${c.status}`).sort(),
+    ['admin', 'member', 'node'].map((k) => `${ssl}/${k}-node1.pem expired`));
+  assert.deepEqual(inv.missing, []);
+
+  const io = memoryIo();
+  assert.equal(await run(['renew', 'all', '--root', root, '--now', now.toISOString()], io), 0, io.out + io.err);
+  const f = (n: string) => path.join(root, ssl, n);
+  for (const k of ['member', 'admin', 'node']) assert.equal(openssl(['verify', '-CAfile', f('ca.pem'), f(`${k}-node1.pem`)]).status, 0, k);
+
+  const [clientPort, peerPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
+  const proc = spawn('/usr/bin/etcd', [
+    '--name', 'etcd1', '--data-dir', tmpDir('kubepki-kubespray-etcd-data-'),
+    '--listen-client-urls', `https://127.0.0.1:${clientPort}`, '--advertise-client-urls', `https://127.0.0.1:${clientPort}`,
+    '--listen-peer-urls', `https://127.0.0.1:${peerPort}`, '--initial-advertise-peer-urls', `https://127.0.0.1:${peerPort}`,
+    '--initial-cluster', `etcd1=https://127.0.0.1:${peerPort}`, '--listen-metrics-urls', `http://127.0.0.1:${metricsPort}`,
+    '--client-cert-auth=true', '--trusted-ca-file', f('ca.pem'), '--cert-file', f('member-node1.pem'), '--key-file', f('member-node1-key.pem'),
+    '--peer-client-cert-auth=true', '--peer-trusted-ca-file', f('ca.pem'), '--peer-cert-file', f('member-node1.pem'), '--peer-key-file', f('member-node1-key.pem'),
+  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  proc.stdout!.on('data', (d) => { log += d; });
+  proc.stderr!.on('data', (d) => { log += d; });
+  try {
+    const deadline = Date.now() + 20_000;
+    while (!/ready to serve client requests|serving client requests/i.test(log)) {
+      assert.equal(proc.exitCode, null, log);
+      assert.ok(Date.now() < deadline, log);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const health = (kind: string) => spawnSync('/usr/bin/etcdctl', [`--endpoints=https://127.0.0.1:${clientPort}`, '--cacert', f('ca.pem'), '--cert', f(`${kind}-node1.pem`), '--key', f(`${kind}-node1-key.pem`),
+      '--dial-timeout=3s', '--command-timeout=5s', 'endpoint', 'health'], { encoding: 'utf8', env: { ...process.env, ETCDCTL_API: '3' } });
+    for (const kind of ['admin', 'node']) {
+      let r = health(kind);
+      for (let i = 0; i < 20 && r.status !== 0; i++) { await new Promise((res) => setTimeout(res, 250)); r = health(kind); }
+      assert.equal(r.status, 0, `${kind}: ${r.stdout}${r.stderr}\n${log.slice(-1500)}`);
+      assert.match(r.stdout + r.stderr, /is healthy/);
+    }
+  } finally {
+    await new Promise<void>((resolve) => { if (proc.exitCode !== null) resolve(); else { proc.once('exit', () => resolve()); proc.kill('SIGKILL'); } });
+  }
 });
