@@ -242,3 +242,26 @@ test('join --apply: cluster-info JWS verifies with the printed token and its CA 
   assert.match(r.out, /verified: cluster-info's JWS for [a-z0-9]{6} verifies with the token, its CA hash is sha256:/);
   assert.ok(s.writes().length >= 4);
 });
+
+test('cluster-info update --upload-certs on a node whose certificatesDir is /srv/kubernetes/pki (its manifests say so) publishes and seals that PKI: it read /etc/kubernetes/pki/ca.crt and failed, and would have sealed eight empty files', async () => {
+  const { mem, kc } = await cluster();
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kubepki-cluster-join-srv-'));
+  after(() => fs.rmSync(root, { recursive: true, force: true }));
+  fs.cpSync(path.join(FIXTURES, 'kubeadm-1.26'), root, { recursive: true, verbatimSymlinks: true });
+  fs.mkdirSync(path.join(root, 'srv/kubernetes'), { recursive: true });
+  fs.renameSync(path.join(root, 'etc/kubernetes/pki'), path.join(root, 'srv/kubernetes/pki'));
+  for (const f of ['etc/kubernetes/manifests/kube-apiserver.yaml', 'etc/kubernetes/manifests/kube-controller-manager.yaml', 'etc/kubernetes/manifests/etcd.yaml', 'var/lib/kubelet/config.yaml']) {
+    const p = path.join(root, f);
+    fs.writeFileSync(p, fs.readFileSync(p, 'utf8').replaceAll('/etc/kubernetes/pki', '/srv/kubernetes/pki'));
+  }
+  const r = await cli(['cluster-info', 'update', '--create-token', '--upload-certs', '--kubeconfig', kc, '--root', root, '--now', NOW]);
+  assert.equal(r.code, 0, r.err);
+  const ca = path.join(root, 'srv/kubernetes/pki/ca.crt');
+  assert.match(r.out, new RegExp(`--discovery-token-ca-cert-hash ${opensslHash(ca)}`));
+  const key = /--certificate-key ([0-9a-f]{64})/.exec(r.out)?.[1];
+  assert.ok(key, r.out);
+  const files = openFiles(parseCertificateKey(key), mem.get('secrets', 'kube-system', 'kubeadm-certs').data);
+  assert.deepEqual(Object.keys(files).sort(), ['ca.crt', 'ca.key', 'etcd/ca.crt', 'etcd/ca.key', 'front-proxy-ca.crt', 'front-proxy-ca.key', 'sa.key', 'sa.pub']);
+  for (const [rel, content] of Object.entries(files)) assert.deepEqual(content, fs.readFileSync(path.join(root, 'srv/kubernetes/pki', rel)), rel);
+  assert.deepEqual(readClusterInfo(mem.get('configmaps', 'kube-public', 'cluster-info').data).caHashes, [opensslHash(ca)]);
+});

@@ -46,8 +46,11 @@ export async function applyJoinFromNode(client: ClusterClient, flags: ClusterInf
   const { applyJoin } = await import('../cluster/apply-join.js');
   const { readClusterInfo } = await import('../cluster/cluster-info.js');
   const { generateToken, parseToken, BootstrapTokenError } = await import('../pki/bootstrap-token.js');
+  const { kubeadmPkiDir } = await import('../layouts/detect.js');
   const nfs = new NodeFs(flags.root ?? '/');
-  const caPath = flags.ca ?? '/etc/kubernetes/pki/ca.crt';
+  // kubeadm's certificatesDir on this node (its manifests, kubelet config or kubeadm config say where)
+  const pkiDir = kubeadmPkiDir(nfs);
+  const caPath = flags.ca ?? `${pkiDir}/ca.crt`;
   let caPem: string;
   try {
     // --ca is a path on this machine; the default is the node's CA under --root
@@ -79,7 +82,6 @@ export async function applyJoinFromNode(client: ClusterClient, flags: ClusterInf
     } catch (e) {
       throw new UserError(`--certificate-key: ${(e as Error).message}`, 'pass 64 hex characters (kubeadm certs certificate-key makes one)');
     }
-    const pkiDir = '/etc/kubernetes/pki';
     const files: Record<string, Uint8Array | undefined> = {};
     for (const rel of up.sharedFiles(!nfs.exists(`${pkiDir}/etcd/ca.crt`))) {
       files[rel] = nfs.exists(`${pkiDir}/${rel}`) ? nfs.readFile(`${pkiDir}/${rel}`) : undefined;
@@ -198,7 +200,7 @@ export function command(io: Io): Command {
   addClusterOptions(
     ci.command('update')
       .description('write the CA into cluster-info, sign it for every valid signing token, verify by reading back')
-      .option('--ca <file>', 'CA bundle to publish (default /etc/kubernetes/pki/ca.crt under --root)')
+      .option('--ca <file>', 'CA bundle to publish (default: ca.crt in the node\'s certificatesDir under --root, /etc/kubernetes/pki unless its manifests or kubeadm config say otherwise)')
       .option('--server <url>', 'control-plane endpoint (default: the one cluster-info has, else the kubeconfig\'s)')
       .option('--token <id.secret>', 'also create/replace this bootstrap token Secret')
       .option('--create-token', 'also create a new bootstrap token')

@@ -7,7 +7,6 @@ import { UserError } from '../errors.js';
 import { rootOption, nowOption, resolveNow } from './options.js';
 import { openRoot, NodeFs } from '../fs/node-fs.js';
 import { kubeadmPkiDir } from '../layouts/detect.js';
-import { DEFAULT_PKI } from '../profiles/kubeadm.js';
 import { clusterSigningDuration } from '../inventory/components.js';
 
 interface CredentialsOptions {
@@ -108,8 +107,11 @@ Exit codes: 0 written (or planned), 3 a flag is wrong, the CA cannot be read, or
         const { applyChanges, writeFileAtomic } = await import('../apply/transaction.js');
         const { writeExportTree } = await import('../rebuild/kubelet-credentials.js');
         const where = outDir ? ` in ${outDir}` : '';
-        // the kubelet's clientCAFile on a joined node (spec §2.2); only written into a fresh --out tree
-        const caCopy = (pem: string) => ({ op: 'write' as const, path: `${DEFAULT_PKI}/ca.crt`, content: Buffer.from(pem), mode: 0o644 });
+        // the kubelet's clientCAFile on a joined node: kubeadm join writes the CA to <certificatesDir>/ca.crt and
+        // points the kubelet config there (spec §2.2), the cluster's certificatesDir being this node's; only
+        // written into a fresh --out tree
+        const clientCa = `${pki}/ca.crt`;
+        const caCopy = (pem: string) => ({ op: 'write' as const, path: clientCa, content: Buffer.from(pem), mode: 0o644 });
         /** Into the --out tree (with the CA copy), or onto this node through the backed-up transaction. */
         const store = async (changes: Parameters<typeof applyChanges>[1], caPem: string, action: string): Promise<string> => {
           if (outDir) {
@@ -120,7 +122,10 @@ Exit codes: 0 written (or planned), 3 a flag is wrong, the CA cannot be read, or
           return `Backup: ${r.backupDir}`;
         };
         // the tar names only the top directories the tree has: --bootstrap writes nothing under var, and tar fails on a missing one
-        const copyNote = (tops: string[], symlink: boolean) => `copy ${outDir}'s contents to ${nodeName}'s / keeping modes${symlink ? ' and the symlink' : ''} (tar -C ${outDir} -cf - ${tops.join(' ')} | ssh root@${nodeName} tar -C / --no-overwrite-dir -xpf -: existing directories there keep their owner and mode)`;
+        const copyNote = (base: string[], symlink: boolean) => {
+          const tops = [...new Set([...base, clientCa.split('/')[1]!])];
+          return `copy ${outDir}'s contents to ${nodeName}'s / keeping modes${symlink ? ' and the symlink' : ''} (tar -C ${outDir} -cf - ${tops.join(' ')} | ssh root@${nodeName} tar -C / --no-overwrite-dir -xpf -: existing directories there keep their owner and mode)`;
+        };
 
         if (o.bootstrap) {
           const ca = loadCa(caFs, caCertPath, caKeyPath, false);
@@ -144,7 +149,7 @@ Exit codes: 0 written (or planned), 3 a flag is wrong, the CA cannot be read, or
           if (outDir) plan.notes.unshift(copyNote(['etc'], false), `on ${nodeName}, remove ${stale.join(' and ')} first: while they exist the kubelet ignores bootstrap-kubelet.conf`);
           const lines = [
             `write   ${plan.bootstrapPath}${where} (token ${plan.tokenId}.<secret>, server ${plan.server} from ${server.source})`,
-            ...(outDir ? [`write   ${DEFAULT_PKI}/ca.crt${where} (the cluster CA, the kubelet's client CA)`] : []),
+            ...(outDir ? [`write   ${clientCa}${where} (the cluster CA, the kubelet's client CA)`] : []),
             ...plan.remove.map((p) => `remove  ${p} (backed up; the kubelet bootstraps again)`),
             `write   ${secretOut} (the token Secret for the cluster)`,
           ];
@@ -172,7 +177,7 @@ Exit codes: 0 written (or planned), 3 a flag is wrong, the CA cannot be read, or
           `write   ${plan.pemPath}${where} (O=system:nodes, CN=${plan.subject.cn}; ${plan.keyType}; ${plan.notBefore.slice(0, 19)}Z → ${plan.notAfter.slice(0, 19)}Z${signing ? `, ${signing.text} as kube-controller-manager's --cluster-signing-duration in ${signing.file}` : ''}; signed by ${caCertPath})`,
           `link    ${plan.currentPath}${where} → ${plan.pemPath}`,
           `${plan.kubeconfig === 'edit' ? 'edit  ' : 'write '}  ${plan.kubeconfigPath}${where} (user → ${plan.currentPath}; CA refreshed${plan.kubeconfig === 'create' ? `; server ${plan.server}` : ''})`,
-          ...(outDir ? [`write   ${DEFAULT_PKI}/ca.crt${where} (the cluster CA, the kubelet's client CA)`] : []),
+          ...(outDir ? [`write   ${clientCa}${where} (the cluster CA, the kubelet's client CA)`] : []),
         ];
         if (o.dryRun) { io.stdout(`${lines.join('\n')}\nDry run: nothing written.\n`); return; }
         const changes = await kubeletCertificateChanges(plan, ca as typeof ca & { key: NonNullable<typeof ca.key> }, existing);

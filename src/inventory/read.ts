@@ -618,6 +618,10 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     // symlink but it is a file", spec §7.2): a pair copied without its link is never rotated again
     const stuck = r.location.kind !== 'kubeconfig' && r.location.index === 0 && !r.location.via && !kubeletRotationOff
       && /^\/var\/lib\/kubelet\/pki\/kubelet-(client|server)-current\.pem$/.test(r.location.file);
+    // the kubelet's client certificate, in its rotated pem or still embedded in kubelet.conf (kubeadm's external-CA
+    // mode has the operator write kubelet.conf): either way, a CSR for it is signed by nothing when signing is off
+    const kubeletClient = name === 'kubelet-client'
+      || (r.location.kind === 'kubeconfig' && r.location.kubeconfig?.entry === 'user' && /\/kubelet\.conf$/.test(r.location.file));
     const entry: CertEntry = {
       id: certId(r.location),
       name,
@@ -631,7 +635,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
         ...(r.keyEncrypted ? { encrypted: true } : {}),
       },
       components: [...components].sort(),
-      managedBy: ((kubeletRotationOff || signingOff) && name === 'kubelet-client') || stuck ? 'manual' : managedBy(r, name, profile?.name),
+      managedBy: ((kubeletRotationOff || signingOff) && kubeletClient) || stuck ? 'manual' : managedBy(r, name, profile?.name),
       ...(profile ? { profile: profile.name } : {}),
       layout: r.layout,
       status: 'ok',
@@ -642,8 +646,8 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
       const fix = rotation!.setting.startsWith('--') ? 'drop the flag (with rotateCertificates: true in its config) or set --rotate-certificates=true' : 'set rotateCertificates: true';
       entry.findings.push({ code: 'kubelet-rotation-off', severity: 'warning', certificate: entry.id, file: rotation!.file, message: `the kubelet does not renew ${name} (${rotation!.setting} in ${rotation!.file}): on ${entry.notAfter.slice(0, 10)} the node goes NotReady; ${fix} and restart the kubelet, or renew it by hand before then (kubepki renew ${name})` });
     }
-    if (signingOff && name === 'kubelet-client' && !stuck) {
-      entry.findings.push({ code: 'kubelet-csr-unsigned', severity: 'warning', certificate: entry.id, file: signingOff.file, message: `the kubelet asks for a new ${name} before it expires, but kube-controller-manager signs no such request (${signingOff.setting} in ${signingOff.file}: ${signingOff.why}): on ${entry.notAfter.slice(0, 10)} the node goes NotReady; sign it with the CA that holds the key before then (kubepki renew ${name} --csr-out DIR writes the request)` });
+    if (signingOff && kubeletClient && !stuck) {
+      entry.findings.push({ code: 'kubelet-csr-unsigned', severity: 'warning', certificate: entry.id, file: signingOff.file, message: `the kubelet asks for a new client certificate (${name}) before it expires, but kube-controller-manager signs no such request (${signingOff.setting} in ${signingOff.file}: ${signingOff.why}): on ${entry.notAfter.slice(0, 10)} the node goes NotReady; sign it with the CA that holds the key before then (kubepki renew ${name} --csr-out DIR writes the request)` });
     }
     if (stuck) {
       const f = r.location.file;

@@ -110,7 +110,10 @@ export function detectLayouts(fs: NodeFs): LayoutName[] {
   const sslIsKubespray = has('/etc/kubernetes/ssl/ca.crt') && !sslIsRke;
   if (has('/etc/kubernetes/pki') || has('/etc/kubernetes/admin.conf') || has('/etc/kubernetes/manifests/kube-apiserver.yaml')) {
     found.push(sslIsKubespray ? 'kubespray' : 'kubeadm');
-  } else if (sslIsKubespray) found.push('kubespray');
+  } else if (sslIsKubespray || has('/etc/ssl/etcd/ssl/ca.pem')) {
+    // (kubespray's make-ssl-etcd.sh directory alone: a host of its etcd group that is no control-plane node)
+    found.push('kubespray');
+  }
   if (has('/var/lib/kubelet/pki') || has('/etc/kubernetes/kubelet.conf')) found.push('kubelet');
   if (sslIsRke) found.push('rke1');
   if (has('/var/lib/rancher/rke2')) found.push('rke2');

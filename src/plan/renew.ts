@@ -177,7 +177,8 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     if (hits.length === 0) throw new UserError(`failed to find a certificate in ${f}`, 'give the node path of a certificate file that `kubepki check --path FILE` lists');
     hits.filter((c) => !isThrowawayCa(c)).forEach(add);
   }
-  const chosen = opts.onlyExpiring ? selected.filter((c) => c.status === 'expired' || c.status === 'warning') : selected;
+  // (a certificate not valid yet fails now as an expired one does: seed 000's apiserver, made "from now" elsewhere)
+  const chosen = opts.onlyExpiring ? selected.filter((c) => c.status === 'expired' || c.status === 'not-yet-valid' || c.status === 'warning') : selected;
 
   // ---- items
   const items: PlanItem[] = [];
@@ -577,7 +578,8 @@ function outsideNotes(inv: Inventory, items: PlanItem[], copies: Record<string, 
     if (kubeadmCa('ca')) {
       steps.push(
         `other control-plane nodes: ${exportImport}, or copy ${file}; then on each: ${setCluster(cluster, 'F')} for F in admin.conf, super-admin.conf, controller-manager.conf, scheduler.conf, kubelet.conf under /etc/kubernetes, and restart kube-apiserver, kube-controller-manager, kube-scheduler and the kubelet there as listed above`,
-        `every worker: copy this node's ${file} to /etc/kubernetes/pki/ca.crt there, put it into the CA data of its kubelet.conf (${setCluster('default-cluster', '/etc/kubernetes/kubelet.conf', '/etc/kubernetes/pki/ca.crt')}; a worker's cluster is named default-cluster), then \`systemctl restart kubelet\`; or, on this node, \`kubepki kubelet credentials --node NAME --out DIR\` writes both (and a new kubelet client certificate) for copying to that worker`,
+        // (kubeadm join writes the CA to the cluster's certificatesDir, this node's, and the kubelet config names it there)
+        `every worker: copy this node's ${file} to ${file} there, put it into the CA data of its kubelet.conf (${setCluster('default-cluster', '/etc/kubernetes/kubelet.conf', file)}; a worker's cluster is named default-cluster), then \`systemctl restart kubelet\`; or, on this node, \`kubepki kubelet credentials --node NAME --out DIR\` writes both (and a new kubelet client certificate) for copying to that worker`,
         'kube-public/cluster-info (what `kubeadm join` trusts): `kubepki cluster-info update`',
         'the kube-root-ca.crt ConfigMap in every namespace (what pods trust): kube-controller-manager republishes it from --root-ca-file once restarted (see the restarts); pods see the mounted file change without a restart',
         `users' kubeconfigs (~/.kube/config, CI secrets, kubeconfigs handed out from admin.conf): replace certificate-authority-data: ${setCluster(cluster, '~/.kube/config')} (after copying ${file} there)`,

@@ -233,6 +233,13 @@ function fromKubelet(fs: NodeFs, consulted: Set<string>): SettingsSource {
         s.dnsDomain = { value: cfg.clusterDomain, source: `${KUBELET_CONFIG} (clusterDomain)` };
         consulted.add(KUBELET_CONFIG);
       }
+      // kubeadm writes clientCAFile as <certificatesDir>/ca.crt: with /etc/kubernetes gone, it is what says a
+      // certificatesDir outside it (whose CAs and keys survived) is where the PKI is
+      const ca = cfg?.authentication?.x509?.clientCAFile;
+      if (typeof ca === 'string' && /^\/.+\/ca\.crt$/.test(ca)) {
+        s.certificatesDir = { value: ca.slice(0, -'/ca.crt'.length), source: `${KUBELET_CONFIG} (authentication.x509.clientCAFile)` };
+        consulted.add(KUBELET_CONFIG);
+      }
     } catch { /* a hint only */ }
   }
   const flagsText = readText(fs, KUBELET_FLAGS);
@@ -293,10 +300,11 @@ export function gatherSettings(input: GatherInput): Gathered {
   sources.push(fromManifests(fs, consulted));
   const kubeconfigs = fromKubeconfigs(fs, consulted);
   sources.push(kubeconfigs);
-  // certificatesDir decides where to look for surviving certificates
-  const pki = sources.map((s) => s.certificatesDir?.value).find(Boolean) ?? '/etc/kubernetes/pki';
+  // certificatesDir decides where to look for surviving certificates (the kubelet's config is the last to say it)
+  const kubelet = fromKubelet(fs, consulted);
+  const pki = [...sources, kubelet].map((s) => s.certificatesDir?.value).find(Boolean) ?? '/etc/kubernetes/pki';
   sources.push(fromCertificates(fs, pki, consulted));
-  sources.push(fromKubelet(fs, consulted));
+  sources.push(kubelet);
 
   let resolved = resolveSettings(sources, warnings, config);
   // A kubeconfig server that is just the local API endpoint means "no control-plane endpoint":
@@ -313,7 +321,7 @@ export function gatherSettings(input: GatherInput): Gathered {
     kubeconfigs.controlPlaneEndpoint = { value: '', source: `${cpe.source.replace(/ \(server\)$/, '')} (server is this node's API endpoint: no shared endpoint)` };
     resolved = resolveSettings(sources, warnings);
   }
-  // Extra SANs of a surviving apiserver.crt are certSANs kubeadm was given.
+  // Extra SANs of a surviving apiserver.crt are certSANs kubeadm was given; none there means it had none.
   if (resolved.provenance.certSANs.source === 'kubeadm default') {
     const api = firstCert(fs, `${resolved.settings.certificatesDir}/apiserver.crt`);
     if (api) {
@@ -322,10 +330,9 @@ export function gatherSettings(input: GatherInput): Gathered {
       const extra = api.subjectAltNames
         .filter((n) => (n.type === 'dns' && !dns.has(n.value)) || (n.type === 'ip' && !ips.has(canonicalIp(n.value))))
         .map((n) => n.value);
-      if (extra.length > 0) {
-        sources.push({ certSANs: { value: extra, source: `${resolved.settings.certificatesDir}/apiserver.crt (SANs beyond kubeadm's own)` } });
-        resolved = resolveSettings(sources, warnings);
-      }
+      const file = `${resolved.settings.certificatesDir}/apiserver.crt`;
+      sources.push({ certSANs: { value: extra, source: extra.length > 0 ? `${file} (SANs beyond kubeadm's own)` : `${file} (no SANs beyond kubeadm's own)` } });
+      resolved = resolveSettings(sources, warnings);
     }
   }
   for (const [name, why] of [
