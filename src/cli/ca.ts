@@ -2,7 +2,7 @@ import * as nfs from 'node:fs';
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import type { Io } from './io.js';
-import { lockForChange, testStepHook } from './node-lock.js';
+import { withNodeLock, testStepHook } from './node-lock.js';
 import { UserError } from '../errors.js';
 import { rootOption, nowOption, resolveNow } from './options.js';
 import { openRoot } from '../fs/node-fs.js';
@@ -89,8 +89,7 @@ Examples:
     .action(async (file: string, o: ImportOptions) => {
       const now = resolveNow(o.now);
       const fs = openRoot(o.root);
-      const lock = o.dryRun ? undefined : await lockForChange(io, fs, now);
-      try {
+      await withNodeLock(io, fs, now, { dryRun: o.dryRun }, async (lock) => {
         const { text, label } = readUserFile(io, file);
         const { sealedDataOf, openShared } = await import('../rebuild/shared-certs.js');
         const { externalEtcdFiles } = await import('../rebuild/node-files.js');
@@ -127,9 +126,7 @@ Examples:
         if (o.dryRun || changes.length === 0) { io.stdout(o.dryRun ? 'Dry run: nothing written.\n' : 'Nothing to do.\n'); return; }
         const r = await applyChanges(fs, changes, { action: 'ca import', now, note: `kubepki ca import ${label}`, lock, onStep: testStepHook(io.env) });
         io.stdout(`Wrote ${r.written.length} files (backup ${r.backupDir}).\nNext: if this node lost its certificates, kubepki rebuild creates them from these; if these are a renewed CA (same key), restart the components that read it (kubepki restore and renew print them: kube-apiserver, kube-controller-manager, the kubelet) and refresh the CA copies in this node's kubeconfigs.\n`);
-      } finally {
-        lock?.release();
-      }
+      });
     }));
   return ca;
 }

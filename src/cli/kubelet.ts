@@ -2,7 +2,7 @@ import * as nfs from 'node:fs';
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import type { Io } from './io.js';
-import { lockForChange, testStepHook } from './node-lock.js';
+import { withNodeLock, testStepHook } from './node-lock.js';
 import { UserError } from '../errors.js';
 import { rootOption, nowOption, resolveNow } from './options.js';
 import { openRoot, NodeFs } from '../fs/node-fs.js';
@@ -85,8 +85,8 @@ Exit codes: 0 written (or planned), 3 a flag is wrong, the CA cannot be read, or
         throw new UserError(`--out ${o.out} is a file: --out is the directory that receives the node's files`, 'pass a directory to --out; the token Secret manifest goes to --secret-out FILE');
       }
       const fs = openRoot(o.root);
-      const lock = outDir || o.dryRun ? undefined : await lockForChange(io, fs, now);
-      try {
+      // (--out writes the node's files elsewhere, not into this tree: it takes no lock either)
+      await withNodeLock(io, fs, now, { dryRun: Boolean(outDir || o.dryRun) }, async (lock) => {
         // without --validity: what kube-controller-manager gives the kubelet's own CSRs, when its manifest says
         const signing = o.validity === undefined ? clusterSigningDuration(fs) : undefined;
         if (signing) validityMs = signing.seconds * 1000;
@@ -178,9 +178,7 @@ Exit codes: 0 written (or planned), 3 a flag is wrong, the CA cannot be read, or
         const changes = await kubeletCertificateChanges(plan, ca as typeof ca & { key: NonNullable<typeof ca.key> }, existing);
         const done = await store(changes, ca.pem, 'kubelet credentials');
         io.stdout(`${lines.join('\n')}\n${done}\nNext:\n${plan.notes.map((n) => `  - ${n}`).join('\n')}\n`);
-      } finally {
-        lock?.release();
-      }
+      });
     }));
   return kubelet;
 }

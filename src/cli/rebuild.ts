@@ -9,7 +9,7 @@ import { openRoot } from '../fs/node-fs.js';
 import { parseKeyType, parseDuration, parseKubeVersion, firstServiceIp, isDnsSubdomain, endpointProblem, KEY_TYPES } from '../profiles/rebuild.js';
 import type { SettingsSource } from '../rebuild/settings.js';
 import { checkSans } from '../pki/san-validate.js';
-import { lockForChange, testStepHook } from './node-lock.js';
+import { withNodeLock, testStepHook } from './node-lock.js';
 
 export const SAN_HINT = 'pass IP addresses (192.0.2.10, 2001:db8::1) and DNS names (api.example.com, *.example.com: lower-case letters, digits, "-" and "."), comma-separated';
 
@@ -178,13 +178,8 @@ Exit codes:
       const { rebuild } = await import('../rebuild/run.js');
       const { renderSettings, renderPlan, expiredWarning } = await import('../rebuild/render.js');
       // (a dry run takes no lock: it writes nothing, and says what an interrupted run will be rolled back to)
-      const lock = o.dryRun ? undefined : await lockForChange(io, fs, now);
-      let r: Awaited<ReturnType<typeof rebuild>>;
-      try {
-        r = await rebuild({ fs, now, flags, config, force: o.force, newCa: o.newCa, etcdInitialCluster: o.etcdInitialCluster, superAdmin: o.superAdmin, dryRun: o.dryRun, lock, onStep: testStepHook(io.env) });
-      } finally {
-        lock?.release();
-      }
+      const r = await withNodeLock(io, fs, now, { dryRun: o.dryRun }, (lock) =>
+        rebuild({ fs, now, flags, config, force: o.force, newCa: o.newCa, etcdInitialCluster: o.etcdInitialCluster, superAdmin: o.superAdmin, dryRun: o.dryRun, lock, onStep: testStepHook(io.env) }));
       if (o.output === 'json') {
         io.stdout(JSON.stringify({ settings: r.gathered.provenance, overridden: r.gathered.overridden, plan: r.plan, written: r.written?.written ?? [] }, null, 2) + '\n');
         io.exitCode = o.dryRun && r.plan.errors.length ? 3 : r.plan.expired.length ? 1 : 0;

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import type { Io } from './io.js';
-import { lockForChange, testStepHook } from './node-lock.js';
+import { withNodeLock, testStepHook } from './node-lock.js';
 import { UserError } from '../errors.js';
 import type { KeyType } from '../pki/keygen.js';
 import { rootOption, nowOption, resolveNow } from './options.js';
@@ -37,8 +37,7 @@ past 80% of its lifetime. Dropping the old key earlier rejects tokens pods still
     .action(async (o: RotateOptions) => {
       const now = resolveNow(o.now);
       const fs = openRoot(o.root);
-      const lock = o.dryRun ? undefined : await lockForChange(io, fs, now);
-      try {
+      await withNodeLock(io, fs, now, { dryRun: o.dryRun }, async (lock) => {
         const { loadPrivateKey } = await import('../rebuild/node-files.js');
         const { parsePemBlocks } = await import('../pki/pem.js');
         const { parsePublicKeyBlock, PUBLIC_KEY_LABELS } = await import('../pki/keys.js');
@@ -99,8 +98,6 @@ past 80% of its lifetime. Dropping the old key earlier rejects tokens pods still
         if (plan.warnings.length) lines.push('Warnings:', ...plan.warnings.map((w) => `  - ${w}`));
         lines.push(o.dryRun ? 'Dry run: nothing written.' : `Done (backup ${backup}).`, 'What must follow:', ...plan.followUps.map((f, n) => `  ${n + 1}. ${f}`));
         io.stdout(lines.join('\n') + '\n');
-      } finally {
-        lock?.release();
-      }
+      });
     });
 }
