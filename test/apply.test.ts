@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { NodeFs } from '../src/fs/node-fs.js';
 import { pidAlive } from '../src/apply/state.js';
-import { applyChanges, listBackups } from '../src/apply/transaction.js';
+import { applyChanges, listBackups, writeFileAtomic } from '../src/apply/transaction.js';
 import { carryOutRestarts, type Runner } from '../src/apply/restart.js';
 import type { PlanRestart } from '../src/plan/types.js';
 import { copyFixture, cli, snapshotTree, NOW } from './renew-support.js';
@@ -53,6 +53,21 @@ test('a failed verification rolls back, keeping modes; owner and mode of rewritt
   assert.equal(fs.statSync(res.backupDir).mode & 0o777, 0o700, 'backup dir is 0700');
   assert.deepEqual(fs.readdirSync(path.join(root, 'etc')).filter((f) => f.includes('kubepki')), [], 'no temp files left');
   fs.rmSync(root, { recursive: true, force: true });
+});
+
+test('writeFileAtomic create: the write itself refuses a file that is there (EEXIST naming it), keeps it, leaves no temp file', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubepki-create-'));
+  const file = path.join(dir, 'token.yaml');
+  writeFileAtomic(file, 'secret\n', 0o600, { create: true });
+  assert.equal(fs.readFileSync(file, 'utf8'), 'secret\n');
+  assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+  fs.writeFileSync(file, 'made meanwhile\n', { mode: 0o644 });
+  fs.chmodSync(file, 0o644);
+  assert.throws(() => writeFileAtomic(file, 'other\n', 0o600, { create: true }), (e: NodeJS.ErrnoException) => e.code === 'EEXIST' && e.path === file);
+  assert.equal(fs.readFileSync(file, 'utf8'), 'made meanwhile\n', 'not replaced');
+  assert.equal(fs.statSync(file).mode & 0o777, 0o644);
+  assert.deepEqual(fs.readdirSync(dir), ['token.yaml'], 'no temp file left');
+  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 test('restore puts a renewal back (atomically, backing up first) and can itself be restored', async () => {

@@ -4,7 +4,7 @@ import { Command, Option } from 'commander';
 import type { Io } from './io.js';
 import { withNodeLock, testStepHook } from './node-lock.js';
 import { UserError } from '../errors.js';
-import { rootOption, nowOption, resolveNow } from './options.js';
+import { rootOption, nowOption, resolveNow, writeOutFile } from './options.js';
 import { openRoot } from '../fs/node-fs.js';
 import { kubeadmPkiDir } from '../layouts/detect.js';
 
@@ -58,9 +58,7 @@ Examples:
         throw e;
       }
       const out = path.resolve(io.cwd, o.out);
-      if (nfs.existsSync(out) && !o.force) throw new UserError(`failed to write ${out}: it exists`, 'pass --force to overwrite it, or another --out');
-      const { writeFileAtomic } = await import('../apply/transaction.js');
-      writeFileAtomic(out, renderExport(sealed, o.output), 0o600);
+      await writeOutFile(out, renderExport(sealed, o.output), 0o600, { replace: o.force, hint: 'pass --force to overwrite it, or another --out' });
       const names = Object.entries(files).filter(([, v]) => v).map(([k]) => k);
       io.stdout(`Sealed ${names.length} files from ${pki} (${names.join(', ')}) into ${out}.\n`);
       if (!o.certificateKey) io.stdout(`Certificate key (keep it secret; needed to import): ${key}\n`);

@@ -1,9 +1,8 @@
-import * as nfs from 'node:fs';
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import type { Io } from './io.js';
 import { UserError } from '../errors.js';
-import { rootOption, nowOption, resolveNow } from './options.js';
+import { rootOption, nowOption, resolveNow, writeOutFile } from './options.js';
 import { openRoot } from '../fs/node-fs.js';
 import { kubeadmPkiDir } from '../layouts/detect.js';
 
@@ -92,9 +91,7 @@ Examples:
       const { plan, server, token, pki, fs, now } = await buildJoinPlan(o, io);
       const { toKubeYaml } = await import('../manifests/static-pods.js');
       const out = path.resolve(io.cwd, o.out ?? `kubepki-join-${plan.tokenId}.yaml`);
-      if (nfs.existsSync(out) && !o.force) throw new UserError(`failed to write ${out}: it exists`, 'pass --force to overwrite it, or another --out');
-      const { writeFileAtomic } = await import('../apply/transaction.js');
-      writeFileAtomic(out, plan.manifests.map((m) => toKubeYaml(m)).join('---\n'), 0o600);
+      await writeOutFile(out, plan.manifests.map((m) => toKubeYaml(m)).join('---\n'), 0o600, { replace: o.force, hint: 'pass --force to overwrite it, or another --out' });
       if (o.apply) {
         const { applyJoinPlan } = await import('./cluster-info.js');
         const { parseDurationSeconds } = await import('../pki/bootstrap-token.js');

@@ -4,7 +4,7 @@ import { Command, Option } from 'commander';
 import type { Io } from './io.js';
 import { withNodeLock, testStepHook } from './node-lock.js';
 import { UserError } from '../errors.js';
-import { rootOption, nowOption, resolveNow } from './options.js';
+import { rootOption, nowOption, resolveNow, writeOutFile } from './options.js';
 import { openRoot, NodeFs } from '../fs/node-fs.js';
 import { kubeadmPkiDir } from '../layouts/detect.js';
 import { DEFAULT_PKI } from '../profiles/kubeadm.js';
@@ -105,7 +105,7 @@ Exit codes: 0 written (or planned), 3 a flag is wrong, the CA cannot be read, or
         const caCertPath = o.caCert ? path.resolve(io.cwd, o.caCert) : `${pki}/ca.crt`;
         const caKeyPath = o.caKey ? path.resolve(io.cwd, o.caKey) : caCertPath.replace(/\.crt$/, '.key');
         const server = apiServerUrl(fs, o.controlPlaneEndpoint);
-        const { applyChanges, writeFileAtomic } = await import('../apply/transaction.js');
+        const { applyChanges } = await import('../apply/transaction.js');
         const { writeExportTree } = await import('../rebuild/kubelet-credentials.js');
         const where = outDir ? ` in ${outDir}` : '';
         // the kubelet's clientCAFile on a joined node (spec §2.2); only written into a fresh --out tree
@@ -149,10 +149,20 @@ Exit codes: 0 written (or planned), 3 a flag is wrong, the CA cannot be read, or
             `write   ${secretOut} (the token Secret for the cluster)`,
           ];
           if (o.dryRun) { io.stdout(`${lines.join('\n')}\nDry run: nothing written.\n`); return; }
-          if (nfs.existsSync(secretOut)) throw new UserError(`failed to write ${secretOut}: it exists`, 'remove it or pass another --secret-out');
           const changes = kubeletBootstrapChanges(plan, ca.pem, token);
-          const done = await store(changes, ca.pem, 'kubelet credentials --bootstrap');
-          writeFileAtomic(secretOut, toKubeYaml(secret), 0o600);
+          // (a Secret written over bootstrap-kubelet.conf, or the other way round, would leave the kubelet nothing to join with)
+          const written = [...changes.map((c) => c.path), ...(outDir ? [caCopy(ca.pem).path] : [])].map((p) => (outDir ? path.join(outDir, p) : fs.hostPath(p)));
+          if (written.includes(secretOut)) throw new UserError(`--secret-out ${secretOut} is one of the files this run writes for the kubelet`, 'pass a path outside the node\'s files, e.g. --secret-out ./token.yaml');
+          // the Secret first, and only as a new file (the write itself refuses to replace one, however recent):
+          // an existing one stops the run before the node is changed; a failed node write takes it away again
+          await writeOutFile(secretOut, toKubeYaml(secret), 0o600, { hint: 'remove it or pass another --secret-out' });
+          let done: string;
+          try {
+            done = await store(changes, ca.pem, 'kubelet credentials --bootstrap');
+          } catch (e) {
+            nfs.rmSync(secretOut, { force: true });
+            throw e;
+          }
           io.stdout(`${lines.join('\n')}\n${done}\nNext:\n${plan.notes.map((n) => `  - ${n}`).join('\n')}\n`);
           return;
         }
