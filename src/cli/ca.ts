@@ -29,7 +29,9 @@ sa, etcd/ca), encrypted with AES-256-GCM under a 32-byte certificate key exactly
 Examples:
   kubepki ca export --out shared.yaml                  # prints a new certificate key
   kubepki ca export --out kubeadm-certs.yaml -o secret --certificate-key $KEY
-  kubepki ca import shared.yaml --certificate-key $KEY # on the other control-plane node`);
+  kubepki ca import shared.yaml --certificate-key $KEY # on the other control-plane node
+
+Exit codes: those of each command (kubepki ca export --help, kubepki ca import --help).`);
 
   ca.addCommand(new Command('export')
     .configureHelp({ helpWidth: 120 })
@@ -38,7 +40,11 @@ Examples:
 
 Examples:
   kubepki ca export --out shared.yaml
-  kubepki ca export --out kubeadm-certs.yaml -o secret && kubectl apply -f kubeadm-certs.yaml`)
+  kubepki ca export --out kubeadm-certs.yaml -o secret && kubectl apply -f kubeadm-certs.yaml
+
+Exit codes:
+  0  written
+  3+ kubepki could not run (a bad flag or certificate key, a shared file missing, --out exists; nothing written)`)
     .addOption(rootOption())
     .requiredOption('--out <file>', 'where to write the sealed material')
     .option('--certificate-key <hex>', '64 hex characters (32 bytes); a new one is made and printed when omitted')
@@ -77,7 +83,13 @@ Identical files are left alone; a different existing file stops the import unles
 Examples:
   kubepki ca import shared.yaml --certificate-key $KEY
   kubectl -n kube-system get secret kubeadm-certs -o yaml > certs.yaml \\
-      && kubepki ca import certs.yaml --certificate-key $KEY`)
+      && kubepki ca import certs.yaml --certificate-key $KEY
+
+Exit codes:
+  0  imported (or every file already identical; with --dry-run, checked)
+  2  the import failed and every file was put back as it was
+  3+ kubepki could not run (a wrong certificate key, a damaged file, a different CA without --force, another
+     kubepki changing the node; nothing written)`)
     .argument('<file>', 'sealed material')
     .addOption(rootOption())
     .requiredOption('--certificate-key <hex>', 'the key printed by `kubepki ca export`')

@@ -12,6 +12,7 @@ import { renderJson } from '../report/structured.js';
 import { inventoryExitCode } from '../report/table.js';
 import { nowOption, warnOption, resolveNow, rootOption, openNode, toNodePaths } from './options.js';
 import { kubeadmPkiDir } from '../layouts/detect.js';
+import { EXIT_CODES_HELP } from './main.js';
 import { readKubeletConfig } from '../inventory/components.js';
 
 interface InspectOptions { output: string; now?: string; warn?: string; root?: string }
@@ -30,7 +31,9 @@ Examples:
   kubepki inspect /etc/kubernetes/admin.conf -o full
   kubectl get secret -n demo app-tls -o jsonpath='{.data.tls\\.crt}' | base64 -d | kubepki inspect -
   kubepki inspect https://127.0.0.1:6443 -o json
-  kubepki inspect /etc/kubernetes/kubelet.conf --root /mnt/node`)
+  kubepki inspect /etc/kubernetes/kubelet.conf --root /mnt/node
+
+${EXIT_CODES_HELP}`)
     .argument('<source>', 'file, -, or https://HOST:PORT')
     .addOption(new Option('-o, --output <format>', 'short, full (openssl-like) or json').default('short').choices(['short', 'full', 'json']))
     .addOption(rootOption())

@@ -75,7 +75,13 @@ signature, and (--control-plane) the encrypted kubeadm-certs Secret — in one f
 Examples:
   kubepki join                                   # worker join command + kubepki-join-<id>.yaml
   kubepki join --control-plane                   # also --certificate-key and kubeadm-certs
-  kubepki join --ttl 2h --out /root/join.yaml && kubectl apply -f /root/join.yaml`)
+  kubepki join --ttl 2h --out /root/join.yaml && kubectl apply -f /root/join.yaml
+
+Exit codes:
+  0  the manifests written and the join commands printed (with --apply: put into the cluster and verified)
+  2  --apply: put into the cluster, but reading it back did not verify
+  3+ kubepki could not run (a bad flag, no CA or kubeconfig on the node, --out exists, with --apply the API
+     server unreachable or 401/403)`)
     .addOption(rootOption())
     .option('--token <id.secret>', 'use this bootstrap token instead of a new random one')
     .option('--ttl <duration>', 'token lifetime (0 = never expires)', '24h')

@@ -31,7 +31,9 @@ interface CredentialsOptions {
 export function command(io: Io): Command {
   const kubelet = new Command('kubelet')
     .summary('offline credentials for a kubelet that can no longer reach the cluster')
-    .description('Kubelet credentials. See `kubepki kubelet credentials --help`.');
+    .description('Kubelet credentials. See `kubepki kubelet credentials --help`.')
+    .addHelpText('after', `
+Exit codes: those of its command (kubepki kubelet credentials --help).`);
   kubelet.addCommand(new Command('credentials')
     .configureHelp({ helpWidth: 120 })
     .summary('offline kubelet credentials: a client certificate signed by the cluster CA, or a bootstrap token')
@@ -57,7 +59,10 @@ Examples:
       --ca-cert /etc/kubernetes/pki/ca.crt --ca-key /etc/kubernetes/pki/ca.key   # worker-1's disk mounted here
   kubepki kubelet credentials --node worker-1 --bootstrap --out /tmp/worker-1 --secret-out token.yaml
 
-Exit codes: 0 written (or planned), 3 a flag is wrong, the CA cannot be read, or --root is another node's tree.`)
+Exit codes:
+  0  written (or, with --dry-run, planned)
+  2  writing into --root failed and every file was put back as it was
+  3+ a flag is wrong, the CA cannot be read, --root is another node's tree, or --secret-out exists (nothing written)`)
     .addOption(rootOption())
     .requiredOption('--node <name>', 'node name (the certificate is for system:node:NAME)')
     .option('--ca-cert <file>', 'CA certificate on this host (default: the node tree\'s /etc/kubernetes/pki/ca.crt)')

@@ -139,6 +139,7 @@ swapped to it. Kept files are not renewed: expired ones are listed (kubepki rene
 Exit codes:
   0  done (or, with --dry-run, the plan printed)
   1  done (or planned), but kept files are expired: run kubepki renew all
+  2  the run failed and every file was put back as it was
   3  a value is missing, a flag is wrong, an existing file blocks the rebuild, or new CAs/sa.key
      would split this node from its cluster (nothing written)`)
     .addOption(rootOption())

@@ -27,7 +27,12 @@ Examples:
 Keep the old public key until every pod has been restarted: with kube-apiserver's default
 --service-account-extend-token-expiration=true a projected token the pod sees as valid for 1h
 is accepted for up to a year, and the kubelet refreshes it only when it is older than 24h or
-past 80% of its lifetime. Dropping the old key earlier rejects tokens pods still use.`)
+past 80% of its lifetime. Dropping the old key earlier rejects tokens pods still use.
+
+Exit codes:
+  0  done (or, with --dry-run, planned)
+  2  the run failed and every file was put back as it was
+  3+ kubepki could not run (no sa.key, a bad flag, another kubepki is changing the node; nothing written)`)
     .addOption(rootOption())
     .option('--drop-old', 'keep only the current key\'s public half in sa.pub (no new key); only after kubepki sa refresh --restart-pods')
     .addOption(new Option('--key-type <type>', 'type of the new key (default: the current sa.key\'s type)').choices(['rsa-2048', 'rsa-3072', 'rsa-4096', 'ecdsa-p256', 'ecdsa-p384']))
