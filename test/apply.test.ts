@@ -3,8 +3,10 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { spawn } from 'node:child_process';
 import { NodeFs } from '../src/fs/node-fs.js';
-import { applyChanges, listBackups } from '../src/apply/transaction.js';
+import { pidAlive } from '../src/apply/state.js';
+import { applyChanges, listBackups, writeFileAtomic } from '../src/apply/transaction.js';
 import { carryOutRestarts, type Runner } from '../src/apply/restart.js';
 import type { PlanRestart } from '../src/plan/types.js';
 import { copyFixture, cli, snapshotTree, NOW } from './renew-support.js';
@@ -53,6 +55,21 @@ test('a failed verification rolls back, keeping modes; owner and mode of rewritt
   fs.rmSync(root, { recursive: true, force: true });
 });
 
+test('writeFileAtomic create: the write itself refuses a file that is there (EEXIST naming it), keeps it, leaves no temp file', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubepki-create-'));
+  const file = path.join(dir, 'token.yaml');
+  writeFileAtomic(file, 'secret\n', 0o600, { create: true });
+  assert.equal(fs.readFileSync(file, 'utf8'), 'secret\n');
+  assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+  fs.writeFileSync(file, 'made meanwhile\n', { mode: 0o644 });
+  fs.chmodSync(file, 0o644);
+  assert.throws(() => writeFileAtomic(file, 'other\n', 0o600, { create: true }), (e: NodeJS.ErrnoException) => e.code === 'EEXIST' && e.path === file);
+  assert.equal(fs.readFileSync(file, 'utf8'), 'made meanwhile\n', 'not replaced');
+  assert.equal(fs.statSync(file).mode & 0o777, 0o644);
+  assert.deepEqual(fs.readdirSync(dir), ['token.yaml'], 'no temp file left');
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
 test('restore puts a renewal back (atomically, backing up first) and can itself be restored', async () => {
   const root = copyFixture('kubeadm-1.26-expired');
   const pristine = snapshotTree(root);
@@ -86,6 +103,33 @@ test('a lock held by a live kubepki stops a second run', async () => {
   assert.equal(r.code, 3);
   assert.match(r.err, new RegExp(`kubepki \\(pid ${process.ppid}\\) is already changing this node`));
   assert.deepEqual(snapshotTree(root), before);
+});
+
+test('a lock held by a zombie (exited, not yet reaped by its parent) is a dead run\'s: the next run takes it over', async (t) => {
+  // sh starts a short sleep in the background, prints its pid and becomes `sleep 60`, which never reaps it
+  const parent = spawn('sh', ['-c', 'sleep 0.1 & echo $!; exec sleep 60'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  t.after(() => parent.kill('SIGKILL'));
+  const zombie = Number(await new Promise<string>((res) => parent.stdout.once('data', (d: Buffer) => res(d.toString()))));
+  const state = () => { const st = fs.readFileSync(`/proc/${zombie}/stat`, 'latin1'); return st[st.lastIndexOf(')') + 2]; };
+  for (let i = 0; i < 100 && state() !== 'Z'; i++) await new Promise((res) => setTimeout(res, 50));
+  assert.equal(state(), 'Z', `pid ${zombie} is a zombie`);
+  assert.equal(pidAlive(zombie), false, 'a zombie counts as dead');
+  assert.equal(pidAlive(parent.pid!), true, 'its parent, sleeping, is alive');
+
+  // a renew whose process died half way: its backup in progress, its lock naming the zombie
+  const root = copyFixture('kubeadm-1.26-expired');
+  assert.equal((await cli(['renew', 'all', '--root', root, '--now', NOW])).code, 0);
+  const [run] = listBackups(path.join(root, 'var/lib/kubepki/backups'));
+  const manifest = path.join(run!.dir, 'manifest.json');
+  fs.writeFileSync(manifest, JSON.stringify({ ...JSON.parse(fs.readFileSync(manifest, 'utf8')), state: 'in-progress' }));
+  fs.writeFileSync(path.join(root, 'var/lib/kubepki/kubepki.lock'), JSON.stringify({ pid: zombie, host: os.hostname(), since: NOW, backupDir: run!.dir }));
+  const chk = await cli(['check', '--root', root, '--now', NOW]);
+  assert.match(chk.out, /was interrupted and may have left some files renewed/, 'check calls the zombie\'s run interrupted, not running');
+  const r = await cli(['renew', 'all', '--root', root, '--now', NOW]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /An interrupted run was rolled back first from /);
+  assert.match(r.out, /Renewed \d+ certificate/);
+  assert.ok(!fs.existsSync(path.join(root, 'var/lib/kubepki/kubepki.lock')), 'the lock taken over and released');
 });
 
 test('--restart machinery: a static pod manifest is moved out until crictl shows the container gone, then back; the kubelet via systemctl', async () => {

@@ -301,11 +301,26 @@ test('inspect: a kubeconfig shows every entry, a key is described but never prin
   const stdin = memoryIo({}, fs.readFileSync(path.join(root, 'var/lib/kubelet/pki/kubelet.crt'), 'utf8'));
   assert.equal(await run(['inspect', '-', '--now', '2026-11-23', '-o', 'json'], stdin), 0, stdin.err);
   assert.equal(JSON.parse(stdin.out).certificates.length, 2);
-  assert.equal(JSON.parse(stdin.out).root, 'stdin', 'where the bytes came from, not a deleted temp directory');
+  // standard input is named `-`, as given, wherever a file is named: not the throwaway file it was read through
+  const fromStdin = JSON.parse(stdin.out);
+  assert.equal(fromStdin.root, '-', 'where the bytes came from, not a deleted temp directory');
+  assert.deepEqual(fromStdin.certificates.map((c: { id: string; location: { file: string } }) => [c.id, c.location.file]), [['-#0', '-'], ['-#1', '-']]);
+  assert.doesNotMatch(stdin.out, /\/stdin/);
   // a kubeconfig on stdin (kubectl config view --raw | kubepki inspect -), users' auth methods named
   const kc = memoryIo({}, fs.readFileSync(path.join(root, 'etc/kubernetes/admin.conf'), 'utf8'));
   assert.equal(await run(['inspect', '-', '--now', '2026-11-23'], kc), 0, kc.err);
   assert.match(kc.out, /user kubernetes-admin: client-certificate/);
+  assert.match(kc.out, /^Certificate 1 of 2 \(-, user kubernetes-admin\)$/m);
+  assert.match(kc.out, /private key present and matches \(-, user kubernetes-admin\)/);
+  assert.match(kc.out, /^Kubeconfig - \(current context kubernetes-admin@kubernetes\)$/m);
+  assert.doesNotMatch(kc.out, /\/stdin/);
+  const kcJson = memoryIo({}, fs.readFileSync(path.join(root, 'etc/kubernetes/admin.conf'), 'utf8'));
+  assert.equal(await run(['inspect', '-', '--now', '2026-11-23', '-o', 'json'], kcJson), 0, kcJson.err);
+  assert.equal(JSON.parse(kcJson.out).kubeconfigs[0].file, '-');
+  assert.doesNotMatch(kcJson.out, /\/stdin/);
+  const pub = memoryIo({}, fs.readFileSync(path.join(root, 'etc/kubernetes/pki/sa.pub'), 'utf8'));
+  assert.equal(await run(['inspect', '-'], pub), 0, pub.err);
+  assert.match(pub.out, /^Public key -\n/);
   assert.doesNotMatch(kc.out, /key-permissions|chmod/);
   // -o full of a key shows the key's facts, not nothing
   const fullKey = memoryIo();

@@ -45,6 +45,17 @@ test('discovery hash equals openssl for an RSA CA and an ECDSA CA, and join prin
   assert.ok(j.out.includes(`--discovery-token-ca-cert-hash ${want}`), j.out);
   // the server comes from the rebuilt admin.conf
   assert.match(j.out, /kubeadm join 192\.0\.2\.10:6443/);
+  // the --out file is made new (the write itself refuses one that is there), or replaced with --force
+  const first = fs.readFileSync(out);
+  const again = await cli('join', '--root', ecRoot, '--now', NOW, '--out', out);
+  assert.equal(again.code, 3, again.out);
+  assert.match(again.err, /failed to write \S+join\.yaml: it exists\n  hint: pass --force/);
+  assert.deepEqual(fs.readFileSync(out), first);
+  assert.deepEqual(fs.readdirSync(path.dirname(out)), ['join.yaml'], 'no temp file left');
+  const forced = await cli('join', '--root', ecRoot, '--now', NOW, '--out', out, '--force');
+  assert.equal(forced.code, 0, forced.err);
+  assert.notDeepEqual(fs.readFileSync(out), first, 'a new token');
+  assert.equal(fs.statSync(out).mode & 0o777, 0o600);
 });
 
 test('join on the kubeadm-1.26 tree: token, commands, token Secret and a cluster-info identical to what the API server signed', async () => {

@@ -112,6 +112,33 @@ test('kubelet credentials --bootstrap: bootstrap-kubelet.conf with a token, stal
   assert.ok(backup && fs.existsSync(path.join(backup, 'files/etc/kubernetes/kubelet.conf')), r.out);
 });
 
+test('kubelet credentials --bootstrap --secret-out never replaces a file: one there stops the run, one the run itself writes is refused', async () => {
+  const root = copyFixture();
+  const before = treeState(root);
+  const dir = tmpDir();
+  const mine = path.join(dir, 'token.yaml');
+  fs.writeFileSync(mine, 'mine\n', { mode: 0o640 });
+  const r = await cli('kubelet', 'credentials', '--root', root, '--node', 'cp-1', '--bootstrap', '--now', NOW, '--secret-out', mine);
+  assert.equal(r.code, 3, r.out);
+  assert.match(r.err, new RegExp(`failed to write ${mine}: it exists`));
+  assert.equal(fs.readFileSync(mine, 'utf8'), 'mine\n');
+  assert.equal(fs.statSync(mine).mode & 0o777, 0o640);
+  assert.deepEqual(fs.readdirSync(dir), ['token.yaml'], 'no temp file left beside it');
+  assert.deepEqual(treeState(root), before, 'the node is not changed');
+
+  // the Secret aimed at the bootstrap kubeconfig the run writes: it was renamed over it, leaving the kubelet a Secret to read
+  const clash = path.join(root, 'etc/kubernetes/bootstrap-kubelet.conf');
+  const c = await cli('kubelet', 'credentials', '--root', root, '--node', 'cp-1', '--bootstrap', '--now', NOW, '--secret-out', clash);
+  assert.equal(c.code, 3, c.out);
+  assert.match(c.err, /--secret-out \S+bootstrap-kubelet\.conf is one of the files this run writes/);
+  assert.deepEqual(treeState(root), before, 'the node is not changed');
+
+  const ok = await cli('kubelet', 'credentials', '--root', root, '--node', 'cp-1', '--bootstrap', '--now', NOW, '--secret-out', path.join(dir, 'new.yaml'));
+  assert.equal(ok.code, 0, ok.err);
+  assert.equal(fs.statSync(path.join(dir, 'new.yaml')).mode & 0o777, 0o600);
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['new.yaml', 'token.yaml']);
+});
+
 /** The pem the (absolute) -current symlink of a tree points at, on the host. */
 const currentPem = (root: string) => path.join(root, fs.readlinkSync(path.join(root, CURRENT)));
 

@@ -188,6 +188,34 @@ test('a closed pipe never cuts a renewal short: renew all | head -1 renews every
   assert.match(backups.stdout, /complete/);
 });
 
+test('standard output that cannot be written (ulimit -f, a full disk, not open for writing) is one line naming it, exit 3, not an internal error; a renewal still completes', () => {
+  const root = copyFixture('kubeadm-1.26');
+  const bin = path.join(repo, 'bin', 'kubepki.js');
+  const out = path.join(tmpDir(), 'inv.json');
+  const cases: [string, string, RegExp][] = [
+    // ulimit -f counts 1024-byte blocks: the inventory as JSON is far longer
+    [`ulimit -f 1; node ${bin} check --root ${root} --now 2026-11-23 -o json > ${out}`, 'EFBIG', /ulimit -f/],
+    [`node ${bin} check --root ${root} --now 2026-11-23 > /dev/full`, 'ENOSPC', /disk .* is full/],
+    [`node ${bin} check --root ${root} --now 2026-11-23 1</dev/null`, 'EBADF', /not open for writing/],
+    [`node ${bin} --version > /dev/full`, 'ENOSPC', /disk .* is full/],
+  ];
+  for (const [cmd, code, hint] of cases) {
+    const r = spawnSync('bash', ['-c', cmd], { encoding: 'utf8', env: { ...process.env, KUBEPKI_DEBUG: '' } });
+    assert.equal(r.status, 3, `${cmd}: ${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`^kubepki: failed to write standard output: ${code}; the rest of the output was dropped\n  hint: `), cmd);
+    assert.match(r.stderr, hint, cmd);
+    assert.equal(r.stderr.split('\n').length, 3, `two lines, no stack trace: ${r.stderr}`);
+  }
+  assert.equal(fs.statSync(out).size, 1024, 'the file holds what fitted');
+  // the work itself is not cut short for its report
+  const expired = copyFixture('kubeadm-1.26-expired');
+  const renew = spawnSync('bash', ['-c', `node ${bin} renew all --root ${expired} --now 2026-11-23 > /dev/full`], { encoding: 'utf8' });
+  assert.equal(renew.status, 3, renew.stderr);
+  assert.match(renew.stderr, /^kubepki: failed to write standard output: ENOSPC/);
+  const check = spawnSync(process.execPath, [bin, 'check', '--root', expired, '--now', '2026-11-23'], { encoding: 'utf8' });
+  assert.equal(check.status, 0, 'every certificate renewed');
+});
+
 test('check --help or a check that cannot run leaves no thin cache behind; the next real check writes it', () => {
   const dir = install();
   fs.rmSync(cachePath(dir));

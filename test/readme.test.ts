@@ -198,6 +198,25 @@ test('README: the commands that change things list their own exit codes in --hel
   }
 });
 
+test('every command\'s --help says its exit codes (from 0); a command with sub-commands points at theirs', async () => {
+  for (const spec of COMMANDS) {
+    const mod = await spec.load();
+    const subs = mod.command(memoryIo()).commands.map((c) => c.name());
+    const help = async (words: string[]) => { const io = memoryIo(); assert.equal(await run([...words, '--help'], io), 0, words.join(' ')); return io.out; };
+    const top = await help([spec.name]);
+    if (subs.length === 0) {
+      assert.match(top, /^Exit codes\b[^\n]*:\s+0\s/m, `kubepki ${spec.name} --help lists no exit codes`);
+      continue;
+    }
+    const line = /^Exit codes\b.*$/m.exec(top)?.[0];
+    assert.ok(line, `kubepki ${spec.name} --help says nothing of exit codes`);
+    for (const sub of subs) {
+      assert.ok(line.includes(`kubepki ${spec.name} ${sub} --help`), `kubepki ${spec.name} --help: its exit codes line names kubepki ${spec.name} ${sub} --help`);
+      assert.match(await help([spec.name, sub]), /^Exit codes\b[^\n]*:\s+0\s/m, `kubepki ${spec.name} ${sub} --help lists no exit codes`);
+    }
+  }
+});
+
 test('every command and sub-command answers --help and a bad flag through io (never the real terminal), exit 0 and 3', async () => {
   for (const spec of COMMANDS) {
     const mod = await spec.load();

@@ -500,7 +500,7 @@ test('rebuild on the expired tree says which kept files are expired and exits 1 
   assert.equal(fresh.code, 0, fresh.err);
   assert.doesNotMatch(fresh.out, /expired/);
   const help = await cli('rebuild', '--help');
-  assert.match(help.out, /Exit codes:\n  0 .*\n  1 .*expired.*\n  3 /);
+  assert.match(help.out, /Exit codes:\n  0 .*\n  1 .*expired.*\n  2 .*put back.*\n  3 /);
 });
 
 test('rebuild keeps only files that work (review): a key that is not its certificate\'s, an sa.pub of another key, a kubelet.conf whose client pem is gone are refused with nothing written; --force replaces them, after which check finds nothing wrong', async () => {

@@ -1,12 +1,23 @@
 /**
  * Where renew, rebuild and restore keep their state on a node (node paths), and whether the process holding
- * the lock is alive. Its own module, with no other imports: `check` reads these too (an interrupted run is
+ * the lock is alive. Its own module, importing none of ours: `check` reads these too (an interrupted run is
  * one of its findings) without loading the transaction code.
  */
+import { readFileSync } from 'node:fs';
+
 export const BACKUP_DIR = '/var/lib/kubepki/backups';
 export const LOCK_FILE = '/var/lib/kubepki/kubepki.lock';
 
-/** A process exists (EPERM: it does, another user's). */
+/**
+ * A process exists (EPERM: it does, another user's) and is not dead: a zombie (state Z or X in /proc/PID/stat,
+ * an exited process its parent has not reaped yet) holds no lock and finishes no run, though kill(pid, 0)
+ * still finds it. Without /proc (not Linux) the process counts as alive.
+ */
 export function pidAlive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
+  try { process.kill(pid, 0); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false; }
+  let stat: string;
+  try { stat = readFileSync(`/proc/${pid}/stat`, 'latin1'); } catch { return true; }
+  // "PID (COMM) STATE …": COMM may itself hold ") ", so the state follows the last one
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  return state !== 'Z' && state !== 'X';
 }

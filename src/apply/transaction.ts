@@ -178,8 +178,34 @@ class Steps {
 
 /** Write a file atomically: temp file in the same directory, fsync, rename, directory fsync. */
 export function atomicWrite(host: string, content: Buffer, mode: number, owner?: { uid: number; gid: number }, steps?: Steps): void {
-  const dir = path.dirname(host);
-  const tmp = path.join(dir, `.${path.basename(host)}.kubepki-${process.pid}.tmp`);
+  const tmp = writeTemp(host, content, mode, owner, steps);
+  steps?.step(`rename ${host}`);
+  fs.renameSync(tmp, host);
+  fsyncDir(path.dirname(host));
+}
+
+/**
+ * Create a file atomically, or return false (writing nothing) when something is there: the temp file is
+ * hard-linked into place, and link(2) itself refuses to replace (no window between a check and a rename
+ * where a file made meanwhile is overwritten); a reader sees the whole file or none.
+ */
+function createAtomic(host: string, content: Buffer, mode: number): boolean {
+  const tmp = writeTemp(host, content, mode);
+  try {
+    fs.linkSync(tmp, host);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+  fsyncDir(path.dirname(host));
+  return true;
+}
+
+/** CONTENT in a temp file beside HOST, with its mode (and owner), fsynced; its path. */
+function writeTemp(host: string, content: Buffer, mode: number, owner?: { uid: number; gid: number }, steps?: Steps): string {
+  const tmp = path.join(path.dirname(host), `.${path.basename(host)}.kubepki-${process.pid}.tmp`);
   steps?.step(`write ${tmp}`);
   fs.rmSync(tmp, { force: true });
   const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, mode);
@@ -201,9 +227,7 @@ export function atomicWrite(host: string, content: Buffer, mode: number, owner?:
     // (a write the disk refused leaves no temp file behind)
     if (!ok) fs.rmSync(tmp, { force: true });
   }
-  steps?.step(`rename ${host}`);
-  fs.renameSync(tmp, host);
-  fsyncDir(dir);
+  return tmp;
 }
 
 /** A write(2) error names no file (it was given a descriptor): name the one it was for. */
@@ -217,10 +241,16 @@ function namedWriteError(e: unknown, host: string): unknown {
  * Write a file kubepki hands out (join manifests, a sealed CA export, CSRs, a token Secret) all or nothing:
  * a full disk or a kill leaves the file as it was (or absent), never empty or cut short, and never the new
  * content under an old, wider mode. A refusal names the file (the error's path), with no temp file left.
+ * `create`: never replace a file that is there (the write itself refuses, EEXIST), where an existsSync check
+ * first would overwrite one made between the check and the write.
  */
-export function writeFileAtomic(host: string, content: Buffer | string, mode: number): void {
+export function writeFileAtomic(host: string, content: Buffer | string, mode: number, opts: { create?: boolean } = {}): void {
   try {
-    atomicWrite(host, Buffer.from(content), mode);
+    if (opts.create) {
+      if (!createAtomic(host, Buffer.from(content), mode)) throw Object.assign(new Error(`EEXIST: file already exists, link '${host}'`), { code: 'EEXIST', errno: -17, syscall: 'link', path: host });
+    } else {
+      atomicWrite(host, Buffer.from(content), mode);
+    }
   } catch (e) {
     // (the refusal names the file asked for, not the temp file beside it)
     const err = e as NodeJS.ErrnoException;
@@ -369,20 +399,11 @@ function cleanTemps(host: string): void {
 }
 
 /**
- * Create `file` holding `content`, or return false when it exists: it appears whole (written to a temp file,
- * then hard-linked into place), so a reader never sees a lock that is empty because its writer is mid-way.
+ * Create `file` holding `content`, or return false when it exists: it appears whole (createAtomic), so a
+ * reader never sees a lock that is empty because its writer is mid-way.
  */
 function createWhole(file: string, content: string): boolean {
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    fs.writeFileSync(tmp, content, { mode: 0o600 });
-    try { fs.linkSync(tmp, file); return true; } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-      throw e;
-    }
-  } finally {
-    fs.rmSync(tmp, { force: true });
-  }
+  return createAtomic(file, Buffer.from(content), 0o600);
 }
 
 interface LockInfo { pid: number; host: string; backupDir?: string; since: string }
@@ -426,7 +447,7 @@ function takeLock(nfs: NodeFs, now: Date, backupRoot: string): NodeLock {
   const guard = `${file}.takeover`;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      if (createWhole(file, text())) { fsyncDir(path.dirname(file)); return taken(); }
+      if (createWhole(file, text())) return taken();
     } catch (e) {
       // ENOENT: a run that changed nothing removed the empty directory just now; make it again
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') { mkdirs(path.dirname(file), 0o700); continue; }

@@ -15,7 +15,11 @@ export function command(io: Io): Command {
   kubepki backups --root /mnt/node -o json
 `)
     .description(`List kubepki backups, oldest first: when, which run, its state (complete, rolled-back, in-progress =
-interrupted, recovered) and how many files.`)
+interrupted, recovered) and how many files.
+
+Exit codes:
+  0  listed (no backups is no error)
+  3+ kubepki could not run (a bad flag)`)
     .addOption(rootOption())
     .option('--backup-dir <dir>', 'where backups are kept (default: <root>/var/lib/kubepki/backups)')
     .addOption(new Option('-o, --output <format>', 'text or json').default('text').choices(['text', 'json']))

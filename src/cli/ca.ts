@@ -2,9 +2,9 @@ import * as nfs from 'node:fs';
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import type { Io } from './io.js';
-import { lockForChange, testStepHook } from './node-lock.js';
+import { withNodeLock, testStepHook } from './node-lock.js';
 import { UserError } from '../errors.js';
-import { rootOption, nowOption, resolveNow } from './options.js';
+import { rootOption, nowOption, resolveNow, writeOutFile } from './options.js';
 import { openRoot } from '../fs/node-fs.js';
 import { kubeadmPkiDir } from '../layouts/detect.js';
 
@@ -29,7 +29,9 @@ sa, etcd/ca), encrypted with AES-256-GCM under a 32-byte certificate key exactly
 Examples:
   kubepki ca export --out shared.yaml                  # prints a new certificate key
   kubepki ca export --out kubeadm-certs.yaml -o secret --certificate-key $KEY
-  kubepki ca import shared.yaml --certificate-key $KEY # on the other control-plane node`);
+  kubepki ca import shared.yaml --certificate-key $KEY # on the other control-plane node
+
+Exit codes: those of each command (kubepki ca export --help, kubepki ca import --help).`);
 
   ca.addCommand(new Command('export')
     .configureHelp({ helpWidth: 120 })
@@ -38,7 +40,11 @@ Examples:
 
 Examples:
   kubepki ca export --out shared.yaml
-  kubepki ca export --out kubeadm-certs.yaml -o secret && kubectl apply -f kubeadm-certs.yaml`)
+  kubepki ca export --out kubeadm-certs.yaml -o secret && kubectl apply -f kubeadm-certs.yaml
+
+Exit codes:
+  0  written
+  3+ kubepki could not run (a bad flag or certificate key, a shared file missing, --out exists; nothing written)`)
     .addOption(rootOption())
     .requiredOption('--out <file>', 'where to write the sealed material')
     .option('--certificate-key <hex>', '64 hex characters (32 bytes); a new one is made and printed when omitted')
@@ -58,9 +64,7 @@ Examples:
         throw e;
       }
       const out = path.resolve(io.cwd, o.out);
-      if (nfs.existsSync(out) && !o.force) throw new UserError(`failed to write ${out}: it exists`, 'pass --force to overwrite it, or another --out');
-      const { writeFileAtomic } = await import('../apply/transaction.js');
-      writeFileAtomic(out, renderExport(sealed, o.output), 0o600);
+      await writeOutFile(out, renderExport(sealed, o.output), 0o600, { replace: o.force, hint: 'pass --force to overwrite it, or another --out' });
       const names = Object.entries(files).filter(([, v]) => v).map(([k]) => k);
       io.stdout(`Sealed ${names.length} files from ${pki} (${names.join(', ')}) into ${out}.\n`);
       if (!o.certificateKey) io.stdout(`Certificate key (keep it secret; needed to import): ${key}\n`);
@@ -79,7 +83,13 @@ Identical files are left alone; a different existing file stops the import unles
 Examples:
   kubepki ca import shared.yaml --certificate-key $KEY
   kubectl -n kube-system get secret kubeadm-certs -o yaml > certs.yaml \\
-      && kubepki ca import certs.yaml --certificate-key $KEY`)
+      && kubepki ca import certs.yaml --certificate-key $KEY
+
+Exit codes:
+  0  imported (or every file already identical; with --dry-run, checked)
+  2  the import failed and every file was put back as it was
+  3+ kubepki could not run (a wrong certificate key, a damaged file, a different CA without --force, another
+     kubepki changing the node; nothing written)`)
     .argument('<file>', 'sealed material')
     .addOption(rootOption())
     .requiredOption('--certificate-key <hex>', 'the key printed by `kubepki ca export`')
@@ -89,8 +99,7 @@ Examples:
     .action(async (file: string, o: ImportOptions) => {
       const now = resolveNow(o.now);
       const fs = openRoot(o.root);
-      const lock = o.dryRun ? undefined : await lockForChange(io, fs, now);
-      try {
+      await withNodeLock(io, fs, now, { dryRun: o.dryRun }, async (lock) => {
         const { text, label } = readUserFile(io, file);
         const { sealedDataOf, openShared } = await import('../rebuild/shared-certs.js');
         const { externalEtcdFiles } = await import('../rebuild/node-files.js');
@@ -127,9 +136,7 @@ Examples:
         if (o.dryRun || changes.length === 0) { io.stdout(o.dryRun ? 'Dry run: nothing written.\n' : 'Nothing to do.\n'); return; }
         const r = await applyChanges(fs, changes, { action: 'ca import', now, note: `kubepki ca import ${label}`, lock, onStep: testStepHook(io.env) });
         io.stdout(`Wrote ${r.written.length} files (backup ${r.backupDir}).\nNext: if this node lost its certificates, kubepki rebuild creates them from these; if these are a renewed CA (same key), restart the components that read it (kubepki restore and renew print them: kube-apiserver, kube-controller-manager, the kubelet) and refresh the CA copies in this node's kubeconfigs.\n`);
-      } finally {
-        lock?.release();
-      }
+      });
     }));
   return ca;
 }

@@ -195,7 +195,9 @@ export function command(io: Io): Command {
   kubepki cluster-info update                       # after a new CA: publish it, re-sign for every token
   kubepki cluster-info update --create-token        # and make a 24h join token; prints the join command
   kubepki cluster-info update --create-token --upload-certs   # control-plane join (kubeadm-certs, 2h)
-`);
+`)
+    .addHelpText('after', `
+Exit codes: those of each command (kubepki cluster-info update --help, kubepki cluster-info show --help).`);
 
   addClusterOptions(
     ci.command('update')
@@ -209,7 +211,12 @@ export function command(io: Io): Command {
       .option('--upload-certs', 'also upload the shared CA/SA keys, encrypted, as kube-system/kubeadm-certs (2h)')
       .option('--certificate-key <hex>', 'with --upload-certs: the AES-256 key (default: a new one, printed)')
       .option('--discovery-hash <sha256:hex>', 'fail unless cluster-info ends up pinned to this CA hash')
-      .option('-o, --output <format>', 'text or json', 'text'),
+      .option('-o, --output <format>', 'text or json', 'text')
+      .addHelpText('after', `
+Exit codes:
+  0  written, and verified by reading it back
+  2  written, but reading back did not verify (another writer, a signature, the CA hash not --discovery-hash)
+  3+ kubepki could not run (a bad flag, no kubeconfig, API server unreachable, 401/403)`),
   ).action(async (flags: ClusterInfoUpdateFlags) => {
     const format = parseOutput(flags.output);
     const now = nowFrom(flags);
@@ -228,7 +235,12 @@ export function command(io: Io): Command {
   addClusterOptions(
     ci.command('show')
       .description('the server, CA hashes and signing tokens of cluster-info, and whether each signature verifies')
-      .option('-o, --output <format>', 'text or json', 'text'),
+      .option('-o, --output <format>', 'text or json', 'text')
+      .addHelpText('after', `
+Exit codes:
+  0  cluster-info is sound: every signature verifies, every valid signing token has one
+  2  it is missing, has a problem, a signature does not verify, or a signing token has none
+  3+ kubepki could not run (a bad flag, no kubeconfig, API server unreachable, 401/403)`),
   ).action(async (flags: ClusterFlags & { output?: string }) => {
     const format = parseOutput(flags.output);
     const now = nowFrom(flags);

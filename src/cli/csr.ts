@@ -23,16 +23,7 @@ Policy (kubepki approves nothing else):
       one of them among that Node's status.addresses, no email/URI SANs,
       usages [digital signature, server auth] (+ key encipherment)
   any other signer: never approved automatically
-
-Exit codes (approve):
-  0  every CSR asked for was approved (or there was nothing to do)
-  1  --all-valid left CSRs that fail the policy or whose requester the
-     SubjectAccessReview refused (listed with the reason)
-  2  a CSR named on the command line fails the policy, is refused by the
-     SubjectAccessReview, or does not exist
-  3+ kubepki could not run (no kubeconfig, API server unreachable, 401/403,
-     the SubjectAccessReview itself failed: 4 when kubepki's user may not
-     create it); nothing is approved then`;
+`;
 
 interface ListFlags extends ClusterFlags { output?: string; allowNewNodes?: boolean }
 interface ApproveFlags extends ClusterFlags {
@@ -58,13 +49,18 @@ export function command(io: Io): Command {
   kubepki csr approve csr-r98zd              # approve one, refused with the reason if it fails
   kubepki csr approve --all-valid --watch    # keep approving (kubelet serving certificate rotation)
 `)
-    .addHelpText('after', POLICY_HELP);
+    .addHelpText('after', `${POLICY_HELP}
+Exit codes: those of each command (kubepki csr list --help, kubepki csr approve --help).`);
 
   addClusterOptions(
     csr.command('list')
       .description('pending and recent CSRs with signer, requester, subject, SANs, usages, age and kubepki\'s verdict')
       .option('-o, --output <format>', 'text or json', 'text')
-      .option('--allow-new-nodes', 'judge kubelet client CSRs for Nodes that do not exist yet as valid'),
+      .option('--allow-new-nodes', 'judge kubelet client CSRs for Nodes that do not exist yet as valid')
+      .addHelpText('after', `
+Exit codes:
+  0  listed (whatever the verdicts)
+  3+ kubepki could not run (a bad flag, no kubeconfig, API server unreachable, 401/403)`),
   ).action(async (flags: ListFlags) => {
     const format = parseOutput(flags.output);
     const now = nowFrom(flags);
@@ -99,7 +95,16 @@ export function command(io: Io): Command {
       .option('--deny-invalid', 'deny kubelet CSRs that fail the policy instead of leaving them pending')
       .option('-o, --output <format>', 'text or json', 'text')
       .addOption(new Option('--max-passes <n>', 'with --watch: stop after n passes (tests, cron)').hideHelp())
-      .addHelpText('after', POLICY_HELP),
+      .addHelpText('after', `${POLICY_HELP}
+Exit codes:
+  0  every CSR asked for was approved (or there was nothing to do)
+  1  --all-valid left CSRs that fail the policy or whose requester the
+     SubjectAccessReview refused (listed with the reason)
+  2  a CSR named on the command line fails the policy, is refused by the
+     SubjectAccessReview, or does not exist
+  3+ kubepki could not run (no kubeconfig, API server unreachable, 401/403,
+     the SubjectAccessReview itself failed: 4 when kubepki's user may not
+     create it); nothing is approved then`),
   ).action(async (names: string[], flags: ApproveFlags) => {
     const format = parseOutput(flags.output);
     if (!flags.allValid && names.length === 0) throw new UserError('csr approve needs CSR names or --all-valid', 'run `kubepki csr list` to see the pending CSRs');

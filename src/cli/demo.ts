@@ -43,7 +43,11 @@ client pair behind its symlink) and show what kubepki check says about it.
 
 Examples:
   kubepki demo
-  kubepki demo --dir /tmp/broken-node      # keep the tree to try renew on it`)
+  kubepki demo --dir /tmp/broken-node      # keep the tree to try renew on it
+
+Exit codes:
+  0  the tree was made and checked (its expired certificates are the point, not a failure)
+  3+ kubepki could not run (--dir not new or empty, a bad flag)`)
     .option('--dir <dir>', 'build the tree here (must be empty or absent) instead of a new temp dir')
     .addOption(nowOption())
     .action(async (o: { dir?: string; now?: string }) => {

@@ -12,6 +12,7 @@ import { renderJson } from '../report/structured.js';
 import { inventoryExitCode } from '../report/table.js';
 import { nowOption, warnOption, resolveNow, rootOption, openNode, toNodePaths } from './options.js';
 import { kubeadmPkiDir } from '../layouts/detect.js';
+import { EXIT_CODES_HELP } from './main.js';
 import { readKubeletConfig } from '../inventory/components.js';
 
 interface InspectOptions { output: string; now?: string; warn?: string; root?: string }
@@ -30,7 +31,9 @@ Examples:
   kubepki inspect /etc/kubernetes/admin.conf -o full
   kubectl get secret -n demo app-tls -o jsonpath='{.data.tls\\.crt}' | base64 -d | kubepki inspect -
   kubepki inspect https://127.0.0.1:6443 -o json
-  kubepki inspect /etc/kubernetes/kubelet.conf --root /mnt/node`)
+  kubepki inspect /etc/kubernetes/kubelet.conf --root /mnt/node
+
+${EXIT_CODES_HELP}`)
     .argument('<source>', 'file, -, or https://HOST:PORT')
     .addOption(new Option('-o, --output <format>', 'short, full (openssl-like) or json').default('short').choices(['short', 'full', 'json']))
     .addOption(rootOption())
@@ -46,7 +49,8 @@ Examples:
         const res = await probeEndpoint(ep.host, ep.port);
         inv = inventoryOfBytes(res.chain.map((d) => Buffer.from(d)), `${ep.host}:${ep.port}`, now, o.warn);
       } else if (source === '-') {
-        inv = inventoryOfBytes([await io.readStdin()], 'stdin', now, o.warn);
+        // (named `-` wherever a file is named, as given: not the throwaway file it was read through)
+        inv = inventoryOfBytes([await io.readStdin()], 'stdin', now, o.warn, '-');
       } else {
         // a host path, or under --root a node path (absolute as the node sees it, or relative inside DIR);
         // stat through the node: an absolute symlink such as kubelet-client-current.pem points inside --root
@@ -108,8 +112,11 @@ function nodeCaFiles(node: NodeFs): string[] {
   return [...new Set(out)].filter((p) => node.stat(p)?.isFile());
 }
 
-/** Bytes that are not on a node (stdin, a served chain): read through a throwaway tree. */
-export function inventoryOfBytes(parts: Buffer[], label: string, now: Date, warn?: string): Inventory {
+/**
+ * Bytes that are not on a node (stdin, a served chain): read through a throwaway tree. `shownAs`: what the
+ * inventory calls the one part's file (its file fields, ids, messages and root), instead of the throwaway name.
+ */
+export function inventoryOfBytes(parts: Buffer[], label: string, now: Date, warn?: string, shownAs?: string): Inventory {
   const dir = fsp.mkdtempSync(path.join(os.tmpdir(), 'kubepki-inspect-'));
   try {
     const files = parts.map((b, i) => {
@@ -124,7 +131,8 @@ export function inventoryOfBytes(parts: Buffer[], label: string, now: Date, warn
     inv.findings = inv.findings.filter(notOurs);
     for (const c of inv.certificates) c.findings = c.findings.filter(notOurs);
     // (where the bytes came from, not the throwaway directory, which is gone when this returns)
-    inv.root = label;
+    inv.root = shownAs ?? label;
+    if (shownAs !== undefined && files.length === 1) renameFile(inv, files[0]!, shownAs);
     if (inv.certificates.length === 0 && inv.keys.length === 0 && inv.csrs.length === 0) {
       const why = inv.findings[0]?.message.replace(/^[^:]*: /, '') ?? 'nothing readable';
       throw new UserError(`failed to inspect ${label}: ${why}`, 'pass PEM or DER certificates, a CSR, a key or a kubeconfig');
@@ -133,6 +141,21 @@ export function inventoryOfBytes(parts: Buffer[], label: string, now: Date, warn
   } finally {
     fsp.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Every mention of node path FROM in the inventory as TO: a file field (`/stdin`), an id (`/stdin#0`), a
+ * message about it (`/stdin: …`), a kubeconfig's reference to itself.
+ */
+function renameFile(value: unknown, from: string, to: string): unknown {
+  if (typeof value === 'string') {
+    return value === from ? to : value.startsWith(`${from}#`) || value.startsWith(`${from}: `) ? to + value.slice(from.length) : value;
+  }
+  if (Array.isArray(value)) { value.forEach((v, i) => { value[i] = renameFile(v, from, to); }); return value; }
+  if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) (value as Record<string, unknown>)[k] = renameFile(v, from, to);
+  }
+  return value;
 }
 
 /** The inventory of `file` alone (and what a kubeconfig in it references), its companions used but not shown. */

@@ -18,14 +18,26 @@ export interface Io {
    * (`csr approve --watch`) stop at their next pass.
    */
   readonly outputClosed?: boolean;
+  /**
+   * Why standard output could not be written (its errno code: EFBIG past `ulimit -f`, ENOSPC on a full
+   * disk, EBADF when it is not open for writing): the rest of the output is dropped as on EPIPE (work in
+   * progress goes on), and `run` says so on standard error and exits 3 at the end.
+   */
+  readonly outputError?: string;
+  /** Wait until what was written to standard output through a stream has gone out (or failed: outputError). */
+  flush?(): Promise<void>;
 }
 
 export function processIo(): Io {
   const out = stdoutKind();
   let outputClosed = false;
-  const closed = () => { outputClosed = true; };
+  let outputError: string | undefined;
+  const closed = (failed?: string) => { outputClosed = true; outputError ??= failed; };
   return {
     get outputClosed() { return outputClosed; },
+    get outputError() { return outputError; },
+    // (a stream reports a failed write a tick later, after the command may have finished)
+    flush: () => (streamed && !outputClosed ? new Promise<void>((res) => process.stdout.write('', () => res())) : Promise.resolve()),
     stdout: out === 'direct' ? directStdout(closed) : streamStdout(closed),
     stderr: (t) => { process.stderr.write(t); },
     env: process.env,
@@ -59,7 +71,17 @@ function stdoutKind(): 'direct' | 'stream' {
   }
 }
 
-function directStdout(onClosed: () => void): (text: string) => void {
+/** Told that standard output's reader has gone (EPIPE), or with the errno code it failed with. */
+type OnClosed = (failed?: string) => void;
+
+/** An errno code other than EPIPE: why writing standard output failed (undefined: the reader has gone). */
+const failure = (e: unknown): string | undefined => {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (typeof code !== 'string') throw e;
+  return code === 'EPIPE' ? undefined : code;
+};
+
+function directStdout(onClosed: OnClosed): (text: string) => void {
   let mode: 'direct' | 'stream' | 'closed' = 'direct';
   let stream: ((text: string | Buffer) => void) | undefined;
   return (text) => {
@@ -70,9 +92,7 @@ function directStdout(onClosed: () => void): (text: string) => void {
     try {
       while (off < buf.length) off += writeSync(1, buf, off);
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EPIPE') { mode = 'closed'; onClosed(); return; }
-      if (code !== 'EAGAIN') throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') { mode = 'closed'; onClosed(failure(e)); return; }
       mode = 'stream';
       stream = streamStdout(onClosed);
       stream(buf.subarray(off));
@@ -80,13 +100,16 @@ function directStdout(onClosed: () => void): (text: string) => void {
   };
 }
 
-function streamStdout(onClosed: () => void): (text: string | Buffer) => void {
+/** process.stdout was written to (a terminal or device, or a pipe that was full): Io.flush waits for it. */
+let streamed = false;
+
+function streamStdout(onClosed: OnClosed): (text: string | Buffer) => void {
+  streamed = true;
   let closed = false;
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') { closed = true; onClosed(); return; }
-    throw e;
-  });
-  return (text) => { if (!closed) process.stdout.write(text); };
+  const fail = (e: unknown) => { closed = true; onClosed(failure(e)); };
+  process.stdout.on('error', fail);
+  // (a file or device, /dev/full, is written synchronously: its error is thrown here)
+  return (text) => { if (!closed) try { process.stdout.write(text); } catch (e) { fail(e); } };
 }
 
 /** An Io that records output, for tests and for library callers. */

@@ -1,9 +1,8 @@
-import * as nfs from 'node:fs';
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import type { Io } from './io.js';
 import { UserError } from '../errors.js';
-import { rootOption, nowOption, resolveNow } from './options.js';
+import { rootOption, nowOption, resolveNow, writeOutFile } from './options.js';
 import { openRoot } from '../fs/node-fs.js';
 import { kubeadmPkiDir } from '../layouts/detect.js';
 
@@ -76,7 +75,13 @@ signature, and (--control-plane) the encrypted kubeadm-certs Secret — in one f
 Examples:
   kubepki join                                   # worker join command + kubepki-join-<id>.yaml
   kubepki join --control-plane                   # also --certificate-key and kubeadm-certs
-  kubepki join --ttl 2h --out /root/join.yaml && kubectl apply -f /root/join.yaml`)
+  kubepki join --ttl 2h --out /root/join.yaml && kubectl apply -f /root/join.yaml
+
+Exit codes:
+  0  the manifests written and the join commands printed (with --apply: put into the cluster and verified)
+  2  --apply: put into the cluster, but reading it back did not verify
+  3+ kubepki could not run (a bad flag, no CA or kubeconfig on the node, --out exists, with --apply the API
+     server unreachable or 401/403)`)
     .addOption(rootOption())
     .option('--token <id.secret>', 'use this bootstrap token instead of a new random one')
     .option('--ttl <duration>', 'token lifetime (0 = never expires)', '24h')
@@ -92,9 +97,7 @@ Examples:
       const { plan, server, token, pki, fs, now } = await buildJoinPlan(o, io);
       const { toKubeYaml } = await import('../manifests/static-pods.js');
       const out = path.resolve(io.cwd, o.out ?? `kubepki-join-${plan.tokenId}.yaml`);
-      if (nfs.existsSync(out) && !o.force) throw new UserError(`failed to write ${out}: it exists`, 'pass --force to overwrite it, or another --out');
-      const { writeFileAtomic } = await import('../apply/transaction.js');
-      writeFileAtomic(out, plan.manifests.map((m) => toKubeYaml(m)).join('---\n'), 0o600);
+      await writeOutFile(out, plan.manifests.map((m) => toKubeYaml(m)).join('---\n'), 0o600, { replace: o.force, hint: 'pass --force to overwrite it, or another --out' });
       if (o.apply) {
         const { applyJoinPlan } = await import('./cluster-info.js');
         const { parseDurationSeconds } = await import('../pki/bootstrap-token.js');

@@ -2,9 +2,9 @@ import * as nfs from 'node:fs';
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import type { Io } from './io.js';
-import { lockForChange, testStepHook } from './node-lock.js';
+import { withNodeLock, testStepHook } from './node-lock.js';
 import { UserError } from '../errors.js';
-import { rootOption, nowOption, resolveNow } from './options.js';
+import { rootOption, nowOption, resolveNow, writeOutFile } from './options.js';
 import { openRoot, NodeFs } from '../fs/node-fs.js';
 import { kubeadmPkiDir } from '../layouts/detect.js';
 import { clusterSigningDuration } from '../inventory/components.js';
@@ -30,7 +30,9 @@ interface CredentialsOptions {
 export function command(io: Io): Command {
   const kubelet = new Command('kubelet')
     .summary('offline credentials for a kubelet that can no longer reach the cluster')
-    .description('Kubelet credentials. See `kubepki kubelet credentials --help`.');
+    .description('Kubelet credentials. See `kubepki kubelet credentials --help`.')
+    .addHelpText('after', `
+Exit codes: those of its command (kubepki kubelet credentials --help).`);
   kubelet.addCommand(new Command('credentials')
     .configureHelp({ helpWidth: 120 })
     .summary('offline kubelet credentials: a client certificate signed by the cluster CA, or a bootstrap token')
@@ -56,7 +58,10 @@ Examples:
       --ca-cert /etc/kubernetes/pki/ca.crt --ca-key /etc/kubernetes/pki/ca.key   # worker-1's disk mounted here
   kubepki kubelet credentials --node worker-1 --bootstrap --out /tmp/worker-1 --secret-out token.yaml
 
-Exit codes: 0 written (or planned), 3 a flag is wrong, the CA cannot be read, or --root is another node's tree.`)
+Exit codes:
+  0  written (or, with --dry-run, planned)
+  2  writing into --root failed and every file was put back as it was
+  3+ a flag is wrong, the CA cannot be read, --root is another node's tree, or --secret-out exists (nothing written)`)
     .addOption(rootOption())
     .requiredOption('--node <name>', 'node name (the certificate is for system:node:NAME)')
     .option('--ca-cert <file>', 'CA certificate on this host (default: the node tree\'s /etc/kubernetes/pki/ca.crt)')
@@ -84,8 +89,8 @@ Exit codes: 0 written (or planned), 3 a flag is wrong, the CA cannot be read, or
         throw new UserError(`--out ${o.out} is a file: --out is the directory that receives the node's files`, 'pass a directory to --out; the token Secret manifest goes to --secret-out FILE');
       }
       const fs = openRoot(o.root);
-      const lock = outDir || o.dryRun ? undefined : await lockForChange(io, fs, now);
-      try {
+      // (--out writes the node's files elsewhere, not into this tree: it takes no lock either)
+      await withNodeLock(io, fs, now, { dryRun: Boolean(outDir || o.dryRun) }, async (lock) => {
         // without --validity: what kube-controller-manager gives the kubelet's own CSRs, when its manifest says
         const signing = o.validity === undefined ? clusterSigningDuration(fs) : undefined;
         if (signing) validityMs = signing.seconds * 1000;
@@ -104,7 +109,7 @@ Exit codes: 0 written (or planned), 3 a flag is wrong, the CA cannot be read, or
         const caCertPath = o.caCert ? path.resolve(io.cwd, o.caCert) : `${pki}/ca.crt`;
         const caKeyPath = o.caKey ? path.resolve(io.cwd, o.caKey) : caCertPath.replace(/\.crt$/, '.key');
         const server = apiServerUrl(fs, o.controlPlaneEndpoint);
-        const { applyChanges, writeFileAtomic } = await import('../apply/transaction.js');
+        const { applyChanges } = await import('../apply/transaction.js');
         const { writeExportTree } = await import('../rebuild/kubelet-credentials.js');
         const where = outDir ? ` in ${outDir}` : '';
         // the kubelet's clientCAFile on a joined node: kubeadm join writes the CA to <certificatesDir>/ca.crt and
@@ -154,10 +159,20 @@ Exit codes: 0 written (or planned), 3 a flag is wrong, the CA cannot be read, or
             `write   ${secretOut} (the token Secret for the cluster)`,
           ];
           if (o.dryRun) { io.stdout(`${lines.join('\n')}\nDry run: nothing written.\n`); return; }
-          if (nfs.existsSync(secretOut)) throw new UserError(`failed to write ${secretOut}: it exists`, 'remove it or pass another --secret-out');
           const changes = kubeletBootstrapChanges(plan, ca.pem, token);
-          const done = await store(changes, ca.pem, 'kubelet credentials --bootstrap');
-          writeFileAtomic(secretOut, toKubeYaml(secret), 0o600);
+          // (a Secret written over bootstrap-kubelet.conf, or the other way round, would leave the kubelet nothing to join with)
+          const written = [...changes.map((c) => c.path), ...(outDir ? [caCopy(ca.pem).path] : [])].map((p) => (outDir ? path.join(outDir, p) : fs.hostPath(p)));
+          if (written.includes(secretOut)) throw new UserError(`--secret-out ${secretOut} is one of the files this run writes for the kubelet`, 'pass a path outside the node\'s files, e.g. --secret-out ./token.yaml');
+          // the Secret first, and only as a new file (the write itself refuses to replace one, however recent):
+          // an existing one stops the run before the node is changed; a failed node write takes it away again
+          await writeOutFile(secretOut, toKubeYaml(secret), 0o600, { hint: 'remove it or pass another --secret-out' });
+          let done: string;
+          try {
+            done = await store(changes, ca.pem, 'kubelet credentials --bootstrap');
+          } catch (e) {
+            nfs.rmSync(secretOut, { force: true });
+            throw e;
+          }
           io.stdout(`${lines.join('\n')}\n${done}\nNext:\n${plan.notes.map((n) => `  - ${n}`).join('\n')}\n`);
           return;
         }
@@ -183,9 +198,7 @@ Exit codes: 0 written (or planned), 3 a flag is wrong, the CA cannot be read, or
         const changes = await kubeletCertificateChanges(plan, ca as typeof ca & { key: NonNullable<typeof ca.key> }, existing);
         const done = await store(changes, ca.pem, 'kubelet credentials');
         io.stdout(`${lines.join('\n')}\n${done}\nNext:\n${plan.notes.map((n) => `  - ${n}`).join('\n')}\n`);
-      } finally {
-        lock?.release();
-      }
+      });
     }));
   return kubelet;
 }

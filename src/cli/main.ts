@@ -9,7 +9,7 @@ export const EXIT_CODES_HELP = `Exit codes:
   0  healthy: nothing expired, nothing within the warning threshold
   1  something is within the warning threshold (--warn)
   2  something is expired, not yet valid, invalid or broken
-  3+ kubepki could not run (bad flags, no readable tree, API server unreachable)`;
+  3+ kubepki could not run (bad flags, no readable tree, API server unreachable) or write its output`;
 
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
@@ -37,6 +37,12 @@ ${EXIT_CODES_HELP}
  * `main` is the only place that calls process.exit.
  */
 export async function run(argv: string[], io: Io = processIo()): Promise<number> {
+  const code = await runCommand(argv, io);
+  await io.flush?.();
+  return outputFailed(io, code);
+}
+
+async function runCommand(argv: string[], io: Io): Promise<number> {
   if (argv[0] === 'help' && argv[1]) argv = [...argv.slice(1), '--help'];
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
@@ -61,6 +67,24 @@ export async function run(argv: string[], io: Io = processIo()): Promise<number>
     return reportError(e, io);
   }
 }
+
+/**
+ * Standard output that could not be written (a redirect past `ulimit -f`, to a full disk, a descriptor not
+ * open for writing): what it holds is cut short, so say so and exit 3 whatever the command found; the
+ * command itself ran to its end (a renewal is not left half done for its report).
+ */
+function outputFailed(io: Io, code: number): number {
+  if (!io.outputError) return code;
+  io.stderr(`kubepki: failed to write standard output: ${io.outputError}; the rest of the output was dropped\n  hint: ${STDOUT_HINTS[io.outputError] ?? 'send standard output to a file or pipe that can be written'}\n`);
+  return Math.max(code, EXIT.cannotRun);
+}
+
+const STDOUT_HINTS: Record<string, string> = {
+  EFBIG: 'the output is larger than this process may write to a file (ulimit -f): raise the limit, or send it elsewhere',
+  ENOSPC: 'the disk standard output goes to is full: free some space, or send the output elsewhere',
+  EDQUOT: 'the disk quota of the file standard output goes to is used up: free some space, or send the output elsewhere',
+  EBADF: 'standard output is not open for writing: run with it going to a file (> FILE) or a pipe',
+};
 
 /**
  * The commander program for one command: every level (sub-commands such as `ca export` too) writes through

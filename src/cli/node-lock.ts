@@ -7,11 +7,27 @@ import type { Io } from './io.js';
 import type { NodeFs } from '../fs/node-fs.js';
 import type { NodeLock } from '../apply/transaction.js';
 
-export async function lockForChange(io: Io, nfs: NodeFs, now: Date, backupRoot?: string): Promise<NodeLock> {
+async function lockForChange(io: Io, nfs: NodeFs, now: Date, backupRoot?: string): Promise<NodeLock> {
   const { lockNode } = await import('../apply/transaction.js');
   const lock = lockNode(nfs, now, backupRoot);
   for (const r of lock.recovered) io.stdout(`An interrupted run was rolled back first from ${r}.\n\n`);
   return lock;
+}
+
+/**
+ * Run FN holding the node's lock (taken as lockForChange does) and release it however FN ends; a dry run, or a
+ * run that writes no node file, takes none (it writes nothing the lock guards) and FN gets undefined.
+ */
+export async function withNodeLock<T>(
+  io: Io, nfs: NodeFs, now: Date, opts: { dryRun?: boolean; backupRoot?: string },
+  fn: (lock: NodeLock | undefined) => Promise<T>,
+): Promise<T> {
+  const lock = opts.dryRun ? undefined : await lockForChange(io, nfs, now, opts.backupRoot);
+  try {
+    return await fn(lock);
+  } finally {
+    lock?.release();
+  }
 }
 
 /**

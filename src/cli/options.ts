@@ -106,3 +106,18 @@ export function requireSomething(inv: Inventory, root: string): void {
     throw new UserError(`no certificates found under ${root}`, 'pass --root DIR pointing at a node tree (with etc/kubernetes or var/lib/rancher inside), or --path DIR');
   }
 }
+
+/**
+ * Write a file a flag names (--out, --secret-out) that must be new: the write itself refuses to replace one
+ * that is there (however recently made; an existsSync check first would overwrite one made in between), whole,
+ * with MODE, fsynced. `replace` (--force): write over it.
+ */
+export async function writeOutFile(file: string, content: string, mode: number, o: { replace?: boolean | undefined; hint: string }): Promise<void> {
+  const { writeFileAtomic } = await import('../apply/transaction.js');
+  try {
+    writeFileAtomic(file, content, mode, { create: !o.replace });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST' && !o.replace) throw new UserError(`failed to write ${file}: it exists`, o.hint);
+    throw e;
+  }
+}

@@ -9,7 +9,7 @@ import { openRoot } from '../fs/node-fs.js';
 import { parseKeyType, parseDuration, parseKubeVersion, firstServiceIp, isDnsSubdomain, endpointProblem, KEY_TYPES } from '../profiles/rebuild.js';
 import type { SettingsSource } from '../rebuild/settings.js';
 import { checkSans } from '../pki/san-validate.js';
-import { lockForChange, testStepHook } from './node-lock.js';
+import { withNodeLock, testStepHook } from './node-lock.js';
 
 export const SAN_HINT = 'pass IP addresses (192.0.2.10, 2001:db8::1) and DNS names (api.example.com, *.example.com: lower-case letters, digits, "-" and "."), comma-separated';
 
@@ -139,6 +139,7 @@ swapped to it. Kept files are not renewed: expired ones are listed (kubepki rene
 Exit codes:
   0  done (or, with --dry-run, the plan printed)
   1  done (or planned), but kept files are expired: run kubepki renew all
+  2  the run failed and every file was put back as it was
   3  a value is missing, a flag is wrong, an existing file blocks the rebuild, or new CAs/sa.key
      would split this node from its cluster (nothing written)`)
     .addOption(rootOption())
@@ -178,13 +179,8 @@ Exit codes:
       const { rebuild } = await import('../rebuild/run.js');
       const { renderSettings, renderPlan, expiredWarning } = await import('../rebuild/render.js');
       // (a dry run takes no lock: it writes nothing, and says what an interrupted run will be rolled back to)
-      const lock = o.dryRun ? undefined : await lockForChange(io, fs, now);
-      let r: Awaited<ReturnType<typeof rebuild>>;
-      try {
-        r = await rebuild({ fs, now, flags, config, force: o.force, newCa: o.newCa, etcdInitialCluster: o.etcdInitialCluster, superAdmin: o.superAdmin, dryRun: o.dryRun, lock, onStep: testStepHook(io.env) });
-      } finally {
-        lock?.release();
-      }
+      const r = await withNodeLock(io, fs, now, { dryRun: o.dryRun }, (lock) =>
+        rebuild({ fs, now, flags, config, force: o.force, newCa: o.newCa, etcdInitialCluster: o.etcdInitialCluster, superAdmin: o.superAdmin, dryRun: o.dryRun, lock, onStep: testStepHook(io.env) }));
       if (o.output === 'json') {
         io.stdout(JSON.stringify({ settings: r.gathered.provenance, overridden: r.gathered.overridden, plan: r.plan, written: r.written?.written ?? [] }, null, 2) + '\n');
         io.exitCode = o.dryRun && r.plan.errors.length ? 3 : r.plan.expired.length ? 1 : 0;

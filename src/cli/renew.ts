@@ -9,7 +9,7 @@ import { parseThresholdOrThrow } from '../inventory/classify.js';
 import { planRenew, parseSans, type SanInput } from '../plan/renew.js';
 import type { Plan } from '../plan/types.js';
 import { nowOption, rootOption, resolveNow, collect, toNodePaths } from './options.js';
-import { lockForChange, testStepHook } from './node-lock.js';
+import { withNodeLock, testStepHook } from './node-lock.js';
 import { openRoot } from '../fs/node-fs.js';
 import { modeChangeText } from '../fs/key-mode.js';
 
@@ -171,19 +171,12 @@ Exit codes:
       // ---- lock (rolling back an interrupted run first), read, plan
       const tx = await import('../apply/transaction.js');
       const backupRoot = o.backupDir ? path.resolve(io.cwd, o.backupDir) : undefined;
-      let lock: import('../apply/transaction.js').NodeLock | undefined;
-      if (!o.dryRun) {
-        lock = await lockForChange(io, nfs, now, backupRoot);
-      } else {
+      if (o.dryRun) {
         for (const r of tx.interruptedRuns(nfs, backupRoot)) io.stdout(`Note: the run backed up in ${r} was interrupted; a real run rolls it back first.\n\n`);
       }
-      try {
-        await renewLocked();
-      } finally {
-        lock?.release();
-      }
+      await withNodeLock(io, nfs, now, { dryRun: o.dryRun, backupRoot }, renewLocked);
 
-      async function renewLocked(): Promise<void> {
+      async function renewLocked(lock: import('../apply/transaction.js').NodeLock | undefined): Promise<void> {
         // a --file's key and CA beside it are read too (apiserver.key, ca.crt …), not its whole directory; only the files are renewed
         const beside = [...new Set(files.flatMap((f) => companionFiles(nfs, f)))].filter((f) => !files.includes(f));
         const inv = readInventory({ fs: nfs, now, warn: o.warn, ...(files.length ? { paths: [...files, ...beside] } : {}) });

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Io } from './io.js';
-import { lockForChange, testStepHook } from './node-lock.js';
+import { withNodeLock, testStepHook } from './node-lock.js';
 import { UserError, errorMessage } from '../errors.js';
 import { openRoot, type NodeFs } from '../fs/node-fs.js';
 import type { PlanRestart } from '../plan/types.js';
@@ -36,8 +36,7 @@ Exit codes:
     .action(async (backup: string, o: RestoreOptions) => {
       const now = resolveNow(o.now);
       const nfs = openRoot(o.root);
-      const lock = o.dryRun ? undefined : await lockForChange(io, nfs, now, o.backupDir ? path.resolve(io.cwd, o.backupDir) : undefined);
-      try {
+      await withNodeLock(io, nfs, now, { dryRun: o.dryRun, backupRoot: o.backupDir ? path.resolve(io.cwd, o.backupDir) : undefined }, async (lock) => {
         const { readManifest, restoreChanges, applyChanges, defaultBackupRoot, isInside, removeCreatedDirs, changedSince } = await import('../apply/transaction.js');
         const root = o.backupDir ? path.resolve(io.cwd, o.backupDir) : defaultBackupRoot(nfs);
         const candidates = [path.resolve(io.cwd, backup), path.join(root, backup), nfs.hostPath(backup)];
@@ -90,9 +89,7 @@ Exit codes:
         io.stdout(`Restored. The files it replaced are in ${res.backupDir}.\n`);
         io.stdout(removedText);
         if (putBack.length || !removedText) io.stdout(await restartText(nfs, putBack, now, 'Nothing was restarted. These components read the restored files; restart them'));
-      } finally {
-        lock?.release();
-      }
+      });
     });
 }
 

@@ -37,6 +37,12 @@ export function refreshCommand(io: Io): Command {
   kubepki sa refresh --restart-pods            # then delete the pods holding tokens, kube-system first
   kubepki sa refresh --namespace demo --restart-pods
 `)
+      .addHelpText('after', `
+Exit codes:
+  0  every token re-issued (and with --restart-pods every pod restarted), or with --dry-run the plan printed
+  2  a re-issued token does not verify with sa.pub, a token was not re-issued in time, or a restarted pod's
+     owner did not get Ready again (stopped before restarting more)
+  3+ kubepki could not run (a bad flag, no kubeconfig, API server unreachable, 401/403)`)
       .option('-n, --namespace <ns>', 'only this namespace')
       .option('--restart-pods', 'delete the pods that hold ServiceAccount tokens (only those a controller re-creates), one at a time')
       .option('--dry-run', 'print the plan and change nothing')

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import type { Io } from './io.js';
-import { lockForChange, testStepHook } from './node-lock.js';
+import { withNodeLock, testStepHook } from './node-lock.js';
 import { UserError } from '../errors.js';
 import type { KeyType } from '../pki/keygen.js';
 import { rootOption, nowOption, resolveNow } from './options.js';
@@ -27,7 +27,12 @@ Examples:
 Keep the old public key until every pod has been restarted: with kube-apiserver's default
 --service-account-extend-token-expiration=true a projected token the pod sees as valid for 1h
 is accepted for up to a year, and the kubelet refreshes it only when it is older than 24h or
-past 80% of its lifetime. Dropping the old key earlier rejects tokens pods still use.`)
+past 80% of its lifetime. Dropping the old key earlier rejects tokens pods still use.
+
+Exit codes:
+  0  done (or, with --dry-run, planned)
+  2  the run failed and every file was put back as it was
+  3+ kubepki could not run (no sa.key, a bad flag, another kubepki is changing the node; nothing written)`)
     .addOption(rootOption())
     .option('--drop-old', 'keep only the current key\'s public half in sa.pub (no new key); only after kubepki sa refresh --restart-pods')
     .addOption(new Option('--key-type <type>', 'type of the new key (default: the current sa.key\'s type)').choices(['rsa-2048', 'rsa-3072', 'rsa-4096', 'ecdsa-p256', 'ecdsa-p384']))
@@ -37,8 +42,7 @@ past 80% of its lifetime. Dropping the old key earlier rejects tokens pods still
     .action(async (o: RotateOptions) => {
       const now = resolveNow(o.now);
       const fs = openRoot(o.root);
-      const lock = o.dryRun ? undefined : await lockForChange(io, fs, now);
-      try {
+      await withNodeLock(io, fs, now, { dryRun: o.dryRun }, async (lock) => {
         const { loadPrivateKey } = await import('../rebuild/node-files.js');
         const { parsePemBlocks } = await import('../pki/pem.js');
         const { parsePublicKeyBlock, PUBLIC_KEY_LABELS } = await import('../pki/keys.js');
@@ -99,8 +103,6 @@ past 80% of its lifetime. Dropping the old key earlier rejects tokens pods still
         if (plan.warnings.length) lines.push('Warnings:', ...plan.warnings.map((w) => `  - ${w}`));
         lines.push(o.dryRun ? 'Dry run: nothing written.' : `Done (backup ${backup}).`, 'What must follow:', ...plan.followUps.map((f, n) => `  ${n + 1}. ${f}`));
         io.stdout(lines.join('\n') + '\n');
-      } finally {
-        lock?.release();
-      }
+      });
     });
 }

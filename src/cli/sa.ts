@@ -16,7 +16,9 @@ export function command(io: Io): Command {
   kubepki sa refresh --restart-pods
   kubepki sa rotate --dry-run
   kubepki sa rotate --drop-old
-`);
+`)
+    .addHelpText('after', `
+Exit codes: those of each command (kubepki sa rotate --help, kubepki sa refresh --help).`);
   sa.addCommand(rotateCommand(io));
   sa.addCommand(refreshCommand(io));
   return sa;

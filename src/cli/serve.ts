@@ -42,7 +42,11 @@ Examples:
   kubepki serve --root /host --listen 0.0.0.0:9793 --bearer-token-file /var/run/secrets/kubepki/token
   kubepki serve --listen 0.0.0.0:9793 --tls-cert tls.crt --tls-key tls.key --client-ca prometheus-ca.crt
 
-Listening on anything but loopback needs --bearer-token-file, --client-ca, or --insecure-no-auth.`)
+Listening on anything but loopback needs --bearer-token-file, --client-ca, or --insecure-no-auth.
+
+Exit codes:
+  0  stopped by SIGTERM or SIGINT
+  3+ kubepki could not start (a bad flag, the address in use, a TLS file that cannot be used)`)
     .addOption(new Option('--listen <host:port>', 'address to listen on').default(DEFAULT_LISTEN))
     .addOption(new Option('--interval <duration>', 'read the node this often (also on change)').default('60s'))
     .option('--bearer-token-file <file>', 'require the token in FILE (re-read on every refresh): "Authorization: Bearer <token>", or in a browser any user name with the token as the password')
