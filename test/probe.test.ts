@@ -53,6 +53,15 @@ test('probe against a real etcd: the served chain, "matches disk", then "stale" 
     assert.match(io.out, /Signed by:\s+etcd-ca \(signature verified\)/);
     assert.doesNotMatch(io.out, /not on this node/);
     assert.match(io.out, /matches disk: etcd-server \(\/etc\/kubernetes\/pki\/etcd\/server\.crt/);
+    // the served chain is named by the endpoint, not by the throwaway file it was read through
+    const ep = `127.0.0.1:${etcd.port}`;
+    assert.match(io.out, new RegExp(`Certificate 1 of \\d+ \\(${ep}\\)\n  Name:\\s+${ep}\n`));
+    const inspected = memoryIo();
+    assert.equal(await run(['inspect', `https://${ep}`, '--now', '2026-11-23', '-o', 'json'], inspected), 0, inspected.err);
+    const inv = JSON.parse(inspected.out);
+    assert.equal(inv.root, ep);
+    assert.deepEqual(inv.certificates.map((c: { id: string; location: { file: string } }) => [c.id, c.location.file]), [[`${ep}#0`, ep]]);
+    assert.doesNotMatch(inspected.out, /127\.0\.0\.1_/);
 
     // Renew the certificate on disk (same key, new serial) while the running server keeps the old one: the seed-002 trap.
     const caDir = path.join(root, 'etc/kubernetes/pki/etcd');

@@ -14,6 +14,7 @@ import { nowOption, warnOption, resolveNow, rootOption, openNode, toNodePaths } 
 import { kubeadmPkiDir } from '../layouts/detect.js';
 import { EXIT_CODES_HELP } from './main.js';
 import { readKubeletConfig } from '../inventory/components.js';
+import { derToPem } from '../pki/certificate.js';
 
 interface InspectOptions { output: string; now?: string; warn?: string; root?: string }
 
@@ -47,7 +48,7 @@ ${EXIT_CODES_HELP}`)
         const { parseEndpoint, probeEndpoint } = await import('../probe/probe.js');
         const ep = parseEndpoint(source);
         const res = await probeEndpoint(ep.host, ep.port);
-        inv = inventoryOfBytes(res.chain.map((d) => Buffer.from(d)), `${ep.host}:${ep.port}`, now, o.warn);
+        inv = servedInventory(res.chain, `${ep.host}:${ep.port}`, now, o.warn);
       } else if (source === '-') {
         // (named `-` wherever a file is named, as given: not the throwaway file it was read through)
         inv = inventoryOfBytes([await io.readStdin()], 'stdin', now, o.warn, '-');
@@ -121,7 +122,7 @@ export function inventoryOfBytes(parts: Buffer[], label: string, now: Date, warn
   try {
     const files = parts.map((b, i) => {
       // no extension: the reader then sniffs PEM, DER or a kubeconfig (a .pem name would rule the last out)
-      const f = path.join(dir, `${label.replace(/[^a-z0-9.-]/gi, '_')}${parts.length > 1 ? `-${i}` : ''}`);
+      const f = path.join(dir, `${label.replace(/[^a-z0-9.:[\]-]/gi, '_')}${parts.length > 1 ? `-${i}` : ''}`);
       fsp.writeFileSync(f, b);
       return `/${path.basename(f)}`;
     });
@@ -141,6 +142,11 @@ export function inventoryOfBytes(parts: Buffer[], label: string, now: Date, warn
   } finally {
     fsp.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The chain an endpoint served, as one bundle named by the endpoint (its certificates are 0, 1 … in it). */
+export function servedInventory(chain: Uint8Array[], endpoint: string, now: Date, warn?: string): Inventory {
+  return inventoryOfBytes([Buffer.from(chain.map((der) => derToPem(der, 'CERTIFICATE')).join(''), 'latin1')], endpoint, now, warn, endpoint);
 }
 
 /**

@@ -4,7 +4,7 @@ import { UserError } from '../errors.js';
 import { readInventory } from '../inventory/read.js';
 import { parseEndpoint, probeEndpoint } from '../probe/probe.js';
 import { compareServed, attachDiskSigners } from '../probe/compare.js';
-import { inventoryOfBytes } from './inspect.js';
+import { servedInventory } from './inspect.js';
 import { renderInventoryShort } from '../report/cert-text.js';
 import { rootOption, nowOption, resolveNow, openNode } from './options.js';
 
@@ -36,7 +36,7 @@ Exit codes: 0 matches disk, 1 not found on disk, 2 stale or expired, 3 could not
       const seconds = Number(o.timeout);
       if (!/^\d+(\.\d+)?$/.test(o.timeout.trim()) || !(seconds > 0) || seconds > 3600) throw new UserError(`--timeout ${JSON.stringify(o.timeout)} is not a number of seconds between 0 and 3600`, 'e.g. --timeout 5');
       const res = await probeEndpoint(ep.host, ep.port, { servername: o.servername, timeoutMs: seconds * 1000 });
-      const served = inventoryOfBytes(res.chain.map((d) => Buffer.from(d)), `${ep.host}:${ep.port}`, now);
+      const served = servedInventory(res.chain, `${ep.host}:${ep.port}`, now);
       const disk = readInventory({ fs: openNode(o), now });
       const cmp = compareServed(res.chain[0]!, disk);
       attachDiskSigners(served, disk);
