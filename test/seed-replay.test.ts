@@ -133,7 +133,7 @@ test('a kubelet-client-current.pem copied as a regular file: the kubelet can nev
   const spair = fs.readFileSync(path.join(kpki, 'kubelet-server-2026-09-01-03-00-05.pem'));
   fs.rmSync(serving);
   fs.writeFileSync(serving, spair, { mode: 0o600 });
-  assert.match((await cli(['check', '--root', root, '--now', now])).out, /WARNING kubelet-rotation-off +\/var\/lib\/kubelet\/pki\/kubelet-server-current\.pem is a regular file[^\n]*its serving certificate expires; make it a link to a dated file \(mv \/var\/lib\/kubelet\/pki\/kubelet-server-current\.pem \/var\/lib\/kubelet\/pki\/kubelet-server-2026-09-01-02-55-05\.pem && ln -s /);
+  assert.match((await cli(['check', '--root', root, '--now', now])).out, /WARNING kubelet-rotation-off +\/var\/lib\/kubelet\/pki\/kubelet-server-current\.pem is a regular file[^\n]*its serving certificate expires; make it a link to a dated file \(kubepki renew kubelet-server does that with a renewed pair; or by hand: mv \/var\/lib\/kubelet\/pki\/kubelet-server-current\.pem \/var\/lib\/kubelet\/pki\/kubelet-server-2026-09-01-02-55-05\.pem && ln -s /);
   fs.rmSync(serving);
   fs.symlinkSync('/var/lib/kubelet/pki/kubelet-server-2026-09-01-03-00-05.pem', serving);
 
@@ -295,4 +295,55 @@ test('RKE1 restarts: the kubelet serves kube-kubelet-<ip> (generate_serving_cert
   // a worker runs no kube-apiserver: only its kubelet
   for (const f of fs.readdirSync(ssl)) if (/^kube-apiserver/.test(f)) fs.rmSync(path.join(ssl, f));
   assert.deepEqual(await restarts(['kube-node']), { kubelet: 'docker restart kubelet' });
+});
+
+test('renew of the kubelet\'s serving pair rewrote the dated file behind kubelet-server-current.pem in place, where the kubelet\'s store (and renew of the client pair) writes a new dated file and swaps the link; restore undid it only by rewriting the file', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  makeSeed004Tree(root);
+  const kpki = path.join(root, 'var/lib/kubelet/pki');
+  const current = path.join(kpki, 'kubelet-server-current.pem');
+  const oldName = '/var/lib/kubelet/pki/kubelet-server-2026-09-01-03-00-05.pem';
+  const oldFile = path.join(kpki, 'kubelet-server-2026-09-01-03-00-05.pem');
+  const oldBytes = fs.readFileSync(oldFile);
+  const fresh = path.join(kpki, 'kubelet-server-2026-12-06-18-00-00.pem');
+  const now = '2026-12-06T18:00:00Z';
+  const run = await cli(['renew', 'kubelet-server', '--root', root, '--now', now, '--validity', '1y']);
+  assert.equal(run.code, 0, run.out + run.err);
+  assert.match(run.out, /new kubelet-server-2026-12-06-18-00-00\.pem; kubelet-server-current\.pem swapped to it \(old file kept\)/);
+  assert.match(run.out, /link +\/var\/lib\/kubelet\/pki\/kubelet-server-current\.pem → \/var\/lib\/kubelet\/pki\/kubelet-server-2026-12-06-18-00-00\.pem/);
+  // the client-go file store's layout: a new dated file, 0600, cert then key; -current an absolute link to it
+  assert.ok(fs.lstatSync(current).isSymbolicLink());
+  assert.equal(fs.readlinkSync(current), '/var/lib/kubelet/pki/kubelet-server-2026-12-06-18-00-00.pem');
+  assert.equal(fs.statSync(fresh).mode & 0o777, 0o600);
+  assert.ok(fs.readFileSync(oldFile).equals(oldBytes), 'the old dated file is not rewritten');
+  const pair = fs.readFileSync(fresh, 'utf8');
+  assert.match(pair, /^-----BEGIN CERTIFICATE-----[^]*-----END CERTIFICATE-----\n-----BEGIN EC PRIVATE KEY-----/);
+  assert.equal(sh('openssl', ['verify', '-CAfile', path.join(root, 'etc/kubernetes/pki/ca.crt')], pair).status, 0);
+  assert.equal(sh('openssl', ['x509', '-noout', '-pubkey'], pair).stdout, sh('openssl', ['pkey', '-pubout'], oldBytes.toString()).stdout, 'the key is kept');
+  assert.equal(sh('openssl', ['x509', '-noout', '-ext', 'subjectAltName,extendedKeyUsage', '-subject'], pair).stdout,
+    sh('openssl', ['x509', '-noout', '-ext', 'subjectAltName,extendedKeyUsage', '-subject'], oldBytes.toString()).stdout, 'same names and usage');
+  assert.equal(sh('openssl', ['x509', '-noout', '-enddate'], pair).stdout.trim(), 'notAfter=Dec  6 18:00:00 2027 GMT');
+  const after = await cli(['check', '--root', root, '--now', now]);
+  assert.match(after.out, /^kubelet-server +Dec 06, 2027 18:00 UTC .* ok +kubelet +\/var\/lib\/kubelet\/pki\/kubelet-server-current\.pem$/m);
+  // restore: the link back to the old file, the new file gone, the old one as it was
+  const backup = /Backup: (\S+)/.exec(run.out)![1]!;
+  const back = await cli(['restore', backup, '--root', root, '--now', '2026-12-06T19:00:00Z']);
+  assert.equal(back.code, 0, back.out + back.err);
+  assert.equal(fs.readlinkSync(current), oldName);
+  assert.ok(!fs.existsSync(fresh));
+  assert.ok(!fs.existsSync(path.join(kpki, 'kubelet-server-updated.pem')));
+  assert.ok(fs.readFileSync(oldFile).equals(oldBytes));
+  // a kubelet-server-current.pem copied as a regular file is made the link, as kubelet-client-current.pem is
+  fs.rmSync(current);
+  fs.writeFileSync(current, oldBytes, { mode: 0o600 });
+  const copied = await cli(['renew', 'kubelet-server', '--root', root, '--now', now, '--validity', '1y']);
+  assert.equal(copied.code, 0, copied.out + copied.err);
+  assert.match(copied.out, /kubelet-server-current\.pem, a regular file the kubelet cannot rotate, made the link to it/);
+  assert.equal(fs.readlinkSync(current), '/var/lib/kubelet/pki/kubelet-server-2026-12-06-18-00-00.pem');
+  assert.doesNotMatch((await cli(['check', '--root', root, '--now', now])).out, /kubelet-rotation-off/);
+  const back2 = await cli(['restore', /Backup: (\S+)/.exec(copied.out)![1]!, '--root', root, '--now', '2026-12-06T19:00:00Z']);
+  assert.equal(back2.code, 0, back2.out + back2.err);
+  assert.ok(fs.lstatSync(current).isFile());
+  assert.ok(fs.readFileSync(current).equals(oldBytes));
+  assert.ok(!fs.existsSync(fresh));
 });
