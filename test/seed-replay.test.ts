@@ -347,3 +347,40 @@ test('renew of the kubelet\'s serving pair rewrote the dated file behind kubelet
   assert.ok(fs.readFileSync(current).equals(oldBytes));
   assert.ok(!fs.existsSync(fresh));
 });
+
+test('an expired kubelet client certificate was RENEWED BY "kubelet", though the kubelet cannot renew it itself any more (it asks for the next one with it, and the API server refuses it); renew already said so. It is now "manual", and the finding says what gives it a new one', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const now = '2026-12-06T18:00:00Z';
+  const row = /^kubelet-client +Oct 18, 2026 21:36 UTC +<invalid> +ca +(?:no|yes) +EXPIRED +(\S+) +\/var\/lib\/kubelet\/pki\/kubelet-client-current\.pem$/m;
+  const why = 'kubelet-client expired on 2026-10-18 (48d ago; signed by ca): the kubelet can no longer renew it itself (it asks for the next one with this certificate, which the API server now refuses): ';
+  // a control-plane node: the cluster CA's key is here, renew re-signs it
+  const cp = await cli(['check', '--root', root, '--now', now]);
+  assert.equal(row.exec(cp.out)?.[1], 'manual', cp.out);
+  assert.ok(cp.out.includes(`ERROR   expired                    ${why}kubepki renew kubelet-client, then systemctl restart kubelet\n`), cp.out);
+  const json = await cli(['check', '--root', root, '--now', now, '-o', 'json']);
+  const entry = (JSON.parse(json.out) as { certificates: { name: string; managedBy: string; findings: { code: string; message: string }[] }[] }).certificates.find((c) => c.name === 'kubelet-client')!;
+  assert.equal(entry.managedBy, 'manual');
+  assert.ok(entry.findings.some((f) => f.code === 'expired' && f.message.startsWith(why)), JSON.stringify(entry.findings));
+  // a worker (no CA key): what renew says there, word for word the same reason
+  fs.rmSync(path.join(root, 'etc/kubernetes/pki/ca.key'));
+  const w = await cli(['check', '--root', root, '--now', now]);
+  assert.equal(row.exec(w.out)?.[1], 'manual', w.out);
+  assert.ok(w.out.includes(`${why}on a control-plane node run kubepki kubelet credentials --node cp-1 --out DIR and copy DIR to this node, then systemctl restart kubelet; or rejoin with a bootstrap token`), w.out);
+  const r = await cli(['renew', 'kubelet-client', '--root', root, '--now', now, '--dry-run']);
+  assert.match(r.out, /It expired on 2026-10-18T21:36:0\dZ, so the kubelet can no longer renew it itself: /);
+  // with a bootstrap kubeconfig the kubelet does get a new one itself, when restarted
+  const ca = fs.readFileSync(path.join(root, 'etc/kubernetes/pki/ca.crt')).toString('base64');
+  fs.writeFileSync(path.join(root, 'etc/kubernetes/bootstrap-kubelet.conf'), `apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: ${ca}\n    server: https://cluster-api.example.test:6443\n  name: kubernetes\ncontexts:\n- context:\n    cluster: kubernetes\n    user: tls-bootstrap-token-user\n  name: tls-bootstrap-token-user@kubernetes\ncurrent-context: tls-bootstrap-token-user@kubernetes\nkind: Config\npreferences: {}\nusers:\n- name: tls-bootstrap-token-user\n  user:\n    token: abcdef.0123456789abcdef\n`, { mode: 0o600 });
+  const b = await cli(['check', '--root', root, '--now', now]);
+  assert.ok(b.out.includes(`${why}/etc/kubernetes/bootstrap-kubelet.conf is here: systemctl restart kubelet and it bootstraps a new client certificate while that token is valid`), b.out);
+
+  // valid, with rotation on: the kubelet's (and no such text)
+  const fresh = copyFixture('kubeadm-1.26');
+  const ok = await cli(['check', '--root', fresh, '--now', '2026-11-23T00:00:00Z']);
+  assert.match(ok.out, /^kubelet-client +.* ok +kubelet +\/var\/lib\/kubelet\/pki\/kubelet-client-current\.pem$/m);
+  assert.doesNotMatch(ok.out, /can no longer renew|cannot renew it itself/);
+  // not valid yet (the node's clock behind the one it was signed by): the kubelet cannot ask with it either
+  const early = await cli(['check', '--root', fresh, '--now', '2026-11-22T00:00:00Z']);
+  assert.match(early.out, /^kubelet-client +.* NOT YET VALID +manual +\/var\/lib\/kubelet\/pki\/kubelet-client-current\.pem$/m);
+  assert.match(early.out, /ERROR +not-yet-valid +kubelet-client is not valid until [^\n]*; until then the kubelet cannot renew it itself \(it asks for the next one with this certificate, which the API server refuses\)\n/);
+});

@@ -635,7 +635,9 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
         ...(r.keyEncrypted ? { encrypted: true } : {}),
       },
       components: [...components].sort(),
-      managedBy: ((kubeletRotationOff || signingOff) && kubeletClient) || stuck ? 'manual' : managedBy(r, name, profile?.name),
+      // (the kubelet asks for its next client certificate with the one it has: once that is expired, or not valid
+      // yet, the API server refuses the request and only a bootstrap kubeconfig or an operator gives it a new one)
+      managedBy: ((kubeletRotationOff || signingOff || now >= c.notAfter || now < c.notBefore) && kubeletClient) || stuck ? 'manual' : managedBy(r, name, profile?.name),
       ...(profile ? { profile: profile.name } : {}),
       layout: r.layout,
       status: 'ok',
