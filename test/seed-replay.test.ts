@@ -384,3 +384,35 @@ test('an expired kubelet client certificate was RENEWED BY "kubelet", though the
   assert.match(early.out, /^kubelet-client +.* NOT YET VALID +manual +\/var\/lib\/kubelet\/pki\/kubelet-client-current\.pem$/m);
   assert.match(early.out, /ERROR +not-yet-valid +kubelet-client is not valid until [^\n]*; until then the kubelet cannot renew it itself \(it asks for the next one with this certificate, which the API server refuses\)\n/);
 });
+
+test('a kubelet.conf that embeds its client certificate, on a node without the CA key: check said "the kubelet cannot rotate it" while renew said the kubelet renews it itself, nothing to do. The kubelet rotates into kubelet-client-current.pem and never rewrites the embedded copy, which stops the kubelet at its first start after it expires: both now say so, and the kubectl command they give (run with the real kubectl) clears the finding', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  makeSeed004Tree(root);
+  const now = '2026-12-06T18:00:00Z';
+  const conf = path.join(root, 'etc/kubernetes/kubelet.conf');
+  // kubeadm before 1.17 (or without kubelet-finalize): kubelet.conf embeds kubeadm's first pair; the kubelet has rotated twice since
+  const pair = fs.readFileSync(path.join(root, 'var/lib/kubelet/pki/kubelet-client-2025-12-06-12-00-25.pem'), 'utf8');
+  const cert = /-----BEGIN CERTIFICATE-----[^]*?-----END CERTIFICATE-----\n/.exec(pair)![0];
+  const key = /-----BEGIN [A-Z ]*PRIVATE KEY-----[^]*?-----END [A-Z ]*PRIVATE KEY-----\n/.exec(pair)![0];
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  fs.writeFileSync(conf, fs.readFileSync(conf, 'utf8')
+    .replace(/client-certificate: .*/, `client-certificate-data: ${b64(cert)}`).replace(/client-key: .*/, `client-key-data: ${b64(key)}`), { mode: 0o600 });
+  fs.rmSync(path.join(root, 'etc/kubernetes/pki/ca.key'));
+  const truth = /\/etc\/kubernetes\/kubelet\.conf embeds the kubelet's client certificate \(user system:node:cp-1\), which the kubelet never rewrites: its rotation writes \/var\/lib\/kubelet\/pki\/kubelet-client-current\.pem, so when this copy expires \(2035-12-04\) the kubelet fails at its next start \("part of the existing bootstrap client certificate in \/etc\/kubernetes\/kubelet\.conf is expired", then it looks for bootstrap-kubelet\.conf\)/;
+  const fix = 'point client-certificate/client-key at /var/lib/kubelet/pki/kubelet-client-current.pem, which the kubelet keeps renewed: kubectl config set-credentials system:node:cp-1 --client-certificate=/var/lib/kubelet/pki/kubelet-client-current.pem --client-key=/var/lib/kubelet/pki/kubelet-client-current.pem --kubeconfig /etc/kubernetes/kubelet.conf, then systemctl restart kubelet';
+  const c = await cli(['check', '--root', root, '--now', now]);
+  assert.match(c.out, new RegExp(`WARNING kubelet-conf-embedded-cert +${truth.source}; ${fix.replace(/[/.()]/g, '\\$&')}\\n`), c.out);
+  assert.doesNotMatch(c.out, /cannot rotate it/);
+  const r = await cli(['renew', 'kubelet.conf', '--root', root, '--now', now, '--dry-run']);
+  const line = r.out.split('\n').find((l) => /^ {2}kubelet\.conf: /.test(l)) ?? '';
+  assert.match(line, truth, r.out);
+  assert.ok(line.includes(fix), line);
+  assert.doesNotMatch(r.out, /renews this certificate itself|nothing to do here/);
+  // the command, with the real kubectl, on the file under --root: no embedded data left, the finding gone
+  const k = sh('kubectl', ['config', 'set-credentials', 'system:node:cp-1', '--client-certificate=/var/lib/kubelet/pki/kubelet-client-current.pem', '--client-key=/var/lib/kubelet/pki/kubelet-client-current.pem', '--kubeconfig', conf]);
+  assert.equal(k.status, 0, k.stderr);
+  assert.doesNotMatch(fs.readFileSync(conf, 'utf8'), /client-(certificate|key)-data/);
+  const after = await cli(['check', '--root', root, '--now', now]);
+  assert.doesNotMatch(after.out, /kubelet-conf-embedded-cert/);
+  assert.match(after.out, /^kubelet-client +.* ok +kubelet +\/var\/lib\/kubelet\/pki\/kubelet-client-current\.pem$/m);
+});

@@ -19,7 +19,7 @@ import { kubeadmProfileForFile } from '../profiles/kubeadm.js';
 import { parseThreshold, inWarningWindow, warningStart, humanDuration, certificateLifetime, DEFAULT_WARN, type Threshold } from './time.js';
 import type { KubeadmHints } from './components.js';
 import type { CertEntry, CertLocation, ComponentRef, Finding, KubeconfigEntry } from './types.js';
-import { kubeletClientFix } from './next.js';
+import { kubeletClientFix, embeddedKubeletConfText } from './next.js';
 
 export function parseThresholdOrThrow(warn: string | undefined): Threshold {
   const th = parseThreshold(warn ?? DEFAULT_WARN);
@@ -342,7 +342,13 @@ function checkKubeconfigs(input: ClassifyInput, clusters: KubeconfigCluster[]): 
   for (const kc of input.kubeconfigs) {
     if (/\/kubelet\.conf$/.test(kc.file) && kc.users.some((u) => u.certFrom === 'data')) {
       const owner = input.records.find((r) => r.entry.location.file === kc.file && r.entry.location.kubeconfig?.entry === 'user');
-      const f: Finding = { code: 'kubelet-conf-embedded-cert', severity: 'warning', file: kc.file, message: `${kc.file} embeds the kubelet's client certificate, so the kubelet cannot rotate it; point client-certificate/client-key at /var/lib/kubelet/pki/kubelet-client-current.pem (kubepki renew kubelet.conf does this)` };
+      const user = kc.users.find((u) => u.certFrom === 'data')!.name;
+      // (the same certificate as the kubelet's rotated pem, before its first rotation, is that row's copy)
+      const holder = owner ?? input.records.find((r) => r.copies?.some((l) => l.file === kc.file && l.kubeconfig?.entry === 'user'));
+      const message = holder
+        ? embeddedKubeletConfText(kc.file, user, holder.entry.notAfter, input.certificates, input.now.getTime(), Boolean(holder.signer?.privateKey.present))
+        : `${kc.file} embeds the kubelet's client certificate (user ${user}), which the kubelet never rewrites (its rotation writes /var/lib/kubelet/pki/kubelet-client-current.pem); point client-certificate/client-key at that file`;
+      const f: Finding = { code: 'kubelet-conf-embedded-cert', severity: 'warning', file: kc.file, message };
       if (owner) owner.entry.findings.push({ ...f, certificate: owner.entry.id });
       else input.findings.push(f);
     }

@@ -18,7 +18,7 @@ import { keyModeChange } from '../fs/key-mode.js';
 import { KUBEADM_PROFILES } from '../profiles/kubeadm.js';
 import { agentReissueAdvice, rancherUnit } from '../layouts/detect.js';
 import { certificateLifetime, type Lifetime } from '../inventory/time.js';
-import { kubeletClientFix, interruptedSwap } from '../inventory/next.js';
+import { kubeletClientFix, interruptedSwap, embeddedKubeletConfText } from '../inventory/next.js';
 
 export type SanInput = { type: 'dns' | 'ip' | 'email' | 'uri'; value: string };
 
@@ -656,6 +656,8 @@ function kubeletAdvice(c: CertEntry, inv: Inventory, nowMs: number): string {
   if (off) {
     return `The kubelet does not renew it (client certificate rotation is off, ${off.file ?? 'in its config'}): turn it on (rotateCertificates: true in its config, no --rotate-certificates=false in its unit) and restart the kubelet while it is valid (until ${until}), or ${fix}`;
   }
+  // (the kubelet rotates into kubelet-client-current.pem, never into the copy kubelet.conf embeds)
+  if (isKubeletConf(c) && c.location.kubeconfig) return `${embeddedKubeletConfText(c.location.file, c.location.kubeconfig.name, c.notAfter, inv.certificates, nowMs, false)}.`;
   return Date.parse(c.notAfter) > nowMs
     ? `The kubelet renews this certificate itself while it is valid (until ${until}; rotateCertificates, approved by kube-controller-manager); nothing to do here. Should it expire: ${fix}`
     : `It expired on ${until}, so the kubelet can no longer renew it itself: ${fix}`;
