@@ -133,7 +133,7 @@ test('a kubelet-client-current.pem copied as a regular file: the kubelet can nev
   const spair = fs.readFileSync(path.join(kpki, 'kubelet-server-2026-09-01-03-00-05.pem'));
   fs.rmSync(serving);
   fs.writeFileSync(serving, spair, { mode: 0o600 });
-  assert.match((await cli(['check', '--root', root, '--now', now])).out, /WARNING kubelet-rotation-off +\/var\/lib\/kubelet\/pki\/kubelet-server-current\.pem is a regular file[^\n]*its serving certificate expires; make it a link to a dated file \(mv \/var\/lib\/kubelet\/pki\/kubelet-server-current\.pem \/var\/lib\/kubelet\/pki\/kubelet-server-2026-09-01-02-55-05\.pem && ln -s /);
+  assert.match((await cli(['check', '--root', root, '--now', now])).out, /WARNING kubelet-rotation-off +\/var\/lib\/kubelet\/pki\/kubelet-server-current\.pem is a regular file[^\n]*its serving certificate expires; make it a link to a dated file \(kubepki renew kubelet-server does that with a renewed pair; or by hand: mv \/var\/lib\/kubelet\/pki\/kubelet-server-current\.pem \/var\/lib\/kubelet\/pki\/kubelet-server-2026-09-01-02-55-05\.pem && ln -s /);
   fs.rmSync(serving);
   fs.symlinkSync('/var/lib/kubelet/pki/kubelet-server-2026-09-01-03-00-05.pem', serving);
 
@@ -295,4 +295,124 @@ test('RKE1 restarts: the kubelet serves kube-kubelet-<ip> (generate_serving_cert
   // a worker runs no kube-apiserver: only its kubelet
   for (const f of fs.readdirSync(ssl)) if (/^kube-apiserver/.test(f)) fs.rmSync(path.join(ssl, f));
   assert.deepEqual(await restarts(['kube-node']), { kubelet: 'docker restart kubelet' });
+});
+
+test('renew of the kubelet\'s serving pair rewrote the dated file behind kubelet-server-current.pem in place, where the kubelet\'s store (and renew of the client pair) writes a new dated file and swaps the link; restore undid it only by rewriting the file', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  makeSeed004Tree(root);
+  const kpki = path.join(root, 'var/lib/kubelet/pki');
+  const current = path.join(kpki, 'kubelet-server-current.pem');
+  const oldName = '/var/lib/kubelet/pki/kubelet-server-2026-09-01-03-00-05.pem';
+  const oldFile = path.join(kpki, 'kubelet-server-2026-09-01-03-00-05.pem');
+  const oldBytes = fs.readFileSync(oldFile);
+  const fresh = path.join(kpki, 'kubelet-server-2026-12-06-18-00-00.pem');
+  const now = '2026-12-06T18:00:00Z';
+  const run = await cli(['renew', 'kubelet-server', '--root', root, '--now', now, '--validity', '1y']);
+  assert.equal(run.code, 0, run.out + run.err);
+  assert.match(run.out, /new kubelet-server-2026-12-06-18-00-00\.pem; kubelet-server-current\.pem swapped to it \(old file kept\)/);
+  assert.match(run.out, /link +\/var\/lib\/kubelet\/pki\/kubelet-server-current\.pem → \/var\/lib\/kubelet\/pki\/kubelet-server-2026-12-06-18-00-00\.pem/);
+  // the client-go file store's layout: a new dated file, 0600, cert then key; -current an absolute link to it
+  assert.ok(fs.lstatSync(current).isSymbolicLink());
+  assert.equal(fs.readlinkSync(current), '/var/lib/kubelet/pki/kubelet-server-2026-12-06-18-00-00.pem');
+  assert.equal(fs.statSync(fresh).mode & 0o777, 0o600);
+  assert.ok(fs.readFileSync(oldFile).equals(oldBytes), 'the old dated file is not rewritten');
+  const pair = fs.readFileSync(fresh, 'utf8');
+  assert.match(pair, /^-----BEGIN CERTIFICATE-----[^]*-----END CERTIFICATE-----\n-----BEGIN EC PRIVATE KEY-----/);
+  assert.equal(sh('openssl', ['verify', '-CAfile', path.join(root, 'etc/kubernetes/pki/ca.crt')], pair).status, 0);
+  assert.equal(sh('openssl', ['x509', '-noout', '-pubkey'], pair).stdout, sh('openssl', ['pkey', '-pubout'], oldBytes.toString()).stdout, 'the key is kept');
+  assert.equal(sh('openssl', ['x509', '-noout', '-ext', 'subjectAltName,extendedKeyUsage', '-subject'], pair).stdout,
+    sh('openssl', ['x509', '-noout', '-ext', 'subjectAltName,extendedKeyUsage', '-subject'], oldBytes.toString()).stdout, 'same names and usage');
+  assert.equal(sh('openssl', ['x509', '-noout', '-enddate'], pair).stdout.trim(), 'notAfter=Dec  6 18:00:00 2027 GMT');
+  const after = await cli(['check', '--root', root, '--now', now]);
+  assert.match(after.out, /^kubelet-server +Dec 06, 2027 18:00 UTC .* ok +kubelet +\/var\/lib\/kubelet\/pki\/kubelet-server-current\.pem$/m);
+  // restore: the link back to the old file, the new file gone, the old one as it was
+  const backup = /Backup: (\S+)/.exec(run.out)![1]!;
+  const back = await cli(['restore', backup, '--root', root, '--now', '2026-12-06T19:00:00Z']);
+  assert.equal(back.code, 0, back.out + back.err);
+  assert.equal(fs.readlinkSync(current), oldName);
+  assert.ok(!fs.existsSync(fresh));
+  assert.ok(!fs.existsSync(path.join(kpki, 'kubelet-server-updated.pem')));
+  assert.ok(fs.readFileSync(oldFile).equals(oldBytes));
+  // a kubelet-server-current.pem copied as a regular file is made the link, as kubelet-client-current.pem is
+  fs.rmSync(current);
+  fs.writeFileSync(current, oldBytes, { mode: 0o600 });
+  const copied = await cli(['renew', 'kubelet-server', '--root', root, '--now', now, '--validity', '1y']);
+  assert.equal(copied.code, 0, copied.out + copied.err);
+  assert.match(copied.out, /kubelet-server-current\.pem, a regular file the kubelet cannot rotate, made the link to it/);
+  assert.equal(fs.readlinkSync(current), '/var/lib/kubelet/pki/kubelet-server-2026-12-06-18-00-00.pem');
+  assert.doesNotMatch((await cli(['check', '--root', root, '--now', now])).out, /kubelet-rotation-off/);
+  const back2 = await cli(['restore', /Backup: (\S+)/.exec(copied.out)![1]!, '--root', root, '--now', '2026-12-06T19:00:00Z']);
+  assert.equal(back2.code, 0, back2.out + back2.err);
+  assert.ok(fs.lstatSync(current).isFile());
+  assert.ok(fs.readFileSync(current).equals(oldBytes));
+  assert.ok(!fs.existsSync(fresh));
+});
+
+test('an expired kubelet client certificate was RENEWED BY "kubelet", though the kubelet cannot renew it itself any more (it asks for the next one with it, and the API server refuses it); renew already said so. It is now "manual", and the finding says what gives it a new one', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const now = '2026-12-06T18:00:00Z';
+  const row = /^kubelet-client +Oct 18, 2026 21:36 UTC +<invalid> +ca +(?:no|yes) +EXPIRED +(\S+) +\/var\/lib\/kubelet\/pki\/kubelet-client-current\.pem$/m;
+  const why = 'kubelet-client expired on 2026-10-18 (48d ago; signed by ca): the kubelet can no longer renew it itself (it asks for the next one with this certificate, which the API server now refuses): ';
+  // a control-plane node: the cluster CA's key is here, renew re-signs it
+  const cp = await cli(['check', '--root', root, '--now', now]);
+  assert.equal(row.exec(cp.out)?.[1], 'manual', cp.out);
+  assert.ok(cp.out.includes(`ERROR   expired                    ${why}kubepki renew kubelet-client, then systemctl restart kubelet\n`), cp.out);
+  const json = await cli(['check', '--root', root, '--now', now, '-o', 'json']);
+  const entry = (JSON.parse(json.out) as { certificates: { name: string; managedBy: string; findings: { code: string; message: string }[] }[] }).certificates.find((c) => c.name === 'kubelet-client')!;
+  assert.equal(entry.managedBy, 'manual');
+  assert.ok(entry.findings.some((f) => f.code === 'expired' && f.message.startsWith(why)), JSON.stringify(entry.findings));
+  // a worker (no CA key): what renew says there, word for word the same reason
+  fs.rmSync(path.join(root, 'etc/kubernetes/pki/ca.key'));
+  const w = await cli(['check', '--root', root, '--now', now]);
+  assert.equal(row.exec(w.out)?.[1], 'manual', w.out);
+  assert.ok(w.out.includes(`${why}on a control-plane node run kubepki kubelet credentials --node cp-1 --out DIR and copy DIR to this node, then systemctl restart kubelet; or rejoin with a bootstrap token`), w.out);
+  const r = await cli(['renew', 'kubelet-client', '--root', root, '--now', now, '--dry-run']);
+  assert.match(r.out, /It expired on 2026-10-18T21:36:0\dZ, so the kubelet can no longer renew it itself: /);
+  // with a bootstrap kubeconfig the kubelet does get a new one itself, when restarted
+  const ca = fs.readFileSync(path.join(root, 'etc/kubernetes/pki/ca.crt')).toString('base64');
+  fs.writeFileSync(path.join(root, 'etc/kubernetes/bootstrap-kubelet.conf'), `apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: ${ca}\n    server: https://cluster-api.example.test:6443\n  name: kubernetes\ncontexts:\n- context:\n    cluster: kubernetes\n    user: tls-bootstrap-token-user\n  name: tls-bootstrap-token-user@kubernetes\ncurrent-context: tls-bootstrap-token-user@kubernetes\nkind: Config\npreferences: {}\nusers:\n- name: tls-bootstrap-token-user\n  user:\n    token: abcdef.0123456789abcdef\n`, { mode: 0o600 });
+  const b = await cli(['check', '--root', root, '--now', now]);
+  assert.ok(b.out.includes(`${why}/etc/kubernetes/bootstrap-kubelet.conf is here: systemctl restart kubelet and it bootstraps a new client certificate while that token is valid`), b.out);
+
+  // valid, with rotation on: the kubelet's (and no such text)
+  const fresh = copyFixture('kubeadm-1.26');
+  const ok = await cli(['check', '--root', fresh, '--now', '2026-11-23T00:00:00Z']);
+  assert.match(ok.out, /^kubelet-client +.* ok +kubelet +\/var\/lib\/kubelet\/pki\/kubelet-client-current\.pem$/m);
+  assert.doesNotMatch(ok.out, /can no longer renew|cannot renew it itself/);
+  // not valid yet (the node's clock behind the one it was signed by): the kubelet cannot ask with it either
+  const early = await cli(['check', '--root', fresh, '--now', '2026-11-22T00:00:00Z']);
+  assert.match(early.out, /^kubelet-client +.* NOT YET VALID +manual +\/var\/lib\/kubelet\/pki\/kubelet-client-current\.pem$/m);
+  assert.match(early.out, /ERROR +not-yet-valid +kubelet-client is not valid until [^\n]*; until then the kubelet cannot renew it itself \(it asks for the next one with this certificate, which the API server refuses\)\n/);
+});
+
+test('a kubelet.conf that embeds its client certificate, on a node without the CA key: check said "the kubelet cannot rotate it" while renew said the kubelet renews it itself, nothing to do. The kubelet rotates into kubelet-client-current.pem and never rewrites the embedded copy, which stops the kubelet at its first start after it expires: both now say so, and the kubectl command they give (run with the real kubectl) clears the finding', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  makeSeed004Tree(root);
+  const now = '2026-12-06T18:00:00Z';
+  const conf = path.join(root, 'etc/kubernetes/kubelet.conf');
+  // kubeadm before 1.17 (or without kubelet-finalize): kubelet.conf embeds kubeadm's first pair; the kubelet has rotated twice since
+  const pair = fs.readFileSync(path.join(root, 'var/lib/kubelet/pki/kubelet-client-2025-12-06-12-00-25.pem'), 'utf8');
+  const cert = /-----BEGIN CERTIFICATE-----[^]*?-----END CERTIFICATE-----\n/.exec(pair)![0];
+  const key = /-----BEGIN [A-Z ]*PRIVATE KEY-----[^]*?-----END [A-Z ]*PRIVATE KEY-----\n/.exec(pair)![0];
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  fs.writeFileSync(conf, fs.readFileSync(conf, 'utf8')
+    .replace(/client-certificate: .*/, `client-certificate-data: ${b64(cert)}`).replace(/client-key: .*/, `client-key-data: ${b64(key)}`), { mode: 0o600 });
+  fs.rmSync(path.join(root, 'etc/kubernetes/pki/ca.key'));
+  const truth = /\/etc\/kubernetes\/kubelet\.conf embeds the kubelet's client certificate \(user system:node:cp-1\), which the kubelet never rewrites: its rotation writes \/var\/lib\/kubelet\/pki\/kubelet-client-current\.pem, so when this copy expires \(2035-12-04\) the kubelet fails at its next start \("part of the existing bootstrap client certificate in \/etc\/kubernetes\/kubelet\.conf is expired", then it looks for bootstrap-kubelet\.conf\)/;
+  const fix = 'point client-certificate/client-key at /var/lib/kubelet/pki/kubelet-client-current.pem, which the kubelet keeps renewed: kubectl config set-credentials system:node:cp-1 --client-certificate=/var/lib/kubelet/pki/kubelet-client-current.pem --client-key=/var/lib/kubelet/pki/kubelet-client-current.pem --kubeconfig /etc/kubernetes/kubelet.conf, then systemctl restart kubelet';
+  const c = await cli(['check', '--root', root, '--now', now]);
+  assert.match(c.out, new RegExp(`WARNING kubelet-conf-embedded-cert +${truth.source}; ${fix.replace(/[/.()]/g, '\\$&')}\\n`), c.out);
+  assert.doesNotMatch(c.out, /cannot rotate it/);
+  const r = await cli(['renew', 'kubelet.conf', '--root', root, '--now', now, '--dry-run']);
+  const line = r.out.split('\n').find((l) => /^ {2}kubelet\.conf: /.test(l)) ?? '';
+  assert.match(line, truth, r.out);
+  assert.ok(line.includes(fix), line);
+  assert.doesNotMatch(r.out, /renews this certificate itself|nothing to do here/);
+  // the command, with the real kubectl, on the file under --root: no embedded data left, the finding gone
+  const k = sh('kubectl', ['config', 'set-credentials', 'system:node:cp-1', '--client-certificate=/var/lib/kubelet/pki/kubelet-client-current.pem', '--client-key=/var/lib/kubelet/pki/kubelet-client-current.pem', '--kubeconfig', conf]);
+  assert.equal(k.status, 0, k.stderr);
+  assert.doesNotMatch(fs.readFileSync(conf, 'utf8'), /client-(certificate|key)-data/);
+  const after = await cli(['check', '--root', root, '--now', now]);
+  assert.doesNotMatch(after.out, /kubelet-conf-embedded-cert/);
+  assert.match(after.out, /^kubelet-client +.* ok +kubelet +\/var\/lib\/kubelet\/pki\/kubelet-client-current\.pem$/m);
 });

@@ -36,7 +36,7 @@ export function renderPlanText(plan: Plan, o: { install?: boolean } = {}): strin
     // (a file found through a link: the path components read it by, then where the write goes; the kubelet's
     // rotating pair is written to a new dated file, in the Files list, and the link moved to it)
     const where = it.location.kind === 'kubeconfig' ? `${it.location.file} (user ${it.location.kubeconfig?.name})`
-      : it.location.via ? (it.kind === 'kubelet-client' ? it.location.via : `${it.location.via} → ${it.location.file}`) : it.location.file;
+      : it.location.via ? (it.kind === 'kubelet-client' || it.kind === 'kubelet-server' ? it.location.via : `${it.location.via} → ${it.location.file}`) : it.location.file;
     out.push(`  ${it.name.padEnd(w)}  ${where}`);
     const signer = it.signer === 'self' ? 'self-signed' : it.signer === 'throwaway' ? 'new throwaway CA' : `signed by ${it.signer.name}`;
     out.push(`  ${''.padEnd(w)}    serial ${it.old.serial} → ${it.new!.serial}; notAfter ${day(it.old.notAfter)} → ${day(it.new!.notAfter)}; key ${it.key.action === 'new' ? `new (${it.key.type})` : 'kept'}; ${signer}`);
@@ -115,7 +115,8 @@ export function command(io: Io): Command {
 `)
     .description(`Renew certificates in place: same subject, issuer and extensions (URI SANs and private extensions
 included), signed by the CA that signed them; kubeconfig-embedded client certificates; the kubelet's rotated
-client pem and self-signed serving pair; CAs (same key, every copy updated). Every file is backed up first,
+client and serving pems (a new dated file, -current swapped to it, as the kubelet stores them) and its
+self-signed serving pair; CAs (same key, every copy updated). Every file is backed up first,
 written atomically, verified, and rolled back on any failure. Undo with \`kubepki restore BACKUP\`; list
 backups with \`kubepki backups\`.`)
     .addHelpText('after', `

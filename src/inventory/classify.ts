@@ -19,6 +19,7 @@ import { kubeadmProfileForFile } from '../profiles/kubeadm.js';
 import { parseThreshold, inWarningWindow, warningStart, humanDuration, certificateLifetime, DEFAULT_WARN, type Threshold } from './time.js';
 import type { KubeadmHints } from './components.js';
 import type { CertEntry, CertLocation, ComponentRef, Finding, KubeconfigEntry } from './types.js';
+import { kubeletClientFix, embeddedKubeletConfText } from './next.js';
 
 export function parseThresholdOrThrow(warn: string | undefined): Threshold {
   const th = parseThreshold(warn ?? DEFAULT_WARN);
@@ -110,6 +111,14 @@ function isKubeletSelfSignedServing(e: CertEntry, signer: CertEntry | undefined)
   return e.selfSigned || signer?.location.file === e.location.file;
 }
 
+/** The kubelet's rotated client certificate (kubelet-client-current.pem and the dated file behind it). */
+function isKubeletRotated(e: CertEntry): boolean {
+  return e.name === 'kubelet-client' && e.location.kind !== 'kubeconfig';
+}
+
+/** Why the kubelet cannot rotate a client certificate that is expired or not valid yet (client-go's certificate manager). */
+const KUBELET_ASKS_WITH_IT = 'it asks for the next one with this certificate, which the API server';
+
 /** Findings and status of every certificate (pure but for reading `fs` existence). */
 export function classify(input: ClassifyInput): void {
   const { records, threshold, now } = input;
@@ -135,9 +144,13 @@ export function classify(input: ClassifyInput): void {
         if (e.name === 'kubelet-serving') {
           add(e, { code: 'expired', severity: 'warning', message: `${expired}: the kubelet's self-signed serving pair, which it makes once and never renews; kube-apiserver does not check it by default, so logs and exec still work, but clients that verify it (metrics-server without --kubelet-insecure-tls, Prometheus) refuse it: kubepki renew kubelet-serving, or remove kubelet.crt and kubelet.key and restart the kubelet (serverTLSBootstrap has the cluster sign it and rotates it)` });
         } else add(e, { code: 'expired', severity: 'info', message: `${expired}: the throwaway CA of the kubelet's self-signed kubelet.crt (see kubelet-serving)` });
+      } else if (isKubeletRotated(e)) {
+        const fix = r.signer?.privateKey.present ? `kubepki renew ${e.name}, then systemctl restart kubelet` : kubeletClientFix({ certificates: input.certificates, kubeconfigs: input.kubeconfigs, nodeName: input.hints.nodeName }, '');
+        add(e, { code: 'expired', severity: 'error', message: `${expired}: the kubelet can no longer renew it itself (${KUBELET_ASKS_WITH_IT} now refuses): ${fix}` });
       } else add(e, { code: 'expired', severity: 'error', message: expired });
     } else if (now.getTime() < c.notBefore.getTime()) {
-      add(e, { code: 'not-yet-valid', severity: 'error', message: `${e.name} is not valid until ${e.notBefore} (clock skew? a certificate issued "from now" on another machine is rejected here)` });
+      const kubelet = isKubeletRotated(e) ? `; until then the kubelet cannot renew it itself (${KUBELET_ASKS_WITH_IT} refuses)` : '';
+      add(e, { code: 'not-yet-valid', severity: 'error', message: `${e.name} is not valid until ${e.notBefore} (clock skew? a certificate issued "from now" on another machine is rejected here)${kubelet}` });
     } else if (inWarningWindow(threshold, issued, c.notAfter, now)) {
       add(e, { code: 'expiring', severity: 'warning', message: `${e.name} expires in ${humanDuration(e.residualSeconds)} on ${day(e.notAfter)} (threshold ${threshold.text}; ${signerText})` });
     }
@@ -329,7 +342,13 @@ function checkKubeconfigs(input: ClassifyInput, clusters: KubeconfigCluster[]): 
   for (const kc of input.kubeconfigs) {
     if (/\/kubelet\.conf$/.test(kc.file) && kc.users.some((u) => u.certFrom === 'data')) {
       const owner = input.records.find((r) => r.entry.location.file === kc.file && r.entry.location.kubeconfig?.entry === 'user');
-      const f: Finding = { code: 'kubelet-conf-embedded-cert', severity: 'warning', file: kc.file, message: `${kc.file} embeds the kubelet's client certificate, so the kubelet cannot rotate it; point client-certificate/client-key at /var/lib/kubelet/pki/kubelet-client-current.pem (kubepki renew kubelet.conf does this)` };
+      const user = kc.users.find((u) => u.certFrom === 'data')!.name;
+      // (the same certificate as the kubelet's rotated pem, before its first rotation, is that row's copy)
+      const holder = owner ?? input.records.find((r) => r.copies?.some((l) => l.file === kc.file && l.kubeconfig?.entry === 'user'));
+      const message = holder
+        ? embeddedKubeletConfText(kc.file, user, holder.entry.notAfter, input.certificates, input.now.getTime(), Boolean(holder.signer?.privateKey.present))
+        : `${kc.file} embeds the kubelet's client certificate (user ${user}), which the kubelet never rewrites (its rotation writes /var/lib/kubelet/pki/kubelet-client-current.pem); point client-certificate/client-key at that file`;
+      const f: Finding = { code: 'kubelet-conf-embedded-cert', severity: 'warning', file: kc.file, message };
       if (owner) owner.entry.findings.push({ ...f, certificate: owner.entry.id });
       else input.findings.push(f);
     }

@@ -4,7 +4,7 @@
  */
 import { agentReissueAdvice, serverReissueAdvice } from '../layouts/detect.js';
 import type { CertEntry, Inventory } from './types.js';
-import { BOOTSTRAP_KUBELET_CONF, KUBELET_CONF } from '../profiles/kubeadm.js';
+import { BOOTSTRAP_KUBELET_CONF, KUBELET_CONF, KUBELET_PKI_DIR } from '../profiles/kubeadm.js';
 
 /** Whether the key that signs a certificate is on this node (its own, if self-signed): renew can re-sign it here. */
 function signedHere(inv: Omit<Inventory, 'next'>): (c: CertEntry) => boolean {
@@ -159,4 +159,25 @@ function elsewhereOnly(inv: Omit<Inventory, 'next'>, rootFlag: string): string |
   if (due.length === 0 || due.some(here)) return undefined;
   const cas = [...new Set(due.map((c) => c.signerName ?? c.issuerCN ?? c.issuer))].sort();
   return `${due.length === 1 ? `${due[0]!.name} is` : `the ${due.length} certificates due are`} signed by ${cas.join(', ')}, whose key${cas.length > 1 ? 's are' : ' is'} not on this node: renew ${due.length === 1 ? 'it' : 'them'} where ${cas.length > 1 ? 'those CAs are' : 'that CA is'} (kubepki renew all${rootFlag} --dry-run says how for each; --csr-out DIR writes CSRs to take there)`;
+}
+
+/**
+ * A kubelet.conf that embeds the kubelet's client certificate (kubeadm's init node before kubelet-finalize,
+ * spec §2.1): the kubelet rotates into kubelet-client-current.pem and never rewrites the embedded copy; once
+ * that copy has expired, the kubelet refuses to start on it (its bootstrap check: "part of the existing
+ * bootstrap client certificate in … is expired", then it needs bootstrap-kubelet.conf), whatever the rotated
+ * pair says. What that means and what fixes it: check's finding and renew's advice say the same.
+ */
+export function embeddedKubeletConfText(file: string, user: string, notAfter: string, certificates: Pick<CertEntry, 'name' | 'location' | 'notBefore' | 'notAfter'>[], nowMs: number, caKeyHere: boolean): string {
+  const current = `${KUBELET_PKI_DIR}/kubelet-client-current.pem`;
+  const day = notAfter.slice(0, 10);
+  const when = Date.parse(notAfter) > nowMs ? `when this copy expires (${day})` : `since this copy expired (${day})`;
+  const rotated = certificates.some((c) => c.name === 'kubelet-client' && (c.location.via ?? c.location.file) === current && Date.parse(c.notBefore) <= nowMs && nowMs < Date.parse(c.notAfter));
+  const point = `point client-certificate/client-key at ${current}`;
+  const fix = caKeyHere
+    ? `${point} (kubepki renew kubelet.conf does this, with a renewed certificate in a new dated file)`
+    : rotated
+      ? `${point}, which the kubelet keeps renewed: kubectl config set-credentials ${user} --client-certificate=${current} --client-key=${current} --kubeconfig ${file}, then systemctl restart kubelet`
+      : `${point} once a valid pair is there, as kubeadm's kubelet-finalize does (kubepki renew kubelet.conf does both where the cluster CA key is)`;
+  return `${file} embeds the kubelet's client certificate (user ${user}), which the kubelet never rewrites: its rotation writes ${current}, so ${when} the kubelet fails at its next start ("part of the existing bootstrap client certificate in ${file} is expired", then it looks for bootstrap-kubelet.conf); ${fix}`;
 }

@@ -635,7 +635,9 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
         ...(r.keyEncrypted ? { encrypted: true } : {}),
       },
       components: [...components].sort(),
-      managedBy: ((kubeletRotationOff || signingOff) && kubeletClient) || stuck ? 'manual' : managedBy(r, name, profile?.name),
+      // (the kubelet asks for its next client certificate with the one it has: once that is expired, or not valid
+      // yet, the API server refuses the request and only a bootstrap kubeconfig or an operator gives it a new one)
+      managedBy: ((kubeletRotationOff || signingOff || now >= c.notAfter || now < c.notBefore) && kubeletClient) || stuck ? 'manual' : managedBy(r, name, profile?.name),
       ...(profile ? { profile: profile.name } : {}),
       layout: r.layout,
       status: 'ok',
@@ -654,7 +656,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
       const dir = f.slice(0, f.lastIndexOf('/'));
       const kind = f.includes('kubelet-client') ? 'client' : 'server';
       const dated = `${dir}/kubelet-${kind}-${entry.notBefore.slice(0, 19).replace(/[T:]/g, '-')}.pem`;
-      const byKubepki = kind === 'client' ? `kubepki renew ${name} does that with a renewed pair; or by hand: ` : '';
+      const byKubepki = `kubepki renew ${name} does that with a renewed pair; or by hand: `;
       entry.findings.push({ code: 'kubelet-rotation-off', severity: 'warning', certificate: entry.id, file: f, message: `${f} is a regular file, not the symlink the kubelet's certificate store swaps: the kubelet cannot rotate ${name} ("expected ${f} to be a symlink but it is a file"), so on ${entry.notAfter.slice(0, 10)} ${kind === 'client' ? 'the node goes NotReady' : 'its serving certificate expires'}; make it a link to a dated file (${byKubepki}mv ${f} ${dated} && ln -s ${dated} ${f}), then restart the kubelet` });
     }
     r.entry = entry;

@@ -18,7 +18,7 @@ import { keyModeChange } from '../fs/key-mode.js';
 import { KUBEADM_PROFILES } from '../profiles/kubeadm.js';
 import { agentReissueAdvice, rancherUnit } from '../layouts/detect.js';
 import { certificateLifetime, type Lifetime } from '../inventory/time.js';
-import { kubeletClientFix, interruptedSwap } from '../inventory/next.js';
+import { kubeletClientFix, interruptedSwap, embeddedKubeletConfText } from '../inventory/next.js';
 
 export type SanInput = { type: 'dns' | 'ip' | 'email' | 'uri'; value: string };
 
@@ -50,14 +50,19 @@ export interface RenewOptions {
 }
 
 const KUBELET_CLIENT = /\/kubelet-client-(?!current)[^/]*\.pem$/;
+/** a dated (or -updated) file of either pair the kubelet's certificate store keeps (spec §7.1) */
+const KUBELET_PAIR = /\/(kubelet-(?:client|server))-(?!current)[^/]*\.pem$/;
 
 /**
- * The kubelet's client pair in its cert dir: a dated file (behind -current), or a kubelet-client-current.pem
- * that is a regular file (copied without its link), which the kubelet's store cannot swap: renewing it makes
- * it the link client-go expects, to a dated file.
+ * The pair a file of the kubelet's certificate store belongs to (`kubelet-client` or `kubelet-server`): a
+ * dated file (behind -current), or a -current.pem that is a regular file (copied without its link), which the
+ * kubelet's store cannot swap: renewing it makes it the link client-go expects, to a dated file. Both pairs
+ * are renewed as client-go stores them (spec §7.2): a new dated file named from `now`, -current swapped to it.
  */
-function isKubeletClientFile(c: CertEntry): boolean {
-  return c.location.kind !== 'kubeconfig' && (KUBELET_CLIENT.test(c.location.file) || (!c.location.via && /\/kubelet-client-current\.pem$/.test(c.location.file)));
+function kubeletPairOf(c: CertEntry): 'kubelet-client' | 'kubelet-server' | undefined {
+  if (c.location.kind === 'kubeconfig') return undefined;
+  const m = KUBELET_PAIR.exec(c.location.file) ?? (c.location.via ? null : /\/(kubelet-(?:client|server))-current\.pem$/.exec(c.location.file));
+  return m ? m[1] as 'kubelet-client' | 'kubelet-server' : undefined;
 }
 
 /** The flags by which kube-apiserver and kube-controller-manager name the ServiceAccount token key pair. */
@@ -153,7 +158,8 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       // CAs are renewed by name, or by `all` once they are expiring: renewing a healthy CA is a decision, not a chore.
       if (c.isCA && c.status === 'ok') continue;
       // older kubelet-client-<time>.pem files the kubelet keeps beside the -current one are history, not in use
-      if (KUBELET_CLIENT.test(c.location.file) && !c.location.via && inv.certificates.some((o) => o !== c && KUBELET_CLIENT.test(o.location.file) && o.location.via && dirOf(o.location.file) === dirOf(c.location.file))) continue;
+      const pair = KUBELET_PAIR.exec(c.location.file)?.[1];
+      if (pair && !c.location.via && inv.certificates.some((o) => o !== c && KUBELET_PAIR.exec(o.location.file)?.[1] === pair && o.location.via && dirOf(o.location.file) === dirOf(c.location.file))) continue;
       add(c);
     }
   } else {
@@ -266,7 +272,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       results.push({ id: c.id, name: c.name, outcome: distros && Date.parse(c.notAfter) > nowMs ? 'not-needed' : 'unsupported', message: manifestAdvice(c, inv) });
       continue;
     }
-    const kind0: PlanItemKind = c.location.kind === 'kubeconfig' ? 'kubeconfig' : isKubeletClientFile(c) ? 'kubelet-client' : 'leaf';
+    const kind0: PlanItemKind = c.location.kind === 'kubeconfig' ? 'kubeconfig' : kubeletPairOf(c) ?? 'leaf';
     let kind: PlanItemKind;
     let signer: PlanItem['signer'];
     const notes: string[] = [];
@@ -345,7 +351,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       results.push({ id: c.id, name: c.name, outcome: 'skipped', message: `${c.privateKey.location?.file} is not this certificate's key; fix the pair (or renew with --new-key) first` });
       if (!opts.newKey) continue;
     }
-    const needsKeyFile = kind === 'kubelet-client' || isKubeletConf(c) || opts.newKey;
+    const needsKeyFile = kind === 'kubelet-client' || kind === 'kubelet-server' || isKubeletConf(c) || opts.newKey;
     if (needsKeyFile && !c.privateKey.present && !opts.newKey) {
       results.push({ id: c.id, name: c.name, outcome: 'skipped', message: `its private key is not on this node, so the kubelet file cannot be rewritten` });
       continue;
@@ -421,10 +427,10 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       }
     }
 
-    if (kind === 'kubelet-client') {
-      notes.push(c.location.file.endsWith('/kubelet-client-current.pem')
-        ? `new kubelet-client-${stamp}.pem; kubelet-client-current.pem, a regular file the kubelet cannot rotate, made the link to it that the kubelet's store swaps (the old file is in the backup)`
-        : `new kubelet-client-${stamp}.pem; kubelet-client-current.pem swapped to it (old file kept)`);
+    if (kind === 'kubelet-client' || kind === 'kubelet-server') {
+      notes.push(c.location.file.endsWith(`/${kind}-current.pem`)
+        ? `new ${kind}-${stamp}.pem; ${kind}-current.pem, a regular file the kubelet cannot rotate, made the link to it that the kubelet's store swaps (the old file is in the backup)`
+        : `new ${kind}-${stamp}.pem; ${kind}-current.pem swapped to it (old file kept)`);
     }
     if (isKubeletConf(c)) notes.push(`kubelet.conf embeds its client certificate: moved to kubelet-client-${stamp}.pem and kubelet.conf pointed at kubelet-client-current.pem (kubeadm's recovery)`);
     if (kind === 'kubelet-serving') notes.push('the throwaway CA of this self-signed pair (made with it by the kubelet, or kube-apiserver for its loopback) is re-made (its key was never kept); same leaf key and names');
@@ -481,11 +487,14 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
   const movedKeys = new Set<string>();
   for (const it of items) {
     const c = byId.get(it.follows ?? it.id);
-    if (it.kind === 'kubelet-client' || (it.kind === 'kubeconfig' && c && isKubeletConf(c))) {
-      const dir = it.kind === 'kubelet-client' ? dirOf(it.location.file) : '/var/lib/kubelet/pki';
-      const newFile = `${dir}/kubelet-client-${stamp}.pem`;
+    const pair = it.kind === 'kubelet-client' || it.kind === 'kubelet-server' ? it.kind : undefined;
+    if (pair || (it.kind === 'kubeconfig' && c && isKubeletConf(c))) {
+      const prefix = pair ?? 'kubelet-client';
+      const dir = pair ? dirOf(it.location.file) : '/var/lib/kubelet/pki';
+      const newFile = `${dir}/${prefix}-${stamp}.pem`;
+      const current = `${dir}/${prefix}-current.pem`;
       fileOf(newFile, 'kubelet-pem', it.id, { create: true, mode: 0o600 });
-      fileOf(`${dir}/kubelet-client-current.pem`, 'symlink', it.id, { target: newFile, ...(it.kind === 'kubelet-client' && it.location.file === `${dir}/kubelet-client-current.pem` ? { replacesFile: true } : {}) });
+      fileOf(current, 'symlink', it.id, { target: newFile, ...(pair && it.location.file === current ? { replacesFile: true } : {}) });
       if (it.kind === 'kubeconfig') {
         fileOf(it.location.file, 'kubeconfig', it.id);
         if (it.location.kubeconfig) movedKeys.add(`${it.location.file}\n${it.location.kubeconfig.name}`);
@@ -647,6 +656,8 @@ function kubeletAdvice(c: CertEntry, inv: Inventory, nowMs: number): string {
   if (off) {
     return `The kubelet does not renew it (client certificate rotation is off, ${off.file ?? 'in its config'}): turn it on (rotateCertificates: true in its config, no --rotate-certificates=false in its unit) and restart the kubelet while it is valid (until ${until}), or ${fix}`;
   }
+  // (the kubelet rotates into kubelet-client-current.pem, never into the copy kubelet.conf embeds)
+  if (isKubeletConf(c) && c.location.kubeconfig) return `${embeddedKubeletConfText(c.location.file, c.location.kubeconfig.name, c.notAfter, inv.certificates, nowMs, false)}.`;
   return Date.parse(c.notAfter) > nowMs
     ? `The kubelet renews this certificate itself while it is valid (until ${until}; rotateCertificates, approved by kube-controller-manager); nothing to do here. Should it expire: ${fix}`
     : `It expired on ${until}, so the kubelet can no longer renew it itself: ${fix}`;

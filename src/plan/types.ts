@@ -15,6 +15,8 @@ export type PlanItemKind =
   | 'kubeconfig'
   /** the kubelet's rotated client pem (`kubelet-client-<time>.pem` + `-current` symlink) */
   | 'kubelet-client'
+  /** the kubelet's rotated serving pem (`kubelet-server-<time>.pem` + `-current` symlink, serverTLSBootstrap), stored the same way */
+  | 'kubelet-server'
   /** the kubelet's self-signed serving pair (leaf + throwaway CA in `kubelet.crt`) */
   | 'kubelet-serving'
   /** a copy of a renewed CA: bundle member or kubeconfig `certificate-authority-data` */
@@ -63,7 +65,7 @@ export interface PlanFile {
   create?: boolean;
   /** symlink target (node path) for `symlink` */
   target?: string;
-  /** `symlink` over a regular file (a kubelet-client-current.pem copied without its link) */
+  /** `symlink` over a regular file (a kubelet-client/-server-current.pem copied without its link) */
   replacesFile?: boolean;
   /** mode for new files */
   mode?: number;
