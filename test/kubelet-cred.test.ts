@@ -272,6 +272,8 @@ test('kubelet credentials --help: the example for another node uses --out', asyn
   for (const line of h.out.split('\n').filter((l) => /kubepki kubelet credentials --node worker-1/.test(l))) {
     assert.match(line, /--out|--root \/mnt\/worker-1/, `help example writes worker-1's identity into this tree: ${line}`);
   }
+  // the default CA is the tree's certificatesDir's (a cluster with /srv/kubernetes/pki has it there), not always /etc/kubernetes/pki
+  assert.match(h.out.replace(/\s+/g, ' '), /--ca-cert <file> CA certificate on this host \(default: ca\.crt in the node tree's certificatesDir/);
 });
 
 test('kubelet credentials without --validity gives what kube-controller-manager gives the kubelet\'s CSRs: its --cluster-signing-duration (seed 004: years), said on the write line', async () => {
