@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { NodeFs } from '../src/fs/node-fs.js';
 import { pidAlive } from '../src/apply/state.js';
 import { applyChanges, listBackups, writeFileAtomic } from '../src/apply/transaction.js';
@@ -224,4 +225,59 @@ test('renew --new-key keeps a key file\'s mode (0640 read through a group stays 
   const rs = await cli(['restore', backup!.name, '--root', root, '--now', NOW]);
   assert.equal(rs.code, 0, rs.err);
   assert.deepEqual(snapshotTree(root), pristine, 'contents and modes as before the renewal');
+});
+
+/** A filesystem without hard links, as an exFAT USB stick answers link(2): EPERM (stubbed; the next test mounts one). */
+function withoutHardLinks<T>(fn: () => T): T {
+  const cjs = createRequire(import.meta.url)('node:fs') as typeof fs;
+  const link = cjs.linkSync;
+  cjs.linkSync = () => { throw Object.assign(new Error('EPERM: operation not permitted, link'), { code: 'EPERM', errno: -1, syscall: 'link' }); };
+  syncBuiltinESMExports();
+  try { return fn(); } finally { cjs.linkSync = link; syncBuiltinESMExports(); }
+}
+
+test('writeFileAtomic create on a filesystem without hard links (exFAT, FAT): written whole, still never over a file that is there', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubepki-nolink-'));
+  const file = path.join(dir, 'shared.yaml');
+  withoutHardLinks(() => writeFileAtomic(file, 'sealed\n', 0o600, { create: true }));
+  assert.equal(fs.readFileSync(file, 'utf8'), 'sealed\n');
+  assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+  assert.throws(() => withoutHardLinks(() => writeFileAtomic(file, 'other\n', 0o600, { create: true })), (e: NodeJS.ErrnoException) => e.code === 'EEXIST' && e.path === file);
+  assert.equal(fs.readFileSync(file, 'utf8'), 'sealed\n', 'not replaced');
+  assert.deepEqual(fs.readdirSync(dir), ['shared.yaml'], 'no temp file left');
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('ca export --out onto a real exFAT filesystem (a USB stick): written, and refused the second time without --force', async (t) => {
+  const tools = ['mkfs.exfat', 'mount.exfat-fuse', 'losetup'].every((c) => spawnSync('sh', ['-c', `command -v ${c}`]).status === 0);
+  if (process.getuid?.() !== 0 || !tools || !fs.existsSync('/dev/fuse')) { t.skip('needs root, /dev/fuse, losetup, mkfs.exfat and exfat-fuse'); return; }
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'kubepki-exfat-'));
+  const img = path.join(work, 'usb.img');
+  const mnt = path.join(work, 'usb');
+  fs.mkdirSync(mnt);
+  fs.writeFileSync(img, Buffer.alloc(8 << 20));
+  assert.equal(spawnSync('mkfs.exfat', [img]).status, 0);
+  const loop = spawnSync('losetup', ['-f', '--show', img], { encoding: 'utf8' });
+  if (loop.status !== 0) { t.skip(`losetup: ${loop.stderr.trim()}`); return; }
+  const dev = loop.stdout.trim();
+  try {
+    const m = spawnSync('mount.exfat-fuse', [dev, mnt], { encoding: 'utf8' });
+    if (m.status !== 0) { t.skip(`mount.exfat-fuse: ${m.stderr.trim()}`); return; }
+    try {
+      const root = copyFixture('kubeadm-1.26');
+      const out = path.join(mnt, 'shared.yaml');
+      const r = await cli(['ca', 'export', '--root', root, '--out', out]);
+      assert.equal(r.code, 0, r.err);
+      assert.match(fs.readFileSync(out, 'utf8'), /kind: /);
+      const again = await cli(['ca', 'export', '--root', root, '--out', out]);
+      assert.equal(again.code, 3);
+      assert.match(again.err, /failed to write .*shared\.yaml: it exists/);
+      assert.deepEqual(fs.readdirSync(mnt), ['shared.yaml'], 'no temp file left');
+    } finally {
+      spawnSync('umount', [mnt]);
+    }
+  } finally {
+    spawnSync('losetup', ['-d', dev]);
+    fs.rmSync(work, { recursive: true, force: true });
+  }
 });

@@ -182,6 +182,24 @@ test('csr approve: when the SubjectAccessReview itself fails (403 for kubepki\'s
   assert.deepEqual(s.writes(), []);
 });
 
+test('409 Conflict on approval, and the CSR read again is another object of that name: its requester is asked anew, not let through on the first one\'s review', async () => {
+  const first = bootstrapCsr('node-csr-same');
+  // deleted and made again meanwhile under the same name by a requester outside kubeadm's token group
+  const again = bootstrapCsr('node-csr-same', ['system:bootstrappers', 'system:bootstrappers:worker-pool']);
+  again.metadata = { ...again.metadata, uid: '11111111-1111-4111-8111-111111111111', resourceVersion: '9002' };
+  const s = await pendingCluster([first]);
+  let puts = 0;
+  s.route('PUT', `${CSRS}/node-csr-same/approval`, (req) => (++puts === 1
+    ? { status: 409, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'Conflict', code: 409, message: 'Operation cannot be fulfilled on certificatesigningrequests.certificates.k8s.io "node-csr-same": the object has been modified; please apply your changes to the latest version and try again' } }
+    : { status: 200, body: req.body }));
+  s.route('GET', `${CSRS}/node-csr-same`, () => (puts > 0 ? { status: 200, body: again } : undefined));
+  const r = await cli(['csr', 'approve', 'node-csr-same', '--kubeconfig', await s.kubeconfig(tmp)]);
+  assert.deepEqual(s.reviews().map((x) => x.body.spec.groups[1]), ['system:bootstrappers:kubeadm:default-node-token', 'system:bootstrappers:worker-pool']);
+  assert.equal(puts, 1, 'no approval sent for the object made again');
+  assert.match(r.out, /^refused  node-csr-same .*may not create certificatesigningrequests\/nodeclient/m);
+  assert.equal(r.code, 2);
+});
+
 test('409 Conflict on approval: re-read, re-judge, retry (the recorded exchange in order)', async () => {
   const s = await FakeApiServer.start({ recordings: ['nodes.json', 'approval-conflict.json'] });
   servers.push(s);

@@ -112,6 +112,23 @@ test('kubelet credentials --bootstrap: bootstrap-kubelet.conf with a token, stal
   assert.ok(backup && fs.existsSync(path.join(backup, 'files/etc/kubernetes/kubelet.conf')), r.out);
 });
 
+test('kubelet credentials --bootstrap: a node write that fails takes the Secret written before it away again, exit 2, the node as it was', async () => {
+  const root = copyFixture();
+  const before = treeState(root);
+  const dir = tmpDir();
+  const secret = path.join(dir, 'token.yaml');
+  for (const step of ['4', '6']) {
+    const io = memoryIo({ KUBEPKI_TEST_FAIL_AT: step });
+    const code = await run(['kubelet', 'credentials', '--root', root, '--node', 'cp-1', '--bootstrap', '--now', NOW, '--secret-out', secret], io);
+    assert.equal(code, 2, `step ${step}: ${io.out}${io.err}`);
+    assert.match(io.err, /injected failure at step/);
+    assert.ok(!fs.existsSync(secret), `step ${step}: no Secret for a token the node never got`);
+    const now = Object.fromEntries(Object.entries(treeState(root)).filter(([f]) => !f.startsWith('var/lib/kubepki/')));
+    assert.deepEqual(now, before, `step ${step}: the node is not changed (but for kubepki's backup of the run)`);
+  }
+  assert.deepEqual(fs.readdirSync(dir), [], 'nothing left beside it');
+});
+
 test('kubelet credentials --bootstrap --secret-out never replaces a file: one there stops the run, one the run itself writes is refused', async () => {
   const root = copyFixture();
   const before = treeState(root);
@@ -255,6 +272,8 @@ test('kubelet credentials --help: the example for another node uses --out', asyn
   for (const line of h.out.split('\n').filter((l) => /kubepki kubelet credentials --node worker-1/.test(l))) {
     assert.match(line, /--out|--root \/mnt\/worker-1/, `help example writes worker-1's identity into this tree: ${line}`);
   }
+  // the default CA is the tree's certificatesDir's (a cluster with /srv/kubernetes/pki has it there), not always /etc/kubernetes/pki
+  assert.match(h.out.replace(/\s+/g, ' '), /--ca-cert <file> CA certificate on this host \(default: ca\.crt in the node tree's certificatesDir/);
 });
 
 test('kubelet credentials without --validity gives what kube-controller-manager gives the kubelet\'s CSRs: its --cluster-signing-duration (seed 004: years), said on the write line', async () => {

@@ -187,21 +187,35 @@ export function atomicWrite(host: string, content: Buffer, mode: number, owner?:
 /**
  * Create a file atomically, or return false (writing nothing) when something is there: the temp file is
  * hard-linked into place, and link(2) itself refuses to replace (no window between a check and a rename
- * where a file made meanwhile is overwritten); a reader sees the whole file or none.
+ * where a file made meanwhile is overwritten); a reader sees the whole file or none (where the filesystem has no
+ * hard links, an empty file for a moment before the whole one).
  */
 function createAtomic(host: string, content: Buffer, mode: number): boolean {
   const tmp = writeTemp(host, content, mode);
   try {
     fs.linkSync(tmp, host);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (!NO_HARD_LINKS.has(code ?? '')) throw e;
+    // a filesystem without hard links (exFAT or FAT on a USB stick, some network shares): claim the name with an
+    // exclusive create, which refuses as link(2) does, then rename the whole file onto the claim
+    try {
+      fs.closeSync(fs.openSync(host, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, mode));
+    } catch (e2) {
+      if ((e2 as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw e2;
+    }
+    try { fs.renameSync(tmp, host); } catch (e3) { fs.rmSync(host, { force: true }); throw e3; }
   } finally {
     fs.rmSync(tmp, { force: true });
   }
   fsyncDir(path.dirname(host));
   return true;
 }
+
+/** What link(2) answers on a filesystem that has no hard links (EPERM: vfat, exFAT; the others: FUSE, SMB). */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
 
 /** CONTENT in a temp file beside HOST, with its mode (and owner), fsynced; its path. */
 function writeTemp(host: string, content: Buffer, mode: number, owner?: { uid: number; gid: number }, steps?: Steps): string {

@@ -64,7 +64,7 @@ Exit codes:
   3+ a flag is wrong, the CA cannot be read, --root is another node's tree, or --secret-out exists (nothing written)`)
     .addOption(rootOption())
     .requiredOption('--node <name>', 'node name (the certificate is for system:node:NAME)')
-    .option('--ca-cert <file>', 'CA certificate on this host (default: the node tree\'s /etc/kubernetes/pki/ca.crt)')
+    .option('--ca-cert <file>', 'CA certificate on this host (default: ca.crt in the node tree\'s certificatesDir, /etc/kubernetes/pki unless its manifests, kubelet config or kubeadm config say otherwise)')
     .option('--ca-key <file>', 'CA key on this host (default: next to the CA certificate in the node tree)')
     .option('--control-plane-endpoint <host:port>', 'API server for kubelet.conf (default: the node\'s kubelet.conf or admin.conf server)')
     .addOption(new Option('--key-type <type>', 'key type (the kubelet itself uses ecdsa-p256)').default('ecdsa-p256').choices(['ecdsa-p256', 'ecdsa-p384', 'rsa-2048', 'rsa-3072', 'rsa-4096']))

@@ -57,7 +57,7 @@ export function approvalBody(csr: V1CertificateSigningRequest, action: CsrAction
  * CSR. Reads it fresh first; after a 409 the CSR is read and judged again,
  * because whoever changed it may have changed what we are approving.
  * `authorized` is a review already made for this CSR (a CSR's spec cannot
- * change, so one review answers for every retry).
+ * change, so one review answers for every retry of the same object, its uid).
  */
 export async function actOnCsr(
   client: ClusterClient,
@@ -91,7 +91,10 @@ export async function actOnCsr(
       return { name, outcome: action === 'approve' ? 'approved' : 'denied', decision, attempts: attempt };
     } catch (e) {
       if (httpStatus(e) !== 409 || attempt >= MAX_ATTEMPTS) throw apiError(e, client, `${action} CertificateSigningRequest ${name}`);
+      const uid = csr.metadata?.uid;
       csr = await readCsr(client, name);
+      // the same name, another object (deleted and made again meanwhile, by another requester): ask anew
+      if (csr.metadata?.uid !== uid) authz = undefined;
     }
   }
 }
