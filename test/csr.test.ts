@@ -161,25 +161,50 @@ test('csr approve: a requester the SubjectAccessReview refuses is left pending, 
   assert.match(again.out, /^approved csr-hprcx /m);
 });
 
-test('csr approve: when the SubjectAccessReview itself fails (403 for kubepki\'s user, 404), one line, exit ≥3, nothing approved', async () => {
-  // the serving CSR comes first in the list: it is not approved either
-  const s = await pendingCluster([], ['csr-r98zd', 'csr-hprcx', 'csr-s9vgs']);
+test('csr approve: when the SubjectAccessReview itself fails (403 for kubepki\'s user, 404), the serving CSRs are still approved, the client CSR is left pending with one line, exit 4 / 3', async () => {
+  const s = await pendingCluster();
   s.route('POST', SAR_PATH, () => forbidden('system:serviceaccount:kube-system:kubepki', 'create', 'authorization.k8s.io', 'subjectaccessreviews'));
   const kc = await s.kubeconfig(tmp);
   const r = await cli(['csr', 'approve', '--all-valid', '--kubeconfig', kc]);
-  assert.equal(r.code, 4, 'an authorization refusal: 4, as any 403');
+  assert.equal(r.code, 4, 'an authorization refusal: 4, as any 403, after the serving CSR was approved');
+  // the serving CSR, listed after the client CSR whose review failed, needs no review: approved
+  assert.deepEqual(s.writes().map((w) => `${w.path.slice(CSRS.length)} ${w.body.status.conditions.at(-1).type}`), ['/csr-r98zd/approval Approved']);
+  assert.match(r.out, /^approved csr-r98zd \(kubelet-serving for worker-1\)/m);
+  assert.match(r.out, /^refused  csr-s9vgs /m);
+  assert.doesNotMatch(r.out, /csr-hprcx/);
+  assert.equal(s.reviews().length, 1, 'asked once, not approved');
   const lines = r.err.trimEnd().split('\n');
-  assert.equal(lines.length, 2, r.err);
-  assert.match(lines[0]!, /^kubepki: failed to ask the API server whether the requester of CertificateSigningRequest csr-hprcx may create certificatesigningrequests\/selfnodeclient \(SubjectAccessReview\): subjectaccessreviews\.authorization\.k8s\.io is forbidden: User "system:serviceaccount:kube-system:kubepki" cannot create resource "subjectaccessreviews" in API group "authorization\.k8s\.io" at the cluster scope \(403 Forbidden\); nothing was approved$/);
-  assert.match(lines[1]!, /^  hint: .*create on subjectaccessreviews\.authorization\.k8s\.io \(ClusterRole system:auth-delegator\)/);
-  assert.equal(r.out, '');
-  assert.deepEqual(s.writes(), []);
+  assert.equal(lines.length, 1, r.err);
+  assert.match(lines[0]!, /^kubepki: failed to ask the API server whether the requester of CertificateSigningRequest csr-hprcx may create certificatesigningrequests\/selfnodeclient \(SubjectAccessReview\): subjectaccessreviews\.authorization\.k8s\.io is forbidden: User "system:serviceaccount:kube-system:kubepki" cannot create resource "subjectaccessreviews" in API group "authorization\.k8s\.io" at the cluster scope \(403 Forbidden\); csr-hprcx was left pending; hint: kubepki approves kubelet client CSRs only after a SubjectAccessReview, as kube-controller-manager does: give user \S+ create on subjectaccessreviews\.authorization\.k8s\.io \(ClusterRole system:auth-delegator\), or use \/etc\/kubernetes\/admin\.conf$/);
+  const json = JSON.parse((await cli(['csr', 'approve', '--all-valid', '-o', 'json', '--kubeconfig', kc])).out);
+  const client = json.results.find((x: any) => x.name === 'csr-hprcx');
+  assert.equal(client.outcome, 'unreviewed');
+  assert.match(client.hint, /ClusterRole system:auth-delegator/);
+  assert.ok(!s.writes().some((w) => w.path.includes('csr-hprcx')), 'the client CSR never approved');
 
-  s.route('POST', SAR_PATH, () => notFound(SAR_PATH));
-  const gone = await cli(['csr', 'approve', 'csr-hprcx', 'csr-r98zd', '--kubeconfig', kc]);
+  // named, the API server without SubjectAccessReviews (404): the named serving CSR approved, exit 3
+  const t = await pendingCluster();
+  t.route('POST', SAR_PATH, () => notFound(SAR_PATH));
+  const gone = await cli(['csr', 'approve', 'csr-hprcx', 'csr-r98zd', '--kubeconfig', await t.kubeconfig(tmp)]);
   assert.equal(gone.code, 3);
-  assert.match(gone.err, /^kubepki: failed to ask .* answered 404: the server could not find the requested resource; nothing was approved\n  hint: .*kubectl certificate approve csr-hprcx\)\n$/);
-  assert.deepEqual(s.writes(), []);
+  assert.match(gone.err, /^kubepki: failed to ask .* answered 404: the server could not find the requested resource; csr-hprcx was left pending; hint: .*kubectl certificate approve csr-hprcx\)\n$/);
+  assert.match(gone.out, /^approved csr-r98zd /m);
+  assert.deepEqual(t.writes().map((w) => w.path), [`${CSRS}/csr-r98zd/approval`]);
+});
+
+test('csr approve --all-valid --watch with a kubeconfig that may not create subjectaccessreviews: serving CSRs approved at once, the client CSR at the pass after the grant', async () => {
+  const { s } = await watchedCluster(1);
+  let passes = 0;
+  s.route('GET', CSRS, () => { passes++; return undefined; });
+  const client = get('csr-kubelet-client.json', 'csr-hprcx');
+  s.route('GET', `${CSRS}/csr-hprcx`, () => (s.writes().length < 2 ? { status: 200, body: client } : undefined));
+  // the grant arrives between the second and the third pass
+  s.route('POST', SAR_PATH, () => (passes < 3 ? forbidden('system:serviceaccount:kube-system:kubepki', 'create', 'authorization.k8s.io', 'subjectaccessreviews') : undefined));
+  const r = await cli(['csr', 'approve', '--all-valid', '--watch', '--interval', '0.05', '--max-passes', '3', '--kubeconfig', await s.kubeconfig(tmp)]);
+  assert.deepEqual(s.writes().map((w) => w.path), [`${CSRS}/csr-r98zd/approval`, `${CSRS}/csr-hprcx/approval`]);
+  assert.equal(s.reviews().length, 3, 'tried again at each pass');
+  assert.equal(r.err.match(/csr-hprcx was left pending \(retrying every 0\.05s\); hint: /g)?.length, 1, `said once: ${r.err}`);
+  assert.equal(r.code, 0, 'the last pass approved it');
 });
 
 test('409 Conflict on approval, and the CSR read again is another object of that name: its requester is asked anew, not let through on the first one\'s review', async () => {

@@ -17,7 +17,8 @@ Policy (kubepki approves nothing else):
       itself) or /nodeclient: the cluster's RBAC decides (kubeadm's bindings
       kubeadm:node-autoapprove-certificate-rotation, -bootstrap). Denied: left
       pending, with the binding that grants it. kubepki's own user needs create
-      on subjectaccessreviews (admin.conf has it; else system:auth-delegator)
+      on subjectaccessreviews (admin.conf has it; else system:auth-delegator):
+      without it client CSRs stay pending, serving CSRs are still approved
   kubernetes.io/kubelet-serving
       CN/O as above, requested by that node, at least one DNS/IP SAN and every
       one of them among that Node's status.addresses, no email/URI SANs,
@@ -102,9 +103,11 @@ Exit codes:
      SubjectAccessReview refused (listed with the reason)
   2  a CSR named on the command line fails the policy, is refused by the
      SubjectAccessReview, or does not exist
-  3+ kubepki could not run (no kubeconfig, API server unreachable, 401/403,
-     the SubjectAccessReview itself failed: 4 when kubepki's user may not
-     create it); nothing is approved then`),
+  3+ kubepki could not run (no kubeconfig, API server unreachable, 401/403);
+     nothing is approved then. Also when a kubelet client CSR's
+     SubjectAccessReview could not be made (4 when kubepki's user may not
+     create it): that CSR is left pending, with one line, and the others of
+     the pass (serving CSRs) are still approved; --watch tries it again`),
   ).action(async (names: string[], flags: ApproveFlags) => {
     const format = parseOutput(flags.output);
     if (!flags.allValid && names.length === 0) throw new UserError('csr approve needs CSR names or --all-valid', 'run `kubepki csr list` to see the pending CSRs');
@@ -128,16 +131,22 @@ Exit codes:
       }
       const fresh = flags.watch ? run.results.filter((r) => !reported.has(`${r.name}/${r.outcome}`)) : run.results;
       for (const r of fresh) reported.add(`${r.name}/${r.outcome}`);
+      const unreviewed = run.results.flatMap((r) => (r.outcome === 'unreviewed' && r.error ? [r.error] : []));
       if (format === 'json') {
         io.stdout(`${JSON.stringify({ apiVersion: 'kubepki.io/v1alpha1', kind: 'CsrApproval', results: fresh.map(jsonResult), missing: run.missing }, null, 2)}\n`);
       } else {
-        for (const r of fresh) io.stdout(`${describe(r)}\n`);
+        for (const r of fresh) {
+          // an error, not a verdict: on stderr like a missing CSR, message and hint on one line
+          if (r.outcome === 'unreviewed') io.stderr(`kubepki: ${r.decision.reason}${flags.watch ? ` (retrying every ${interval}s)` : ''}${r.error?.hint ? `; hint: ${r.error.hint}` : ''}\n`);
+          else io.stdout(`${describe(r)}\n`);
+        }
         for (const m of run.missing) io.stderr(`kubepki: CertificateSigningRequest ${m} not found\n`);
         if (!flags.watch && run.results.length === 0 && run.missing.length === 0) io.stdout('no pending CertificateSigningRequests\n');
       }
       const namedBad = run.missing.length > 0 || run.results.some((r) => names.includes(r.name) && (r.outcome === 'refused' || r.outcome === 'denied'));
       const anyBad = run.results.some((r) => (r.outcome === 'refused' && (r.decision.verdict === 'invalid' || r.decision.verdict === 'unauthorized')) || r.outcome === 'denied');
-      io.exitCode = namedBad ? EXIT.broken : anyBad ? EXIT.warning : EXIT.ok;
+      // a review that could not be made is kubepki failing to do its job: its error's code (4 for 403), above 1 and 2
+      io.exitCode = unreviewed.length ? Math.max(...unreviewed.map((e) => e.exitCode)) : namedBad ? EXIT.broken : anyBad ? EXIT.warning : EXIT.ok;
       if (!flags.watch || pass >= maxPasses) return;
       if (io.outputClosed) { io.stderr('kubepki: standard output was closed: stopping the approver\n'); return; }
       await sleep(interval * 1000);
@@ -162,5 +171,5 @@ function describe(r: CsrActionResult): string {
 }
 
 function jsonResult(r: CsrActionResult): unknown {
-  return { name: r.name, outcome: r.outcome, attempts: r.attempts, kind: r.decision.kind, node: r.decision.node, verdict: r.decision.verdict, reason: r.decision.reason, violations: r.decision.violations, sans: r.decision.sans };
+  return { name: r.name, outcome: r.outcome, attempts: r.attempts, kind: r.decision.kind, node: r.decision.node, verdict: r.decision.verdict, reason: r.decision.reason, violations: r.decision.violations, sans: r.decision.sans, ...(r.error?.hint ? { hint: r.error.hint } : {}) };
 }

@@ -85,7 +85,8 @@ export function deniedReason(d: Pick<CsrDecision, 'requester'>, groups: string[]
  * Ask the API server whether the requester of a shape-valid kubelet client
  * CSR may have it approved. A failed review (403: kubepki's own user may not
  * create subjectaccessreviews; 404: no authorization.k8s.io/v1) is an error,
- * never an approval.
+ * never an approval; `csr approve` leaves that CSR pending and goes on with
+ * the others.
  */
 export async function authorizeNodeClient(client: ClusterClient, csr: V1CertificateSigningRequest, d: CsrDecision): Promise<NodeClientAuthorization> {
   const tried = nodeClientSubresources(d);
@@ -110,16 +111,16 @@ export async function authorizeNodeClient(client: ClusterClient, csr: V1Certific
 function sarError(e: unknown, client: ClusterClient, name: string, subresource: NodeClientSubresource): UserError {
   const base = apiError(e, client, `ask the API server whether the requester of CertificateSigningRequest ${name} may create certificatesigningrequests/${subresource} (SubjectAccessReview)`);
   const status = httpStatus(e);
-  const none = 'nothing was approved';
+  const pending = `${name} was left pending`;
   if (status === 403) {
-    return new UserError(`${base.message}; ${none}`,
+    return new UserError(`${base.message}; ${pending}`,
       `kubepki approves kubelet client CSRs only after a SubjectAccessReview, as kube-controller-manager does: give user ${client.user} create on subjectaccessreviews.authorization.k8s.io (ClusterRole system:auth-delegator), or use /etc/kubernetes/admin.conf`,
       base.exitCode);
   }
   if (status === 404) {
-    return new UserError(`${base.message}; ${none}`,
+    return new UserError(`${base.message}; ${pending}`,
       `this API server (or a proxy in front of it) does not serve authorization.k8s.io/v1 SubjectAccessReviews, so kubepki cannot tell whether the requester may get the certificate: check the CSR and approve it by hand (kubectl certificate approve ${name})`,
       base.exitCode);
   }
-  return new UserError(`${base.message}; ${none}`, base.hint, base.exitCode);
+  return new UserError(`${base.message}; ${pending}`, base.hint, base.exitCode);
 }

@@ -9,6 +9,7 @@ import { call, httpStatus, apiError, type ClusterClient } from './connect.js';
 import { evaluateCsr, type CsrDecision, type PolicyOptions } from './csr-policy.js';
 import { authorizeNodeClient, type NodeClientAuthorization } from './csr-sar.js';
 import { withGoTimes } from './objects.js';
+import { UserError } from '../errors.js';
 
 export const APPROVE_REASON = 'KubepkiApprove';
 export const DENY_REASON = 'KubepkiDeny';
@@ -32,9 +33,14 @@ export type CsrAction = 'approve' | 'deny';
 
 export interface CsrActionResult {
   name: string;
-  /** what happened: `approved`/`denied` by us, `refused` (policy or SubjectAccessReview said no), `skipped` (already decided) */
-  outcome: 'approved' | 'denied' | 'refused' | 'skipped';
+  /**
+   * what happened: `approved`/`denied` by us, `refused` (policy or SubjectAccessReview said no), `skipped` (already
+   * decided), `unreviewed` (a kubelet client CSR left pending because its SubjectAccessReview could not be made)
+   */
+  outcome: 'approved' | 'denied' | 'refused' | 'skipped' | 'unreviewed';
   decision: CsrDecision;
+  /** with `unreviewed`: why the review could not be made (API error, hint, exit code) */
+  error?: UserError;
   /** PUTs sent (more than 1 after a 409) */
   attempts: number;
 }
@@ -58,6 +64,8 @@ export function approvalBody(csr: V1CertificateSigningRequest, action: CsrAction
  * because whoever changed it may have changed what we are approving.
  * `authorized` is a review already made for this CSR (a CSR's spec cannot
  * change, so one review answers for every retry of the same object, its uid).
+ * A review that cannot be made (403, 404, …) leaves the CSR pending: outcome
+ * `unreviewed`, with the error.
  */
 export async function actOnCsr(
   client: ClusterClient,
@@ -78,7 +86,15 @@ export async function actOnCsr(
     const wanted = action === 'approve' ? 'valid' : 'invalid';
     if (decision.verdict !== wanted) return { name, outcome: 'refused', decision, attempts: attempt - 1 };
     if (action === 'approve' && decision.kind === 'kubelet-client') {
-      authz ??= await authorizeNodeClient(client, csr, decision);
+      if (!authz) {
+        try {
+          authz = await authorizeNodeClient(client, csr, decision);
+        } catch (e) {
+          if (!(e instanceof UserError)) throw e;
+          // never approved without an allowed review; the rest of the pass (serving CSRs) goes on
+          return { name, outcome: 'unreviewed', decision: { ...decision, reason: e.message }, attempts: attempt - 1, error: e };
+        }
+      }
       if (!authz.allowed) {
         // left pending, as kube-controller-manager leaves it: granting the permission later lets it through
         return { name, outcome: 'refused', decision: { ...decision, verdict: 'unauthorized', reason: authz.reason, violations: [authz.reason] }, attempts: attempt - 1 };
@@ -116,7 +132,8 @@ export interface ApproveRunResult {
  * One pass of `csr approve`: for named CSRs, approve each valid one and
  * refuse the rest with the reason; for `--all-valid`, approve every pending
  * valid CSR and report the others (deny the invalid kubelet ones with
- * `--deny-invalid`).
+ * `--deny-invalid`). A kubelet client CSR whose review could not be made is
+ * left pending (`unreviewed`); the caller decides the exit code.
  */
 export async function approveRun(client: ClusterClient, o: ApproveRunOptions): Promise<ApproveRunResult> {
   const nodes = await listNodes(client);
@@ -136,15 +153,10 @@ export async function approveRun(client: ClusterClient, o: ApproveRunOptions): P
       throw apiError(e, client, `read CertificateSigningRequest ${name}`);
     }
   }
-  // every SubjectAccessReview before the first approval: one that cannot be made (403, 404) stops
-  // the run with nothing approved, rather than after some CSRs of the pass were
-  const authz = new Map<string, NodeClientAuthorization>();
+  // a SubjectAccessReview that cannot be made (kubepki's user may not create them: 403) holds back only the
+  // kubelet client CSR it was for (`unreviewed`): serving CSRs, which need none, are still approved
   for (const { name, csr } of found) {
-    const d = evaluateCsr(csr, nodes, o);
-    if (d.verdict === 'valid' && d.kind === 'kubelet-client') authz.set(name, await authorizeNodeClient(client, csr, d));
-  }
-  for (const { name, csr } of found) {
-    const r = await actOnCsr(client, name, 'approve', nodes, o, csr, authz.get(name));
+    const r = await actOnCsr(client, name, 'approve', nodes, o, csr);
     if (r.outcome === 'refused' && o.denyInvalid && r.decision.verdict === 'invalid') {
       results.push(await actOnCsr(client, name, 'deny', nodes, o));
     } else {
