@@ -57,14 +57,23 @@ for (const f of files) {
 }
 fs.rmSync(ctx.tmp, { recursive: true, force: true });
 
-// The issue's start-up target (30 ms) was set on a machine where the Go scan baseline runs at ~85,000
-// certificates/s. When both figures were measured in this run, the start-up delta is also shown scaled by
-// this machine's speed against that one: an estimate, next to (never instead of) the measured figure.
+// The issue's start-up target (30 ms) was set on the machines shared/bench describes: `node -e 0` about 47 ms,
+// the Go scan baseline ~85,000 certificates/s. When this run measured them too, the start-up delta is also shown
+// scaled by this machine's speed against that one, both ways: estimates, next to (never instead of) the
+// measured figure. The two disagree when this machine is slow at one kind of work and not the other (start-up
+// is page faults and cold code; the scan is warm JIT code), which is why neither decides the target.
 const delta = rows.find((r) => r.bench === 'startup' && r.name === 'check minus node -e 0')?.value;
+const nodeHere = rows.find((r) => r.bench === 'startup' && r.name === 'node -e 0')?.value;
 const goRate = rows.find((r) => r.bench === 'scan' && r.name === 'Go crypto/x509 scan (baseline)')?.value;
+const scaledRow = (name, factor, how) => {
+  const scaled = Math.round(delta * factor * 10) / 10;
+  rows.push({ bench: 'startup', name, value: scaled, unit: 'ms', note: `estimate: ${delta} ms × ${how}; ${scaled <= 30 ? '≤ 30 ms' : '> 30 ms'} at that speed. The measured row is the figure of record` });
+};
+if (typeof delta === 'number' && typeof nodeHere === 'number' && nodeHere > 0) {
+  scaledRow('check minus node -e 0, scaled by node', 47 / nodeHere, `(node -e 0 ~47 ms on the issue's machine ÷ ${nodeHere} ms here)`);
+}
 if (typeof delta === 'number' && typeof goRate === 'number' && goRate > 0) {
-  const scaled = Math.round(delta * (goRate / 85_000) * 10) / 10;
-  rows.push({ bench: 'startup', name: 'check minus node -e 0, scaled', value: scaled, unit: 'ms', note: `estimate: ${delta} ms × (Go baseline here ${Math.round(goRate).toLocaleString('en-US')}/s ÷ ~85,000/s on the issue's machine); ${scaled <= 30 ? '≤ 30 ms' : '> 30 ms'} at that speed. The measured row above is the figure of record` });
+  scaledRow('check minus node -e 0, scaled by Go', goRate / 85_000, `(Go baseline here ${Math.round(goRate).toLocaleString('en-US')}/s ÷ ~85,000/s on the issue's machine)`);
 }
 
 const fmt = (v) => (v === null || v === undefined ? '—' : typeof v === 'number' ? (Number.isInteger(v) ? v.toLocaleString('en-US') : v.toLocaleString('en-US', { maximumFractionDigits: 2 })) : String(v));
