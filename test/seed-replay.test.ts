@@ -416,3 +416,31 @@ test('a kubelet.conf that embeds its client certificate, on a node without the C
   assert.doesNotMatch(after.out, /kubelet-conf-embedded-cert/);
   assert.match(after.out, /^kubelet-client +.* ok +kubelet +\/var\/lib\/kubelet\/pki\/kubelet-client-current\.pem$/m);
 });
+
+test('a kubelet-server-current.pem (or kubelet-client-current.pem) pointing at a dated file in another directory: renew made a second -current link beside that file and left the one the kubelet reads on the old certificate, yet said it renewed and verified', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  makeSeed004Tree(root);
+  const kpki = path.join(root, 'var/lib/kubelet/pki');
+  fs.mkdirSync(path.join(kpki, 'moved'));
+  for (const [pair, dated] of [['server', 'kubelet-server-2026-09-01-03-00-05.pem'], ['client', 'kubelet-client-2026-09-01-03-00-00.pem']] as const) {
+    fs.renameSync(path.join(kpki, dated), path.join(kpki, 'moved', dated));
+    fs.rmSync(path.join(kpki, `kubelet-${pair}-current.pem`));
+    fs.symlinkSync(`/var/lib/kubelet/pki/moved/${dated}`, path.join(kpki, `kubelet-${pair}-current.pem`));
+  }
+  const now = '2026-12-06T18:00:00Z';
+  const run = await cli(['renew', 'kubelet-server', 'kubelet-client', '--root', root, '--now', now, '--validity', '1y']);
+  assert.equal(run.code, 0, run.out + run.err);
+  for (const pair of ['server', 'client']) {
+    // the link the kubelet reads (in its cert dir) now names the new pair, written beside it
+    assert.equal(fs.readlinkSync(path.join(kpki, `kubelet-${pair}-current.pem`)), `/var/lib/kubelet/pki/kubelet-${pair}-2026-12-06-18-00-00.pem`);
+    assert.equal(fs.statSync(path.join(kpki, `kubelet-${pair}-2026-12-06-18-00-00.pem`)).mode & 0o777, 0o600);
+    assert.ok(!fs.existsSync(path.join(kpki, 'moved', `kubelet-${pair}-current.pem`)), 'no second -current link');
+  }
+  const after = await cli(['check', '--root', root, '--now', now]);
+  assert.match(after.out, /^kubelet-server +Dec 06, 2027 18:00 UTC /m);
+  assert.match(after.out, /^kubelet-client +Dec 06, 2027 18:00 UTC /m);
+  const back = await cli(['restore', /Backup: (\S+)/.exec(run.out)![1]!, '--root', root, '--now', '2026-12-06T19:00:00Z']);
+  assert.equal(back.code, 0, back.out + back.err);
+  assert.equal(fs.readlinkSync(path.join(kpki, 'kubelet-server-current.pem')), '/var/lib/kubelet/pki/moved/kubelet-server-2026-09-01-03-00-05.pem');
+  assert.ok(!fs.existsSync(path.join(kpki, 'kubelet-server-2026-12-06-18-00-00.pem')));
+});

@@ -490,7 +490,10 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     const pair = it.kind === 'kubelet-client' || it.kind === 'kubelet-server' ? it.kind : undefined;
     if (pair || (it.kind === 'kubeconfig' && c && isKubeletConf(c))) {
       const prefix = pair ?? 'kubelet-client';
-      const dir = pair ? dirOf(it.location.file) : '/var/lib/kubelet/pki';
+      // the kubelet's store is the directory of the link it reads (its --cert-dir), not of the file that
+      // link points at: a -current.pem pointing into another directory is swapped where it is
+      const link = pair && it.location.via && /\/kubelet-(?:client|server)-(?:current|updated)\.pem$/.test(it.location.via) ? it.location.via : undefined;
+      const dir = pair ? dirOf(link ?? it.location.file) : '/var/lib/kubelet/pki';
       const newFile = `${dir}/${prefix}-${stamp}.pem`;
       const current = `${dir}/${prefix}-current.pem`;
       fileOf(newFile, 'kubelet-pem', it.id, { create: true, mode: 0o600 });
