@@ -60,9 +60,10 @@ export function subjectAccessReviewFor(csr: V1CertificateSigningRequest, subreso
   };
 }
 
+/** A review's answer, for the one object (`uid`, the CSR's metadata.uid) it was made for. */
 export type NodeClientAuthorization =
-  | { allowed: true; subresource: NodeClientSubresource; reason: string }
-  | { allowed: false; tried: NodeClientSubresource[]; reason: string };
+  | { allowed: true; uid: string | undefined; subresource: NodeClientSubresource; reason: string }
+  | { allowed: false; uid: string | undefined; tried: NodeClientSubresource[]; reason: string };
 
 /**
  * One line for a requester the API server's authorizer refused: which
@@ -100,12 +101,12 @@ export async function authorizeNodeClient(client: ClusterClient, csr: V1Certific
     }
     const st = review.status;
     if (st?.allowed === true) {
-      return { allowed: true, subresource, reason: `SubjectAccessReview allowed ${d.requester} to create certificatesigningrequests/${subresource}${st.reason ? ` (${st.reason})` : ''}` };
+      return { allowed: true, uid: csr.metadata?.uid, subresource, reason: `SubjectAccessReview allowed ${d.requester} to create certificatesigningrequests/${subresource}${st.reason ? ` (${st.reason})` : ''}` };
     }
     const s = [st?.reason, st?.evaluationError].filter(Boolean).join('; ');
     if (s) said.push(s);
   }
-  return { allowed: false, tried, reason: deniedReason(d, csr.spec?.groups ?? [], tried, said.join('; ')) };
+  return { allowed: false, uid: csr.metadata?.uid, tried, reason: deniedReason(d, csr.spec?.groups ?? [], tried, said.join('; ')) };
 }
 
 function sarError(e: unknown, client: ClusterClient, name: string, subresource: NodeClientSubresource): UserError {

@@ -63,7 +63,9 @@ export function approvalBody(csr: V1CertificateSigningRequest, action: CsrAction
  * CSR. Reads it fresh first; after a 409 the CSR is read and judged again,
  * because whoever changed it may have changed what we are approving.
  * `authorized` is a review already made for this CSR (a CSR's spec cannot
- * change, so one review answers for every retry of the same object, its uid).
+ * change, so one review answers for every retry of the same object, its uid);
+ * it is used only for the object of the uid it was made for, never for one
+ * read since under the same name, nor for an object without a uid.
  * A review that cannot be made (403, 404, …) leaves the CSR pending: outcome
  * `unreviewed`, with the error.
  */
@@ -86,6 +88,9 @@ export async function actOnCsr(
     const wanted = action === 'approve' ? 'valid' : 'invalid';
     if (decision.verdict !== wanted) return { name, outcome: 'refused', decision, attempts: attempt - 1 };
     if (action === 'approve' && decision.kind === 'kubelet-client') {
+      // a review answers only for the object it was made for (deleted and made again under this name by
+      // another requester, the CSR read now is another object): ask anew
+      if (authz && (authz.uid === undefined || authz.uid !== csr.metadata?.uid)) authz = undefined;
       if (!authz) {
         try {
           authz = await authorizeNodeClient(client, csr, decision);
@@ -107,10 +112,8 @@ export async function actOnCsr(
       return { name, outcome: action === 'approve' ? 'approved' : 'denied', decision, attempts: attempt };
     } catch (e) {
       if (httpStatus(e) !== 409 || attempt >= MAX_ATTEMPTS) throw apiError(e, client, `${action} CertificateSigningRequest ${name}`);
-      const uid = csr.metadata?.uid;
+      // (the same name may now be another object: the review is checked against its uid above)
       csr = await readCsr(client, name);
-      // the same name, another object (deleted and made again meanwhile, by another requester): ask anew
-      if (csr.metadata?.uid !== uid) authz = undefined;
     }
   }
 }
