@@ -69,8 +69,13 @@ const scaledRow = (name, factor, how) => {
   const scaled = Math.round(delta * factor * 10) / 10;
   rows.push({ bench: 'startup', name, value: scaled, unit: 'ms', note: `estimate: ${delta} ms × ${how}; ${scaled <= 30 ? '≤ 30 ms' : '> 30 ms'} at that speed. The measured row is the figure of record` });
 };
+// (shared/bench does not say whether its 47 ms had NODE_EXTRA_CA_CERTS set, as every process here has: both)
+const nodeWithCa = rows.find((r) => r.bench === 'startup' && r.name === 'node -e 0 with NODE_EXTRA_CA_CERTS')?.value;
 if (typeof delta === 'number' && typeof nodeHere === 'number' && nodeHere > 0) {
-  scaledRow('check minus node -e 0, scaled by node', 47 / nodeHere, `(node -e 0 ~47 ms on the issue's machine ÷ ${nodeHere} ms here)`);
+  scaledRow('check minus node -e 0, scaled by node', 47 / nodeHere, `(node -e 0 ~47 ms on the issue's machine ÷ ${nodeHere} ms here, both without NODE_EXTRA_CA_CERTS)`);
+}
+if (typeof delta === 'number' && typeof nodeWithCa === 'number' && nodeWithCa > 0) {
+  scaledRow('check minus node -e 0, scaled by node with CA file', 47 / nodeWithCa, `(node -e 0 ~47 ms on the issue's machine ÷ ${nodeWithCa} ms here, both with this machine's NODE_EXTRA_CA_CERTS)`);
 }
 if (typeof delta === 'number' && typeof goRate === 'number' && goRate > 0) {
   scaledRow('check minus node -e 0, scaled by Go', goRate / 85_000, `(Go baseline here ${Math.round(goRate).toLocaleString('en-US')}/s ÷ ~85,000/s on the issue's machine)`);
