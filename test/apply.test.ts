@@ -29,6 +29,24 @@ test('a failure injected at any point of the writes rolls every file of the run 
   }
 });
 
+test('a failure injected in the backup (before any node file is written) is reported as a disk failure is: one line naming the file, exit 3, the node as it was, no backup left', async () => {
+  // (it said "internal error", exit 70, for what a real EIO or ENOSPC at that point reports as exit 3)
+  for (const [cmd, steps] of [[['renew', 'all'], [1, 2, 3]], [['sa', 'rotate'], [1, 3]]] as const) {
+    for (const n of steps) {
+      const root = copyFixture('kubeadm-1.26-expired');
+      const before = snapshotTree(root);
+      const r = await cli([...cmd, '--root', root, '--now', NOW], { KUBEPKI_TEST_FAIL_AT: String(n) });
+      const what = `${cmd.join(' ')} step ${n}`;
+      assert.equal(r.code, 3, `${what}: ${r.err}`);
+      assert.match(r.err, /^kubepki: failed to write \/\S+\/var\/lib\/kubepki\/backups\/\S+: EIO\n  hint: [^\n]+\n$/, what);
+      assert.doesNotMatch(r.err, /internal error/);
+      assert.deepEqual(snapshotTree(root), before, `${what}: every file as before`);
+      assert.deepEqual(listBackups(path.join(root, 'var/lib/kubepki/backups')), [], `${what}: no partial backup to offer`);
+      assert.ok(!fs.existsSync(path.join(root, 'var/lib/kubepki/kubepki.lock')), 'lock released');
+    }
+  }
+});
+
 test('a failed verification rolls back, keeping modes; owner and mode of rewritten files are kept', async () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kubepki-apply-'));
   const nfs = new NodeFs(root);

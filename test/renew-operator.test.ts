@@ -161,7 +161,7 @@ test('--csr-out left the operator stuck: each CSR says where its signed certific
   assert.match(r.out, /Wrote 5 CSR\(s\) for certificates whose CA is managed elsewhere; take each to its CA and put the signed certificate back:/);
   // the kubelet's own client certificate: no CSR, the kubelet's way instead
   assert.ok(!fs.existsSync(path.join(csrs, 'kubelet-client.csr')), 'no CSR for the kubelet client certificate');
-  assert.match(r.out, /kubelet-client: can't renew \/var\/lib\/kubelet\/pki\/kubelet-client-2026-11-22-21-36-05\.pem here: the key of CA ca is not on this node[^\n]*It expired on 2026-10-18T21:36:06Z, so the kubelet can no longer renew it itself: on a control-plane node run `kubepki kubelet credentials --node cp-1 --out DIR` and copy DIR to this node \(or add --bootstrap for a clean rejoin with a bootstrap token\)/);
+  assert.match(r.out, /kubelet-client: can't renew \/var\/lib\/kubelet\/pki\/kubelet-client-2026-11-22-21-36-05\.pem here: the key of CA ca is not on this node[^\n]*It expired on 2026-10-18T21:36:06Z, so the kubelet can no longer renew it itself: on a control-plane node run kubepki kubelet credentials --node cp-1 --out DIR and copy DIR to this node, then systemctl restart kubelet; or rejoin with a bootstrap token: kubepki kubelet credentials --node cp-1 --bootstrap/);
 
   // follow the instructions as an operator would: the CA signs with its profile, the results go where told
   const apiSigned = path.join(away, 'apiserver.signed.crt');
@@ -223,7 +223,7 @@ test('the kubelet client certificate on a worker is not a CSR for an external CA
   assert.equal(wr.code, 0, wr.out + wr.err);
   assert.match(wr.out, /kubelet-client: can't renew [^\n]*The kubelet renews this certificate itself while it is valid/);
   assert.doesNotMatch(wr.out, /restore it from a backup/);
-  assert.match(plan.results[0]!.message, /The kubelet renews this certificate itself while it is valid \(until 2027-11-22T21:36:05Z; rotateCertificates[^)]*\); nothing to do here\. Should it expire: on a control-plane node run `kubepki kubelet credentials --node cp-1 --out DIR`/);
+  assert.match(plan.results[0]!.message, /The kubelet renews this certificate itself while it is valid \(until 2027-11-22T21:36:05Z; rotateCertificates[^)]*\); nothing to do here\. Should it expire: on a control-plane node run kubepki kubelet credentials --node cp-1 --out DIR and copy DIR to this node, then systemctl restart kubelet/);
 });
 
 test('restore ended with "see kubepki renew --dry-run", the wrong command: it lists the components that read the restored files with the restart commands renew prints', async () => {

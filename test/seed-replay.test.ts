@@ -366,13 +366,21 @@ test('an expired kubelet client certificate was RENEWED BY "kubelet", though the
   const w = await cli(['check', '--root', root, '--now', now]);
   assert.equal(row.exec(w.out)?.[1], 'manual', w.out);
   assert.ok(w.out.includes(`${why}on a control-plane node run kubepki kubelet credentials --node cp-1 --out DIR and copy DIR to this node, then systemctl restart kubelet; or rejoin with a bootstrap token`), w.out);
+  // renew's advice there gives check's fix, word for word (it had a text of its own)
+  const fixOf = (out: string) => new RegExp(`${why.replace(/[()]/g, '\\$&')}([^\n]+)\n`).exec(out)?.[1];
+  const workerFix = fixOf(w.out)!;
   const r = await cli(['renew', 'kubelet-client', '--root', root, '--now', now, '--dry-run']);
-  assert.match(r.out, /It expired on 2026-10-18T21:36:0\dZ, so the kubelet can no longer renew it itself: /);
+  assert.ok(r.out.includes(`It expired on 2026-10-18T21:36:06Z, so the kubelet can no longer renew it itself: ${workerFix}`), r.out);
   // with a bootstrap kubeconfig the kubelet does get a new one itself, when restarted
   const ca = fs.readFileSync(path.join(root, 'etc/kubernetes/pki/ca.crt')).toString('base64');
   fs.writeFileSync(path.join(root, 'etc/kubernetes/bootstrap-kubelet.conf'), `apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: ${ca}\n    server: https://cluster-api.example.test:6443\n  name: kubernetes\ncontexts:\n- context:\n    cluster: kubernetes\n    user: tls-bootstrap-token-user\n  name: tls-bootstrap-token-user@kubernetes\ncurrent-context: tls-bootstrap-token-user@kubernetes\nkind: Config\npreferences: {}\nusers:\n- name: tls-bootstrap-token-user\n  user:\n    token: abcdef.0123456789abcdef\n`, { mode: 0o600 });
   const b = await cli(['check', '--root', root, '--now', now]);
   assert.ok(b.out.includes(`${why}/etc/kubernetes/bootstrap-kubelet.conf is here: systemctl restart kubelet and it bootstraps a new client certificate while that token is valid`), b.out);
+  // and renew says so too, as check does: restarting the kubelet is the first step, not a control-plane node
+  const bootstrapFix = fixOf(b.out)!;
+  assert.match(bootstrapFix, /^\/etc\/kubernetes\/bootstrap-kubelet\.conf is here: systemctl restart kubelet and it bootstraps a new client certificate while that token is valid; once it has expired: on a control-plane node run kubepki kubelet credentials --node cp-1 --out DIR/);
+  const rb = await cli(['renew', 'kubelet-client', '--root', root, '--now', now, '--dry-run']);
+  assert.ok(rb.out.includes(`It expired on 2026-10-18T21:36:06Z, so the kubelet can no longer renew it itself: ${bootstrapFix}`), rb.out);
 
   // valid, with rotation on: the kubelet's (and no such text)
   const fresh = copyFixture('kubeadm-1.26');

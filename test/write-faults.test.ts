@@ -82,3 +82,41 @@ test('renew, kubelet credentials and restore under file-size limits that stop th
   }
   t.diagnostic(`${refused} runs refused by the limit, each leaving the tree as it was`);
 });
+
+test('a backup that cannot be made (a full disk, a read-only mount, a file in the path): one line naming the path, exit 3, the node as it was, no backup left to offer', async (t) => {
+  if (process.getuid?.() !== 0) { t.skip('needs root to mount a tmpfs'); return; }
+  const { cli } = await import('./renew-support.js');
+  const { listBackups } = await import('../src/apply/transaction.js');
+  const mnt = tmp('kubepki-bdir-');
+  const probe = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt], { encoding: 'utf8' });
+  if (probe.status !== 0) { t.skip(`mount: ${probe.stderr.trim()}`); return; }
+  spawnSync('umount', [mnt]);
+  const cases: { name: string; setup: () => string; code: RegExp }[] = [
+    // (a full tmpfs: the first backup copy fails, ENOSPC)
+    { name: 'full', setup: () => { spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt]); spawnSync('dd', ['if=/dev/zero', `of=${mnt}/fill`, 'bs=4k']); return path.join(mnt, 'backups'); }, code: /ENOSPC/ },
+    { name: 'read-only', setup: () => { spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,ro', 'tmpfs', mnt]); return path.join(mnt, 'backups'); }, code: /EROFS/ },
+    { name: 'a file in the path', setup: () => { fs.writeFileSync(path.join(mnt, 'afile'), 'x'); return path.join(mnt, 'afile', 'backups'); }, code: /ENOTDIR/ },
+  ];
+  for (const c of cases) {
+    const root = copyFixture('kubeadm-1.26-expired');
+    const before = snapshotTree(root);
+    // (snapshotTree holds files' modes; this the directories' and links' too)
+    const modesOf = () => fs.readdirSync(root, { recursive: true, encoding: 'utf8' }).filter((f) => !f.startsWith('var/lib/kubepki')).map((f) => `${f} ${fs.lstatSync(path.join(root, f)).mode.toString(8)}`).join('\n');
+    const modes = modesOf();
+    try {
+      const backups = c.setup();
+      const r = await cli(['renew', 'all', '--backup-dir', backups, '--root', root, '--now', NOW]);
+      assert.equal(r.code, 3, `${c.name}: ${r.err}`);
+      assert.match(r.err, new RegExp(`^kubepki: failed to \\w+ ${mnt}/\\S*: ${c.code.source}\\n  hint: [^\\n]+\\n$`), c.name);
+      assert.deepEqual(snapshotTree(root), before, `${c.name}: every file as before`);
+      assert.equal(modesOf(), modes, `${c.name}: modes as before`);
+      assert.deepEqual(listBackups(backups), [], `${c.name}: no partial backup`);
+      // (nor the copies made before the failure: keys lying on the backup disk in a directory nothing lists)
+      assert.deepEqual(fs.existsSync(backups) ? fs.readdirSync(backups) : [], [], `${c.name}: nothing left in ${backups}`);
+      assert.ok(!fs.existsSync(path.join(root, 'var/lib/kubepki/kubepki.lock')), `${c.name}: lock released`);
+    } finally {
+      spawnSync('umount', [mnt]);
+      fs.rmSync(path.join(mnt, 'afile'), { force: true });
+    }
+  }
+});

@@ -347,7 +347,7 @@ function tempOf(host: string): string {
 }
 
 function writeManifest(dir: string, m: BackupManifest, steps?: Steps): void {
-  steps?.step(`manifest ${m.state}`);
+  steps?.step(`manifest ${m.state} ${path.join(dir, 'manifest.json')}`);
   atomicWrite(path.join(dir, 'manifest.json'), Buffer.from(JSON.stringify(m, null, 2) + '\n'), 0o600);
 }
 

@@ -150,6 +150,7 @@ const FS_HINTS: Record<string, string> = {
   ENOSPC: 'the disk is full: free some space and run again',
   EFBIG: 'the file is larger than this process may write (ulimit -f): raise the limit and run again',
   EDQUOT: 'the disk quota is used up: free some space and run again',
+  EIO: 'the disk failed the write (an I/O error): check it (dmesg, the kernel log), or write elsewhere, and run again',
   ENOENT: 'check the path: a directory in it does not exist',
   ENOTDIR: 'check the path: a part of it is a file, not a directory',
   EISDIR: 'give a file path, not a directory',

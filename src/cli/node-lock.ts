@@ -32,7 +32,9 @@ export async function withNodeLock<T>(
 
 /**
  * Crash and failure injection for tests (KUBEPKI_TEST_CRASH_AT / KUBEPKI_TEST_FAIL_AT = a write step's
- * ordinal): SIGKILL the process, or throw, just before that filesystem step.
+ * ordinal): SIGKILL the process, or throw, just before that filesystem step. The failure is the one a disk
+ * gives (EIO, naming the file of the step), so it is reported as a real one is: before any node file is
+ * written (the backup) one line and exit 3, later a rollback and exit 2; never as an internal error.
  */
 export function testStepHook(env: Io['env']): ((n: number, what: string) => void) | undefined {
   const crashAt = Number(env.KUBEPKI_TEST_CRASH_AT ?? 0);
@@ -40,6 +42,13 @@ export function testStepHook(env: Io['env']): ((n: number, what: string) => void
   if (!crashAt && !failAt) return undefined;
   return (n, what) => {
     if (n === crashAt) process.kill(process.pid, 'SIGKILL');
-    if (n === failAt) throw new Error(`injected failure at step ${n} (${what})`);
+    if (n === failAt) {
+      // what: `<verb> <path>[ → <path>]` (backup, write, manifest <state>, rename, delete, link, remove stale)
+      const file = /(?:^|\s)(\/\S*)/.exec(what)?.[1] ?? what;
+      const syscall = /^(rename|delete|remove|link)\b/.exec(what)?.[1];
+      throw Object.assign(new Error(`injected failure at step ${n} (${what})`), {
+        code: 'EIO', errno: -5, path: file, syscall: syscall === 'delete' || syscall === 'remove' ? 'unlink' : syscall === 'link' ? 'symlink' : syscall ?? 'write',
+      });
+    }
   };
 }

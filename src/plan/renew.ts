@@ -652,9 +652,9 @@ const RESTORE_CA_ADVICE = 'restore it from a backup (`kubepki backups`, `kubepki
 
 /** What to do about a kubelet client certificate whose CA key is not on this node (a worker). */
 function kubeletAdvice(c: CertEntry, inv: Inventory, nowMs: number): string {
-  const node = /^system:node:(.+)$/.exec(c.subjectCN ?? '')?.[1] ?? inv.nodeName ?? 'NODE';
   const until = c.notAfter.replace(/\.000Z$/, 'Z');
-  const fix = `on a control-plane node run \`kubepki kubelet credentials --node ${node} --out DIR\` and copy DIR to this node (or add --bootstrap for a clean rejoin with a bootstrap token), then \`systemctl restart kubelet\` here`;
+  // (check's finding for the same certificate gives the same fix: a bootstrap-kubelet.conf that is here first)
+  const fix = kubeletClientFix(inv, '');
   const off = c.findings.find((f) => f.code === 'kubelet-rotation-off');
   if (off) {
     return `The kubelet does not renew it (client certificate rotation is off, ${off.file ?? 'in its config'}): turn it on (rotateCertificates: true in its config, no --rotate-certificates=false in its unit) and restart the kubelet while it is valid (until ${until}), or ${fix}`;
