@@ -107,7 +107,30 @@ test('csr approve --deny-invalid denies the malicious CSR with the offending SAN
   assert.equal(cond.type, 'Denied');
   assert.equal(cond.reason, 'KubepkiDeny');
   assert.match(cond.message, /IP:192\.0\.2\.10/);
-  assert.equal(r.code, 1);
+  // denied as the operator's flag asked: nothing is left pending, so nothing is left to do (it was exit 1, "left")
+  assert.equal(r.code, 0, r.out + r.err);
+});
+
+test('csr approve NAME of a CSR already Denied or Failed is a refusal (exit 2, one line: the kubelet makes a new CSR); already Approved is exit 0', async () => {
+  const decided = (name: string, type: string) => {
+    const c = bootstrapCsr(name);
+    c.status = { conditions: [{ type, status: 'True', reason: 'SomeoneElse', message: 'by hand', lastUpdateTime: '2026-11-22T21:40:00Z', lastTransitionTime: '2026-11-22T21:40:00Z' }] };
+    return c;
+  };
+  const s = await pendingCluster([decided('node-csr-denied', 'Denied'), decided('node-csr-failed', 'Failed'), decided('node-csr-done', 'Approved')]);
+  const kc = await s.kubeconfig(tmp);
+  for (const [name, word] of [['node-csr-denied', 'Denied'], ['node-csr-failed', 'Failed']] as const) {
+    const r = await cli(['csr', 'approve', name, '--kubeconfig', kc]);
+    assert.equal(r.code, 2, `${name}: not approved and never can be: ${r.out}${r.err}`);
+    const lines = r.out.trimEnd().split('\n');
+    assert.equal(lines.length, 1, r.out);
+    assert.match(lines[0]!, new RegExp(`^refused  ${name} \\(kubelet-client for worker-1\\): already ${word}\\b.*the kubelet makes a new CSR`));
+  }
+  const done = await cli(['csr', 'approve', 'node-csr-done', '--kubeconfig', kc]);
+  assert.equal(done.code, 0, done.out + done.err);
+  assert.equal(done.out, 'skipped  node-csr-done (kubelet-client for worker-1): already approved\n');
+  assert.deepEqual(s.writes(), [], 'a decided CSR is never written');
+  assert.deepEqual(s.reviews(), [], 'nor reviewed');
 });
 
 test('csr approve NAME refuses a named CSR that fails the policy: exit 2, nothing written', async () => {

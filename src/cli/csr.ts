@@ -98,11 +98,15 @@ Exit codes:
       .addOption(new Option('--max-passes <n>', 'with --watch: stop after n passes (tests, cron)').hideHelp())
       .addHelpText('after', `${POLICY_HELP}
 Exit codes:
-  0  every CSR asked for was approved (or there was nothing to do)
-  1  --all-valid left CSRs that fail the policy or whose requester the
-     SubjectAccessReview refused (listed with the reason)
-  2  a CSR named on the command line fails the policy, is refused by the
-     SubjectAccessReview, or does not exist
+  0  every CSR asked for was approved or was already (or there was nothing
+     to do); with --deny-invalid, those that fail the policy were denied
+  1  --all-valid left CSRs pending: ones that fail the policy (without
+     --deny-invalid) or whose requester the SubjectAccessReview refused
+     (listed with the reason)
+  2  a CSR named on the command line fails the policy (also when
+     --deny-invalid denied it), is refused by the SubjectAccessReview, is
+     already Denied or Failed (it can never be approved: the kubelet makes a
+     new CSR), or does not exist
   3+ kubepki could not run (no kubeconfig, API server unreachable, 401/403);
      nothing is approved then. Also when a kubelet client CSR's
      SubjectAccessReview could not be made (4 when kubepki's user may not
@@ -143,8 +147,10 @@ Exit codes:
         for (const m of run.missing) io.stderr(`kubepki: CertificateSigningRequest ${m} not found\n`);
         if (!flags.watch && run.results.length === 0 && run.missing.length === 0) io.stdout('no pending CertificateSigningRequests\n');
       }
-      const namedBad = run.missing.length > 0 || run.results.some((r) => names.includes(r.name) && (r.outcome === 'refused' || r.outcome === 'denied'));
-      const anyBad = run.results.some((r) => (r.outcome === 'refused' && (r.decision.verdict === 'invalid' || r.decision.verdict === 'unauthorized')) || r.outcome === 'denied');
+      // a named CSR that is already Denied or Failed was not approved and never will be: a refusal, not "nothing to do"
+      const namedBad = run.missing.length > 0 || run.results.some((r) => names.includes(r.name) && (r.outcome === 'refused' || r.outcome === 'denied' || (r.outcome === 'skipped' && r.decision.verdict !== 'approved')));
+      // left pending is something to do (exit 1); denied, as --deny-invalid asked, is done
+      const anyBad = run.results.some((r) => r.outcome === 'refused' && (r.decision.verdict === 'invalid' || r.decision.verdict === 'unauthorized'));
       // a review that could not be made is kubepki failing to do its job: its error's code (4 for 403), above 1 and 2
       io.exitCode = unreviewed.length ? Math.max(...unreviewed.map((e) => e.exitCode)) : namedBad ? EXIT.broken : anyBad ? EXIT.warning : EXIT.ok;
       if (!flags.watch || pass >= maxPasses) return;
@@ -165,7 +171,10 @@ function describe(r: CsrActionResult): string {
   switch (r.outcome) {
     case 'approved': return `approved ${what}: ${d.reason}${r.attempts > 1 ? ` (after ${r.attempts - 1} conflict${r.attempts > 2 ? 's' : ''})` : ''}`;
     case 'denied': return `denied   ${what}: ${d.reason}`;
-    case 'skipped': return `skipped  ${what}: already ${d.verdict}`;
+    case 'skipped': return d.verdict === 'approved'
+      ? `skipped  ${what}: already approved`
+      // (a decided CSR cannot be decided again; the kubelet, its request refused, asks again with a new CSR)
+      : `refused  ${what}: already ${d.verdict === 'denied' ? 'Denied' : 'Failed (its signer could not sign it)'}, so it can never be approved; the kubelet makes a new CSR when it tries again: approve that one (kubepki csr list)`;
     default: return `refused  ${what}: ${d.reason}`;
   }
 }
