@@ -47,6 +47,35 @@ test('a failure injected in the backup (before any node file is written) is repo
   }
 });
 
+test('a --backup-dir the failed run made is removed again, while empty; one there before (empty or not) is kept', async () => {
+  // (the run failed in its backup and left the directory it had made for it, empty, behind)
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'kubepki-bdir-new-'));
+  const made = path.join(base, 'made', 'backups');
+  const empty = path.join(base, 'empty');
+  const full = path.join(base, 'full');
+  fs.mkdirSync(empty);
+  fs.mkdirSync(full);
+  fs.writeFileSync(path.join(full, 'note'), 'an operator\'s file');
+  for (const [dir, step] of [[made, 1], [made, 3], [empty, 1], [full, 2]] as const) {
+    const root = copyFixture('kubeadm-1.26-expired');
+    const before = snapshotTree(root);
+    const r = await cli(['renew', 'all', '--backup-dir', dir, '--root', root, '--now', NOW], { KUBEPKI_TEST_FAIL_AT: String(step) });
+    assert.equal(r.code, 3, `${dir} step ${step}: ${r.err}`);
+    assert.match(r.err, /: EIO\n/);
+    assert.deepEqual(snapshotTree(root), before);
+    assert.ok(!fs.existsSync(path.join(root, 'var/lib/kubepki')), 'nothing made in the tree either');
+  }
+  assert.ok(!fs.existsSync(path.join(base, 'made')), 'the directories the run made are gone');
+  assert.deepEqual(fs.readdirSync(empty), [], 'an empty --backup-dir that was there is kept, empty');
+  assert.deepEqual(fs.readdirSync(full), ['note'], 'and one holding something keeps exactly that');
+  // (a run that succeeds keeps its backup there, of course)
+  const root = copyFixture('kubeadm-1.26-expired');
+  const ok = await cli(['renew', 'all', '--backup-dir', made, '--root', root, '--now', NOW]);
+  assert.equal(ok.code, 0, ok.err);
+  assert.equal(listBackups(made).length, 1);
+  fs.rmSync(base, { recursive: true, force: true });
+});
+
 test('a failed verification rolls back, keeping modes; owner and mode of rewritten files are kept', async () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kubepki-apply-'));
   const nfs = new NodeFs(root);

@@ -430,13 +430,7 @@ function takeLock(nfs: NodeFs, now: Date, backupRoot: string): NodeLock {
   const file = lockPath(nfs);
   // remember what we created, so a run that changes nothing (refused input, empty tree) leaves no trace
   const created = mkdirs(path.dirname(file), 0o700);
-  const removeCreatedDirs = () => {
-    if (!created) return;
-    for (let d = path.dirname(file); ; d = path.dirname(d)) {
-      try { fs.rmdirSync(d); } catch { return; } // not empty (backups live here): keep it
-      if (d === created || path.dirname(d) === d) return;
-    }
-  };
+  const removeCreatedDirs = () => removeMadeDirs(path.dirname(file), created);
   const recovered: string[] = [];
   const info: LockInfo = { pid: process.pid, host: os.hostname(), since: now.toISOString() };
   const text = () => JSON.stringify(info);
@@ -533,6 +527,18 @@ export function mkdirs(dir: string, mode: number): string | undefined {
   return missing[0];
 }
 
+/**
+ * Undo mkdirs(dir) as far as it is empty: rmdir `dir` and its parents up to `created` (what mkdirs returned;
+ * nothing when it made nothing). A directory that was there before, or holds anything, is kept.
+ */
+function removeMadeDirs(dir: string, created: string | undefined): void {
+  if (!created) return;
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    try { fs.rmdirSync(d); } catch { return; } // not empty (backups live here): keep it
+    if (d === created || path.dirname(d) === d) return;
+  }
+}
+
 export function isInside(dir: string, p: string): boolean {
   const rel = path.relative(path.resolve(dir), path.resolve(p));
   return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
@@ -546,13 +552,21 @@ function inProgressBackups(root: string): string[] {
   });
 }
 
-function newBackupDir(root: string, now: Date): string {
-  mkdirs(root, 0o700);
+/** A new dated directory under `root`; `discard` removes it and, while empty, the directories made for it. */
+function newBackupDir(root: string, now: Date): { dir: string; discard: () => void } {
+  const created = mkdirs(root, 0o700);
   const base = stamp(now);
   for (let i = 0; ; i++) {
     const d = path.join(root, i === 0 ? base : `${base}-${i}`);
-    try { fs.mkdirSync(d, { mode: 0o700 }); fs.chmodSync(d, 0o700); return d; } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    try {
+      fs.mkdirSync(d, { mode: 0o700 });
+      fs.chmodSync(d, 0o700);
+      return { dir: d, discard: () => { fs.rmSync(d, { recursive: true, force: true }); removeMadeDirs(root, created); } };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      try { fs.rmdirSync(d); } catch { /* not made */ }
+      removeMadeDirs(root, created);
+      throw e;
     }
   }
 }
@@ -562,14 +576,15 @@ export async function applyChanges(nfs: NodeFs, changes: Change[], o: Transactio
   const backupRoot = o.backupRoot ?? defaultBackupRoot(nfs);
   const steps = new Steps(o.onStep);
   const lock = o.lock ?? takeLock(nfs, o.now, backupRoot);
-  let dir = '';
   try {
-    dir = newBackupDir(backupRoot, o.now);
+    const made = newBackupDir(backupRoot, o.now);
+    const dir = made.dir;
     lock.setBackup(dir);
     // a backup that cannot be made whole (a full disk, a path that is not a regular file) is removed again:
-    // nothing was changed yet, and a directory with some copies and no manifest restores nothing
+    // nothing was changed yet, and a directory with some copies and no manifest restores nothing; so is a
+    // --backup-dir this run made for it (one that was there before, or holds other backups, is kept)
     const discard = (e: unknown): never => {
-      fs.rmSync(dir, { recursive: true, force: true });
+      made.discard();
       throw e;
     };
     // 1. backup
