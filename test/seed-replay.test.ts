@@ -452,3 +452,32 @@ test('a kubelet-server-current.pem (or kubelet-client-current.pem) pointing at a
   assert.equal(fs.readlinkSync(path.join(kpki, 'kubelet-server-current.pem')), '/var/lib/kubelet/pki/moved/kubelet-server-2026-09-01-03-00-05.pem');
   assert.ok(!fs.existsSync(path.join(kpki, 'kubelet-server-2026-12-06-18-00-00.pem')));
 });
+
+test('a kubelet-server-current.pem (or kubelet-client-current.pem) linked to a dated file that is gone: renew said "failed to find certificate" and listed names, where check said the link dangles; it now says so too, with what makes the kubelet a new pair', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  makeSeed004Tree(root);
+  const kpki = path.join(root, 'var/lib/kubelet/pki');
+  const now = '2026-12-06T18:00:00Z';
+  // the dated files deleted (a clean-up script, the kubelet's own pruning of a copied tree): the links dangle
+  fs.rmSync(path.join(kpki, 'kubelet-server-2026-09-01-03-00-05.pem'));
+  fs.rmSync(path.join(kpki, 'kubelet-client-2026-09-01-03-00-00.pem'));
+  fs.writeFileSync(path.join(root, 'etc/kubernetes/bootstrap-kubelet.conf'), fs.readFileSync(path.join(root, 'etc/kubernetes/kubelet.conf')));
+  const check = await cli(['check', '--root', root, '--now', now]);
+  const finding = (re: RegExp) => check.out.split('\n').find((l) => re.test(l))?.replace(/^ +ERROR +\S+ +/, '') ?? '';
+  const server = await cli(['renew', 'kubelet-server', '--root', root, '--now', now]);
+  assert.equal(server.code, 3, server.err);
+  assert.equal(server.out, '');
+  const [line, hint] = server.err.trimEnd().split('\n');
+  assert.equal(line, 'kubepki: failed to renew kubelet-server: /var/lib/kubelet/pki/kubelet-server-current.pem is a dangling symlink to /var/lib/kubelet/pki/kubelet-server-2026-09-01-03-00-05.pem, which is gone');
+  assert.match(hint!, /^  hint: systemctl restart kubelet: with serverTLSBootstrap it asks for a new serving certificate with a CSR, .*then kubepki csr approve --all-valid/);
+  // the same advice as check's line for that link
+  const checkServing = finding(/kubelet-server-current\.pem: dangling symlink/);
+  assert.ok(checkServing.endsWith(hint!.replace(/^  hint: /, '').replace(/; renew renews what is there$/, '')), `${checkServing}\n${hint}`);
+  const client = await cli(['renew', 'kubelet-client', '--root', root, '--now', now]);
+  assert.equal(client.code, 3, client.err);
+  const [cline, chint] = client.err.trimEnd().split('\n');
+  assert.equal(cline, 'kubepki: failed to renew kubelet-client: /var/lib/kubelet/pki/kubelet-client-current.pem is a dangling symlink to /var/lib/kubelet/pki/kubelet-client-2026-09-01-03-00-00.pem, which is gone');
+  assert.match(chint!, /^  hint: \/etc\/kubernetes\/bootstrap-kubelet\.conf is here: systemctl restart kubelet and it bootstraps a new client certificate while that token is valid; once it has expired: .*kubepki kubelet credentials/);
+  assert.ok(finding(/kubelet-client-current\.pem, the client certificate/).includes(chint!.replace(/^  hint: /, '').replace(/; renew renews what is there$/, '')), 'the same advice as check');
+  assert.doesNotMatch(server.err + client.err, /failed to find certificate|use a name as/);
+});

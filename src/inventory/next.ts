@@ -80,6 +80,15 @@ export function kubeletClientFix(inv: Pick<Inventory, 'certificates' | 'kubeconf
 }
 
 /**
+ * What gives the kubelet a serving certificate again when kubelet-server-current.pem is gone (a dangling link
+ * to a deleted dated file): with serverTLSBootstrap it asks for a new one with a CSR when it starts, which
+ * kube-controller-manager never approves (spec §7.4); without it the kubelet serves kubelet.crt.
+ */
+export function kubeletServingFix(): string {
+  return 'systemctl restart kubelet: with serverTLSBootstrap it asks for a new serving certificate with a CSR, which kube-controller-manager never approves: then kubepki csr approve --all-valid (without serverTLSBootstrap the kubelet serves kubelet.crt and never reads this link: remove it)';
+}
+
+/**
  * The kubelet's client pair when a swap was interrupted (client-go's file store, spec §7.2): no
  * kubelet-client-current.pem, and kubelet-client-updated.pem a link to the new pair, which the kubelet's
  * store renames to -current when it starts. Its node path and the file it leads to, or undefined.

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { nextStep, kubeletClientFix, interruptedSwap } from './next.js';
+import { nextStep, kubeletClientFix, kubeletServingFix, interruptedSwap } from './next.js';
 import { posix } from 'node:path';
 import type { NodeFs } from '../fs/node-fs.js';
 import { SymlinkLoopError } from '../fs/node-fs.js';
@@ -13,7 +13,7 @@ import { parseCsr } from '../pki/csr.js';
 import { parseKubeconfig, looksLikeKubeconfig, KubeconfigError, type KubeconfigDoc } from '../kubeconfig/read.js';
 import { manifestPems } from '../kubeconfig/manifest.js';
 import { detectLayouts, kubeadmPkiDir, layoutTargets, type ScanTarget } from '../layouts/detect.js';
-import { kubeadmProfileForFile, KUBEADM_PROFILES, profileCertPath, profileKeyPath, RKE1_COMPONENTS, RANCHER_COMPONENTS, DEFAULT_PKI, KUBELET_CONF, type KubeadmCertProfile } from '../profiles/kubeadm.js';
+import { kubeadmProfileForFile, KUBEADM_PROFILES, profileCertPath, profileKeyPath, RKE1_COMPONENTS, RANCHER_COMPONENTS, DEFAULT_PKI, KUBELET_CONF, KUBELET_PKI_DIR, type KubeadmCertProfile } from '../profiles/kubeadm.js';
 import { readComponentRefs, readKubeadmConfigHints, readKubeletConfig, kubeletConfigPath, kubeletClientRotation, kubeletClientSigningOff, kubeletConfigProblems } from './components.js';
 import { interruptedRuns } from './interrupted.js';
 import { staleLoads, type LiveComponent } from './live.js';
@@ -141,7 +141,9 @@ export function readInventory(opts: ReadOptions): Inventory {
     const st = fs.stat(real);
     if (!st) {
       if (fs.linkTarget(nodePath) !== undefined || fs.lstat(nodePath)?.isSymbolicLink()) {
-        findings.push({ code: 'unreadable', severity: 'error', file: nodePath, message: `failed to read ${nodePath}: dangling symlink to ${real}` });
+        // (the kubelet's serving link: the kubelet makes a new pair, not a backup; its client link gets its fix below)
+        const fix = nodePath === `${KUBELET_PKI_DIR}/kubelet-server-current.pem` ? `: ${kubeletServingFix()}` : '';
+        findings.push({ code: 'unreadable', severity: 'error', file: nodePath, message: `failed to read ${nodePath}: dangling symlink to ${real}${fix}`, danglingTo: real });
       } else if (explicit) {
         findings.push({ code: 'missing-file', severity: 'error', file: nodePath, message: `${nodePath} does not exist${underRoot}` });
       }
@@ -792,7 +794,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     const reason = `kubelet-client: ${problem}: ${interruptedSwap(certificates) ? '' : 'the kubelet cannot start; '}${fix}`;
     const code = gone ? 'missing-file' : prior?.code ?? 'corrupt';
     for (let i = findings.length - 1; i >= 0; i--) if (earlier(findings[i]!)) findings.splice(i, 1);
-    missing.push({ name: 'kubelet-client', file, layout: 'kubelet', state: gone ? 'missing' : 'unreadable', reason });
+    missing.push({ name: 'kubelet-client', file, layout: 'kubelet', state: gone ? 'missing' : 'unreadable', reason, ...(dangling ? { danglingTo: real } : {}) });
     findings.push({ code, severity: 'error', file, message: reason });
   }
 

@@ -55,6 +55,8 @@ export interface Finding {
   file?: string;
   /** id of the certificate concerned */
   certificate?: string;
+  /** `file` is a dangling symlink: the node path it points at, which is gone */
+  danglingTo?: string;
 }
 
 /** Where one certificate lives. */
@@ -201,6 +203,8 @@ export interface MissingEntry {
   state: 'missing' | 'unreadable';
   /** why, in one line (the finding's message) */
   reason: string;
+  /** `file` is a dangling symlink: the node path it points at, which is gone */
+  danglingTo?: string;
 }
 
 export interface KeyEntry {

@@ -15,10 +15,10 @@ import { Certificate, GO_CURVES } from '../pki/certificate.js';
 import { parsePemBlocks } from '../pki/pem.js';
 import { UserError } from '../errors.js';
 import { keyModeChange } from '../fs/key-mode.js';
-import { KUBEADM_PROFILES } from '../profiles/kubeadm.js';
+import { KUBEADM_PROFILES, KUBELET_PKI_DIR } from '../profiles/kubeadm.js';
 import { agentReissueAdvice, rancherUnit } from '../layouts/detect.js';
 import { certificateLifetime, type Lifetime } from '../inventory/time.js';
-import { kubeletClientFix, interruptedSwap, embeddedKubeletConfText } from '../inventory/next.js';
+import { kubeletClientFix, kubeletServingFix, interruptedSwap, embeddedKubeletConfText } from '../inventory/next.js';
 
 export type SanInput = { type: 'dns' | 'ip' | 'email' | 'uri'; value: string };
 
@@ -126,7 +126,7 @@ function isKubeadmCa(name: string): boolean {
 /** What is wrong with an expected file: gone, or there but unreadable (and why). */
 function missingText(m: MissingEntry): string {
   // (kubelet-client's reason ends with its fix, which missingAdvice gives)
-  if (m.name === 'kubelet-client') return `${m.file} is ${m.state}`;
+  if (m.name === 'kubelet-client') return m.danglingTo ? `${m.file} is a dangling symlink to ${m.danglingTo}, which is gone` : `${m.file} is ${m.state}`;
   return m.state === 'unreadable' ? m.reason : `${m.file} is missing`;
 }
 
@@ -170,6 +170,13 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
         throw new UserError(`failed to renew ${t}: ${missingText(gone)}`, isKubeadmCa(t)
           ? `${RESTORE_CA_ADVICE}`
           : `${missingAdvice(gone, inv)}; renew renews what is there`);
+      }
+      // the kubelet's link to a dated file that is gone (check's finding says so): what makes the kubelet a new
+      // pair, as check says it (the client link kubelet.conf names is a missing entry, above)
+      const link = hits.length === 0 && (t === 'kubelet-server' || t === 'kubelet-client') ? inv.findings.find((f) => f.danglingTo && f.file === `${KUBELET_PKI_DIR}/${t}-current.pem`) : undefined;
+      if (link) {
+        throw new UserError(`failed to renew ${t}: ${link.file} is a dangling symlink to ${link.danglingTo}, which is gone`,
+          `${t === 'kubelet-server' ? kubeletServingFix() : kubeletClientFix(inv, '')}; renew renews what is there`);
       }
       if (hits.length === 0) {
         const names = [...new Set(inv.certificates.filter((c) => !isCaCopyOnly(c)).map((c) => c.name))].sort();
