@@ -111,21 +111,29 @@ test('csr approve --deny-invalid denies the malicious CSR with the offending SAN
   assert.equal(r.code, 0, r.out + r.err);
 });
 
-test('csr approve NAME of a CSR already Denied or Failed is a refusal (exit 2, one line: the kubelet makes a new CSR); already Approved is exit 0', async () => {
-  const decided = (name: string, type: string) => {
-    const c = bootstrapCsr(name);
+test('csr approve NAME of a CSR already Denied or Failed is a refusal (exit 2, one line: a rotating kubelet makes a new CSR, a bootstrapping one\'s must be deleted); already Approved is exit 0', async () => {
+  const decide = (c: any, type: string) => {
     c.status = { conditions: [{ type, status: 'True', reason: 'SomeoneElse', message: 'by hand', lastUpdateTime: '2026-11-22T21:40:00Z', lastTransitionTime: '2026-11-22T21:40:00Z' }] };
     return c;
   };
-  const s = await pendingCluster([decided('node-csr-denied', 'Denied'), decided('node-csr-failed', 'Failed'), decided('node-csr-done', 'Approved')]);
+  const decided = (name: string, type: string) => decide(bootstrapCsr(name), type);
+  // a node renewing its own client certificate (the kubelet's rotation: a generated name, a new one each try)
+  const rotating = decide(structuredClone(get('csr-kubelet-client.json', 'csr-hprcx')), 'Denied');
+  rotating.metadata = { ...rotating.metadata, name: 'csr-denied', uid: '00000000-0000-4000-8000-00000000d3n1' };
+  const s = await pendingCluster([decided('node-csr-denied', 'Denied'), decided('node-csr-failed', 'Failed'), decided('node-csr-done', 'Approved'), rotating]);
   const kc = await s.kubeconfig(tmp);
   for (const [name, word] of [['node-csr-denied', 'Denied'], ['node-csr-failed', 'Failed']] as const) {
     const r = await cli(['csr', 'approve', name, '--kubeconfig', kc]);
     assert.equal(r.code, 2, `${name}: not approved and never can be: ${r.out}${r.err}`);
     const lines = r.out.trimEnd().split('\n');
     assert.equal(lines.length, 1, r.out);
-    assert.match(lines[0]!, new RegExp(`^refused  ${name} \\(kubelet-client for worker-1\\): already ${word}\\b.*the kubelet makes a new CSR`));
+    // a bootstrapping kubelet names its CSR after its key and keeps the key: it would meet this one again
+    assert.match(lines[0]!, new RegExp(`^refused  ${name} \\(kubelet-client for worker-1\\): already ${word}\\b.*delete it \\(kubectl delete csr ${name}\\)`));
   }
+  const rot = await cli(['csr', 'approve', 'csr-denied', '--kubeconfig', kc]);
+  assert.equal(rot.code, 2, rot.out + rot.err);
+  assert.match(rot.out, /^refused  csr-denied \(kubelet-client for worker-1\): already Denied\b.*the kubelet makes a new CSR when it tries again/);
+  assert.doesNotMatch(rot.out, /kubectl delete csr/);
   const done = await cli(['csr', 'approve', 'node-csr-done', '--kubeconfig', kc]);
   assert.equal(done.code, 0, done.out + done.err);
   assert.equal(done.out, 'skipped  node-csr-done (kubelet-client for worker-1): already approved\n');

@@ -106,7 +106,7 @@ Exit codes:
   2  a CSR named on the command line fails the policy (also when
      --deny-invalid denied it), is refused by the SubjectAccessReview, is
      already Denied or Failed (it can never be approved: the kubelet makes a
-     new CSR), or does not exist
+     new CSR; a bootstrap token's must be deleted first), or does not exist
   3+ kubepki could not run (no kubeconfig, API server unreachable, 401/403);
      nothing is approved then. Also when a kubelet client CSR's
      SubjectAccessReview could not be made (4 when kubepki's user may not
@@ -173,8 +173,12 @@ function describe(r: CsrActionResult): string {
     case 'denied': return `denied   ${what}: ${d.reason}`;
     case 'skipped': return d.verdict === 'approved'
       ? `skipped  ${what}: already approved`
-      // (a decided CSR cannot be decided again; the kubelet, its request refused, asks again with a new CSR)
-      : `refused  ${what}: already ${d.verdict === 'denied' ? 'Denied' : 'Failed (its signer could not sign it)'}, so it can never be approved; the kubelet makes a new CSR when it tries again: approve that one (kubepki csr list)`;
+      // (a decided CSR cannot be decided again. A rotating kubelet asks again with a new CSR (generated name); a
+      // bootstrapping one names its CSR after its key (node-csr-<digest>, client-go's certificate/csr), which it
+      // keeps, so it meets the same decided CSR again until that is deleted)
+      : `refused  ${what}: already ${d.verdict === 'denied' ? 'Denied' : 'Failed (its signer could not sign it)'}, so it can never be approved; ${d.requester.startsWith('system:bootstrap:')
+        ? `a bootstrapping kubelet asks again under the same name and finds it decided: delete it (kubectl delete csr ${r.name}), then approve the kubelet's next request (kubepki csr list)`
+        : 'the kubelet makes a new CSR when it tries again: approve that one (kubepki csr list)'}`;
     default: return `refused  ${what}: ${d.reason}`;
   }
 }
