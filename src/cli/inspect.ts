@@ -51,7 +51,7 @@ ${EXIT_CODES_HELP}`)
         inv = servedInventory(res.chain, `${ep.host}:${ep.port}`, now, o.warn);
       } else if (source === '-') {
         // (named `-` wherever a file is named, as given: not the throwaway file it was read through)
-        inv = inventoryOfBytes([await io.readStdin()], 'stdin', now, o.warn, '-');
+        inv = inventoryOfBytes(await io.readStdin(), 'stdin', '-', now, o.warn);
       } else {
         // a host path, or under --root a node path (absolute as the node sees it, or relative inside DIR);
         // stat through the node: an absolute symlink such as kubelet-client-current.pem points inside --root
@@ -114,26 +114,24 @@ function nodeCaFiles(node: NodeFs): string[] {
 }
 
 /**
- * Bytes that are not on a node (stdin, a served chain): read through a throwaway tree. `shownAs`: what the
- * inventory calls the one part's file (its file fields, ids, messages and root), instead of the throwaway name.
+ * Bytes that are not on a node (stdin, a served chain): read through a throwaway file named after `label`
+ * (which names its certificates). `shownAs`: what the inventory calls that file (its file fields, ids,
+ * messages and root) instead of the throwaway path.
  */
-export function inventoryOfBytes(parts: Buffer[], label: string, now: Date, warn?: string, shownAs?: string): Inventory {
+export function inventoryOfBytes(bytes: Buffer, label: string, shownAs: string, now: Date, warn?: string): Inventory {
   const dir = fsp.mkdtempSync(path.join(os.tmpdir(), 'kubepki-inspect-'));
   try {
-    const files = parts.map((b, i) => {
-      // no extension: the reader then sniffs PEM, DER or a kubeconfig (a .pem name would rule the last out)
-      const f = path.join(dir, `${label.replace(/[^a-z0-9.:[\]-]/gi, '_')}${parts.length > 1 ? `-${i}` : ''}`);
-      fsp.writeFileSync(f, b);
-      return `/${path.basename(f)}`;
-    });
-    const inv = readInventory({ fs: new NodeFs(dir), now, warn, layouts: [], paths: files, componentRefs: false });
+    // no extension: the reader then sniffs PEM, DER or a kubeconfig (a .pem name would rule the last out)
+    const file = `/${label.replace(/[^a-z0-9.:[\]-]/gi, '_')}`;
+    fsp.writeFileSync(path.join(dir, file), bytes);
+    const inv = readInventory({ fs: new NodeFs(dir), now, warn, layouts: [], paths: [file], componentRefs: false });
     // facts about the throwaway file, not about anything the user has: its mode, and CAs whose keys are elsewhere
     const notOurs = (f: { code: string }) => f.code !== 'key-permissions' && f.code !== 'ca-key-missing';
     inv.findings = inv.findings.filter(notOurs);
     for (const c of inv.certificates) c.findings = c.findings.filter(notOurs);
     // (where the bytes came from, not the throwaway directory, which is gone when this returns)
-    inv.root = shownAs ?? label;
-    if (shownAs !== undefined && files.length === 1) renameFile(inv, files[0]!, shownAs);
+    inv.root = shownAs;
+    renameFile(inv, file, shownAs);
     if (inv.certificates.length === 0 && inv.keys.length === 0 && inv.csrs.length === 0) {
       const why = inv.findings[0]?.message.replace(/^[^:]*: /, '') ?? 'nothing readable';
       throw new UserError(`failed to inspect ${label}: ${why}`, 'pass PEM or DER certificates, a CSR, a key or a kubeconfig');
@@ -146,7 +144,7 @@ export function inventoryOfBytes(parts: Buffer[], label: string, now: Date, warn
 
 /** The chain an endpoint served, as one bundle named by the endpoint (its certificates are 0, 1 … in it). */
 export function servedInventory(chain: Uint8Array[], endpoint: string, now: Date, warn?: string): Inventory {
-  return inventoryOfBytes([Buffer.from(chain.map((der) => derToPem(der, 'CERTIFICATE')).join(''), 'latin1')], endpoint, now, warn, endpoint);
+  return inventoryOfBytes(Buffer.from(chain.map((der) => derToPem(der, 'CERTIFICATE')).join(''), 'latin1'), endpoint, endpoint, now, warn);
 }
 
 /**
