@@ -21,3 +21,8 @@ export function pidAlive(pid: number): boolean {
   const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
   return state !== 'Z' && state !== 'X';
 }
+
+/** A lock record another run on this host holds and is alive for (`hostname`: this host's; a lock from another host cannot be judged here). */
+export function heldByLiveRun(lock: { pid?: unknown; host?: unknown } | undefined, hostname: string): boolean {
+  return lock !== undefined && lock.host === hostname && typeof lock.pid === 'number' && lock.pid !== process.pid && pidAlive(lock.pid);
+}

@@ -17,7 +17,7 @@ import * as os from 'node:os';
 import { createHash } from 'node:crypto';
 import type { NodeFs } from '../fs/node-fs.js';
 import { UserError, errorMessage } from '../errors.js';
-import { BACKUP_DIR, LOCK_FILE, pidAlive } from './state.js';
+import { BACKUP_DIR, LOCK_FILE, heldByLiveRun } from './state.js';
 import { keyFileMode, keyModeChange, holdsPrivateKey, type ModeChange } from '../fs/key-mode.js';
 
 export type Change =
@@ -219,7 +219,7 @@ const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
 
 /** CONTENT in a temp file beside HOST, with its mode (and owner), fsynced; its path. */
 function writeTemp(host: string, content: Buffer, mode: number, owner?: { uid: number; gid: number }, steps?: Steps): string {
-  const tmp = path.join(path.dirname(host), `.${path.basename(host)}.kubepki-${process.pid}.tmp`);
+  const tmp = tempOf(host);
   steps?.step(`write ${tmp}`);
   fs.rmSync(tmp, { force: true });
   const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, mode);
@@ -449,7 +449,7 @@ function takeLock(nfs: NodeFs, now: Date, backupRoot: string): NodeLock {
     try { raw = fs.readFileSync(f, 'utf8'); } catch { return {}; }
     try { return { raw, held: JSON.parse(raw) as LockInfo }; } catch { return { raw }; }
   };
-  const live = (h: LockInfo | undefined) => h !== undefined && h.host === os.hostname() && pidAlive(h.pid) && h.pid !== process.pid;
+  const live = (h: LockInfo | undefined) => heldByLiveRun(h, os.hostname());
   // only the one run that makes this file rolls a dead run back and takes its lock over: two runs started
   // after a crash (cron, an operator) both saw the dead lock, and both rolled back and renewed at once
   const guard = `${file}.takeover`;

@@ -161,7 +161,7 @@ Exit codes:
           if (o.dryRun) { io.stdout(`${lines.join('\n')}\nDry run: nothing written.\n`); return; }
           const changes = kubeletBootstrapChanges(plan, ca.pem, token);
           // (a Secret written over bootstrap-kubelet.conf, or the other way round, would leave the kubelet nothing to join with)
-          const written = [...changes.map((c) => c.path), ...(outDir ? [caCopy(ca.pem).path] : [])].map((p) => (outDir ? path.join(outDir, p) : fs.hostPath(p)));
+          const written = [...changes.map((c) => c.path), ...(outDir ? [clientCa] : [])].map((p) => (outDir ? path.join(outDir, p) : fs.hostPath(p)));
           if (written.includes(secretOut)) throw new UserError(`--secret-out ${secretOut} is one of the files this run writes for the kubelet`, 'pass a path outside the node\'s files, e.g. --secret-out ./token.yaml');
           // the Secret first, and only as a new file (the write itself refuses to replace one, however recent):
           // an existing one stops the run before the node is changed; a failed node write takes it away again

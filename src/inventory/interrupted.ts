@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type { NodeFs } from '../fs/node-fs.js';
 import type { Finding } from './types.js';
-import { BACKUP_DIR, LOCK_FILE, pidAlive } from '../apply/state.js';
+import { BACKUP_DIR, LOCK_FILE, heldByLiveRun } from '../apply/state.js';
 
 /** This machine's name, asked only when a lock is found (node:os is not otherwise loaded by check). */
 const hostname = (): string => (createRequire(import.meta.url)('node:os') as typeof import('node:os')).hostname();
@@ -36,7 +36,7 @@ export function interruptedRuns(fs: NodeFs): Finding[] {
 function runningNow(fs: NodeFs): boolean {
   try {
     const lock = JSON.parse(fs.readFile(LOCK_FILE).toString('utf8')) as { pid?: unknown; host?: unknown };
-    return lock.host === hostname() && typeof lock.pid === 'number' && lock.pid !== process.pid && pidAlive(lock.pid);
+    return heldByLiveRun(lock, hostname());
   } catch {
     return false; // no lock, or not ours to read
   }
