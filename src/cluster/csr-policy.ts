@@ -29,9 +29,7 @@ export interface CsrObject {
     signerName?: string;
     usages?: string[];
     username?: string;
-    uid?: string;
     groups?: string[];
-    extra?: Record<string, string[]>;
     expirationSeconds?: number;
   };
   status?: {
@@ -186,11 +184,11 @@ export function evaluateCsr(csr: CsrObject, nodes: NodeObject[], opts: PolicyOpt
     v.push(`usages [${usages.join(', ')}] are not an allowed set (${allowed.map((s) => `[${s.join(', ')}]`).join(' or ')})`);
   }
 
+  // the node itself (a client renewal: csrapproving's selfnodeclient needs username == CN, and kubeadm grants
+  // that permission to the group system:nodes only, kubeadm:node-autoapprove-certificate-rotation)
+  const self = nodeName !== undefined && requester === `system:node:${nodeName}` && groups.includes('system:nodes');
   if (kind === 'kubelet-client') {
     if (info.sans.length) v.push(`a kubelet client certificate may have no SANs, got ${sans.join(', ')}`);
-    // renewal by the node itself: csrapproving's selfnodeclient needs username == CN, and kubeadm grants
-    // that permission to the group system:nodes only (kubeadm:node-autoapprove-certificate-rotation)
-    const self = nodeName !== undefined && requester === `system:node:${nodeName}` && groups.includes('system:nodes');
     const bootstrapper = requester.startsWith('system:bootstrap:') && groups.includes('system:bootstrappers');
     if (!self && !bootstrapper) v.push(`requester ${requester || '(none)'}${groups.length ? ` (groups ${groups.join(', ')})` : ''} is neither the node system:node:${nodeName ?? '?'} in group system:nodes nor a bootstrap token (system:bootstrap:<id> in system:bootstrappers)`);
     if (nodeName && !node && !opts.allowNewNodes) v.push(`Node ${nodeName} does not exist (pass --allow-new-nodes to approve client certificates for joining nodes)`);
@@ -199,7 +197,7 @@ export function evaluateCsr(csr: CsrObject, nodes: NodeObject[], opts: PolicyOpt
       v.push(`Node ${nodeName} exists and is Ready: a bootstrap token may not take over a live node's identity (delete the Node first if it is being re-joined)`);
     }
   } else {
-    if (!(nodeName !== undefined && requester === `system:node:${nodeName}` && groups.includes('system:nodes'))) {
+    if (!self) {
       v.push(`requester ${requester || '(none)'} is not the node system:node:${nodeName ?? '?'} itself`);
     }
     const bad = info.sans.filter((s) => s.type !== 'dns' && s.type !== 'ip');

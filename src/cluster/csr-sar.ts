@@ -18,11 +18,12 @@ import type { V1CertificateSigningRequest, V1SubjectAccessReview } from '@kubern
 import { UserError } from '../errors.js';
 import { apiError, httpStatus, type ClusterClient } from './connect.js';
 import type { CsrDecision } from './csr-policy.js';
+import { DEFAULT_TOKEN_GROUP } from '../pki/bootstrap-token.js';
 
 export type NodeClientSubresource = 'selfnodeclient' | 'nodeclient';
 
 /** What kubeadm creates to grant each permission (spec §5; kubeadm's bootstraptoken/node phase). */
-export const KUBEADM_AUTOAPPROVE: Record<NodeClientSubresource, { binding: string; clusterRole: string; group: string }> = {
+const KUBEADM_AUTOAPPROVE: Record<NodeClientSubresource, { binding: string; clusterRole: string; group: string }> = {
   selfnodeclient: {
     binding: 'kubeadm:node-autoapprove-certificate-rotation',
     clusterRole: 'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient',
@@ -31,7 +32,7 @@ export const KUBEADM_AUTOAPPROVE: Record<NodeClientSubresource, { binding: strin
   nodeclient: {
     binding: 'kubeadm:node-autoapprove-bootstrap',
     clusterRole: 'system:certificates.k8s.io:certificatesigningrequests:nodeclient',
-    group: 'system:bootstrappers:kubeadm:default-node-token',
+    group: DEFAULT_TOKEN_GROUP,
   },
 };
 
@@ -70,7 +71,7 @@ export type NodeClientAuthorization =
  * permission is missing and the kubeadm ClusterRoleBinding that grants it.
  * `said` is the API server's reason or evaluation error, if it gave one.
  */
-export function deniedReason(d: Pick<CsrDecision, 'requester'>, groups: string[], tried: NodeClientSubresource[], said = ''): string {
+function deniedReason(d: Pick<CsrDecision, 'requester'>, groups: string[], tried: NodeClientSubresource[], said = ''): string {
   const want = tried[0]!;
   const k = KUBEADM_AUTOAPPROVE[want];
   // a bootstrap token made with other --groups is not in kubeadm's group: name the requester's own
@@ -112,16 +113,10 @@ export async function authorizeNodeClient(client: ClusterClient, csr: V1Certific
 function sarError(e: unknown, client: ClusterClient, name: string, subresource: NodeClientSubresource): UserError {
   const base = apiError(e, client, `ask the API server whether the requester of CertificateSigningRequest ${name} may create certificatesigningrequests/${subresource} (SubjectAccessReview)`);
   const status = httpStatus(e);
-  const pending = `${name} was left pending`;
-  if (status === 403) {
-    return new UserError(`${base.message}; ${pending}`,
-      `kubepki approves kubelet client CSRs only after a SubjectAccessReview, as kube-controller-manager does: give user ${client.user} create on subjectaccessreviews.authorization.k8s.io (ClusterRole system:auth-delegator), or use /etc/kubernetes/admin.conf`,
-      base.exitCode);
-  }
-  if (status === 404) {
-    return new UserError(`${base.message}; ${pending}`,
-      `this API server (or a proxy in front of it) does not serve authorization.k8s.io/v1 SubjectAccessReviews, so kubepki cannot tell whether the requester may get the certificate: check the CSR and approve it by hand (kubectl certificate approve ${name})`,
-      base.exitCode);
-  }
-  return new UserError(`${base.message}; ${pending}`, base.hint, base.exitCode);
+  const hint = status === 403
+    ? `kubepki approves kubelet client CSRs only after a SubjectAccessReview, as kube-controller-manager does: give user ${client.user} create on subjectaccessreviews.authorization.k8s.io (ClusterRole system:auth-delegator), or use /etc/kubernetes/admin.conf`
+    : status === 404
+      ? `this API server (or a proxy in front of it) does not serve authorization.k8s.io/v1 SubjectAccessReviews, so kubepki cannot tell whether the requester may get the certificate: check the CSR and approve it by hand (kubectl certificate approve ${name})`
+      : base.hint;
+  return new UserError(`${base.message}; ${name} was left pending`, hint, base.exitCode);
 }

@@ -8,7 +8,7 @@
  */
 import { Certificate } from '../pki/certificate.js';
 import { parsePemBlocks, PemError } from '../pki/pem.js';
-import { parsePrivateKeyBlock, PRIVATE_KEY_LABELS, KeyError, sameBytes, samePublicKey } from '../pki/keys.js';
+import { parsePrivateKeyBlock, PRIVATE_KEY_LABELS, KeyError, samePublicKey } from '../pki/keys.js';
 import { parseThresholdOrThrow } from '../inventory/classify.js';
 import { certFacts, withEagerDigests } from '../inventory/describe.js';
 import { inWarningWindow, humanDuration } from '../inventory/time.js';
