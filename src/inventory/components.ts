@@ -9,9 +9,18 @@ const MANIFEST_DIRS = ['/etc/kubernetes/manifests', '/var/lib/rancher/rke2/agent
 /** kubeadm's (and most installers') kubelet config file, when the kubelet's unit names none. */
 export const KUBELET_CONFIG = '/var/lib/kubelet/config.yaml';
 
-/** The kubelet's systemd service, read once per read (kubeletConfigPath and readComponentRefs both need it). */
-function kubeletService(fs: NodeFs): SystemdService | undefined {
-  return fs.perRead('kubelet.service', () => readSystemdService(fs, 'kubelet.service'));
+/**
+ * A component's systemd service, read once per read (readComponentRefs reads every component's; kubeletConfigPath
+ * the kubelet's, kubeletClientSigningOff kube-controller-manager's).
+ */
+function componentService(fs: NodeFs, component: string): SystemdService | undefined {
+  return fs.perRead(`${component}.service`, () => readSystemdService(fs, `${component}.service`));
+}
+const kubeletService = (fs: NodeFs): SystemdService | undefined => componentService(fs, 'kubelet');
+
+/** A static pod manifest, read once per read (readComponentRefs reads them all; kubeletClientSigningOff kube-controller-manager's). */
+function staticPod(fs: NodeFs, file: string): Record<string, unknown> | undefined {
+  return fs.perRead(`pod:${file}`, () => parseYaml(fs.readFile(file).toString('utf8')) as Record<string, unknown> | undefined);
 }
 
 /**
@@ -125,7 +134,7 @@ export function readComponentRefs(fs: NodeFs): ComponentRef[] {
       if (!/\.ya?ml$/.test(d.name)) continue;
       const file = `${dir}/${d.name}`;
       let pod: Record<string, unknown> | undefined;
-      try { pod = parseYaml(fs.readFile(file).toString('utf8')) as Record<string, unknown>; } catch { continue; }
+      try { pod = staticPod(fs, file); } catch { continue; }
       const spec = (pod?.spec ?? {}) as { containers?: Container[] };
       const podName = String(((pod?.metadata ?? {}) as Record<string, unknown>).name ?? d.name.replace(/\.ya?ml$/, '')).replace(/-[^-]*$/, (m) => (/^-(cp|master|node)/.test(m) ? '' : m));
       for (const c of spec.containers ?? []) {
@@ -147,7 +156,7 @@ export function readComponentRefs(fs: NodeFs): ComponentRef[] {
   }
   const units = new Map<string, SystemdService>();
   for (const component of ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy', 'etcd']) {
-    const unit = component === 'kubelet' ? kubeletService(fs) : readSystemdService(fs, `${component}.service`);
+    const unit = componentService(fs, component);
     if (unit) units.set(component, unit);
   }
   refs.push(...systemdEtcdRefs(fs, units.get('etcd')));
@@ -430,11 +439,11 @@ export function kubeletClientSigningOff(fs: NodeFs): KubeletSigningOff | undefin
   let argv: string[] | undefined;
   let file = manifest;
   try {
-    const pod = parseYaml(fs.readFile(manifest).toString('utf8')) as { spec?: { containers?: Container[] } };
+    const pod = staticPod(fs, manifest) as { spec?: { containers?: Container[] } } | undefined;
     const c = pod?.spec?.containers?.find((x) => x.name === 'kube-controller-manager') ?? pod?.spec?.containers?.[0];
     argv = [...(c?.command ?? []), ...(c?.args ?? [])].map(String);
   } catch {
-    const unit = readSystemdService(fs, 'kube-controller-manager.service');
+    const unit = componentService(fs, 'kube-controller-manager');
     if (unit) { argv = unit.argv; file = unit.source; }
   }
   if (!argv) return undefined;
