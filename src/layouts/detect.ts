@@ -73,6 +73,11 @@ export function layoutTargets(layout: LayoutName, fs: NodeFs, pkiDir = kubeadmPk
   }
 }
 
+/** The certificatesDir a kubeadm CA path says (kubeadm writes `<certificatesDir>/ca.crt` into flags and configs), or undefined. */
+export function certificatesDirOfCa(file: unknown): string | undefined {
+  return typeof file === 'string' && /^\/.+\/ca\.crt$/.test(file) ? file.slice(0, -'/ca.crt'.length) : undefined;
+}
+
 /**
  * kubeadm's certificatesDir on this node, as a node path: the directory of the kube-apiserver manifest's
  * --client-ca-file (kubeadm writes `<certificatesDir>/ca.crt` there), else of the kubelet config's
@@ -84,12 +89,11 @@ export function kubeadmPkiDir(fs: NodeFs): string {
   const read = (p: string): string | undefined => {
     try { return fs.stat(p)?.isFile() ? fs.readFile(p).toString('utf8') : undefined; } catch { return undefined; }
   };
-  const caDir = (file: string | undefined) => (file && /^\/.+\/ca\.crt$/.test(file) ? file.slice(0, -'/ca.crt'.length) : undefined);
-  const fromManifest = caDir(/--client-ca-file=["']?([^\s"']+)/.exec(read('/etc/kubernetes/manifests/kube-apiserver.yaml') ?? '')?.[1]);
+  const fromManifest = certificatesDirOfCa(/--client-ca-file=["']?([^\s"']+)/.exec(read('/etc/kubernetes/manifests/kube-apiserver.yaml') ?? '')?.[1]);
   if (fromManifest) return fromManifest;
   // (only kubeadm's kubelet config says where kubeadm's PKI is: the hard way's kubelet keeps its CA in /var/lib/kubelet)
   const kubeletCa = kubeletConfigPath(fs) === KUBELET_CONFIG ? readKubeletConfig(fs)?.authentication?.x509?.clientCAFile : undefined;
-  const fromKubelet = caDir(typeof kubeletCa === 'string' ? kubeletCa : undefined);
+  const fromKubelet = certificatesDirOfCa(kubeletCa);
   if (fromKubelet) return fromKubelet;
   const fromConfig = /^\s*certificatesDir:\s*["']?(\/[^\s"'#]+?)\/?["']?\s*(#.*)?$/m.exec(read('/etc/kubernetes/kubeadm-config.yaml') ?? '')?.[1];
   if (fromConfig) return fromConfig;

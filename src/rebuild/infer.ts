@@ -14,6 +14,7 @@ import { parseKubeadmConfig, settingsFromKubeadmConfig } from './kubeadm-config.
 import { UserError } from '../errors.js';
 import { checkSans } from '../pki/san-validate.js';
 import { resolveSettings, type ResolvedSettings, type SettingsSource } from './settings.js';
+import { certificatesDirOfCa } from '../layouts/detect.js';
 
 export const KUBEADM_CONFIG_CANDIDATES = [
   '/etc/kubernetes/kubeadm-config.yaml',
@@ -235,9 +236,9 @@ function fromKubelet(fs: NodeFs, consulted: Set<string>): SettingsSource {
       }
       // kubeadm writes clientCAFile as <certificatesDir>/ca.crt: with /etc/kubernetes gone, it is what says a
       // certificatesDir outside it (whose CAs and keys survived) is where the PKI is
-      const ca = cfg?.authentication?.x509?.clientCAFile;
-      if (typeof ca === 'string' && /^\/.+\/ca\.crt$/.test(ca)) {
-        s.certificatesDir = { value: ca.slice(0, -'/ca.crt'.length), source: `${KUBELET_CONFIG} (authentication.x509.clientCAFile)` };
+      const dir = certificatesDirOfCa(cfg?.authentication?.x509?.clientCAFile);
+      if (dir) {
+        s.certificatesDir = { value: dir, source: `${KUBELET_CONFIG} (authentication.x509.clientCAFile)` };
         consulted.add(KUBELET_CONFIG);
       }
     } catch { /* a hint only */ }
