@@ -316,8 +316,10 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
 
   // --- etcd's membership, for a new etcd.yaml (undefined: not written, the member must be re-added first)
   const etcdPath = `${KDIR}/manifests/etcd.yaml`;
+  // (--etcd-initial-cluster, parsed once: etcd.yaml's members, and a sign of several control-plane nodes below)
+  const flagMembers = input.etcdInitialCluster !== undefined ? parseInitialCluster(input.etcdInitialCluster) : undefined;
   const etcd = s.externalEtcd || existing[etcdPath] ? undefined
-    : etcdMembership(s, evidence, input.etcdInitialCluster, caNew['etcd-ca'] === true && !caReusesKey('etcd-ca'), { errors, warnings, followUps, skipped, path: etcdPath });
+    : etcdMembership(s, evidence, flagMembers, caNew['etcd-ca'] === true && !caReusesKey('etcd-ca'), { errors, warnings, followUps, skipped, path: etcdPath });
   const rejoining = !s.externalEtcd && !existing[etcdPath] && !etcd;
 
   // --- Kubeconfigs (spec §2).
@@ -327,7 +329,6 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
     if (spec.name === 'super-admin.conf' && !e && !input.superAdmin) {
       // kubeadm writes super-admin.conf (O=system:masters, which no RBAC can revoke) only on the node that ran
       // `kubeadm init`: on one of several control-plane nodes, nothing left says it was that one
-      const flagMembers = input.etcdInitialCluster !== undefined ? parseInitialCluster(input.etcdInitialCluster) : [];
       const members = [
         ...((evidence.etcdMembers?.length ?? 0) > 1 ? [`this node's etcd data lists ${evidence.etcdMembers!.length} members`] : []),
         ...(Array.isArray(flagMembers) && flagMembers.length > 1 ? [`--etcd-initial-cluster lists ${flagMembers.length} members`] : []),
@@ -423,7 +424,7 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
 }
 
 /** `name=url,name=url` (etcd's --initial-cluster, as `etcdctl member add` prints it) → entries, or why not. */
-export function parseInitialCluster(v: string): { name: string; url: string }[] | string {
+function parseInitialCluster(v: string): { name: string; url: string }[] | string {
   const out: { name: string; url: string }[] = [];
   for (const part of v.replace(/^ETCD_INITIAL_CLUSTER=/, '').replace(/^"|"$/g, '').split(',').map((x) => x.trim()).filter(Boolean)) {
     const m = /^([^=\s]+)=(https?:\/\/\S+)$/.exec(part);
@@ -445,11 +446,10 @@ interface PlanOut { errors: string[]; warnings: string[]; followUps: string[]; s
  * else — no etcd data on a node whose cluster exists beyond it — no etcd.yaml at all, and how to re-add the member.
  * Undefined: not written (the reason is in `skipped` and the steps in `followUps`).
  */
-function etcdMembership(s: RebuildSettings, ev: ClusterEvidence, flag: string | undefined, etcdCaNew: boolean, out: PlanOut): EtcdMembership | undefined {
+function etcdMembership(s: RebuildSettings, ev: ClusterEvidence, entries: ReturnType<typeof parseInitialCluster> | undefined, etcdCaNew: boolean, out: PlanOut): EtcdMembership | undefined {
   const self = `https://${hostPort(s.advertiseAddress, 2380)}`;
   const lone: EtcdMembership = { initialCluster: `${s.nodeName}=${self}`, state: 'new', source: 'this node alone, as kubeadm init writes it' };
-  if (flag !== undefined) {
-    const entries = parseInitialCluster(flag);
+  if (entries !== undefined) {
     if (typeof entries === 'string') {
       out.errors.push(`failed to use --etcd-initial-cluster: ${entries}; pass the ETCD_INITIAL_CLUSTER value \`etcdctl member add\` printed (cp-1=https://192.0.2.11:2380,cp-2=https://192.0.2.12:2380,...)`);
       return lone;
