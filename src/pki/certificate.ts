@@ -110,6 +110,7 @@ export class Certificate {
   private _subject?: NameAttribute[];
   private _issuer?: NameAttribute[];
   private _pub?: KeyObject;
+  private _key?: KeyInfo;
 
   constructor(der: Uint8Array) {
     this.der = der;
@@ -259,8 +260,9 @@ export class Certificate {
     return kid ? hex(contentBytes(e.value, kid)) : undefined;
   }
 
+  /** (parsed once: the inventory's facts and its findings both read it) */
   get keyInfo(): KeyInfo {
-    return spkiKeyInfo(this.spkiRaw);
+    return (this._key ??= spkiKeyInfo(this.spkiRaw));
   }
 
   get signatureAlgorithm(): string {
