@@ -137,8 +137,27 @@ test('csr approve NAME of a CSR already Denied or Failed is a refusal (exit 2, o
   const done = await cli(['csr', 'approve', 'node-csr-done', '--kubeconfig', kc]);
   assert.equal(done.code, 0, done.out + done.err);
   assert.equal(done.out, 'skipped  node-csr-done (kubelet-client for worker-1): already approved\n');
+  // -o json says what the text says (it said `skipped` for a Denied CSR the text called refused), same exit codes
+  for (const [name, word, verdict, code] of [['node-csr-denied', 'refused', 'denied', 2], ['node-csr-failed', 'refused', 'failed', 2], ['node-csr-done', 'skipped', 'approved', 0]] as const) {
+    const text = await cli(['csr', 'approve', name, '--kubeconfig', kc]);
+    const json = await cli(['csr', 'approve', name, '-o', 'json', '--kubeconfig', kc]);
+    assert.deepEqual([text.code, json.code], [code, code]);
+    const r = JSON.parse(json.out).results;
+    assert.deepEqual(r.map((x: any) => [x.name, x.outcome, x.verdict]), [[name, word, verdict]]);
+    assert.equal(text.out.split(' ')[0], word, text.out);
+  }
   assert.deepEqual(s.writes(), [], 'a decided CSR is never written');
   assert.deepEqual(s.reviews(), [], 'nor reviewed');
+});
+
+test('csr approve --help and the README name the outcomes -o json reports, as the text lines start', async () => {
+  const help = await cli(['csr', 'approve', '--help']);
+  const readme = fs.readFileSync(path.resolve(process.cwd(), 'README.md'), 'utf8').replace(/\s+/g, ' ');
+  for (const [word, meaning] of [['refused', /already Denied or Failed/], ['skipped', /already approved/]] as const) {
+    assert.match(help.out, new RegExp(`^  ${word} +(.*)$`, 'm'));
+    assert.match(help.out.slice(help.out.indexOf(`  ${word} `)).split(/\n  \S/)[0]!.replace(/\s+/g, ' '), meaning);
+  }
+  assert.match(readme, /`refused` \(left as it is; `verdict` says why: `invalid`, `unauthorized`, or already `denied`\/`failed`\), `skipped` \(already approved\)/);
 });
 
 test('csr approve NAME refuses a named CSR that fails the policy: exit 2, nothing written', async () => {

@@ -97,6 +97,18 @@ Exit codes:
       .option('-o, --output <format>', 'text or json', 'text')
       .addOption(new Option('--max-passes <n>', 'with --watch: stop after n passes (tests, cron)').hideHelp())
       .addHelpText('after', `${POLICY_HELP}
+Outcomes (the first word of each line; "outcome" in -o json, with "verdict"
+saying why):
+  approved    approved now
+  denied      denied now (--deny-invalid)
+  refused     not approved, and left as it is: it fails the policy (verdict
+              invalid), the SubjectAccessReview refused its requester
+              (unauthorized), or it is already Denied or Failed (denied,
+              failed: it can never be approved)
+  skipped     already approved: nothing to do
+  unreviewed  a kubelet client CSR left pending because its
+              SubjectAccessReview could not be made (on stderr in text)
+
 Exit codes:
   0  every CSR asked for was approved or was already (or there was nothing
      to do); with --deny-invalid, those that fail the policy were denied
@@ -147,8 +159,8 @@ Exit codes:
         for (const m of run.missing) io.stderr(`kubepki: CertificateSigningRequest ${m} not found\n`);
         if (!flags.watch && run.results.length === 0 && run.missing.length === 0) io.stdout('no pending CertificateSigningRequests\n');
       }
-      // a named CSR that is already Denied or Failed was not approved and never will be: a refusal, not "nothing to do"
-      const namedBad = run.missing.length > 0 || run.results.some((r) => names.includes(r.name) && (r.outcome === 'refused' || r.outcome === 'denied' || (r.outcome === 'skipped' && r.decision.verdict !== 'approved')));
+      // (a named CSR that is already Denied or Failed is `refused`: not approved and never will be, not "nothing to do")
+      const namedBad = run.missing.length > 0 || run.results.some((r) => names.includes(r.name) && (r.outcome === 'refused' || r.outcome === 'denied'));
       // left pending is something to do (exit 1); denied, as --deny-invalid asked, is done
       const anyBad = run.results.some((r) => r.outcome === 'refused' && (r.decision.verdict === 'invalid' || r.decision.verdict === 'unauthorized'));
       // a review that could not be made is kubepki failing to do its job: its error's code (4 for 403), above 1 and 2
@@ -171,15 +183,17 @@ function describe(r: CsrActionResult): string {
   switch (r.outcome) {
     case 'approved': return `approved ${what}: ${d.reason}${r.attempts > 1 ? ` (after ${r.attempts - 1} conflict${r.attempts > 2 ? 's' : ''})` : ''}`;
     case 'denied': return `denied   ${what}: ${d.reason}`;
-    case 'skipped': return d.verdict === 'approved'
-      ? `skipped  ${what}: already approved`
+    case 'skipped': return `skipped  ${what}: already approved`;
+    case 'refused': return d.verdict === 'denied' || d.verdict === 'failed'
       // (a decided CSR cannot be decided again. A rotating kubelet asks again with a new CSR (generated name); a
       // bootstrapping one names its CSR after its key (node-csr-<digest>, client-go's certificate/csr), which it
       // keeps, so it meets the same decided CSR again until that is deleted)
-      : `refused  ${what}: already ${d.verdict === 'denied' ? 'Denied' : 'Failed (its signer could not sign it)'}, so it can never be approved; ${d.requester.startsWith('system:bootstrap:')
+      ? `refused  ${what}: already ${d.verdict === 'denied' ? 'Denied' : 'Failed (its signer could not sign it)'}, so it can never be approved; ${d.requester.startsWith('system:bootstrap:')
         ? `a bootstrapping kubelet asks again under the same name and finds it decided: delete it (kubectl delete csr ${r.name}), then approve the kubelet's next request (kubepki csr list)`
-        : 'the kubelet makes a new CSR when it tries again: approve that one (kubepki csr list)'}`;
-    default: return `refused  ${what}: ${d.reason}`;
+        : 'the kubelet makes a new CSR when it tries again: approve that one (kubepki csr list)'}`
+      : `refused  ${what}: ${d.reason}`;
+    // (the caller prints this one on stderr, as an error, with its hint)
+    case 'unreviewed': return `unreviewed ${what}: ${d.reason}`;
   }
 }
 

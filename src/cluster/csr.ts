@@ -34,8 +34,10 @@ export type CsrAction = 'approve' | 'deny';
 export interface CsrActionResult {
   name: string;
   /**
-   * what happened: `approved`/`denied` by us, `refused` (policy or SubjectAccessReview said no), `skipped` (already
-   * decided), `unreviewed` (a kubelet client CSR left pending because its SubjectAccessReview could not be made)
+   * what happened (the word `csr approve` prints, text and `-o json` alike): `approved`/`denied` by us; `refused`,
+   * not approved and `decision.verdict` says why (`invalid`: the policy; `unauthorized`: the SubjectAccessReview;
+   * `denied`/`failed`: already Denied or Failed, so it never can be); `skipped`, already approved (nothing to do);
+   * `unreviewed`, a kubelet client CSR left pending because its SubjectAccessReview could not be made
    */
   outcome: 'approved' | 'denied' | 'refused' | 'skipped' | 'unreviewed';
   decision: CsrDecision;
@@ -82,9 +84,9 @@ export async function actOnCsr(
   let authz = authorized;
   for (let attempt = 1; ; attempt++) {
     let decision = evaluateCsr(csr, nodes, opts);
-    if (decision.verdict === 'approved' || decision.verdict === 'denied' || decision.verdict === 'failed') {
-      return { name, outcome: 'skipped', decision, attempts: attempt - 1 };
-    }
+    if (decision.verdict === 'approved') return { name, outcome: 'skipped', decision, attempts: attempt - 1 };
+    // already Denied or Failed: a decided CSR cannot be decided again, so it is not approved, and never will be
+    if (decision.verdict === 'denied' || decision.verdict === 'failed') return { name, outcome: 'refused', decision, attempts: attempt - 1 };
     const wanted = action === 'approve' ? 'valid' : 'invalid';
     if (decision.verdict !== wanted) return { name, outcome: 'refused', decision, attempts: attempt - 1 };
     if (action === 'approve' && decision.kind === 'kubelet-client') {
