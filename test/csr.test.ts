@@ -8,8 +8,6 @@ import { memoryIo } from '../src/cli/io.js';
 import { FakeApiServer, recorded, loadRecording, forbidden, notFound, SAR_PATH } from './support/fake-apiserver.js';
 import { connect } from '../src/cluster/connect.js';
 import { actOnCsr, listNodes } from '../src/cluster/csr.js';
-import { authorizeNodeClient } from '../src/cluster/csr-sar.js';
-import { evaluateCsr } from '../src/cluster/csr-policy.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kubepki-csr-'));
 const servers: FakeApiServer[] = [];
@@ -279,27 +277,23 @@ test('409 Conflict on approval, and the CSR read again is another object of that
   assert.equal(r.code, 2);
 });
 
-test('actOnCsr (library) given a review made for one object: the object read now under that name, made again by a requester RBAC does not allow, is reviewed anew, not approved on the first one\'s review', async () => {
-  const first = bootstrapCsr('node-csr-lib');
-  const again = bootstrapCsr('node-csr-lib', ['system:bootstrappers', 'system:bootstrappers:worker-pool']);
-  again.metadata = { ...again.metadata, uid: '22222222-2222-4222-8222-222222222222', resourceVersion: '9003' };
-  const s = await pendingCluster([first]);
-  const client = await connect({ kubeconfig: await s.kubeconfig(tmp), env: {}, cwd: tmp });
-  const nodes = await listNodes(client);
-  const authz = await authorizeNodeClient(client, first, evaluateCsr(first, nodes, {}));
-  assert.equal(authz.allowed, true, authz.reason);
-  s.route('GET', `${CSRS}/node-csr-lib`, () => ({ status: 200, body: again }));
-  const r = await actOnCsr(client, 'node-csr-lib', 'approve', nodes, {}, undefined, authz);
-  assert.equal(r.outcome, 'refused');
-  assert.match(r.decision.reason, /may not create certificatesigningrequests\/nodeclient/);
-  assert.deepEqual(s.writes(), [], 'no approval sent');
-  assert.deepEqual(s.reviews().map((x) => x.body.spec.groups[1]), ['system:bootstrappers:kubeadm:default-node-token', 'system:bootstrappers:worker-pool']);
-  // a review for an object without a uid answers for none: asked anew
-  const nouid = structuredClone(first);
+test('actOnCsr (library), 409 Conflict: the review answers for the retries only while the object read again is the one reviewed (its uid); an object without a uid is reviewed anew', async () => {
+  const same = bootstrapCsr('node-csr-lib');
+  const nouid = structuredClone(same);
   delete nouid.metadata.uid;
-  const r2 = await actOnCsr(client, 'node-csr-lib', 'approve', nodes, {}, nouid, { ...authz, uid: undefined });
-  assert.equal(r2.outcome, 'approved');
-  assert.equal(s.reviews().length, 3, 'a third review, for the object without a uid');
+  for (const [csr, reviews] of [[same, 1], [nouid, 2]] as const) {
+    const s = await pendingCluster([csr]);
+    let puts = 0;
+    s.route('PUT', `${CSRS}/node-csr-lib/approval`, (req) => (++puts === 1
+      ? { status: 409, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'Conflict', code: 409, message: 'Operation cannot be fulfilled on certificatesigningrequests.certificates.k8s.io "node-csr-lib": the object has been modified; please apply your changes to the latest version and try again' } }
+      : { status: 200, body: req.body }));
+    s.route('GET', `${CSRS}/node-csr-lib`, () => ({ status: 200, body: csr }));
+    const client = await connect({ kubeconfig: await s.kubeconfig(tmp), env: {}, cwd: tmp });
+    const r = await actOnCsr(client, 'node-csr-lib', 'approve', await listNodes(client), {}, csr);
+    assert.equal(r.outcome, 'approved');
+    assert.equal(r.attempts, 2);
+    assert.equal(s.reviews().length, reviews, csr.metadata.uid ? 'the same uid: asked once' : 'no uid: asked again');
+  }
 });
 
 test('409 Conflict on approval: re-read, re-judge, retry (the recorded exchange in order)', async () => {

@@ -63,11 +63,10 @@ export function approvalBody(csr: V1CertificateSigningRequest, action: CsrAction
  * Approve (only if the policy says `valid` and, for a kubelet client CSR, a
  * SubjectAccessReview allows its requester) or deny (only if `invalid`) one
  * CSR. Reads it fresh first; after a 409 the CSR is read and judged again,
- * because whoever changed it may have changed what we are approving.
- * `authorized` is a review already made for this CSR (a CSR's spec cannot
- * change, so one review answers for every retry of the same object, its uid);
- * it is used only for the object of the uid it was made for, never for one
- * read since under the same name, nor for an object without a uid.
+ * because whoever changed it may have changed what we are approving. The
+ * review made at the first attempt answers for the retries while the CSR read
+ * again is the same object (its uid: a CSR's spec cannot change), never for
+ * one made again under the same name, nor for an object without a uid.
  * A review that cannot be made (403, 404, …) leaves the CSR pending: outcome
  * `unreviewed`, with the error.
  */
@@ -78,10 +77,9 @@ export async function actOnCsr(
   nodes: V1Node[],
   opts: PolicyOptions = {},
   first?: V1CertificateSigningRequest,
-  authorized?: NodeClientAuthorization,
 ): Promise<CsrActionResult> {
   let csr = first ?? (await readCsr(client, name));
-  let authz = authorized;
+  let authz: NodeClientAuthorization | undefined;
   for (let attempt = 1; ; attempt++) {
     let decision = evaluateCsr(csr, nodes, opts);
     if (decision.verdict === 'approved') return { name, outcome: 'skipped', decision, attempts: attempt - 1 };
