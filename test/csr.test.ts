@@ -109,6 +109,38 @@ test('csr approve --deny-invalid denies the malicious CSR with the offending SAN
   assert.equal(r.code, 0, r.out + r.err);
 });
 
+test('csr approve --all-valid acts on the CSRs as listed: no second read of each by name (nor a third before --deny-invalid denies); a named CSR is read once', async () => {
+  const s = await pendingCluster();
+  s.route('PUT', `${CSRS}/csr-s9vgs/approval`, (req) => ({ status: 200, body: req.body }));
+  const kc = await s.kubeconfig(tmp);
+  const r = await cli(['csr', 'approve', '--all-valid', '--deny-invalid', '--kubeconfig', kc]);
+  assert.equal(r.code, 0, r.out + r.err);
+  const asked = () => s.received.map((x) => `${x.method} ${x.path.replace(CSRS, 'CSRS')}`);
+  assert.deepEqual(asked(), [
+    'GET /api/v1/nodes', 'GET CSRS',
+    `POST ${SAR_PATH}`, 'PUT CSRS/csr-hprcx/approval', 'PUT CSRS/csr-r98zd/approval', 'PUT CSRS/csr-s9vgs/approval',
+  ]);
+  assert.match(r.out, /^approved csr-hprcx .*\n^approved csr-r98zd .*\n^denied   csr-s9vgs /m);
+  // named (and not in the list --all-valid read): one read each, a name that is not there is reported
+  const t = await pendingCluster();
+  const named = await cli(['csr', 'approve', 'csr-r98zd', 'csr-gone', '--kubeconfig', await t.kubeconfig(tmp)]);
+  assert.equal(named.code, 2);
+  assert.match(named.err, /CertificateSigningRequest csr-gone not found/);
+  assert.deepEqual(t.received.map((x) => `${x.method} ${x.path.replace(CSRS, 'CSRS')}`), ['GET /api/v1/nodes', 'GET CSRS/csr-r98zd', 'GET CSRS/csr-gone', 'PUT CSRS/csr-r98zd/approval']);
+});
+
+test('csr approve --all-valid: a listed CSR deleted before its approval is reported not found, as when it was read again by name', async () => {
+  const s = await pendingCluster();
+  // the CSR cleaner (or an operator) deletes the serving CSR right after the list
+  s.route('PUT', `${CSRS}/csr-r98zd/approval`, (req) => ({ status: 404, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'certificatesigningrequests.certificates.k8s.io "csr-r98zd" not found', reason: 'NotFound', details: { name: 'csr-r98zd', group: 'certificates.k8s.io', kind: 'certificatesigningrequests' }, code: 404 } }));
+  s.route('GET', `${CSRS}/csr-r98zd`, () => ({ status: 404, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'certificatesigningrequests.certificates.k8s.io "csr-r98zd" not found', reason: 'NotFound', details: { name: 'csr-r98zd', group: 'certificates.k8s.io', kind: 'certificatesigningrequests' }, code: 404 } }));
+  const r = await cli(['csr', 'approve', '--all-valid', '--kubeconfig', await s.kubeconfig(tmp)]);
+  assert.equal(r.code, 2, r.out + r.err);
+  assert.equal(r.err, 'kubepki: CertificateSigningRequest csr-r98zd not found\n');
+  assert.match(r.out, /^approved csr-hprcx /m);
+  assert.match(r.out, /^refused  csr-s9vgs /m);
+});
+
 test('csr approve NAME of a CSR already Denied or Failed is a refusal (exit 2, one line: a rotating kubelet makes a new CSR, a bootstrapping one\'s must be deleted); already Approved is exit 0', async () => {
   const decide = (c: any, type: string) => {
     c.status = { conditions: [{ type, status: 'True', reason: 'SomeoneElse', message: 'by hand', lastUpdateTime: '2026-11-22T21:40:00Z', lastTransitionTime: '2026-11-22T21:40:00Z' }] };

@@ -111,10 +111,18 @@ export async function actOnCsr(
       await client.certs.replaceCertificateSigningRequestApproval({ name, body });
       return { name, outcome: action === 'approve' ? 'approved' : 'denied', decision, attempts: attempt };
     } catch (e) {
+      if (httpStatus(e) === 404) throw new CsrGoneError(name, apiError(e, client, `${action} CertificateSigningRequest ${name}`));
       if (httpStatus(e) !== 409 || attempt >= MAX_ATTEMPTS) throw apiError(e, client, `${action} CertificateSigningRequest ${name}`);
       // (the same name may now be another object: the review is checked against its uid above)
       csr = await readCsr(client, name);
     }
+  }
+}
+
+/** The CSR was deleted after it was read (the approval answered 404): `approveRun` reports it as not found. */
+class CsrGoneError extends UserError {
+  constructor(readonly csrName: string, e: UserError) {
+    super(e.message, e.hint, e.exitCode);
   }
 }
 
@@ -142,13 +150,17 @@ export async function approveRun(client: ClusterClient, o: ApproveRunOptions): P
   const nodes = await listNodes(client);
   const results: CsrActionResult[] = [];
   const missing: string[] = [];
-  let targets: string[] = o.names;
+  // the listed objects are acted on as listed (a PUT of one changed since answers 409, and actOnCsr reads it
+  // again then); only the names given on the command line that the list did not return are read one by one
+  const listed = new Map<string, V1CertificateSigningRequest>();
   if (o.allValid) {
-    const all = await listCsrs(client);
-    targets = [...new Set([...o.names, ...all.filter((c) => !c.status?.conditions?.length).map((c) => c.metadata?.name ?? '')])].filter(Boolean);
+    for (const c of await listCsrs(client)) if (c.metadata?.name && !c.status?.conditions?.length) listed.set(c.metadata.name, c);
   }
+  const targets = o.allValid ? [...new Set([...o.names, ...listed.keys()])].filter(Boolean) : o.names;
   const found: { name: string; csr: V1CertificateSigningRequest }[] = [];
   for (const name of targets) {
+    const known = listed.get(name);
+    if (known) { found.push({ name, csr: known }); continue; }
     try {
       found.push({ name, csr: await client.certs.readCertificateSigningRequest({ name }) });
     } catch (e) {
@@ -159,11 +171,14 @@ export async function approveRun(client: ClusterClient, o: ApproveRunOptions): P
   // a SubjectAccessReview that cannot be made (kubepki's user may not create them: 403) holds back only the
   // kubelet client CSR it was for (`unreviewed`): serving CSRs, which need none, are still approved
   for (const { name, csr } of found) {
-    const r = await actOnCsr(client, name, 'approve', nodes, o, csr);
-    if (r.outcome === 'refused' && o.denyInvalid && r.decision.verdict === 'invalid') {
-      results.push(await actOnCsr(client, name, 'deny', nodes, o));
-    } else {
-      results.push(r);
+    try {
+      const r = await actOnCsr(client, name, 'approve', nodes, o, csr);
+      // refused for the policy, the approval was not tried: the CSR is still the one just judged
+      results.push(r.outcome === 'refused' && o.denyInvalid && r.decision.verdict === 'invalid' ? await actOnCsr(client, name, 'deny', nodes, o, csr) : r);
+    } catch (e) {
+      // deleted since it was read: not found, as a read by name would have said
+      if (e instanceof CsrGoneError) { missing.push(name); continue; }
+      throw e;
     }
   }
   return { results, missing };
