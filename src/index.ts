@@ -27,7 +27,7 @@ export { signClusterInfo, verifyClusterInfoJws } from './pki/jws.js';
 export { discoveryHash, discoveryHashesOfPem, parseDiscoveryHash, clusterInfoKubeconfig, clusterInfoConfigMap } from './pki/discovery.js';
 export { connect, resolveKubeconfig, waitForApi, type ClusterClient, type ConnectOptions } from './cluster/connect.js';
 export { evaluateCsr, type CsrDecision, type CsrVerdict, type CsrObject, type NodeObject } from './cluster/csr-policy.js';
-export { listCsrs, actOnCsr, approveRun, approvalBody } from './cluster/csr.js';
+export { listCsrs, actOnCsr, approveRun, approvalBody, previewApproval, type CsrActionResult, type CsrPreview } from './cluster/csr.js';
 export { authorizeNodeClient, nodeClientSubresources, subjectAccessReviewFor, type NodeClientAuthorization } from './cluster/csr-sar.js';
 export { applyJoin, updateClusterInfo, type ApplyJoinOptions, type ApplyJoinResult } from './cluster/apply-join.js';
 export { readClusterInfo } from './cluster/cluster-info.js';

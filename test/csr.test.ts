@@ -361,6 +361,68 @@ test('csr list shows signer, requester, subject, SANs, usages, age and verdict',
   assert.deepEqual(doc.items.map((i: any) => [i.name, i.verdict]).sort(), [['csr-hprcx', 'approved'], ['csr-r98zd', 'approved'], ['csr-s9vgs', 'invalid']]);
 });
 
+test('csr list says whether approve would approve a pending kubelet client CSR: its SubjectAccessReview asked as approve asks it, the refusal with approve\'s ClusterRoleBinding line, nothing approved', async () => {
+  const s = await pendingCluster([bootstrapCsr('node-csr-boot')]);
+  const kc = await s.kubeconfig(tmp);
+  const rowOf = (out: string, n: string) => out.split('\n').find((l) => l.startsWith(`${n} `)) ?? '';
+  const ok = await cli(['csr', 'list', '--kubeconfig', kc]);
+  assert.equal(ok.code, 0, ok.err);
+  assert.equal(ok.err, '');
+  assert.match(rowOf(ok.out, 'csr-hprcx'), /\svalid$/);
+  assert.match(rowOf(ok.out, 'node-csr-boot'), /\svalid$/);
+  assert.match(rowOf(ok.out, 'csr-r98zd'), /\svalid$/);
+  assert.match(rowOf(ok.out, 'csr-s9vgs'), /\sinvalid: .*IP:192\.0\.2\.10/);
+  // the same reviews approve makes (selfnodeclient, then nodeclient), for the client CSRs that pass the policy only
+  assert.deepEqual(s.reviews().map((x) => `${x.body.spec.user} ${x.body.spec.resourceAttributes.subresource}`), ['system:node:worker-1 selfnodeclient', 'system:bootstrap:w7k2qx nodeclient']);
+  const json = JSON.parse((await cli(['csr', 'list', '-o', 'json', '--kubeconfig', kc])).out);
+  assert.match(json.items.find((i: any) => i.name === 'csr-hprcx').reason, /SubjectAccessReview allowed system:node:worker-1 to create certificatesigningrequests\/selfnodeclient/);
+
+  // the node renewal binding removed: list says unauthorized with the line approve prints, and approve agrees
+  s.rbac.clusterRoleBindings.delete(SELF_BINDING);
+  const no = await cli(['csr', 'list', '--kubeconfig', kc]);
+  assert.equal(no.code, 0, no.err);
+  const approve = await cli(['csr', 'approve', 'csr-hprcx', '--kubeconfig', kc]);
+  const why = approve.out.replace(/^refused  csr-hprcx \(kubelet-client for worker-1\): /, '').trimEnd();
+  assert.match(why, /kubectl create clusterrolebinding kubeadm:node-autoapprove-certificate-rotation /);
+  assert.ok(rowOf(no.out, 'csr-hprcx').endsWith(` unauthorized: ${why}`), rowOf(no.out, 'csr-hprcx'));
+  assert.match(rowOf(no.out, 'node-csr-boot'), /\svalid$/);
+  const nojson = JSON.parse((await cli(['csr', 'list', '-o', 'json', '--kubeconfig', kc])).out);
+  assert.deepEqual(nojson.items.map((i: any) => [i.name, i.verdict]), [['csr-hprcx', 'unauthorized'], ['csr-r98zd', 'valid'], ['csr-s9vgs', 'invalid'], ['node-csr-boot', 'valid']]);
+  assert.deepEqual(s.writes(), [], 'list approves nothing');
+});
+
+test('csr list when the SubjectAccessReview cannot be made (403 for kubepki\'s user, 404): every CSR listed, the client CSRs unreviewed, the hint once on stderr, exit 0', async () => {
+  for (const [answer, said] of [[() => forbidden('system:serviceaccount:kube-system:kubepki', 'create', 'authorization.k8s.io', 'subjectaccessreviews'), /\(403 Forbidden\)/], [() => notFound(SAR_PATH), /answered 404/]] as const) {
+    const s = await pendingCluster([bootstrapCsr('node-csr-boot')]);
+    s.route('POST', SAR_PATH, answer);
+    const kc = await s.kubeconfig(tmp);
+    const r = await cli(['csr', 'list', '--kubeconfig', kc]);
+    assert.equal(r.code, 0, r.err);
+    const lines = r.out.trimEnd().split('\n');
+    assert.equal(lines.length, 5, r.out);
+    const row = (n: string) => lines.find((l) => l.startsWith(`${n} `)) ?? '';
+    for (const n of ['csr-hprcx', 'node-csr-boot']) {
+      assert.match(row(n), new RegExp(`\\sunreviewed: failed to ask the API server whether the requester of CertificateSigningRequest ${n} may create certificatesigningrequests/\\w+ \\(SubjectAccessReview\\)`));
+      assert.match(row(n), said);
+      assert.doesNotMatch(row(n), /left pending/);
+    }
+    assert.match(row('csr-r98zd'), /\svalid$/);
+    assert.match(row('csr-s9vgs'), /\sinvalid: /);
+    const hints = r.err.trimEnd().split('\n');
+    assert.ok(hints.every((h) => h.startsWith('kubepki: hint: ')), r.err);
+    // 403: one hint for both (what kubepki's user lacks); 404: one each (approve it by hand, by name)
+    assert.equal(hints.length, said.source.includes('403') ? 1 : 2, r.err);
+    const json = JSON.parse((await cli(['csr', 'list', '-o', 'json', '--kubeconfig', kc])).out);
+    const boot = json.items.find((i: any) => i.name === 'node-csr-boot');
+    assert.equal(boot.verdict, 'unreviewed');
+    assert.ok(boot.hint, 'the hint in JSON too');
+    assert.deepEqual(s.writes(), []);
+  }
+  const help = (await cli(['csr', 'list', '--help'])).out;
+  for (const v of ['valid', 'unauthorized', 'unreviewed']) assert.match(help, new RegExp(`^  ${v} +\\S`, 'm'));
+  assert.match(fs.readFileSync(path.resolve(process.cwd(), 'README.md'), 'utf8').replace(/\s+/g, ' '), /`csr list` judges each CSR as `csr approve` would, SubjectAccessReviews included/);
+});
+
 /** A cluster where the client CSR is pending from the start and the serving CSR from list call `servingFrom` on. */
 async function watchedCluster(servingFrom: number): Promise<{ s: FakeApiServer; lists: () => number }> {
   const s = await FakeApiServer.start({ recordings: ['nodes.json', 'csr-kubelet-client.json', 'csr-kubelet-serving.json'] });
@@ -395,7 +457,7 @@ test('csr approve without names or --all-valid is a usage error', async () => {
 test('against a real cluster (KUBEPKI_TEST_KUBECONFIG): csr list runs and every row has a verdict', { skip: !process.env.KUBEPKI_TEST_KUBECONFIG }, async () => {
   const r = await cli(['csr', 'list', '-o', 'json', '--kubeconfig', process.env.KUBEPKI_TEST_KUBECONFIG!]);
   assert.equal(r.code, 0, r.err);
-  for (const i of JSON.parse(r.out).items) assert.ok(['valid', 'invalid', 'manual', 'approved', 'denied', 'failed'].includes(i.verdict));
+  for (const i of JSON.parse(r.out).items) assert.ok(['valid', 'invalid', 'unauthorized', 'unreviewed', 'manual', 'approved', 'denied', 'failed'].includes(i.verdict));
 });
 
 test('csr approve --watch | head -1: when the reader goes, the approver stops (it does not go on approving with nobody reading)', async () => {

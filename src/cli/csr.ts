@@ -37,8 +37,10 @@ interface ApproveFlags extends ClusterFlags {
   maxPasses?: string;
 }
 
+/** The VERDICT column: the reason too where it says what to do (fix the CSR, grant the permission, let kubepki ask). */
 function verdictText(d: CsrDecision): string {
-  return d.verdict === 'invalid' ? `invalid: ${d.reason}` : d.verdict;
+  if (d.issued) return `${d.verdict},issued`;
+  return d.verdict === 'invalid' || d.verdict === 'unauthorized' || d.verdict === 'unreviewed' ? `${d.verdict}: ${d.reason}` : d.verdict;
 }
 
 export function command(io: Io): Command {
@@ -59,28 +61,43 @@ Exit codes: those of each command (kubepki csr list --help, kubepki csr approve 
       .option('-o, --output <format>', 'text or json', 'text')
       .option('--allow-new-nodes', 'judge kubelet client CSRs for Nodes that do not exist yet as valid')
       .addHelpText('after', `
+Verdicts (what csr approve would do; list approves nothing):
+  valid         approve approves it (a kubelet client CSR: its requester's
+                SubjectAccessReview allowed it, asked as approve asks it)
+  invalid       fails the policy (the reason follows)
+  unauthorized  a kubelet client CSR the SubjectAccessReview refuses: left
+                pending; the reason names the ClusterRoleBinding that grants it
+  unreviewed    a kubelet client CSR whose SubjectAccessReview could not be
+                made (kubepki's user may not create one, 403; or 404): unknown
+                whether approve would approve it; the hint is on stderr
+  manual        a signer kubepki never approves automatically
+  approved, denied, failed   already decided (",issued": it has a certificate)
+
 Exit codes:
-  0  listed (whatever the verdicts)
+  0  listed (whatever the verdicts, unreviewed ones too)
   3+ kubepki could not run (a bad flag, no kubeconfig, API server unreachable, 401/403)`),
   ).action(async (flags: ListFlags) => {
     const format = parseOutput(flags.output);
     const now = nowFrom(flags);
     const client = await clusterFrom(flags, io);
-    const { listCsrs, listNodes } = await import('../cluster/csr.js');
-    const { evaluateCsr } = await import('../cluster/csr-policy.js');
+    const { listCsrs, listNodes, previewApproval } = await import('../cluster/csr.js');
     const { ageSeconds, shortAge } = await import('../cluster/objects.js');
     const [csrs, nodes] = await Promise.all([listCsrs(client), listNodes(client)]);
-    const rows = csrs.map((c) => ({ decision: evaluateCsr(c, nodes, flags), age: ageSeconds(c.metadata?.creationTimestamp, now) }));
+    // as approve judges them, SubjectAccessReviews included: a pending client CSR says whether RBAC lets it through
+    const judged = await previewApproval(client, csrs, nodes, flags);
+    const rows = judged.map((p, i) => ({ ...p, age: ageSeconds(csrs[i]!.metadata?.creationTimestamp, now) }));
     if (format === 'json') {
-      io.stdout(`${JSON.stringify({ apiVersion: 'kubepki.io/v1alpha1', kind: 'CsrList', now: now.toISOString(), items: rows.map((r) => ({ ...r.decision, ageSeconds: r.age })) }, null, 2)}\n`);
+      const items = rows.map((r) => ({ ...r.decision, ageSeconds: r.age, ...(r.error?.hint ? { hint: r.error.hint } : {}) }));
+      io.stdout(`${JSON.stringify({ apiVersion: 'kubepki.io/v1alpha1', kind: 'CsrList', now: now.toISOString(), items }, null, 2)}\n`);
       return;
     }
+    // what to grant kubepki's user (or how to go on without), once: it is the same for every CSR a 403 held back
+    for (const hint of new Set(rows.flatMap((r) => (r.error?.hint ? [r.error.hint] : [])))) io.stderr(`kubepki: hint: ${hint}\n`);
     if (rows.length === 0) { io.stdout('no CertificateSigningRequests\n'); return; }
     io.stdout(table(
       ['NAME', 'AGE', 'SIGNER', 'REQUESTER', 'SUBJECT', 'SANS', 'USAGES', 'VERDICT'],
       rows.map(({ decision: d, age }) => [
-        d.name, shortAge(age), d.signer, d.requester, d.subject, d.sans.join(',') || '-', d.usages.join(',') || '-',
-        d.issued ? `${d.verdict},issued` : verdictText(d),
+        d.name, shortAge(age), d.signer, d.requester, d.subject, d.sans.join(',') || '-', d.usages.join(',') || '-', verdictText(d),
       ]),
     ));
   });

@@ -50,11 +50,13 @@ export type CsrKind = 'kubelet-client' | 'kubelet-serving' | 'other';
  *   SubjectAccessReview allows its requester, see csr-sar.ts)
  * - `invalid`: a kubelet CSR that breaks a rule; skipped (denied with `--deny-invalid`)
  * - `unauthorized`: a kubelet client CSR that passes the rules, but the API server's authorizer does
- *   not let its requester have it approved (set by `csr approve`, never by this pure policy); left pending
+ *   not let its requester have it approved (set by `csr approve` and `csr list`, never by this pure policy); left pending
+ * - `unreviewed`: a kubelet client CSR that passes the rules, but whose SubjectAccessReview could not be
+ *   made (kubepki's user may not create one: 403; or 404): whether it may be approved is unknown; left pending
  * - `manual`: a signer kubepki never approves automatically
  * - `approved` / `denied` / `failed`: already decided
  */
-export type CsrVerdict = 'valid' | 'invalid' | 'unauthorized' | 'manual' | 'approved' | 'denied' | 'failed';
+export type CsrVerdict = 'valid' | 'invalid' | 'unauthorized' | 'unreviewed' | 'manual' | 'approved' | 'denied' | 'failed';
 
 export interface CsrDecision {
   name: string;

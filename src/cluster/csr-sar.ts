@@ -88,7 +88,7 @@ function deniedReason(d: Pick<CsrDecision, 'requester'>, groups: string[], tried
  * CSR may have it approved. A failed review (403: kubepki's own user may not
  * create subjectaccessreviews; 404: no authorization.k8s.io/v1) is an error,
  * never an approval; `csr approve` leaves that CSR pending and goes on with
- * the others.
+ * the others, `csr list` marks it `unreviewed`.
  */
 export async function authorizeNodeClient(client: ClusterClient, csr: V1CertificateSigningRequest, d: CsrDecision): Promise<NodeClientAuthorization> {
   const tried = nodeClientSubresources(d);
@@ -118,5 +118,5 @@ function sarError(e: unknown, client: ClusterClient, name: string, subresource: 
     : status === 404
       ? `this API server (or a proxy in front of it) does not serve authorization.k8s.io/v1 SubjectAccessReviews, so kubepki cannot tell whether the requester may get the certificate: check the CSR and approve it by hand (kubectl certificate approve ${name})`
       : base.hint;
-  return new UserError(`${base.message}; ${name} was left pending`, hint, base.exitCode);
+  return new UserError(base.message, hint, base.exitCode);
 }

@@ -60,13 +60,77 @@ export function approvalBody(csr: V1CertificateSigningRequest, action: CsrAction
 }
 
 /**
+ * What `action` makes of `csr` as it is now, writing nothing: `outcome` when
+ * it leaves the CSR as it is (`skipped`, `refused`, `unreviewed`), none when
+ * the approval (or denial) is to be sent with `decision.reason`. A kubelet
+ * client CSR to approve is approved only after a SubjectAccessReview allows
+ * its requester: `authz` is that review; `reviewed`, one made before for the
+ * same object (a CSR's spec cannot change), is used only for an object of the
+ * uid it was made for, never for one made again under the same name, nor for
+ * an object without a uid. A review that cannot be made (403, 404, …) is
+ * `unreviewed`, with the error: never an approval.
+ */
+async function judge(
+  client: ClusterClient,
+  csr: V1CertificateSigningRequest,
+  action: CsrAction,
+  nodes: V1Node[],
+  opts: PolicyOptions,
+  reviewed?: NodeClientAuthorization,
+): Promise<{ outcome?: 'skipped' | 'refused' | 'unreviewed'; decision: CsrDecision; authz?: NodeClientAuthorization; error?: UserError }> {
+  const decision = evaluateCsr(csr, nodes, opts);
+  if (decision.verdict === 'approved') return { outcome: 'skipped', decision };
+  // already Denied or Failed: a decided CSR cannot be decided again, so it is not approved, and never will be
+  if (decision.verdict === 'denied' || decision.verdict === 'failed') return { outcome: 'refused', decision };
+  if (decision.verdict !== (action === 'approve' ? 'valid' : 'invalid')) return { outcome: 'refused', decision };
+  if (action !== 'approve' || decision.kind !== 'kubelet-client') return { decision };
+  // a review answers only for the object it was made for (deleted and made again under this name by
+  // another requester, the CSR read now is another object): ask anew
+  let authz = reviewed && reviewed.uid !== undefined && reviewed.uid === csr.metadata?.uid ? reviewed : undefined;
+  try {
+    authz ??= await authorizeNodeClient(client, csr, decision);
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    return { outcome: 'unreviewed', decision: { ...decision, verdict: 'unreviewed', reason: e.message }, error: e };
+  }
+  if (!authz.allowed) {
+    // left pending, as kube-controller-manager leaves it: granting the permission later lets it through
+    return { outcome: 'refused', decision: { ...decision, verdict: 'unauthorized', reason: authz.reason, violations: [authz.reason] }, authz };
+  }
+  return { decision: { ...decision, reason: `${decision.reason}; ${authz.reason}` }, authz };
+}
+
+/** One CSR as `csr approve` would judge it now (approving nothing): `csr list`'s row. */
+export interface CsrPreview {
+  /**
+   * for a pending kubelet client CSR that passes the policy, after its SubjectAccessReview: `valid` (approve
+   * would approve it), `unauthorized` (the reason names the ClusterRoleBinding that grants it) or
+   * `unreviewed` (the review could not be made, `error` says why: whether approve would approve it is unknown)
+   */
+  decision: CsrDecision;
+  error?: UserError;
+}
+
+/**
+ * Judge CSRs the way `csr approve` does, SubjectAccessReviews included, and
+ * approve nothing. A review that cannot be made marks its CSR `unreviewed`
+ * and the others are still judged.
+ */
+export async function previewApproval(client: ClusterClient, csrs: V1CertificateSigningRequest[], nodes: V1Node[], opts: PolicyOptions = {}): Promise<CsrPreview[]> {
+  const out: CsrPreview[] = [];
+  for (const csr of csrs) {
+    const j = await judge(client, csr, 'approve', nodes, opts);
+    out.push(j.error ? { decision: j.decision, error: j.error } : { decision: j.decision });
+  }
+  return out;
+}
+
+/**
  * Approve (only if the policy says `valid` and, for a kubelet client CSR, a
  * SubjectAccessReview allows its requester) or deny (only if `invalid`) one
- * CSR. Reads it fresh first; after a 409 the CSR is read and judged again,
- * because whoever changed it may have changed what we are approving. The
- * review made at the first attempt answers for the retries while the CSR read
- * again is the same object (its uid: a CSR's spec cannot change), never for
- * one made again under the same name, nor for an object without a uid.
+ * CSR. Reads it fresh first, unless given; after a 409 the CSR is read and
+ * judged again, because whoever changed it may have changed what we are
+ * approving (the review answers for the retries while it is the same object).
  * A review that cannot be made (403, 404, …) leaves the CSR pending: outcome
  * `unreviewed`, with the error.
  */
@@ -81,31 +145,14 @@ export async function actOnCsr(
   let csr = first ?? (await readCsr(client, name));
   let authz: NodeClientAuthorization | undefined;
   for (let attempt = 1; ; attempt++) {
-    let decision = evaluateCsr(csr, nodes, opts);
-    if (decision.verdict === 'approved') return { name, outcome: 'skipped', decision, attempts: attempt - 1 };
-    // already Denied or Failed: a decided CSR cannot be decided again, so it is not approved, and never will be
-    if (decision.verdict === 'denied' || decision.verdict === 'failed') return { name, outcome: 'refused', decision, attempts: attempt - 1 };
-    const wanted = action === 'approve' ? 'valid' : 'invalid';
-    if (decision.verdict !== wanted) return { name, outcome: 'refused', decision, attempts: attempt - 1 };
-    if (action === 'approve' && decision.kind === 'kubelet-client') {
-      // a review answers only for the object it was made for (deleted and made again under this name by
-      // another requester, the CSR read now is another object): ask anew
-      if (authz && (authz.uid === undefined || authz.uid !== csr.metadata?.uid)) authz = undefined;
-      if (!authz) {
-        try {
-          authz = await authorizeNodeClient(client, csr, decision);
-        } catch (e) {
-          if (!(e instanceof UserError)) throw e;
-          // never approved without an allowed review; the rest of the pass (serving CSRs) goes on
-          return { name, outcome: 'unreviewed', decision: { ...decision, reason: e.message }, attempts: attempt - 1, error: e };
-        }
-      }
-      if (!authz.allowed) {
-        // left pending, as kube-controller-manager leaves it: granting the permission later lets it through
-        return { name, outcome: 'refused', decision: { ...decision, verdict: 'unauthorized', reason: authz.reason, violations: [authz.reason] }, attempts: attempt - 1 };
-      }
-      decision = { ...decision, reason: `${decision.reason}; ${authz.reason}` };
+    const j = await judge(client, csr, action, nodes, opts, authz);
+    if (j.outcome === 'unreviewed') {
+      // never approved without an allowed review; the rest of the pass (serving CSRs) goes on
+      return { name, outcome: j.outcome, decision: { ...j.decision, reason: `${j.decision.reason}; ${name} was left pending` }, attempts: attempt - 1, error: j.error };
     }
+    if (j.outcome) return { name, outcome: j.outcome, decision: j.decision, attempts: attempt - 1 };
+    const decision = j.decision;
+    authz = j.authz;
     const body = approvalBody(csr, action, decision.reason);
     try {
       await client.certs.replaceCertificateSigningRequestApproval({ name, body });
