@@ -1160,6 +1160,31 @@ test('k3s runs every component in its one process and RKE2 its kubelet: who read
   assert.match(io.out, /^Restart afterwards:\n {2}k3s \(systemd unit k3s; reads [^\n]*\)\n {4}systemctl restart k3s\n\n/m);
 });
 
+test('k3s\'s temporary-certs/apiserver-loopback-client__.crt is kube-apiserver\'s loopback pair (client-go fixture: leaf then its own CA): named apiserver-loopback-client / -ca, read by kube-apiserver, and renewed by nobody (it said k3s, but neither k3s\'s start-up renewal nor certificate rotate touches it)', async () => {
+  const root = tmpDir('kubepki-k3s-loopback-');
+  const issued = new Date('2026-06-01T00:00:00Z');
+  await makeK3sTree(root, issued);
+  // as client-go writes a fixture: RSA 2048, CA `<host>-ca@<unix>`, leaf `<host>@<unix>` with the host as its DNS name, 100 years
+  const t = Math.floor(issued.getTime() / 1000);
+  const ca = await makeCa(`apiserver-loopback-client-ca@${t}`, issued, 36500, 'rsa-2048');
+  const leaf = await makeLeaf(ca, `apiserver-loopback-client@${t}`, { eku: ['serverAuth'], sans: [{ type: 'dns', value: 'apiserver-loopback-client' }], notBefore: issued, days: 36500, keyType: 'rsa-2048' });
+  const file = '/var/lib/rancher/k3s/server/tls/temporary-certs/apiserver-loopback-client__.crt';
+  put(root, file, leaf.pem + ca.pem);
+  put(root, file.replace(/\.crt$/, '.key'), leaf.keyPem, 0o600);
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  const pair = byName(inv, 'apiserver-loopback-client');
+  assert.equal(pair.location.file, file);
+  assert.equal(pair.managedBy, 'manual');
+  assert.deepEqual(pair.components, ['kube-apiserver']);
+  assert.equal(pair.signerName, 'apiserver-loopback-client-ca');
+  assert.ok(byName(inv, 'apiserver-loopback-client-ca').isCA);
+  // the distro's own leaves are still the distro's
+  assert.equal(byName(inv, 'serving-kube-apiserver').managedBy, 'k3s');
+  const io = memoryIo();
+  assert.equal(await run(['check', '--root', root, '--now', '2026-11-23'], io), 0, io.out + io.err);
+  assert.match(io.out, /^apiserver-loopback-client +\S.* manual +\/var\/lib\/rancher\/k3s\/server\/tls\/temporary-certs\/apiserver-loopback-client__\.crt$/m);
+});
+
 test('Kubernetes the Hard Way (2024): the admin\'s kubeconfig the server keeps in root\'s home (/root/admin.kubeconfig) is checked and renewed with the rest; it went unseen', async () => {
   const root = tmpDir('kubepki-hardway-admin-');
   const issued = new Date('2026-01-01T00:00:00Z');
