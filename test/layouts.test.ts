@@ -64,7 +64,7 @@ test('k3s agent with expired leaves (the CA keys are on the server): check says 
   const io = memoryIo();
   assert.equal(await run(['check', '--root', root, '--now', '2026-11-23'], io), 2, io.out + io.err);
   const next = /^Next: (.*)$/m.exec(io.out)?.[1];
-  assert.equal(next, 'k3s re-issues its certificates that expire within 90 days when it starts (an agent gets them from the server, whose own must be valid): systemctl restart k3s-agent');
+  assert.equal(next, 'k3s re-issues its certificates that expire within 120 days (90 before its v1.30.13, v1.31.9, v1.32.5 and v1.33.1 of May 2025) when it starts (an agent gets them from the server, whose own must be valid): systemctl restart k3s-agent');
   // the JSON (and the dashboard, which reads it) gives the same advice
   const json = memoryIo();
   await run(['check', '--root', root, '--now', '2026-11-23', '-o', 'json'], json);
@@ -82,7 +82,7 @@ test('k3s agent with expired leaves (the CA keys are on the server): check says 
   await makeK3sTree(server, new Date('2025-10-01T00:00:00Z'));
   const io2 = memoryIo();
   assert.equal(await run(['check', '--root', server, '--now', '2026-11-23'], io2), 2);
-  assert.match(io2.out, /^Next: k3s re-issues its certificates that expire within 90 days when it starts, with its CAs on this node: systemctl restart k3s \(each agent re-issues its own when restarted\)$/m);
+  assert.match(io2.out, /^Next: k3s re-issues its certificates that expire within 120 days \(90 before its v1\.30\.13, v1\.31\.9, v1\.32\.5 and v1\.33\.1 of May 2025\) when it starts, with its CAs on this node: systemctl restart k3s \(each agent re-issues its own when restarted\)$/m);
   const json2 = memoryIo();
   await run(['check', '--root', server, '--now', '2026-11-23', '-o', 'json'], json2);
   assert.equal(JSON.parse(json2.out).next, /^Next: (.*)$/m.exec(io2.out)?.[1]);
@@ -995,7 +995,7 @@ test('renew --file of a Secret manifest (k3s\'s server/tls/dynamic-cert.json, a 
   const app = await makeLeaf(appCa, 'app.demo.svc', { eku: ['serverAuth'], sans: [{ type: 'dns', value: 'app.demo.svc' }], notBefore: new Date('2026-01-01T00:00:00Z'), days: 365 });
   put(root, '/root/app-tls.yaml', `apiVersion: v1\nkind: Secret\nmetadata:\n  name: app-tls\n  namespace: demo\ntype: kubernetes.io/tls\ndata:\n  tls.crt: ${b64(app.pem + appCa.pem)}\n  tls.key: ${b64(app.keyPem)}\n`);
   for (const [file, expected] of [
-    [`${tls}/dynamic-cert.json`, /dynamic-cert\.json is k3s's copy of its listener's serving certificate \(Secret kube-system\/k3s-serving\), which k3s re-issues itself when it is within 90 days of its end; to re-issue it now, as k3s's docs say: systemctl stop k3s; k3s certificate rotate; systemctl start k3s$/m],
+    [`${tls}/dynamic-cert.json`, /dynamic-cert\.json is k3s's copy of its listener's serving certificate \(Secret kube-system\/k3s-serving\), which k3s re-issues itself when it is within 120 days of its end \(90 before its v1\.30\.13, v1\.31\.9, v1\.32\.5 and v1\.33\.1 of May 2025\); to re-issue it now, as k3s's docs say: systemctl stop k3s; k3s certificate rotate; systemctl start k3s$/m],
     ['/root/app-tls.yaml', /app-tls\.yaml is a manifest of Secret demo\/app-tls: kubepki rewrites certificate files, not Kubernetes objects; renew the certificate where it is issued, put it in the object's data and apply it \(kubectl apply -f \/root\/app-tls\.yaml\)$/m],
   ] as const) {
     const before = fs.readFileSync(path.join(root, file));
@@ -1029,7 +1029,7 @@ test('k3s/RKE2 server: check reads the listener\'s serving certificate from serv
   // valid: renew all renews the rest and leaves it to k3s without failing
   const io = memoryIo();
   assert.equal(await run(['renew', 'all', '--root', root, '--now', '2026-11-23', '--dry-run'], io), 0, io.out + io.err);
-  assert.match(io.out, /^ {2}dynamic-cert\.json: .*which k3s re-issues itself when it is within 90 days of its end; to re-issue it now, as k3s's docs say: systemctl stop k3s; k3s certificate rotate; systemctl start k3s$/m);
+  assert.match(io.out, /^ {2}dynamic-cert\.json: .*which k3s re-issues itself when it is within 120 days of its end \(90 before its v1\.30\.13, v1\.31\.9, v1\.32\.5 and v1\.33\.1 of May 2025\); to re-issue it now, as k3s's docs say: systemctl stop k3s; k3s certificate rotate; systemctl start k3s$/m);
   assert.doesNotMatch(io.out, /write {3}\/var\/lib\/rancher\/k3s\/server\/tls\/dynamic-cert\.json/);
   // expired: a failure, with the same advice
   const late = memoryIo();

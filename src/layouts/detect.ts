@@ -144,11 +144,15 @@ export function rancherUnit(inv: RancherNode): { distro: 'k3s' | 'rke2'; unit: s
 
 /**
  * What k3s or RKE2 does at start-up with a leaf it made (k3s pkg/daemons/control/deps createClientCertKey: one
- * within CertificateRenewDays of its end, or whose names changed, is signed again; RKE2 runs the same code):
+ * within CertificateRenewDays (120 days; 90 before May 2025) of its end, or whose names changed, is signed again; RKE2
+ * runs the same code):
  * the one sentence check's Next, renew's notes and the listener's advice all say: `<distro> re-issues <what> within …`.
  */
-export function rancherReissues(distro: 'k3s' | 'rke2', what: string): string {
-  return `${distro} re-issues ${what} within 90 days`;
+export function rancherReissues(distro: 'k3s' | 'rke2', what: string, of = ''): string {
+  // CertificateRenewDays, which dynamiclistener takes for the listener too, went from 90 to 120 in the May 2025
+  // releases (k3s-io/k3s#12171; k3s docs, cli/certificate: "Prior to the May 2025 releases: v1.33.1+k3s1,
+  // v1.32.5+k3s1, v1.31.9+k3s1, v1.30.13+k3s1, the 120 days window was 90 days"); RKE2 of those versions embeds it
+  return `${distro} re-issues ${what} within 120 days${of} (90 before its v1.30.13, v1.31.9, v1.32.5 and v1.33.1 of May 2025)`;
 }
 
 /**

@@ -643,14 +643,14 @@ function outsideNotes(inv: Inventory, items: PlanItem[], copies: Record<string, 
 /**
  * What to do about a certificate kept in a Kubernetes object's manifest: kubepki rewrites certificate files,
  * not objects. k3s and RKE2 cache their listener's serving certificate (the kube-system/<distro>-serving
- * Secret) in server/tls/dynamic-cert.json and re-issue it themselves within 90 days of its end; `certificate
- * rotate` marks it for re-issue at the next start.
+ * Secret) in server/tls/dynamic-cert.json and re-issue it themselves within 120 days of its end (90 before May
+ * 2025, rancherReissues); `certificate rotate` marks it for re-issue at the next start.
  */
 function manifestAdvice(c: CertEntry, inv: Inventory): string {
   const file = c.location.file;
   const rancher = rancherUnit(inv);
   if (rancher && file === `/var/lib/rancher/${rancher.distro}/server/tls/dynamic-cert.json`) {
-    return `${file} is ${rancher.distro}'s copy of its listener's serving certificate (${c.location.manifest}), which ${rancherReissues(rancher.distro, 'itself when it is')} of its end; to re-issue it now, as ${rancher.distro}'s docs say: systemctl stop ${rancher.unit}; ${rancher.distro} certificate rotate; systemctl start ${rancher.unit}`;
+    return `${file} is ${rancher.distro}'s copy of its listener's serving certificate (${c.location.manifest}), which ${rancherReissues(rancher.distro, 'itself when it is', ' of its end')}; to re-issue it now, as ${rancher.distro}'s docs say: systemctl stop ${rancher.unit}; ${rancher.distro} certificate rotate; systemctl start ${rancher.unit}`;
   }
   return `${file} is a manifest of ${c.location.manifest}: kubepki rewrites certificate files, not Kubernetes objects; renew the certificate where it is issued, put it in the object's data and apply it (kubectl apply -f ${file})`;
 }
