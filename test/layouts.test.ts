@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createPrivateKey } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readInventory } from '../src/inventory/read.js';
 import { NodeFs } from '../src/fs/node-fs.js';
 import { run } from '../src/cli/main.js';
@@ -13,7 +13,7 @@ import type { CertEntry, Inventory } from '../src/inventory/types.js';
 import { makeK3sTree, makeCa, makeLeaf, put, type Made } from './support/trees.js';
 import { Certificate } from '../src/pki/certificate.js';
 import { parsePemBlocks } from '../src/pki/pem.js';
-import { copyFixture, NOW, openssl, tmpDir } from './support/fixtures.js';
+import { copyFixture, freePort, NOW, openssl, tmpDir } from './support/fixtures.js';
 
 /** A certificate and its key beside it (`x.crt`, `x.key` 0600), as installers write them. */
 function putPair(root: string, crtPath: string, pair: { pem: string; keyPem: string }): void {
@@ -64,7 +64,7 @@ test('k3s agent with expired leaves (the CA keys are on the server): check says 
   const io = memoryIo();
   assert.equal(await run(['check', '--root', root, '--now', '2026-11-23'], io), 2, io.out + io.err);
   const next = /^Next: (.*)$/m.exec(io.out)?.[1];
-  assert.equal(next, 'k3s re-issues its certificates that expire within 90 days when it starts (an agent gets them from the server, whose own must be valid): systemctl restart k3s-agent');
+  assert.equal(next, 'k3s re-issues its certificates that expire within 120 days (90 before its v1.30.13, v1.31.9, v1.32.5 and v1.33.1 of May 2025) when it starts (an agent gets them from the server, whose own must be valid): systemctl restart k3s-agent');
   // the JSON (and the dashboard, which reads it) gives the same advice
   const json = memoryIo();
   await run(['check', '--root', root, '--now', '2026-11-23', '-o', 'json'], json);
@@ -82,7 +82,7 @@ test('k3s agent with expired leaves (the CA keys are on the server): check says 
   await makeK3sTree(server, new Date('2025-10-01T00:00:00Z'));
   const io2 = memoryIo();
   assert.equal(await run(['check', '--root', server, '--now', '2026-11-23'], io2), 2);
-  assert.match(io2.out, /^Next: k3s re-issues its certificates that expire within 90 days when it starts, with its CAs on this node: systemctl restart k3s \(each agent re-issues its own when restarted\)$/m);
+  assert.match(io2.out, /^Next: k3s re-issues its certificates that expire within 120 days \(90 before its v1\.30\.13, v1\.31\.9, v1\.32\.5 and v1\.33\.1 of May 2025\) when it starts, with its CAs on this node: systemctl restart k3s \(each agent re-issues its own when restarted\)$/m);
   const json2 = memoryIo();
   await run(['check', '--root', server, '--now', '2026-11-23', '-o', 'json'], json2);
   assert.equal(JSON.parse(json2.out).next, /^Next: (.*)$/m.exec(io2.out)?.[1]);
@@ -220,6 +220,97 @@ test('kubespray host etcd (systemd, /etc/etcd.env): its member certificate is at
   const io = memoryIo();
   assert.equal(await run(['renew', 'all', '--only-expiring', '--root', root, '--now', '2026-11-23', '--dry-run'], io), 0, io.out + io.err);
   assert.match(io.out, /^ {2}etcd \(systemd unit etcd; reads \/etc\/ssl\/etcd\/ssl\/member-node1\.pem\)\n {4}systemctl restart etcd$/m);
+});
+
+/** A real etcd started as `run` says (flags, environment), until it serves clients; stopped by the caller. */
+async function startRealEtcd(args: string[], env: Record<string, string>): Promise<{ log: () => string; stop: () => Promise<void> }> {
+  const proc = spawn('/usr/bin/etcd', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', ...env } });
+  let log = '';
+  proc.stdout!.on('data', (d) => { log += d; });
+  proc.stderr!.on('data', (d) => { log += d; });
+  const stop = () => new Promise<void>((resolve) => { if (proc.exitCode !== null) return resolve(); proc.once('exit', () => resolve()); proc.kill('SIGKILL'); });
+  const deadline = Date.now() + 20_000;
+  while (!/serving client requests|ready to serve client requests/i.test(log)) {
+    if (proc.exitCode !== null) throw new Error(`etcd exited: ${log}`);
+    if (Date.now() > deadline) { await stop(); throw new Error(`etcd did not start: ${log}`); }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { log: () => log, stop };
+}
+
+test('etcd under systemd with a YAML config (--config-file, or ETCD_CONFIG_FILE in its environment file): the certificates its *-transport-security sections name are read wherever they are and are etcd\'s, so renewing one says systemctl restart etcd; the flags etcd then ignores name nothing; a real etcd serves what the file names', async (t) => {
+  const root = copyFixture('kubeadm-1.26');
+  fs.rmSync(path.join(root, 'etc/kubernetes/manifests/etcd.yaml'));
+  const issued = new Date('2026-01-01T00:00:00Z');
+  const ca = await makeCa('etcd-ca', issued, 3650, 'rsa-2048');
+  const sans = [{ type: 'dns' as const, value: 'localhost' }, { type: 'ip' as const, value: '127.0.0.1' }];
+  const server = await makeLeaf(ca, 'etcd-server', { eku: ['serverAuth', 'clientAuth'], sans, notBefore: issued, days: 365, keyType: 'rsa-2048' });
+  const peer = await makeLeaf(ca, 'etcd-peer', { eku: ['serverAuth', 'clientAuth'], sans, notBefore: issued, days: 365, keyType: 'rsa-2048' });
+  const decoy = await makeLeaf(ca, 'etcd-decoy', { eku: ['serverAuth', 'clientAuth'], sans, notBefore: issued, days: 365, keyType: 'rsa-2048' });
+  const client = await makeLeaf(ca, 'etcd-client', { eku: ['clientAuth'], notBefore: issued, days: 365, keyType: 'rsa-2048' });
+  // outside every directory kubepki scans: only the config file leads there
+  const tls = '/srv/etcd-tls';
+  putPair(root, `${tls}/ca.crt`, ca);
+  putPair(root, `${tls}/server.crt`, server);
+  putPair(root, `${tls}/peer.crt`, peer);
+  // in the PKI directory, so read either way: whether etcd is its reader is the question
+  putPair(root, '/etc/kubernetes/pki/etcd-decoy.crt', decoy);
+  const config = (dir: string, ports: [number, number]) => [
+    'name: n1', `data-dir: ${dir}`,
+    `listen-client-urls: https://127.0.0.1:${ports[0]}`, `advertise-client-urls: https://127.0.0.1:${ports[0]}`,
+    `listen-peer-urls: https://127.0.0.1:${ports[1]}`, `initial-advertise-peer-urls: https://127.0.0.1:${ports[1]}`,
+    `initial-cluster: n1=https://127.0.0.1:${ports[1]}`,
+    'client-transport-security:', `  cert-file: ${tls}/server.crt`, `  key-file: ${tls}/server.key`, '  client-cert-auth: true', `  trusted-ca-file: ${tls}/ca.crt`,
+    'peer-transport-security:', `  cert-file: ${tls}/peer.crt`, `  key-file: ${tls}/peer.key`, '  client-cert-auth: true', `  trusted-ca-file: ${tls}/ca.crt`, '',
+  ].join('\n');
+  put(root, '/etc/etcd/etcd.conf.yml', config('/var/lib/etcd', [2379, 2380]));
+  const ignored = '--cert-file=/etc/kubernetes/pki/etcd-decoy.crt --key-file=/etc/kubernetes/pki/etcd-decoy.key';
+  const ways = {
+    '--config-file': () => put(root, '/etc/systemd/system/etcd.service', `[Service]\nExecStart=/usr/bin/etcd --config-file /etc/etcd/etcd.conf.yml ${ignored}\n`),
+    ETCD_CONFIG_FILE: () => {
+      put(root, '/etc/systemd/system/etcd.service', `[Service]\nEnvironmentFile=-/etc/default/%p\nExecStart=/usr/bin/etcd ${ignored}\n`);
+      put(root, '/etc/default/etcd', 'ETCD_CONFIG_FILE=/etc/etcd/etcd.conf.yml\nETCD_PEER_CERT_FILE=/etc/kubernetes/pki/etcd-decoy.crt\n');
+    },
+  };
+  for (const [way, setUp] of Object.entries(ways)) {
+    setUp();
+    const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+    const at = (file: string) => inv.certificates.find((c) => c.location.file === file);
+    for (const f of ['server.crt', 'peer.crt', 'ca.crt']) assert.deepEqual(at(`${tls}/${f}`)?.components, ['etcd'], `${way}: ${f}: ${inv.certificates.map((c) => c.location.file).join(', ')}`);
+    assert.deepEqual(at('/etc/kubernetes/pki/etcd-decoy.crt')?.components ?? [], [], `${way}: etcd ignores its flags and ETCD_* variables beside a config file`);
+    const planFile = path.join(tmpDir('kubepki-plan-'), 'plan.json');
+    const io = memoryIo();
+    assert.equal(await run(['renew', '--file', `${tls}/server.crt`, '--root', root, '--now', '2026-11-23', '--dry-run', '--plan-out', planFile], io), 0, io.out + io.err);
+    assert.match(io.out, /^ {2}etcd \(systemd unit etcd; reads \/srv\/etcd-tls\/server\.crt\)\n {4}systemctl restart etcd$/m, way);
+    const restarts = JSON.parse(fs.readFileSync(planFile, 'utf8')).restarts as { component: string; endpoint?: { port: number; certFile: string } }[];
+    assert.deepEqual(restarts.map((r) => `${r.component} ${r.endpoint?.port} ${r.endpoint?.certFile}`), [`etcd 2379 ${tls}/server.crt`], way);
+  }
+
+  // what a real etcd does with the same file (its paths inside this test's root, free ports) and the same ignored
+  // flags and variables: it serves the file's cert-file and takes the file's client CA
+  if (!fs.existsSync('/usr/bin/etcd')) { t.diagnostic('etcd not installed: real etcd part skipped'); return; }
+  const clientDir = tmpDir('kubepki-etcd-client-');
+  fs.writeFileSync(path.join(clientDir, 'client.crt'), client.pem);
+  fs.writeFileSync(path.join(clientDir, 'client.key'), client.keyPem, { mode: 0o600 });
+  const { probeEndpoint } = await import('../src/probe/probe.js');
+  const decoyArgs = ['--cert-file', path.join(root, 'etc/kubernetes/pki/etcd-decoy.crt'), '--key-file', path.join(root, 'etc/kubernetes/pki/etcd-decoy.key')];
+  for (const way of ['--config-file', 'ETCD_CONFIG_FILE']) {
+    const ports: [number, number] = [await freePort(), await freePort()];
+    const hostConfig = path.join(tmpDir('kubepki-etcd-conf-'), 'etcd.conf.yml');
+    fs.writeFileSync(hostConfig, config(tmpDir('kubepki-etcd-data-'), ports).replaceAll(`${tls}/`, `${path.join(root, tls)}/`));
+    const etcd = way === '--config-file'
+      ? await startRealEtcd(['--config-file', hostConfig, ...decoyArgs], { ETCD_PEER_CERT_FILE: path.join(root, 'etc/kubernetes/pki/etcd-decoy.crt') })
+      : await startRealEtcd(decoyArgs, { ETCD_CONFIG_FILE: hostConfig, ETCD_PEER_CERT_FILE: path.join(root, 'etc/kubernetes/pki/etcd-decoy.crt') });
+    try {
+      const served = await probeEndpoint('127.0.0.1', ports[0]);
+      assert.deepEqual(Buffer.from(served.chain[0]!), Buffer.from(server.der), `${way}: etcd serves ${tls}/server.crt`);
+      const r = spawnSync('/usr/bin/etcdctl', [`--endpoints=https://127.0.0.1:${ports[0]}`, '--cacert', path.join(root, tls, 'ca.crt'), '--cert', path.join(clientDir, 'client.crt'), '--key', path.join(clientDir, 'client.key'), '--dial-timeout=3s', '--command-timeout=5s', 'endpoint', 'health'], { encoding: 'utf8', env: { ...process.env, ETCDCTL_API: '3' } });
+      assert.equal(r.status, 0, `${way}: etcdctl: ${r.stdout}${r.stderr}\n${etcd.log().slice(-1500)}`);
+      assert.match(r.stdout + r.stderr, /is healthy/);
+    } finally {
+      await etcd.stop();
+    }
+  }
 });
 
 test('--layout forces layouts; --path reads any directory: Ed25519, PKCS#8, DER, an encrypted key, a CSR, a P-384 chain', async () => {
@@ -904,7 +995,7 @@ test('renew --file of a Secret manifest (k3s\'s server/tls/dynamic-cert.json, a 
   const app = await makeLeaf(appCa, 'app.demo.svc', { eku: ['serverAuth'], sans: [{ type: 'dns', value: 'app.demo.svc' }], notBefore: new Date('2026-01-01T00:00:00Z'), days: 365 });
   put(root, '/root/app-tls.yaml', `apiVersion: v1\nkind: Secret\nmetadata:\n  name: app-tls\n  namespace: demo\ntype: kubernetes.io/tls\ndata:\n  tls.crt: ${b64(app.pem + appCa.pem)}\n  tls.key: ${b64(app.keyPem)}\n`);
   for (const [file, expected] of [
-    [`${tls}/dynamic-cert.json`, /dynamic-cert\.json is k3s's copy of its listener's serving certificate \(Secret kube-system\/k3s-serving\), which k3s re-issues itself when it is within 90 days of its end; to re-issue it now, as k3s's docs say: systemctl stop k3s; k3s certificate rotate; systemctl start k3s$/m],
+    [`${tls}/dynamic-cert.json`, /dynamic-cert\.json is k3s's copy of its listener's serving certificate \(Secret kube-system\/k3s-serving\), which k3s re-issues itself when it is within 120 days of its end \(90 before its v1\.30\.13, v1\.31\.9, v1\.32\.5 and v1\.33\.1 of May 2025\); to re-issue it now, as k3s's docs say: systemctl stop k3s; k3s certificate rotate; systemctl start k3s$/m],
     ['/root/app-tls.yaml', /app-tls\.yaml is a manifest of Secret demo\/app-tls: kubepki rewrites certificate files, not Kubernetes objects; renew the certificate where it is issued, put it in the object's data and apply it \(kubectl apply -f \/root\/app-tls\.yaml\)$/m],
   ] as const) {
     const before = fs.readFileSync(path.join(root, file));
@@ -938,7 +1029,7 @@ test('k3s/RKE2 server: check reads the listener\'s serving certificate from serv
   // valid: renew all renews the rest and leaves it to k3s without failing
   const io = memoryIo();
   assert.equal(await run(['renew', 'all', '--root', root, '--now', '2026-11-23', '--dry-run'], io), 0, io.out + io.err);
-  assert.match(io.out, /^ {2}dynamic-cert\.json: .*which k3s re-issues itself when it is within 90 days of its end; to re-issue it now, as k3s's docs say: systemctl stop k3s; k3s certificate rotate; systemctl start k3s$/m);
+  assert.match(io.out, /^ {2}dynamic-cert\.json: .*which k3s re-issues itself when it is within 120 days of its end \(90 before its v1\.30\.13, v1\.31\.9, v1\.32\.5 and v1\.33\.1 of May 2025\); to re-issue it now, as k3s's docs say: systemctl stop k3s; k3s certificate rotate; systemctl start k3s$/m);
   assert.doesNotMatch(io.out, /write {3}\/var\/lib\/rancher\/k3s\/server\/tls\/dynamic-cert\.json/);
   // expired: a failure, with the same advice
   const late = memoryIo();
@@ -1067,6 +1158,31 @@ test('k3s runs every component in its one process and RKE2 its kubelet: who read
   const io = memoryIo();
   assert.equal(await run(['renew', 'all', '--root', root, '--now', '2026-11-23', '--dry-run'], io), 0, io.out + io.err);
   assert.match(io.out, /^Restart afterwards:\n {2}k3s \(systemd unit k3s; reads [^\n]*\)\n {4}systemctl restart k3s\n\n/m);
+});
+
+test('k3s\'s temporary-certs/apiserver-loopback-client__.crt is kube-apiserver\'s loopback pair (client-go fixture: leaf then its own CA): named apiserver-loopback-client / -ca, read by kube-apiserver, and renewed by nobody (it said k3s, but neither k3s\'s start-up renewal nor certificate rotate touches it)', async () => {
+  const root = tmpDir('kubepki-k3s-loopback-');
+  const issued = new Date('2026-06-01T00:00:00Z');
+  await makeK3sTree(root, issued);
+  // as client-go writes a fixture: RSA 2048, CA `<host>-ca@<unix>`, leaf `<host>@<unix>` with the host as its DNS name, 100 years
+  const t = Math.floor(issued.getTime() / 1000);
+  const ca = await makeCa(`apiserver-loopback-client-ca@${t}`, issued, 36500, 'rsa-2048');
+  const leaf = await makeLeaf(ca, `apiserver-loopback-client@${t}`, { eku: ['serverAuth'], sans: [{ type: 'dns', value: 'apiserver-loopback-client' }], notBefore: issued, days: 36500, keyType: 'rsa-2048' });
+  const file = '/var/lib/rancher/k3s/server/tls/temporary-certs/apiserver-loopback-client__.crt';
+  put(root, file, leaf.pem + ca.pem);
+  put(root, file.replace(/\.crt$/, '.key'), leaf.keyPem, 0o600);
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  const pair = byName(inv, 'apiserver-loopback-client');
+  assert.equal(pair.location.file, file);
+  assert.equal(pair.managedBy, 'manual');
+  assert.deepEqual(pair.components, ['kube-apiserver']);
+  assert.equal(pair.signerName, 'apiserver-loopback-client-ca');
+  assert.ok(byName(inv, 'apiserver-loopback-client-ca').isCA);
+  // the distro's own leaves are still the distro's
+  assert.equal(byName(inv, 'serving-kube-apiserver').managedBy, 'k3s');
+  const io = memoryIo();
+  assert.equal(await run(['check', '--root', root, '--now', '2026-11-23'], io), 0, io.out + io.err);
+  assert.match(io.out, /^apiserver-loopback-client +\S.* manual +\/var\/lib\/rancher\/k3s\/server\/tls\/temporary-certs\/apiserver-loopback-client__\.crt$/m);
 });
 
 test('Kubernetes the Hard Way (2024): the admin\'s kubeconfig the server keeps in root\'s home (/root/admin.kubeconfig) is checked and renewed with the rest; it went unseen', async () => {

@@ -198,7 +198,10 @@ export function readComponentRefs(fs: NodeFs): ComponentRef[] {
 function systemdUnitRefs(fs: NodeFs, units: Map<string, SystemdService>): ComponentRef[] {
   const out: ComponentRef[] = [];
   for (const [component, unit] of units) {
+    // (etcd given a config file takes everything from it: its other flags are ignored)
+    const configFile = component === 'etcd' ? etcdConfigFile(unit) : undefined;
     for (const { flag, value } of argvFlags(unit.argv)) {
+      if (configFile && flag !== '--config-file') continue;
       for (const v of (value ?? '').split(',')) {
         if (!v.startsWith('/')) continue;
         out.push({ component, via: flag, file: v, source: unit.source, unit: component });
@@ -211,10 +214,30 @@ function systemdUnitRefs(fs: NodeFs, units: Map<string, SystemdService>): Compon
 }
 
 /**
+ * The YAML config file etcd's unit gives it: the last --config-file, else ETCD_CONFIG_FILE from its environment
+ * (etcdmain's config.parse reads that variable only when the flag is not given). With one, etcd reads every
+ * setting from that file and ignores its other flags and ETCD_* variables ("loaded server configuration, other
+ * configuration command line flags and environment variables will be ignored if provided").
+ */
+function etcdConfigFile(unit: SystemdService): { file: string; via: string; source: string } | undefined {
+  const flag = argvFlags(unit.argv).findLast((f) => f.flag === '--config-file')?.value;
+  if (flag) return { file: flag, via: '--config-file', source: unit.source };
+  const env = unit.env.get('ETCD_CONFIG_FILE');
+  return env?.value ? { file: env.value, via: 'ETCD_CONFIG_FILE', source: env.source } : undefined;
+}
+
+/**
  * etcd run by systemd, not as a static pod (kubespray's default `host` mode, spec §9.3; distro packages):
- * its environment file names the certificates as ETCD_*_FILE, a YAML config as *-transport-security.
+ * its environment file names the certificates as ETCD_*_FILE, a YAML config (--config-file, ETCD_CONFIG_FILE)
+ * as *-transport-security.
  */
 function systemdEtcdRefs(fs: NodeFs, unit: SystemdService | undefined): ComponentRef[] {
+  const config = unit && etcdConfigFile(unit);
+  if (config) {
+    // (a relative path is etcd's working directory's, which the tree does not say)
+    if (!config.file.startsWith('/')) return [];
+    return [{ component: 'etcd', ...config, unit: 'etcd' }, ...etcdConfigFileRefs(fs, config.file).map((r) => ({ ...r, unit: 'etcd' }))];
+  }
   const out: ComponentRef[] = [];
   const etcdFile = (key: string, value: string, source: string) => {
     if (/^ETCD_[A-Z_]*FILE$/.test(key) && value.startsWith('/')) out.push({ component: 'etcd', via: key, file: value, source, unit: 'etcd' });

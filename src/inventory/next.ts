@@ -2,7 +2,7 @@
  * What to do next about an inventory, in the operator's words: the line `check` prints as `Next:`, the
  * dashboard's headline advice and the JSON's `next`. One place, so every view gives the same advice.
  */
-import { agentReissueAdvice, serverReissueAdvice } from '../layouts/detect.js';
+import { rancherReissueAdvice } from '../layouts/detect.js';
 import type { CertEntry, Inventory } from './types.js';
 import { BOOTSTRAP_KUBELET_CONF, KUBELET_CONF, KUBELET_PKI_DIR } from '../profiles/kubeadm.js';
 
@@ -140,7 +140,7 @@ function casTooShort(inv: Omit<Inventory, 'next'>, rootFlag: string): string | u
  * not here, restarting the agent is the step: `renew all` would renew nothing there.
  */
 function agentOnly(inv: Omit<Inventory, 'next'>): string | undefined {
-  const advice = agentReissueAdvice(inv);
+  const advice = rancherReissueAdvice(inv, 'agent');
   const due = dueOf(inv);
   const caKeyHere = (id: string | undefined) => Boolean(id && inv.certificates.find((c) => c.id === id)?.privateKey.present);
   return due.length > 0 && due.every((c) => advice(c) && !caKeyHere(c.signedBy)) ? advice(due[0]!) : undefined;
@@ -152,7 +152,7 @@ function agentOnly(inv: Omit<Inventory, 'next'>): string | undefined {
  * dynamic-cert.json.
  */
 function serverOnly(inv: Omit<Inventory, 'next'>): string | undefined {
-  const advice = serverReissueAdvice(inv);
+  const advice = rancherReissueAdvice(inv, 'server');
   const due = dueOf(inv);
   return due.length > 0 && due.every((c) => advice(c)) ? advice(due[0]!) : undefined;
 }

@@ -13,7 +13,7 @@ import { parseCsr } from '../pki/csr.js';
 import { parseKubeconfig, looksLikeKubeconfig, KubeconfigError, type KubeconfigDoc } from '../kubeconfig/read.js';
 import { manifestPems } from '../kubeconfig/manifest.js';
 import { detectLayouts, kubeadmPkiDir, layoutTargets, type ScanTarget } from '../layouts/detect.js';
-import { kubeadmProfileForFile, KUBEADM_PROFILES, profileCertPath, profileKeyPath, RKE1_COMPONENTS, RANCHER_COMPONENTS, DEFAULT_PKI, KUBELET_CONF, KUBELET_PKI_DIR, type KubeadmCertProfile } from '../profiles/kubeadm.js';
+import { kubeadmProfileForFile, KUBEADM_PROFILES, profileCertPath, profileKeyPath, RKE1_COMPONENTS, RANCHER_COMPONENTS, RANCHER_LOOPBACK, DEFAULT_PKI, KUBELET_CONF, KUBELET_PKI_DIR, type KubeadmCertProfile } from '../profiles/kubeadm.js';
 import { readComponentRefs, readKubeadmConfigHints, readKubeletConfig, kubeletConfigPath, kubeletClientRotation, kubeletClientSigningOff, kubeletConfigProblems } from './components.js';
 import { interruptedRuns } from './interrupted.js';
 import { staleLoads, type LiveComponent } from './live.js';
@@ -947,6 +947,11 @@ function nameRecords(records: CertRecord[], profileOf: (l: CertLocation) => Kube
       names.set(r, l.index === 0 ? kind : `${kind}-chain-${l.index}`);
       continue;
     }
+    // (kube-apiserver's loopback pair on k3s/RKE2, leaf then its own CA: named as what it is, not temporary-certs/apiserver-loopback-client__)
+    if (RANCHER_LOOPBACK.test(l.file)) {
+      names.set(r, l.index === 0 ? 'apiserver-loopback-client' : `apiserver-loopback-client-ca${l.index > 1 ? `#${l.index}` : ''}`);
+      continue;
+    }
     // (the kubelet's --cert-dir: a CA-signed kubelet.crt elsewhere, as Kubernetes the Hard Way places it, is not its self-signed pair)
     if (base === 'kubelet.crt' && l.file.startsWith('/var/lib/kubelet/pki/')) {
       names.set(r, l.index === 0 ? 'kubelet-serving' : 'kubelet-serving-ca');
@@ -1018,6 +1023,8 @@ function relDepth(r: CertRecord): number {
 }
 
 function managedBy(r: CertRecord, name: string, profile: string | undefined): ManagedBy {
+  // (kube-apiserver makes its loopback pair only when the files are missing; the distro never re-issues it)
+  if (RANCHER_LOOPBACK.test(r.location.file)) return 'manual';
   if (r.layout === 'rke1' || r.layout === 'rke2' || r.layout === 'k3s') return r.layout;
   // (the kubelet makes its self-signed serving pair, kubelet-serving, only when the files are missing, and never
   // renews it: kubernetes/kubernetes#99418; it serves the expired one until someone renews or deletes it)

@@ -143,33 +143,38 @@ export function rancherUnit(inv: RancherNode): { distro: 'k3s' | 'rke2'; unit: s
 }
 
 /**
- * On a k3s/RKE2 agent, what renews a leaf the distro made: the agent re-issues those that expire within
- * 90 days when it starts, getting them from the server (whose CA keys they need). Returns the advice for a
- * certificate, or undefined: not an agent (a server without its CA key cannot re-issue anything), a CA, or
- * a certificate the distro did not make.
+ * What k3s or RKE2 does at start-up with a leaf it made (k3s pkg/daemons/control/deps createClientCertKey: one
+ * within CertificateRenewDays (120 days; 90 before May 2025) of its end, or whose names changed, is signed again; RKE2
+ * runs the same code):
+ * the one sentence check's Next, renew's notes and the listener's advice all say: `<distro> re-issues <what> within …`.
  */
-export function agentReissueAdvice(inv: RancherNode): (c: CertEntry) => string | undefined {
-  const node = rancherUnit(inv);
-  if (!node?.unit.endsWith('-agent')) return () => undefined;
-  const advice = `${node.distro} re-issues its certificates that expire within 90 days when it starts (an agent gets them from the server, whose own must be valid): systemctl restart ${node.unit}`;
-  return (c) => (!c.isCA && (c.managedBy === 'k3s' || c.managedBy === 'rke2') ? advice : undefined);
+export function rancherReissues(distro: 'k3s' | 'rke2', what: string, of = ''): string {
+  // CertificateRenewDays, which dynamiclistener takes for the listener too, went from 90 to 120 in the May 2025
+  // releases (k3s-io/k3s#12171; k3s docs, cli/certificate: "Prior to the May 2025 releases: v1.33.1+k3s1,
+  // v1.32.5+k3s1, v1.31.9+k3s1, v1.30.13+k3s1, the 120 days window was 90 days"); RKE2 of those versions embeds it
+  return `${distro} re-issues ${what} within 120 days${of} (90 before its v1.30.13, v1.31.9, v1.32.5 and v1.33.1 of May 2025)`;
 }
 
 /**
- * On a k3s/RKE2 server, what renews a leaf the distro made: the server re-issues those that expire within 90
- * days when it starts (k3s pkg/daemons/control/deps: expired within CertificateRenewDays, or fields changed),
- * signing them with its CAs here, and its agent part asks for new kubelet certificates; the listener's
- * dynamic-cert.json is re-issued by dynamiclistener the same way. Returns the advice for a certificate, or
- * undefined: not a server, a CA, a certificate the distro did not make, or one whose CA's key is not here or
- * has expired itself (a restart re-signs nothing then).
+ * What renews a leaf a k3s or RKE2 node made, on this node's role: an agent re-issues those that expire within
+ * the window when it starts, getting them from the server (whose CA keys they need); a server re-issues them
+ * signing with its CAs here, and its agent part asks for new kubelet certificates; the listener's dynamic-cert.json
+ * is re-issued by dynamiclistener the same way. Returns the advice for a certificate, or undefined: the node has
+ * another role, a CA, a certificate the distro did not make, or (on a server) one whose CA's key is not here or
+ * has expired itself (a restart re-signs nothing then; a server without its CA key cannot re-issue anything).
  */
-export function serverReissueAdvice(inv: RancherNode): (c: CertEntry) => string | undefined {
+export function rancherReissueAdvice(inv: RancherNode, role: 'agent' | 'server'): (c: CertEntry) => string | undefined {
   const node = rancherUnit(inv);
-  if (!node || node.unit.endsWith('-agent')) return () => undefined;
+  if (!node || node.unit.endsWith('-agent') !== (role === 'agent')) return () => undefined;
+  const reissues = `${rancherReissues(node.distro, 'its certificates that expire')} when it starts`;
+  const advice = role === 'agent'
+    ? `${reissues} (an agent gets them from the server, whose own must be valid): systemctl restart ${node.unit}`
+    : `${reissues}, with its CAs on this node: systemctl restart ${node.unit} (each agent re-issues its own when restarted)`;
   const byId = new Map(inv.certificates.map((c) => [c.id, c]));
-  const advice = `${node.distro} re-issues its certificates that expire within 90 days when it starts, with its CAs on this node: systemctl restart ${node.unit} (each agent re-issues its own when restarted)`;
   return (c) => {
+    if (c.isCA || c.managedBy !== node.distro) return undefined;
+    if (role === 'agent') return advice;
     const ca = c.signedBy ? byId.get(c.signedBy) : undefined;
-    return !c.isCA && c.managedBy === node.distro && ca?.privateKey.present && ca.status !== 'expired' ? advice : undefined;
+    return ca?.privateKey.present && ca.status !== 'expired' ? advice : undefined;
   };
 }

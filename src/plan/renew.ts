@@ -16,7 +16,7 @@ import { parsePemBlocks } from '../pki/pem.js';
 import { UserError } from '../errors.js';
 import { keyModeChange } from '../fs/key-mode.js';
 import { KUBEADM_PROFILES, KUBELET_PKI_DIR } from '../profiles/kubeadm.js';
-import { agentReissueAdvice, rancherUnit } from '../layouts/detect.js';
+import { rancherReissueAdvice, rancherReissues, rancherUnit } from '../layouts/detect.js';
 import { certificateLifetime, type Lifetime } from '../inventory/time.js';
 import { kubeletClientFix, kubeletServingFix, interruptedSwap, embeddedKubeletConfText } from '../inventory/next.js';
 
@@ -214,7 +214,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
   /** CAs already explained as missing (the advice is given once) */
   const explainedGone = new Set<string>();
   // a k3s/RKE2 agent's leaf (its CA key is on a server): the agent unit gets it re-issued when restarted
-  const agentAdvice = agentReissueAdvice(inv);
+  const agentAdvice = rancherReissueAdvice(inv, 'agent');
   const rancherAdvice = (c: CertEntry) => { const a = agentAdvice(c); return a ? `; ${a}` : undefined; };
   // what `all` cannot renew because it is not there to renew is said, not skipped in silence
   if (opts.targets === 'all') {
@@ -643,14 +643,14 @@ function outsideNotes(inv: Inventory, items: PlanItem[], copies: Record<string, 
 /**
  * What to do about a certificate kept in a Kubernetes object's manifest: kubepki rewrites certificate files,
  * not objects. k3s and RKE2 cache their listener's serving certificate (the kube-system/<distro>-serving
- * Secret) in server/tls/dynamic-cert.json and re-issue it themselves within 90 days of its end; `certificate
- * rotate` marks it for re-issue at the next start.
+ * Secret) in server/tls/dynamic-cert.json and re-issue it themselves within 120 days of its end (90 before May
+ * 2025, rancherReissues); `certificate rotate` marks it for re-issue at the next start.
  */
 function manifestAdvice(c: CertEntry, inv: Inventory): string {
   const file = c.location.file;
   const rancher = rancherUnit(inv);
   if (rancher && file === `/var/lib/rancher/${rancher.distro}/server/tls/dynamic-cert.json`) {
-    return `${file} is ${rancher.distro}'s copy of its listener's serving certificate (${c.location.manifest}), which ${rancher.distro} re-issues itself when it is within 90 days of its end; to re-issue it now, as ${rancher.distro}'s docs say: systemctl stop ${rancher.unit}; ${rancher.distro} certificate rotate; systemctl start ${rancher.unit}`;
+    return `${file} is ${rancher.distro}'s copy of its listener's serving certificate (${c.location.manifest}), which ${rancherReissues(rancher.distro, 'itself when it is', ' of its end')}; to re-issue it now, as ${rancher.distro}'s docs say: systemctl stop ${rancher.unit}; ${rancher.distro} certificate rotate; systemctl start ${rancher.unit}`;
   }
   return `${file} is a manifest of ${c.location.manifest}: kubepki rewrites certificate files, not Kubernetes objects; renew the certificate where it is issued, put it in the object's data and apply it (kubectl apply -f ${file})`;
 }

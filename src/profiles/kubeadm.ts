@@ -91,6 +91,15 @@ export const RKE1_COMPONENTS: Record<string, string[]> = {
  * /var/lib/rancher/<distro>/ without extension → components (k3s pkg/daemons/control/deps, server.go).
  * `<distro>` is k3s or rke2: the agent's network policy controller and the supervisor run in the unit itself.
  */
+/**
+ * kube-apiserver's loopback pair on a k3s or RKE2 server (its --cert-dir is server/tls/temporary-certs): client-go's
+ * GenerateSelfSignedCertKeyWithFixtures names the file `<host>_<ips>_<dns>` (so `apiserver-loopback-client__`), writes
+ * the leaf then its own CA (`apiserver-loopback-client-ca@<unix>`), and reads the file as it is at every later start,
+ * whatever its dates. Neither k3s's start-up renewal nor `certificate rotate` touches it (k3s's rotation e2e test lists
+ * it among the files left identical): only deleting the pair makes kube-apiserver write a new one.
+ */
+export const RANCHER_LOOPBACK = /^\/var\/lib\/rancher\/(k3s|rke2)\/server\/tls\/temporary-certs\/apiserver-loopback-client__\.crt$/;
+
 export const RANCHER_COMPONENTS: Record<string, string[]> = {
   'server/tls/client-ca': ['kube-apiserver', 'kube-controller-manager'],
   'server/tls/server-ca': ['kube-apiserver', 'kube-controller-manager'],
