@@ -129,16 +129,39 @@ test('csr approve --all-valid acts on the CSRs as listed: no second read of each
   assert.deepEqual(t.received.map((x) => `${x.method} ${x.path.replace(CSRS, 'CSRS')}`), ['GET /api/v1/nodes', 'GET CSRS/csr-r98zd', 'GET CSRS/csr-gone', 'PUT CSRS/csr-r98zd/approval']);
 });
 
-test('csr approve --all-valid: a listed CSR deleted before its approval is reported not found, as when it was read again by name', async () => {
+const NOT_FOUND_CSR = (name: string) => ({ status: 404, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `certificatesigningrequests.certificates.k8s.io "${name}" not found`, reason: 'NotFound', details: { name, group: 'certificates.k8s.io', kind: 'certificatesigningrequests' }, code: 404 } });
+const CONFLICT_CSR = (name: string) => ({ status: 409, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'Conflict', code: 409, message: `Operation cannot be fulfilled on certificatesigningrequests.certificates.k8s.io "${name}": the object has been modified; please apply your changes to the latest version and try again` } });
+
+test('csr approve --all-valid: a listed CSR deleted during the pass is gone, not a failure (it was "not found", exit 2); a named one deleted is still not found, exit 2', async () => {
   const s = await pendingCluster();
-  // the CSR cleaner (or an operator) deletes the serving CSR right after the list
-  s.route('PUT', `${CSRS}/csr-r98zd/approval`, (req) => ({ status: 404, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'certificatesigningrequests.certificates.k8s.io "csr-r98zd" not found', reason: 'NotFound', details: { name: 'csr-r98zd', group: 'certificates.k8s.io', kind: 'certificatesigningrequests' }, code: 404 } }));
-  s.route('GET', `${CSRS}/csr-r98zd`, () => ({ status: 404, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'certificatesigningrequests.certificates.k8s.io "csr-r98zd" not found', reason: 'NotFound', details: { name: 'csr-r98zd', group: 'certificates.k8s.io', kind: 'certificatesigningrequests' }, code: 404 } }));
-  const r = await cli(['csr', 'approve', '--all-valid', '--kubeconfig', await s.kubeconfig(tmp)]);
-  assert.equal(r.code, 2, r.out + r.err);
-  assert.equal(r.err, 'kubepki: CertificateSigningRequest csr-r98zd not found\n');
-  assert.match(r.out, /^approved csr-hprcx /m);
+  // the kubelet gives up (or another approver, or the CSR cleaner, deletes it) right after the list
+  s.route('PUT', `${CSRS}/csr-r98zd/approval`, () => NOT_FOUND_CSR('csr-r98zd'));
+  s.route('GET', `${CSRS}/csr-r98zd`, () => NOT_FOUND_CSR('csr-r98zd'));
+  // changed (409), then deleted before it is read again
+  s.route('PUT', `${CSRS}/csr-hprcx/approval`, () => CONFLICT_CSR('csr-hprcx'));
+  s.route('GET', `${CSRS}/csr-hprcx`, () => NOT_FOUND_CSR('csr-hprcx'));
+  const kc = await s.kubeconfig(tmp);
+  const r = await cli(['csr', 'approve', '--all-valid', '--kubeconfig', kc]);
+  assert.equal(r.err, '', 'not an error');
+  assert.match(r.out, /^gone     csr-r98zd \(kubelet-serving for worker-1\): deleted since it was listed, before it could be approved \(its kubelet gave up, or another approver or the CSR cleaner removed it\): nothing to do$/m);
+  assert.match(r.out, /^gone     csr-hprcx \(kubelet-client for worker-1\): deleted since it was listed/m);
   assert.match(r.out, /^refused  csr-s9vgs /m);
+  assert.equal(r.code, 1, 'what is left is the refused CSR: exit 1, as without the deleted ones');
+  const json = JSON.parse((await cli(['csr', 'approve', '--all-valid', '-o', 'json', '--kubeconfig', kc])).out);
+  assert.deepEqual(json.missing, []);
+  assert.deepEqual(json.results.map((x: any) => [x.name, x.outcome]), [['csr-hprcx', 'gone'], ['csr-r98zd', 'gone'], ['csr-s9vgs', 'refused']]);
+  // only the deleted ones left: nothing to do, exit 0
+  const t = await pendingCluster([], ['csr-r98zd']);
+  t.route('PUT', `${CSRS}/csr-r98zd/approval`, () => NOT_FOUND_CSR('csr-r98zd'));
+  const only = await cli(['csr', 'approve', '--all-valid', '--kubeconfig', await t.kubeconfig(tmp)]);
+  assert.equal(only.code, 0, only.out + only.err);
+  // named on the command line (also with --all-valid): the operator asked for it, so not found is exit 2, as before
+  for (const argv of [['csr-r98zd'], ['--all-valid', 'csr-r98zd'], ['csr-hprcx']]) {
+    const named = await cli(['csr', 'approve', ...argv, '--kubeconfig', kc]);
+    assert.equal(named.code, 2, `${argv.join(' ')}: ${named.out}${named.err}`);
+    assert.match(named.err, new RegExp(`^kubepki: CertificateSigningRequest ${argv.at(-1)} not found$`, 'm'));
+    assert.doesNotMatch(named.out, new RegExp(`^gone +${argv.at(-1)}`, 'm'));
+  }
 });
 
 test('csr approve NAME of a CSR already Denied or Failed is a refusal (exit 2, one line: a rotating kubelet makes a new CSR, a bootstrapping one\'s must be deleted); already Approved is exit 0', async () => {

@@ -123,6 +123,10 @@ saying why):
               (unauthorized), or it is already Denied or Failed (denied,
               failed: it can never be approved)
   skipped     already approved: nothing to do
+  gone        (--all-valid) deleted since it was listed: its kubelet gave up,
+              or another approver or the CSR cleaner removed it; nothing to
+              do, and not an error (a CSR named on the command line that is
+              deleted is reported not found, exit 2)
   unreviewed  a kubelet client CSR left pending because its
               SubjectAccessReview could not be made (on stderr in text)
 
@@ -201,6 +205,7 @@ function describe(r: CsrActionResult): string {
     case 'approved': return `approved ${what}: ${d.reason}${r.attempts > 1 ? ` (after ${r.attempts - 1} conflict${r.attempts > 2 ? 's' : ''})` : ''}`;
     case 'denied': return `denied   ${what}: ${d.reason}`;
     case 'skipped': return `skipped  ${what}: already approved`;
+    case 'gone': return `gone     ${what}: ${d.reason}`;
     case 'refused': return d.verdict === 'denied' || d.verdict === 'failed'
       // (a decided CSR cannot be decided again. A rotating kubelet asks again with a new CSR (generated name); a
       // bootstrapping one names its CSR after its key (node-csr-<digest>, client-go's certificate/csr), which it

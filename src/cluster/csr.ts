@@ -37,9 +37,11 @@ export interface CsrActionResult {
    * what happened (the word `csr approve` prints, text and `-o json` alike): `approved`/`denied` by us; `refused`,
    * not approved and `decision.verdict` says why (`invalid`: the policy; `unauthorized`: the SubjectAccessReview;
    * `denied`/`failed`: already Denied or Failed, so it never can be); `skipped`, already approved (nothing to do);
-   * `unreviewed`, a kubelet client CSR left pending because its SubjectAccessReview could not be made
+   * `unreviewed`, a kubelet client CSR left pending because its SubjectAccessReview could not be made;
+   * `gone`, a CSR `approveRun` listed that was deleted before it could be acted on (its kubelet gave up, or another
+   * approver or the CSR cleaner removed it): nothing to do, not an error (a named one is `missing` instead)
    */
-  outcome: 'approved' | 'denied' | 'refused' | 'skipped' | 'unreviewed';
+  outcome: 'approved' | 'denied' | 'refused' | 'skipped' | 'unreviewed' | 'gone';
   decision: CsrDecision;
   /** with `unreviewed`: why the review could not be made (API error, hint, exit code) */
   error?: UserError;
@@ -158,17 +160,26 @@ export async function actOnCsr(
       await client.certs.replaceCertificateSigningRequestApproval({ name, body });
       return { name, outcome: action === 'approve' ? 'approved' : 'denied', decision, attempts: attempt };
     } catch (e) {
-      if (httpStatus(e) === 404) throw new CsrGoneError(name, apiError(e, client, `${action} CertificateSigningRequest ${name}`));
+      if (httpStatus(e) === 404) throw new CsrGoneError(apiError(e, client, `${action} CertificateSigningRequest ${name}`), action, decision, attempt);
       if (httpStatus(e) !== 409 || attempt >= MAX_ATTEMPTS) throw apiError(e, client, `${action} CertificateSigningRequest ${name}`);
       // (the same name may now be another object: the review is checked against its uid above)
-      csr = await readCsr(client, name);
+      try {
+        csr = await client.certs.readCertificateSigningRequest({ name });
+      } catch (r) {
+        // changed, then deleted before it was read again: gone as well
+        if (httpStatus(r) === 404) throw new CsrGoneError(apiError(r, client, `read CertificateSigningRequest ${name}`), action, decision, attempt);
+        throw apiError(r, client, `read CertificateSigningRequest ${name}`);
+      }
     }
   }
 }
 
-/** The CSR was deleted after it was read (the approval answered 404): `approveRun` reports it as not found. */
+/**
+ * The CSR was deleted after it was read (the approval, or the read again after a 409, answered 404):
+ * `approveRun` reports a listed one as `gone` and a named one as not found.
+ */
 class CsrGoneError extends UserError {
-  constructor(readonly csrName: string, e: UserError) {
+  constructor(e: UserError, readonly action: CsrAction, readonly decision: CsrDecision, readonly attempts: number) {
     super(e.message, e.hint, e.exitCode);
   }
 }
@@ -223,9 +234,12 @@ export async function approveRun(client: ClusterClient, o: ApproveRunOptions): P
       // refused for the policy, the approval was not tried: the CSR is still the one just judged
       results.push(r.outcome === 'refused' && o.denyInvalid && r.decision.verdict === 'invalid' ? await actOnCsr(client, name, 'deny', nodes, o, csr) : r);
     } catch (e) {
-      // deleted since it was read: not found, as a read by name would have said
-      if (e instanceof CsrGoneError) { missing.push(name); continue; }
-      throw e;
+      if (!(e instanceof CsrGoneError)) throw e;
+      // deleted since it was read. Named on the command line: not found, as a read by name would have said (exit 2).
+      // Only listed: nothing is left to do (the kubelet gave up, another approver or the CSR cleaner removed it)
+      if (o.names.includes(name)) { missing.push(name); continue; }
+      const reason = `deleted since it was listed, before it could be ${e.action === 'approve' ? 'approved' : 'denied'} (its kubelet gave up, or another approver or the CSR cleaner removed it): nothing to do`;
+      results.push({ name, outcome: 'gone', decision: { ...e.decision, reason }, attempts: e.attempts });
     }
   }
   return { results, missing };
