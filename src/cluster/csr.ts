@@ -7,7 +7,7 @@
 import type { V1CertificateSigningRequest, V1Node } from '@kubernetes/client-node';
 import { call, httpStatus, apiError, type ClusterClient } from './connect.js';
 import { evaluateCsr, type CsrDecision, type PolicyOptions } from './csr-policy.js';
-import { authorizeNodeClient, type NodeClientAuthorization } from './csr-sar.js';
+import { authorizeNodeClient, ReviewUnavailableError, unavailableHint, type NodeClientAuthorization } from './csr-sar.js';
 import { withGoTimes } from './objects.js';
 import { UserError } from '../errors.js';
 
@@ -62,6 +62,17 @@ export function approvalBody(csr: V1CertificateSigningRequest, action: CsrAction
 }
 
 /**
+ * The SubjectAccessReviews of one pass (one `csr list`, one `approveRun`).
+ * After the first the API server cannot make at all (403: kubepki's user may
+ * not create them; 404: no authorization.k8s.io/v1), the next would get the
+ * same answer: none is asked any more, and each client CSR left is
+ * `unreviewed` for that reason.
+ */
+interface ReviewPass {
+  unavailable?: ReviewUnavailableError;
+}
+
+/**
  * What `action` makes of `csr` as it is now, writing nothing: `outcome` when
  * it leaves the CSR as it is (`skipped`, `refused`, `unreviewed`), none when
  * the approval (or denial) is to be sent with `decision.reason`. A kubelet
@@ -70,7 +81,8 @@ export function approvalBody(csr: V1CertificateSigningRequest, action: CsrAction
  * same object (a CSR's spec cannot change), is used only for an object of the
  * uid it was made for, never for one made again under the same name, nor for
  * an object without a uid. A review that cannot be made (403, 404, …) is
- * `unreviewed`, with the error: never an approval.
+ * `unreviewed`, with the error: never an approval; after a 403 or 404, `pass`
+ * asks no more.
  */
 async function judge(
   client: ClusterClient,
@@ -78,6 +90,7 @@ async function judge(
   action: CsrAction,
   nodes: V1Node[],
   opts: PolicyOptions,
+  pass: ReviewPass,
   reviewed?: NodeClientAuthorization,
 ): Promise<{ outcome?: 'skipped' | 'refused' | 'unreviewed'; decision: CsrDecision; authz?: NodeClientAuthorization; error?: UserError }> {
   const decision = evaluateCsr(csr, nodes, opts);
@@ -89,10 +102,16 @@ async function judge(
   // a review answers only for the object it was made for (deleted and made again under this name by
   // another requester, the CSR read now is another object): ask anew
   let authz = reviewed && reviewed.uid !== undefined && reviewed.uid === csr.metadata?.uid ? reviewed : undefined;
+  if (!authz && pass.unavailable) {
+    const first = pass.unavailable;
+    const reason = `SubjectAccessReview not asked, the first of this pass could not be made: ${first.message}`;
+    return { outcome: 'unreviewed', decision: { ...decision, verdict: 'unreviewed', reason }, error: new ReviewUnavailableError(reason, unavailableHint(client, first.status, [decision.name]), first.exitCode, first.status) };
+  }
   try {
     authz ??= await authorizeNodeClient(client, csr, decision);
   } catch (e) {
     if (!(e instanceof UserError)) throw e;
+    if (e instanceof ReviewUnavailableError) pass.unavailable = e;
     return { outcome: 'unreviewed', decision: { ...decision, verdict: 'unreviewed', reason: e.message }, error: e };
   }
   if (!authz.allowed) {
@@ -116,12 +135,13 @@ export interface CsrPreview {
 /**
  * Judge CSRs the way `csr approve` does, SubjectAccessReviews included, and
  * approve nothing. A review that cannot be made marks its CSR `unreviewed`
- * and the others are still judged.
+ * and the others are still judged (after a 403 or 404, without asking).
  */
 export async function previewApproval(client: ClusterClient, csrs: V1CertificateSigningRequest[], nodes: V1Node[], opts: PolicyOptions = {}): Promise<CsrPreview[]> {
   const out: CsrPreview[] = [];
+  const pass: ReviewPass = {};
   for (const csr of csrs) {
-    const j = await judge(client, csr, 'approve', nodes, opts);
+    const j = await judge(client, csr, 'approve', nodes, opts, pass);
     out.push(j.error ? { decision: j.decision, error: j.error } : { decision: j.decision });
   }
   return out;
@@ -144,10 +164,23 @@ export async function actOnCsr(
   opts: PolicyOptions = {},
   first?: V1CertificateSigningRequest,
 ): Promise<CsrActionResult> {
+  return act(client, name, action, nodes, opts, first, {});
+}
+
+/** actOnCsr within a pass of `approveRun`: its reviews are `pass`'s. */
+async function act(
+  client: ClusterClient,
+  name: string,
+  action: CsrAction,
+  nodes: V1Node[],
+  opts: PolicyOptions,
+  first: V1CertificateSigningRequest | undefined,
+  pass: ReviewPass,
+): Promise<CsrActionResult> {
   let csr = first ?? (await readCsr(client, name));
   let authz: NodeClientAuthorization | undefined;
   for (let attempt = 1; ; attempt++) {
-    const j = await judge(client, csr, action, nodes, opts, authz);
+    const j = await judge(client, csr, action, nodes, opts, pass, authz);
     if (j.outcome === 'unreviewed') {
       // never approved without an allowed review; the rest of the pass (serving CSRs) goes on
       return { name, outcome: j.outcome, decision: { ...j.decision, reason: `${j.decision.reason}; ${name} was left pending` }, attempts: attempt - 1, error: j.error };
@@ -227,12 +260,14 @@ export async function approveRun(client: ClusterClient, o: ApproveRunOptions): P
     }
   }
   // a SubjectAccessReview that cannot be made (kubepki's user may not create them: 403) holds back only the
-  // kubelet client CSR it was for (`unreviewed`): serving CSRs, which need none, are still approved
+  // kubelet client CSRs (`unreviewed`, and after a 403 or 404 none is asked any more): serving CSRs, which need
+  // none, are still approved
+  const pass: ReviewPass = {};
   for (const { name, csr } of found) {
     try {
-      const r = await actOnCsr(client, name, 'approve', nodes, o, csr);
+      const r = await act(client, name, 'approve', nodes, o, csr, pass);
       // refused for the policy, the approval was not tried: the CSR is still the one just judged
-      results.push(r.outcome === 'refused' && o.denyInvalid && r.decision.verdict === 'invalid' ? await actOnCsr(client, name, 'deny', nodes, o, csr) : r);
+      results.push(r.outcome === 'refused' && o.denyInvalid && r.decision.verdict === 'invalid' ? await act(client, name, 'deny', nodes, o, csr, pass) : r);
     } catch (e) {
       if (!(e instanceof CsrGoneError)) throw e;
       // deleted since it was read. Named on the command line: not found, as a read by name would have said (exit 2).
