@@ -330,6 +330,38 @@ test('a SubjectAccessReview the API server cannot make (403, 404) is asked once 
   }
 });
 
+test('404 for SubjectAccessReviews: csr list and csr approve print one hint for the pass, naming every unreviewed client CSR (list printed one per CSR), the same in both; beyond 5, the generic command', async () => {
+  const s = await pendingCluster([bootstrapCsr('node-csr-boot'), bootstrapCsr('node-csr-next')]);
+  s.route('POST', SAR_PATH, () => notFound(SAR_PATH));
+  const kc = await s.kubeconfig(tmp);
+  const hint = 'this API server (or a proxy in front of it) does not serve authorization.k8s.io/v1 SubjectAccessReviews, so kubepki cannot tell whether the requester may get the certificate: check the CSRs and approve them by hand (kubectl certificate approve csr-hprcx node-csr-boot node-csr-next)';
+  const list = await cli(['csr', 'list', '--kubeconfig', kc]);
+  assert.equal(list.code, 0, list.err);
+  assert.equal(list.err, `kubepki: hint: ${hint}\n`);
+  const approve = await cli(['csr', 'approve', '--all-valid', '--kubeconfig', kc]);
+  assert.equal(approve.code, 3);
+  // one line for the three: the review that failed, the CSRs it left pending, the hint list printed
+  assert.match(approve.err, /^kubepki: failed to ask the API server whether the requester of CertificateSigningRequest csr-hprcx may create certificatesigningrequests\/selfnodeclient \(SubjectAccessReview\): the API server \S+ answered 404: [^\n]*; csr-hprcx, node-csr-boot, node-csr-next were left pending; hint: (.*)\n$/);
+  assert.equal(/; hint: (.*)\n$/.exec(approve.err)![1], hint);
+  assert.match(approve.out, /^approved csr-r98zd /m);
+  // -o json: each unreviewed CSR carries the pass's hint, the same in list and approve
+  const jl = JSON.parse((await cli(['csr', 'list', '-o', 'json', '--kubeconfig', kc])).out).items.filter((i: any) => i.verdict === 'unreviewed');
+  const ja = JSON.parse((await cli(['csr', 'approve', '--all-valid', '-o', 'json', '--kubeconfig', kc])).out).results.filter((x: any) => x.outcome === 'unreviewed');
+  assert.deepEqual([...jl, ...ja].map((x: any) => x.hint), Array(6).fill(hint));
+  // many: the generic command, not a line of names
+  const many = await pendingCluster(['node-csr-b1', 'node-csr-b2', 'node-csr-b3', 'node-csr-b4', 'node-csr-b5'].map((n) => bootstrapCsr(n)));
+  many.route('POST', SAR_PATH, () => notFound(SAR_PATH));
+  const m = await cli(['csr', 'list', '--kubeconfig', await many.kubeconfig(tmp)]);
+  assert.equal(m.err.split('\n').filter(Boolean).length, 1, m.err);
+  assert.match(m.err, /by hand \(kubectl certificate approve NAME\.\.\., for the 6 unreviewed CSRs of kubepki csr list\)\n$/);
+  // 403: the same, one line for the pass in approve (it was one per CSR, each with the hint)
+  const f = await pendingCluster([bootstrapCsr('node-csr-boot')]);
+  f.route('POST', SAR_PATH, () => forbidden('system:serviceaccount:kube-system:kubepki', 'create', 'authorization.k8s.io', 'subjectaccessreviews'));
+  const fa = await cli(['csr', 'approve', '--all-valid', '--kubeconfig', await f.kubeconfig(tmp)]);
+  assert.equal(fa.code, 4);
+  assert.match(fa.err, /^kubepki: failed to ask [^\n]*\(403 Forbidden\); csr-hprcx, node-csr-boot were left pending; hint: [^\n]*system:auth-delegator[^\n]*\n$/);
+});
+
 test('csr approve --all-valid --watch with a kubeconfig that may not create subjectaccessreviews: serving CSRs approved at once, the client CSR at the pass after the grant', async () => {
   const { s } = await watchedCluster(1);
   let passes = 0;
@@ -465,8 +497,9 @@ test('csr list when the SubjectAccessReview cannot be made (403 for kubepki\'s u
     assert.match(row('csr-s9vgs'), /\sinvalid: /);
     const hints = r.err.trimEnd().split('\n');
     assert.ok(hints.every((h) => h.startsWith('kubepki: hint: ')), r.err);
-    // 403: one hint for both (what kubepki's user lacks); 404: one each (approve it by hand, by name)
-    assert.equal(hints.length, said.source.includes('403') ? 1 : 2, r.err);
+    // one hint for both: 403, what kubepki's user lacks; 404, approve them by hand, by name (it was one per CSR)
+    assert.equal(hints.length, 1, r.err);
+    if (said.source.includes('404')) assert.match(hints[0]!, /\(kubectl certificate approve csr-hprcx node-csr-boot\)$/);
     const json = JSON.parse((await cli(['csr', 'list', '-o', 'json', '--kubeconfig', kc])).out);
     const boot = json.items.find((i: any) => i.name === 'node-csr-boot');
     assert.equal(boot.verdict, 'unreviewed');

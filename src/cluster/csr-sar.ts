@@ -121,11 +121,20 @@ export class ReviewUnavailableError extends UserError {
   }
 }
 
-/** What to do when the review cannot be made (`status` 403 or 404) for the kubelet client CSRs `names`. */
+/** Up to this many CSRs are named in a 404's hint; beyond, it gives the generic command. */
+const HINT_NAMES = 5;
+
+/**
+ * What to do when the review cannot be made (`status` 403 or 404), once for
+ * all the kubelet client CSRs `names` a pass left unreviewed.
+ */
 export function unavailableHint(client: Pick<ClusterClient, 'user'>, status: 403 | 404, names: string[]): string {
-  return status === 403
-    ? `kubepki approves kubelet client CSRs only after a SubjectAccessReview, as kube-controller-manager does: give user ${client.user} create on subjectaccessreviews.authorization.k8s.io (ClusterRole system:auth-delegator), or use /etc/kubernetes/admin.conf`
-    : `this API server (or a proxy in front of it) does not serve authorization.k8s.io/v1 SubjectAccessReviews, so kubepki cannot tell whether the requester may get the certificate: check the CSR and approve it by hand (kubectl certificate approve ${names.join(' ')})`;
+  if (status === 403) {
+    return `kubepki approves kubelet client CSRs only after a SubjectAccessReview, as kube-controller-manager does: give user ${client.user} create on subjectaccessreviews.authorization.k8s.io (ClusterRole system:auth-delegator), or use /etc/kubernetes/admin.conf`;
+  }
+  // (kubectl certificate approve takes several names)
+  const approve = names.length <= HINT_NAMES ? `kubectl certificate approve ${names.join(' ')}` : `kubectl certificate approve NAME..., for the ${names.length} unreviewed CSRs of kubepki csr list`;
+  return `this API server (or a proxy in front of it) does not serve authorization.k8s.io/v1 SubjectAccessReviews, so kubepki cannot tell whether the requester may get the certificate: check ${names.length === 1 ? 'the CSR and approve it' : 'the CSRs and approve them'} by hand (${approve})`;
 }
 
 function sarError(e: unknown, client: ClusterClient, name: string, subresource: NodeClientSubresource): UserError {

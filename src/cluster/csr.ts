@@ -70,6 +70,19 @@ export function approvalBody(csr: V1CertificateSigningRequest, action: CsrAction
  */
 interface ReviewPass {
   unavailable?: ReviewUnavailableError;
+  /** the client CSRs left unreviewed for it, the first included */
+  unreviewed: Set<string>;
+}
+
+/**
+ * The error every CSR `pass` left unreviewed for a 403 or 404 reports: the
+ * first review's (message, exit code), with one hint for the pass that names
+ * them all (a 404's "approve it by hand" names each CSR). `undefined` when
+ * every review could be asked.
+ */
+function passError(client: ClusterClient, pass: ReviewPass): ReviewUnavailableError | undefined {
+  const first = pass.unavailable;
+  return first && new ReviewUnavailableError(first.message, unavailableHint(client, first.status, [...pass.unreviewed]), first.exitCode, first.status);
 }
 
 /**
@@ -103,15 +116,15 @@ async function judge(
   // another requester, the CSR read now is another object): ask anew
   let authz = reviewed && reviewed.uid !== undefined && reviewed.uid === csr.metadata?.uid ? reviewed : undefined;
   if (!authz && pass.unavailable) {
-    const first = pass.unavailable;
-    const reason = `SubjectAccessReview not asked, the first of this pass could not be made: ${first.message}`;
-    return { outcome: 'unreviewed', decision: { ...decision, verdict: 'unreviewed', reason }, error: new ReviewUnavailableError(reason, unavailableHint(client, first.status, [decision.name]), first.exitCode, first.status) };
+    pass.unreviewed.add(decision.name);
+    const reason = `SubjectAccessReview not asked, the first of this pass could not be made: ${pass.unavailable.message}`;
+    return { outcome: 'unreviewed', decision: { ...decision, verdict: 'unreviewed', reason }, error: pass.unavailable };
   }
   try {
     authz ??= await authorizeNodeClient(client, csr, decision);
   } catch (e) {
     if (!(e instanceof UserError)) throw e;
-    if (e instanceof ReviewUnavailableError) pass.unavailable = e;
+    if (e instanceof ReviewUnavailableError) { pass.unavailable = e; pass.unreviewed.add(decision.name); }
     return { outcome: 'unreviewed', decision: { ...decision, verdict: 'unreviewed', reason: e.message }, error: e };
   }
   if (!authz.allowed) {
@@ -139,12 +152,14 @@ export interface CsrPreview {
  */
 export async function previewApproval(client: ClusterClient, csrs: V1CertificateSigningRequest[], nodes: V1Node[], opts: PolicyOptions = {}): Promise<CsrPreview[]> {
   const out: CsrPreview[] = [];
-  const pass: ReviewPass = {};
+  const pass: ReviewPass = { unreviewed: new Set() };
   for (const csr of csrs) {
     const j = await judge(client, csr, 'approve', nodes, opts, pass);
     out.push(j.error ? { decision: j.decision, error: j.error } : { decision: j.decision });
   }
-  return out;
+  // one error, one hint, for all the CSRs a 403/404 left unreviewed
+  const shared = passError(client, pass);
+  return shared ? out.map((p) => (p.error === pass.unavailable ? { ...p, error: shared } : p)) : out;
 }
 
 /**
@@ -164,7 +179,7 @@ export async function actOnCsr(
   opts: PolicyOptions = {},
   first?: V1CertificateSigningRequest,
 ): Promise<CsrActionResult> {
-  return act(client, name, action, nodes, opts, first, {});
+  return act(client, name, action, nodes, opts, first, { unreviewed: new Set() });
 }
 
 /** actOnCsr within a pass of `approveRun`: its reviews are `pass`'s. */
@@ -262,7 +277,7 @@ export async function approveRun(client: ClusterClient, o: ApproveRunOptions): P
   // a SubjectAccessReview that cannot be made (kubepki's user may not create them: 403) holds back only the
   // kubelet client CSRs (`unreviewed`, and after a 403 or 404 none is asked any more): serving CSRs, which need
   // none, are still approved
-  const pass: ReviewPass = {};
+  const pass: ReviewPass = { unreviewed: new Set() };
   for (const { name, csr } of found) {
     try {
       const r = await act(client, name, 'approve', nodes, o, csr, pass);
@@ -277,5 +292,7 @@ export async function approveRun(client: ClusterClient, o: ApproveRunOptions): P
       results.push({ name, outcome: 'gone', decision: { ...e.decision, reason }, attempts: e.attempts });
     }
   }
-  return { results, missing };
+  // one error, one hint, for all the CSRs a 403/404 left unreviewed (the CLI prints them on one line)
+  const shared = passError(client, pass);
+  return { results: shared ? results.map((r) => (r.error === pass.unavailable ? { ...r, error: shared } : r)) : results, missing };
 }
