@@ -69,7 +69,8 @@ Verdicts (what csr approve would do; list approves nothing):
                 pending; the reason names the ClusterRoleBinding that grants it
   unreviewed    a kubelet client CSR whose SubjectAccessReview could not be
                 made (kubepki's user may not create one, 403; or 404): unknown
-                whether approve would approve it; the hint is on stderr
+                whether approve would approve it; one hint for all of
+                them on stderr (after a 403 or 404, no more are asked)
   manual        a signer kubepki never approves automatically
   approved, denied, failed   already decided (",issued": it has a certificate)
 
@@ -123,6 +124,10 @@ saying why):
               (unauthorized), or it is already Denied or Failed (denied,
               failed: it can never be approved)
   skipped     already approved: nothing to do
+  gone        (--all-valid) deleted since it was listed: its kubelet gave up,
+              or another approver or the CSR cleaner removed it; nothing to
+              do, and not an error (a CSR named on the command line that is
+              deleted is reported not found, exit 2)
   unreviewed  a kubelet client CSR left pending because its
               SubjectAccessReview could not be made (on stderr in text)
 
@@ -139,8 +144,9 @@ Exit codes:
   3+ kubepki could not run (no kubeconfig, API server unreachable, 401/403);
      nothing is approved then. Also when a kubelet client CSR's
      SubjectAccessReview could not be made (4 when kubepki's user may not
-     create it): that CSR is left pending, with one line, and the others of
-     the pass (serving CSRs) are still approved; --watch tries it again`),
+     create it): that CSR is left pending, and after a 403 or 404 the other
+     client CSRs of the pass too, unasked, all on one line with one hint; the
+     serving CSRs are still approved; --watch tries again at the next pass`),
   ).action(async (names: string[], flags: ApproveFlags) => {
     const format = parseOutput(flags.output);
     if (!flags.allValid && names.length === 0) throw new UserError('csr approve needs CSR names or --all-valid', 'run `kubepki csr list` to see the pending CSRs');
@@ -168,10 +174,15 @@ Exit codes:
       if (format === 'json') {
         io.stdout(`${JSON.stringify({ apiVersion: 'kubepki.io/v1alpha1', kind: 'CsrApproval', results: fresh.map(jsonResult), missing: run.missing }, null, 2)}\n`);
       } else {
-        for (const r of fresh) {
-          // an error, not a verdict: on stderr like a missing CSR, message and hint on one line
-          if (r.outcome === 'unreviewed') io.stderr(`kubepki: ${r.decision.reason}${flags.watch ? ` (retrying every ${interval}s)` : ''}${r.error?.hint ? `; hint: ${r.error.hint}` : ''}\n`);
-          else io.stdout(`${describe(r)}\n`);
+        for (const r of fresh) if (r.outcome !== 'unreviewed') io.stdout(`${describe(r)}\n`);
+        // an error, not a verdict: on stderr like a missing CSR, message and hint on one line; the CSRs that
+        // share one (a 403/404 stops the reviews of the pass) on one line, the hint once, as csr list prints it
+        const byError = new Map<unknown, CsrActionResult[]>();
+        for (const r of fresh.filter((x) => x.outcome === 'unreviewed')) byError.set(r.error ?? r, [...(byError.get(r.error ?? r) ?? []), r]);
+        for (const [, rs] of byError) {
+          const e = rs[0]!.error;
+          const what = e ? `${e.message}; ${rs.map((r) => r.name).join(', ')} ${rs.length === 1 ? 'was' : 'were'} left pending` : rs[0]!.decision.reason;
+          io.stderr(`kubepki: ${what}${flags.watch ? ` (retrying every ${interval}s)` : ''}${e?.hint ? `; hint: ${e.hint}` : ''}\n`);
         }
         for (const m of run.missing) io.stderr(`kubepki: CertificateSigningRequest ${m} not found\n`);
         if (!flags.watch && run.results.length === 0 && run.missing.length === 0) io.stdout('no pending CertificateSigningRequests\n');
@@ -201,6 +212,7 @@ function describe(r: CsrActionResult): string {
     case 'approved': return `approved ${what}: ${d.reason}${r.attempts > 1 ? ` (after ${r.attempts - 1} conflict${r.attempts > 2 ? 's' : ''})` : ''}`;
     case 'denied': return `denied   ${what}: ${d.reason}`;
     case 'skipped': return `skipped  ${what}: already approved`;
+    case 'gone': return `gone     ${what}: ${d.reason}`;
     case 'refused': return d.verdict === 'denied' || d.verdict === 'failed'
       // (a decided CSR cannot be decided again. A rotating kubelet asks again with a new CSR (generated name); a
       // bootstrapping one names its CSR after its key (node-csr-<digest>, client-go's certificate/csr), which it

@@ -110,13 +110,35 @@ export async function authorizeNodeClient(client: ClusterClient, csr: V1Certific
   return { allowed: false, uid: csr.metadata?.uid, tried, reason: deniedReason(d, csr.spec?.groups ?? [], tried, said.join('; ')) };
 }
 
+/**
+ * A SubjectAccessReview the API server cannot make for any CSR: 403 (kubepki's own user may not create
+ * subjectaccessreviews) or 404 (no authorization.k8s.io/v1 there). Every other review of the same pass would
+ * get the same answer, so the callers ask no more after one (csr.ts, ReviewPass).
+ */
+export class ReviewUnavailableError extends UserError {
+  constructor(message: string, hint: string, exitCode: number, readonly status: 403 | 404) {
+    super(message, hint, exitCode);
+  }
+}
+
+/** Up to this many CSRs are named in a 404's hint; beyond, it gives the generic command. */
+const HINT_NAMES = 5;
+
+/**
+ * What to do when the review cannot be made (`status` 403 or 404), once for
+ * all the kubelet client CSRs `names` a pass left unreviewed.
+ */
+export function unavailableHint(client: Pick<ClusterClient, 'user'>, status: 403 | 404, names: string[]): string {
+  if (status === 403) {
+    return `kubepki approves kubelet client CSRs only after a SubjectAccessReview, as kube-controller-manager does: give user ${client.user} create on subjectaccessreviews.authorization.k8s.io (ClusterRole system:auth-delegator), or use /etc/kubernetes/admin.conf`;
+  }
+  // (kubectl certificate approve takes several names)
+  const approve = names.length <= HINT_NAMES ? `kubectl certificate approve ${names.join(' ')}` : `kubectl certificate approve NAME..., for the ${names.length} unreviewed CSRs of kubepki csr list`;
+  return `this API server (or a proxy in front of it) does not serve authorization.k8s.io/v1 SubjectAccessReviews, so kubepki cannot tell whether the requester may get the certificate: check ${names.length === 1 ? 'the CSR and approve it' : 'the CSRs and approve them'} by hand (${approve})`;
+}
+
 function sarError(e: unknown, client: ClusterClient, name: string, subresource: NodeClientSubresource): UserError {
   const base = apiError(e, client, `ask the API server whether the requester of CertificateSigningRequest ${name} may create certificatesigningrequests/${subresource} (SubjectAccessReview)`);
   const status = httpStatus(e);
-  const hint = status === 403
-    ? `kubepki approves kubelet client CSRs only after a SubjectAccessReview, as kube-controller-manager does: give user ${client.user} create on subjectaccessreviews.authorization.k8s.io (ClusterRole system:auth-delegator), or use /etc/kubernetes/admin.conf`
-    : status === 404
-      ? `this API server (or a proxy in front of it) does not serve authorization.k8s.io/v1 SubjectAccessReviews, so kubepki cannot tell whether the requester may get the certificate: check the CSR and approve it by hand (kubectl certificate approve ${name})`
-      : base.hint;
-  return new UserError(base.message, hint, base.exitCode);
+  return status === 403 || status === 404 ? new ReviewUnavailableError(base.message, unavailableHint(client, status, [name]), base.exitCode, status) : base;
 }

@@ -7,7 +7,7 @@
 import type { V1CertificateSigningRequest, V1Node } from '@kubernetes/client-node';
 import { call, httpStatus, apiError, type ClusterClient } from './connect.js';
 import { evaluateCsr, type CsrDecision, type PolicyOptions } from './csr-policy.js';
-import { authorizeNodeClient, type NodeClientAuthorization } from './csr-sar.js';
+import { authorizeNodeClient, ReviewUnavailableError, unavailableHint, type NodeClientAuthorization } from './csr-sar.js';
 import { withGoTimes } from './objects.js';
 import { UserError } from '../errors.js';
 
@@ -37,9 +37,11 @@ export interface CsrActionResult {
    * what happened (the word `csr approve` prints, text and `-o json` alike): `approved`/`denied` by us; `refused`,
    * not approved and `decision.verdict` says why (`invalid`: the policy; `unauthorized`: the SubjectAccessReview;
    * `denied`/`failed`: already Denied or Failed, so it never can be); `skipped`, already approved (nothing to do);
-   * `unreviewed`, a kubelet client CSR left pending because its SubjectAccessReview could not be made
+   * `unreviewed`, a kubelet client CSR left pending because its SubjectAccessReview could not be made;
+   * `gone`, a CSR `approveRun` listed that was deleted before it could be acted on (its kubelet gave up, or another
+   * approver or the CSR cleaner removed it): nothing to do, not an error (a named one is `missing` instead)
    */
-  outcome: 'approved' | 'denied' | 'refused' | 'skipped' | 'unreviewed';
+  outcome: 'approved' | 'denied' | 'refused' | 'skipped' | 'unreviewed' | 'gone';
   decision: CsrDecision;
   /** with `unreviewed`: why the review could not be made (API error, hint, exit code) */
   error?: UserError;
@@ -60,6 +62,30 @@ export function approvalBody(csr: V1CertificateSigningRequest, action: CsrAction
 }
 
 /**
+ * The SubjectAccessReviews of one pass (one `csr list`, one `approveRun`).
+ * After the first the API server cannot make at all (403: kubepki's user may
+ * not create them; 404: no authorization.k8s.io/v1), the next would get the
+ * same answer: none is asked any more, and each client CSR left is
+ * `unreviewed` for that reason.
+ */
+interface ReviewPass {
+  unavailable?: ReviewUnavailableError;
+  /** the client CSRs left unreviewed for it, the first included */
+  unreviewed: Set<string>;
+}
+
+/**
+ * The error every CSR `pass` left unreviewed for a 403 or 404 reports: the
+ * first review's (message, exit code), with one hint for the pass that names
+ * them all (a 404's "approve it by hand" names each CSR). `undefined` when
+ * every review could be asked.
+ */
+function passError(client: ClusterClient, pass: ReviewPass): ReviewUnavailableError | undefined {
+  const first = pass.unavailable;
+  return first && new ReviewUnavailableError(first.message, unavailableHint(client, first.status, [...pass.unreviewed]), first.exitCode, first.status);
+}
+
+/**
  * What `action` makes of `csr` as it is now, writing nothing: `outcome` when
  * it leaves the CSR as it is (`skipped`, `refused`, `unreviewed`), none when
  * the approval (or denial) is to be sent with `decision.reason`. A kubelet
@@ -68,7 +94,8 @@ export function approvalBody(csr: V1CertificateSigningRequest, action: CsrAction
  * same object (a CSR's spec cannot change), is used only for an object of the
  * uid it was made for, never for one made again under the same name, nor for
  * an object without a uid. A review that cannot be made (403, 404, …) is
- * `unreviewed`, with the error: never an approval.
+ * `unreviewed`, with the error: never an approval; after a 403 or 404, `pass`
+ * asks no more.
  */
 async function judge(
   client: ClusterClient,
@@ -76,6 +103,7 @@ async function judge(
   action: CsrAction,
   nodes: V1Node[],
   opts: PolicyOptions,
+  pass: ReviewPass,
   reviewed?: NodeClientAuthorization,
 ): Promise<{ outcome?: 'skipped' | 'refused' | 'unreviewed'; decision: CsrDecision; authz?: NodeClientAuthorization; error?: UserError }> {
   const decision = evaluateCsr(csr, nodes, opts);
@@ -87,10 +115,16 @@ async function judge(
   // a review answers only for the object it was made for (deleted and made again under this name by
   // another requester, the CSR read now is another object): ask anew
   let authz = reviewed && reviewed.uid !== undefined && reviewed.uid === csr.metadata?.uid ? reviewed : undefined;
+  if (!authz && pass.unavailable) {
+    pass.unreviewed.add(decision.name);
+    const reason = `SubjectAccessReview not asked, the first of this pass could not be made: ${pass.unavailable.message}`;
+    return { outcome: 'unreviewed', decision: { ...decision, verdict: 'unreviewed', reason }, error: pass.unavailable };
+  }
   try {
     authz ??= await authorizeNodeClient(client, csr, decision);
   } catch (e) {
     if (!(e instanceof UserError)) throw e;
+    if (e instanceof ReviewUnavailableError) { pass.unavailable = e; pass.unreviewed.add(decision.name); }
     return { outcome: 'unreviewed', decision: { ...decision, verdict: 'unreviewed', reason: e.message }, error: e };
   }
   if (!authz.allowed) {
@@ -114,15 +148,18 @@ export interface CsrPreview {
 /**
  * Judge CSRs the way `csr approve` does, SubjectAccessReviews included, and
  * approve nothing. A review that cannot be made marks its CSR `unreviewed`
- * and the others are still judged.
+ * and the others are still judged (after a 403 or 404, without asking).
  */
 export async function previewApproval(client: ClusterClient, csrs: V1CertificateSigningRequest[], nodes: V1Node[], opts: PolicyOptions = {}): Promise<CsrPreview[]> {
   const out: CsrPreview[] = [];
+  const pass: ReviewPass = { unreviewed: new Set() };
   for (const csr of csrs) {
-    const j = await judge(client, csr, 'approve', nodes, opts);
+    const j = await judge(client, csr, 'approve', nodes, opts, pass);
     out.push(j.error ? { decision: j.decision, error: j.error } : { decision: j.decision });
   }
-  return out;
+  // one error, one hint, for all the CSRs a 403/404 left unreviewed
+  const shared = passError(client, pass);
+  return shared ? out.map((p) => (p.error === pass.unavailable ? { ...p, error: shared } : p)) : out;
 }
 
 /**
@@ -142,10 +179,23 @@ export async function actOnCsr(
   opts: PolicyOptions = {},
   first?: V1CertificateSigningRequest,
 ): Promise<CsrActionResult> {
+  return act(client, name, action, nodes, opts, first, { unreviewed: new Set() });
+}
+
+/** actOnCsr within a pass of `approveRun`: its reviews are `pass`'s. */
+async function act(
+  client: ClusterClient,
+  name: string,
+  action: CsrAction,
+  nodes: V1Node[],
+  opts: PolicyOptions,
+  first: V1CertificateSigningRequest | undefined,
+  pass: ReviewPass,
+): Promise<CsrActionResult> {
   let csr = first ?? (await readCsr(client, name));
   let authz: NodeClientAuthorization | undefined;
   for (let attempt = 1; ; attempt++) {
-    const j = await judge(client, csr, action, nodes, opts, authz);
+    const j = await judge(client, csr, action, nodes, opts, pass, authz);
     if (j.outcome === 'unreviewed') {
       // never approved without an allowed review; the rest of the pass (serving CSRs) goes on
       return { name, outcome: j.outcome, decision: { ...j.decision, reason: `${j.decision.reason}; ${name} was left pending` }, attempts: attempt - 1, error: j.error };
@@ -158,17 +208,26 @@ export async function actOnCsr(
       await client.certs.replaceCertificateSigningRequestApproval({ name, body });
       return { name, outcome: action === 'approve' ? 'approved' : 'denied', decision, attempts: attempt };
     } catch (e) {
-      if (httpStatus(e) === 404) throw new CsrGoneError(name, apiError(e, client, `${action} CertificateSigningRequest ${name}`));
+      if (httpStatus(e) === 404) throw new CsrGoneError(apiError(e, client, `${action} CertificateSigningRequest ${name}`), action, decision, attempt);
       if (httpStatus(e) !== 409 || attempt >= MAX_ATTEMPTS) throw apiError(e, client, `${action} CertificateSigningRequest ${name}`);
       // (the same name may now be another object: the review is checked against its uid above)
-      csr = await readCsr(client, name);
+      try {
+        csr = await client.certs.readCertificateSigningRequest({ name });
+      } catch (r) {
+        // changed, then deleted before it was read again: gone as well
+        if (httpStatus(r) === 404) throw new CsrGoneError(apiError(r, client, `read CertificateSigningRequest ${name}`), action, decision, attempt);
+        throw apiError(r, client, `read CertificateSigningRequest ${name}`);
+      }
     }
   }
 }
 
-/** The CSR was deleted after it was read (the approval answered 404): `approveRun` reports it as not found. */
+/**
+ * The CSR was deleted after it was read (the approval, or the read again after a 409, answered 404):
+ * `approveRun` reports a listed one as `gone` and a named one as not found.
+ */
 class CsrGoneError extends UserError {
-  constructor(readonly csrName: string, e: UserError) {
+  constructor(e: UserError, readonly action: CsrAction, readonly decision: CsrDecision, readonly attempts: number) {
     super(e.message, e.hint, e.exitCode);
   }
 }
@@ -216,17 +275,24 @@ export async function approveRun(client: ClusterClient, o: ApproveRunOptions): P
     }
   }
   // a SubjectAccessReview that cannot be made (kubepki's user may not create them: 403) holds back only the
-  // kubelet client CSR it was for (`unreviewed`): serving CSRs, which need none, are still approved
+  // kubelet client CSRs (`unreviewed`, and after a 403 or 404 none is asked any more): serving CSRs, which need
+  // none, are still approved
+  const pass: ReviewPass = { unreviewed: new Set() };
   for (const { name, csr } of found) {
     try {
-      const r = await actOnCsr(client, name, 'approve', nodes, o, csr);
+      const r = await act(client, name, 'approve', nodes, o, csr, pass);
       // refused for the policy, the approval was not tried: the CSR is still the one just judged
-      results.push(r.outcome === 'refused' && o.denyInvalid && r.decision.verdict === 'invalid' ? await actOnCsr(client, name, 'deny', nodes, o, csr) : r);
+      results.push(r.outcome === 'refused' && o.denyInvalid && r.decision.verdict === 'invalid' ? await act(client, name, 'deny', nodes, o, csr, pass) : r);
     } catch (e) {
-      // deleted since it was read: not found, as a read by name would have said
-      if (e instanceof CsrGoneError) { missing.push(name); continue; }
-      throw e;
+      if (!(e instanceof CsrGoneError)) throw e;
+      // deleted since it was read. Named on the command line: not found, as a read by name would have said (exit 2).
+      // Only listed: nothing is left to do (the kubelet gave up, another approver or the CSR cleaner removed it)
+      if (o.names.includes(name)) { missing.push(name); continue; }
+      const reason = `deleted since it was listed, before it could be ${e.action === 'approve' ? 'approved' : 'denied'} (its kubelet gave up, or another approver or the CSR cleaner removed it): nothing to do`;
+      results.push({ name, outcome: 'gone', decision: { ...e.decision, reason }, attempts: e.attempts });
     }
   }
-  return { results, missing };
+  // one error, one hint, for all the CSRs a 403/404 left unreviewed (the CLI prints them on one line)
+  const shared = passError(client, pass);
+  return { results: shared ? results.map((r) => (r.error === pass.unavailable ? { ...r, error: shared } : r)) : results, missing };
 }
