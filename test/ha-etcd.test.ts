@@ -53,7 +53,10 @@ function stopEtcd(n: Node): Promise<void> {
   return new Promise((resolve) => {
     if (!p || p.exitCode !== null || p.signalCode !== null) return resolve();
     p.once('exit', () => resolve());
-    p.kill('SIGKILL');
+    // as the kubelet stops a static pod (SIGTERM): a SIGKILL could beat etcd's batched backend commit (up to
+    // 100 ms), leaving a db that does not list what etcd had just answered, which no node's db does after a stop
+    p.kill('SIGTERM');
+    setTimeout(() => { if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL'); }, 15_000).unref();
   });
 }
 
@@ -286,7 +289,13 @@ test('kubespray\'s host etcd, one of 3 members: the one-node-at-a-time advice na
     }
     assert.ok(ok, 'the 3-member etcd became healthy');
   } finally {
-    await Promise.all(procs.map((p) => new Promise<void>((resolve) => { if (p.exitCode !== null) return resolve(); p.once('exit', () => resolve()); p.kill('SIGKILL'); })));
+    // (SIGTERM, as systemd stops etcd: the db then surely lists the three members it answered for)
+    await Promise.all(procs.map((p) => new Promise<void>((resolve) => {
+      if (p.exitCode !== null || p.signalCode !== null) return resolve();
+      p.once('exit', () => resolve());
+      p.kill('SIGTERM');
+      setTimeout(() => { if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL'); }, 15_000).unref();
+    })));
   }
   // the node: kubeadm's tree moved to /etc/kubernetes/ssl, etcd under systemd with its certificates in /etc/ssl/etcd/ssl
   const root = copyFixture('kubeadm-1.26');

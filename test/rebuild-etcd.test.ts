@@ -94,8 +94,13 @@ for (const keyType of ['rsa-2048', 'ecdsa-p256']) test(`etcd starts from the reb
   assert.doesNotMatch(rio.out, /members/);
 
   // a lone member's data is no sign of other members: after rm -rf /etc/kubernetes a rebuild may make new CAs
-  // (a 3-member cluster's data makes it refuse: ha-etcd.test.ts), also with either of its two meta pages damaged
-  etcd.kill('SIGKILL');
+  // (a 3-member cluster's data makes it refuse: ha-etcd.test.ts), also with either of its two meta pages damaged.
+  // etcd is stopped as the kubelet stops a static pod whose manifest went with /etc/kubernetes: SIGTERM, then
+  // its exit. (SIGKILL right after the health check could beat etcd's first backend commit, which batches
+  // writes for up to 100 ms: the db would then hold no member list yet, as no node's db does after a clean stop.)
+  const exited = new Promise((resolve) => { if (etcd.exitCode !== null || etcd.signalCode !== null) resolve(undefined); else etcd.once('exit', resolve); });
+  etcd.kill('SIGTERM');
+  await Promise.race([exited, sleep(15_000).then(() => { etcd.kill('SIGKILL'); })]);
   fs.rmSync(path.join(root, 'etc/kubernetes'), { recursive: true });
   const again = ['rebuild', '--root', root, '--now', NOW, '--node-name', 'cp-1', '--advertise-address', '127.0.0.2', '--kubernetes-version', 'v1.26.1', '--dry-run'];
   const db = path.join(dataDir, 'member/snap/db');
