@@ -168,6 +168,10 @@ test('explicit EC parameters: an unsupported-key error naming the fix, never a k
   const row = json.certificates.find((c: { name: string }) => c.name === 'front-proxy-client');
   assert.deepEqual([row.keyAlgorithm, row.keySize, row.curve, row.privateKey.matches], ['ECDSA', Number(/Public-Key: \((\d+) bit/.exec(certText())![1]), 'P-256', true]);
   assert.match((await cli(['inspect', key])).out, /Type:\s+ECDSA P-256, explicit parameters \(pkcs8\)/);
+  // a curve spelled out that is none of Go's: said once (it read "ECDSA explicit parameters, explicit parameters")
+  const brainpool = path.join(root, 'brainpool.key');
+  assert.equal(sh('openssl', ['ecparam', '-name', 'brainpoolP256r1', '-genkey', '-param_enc', 'explicit', '-noout', '-out', brainpool]).status, 0);
+  assert.match((await cli(['inspect', brainpool])).out, /Type:\s+ECDSA explicit parameters \(sec1\)\n/);
 
   // renew keeping the key: the certificate now names its curve (openssl verifies it); the key file still spells it out
   const kept = await cli(['renew', 'front-proxy-client', '--root', root, '--now', now]);

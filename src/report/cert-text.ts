@@ -36,7 +36,7 @@ export function renderCertShort(e: CertEntry, title: string): string {
 }
 
 export function renderKeyShort(k: KeyEntry): string {
-  return `${k.kind === 'private' ? 'Private' : 'Public'} key ${k.file}\n  Type:        ${k.keyAlgorithm ?? 'unknown'}${k.curve ? ` ${k.curve}` : k.keySize ? ` ${k.keySize}` : ''}${k.explicitParameters ? ', explicit parameters' : ''} (${k.format}${k.encrypted ? ', encrypted' : ''})\n` +
+  return `${k.kind === 'private' ? 'Private' : 'Public'} key ${k.file}\n  Type:        ${k.keyAlgorithm ?? 'unknown'}${k.curve ? ` ${k.curve}` : k.keySize ? ` ${k.keySize}` : ''}${k.explicitParameters && k.curve !== 'explicit parameters' ? ', explicit parameters' : ''} (${k.format}${k.encrypted ? ', encrypted' : ''})\n` +
     (k.spkiSha256 ? `  Public key SHA-256: ${k.spkiSha256}\n` : '') +
     (k.certificates.length ? `  Certificates: ${k.certificates.join(', ')}\n` : '');
 }
