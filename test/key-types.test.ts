@@ -181,6 +181,12 @@ test('explicit EC parameters: an unsupported-key error naming the fix, never a k
   const after = await cli(['check', '--root', root, '--now', now]);
   assert.match(after.out, new RegExp(`ERROR\\s+unsupported-key\\s+front-proxy-client: its private key /etc/kubernetes/pki/front-proxy-client.key spells the EC curve out .*openssl ec -in /etc/kubernetes/pki/front-proxy-client.key -param_enc named_curve`));
   assert.doesNotMatch(after.out, /key-mismatch/);
+  // the same with the key under another name, found by its public key: said too (it was not)
+  const moved = path.join(pki, 'proxy-tls.key');
+  fs.renameSync(key, moved);
+  const byKey = await cli(['check', '--root', root, '--now', now]);
+  assert.match(byKey.out, /ERROR\s+unsupported-key\s+front-proxy-client: its private key \/etc\/kubernetes\/pki\/proxy-tls\.key spells the EC curve out/, byKey.out);
+  fs.renameSync(moved, key);
 
   // the same key, its curve named, as the finding says: nothing left to report
   const named = sh('openssl', ['ec', '-in', key, '-param_enc', 'named_curve', '-out', key]);

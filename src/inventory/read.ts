@@ -372,7 +372,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
   const records: CertRecord[] = [];
   const byDer = new Map<string, CertRecord>();
   const keys: KeyEntry[] = [];
-  const keyBySpki = new Map<string, { file: string; kind: KeyLocation['kind']; user?: string }>();
+  const keyBySpki = new Map<string, { file: string; kind: KeyLocation['kind']; user?: string; explicit?: boolean }>();
   const kubeconfigs: KubeconfigEntry[] = [];
   const csrs: CsrEntry[] = [];
   const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -405,7 +405,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     for (const k of f.keys) {
       const spkiHex = k.info.spki ? sha(k.info.spki) : undefined;
       const spkiKey = k.info.spki ? same(namedCurveSpki(k.info.spki)) : undefined;
-      if (spkiKey !== undefined && !keyBySpki.has(spkiKey)) keyBySpki.set(spkiKey, { file: f.path, kind: f.kind === 'der' ? 'der' : 'pem' });
+      if (spkiKey !== undefined && !keyBySpki.has(spkiKey)) keyBySpki.set(spkiKey, { file: f.path, kind: f.kind === 'der' ? 'der' : 'pem', explicit: k.info.key?.explicitParameters });
       keys.push({ file: f.path, kind: 'private', format: k.info.format, encrypted: k.info.encrypted, keyAlgorithm: k.info.key?.algorithm ?? k.info.algorithm, keySize: k.info.key?.size, curve: k.info.key?.curve, ...(k.info.key?.explicitParameters ? { explicitParameters: true as const } : {}), spkiSha256: spkiHex, certificates: [] });
       if (k.info.encrypted) {
         // kube-apiserver, etcd, the kubelet … take no passphrase: a key one of them reads keeps it from starting
@@ -454,7 +454,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
           userKeySpki = info.spki;
           userKeyExplicit = info.key?.explicitParameters;
           userKeyLoc = { file: f.path, kind: 'kubeconfig', user: u.name, field: 'client-key-data' };
-          if (info.spki) keyBySpki.set(same(namedCurveSpki(info.spki)), { file: f.path, kind: 'kubeconfig', user: u.name });
+          if (info.spki) keyBySpki.set(same(namedCurveSpki(info.spki)), { file: f.path, kind: 'kubeconfig', user: u.name, explicit: userKeyExplicit });
         } catch (e) {
           findings.push({ code: 'corrupt', severity: 'error', file: f.path, message: `${f.path}: user ${JSON.stringify(u.name)} client-key-data: ${(e as Error).message}` });
         }
@@ -524,6 +524,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     if (hit) {
       r.keyLocation = { file: hit.file, kind: hit.kind, ...(hit.user ? { user: hit.user } : {}) };
       r.keySpki = r.cert.spkiRaw;
+      r.keyExplicit = hit.explicit;
     }
   }
 
