@@ -26,9 +26,10 @@ export type Change =
    * (never wider than 0600 when it is `secret`). A file that holds a private key (`secret`, or a PEM
    * private key / kubeconfig client-key-data in `content`) is never left readable by others: an existing
    * one keeps its owner and group bits only (keyFileMode). `restore` is a backup's record put back: that
-   * mode and owner, whatever the file has now.
+   * mode and owner, whatever the file has now. `create`: a new file (the kubelet's dated pem) that never replaces
+   * one put there meanwhile (link(2) refuses, as writeFileAtomic's create does): the run fails and rolls back instead.
    */
-  | { op: 'write'; path: string; content: Buffer; mode?: number; secret?: boolean; restore?: { mode: number; uid?: number; gid?: number } }
+  | { op: 'write'; path: string; content: Buffer; mode?: number; secret?: boolean; restore?: { mode: number; uid?: number; gid?: number }; create?: boolean }
   /** point a symlink at `target` (node path) the way client-go's file store swaps `-current` (spec §7.2) */
   | { op: 'symlink'; path: string; target: string; replaceFile?: boolean }
   | { op: 'delete'; path: string };
@@ -191,7 +192,11 @@ export function atomicWrite(host: string, content: Buffer, mode: number, owner?:
  * hard links, an empty file for a moment before the whole one).
  */
 function createAtomic(host: string, content: Buffer, mode: number): boolean {
-  const tmp = writeTemp(host, content, mode);
+  return placeNew(writeTemp(host, content, mode), host);
+}
+
+/** Move the whole temp file TMP to HOST, or return false (removing TMP) when something is there: see createAtomic. */
+function placeNew(tmp: string, host: string): boolean {
   try {
     fs.linkSync(tmp, host);
   } catch (e) {
@@ -201,7 +206,8 @@ function createAtomic(host: string, content: Buffer, mode: number): boolean {
     // a filesystem without hard links (exFAT or FAT on a USB stick, some network shares): claim the name with an
     // exclusive create, which refuses as link(2) does, then rename the whole file onto the claim
     try {
-      fs.closeSync(fs.openSync(host, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, mode));
+      // (an empty claim, 0600 until the whole file with its own mode is renamed onto it)
+      fs.closeSync(fs.openSync(host, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600));
     } catch (e2) {
       if ((e2 as NodeJS.ErrnoException).code === 'EEXIST') return false;
       throw e2;
@@ -641,7 +647,15 @@ export async function applyChanges(nfs: NodeFs, changes: Change[], o: Transactio
         const host = renameTo.get(c);
         if (host) {
           steps.step(`rename ${host}`);
-          fs.renameSync(tempOf(host), host);
+          if (c.op === 'write' && c.create) {
+            if (!placeNew(tempOf(host), host)) {
+              // not ours: the rollback leaves it alone (its entry says the path was empty, and would remove it)
+              manifest.entries = entries.filter((x) => x.path !== nfs.nodePath(host));
+              throw Object.assign(new Error(`EEXIST: ${c.path} was made by something else during this run (the kubelet rotating its pair?); it is left as it is`), { code: 'EEXIST', path: host });
+            }
+          } else {
+            fs.renameSync(tempOf(host), host);
+          }
         } else {
           writeOne(nfs, c, entries, steps);
         }

@@ -190,7 +190,7 @@ Exit codes:
         const { readNodeEtcdCluster } = await import('../rebuild/etcd-members.js');
         const plan = planRenew(inv, {
           targets: targets.length === 0 && files.length > 0 ? [] : targets, files, validitySeconds, backdateSeconds, newKey: o.newKey, addSans,
-          onlyExpiring: o.onlyExpiring, csrOut, copies: findCopies(nfs, inv), modeOf: (p) => nfs.stat(p)?.mode,
+          onlyExpiring: o.onlyExpiring, csrOut, copies: findCopies(nfs, inv), modeOf: (p) => nfs.stat(p)?.mode, exists: (p) => nfs.lstat(p) !== undefined,
           etcdCluster: () => readNodeEtcdCluster(nfs),
         }, now);
         if (o.planOut) tx.writeFileAtomic(path.resolve(io.cwd, o.planOut), JSON.stringify(plan, null, 2) + '\n', 0o644);

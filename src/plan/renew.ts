@@ -42,6 +42,8 @@ export interface RenewOptions {
   random?: (n: number) => Uint8Array;
   /** the mode of a node file as it is now (the plan says which key files others can read and are narrowed) */
   modeOf?: (nodePath: string) => number | undefined;
+  /** whether a node path is taken now (a file, a link): a new dated kubelet pem never takes a name that is */
+  exists?: (nodePath: string) => boolean;
   /**
    * the members of this node's etcd cluster (its data or manifest), and the etcdctl command that asks all of
    * them; asked only when the plan restarts etcd (it reads etcd's database)
@@ -96,6 +98,10 @@ function isKubeletConf(c: CertEntry): boolean {
 
 function dirOf(p: string): string {
   return p.slice(0, p.lastIndexOf('/')) || '/';
+}
+
+function baseName(p: string): string {
+  return p.slice(p.lastIndexOf('/') + 1);
 }
 
 /** `90 days`, `1 year`, `36 hours`: a lifetime as the plan explains it. */
@@ -198,6 +204,29 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
   const random = opts.random;
   const nowMs = Math.floor(now.getTime() / 1000) * 1000;
   const stamp = kubeletStamp(now);
+  /**
+   * The dated file each kubelet pair's renewal makes (by item id): client-go's `<prefix>-<time>.pem`, or where that
+   * name is taken (a renewal in the same second, or with the same --now, or the kubelet's own rotation then)
+   * `<prefix>-<time>-1.pem`, `-2` …, as backups are named: client-go's store truncates a file of the same name
+   * (spec §7.2), and a renewal that did so would replace the pair the last run made, which only that run's
+   * backup could give back. A suffixed name is one the kubelet never writes, so it never truncates ours either.
+   */
+  const newPems = new Map<string, string>();
+  const newPemOf = (c: CertEntry, pair: 'kubelet-client' | 'kubelet-server' | undefined): string => {
+    let p = newPems.get(c.id);
+    if (p) return p;
+    // the kubelet's store is the directory of the link it reads (its --cert-dir), not of the file that
+    // link points at: a -current.pem pointing into another directory is swapped where it is
+    const link = pair && c.location.via && /\/kubelet-(?:client|server)-(?:current|updated)\.pem$/.test(c.location.via) ? c.location.via : undefined;
+    const base = `${pair ? dirOf(link ?? c.location.file) : '/var/lib/kubelet/pki'}/${pair ?? 'kubelet-client'}-${stamp}`;
+    const taken = new Set(newPems.values());
+    for (let i = 0; ; i++) {
+      p = `${base}${i === 0 ? '' : `-${i}`}.pem`;
+      if (!taken.has(p) && !opts.exists?.(p)) break;
+    }
+    newPems.set(c.id, p);
+    return p;
+  };
   const addSans = opts.addSans ?? [];
   const newNotAfter = new Map<string, number>();
 
@@ -435,11 +464,12 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     }
 
     if (kind === 'kubelet-client' || kind === 'kubelet-server') {
+      const made = baseName(newPemOf(c, kind));
       notes.push(c.location.file.endsWith(`/${kind}-current.pem`)
-        ? `new ${kind}-${stamp}.pem; ${kind}-current.pem, a regular file the kubelet cannot rotate, made the link to it that the kubelet's store swaps (the old file is in the backup)`
-        : `new ${kind}-${stamp}.pem; ${kind}-current.pem swapped to it (old file kept)`);
+        ? `new ${made}; ${kind}-current.pem, a regular file the kubelet cannot rotate, made the link to it that the kubelet's store swaps (the old file is in the backup)`
+        : `new ${made}; ${kind}-current.pem swapped to it (old file kept)`);
     }
-    if (isKubeletConf(c)) notes.push(`kubelet.conf embeds its client certificate: moved to kubelet-client-${stamp}.pem and kubelet.conf pointed at kubelet-client-current.pem (kubeadm's recovery)`);
+    if (isKubeletConf(c)) notes.push(`kubelet.conf embeds its client certificate: moved to ${baseName(newPemOf(c, undefined))} and kubelet.conf pointed at kubelet-client-current.pem (kubeadm's recovery)`);
     if (kind === 'kubelet-serving') notes.push('the throwaway CA of this self-signed pair (made with it by the kubelet, or kube-apiserver for its loopback) is re-made (its key was never kept); same leaf key and names');
     if (kind === 'ca') notes.push('same key, subject and key identifier: every certificate it signed stays valid; its copies on other nodes and in the cluster must follow (see "Outside this node")');
     if (kind === 'ca') renewedCas.add(c.id);
@@ -496,13 +526,8 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     const c = byId.get(it.follows ?? it.id);
     const pair = it.kind === 'kubelet-client' || it.kind === 'kubelet-server' ? it.kind : undefined;
     if (pair || (it.kind === 'kubeconfig' && c && isKubeletConf(c))) {
-      const prefix = pair ?? 'kubelet-client';
-      // the kubelet's store is the directory of the link it reads (its --cert-dir), not of the file that
-      // link points at: a -current.pem pointing into another directory is swapped where it is
-      const link = pair && it.location.via && /\/kubelet-(?:client|server)-(?:current|updated)\.pem$/.test(it.location.via) ? it.location.via : undefined;
-      const dir = pair ? dirOf(link ?? it.location.file) : '/var/lib/kubelet/pki';
-      const newFile = `${dir}/${prefix}-${stamp}.pem`;
-      const current = `${dir}/${prefix}-current.pem`;
+      const newFile = newPemOf(c!, pair);
+      const current = `${dirOf(newFile)}/${pair ?? 'kubelet-client'}-current.pem`;
       fileOf(newFile, 'kubelet-pem', it.id, { create: true, mode: 0o600 });
       fileOf(current, 'symlink', it.id, { target: newFile, ...(pair && it.location.file === current ? { replacesFile: true } : {}) });
       if (it.kind === 'kubeconfig') {
