@@ -500,6 +500,14 @@ function takeLock(nfs: NodeFs, now: Date, backupRoot: string): NodeLock {
         writeManifest(d, m);
         recovered.push(d);
       }
+      // a dead run killed while it copied its backup, before the manifest that commits it: no node file was
+      // changed yet (the manifest is written first), and its copies (private keys among them) would stay in a
+      // directory that no list shows and nothing restores; only one the lock names, in this tree's backups
+      const half = held?.backupDir;
+      if (half && (isInside(backupRoot, half) || isInside(ownDir, half)) && !fs.existsSync(path.join(half, 'manifest.json'))) {
+        fs.rmSync(half, { recursive: true, force: true });
+        fsyncDir(path.dirname(half));
+      }
       // the dead lock replaced by ours in one rename: no moment without a lock for a third run to take
       atomicWrite(file, Buffer.from(text()), 0o600);
       return taken();
@@ -585,7 +593,6 @@ export async function applyChanges(nfs: NodeFs, changes: Change[], o: Transactio
   try {
     const made = newBackupDir(backupRoot, o.now);
     const dir = made.dir;
-    lock.setBackup(dir);
     // a backup that cannot be made whole (a full disk, a path that is not a regular file) is removed again:
     // nothing was changed yet, and a directory with some copies and no manifest restores nothing; so is a
     // --backup-dir this run made for it (one that was there before, or holds other backups, is kept)
@@ -593,6 +600,10 @@ export async function applyChanges(nfs: NodeFs, changes: Change[], o: Transactio
       made.discard();
       throw e;
     };
+    // the lock names the backup before anything is copied into it: a run killed while copying leaves a
+    // directory the next run can find (and remove, see takeLock); a lock that cannot be written (a full
+    // disk) leaves no empty backup directory behind either
+    try { lock.setBackup(dir); } catch (e) { discard(e); }
     // 1. backup
     const entries: BackupEntry[] = [];
     const seen = new Set<string>();
