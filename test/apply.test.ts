@@ -82,7 +82,7 @@ test('a lock that cannot name its backup (a full disk writing the lock) leaves n
   const before = snapshotTree(root);
   const nfs = new NodeFs(root);
   const lock = {
-    recovered: [], release: () => {},
+    recovered: [], release: () => {}, keep: () => {},
     setBackup: () => { throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }); },
   };
   const file = '/etc/kubernetes/pki/apiserver.crt';
@@ -204,7 +204,7 @@ test('a lock held by a zombie (exited, not yet reaped by its parent) is a dead r
   fs.writeFileSync(manifest, JSON.stringify({ ...JSON.parse(fs.readFileSync(manifest, 'utf8')), state: 'in-progress' }));
   fs.writeFileSync(path.join(root, 'var/lib/kubepki/kubepki.lock'), JSON.stringify({ pid: zombie, host: os.hostname(), since: NOW, backupDir: run!.dir }));
   const chk = await cli(['check', '--root', root, '--now', NOW]);
-  assert.match(chk.out, /was interrupted and may have left some files renewed/, 'check calls the zombie\'s run interrupted, not running');
+  assert.match(chk.out, /was interrupted and may have left some files changed/, 'check calls the zombie\'s run interrupted, not running');
   const r = await cli(['renew', 'all', '--root', root, '--now', NOW]);
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /An interrupted run was rolled back first from /);

@@ -113,7 +113,14 @@ export interface TransactionOptions {
 }
 
 export interface NodeLock {
+  /** remove the lock (after `keep`, leave it: see there) */
   release: () => void;
+  /**
+   * the run leaves the node half-changed (its rollback failed): release leaves the lock in place, so the next
+   * run (or restore) takes it over and rolls the run back from its backup first, and check reports it (a lock
+   * on disk is what check looks for)
+   */
+  keep: () => void;
   setBackup: (d: string) => void;
   /** interrupted runs rolled back when the lock was taken */
   recovered: string[];
@@ -445,7 +452,12 @@ function takeLock(nfs: NodeFs, now: Date, backupRoot: string): NodeLock {
       info.backupDir = d;
       atomicWrite(file, Buffer.from(text()), 0o600);
     };
-    return { release: () => { fs.rmSync(file, { force: true }); removeCreatedDirs(); }, setBackup, recovered };
+    let kept = false;
+    return {
+      release: () => { if (kept) return; fs.rmSync(file, { force: true }); removeCreatedDirs(); },
+      keep: () => { kept = true; },
+      setBackup, recovered,
+    };
   };
   const refuse = (held: LockInfo): never => {
     throw new UserError(`failed to lock ${nfs.nodePath(file)}: kubepki (pid ${held.pid}) is already changing this node since ${held.since}`, 'wait for it to finish; if no kubepki is running, remove the lock file');
@@ -683,6 +695,7 @@ export async function applyChanges(nfs: NodeFs, changes: Change[], o: Transactio
       try {
         rollBack(nfs, dir, manifest);
       } catch (rb) {
+        lock.keep();
         throw new UserError(`failed to ${o.action}: ${errorMessage(e)}; and the rollback failed too: ${errorMessage(rb)}`, `restore with \`kubepki restore ${dir}\``, 2);
       }
       // every file is back; a manifest that cannot say so (the disk that failed the run is full) stays
