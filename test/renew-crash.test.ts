@@ -177,3 +177,21 @@ test('a run whose rollback failed keeps its lock: check reports the half-changed
   assert.match(rs.out, /An interrupted run was rolled back first/);
   assert.deepEqual(snapshotTree(root), before);
 });
+
+test('every command that changes the node says the same of an interrupted run: a dry run that a real run rolls it back, a real run that it did; -o json keeps stdout the document', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const k = await spawnCli(['renew', 'all', '--root', root, '--now', NOW], { KUBEPKI_TEST_CRASH_AT: '30' });
+  assert.equal(k.signal, 'SIGKILL', k.out);
+  for (const argv of [['rebuild', '--dry-run'], ['sa', 'rotate', '--dry-run'], ['restore', 'nowhere', '--dry-run'], ['renew', 'all', '--dry-run']]) {
+    const r = await cli([...argv, '--root', root, '--now', NOW]);
+    assert.match(r.out, /Note: the run backed up in \S+ was interrupted; a real run rolls it back first/, `${argv.join(' ')}: ${r.out}${r.err}`);
+  }
+  const dry = await cli(['sa', 'rotate', '--dry-run', '-o', 'json', '--root', root, '--now', NOW]);
+  assert.equal(dry.code, 0, dry.err);
+  JSON.parse(dry.out);
+  assert.match(dry.err, /a real run rolls it back first/);
+  const real = await cli(['sa', 'rotate', '-o', 'json', '--root', root, '--now', NOW]);
+  assert.equal(real.code, 0, real.err);
+  JSON.parse(real.out);
+  assert.match(real.err, /An interrupted run was rolled back first from /);
+});

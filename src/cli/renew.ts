@@ -172,9 +172,6 @@ Exit codes:
       // ---- lock (rolling back an interrupted run first), read, plan
       const tx = await import('../apply/transaction.js');
       const backupRoot = o.backupDir ? path.resolve(io.cwd, o.backupDir) : undefined;
-      if (o.dryRun) {
-        for (const r of tx.interruptedRuns(nfs, backupRoot)) io.stdout(`Note: the run backed up in ${r} was interrupted; a real run rolls it back first.\n\n`);
-      }
       await withNodeLock(io, nfs, now, { dryRun: o.dryRun, backupRoot }, renewLocked);
 
       async function renewLocked(lock: import('../apply/transaction.js').NodeLock | undefined): Promise<void> {
