@@ -19,6 +19,7 @@ import { KUBEADM_PROFILES, KUBELET_PKI_DIR } from '../profiles/kubeadm.js';
 import { agentReissueAdvice, rancherUnit } from '../layouts/detect.js';
 import { certificateLifetime, type Lifetime } from '../inventory/time.js';
 import { kubeletClientFix, kubeletServingFix, interruptedSwap, embeddedKubeletConfText } from '../inventory/next.js';
+import { datedPemPath } from './kubelet.js';
 
 export type SanInput = { type: 'dns' | 'ip' | 'email' | 'uri'; value: string };
 
@@ -204,13 +205,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
   const random = opts.random;
   const nowMs = Math.floor(now.getTime() / 1000) * 1000;
   const stamp = kubeletStamp(now);
-  /**
-   * The dated file each kubelet pair's renewal makes (by item id): client-go's `<prefix>-<time>.pem`, or where that
-   * name is taken (a renewal in the same second, or with the same --now, or the kubelet's own rotation then)
-   * `<prefix>-<time>-1.pem`, `-2` …, as backups are named: client-go's store truncates a file of the same name
-   * (spec §7.2), and a renewal that did so would replace the pair the last run made, which only that run's
-   * backup could give back. A suffixed name is one the kubelet never writes, so it never truncates ours either.
-   */
+  /** The dated file each kubelet pair's renewal makes (by item id), never over one that is there (datedPemPath). */
   const newPems = new Map<string, string>();
   const newPemOf = (c: CertEntry, pair: 'kubelet-client' | 'kubelet-server' | undefined): string => {
     let p = newPems.get(c.id);
@@ -220,10 +215,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     const link = pair && c.location.via && /\/kubelet-(?:client|server)-(?:current|updated)\.pem$/.test(c.location.via) ? c.location.via : undefined;
     const base = `${pair ? dirOf(link ?? c.location.file) : '/var/lib/kubelet/pki'}/${pair ?? 'kubelet-client'}-${stamp}`;
     const taken = new Set(newPems.values());
-    for (let i = 0; ; i++) {
-      p = `${base}${i === 0 ? '' : `-${i}`}.pem`;
-      if (!taken.has(p) && !opts.exists?.(p)) break;
-    }
+    p = datedPemPath(base, (x) => taken.has(x) || opts.exists?.(x) === true);
     newPems.set(c.id, p);
     return p;
   };
