@@ -19,7 +19,7 @@ import { KUBEADM_PROFILES, KUBELET_PKI_DIR } from '../profiles/kubeadm.js';
 import { agentReissueAdvice, rancherUnit } from '../layouts/detect.js';
 import { certificateLifetime, type Lifetime } from '../inventory/time.js';
 import { kubeletClientFix, kubeletServingFix, interruptedSwap, embeddedKubeletConfText } from '../inventory/next.js';
-import { datedPemPath } from './kubelet.js';
+import { datedPemPath, pemTimestamp } from './kubelet.js';
 
 export type SanInput = { type: 'dns' | 'ip' | 'email' | 'uri'; value: string };
 
@@ -81,12 +81,6 @@ function serviceAccountKeyReaders(c: CertEntry, inv: Inventory): string[] {
   const readers = new Set(inv.components.filter((r) => SA_KEY_FLAGS.has(r.via) && files.has(r.file)).map((r) => r.component));
   if (c.layout === 'rke1' && /\/kube-service-account-token\.pem$/.test(c.location.file)) { readers.add('kube-apiserver'); readers.add('kube-controller-manager'); }
   return [...readers].sort();
-}
-
-/** `2026-11-23-10-04-05`, the client-go file store's time format (UTC here: we do not know the node's zone). */
-export function kubeletStamp(now: Date): string {
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${now.getUTCFullYear()}-${p(now.getUTCMonth() + 1)}-${p(now.getUTCDate())}-${p(now.getUTCHours())}-${p(now.getUTCMinutes())}-${p(now.getUTCSeconds())}`;
 }
 
 function wholeSeconds(ms: number): string {
@@ -204,7 +198,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
   const items: PlanItem[] = [];
   const random = opts.random;
   const nowMs = Math.floor(now.getTime() / 1000) * 1000;
-  const stamp = kubeletStamp(now);
+  const stamp = pemTimestamp(now);
   /** The dated file each kubelet pair's renewal makes (by item id), never over one that is there (datedPemPath). */
   const newPems = new Map<string, string>();
   const newPemOf = (c: CertEntry, pair: 'kubelet-client' | 'kubelet-server' | undefined): string => {
