@@ -10,7 +10,7 @@ import { pidAlive } from '../src/apply/state.js';
 import { applyChanges, listBackups, writeFileAtomic } from '../src/apply/transaction.js';
 import { carryOutRestarts, type Runner } from '../src/apply/restart.js';
 import type { PlanRestart } from '../src/plan/types.js';
-import { copyFixture, cli, snapshotTree, NOW } from './renew-support.js';
+import { copyFixture, cli, spawnCli, snapshotTree, NOW } from './renew-support.js';
 
 const now = new Date(NOW);
 
@@ -74,6 +74,38 @@ test('a --backup-dir the failed run made is removed again, while empty; one ther
   assert.equal(ok.code, 0, ok.err);
   assert.equal(listBackups(made).length, 1);
   fs.rmSync(base, { recursive: true, force: true });
+});
+
+test('a lock that cannot name its backup (a full disk writing the lock) leaves no empty backup directory, nor the backups directory made for it', async () => {
+  // (lock.setBackup ran outside the guard that removes a half-made backup: the dated directory stayed behind)
+  const root = copyFixture('kubeadm-1.26-expired');
+  const before = snapshotTree(root);
+  const nfs = new NodeFs(root);
+  const lock = {
+    recovered: [], release: () => {}, keep: () => {},
+    setBackup: () => { throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }); },
+  };
+  const file = '/etc/kubernetes/pki/apiserver.crt';
+  await assert.rejects(applyChanges(nfs, [{ op: 'write', path: file, content: Buffer.from('new') }], { action: 'renew', now, lock }), /ENOSPC/);
+  assert.deepEqual(snapshotTree(root), before);
+  assert.ok(!fs.existsSync(path.join(root, 'var/lib/kubepki/backups')), 'no backup directory left');
+});
+
+test('a run killed while it copied its backup (before the manifest) leaves no orphan: the next run removes the directory its dead lock names', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const backups = path.join(root, 'var/lib/kubepki/backups');
+  const k = await spawnCli(['renew', 'all', '--root', root, '--now', NOW], { KUBEPKI_TEST_CRASH_AT: '2' });
+  assert.equal(k.signal, 'SIGKILL', k.out);
+  const [half] = fs.readdirSync(backups);
+  assert.ok(half && !fs.existsSync(path.join(backups, half, 'manifest.json')), 'killed before its manifest');
+  assert.equal(JSON.parse(fs.readFileSync(path.join(root, 'var/lib/kubepki/kubepki.lock'), 'utf8')).backupDir, path.join(backups, half), 'the dead lock names it');
+  // a half-made backup in someone else's name (no lock names it) is not ours to remove
+  fs.mkdirSync(path.join(backups, 'operator-copy'));
+  const r = await cli(['renew', 'all', '--root', root, '--now', NOW]);
+  assert.equal(r.code, 0, r.err + r.out);
+  const complete = listBackups(backups);
+  assert.deepEqual(complete.map((b) => b.state), ['complete']);
+  assert.deepEqual(fs.readdirSync(backups).sort(), [complete[0]!.name, 'operator-copy'].sort(), 'the half-made backup is gone');
 });
 
 test('a failed verification rolls back, keeping modes; owner and mode of rewritten files are kept', async () => {
@@ -172,7 +204,7 @@ test('a lock held by a zombie (exited, not yet reaped by its parent) is a dead r
   fs.writeFileSync(manifest, JSON.stringify({ ...JSON.parse(fs.readFileSync(manifest, 'utf8')), state: 'in-progress' }));
   fs.writeFileSync(path.join(root, 'var/lib/kubepki/kubepki.lock'), JSON.stringify({ pid: zombie, host: os.hostname(), since: NOW, backupDir: run!.dir }));
   const chk = await cli(['check', '--root', root, '--now', NOW]);
-  assert.match(chk.out, /was interrupted and may have left some files renewed/, 'check calls the zombie\'s run interrupted, not running');
+  assert.match(chk.out, /was interrupted and may have left some files changed/, 'check calls the zombie\'s run interrupted, not running');
   const r = await cli(['renew', 'all', '--root', root, '--now', NOW]);
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /An interrupted run was rolled back first from /);

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { createDecipheriv } from 'node:crypto';
 import { parse } from 'yaml';
@@ -108,6 +109,28 @@ test('ca import: into an empty node (modes as kubeadm), idempotent, refuses a di
   const f = await cli('ca', 'import', rec, '--root', other, '--certificate-key', KEY, '--now', NOW, '--force');
   assert.equal(f.code, 0, f.err);
   assert.deepEqual(fs.readFileSync(path.join(other, 'etc/kubernetes/pki/ca.key')), fs.readFileSync(path.join(PKI, 'ca.key')));
+});
+
+test('ca import reads and decrypts its input before taking the node lock: a wrong certificate key or a missing file is said as such while another kubepki changes the node, which is left alone', async () => {
+  // (the lock was taken first: the operator was told to wait for the other run, only to learn of the wrong key then)
+  const node = tmpDir();
+  const rec = path.join(FIXTURES, 'apiserver/upload-certs.json');
+  const lock = path.join(node, 'var/lib/kubepki/kubepki.lock');
+  fs.mkdirSync(path.dirname(lock), { recursive: true });
+  const held = JSON.stringify({ pid: process.ppid, host: os.hostname(), since: NOW });
+  fs.writeFileSync(lock, held);
+  const wrong = await cli('ca', 'import', rec, '--root', node, '--certificate-key', 'ab'.repeat(32), '--now', NOW);
+  assert.equal(wrong.code, 3);
+  assert.match(wrong.err, /wrong certificate key/);
+  const missing = await cli('ca', 'import', path.join(node, 'nowhere.yaml'), '--root', node, '--certificate-key', KEY, '--now', NOW);
+  assert.equal(missing.code, 3);
+  assert.match(missing.err, /failed to read .*nowhere\.yaml/);
+  // with the right key it is the lock that stops it, and the lock is the other run's still
+  const right = await cli('ca', 'import', rec, '--root', node, '--certificate-key', KEY, '--now', NOW);
+  assert.equal(right.code, 3);
+  assert.match(right.err, /is already changing this node/);
+  assert.equal(fs.readFileSync(lock, 'utf8'), held);
+  assert.ok(!fs.existsSync(path.join(node, 'etc')), 'nothing written');
 });
 
 test('external etcd: ca export carries external-etcd-ca.crt / external-etcd.crt / .key (spec §6) and import puts them where the apiserver manifest expects them', async () => {

@@ -56,6 +56,26 @@ test('kubelet credentials: a system:node cert from the CA, stored as the kubelet
   assert.equal(fs.readFileSync(path.join(root, 'etc/kubernetes/kubelet.conf'), 'utf8'), fs.readFileSync(path.join(KUBEADM_126, 'etc/kubernetes/kubelet.conf'), 'utf8'));
 });
 
+test('kubelet credentials twice in the same second (same --now): the second pem is kubelet-client-<time>-1.pem, the first is not replaced, and restore undoes each run', async () => {
+  const root = copyFixture();
+  const r1 = await cli('kubelet', 'credentials', '--root', root, '--node', 'cp-1', '--now', NOW);
+  assert.equal(r1.code, 0, r1.err);
+  const first = fs.readFileSync(path.join(root, PEM));
+  const afterFirst = fs.readdirSync(path.join(root, 'var/lib/kubelet/pki')).sort();
+  const r2 = await cli('kubelet', 'credentials', '--root', root, '--node', 'cp-1', '--now', NOW);
+  assert.equal(r2.code, 0, r2.err);
+  assert.deepEqual(fs.readFileSync(path.join(root, PEM)), first, 'the first run\'s pem is kept');
+  const second = PEM.replace(/\.pem$/, '-1.pem');
+  assert.equal(fs.readlinkSync(path.join(root, CURRENT)), `/${second}`);
+  opensslVerify(path.join(root, 'etc/kubernetes/pki/ca.crt'), path.join(root, second));
+  const backup = /Backup: (\S+)/.exec(r2.out)![1]!;
+  const rs = await cli('restore', backup, '--root', root, '--now', NOW);
+  assert.equal(rs.code, 0, rs.err);
+  assert.deepEqual(fs.readdirSync(path.join(root, 'var/lib/kubelet/pki')).sort(), afterFirst);
+  assert.equal(fs.readlinkSync(path.join(root, CURRENT)), `/${PEM}`);
+  assert.deepEqual(fs.readFileSync(path.join(root, PEM)), first);
+});
+
 test('after a rebuild with a new CA, the kubelet identity is already from it; kubelet credentials can re-issue it again', async () => {
   const root = copyFixture();
   deleteAllButManifests(root);

@@ -117,3 +117,81 @@ test('a --backup-dir shared by two nodes: restore and crash recovery on node B n
   assert.equal(rs.code, 3);
   assert.match(rs.err, /refusing to restore .*: it was made for --root /);
 });
+
+test('after a crash, check names the one command that undoes the run (kubepki restore NAME --root R), and that command puts every file back', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const pristine = snapshotTree(root);
+  const k = await spawnCli(['renew', 'all', '--root', root, '--now', NOW], { KUBEPKI_TEST_CRASH_AT: '30' });
+  assert.equal(k.signal, 'SIGKILL', k.out);
+  const chk = await cli(['check', '--root', root, '--now', NOW, '-o', 'json']);
+  assert.equal(chk.code, 2);
+  const found = (JSON.parse(chk.out) as { findings: { code: string; severity: string; message: string }[] }).findings.filter((f) => f.code === 'interrupted-run');
+  assert.equal(found.length, 1, chk.out);
+  assert.equal(found[0]!.severity, 'error');
+  const cmd = /kubepki (restore \S+ --root \S+)/.exec(found[0]!.message)?.[1];
+  assert.ok(cmd, found[0]!.message);
+  const rs = await cli([...cmd.split(' '), '--now', NOW]);
+  assert.equal(rs.code, 0, rs.err + rs.out);
+  assert.deepEqual(snapshotTree(root), pristine);
+  assert.ok(!fs.existsSync(path.join(root, 'var/lib/kubepki/kubepki.lock')));
+  const after = await cli(['check', '--root', root, '--now', NOW, '-o', 'json']);
+  assert.deepEqual((JSON.parse(after.out) as { findings: { code: string }[] }).findings.filter((f) => f.code === 'interrupted-run'), []);
+});
+
+test('check pays one stat for interrupted runs on a node whose runs all finished, however many backups it keeps (it read every backup\'s manifest)', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  for (let i = 0; i < 3; i++) assert.equal((await cli(['renew', 'all', '--root', root, '--now', NOW])).code, 0);
+  const { interruptedRuns } = await import('../src/inventory/interrupted.js');
+  const calls: string[] = [];
+  const nfs = new NodeFs(root);
+  const counting = new Proxy(nfs, {
+    get(t, p, r) {
+      const v = Reflect.get(t, p, r);
+      return typeof v === 'function' ? (...a: unknown[]) => { calls.push(`${String(p)} ${String(a[0])}`); return (v as (...x: unknown[]) => unknown).apply(t, a); } : v;
+    },
+  });
+  assert.deepEqual(interruptedRuns(counting), []);
+  assert.deepEqual(calls, ['lstat /var/lib/kubepki/kubepki.lock']);
+});
+
+test('a run whose rollback failed keeps its lock: check reports the half-changed node, and the restore it names (or any next run) rolls it back', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const before = snapshotTree(root);
+  const nfs = new NodeFs(root);
+  const { lockNode, applyChanges } = await import('../src/apply/transaction.js');
+  const crt = path.join(root, 'etc/kubernetes/pki/apiserver.crt');
+  const lock = lockNode(nfs, now);
+  // the verification fails, and a directory now where the file was makes its rollback fail too
+  const verify = () => { fs.rmSync(crt); fs.mkdirSync(crt); fs.writeFileSync(path.join(crt, 'x'), ''); throw new Error('verification failed'); };
+  await assert.rejects(applyChanges(nfs, [{ op: 'write', path: '/etc/kubernetes/pki/apiserver.crt', content: Buffer.from('new') }], { action: 'renew', now, lock, verify }), /the rollback failed too/);
+  lock.release();
+  assert.ok(fs.existsSync(path.join(root, 'var/lib/kubepki/kubepki.lock')), 'the lock stays');
+  fs.rmSync(crt, { recursive: true }); // the operator clears the way
+  const chk = await cli(['check', '--root', root, '--now', NOW]);
+  assert.equal(chk.code, 2);
+  assert.match(chk.out, /interrupted-run/);
+  const name = listBackups(path.join(root, 'var/lib/kubepki/backups'))[0]!.name;
+  assert.match(chk.out, new RegExp(`kubepki restore ${name} --root `));
+  const rs = await cli(['restore', name, '--root', root, '--now', NOW]);
+  assert.equal(rs.code, 0, rs.err + rs.out);
+  assert.match(rs.out, /An interrupted run was rolled back first/);
+  assert.deepEqual(snapshotTree(root), before);
+});
+
+test('every command that changes the node says the same of an interrupted run: a dry run that a real run rolls it back, a real run that it did; -o json keeps stdout the document', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const k = await spawnCli(['renew', 'all', '--root', root, '--now', NOW], { KUBEPKI_TEST_CRASH_AT: '30' });
+  assert.equal(k.signal, 'SIGKILL', k.out);
+  for (const argv of [['rebuild', '--dry-run'], ['sa', 'rotate', '--dry-run'], ['restore', 'nowhere', '--dry-run'], ['renew', 'all', '--dry-run']]) {
+    const r = await cli([...argv, '--root', root, '--now', NOW]);
+    assert.match(r.out, /Note: the run backed up in \S+ was interrupted; a real run rolls it back first/, `${argv.join(' ')}: ${r.out}${r.err}`);
+  }
+  const dry = await cli(['sa', 'rotate', '--dry-run', '-o', 'json', '--root', root, '--now', NOW]);
+  assert.equal(dry.code, 0, dry.err);
+  JSON.parse(dry.out);
+  assert.match(dry.err, /a real run rolls it back first/);
+  const real = await cli(['sa', 'rotate', '-o', 'json', '--root', root, '--now', NOW]);
+  assert.equal(real.code, 0, real.err);
+  JSON.parse(real.out);
+  assert.match(real.err, /An interrupted run was rolled back first from /);
+});

@@ -608,3 +608,59 @@ test('renew --file reads the key and CA beside the file, not the directory tree 
   assert.match(r.out, /signed by ca/);
   assert.doesNotMatch(r.out, /chain\.pem/);
 });
+
+test('two kubelet renewals in the same second (same --now) never replace one another: the second gets kubelet-client-<time>-1.pem, a file the kubelet made at that time is kept, and restore undoes each run exactly', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const pki = path.join(root, 'var/lib/kubelet/pki');
+  const dated = path.join(pki, 'kubelet-client-2026-11-23-00-00-00.pem');
+  const before = snapshotTree(root);
+  const r1 = await cli(['renew', 'kubelet-client', '--root', root, '--now', NOW, '--new-key']);
+  assert.equal(r1.code, 0, r1.err + r1.out);
+  const first = fs.readFileSync(dated);
+  const afterFirst = snapshotTree(root);
+  const r2 = await cli(['renew', 'kubelet-client', '--root', root, '--now', NOW, '--new-key']);
+  assert.equal(r2.code, 0, r2.err + r2.out);
+  assert.match(r2.out, /create {2}\/var\/lib\/kubelet\/pki\/kubelet-client-2026-11-23-00-00-00-1\.pem/);
+  assert.match(r2.out, /new kubelet-client-2026-11-23-00-00-00-1\.pem; kubelet-client-current\.pem swapped to it/);
+  assert.deepEqual(fs.readFileSync(dated), first, 'the first run\'s pair is not replaced');
+  assert.equal(fs.readlinkSync(path.join(pki, 'kubelet-client-current.pem')), '/var/lib/kubelet/pki/kubelet-client-2026-11-23-00-00-00-1.pem');
+  const second = new Certificate(parsePemBlocks(fs.readFileSync(path.join(pki, 'kubelet-client-2026-11-23-00-00-00-1.pem'), 'utf8'))[0]!.der);
+  assert.notEqual(second.serialHex, new Certificate(parsePemBlocks(first.toString("utf8"))[0]!.der).serialHex);
+  // the kubelet's own file of that second (it rotated then, as client-go names it) is kept too
+  const k = path.join(pki, 'kubelet-client-2026-11-23-00-00-00-2.pem');
+  fs.writeFileSync(k, 'the kubelet\'s\n', { mode: 0o600 });
+  const r3 = await cli(['renew', 'kubelet-client', '--root', root, '--now', NOW]);
+  assert.equal(r3.code, 0, r3.err + r3.out);
+  assert.equal(fs.readFileSync(k, 'utf8'), 'the kubelet\'s\n');
+  assert.equal(fs.readlinkSync(path.join(pki, 'kubelet-client-current.pem')), '/var/lib/kubelet/pki/kubelet-client-2026-11-23-00-00-00-3.pem');
+  fs.rmSync(k);
+
+  // each run's backup undoes that run alone, newest first, back to the tree as it was
+  const backups = listBackups(path.join(root, 'var/lib/kubepki/backups')).map((b) => b.name);
+  assert.deepEqual(backups, ['2026-11-23T00-00-00Z', '2026-11-23T00-00-00Z-1', '2026-11-23T00-00-00Z-2']);
+  const rs2 = await cli(['restore', backups[2]!, '--root', root, '--now', NOW]);
+  assert.equal(rs2.code, 0, rs2.err + rs2.out);
+  const rs1 = await cli(['restore', backups[1]!, '--root', root, '--now', NOW]);
+  assert.equal(rs1.code, 0, rs1.err + rs1.out);
+  assert.deepEqual(snapshotTree(root), afterFirst);
+  const rs0 = await cli(['restore', backups[0]!, '--root', root, '--now', NOW]);
+  assert.equal(rs0.code, 0, rs0.err + rs0.out);
+  assert.deepEqual(snapshotTree(root), before);
+});
+
+test('a renewal whose new kubelet pem name is taken when it writes (a plan made without looking, the kubelet rotating meanwhile) fails and rolls back, and leaves that file as it was', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const nfs = new NodeFs(root);
+  const inv = readInventory({ fs: nfs, now });
+  const plan = planRenew(inv, { targets: ['kubelet-client'] }, now);
+  const taken = path.join(root, 'var/lib/kubelet/pki/kubelet-client-2026-11-23-00-00-00.pem');
+  const { renderRenewal } = await import('../src/apply/renew.js');
+  const { applyChanges } = await import('../src/apply/transaction.js');
+  const rendered = await renderRenewal(nfs, inv, plan);
+  fs.writeFileSync(taken, 'the kubelet\'s\n', { mode: 0o600 });
+  const before = snapshotTree(root);
+  await assert.rejects(applyChanges(nfs, rendered.changes, { action: 'renew', now }), /kubelet-client-2026-11-23-00-00-00\.pem was made by something else during this run/);
+  assert.equal(fs.readFileSync(taken, 'utf8'), 'the kubelet\'s\n');
+  assert.deepEqual(snapshotTree(root), before);
+  assert.deepEqual(fs.readdirSync(path.dirname(taken)).filter((n) => n.includes('kubepki')), [], 'no temp file left');
+});

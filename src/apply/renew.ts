@@ -256,7 +256,7 @@ export async function renderRenewal(nfs: NodeFs, inv: Inventory, plan: Plan): Pr
         if (!it.key.location) throw new Error(`${c.name}: its key is not on this node`);
         keyBlock = keyAt(it.key.location).blockText!;
       }
-      created.push({ op: 'write', path: kubeletFile.path, content: Buffer.from(pem + keyBlock), mode: 0o600 });
+      created.push({ op: 'write', path: kubeletFile.path, content: Buffer.from(pem + keyBlock), mode: 0o600, create: true });
       links.push({ op: 'symlink', path: link.path, target: kubeletFile.path, ...(link.replacesFile ? { replaceFile: true } : {}) });
       readBack.push({ id: it.id, loc: { file: kubeletFile.path, kind: 'pem', index: 0 }, keyInFile: kubeletFile.path });
       if (it.kind === 'kubeconfig') editor(it.location.file).pointUserAtFiles(it.location.kubeconfig!.name, link.path, link.path);

@@ -26,9 +26,10 @@ export type Change =
    * (never wider than 0600 when it is `secret`). A file that holds a private key (`secret`, or a PEM
    * private key / kubeconfig client-key-data in `content`) is never left readable by others: an existing
    * one keeps its owner and group bits only (keyFileMode). `restore` is a backup's record put back: that
-   * mode and owner, whatever the file has now.
+   * mode and owner, whatever the file has now. `create`: a new file (the kubelet's dated pem) that never replaces
+   * one put there meanwhile (link(2) refuses, as writeFileAtomic's create does): the run fails and rolls back instead.
    */
-  | { op: 'write'; path: string; content: Buffer; mode?: number; secret?: boolean; restore?: { mode: number; uid?: number; gid?: number } }
+  | { op: 'write'; path: string; content: Buffer; mode?: number; secret?: boolean; restore?: { mode: number; uid?: number; gid?: number }; create?: boolean }
   /** point a symlink at `target` (node path) the way client-go's file store swaps `-current` (spec §7.2) */
   | { op: 'symlink'; path: string; target: string; replaceFile?: boolean }
   | { op: 'delete'; path: string };
@@ -112,7 +113,14 @@ export interface TransactionOptions {
 }
 
 export interface NodeLock {
+  /** remove the lock (after `keep`, leave it: see there) */
   release: () => void;
+  /**
+   * the run leaves the node half-changed (its rollback failed): release leaves the lock in place, so the next
+   * run (or restore) takes it over and rolls the run back from its backup first, and check reports it (a lock
+   * on disk is what check looks for)
+   */
+  keep: () => void;
   setBackup: (d: string) => void;
   /** interrupted runs rolled back when the lock was taken */
   recovered: string[];
@@ -191,7 +199,11 @@ export function atomicWrite(host: string, content: Buffer, mode: number, owner?:
  * hard links, an empty file for a moment before the whole one).
  */
 function createAtomic(host: string, content: Buffer, mode: number): boolean {
-  const tmp = writeTemp(host, content, mode);
+  return placeNew(writeTemp(host, content, mode), host);
+}
+
+/** Move the whole temp file TMP to HOST, or return false (removing TMP) when something is there: see createAtomic. */
+function placeNew(tmp: string, host: string): boolean {
   try {
     fs.linkSync(tmp, host);
   } catch (e) {
@@ -201,7 +213,8 @@ function createAtomic(host: string, content: Buffer, mode: number): boolean {
     // a filesystem without hard links (exFAT or FAT on a USB stick, some network shares): claim the name with an
     // exclusive create, which refuses as link(2) does, then rename the whole file onto the claim
     try {
-      fs.closeSync(fs.openSync(host, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, mode));
+      // (an empty claim, 0600 until the whole file with its own mode is renamed onto it)
+      fs.closeSync(fs.openSync(host, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600));
     } catch (e2) {
       if ((e2 as NodeJS.ErrnoException).code === 'EEXIST') return false;
       throw e2;
@@ -439,7 +452,12 @@ function takeLock(nfs: NodeFs, now: Date, backupRoot: string): NodeLock {
       info.backupDir = d;
       atomicWrite(file, Buffer.from(text()), 0o600);
     };
-    return { release: () => { fs.rmSync(file, { force: true }); removeCreatedDirs(); }, setBackup, recovered };
+    let kept = false;
+    return {
+      release: () => { if (kept) return; fs.rmSync(file, { force: true }); removeCreatedDirs(); },
+      keep: () => { kept = true; },
+      setBackup, recovered,
+    };
   };
   const refuse = (held: LockInfo): never => {
     throw new UserError(`failed to lock ${nfs.nodePath(file)}: kubepki (pid ${held.pid}) is already changing this node since ${held.since}`, 'wait for it to finish; if no kubepki is running, remove the lock file');
@@ -493,6 +511,14 @@ function takeLock(nfs: NodeFs, now: Date, backupRoot: string): NodeLock {
         m.state = 'recovered';
         writeManifest(d, m);
         recovered.push(d);
+      }
+      // a dead run killed while it copied its backup, before the manifest that commits it: no node file was
+      // changed yet (the manifest is written first), and its copies (private keys among them) would stay in a
+      // directory that no list shows and nothing restores; only one the lock names, in this tree's backups
+      const half = held?.backupDir;
+      if (half && (isInside(backupRoot, half) || isInside(ownDir, half)) && !fs.existsSync(path.join(half, 'manifest.json'))) {
+        fs.rmSync(half, { recursive: true, force: true });
+        fsyncDir(path.dirname(half));
       }
       // the dead lock replaced by ours in one rename: no moment without a lock for a third run to take
       atomicWrite(file, Buffer.from(text()), 0o600);
@@ -579,7 +605,6 @@ export async function applyChanges(nfs: NodeFs, changes: Change[], o: Transactio
   try {
     const made = newBackupDir(backupRoot, o.now);
     const dir = made.dir;
-    lock.setBackup(dir);
     // a backup that cannot be made whole (a full disk, a path that is not a regular file) is removed again:
     // nothing was changed yet, and a directory with some copies and no manifest restores nothing; so is a
     // --backup-dir this run made for it (one that was there before, or holds other backups, is kept)
@@ -587,6 +612,10 @@ export async function applyChanges(nfs: NodeFs, changes: Change[], o: Transactio
       made.discard();
       throw e;
     };
+    // the lock names the backup before anything is copied into it: a run killed while copying leaves a
+    // directory the next run can find (and remove, see takeLock); a lock that cannot be written (a full
+    // disk) leaves no empty backup directory behind either
+    try { lock.setBackup(dir); } catch (e) { discard(e); }
     // 1. backup
     const entries: BackupEntry[] = [];
     const seen = new Set<string>();
@@ -641,7 +670,15 @@ export async function applyChanges(nfs: NodeFs, changes: Change[], o: Transactio
         const host = renameTo.get(c);
         if (host) {
           steps.step(`rename ${host}`);
-          fs.renameSync(tempOf(host), host);
+          if (c.op === 'write' && c.create) {
+            if (!placeNew(tempOf(host), host)) {
+              // not ours: the rollback leaves it alone (its entry says the path was empty, and would remove it)
+              manifest.entries = entries.filter((x) => x.path !== nfs.nodePath(host));
+              throw Object.assign(new Error(`EEXIST: ${c.path} was made by something else during this run (the kubelet rotating its pair?); it is left as it is`), { code: 'EEXIST', path: host });
+            }
+          } else {
+            fs.renameSync(tempOf(host), host);
+          }
         } else {
           writeOne(nfs, c, entries, steps);
         }
@@ -658,6 +695,7 @@ export async function applyChanges(nfs: NodeFs, changes: Change[], o: Transactio
       try {
         rollBack(nfs, dir, manifest);
       } catch (rb) {
+        lock.keep();
         throw new UserError(`failed to ${o.action}: ${errorMessage(e)}; and the rollback failed too: ${errorMessage(rb)}`, `restore with \`kubepki restore ${dir}\``, 2);
       }
       // every file is back; a manifest that cannot say so (the disk that failed the run is full) stays

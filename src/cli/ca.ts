@@ -99,12 +99,14 @@ Exit codes:
     .action(async (file: string, o: ImportOptions) => {
       const now = resolveNow(o.now);
       const fs = openRoot(o.root);
+      // the input is read, decrypted and checked before the node's lock is taken: a wrong certificate key or a
+      // damaged file is refused without touching the node (taking the lock rolls an interrupted run back) and
+      // is said as itself even while another kubepki holds the lock
+      const { text, label } = readUserFile(io, file);
+      const { sealedDataOf, openShared, EXTERNAL_ETCD_KEYS } = await import('../rebuild/shared-certs.js');
+      const opened = openShared(o.certificateKey, sealedDataOf(text, label), label);
       await withNodeLock(io, fs, now, { dryRun: o.dryRun }, async (lock) => {
-        const { text, label } = readUserFile(io, file);
-        const { sealedDataOf, openShared } = await import('../rebuild/shared-certs.js');
         const { externalEtcdFiles } = await import('../rebuild/node-files.js');
-        const { EXTERNAL_ETCD_KEYS } = await import('../rebuild/shared-certs.js');
-        const opened = openShared(o.certificateKey, sealedDataOf(text, label), label);
         const pki = kubeadmPkiDir(fs);
         // external-etcd-* entries go where this node's kube-apiserver manifest expects them (kubeadm: etcd.external paths)
         const ext = externalEtcdFiles(fs, pki) ?? {};

@@ -186,6 +186,8 @@ Exit codes:
         }
         const plan = planKubeletCertificate({
           nodeName, now, keyType: o.keyType as never, validityMs, caNotAfter: ca.cert.notAfter, kubeconfigExists: existing !== undefined, server: server.url,
+          // (an --out tree is written fresh, never over anything: only the node's own names can be taken)
+          ...(outDir ? {} : { exists: (p: string) => fs.lstat(p) !== undefined }),
         });
         if (outDir) plan.notes.unshift(copyNote(['etc', 'var'], true));
         const lines = [

@@ -7,22 +7,30 @@ import type { Io } from './io.js';
 import type { NodeFs } from '../fs/node-fs.js';
 import type { NodeLock } from '../apply/transaction.js';
 
-async function lockForChange(io: Io, nfs: NodeFs, now: Date, backupRoot?: string): Promise<NodeLock> {
+async function lockForChange(say: (line: string) => void, nfs: NodeFs, now: Date, backupRoot?: string): Promise<NodeLock> {
   const { lockNode } = await import('../apply/transaction.js');
   const lock = lockNode(nfs, now, backupRoot);
-  for (const r of lock.recovered) io.stdout(`An interrupted run was rolled back first from ${r}.\n\n`);
+  for (const r of lock.recovered) say(`An interrupted run was rolled back first from ${r}.\n\n`);
   return lock;
 }
 
 /**
  * Run FN holding the node's lock (taken as lockForChange does) and release it however FN ends; a dry run, or a
- * run that writes no node file, takes none (it writes nothing the lock guards) and FN gets undefined.
+ * run that writes no node file, takes none (it writes nothing the lock guards) and FN gets undefined. Every
+ * command says the same of an interrupted run: the real run that it rolled it back, from where; the dry run
+ * (which rolls nothing back) that the real one will. `json`: those lines go to stderr, stdout being the
+ * document.
  */
 export async function withNodeLock<T>(
-  io: Io, nfs: NodeFs, now: Date, opts: { dryRun?: boolean; backupRoot?: string },
+  io: Io, nfs: NodeFs, now: Date, opts: { dryRun?: boolean; backupRoot?: string; json?: boolean },
   fn: (lock: NodeLock | undefined) => Promise<T>,
 ): Promise<T> {
-  const lock = opts.dryRun ? undefined : await lockForChange(io, nfs, now, opts.backupRoot);
+  const say = (line: string) => (opts.json ? io.stderr(line) : io.stdout(line));
+  if (opts.dryRun) {
+    const { interruptedRuns } = await import('../apply/transaction.js');
+    for (const r of interruptedRuns(nfs, opts.backupRoot)) say(`Note: the run backed up in ${r} was interrupted; a real run rolls it back first.\n\n`);
+  }
+  const lock = opts.dryRun ? undefined : await lockForChange(say, nfs, now, opts.backupRoot);
   try {
     return await fn(lock);
   } finally {

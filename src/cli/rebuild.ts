@@ -179,7 +179,7 @@ Exit codes:
       const { rebuild } = await import('../rebuild/run.js');
       const { renderSettings, renderPlan, expiredWarning } = await import('../rebuild/render.js');
       // (a dry run takes no lock: it writes nothing, and says what an interrupted run will be rolled back to)
-      const r = await withNodeLock(io, fs, now, { dryRun: o.dryRun }, (lock) =>
+      const r = await withNodeLock(io, fs, now, { dryRun: o.dryRun, json: o.output === 'json' }, (lock) =>
         rebuild({ fs, now, flags, config, force: o.force, newCa: o.newCa, etcdInitialCluster: o.etcdInitialCluster, superAdmin: o.superAdmin, dryRun: o.dryRun, lock, onStep: testStepHook(io.env) }));
       if (o.output === 'json') {
         io.stdout(JSON.stringify({ settings: r.gathered.provenance, overridden: r.gathered.overridden, plan: r.plan, written: r.written?.written ?? [] }, null, 2) + '\n');

@@ -172,9 +172,6 @@ Exit codes:
       // ---- lock (rolling back an interrupted run first), read, plan
       const tx = await import('../apply/transaction.js');
       const backupRoot = o.backupDir ? path.resolve(io.cwd, o.backupDir) : undefined;
-      if (o.dryRun) {
-        for (const r of tx.interruptedRuns(nfs, backupRoot)) io.stdout(`Note: the run backed up in ${r} was interrupted; a real run rolls it back first.\n\n`);
-      }
       await withNodeLock(io, nfs, now, { dryRun: o.dryRun, backupRoot }, renewLocked);
 
       async function renewLocked(lock: import('../apply/transaction.js').NodeLock | undefined): Promise<void> {
@@ -190,7 +187,7 @@ Exit codes:
         const { readNodeEtcdCluster } = await import('../rebuild/etcd-members.js');
         const plan = planRenew(inv, {
           targets: targets.length === 0 && files.length > 0 ? [] : targets, files, validitySeconds, backdateSeconds, newKey: o.newKey, addSans,
-          onlyExpiring: o.onlyExpiring, csrOut, copies: findCopies(nfs, inv), modeOf: (p) => nfs.stat(p)?.mode,
+          onlyExpiring: o.onlyExpiring, csrOut, copies: findCopies(nfs, inv), modeOf: (p) => nfs.stat(p)?.mode, exists: (p) => nfs.lstat(p) !== undefined,
           etcdCluster: () => readNodeEtcdCluster(nfs),
         }, now);
         if (o.planOut) tx.writeFileAtomic(path.resolve(io.cwd, o.planOut), JSON.stringify(plan, null, 2) + '\n', 0o644);

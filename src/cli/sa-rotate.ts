@@ -42,7 +42,7 @@ Exit codes:
     .action(async (o: RotateOptions) => {
       const now = resolveNow(o.now);
       const fs = openRoot(o.root);
-      await withNodeLock(io, fs, now, { dryRun: o.dryRun }, async (lock) => {
+      await withNodeLock(io, fs, now, { dryRun: o.dryRun, json: o.output === 'json' }, async (lock) => {
         const { loadPrivateKey } = await import('../rebuild/node-files.js');
         const { parsePemBlocks } = await import('../pki/pem.js');
         const { parsePublicKeyBlock, PUBLIC_KEY_LABELS } = await import('../pki/keys.js');

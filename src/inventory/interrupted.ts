@@ -7,14 +7,17 @@ import { BACKUP_DIR, LOCK_FILE, heldByLiveRun } from '../apply/state.js';
 const hostname = (): string => (createRequire(import.meta.url)('node:os') as typeof import('node:os')).hostname();
 
 /**
- * A renew, rebuild or restore that was killed before it finished leaves its backup marked in-progress:
- * some files are new and some old until the next run rolls it back. check says so, as an error, unless the
- * run is still going (its lock is held by a live process on this host).
+ * A renew, rebuild, restore (any command that changes the node) that was killed before it finished, or whose
+ * rollback failed, leaves its lock behind and its backup marked in-progress: some files are new and some old
+ * until it is rolled back. check says so, as an error with the command that undoes it, unless the run is
+ * still going (its lock is held by a live process on this host). Without a lock there is no such run: one
+ * stat is all check pays on a node whose runs finished (however many backups it keeps).
  */
 export function interruptedRuns(fs: NodeFs): Finding[] {
   const dir = BACKUP_DIR;
   const out: Finding[] = [];
-  if (!fs.lstat(dir)) return out; // (the common case, without readdir's ENOENT error object)
+  if (!fs.lstat(LOCK_FILE) || !fs.lstat(dir)) return out; // (the common case, without readdir's ENOENT error object)
+  const root = fs.root === '/' ? '' : ` --root ${fs.root}`;
   for (const d of fs.readDir(dir)) {
     if (!d.isDirectory()) continue;
     const backup = `${dir}/${d.name}`;
@@ -27,7 +30,7 @@ export function interruptedRuns(fs: NodeFs): Finding[] {
     }
     out.push({
       code: 'interrupted-run', severity: 'error', file: backup,
-      message: `a kubepki ${String(m.action)} started ${String(m.created)} was interrupted and may have left some files renewed and others not: the next kubepki renew rolls it back first, or put every file back now with kubepki restore ${d.name}`,
+      message: `a kubepki ${String(m.action)} started ${String(m.created)} was interrupted and may have left some files changed and others not: put every file back as it was with kubepki restore ${d.name}${root} (any kubepki command that changes this node does that first, and says so)`,
     });
   }
   return out;

@@ -54,6 +54,20 @@ export function pemTimestamp(now: Date): string {
   return `${now.getUTCFullYear()}-${p(now.getUTCMonth() + 1)}-${p(now.getUTCDate())}-${p(now.getUTCHours())}-${p(now.getUTCMinutes())}-${p(now.getUTCSeconds())}`;
 }
 
+/**
+ * Where a new dated pem of the kubelet's store goes: `<base>.pem` (base: `<dir>/<prefix>-<pemTimestamp>`), or
+ * where that name is taken (a run in the same second, or with the same --now; the kubelet's own rotation then)
+ * `<base>-1.pem`, `-2` …, as backups are named. client-go's store truncates a file of the same name (spec §7.2);
+ * a kubepki run that did would replace the pair the last run made, which only that run's backup could give
+ * back. A suffixed name is one the kubelet never writes, so it never truncates ours either.
+ */
+export function datedPemPath(base: string, taken: (nodePath: string) => boolean): string {
+  for (let i = 0; ; i++) {
+    const p = `${base}${i === 0 ? '' : `-${i}`}.pem`;
+    if (!taken(p)) return p;
+  }
+}
+
 export interface PlanKubeletCertInput {
   nodeName: string;
   now: Date;
@@ -63,6 +77,8 @@ export interface PlanKubeletCertInput {
   kubeletPkiDir?: string;
   kubeconfigExists: boolean;
   server: string;
+  /** whether a node path is taken now: the new dated pem never takes a name that is (datedPemPath) */
+  exists?: (nodePath: string) => boolean;
 }
 
 export function planKubeletCertificate(i: PlanKubeletCertInput): KubeletCertPlan {
@@ -82,7 +98,7 @@ export function planKubeletCertificate(i: PlanKubeletCertInput): KubeletCertPlan
     keyType: i.keyType,
     notBefore: new Date(t - BACKDATE_MS).toISOString(),
     notAfter: new Date(notAfter).toISOString(),
-    pemPath: `${dir}/kubelet-client-${pemTimestamp(i.now)}.pem`,
+    pemPath: datedPemPath(`${dir}/kubelet-client-${pemTimestamp(i.now)}`, (p) => i.exists?.(p) === true),
     currentPath: `${dir}/kubelet-client-current.pem`,
     kubeconfigPath: KUBELET_CONF,
     kubeconfig: i.kubeconfigExists ? 'edit' : 'create',

@@ -19,6 +19,7 @@ import { KUBEADM_PROFILES, KUBELET_PKI_DIR } from '../profiles/kubeadm.js';
 import { rancherReissueAdvice, rancherReissues, rancherUnit } from '../layouts/detect.js';
 import { certificateLifetime, type Lifetime } from '../inventory/time.js';
 import { kubeletClientFix, kubeletServingFix, interruptedSwap, embeddedKubeletConfText } from '../inventory/next.js';
+import { datedPemPath, pemTimestamp } from './kubelet.js';
 
 export type SanInput = { type: 'dns' | 'ip' | 'email' | 'uri'; value: string };
 
@@ -42,6 +43,8 @@ export interface RenewOptions {
   random?: (n: number) => Uint8Array;
   /** the mode of a node file as it is now (the plan says which key files others can read and are narrowed) */
   modeOf?: (nodePath: string) => number | undefined;
+  /** whether a node path is taken now (a file, a link): a new dated kubelet pem never takes a name that is */
+  exists?: (nodePath: string) => boolean;
   /**
    * the members of this node's etcd cluster (its data or manifest), and the etcdctl command that asks all of
    * them; asked only when the plan restarts etcd (it reads etcd's database)
@@ -80,12 +83,6 @@ function serviceAccountKeyReaders(c: CertEntry, inv: Inventory): string[] {
   return [...readers].sort();
 }
 
-/** `2026-11-23-10-04-05`, the client-go file store's time format (UTC here: we do not know the node's zone). */
-export function kubeletStamp(now: Date): string {
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${now.getUTCFullYear()}-${p(now.getUTCMonth() + 1)}-${p(now.getUTCDate())}-${p(now.getUTCHours())}-${p(now.getUTCMinutes())}-${p(now.getUTCSeconds())}`;
-}
-
 function wholeSeconds(ms: number): string {
   return new Date(Math.floor(ms / 1000) * 1000).toISOString();
 }
@@ -96,6 +93,10 @@ function isKubeletConf(c: CertEntry): boolean {
 
 function dirOf(p: string): string {
   return p.slice(0, p.lastIndexOf('/')) || '/';
+}
+
+function baseName(p: string): string {
+  return p.slice(p.lastIndexOf('/') + 1);
 }
 
 /** `90 days`, `1 year`, `36 hours`: a lifetime as the plan explains it. */
@@ -197,7 +198,21 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
   const items: PlanItem[] = [];
   const random = opts.random;
   const nowMs = Math.floor(now.getTime() / 1000) * 1000;
-  const stamp = kubeletStamp(now);
+  const stamp = pemTimestamp(now);
+  /** The dated file each kubelet pair's renewal makes (by item id), never over one that is there (datedPemPath). */
+  const newPems = new Map<string, string>();
+  const newPemOf = (c: CertEntry, pair: 'kubelet-client' | 'kubelet-server' | undefined): string => {
+    let p = newPems.get(c.id);
+    if (p) return p;
+    // the kubelet's store is the directory of the link it reads (its --cert-dir), not of the file that
+    // link points at: a -current.pem pointing into another directory is swapped where it is
+    const link = pair && c.location.via && /\/kubelet-(?:client|server)-(?:current|updated)\.pem$/.test(c.location.via) ? c.location.via : undefined;
+    const base = `${pair ? dirOf(link ?? c.location.file) : '/var/lib/kubelet/pki'}/${pair ?? 'kubelet-client'}-${stamp}`;
+    const taken = new Set(newPems.values());
+    p = datedPemPath(base, (x) => taken.has(x) || opts.exists?.(x) === true);
+    newPems.set(c.id, p);
+    return p;
+  };
   const addSans = opts.addSans ?? [];
   const newNotAfter = new Map<string, number>();
 
@@ -435,11 +450,12 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     }
 
     if (kind === 'kubelet-client' || kind === 'kubelet-server') {
+      const made = baseName(newPemOf(c, kind));
       notes.push(c.location.file.endsWith(`/${kind}-current.pem`)
-        ? `new ${kind}-${stamp}.pem; ${kind}-current.pem, a regular file the kubelet cannot rotate, made the link to it that the kubelet's store swaps (the old file is in the backup)`
-        : `new ${kind}-${stamp}.pem; ${kind}-current.pem swapped to it (old file kept)`);
+        ? `new ${made}; ${kind}-current.pem, a regular file the kubelet cannot rotate, made the link to it that the kubelet's store swaps (the old file is in the backup)`
+        : `new ${made}; ${kind}-current.pem swapped to it (old file kept)`);
     }
-    if (isKubeletConf(c)) notes.push(`kubelet.conf embeds its client certificate: moved to kubelet-client-${stamp}.pem and kubelet.conf pointed at kubelet-client-current.pem (kubeadm's recovery)`);
+    if (isKubeletConf(c)) notes.push(`kubelet.conf embeds its client certificate: moved to ${baseName(newPemOf(c, undefined))} and kubelet.conf pointed at kubelet-client-current.pem (kubeadm's recovery)`);
     if (kind === 'kubelet-serving') notes.push('the throwaway CA of this self-signed pair (made with it by the kubelet, or kube-apiserver for its loopback) is re-made (its key was never kept); same leaf key and names');
     if (kind === 'ca') notes.push('same key, subject and key identifier: every certificate it signed stays valid; its copies on other nodes and in the cluster must follow (see "Outside this node")');
     if (kind === 'ca') renewedCas.add(c.id);
@@ -496,13 +512,8 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     const c = byId.get(it.follows ?? it.id);
     const pair = it.kind === 'kubelet-client' || it.kind === 'kubelet-server' ? it.kind : undefined;
     if (pair || (it.kind === 'kubeconfig' && c && isKubeletConf(c))) {
-      const prefix = pair ?? 'kubelet-client';
-      // the kubelet's store is the directory of the link it reads (its --cert-dir), not of the file that
-      // link points at: a -current.pem pointing into another directory is swapped where it is
-      const link = pair && it.location.via && /\/kubelet-(?:client|server)-(?:current|updated)\.pem$/.test(it.location.via) ? it.location.via : undefined;
-      const dir = pair ? dirOf(link ?? it.location.file) : '/var/lib/kubelet/pki';
-      const newFile = `${dir}/${prefix}-${stamp}.pem`;
-      const current = `${dir}/${prefix}-current.pem`;
+      const newFile = newPemOf(c!, pair);
+      const current = `${dirOf(newFile)}/${pair ?? 'kubelet-client'}-current.pem`;
       fileOf(newFile, 'kubelet-pem', it.id, { create: true, mode: 0o600 });
       fileOf(current, 'symlink', it.id, { target: newFile, ...(pair && it.location.file === current ? { replacesFile: true } : {}) });
       if (it.kind === 'kubeconfig') {

@@ -57,7 +57,8 @@ export async function kubeletClientPemChanges(o: KubeletClientPem): Promise<Chan
     signingKey: o.ca.key,
   });
   return [
-    { op: 'write', path: o.pemPath, content: Buffer.from(pemOf(der) + privateKeyPem(o.key)), mode: 0o600 },
+    // (a new file: never over one put there since the plan named it, see Change's create)
+    { op: 'write', path: o.pemPath, content: Buffer.from(pemOf(der) + privateKeyPem(o.key)), mode: 0o600, create: true },
     { op: 'symlink', path: o.currentPath, target: o.pemPath },
   ];
 }
