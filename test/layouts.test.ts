@@ -313,6 +313,38 @@ test('etcd under systemd with a YAML config (--config-file, or ETCD_CONFIG_FILE 
   }
 });
 
+test('etcd under systemd with its flags written with one dash (Go\'s flag package reads -config-file as --config-file; old etcd docs and hand-made units write them so): -config-file is followed and the flags beside it name nothing, -cert-file names etcd\'s certificate; a real etcd takes -config-file', async (t) => {
+  const root = copyFixture('kubeadm-1.26');
+  fs.rmSync(path.join(root, 'etc/kubernetes/manifests/etcd.yaml'));
+  const issued = new Date('2026-01-01T00:00:00Z');
+  const ca = await makeCa('etcd-ca', issued, 3650, 'rsa-2048');
+  const server = await makeLeaf(ca, 'etcd-server', { eku: ['serverAuth', 'clientAuth'], sans: [{ type: 'ip', value: '127.0.0.1' }], notBefore: issued, days: 365, keyType: 'rsa-2048' });
+  const decoy = await makeLeaf(ca, 'etcd-decoy', { eku: ['serverAuth', 'clientAuth'], notBefore: issued, days: 365, keyType: 'rsa-2048' });
+  putPair(root, '/srv/etcd-tls/ca.crt', ca);
+  putPair(root, '/srv/etcd-tls/server.crt', server);
+  putPair(root, '/etc/kubernetes/pki/etcd-decoy.crt', decoy);
+  put(root, '/etc/etcd/etcd.yml', 'name: n1\nclient-transport-security:\n  cert-file: /srv/etcd-tls/server.crt\n  key-file: /srv/etcd-tls/server.key\n  trusted-ca-file: /srv/etcd-tls/ca.crt\n');
+  const components = (file: string) => {
+    const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+    return inv.certificates.find((c) => c.location.file === file)?.components ?? [];
+  };
+  put(root, '/etc/systemd/system/etcd.service', '[Service]\nExecStart=/usr/bin/etcd -name n1 -config-file /etc/etcd/etcd.yml -cert-file=/etc/kubernetes/pki/etcd-decoy.crt\n');
+  assert.deepEqual(components('/srv/etcd-tls/server.crt'), ['etcd'], '-config-file X');
+  assert.deepEqual(components('/etc/kubernetes/pki/etcd-decoy.crt'), [], 'etcd ignores -cert-file beside a config file');
+  put(root, '/etc/systemd/system/etcd.service', '[Service]\nExecStart=/usr/bin/etcd -config-file=/etc/etcd/etcd.yml\n');
+  assert.deepEqual(components('/srv/etcd-tls/server.crt'), ['etcd'], '-config-file=X');
+  put(root, '/etc/systemd/system/etcd.service', '[Service]\nExecStart=/usr/bin/etcd -name n1 -cert-file /srv/etcd-tls/server.crt -key-file=/srv/etcd-tls/server.key -trusted-ca-file /srv/etcd-tls/ca.crt\n');
+  assert.deepEqual(components('/srv/etcd-tls/server.crt'), ['etcd'], '-cert-file X');
+  assert.deepEqual(components('/srv/etcd-tls/ca.crt'), ['etcd'], '-trusted-ca-file X');
+
+  // a real etcd reads one dash as two: it loads the file -config-file names (here one that is not there, so it stops at once)
+  if (!fs.existsSync('/usr/bin/etcd')) { t.diagnostic('etcd not installed: real etcd part skipped'); return; }
+  const missing = path.join(tmpDir('kubepki-etcd-dash-'), 'nowhere.yml');
+  const r = spawnSync('/usr/bin/etcd', ['-config-file', missing, '-cert-file=/nonexistent.crt'], { encoding: 'utf8', timeout: 20_000, env: { PATH: process.env.PATH ?? '' } });
+  assert.notEqual(r.status, 0);
+  assert.ok((r.stdout + r.stderr).includes(`open ${missing}: no such file or directory`), r.stdout + r.stderr);
+});
+
 test('--layout forces layouts; --path reads any directory: Ed25519, PKCS#8, DER, an encrypted key, a CSR, a P-384 chain', async () => {
   const root = tmpDir('kubepki-generic-');
   const issued = new Date('2026-01-01T00:00:00Z');

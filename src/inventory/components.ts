@@ -157,7 +157,9 @@ export function readComponentRefs(fs: NodeFs): ComponentRef[] {
   const units = new Map<string, SystemdService>();
   for (const component of ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy', 'etcd']) {
     const unit = componentService(fs, component);
-    if (unit) units.set(component, unit);
+    // (etcd parses its command line with Go's flag package, which takes -cert-file as --cert-file: older etcd
+    // docs and hand-made units write one dash; the Kubernetes components' pflag reads -x as shorthands)
+    if (unit) units.set(component, component === 'etcd' ? { ...unit, argv: unit.argv.map((a, i) => (i > 0 && /^-[^-]/.test(a) ? `-${a}` : a)) } : unit);
   }
   refs.push(...systemdEtcdRefs(fs, units.get('etcd')));
   refs.push(...systemdUnitRefs(fs, units));
