@@ -345,6 +345,27 @@ test('etcd under systemd with its flags written with one dash (Go\'s flag packag
   assert.ok((r.stdout + r.stderr).includes(`open ${missing}: no such file or directory`), r.stdout + r.stderr);
 });
 
+test('etcd\'s YAML config names the client certificate etcd presents to its peers (and as a client) in client-cert-file / client-key-file of its *-transport-security sections (etcd 3.5+, embed.securityConfig, as --peer-client-cert-file does): that certificate is etcd\'s too', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  fs.rmSync(path.join(root, 'etc/kubernetes/manifests/etcd.yaml'));
+  const issued = new Date('2026-01-01T00:00:00Z');
+  const ca = await makeCa('etcd-ca', issued, 3650, 'rsa-2048');
+  const server = await makeLeaf(ca, 'etcd-server', { eku: ['serverAuth'], sans: [{ type: 'ip', value: '127.0.0.1' }], notBefore: issued, days: 365, keyType: 'rsa-2048' });
+  const peerClient = await makeLeaf(ca, 'etcd-peer-client', { eku: ['clientAuth'], notBefore: issued, days: 365, keyType: 'rsa-2048' });
+  putPair(root, '/srv/etcd-tls/ca.crt', ca);
+  putPair(root, '/srv/etcd-tls/peer.crt', server);
+  putPair(root, '/srv/etcd-tls/peer-client.crt', peerClient);
+  put(root, '/etc/etcd/etcd.yml', 'name: n1\npeer-transport-security:\n  cert-file: /srv/etcd-tls/peer.crt\n  key-file: /srv/etcd-tls/peer.key\n  client-cert-file: /srv/etcd-tls/peer-client.crt\n  client-key-file: /srv/etcd-tls/peer-client.key\n  trusted-ca-file: /srv/etcd-tls/ca.crt\n');
+  put(root, '/etc/systemd/system/etcd.service', '[Service]\nExecStart=/usr/bin/etcd --config-file=/etc/etcd/etcd.yml\n');
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  const at = (file: string) => inv.certificates.find((c) => c.location.file === file);
+  assert.deepEqual(at('/srv/etcd-tls/peer.crt')?.components, ['etcd']);
+  assert.deepEqual(at('/srv/etcd-tls/peer-client.crt')?.components, ['etcd'], inv.certificates.map((c) => c.location.file).join(', '));
+  const io = memoryIo();
+  assert.equal(await run(['renew', '--file', '/srv/etcd-tls/peer-client.crt', '--root', root, '--now', '2026-11-23', '--dry-run'], io), 0, io.out + io.err);
+  assert.match(io.out, /^ {4}systemctl restart etcd$/m, io.out);
+});
+
 test('--layout forces layouts; --path reads any directory: Ed25519, PKCS#8, DER, an encrypted key, a CSR, a P-384 chain', async () => {
   const root = tmpDir('kubepki-generic-');
   const issued = new Date('2026-01-01T00:00:00Z');

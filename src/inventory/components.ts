@@ -269,7 +269,9 @@ function etcdConfigFileRefs(fs: NodeFs, file: string): ComponentRef[] {
   let cfg: Record<string, any> | undefined;
   try { cfg = parseYaml(fs.readFile(file).toString('utf8')) as Record<string, any>; } catch { return out; }
   for (const section of ['client-transport-security', 'peer-transport-security']) {
-    for (const key of ['cert-file', 'key-file', 'trusted-ca-file']) {
+    // (client-cert-file / client-key-file: the pair etcd 3.5+ presents as a client, to its peers, as its
+    // --peer-client-cert-file does; embed's securityConfig)
+    for (const key of ['cert-file', 'key-file', 'client-cert-file', 'client-key-file', 'trusted-ca-file']) {
       const v = cfg?.[section]?.[key];
       if (typeof v === 'string' && v.startsWith('/')) out.push({ component: 'etcd', via: `${section}.${key}`, file: v, source: file });
     }
