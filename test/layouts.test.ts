@@ -366,6 +366,43 @@ test('etcd\'s YAML config names the client certificate etcd presents to its peer
   assert.match(io.out, /^ {4}systemctl restart etcd$/m, io.out);
 });
 
+test('etcd\'s YAML config with a key written twice (a hand-edited file): etcd keeps the last, as its lenient YAML decoder does, so the certificates the last client-transport-security names are etcd\'s; check read nothing from such a file. A real etcd starts with it and takes the last section', async (t) => {
+  const root = copyFixture('kubeadm-1.26');
+  fs.rmSync(path.join(root, 'etc/kubernetes/manifests/etcd.yaml'));
+  const issued = new Date('2026-01-01T00:00:00Z');
+  const ca = await makeCa('etcd-ca', issued, 3650, 'rsa-2048');
+  const server = await makeLeaf(ca, 'etcd-server', { eku: ['serverAuth'], sans: [{ type: 'ip', value: '127.0.0.1' }], notBefore: issued, days: 365, keyType: 'rsa-2048' });
+  const old = await makeLeaf(ca, 'etcd-old', { eku: ['serverAuth'], sans: [{ type: 'ip', value: '127.0.0.1' }], notBefore: issued, days: 365, keyType: 'rsa-2048' });
+  putPair(root, '/srv/etcd-tls/ca.crt', ca);
+  putPair(root, '/srv/etcd-tls/server.crt', server);
+  putPair(root, '/srv/etcd-tls/old.crt', old);
+  const config = (dir: string, ports: [number, number], tls: string) => [
+    'name: n1', `data-dir: ${dir}`, 'name: n1',
+    `listen-client-urls: http://127.0.0.1:${ports[0]}`, `advertise-client-urls: http://127.0.0.1:${ports[0]}`,
+    `listen-peer-urls: http://127.0.0.1:${ports[1]}`, `initial-advertise-peer-urls: http://127.0.0.1:${ports[1]}`,
+    `initial-cluster: n1=http://127.0.0.1:${ports[1]}`,
+    'client-transport-security:', `  cert-file: ${tls}/old.crt`, `  key-file: ${tls}/old.key`,
+    'client-transport-security:', `  cert-file: ${tls}/server.crt`, `  key-file: ${tls}/server.key`, `  trusted-ca-file: ${tls}/ca.crt`, '',
+  ].join('\n');
+  put(root, '/etc/etcd/etcd.yml', config('/var/lib/etcd', [2379, 2380], '/srv/etcd-tls'));
+  put(root, '/etc/systemd/system/etcd.service', '[Service]\nExecStart=/usr/bin/etcd --config-file=/etc/etcd/etcd.yml\n');
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  const at = (file: string) => inv.certificates.find((c) => c.location.file === file);
+  assert.deepEqual(at('/srv/etcd-tls/server.crt')?.components, ['etcd'], inv.certificates.map((c) => c.location.file).join(', '));
+  assert.deepEqual(at('/srv/etcd-tls/ca.crt')?.components, ['etcd']);
+  assert.equal(at('/srv/etcd-tls/old.crt'), undefined, 'the section etcd does not keep names nothing it reads');
+
+  if (!fs.existsSync('/usr/bin/etcd')) { t.diagnostic('etcd not installed: real etcd part skipped'); return; }
+  const hostConfig = path.join(tmpDir('kubepki-etcd-dup-'), 'etcd.yml');
+  fs.writeFileSync(hostConfig, config(tmpDir('kubepki-etcd-data-'), [await freePort(), await freePort()], path.join(root, 'srv/etcd-tls')));
+  const etcd = await startRealEtcd(['--config-file', hostConfig], {});
+  try {
+    assert.match(etcd.log(), new RegExp(`ClientTLS: cert = ${path.join(root, 'srv/etcd-tls/server.crt').replace(/[.]/g, '\\.')},`), etcd.log().slice(-1500));
+  } finally {
+    await etcd.stop();
+  }
+});
+
 test('--layout forces layouts; --path reads any directory: Ed25519, PKCS#8, DER, an encrypted key, a CSR, a P-384 chain', async () => {
   const root = tmpDir('kubepki-generic-');
   const issued = new Date('2026-01-01T00:00:00Z');

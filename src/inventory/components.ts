@@ -267,7 +267,8 @@ function etcdConfigFileRefs(fs: NodeFs, file: string): ComponentRef[] {
   const out: ComponentRef[] = [];
   if (!fs.exists(file)) return out;
   let cfg: Record<string, any> | undefined;
-  try { cfg = parseYaml(fs.readFile(file).toString('utf8')) as Record<string, any>; } catch { return out; }
+  // (a key written twice keeps its last value, as etcd's decoder, sigs.k8s.io/yaml's lenient Unmarshal, does)
+  try { cfg = parseYaml(fs.readFile(file).toString('utf8'), { uniqueKeys: false }) as Record<string, any>; } catch { return out; }
   for (const section of ['client-transport-security', 'peer-transport-security']) {
     // (client-cert-file / client-key-file: the pair etcd 3.5+ presents as a client, to its peers, as its
     // --peer-client-cert-file does; embed's securityConfig)
