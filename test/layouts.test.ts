@@ -313,6 +313,96 @@ test('etcd under systemd with a YAML config (--config-file, or ETCD_CONFIG_FILE 
   }
 });
 
+test('etcd under systemd with its flags written with one dash (Go\'s flag package reads -config-file as --config-file; old etcd docs and hand-made units write them so): -config-file is followed and the flags beside it name nothing, -cert-file names etcd\'s certificate; a real etcd takes -config-file', async (t) => {
+  const root = copyFixture('kubeadm-1.26');
+  fs.rmSync(path.join(root, 'etc/kubernetes/manifests/etcd.yaml'));
+  const issued = new Date('2026-01-01T00:00:00Z');
+  const ca = await makeCa('etcd-ca', issued, 3650, 'rsa-2048');
+  const server = await makeLeaf(ca, 'etcd-server', { eku: ['serverAuth', 'clientAuth'], sans: [{ type: 'ip', value: '127.0.0.1' }], notBefore: issued, days: 365, keyType: 'rsa-2048' });
+  const decoy = await makeLeaf(ca, 'etcd-decoy', { eku: ['serverAuth', 'clientAuth'], notBefore: issued, days: 365, keyType: 'rsa-2048' });
+  putPair(root, '/srv/etcd-tls/ca.crt', ca);
+  putPair(root, '/srv/etcd-tls/server.crt', server);
+  putPair(root, '/etc/kubernetes/pki/etcd-decoy.crt', decoy);
+  put(root, '/etc/etcd/etcd.yml', 'name: n1\nclient-transport-security:\n  cert-file: /srv/etcd-tls/server.crt\n  key-file: /srv/etcd-tls/server.key\n  trusted-ca-file: /srv/etcd-tls/ca.crt\n');
+  const components = (file: string) => {
+    const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+    return inv.certificates.find((c) => c.location.file === file)?.components ?? [];
+  };
+  put(root, '/etc/systemd/system/etcd.service', '[Service]\nExecStart=/usr/bin/etcd -name n1 -config-file /etc/etcd/etcd.yml -cert-file=/etc/kubernetes/pki/etcd-decoy.crt\n');
+  assert.deepEqual(components('/srv/etcd-tls/server.crt'), ['etcd'], '-config-file X');
+  assert.deepEqual(components('/etc/kubernetes/pki/etcd-decoy.crt'), [], 'etcd ignores -cert-file beside a config file');
+  put(root, '/etc/systemd/system/etcd.service', '[Service]\nExecStart=/usr/bin/etcd -config-file=/etc/etcd/etcd.yml\n');
+  assert.deepEqual(components('/srv/etcd-tls/server.crt'), ['etcd'], '-config-file=X');
+  put(root, '/etc/systemd/system/etcd.service', '[Service]\nExecStart=/usr/bin/etcd -name n1 -cert-file /srv/etcd-tls/server.crt -key-file=/srv/etcd-tls/server.key -trusted-ca-file /srv/etcd-tls/ca.crt\n');
+  assert.deepEqual(components('/srv/etcd-tls/server.crt'), ['etcd'], '-cert-file X');
+  assert.deepEqual(components('/srv/etcd-tls/ca.crt'), ['etcd'], '-trusted-ca-file X');
+
+  // a real etcd reads one dash as two: it loads the file -config-file names (here one that is not there, so it stops at once)
+  if (!fs.existsSync('/usr/bin/etcd')) { t.diagnostic('etcd not installed: real etcd part skipped'); return; }
+  const missing = path.join(tmpDir('kubepki-etcd-dash-'), 'nowhere.yml');
+  const r = spawnSync('/usr/bin/etcd', ['-config-file', missing, '-cert-file=/nonexistent.crt'], { encoding: 'utf8', timeout: 20_000, env: { PATH: process.env.PATH ?? '' } });
+  assert.notEqual(r.status, 0);
+  assert.ok((r.stdout + r.stderr).includes(`open ${missing}: no such file or directory`), r.stdout + r.stderr);
+});
+
+test('etcd\'s YAML config names the client certificate etcd presents to its peers (and as a client) in client-cert-file / client-key-file of its *-transport-security sections (etcd 3.5+, embed.securityConfig, as --peer-client-cert-file does): that certificate is etcd\'s too', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  fs.rmSync(path.join(root, 'etc/kubernetes/manifests/etcd.yaml'));
+  const issued = new Date('2026-01-01T00:00:00Z');
+  const ca = await makeCa('etcd-ca', issued, 3650, 'rsa-2048');
+  const server = await makeLeaf(ca, 'etcd-server', { eku: ['serverAuth'], sans: [{ type: 'ip', value: '127.0.0.1' }], notBefore: issued, days: 365, keyType: 'rsa-2048' });
+  const peerClient = await makeLeaf(ca, 'etcd-peer-client', { eku: ['clientAuth'], notBefore: issued, days: 365, keyType: 'rsa-2048' });
+  putPair(root, '/srv/etcd-tls/ca.crt', ca);
+  putPair(root, '/srv/etcd-tls/peer.crt', server);
+  putPair(root, '/srv/etcd-tls/peer-client.crt', peerClient);
+  put(root, '/etc/etcd/etcd.yml', 'name: n1\npeer-transport-security:\n  cert-file: /srv/etcd-tls/peer.crt\n  key-file: /srv/etcd-tls/peer.key\n  client-cert-file: /srv/etcd-tls/peer-client.crt\n  client-key-file: /srv/etcd-tls/peer-client.key\n  trusted-ca-file: /srv/etcd-tls/ca.crt\n');
+  put(root, '/etc/systemd/system/etcd.service', '[Service]\nExecStart=/usr/bin/etcd --config-file=/etc/etcd/etcd.yml\n');
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  const at = (file: string) => inv.certificates.find((c) => c.location.file === file);
+  assert.deepEqual(at('/srv/etcd-tls/peer.crt')?.components, ['etcd']);
+  assert.deepEqual(at('/srv/etcd-tls/peer-client.crt')?.components, ['etcd'], inv.certificates.map((c) => c.location.file).join(', '));
+  const io = memoryIo();
+  assert.equal(await run(['renew', '--file', '/srv/etcd-tls/peer-client.crt', '--root', root, '--now', '2026-11-23', '--dry-run'], io), 0, io.out + io.err);
+  assert.match(io.out, /^ {4}systemctl restart etcd$/m, io.out);
+});
+
+test('etcd\'s YAML config with a key written twice (a hand-edited file): etcd keeps the last, as its lenient YAML decoder does, so the certificates the last client-transport-security names are etcd\'s; check read nothing from such a file. A real etcd starts with it and takes the last section', async (t) => {
+  const root = copyFixture('kubeadm-1.26');
+  fs.rmSync(path.join(root, 'etc/kubernetes/manifests/etcd.yaml'));
+  const issued = new Date('2026-01-01T00:00:00Z');
+  const ca = await makeCa('etcd-ca', issued, 3650, 'rsa-2048');
+  const server = await makeLeaf(ca, 'etcd-server', { eku: ['serverAuth'], sans: [{ type: 'ip', value: '127.0.0.1' }], notBefore: issued, days: 365, keyType: 'rsa-2048' });
+  const old = await makeLeaf(ca, 'etcd-old', { eku: ['serverAuth'], sans: [{ type: 'ip', value: '127.0.0.1' }], notBefore: issued, days: 365, keyType: 'rsa-2048' });
+  putPair(root, '/srv/etcd-tls/ca.crt', ca);
+  putPair(root, '/srv/etcd-tls/server.crt', server);
+  putPair(root, '/srv/etcd-tls/old.crt', old);
+  const config = (dir: string, ports: [number, number], tls: string) => [
+    'name: n1', `data-dir: ${dir}`, 'name: n1',
+    `listen-client-urls: http://127.0.0.1:${ports[0]}`, `advertise-client-urls: http://127.0.0.1:${ports[0]}`,
+    `listen-peer-urls: http://127.0.0.1:${ports[1]}`, `initial-advertise-peer-urls: http://127.0.0.1:${ports[1]}`,
+    `initial-cluster: n1=http://127.0.0.1:${ports[1]}`,
+    'client-transport-security:', `  cert-file: ${tls}/old.crt`, `  key-file: ${tls}/old.key`,
+    'client-transport-security:', `  cert-file: ${tls}/server.crt`, `  key-file: ${tls}/server.key`, `  trusted-ca-file: ${tls}/ca.crt`, '',
+  ].join('\n');
+  put(root, '/etc/etcd/etcd.yml', config('/var/lib/etcd', [2379, 2380], '/srv/etcd-tls'));
+  put(root, '/etc/systemd/system/etcd.service', '[Service]\nExecStart=/usr/bin/etcd --config-file=/etc/etcd/etcd.yml\n');
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  const at = (file: string) => inv.certificates.find((c) => c.location.file === file);
+  assert.deepEqual(at('/srv/etcd-tls/server.crt')?.components, ['etcd'], inv.certificates.map((c) => c.location.file).join(', '));
+  assert.deepEqual(at('/srv/etcd-tls/ca.crt')?.components, ['etcd']);
+  assert.equal(at('/srv/etcd-tls/old.crt'), undefined, 'the section etcd does not keep names nothing it reads');
+
+  if (!fs.existsSync('/usr/bin/etcd')) { t.diagnostic('etcd not installed: real etcd part skipped'); return; }
+  const hostConfig = path.join(tmpDir('kubepki-etcd-dup-'), 'etcd.yml');
+  fs.writeFileSync(hostConfig, config(tmpDir('kubepki-etcd-data-'), [await freePort(), await freePort()], path.join(root, 'srv/etcd-tls')));
+  const etcd = await startRealEtcd(['--config-file', hostConfig], {});
+  try {
+    assert.match(etcd.log(), new RegExp(`ClientTLS: cert = ${path.join(root, 'srv/etcd-tls/server.crt').replace(/[.]/g, '\\.')},`), etcd.log().slice(-1500));
+  } finally {
+    await etcd.stop();
+  }
+});
+
 test('--layout forces layouts; --path reads any directory: Ed25519, PKCS#8, DER, an encrypted key, a CSR, a P-384 chain', async () => {
   const root = tmpDir('kubepki-generic-');
   const issued = new Date('2026-01-01T00:00:00Z');

@@ -100,7 +100,10 @@ for (const keyType of ['rsa-2048', 'ecdsa-p256']) test(`etcd starts from the reb
   // writes for up to 100 ms: the db would then hold no member list yet, as no node's db does after a clean stop.)
   const exited = new Promise((resolve) => { if (etcd.exitCode !== null || etcd.signalCode !== null) resolve(undefined); else etcd.once('exit', resolve); });
   etcd.kill('SIGTERM');
-  await Promise.race([exited, sleep(15_000).then(() => { etcd.kill('SIGKILL'); })]);
+  // (the fallback's timer unref'd: left pending, it kept the test process alive 15 s after the tests ended)
+  const fallback = setTimeout(() => etcd.kill('SIGKILL'), 15_000).unref();
+  await exited;
+  clearTimeout(fallback);
   fs.rmSync(path.join(root, 'etc/kubernetes'), { recursive: true });
   const again = ['rebuild', '--root', root, '--now', NOW, '--node-name', 'cp-1', '--advertise-address', '127.0.0.2', '--kubernetes-version', 'v1.26.1', '--dry-run'];
   const db = path.join(dataDir, 'member/snap/db');

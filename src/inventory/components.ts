@@ -157,7 +157,9 @@ export function readComponentRefs(fs: NodeFs): ComponentRef[] {
   const units = new Map<string, SystemdService>();
   for (const component of ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy', 'etcd']) {
     const unit = componentService(fs, component);
-    if (unit) units.set(component, unit);
+    // (etcd parses its command line with Go's flag package, which takes -cert-file as --cert-file: older etcd
+    // docs and hand-made units write one dash; the Kubernetes components' pflag reads -x as shorthands)
+    if (unit) units.set(component, component === 'etcd' ? { ...unit, argv: unit.argv.map((a, i) => (i > 0 && /^-[^-]/.test(a) ? `-${a}` : a)) } : unit);
   }
   refs.push(...systemdEtcdRefs(fs, units.get('etcd')));
   refs.push(...systemdUnitRefs(fs, units));
@@ -265,9 +267,12 @@ function etcdConfigFileRefs(fs: NodeFs, file: string): ComponentRef[] {
   const out: ComponentRef[] = [];
   if (!fs.exists(file)) return out;
   let cfg: Record<string, any> | undefined;
-  try { cfg = parseYaml(fs.readFile(file).toString('utf8')) as Record<string, any>; } catch { return out; }
+  // (a key written twice keeps its last value, as etcd's decoder, sigs.k8s.io/yaml's lenient Unmarshal, does)
+  try { cfg = parseYaml(fs.readFile(file).toString('utf8'), { uniqueKeys: false }) as Record<string, any>; } catch { return out; }
   for (const section of ['client-transport-security', 'peer-transport-security']) {
-    for (const key of ['cert-file', 'key-file', 'trusted-ca-file']) {
+    // (client-cert-file / client-key-file: the pair etcd 3.5+ presents as a client, to its peers, as its
+    // --peer-client-cert-file does; embed's securityConfig)
+    for (const key of ['cert-file', 'key-file', 'client-cert-file', 'client-key-file', 'trusted-ca-file']) {
       const v = cfg?.[section]?.[key];
       if (typeof v === 'string' && v.startsWith('/')) out.push({ component: 'etcd', via: `${section}.${key}`, file: v, source: file });
     }

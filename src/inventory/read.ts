@@ -89,7 +89,7 @@ const KUBECONFIGISH = /(\.conf|\.kubeconfig|\.ya?ml|^kubeconfig|^config)$/i;
  * options or an explicit `--path` that cannot be read.
  */
 /** A component's flag or config field that names a certificate, key, CA or kubeconfig file. */
-const CERT_REF = /^--(?:[a-z0-9]+-)*(?:cert|certfile|certificate|key|keyfile|ca|cafile|authority|kubeconfig)(?:-[a-z0-9]+)*$|^(?:tlsCertFile|tlsPrivateKeyFile|authentication\.x509\.clientCAFile)$|^ETCD_[A-Z_]*(?:CERT|KEY|CA)_FILE$|-transport-security\.(?:cert|key|trusted-ca)-file$/;
+const CERT_REF = /^--(?:[a-z0-9]+-)*(?:cert|certfile|certificate|key|keyfile|ca|cafile|authority|kubeconfig)(?:-[a-z0-9]+)*$|^(?:tlsCertFile|tlsPrivateKeyFile|authentication\.x509\.clientCAFile)$|^ETCD_[A-Z_]*(?:CERT|KEY|CA)_FILE$|-transport-security\.(?:(?:client-)?cert|(?:client-)?key|trusted-ca)-file$/;
 
 export function readInventory(opts: ReadOptions): Inventory {
   const { now } = opts;
