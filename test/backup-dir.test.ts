@@ -72,6 +72,12 @@ for (const c of CASES) {
     assert.deepEqual(snapshotTree(root), before, 'every file back, bytes and mode; every file the run made gone');
     assert.ok(!fs.existsSync(defaultBackups(root)), 'restore kept its own backup in --backup-dir too');
     assert.deepEqual(listBackups(bdir).map((b) => b.action), [made[0]!.action, 'restore']);
+    // backups lists both, in columns: each STATE under its header, whatever the action's length
+    const list = await cli(['backups', '--root', root, '--backup-dir', bdir]);
+    const rows = list.out.split('\n').slice(0, 3);
+    const col = rows[0]!.indexOf('STATE');
+    assert.deepEqual(rows.slice(1).map((l) => l.slice(col).split(/\s+/)[0]), ['complete', 'complete'], list.out);
+    assert.match(list.out, new RegExp(`put one back with \`${esc(`kubepki restore NAME --root ${root} --backup-dir ${bdir}`)}\``));
   });
 
   test(`${c.name} --backup-dir: the node lock rolls back an interrupted run kept in that directory first`, async () => {

@@ -31,8 +31,10 @@ Exit codes:
       if (o.output === 'json') { io.stdout(JSON.stringify({ apiVersion: 'kubepki.io/v1alpha1', kind: 'BackupList', items: list }, null, 2) + '\n'); return; }
       if (list.length === 0) { io.stdout(`No backups in ${root}.\n`); return; }
       const w = Math.max(...list.map((b) => b.name.length));
-      io.stdout(`${'BACKUP'.padEnd(w)}  ACTION   STATE        FILES  NOTE\n`);
-      for (const b of list) io.stdout(`${b.name.padEnd(w)}  ${b.action.padEnd(7)}  ${b.state.padEnd(11)}  ${String(b.files).padStart(5)}  ${b.note ?? ''}\n`);
+      // (actions are longer than renew's: sa rotate, kubelet credentials --bootstrap)
+      const aw = Math.max('ACTION'.length, ...list.map((b) => b.action.length));
+      io.stdout(`${'BACKUP'.padEnd(w)}  ${'ACTION'.padEnd(aw)}  STATE        FILES  NOTE\n`);
+      for (const b of list) io.stdout(`${b.name.padEnd(w)}  ${b.action.padEnd(aw)}  ${b.state.padEnd(11)}  ${String(b.files).padStart(5)}  ${b.note ?? ''}\n`);
       io.stdout(`\n(in ${root}; put one back with \`kubepki restore ${restoreArgs(nfs, 'NAME', backupRoot)}\`)\n`);
     });
 }
