@@ -256,7 +256,7 @@ test('a kept leaf that does not chain to a new CA stops the rebuild with the fix
   const before = fs.readFileSync(path.join(pki, 'apiserver.crt'), 'utf8');
   const f = await cli('rebuild', '--root', root, '--now', NOW, '--force', '--new-ca');
   assert.equal(f.code, 0, f.err);
-  const backup = /backed up under (\S+?)\.\n/.exec(f.out)?.[1];
+  const backup = /^Backup: (\S+)  \(undo with: kubepki restore \S+ --root \S+\)$/m.exec(f.out)?.[1];
   assert.ok(backup?.startsWith(path.join(root, 'var/lib/kubepki/backups/')), f.out);
   assert.equal(fs.readFileSync(path.join(backup!, 'files/etc/kubernetes/pki/apiserver.crt'), 'utf8'), before);
   assert.match(opensslVerify(path.join(pki, 'ca.crt'), path.join(pki, 'apiserver.crt')), /OK$/);

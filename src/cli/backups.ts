@@ -1,14 +1,13 @@
 import { Command, Option } from 'commander';
-import * as path from 'node:path';
 import type { Io } from './io.js';
 import { openRoot } from '../fs/node-fs.js';
-import { rootOption } from './options.js';
+import { rootOption, backupDirOption, resolveBackupDir, restoreArgs } from './options.js';
 
 interface BackupsOptions { root?: string; backupDir?: string; output: string }
 
 export function command(io: Io): Command {
   return new Command('backups')
-    .summary('list the backups renew and restore made')
+    .summary('list the backups kubepki made before writing node files (renew, restore, rebuild, ca import, sa rotate, kubelet)')
     .configureHelp({ helpWidth: 120 })
     .addHelpText('before', `Examples:
   kubepki backups
@@ -21,18 +20,21 @@ Exit codes:
   0  listed (no backups is no error)
   3+ kubepki could not run (a bad flag)`)
     .addOption(rootOption())
-    .option('--backup-dir <dir>', 'where backups are kept (default: <root>/var/lib/kubepki/backups)')
+    .addOption(backupDirOption())
     .addOption(new Option('-o, --output <format>', 'text or json').default('text').choices(['text', 'json']))
     .action(async (o: BackupsOptions) => {
       const nfs = openRoot(o.root);
       const { listBackups, defaultBackupRoot } = await import('../apply/transaction.js');
-      const root = o.backupDir ? path.resolve(io.cwd, o.backupDir) : defaultBackupRoot(nfs);
+      const backupRoot = resolveBackupDir(o.backupDir, io.cwd);
+      const root = backupRoot ?? defaultBackupRoot(nfs);
       const list = listBackups(root);
       if (o.output === 'json') { io.stdout(JSON.stringify({ apiVersion: 'kubepki.io/v1alpha1', kind: 'BackupList', items: list }, null, 2) + '\n'); return; }
       if (list.length === 0) { io.stdout(`No backups in ${root}.\n`); return; }
       const w = Math.max(...list.map((b) => b.name.length));
-      io.stdout(`${'BACKUP'.padEnd(w)}  ACTION   STATE        FILES  NOTE\n`);
-      for (const b of list) io.stdout(`${b.name.padEnd(w)}  ${b.action.padEnd(7)}  ${b.state.padEnd(11)}  ${String(b.files).padStart(5)}  ${b.note ?? ''}\n`);
-      io.stdout(`\n(in ${root}; put one back with \`kubepki restore NAME${o.root ? ` --root ${o.root}` : ''}${o.backupDir ? ` --backup-dir ${o.backupDir}` : ''}\`)\n`);
+      // (actions are longer than renew's: sa rotate, kubelet credentials --bootstrap)
+      const aw = Math.max('ACTION'.length, ...list.map((b) => b.action.length));
+      io.stdout(`${'BACKUP'.padEnd(w)}  ${'ACTION'.padEnd(aw)}  STATE        FILES  NOTE\n`);
+      for (const b of list) io.stdout(`${b.name.padEnd(w)}  ${b.action.padEnd(aw)}  ${b.state.padEnd(11)}  ${String(b.files).padStart(5)}  ${b.note ?? ''}\n`);
+      io.stdout(`\n(in ${root}; put one back with \`kubepki restore ${restoreArgs(nfs, 'NAME', backupRoot)}\`)\n`);
     });
 }

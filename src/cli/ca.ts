@@ -4,12 +4,12 @@ import { Command, Option } from 'commander';
 import type { Io } from './io.js';
 import { withNodeLock, testStepHook } from './node-lock.js';
 import { UserError } from '../errors.js';
-import { rootOption, nowOption, resolveNow, writeOutFile } from './options.js';
+import { rootOption, nowOption, resolveNow, writeOutFile, backupDirOption, resolveBackupDir, backupLine } from './options.js';
 import { openRoot } from '../fs/node-fs.js';
 import { kubeadmPkiDir } from '../layouts/detect.js';
 
 interface ExportOptions { root?: string; out: string; certificateKey?: string; output: 'file' | 'secret'; force?: boolean }
-interface ImportOptions { root?: string; certificateKey: string; force?: boolean; dryRun?: boolean; now?: string }
+interface ImportOptions { root?: string; certificateKey: string; force?: boolean; dryRun?: boolean; now?: string; backupDir?: string }
 
 function readUserFile(io: Io, file: string): { text: string; label: string } {
   const p = path.resolve(io.cwd, file);
@@ -95,6 +95,7 @@ Exit codes:
     .requiredOption('--certificate-key <hex>', 'the key printed by `kubepki ca export`')
     .option('--force', 'replace existing files that differ (backed up first)')
     .option('--dry-run', 'decrypt and check, write nothing')
+    .addOption(backupDirOption())
     .addOption(nowOption())
     .action(async (file: string, o: ImportOptions) => {
       const now = resolveNow(o.now);
@@ -102,10 +103,11 @@ Exit codes:
       // the input is read, decrypted and checked before the node's lock is taken: a wrong certificate key or a
       // damaged file is refused without touching the node (taking the lock rolls an interrupted run back) and
       // is said as itself even while another kubepki holds the lock
+      const backupRoot = resolveBackupDir(o.backupDir, io.cwd);
       const { text, label } = readUserFile(io, file);
       const { sealedDataOf, openShared, EXTERNAL_ETCD_KEYS } = await import('../rebuild/shared-certs.js');
       const opened = openShared(o.certificateKey, sealedDataOf(text, label), label);
-      await withNodeLock(io, fs, now, { dryRun: o.dryRun }, async (lock) => {
+      await withNodeLock(io, fs, now, { dryRun: o.dryRun, backupRoot }, async (lock) => {
         const { externalEtcdFiles } = await import('../rebuild/node-files.js');
         const pki = kubeadmPkiDir(fs);
         // external-etcd-* entries go where this node's kube-apiserver manifest expects them (kubeadm: etcd.external paths)
@@ -136,8 +138,8 @@ Exit codes:
         }
         io.stdout(`${lines.join('\n')}\n`);
         if (o.dryRun || changes.length === 0) { io.stdout(o.dryRun ? 'Dry run: nothing written.\n' : 'Nothing to do.\n'); return; }
-        const r = await applyChanges(fs, changes, { action: 'ca import', now, note: `kubepki ca import ${label}`, lock, onStep: testStepHook(io.env) });
-        io.stdout(`Wrote ${r.written.length} files (backup ${r.backupDir}).\nNext: if this node lost its certificates, kubepki rebuild creates them from these; if these are a renewed CA (same key), restart the components that read it (kubepki restore and renew print them: kube-apiserver, kube-controller-manager, the kubelet) and refresh the CA copies in this node's kubeconfigs.\n`);
+        const r = await applyChanges(fs, changes, { action: 'ca import', now, backupRoot, note: `kubepki ca import ${label}`, lock, onStep: testStepHook(io.env) });
+        io.stdout(`Wrote ${r.written.length} files.\n${backupLine(fs, r.backupDir, backupRoot)}\nNext: if this node lost its certificates, kubepki rebuild creates them from these; if these are a renewed CA (same key), restart the components that read it (kubepki restore and renew print them: kube-apiserver, kube-controller-manager, the kubelet) and refresh the CA copies in this node's kubeconfigs.\n`);
       });
     }));
   return ca;

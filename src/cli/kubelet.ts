@@ -4,7 +4,7 @@ import { Command, Option } from 'commander';
 import type { Io } from './io.js';
 import { withNodeLock, testStepHook } from './node-lock.js';
 import { UserError } from '../errors.js';
-import { rootOption, nowOption, resolveNow, writeOutFile } from './options.js';
+import { rootOption, nowOption, resolveNow, writeOutFile, backupDirOption, resolveBackupDir, backupLine } from './options.js';
 import { openRoot, NodeFs } from '../fs/node-fs.js';
 import { kubeadmPkiDir } from '../layouts/detect.js';
 import { clusterSigningDuration } from '../inventory/components.js';
@@ -12,6 +12,7 @@ import { clusterSigningDuration } from '../inventory/components.js';
 interface CredentialsOptions {
   root?: string;
   now?: string;
+  backupDir?: string;
   node: string;
   caCert?: string;
   caKey?: string;
@@ -76,6 +77,7 @@ Exit codes:
     .option('--secret-out <file>', 'with --bootstrap: where to write the token Secret manifest (default ./kubepki-kubelet-<node>-token.yaml)')
     .option('--force', 'write into --root even though it names another node (only if the tree really is NODE\'s)')
     .option('--dry-run', 'show what would be written; write nothing')
+    .addOption(backupDirOption())
     .addOption(nowOption())
     .action(async (o: CredentialsOptions) => {
       const now = resolveNow(o.now);
@@ -90,7 +92,9 @@ Exit codes:
       }
       const fs = openRoot(o.root);
       // (--out writes the node's files elsewhere, not into this tree: it takes no lock either)
-      await withNodeLock(io, fs, now, { dryRun: Boolean(outDir || o.dryRun) }, async (lock) => {
+      const backupRoot = resolveBackupDir(o.backupDir, io.cwd);
+      if (outDir && backupRoot) throw new UserError('--backup-dir has no use with --out: --out replaces nothing, so nothing is backed up', 'leave --backup-dir out, or write into --root without --out');
+      await withNodeLock(io, fs, now, { dryRun: Boolean(outDir || o.dryRun), backupRoot }, async (lock) => {
         // without --validity: what kube-controller-manager gives the kubelet's own CSRs, when its manifest says
         const signing = o.validity === undefined ? clusterSigningDuration(fs) : undefined;
         if (signing) validityMs = signing.seconds * 1000;
@@ -123,8 +127,8 @@ Exit codes:
             writeExportTree(outDir, [...changes, caCopy(caPem)]);
             return `Written under ${outDir}`;
           }
-          const r = await applyChanges(fs, changes, { action, now, lock, onStep: testStepHook(io.env) });
-          return `Backup: ${r.backupDir}`;
+          const r = await applyChanges(fs, changes, { action, now, backupRoot, lock, onStep: testStepHook(io.env) });
+          return backupLine(fs, r.backupDir, backupRoot);
         };
         // the tar names only the top directories the tree has: --bootstrap writes nothing under var, and tar fails on a missing one
         const copyNote = (base: string[], symlink: boolean) => {

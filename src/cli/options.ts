@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { UserError } from '../errors.js';
 import { openRoot, type NodeFs } from '../fs/node-fs.js';
@@ -25,6 +25,28 @@ export function rootOption() {
 }
 export function nowOption() {
   return new Option('--now <time>', 'pretend the time is TIME (ISO date), for reproducible output');
+}
+/**
+ * --backup-dir, with the same words on every command that backs node files up before writing them (renew,
+ * restore, rebuild, ca import, sa rotate, kubelet credentials) and on backups, which lists them.
+ */
+export function backupDirOption() {
+  return new Option('--backup-dir <dir>', 'where backups are kept: DIR instead of <root>/var/lib/kubepki/backups (another disk when / is full, a directory nodes share); kubepki backups and restore take the same DIR');
+}
+/** --backup-dir as a host path; undefined: the tree's own backup directory. */
+export function resolveBackupDir(backupDir: string | undefined, cwd: string): string | undefined {
+  return backupDir ? resolve(cwd, backupDir) : undefined;
+}
+/**
+ * The line a run that wrote node files ends with: where its backup is, and the restore that undoes it, with
+ * the --root and --backup-dir restore needs to find it (and to keep its own backup beside it).
+ */
+export function backupLine(fs: NodeFs, backup: string, backupRoot: string | undefined): string {
+  return `Backup: ${backup}  (undo with: kubepki restore ${restoreArgs(fs, basename(backup), backupRoot)})`;
+}
+/** restore's arguments for the backup NAME: `NAME[ --root R][ --backup-dir D]`. */
+export function restoreArgs(fs: NodeFs, name: string, backupRoot: string | undefined): string {
+  return `${name}${fs.root !== '/' ? ` --root ${fs.root}` : ''}${backupRoot ? ` --backup-dir ${backupRoot}` : ''}`;
 }
 export function warnOption() {
   return new Option('--warn <threshold>', 'warn when a certificate expires within this duration or has used this share of its lifetime (30d, 2w, 66%)').default('30d');

@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import { Command, Option } from 'commander';
 import type { Io } from './io.js';
 import { UserError } from '../errors.js';
-import { rootOption, nowOption, resolveNow } from './options.js';
+import { rootOption, nowOption, resolveNow, backupDirOption, resolveBackupDir, backupLine } from './options.js';
 import { openRoot } from '../fs/node-fs.js';
 import { parseKeyType, parseDuration, parseKubeVersion, firstServiceIp, isDnsSubdomain, endpointProblem, KEY_TYPES } from '../profiles/rebuild.js';
 import type { SettingsSource } from '../rebuild/settings.js';
@@ -16,6 +16,7 @@ export const SAN_HINT = 'pass IP addresses (192.0.2.10, 2001:db8::1) and DNS nam
 interface RebuildCliOptions {
   root?: string;
   now?: string;
+  backupDir?: string;
   config?: string;
   dryRun?: boolean;
   force?: boolean;
@@ -145,7 +146,8 @@ Exit codes:
     .addOption(rootOption())
     .option('--config <file>', 'kubeadm InitConfiguration + ClusterConfiguration (v1beta3/v1beta4) or a kubeadm-config ConfigMap dump')
     .option('--dry-run', 'print the settings (with their sources) and the plan; write nothing')
-    .option('--force', 'replace existing files that are in the way (unreadable, or not signed by the CA in use); backed up first under /var/lib/kubepki/backups')
+    .option('--force', 'replace existing files that are in the way (unreadable, or not signed by the CA in use); backed up first (under --backup-dir, or <root>/var/lib/kubepki/backups)')
+    .addOption(backupDirOption())
     .option('--new-ca', 'make new CAs and a new sa.key even though this node belongs to an existing cluster (another etcd member, a shared endpoint, the CA still in kubeconfigs); every node, kubeconfig, the cluster-info ConfigMap and every ServiceAccount token must then follow. Without it, bring the shared files from a healthy control-plane node (kubepki ca export/import)')
     .option('--etcd-initial-cluster <members>', 'the etcd members for a new etcd.yaml, NAME=https://IP:2380,... as `etcdctl member add` prints them (ETCD_INITIAL_CLUSTER): more than this node writes --initial-cluster-state=existing, as kubeadm join does. Default: the members /var/lib/etcd lists; with no etcd data on a node of a cluster with other members, etcd.yaml is not written and the plan says how to re-add the member')
     .option('--super-admin', 'write super-admin.conf (1.29+) although this node joined or is one of several control-plane nodes: kubeadm makes it only on the node that ran kubeadm init')
@@ -179,8 +181,9 @@ Exit codes:
       const { rebuild } = await import('../rebuild/run.js');
       const { renderSettings, renderPlan, expiredWarning } = await import('../rebuild/render.js');
       // (a dry run takes no lock: it writes nothing, and says what an interrupted run will be rolled back to)
-      const r = await withNodeLock(io, fs, now, { dryRun: o.dryRun, json: o.output === 'json' }, (lock) =>
-        rebuild({ fs, now, flags, config, force: o.force, newCa: o.newCa, etcdInitialCluster: o.etcdInitialCluster, superAdmin: o.superAdmin, dryRun: o.dryRun, lock, onStep: testStepHook(io.env) }));
+      const backupRoot = resolveBackupDir(o.backupDir, io.cwd);
+      const r = await withNodeLock(io, fs, now, { dryRun: o.dryRun, json: o.output === 'json', backupRoot }, (lock) =>
+        rebuild({ fs, now, flags, backupRoot, config, force: o.force, newCa: o.newCa, etcdInitialCluster: o.etcdInitialCluster, superAdmin: o.superAdmin, dryRun: o.dryRun, lock, onStep: testStepHook(io.env) }));
       if (o.output === 'json') {
         io.stdout(JSON.stringify({ settings: r.gathered.provenance, overridden: r.gathered.overridden, plan: r.plan, written: r.written?.written ?? [] }, null, 2) + '\n');
         io.exitCode = o.dryRun && r.plan.errors.length ? 3 : r.plan.expired.length ? 1 : 0;
@@ -202,7 +205,8 @@ Exit codes:
         return;
       }
       const n = r.written?.written.length ?? 0;
-      io.stdout(`\nWrote ${n} file${n === 1 ? '' : 's'} (${r.output?.keysGenerated ?? 0} new keys)${r.written?.backupDir ? `; replaced files backed up under ${r.written.backupDir}` : ''}.\n`);
+      io.stdout(`\nWrote ${n} file${n === 1 ? '' : 's'} (${r.output?.keysGenerated ?? 0} new keys).\n`);
+      if (r.written?.backupDir) io.stdout(`${backupLine(fs, r.written.backupDir, backupRoot)}\n`);
       if (r.written?.keyModes?.length) {
         const { modeChangeText } = await import('../fs/key-mode.js');
         for (const m of r.written.keyModes) io.stdout(`  ${m.path}: ${modeChangeText(m)}\n`);

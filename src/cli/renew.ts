@@ -8,7 +8,7 @@ import { parseDuration } from '../inventory/time.js';
 import { parseThresholdOrThrow } from '../inventory/classify.js';
 import { planRenew, parseSans, type SanInput } from '../plan/renew.js';
 import type { Plan } from '../plan/types.js';
-import { nowOption, rootOption, resolveNow, collect, toNodePaths } from './options.js';
+import { nowOption, rootOption, resolveNow, collect, toNodePaths, backupDirOption, resolveBackupDir, backupLine } from './options.js';
 import { withNodeLock, testStepHook } from './node-lock.js';
 import { openRoot } from '../fs/node-fs.js';
 import { modeChangeText } from '../fs/key-mode.js';
@@ -140,7 +140,7 @@ Exit codes:
     .addOption(new Option('--warn <threshold>', 'threshold for --only-expiring (30d, 2w, 66%)').default('30d'))
     .option('--csr-out <dir>', 'write a CSR for each certificate whose CA key is not on this node')
     .option('--restart', 'restart the components that read the renewed files')
-    .option('--backup-dir <dir>', 'keep backups here (default: <root>/var/lib/kubepki/backups)')
+    .addOption(backupDirOption())
     .option('--config <file>', 'kubeadm config to take certificateValidityPeriod / caCertificateValidityPeriod from, as kubeadm certs renew --config does: the file given to kubeadm init, or `kubectl -n kube-system get cm kubeadm-config -o yaml` (default: /etc/kubernetes/kubeadm-config.yaml when the node has one)')
     .action(async (names: string[], o: RenewCliOptions) => {
       // ---- parse and validate every flag first
@@ -171,7 +171,7 @@ Exit codes:
 
       // ---- lock (rolling back an interrupted run first), read, plan
       const tx = await import('../apply/transaction.js');
-      const backupRoot = o.backupDir ? path.resolve(io.cwd, o.backupDir) : undefined;
+      const backupRoot = resolveBackupDir(o.backupDir, io.cwd);
       await withNodeLock(io, nfs, now, { dryRun: o.dryRun, backupRoot }, renewLocked);
 
       async function renewLocked(lock: import('../apply/transaction.js').NodeLock | undefined): Promise<void> {
@@ -219,7 +219,7 @@ Exit codes:
           });
           const n = plan.items.filter((i) => i.kind !== 'ca-copy').length;
           io.stdout(`\nRenewed ${n} certificate(s); wrote ${res.written.length} file(s), each verified (re-read, signature, key, extensions).\n`);
-          io.stdout(`Backup: ${res.backupDir}  (undo with: kubepki restore ${res.backupDir}${nfs.root !== '/' ? ` --root ${nfs.root}` : ''})\n`);
+          io.stdout(`${backupLine(nfs, res.backupDir, backupRoot)}\n`);
         }
         if (rendered.csrs.length > 0) {
           writeCsrs(rendered.csrs);

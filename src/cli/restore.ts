@@ -6,7 +6,7 @@ import { withNodeLock, testStepHook } from './node-lock.js';
 import { UserError, errorMessage } from '../errors.js';
 import { openRoot, type NodeFs } from '../fs/node-fs.js';
 import type { PlanRestart } from '../plan/types.js';
-import { nowOption, rootOption, resolveNow } from './options.js';
+import { nowOption, rootOption, resolveNow, backupDirOption, resolveBackupDir } from './options.js';
 
 interface RestoreOptions { root?: string; now?: string; backupDir?: string; dryRun?: boolean }
 
@@ -31,18 +31,18 @@ Exit codes:
     .argument('<backup>', 'backup directory, or its name under the backup directory')
     .addOption(rootOption())
     .addOption(nowOption())
-    .option('--backup-dir <dir>', 'where backups are kept (default: <root>/var/lib/kubepki/backups)')
+    .addOption(backupDirOption())
     .option('--dry-run', 'list what would be put back')
     .action(async (backup: string, o: RestoreOptions) => {
       const now = resolveNow(o.now);
       const nfs = openRoot(o.root);
-      const backupDir = o.backupDir ? path.resolve(io.cwd, o.backupDir) : undefined;
+      const backupDir = resolveBackupDir(o.backupDir, io.cwd);
       await withNodeLock(io, nfs, now, { dryRun: o.dryRun, backupRoot: backupDir }, async (lock) => {
         const { readManifest, restoreChanges, applyChanges, defaultBackupRoot, isInside, removeCreatedDirs, changedSince } = await import('../apply/transaction.js');
         const root = backupDir ?? defaultBackupRoot(nfs);
         const candidates = [path.resolve(io.cwd, backup), path.join(root, backup), nfs.hostPath(backup)];
         const dir = candidates.find((d) => fs.existsSync(path.join(d, 'manifest.json')));
-        if (!dir) throw new UserError(`failed to find backup ${backup}`, `run \`kubepki backups${o.root ? ` --root ${o.root}` : ''}\` to list them`);
+        if (!dir) throw new UserError(`failed to find backup ${backup}`, `run \`kubepki backups${o.root ? ` --root ${o.root}` : ''}${backupDir ? ` --backup-dir ${backupDir}` : ''}\` to list them`);
         const m = readManifest(dir);
         // a backup belongs to the tree it was made from: the ones in this tree's backup directory are its own
         // (wherever the disk was mounted then); one from elsewhere must have been made for this root, or a
@@ -81,7 +81,7 @@ Exit codes:
           return;
         }
         const res = await applyChanges(nfs, changes, {
-          action: 'restore', now, ...(o.backupDir ? { backupRoot: root } : {}), note: `restore ${dir}`, lock, onStep: testStepHook(io.env),
+          action: 'restore', now, ...(backupDir ? { backupRoot: backupDir } : {}), note: `restore ${dir}`, lock, onStep: testStepHook(io.env),
         });
         const removed = removeCreatedDirs(nfs, m);
         const kept = (m.createdDirs ?? []).filter((d) => !removed.includes(d) && nfs.lstat(d)?.isDirectory());

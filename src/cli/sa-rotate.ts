@@ -3,11 +3,11 @@ import type { Io } from './io.js';
 import { withNodeLock, testStepHook } from './node-lock.js';
 import { UserError } from '../errors.js';
 import type { KeyType } from '../pki/keygen.js';
-import { rootOption, nowOption, resolveNow } from './options.js';
+import { rootOption, nowOption, resolveNow, backupDirOption, resolveBackupDir, backupLine } from './options.js';
 import { openRoot } from '../fs/node-fs.js';
 import { kubeadmPkiDir } from '../layouts/detect.js';
 
-interface RotateOptions { root?: string; now?: string; dropOld?: boolean; keyType?: string; dryRun?: boolean; output: 'text' | 'json' }
+interface RotateOptions { root?: string; now?: string; backupDir?: string; dropOld?: boolean; keyType?: string; dryRun?: boolean; output: 'text' | 'json' }
 
 /** `kubepki sa rotate`: registered under `kubepki sa` next to `refresh` (src/cli/sa.ts). */
 export function rotateCommand(io: Io): Command {
@@ -37,12 +37,14 @@ Exit codes:
     .option('--drop-old', 'keep only the current key\'s public half in sa.pub (no new key); only after kubepki sa refresh --restart-pods')
     .addOption(new Option('--key-type <type>', 'type of the new key (default: the current sa.key\'s type)').choices(['rsa-2048', 'rsa-3072', 'rsa-4096', 'ecdsa-p256', 'ecdsa-p384']))
     .option('--dry-run', 'show the plan; write nothing')
+    .addOption(backupDirOption())
     .addOption(new Option('-o, --output <format>', 'text or json').default('text').choices(['text', 'json']))
     .addOption(nowOption())
     .action(async (o: RotateOptions) => {
       const now = resolveNow(o.now);
       const fs = openRoot(o.root);
-      await withNodeLock(io, fs, now, { dryRun: o.dryRun, json: o.output === 'json' }, async (lock) => {
+      const backupRoot = resolveBackupDir(o.backupDir, io.cwd);
+      await withNodeLock(io, fs, now, { dryRun: o.dryRun, json: o.output === 'json', backupRoot }, async (lock) => {
         const { loadPrivateKey } = await import('../rebuild/node-files.js');
         const { parsePemBlocks } = await import('../pki/pem.js');
         const { parsePublicKeyBlock, PUBLIC_KEY_LABELS } = await import('../pki/keys.js');
@@ -93,7 +95,7 @@ Exit codes:
         for (const m of keyModeChanges(fs, changes)) summary.push(`${m.path}: ${modeChangeText(m)}`);
         let backup: string | undefined;
         if (!o.dryRun) {
-          backup = (await applyChanges(fs, changes, { action: `sa ${plan.action}`, now, lock, onStep: testStepHook(io.env) })).backupDir;
+          backup = (await applyChanges(fs, changes, { action: `sa ${plan.action}`, now, backupRoot, lock, onStep: testStepHook(io.env) })).backupDir;
         }
         if (o.output === 'json') {
           io.stdout(JSON.stringify({ ...plan, keepPublicKeys: plan.keepPublicKeys.length, written: o.dryRun ? [] : changes.map((c) => c.path), backup }, null, 2) + '\n');
@@ -101,7 +103,7 @@ Exit codes:
         }
         const lines = [...summary.map((s) => `  ${s}`)];
         if (plan.warnings.length) lines.push('Warnings:', ...plan.warnings.map((w) => `  - ${w}`));
-        lines.push(o.dryRun ? 'Dry run: nothing written.' : `Done (backup ${backup}).`, 'What must follow:', ...plan.followUps.map((f, n) => `  ${n + 1}. ${f}`));
+        lines.push(...(o.dryRun ? ['Dry run: nothing written.'] : ['Done.', backupLine(fs, backup!, backupRoot)]), 'What must follow:', ...plan.followUps.map((f, n) => `  ${n + 1}. ${f}`));
         io.stdout(lines.join('\n') + '\n');
       });
     });

@@ -11,7 +11,7 @@ import type { FileWrite } from './execute.js';
 
 export interface WriteResult {
   written: string[];
-  /** host directory of the backup (holds the replaced files under files/) */
+  /** host directory of the backup (the replaced files under files/; restoring it removes the files the run created) */
   backupDir?: string;
   /** replaced key files others could read, written without those bits */
   keyModes?: ModeChange[];
@@ -27,5 +27,5 @@ export async function writeRebuildFiles(fs: NodeFs, files: FileWrite[], now: Dat
     ? { op: 'symlink', path: f.path, target: f.content }
     : { op: 'write', path: f.path, content: Buffer.from(f.content), mode: f.mode }));
   const r = await applyChanges(fs, changes, { action: 'rebuild', now, backupRoot, note: `kubepki rebuild: ${files.length} files`, lock: o.lock, onStep: o.onStep });
-  return { written: r.written, backupDir: files.some((f) => f.replace) ? r.backupDir : undefined, ...(r.keyModes.length ? { keyModes: r.keyModes } : {}) };
+  return { written: r.written, backupDir: r.backupDir, ...(r.keyModes.length ? { keyModes: r.keyModes } : {}) };
 }

@@ -1,0 +1,142 @@
+/**
+ * --backup-dir on every command that backs node files up before writing them: the backup goes there (nothing
+ * in the tree's own backup directory), the printed restore puts every file back byte for byte and mode for
+ * mode, the lock rolls back an interrupted run kept there, and a failed run leaves no directory it made.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Command } from 'commander';
+import { listBackups } from '../src/apply/transaction.js';
+import { memoryIo } from '../src/cli/io.js';
+import { COMMANDS } from '../src/cli/commands.js';
+import { backupDirOption } from '../src/cli/options.js';
+import { FIXTURES, NOW, copyFixture, cli, spawnCli, snapshotTree, tmp } from './renew-support.js';
+
+/** The certificate key of the recorded kubeadm-certs Secret (kubeadm-1.26's shared files). */
+const KEY = '3537befb4f0e05e28ba5e8ae5766ed1b0c314721d7140c4c29bfbde4c16cdd7b';
+const pki = (root: string, f: string) => path.join(root, 'etc/kubernetes/pki', f);
+
+/** Each command that writes node files, on a fixture copy where it changes, creates and replaces files. */
+const CASES: { name: string; fixture: string; prepare?: (root: string) => void; argv: (root: string) => string[] }[] = [
+  { name: 'renew', fixture: 'kubeadm-1.26-expired', argv: (root) => ['renew', 'all', '--root', root, '--now', NOW] },
+  {
+    name: 'rebuild', fixture: 'kubeadm-1.26',
+    prepare: (root) => { for (const f of ['apiserver.crt', 'apiserver.key']) fs.rmSync(pki(root, f)); },
+    argv: (root) => ['rebuild', '--root', root, '--now', NOW],
+  },
+  {
+    // another cluster's CA over this node's (--force): replaced files, created ones, a key whose mode changes
+    name: 'ca import', fixture: 'kubeadm-1.26-expired',
+    prepare: (root) => { for (const f of ['front-proxy-ca.crt', 'front-proxy-ca.key']) fs.rmSync(pki(root, f)); fs.chmodSync(pki(root, 'ca.key'), 0o644); },
+    argv: (root) => ['ca', 'import', path.join(FIXTURES, 'apiserver/upload-certs.json'), '--certificate-key', KEY, '--force', '--root', root, '--now', NOW],
+  },
+  {
+    name: 'sa rotate', fixture: 'kubeadm-1.26-expired',
+    prepare: (root) => fs.chmodSync(pki(root, 'sa.key'), 0o644),
+    argv: (root) => ['sa', 'rotate', '--root', root, '--now', NOW],
+  },
+  {
+    name: 'kubelet credentials', fixture: 'kubeadm-1.26',
+    argv: (root) => ['kubelet', 'credentials', '--node', 'cp-1', '--root', root, '--now', NOW],
+  },
+];
+
+function setUp(c: (typeof CASES)[number]): string {
+  const root = copyFixture(c.fixture);
+  c.prepare?.(root);
+  return root;
+}
+
+const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const defaultBackups = (root: string) => path.join(root, 'var/lib/kubepki/backups');
+
+for (const c of CASES) {
+  test(`${c.name} --backup-dir: the backup goes there, not into the tree, and the restore it prints undoes the run exactly`, async () => {
+    const root = setUp(c);
+    const before = snapshotTree(root);
+    const bdir = path.join(tmp('kubepki-bdir-'), 'other-disk', 'backups');
+    const r = await cli([...c.argv(root), '--backup-dir', bdir]);
+    assert.equal(r.code, 0, r.err + r.out);
+    const made = listBackups(bdir);
+    assert.equal(made.length, 1, `one backup in --backup-dir: ${r.out}`);
+    assert.equal(made[0]!.state, 'complete');
+    assert.ok(!fs.existsSync(defaultBackups(root)), 'nothing in <root>/var/lib/kubepki/backups');
+    assert.notDeepEqual(snapshotTree(root), before, 'the run changed the node');
+    const undo = `kubepki restore ${made[0]!.name} --root ${root} --backup-dir ${bdir}`;
+    assert.match(r.out, new RegExp(`^Backup: ${esc(made[0]!.dir)}  \\(undo with: ${esc(undo)}\\)$`, 'm'), r.out);
+    // the printed command, as the operator runs it
+    const rs = await cli([...undo.split(' ').slice(1), '--now', NOW]);
+    assert.equal(rs.code, 0, rs.err + rs.out);
+    assert.deepEqual(snapshotTree(root), before, 'every file back, bytes and mode; every file the run made gone');
+    assert.ok(!fs.existsSync(defaultBackups(root)), 'restore kept its own backup in --backup-dir too');
+    assert.deepEqual(listBackups(bdir).map((b) => b.action), [made[0]!.action, 'restore']);
+    // backups lists both, in columns: each STATE under its header, whatever the action's length
+    const list = await cli(['backups', '--root', root, '--backup-dir', bdir]);
+    const rows = list.out.split('\n').slice(0, 3);
+    const col = rows[0]!.indexOf('STATE');
+    assert.deepEqual(rows.slice(1).map((l) => l.slice(col).split(/\s+/)[0]), ['complete', 'complete'], list.out);
+    assert.match(list.out, new RegExp(`put one back with \`${esc(`kubepki restore NAME --root ${root} --backup-dir ${bdir}`)}\``));
+  });
+
+  test(`${c.name} --backup-dir: the node lock rolls back an interrupted run kept in that directory first`, async () => {
+    const root = setUp(c);
+    const before = snapshotTree(root);
+    const bdir = path.join(tmp('kubepki-bdir-'), 'backups');
+    const crashed = await spawnCli(['renew', 'all', '--root', root, '--now', NOW, '--backup-dir', bdir], { KUBEPKI_TEST_CRASH_AT: '30' });
+    assert.equal(crashed.signal, 'SIGKILL', crashed.out);
+    assert.notDeepEqual(snapshotTree(root), before, 'the killed renew left files half renewed');
+    const [interrupted] = listBackups(bdir);
+    assert.equal(interrupted?.state, 'in-progress');
+    const r = await cli([...c.argv(root), '--backup-dir', bdir]);
+    assert.equal(r.code, 0, r.err + r.out);
+    assert.match(r.out, new RegExp(`^An interrupted run was rolled back first from ${esc(interrupted!.dir)}\\.$`, 'm'));
+    assert.equal(listBackups(bdir).find((b) => b.dir === interrupted!.dir)?.state, 'recovered');
+    // and what the run backed up is the tree as it was before the killed renew: restoring gives exactly that
+    const mine = listBackups(bdir).find((b) => b.dir !== interrupted!.dir)!;
+    const rs = await cli(['restore', mine.name, '--root', root, '--backup-dir', bdir, '--now', NOW]);
+    assert.equal(rs.code, 0, rs.err + rs.out);
+    assert.deepEqual(snapshotTree(root), before);
+  });
+
+  test(`${c.name} --backup-dir: a run that fails in its backup removes the --backup-dir it made, and changes nothing`, async () => {
+    const root = setUp(c);
+    const before = snapshotTree(root);
+    const base = tmp('kubepki-bdir-');
+    const bdir = path.join(base, 'made', 'backups');
+    // (step 1: the first backup copy, or the manifest where the run only creates files)
+    for (const step of ['1']) {
+      const r = await cli([...c.argv(root), '--backup-dir', bdir], { KUBEPKI_TEST_FAIL_AT: step });
+      assert.equal(r.code, 3, `step ${step}: ${r.err}${r.out}`);
+      assert.match(r.err, new RegExp(`^kubepki: failed to write ${esc(bdir)}/\\S+: EIO\\n  hint: `), r.err);
+      assert.deepEqual(snapshotTree(root), before, `step ${step}: every file as before`);
+      assert.ok(!fs.existsSync(path.join(base, 'made')), `step ${step}: the directories the run made for its backup are gone`);
+      assert.ok(!fs.existsSync(path.join(root, 'var/lib/kubepki')), `step ${step}: nothing made in the tree either (lock released)`);
+    }
+  });
+}
+
+test('--backup-dir is one option, with one text, on every command that backs up node files and on backups', async () => {
+  const want = backupDirOption().description;
+  const found = new Map<string, string>();
+  const walk = (cmd: Command, words: string[]) => {
+    const o = cmd.options.find((x) => x.long === '--backup-dir');
+    if (o) found.set(words.join(' '), o.description);
+    for (const sub of cmd.commands) walk(sub, [...words, sub.name()]);
+  };
+  for (const spec of COMMANDS) walk((await spec.load()).command(memoryIo()), [spec.name]);
+  assert.deepEqual([...found.keys()].sort(), ['backups', 'ca import', 'kubelet credentials', 'rebuild', 'renew', 'restore', 'sa rotate']);
+  for (const [words, text] of found) assert.equal(text, want, `kubepki ${words} --help`);
+});
+
+test('kubelet credentials: --backup-dir with --out (which replaces nothing) is refused, nothing written', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const before = snapshotTree(root);
+  const base = tmp('kubepki-bdir-');
+  const r = await cli(['kubelet', 'credentials', '--node', 'worker-1', '--root', root, '--now', NOW, '--out', path.join(base, 'out'), '--backup-dir', path.join(base, 'b')]);
+  assert.equal(r.code, 3, r.err);
+  assert.match(r.err, /^kubepki: --backup-dir has no use with --out/);
+  assert.deepEqual(fs.readdirSync(base), []);
+  assert.deepEqual(snapshotTree(root), before);
+});
