@@ -140,3 +140,27 @@ test('kubelet credentials: --backup-dir with --out (which replaces nothing) is r
   assert.deepEqual(fs.readdirSync(base), []);
   assert.deepEqual(snapshotTree(root), before);
 });
+
+// check after a crash of a run that kept its backup elsewhere: it looked only in the tree's own backups, so the
+// half-renewed node got no interrupted-run error, and the restore it names must carry that --backup-dir
+test('check names an interrupted run whose backup is in a --backup-dir, with the restore that undoes it', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const before = snapshotTree(root);
+  const bdir = path.join(tmp('kubepki-bdir-'), 'backups');
+  const crashed = await spawnCli(['renew', 'all', '--root', root, '--now', NOW, '--backup-dir', bdir], { KUBEPKI_TEST_CRASH_AT: '30' });
+  assert.equal(crashed.signal, 'SIGKILL', crashed.out);
+  const [interrupted] = listBackups(bdir);
+  assert.equal(interrupted?.state, 'in-progress');
+  const chk = await cli(['check', '--root', root, '--now', NOW, '-o', 'json']);
+  assert.equal(chk.code, 2, chk.err);
+  const finding = JSON.parse(chk.out).findings.find((f: { code: string }) => f.code === 'interrupted-run');
+  assert.ok(finding, chk.out.slice(0, 2000));
+  assert.equal(finding.severity, 'error');
+  assert.equal(finding.file, interrupted!.dir);
+  const cmd = /kubepki (restore \S+ --root \S+ --backup-dir \S+)/.exec(finding.message)?.[1];
+  assert.equal(cmd, `restore ${interrupted!.name} --root ${root} --backup-dir ${bdir}`, finding.message);
+  const rs = await cli([...cmd!.split(' '), '--now', NOW]);
+  assert.equal(rs.code, 0, rs.err + rs.out);
+  assert.deepEqual(snapshotTree(root), before, 'the command check named put the tree back');
+  assert.doesNotMatch((await cli(['check', '--root', root, '--now', NOW])).out, /interrupted-run/);
+});

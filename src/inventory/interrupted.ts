@@ -1,3 +1,5 @@
+import * as hostFs from 'node:fs';
+import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import type { NodeFs } from '../fs/node-fs.js';
 import type { Finding } from './types.js';
@@ -14,33 +16,45 @@ const hostname = (): string => (createRequire(import.meta.url)('node:os') as typ
  * stat is all check pays on a node whose runs finished (however many backups it keeps).
  */
 export function interruptedRuns(fs: NodeFs): Finding[] {
-  const dir = BACKUP_DIR;
   const out: Finding[] = [];
-  if (!fs.lstat(LOCK_FILE) || !fs.lstat(dir)) return out; // (the common case, without readdir's ENOENT error object)
+  if (!fs.lstat(LOCK_FILE)) return out; // (the common case, without readdir's ENOENT error object)
+  const lock = readLock(fs);
   const root = fs.root === '/' ? '' : ` --root ${fs.root}`;
-  for (const d of fs.readDir(dir)) {
-    if (!d.isDirectory()) continue;
-    const backup = `${dir}/${d.name}`;
+  // the node's own backups, and the one the lock names when its run kept it elsewhere (--backup-dir): the
+  // lock holds that directory's path on this machine
+  const runs: { shown: string; name: string; manifest: () => Buffer; restoreArgs: string }[] = [];
+  if (fs.lstat(BACKUP_DIR)) {
+    for (const d of fs.readDir(BACKUP_DIR)) {
+      if (!d.isDirectory()) continue;
+      const shown = `${BACKUP_DIR}/${d.name}`;
+      runs.push({ shown, name: d.name, manifest: () => fs.readFile(`${shown}/manifest.json`), restoreArgs: root });
+    }
+  }
+  const elsewhere = typeof lock?.backupDir === 'string' && path.isAbsolute(lock.backupDir) ? lock.backupDir : undefined;
+  if (elsewhere && path.dirname(elsewhere) !== fs.hostPath(BACKUP_DIR)) {
+    runs.push({ shown: elsewhere, name: path.basename(elsewhere), manifest: () => hostFs.readFileSync(path.join(elsewhere, 'manifest.json')), restoreArgs: `${root} --backup-dir ${path.dirname(elsewhere)}` });
+  }
+  for (const run of runs) {
     let m: { state?: unknown; action?: unknown; created?: unknown };
-    try { m = JSON.parse(fs.readFile(`${backup}/manifest.json`).toString('utf8')) as typeof m; } catch { continue; }
+    try { m = JSON.parse(run.manifest().toString('utf8')) as typeof m; } catch { continue; }
     if (m?.state !== 'in-progress') continue;
-    if (runningNow(fs)) {
-      out.push({ code: 'interrupted-run', severity: 'info', file: backup, message: `a kubepki ${String(m.action)} is changing this node right now (backup ${backup}); check again when it has finished` });
+    if (heldByLiveRun(lock, hostname())) {
+      out.push({ code: 'interrupted-run', severity: 'info', file: run.shown, message: `a kubepki ${String(m.action)} is changing this node right now (backup ${run.shown}); check again when it has finished` });
       continue;
     }
     out.push({
-      code: 'interrupted-run', severity: 'error', file: backup,
-      message: `a kubepki ${String(m.action)} started ${String(m.created)} was interrupted and may have left some files changed and others not: put every file back as it was with kubepki restore ${d.name}${root} (any kubepki command that changes this node does that first, and says so)`,
+      code: 'interrupted-run', severity: 'error', file: run.shown,
+      message: `a kubepki ${String(m.action)} started ${String(m.created)} was interrupted and may have left some files changed and others not: put every file back as it was with kubepki restore ${run.name}${run.restoreArgs} (any kubepki command that changes this node does that first, and says so)`,
     });
   }
   return out;
 }
 
-function runningNow(fs: NodeFs): boolean {
+/** The node's lock, or undefined when there is none or it is not ours to read. */
+function readLock(fs: NodeFs): { pid?: unknown; host?: unknown; backupDir?: unknown } | undefined {
   try {
-    const lock = JSON.parse(fs.readFile(LOCK_FILE).toString('utf8')) as { pid?: unknown; host?: unknown };
-    return heldByLiveRun(lock, hostname());
+    return JSON.parse(fs.readFile(LOCK_FILE).toString('utf8')) as { pid?: unknown; host?: unknown; backupDir?: unknown };
   } catch {
-    return false; // no lock, or not ours to read
+    return undefined;
   }
 }
