@@ -2,7 +2,7 @@
  * What to do next about an inventory, in the operator's words: the line `check` prints as `Next:`, the
  * dashboard's headline advice and the JSON's `next`. One place, so every view gives the same advice.
  */
-import { rancherReissueAdvice } from '../layouts/detect.js';
+import { rancherReissueAdvice, KUBESPRAY_RENEW_TIMER } from '../layouts/detect.js';
 import type { CertEntry, Inventory } from './types.js';
 import { BOOTSTRAP_KUBELET_CONF, KUBELET_CONF, KUBELET_PKI_DIR } from '../profiles/kubeadm.js';
 
@@ -15,6 +15,17 @@ function signedHere(inv: Omit<Inventory, 'next'>): (c: CertEntry) => boolean {
 /** The certificates a renewal is due for: expired, or within the warning threshold. */
 function dueOf(inv: Omit<Inventory, 'next'>): CertEntry[] {
   return inv.certificates.filter((c) => c.status === 'expired' || c.status === 'warning');
+}
+
+/** Every certificate due, but the kubelet's, is one kubespray's enabled k8s-certs-renew.timer renews, none expired yet: the timer will. */
+function timerOnly(inv: Omit<Inventory, 'next'>, rootFlag: string): string | undefined {
+  // (the kubelet renews its own client certificate, the timer the rest)
+  const due = dueOf(inv).filter((c) => c.managedBy !== 'kubelet');
+  if (due.length === 0 || !due.every((c) => c.managedBy === KUBESPRAY_RENEW_TIMER)) return undefined;
+  // (one expired: the timer did not do it in time, its finding says where to look; kubepki renew does it now)
+  if (due.some((c) => c.status === 'expired')) return undefined;
+  const service = KUBESPRAY_RENEW_TIMER.replace(/\.timer$/, '.service');
+  return `${KUBESPRAY_RENEW_TIMER} renews them on its calendar (systemctl list-timers ${KUBESPRAY_RENEW_TIMER} says when next); systemctl start ${service} renews them now (or kubepki renew all${rootFlag} --dry-run, then without --dry-run)`;
 }
 
 /** kubeadm's CA names (their rows go in the CA table; without them nothing can be renewed). */
@@ -31,7 +42,7 @@ export function nextStep(inv: Omit<Inventory, 'next'>): string {
     return `bring back ${caGone.join(', ')} and their keys from a backup (kubepki backups${rootFlag}) or another control-plane node (kubepki ca export / ca import); with no copy left, kubepki rebuild${rootFlag} --new-ca --dry-run`;
   }
   if (s.expired + s.warning > 0) {
-    return agentOnly(inv) ?? serverOnly(inv) ?? casTooShort(inv, rootFlag) ?? notARenewal(inv, rootFlag) ?? elsewhereOnly(inv, rootFlag) ?? `kubepki renew all${rootFlag} --dry-run, then without --dry-run (backup first); restart what it lists`;
+    return agentOnly(inv) ?? serverOnly(inv) ?? casTooShort(inv, rootFlag) ?? notARenewal(inv, rootFlag) ?? elsewhereOnly(inv, rootFlag) ?? timerOnly(inv, rootFlag) ?? `kubepki renew all${rootFlag} --dry-run, then without --dry-run (backup first); restart what it lists`;
   }
   if (s.notYetValid > 0) {
     const early = inv.certificates.filter((c) => c.status === 'not-yet-valid');

@@ -12,7 +12,7 @@ import { isPkcs7, isPkcs12, pkcs7Certificates } from '../pki/pkcs7.js';
 import { parseCsr } from '../pki/csr.js';
 import { parseKubeconfig, looksLikeKubeconfig, KubeconfigError, type KubeconfigDoc } from '../kubeconfig/read.js';
 import { manifestPems } from '../kubeconfig/manifest.js';
-import { detectLayouts, kubeadmPkiDir, layoutTargets, type ScanTarget } from '../layouts/detect.js';
+import { detectLayouts, kubeadmPkiDir, kubesprayRenewTimer, layoutTargets, KUBESPRAY_RENEW_TIMER, type KubesprayRenewTimer, type ScanTarget } from '../layouts/detect.js';
 import { kubeadmProfileForFile, KUBEADM_PROFILES, profileCertPath, profileKeyPath, RKE1_COMPONENTS, RANCHER_COMPONENTS, RANCHER_LOOPBACK, DEFAULT_PKI, KUBELET_CONF, KUBELET_PKI_DIR, type KubeadmCertProfile } from '../profiles/kubeadm.js';
 import { readComponentRefs, readKubeadmConfigHints, readKubeletConfig, kubeletConfigPath, kubeletClientRotation, kubeletClientSigningOff, kubeletConfigProblems } from './components.js';
 import { interruptedRuns } from './interrupted.js';
@@ -800,6 +800,8 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
   }
 
   classify({ certificates, records: records.map((r) => ({ entry: r.entry!, keyMismatch: r.keyMismatch, keyExplicit: r.keyExplicit, signer: signerOf.get(r)?.entry, notCaSigner: notCaSigner.get(r)?.entry, sameSubjectNoSig: sameSubjectNoSig.has(r), cert: r.cert, copies: r.copies })), kubeconfigs, fs, hints, componentRefs, threshold, now, findings });
+  // (after classify: what it left kubeadm's, signed by a CA whose key is here, is what the timer's kubeadm renews)
+  if (layoutOf.has('kubespray')) renewedByTimer(kubesprayRenewTimer(fs), certificates);
 
   const all = [...findings, ...certificates.flatMap((c) => c.findings)];
   const inv: Inventory = {
@@ -1053,6 +1055,34 @@ function rancherReaders(distro: 'k3s' | 'rke2', l: CertLocation): string[] {
   if (l.kind === 'kubeconfig' || l.index !== 0 || !l.file.startsWith(dir)) return [];
   const key = l.file.slice(dir.length).replace(/\.(crt|pem|json)$/, '').replace(`-${distro}-`, '-<distro>-');
   return (RANCHER_COMPONENTS[key] ?? []).map((c) => c.replace('<distro>', distro));
+}
+
+/**
+ * kubespray's k8s-certs-renew.timer, enabled, renews what kubeadm renews on this node: RENEWED BY says so, and
+ * an expiring or expired certificate's finding says what the timer does about it (installed but not enabled:
+ * that nothing runs it).
+ */
+function renewedByTimer(timer: KubesprayRenewTimer | undefined, certificates: CertEntry[]): void {
+  if (!timer) return;
+  const service = KUBESPRAY_RENEW_TIMER.replace(/\.timer$/, '.service');
+  const does = 'kubeadm certs renew, then a restart of the control-plane pods';
+  const runs = `${service}${timer.script ? ` (${timer.script})` : ''} runs ${does}`;
+  const calendar = timer.calendar ? ` (OnCalendar=${timer.calendar})` : '';
+  for (const c of certificates) {
+    if (c.managedBy !== 'kubeadm') continue;
+    if (timer.enabledBy) c.managedBy = KUBESPRAY_RENEW_TIMER;
+    for (const f of c.findings) {
+      if (f.code !== 'expiring' && f.code !== 'expired') continue;
+      if (!timer.enabledBy) {
+        const wants = timer.wantedBy.length ? ` (no link in ${timer.wantedBy.map((t) => `/etc/systemd/system/${t}.wants`).join(', ')})` : ' (its [Install] section names no target)';
+        f.message += `; kubespray's ${KUBESPRAY_RENEW_TIMER} is installed but not enabled${wants}, so nothing renews it: systemctl enable --now ${KUBESPRAY_RENEW_TIMER}, whose ${runs}${calendar}`;
+      } else if (f.code === 'expiring') {
+        f.message += `; ${KUBESPRAY_RENEW_TIMER} renews it (enabled: ${timer.enabledBy}): on its calendar${calendar} ${runs}; systemctl list-timers ${KUBESPRAY_RENEW_TIMER} says when next, systemctl start ${service} renews now`;
+      } else {
+        f.message += `; ${KUBESPRAY_RENEW_TIMER} is enabled (${timer.enabledBy}) but has not renewed it: journalctl -u ${service} says why, systemctl list-timers ${KUBESPRAY_RENEW_TIMER} when it last ran${calendar}; systemctl start ${service} runs ${does} now`;
+      }
+    }
+  }
 }
 
 function isKubeadmControlPlane(fs: NodeFs, pkiDir: string): boolean {

@@ -143,11 +143,11 @@ export function certificateLifetime(
   if (o.renewal && o.validitySeconds !== undefined) return { seconds: o.validitySeconds, source: 'validity-flag' };
   // only what those installers made: a CA and its leaves made in the same second elsewhere (cfssl, the
   // hard way) mean nothing by it
-  const installerDays = c.layout === 'rke1' ? 3650 : c.managedBy === 'kubeadm' ? 365 : undefined;
+  const installerDays = c.layout === 'rke1' ? 3650 : byKubeadm(c) ? 365 : undefined;
   // (a kubeadm built for longer certificates, as seed 004's 10-year one, signs its leaves seconds after its CA
   // for whole years: notAfter − notBefore is then N×365 days and a few seconds, which a renewal by a stock
   // kubeadm gives only by landing within the hour of an anniversary of the CA: that is its own lifetime)
-  const wholeYears = c.managedBy === 'kubeadm' && c.lifetimeSeconds >= 2 * 365 * 86400 && c.lifetimeSeconds % (365 * 86400) < 3600;
+  const wholeYears = byKubeadm(c) && c.lifetimeSeconds >= 2 * 365 * 86400 && c.lifetimeSeconds % (365 * 86400) < 3600;
   const notBeforeIsCas = installerDays !== undefined && !c.isCA && signer !== undefined && !self && !wholeYears
     && Math.abs(Date.parse(c.notBefore) - Date.parse(signer.notBefore)) < 1000 && c.lifetimeSeconds > 366 * 86400;
   let ignored: string | undefined;
@@ -165,5 +165,10 @@ export function certificateLifetime(
 function kubeadmPeriodOf(c: LifetimeCert): 'certificateValidityPeriod' | 'caCertificateValidityPeriod' | undefined {
   // (a CA's managedBy is `manual` even in kubeadm's PKI: its profile says it is kubeadm's)
   if (c.isCA) return c.profile !== undefined && kubeadmProfile(c.profile)?.isCA && !['rke1', 'rke2', 'k3s'].includes(c.layout) ? 'caCertificateValidityPeriod' : undefined;
-  return c.managedBy === 'kubeadm' ? 'certificateValidityPeriod' : undefined;
+  return byKubeadm(c) ? 'certificateValidityPeriod' : undefined;
+}
+
+/** kubeadm made c and renews it: by hand, or run by kubespray's k8s-certs-renew.timer */
+function byKubeadm(c: LifetimeCert): boolean {
+  return c.managedBy === 'kubeadm' || c.managedBy === 'k8s-certs-renew.timer';
 }

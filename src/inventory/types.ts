@@ -10,7 +10,8 @@ export type CertStatus = 'ok' | 'warning' | 'expired' | 'not-yet-valid' | 'inval
 
 export type LayoutName = 'kubeadm' | 'kubelet' | 'rke1' | 'rke2' | 'k3s' | 'kubespray' | 'hardway' | 'generic';
 
-export type ManagedBy = 'kubeadm' | 'kubelet' | 'rke1' | 'rke2' | 'k3s' | 'manual';
+/** who renews a certificate; `k8s-certs-renew.timer`: kubespray's enabled timer (auto_renew_certificates), which runs kubeadm certs renew */
+export type ManagedBy = 'kubeadm' | 'kubelet' | 'rke1' | 'rke2' | 'k3s' | 'k8s-certs-renew.timer' | 'manual';
 
 /** Stable finding codes. Never rename one: alerts and scripts key on them. */
 export type FindingCode =

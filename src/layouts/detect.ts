@@ -2,6 +2,7 @@ import type { NodeFs } from '../fs/node-fs.js';
 import type { CertEntry, Inventory, LayoutName } from '../inventory/types.js';
 import { DEFAULT_PKI } from '../profiles/kubeadm.js';
 import { readKubeletConfig, kubeletConfigPath, KUBELET_CONFIG } from '../inventory/components.js';
+import { readSystemdService } from '../inventory/systemd-unit.js';
 
 /** A place to look for certificates, and the layout that put it there. */
 export interface ScanTarget {
@@ -177,4 +178,43 @@ export function rancherReissueAdvice(inv: RancherNode, role: 'agent' | 'server')
     const ca = c.signedBy ? byId.get(c.signedBy) : undefined;
     return ca?.privateKey.present && ca.status !== 'expired' ? advice : undefined;
   };
+}
+
+/** The unit kubespray's `auto_renew_certificates: true` installs and enables on a control-plane node. */
+export const KUBESPRAY_RENEW_TIMER = 'k8s-certs-renew.timer';
+
+/** kubespray's certificate renewal timer on this node, as systemd would run it. */
+export interface KubesprayRenewTimer {
+  /** the timer's unit file */
+  file: string;
+  /** OnCalendar= as written (kubespray's auto_renew_certificates_systemd_calendar) */
+  calendar?: string;
+  /** the `<target>.wants` link that enables it, if any */
+  enabledBy?: string;
+  /** the [Install] targets a `systemctl enable` links it into */
+  wantedBy: string[];
+  /** what k8s-certs-renew.service runs (kubespray's k8s-certs-renew.sh, or .py in newer releases), if it runs anything */
+  script?: string;
+}
+
+/**
+ * kubespray's k8s-certs-renew.timer (roles/kubernetes/control-plane: templates k8s-certs-renew.{timer,service}
+ * in /etc/systemd/system, the script in bin_dir): on its calendar the service runs kubeadm certs renew, removes
+ * the control-plane pod sandboxes so the kubelet restarts them, and copies admin.conf to /root/.kube/config.
+ * Enabled means a link in the .wants directory of a target its [Install] WantedBy= names (kubespray's:
+ * multi-user.target). Only asked on a kubespray node: other nodes pay no stat for it.
+ */
+export function kubesprayRenewTimer(fs: NodeFs): KubesprayRenewTimer | undefined {
+  const file = `/etc/systemd/system/${KUBESPRAY_RENEW_TIMER}`;
+  const st = fs.stat(file);
+  if (!st?.isFile() || st.size === 0) return undefined; // absent, or masked (a link to /dev/null)
+  let text: string;
+  try { text = fs.readFile(file).toString('utf8'); } catch { return undefined; }
+  const lines = text.split(/\r?\n/).filter((l) => !/^[ \t]*[#;]/.test(l)).join('\n');
+  const values = (key: string) => [...lines.matchAll(new RegExp(`^[ \\t]*${key}[ \\t]*=[ \\t]*(.*?)[ \\t]*$`, 'gm'))].map((m) => m[1]!);
+  const calendar = values('OnCalendar').filter(Boolean).pop();
+  const wantedBy = values('WantedBy').flatMap((v) => v.split(/\s+/)).filter(Boolean);
+  const enabledBy = wantedBy.map((t) => `/etc/systemd/system/${t}.wants/${KUBESPRAY_RENEW_TIMER}`).find((l) => fs.lstat(l) !== undefined);
+  const script = readSystemdService(fs, KUBESPRAY_RENEW_TIMER.replace(/\.timer$/, '.service'))?.argv[0];
+  return { file, wantedBy, ...(calendar ? { calendar } : {}), ...(enabledBy ? { enabledBy } : {}), ...(script ? { script } : {}) };
 }
