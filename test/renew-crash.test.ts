@@ -195,3 +195,26 @@ test('every command that changes the node says the same of an interrupted run: a
   JSON.parse(real.out);
   assert.match(real.err, /An interrupted run was rolled back first from /);
 });
+
+test('a failed rollback under --root names the restore with that --root: without it the command it gave ran against this machine\'s own / (and was refused there)', async () => {
+  // 1. the run's own rollback fails: its hint
+  const root = copyFixture('kubeadm-1.26-expired');
+  const nfs = new NodeFs(root);
+  const { lockNode, applyChanges } = await import('../src/apply/transaction.js');
+  const crt = path.join(root, 'etc/kubernetes/pki/apiserver.crt');
+  const lock = lockNode(nfs, now);
+  const verify = () => { fs.rmSync(crt); fs.mkdirSync(crt); fs.writeFileSync(path.join(crt, 'x'), ''); throw new Error('verification failed'); };
+  await assert.rejects(applyChanges(nfs, [{ op: 'write', path: '/etc/kubernetes/pki/apiserver.crt', content: Buffer.from('new') }], { action: 'renew', now, lock, verify }),
+    (e: Error & { hint?: string }) => /the rollback failed too/.test(e.message) && new RegExp(`kubepki restore \\S+ --root ${root}\``).test(e.hint ?? ''));
+  lock.release();
+  // 2. the next command's rollback of a killed run fails (a directory where a file goes back): its hint
+  const b = copyFixture('kubeadm-1.26-expired');
+  const k = await spawnCli(['renew', 'all', '--root', b, '--now', NOW], { KUBEPKI_TEST_CRASH_AT: '40' });
+  assert.equal(k.signal, 'SIGKILL', k.out);
+  const bcrt = path.join(b, 'etc/kubernetes/pki/apiserver.crt');
+  fs.rmSync(bcrt); fs.mkdirSync(bcrt); fs.writeFileSync(path.join(bcrt, 'x'), '');
+  const r = await cli(['renew', 'all', '--root', b, '--now', NOW]);
+  assert.equal(r.code, 3, r.err + r.out);
+  assert.match(r.err, /failed to roll back 1 file/);
+  assert.match(r.err, new RegExp(`kubepki restore \\S+ --root ${b}\``), r.err);
+});

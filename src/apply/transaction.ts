@@ -411,7 +411,7 @@ function rollBack(nfs: NodeFs, dir: string, m: BackupManifest): void {
   }
   if (errors.length === 0) removeCreatedDirs(nfs, m);
   if (errors.length > 0) {
-    throw new UserError(`failed to roll back ${errors.length} file(s) from backup ${dir}: ${errors.join('; ')}`, `put them back by hand from ${dir}/files, or run \`kubepki restore ${dir}\``);
+    throw new UserError(`failed to roll back ${errors.length} file(s) from backup ${dir}: ${errors.join('; ')}`, `put them back by hand from ${dir}/files, or run \`kubepki restore ${dir}${nfs.root !== '/' ? ` --root ${nfs.root}` : ''}\``);
   }
 }
 
@@ -696,7 +696,7 @@ export async function applyChanges(nfs: NodeFs, changes: Change[], o: Transactio
         rollBack(nfs, dir, manifest);
       } catch (rb) {
         lock.keep();
-        throw new UserError(`failed to ${o.action}: ${errorMessage(e)}; and the rollback failed too: ${errorMessage(rb)}`, `restore with \`kubepki restore ${dir}\``, 2);
+        throw new UserError(`failed to ${o.action}: ${errorMessage(e)}; and the rollback failed too: ${errorMessage(rb)}`, `restore with \`kubepki restore ${dir}${nfs.root !== '/' ? ` --root ${nfs.root}` : ''}\``, 2);
       }
       // every file is back; a manifest that cannot say so (the disk that failed the run is full) stays
       // in-progress, and the next run's rollback of it changes nothing
