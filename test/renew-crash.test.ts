@@ -218,3 +218,28 @@ test('a failed rollback under --root names the restore with that --root: without
   assert.match(r.err, /failed to roll back 1 file/);
   assert.match(r.err, new RegExp(`kubepki restore \\S+ --root ${b}\``), r.err);
 });
+
+test('taking over a dead lock rolls back that run only: an older interrupted run already put right by hand (its lock removed as the hint says, its backup restored) is not rolled back again months later over the keys renewed since', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const lockFile = path.join(root, 'var/lib/kubepki/kubepki.lock');
+  const k = await spawnCli(['renew', 'all', '--root', root, '--now', NOW], { KUBEPKI_TEST_CRASH_AT: '40' });
+  assert.equal(k.signal, 'SIGKILL', k.out);
+  // after a reboot its pid belongs to another process: kubepki refuses, and says to remove the lock
+  fs.writeFileSync(lockFile, JSON.stringify({ ...JSON.parse(fs.readFileSync(lockFile, 'utf8')) as object, pid: 1 }));
+  const refused = await cli(['renew', 'all', '--root', root, '--now', NOW]);
+  assert.equal(refused.code, 3);
+  assert.match(refused.err, /remove the lock file/);
+  fs.rmSync(lockFile);
+  const crashed = listBackups(path.join(root, 'var/lib/kubepki/backups')).find((b) => b.state === 'in-progress')!;
+  assert.equal((await cli(['restore', crashed.dir, '--root', root, '--now', NOW])).code, 0);
+  assert.equal((await cli(['renew', 'all', '--new-key', '--root', root, '--now', '2026-12-02T00:00:00Z'])).code, 0);
+  const key = path.join(root, 'etc/kubernetes/pki/etcd/server.key');
+  const renewedKey = fs.readFileSync(key);
+  // later, a run killed while it copied its backup (no node file changed), and the next run takes its lock over
+  const k2 = await spawnCli(['renew', 'apiserver', '--root', root, '--now', '2026-12-03T00:00:00Z'], { KUBEPKI_TEST_CRASH_AT: '1' });
+  assert.equal(k2.signal, 'SIGKILL', k2.out);
+  const next = await cli(['renew', 'apiserver', '--root', root, '--now', '2026-12-03T00:00:00Z']);
+  assert.equal(next.code, 0, `${next.err}${next.out}`.slice(0, 3000));
+  assert.doesNotMatch(next.out, /An interrupted run was rolled back first/);
+  assert.deepEqual(fs.readFileSync(key), renewedKey, 'etcd/server.key is the one renew --new-key made (nothing else holds it)');
+});

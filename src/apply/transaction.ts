@@ -501,7 +501,12 @@ function takeLock(nfs: NodeFs, now: Date, backupRoot: string): NodeLock {
       // (a --backup-dir can be shared by many nodes: there only the runs made for this root are ours)
       const ownDir = defaultBackupRoot(nfs);
       const dirs = held?.backupDir && !isInside(backupRoot, held.backupDir) ? [held.backupDir] : [];
-      for (const d of [...inProgressBackups(backupRoot), ...dirs]) {
+      // only the run the lock names (its backup's name, wherever the tree is mounted now): another in-progress
+      // backup is an older run that was put right otherwise (its lock removed, its backup restored, or its
+      // 'rolled-back' not written on a full disk), and rolling it back now would put its old files over every
+      // renewal made since, new keys whose only copy is on the node
+      const named = held?.backupDir ? path.basename(held.backupDir) : undefined;
+      for (const d of [...inProgressBackups(backupRoot).filter((x) => path.basename(x) === named), ...dirs]) {
         if (recovered.includes(d)) continue;
         let m: BackupManifest;
         try { m = readManifest(d); } catch { continue; }
@@ -699,7 +704,7 @@ export async function applyChanges(nfs: NodeFs, changes: Change[], o: Transactio
         throw new UserError(`failed to ${o.action}: ${errorMessage(e)}; and the rollback failed too: ${errorMessage(rb)}`, `restore with \`kubepki restore ${dir}${nfs.root !== '/' ? ` --root ${nfs.root}` : ''}\``, 2);
       }
       // every file is back; a manifest that cannot say so (the disk that failed the run is full) stays
-      // in-progress, and the next run's rollback of it changes nothing
+      // in-progress, and no later run rolls it back (a takeover rolls back only the run its lock names)
       try {
         manifest.state = 'rolled-back';
         writeManifest(dir, manifest);
