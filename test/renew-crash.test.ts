@@ -238,6 +238,12 @@ test('taking over a dead lock rolls back that run only: an older interrupted run
   // later, a run killed while it copied its backup (no node file changed), and the next run takes its lock over
   const k2 = await spawnCli(['renew', 'apiserver', '--root', root, '--now', '2026-12-03T00:00:00Z'], { KUBEPKI_TEST_CRASH_AT: '1' });
   assert.equal(k2.signal, 'SIGKILL', k2.out);
+  // nor do check and a dry run name the older run as one to restore or roll back (that restore would put its
+  // old files back over the renewals since)
+  const chk = await cli(['check', '--root', root, '--now', '2026-12-03T00:00:00Z']);
+  assert.doesNotMatch(chk.out, /interrupted-run/);
+  const dry = await cli(['renew', 'apiserver', '--dry-run', '--root', root, '--now', '2026-12-03T00:00:00Z']);
+  assert.doesNotMatch(dry.out, /was interrupted/);
   const next = await cli(['renew', 'apiserver', '--root', root, '--now', '2026-12-03T00:00:00Z']);
   assert.equal(next.code, 0, `${next.err}${next.out}`.slice(0, 3000));
   assert.doesNotMatch(next.out, /An interrupted run was rolled back first/);

@@ -137,7 +137,11 @@ export function lockNode(nfs: NodeFs, now: Date, backupRoot?: string): NodeLock 
 
 /** Backups of runs that were interrupted and not yet rolled back. */
 export function interruptedRuns(nfs: NodeFs, backupRoot?: string): string[] {
-  return inProgressBackups(backupRoot ?? defaultBackupRoot(nfs));
+  // the one the node's lock names, which a real run rolls back (see takeLock); none without a lock
+  let named: string | undefined;
+  try { named = (JSON.parse(fs.readFileSync(lockPath(nfs), 'utf8')) as LockInfo).backupDir; } catch { return []; }
+  if (typeof named !== 'string') return [];
+  return inProgressBackups(backupRoot ?? defaultBackupRoot(nfs)).filter((d) => path.basename(d) === path.basename(named));
 }
 
 export interface TransactionResult {

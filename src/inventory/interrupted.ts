@@ -18,8 +18,12 @@ export function interruptedRuns(fs: NodeFs): Finding[] {
   const out: Finding[] = [];
   if (!fs.lstat(LOCK_FILE) || !fs.lstat(dir)) return out; // (the common case, without readdir's ENOENT error object)
   const root = fs.root === '/' ? '' : ` --root ${fs.root}`;
+  // only the run the lock names (by its backup's name: the tree may be mounted elsewhere now), the one the next
+  // command rolls back; another in-progress backup is an older run put right otherwise, and restoring it would
+  // put its old files back over every renewal since
+  const named = lockedBackupName(fs);
   for (const d of fs.readDir(dir)) {
-    if (!d.isDirectory()) continue;
+    if (!d.isDirectory() || d.name !== named) continue;
     const backup = `${dir}/${d.name}`;
     let m: { state?: unknown; action?: unknown; created?: unknown };
     try { m = JSON.parse(fs.readFile(`${backup}/manifest.json`).toString('utf8')) as typeof m; } catch { continue; }
@@ -34,6 +38,15 @@ export function interruptedRuns(fs: NodeFs): Finding[] {
     });
   }
   return out;
+}
+
+function lockedBackupName(fs: NodeFs): string | undefined {
+  try {
+    const d = (JSON.parse(fs.readFile(LOCK_FILE).toString('utf8')) as { backupDir?: unknown }).backupDir;
+    return typeof d === 'string' ? d.replace(/\/+$/, '').split('/').pop() : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function runningNow(fs: NodeFs): boolean {
