@@ -225,12 +225,20 @@ test('taking over a dead lock rolls back that run only: an older interrupted run
   const k = await spawnCli(['renew', 'all', '--root', root, '--now', NOW], { KUBEPKI_TEST_CRASH_AT: '40' });
   assert.equal(k.signal, 'SIGKILL', k.out);
   // after a reboot its pid belongs to another process: kubepki refuses, and says to remove the lock
-  fs.writeFileSync(lockFile, JSON.stringify({ ...JSON.parse(fs.readFileSync(lockFile, 'utf8')) as object, pid: 1 }));
+  const dead = JSON.parse(fs.readFileSync(lockFile, 'utf8')) as object;
+  fs.writeFileSync(lockFile, JSON.stringify({ ...dead, pid: 1 }));
   const refused = await cli(['renew', 'all', '--root', root, '--now', NOW]);
   assert.equal(refused.code, 3);
-  assert.match(refused.err, /remove the lock file/);
-  fs.rmSync(lockFile);
+  // the hint names this tree's lock file (not the node path, which is this machine's own under --root) and the
+  // restore that puts back what the run changed: once the lock is removed by hand, nothing else does
   const crashed = listBackups(path.join(root, 'var/lib/kubepki/backups')).find((b) => b.state === 'in-progress')!;
+  const hint = `if no kubepki is running, remove ${lockFile}, then put back what that run changed: kubepki restore ${crashed.dir} --root ${root}`;
+  assert.ok(refused.err.includes(hint), refused.err);
+  // the same for a lock from another machine (the node's disk mounted here)
+  fs.writeFileSync(lockFile, JSON.stringify({ ...dead, host: 'node-a' }));
+  const other = await cli(['renew', 'all', '--root', root, '--now', NOW]);
+  assert.ok(other.err.includes(`if that run is gone, remove ${lockFile}, then put back what that run changed: kubepki restore ${crashed.dir} --root ${root}`), other.err);
+  fs.rmSync(lockFile);
   assert.equal((await cli(['restore', crashed.dir, '--root', root, '--now', NOW])).code, 0);
   assert.equal((await cli(['renew', 'all', '--new-key', '--root', root, '--now', '2026-12-02T00:00:00Z'])).code, 0);
   const key = path.join(root, 'etc/kubernetes/pki/etcd/server.key');

@@ -463,8 +463,16 @@ function takeLock(nfs: NodeFs, now: Date, backupRoot: string): NodeLock {
       setBackup, recovered,
     };
   };
+  // what to do once the operator knows the run is gone: remove this lock (its path here, not the node's, under
+  // --root), and put back what that run changed (a run takes over only a lock it can tell is dead: after the
+  // lock is removed by hand, nothing rolls that run back, and check no longer reports it)
+  const removeHint = (held: LockInfo): string => {
+    const named = typeof held.backupDir === 'string' ? [path.join(backupRoot, path.basename(held.backupDir)), held.backupDir] : [];
+    const dir = named.find((d) => { try { return readManifest(d).state === 'in-progress'; } catch { return false; } });
+    return `remove ${file}${dir ? `, then put back what that run changed: kubepki restore ${dir}${nfs.root !== '/' ? ` --root ${nfs.root}` : ''}` : ''}`;
+  };
   const refuse = (held: LockInfo): never => {
-    throw new UserError(`failed to lock ${nfs.nodePath(file)}: kubepki (pid ${held.pid}) is already changing this node since ${held.since}`, 'wait for it to finish; if no kubepki is running, remove the lock file');
+    throw new UserError(`failed to lock ${nfs.nodePath(file)}: kubepki (pid ${held.pid}) is already changing this node since ${held.since}`, `wait for it to finish; if no kubepki is running, ${removeHint(held)}`);
   };
   const readLock = (f: string): { raw?: string; held?: LockInfo } => {
     let raw: string;
@@ -487,7 +495,7 @@ function takeLock(nfs: NodeFs, now: Date, backupRoot: string): NodeLock {
     if (raw === undefined) continue; // released just now
     if (live(held)) refuse(held!);
     if (held && held.host !== os.hostname()) {
-      throw new UserError(`failed to lock ${nfs.nodePath(file)}: held by kubepki pid ${held.pid} on ${held.host} since ${held.since}`, 'if that run is gone, remove the lock file');
+      throw new UserError(`failed to lock ${nfs.nodePath(file)}: held by kubepki pid ${held.pid} on ${held.host} since ${held.since}`, `if that run is gone, ${removeHint(held)}`);
     }
     if (!createWhole(guard, text())) {
       const other = readLock(guard).held;
