@@ -222,7 +222,7 @@ test('a failed rollback under --root names the restore with that --root: without
 test('taking over a dead lock rolls back that run only: an older interrupted run already put right by hand (its lock removed as the hint says, its backup restored) is not rolled back again months later over the keys renewed since', async () => {
   const root = copyFixture('kubeadm-1.26-expired');
   const lockFile = path.join(root, 'var/lib/kubepki/kubepki.lock');
-  const k = await spawnCli(['renew', 'all', '--root', root, '--now', NOW], { KUBEPKI_TEST_CRASH_AT: '40' });
+  const k = await spawnCli(['renew', 'all', '--root', root, '--now', NOW], { KUBEPKI_TEST_CRASH_AT: '30' });
   assert.equal(k.signal, 'SIGKILL', k.out);
   // after a reboot its pid belongs to another process: kubepki refuses, and says to remove the lock
   const dead = JSON.parse(fs.readFileSync(lockFile, 'utf8')) as object;
@@ -240,6 +240,9 @@ test('taking over a dead lock rolls back that run only: an older interrupted run
   assert.ok(other.err.includes(`if that run is gone, remove ${lockFile}, then put back what that run changed: kubepki restore ${crashed.dir} --root ${root}`), other.err);
   fs.rmSync(lockFile);
   assert.equal((await cli(['restore', crashed.dir, '--root', root, '--now', NOW])).code, 0);
+  // what the killed run had written beside its targets (new keys among them) goes with it, as its rollback does
+  const temps = (fs.readdirSync(root, { recursive: true }) as string[]).filter((f) => /\.kubepki-\d+\.tmp$/.test(f));
+  assert.deepEqual(temps, []);
   assert.equal((await cli(['renew', 'all', '--new-key', '--root', root, '--now', '2026-12-02T00:00:00Z'])).code, 0);
   const key = path.join(root, 'etc/kubernetes/pki/etcd/server.key');
   const renewedKey = fs.readFileSync(key);

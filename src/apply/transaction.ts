@@ -813,6 +813,14 @@ export function keyModeChanges(nfs: NodeFs, changes: Change[]): ModeChange[] {
 }
 
 /**
+ * Remove the temp files a killed run left beside its targets (new keys among them), as its rollback does: for
+ * a restore of its backup made without that rollback (its lock removed by hand).
+ */
+export function removeRunTemps(nfs: NodeFs, m: BackupManifest): void {
+  for (const e of m.entries) cleanTemps(nfs.hostPath(e.path));
+}
+
+/**
  * Remove the directories a run made (its manifest's createdDirs, deepest first) that are empty again once
  * its files are gone; one that holds anything (put there since) stays. Returns the node paths removed.
  */
