@@ -195,3 +195,68 @@ test('every command that changes the node says the same of an interrupted run: a
   JSON.parse(real.out);
   assert.match(real.err, /An interrupted run was rolled back first from /);
 });
+
+test('a failed rollback under --root names the restore with that --root: without it the command it gave ran against this machine\'s own / (and was refused there)', async () => {
+  // 1. the run's own rollback fails: its hint
+  const root = copyFixture('kubeadm-1.26-expired');
+  const nfs = new NodeFs(root);
+  const { lockNode, applyChanges } = await import('../src/apply/transaction.js');
+  const crt = path.join(root, 'etc/kubernetes/pki/apiserver.crt');
+  const lock = lockNode(nfs, now);
+  const verify = () => { fs.rmSync(crt); fs.mkdirSync(crt); fs.writeFileSync(path.join(crt, 'x'), ''); throw new Error('verification failed'); };
+  await assert.rejects(applyChanges(nfs, [{ op: 'write', path: '/etc/kubernetes/pki/apiserver.crt', content: Buffer.from('new') }], { action: 'renew', now, lock, verify }),
+    (e: Error & { hint?: string }) => /the rollback failed too/.test(e.message) && new RegExp(`kubepki restore \\S+ --root ${root}\``).test(e.hint ?? ''));
+  lock.release();
+  // 2. the next command's rollback of a killed run fails (a directory where a file goes back): its hint
+  const b = copyFixture('kubeadm-1.26-expired');
+  const k = await spawnCli(['renew', 'all', '--root', b, '--now', NOW], { KUBEPKI_TEST_CRASH_AT: '40' });
+  assert.equal(k.signal, 'SIGKILL', k.out);
+  const bcrt = path.join(b, 'etc/kubernetes/pki/apiserver.crt');
+  fs.rmSync(bcrt); fs.mkdirSync(bcrt); fs.writeFileSync(path.join(bcrt, 'x'), '');
+  const r = await cli(['renew', 'all', '--root', b, '--now', NOW]);
+  assert.equal(r.code, 3, r.err + r.out);
+  assert.match(r.err, /failed to roll back 1 file/);
+  assert.match(r.err, new RegExp(`kubepki restore \\S+ --root ${b}\``), r.err);
+});
+
+test('taking over a dead lock rolls back that run only: an older interrupted run already put right by hand (its lock removed as the hint says, its backup restored) is not rolled back again months later over the keys renewed since', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const lockFile = path.join(root, 'var/lib/kubepki/kubepki.lock');
+  const k = await spawnCli(['renew', 'all', '--root', root, '--now', NOW], { KUBEPKI_TEST_CRASH_AT: '30' });
+  assert.equal(k.signal, 'SIGKILL', k.out);
+  // after a reboot its pid belongs to another process: kubepki refuses, and says to remove the lock
+  const dead = JSON.parse(fs.readFileSync(lockFile, 'utf8')) as object;
+  fs.writeFileSync(lockFile, JSON.stringify({ ...dead, pid: 1 }));
+  const refused = await cli(['renew', 'all', '--root', root, '--now', NOW]);
+  assert.equal(refused.code, 3);
+  // the hint names this tree's lock file (not the node path, which is this machine's own under --root) and the
+  // restore that puts back what the run changed: once the lock is removed by hand, nothing else does
+  const crashed = listBackups(path.join(root, 'var/lib/kubepki/backups')).find((b) => b.state === 'in-progress')!;
+  const hint = `if no kubepki is running, remove ${lockFile}, then put back what that run changed: kubepki restore ${crashed.dir} --root ${root}`;
+  assert.ok(refused.err.includes(hint), refused.err);
+  // the same for a lock from another machine (the node's disk mounted here)
+  fs.writeFileSync(lockFile, JSON.stringify({ ...dead, host: 'node-a' }));
+  const other = await cli(['renew', 'all', '--root', root, '--now', NOW]);
+  assert.ok(other.err.includes(`if that run is gone, remove ${lockFile}, then put back what that run changed: kubepki restore ${crashed.dir} --root ${root}`), other.err);
+  fs.rmSync(lockFile);
+  assert.equal((await cli(['restore', crashed.dir, '--root', root, '--now', NOW])).code, 0);
+  // what the killed run had written beside its targets (new keys among them) goes with it, as its rollback does
+  const temps = (fs.readdirSync(root, { recursive: true }) as string[]).filter((f) => /\.kubepki-\d+\.tmp$/.test(f));
+  assert.deepEqual(temps, []);
+  assert.equal((await cli(['renew', 'all', '--new-key', '--root', root, '--now', '2026-12-02T00:00:00Z'])).code, 0);
+  const key = path.join(root, 'etc/kubernetes/pki/etcd/server.key');
+  const renewedKey = fs.readFileSync(key);
+  // later, a run killed while it copied its backup (no node file changed), and the next run takes its lock over
+  const k2 = await spawnCli(['renew', 'apiserver', '--root', root, '--now', '2026-12-03T00:00:00Z'], { KUBEPKI_TEST_CRASH_AT: '1' });
+  assert.equal(k2.signal, 'SIGKILL', k2.out);
+  // nor do check and a dry run name the older run as one to restore or roll back (that restore would put its
+  // old files back over the renewals since)
+  const chk = await cli(['check', '--root', root, '--now', '2026-12-03T00:00:00Z']);
+  assert.doesNotMatch(chk.out, /interrupted-run/);
+  const dry = await cli(['renew', 'apiserver', '--dry-run', '--root', root, '--now', '2026-12-03T00:00:00Z']);
+  assert.doesNotMatch(dry.out, /was interrupted/);
+  const next = await cli(['renew', 'apiserver', '--root', root, '--now', '2026-12-03T00:00:00Z']);
+  assert.equal(next.code, 0, `${next.err}${next.out}`.slice(0, 3000));
+  assert.doesNotMatch(next.out, /An interrupted run was rolled back first/);
+  assert.deepEqual(fs.readFileSync(key), renewedKey, 'etcd/server.key is the one renew --new-key made (nothing else holds it)');
+});

@@ -137,7 +137,11 @@ export function lockNode(nfs: NodeFs, now: Date, backupRoot?: string): NodeLock 
 
 /** Backups of runs that were interrupted and not yet rolled back. */
 export function interruptedRuns(nfs: NodeFs, backupRoot?: string): string[] {
-  return inProgressBackups(backupRoot ?? defaultBackupRoot(nfs));
+  // the one the node's lock names, which a real run rolls back (see takeLock); none without a lock
+  let named: string | undefined;
+  try { named = (JSON.parse(fs.readFileSync(lockPath(nfs), 'utf8')) as LockInfo).backupDir; } catch { return []; }
+  if (typeof named !== 'string') return [];
+  return inProgressBackups(backupRoot ?? defaultBackupRoot(nfs)).filter((d) => path.basename(d) === path.basename(named));
 }
 
 export interface TransactionResult {
@@ -411,7 +415,7 @@ function rollBack(nfs: NodeFs, dir: string, m: BackupManifest): void {
   }
   if (errors.length === 0) removeCreatedDirs(nfs, m);
   if (errors.length > 0) {
-    throw new UserError(`failed to roll back ${errors.length} file(s) from backup ${dir}: ${errors.join('; ')}`, `put them back by hand from ${dir}/files, or run \`kubepki restore ${dir}\``);
+    throw new UserError(`failed to roll back ${errors.length} file(s) from backup ${dir}: ${errors.join('; ')}`, `put them back by hand from ${dir}/files, or run \`kubepki restore ${dir}${nfs.root !== '/' ? ` --root ${nfs.root}` : ''}\``);
   }
 }
 
@@ -459,8 +463,16 @@ function takeLock(nfs: NodeFs, now: Date, backupRoot: string): NodeLock {
       setBackup, recovered,
     };
   };
+  // what to do once the operator knows the run is gone: remove this lock (its path here, not the node's, under
+  // --root), and put back what that run changed (a run takes over only a lock it can tell is dead: after the
+  // lock is removed by hand, nothing rolls that run back, and check no longer reports it)
+  const removeHint = (held: LockInfo): string => {
+    const named = typeof held.backupDir === 'string' ? [path.join(backupRoot, path.basename(held.backupDir)), held.backupDir] : [];
+    const dir = named.find((d) => { try { return readManifest(d).state === 'in-progress'; } catch { return false; } });
+    return `remove ${file}${dir ? `, then put back what that run changed: kubepki restore ${dir}${nfs.root !== '/' ? ` --root ${nfs.root}` : ''}` : ''}`;
+  };
   const refuse = (held: LockInfo): never => {
-    throw new UserError(`failed to lock ${nfs.nodePath(file)}: kubepki (pid ${held.pid}) is already changing this node since ${held.since}`, 'wait for it to finish; if no kubepki is running, remove the lock file');
+    throw new UserError(`failed to lock ${nfs.nodePath(file)}: kubepki (pid ${held.pid}) is already changing this node since ${held.since}`, `wait for it to finish; if no kubepki is running, ${removeHint(held)}`);
   };
   const readLock = (f: string): { raw?: string; held?: LockInfo } => {
     let raw: string;
@@ -483,7 +495,7 @@ function takeLock(nfs: NodeFs, now: Date, backupRoot: string): NodeLock {
     if (raw === undefined) continue; // released just now
     if (live(held)) refuse(held!);
     if (held && held.host !== os.hostname()) {
-      throw new UserError(`failed to lock ${nfs.nodePath(file)}: held by kubepki pid ${held.pid} on ${held.host} since ${held.since}`, 'if that run is gone, remove the lock file');
+      throw new UserError(`failed to lock ${nfs.nodePath(file)}: held by kubepki pid ${held.pid} on ${held.host} since ${held.since}`, `if that run is gone, ${removeHint(held)}`);
     }
     if (!createWhole(guard, text())) {
       const other = readLock(guard).held;
@@ -501,7 +513,12 @@ function takeLock(nfs: NodeFs, now: Date, backupRoot: string): NodeLock {
       // (a --backup-dir can be shared by many nodes: there only the runs made for this root are ours)
       const ownDir = defaultBackupRoot(nfs);
       const dirs = held?.backupDir && !isInside(backupRoot, held.backupDir) ? [held.backupDir] : [];
-      for (const d of [...inProgressBackups(backupRoot), ...dirs]) {
+      // only the run the lock names (its backup's name, wherever the tree is mounted now): another in-progress
+      // backup is an older run that was put right otherwise (its lock removed, its backup restored, or its
+      // 'rolled-back' not written on a full disk), and rolling it back now would put its old files over every
+      // renewal made since, new keys whose only copy is on the node
+      const named = held?.backupDir ? path.basename(held.backupDir) : undefined;
+      for (const d of [...inProgressBackups(backupRoot).filter((x) => path.basename(x) === named), ...dirs]) {
         if (recovered.includes(d)) continue;
         let m: BackupManifest;
         try { m = readManifest(d); } catch { continue; }
@@ -696,10 +713,10 @@ export async function applyChanges(nfs: NodeFs, changes: Change[], o: Transactio
         rollBack(nfs, dir, manifest);
       } catch (rb) {
         lock.keep();
-        throw new UserError(`failed to ${o.action}: ${errorMessage(e)}; and the rollback failed too: ${errorMessage(rb)}`, `restore with \`kubepki restore ${dir}\``, 2);
+        throw new UserError(`failed to ${o.action}: ${errorMessage(e)}; and the rollback failed too: ${errorMessage(rb)}`, `restore with \`kubepki restore ${dir}${nfs.root !== '/' ? ` --root ${nfs.root}` : ''}\``, 2);
       }
       // every file is back; a manifest that cannot say so (the disk that failed the run is full) stays
-      // in-progress, and the next run's rollback of it changes nothing
+      // in-progress, and no later run rolls it back (a takeover rolls back only the run its lock names)
       try {
         manifest.state = 'rolled-back';
         writeManifest(dir, manifest);
@@ -793,6 +810,14 @@ export function keyModeChanges(nfs: NodeFs, changes: Change[]): ModeChange[] {
     if (m && !out.some((o) => o.path === target)) out.push(m);
   }
   return out;
+}
+
+/**
+ * Remove the temp files a killed run left beside its targets (new keys among them), as its rollback does: for
+ * a restore of its backup made without that rollback (its lock removed by hand).
+ */
+export function removeRunTemps(nfs: NodeFs, m: BackupManifest): void {
+  for (const e of m.entries) cleanTemps(nfs.hostPath(e.path));
 }
 
 /**

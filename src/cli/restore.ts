@@ -38,7 +38,7 @@ Exit codes:
       const nfs = openRoot(o.root);
       const backupDir = resolveBackupDir(o.backupDir, io.cwd);
       await withNodeLock(io, nfs, now, { dryRun: o.dryRun, backupRoot: backupDir }, async (lock) => {
-        const { readManifest, restoreChanges, applyChanges, defaultBackupRoot, isInside, removeCreatedDirs, changedSince } = await import('../apply/transaction.js');
+        const { readManifest, restoreChanges, applyChanges, defaultBackupRoot, isInside, removeCreatedDirs, removeRunTemps, changedSince } = await import('../apply/transaction.js');
         const root = backupDir ?? defaultBackupRoot(nfs);
         const candidates = [path.resolve(io.cwd, backup), path.join(root, backup), nfs.hostPath(backup)];
         const dir = candidates.find((d) => fs.existsSync(path.join(d, 'manifest.json')));
@@ -83,6 +83,8 @@ Exit codes:
         const res = await applyChanges(nfs, changes, {
           action: 'restore', now, ...(backupDir ? { backupRoot: backupDir } : {}), note: `restore ${dir}`, lock, onStep: testStepHook(io.env),
         });
+        // (a run still in-progress was killed, and what it wrote beside its targets was never cleaned up)
+        if (m.state === 'in-progress') removeRunTemps(nfs, m);
         const removed = removeCreatedDirs(nfs, m);
         const kept = (m.createdDirs ?? []).filter((d) => !removed.includes(d) && nfs.lstat(d)?.isDirectory());
         if (removed.length) io.stdout(`Removed ${removed.length} empty director${removed.length === 1 ? 'y' : 'ies'} that run had made: ${removed.join(', ')}.\n`);

@@ -20,33 +20,28 @@ export function interruptedRuns(fs: NodeFs): Finding[] {
   if (!fs.lstat(LOCK_FILE)) return out; // (the common case, without readdir's ENOENT error object)
   const lock = readLock(fs);
   const root = fs.root === '/' ? '' : ` --root ${fs.root}`;
-  // the node's own backups, and the one the lock names when its run kept it elsewhere (--backup-dir): the
-  // lock holds that directory's path on this machine
-  const runs: { shown: string; name: string; manifest: () => Buffer; restoreArgs: string }[] = [];
-  if (fs.lstat(BACKUP_DIR)) {
-    for (const d of fs.readDir(BACKUP_DIR)) {
-      if (!d.isDirectory()) continue;
-      const shown = `${BACKUP_DIR}/${d.name}`;
-      runs.push({ shown, name: d.name, manifest: () => fs.readFile(`${shown}/manifest.json`), restoreArgs: root });
-    }
+  // only the run the lock names, the one the next command rolls back; another in-progress backup is an older
+  // run put right otherwise, and restoring it would put its old files back over every renewal since
+  const named = typeof lock?.backupDir === 'string' ? lock.backupDir.replace(/\/+$/, '') : undefined;
+  if (!named) return out;
+  const name = path.basename(named);
+  // the lock holds the backup's path on the machine that ran it: a --backup-dir outside the tree is read there;
+  // else the tree's own backup of that name (the tree may be mounted elsewhere now)
+  const elsewhere = path.isAbsolute(named) && path.dirname(named) !== fs.hostPath(BACKUP_DIR) && hostFs.existsSync(named) ? named : undefined;
+  const run = elsewhere
+    ? { shown: elsewhere, manifest: () => hostFs.readFileSync(path.join(elsewhere, 'manifest.json')), restoreArgs: `${root} --backup-dir ${path.dirname(elsewhere)}` }
+    : { shown: `${BACKUP_DIR}/${name}`, manifest: () => fs.readFile(`${BACKUP_DIR}/${name}/manifest.json`), restoreArgs: root };
+  let m: { state?: unknown; action?: unknown; created?: unknown };
+  try { m = JSON.parse(run.manifest().toString('utf8')) as typeof m; } catch { return out; }
+  if (m?.state !== 'in-progress') return out;
+  if (heldByLiveRun(lock, hostname())) {
+    out.push({ code: 'interrupted-run', severity: 'info', file: run.shown, message: `a kubepki ${String(m.action)} is changing this node right now (backup ${run.shown}); check again when it has finished` });
+    return out;
   }
-  const elsewhere = typeof lock?.backupDir === 'string' && path.isAbsolute(lock.backupDir) ? lock.backupDir : undefined;
-  if (elsewhere && path.dirname(elsewhere) !== fs.hostPath(BACKUP_DIR)) {
-    runs.push({ shown: elsewhere, name: path.basename(elsewhere), manifest: () => hostFs.readFileSync(path.join(elsewhere, 'manifest.json')), restoreArgs: `${root} --backup-dir ${path.dirname(elsewhere)}` });
-  }
-  for (const run of runs) {
-    let m: { state?: unknown; action?: unknown; created?: unknown };
-    try { m = JSON.parse(run.manifest().toString('utf8')) as typeof m; } catch { continue; }
-    if (m?.state !== 'in-progress') continue;
-    if (heldByLiveRun(lock, hostname())) {
-      out.push({ code: 'interrupted-run', severity: 'info', file: run.shown, message: `a kubepki ${String(m.action)} is changing this node right now (backup ${run.shown}); check again when it has finished` });
-      continue;
-    }
-    out.push({
-      code: 'interrupted-run', severity: 'error', file: run.shown,
-      message: `a kubepki ${String(m.action)} started ${String(m.created)} was interrupted and may have left some files changed and others not: put every file back as it was with kubepki restore ${run.name}${run.restoreArgs} (any kubepki command that changes this node does that first, and says so)`,
-    });
-  }
+  out.push({
+    code: 'interrupted-run', severity: 'error', file: run.shown,
+    message: `a kubepki ${String(m.action)} started ${String(m.created)} was interrupted and may have left some files changed and others not: put every file back as it was with kubepki restore ${name}${run.restoreArgs} (any kubepki command that changes this node does that first, and says so)`,
+  });
   return out;
 }
 
