@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { Command } from 'commander';
 import { listBackups } from '../src/apply/transaction.js';
 import { memoryIo } from '../src/cli/io.js';
@@ -163,4 +164,40 @@ test('check names an interrupted run whose backup is in a --backup-dir, with the
   assert.equal(rs.code, 0, rs.err + rs.out);
   assert.deepEqual(snapshotTree(root), before, 'the command check named put the tree back');
   assert.doesNotMatch((await cli(['check', '--root', root, '--now', NOW])).out, /interrupted-run/);
+});
+
+// The restore a run prints is run as printed, in a shell, from another directory: a --root or --backup-dir
+// with a space (or a quote) in it was printed bare, and the shell split it into other arguments
+const BIN = path.resolve('bin/kubepki.js');
+const inShell = (cwd: string, command: string) => spawnSync('sh', ['-c', `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} ${command.replace(/^kubepki /, '')} --now ${NOW}`], { cwd, encoding: 'utf8' });
+
+test('the undo line and check\'s interrupted-run restore run as printed, from another directory, with spaces and quotes in --root and --backup-dir', async () => {
+  const base = tmp('kubepki-bdir-');
+  const root = path.join(base, "node's disk");
+  fs.cpSync(copyFixture('kubeadm-1.26-expired'), root, { recursive: true, verbatimSymlinks: true });
+  const before = snapshotTree(root);
+  const there = path.join(base, 'ops dir');
+  const elsewhere = path.join(base, 'elsewhere');
+  for (const d of [there, elsewhere]) fs.mkdirSync(d);
+  // a relative --backup-dir, given from one directory, is printed as the one it named
+  const r = spawnSync(process.execPath, [BIN, 'renew', 'all', '--root', root, '--now', NOW, '--backup-dir', 'my backups'], { cwd: there, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr + r.stdout);
+  const undo = /\(undo with: (kubepki restore .*)\)$/m.exec(r.stdout)?.[1];
+  assert.ok(undo, r.stdout);
+  const rs = inShell(elsewhere, undo!);
+  assert.equal(rs.status, 0, `${undo}\n${rs.stderr}${rs.stdout}`);
+  assert.deepEqual(snapshotTree(root), before, 'the printed restore put the tree back');
+  assert.deepEqual(listBackups(path.join(there, 'my backups')).map((b) => b.action), ['renew', 'restore']);
+
+  // killed half way: check names the restore, which runs as printed too
+  const bdir = path.join(base, 'other disk', 'backups');
+  const crashed = await spawnCli(['renew', 'all', '--root', root, '--now', NOW, '--backup-dir', bdir], { KUBEPKI_TEST_CRASH_AT: '30' });
+  assert.equal(crashed.signal, 'SIGKILL', crashed.out);
+  const chk = await cli(['check', '--root', root, '--now', NOW, '-o', 'json']);
+  const finding = JSON.parse(chk.out).findings.find((f: { code: string }) => f.code === 'interrupted-run');
+  const named = / with (kubepki restore .*) \(any kubepki command/.exec(finding?.message ?? '')?.[1];
+  assert.ok(named, chk.out.slice(0, 2000));
+  const rs2 = inShell(elsewhere, named!);
+  assert.equal(rs2.status, 0, `${named}\n${rs2.stderr}${rs2.stdout}`);
+  assert.deepEqual(snapshotTree(root), before, 'the restore check named put the tree back');
 });

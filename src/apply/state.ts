@@ -26,3 +26,11 @@ export function pidAlive(pid: number): boolean {
 export function heldByLiveRun(lock: { pid?: unknown; host?: unknown } | undefined, hostname: string): boolean {
   return lock !== undefined && lock.host === hostname && typeof lock.pid === 'number' && lock.pid !== process.pid && pidAlive(lock.pid);
 }
+
+/**
+ * One word of a command kubepki prints for the operator to run (a restore's backup, --root, --backup-dir): as
+ * is when the shell takes it as one word, else in single quotes, so a path with a space runs as printed.
+ */
+export function shellArg(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}

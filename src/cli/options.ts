@@ -7,6 +7,7 @@ import { ALL_LAYOUTS } from '../layouts/detect.js';
 import type { Inventory, LayoutName } from '../inventory/types.js';
 import type { ReadOptions } from '../inventory/read.js';
 import { parseThresholdOrThrow } from '../inventory/classify.js';
+import { shellArg } from '../apply/state.js';
 
 /** Options every node-reading command shares. */
 export interface NodeOptions {
@@ -46,7 +47,7 @@ export function backupLine(fs: NodeFs, backup: string, backupRoot: string | unde
 }
 /** restore's arguments for the backup NAME: `NAME[ --root R][ --backup-dir D]`. */
 export function restoreArgs(fs: NodeFs, name: string, backupRoot: string | undefined): string {
-  return `${name}${fs.root !== '/' ? ` --root ${fs.root}` : ''}${backupRoot ? ` --backup-dir ${backupRoot}` : ''}`;
+  return `${shellArg(name)}${fs.root !== '/' ? ` --root ${shellArg(fs.root)}` : ''}${backupRoot ? ` --backup-dir ${shellArg(backupRoot)}` : ''}`;
 }
 export function warnOption() {
   return new Option('--warn <threshold>', 'warn when a certificate expires within this duration or has used this share of its lifetime (30d, 2w, 66%)').default('30d');

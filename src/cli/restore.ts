@@ -7,6 +7,7 @@ import { UserError, errorMessage } from '../errors.js';
 import { openRoot, type NodeFs } from '../fs/node-fs.js';
 import type { PlanRestart } from '../plan/types.js';
 import { nowOption, rootOption, resolveNow, backupDirOption, resolveBackupDir } from './options.js';
+import { shellArg } from '../apply/state.js';
 
 interface RestoreOptions { root?: string; now?: string; backupDir?: string; dryRun?: boolean }
 
@@ -42,7 +43,7 @@ Exit codes:
         const root = backupDir ?? defaultBackupRoot(nfs);
         const candidates = [path.resolve(io.cwd, backup), path.join(root, backup), nfs.hostPath(backup)];
         const dir = candidates.find((d) => fs.existsSync(path.join(d, 'manifest.json')));
-        if (!dir) throw new UserError(`failed to find backup ${backup}`, `run \`kubepki backups${o.root ? ` --root ${o.root}` : ''}${backupDir ? ` --backup-dir ${backupDir}` : ''}\` to list them`);
+        if (!dir) throw new UserError(`failed to find backup ${backup}`, `run \`kubepki backups${o.root ? ` --root ${shellArg(nfs.root)}` : ''}${backupDir ? ` --backup-dir ${shellArg(backupDir)}` : ''}\` to list them`);
         const m = readManifest(dir);
         // a backup belongs to the tree it was made from: the ones in this tree's backup directory are its own
         // (wherever the disk was mounted then); one from elsewhere must have been made for this root, or a
@@ -50,7 +51,7 @@ Exit codes:
         // (only the tree's own backup directory: a --backup-dir can be shared by many nodes)
         const own = isInside(defaultBackupRoot(nfs), dir);
         if (!own && path.resolve(m.root) !== nfs.root) {
-          throw new UserError(`refusing to restore ${dir}: it was made for --root ${m.root}, and this is --root ${nfs.root}`, `pass --root ${m.root} to put it back there`);
+          throw new UserError(`refusing to restore ${dir}: it was made for --root ${m.root}, and this is --root ${nfs.root}`, `pass --root ${shellArg(m.root)} to put it back there`);
         }
         // (a file the run made and removed itself, the kubelet swap's -updated.pem, is not there to remove)
         const changes = restoreChanges(dir, m).filter((c) => c.op !== 'delete' || nfs.lstat(c.path) !== undefined);
