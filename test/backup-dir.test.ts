@@ -201,3 +201,22 @@ test('the undo line and check\'s interrupted-run restore run as printed, from an
   assert.equal(rs2.status, 0, `${named}\n${rs2.stderr}${rs2.stdout}`);
   assert.deepEqual(snapshotTree(root), before, 'the restore check named put the tree back');
 });
+
+// the dry run an operator runs first says what the real run will roll back: a run killed with --backup-dir is
+// rolled back by a later run given none (the lock names its backup), but the dry run looked only in the tree's
+// own backups and said nothing, its plan made against the half-renewed files
+test('a dry run without --backup-dir names the interrupted --backup-dir run that the real run rolls back', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const bdir = path.join(tmp('kubepki-bdir-'), 'backups');
+  const crashed = await spawnCli(['renew', 'all', '--root', root, '--now', NOW, '--backup-dir', bdir], { KUBEPKI_TEST_CRASH_AT: '30' });
+  assert.equal(crashed.signal, 'SIGKILL', crashed.out);
+  const [interrupted] = listBackups(bdir);
+  assert.equal(interrupted?.state, 'in-progress');
+  for (const argv of [['renew', 'all'], ['sa', 'rotate'], ['rebuild']]) {
+    const dry = await cli([...argv, '--root', root, '--now', NOW, '--dry-run']);
+    assert.match(dry.out, new RegExp(`^Note: the run backed up in ${esc(interrupted!.dir)} was interrupted; a real run rolls it back first\\.$`, 'm'), `${argv.join(' ')}: ${dry.err}${dry.out}`);
+  }
+  const real = await cli(['renew', 'all', '--root', root, '--now', NOW]);
+  assert.equal(real.code, 0, real.err + real.out);
+  assert.match(real.out, new RegExp(`^An interrupted run was rolled back first from ${esc(interrupted!.dir)}\\.$`, 'm'));
+});

@@ -141,7 +141,34 @@ export function interruptedRuns(nfs: NodeFs, backupRoot?: string): string[] {
   let named: string | undefined;
   try { named = (JSON.parse(fs.readFileSync(lockPath(nfs), 'utf8')) as LockInfo).backupDir; } catch { return []; }
   if (typeof named !== 'string') return [];
-  return inProgressBackups(backupRoot ?? defaultBackupRoot(nfs)).filter((d) => path.basename(d) === path.basename(named));
+  // (the same ones takeLock rolls back: a --backup-dir run is rolled back by a run given no --backup-dir too)
+  return lockedRunBackups(nfs, backupRoot ?? defaultBackupRoot(nfs), named).map((r) => r.dir);
+}
+
+/**
+ * The in-progress backups of the run a dead lock names (`named`: its backupDir), which taking the lock rolls
+ * back. Its backups in this tree's backup directory are this tree's, wherever it was when they were made (a
+ * disk now mounted elsewhere, a copy); one the lock names elsewhere (--backup-dir) only when it was made for
+ * this root: a lock copied with a tree names the original tree's backup, which is not ours to roll back or
+ * mark (a --backup-dir can be shared by many nodes: there only the runs made for this root are ours). Only the
+ * run the lock names (its backup's name, wherever the tree is mounted now): another in-progress backup is an
+ * older run that was put right otherwise (its lock removed, its backup restored, or its 'rolled-back' not
+ * written on a full disk), and rolling it back now would put its old files over every renewal made since, new
+ * keys whose only copy is on the node.
+ */
+function lockedRunBackups(nfs: NodeFs, backupRoot: string, named: string): { dir: string; m: BackupManifest }[] {
+  const ownDir = defaultBackupRoot(nfs);
+  const dirs = !isInside(backupRoot, named) ? [named] : [];
+  const out: { dir: string; m: BackupManifest }[] = [];
+  for (const d of [...inProgressBackups(backupRoot).filter((x) => path.basename(x) === path.basename(named)), ...dirs]) {
+    if (out.some((r) => r.dir === d)) continue;
+    let m: BackupManifest;
+    try { m = readManifest(d); } catch { continue; }
+    if (m.state !== 'in-progress') continue;
+    if (!isInside(ownDir, d) && path.resolve(m.root) !== path.resolve(nfs.root)) continue;
+    out.push({ dir: d, m });
+  }
+  return out;
 }
 
 export interface TransactionResult {
@@ -506,24 +533,10 @@ function takeLock(nfs: NodeFs, now: Date, backupRoot: string): NodeLock {
     try {
       // the dead lock still there, unchanged: it is ours to take over (else another run was quicker)
       if (readLock(file).raw !== raw) continue;
-      // A dead run: roll back what it did, then take the lock. Its backups in this tree's backup directory are
-      // this tree's, wherever it was when they were made (a disk now mounted elsewhere, a copy); one the lock
-      // names elsewhere (--backup-dir) only when it was made for this root: a lock copied with a tree names
-      // the original tree's backup, which is not ours to roll back or mark.
-      // (a --backup-dir can be shared by many nodes: there only the runs made for this root are ours)
+      // A dead run: roll back what it did (lockedRunBackups: which backups are its), then take the lock
       const ownDir = defaultBackupRoot(nfs);
-      const dirs = held?.backupDir && !isInside(backupRoot, held.backupDir) ? [held.backupDir] : [];
-      // only the run the lock names (its backup's name, wherever the tree is mounted now): another in-progress
-      // backup is an older run that was put right otherwise (its lock removed, its backup restored, or its
-      // 'rolled-back' not written on a full disk), and rolling it back now would put its old files over every
-      // renewal made since, new keys whose only copy is on the node
-      const named = held?.backupDir ? path.basename(held.backupDir) : undefined;
-      for (const d of [...inProgressBackups(backupRoot).filter((x) => path.basename(x) === named), ...dirs]) {
+      for (const { dir: d, m } of typeof held?.backupDir === 'string' ? lockedRunBackups(nfs, backupRoot, held.backupDir) : []) {
         if (recovered.includes(d)) continue;
-        let m: BackupManifest;
-        try { m = readManifest(d); } catch { continue; }
-        if (m.state !== 'in-progress') continue;
-        if (!isInside(ownDir, d) && path.resolve(m.root) !== path.resolve(nfs.root)) continue;
         rollBack(nfs, d, m);
         m.state = 'recovered';
         writeManifest(d, m);
