@@ -220,3 +220,28 @@ test('a dry run without --backup-dir names the interrupted --backup-dir run that
   assert.equal(real.code, 0, real.err + real.out);
   assert.match(real.out, new RegExp(`^An interrupted run was rolled back first from ${esc(interrupted!.dir)}\\.$`, 'm'));
 });
+
+// a --backup-dir inside a directory check reads all the way down: check then listed the backup's old copies as
+// the node's (EXPIRED, exit 2), and renew all planned to renew them, writing into the backup it should undo with
+test('a --backup-dir inside the pki directory (or a link to it) is refused before anything is written', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const before = snapshotTree(root);
+  const base = tmp('kubepki-bdir-');
+  fs.symlinkSync(path.join(root, 'etc/kubernetes/pki'), path.join(base, 'pki-link'));
+  for (const bdir of [path.join(root, 'etc/kubernetes/pki/kubepki-backups'), path.join(root, 'etc/kubernetes/pki'), path.join(base, 'pki-link', 'old')]) {
+    for (const c of CASES) {
+      const r = await cli([...c.argv(root), '--backup-dir', bdir]);
+      assert.equal(r.code, 3, `${c.name} ${bdir}: ${r.err}${r.out}`);
+      assert.match(r.err, /^kubepki: --backup-dir \S+ is inside \/etc\/kubernetes\/pki \(under --root \S+\), where kubepki reads the node's certificates: .*\n  hint: give a directory outside it/, r.err);
+      assert.deepEqual(snapshotTree(root), before, `${c.name}: nothing written`);
+      assert.ok(!fs.existsSync(path.join(root, 'etc/kubernetes/pki/kubepki-backups')) && !fs.existsSync(path.join(root, 'var/lib/kubepki')));
+    }
+  }
+  // a directory beside it is fine, and check reads nothing of the backup there
+  const beside = path.join(root, 'etc/kubernetes/kubepki-backups');
+  const ok = await cli(['renew', 'all', '--root', root, '--now', NOW, '--backup-dir', beside]);
+  assert.equal(ok.code, 0, ok.err + ok.out);
+  const chk = await cli(['check', '--root', root, '--now', NOW]);
+  assert.equal(chk.code, 0, chk.out);
+  assert.doesNotMatch(chk.out, /kubepki-backups/);
+});

@@ -103,7 +103,7 @@ Exit codes:
       // the input is read, decrypted and checked before the node's lock is taken: a wrong certificate key or a
       // damaged file is refused without touching the node (taking the lock rolls an interrupted run back) and
       // is said as itself even while another kubepki holds the lock
-      const backupRoot = resolveBackupDir(o.backupDir, io.cwd);
+      const backupRoot = resolveBackupDir(o.backupDir, io.cwd, fs);
       const { text, label } = readUserFile(io, file);
       const { sealedDataOf, openShared, EXTERNAL_ETCD_KEYS } = await import('../rebuild/shared-certs.js');
       const opened = openShared(o.certificateKey, sealedDataOf(text, label), label);

@@ -92,7 +92,7 @@ Exit codes:
       }
       const fs = openRoot(o.root);
       // (--out writes the node's files elsewhere, not into this tree: it takes no lock either)
-      const backupRoot = resolveBackupDir(o.backupDir, io.cwd);
+      const backupRoot = resolveBackupDir(o.backupDir, io.cwd, fs);
       if (outDir && backupRoot) throw new UserError('--backup-dir has no use with --out: --out replaces nothing, so nothing is backed up', 'leave --backup-dir out, or write into --root without --out');
       await withNodeLock(io, fs, now, { dryRun: Boolean(outDir || o.dryRun), backupRoot }, async (lock) => {
         // without --validity: what kube-controller-manager gives the kubelet's own CSRs, when its manifest says

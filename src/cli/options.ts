@@ -1,9 +1,10 @@
-import { basename, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { realpathSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { UserError } from '../errors.js';
 import { openRoot, type NodeFs } from '../fs/node-fs.js';
 import { parseNow } from '../inventory/time.js';
-import { ALL_LAYOUTS } from '../layouts/detect.js';
+import { ALL_LAYOUTS, detectLayouts, layoutTargets } from '../layouts/detect.js';
 import type { Inventory, LayoutName } from '../inventory/types.js';
 import type { ReadOptions } from '../inventory/read.js';
 import { parseThresholdOrThrow } from '../inventory/classify.js';
@@ -34,9 +35,27 @@ export function nowOption() {
 export function backupDirOption() {
   return new Option('--backup-dir <dir>', 'where backups are kept: DIR instead of <root>/var/lib/kubepki/backups (another disk when / is full, a directory nodes share); kubepki backups and restore take the same DIR');
 }
-/** --backup-dir as a host path; undefined: the tree's own backup directory. */
-export function resolveBackupDir(backupDir: string | undefined, cwd: string): string | undefined {
-  return backupDir ? resolve(cwd, backupDir) : undefined;
+/**
+ * --backup-dir as a host path; undefined: the tree's own backup directory. With the tree a command writes
+ * (`fs`), a directory check reads certificates from, all the way down (kubeadm's pki, kubespray's ssl, …), is
+ * refused: the backup's copies of the old files would be read as the node's, EXPIRED rows in check, and
+ * renew all would plan to renew them, writing into the backup.
+ */
+export function resolveBackupDir(backupDir: string | undefined, cwd: string, fs?: NodeFs): string | undefined {
+  if (!backupDir) return undefined;
+  const dir = resolve(cwd, backupDir);
+  if (fs) {
+    const real = (p: string): string => { try { return realpathSync(p); } catch { return dirname(p) === p ? p : join(real(dirname(p)), basename(p)); } };
+    const inside = (d: string, p: string) => { const rel = relative(d, p); return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel)); };
+    const layouts = new Set<LayoutName>([...detectLayouts(fs), 'kubeadm']);
+    for (const t of [...layouts].flatMap((l) => layoutTargets(l, fs)).filter((x) => x.recursive)) {
+      const host = fs.hostPath(t.path);
+      if (inside(host, dir) || inside(real(host), real(dir))) {
+        throw new UserError(`--backup-dir ${dir} is inside ${t.path}${fs.root === '/' ? '' : ` (under --root ${fs.root})`}, where kubepki reads the node's certificates: the old files it backs up there would be read as the node's`, 'give a directory outside it (the default is <root>/var/lib/kubepki/backups); to restore a backup kept there, give restore its full path without --backup-dir');
+      }
+    }
+  }
+  return dir;
 }
 /**
  * The line a run that wrote node files ends with: where its backup is, and the restore that undoes it, with

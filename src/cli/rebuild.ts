@@ -181,7 +181,7 @@ Exit codes:
       const { rebuild } = await import('../rebuild/run.js');
       const { renderSettings, renderPlan, expiredWarning } = await import('../rebuild/render.js');
       // (a dry run takes no lock: it writes nothing, and says what an interrupted run will be rolled back to)
-      const backupRoot = resolveBackupDir(o.backupDir, io.cwd);
+      const backupRoot = resolveBackupDir(o.backupDir, io.cwd, fs);
       const r = await withNodeLock(io, fs, now, { dryRun: o.dryRun, json: o.output === 'json', backupRoot }, (lock) =>
         rebuild({ fs, now, flags, backupRoot, config, force: o.force, newCa: o.newCa, etcdInitialCluster: o.etcdInitialCluster, superAdmin: o.superAdmin, dryRun: o.dryRun, lock, onStep: testStepHook(io.env) }));
       if (o.output === 'json') {

@@ -37,7 +37,7 @@ Exit codes:
     .action(async (backup: string, o: RestoreOptions) => {
       const now = resolveNow(o.now);
       const nfs = openRoot(o.root);
-      const backupDir = resolveBackupDir(o.backupDir, io.cwd);
+      const backupDir = resolveBackupDir(o.backupDir, io.cwd, nfs);
       await withNodeLock(io, nfs, now, { dryRun: o.dryRun, backupRoot: backupDir }, async (lock) => {
         const { readManifest, restoreChanges, applyChanges, defaultBackupRoot, isInside, removeCreatedDirs, removeRunTemps, changedSince } = await import('../apply/transaction.js');
         const root = backupDir ?? defaultBackupRoot(nfs);

@@ -43,7 +43,7 @@ Exit codes:
     .action(async (o: RotateOptions) => {
       const now = resolveNow(o.now);
       const fs = openRoot(o.root);
-      const backupRoot = resolveBackupDir(o.backupDir, io.cwd);
+      const backupRoot = resolveBackupDir(o.backupDir, io.cwd, fs);
       await withNodeLock(io, fs, now, { dryRun: o.dryRun, json: o.output === 'json', backupRoot }, async (lock) => {
         const { loadPrivateKey } = await import('../rebuild/node-files.js');
         const { parsePemBlocks } = await import('../pki/pem.js');
