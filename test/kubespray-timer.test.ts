@@ -72,7 +72,7 @@ test('kubespray node with k8s-certs-renew.timer enabled: RENEWED BY says the tim
   for (const f of ['kubelet.crt', 'kubelet.key']) fs.rmSync(path.join(root, 'var/lib/kubelet/pki', f));
   const bootstrapped = readInventory({ fs: new NodeFs(root), now: new Date(EXPIRING) });
   assert.ok(bootstrapped.certificates.some((c) => c.name === 'kubelet-client' && c.status === 'warning'));
-  assert.match(bootstrapped.next ?? '', /^k8s-certs-renew\.timer renews them on its calendar \(systemctl list-timers k8s-certs-renew\.timer says when next\); systemctl start k8s-certs-renew\.service renews them now \(or kubepki renew all --root \S+ --dry-run, then without --dry-run\)$/);
+  assert.match(bootstrapped.next ?? '', /^k8s-certs-renew\.timer renews them on its calendar \(systemctl list-timers k8s-certs-renew\.timer says when next\); systemctl start k8s-certs-renew\.service runs it now \(or kubepki renew all --root \S+ --dry-run, then without --dry-run\)$/);
 
   // the table's RENEWED BY column and the JSON say the same
   const table = await cli(['check', '--root', root, '--now', EXPIRING]);
@@ -141,4 +141,20 @@ test('renew on a kubespray node whose timer renews kubeadm\'s certificates still
   assert.equal(d.status, 0, d.stderr);
   // 2027-11-01 + 90 days
   assert.equal(d.stdout.trim(), 'notAfter=Jan 30 00:00:00 2028 GMT');
+});
+
+// kubespray's newer releases install k8s-certs-renew.py, which renews only when a certificate expires within 7
+// days after the timer's next run: starting the service now renews nothing that run will, so the findings and
+// Next said 'systemctl start k8s-certs-renew.service renews now' of a run that skips
+test('kubespray timer whose service runs k8s-certs-renew.py: the expiring finding says it renews only near its next run, and points at kubepki renew for now', () => {
+  const root = kubesprayNode();
+  addRenewTimer(root, { enabled: true });
+  put(root, '/etc/systemd/system/k8s-certs-renew.service', '[Unit]\nDescription=Renew K8S control plane certificates\n\n[Service]\nType=oneshot\nExecStart=/usr/local/bin/k8s-certs-renew.py\n');
+  put(root, '/usr/local/bin/k8s-certs-renew.py', '#!/usr/bin/env python3\n', 0o755);
+  const inv = readInventory({ fs: new NodeFs(root), now: new Date(EXPIRING) });
+  assert.equal(byName(inv, 'apiserver').managedBy, 'k8s-certs-renew.timer');
+  const expiring = byName(inv, 'apiserver').findings.find((f) => f.code === 'expiring');
+  assert.ok(expiring);
+  assert.match(expiring.message, /k8s-certs-renew\.service \(\/usr\/local\/bin\/k8s-certs-renew\.py\) runs kubeadm certs renew \(only when a certificate expires within 7 days after the timer's next run\), then a restart of the control-plane pods; systemctl list-timers k8s-certs-renew\.timer says when next, systemctl start k8s-certs-renew\.service runs it now \(kubepki renew renews it now\)$/);
+  assert.doesNotMatch(expiring.message, /renews now/);
 });

@@ -25,7 +25,7 @@ function timerOnly(inv: Omit<Inventory, 'next'>, rootFlag: string): string | und
   // (one expired: the timer did not do it in time, its finding says where to look; kubepki renew does it now)
   if (due.some((c) => c.status === 'expired')) return undefined;
   const service = KUBESPRAY_RENEW_TIMER.replace(/\.timer$/, '.service');
-  return `${KUBESPRAY_RENEW_TIMER} renews them on its calendar (systemctl list-timers ${KUBESPRAY_RENEW_TIMER} says when next); systemctl start ${service} renews them now (or kubepki renew all${rootFlag} --dry-run, then without --dry-run)`;
+  return `${KUBESPRAY_RENEW_TIMER} renews them on its calendar (systemctl list-timers ${KUBESPRAY_RENEW_TIMER} says when next); systemctl start ${service} runs it now (or kubepki renew all${rootFlag} --dry-run, then without --dry-run)`;
 }
 
 /** kubeadm's CA names (their rows go in the CA table; without them nothing can be renewed). */

@@ -1065,7 +1065,10 @@ function rancherReaders(distro: 'k3s' | 'rke2', l: CertLocation): string[] {
 function renewedByTimer(timer: KubesprayRenewTimer | undefined, certificates: CertEntry[]): void {
   if (!timer) return;
   const service = KUBESPRAY_RENEW_TIMER.replace(/\.timer$/, '.service');
-  const does = 'kubeadm certs renew, then a restart of the control-plane pods';
+  // (kubespray's newer k8s-certs-renew.py renews only when a certificate expires within 7 days after the timer's
+  // next run, so starting it now renews nothing that run will; its k8s-certs-renew.sh renews every time)
+  const nearNextRun = timer.script?.endsWith('.py') ?? false;
+  const does = `kubeadm certs renew${nearNextRun ? ' (only when a certificate expires within 7 days after the timer\'s next run)' : ''}, then a restart of the control-plane pods`;
   const runs = `${service}${timer.script ? ` (${timer.script})` : ''} runs ${does}`;
   const calendar = timer.calendar ? ` (OnCalendar=${timer.calendar})` : '';
   for (const c of certificates) {
@@ -1077,7 +1080,7 @@ function renewedByTimer(timer: KubesprayRenewTimer | undefined, certificates: Ce
         const wants = timer.wantedBy.length ? ` (no link in ${timer.wantedBy.map((t) => `/etc/systemd/system/${t}.wants`).join(', ')})` : ' (its [Install] section names no target)';
         f.message += `; kubespray's ${KUBESPRAY_RENEW_TIMER} is installed but not enabled${wants}, so nothing renews it: systemctl enable --now ${KUBESPRAY_RENEW_TIMER}, whose ${runs}${calendar}`;
       } else if (f.code === 'expiring') {
-        f.message += `; ${KUBESPRAY_RENEW_TIMER} renews it (enabled: ${timer.enabledBy}): on its calendar${calendar} ${runs}; systemctl list-timers ${KUBESPRAY_RENEW_TIMER} says when next, systemctl start ${service} renews now`;
+        f.message += `; ${KUBESPRAY_RENEW_TIMER} renews it (enabled: ${timer.enabledBy}): on its calendar${calendar} ${runs}; systemctl list-timers ${KUBESPRAY_RENEW_TIMER} says when next, systemctl start ${service} ${nearNextRun ? 'runs it now (kubepki renew renews it now)' : 'renews now'}`;
       } else {
         f.message += `; ${KUBESPRAY_RENEW_TIMER} is enabled (${timer.enabledBy}) but has not renewed it: journalctl -u ${service} says why, systemctl list-timers ${KUBESPRAY_RENEW_TIMER} when it last ran${calendar}; systemctl start ${service} runs ${does} now`;
       }
