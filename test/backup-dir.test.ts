@@ -245,3 +245,20 @@ test('a --backup-dir inside the pki directory (or a link to it) is refused befor
   assert.equal(chk.code, 0, chk.out);
   assert.doesNotMatch(chk.out, /kubepki-backups/);
 });
+
+// rebuild -o json named the files it wrote but not its backup (the text's Backup line; sa rotate's JSON has
+// `backup`): a script running it had no way to the restore that undoes it
+test('rebuild -o json names its backup, as sa rotate\'s does, and restoring it undoes the rebuild', async () => {
+  const c = CASES.find((x) => x.name === 'rebuild')!;
+  const root = setUp(c);
+  const before = snapshotTree(root);
+  const bdir = path.join(tmp('kubepki-bdir-'), 'backups');
+  const r = await cli([...c.argv(root), '--backup-dir', bdir, '-o', 'json']);
+  assert.equal(r.code, 0, r.err + r.out);
+  const doc = JSON.parse(r.out) as { written: string[]; backup?: string };
+  assert.ok(doc.written.length > 0);
+  assert.equal(doc.backup, listBackups(bdir)[0]?.dir, r.out.slice(-500));
+  const rs = await cli(['restore', doc.backup!, '--root', root, '--backup-dir', bdir, '--now', NOW]);
+  assert.equal(rs.code, 0, rs.err + rs.out);
+  assert.deepEqual(snapshotTree(root), before);
+});
