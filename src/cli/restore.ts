@@ -13,7 +13,7 @@ interface RestoreOptions { root?: string; now?: string; backupDir?: string; dryR
 
 export function command(io: Io): Command {
   return new Command('restore')
-    .summary('put a backup made by renew (or restore) back, atomically, after backing up the current files')
+    .summary('put a backup back (any command that writes node files makes one), atomically, after backing up the current files')
     .configureHelp({ helpWidth: 120 })
     .addHelpText('before', `Examples:
   kubepki backups
