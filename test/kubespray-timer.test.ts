@@ -158,3 +158,20 @@ test('kubespray timer whose service runs k8s-certs-renew.py: the expiring findin
   assert.match(expiring.message, /k8s-certs-renew\.service \(\/usr\/local\/bin\/k8s-certs-renew\.py\) runs kubeadm certs renew \(only when a certificate expires within 7 days after the timer's next run\), then a restart of the control-plane pods; systemctl list-timers k8s-certs-renew\.timer says when next, systemctl start k8s-certs-renew\.service runs it now \(kubepki renew renews it now\)$/);
   assert.doesNotMatch(expiring.message, /renews now/);
 });
+
+// Some kubespray releases' k8s-certs-renew.sh renews certificates one by one (`kubeadm certs renew apiserver` …,
+// upstream 157187ec), a list without super-admin.conf (kubeadm ≥ 1.29, not in this 1.26 tree): the timer renews
+// only what its script names; here a script without admin.conf's line, so admin.conf stays kubeadm's.
+test('kubespray k8s-certs-renew.sh that renews certificates by name: RENEWED BY says the timer only for those it names', () => {
+  const root = kubesprayNode();
+  addRenewTimer(root, { enabled: true });
+  const listed = KUBEADMS.filter((n) => n !== 'admin.conf');
+  put(root, '/usr/local/bin/k8s-certs-renew.sh', [
+    '#!/bin/bash', 'KUBEADM_BIN="/usr/local/bin/kubeadm "', '# $KUBEADM_BIN certs renew all  (not this release)',
+    ...listed.map((n) => `[ -f "/etc/kubernetes/ssl/${n}.key" ] && $KUBEADM_BIN certs renew ${n}`), '',
+  ].join('\n'), 0o755);
+  const inv = readInventory({ fs: new NodeFs(root), now: new Date(EXPIRING) });
+  for (const n of listed) assert.equal(byName(inv, n).managedBy, 'k8s-certs-renew.timer', n);
+  assert.equal(byName(inv, 'admin.conf').managedBy, 'kubeadm');
+  assert.doesNotMatch(byName(inv, 'admin.conf').findings.map((f) => f.message).join('\n'), /k8s-certs-renew/);
+});

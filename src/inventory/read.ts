@@ -1073,6 +1073,8 @@ function renewedByTimer(timer: KubesprayRenewTimer | undefined, certificates: Ce
   const calendar = timer.calendar ? ` (OnCalendar=${timer.calendar})` : '';
   for (const c of certificates) {
     if (c.managedBy !== 'kubeadm') continue;
+    // (a script that renews certificates by name leaves the others to kubeadm's owner: kubepki renew)
+    if (timer.renews && !timer.renews.includes(c.name)) continue;
     if (timer.enabledBy) c.managedBy = KUBESPRAY_RENEW_TIMER;
     for (const f of c.findings) {
       if (f.code !== 'expiring' && f.code !== 'expired') continue;

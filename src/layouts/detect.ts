@@ -195,6 +195,11 @@ export interface KubesprayRenewTimer {
   wantedBy: string[];
   /** what k8s-certs-renew.service runs (kubespray's k8s-certs-renew.sh, or .py in newer releases), if it runs anything */
   script?: string;
+  /**
+   * the kubeadm names the script renews one by one (`kubeadm certs renew apiserver` …, as some kubespray
+   * releases' k8s-certs-renew.sh does, without super-admin.conf); undefined when it renews all, or cannot be read
+   */
+  renews?: string[];
 }
 
 /**
@@ -216,5 +221,14 @@ export function kubesprayRenewTimer(fs: NodeFs): KubesprayRenewTimer | undefined
   const wantedBy = values('WantedBy').flatMap((v) => v.split(/\s+/)).filter(Boolean);
   const enabledBy = wantedBy.map((t) => `/etc/systemd/system/${t}.wants/${KUBESPRAY_RENEW_TIMER}`).find((l) => fs.lstat(l) !== undefined);
   const script = readSystemdService(fs, KUBESPRAY_RENEW_TIMER.replace(/\.timer$/, '.service'))?.argv[0];
-  return { file, wantedBy, ...(calendar ? { calendar } : {}), ...(enabledBy ? { enabledBy } : {}), ...(script ? { script } : {}) };
+  const renews = script?.endsWith('.sh') ? namedRenewals(fs, script) : undefined;
+  return { file, wantedBy, ...(calendar ? { calendar } : {}), ...(enabledBy ? { enabledBy } : {}), ...(script ? { script } : {}), ...(renews ? { renews } : {}) };
+}
+
+/** The certificates a shell script renews by name (`certs renew NAME`), or undefined for `certs renew all` or none named. */
+function namedRenewals(fs: NodeFs, script: string): string[] | undefined {
+  let text: string;
+  try { text = fs.readFile(script).toString('utf8'); } catch { return undefined; }
+  const names = [...text.matchAll(/^[^#\n]*\bcerts[ \t]+renew[ \t]+([\w.-]+)/gm)].map((m) => m[1]!);
+  return names.length > 0 && !names.includes('all') ? [...new Set(names)] : undefined;
 }
