@@ -34,3 +34,11 @@ export function heldByLiveRun(lock: { pid?: unknown; host?: unknown } | undefine
 export function shellArg(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
+
+/**
+ * `kubepki restore`'s arguments for BACKUP (a name, or a backup directory's path) of the tree at ROOT:
+ * `BACKUP[ --root R][ --backup-dir D]`, with the --root and --backup-dir it needs to find it, quoted for the shell.
+ */
+export function restoreArgs(root: string, backup: string, backupDir?: string): string {
+  return `${shellArg(backup)}${root !== '/' ? ` --root ${shellArg(root)}` : ''}${backupDir ? ` --backup-dir ${shellArg(backupDir)}` : ''}`;
+}

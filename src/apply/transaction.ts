@@ -17,7 +17,7 @@ import * as os from 'node:os';
 import { createHash } from 'node:crypto';
 import type { NodeFs } from '../fs/node-fs.js';
 import { UserError, errorMessage } from '../errors.js';
-import { BACKUP_DIR, LOCK_FILE, heldByLiveRun, shellArg } from './state.js';
+import { BACKUP_DIR, LOCK_FILE, heldByLiveRun, restoreArgs } from './state.js';
 import { keyFileMode, keyModeChange, holdsPrivateKey, type ModeChange } from '../fs/key-mode.js';
 
 export type Change =
@@ -442,7 +442,7 @@ function rollBack(nfs: NodeFs, dir: string, m: BackupManifest): void {
   }
   if (errors.length === 0) removeCreatedDirs(nfs, m);
   if (errors.length > 0) {
-    throw new UserError(`failed to roll back ${errors.length} file(s) from backup ${dir}: ${errors.join('; ')}`, `put them back by hand from ${dir}/files, or run \`kubepki restore ${shellArg(dir)}${nfs.root !== '/' ? ` --root ${shellArg(nfs.root)}` : ''}\``);
+    throw new UserError(`failed to roll back ${errors.length} file(s) from backup ${dir}: ${errors.join('; ')}`, `put them back by hand from ${dir}/files, or run \`kubepki restore ${restoreArgs(nfs.root, dir)}\``);
   }
 }
 
@@ -496,7 +496,7 @@ function takeLock(nfs: NodeFs, now: Date, backupRoot: string): NodeLock {
   const removeHint = (held: LockInfo): string => {
     const named = typeof held.backupDir === 'string' ? [path.join(backupRoot, path.basename(held.backupDir)), held.backupDir] : [];
     const dir = named.find((d) => { try { return readManifest(d).state === 'in-progress'; } catch { return false; } });
-    return `remove ${file}${dir ? `, then put back what that run changed: kubepki restore ${shellArg(dir)}${nfs.root !== '/' ? ` --root ${shellArg(nfs.root)}` : ''}` : ''}`;
+    return `remove ${file}${dir ? `, then put back what that run changed: kubepki restore ${restoreArgs(nfs.root, dir)}` : ''}`;
   };
   const refuse = (held: LockInfo): never => {
     throw new UserError(`failed to lock ${nfs.nodePath(file)}: kubepki (pid ${held.pid}) is already changing this node since ${held.since}`, `wait for it to finish; if no kubepki is running, ${removeHint(held)}`);
@@ -726,7 +726,7 @@ export async function applyChanges(nfs: NodeFs, changes: Change[], o: Transactio
         rollBack(nfs, dir, manifest);
       } catch (rb) {
         lock.keep();
-        throw new UserError(`failed to ${o.action}: ${errorMessage(e)}; and the rollback failed too: ${errorMessage(rb)}`, `restore with \`kubepki restore ${shellArg(dir)}${nfs.root !== '/' ? ` --root ${shellArg(nfs.root)}` : ''}\``, 2);
+        throw new UserError(`failed to ${o.action}: ${errorMessage(e)}; and the rollback failed too: ${errorMessage(rb)}`, `restore with \`kubepki restore ${restoreArgs(nfs.root, dir)}\``, 2);
       }
       // every file is back; a manifest that cannot say so (the disk that failed the run is full) stays
       // in-progress, and no later run rolls it back (a takeover rolls back only the run its lock names)

@@ -1,7 +1,8 @@
 import { Command, Option } from 'commander';
 import type { Io } from './io.js';
 import { openRoot } from '../fs/node-fs.js';
-import { rootOption, backupDirOption, resolveBackupDir, restoreArgs } from './options.js';
+import { rootOption, backupDirOption, resolveBackupDir } from './options.js';
+import { restoreArgs } from '../apply/state.js';
 
 interface BackupsOptions { root?: string; backupDir?: string; output: string }
 
@@ -35,6 +36,6 @@ Exit codes:
       const aw = Math.max('ACTION'.length, ...list.map((b) => b.action.length));
       io.stdout(`${'BACKUP'.padEnd(w)}  ${'ACTION'.padEnd(aw)}  STATE        FILES  NOTE\n`);
       for (const b of list) io.stdout(`${b.name.padEnd(w)}  ${b.action.padEnd(aw)}  ${b.state.padEnd(11)}  ${String(b.files).padStart(5)}  ${b.note ?? ''}\n`);
-      io.stdout(`\n(in ${root}; put one back with \`kubepki restore ${restoreArgs(nfs, 'NAME', backupRoot)}\`)\n`);
+      io.stdout(`\n(in ${root}; put one back with \`kubepki restore ${restoreArgs(nfs.root, 'NAME', backupRoot)}\`)\n`);
     });
 }

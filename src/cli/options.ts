@@ -8,7 +8,7 @@ import { ALL_LAYOUTS, detectLayouts, layoutTargets } from '../layouts/detect.js'
 import type { Inventory, LayoutName } from '../inventory/types.js';
 import type { ReadOptions } from '../inventory/read.js';
 import { parseThresholdOrThrow } from '../inventory/classify.js';
-import { shellArg } from '../apply/state.js';
+import { restoreArgs } from '../apply/state.js';
 
 /** Options every node-reading command shares. */
 export interface NodeOptions {
@@ -62,11 +62,7 @@ export function resolveBackupDir(backupDir: string | undefined, cwd: string, fs?
  * the --root and --backup-dir restore needs to find it (and to keep its own backup beside it).
  */
 export function backupLine(fs: NodeFs, backup: string, backupRoot: string | undefined): string {
-  return `Backup: ${backup}  (undo with: kubepki restore ${restoreArgs(fs, basename(backup), backupRoot)})`;
-}
-/** restore's arguments for the backup NAME: `NAME[ --root R][ --backup-dir D]`. */
-export function restoreArgs(fs: NodeFs, name: string, backupRoot: string | undefined): string {
-  return `${shellArg(name)}${fs.root !== '/' ? ` --root ${shellArg(fs.root)}` : ''}${backupRoot ? ` --backup-dir ${shellArg(backupRoot)}` : ''}`;
+  return `Backup: ${backup}  (undo with: kubepki restore ${restoreArgs(fs.root, basename(backup), backupRoot)})`;
 }
 export function warnOption() {
   return new Option('--warn <threshold>', 'warn when a certificate expires within this duration or has used this share of its lifetime (30d, 2w, 66%)').default('30d');

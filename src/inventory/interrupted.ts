@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import type { NodeFs } from '../fs/node-fs.js';
 import type { Finding } from './types.js';
-import { BACKUP_DIR, LOCK_FILE, heldByLiveRun, shellArg } from '../apply/state.js';
+import { BACKUP_DIR, LOCK_FILE, heldByLiveRun, restoreArgs } from '../apply/state.js';
 
 /** This machine's name, asked only when a lock is found (node:os is not otherwise loaded by check). */
 const hostname = (): string => (createRequire(import.meta.url)('node:os') as typeof import('node:os')).hostname();
@@ -19,7 +19,6 @@ export function interruptedRuns(fs: NodeFs): Finding[] {
   const out: Finding[] = [];
   if (!fs.lstat(LOCK_FILE)) return out; // (the common case, without readdir's ENOENT error object)
   const lock = readLock(fs);
-  const root = fs.root === '/' ? '' : ` --root ${shellArg(fs.root)}`;
   // only the run the lock names, the one the next command rolls back; another in-progress backup is an older
   // run put right otherwise, and restoring it would put its old files back over every renewal since
   const named = typeof lock?.backupDir === 'string' ? lock.backupDir.replace(/\/+$/, '') : undefined;
@@ -29,8 +28,8 @@ export function interruptedRuns(fs: NodeFs): Finding[] {
   // else the tree's own backup of that name (the tree may be mounted elsewhere now)
   const elsewhere = path.isAbsolute(named) && path.dirname(named) !== fs.hostPath(BACKUP_DIR) && hostFs.existsSync(named) ? named : undefined;
   const run = elsewhere
-    ? { shown: elsewhere, manifest: () => hostFs.readFileSync(path.join(elsewhere, 'manifest.json')), restoreArgs: `${root} --backup-dir ${shellArg(path.dirname(elsewhere))}` }
-    : { shown: `${BACKUP_DIR}/${name}`, manifest: () => fs.readFile(`${BACKUP_DIR}/${name}/manifest.json`), restoreArgs: root };
+    ? { shown: elsewhere, manifest: () => hostFs.readFileSync(path.join(elsewhere, 'manifest.json')), backupDir: path.dirname(elsewhere) }
+    : { shown: `${BACKUP_DIR}/${name}`, manifest: () => fs.readFile(`${BACKUP_DIR}/${name}/manifest.json`), backupDir: undefined };
   let m: { state?: unknown; action?: unknown; created?: unknown };
   try { m = JSON.parse(run.manifest().toString('utf8')) as typeof m; } catch { return out; }
   if (m?.state !== 'in-progress') return out;
@@ -40,7 +39,7 @@ export function interruptedRuns(fs: NodeFs): Finding[] {
   }
   out.push({
     code: 'interrupted-run', severity: 'error', file: run.shown,
-    message: `a kubepki ${String(m.action)} started ${String(m.created)} was interrupted and may have left some files changed and others not: put every file back as it was with kubepki restore ${shellArg(name)}${run.restoreArgs} (any kubepki command that changes this node does that first, and says so)`,
+    message: `a kubepki ${String(m.action)} started ${String(m.created)} was interrupted and may have left some files changed and others not: put every file back as it was with kubepki restore ${restoreArgs(fs.root, name, run.backupDir)} (any kubepki command that changes this node does that first, and says so)`,
   });
   return out;
 }
