@@ -2,7 +2,7 @@
  * What to do next about an inventory, in the operator's words: the line `check` prints as `Next:`, the
  * dashboard's headline advice and the JSON's `next`. One place, so every view gives the same advice.
  */
-import { rancherReissueAdvice, KUBESPRAY_RENEW_TIMER } from '../layouts/detect.js';
+import { rancherReissueAdvice, KUBESPRAY_RENEW_TIMER, KUBESPRAY_RENEW_SERVICE } from '../layouts/detect.js';
 import type { CertEntry, Inventory } from './types.js';
 import { BOOTSTRAP_KUBELET_CONF, KUBELET_CONF, KUBELET_PKI_DIR } from '../profiles/kubeadm.js';
 
@@ -24,7 +24,7 @@ function timerOnly(inv: Omit<Inventory, 'next'>, rootFlag: string): string | und
   if (due.length === 0 || !due.every((c) => c.managedBy === KUBESPRAY_RENEW_TIMER)) return undefined;
   // (one expired: the timer did not do it in time, its finding says where to look; kubepki renew does it now)
   if (due.some((c) => c.status === 'expired')) return undefined;
-  const service = KUBESPRAY_RENEW_TIMER.replace(/\.timer$/, '.service');
+  const service = KUBESPRAY_RENEW_SERVICE;
   return `${KUBESPRAY_RENEW_TIMER} renews them on its calendar (systemctl list-timers ${KUBESPRAY_RENEW_TIMER} says when next); systemctl start ${service} runs it now (or kubepki renew all${rootFlag} --dry-run, then without --dry-run)`;
 }
 

@@ -12,7 +12,7 @@ import { isPkcs7, isPkcs12, pkcs7Certificates } from '../pki/pkcs7.js';
 import { parseCsr } from '../pki/csr.js';
 import { parseKubeconfig, looksLikeKubeconfig, KubeconfigError, type KubeconfigDoc } from '../kubeconfig/read.js';
 import { manifestPems } from '../kubeconfig/manifest.js';
-import { detectLayouts, kubeadmPkiDir, kubesprayRenewTimer, layoutTargets, KUBESPRAY_RENEW_TIMER, type KubesprayRenewTimer, type ScanTarget } from '../layouts/detect.js';
+import { detectLayouts, kubeadmPkiDir, kubesprayRenewTimer, layoutTargets, KUBESPRAY_RENEW_TIMER, KUBESPRAY_RENEW_SERVICE, type KubesprayRenewTimer, type ScanTarget } from '../layouts/detect.js';
 import { kubeadmProfileForFile, KUBEADM_PROFILES, profileCertPath, profileKeyPath, RKE1_COMPONENTS, RANCHER_COMPONENTS, RANCHER_LOOPBACK, DEFAULT_PKI, KUBELET_CONF, KUBELET_PKI_DIR, type KubeadmCertProfile } from '../profiles/kubeadm.js';
 import { readComponentRefs, readKubeadmConfigHints, readKubeletConfig, kubeletConfigPath, kubeletClientRotation, kubeletClientSigningOff, kubeletConfigProblems } from './components.js';
 import { interruptedRuns } from './interrupted.js';
@@ -1064,7 +1064,7 @@ function rancherReaders(distro: 'k3s' | 'rke2', l: CertLocation): string[] {
  */
 function renewedByTimer(timer: KubesprayRenewTimer | undefined, certificates: CertEntry[]): void {
   if (!timer) return;
-  const service = KUBESPRAY_RENEW_TIMER.replace(/\.timer$/, '.service');
+  const service = KUBESPRAY_RENEW_SERVICE;
   // (kubespray's newer k8s-certs-renew.py renews only when a certificate expires within 7 days after the timer's
   // next run, so starting it now renews nothing that run will; its k8s-certs-renew.sh renews every time)
   const nearNextRun = timer.script?.endsWith('.py') ?? false;

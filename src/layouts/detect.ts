@@ -182,6 +182,8 @@ export function rancherReissueAdvice(inv: RancherNode, role: 'agent' | 'server')
 
 /** The unit kubespray's `auto_renew_certificates: true` installs and enables on a control-plane node. */
 export const KUBESPRAY_RENEW_TIMER = 'k8s-certs-renew.timer';
+/** The service that timer starts: it runs the renewal script. */
+export const KUBESPRAY_RENEW_SERVICE = 'k8s-certs-renew.service';
 
 /** kubespray's certificate renewal timer on this node, as systemd would run it. */
 export interface KubesprayRenewTimer {
@@ -220,7 +222,7 @@ export function kubesprayRenewTimer(fs: NodeFs): KubesprayRenewTimer | undefined
   const calendar = values('OnCalendar').filter(Boolean).pop();
   const wantedBy = values('WantedBy').flatMap((v) => v.split(/\s+/)).filter(Boolean);
   const enabledBy = wantedBy.map((t) => `/etc/systemd/system/${t}.wants/${KUBESPRAY_RENEW_TIMER}`).find((l) => fs.lstat(l) !== undefined);
-  const script = readSystemdService(fs, KUBESPRAY_RENEW_TIMER.replace(/\.timer$/, '.service'))?.argv[0];
+  const script = readSystemdService(fs, KUBESPRAY_RENEW_SERVICE)?.argv[0];
   const renews = script?.endsWith('.sh') ? namedRenewals(fs, script) : undefined;
   return { file, wantedBy, ...(calendar ? { calendar } : {}), ...(enabledBy ? { enabledBy } : {}), ...(script ? { script } : {}), ...(renews ? { renews } : {}) };
 }
