@@ -46,7 +46,7 @@ export function readSystemdService(fs: NodeFs, name: string): SystemdService | u
   for (const file of files) {
     let text: string;
     try { text = fs.readFile(file).toString('utf8'); } catch { continue; }
-    const lines = text.split(/\r?\n/).filter((l) => !/^[ \t]*[#;]/.test(l)).join('\n').replace(/\\\n/g, ' ');
+    const lines = unitLines(text);
     for (const m of lines.matchAll(/^[ \t]*(ExecStart|Environment|EnvironmentFile)[ \t]*=[ \t]*(.*)$/gm)) {
       const value = specifiers(m[2]!.trim(), name);
       if (m[1] === 'ExecStart') exec = value ? { line: value, source: file } : undefined;
@@ -86,6 +86,14 @@ export function readSystemdService(fs: NodeFs, name: string): SystemdService | u
   const words = [(first ?? '').slice(prefix.length), ...rest];
   const vars = new Map([...env].map(([k, v]) => [k, v.value]));
   return { source: exec.source, argv: prefix.includes(':') ? words : [words[0]!, ...expandArgv(words.slice(1), vars)], env, envFiles: read };
+}
+
+/**
+ * A unit file's text as systemd reads its settings: comment lines dropped (also inside a continued line), a
+ * line ending in a backslash continued on the next.
+ */
+export function unitLines(text: string): string {
+  return text.split(/\r?\n/).filter((l) => !/^[ \t]*[#;]/.test(l)).join('\n').replace(/\\\n/g, ' ');
 }
 
 /**

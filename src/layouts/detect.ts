@@ -2,7 +2,7 @@ import type { NodeFs } from '../fs/node-fs.js';
 import type { CertEntry, Inventory, LayoutName } from '../inventory/types.js';
 import { DEFAULT_PKI } from '../profiles/kubeadm.js';
 import { readKubeletConfig, kubeletConfigPath, KUBELET_CONFIG } from '../inventory/components.js';
-import { readSystemdService } from '../inventory/systemd-unit.js';
+import { readSystemdService, unitLines } from '../inventory/systemd-unit.js';
 
 /** A place to look for certificates, and the layout that put it there. */
 export interface ScanTarget {
@@ -217,7 +217,7 @@ export function kubesprayRenewTimer(fs: NodeFs): KubesprayRenewTimer | undefined
   if (!st?.isFile() || st.size === 0) return undefined; // absent, or masked (a link to /dev/null)
   let text: string;
   try { text = fs.readFile(file).toString('utf8'); } catch { return undefined; }
-  const lines = text.split(/\r?\n/).filter((l) => !/^[ \t]*[#;]/.test(l)).join('\n');
+  const lines = unitLines(text);
   const values = (key: string) => [...lines.matchAll(new RegExp(`^[ \\t]*${key}[ \\t]*=[ \\t]*(.*?)[ \\t]*$`, 'gm'))].map((m) => m[1]!);
   const calendar = values('OnCalendar').filter(Boolean).pop();
   const wantedBy = values('WantedBy').flatMap((v) => v.split(/\s+/)).filter(Boolean);
