@@ -86,12 +86,6 @@ export const RKE1_COMPONENTS: Record<string, string[]> = {
 };
 
 /**
- * What reads what on a k3s or RKE2 node, when nothing on disk says so (k3s runs every component inside its one
- * process; RKE2 runs the kubelet there, and its static pods name the rest): the path under
- * /var/lib/rancher/<distro>/ without extension → components (k3s pkg/daemons/control/deps, server.go).
- * `<distro>` is k3s or rke2: the agent's network policy controller and the supervisor run in the unit itself.
- */
-/**
  * kube-apiserver's loopback pair on a k3s or RKE2 server (its --cert-dir is server/tls/temporary-certs): client-go's
  * GenerateSelfSignedCertKeyWithFixtures names the file `<host>_<ips>_<dns>` (so `apiserver-loopback-client__`), writes
  * the leaf then its own CA (`apiserver-loopback-client-ca@<unix>`), and reads the file as it is at every later start,
@@ -100,6 +94,12 @@ export const RKE1_COMPONENTS: Record<string, string[]> = {
  */
 export const RANCHER_LOOPBACK = /^\/var\/lib\/rancher\/(k3s|rke2)\/server\/tls\/temporary-certs\/apiserver-loopback-client__\.crt$/;
 
+/**
+ * What reads what on a k3s or RKE2 node, when nothing on disk says so (k3s runs every component inside its one
+ * process; RKE2 runs the kubelet there, and its static pods name the rest): the path under
+ * /var/lib/rancher/<distro>/ without extension → components (k3s pkg/daemons/control/deps, server.go).
+ * `<distro>` is k3s or rke2: the agent's network policy controller and the supervisor run in the unit itself.
+ */
 export const RANCHER_COMPONENTS: Record<string, string[]> = {
   'server/tls/client-ca': ['kube-apiserver', 'kube-controller-manager'],
   'server/tls/server-ca': ['kube-apiserver', 'kube-controller-manager'],
