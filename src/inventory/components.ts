@@ -18,7 +18,7 @@ function componentService(fs: NodeFs, component: string): SystemdService | undef
 }
 const kubeletService = (fs: NodeFs): SystemdService | undefined => componentService(fs, 'kubelet');
 
-/** A static pod manifest, read once per read (readComponentRefs reads them all; kubeletClientSigningOff kube-controller-manager's). */
+/** A static pod manifest, read once per read (readComponentRefs reads them all; kubeletClientSigningOff kube-controller-manager's, readKubeadmConfigHints kube-apiserver's). */
 function staticPod(fs: NodeFs, file: string): Record<string, unknown> | undefined {
   return fs.perRead(`pod:${file}`, () => parseYaml(fs.readFile(file).toString('utf8')) as Record<string, unknown> | undefined);
 }
@@ -416,7 +416,8 @@ export function readKubeadmConfigHints(fs: NodeFs): KubeadmHints {
       const adv = /--advertise-address=([^\s"']+)/.exec(text);
       if (adv) hints.advertiseAddress ??= adv[1];
       hints.securePort = /--secure-port=["']?(\d+)/.exec(text)?.[1];
-      const pod = parseYaml(text) as Record<string, any>;
+      // (the parse readComponentRefs made of it in this read)
+      const pod = staticPod(fs, manifest) as Record<string, any> | undefined;
       const ann = pod?.metadata?.annotations?.['kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint'];
       if (typeof ann === 'string' && !hints.advertiseAddress) hints.advertiseAddress = ann.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
     } catch { /* ignore */ }
