@@ -52,7 +52,6 @@ export interface RenewOptions {
   etcdCluster?: () => { members: string[]; healthCommand: string } | undefined;
 }
 
-const KUBELET_CLIENT = /\/kubelet-client-(?!current)[^/]*\.pem$/;
 /** a dated (or -updated) file of either pair the kubelet's certificate store keeps (spec §7.1) */
 const KUBELET_PAIR = /\/(kubelet-(?:client|server))-(?!current)[^/]*\.pem$/;
 
@@ -255,7 +254,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
    */
   const caGone = (c: CertEntry, signerEntry: CertEntry | undefined): { name: string; file?: string; other?: string; copy?: string } | undefined => {
     if (c.isCA && signerEntry === c) return undefined;
-    const kubeletOwn = KUBELET_CLIENT.test(c.location.file) || isKubeletConf(c);
+    const kubeletOwn = KUBELET_PAIR.exec(c.location.file)?.[1] === 'kubelet-client' || isKubeletConf(c);
     const caName = KUBEADM_PROFILES.find((p) => p.name === c.profile || p.name === c.name)?.caName ?? (kubeletOwn ? 'ca' : undefined);
     const missing = caName ? inv.missing.find((m) => m.name === caName) : undefined;
     // a worker knows the cluster CA from kubelet.conf alone: its kubelet certificate is the kubelet's business
