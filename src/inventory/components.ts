@@ -161,8 +161,10 @@ export function readComponentRefs(fs: NodeFs): ComponentRef[] {
     // docs and hand-made units write one dash; the Kubernetes components' pflag reads -x as shorthands)
     if (unit) units.set(component, component === 'etcd' ? { ...unit, argv: unit.argv.map((a, i) => (i > 0 && /^-[^-]/.test(a) ? `-${a}` : a)) } : unit);
   }
-  refs.push(...systemdEtcdRefs(fs, units.get('etcd')));
-  refs.push(...systemdUnitRefs(fs, units));
+  const etcdUnit = units.get('etcd');
+  const etcdConfig = etcdUnit && etcdConfigFile(etcdUnit);
+  refs.push(...systemdEtcdRefs(fs, etcdUnit, etcdConfig));
+  refs.push(...systemdUnitRefs(fs, units, etcdConfig));
   // kubelet: its config file and its kubeconfig (kubeadm's drop-in defaults)
   const kubeletConfig = kubeletConfigPath(fs);
   const cfg = readKubeletConfig(fs);
@@ -197,13 +199,12 @@ export function readComponentRefs(fs: NodeFs): ComponentRef[] {
  * and other hand-made installs): `ExecStart=/usr/local/bin/kube-apiserver --tls-cert-file=… \`, the
  * flags read after systemd's variable expansion (`--tls-cert-file=${TLS_CERT}`, `$DAEMON_ARGS`).
  */
-function systemdUnitRefs(fs: NodeFs, units: Map<string, SystemdService>): ComponentRef[] {
+function systemdUnitRefs(fs: NodeFs, units: Map<string, SystemdService>, etcdConfig: EtcdConfigFile | undefined): ComponentRef[] {
   const out: ComponentRef[] = [];
   for (const [component, unit] of units) {
-    // (etcd given a config file takes everything from it: its other flags are ignored)
-    const configFile = component === 'etcd' ? etcdConfigFile(unit) : undefined;
+    // (etcd given a config file takes everything from it, its other flags ignored: systemdEtcdRefs names it)
+    if (component === 'etcd' && etcdConfig) continue;
     for (const { flag, value } of argvFlags(unit.argv)) {
-      if (configFile && flag !== '--config-file') continue;
       for (const v of (value ?? '').split(',')) {
         if (!v.startsWith('/')) continue;
         out.push({ component, via: flag, file: v, source: unit.source, unit: component });
@@ -215,13 +216,16 @@ function systemdUnitRefs(fs: NodeFs, units: Map<string, SystemdService>): Compon
   return out;
 }
 
+/** etcd's YAML config file, and what named it (its unit's flag or environment). */
+interface EtcdConfigFile { file: string; via: string; source: string }
+
 /**
  * The YAML config file etcd's unit gives it: the last --config-file, else ETCD_CONFIG_FILE from its environment
  * (etcdmain's config.parse reads that variable only when the flag is not given). With one, etcd reads every
  * setting from that file and ignores its other flags and ETCD_* variables ("loaded server configuration, other
  * configuration command line flags and environment variables will be ignored if provided").
  */
-function etcdConfigFile(unit: SystemdService): { file: string; via: string; source: string } | undefined {
+function etcdConfigFile(unit: SystemdService): EtcdConfigFile | undefined {
   const flag = argvFlags(unit.argv).findLast((f) => f.flag === '--config-file')?.value;
   if (flag) return { file: flag, via: '--config-file', source: unit.source };
   const env = unit.env.get('ETCD_CONFIG_FILE');
@@ -233,8 +237,7 @@ function etcdConfigFile(unit: SystemdService): { file: string; via: string; sour
  * its environment file names the certificates as ETCD_*_FILE, a YAML config (--config-file, ETCD_CONFIG_FILE)
  * as *-transport-security.
  */
-function systemdEtcdRefs(fs: NodeFs, unit: SystemdService | undefined): ComponentRef[] {
-  const config = unit && etcdConfigFile(unit);
+function systemdEtcdRefs(fs: NodeFs, unit: SystemdService | undefined, config: EtcdConfigFile | undefined): ComponentRef[] {
   if (config) {
     // (a relative path is etcd's working directory's, which the tree does not say)
     if (!config.file.startsWith('/')) return [];
