@@ -474,7 +474,6 @@ function takeLock(nfs: NodeFs, now: Date, backupRoot: string): NodeLock {
   const file = lockPath(nfs);
   // remember what we created, so a run that changes nothing (refused input, empty tree) leaves no trace
   const created = mkdirs(path.dirname(file), 0o700);
-  const removeCreatedDirs = () => removeMadeDirs(path.dirname(file), created);
   const recovered: string[] = [];
   const info: LockInfo = { pid: process.pid, host: os.hostname(), since: now.toISOString() };
   const text = () => JSON.stringify(info);
@@ -485,7 +484,7 @@ function takeLock(nfs: NodeFs, now: Date, backupRoot: string): NodeLock {
     };
     let kept = false;
     return {
-      release: () => { if (kept) return; fs.rmSync(file, { force: true }); removeCreatedDirs(); },
+      release: () => { if (kept) return; fs.rmSync(file, { force: true }); removeMadeDirs(path.dirname(file), created); },
       keep: () => { kept = true; },
       setBackup, recovered,
     };
