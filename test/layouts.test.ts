@@ -403,6 +403,72 @@ test('etcd\'s YAML config with a key written twice (a hand-edited file): etcd ke
   }
 });
 
+test('kubeadm\'s etcd static pod given --config-file (or ETCD_CONFIG_FILE in its env): etcd reads every setting from that file and ignores the pod\'s other flags ("Other configuration command line flags and environment variables will be ignored"), so the certificates the file names are etcd\'s and the ones --cert-file and --peer-cert-file name are not, in check and in renew\'s restarts; a real etcd run with the pod\'s own flags serves what the file names', async (t) => {
+  const root = copyFixture('kubeadm-1.26');
+  const issued = new Date('2026-01-01T00:00:00Z');
+  const ca = await makeCa('etcd-ca', issued, 3650, 'rsa-2048');
+  const sans = [{ type: 'dns' as const, value: 'localhost' }, { type: 'ip' as const, value: '127.0.0.1' }];
+  const server = await makeLeaf(ca, 'etcd-server', { eku: ['serverAuth', 'clientAuth'], sans, notBefore: issued, days: 365, keyType: 'rsa-2048' });
+  const peer = await makeLeaf(ca, 'etcd-peer', { eku: ['serverAuth', 'clientAuth'], sans, notBefore: issued, days: 365, keyType: 'rsa-2048' });
+  const tls = '/srv/etcd-tls';
+  putPair(root, `${tls}/ca.crt`, ca);
+  putPair(root, `${tls}/server.crt`, server);
+  putPair(root, `${tls}/peer.crt`, peer);
+  const config = (dir: string, ports: [number, number]) => [
+    'name: n1', `data-dir: ${dir}`,
+    `listen-client-urls: https://127.0.0.1:${ports[0]}`, `advertise-client-urls: https://127.0.0.1:${ports[0]}`,
+    `listen-peer-urls: https://127.0.0.1:${ports[1]}`, `initial-advertise-peer-urls: https://127.0.0.1:${ports[1]}`,
+    `initial-cluster: n1=https://127.0.0.1:${ports[1]}`,
+    'client-transport-security:', `  cert-file: ${tls}/server.crt`, `  key-file: ${tls}/server.key`, `  trusted-ca-file: ${tls}/ca.crt`,
+    'peer-transport-security:', `  cert-file: ${tls}/peer.crt`, `  key-file: ${tls}/peer.key`, `  trusted-ca-file: ${tls}/ca.crt`, '',
+  ].join('\n');
+  put(root, '/etc/etcd/etcd.conf.yml', config('/var/lib/etcd', [2379, 2380]));
+  const manifest = path.join(root, 'etc/kubernetes/manifests/etcd.yaml');
+  const kubeadms = fs.readFileSync(manifest, 'utf8');
+  const ways = {
+    '--config-file': kubeadms.replace('    - etcd\n', '    - etcd\n    - --config-file=/etc/etcd/etcd.conf.yml\n'),
+    ETCD_CONFIG_FILE: kubeadms.replace('    image: ', '    env:\n    - name: ETCD_CONFIG_FILE\n      value: /etc/etcd/etcd.conf.yml\n    image: '),
+  };
+  for (const [way, text] of Object.entries(ways)) {
+    assert.notEqual(text, kubeadms, way);
+    fs.writeFileSync(manifest, text);
+    const json = memoryIo();
+    await run(['check', '--root', root, '--now', '2026-11-23', '-o', 'json'], json);
+    const certs = JSON.parse(json.out).certificates as { location: { file: string }; components: string[] }[];
+    const readers = (file: string) => certs.find((c) => c.location.file === file)?.components;
+    for (const f of ['server.crt', 'peer.crt', 'ca.crt']) assert.deepEqual(readers(`${tls}/${f}`), ['etcd'], `${way}: ${f}: ${certs.map((c) => c.location.file).join(', ')}`);
+    for (const f of ['server.crt', 'peer.crt']) assert.deepEqual(readers(`/etc/kubernetes/pki/etcd/${f}`), [], `${way}: etcd ignores the pod's flag naming etcd/${f}`);
+    assert.ok(!readers('/etc/kubernetes/pki/etcd/ca.crt')?.includes('etcd'), `${way}: etcd/ca.crt is kube-apiserver's (--etcd-cafile), not etcd's`);
+    const planFile = path.join(tmpDir('kubepki-plan-'), 'plan.json');
+    const io = memoryIo();
+    assert.equal(await run(['renew', '--file', `${tls}/server.crt`, '--root', root, '--now', '2026-11-23', '--dry-run', '--plan-out', planFile], io), 0, io.out + io.err);
+    const restarts = JSON.parse(fs.readFileSync(planFile, 'utf8')).restarts as { component: string; how: string; manifest?: string; endpoint?: { port: number; certFile: string } }[];
+    assert.deepEqual(restarts.map((r) => `${r.component} ${r.how} ${r.manifest} ${r.endpoint?.port} ${r.endpoint?.certFile}`), [`etcd static-pod /etc/kubernetes/manifests/etcd.yaml 2379 ${tls}/server.crt`], way);
+    const decoyPlan = path.join(tmpDir('kubepki-plan-'), 'plan.json');
+    const decoy = memoryIo();
+    assert.equal(await run(['renew', '--file', '/etc/kubernetes/pki/etcd/server.crt', '--root', root, '--now', '2026-11-23', '--dry-run', '--plan-out', decoyPlan], decoy), 0, decoy.out + decoy.err);
+    assert.deepEqual((JSON.parse(fs.readFileSync(decoyPlan, 'utf8')).restarts as { component: string }[]).map((r) => r.component), [], `${way}: no running etcd reads etcd/server.crt`);
+  }
+
+  // a real etcd given the pod's command line (its paths inside this test's root) and the config file: it serves
+  // the file's cert-file, not --cert-file's, and does not even try the pod's --listen-client-urls
+  if (!fs.existsSync('/usr/bin/etcd')) { t.diagnostic('etcd not installed: real etcd part skipped'); return; }
+  const ports: [number, number] = [await freePort(), await freePort()];
+  const hostConfig = path.join(tmpDir('kubepki-etcd-conf-'), 'etcd.conf.yml');
+  fs.writeFileSync(hostConfig, config(tmpDir('kubepki-etcd-data-'), ports).replaceAll(`${tls}/`, `${path.join(root, tls)}/`));
+  const podArgs = /- command:\n((?: {4}- .*\n)+)/.exec(kubeadms)![1]!.split('\n').filter(Boolean).map((l) => l.replace(/^ {4}- /, '').replaceAll('=/etc/kubernetes/', `=${root}/etc/kubernetes/`)).slice(1);
+  assert.ok(podArgs.includes(`--cert-file=${root}/etc/kubernetes/pki/etcd/server.crt`), podArgs.join(' '));
+  const etcd = await startRealEtcd(['--config-file', hostConfig, ...podArgs], {});
+  try {
+    const { probeEndpoint } = await import('../src/probe/probe.js');
+    const served = await probeEndpoint('127.0.0.1', ports[0]);
+    assert.deepEqual(Buffer.from(served.chain[0]!), Buffer.from(server.der), `etcd serves ${tls}/server.crt`);
+    assert.match(etcd.log(), /Other configuration command line flags and environment variables will be ignored if provided/);
+  } finally {
+    await etcd.stop();
+  }
+});
+
 test('--layout forces layouts; --path reads any directory: Ed25519, PKCS#8, DER, an encrypted key, a CSR, a P-384 chain', async () => {
   const root = tmpDir('kubepki-generic-');
   const issued = new Date('2026-01-01T00:00:00Z');

@@ -120,7 +120,13 @@ export function kubeletClientRotation(fs: NodeFs): KubeletRotation | undefined {
 /** Flags whose value names a kubeconfig: the component reads every certificate inside. */
 const KUBECONFIG_FLAGS = new Set(['--kubeconfig', '--authentication-kubeconfig', '--authorization-kubeconfig']);
 
-interface Container { name?: string; command?: unknown[]; args?: unknown[] }
+interface Container { name?: string; command?: unknown[]; args?: unknown[]; env?: { name?: unknown; value?: unknown }[] }
+
+/**
+ * etcd's command line as it reads it: Go's flag package takes -cert-file as --cert-file (older etcd docs and
+ * hand-made units write one dash; the Kubernetes components' pflag reads -x as shorthands).
+ */
+const etcdArgv = (argv: string[]): string[] => argv.map((a, i) => (i > 0 && /^-[^-]/.test(a) ? `-${a}` : a));
 
 /**
  * Which component reads which file: static pod manifests' flags (spec §8) and
@@ -139,7 +145,15 @@ export function readComponentRefs(fs: NodeFs): ComponentRef[] {
       const podName = String(((pod?.metadata ?? {}) as Record<string, unknown>).name ?? d.name.replace(/\.ya?ml$/, '')).replace(/-[^-]*$/, (m) => (/^-(cp|master|node)/.test(m) ? '' : m));
       for (const c of spec.containers ?? []) {
         const component = c.name ?? podName;
-        for (const arg of [...(c.command ?? []), ...(c.args ?? [])]) {
+        const words = [...(c.command ?? []), ...(c.args ?? [])].map(String);
+        if (component === 'etcd') {
+          // (etcd given a config file takes everything from it, its other flags ignored, as under systemd;
+          // without a command the image's entrypoint comes first)
+          const env = new Map((Array.isArray(c.env) ? c.env : []).filter((e) => typeof e?.value === 'string').map((e) => [String(e.name), { value: e.value as string, source: file }]));
+          const config = etcdConfigFile(etcdArgv(c.command?.length ? words : ['etcd', ...words]), env, file);
+          if (config) { refs.push(...etcdConfigRefs(fs, config)); continue; }
+        }
+        for (const arg of words) {
           const m = /^(--[a-z0-9-]+)=(.+)$/.exec(String(arg));
           if (!m) continue;
           const [, flag, value] = m as unknown as [string, string, string];
@@ -148,7 +162,6 @@ export function readComponentRefs(fs: NodeFs): ComponentRef[] {
             refs.push({ component, via: flag, file: v, source: file });
             if (KUBECONFIG_FLAGS.has(flag)) refs.push(...kubeconfigFileRefs(fs, v, component, flag));
             if (flag === '--config') refs.push(...componentConfigRefs(fs, component, v));
-            if (flag === '--config-file' && component === 'etcd') refs.push(...etcdConfigFileRefs(fs, v));
           }
         }
       }
@@ -157,12 +170,10 @@ export function readComponentRefs(fs: NodeFs): ComponentRef[] {
   const units = new Map<string, SystemdService>();
   for (const component of ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubelet', 'kube-proxy', 'etcd']) {
     const unit = componentService(fs, component);
-    // (etcd parses its command line with Go's flag package, which takes -cert-file as --cert-file: older etcd
-    // docs and hand-made units write one dash; the Kubernetes components' pflag reads -x as shorthands)
-    if (unit) units.set(component, component === 'etcd' ? { ...unit, argv: unit.argv.map((a, i) => (i > 0 && /^-[^-]/.test(a) ? `-${a}` : a)) } : unit);
+    if (unit) units.set(component, component === 'etcd' ? { ...unit, argv: etcdArgv(unit.argv) } : unit);
   }
   const etcdUnit = units.get('etcd');
-  const etcdConfig = etcdUnit && etcdConfigFile(etcdUnit);
+  const etcdConfig = etcdUnit && etcdConfigFile(etcdUnit.argv, etcdUnit.env, etcdUnit.source);
   refs.push(...systemdEtcdRefs(fs, etcdUnit, etcdConfig));
   refs.push(...systemdUnitRefs(fs, units, etcdConfig));
   // kubelet: its config file and its kubeconfig (kubeadm's drop-in defaults)
@@ -216,20 +227,28 @@ function systemdUnitRefs(fs: NodeFs, units: Map<string, SystemdService>, etcdCon
   return out;
 }
 
-/** etcd's YAML config file, and what named it (its unit's flag or environment). */
+/** etcd's YAML config file, and what named it (its flag or environment). */
 interface EtcdConfigFile { file: string; via: string; source: string }
 
 /**
- * The YAML config file etcd's unit gives it: the last --config-file, else ETCD_CONFIG_FILE from its environment
- * (etcdmain's config.parse reads that variable only when the flag is not given). With one, etcd reads every
- * setting from that file and ignores its other flags and ETCD_* variables ("loaded server configuration, other
- * configuration command line flags and environment variables will be ignored if provided").
+ * The YAML config file etcd's command line (from its unit or static pod, `source`) and environment give it: the
+ * last --config-file, else ETCD_CONFIG_FILE (etcdmain's config.parse reads that variable only when the flag is
+ * not given). With one, etcd reads every setting from that file and ignores its other flags and ETCD_* variables
+ * ("Loading server configuration from … Other configuration command line flags and environment variables will
+ * be ignored if provided", etcd 3.4).
  */
-function etcdConfigFile(unit: SystemdService): EtcdConfigFile | undefined {
-  const flag = argvFlags(unit.argv).findLast((f) => f.flag === '--config-file')?.value;
-  if (flag) return { file: flag, via: '--config-file', source: unit.source };
-  const env = unit.env.get('ETCD_CONFIG_FILE');
-  return env?.value ? { file: env.value, via: 'ETCD_CONFIG_FILE', source: env.source } : undefined;
+function etcdConfigFile(argv: string[], env: ReadonlyMap<string, { value: string; source: string }>, source: string): EtcdConfigFile | undefined {
+  const flag = argvFlags(argv).findLast((f) => f.flag === '--config-file')?.value;
+  if (flag) return { file: flag, via: '--config-file', source };
+  const named = env.get('ETCD_CONFIG_FILE');
+  return named?.value ? { file: named.value, via: 'ETCD_CONFIG_FILE', source: named.source } : undefined;
+}
+
+/** What etcd given a config file reads: that file, and the certificates it names (its only references). */
+function etcdConfigRefs(fs: NodeFs, config: EtcdConfigFile): ComponentRef[] {
+  // (a relative path is etcd's working directory's, which the tree does not say)
+  if (!config.file.startsWith('/')) return [];
+  return [{ component: 'etcd', ...config }, ...etcdConfigFileRefs(fs, config.file)];
 }
 
 /**
@@ -238,11 +257,7 @@ function etcdConfigFile(unit: SystemdService): EtcdConfigFile | undefined {
  * as *-transport-security.
  */
 function systemdEtcdRefs(fs: NodeFs, unit: SystemdService | undefined, config: EtcdConfigFile | undefined): ComponentRef[] {
-  if (config) {
-    // (a relative path is etcd's working directory's, which the tree does not say)
-    if (!config.file.startsWith('/')) return [];
-    return [{ component: 'etcd', ...config, unit: 'etcd' }, ...etcdConfigFileRefs(fs, config.file).map((r) => ({ ...r, unit: 'etcd' }))];
-  }
+  if (config) return etcdConfigRefs(fs, config).map((r) => ({ ...r, unit: 'etcd' }));
   const out: ComponentRef[] = [];
   const etcdFile = (key: string, value: string, source: string) => {
     if (/^ETCD_[A-Z_]*FILE$/.test(key) && value.startsWith('/')) out.push({ component: 'etcd', via: key, file: value, source, unit: 'etcd' });
