@@ -1,4 +1,5 @@
 import { parseYamlFast as parseYaml, parseAllYamlFast, parseYaml11 } from '../kubeconfig/fast-yaml.js';
+import { posix } from 'node:path';
 import type { NodeFs } from '../fs/node-fs.js';
 import type { ComponentRef, KubeadmValidity } from './types.js';
 import { parseGoDuration } from './time.js';
@@ -173,7 +174,7 @@ export function readComponentRefs(fs: NodeFs): ComponentRef[] {
     if (unit) units.set(component, component === 'etcd' ? { ...unit, argv: etcdArgv(unit.argv) } : unit);
   }
   const etcdUnit = units.get('etcd');
-  const etcdConfig = etcdUnit && etcdConfigFile(etcdUnit.argv, etcdUnit.env, etcdUnit.source);
+  const etcdConfig = etcdUnit && etcdConfigFile(etcdUnit.argv, etcdUnit.env, etcdUnit.source, etcdUnit.workingDirectory);
   refs.push(...systemdEtcdRefs(fs, etcdUnit, etcdConfig));
   refs.push(...systemdUnitRefs(fs, units, etcdConfig));
   // kubelet: its config file and its kubeconfig (kubeadm's drop-in defaults)
@@ -235,18 +236,20 @@ interface EtcdConfigFile { file: string; via: string; source: string }
  * last --config-file, else ETCD_CONFIG_FILE (etcdmain's config.parse reads that variable only when the flag is
  * not given). With one, etcd reads every setting from that file and ignores its other flags and ETCD_* variables
  * ("Loading server configuration from … Other configuration command line flags and environment variables will
- * be ignored if provided", etcd 3.4).
+ * be ignored if provided", etcd 3.4). etcd opens a relative path from the directory it runs in, `cwd` (a unit's
+ * WorkingDirectory=): the file is that node path, undefined cwd leaving it relative (it names nothing).
  */
-function etcdConfigFile(argv: string[], env: ReadonlyMap<string, { value: string; source: string }>, source: string): EtcdConfigFile | undefined {
+function etcdConfigFile(argv: string[], env: ReadonlyMap<string, { value: string; source: string }>, source: string, cwd?: string): EtcdConfigFile | undefined {
   const flag = argvFlags(argv).findLast((f) => f.flag === '--config-file')?.value;
-  if (flag) return { file: flag, via: '--config-file', source };
-  const named = env.get('ETCD_CONFIG_FILE');
-  return named?.value ? { file: named.value, via: 'ETCD_CONFIG_FILE', source: named.source } : undefined;
+  const named = flag ? { file: flag, via: '--config-file', source } : undefined;
+  const fromEnv = env.get('ETCD_CONFIG_FILE');
+  const config = named ?? (fromEnv?.value ? { file: fromEnv.value, via: 'ETCD_CONFIG_FILE', source: fromEnv.source } : undefined);
+  return config && cwd && !config.file.startsWith('/') ? { ...config, file: posix.resolve(cwd, config.file) } : config;
 }
 
 /** What etcd given a config file reads: that file, and the certificates it names (its only references). */
 function etcdConfigRefs(fs: NodeFs, config: EtcdConfigFile): ComponentRef[] {
-  // (a relative path is etcd's working directory's, which the tree does not say)
+  // (a relative path left so: etcd's working directory, which the tree does not say)
   if (!config.file.startsWith('/')) return [];
   return [{ component: 'etcd', ...config }, ...etcdConfigFileRefs(fs, config.file)];
 }

@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { posix } from 'node:path';
 import type { NodeFs } from '../fs/node-fs.js';
 
 /**
@@ -16,6 +17,11 @@ export interface SystemdService {
   env: Map<string, { value: string; source: string }>;
   /** the environment files it read, in order */
   envFiles: string[];
+  /**
+   * the directory it starts in, against which it resolves a relative path: WorkingDirectory=, `/` without one
+   * (a system unit's default); undefined when the tree does not say (`~` of a user other than root, a specifier)
+   */
+  workingDirectory: string | undefined;
 }
 
 const UNIT_DIRS = ['/etc/systemd/system', '/run/systemd/system', '/lib/systemd/system', '/usr/lib/systemd/system'];
@@ -43,13 +49,17 @@ export function readSystemdService(fs: NodeFs, name: string): SystemdService | u
   // Environment= and EnvironmentFile= accumulate over the unit and its drop-ins; an empty one resets its list
   let assignments: { key: string; value: string; source: string }[] = [];
   let envFiles: string[] = [];
+  let workingDirectory = '';
+  let user = '';
   for (const file of files) {
     let text: string;
     try { text = fs.readFile(file).toString('utf8'); } catch { continue; }
     const lines = unitLines(text);
-    for (const m of lines.matchAll(/^[ \t]*(ExecStart|Environment|EnvironmentFile)[ \t]*=[ \t]*(.*)$/gm)) {
+    for (const m of lines.matchAll(/^[ \t]*(ExecStart|Environment|EnvironmentFile|WorkingDirectory|User)[ \t]*=[ \t]*(.*)$/gm)) {
       const value = specifiers(m[2]!.trim(), name);
       if (m[1] === 'ExecStart') exec = value ? { line: value, source: file } : undefined;
+      else if (m[1] === 'WorkingDirectory') workingDirectory = value;
+      else if (m[1] === 'User') user = value;
       else if (m[1] === 'Environment') {
         if (!value) { assignments = []; continue; }
         for (const word of splitWords(value, true)) {
@@ -85,7 +95,20 @@ export function readSystemdService(fs: NodeFs, name: string): SystemdService | u
   const prefix = /^[-@:+!|]*/.exec(first ?? '')![0];
   const words = [(first ?? '').slice(prefix.length), ...rest];
   const vars = new Map([...env].map(([k, v]) => [k, v.value]));
-  return { source: exec.source, argv: prefix.includes(':') ? words : [words[0]!, ...expandArgv(words.slice(1), vars)], env, envFiles: read };
+  return { source: exec.source, argv: prefix.includes(':') ? words : [words[0]!, ...expandArgv(words.slice(1), vars)], env, envFiles: read, workingDirectory: startDirectory(fs, workingDirectory, user) };
+}
+
+/**
+ * The directory a system unit's process starts in (systemd.exec(5) WorkingDirectory=): `/` when unset (or set
+ * empty), `~` the home of User= (root's, /root, without one), a `-` prefix letting a missing directory go
+ * (the process then stays in `/`). Undefined for what the tree cannot settle.
+ */
+function startDirectory(fs: NodeFs, value: string, user: string): string | undefined {
+  const dir = value.replace(/^-/, '');
+  if (dir === '') return '/';
+  if (dir === '~') return user === '' || user === 'root' || user === '0' ? '/root' : undefined;
+  if (!dir.startsWith('/') || dir.includes('%')) return undefined;
+  return value.startsWith('-') && !fs.exists(dir) ? '/' : posix.normalize(dir);
 }
 
 /**
