@@ -539,6 +539,68 @@ test('etcd under systemd given a relative config file (--config-file etcd.yml, E
   }
 });
 
+test('etcd\'s environment file found without a unit naming it (/etc/default/etcd, /etc/etcd/etcd.conf: a copy of /etc, etcd started by a script) that sets ETCD_CONFIG_FILE: etcd reads that config file and ignores its ETCD_* variables, so the certificates the file names are etcd\'s and ETCD_CERT_FILE\'s is not; a real etcd given that environment serves what the file names', async (t) => {
+  const root = copyFixture('kubeadm-1.26');
+  fs.rmSync(path.join(root, 'etc/kubernetes/manifests/etcd.yaml'));
+  const issued = new Date('2026-01-01T00:00:00Z');
+  const ca = await makeCa('etcd-ca', issued, 3650, 'rsa-2048');
+  const server = await makeLeaf(ca, 'etcd-server', { eku: ['serverAuth', 'clientAuth'], sans: [{ type: 'ip', value: '127.0.0.1' }], notBefore: issued, days: 365, keyType: 'rsa-2048' });
+  const decoy = await makeLeaf(ca, 'etcd-decoy', { eku: ['serverAuth', 'clientAuth'], sans: [{ type: 'ip', value: '127.0.0.1' }], notBefore: issued, days: 365, keyType: 'rsa-2048' });
+  const tls = '/srv/etcd-tls';
+  putPair(root, `${tls}/ca.crt`, ca);
+  putPair(root, `${tls}/server.crt`, server);
+  putPair(root, '/etc/kubernetes/pki/etcd-decoy.crt', decoy);
+  const config = (ports: [number, number], dir: string) => [
+    'name: n1', `data-dir: ${dir}`,
+    `listen-client-urls: https://127.0.0.1:${ports[0]}`, `advertise-client-urls: https://127.0.0.1:${ports[0]}`,
+    `listen-peer-urls: http://127.0.0.1:${ports[1]}`, `initial-advertise-peer-urls: http://127.0.0.1:${ports[1]}`,
+    `initial-cluster: n1=http://127.0.0.1:${ports[1]}`,
+    'client-transport-security:', `  cert-file: ${tls}/server.crt`, `  key-file: ${tls}/server.key`, `  trusted-ca-file: ${tls}/ca.crt`, '',
+  ].join('\n');
+  // (not /etc/etcd/etcd.conf.yml, which kubepki reads anyway)
+  put(root, '/etc/etcd/server.yml', config([2379, 2380], '/var/lib/etcd'));
+  const decoyVars = 'ETCD_CERT_FILE=/etc/kubernetes/pki/etcd-decoy.crt\nETCD_KEY_FILE=/etc/kubernetes/pki/etcd-decoy.key\n';
+  const ways: Record<string, [string, string]> = {
+    '/etc/default/etcd': ['/etc/default/etcd', `ETCD_CONFIG_FILE=/etc/etcd/server.yml\n${decoyVars}`],
+    '/etc/etcd/etcd.conf, export': ['/etc/etcd/etcd.conf', `${decoyVars}export ETCD_CONFIG_FILE="/etc/etcd/server.yml"\n`],
+  };
+  for (const [way, [file, text]] of Object.entries(ways)) {
+    for (const f of ['/etc/default/etcd', '/etc/etcd/etcd.conf']) fs.rmSync(path.join(root, f), { force: true });
+    put(root, file, text);
+    const json = memoryIo();
+    await run(['check', '--root', root, '--now', '2026-11-23', '-o', 'json'], json);
+    const certs = JSON.parse(json.out).certificates as { location: { file: string }; components: string[] }[];
+    const readers = (f: string) => certs.find((c) => c.location.file === f)?.components;
+    assert.deepEqual(readers(`${tls}/server.crt`), ['etcd'], `${way}: ${certs.map((c) => c.location.file).join(', ')}`);
+    assert.deepEqual(readers(`${tls}/ca.crt`), ['etcd'], way);
+    assert.deepEqual(readers('/etc/kubernetes/pki/etcd-decoy.crt'), [], `${way}: etcd ignores ETCD_CERT_FILE beside ETCD_CONFIG_FILE`);
+    const planFile = path.join(tmpDir('kubepki-plan-'), 'plan.json');
+    const io = memoryIo();
+    assert.equal(await run(['renew', '--file', `${tls}/server.crt`, '--root', root, '--now', '2026-11-23', '--dry-run', '--plan-out', planFile], io), 0, io.out + io.err);
+    const restarts = JSON.parse(fs.readFileSync(planFile, 'utf8')).restarts as { component: string; unit?: string; endpoint?: { port: number; certFile: string } }[];
+    assert.deepEqual(restarts.map((r) => `${r.component} ${r.unit} ${r.endpoint?.port} ${r.endpoint?.certFile}`), [`etcd etcd 2379 ${tls}/server.crt`], way);
+    const decoyPlan = path.join(tmpDir('kubepki-plan-'), 'plan.json');
+    const decoyIo = memoryIo();
+    assert.equal(await run(['renew', '--file', '/etc/kubernetes/pki/etcd-decoy.crt', '--root', root, '--now', '2026-11-23', '--dry-run', '--plan-out', decoyPlan], decoyIo), 0, decoyIo.out + decoyIo.err);
+    assert.deepEqual((JSON.parse(fs.readFileSync(decoyPlan, 'utf8')).restarts as { component: string }[]).map((r) => r.component), [], `${way}: no etcd restart for a file it does not read`);
+  }
+
+  // a real etcd with the same variables in its environment (paths inside this test's root)
+  if (!fs.existsSync('/usr/bin/etcd')) { t.diagnostic('etcd not installed: real etcd part skipped'); return; }
+  const ports: [number, number] = [await freePort(), await freePort()];
+  const hostConfig = path.join(tmpDir('kubepki-etcd-conf-'), 'server.yml');
+  fs.writeFileSync(hostConfig, config(ports, tmpDir('kubepki-etcd-data-')).replaceAll(`${tls}/`, `${path.join(root, tls)}/`));
+  const etcd = await startRealEtcd([], { ETCD_CONFIG_FILE: hostConfig, ETCD_CERT_FILE: path.join(root, 'etc/kubernetes/pki/etcd-decoy.crt'), ETCD_KEY_FILE: path.join(root, 'etc/kubernetes/pki/etcd-decoy.key') });
+  try {
+    const { probeEndpoint } = await import('../src/probe/probe.js');
+    const served = await probeEndpoint('127.0.0.1', ports[0]);
+    assert.deepEqual(Buffer.from(served.chain[0]!), Buffer.from(server.der), `etcd serves ${tls}/server.crt`);
+    assert.match(etcd.log(), /Loading server configuration from ".*server\.yml"\. Other configuration command line flags and environment variables will be ignored/);
+  } finally {
+    await etcd.stop();
+  }
+});
+
 test('--layout forces layouts; --path reads any directory: Ed25519, PKCS#8, DER, an encrypted key, a CSR, a P-384 chain', async () => {
   const root = tmpDir('kubepki-generic-');
   const issued = new Date('2026-01-01T00:00:00Z');

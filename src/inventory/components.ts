@@ -260,7 +260,8 @@ function etcdConfigRefs(fs: NodeFs, config: EtcdConfigFile): ComponentRef[] {
  * as *-transport-security.
  */
 function systemdEtcdRefs(fs: NodeFs, unit: SystemdService | undefined, config: EtcdConfigFile | undefined): ComponentRef[] {
-  if (config) return etcdConfigRefs(fs, config).map((r) => ({ ...r, unit: 'etcd' }));
+  const inUnit = (refs: ComponentRef[]) => refs.map((r) => ({ ...r, unit: 'etcd' }));
+  if (config) return inUnit(etcdConfigRefs(fs, config));
   const out: ComponentRef[] = [];
   const etcdFile = (key: string, value: string, source: string) => {
     if (/^ETCD_[A-Z_]*FILE$/.test(key) && value.startsWith('/')) out.push({ component: 'etcd', via: key, file: value, source, unit: 'etcd' });
@@ -273,9 +274,14 @@ function systemdEtcdRefs(fs: NodeFs, unit: SystemdService | undefined, config: E
     if (unit?.envFiles.includes(file) || !fs.exists(file)) continue;
     let text: string;
     try { text = fs.readFile(file).toString('utf8'); } catch { continue; }
-    for (const [key, value] of parseEnvironmentFile(text)) etcdFile(key.replace(/^export[ \t]+/, ''), value, file);
+    const env = new Map([...parseEnvironmentFile(text)].map(([key, value]) => [key.replace(/^export[ \t]+/, ''), { value, source: file }]));
+    // (one that sets ETCD_CONFIG_FILE sends etcd to that file, its other ETCD_* ignored, as the unit's own
+    // would; where etcd is started from, for a relative path, is not known)
+    const config = etcdConfigFile([], env, file);
+    if (config) out.push(...inUnit(etcdConfigRefs(fs, config)));
+    else for (const [key, { value }] of env) etcdFile(key, value, file);
   }
-  for (const file of ['/etc/etcd/etcd.conf.yml', '/etc/etcd/etcd.conf.yaml']) out.push(...etcdConfigFileRefs(fs, file).map((r) => ({ ...r, unit: 'etcd' })));
+  for (const file of ['/etc/etcd/etcd.conf.yml', '/etc/etcd/etcd.conf.yaml']) out.push(...inUnit(etcdConfigFileRefs(fs, file)));
   return out;
 }
 
