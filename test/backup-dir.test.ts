@@ -166,6 +166,29 @@ test('check names an interrupted run whose backup is in a --backup-dir, with the
   assert.doesNotMatch((await cli(['check', '--root', root, '--now', NOW])).out, /interrupted-run/);
 });
 
+// a tree copied with its lock (a disk image, a copy to try a fix on) names the original's run kept in a
+// --backup-dir: check on the copy reported that run, with a restore that restore then refused (made for the
+// original's --root), though the next run on the copy rightly leaves it alone; check now decides as the lock does
+test('check on a copy of a tree whose interrupted run kept its backup in a --backup-dir reports no run of the original', async () => {
+  const a = copyFixture('kubeadm-1.26-expired');
+  const bdir = path.join(tmp('kubepki-bdir-'), 'backups');
+  const crashed = await spawnCli(['renew', 'all', '--root', a, '--now', NOW, '--backup-dir', bdir], { KUBEPKI_TEST_CRASH_AT: '30' });
+  assert.equal(crashed.signal, 'SIGKILL', crashed.out);
+  const b = path.join(tmp('kubepki-copy-'), 'node');
+  fs.cpSync(a, b, { recursive: true, verbatimSymlinks: true });
+  assert.ok(fs.existsSync(path.join(b, 'var/lib/kubepki/kubepki.lock')), 'the copy has the lock');
+  const findings = async (root: string) => (JSON.parse((await cli(['check', '--root', root, '--now', NOW, '-o', 'json'])).out) as { findings: { code: string; message: string }[] }).findings.filter((f) => f.code === 'interrupted-run');
+  assert.deepEqual(await findings(b), [], 'the copy has no run of its own to restore');
+  // the original still reports its run, with the restore that undoes it there
+  const [orig] = await findings(a);
+  assert.match(orig?.message ?? '', new RegExp(`kubepki restore \\S+ --root ${esc(a)} --backup-dir ${esc(bdir)} `));
+  // as the next run on the copy decides: nothing of the original rolled back, its backup still in-progress
+  const next = await cli(['renew', 'front-proxy-client', '--root', b, '--now', NOW]);
+  assert.equal(next.code, 0, next.err + next.out);
+  assert.doesNotMatch(next.out, /rolled back first/);
+  assert.deepEqual(listBackups(bdir).map((x) => x.state), ['in-progress']);
+});
+
 // The restore a run prints is run as printed, in a shell, from another directory: a --root or --backup-dir
 // with a space (or a quote) in it was printed bare, and the shell split it into other arguments
 const BIN = path.resolve('bin/kubepki.js');

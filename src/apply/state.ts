@@ -4,6 +4,7 @@
  * one of its findings) without loading the transaction code.
  */
 import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 
 export const BACKUP_DIR = '/var/lib/kubepki/backups';
 export const LOCK_FILE = '/var/lib/kubepki/kubepki.lock';
@@ -25,6 +26,43 @@ export function pidAlive(pid: number): boolean {
 /** A lock record another run on this host holds and is alive for (`hostname`: this host's; a lock from another host cannot be judged here). */
 export function heldByLiveRun(lock: { pid?: unknown; host?: unknown } | undefined, hostname: string): boolean {
   return lock !== undefined && lock.host === hostname && typeof lock.pid === 'number' && lock.pid !== process.pid && pidAlive(lock.pid);
+}
+
+/** P lies inside DIR (host paths; DIR itself is not inside). */
+export function isInside(dir: string, p: string): boolean {
+  const rel = path.relative(path.resolve(dir), path.resolve(p));
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+}
+
+/**
+ * The in-progress backups of the run a dead lock names (`named`: its backupDir, a host path on the machine
+ * that ran it): the ones taking the lock rolls back, and the ones check reports as an interrupted run (one
+ * decision for both, so check never names a run the next command leaves alone, or a restore that refuses).
+ * Its backup of that name in `backupRoot` (where this command keeps backups: --backup-dir, else `ownDir`, the
+ * tree's own backup directory) and the one the lock names itself. Those in `ownDir` are this tree's, wherever
+ * it was when they were made (a disk now mounted elsewhere, a copy); one elsewhere (--backup-dir) only when its
+ * manifest was made for this `root`: a lock copied with a tree names the original tree's backup, which is not
+ * ours to roll back, mark or report (a --backup-dir can be shared by many nodes: there only the runs made for
+ * this root are ours). Only the run the lock names (its backup's name, wherever the tree is mounted now):
+ * another in-progress backup is an older run that was put right otherwise (its lock removed, its backup
+ * restored, or its 'rolled-back' not written on a full disk), and rolling it back now would put its old files
+ * over every renewal made since, new keys whose only copy is on the node. `read`: a backup's manifest (throws
+ * when there is none to read).
+ */
+export function lockedRunBackups<M extends { state?: unknown; root?: unknown }>(
+  where: { root: string; ownDir: string; backupRoot: string }, named: string, read: (dir: string) => M,
+): { dir: string; m: M }[] {
+  const candidates = [path.join(where.backupRoot, path.basename(named)), ...(isInside(where.backupRoot, named) ? [] : [path.resolve(named)])];
+  const out: { dir: string; m: M }[] = [];
+  for (const dir of candidates) {
+    if (out.some((r) => r.dir === dir)) continue;
+    let m: M;
+    try { m = read(dir); } catch { continue; }
+    if (m?.state !== 'in-progress') continue;
+    if (!isInside(where.ownDir, dir) && (typeof m.root !== 'string' || path.resolve(m.root) !== path.resolve(where.root))) continue;
+    out.push({ dir, m });
+  }
+  return out;
 }
 
 /**

@@ -17,7 +17,7 @@ import * as os from 'node:os';
 import { createHash } from 'node:crypto';
 import type { NodeFs } from '../fs/node-fs.js';
 import { UserError, errorMessage } from '../errors.js';
-import { BACKUP_DIR, LOCK_FILE, heldByLiveRun, restoreArgs } from './state.js';
+import { BACKUP_DIR, LOCK_FILE, heldByLiveRun, isInside, lockedRunBackups, restoreArgs } from './state.js';
 import { keyFileMode, keyModeChange, holdsPrivateKey, type ModeChange } from '../fs/key-mode.js';
 
 export type Change =
@@ -142,33 +142,12 @@ export function interruptedRuns(nfs: NodeFs, backupRoot?: string): string[] {
   try { named = (JSON.parse(fs.readFileSync(lockPath(nfs), 'utf8')) as LockInfo).backupDir; } catch { return []; }
   if (typeof named !== 'string') return [];
   // (the same ones takeLock rolls back: a --backup-dir run is rolled back by a run given no --backup-dir too)
-  return lockedRunBackups(nfs, backupRoot ?? defaultBackupRoot(nfs), named).map((r) => r.dir);
+  return lockedRuns(nfs, backupRoot ?? defaultBackupRoot(nfs), named).map((r) => r.dir);
 }
 
-/**
- * The in-progress backups of the run a dead lock names (`named`: its backupDir), which taking the lock rolls
- * back. Its backups in this tree's backup directory are this tree's, wherever it was when they were made (a
- * disk now mounted elsewhere, a copy); one the lock names elsewhere (--backup-dir) only when it was made for
- * this root: a lock copied with a tree names the original tree's backup, which is not ours to roll back or
- * mark (a --backup-dir can be shared by many nodes: there only the runs made for this root are ours). Only the
- * run the lock names (its backup's name, wherever the tree is mounted now): another in-progress backup is an
- * older run that was put right otherwise (its lock removed, its backup restored, or its 'rolled-back' not
- * written on a full disk), and rolling it back now would put its old files over every renewal made since, new
- * keys whose only copy is on the node.
- */
-function lockedRunBackups(nfs: NodeFs, backupRoot: string, named: string): { dir: string; m: BackupManifest }[] {
-  const ownDir = defaultBackupRoot(nfs);
-  const dirs = !isInside(backupRoot, named) ? [named] : [];
-  const out: { dir: string; m: BackupManifest }[] = [];
-  for (const d of [...inProgressBackups(backupRoot).filter((x) => path.basename(x) === path.basename(named)), ...dirs]) {
-    if (out.some((r) => r.dir === d)) continue;
-    let m: BackupManifest;
-    try { m = readManifest(d); } catch { continue; }
-    if (m.state !== 'in-progress') continue;
-    if (!isInside(ownDir, d) && path.resolve(m.root) !== path.resolve(nfs.root)) continue;
-    out.push({ dir: d, m });
-  }
-  return out;
+/** lockedRunBackups (state.ts) for this tree, with the backups kept in `backupRoot`. */
+function lockedRuns(nfs: NodeFs, backupRoot: string, named: string): { dir: string; m: BackupManifest }[] {
+  return lockedRunBackups({ root: nfs.root, ownDir: defaultBackupRoot(nfs), backupRoot }, named, readManifest);
 }
 
 export interface TransactionResult {
@@ -534,7 +513,7 @@ function takeLock(nfs: NodeFs, now: Date, backupRoot: string): NodeLock {
       if (readLock(file).raw !== raw) continue;
       // A dead run: roll back what it did (lockedRunBackups: which backups are its), then take the lock
       const ownDir = defaultBackupRoot(nfs);
-      for (const { dir: d, m } of typeof held?.backupDir === 'string' ? lockedRunBackups(nfs, backupRoot, held.backupDir) : []) {
+      for (const { dir: d, m } of typeof held?.backupDir === 'string' ? lockedRuns(nfs, backupRoot, held.backupDir) : []) {
         if (recovered.includes(d)) continue;
         rollBack(nfs, d, m);
         m.state = 'recovered';
@@ -594,18 +573,8 @@ function removeMadeDirs(dir: string, created: string | undefined): void {
   }
 }
 
-export function isInside(dir: string, p: string): boolean {
-  const rel = path.relative(path.resolve(dir), path.resolve(p));
-  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
-}
-
-function inProgressBackups(root: string): string[] {
-  let names: string[];
-  try { names = fs.readdirSync(root); } catch { return []; }
-  return names.map((n) => path.join(root, n)).filter((d) => {
-    try { return (JSON.parse(fs.readFileSync(path.join(d, 'manifest.json'), 'utf8')) as BackupManifest).state === 'in-progress'; } catch { return false; }
-  });
-}
+/** (restore asks it whether a backup is the tree's own: it loads this module anyway) */
+export { isInside };
 
 /** A new dated directory under `root`; `discard` removes it and, while empty, the directories made for it. */
 function newBackupDir(root: string, now: Date): { dir: string; discard: () => void } {

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import type { NodeFs } from '../fs/node-fs.js';
 import type { Finding } from './types.js';
-import { BACKUP_DIR, LOCK_FILE, heldByLiveRun, restoreArgs } from '../apply/state.js';
+import { BACKUP_DIR, LOCK_FILE, heldByLiveRun, isInside, lockedRunBackups, restoreArgs } from '../apply/state.js';
 
 /** This machine's name, asked only when a lock is found (node:os is not otherwise loaded by check). */
 const hostname = (): string => (createRequire(import.meta.url)('node:os') as typeof import('node:os')).hostname();
@@ -19,29 +19,32 @@ export function interruptedRuns(fs: NodeFs): Finding[] {
   const out: Finding[] = [];
   if (!fs.lstat(LOCK_FILE)) return out; // (the common case, without readdir's ENOENT error object)
   const lock = readLock(fs);
-  // only the run the lock names, the one the next command rolls back; another in-progress backup is an older
-  // run put right otherwise, and restoring it would put its old files back over every renewal since
-  const named = typeof lock?.backupDir === 'string' ? lock.backupDir.replace(/\/+$/, '') : undefined;
-  if (!named) return out;
-  const name = path.basename(named);
-  // the lock holds the backup's path on the machine that ran it: a --backup-dir outside the tree is read there;
-  // else the tree's own backup of that name (the tree may be mounted elsewhere now)
-  const elsewhere = path.isAbsolute(named) && path.dirname(named) !== fs.hostPath(BACKUP_DIR) && hostFs.existsSync(named) ? named : undefined;
-  const run = elsewhere
-    ? { shown: elsewhere, manifest: () => hostFs.readFileSync(path.join(elsewhere, 'manifest.json')), backupDir: path.dirname(elsewhere) }
-    : { shown: `${BACKUP_DIR}/${name}`, manifest: () => fs.readFile(`${BACKUP_DIR}/${name}/manifest.json`), backupDir: undefined };
-  let m: { state?: unknown; action?: unknown; created?: unknown };
-  try { m = JSON.parse(run.manifest().toString('utf8')) as typeof m; } catch { return out; }
-  if (m?.state !== 'in-progress') return out;
-  if (heldByLiveRun(lock, hostname())) {
-    out.push({ code: 'interrupted-run', severity: 'info', file: run.shown, message: `a kubepki ${String(m.action)} is changing this node right now (backup ${run.shown}); check again when it has finished` });
-    return out;
+  if (typeof lock?.backupDir !== 'string' || !lock.backupDir) return out;
+  // the backups taking the lock would roll back (lockedRunBackups, the one decision both make): the run the
+  // lock names, in the tree's backups (wherever the tree is mounted now) or where the lock says it kept them
+  // (--backup-dir) when that backup was made for this --root (a lock copied with a tree names the original's)
+  const ownDir = fs.hostPath(BACKUP_DIR);
+  const runs = lockedRunBackups({ root: fs.root, ownDir, backupRoot: ownDir }, lock.backupDir, readManifest);
+  if (runs.length === 0) return out;
+  const live = heldByLiveRun(lock, hostname());
+  for (const { dir, m } of runs) {
+    const own = isInside(ownDir, dir);
+    const shown = own ? `${BACKUP_DIR}/${path.basename(dir)}` : dir;
+    if (live) {
+      out.push({ code: 'interrupted-run', severity: 'info', file: shown, message: `a kubepki ${String(m.action)} is changing this node right now (backup ${shown}); check again when it has finished` });
+      continue;
+    }
+    out.push({
+      code: 'interrupted-run', severity: 'error', file: shown,
+      message: `a kubepki ${String(m.action)} started ${String(m.created)} was interrupted and may have left some files changed and others not: put every file back as it was with kubepki restore ${restoreArgs(fs.root, path.basename(dir), own ? undefined : path.dirname(dir))} (any kubepki command that changes this node does that first, and says so)`,
+    });
   }
-  out.push({
-    code: 'interrupted-run', severity: 'error', file: run.shown,
-    message: `a kubepki ${String(m.action)} started ${String(m.created)} was interrupted and may have left some files changed and others not: put every file back as it was with kubepki restore ${restoreArgs(fs.root, name, run.backupDir)} (any kubepki command that changes this node does that first, and says so)`,
-  });
   return out;
+}
+
+/** A backup's manifest, as far as check reads it (throws when there is none). */
+function readManifest(dir: string): { state?: unknown; root?: unknown; action?: unknown; created?: unknown } {
+  return JSON.parse(hostFs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as { state?: unknown; root?: unknown; action?: unknown; created?: unknown };
 }
 
 /** The node's lock, or undefined when there is none or it is not ours to read. */
