@@ -30,12 +30,15 @@ export function interruptedRuns(fs: NodeFs): Finding[] {
   for (const { dir, m } of runs) {
     const own = isInside(ownDir, dir);
     const shown = own ? `${BACKUP_DIR}/${path.basename(dir)}` : dir;
+    // `file` is a node path, as every finding's: the backup's, or (a --backup-dir outside the tree, which has
+    // none) the lock that names it; the message names the backup where the operator reaches it
+    const file = own ? shown : isInside(fs.root, dir) ? fs.nodePath(dir) : LOCK_FILE;
     if (live) {
-      out.push({ code: 'interrupted-run', severity: 'info', file: shown, message: `a kubepki ${String(m.action)} is changing this node right now (backup ${shown}); check again when it has finished` });
+      out.push({ code: 'interrupted-run', severity: 'info', file, message: `a kubepki ${String(m.action)} is changing this node right now (backup ${shown}); check again when it has finished` });
       continue;
     }
     out.push({
-      code: 'interrupted-run', severity: 'error', file: shown,
+      code: 'interrupted-run', severity: 'error', file,
       message: `a kubepki ${String(m.action)} started ${String(m.created)} was interrupted and may have left some files changed and others not: put every file back as it was with kubepki restore ${restoreArgs(fs.root, path.basename(dir), own ? undefined : path.dirname(dir))} (any kubepki command that changes this node does that first, and says so)`,
     });
   }
