@@ -17,7 +17,7 @@ import * as os from 'node:os';
 import { createHash } from 'node:crypto';
 import type { NodeFs } from '../fs/node-fs.js';
 import { UserError, errorMessage } from '../errors.js';
-import { BACKUP_DIR, LOCK_FILE, heldByLiveRun, isInside, lockedRunBackups, restoreArgs } from './state.js';
+import { BACKUP_DIR, LOCK_FILE, isInside, lockOwnerState, lockedRunBackups, restoreArgs, thisRun, type LockOwner } from './state.js';
 import { keyFileMode, keyModeChange, holdsPrivateKey, type ModeChange } from '../fs/key-mode.js';
 
 export type Change =
@@ -443,18 +443,20 @@ function createWhole(file: string, content: string): boolean {
   return createAtomic(file, Buffer.from(content), 0o600);
 }
 
-interface LockInfo { pid: number; host: string; backupDir?: string; since: string }
+/** The lock file: who holds it (pid, host, and the boot and PID namespace the pid is one of: LockOwner), since when, which backup. */
+interface LockInfo extends LockOwner { backupDir?: string; since: string }
 
 /**
- * Take the node's kubepki lock. A lock left by a dead run (same host, pid gone)
- * is taken over after rolling that run back from its backup.
+ * Take the node's kubepki lock. A lock left by a run that is provably dead (this host, this boot, this PID
+ * namespace, its pid gone: lockOwnerState) is taken over after rolling that run back from its backup; one
+ * whose owner cannot be judged here (another host, boot or PID namespace) is refused with what to do.
  */
 function takeLock(nfs: NodeFs, now: Date, backupRoot: string): NodeLock {
   const file = lockPath(nfs);
   // remember what we created, so a run that changes nothing (refused input, empty tree) leaves no trace
   const created = mkdirs(path.dirname(file), 0o700);
   const recovered: string[] = [];
-  const info: LockInfo = { pid: process.pid, host: os.hostname(), since: now.toISOString() };
+  const info: LockInfo = { ...thisRun(), since: now.toISOString() };
   const text = () => JSON.stringify(info);
   const taken = (): NodeLock => {
     const setBackup = (d: string) => {
@@ -484,7 +486,22 @@ function takeLock(nfs: NodeFs, now: Date, backupRoot: string): NodeLock {
     try { raw = fs.readFileSync(f, 'utf8'); } catch { return {}; }
     try { return { raw, held: JSON.parse(raw) as LockInfo }; } catch { return { raw }; }
   };
-  const live = (h: LockInfo | undefined) => heldByLiveRun(h, os.hostname());
+  // a run this one cannot judge: another machine's, one from before this boot (or of another machine of this
+  // name), or one in another PID namespace (the node and a hostNetwork pod share a name; a pid of one is
+  // another process, or none, in the other): it may be running, so it is left to the operator
+  const elsewhere = (held: LockInfo, f: string): never => {
+    const me = thisRun();
+    const where = held.host !== me.host ? `on ${held.host}`
+      : held.boot !== me.boot ? `on ${held.host} in another boot (${held.boot ?? 'not recorded'}, this one is ${me.boot ?? 'unknown'}: a reboot since, or another machine of that name)`
+      : `on ${held.host} in another PID namespace (${held.pidNs ?? 'not recorded'}, this run's is ${me.pidNs ?? 'unknown'}: the node and a pod, or two pods)`;
+    const hint = f === file ? removeHint(held) : `remove ${f}`;
+    throw new UserError(`failed to lock ${nfs.nodePath(file)}: held by kubepki pid ${held.pid} ${where} since ${held.since}`, `if that run is gone, ${hint}`);
+  };
+  const judge = (h: LockInfo | undefined, f: string): void => {
+    const state = lockOwnerState(h);
+    if (state === 'alive') refuse(h!);
+    if (state === 'elsewhere') elsewhere(h!, f);
+  };
   // only the one run that makes this file rolls a dead run back and takes its lock over: two runs started
   // after a crash (cron, an operator) both saw the dead lock, and both rolled back and renewed at once
   const guard = `${file}.takeover`;
@@ -498,13 +515,10 @@ function takeLock(nfs: NodeFs, now: Date, backupRoot: string): NodeLock {
     }
     const { raw, held } = readLock(file);
     if (raw === undefined) continue; // released just now
-    if (live(held)) refuse(held!);
-    if (held && held.host !== os.hostname()) {
-      throw new UserError(`failed to lock ${nfs.nodePath(file)}: held by kubepki pid ${held.pid} on ${held.host} since ${held.since}`, `if that run is gone, ${removeHint(held)}`);
-    }
+    judge(held, file);
     if (!createWhole(guard, text())) {
-      const other = readLock(guard).held;
-      if (live(other)) refuse(other!);
+      // (another run taking the dead lock over right now, or one killed doing so)
+      judge(readLock(guard).held, guard);
       fs.rmSync(guard, { force: true }); // left by a run killed while taking over
       continue;
     }

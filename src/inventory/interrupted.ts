@@ -1,19 +1,16 @@
 import * as hostFs from 'node:fs';
 import * as path from 'node:path';
-import { createRequire } from 'node:module';
 import type { NodeFs } from '../fs/node-fs.js';
 import type { Finding } from './types.js';
-import { BACKUP_DIR, LOCK_FILE, heldByLiveRun, isInside, lockedRunBackups, restoreArgs } from '../apply/state.js';
-
-/** This machine's name, asked only when a lock is found (node:os is not otherwise loaded by check). */
-const hostname = (): string => (createRequire(import.meta.url)('node:os') as typeof import('node:os')).hostname();
+import { BACKUP_DIR, LOCK_FILE, isInside, lockOwnerState, lockedRunBackups, restoreArgs } from '../apply/state.js';
 
 /**
  * A renew, rebuild, restore (any command that changes the node) that was killed before it finished, or whose
  * rollback failed, leaves its lock behind and its backup marked in-progress: some files are new and some old
  * until it is rolled back. check says so, as an error with the command that undoes it, unless the run is
- * still going (its lock is held by a live process on this host). Without a lock there is no such run: one
- * stat is all check pays on a node whose runs finished (however many backups it keeps).
+ * still going (a live process on this host, in this boot and PID namespace, holds its lock: lockOwnerState).
+ * Without a lock there is no such run: one stat is all check pays on a node whose runs finished (however many
+ * backups it keeps).
  */
 export function interruptedRuns(fs: NodeFs): Finding[] {
   const out: Finding[] = [];
@@ -26,7 +23,8 @@ export function interruptedRuns(fs: NodeFs): Finding[] {
   const ownDir = fs.hostPath(BACKUP_DIR);
   const runs = lockedRunBackups({ root: fs.root, ownDir, backupRoot: ownDir }, lock.backupDir, readManifest);
   if (runs.length === 0) return out;
-  const live = heldByLiveRun(lock, hostname());
+  const owner = lockOwnerState(lock);
+  const live = owner === 'alive';
   for (const { dir, m } of runs) {
     const own = isInside(ownDir, dir);
     const shown = own ? `${BACKUP_DIR}/${path.basename(dir)}` : dir;
@@ -37,9 +35,14 @@ export function interruptedRuns(fs: NodeFs): Finding[] {
       out.push({ code: 'interrupted-run', severity: 'info', file, message: `a kubepki ${String(m.action)} is changing this node right now (backup ${shown}); check again when it has finished` });
       continue;
     }
+    const restore = `kubepki restore ${restoreArgs(fs.root, path.basename(dir), own ? undefined : path.dirname(dir))}`;
+    // a lock from another host, boot or PID namespace is not taken over (its run may be going on there): the
+    // operator removes it once that run is gone, as the next command that changes the node says too
     out.push({
       code: 'interrupted-run', severity: 'error', file,
-      message: `a kubepki ${String(m.action)} started ${String(m.created)} was interrupted and may have left some files changed and others not: put every file back as it was with kubepki restore ${restoreArgs(fs.root, path.basename(dir), own ? undefined : path.dirname(dir))} (any kubepki command that changes this node does that first, and says so)`,
+      message: owner === 'elsewhere'
+        ? `a kubepki ${String(m.action)} started ${String(m.created)} holds this node's lock from another host, boot or PID namespace (pid ${String(lock.pid)} on ${String(lock.host)}), where kubepki cannot tell whether it is still running; if it is not, some files may be changed and others not: remove ${fs.hostPath(LOCK_FILE)}, then put every file back as it was with ${restore}`
+        : `a kubepki ${String(m.action)} started ${String(m.created)} was interrupted and may have left some files changed and others not: put every file back as it was with ${restore} (any kubepki command that changes this node does that first, and says so)`,
     });
   }
   return out;
