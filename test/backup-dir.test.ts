@@ -157,13 +157,61 @@ test('check names an interrupted run whose backup is in a --backup-dir, with the
   const finding = JSON.parse(chk.out).findings.find((f: { code: string }) => f.code === 'interrupted-run');
   assert.ok(finding, chk.out.slice(0, 2000));
   assert.equal(finding.severity, 'error');
-  assert.equal(finding.file, interrupted!.dir);
+  // (a node path, as every finding's file: the backup outside the tree has none, the lock that names it has)
+  assert.equal(finding.file, '/var/lib/kubepki/kubepki.lock');
   const cmd = /kubepki (restore \S+ --root \S+ --backup-dir \S+)/.exec(finding.message)?.[1];
   assert.equal(cmd, `restore ${interrupted!.name} --root ${root} --backup-dir ${bdir}`, finding.message);
   const rs = await cli([...cmd!.split(' '), '--now', NOW]);
   assert.equal(rs.code, 0, rs.err + rs.out);
   assert.deepEqual(snapshotTree(root), before, 'the command check named put the tree back');
   assert.doesNotMatch((await cli(['check', '--root', root, '--now', NOW])).out, /interrupted-run/);
+});
+
+// check -o json names files as they are on the node (not under --root), but an interrupted run's file was the
+// host path of its backup when that was in a --backup-dir, and the node path otherwise
+test('interrupted-run\'s file is a node path wherever the run kept its backup; the message names the backup as the operator reaches it', async () => {
+  const base = tmp('kubepki-bdir-');
+  const cases: { name: string; backupDir?: (root: string) => string; file: (root: string, dir: string) => string }[] = [
+    { name: 'the tree\'s own backups', file: (_root, dir) => `/var/lib/kubepki/backups/${path.basename(dir)}` },
+    { name: 'a --backup-dir inside the tree', backupDir: (root) => path.join(root, 'srv/kubepki-backups'), file: (root, dir) => `/${path.relative(root, dir)}` },
+    { name: 'a --backup-dir outside the tree', backupDir: () => path.join(base, 'outside'), file: () => '/var/lib/kubepki/kubepki.lock' },
+  ];
+  for (const c of cases) {
+    const root = copyFixture('kubeadm-1.26-expired');
+    const bdir = c.backupDir?.(root);
+    const crashed = await spawnCli(['renew', 'all', '--root', root, '--now', NOW, ...(bdir ? ['--backup-dir', bdir] : [])], { KUBEPKI_TEST_CRASH_AT: '30' });
+    assert.equal(crashed.signal, 'SIGKILL', crashed.out);
+    const [run] = listBackups(bdir ?? path.join(root, 'var/lib/kubepki/backups'));
+    assert.equal(run?.state, 'in-progress', c.name);
+    const found = (JSON.parse((await cli(['check', '--root', root, '--now', NOW, '-o', 'json'])).out) as { findings: { code: string; file?: string; message: string }[] }).findings.filter((f) => f.code === 'interrupted-run');
+    assert.equal(found.length, 1, c.name);
+    assert.equal(found[0]!.file, c.file(root, run!.dir), c.name);
+    assert.ok(!found[0]!.file!.startsWith(root), `${c.name}: not under --root`);
+    assert.ok(found[0]!.message.includes(`kubepki restore ${run!.name} --root ${root}${bdir ? ` --backup-dir ${bdir}` : ''} `), `${c.name}: ${found[0]!.message}`);
+  }
+});
+
+// a tree copied with its lock (a disk image, a copy to try a fix on) names the original's run kept in a
+// --backup-dir: check on the copy reported that run, with a restore that restore then refused (made for the
+// original's --root), though the next run on the copy rightly leaves it alone; check now decides as the lock does
+test('check on a copy of a tree whose interrupted run kept its backup in a --backup-dir reports no run of the original', async () => {
+  const a = copyFixture('kubeadm-1.26-expired');
+  const bdir = path.join(tmp('kubepki-bdir-'), 'backups');
+  const crashed = await spawnCli(['renew', 'all', '--root', a, '--now', NOW, '--backup-dir', bdir], { KUBEPKI_TEST_CRASH_AT: '30' });
+  assert.equal(crashed.signal, 'SIGKILL', crashed.out);
+  const b = path.join(tmp('kubepki-copy-'), 'node');
+  fs.cpSync(a, b, { recursive: true, verbatimSymlinks: true });
+  assert.ok(fs.existsSync(path.join(b, 'var/lib/kubepki/kubepki.lock')), 'the copy has the lock');
+  const findings = async (root: string) => (JSON.parse((await cli(['check', '--root', root, '--now', NOW, '-o', 'json'])).out) as { findings: { code: string; message: string }[] }).findings.filter((f) => f.code === 'interrupted-run');
+  assert.deepEqual(await findings(b), [], 'the copy has no run of its own to restore');
+  // the original still reports its run, with the restore that undoes it there
+  const [orig] = await findings(a);
+  assert.match(orig?.message ?? '', new RegExp(`kubepki restore \\S+ --root ${esc(a)} --backup-dir ${esc(bdir)} `));
+  // as the next run on the copy decides: nothing of the original rolled back, its backup still in-progress
+  const next = await cli(['renew', 'front-proxy-client', '--root', b, '--now', NOW]);
+  assert.equal(next.code, 0, next.err + next.out);
+  assert.doesNotMatch(next.out, /rolled back first/);
+  assert.deepEqual(listBackups(bdir).map((x) => x.state), ['in-progress']);
 });
 
 // The restore a run prints is run as printed, in a shell, from another directory: a --root or --backup-dir

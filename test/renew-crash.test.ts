@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { readInventory } from '../src/inventory/read.js';
 import { NodeFs } from '../src/fs/node-fs.js';
 import { listBackups } from '../src/apply/transaction.js';
+import { lockOwnerState, pidAlive, thisRun } from '../src/apply/state.js';
 import { copyFixture, cli, snapshotTree, spawnCli, NOW } from './renew-support.js';
 
 const now = new Date(NOW);
@@ -259,4 +260,58 @@ test('taking over a dead lock rolls back that run only: an older interrupted run
   assert.equal(next.code, 0, `${next.err}${next.out}`.slice(0, 3000));
   assert.doesNotMatch(next.out, /An interrupted run was rolled back first/);
   assert.deepEqual(fs.readFileSync(key), renewedKey, 'etcd/server.key is the one renew --new-key made (nothing else holds it)');
+});
+
+// a kubepki in another PID namespace of this host (the node's and a hostNetwork pod's share its name; so do two
+// pods') has a pid that is none, or another process, here: its lock looked dead, and was taken over, its backup
+// rolled back under it, while it was still writing. Only a lock whose run is provably gone is taken over now.
+test('a lock from another PID namespace or boot is refused, though its pid is not alive here; this namespace\'s with a dead pid is taken over, as is one an older kubepki wrote', async () => {
+  type Lock = { pid: number; host: string; boot?: string; pidNs?: string; since: string; backupDir: string };
+  const me = thisRun();
+  assert.match(me.pidNs ?? '', /^pid:\[\d+\]$/, 'Linux: /proc/self/ns/pid');
+  assert.match(me.boot ?? '', /^[0-9a-f-]{36}$/, 'Linux: boot_id');
+  for (const variant of ['as written', 'written by an older kubepki'] as const) {
+    const root = copyFixture('kubeadm-1.26-expired');
+    const lockFile = path.join(root, 'var/lib/kubepki/kubepki.lock');
+    const k = await spawnCli(['renew', 'all', '--root', root, '--now', NOW], { KUBEPKI_TEST_CRASH_AT: '30' });
+    assert.equal(k.signal, 'SIGKILL', k.out);
+    const dead = JSON.parse(fs.readFileSync(lockFile, 'utf8')) as Lock;
+    // the killed run recorded where its pid means something: this host, this boot, this PID namespace
+    assert.deepEqual([dead.host, dead.boot, dead.pidNs], [me.host, me.boot, me.pidNs]);
+    assert.ok(!pidAlive(dead.pid), `pid ${dead.pid} is gone`);
+    const crashed = listBackups(path.join(root, 'var/lib/kubepki/backups')).find((b) => b.state === 'in-progress')!;
+    const half = snapshotTree(root);
+    const others: [string, Lock, RegExp][] = [
+      ['another PID namespace', { ...dead, pidNs: 'pid:[4026539999]' }, new RegExp(`held by kubepki pid ${dead.pid} on \\S+ in another PID namespace \\(pid:\\[4026539999\\], this run's is pid:\\[\\d+\\]`)],
+      ['another boot', { ...dead, boot: '00000000-0000-4000-8000-000000000000' }, new RegExp(`held by kubepki pid ${dead.pid} on \\S+ in another boot \\(00000000-`)],
+    ];
+    for (const [what, lock, says] of others) {
+      assert.equal(lockOwnerState(lock), 'elsewhere', what);
+      fs.writeFileSync(lockFile, JSON.stringify(lock));
+      const r = await cli(['renew', 'all', '--root', root, '--now', NOW]);
+      assert.equal(r.code, 3, `${what}: ${r.err}${r.out}`.slice(0, 2000));
+      assert.match(r.err, says, what);
+      assert.ok(r.err.includes(`if that run is gone, remove ${lockFile}, then put back what that run changed: kubepki restore ${crashed.dir} --root ${root}`), r.err);
+      assert.equal(r.err.trim().split('\n').length <= 2, true, `${what}: one line and its hint: ${r.err}`);
+      assert.deepEqual(JSON.parse(fs.readFileSync(lockFile, 'utf8')), lock, `${what}: the lock is left as it is`);
+      assert.equal(listBackups(path.join(root, 'var/lib/kubepki/backups')).find((b) => b.dir === crashed.dir)?.state, 'in-progress', `${what}: nothing rolled back`);
+      assert.deepEqual(snapshotTree(root), half, `${what}: no node file changed`);
+      // and check says the same: not that the next command rolls it back (it refuses), but what to do
+      const chk = await cli(['check', '--root', root, '--now', NOW, '-o', 'json']);
+      const found = (JSON.parse(chk.out) as { findings: { code: string; severity: string; message: string }[] }).findings.filter((f) => f.code === 'interrupted-run');
+      assert.equal(found.length, 1, what);
+      assert.equal(found[0]!.severity, 'error');
+      assert.ok(found[0]!.message.includes(`where kubepki cannot tell whether it is still running; if it is not, some files may be changed and others not: remove ${lockFile}, then put every file back as it was with kubepki restore ${crashed.name} --root ${root}`), found[0]!.message);
+    }
+    // this namespace and boot, the pid dead (or a lock from before locks recorded them, this host's, the pid dead):
+    // taken over as before, that run rolled back first
+    const { boot: _b, pidNs: _n, ...older } = dead;
+    const lock = variant === 'as written' ? dead : older;
+    assert.equal(lockOwnerState(lock), 'dead', variant);
+    fs.writeFileSync(lockFile, JSON.stringify(lock));
+    const next = await cli(['renew', 'all', '--root', root, '--now', NOW]);
+    assert.equal(next.code, 0, `${variant}: ${next.err}${next.out}`.slice(0, 2000));
+    assert.ok(next.out.includes(`An interrupted run was rolled back first from ${crashed.dir}.`), next.out.slice(0, 2000));
+    assertConsistent(root, `${variant}, taken over`);
+  }
 });

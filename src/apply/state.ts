@@ -1,9 +1,11 @@
 /**
- * Where renew, rebuild and restore keep their state on a node (node paths), and whether the process holding
- * the lock is alive. Its own module, importing none of ours: `check` reads these too (an interrupted run is
+ * Where renew, rebuild and restore keep their state on a node (node paths), whether the run holding the lock
+ * is alive (or cannot be judged from here), and which backups its lock names. Its own module, importing none of ours: `check` reads these too (an interrupted run is
  * one of its findings) without loading the transaction code.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
+import * as path from 'node:path';
+import { createRequire } from 'node:module';
 
 export const BACKUP_DIR = '/var/lib/kubepki/backups';
 export const LOCK_FILE = '/var/lib/kubepki/kubepki.lock';
@@ -22,9 +24,78 @@ export function pidAlive(pid: number): boolean {
   return state !== 'Z' && state !== 'X';
 }
 
-/** A lock record another run on this host holds and is alive for (`hostname`: this host's; a lock from another host cannot be judged here). */
-export function heldByLiveRun(lock: { pid?: unknown; host?: unknown } | undefined, hostname: string): boolean {
-  return lock !== undefined && lock.host === hostname && typeof lock.pid === 'number' && lock.pid !== process.pid && pidAlive(lock.pid);
+/**
+ * Who writes a lock: the pid, and where that pid means something: the machine's name, its boot
+ * (/proc/sys/kernel/random/boot_id) and the PID namespace (/proc/self/ns/pid's link, `pid:[4026531836]`). A pid
+ * is looked up in the PID namespace of whoever asks: from a pod (hostNetwork: the node's name) the node's
+ * kubepki is not there, and from the node a pod's pid is another process or none.
+ */
+export interface LockOwner { pid: number; host: string; boot?: string; pidNs?: string }
+
+let self: LockOwner | undefined;
+/** This process as a lock records it (boot and pidNs left out where there is no /proc: not Linux). */
+export function thisRun(): LockOwner {
+  if (self) return self;
+  // (node:os asked only when a lock is taken or found: check does not otherwise load it)
+  const host = (createRequire(import.meta.url)('node:os') as typeof import('node:os')).hostname();
+  let boot: string | undefined;
+  let pidNs: string | undefined;
+  try { boot = readFileSync('/proc/sys/kernel/random/boot_id', 'latin1').trim() || undefined; } catch { /* not Linux */ }
+  try { pidNs = readlinkSync('/proc/self/ns/pid'); } catch { /* not Linux */ }
+  return (self = { pid: process.pid, host, ...(boot ? { boot } : {}), ...(pidNs ? { pidNs } : {}) });
+}
+
+/**
+ * What this run can tell of the run that wrote a lock. 'alive': it is still running (this host, this boot,
+ * this PID namespace, its pid alive and not ours). 'dead': provably gone (the same, its pid not alive, or
+ * ours: a process before us that had our pid), so its lock is ours to take over. 'elsewhere': written on another
+ * host, before this boot (or on another machine of this name), or in another PID namespace (the node vs a pod,
+ * one pod vs another): its pid says nothing here, and the run may be going on. A lock from before locks
+ * recorded boot and namespace (neither field) is judged as it was then: this host's, its pid looked up here.
+ * A lock that cannot be read (undefined, not a record) names no owner to wait for: 'dead'.
+ */
+export function lockOwnerState(lock: { pid?: unknown; host?: unknown; boot?: unknown; pidNs?: unknown } | null | undefined, me: LockOwner = thisRun()): 'alive' | 'dead' | 'elsewhere' {
+  if (lock === null || typeof lock !== 'object') return 'dead';
+  if (lock.host !== me.host) return 'elsewhere';
+  if ((lock.boot !== undefined || lock.pidNs !== undefined) && (lock.boot !== me.boot || lock.pidNs !== me.pidNs)) return 'elsewhere';
+  return typeof lock.pid === 'number' && lock.pid !== me.pid && pidAlive(lock.pid) ? 'alive' : 'dead';
+}
+
+/** P lies inside DIR (host paths; DIR itself is not inside). */
+export function isInside(dir: string, p: string): boolean {
+  const rel = path.relative(path.resolve(dir), path.resolve(p));
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+}
+
+/**
+ * The in-progress backups of the run a dead lock names (`named`: its backupDir, a host path on the machine
+ * that ran it): the ones taking the lock rolls back, and the ones check reports as an interrupted run (one
+ * decision for both, so check never names a run the next command leaves alone, or a restore that refuses).
+ * Its backup of that name in `backupRoot` (where this command keeps backups: --backup-dir, else `ownDir`, the
+ * tree's own backup directory) and the one the lock names itself. Those in `ownDir` are this tree's, wherever
+ * it was when they were made (a disk now mounted elsewhere, a copy); one elsewhere (--backup-dir) only when its
+ * manifest was made for this `root`: a lock copied with a tree names the original tree's backup, which is not
+ * ours to roll back, mark or report (a --backup-dir can be shared by many nodes: there only the runs made for
+ * this root are ours). Only the run the lock names (its backup's name, wherever the tree is mounted now):
+ * another in-progress backup is an older run that was put right otherwise (its lock removed, its backup
+ * restored, or its 'rolled-back' not written on a full disk), and rolling it back now would put its old files
+ * over every renewal made since, new keys whose only copy is on the node. `read`: a backup's manifest (throws
+ * when there is none to read).
+ */
+export function lockedRunBackups<M extends { state?: unknown; root?: unknown }>(
+  where: { root: string; ownDir: string; backupRoot: string }, named: string, read: (dir: string) => M,
+): { dir: string; m: M }[] {
+  const candidates = [path.join(where.backupRoot, path.basename(named)), ...(isInside(where.backupRoot, named) ? [] : [path.resolve(named)])];
+  const out: { dir: string; m: M }[] = [];
+  for (const dir of candidates) {
+    if (out.some((r) => r.dir === dir)) continue;
+    let m: M;
+    try { m = read(dir); } catch { continue; }
+    if (m?.state !== 'in-progress') continue;
+    if (!isInside(where.ownDir, dir) && (typeof m.root !== 'string' || path.resolve(m.root) !== path.resolve(where.root))) continue;
+    out.push({ dir, m });
+  }
+  return out;
 }
 
 /**

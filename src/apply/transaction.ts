@@ -17,7 +17,7 @@ import * as os from 'node:os';
 import { createHash } from 'node:crypto';
 import type { NodeFs } from '../fs/node-fs.js';
 import { UserError, errorMessage } from '../errors.js';
-import { BACKUP_DIR, LOCK_FILE, heldByLiveRun, restoreArgs } from './state.js';
+import { BACKUP_DIR, LOCK_FILE, isInside, lockOwnerState, lockedRunBackups, restoreArgs, thisRun, type LockOwner } from './state.js';
 import { keyFileMode, keyModeChange, holdsPrivateKey, type ModeChange } from '../fs/key-mode.js';
 
 export type Change =
@@ -142,33 +142,12 @@ export function interruptedRuns(nfs: NodeFs, backupRoot?: string): string[] {
   try { named = (JSON.parse(fs.readFileSync(lockPath(nfs), 'utf8')) as LockInfo).backupDir; } catch { return []; }
   if (typeof named !== 'string') return [];
   // (the same ones takeLock rolls back: a --backup-dir run is rolled back by a run given no --backup-dir too)
-  return lockedRunBackups(nfs, backupRoot ?? defaultBackupRoot(nfs), named).map((r) => r.dir);
+  return lockedRuns(nfs, backupRoot ?? defaultBackupRoot(nfs), named).map((r) => r.dir);
 }
 
-/**
- * The in-progress backups of the run a dead lock names (`named`: its backupDir), which taking the lock rolls
- * back. Its backups in this tree's backup directory are this tree's, wherever it was when they were made (a
- * disk now mounted elsewhere, a copy); one the lock names elsewhere (--backup-dir) only when it was made for
- * this root: a lock copied with a tree names the original tree's backup, which is not ours to roll back or
- * mark (a --backup-dir can be shared by many nodes: there only the runs made for this root are ours). Only the
- * run the lock names (its backup's name, wherever the tree is mounted now): another in-progress backup is an
- * older run that was put right otherwise (its lock removed, its backup restored, or its 'rolled-back' not
- * written on a full disk), and rolling it back now would put its old files over every renewal made since, new
- * keys whose only copy is on the node.
- */
-function lockedRunBackups(nfs: NodeFs, backupRoot: string, named: string): { dir: string; m: BackupManifest }[] {
-  const ownDir = defaultBackupRoot(nfs);
-  const dirs = !isInside(backupRoot, named) ? [named] : [];
-  const out: { dir: string; m: BackupManifest }[] = [];
-  for (const d of [...inProgressBackups(backupRoot).filter((x) => path.basename(x) === path.basename(named)), ...dirs]) {
-    if (out.some((r) => r.dir === d)) continue;
-    let m: BackupManifest;
-    try { m = readManifest(d); } catch { continue; }
-    if (m.state !== 'in-progress') continue;
-    if (!isInside(ownDir, d) && path.resolve(m.root) !== path.resolve(nfs.root)) continue;
-    out.push({ dir: d, m });
-  }
-  return out;
+/** lockedRunBackups (state.ts) for this tree, with the backups kept in `backupRoot`. */
+function lockedRuns(nfs: NodeFs, backupRoot: string, named: string): { dir: string; m: BackupManifest }[] {
+  return lockedRunBackups({ root: nfs.root, ownDir: defaultBackupRoot(nfs), backupRoot }, named, readManifest);
 }
 
 export interface TransactionResult {
@@ -464,18 +443,20 @@ function createWhole(file: string, content: string): boolean {
   return createAtomic(file, Buffer.from(content), 0o600);
 }
 
-interface LockInfo { pid: number; host: string; backupDir?: string; since: string }
+/** The lock file: who holds it (pid, host, and the boot and PID namespace the pid is one of: LockOwner), since when, which backup. */
+interface LockInfo extends LockOwner { backupDir?: string; since: string }
 
 /**
- * Take the node's kubepki lock. A lock left by a dead run (same host, pid gone)
- * is taken over after rolling that run back from its backup.
+ * Take the node's kubepki lock. A lock left by a run that is provably dead (this host, this boot, this PID
+ * namespace, its pid gone: lockOwnerState) is taken over after rolling that run back from its backup; one
+ * whose owner cannot be judged here (another host, boot or PID namespace) is refused with what to do.
  */
 function takeLock(nfs: NodeFs, now: Date, backupRoot: string): NodeLock {
   const file = lockPath(nfs);
   // remember what we created, so a run that changes nothing (refused input, empty tree) leaves no trace
   const created = mkdirs(path.dirname(file), 0o700);
   const recovered: string[] = [];
-  const info: LockInfo = { pid: process.pid, host: os.hostname(), since: now.toISOString() };
+  const info: LockInfo = { ...thisRun(), since: now.toISOString() };
   const text = () => JSON.stringify(info);
   const taken = (): NodeLock => {
     const setBackup = (d: string) => {
@@ -505,7 +486,22 @@ function takeLock(nfs: NodeFs, now: Date, backupRoot: string): NodeLock {
     try { raw = fs.readFileSync(f, 'utf8'); } catch { return {}; }
     try { return { raw, held: JSON.parse(raw) as LockInfo }; } catch { return { raw }; }
   };
-  const live = (h: LockInfo | undefined) => heldByLiveRun(h, os.hostname());
+  // a run this one cannot judge: another machine's, one from before this boot (or of another machine of this
+  // name), or one in another PID namespace (the node and a hostNetwork pod share a name; a pid of one is
+  // another process, or none, in the other): it may be running, so it is left to the operator
+  const elsewhere = (held: LockInfo, f: string): never => {
+    const me = thisRun();
+    const where = held.host !== me.host ? `on ${held.host}`
+      : held.boot !== me.boot ? `on ${held.host} in another boot (${held.boot ?? 'not recorded'}, this one is ${me.boot ?? 'unknown'}: a reboot since, or another machine of that name)`
+      : `on ${held.host} in another PID namespace (${held.pidNs ?? 'not recorded'}, this run's is ${me.pidNs ?? 'unknown'}: the node and a pod, or two pods)`;
+    const hint = f === file ? removeHint(held) : `remove ${f}`;
+    throw new UserError(`failed to lock ${nfs.nodePath(file)}: held by kubepki pid ${held.pid} ${where} since ${held.since}`, `if that run is gone, ${hint}`);
+  };
+  const judge = (h: LockInfo | undefined, f: string): void => {
+    const state = lockOwnerState(h);
+    if (state === 'alive') refuse(h!);
+    if (state === 'elsewhere') elsewhere(h!, f);
+  };
   // only the one run that makes this file rolls a dead run back and takes its lock over: two runs started
   // after a crash (cron, an operator) both saw the dead lock, and both rolled back and renewed at once
   const guard = `${file}.takeover`;
@@ -519,13 +515,10 @@ function takeLock(nfs: NodeFs, now: Date, backupRoot: string): NodeLock {
     }
     const { raw, held } = readLock(file);
     if (raw === undefined) continue; // released just now
-    if (live(held)) refuse(held!);
-    if (held && held.host !== os.hostname()) {
-      throw new UserError(`failed to lock ${nfs.nodePath(file)}: held by kubepki pid ${held.pid} on ${held.host} since ${held.since}`, `if that run is gone, ${removeHint(held)}`);
-    }
+    judge(held, file);
     if (!createWhole(guard, text())) {
-      const other = readLock(guard).held;
-      if (live(other)) refuse(other!);
+      // (another run taking the dead lock over right now, or one killed doing so)
+      judge(readLock(guard).held, guard);
       fs.rmSync(guard, { force: true }); // left by a run killed while taking over
       continue;
     }
@@ -534,7 +527,7 @@ function takeLock(nfs: NodeFs, now: Date, backupRoot: string): NodeLock {
       if (readLock(file).raw !== raw) continue;
       // A dead run: roll back what it did (lockedRunBackups: which backups are its), then take the lock
       const ownDir = defaultBackupRoot(nfs);
-      for (const { dir: d, m } of typeof held?.backupDir === 'string' ? lockedRunBackups(nfs, backupRoot, held.backupDir) : []) {
+      for (const { dir: d, m } of typeof held?.backupDir === 'string' ? lockedRuns(nfs, backupRoot, held.backupDir) : []) {
         if (recovered.includes(d)) continue;
         rollBack(nfs, d, m);
         m.state = 'recovered';
@@ -594,18 +587,8 @@ function removeMadeDirs(dir: string, created: string | undefined): void {
   }
 }
 
-export function isInside(dir: string, p: string): boolean {
-  const rel = path.relative(path.resolve(dir), path.resolve(p));
-  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
-}
-
-function inProgressBackups(root: string): string[] {
-  let names: string[];
-  try { names = fs.readdirSync(root); } catch { return []; }
-  return names.map((n) => path.join(root, n)).filter((d) => {
-    try { return (JSON.parse(fs.readFileSync(path.join(d, 'manifest.json'), 'utf8')) as BackupManifest).state === 'in-progress'; } catch { return false; }
-  });
-}
+/** (restore asks it whether a backup is the tree's own: it loads this module anyway) */
+export { isInside };
 
 /** A new dated directory under `root`; `discard` removes it and, while empty, the directories made for it. */
 function newBackupDir(root: string, now: Date): { dir: string; discard: () => void } {

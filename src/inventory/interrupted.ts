@@ -1,47 +1,56 @@
 import * as hostFs from 'node:fs';
 import * as path from 'node:path';
-import { createRequire } from 'node:module';
 import type { NodeFs } from '../fs/node-fs.js';
 import type { Finding } from './types.js';
-import { BACKUP_DIR, LOCK_FILE, heldByLiveRun, restoreArgs } from '../apply/state.js';
-
-/** This machine's name, asked only when a lock is found (node:os is not otherwise loaded by check). */
-const hostname = (): string => (createRequire(import.meta.url)('node:os') as typeof import('node:os')).hostname();
+import { BACKUP_DIR, LOCK_FILE, isInside, lockOwnerState, lockedRunBackups, restoreArgs } from '../apply/state.js';
 
 /**
  * A renew, rebuild, restore (any command that changes the node) that was killed before it finished, or whose
  * rollback failed, leaves its lock behind and its backup marked in-progress: some files are new and some old
  * until it is rolled back. check says so, as an error with the command that undoes it, unless the run is
- * still going (its lock is held by a live process on this host). Without a lock there is no such run: one
- * stat is all check pays on a node whose runs finished (however many backups it keeps).
+ * still going (a live process on this host, in this boot and PID namespace, holds its lock: lockOwnerState).
+ * Without a lock there is no such run: one stat is all check pays on a node whose runs finished (however many
+ * backups it keeps).
  */
 export function interruptedRuns(fs: NodeFs): Finding[] {
   const out: Finding[] = [];
   if (!fs.lstat(LOCK_FILE)) return out; // (the common case, without readdir's ENOENT error object)
   const lock = readLock(fs);
-  // only the run the lock names, the one the next command rolls back; another in-progress backup is an older
-  // run put right otherwise, and restoring it would put its old files back over every renewal since
-  const named = typeof lock?.backupDir === 'string' ? lock.backupDir.replace(/\/+$/, '') : undefined;
-  if (!named) return out;
-  const name = path.basename(named);
-  // the lock holds the backup's path on the machine that ran it: a --backup-dir outside the tree is read there;
-  // else the tree's own backup of that name (the tree may be mounted elsewhere now)
-  const elsewhere = path.isAbsolute(named) && path.dirname(named) !== fs.hostPath(BACKUP_DIR) && hostFs.existsSync(named) ? named : undefined;
-  const run = elsewhere
-    ? { shown: elsewhere, manifest: () => hostFs.readFileSync(path.join(elsewhere, 'manifest.json')), backupDir: path.dirname(elsewhere) }
-    : { shown: `${BACKUP_DIR}/${name}`, manifest: () => fs.readFile(`${BACKUP_DIR}/${name}/manifest.json`), backupDir: undefined };
-  let m: { state?: unknown; action?: unknown; created?: unknown };
-  try { m = JSON.parse(run.manifest().toString('utf8')) as typeof m; } catch { return out; }
-  if (m?.state !== 'in-progress') return out;
-  if (heldByLiveRun(lock, hostname())) {
-    out.push({ code: 'interrupted-run', severity: 'info', file: run.shown, message: `a kubepki ${String(m.action)} is changing this node right now (backup ${run.shown}); check again when it has finished` });
-    return out;
+  if (typeof lock?.backupDir !== 'string' || !lock.backupDir) return out;
+  // the backups taking the lock would roll back (lockedRunBackups, the one decision both make): the run the
+  // lock names, in the tree's backups (wherever the tree is mounted now) or where the lock says it kept them
+  // (--backup-dir) when that backup was made for this --root (a lock copied with a tree names the original's)
+  const ownDir = fs.hostPath(BACKUP_DIR);
+  const runs = lockedRunBackups({ root: fs.root, ownDir, backupRoot: ownDir }, lock.backupDir, readManifest);
+  if (runs.length === 0) return out;
+  const owner = lockOwnerState(lock);
+  const live = owner === 'alive';
+  for (const { dir, m } of runs) {
+    const own = isInside(ownDir, dir);
+    const shown = own ? `${BACKUP_DIR}/${path.basename(dir)}` : dir;
+    // `file` is a node path, as every finding's: the backup's, or (a --backup-dir outside the tree, which has
+    // none) the lock that names it; the message names the backup where the operator reaches it
+    const file = own ? shown : isInside(fs.root, dir) ? fs.nodePath(dir) : LOCK_FILE;
+    if (live) {
+      out.push({ code: 'interrupted-run', severity: 'info', file, message: `a kubepki ${String(m.action)} is changing this node right now (backup ${shown}); check again when it has finished` });
+      continue;
+    }
+    const restore = `kubepki restore ${restoreArgs(fs.root, path.basename(dir), own ? undefined : path.dirname(dir))}`;
+    // a lock from another host, boot or PID namespace is not taken over (its run may be going on there): the
+    // operator removes it once that run is gone, as the next command that changes the node says too
+    out.push({
+      code: 'interrupted-run', severity: 'error', file,
+      message: owner === 'elsewhere'
+        ? `a kubepki ${String(m.action)} started ${String(m.created)} holds this node's lock from another host, boot or PID namespace (pid ${String(lock.pid)} on ${String(lock.host)}), where kubepki cannot tell whether it is still running; if it is not, some files may be changed and others not: remove ${fs.hostPath(LOCK_FILE)}, then put every file back as it was with ${restore}`
+        : `a kubepki ${String(m.action)} started ${String(m.created)} was interrupted and may have left some files changed and others not: put every file back as it was with ${restore} (any kubepki command that changes this node does that first, and says so)`,
+    });
   }
-  out.push({
-    code: 'interrupted-run', severity: 'error', file: run.shown,
-    message: `a kubepki ${String(m.action)} started ${String(m.created)} was interrupted and may have left some files changed and others not: put every file back as it was with kubepki restore ${restoreArgs(fs.root, name, run.backupDir)} (any kubepki command that changes this node does that first, and says so)`,
-  });
   return out;
+}
+
+/** A backup's manifest, as far as check reads it (throws when there is none). */
+function readManifest(dir: string): { state?: unknown; root?: unknown; action?: unknown; created?: unknown } {
+  return JSON.parse(hostFs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as { state?: unknown; root?: unknown; action?: unknown; created?: unknown };
 }
 
 /** The node's lock, or undefined when there is none or it is not ours to read. */
