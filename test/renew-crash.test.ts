@@ -225,7 +225,7 @@ test('taking over a dead lock rolls back that run only: an older interrupted run
   const lockFile = path.join(root, 'var/lib/kubepki/kubepki.lock');
   const k = await spawnCli(['renew', 'all', '--root', root, '--now', NOW], { KUBEPKI_TEST_CRASH_AT: '30' });
   assert.equal(k.signal, 'SIGKILL', k.out);
-  // after a reboot its pid belongs to another process: kubepki refuses, and says to remove the lock
+  // its pid reused by another process in this boot (pid 1 here): kubepki refuses, and says to remove the lock
   const dead = JSON.parse(fs.readFileSync(lockFile, 'utf8')) as object;
   fs.writeFileSync(lockFile, JSON.stringify({ ...dead, pid: 1 }));
   const refused = await cli(['renew', 'all', '--root', root, '--now', NOW]);
@@ -265,25 +265,26 @@ test('taking over a dead lock rolls back that run only: an older interrupted run
 // a kubepki in another PID namespace of this host (the node's and a hostNetwork pod's share its name; so do two
 // pods') has a pid that is none, or another process, here: its lock looked dead, and was taken over, its backup
 // rolled back under it, while it was still writing. Only a lock whose run is provably gone is taken over now.
-test('a lock from another PID namespace or boot is refused, though its pid is not alive here; this namespace\'s with a dead pid is taken over, as is one an older kubepki wrote', async () => {
-  type Lock = { pid: number; host: string; boot?: string; pidNs?: string; since: string; backupDir: string };
+test('a lock from another PID namespace, or another machine\'s boot, is refused, though its pid is not alive here; this namespace\'s with a dead pid is taken over, as are one an older kubepki wrote and one from an earlier boot of this machine', async () => {
+  type Lock = { pid: number; host: string; boot?: string; pidNs?: string; machine?: string; since: string; backupDir: string };
   const me = thisRun();
   assert.match(me.pidNs ?? '', /^pid:\[\d+\]$/, 'Linux: /proc/self/ns/pid');
   assert.match(me.boot ?? '', /^[0-9a-f-]{36}$/, 'Linux: boot_id');
-  for (const variant of ['as written', 'written by an older kubepki'] as const) {
+  for (const variant of ['as written', 'written by an older kubepki', 'written in an earlier boot of this machine'] as const) {
     const root = copyFixture('kubeadm-1.26-expired');
     const lockFile = path.join(root, 'var/lib/kubepki/kubepki.lock');
     const k = await spawnCli(['renew', 'all', '--root', root, '--now', NOW], { KUBEPKI_TEST_CRASH_AT: '30' });
     assert.equal(k.signal, 'SIGKILL', k.out);
     const dead = JSON.parse(fs.readFileSync(lockFile, 'utf8')) as Lock;
     // the killed run recorded where its pid means something: this host, this boot, this PID namespace
-    assert.deepEqual([dead.host, dead.boot, dead.pidNs], [me.host, me.boot, me.pidNs]);
+    assert.deepEqual([dead.host, dead.boot, dead.pidNs, dead.machine], [me.host, me.boot, me.pidNs, me.machine]);
     assert.ok(!pidAlive(dead.pid), `pid ${dead.pid} is gone`);
     const crashed = listBackups(path.join(root, 'var/lib/kubepki/backups')).find((b) => b.state === 'in-progress')!;
     const half = snapshotTree(root);
     const others: [string, Lock, RegExp][] = [
       ['another PID namespace', { ...dead, pidNs: 'pid:[4026539999]' }, new RegExp(`held by kubepki pid ${dead.pid} on \\S+ in another PID namespace \\(pid:\\[4026539999\\], this run's is pid:\\[\\d+\\]`)],
-      ['another boot', { ...dead, boot: '00000000-0000-4000-8000-000000000000' }, new RegExp(`held by kubepki pid ${dead.pid} on \\S+ in another boot \\(00000000-`)],
+      ['another boot of another machine of that name', { ...dead, boot: '00000000-0000-4000-8000-000000000000', machine: 'f'.repeat(32) }, new RegExp(`held by kubepki pid ${dead.pid} on \\S+ in another boot \\(00000000-.* \\(machine-id f{32}, this one is [0-9a-f]{32}: another machine of that name\\)`)],
+      ['another boot, no machine-id recorded', { ...(({ machine: _m, ...l }) => l)(dead), boot: '00000000-0000-4000-8000-000000000000' }, /in another boot \(00000000-.*machine-id not recorded/],
     ];
     for (const [what, lock, says] of others) {
       assert.equal(lockOwnerState(lock), 'elsewhere', what);
@@ -305,8 +306,11 @@ test('a lock from another PID namespace or boot is refused, though its pid is no
     }
     // this namespace and boot, the pid dead (or a lock from before locks recorded them, this host's, the pid dead):
     // taken over as before, that run rolled back first
-    const { boot: _b, pidNs: _n, ...older } = dead;
-    const lock = variant === 'as written' ? dead : older;
+    const { boot: _b, pidNs: _n, machine: _m, ...older } = dead;
+    // or one from an earlier boot of this machine (the power went mid-renew), even one a pod wrote, its pid alive
+    // now as another process: every run of that boot is gone
+    const rebooted = { ...dead, boot: '00000000-0000-4000-8000-000000000000', pidNs: 'pid:[4026539999]', pid: 1 };
+    const lock = variant === 'as written' ? dead : variant === 'written by an older kubepki' ? older : rebooted;
     assert.equal(lockOwnerState(lock), 'dead', variant);
     fs.writeFileSync(lockFile, JSON.stringify(lock));
     const next = await cli(['renew', 'all', '--root', root, '--now', NOW]);

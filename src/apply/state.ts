@@ -28,9 +28,10 @@ export function pidAlive(pid: number): boolean {
  * Who writes a lock: the pid, and where that pid means something: the machine's name, its boot
  * (/proc/sys/kernel/random/boot_id) and the PID namespace (/proc/self/ns/pid's link, `pid:[4026531836]`). A pid
  * is looked up in the PID namespace of whoever asks: from a pod (hostNetwork: the node's name) the node's
- * kubepki is not there, and from the node a pod's pid is another process or none.
+ * kubepki is not there, and from the node a pod's pid is another process or none. And the machine itself
+ * (/etc/machine-id, which a reboot keeps): a lock from an earlier boot of this machine names a run that is gone.
  */
-export interface LockOwner { pid: number; host: string; boot?: string; pidNs?: string }
+export interface LockOwner { pid: number; host: string; boot?: string; pidNs?: string; machine?: string }
 
 let self: LockOwner | undefined;
 /** This process as a lock records it (boot and pidNs left out where there is no /proc: not Linux). */
@@ -42,22 +43,34 @@ export function thisRun(): LockOwner {
   let pidNs: string | undefined;
   try { boot = readFileSync('/proc/sys/kernel/random/boot_id', 'latin1').trim() || undefined; } catch { /* not Linux */ }
   try { pidNs = readlinkSync('/proc/self/ns/pid'); } catch { /* not Linux */ }
-  return (self = { pid: process.pid, host, ...(boot ? { boot } : {}), ...(pidNs ? { pidNs } : {}) });
+  let machine: string | undefined;
+  for (const f of ['/etc/machine-id', '/var/lib/dbus/machine-id']) {
+    // (32 hex digits; an empty file, as images ship for systemd to fill at first boot, names no machine)
+    try { machine = /^[0-9a-f]{32}$/.exec(readFileSync(f, 'latin1').trim())?.[0]; } catch { /* none */ }
+    if (machine) break;
+  }
+  return (self = { pid: process.pid, host, ...(boot ? { boot } : {}), ...(pidNs ? { pidNs } : {}), ...(machine ? { machine } : {}) });
 }
 
 /**
  * What this run can tell of the run that wrote a lock. 'alive': it is still running (this host, this boot,
  * this PID namespace, its pid alive and not ours). 'dead': provably gone (the same, its pid not alive, or
- * ours: a process before us that had our pid), so its lock is ours to take over. 'elsewhere': written on another
- * host, before this boot (or on another machine of this name), or in another PID namespace (the node vs a pod,
- * one pod vs another): its pid says nothing here, and the run may be going on. A lock from before locks
- * recorded boot and namespace (neither field) is judged as it was then: this host's, its pid looked up here.
- * A lock that cannot be read (undefined, not a record) names no owner to wait for: 'dead'.
+ * ours: a process before us that had our pid; or written in an earlier boot of this very machine, its
+ * machine-id ours: a reboot ended every process of that boot, the node's and its pods' alike, which is how most
+ * runs are cut short: a power loss), so its lock is ours to take over. 'elsewhere': written on another host, in
+ * another boot of a machine that is not provably this one (another machine of this name, or no machine-id
+ * recorded), or in another PID namespace (the node vs a pod, one pod vs another): its pid says nothing here,
+ * and the run may be going on. A lock from before locks recorded boot and namespace (neither field) is judged
+ * as it was then: this host's, its pid looked up here. A lock that cannot be read (undefined, not a record)
+ * names no owner to wait for: 'dead'.
  */
-export function lockOwnerState(lock: { pid?: unknown; host?: unknown; boot?: unknown; pidNs?: unknown } | null | undefined, me: LockOwner = thisRun()): 'alive' | 'dead' | 'elsewhere' {
+export function lockOwnerState(lock: { pid?: unknown; host?: unknown; boot?: unknown; pidNs?: unknown; machine?: unknown } | null | undefined, me: LockOwner = thisRun()): 'alive' | 'dead' | 'elsewhere' {
   if (lock === null || typeof lock !== 'object') return 'dead';
   if (lock.host !== me.host) return 'elsewhere';
-  if ((lock.boot !== undefined || lock.pidNs !== undefined) && (lock.boot !== me.boot || lock.pidNs !== me.pidNs)) return 'elsewhere';
+  if ((lock.boot !== undefined || lock.pidNs !== undefined) && lock.boot !== me.boot) {
+    return lock.boot !== undefined && me.boot !== undefined && me.machine !== undefined && lock.machine === me.machine ? 'dead' : 'elsewhere';
+  }
+  if (lock.pidNs !== undefined && lock.pidNs !== me.pidNs) return 'elsewhere';
   return typeof lock.pid === 'number' && lock.pid !== me.pid && pidAlive(lock.pid) ? 'alive' : 'dead';
 }
 

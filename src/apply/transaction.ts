@@ -448,8 +448,9 @@ interface LockInfo extends LockOwner { backupDir?: string; since: string }
 
 /**
  * Take the node's kubepki lock. A lock left by a run that is provably dead (this host, this boot, this PID
- * namespace, its pid gone: lockOwnerState) is taken over after rolling that run back from its backup; one
- * whose owner cannot be judged here (another host, boot or PID namespace) is refused with what to do.
+ * namespace, its pid gone; or an earlier boot of this machine: lockOwnerState) is taken over after rolling that
+ * run back from its backup; one whose owner cannot be judged here (another host, another machine's boot, another
+ * PID namespace) is refused with what to do.
  */
 function takeLock(nfs: NodeFs, now: Date, backupRoot: string): NodeLock {
   const file = lockPath(nfs);
@@ -486,13 +487,13 @@ function takeLock(nfs: NodeFs, now: Date, backupRoot: string): NodeLock {
     try { raw = fs.readFileSync(f, 'utf8'); } catch { return {}; }
     try { return { raw, held: JSON.parse(raw) as LockInfo }; } catch { return { raw }; }
   };
-  // a run this one cannot judge: another machine's, one from before this boot (or of another machine of this
-  // name), or one in another PID namespace (the node and a hostNetwork pod share a name; a pid of one is
+  // a run this one cannot judge: another machine's, one from another boot of a machine not known to be this one
+  // (another machine of this name, or a lock without machine-id), or one in another PID namespace (the node and a hostNetwork pod share a name; a pid of one is
   // another process, or none, in the other): it may be running, so it is left to the operator
   const elsewhere = (held: LockInfo, f: string): never => {
     const me = thisRun();
     const where = held.host !== me.host ? `on ${held.host}`
-      : held.boot !== me.boot ? `on ${held.host} in another boot (${held.boot ?? 'not recorded'}, this one is ${me.boot ?? 'unknown'}: a reboot since, or another machine of that name)`
+      : held.boot !== me.boot ? `on ${held.host} in another boot (${held.boot ?? 'not recorded'}, this one is ${me.boot ?? 'unknown'}) of a machine that is not known to be this one (machine-id ${held.machine ?? 'not recorded'}, this one is ${me.machine ?? 'unknown'}: another machine of that name)`
       : `on ${held.host} in another PID namespace (${held.pidNs ?? 'not recorded'}, this run's is ${me.pidNs ?? 'unknown'}: the node and a pod, or two pods)`;
     const hint = f === file ? removeHint(held) : `remove ${f}`;
     throw new UserError(`failed to lock ${nfs.nodePath(file)}: held by kubepki pid ${held.pid} ${where} since ${held.since}`, `if that run is gone, ${hint}`);
