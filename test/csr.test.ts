@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { run } from '../src/cli/main.js';
 import { memoryIo } from '../src/cli/io.js';
-import { FakeApiServer, recorded, loadRecording, forbidden, notFound, SAR_PATH } from './support/fake-apiserver.js';
+import { FakeApiServer, recorded, loadRecording, forbidden, notFound, SAR_PATH, serviceUnavailable, gatewayTimeout, authorizerError } from './support/fake-apiserver.js';
 import { connect } from '../src/cluster/connect.js';
 import { actOnCsr, listNodes } from '../src/cluster/csr.js';
 
@@ -360,6 +360,51 @@ test('404 for SubjectAccessReviews: csr list and csr approve print one hint for 
   const fa = await cli(['csr', 'approve', '--all-valid', '--kubeconfig', await f.kubeconfig(tmp)]);
   assert.equal(fa.code, 4);
   assert.match(fa.err, /^kubepki: failed to ask [^\n]*\(403 Forbidden\); csr-hprcx, node-csr-boot were left pending; hint: [^\n]*system:auth-delegator[^\n]*\n$/);
+});
+
+test('a SubjectAccessReview the API server fails to make (503, 504 Timeout, 500 from a failing authorization webhook, a connection reset) is asked once per pass, not once per CSR: csr list and csr approve mark the other client CSRs unreviewed, one line and one hint saying what failed and what to do, nothing approved without it', async () => {
+  const cases = [
+    [() => serviceUnavailable(), /answered 503: service unavailable/],
+    [() => gatewayTimeout(), /answered 504: Timeout: request did not complete within requested timeout - context deadline exceeded/],
+    [() => authorizerError(SAR_PATH, 'Post "https://authz.example:8443/authorize": dial tcp 192.0.2.50:8443: connect: connection refused'),
+      /answered 500: Internal Server Error: "\/apis\/authorization\.k8s\.io\/v1\/subjectaccessreviews": Post "https:\/\/authz\.example:8443\/authorize": dial tcp/],
+    [() => ({ status: 0, body: null, reset: true }), /is unreachable \(ECONNRESET\)/],
+  ] as const;
+  for (const [answer, said] of cases) {
+    const s = await pendingCluster([bootstrapCsr('node-csr-boot'), bootstrapCsr('node-csr-next')]);
+    let failing = true;
+    s.route('POST', SAR_PATH, () => (failing ? answer() : undefined));
+    const kc = await s.kubeconfig(tmp);
+    const list = await cli(['csr', 'list', '--kubeconfig', kc]);
+    assert.equal(list.code, 0, list.err);
+    assert.equal(s.reviews().length, 1, `csr list asked once, not once per client CSR (${said})`);
+    const hint = /^kubepki: hint: (.*)\n$/.exec(list.err)?.[1];
+    assert.ok(hint, `one hint line: ${list.err}`);
+    assert.match(hint, /^kubepki approves a kubelet client CSR only after a SubjectAccessReview allows it, and the API server failed to answer one \(no more were asked in this pass\): run the command again once it is healthy .* or check the CSRs and approve them by hand \(kubectl certificate approve csr-hprcx node-csr-boot node-csr-next\)$/);
+    const rows = JSON.parse((await cli(['csr', 'list', '-o', 'json', '--kubeconfig', kc])).out).items.filter((i: any) => i.kind === 'kubelet-client');
+    assert.deepEqual(rows.map((i: any) => [i.name, i.verdict]), [['csr-hprcx', 'unreviewed'], ['node-csr-boot', 'unreviewed'], ['node-csr-next', 'unreviewed']]);
+    assert.match(rows[0].reason, said);
+    for (const i of rows.slice(1)) assert.equal(i.reason, `SubjectAccessReview not asked, the first of this pass could not be made: ${rows[0].reason}`);
+    assert.deepEqual(rows.map((i: any) => i.hint), Array(3).fill(hint));
+
+    const before = s.reviews().length;
+    const r = await cli(['csr', 'approve', '--all-valid', '--kubeconfig', kc]);
+    assert.equal(s.reviews().length, before + 1, `csr approve asked once too (${said})`);
+    assert.equal(r.code, 3, 'the API server failing: 3');
+    // the serving CSR, which needs no review, approved; no client CSR
+    assert.deepEqual(s.writes().map((w) => w.path), [`${CSRS}/csr-r98zd/approval`]);
+    assert.match(r.out, /^approved csr-r98zd /m);
+    const lines = r.err.trimEnd().split('\n');
+    assert.equal(lines.length, 1, r.err);
+    assert.match(lines[0]!, /^kubepki: failed to ask the API server whether the requester of CertificateSigningRequest csr-hprcx may create certificatesigningrequests\/selfnodeclient \(SubjectAccessReview\): /);
+    assert.match(lines[0]!, said);
+    assert.ok(lines[0]!.endsWith(`; csr-hprcx, node-csr-boot, node-csr-next were left pending; hint: ${hint}`), lines[0]);
+
+    // healthy again: the next pass asks for each
+    failing = false;
+    const next = JSON.parse((await cli(['csr', 'list', '-o', 'json', '--kubeconfig', kc])).out).items.filter((i: any) => i.kind === 'kubelet-client');
+    assert.deepEqual(next.map((i: any) => i.verdict), ['valid', 'valid', 'valid']);
+  }
 });
 
 test('csr approve --all-valid --watch with a kubeconfig that may not create subjectaccessreviews: serving CSRs approved at once, the client CSR at the pass after the grant', async () => {

@@ -85,10 +85,8 @@ function deniedReason(d: Pick<CsrDecision, 'requester'>, groups: string[], tried
 
 /**
  * Ask the API server whether the requester of a shape-valid kubelet client
- * CSR may have it approved. A failed review (403: kubepki's own user may not
- * create subjectaccessreviews; 404: no authorization.k8s.io/v1) is an error,
- * never an approval; `csr approve` leaves that CSR pending and goes on with
- * the others, `csr list` marks it `unreviewed`.
+ * CSR may have it approved. A failed review is an error, never an approval
+ * (`csr approve` leaves that CSR pending, `csr list` marks it `unreviewed`).
  */
 export async function authorizeNodeClient(client: ClusterClient, csr: V1CertificateSigningRequest, d: CsrDecision): Promise<NodeClientAuthorization> {
   const tried = nodeClientSubresources(d);
@@ -111,34 +109,51 @@ export async function authorizeNodeClient(client: ClusterClient, csr: V1Certific
 }
 
 /**
- * A SubjectAccessReview the API server cannot make for any CSR: 403 (kubepki's own user may not create
- * subjectaccessreviews) or 404 (no authorization.k8s.io/v1 there). Every other review of the same pass would
- * get the same answer, so the callers ask no more after one (csr.ts, ReviewPass).
+ * Why no SubjectAccessReview of a pass can be made: `forbidden` (403: kubepki's own user may not create
+ * subjectaccessreviews), `unserved` (404: no authorization.k8s.io/v1 there) or `failing` (the API server, or a
+ * proxy or authorization webhook behind it, failed to answer: 5xx, 504 Timeout, 429 Too Many Requests,
+ * a connection reset or refused). Every other review of the same pass would get the same answer (a failing
+ * server, after its timeout again), so the callers ask no more after one (csr.ts, ReviewPass).
  */
+export type ReviewUnavailable = 'forbidden' | 'unserved' | 'failing';
+
 export class ReviewUnavailableError extends UserError {
-  constructor(message: string, hint: string, exitCode: number, readonly status: 403 | 404) {
+  constructor(message: string, hint: string, exitCode: number, readonly why: ReviewUnavailable) {
     super(message, hint, exitCode);
   }
 }
 
-/** Up to this many CSRs are named in a 404's hint; beyond, it gives the generic command. */
+/** Up to this many CSRs are named in a hint's `kubectl certificate approve`; beyond, it gives the generic command. */
 const HINT_NAMES = 5;
 
-/**
- * What to do when the review cannot be made (`status` 403 or 404), once for
- * all the kubelet client CSRs `names` a pass left unreviewed.
- */
-export function unavailableHint(client: Pick<ClusterClient, 'user'>, status: 403 | 404, names: string[]): string {
-  if (status === 403) {
-    return `kubepki approves kubelet client CSRs only after a SubjectAccessReview, as kube-controller-manager does: give user ${client.user} create on subjectaccessreviews.authorization.k8s.io (ClusterRole system:auth-delegator), or use /etc/kubernetes/admin.conf`;
-  }
-  // (kubectl certificate approve takes several names)
+/** The CSRs `names` approved by hand, with kubectl (which takes several names). */
+function byHand(names: string[]): string {
   const approve = names.length <= HINT_NAMES ? `kubectl certificate approve ${names.join(' ')}` : `kubectl certificate approve NAME..., for the ${names.length} unreviewed CSRs of kubepki csr list`;
-  return `this API server (or a proxy in front of it) does not serve authorization.k8s.io/v1 SubjectAccessReviews, so kubepki cannot tell whether the requester may get the certificate: check ${names.length === 1 ? 'the CSR and approve it' : 'the CSRs and approve them'} by hand (${approve})`;
+  return `check ${names.length === 1 ? 'the CSR and approve it' : 'the CSRs and approve them'} by hand (${approve})`;
 }
 
+/**
+ * What to do when the review cannot be made, once for all the kubelet client
+ * CSRs `names` a pass left unreviewed. (kubepki has no option to approve
+ * without the review: by hand, the operator checks them.)
+ */
+export function unavailableHint(client: Pick<ClusterClient, 'user'>, why: ReviewUnavailable, names: string[]): string {
+  if (why === 'forbidden') {
+    return `kubepki approves kubelet client CSRs only after a SubjectAccessReview, as kube-controller-manager does: give user ${client.user} create on subjectaccessreviews.authorization.k8s.io (ClusterRole system:auth-delegator), or use /etc/kubernetes/admin.conf`;
+  }
+  if (why === 'unserved') {
+    return `this API server (or a proxy in front of it) does not serve authorization.k8s.io/v1 SubjectAccessReviews, so kubepki cannot tell whether the requester may get the certificate: ${byHand(names)}`;
+  }
+  return 'kubepki approves a kubelet client CSR only after a SubjectAccessReview allows it, and the API server failed to answer one (no more were asked in this pass):'
+    + ` run the command again once it is healthy (\`kubepki check\` on a control-plane node shows whether its certificates expired), or ${byHand(names)}`;
+}
+
+/** A review of one CSR failed: the pass stops asking unless the failure is about this request (400, 401, 409, 422 …). */
 function sarError(e: unknown, client: ClusterClient, name: string, subresource: NodeClientSubresource): UserError {
   const base = apiError(e, client, `ask the API server whether the requester of CertificateSigningRequest ${name} may create certificatesigningrequests/${subresource} (SubjectAccessReview)`);
   const status = httpStatus(e);
-  return status === 403 || status === 404 ? new ReviewUnavailableError(base.message, unavailableHint(client, status, [name]), base.exitCode, status) : base;
+  const why: ReviewUnavailable | undefined = status === 403 ? 'forbidden' : status === 404 ? 'unserved'
+    : status === undefined || status === 429 || status >= 500 ? 'failing' : undefined;
+  if (!why) return base;
+  return new ReviewUnavailableError(base.message, unavailableHint(client, why, [name]), base.exitCode, why);
 }
