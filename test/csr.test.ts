@@ -5,9 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { run } from '../src/cli/main.js';
 import { memoryIo } from '../src/cli/io.js';
-import { FakeApiServer, recorded, loadRecording, forbidden, notFound, SAR_PATH, serviceUnavailable, gatewayTimeout, authorizerError } from './support/fake-apiserver.js';
+import { FakeApiServer, recorded, loadRecording, forbidden, notFound, SAR_PATH, serviceUnavailable, gatewayTimeout, authorizerError, tooManyRequests } from './support/fake-apiserver.js';
 import { connect } from '../src/cluster/connect.js';
-import { actOnCsr, listNodes } from '../src/cluster/csr.js';
+import { actOnCsr, listCsrs, listNodes, previewApproval } from '../src/cluster/csr.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kubepki-csr-'));
 const servers: FakeApiServer[] = [];
@@ -404,6 +404,30 @@ test('a SubjectAccessReview the API server fails to make (503, 504 Timeout, 500 
     failing = false;
     const next = JSON.parse((await cli(['csr', 'list', '-o', 'json', '--kubeconfig', kc])).out).items.filter((i: any) => i.kind === 'kubelet-client');
     assert.deepEqual(next.map((i: any) => i.verdict), ['valid', 'valid', 'valid']);
+  }
+});
+
+test('a 429 from the SubjectAccessReview is sent again once, after its Retry-After (as client-go does); a second 429, one asking for more than 10s, or one without Retry-After fails the pass\'s reviews', async () => {
+  const cases: { name: string; replies: (() => any)[]; waits: number[]; verdicts: string[]; reason?: RegExp }[] = [
+    { name: 'one 429', replies: [() => tooManyRequests('2')], waits: [2000], verdicts: ['valid', 'valid', 'valid'] },
+    { name: 'two', replies: [() => tooManyRequests('1'), () => tooManyRequests('1')], waits: [1000], verdicts: ['unreviewed', 'unreviewed', 'unreviewed'],
+      reason: /answered 429: Too many requests, please try again later\. \(again, after the 1s its first 429's Retry-After asked\)$/ },
+    { name: 'Retry-After 120', replies: [() => tooManyRequests('120')], waits: [], verdicts: ['unreviewed', 'unreviewed', 'unreviewed'], reason: /answered 429: Too many requests, please try again later\.$/ },
+    { name: 'no Retry-After', replies: [() => ({ ...tooManyRequests(), headers: {} })], waits: [], verdicts: ['unreviewed', 'unreviewed', 'unreviewed'], reason: /answered 429: / },
+  ];
+  for (const c of cases) {
+    const s = await pendingCluster([bootstrapCsr('node-csr-boot'), bootstrapCsr('node-csr-next')]);
+    const replies = [...c.replies];
+    s.route('POST', SAR_PATH, () => replies.shift()?.());
+    const client = await connect({ kubeconfig: await s.kubeconfig(tmp), env: {}, cwd: tmp });
+    const waits: number[] = [];
+    const judged = await previewApproval(client, await listCsrs(client), await listNodes(client), { sleep: async (ms) => { waits.push(ms); } });
+    const rows = judged.map((p) => p.decision).filter((d) => d.kind === 'kubelet-client');
+    assert.deepEqual(rows.map((d) => d.verdict), c.verdicts, c.name);
+    assert.deepEqual(waits, c.waits, c.name);
+    assert.equal(s.reviews().length, c.verdicts[0] === 'valid' ? 4 : c.waits.length + 1, `${c.name}: asked again once at most, then not for the others`);
+    if (c.reason) assert.match(rows[0]!.reason, c.reason, c.name);
+    if (c.reason) assert.match(judged.find((p) => p.decision.name === 'node-csr-next')!.error!.hint!, /kubectl certificate approve csr-hprcx node-csr-boot node-csr-next\)$/);
   }
 });
 

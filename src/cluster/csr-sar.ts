@@ -83,20 +83,55 @@ function deniedReason(d: Pick<CsrDecision, 'requester'>, groups: string[], tried
     + ` \`kubectl create clusterrolebinding ${binding} --clusterrole=${k.clusterRole} --group=${group}\``;
 }
 
+/** How `authorizeNodeClient` waits before its one retry of a 429 (tests pass a fake; never the clock). */
+export interface ReviewOptions {
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * The longest Retry-After a 429 is waited for. kube-apiserver's max-in-flight and priority-and-fairness filters
+ * ask 1 s or a few (5 while it shuts down); a server asking for more is not better in a moment: the review fails.
+ */
+const MAX_RETRY_AFTER_S = 10;
+
+/**
+ * A 429's Retry-After in ms, when a retry is worth it: client-go's request retry (rest/request.go checkWait) waits
+ * that long and sends the request again, for any verb, as the server said it did not process it. kubepki does
+ * so once: a second 429 fails the review (and so the pass's reviews).
+ */
+function retryAfterMs(e: unknown): number | undefined {
+  if (httpStatus(e) !== 429) return undefined;
+  const h = (e as { headers?: Record<string, string> }).headers?.['retry-after'];
+  if (h === undefined || !/^\d+$/.test(h.trim())) return undefined;
+  const s = Number(h.trim());
+  return s <= MAX_RETRY_AFTER_S ? s * 1000 : undefined;
+}
+
 /**
  * Ask the API server whether the requester of a shape-valid kubelet client
  * CSR may have it approved. A failed review is an error, never an approval
- * (`csr approve` leaves that CSR pending, `csr list` marks it `unreviewed`).
+ * (`csr approve` leaves that CSR pending, `csr list` marks it `unreviewed`);
+ * a 429 with a short Retry-After is sent again once, after it.
  */
-export async function authorizeNodeClient(client: ClusterClient, csr: V1CertificateSigningRequest, d: CsrDecision): Promise<NodeClientAuthorization> {
+export async function authorizeNodeClient(client: ClusterClient, csr: V1CertificateSigningRequest, d: CsrDecision, o: ReviewOptions = {}): Promise<NodeClientAuthorization> {
   const tried = nodeClientSubresources(d);
   const said: string[] = [];
+  const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   for (const subresource of tried) {
+    const body = subjectAccessReviewFor(csr, subresource);
     let review: V1SubjectAccessReview;
+    let waited: number | undefined;
     try {
-      review = await client.authz.createSubjectAccessReview({ body: subjectAccessReviewFor(csr, subresource) });
+      try {
+        review = await client.authz.createSubjectAccessReview({ body });
+      } catch (e) {
+        waited = retryAfterMs(e);
+        if (waited === undefined) throw e;
+        await sleep(waited);
+        review = await client.authz.createSubjectAccessReview({ body });
+      }
     } catch (e) {
-      throw sarError(e, client, d.name, subresource);
+      throw sarError(e, client, d.name, subresource, waited);
     }
     const st = review.status;
     if (st?.allowed === true) {
@@ -111,7 +146,7 @@ export async function authorizeNodeClient(client: ClusterClient, csr: V1Certific
 /**
  * Why no SubjectAccessReview of a pass can be made: `forbidden` (403: kubepki's own user may not create
  * subjectaccessreviews), `unserved` (404: no authorization.k8s.io/v1 there) or `failing` (the API server, or a
- * proxy or authorization webhook behind it, failed to answer: 5xx, 504 Timeout, 429 Too Many Requests,
+ * proxy or authorization webhook behind it, failed to answer: 5xx, 504 Timeout, 429 again after its Retry-After,
  * a connection reset or refused). Every other review of the same pass would get the same answer (a failing
  * server, after its timeout again), so the callers ask no more after one (csr.ts, ReviewPass).
  */
@@ -149,11 +184,12 @@ export function unavailableHint(client: Pick<ClusterClient, 'user'>, why: Review
 }
 
 /** A review of one CSR failed: the pass stops asking unless the failure is about this request (400, 401, 409, 422 …). */
-function sarError(e: unknown, client: ClusterClient, name: string, subresource: NodeClientSubresource): UserError {
+function sarError(e: unknown, client: ClusterClient, name: string, subresource: NodeClientSubresource, waited?: number): UserError {
   const base = apiError(e, client, `ask the API server whether the requester of CertificateSigningRequest ${name} may create certificatesigningrequests/${subresource} (SubjectAccessReview)`);
   const status = httpStatus(e);
   const why: ReviewUnavailable | undefined = status === 403 ? 'forbidden' : status === 404 ? 'unserved'
     : status === undefined || status === 429 || status >= 500 ? 'failing' : undefined;
   if (!why) return base;
-  return new ReviewUnavailableError(base.message, unavailableHint(client, why, [name]), base.exitCode, why);
+  const message = waited === undefined ? base.message : `${base.message} (again, after the ${waited / 1000}s its first 429's Retry-After asked)`;
+  return new ReviewUnavailableError(message, unavailableHint(client, why, [name]), base.exitCode, why);
 }

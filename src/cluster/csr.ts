@@ -7,7 +7,7 @@
 import type { V1CertificateSigningRequest, V1Node } from '@kubernetes/client-node';
 import { call, httpStatus, apiError, type ClusterClient } from './connect.js';
 import { evaluateCsr, type CsrDecision, type PolicyOptions } from './csr-policy.js';
-import { authorizeNodeClient, ReviewUnavailableError, unavailableHint, type NodeClientAuthorization } from './csr-sar.js';
+import { authorizeNodeClient, ReviewUnavailableError, unavailableHint, type NodeClientAuthorization, type ReviewOptions } from './csr-sar.js';
 import { withGoTimes } from './objects.js';
 import { UserError } from '../errors.js';
 
@@ -69,7 +69,7 @@ export function approvalBody(csr: V1CertificateSigningRequest, action: CsrAction
  * server: after as long a wait, 300 CSRs, 300 of them): none is asked any
  * more, and each client CSR left is `unreviewed` for that reason.
  */
-interface ReviewPass {
+interface ReviewPass extends ReviewOptions {
   unavailable?: ReviewUnavailableError;
   /** the client CSRs left unreviewed for it, the first included */
   unreviewed: Set<string>;
@@ -122,7 +122,7 @@ async function judge(
     return { outcome: 'unreviewed', decision: { ...decision, verdict: 'unreviewed', reason }, error: pass.unavailable };
   }
   try {
-    authz ??= await authorizeNodeClient(client, csr, decision);
+    authz ??= await authorizeNodeClient(client, csr, decision, pass);
   } catch (e) {
     if (!(e instanceof UserError)) throw e;
     if (e instanceof ReviewUnavailableError) { pass.unavailable = e; pass.unreviewed.add(decision.name); }
@@ -152,9 +152,9 @@ export interface CsrPreview {
  * and the others are still judged (after a 403, 404, 5xx, timeout …, without
  * asking: ReviewPass).
  */
-export async function previewApproval(client: ClusterClient, csrs: V1CertificateSigningRequest[], nodes: V1Node[], opts: PolicyOptions = {}): Promise<CsrPreview[]> {
+export async function previewApproval(client: ClusterClient, csrs: V1CertificateSigningRequest[], nodes: V1Node[], opts: PolicyOptions & ReviewOptions = {}): Promise<CsrPreview[]> {
   const out: CsrPreview[] = [];
-  const pass: ReviewPass = { unreviewed: new Set() };
+  const pass: ReviewPass = { unreviewed: new Set(), sleep: opts.sleep };
   for (const csr of csrs) {
     const j = await judge(client, csr, 'approve', nodes, opts, pass);
     out.push(j.error ? { decision: j.decision, error: j.error } : { decision: j.decision });
@@ -234,7 +234,7 @@ class CsrGoneError extends UserError {
   }
 }
 
-export interface ApproveRunOptions extends PolicyOptions {
+export interface ApproveRunOptions extends PolicyOptions, ReviewOptions {
   /** CSR names given on the command line; empty with allValid */
   names: string[];
   allValid: boolean;
@@ -279,7 +279,7 @@ export async function approveRun(client: ClusterClient, o: ApproveRunOptions): P
   // a SubjectAccessReview that cannot be made (kubepki's user may not create them: 403; the API server fails)
   // holds back only the kubelet client CSRs (`unreviewed`, and after the first none is asked any more: ReviewPass):
   // serving CSRs, which need none, are still approved
-  const pass: ReviewPass = { unreviewed: new Set() };
+  const pass: ReviewPass = { unreviewed: new Set(), sleep: o.sleep };
   for (const { name, csr } of found) {
     try {
       const r = await act(client, name, 'approve', nodes, o, csr, pass);

@@ -415,12 +415,18 @@ export function forbidden(user: string, verb: string, group: string, resource: s
 
 /*
  * What a sick kube-apiserver answers instead (k8s.io/apiserver v1.26; none was recorded):
+ * - 429 from its max-in-flight or priority-and-fairness filter (server/filters/maxinflight.go tooManyRequests):
+ *   not a Status but `http.Error`'s plain text, with Retry-After (1 from max-in-flight; APF's own count).
  * - 504 from its timeout filter (server/filters/timeout.go) when a request outlives --request-timeout (60s), e.g. a
  *   SubjectAccessReview waiting on a slow authorization webhook: a Status, reason Timeout (apierrors.NewTimeoutError).
  * - 500 from its authorization filter (endpoints/filters/authorization.go) when no authorizer allowed the request
  *   and one failed (an authorization webhook that cannot be reached): responsewriters.InternalError's plain text.
  * - 503 ServiceUnavailable, a Status (apierrors.NewServiceUnavailable), e.g. while it cannot reach etcd.
  */
+export function tooManyRequests(retryAfter = '1'): Reply {
+  return { status: 429, body: 'Too many requests, please try again later.\n', contentType: 'text/plain; charset=utf-8', headers: { 'Retry-After': retryAfter, 'X-Content-Type-Options': 'nosniff' } };
+}
+
 export function gatewayTimeout(): Reply {
   return status(504, 'Timeout', 'Timeout: request did not complete within requested timeout - context deadline exceeded');
 }
