@@ -431,6 +431,30 @@ test('a 429 from the SubjectAccessReview is sent again once, after its Retry-Aft
   }
 });
 
+test('a SubjectAccessReview the API server takes and never answers is given up after the review timeout, and the pass asks no more (it waited forever)', async () => {
+  const s = await pendingCluster([bootstrapCsr('node-csr-boot')]);
+  let hung = true;
+  // kept open, no answer, until the test lets it go
+  const held: (() => void)[] = [];
+  s.route('POST', SAR_PATH, () => (hung ? new Promise((resolve) => { held.push(() => resolve({ status: 0, body: null, reset: true })); }) : undefined));
+  const client = await connect({ kubeconfig: await s.kubeconfig(tmp), env: {}, cwd: tmp });
+  const [csrs, nodes] = [await listCsrs(client), await listNodes(client)];
+  // (without the timeout it waits forever: fail instead)
+  const stuck = new Promise<never>((_, reject) => { setTimeout(() => reject(new Error('still waiting after 10s: the review was not given up')), 10_000).unref(); });
+  const judged = await Promise.race([previewApproval(client, csrs, nodes, { timeoutMs: 300 }), stuck]);
+  for (const release of held) release();
+  const rows = judged.filter((p) => p.decision.kind === 'kubelet-client');
+  assert.deepEqual(rows.map((p) => p.decision.verdict), ['unreviewed', 'unreviewed']);
+  assert.equal(s.reviews().length, 1, 'given up once, the other not asked');
+  assert.match(rows[0]!.decision.reason, /^failed to ask the API server whether the requester of CertificateSigningRequest csr-hprcx may create certificatesigningrequests\/selfnodeclient \(SubjectAccessReview\): the API server https:\/\/127\.0\.0\.1:\d+ did not answer within 0\.3s$/);
+  assert.equal(rows[0]!.error!.exitCode, 3);
+  assert.match(rows[1]!.error!.hint!, /run the command again once it is healthy .*\(kubectl certificate approve csr-hprcx node-csr-boot\)$/);
+  // the same timeout does not cut a review that answers in time
+  hung = false;
+  const ok = await previewApproval(client, csrs, nodes, { timeoutMs: 5000 });
+  assert.deepEqual(ok.filter((p) => p.decision.kind === 'kubelet-client').map((p) => p.decision.verdict), ['valid', 'valid']);
+});
+
 test('csr approve --all-valid --watch with a kubeconfig that may not create subjectaccessreviews: serving CSRs approved at once, the client CSR at the pass after the grant', async () => {
   const { s } = await watchedCluster(1);
   let passes = 0;

@@ -69,7 +69,8 @@ Verdicts (what csr approve would do; list approves nothing):
                 pending; the reason names the ClusterRoleBinding that grants it
   unreviewed    a kubelet client CSR whose SubjectAccessReview could not be
                 made (kubepki's user may not create one, 403; 404; or the API
-                server failed: 5xx, timeout, connection reset, 429 twice):
+                server failed: 5xx, timeout, connection reset, 429 twice,
+                no answer within 70s):
                 unknown whether approve would approve it; one hint for all of
                 them on stderr (after the first, no more are asked)
   manual        a signer kubepki never approves automatically
@@ -146,7 +147,7 @@ Exit codes:
      nothing is approved then. Also when a kubelet client CSR's
      SubjectAccessReview could not be made (4 when kubepki's user may not
      create it; 3 when the API server failed: 5xx, timeout, connection
-     reset, 429 again after its Retry-After): that CSR is left pending, and
+     reset, 429 again after its Retry-After, no answer within 70s): that CSR is left pending, and
      the other client CSRs of the pass too, unasked, all on one line with one
      hint; the serving CSRs are still approved; --watch tries again at the
      next pass. There is no option to approve them without the review: check

@@ -16,7 +16,7 @@
  */
 import type { V1CertificateSigningRequest, V1SubjectAccessReview } from '@kubernetes/client-node';
 import { UserError } from '../errors.js';
-import { apiError, httpStatus, type ClusterClient } from './connect.js';
+import { apiError, httpStatus, timedOut, timeoutOptions, type ClusterClient } from './connect.js';
 import type { CsrDecision } from './csr-policy.js';
 import { DEFAULT_TOKEN_GROUP } from '../pki/bootstrap-token.js';
 
@@ -86,7 +86,17 @@ function deniedReason(d: Pick<CsrDecision, 'requester'>, groups: string[], tried
 /** How `authorizeNodeClient` waits before its one retry of a 429 (tests pass a fake; never the clock). */
 export interface ReviewOptions {
   sleep?: (ms: number) => Promise<void>;
+  /** how long one review may take before it is given up (default REVIEW_TIMEOUT_MS) */
+  timeoutMs?: number;
 }
+
+/**
+ * A review not answered in this long is given up: longer than kube-apiserver's own --request-timeout (60s by
+ * default), after which it answers 504 Timeout itself, and so than an authorization webhook's (30s), so that a
+ * slow server's own answer comes first; what is left is a server or proxy that took the request and never
+ * answers, which would hold the pass (and `--watch`) forever.
+ */
+const REVIEW_TIMEOUT_MS = 70_000;
 
 /**
  * The longest Retry-After a 429 is waited for. kube-apiserver's max-in-flight and priority-and-fairness filters
@@ -117,21 +127,23 @@ export async function authorizeNodeClient(client: ClusterClient, csr: V1Certific
   const tried = nodeClientSubresources(d);
   const said: string[] = [];
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const timeoutMs = o.timeoutMs ?? REVIEW_TIMEOUT_MS;
+  const create = (body: V1SubjectAccessReview) => client.authz.createSubjectAccessReview({ body }, timeoutOptions(client, timeoutMs));
   for (const subresource of tried) {
     const body = subjectAccessReviewFor(csr, subresource);
     let review: V1SubjectAccessReview;
     let waited: number | undefined;
     try {
       try {
-        review = await client.authz.createSubjectAccessReview({ body });
+        review = await create(body);
       } catch (e) {
         waited = retryAfterMs(e);
         if (waited === undefined) throw e;
         await sleep(waited);
-        review = await client.authz.createSubjectAccessReview({ body });
+        review = await create(body);
       }
     } catch (e) {
-      throw sarError(e, client, d.name, subresource, waited);
+      throw sarError(e, client, d.name, subresource, waited, timedOut(e) ? timeoutMs : undefined);
     }
     const st = review.status;
     if (st?.allowed === true) {
@@ -147,7 +159,7 @@ export async function authorizeNodeClient(client: ClusterClient, csr: V1Certific
  * Why no SubjectAccessReview of a pass can be made: `forbidden` (403: kubepki's own user may not create
  * subjectaccessreviews), `unserved` (404: no authorization.k8s.io/v1 there) or `failing` (the API server, or a
  * proxy or authorization webhook behind it, failed to answer: 5xx, 504 Timeout, 429 again after its Retry-After,
- * a connection reset or refused). Every other review of the same pass would get the same answer (a failing
+ * a connection reset or refused, no answer within REVIEW_TIMEOUT_MS). Every other review of the same pass would get the same answer (a failing
  * server, after its timeout again), so the callers ask no more after one (csr.ts, ReviewPass).
  */
 export type ReviewUnavailable = 'forbidden' | 'unserved' | 'failing';
@@ -184,8 +196,12 @@ export function unavailableHint(client: Pick<ClusterClient, 'user'>, why: Review
 }
 
 /** A review of one CSR failed: the pass stops asking unless the failure is about this request (400, 401, 409, 422 …). */
-function sarError(e: unknown, client: ClusterClient, name: string, subresource: NodeClientSubresource, waited?: number): UserError {
-  const base = apiError(e, client, `ask the API server whether the requester of CertificateSigningRequest ${name} may create certificatesigningrequests/${subresource} (SubjectAccessReview)`);
+function sarError(e: unknown, client: ClusterClient, name: string, subresource: NodeClientSubresource, waited?: number, gaveUpAfter?: number): UserError {
+  const what = `ask the API server whether the requester of CertificateSigningRequest ${name} may create certificatesigningrequests/${subresource} (SubjectAccessReview)`;
+  if (gaveUpAfter !== undefined) {
+    return new ReviewUnavailableError(`failed to ${what}: the API server ${client.server} did not answer within ${gaveUpAfter / 1000}s`, unavailableHint(client, 'failing', [name]), 3, 'failing');
+  }
+  const base = apiError(e, client, what);
   const status = httpStatus(e);
   const why: ReviewUnavailable | undefined = status === 403 ? 'forbidden' : status === 404 ? 'unserved'
     : status === undefined || status === 429 || status >= 500 ? 'failing' : undefined;

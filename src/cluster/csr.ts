@@ -154,7 +154,7 @@ export interface CsrPreview {
  */
 export async function previewApproval(client: ClusterClient, csrs: V1CertificateSigningRequest[], nodes: V1Node[], opts: PolicyOptions & ReviewOptions = {}): Promise<CsrPreview[]> {
   const out: CsrPreview[] = [];
-  const pass: ReviewPass = { unreviewed: new Set(), sleep: opts.sleep };
+  const pass: ReviewPass = { unreviewed: new Set(), sleep: opts.sleep, timeoutMs: opts.timeoutMs };
   for (const csr of csrs) {
     const j = await judge(client, csr, 'approve', nodes, opts, pass);
     out.push(j.error ? { decision: j.decision, error: j.error } : { decision: j.decision });
@@ -279,7 +279,7 @@ export async function approveRun(client: ClusterClient, o: ApproveRunOptions): P
   // a SubjectAccessReview that cannot be made (kubepki's user may not create them: 403; the API server fails)
   // holds back only the kubelet client CSRs (`unreviewed`, and after the first none is asked any more: ReviewPass):
   // serving CSRs, which need none, are still approved
-  const pass: ReviewPass = { unreviewed: new Set(), sleep: o.sleep };
+  const pass: ReviewPass = { unreviewed: new Set(), sleep: o.sleep, timeoutMs: o.timeoutMs };
   for (const { name, csr } of found) {
     try {
       const r = await act(client, name, 'approve', nodes, o, csr, pass);
