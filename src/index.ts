@@ -28,7 +28,7 @@ export { discoveryHash, discoveryHashesOfPem, parseDiscoveryHash, clusterInfoKub
 export { connect, resolveKubeconfig, waitForApi, type ClusterClient, type ConnectOptions } from './cluster/connect.js';
 export { evaluateCsr, type CsrDecision, type CsrVerdict, type CsrObject, type NodeObject } from './cluster/csr-policy.js';
 export { listCsrs, actOnCsr, approveRun, approvalBody, previewApproval, type CsrActionResult, type CsrPreview } from './cluster/csr.js';
-export { authorizeNodeClient, nodeClientSubresources, subjectAccessReviewFor, type NodeClientAuthorization } from './cluster/csr-sar.js';
+export { authorizeNodeClient, nodeClientSubresources, subjectAccessReviewFor, type NodeClientAuthorization, type ReviewOptions } from './cluster/csr-sar.js';
 export { applyJoin, updateClusterInfo, type ApplyJoinOptions, type ApplyJoinResult } from './cluster/apply-join.js';
 export { readClusterInfo } from './cluster/cluster-info.js';
 export { planSaRefresh, readSaRefreshPlan, applySaRefresh, type SaRefreshPlan } from './cluster/sa-refresh.js';

@@ -5,9 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { run } from '../src/cli/main.js';
 import { memoryIo } from '../src/cli/io.js';
-import { FakeApiServer, recorded, loadRecording, forbidden, notFound, SAR_PATH } from './support/fake-apiserver.js';
+import { FakeApiServer, recorded, loadRecording, forbidden, notFound, SAR_PATH, serviceUnavailable, gatewayTimeout, authorizerError, tooManyRequests } from './support/fake-apiserver.js';
 import { connect } from '../src/cluster/connect.js';
-import { actOnCsr, listNodes } from '../src/cluster/csr.js';
+import { actOnCsr, listCsrs, listNodes, previewApproval } from '../src/cluster/csr.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kubepki-csr-'));
 const servers: FakeApiServer[] = [];
@@ -360,6 +360,99 @@ test('404 for SubjectAccessReviews: csr list and csr approve print one hint for 
   const fa = await cli(['csr', 'approve', '--all-valid', '--kubeconfig', await f.kubeconfig(tmp)]);
   assert.equal(fa.code, 4);
   assert.match(fa.err, /^kubepki: failed to ask [^\n]*\(403 Forbidden\); csr-hprcx, node-csr-boot were left pending; hint: [^\n]*system:auth-delegator[^\n]*\n$/);
+});
+
+test('a SubjectAccessReview the API server fails to make (503, 504 Timeout, 500 from a failing authorization webhook, a connection reset) is asked once per pass, not once per CSR: csr list and csr approve mark the other client CSRs unreviewed, one line and one hint saying what failed and what to do, nothing approved without it', async () => {
+  const cases = [
+    [() => serviceUnavailable(), /answered 503: service unavailable/],
+    [() => gatewayTimeout(), /answered 504: Timeout: request did not complete within requested timeout - context deadline exceeded/],
+    [() => authorizerError(SAR_PATH, 'Post "https://authz.example:8443/authorize": dial tcp 192.0.2.50:8443: connect: connection refused'),
+      /answered 500: Internal Server Error: "\/apis\/authorization\.k8s\.io\/v1\/subjectaccessreviews": Post "https:\/\/authz\.example:8443\/authorize": dial tcp/],
+    [() => ({ status: 0, body: null, reset: true }), /is unreachable \(ECONNRESET\)/],
+  ] as const;
+  for (const [answer, said] of cases) {
+    const s = await pendingCluster([bootstrapCsr('node-csr-boot'), bootstrapCsr('node-csr-next')]);
+    let failing = true;
+    s.route('POST', SAR_PATH, () => (failing ? answer() : undefined));
+    const kc = await s.kubeconfig(tmp);
+    const list = await cli(['csr', 'list', '--kubeconfig', kc]);
+    assert.equal(list.code, 0, list.err);
+    assert.equal(s.reviews().length, 1, `csr list asked once, not once per client CSR (${said})`);
+    const hint = /^kubepki: hint: (.*)\n$/.exec(list.err)?.[1];
+    assert.ok(hint, `one hint line: ${list.err}`);
+    assert.match(hint, /^kubepki approves a kubelet client CSR only after a SubjectAccessReview allows it, and the API server failed to answer one \(no more were asked in this pass\): run the command again once it is healthy .* or check the CSRs and approve them by hand \(kubectl certificate approve csr-hprcx node-csr-boot node-csr-next\)$/);
+    const rows = JSON.parse((await cli(['csr', 'list', '-o', 'json', '--kubeconfig', kc])).out).items.filter((i: any) => i.kind === 'kubelet-client');
+    assert.deepEqual(rows.map((i: any) => [i.name, i.verdict]), [['csr-hprcx', 'unreviewed'], ['node-csr-boot', 'unreviewed'], ['node-csr-next', 'unreviewed']]);
+    assert.match(rows[0].reason, said);
+    for (const i of rows.slice(1)) assert.equal(i.reason, `SubjectAccessReview not asked, the first of this pass could not be made: ${rows[0].reason}`);
+    assert.deepEqual(rows.map((i: any) => i.hint), Array(3).fill(hint));
+
+    const before = s.reviews().length;
+    const r = await cli(['csr', 'approve', '--all-valid', '--kubeconfig', kc]);
+    assert.equal(s.reviews().length, before + 1, `csr approve asked once too (${said})`);
+    assert.equal(r.code, 3, 'the API server failing: 3');
+    // the serving CSR, which needs no review, approved; no client CSR
+    assert.deepEqual(s.writes().map((w) => w.path), [`${CSRS}/csr-r98zd/approval`]);
+    assert.match(r.out, /^approved csr-r98zd /m);
+    const lines = r.err.trimEnd().split('\n');
+    assert.equal(lines.length, 1, r.err);
+    assert.match(lines[0]!, /^kubepki: failed to ask the API server whether the requester of CertificateSigningRequest csr-hprcx may create certificatesigningrequests\/selfnodeclient \(SubjectAccessReview\): /);
+    assert.match(lines[0]!, said);
+    assert.ok(lines[0]!.endsWith(`; csr-hprcx, node-csr-boot, node-csr-next were left pending; hint: ${hint}`), lines[0]);
+
+    // healthy again: the next pass asks for each
+    failing = false;
+    const next = JSON.parse((await cli(['csr', 'list', '-o', 'json', '--kubeconfig', kc])).out).items.filter((i: any) => i.kind === 'kubelet-client');
+    assert.deepEqual(next.map((i: any) => i.verdict), ['valid', 'valid', 'valid']);
+  }
+});
+
+test('a 429 from the SubjectAccessReview is sent again once, after its Retry-After (as client-go does); a second 429, one asking for more than 10s, or one without Retry-After fails the pass\'s reviews', async () => {
+  const cases: { name: string; replies: (() => any)[]; waits: number[]; verdicts: string[]; reason?: RegExp }[] = [
+    { name: 'one 429', replies: [() => tooManyRequests('2')], waits: [2000], verdicts: ['valid', 'valid', 'valid'] },
+    { name: 'two', replies: [() => tooManyRequests('1'), () => tooManyRequests('1')], waits: [1000], verdicts: ['unreviewed', 'unreviewed', 'unreviewed'],
+      reason: /answered 429: Too many requests, please try again later\. \(again, after the 1s its first 429's Retry-After asked\)$/ },
+    { name: 'Retry-After 120', replies: [() => tooManyRequests('120')], waits: [], verdicts: ['unreviewed', 'unreviewed', 'unreviewed'], reason: /answered 429: Too many requests, please try again later\.$/ },
+    { name: 'no Retry-After', replies: [() => ({ ...tooManyRequests(), headers: {} })], waits: [], verdicts: ['unreviewed', 'unreviewed', 'unreviewed'], reason: /answered 429: / },
+  ];
+  for (const c of cases) {
+    const s = await pendingCluster([bootstrapCsr('node-csr-boot'), bootstrapCsr('node-csr-next')]);
+    const replies = [...c.replies];
+    s.route('POST', SAR_PATH, () => replies.shift()?.());
+    const client = await connect({ kubeconfig: await s.kubeconfig(tmp), env: {}, cwd: tmp });
+    const waits: number[] = [];
+    const judged = await previewApproval(client, await listCsrs(client), await listNodes(client), { sleep: async (ms) => { waits.push(ms); } });
+    const rows = judged.map((p) => p.decision).filter((d) => d.kind === 'kubelet-client');
+    assert.deepEqual(rows.map((d) => d.verdict), c.verdicts, c.name);
+    assert.deepEqual(waits, c.waits, c.name);
+    assert.equal(s.reviews().length, c.verdicts[0] === 'valid' ? 4 : c.waits.length + 1, `${c.name}: asked again once at most, then not for the others`);
+    if (c.reason) assert.match(rows[0]!.reason, c.reason, c.name);
+    if (c.reason) assert.match(judged.find((p) => p.decision.name === 'node-csr-next')!.error!.hint!, /kubectl certificate approve csr-hprcx node-csr-boot node-csr-next\)$/);
+  }
+});
+
+test('a SubjectAccessReview the API server takes and never answers is given up after the review timeout, and the pass asks no more (it waited forever)', async () => {
+  const s = await pendingCluster([bootstrapCsr('node-csr-boot')]);
+  let hung = true;
+  // kept open, no answer, until the test lets it go
+  const held: (() => void)[] = [];
+  s.route('POST', SAR_PATH, () => (hung ? new Promise((resolve) => { held.push(() => resolve({ status: 0, body: null, reset: true })); }) : undefined));
+  const client = await connect({ kubeconfig: await s.kubeconfig(tmp), env: {}, cwd: tmp });
+  const [csrs, nodes] = [await listCsrs(client), await listNodes(client)];
+  // (without the timeout it waits forever: fail instead)
+  const stuck = new Promise<never>((_, reject) => { setTimeout(() => reject(new Error('still waiting after 10s: the review was not given up')), 10_000).unref(); });
+  const judged = await Promise.race([previewApproval(client, csrs, nodes, { timeoutMs: 300 }), stuck]);
+  for (const release of held) release();
+  const rows = judged.filter((p) => p.decision.kind === 'kubelet-client');
+  assert.deepEqual(rows.map((p) => p.decision.verdict), ['unreviewed', 'unreviewed']);
+  assert.equal(s.reviews().length, 1, 'given up once, the other not asked');
+  assert.match(rows[0]!.decision.reason, /^failed to ask the API server whether the requester of CertificateSigningRequest csr-hprcx may create certificatesigningrequests\/selfnodeclient \(SubjectAccessReview\): the API server https:\/\/127\.0\.0\.1:\d+ did not answer within 0\.3s$/);
+  assert.equal(rows[0]!.error!.exitCode, 3);
+  assert.match(rows[1]!.error!.hint!, /run the command again once it is healthy .*\(kubectl certificate approve csr-hprcx node-csr-boot\)$/);
+  // the same timeout does not cut a review that answers in time
+  hung = false;
+  const ok = await previewApproval(client, csrs, nodes, { timeoutMs: 5000 });
+  assert.deepEqual(ok.filter((p) => p.decision.kind === 'kubelet-client').map((p) => p.decision.verdict), ['valid', 'valid']);
 });
 
 test('csr approve --all-valid --watch with a kubeconfig that may not create subjectaccessreviews: serving CSRs approved at once, the client CSR at the pass after the grant', async () => {

@@ -68,9 +68,11 @@ Verdicts (what csr approve would do; list approves nothing):
   unauthorized  a kubelet client CSR the SubjectAccessReview refuses: left
                 pending; the reason names the ClusterRoleBinding that grants it
   unreviewed    a kubelet client CSR whose SubjectAccessReview could not be
-                made (kubepki's user may not create one, 403; or 404): unknown
-                whether approve would approve it; one hint for all of
-                them on stderr (after a 403 or 404, no more are asked)
+                made (kubepki's user may not create one, 403; 404; or the API
+                server failed: 5xx, timeout, connection reset, 429 twice,
+                no answer within 70s):
+                unknown whether approve would approve it; one hint for all of
+                them on stderr (after the first, no more are asked)
   manual        a signer kubepki never approves automatically
   approved, denied, failed   already decided (",issued": it has a certificate)
 
@@ -144,9 +146,12 @@ Exit codes:
   3+ kubepki could not run (no kubeconfig, API server unreachable, 401/403);
      nothing is approved then. Also when a kubelet client CSR's
      SubjectAccessReview could not be made (4 when kubepki's user may not
-     create it): that CSR is left pending, and after a 403 or 404 the other
-     client CSRs of the pass too, unasked, all on one line with one hint; the
-     serving CSRs are still approved; --watch tries again at the next pass`),
+     create it; 3 when the API server failed: 5xx, timeout, connection
+     reset, 429 again after its Retry-After, no answer within 70s): that CSR is left pending, and
+     the other client CSRs of the pass too, unasked, all on one line with one
+     hint; the serving CSRs are still approved; --watch tries again at the
+     next pass. There is no option to approve them without the review: check
+     them and approve them by hand (kubectl certificate approve NAME...)`),
   ).action(async (names: string[], flags: ApproveFlags) => {
     const format = parseOutput(flags.output);
     if (!flags.allValid && names.length === 0) throw new UserError('csr approve needs CSR names or --all-valid', 'run `kubepki csr list` to see the pending CSRs');
@@ -176,7 +181,7 @@ Exit codes:
       } else {
         for (const r of fresh) if (r.outcome !== 'unreviewed') io.stdout(`${describe(r)}\n`);
         // an error, not a verdict: on stderr like a missing CSR, message and hint on one line; the CSRs that
-        // share one (a 403/404 stops the reviews of the pass) on one line, the hint once, as csr list prints it
+        // share one (the first review that cannot be made stops those of the pass) on one line, the hint once, as csr list prints it
         const byError = new Map<unknown, CsrActionResult[]>();
         for (const r of fresh.filter((x) => x.outcome === 'unreviewed')) byError.set(r.error ?? r, [...(byError.get(r.error ?? r) ?? []), r]);
         for (const [, rs] of byError) {

@@ -139,6 +139,27 @@ export function httpStatus(e: unknown): number | undefined {
   return typeof c === 'number' ? c : undefined;
 }
 
+/**
+ * Options for one call that give up on it after `ms`: a server (or a proxy) that took the request and never
+ * answers would hold the caller forever (the client has no timeout of its own). The call then fails with an
+ * AbortError (`timedOut`).
+ */
+export function timeoutOptions(client: Pick<ClusterClient, 'k8s'>, ms: number): import('@kubernetes/client-node').ConfigurationOptions {
+  const { Observable } = client.k8s;
+  return {
+    middleware: [{
+      pre: (ctx) => { ctx.setSignal(AbortSignal.timeout(ms)); return new Observable(Promise.resolve(ctx)); },
+      post: (res) => new Observable(Promise.resolve(res)),
+    }],
+    middlewareMergeStrategy: 'append',
+  };
+}
+
+/** A call given up by `timeoutOptions`. */
+export function timedOut(e: unknown): boolean {
+  return (e as { name?: unknown })?.name === 'AbortError';
+}
+
 /** The `Status` body's message of an ApiException (the body may be a string or parsed). */
 export function statusMessage(e: unknown): string | undefined {
   let body = (e as { body?: unknown })?.body;

@@ -16,7 +16,7 @@
  */
 import type { V1CertificateSigningRequest, V1SubjectAccessReview } from '@kubernetes/client-node';
 import { UserError } from '../errors.js';
-import { apiError, httpStatus, type ClusterClient } from './connect.js';
+import { apiError, httpStatus, timedOut, timeoutOptions, type ClusterClient } from './connect.js';
 import type { CsrDecision } from './csr-policy.js';
 import { DEFAULT_TOKEN_GROUP } from '../pki/bootstrap-token.js';
 
@@ -83,22 +83,67 @@ function deniedReason(d: Pick<CsrDecision, 'requester'>, groups: string[], tried
     + ` \`kubectl create clusterrolebinding ${binding} --clusterrole=${k.clusterRole} --group=${group}\``;
 }
 
+/** How `authorizeNodeClient` waits before its one retry of a 429 (tests pass a fake; never the clock). */
+export interface ReviewOptions {
+  sleep?: (ms: number) => Promise<void>;
+  /** how long one review may take before it is given up (default REVIEW_TIMEOUT_MS) */
+  timeoutMs?: number;
+}
+
+/**
+ * A review not answered in this long is given up: longer than kube-apiserver's own --request-timeout (60s by
+ * default), after which it answers 504 Timeout itself, and so than an authorization webhook's (30s), so that a
+ * slow server's own answer comes first; what is left is a server or proxy that took the request and never
+ * answers, which would hold the pass (and `--watch`) forever.
+ */
+const REVIEW_TIMEOUT_MS = 70_000;
+
+/**
+ * The longest Retry-After a 429 is waited for. kube-apiserver's max-in-flight and priority-and-fairness filters
+ * ask 1 s or a few (5 while it shuts down); a server asking for more is not better in a moment: the review fails.
+ */
+const MAX_RETRY_AFTER_S = 10;
+
+/**
+ * A 429's Retry-After in ms, when a retry is worth it: client-go's request retry (rest/request.go checkWait) waits
+ * that long and sends the request again, for any verb, as the server said it did not process it. kubepki does
+ * so once: a second 429 fails the review (and so the pass's reviews).
+ */
+function retryAfterMs(e: unknown): number | undefined {
+  if (httpStatus(e) !== 429) return undefined;
+  const h = (e as { headers?: Record<string, string> }).headers?.['retry-after'];
+  if (h === undefined || !/^\d+$/.test(h.trim())) return undefined;
+  const s = Number(h.trim());
+  return s <= MAX_RETRY_AFTER_S ? s * 1000 : undefined;
+}
+
 /**
  * Ask the API server whether the requester of a shape-valid kubelet client
- * CSR may have it approved. A failed review (403: kubepki's own user may not
- * create subjectaccessreviews; 404: no authorization.k8s.io/v1) is an error,
- * never an approval; `csr approve` leaves that CSR pending and goes on with
- * the others, `csr list` marks it `unreviewed`.
+ * CSR may have it approved. A failed review is an error, never an approval
+ * (`csr approve` leaves that CSR pending, `csr list` marks it `unreviewed`);
+ * a 429 with a short Retry-After is sent again once, after it.
  */
-export async function authorizeNodeClient(client: ClusterClient, csr: V1CertificateSigningRequest, d: CsrDecision): Promise<NodeClientAuthorization> {
+export async function authorizeNodeClient(client: ClusterClient, csr: V1CertificateSigningRequest, d: CsrDecision, o: ReviewOptions = {}): Promise<NodeClientAuthorization> {
   const tried = nodeClientSubresources(d);
   const said: string[] = [];
+  const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const timeoutMs = o.timeoutMs ?? REVIEW_TIMEOUT_MS;
+  const create = (body: V1SubjectAccessReview) => client.authz.createSubjectAccessReview({ body }, timeoutOptions(client, timeoutMs));
   for (const subresource of tried) {
+    const body = subjectAccessReviewFor(csr, subresource);
     let review: V1SubjectAccessReview;
+    let waited: number | undefined;
     try {
-      review = await client.authz.createSubjectAccessReview({ body: subjectAccessReviewFor(csr, subresource) });
+      try {
+        review = await create(body);
+      } catch (e) {
+        waited = retryAfterMs(e);
+        if (waited === undefined) throw e;
+        await sleep(waited);
+        review = await create(body);
+      }
     } catch (e) {
-      throw sarError(e, client, d.name, subresource);
+      throw sarError(e, client, d.name, subresource, waited, timedOut(e) ? timeoutMs : undefined);
     }
     const st = review.status;
     if (st?.allowed === true) {
@@ -111,34 +156,56 @@ export async function authorizeNodeClient(client: ClusterClient, csr: V1Certific
 }
 
 /**
- * A SubjectAccessReview the API server cannot make for any CSR: 403 (kubepki's own user may not create
- * subjectaccessreviews) or 404 (no authorization.k8s.io/v1 there). Every other review of the same pass would
- * get the same answer, so the callers ask no more after one (csr.ts, ReviewPass).
+ * Why no SubjectAccessReview of a pass can be made: `forbidden` (403: kubepki's own user may not create
+ * subjectaccessreviews), `unserved` (404: no authorization.k8s.io/v1 there) or `failing` (the API server, or a
+ * proxy or authorization webhook behind it, failed to answer: 5xx, 504 Timeout, 429 again after its Retry-After,
+ * a connection reset or refused, no answer within REVIEW_TIMEOUT_MS). Every other review of the same pass would get the same answer (a failing
+ * server, after its timeout again), so the callers ask no more after one (csr.ts, ReviewPass).
  */
+export type ReviewUnavailable = 'forbidden' | 'unserved' | 'failing';
+
 export class ReviewUnavailableError extends UserError {
-  constructor(message: string, hint: string, exitCode: number, readonly status: 403 | 404) {
+  constructor(message: string, hint: string, exitCode: number, readonly why: ReviewUnavailable) {
     super(message, hint, exitCode);
   }
 }
 
-/** Up to this many CSRs are named in a 404's hint; beyond, it gives the generic command. */
+/** Up to this many CSRs are named in a hint's `kubectl certificate approve`; beyond, it gives the generic command. */
 const HINT_NAMES = 5;
 
-/**
- * What to do when the review cannot be made (`status` 403 or 404), once for
- * all the kubelet client CSRs `names` a pass left unreviewed.
- */
-export function unavailableHint(client: Pick<ClusterClient, 'user'>, status: 403 | 404, names: string[]): string {
-  if (status === 403) {
-    return `kubepki approves kubelet client CSRs only after a SubjectAccessReview, as kube-controller-manager does: give user ${client.user} create on subjectaccessreviews.authorization.k8s.io (ClusterRole system:auth-delegator), or use /etc/kubernetes/admin.conf`;
-  }
-  // (kubectl certificate approve takes several names)
+/** The CSRs `names` approved by hand, with kubectl (which takes several names). */
+function byHand(names: string[]): string {
   const approve = names.length <= HINT_NAMES ? `kubectl certificate approve ${names.join(' ')}` : `kubectl certificate approve NAME..., for the ${names.length} unreviewed CSRs of kubepki csr list`;
-  return `this API server (or a proxy in front of it) does not serve authorization.k8s.io/v1 SubjectAccessReviews, so kubepki cannot tell whether the requester may get the certificate: check ${names.length === 1 ? 'the CSR and approve it' : 'the CSRs and approve them'} by hand (${approve})`;
+  return `check ${names.length === 1 ? 'the CSR and approve it' : 'the CSRs and approve them'} by hand (${approve})`;
 }
 
-function sarError(e: unknown, client: ClusterClient, name: string, subresource: NodeClientSubresource): UserError {
-  const base = apiError(e, client, `ask the API server whether the requester of CertificateSigningRequest ${name} may create certificatesigningrequests/${subresource} (SubjectAccessReview)`);
+/**
+ * What to do when the review cannot be made, once for all the kubelet client
+ * CSRs `names` a pass left unreviewed. (kubepki has no option to approve
+ * without the review: by hand, the operator checks them.)
+ */
+export function unavailableHint(client: Pick<ClusterClient, 'user'>, why: ReviewUnavailable, names: string[]): string {
+  if (why === 'forbidden') {
+    return `kubepki approves kubelet client CSRs only after a SubjectAccessReview, as kube-controller-manager does: give user ${client.user} create on subjectaccessreviews.authorization.k8s.io (ClusterRole system:auth-delegator), or use /etc/kubernetes/admin.conf`;
+  }
+  if (why === 'unserved') {
+    return `this API server (or a proxy in front of it) does not serve authorization.k8s.io/v1 SubjectAccessReviews, so kubepki cannot tell whether the requester may get the certificate: ${byHand(names)}`;
+  }
+  return 'kubepki approves a kubelet client CSR only after a SubjectAccessReview allows it, and the API server failed to answer one (no more were asked in this pass):'
+    + ` run the command again once it is healthy (\`kubepki check\` on a control-plane node shows whether its certificates expired), or ${byHand(names)}`;
+}
+
+/** A review of one CSR failed: the pass stops asking unless the failure is about this request (400, 401, 409, 422 …). */
+function sarError(e: unknown, client: ClusterClient, name: string, subresource: NodeClientSubresource, waited?: number, gaveUpAfter?: number): UserError {
+  const what = `ask the API server whether the requester of CertificateSigningRequest ${name} may create certificatesigningrequests/${subresource} (SubjectAccessReview)`;
+  if (gaveUpAfter !== undefined) {
+    return new ReviewUnavailableError(`failed to ${what}: the API server ${client.server} did not answer within ${gaveUpAfter / 1000}s`, unavailableHint(client, 'failing', [name]), 3, 'failing');
+  }
+  const base = apiError(e, client, what);
   const status = httpStatus(e);
-  return status === 403 || status === 404 ? new ReviewUnavailableError(base.message, unavailableHint(client, status, [name]), base.exitCode, status) : base;
+  const why: ReviewUnavailable | undefined = status === 403 ? 'forbidden' : status === 404 ? 'unserved'
+    : status === undefined || status === 429 || status >= 500 ? 'failing' : undefined;
+  if (!why) return base;
+  const message = waited === undefined ? base.message : `${base.message} (again, after the ${waited / 1000}s its first 429's Retry-After asked)`;
+  return new ReviewUnavailableError(message, unavailableHint(client, why, [name]), base.exitCode, why);
 }

@@ -7,7 +7,7 @@
 import type { V1CertificateSigningRequest, V1Node } from '@kubernetes/client-node';
 import { call, httpStatus, apiError, type ClusterClient } from './connect.js';
 import { evaluateCsr, type CsrDecision, type PolicyOptions } from './csr-policy.js';
-import { authorizeNodeClient, ReviewUnavailableError, unavailableHint, type NodeClientAuthorization } from './csr-sar.js';
+import { authorizeNodeClient, ReviewUnavailableError, unavailableHint, type NodeClientAuthorization, type ReviewOptions } from './csr-sar.js';
 import { withGoTimes } from './objects.js';
 import { UserError } from '../errors.js';
 
@@ -64,25 +64,26 @@ export function approvalBody(csr: V1CertificateSigningRequest, action: CsrAction
 /**
  * The SubjectAccessReviews of one pass (one `csr list`, one `approveRun`).
  * After the first the API server cannot make at all (403: kubepki's user may
- * not create them; 404: no authorization.k8s.io/v1), the next would get the
- * same answer: none is asked any more, and each client CSR left is
- * `unreviewed` for that reason.
+ * not create them; 404: no authorization.k8s.io/v1; 5xx, a timeout, a reset:
+ * the API server is failing), the next would get the same answer (a sick
+ * server: after as long a wait, 300 CSRs, 300 of them): none is asked any
+ * more, and each client CSR left is `unreviewed` for that reason.
  */
-interface ReviewPass {
+interface ReviewPass extends ReviewOptions {
   unavailable?: ReviewUnavailableError;
   /** the client CSRs left unreviewed for it, the first included */
   unreviewed: Set<string>;
 }
 
 /**
- * The error every CSR `pass` left unreviewed for a 403 or 404 reports: the
- * first review's (message, exit code), with one hint for the pass that names
- * them all (a 404's "approve it by hand" names each CSR). `undefined` when
- * every review could be asked.
+ * The error every CSR `pass` left unreviewed for a review it could not make
+ * (ReviewPass) reports: the first review's (message, exit code), with one
+ * hint for the pass that names them all ("approve it by hand" names each
+ * CSR). `undefined` when every review could be asked.
  */
 function passError(client: ClusterClient, pass: ReviewPass): ReviewUnavailableError | undefined {
   const first = pass.unavailable;
-  return first && new ReviewUnavailableError(first.message, unavailableHint(client, first.status, [...pass.unreviewed]), first.exitCode, first.status);
+  return first && new ReviewUnavailableError(first.message, unavailableHint(client, first.why, [...pass.unreviewed]), first.exitCode, first.why);
 }
 
 /**
@@ -93,9 +94,9 @@ function passError(client: ClusterClient, pass: ReviewPass): ReviewUnavailableEr
  * its requester: `authz` is that review; `reviewed`, one made before for the
  * same object (a CSR's spec cannot change), is used only for an object of the
  * uid it was made for, never for one made again under the same name, nor for
- * an object without a uid. A review that cannot be made (403, 404, …) is
- * `unreviewed`, with the error: never an approval; after a 403 or 404, `pass`
- * asks no more.
+ * an object without a uid. A review that cannot be made (403, 404, 5xx, …) is
+ * `unreviewed`, with the error: never an approval; after one that is not about
+ * this CSR's request (ReviewPass), `pass` asks no more.
  */
 async function judge(
   client: ClusterClient,
@@ -121,7 +122,7 @@ async function judge(
     return { outcome: 'unreviewed', decision: { ...decision, verdict: 'unreviewed', reason }, error: pass.unavailable };
   }
   try {
-    authz ??= await authorizeNodeClient(client, csr, decision);
+    authz ??= await authorizeNodeClient(client, csr, decision, pass);
   } catch (e) {
     if (!(e instanceof UserError)) throw e;
     if (e instanceof ReviewUnavailableError) { pass.unavailable = e; pass.unreviewed.add(decision.name); }
@@ -148,16 +149,17 @@ export interface CsrPreview {
 /**
  * Judge CSRs the way `csr approve` does, SubjectAccessReviews included, and
  * approve nothing. A review that cannot be made marks its CSR `unreviewed`
- * and the others are still judged (after a 403 or 404, without asking).
+ * and the others are still judged (after a 403, 404, 5xx, timeout …, without
+ * asking: ReviewPass).
  */
-export async function previewApproval(client: ClusterClient, csrs: V1CertificateSigningRequest[], nodes: V1Node[], opts: PolicyOptions = {}): Promise<CsrPreview[]> {
+export async function previewApproval(client: ClusterClient, csrs: V1CertificateSigningRequest[], nodes: V1Node[], opts: PolicyOptions & ReviewOptions = {}): Promise<CsrPreview[]> {
   const out: CsrPreview[] = [];
-  const pass: ReviewPass = { unreviewed: new Set() };
+  const pass: ReviewPass = { unreviewed: new Set(), sleep: opts.sleep, timeoutMs: opts.timeoutMs };
   for (const csr of csrs) {
     const j = await judge(client, csr, 'approve', nodes, opts, pass);
     out.push(j.error ? { decision: j.decision, error: j.error } : { decision: j.decision });
   }
-  // one error, one hint, for all the CSRs a 403/404 left unreviewed
+  // one error, one hint, for all the CSRs the pass left unreviewed
   const shared = passError(client, pass);
   return shared ? out.map((p) => (p.error === pass.unavailable ? { ...p, error: shared } : p)) : out;
 }
@@ -168,7 +170,7 @@ export async function previewApproval(client: ClusterClient, csrs: V1Certificate
  * CSR. Reads it fresh first, unless given; after a 409 the CSR is read and
  * judged again, because whoever changed it may have changed what we are
  * approving (the review answers for the retries while it is the same object).
- * A review that cannot be made (403, 404, …) leaves the CSR pending: outcome
+ * A review that cannot be made (403, 404, 5xx, …) leaves the CSR pending: outcome
  * `unreviewed`, with the error.
  */
 export async function actOnCsr(
@@ -232,7 +234,7 @@ class CsrGoneError extends UserError {
   }
 }
 
-export interface ApproveRunOptions extends PolicyOptions {
+export interface ApproveRunOptions extends PolicyOptions, ReviewOptions {
   /** CSR names given on the command line; empty with allValid */
   names: string[];
   allValid: boolean;
@@ -274,10 +276,10 @@ export async function approveRun(client: ClusterClient, o: ApproveRunOptions): P
       throw apiError(e, client, `read CertificateSigningRequest ${name}`);
     }
   }
-  // a SubjectAccessReview that cannot be made (kubepki's user may not create them: 403) holds back only the
-  // kubelet client CSRs (`unreviewed`, and after a 403 or 404 none is asked any more): serving CSRs, which need
-  // none, are still approved
-  const pass: ReviewPass = { unreviewed: new Set() };
+  // a SubjectAccessReview that cannot be made (kubepki's user may not create them: 403; the API server fails)
+  // holds back only the kubelet client CSRs (`unreviewed`, and after the first none is asked any more: ReviewPass):
+  // serving CSRs, which need none, are still approved
+  const pass: ReviewPass = { unreviewed: new Set(), sleep: o.sleep, timeoutMs: o.timeoutMs };
   for (const { name, csr } of found) {
     try {
       const r = await act(client, name, 'approve', nodes, o, csr, pass);
@@ -292,7 +294,7 @@ export async function approveRun(client: ClusterClient, o: ApproveRunOptions): P
       results.push({ name, outcome: 'gone', decision: { ...e.decision, reason }, attempts: e.attempts });
     }
   }
-  // one error, one hint, for all the CSRs a 403/404 left unreviewed (the CLI prints them on one line)
+  // one error, one hint, for all the CSRs the pass left unreviewed (the CLI prints them on one line)
   const shared = passError(client, pass);
   return { results: shared ? results.map((r) => (r.error === pass.unavailable ? { ...r, error: shared } : r)) : results, missing };
 }

@@ -56,6 +56,13 @@ export interface Reply {
   status: number;
   body: unknown;
   contentType?: string;
+  /** more response headers (e.g. Retry-After) */
+  headers?: Record<string, string>;
+  /**
+   * no answer at all: the connection is closed after the request was read, as by a crashing server or a proxy
+   * giving up (the client sees ECONNRESET, "socket hang up"; a TLS socket cannot send a bare RST from Node)
+   */
+  reset?: boolean;
 }
 
 export type Handler = (req: ReceivedRequest, match: RegExpExecArray) => Reply | undefined | Promise<Reply | undefined>;
@@ -238,7 +245,8 @@ export class FakeApiServer {
     };
     this.received.push(rr);
     const reply = await this.answer(rr);
-    res.writeHead(reply.status, { 'Content-Type': reply.contentType ?? 'application/json' });
+    if (reply.reset) { req.socket.destroy(); return; }
+    res.writeHead(reply.status, { 'Content-Type': reply.contentType ?? 'application/json', ...reply.headers });
     res.end(typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body));
   }
 
@@ -403,6 +411,32 @@ function ruleAllows(rule: PolicyRule, a: { verb?: string; group?: string; resour
 export function forbidden(user: string, verb: string, group: string, resource: string): Reply {
   return status(403, 'Forbidden', `${resource}${group ? `.${group}` : ''} is forbidden: User "${user}" cannot ${verb} resource "${resource}" in API group "${group}" at the cluster scope`,
     { ...(group ? { group } : {}), kind: resource });
+}
+
+/*
+ * What a sick kube-apiserver answers instead (k8s.io/apiserver v1.26; none was recorded):
+ * - 429 from its max-in-flight or priority-and-fairness filter (server/filters/maxinflight.go tooManyRequests):
+ *   not a Status but `http.Error`'s plain text, with Retry-After (1 from max-in-flight; APF's own count).
+ * - 504 from its timeout filter (server/filters/timeout.go) when a request outlives --request-timeout (60s), e.g. a
+ *   SubjectAccessReview waiting on a slow authorization webhook: a Status, reason Timeout (apierrors.NewTimeoutError).
+ * - 500 from its authorization filter (endpoints/filters/authorization.go) when no authorizer allowed the request
+ *   and one failed (an authorization webhook that cannot be reached): responsewriters.InternalError's plain text.
+ * - 503 ServiceUnavailable, a Status (apierrors.NewServiceUnavailable), e.g. while it cannot reach etcd.
+ */
+export function tooManyRequests(retryAfter = '1'): Reply {
+  return { status: 429, body: 'Too many requests, please try again later.\n', contentType: 'text/plain; charset=utf-8', headers: { 'Retry-After': retryAfter, 'X-Content-Type-Options': 'nosniff' } };
+}
+
+export function gatewayTimeout(): Reply {
+  return status(504, 'Timeout', 'Timeout: request did not complete within requested timeout - context deadline exceeded');
+}
+
+export function authorizerError(uri: string, err: string): Reply {
+  return { status: 500, body: `Internal Server Error: ${JSON.stringify(uri)}: ${err}`, contentType: 'text/plain', headers: { 'X-Content-Type-Options': 'nosniff' } };
+}
+
+export function serviceUnavailable(message = 'service unavailable'): Reply {
+  return status(503, 'ServiceUnavailable', message);
 }
 
 function subjectAccessReview(rr: ReceivedRequest, rbac: ClusterRbac): Reply {
