@@ -434,15 +434,13 @@ test('a 429 from the SubjectAccessReview is sent again once, after its Retry-Aft
 test('a SubjectAccessReview the API server takes and never answers is given up after the review timeout, and the pass asks no more (it waited forever)', async () => {
   const s = await pendingCluster([bootstrapCsr('node-csr-boot')]);
   let hung = true;
-  // kept open, no answer, until the test lets it go
-  const held: (() => void)[] = [];
-  s.route('POST', SAR_PATH, () => (hung ? new Promise((resolve) => { held.push(() => resolve({ status: 0, body: null, reset: true })); }) : undefined));
+  // kept open, no answer, while hung
+  s.hold('POST', SAR_PATH, () => hung);
   const client = await connect({ kubeconfig: await s.kubeconfig(tmp), env: {}, cwd: tmp });
   const [csrs, nodes] = [await listCsrs(client), await listNodes(client)];
   // (without the timeout it waits forever: fail instead)
   const stuck = new Promise<never>((_, reject) => { setTimeout(() => reject(new Error('still waiting after 10s: the review was not given up')), 10_000).unref(); });
   const judged = await Promise.race([previewApproval(client, csrs, nodes, { timeoutMs: 300 }), stuck]);
-  for (const release of held) release();
   const rows = judged.filter((p) => p.decision.kind === 'kubelet-client');
   assert.deepEqual(rows.map((p) => p.decision.verdict), ['unreviewed', 'unreviewed']);
   assert.equal(s.reviews().length, 1, 'given up once, the other not asked');
@@ -453,6 +451,44 @@ test('a SubjectAccessReview the API server takes and never answers is given up a
   hung = false;
   const ok = await previewApproval(client, csrs, nodes, { timeoutMs: 5000 });
   assert.deepEqual(ok.filter((p) => p.decision.kind === 'kubelet-client').map((p) => p.decision.verdict), ['valid', 'valid']);
+});
+
+/** `p`, or a failure after `s` seconds (without a timeout of its own, a call to a server that never answers waits forever). */
+function within<T>(p: Promise<T>, s: number, what: string): Promise<T> {
+  return Promise.race([p, new Promise<never>((_, reject) => { setTimeout(() => reject(new Error(`${what}: still waiting after ${s}s`)), s * 1000).unref(); })]);
+}
+
+test('an API server that takes a request and never answers (a load balancer after a failover): every call is given up after the client\'s timeout, one line naming the server, exit 3 (it waited forever)', async () => {
+  const s = await pendingCluster();
+  s.hold('GET', CSRS);
+  s.hold('GET', '/api/v1/nodes');
+  const kubeconfig = await s.kubeconfig(tmp);
+  // the library: the clients connect makes carry the timeout, 70s unless told
+  assert.equal((await connect({ kubeconfig, env: {}, cwd: tmp })).timeoutMs, 70_000);
+  const client = await connect({ kubeconfig, env: {}, cwd: tmp, timeoutMs: 300 });
+  await assert.rejects(within(listNodes(client), 10, 'list Nodes'), (e: any) => {
+    assert.equal(e.message, `failed to list Nodes: the API server ${s.url} did not answer within 0.3s`);
+    assert.equal(e.exitCode, 3);
+    assert.match(e.hint, /load balancer in front of it, took the request and is not answering: .*`kubectl get --raw \/readyz`/);
+    return true;
+  });
+  // the command
+  const r = await within(cli(['csr', 'list', '--request-timeout', '0.3', '--kubeconfig', kubeconfig]), 10, 'csr list');
+  assert.equal(r.code, 3);
+  assert.equal(r.out, '');
+  assert.match(r.err, /^kubepki: failed to list (CertificateSigningRequests|Nodes): the API server https:\/\/127\.0\.0\.1:\d+ did not answer within 0\.3s\n  hint: the API server, or a load balancer in front of it, took the request and is not answering: see whether it is ready with `kubectl get --raw \/readyz`, then run the command again\n$/);
+});
+
+test('csr approve --watch: a pass whose list the API server never answers fails after the timeout, and the next pass, answered, approves (the approver stalled for good)', async () => {
+  const { s, lists } = await watchedCluster(1);
+  let held = 0;
+  s.hold('GET', CSRS, () => held++ < 1);
+  const r = await within(cli(['csr', 'approve', '--all-valid', '--watch', '--interval', '0.05', '--max-passes', '2', '--request-timeout', '0.3', '--kubeconfig', await s.kubeconfig(tmp)]), 20, 'csr approve --watch');
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.err, `kubepki: failed to list CertificateSigningRequests: the API server ${s.url} did not answer within 0.3s (retrying in 0.05s)\n`);
+  assert.equal(lists(), 1, 'the second pass listed');
+  assert.deepEqual(s.writes().map((w) => w.path).sort(), [`${CSRS}/csr-hprcx/approval`, `${CSRS}/csr-r98zd/approval`]);
+  assert.equal(r.out.match(/^approved /gm)?.length, 2);
 });
 
 test('csr approve --all-valid --watch with a kubeconfig that may not create subjectaccessreviews: serving CSRs approved at once, the client CSR at the pass after the grant', async () => {

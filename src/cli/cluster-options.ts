@@ -9,6 +9,7 @@ export interface ClusterFlags {
   context?: string;
   root?: string;
   now?: string;
+  requestTimeout?: string;
 }
 
 export function addClusterOptions(cmd: Command): Command {
@@ -16,12 +17,20 @@ export function addClusterOptions(cmd: Command): Command {
     .option('--kubeconfig <file>', 'kubeconfig to use (default: $KUBECONFIG, then ~/.kube/config, then /etc/kubernetes/admin.conf under --root)')
     .option('--context <name>', 'kubeconfig context to use (default: its current-context)')
     .option('--root <dir>', 'node tree whose etc/kubernetes/admin.conf is the last fallback', '/')
-    .addOption(new Option('--now <date>', 'pretend the time is this (ISO date), for ages and expiry').hideHelp(false));
+    .addOption(new Option('--now <date>', 'pretend the time is this (ISO date), for ages and expiry').hideHelp(false))
+    // (tests: a server that never answers is given up in a moment instead of after API_TIMEOUT_MS)
+    .addOption(new Option('--request-timeout <seconds>', 'give up on an API call not answered in this long (default 70)').hideHelp());
 }
 
 export async function clusterFrom(flags: ClusterFlags, io: Io): Promise<ClusterClient> {
   const { connect } = await import('../cluster/connect.js');
-  return connect({ kubeconfig: flags.kubeconfig, context: flags.context, root: flags.root, env: io.env, cwd: io.cwd });
+  let timeoutMs: number | undefined;
+  if (flags.requestTimeout !== undefined) {
+    const s = Number(flags.requestTimeout);
+    if (!(s > 0)) throw new UserError(`--request-timeout ${JSON.stringify(flags.requestTimeout)} is not a positive number of seconds`, 'use e.g. --request-timeout 70');
+    timeoutMs = s * 1000;
+  }
+  return connect({ kubeconfig: flags.kubeconfig, context: flags.context, root: flags.root, env: io.env, cwd: io.cwd, timeoutMs });
 }
 
 /** `--now` or the clock (read here, at the CLI edge, never in library code). */

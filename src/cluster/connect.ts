@@ -25,6 +25,8 @@ export interface ConnectOptions {
   /** home directory (default os.homedir()) */
   home?: string;
   cwd?: string;
+  /** how long one API call may take before it is given up (default API_TIMEOUT_MS; tests pass a short one) */
+  timeoutMs?: number;
 }
 
 export interface KubeconfigChoice {
@@ -49,7 +51,21 @@ export interface ClusterClient {
   authz: import('@kubernetes/client-node').AuthorizationV1Api;
   /** options that make a PATCH a JSON merge patch */
   mergePatch: import('@kubernetes/client-node').ConfigurationOptions;
+  /** how long each call of these clients may take (`apiClient`): a call not answered by then fails (`timedOut`) */
+  timeoutMs: number;
+  /** another typed client for this server, with the same credentials and timeout */
+  apiClient<T>(api: new (config: import('@kubernetes/client-node').Configuration) => T): T;
 }
+
+/**
+ * How long one API call may take before kubepki gives up on it. Longer than kube-apiserver's own
+ * --request-timeout (60s by default), after which it answers 504 Timeout itself, and so than an authorization
+ * webhook's (30s), so that a slow server's own answer comes first; what is left is a server, or a load balancer
+ * in front of it, that took the request and never answers (a failover leaves such half-open connections), which
+ * would otherwise hold the command (and `csr approve --watch`) forever: client-node has no timeout of its own.
+ * kubepki makes no watch or other long-running request, which this would cut.
+ */
+export const API_TIMEOUT_MS = 70_000;
 
 /**
  * The kubeconfig to use: `--kubeconfig`, else the first existing file of
@@ -112,19 +128,30 @@ export async function connect(o: ConnectOptions): Promise<ClusterClient> {
   if (!cluster?.server) {
     throw new UserError(`failed to read kubeconfig ${choice.path}: the current context names no cluster with a server`, 'set current-context, or pass --context');
   }
+  const timeoutMs = o.timeoutMs ?? API_TIMEOUT_MS;
+  // kc.makeApiClient, with the timeout in every client's configuration: each call gets it, and options a call
+  // passes with middlewareMergeStrategy 'append' (setHeaderOptions, timeoutOptions) keep it or set their own
+  const server = cluster.server;
+  const apiClient = <T>(api: new (config: import('@kubernetes/client-node').Configuration) => T): T => new api(k8s.createConfiguration({
+    baseServer: new k8s.ServerConfiguration(server, {}),
+    authMethods: { default: kc },
+    middleware: [timeoutMiddleware(k8s, timeoutMs)],
+  }));
   return {
     k8s,
     kc,
     kubeconfigPath: choice.path,
-    server: cluster.server,
+    server,
     user: kc.getCurrentUser()?.name ?? '(none)',
-    core: kc.makeApiClient(k8s.CoreV1Api),
-    certs: kc.makeApiClient(k8s.CertificatesV1Api),
-    admission: kc.makeApiClient(k8s.AdmissionregistrationV1Api),
-    apiregistration: kc.makeApiClient(k8s.ApiregistrationV1Api),
-    rbac: kc.makeApiClient(k8s.RbacAuthorizationV1Api),
-    authz: kc.makeApiClient(k8s.AuthorizationV1Api),
+    core: apiClient(k8s.CoreV1Api),
+    certs: apiClient(k8s.CertificatesV1Api),
+    admission: apiClient(k8s.AdmissionregistrationV1Api),
+    apiregistration: apiClient(k8s.ApiregistrationV1Api),
+    rbac: apiClient(k8s.RbacAuthorizationV1Api),
+    authz: apiClient(k8s.AuthorizationV1Api),
     mergePatch: k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    timeoutMs,
+    apiClient,
   };
 }
 
@@ -139,20 +166,20 @@ export function httpStatus(e: unknown): number | undefined {
   return typeof c === 'number' ? c : undefined;
 }
 
+/** A middleware that gives up on a request `ms` after it is sent (and on reading its answer): an AbortError, `timedOut`. */
+function timeoutMiddleware(k8s: K8s, ms: number): import('@kubernetes/client-node').ObservableMiddleware {
+  return {
+    pre: (ctx) => { ctx.setSignal(AbortSignal.timeout(ms)); return new k8s.Observable(Promise.resolve(ctx)); },
+    post: (res) => new k8s.Observable(Promise.resolve(res)),
+  };
+}
+
 /**
- * Options for one call that give up on it after `ms`: a server (or a proxy) that took the request and never
- * answers would hold the caller forever (the client has no timeout of its own). The call then fails with an
- * AbortError (`timedOut`).
+ * Options for one call that give it its own timeout, `ms`, instead of the client's (`ClusterClient.timeoutMs`):
+ * appended after the client's own middleware, its signal replaces the client's.
  */
 export function timeoutOptions(client: Pick<ClusterClient, 'k8s'>, ms: number): import('@kubernetes/client-node').ConfigurationOptions {
-  const { Observable } = client.k8s;
-  return {
-    middleware: [{
-      pre: (ctx) => { ctx.setSignal(AbortSignal.timeout(ms)); return new Observable(Promise.resolve(ctx)); },
-      post: (res) => new Observable(Promise.resolve(res)),
-    }],
-    middlewareMergeStrategy: 'append',
-  };
+  return { middleware: [timeoutMiddleware(client.k8s, ms)], middlewareMergeStrategy: 'append' };
 }
 
 /** A call given up by `timeoutOptions`. */
@@ -195,10 +222,16 @@ export function transportCode(e: unknown): string | undefined {
  * (`list CertificateSigningRequests`). Everything ends as UserError with
  * exit code 3 (4 for authentication/authorization refusals).
  */
-export function apiError(e: unknown, client: Pick<ClusterClient, 'server' | 'kubeconfigPath' | 'user'>, what: string): UserError {
+export function apiError(e: unknown, client: Pick<ClusterClient, 'server' | 'kubeconfigPath' | 'user'> & Partial<Pick<ClusterClient, 'timeoutMs'>>, what: string): UserError {
   if (e instanceof UserError) return e;
   const status = httpStatus(e);
   const where = `the API server ${client.server}`;
+  if (status === undefined && timedOut(e)) {
+    return new UserError(
+      `failed to ${what}: ${where} did not answer ${client.timeoutMs !== undefined ? `within ${client.timeoutMs / 1000}s` : 'in time'}`,
+      'the API server, or a load balancer in front of it, took the request and is not answering: see whether it is ready with `kubectl get --raw /readyz`, then run the command again',
+    );
+  }
   if (status !== undefined) {
     const msg = statusMessage(e);
     if (status === 401) {
@@ -261,8 +294,8 @@ export async function callOptional<T>(client: ClusterClient, what: string, fn: (
 
 /**
  * Wait until the API server answers `/version` (after a rebuild its static
- * pod takes a while to start). Connection-level failures and 5xx are retried
- * until `timeoutMs`; anything else (TLS trust, 401, 403) fails at once.
+ * pod takes a while to start). Connection-level failures, 5xx and a call not
+ * answered within the client's timeout are retried until `timeoutMs`; anything else (TLS trust, 401, 403) fails at once.
  */
 export async function waitForApi(
   client: ClusterClient,
@@ -272,7 +305,7 @@ export async function waitForApi(
   /** also retry TLS trust failures and 401: right after a rebuild the old API server may still be answering with the old certificates */
   retryTrust = false,
 ): Promise<void> {
-  const version = client.kc.makeApiClient(client.k8s.VersionApi);
+  const version = client.apiClient(client.k8s.VersionApi);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -282,7 +315,7 @@ export async function waitForApi(
       const status = httpStatus(e);
       const code = transportCode(e);
       const trust = status === 401 || (status === undefined && code !== undefined && (TLS_UNKNOWN_CA.has(code) || code === 'CERT_HAS_EXPIRED'));
-      const retry = (status !== undefined && status >= 500) || (status === undefined && code !== undefined && UNREACHABLE.has(code)) || (retryTrust && trust);
+      const retry = (status !== undefined && status >= 500) || (status === undefined && ((code !== undefined && UNREACHABLE.has(code)) || timedOut(e))) || (retryTrust && trust);
       if (!retry || Date.now() >= deadline) throw apiError(e, client, 'reach the API server');
     }
     await sleep(pollMs);

@@ -86,17 +86,12 @@ function deniedReason(d: Pick<CsrDecision, 'requester'>, groups: string[], tried
 /** How `authorizeNodeClient` waits before its one retry of a 429 (tests pass a fake; never the clock). */
 export interface ReviewOptions {
   sleep?: (ms: number) => Promise<void>;
-  /** how long one review may take before it is given up (default REVIEW_TIMEOUT_MS) */
+  /**
+   * how long one review may take before it is given up (default the client's, API_TIMEOUT_MS: longer than
+   * kube-apiserver's own 60s request timeout and an authorization webhook's 30s, so a slow server's answer comes first)
+   */
   timeoutMs?: number;
 }
-
-/**
- * A review not answered in this long is given up: longer than kube-apiserver's own --request-timeout (60s by
- * default), after which it answers 504 Timeout itself, and so than an authorization webhook's (30s), so that a
- * slow server's own answer comes first; what is left is a server or proxy that took the request and never
- * answers, which would hold the pass (and `--watch`) forever.
- */
-const REVIEW_TIMEOUT_MS = 70_000;
 
 /**
  * The longest Retry-After a 429 is waited for. kube-apiserver's max-in-flight and priority-and-fairness filters
@@ -127,7 +122,7 @@ export async function authorizeNodeClient(client: ClusterClient, csr: V1Certific
   const tried = nodeClientSubresources(d);
   const said: string[] = [];
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  const timeoutMs = o.timeoutMs ?? REVIEW_TIMEOUT_MS;
+  const timeoutMs = o.timeoutMs ?? client.timeoutMs;
   const create = (body: V1SubjectAccessReview) => client.authz.createSubjectAccessReview({ body }, timeoutOptions(client, timeoutMs));
   for (const subresource of tried) {
     const body = subjectAccessReviewFor(csr, subresource);
@@ -159,7 +154,7 @@ export async function authorizeNodeClient(client: ClusterClient, csr: V1Certific
  * Why no SubjectAccessReview of a pass can be made: `forbidden` (403: kubepki's own user may not create
  * subjectaccessreviews), `unserved` (404: no authorization.k8s.io/v1 there) or `failing` (the API server, or a
  * proxy or authorization webhook behind it, failed to answer: 5xx, 504 Timeout, 429 again after its Retry-After,
- * a connection reset or refused, no answer within REVIEW_TIMEOUT_MS). Every other review of the same pass would get the same answer (a failing
+ * a connection reset or refused, no answer within the client's timeout, API_TIMEOUT_MS). Every other review of the same pass would get the same answer (a failing
  * server, after its timeout again), so the callers ask no more after one (csr.ts, ReviewPass).
  */
 export type ReviewUnavailable = 'forbidden' | 'unserved' | 'failing';

@@ -171,6 +171,8 @@ export class FakeApiServer {
   readonly rbac: ClusterRbac = kubeadmRbac();
   private readonly routes: Route[] = [];
   private readonly queues = new Map<string, { list: Recording[]; next: number }>();
+  /** requests `hold` keeps unanswered, let go (their connections closed) by `close` */
+  private readonly held: (() => void)[] = [];
   private server!: https.Server;
   private creds!: Creds;
   url = '';
@@ -205,6 +207,15 @@ export class FakeApiServer {
     const re = typeof pattern === 'string' ? new RegExp(`^${pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) : pattern;
     this.routes.unshift({ method, pattern: re, handler });
     return this;
+  }
+
+  /**
+   * Take the requests `method pattern` matches and answer none of them while `holding()` says so: the connection
+   * stays open, no status, no byte, as from a server (or a load balancer in front of it, after a failover) that
+   * accepted the connection and never answers. The client sees nothing until it gives up itself; `close` lets them go.
+   */
+  hold(method: string, pattern: RegExp | string, holding: () => boolean = () => true): this {
+    return this.route(method, pattern, () => (holding() ? new Promise<Reply>((resolve) => { this.held.push(() => resolve({ status: 0, body: null, reset: true })); }) : undefined));
   }
 
   /** Requests that change something: other than GET, and not a SubjectAccessReview (a POST that stores nothing). */
@@ -293,6 +304,7 @@ export class FakeApiServer {
   }
 
   async close(): Promise<void> {
+    for (const release of this.held.splice(0)) release();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
