@@ -6,7 +6,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { run } from '../src/cli/main.js';
 import { memoryIo } from '../src/cli/io.js';
-import { FakeApiServer, MemoryObjects, recorded, FIXTURES } from './support/fake-apiserver.js';
+import { FakeApiServer, MemoryObjects, recorded, serviceUnavailable, FIXTURES } from './support/fake-apiserver.js';
 import { verifyClusterInfoJws } from '../src/pki/jws.js';
 import { readClusterInfo } from '../src/cluster/cluster-info.js';
 import { readTokenSecret, tokenSecretManifest } from '../src/pki/bootstrap-token.js';
@@ -94,6 +94,28 @@ test('cluster-info update with the same CA keeps the kubeconfig byte for byte; e
   assert.match(r.out, /discovery-token-ca-cert-hash: (sha256:[0-9a-f]{64})/);
   assert.ok(r.out.includes(opensslHash(path.join(ROOT, 'etc/kubernetes/pki/ca.crt'))));
   assert.match(r.out, /kubeadm join cluster-api\.example\.test:6443 --token abcdef\.0123456789abcdef/);
+});
+
+// Only a 404 means there is no cluster-info yet (a new cluster, where the kubeconfig's server is the one to publish).
+// A read that failed otherwise (503, a server that never answers) was taken the same way: update went on, made a
+// token and replaced cluster-info with the kubeconfig's server (a node's own address instead of the load balancer's).
+test('cluster-info update whose read of cluster-info fails (503, or no answer) stops there, in one line: no token made, cluster-info left as it was', async () => {
+  for (const [what, arrange, says] of [
+    ['503', (s: FakeApiServer) => s.route('GET', '/api/v1/namespaces/kube-public/configmaps/cluster-info', () => serviceUnavailable()), /answered 503: service unavailable/],
+    ['no answer', (s: FakeApiServer) => s.hold('GET', '/api/v1/namespaces/kube-public/configmaps/cluster-info'), /did not answer within 0\.3s/],
+  ] as const) {
+    const { s, mem, kc } = await cluster();
+    arrange(s);
+    const before = structuredClone(mem.get('configmaps', 'kube-public', 'cluster-info'));
+    const r = await cli(['cluster-info', 'update', '--create-token', '--kubeconfig', kc, '--root', ROOT, '--now', NOW, '--request-timeout', '0.3']);
+    assert.equal(r.code, 3, `${what}: ${r.err}`);
+    const lines = r.err.trimEnd().split('\n');
+    assert.ok(lines.length <= 2, r.err);
+    assert.match(lines[0]!, /^kubepki: failed to read ConfigMap kube-public\/cluster-info: /, what);
+    assert.match(lines[0]!, says, what);
+    assert.deepEqual(s.writes().map((w) => `${w.method} ${w.path}`), [], `${what}: nothing written`);
+    assert.deepEqual(mem.get('configmaps', 'kube-public', 'cluster-info'), before, what);
+  }
 });
 
 test('cluster-info update --discovery-hash that does not match fails with exit 2 after reading back', async () => {

@@ -60,7 +60,9 @@ export async function applyJoinFromNode(client: ClusterClient, flags: ClusterInf
   }
   let server = flags.server;
   if (!server) {
-    const cur = await client.core.readNamespacedConfigMap({ name: 'cluster-info', namespace: 'kube-public' }).catch(() => undefined);
+    // (only a 404 is "none yet": a read that failed otherwise says nothing of the server it names, and the update stops)
+    const { callOptional } = await import('../cluster/connect.js');
+    const cur = await callOptional(client, 'read ConfigMap kube-public/cluster-info', () => client.core.readNamespacedConfigMap({ name: 'cluster-info', namespace: 'kube-public' }));
     server = readClusterInfo(cur?.data).server ?? client.server;
   }
   let token = flags.token;
