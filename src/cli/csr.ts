@@ -162,17 +162,22 @@ Exit codes:
     const opts = { names, allValid: Boolean(flags.allValid), denyInvalid: Boolean(flags.denyInvalid), allowNewNodes: Boolean(flags.allowNewNodes) };
     const reported = new Set<string>();
     const maxPasses = flags.maxPasses ? Number(flags.maxPasses) : Infinity;
+    let lastFailure: string | undefined;
     for (let pass = 1; ; pass++) {
       let run;
       try {
         run = await approveRun(client, opts);
       } catch (e) {
-        // a long-running approver outlives API server restarts: say it once per pass and try again
+        // a long-running approver outlives API server restarts: say it once per pass and try again (what to do
+        // with it once, not every pass while the same failure lasts)
         if (!flags.watch || pass >= maxPasses) throw e;
-        io.stderr(`kubepki: ${(e as Error).message} (retrying in ${interval}s)\n`);
+        const { message, hint } = e as UserError;
+        io.stderr(`kubepki: ${message} (retrying in ${interval}s)${hint && message !== lastFailure ? `; hint: ${hint}` : ''}\n`);
+        lastFailure = message;
         await sleep(interval * 1000);
         continue;
       }
+      lastFailure = undefined;
       const fresh = flags.watch ? run.results.filter((r) => !reported.has(`${r.name}/${r.outcome}`)) : run.results;
       for (const r of fresh) reported.add(`${r.name}/${r.outcome}`);
       const unreviewed = run.results.flatMap((r) => (r.outcome === 'unreviewed' && r.error ? [r.error] : []));
