@@ -542,6 +542,15 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     // (kubelet.conf's reference is the kubelet's rotating client pair, named as such)
     if (prof?.kind === 'kubeconfig' && prof.name !== 'kubelet.conf' && users.length === 1) referencedBy.set(safeReal(fs, users[0]!.certFile!), prof);
   }
+  // and one whose embedded client certificate is also saved in a file (extracted for curl, or the file another
+  // kubeconfig references): that file's row is the kubeconfig's certificate, which kubeadm renews there
+  for (const r of records) {
+    if (r.location.kind === 'kubeconfig' || r.location.index !== 0) continue;
+    for (const l of r.copies) {
+      const prof = l.kind === 'kubeconfig' && l.kubeconfig?.entry === 'user' && l.index === 0 ? kubeadmProfileForFile(l.file, pkiDir) : undefined;
+      if (prof?.kind === 'kubeconfig' && prof.name !== 'kubelet.conf' && !referencedBy.has(r.location.file)) referencedBy.set(r.location.file, prof);
+    }
+  }
   const profileOf = (l: CertLocation) => kubeadmProfileForFile(l.file, pkiDir) ?? (l.via ? kubeadmProfileForFile(l.via, pkiLogical) ?? kubeadmProfileForFile(l.via, pkiDir) : undefined)
     ?? (l.kind !== 'kubeconfig' && l.index === 0 ? referencedBy.get(l.file) : undefined);
   const names = nameRecords(records, profileOf);
@@ -723,6 +732,8 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
         ? certificates.some((c) => c.location.file === file && c.location.kubeconfig?.entry === 'user')
           // (client-certificate: a file reference, read as that file)
           || kubeconfigs.some((k) => k.file === file && k.users.some((u) => u.certFrom === 'file' && u.certFile !== undefined && inFile(u.certFile)))
+          // (its certificate also in a file: one row, at that file, with this copy)
+          || certificates.some((c) => c.copies?.some((l) => l.file === file && l.kubeconfig?.entry === 'user'))
         : inFile(file);
       if (!read) {
         let reason = problemOf(file);

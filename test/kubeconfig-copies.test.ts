@@ -1,0 +1,50 @@
+// A kubeadm kubeconfig's client certificate that also lives in a file: an operator extracts admin.conf's
+// certificate and key for curl, or a user kubeconfig references them through links to dated files.
+// check must still see admin.conf (kubeadm renews it), and renew must keep every copy a working pair.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { copyFixture, cli, sh, NOW } from './renew-support.js';
+
+const K = 'etc/kubernetes';
+
+/** A field of the one user in a kubeadm kubeconfig, decoded. */
+function userField(file: string, field: 'client-certificate-data' | 'client-key-data'): string {
+  const m = fs.readFileSync(file, 'utf8').match(new RegExp(`${field}: (\\S+)`));
+  assert.ok(m, `${file} has ${field}`);
+  return Buffer.from(m[1]!, 'base64').toString('utf8');
+}
+
+/** The public key openssl sees in a certificate or private key (PEM text). */
+function pubOf(pem: string, kind: 'x509' | 'pkey'): string {
+  const r = kind === 'x509' ? sh('openssl', ['x509', '-noout', '-pubkey'], pem) : sh('openssl', ['pkey', '-pubout'], pem);
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout;
+}
+
+test('admin.conf\'s certificate extracted to /etc/kubernetes/pki/admin.crt (for curl): check still sees admin.conf, renewed by kubeadm, and renew admin.conf renews both (it said "admin.conf: no client certificate in it", exit 2, and advised moving it aside for rebuild)', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const admin = path.join(root, K, 'admin.conf');
+  const extracted = path.join(root, K, 'pki/admin.crt');
+  fs.writeFileSync(extracted, userField(admin, 'client-certificate-data'));
+
+  const chk = await cli(['check', '--root', root, '--now', NOW, '-o', 'json']);
+  assert.equal(chk.code, 0, chk.out);
+  assert.doesNotMatch(chk.out, /no client certificate in it/);
+  const inv = JSON.parse(chk.out) as { certificates: { name: string; managedBy: string; copies?: { file: string }[] }[] };
+  const row = inv.certificates.find((c) => c.name === 'admin.conf');
+  assert.ok(row, `an admin.conf row: ${inv.certificates.map((c) => c.name).join(', ')}`);
+  assert.equal(row.managedBy, 'kubeadm');
+  assert.ok(row.copies?.some((l) => l.file === '/etc/kubernetes/admin.conf'), JSON.stringify(row.copies));
+
+  const before = fs.readFileSync(admin, 'utf8');
+  const r = await cli(['renew', 'admin.conf', '--root', root, '--now', NOW]);
+  assert.equal(r.code, 0, r.err + r.out);
+  assert.notEqual(fs.readFileSync(admin, 'utf8'), before, 'admin.conf renewed');
+  const cert = userField(admin, 'client-certificate-data');
+  assert.equal(fs.readFileSync(extracted, 'utf8'), cert, 'the extracted copy follows');
+  const v = sh('openssl', ['verify', '-attime', String(Date.parse(NOW) / 1000), '-CAfile', path.join(root, K, 'pki/ca.crt'), extracted]);
+  assert.equal(v.status, 0, v.stdout + v.stderr);
+  assert.equal(pubOf(cert, 'x509'), pubOf(userField(admin, 'client-key-data'), 'pkey'));
+});
