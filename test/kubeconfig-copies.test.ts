@@ -48,3 +48,25 @@ test('admin.conf\'s certificate extracted to /etc/kubernetes/pki/admin.crt (for 
   assert.equal(v.status, 0, v.stdout + v.stderr);
   assert.equal(pubOf(cert, 'x509'), pubOf(userField(admin, 'client-key-data'), 'pkey'));
 });
+
+test('admin.conf\'s pair extracted to pki/admin.crt and admin.key: a key that is not the certificate\'s, in either place, is a key-mismatch error (a wrong admin.key passed as ok, the row taking admin.conf\'s embedded key)', async () => {
+  for (const broken of ['file', 'kubeconfig'] as const) {
+    const root = copyFixture('kubeadm-1.26');
+    const admin = path.join(root, K, 'admin.conf');
+    const crt = path.join(root, K, 'pki/admin.crt'), key = path.join(root, K, 'pki/admin.key');
+    fs.writeFileSync(crt, userField(admin, 'client-certificate-data'));
+    fs.writeFileSync(key, userField(admin, 'client-key-data'), { mode: 0o600 });
+    const other = sh('openssl', ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048']);
+    assert.equal(other.status, 0, other.stderr);
+    if (broken === 'file') fs.writeFileSync(key, other.stdout);
+    else fs.writeFileSync(admin, fs.readFileSync(admin, 'utf8').replace(/client-key-data: \S+/, `client-key-data: ${Buffer.from(other.stdout).toString('base64')}`));
+    // (openssl agrees the pair is broken where we broke it)
+    const brokenKey = broken === 'file' ? fs.readFileSync(key, 'utf8') : userField(admin, 'client-key-data');
+    assert.notEqual(pubOf(brokenKey, 'pkey'), pubOf(fs.readFileSync(crt, 'utf8'), 'x509'));
+
+    const chk = await cli(['check', '--root', root, '--now', NOW]);
+    assert.equal(chk.code, 2, chk.out);
+    const where = broken === 'file' ? '/etc/kubernetes/pki/admin.key' : '/etc/kubernetes/admin.conf';
+    assert.match(chk.out, new RegExp(`ERROR +key-mismatch +.*${where.replace(/\./g, '\\.')}`), `${broken}: ${chk.out}`);
+  }
+});

@@ -464,13 +464,17 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
         userKeyLoc = { file: kf?.path ?? u.keyFile, kind: 'pem', field: 'client-key' };
         if (k) { userKeySpki = k.info.spki; encrypted = k.info.encrypted; userKeyExplicit = k.info.key?.explicitParameters; }
       }
-      const attach = (r: CertRecord) => {
+      const attach = (r: CertRecord, take: boolean) => {
         if (!userKeyLoc) return;
-        if (!r.keyLocation || r.location.kind === 'kubeconfig') {
+        if (take && (!r.keyLocation || r.location.kind === 'kubeconfig')) {
           r.keyLocation = userKeyLoc;
           r.keySpki = userKeySpki;
           r.keyEncrypted = encrypted;
           r.keyExplicit = userKeyExplicit;
+        }
+        // a pair the row does not show (its key is another copy): kubectl still refuses this user if they differ
+        if (r.keyLocation !== userKeyLoc && userKeySpki && !samePublicKey(userKeySpki, r.cert.spkiRaw)) {
+          findings.push({ code: 'key-mismatch', severity: 'error', file: f.path, message: `${f.path}: user ${JSON.stringify(u.name)}: ${userKeyLoc.kind === 'kubeconfig' ? 'client-key-data' : `client-key ${userKeyLoc.file}`} is not the key of its client certificate (kubectl: "tls: private key does not match public key")` });
         }
       };
       if (u.certData) {
@@ -478,7 +482,9 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
         certs.forEach((cert, index) => {
           // client-certificate-data may carry the chain (k3s): the key belongs to the first certificate only
           const r = addCert(cert, { file: f.path, kind: 'kubeconfig', index, kubeconfig: { entry: 'user', name: u.name, field: 'client-certificate-data' } }, f);
-          if (index === 0) attach(r);
+          // (a copy of a certificate file's: that file's row takes its own key, beside it or the one a kubeconfig
+          // pairs with it, and this one only when it has none, step 3)
+          if (index === 0) attach(r, r.location.kind === 'kubeconfig');
         });
       } else if (u.certFile) {
         const real = safeReal(fs, u.certFile);
@@ -488,7 +494,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
         } else {
           const first = cf.certs[0];
           const r = first ? byDer.get(same(first.der)) : undefined;
-          if (r && u.keyFile && safeReal(fs, u.keyFile) !== real) attach(r);
+          if (r && u.keyFile && safeReal(fs, u.keyFile) !== real) attach(r, true);
         }
       }
     }
