@@ -70,3 +70,47 @@ test('admin.conf\'s pair extracted to pki/admin.crt and admin.key: a key that is
     assert.match(chk.out, new RegExp(`ERROR +key-mismatch +.*${where.replace(/\./g, '\\.')}`), `${broken}: ${chk.out}`);
   }
 });
+
+test('renew admin.conf --new-key with its pair also in pki/admin.crt+admin.key and in users/ behind links a user kubeconfig references (relative paths): every copy gets the new certificate and its key (it wrote the new key to one pair only, leaving pki/admin.key and users/…key the old key beside new certificates)', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const k = (p: string) => path.join(root, K, p);
+  const cert = userField(k('admin.conf'), 'client-certificate-data'), key = userField(k('admin.conf'), 'client-key-data');
+  fs.writeFileSync(k('pki/admin.crt'), cert);
+  fs.writeFileSync(k('pki/admin.key'), key, { mode: 0o600 });
+  fs.mkdirSync(k('users/2026'), { recursive: true });
+  fs.writeFileSync(k('users/2026/admin-2026.crt'), cert);
+  fs.writeFileSync(k('users/2026/admin-2026.key'), key, { mode: 0o600 });
+  fs.symlinkSync('2026/admin-2026.crt', k('users/admin-current.crt'));
+  fs.symlinkSync('2026/admin-2026.key', k('users/admin-current.key'));
+  const server = fs.readFileSync(k('admin.conf'), 'utf8').match(/server: (\S+)/)![1]!;
+  fs.writeFileSync(k('ops.conf'), [
+    'apiVersion: v1', 'kind: Config', 'clusters:', '- name: prod', '  cluster:', `    server: ${server}`, '    certificate-authority: pki/ca.crt',
+    'users:', '- name: admin', '  user:', '    client-certificate: users/admin-current.crt', '    client-key: users/admin-current.key',
+    'contexts:', '- name: admin@prod', '  context: {cluster: prod, user: admin}', 'current-context: admin@prod', '',
+  ].join('\n'), { mode: 0o600 });
+  const oldPub = pubOf(cert, 'x509');
+
+  const r = await cli(['renew', 'admin.conf', '--new-key', '--root', root, '--now', NOW]);
+  assert.equal(r.code, 0, r.err + r.out);
+  const pairs: [string, string][] = [
+    [userField(k('admin.conf'), 'client-certificate-data'), userField(k('admin.conf'), 'client-key-data')],
+    [fs.readFileSync(k('pki/admin.crt'), 'utf8'), fs.readFileSync(k('pki/admin.key'), 'utf8')],
+    [fs.readFileSync(k('users/admin-current.crt'), 'utf8'), fs.readFileSync(k('users/admin-current.key'), 'utf8')],
+  ];
+  const newPub = pubOf(pairs[0]![0], 'x509');
+  assert.notEqual(newPub, oldPub, 'a new key');
+  pairs.forEach(([c, kk], i) => {
+    assert.equal(pubOf(c, 'x509'), newPub, `pair ${i}: the new certificate`);
+    assert.equal(pubOf(kk, 'pkey'), newPub, `pair ${i}: its key is the new key`);
+  });
+  assert.ok(fs.lstatSync(k('users/admin-current.crt')).isSymbolicLink() && fs.lstatSync(k('users/admin-current.key')).isSymbolicLink(), 'the links stay links');
+  assert.equal(fs.statSync(k('users/2026/admin-2026.key')).mode & 0o777, 0o600);
+  const v = sh('openssl', ['verify', '-attime', String(Date.parse(NOW) / 1000), '-CAfile', k('pki/ca.crt'), k('pki/admin.crt'), k('users/admin-current.crt')]);
+  assert.equal(v.status, 0, v.stdout + v.stderr);
+  // kubectl reads the user kubeconfig's files through the links, relative to its directory
+  const view = sh('kubectl', ['--kubeconfig', k('ops.conf'), 'config', 'view', '--raw', '--flatten', '-o', 'jsonpath={.users[0].user.client-key-data}']);
+  assert.equal(view.status, 0, view.stderr);
+  assert.equal(pubOf(Buffer.from(view.stdout, 'base64').toString('utf8'), 'pkey'), newPub);
+  const chk = await cli(['check', '--root', root, '--now', NOW]);
+  assert.equal(chk.code, 0, chk.out);
+});

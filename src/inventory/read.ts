@@ -70,6 +70,8 @@ interface CertRecord {
   layout: LayoutName;
   scanRoot: string;
   copies: CertLocation[];
+  /** the keys paired with copies in files (CertEntry.copyKeys) */
+  copyKeys?: { file: string; key: KeyLocation }[];
   keyLocation?: KeyLocation;
   keySpki?: Uint8Array;
   keyEncrypted?: boolean;
@@ -494,7 +496,9 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
         } else {
           const first = cf.certs[0];
           const r = first ? byDer.get(same(first.der)) : undefined;
-          if (r && u.keyFile && safeReal(fs, u.keyFile) !== real) attach(r, true);
+          // (a copy of the row's file: its key is that copy's, not the row's)
+          if (r && u.keyFile && safeReal(fs, u.keyFile) !== real) attach(r, r.location.file === real);
+          if (r && r.location.file !== real && userKeyLoc && userKeySpki && samePublicKey(userKeySpki, r.cert.spkiRaw)) (r.copyKeys ??= []).push({ file: real, key: userKeyLoc });
         }
       }
     }
@@ -532,6 +536,18 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
       r.keySpki = r.cert.spkiRaw;
       r.keyExplicit = hit.explicit;
     }
+  }
+  // the key of each copy in a file, in it or beside it, when it is this certificate's
+  for (const r of records) {
+    for (const l of r.copies) {
+      if (l.kind === 'kubeconfig' || l.index !== 0 || r.copyKeys?.some((k) => k.file === l.file)) continue;
+      const f = byFile.get(l.file);
+      const pairs = (k: { info: { spki?: Uint8Array } } | undefined) => k?.info.spki !== undefined && samePublicKey(k.info.spki, r.cert.spkiRaw);
+      if (f && pairs(f.keys[0])) { (r.copyKeys ??= []).push({ file: l.file, key: { file: l.file, kind: 'pem', sameFile: true } }); continue; }
+      const cand = partnerKeyPaths(l.file).find((p) => pairs(byFile.get(p)?.keys[0]));
+      if (cand) (r.copyKeys ??= []).push({ file: l.file, key: { file: cand, kind: 'pem' } });
+    }
+    if (r.keyLocation) r.copyKeys = r.copyKeys?.filter((k) => k.key.file !== r.keyLocation!.file);
   }
 
   // 4. names
@@ -662,6 +678,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
       findings: [],
     };
     if (r.copies.length) entry.copies = r.copies;
+    if (r.copyKeys?.length) entry.copyKeys = r.copyKeys;
     if (kubeletRotationOff && name === 'kubelet-client') {
       const fix = rotation!.setting.startsWith('--') ? 'drop the flag (with rotateCertificates: true in its config) or set --rotate-certificates=true' : 'set rotateCertificates: true';
       entry.findings.push({ code: 'kubelet-rotation-off', severity: 'warning', certificate: entry.id, file: rotation!.file, message: `the kubelet does not renew ${name} (${rotation!.setting} in ${rotation!.file}): on ${entry.notAfter.slice(0, 10)} the node goes NotReady; ${fix} and restart the kubelet, or renew it by hand before then (kubepki renew ${name})` });
