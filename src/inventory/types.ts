@@ -24,6 +24,7 @@ export type FindingCode =
   | 'kubeconfig-ca-mismatch'
   | 'ca-expires-before-leaf'
   | 'apiserver-san-missing'
+  | 'etcd-san-missing'
   | 'kubelet-conf-embedded-cert'
   | 'missing-file'
   | 'unreadable'
