@@ -114,3 +114,44 @@ test('renew admin.conf --new-key with its pair also in pki/admin.crt+admin.key a
   const chk = await cli(['check', '--root', root, '--now', NOW]);
   assert.equal(chk.code, 0, chk.out);
 });
+
+test('a user added to admin.conf with kubectl (KUBECONFIG=/etc/kubernetes/admin.conf, as kubeadm init suggests to root): admin.conf stays the current context\'s user, renewed by kubeadm, and `renew admin.conf` renews it alone (it said: failed to find certificate "admin.conf"; both rows were RENEWED BY kubeadm)', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const admin = path.join(root, K, 'admin.conf');
+  const dir = path.join(root, 'alice');
+  fs.mkdirSync(dir);
+  let r = sh('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', path.join(dir, 'alice.key'), '-subj', '/O=ops/CN=alice', '-out', path.join(dir, 'alice.csr')]);
+  assert.equal(r.status, 0, r.stderr);
+  fs.writeFileSync(path.join(dir, 'ext'), 'keyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\nbasicConstraints=critical,CA:FALSE\n');
+  r = sh('openssl', ['x509', '-req', '-in', path.join(dir, 'alice.csr'), '-CA', path.join(root, K, 'pki/ca.crt'), '-CAkey', path.join(root, K, 'pki/ca.key'), '-set_serial', '77', '-days', '200', '-extfile', path.join(dir, 'ext'), '-out', path.join(dir, 'alice.crt')]);
+  assert.equal(r.status, 0, r.stderr);
+  r = sh('kubectl', ['--kubeconfig', admin, 'config', 'set-credentials', 'alice', `--client-certificate=${path.join(dir, 'alice.crt')}`, `--client-key=${path.join(dir, 'alice.key')}`, '--embed-certs=true']);
+  assert.equal(r.status, 0, r.stderr);
+  r = sh('kubectl', ['--kubeconfig', admin, 'config', 'set-context', 'alice@kubernetes', '--cluster=kubernetes', '--user=alice']);
+  assert.equal(r.status, 0, r.stderr);
+  fs.rmSync(dir, { recursive: true });
+  const aliceCert = () => {
+    const v = sh('kubectl', ['--kubeconfig', admin, 'config', 'view', '--raw', '-o', 'jsonpath={.users[?(@.name=="alice")].user.client-certificate-data}']);
+    assert.equal(v.status, 0, v.stderr);
+    return Buffer.from(v.stdout, 'base64').toString('utf8');
+  };
+  const aliceBefore = aliceCert();
+  // (openssl x509 -req starts alice's certificate at its own clock: judge the tree an hour after that)
+  const start = sh('openssl', ['x509', '-noout', '-startdate'], aliceBefore).stdout.trim().replace(/^notBefore=/, '');
+  const now = new Date(Date.parse(start) + 3600_000).toISOString();
+
+  const chk = await cli(['check', '--root', root, '--now', now, '-o', 'json']);
+  assert.equal(chk.code, 0, chk.out);
+  const rows = (JSON.parse(chk.out) as { certificates: { name: string; managedBy: string; location: { kubeconfig?: { name: string } } }[] }).certificates
+    .filter((c) => c.name.startsWith('admin.conf')).map((c) => [c.name, c.managedBy, c.location.kubeconfig?.name]);
+  assert.deepEqual(rows.sort(), [['admin.conf', 'kubeadm', 'kubernetes-admin'], ['admin.conf:alice', 'manual', 'alice']]);
+
+  const before = userField(admin, 'client-certificate-data');
+  const ren = await cli(['renew', 'admin.conf', '--root', root, '--now', now]);
+  assert.equal(ren.code, 0, ren.err + ren.out);
+  const renewed = sh('kubectl', ['--kubeconfig', admin, 'config', 'view', '--raw', '-o', 'jsonpath={.users[?(@.name=="kubernetes-admin")].user.client-certificate-data}']);
+  const adminPem = Buffer.from(renewed.stdout, 'base64').toString('utf8');
+  assert.notEqual(adminPem, before, 'kubernetes-admin renewed');
+  assert.equal(sh('openssl', ['verify', '-attime', String(Math.floor(Date.parse(now) / 1000)), '-CAfile', path.join(root, K, 'pki/ca.crt')], adminPem).status, 0);
+  assert.equal(aliceCert(), aliceBefore, 'alice left as she was');
+});

@@ -558,6 +558,13 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
   // apiserver.crt a link to a dated file)
   // a kubeadm kubeconfig whose client-certificate is a file reference: that file is the kubeconfig's certificate
   const referencedBy = new Map<string, KubeadmCertProfile>();
+  // kubeadm writes and renews one user in each of its kubeconfigs, the current context's: another user an
+  // operator added (kubectl config set-credentials with KUBECONFIG=/etc/kubernetes/admin.conf) is not kubeadm's
+  const kubeadmUser = (l: CertLocation): boolean => {
+    const kc = byFile.get(l.file)?.kubeconfig;
+    if (!kc || l.kubeconfig?.entry !== 'user') return false;
+    return kc.users.length <= 1 || kc.contexts.find((c) => c.name === kc.currentContext)?.user === l.kubeconfig.name;
+  };
   for (const k of kubeconfigs) {
     const prof = kubeadmProfileForFile(k.file, pkiDir);
     const users = k.users.filter((u) => u.certFrom === 'file' && u.certFile);
@@ -569,11 +576,12 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
   for (const r of records) {
     if (r.location.kind === 'kubeconfig' || r.location.index !== 0) continue;
     for (const l of r.copies) {
-      const prof = l.kind === 'kubeconfig' && l.kubeconfig?.entry === 'user' && l.index === 0 ? kubeadmProfileForFile(l.file, pkiDir) : undefined;
+      const prof = l.kind === 'kubeconfig' && l.index === 0 && kubeadmUser(l) ? kubeadmProfileForFile(l.file, pkiDir) : undefined;
       if (prof?.kind === 'kubeconfig' && prof.name !== 'kubelet.conf' && !referencedBy.has(r.location.file)) referencedBy.set(r.location.file, prof);
     }
   }
-  const profileOf = (l: CertLocation) => kubeadmProfileForFile(l.file, pkiDir) ?? (l.via ? kubeadmProfileForFile(l.via, pkiLogical) ?? kubeadmProfileForFile(l.via, pkiDir) : undefined)
+  const profileOf = (l: CertLocation) => (l.kind === 'kubeconfig' && !kubeadmUser(l) ? undefined : kubeadmProfileForFile(l.file, pkiDir))
+    ?? (l.via ? kubeadmProfileForFile(l.via, pkiLogical) ?? kubeadmProfileForFile(l.via, pkiDir) : undefined)
     ?? (l.kind !== 'kubeconfig' && l.index === 0 ? referencedBy.get(l.file) : undefined);
   const names = nameRecords(records, profileOf);
 
@@ -967,7 +975,8 @@ function nameRecords(records: CertRecord[], profileOf: (l: CertLocation) => Kube
       if (l.kubeconfig?.entry === 'user') {
         // (a user's chain, k3s.yaml's admin certificate then its CA, is one user: its CA is named as part of the chain)
         const users = records.filter((o) => o.location.file === l.file && o.location.kubeconfig?.entry === 'user' && o.location.index === 0).length;
-        const name = prof && users === 1 ? prof.name : users === 1 ? base : `${base}:${l.kubeconfig.name}`;
+        // (kubeadm's user is the kubeconfig's name; another user beside it is named by both)
+        const name = prof ? prof.name : users === 1 ? base : `${base}:${l.kubeconfig.name}`;
         names.set(r, l.index > 0 ? `${name}-chain-${l.index}` : name);
       } else {
         // (a bundle, the old and new CA during a rotation: one name each)
