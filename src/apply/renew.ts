@@ -334,6 +334,14 @@ export async function renderRenewal(nfs: NodeFs, inv: Inventory, plan: Plan): Pr
       }
     } else if (it.location.kind === 'pem') pemEdit(it.location.file, it.location.index, pem);
     else derWrites.set(it.location.file, Buffer.from(der));
+    // the key paired with this copy (beside it, in it, or the one a kubeconfig pairs with it) takes the new key
+    const newKey = newKeys.get(it.follows!);
+    const kl = it.key.location;
+    if (newKey && kl && kl.kind !== 'kubeconfig') {
+      keyWrites.set(kl.file, newKeyPem(newKey, kl));
+      readBack.push({ id: it.follows!, loc: it.location, ...(kl.sameFile ? { keyInFile: kl.file } : { keyLoc: kl }) });
+      continue;
+    }
     readBack.push({ id: it.follows!, loc: it.location });
   }
 
@@ -434,7 +442,8 @@ export function findCopies(nfs: NodeFs, inv: Inventory): Record<string, CertLoca
     if (same) return;
     (out[c.id] ??= []).push(loc);
   };
-  const pemFiles = new Set(inv.certificates.filter((c) => c.location.kind === 'pem').map((c) => c.location.file));
+  // (a certificate's row is one of its files: the others, copies of it, are read too)
+  const pemFiles = new Set(inv.certificates.flatMap((c) => [c.location, ...(c.copies ?? [])]).filter((l) => l.kind === 'pem').map((l) => l.file));
   for (const file of pemFiles) {
     let certs: Certificate[];
     try { certs = certsIn(nfs.readFile(file).toString('latin1')); } catch { continue; }

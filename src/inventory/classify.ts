@@ -213,6 +213,7 @@ export function classify(input: ClassifyInput): void {
   const clusters = kubeconfigClusters(input);
   checkKubeconfigs(input, clusters);
   checkApiserverSans(input, clusters);
+  checkEtcdSans(input);
 
   for (const e of input.certificates) {
     const sev = (s: Finding['severity']) => e.findings.some((f) => f.severity === s);
@@ -377,6 +378,38 @@ function normIp(ip: string): string {
     return [...h, ...fill, ...t].map((g) => parseInt(g || '0', 16).toString(16)).join(':');
   }
   return ip;
+}
+
+/**
+ * etcd's serving and peer certificates must name the addresses its manifest announces: the members and
+ * kube-apiserver check them. A control-plane node given a copy of another node's whole pki directory (in
+ * place of the shared CA files) serves that node's names and cannot join or be reached.
+ */
+function checkEtcdSans(input: ClassifyInput): void {
+  const etcd = input.hints.etcd;
+  if (!etcd) return;
+  for (const s of etcd.served) {
+    let real = s.certFile;
+    try { real = input.fs.realNodePath(s.certFile); } catch { /* a loop: its own finding */ }
+    const peer = s.flag === '--initial-advertise-peer-urls';
+    for (const r of input.records) {
+      const l = r.entry.location;
+      if (r.entry.isCA || l.kind === 'kubeconfig' || l.index !== 0 || (l.file !== real && l.file !== s.certFile && l.via !== s.certFile)) continue;
+      const missing = s.hosts.filter((h) => !sanCovers(r.entry.sans, h));
+      if (missing.length === 0) continue;
+      // (kubeadm makes etcd-server and etcd-peer with CN = the node name: another CN is another member's, copied
+      // with that node's whole pki directory; kubeadm join makes this node's own, as rebuild does for missing files)
+      const node = input.hints.nodeName;
+      const key = r.entry.privateKey.location?.file;
+      const fix = node && r.entry.subjectCN && r.entry.subjectCN !== node
+        ? `it is another member's certificate (CN ${r.entry.subjectCN}; this node is ${node}), copied with that node's pki directory: move ${l.file}${key ? ` and ${key}` : ''} aside and run kubepki rebuild, which makes this node's own`
+        : `renew with --add-san ${missing.map((h) => `${ipVersion(h) ? 'IP' : 'DNS'}:${h}`).join(',')}`;
+      r.entry.findings.push({
+        code: 'etcd-san-missing', severity: 'error', certificate: r.entry.id, file: l.file,
+        message: `${r.entry.name} has no SAN for ${missing.join(', ')} (${s.flag} in ${etcd.source}); ${peer ? 'the other etcd members' : 'kube-apiserver and etcdctl'} connecting there get "x509: certificate is valid for …" — ${fix}`,
+      });
+    }
+  }
 }
 
 function checkApiserverSans(input: ClassifyInput, clusters: KubeconfigCluster[]): void {

@@ -374,6 +374,40 @@ export interface KubeadmHints {
   source?: string;
   /** why the config file was not taken (kubeadm would refuse it too) */
   problem?: string;
+  /** the addresses etcd's static pod announces, and the certificate it serves each with (etcdAdvertised) */
+  etcd?: EtcdAdvertised;
+}
+
+/** What a static-pod etcd (kubeadm's stacked etcd) tells clients and peers to connect to, and with which certificate it answers there. */
+export interface EtcdAdvertised {
+  source: string;
+  served: { flag: string; certFile: string; hosts: string[] }[];
+}
+
+/**
+ * The hosts of etcd.yaml's --advertise-client-urls (served with --cert-file) and --initial-advertise-peer-urls
+ * (with --peer-cert-file): kube-apiserver, etcdctl and the other members connect there and check the name.
+ */
+function etcdAdvertised(fs: NodeFs): EtcdAdvertised | undefined {
+  const source = '/etc/kubernetes/manifests/etcd.yaml';
+  if (!fs.exists(source)) return undefined;
+  let argv: string[];
+  try {
+    const pod = staticPod(fs, source) as { spec?: { containers?: Container[] } } | undefined;
+    const c = pod?.spec?.containers?.find((x) => x.name === 'etcd') ?? pod?.spec?.containers?.[0];
+    argv = [...(c?.command ?? []), ...(c?.args ?? [])].map(String);
+  } catch { return undefined; }
+  const last = (flag: string) => argv.findLast((a) => a.startsWith(`${flag}=`))?.slice(flag.length + 1).replace(/^["']|["']$/g, '');
+  const served: EtcdAdvertised['served'] = [];
+  for (const [flag, certFlag] of [['--advertise-client-urls', '--cert-file'], ['--initial-advertise-peer-urls', '--peer-cert-file']] as const) {
+    const urls = last(flag), certFile = last(certFlag);
+    if (!urls || !certFile?.startsWith('/')) continue;
+    const hosts = urls.split(',').map((u) => u.trim()).filter((u) => u.startsWith('https://')).flatMap((u) => {
+      try { return [new URL(u).hostname.replace(/^\[|\]$/g, '')]; } catch { return []; }
+    });
+    if (hosts.length > 0) served.push({ flag, certFile, hosts: [...new Set(hosts)] });
+  }
+  return served.length > 0 ? { source, served } : undefined;
 }
 
 const PERIODS = ['certificateValidityPeriod', 'caCertificateValidityPeriod'] as const;
@@ -449,6 +483,7 @@ export function readKubeadmConfigHints(fs: NodeFs): KubeadmHints {
       if (typeof ann === 'string' && !hints.advertiseAddress) hints.advertiseAddress = ann.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
     } catch { /* ignore */ }
   }
+  hints.etcd = etcdAdvertised(fs);
   const etcd = '/etc/kubernetes/manifests/etcd.yaml';
   if (!hints.nodeName && fs.exists(etcd)) {
     const m = /--name=([^\s"']+)/.exec(fs.readFile(etcd).toString('utf8'));

@@ -70,6 +70,8 @@ interface CertRecord {
   layout: LayoutName;
   scanRoot: string;
   copies: CertLocation[];
+  /** the keys paired with copies in files (CertEntry.copyKeys) */
+  copyKeys?: { file: string; key: KeyLocation }[];
   keyLocation?: KeyLocation;
   keySpki?: Uint8Array;
   keyEncrypted?: boolean;
@@ -464,13 +466,17 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
         userKeyLoc = { file: kf?.path ?? u.keyFile, kind: 'pem', field: 'client-key' };
         if (k) { userKeySpki = k.info.spki; encrypted = k.info.encrypted; userKeyExplicit = k.info.key?.explicitParameters; }
       }
-      const attach = (r: CertRecord) => {
+      const attach = (r: CertRecord, take: boolean) => {
         if (!userKeyLoc) return;
-        if (!r.keyLocation || r.location.kind === 'kubeconfig') {
+        if (take && (!r.keyLocation || r.location.kind === 'kubeconfig')) {
           r.keyLocation = userKeyLoc;
           r.keySpki = userKeySpki;
           r.keyEncrypted = encrypted;
           r.keyExplicit = userKeyExplicit;
+        }
+        // a pair the row does not show (its key is another copy): kubectl still refuses this user if they differ
+        if (r.keyLocation !== userKeyLoc && userKeySpki && !samePublicKey(userKeySpki, r.cert.spkiRaw)) {
+          findings.push({ code: 'key-mismatch', severity: 'error', file: f.path, message: `${f.path}: user ${JSON.stringify(u.name)}: ${userKeyLoc.kind === 'kubeconfig' ? 'client-key-data' : `client-key ${userKeyLoc.file}`} is not the key of its client certificate (kubectl: "tls: private key does not match public key")` });
         }
       };
       if (u.certData) {
@@ -478,7 +484,9 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
         certs.forEach((cert, index) => {
           // client-certificate-data may carry the chain (k3s): the key belongs to the first certificate only
           const r = addCert(cert, { file: f.path, kind: 'kubeconfig', index, kubeconfig: { entry: 'user', name: u.name, field: 'client-certificate-data' } }, f);
-          if (index === 0) attach(r);
+          // (a copy of a certificate file's: that file's row takes its own key, beside it or the one a kubeconfig
+          // pairs with it, and this one only when it has none, step 3)
+          if (index === 0) attach(r, r.location.kind === 'kubeconfig');
         });
       } else if (u.certFile) {
         const real = safeReal(fs, u.certFile);
@@ -488,7 +496,9 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
         } else {
           const first = cf.certs[0];
           const r = first ? byDer.get(same(first.der)) : undefined;
-          if (r && u.keyFile && safeReal(fs, u.keyFile) !== real) attach(r);
+          // (a copy of the row's file: its key is that copy's, not the row's)
+          if (r && u.keyFile && safeReal(fs, u.keyFile) !== real) attach(r, r.location.file === real);
+          if (r && r.location.file !== real && userKeyLoc && userKeySpki && samePublicKey(userKeySpki, r.cert.spkiRaw)) (r.copyKeys ??= []).push({ file: real, key: userKeyLoc });
         }
       }
     }
@@ -527,6 +537,18 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
       r.keyExplicit = hit.explicit;
     }
   }
+  // the key of each copy in a file, in it or beside it, when it is this certificate's
+  for (const r of records) {
+    for (const l of r.copies) {
+      if (l.kind === 'kubeconfig' || l.index !== 0 || r.copyKeys?.some((k) => k.file === l.file)) continue;
+      const f = byFile.get(l.file);
+      const pairs = (k: { info: { spki?: Uint8Array } } | undefined) => k?.info.spki !== undefined && samePublicKey(k.info.spki, r.cert.spkiRaw);
+      if (f && pairs(f.keys[0])) { (r.copyKeys ??= []).push({ file: l.file, key: { file: l.file, kind: 'pem', sameFile: true } }); continue; }
+      const cand = partnerKeyPaths(l.file).find((p) => pairs(byFile.get(p)?.keys[0]));
+      if (cand) (r.copyKeys ??= []).push({ file: l.file, key: { file: cand, kind: 'pem' } });
+    }
+    if (r.keyLocation) r.copyKeys = r.copyKeys?.filter((k) => k.key.file !== r.keyLocation!.file);
+  }
 
   // 4. names
   const layoutOf = new Set(layouts);
@@ -536,13 +558,30 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
   // apiserver.crt a link to a dated file)
   // a kubeadm kubeconfig whose client-certificate is a file reference: that file is the kubeconfig's certificate
   const referencedBy = new Map<string, KubeadmCertProfile>();
+  // kubeadm writes and renews one user in each of its kubeconfigs, the current context's: another user an
+  // operator added (kubectl config set-credentials with KUBECONFIG=/etc/kubernetes/admin.conf) is not kubeadm's
+  const kubeadmUser = (l: CertLocation): boolean => {
+    const kc = byFile.get(l.file)?.kubeconfig;
+    if (!kc || l.kubeconfig?.entry !== 'user') return false;
+    return kc.users.length <= 1 || kc.contexts.find((c) => c.name === kc.currentContext)?.user === l.kubeconfig.name;
+  };
   for (const k of kubeconfigs) {
     const prof = kubeadmProfileForFile(k.file, pkiDir);
     const users = k.users.filter((u) => u.certFrom === 'file' && u.certFile);
     // (kubelet.conf's reference is the kubelet's rotating client pair, named as such)
     if (prof?.kind === 'kubeconfig' && prof.name !== 'kubelet.conf' && users.length === 1) referencedBy.set(safeReal(fs, users[0]!.certFile!), prof);
   }
-  const profileOf = (l: CertLocation) => kubeadmProfileForFile(l.file, pkiDir) ?? (l.via ? kubeadmProfileForFile(l.via, pkiLogical) ?? kubeadmProfileForFile(l.via, pkiDir) : undefined)
+  // and one whose embedded client certificate is also saved in a file (extracted for curl, or the file another
+  // kubeconfig references): that file's row is the kubeconfig's certificate, which kubeadm renews there
+  for (const r of records) {
+    if (r.location.kind === 'kubeconfig' || r.location.index !== 0) continue;
+    for (const l of r.copies) {
+      const prof = l.kind === 'kubeconfig' && l.index === 0 && kubeadmUser(l) ? kubeadmProfileForFile(l.file, pkiDir) : undefined;
+      if (prof?.kind === 'kubeconfig' && prof.name !== 'kubelet.conf' && !referencedBy.has(r.location.file)) referencedBy.set(r.location.file, prof);
+    }
+  }
+  const profileOf = (l: CertLocation) => (l.kind === 'kubeconfig' && !kubeadmUser(l) ? undefined : kubeadmProfileForFile(l.file, pkiDir))
+    ?? (l.via ? kubeadmProfileForFile(l.via, pkiLogical) ?? kubeadmProfileForFile(l.via, pkiDir) : undefined)
     ?? (l.kind !== 'kubeconfig' && l.index === 0 ? referencedBy.get(l.file) : undefined);
   const names = nameRecords(records, profileOf);
 
@@ -647,6 +686,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
       findings: [],
     };
     if (r.copies.length) entry.copies = r.copies;
+    if (r.copyKeys?.length) entry.copyKeys = r.copyKeys;
     if (kubeletRotationOff && name === 'kubelet-client') {
       const fix = rotation!.setting.startsWith('--') ? 'drop the flag (with rotateCertificates: true in its config) or set --rotate-certificates=true' : 'set rotateCertificates: true';
       entry.findings.push({ code: 'kubelet-rotation-off', severity: 'warning', certificate: entry.id, file: rotation!.file, message: `the kubelet does not renew ${name} (${rotation!.setting} in ${rotation!.file}): on ${entry.notAfter.slice(0, 10)} the node goes NotReady; ${fix} and restart the kubelet, or renew it by hand before then (kubepki renew ${name})` });
@@ -723,6 +763,8 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
         ? certificates.some((c) => c.location.file === file && c.location.kubeconfig?.entry === 'user')
           // (client-certificate: a file reference, read as that file)
           || kubeconfigs.some((k) => k.file === file && k.users.some((u) => u.certFrom === 'file' && u.certFile !== undefined && inFile(u.certFile)))
+          // (its certificate also in a file: one row, at that file, with this copy)
+          || certificates.some((c) => c.copies?.some((l) => l.file === file && l.kubeconfig?.entry === 'user'))
         : inFile(file);
       if (!read) {
         let reason = problemOf(file);
@@ -933,7 +975,8 @@ function nameRecords(records: CertRecord[], profileOf: (l: CertLocation) => Kube
       if (l.kubeconfig?.entry === 'user') {
         // (a user's chain, k3s.yaml's admin certificate then its CA, is one user: its CA is named as part of the chain)
         const users = records.filter((o) => o.location.file === l.file && o.location.kubeconfig?.entry === 'user' && o.location.index === 0).length;
-        const name = prof && users === 1 ? prof.name : users === 1 ? base : `${base}:${l.kubeconfig.name}`;
+        // (kubeadm's user is the kubeconfig's name; another user beside it is named by both)
+        const name = prof ? prof.name : users === 1 ? base : `${base}:${l.kubeconfig.name}`;
         names.set(r, l.index > 0 ? `${name}-chain-${l.index}` : name);
       } else {
         // (a bundle, the old and new CA during a rotation: one name each)

@@ -24,6 +24,7 @@ export type FindingCode =
   | 'kubeconfig-ca-mismatch'
   | 'ca-expires-before-leaf'
   | 'apiserver-san-missing'
+  | 'etcd-san-missing'
   | 'kubelet-conf-embedded-cert'
   | 'missing-file'
   | 'unreadable'
@@ -114,6 +115,11 @@ export interface CertEntry {
   location: CertLocation;
   /** other places holding the byte-identical certificate (a CA embedded in kubeconfigs, a bundle) */
   copies?: CertLocation[];
+  /**
+   * the private key paired with a copy in a file (`file`, a location in `copies`): the key beside it, in it, or
+   * the one a kubeconfig's client-key pairs with it; a new key must reach these too
+   */
+  copyKeys?: { file: string; key: KeyLocation }[];
   subject: string;
   subjectCN?: string;
   subjectO: string[];

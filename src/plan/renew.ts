@@ -474,12 +474,14 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       if (loc.kind === 'pkcs7') warnings.push(`${c.name}: its copy in ${loc.file} (a PKCS#7 bundle) is not rewritten: make the bundle again after the renewal (openssl crl2pkcs7 -nocrl -certfile …)`);
     }
     for (const loc of opts.copies?.[c.id] ?? []) {
+      // (a copy in a file has its own key, beside it or the one a kubeconfig pairs with it: the new key goes there too)
+      const copyKey = keyAction === 'new' && loc.kind !== 'kubeconfig' && loc.index === 0 ? c.copyKeys?.find((k) => k.file === loc.file)?.key : undefined;
       items.push({
         id: `${c.id}~copy~${loc.file}#${loc.kubeconfig ? `${loc.kubeconfig.entry}/${loc.kubeconfig.name}/` : ''}${loc.index}`,
         name: c.name, kind: 'ca-copy', location: loc, subject: c.subject,
         old: { serial: c.serial, notBefore: c.notBefore, notAfter: c.notAfter },
-        key: { action: keyAction }, signer: 'self', addSans: [], follows: c.id,
-        notes: [`copy of ${c.name} in ${loc.file}${loc.kubeconfig ? ` (${loc.kubeconfig.entry} ${loc.kubeconfig.name})` : ''} updated${keyAction === 'new' && loc.kubeconfig?.entry === 'user' ? ', with the new key' : ''}`],
+        key: { action: keyAction, ...(copyKey ? { location: copyKey } : {}) }, signer: 'self', addSans: [], follows: c.id,
+        notes: [`copy of ${c.name} in ${loc.file}${loc.kubeconfig ? ` (${loc.kubeconfig.entry} ${loc.kubeconfig.name})` : ''} updated${keyAction === 'new' && (loc.kubeconfig?.entry === 'user' || copyKey) ? `, with the new key${copyKey && !copyKey.sameFile ? ` (${copyKey.file})` : ''}` : ''}`],
       });
     }
   }
