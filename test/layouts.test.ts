@@ -13,7 +13,7 @@ import type { CertEntry, Inventory } from '../src/inventory/types.js';
 import { makeK3sTree, makeCa, makeLeaf, put, type Made } from './support/trees.js';
 import { Certificate } from '../src/pki/certificate.js';
 import { parsePemBlocks } from '../src/pki/pem.js';
-import { copyFixture, freePort, NOW, openssl, tmpDir } from './support/fixtures.js';
+import { copyFixture, FIXTURES, freePort, NOW, openssl, tmpDir } from './support/fixtures.js';
 
 /** A certificate and its key beside it (`x.crt`, `x.key` 0600), as installers write them. */
 function putPair(root: string, crtPath: string, pair: { pem: string; keyPem: string }): void {
@@ -736,11 +736,11 @@ test('Next: when every certificate due is signed by a CA whose key is elsewhere,
   put(root, '/etc/etcd/ssl/client-key.pem', leaf.keyPem, 0o600);
   const inv = readInventory({ fs: new NodeFs(root), now: NOW, paths: ['/etc/etcd/ssl'] });
   assert.equal(inv.summary.warning, 1);
-  assert.match(inv.next!, /^client is signed by etcd\/ca, whose key is not on this node: renew it where that CA is \(kubepki renew all --root .* --dry-run says how for each; --csr-out DIR writes CSRs to take there\)$/);
-  assert.doesNotMatch(inv.next!, /^kubepki renew all/);
-  // with the CA key here too, renew all is the step again
+  assert.match(inv.next!, /^client is signed by etcd\/ca, whose key is not on this node: renew it where that CA is \(kubepki renew --file \/etc\/etcd\/ssl\/client.pem --root .* --dry-run says how for each; --csr-out DIR writes CSRs to take there\)$/);
+  assert.doesNotMatch(inv.next!, /^kubepki renew/);
+  // with the CA key here too, renewing it is the step again (by --file: renew all reads no --path)
   put(root, '/etc/etcd/ssl/ca-key.pem', ca.keyPem, 0o600);
-  assert.match(readInventory({ fs: new NodeFs(root), now: NOW, paths: ['/etc/etcd/ssl'] }).next!, /^kubepki renew all/);
+  assert.match(readInventory({ fs: new NodeFs(root), now: NOW, paths: ['/etc/etcd/ssl'] }).next!, /^kubepki renew --file \/etc\/etcd\/ssl\/client.pem --root /);
 });
 
 test('Next: a certificate that starts after the node\'s clock (seed 000\'s "valid only from now") points at the clock and --backdate', async () => {
@@ -1529,4 +1529,35 @@ test('a Kubernetes the Hard Way worker (no /var/lib/kubernetes there) is detecte
   put(managed, '/var/lib/kube-proxy/kubeconfig', 'apiVersion: v1\nkind: Config\nusers: []\nclusters: []\n');
   put(managed, '/etc/kubernetes/pki/ca.crt', ca.pem);
   assert.ok(!readInventory({ fs: new NodeFs(managed), now: NOW }).layouts.includes('hardway'));
+});
+
+test('check --path DIR: Next names the files renew all does not reach (renew --file): on a migrated kubeadm node with RKE1 leftovers in /srv/rke it said "renew all", which left them expired, and on a tree with no layout "renew all" found nothing', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const rke = path.join(root, 'srv/rke');
+  fs.mkdirSync(rke, { recursive: true });
+  const ssl = path.join(FIXTURES, 'rke1-expired/etc/kubernetes/ssl');
+  for (const n of ['kube-ca.pem', 'kube-ca-key.pem', 'kube-node.pem', 'kube-node-key.pem']) fs.copyFileSync(path.join(ssl, n), path.join(rke, n));
+  const nextOf = async (args: string[]) => {
+    const io = memoryIo();
+    assert.equal(await run(['check', ...args, '--now', '2026-11-23'], io), 2, io.out + io.err);
+    return /^Next: (.*)$/m.exec(io.out)?.[1] ?? '';
+  };
+  const next = await nextOf(['--root', root, '--path', '/srv/rke']);
+  assert.equal(next, `kubepki renew all --file /srv/rke/kube-node.pem --root ${root} --dry-run, then without --dry-run (backup first); restart what it lists`);
+  // the command it gives renews the leftover too (and the kubeadm certificates); openssl verifies it with its CA
+  const cmd = next.replace(/ --dry-run, then.*$/, '').split(' ').slice(1);
+  const r = memoryIo();
+  assert.equal(await run([...cmd, '--now', '2026-11-23'], r), 0, r.out + r.err);
+  const v = openssl(['verify', '-attime', String(Date.parse('2026-11-24') / 1000), '-CAfile', path.join(rke, 'kube-ca.pem'), path.join(rke, 'kube-node.pem')]);
+  assert.equal(v.status, 0, v.stdout + v.stderr);
+  const ok = memoryIo();
+  assert.equal(await run(['check', '--root', root, '--path', '/srv/rke', '--now', '2026-11-23'], ok), 0, ok.out);
+  // a --path given without --root on a machine with no layout: renew all would fail ("failed to find any certificate under /")
+  const bare = tmpDir('kubepki-bare-');
+  for (const n of ['kube-ca.pem', 'kube-ca-key.pem', 'kube-node.pem', 'kube-node-key.pem', 'kube-proxy.pem', 'kube-proxy-key.pem']) fs.copyFileSync(path.join(ssl, n), path.join(bare, n));
+  const inv = readInventory({ fs: new NodeFs('/'), now: NOW, layouts: [], paths: [bare], componentRefs: false });
+  assert.equal(inv.next, `kubepki renew --file ${bare}/kube-node.pem --file ${bare}/kube-proxy.pem --dry-run, then without --dry-run (backup first); restart what it lists`);
+  // a --path inside what a layout reads changes nothing: renew all reaches it
+  const other = copyFixture('kubeadm-1.26-expired');
+  assert.equal(await nextOf(['--root', other, '--path', '/etc/kubernetes/pki']), `kubepki renew all --root ${other} --dry-run, then without --dry-run (backup first); restart what it lists`);
 });

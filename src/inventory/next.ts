@@ -18,14 +18,28 @@ function dueOf(inv: Omit<Inventory, 'next'>): CertEntry[] {
 }
 
 /** Every certificate due, but the kubelet's, is one kubespray's enabled k8s-certs-renew.timer renews, none expired yet: the timer will. */
-function timerOnly(inv: Omit<Inventory, 'next'>, rootFlag: string): string | undefined {
+function timerOnly(inv: Omit<Inventory, 'next'>, renew: string): string | undefined {
   // (the kubelet renews its own client certificate, the timer the rest)
   const due = dueOf(inv).filter((c) => c.managedBy !== 'kubelet');
   if (due.length === 0 || !due.every((c) => c.managedBy === KUBESPRAY_RENEW_TIMER)) return undefined;
   // (one expired: the timer did not do it in time, its finding says where to look; kubepki renew does it now)
   if (due.some((c) => c.status === 'expired')) return undefined;
   const service = KUBESPRAY_RENEW_SERVICE;
-  return `${KUBESPRAY_RENEW_TIMER} renews them on its calendar (systemctl list-timers ${KUBESPRAY_RENEW_TIMER} says when next); systemctl start ${service} runs it now (or kubepki renew all${rootFlag} --dry-run, then without --dry-run)`;
+  return `${KUBESPRAY_RENEW_TIMER} renews them on its calendar (systemctl list-timers ${KUBESPRAY_RENEW_TIMER} says when next); systemctl start ${service} runs it now (or ${renew} --dry-run, then without --dry-run)`;
+}
+
+/**
+ * The renew command that reaches every certificate due: `renew all` reads the layouts' places only, so a
+ * certificate due in a file given with --path or --kubeconfig (a bare directory, a file no layout knows) is
+ * named with --file, as renew takes it (`renew all` on a node with no layout fails: nothing found under /).
+ */
+function renewCommand(inv: Omit<Inventory, 'next'>, rootFlag: string): string {
+  const under = (f: string) => (inv.given ?? []).some((p) => f === p || f.startsWith(p.endsWith('/') ? p : `${p}/`));
+  const dueGiven = dueOf(inv).filter((c) => c.layout === 'generic' && (under(c.location.file) || (c.location.via !== undefined && under(c.location.via))));
+  if (dueGiven.length === 0) return `kubepki renew all${rootFlag}`;
+  const files = [...new Set(dueGiven.map((c) => c.location.via ?? c.location.file))];
+  const all = dueGiven.length < dueOf(inv).length ? ' all' : '';
+  return `kubepki renew${all}${files.map((f) => ` --file ${f}`).join('')}${rootFlag}`;
 }
 
 /** kubeadm's CA names (their rows go in the CA table; without them nothing can be renewed). */
@@ -42,7 +56,8 @@ export function nextStep(inv: Omit<Inventory, 'next'>): string {
     return `bring back ${caGone.join(', ')} and their keys from a backup (kubepki backups${rootFlag}) or another control-plane node (kubepki ca export / ca import); with no copy left, kubepki rebuild${rootFlag} --new-ca --dry-run`;
   }
   if (s.expired + s.warning > 0) {
-    return agentOnly(inv) ?? serverOnly(inv) ?? casTooShort(inv, rootFlag) ?? notARenewal(inv, rootFlag) ?? elsewhereOnly(inv, rootFlag) ?? timerOnly(inv, rootFlag) ?? `kubepki renew all${rootFlag} --dry-run, then without --dry-run (backup first); restart what it lists`;
+    const renew = renewCommand(inv, rootFlag);
+    return agentOnly(inv) ?? serverOnly(inv) ?? casTooShort(inv, rootFlag) ?? notARenewal(inv, rootFlag) ?? elsewhereOnly(inv, renew) ?? timerOnly(inv, renew) ?? `${renew} --dry-run, then without --dry-run (backup first); restart what it lists`;
   }
   if (s.notYetValid > 0) {
     const early = inv.certificates.filter((c) => c.status === 'not-yet-valid');
@@ -172,13 +187,13 @@ function serverOnly(inv: Omit<Inventory, 'next'>): string | undefined {
  * When no certificate that is due can be renewed here (its CA's key is elsewhere: an external etcd's CA, a
  * corporate CA, another cluster's), `renew all` would only renew the healthy ones: say where the work is.
  */
-function elsewhereOnly(inv: Omit<Inventory, 'next'>, rootFlag: string): string | undefined {
+function elsewhereOnly(inv: Omit<Inventory, 'next'>, renew: string): string | undefined {
   const due = dueOf(inv);
   const signs = signedHere(inv);
   const here = (c: CertEntry) => signs(c) || c.name === 'kubelet-serving'; // the kubelet's own pair: its throwaway CA is re-made
   if (due.length === 0 || due.some(here)) return undefined;
   const cas = [...new Set(due.map((c) => c.signerName ?? c.issuerCN ?? c.issuer))].sort();
-  return `${due.length === 1 ? `${due[0]!.name} is` : `the ${due.length} certificates due are`} signed by ${cas.join(', ')}, whose key${cas.length > 1 ? 's are' : ' is'} not on this node: renew ${due.length === 1 ? 'it' : 'them'} where ${cas.length > 1 ? 'those CAs are' : 'that CA is'} (kubepki renew all${rootFlag} --dry-run says how for each; --csr-out DIR writes CSRs to take there)`;
+  return `${due.length === 1 ? `${due[0]!.name} is` : `the ${due.length} certificates due are`} signed by ${cas.join(', ')}, whose key${cas.length > 1 ? 's are' : ' is'} not on this node: renew ${due.length === 1 ? 'it' : 'them'} where ${cas.length > 1 ? 'those CAs are' : 'that CA is'} (${renew} --dry-run says how for each; --csr-out DIR writes CSRs to take there)`;
 }
 
 /**

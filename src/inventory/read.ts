@@ -249,7 +249,14 @@ export function readInventory(opts: ReadOptions): Inventory {
   findings.push(...interruptedRuns(fs));
   // (certificates, keys and kubeconfigs only: a log or an audit policy file changes without mattering here)
   if (opts.live?.length) findings.push(...staleLoads(fs, opts.live, componentRefs.filter((r) => CERT_REF.test(r.via))));
-  return assemble(fs, [...files.values()], findings, layouts, threshold, now, opts.warn, opts.lazyDigests ?? false, componentRefs, pki);
+  const inv = assemble(fs, [...files.values()], findings, layouts, threshold, now, opts.warn, opts.lazyDigests ?? false, componentRefs, pki);
+  // (what no layout reads: the advice names it, as `renew all` would not reach it)
+  const given = [...(opts.paths ?? []), ...(opts.kubeconfigs ?? [])];
+  if (given.length > 0) {
+    inv.given = given;
+    inv.next = nextStep(inv);
+  }
+  return inv;
 }
 
 function parseFileContent(buf: Buffer, file: string, target: ScanTarget, explicit: boolean, findings: Finding[]): FileContent | undefined {

@@ -283,6 +283,8 @@ export interface Inventory {
   summary: { certificates: number; ok: number; warning: number; expired: number; notYetValid: number; invalid: number; errors: number; worst: CertStatus };
   /** what to do next, as `check` prints it after `Next:` (empty when nothing needs doing) */
   next?: string;
+  /** the node paths given with --path and --kubeconfig, when any: what no layout reads, so `renew all` does not reach it */
+  given?: string[];
   /** lifetimes the node's kubeadm config sets (v1beta4 certificateValidityPeriod / caCertificateValidityPeriod), when it sets any */
   kubeadmValidity?: KubeadmValidity;
 }
