@@ -1561,3 +1561,24 @@ test('check --path DIR: Next names the files renew all does not reach (renew --f
   const other = copyFixture('kubeadm-1.26-expired');
   assert.equal(await nextOf(['--root', other, '--path', '/etc/kubernetes/pki']), `kubepki renew all --root ${other} --dry-run, then without --dry-run (backup first); restart what it lists`);
 });
+
+test('a kubeadm node migrated from RKE1 with /etc/kubernetes/ssl left behind: kubeadm\'s config and the RKE1 kubeconfigs\' server address are compared with the API server certificate each concerns, not with every one; kubeadm\'s healthy apiserver was INVALID (no SAN for 127.0.0.1, the server of kubecfg-kube-apiserver-proxy-client.yaml, whose kube-ca does not verify it) and RKE1\'s kube-apiserver.pem was told to add kubeadm\'s certSANs and advertise address', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  fs.cpSync(path.join(FIXTURES, 'rke1-expired/etc/kubernetes/ssl'), path.join(root, 'etc/kubernetes/ssl'), { recursive: true });
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  assert.deepEqual(inv.layouts, ['kubeadm', 'kubelet', 'rke1']);
+  const sanFindings = inv.findings.filter((f) => f.code === 'apiserver-san-missing');
+  assert.deepEqual(sanFindings, [], JSON.stringify(sanFindings, null, 1));
+  assert.equal(byName(inv, 'apiserver').status, 'ok');
+  assert.equal(byName(inv, 'kube-apiserver').status, 'expired'); // (the leftovers are still checked: expired, as they are)
+  // openssl agrees: the RKE1 kubeconfigs' CA does not verify kubeadm's apiserver.crt, so their server address says nothing of it
+  const v = openssl(['verify', '-CAfile', path.join(root, 'etc/kubernetes/ssl/kube-ca.pem'), path.join(root, 'etc/kubernetes/pki/apiserver.crt')]);
+  assert.notEqual(v.status, 0, v.stdout);
+  assert.equal(openssl(['x509', '-in', path.join(root, 'etc/kubernetes/pki/apiserver.crt'), '-noout', '-checkip', '127.0.0.1']).stdout.includes('does NOT match'), true);
+  // and a kubeconfig trusting kubeadm's CA with a server the certificate lacks is still an error
+  const admin = fs.readFileSync(path.join(root, 'etc/kubernetes/admin.conf'), 'utf8');
+  put(root, '/root/.kube/config', admin.replace(/server: \S+/, 'server: https://api.other.example:6443'), 0o600);
+  const inv2 = readInventory({ fs: new NodeFs(root), now: NOW, kubeconfigs: ['/root/.kube/config'] });
+  assert.ok(byName(inv2, 'apiserver').findings.some((f) => f.code === 'apiserver-san-missing' && f.message.includes('api.other.example')), JSON.stringify(byName(inv2, 'apiserver').findings));
+  assert.ok(!byName(inv2, 'kube-apiserver').findings.some((f) => f.code === 'apiserver-san-missing'));
+});

@@ -306,14 +306,16 @@ function kubeconfigClusters(input: ClassifyInput) {
         host = u?.hostname.replace(/^\[|\]$/g, '').toLowerCase() || undefined;
         port = u?.port || '443';
       } catch { /* not a URL */ }
-      const verifiesApiserver = apiservers.length > 0 && cas.some((ca) => apiservers.some((a) => reaches(a, ca.cert)));
+      // (each API server certificate its CAs verify: a node can hold more than one, RKE1's kube-apiserver.pem left beside kubeadm's)
+      const verified = apiservers.filter((a) => cas.some((ca) => reaches(a, ca.cert)));
+      const verifiesApiserver = verified.length > 0;
       const nodeCa = cas.some((ca) => nodeCaKeys.has(ca.entry.spkiSha256));
       // loopback is this API server only on its port (6443, k3s/RKE2's 6444, or --secure-port): a kind cluster
       // or a port-forward on 127.0.0.1 is another one
       const loopbackHere = host !== undefined && isLoopbackHost(host) && ['6443', '6444', hints.securePort].includes(port);
       // kubeadm's own kubeconfigs (and the kubelet's) always point at this cluster's API server
       const ourServer = kubeadmProfileForFile(kc.file)?.kind === 'kubeconfig' || loopbackHere || (host !== undefined && (hintHosts.has(host) || (!isLoopbackHost(host) && apiservers.some((a) => sanCovers(a.entry.sans, host!)))));
-      out.push({ kc, cl, owner, cas, host, verifiesApiserver, nodeCa, ourServer, apiservers, nodeCAs });
+      out.push({ kc, cl, owner, cas, host, verified, verifiesApiserver, nodeCa, ourServer, apiservers, nodeCAs });
     }
   }
   return out;
@@ -415,18 +417,26 @@ function checkEtcdSans(input: ClassifyInput): void {
 function checkApiserverSans(input: ClassifyInput, clusters: KubeconfigCluster[]): void {
   const apiservers = apiserverRecords(input);
   if (apiservers.length === 0) return;
-  const needed = new Map<string, string>();
   const h = input.hints;
-  if (h.advertiseAddress) needed.set(h.advertiseAddress, 'the advertise address');
-  if (h.controlPlaneEndpoint) needed.set(endpointHost(h.controlPlaneEndpoint), 'controlPlaneEndpoint in kubeadm-config.yaml');
-  for (const s of h.certSANs) needed.set(s, 'apiServer.certSANs in kubeadm-config.yaml');
-  // a kubeconfig that trusts this API server's CA must find its server name in the certificate; one for
-  // another cluster (or a webhook) says nothing about this certificate
-  for (const { kc, host, verifiesApiserver } of clusters) {
-    if (host && verifiesApiserver && !needed.has(host)) needed.set(host, `the server address in ${kc.file}`);
+  // kubeadm's config and kube-apiserver's manifest speak of the certificate that manifest serves (its
+  // --tls-cert-file), not of another installer's left on the node (a migrated node's /etc/kubernetes/ssl)
+  const servingFiles = new Set(input.componentRefs.filter((r) => r.component === 'kube-apiserver' && r.via === '--tls-cert-file').map((r) => r.file));
+  const served = apiservers.filter((a) => servingFiles.has(a.entry.location.file));
+  const needed = new Map<Rec, Map<string, string>>(apiservers.map((a) => [a, new Map()]));
+  for (const a of served.length > 0 ? served : apiservers) {
+    const n = needed.get(a)!;
+    if (h.advertiseAddress) n.set(h.advertiseAddress, 'the advertise address');
+    if (h.controlPlaneEndpoint) n.set(endpointHost(h.controlPlaneEndpoint), 'controlPlaneEndpoint in kubeadm-config.yaml');
+    for (const s of h.certSANs) n.set(s, 'apiServer.certSANs in kubeadm-config.yaml');
+  }
+  // a kubeconfig that trusts an API server's CA must find its server name in that certificate; one for
+  // another cluster (or a webhook) says nothing about it, nor about another CA's API server certificate
+  for (const { kc, host, verified } of clusters) {
+    if (!host) continue;
+    for (const a of verified) if (!needed.get(a)!.has(host)) needed.get(a)!.set(host, `the server address in ${kc.file}`);
   }
   for (const a of apiservers) {
-    for (const [name, why] of needed) {
+    for (const [name, why] of needed.get(a)!) {
       if (sanCovers(a.entry.sans, name)) continue;
       a.entry.findings.push({
         code: 'apiserver-san-missing', severity: 'error', certificate: a.entry.id, file: a.entry.location.file,
