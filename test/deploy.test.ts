@@ -259,6 +259,38 @@ test('deploy: for each installer (values layout) the pod starts and sees every c
   assert.throws(() => renderChart(CHART_DIR, { values: { layout: 'kops' } }), /layout must be one of/);
 });
 
+// The pod runs as root with the capabilities its securityContext leaves (drop ALL, then add), as a container runtime
+// sets them: run the built kubepki under setpriv with exactly those on a kubespray node whose etcd certificates are
+// kube-owned in a 0700 /etc/ssl/etcd/ssl (kubespray's etcd_cert_dir_mode, owner kube). With drop ALL alone, root
+// could not enter that directory: the etcd certificates were not watched.
+test('deploy: with the DaemonSet\'s user and capabilities, serve reads files another user owns (kubespray etcd) and root-owned 0600 keys', async (t) => {
+  if (process.getuid?.() !== 0 || spawnSync('setpriv', ['--version']).status !== 0) { t.skip('needs root and setpriv (util-linux) to set the capabilities'); return; }
+  const c = (find(docsOf(renderChart(CHART_DIR, { values: { layout: 'kubespray' } })), 'DaemonSet')[0] as any).spec.template.spec;
+  const ctr = c.containers[0];
+  assert.equal(c.securityContext.runAsUser, 0);
+  assert.deepEqual(ctr.securityContext.capabilities.drop, ['ALL'], 'nothing but what add lists');
+  const caps: string[] = (ctr.securityContext.capabilities.add ?? []).map((x: string) => x.toLowerCase().replace(/^cap_/, ''));
+  const root = await layoutTree('kubespray');
+  try {
+    const ssl = path.join(root, 'etc/ssl/etcd/ssl');
+    for (const f of fs.readdirSync(ssl)) { fs.chownSync(path.join(ssl, f), 998, 998); fs.chmodSync(path.join(ssl, f), 0o600); }
+    fs.chownSync(ssl, 998, 998);
+    fs.chmodSync(ssl, 0o700);
+    fs.chmodSync(path.join(root, 'etc/kubernetes/ssl/ca.key'), 0o600);
+    const bin = path.resolve(process.cwd(), 'bin/kubepki.js');
+    const r = spawnSync('setpriv', [`--bounding-set=${['-all', ...caps.map((x) => `+${x}`)].join(',')}`, '--no-new-privs', '--', process.execPath, bin, 'check', '--root', root, '--now', '2026-11-23', '-o', 'json'], { encoding: 'utf8' });
+    assert.ok(r.stdout.startsWith('{'), r.stderr);
+    const inv = JSON.parse(r.stdout);
+    const unreadable = inv.findings.filter((f: any) => f.code === 'unreadable').map((f: any) => f.message);
+    assert.deepEqual(unreadable, [], 'every mounted file is readable');
+    const etcd = inv.certificates.filter((x: any) => x.location.file.startsWith('/etc/ssl/etcd/ssl/')).map((x: any) => x.location.file).sort();
+    assert.deepEqual(etcd, ['/etc/ssl/etcd/ssl/ca.pem', '/etc/ssl/etcd/ssl/member-node1.pem']);
+    assert.ok(inv.keys.some((k: any) => k.file === '/etc/kubernetes/ssl/ca.key'), 'the root-owned 0600 CA key is read');
+  } finally {
+    removeCopy(root);
+  }
+});
+
 // The scheduler's two checks for a DaemonSet pod: nodeAffinity (terms ORed, expressions ANDed) and taints
 // (every NoSchedule/NoExecute taint tolerated), as in k8s.io/component-helpers/scheduling/corev1.
 type Taint = { key: string; value?: string; effect: string };

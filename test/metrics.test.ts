@@ -85,3 +85,36 @@ test('check -o prom (node_exporter textfile) is the same exposition, valid for p
     removeCopy(root);
   }
 });
+
+// A directory the reader may not list (an etcd directory owned by another user, 0700, read by root without
+// CAP_DAC_READ_SEARCH as in a container that drops every capability) was read as an empty directory: its
+// certificates vanished from /metrics with kubepki_read_errors 0, so no alert said they were not watched.
+test('check -o prom without capabilities: a directory it may not list is a read error, its files unreadable rather than missing', async (t) => {
+  const { spawnSync } = await import('node:child_process');
+  const fs = await import('node:fs');
+  const path = await import('node:path');
+  const { copyFixture, removeCopy } = await import('./serve-helpers.js');
+  if (process.getuid?.() !== 0 || spawnSync('setpriv', ['--version']).status !== 0) { t.skip('needs root and setpriv (util-linux) to drop capabilities'); return; }
+  const root = copyFixture('kubeadm-1.26');
+  try {
+    const etcd = path.join(root, 'etc/kubernetes/pki/etcd');
+    for (const f of fs.readdirSync(etcd)) fs.chownSync(path.join(etcd, f), 998, 0);
+    fs.chownSync(etcd, 998, 0);
+    fs.chmodSync(etcd, 0o700);
+    const bin = path.resolve(process.cwd(), 'bin/kubepki.js');
+    const kubepki = (...args: string[]) => spawnSync('setpriv', ['--bounding-set=-all', '--', process.execPath, bin, ...args, '--root', root, '--now', '2026-11-23'], { encoding: 'utf8' });
+    const prom = kubepki('check', '-o', 'prom');
+    assert.equal(prom.status, 2, `an unreadable directory is an error (exit 2): ${prom.stderr}`);
+    const fams = parsePromText(prom.stdout);
+    assert.equal(fams.get('kubepki_read_errors')!.samples[0]!.value, 1, 'the alert KubepkiReadErrors has a series to fire on');
+    assert.equal(fams.get('kubepki_unreadable_files')!.samples[0]!.value, 4, 'etcd ca, server, peer, healthcheck-client: there, not read');
+    assert.equal(fams.get('kubepki_missing_files')!.samples[0]!.value, 0, 'not reported missing (rebuild would make new ones)');
+    const check = promtoolCheck(prom.stdout);
+    if (check) assert.ok(check.ok, check.output);
+    const text = kubepki('check');
+    assert.match(text.stdout, /failed to read \/etc\/kubernetes\/pki\/etcd: EACCES \(permission denied: run kubepki as root/);
+    assert.match(text.stdout, /^Next: run kubepki as root .*permission denied reading \/etc\/kubernetes\/pki\/etcd$/m);
+  } finally {
+    removeCopy(root);
+  }
+});

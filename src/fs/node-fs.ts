@@ -202,10 +202,12 @@ export class NodeFs {
     try { return readlinkSync(this.hostPathOfReal(this.parentResolved(nodePath))); } catch { return undefined; }
   }
 
-  readDir(nodePath: string): Dirent[] {
+  /** The entries of a directory; [] when it cannot be listed (`onError` is told why, e.g. EACCES). */
+  readDir(nodePath: string, onError?: (e: NodeJS.ErrnoException) => void): Dirent[] {
     try {
       return readdirSync(this.hostPathOfReal(this.realNodePath(nodePath)), { withFileTypes: true });
-    } catch {
+    } catch (e) {
+      onError?.(e as NodeJS.ErrnoException);
       return [];
     }
   }

@@ -50,6 +50,11 @@ export function nextStep(inv: Omit<Inventory, 'next'>): string {
   const rootFlag = inv.root && inv.root !== '/' ? ` --root ${inv.root}` : '';
   const gone = inv.missing.filter((m) => m.state !== 'unreadable').length;
   const unreadable = inv.missing.length - gone;
+  // what kubepki was not allowed to read it cannot judge (and a file it cannot see is not missing): that comes first
+  const denied = inv.findings.filter((f) => f.code === 'unreadable' && /: (EACCES|EPERM)\b/.test(f.message)).map((f) => f.file);
+  if (denied.length > 0) {
+    return `run kubepki as root (in a container: with the capability DAC_READ_SEARCH): permission denied reading ${denied.slice(0, 3).join(', ')}${denied.length > 3 ? ` and ${denied.length - 3} more` : ''}`;
+  }
   // without its CA nothing can be renewed: that comes first
   const caGone = inv.missing.filter((m) => m.state !== 'unreadable' && KUBEADM_CA_NAMES.includes(m.name)).map((m) => m.file);
   if (caGone.length > 0) {

@@ -179,7 +179,13 @@ export function readInventory(opts: ReadOptions): Inventory {
     try { realDir = fs.realNodePath(dir); } catch { return; }
     if (seenDirs.has(realDir) || depth > 8) return;
     seenDirs.add(realDir);
-    const entries = fs.readDir(dir).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    // a directory that is there but cannot be listed (kubespray's etcd certificates, kube-owned 0700, read
+    // without CAP_DAC_READ_SEARCH) is a read error, not a directory without certificates
+    const entries = fs.readDir(dir, (e) => {
+      if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return;
+      const denied = e.code === 'EACCES' || e.code === 'EPERM' ? ' (permission denied: run kubepki as root; in a container, with the capability DAC_READ_SEARCH)' : '';
+      findings.push({ code: 'unreadable', severity: 'error', file: dir, message: `failed to read ${dir}: ${e.code ?? e.message}${denied}` });
+    }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const d of entries) {
       const p = dir === '/' ? `/${d.name}` : `${dir}/${d.name}`;
       if (d.isDirectory()) {
@@ -747,6 +753,12 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     for (const p of KUBEADM_PROFILES) {
       if (!p.checkExpiration || (p.etcd && !localEtcd)) continue;
       const file = profileCertPath(p, pkiDir);
+      // in a directory kubepki could not list (permission denied), a file is not known to be missing
+      const deniedDir = findings.find((f) => f.code === 'unreadable' && file.startsWith(`${f.file}/`));
+      if (deniedDir) {
+        missing.push({ name: p.name, file, layout: 'kubeadm', state: 'unreadable', reason: `${p.name}: ${deniedDir.message}` });
+        continue;
+      }
       if (!fs.exists(file)) {
         // (a manifest flag can put it elsewhere: then it is read from there, under its name)
         if (!certificates.some((c) => c.name === p.name)) {
