@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { renderPrometheus, splitDn, serialDecimal } from '../src/report/metrics.js';
 import { sampleInventory } from './dashboard-inventory.js';
 import { parsePromText, promtoolCheck } from './metrics-parse.js';
@@ -79,6 +80,9 @@ test('check -o prom (node_exporter textfile) is the same exposition, valid for p
     const fams = parsePromText(io.out);
     assert.equal(fams.get('x509_cert_not_after')!.samples.length, 16);
     assert.equal(fams.get('x509_cert_expired')!.samples.filter((s) => s.value === 1).length, 13);
+    // (the version a fleet dashboard groups nodes by: it was empty in the textfile)
+    const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    assert.deepEqual(fams.get('kubepki_build_info')!.samples.map((s) => s.labels.version), [pkg.version]);
     const check = promtoolCheck(io.out);
     if (check) assert.ok(check.ok, check.output);
   } finally {

@@ -3,7 +3,7 @@ import type { Io } from './io.js';
 import { readInventory } from '../inventory/read.js';
 import { renderTable, inventoryExitCode, colour, plain } from '../report/table.js';
 import { addNodeReadOptions, nodeReadInputs, requireSomething, resolveNow, type NodeOptions } from './options.js';
-import { EXIT_CODES_HELP } from './main.js';
+import { EXIT_CODES_HELP, VERSION } from './main.js';
 
 interface CheckOptions extends NodeOptions {
   output: string;
@@ -53,7 +53,7 @@ ${EXIT_CODES_HELP}`)
         case 'yaml': io.stdout((await import('../report/structured.js')).renderYaml(inv)); break;
         case 'prom': {
           const { renderPrometheus } = await import('../report/metrics.js');
-          io.stdout(await renderPrometheus(inv, inv.nodeName));
+          io.stdout(await renderPrometheus(inv, inv.nodeName, { version: VERSION }));
           break;
         }
         default:
