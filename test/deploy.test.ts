@@ -351,6 +351,7 @@ test('deploy: alerts pass promtool check rules, with warning at 28 days and crit
   assert.equal(byName.KubepkiCertificateExpiringCritical.labels.severity, 'critical');
   assert.match(byName.KubepkiServedCertificateStale.expr, /kubepki_served_cert_stale/);
   assert.match(byName.KubepkiErrorFindings.expr, /kubepki_findings\{[^}]*severity="error"/);
+  assert.match(byName.KubepkiReadStale.expr, /time\(\) - kubepki_last_read_timestamp_seconds\{[^}]*\} > 15 \* 60/);
   assert.match(byName.KubepkiCertificateExpiringSoon.annotations.summary, /^\{\{ \$labels\.name \}\} on \{\{ \$labels\.node \}\}/, 'Prometheus templates survive Helm');
   const sm = find(docs, 'ServiceMonitor')[0] as any;
   assert.equal(sm.spec.endpoints[0].port, 'metrics');
@@ -361,7 +362,7 @@ test('deploy: alerts pass promtool check rules, with warning at 28 days and crit
     fs.writeFileSync(file, stringify({ groups: rule.spec.groups }));
     const r = spawnSync(PROMTOOL, ['check', 'rules', file], { encoding: 'utf8' });
     assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
-    assert.match(r.stdout, /SUCCESS: 8 rules found/);
+    assert.match(r.stdout, /SUCCESS: 9 rules found/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -468,7 +469,9 @@ test('deploy: promtool test rules on a real /metrics scrape: each alert fires fo
       const fams = parsePromText(text);
       // promtool's clock starts at 0: times become seconds since the scrape, so time() at eval_time 20m is the scrape + 20m
       const T = Math.floor(s.now.getTime() / 1000);
-      const series = [...fams.values()].flatMap((f) => f.samples.map((x) => ({ ...x, value: /^x509_cert_not_(after|before)$/.test(x.name) ? x.value - T : x.value })));
+      const series = [...fams.values()].flatMap((f) => f.samples.map((x) => ({ ...x, value: /^x509_cert_not_(after|before)$|^kubepki_last_read_timestamp_seconds$/.test(x.name) ? x.value - T : x.value })));
+      // (serve reads the node every minute: its last read moves with the clock)
+      const step = (x: Sample) => (x.name === 'kubepki_last_read_timestamp_seconds' ? 60 : 0);
       const sel = (x: Sample) => `${x.name}{${Object.entries({ ...x.labels, ...target }).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}}`;
       const evalAt = 20 * 60;
       const expect: Record<string, any[]> = {};
@@ -487,13 +490,30 @@ test('deploy: promtool test rules on a real /metrics scrape: each alert fires fo
         if (x.labels.severity === 'error' && x.labels.code !== 'expired' && x.value > 0) errors.set(`${x.labels.node}\0${x.labels.code}`, (errors.get(`${x.labels.node}\0${x.labels.code}`) ?? 0) + x.value);
       }
       for (const k of errors.keys()) { const [node, code] = k.split('\0'); (expect.KubepkiErrorFindings ??= []).push({ exp_labels: { node, code, alertname: 'KubepkiErrorFindings', severity: 'warning' } }); }
-      const alerts = ['KubepkiCertificateExpiringSoon', 'KubepkiCertificateExpiringCritical', 'KubepkiCertificateExpired', 'KubepkiServedCertificateStale', 'KubepkiErrorFindings', 'KubepkiReadErrors', 'KubepkiDown', 'KubepkiAbsent'];
+      const alerts = ['KubepkiCertificateExpiringSoon', 'KubepkiCertificateExpiringCritical', 'KubepkiCertificateExpired', 'KubepkiServedCertificateStale', 'KubepkiErrorFindings', 'KubepkiReadErrors', 'KubepkiReadStale', 'KubepkiDown', 'KubepkiAbsent'];
       tests.push({
         interval: '1m',
-        input_series: [...series.map((x) => ({ series: sel(x), values: `${x.value}+0x30` })), { series: `up{job="kubepki", instance="10.0.0.1:9793"}`, values: '1+0x30' }],
+        input_series: [...series.map((x) => ({ series: sel(x), values: `${x.value}+${step(x)}x30` })), { series: `up{job="kubepki", instance="10.0.0.1:9793"}`, values: '1+0x30' }],
         alert_rule_test: alerts.map((a) => ({ eval_time: '20m', alertname: a, exp_alerts: expect[a] ?? [] })),
       });
     }
+    // and a node kubepki stopped reading (its reads fail or hang) 10 minutes before its certificate expires: the
+    // series keep the last read's values (x509_cert_expired 0 for good), and yet the certificate is critical, then
+    // expired on time, and KubepkiReadStale says the metrics are old
+    const frozen = { job: 'kubepki', instance: '10.0.0.4:9793', node: 'cp-4', name: 'apiserver' };
+    const at = (m: Record<string, string>) => `{${Object.entries(m).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}}`;
+    tests.push({ interval: '1m', input_series: [
+      { series: `x509_cert_not_after${at(frozen)}`, values: '600+0x40' },
+      { series: `x509_cert_expired${at(frozen)}`, values: '0+0x40' },
+      { series: `kubepki_last_read_timestamp_seconds${at({ job: frozen.job, instance: frozen.instance, node: frozen.node })}`, values: '0+0x40' },
+    ], alert_rule_test: [
+      { eval_time: '6m', alertname: 'KubepkiCertificateExpiringCritical', exp_alerts: [{ exp_labels: { ...frozen, alertname: 'KubepkiCertificateExpiringCritical', severity: 'critical' } }] },
+      { eval_time: '6m', alertname: 'KubepkiCertificateExpired', exp_alerts: [] },
+      { eval_time: '11m', alertname: 'KubepkiCertificateExpired', exp_alerts: [{ exp_labels: { ...frozen, alertname: 'KubepkiCertificateExpired', severity: 'critical' } }] },
+      { eval_time: '11m', alertname: 'KubepkiCertificateExpiringCritical', exp_alerts: [] },
+      { eval_time: '19m', alertname: 'KubepkiReadStale', exp_alerts: [] },
+      { eval_time: '21m', alertname: 'KubepkiReadStale', exp_alerts: [{ exp_labels: { job: frozen.job, instance: frozen.instance, node: frozen.node, alertname: 'KubepkiReadStale', severity: 'warning' } }] },
+    ] });
     // and a target that stops answering: KubepkiDown after 15m
     tests.push({ interval: '1m', input_series: [{ series: 'up{job="kubepki", instance="10.0.0.2:9793"}', values: '0+0x30' }],
       alert_rule_test: [{ eval_time: '20m', alertname: 'KubepkiDown', exp_alerts: [{ exp_labels: { job: 'kubepki', instance: '10.0.0.2:9793', alertname: 'KubepkiDown', severity: 'warning' } }] }] });
