@@ -51,7 +51,7 @@ async function etcdAnswersAt(root: string, ip: string): Promise<{ ok: boolean; o
   }
 }
 
-test('cp-2 with a copy of cp-1\'s whole pki directory: etcd-server and etcd-peer lack cp-2\'s address (a real etcdctl cannot reach that etcd), check says etcd-san-missing (it said ok, exit 0), and its advice (move them aside, rebuild) makes certificates etcd serves', { skip: (!fs.existsSync(ETCD) || !fs.existsSync(ETCDCTL)) && 'etcd/etcdctl not installed', timeout: 90_000 }, async () => {
+test('cp-2 with a copy of cp-1\'s whole pki directory: etcd-server and etcd-peer lack cp-2\'s address (a real etcdctl cannot reach that etcd), check says etcd-san-missing (it said ok, exit 0); rebuild refuses to keep them (it kept them, exit 0) and --force replaces them with certificates etcd serves', { skip: (!fs.existsSync(ETCD) || !fs.existsSync(ETCDCTL)) && 'etcd/etcdctl not installed', timeout: 90_000 }, async () => {
   const cp1 = tmp('kubepki-cp1-'), cp2 = tmp('kubepki-cp2-');
   const cfg1 = path.join(cp1, 'kubeadm.yaml'), cfg2 = path.join(cp2, 'kubeadm.yaml');
   fs.writeFileSync(cfg1, config('cp-1', '127.0.0.21'));
@@ -60,8 +60,25 @@ test('cp-2 with a copy of cp-1\'s whole pki directory: etcd-server and etcd-peer
   assert.equal(r.code, 0, r.err + r.out);
   fs.mkdirSync(path.join(cp2, 'etc/kubernetes'), { recursive: true });
   fs.cpSync(path.join(cp1, 'etc/kubernetes/pki'), path.join(cp2, 'etc/kubernetes/pki'), { recursive: true });
-  r = await cli(['rebuild', '--root', cp2, '--config', cfg2, '--now', NOW, '--etcd-initial-cluster', 'cp-1=https://127.0.0.21:2380,cp-2=https://127.0.0.22:2380']);
+  // rebuild does what kubeadm does with a kept certificate that lacks this node's names: refuses it (it kept them,
+  // exit 0, "missing SANs" in a KEEP line, and the etcd it started then failed on "IP address mismatch")
+  const members = ['--etcd-initial-cluster', 'cp-1=https://127.0.0.21:2380,cp-2=https://127.0.0.22:2380'];
+  r = await cli(['rebuild', '--root', cp2, '--config', cfg2, '--now', NOW, ...members]);
+  assert.equal(r.code, 3, r.err + r.out);
+  for (const f of ['server', 'peer']) {
+    assert.match(r.err, new RegExp(`failed to keep /etc/kubernetes/pki/etcd/${f}\\.crt: it lacks DNS:cp-2, IP:127\\.0\\.0\\.22, which this node's etcd-${f} certificate must name .*; remove /etc/kubernetes/pki/etcd/${f}\\.crt and /etc/kubernetes/pki/etcd/${f}\\.key so they are re-created with them, or pass --force`));
+  }
+  assert.match(r.err, /failed to keep \/etc\/kubernetes\/pki\/apiserver\.crt: it lacks DNS:cp-2, IP:127\.0\.0\.22/);
+  assert.equal(fs.existsSync(path.join(cp2, 'etc/kubernetes/manifests')), false, 'nothing written');
+  // the node as it was before (the copied pki kept, this node's manifests): check, and a real etcd, on it
+  const fresh = tmp('kubepki-cp2-fresh-');
+  for (const f of ['ca.crt', 'ca.key', 'front-proxy-ca.crt', 'front-proxy-ca.key', 'sa.key', 'sa.pub', 'etcd/ca.crt', 'etcd/ca.key']) {
+    fs.mkdirSync(path.dirname(path.join(fresh, 'etc/kubernetes/pki', f)), { recursive: true });
+    fs.copyFileSync(path.join(cp1, 'etc/kubernetes/pki', f), path.join(fresh, 'etc/kubernetes/pki', f));
+  }
+  r = await cli(['rebuild', '--root', fresh, '--config', cfg2, '--now', NOW, ...members]);
   assert.equal(r.code, 0, r.err + r.out);
+  fs.cpSync(path.join(fresh, 'etc/kubernetes/manifests'), path.join(cp2, 'etc/kubernetes/manifests'), { recursive: true });
   const etcdPki = path.join(cp2, 'etc/kubernetes/pki/etcd');
   const verifyIp = (cert: string) => sh('openssl', ['verify', '-attime', String(Date.parse(NOW) / 1000 + 3600), '-verify_ip', '127.0.0.22', '-CAfile', path.join(etcdPki, 'ca.crt'), path.join(etcdPki, cert)]);
   assert.notEqual(verifyIp('server.crt').status, 0, 'openssl: server.crt does not name 127.0.0.22');
@@ -72,15 +89,19 @@ test('cp-2 with a copy of cp-1\'s whole pki directory: etcd-server and etcd-peer
   for (const name of ['etcd-server', 'etcd-peer']) {
     const f = inv.certificates.find((c) => c.name === name)!.findings.find((x) => x.code === 'etcd-san-missing');
     assert.ok(f, `${name}: ${JSON.stringify(inv.certificates.find((c) => c.name === name))}`);
-    assert.match(f.message, /no SAN for 127\.0\.0\.22 .*CN cp-1; this node is cp-2.*aside and run kubepki rebuild/);
+    assert.match(f.message, /no SAN for 127\.0\.0\.22 .*CN cp-1; this node is cp-2.*run kubepki rebuild --force, which backs up \/etc\/kubernetes\/pki\/etcd\/(server|peer)\.crt and .* and makes this node.s own/);
   }
   const before = await etcdAnswersAt(cp2, '127.0.0.22');
   assert.equal(before.ok, false, `etcdctl reached an etcd serving cp-1's certificate at 127.0.0.22: ${before.out}`);
 
-  // the advice: move them aside, rebuild makes this node's own
-  for (const f of ['server.crt', 'server.key', 'peer.crt', 'peer.key']) fs.renameSync(path.join(etcdPki, f), path.join(cp2, f));
-  r = await cli(['rebuild', '--root', cp2, '--config', cfg2, '--now', NOW]);
+  // the fix it names: --force backs cp-1's certificates up and makes this node's own
+  const copied = fs.readFileSync(path.join(etcdPki, 'server.crt'), 'utf8');
+  r = await cli(['rebuild', '--root', cp2, '--config', cfg2, '--now', NOW, ...members, '--force']);
   assert.equal(r.code, 0, r.err + r.out);
+  assert.match(r.out, /REPLACE \/etc\/kubernetes\/pki\/etcd\/server\.crt/);
+  const backup = /^Backup: (\S+) /m.exec(r.out)![1]!;
+  assert.equal(fs.readFileSync(path.join(backup, 'files/etc/kubernetes/pki/etcd/server.crt'), 'utf8'), copied);
+  assert.equal(sh('openssl', ['x509', '-noout', '-subject', '-in', path.join(etcdPki, 'server.crt')]).stdout.trim(), 'subject=CN = cp-2');
   assert.equal(verifyIp('server.crt').status, 0, verifyIp('server.crt').stderr);
   assert.equal(verifyIp('peer.crt').status, 0, verifyIp('peer.crt').stderr);
   const again = await cli(['check', '--root', cp2, '--now', NOW]);

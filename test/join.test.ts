@@ -138,3 +138,29 @@ test('join finds a moved certificatesDir the way check does: with the apiserver 
     assert.ok(r.out.includes(opensslHash(path.join(root, 'etc/k8s/pki/ca.crt'))), `${source}: ${r.out}`);
   }
 });
+
+test('join --control-plane on a cluster made without a controlPlaneEndpoint warns that kubeadm join --control-plane refuses it (was: printed the command as if it worked); not with an endpoint, nor for workers', async () => {
+  // kubeadm init with no --control-plane-endpoint: admin.conf's server is this node's own advertise address
+  const root = tmpDir();
+  const made = await cli('rebuild', '--root', root, '--now', NOW, '--node-name', 'cp-1', '--advertise-address', '192.0.2.10', '--kubernetes-version', 'v1.30.2');
+  assert.equal(made.code, 0, made.err);
+  const server = execSync(`kubectl config view --raw --kubeconfig '${path.join(root, 'etc/kubernetes/admin.conf')}' -o jsonpath='{.clusters[0].cluster.server}'`).toString();
+  assert.equal(server, 'https://192.0.2.10:6443', 'kubectl: admin.conf dials the node itself');
+  const out = () => path.join(tmpDir(), 'join.yaml');
+  const cp = await cli('join', '--root', root, '--control-plane', '--out', out());
+  assert.equal(cp.code, 0, cp.err);
+  assert.match(cp.out, /--control-plane \\\n +--certificate-key [0-9a-f]{64}\n[\s\S]*Warning: joiners dial https:\/\/192\.0\.2\.10:6443, this node's own address .*kubeadm join --control-plane then refuses \("unable to add a new control plane instance … doesn't have a stable controlPlaneEndpoint address"\).*kubectl -n kube-system get cm kubeadm-config/);
+  // the discovery hash it prints is openssl's
+  assert.ok(cp.out.includes(`--discovery-token-ca-cert-hash ${opensslHash(path.join(root, 'etc/kubernetes/pki/ca.crt'))}`), cp.out);
+  const json = await cli('join', '--root', root, '--control-plane', '--out', out(), '-o', 'json');
+  assert.match(JSON.parse(json.out).controlPlaneWarning, /stable controlPlaneEndpoint/);
+  // a worker join needs no endpoint; an endpoint given (a load balancer) is what joiners dial
+  assert.doesNotMatch((await cli('join', '--root', root, '--out', out())).out, /Warning/);
+  assert.doesNotMatch((await cli('join', '--root', root, '--control-plane', '--control-plane-endpoint', 'lb.example.test:6443', '--out', out())).out, /Warning/);
+  // the fixture's cluster has one (its kubeadm config says so): no warning; a config without one is named
+  const fx = copyFixture();
+  assert.doesNotMatch((await cli('join', '--root', fx, '--control-plane', '--out', out())).out, /Warning/);
+  const cfg = path.join(fx, 'etc/kubernetes/kubeadm-config.yaml');
+  fs.writeFileSync(cfg, fs.readFileSync(cfg, 'utf8').replace(/^controlPlaneEndpoint: .*\n/m, ''));
+  assert.match((await cli('join', '--root', fx, '--control-plane', '--out', out())).out, /Warning: \/etc\/kubernetes\/kubeadm-config\.yaml has no ClusterConfiguration\.controlPlaneEndpoint: kubeadm join --control-plane refuses/);
+});

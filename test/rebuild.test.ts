@@ -296,13 +296,26 @@ test('rebuild --config v1beta4 on an empty node: key type, validity and SANs fro
   assert.equal(opensslFields(path.join(pki, 'apiserver.crt')).sans, opensslFields(path.join(FIXTURE_PKI, 'apiserver.crt')).sans);
   assert.equal(opensslFields(path.join(pki, 'apiserver.crt')).signatureAlgorithm, 'ecdsa-with-SHA256');
   assert.equal(execFileSync('openssl', ['x509', '-noout', '-enddate', '-in', path.join(pki, 'apiserver.crt')]).toString().trim(), 'notAfter=Dec 23 00:00:00 2026 GMT');
-  // a new SAN in the config: the kept apiserver.crt lacks it, and the dry run says how to fix that
+  // a new SAN in the config: the kept apiserver.crt lacks it; kubeadm refuses such a certificate, and so does
+  // rebuild (it kept it, exit 0, with a warning), naming the fix
   fs.appendFileSync(cfg, '---\n'); // harmless empty document
   const more = fs.readFileSync(cfg, 'utf8').replace('  - 192.0.2.100', '  - 192.0.2.100\n  - 192.0.2.200');
   fs.writeFileSync(cfg, more);
   const d = await cli('rebuild', '--root', root, '--now', NOW, '--config', cfg, '--dry-run');
-  assert.equal(d.code, 0, d.err);
-  assert.match(d.out, /apiserver\.crt is kept but lacks IP:192\.0\.2\.200; remove .*apiserver\.crt and .*apiserver\.key to re-create it with them/);
+  assert.equal(d.code, 3, d.err);
+  assert.match(d.out, /failed to keep \/etc\/kubernetes\/pki\/apiserver\.crt: it lacks IP:192\.0\.2\.200, which this node's apiserver certificate must name .*; remove .*apiserver\.crt and .*apiserver\.key so they are re-created with them, or pass --force/);
+  const kept = fs.readFileSync(path.join(pki, 'apiserver.crt'), 'utf8');
+  const refused = await cli('rebuild', '--root', root, '--now', NOW, '--config', cfg);
+  assert.equal(refused.code, 3, refused.out);
+  assert.equal(fs.readFileSync(path.join(pki, 'apiserver.crt'), 'utf8'), kept, 'nothing written');
+  const f = await cli('rebuild', '--root', root, '--now', NOW, '--config', cfg, '--force');
+  assert.equal(f.code, 0, f.err);
+  const backup = /^Backup: (\S+) /m.exec(f.out)![1]!;
+  assert.equal(fs.readFileSync(path.join(backup, 'files/etc/kubernetes/pki/apiserver.crt'), 'utf8'), kept);
+  assert.match(opensslFields(path.join(pki, 'apiserver.crt')).sans, /IP Address:192\.0\.2\.100, IP Address:192\.0\.2\.200$/);
+  assert.match(opensslVerify(path.join(pki, 'ca.crt'), path.join(pki, 'apiserver.crt')), /OK$/);
+  // only the certificate that lacked a name was replaced
+  assert.match(f.out, /KEEP    \/etc\/kubernetes\/pki\/etcd\/server\.crt/);
 });
 
 test('rm -rf /etc/kubernetes/pki: kubeconfigs with old embedded certs block (with the fix); kubelet.conf on the rotated pem becomes a follow-up', async () => {
@@ -533,7 +546,7 @@ test('a KEEP line describes the certificate on disk (its SANs, subject, usages, 
   const pki = path.join(root, 'etc/kubernetes/pki');
   // another service CIDR and an extra name: kubeadm would now put IP:10.100.0.1 and IP:192.0.2.200 there
   const d = await cli('rebuild', '--root', root, '--now', NOW, '--dry-run', '--service-cidr', '10.100.0.0/16', '--cert-sans', '192.0.2.200');
-  assert.equal(d.code, 0, d.err);
+  assert.equal(d.code, 3, 'a kept certificate lacking names this node needs blocks the rebuild');
   const lines = d.out.split('\n');
   const at = lines.findIndex((l) => /^ {2}KEEP +\/etc\/kubernetes\/pki\/apiserver\.crt /.test(l));
   assert.ok(at >= 0, d.out);

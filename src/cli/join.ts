@@ -57,8 +57,10 @@ export async function buildJoinPlan(o: JoinCliOptions, io: Io) {
     }
   }
   const plan = planJoin({ caPem: ca.pem, server: server.url, token, ttlSeconds, now, controlPlane });
+  const { controlPlaneJoinProblem } = await import('../rebuild/node-files.js');
+  const controlPlaneWarning = controlPlane ? controlPlaneJoinProblem(fs, server.url) : undefined;
   void io;
-  return { plan, token, server, pki, fs, now };
+  return { plan, token, server, pki, fs, now, controlPlaneWarning };
 }
 
 export function command(io: Io): Command {
@@ -94,7 +96,7 @@ Exit codes:
     .addOption(new Option('-o, --output <format>', 'text or json').default('text').choices(['text', 'json']))
     .addOption(nowOption())
     .action(async (o: JoinCliOptions) => {
-      const { plan, server, token, pki, fs, now } = await buildJoinPlan(o, io);
+      const { plan, server, token, pki, fs, now, controlPlaneWarning } = await buildJoinPlan(o, io);
       const { toKubeYaml } = await import('../manifests/static-pods.js');
       const out = path.resolve(io.cwd, o.out ?? `kubepki-join-${plan.tokenId}.yaml`);
       await writeOutFile(out, plan.manifests.map((m) => toKubeYaml(m)).join('---\n'), 0o600, { replace: o.force, hint: 'pass --force to overwrite it, or another --out' });
@@ -110,7 +112,7 @@ Exit codes:
         });
       }
       if (o.output === 'json') {
-        io.stdout(JSON.stringify({ ...plan, manifests: undefined, manifestsFile: out, serverSource: server.source }, null, 2) + '\n');
+        io.stdout(JSON.stringify({ ...plan, manifests: undefined, manifestsFile: out, serverSource: server.source, ...(controlPlaneWarning ? { controlPlaneWarning } : {}) }, null, 2) + '\n');
         return;
       }
       const lines = [
@@ -128,6 +130,7 @@ Exit codes:
       if (plan.controlPlaneCommand) {
         lines.push('', '3. On each new control-plane node:', `   ${plan.controlPlaneCommand.replace(/\n/g, '\n   ')}`,
           '   (delete the kubeadm-certs Secret once they have joined: kubectl -n kube-system delete secret kubeadm-certs)');
+        if (controlPlaneWarning) lines.push(`   Warning: ${controlPlaneWarning}`);
       }
       io.stdout(lines.join('\n') + '\n');
     });

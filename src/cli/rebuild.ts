@@ -115,7 +115,9 @@ controller-manager.conf, scheduler.conf, kubelet.conf and the static pod manifes
 Settings come from flags, then --config, then what survives on the node (static pod
 manifests, kubeadm config files, certificates and kubeconfigs still there, the kubelet's
 config), then kubeadm's defaults; --dry-run shows each value and where it came from.
-Existing files are kept (as kubeadm does); --force replaces only those in the way, after a backup.
+Existing files are kept (as kubeadm does) if they are usable here: one that is not, such as a certificate
+lacking a name this node needs (its address, a certSAN), stops the rebuild, as kubeadm refuses it;
+--force replaces only those in the way, after a backup.
 On a node whose cluster exists beyond it (etcd joined or has other members, as its manifest or
 the etcd data left in /var/lib/etcd says; kubeconfigs on a shared endpoint or still holding the
 CA), new CAs or a new sa.key are refused: bring them from a healthy control-plane node (kubepki
@@ -146,7 +148,7 @@ Exit codes:
     .addOption(rootOption())
     .option('--config <file>', 'kubeadm InitConfiguration + ClusterConfiguration (v1beta3/v1beta4) or a kubeadm-config ConfigMap dump')
     .option('--dry-run', 'print the settings (with their sources) and the plan; write nothing')
-    .option('--force', 'replace existing files that are in the way (unreadable, or not signed by the CA in use); backed up first (under --backup-dir, or <root>/var/lib/kubepki/backups)')
+    .option('--force', 'replace existing files that are in the way (unreadable, not signed by the CA in use, or a certificate lacking a name this node needs); backed up first (under --backup-dir, or <root>/var/lib/kubepki/backups)')
     .addOption(backupDirOption())
     .option('--new-ca', 'make new CAs and a new sa.key even though this node belongs to an existing cluster (another etcd member, a shared endpoint, the CA still in kubeconfigs); every node, kubeconfig, the cluster-info ConfigMap and every ServiceAccount token must then follow. Without it, bring the shared files from a healthy control-plane node (kubepki ca export/import)')
     .option('--etcd-initial-cluster <members>', 'the etcd members for a new etcd.yaml, NAME=https://IP:2380,... as `etcdctl member add` prints them (ETCD_INITIAL_CLUSTER): more than this node writes --initial-cluster-state=existing, as kubeadm join does. Default: the members /var/lib/etcd lists; with no etcd data on a node of a cluster with other members, etcd.yaml is not written and the plan says how to re-add the member')

@@ -404,7 +404,7 @@ function checkEtcdSans(input: ClassifyInput): void {
       const node = input.hints.nodeName;
       const key = r.entry.privateKey.location?.file;
       const fix = node && r.entry.subjectCN && r.entry.subjectCN !== node
-        ? `it is another member's certificate (CN ${r.entry.subjectCN}; this node is ${node}), copied with that node's pki directory: move ${l.file}${key ? ` and ${key}` : ''} aside and run kubepki rebuild, which makes this node's own`
+        ? `it is another member's certificate (CN ${r.entry.subjectCN}; this node is ${node}), copied with that node's pki directory: run kubepki rebuild --force, which backs up ${l.file}${key ? ` and ${key}` : ''} (and every other certificate of that node's) and makes this node's own`
         : `renew with --add-san ${missing.map((h) => `${ipVersion(h) ? 'IP' : 'DNS'}:${h}`).join(',')}`;
       r.entry.findings.push({
         code: 'etcd-san-missing', severity: 'error', certificate: r.entry.id, file: l.file,

@@ -261,16 +261,18 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
       if (ca) return c.verifySignedBy(ca);
       return true; // CA certificate recreated from its surviving key: same key, same subject
     };
+    // kubeadm validates a kept certificate against the config and refuses one that lacks a name this node needs
+    // (spec §1.3: a leaf's "attributes are validated against the expected config"): kept, it would make etcd, kube-apiserver
+    // and their clients fail on "x509: certificate is valid for …, not …" (etcd: "IP address mismatch")
+    const missing = crt?.cert ? missingSans(crt.cert, base.sans) : [];
     const problem = !crt ? (key && key.keyOk === false ? `failed to use ${keyPath}: ${key.problem ?? 'not a private key'}; remove it (the pair is then re-created)` : undefined)
       : crt.problem || !crt.cert ? `failed to use ${certPath}: ${crt.problem ?? 'not a certificate'}; remove it (it is then re-created)`
         : !chains(crt.cert) ? `failed to keep ${certPath}: it is not signed by the ${caName} being used${caNew[caName] ? ' (a new CA is being created)' : ''}; remove ${certPath} and ${keyPath} so they are re-created`
           : !key ? `failed to keep ${certPath}: ${keyPath} is missing; remove ${certPath} so the pair is re-created`
             : key.keyOk === false ? `failed to keep ${certPath}: ${keyPath}: ${key.problem ?? 'not a private key'}; remove both so the pair is re-created`
-              : notItsKey(key, crt.cert) ? `failed to keep ${certPath}: ${keyPath} is not its private key (the component refuses the pair: "tls: private key does not match public key"); remove both so the pair is re-created` : undefined;
+              : notItsKey(key, crt.cert) ? `failed to keep ${certPath}: ${keyPath} is not its private key (the component refuses the pair: "tls: private key does not match public key"); remove both so the pair is re-created`
+                : missing.length > 0 ? `failed to keep ${certPath}: it lacks ${missing.join(', ')}, which this node's ${spec.name} certificate must name (kubeadm refuses it too; clients connecting there fail with "x509: certificate is valid for …, not …"); remove ${certPath} and ${keyPath} so they are re-created with them` : undefined;
     if (problem && !force) errors.push(`${problem}, or pass --force to back them up and replace them`);
-    // kubeadm validates kept certificates against the config: say which expected names are missing
-    const missing = crt?.cert ? missingSans(crt.cert, base.sans) : [];
-    if (crt && !problem && missing.length > 0) warnings.push(`${certPath} is kept but lacks ${missing.join(', ')}; remove ${certPath} and ${keyPath} to re-create it with them`);
     if ((crt && !problem) || (problem && !force)) {
       if (crt && !problem && isExpired(crt.cert)) expired.push(certPath);
       items.push({

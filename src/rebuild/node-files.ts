@@ -87,6 +87,35 @@ export function apiServerUrl(fs: NodeFs, flag?: string): { url: string; source: 
   throw new UserError('failed to find the API server address: no admin.conf, kubelet.conf or kube-apiserver manifest on the node', 'pass --control-plane-endpoint HOST:PORT');
 }
 
+/**
+ * Why a `kubeadm join --control-plane` printed for `server` would be refused, or undefined. kubeadm join adds a
+ * control-plane node only to a cluster whose ClusterConfiguration has a controlPlaneEndpoint ("unable to add a new
+ * control plane instance to a cluster that doesn't have a stable controlPlaneEndpoint address"). A kubeadm config
+ * on the node says so for sure; else joiners dialing this node's own advertise address (kubeadm's admin.conf
+ * server when there is no endpoint) make it likely.
+ */
+export function controlPlaneJoinProblem(fs: NodeFs, server: string): string | undefined {
+  const CHECK = "check with kubectl -n kube-system get cm kubeadm-config -o jsonpath='{.data.ClusterConfiguration}' | grep controlPlaneEndpoint";
+  const refusal = '"unable to add a new control plane instance … doesn\'t have a stable controlPlaneEndpoint address"';
+  const FIX = 'if it has none, the cluster needs one first (a load balancer or DNS name as controlPlaneEndpoint in that ConfigMap, and in the SANs of every apiserver certificate)';
+  for (const p of KUBEADM_CONFIG_CANDIDATES) {
+    const t = text(fs, p);
+    if (!t) continue;
+    let cluster: Record<string, unknown> | undefined;
+    try { cluster = parseKubeadmConfig(t, p).cluster; } catch { continue; }
+    if (!cluster) continue;
+    const ep = cluster.controlPlaneEndpoint;
+    if (typeof ep === 'string' && ep.trim()) return undefined;
+    return `${p} has no ClusterConfiguration.controlPlaneEndpoint: kubeadm join --control-plane refuses such a cluster (${refusal}) if the cluster's kubeadm-config ConfigMap has none either (${CHECK}; ${FIX})`;
+  }
+  const m = text(fs, `${MANIFEST_DIR}/kube-apiserver.yaml`);
+  const adv = m ? readManifestFacts(m)?.flags['advertise-address'] : undefined;
+  let host: string;
+  try { host = new URL(server).hostname.replace(/^\[|\]$/g, ''); } catch { return undefined; }
+  if (!adv || host !== adv) return undefined;
+  return `joiners dial ${server}, this node's own address (--advertise-address in ${MANIFEST_DIR}/kube-apiserver.yaml), as kubeadm's admin.conf does when the cluster has no controlPlaneEndpoint: kubeadm join --control-plane then refuses (${refusal}), and every node would depend on this one; ${CHECK}: if it has one, pass it here as --control-plane-endpoint; ${FIX}`;
+}
+
 /** etcd.external client files as the kube-apiserver manifest names them (spec §6 external-etcd-* entries). */
 export function externalEtcdFiles(fs: NodeFs, pki: string): { caFile?: string; certFile?: string; keyFile?: string } | undefined {
   const t = text(fs, `${MANIFEST_DIR}/kube-apiserver.yaml`);
