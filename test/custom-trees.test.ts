@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
-import { execSync, spawn, spawnSync } from 'node:child_process';
+import { execSync, spawnSync } from 'node:child_process';
 import { run } from '../src/cli/main.js';
 import { memoryIo } from '../src/cli/io.js';
 import { readInventory } from '../src/inventory/read.js';
@@ -16,6 +16,7 @@ import { NodeFs } from '../src/fs/node-fs.js';
 import { generateKey, privateKeyPem, publicKeyPem } from '../src/pki/keygen.js';
 import { makeCa, makeLeaf, put, type Made } from './support/trees.js';
 import { openssl, tmpDir, freePort } from './support/fixtures.js';
+import { startEtcd } from './support/etcd.js';
 
 const NOW = new Date('2026-11-23T00:00:00Z');
 const ISSUED = new Date('2026-06-01T00:00:00Z');
@@ -227,33 +228,24 @@ test('a kubespray etcd host that is no control-plane node (/etc/ssl/etcd/ssl and
   for (const k of ['member', 'admin', 'node']) assert.equal(openssl(['verify', '-CAfile', f('ca.pem'), f(`${k}-node1.pem`)]).status, 0, k);
 
   const [clientPort, peerPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
-  const proc = spawn('/usr/bin/etcd', [
+  const etcd = await startEtcd([
     '--name', 'etcd1', '--data-dir', tmpDir('kubepki-kubespray-etcd-data-'),
     '--listen-client-urls', `https://127.0.0.1:${clientPort}`, '--advertise-client-urls', `https://127.0.0.1:${clientPort}`,
     '--listen-peer-urls', `https://127.0.0.1:${peerPort}`, '--initial-advertise-peer-urls', `https://127.0.0.1:${peerPort}`,
     '--initial-cluster', `etcd1=https://127.0.0.1:${peerPort}`, '--listen-metrics-urls', `http://127.0.0.1:${metricsPort}`,
     '--client-cert-auth=true', '--trusted-ca-file', f('ca.pem'), '--cert-file', f('member-node1.pem'), '--key-file', f('member-node1-key.pem'),
     '--peer-client-cert-auth=true', '--peer-trusted-ca-file', f('ca.pem'), '--peer-cert-file', f('member-node1.pem'), '--peer-key-file', f('member-node1-key.pem'),
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  proc.stdout!.on('data', (d) => { log += d; });
-  proc.stderr!.on('data', (d) => { log += d; });
+  ]);
   try {
-    const deadline = Date.now() + 20_000;
-    while (!/ready to serve client requests|serving client requests/i.test(log)) {
-      assert.equal(proc.exitCode, null, log);
-      assert.ok(Date.now() < deadline, log);
-      await new Promise((r) => setTimeout(r, 100));
-    }
     const health = (kind: string) => spawnSync('/usr/bin/etcdctl', [`--endpoints=https://127.0.0.1:${clientPort}`, '--cacert', f('ca.pem'), '--cert', f(`${kind}-node1.pem`), '--key', f(`${kind}-node1-key.pem`),
       '--dial-timeout=3s', '--command-timeout=5s', 'endpoint', 'health'], { encoding: 'utf8', env: { ...process.env, ETCDCTL_API: '3' } });
     for (const kind of ['admin', 'node']) {
       let r = health(kind);
       for (let i = 0; i < 20 && r.status !== 0; i++) { await new Promise((res) => setTimeout(res, 250)); r = health(kind); }
-      assert.equal(r.status, 0, `${kind}: ${r.stdout}${r.stderr}\n${log.slice(-1500)}`);
+      assert.equal(r.status, 0, `${kind}: ${r.stdout}${r.stderr}\n${etcd.log().slice(-1500)}`);
       assert.match(r.stdout + r.stderr, /is healthy/);
     }
   } finally {
-    await new Promise<void>((resolve) => { if (proc.exitCode !== null) resolve(); else { proc.once('exit', () => resolve()); proc.kill('SIGKILL'); } });
+    await etcd.stop();
   }
 });

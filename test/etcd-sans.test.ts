@@ -6,11 +6,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cli, sh, tmp, NOW } from './renew-support.js';
 import { freePort } from './support/fixtures.js';
-
-const ETCD = '/usr/bin/etcd', ETCDCTL = '/usr/bin/etcdctl';
+import { ETCD, ETCDCTL, startEtcd } from './support/etcd.js';
 
 function config(node: string, ip: string): string {
   return [
@@ -23,31 +22,22 @@ function config(node: string, ip: string): string {
 async function etcdAnswersAt(root: string, ip: string): Promise<{ ok: boolean; out: string }> {
   const pki = path.join(root, 'etc/kubernetes/pki/etcd');
   const [client, peer, metrics] = [await freePort(), await freePort(), await freePort()];
-  const proc = spawn(ETCD, [
+  const etcd = await startEtcd([
     '--name', 'cp-2', '--data-dir', tmp('kubepki-etcd-data-'),
     '--listen-client-urls', `https://${ip}:${client}`, '--advertise-client-urls', `https://${ip}:${client}`,
     '--listen-peer-urls', `https://${ip}:${peer}`, '--initial-advertise-peer-urls', `https://${ip}:${peer}`,
     '--initial-cluster', `cp-2=https://${ip}:${peer}`, '--listen-metrics-urls', `http://${ip}:${metrics}`,
     '--client-cert-auth=true', '--trusted-ca-file', path.join(pki, 'ca.crt'), '--cert-file', path.join(pki, 'server.crt'), '--key-file', path.join(pki, 'server.key'),
     '--peer-client-cert-auth=true', '--peer-trusted-ca-file', path.join(pki, 'ca.crt'), '--peer-cert-file', path.join(pki, 'peer.crt'), '--peer-key-file', path.join(pki, 'peer.key'),
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  proc.stdout!.on('data', (d) => { log += d; });
-  proc.stderr!.on('data', (d) => { log += d; });
+  ]);
   try {
-    const deadline = Date.now() + 20_000;
-    while (!/ready to serve client requests|serving client requests/i.test(log)) {
-      if (proc.exitCode !== null) throw new Error(`etcd exited: ${log}`);
-      if (Date.now() > deadline) throw new Error(`etcd did not start: ${log}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
     const r = spawnSync(ETCDCTL, [
       `--endpoints=https://${ip}:${client}`, '--cacert', path.join(pki, 'ca.crt'), '--cert', path.join(pki, 'healthcheck-client.crt'), '--key', path.join(pki, 'healthcheck-client.key'),
       '--dial-timeout=3s', '--command-timeout=5s', 'put', 'kubepki', 'ok',
     ], { encoding: 'utf8', env: { ...process.env, ETCDCTL_API: '3' } });
     return { ok: r.status === 0, out: `${r.stdout}${r.stderr}` };
   } finally {
-    if (proc.exitCode === null) await new Promise<void>((resolve) => { proc.once('exit', () => resolve()); proc.kill('SIGKILL'); });
+    await etcd.stop();
   }
 }
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createPrivateKey } from 'node:crypto';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readInventory } from '../src/inventory/read.js';
 import { NodeFs } from '../src/fs/node-fs.js';
 import { run } from '../src/cli/main.js';
@@ -14,6 +14,7 @@ import { makeK3sTree, makeCa, makeLeaf, put, type Made } from './support/trees.j
 import { Certificate } from '../src/pki/certificate.js';
 import { parsePemBlocks } from '../src/pki/pem.js';
 import { copyFixture, FIXTURES, freePort, NOW, openssl, tmpDir } from './support/fixtures.js';
+import { startEtcd } from './support/etcd.js';
 
 /** A certificate and its key beside it (`x.crt`, `x.key` 0600), as installers write them. */
 function putPair(root: string, crtPath: string, pair: { pem: string; keyPem: string }): void {
@@ -223,21 +224,6 @@ test('kubespray host etcd (systemd, /etc/etcd.env): its member certificate is at
 });
 
 /** A real etcd started as `run` says (flags, environment, working directory), until it serves clients; stopped by the caller. */
-async function startRealEtcd(args: string[], env: Record<string, string>, cwd?: string): Promise<{ log: () => string; stop: () => Promise<void> }> {
-  const proc = spawn('/usr/bin/etcd', args, { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '', ...env }, ...(cwd ? { cwd } : {}) });
-  let log = '';
-  proc.stdout!.on('data', (d) => { log += d; });
-  proc.stderr!.on('data', (d) => { log += d; });
-  const stop = () => new Promise<void>((resolve) => { if (proc.exitCode !== null) return resolve(); proc.once('exit', () => resolve()); proc.kill('SIGKILL'); });
-  const deadline = Date.now() + 20_000;
-  while (!/serving client requests|ready to serve client requests/i.test(log)) {
-    if (proc.exitCode !== null) throw new Error(`etcd exited: ${log}`);
-    if (Date.now() > deadline) { await stop(); throw new Error(`etcd did not start: ${log}`); }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { log: () => log, stop };
-}
-
 test('etcd under systemd with a YAML config (--config-file, or ETCD_CONFIG_FILE in its environment file): the certificates its *-transport-security sections name are read wherever they are and are etcd\'s, so renewing one says systemctl restart etcd; the flags etcd then ignores name nothing; a real etcd serves what the file names', async (t) => {
   const root = copyFixture('kubeadm-1.26');
   fs.rmSync(path.join(root, 'etc/kubernetes/manifests/etcd.yaml'));
@@ -299,8 +285,8 @@ test('etcd under systemd with a YAML config (--config-file, or ETCD_CONFIG_FILE 
     const hostConfig = path.join(tmpDir('kubepki-etcd-conf-'), 'etcd.conf.yml');
     fs.writeFileSync(hostConfig, config(tmpDir('kubepki-etcd-data-'), ports).replaceAll(`${tls}/`, `${path.join(root, tls)}/`));
     const etcd = way === '--config-file'
-      ? await startRealEtcd(['--config-file', hostConfig, ...decoyArgs], { ETCD_PEER_CERT_FILE: path.join(root, 'etc/kubernetes/pki/etcd-decoy.crt') })
-      : await startRealEtcd(decoyArgs, { ETCD_CONFIG_FILE: hostConfig, ETCD_PEER_CERT_FILE: path.join(root, 'etc/kubernetes/pki/etcd-decoy.crt') });
+      ? await startEtcd(['--config-file', hostConfig, ...decoyArgs], { ETCD_PEER_CERT_FILE: path.join(root, 'etc/kubernetes/pki/etcd-decoy.crt') })
+      : await startEtcd(decoyArgs, { ETCD_CONFIG_FILE: hostConfig, ETCD_PEER_CERT_FILE: path.join(root, 'etc/kubernetes/pki/etcd-decoy.crt') });
     try {
       const served = await probeEndpoint('127.0.0.1', ports[0]);
       assert.deepEqual(Buffer.from(served.chain[0]!), Buffer.from(server.der), `${way}: etcd serves ${tls}/server.crt`);
@@ -395,7 +381,7 @@ test('etcd\'s YAML config with a key written twice (a hand-edited file): etcd ke
   if (!fs.existsSync('/usr/bin/etcd')) { t.diagnostic('etcd not installed: real etcd part skipped'); return; }
   const hostConfig = path.join(tmpDir('kubepki-etcd-dup-'), 'etcd.yml');
   fs.writeFileSync(hostConfig, config(tmpDir('kubepki-etcd-data-'), [await freePort(), await freePort()], path.join(root, 'srv/etcd-tls')));
-  const etcd = await startRealEtcd(['--config-file', hostConfig], {});
+  const etcd = await startEtcd(['--config-file', hostConfig], {});
   try {
     assert.match(etcd.log(), new RegExp(`ClientTLS: cert = ${path.join(root, 'srv/etcd-tls/server.crt').replace(/[.]/g, '\\.')},`), etcd.log().slice(-1500));
   } finally {
@@ -458,7 +444,7 @@ test('kubeadm\'s etcd static pod given --config-file (or ETCD_CONFIG_FILE in its
   fs.writeFileSync(hostConfig, config(tmpDir('kubepki-etcd-data-'), ports).replaceAll(`${tls}/`, `${path.join(root, tls)}/`));
   const podArgs = /- command:\n((?: {4}- .*\n)+)/.exec(kubeadms)![1]!.split('\n').filter(Boolean).map((l) => l.replace(/^ {4}- /, '').replaceAll('=/etc/kubernetes/', `=${root}/etc/kubernetes/`)).slice(1);
   assert.ok(podArgs.includes(`--cert-file=${root}/etc/kubernetes/pki/etcd/server.crt`), podArgs.join(' '));
-  const etcd = await startRealEtcd(['--config-file', hostConfig, ...podArgs], {});
+  const etcd = await startEtcd(['--config-file', hostConfig, ...podArgs], {});
   try {
     const { probeEndpoint } = await import('../src/probe/probe.js');
     const served = await probeEndpoint('127.0.0.1', ports[0]);
@@ -469,7 +455,11 @@ test('kubeadm\'s etcd static pod given --config-file (or ETCD_CONFIG_FILE in its
   }
 });
 
-test('etcd under systemd given a relative config file (--config-file etcd.yml, ETCD_CONFIG_FILE=etcd.yml) opens it from the unit\'s WorkingDirectory= (`/` without one, `~` root\'s home): that file inside --root is followed, its certificates are etcd\'s and renewing one restarts etcd; a real etcd opens a relative --config-file from its working directory', async (t) => {
+/**
+ * A kubeadm node whose etcd runs outside a static pod from a YAML config file: etcd's CA and serving pair in
+ * /srv/etcd-tls (which the config names), and a decoy pair in the PKI that only ignored flags or variables name.
+ */
+async function etcdConfigNode(): Promise<{ root: string; server: Awaited<ReturnType<typeof makeLeaf>>; tls: string; config: (ports: [number, number], dir: string) => string }> {
   const root = copyFixture('kubeadm-1.26');
   fs.rmSync(path.join(root, 'etc/kubernetes/manifests/etcd.yaml'));
   const issued = new Date('2026-01-01T00:00:00Z');
@@ -487,6 +477,11 @@ test('etcd under systemd given a relative config file (--config-file etcd.yml, E
     `initial-cluster: n1=http://127.0.0.1:${ports[1]}`,
     'client-transport-security:', `  cert-file: ${tls}/server.crt`, `  key-file: ${tls}/server.key`, `  trusted-ca-file: ${tls}/ca.crt`, '',
   ].join('\n');
+  return { root, server, tls, config };
+}
+
+test('etcd under systemd given a relative config file (--config-file etcd.yml, ETCD_CONFIG_FILE=etcd.yml) opens it from the unit\'s WorkingDirectory= (`/` without one, `~` root\'s home): that file inside --root is followed, its certificates are etcd\'s and renewing one restarts etcd; a real etcd opens a relative --config-file from its working directory', async (t) => {
+  const { root, server, tls, config } = await etcdConfigNode();
   const ignored = '--cert-file=/etc/kubernetes/pki/etcd-decoy.crt --key-file=/etc/kubernetes/pki/etcd-decoy.key';
   const ways: Record<string, { unit: string; config: string }> = {
     'WorkingDirectory=/var/lib/etcd, --config-file ../../../etc/etcd/etcd.yml': { unit: `WorkingDirectory=/var/lib/etcd\nExecStart=/usr/bin/etcd --config-file ../../../etc/etcd/etcd.yml ${ignored}`, config: '/etc/etcd/etcd.yml' },
@@ -528,7 +523,7 @@ test('etcd under systemd given a relative config file (--config-file etcd.yml, E
   const dir = tmpDir('kubepki-etcd-cwd-');
   fs.writeFileSync(path.join(dir, 'etcd.yml'), config(ports, tmpDir('kubepki-etcd-data-')).replaceAll(`${tls}/`, `${path.join(root, tls)}/`));
   const decoyArgs = ['--cert-file', path.join(root, 'etc/kubernetes/pki/etcd-decoy.crt'), '--key-file', path.join(root, 'etc/kubernetes/pki/etcd-decoy.key')];
-  const etcd = await startRealEtcd(['--config-file', 'etcd.yml', ...decoyArgs], {}, dir);
+  const etcd = await startEtcd(['--config-file', 'etcd.yml', ...decoyArgs], {}, dir);
   try {
     const { probeEndpoint } = await import('../src/probe/probe.js');
     const served = await probeEndpoint('127.0.0.1', ports[0]);
@@ -540,23 +535,7 @@ test('etcd under systemd given a relative config file (--config-file etcd.yml, E
 });
 
 test('etcd\'s environment file found without a unit naming it (/etc/default/etcd, /etc/etcd/etcd.conf: a copy of /etc, etcd started by a script) that sets ETCD_CONFIG_FILE: etcd reads that config file and ignores its ETCD_* variables, so the certificates the file names are etcd\'s and ETCD_CERT_FILE\'s is not; a real etcd given that environment serves what the file names', async (t) => {
-  const root = copyFixture('kubeadm-1.26');
-  fs.rmSync(path.join(root, 'etc/kubernetes/manifests/etcd.yaml'));
-  const issued = new Date('2026-01-01T00:00:00Z');
-  const ca = await makeCa('etcd-ca', issued, 3650, 'rsa-2048');
-  const server = await makeLeaf(ca, 'etcd-server', { eku: ['serverAuth', 'clientAuth'], sans: [{ type: 'ip', value: '127.0.0.1' }], notBefore: issued, days: 365, keyType: 'rsa-2048' });
-  const decoy = await makeLeaf(ca, 'etcd-decoy', { eku: ['serverAuth', 'clientAuth'], sans: [{ type: 'ip', value: '127.0.0.1' }], notBefore: issued, days: 365, keyType: 'rsa-2048' });
-  const tls = '/srv/etcd-tls';
-  putPair(root, `${tls}/ca.crt`, ca);
-  putPair(root, `${tls}/server.crt`, server);
-  putPair(root, '/etc/kubernetes/pki/etcd-decoy.crt', decoy);
-  const config = (ports: [number, number], dir: string) => [
-    'name: n1', `data-dir: ${dir}`,
-    `listen-client-urls: https://127.0.0.1:${ports[0]}`, `advertise-client-urls: https://127.0.0.1:${ports[0]}`,
-    `listen-peer-urls: http://127.0.0.1:${ports[1]}`, `initial-advertise-peer-urls: http://127.0.0.1:${ports[1]}`,
-    `initial-cluster: n1=http://127.0.0.1:${ports[1]}`,
-    'client-transport-security:', `  cert-file: ${tls}/server.crt`, `  key-file: ${tls}/server.key`, `  trusted-ca-file: ${tls}/ca.crt`, '',
-  ].join('\n');
+  const { root, server, tls, config } = await etcdConfigNode();
   // (not /etc/etcd/etcd.conf.yml, which kubepki reads anyway)
   put(root, '/etc/etcd/server.yml', config([2379, 2380], '/var/lib/etcd'));
   const decoyVars = 'ETCD_CERT_FILE=/etc/kubernetes/pki/etcd-decoy.crt\nETCD_KEY_FILE=/etc/kubernetes/pki/etcd-decoy.key\n';
@@ -590,7 +569,7 @@ test('etcd\'s environment file found without a unit naming it (/etc/default/etcd
   const ports: [number, number] = [await freePort(), await freePort()];
   const hostConfig = path.join(tmpDir('kubepki-etcd-conf-'), 'server.yml');
   fs.writeFileSync(hostConfig, config(ports, tmpDir('kubepki-etcd-data-')).replaceAll(`${tls}/`, `${path.join(root, tls)}/`));
-  const etcd = await startRealEtcd([], { ETCD_CONFIG_FILE: hostConfig, ETCD_CERT_FILE: path.join(root, 'etc/kubernetes/pki/etcd-decoy.crt'), ETCD_KEY_FILE: path.join(root, 'etc/kubernetes/pki/etcd-decoy.key') });
+  const etcd = await startEtcd([], { ETCD_CONFIG_FILE: hostConfig, ETCD_CERT_FILE: path.join(root, 'etc/kubernetes/pki/etcd-decoy.crt'), ETCD_KEY_FILE: path.join(root, 'etc/kubernetes/pki/etcd-decoy.key') });
   try {
     const { probeEndpoint } = await import('../src/probe/probe.js');
     const served = await probeEndpoint('127.0.0.1', ports[0]);
