@@ -175,3 +175,19 @@ test('an e-mail constraint naming a mailbox matches its local part exactly and i
     assert.equal(ours, opensslVerifies(caDir, crt), `${mail}: kubepki says ${ours ? 'inside' : 'outside'}`);
   });
 });
+
+test('inspect -o full shows a CA\'s nameConstraints as openssl x509 -text does (each permitted and excluded subtree), not as hex under 2.5.29.30', async () => {
+  const dir = tmp();
+  makeCa(dir, 'nameConstraints=critical,permitted;DNS:.example.com,permitted;IP:10.0.0.0/255.0.0.0,excluded;DNS:secret.example.com,excluded;email:.bad.example');
+  const r = await cli(['inspect', `${dir}/ca.crt`, '-o', 'full']);
+  assert.equal(r.err, '');
+  assert.doesNotMatch(r.out, /2\.5\.29\.30/);
+  // openssl's view, subtree by subtree, in its order
+  const want = o('x509', '-in', `${dir}/ca.crt`, '-noout', '-ext', 'nameConstraints');
+  const section = (label: string) => (new RegExp(`${label}:\\n((?: {6}\\S.*\\n)+)`).exec(want)?.[1] ?? '').trim().split(/\n\s*/);
+  const permitted = section('Permitted'), excluded = section('Excluded');
+  assert.deepEqual(permitted, ['DNS:.example.com', 'IP:10.0.0.0/255.0.0.0'], want);
+  assert.deepEqual(excluded, ['DNS:secret.example.com', 'email:.bad.example'], want);
+  const block = /Name Constraints: critical\n((?: {8}.*\n)+)/.exec(r.out)?.[1] ?? r.out;
+  assert.deepEqual(block.trim().split('\n').map((l) => l.trim()), [...permitted.map((p) => `Permitted: ${p}`), ...excluded.map((p) => `Excluded: ${p}`)], r.out);
+});

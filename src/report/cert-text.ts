@@ -75,5 +75,20 @@ export async function renderCertFull(pem: string): Promise<string> {
   const x509 = await import('@peculiar/x509');
   // names the library leaves as bare OIDs, as openssl x509 -text prints them (an Ed25519 key and signature)
   Object.assign(x509.OidSerializer.items, { '1.3.101.112': 'ED25519', '1.3.101.113': 'ED448' });
+  // the library has no class for nameConstraints and printed a CA's constraints as bare hex under
+  // "2.5.29.30": show the permitted and excluded subtrees as openssl x509 -text does
+  const { NAME_CONSTRAINTS_OID, parseNameConstraints, constraintText } = await import('../pki/name-constraints.js');
+  class NameConstraintsExtension extends x509.Extension {
+    static override NAME = 'Name Constraints';
+    override toTextObject(): InstanceType<typeof x509.TextObject> {
+      const nc = parseNameConstraints(new Uint8Array(this.value));
+      if (!nc) return super.toTextObject();
+      const obj = this.toTextObjectWithoutValue();
+      if (nc.permitted.length) obj['Permitted'] = nc.permitted.map((t) => new x509.TextObject('', {}, constraintText(t)));
+      if (nc.excluded.length) obj['Excluded'] = nc.excluded.map((t) => new x509.TextObject('', {}, constraintText(t)));
+      return obj;
+    }
+  }
+  x509.ExtensionFactory.register(NAME_CONSTRAINTS_OID, NameConstraintsExtension);
   return new x509.X509Certificate(pem).toString('text') + '\n';
 }
