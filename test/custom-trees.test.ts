@@ -16,7 +16,7 @@ import { NodeFs } from '../src/fs/node-fs.js';
 import { generateKey, privateKeyPem, publicKeyPem } from '../src/pki/keygen.js';
 import { makeCa, makeLeaf, put, type Made } from './support/trees.js';
 import { openssl, tmpDir, freePort } from './support/fixtures.js';
-import { startEtcd } from './support/etcd.js';
+import { runEtcd } from './support/etcd.js';
 
 const NOW = new Date('2026-11-23T00:00:00Z');
 const ISSUED = new Date('2026-06-01T00:00:00Z');
@@ -228,7 +228,7 @@ test('a kubespray etcd host that is no control-plane node (/etc/ssl/etcd/ssl and
   for (const k of ['member', 'admin', 'node']) assert.equal(openssl(['verify', '-CAfile', f('ca.pem'), f(`${k}-node1.pem`)]).status, 0, k);
 
   const [clientPort, peerPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
-  const etcd = await startEtcd([
+  const etcd = await runEtcd([
     '--name', 'etcd1', '--data-dir', tmpDir('kubepki-kubespray-etcd-data-'),
     '--listen-client-urls', `https://127.0.0.1:${clientPort}`, '--advertise-client-urls', `https://127.0.0.1:${clientPort}`,
     '--listen-peer-urls', `https://127.0.0.1:${peerPort}`, '--initial-advertise-peer-urls', `https://127.0.0.1:${peerPort}`,

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { cli, sh, tmp, NOW } from './renew-support.js';
 import { freePort } from './support/fixtures.js';
-import { ETCD, ETCDCTL, startEtcd } from './support/etcd.js';
+import { ETCD, ETCDCTL, runEtcd } from './support/etcd.js';
 
 function config(node: string, ip: string): string {
   return [
@@ -22,7 +22,7 @@ function config(node: string, ip: string): string {
 async function etcdAnswersAt(root: string, ip: string): Promise<{ ok: boolean; out: string }> {
   const pki = path.join(root, 'etc/kubernetes/pki/etcd');
   const [client, peer, metrics] = [await freePort(), await freePort(), await freePort()];
-  const etcd = await startEtcd([
+  const etcd = await runEtcd([
     '--name', 'cp-2', '--data-dir', tmp('kubepki-etcd-data-'),
     '--listen-client-urls', `https://${ip}:${client}`, '--advertise-client-urls', `https://${ip}:${client}`,
     '--listen-peer-urls', `https://${ip}:${peer}`, '--initial-advertise-peer-urls', `https://${ip}:${peer}`,

@@ -14,7 +14,7 @@ import { makeK3sTree, makeCa, makeLeaf, put, type Made } from './support/trees.j
 import { Certificate } from '../src/pki/certificate.js';
 import { parsePemBlocks } from '../src/pki/pem.js';
 import { copyFixture, FIXTURES, freePort, NOW, openssl, tmpDir } from './support/fixtures.js';
-import { startEtcd } from './support/etcd.js';
+import { runEtcd } from './support/etcd.js';
 
 /** A certificate and its key beside it (`x.crt`, `x.key` 0600), as installers write them. */
 function putPair(root: string, crtPath: string, pair: { pem: string; keyPem: string }): void {
@@ -285,8 +285,8 @@ test('etcd under systemd with a YAML config (--config-file, or ETCD_CONFIG_FILE 
     const hostConfig = path.join(tmpDir('kubepki-etcd-conf-'), 'etcd.conf.yml');
     fs.writeFileSync(hostConfig, config(tmpDir('kubepki-etcd-data-'), ports).replaceAll(`${tls}/`, `${path.join(root, tls)}/`));
     const etcd = way === '--config-file'
-      ? await startEtcd(['--config-file', hostConfig, ...decoyArgs], { ETCD_PEER_CERT_FILE: path.join(root, 'etc/kubernetes/pki/etcd-decoy.crt') })
-      : await startEtcd(decoyArgs, { ETCD_CONFIG_FILE: hostConfig, ETCD_PEER_CERT_FILE: path.join(root, 'etc/kubernetes/pki/etcd-decoy.crt') });
+      ? await runEtcd(['--config-file', hostConfig, ...decoyArgs], { ETCD_PEER_CERT_FILE: path.join(root, 'etc/kubernetes/pki/etcd-decoy.crt') })
+      : await runEtcd(decoyArgs, { ETCD_CONFIG_FILE: hostConfig, ETCD_PEER_CERT_FILE: path.join(root, 'etc/kubernetes/pki/etcd-decoy.crt') });
     try {
       const served = await probeEndpoint('127.0.0.1', ports[0]);
       assert.deepEqual(Buffer.from(served.chain[0]!), Buffer.from(server.der), `${way}: etcd serves ${tls}/server.crt`);
@@ -381,7 +381,7 @@ test('etcd\'s YAML config with a key written twice (a hand-edited file): etcd ke
   if (!fs.existsSync('/usr/bin/etcd')) { t.diagnostic('etcd not installed: real etcd part skipped'); return; }
   const hostConfig = path.join(tmpDir('kubepki-etcd-dup-'), 'etcd.yml');
   fs.writeFileSync(hostConfig, config(tmpDir('kubepki-etcd-data-'), [await freePort(), await freePort()], path.join(root, 'srv/etcd-tls')));
-  const etcd = await startEtcd(['--config-file', hostConfig], {});
+  const etcd = await runEtcd(['--config-file', hostConfig], {});
   try {
     assert.match(etcd.log(), new RegExp(`ClientTLS: cert = ${path.join(root, 'srv/etcd-tls/server.crt').replace(/[.]/g, '\\.')},`), etcd.log().slice(-1500));
   } finally {
@@ -444,7 +444,7 @@ test('kubeadm\'s etcd static pod given --config-file (or ETCD_CONFIG_FILE in its
   fs.writeFileSync(hostConfig, config(tmpDir('kubepki-etcd-data-'), ports).replaceAll(`${tls}/`, `${path.join(root, tls)}/`));
   const podArgs = /- command:\n((?: {4}- .*\n)+)/.exec(kubeadms)![1]!.split('\n').filter(Boolean).map((l) => l.replace(/^ {4}- /, '').replaceAll('=/etc/kubernetes/', `=${root}/etc/kubernetes/`)).slice(1);
   assert.ok(podArgs.includes(`--cert-file=${root}/etc/kubernetes/pki/etcd/server.crt`), podArgs.join(' '));
-  const etcd = await startEtcd(['--config-file', hostConfig, ...podArgs], {});
+  const etcd = await runEtcd(['--config-file', hostConfig, ...podArgs], {});
   try {
     const { probeEndpoint } = await import('../src/probe/probe.js');
     const served = await probeEndpoint('127.0.0.1', ports[0]);
@@ -523,7 +523,7 @@ test('etcd under systemd given a relative config file (--config-file etcd.yml, E
   const dir = tmpDir('kubepki-etcd-cwd-');
   fs.writeFileSync(path.join(dir, 'etcd.yml'), config(ports, tmpDir('kubepki-etcd-data-')).replaceAll(`${tls}/`, `${path.join(root, tls)}/`));
   const decoyArgs = ['--cert-file', path.join(root, 'etc/kubernetes/pki/etcd-decoy.crt'), '--key-file', path.join(root, 'etc/kubernetes/pki/etcd-decoy.key')];
-  const etcd = await startEtcd(['--config-file', 'etcd.yml', ...decoyArgs], {}, dir);
+  const etcd = await runEtcd(['--config-file', 'etcd.yml', ...decoyArgs], {}, dir);
   try {
     const { probeEndpoint } = await import('../src/probe/probe.js');
     const served = await probeEndpoint('127.0.0.1', ports[0]);
@@ -569,7 +569,7 @@ test('etcd\'s environment file found without a unit naming it (/etc/default/etcd
   const ports: [number, number] = [await freePort(), await freePort()];
   const hostConfig = path.join(tmpDir('kubepki-etcd-conf-'), 'server.yml');
   fs.writeFileSync(hostConfig, config(ports, tmpDir('kubepki-etcd-data-')).replaceAll(`${tls}/`, `${path.join(root, tls)}/`));
-  const etcd = await startEtcd([], { ETCD_CONFIG_FILE: hostConfig, ETCD_CERT_FILE: path.join(root, 'etc/kubernetes/pki/etcd-decoy.crt'), ETCD_KEY_FILE: path.join(root, 'etc/kubernetes/pki/etcd-decoy.key') });
+  const etcd = await runEtcd([], { ETCD_CONFIG_FILE: hostConfig, ETCD_CERT_FILE: path.join(root, 'etc/kubernetes/pki/etcd-decoy.crt'), ETCD_KEY_FILE: path.join(root, 'etc/kubernetes/pki/etcd-decoy.key') });
   try {
     const { probeEndpoint } = await import('../src/probe/probe.js');
     const served = await probeEndpoint('127.0.0.1', ports[0]);

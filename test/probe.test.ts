@@ -2,7 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
 import { run } from '../src/cli/main.js';
 import { memoryIo } from '../src/cli/io.js';
@@ -10,9 +9,10 @@ import { Certificate } from '../src/pki/certificate.js';
 import { parsePemBlocks } from '../src/pki/pem.js';
 import { issueCertificate, pemOf } from '../src/pki/sign.js';
 import { copyFixture, freePort, tmpDir, which } from './support/fixtures.js';
+import { runEtcd } from './support/etcd.js';
 
 /** Start a real etcd serving the tree's etcd/server certificate with client-certificate auth. */
-async function startEtcd(root: string): Promise<{ proc: ChildProcess; port: number; stop: () => void }> {
+async function startEtcd(root: string): Promise<{ port: number; stop: () => Promise<void> }> {
   // etcd reads its own copy of the files: it re-reads its serving certificate on every handshake,
   // so "renewed on disk but still served" is modelled by renewing the tree kubepki compares with,
   // as for kube-apiserver's front-proxy-client, which is read once at start (seed 002).
@@ -20,23 +20,15 @@ async function startEtcd(root: string): Promise<{ proc: ChildProcess; port: numb
   fs.cpSync(path.join(root, 'etc/kubernetes/pki/etcd'), pki, { recursive: true });
   const [port, peer] = [await freePort(), await freePort()];
   const data = tmpDir('kubepki-etcd-');
-  const proc = spawn('etcd', [
+  const etcd = await runEtcd([
     '--name', 'cp-1', '--data-dir', data,
     '--listen-client-urls', `https://127.0.0.1:${port}`, '--advertise-client-urls', `https://127.0.0.1:${port}`,
     '--listen-peer-urls', `http://127.0.0.1:${peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${peer}`,
     '--initial-cluster', `cp-1=http://127.0.0.1:${peer}`,
     '--cert-file', path.join(pki, 'server.crt'), '--key-file', path.join(pki, 'server.key'),
     '--client-cert-auth', '--trusted-ca-file', path.join(pki, 'ca.crt'),
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  proc.stderr!.on('data', (d) => { log += d; });
-  proc.stdout!.on('data', (d) => { log += d; });
-  const deadline = Date.now() + 20000;
-  while (!/ready to serve client requests/.test(log)) {
-    if (Date.now() > deadline || proc.exitCode !== null) { proc.kill('SIGKILL'); throw new Error(`etcd did not start:\n${log}`); }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { proc, port, stop: () => { proc.kill('SIGKILL'); fs.rmSync(data, { recursive: true, force: true }); fs.rmSync(pki, { recursive: true, force: true }); } };
+  ]);
+  return { port, stop: async () => { await etcd.stop(); fs.rmSync(data, { recursive: true, force: true }); fs.rmSync(pki, { recursive: true, force: true }); } };
 }
 
 test('probe against a real etcd: the served chain, "matches disk", then "stale" after the file on disk is replaced', { skip: which('etcd') ? false : 'etcd is not installed (apt-get install etcd-server)' }, async () => {
@@ -81,7 +73,7 @@ test('probe against a real etcd: the served chain, "matches disk", then "stale" 
     await run(['probe', `127.0.0.1:${etcd.port}`, '--root', root, '--now', '2026-11-23', '-o', 'json'], json);
     assert.equal(JSON.parse(json.out).comparison.verdict, 'stale');
   } finally {
-    etcd.stop();
+    await etcd.stop();
   }
 });
 

@@ -85,7 +85,7 @@ test('HA second control plane with only pki/ wiped: rebuild refuses new CAs and 
   // --new-ca: the operator's explicit choice, with what must follow
   const nc = await cli('rebuild', '--root', haSecondNodeWithoutPki(), '--now', NOW, '--dry-run', '--force', '--new-ca');
   assert.equal(nc.code, 0, nc.err);
-  assert.match(nc.out, /--new-ca: a new cluster CA, front-proxy CA, etcd CA and sa\.key\/sa\.pub although this node belongs to an existing cluster .*every node, kubeconfig, the cluster-info ConfigMap and every ServiceAccount token must follow/);
+  assert.match(nc.out, /--new-ca: a new cluster CA, front-proxy CA, etcd CA and sa\.key\/sa\.pub although this node belongs to an existing cluster .*every node, kubeconfig, the cluster-info ConfigMap, every other kube-apiserver .*, every other etcd member .* and every ServiceAccount token must follow/);
   const help = await cli('rebuild', '--help');
   assert.match(help.out.replace(/\s+/g, ' '), /--new-ca .*every node, kubeconfig, the cluster-info ConfigMap and every ServiceAccount token must then follow/);
 });

@@ -491,6 +491,22 @@ function etcdMembership(s: RebuildSettings, ev: ClusterEvidence, entries: Return
   return undefined;
 }
 
+/**
+ * What must follow each new shared item beyond this node: the cluster CA is trusted by every node,
+ * kubeconfig and cluster-info, sa.key by every ServiceAccount token; the etcd and front-proxy CAs only by
+ * the other control-plane nodes (etcd members, kube-apiservers) and aggregated API servers.
+ */
+const FOLLOWERS: Record<string, string[]> = {
+  ca: ['every node', 'kubeconfig', 'the cluster-info ConfigMap'],
+  sa: ['every ServiceAccount token'],
+  'etcd-ca': ['every other etcd member and kube-apiserver (their etcd certificates)'],
+  'front-proxy-ca': ['every other kube-apiserver and the aggregated API servers (requestheader CA)'],
+};
+
+function mustFollow(fresh: string[]): string {
+  return listOf([...new Set(fresh.flatMap((n) => FOLLOWERS[n] ?? []))]);
+}
+
 const SHARED_LABELS: Record<string, string> = { ca: 'cluster CA', 'front-proxy-ca': 'front-proxy CA', 'etcd-ca': 'etcd CA', sa: 'sa.key/sa.pub' };
 
 const CONSEQUENCES: Record<string, string> = {
@@ -529,7 +545,7 @@ function sharedMaterialCheck(items: RebuildItem[], ev: ClusterEvidence, newCa: b
   if (caNote && blocked.some((n) => n === 'ca' || n === 'sa')) reasons.push(caNote);
   const what = listOf(blocked.map((n) => SHARED_LABELS[n] ?? n));
   if (newCa) {
-    warnings.push(`--new-ca: a new ${what} although this node belongs to an existing cluster (${reasons.join('; ')}): every node, kubeconfig, the cluster-info ConfigMap and every ServiceAccount token must follow`);
+    warnings.push(`--new-ca: a new ${what} although this node belongs to an existing cluster (${reasons.join('; ')}): ${mustFollow(blocked)} must follow`);
     return undefined;
   }
   if (ev.kubeletClient && blocked.includes('ca') && copies.length === 0) reasons.push(`${short(ev.kubeletClient.path)} was issued by ${ev.kubeletClient.cert.issuerString}`);

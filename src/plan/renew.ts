@@ -389,7 +389,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       const saReaders = kind === 'ca' ? [] : serviceAccountKeyReaders(c, inv);
       if (weakRsa && kind !== 'ca' && saReaders.length === 0) notes.push(`new key RSA 2048, not RSA ${c.keySize}: kubepki makes no RSA key under 2048 bits`);
       if (goUnusable && kind !== 'ca' && saReaders.length === 0) notes.push(`new key ${goUnusable.label}, not ${c.keyAlgorithm}${c.curve ? ` ${c.curve}` : ` ${c.keySize}`}: Go programs (kube-apiserver, etcd, kubectl) cannot use that key`);
-      if (kind === 'ca') notes.push('CA keeps its key: a new CA key would invalidate every certificate it signed (use `kubepki rebuild` for that)');
+      if (kind === 'ca') notes.push(newCaKeyNote(c));
       else if (saReaders.length > 0) notes.push(`keeps its key: it is the ServiceAccount token key (${saReaders.join(', ')} ${saReaders.length > 1 ? 'sign and verify' : 'use'} every token with it): a new key would invalidate every ServiceAccount token in the cluster`);
       else if (!keyType) warnings.push(`${c.name}: cannot generate a ${c.keyAlgorithm} ${c.keySize} key; keeping the old key`);
       else if (c.privateKey.location?.kind === 'der') warnings.push(`${c.name}: its key ${c.privateKey.location.file} is bare DER; keeping the old key (convert it to PEM to renew it with --new-key)`);
@@ -863,6 +863,19 @@ function nameConstraintsOf(ca: CertEntry): NameConstraints | undefined {
   try { der = parsePemBlocks(ca.pem).find((b) => b.label === 'CERTIFICATE')?.der; } catch { return undefined; }
   const ext = der && new Certificate(der).extension(NAME_CONSTRAINTS_OID);
   return ext ? parseNameConstraints(ext.value) : undefined;
+}
+
+/**
+ * `renew ca --new-key` keeps the CA's key; the note says how a new one is made. `kubepki rebuild` alone keeps
+ * a CA whose files are there, so on a kubeadm node the CA's files go aside first and --new-ca --force then
+ * makes the CA, re-signs what the old one signed here and lists what must follow beyond this node.
+ */
+function newCaKeyNote(c: CertEntry): string {
+  const lead = 'CA keeps its key: a new CA key would invalidate every certificate it signed';
+  const key = c.privateKey.location?.file;
+  if (c.layout !== 'kubeadm' || !key || c.location.kind !== 'pem') return `${lead} (kubepki makes a new CA only on a kubeadm node, with \`kubepki rebuild --new-ca\`)`;
+  const crt = c.location.file;
+  return `${lead}; for a new one on this kubeadm node: \`mkdir -p /root/kubepki-old-${c.name} && mv ${crt} ${key} /root/kubepki-old-${c.name}/\` then \`kubepki rebuild --new-ca --force\` (\`kubepki rebuild\` alone keeps this CA; --dry-run first shows what it re-signs and what must follow on the other nodes)`;
 }
 
 /** A serial as `check`, openssl and `Certificate.serialHex` print it: lowercase hex in whole octets (a leading 0 kept). */

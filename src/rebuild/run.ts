@@ -15,6 +15,9 @@ import { writeRebuildFiles, type WriteResult } from './write.js';
 import type { SettingsSource } from './settings.js';
 import type { generateKey } from '../pki/keygen.js';
 import type { NodeLock } from '../apply/transaction.js';
+import type { PlanRestart } from '../plan/types.js';
+import { restartsForFiles } from '../plan/renew.js';
+import { readInventory } from '../inventory/read.js';
 
 export interface RebuildOptions {
   fs: NodeFs;
@@ -54,6 +57,7 @@ export async function rebuild(o: RebuildOptions): Promise<RebuildResult> {
   if (plan.refusal) throw new UserError(plan.refusal.message, plan.refusal.hint);
   plan.warnings.unshift(...gathered.warnings);
   addKubeletFollowUp(o.fs, plan, gathered);
+  addRestartFollowUps(o.fs, plan, o.now);
   if (o.dryRun) return { gathered, plan };
   if (plan.errors.length > 0) {
     throw new UserError(
@@ -64,6 +68,25 @@ export async function rebuild(o: RebuildOptions): Promise<RebuildResult> {
   const output = await executeRebuild({ fs: o.fs, plan, settings: gathered.settings, generate: o.generate });
   const written = await writeRebuildFiles(o.fs, output.files, o.now, o.backupRoot, { lock: o.lock, onStep: o.onStep });
   return { gathered, plan, output, written };
+}
+
+/**
+ * Files replaced (--force) or made anew under components that may be running: each keeps what it loaded
+ * (etcd its trusted CA, kube-apiserver its etcd client certificate) until it restarts, and restarting the
+ * kubelet does not restart a static pod whose manifest is unchanged. The restarts, with the commands renew
+ * prints, for the components whose manifests, flags or configs name those files.
+ */
+function addRestartFollowUps(fs: NodeFs, plan: RebuildPlan, now: Date): void {
+  const files = plan.items.filter((i) => i.action !== 'keep').flatMap((i) =>
+    i.kind === 'manifest' ? [] : i.kind === 'kubeconfig' ? [i.path] : i.kind === 'sa' ? [i.keyPath, i.pubPath] : [i.certPath, i.keyPath]);
+  if (files.length === 0) return;
+  let restarts: PlanRestart[];
+  try { restarts = restartsForFiles(readInventory({ fs, now }), files); } catch { return; }
+  if (restarts.length === 0) return;
+  const generic = plan.followUps.findIndex((f) => f.startsWith('restart the kubelet (`systemctl restart kubelet`) so it starts the static pods'));
+  if (generic >= 0) plan.followUps.splice(generic, 1);
+  plan.followUps.push('components already running keep the files they loaded until they restart (etcd its trusted CA, kube-apiserver its client certificates), and restarting the kubelet does not restart a static pod whose manifest is unchanged: restart each of them');
+  for (const r of restarts) plan.followUps.push(`${r.component} (reads ${r.because.join(', ')}): ${r.command}`);
 }
 
 /** A surviving kubelet client certificate from the old CA must be replaced too. */
