@@ -8,6 +8,8 @@ export interface NameAttribute {
   /** short name (CN, O, OU, C, …) or the OID when unknown */
   type: string;
   value: string;
+  /** index of the RDN (the SET) the attribute belongs to: attributes with the same index form one multi-valued RDN (absent: an RDN of its own) */
+  rdn?: number;
 }
 
 export interface GeneralName {
@@ -327,21 +329,36 @@ export function derToPem(der: Uint8Array, label: string): string {
 export function parseName(raw: Uint8Array): NameAttribute[] {
   const seq = readTlv(raw, 0);
   const out: NameAttribute[] = [];
+  let rdn = 0;
   for (const set of children(raw, seq)) {
     for (const atv of children(raw, set)) {
       const [oidT, valT] = children(raw, atv);
       if (!oidT || !valT) throw new DerError('bad name attribute');
       const oid = decodeOid(raw, oidT);
-      out.push({ oid, type: NAME_TYPES[oid] ?? oid, value: decodeString(raw, valT) });
+      out.push({ oid, type: NAME_TYPES[oid] ?? oid, value: decodeString(raw, valT), rdn });
     }
+    rdn++;
   }
   return out;
 }
 
-/** `CN=kubernetes, O=system:masters` in DER order, as `openssl x509 -subject` lists them. */
+/**
+ * `O=system:masters, CN=kubernetes` in DER order, as `openssl x509 -subject` lists them; the
+ * attributes of one multi-valued RDN are joined with ` + ` (`CN=a + O=b`), as openssl does.
+ */
 export function nameToString(attrs: NameAttribute[]): string {
-  return attrs.map((a) => `${a.type}=${a.value}`).join(', ');
+  let out = '';
+  for (let i = 0; i < attrs.length; i++) {
+    const a = attrs[i]!;
+    if (i > 0) out += a.rdn !== undefined && a.rdn === attrs[i - 1]!.rdn ? RDN_PLUS : RDN_COMMA;
+    out += `${a.type}=${a.value}`;
+  }
+  return out;
 }
+
+/** What `nameToString` puts between two RDNs, and between two attributes of one RDN. */
+export const RDN_COMMA = ', ';
+export const RDN_PLUS = ' + ';
 
 export function parseGeneralNames(value: Uint8Array): GeneralName[] {
   const seq = readTlv(value, 0);
