@@ -76,7 +76,8 @@ export const CURVES: Record<string, [string, number]> = {
   '1.3.36.3.3.2.8.1.1.13': ['brainpoolP512r1', 512],
 };
 
-const SIG_HASH: Record<string, string | null> = {
+/** Signature algorithm OID → the hash node:crypto verifies it with (null: none, Ed25519/Ed448). */
+export const SIG_HASH: Record<string, string | null> = {
   '1.2.840.113549.1.1.5': 'sha1', '1.2.840.113549.1.1.11': 'sha256', '1.2.840.113549.1.1.12': 'sha384',
   '1.2.840.113549.1.1.13': 'sha512', '1.2.840.113549.1.1.14': 'sha224',
   '1.2.840.10045.4.1': 'sha1', '1.2.840.10045.4.3.2': 'sha256', '1.2.840.10045.4.3.3': 'sha384', '1.2.840.10045.4.3.4': 'sha512',
@@ -221,25 +222,12 @@ export class Certificate {
 
   get keyUsage(): string[] {
     const e = this.extension(OID.keyUsage);
-    if (!e) return [];
-    const t = readTlv(e.value, 0);
-    const bytes = e.value.subarray(t.contentStart + 1, t.end);
-    const out: string[] = [];
-    KEY_USAGE_BITS.forEach((name, bit) => {
-      const byte = bytes[bit >> 3];
-      if (byte !== undefined && byte & (0x80 >> (bit & 7))) out.push(name);
-    });
-    return out;
+    return e ? keyUsageNames(e.value) : [];
   }
 
   get extKeyUsage(): string[] {
     const e = this.extension(OID.extKeyUsage);
-    if (!e) return [];
-    const seq = readTlv(e.value, 0);
-    return children(e.value, seq).map((c) => {
-      const oid = decodeOid(e.value, c);
-      return EKU_NAMES[oid] ?? oid;
-    });
+    return e ? extKeyUsageNames(e.value) : [];
   }
 
   get subjectAltNames(): GeneralName[] {
@@ -318,6 +306,27 @@ export function verifySignature(cert: Certificate, key: KeyObject): boolean {
   } catch {
     return false;
   }
+}
+
+/** The names of the bits set in a keyUsage extension value (a BIT STRING), in bit order. */
+export function keyUsageNames(value: Uint8Array): string[] {
+  const t = readTlv(value, 0);
+  const bytes = value.subarray(t.contentStart + 1, t.end);
+  const out: string[] = [];
+  KEY_USAGE_BITS.forEach((name, bit) => {
+    const byte = bytes[bit >> 3];
+    if (byte !== undefined && byte & (0x80 >> (bit & 7))) out.push(name);
+  });
+  return out;
+}
+
+/** The purposes of an extKeyUsage extension value (serverAuth, clientAuth, or the OID). */
+export function extKeyUsageNames(value: Uint8Array): string[] {
+  const seq = readTlv(value, 0);
+  return children(value, seq).map((c) => {
+    const oid = decodeOid(value, c);
+    return EKU_NAMES[oid] ?? oid;
+  });
 }
 
 export function derToPem(der: Uint8Array, label: string): string {
