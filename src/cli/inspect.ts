@@ -7,7 +7,7 @@ import { UserError } from '../errors.js';
 import { NodeFs, SymlinkLoopError } from '../fs/node-fs.js';
 import { readInventory, companionFiles, summarize, certId, CA_FILE_NAME } from '../inventory/read.js';
 import type { CertEntry, CertLocation, Inventory } from '../inventory/types.js';
-import { renderInventoryShort, renderCertFull, renderCertShort, locationTitle } from '../report/cert-text.js';
+import { renderInventoryShort, renderCertFull, renderCertShort, renderCsrShort, renderCsrFull, locationTitle } from '../report/cert-text.js';
 import { renderJson } from '../report/structured.js';
 import { inventoryExitCode } from '../report/table.js';
 import { nowOption, warnOption, resolveNow, rootOption, openNode, toNodePaths } from './options.js';
@@ -75,7 +75,7 @@ ${EXIT_CODES_HELP}`)
         const cas = nodeCaFiles(node).filter((f) => f !== file && !companions.includes(f));
         inv = focus(readInventory({ fs: node, now, warn: o.warn, layouts: [], paths: [file, ...companions, ...cas], componentRefs: false }), node, file);
         const unread = inv.findings.find((f) => (f.code === 'corrupt' || f.code === 'unreadable') && f.file === file);
-        if (unread && inv.certificates.length === 0 && inv.keys.length === 0) throw new UserError(`failed to inspect ${abs}: ${unread.message.replace(`${file}: `, '')}`, 'pass a PEM or DER certificate, key, CSR or a kubeconfig');
+        if (unread && inv.certificates.length === 0 && inv.keys.length === 0 && inv.csrs.length === 0) throw new UserError(`failed to inspect ${abs}: ${unread.message.replace(`${file}: `, '')}`, 'pass a PEM or DER certificate, key, CSR or a kubeconfig');
         if (inv.certificates.length === 0 && inv.keys.length === 0 && inv.csrs.length === 0 && inv.kubeconfigs.length === 0) {
           throw new UserError(`failed to inspect ${abs}: no certificate, key, CSR or kubeconfig in it`, 'pass a PEM or DER certificate, key, CSR or a kubeconfig');
         }
@@ -89,8 +89,13 @@ ${EXIT_CODES_HELP}`)
           io.stdout(await renderCertFull(e.pem));
           io.stdout('\n');
         }
-        // keys, CSRs and loose findings have no longer form: show what the short view shows of them
-        io.stdout(renderInventoryShort({ ...inv, certificates: [] }));
+        for (const c of inv.csrs) {
+          io.stdout(renderCsrShort(c));
+          if (c.pem) io.stdout(await renderCsrFull(c.pem));
+          io.stdout('\n');
+        }
+        // keys and loose findings have no longer form: show what the short view shows of them
+        io.stdout(renderInventoryShort({ ...inv, certificates: [], csrs: [] }));
       } else io.stdout(renderInventoryShort(inv));
       io.exitCode = inventoryExitCode(inv);
     });

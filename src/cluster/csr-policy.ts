@@ -7,11 +7,9 @@
  * peer's IP or for `kubernetes.default`.
  */
 import { isIP } from 'node:net';
-import { createPublicKey, verify } from 'node:crypto';
 import { parsePemBlocks } from '../pki/pem.js';
 import { sanString } from '../pki/san-validate.js';
-import { parseCsr, type CsrInfo } from '../pki/csr.js';
-import { readTlv, children, decodeOid, rawBytes } from '../pki/der.js';
+import { parseCsr, csrSignatureValid as csrSignatureValidWith, type CsrInfo } from '../pki/csr.js';
 
 export const SIGNER_KUBELET_CLIENT = 'kubernetes.io/kube-apiserver-client-kubelet';
 export const SIGNER_KUBELET_SERVING = 'kubernetes.io/kubelet-serving';
@@ -80,24 +78,15 @@ export interface PolicyOptions {
   allowNewNodes?: boolean;
 }
 
+/** The signature algorithms a kubelet's request may use (Go's crypto/x509 refuses SHA-1). */
 const SIG_HASH: Record<string, string | null> = {
   '1.2.840.113549.1.1.11': 'sha256', '1.2.840.113549.1.1.12': 'sha384', '1.2.840.113549.1.1.13': 'sha512',
   '1.2.840.10045.4.3.2': 'sha256', '1.2.840.10045.4.3.3': 'sha384', '1.2.840.10045.4.3.4': 'sha512', '1.3.101.112': null,
 };
 
-/** Proof of possession: the request is signed by the key it asks a certificate for. */
+/** Proof of possession, with only the algorithms a kubelet's request may use (no SHA-1). */
 export function csrSignatureValid(der: Uint8Array, spki: Uint8Array): boolean {
-  try {
-    const top = readTlv(der, 0);
-    const [info, alg, sig] = children(der, top);
-    if (!info || !alg || !sig || sig.tag !== 0x03) return false;
-    const oid = decodeOid(der, children(der, alg)[0]);
-    if (!(oid in SIG_HASH)) return false;
-    const key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
-    return verify(SIG_HASH[oid] ?? null, rawBytes(der, info), key, der.subarray(sig.contentStart + 1, sig.end));
-  } catch {
-    return false;
-  }
+  return csrSignatureValidWith(der, spki, SIG_HASH);
 }
 
 function decode(csr: CsrObject): CsrInfo {

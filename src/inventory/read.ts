@@ -3,7 +3,7 @@ import { nextStep, kubeletClientFix, kubeletServingFix, interruptedSwap } from '
 import { posix } from 'node:path';
 import type { NodeFs } from '../fs/node-fs.js';
 import { SymlinkLoopError } from '../fs/node-fs.js';
-import { Certificate, describeKey } from '../pki/certificate.js';
+import { Certificate, describeKey, derToPem } from '../pki/certificate.js';
 import { DerError } from '../pki/der.js';
 import { looksLikePem, parsePemBlocks, PemError } from '../pki/pem.js';
 import { parsePrivateKeyBlock, parsePrivateKeyDer, parsePublicKeyBlock, PRIVATE_KEY_LABELS, PUBLIC_KEY_LABELS, KeyError, samePublicKey } from '../pki/keys.js';
@@ -271,6 +271,16 @@ function parseFileContent(buf: Buffer, file: string, target: ScanTarget, explici
   const corrupt = (why: string) => {
     findings.push({ code: 'corrupt', severity: 'error', file, message: `${file}: ${why}` });
   };
+  const addCsr = (der: Uint8Array) => {
+    const c = parseCsr(der);
+    const entry: CsrEntry = {
+      file, subject: c.subjectString, sans: c.sans, keyAlgorithm: describeKey(c.key), keyUsage: c.keyUsage, extKeyUsage: c.extKeyUsage,
+      signatureAlgorithm: c.signatureAlgorithm, signatureValid: c.signatureValid ?? null, challengePassword: c.challengePassword,
+    };
+    Object.defineProperty(entry, 'pem', { value: derToPem(der, 'CERTIFICATE REQUEST'), enumerable: false });
+    fc.csrs.push(entry);
+    if (c.signatureValid === false) corrupt(`the certificate request's signature does not verify with the key it requests: it was altered after it was signed (or made with another key); do not sign it, ask for a new one`);
+  };
   if (looksLikePem(buf)) {
     fc.kind = 'pem';
     let blocks;
@@ -296,8 +306,7 @@ function parseFileContent(buf: Buffer, file: string, target: ScanTarget, explici
           if (ders.length === 0) corrupt(`PEM block ${b.index + 1} (${b.label}): PKCS#7 bundle without certificates`);
           for (const der of ders) fc.pkcs7.push(new Certificate(der).checkFields());
         } else if (b.label === 'CERTIFICATE REQUEST' || b.label === 'NEW CERTIFICATE REQUEST') {
-          const c = parseCsr(b.der);
-          fc.csrs.push({ file, subject: c.subjectString, sans: c.sans, keyAlgorithm: describeKey(c.key) });
+          addCsr(b.der);
         }
       } catch (e) {
         if (e instanceof DerError || e instanceof KeyError || e instanceof RangeError) corrupt(`PEM block ${b.index + 1} (${b.label}): ${e.message}`);
@@ -330,8 +339,7 @@ function parseFileContent(buf: Buffer, file: string, target: ScanTarget, explici
     }
     if (k) { fc.keys.push({ der: buf, info: k }); return fc; }
     try {
-      const c = parseCsr(buf);
-      fc.csrs.push({ file, subject: c.subjectString, sans: c.sans, keyAlgorithm: describeKey(c.key) });
+      addCsr(buf);
       return fc;
     } catch { /* fall through */ }
     if (isPkcs12(buf)) {

@@ -26,7 +26,7 @@ import { openSync, readSync, closeSync, fstatSync, readdirSync, type Dirent } fr
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { NodeFs } from '../fs/node-fs.js';
-import { Certificate, serialText, nameToString, parseGeneralNames, formatIp, spkiKeyInfo, NAME_TYPES, CURVES, type GeneralName, type KeyInfo } from '../pki/certificate.js';
+import { Certificate, serialText, nameToString, RDN_COMMA, RDN_PLUS, parseGeneralNames, formatIp, spkiKeyInfo, NAME_TYPES, CURVES, type GeneralName, type KeyInfo } from '../pki/certificate.js';
 import { DerError, decodeOid, decodeString, decodeTime, latin1Text, type Tlv } from '../pki/der.js';
 import { parsePemBlocks, isUsualPemBody, PemError, type PemBlock } from '../pki/pem.js';
 
@@ -542,17 +542,18 @@ const OID_2_5_4_TYPES: string[] = [];
 for (let i = 0; i < 128; i++) OID_2_5_4_TYPES[i] = NAME_TYPES[`2.5.4.${i}`] ?? `2.5.4.${i}`;
 
 /**
- * `CN=x, O=y` of the Name at [c, e) (content of its SEQUENCE); with `build`
+ * `CN=x, O=y + OU=z` (nameToString's form) of the Name at [c, e) (content of its SEQUENCE); with `build`
  * false only the walk that decides whether the fast path takes the Name (it
  * throws MISS where it would while building).
  */
 function nameString(b: Uint8Array, c: number, e: number, build = true): string {
-  const parts: string[] = [];
+  let out = '';
   for (let p = c; p < e;) {
     hdr(b, p, e);
     if (tg() !== 0x31) throw MISS;
     const setEnd = hE;
     p = hE;
+    let sep = out === '' ? '' : RDN_COMMA;
     for (let q = hC; q < setEnd;) {
       hdr(b, q, setEnd);
       if (tg() !== 0x30) throw MISS;
@@ -570,10 +571,11 @@ function nameString(b: Uint8Array, c: number, e: number, build = true): string {
         const oid = decodeOid(b, tlvAt(0x06, oidC, oidE));
         type = NAME_TYPES[oid] ?? oid;
       }
-      parts.push(`${type}=${decodeString(b, tlvAt(tg(), hC, hE))}`);
+      out += `${sep}${type}=${decodeString(b, tlvAt(tg(), hC, hE))}`;
+      sep = RDN_PLUS; // the next attribute of this RDN (a multi-valued RDN: `CN=a + O=b`)
     }
   }
-  return parts.join(', '); // one flat string (it lives on in the record)
+  return out; // one flat string (it lives on in the record), as nameToString gives it
 }
 
 /**

@@ -243,6 +243,16 @@ export interface CsrEntry {
   subject: string;
   sans: SubjectAltName[];
   keyAlgorithm: string;
+  /** requested keyUsage and extKeyUsage (empty: not requested) */
+  keyUsage: string[];
+  extKeyUsage: string[];
+  signatureAlgorithm: string;
+  /** signed by the key it requests; null: an algorithm kubepki cannot check */
+  signatureValid: boolean | null;
+  /** it carries a challengePassword (never shown) */
+  challengePassword: boolean;
+  /** the request as PEM, for inspect -o full: not enumerable, so never in -o json/yaml (its DER holds any challengePassword) */
+  readonly pem?: string;
 }
 
 export interface ComponentRef {

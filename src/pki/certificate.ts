@@ -8,6 +8,8 @@ export interface NameAttribute {
   /** short name (CN, O, OU, C, …) or the OID when unknown */
   type: string;
   value: string;
+  /** index of the RDN (the SET) the attribute belongs to: attributes with the same index form one multi-valued RDN (absent: an RDN of its own) */
+  rdn?: number;
 }
 
 export interface GeneralName {
@@ -74,7 +76,8 @@ export const CURVES: Record<string, [string, number]> = {
   '1.3.36.3.3.2.8.1.1.13': ['brainpoolP512r1', 512],
 };
 
-const SIG_HASH: Record<string, string | null> = {
+/** Signature algorithm OID → the hash node:crypto verifies it with (null: none, Ed25519/Ed448). */
+export const SIG_HASH: Record<string, string | null> = {
   '1.2.840.113549.1.1.5': 'sha1', '1.2.840.113549.1.1.11': 'sha256', '1.2.840.113549.1.1.12': 'sha384',
   '1.2.840.113549.1.1.13': 'sha512', '1.2.840.113549.1.1.14': 'sha224',
   '1.2.840.10045.4.1': 'sha1', '1.2.840.10045.4.3.2': 'sha256', '1.2.840.10045.4.3.3': 'sha384', '1.2.840.10045.4.3.4': 'sha512',
@@ -219,25 +222,12 @@ export class Certificate {
 
   get keyUsage(): string[] {
     const e = this.extension(OID.keyUsage);
-    if (!e) return [];
-    const t = readTlv(e.value, 0);
-    const bytes = e.value.subarray(t.contentStart + 1, t.end);
-    const out: string[] = [];
-    KEY_USAGE_BITS.forEach((name, bit) => {
-      const byte = bytes[bit >> 3];
-      if (byte !== undefined && byte & (0x80 >> (bit & 7))) out.push(name);
-    });
-    return out;
+    return e ? keyUsageNames(e.value) : [];
   }
 
   get extKeyUsage(): string[] {
     const e = this.extension(OID.extKeyUsage);
-    if (!e) return [];
-    const seq = readTlv(e.value, 0);
-    return children(e.value, seq).map((c) => {
-      const oid = decodeOid(e.value, c);
-      return EKU_NAMES[oid] ?? oid;
-    });
+    return e ? extKeyUsageNames(e.value) : [];
   }
 
   get subjectAltNames(): GeneralName[] {
@@ -318,6 +308,27 @@ export function verifySignature(cert: Certificate, key: KeyObject): boolean {
   }
 }
 
+/** The names of the bits set in a keyUsage extension value (a BIT STRING), in bit order. */
+export function keyUsageNames(value: Uint8Array): string[] {
+  const t = readTlv(value, 0);
+  const bytes = value.subarray(t.contentStart + 1, t.end);
+  const out: string[] = [];
+  KEY_USAGE_BITS.forEach((name, bit) => {
+    const byte = bytes[bit >> 3];
+    if (byte !== undefined && byte & (0x80 >> (bit & 7))) out.push(name);
+  });
+  return out;
+}
+
+/** The purposes of an extKeyUsage extension value (serverAuth, clientAuth, or the OID). */
+export function extKeyUsageNames(value: Uint8Array): string[] {
+  const seq = readTlv(value, 0);
+  return children(value, seq).map((c) => {
+    const oid = decodeOid(value, c);
+    return EKU_NAMES[oid] ?? oid;
+  });
+}
+
 export function derToPem(der: Uint8Array, label: string): string {
   const b64 = Buffer.from(der).toString('base64');
   const lines = b64.match(/.{1,64}/g) ?? [];
@@ -327,21 +338,36 @@ export function derToPem(der: Uint8Array, label: string): string {
 export function parseName(raw: Uint8Array): NameAttribute[] {
   const seq = readTlv(raw, 0);
   const out: NameAttribute[] = [];
+  let rdn = 0;
   for (const set of children(raw, seq)) {
     for (const atv of children(raw, set)) {
       const [oidT, valT] = children(raw, atv);
       if (!oidT || !valT) throw new DerError('bad name attribute');
       const oid = decodeOid(raw, oidT);
-      out.push({ oid, type: NAME_TYPES[oid] ?? oid, value: decodeString(raw, valT) });
+      out.push({ oid, type: NAME_TYPES[oid] ?? oid, value: decodeString(raw, valT), rdn });
     }
+    rdn++;
   }
   return out;
 }
 
-/** `CN=kubernetes, O=system:masters` in DER order, as `openssl x509 -subject` lists them. */
+/**
+ * `O=system:masters, CN=kubernetes` in DER order, as `openssl x509 -subject` lists them; the
+ * attributes of one multi-valued RDN are joined with ` + ` (`CN=a + O=b`), as openssl does.
+ */
 export function nameToString(attrs: NameAttribute[]): string {
-  return attrs.map((a) => `${a.type}=${a.value}`).join(', ');
+  let out = '';
+  for (let i = 0; i < attrs.length; i++) {
+    const a = attrs[i]!;
+    if (i > 0) out += a.rdn !== undefined && a.rdn === attrs[i - 1]!.rdn ? RDN_PLUS : RDN_COMMA;
+    out += `${a.type}=${a.value}`;
+  }
+  return out;
 }
+
+/** What `nameToString` puts between two RDNs, and between two attributes of one RDN. */
+export const RDN_COMMA = ', ';
+export const RDN_PLUS = ' + ';
 
 export function parseGeneralNames(value: Uint8Array): GeneralName[] {
   const seq = readTlv(value, 0);

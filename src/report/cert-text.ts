@@ -1,7 +1,7 @@
 import type { CertEntry, Inventory, KeyEntry, CsrEntry } from '../inventory/types.js';
 import { humanDuration } from '../inventory/time.js';
 
-const sanText = (e: CertEntry) => e.sans.map((s) => `${s.type === 'dns' ? 'DNS' : s.type === 'ip' ? 'IP' : s.type === 'email' ? 'email' : s.type === 'uri' ? 'URI' : s.type}:${s.value}`).join(', ');
+const sanText = (e: { sans: CertEntry['sans'] }) => e.sans.map((s) => `${s.type === 'dns' ? 'DNS' : s.type === 'ip' ? 'IP' : s.type === 'email' ? 'email' : s.type === 'uri' ? 'URI' : s.type}:${s.value}`).join(', ');
 
 export function validityText(e: CertEntry): string {
   if (e.status === 'not-yet-valid') return `not yet valid (starts in ${humanDuration(-Math.floor((Date.parse(e.inventoryNow ?? '') - Date.parse(e.notBefore)) / 1000))})`;
@@ -41,8 +41,15 @@ export function renderKeyShort(k: KeyEntry): string {
     (k.certificates.length ? `  Certificates: ${k.certificates.join(', ')}\n` : '');
 }
 
+/** The short view of one CSR: what an operator checks before signing it (never its challengePassword). */
 export function renderCsrShort(c: CsrEntry): string {
-  return `Certificate request ${c.file}\n  Subject:     ${c.subject}\n  Key:         ${c.keyAlgorithm}\n` + (c.sans.length ? `  SANs:        ${c.sans.map((s) => `${s.type}:${s.value}`).join(', ')}\n` : '');
+  const lines = [`Certificate request ${c.file}`, `  Subject:     ${c.subject || '(empty)'}`];
+  if (c.sans.length) lines.push(`  SANs:        ${sanText(c)}`);
+  lines.push(`  Key:         ${c.keyAlgorithm}`);
+  lines.push(`  Usage:       ${c.keyUsage.length || c.extKeyUsage.length ? [...c.keyUsage, ...c.extKeyUsage].join(', ') : 'none requested'}`);
+  lines.push(`  Signature:   ${c.signatureAlgorithm}, ${c.signatureValid === null ? 'not checked (an algorithm kubepki does not verify)' : c.signatureValid ? 'verified with the requested key' : 'DOES NOT VERIFY with the requested key'}`);
+  if (c.challengePassword) lines.push('  Challenge password: present (not shown)');
+  return lines.join('\n') + '\n';
 }
 
 export function locationTitle(e: CertEntry, i: number, n: number): string {
@@ -69,12 +76,33 @@ export function renderInventoryShort(inv: Inventory): string {
   return out;
 }
 
-/** The full, openssl-like text of one certificate (lazy: loads @peculiar/x509). */
-export async function renderCertFull(pem: string): Promise<string> {
+/** @peculiar/x509, loaded on first use, with the names it leaves as bare OIDs filled in. */
+async function loadX509(): Promise<typeof import('@peculiar/x509')> {
   await import('reflect-metadata');
   const x509 = await import('@peculiar/x509');
   // names the library leaves as bare OIDs, as openssl x509 -text prints them (an Ed25519 key and signature)
   Object.assign(x509.OidSerializer.items, { '1.3.101.112': 'ED25519', '1.3.101.113': 'ED448' });
+  return x509;
+}
+
+/**
+ * The full, openssl-like text of one CSR (as `openssl req -text`), except its challengePassword, which
+ * is a secret shared with the CA: shown as present, never its value.
+ */
+export async function renderCsrFull(pem: string): Promise<string> {
+  const x509 = await loadX509();
+  class HiddenPassword extends x509.ChallengePasswordAttribute {
+    override toTextObject(): InstanceType<typeof x509.TextObject> {
+      return new x509.TextObject('Challenge Password', {}, '(present, not shown)');
+    }
+  }
+  x509.AttributeFactory.register('1.2.840.113549.1.9.7', HiddenPassword);
+  return new x509.Pkcs10CertificateRequest(pem).toString('text') + '\n';
+}
+
+/** The full, openssl-like text of one certificate (lazy: loads @peculiar/x509). */
+export async function renderCertFull(pem: string): Promise<string> {
+  const x509 = await loadX509();
   // the library has no class for nameConstraints and printed a CA's constraints as bare hex under
   // "2.5.29.30": show the permitted and excluded subtrees as openssl x509 -text does
   const { NAME_CONSTRAINTS_OID, parseNameConstraints, constraintText } = await import('../pki/name-constraints.js');

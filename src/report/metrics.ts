@@ -63,12 +63,12 @@ export interface MetricsExtras {
   version?: string;
 }
 
-/** Split `CN=a, O=b, O=c` (nameToString's form) into fields; repeated fields join with `,`. */
+/** Split `CN=a, O=b, O=c` or `CN=a + O=b` (nameToString's form) into fields; repeated fields join with `,`. */
 export function splitDn(dn: string): Record<string, string> {
   const out: Record<string, string[]> = {};
   if (!dn) return {};
-  // split on ", " only where the next part starts a new `TYPE=`
-  const parts = dn.split(/,\s*(?=[A-Za-z][A-Za-z0-9.]*=)/);
+  // split on ", " (between RDNs) and " + " (inside a multi-valued RDN) only where the next part starts a new `TYPE=`
+  const parts = dn.split(/(?:,\s*|\s\+\s)(?=[A-Za-z][A-Za-z0-9.]*=)/);
   for (const p of parts) {
     const eq = p.indexOf('=');
     if (eq <= 0) continue;

@@ -1,0 +1,142 @@
+// What `inspect` shows of names and requests, checked against openssl's own output of the same files.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { cli, sh, tmp } from './renew-support.js';
+import { Certificate } from '../src/pki/certificate.js';
+import { fastRecord, record, plainRecord, scanBuffer, type ScanRecord } from '../src/inventory/scan.js';
+import { splitDn } from '../src/report/metrics.js';
+
+function openssl(args: string[]): string {
+  const r = sh('openssl', args);
+  assert.equal(r.status, 0, `openssl ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** `openssl x509 -noout -subject` (default name options) as kubepki writes names: `CN = a + O = b` → `CN=a + O=b`. */
+const opensslName = (file: string, which: 'subject' | 'issuer'): string =>
+  openssl(['x509', '-in', file, '-noout', `-${which}`]).trim().replace(/^(subject|issuer)=/, '').replaceAll(' = ', '=');
+
+const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** kubepki's form (DER order, `, ` and ` + `) turned into RFC 2253's (reversed, `,` and `+`). */
+const rfc2253 = (name: string): string => name.split(/(, | \+ )/).reverse().map((p) => (p === ', ' ? ',' : p === ' + ' ? '+' : p)).join('');
+
+test('a multi-valued RDN (CN=a + O=b) keeps its + in inspect, -o json, the fast scan and the metrics labels; the CA it names is still found as the signer', async () => {
+  const dir = tmp('kubepki-names-');
+  const at = (f: string) => path.join(dir, f);
+  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', at('ca.key'), '-out', at('ca.crt'),
+    '-subj', '/O=org1/CN=multi-ca+O=b', '-multivalue-rdn', '-days', '3650', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', at('leaf.key'), '-out', at('leaf.csr'),
+    '-subj', '/CN=leaf+OU=x+O=y/O=z', '-multivalue-rdn']);
+  openssl(['x509', '-req', '-in', at('leaf.csr'), '-CA', at('ca.crt'), '-CAkey', at('ca.key'), '-CAcreateserial', '-days', '365', '-out', at('leaf.crt')]);
+  fs.rmSync(at('leaf.csr'));
+
+  const caSubject = opensslName(at('ca.crt'), 'subject');
+  const leafSubject = opensslName(at('leaf.crt'), 'subject');
+  assert.equal(caSubject, 'O=org1, O=b + CN=multi-ca', 'openssl shows one RDN with two attributes (in DER SET order)');
+  assert.equal(opensslName(at('leaf.crt'), 'issuer'), caSubject);
+
+  for (const f of ['ca.crt', 'leaf.crt']) {
+    const pemDer = Buffer.from(fs.readFileSync(at(f), 'utf8').replace(/-----[^-]+-----|\s/g, ''), 'base64');
+    const c = new Certificate(pemDer);
+    assert.equal(c.subjectString, opensslName(at(f), 'subject'), `${f} subject`);
+    assert.equal(c.issuerString, opensslName(at(f), 'issuer'), `${f} issuer`);
+    assert.equal(rfc2253(c.subjectString), openssl(['x509', '-in', at(f), '-noout', '-subject', '-nameopt', 'RFC2253']).trim().replace(/^subject=/, ''));
+    // the fast scan extractor gives exactly what the Certificate class gives
+    const fast = fastRecord(pemDer, `/${f}`, 0);
+    assert.ok(fast, 'the fast path takes a multi-valued RDN');
+    assert.deepEqual(plainRecord(fast), record(c, `/${f}`, 0));
+    const scanned: ScanRecord[] = [];
+    scanBuffer(fs.readFileSync(at(f)), `/${f}`, scanned, []);
+    assert.equal(scanned[0]!.subject, c.subjectString);
+    assert.equal(scanned[0]!.issuer, c.issuerString);
+  }
+
+  const short = await cli(['inspect', at('leaf.crt')]);
+  assert.equal(short.code, 0, short.err);
+  assert.match(short.out, new RegExp(`Subject:\\s+${esc(leafSubject)}\\n\\s+Issuer:\\s+${esc(caSubject)}\\n`));
+  assert.match(short.out, /Subject:\s+\S+ \+ \S+ \+ \S+, O=z\n/, 'one RDN of three attributes, then one of one');
+  // the leaf is matched to its CA by issuer name (ca.crt is in the same directory)
+  assert.match(short.out, /Signed by:\s+\S+ \(signature verified\)/, short.out);
+  const json = JSON.parse((await cli(['inspect', at('leaf.crt'), '-o', 'json'])).out);
+  assert.equal(json.certificates[0].subject, leafSubject);
+  assert.equal(json.certificates[0].issuer, caSubject);
+
+  // metrics labels split an RDN's attributes as they split RDNs
+  assert.deepEqual(splitDn(leafSubject), { CN: 'leaf', OU: 'x', O: 'y,z' });
+  assert.deepEqual(splitDn('O=system:masters, CN=kubernetes-admin'), { O: 'system:masters', CN: 'kubernetes-admin' });
+});
+
+/** A copy of a PEM CSR with one byte of its signature flipped (the last byte of the DER is in the signature BIT STRING). */
+function corruptSignature(pem: string): string {
+  const der = Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ''), 'base64');
+  der[der.length - 3]! ^= 0x01;
+  return `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE REQUEST-----\n`;
+}
+
+test('inspect of a CSR shows what openssl req -text shows an operator: subject, SANs, requested key usage and EKU, key, whether its signature verifies; -o full is the whole request; never its challengePassword', async () => {
+  const dir = tmp('kubepki-csr-view-');
+  const at = (f: string) => path.join(dir, f);
+  const PASSWORD = 'Sup3rS3cretChallenge';
+  fs.writeFileSync(at('req.cnf'), `[req]\ndistinguished_name=dn\nattributes=attrs\nprompt=no\n[dn]\nO=system:nodes\nCN=system:node:worker-1\n[attrs]\nchallengePassword=${PASSWORD}\n`);
+  openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', at('client.key'), '-out', at('client.csr'), '-config', at('req.cnf'),
+    '-addext', 'keyUsage=critical,digitalSignature,keyEncipherment', '-addext', 'extendedKeyUsage=clientAuth']);
+  openssl(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', at('serving.key'), '-out', at('serving.csr'), '-subj', '/O=system:nodes/CN=system:node:worker-1',
+    '-addext', 'keyUsage=digitalSignature', '-addext', 'extendedKeyUsage=serverAuth', '-addext', 'subjectAltName=DNS:worker-1,IP:10.0.0.5']);
+  fs.writeFileSync(at('tampered.csr'), corruptSignature(fs.readFileSync(at('serving.csr'), 'utf8')));
+  const verifies = (f: string) => { const r = sh('openssl', ['req', '-in', at(f), '-noout', '-verify']); return /verify OK/.test(r.stdout + r.stderr) && !/failure/.test(r.stdout + r.stderr); };
+  assert.equal(verifies('client.csr'), true);
+  assert.equal(verifies('tampered.csr'), false, 'openssl refuses the tampered request');
+  const text = openssl(['req', '-in', at('serving.csr'), '-noout', '-text']);
+  assert.match(text, /Digital Signature\n/);
+  assert.match(text, /TLS Web Server Authentication/);
+  assert.match(text, /DNS:worker-1, IP Address:10\.0\.0\.5/);
+  assert.match(text, /Public-Key: \(2048 bit\)/);
+
+  const client = await cli(['inspect', at('client.csr')]);
+  assert.equal(client.code, 0, client.err);
+  assert.match(client.out, /Subject:\s+O=system:nodes, CN=system:node:worker-1\n/);
+  assert.match(client.out, /Key:\s+ECDSA P-256\n/);
+  assert.match(client.out, /Usage:\s+digitalSignature, keyEncipherment, clientAuth\n/);
+  assert.match(client.out, /Signature:\s+ecdsa-with-SHA256, verified with the requested key\n/);
+  assert.match(client.out, /Challenge password: present \(not shown\)/);
+
+  const serving = await cli(['inspect', at('serving.csr')]);
+  assert.equal(serving.code, 0, serving.err);
+  assert.match(serving.out, /SANs:\s+DNS:worker-1, IP:10\.0\.0\.5\n/);
+  assert.match(serving.out, /Key:\s+RSA 2048\n/);
+  assert.match(serving.out, /Usage:\s+digitalSignature, serverAuth\n/);
+  assert.match(serving.out, /Signature:\s+sha256WithRSAEncryption, verified with the requested key\n/);
+  assert.doesNotMatch(serving.out, /Challenge password/);
+
+  const tampered = await cli(['inspect', at('tampered.csr')]);
+  assert.equal(tampered.code, 2, 'a request whose signature does not verify is an error');
+  assert.match(tampered.out, /Signature:\s+sha256WithRSAEncryption, DOES NOT VERIFY with the requested key\n/);
+  assert.match(tampered.out, /ERROR: .*tampered\.csr: the certificate request's signature does not verify with the key it requests/);
+  assert.match(tampered.out, /Usage:\s+digitalSignature, serverAuth\n/, 'and still shows what it asks for');
+
+  const json = JSON.parse((await cli(['inspect', at('client.csr'), '-o', 'json'])).out);
+  assert.deepEqual(
+    { ...json.csrs[0], file: undefined },
+    { file: undefined, subject: 'O=system:nodes, CN=system:node:worker-1', sans: [], keyAlgorithm: 'ECDSA P-256', keyUsage: ['digitalSignature', 'keyEncipherment'], extKeyUsage: ['clientAuth'], signatureAlgorithm: 'ecdsa-with-SHA256', signatureValid: true, challengePassword: true },
+  );
+  assert.equal(JSON.parse((await cli(['inspect', at('tampered.csr'), '-o', 'json'])).out).csrs[0].signatureValid, false);
+
+  const full = await cli(['inspect', at('client.csr'), '-o', 'full']);
+  assert.equal(full.code, 0, full.err);
+  assert.match(full.out, /Usage:\s+digitalSignature, keyEncipherment, clientAuth\n/, 'the short view first');
+  assert.match(full.out, /PKCS#10 Certificate Request:\n\s+Data:/, 'then the whole request');
+  assert.match(full.out, /Key Usages: critical\n\s+digitalSignature, keyEncipherment\n/);
+  assert.match(full.out, /Extended Key Usages:\n\s+TLS WWW client authentication/);
+  assert.match(full.out, /Challenge Password: \(present, not shown\)/);
+
+  // the password is in the request (openssl shows it) but in no output of kubepki's, nor base64 of the DER holding it
+  assert.match(openssl(['req', '-in', at('client.csr'), '-noout', '-text']), new RegExp(PASSWORD));
+  for (const o of ['short', 'json', 'full']) {
+    const r = await cli(['inspect', at('client.csr'), '-o', o]);
+    assert.equal(r.code, 0, r.err);
+    assert.doesNotMatch(r.out + r.err, new RegExp(`${PASSWORD}|BEGIN CERTIFICATE REQUEST`), `-o ${o}`);
+  }
+});
