@@ -593,3 +593,49 @@ test('a KEEP line of an unusable file says what it is on disk: a leaf another CA
   // a usable leaf still reads "signed by ca"
   assert.match(after(/^ {2}KEEP +\/etc\/kubernetes\/pki\/apiserver-kubelet-client\.crt /), /; signed by ca; clientAuth; /);
 });
+
+/** `component → command` from renew's "Restart afterwards:" block. */
+function renewRestarts(out: string): Map<string, string> {
+  const block = out.split('\nRestart afterwards:\n')[1]?.split('\n\n')[0] ?? '';
+  const lines = block.split('\n');
+  const m = new Map<string, string>();
+  for (let i = 0; i + 1 < lines.length; i++) {
+    const c = /^ {2}(\S+) \(/.exec(lines[i]!);
+    if (c) m.set(c[1]!, lines[i + 1]!.trim());
+  }
+  return m;
+}
+
+/** `component → command` from rebuild's "restart what reads the files written here" follow-up. */
+function rebuildRestarts(out: string): Map<string, string> {
+  const block = out.split('restart what reads the files written here')[1]?.split('\n  - ')[0]?.split('\n\n')[0] ?? '';
+  return new Map([...block.matchAll(/^ {6}(\S+) \(reads [^)]*\): (.+)$/gm)].map((x) => [x[1]!, x[2]!]));
+}
+
+test('rebuild --force replacing only etcd/server.crt (or apiserver.crt lacking a SAN) with the manifests kept names the static pod to restart and how, as renew does (it said "restart the kubelet", which leaves the running containers on the old certificate)', async () => {
+  for (const [file, component, extra] of [
+    ['etcd/server.crt', 'etcd', []],
+    ['apiserver.crt', 'kube-apiserver', ['--cert-sans', 'cluster-api.example.test,192.0.2.100,192.0.2.200']],
+  ] as const) {
+    const root = copyFixture();
+    const crt = path.join(root, 'etc/kubernetes/pki', file);
+    const before = fs.readFileSync(crt, 'utf8');
+    if (component === 'etcd') fs.writeFileSync(crt, 'not a certificate\n');
+    const r = await cli('rebuild', '--root', root, '--now', NOW, '--force', ...extra);
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.notEqual(fs.readFileSync(crt, 'utf8'), before, `${file} replaced`);
+    if (component === 'kube-apiserver') assert.match(opensslFields(crt).sans, /IP Address:192\.0\.2\.200/);
+    assert.doesNotMatch(r.out, /restart the kubelet \(`systemctl restart kubelet`\) so it starts the static pods/, r.out);
+    const got = rebuildRestarts(r.out);
+    assert.deepEqual([...got.keys()], [component], r.out);
+    assert.match(got.get(component)!, new RegExp(`^mv /etc/kubernetes/manifests/${component}\\.yaml /etc/kubernetes/${component}\\.yaml\\.kubepki-parked && .*crictl ps --name ${component} -q.* && mv /etc/kubernetes/${component}\\.yaml\\.kubepki-parked /etc/kubernetes/manifests/${component}\\.yaml$`));
+    assert.match(r.out, new RegExp(`^ {6}${component} \\(reads /etc/kubernetes/pki/${file.replace('.', '\\.')}[,)]`, 'm'));
+    // renew of the same file on an untouched copy gives the same advice
+    const renewed = await cli('renew', '--file', `/etc/kubernetes/pki/${file}`, '--root', copyFixture(), '--now', NOW, '--dry-run');
+    assert.equal(renewed.code, 0, renewed.out + renewed.err);
+    assert.deepEqual(got, renewRestarts(renewed.out), `${r.out}\n---\n${renewed.out}`);
+    // and the plan carries it (-o json)
+    const j = await cli('rebuild', '--root', root, '--now', NOW, '--dry-run', '-o', 'json');
+    assert.deepEqual(JSON.parse(j.out).plan.restarts ?? [], [], 'nothing left to replace: nothing to restart');
+  }
+});
