@@ -639,3 +639,31 @@ test('rebuild --force replacing only etcd/server.crt (or apiserver.crt lacking a
     assert.deepEqual(JSON.parse(j.out).plan.restarts ?? [], [], 'nothing left to replace: nothing to restart');
   }
 });
+
+test('the etcd member re-add steps (no etcd data, other members) run etcdctl with the cluster\'s certificatesDir and say etcd joins as a new member that syncs from the others (they said "etcd joins the cluster with its data" with /var/lib/etcd empty)', async () => {
+  for (const pki of ['/etc/kubernetes/pki', '/srv/kubernetes/pki']) {
+    for (const from of ['manifests', 'kubelet config'] as const) {
+      if (pki === '/etc/kubernetes/pki' && from === 'kubelet config') continue;
+      const root = copyFixture();
+      fs.rmSync(path.join(root, 'etc/kubernetes/manifests/etcd.yaml'));
+      assert.ok(!fs.existsSync(path.join(root, 'var/lib/etcd')), 'no etcd data');
+      if (pki !== '/etc/kubernetes/pki') {
+        fs.mkdirSync(path.join(root, 'srv/kubernetes'), { recursive: true });
+        fs.renameSync(path.join(root, 'etc/kubernetes/pki'), path.join(root, 'srv/kubernetes/pki'));
+        const rewrite = (rel: string) => { const p = path.join(root, rel); fs.writeFileSync(p, fs.readFileSync(p, 'utf8').replaceAll('/etc/kubernetes/pki', pki)); };
+        for (const m of ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler']) rewrite(`etc/kubernetes/manifests/${m}.yaml`);
+        rewrite('etc/kubernetes/kubeadm-config.yaml');
+        rewrite('var/lib/kubelet/config.yaml');
+        // only the kubelet's clientCAFile is left to say where the PKI is
+        if (from === 'kubelet config') for (const n of ['manifests', 'kubeadm-config.yaml']) fs.rmSync(path.join(root, 'etc/kubernetes', n), { recursive: true });
+      }
+      const r = await cli('rebuild', '--root', root, '--now', NOW, '--dry-run', '--kubernetes-version', 'v1.26.1');
+      assert.equal(r.code, 0, r.out + r.err);
+      const steps = r.out.split('\n').filter((l) => /^ {6}etcdctl /.test(l));
+      assert.equal(steps.length, 3, r.out);
+      for (const st of steps) assert.match(st, new RegExp(`^ {6}etcdctl --endpoints https://127\\.0\\.0\\.1:2379 --cacert ${pki}/etcd/ca\\.crt --cert ${pki}/etcd/healthcheck-client\\.crt --key ${pki}/etcd/healthcheck-client\\.key member `), `${pki} from the ${from}`);
+      assert.doesNotMatch(r.out, /joins the cluster with its data/);
+      assert.match(r.out, /--initial-cluster-state=existing, and etcd, its data directory \/var\/lib\/etcd empty, joins the cluster as the new member that member add made and syncs the cluster's data from the other members \(nothing of this node's old data is used\)\n/);
+    }
+  }
+});

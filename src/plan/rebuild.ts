@@ -491,7 +491,7 @@ function etcdMembership(s: RebuildSettings, ev: ClusterEvidence, entries: Return
     `      ${etcdctl} member remove ID`,
     `    then add it again (etcd refuses changes for a few seconds after a member is lost or its leader changes: on "etcdserver: unhealthy cluster" wait 5 seconds and run it again):`,
     `      ${etcdctl} member add ${s.nodeName} --peer-urls=${self}`,
-    `    and here run kubepki rebuild again with the same flags and --etcd-initial-cluster "VALUE", VALUE being the ETCD_INITIAL_CLUSTER that member add printed: it writes etcd.yaml with every member and --initial-cluster-state=existing, and etcd joins the cluster with its data`,
+    `    and here run kubepki rebuild again with the same flags and --etcd-initial-cluster "VALUE", VALUE being the ETCD_INITIAL_CLUSTER that member add printed: it writes etcd.yaml with every member and --initial-cluster-state=existing, and etcd, its data directory ${s.etcdDataDir} empty, joins the cluster as the new member that member add made and syncs the cluster's data from the other members (nothing of this node's old data is used)`,
   ].join('\n'));
   return undefined;
 }
