@@ -35,15 +35,15 @@ test('rebuild --new-ca --force of the etcd CA on a running node told the operato
 
     for (const out of [dry.out, r.out]) {
       assert.doesNotMatch(out, /so it starts the static pods with the new files/, 'a kubelet restart does not restart a running static pod');
-      assert.match(out, /restarting the kubelet does not restart a static pod whose manifest is unchanged/);
-      assert.match(out, /- etcd \(reads [^)]*\/etc\/kubernetes\/pki\/etcd\/ca\.crt[^)]*\): mv \/etc\/kubernetes\/manifests\/etcd\.yaml /);
-      assert.match(out, /- kube-apiserver \(reads [^)]*\/etc\/kubernetes\/pki\/apiserver-etcd-client\.crt[^)]*\): mv \/etc\/kubernetes\/manifests\/kube-apiserver\.yaml /);
+      assert.match(out, /restarting the kubelet does not restart the static pods' running containers/);
+      assert.match(out, /^\s+etcd \(reads [^)]*\/etc\/kubernetes\/pki\/etcd\/ca\.crt[^)]*\): mv \/etc\/kubernetes\/manifests\/etcd\.yaml /m);
+      assert.match(out, /^\s+kube-apiserver \(reads [^)]*\/etc\/kubernetes\/pki\/apiserver-etcd-client\.crt[^)]*\): mv \/etc\/kubernetes\/manifests\/kube-apiserver\.yaml /m);
       // a new etcd CA concerns the etcd members and the kube-apiservers, not tokens, kubeconfigs or cluster-info
       const warning = out.split('\n').find((l) => l.includes('--new-ca: a new etcd CA')) ?? '';
       assert.match(warning, /every other etcd member and kube-apiserver \(their etcd certificates\) must follow/, warning);
       assert.doesNotMatch(warning, /ServiceAccount|cluster-info|kubeconfig/, warning);
       // nothing this rebuild replaced is read by the scheduler
-      assert.doesNotMatch(out, /- kube-scheduler \(reads/);
+      assert.doesNotMatch(out, /^\s+kube-scheduler \(reads/m);
     }
 
     // the restart the plan asks for: same member, same data, the rebuilt files

@@ -593,3 +593,77 @@ test('a KEEP line of an unusable file says what it is on disk: a leaf another CA
   // a usable leaf still reads "signed by ca"
   assert.match(after(/^ {2}KEEP +\/etc\/kubernetes\/pki\/apiserver-kubelet-client\.crt /), /; signed by ca; clientAuth; /);
 });
+
+/** `component → command` from renew's "Restart afterwards:" block. */
+function renewRestarts(out: string): Map<string, string> {
+  const block = out.split('\nRestart afterwards:\n')[1]?.split('\n\n')[0] ?? '';
+  const lines = block.split('\n');
+  const m = new Map<string, string>();
+  for (let i = 0; i + 1 < lines.length; i++) {
+    const c = /^ {2}(\S+) \(/.exec(lines[i]!);
+    if (c) m.set(c[1]!, lines[i + 1]!.trim());
+  }
+  return m;
+}
+
+/** `component → command` from rebuild's "restart what reads the files written here" follow-up. */
+function rebuildRestarts(out: string): Map<string, string> {
+  const block = out.split('restart what reads the files written here')[1]?.split('\n  - ')[0]?.split('\n\n')[0] ?? '';
+  return new Map([...block.matchAll(/^ {6}(\S+) \(reads [^)]*\): (.+)$/gm)].map((x) => [x[1]!, x[2]!]));
+}
+
+test('rebuild --force replacing only etcd/server.crt (or apiserver.crt lacking a SAN) with the manifests kept names the static pod to restart and how, as renew does (it said "restart the kubelet", which leaves the running containers on the old certificate)', async () => {
+  for (const [file, component, extra] of [
+    ['etcd/server.crt', 'etcd', []],
+    ['apiserver.crt', 'kube-apiserver', ['--cert-sans', 'cluster-api.example.test,192.0.2.100,192.0.2.200']],
+  ] as const) {
+    const root = copyFixture();
+    const crt = path.join(root, 'etc/kubernetes/pki', file);
+    const before = fs.readFileSync(crt, 'utf8');
+    if (component === 'etcd') fs.writeFileSync(crt, 'not a certificate\n');
+    const r = await cli('rebuild', '--root', root, '--now', NOW, '--force', ...extra);
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.notEqual(fs.readFileSync(crt, 'utf8'), before, `${file} replaced`);
+    if (component === 'kube-apiserver') assert.match(opensslFields(crt).sans, /IP Address:192\.0\.2\.200/);
+    assert.doesNotMatch(r.out, /restart the kubelet \(`systemctl restart kubelet`\) so it starts the static pods/, r.out);
+    const got = rebuildRestarts(r.out);
+    assert.deepEqual([...got.keys()], [component], r.out);
+    assert.match(got.get(component)!, new RegExp(`^mv /etc/kubernetes/manifests/${component}\\.yaml /etc/kubernetes/${component}\\.yaml\\.kubepki-parked && .*crictl ps --name ${component} -q.* && mv /etc/kubernetes/${component}\\.yaml\\.kubepki-parked /etc/kubernetes/manifests/${component}\\.yaml$`));
+    assert.match(r.out, new RegExp(`^ {6}${component} \\(reads /etc/kubernetes/pki/${file.replace('.', '\\.')}[,)]`, 'm'));
+    // renew of the same file on an untouched copy gives the same advice
+    const renewed = await cli('renew', '--file', `/etc/kubernetes/pki/${file}`, '--root', copyFixture(), '--now', NOW, '--dry-run');
+    assert.equal(renewed.code, 0, renewed.out + renewed.err);
+    assert.deepEqual(got, renewRestarts(renewed.out), `${r.out}\n---\n${renewed.out}`);
+    // and the plan carries it (-o json)
+    const j = await cli('rebuild', '--root', root, '--now', NOW, '--dry-run', '-o', 'json');
+    assert.deepEqual(JSON.parse(j.out).plan.restarts ?? [], [], 'nothing left to replace: nothing to restart');
+  }
+});
+
+test('the etcd member re-add steps (no etcd data, other members) run etcdctl with the cluster\'s certificatesDir and say etcd joins as a new member that syncs from the others (they said "etcd joins the cluster with its data" with /var/lib/etcd empty)', async () => {
+  for (const pki of ['/etc/kubernetes/pki', '/srv/kubernetes/pki']) {
+    for (const from of ['manifests', 'kubelet config'] as const) {
+      if (pki === '/etc/kubernetes/pki' && from === 'kubelet config') continue;
+      const root = copyFixture();
+      fs.rmSync(path.join(root, 'etc/kubernetes/manifests/etcd.yaml'));
+      assert.ok(!fs.existsSync(path.join(root, 'var/lib/etcd')), 'no etcd data');
+      if (pki !== '/etc/kubernetes/pki') {
+        fs.mkdirSync(path.join(root, 'srv/kubernetes'), { recursive: true });
+        fs.renameSync(path.join(root, 'etc/kubernetes/pki'), path.join(root, 'srv/kubernetes/pki'));
+        const rewrite = (rel: string) => { const p = path.join(root, rel); fs.writeFileSync(p, fs.readFileSync(p, 'utf8').replaceAll('/etc/kubernetes/pki', pki)); };
+        for (const m of ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler']) rewrite(`etc/kubernetes/manifests/${m}.yaml`);
+        rewrite('etc/kubernetes/kubeadm-config.yaml');
+        rewrite('var/lib/kubelet/config.yaml');
+        // only the kubelet's clientCAFile is left to say where the PKI is
+        if (from === 'kubelet config') for (const n of ['manifests', 'kubeadm-config.yaml']) fs.rmSync(path.join(root, 'etc/kubernetes', n), { recursive: true });
+      }
+      const r = await cli('rebuild', '--root', root, '--now', NOW, '--dry-run', '--kubernetes-version', 'v1.26.1');
+      assert.equal(r.code, 0, r.out + r.err);
+      const steps = r.out.split('\n').filter((l) => /^ {6}etcdctl /.test(l));
+      assert.equal(steps.length, 3, r.out);
+      for (const st of steps) assert.match(st, new RegExp(`^ {6}etcdctl --endpoints https://127\\.0\\.0\\.1:2379 --cacert ${pki}/etcd/ca\\.crt --cert ${pki}/etcd/healthcheck-client\\.crt --key ${pki}/etcd/healthcheck-client\\.key member `), `${pki} from the ${from}`);
+      assert.doesNotMatch(r.out, /joins the cluster with its data/);
+      assert.match(r.out, /--initial-cluster-state=existing, and etcd, its data directory \/var\/lib\/etcd empty, joins the cluster as the new member that member add made and syncs the cluster's data from the other members \(nothing of this node's old data is used\)\n/);
+    }
+  }
+});

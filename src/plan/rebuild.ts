@@ -5,6 +5,7 @@
  * Pure: no I/O, no clock (`now` is a parameter).
  */
 import type { Certificate } from '../pki/certificate.js';
+import type { PlanRestart } from './types.js';
 import {
   certsFor, kubeconfigsFor, kubeconfigServer, caValidity, leafValidity, canonicalIp, hostPort,
   type RebuildCertSpec, type SanSet, type KeyType, type Usage,
@@ -126,6 +127,11 @@ export interface RebuildPlan {
   followUps: string[];
   /** kept files whose certificate is expired and that `kubepki renew all` can renew (signed by the CA in use) */
   expired: string[];
+  /**
+   * the running components that read a file this rebuild writes, and how to restart each (renew's restart
+   * planning, from the node's manifests and kubelet config as they were before the rebuild); set by rebuild()
+   */
+  restarts?: PlanRestart[];
   /** files kubeadm would not write on this node (e.g. super-admin.conf on a node that joined), and why */
   skipped: { path: string; reason: string }[];
   /**
@@ -414,9 +420,8 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
   if (items.some((i) => i.kind === 'kubeconfig' && i.name === 'admin.conf' && i.action !== 'keep')) {
     followUps.push('admin.conf is new: copy it where kubectl looks (cp /etc/kubernetes/admin.conf $HOME/.kube/config)');
   }
-  if (items.some((i) => i.action !== 'keep')) {
-    followUps.push('restart the kubelet (`systemctl restart kubelet`) so it starts the static pods with the new files');
-  }
+  // (what to restart for the files written — the components that read them, as renew plans it — needs the
+  // node's manifests and kubelet config: rebuild() adds it, see restartFollowUp)
   // --- Shared material on a node of an existing cluster: comes from a peer, not from here.
   const refusal = sharedMaterialCheck(items, evidence, newCa, warnings);
   return {
@@ -486,7 +491,7 @@ function etcdMembership(s: RebuildSettings, ev: ClusterEvidence, entries: Return
     `      ${etcdctl} member remove ID`,
     `    then add it again (etcd refuses changes for a few seconds after a member is lost or its leader changes: on "etcdserver: unhealthy cluster" wait 5 seconds and run it again):`,
     `      ${etcdctl} member add ${s.nodeName} --peer-urls=${self}`,
-    `    and here run kubepki rebuild again with the same flags and --etcd-initial-cluster "VALUE", VALUE being the ETCD_INITIAL_CLUSTER that member add printed: it writes etcd.yaml with every member and --initial-cluster-state=existing, and etcd joins the cluster with its data`,
+    `    and here run kubepki rebuild again with the same flags and --etcd-initial-cluster "VALUE", VALUE being the ETCD_INITIAL_CLUSTER that member add printed: it writes etcd.yaml with every member and --initial-cluster-state=existing, and etcd, its data directory ${s.etcdDataDir} empty, joins the cluster as the new member that member add made and syncs the cluster's data from the other members (nothing of this node's old data is used)`,
   ].join('\n'));
   return undefined;
 }

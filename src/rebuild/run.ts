@@ -15,9 +15,10 @@ import { writeRebuildFiles, type WriteResult } from './write.js';
 import type { SettingsSource } from './settings.js';
 import type { generateKey } from '../pki/keygen.js';
 import type { NodeLock } from '../apply/transaction.js';
-import type { PlanRestart } from '../plan/types.js';
-import { restartsForFiles } from '../plan/renew.js';
 import { readInventory } from '../inventory/read.js';
+import { restartsForFiles } from '../plan/renew.js';
+import { errorMessage } from '../errors.js';
+import type { PlanRestart } from '../plan/types.js';
 
 export interface RebuildOptions {
   fs: NodeFs;
@@ -57,7 +58,7 @@ export async function rebuild(o: RebuildOptions): Promise<RebuildResult> {
   if (plan.refusal) throw new UserError(plan.refusal.message, plan.refusal.hint);
   plan.warnings.unshift(...gathered.warnings);
   addKubeletFollowUp(o.fs, plan, gathered);
-  addRestartFollowUps(o.fs, plan, o.now);
+  addRestartFollowUp(o.fs, o.now, plan);
   if (o.dryRun) return { gathered, plan };
   if (plan.errors.length > 0) {
     throw new UserError(
@@ -68,25 +69,6 @@ export async function rebuild(o: RebuildOptions): Promise<RebuildResult> {
   const output = await executeRebuild({ fs: o.fs, plan, settings: gathered.settings, generate: o.generate });
   const written = await writeRebuildFiles(o.fs, output.files, o.now, o.backupRoot, { lock: o.lock, onStep: o.onStep });
   return { gathered, plan, output, written };
-}
-
-/**
- * Files replaced (--force) or made anew under components that may be running: each keeps what it loaded
- * (etcd its trusted CA, kube-apiserver its etcd client certificate) until it restarts, and restarting the
- * kubelet does not restart a static pod whose manifest is unchanged. The restarts, with the commands renew
- * prints, for the components whose manifests, flags or configs name those files.
- */
-function addRestartFollowUps(fs: NodeFs, plan: RebuildPlan, now: Date): void {
-  const files = plan.items.filter((i) => i.action !== 'keep').flatMap((i) =>
-    i.kind === 'manifest' ? [] : i.kind === 'kubeconfig' ? [i.path] : i.kind === 'sa' ? [i.keyPath, i.pubPath] : [i.certPath, i.keyPath]);
-  if (files.length === 0) return;
-  let restarts: PlanRestart[];
-  try { restarts = restartsForFiles(readInventory({ fs, now }), files); } catch { return; }
-  if (restarts.length === 0) return;
-  const generic = plan.followUps.findIndex((f) => f.startsWith('restart the kubelet (`systemctl restart kubelet`) so it starts the static pods'));
-  if (generic >= 0) plan.followUps.splice(generic, 1);
-  plan.followUps.push('components already running keep the files they loaded until they restart (etcd its trusted CA, kube-apiserver its client certificates), and restarting the kubelet does not restart a static pod whose manifest is unchanged: restart each of them');
-  for (const r of restarts) plan.followUps.push(`${r.component} (reads ${r.because.join(', ')}): ${r.command}`);
 }
 
 /** A surviving kubelet client certificate from the old CA must be replaced too. */
@@ -102,4 +84,44 @@ function addKubeletFollowUp(fs: NodeFs, plan: RebuildPlan, g: Gathered): void {
     const c = new Certificate(b.der);
     plan.followUps.push(`${KUBELET_CLIENT_CURRENT} (${c.subjectString}) is signed by the old CA and ${'/etc/kubernetes/kubelet.conf'} may point at it: run \`kubepki kubelet credentials --node ${g.settings.nodeName}\` to issue one from the new CA`);
   } catch { /* no kubelet client cert: nothing to follow */ }
+}
+
+/** The files a plan writes (a reused key file is not rewritten). */
+export function plannedFiles(plan: RebuildPlan): string[] {
+  return plan.items.filter((i) => i.action !== 'keep').flatMap((i) => {
+    switch (i.kind) {
+      case 'ca': case 'leaf': return [i.certPath, ...(i.key === 'new' ? [i.keyPath] : [])];
+      case 'sa': return [i.pubPath, ...(i.key === 'new' ? [i.keyPath] : [])];
+      case 'kubeconfig': return [i.path, ...(i.kubeletClient && !i.kubeletClient.reuse ? [i.kubeletClient.current, ...(i.kubeletClient.pem ? [i.kubeletClient.pem] : [])] : [])];
+      case 'manifest': return [i.path];
+    }
+  });
+}
+
+/**
+ * What must restart for the files written, planned as `renew` and `restore` plan it (restartsForFiles): the
+ * components whose manifest flags or config name a written file, each restarted as its layout runs it. The
+ * node is read before anything is written, so a component whose manifest this rebuild creates is not among
+ * them (the kubelet starts it from the new manifest). Restarting the kubelet alone is not enough: it leaves
+ * the running static pods' containers, which keep the old certificate in memory (seed 002).
+ */
+function addRestartFollowUp(fs: NodeFs, now: Date, plan: RebuildPlan): void {
+  const files = plannedFiles(plan);
+  if (files.length === 0) return;
+  const created = plan.items.flatMap((i) => (i.kind === 'manifest' && i.action === 'create' ? [i.manifest] : []));
+  let restarts: PlanRestart[];
+  try {
+    restarts = restartsForFiles(readInventory({ fs, now }), files);
+  } catch (e) {
+    plan.followUps.push(`could not work out which running components read the files written (${errorMessage(e)}): restart every one that reads them — a static pod by moving its manifest out of /etc/kubernetes/manifests and back (restarting the kubelet does not restart the static pods' containers), the kubelet with \`systemctl restart kubelet\``);
+    return;
+  }
+  plan.restarts = restarts;
+  if (restarts.length > 0) {
+    plan.followUps.push([
+      'restart what reads the files written here, or it keeps using the old ones (restarting the kubelet does not restart the static pods\' running containers):',
+      ...restarts.map((r) => `      ${r.component} (reads ${r.because.join(', ')}): ${r.command}`),
+    ].join('\n'));
+  }
+  if (created.length > 0) plan.followUps.push(`the kubelet starts ${created.join(', ')} from ${created.length > 1 ? 'their new manifests' : 'its new manifest'} by itself (it watches the manifest directory); if it is not running: \`systemctl restart kubelet\``);
 }
