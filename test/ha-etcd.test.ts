@@ -160,6 +160,10 @@ test('HA control plane with a real 3-member etcd: rolling renewal, a member rebu
   assert.equal(r.code, 0, r.out + r.err);
   assert.match(r.out, /^ {2}etcd: mv .*\n {4}\(this etcd is one of 3 members/m);
   const backup = /Backup: (\S+)/.exec(r.out)![1]!;
+  // restore restarts the same etcd, with the same caution (it was renew's alone)
+  const undo = await cli(['restore', backup, '--root', n1.root, '--now', NOW, '--dry-run']);
+  assert.equal(undo.code, 0, undo.out + undo.err);
+  assert.match(undo.out, /^ {2}etcd \(reads [^\n]*\): mv [^\n]*\n {4}\(this etcd is one of 3 members \(cp-1, cp-2, cp-3\): restart it on one control-plane node at a time/m, undo.out);
   assert.notEqual(serial(`${pkiOf(n1)}/etcd/peer.crt`), peerBefore);
   assert.match(openssl(['x509', '-in', `${pkiOf(n1)}/etcd/peer.crt`, '-noout', '-startdate']), /notBefore=Nov 22 23:00:00 2026 GMT/);
   await stopEtcd(n1);

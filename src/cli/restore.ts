@@ -111,14 +111,15 @@ async function restartText(nfs: NodeFs, files: string[], now: Date, lead: string
   const { none = 'No component reads them that needs a restart (kubeconfigs such as admin.conf are read by kubectl on each call).\n', commands = true } = o;
   const { readInventory } = await import('../inventory/read.js');
   const { restartsForFiles } = await import('../plan/renew.js');
+  const { readNodeEtcdCluster } = await import('../rebuild/etcd-members.js');
   let restarts: PlanRestart[];
   try {
-    restarts = restartsForFiles(readInventory({ fs: nfs, now }), files);
+    restarts = restartsForFiles(readInventory({ fs: nfs, now }), files, () => readNodeEtcdCluster(nfs));
   } catch (e) {
     return `Could not work out which components read them (${errorMessage(e)}): restart every component that reads ${files.join(', ')}.\n`;
   }
   if (restarts.length === 0) return none;
   const out = [`${lead}:`];
-  for (const r of restarts) out.push(`  ${r.component} (reads ${r.because.join(', ')})${commands ? `: ${r.command}` : ''}`);
+  for (const r of restarts) out.push(`  ${r.component} (reads ${r.because.join(', ')})${commands ? `: ${r.command}` : ''}${r.caution ? `\n    (${r.caution})` : ''}`);
   return out.join('\n') + '\n';
 }

@@ -563,16 +563,21 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     const c = byId.get(it.id);
     if (c) for (const comp of readersOf(c)) need(comp, it.location.via ?? it.location.file);
   }
-  const restarts = restartsFrom(inv, because, changed);
-  const etcd = restarts.find((r) => r.component === 'etcd');
-  const ec = etcd ? opts.etcdCluster?.() : undefined;
-  if (etcd && ec && ec.members.length > 1) etcd.caution = etcdQuorumCaution(ec.members, ec.healthCommand);
+  const restarts = withEtcdCaution(restartsFrom(inv, because, changed), opts.etcdCluster);
 
   const notes = outsideNotes(inv, items, opts.copies ?? {}, nowMs);
   return {
     apiVersion: 'kubepki.io/v1alpha1', kind: 'Plan', action: 'renew', root: inv.root, now: now.toISOString(),
     items, files, restarts, results, warnings, ...(notes.length ? { notes } : {}),
   };
+}
+
+/** The etcd restart of a member of a multi-member etcd carries etcdQuorumCaution (renew, restore and rebuild alike). */
+function withEtcdCaution(restarts: PlanRestart[], etcdCluster: RenewOptions['etcdCluster']): PlanRestart[] {
+  const etcd = restarts.find((r) => r.component === 'etcd');
+  const ec = etcd ? etcdCluster?.() : undefined;
+  if (etcd && ec && ec.members.length > 1) etcd.caution = etcdQuorumCaution(ec.members, ec.healthCommand);
+  return restarts;
 }
 
 /**
@@ -814,7 +819,7 @@ export function restartsFrom(inv: Inventory, because: Map<string, Set<string>>, 
  * The restarts for a set of changed node files whatever changed them (`restore`): every component whose
  * flags or config name one of the files, and the readers of every certificate stored in one.
  */
-export function restartsForFiles(inv: Inventory, files: string[]): PlanRestart[] {
+export function restartsForFiles(inv: Inventory, files: string[], etcdCluster?: RenewOptions['etcdCluster']): PlanRestart[] {
   const changed = new Set(files);
   const { because, need, readersOf } = restartTracker(inv, changed);
   for (const c of inv.certificates) {
@@ -822,7 +827,7 @@ export function restartsForFiles(inv: Inventory, files: string[]): PlanRestart[]
     const hit = [c.location.file, ...(c.location.via ? [c.location.via] : []), ...keyFile].find((f) => changed.has(f));
     if (hit) for (const comp of readersOf(c, keyFile)) need(comp, hit);
   }
-  return restartsFrom(inv, because, changed);
+  return withEtcdCaution(restartsFrom(inv, because, changed), etcdCluster);
 }
 
 /**

@@ -3,7 +3,7 @@
  * read what exists, plan, and — unless dry-run — generate, sign and write.
  */
 import type { NodeFs } from '../fs/node-fs.js';
-import { UserError } from '../errors.js';
+import { UserError, errorMessage } from '../errors.js';
 import { Certificate } from '../pki/certificate.js';
 import { parsePemBlocks } from '../pki/pem.js';
 import { planRebuild, type RebuildPlan } from '../plan/rebuild.js';
@@ -17,8 +17,8 @@ import type { generateKey } from '../pki/keygen.js';
 import type { NodeLock } from '../apply/transaction.js';
 import { readInventory } from '../inventory/read.js';
 import { restartsForFiles } from '../plan/renew.js';
-import { errorMessage } from '../errors.js';
 import type { PlanRestart } from '../plan/types.js';
+import { readNodeEtcdCluster } from './etcd-members.js';
 
 export interface RebuildOptions {
   fs: NodeFs;
@@ -111,7 +111,7 @@ function addRestartFollowUp(fs: NodeFs, now: Date, plan: RebuildPlan): void {
   const created = plan.items.flatMap((i) => (i.kind === 'manifest' && i.action === 'create' ? [i.manifest] : []));
   let restarts: PlanRestart[];
   try {
-    restarts = restartsForFiles(readInventory({ fs, now }), files);
+    restarts = restartsForFiles(readInventory({ fs, now }), files, () => readNodeEtcdCluster(fs));
   } catch (e) {
     plan.followUps.push(`could not work out which running components read the files written (${errorMessage(e)}): restart every one that reads them — a static pod by moving its manifest out of /etc/kubernetes/manifests and back (restarting the kubelet does not restart the static pods' containers), the kubelet with \`systemctl restart kubelet\``);
     return;
@@ -120,7 +120,7 @@ function addRestartFollowUp(fs: NodeFs, now: Date, plan: RebuildPlan): void {
   if (restarts.length > 0) {
     plan.followUps.push([
       'restart what reads the files written here, or it keeps using the old ones (restarting the kubelet does not restart the static pods\' running containers):',
-      ...restarts.map((r) => `      ${r.component} (reads ${r.because.join(', ')}): ${r.command}`),
+      ...restarts.map((r) => `      ${r.component} (reads ${r.because.join(', ')}): ${r.command}${r.caution ? `\n        (${r.caution})` : ''}`),
     ].join('\n'));
   }
   if (created.length > 0) plan.followUps.push(`the kubelet starts ${created.join(', ')} from ${created.length > 1 ? 'their new manifests' : 'its new manifest'} by itself (it watches the manifest directory); if it is not running: \`systemctl restart kubelet\``);
