@@ -376,3 +376,22 @@ test('rebuild on a surviving Ed25519 CA says which key type it makes and why; a 
   assert.match(c.out, /CREATE +\/etc\/kubernetes\/pki\/apiserver\.crt.*\n.*key ecdsa-p256/);
   assert.doesNotMatch(c.out, /new keys are RSA 2048/);
 });
+
+// an Ed448 certificate was "Ed448 456" (its public key's encoded bits) signed with "1.3.101.113": openssl names the
+// algorithm ED448, the curve is Ed448-Goldilocks' 448 bits, as Ed25519 is 256
+test('an Ed448 certificate is Ed448 448, signed ED448, as openssl names them; the fast scan says the same', async () => {
+  const dir = tmp('kubepki-ed448-');
+  const key = path.join(dir, 'e.key'), crt = path.join(dir, 'e.crt');
+  sh('openssl', ['genpkey', '-algorithm', 'ed448', '-out', key]);
+  sh('openssl', ['req', '-x509', '-key', key, '-subj', '/CN=ed448', '-days', '30', '-out', crt]);
+  assert.match(sh('openssl', ['x509', '-in', crt, '-noout', '-text']).stdout, /Signature Algorithm: ED448/);
+  const r = await cli(['inspect', crt, '--now', NOW, '-o', 'json']);
+  const c = JSON.parse(r.out).certificates[0];
+  assert.deepEqual([c.keyAlgorithm, c.keySize, c.signatureAlgorithm], ['Ed448', 448, 'ED448']);
+  const { fastRecord, plainRecord } = await import('../src/inventory/scan.js');
+  const { parsePemBlocks } = await import('../src/pki/pem.js');
+  const fast = fastRecord(parsePemBlocks(fs.readFileSync(crt, 'latin1'))[0]!.der, crt, 0);
+  assert.ok(fast, 'the fast path reads it');
+  const p = plainRecord(fast);
+  assert.deepEqual([p.keyAlgorithm, p.keySize], ['Ed448', 448]);
+});

@@ -944,7 +944,7 @@ function fastKeyInfo(b: Uint8Array, start: number, end: number): KeyInfo | undef
   }
   if (oidE - oidC === 3 && b[oidC] === 0x2b && b[oidC + 1] === 0x65) {
     if (b[oidC + 2] === 0x70) return { algorithm: 'Ed25519', size: 256 };
-    if (b[oidC + 2] === 0x71) return { algorithm: 'Ed448', size: 456 };
+    if (b[oidC + 2] === 0x71) return { algorithm: 'Ed448', size: 448 };
   }
   return undefined;
 }

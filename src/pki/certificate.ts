@@ -88,7 +88,7 @@ export const SIG_NAMES: Record<string, string> = {
   '1.2.840.113549.1.1.5': 'sha1WithRSAEncryption', '1.2.840.113549.1.1.11': 'sha256WithRSAEncryption',
   '1.2.840.113549.1.1.12': 'sha384WithRSAEncryption', '1.2.840.113549.1.1.13': 'sha512WithRSAEncryption',
   '1.2.840.113549.1.1.10': 'rsassaPss', '1.2.840.10045.4.3.2': 'ecdsa-with-SHA256',
-  '1.2.840.10045.4.3.3': 'ecdsa-with-SHA384', '1.2.840.10045.4.3.4': 'ecdsa-with-SHA512', '1.3.101.112': 'ED25519',
+  '1.2.840.10045.4.3.3': 'ecdsa-with-SHA384', '1.2.840.10045.4.3.4': 'ecdsa-with-SHA512', '1.3.101.112': 'ED25519', '1.3.101.113': 'ED448',
 };
 
 /**
@@ -435,7 +435,7 @@ export function spkiKeyInfo(spki: Uint8Array): KeyInfo {
       return { algorithm: 'ECDSA', size: c?.[1] ?? 0, curve: c?.[0] ?? curveOid };
     }
     case '1.3.101.112': return { algorithm: 'Ed25519', size: 256 };
-    case '1.3.101.113': return { algorithm: 'Ed448', size: 456 };
+    case '1.3.101.113': return { algorithm: 'Ed448', size: 448 };
     default: return { algorithm: oid, size: 0 };
   }
 }
