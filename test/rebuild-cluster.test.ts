@@ -231,7 +231,7 @@ test('rm -rf pki on the expired tree, rebuild --force --new-ca: the kept kubelet
   assert.equal(r.code, 0, r.err + r.out);
   assert.doesNotMatch(r.out, /renew all/);
   assert.doesNotMatch(r.out, /kept files? (is|are) expired/);
-  assert.match(r.out, /\/etc\/kubernetes\/kubelet\.conf uses \/var\/lib\/kubelet\/pki\/kubelet-client-current\.pem, which is not signed by the new cluster CA and is expired: run `kubepki kubelet credentials --node cp-1`/);
+  assert.match(r.out, /\/etc\/kubernetes\/kubelet\.conf uses \/var\/lib\/kubelet\/pki\/kubelet-client-current\.pem, which is not signed by the new cluster CA and is expired, and its certificate-authority-data is the old CA: run `kubepki kubelet credentials --node cp-1`, which writes both from the CA in use/);
   // and the command it names does work
   const k = await cli('kubelet', 'credentials', '--root', root, '--node', 'cp-1', '--now', NOW);
   assert.equal(k.code, 0, k.err);

@@ -370,7 +370,9 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
         // the kubelet's own rotated certificate: not ours to replace here; `renew all` cannot renew it
         // either (its CA is not the one in use), so whether expired or not the fix is new credentials
         const exp = isExpired(e.kubeconfigClient) ? ' and is expired' : '';
-        followUps.push(`${path} uses ${e.kubeconfigClientFile}, which is not signed by ${freshCa ? 'the new cluster CA' : `${pki}/ca.crt`}${exp}: run \`kubepki kubelet credentials --node ${s.nodeName}\``);
+        // (and the CA it trusts, when that is another one: kubelet credentials writes both)
+        const trusts = caOk ? '' : `, and its certificate-authority-data is ${freshCa ? 'the old CA' : `not ${pki}/ca.crt`}`;
+        followUps.push(`${path} uses ${e.kubeconfigClientFile}, which is not signed by ${freshCa ? 'the new cluster CA' : `${pki}/ca.crt`}${exp}${trusts}: run \`kubepki kubelet credentials --node ${s.nodeName}\`, which writes both from the CA in use`);
       } else if (!clientOk) problem = `failed to keep ${path}: its client certificate is not signed by ${freshCa ? 'the new cluster CA' : `${pki}/ca.crt`}; remove it so it is re-created`;
       else if (!caOk) problem = `failed to keep ${path}: it embeds a different CA than ${pki}/ca.crt; remove it so it is re-created`;
       if (!problem || !force) {
