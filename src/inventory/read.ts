@@ -258,10 +258,8 @@ export function readInventory(opts: ReadOptions): Inventory {
   const inv = assemble(fs, [...files.values()], findings, layouts, threshold, now, opts.warn, opts.lazyDigests ?? false, componentRefs, pki);
   // (what no layout reads: the advice names it, as `renew all` would not reach it)
   const given = [...(opts.paths ?? []), ...(opts.kubeconfigs ?? [])];
-  if (given.length > 0) {
-    inv.given = given;
-    inv.next = nextStep(inv);
-  }
+  inv.next = nextStep(given.length > 0 ? { ...inv, given } : inv);
+  if (given.length > 0) inv.given = given;
   return inv;
 }
 
@@ -892,7 +890,6 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     summary: summarize(certificates, all),
     ...(hints.validity ? { kubeadmValidity: hints.validity } : {}),
   };
-  inv.next = nextStep(inv);
   return inv;
 }
 
