@@ -122,8 +122,10 @@ export async function authorizeNodeClient(client: ClusterClient, csr: V1Certific
   const tried = nodeClientSubresources(d);
   const said: string[] = [];
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  // (the client's own timeout unless the caller gives one for the reviews)
   const timeoutMs = o.timeoutMs ?? client.timeoutMs;
-  const create = (body: V1SubjectAccessReview) => client.authz.createSubjectAccessReview({ body }, timeoutOptions(client, timeoutMs));
+  const options = o.timeoutMs !== undefined ? timeoutOptions(client, o.timeoutMs) : undefined;
+  const create = (body: V1SubjectAccessReview) => client.authz.createSubjectAccessReview({ body }, options);
   for (const subresource of tried) {
     const body = subjectAccessReviewFor(csr, subresource);
     let review: V1SubjectAccessReview;
