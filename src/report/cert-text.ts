@@ -76,47 +76,52 @@ export function renderInventoryShort(inv: Inventory): string {
   return out;
 }
 
-/** @peculiar/x509, loaded on first use, with the names it leaves as bare OIDs filled in. */
-async function loadX509(): Promise<typeof import('@peculiar/x509')> {
-  await import('reflect-metadata');
-  const x509 = await import('@peculiar/x509');
-  // names the library leaves as bare OIDs, as openssl x509 -text prints them (an Ed25519 key and signature)
-  Object.assign(x509.OidSerializer.items, { '1.3.101.112': 'ED25519', '1.3.101.113': 'ED448' });
-  return x509;
-}
+let x509Loaded: Promise<typeof import('@peculiar/x509')> | undefined;
 
 /**
- * The full, openssl-like text of one CSR (as `openssl req -text`), except its challengePassword, which
- * is a secret shared with the CA: shown as present, never its value.
+ * @peculiar/x509, loaded on first use and adapted once to print as openssl does: the names it leaves as bare
+ * OIDs, a CA's nameConstraints, and a CSR's challengePassword shown as present, never its value.
  */
+function loadX509(): Promise<typeof import('@peculiar/x509')> {
+  return (x509Loaded ??= (async () => {
+    await import('reflect-metadata');
+    const x509 = await import('@peculiar/x509');
+    // names the library leaves as bare OIDs, as openssl x509 -text prints them (an Ed25519 key and signature)
+    Object.assign(x509.OidSerializer.items, { '1.3.101.112': 'ED25519', '1.3.101.113': 'ED448' });
+    // the library has no class for nameConstraints and printed a CA's constraints as bare hex under
+    // "2.5.29.30": show the permitted and excluded subtrees as openssl x509 -text does
+    const { NAME_CONSTRAINTS_OID, parseNameConstraints, constraintText } = await import('../pki/name-constraints.js');
+    class NameConstraintsExtension extends x509.Extension {
+      static override NAME = 'Name Constraints';
+      override toTextObject(): InstanceType<typeof x509.TextObject> {
+        const nc = parseNameConstraints(new Uint8Array(this.value));
+        if (!nc) return super.toTextObject();
+        const obj = this.toTextObjectWithoutValue();
+        if (nc.permitted.length) obj['Permitted'] = nc.permitted.map((t) => new x509.TextObject('', {}, constraintText(t)));
+        if (nc.excluded.length) obj['Excluded'] = nc.excluded.map((t) => new x509.TextObject('', {}, constraintText(t)));
+        return obj;
+      }
+    }
+    x509.ExtensionFactory.register(NAME_CONSTRAINTS_OID, NameConstraintsExtension);
+    // a CSR's challengePassword is a secret shared with the CA
+    class HiddenPassword extends x509.ChallengePasswordAttribute {
+      override toTextObject(): InstanceType<typeof x509.TextObject> {
+        return new x509.TextObject('Challenge Password', {}, '(present, not shown)');
+      }
+    }
+    x509.AttributeFactory.register('1.2.840.113549.1.9.7', HiddenPassword);
+    return x509;
+  })());
+}
+
+/** The full, openssl-like text of one CSR (as `openssl req -text`), its challengePassword shown as present only. */
 export async function renderCsrFull(pem: string): Promise<string> {
   const x509 = await loadX509();
-  class HiddenPassword extends x509.ChallengePasswordAttribute {
-    override toTextObject(): InstanceType<typeof x509.TextObject> {
-      return new x509.TextObject('Challenge Password', {}, '(present, not shown)');
-    }
-  }
-  x509.AttributeFactory.register('1.2.840.113549.1.9.7', HiddenPassword);
   return new x509.Pkcs10CertificateRequest(pem).toString('text') + '\n';
 }
 
 /** The full, openssl-like text of one certificate (lazy: loads @peculiar/x509). */
 export async function renderCertFull(pem: string): Promise<string> {
   const x509 = await loadX509();
-  // the library has no class for nameConstraints and printed a CA's constraints as bare hex under
-  // "2.5.29.30": show the permitted and excluded subtrees as openssl x509 -text does
-  const { NAME_CONSTRAINTS_OID, parseNameConstraints, constraintText } = await import('../pki/name-constraints.js');
-  class NameConstraintsExtension extends x509.Extension {
-    static override NAME = 'Name Constraints';
-    override toTextObject(): InstanceType<typeof x509.TextObject> {
-      const nc = parseNameConstraints(new Uint8Array(this.value));
-      if (!nc) return super.toTextObject();
-      const obj = this.toTextObjectWithoutValue();
-      if (nc.permitted.length) obj['Permitted'] = nc.permitted.map((t) => new x509.TextObject('', {}, constraintText(t)));
-      if (nc.excluded.length) obj['Excluded'] = nc.excluded.map((t) => new x509.TextObject('', {}, constraintText(t)));
-      return obj;
-    }
-  }
-  x509.ExtensionFactory.register(NAME_CONSTRAINTS_OID, NameConstraintsExtension);
   return new x509.X509Certificate(pem).toString('text') + '\n';
 }
