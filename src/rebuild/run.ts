@@ -87,7 +87,7 @@ function addKubeletFollowUp(fs: NodeFs, plan: RebuildPlan, g: Gathered): void {
 }
 
 /** The files a plan writes (a reused key file is not rewritten). */
-export function plannedFiles(plan: RebuildPlan): string[] {
+function plannedFiles(plan: RebuildPlan): string[] {
   return plan.items.filter((i) => i.action !== 'keep').flatMap((i) => {
     switch (i.kind) {
       case 'ca': case 'leaf': return [i.certPath, ...(i.key === 'new' ? [i.keyPath] : [])];
