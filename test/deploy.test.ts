@@ -411,6 +411,20 @@ test('deploy: scheduled renewal is off by default; when on, one CronJob per node
   assert.ok(role.rules.every((r: any) => r.apiGroups[0] === 'coordination.k8s.io'));
 });
 
+test('deploy: pods carry prometheus.io scrape annotations for annotation-based Prometheus, naming the metrics port, except when serve asks for a bearer token', () => {
+  const podOf = (values?: Obj) => (find(docsOf(renderChart(CHART_DIR, values ? { values } : undefined)), 'DaemonSet')[0] as any).spec.template;
+  const pod = podOf();
+  const port = pod.spec.containers[0].ports.find((p: any) => p.name === 'metrics').containerPort;
+  assert.deepEqual(pod.metadata.annotations, { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(port), 'prometheus.io/path': '/metrics' });
+  assert.ok(pod.spec.containers[0].args.includes(`--listen=0.0.0.0:${port}`));
+  const moved = podOf({ serve: { port: 9100 } });
+  assert.equal(moved.metadata.annotations['prometheus.io/port'], '9100');
+  assert.equal(moved.spec.containers[0].ports[0].containerPort, 9100);
+  // an annotation-based job sends no token: it would only collect 401s
+  assert.equal(podOf({ serve: { bearerTokenSecret: 'kubepki-token' } }).metadata.annotations, undefined);
+  assert.equal(podOf({ scrapeAnnotations: false }).metadata.annotations, undefined);
+});
+
 test('deploy: helm template agrees with the built-in renderer (when helm is installed)', (t) => {
   const helm = spawnSync('helm', ['version', '--short'], { encoding: 'utf8' });
   if (helm.error || helm.status !== 0) { t.skip('helm not installed: the built-in renderer is the judge'); return; }

@@ -6,13 +6,22 @@ import type { CertEntry, Inventory } from '../inventory/types.js';
 
 const DAY = 86400;
 
+// Text from the node (subjects, file names, messages quoting them) is not ours: a CN of
+// `<img src=x onerror=…>` or `[x](javascript:…)` must read as itself wherever the report is pasted,
+// including renderers that pass HTML through. CommonMark lets any ASCII punctuation be
+// backslash-escaped; these are the ones that can start HTML, an entity, a link, emphasis, a code span,
+// strikethrough or a table cell. A newline would end the table row.
+const MARKDOWN_SPECIAL = /[\\`*_[\]<>&~|]/g;
+
 function cell(s: string | undefined): string {
-  return (s ?? '').replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+  return (s ?? '').replace(/\r?\n/g, ' ').replace(MARKDOWN_SPECIAL, '\\$&');
 }
 
+// Inside a code span nothing is markup, but a backtick would close it, a `|` would split the table
+// cell (GFM reads `\|` there as `|`) and a newline would end the row.
 function code(s: string | undefined): string {
   if (!s) return '';
-  return '`' + s.replace(/`/g, 'ˋ').replace(/\|/g, '\\|') + '`';
+  return '`' + s.replace(/`/g, 'ˋ').replace(/\r?\n/g, ' ').replace(/\|/g, '\\|') + '`';
 }
 
 export function residualText(seconds: number): string {
@@ -33,7 +42,7 @@ export function renderMarkdown(inv: Inventory): string {
   const s = inv.summary;
   const out: string[] = [];
   const date = inv.now.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC');
-  out.push(`# Certificates of ${inv.nodeName ? `node \`${inv.nodeName}\`` : `\`${inv.root}\``}`);
+  out.push(`# Certificates of ${inv.nodeName ? `node ${code(inv.nodeName)}` : code(inv.root)}`);
   out.push('');
   out.push(`Read ${date} by kubepki · layouts: ${inv.layouts.join(', ') || 'none detected'} · warning threshold ${inv.warn}`);
   out.push('');
