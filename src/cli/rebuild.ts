@@ -20,7 +20,8 @@ interface RebuildCliOptions {
   config?: string;
   dryRun?: boolean;
   force?: boolean;
-  newCa?: boolean;
+  /** `--new-ca` alone: true; `--new-ca ca,etcd-ca`: the existing CAs to replace */
+  newCa?: boolean | string;
   etcdInitialCluster?: string;
   superAdmin?: boolean;
   output: string;
@@ -124,11 +125,15 @@ CA), new CAs or a new sa.key are refused: bring them from a healthy control-plan
 ca export there, kubepki ca import here) first, or pass --new-ca. super-admin.conf is not made
 on a node that joined or is one of several etcd members (only kubeadm init writes it; --super-admin
 on the node that ran it).
+A CA that is there gets a new key only when named: --new-ca ca (or front-proxy-ca, etcd-ca) backs up
+its ca.crt/ca.key and every file it signed or that embeds it on this node, writes the new CA and those
+files in one transaction, and says what must follow on the other nodes; kubepki restore undoes it.
 
 Examples:
   kubepki rebuild --dry-run                      # what would be made, and from what
   kubepki rebuild                                # after rm -rf /etc/kubernetes/pki
   kubepki rebuild --config kubeadm-config.yaml
+  kubepki rebuild --new-ca ca --dry-run          # a new cluster CA key: what it re-signs, what must follow
   kubectl -n kube-system get cm kubeadm-config -o yaml > cm.yaml   # the cluster's settings, not this node's:
   kubepki rebuild --config cm.yaml --node-name cp-1 --advertise-address 192.0.2.10
   kubepki rebuild --node-name cp-1 --advertise-address 192.0.2.10 --kubernetes-version v1.26.1 \\
@@ -150,7 +155,7 @@ Exit codes:
     .option('--dry-run', 'print the settings (with their sources) and the plan; write nothing')
     .option('--force', 'replace existing files that are in the way (unreadable, not signed by the CA in use, or a certificate lacking a name this node needs); backed up first (under --backup-dir, or <root>/var/lib/kubepki/backups)')
     .addOption(backupDirOption())
-    .option('--new-ca', 'make new CAs and a new sa.key even though this node belongs to an existing cluster (another etcd member, a shared endpoint, the CA still in kubeconfigs); every node, kubeconfig, the cluster-info ConfigMap and every ServiceAccount token must then follow. Without it, bring the shared files from a healthy control-plane node (kubepki ca export/import)')
+    .option('--new-ca [CAs]', 'make new CAs and a new sa.key even though this node belongs to an existing cluster (another etcd member, a shared endpoint, the CA still in kubeconfigs); every node, kubeconfig, the cluster-info ConfigMap and every ServiceAccount token must then follow. Without it, bring the shared files from a healthy control-plane node (kubepki ca export/import). With CAs (ca, front-proxy-ca, etcd-ca, comma-separated): replace those existing CAs with new keys (a compromised key, --key-type ecdsa-p256) and re-sign everything on this node they signed; the old files go into the run\'s backup, so `kubepki restore` undoes it all')
     .option('--etcd-initial-cluster <members>', 'the etcd members for a new etcd.yaml, NAME=https://IP:2380,... as `etcdctl member add` prints them (ETCD_INITIAL_CLUSTER): more than this node writes --initial-cluster-state=existing, as kubeadm join does. Default: the members /var/lib/etcd lists; with no etcd data on a node of a cluster with other members, etcd.yaml is not written and the plan says how to re-add the member')
     .option('--super-admin', 'write super-admin.conf (1.29+) although this node joined or is one of several control-plane nodes: kubeadm makes it only on the node that ran kubeadm init')
     .option('--node-name <name>', 'node name (etcd member name, CN of etcd certs, kubelet identity)')
@@ -185,7 +190,7 @@ Exit codes:
       // (a dry run takes no lock: it writes nothing, and says what an interrupted run will be rolled back to)
       const backupRoot = resolveBackupDir(o.backupDir, io.cwd, fs);
       const r = await withNodeLock(io, fs, now, { dryRun: o.dryRun, json: o.output === 'json', backupRoot }, (lock) =>
-        rebuild({ fs, now, flags, backupRoot, config, force: o.force, newCa: o.newCa, etcdInitialCluster: o.etcdInitialCluster, superAdmin: o.superAdmin, dryRun: o.dryRun, lock, onStep: testStepHook(io.env) }));
+        rebuild({ fs, now, flags, backupRoot, config, force: o.force, newCa: o.newCa !== undefined, replaceCas: typeof o.newCa === 'string' ? o.newCa.split(',').map((n) => n.trim()).filter(Boolean) : undefined, etcdInitialCluster: o.etcdInitialCluster, superAdmin: o.superAdmin, dryRun: o.dryRun, lock, onStep: testStepHook(io.env) }));
       if (o.output === 'json') {
         io.stdout(JSON.stringify({ settings: r.gathered.provenance, overridden: r.gathered.overridden, plan: r.plan, written: r.written?.written ?? [], backup: r.written?.backupDir }, null, 2) + '\n');
         io.exitCode = o.dryRun && r.plan.errors.length ? 3 : r.plan.expired.length ? 1 : 0;

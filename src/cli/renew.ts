@@ -134,7 +134,7 @@ Exit codes:
     .option('--validity <duration>', 'new lifetime (1y, 10y, 36500d; default: kubeadm\'s certificateValidityPeriod / caCertificateValidityPeriod from --config or /etc/kubernetes/kubeadm-config.yaml, else the old certificate\'s lifetime)')
     .option('--days <n>', 'new lifetime in days, as openssl x509 -days takes it (the same as --validity Nd)')
     .option('--backdate <duration>', 'set notBefore this far in the past (for nodes with a skewed clock)')
-    .option('--new-key', 'generate a fresh key of the same type and size (default: keep the key); CAs and ServiceAccount token keys keep theirs')
+    .option('--new-key', 'generate a fresh key of the same type and size (default: keep the key); CAs and ServiceAccount token keys keep theirs (a new kubeadm CA key: kubepki rebuild --new-ca NAME)')
     .option('--add-san <names>', 'add subject alternative names: DNS:x,IP:y,URI:z,email:w (repeatable)', collect)
     .option('--only-expiring', 'renew only certificates that are expired, not yet valid, or within the --warn threshold')
     .addOption(new Option('--warn <threshold>', 'threshold for --only-expiring (30d, 2w, 66%)').default('30d'))

@@ -172,6 +172,12 @@ export interface PlanRebuildInput {
   evidence?: ClusterEvidence;
   /** `--new-ca`: make new CAs / sa.key even though the evidence says the cluster has them */
   newCa?: boolean;
+  /**
+   * `--new-ca NAME,...`: these CAs get a new key although their files are there (a compromised key, another key
+   * type): the old pair is backed up and replaced like every other file the run overwrites, and every file on
+   * this node that the old CA signed or embeds is made again from the new one (no --force needed for those)
+   */
+  replaceCas?: string[];
   /** `--etcd-initial-cluster`: the members as `etcdctl member add` prints them (ETCD_INITIAL_CLUSTER) */
   etcdInitialCluster?: string;
   /** `--super-admin`: this node ran kubeadm init; write super-admin.conf even on a member of an HA control plane */
@@ -187,6 +193,7 @@ export function certPaths(spec: RebuildCertSpec, pki: string): { certPath: strin
 
 export function planRebuild(input: PlanRebuildInput): RebuildPlan {
   const { settings: s, existing, now, force = false, evidence = NO_EVIDENCE, newCa = false } = input;
+  const replaced = new Set(input.replaceCas ?? []);
   const pki = s.certificatesDir;
   const items: RebuildItem[] = [];
   const errors: string[] = [];
@@ -210,11 +217,16 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
       subject: { cn: spec.cn(s), o: spec.o(s) }, sans: spec.sans(s), usages: [] as Usage[],
     };
     const fresh = caValidity(s.kubernetesVersion, now, s.caValidityMs);
-    const createNew = (replace: boolean) => {
+    const createNew = (replace: boolean, reason = replace ? REPLACED : undefined) => {
       caNew[spec.name] = true;
       caNotBefore[spec.name] = fresh.notBefore;
-      items.push({ ...base, action: replace ? 'replace' : 'create', key: 'new', reason: replace ? REPLACED : undefined, notBefore: fresh.notBefore.toISOString(), notAfter: fresh.notAfter.toISOString() });
+      items.push({ ...base, action: replace ? 'replace' : 'create', key: 'new', reason, notBefore: fresh.notBefore.toISOString(), notAfter: fresh.notAfter.toISOString() });
     };
+    if (replaced.has(spec.name)) {
+      const there = [crt && certPath, key && keyPath].filter(Boolean).join(' and ');
+      createNew(there !== '', there ? `--new-ca ${spec.name}: a new key replaces this CA; ${there} ${crt && key ? 'are' : 'is'} backed up first, and \`kubepki restore\` of this run puts ${crt && key ? 'them' : 'it'} back with every file re-signed here` : `--new-ca ${spec.name}`);
+      continue;
+    }
     // what is wrong with the files that are there (the only things --force replaces)
     const problem = crt && (crt.problem || !crt.cert) ? `${certPath}: ${crt.problem ?? 'not a certificate'}`
       : crt && !crt.cert!.isCA ? `${certPath}: not a CA certificate`
@@ -278,8 +290,10 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
             : key.keyOk === false ? `failed to keep ${certPath}: ${keyPath}: ${key.problem ?? 'not a private key'}; remove both so the pair is re-created`
               : notItsKey(key, crt.cert) ? `failed to keep ${certPath}: ${keyPath} is not its private key (the component refuses the pair: "tls: private key does not match public key"); remove both so the pair is re-created`
                 : missing.length > 0 ? `failed to keep ${certPath}: it lacks ${missing.join(', ')}, which this node's ${spec.name} certificate must name (kubeadm refuses it too; clients connecting there fail with "x509: certificate is valid for …, not …"); remove ${certPath} and ${keyPath} so they are re-created with them` : undefined;
-    if (problem && !force) errors.push(`${problem}, or pass --force to back them up and replace them`);
-    if ((crt && !problem) || (problem && !force)) {
+    // the CA is replaced on purpose: what it signed here is re-signed by the new one (backed up like the CA)
+    const resign = replaced.has(caName) && crt?.cert !== undefined && !crt.problem;
+    if (problem && !force && !resign) errors.push(`${problem}, or pass --force to back them up and replace them`);
+    if ((crt && !problem) || (problem && !force && !resign)) {
       if (crt && !problem && isExpired(crt.cert)) expired.push(certPath);
       items.push({
         ...base, action: 'keep', key: 'keep', reason: problem ? 'unusable (see problems)' : 'certificate exists and is signed by its CA',
@@ -294,7 +308,7 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
     const reuse = !crt && key && key.keyOk !== false;
     items.push({
       ...base, action: problem ? 'replace' : 'create', key: reuse ? 'reuse' : 'new',
-      reason: reuse ? `${keyPath} survived and is reused` : problem ? REPLACED : undefined,
+      reason: reuse ? `${keyPath} survived and is reused` : resign ? `signed by the ${caName} being replaced: re-signed by the new one (new key), the old files backed up` : problem ? REPLACED : undefined,
       notBefore: v.notBefore.toISOString(), notAfter: v.notAfter.toISOString(),
     });
   }
@@ -356,6 +370,7 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
       kind: 'kubeconfig' as const, name: spec.name, path, subject: { cn: spec.cn(s), o: spec.o(s) },
       server: kubeconfigServer(spec, s), clusterName: s.clusterName, keyType: s.keyType,
     };
+    let resign = false;
     if (e) {
       const ca = caCert.ca;
       const freshCa = caNew.ca && !caReusesKey('ca');
@@ -364,7 +379,11 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
       const clientOk = !e.kubeconfigClient ? !clientMissing : freshCa ? false : ca ? e.kubeconfigClient.verifySignedBy(ca) : true;
       const caOk = !e.kubeconfigCa ? true : freshCa ? false : ca ? Buffer.from(e.kubeconfigCa.der).equals(Buffer.from(ca.der)) : true;
       let problem: string | undefined;
-      if (e.problem) problem = `failed to use ${path}: ${e.problem}; remove it (it is then re-created)`;
+      // the cluster CA is replaced on purpose: a kubeconfig that trusts it or holds a certificate it signed is
+      // made again from the new one (kubelet.conf too: a new client pem, -current swapped to it), backed up first
+      resign = replaced.has('ca') && !e.problem && !clientMissing && (!clientOk || !caOk);
+      if (resign) problem = undefined;
+      else if (e.problem) problem = `failed to use ${path}: ${e.problem}; remove it (it is then re-created)`;
       else if (clientMissing) problem = `failed to keep ${path}: it uses ${e.kubeconfigClientFile}, which does not exist or holds no certificate, so the kubelet has no client credential; remove ${path} (it is then re-created with a new client certificate)`;
       else if (!clientOk && e.kubeconfigClientFile) {
         // the kubelet's own rotated certificate: not ours to replace here; `renew all` cannot renew it
@@ -375,7 +394,7 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
         followUps.push(`${path} uses ${e.kubeconfigClientFile}, which is not signed by ${freshCa ? 'the new cluster CA' : `${pki}/ca.crt`}${exp}${trusts}: run \`kubepki kubelet credentials --node ${s.nodeName}\`, which writes both from the CA in use`);
       } else if (!clientOk) problem = `failed to keep ${path}: its client certificate is not signed by ${freshCa ? 'the new cluster CA' : `${pki}/ca.crt`}; remove it so it is re-created`;
       else if (!caOk) problem = `failed to keep ${path}: it embeds a different CA than ${pki}/ca.crt; remove it so it is re-created`;
-      if (!problem || !force) {
+      if (!resign && (!problem || !force)) {
         if (problem) errors.push(`${problem}, or pass --force to back it up and replace it`);
         // only a file signed by the CA in use is renewable by `kubepki renew all`
         else if (clientOk && isExpired(e.kubeconfigClient)) expired.push(e.kubeconfigClientFile ? `${path} (via ${e.kubeconfigClientFile})` : path);
@@ -387,7 +406,8 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
       errors.push(`failed to create ${path}: ${pki}/ca.key is missing (external CA); provide ${path} yourself`);
       continue;
     }
-    const item: RebuildKubeconfigItem = { ...base, action: e ? 'replace' : 'create', reason: e ? '--force: the existing file is backed up and replaced' : undefined, notBefore: v.notBefore.toISOString(), notAfter: v.notAfter.toISOString() };
+    const reason = !e ? undefined : resign ? 'it trusts or holds a certificate of the cluster CA being replaced: made again from the new one, the existing file backed up' : '--force: the existing file is backed up and replaced';
+    const item: RebuildKubeconfigItem = { ...base, action: e ? 'replace' : 'create', reason, notBefore: v.notBefore.toISOString(), notAfter: v.notAfter.toISOString() };
     if (spec.name === 'kubelet.conf') item.kubeletClient = kubeletClientFor(base.subject, existing[KUBELET_CURRENT], caCert.ca, caNew.ca === true && !caReusesKey('ca'), now);
     items.push(item);
   }
@@ -409,6 +429,10 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
   }
 
   // --- What must follow outside this node.
+  for (const i of items) {
+    if (i.kind !== 'ca' || i.action !== 'replace' || !replaced.has(i.name)) continue;
+    followUps.push(`the ${SHARED_LABELS[i.name] ?? i.name} (${i.certPath}) is replaced by one with a new key: the old ${short(i.certPath)} and ${short(i.keyPath)} are in this run's backup (\`kubepki restore\` of this run puts them and every file re-signed here back); ${mustFollow([i.name])} must follow. On the other control-plane nodes bring this CA (\`kubepki ca export\` here, \`kubepki ca import FILE --certificate-key KEY --force\` there, then \`kubepki rebuild --force\` there re-signs what the old one signed): --new-ca there too would make yet another CA`);
+  }
   if (caNew.ca && !caReusesKey('ca')) {
     followUps.push('the cluster CA is new: every other node still trusts the old one — copy the shared CA files to the other control-plane nodes (`kubepki ca export` here, `kubepki ca import` there) or re-join them');
     followUps.push('kubelets on every node hold client certificates from the old CA: re-join workers with the command `kubepki join` prints, or give each one offline credentials made here (`kubepki kubelet credentials --node NAME --out DIR`, then copy DIR to that node)');
@@ -425,7 +449,7 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
   // (what to restart for the files written — the components that read them, as renew plans it — needs the
   // node's manifests and kubelet config: rebuild() adds it, see restartFollowUp)
   // --- Shared material on a node of an existing cluster: comes from a peer, not from here.
-  const refusal = sharedMaterialCheck(items, evidence, newCa, warnings);
+  const refusal = sharedMaterialCheck(items, evidence, newCa, warnings, replaced);
   return {
     apiVersion: 'kubepki.io/v1alpha1', kind: 'RebuildPlan', now: now.toISOString(), kubernetesVersion: s.kubernetesVersion,
     items, errors, warnings, followUps, expired, skipped, ...(refusal ? { refusal } : {}),
@@ -535,14 +559,15 @@ function listOf(xs: string[]): string {
  * ones, so "copy the new CA everywhere" breaks the whole cluster. With evidence of such a cluster the
  * plan is refused unless `--new-ca`; the first step is the shared material from a healthy peer.
  */
-function sharedMaterialCheck(items: RebuildItem[], ev: ClusterEvidence, newCa: boolean, warnings: string[]): RebuildRefusal | undefined {
+function sharedMaterialCheck(items: RebuildItem[], ev: ClusterEvidence, newCa: boolean, warnings: string[], replaced: Set<string>): RebuildRefusal | undefined {
   const fresh = items.filter((i) => (i.kind === 'ca' || i.kind === 'sa') && i.action !== 'keep' && i.key === 'new').map((i) => i.name);
   if (fresh.length === 0) return undefined;
   // the cluster CA certificate survives elsewhere while ca.crt/ca.key are being made anew: only its key is lost
-  const caGone = fresh.includes('ca') && ev.caCopies.length > 0;
+  // (a CA replaced on purpose is not gone: its copies are the CA being replaced)
+  const caGone = fresh.includes('ca') && !replaced.has('ca') && ev.caCopies.length > 0;
   const copies = [...new Map(ev.caCopies.map((c) => [Buffer.from(c.cert.der).toString('base64'), c])).values()];
   const caNote = copies.length === 0 ? undefined
-    : `the ${caGone ? 'old ' : ''}cluster CA certificate (${copies.map((c) => c.cert.subjectString).join(', ')}) is still in ${listOf(ev.caCopies.map((c) => short(c.path)))}${caGone ? ': only its key is gone' : ''}`;
+    : `the ${caGone ? 'old ' : ''}cluster CA certificate (${copies.map((c) => c.cert.subjectString).join(', ')}) is ${replaced.has('ca') ? '' : 'still '}in ${listOf(ev.caCopies.map((c) => short(c.path)))}${caGone ? ': only its key is gone' : ''}`;
   // the cluster CA and sa.key are trusted beyond this node as soon as the cluster has existed (other
   // nodes, kubeconfigs, tokens); the etcd and front-proxy CAs only once there are other members
   const peerReasons = [...new Set([...ev.joined, ...ev.peers])];

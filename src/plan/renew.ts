@@ -871,16 +871,16 @@ function nameConstraintsOf(ca: CertEntry): NameConstraints | undefined {
 }
 
 /**
- * `renew ca --new-key` keeps the CA's key; the note says how a new one is made. `kubepki rebuild` alone keeps
- * a CA whose files are there, so on a kubeadm node the CA's files go aside first and --new-ca --force then
- * makes the CA, re-signs what the old one signed here and lists what must follow beyond this node.
+ * `renew ca --new-key` keeps the CA's key (renew re-signs one certificate at a time; a new CA key must take every
+ * certificate it signed and every copy of it along); the note names the command that does: on a kubeadm node,
+ * `kubepki rebuild --new-ca NAME` replaces the CA and everything on the node it signed or that embeds it in one
+ * backed-up transaction (`kubepki restore` undoes it) and lists what must follow beyond this node.
  */
 function newCaKeyNote(c: CertEntry): string {
   const lead = 'CA keeps its key: a new CA key would invalidate every certificate it signed';
   const key = c.privateKey.location?.file;
-  if (c.layout !== 'kubeadm' || !key || c.location.kind !== 'pem') return `${lead} (kubepki makes a new CA only on a kubeadm node, with \`kubepki rebuild --new-ca\`)`;
-  const crt = c.location.file;
-  return `${lead}; for a new one on this kubeadm node: \`mkdir -p /root/kubepki-old-${c.name} && mv ${crt} ${key} /root/kubepki-old-${c.name}/\` then \`kubepki rebuild --new-ca --force\` (\`kubepki rebuild\` alone keeps this CA; --dry-run first shows what it re-signs and what must follow on the other nodes)`;
+  if (c.layout !== 'kubeadm' || !key || c.location.kind !== 'pem' || !isKubeadmCa(c.name)) return `${lead} (kubepki makes a new CA only on a kubeadm node, with \`kubepki rebuild --new-ca\`)`;
+  return `${lead}; for a new one on this kubeadm node: \`kubepki rebuild --new-ca ${c.name}\` (it backs up ${c.location.file} and ${key}, writes the new CA and re-signs what the old one signed here in one run, and \`kubepki restore\` of that run puts everything back; --dry-run first shows what it re-signs and what must follow on the other nodes)`;
 }
 
 /** A serial as `check`, openssl and `Certificate.serialHex` print it: lowercase hex in whole octets (a leading 0 kept). */

@@ -19,6 +19,7 @@ import { readInventory } from '../inventory/read.js';
 import { restartsForFiles } from '../plan/renew.js';
 import type { PlanRestart } from '../plan/types.js';
 import { readNodeEtcdCluster } from './etcd-members.js';
+import { certsFor } from '../profiles/rebuild.js';
 
 export interface RebuildOptions {
   fs: NodeFs;
@@ -28,6 +29,8 @@ export interface RebuildOptions {
   force?: boolean;
   /** make new CAs / sa.key even on a node whose cluster exists beyond it (`--new-ca`) */
   newCa?: boolean;
+  /** `--new-ca NAME,...`: replace these existing CAs with new keys, backed up (implies newCa) */
+  replaceCas?: string[];
   /** `--etcd-initial-cluster`: the members, as `etcdctl member add` printed them */
   etcdInitialCluster?: string;
   /** `--super-admin`: write super-admin.conf even where the node looks like it joined */
@@ -51,9 +54,14 @@ export interface RebuildResult {
 
 export async function rebuild(o: RebuildOptions): Promise<RebuildResult> {
   const gathered = gatherSettings({ fs: o.fs, flags: o.flags, config: o.config });
+  const cas = certsFor(gathered.settings).filter((c) => c.isCA).map((c) => c.name);
+  const unknown = (o.replaceCas ?? []).filter((n) => !cas.includes(n));
+  if (unknown.length > 0) {
+    throw new UserError(`failed to read --new-ca ${o.replaceCas!.join(',')}: ${unknown.map((n) => JSON.stringify(n)).join(', ')} ${unknown.length > 1 ? 'are not CAs' : 'is not a CA'} this node has`, `name the CAs to replace, comma-separated: ${cas.join(', ')}${gathered.settings.externalEtcd ? ' (etcd is external: its CA is not this node\'s)' : ''}`);
+  }
   const existing = readExisting(o.fs, gathered.settings);
   const evidence = readClusterEvidence(o.fs, gathered.settings);
-  const plan = planRebuild({ settings: gathered.settings, existing, now: o.now, force: o.force, evidence, newCa: o.newCa, etcdInitialCluster: o.etcdInitialCluster, superAdmin: o.superAdmin });
+  const plan = planRebuild({ settings: gathered.settings, existing, now: o.now, force: o.force, evidence, newCa: o.newCa || (o.replaceCas ?? []).length > 0, replaceCas: o.replaceCas, etcdInitialCluster: o.etcdInitialCluster, superAdmin: o.superAdmin });
   // not even --force or --dry-run: the plan itself (new CAs on a node of a live cluster) is the mistake
   if (plan.refusal) throw new UserError(plan.refusal.message, plan.refusal.hint);
   plan.warnings.unshift(...gathered.warnings);
