@@ -8,7 +8,7 @@ import { memoryIo } from '../src/cli/io.js';
 import { Certificate } from '../src/pki/certificate.js';
 import { parsePemBlocks } from '../src/pki/pem.js';
 import { issueCertificate, pemOf } from '../src/pki/sign.js';
-import { copyFixture, freePort, tmpDir, which } from './support/fixtures.js';
+import { FIXTURES, copyFixture, freePort, openssl, tmpDir, which } from './support/fixtures.js';
 import { runEtcd } from './support/etcd.js';
 
 /** Start a real etcd serving the tree's etcd/server certificate with client-certificate auth. */
@@ -82,4 +82,73 @@ test('probe: a closed port is one clear line and exit 3', async () => {
   const io = memoryIo();
   assert.equal(await run(['probe', `127.0.0.1:${port}`, '--root', copyFixture('kubeadm-1.26')], io), 3);
   assert.equal(io.err.split('\n')[0], `kubepki: failed to probe 127.0.0.1:${port}: connection refused`);
+});
+
+test('probe against a real etcd whose certificate an intermediate CA signed: "incomplete chain" (exit 2) while etcd sends the leaf alone, clean once it sends the intermediate too', { skip: which('etcd') ? false : 'etcd is not installed (apt-get install etcd-server)' }, async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const pki = path.join(root, 'etc/kubernetes/pki/etcd');
+  const work = tmpDir('kubepki-intermediate-');
+  const data = tmpDir('kubepki-etcd-');
+  const ext = (name: string, text: string) => { const f = path.join(work, name); fs.writeFileSync(f, text); return f; };
+  const ok = (r: { status: number; stderr: string }) => assert.equal(r.status, 0, r.stderr);
+  let etcd: Awaited<ReturnType<typeof runEtcd>> | undefined;
+  try {
+    // etcd-ca (a root, as kubeadm makes it) → etcd-intermediate-ca → a new serving certificate for etcd
+    const intKey = path.join(pki, 'intermediate-ca.key'), intCrt = path.join(pki, 'intermediate-ca.crt');
+    ok(openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', intKey]));
+    const intCsr = openssl(['req', '-new', '-key', intKey, '-subj', '/CN=etcd-intermediate-ca']);
+    ok(intCsr);
+    ok(openssl(['x509', '-req', '-CA', path.join(pki, 'ca.crt'), '-CAkey', path.join(pki, 'ca.key'), '-set_serial', '4242', '-days', '365', '-out', intCrt,
+      '-extfile', ext('int.ext', 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,digitalSignature\n')], intCsr.stdout));
+    const leafKey = path.join(pki, 'server.key'), leafCrt = path.join(pki, 'server.crt');
+    ok(openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', leafKey]));
+    const leafCsr = openssl(['req', '-new', '-key', leafKey, '-subj', '/CN=cp-1']);
+    ok(leafCsr);
+    ok(openssl(['x509', '-req', '-CA', intCrt, '-CAkey', intKey, '-set_serial', '4343', '-days', '365', '-out', leafCrt,
+      '-extfile', ext('leaf.ext', 'keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n')], leafCsr.stdout));
+    // openssl's own verdict on the same chain: the root alone does not verify the leaf, root + intermediate does
+    assert.notEqual(openssl(['verify', '-CAfile', path.join(pki, 'ca.crt'), leafCrt]).status, 0);
+    ok(openssl(['verify', '-CAfile', path.join(pki, 'ca.crt'), '-untrusted', intCrt, leafCrt]));
+
+    // etcd reads its own copy (it re-reads the pair on every handshake)
+    const served = path.join(work, 'served.crt');
+    fs.copyFileSync(leafCrt, served);
+    const [port, peer] = [await freePort(), await freePort()];
+    etcd = await runEtcd([
+      '--name', 'cp-1', '--data-dir', data,
+      '--listen-client-urls', `https://127.0.0.1:${port}`, '--advertise-client-urls', `https://127.0.0.1:${port}`,
+      '--listen-peer-urls', `http://127.0.0.1:${peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${peer}`,
+      '--initial-cluster', `cp-1=http://127.0.0.1:${peer}`, '--cert-file', served, '--key-file', leafKey,
+    ]);
+    const leafOnly = memoryIo();
+    assert.equal(await run(['probe', `127.0.0.1:${port}`, '--root', root, '--now', '2026-11-23'], leafOnly), 2, leafOnly.out + leafOnly.err);
+    assert.match(leafOnly.out, /serves 1 certificate/);
+    assert.match(leafOnly.out, /matches disk: etcd-server/);
+    assert.match(leafOnly.out, /incomplete chain: the server does not send the intermediate CA .* \(\/etc\/kubernetes\/pki\/etcd\/intermediate-ca\.crt\)/);
+    const json = memoryIo();
+    await run(['probe', `127.0.0.1:${port}`, '--root', root, '--now', '2026-11-23', '-o', 'json'], json);
+    assert.equal(JSON.parse(json.out).incompleteChain.file, '/etc/kubernetes/pki/etcd/intermediate-ca.crt');
+
+    // leaf + intermediate in the file etcd serves, and on disk: the chain is whole
+    const bundle = fs.readFileSync(leafCrt, 'latin1') + fs.readFileSync(intCrt, 'latin1');
+    fs.writeFileSync(served, bundle);
+    fs.writeFileSync(leafCrt, bundle);
+    const whole = memoryIo();
+    assert.equal(await run(['probe', `127.0.0.1:${port}`, '--root', root, '--now', '2026-11-23'], whole), 0, whole.out + whole.err);
+    assert.match(whole.out, /serves 2 certificate/);
+    assert.match(whole.out, /matches disk: etcd-server/);
+    assert.doesNotMatch(whole.out, /incomplete chain/);
+
+    // the fixture's own etcd certificate, signed straight by the etcd-ca root, needs nothing more
+    fs.copyFileSync(path.join(FIXTURES, 'kubeadm-1.26/etc/kubernetes/pki/etcd/server.crt'), served);
+    fs.copyFileSync(path.join(FIXTURES, 'kubeadm-1.26/etc/kubernetes/pki/etcd/server.key'), leafKey);
+    const direct = memoryIo();
+    await run(['probe', `127.0.0.1:${port}`, '--root', root, '--now', '2026-11-23'], direct);
+    assert.match(direct.out, /serves 1 certificate/);
+    assert.doesNotMatch(direct.out, /incomplete chain/);
+  } finally {
+    await etcd?.stop();
+    fs.rmSync(work, { recursive: true, force: true });
+    fs.rmSync(data, { recursive: true, force: true });
+  }
 });

@@ -3,7 +3,7 @@ import type { Io } from './io.js';
 import { UserError } from '../errors.js';
 import { readInventory } from '../inventory/read.js';
 import { parseEndpoint, probeEndpoint } from '../probe/probe.js';
-import { compareServed, attachDiskSigners } from '../probe/compare.js';
+import { compareServed, attachDiskSigners, missingIntermediate } from '../probe/compare.js';
 import { servedInventory } from './inspect.js';
 import { renderInventoryShort } from '../report/cert-text.js';
 import { rootOption, nowOption, resolveNow, openNode } from './options.js';
@@ -23,7 +23,11 @@ Examples:
   kubepki probe 10.0.0.5:10250            # a kubelet
   kubepki probe 127.0.0.1:6443 --root /mnt/node -o json
 
-Exit codes: 0 matches disk, 1 not found on disk, 2 stale or expired, 3 could not connect.`)
+A server whose certificate was signed by an intermediate CA on disk must send that
+intermediate too: "incomplete chain" when it does not (clients trusting only the root fail).
+
+Exit codes: 0 matches disk, 1 not found on disk, 2 stale, expired or incomplete chain,
+3 could not connect.`)
     .argument('<endpoint>', 'HOST:PORT or https://HOST:PORT')
     .addOption(rootOption())
     .addOption(nowOption())
@@ -40,14 +44,16 @@ Exit codes: 0 matches disk, 1 not found on disk, 2 stale or expired, 3 could not
       const disk = readInventory({ fs: openNode(o), now });
       const cmp = compareServed(res.chain[0]!, disk);
       attachDiskSigners(served, disk);
+      const incomplete = missingIntermediate(served, disk);
       if (o.output === 'json') {
-        io.stdout(JSON.stringify({ endpoint: `${ep.host}:${ep.port}`, protocol: res.protocol, cipher: res.cipher, chain: served.certificates, comparison: { verdict: cmp.verdict, message: cmp.message, served: cmp.served, disk: cmp.disk ? { name: cmp.disk.name, file: cmp.disk.location.file, serial: cmp.disk.serial, notAfter: cmp.disk.notAfter } : undefined } }, null, 2) + '\n');
+        io.stdout(JSON.stringify({ endpoint: `${ep.host}:${ep.port}`, protocol: res.protocol, cipher: res.cipher, chain: served.certificates, comparison: { verdict: cmp.verdict, message: cmp.message, served: cmp.served, disk: cmp.disk ? { name: cmp.disk.name, file: cmp.disk.location.file, serial: cmp.disk.serial, notAfter: cmp.disk.notAfter } : undefined }, ...(incomplete ? { incompleteChain: incomplete } : {}) }, null, 2) + '\n');
       } else {
         io.stdout(`${ep.host}:${ep.port} serves ${res.chain.length} certificate(s) over ${res.protocol ?? 'TLS'} (${res.cipher ?? '?'})\n\n`);
         io.stdout(renderInventoryShort(served));
         io.stdout(`\n${cmp.message}\n`);
+        if (incomplete) io.stdout(`${incomplete.message}\n`);
       }
       const expired = served.certificates[0]?.status === 'expired';
-      io.exitCode = cmp.verdict === 'stale' || expired ? 2 : cmp.verdict === 'not-on-disk' ? 1 : 0;
+      io.exitCode = cmp.verdict === 'stale' || expired || incomplete ? 2 : cmp.verdict === 'not-on-disk' ? 1 : 0;
     });
 }

@@ -51,6 +51,32 @@ export function attachDiskSigners(served: Inventory, disk: Inventory): void {
   served.findings = served.findings.filter((f) => f.code !== 'unknown-signer' || served.certificates.some((c) => c.id === f.certificate && !c.signerName));
 }
 
+export interface MissingIntermediate {
+  /** the disk CA that signed the last certificate served, itself signed by another CA */
+  name: string;
+  file: string;
+  message: string;
+}
+
+/**
+ * A server must send every intermediate between its leaf and the root its clients trust: a kubeconfig's
+ * certificate-authority-data or etcd's --trusted-ca-file usually holds the root alone, and Go's verifier
+ * (kubectl, the kubelet, etcd clients) then fails with "x509: certificate signed by unknown authority".
+ * Run after attachDiskSigners: when the last certificate served was signed by a disk CA that is not
+ * self-signed, that CA was left out. A leaf signed straight by a root (every kubeadm CA) needs nothing more.
+ */
+export function missingIntermediate(served: Inventory, disk: Inventory): MissingIntermediate | undefined {
+  const last = served.certificates[served.certificates.length - 1];
+  if (!last || last.selfSigned || !last.signedBy) return undefined;
+  const ca = disk.certificates.find((c) => c.id === last.signedBy);
+  if (!ca || ca.selfSigned) return undefined;
+  const file = ca.location.via ?? ca.location.file;
+  return {
+    name: ca.name, file,
+    message: `incomplete chain: the server does not send the intermediate CA ${ca.name} (${file}) that signed ${served.certificates.length > 1 ? 'the last certificate it sends' : 'its certificate'}; clients that trust only the root fail with "x509: certificate signed by unknown authority": append ${file} after the certificate in the file the server reads, then restart it`,
+  };
+}
+
 function certOf(pem: string): Certificate {
   const b64 = pem.replace(/-----[A-Z ]+-----/g, '').replace(/\s+/g, '');
   return new Certificate(Buffer.from(b64, 'base64'));

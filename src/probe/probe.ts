@@ -9,8 +9,6 @@ export interface ProbeResult {
   chain: Uint8Array[];
   protocol?: string;
   cipher?: string;
-  /** the server asked for a client certificate */
-  clientCertRequested?: boolean;
 }
 
 export interface ProbeOptions {
