@@ -8,7 +8,7 @@ import { run } from '../src/cli/main.js';
 import { memoryIo } from '../src/cli/io.js';
 import type { CertEntry, Inventory } from '../src/inventory/types.js';
 import { copyFixture, NOW, openssl, tmpDir } from './support/fixtures.js';
-import { makeCa, makeLeaf, put } from './support/trees.js';
+import { makeCa, makeLeaf, makeK3sTree, put } from './support/trees.js';
 
 const KU: Record<string, string> = {
   'Digital Signature': 'digitalSignature', 'Non Repudiation': 'nonRepudiation', 'Key Encipherment': 'keyEncipherment',
@@ -560,4 +560,59 @@ test('inspect --root of an RKE1 file says what check says of it: renewed by rke1
   const other = memoryIo();
   await run(['inspect', '/root-copy.pem', '--root', root, '--now', '2026-11-23', '-o', 'json'], other);
   assert.equal((JSON.parse(other.out) as Inventory).certificates.find((c) => c.location.file === '/root-copy.pem')!.managedBy, 'manual');
+});
+
+test('a leaf file with a CA that did not sign it appended (apiserver.crt + an unrelated CA, a leaf + the root without its intermediate) is a bundle-chain-mismatch warning; kubelet.crt, CA bundles with several roots, a full chain, a trust bundle after the root and k3s leaf files are not (was: nothing flagged)', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const pki = path.join(root, 'etc/kubernetes/pki');
+  const work = tmpDir('kubepki-chain-');
+  const at = (f: string) => path.join(work, f);
+  const ok = (args: string[]) => { const r = openssl(args); assert.equal(r.status, 0, `openssl ${args.join(' ')}: ${r.stderr}`); return r.stdout; };
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+  const caExt = ['-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'];
+  ok(['req', '-x509', ...ec, '-keyout', at('other.key'), '-out', at('other.crt'), '-subj', '/CN=some other CA', '-days', '3650', ...caExt]);
+  ok(['req', '-x509', ...ec, '-keyout', at('root.key'), '-out', at('root.crt'), '-subj', '/CN=corp root', '-days', '3650', ...caExt]);
+  ok(['req', '-new', ...ec, '-keyout', at('inter.key'), '-out', at('inter.csr'), '-subj', '/CN=corp intermediate']);
+  fs.writeFileSync(at('ca.ext'), 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n');
+  ok(['x509', '-req', '-in', at('inter.csr'), '-CA', at('root.crt'), '-CAkey', at('root.key'), '-CAcreateserial', '-days', '1825', '-extfile', at('ca.ext'), '-out', at('inter.crt')]);
+  ok(['req', '-new', ...ec, '-keyout', at('leaf.key'), '-out', at('leaf.csr'), '-subj', '/CN=metrics.example.test']);
+  ok(['x509', '-req', '-in', at('leaf.csr'), '-CA', at('inter.crt'), '-CAkey', at('inter.key'), '-CAcreateserial', '-days', '365', '-out', at('leaf.crt')]);
+  const pem = (f: string) => fs.readFileSync(f.startsWith('/') ? f : at(f), 'utf8');
+
+  // in the kubeadm tree: the API server's certificate with a CA from elsewhere after it; a correct leaf + CA; ca.crt with a second root
+  fs.writeFileSync(path.join(pki, 'apiserver.crt'), pem(path.join(pki, 'apiserver.crt')) + pem('other.crt'));
+  fs.writeFileSync(path.join(pki, 'front-proxy-client.crt'), pem(path.join(pki, 'front-proxy-client.crt')) + pem(path.join(pki, 'front-proxy-ca.crt')));
+  fs.writeFileSync(path.join(pki, 'ca.crt'), pem(path.join(pki, 'ca.crt')) + pem('other.crt'));
+  // beside it, an openssl-made chain: the full one, one lacking its intermediate, a CA bundle, and one with roots after the chain
+  const extra = '/etc/ssl/corp';
+  put(root, `${extra}/full.pem`, pem('leaf.crt') + pem('inter.crt') + pem('root.crt'));
+  put(root, `${extra}/gap.pem`, pem('leaf.crt') + pem('root.crt'));
+  put(root, `${extra}/cas.pem`, pem('inter.crt') + pem('other.crt') + pem('root.crt'));
+  put(root, `${extra}/trust-after.pem`, pem('leaf.crt') + pem('inter.crt') + pem('root.crt') + pem('other.crt'));
+  // openssl agrees on which are chains: the second block of gap.pem and of apiserver.crt did not sign the first
+  ok(['verify', '-CAfile', at('root.crt'), '-untrusted', at('inter.crt'), at('leaf.crt')]);
+  assert.notEqual(openssl(['verify', '-partial_chain', '-CAfile', at('root.crt'), at('leaf.crt')]).status, 0);
+  assert.notEqual(openssl(['verify', '-partial_chain', '-CAfile', at('other.crt'), path.join(pki, 'apiserver.crt')]).status, 0);
+
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW, paths: [extra] });
+  const all = inv.findings.filter((f) => f.code === 'bundle-chain-mismatch');
+  assert.deepEqual(all.map((f) => `${f.severity} ${f.file}`).sort(), ['warning /etc/kubernetes/pki/apiserver.crt', `warning ${extra}/gap.pem`], JSON.stringify(all, null, 1));
+  const api = inv.certificates.find((c) => c.name === 'apiserver')!;
+  const f = api.findings.find((x) => x.code === 'bundle-chain-mismatch')!;
+  assert.equal(f.certificate, api.id);
+  assert.match(f.message, /^\/etc\/kubernetes\/pki\/apiserver\.crt: certificate 2 \(CN=some other CA\) did not sign certificate 1 \(CN=kube-apiserver, issued by CN=kubernetes\)/);
+  assert.equal(api.status, 'warning');
+  assert.match(all.find((x) => x.file === `${extra}/gap.pem`)!.message, /certificate 2 \(CN=corp root\) did not sign certificate 1 \(CN=metrics\.example\.test, issued by CN=corp intermediate\)/);
+  // kubelet.crt (leaf + its own throwaway CA) is one of the chains that hold
+  assert.ok(inv.certificates.some((c) => c.location.file === '/var/lib/kubelet/pki/kubelet.crt'));
+  const io = memoryIo();
+  await run(['check', '--root', root, '--now', NOW.toISOString(), '--path', extra], io);
+  assert.match(io.out, /^ {2}WARNING +bundle-chain-mismatch +\/etc\/kubernetes\/pki\/apiserver\.crt: certificate 2/m, io.out);
+
+  // k3s: every leaf file is leaf + issuing CA
+  const k3s = tmpDir('kubepki-k3s-chain-');
+  await makeK3sTree(k3s, new Date('2026-11-01T00:00:00Z'));
+  const k = readInventory({ fs: new NodeFs(k3s), now: NOW });
+  assert.ok(k.certificates.length > 10);
+  assert.deepEqual(k.findings.filter((x) => x.code === 'bundle-chain-mismatch'), []);
 });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { cli, sh, tmp } from './renew-support.js';
-import { Certificate } from '../src/pki/certificate.js';
+import { Certificate, nameToString } from '../src/pki/certificate.js';
 import { fastRecord, record, plainRecord, scanBuffer, type ScanRecord } from '../src/inventory/scan.js';
 import { splitDn } from '../src/report/metrics.js';
 
@@ -67,6 +67,74 @@ test('a multi-valued RDN (CN=a + O=b) keeps its + in inspect, -o json, the fast 
   // metrics labels split an RDN's attributes as they split RDNs
   assert.deepEqual(splitDn(leafSubject), { CN: 'leaf', OU: 'x', O: 'y,z' });
   assert.deepEqual(splitDn('O=system:masters, CN=kubernetes-admin'), { O: 'system:masters', CN: 'kubernetes-admin' });
+});
+
+/** kubepki's form in RFC 2253's order and separators, reading escaped separators (`\,`) as value text. */
+function escapedRfc2253(name: string): string {
+  const parts: string[] = [];
+  let cur = '';
+  for (let i = 0; i < name.length; i++) {
+    if (name[i] === '\\') { cur += name.slice(i, i + 2); i++; continue; }
+    const sep = name.startsWith(', ', i) ? ',' : name.startsWith(' + ', i) ? '+' : undefined;
+    if (sep) { parts.push(cur, sep); cur = ''; i += sep === ',' ? 1 : 2; continue; }
+    cur += name[i];
+  }
+  parts.push(cur);
+  return parts.reverse().join('');
+}
+
+test('names are escaped as RFC 4514 says: a CN holding ", O=x", "+", quotes or a leading "#"/space reads as one value in check, inspect, -o json and metrics (was: printed raw, it read as more RDNs, and a leaf of CA "CN=ca\\, O=team" was said to fail the signature of CA "CN=ca, O=team")', async () => {
+  const dir = tmp('kubepki-escape-');
+  const at = (f: string) => path.join(dir, f);
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+  const ca = ['-days', '3650', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'];
+  // two CAs whose unescaped names read the same: one RDN `CN=ca, O=team`, and two RDNs CN=ca / O=team
+  openssl(['req', '-x509', ...ec, '-keyout', at('ca.key'), '-out', at('ca.crt'), '-subj', '/CN=ca, O=team', ...ca]);
+  openssl(['req', '-x509', ...ec, '-keyout', at('team-ca.key'), '-out', at('team-ca.crt'), '-subj', '/CN=ca/O=team', ...ca]);
+  openssl(['req', '-new', ...ec, '-keyout', at('leaf.key'), '-out', at('leaf.csr'), '-subj', '/CN=#leaf, O=x \\+ OU=y/O= spaced /OU=q"u<o>t;e\\\\b']);
+  openssl(['x509', '-req', '-in', at('leaf.csr'), '-CA', at('ca.crt'), '-CAkey', at('ca.key'), '-CAcreateserial', '-days', '365', '-out', at('leaf.crt')]);
+  for (const f of ['leaf.csr', 'ca.key', 'ca.srl']) fs.rmSync(at(f), { force: true });
+  const leafSubject = 'CN=\\#leaf\\, O=x \\+ OU=y, O=\\ spaced\\ , OU=q\\"u\\<o\\>t\\;e\\\\b';
+
+  // our form is openssl's RFC2253 without the reversal and with spaced separators; reversed, it is RFC2253 itself
+  const ours = (f: string, which: 'subject' | 'issuer') => openssl(['x509', '-in', at(f), '-noout', `-${which}`, '-nameopt', 'esc_2253,esc_ctrl,esc_msb,utf8,dump_nostr,dump_unknown,dump_der,sep_comma_plus_space,sname']).trim().replace(/^(subject|issuer)=/, '');
+  const rfc = (f: string, which: 'subject' | 'issuer') => openssl(['x509', '-in', at(f), '-noout', `-${which}`, '-nameopt', 'RFC2253']).trim().replace(/^(subject|issuer)=/, '');
+  assert.equal(ours('leaf.crt', 'subject'), leafSubject);
+  assert.equal(rfc('leaf.crt', 'subject'), 'OU=q\\"u\\<o\\>t\\;e\\\\b,O=\\ spaced\\ ,CN=\\#leaf\\, O=x \\+ OU=y');
+  for (const f of ['ca.crt', 'team-ca.crt', 'leaf.crt']) {
+    const der = Buffer.from(fs.readFileSync(at(f), 'utf8').replace(/-----[^-]+-----|\s/g, ''), 'base64');
+    const c = new Certificate(der);
+    for (const which of ['subject', 'issuer'] as const) {
+      const got = which === 'subject' ? c.subjectString : c.issuerString;
+      assert.equal(got, ours(f, which), `${f} ${which}`);
+      assert.equal(escapedRfc2253(got), rfc(f, which), `${f} ${which} (RFC2253)`);
+    }
+    const fast = fastRecord(der, `/${f}`, 0);
+    assert.ok(fast, f);
+    assert.deepEqual(plainRecord(fast), record(c, `/${f}`, 0), 'the fast scan escapes as the Certificate class does');
+  }
+  assert.notEqual(new Certificate(Buffer.from(fs.readFileSync(at('ca.crt'), 'utf8').replace(/-----[^-]+-----|\s/g, ''), 'base64')).subjectString, 'CN=ca, O=team');
+
+  const short = await cli(['inspect', at('leaf.crt')]);
+  assert.equal(short.code, 0, short.err);
+  assert.ok(short.out.includes(`  Subject:     ${leafSubject}\n  Issuer:      CN=ca\\, O=team\n`), short.out);
+  assert.match(short.out, /Signed by:\s+ca \(signature verified\)/, short.out);
+  fs.rmSync(at('ca.crt'));
+  // check: the leaf's CA (one RDN) is not here; team-ca.crt (two RDNs) only reads the same unescaped, and is no
+  // CA "of that name" whose signature failed
+  const now = new Date(Date.now() + 3600e3).toISOString();
+  const j = await cli(['check', '--path', dir, '--now', now, '-o', 'json']);
+  const inv = JSON.parse(j.out);
+  const leaf = inv.certificates.find((c: any) => c.location.file.endsWith('/leaf.crt'));
+  assert.equal(leaf.subject, leafSubject);
+  assert.equal(leaf.issuer, 'CN=ca\\, O=team');
+  assert.deepEqual(inv.findings.filter((f: any) => f.file === leaf.location.file).map((f: any) => `${f.severity} ${f.code}`), ['info unknown-signer'], JSON.stringify(inv.findings));
+  assert.equal(j.code, 0, j.out);
+  // metrics labels: the values, unescaped
+  assert.deepEqual(splitDn(leafSubject), { CN: '#leaf, O=x + OU=y', O: ' spaced ', OU: 'q"u<o>t;e\\b' });
+  // what openssl -subj cannot make: control characters as \XX (a name cannot break our lines), a lone "#" (openssl leaves it)
+  assert.equal(nameToString([{ oid: '2.5.4.3', type: 'CN', value: 'a\nb#', rdn: 0 }, { oid: '2.5.4.10', type: 'O', value: '#', rdn: 1 }, { oid: '2.5.4.11', type: 'OU', value: ' ', rdn: 1 }]), 'CN=a\\0Ab#, O=\\# + OU=\\ ');
+  assert.deepEqual(splitDn('CN=a\\0Ab#, O=\\# + OU=\\ '), { CN: 'a\nb#', O: '#', OU: ' ' });
 });
 
 /** A copy of a PEM CSR with one byte of its signature flipped (the last byte of the DER is in the signature BIT STRING). */

@@ -442,6 +442,36 @@ test('rebuild --cert-sans 300.1.1.1,bad_name is refused (was: 300.1.1.1 became a
   assert.match(c.err, /--config .*kubeadm\.yaml: ClusterConfiguration\.apiServer\.certSANs: "300\.1\.1\.1" is not a valid IPv4 address/);
 });
 
+test('rebuild --cert-sans adds to the certSANs the node\'s kubeadm config lists (was: it replaced them, and the rebuilt apiserver.crt lost IP:192.0.2.100)', async () => {
+  const root = copyFixture();
+  const pki = path.join(root, 'etc/kubernetes/pki');
+  fs.rmSync(path.join(pki, 'apiserver.crt'));
+  fs.rmSync(path.join(pki, 'apiserver.key'));
+  // kubeadm-config.yaml lists cluster-api.example.test and 192.0.2.100; one new name, one already there (another spelling of nothing: same IP)
+  const args = ['rebuild', '--root', root, '--now', NOW, '--cert-sans', 'extra.example.test,192.0.2.100,2001:DB8::7'];
+  const d = await cli(...args, '--dry-run');
+  assert.equal(d.code, 0, d.out + d.err);
+  const line = d.out.split('\n').find((l) => /^ {2}certSANs /.test(l)) ?? '';
+  assert.match(line, /^ {2}certSANs +cluster-api\.example\.test,192\.0\.2\.100,extra\.example\.test,2001:DB8::7 +/, line);
+  // where each came from
+  assert.ok(line.includes('cluster-api.example.test,192.0.2.100 from /etc/kubernetes/kubeadm-config.yaml (ClusterConfiguration.apiServer.certSANs); extra.example.test,2001:DB8::7 from flag --cert-sans (192.0.2.100 already listed)'), line);
+  assert.doesNotMatch(d.out, /Also found[^]*certSANs/, 'the config\'s certSANs are used, not dropped');
+  const r = await cli(...args);
+  assert.equal(r.code, 0, r.out + r.err);
+  const sans = execFileSync('openssl', ['x509', '-noout', '-ext', 'subjectAltName', '-in', path.join(pki, 'apiserver.crt')]).toString().split('\n')[1]!.trim().split(', ');
+  for (const want of ['DNS:cluster-api.example.test', 'DNS:extra.example.test', 'IP Address:192.0.2.100', 'IP Address:2001:DB8:0:0:0:0:0:7', 'IP Address:192.0.2.10', 'IP Address:10.96.0.1']) {
+    assert.ok(sans.includes(want), `${want} in ${sans.join(', ')}`);
+  }
+  assert.equal(sans.filter((x) => x === 'IP Address:192.0.2.100').length, 1, 'once');
+  // with kubeadm-config.yaml gone too, the SANs the surviving apiserver.crt has beyond kubeadm's own are the base
+  fs.rmSync(path.join(root, 'etc/kubernetes/kubeadm-config.yaml'));
+  const j = await cli('rebuild', '--root', root, '--now', NOW, '--cert-sans', 'more.example.test', '--dry-run', '-o', 'json');
+  assert.equal(j.code, 3, 'the kept apiserver.crt lacks the added name: it must be replaced (--force)');
+  const got = JSON.parse(j.out).settings.certSANs;
+  assert.deepEqual(got.value, ['extra.example.test', '192.0.2.100', '2001:db8::7', 'more.example.test'], JSON.stringify(got));
+  assert.match(got.source, /from \/etc\/kubernetes\/pki\/apiserver\.crt \(SANs beyond kubeadm's own\); more\.example\.test from flag --cert-sans$/);
+});
+
 const KUBELET_PEM = 'var/lib/kubelet/pki/kubelet-client-2026-11-23-00-00-00.pem';
 const KUBELET_CUR = 'var/lib/kubelet/pki/kubelet-client-current.pem';
 const FLAGS = ['--node-name', 'cp-1', '--advertise-address', '192.0.2.10', '--kubernetes-version', 'v1.26.1',

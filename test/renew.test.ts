@@ -664,3 +664,21 @@ test('a renewal whose new kubelet pem name is taken when it writes (a plan made 
   assert.deepEqual(snapshotTree(root), before);
   assert.deepEqual(fs.readdirSync(path.dirname(taken)).filter((n) => n.includes('kubepki')), [], 'no temp file left');
 });
+
+test('renew --add-san adds as rebuild --cert-sans does: a name the certificate already has (or one given twice) is kept once, and the dry run says so (was: "add SANs IP:192.0.2.100" for a name already there)', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const crt = path.join(root, 'etc/kubernetes/pki/apiserver.crt');
+  const args = ['renew', 'apiserver', '--root', root, '--now', NOW, '--add-san', 'IP:192.0.2.100,DNS:new.example.test,IP:2001:DB8:0::1,IP:2001:db8::1'];
+  const planFile = path.join(tmp(), 'plan.json');
+  const d = await cli([...args, '--dry-run', '--plan-out', planFile]);
+  assert.equal(d.code, 0, d.err + d.out);
+  assert.match(d.out, /^ +add SANs DNS:new\.example\.test, IP:2001:DB8:0::1\n +already has IP:192\.0\.2\.100: not added again$/m, d.out);
+  const item = JSON.parse(fs.readFileSync(planFile, 'utf8')).items.find((i: any) => i.name === 'apiserver');
+  assert.deepEqual(item.addSans, [{ type: 'dns', value: 'new.example.test' }, { type: 'ip', value: '2001:DB8:0::1' }]);
+  const r = await cli(args);
+  assert.equal(r.code, 0, r.err + r.out);
+  const sans = sh('openssl', ['x509', '-noout', '-ext', 'subjectAltName', '-in', crt]).stdout.split('\n')[1]!.trim().split(', ');
+  // each once, the new ones after the old
+  assert.deepEqual(sans.slice(-3), ['IP Address:192.0.2.100', 'DNS:new.example.test', 'IP Address:2001:DB8:0:0:0:0:0:1'], sans.join(', '));
+  assert.equal(sans.filter((s) => s === 'IP Address:192.0.2.100').length, 1);
+});

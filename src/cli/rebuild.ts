@@ -165,7 +165,7 @@ Exit codes:
     .option('--service-cidr <cidr>', 'service subnet; its first IP goes into the apiserver certificate (default 10.96.0.0/12)')
     .option('--pod-network-cidr <cidr>', 'pod subnet for the controller-manager manifest')
     .option('--dns-domain <domain>', 'cluster DNS domain (default cluster.local)')
-    .option('--cert-sans <list>', 'extra apiserver SANs, comma-separated IPs and DNS names')
+    .option('--cert-sans <list>', 'apiserver SANs to add, comma-separated IPs and DNS names: added to the certSANs --config or the node\'s kubeadm config (else its surviving apiserver.crt) lists, never instead of them (as renew --add-san adds)')
     .option('--key-type <type>', `key type for new keys: ${KEY_TYPES.join(', ')} (default rsa-2048, or the surviving CA's)`)
     .option('--validity <duration>', 'leaf certificate validity (default 8760h)')
     .option('--ca-validity <duration>', 'CA certificate validity (default 87600h)')

@@ -135,7 +135,7 @@ Exit codes:
     .option('--days <n>', 'new lifetime in days, as openssl x509 -days takes it (the same as --validity Nd)')
     .option('--backdate <duration>', 'set notBefore this far in the past (for nodes with a skewed clock)')
     .option('--new-key', 'generate a fresh key of the same type and size (default: keep the key); CAs and ServiceAccount token keys keep theirs (a new kubeadm CA key: kubepki rebuild --new-ca NAME)')
-    .option('--add-san <names>', 'add subject alternative names: DNS:x,IP:y,URI:z,email:w (repeatable)', collect)
+    .option('--add-san <names>', 'add subject alternative names: DNS:x,IP:y,URI:z,email:w (repeatable); names the certificate has are kept, once', collect)
     .option('--only-expiring', 'renew only certificates that are expired, not yet valid, or within the --warn threshold')
     .addOption(new Option('--warn <threshold>', 'threshold for --only-expiring (30d, 2w, 66%)').default('30d'))
     .option('--csr-out <dir>', 'write a CSR for each certificate whose CA key is not on this node')

@@ -386,6 +386,22 @@ function parseFileContent(buf: Buffer, file: string, target: ScanTarget, explici
   return undefined;
 }
 
+/**
+ * Index of the first certificate of a leaf's chain file (leaf first, then each CA that signed the one before, RFC
+ * 8446 §4.4.2 / RFC 5246 §7.4.2) that did not sign the one before it; undefined when every one did. `known(i)`:
+ * the trust tree already found certificate i+1 signed certificate i (no second signature check). Whatever follows a
+ * self-signed root is left alone: the chain is complete there, and a trust bundle appended to it is no wrong link.
+ */
+export function chainBreak(chain: Certificate[], known: (i: number) => boolean = () => false): number | undefined {
+  for (let i = 1; i < chain.length; i++) {
+    const below = chain[i - 1]!;
+    // a self-signed root ends the chain: what follows is a trust bundle appended (sent for nothing, but no wrong link)
+    if (below.isSelfIssued && below.verifySignedBy(below)) return undefined;
+    if (!known(i - 1) && !below.verifySignedBy(chain[i]!)) return i;
+  }
+  return undefined;
+}
+
 const LOCATION_RANK = (l: CertLocation) => (l.kind === 'kubeconfig' ? 2 : l.index > 0 ? 1 : 0);
 
 function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts: LayoutName[], threshold: ReturnType<typeof parseThresholdOrThrow>, now: Date, warnText: string | undefined, lazyDigests: boolean, componentRefs: ComponentRef[], pkiLogical: string): Inventory {
@@ -420,8 +436,12 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
   };
 
   // 1. every certificate and key in files
+  const chainFiles: { file: string; records: CertRecord[] }[] = [];
   for (const f of files) {
-    f.certs.forEach((cert, index) => addCert(cert, { file: f.path, kind: f.kind === 'der' ? 'der' : 'pem', index, ...(f.via ? { via: f.via } : {}), ...(f.manifest ? { manifest: f.manifest } : {}) }, f));
+    const inFile = f.certs.map((cert, index) => addCert(cert, { file: f.path, kind: f.kind === 'der' ? 'der' : 'pem', index, ...(f.via ? { via: f.via } : {}), ...(f.manifest ? { manifest: f.manifest } : {}) }, f));
+    // a leaf first: what follows it is its chain (spec §1: "first block = leaf, rest = intermediates"); a CA first
+    // is a CA bundle (old and new CA during a rotation, several roots), whose certificates need not sign each other
+    if (inFile.length > 1 && !f.certs[0]!.isCA) chainFiles.push({ file: f.path, records: inFile });
     f.pkcs7.forEach((cert, index) => addCert(cert, { file: f.path, kind: 'pkcs7', index, ...(f.via ? { via: f.via } : {}) }, f));
     for (const k of f.keys) {
       const spkiHex = k.info.spki ? sha(k.info.spki) : undefined;
@@ -730,6 +750,16 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
       r.entry.signedBy = s.entry.id;
       r.entry.signerName = s.entry.name;
     }
+  }
+  for (const { file, records: chain } of chainFiles) {
+    const brk = chainBreak(chain.map((r) => r.cert), (i) => signerOf.get(chain[i]!) === chain[i + 1]);
+    const leaf = chain[0]!.entry;
+    if (brk === undefined || !leaf) continue;
+    const [below, above] = [chain[brk - 1]!.cert, chain[brk]!.cert];
+    leaf.findings.push({
+      code: 'bundle-chain-mismatch', severity: 'warning', certificate: leaf.id, file,
+      message: `${file}: certificate ${brk + 1} (${above.subjectString}) did not sign certificate ${brk} (${below.subjectString}, issued by ${below.issuerString}): the blocks after the first are sent as its chain, and this one is not part of it (a CA pasted from elsewhere, or the certificate re-issued by another CA and the file not updated); clients that need the issuing CA from the server fail, and strict ones refuse an out-of-order chain. Put the certificate's own chain after it (leaf, then each CA that signed the one before), or drop the blocks that are not`,
+    });
   }
   const bySpki = new Map<string, CertEntry[]>();
   for (const c of certificates) bySpki.set(c.spkiSha256, [...(bySpki.get(c.spkiSha256) ?? []), c]);

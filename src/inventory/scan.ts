@@ -26,7 +26,7 @@ import { openSync, readSync, closeSync, fstatSync, readdirSync, type Dirent } fr
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { NodeFs } from '../fs/node-fs.js';
-import { Certificate, serialText, nameToString, RDN_COMMA, RDN_PLUS, parseGeneralNames, formatIp, spkiKeyInfo, NAME_TYPES, CURVES, type GeneralName, type KeyInfo } from '../pki/certificate.js';
+import { Certificate, serialText, nameToString, escapeDnValue, RDN_COMMA, RDN_PLUS, parseGeneralNames, formatIp, spkiKeyInfo, NAME_TYPES, CURVES, type GeneralName, type KeyInfo } from '../pki/certificate.js';
 import { DerError, decodeOid, decodeString, decodeTime, latin1Text, type Tlv } from '../pki/der.js';
 import { parsePemBlocks, isUsualPemBody, PemError, type PemBlock } from '../pki/pem.js';
 
@@ -571,7 +571,7 @@ function nameString(b: Uint8Array, c: number, e: number, build = true): string {
         const oid = decodeOid(b, tlvAt(0x06, oidC, oidE));
         type = NAME_TYPES[oid] ?? oid;
       }
-      out += `${sep}${type}=${decodeString(b, tlvAt(tg(), hC, hE))}`;
+      out += `${sep}${type}=${escapeDnValue(decodeString(b, tlvAt(tg(), hC, hE)))}`;
       sep = RDN_PLUS; // the next attribute of this RDN (a multi-valued RDN: `CN=a + O=b`)
     }
   }

@@ -44,6 +44,7 @@ export type FindingCode =
   | 'weak-signature'
   | 'signer-not-ca'
   | 'path-length-exceeded'
+  | 'bundle-chain-mismatch'
   | 'restart-pending'
   | 'kubelet-serving-pending'
   | 'kubelet-serving-unused'

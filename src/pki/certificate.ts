@@ -354,15 +354,73 @@ export function parseName(raw: Uint8Array): NameAttribute[] {
 /**
  * `O=system:masters, CN=kubernetes` in DER order, as `openssl x509 -subject` lists them; the
  * attributes of one multi-valued RDN are joined with ` + ` (`CN=a + O=b`), as openssl does.
+ * Values are escaped as RFC 4514 §2.4 says (`escapeDnValue`), so a CN holding `, O=x` reads as one
+ * value, not as another RDN: the string is `openssl x509 -nameopt RFC2253` without its reversal
+ * (dn_rev) and with spaces round the separators (sep_comma_plus_space).
  */
 export function nameToString(attrs: NameAttribute[]): string {
   let out = '';
   for (let i = 0; i < attrs.length; i++) {
     const a = attrs[i]!;
     if (i > 0) out += a.rdn !== undefined && a.rdn === attrs[i - 1]!.rdn ? RDN_PLUS : RDN_COMMA;
-    out += `${a.type}=${a.value}`;
+    out += `${a.type}=${escapeDnValue(a.value)}`;
   }
   return out;
+}
+
+/** A character RFC 4514 §2.4 (or a control character, as openssl's esc_ctrl) wants escaped somewhere in the value. */
+const DN_SPECIAL = /[,+"\\<>;\x00-\x1f\x7f]|^[# ]| $/;
+
+/**
+ * An attribute value as RFC 4514 §2.4 writes it (https://www.rfc-editor.org/rfc/rfc4514#section-2.4):
+ * `"`, `+`, `,`, `;`, `<`, `>` and `\` escaped with a backslash anywhere, `#` and space at the start,
+ * space at the end; control characters as `\XX` hex (NUL must be, the others so a name cannot break a
+ * line of our output). Other characters, UTF-8 included, are kept as they are (openssl's RFC2253
+ * escapes bytes above 0x7f as hex too; RFC 4514 does not ask it). One difference from openssl: it leaves
+ * a value that is only `#` unescaped, RFC 4514 (and this) does not.
+ */
+export function escapeDnValue(v: string): string {
+  if (!DN_SPECIAL.test(v)) return v;
+  let out = '';
+  for (let i = 0; i < v.length; i++) {
+    const ch = v[i]!;
+    const code = ch.charCodeAt(0);
+    if (code < 0x20 || code === 0x7f) out += `\\${code.toString(16).toUpperCase().padStart(2, '0')}`;
+    else if (',+"\\<>;'.includes(ch) || (i === 0 && (ch === '#' || ch === ' ')) || (i === v.length - 1 && ch === ' ')) out += `\\${ch}`;
+    else out += ch;
+  }
+  return out;
+}
+
+/**
+ * The attributes of a `nameToString` string, values unescaped: `CN=a\, b, O=x` → CN `a, b` and O `x`.
+ * Separators are a `,` or `+` not escaped that a `TYPE=` follows, so an unescaped comma inside a
+ * value (a string made before values were escaped) stays in it.
+ */
+export function splitNameString(dn: string): { type: string; value: string }[] {
+  const out: { type: string; value: string }[] = [];
+  const next = /^\s*[A-Za-z][A-Za-z0-9.-]*=/;
+  let part = '';
+  const flush = () => {
+    const eq = part.indexOf('=');
+    if (eq > 0) out.push({ type: part.slice(0, eq).trim(), value: unescapeDnValue(part.slice(eq + 1).replace(/^ +/, '').replace(/(?<!\\) +$/, '')) });
+    part = '';
+  };
+  for (let i = 0; i < dn.length; i++) {
+    const ch = dn[i]!;
+    if (ch === '\\' && i + 1 < dn.length) { part += ch + dn[i + 1]; i++; continue; }
+    if ((ch === ',' || ch === '+') && next.test(dn.slice(i + 1))) { flush(); continue; }
+    part += ch;
+  }
+  flush();
+  return out;
+}
+
+/** Undo `escapeDnValue`: `\,` → `,`, `\0A` → newline (hex pairs are UTF-8 bytes). */
+export function unescapeDnValue(v: string): string {
+  if (!v.includes('\\')) return v;
+  return v.replace(/(?:\\[0-9A-Fa-f]{2})+|\\(.)/g, (m, c: string | undefined) =>
+    c !== undefined ? c : Buffer.from(m.replace(/\\/g, ''), 'hex').toString('utf8'));
 }
 
 /** What `nameToString` puts between two RDNs, and between two attributes of one RDN. */

@@ -459,13 +459,28 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     if (kind === 'ca') notes.push('same key, subject and key identifier: every certificate it signed stays valid; its copies on other nodes and in the cluster must follow (see "Outside this node")');
     if (kind === 'ca') renewedCas.add(c.id);
 
+    // --add-san adds (as rebuild --cert-sans does): a name the certificate already has is kept once, and said
+    const sanDer = (n: { type: string; value: string }) => {
+      try { return Buffer.from(generalNameDer(n as SanInput)).toString('hex'); } catch { return undefined; }
+    };
+    const have = new Set(c.sans.map(sanDer).filter(Boolean));
+    const itemSans: SanInput[] = [];
+    const already: SanInput[] = [];
+    for (const n of kind === 'ca' ? [] : addSans) {
+      const k = sanDer(n);
+      if (have.has(k)) { if (c.sans.some((o) => sanDer(o) === k)) already.push(n); continue; }
+      have.add(k);
+      itemSans.push(n);
+    }
+    if (already.length) notes.push(`already has ${already.map(sanString).join(', ')}: not added again`);
+
     items.push({
       id: c.id, name: c.name, kind, location: c.location, subject: c.subject,
       old: { serial: c.serial, notBefore: c.notBefore, notAfter: c.notAfter },
       new: { serial: serialHex(newSerial(random)), notBefore: wholeSeconds(nb), notAfter: wholeSeconds(na) },
       key: { action: keyAction, ...(keyType ? { type: keyType } : {}), ...(c.privateKey.location ? { location: c.privateKey.location } : {}) },
       signer,
-      addSans: kind === 'ca' ? [] : addSans,
+      addSans: itemSans,
       notes,
     });
 

@@ -13,7 +13,7 @@ import { isIP } from 'node:net';
 import { parseKubeadmConfig, settingsFromKubeadmConfig } from './kubeadm-config.js';
 import { UserError } from '../errors.js';
 import { checkSans } from '../pki/san-validate.js';
-import { resolveSettings, type ResolvedSettings, type SettingsSource } from './settings.js';
+import { resolveSettings, type ResolvedSettings, type SettingsSource, type Sourced } from './settings.js';
 import { certificatesDirOfCa } from '../layouts/detect.js';
 
 export const KUBEADM_CONFIG_CANDIDATES = [
@@ -259,6 +259,32 @@ function fromKubelet(fs: NodeFs, consulted: Set<string>): SettingsSource {
   return s;
 }
 
+/** An IP address in one spelling (2001:DB8::1 = 2001:db8:0::1), a DNS name in lower case: what makes two SANs the same. */
+function sanKey(s: string): string {
+  return isIP(s) ? `ip:${canonicalIp(s)}` : `dns:${s.toLowerCase()}`;
+}
+
+/**
+ * The certSANs found (config, surviving apiserver.crt, or none) followed by the added ones not among them, in
+ * order; the source says which SANs came from where (--dry-run shows it, -o json carries it).
+ */
+export function addCertSans(resolved: ResolvedSettings, added: Sourced<string[]>): ResolvedSettings {
+  const base = resolved.provenance.certSANs;
+  const seen = new Set(base.value.map(sanKey));
+  const fresh: string[] = [];
+  const already: string[] = [];
+  for (const s of added.value) {
+    const k = sanKey(s);
+    if (seen.has(k)) already.push(s);
+    else { seen.add(k); fresh.push(s); }
+  }
+  const parts: string[] = [];
+  if (base.source !== 'kubeadm default') parts.push(`${base.value.length ? base.value.join(',') : '(none)'} from ${base.source}`);
+  parts.push(`${fresh.length ? fresh.join(',') : 'nothing new'} from ${added.source}${already.length ? ` (${already.join(',')} already listed)` : ''}`);
+  const certSANs: Sourced<string[]> = { value: [...base.value, ...fresh], source: parts.join('; ') };
+  return { ...resolved, settings: { ...resolved.settings, certSANs: certSANs.value }, provenance: { ...resolved.provenance, certSANs } };
+}
+
 /**
  * Every source, in priority order: flags, --config, a surviving kubeadm
  * config, static pod manifests, kubeconfigs, certificates, the kubelet. Then
@@ -270,7 +296,10 @@ export function gatherSettings(input: GatherInput): Gathered {
   const { fs } = input;
   const warnings: string[] = [];
   const consulted = new Set<string>();
-  const sources: SettingsSource[] = [input.flags];
+  // --cert-sans adds to the certSANs the node's config (or surviving apiserver.crt) already lists, so it is
+  // no source that wins over them: an operator adding one name must not lose the load balancer's
+  const { certSANs: addedSans, ...flags } = input.flags;
+  const sources: SettingsSource[] = [flags];
   let certificateKey: string | undefined;
   let config: { label: string; hasInit: boolean } | undefined;
   if (input.config) {
@@ -351,6 +380,7 @@ export function gatherSettings(input: GatherInput): Gathered {
   if (kp.source.startsWith('kubeadm default RSA-2048 (')) {
     warnings.push(`new keys are RSA 2048, kubeadm's default: ${kp.source.slice('kubeadm default RSA-2048 ('.length, -1)} (RSA-2048/3072/4096, ECDSA-P256/P384 only), and no kubeadm config says its encryptionAlgorithm; the CA still signs them (Go accepts this chain). Pass --key-type (or --config with ClusterConfiguration.encryptionAlgorithm) to choose another`);
   }
+  if (addedSans) resolved = addCertSans(resolved, addedSans);
   if (resolved.provenance.certSANs.source === 'kubeadm default') {
     warnings.push('no extra apiserver SANs found on the node (apiserver.crt and kubeadm configs are gone): pass --cert-sans if the cluster had apiServer.certSANs');
   }

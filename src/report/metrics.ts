@@ -17,6 +17,7 @@
  * pay for it unless `-o prom` is asked for.
  */
 import type { CertEntry, Inventory } from '../inventory/types.js';
+import { splitNameString } from '../pki/certificate.js';
 
 export const PROM_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -63,19 +64,10 @@ export interface MetricsExtras {
   version?: string;
 }
 
-/** Split `CN=a, O=b, O=c` or `CN=a + O=b` (nameToString's form) into fields; repeated fields join with `,`. */
+/** Split `CN=a, O=b, O=c` or `CN=a + O=b` (nameToString's form, values RFC 4514-escaped) into fields, values unescaped; repeated fields join with `,`. */
 export function splitDn(dn: string): Record<string, string> {
   const out: Record<string, string[]> = {};
-  if (!dn) return {};
-  // split on ", " (between RDNs) and " + " (inside a multi-valued RDN) only where the next part starts a new `TYPE=`
-  const parts = dn.split(/(?:,\s*|\s\+\s)(?=[A-Za-z][A-Za-z0-9.]*=)/);
-  for (const p of parts) {
-    const eq = p.indexOf('=');
-    if (eq <= 0) continue;
-    const k = p.slice(0, eq).trim();
-    const v = p.slice(eq + 1).trim();
-    (out[k] ??= []).push(v);
-  }
+  for (const a of splitNameString(dn)) (out[a.type] ??= []).push(a.value);
   return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.join(',')]));
 }
 
