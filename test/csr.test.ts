@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { run } from '../src/cli/main.js';
 import { memoryIo } from '../src/cli/io.js';
-import { FakeApiServer, recorded, loadRecording, forbidden, notFound, SAR_PATH, serviceUnavailable, gatewayTimeout, authorizerError, tooManyRequests } from './support/fake-apiserver.js';
+import { FakeApiServer, recorded, loadRecording, forbidden, notFound, SAR_PATH, serviceUnavailable, gatewayTimeout, authorizerError, tooManyRequests, serverTimeout, unauthorized } from './support/fake-apiserver.js';
 import { connect } from '../src/cluster/connect.js';
 import { actOnCsr, listCsrs, listNodes, previewApproval } from '../src/cluster/csr.js';
 
@@ -428,6 +428,32 @@ test('a 429 from the SubjectAccessReview is sent again once, after its Retry-Aft
     assert.equal(s.reviews().length, c.verdicts[0] === 'valid' ? 4 : c.waits.length + 1, `${c.name}: asked again once at most, then not for the others`);
     if (c.reason) assert.match(rows[0]!.reason, c.reason, c.name);
     if (c.reason) assert.match(judged.find((p) => p.decision.name === 'node-csr-next')!.error!.hint!, /kubectl certificate approve csr-hprcx node-csr-boot node-csr-next\)$/);
+  }
+});
+
+test('a 5xx from the SubjectAccessReview carrying Retry-After is sent again once, after it, as client-go sends a 429 or 5xx with Retry-After again; again a 5xx, or one without Retry-After, fails the pass\'s reviews (it failed at once)', async () => {
+  const timeout = (s: number) => () => serverTimeout('authorization.k8s.io', 'subjectaccessreviews', 'create', s);
+  const unavailable = (s: string) => () => ({ ...serviceUnavailable(), headers: { 'Retry-After': s } });
+  const cases: { name: string; replies: (() => any)[]; waits: number[]; verdicts: string[]; reason?: RegExp }[] = [
+    { name: 'one 500 ServerTimeout, Retry-After 2', replies: [timeout(2)], waits: [2000], verdicts: ['valid', 'valid', 'valid'] },
+    { name: 'one 503 with Retry-After', replies: [unavailable('1')], waits: [1000], verdicts: ['valid', 'valid', 'valid'] },
+    { name: 'two', replies: [unavailable('1'), unavailable('1')], waits: [1000], verdicts: ['unreviewed', 'unreviewed', 'unreviewed'],
+      reason: /answered 503: service unavailable \(again, after the 1s its first 503's Retry-After asked\)$/ },
+    { name: '503 without Retry-After', replies: [() => serviceUnavailable()], waits: [], verdicts: ['unreviewed', 'unreviewed', 'unreviewed'], reason: /answered 503: service unavailable$/ },
+    { name: 'Retry-After 30', replies: [timeout(30)], waits: [], verdicts: ['unreviewed', 'unreviewed', 'unreviewed'], reason: /answered 500: The create operation against subjectaccessreviews\.authorization\.k8s\.io could not be completed at this time, please try again\.$/ },
+  ];
+  for (const c of cases) {
+    const s = await pendingCluster([bootstrapCsr('node-csr-boot'), bootstrapCsr('node-csr-next')]);
+    const replies = [...c.replies];
+    s.route('POST', SAR_PATH, () => replies.shift()?.());
+    const client = await connect({ kubeconfig: await s.kubeconfig(tmp), env: {}, cwd: tmp });
+    const waits: number[] = [];
+    const judged = await previewApproval(client, await listCsrs(client), await listNodes(client), { sleep: async (ms) => { waits.push(ms); } });
+    const rows = judged.map((p) => p.decision).filter((d) => d.kind === 'kubelet-client');
+    assert.deepEqual(rows.map((d) => d.verdict), c.verdicts, c.name);
+    assert.deepEqual(waits, c.waits, c.name);
+    assert.equal(s.reviews().length, c.verdicts[0] === 'valid' ? 4 : c.waits.length + 1, `${c.name}: asked again once at most, then not for the others`);
+    if (c.reason) assert.match(rows[0]!.reason, c.reason, c.name);
   }
 });
 

@@ -147,7 +147,7 @@ Exit codes:
      nothing is approved then. Also when a kubelet client CSR's
      SubjectAccessReview could not be made (4 when kubepki's user may not
      create it; 3 when the API server failed: 5xx, timeout, connection
-     reset, 429 again after its Retry-After, no answer within 70s): that CSR is left pending, and
+     reset, a 429 or 5xx again after its Retry-After, no answer within 70s): that CSR is left pending, and
      the other client CSRs of the pass too, unasked, all on one line with one
      hint; the serving CSRs are still approved; --watch tries again at the
      next pass. There is no option to approve them without the review: check
