@@ -200,8 +200,8 @@ test('admin.conf under --root is found through links inside the tree (/etc/kuber
 });
 
 /** The fake server's admin kubeconfig with its user's credentials coming from the exec plugin `script` instead. */
-async function execKubeconfig(s: FakeApiServer, script: string, name: string): Promise<{ kc: string; plugin: string; cert: string; key: string }> {
-  const doc = parse(fs.readFileSync(await s.kubeconfig(tmp), 'utf8'));
+async function execKubeconfig(s: FakeApiServer, script: string, name: string, identity: 'admin' | 'foreign' = 'admin'): Promise<{ kc: string; plugin: string; cert: string; key: string }> {
+  const doc = parse(fs.readFileSync(await s.kubeconfig(tmp, identity), 'utf8'));
   const u = doc.users[0].user;
   const [cert, key] = [u['client-certificate-data'], u['client-key-data']].map((b: string) => Buffer.from(b, 'base64').toString('utf8'));
   const plugin = path.join(tmp, `${name}.sh`);

@@ -457,6 +457,28 @@ test('a 5xx from the SubjectAccessReview carrying Retry-After is sent again once
   }
 });
 
+test('a 401 on a SubjectAccessReview (credentials refused mid-pass: an expired token) stops the pass\'s reviews with one line saying the credentials in the kubeconfig were refused, exit 4 (it failed once per CSR)', async () => {
+  const s = await pendingCluster([bootstrapCsr('node-csr-boot'), bootstrapCsr('node-csr-next')]);
+  s.route('POST', SAR_PATH, () => unauthorized());
+  const kc = await s.kubeconfig(tmp);
+  const list = await cli(['csr', 'list', '-o', 'json', '--kubeconfig', kc]);
+  assert.equal(list.code, 0, list.err);
+  assert.equal(s.reviews().length, 1, 'csr list asked once, not once per client CSR');
+  const rows = JSON.parse(list.out).items.filter((i: any) => i.kind === 'kubelet-client');
+  assert.deepEqual(rows.map((i: any) => i.verdict), ['unreviewed', 'unreviewed', 'unreviewed']);
+  assert.equal(new Set(rows.map((i: any) => i.hint)).size, 1, 'one hint for the pass');
+  assert.match(rows[0].hint, /kubepki check.*kubepki inspect /);
+
+  const r = await cli(['csr', 'approve', '--all-valid', '--kubeconfig', kc]);
+  assert.equal(s.reviews().length, 2, 'csr approve asked once too');
+  assert.equal(r.code, 4, 'credentials refused: 4');
+  const lines = r.err.trimEnd().split('\n');
+  assert.equal(lines.length, 1, r.err);
+  const esc = kc.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  assert.match(lines[0]!, new RegExp(`^kubepki: failed to ask the API server whether the requester of CertificateSigningRequest csr-hprcx may create certificatesigningrequests/selfnodeclient \\(SubjectAccessReview\\): the API server https://127\\.0\\.0\\.1:\\d+ refused the credentials of user kubernetes-admin in ${esc} \\(401 Unauthorized\\); csr-hprcx, node-csr-boot, node-csr-next were left pending; hint: the client certificate \\(or token\\) is expired, revoked or not from this cluster's CA`));
+  assert.ok(!s.writes().some((w) => w.path.includes('csr-hprcx') || w.path.includes('node-csr-')), 'no client CSR approved');
+});
+
 test('a SubjectAccessReview the API server takes and never answers is given up after the review timeout, and the pass asks no more (it waited forever)', async () => {
   const s = await pendingCluster([bootstrapCsr('node-csr-boot')]);
   let hung = true;

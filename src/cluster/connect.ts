@@ -163,6 +163,15 @@ function execOf(u: import('@kubernetes/client-node').User | null): { command?: s
   return u?.exec ?? u?.authProvider?.config?.exec;
 }
 
+function commandLine(exec: { command?: string; args?: string[] }): string {
+  return [exec.command, ...(exec.args ?? [])].filter(Boolean).join(' ');
+}
+
+/** What to do when the API server refused the credentials of `client`'s kubeconfig (401). */
+export function credentialsHint(client: Pick<ClusterClient, 'kubeconfigPath'>): string {
+  return 'the client certificate (or token) is expired, revoked or not from this cluster\'s CA: run `kubepki check` (and `kubepki inspect ' + client.kubeconfigPath + '`)';
+}
+
 /**
  * For a user whose credentials come from an exec plugin (aws eks get-token, gke-gcloud-auth-plugin, kubelogin …):
  * client-node runs the plugin before any middleware, so the API timeout does not cover it, and a plugin that
@@ -180,7 +189,7 @@ function execPluginGuard(
 ): import('@kubernetes/client-node').SecurityAuthentication | undefined {
   const exec = execOf(kc.getCurrentUser());
   if (!exec) return undefined;
-  const command = [exec.command, ...(exec.args ?? [])].filter(Boolean).join(' ');
+  const command = commandLine(exec);
   const timedOutError = () => new UserError(
     `failed to get the credentials of user ${user} in ${kubeconfigPath}: its exec plugin \`${command}\` did not answer within ${timeoutMs / 1000}s and was stopped`,
     `run \`${command}\` yourself to see what it waits for (a login, a prompt: kubepki gives it no terminal; the network), then run the command again`,
@@ -327,7 +336,7 @@ export function apiError(e: unknown, client: Pick<ClusterClient, 'server' | 'kub
     if (status === 401) {
       return new UserError(
         `failed to ${what}: ${where} refused the credentials of user ${client.user} in ${client.kubeconfigPath} (401 Unauthorized)`,
-        'the client certificate is expired or not signed by this cluster\'s CA: run `kubepki check` (and `kubepki inspect ' + client.kubeconfigPath + '`)',
+        credentialsHint(client),
         4,
       );
     }

@@ -16,7 +16,7 @@
  */
 import type { V1CertificateSigningRequest, V1SubjectAccessReview } from '@kubernetes/client-node';
 import { UserError } from '../errors.js';
-import { apiError, httpStatus, timedOut, timeoutOptions, type ClusterClient } from './connect.js';
+import { apiError, credentialsHint, httpStatus, timedOut, timeoutOptions, type ClusterClient } from './connect.js';
 import type { CsrDecision } from './csr-policy.js';
 import { DEFAULT_TOKEN_GROUP } from '../pki/bootstrap-token.js';
 
@@ -171,13 +171,15 @@ export async function authorizeNodeClient(client: ClusterClient, csr: V1Certific
 }
 
 /**
- * Why no SubjectAccessReview of a pass can be made: `forbidden` (403: kubepki's own user may not create
+ * Why no SubjectAccessReview of a pass can be made: `unauthenticated` (401: the API server refused kubepki's
+ * credentials, or they could not be had from the kubeconfig's exec plugin: refused for one review, refused for
+ * all), `forbidden` (403: kubepki's own user may not create
  * subjectaccessreviews), `unserved` (404: no authorization.k8s.io/v1 there) or `failing` (the API server, or a
  * proxy or authorization webhook behind it, failed to answer: 5xx, 504 Timeout, 429 or 5xx again after its Retry-After,
  * a connection reset or refused, no answer within the client's timeout, API_TIMEOUT_MS). Every other review of the same pass would get the same answer (a failing
  * server, after its timeout again), so the callers ask no more after one (csr.ts, ReviewPass).
  */
-export type ReviewUnavailable = 'forbidden' | 'unserved' | 'failing';
+export type ReviewUnavailable = 'unauthenticated' | 'forbidden' | 'unserved' | 'failing';
 
 export class ReviewUnavailableError extends UserError {
   constructor(message: string, hint: string, exitCode: number, readonly why: ReviewUnavailable) {
@@ -197,9 +199,11 @@ function byHand(names: string[]): string {
 /**
  * What to do when the review cannot be made, once for all the kubelet client
  * CSRs `names` a pass left unreviewed. (kubepki has no option to approve
- * without the review: by hand, the operator checks them.)
+ * without the review: by hand, the operator checks them. Refused credentials:
+ * what to do about them, the same as for any other call.)
  */
-export function unavailableHint(client: Pick<ClusterClient, 'user'>, why: ReviewUnavailable, names: string[]): string {
+export function unavailableHint(client: Pick<ClusterClient, 'user' | 'kubeconfigPath'>, why: ReviewUnavailable, names: string[]): string {
+  if (why === 'unauthenticated') return credentialsHint(client);
   if (why === 'forbidden') {
     return `kubepki approves kubelet client CSRs only after a SubjectAccessReview, as kube-controller-manager does: give user ${client.user} create on subjectaccessreviews.authorization.k8s.io (ClusterRole system:auth-delegator), or use /etc/kubernetes/admin.conf`;
   }
@@ -210,7 +214,7 @@ export function unavailableHint(client: Pick<ClusterClient, 'user'>, why: Review
     + ` run the command again once it is healthy (\`kubepki check\` on a control-plane node shows whether its certificates expired), or ${byHand(names)}`;
 }
 
-/** A review of one CSR failed: the pass stops asking unless the failure is about this request (400, 401, 409, 422 …). */
+/** A review of one CSR failed: the pass stops asking unless the failure is about this request (400, 409, 422 …). */
 function sarError(e: unknown, client: ClusterClient, name: string, subresource: NodeClientSubresource, waited?: Waited, gaveUpAfter?: number): UserError {
   const what = `ask the API server whether the requester of CertificateSigningRequest ${name} may create certificatesigningrequests/${subresource} (SubjectAccessReview)`;
   if (gaveUpAfter !== undefined) {
@@ -218,9 +222,11 @@ function sarError(e: unknown, client: ClusterClient, name: string, subresource: 
   }
   const base = apiError(e, client, what);
   const status = httpStatus(e);
-  const why: ReviewUnavailable | undefined = status === 403 ? 'forbidden' : status === 404 ? 'unserved'
+  // (a UserError here: no credentials to send, from the exec plugin)
+  const why: ReviewUnavailable | undefined = status === 401 || e instanceof UserError ? 'unauthenticated' : status === 403 ? 'forbidden' : status === 404 ? 'unserved'
     : status === undefined || status === 429 || status >= 500 ? 'failing' : undefined;
   if (!why) return base;
+  if (e instanceof UserError) return new ReviewUnavailableError(base.message, base.hint ?? unavailableHint(client, why, [name]), base.exitCode, why);
   const message = waited === undefined ? base.message : `${base.message} (again, after the ${waited.ms / 1000}s its first ${waited.status}'s Retry-After asked)`;
   return new ReviewUnavailableError(message, unavailableHint(client, why, [name]), base.exitCode, why);
 }
