@@ -252,3 +252,14 @@ test('an exec credential plugin that answers in time is used as before (its clie
   const r = await cli(['csr', 'list', '--kubeconfig', broken]);
   oneLine(r, /: its exec plugin `\S+failing\.sh get-token --cluster test` failed: error: SSO session expired, run aws sso login$/, /hint: run `.*` yourself to see why/);
 });
+
+test('401 for credentials from an exec plugin: the line names the kubeconfig and user, the hint the plugin\'s command (not "the client certificate is expired")', async () => {
+  const s = await server();
+  const { kc: placeholder, cert, key } = await execKubeconfig(s, '#!/bin/sh\nexit 1\n', 'probe-foreign', 'foreign');
+  fs.rmSync(placeholder);
+  const cred = JSON.stringify({ kind: 'ExecCredential', apiVersion: 'client.authentication.k8s.io/v1beta1', status: { clientCertificateData: cert, clientKeyData: key } });
+  const { kc, plugin } = await execKubeconfig(s, `#!/bin/sh\ncat <<'EOF'\n${cred}\nEOF\n`, 'refused');
+  const r = await cli(['csr', 'list', '--kubeconfig', kc]);
+  oneLine(r, new RegExp(`refused the credentials of user kubernetes-admin in ${kc.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(401 Unauthorized\\)$`), new RegExp(`hint: they come from its exec plugin \`${plugin.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} get-token --cluster test\`: log in again`));
+  assert.equal(r.code, 4);
+});

@@ -43,6 +43,8 @@ export interface ClusterClient {
   server: string;
   /** user name of the current context (for messages) */
   user: string;
+  /** the command line of that user's exec credential plugin, if its credentials come from one (for messages) */
+  exec?: string;
   core: import('@kubernetes/client-node').CoreV1Api;
   certs: import('@kubernetes/client-node').CertificatesV1Api;
   admission: import('@kubernetes/client-node').AdmissionregistrationV1Api;
@@ -134,6 +136,8 @@ export async function connect(o: ConnectOptions): Promise<ClusterClient> {
   // passes with middlewareMergeStrategy 'append' (setHeaderOptions, timeoutOptions) keep it or set their own
   const server = cluster.server;
   const user = kc.getCurrentUser()?.name ?? '(none)';
+  const plugin = execOf(kc.getCurrentUser());
+  const exec = plugin ? commandLine(plugin) : undefined;
   const auth = execPluginGuard(kc, choice.path, user, timeoutMs) ?? kc;
   const apiClient = <T>(api: new (config: import('@kubernetes/client-node').Configuration) => T): T => new api(k8s.createConfiguration({
     baseServer: new k8s.ServerConfiguration(server, {}),
@@ -146,6 +150,7 @@ export async function connect(o: ConnectOptions): Promise<ClusterClient> {
     kubeconfigPath: choice.path,
     server,
     user,
+    ...(exec !== undefined ? { exec } : {}),
     core: apiClient(k8s.CoreV1Api),
     certs: apiClient(k8s.CertificatesV1Api),
     admission: apiClient(k8s.AdmissionregistrationV1Api),
@@ -167,8 +172,14 @@ function commandLine(exec: { command?: string; args?: string[] }): string {
   return [exec.command, ...(exec.args ?? [])].filter(Boolean).join(' ');
 }
 
-/** What to do when the API server refused the credentials of `client`'s kubeconfig (401). */
-export function credentialsHint(client: Pick<ClusterClient, 'kubeconfigPath'>): string {
+/**
+ * What to do when the API server refused the credentials of `client`'s kubeconfig (401), by where they come from:
+ * its exec plugin (an expired cloud login), else a client certificate or token in the file.
+ */
+export function credentialsHint(client: Pick<ClusterClient, 'kubeconfigPath'> & Partial<Pick<ClusterClient, 'exec'>>): string {
+  if (client.exec !== undefined) {
+    return `they come from its exec plugin \`${client.exec}\`: log in again with the tool it belongs to (run the command to see what it returns), or use another kubeconfig`;
+  }
   return 'the client certificate (or token) is expired, revoked or not from this cluster\'s CA: run `kubepki check` (and `kubepki inspect ' + client.kubeconfigPath + '`)';
 }
 
@@ -321,7 +332,7 @@ export function transportCode(e: unknown): string | undefined {
  * (`list CertificateSigningRequests`). Everything ends as UserError with
  * exit code 3 (4 for authentication/authorization refusals).
  */
-export function apiError(e: unknown, client: Pick<ClusterClient, 'server' | 'kubeconfigPath' | 'user'> & Partial<Pick<ClusterClient, 'timeoutMs'>>, what: string): UserError {
+export function apiError(e: unknown, client: Pick<ClusterClient, 'server' | 'kubeconfigPath' | 'user'> & Partial<Pick<ClusterClient, 'timeoutMs' | 'exec'>>, what: string): UserError {
   if (e instanceof UserError) return e;
   const status = httpStatus(e);
   const where = `the API server ${client.server}`;
