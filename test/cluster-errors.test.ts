@@ -198,3 +198,68 @@ test('admin.conf under --root is found through links inside the tree (/etc/kuber
   assert.equal(got.source, 'admin.conf');
   nodeFs.rmSync(root, { recursive: true, force: true });
 });
+
+/** The fake server's admin kubeconfig with its user's credentials coming from the exec plugin `script` instead. */
+async function execKubeconfig(s: FakeApiServer, script: string, name: string, identity: 'admin' | 'foreign' = 'admin'): Promise<{ kc: string; plugin: string; cert: string; key: string }> {
+  const doc = parse(fs.readFileSync(await s.kubeconfig(tmp, identity), 'utf8'));
+  const u = doc.users[0].user;
+  const [cert, key] = [u['client-certificate-data'], u['client-key-data']].map((b: string) => Buffer.from(b, 'base64').toString('utf8'));
+  const plugin = path.join(tmp, `${name}.sh`);
+  fs.writeFileSync(plugin, script, { mode: 0o755 });
+  // as `aws eks update-kubeconfig` and `gcloud container clusters get-credentials` write it
+  doc.users[0].user = { exec: { apiVersion: 'client.authentication.k8s.io/v1beta1', command: plugin, args: ['get-token', '--cluster', 'test'], interactiveMode: 'Never' } };
+  const kc = path.join(tmp, `kubeconfig-${name}`);
+  fs.writeFileSync(kc, stringify(doc), { mode: 0o600 });
+  return { kc, plugin, cert, key };
+}
+
+/** Processes whose command line contains `marker` (ps, as an operator would look). */
+async function processesWith(marker: string): Promise<string[]> {
+  const { execFileSync } = await import('node:child_process');
+  return execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(marker) && !l.includes('ps -eo'));
+}
+
+test('an exec credential plugin that hangs is stopped after the API timeout, with everything it started: one line naming the kubeconfig, the user and the command, exit 3 (it hung forever)', async () => {
+  const s = await server();
+  const marker = `30.${Date.now() % 100000}`;
+  // a plugin script waiting (here: sleeping) in a child of its own, as one waiting for a login or the network does
+  const { kc, plugin } = await execKubeconfig(s, `#!/bin/sh\necho started >&2\nsleep ${marker}\necho '{}'\n`, 'hanging');
+  const stuck = new Promise<never>((_, reject) => { setTimeout(() => reject(new Error('still waiting after 15s: the exec plugin was not given up')), 15_000).unref(); });
+  for (const argv of [['csr', 'approve', '--all-valid'], ['csr', 'list']]) {
+    const r = await Promise.race([cli([...argv, '--kubeconfig', kc, '--request-timeout', '0.5']), stuck]);
+    oneLine(r, new RegExp(`^kubepki: failed to get the credentials of user kubernetes-admin in ${kc.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: its exec plugin \`${plugin.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} get-token --cluster test\` did not answer within 0\\.5s and was stopped$`),
+      /hint: run `.* get-token --cluster test` yourself to see what it waits for/);
+    assert.equal(r.code, 3);
+    assert.equal(s.received.length, 0, 'nothing sent without credentials');
+    // the script and its sleep are gone (killed as a group), no leftovers
+    let left: string[] = [];
+    for (let i = 0; i < 20 && (left = await processesWith(marker)).length; i++) await new Promise((res) => setTimeout(res, 100));
+    assert.deepEqual(left, [], 'plugin processes left running');
+  }
+});
+
+test('an exec credential plugin that answers in time is used as before (its client certificate); one that fails says so, naming the command', async () => {
+  const s = await server();
+  const { kc: placeholder, cert, key } = await execKubeconfig(s, '#!/bin/sh\nexit 1\n', 'probe');
+  fs.rmSync(placeholder);
+  const cred = JSON.stringify({ kind: 'ExecCredential', apiVersion: 'client.authentication.k8s.io/v1beta1', status: { clientCertificateData: cert, clientKeyData: key } });
+  const { kc } = await execKubeconfig(s, `#!/bin/sh\ncat <<'EOF'\n${cred}\nEOF\n`, 'working');
+  s.route('GET', '/apis/certificates.k8s.io/v1/certificatesigningrequests', () => ({ status: 200, body: { kind: 'CertificateSigningRequestList', apiVersion: 'certificates.k8s.io/v1', metadata: { resourceVersion: '1' }, items: [] } }));
+  const ok = await cli(['csr', 'list', '--kubeconfig', kc, '--request-timeout', '5']);
+  assert.equal(ok.code, 0, ok.err);
+  assert.ok(s.received.length > 0 && s.received.every((r) => r.identity === 'admin'), 'authenticated with the plugin\'s certificate');
+  const { kc: broken } = await execKubeconfig(s, '#!/bin/sh\necho "error: SSO session expired, run aws sso login" >&2\nexit 255\n', 'failing');
+  const r = await cli(['csr', 'list', '--kubeconfig', broken]);
+  oneLine(r, /: its exec plugin `\S+failing\.sh get-token --cluster test` failed: error: SSO session expired, run aws sso login$/, /hint: run `.*` yourself to see why/);
+});
+
+test('401 for credentials from an exec plugin: the line names the kubeconfig and user, the hint the plugin\'s command (not "the client certificate is expired")', async () => {
+  const s = await server();
+  const { kc: placeholder, cert, key } = await execKubeconfig(s, '#!/bin/sh\nexit 1\n', 'probe-foreign', 'foreign');
+  fs.rmSync(placeholder);
+  const cred = JSON.stringify({ kind: 'ExecCredential', apiVersion: 'client.authentication.k8s.io/v1beta1', status: { clientCertificateData: cert, clientKeyData: key } });
+  const { kc, plugin } = await execKubeconfig(s, `#!/bin/sh\ncat <<'EOF'\n${cred}\nEOF\n`, 'refused');
+  const r = await cli(['csr', 'list', '--kubeconfig', kc]);
+  oneLine(r, new RegExp(`refused the credentials of user kubernetes-admin in ${kc.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(401 Unauthorized\\)$`), new RegExp(`hint: they come from its exec plugin \`${plugin.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} get-token --cluster test\`: log in again`));
+  assert.equal(r.code, 4);
+});

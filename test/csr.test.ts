@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { run } from '../src/cli/main.js';
 import { memoryIo } from '../src/cli/io.js';
-import { FakeApiServer, recorded, loadRecording, forbidden, notFound, SAR_PATH, serviceUnavailable, gatewayTimeout, authorizerError, tooManyRequests } from './support/fake-apiserver.js';
+import { FakeApiServer, recorded, loadRecording, forbidden, notFound, SAR_PATH, serviceUnavailable, gatewayTimeout, authorizerError, tooManyRequests, serverTimeout, unauthorized } from './support/fake-apiserver.js';
 import { connect } from '../src/cluster/connect.js';
 import { actOnCsr, listCsrs, listNodes, previewApproval } from '../src/cluster/csr.js';
 
@@ -429,6 +429,54 @@ test('a 429 from the SubjectAccessReview is sent again once, after its Retry-Aft
     if (c.reason) assert.match(rows[0]!.reason, c.reason, c.name);
     if (c.reason) assert.match(judged.find((p) => p.decision.name === 'node-csr-next')!.error!.hint!, /kubectl certificate approve csr-hprcx node-csr-boot node-csr-next\)$/);
   }
+});
+
+test('a 5xx from the SubjectAccessReview carrying Retry-After is sent again once, after it, as client-go sends a 429 or 5xx with Retry-After again; again a 5xx, or one without Retry-After, fails the pass\'s reviews (it failed at once)', async () => {
+  const timeout = (s: number) => () => serverTimeout('authorization.k8s.io', 'subjectaccessreviews', 'create', s);
+  const unavailable = (s: string) => () => ({ ...serviceUnavailable(), headers: { 'Retry-After': s } });
+  const cases: { name: string; replies: (() => any)[]; waits: number[]; verdicts: string[]; reason?: RegExp }[] = [
+    { name: 'one 500 ServerTimeout, Retry-After 2', replies: [timeout(2)], waits: [2000], verdicts: ['valid', 'valid', 'valid'] },
+    { name: 'one 503 with Retry-After', replies: [unavailable('1')], waits: [1000], verdicts: ['valid', 'valid', 'valid'] },
+    { name: 'two', replies: [unavailable('1'), unavailable('1')], waits: [1000], verdicts: ['unreviewed', 'unreviewed', 'unreviewed'],
+      reason: /answered 503: service unavailable \(again, after the 1s its first 503's Retry-After asked\)$/ },
+    { name: '503 without Retry-After', replies: [() => serviceUnavailable()], waits: [], verdicts: ['unreviewed', 'unreviewed', 'unreviewed'], reason: /answered 503: service unavailable$/ },
+    { name: 'Retry-After 30', replies: [timeout(30)], waits: [], verdicts: ['unreviewed', 'unreviewed', 'unreviewed'], reason: /answered 500: The create operation against subjectaccessreviews\.authorization\.k8s\.io could not be completed at this time, please try again\.$/ },
+  ];
+  for (const c of cases) {
+    const s = await pendingCluster([bootstrapCsr('node-csr-boot'), bootstrapCsr('node-csr-next')]);
+    const replies = [...c.replies];
+    s.route('POST', SAR_PATH, () => replies.shift()?.());
+    const client = await connect({ kubeconfig: await s.kubeconfig(tmp), env: {}, cwd: tmp });
+    const waits: number[] = [];
+    const judged = await previewApproval(client, await listCsrs(client), await listNodes(client), { sleep: async (ms) => { waits.push(ms); } });
+    const rows = judged.map((p) => p.decision).filter((d) => d.kind === 'kubelet-client');
+    assert.deepEqual(rows.map((d) => d.verdict), c.verdicts, c.name);
+    assert.deepEqual(waits, c.waits, c.name);
+    assert.equal(s.reviews().length, c.verdicts[0] === 'valid' ? 4 : c.waits.length + 1, `${c.name}: asked again once at most, then not for the others`);
+    if (c.reason) assert.match(rows[0]!.reason, c.reason, c.name);
+  }
+});
+
+test('a 401 on a SubjectAccessReview (credentials refused mid-pass: an expired token) stops the pass\'s reviews with one line saying the credentials in the kubeconfig were refused, exit 4 (it failed once per CSR)', async () => {
+  const s = await pendingCluster([bootstrapCsr('node-csr-boot'), bootstrapCsr('node-csr-next')]);
+  s.route('POST', SAR_PATH, () => unauthorized());
+  const kc = await s.kubeconfig(tmp);
+  const list = await cli(['csr', 'list', '-o', 'json', '--kubeconfig', kc]);
+  assert.equal(list.code, 0, list.err);
+  assert.equal(s.reviews().length, 1, 'csr list asked once, not once per client CSR');
+  const rows = JSON.parse(list.out).items.filter((i: any) => i.kind === 'kubelet-client');
+  assert.deepEqual(rows.map((i: any) => i.verdict), ['unreviewed', 'unreviewed', 'unreviewed']);
+  assert.equal(new Set(rows.map((i: any) => i.hint)).size, 1, 'one hint for the pass');
+  assert.match(rows[0].hint, /kubepki check.*kubepki inspect /);
+
+  const r = await cli(['csr', 'approve', '--all-valid', '--kubeconfig', kc]);
+  assert.equal(s.reviews().length, 2, 'csr approve asked once too');
+  assert.equal(r.code, 4, 'credentials refused: 4');
+  const lines = r.err.trimEnd().split('\n');
+  assert.equal(lines.length, 1, r.err);
+  const esc = kc.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  assert.match(lines[0]!, new RegExp(`^kubepki: failed to ask the API server whether the requester of CertificateSigningRequest csr-hprcx may create certificatesigningrequests/selfnodeclient \\(SubjectAccessReview\\): the API server https://127\\.0\\.0\\.1:\\d+ refused the credentials of user kubernetes-admin in ${esc} \\(401 Unauthorized\\); csr-hprcx, node-csr-boot, node-csr-next were left pending; hint: the client certificate \\(or token\\) is expired, revoked or not from this cluster's CA`));
+  assert.ok(!s.writes().some((w) => w.path.includes('csr-hprcx') || w.path.includes('node-csr-')), 'no client CSR approved');
 });
 
 test('a SubjectAccessReview the API server takes and never answers is given up after the review timeout, and the pass asks no more (it waited forever)', async () => {

@@ -145,9 +145,9 @@ Exit codes:
      new CSR; a bootstrap token's must be deleted first), or does not exist
   3+ kubepki could not run (no kubeconfig, API server unreachable, 401/403);
      nothing is approved then. Also when a kubelet client CSR's
-     SubjectAccessReview could not be made (4 when kubepki's user may not
-     create it; 3 when the API server failed: 5xx, timeout, connection
-     reset, 429 again after its Retry-After, no answer within 70s): that CSR is left pending, and
+     SubjectAccessReview could not be made (4 when the API server refused
+     kubepki's credentials, 401, or its user may not create it, 403; 3 when the API server failed: 5xx, timeout, connection
+     reset, a 429 or 5xx again after its Retry-After, no answer within 70s): that CSR is left pending, and
      the other client CSRs of the pass too, unasked, all on one line with one
      hint; the serving CSRs are still approved; --watch tries again at the
      next pass. There is no option to approve them without the review: check

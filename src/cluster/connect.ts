@@ -4,6 +4,7 @@
  * (exit code ≥ 3) with a hint. `@kubernetes/client-node` is imported lazily
  * so commands that never talk to a cluster do not pay for it.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -42,6 +43,8 @@ export interface ClusterClient {
   server: string;
   /** user name of the current context (for messages) */
   user: string;
+  /** the command line of that user's exec credential plugin, if its credentials come from one (for messages) */
+  exec?: string;
   core: import('@kubernetes/client-node').CoreV1Api;
   certs: import('@kubernetes/client-node').CertificatesV1Api;
   admission: import('@kubernetes/client-node').AdmissionregistrationV1Api;
@@ -132,9 +135,13 @@ export async function connect(o: ConnectOptions): Promise<ClusterClient> {
   // kc.makeApiClient, with the timeout in every client's configuration: each call gets it, and options a call
   // passes with middlewareMergeStrategy 'append' (setHeaderOptions, timeoutOptions) keep it or set their own
   const server = cluster.server;
+  const user = kc.getCurrentUser()?.name ?? '(none)';
+  const plugin = execOf(kc.getCurrentUser());
+  const exec = plugin ? commandLine(plugin) : undefined;
+  const auth = execPluginGuard(kc, choice.path, user, timeoutMs) ?? kc;
   const apiClient = <T>(api: new (config: import('@kubernetes/client-node').Configuration) => T): T => new api(k8s.createConfiguration({
     baseServer: new k8s.ServerConfiguration(server, {}),
-    authMethods: { default: kc },
+    authMethods: { default: auth },
     middleware: [timeoutMiddleware(k8s, timeoutMs)],
   }));
   return {
@@ -142,7 +149,8 @@ export async function connect(o: ConnectOptions): Promise<ClusterClient> {
     kc,
     kubeconfigPath: choice.path,
     server,
-    user: kc.getCurrentUser()?.name ?? '(none)',
+    user,
+    ...(exec !== undefined ? { exec } : {}),
     core: apiClient(k8s.CoreV1Api),
     certs: apiClient(k8s.CertificatesV1Api),
     admission: apiClient(k8s.AdmissionregistrationV1Api),
@@ -152,6 +160,108 @@ export async function connect(o: ConnectOptions): Promise<ClusterClient> {
     mergePatch: k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
     timeoutMs,
     apiClient,
+  };
+}
+
+/** The exec credential plugin of a kubeconfig user (`users[].user.exec`, or the legacy auth-provider `exec`). */
+function execOf(u: import('@kubernetes/client-node').User | null): { command?: string; args?: string[] } | undefined {
+  return u?.exec ?? u?.authProvider?.config?.exec;
+}
+
+function commandLine(exec: { command?: string; args?: string[] }): string {
+  return [exec.command, ...(exec.args ?? [])].filter(Boolean).join(' ');
+}
+
+/**
+ * What to do when the API server refused the credentials of `client`'s kubeconfig (401), by where they come from:
+ * its exec plugin (an expired cloud login), else a client certificate or token in the file.
+ */
+export function credentialsHint(client: Pick<ClusterClient, 'kubeconfigPath'> & Partial<Pick<ClusterClient, 'exec'>>): string {
+  if (client.exec !== undefined) {
+    return `they come from its exec plugin \`${client.exec}\`: log in again with the tool it belongs to (run the command to see what it returns), or use another kubeconfig`;
+  }
+  return 'the client certificate (or token) is expired, revoked or not from this cluster\'s CA: run `kubepki check` (and `kubepki inspect ' + client.kubeconfigPath + '`)';
+}
+
+/**
+ * For a user whose credentials come from an exec plugin (aws eks get-token, gke-gcloud-auth-plugin, kubelogin …):
+ * client-node runs the plugin before any middleware, so the API timeout does not cover it, and a plugin that
+ * waits (for a login, a prompt on the stdin it is never given, the network) held every command forever. Here the
+ * plugin has `timeoutMs` to answer; then it is killed with everything it started (it runs in its own process
+ * group, so a script's children go too: they hold its stdout, and client-node waits for that to close), and the
+ * call fails with one line naming the kubeconfig, the user and the command. (client-go sets no limit either; a
+ * kubepki command, possibly a cron job or `csr approve --watch`, must not hang.)
+ */
+function execPluginGuard(
+  kc: import('@kubernetes/client-node').KubeConfig,
+  kubeconfigPath: string,
+  user: string,
+  timeoutMs: number,
+): import('@kubernetes/client-node').SecurityAuthentication | undefined {
+  const exec = execOf(kc.getCurrentUser());
+  if (!exec) return undefined;
+  const command = commandLine(exec);
+  const timedOutError = () => new UserError(
+    `failed to get the credentials of user ${user} in ${kubeconfigPath}: its exec plugin \`${command}\` did not answer within ${timeoutMs / 1000}s and was stopped`,
+    `run \`${command}\` yourself to see what it waits for (a login, a prompt: kubepki gives it no terminal; the network), then run the command again`,
+  );
+  const running = new Set<ChildProcess>();
+  let timedOut = false;
+  let failed = false;
+  const stop = (child: ChildProcess) => {
+    try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
+  };
+  // a signal that ends kubepki ends the plugins too: in their own process group, a Ctrl-C no longer reaches them
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  const onSignal = (sig: NodeJS.Signals) => {
+    for (const c of running) stop(c);
+    for (const s of signals) process.off(s, onSignal);
+    process.kill(process.pid, sig);
+  };
+  // client-node's ExecAuth spawns the plugin with its `execFn` (child_process.spawn): swapped for one that
+  // starts it in a process group of its own and kills that group at the deadline
+  const execAuth = ((kc as unknown as { authenticators?: object[] }).authenticators ?? []).find((a) => 'execFn' in a) as { execFn: typeof spawn } | undefined;
+  if (execAuth) {
+    execAuth.execFn = ((cmd: string, args: readonly string[] | undefined, opts: import('node:child_process').SpawnOptions) => {
+      const child = spawn(cmd, args ?? [], { ...opts, detached: true });
+      child.once('error', () => { failed = true; });
+      child.once('exit', (code) => { if (code !== 0) failed = true; });
+      if (child.pid === undefined) return child;
+      if (running.size === 0) for (const s of signals) process.on(s, onSignal);
+      running.add(child);
+      const timer = setTimeout(() => { timedOut = true; stop(child); }, timeoutMs);
+      // (closed, not exited: what it started may still hold its stdout, and client-node waits for that)
+      child.once('close', () => {
+        clearTimeout(timer);
+        running.delete(child);
+        if (running.size === 0) for (const s of signals) process.off(s, onSignal);
+      });
+      return child;
+    }) as typeof spawn;
+  }
+  return {
+    getName: () => kc.getName(),
+    applySecurityAuthentication: async (ctx) => {
+      // (a plugin that escaped its group and keeps its stdout open would still hold the call: given up a moment later)
+      let late: NodeJS.Timeout | undefined;
+      const deadline = new Promise<never>((_, reject) => { late = setTimeout(() => reject(timedOutError()), timeoutMs + 2000); });
+      try {
+        await Promise.race([kc.applySecurityAuthentication(ctx), deadline]);
+      } catch (e) {
+        if (e instanceof UserError) throw e;
+        const [wasTimedOut, wasFailed] = [timedOut, failed];
+        timedOut = false;
+        failed = false;
+        if (wasTimedOut) throw timedOutError();
+        if (!wasFailed) throw e;
+        throw new UserError(
+          `failed to get the credentials of user ${user} in ${kubeconfigPath}: its exec plugin \`${command}\` failed${firstLine(e).trim() ? `: ${firstLine(e).trim()}` : ''}`,
+          `run \`${command}\` yourself to see why`,
+        );
+      } finally {
+        clearTimeout(late);
+      }
+    },
   };
 }
 
@@ -222,7 +332,7 @@ export function transportCode(e: unknown): string | undefined {
  * (`list CertificateSigningRequests`). Everything ends as UserError with
  * exit code 3 (4 for authentication/authorization refusals).
  */
-export function apiError(e: unknown, client: Pick<ClusterClient, 'server' | 'kubeconfigPath' | 'user'> & Partial<Pick<ClusterClient, 'timeoutMs'>>, what: string): UserError {
+export function apiError(e: unknown, client: Pick<ClusterClient, 'server' | 'kubeconfigPath' | 'user'> & Partial<Pick<ClusterClient, 'timeoutMs' | 'exec'>>, what: string): UserError {
   if (e instanceof UserError) return e;
   const status = httpStatus(e);
   const where = `the API server ${client.server}`;
@@ -237,7 +347,7 @@ export function apiError(e: unknown, client: Pick<ClusterClient, 'server' | 'kub
     if (status === 401) {
       return new UserError(
         `failed to ${what}: ${where} refused the credentials of user ${client.user} in ${client.kubeconfigPath} (401 Unauthorized)`,
-        'the client certificate is expired or not signed by this cluster\'s CA: run `kubepki check` (and `kubepki inspect ' + client.kubeconfigPath + '`)',
+        credentialsHint(client),
         4,
       );
     }

@@ -16,7 +16,7 @@
  */
 import type { V1CertificateSigningRequest, V1SubjectAccessReview } from '@kubernetes/client-node';
 import { UserError } from '../errors.js';
-import { apiError, httpStatus, timedOut, timeoutOptions, type ClusterClient } from './connect.js';
+import { apiError, credentialsHint, httpStatus, timedOut, timeoutOptions, type ClusterClient } from './connect.js';
 import type { CsrDecision } from './csr-policy.js';
 import { DEFAULT_TOKEN_GROUP } from '../pki/bootstrap-token.js';
 
@@ -94,29 +94,54 @@ export interface ReviewOptions {
 }
 
 /**
- * The longest Retry-After a 429 is waited for. kube-apiserver's max-in-flight and priority-and-fairness filters
- * ask 1 s or a few (5 while it shuts down); a server asking for more is not better in a moment: the review fails.
+ * The longest Retry-After waited for. kube-apiserver's max-in-flight and priority-and-fairness filters ask 1 s or
+ * a few (5 while it shuts down), its ServerTimeout 500s a few (apierrors.NewServerTimeout's retryAfterSeconds,
+ * sent as Retry-After by responsewriters.ErrorNegotiated); a server asking for more is not better in a moment:
+ * the review fails.
  */
 const MAX_RETRY_AFTER_S = 10;
 
 /**
- * A 429's Retry-After in ms, when a retry is worth it: client-go's request retry (rest/request.go checkWait) waits
- * that long and sends the request again, for any verb, as the server said it did not process it. kubepki does
- * so once: a second 429 fails the review (and so the pass's reviews).
+ * An answer's Retry-After in ms, when a retry is worth it. client-go's request retry (rest/with_retry.go
+ * IsNextRetry, checkWait) sends any request again, any verb, after a 429 or any 5xx that carries an integer
+ * Retry-After, waiting that long, up to maxRetries (10) times; without Retry-After, never. kubepki follows its
+ * rule for which answers, and sends a review again once, after at most MAX_RETRY_AFTER_S: a pass holds every
+ * kubelet client CSR behind its first review, and a server failing again is failing (the pass stops asking).
  */
 function retryAfterMs(e: unknown): number | undefined {
-  if (httpStatus(e) !== 429) return undefined;
-  const h = (e as { headers?: Record<string, string> }).headers?.['retry-after'];
+  const status = httpStatus(e);
+  if (status === undefined || (status !== 429 && status < 500)) return undefined;
+  const headers = (e as { headers?: Record<string, string> }).headers ?? {};
+  const h = headers['retry-after'] ?? headers['Retry-After'];
   if (h === undefined || !/^\d+$/.test(h.trim())) return undefined;
   const s = Number(h.trim());
   return s <= MAX_RETRY_AFTER_S ? s * 1000 : undefined;
+}
+
+/** An answer sent again after its Retry-After, failed again: the first answer's status and the wait. */
+interface Waited { ms: number; status: number }
+
+/**
+ * `send`, and once more after the Retry-After its answer asked (retryAfterMs), if it did. A failure of the
+ * second try is thrown with what was waited (`waited` is set).
+ */
+async function sendWithRetryAfter<T>(send: () => Promise<T>, sleep: (ms: number) => Promise<void>, waited: { last?: Waited }): Promise<T> {
+  try {
+    return await send();
+  } catch (e) {
+    const ms = retryAfterMs(e);
+    if (ms === undefined) throw e;
+    waited.last = { ms, status: httpStatus(e)! };
+    await sleep(ms);
+    return await send();
+  }
 }
 
 /**
  * Ask the API server whether the requester of a shape-valid kubelet client
  * CSR may have it approved. A failed review is an error, never an approval
  * (`csr approve` leaves that CSR pending, `csr list` marks it `unreviewed`);
- * a 429 with a short Retry-After is sent again once, after it.
+ * a 429 or 5xx with a short Retry-After is sent again once, after it.
  */
 export async function authorizeNodeClient(client: ClusterClient, csr: V1CertificateSigningRequest, d: CsrDecision, o: ReviewOptions = {}): Promise<NodeClientAuthorization> {
   const tried = nodeClientSubresources(d);
@@ -129,18 +154,11 @@ export async function authorizeNodeClient(client: ClusterClient, csr: V1Certific
   for (const subresource of tried) {
     const body = subjectAccessReviewFor(csr, subresource);
     let review: V1SubjectAccessReview;
-    let waited: number | undefined;
+    const waited: { last?: Waited } = {};
     try {
-      try {
-        review = await create(body);
-      } catch (e) {
-        waited = retryAfterMs(e);
-        if (waited === undefined) throw e;
-        await sleep(waited);
-        review = await create(body);
-      }
+      review = await sendWithRetryAfter(() => create(body), sleep, waited);
     } catch (e) {
-      throw sarError(e, client, d.name, subresource, waited, timedOut(e) ? timeoutMs : undefined);
+      throw sarError(e, client, d.name, subresource, waited.last, timedOut(e) ? timeoutMs : undefined);
     }
     const st = review.status;
     if (st?.allowed === true) {
@@ -153,13 +171,15 @@ export async function authorizeNodeClient(client: ClusterClient, csr: V1Certific
 }
 
 /**
- * Why no SubjectAccessReview of a pass can be made: `forbidden` (403: kubepki's own user may not create
+ * Why no SubjectAccessReview of a pass can be made: `unauthenticated` (401: the API server refused kubepki's
+ * credentials, or they could not be had from the kubeconfig's exec plugin: refused for one review, refused for
+ * all), `forbidden` (403: kubepki's own user may not create
  * subjectaccessreviews), `unserved` (404: no authorization.k8s.io/v1 there) or `failing` (the API server, or a
- * proxy or authorization webhook behind it, failed to answer: 5xx, 504 Timeout, 429 again after its Retry-After,
+ * proxy or authorization webhook behind it, failed to answer: 5xx, 504 Timeout, 429 or 5xx again after its Retry-After,
  * a connection reset or refused, no answer within the client's timeout, API_TIMEOUT_MS). Every other review of the same pass would get the same answer (a failing
  * server, after its timeout again), so the callers ask no more after one (csr.ts, ReviewPass).
  */
-export type ReviewUnavailable = 'forbidden' | 'unserved' | 'failing';
+export type ReviewUnavailable = 'unauthenticated' | 'forbidden' | 'unserved' | 'failing';
 
 export class ReviewUnavailableError extends UserError {
   constructor(message: string, hint: string, exitCode: number, readonly why: ReviewUnavailable) {
@@ -179,9 +199,11 @@ function byHand(names: string[]): string {
 /**
  * What to do when the review cannot be made, once for all the kubelet client
  * CSRs `names` a pass left unreviewed. (kubepki has no option to approve
- * without the review: by hand, the operator checks them.)
+ * without the review: by hand, the operator checks them. Refused credentials:
+ * what to do about them, the same as for any other call.)
  */
-export function unavailableHint(client: Pick<ClusterClient, 'user'>, why: ReviewUnavailable, names: string[]): string {
+export function unavailableHint(client: Pick<ClusterClient, 'user' | 'kubeconfigPath'>, why: ReviewUnavailable, names: string[]): string {
+  if (why === 'unauthenticated') return credentialsHint(client);
   if (why === 'forbidden') {
     return `kubepki approves kubelet client CSRs only after a SubjectAccessReview, as kube-controller-manager does: give user ${client.user} create on subjectaccessreviews.authorization.k8s.io (ClusterRole system:auth-delegator), or use /etc/kubernetes/admin.conf`;
   }
@@ -192,17 +214,19 @@ export function unavailableHint(client: Pick<ClusterClient, 'user'>, why: Review
     + ` run the command again once it is healthy (\`kubepki check\` on a control-plane node shows whether its certificates expired), or ${byHand(names)}`;
 }
 
-/** A review of one CSR failed: the pass stops asking unless the failure is about this request (400, 401, 409, 422 …). */
-function sarError(e: unknown, client: ClusterClient, name: string, subresource: NodeClientSubresource, waited?: number, gaveUpAfter?: number): UserError {
+/** A review of one CSR failed: the pass stops asking unless the failure is about this request (400, 409, 422 …). */
+function sarError(e: unknown, client: ClusterClient, name: string, subresource: NodeClientSubresource, waited?: Waited, gaveUpAfter?: number): UserError {
   const what = `ask the API server whether the requester of CertificateSigningRequest ${name} may create certificatesigningrequests/${subresource} (SubjectAccessReview)`;
   if (gaveUpAfter !== undefined) {
     return new ReviewUnavailableError(`failed to ${what}: the API server ${client.server} did not answer within ${gaveUpAfter / 1000}s`, unavailableHint(client, 'failing', [name]), 3, 'failing');
   }
   const base = apiError(e, client, what);
   const status = httpStatus(e);
-  const why: ReviewUnavailable | undefined = status === 403 ? 'forbidden' : status === 404 ? 'unserved'
+  // (a UserError here: no credentials to send, from the exec plugin)
+  const why: ReviewUnavailable | undefined = status === 401 || e instanceof UserError ? 'unauthenticated' : status === 403 ? 'forbidden' : status === 404 ? 'unserved'
     : status === undefined || status === 429 || status >= 500 ? 'failing' : undefined;
   if (!why) return base;
-  const message = waited === undefined ? base.message : `${base.message} (again, after the ${waited / 1000}s its first 429's Retry-After asked)`;
+  if (e instanceof UserError) return new ReviewUnavailableError(base.message, base.hint ?? unavailableHint(client, why, [name]), base.exitCode, why);
+  const message = waited === undefined ? base.message : `${base.message} (again, after the ${waited.ms / 1000}s its first ${waited.status}'s Retry-After asked)`;
   return new ReviewUnavailableError(message, unavailableHint(client, why, [name]), base.exitCode, why);
 }

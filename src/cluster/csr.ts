@@ -83,7 +83,10 @@ interface ReviewPass extends ReviewOptions {
  */
 function passError(client: ClusterClient, pass: ReviewPass): ReviewUnavailableError | undefined {
   const first = pass.unavailable;
-  return first && new ReviewUnavailableError(first.message, unavailableHint(client, first.why, [...pass.unreviewed]), first.exitCode, first.why);
+  if (!first) return undefined;
+  // (refused credentials: what to do about them is the first error's hint, which names no CSR)
+  const hint = (first.why === 'unauthenticated' ? first.hint : undefined) ?? unavailableHint(client, first.why, [...pass.unreviewed]);
+  return new ReviewUnavailableError(first.message, hint, first.exitCode, first.why);
 }
 
 /**

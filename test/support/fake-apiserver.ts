@@ -264,8 +264,7 @@ export class FakeApiServer {
   private async answer(rr: ReceivedRequest): Promise<Reply> {
     if (rr.identity === 'foreign') {
       // the real server: TLS handshake succeeds, then 401 for an untrusted client certificate
-      const r = recorded('errors.json', (x) => x.status === 401);
-      return { status: 401, body: clone(r.responseBody) };
+      return unauthorized();
     }
     for (const route of this.routes) {
       if (route.method !== rr.method) continue;
@@ -449,6 +448,22 @@ export function authorizerError(uri: string, err: string): Reply {
 
 export function serviceUnavailable(message = 'service unavailable'): Reply {
   return status(503, 'ServiceUnavailable', message);
+}
+
+/**
+ * The 500 ServerTimeout kube-apiserver answers when an operation could not be completed in time and may be tried
+ * again (apimachinery errors.NewServerTimeout: details {group, kind: the resource, name: the operation,
+ * retryAfterSeconds}); responsewriters.ErrorNegotiated sends retryAfterSeconds as the Retry-After header.
+ */
+export function serverTimeout(group: string, resource: string, operation: string, retryAfterSeconds: number): Reply {
+  const r = status(500, 'ServerTimeout', `The ${operation} operation against ${resource}.${group} could not be completed at this time, please try again.`,
+    { group, kind: resource, name: operation, retryAfterSeconds });
+  return { ...r, headers: { 'Retry-After': String(retryAfterSeconds) } };
+}
+
+/** The 401 kube-apiserver answers credentials no authenticator accepts (recorded in errors.json). */
+export function unauthorized(): Reply {
+  return { status: 401, body: clone(recorded('errors.json', (x) => x.status === 401).responseBody) };
 }
 
 function subjectAccessReview(rr: ReceivedRequest, rbac: ClusterRbac): Reply {
