@@ -10,7 +10,7 @@ import { Certificate } from '../src/pki/certificate.js';
 import { parsePemBlocks } from '../src/pki/pem.js';
 import { issueCertificate, newSerial, nameDer, subjectAltNameExt, extKeyUsageExt, keyUsageExt, basicConstraintsExt, authorityKeyIdentifierExt, pemOf } from '../src/pki/sign.js';
 import { tlv } from '../src/pki/der.js';
-import { generateKey, privateKeyPem } from '../src/pki/keygen.js';
+import { generateKey, privateKeyPem, spkiDer } from '../src/pki/keygen.js';
 import { KubeconfigEditor } from '../src/kubeconfig/write.js';
 import { planRenew } from '../src/plan/renew.js';
 import { copyFixture, cli, sh, tmp, stableText, certPems, snapshotTree, NOW } from './renew-support.js';
@@ -663,4 +663,32 @@ test('a renewal whose new kubelet pem name is taken when it writes (a plan made 
   assert.equal(fs.readFileSync(taken, 'utf8'), 'the kubelet\'s\n');
   assert.deepEqual(snapshotTree(root), before);
   assert.deepEqual(fs.readdirSync(path.dirname(taken)).filter((n) => n.includes('kubepki')), [], 'no temp file left');
+});
+
+test('a kubelet.crt that is one self-signed certificate (kubelets before 1.11 made it so, and admins do with openssl): renewed with its key, and no advice to spread it as a cluster CA', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const pki = path.join(root, 'var/lib/kubelet/pki');
+  const key = await generateKey('ecdsa-p256');
+  const subject = nameDer([{ type: 'CN', value: 'cp-1@1729000000' }]);
+  const der = await issueCertificate({
+    subjectDer: subject, issuerDer: subject, spki: spkiDer(key), serial: newSerial(),
+    notBefore: new Date('2025-10-15T00:00:00Z'), notAfter: new Date('2026-10-15T00:00:00Z'),
+    extensions: [keyUsageExt(['digitalSignature', 'keyEncipherment', 'keyCertSign']), extKeyUsageExt(['serverAuth']), basicConstraintsExt(true),
+      subjectAltNameExt([{ type: 'dns', value: 'cp-1' }])],
+    signingKey: key,
+  });
+  fs.writeFileSync(path.join(pki, 'kubelet.crt'), pemOf(der));
+  fs.writeFileSync(path.join(pki, 'kubelet.key'), privateKeyPem(key), { mode: 0o600 });
+
+  const r = await cli(['renew', 'kubelet-serving', '--root', root, '--now', NOW]);
+  assert.equal(r.code, 0, r.err + r.out);
+  assert.doesNotMatch(r.out, /Outside this node|Not done yet|certificate-authority-data|kube-root-ca\.crt|every other node/, 'only this kubelet serves it: nothing elsewhere holds a copy');
+  assert.match(r.out, /the kubelet's own self-signed serving certificate/);
+  const crt = path.join(pki, 'kubelet.crt');
+  const v = sh('openssl', ['verify', '-attime', at, '-purpose', 'sslserver', '-CAfile', crt, crt]);
+  assert.equal(v.status, 0, v.stdout + v.stderr);
+  assert.equal(sh('openssl', ['x509', '-noout', '-pubkey', '-in', crt]).stdout, sh('openssl', ['pkey', '-pubout', '-in', path.join(pki, 'kubelet.key')]).stdout, 'same key');
+  const text = sh('openssl', ['x509', '-noout', '-ext', 'subjectAltName,extendedKeyUsage', '-in', crt]).stdout;
+  assert.match(text, /DNS:cp-1/);
+  assert.match(text, /TLS Web Server Authentication/);
 });

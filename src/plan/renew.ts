@@ -456,7 +456,9 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     }
     if (isKubeletConf(c)) notes.push(`kubelet.conf embeds its client certificate: moved to ${baseName(newPemOf(c, undefined))} and kubelet.conf pointed at kubelet-client-current.pem (kubeadm's recovery)`);
     if (kind === 'kubelet-serving') notes.push('the throwaway CA of this self-signed pair (made with it by the kubelet, or kube-apiserver for its loopback) is re-made (its key was never kept); same leaf key and names');
-    if (kind === 'ca') notes.push('same key, subject and key identifier: every certificate it signed stays valid; its copies on other nodes and in the cluster must follow (see "Outside this node")');
+    if (kind === 'ca') notes.push(isKubeletOwnServing(c)
+      ? "the kubelet's own self-signed serving certificate (one certificate, no separate CA, as kubelets before 1.11 made it): same key and names; only this kubelet serves it and nothing else holds a copy"
+      : 'same key, subject and key identifier: every certificate it signed stays valid; its copies on other nodes and in the cluster must follow (see "Outside this node")');
     if (kind === 'ca') renewedCas.add(c.id);
 
     items.push({
@@ -599,7 +601,7 @@ export function etcdQuorumCaution(members: string[], healthCommand: string): str
 function outsideNotes(inv: Inventory, items: PlanItem[], copies: Record<string, CertLocation[]>, nowMs: number): PlanNote[] {
   const notes: PlanNote[] = [];
   for (const it of items) {
-    if (it.kind !== 'ca' || it.signer !== 'self') continue;
+    if (it.kind !== 'ca' || it.signer !== 'self' || isKubeletOwnServing(inv.certificates.find((c) => c.id === it.id))) continue;
     const file = it.location.file;
     const old = Date.parse(it.old.notAfter);
     const when = `${old < nowMs ? 'expired on' : 'expires on'} ${it.old.notAfter.replace(/\.000Z$/, 'Z')}`;
@@ -957,6 +959,15 @@ export function parseSans(text: string): SanInput[] {
  * file (a full chain's intermediate, a root after an intermediate in ca.crt) is a real CA kept elsewhere:
  * its certificates are externally managed, never re-signed by a look-alike.
  */
+/**
+ * The kubelet's kubelet.crt when it is one self-signed certificate (kubelets before 1.11, or made with openssl):
+ * a CA only in form. It is this kubelet's serving identity, not a trust anchor anyone copied: renewing it
+ * with its key needs nothing done on other nodes or in kubeconfigs.
+ */
+function isKubeletOwnServing(c: CertEntry | undefined): boolean {
+  return c?.name === 'kubelet-serving' && c.selfSigned;
+}
+
 function isKubeletSelfSignedPair(c: CertEntry, signer: CertEntry): boolean {
   return !signer.privateKey.present && signer.selfSigned && signer.location.file === c.location.file && signer.location.index > c.location.index
     && /-ca@\d+$/.test(signer.subjectCN ?? '') && !RANCHER_CA_CN.test(signer.subjectCN ?? '') && !c.isCA;
