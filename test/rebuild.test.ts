@@ -712,3 +712,20 @@ test('rebuild on a node whose CA is RSA but whose leaves are ECDSA (encryptionAl
   assert.match(r2.out, /keyType +ecdsa-p256 +\/etc\/kubernetes\/admin\.conf \(key type/);
   assert.match(fs.readFileSync(path.join(pki2, 'etcd/server.key'), 'utf8'), /^-----BEGIN EC PRIVATE KEY-----/);
 });
+
+test('a KEEP line of a kubeconfig says what is in the file: the server it points at (kubelet.conf on the local endpoint, as ControlPlaneKubeletLocalMode writes it) and its client certificate subject, not what kubeadm would write', async () => {
+  const root = copyFixture();
+  const kdir = path.join(root, 'etc/kubernetes');
+  const kubelet = path.join(kdir, 'kubelet.conf');
+  fs.writeFileSync(kubelet, fs.readFileSync(kubelet, 'utf8').replace('server: https://cluster-api.example.test:6443', 'server: https://192.0.2.10:6443'));
+  const sched = path.join(kdir, 'scheduler.conf');
+  fs.writeFileSync(sched, fs.readFileSync(sched, 'utf8').replace(/server: \S+/, 'server: https://127.0.0.1:6443'));
+  for (const b of ['apiserver']) for (const e of ['crt', 'key']) fs.rmSync(path.join(kdir, `pki/${b}.${e}`));
+  const d = await cli('rebuild', '--root', root, '--now', NOW, '--dry-run');
+  assert.equal(d.code, 0, d.out + d.err);
+  const lines = d.out.split('\n');
+  const after = (re: RegExp) => lines[lines.findIndex((l) => re.test(l)) + 1]!;
+  assert.match(after(/^ {2}KEEP +\/etc\/kubernetes\/kubelet\.conf$/), /^ +O=system:nodes, CN=system:node:cp-1; server https:\/\/192\.0\.2\.10:6443$/);
+  assert.match(after(/^ {2}KEEP +\/etc\/kubernetes\/scheduler\.conf$/), /^ +CN=system:kube-scheduler; server https:\/\/127\.0\.0\.1:6443$/);
+  assert.match(after(/^ {2}KEEP +\/etc\/kubernetes\/admin\.conf$/), /^ +O=system:masters, CN=kubernetes-admin; server https:\/\/cluster-api\.example\.test:6443$/);
+});

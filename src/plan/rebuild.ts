@@ -32,6 +32,8 @@ export interface ExistingFile {
   kubeconfigClient?: Certificate;
   /** the client cert comes from a file reference (the kubelet's rotated pem), not embedded data */
   kubeconfigClientFile?: string;
+  /** a kubeconfig's server (current context's cluster) */
+  kubeconfigServer?: string;
   /** a private key file's SubjectPublicKeyInfo, when it could be read without OpenSSL */
   spki?: Uint8Array;
   /** a public key file's keys (SubjectPublicKeyInfo DER each) */
@@ -379,7 +381,9 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
         if (problem) errors.push(`${problem}, or pass --force to back it up and replace it`);
         // only a file signed by the CA in use is renewable by `kubepki renew all`
         else if (clientOk && isExpired(e.kubeconfigClient)) expired.push(e.kubeconfigClientFile ? `${path} (via ${e.kubeconfigClientFile})` : path);
-        items.push({ ...base, action: 'keep', reason: problem ? 'unusable (see problems)' : 'file exists' });
+        // (described as it is on disk: kubelet.conf on the local endpoint, an older O, are kept as they are)
+        const client = e.kubeconfigClient?.commonName ? { subject: { cn: e.kubeconfigClient.commonName, o: e.kubeconfigClient.organizations } } : {};
+        items.push({ ...base, ...client, ...(e.kubeconfigServer ? { server: e.kubeconfigServer } : {}), action: 'keep', reason: problem ? 'unusable (see problems)' : 'file exists' });
         continue;
       }
     }
