@@ -692,3 +692,42 @@ test('a kubelet.crt that is one self-signed certificate (kubelets before 1.11 ma
   assert.match(text, /DNS:cp-1/);
   assert.match(text, /TLS Web Server Authentication/);
 });
+
+test('a leaf whose key file is encrypted: renew refuses it up front (decrypt it, or --new-key) and still renews the others; --new-key replaces it with an unencrypted key', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const pki = path.join(root, 'etc/kubernetes/pki');
+  const key = path.join(pki, 'front-proxy-client.key');
+  const enc = sh('openssl', ['pkcs8', '-topk8', '-passout', 'pass:secret', '-in', key]);
+  assert.equal(enc.status, 0, enc.stderr);
+  fs.writeFileSync(key, enc.stdout, { mode: 0o600 });
+  const crt = fs.readFileSync(path.join(pki, 'front-proxy-client.crt'), 'utf8');
+  const apiBefore = fs.readFileSync(path.join(pki, 'apiserver.crt'), 'utf8');
+
+  const r = await cli(['renew', 'front-proxy-client', 'apiserver', '--root', root, '--now', NOW]);
+  assert.equal(r.code, 1, r.out + r.err);
+  assert.doesNotMatch(r.out + r.err, /interrupted or cancelled|rolled back|put back/);
+  const advice = /can't renew \/etc\/kubernetes\/pki\/front-proxy-client\.crt with its key: \/etc\/kubernetes\/pki\/front-proxy-client\.key is encrypted[^\n]*decrypt it \((openssl pkey [^)]*)\)[^\n]*--new-key/.exec(r.out);
+  assert.ok(advice, r.out);
+  assert.equal(fs.readFileSync(path.join(pki, 'front-proxy-client.crt'), 'utf8'), crt, 'the refused one is untouched');
+  assert.notEqual(fs.readFileSync(path.join(pki, 'apiserver.crt'), 'utf8'), apiBefore, 'the others are renewed');
+  const v = sh('openssl', ['verify', '-attime', at, '-CAfile', path.join(pki, 'ca.crt'), path.join(pki, 'apiserver.crt')]);
+  assert.equal(v.status, 0, v.stdout + v.stderr);
+
+  // the advised command, run on a copy of the tree (with the passphrase it would prompt for), leaves a usable key there
+  const copy = copyFixture('kubeadm-1.26-expired');
+  const copyKey = path.join(copy, 'etc/kubernetes/pki/front-proxy-client.key');
+  fs.writeFileSync(copyKey, enc.stdout, { mode: 0o600 });
+  const d = sh('sh', ['-c', advice[1]!.replaceAll('/etc/kubernetes/pki/', `${path.join(copy, 'etc/kubernetes/pki')}/`).replace('openssl pkey ', 'openssl pkey -passin pass:secret ')]);
+  assert.equal(d.status, 0, d.stderr);
+  assert.equal(sh('openssl', ['pkey', '-noout', '-in', copyKey]).status, 0, 'the decrypted key is there');
+  assert.equal(fs.statSync(copyKey).mode & 0o777, 0o600);
+  const after = await cli(['renew', 'front-proxy-client', '--root', copy, '--now', NOW]);
+  assert.equal(after.code, 0, after.out + after.err);
+
+  const n = await cli(['renew', 'front-proxy-client', '--new-key', '--root', root, '--now', NOW]);
+  assert.equal(n.code, 0, n.out + n.err);
+  assert.match(fs.readFileSync(key, 'utf8'), /^-----BEGIN RSA PRIVATE KEY-----/);
+  assert.equal(sh('openssl', ['x509', '-noout', '-pubkey', '-in', path.join(pki, 'front-proxy-client.crt')]).stdout, sh('openssl', ['pkey', '-pubout', '-in', key]).stdout);
+  const fv = sh('openssl', ['verify', '-attime', at, '-purpose', 'sslclient', '-CAfile', path.join(pki, 'front-proxy-ca.crt'), path.join(pki, 'front-proxy-client.crt')]);
+  assert.equal(fv.status, 0, fv.stdout + fv.stderr);
+});

@@ -13,6 +13,7 @@ import { dnsNameProblem, sanString } from '../pki/san-validate.js';
 import { NAME_CONSTRAINTS_OID, parseNameConstraints, constraintViolation, violationText, type NameConstraints } from '../pki/name-constraints.js';
 import { Certificate, GO_CURVES } from '../pki/certificate.js';
 import { parsePemBlocks } from '../pki/pem.js';
+import { decryptKeyCommand } from '../pki/keys.js';
 import { UserError } from '../errors.js';
 import { keyModeChange } from '../fs/key-mode.js';
 import { KUBEADM_PROFILES, KUBELET_PKI_DIR } from '../profiles/kubeadm.js';
@@ -399,6 +400,14 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     if (damage && keyAction === 'keep') {
       // renewing for the damaged key's public half would give a certificate whose key the components refuse
       results.push({ id: c.id, name: c.name, outcome: 'unsupported', message: `can't renew ${c.location.file} with its key: ${damage}; run again with --new-key for a new key (the damaged one is backed up), or restore the key from a backup` });
+      continue;
+    }
+    if (c.privateKey.encrypted && keyAction === 'keep' && kind !== 'ca') {
+      // its public half would be certified, then the write's verification fails on the passphrase and rolls back the
+      // whole run; the components that read it take no passphrase either
+      const kf = c.privateKey.location?.file;
+      const decrypt = kf && kf !== c.location.file && c.privateKey.location?.kind === 'pem' ? `decrypt it (${decryptKeyCommand(kf)}) and run again, or ` : '';
+      results.push({ id: c.id, name: c.name, outcome: 'unsupported', message: `can't renew ${c.location.file} with its key: ${kf && kf !== c.location.file ? kf : `the private key in ${c.location.file}`} is encrypted, and Kubernetes components take no passphrase: ${decrypt}run again with --new-key for a new unencrypted key (the encrypted one is backed up)` });
       continue;
     }
     if (!c.privateKey.present && kind !== 'kubeconfig' && keyAction === 'keep' && kind !== 'ca') {
