@@ -729,3 +729,27 @@ test('a KEEP line of a kubeconfig says what is in the file: the server it points
   assert.match(after(/^ {2}KEEP +\/etc\/kubernetes\/scheduler\.conf$/), /^ +CN=system:kube-scheduler; server https:\/\/127\.0\.0\.1:6443$/);
   assert.match(after(/^ {2}KEEP +\/etc\/kubernetes\/admin\.conf$/), /^ +O=system:masters, CN=kubernetes-admin; server https:\/\/cluster-api\.example\.test:6443$/);
 });
+
+test('rebuild on one of several control-plane nodes that lost admin.conf, its kubelet.conf on the local endpoint: it says the cluster has a controlPlaneEndpoint (kubeadm adds control-plane nodes only then) and names the candidates apiserver.crt carries', async () => {
+  const root = copyFixture();
+  const kdir = path.join(root, 'etc/kubernetes');
+  fs.rmSync(path.join(kdir, 'kubeadm-config.yaml'));
+  fs.rmSync(path.join(kdir, 'admin.conf'));
+  const kubelet = path.join(kdir, 'kubelet.conf');
+  fs.writeFileSync(kubelet, fs.readFileSync(kubelet, 'utf8').replace('server: https://cluster-api.example.test:6443', 'server: https://192.0.2.10:6443'));
+  const etcd = path.join(kdir, 'manifests/etcd.yaml');
+  fs.writeFileSync(etcd, fs.readFileSync(etcd, 'utf8').replace(/--initial-cluster=\S+/, '--initial-cluster=cp-0=https://192.0.2.9:2380,cp-1=https://192.0.2.10:2380'));
+  const d = await cli('rebuild', '--root', root, '--now', NOW, '--dry-run');
+  assert.equal(d.code, 0, d.out + d.err);
+  assert.match(d.out, /controlPlaneEndpoint +\(none\)/);
+  const w = d.out.split('\n').find((l) => /controlPlaneEndpoint/.test(l) && /^ {2}- /.test(l));
+  assert.ok(w, d.out);
+  assert.match(w, /one of several control-plane nodes \(etcd\.yaml --initial-cluster lists 2 members \(cp-0, cp-1\)\)/);
+  assert.match(w, /kubeadm join --control-plane refuses a cluster without a controlPlaneEndpoint/);
+  assert.match(w, /pass --control-plane-endpoint HOST:PORT .*apiserver\.crt also names cluster-api\.example\.test, 192\.0\.2\.100/);
+  // with it given, admin.conf points there
+  const r = await cli('rebuild', '--root', root, '--now', NOW, '--control-plane-endpoint', 'cluster-api.example.test:6443');
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.doesNotMatch(r.out, /refuses a cluster without a controlPlaneEndpoint/);
+  assert.match(fs.readFileSync(path.join(kdir, 'admin.conf'), 'utf8'), /server: https:\/\/cluster-api\.example\.test:6443/);
+});

@@ -426,6 +426,13 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
   if (items.some((i) => i.kind === 'kubeconfig' && i.name === 'admin.conf' && i.action !== 'keep')) {
     followUps.push('admin.conf is new: copy it where kubectl looks (cp /etc/kubernetes/admin.conf $HOME/.kube/config)');
   }
+  // kubeadm join --control-plane refuses a cluster without a controlPlaneEndpoint: on a node of several, none found
+  // here means it was lost with admin.conf, and the new admin.conf would name this node's API server instead
+  const several = [...new Set([...evidence.joined, ...evidence.peers])];
+  const pointed = items.filter((i): i is RebuildKubeconfigItem => i.kind === 'kubeconfig' && (i.name === 'admin.conf' || i.name === 'super-admin.conf') && i.action !== 'keep');
+  if (!s.controlPlaneEndpoint && several.length > 0 && pointed.length > 0) {
+    warnings.push(`no controlPlaneEndpoint found, but this node is one of several control-plane nodes (${several.join('; ')}), and kubeadm join --control-plane refuses a cluster without a controlPlaneEndpoint: ${pointed.map((i) => i.name).join(' and ')} would point at this node's own API server (${pointed[0]!.server}); pass --control-plane-endpoint HOST:PORT with the cluster's shared endpoint${s.certSANs.length ? ` (apiserver.crt also names ${s.certSANs.join(', ')})` : ''}`);
+  }
   // (what to restart for the files written — the components that read them, as renew plans it — needs the
   // node's manifests and kubelet config: rebuild() adds it, see restartFollowUp)
   // --- Shared material on a node of an existing cluster: comes from a peer, not from here.
