@@ -325,3 +325,16 @@ test('kubespray\'s host etcd, one of 3 members: the one-node-at-a-time advice na
   assert.doesNotMatch(r.out, /healthcheck-client|\/etc\/kubernetes\/pki\/etcd/);
   assert.match(r.out, /etcdctl --endpoints https:\/\/127\.0\.0\.1:2379 --cacert CA --cert CERT --key KEY endpoint health --cluster, with etcd's CA and a client certificate it signed\)/);
 });
+
+test('a 2-member etcd (the second control-plane node joined, the third not yet): the restart advice says the one restart already stops every API server, not that one at a time is safe', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const manifest = path.join(root, 'etc/kubernetes/manifests/etcd.yaml');
+  fs.writeFileSync(manifest, fs.readFileSync(manifest, 'utf8').replace(/--initial-cluster=\S+/, '--initial-cluster=cp-1=https://192.0.2.10:2380,cp-2=https://192.0.2.12:2380'));
+  const dry = await cli(['renew', 'all', '--root', root, '--now', NOW, '--dry-run']);
+  assert.equal(dry.code, 0, dry.out + dry.err);
+  const caution = /^ {4}\((this etcd is one of 2 members[^\n]*)\)$/m.exec(dry.out)?.[1];
+  assert.ok(caution, dry.out);
+  assert.match(caution, /^this etcd is one of 2 members \(cp-1, cp-2\): two members tolerate none down, so while this one restarts etcd has no quorum and every API server stops until it is back; /);
+  assert.doesNotMatch(caution, /more than 0 of 2/);
+  assert.match(caution, /wait until every member is healthy \(etcdctl .* endpoint health --cluster\)/);
+});

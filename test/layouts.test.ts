@@ -694,6 +694,14 @@ test('node-level key problems are errors: sa.pub not the half of sa.key, an encr
   const encrypted = errs.find((f) => f.code === 'key-encrypted');
   assert.ok(encrypted);
   assert.match(encrypted.message, /apiserver\.key holds an encrypted private key, and kube-apiserver reads it/);
+  // the decrypt command it gives, run (with the passphrase it prompts for) on a copy, leaves the key there, decrypted
+  const cmd = /decrypt it \((openssl pkey [^)]*)\)/.exec(encrypted.message)?.[1];
+  assert.ok(cmd, encrypted.message);
+  const copy = copyFixture('kubeadm-1.26');
+  fs.writeFileSync(path.join(copy, 'etc/kubernetes/pki/apiserver.key'), enc.stdout, { mode: 0o600 });
+  const ran = spawnSync('sh', ['-c', cmd.replaceAll('/etc/kubernetes/pki/', `${path.join(copy, 'etc/kubernetes/pki')}/`).replace('openssl pkey ', 'openssl pkey -passin pass:secret ')], { encoding: 'utf8' });
+  assert.equal(ran.status, 0, ran.stderr);
+  assert.equal(openssl(['pkey', '-noout', '-in', path.join(copy, 'etc/kubernetes/pki/apiserver.key')]).status, 0, `after ${cmd} the key is still there`);
   const caGone = errs.find((f) => f.code === 'ca-expires-before-leaf');
   assert.ok(caGone);
   assert.match(caGone.message, /^leaf: its CA srv\/ca expired on 2026-04-11, so its chain no longer verifies.*kubepki renew srv\/ca/);

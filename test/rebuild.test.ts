@@ -697,3 +697,89 @@ test('the etcd member re-add steps (no etcd data, other members) run etcdctl wit
     }
   }
 });
+
+test('rebuild on a node whose CA is RSA but whose leaves are ECDSA (encryptionAlgorithm changed after kubeadm init; certs renew re-keys leaves, never CAs): new keys follow the newest surviving leaf', async () => {
+  const { makeLeaf } = await import('./support/trees.js');
+  const { Certificate } = await import('../src/pki/certificate.js');
+  const { parsePemBlocks } = await import('../src/pki/pem.js');
+  const { createPrivateKey } = await import('node:crypto');
+  const root = copyFixture();
+  fs.rmSync(path.join(root, 'etc/kubernetes/kubeadm-config.yaml'));
+  const pki = path.join(root, 'etc/kubernetes/pki');
+  const caPem = fs.readFileSync(path.join(pki, 'ca.crt'), 'utf8');
+  const caKey = createPrivateKey(fs.readFileSync(path.join(pki, 'ca.key')));
+  const ca = { pem: caPem, keyPem: '', key: caKey, subject: new Certificate(parsePemBlocks(caPem)[0]!.der).subjectRaw, der: new Uint8Array() };
+  // kubeadm certs renew with encryptionAlgorithm: ECDSA-P256 re-keyed this one (the others were then deleted)
+  const renewed = await makeLeaf(ca, 'kube-apiserver-kubelet-client', { orgs: ['system:masters'], eku: ['clientAuth'], notBefore: new Date('2026-11-22T22:00:00Z'), days: 365, keyType: 'ecdsa-p256' });
+  fs.writeFileSync(path.join(pki, 'apiserver-kubelet-client.crt'), renewed.pem);
+  fs.writeFileSync(path.join(pki, 'apiserver-kubelet-client.key'), renewed.keyPem, { mode: 0o600 });
+  for (const b of ['apiserver', 'front-proxy-client']) for (const e of ['crt', 'key']) fs.rmSync(path.join(pki, `${b}.${e}`));
+
+  const d = await cli('rebuild', '--root', root, '--now', NOW, '--dry-run');
+  assert.equal(d.code, 0, d.out + d.err);
+  assert.match(d.out, /keyType +ecdsa-p256 +\/etc\/kubernetes\/pki\/apiserver-kubelet-client\.crt \(key type/);
+  const r = await cli('rebuild', '--root', root, '--now', NOW);
+  assert.equal(r.code, 0, r.out + r.err);
+  for (const b of ['apiserver', 'front-proxy-client']) {
+    assert.match(fs.readFileSync(path.join(pki, `${b}.key`), 'utf8'), /^-----BEGIN EC PRIVATE KEY-----/, `${b}.key is ECDSA, as kubeadm would make it`);
+    assert.match(execFileSync('openssl', ['x509', '-noout', '-text', '-in', path.join(pki, `${b}.crt`)]).toString(), /ASN1 OID: prime256v1/);
+  }
+  assert.match(opensslVerify(path.join(pki, 'ca.crt'), path.join(pki, 'apiserver.crt'), 'sslserver'), /: OK$/, 'the RSA CA signs the ECDSA leaf');
+  assert.match(opensslVerify(path.join(pki, 'front-proxy-ca.crt'), path.join(pki, 'front-proxy-client.crt'), 'sslclient'), /: OK$/);
+
+  // every pki leaf gone: the client certificate certs renew re-keyed in admin.conf says it as well
+  const root2 = copyFixture();
+  fs.rmSync(path.join(root2, 'etc/kubernetes/kubeadm-config.yaml'));
+  const pki2 = path.join(root2, 'etc/kubernetes/pki');
+  for (const b of ['apiserver', 'apiserver-kubelet-client', 'front-proxy-client', 'apiserver-etcd-client', 'etcd/server', 'etcd/peer', 'etcd/healthcheck-client']) for (const e of ['crt', 'key']) fs.rmSync(path.join(pki2, `${b}.${e}`));
+  const admin = await makeLeaf(ca, 'kubernetes-admin', { orgs: ['system:masters'], eku: ['clientAuth'], notBefore: new Date('2026-11-22T22:00:00Z'), days: 365, keyType: 'ecdsa-p256' });
+  const adminConf = path.join(root2, 'etc/kubernetes/admin.conf');
+  fs.writeFileSync(adminConf, fs.readFileSync(adminConf, 'utf8')
+    .replace(/client-certificate-data: \S+/, `client-certificate-data: ${Buffer.from(admin.pem).toString('base64')}`)
+    .replace(/client-key-data: \S+/, `client-key-data: ${Buffer.from(admin.keyPem).toString('base64')}`));
+  const r2 = await cli('rebuild', '--root', root2, '--now', NOW);
+  assert.equal(r2.code, 0, r2.out + r2.err);
+  assert.match(r2.out, /keyType +ecdsa-p256 +\/etc\/kubernetes\/admin\.conf \(key type/);
+  assert.match(fs.readFileSync(path.join(pki2, 'etcd/server.key'), 'utf8'), /^-----BEGIN EC PRIVATE KEY-----/);
+});
+
+test('a KEEP line of a kubeconfig says what is in the file: the server it points at (kubelet.conf on the local endpoint, as ControlPlaneKubeletLocalMode writes it) and its client certificate subject, not what kubeadm would write', async () => {
+  const root = copyFixture();
+  const kdir = path.join(root, 'etc/kubernetes');
+  const kubelet = path.join(kdir, 'kubelet.conf');
+  fs.writeFileSync(kubelet, fs.readFileSync(kubelet, 'utf8').replace('server: https://cluster-api.example.test:6443', 'server: https://192.0.2.10:6443'));
+  const sched = path.join(kdir, 'scheduler.conf');
+  fs.writeFileSync(sched, fs.readFileSync(sched, 'utf8').replace(/server: \S+/, 'server: https://127.0.0.1:6443'));
+  for (const b of ['apiserver']) for (const e of ['crt', 'key']) fs.rmSync(path.join(kdir, `pki/${b}.${e}`));
+  const d = await cli('rebuild', '--root', root, '--now', NOW, '--dry-run');
+  assert.equal(d.code, 0, d.out + d.err);
+  const lines = d.out.split('\n');
+  const after = (re: RegExp) => lines[lines.findIndex((l) => re.test(l)) + 1]!;
+  assert.match(after(/^ {2}KEEP +\/etc\/kubernetes\/kubelet\.conf$/), /^ +O=system:nodes, CN=system:node:cp-1; server https:\/\/192\.0\.2\.10:6443$/);
+  assert.match(after(/^ {2}KEEP +\/etc\/kubernetes\/scheduler\.conf$/), /^ +CN=system:kube-scheduler; server https:\/\/127\.0\.0\.1:6443$/);
+  assert.match(after(/^ {2}KEEP +\/etc\/kubernetes\/admin\.conf$/), /^ +O=system:masters, CN=kubernetes-admin; server https:\/\/cluster-api\.example\.test:6443$/);
+});
+
+test('rebuild on one of several control-plane nodes that lost admin.conf, its kubelet.conf on the local endpoint: it says the cluster has a controlPlaneEndpoint (kubeadm adds control-plane nodes only then) and names the candidates apiserver.crt carries', async () => {
+  const root = copyFixture();
+  const kdir = path.join(root, 'etc/kubernetes');
+  fs.rmSync(path.join(kdir, 'kubeadm-config.yaml'));
+  fs.rmSync(path.join(kdir, 'admin.conf'));
+  const kubelet = path.join(kdir, 'kubelet.conf');
+  fs.writeFileSync(kubelet, fs.readFileSync(kubelet, 'utf8').replace('server: https://cluster-api.example.test:6443', 'server: https://192.0.2.10:6443'));
+  const etcd = path.join(kdir, 'manifests/etcd.yaml');
+  fs.writeFileSync(etcd, fs.readFileSync(etcd, 'utf8').replace(/--initial-cluster=\S+/, '--initial-cluster=cp-0=https://192.0.2.9:2380,cp-1=https://192.0.2.10:2380'));
+  const d = await cli('rebuild', '--root', root, '--now', NOW, '--dry-run');
+  assert.equal(d.code, 0, d.out + d.err);
+  assert.match(d.out, /controlPlaneEndpoint +\(none\)/);
+  const w = d.out.split('\n').find((l) => /controlPlaneEndpoint/.test(l) && /^ {2}- /.test(l));
+  assert.ok(w, d.out);
+  assert.match(w, /one of several control-plane nodes \(etcd\.yaml --initial-cluster lists 2 members \(cp-0, cp-1\)\)/);
+  assert.match(w, /kubeadm join --control-plane refuses a cluster without a controlPlaneEndpoint/);
+  assert.match(w, /pass --control-plane-endpoint HOST:PORT .*apiserver\.crt also names cluster-api\.example\.test, 192\.0\.2\.100/);
+  // with it given, admin.conf points there
+  const r = await cli('rebuild', '--root', root, '--now', NOW, '--control-plane-endpoint', 'cluster-api.example.test:6443');
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.doesNotMatch(r.out, /refuses a cluster without a controlPlaneEndpoint/);
+  assert.match(fs.readFileSync(path.join(kdir, 'admin.conf'), 'utf8'), /server: https:\/\/cluster-api\.example\.test:6443/);
+});

@@ -10,7 +10,7 @@ import { Certificate } from '../src/pki/certificate.js';
 import { parsePemBlocks } from '../src/pki/pem.js';
 import { issueCertificate, newSerial, nameDer, subjectAltNameExt, extKeyUsageExt, keyUsageExt, basicConstraintsExt, authorityKeyIdentifierExt, pemOf } from '../src/pki/sign.js';
 import { tlv } from '../src/pki/der.js';
-import { generateKey, privateKeyPem } from '../src/pki/keygen.js';
+import { generateKey, privateKeyPem, spkiDer } from '../src/pki/keygen.js';
 import { KubeconfigEditor } from '../src/kubeconfig/write.js';
 import { planRenew } from '../src/plan/renew.js';
 import { copyFixture, cli, sh, tmp, stableText, certPems, snapshotTree, NOW } from './renew-support.js';
@@ -681,4 +681,71 @@ test('renew --add-san adds as rebuild --cert-sans does: a name the certificate a
   // each once, the new ones after the old
   assert.deepEqual(sans.slice(-3), ['IP Address:192.0.2.100', 'DNS:new.example.test', 'IP Address:2001:DB8:0:0:0:0:0:1'], sans.join(', '));
   assert.equal(sans.filter((s) => s === 'IP Address:192.0.2.100').length, 1);
+});
+
+test('a kubelet.crt that is one self-signed certificate (kubelets before 1.11 made it so, and admins do with openssl): renewed with its key, and no advice to spread it as a cluster CA', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const pki = path.join(root, 'var/lib/kubelet/pki');
+  const key = await generateKey('ecdsa-p256');
+  const subject = nameDer([{ type: 'CN', value: 'cp-1@1729000000' }]);
+  const der = await issueCertificate({
+    subjectDer: subject, issuerDer: subject, spki: spkiDer(key), serial: newSerial(),
+    notBefore: new Date('2025-10-15T00:00:00Z'), notAfter: new Date('2026-10-15T00:00:00Z'),
+    extensions: [keyUsageExt(['digitalSignature', 'keyEncipherment', 'keyCertSign']), extKeyUsageExt(['serverAuth']), basicConstraintsExt(true),
+      subjectAltNameExt([{ type: 'dns', value: 'cp-1' }])],
+    signingKey: key,
+  });
+  fs.writeFileSync(path.join(pki, 'kubelet.crt'), pemOf(der));
+  fs.writeFileSync(path.join(pki, 'kubelet.key'), privateKeyPem(key), { mode: 0o600 });
+
+  const r = await cli(['renew', 'kubelet-serving', '--root', root, '--now', NOW]);
+  assert.equal(r.code, 0, r.err + r.out);
+  assert.doesNotMatch(r.out, /Outside this node|Not done yet|certificate-authority-data|kube-root-ca\.crt|every other node/, 'only this kubelet serves it: nothing elsewhere holds a copy');
+  assert.match(r.out, /the kubelet's own self-signed serving certificate/);
+  const crt = path.join(pki, 'kubelet.crt');
+  const v = sh('openssl', ['verify', '-attime', at, '-purpose', 'sslserver', '-CAfile', crt, crt]);
+  assert.equal(v.status, 0, v.stdout + v.stderr);
+  assert.equal(sh('openssl', ['x509', '-noout', '-pubkey', '-in', crt]).stdout, sh('openssl', ['pkey', '-pubout', '-in', path.join(pki, 'kubelet.key')]).stdout, 'same key');
+  const text = sh('openssl', ['x509', '-noout', '-ext', 'subjectAltName,extendedKeyUsage', '-in', crt]).stdout;
+  assert.match(text, /DNS:cp-1/);
+  assert.match(text, /TLS Web Server Authentication/);
+});
+
+test('a leaf whose key file is encrypted: renew refuses it up front (decrypt it, or --new-key) and still renews the others; --new-key replaces it with an unencrypted key', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const pki = path.join(root, 'etc/kubernetes/pki');
+  const key = path.join(pki, 'front-proxy-client.key');
+  const enc = sh('openssl', ['pkcs8', '-topk8', '-passout', 'pass:secret', '-in', key]);
+  assert.equal(enc.status, 0, enc.stderr);
+  fs.writeFileSync(key, enc.stdout, { mode: 0o600 });
+  const crt = fs.readFileSync(path.join(pki, 'front-proxy-client.crt'), 'utf8');
+  const apiBefore = fs.readFileSync(path.join(pki, 'apiserver.crt'), 'utf8');
+
+  const r = await cli(['renew', 'front-proxy-client', 'apiserver', '--root', root, '--now', NOW]);
+  assert.equal(r.code, 1, r.out + r.err);
+  assert.doesNotMatch(r.out + r.err, /interrupted or cancelled|rolled back|put back/);
+  const advice = /can't renew \/etc\/kubernetes\/pki\/front-proxy-client\.crt with its key: \/etc\/kubernetes\/pki\/front-proxy-client\.key is encrypted[^\n]*decrypt it \((openssl pkey [^)]*)\)[^\n]*--new-key/.exec(r.out);
+  assert.ok(advice, r.out);
+  assert.equal(fs.readFileSync(path.join(pki, 'front-proxy-client.crt'), 'utf8'), crt, 'the refused one is untouched');
+  assert.notEqual(fs.readFileSync(path.join(pki, 'apiserver.crt'), 'utf8'), apiBefore, 'the others are renewed');
+  const v = sh('openssl', ['verify', '-attime', at, '-CAfile', path.join(pki, 'ca.crt'), path.join(pki, 'apiserver.crt')]);
+  assert.equal(v.status, 0, v.stdout + v.stderr);
+
+  // the advised command, run on a copy of the tree (with the passphrase it would prompt for), leaves a usable key there
+  const copy = copyFixture('kubeadm-1.26-expired');
+  const copyKey = path.join(copy, 'etc/kubernetes/pki/front-proxy-client.key');
+  fs.writeFileSync(copyKey, enc.stdout, { mode: 0o600 });
+  const d = sh('sh', ['-c', advice[1]!.replaceAll('/etc/kubernetes/pki/', `${path.join(copy, 'etc/kubernetes/pki')}/`).replace('openssl pkey ', 'openssl pkey -passin pass:secret ')]);
+  assert.equal(d.status, 0, d.stderr);
+  assert.equal(sh('openssl', ['pkey', '-noout', '-in', copyKey]).status, 0, 'the decrypted key is there');
+  assert.equal(fs.statSync(copyKey).mode & 0o777, 0o600);
+  const after = await cli(['renew', 'front-proxy-client', '--root', copy, '--now', NOW]);
+  assert.equal(after.code, 0, after.out + after.err);
+
+  const n = await cli(['renew', 'front-proxy-client', '--new-key', '--root', root, '--now', NOW]);
+  assert.equal(n.code, 0, n.out + n.err);
+  assert.match(fs.readFileSync(key, 'utf8'), /^-----BEGIN RSA PRIVATE KEY-----/);
+  assert.equal(sh('openssl', ['x509', '-noout', '-pubkey', '-in', path.join(pki, 'front-proxy-client.crt')]).stdout, sh('openssl', ['pkey', '-pubout', '-in', key]).stdout);
+  const fv = sh('openssl', ['verify', '-attime', at, '-purpose', 'sslclient', '-CAfile', path.join(pki, 'front-proxy-ca.crt'), path.join(pki, 'front-proxy-client.crt')]);
+  assert.equal(fv.status, 0, fv.stdout + fv.stderr);
 });

@@ -166,7 +166,7 @@ Exit codes:
     .option('--pod-network-cidr <cidr>', 'pod subnet for the controller-manager manifest')
     .option('--dns-domain <domain>', 'cluster DNS domain (default cluster.local)')
     .option('--cert-sans <list>', 'apiserver SANs to add, comma-separated IPs and DNS names: added to the certSANs --config or the node\'s kubeadm config (else its surviving apiserver.crt) lists, never instead of them (as renew --add-san adds)')
-    .option('--key-type <type>', `key type for new keys: ${KEY_TYPES.join(', ')} (default rsa-2048, or the surviving CA's)`)
+    .option('--key-type <type>', `key type for new keys: ${KEY_TYPES.join(', ')} (default rsa-2048, or that of the surviving CA or, when it differs, of the newest surviving leaf)`)
     .option('--validity <duration>', 'leaf certificate validity (default 8760h)')
     .option('--ca-validity <duration>', 'CA certificate validity (default 87600h)')
     .option('--kubernetes-version <version>', 'Kubernetes version: subjects (1.29 changes), super-admin.conf, manifest images')

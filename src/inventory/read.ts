@@ -6,7 +6,7 @@ import { SymlinkLoopError } from '../fs/node-fs.js';
 import { Certificate, describeKey, derToPem } from '../pki/certificate.js';
 import { DerError } from '../pki/der.js';
 import { looksLikePem, parsePemBlocks, PemError } from '../pki/pem.js';
-import { parsePrivateKeyBlock, parsePrivateKeyDer, parsePublicKeyBlock, PRIVATE_KEY_LABELS, PUBLIC_KEY_LABELS, KeyError, samePublicKey } from '../pki/keys.js';
+import { parsePrivateKeyBlock, parsePrivateKeyDer, parsePublicKeyBlock, PRIVATE_KEY_LABELS, PUBLIC_KEY_LABELS, KeyError, samePublicKey, decryptKeyCommand } from '../pki/keys.js';
 import { namedCurveSpki } from '../pki/key-spki.js';
 import { isPkcs7, isPkcs12, pkcs7Certificates } from '../pki/pkcs7.js';
 import { parseCsr } from '../pki/csr.js';
@@ -452,7 +452,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
         // kube-apiserver, etcd, the kubelet … take no passphrase: a key one of them reads keeps it from starting
         const readers = [...new Set(componentRefs.filter((c) => c.file === f.path || c.file === f.via).map((c) => c.component))].sort();
         findings.push(readers.length > 0
-          ? { code: 'key-encrypted', severity: 'error', file: f.path, message: `${f.path} holds an encrypted private key, and ${readers.join(', ')} ${readers.length > 1 ? 'read' : 'reads'} it: Kubernetes components take no passphrase and fail to start with it; decrypt it (openssl pkey -in ${f.path} -out ${f.path}) or put the unencrypted key back` }
+          ? { code: 'key-encrypted', severity: 'error', file: f.path, message: `${f.path} holds an encrypted private key, and ${readers.join(', ')} ${readers.length > 1 ? 'read' : 'reads'} it: Kubernetes components take no passphrase and fail to start with it; decrypt it (${decryptKeyCommand(f.path)}) or put the unencrypted key back` }
           : { code: 'key-encrypted', severity: 'info', file: f.path, message: `${f.path} holds an encrypted private key; kubepki cannot check or use it` });
       }
     }

@@ -132,3 +132,11 @@ export function samePublicKey(a: Uint8Array | undefined, b: Uint8Array | undefin
   // (the same bytes, the usual case, need no parse)
   return a !== undefined && b !== undefined && (sameBytes(a, b) || sameBytes(namedCurveSpki(a), namedCurveSpki(b)));
 }
+
+/**
+ * The command that decrypts a PEM private key file in place. Not `openssl pkey -in F -out F`: openssl opens
+ * (truncates) the output before it reads the input, and the key is lost. The new file is made 0600 by openssl.
+ */
+export function decryptKeyCommand(file: string): string {
+  return `openssl pkey -in ${file} -out ${file}.plain && mv ${file}.plain ${file}`;
+}

@@ -32,6 +32,8 @@ export interface ExistingFile {
   kubeconfigClient?: Certificate;
   /** the client cert comes from a file reference (the kubelet's rotated pem), not embedded data */
   kubeconfigClientFile?: string;
+  /** a kubeconfig's server (current context's cluster) */
+  kubeconfigServer?: string;
   /** a private key file's SubjectPublicKeyInfo, when it could be read without OpenSSL */
   spki?: Uint8Array;
   /** a public key file's keys (SubjectPublicKeyInfo DER each) */
@@ -398,7 +400,9 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
         if (problem) errors.push(`${problem}, or pass --force to back it up and replace it`);
         // only a file signed by the CA in use is renewable by `kubepki renew all`
         else if (clientOk && isExpired(e.kubeconfigClient)) expired.push(e.kubeconfigClientFile ? `${path} (via ${e.kubeconfigClientFile})` : path);
-        items.push({ ...base, action: 'keep', reason: problem ? 'unusable (see problems)' : 'file exists' });
+        // (described as it is on disk: kubelet.conf on the local endpoint, an older O, are kept as they are)
+        const client = e.kubeconfigClient?.commonName ? { subject: { cn: e.kubeconfigClient.commonName, o: e.kubeconfigClient.organizations } } : {};
+        items.push({ ...base, ...client, ...(e.kubeconfigServer ? { server: e.kubeconfigServer } : {}), action: 'keep', reason: problem ? 'unusable (see problems)' : 'file exists' });
         continue;
       }
     }
@@ -445,6 +449,13 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
   }
   if (items.some((i) => i.kind === 'kubeconfig' && i.name === 'admin.conf' && i.action !== 'keep')) {
     followUps.push('admin.conf is new: copy it where kubectl looks (cp /etc/kubernetes/admin.conf $HOME/.kube/config)');
+  }
+  // kubeadm join --control-plane refuses a cluster without a controlPlaneEndpoint: on a node of several, none found
+  // here means it was lost with admin.conf, and the new admin.conf would name this node's API server instead
+  const several = [...new Set([...evidence.joined, ...evidence.peers])];
+  const pointed = items.filter((i): i is RebuildKubeconfigItem => i.kind === 'kubeconfig' && (i.name === 'admin.conf' || i.name === 'super-admin.conf') && i.action !== 'keep');
+  if (!s.controlPlaneEndpoint && several.length > 0 && pointed.length > 0) {
+    warnings.push(`no controlPlaneEndpoint found, but this node is one of several control-plane nodes (${several.join('; ')}), and kubeadm join --control-plane refuses a cluster without a controlPlaneEndpoint: ${pointed.map((i) => i.name).join(' and ')} would point at this node's own API server (${pointed[0]!.server}); pass --control-plane-endpoint HOST:PORT with the cluster's shared endpoint${s.certSANs.length ? ` (apiserver.crt also names ${s.certSANs.join(', ')})` : ''}`);
   }
   // (what to restart for the files written — the components that read them, as renew plans it — needs the
   // node's manifests and kubelet config: rebuild() adds it, see restartFollowUp)

@@ -13,6 +13,7 @@ import { dnsNameProblem, sanString } from '../pki/san-validate.js';
 import { NAME_CONSTRAINTS_OID, parseNameConstraints, constraintViolation, violationText, type NameConstraints } from '../pki/name-constraints.js';
 import { Certificate, GO_CURVES } from '../pki/certificate.js';
 import { parsePemBlocks } from '../pki/pem.js';
+import { decryptKeyCommand } from '../pki/keys.js';
 import { UserError } from '../errors.js';
 import { keyModeChange } from '../fs/key-mode.js';
 import { KUBEADM_PROFILES, KUBELET_PKI_DIR } from '../profiles/kubeadm.js';
@@ -401,6 +402,14 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       results.push({ id: c.id, name: c.name, outcome: 'unsupported', message: `can't renew ${c.location.file} with its key: ${damage}; run again with --new-key for a new key (the damaged one is backed up), or restore the key from a backup` });
       continue;
     }
+    if (c.privateKey.encrypted && keyAction === 'keep' && kind !== 'ca') {
+      // its public half would be certified, then the write's verification fails on the passphrase and rolls back the
+      // whole run; the components that read it take no passphrase either
+      const kf = c.privateKey.location?.file;
+      const decrypt = kf && kf !== c.location.file && c.privateKey.location?.kind === 'pem' ? `decrypt it (${decryptKeyCommand(kf)}) and run again, or ` : '';
+      results.push({ id: c.id, name: c.name, outcome: 'unsupported', message: `can't renew ${c.location.file} with its key: ${kf && kf !== c.location.file ? kf : `the private key in ${c.location.file}`} is encrypted, and Kubernetes components take no passphrase: ${decrypt}run again with --new-key for a new unencrypted key (the encrypted one is backed up)` });
+      continue;
+    }
     if (!c.privateKey.present && kind !== 'kubeconfig' && keyAction === 'keep' && kind !== 'ca') {
       notes.push('private key not found on this node; the certificate is renewed for the same public key');
     }
@@ -456,7 +465,9 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     }
     if (isKubeletConf(c)) notes.push(`kubelet.conf embeds its client certificate: moved to ${baseName(newPemOf(c, undefined))} and kubelet.conf pointed at kubelet-client-current.pem (kubeadm's recovery)`);
     if (kind === 'kubelet-serving') notes.push('the throwaway CA of this self-signed pair (made with it by the kubelet, or kube-apiserver for its loopback) is re-made (its key was never kept); same leaf key and names');
-    if (kind === 'ca') notes.push('same key, subject and key identifier: every certificate it signed stays valid; its copies on other nodes and in the cluster must follow (see "Outside this node")');
+    if (kind === 'ca') notes.push(isKubeletOwnServing(c)
+      ? "the kubelet's own self-signed serving certificate (one certificate, no separate CA, as kubelets before 1.11 made it): same key and names; only this kubelet serves it and nothing else holds a copy"
+      : 'same key, subject and key identifier: every certificate it signed stays valid; its copies on other nodes and in the cluster must follow (see "Outside this node")');
     if (kind === 'ca') renewedCas.add(c.id);
 
     // --add-san adds (as rebuild --cert-sans does): a name the certificate already has is kept once, and said
@@ -602,6 +613,8 @@ function withEtcdCaution(restarts: PlanRestart[], etcdCluster: RenewOptions['etc
 export function etcdQuorumCaution(members: string[], healthCommand: string): string {
   const n = members.length;
   const tolerated = Math.floor((n - 1) / 2);
+  // (two members need both for a quorum: one at a time is all there is, and even that one stops the cluster a moment)
+  if (tolerated === 0) return `this etcd is one of ${n} members (${members.join(', ')}): two members tolerate none down, so while this one restarts etcd has no quorum and every API server stops until it is back; restart it on one control-plane node at a time, and before the next node wait until every member is healthy (${healthCommand})`;
   return `this etcd is one of ${n} members (${members.join(', ')}): restart it on one control-plane node at a time, and before the next node wait until every member is healthy (${healthCommand}); with etcd down on more than ${tolerated} of ${n} at once the cluster loses quorum and every API server stops`;
 }
 
@@ -614,7 +627,7 @@ export function etcdQuorumCaution(members: string[], healthCommand: string): str
 function outsideNotes(inv: Inventory, items: PlanItem[], copies: Record<string, CertLocation[]>, nowMs: number): PlanNote[] {
   const notes: PlanNote[] = [];
   for (const it of items) {
-    if (it.kind !== 'ca' || it.signer !== 'self') continue;
+    if (it.kind !== 'ca' || it.signer !== 'self' || isKubeletOwnServing(inv.certificates.find((c) => c.id === it.id))) continue;
     const file = it.location.file;
     const old = Date.parse(it.old.notAfter);
     const when = `${old < nowMs ? 'expired on' : 'expires on'} ${it.old.notAfter.replace(/\.000Z$/, 'Z')}`;
@@ -972,6 +985,15 @@ export function parseSans(text: string): SanInput[] {
  * file (a full chain's intermediate, a root after an intermediate in ca.crt) is a real CA kept elsewhere:
  * its certificates are externally managed, never re-signed by a look-alike.
  */
+/**
+ * The kubelet's kubelet.crt when it is one self-signed certificate (kubelets before 1.11, or made with openssl):
+ * a CA only in form. It is this kubelet's serving identity, not a trust anchor anyone copied: renewing it
+ * with its key needs nothing done on other nodes or in kubeconfigs.
+ */
+function isKubeletOwnServing(c: CertEntry | undefined): boolean {
+  return c?.name === 'kubelet-serving' && c.selfSigned;
+}
+
 function isKubeletSelfSignedPair(c: CertEntry, signer: CertEntry): boolean {
   return !signer.privateKey.present && signer.selfSigned && signer.location.file === c.location.file && signer.location.index > c.location.index
     && /-ca@\d+$/.test(signer.subjectCN ?? '') && !RANCHER_CA_CN.test(signer.subjectCN ?? '') && !c.isCA;

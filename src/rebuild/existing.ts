@@ -50,7 +50,7 @@ function readKubeconfigFile(fs: NodeFs, p: string): ExistingFile {
     const ctx = (k?.contexts ?? []).find((c: any) => c?.name === k?.['current-context'])?.context;
     const cl = (k?.clusters ?? []).find((c: any) => c?.name === ctx?.cluster)?.cluster;
     const user = (k?.users ?? []).find((u: any) => u?.name === ctx?.user)?.user;
-    const out: ExistingFile = {};
+    const out: ExistingFile = typeof cl?.server === 'string' ? { kubeconfigServer: cl.server } : {};
     const caData = cl?.['certificate-authority-data'];
     if (typeof caData === 'string') out.kubeconfigCa = firstCertOf(Buffer.from(caData, 'base64').toString('utf8'));
     const certData = user?.['client-certificate-data'];

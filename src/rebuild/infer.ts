@@ -192,11 +192,23 @@ function fromKubeconfigs(fs: NodeFs, consulted: Set<string>): SettingsSource {
   return s;
 }
 
+/** The client certificate embedded for the current context's user of a kubeconfig, if any. */
+function embeddedClientCert(text: string | undefined): Certificate | undefined {
+  if (!text) return undefined;
+  try {
+    const k = parseYaml(text) as any;
+    const ctx = (k.contexts ?? []).find((c: any) => c.name === k['current-context'])?.context ?? k.contexts?.[0]?.context;
+    const data = ((k.users ?? []).find((u: any) => u.name === ctx?.user) ?? k.users?.[0])?.user?.['client-certificate-data'];
+    const b = typeof data === 'string' ? parsePemBlocks(Buffer.from(data, 'base64').toString('utf8')).find((x) => x.label === 'CERTIFICATE') : undefined;
+    return b ? new Certificate(b.der) : undefined;
+  } catch { return undefined; }
+}
+
 function fromCertificates(fs: NodeFs, pki: string, consulted: Set<string>): SettingsSource {
   const s: SettingsSource = {};
   const server = firstCert(fs, `${pki}/etcd/server.crt`);
   if (server?.commonName) { s.nodeName = { value: server.commonName, source: `${pki}/etcd/server.crt (subject CN)` }; consulted.add(`${pki}/etcd/server.crt`); }
-  // kubeadm makes every key of one type (encryptionAlgorithm): a surviving CA's says which
+  // kubeadm makes every new key of one type (encryptionAlgorithm): a surviving CA's says which...
   let caPath: string | undefined;
   let ca: Certificate | undefined;
   for (const p of [`${pki}/ca.crt`, `${pki}/front-proxy-ca.crt`, `${pki}/etcd/ca.crt`]) {
@@ -204,7 +216,30 @@ function fromCertificates(fs: NodeFs, pki: string, consulted: Set<string>): Sett
     if (ca) { caPath = p; break; }
   }
   const kt = ca && keyTypeOf(ca);
-  if (kt) { s.keyType = { value: kt, source: `${caPath} (key type)` }; consulted.add(caPath!); }
+  // ...unless a leaf was made later with another one: kubeadm certs renew makes every new key of the
+  // encryptionAlgorithm of the day, while CAs keep theirs (an RSA CA from init, ECDSA-P256 chosen since)
+  // (only leaves this node's CAs signed: a foreign one in the way says nothing of the cluster's choice)
+  let newest: { path: string; cert: Certificate; type: KeyType } | undefined;
+  for (const [b, signer] of [['apiserver', 'ca'], ['apiserver-kubelet-client', 'ca'], ['front-proxy-client', 'front-proxy-ca'], ['apiserver-etcd-client', 'etcd/ca'],
+    ['etcd/server', 'etcd/ca'], ['etcd/peer', 'etcd/ca'], ['etcd/healthcheck-client', 'etcd/ca']] as const) {
+    const path = `${pki}/${b}.crt`;
+    const cert = firstCert(fs, path);
+    const type = cert && keyTypeOf(cert);
+    const issuer = type && firstCert(fs, `${pki}/${signer}.crt`);
+    if (cert && type && issuer && cert.verifySignedBy(issuer) && (!newest || cert.notBefore > newest.cert.notBefore)) newest = { path, cert, type };
+  }
+  // (and the client certificates kubeadm embeds in its kubeconfigs, which certs renew re-keys the same way)
+  const clusterCa = firstCert(fs, `${pki}/ca.crt`);
+  for (const file of ['admin.conf', 'super-admin.conf', 'controller-manager.conf', 'scheduler.conf']) {
+    const path = `/etc/kubernetes/${file}`;
+    const cert = embeddedClientCert(readText(fs, path));
+    const type = cert && keyTypeOf(cert);
+    if (cert && type && clusterCa && cert.verifySignedBy(clusterCa) && (!newest || cert.notBefore > newest.cert.notBefore)) newest = { path, cert, type };
+  }
+  if (newest && newest.type !== kt) {
+    s.keyType = { value: newest.type, source: `${newest.path} (key type of the newest leaf; ${caPath} has another: a CA keeps its key when encryptionAlgorithm changes)` };
+    consulted.add(newest.path);
+  } else if (kt) { s.keyType = { value: kt, source: `${caPath} (key type)` }; consulted.add(caPath!); }
   else if (ca) {
     // not one kubeadm makes (Ed25519, P-521, RSA 1024…): kubeadm's default, and the plan says why
     const k = ca.keyInfo;

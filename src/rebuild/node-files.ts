@@ -9,7 +9,7 @@ import { UserError } from '../errors.js';
 import type { NodeFs } from '../fs/node-fs.js';
 import { Certificate } from '../pki/certificate.js';
 import { parsePemBlocks } from '../pki/pem.js';
-import { parsePrivateKeyBlock, PRIVATE_KEY_LABELS, samePublicKey } from '../pki/keys.js';
+import { parsePrivateKeyBlock, PRIVATE_KEY_LABELS, samePublicKey, decryptKeyCommand } from '../pki/keys.js';
 import { hostPort } from '../profiles/rebuild.js';
 import { readManifestFacts, MANIFEST_DIR, KUBEADM_CONFIG_CANDIDATES, KUBELET_FLAGS, KUBELET_CLIENT_CURRENT } from './infer.js';
 import { parseKubeadmConfig } from './kubeadm-config.js';
@@ -33,7 +33,7 @@ export function loadPrivateKey(fs: NodeFs, p: string): KeyObject {
   const b = parsePemBlocks(t).find((x) => PRIVATE_KEY_LABELS[x.label]);
   if (!b) throw new UserError(`failed to read ${p}: no private key in it`, 'pass an unencrypted PEM private key');
   const info = parsePrivateKeyBlock(b.label, b.der, b.headers);
-  if (!info.keyObject) throw new UserError(`failed to read ${p}: the key is encrypted`, 'decrypt it first (openssl pkey -in KEY -out KEY.plain)');
+  if (!info.keyObject) throw new UserError(`failed to read ${p}: the key is encrypted`, `decrypt it first (${decryptKeyCommand(p)})`);
   return info.keyObject;
 }
 
