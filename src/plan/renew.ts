@@ -535,6 +535,8 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
   };
   // kubeconfig users whose embedded key moves out to a file (kubelet.conf → kubelet-client-current.pem)
   const movedKeys = new Set<string>();
+  // (the kubelet.conf items whose pair moves out: the kubelet then reads it from kubelet-client-current.pem)
+  const movedTo = new Map<string, string>();
   for (const it of items) {
     const c = byId.get(it.follows ?? it.id);
     const pair = it.kind === 'kubelet-client' || it.kind === 'kubelet-server' ? it.kind : undefined;
@@ -546,6 +548,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       if (it.kind === 'kubeconfig') {
         fileOf(it.location.file, 'kubeconfig', it.id);
         if (it.location.kubeconfig) movedKeys.add(`${it.location.file}\n${it.location.kubeconfig.name}`);
+        movedTo.set(it.id, current);
       }
       continue;
     }
@@ -587,7 +590,11 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       continue;
     }
     const c = byId.get(it.id);
-    if (c) for (const comp of readersOf(c)) need(comp, it.location.via ?? it.location.file);
+    const moved = movedTo.get(it.id);
+    if (c) for (const comp of readersOf(c)) {
+      need(comp, it.location.via ?? it.location.file);
+      if (moved) need(comp, moved);
+    }
   }
   const restarts = withEtcdCaution(restartsFrom(inv, because, changed), opts.etcdCluster);
 
