@@ -19,7 +19,7 @@ import { keyModeChange } from '../fs/key-mode.js';
 import { KUBEADM_PROFILES, KUBELET_PKI_DIR } from '../profiles/kubeadm.js';
 import { rancherReissueAdvice, rancherReissues, rancherUnit } from '../layouts/detect.js';
 import { certificateLifetime, type Lifetime } from '../inventory/time.js';
-import { kubeletClientFix, kubeletServingFix, interruptedSwap, embeddedKubeletConfText } from '../inventory/next.js';
+import { kubeletClientFix, kubeletServingFix, interruptedSwap, embeddedKubeletConfText, isKubeletOwnServing } from '../inventory/next.js';
 import { datedPemPath, pemTimestamp } from './kubelet.js';
 
 export type SanInput = { type: 'dns' | 'ip' | 'email' | 'uri'; value: string };
@@ -992,15 +992,6 @@ export function parseSans(text: string): SanInput[] {
  * file (a full chain's intermediate, a root after an intermediate in ca.crt) is a real CA kept elsewhere:
  * its certificates are externally managed, never re-signed by a look-alike.
  */
-/**
- * The kubelet's kubelet.crt when it is one self-signed certificate (kubelets before 1.11, or made with openssl):
- * a CA only in form. It is this kubelet's serving identity, not a trust anchor anyone copied: renewing it
- * with its key needs nothing done on other nodes or in kubeconfigs.
- */
-function isKubeletOwnServing(c: CertEntry | undefined): boolean {
-  return c?.name === 'kubelet-serving' && c.selfSigned;
-}
-
 function isKubeletSelfSignedPair(c: CertEntry, signer: CertEntry): boolean {
   return !signer.privateKey.present && signer.selfSigned && signer.location.file === c.location.file && signer.location.index > c.location.index
     && /-ca@\d+$/.test(signer.subjectCN ?? '') && !RANCHER_CA_CN.test(signer.subjectCN ?? '') && !c.isCA;
