@@ -184,6 +184,8 @@ export interface PlanRebuildInput {
   etcdInitialCluster?: string;
   /** `--super-admin`: this node ran kubeadm init; write super-admin.conf even on a member of an HA control plane */
   superAdmin?: boolean;
+  /** no control-plane endpoint was found on the node: why (what is gone), for the warning */
+  endpointNotFound?: string;
 }
 
 const has = (e: Existing, p: string) => e[p] !== undefined;
@@ -455,8 +457,12 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
   // here means it was lost with admin.conf, and the new admin.conf would name this node's API server instead
   const several = [...new Set([...evidence.joined, ...evidence.peers])];
   const pointed = items.filter((i): i is RebuildKubeconfigItem => i.kind === 'kubeconfig' && (i.name === 'admin.conf' || i.name === 'super-admin.conf') && i.action !== 'keep');
+  // (one warning: where none was found on the node at all, this one says why, in place of the general one below)
+  const why = input.endpointNotFound;
   if (!s.controlPlaneEndpoint && several.length > 0 && pointed.length > 0) {
-    warnings.push(`no controlPlaneEndpoint found, but this node is one of several control-plane nodes (${several.join('; ')}), and kubeadm join --control-plane refuses a cluster without a controlPlaneEndpoint: ${pointed.map((i) => i.name).join(' and ')} would point at this node's own API server (${pointed[0]!.server}); pass --control-plane-endpoint HOST:PORT with the cluster's shared endpoint${s.certSANs.length ? ` (apiserver.crt also names ${s.certSANs.join(', ')})` : ''}`);
+    warnings.push(`no controlPlaneEndpoint found${why ? ` on the node (${why})` : ''}, but this node is one of several control-plane nodes (${several.join('; ')}), and kubeadm join --control-plane refuses a cluster without a controlPlaneEndpoint: ${pointed.map((i) => i.name).join(' and ')} would point at this node's own API server (${pointed[0]!.server}); pass --control-plane-endpoint HOST:PORT with the cluster's shared endpoint${s.certSANs.length ? ` (apiserver.crt also names ${s.certSANs.join(', ')})` : ''}`);
+  } else if (why) {
+    warnings.push(`no control-plane endpoint found on the node (${why}): admin.conf and kubelet.conf point at the local API endpoint; if the cluster had a load balancer or shared DNS name, pass --control-plane-endpoint (it is also an apiserver SAN)`);
   }
   // (what to restart for the files written — the components that read them, as renew plans it — needs the
   // node's manifests and kubelet config: rebuild() adds it, see restartFollowUp)
