@@ -616,3 +616,23 @@ test('a leaf file with a CA that did not sign it appended (apiserver.crt + an un
   assert.ok(k.certificates.length > 10);
   assert.deepEqual(k.findings.filter((x) => x.code === 'bundle-chain-mismatch'), []);
 });
+
+test('a kubelet.crt that is one self-signed certificate with CA:TRUE (kubelets before 1.11, or openssl): check lists it with the certificates as self-signed, not as a certificate authority that signs nothing', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const pki = path.join(root, 'var/lib/kubelet/pki');
+  const r = openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(pki, 'kubelet.key'), '-out', path.join(pki, 'kubelet.crt'), '-days', '365',
+    '-subj', '/CN=cp-1@1763768165', '-addext', 'subjectAltName=DNS:cp-1', '-addext', 'extendedKeyUsage=serverAuth',
+    '-addext', 'keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign', '-addext', 'basicConstraints=critical,CA:TRUE']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(openssl(['x509', '-noout', '-ext', 'basicConstraints', '-in', path.join(pki, 'kubelet.crt')]).stdout, /CA:TRUE/);
+  const io = memoryIo();
+  await run(['check', '--root', root, '--now', '2027-01-01T00:00:00Z'], io);
+  const [certs, rest] = io.out.split(/^CERTIFICATE AUTHORITY /m);
+  const cas = rest?.split('\n\n')[0];
+  assert.ok(cas, io.out);
+  // (its dates are openssl's, from today: the row's other cells are not asserted)
+  assert.match(certs!, /^kubelet-serving +\S.* \(self\) +no +.*\/var\/lib\/kubelet\/pki\/kubelet\.crt$/m, io.out);
+  assert.doesNotMatch(cas, /kubelet/, io.out);
+  // the cluster's CAs are still there, with what they sign
+  assert.match(cas, /^ca +.* 6 +\/etc\/kubernetes\/pki\/ca\.crt$/m);
+});

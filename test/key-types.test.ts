@@ -89,6 +89,14 @@ test('an Ed25519 sa.key is an sa-key-type error, and sa rotate asks for --key-ty
   const typed = await cli(['sa', 'rotate', '--key-type', 'ecdsa-p256', '--root', root, '--now', NOW]);
   assert.equal(typed.code, 0, typed.err + typed.out);
   assert.match(keyText(saKey), /Private-Key: \(256 bit/);
+  // the Ed25519 key is not kept in sa.pub "for verification": kube-apiserver skips such keys there (client-go
+  // keyutil.ParsePublicKeysPEM keeps RSA and ECDSA only), so it never verified a token
+  assert.match(typed.out, /sa\.pub: the new public key only\n/);
+  assert.match(typed.out, /the previous Ed25519 public key is not kept in \/etc\/kubernetes\/pki\/sa\.pub: kube-apiserver reads only RSA and ECDSA keys from --service-account-key-file/);
+  assert.doesNotMatch(typed.out, /kept for verification|--drop-old/);
+  const pubText = fs.readFileSync(saPub, 'utf8');
+  assert.equal(pubText.match(/-----BEGIN PUBLIC KEY-----/g)?.length, 1, pubText);
+  assert.equal(pubText, sh('openssl', ['pkey', '-in', saKey, '-pubout']).stdout, 'sa.pub is the new key\'s public half');
 
   make(['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-521']);
   const p521 = await cli(['sa', 'rotate', '--root', root, '--now', NOW]);

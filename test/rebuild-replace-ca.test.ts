@@ -68,6 +68,9 @@ test('renew ca --new-key sent the operator to move ca.crt/ca.key aside by hand, 
   for (const f of ['admin', 'kubelet', 'controller-manager', 'scheduler']) assert.match(dry.out, new RegExp(`^ {2}REPLACE /etc/kubernetes/${f}\\.conf`, 'm'), f);
   assert.match(dry.out, /- the cluster CA \(\/etc\/kubernetes\/pki\/ca\.crt\) is replaced by one with a new key: the old ca\.crt and ca\.key are in this run's backup \(`kubepki restore` of this run puts them and every file re-signed here back\); every node, kubeconfig and the cluster-info ConfigMap must follow/);
   assert.doesNotMatch(dry.out, /only its key is gone/);
+  // one line says how the other nodes get the replaced CA (was: also the general 'the cluster CA is new: … copy')
+  assert.doesNotMatch(dry.out, /the cluster CA is new/);
+  assert.match(dry.out, /- kubelets on every node hold client certificates from the old CA/, 'the follow-ups a new cluster CA needs beyond the copy stay');
   assert.deepEqual(snapshotTree(root), before, 'a dry run writes nothing');
 
   const r = await cli(['rebuild', '--root', root, '--new-ca', 'ca', '--now', NOW]);
@@ -106,6 +109,7 @@ test('rebuild --new-ca etcd-ca --key-type ecdsa-p256: a new ECDSA etcd CA signs 
   const r = await cli(['rebuild', '--root', root, '--new-ca', 'etcd-ca', '--key-type', 'ecdsa-p256', '--now', NOW]);
   assert.equal(r.code, 0, r.err + r.out);
   assert.match(r.out, /- the etcd CA \(\/etc\/kubernetes\/pki\/etcd\/ca\.crt\) is replaced by one with a new key: .*; every other etcd member and kube-apiserver \(their etcd certificates\) must follow/);
+  assert.doesNotMatch(r.out, /the etcd CA is new/, 'the line above says it, with how');
   assert.notEqual(pubOf(path.join(pki, 'etcd/ca.key')), oldPub);
   assert.match(sh('openssl', ['pkey', '-in', path.join(pki, 'etcd/ca.key'), '-noout', '-text']).stdout, /ASN1 OID: prime256v1/);
   for (const leaf of ['etcd/server', 'etcd/peer', 'etcd/healthcheck-client', 'apiserver-etcd-client']) {

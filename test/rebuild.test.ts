@@ -783,3 +783,20 @@ test('rebuild on one of several control-plane nodes that lost admin.conf, its ku
   assert.doesNotMatch(r.out, /refuses a cluster without a controlPlaneEndpoint/);
   assert.match(fs.readFileSync(path.join(kdir, 'admin.conf'), 'utf8'), /server: https:\/\/cluster-api\.example\.test:6443/);
 });
+
+test('rebuild on a 1.33 control-plane node of several that lost admin.conf (kubelet.conf on the local endpoint, as 1.33 writes it): one warning says no endpoint was found, why, and that the cluster must have one (was: the general "no control-plane endpoint found" warning beside the specific one)', async () => {
+  const root = copyFixture();
+  const kdir = path.join(root, 'etc/kubernetes');
+  fs.rmSync(path.join(kdir, 'kubeadm-config.yaml'));
+  fs.rmSync(path.join(kdir, 'admin.conf'));
+  const kubelet = path.join(kdir, 'kubelet.conf');
+  fs.writeFileSync(kubelet, fs.readFileSync(kubelet, 'utf8').replace('server: https://cluster-api.example.test:6443', 'server: https://192.0.2.10:6443'));
+  const etcd = path.join(kdir, 'manifests/etcd.yaml');
+  fs.writeFileSync(etcd, fs.readFileSync(etcd, 'utf8').replace(/--initial-cluster=\S+/, '--initial-cluster=cp-0=https://192.0.2.9:2380,cp-1=https://192.0.2.10:2380'));
+  const d = await cli('rebuild', '--root', root, '--now', NOW, '--dry-run', '--kubernetes-version', 'v1.33.0');
+  assert.equal(d.code, 0, d.out + d.err);
+  const ws = d.out.split('\n').filter((l) => /^ {2}- /.test(l) && /control-?plane ?endpoint/i.test(l));
+  assert.equal(ws.length, 1, ws.join('\n'));
+  assert.match(ws[0]!, /^ {2}- no controlPlaneEndpoint found on the node \(admin\.conf and kubeadm configs are gone; kubelet\.conf points at the local endpoint, as it always does from 1\.33\), but this node is one of several control-plane nodes \(etcd\.yaml --initial-cluster lists 2 members \(cp-0, cp-1\)\)/);
+  assert.match(ws[0]!, /pass --control-plane-endpoint HOST:PORT .*apiserver\.crt also names cluster-api\.example\.test, 192\.0\.2\.100/);
+});

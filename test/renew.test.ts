@@ -298,6 +298,10 @@ test('kubelet.conf that embeds an expired client certificate is pointed at the r
   assert.ok(kc, 'the new rotated pem is in the inventory');
   assert.equal(kc.status, 'ok');
   assert.equal(kc.privateKey.matches, true);
+  // the restart advice names the file the kubelet reads its client pair from now (was: kubelet.conf only)
+  assert.match(r.out, /^ {2}kubelet \(systemd unit kubelet; reads [^)]*\/etc\/kubernetes\/kubelet\.conf, \/var\/lib\/kubelet\/pki\/kubelet-client-current\.pem[,)]/m, r.out);
+  const o = sh('openssl', ['verify', '-CAfile', path.join(root, 'etc/kubernetes/pki/ca.crt'), '-purpose', 'sslclient', path.join(pki, 'kubelet-client-2026-11-23-00-00-00.pem')]);
+  assert.equal(o.status, 0, o.stderr + o.stdout);
 });
 
 test('planRenew is pure data: --only-expiring skips healthy certificates, names it does not know are refused with the list', () => {

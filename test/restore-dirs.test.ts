@@ -107,3 +107,26 @@ test('restore that removes what a rebuild made names the components that read th
   }
   assert.ok(!fs.existsSync(path.join(root, 'etc/kubernetes/pki/etcd/peer.crt')));
 });
+
+test('restore of a rebuild that made the etcd healthcheck-client pair: the etcd quorum caution names no file the restore removes', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const manifest = path.join(root, 'etc/kubernetes/manifests/etcd.yaml');
+  fs.writeFileSync(manifest, fs.readFileSync(manifest, 'utf8').replace(/--initial-cluster=\S+/, '--initial-cluster=cp-1=https://192.0.2.10:2380,cp-2=https://192.0.2.12:2380,cp-3=https://192.0.2.13:2380'));
+  for (const f of ['healthcheck-client', 'server', 'peer']) for (const x of ['crt', 'key']) fs.rmSync(path.join(root, `etc/kubernetes/pki/etcd/${f}.${x}`));
+  const r = await cli(['rebuild', '--root', root, '--now', NOW]);
+  assert.equal(r.code, 0, r.out + r.err);
+  const backup = onlyBackup(root);
+  for (const dry of [true, false]) {
+    const u = await cli(['restore', backup, '--root', root, '--now', '2026-11-23T01:00:00Z', ...(dry ? ['--dry-run'] : [])]);
+    assert.equal(u.code, 0, u.out + u.err);
+    const caution = /\((this etcd is one of 3 members[^\n]*)\)$/m.exec(u.out)?.[1];
+    assert.ok(caution, u.out);
+    // every file the advice hands to etcdctl exists once the restore is done
+    for (const m of caution.matchAll(/--(?:cacert|cert|key) (\/\S+)/g)) {
+      assert.ok(fs.existsSync(path.join(root, m[1]!)) || dry && !/healthcheck-client/.test(m[1]!), `${m[1]} named in: ${caution}`);
+    }
+    assert.doesNotMatch(caution, /--cert \/etc\/kubernetes\/pki\/etcd\/healthcheck-client\.crt/);
+    assert.match(caution, /healthcheck-client\.crt, \/etc\/kubernetes\/pki\/etcd\/healthcheck-client\.key go with this restore: kubepki rebuild makes them again/);
+  }
+  assert.ok(!fs.existsSync(path.join(root, 'etc/kubernetes/pki/etcd/healthcheck-client.crt')));
+});

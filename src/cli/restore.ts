@@ -74,7 +74,7 @@ Exit codes:
         const relinked = new Set(changes.filter((c) => c.op === 'symlink').map((c) => { try { return nfs.realNodePath(c.path); } catch { return c.path; } }));
         const removedPaths = changes.filter((c) => c.op === 'delete' && !relinked.has(c.path)).map((c) => c.path);
         const putBack = changes.filter((c) => c.op !== 'delete').map((c) => c.path);
-        const removedText = removedPaths.length ? await restartText(nfs, removedPaths, now, REMOVED_LEAD, { none: '', commands: false }) : '';
+        const removedText = removedPaths.length ? await restartText(nfs, removedPaths, now, REMOVED_LEAD, { none: '', commands: false, gone: removedPaths }) : '';
         if (o.dryRun) {
           io.stdout(removedText);
           if (putBack.length || !removedText) io.stdout(await restartText(nfs, putBack, now, 'Afterwards restart'));
@@ -107,14 +107,16 @@ const REMOVED_LEAD = 'These components read files the restore removed: each fail
  * The components that read the restored files, with the commands renew prints (same restart logic:
  * manifests' flags and the kubelet config name the files; the layout says how each one runs).
  */
-async function restartText(nfs: NodeFs, files: string[], now: Date, lead: string, o: { none?: string; commands?: boolean } = {}): Promise<string> {
+async function restartText(nfs: NodeFs, files: string[], now: Date, lead: string, o: { none?: string; commands?: boolean; gone?: string[] } = {}): Promise<string> {
   const { none = 'No component reads them that needs a restart (kubeconfigs such as admin.conf are read by kubectl on each call).\n', commands = true } = o;
+  // (read while the files the restore removes are still there: the advice names none of them)
+  const gone = new Set(o.gone ?? []);
   const { readInventory } = await import('../inventory/read.js');
   const { restartsForFiles } = await import('../plan/renew.js');
   const { readNodeEtcdCluster } = await import('../rebuild/etcd-members.js');
   let restarts: PlanRestart[];
   try {
-    restarts = restartsForFiles(readInventory({ fs: nfs, now }), files, () => readNodeEtcdCluster(nfs));
+    restarts = restartsForFiles(readInventory({ fs: nfs, now }), files, () => readNodeEtcdCluster(nfs, gone));
   } catch (e) {
     return `Could not work out which components read them (${errorMessage(e)}): restart every component that reads ${files.join(', ')}.\n`;
   }

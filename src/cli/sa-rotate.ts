@@ -87,7 +87,7 @@ Exit codes:
           changes.push({ op: 'write', path: pubPath, content: Buffer.from(publicKeyPem(current!)), mode: 0o600 });
         }
         const summary = plan.action === 'rotate'
-          ? [`new ${plan.keyType} key → ${keyPath}`, `${pubPath}: the new public key, then ${plan.keepPublicKeys.length} previous one${plan.keepPublicKeys.length === 1 ? '' : 's'} kept for verification`]
+          ? [`new ${plan.keyType} key → ${keyPath}`, plan.keepPublicKeys.length === 0 ? `${pubPath}: the new public key only` : `${pubPath}: the new public key, then ${plan.keepPublicKeys.length} previous one${plan.keepPublicKeys.length === 1 ? '' : 's'} kept for verification`]
           : [`${pubPath}: only the public key of ${keyPath} (${plan.droppedPublicKeys} old key${plan.droppedPublicKeys === 1 ? '' : 's'} dropped)`];
         const { applyChanges, keyModeChanges } = await import('../apply/transaction.js');
         const { modeChangeText } = await import('../fs/key-mode.js');

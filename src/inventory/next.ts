@@ -45,6 +45,21 @@ function renewCommand(inv: Omit<Inventory, 'next'>, rootFlag: string): string {
 /** kubeadm's CA names (their rows go in the CA table; without them nothing can be renewed). */
 export const KUBEADM_CA_NAMES = ['ca', 'etcd-ca', 'front-proxy-ca'];
 
+/**
+ * The kubelet's kubelet.crt when it is one self-signed certificate (kubelets before 1.11 made it so, with CA:TRUE;
+ * admins do with openssl): a CA only in form. It is this kubelet's serving identity, not a trust anchor anyone
+ * copied or that signs anything: renewing it with its key needs nothing done on other nodes or in kubeconfigs,
+ * and check lists it with the certificates, not the authorities (as kubeadm's check-expiration lists only CAs).
+ */
+export function isKubeletOwnServing(c: CertEntry | undefined): boolean {
+  return c?.name === 'kubelet-serving' && c.selfSigned;
+}
+
+/** A certificate authority for check's CA table: a CA certificate, except the kubelet's own self-signed serving one. */
+export function isAuthority(c: CertEntry): boolean {
+  return c.isCA && !isKubeletOwnServing(c);
+}
+
 export function nextStep(inv: Omit<Inventory, 'next'>): string {
   const s = inv.summary;
   const rootFlag = inv.root && inv.root !== '/' ? ` --root ${inv.root}` : '';

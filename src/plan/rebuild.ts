@@ -184,6 +184,8 @@ export interface PlanRebuildInput {
   etcdInitialCluster?: string;
   /** `--super-admin`: this node ran kubeadm init; write super-admin.conf even on a member of an HA control plane */
   superAdmin?: boolean;
+  /** no control-plane endpoint was found on the node: why (what is gone), for the warning */
+  endpointNotFound?: string;
 }
 
 const has = (e: Existing, p: string) => e[p] !== undefined;
@@ -437,14 +439,15 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
     if (i.kind !== 'ca' || i.action !== 'replace' || !replaced.has(i.name)) continue;
     followUps.push(`the ${SHARED_LABELS[i.name] ?? i.name} (${i.certPath}) is replaced by one with a new key: the old ${short(i.certPath)} and ${short(i.keyPath)} are in this run's backup (\`kubepki restore\` of this run puts them and every file re-signed here back); ${mustFollow([i.name])} must follow. On the other control-plane nodes bring this CA (\`kubepki ca export\` here, \`kubepki ca import FILE --certificate-key KEY --force\` there, then \`kubepki rebuild --force\` there re-signs what the old one signed): --new-ca there too would make yet another CA`);
   }
+  // (a CA replaced with --new-ca NAME has its own line above, which says how to copy it and what the copy re-signs)
   if (caNew.ca && !caReusesKey('ca')) {
-    followUps.push('the cluster CA is new: every other node still trusts the old one — copy the shared CA files to the other control-plane nodes (`kubepki ca export` here, `kubepki ca import` there) or re-join them');
+    if (!replaced.has('ca')) followUps.push('the cluster CA is new: every other node still trusts the old one — copy the shared CA files to the other control-plane nodes (`kubepki ca export` here, `kubepki ca import` there) or re-join them');
     followUps.push('kubelets on every node hold client certificates from the old CA: re-join workers with the command `kubepki join` prints, or give each one offline credentials made here (`kubepki kubelet credentials --node NAME --out DIR`, then copy DIR to that node)');
     // seed 001: nodes stay NotReady until re-joined, and kube-controller-manager evicts their pods meanwhile
     followUps.push('until every node is re-joined they are NotReady, and kube-controller-manager starts evicting and rescheduling their pods after 5 minutes: on a cluster of more than a few nodes, park it first (`mv /etc/kubernetes/manifests/kube-controller-manager.yaml /etc/kubernetes/`) and put it back once every node is Ready (`mv /etc/kubernetes/kube-controller-manager.yaml /etc/kubernetes/manifests/`)');
     followUps.push('the kube-public/cluster-info ConfigMap still carries the old CA: refresh it (`kubepki join` writes the manifest) before joining nodes');
   }
-  if (caNew['etcd-ca'] && !caReusesKey('etcd-ca') && !s.externalEtcd) {
+  if (caNew['etcd-ca'] && !caReusesKey('etcd-ca') && !s.externalEtcd && !replaced.has('etcd-ca')) {
     followUps.push('the etcd CA is new: other etcd members must get certificates from it (copy etcd/ca.* to the other control-plane nodes) or they cannot talk to this one');
   }
   if (items.some((i) => i.kind === 'kubeconfig' && i.name === 'admin.conf' && i.action !== 'keep')) {
@@ -454,8 +457,12 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
   // here means it was lost with admin.conf, and the new admin.conf would name this node's API server instead
   const several = [...new Set([...evidence.joined, ...evidence.peers])];
   const pointed = items.filter((i): i is RebuildKubeconfigItem => i.kind === 'kubeconfig' && (i.name === 'admin.conf' || i.name === 'super-admin.conf') && i.action !== 'keep');
+  // (one warning: where none was found on the node at all, this one says why, in place of the general one below)
+  const why = input.endpointNotFound;
   if (!s.controlPlaneEndpoint && several.length > 0 && pointed.length > 0) {
-    warnings.push(`no controlPlaneEndpoint found, but this node is one of several control-plane nodes (${several.join('; ')}), and kubeadm join --control-plane refuses a cluster without a controlPlaneEndpoint: ${pointed.map((i) => i.name).join(' and ')} would point at this node's own API server (${pointed[0]!.server}); pass --control-plane-endpoint HOST:PORT with the cluster's shared endpoint${s.certSANs.length ? ` (apiserver.crt also names ${s.certSANs.join(', ')})` : ''}`);
+    warnings.push(`no controlPlaneEndpoint found${why ? ` on the node (${why})` : ''}, but this node is one of several control-plane nodes (${several.join('; ')}), and kubeadm join --control-plane refuses a cluster without a controlPlaneEndpoint: ${pointed.map((i) => i.name).join(' and ')} would point at this node's own API server (${pointed[0]!.server}); pass --control-plane-endpoint HOST:PORT with the cluster's shared endpoint${s.certSANs.length ? ` (apiserver.crt also names ${s.certSANs.join(', ')})` : ''}`);
+  } else if (why) {
+    warnings.push(`no control-plane endpoint found on the node (${why}): admin.conf and kubelet.conf point at the local API endpoint; if the cluster had a load balancer or shared DNS name, pass --control-plane-endpoint (it is also an apiserver SAN)`);
   }
   // (what to restart for the files written — the components that read them, as renew plans it — needs the
   // node's manifests and kubelet config: rebuild() adds it, see restartFollowUp)

@@ -19,7 +19,7 @@ import { keyModeChange } from '../fs/key-mode.js';
 import { KUBEADM_PROFILES, KUBELET_PKI_DIR } from '../profiles/kubeadm.js';
 import { rancherReissueAdvice, rancherReissues, rancherUnit } from '../layouts/detect.js';
 import { certificateLifetime, type Lifetime } from '../inventory/time.js';
-import { kubeletClientFix, kubeletServingFix, interruptedSwap, embeddedKubeletConfText } from '../inventory/next.js';
+import { kubeletClientFix, kubeletServingFix, interruptedSwap, embeddedKubeletConfText, isKubeletOwnServing } from '../inventory/next.js';
 import { datedPemPath, pemTimestamp } from './kubelet.js';
 
 export type SanInput = { type: 'dns' | 'ip' | 'email' | 'uri'; value: string };
@@ -535,6 +535,8 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
   };
   // kubeconfig users whose embedded key moves out to a file (kubelet.conf → kubelet-client-current.pem)
   const movedKeys = new Set<string>();
+  // (the kubelet.conf items whose pair moves out: the kubelet then reads it from kubelet-client-current.pem)
+  const movedTo = new Map<string, string>();
   for (const it of items) {
     const c = byId.get(it.follows ?? it.id);
     const pair = it.kind === 'kubelet-client' || it.kind === 'kubelet-server' ? it.kind : undefined;
@@ -546,6 +548,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       if (it.kind === 'kubeconfig') {
         fileOf(it.location.file, 'kubeconfig', it.id);
         if (it.location.kubeconfig) movedKeys.add(`${it.location.file}\n${it.location.kubeconfig.name}`);
+        movedTo.set(it.id, current);
       }
       continue;
     }
@@ -587,7 +590,11 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       continue;
     }
     const c = byId.get(it.id);
-    if (c) for (const comp of readersOf(c)) need(comp, it.location.via ?? it.location.file);
+    const moved = movedTo.get(it.id);
+    if (c) for (const comp of readersOf(c)) {
+      need(comp, it.location.via ?? it.location.file);
+      if (moved) need(comp, moved);
+    }
   }
   const restarts = withEtcdCaution(restartsFrom(inv, because, changed), opts.etcdCluster);
 
@@ -985,15 +992,6 @@ export function parseSans(text: string): SanInput[] {
  * file (a full chain's intermediate, a root after an intermediate in ca.crt) is a real CA kept elsewhere:
  * its certificates are externally managed, never re-signed by a look-alike.
  */
-/**
- * The kubelet's kubelet.crt when it is one self-signed certificate (kubelets before 1.11, or made with openssl):
- * a CA only in form. It is this kubelet's serving identity, not a trust anchor anyone copied: renewing it
- * with its key needs nothing done on other nodes or in kubeconfigs.
- */
-function isKubeletOwnServing(c: CertEntry | undefined): boolean {
-  return c?.name === 'kubelet-serving' && c.selfSigned;
-}
-
 function isKubeletSelfSignedPair(c: CertEntry, signer: CertEntry): boolean {
   return !signer.privateKey.present && signer.selfSigned && signer.location.file === c.location.file && signer.location.index > c.location.index
     && /-ca@\d+$/.test(signer.subjectCN ?? '') && !RANCHER_CA_CN.test(signer.subjectCN ?? '') && !c.isCA;

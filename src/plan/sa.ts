@@ -6,6 +6,7 @@
  * DER, nothing is read or generated here.
  */
 import type { KeyType } from '../pki/keygen.js';
+import { spkiKeyInfo, GO_CURVES } from '../pki/certificate.js';
 
 export interface PlanSaRotateInput {
   pki: string;
@@ -46,6 +47,17 @@ export const PROJECTED_TOKEN_LIFETIME = 'with kube-apiserver\'s default --servic
 
 const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
 
+/**
+ * Whether kube-apiserver verifies tokens with this public key: it reads --service-account-key-file with client-go's
+ * keyutil.ParsePublicKeysPEM, which keeps RSA and ECDSA keys and silently skips every other block (an Ed25519 key
+ * included), so such a key in sa.pub verifies nothing.
+ * https://github.com/kubernetes/kubernetes/blob/master/staging/src/k8s.io/client-go/util/keyutil/key.go
+ */
+function apiserverVerifiesWith(spki: Uint8Array): boolean {
+  const k = spkiKeyInfo(spki);
+  return k.algorithm === 'RSA' || (k.algorithm === 'ECDSA' && GO_CURVES.has(k.curve ?? ''));
+}
+
 export function planSaRotate(i: PlanSaRotateInput): SaRotatePlan {
   const keyPath = `${i.pki}/sa.key`, pubPath = `${i.pki}/sa.pub`;
   const warnings: string[] = [];
@@ -71,6 +83,13 @@ export function planSaRotate(i: PlanSaRotateInput): SaRotatePlan {
     warnings.push(`${pubPath} did not hold the public key of ${keyPath}; it is kept now so tokens it signed still verify`);
   }
   if (!i.currentKeySpki) warnings.push(`${keyPath} is missing: tokens signed with it cannot be kept valid unless its public key is in ${pubPath}`);
+  // a key kube-apiserver skips (Ed25519) never verified a token: keeping it would only look like a fallback
+  const unused = keep.filter((k) => !apiserverVerifiesWith(k));
+  if (unused.length > 0) {
+    const kinds = [...new Set(unused.map((k) => spkiKeyInfo(k).algorithm))].join(', ');
+    warnings.push(`the previous ${kinds} public key${unused.length === 1 ? ' is' : 's are'} not kept in ${pubPath}: kube-apiserver reads only RSA and ECDSA keys from --service-account-key-file and skips the others, so no token was ever verified with ${unused.length === 1 ? 'it' : 'them'}`);
+    for (const u of unused) keep.splice(keep.indexOf(u), 1);
+  }
   return {
     apiVersion: 'kubepki.io/v1alpha1', kind: 'SaRotatePlan', keyPath, pubPath, action: 'rotate', keyType: i.keyType,
     keepPublicKeys: keep, droppedPublicKeys: 0, warnings,
@@ -78,7 +97,7 @@ export function planSaRotate(i: PlanSaRotateInput): SaRotatePlan {
       'copy sa.key and sa.pub to every other control-plane node (kubepki ca export here, kubepki ca import there): they must be identical everywhere',
       'restart kube-apiserver (signs with sa.key, verifies with every key in sa.pub) and kube-controller-manager (signs legacy token Secrets with sa.key) on every control-plane node',
       `re-issue every token and restart every pod that holds one: ${REFRESH}. Projected tokens are not renewed soon on their own: ${PROJECTED_TOKEN_LIFETIME}`,
-      `only after that — every pod restarted, or the extended expiry (${EXTENDED_EXPIRY}) passed — drop the old key: kubepki sa rotate --drop-old, then restart kube-apiserver. Dropping it earlier makes the API server reject the tokens pods still hold`,
+      ...(keep.length === 0 ? [] : [`only after that — every pod restarted, or the extended expiry (${EXTENDED_EXPIRY}) passed — drop the old key: kubepki sa rotate --drop-old, then restart kube-apiserver. Dropping it earlier makes the API server reject the tokens pods still hold`]),
     ],
   };
 }

@@ -189,9 +189,10 @@ export function initialClusterNames(value: string | undefined): string[] {
  * The etcd cluster this control-plane node's etcd belongs to, for the advice around restarting it: the members
  * its data lists (the manifest's --data-dir, else kubeadm's /var/lib/etcd), else those its manifest's
  * --initial-cluster names; and the etcdctl command that asks every member, with the manifest's own endpoint
- * and the healthcheck-client certificate beside its CA.
+ * and the healthcheck-client certificate beside its CA. `gone`: files about to be removed (a restore undoing the
+ * run that made them): the command names no file among them, so the advice holds after the removal.
  */
-export function readNodeEtcdCluster(nfs: NodeFs): { members: string[]; healthCommand: string } | undefined {
+export function readNodeEtcdCluster(nfs: NodeFs, gone: ReadonlySet<string> = new Set()): { members: string[]; healthCommand: string } | undefined {
   const text = readText(nfs, `${MANIFEST_DIR}/etcd.yaml`);
   const f = (text ? readManifestFacts(text)?.flags : undefined) ?? {};
   const data = readEtcdMembers(nfs, f['data-dir'] ?? '/var/lib/etcd')?.members;
@@ -202,11 +203,13 @@ export function readNodeEtcdCluster(nfs: NodeFs): { members: string[]; healthCom
   // kubeadm's healthcheck-client where this node has it; an etcd of another installer (kubespray's, under
   // systemd, /etc/ssl/etcd/ssl) has its own client certificates, which the operator names
   const creds = [`${dir}/ca.crt`, `${dir}/healthcheck-client.crt`, `${dir}/healthcheck-client.key`];
-  const have = creds.every((c) => nfs.stat(c)?.isFile() === true);
+  const there = creds.every((c) => nfs.stat(c)?.isFile() === true);
+  const removed = creds.filter((c) => gone.has(c));
   return {
     members,
-    healthCommand: have
+    healthCommand: there && removed.length === 0
       ? `etcdctl --endpoints ${endpoint} --cacert ${creds[0]} --cert ${creds[1]} --key ${creds[2]} endpoint health --cluster`
-      : `etcdctl --endpoints ${endpoint} --cacert CA --cert CERT --key KEY endpoint health --cluster, with etcd's CA and a client certificate it signed`,
+      : `etcdctl --endpoints ${endpoint} --cacert CA --cert CERT --key KEY endpoint health --cluster, with etcd's CA and a client certificate it signed`
+        + (removed.length > 0 ? ` (${removed.join(', ')} ${removed.length === 1 ? 'goes' : 'go'} with this restore: kubepki rebuild makes them again)` : ''),
   };
 }

@@ -40,6 +40,11 @@ export interface Gathered extends ResolvedSettings {
   consulted: string[];
   /** InitConfiguration.certificateKey from --config or a surviving config */
   certificateKey?: string;
+  /**
+   * no control-plane endpoint was found on the node: why (what is gone). The plan warns with it, once: on a node of
+   * several control-plane nodes, in the warning that says the cluster must have one.
+   */
+  endpointNotFound?: string;
 }
 
 /** Flags of a static pod manifest's first container: `--k=v` → {k: v}, plus image and annotations. */
@@ -408,9 +413,8 @@ export function gatherSettings(input: GatherInput): Gathered {
     const p = resolved.provenance[name];
     throw new UserError(`failed to use ${name} ${JSON.stringify(p.value)} from ${p.source}: ${why}`, `fix it there, or pass --${name === 'advertiseAddress' ? 'advertise-address' : 'control-plane-endpoint'} with the right value`);
   }
-  if (resolved.provenance.controlPlaneEndpoint.source === 'kubeadm default') {
-    warnings.push(`no control-plane endpoint found on the node (${kubeletLocalOnly ? 'admin.conf and kubeadm configs are gone; kubelet.conf points at the local endpoint, as it always does from 1.33' : 'admin.conf, kubelet.conf and kubeadm configs are gone'}): admin.conf and kubelet.conf point at the local API endpoint; if the cluster had a load balancer or shared DNS name, pass --control-plane-endpoint (it is also an apiserver SAN)`);
-  }
+  const endpointNotFound = resolved.provenance.controlPlaneEndpoint.source !== 'kubeadm default' ? undefined
+    : kubeletLocalOnly ? 'admin.conf and kubeadm configs are gone; kubelet.conf points at the local endpoint, as it always does from 1.33' : 'admin.conf, kubelet.conf and kubeadm configs are gone';
   const kp = resolved.provenance.keyType;
   if (kp.source.startsWith('kubeadm default RSA-2048 (')) {
     warnings.push(`new keys are RSA 2048, kubeadm's default: ${kp.source.slice('kubeadm default RSA-2048 ('.length, -1)} (RSA-2048/3072/4096, ECDSA-P256/P384 only), and no kubeadm config says its encryptionAlgorithm; the CA still signs them (Go accepts this chain). Pass --key-type (or --config with ClusterConfiguration.encryptionAlgorithm) to choose another`);
@@ -419,5 +423,5 @@ export function gatherSettings(input: GatherInput): Gathered {
   if (resolved.provenance.certSANs.source === 'kubeadm default') {
     warnings.push('no extra apiserver SANs found on the node (apiserver.crt and kubeadm configs are gone): pass --cert-sans if the cluster had apiServer.certSANs');
   }
-  return { ...resolved, warnings, consulted: [...consulted], certificateKey };
+  return { ...resolved, warnings, consulted: [...consulted], certificateKey, ...(endpointNotFound ? { endpointNotFound } : {}) };
 }

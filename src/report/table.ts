@@ -1,6 +1,6 @@
 import type { CertEntry, Inventory, Finding } from '../inventory/types.js';
 import { humanDuration, kubeadmDate } from '../inventory/time.js';
-import { KUBEADM_CA_NAMES, nextStep } from '../inventory/next.js';
+import { KUBEADM_CA_NAMES, isAuthority, nextStep } from '../inventory/next.js';
 
 /** Colour only for a TTY; no dependency for four escape codes. */
 export interface Paint { red(s: string): string; yellow(s: string): string; green(s: string): string; dim(s: string): string; bold(s: string): string }
@@ -52,8 +52,9 @@ export interface TableOptions { wide?: boolean; paint?: Paint }
 export function renderTable(inv: Inventory, opts: TableOptions = {}): string {
   const p = opts.paint ?? plain;
   const wide = opts.wide ?? false;
-  const leaves = inv.certificates.filter((c) => !c.isCA);
-  const cas = inv.certificates.filter((c) => c.isCA);
+  // (the kubelet's own self-signed kubelet.crt is CA:TRUE in form only: a certificate row, not an authority)
+  const leaves = inv.certificates.filter((c) => !isAuthority(c));
+  const cas = inv.certificates.filter(isAuthority);
   const head = ['CERTIFICATE', 'EXPIRES', 'RESIDUAL TIME', 'CERTIFICATE AUTHORITY', 'EXTERNALLY MANAGED', 'STATUS', 'RENEWED BY', wide ? 'COMPONENTS' : '', 'FILE'].filter(Boolean);
   const extra = (e: CertEntry) => (wide ? [e.subject || '-', e.sans.map((s) => `${s.type.toUpperCase()}:${s.value}`).join(',') || '-', `${e.keyAlgorithm}${e.curve ? ` ${e.curve}` : ` ${e.keySize}`}`, e.serial] : []);
   const rows: string[][] = [wide ? [...head, 'SUBJECT', 'SANS', 'KEY', 'SERIAL'] : head];
@@ -64,7 +65,7 @@ export function renderTable(inv: Inventory, opts: TableOptions = {}): string {
   });
   const leafRows = leaves.map((e) => ({
     name: e.name,
-    row: [e.name, kubeadmDate(new Date(e.notAfter)), residual(e), e.signerName ?? (e.selfSigned ? '(self)' : p.yellow('(unknown)')), externallyManaged(e, inv), paintStatus(e.status, p), e.managedBy, ...(wide ? [e.components.join(',') || '-'] : []), where(e), ...extra(e)],
+    row: [e.name, kubeadmDate(new Date(e.notAfter)), residual(e), (e.signedBy === e.id ? undefined : e.signerName) ?? (e.selfSigned ? '(self)' : p.yellow('(unknown)')), externallyManaged(e, inv), paintStatus(e.status, p), e.managedBy, ...(wide ? [e.components.join(',') || '-'] : []), where(e), ...extra(e)],
   }));
   rows.push(...[...leafRows, ...missingRows.filter((m) => !cas.length || !KUBEADM_CA_NAMES.includes(m.name))].sort((a, b) => localeOrder(a.name, b.name)).map((r) => r.row));
   let out = tabwrite(rows);
