@@ -549,7 +549,7 @@ function mustFollow(fresh: string[]): string {
   return listOf([...new Set(fresh.flatMap((n) => FOLLOWERS[n] ?? []))]);
 }
 
-const SHARED_LABELS: Record<string, string> = { ca: 'cluster CA', 'front-proxy-ca': 'front-proxy CA', 'etcd-ca': 'etcd CA', sa: 'sa.key/sa.pub' };
+export const SHARED_LABELS: Record<string, string> = { ca: 'cluster CA', 'front-proxy-ca': 'front-proxy CA', 'etcd-ca': 'etcd CA', sa: 'sa.key/sa.pub' };
 
 const CONSEQUENCES: Record<string, string> = {
   ca: 'a new cluster CA cuts this node off from every other node, kubeconfig and kubelet',
