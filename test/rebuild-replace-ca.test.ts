@@ -195,3 +195,17 @@ test('rebuild --new-ca ca names the certificates on the node the old CA signed t
   // what it says holds: the new CA does not verify it
   assert.notEqual(sh('openssl', ['verify', '-CAfile', path.join(pki, 'ca.crt'), path.join(pki, 'webhook.crt')]).status, 0);
 });
+
+test('rebuild --new-ca ca,etcd-ca tells the other control-plane nodes one way to follow, the one that works there: `ca import --force` (their CA files differ), then rebuild --force (was: also "kubepki ca import there" without --force, which refuses a node holding the old CA, and "copy etcd/ca.*" by hand)', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const dry = await cli(['rebuild', '--root', root, '--new-ca', 'ca,etcd-ca', '--dry-run', '--now', NOW]);
+  assert.equal(dry.code, 0, dry.err + dry.out);
+  const after = dry.out.slice(dry.out.indexOf('Then, outside this node:'));
+  const imports = after.split('\n').filter((l) => /kubepki ca import/.test(l));
+  assert.equal(imports.length, 2, after);
+  for (const l of imports) assert.match(l, /`kubepki ca import FILE --certificate-key KEY --force` there, then `kubepki rebuild --force` there/);
+  assert.doesNotMatch(after, /copy the shared CA files|copy etcd\/ca\.\*/);
+  // what only a new cluster CA brings still follows: the kubelets, cluster-info
+  assert.match(after, /kubelets on every node hold client certificates from the old CA/);
+  assert.match(after, /the kube-public\/cluster-info ConfigMap still carries the old CA/);
+});

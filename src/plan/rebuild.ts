@@ -437,14 +437,15 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
     if (i.kind !== 'ca' || i.action !== 'replace' || !replaced.has(i.name)) continue;
     followUps.push(`the ${SHARED_LABELS[i.name] ?? i.name} (${i.certPath}) is replaced by one with a new key: the old ${short(i.certPath)} and ${short(i.keyPath)} are in this run's backup (\`kubepki restore\` of this run puts them and every file re-signed here back); ${mustFollow([i.name])} must follow. On the other control-plane nodes bring this CA (\`kubepki ca export\` here, \`kubepki ca import FILE --certificate-key KEY --force\` there, then \`kubepki rebuild --force\` there re-signs what the old one signed): --new-ca there too would make yet another CA`);
   }
+  // (a CA replaced by name has its own line above: `ca import --force` there, as the other nodes hold the old one)
   if (caNew.ca && !caReusesKey('ca')) {
-    followUps.push('the cluster CA is new: every other node still trusts the old one — copy the shared CA files to the other control-plane nodes (`kubepki ca export` here, `kubepki ca import` there) or re-join them');
+    if (!replaced.has('ca')) followUps.push('the cluster CA is new: every other node still trusts the old one — copy the shared CA files to the other control-plane nodes (`kubepki ca export` here, `kubepki ca import` there) or re-join them');
     followUps.push('kubelets on every node hold client certificates from the old CA: re-join workers with the command `kubepki join` prints, or give each one offline credentials made here (`kubepki kubelet credentials --node NAME --out DIR`, then copy DIR to that node)');
     // seed 001: nodes stay NotReady until re-joined, and kube-controller-manager evicts their pods meanwhile
     followUps.push('until every node is re-joined they are NotReady, and kube-controller-manager starts evicting and rescheduling their pods after 5 minutes: on a cluster of more than a few nodes, park it first (`mv /etc/kubernetes/manifests/kube-controller-manager.yaml /etc/kubernetes/`) and put it back once every node is Ready (`mv /etc/kubernetes/kube-controller-manager.yaml /etc/kubernetes/manifests/`)');
     followUps.push('the kube-public/cluster-info ConfigMap still carries the old CA: refresh it (`kubepki join` writes the manifest) before joining nodes');
   }
-  if (caNew['etcd-ca'] && !caReusesKey('etcd-ca') && !s.externalEtcd) {
+  if (caNew['etcd-ca'] && !caReusesKey('etcd-ca') && !s.externalEtcd && !replaced.has('etcd-ca')) {
     followUps.push('the etcd CA is new: other etcd members must get certificates from it (copy etcd/ca.* to the other control-plane nodes) or they cannot talk to this one');
   }
   if (items.some((i) => i.kind === 'kubeconfig' && i.name === 'admin.conf' && i.action !== 'keep')) {
