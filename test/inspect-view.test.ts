@@ -137,6 +137,13 @@ test('names are escaped as RFC 4514 says: a CN holding ", O=x", "+", quotes or a
   assert.deepEqual(splitDn('CN=a\\0Ab#, O=\\# + OU=\\ '), { CN: 'a\nb#', O: '#', OU: ' ' });
 });
 
+test('a metrics label of a value ending in a backslash, in a multi-valued RDN, is the value (was: a space from the " + " separator stuck to it)', () => {
+  const attrs = [{ oid: '2.5.4.3', type: 'CN', value: 'a\\', rdn: 0 }, { oid: '2.5.4.10', type: 'O', value: 'b\\', rdn: 0 }, { oid: '2.5.4.11', type: 'OU', value: 'c ', rdn: 0 }];
+  const dn = nameToString(attrs);
+  assert.equal(dn, 'CN=a\\\\ + O=b\\\\ + OU=c\\ ');
+  assert.deepEqual(splitDn(dn), { CN: 'a\\', O: 'b\\', OU: 'c ' });
+});
+
 /** A copy of a PEM CSR with one byte of its signature flipped (the last byte of the DER is in the signature BIT STRING). */
 function corruptSignature(pem: string): string {
   const der = Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ''), 'base64');

@@ -170,3 +170,46 @@ test('rebuild --new-ca with a name that is not one of the node\'s CAs: one line 
   assert.match(r.err, /ca, front-proxy-ca, etcd-ca/);
   assert.deepEqual(snapshotTree(root), before);
 });
+
+test('rebuild --new-ca ca names the certificates on the node the old CA signed that it does not make (a webhook\'s, one made by hand): after the run no CA here verifies them and renew cannot re-sign them (was: the plan said it re-signed every file the CA signed, and they were left behind unnamed)', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const pki = path.join(root, 'etc/kubernetes/pki');
+  const work = tmp('kubepki-webhook-');
+  // a webhook's serving certificate issued from the cluster CA with openssl, beside kubeadm's
+  const made = sh('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', path.join(pki, 'webhook.key'), '-subj', '/CN=webhook.kube-system.svc', '-out', path.join(work, 'webhook.csr')]);
+  assert.equal(made.status, 0, made.stderr);
+  const signed = sh('openssl', ['x509', '-req', '-in', path.join(work, 'webhook.csr'), '-CA', path.join(pki, 'ca.crt'), '-CAkey', path.join(pki, 'ca.key'), '-set_serial', '77', '-days', '3650', '-out', path.join(pki, 'webhook.crt')]);
+  assert.equal(signed.status, 0, signed.stderr);
+
+  const dry = await cli(['rebuild', '--root', root, '--new-ca', 'ca', '--dry-run', '--now', NOW]);
+  assert.equal(dry.code, 0, dry.err + dry.out);
+  const line = dry.out.split('\n').find((l) => l.includes('/etc/kubernetes/pki/webhook.crt')) ?? '';
+  assert.match(line, /^ {2}- \/etc\/kubernetes\/pki\/webhook\.crt \(CN=webhook\.kube-system\.svc\) was signed by the cluster CA being replaced and is not one rebuild makes: /, dry.out);
+  assert.match(line, /issue it again from the new CA \(\/etc\/kubernetes\/pki\/ca\.crt, \/etc\/kubernetes\/pki\/ca\.key\)/);
+  // what rebuild does re-sign, and the kubelet's older rotated pem (history, replaced by the new -current), are not named
+  assert.doesNotMatch(line, /apiserver|kubelet-client/);
+  // another CA replaced: the webhook is not its business
+  const etcd = await cli(['rebuild', '--root', root, '--new-ca', 'etcd-ca', '--dry-run', '--now', NOW]);
+  assert.equal(etcd.code, 0, etcd.err + etcd.out);
+  assert.doesNotMatch(etcd.out, /webhook/);
+
+  const r = await cli(['rebuild', '--root', root, '--new-ca', 'ca', '--now', NOW]);
+  assert.equal(r.code, 0, r.err + r.out);
+  assert.ok(r.out.includes(line), r.out);
+  // what it says holds: the new CA does not verify it
+  assert.notEqual(sh('openssl', ['verify', '-CAfile', path.join(pki, 'ca.crt'), path.join(pki, 'webhook.crt')]).status, 0);
+});
+
+test('rebuild --new-ca ca,etcd-ca tells the other control-plane nodes one way to follow, the one that works there: `ca import --force` (their CA files differ), then rebuild --force (was: also "kubepki ca import there" without --force, which refuses a node holding the old CA, and "copy etcd/ca.*" by hand)', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const dry = await cli(['rebuild', '--root', root, '--new-ca', 'ca,etcd-ca', '--dry-run', '--now', NOW]);
+  assert.equal(dry.code, 0, dry.err + dry.out);
+  const after = dry.out.slice(dry.out.indexOf('Then, outside this node:'));
+  const imports = after.split('\n').filter((l) => /kubepki ca import/.test(l));
+  assert.equal(imports.length, 2, after);
+  for (const l of imports) assert.match(l, /`kubepki ca import FILE --certificate-key KEY --force` there, then `kubepki rebuild --force` there/);
+  assert.doesNotMatch(after, /copy the shared CA files|copy etcd\/ca\.\*/);
+  // what only a new cluster CA brings still follows: the kubelets, cluster-info
+  assert.match(after, /kubelets on every node hold client certificates from the old CA/);
+  assert.match(after, /the kube-public\/cluster-info ConfigMap still carries the old CA/);
+});

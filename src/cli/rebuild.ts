@@ -126,8 +126,9 @@ ca export there, kubepki ca import here) first, or pass --new-ca. super-admin.co
 on a node that joined or is one of several etcd members (only kubeadm init writes it; --super-admin
 on the node that ran it).
 A CA that is there gets a new key only when named: --new-ca ca (or front-proxy-ca, etcd-ca) backs up
-its ca.crt/ca.key and every file it signed or that embeds it on this node, writes the new CA and those
-files in one transaction, and says what must follow on the other nodes; kubepki restore undoes it.
+its ca.crt/ca.key and every file kubeadm makes on this node that it signed or that embeds it, writes the
+new CA and those files in one transaction, names the other certificates it signed here (to issue again),
+and says what must follow on the other nodes; kubepki restore undoes it.
 
 Examples:
   kubepki rebuild --dry-run                      # what would be made, and from what
@@ -155,7 +156,7 @@ Exit codes:
     .option('--dry-run', 'print the settings (with their sources) and the plan; write nothing')
     .option('--force', 'replace existing files that are in the way (unreadable, not signed by the CA in use, or a certificate lacking a name this node needs); backed up first (under --backup-dir, or <root>/var/lib/kubepki/backups)')
     .addOption(backupDirOption())
-    .option('--new-ca [CAs]', 'make new CAs and a new sa.key even though this node belongs to an existing cluster (another etcd member, a shared endpoint, the CA still in kubeconfigs); every node, kubeconfig, the cluster-info ConfigMap and every ServiceAccount token must then follow. Without it, bring the shared files from a healthy control-plane node (kubepki ca export/import). With CAs (ca, front-proxy-ca, etcd-ca, comma-separated): replace those existing CAs with new keys (a compromised key, --key-type ecdsa-p256) and re-sign everything on this node they signed; the old files go into the run\'s backup, so `kubepki restore` undoes it all')
+    .option('--new-ca [CAs]', 'make new CAs and a new sa.key even though this node belongs to an existing cluster (another etcd member, a shared endpoint, the CA still in kubeconfigs); every node, kubeconfig, the cluster-info ConfigMap and every ServiceAccount token must then follow. Without it, bring the shared files from a healthy control-plane node (kubepki ca export/import). With CAs (ca, front-proxy-ca, etcd-ca, comma-separated): replace those existing CAs with new keys (a compromised key, --key-type ecdsa-p256) and re-sign what kubeadm makes on this node that they signed (the plan names any other certificate they signed here); the old files go into the run\'s backup, so `kubepki restore` undoes it all')
     .option('--etcd-initial-cluster <members>', 'the etcd members for a new etcd.yaml, NAME=https://IP:2380,... as `etcdctl member add` prints them (ETCD_INITIAL_CLUSTER): more than this node writes --initial-cluster-state=existing, as kubeadm join does. Default: the members /var/lib/etcd lists; with no etcd data on a node of a cluster with other members, etcd.yaml is not written and the plan says how to re-add the member')
     .option('--super-admin', 'write super-admin.conf (1.29+) although this node joined or is one of several control-plane nodes: kubeadm makes it only on the node that ran kubeadm init')
     .option('--node-name <name>', 'node name (etcd member name, CN of etcd certs, kubelet identity)')

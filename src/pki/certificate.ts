@@ -401,14 +401,20 @@ export function splitNameString(dn: string): { type: string; value: string }[] {
   const out: { type: string; value: string }[] = [];
   const next = /^\s*[A-Za-z][A-Za-z0-9.-]*=/;
   let part = '';
+  // where the last escape pair of `part` ends: a space before it is value (`\ `), one after it the separator's
+  // (`a\\ + O=b`: the value is `a\`, the space is ` + `'s)
+  let escaped = 0;
   const flush = () => {
+    let end = part.length;
+    while (end > escaped && part[end - 1] === ' ') end--;
     const eq = part.indexOf('=');
-    if (eq > 0) out.push({ type: part.slice(0, eq).trim(), value: unescapeDnValue(part.slice(eq + 1).replace(/^ +/, '').replace(/(?<!\\) +$/, '')) });
+    if (eq > 0) out.push({ type: part.slice(0, eq).trim(), value: unescapeDnValue(part.slice(eq + 1, end).replace(/^ +/, '')) });
     part = '';
+    escaped = 0;
   };
   for (let i = 0; i < dn.length; i++) {
     const ch = dn[i]!;
-    if (ch === '\\' && i + 1 < dn.length) { part += ch + dn[i + 1]; i++; continue; }
+    if (ch === '\\' && i + 1 < dn.length) { part += ch + dn[i + 1]; i++; escaped = part.length; continue; }
     if ((ch === ',' || ch === '+') && next.test(dn.slice(i + 1))) { flush(); continue; }
     part += ch;
   }

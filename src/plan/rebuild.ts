@@ -439,7 +439,7 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
     if (i.kind !== 'ca' || i.action !== 'replace' || !replaced.has(i.name)) continue;
     followUps.push(`the ${SHARED_LABELS[i.name] ?? i.name} (${i.certPath}) is replaced by one with a new key: the old ${short(i.certPath)} and ${short(i.keyPath)} are in this run's backup (\`kubepki restore\` of this run puts them and every file re-signed here back); ${mustFollow([i.name])} must follow. On the other control-plane nodes bring this CA (\`kubepki ca export\` here, \`kubepki ca import FILE --certificate-key KEY --force\` there, then \`kubepki rebuild --force\` there re-signs what the old one signed): --new-ca there too would make yet another CA`);
   }
-  // (a CA replaced with --new-ca NAME has its own line above, which says how to copy it and what the copy re-signs)
+  // (a CA replaced by name has its own line above: `ca import --force` there, as the other nodes hold the old one)
   if (caNew.ca && !caReusesKey('ca')) {
     if (!replaced.has('ca')) followUps.push('the cluster CA is new: every other node still trusts the old one — copy the shared CA files to the other control-plane nodes (`kubepki ca export` here, `kubepki ca import` there) or re-join them');
     followUps.push('kubelets on every node hold client certificates from the old CA: re-join workers with the command `kubepki join` prints, or give each one offline credentials made here (`kubepki kubelet credentials --node NAME --out DIR`, then copy DIR to that node)');
@@ -556,7 +556,7 @@ function mustFollow(fresh: string[]): string {
   return listOf([...new Set(fresh.flatMap((n) => FOLLOWERS[n] ?? []))]);
 }
 
-const SHARED_LABELS: Record<string, string> = { ca: 'cluster CA', 'front-proxy-ca': 'front-proxy CA', 'etcd-ca': 'etcd CA', sa: 'sa.key/sa.pub' };
+export const SHARED_LABELS: Record<string, string> = { ca: 'cluster CA', 'front-proxy-ca': 'front-proxy CA', 'etcd-ca': 'etcd CA', sa: 'sa.key/sa.pub' };
 
 const CONSEQUENCES: Record<string, string> = {
   ca: 'a new cluster CA cuts this node off from every other node, kubeconfig and kubelet',

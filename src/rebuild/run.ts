@@ -6,7 +6,7 @@ import type { NodeFs } from '../fs/node-fs.js';
 import { UserError, errorMessage } from '../errors.js';
 import { Certificate } from '../pki/certificate.js';
 import { parsePemBlocks } from '../pki/pem.js';
-import { planRebuild, type RebuildPlan } from '../plan/rebuild.js';
+import { planRebuild, SHARED_LABELS, type RebuildPlan } from '../plan/rebuild.js';
 import { gatherSettings, KUBELET_CLIENT_CURRENT, type Gathered } from './infer.js';
 import { readExisting } from './existing.js';
 import { readClusterEvidence } from './evidence.js';
@@ -16,6 +16,7 @@ import type { SettingsSource } from './settings.js';
 import type { generateKey } from '../pki/keygen.js';
 import type { NodeLock } from '../apply/transaction.js';
 import { readInventory } from '../inventory/read.js';
+import type { Inventory } from '../inventory/types.js';
 import { restartsForFiles } from '../plan/renew.js';
 import type { PlanRestart } from '../plan/types.js';
 import { readNodeEtcdCluster } from './etcd-members.js';
@@ -66,7 +67,15 @@ export async function rebuild(o: RebuildOptions): Promise<RebuildResult> {
   if (plan.refusal) throw new UserError(plan.refusal.message, plan.refusal.hint);
   plan.warnings.unshift(...gathered.warnings);
   addKubeletFollowUp(o.fs, plan, gathered);
-  addRestartFollowUp(o.fs, o.now, plan);
+  // (the node as it is before the run, read once if a follow-up needs it)
+  let read: { inv: Inventory } | { error: unknown } | undefined;
+  const nodeInventory = (): Inventory => {
+    if (!read) try { read = { inv: readInventory({ fs: o.fs, now: o.now }) }; } catch (error) { read = { error }; }
+    if ('error' in read) throw read.error;
+    return read.inv;
+  };
+  addLeftBehindFollowUp(nodeInventory, plan, o.replaceCas ?? []);
+  addRestartFollowUp(o.fs, plan, nodeInventory);
   if (o.dryRun) return { gathered, plan };
   if (plan.errors.length > 0) {
     throw new UserError(
@@ -94,6 +103,31 @@ function addKubeletFollowUp(fs: NodeFs, plan: RebuildPlan, g: Gathered): void {
   } catch { /* no kubelet client cert: nothing to follow */ }
 }
 
+/**
+ * `--new-ca NAME` re-signs what kubeadm makes; a certificate on the node that the old CA signed and rebuild does
+ * not make (a webhook's, one issued by hand) is left as it is: after the run no CA here verifies it, and `renew`
+ * cannot re-sign it (its CA is gone). The plan names each one, before anything is written. (The kubelet's own
+ * rotated client pems are left out: the one in use is replaced with kubelet.conf, the others are its history.)
+ */
+function addLeftBehindFollowUp(nodeInventory: () => Inventory, plan: RebuildPlan, replaceCas: string[]): void {
+  if (replaceCas.length === 0) return;
+  let inv: Inventory;
+  try { inv = nodeInventory(); } catch { return; } // (the restart follow-up says the node could not be read)
+  const written = new Set(plannedFiles(plan));
+  for (const name of replaceCas) {
+    const item = plan.items.find((i) => i.kind === 'ca' && i.name === name && i.action === 'replace');
+    if (item?.kind !== 'ca') continue;
+    const old = inv.certificates.find((c) => c.isCA && c.location.kind !== 'kubeconfig' && c.location.file === item.certPath && c.location.index === 0);
+    if (!old) continue;
+    for (const c of inv.certificates) {
+      if (c.signedBy !== old.id || c.id === old.id || c.name === 'kubelet-client') continue;
+      if (written.has(c.location.file) || (c.location.via !== undefined && written.has(c.location.via))) continue;
+      const where = c.location.kind === 'kubeconfig' ? `${c.location.file} (user ${c.location.kubeconfig?.name ?? '?'})` : c.location.file;
+      plan.followUps.push(`${where} (${c.subject}) was signed by the ${SHARED_LABELS[name] ?? name} being replaced and is not one rebuild makes: after this run no CA on this node verifies it and \`kubepki renew\` cannot re-sign it; issue it again from the new CA (${item.certPath}, ${item.keyPath}), or undo the run with \`kubepki restore\``);
+    }
+  }
+}
+
 /** The files a plan writes (a reused key file is not rewritten). */
 function plannedFiles(plan: RebuildPlan): string[] {
   return plan.items.filter((i) => i.action !== 'keep').flatMap((i) => {
@@ -113,13 +147,13 @@ function plannedFiles(plan: RebuildPlan): string[] {
  * them (the kubelet starts it from the new manifest). Restarting the kubelet alone is not enough: it leaves
  * the running static pods' containers, which keep the old certificate in memory (seed 002).
  */
-function addRestartFollowUp(fs: NodeFs, now: Date, plan: RebuildPlan): void {
+function addRestartFollowUp(fs: NodeFs, plan: RebuildPlan, nodeInventory: () => Inventory): void {
   const files = plannedFiles(plan);
   if (files.length === 0) return;
   const created = plan.items.flatMap((i) => (i.kind === 'manifest' && i.action === 'create' ? [i.manifest] : []));
   let restarts: PlanRestart[];
   try {
-    restarts = restartsForFiles(readInventory({ fs, now }), files, () => readNodeEtcdCluster(fs));
+    restarts = restartsForFiles(nodeInventory(), files, () => readNodeEtcdCluster(fs));
   } catch (e) {
     plan.followUps.push(`could not work out which running components read the files written (${errorMessage(e)}): restart every one that reads them — a static pod by moving its manifest out of /etc/kubernetes/manifests and back (restarting the kubelet does not restart the static pods' containers), the kubelet with \`systemctl restart kubelet\``);
     return;
