@@ -62,7 +62,7 @@ export function nextStep(inv: Omit<Inventory, 'next'>): string {
   }
   if (s.expired + s.warning > 0) {
     const renew = renewCommand(inv, rootFlag);
-    return agentOnly(inv) ?? serverOnly(inv) ?? casTooShort(inv, rootFlag) ?? notARenewal(inv, rootFlag) ?? elsewhereOnly(inv, renew) ?? timerOnly(inv, renew) ?? `${renew} --dry-run, then without --dry-run (backup first); restart what it lists`;
+    return agentOnly(inv) ?? serverOnly(inv) ?? casTooShort(inv, rootFlag) ?? notARenewal(inv, rootFlag) ?? kubeletClientOnly(inv, rootFlag) ?? elsewhereOnly(inv, renew) ?? timerOnly(inv, renew) ?? `${renew} --dry-run, then without --dry-run (backup first); restart what it lists`;
   }
   if (s.notYetValid > 0) {
     const early = inv.certificates.filter((c) => c.status === 'not-yet-valid');
@@ -186,6 +186,18 @@ function serverOnly(inv: Omit<Inventory, 'next'>): string | undefined {
   const advice = rancherReissueAdvice(inv, 'server');
   const due = dueOf(inv);
   return due.length > 0 && due.every((c) => advice(c)) ? advice(due[0]!) : undefined;
+}
+
+/**
+ * A worker whose only certificate due is the kubelet's expired client certificate, its CA's key elsewhere: the
+ * kubelet cannot renew it itself any more, and renewing "where that CA is" would renew that node's own kubelet,
+ * not this one's: what gives this kubelet a new one, as the finding and renew say it.
+ */
+function kubeletClientOnly(inv: Omit<Inventory, 'next'>, rootFlag: string): string | undefined {
+  const due = dueOf(inv);
+  const signs = signedHere(inv);
+  if (due.length === 0 || !due.every((c) => c.name === 'kubelet-client' && c.status === 'expired' && !signs(c))) return undefined;
+  return `kubelet-client has expired and its CA's key is not on this node: ${kubeletClientFix(inv, rootFlag)}`;
 }
 
 /**
