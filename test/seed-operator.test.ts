@@ -41,3 +41,38 @@ test('a worker back after a year, its kubelet client certificate expired and the
   const v = sh('openssl', ['verify', '-CAfile', path.join(worker, 'etc/kubernetes/pki/ca.crt'), path.join(worker, dated)]);
   assert.equal(v.status, 0, v.stderr + v.stdout);
 });
+
+test('renew run twice, then the first one restored: restore said the files were changed "by something else" and that "the kubelet rotated its pair since", when the second renew did it; it now names that run, and how to undo only it, which works', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const now = '2026-11-23T00:00:00Z';
+  const backups: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    const r = await cli(['renew', 'all', '--root', root, '--now', now]);
+    assert.equal(r.code, 0, r.out + r.err);
+    backups.push(/^Backup: \S+\/(\S+) /m.exec(r.out)![1]!);
+  }
+  const [first, second] = backups as [string, string];
+  assert.notEqual(first, second);
+  const dry = await cli(['restore', first, '--root', root, '--now', now, '--dry-run']);
+  assert.equal(dry.code, 0, dry.out + dry.err);
+  assert.doesNotMatch(dry.out, /by something else|the kubelet rotated its pair since/, dry.out);
+  assert.match(dry.out, /^Changed since that run \(by later kubepki runs\); restoring puts the state from before the run back over it:$/m);
+  assert.match(dry.out, new RegExp(`^ {2}/var/lib/kubelet/pki/kubelet-client-current\\.pem: the run left a link to /var/lib/kubelet/pki/kubelet-client-2026-11-23-00-00-00\\.pem, now a link to /var/lib/kubelet/pki/kubelet-client-2026-11-23-00-00-00-1\\.pem \\(by the later renew ${second}\\)$`, 'm'));
+  assert.match(dry.out, new RegExp(`^ {2}/etc/kubernetes/pki/apiserver\\.crt: the run left what it wrote, now other content \\(by the later renew ${second}\\)$`, 'm'));
+  const undo = new RegExp(`^To undo only the latest run instead \\(renew ${second}\\): kubepki (restore .*)$`, 'm').exec(dry.out)?.[1];
+  assert.ok(undo, dry.out);
+  // the command as printed (its --root is the tree's)
+  const argv = undo.split(' ');
+  assert.deepEqual(argv, ['restore', second, '--root', root]);
+  const r2 = await cli([...argv, '--now', now]);
+  assert.equal(r2.code, 0, r2.out + r2.err);
+  // what the first run left is back: restoring it now changes nothing made since
+  const again = await cli(['restore', first, '--root', root, '--now', now, '--dry-run']);
+  assert.doesNotMatch(again.out, /Changed since/, again.out);
+  // a change kubepki did not make is still "something else" (the kubelet's own rotation, as before)
+  fs.appendFileSync(path.join(root, 'etc/kubernetes/pki/apiserver.crt'), '\n');
+  const other = await cli(['restore', first, '--root', root, '--now', now, '--dry-run']);
+  assert.match(other.out, /^Changed since that run \(by something else\);/m);
+  assert.match(other.out, /^ {2}\/etc\/kubernetes\/pki\/apiserver\.crt: the run left what it wrote, now other content$/m);
+  assert.doesNotMatch(other.out, /To undo only the latest/);
+});
