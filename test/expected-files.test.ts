@@ -69,7 +69,7 @@ test('renew all says what it cannot renew because it is not there to renew, and 
   assert.equal(r.code, 1, r.err + r.out);
   const notRenewed = r.out.slice(r.out.indexOf('Not renewed:'));
   for (const name of BROKEN) assert.match(notRenewed, new RegExp(`^  ${name.replace('.', '\\.')}: .*/etc/kubernetes/\\S+.*(; restore it from a backup.*|\\(see above\\))$`, 'm'), name);
-  assert.equal(notRenewed.split('or move it aside and re-create it with `kubepki rebuild`').length, 2, 'the advice once');
+  assert.equal(notRenewed.split(`or move it aside and re-create it with \`kubepki rebuild --root ${root}\``).length, 2, 'the advice once, for this tree');
   assert.deepEqual(snapshotTree(root), before, 'a dry run writes nothing');
 
   const one = await cli(['renew', 'apiserver', '--root', root, '--now', NOW]);

@@ -76,3 +76,41 @@ test('renew run twice, then the first one restored: restore said the files were 
   assert.match(other.out, /^ {2}\/etc\/kubernetes\/pki\/apiserver\.crt: the run left what it wrote, now other content$/m);
   assert.doesNotMatch(other.out, /To undo only the latest/);
 });
+
+test('admin.conf deleted on a node whose certificates expired, the tree checked under --root: renew said to re-create it with `kubepki rebuild` and rebuild then said `kubepki renew all`, both without --root, which act on the host\'s own / instead of the tree; each now carries the tree\'s --root, and followed as printed they leave the tree healthy', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const now = '2026-11-23T00:00:00Z';
+  fs.rmSync(path.join(root, 'etc/kubernetes/admin.conf'));
+  const check = await cli(['check', '--root', root, '--now', now]);
+  assert.match(check.out, /ERROR +missing-file +admin\.conf: \/etc\/kubernetes\/admin\.conf is missing/);
+  // what each command prints between backticks, run as printed
+  const printed = (out: string, re: RegExp) => { const m = re.exec(out); assert.ok(m, out); return m[1]!.split(' ').slice(1); };
+  const renew = await cli(['renew', 'all', '--root', root, '--now', now]);
+  assert.equal(renew.code, 1, renew.out + renew.err);
+  assert.ok(renew.out.includes(`  admin.conf: /etc/kubernetes/admin.conf is missing; restore it from a backup (\`kubepki backups --root ${root}\`) or re-create it with \`kubepki rebuild --root ${root}\`\n`), renew.out);
+  const rebuildArgv = printed(renew.out, /re-create it with `(kubepki rebuild[^`]*)`/);
+  assert.deepEqual(rebuildArgv, ['rebuild', '--root', root]);
+  const backups = await cli([...printed(renew.out, /restore it from a backup \(`(kubepki backups[^`]*)`\)/)]);
+  assert.match(backups.out, /^2026-11-23T00-00-00Z +renew +complete/m);
+  // rebuild before renew (an operator who reads the first advice first): it re-creates admin.conf and says what renews the rest
+  const tree2 = copyFixture('kubeadm-1.26-expired');
+  fs.rmSync(path.join(tree2, 'etc/kubernetes/admin.conf'));
+  const rb = await cli(['rebuild', '--root', tree2, '--now', now]);
+  assert.equal(rb.code, 1, rb.out + rb.err);
+  const renewArgv = printed(rb.out, /^Warning: .*: run `(kubepki renew all[^`]*)`$/m);
+  assert.deepEqual(renewArgv, ['renew', 'all', '--root', tree2]);
+  assert.equal((await cli([...renewArgv, '--now', now])).code, 0);
+  // and the first tree, rebuilt as renew said
+  assert.equal((await cli([...rebuildArgv, '--now', now])).code, 0);
+  for (const t of [root, tree2]) {
+    const after = await cli(['check', '--root', t, '--now', now]);
+    assert.equal(after.code, 0, after.out);
+    assert.match(after.out, /^admin\.conf +.* ok +kubeadm +\/etc\/kubernetes\/admin\.conf \(user kubernetes-admin\)$/m);
+    // kubectl reads the re-created admin.conf, and openssl verifies its certificate with the node's CA
+    const cert = sh('kubectl', ['config', 'view', '--raw', '--kubeconfig', path.join(t, 'etc/kubernetes/admin.conf'), '-o', 'jsonpath={.users[0].user.client-certificate-data}']);
+    assert.equal(cert.status, 0, cert.stderr);
+    const pem = Buffer.from(cert.stdout, 'base64').toString();
+    const v = sh('openssl', ['verify', '-CAfile', path.join(t, 'etc/kubernetes/pki/ca.crt')], pem);
+    assert.equal(v.status, 0, v.stderr + v.stdout);
+  }
+});

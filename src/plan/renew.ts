@@ -14,6 +14,7 @@ import { NAME_CONSTRAINTS_OID, parseNameConstraints, constraintViolation, violat
 import { Certificate, GO_CURVES } from '../pki/certificate.js';
 import { parsePemBlocks } from '../pki/pem.js';
 import { UserError } from '../errors.js';
+import { shellArg } from '../apply/state.js';
 import { keyModeChange } from '../fs/key-mode.js';
 import { KUBEADM_PROFILES, KUBELET_PKI_DIR } from '../profiles/kubeadm.js';
 import { rancherReissueAdvice, rancherReissues, rancherUnit } from '../layouts/detect.js';
@@ -130,12 +131,18 @@ function missingText(m: MissingEntry): string {
   return m.state === 'unreadable' ? m.reason : `${m.file} is missing`;
 }
 
+/** ` --root R` for the commands renew's advice gives about a tree (without it they would act on the host's /). */
+function rootFlagOf(inv: Inventory): string {
+  return inv.root && inv.root !== '/' ? ` --root ${shellArg(inv.root)}` : '';
+}
+
 function missingAdvice(m: MissingEntry, inv: Inventory): string {
   // (rebuild keeps no kubelet.conf whose client certificate is gone: the kubelet's own command makes one)
   if (m.name === 'kubelet-client') return kubeletClientFix(inv, '');
+  const r = rootFlagOf(inv);
   return m.state === 'unreadable'
-    ? 'restore it from a backup (`kubepki backups`), or move it aside and re-create it with `kubepki rebuild`'
-    : 'restore it from a backup (`kubepki backups`) or re-create it with `kubepki rebuild`';
+    ? `restore it from a backup (\`kubepki backups${r}\`), or move it aside and re-create it with \`kubepki rebuild${r}\``
+    : `restore it from a backup (\`kubepki backups${r}\`) or re-create it with \`kubepki rebuild${r}\``;
 }
 
 export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
@@ -168,7 +175,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       const gone = hits.length === 0 ? inv.missing.find((m) => m.name === t) : undefined;
       if (gone) {
         throw new UserError(`failed to renew ${t}: ${missingText(gone)}`, isKubeadmCa(t)
-          ? `${RESTORE_CA_ADVICE}`
+          ? restoreCaAdvice(inv)
           : `${missingAdvice(gone, inv)}; renew renews what is there`);
       }
       // the kubelet's link to a dated file that is gone (check's finding says so): what makes the kubelet a new
@@ -241,7 +248,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       const isCa = isKubeadmCa(m.name);
       if (isCa) explainedGone.add(m.name);
       // each piece of advice once (a node that lost its PKI has a dozen of these lines)
-      const advice = isCa ? RESTORE_CA_ADVICE : missingAdvice(m, inv);
+      const advice = isCa ? restoreCaAdvice(inv) : missingAdvice(m, inv);
       const said = advised.has(advice);
       advised.add(advice);
       results.push({ id: m.file, name: m.name, outcome: 'missing', message: `${missingText(m)}${said ? ` (${isCa ? 'restore it as the CA above' : 'see above'})` : `; ${advice}`}` });
@@ -312,7 +319,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
         id: c.id, name: c.name, outcome: 'ca-missing',
         message: (gone.other
           ? `can't renew ${c.location.file}: the CA ${gone.name} that signed it is on this node only as the copy in ${gone.copy}, without its key; ${gone.other} is another CA of that name (another key: re-created?)`
-          : `can't renew ${c.location.file}: the CA ${gone.name} is not on this node (its files are missing${gone.file ? `: ${gone.file}` : ''})`) + (first ? `: ${RESTORE_CA_ADVICE}` : '; see above'),
+          : `can't renew ${c.location.file}: the CA ${gone.name} is not on this node (its files are missing${gone.file ? `: ${gone.file}` : ''})`) + (first ? `: ${restoreCaAdvice(inv)}` : '; see above'),
       });
       continue;
     } else if (!signerEntry && (kind0 === 'kubelet-client' || isKubeletConf(c))) {
@@ -672,7 +679,10 @@ function manifestAdvice(c: CertEntry, inv: Inventory): string {
   return `${file} is a manifest of ${c.location.manifest}: kubepki rewrites certificate files, not Kubernetes objects; renew the certificate where it is issued, put it in the object's data and apply it (kubectl apply -f ${file})`;
 }
 
-const RESTORE_CA_ADVICE = 'restore it from a backup (`kubepki backups`, `kubepki restore NAME`), copy it from another control-plane node (`kubepki ca export --out F` there, `kubepki ca import F --certificate-key KEY` here) or re-create the control plane with `kubepki rebuild`';
+function restoreCaAdvice(inv: Inventory): string {
+  const r = rootFlagOf(inv);
+  return `restore it from a backup (\`kubepki backups${r}\`, \`kubepki restore NAME${r}\`), copy it from another control-plane node (\`kubepki ca export --out F\` there, \`kubepki ca import F --certificate-key KEY${r}\` here) or re-create the control plane with \`kubepki rebuild${r}\``;
+}
 
 /** What to do about a kubelet client certificate whose CA key is not on this node (a worker). */
 function kubeletAdvice(c: CertEntry, inv: Inventory, nowMs: number): string {
