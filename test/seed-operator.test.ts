@@ -114,3 +114,25 @@ test('admin.conf deleted on a node whose certificates expired, the tree checked 
     assert.equal(v.status, 0, v.stderr + v.stdout);
   }
 });
+
+test('a control-plane node whose clock went back years (a dead RTC battery): every certificate, the CAs too, was "not yet valid" and Next said "or re-issue with a margin: kubepki renew all --backdate 1h", which re-signs the CAs to end years early and every leaf to end before the real date; it now says the clock is wrong and not to renew until it is set', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const back = await cli(['check', '--root', root, '--now', '2020-01-01T00:00:00Z']);
+  assert.equal(back.code, 2, back.out);
+  assert.match(back.out, /^16 certificates: 0 ok, 0 warning, 0 expired, 16 not yet valid/m);
+  const next = nextOf(back.out);
+  assert.doesNotMatch(next, /kubepki renew|re-issue/, next);
+  assert.equal(next, `this node's clock (2020-01-01T00:00:00Z) is before ca was made (2026-11-22T21:36:03Z): the clock is wrong, not the certificates: set it (timedatectl; is NTP synchronised?), then kubepki check --root ${root} again; do not renew before that (certificates made on this clock would start and end years too early: expired, CAs shortened, once the clock is right)`);
+  // what the old advice did: with this clock the CAs come out ending in 2029 instead of 2036
+  const dry = await cli(['renew', 'all', '--root', root, '--now', '2020-01-01T00:00:00Z', '--backdate', '1h', '--dry-run']);
+  assert.match(dry.out, /notAfter 2036-11-19 → 2029-12-29/);
+  // the clock set right: the same command, as printed, finds the node healthy
+  const argv = /then (kubepki check [^;]*) again/.exec(next)![1]!.split(' ').slice(1);
+  const fixed = await cli([...argv, '--now', '2026-11-23T00:00:00Z']);
+  assert.equal(fixed.code, 0, fixed.out);
+  // a leaf issued on a machine whose clock ran ahead (seed 000's "not yet valid elsewhere"), the CAs fine: re-issuing here is the fix
+  const ahead = copyFixture('kubeadm-1.26');
+  assert.equal((await cli(['renew', 'apiserver', '--root', ahead, '--now', '2026-11-25T00:00:00Z'])).code, 0);
+  const skew = await cli(['check', '--root', ahead, '--now', '2026-11-23T00:00:00Z']);
+  assert.match(nextOf(skew.out), /^apiserver starts after this node's clock: check the clock \(timedatectl; is NTP synchronised\?\), or re-issue with a margin: kubepki renew apiserver --root \S+ --backdate 1h$/);
+});

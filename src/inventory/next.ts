@@ -66,6 +66,13 @@ export function nextStep(inv: Omit<Inventory, 'next'>): string {
   }
   if (s.notYetValid > 0) {
     const early = inv.certificates.filter((c) => c.status === 'not-yet-valid');
+    // a CA of the cluster (not the throwaway CA bundled behind the kubelet's self-signed kubelet.crt) that starts
+    // after this clock: the clock is behind, not the certificates. Nothing signed by it verifies here until then,
+    // and re-issuing with this clock would give the CAs and leaves an end that has passed once the clock is right
+    const ca = early.filter((c) => c.isCA && c.location.index === 0).sort((a, b) => Date.parse(a.notBefore) - Date.parse(b.notBefore))[0];
+    if (ca) {
+      return `this node's clock (${inv.now.slice(0, 19)}Z) is before ${ca.name} was made (${ca.notBefore.slice(0, 19)}Z): the clock is wrong, not the certificates: set it (timedatectl; is NTP synchronised?), then kubepki check${rootFlag} again; do not renew before that (certificates made on this clock would start and end years too early: expired, CAs shortened, once the clock is right)`;
+    }
     const names = early.map((c) => c.name);
     const head = `${names.slice(0, 3).join(', ')}${names.length > 3 ? ` and ${names.length - 3} more` : ''} ${names.length > 1 ? 'start' : 'starts'} after this node's clock: check the clock (timedatectl; is NTP synchronised?)`;
     // re-issuing with a margin is for what renew can sign here: not a kubeconfig's copy of a CA, nor what a CA elsewhere signed
