@@ -115,7 +115,7 @@ test('admin.conf deleted on a node whose certificates expired, the tree checked 
   }
 });
 
-test('a control-plane node whose clock went back years (a dead RTC battery): every certificate, the CAs too, was "not yet valid" and Next said "or re-issue with a margin: kubepki renew all --backdate 1h", which re-signs the CAs to end years early and every leaf to end before the real date; it now says the clock is wrong and not to renew until it is set', async () => {
+test('a control-plane node whose clock went back years (a dead RTC battery): every certificate, the CAs too, was "not yet valid" and Next said "or re-issue with a margin: kubepki renew all --backdate 1h", which re-signs the CAs to end years early and every leaf to end before the real date; it now says the clock is wrong and not to renew until it is set; renew run on that clock warned of nothing, and now says so too', async () => {
   const root = copyFixture('kubeadm-1.26');
   const back = await cli(['check', '--root', root, '--now', '2020-01-01T00:00:00Z']);
   assert.equal(back.code, 2, back.out);
@@ -126,6 +126,8 @@ test('a control-plane node whose clock went back years (a dead RTC battery): eve
   // what the old advice did: with this clock the CAs come out ending in 2029 instead of 2036
   const dry = await cli(['renew', 'all', '--root', root, '--now', '2020-01-01T00:00:00Z', '--backdate', '1h', '--dry-run']);
   assert.match(dry.out, /notAfter 2036-11-19 → 2029-12-29/);
+  // and renew itself, run on that clock (its own or by hand), says so before anything is written
+  assert.match(dry.out, /^Warnings:\n {2}the clock \(2020-01-01T00:00:00Z\) is before ca was made \(2026-11-22T21:36:03Z\): if this clock is wrong, set it first \(timedatectl; is NTP synchronised\?\) and renew then; what is renewed now ends counted from this clock, too early once it is right$/m);
   // the clock set right: the same command, as printed, finds the node healthy
   const argv = /then (kubepki check [^;]*) again/.exec(next)![1]!.split(' ').slice(1);
   const fixed = await cli([...argv, '--now', '2026-11-23T00:00:00Z']);
@@ -134,5 +136,6 @@ test('a control-plane node whose clock went back years (a dead RTC battery): eve
   const ahead = copyFixture('kubeadm-1.26');
   assert.equal((await cli(['renew', 'apiserver', '--root', ahead, '--now', '2026-11-25T00:00:00Z'])).code, 0);
   const skew = await cli(['check', '--root', ahead, '--now', '2026-11-23T00:00:00Z']);
+  assert.doesNotMatch((await cli(['renew', 'apiserver', '--root', ahead, '--now', '2026-11-23T00:00:00Z', '--dry-run'])).out, /is before .* was made/);
   assert.match(nextOf(skew.out), /^apiserver starts after this node's clock: check the clock \(timedatectl; is NTP synchronised\?\), or re-issue with a margin: kubepki renew apiserver --root \S+ --backdate 1h$/);
 });
