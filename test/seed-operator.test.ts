@@ -139,3 +139,30 @@ test('a control-plane node whose clock went back years (a dead RTC battery): eve
   assert.doesNotMatch((await cli(['renew', 'apiserver', '--root', ahead, '--now', '2026-11-23T00:00:00Z', '--dry-run'])).out, /is before .* was made/);
   assert.match(nextOf(skew.out), /^apiserver starts after this node's clock: check the clock \(timedatectl; is NTP synchronised\?\), or re-issue with a margin: kubepki renew apiserver --root \S+ --backdate 1h$/);
 });
+
+test('seed 001\'s worker after the control plane was rebuilt with a new cluster CA (its new ca.crt copied over): the kubelet\'s client certificate from the old CA was an unknown-signer ERROR saying only "re-issue it from the current CA", with no command, on a node without the CA key; it now gives the kubelet\'s fix, and that fix, run on the control-plane node, clears every ERROR', async () => {
+  const now = '2026-11-23T00:00:00Z';
+  // the control-plane node, rebuilt with a new cluster CA
+  const cp = copyFixture('kubeadm-1.26');
+  const rb = await cli(['rebuild', '--root', cp, '--new-ca', 'ca', '--now', now]);
+  assert.equal(rb.code, 0, rb.out + rb.err);
+  // the worker: its kubelet's files from before, and the new ca.crt
+  const worker = copyFixture('kubeadm-1.26');
+  for (const f of ['admin.conf', 'controller-manager.conf', 'scheduler.conf', 'kubeadm-config.yaml', 'manifests', 'pki']) fs.rmSync(path.join(worker, 'etc/kubernetes', f), { recursive: true });
+  fs.mkdirSync(path.join(worker, 'etc/kubernetes/pki'));
+  fs.copyFileSync(path.join(cp, 'etc/kubernetes/pki/ca.crt'), path.join(worker, 'etc/kubernetes/pki/ca.crt'));
+  const before = await cli(['check', '--root', worker, '--now', now]);
+  assert.equal(before.code, 2, before.out);
+  const finding = /ERROR +unknown-signer +kubelet-client: .* — (re-issue it from the current CA.*)$/m.exec(before.out)?.[1];
+  assert.equal(finding, 're-issue it from the current CA, with a kubelet.conf that trusts it: on a control-plane node run kubepki kubelet credentials --node cp-1 --out DIR and copy DIR to this node, then systemctl restart kubelet; or rejoin with a bootstrap token: kubepki kubelet credentials --node cp-1 --bootstrap', before.out);
+  // the fix as printed, DIR a directory, run on the control-plane node, then copied with tar
+  const out = path.join(tmp(), 'for-worker');
+  const argv = /run (kubepki kubelet credentials --node cp-1 --out DIR) and copy/.exec(finding)![1]!.replace('DIR', out).split(' ').slice(1);
+  const made = await cli([...argv, '--root', cp, '--now', now]);
+  assert.equal(made.code, 0, made.err);
+  const tar = sh('sh', ['-c', `tar -C '${out}' -cf - etc var | tar -C '${worker}' --no-overwrite-dir -xpf -`]);
+  assert.equal(tar.status, 0, tar.stderr);
+  const after = await cli(['check', '--root', worker, '--now', now]);
+  assert.equal(after.code, 0, after.out);
+  assert.doesNotMatch(after.out, /ERROR/);
+});

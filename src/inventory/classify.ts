@@ -157,13 +157,18 @@ export function classify(input: ClassifyInput): void {
     if (r.keyMismatch || e.privateKey.matches === false) {
       add(e, { code: 'key-mismatch', severity: 'error', message: `${e.name}: private key ${e.privateKey.location?.file ?? ''} does not match the certificate's public key` });
     }
+    // the kubelet's rotated client certificate from a CA since re-created (seed 001): the API server refuses it and
+    // the kubelet cannot ask for another with it; what gives it one from the current CA (and kubelet.conf that CA)
+    const reissue = isKubeletRotated(e)
+      ? `re-issue it from the current CA, with a kubelet.conf that trusts it: ${kubeletClientFix({ certificates: input.certificates, kubeconfigs: input.kubeconfigs, nodeName: input.hints.nodeName }, '')}`
+      : 're-issue it from the current CA';
     if (r.signer && r.sameSubjectNoSig) {
-      add(e, { code: 'unknown-signer', severity: 'error', message: `${e.name}: only the old CA copy in ${r.signer.location.file} verifies it; the CA file of that name on this node has another key (a CA was re-created?) — re-issue it from the current CA` });
+      add(e, { code: 'unknown-signer', severity: 'error', message: `${e.name}: only the old CA copy in ${r.signer.location.file} verifies it; the CA file of that name on this node has another key (a CA was re-created?) — ${reissue}` });
     } else if (!r.signer && !e.selfSigned) {
       if (r.notCaSigner) {
         add(e, { code: 'signer-not-ca', severity: 'error', message: `${e.name}: signed by ${r.notCaSigner.name} (${r.notCaSigner.location.file}), which is not a CA (${r.notCaSigner.isCA ? 'CA:TRUE' : 'no CA:TRUE in its basicConstraints'}); Go refuses the chain ("x509: certificate signed by unknown authority … parent certificate cannot sign this kind of certificate") — re-issue it from the real CA` });
       } else if (r.sameSubjectNoSig) {
-        add(e, { code: 'unknown-signer', severity: 'error', message: `${e.name}: issued by "${e.issuer}", but no CA of that name on this node verifies its signature (a CA was re-created?) — re-issue it from the current CA` });
+        add(e, { code: 'unknown-signer', severity: 'error', message: `${e.name}: issued by "${e.issuer}", but no CA of that name on this node verifies its signature (a CA was re-created?) — ${reissue}` });
       } else {
         add(e, { code: 'unknown-signer', severity: 'info', message: `${e.name}: its issuer "${e.issuer}" is not on this node; the chain cannot be checked here` });
       }
