@@ -628,7 +628,7 @@ test('rebuild --force replacing only etcd/server.crt (or apiserver.crt lacking a
     assert.doesNotMatch(r.out, /restart the kubelet \(`systemctl restart kubelet`\) so it starts the static pods/, r.out);
     const got = rebuildRestarts(r.out);
     assert.deepEqual([...got.keys()], [component], r.out);
-    assert.match(got.get(component)!, new RegExp(`^mv /etc/kubernetes/manifests/${component}\\.yaml /etc/kubernetes/${component}\\.yaml\\.kubepki-parked && .*crictl ps --name ${component} -q.* && mv /etc/kubernetes/${component}\\.yaml\\.kubepki-parked /etc/kubernetes/manifests/${component}\\.yaml$`));
+    assert.match(got.get(component)!, new RegExp(`^mv /etc/kubernetes/manifests/${component}\\.yaml /etc/kubernetes/${component}\\.yaml\\.kubepki-parked && .*crictl ps --name '\\^${component}\\$' -q.*; mv /etc/kubernetes/${component}\\.yaml\\.kubepki-parked /etc/kubernetes/manifests/${component}\\.yaml; }$`));
     assert.match(r.out, new RegExp(`^ {6}${component} \\(reads /etc/kubernetes/pki/${file.replace('.', '\\.')}[,)]`, 'm'));
     // renew of the same file on an untouched copy gives the same advice
     const renewed = await cli('renew', '--file', `/etc/kubernetes/pki/${file}`, '--root', copyFixture(), '--now', NOW, '--dry-run');

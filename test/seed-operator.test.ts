@@ -166,3 +166,38 @@ test('seed 001\'s worker after the control plane was rebuilt with a new cluster 
   assert.equal(after.code, 0, after.out);
   assert.doesNotMatch(after.out, /ERROR/);
 });
+
+test('seed 002\'s restart, pasted on the node: renew printed "mv etcd.yaml … && (wait until `crictl ps --name etcd -q` is empty, ≥20s) && mv … back", which sh runs as the `wait` builtin: it fails, and the manifest stays parked, etcd and kube-apiserver down; the printed command now runs as is in sh and bash, with crictl or without, and always puts the manifest back', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const now = '2026-11-23T00:00:00Z';
+  const r = await cli(['renew', 'all', '--root', root, '--now', now]);
+  assert.equal(r.code, 0, r.out + r.err);
+  const printed = new Map([...r.out.matchAll(/^ {2}(etcd|kube-apiserver|kube-controller-manager|kube-scheduler): (mv .*)$/gm)].map((m) => [m[1]!, m[2]!]));
+  assert.deepEqual([...printed.keys()].sort(), ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler']);
+  // fake crictl (lists a container for its first two calls, as the kubelet stops it) and sleep (instant), logging calls
+  const bin = tmp();
+  const log = path.join(bin, 'log');
+  fs.writeFileSync(path.join(bin, 'crictl'), `#!/bin/sh\necho "crictl $*" >> ${log}\nn=$(grep -c '^crictl' ${log})\n[ "$n" -le 2 ] && echo 0123456789ab\nexit 0\n`, { mode: 0o755 });
+  fs.writeFileSync(path.join(bin, 'sleep'), `#!/bin/sh\necho "sleep $*" >> ${log}\n`, { mode: 0o755 });
+  const nocrictl = tmp();
+  fs.symlinkSync(path.join(bin, 'sleep'), path.join(nocrictl, 'sleep'));
+  for (const [shell, dir] of [['sh', bin], ['bash', bin], ['bash', nocrictl]] as const) {
+    for (const [component, command] of printed) {
+      fs.rmSync(log, { force: true });
+      // the node's paths, under this tree
+      const here = command.replaceAll('/etc/kubernetes/', `${root}/etc/kubernetes/`);
+      const manifest = path.join(root, 'etc/kubernetes/manifests', `${component}.yaml`);
+      const before = fs.readFileSync(manifest, 'utf8');
+      const run = sh('env', [`PATH=${dir}:/usr/bin:/bin`, shell, '-c', here]);
+      assert.equal(run.status, 0, `${shell} ${component}: ${run.stderr}`);
+      assert.equal(run.stderr, '', `${shell} ${component}`);
+      assert.equal(fs.readFileSync(manifest, 'utf8'), before, `${component}.yaml is back`);
+      assert.ok(!fs.existsSync(path.join(root, 'etc/kubernetes', `${component}.yaml.kubepki-parked`)));
+      const calls = fs.readFileSync(log, 'utf8').trim().split('\n');
+      // longer than the kubelet's 20 s file check, then until crictl lists no container of that name
+      assert.equal(calls[0], 'sleep 25');
+      if (dir === bin) assert.deepEqual(calls.slice(1), [`crictl ps --name ^${component}$ -q`, 'sleep 2', `crictl ps --name ^${component}$ -q`, 'sleep 2', `crictl ps --name ^${component}$ -q`]);
+      else assert.deepEqual(calls, ['sleep 25']);
+    }
+  }
+});

@@ -818,7 +818,7 @@ export function restartsFrom(inv: Inventory, because: Map<string, Set<string>>, 
       viaUnit(rancherUnitName, list);
     } else if (manifest) {
       const parked = `${dirOf(dirOf(manifest))}/${manifest.slice(manifest.lastIndexOf('/') + 1)}.kubepki-parked`;
-      restarts.push({ component, how: 'static-pod', manifest, because: list, command: `mv ${manifest} ${parked} && (wait until \`crictl ps --name ${component} -q\` is empty, ≥20s) && mv ${parked} ${manifest}`, ...(endpoint ? { endpoint } : {}) });
+      restarts.push({ component, how: 'static-pod', manifest, because: list, command: parkCommand(manifest, parked, component), ...(endpoint ? { endpoint } : {}) });
     } else if (rke1) {
       restarts.push({ component, how: 'docker', container: component, because: list, command: `docker restart ${component}`, ...(endpoint ? { endpoint } : {}) });
     } else if (unit) {
@@ -831,6 +831,17 @@ export function restartsFrom(inv: Inventory, because: Map<string, Set<string>>, 
   }
   restarts.sort((a, b) => a.component.localeCompare(b.component));
   return restarts;
+}
+
+/**
+ * The shell command that restarts a static pod, as carryOutRestarts does it: move its manifest out of the
+ * manifests directory, wait longer than the kubelet's 20 s fileCheckFrequency and until crictl lists no container
+ * of that name (without crictl, the wait alone), then move it back, whatever the wait did. Pasted into sh or bash
+ * on the node it runs as is (kubepki used to print a "(wait until … is empty, ≥20s)" that the shell ran as
+ * `wait`, which failed and left the manifest parked: the component stayed down).
+ */
+export function parkCommand(manifest: string, parked: string, component: string): string {
+  return `mv ${manifest} ${parked} && { sleep 25; while [ -n "$(crictl ps --name '^${component}$' -q 2>/dev/null)" ]; do sleep 2; done; mv ${parked} ${manifest}; }`;
 }
 
 /**
