@@ -6,7 +6,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { spawn } from 'node:child_process';
+import * as net from 'node:net';
 import { copyFixture, cli, sh, tmp } from './renew-support.js';
+import { freePort } from './support/fixtures.js';
 
 const nextOf = (out: string) => /^Next: (.*)$/m.exec(out)?.[1] ?? '';
 
@@ -199,5 +202,32 @@ test('seed 002\'s restart, pasted on the node: renew printed "mv etcd.yaml … &
       if (dir === bin) assert.deepEqual(calls.slice(1), [`crictl ps --name ^${component}$ -q`, 'sleep 2', `crictl ps --name ^${component}$ -q`, 'sleep 2', `crictl ps --name ^${component}$ -q`]);
       else assert.deepEqual(calls, ['sleep 25']);
     }
+  }
+});
+
+test('seed 002\'s kube-apiserver still serving its old certificate after the renewal: probe said "stale … restart the component that serves it (kube-apiserver)" with no command, which is where that operator deleted the pod (it does not restart the container); it now gives the restart renew gives for that file', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const now = '2026-11-23T00:00:00Z';
+  const old = path.join(tmp(), 'apiserver-old.crt');
+  fs.copyFileSync(path.join(root, 'etc/kubernetes/pki/apiserver.crt'), old);
+  const renew = await cli(['renew', 'apiserver', '--root', root, '--now', now]);
+  assert.equal(renew.code, 0, renew.out + renew.err);
+  const command = /^ {2}kube-apiserver: (mv .*)$/m.exec(renew.out)![1]!;
+  // a real TLS server (openssl s_server) serving the certificate from before the renewal, with the same key
+  const port = await freePort();
+  const server = spawn('openssl', ['s_server', '-accept', `127.0.0.1:${port}`, '-cert', old, '-key', path.join(root, 'etc/kubernetes/pki/apiserver.key'), '-quiet'], { stdio: 'ignore' });
+  try {
+    for (let i = 0; ; i++) {
+      const up = await new Promise<boolean>((resolve) => { const c = net.connect(port, '127.0.0.1', () => { c.destroy(); resolve(true); }); c.on('error', () => resolve(false)); });
+      if (up) break;
+      assert.ok(i < 100, 'openssl s_server did not start');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const probe = await cli(['probe', `127.0.0.1:${port}`, '--root', root, '--now', now]);
+    assert.equal(probe.code, 2, probe.out + probe.err);
+    assert.match(probe.out, /^stale: serving serial \S+ \(until 2027-11-22\), disk has \S+ \(until 2027-11-23\) in \/etc\/kubernetes\/pki\/apiserver\.crt — restart the component that serves it \(kube-apiserver\)$/m);
+    assert.ok(probe.out.includes(`\n  kube-apiserver: ${command}\n`), probe.out);
+  } finally {
+    server.kill('SIGTERM');
   }
 });
