@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import * as net from 'node:net';
-import { copyFixture, cli, sh, tmp } from './renew-support.js';
+import { copyFixture, cli, sh, spawnCli, tmp } from './renew-support.js';
 import { freePort } from './support/fixtures.js';
 
 const nextOf = (out: string) => /^Next: (.*)$/m.exec(out)?.[1] ?? '';
@@ -230,4 +230,25 @@ test('seed 002\'s kube-apiserver still serving its old certificate after the ren
   } finally {
     server.kill('SIGTERM');
   }
+});
+
+test('renew, then a second renew killed (kill -9) halfway, then the first one restored: restore --dry-run said every file was changed "by something else" since the first run, though the real restore rolls the killed run back first and finds what the first run left; it now says which run changed them and that it is rolled back first', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const first = await cli(['renew', 'all', '--root', root, '--now', '2026-11-23T00:00:00Z']);
+  assert.equal(first.code, 0, first.out + first.err);
+  const killed = await spawnCli(['renew', 'all', '--root', root, '--now', '2026-11-24T00:00:00Z'], { KUBEPKI_TEST_CRASH_AT: '40' });
+  assert.equal(killed.signal, 'SIGKILL', killed.out);
+  const dry = await cli(['restore', '2026-11-23T00-00-00Z', '--root', root, '--now', '2026-11-24T00:00:00Z', '--dry-run']);
+  assert.equal(dry.code, 0, dry.out + dry.err);
+  assert.doesNotMatch(dry.out, /by something else|To undo only the latest/, dry.out);
+  const changed = dry.out.split('\n').filter((l) => /^ {2}\/.*: the run left /.test(l));
+  assert.ok(changed.length > 0, dry.out);
+  for (const l of changed) assert.match(l, / \(by the interrupted renew 2026-11-24T00-00-00Z, which is rolled back first: the restore finds what the run left\)$/);
+  // and so it is: the real restore rolls the killed run back, then finds nothing changed since the first run
+  const real = await cli(['restore', '2026-11-23T00-00-00Z', '--root', root, '--now', '2026-11-24T00:00:00Z']);
+  assert.equal(real.code, 0, real.out + real.err);
+  assert.match(real.out, /^An interrupted run was rolled back first from \S+\/2026-11-24T00-00-00Z\.$/m);
+  assert.doesNotMatch(real.out, /Changed since/);
+  const check = await cli(['check', '--root', root, '--now', '2026-11-23T00:00:00Z']);
+  assert.match(check.out, /^16 certificates: 3 ok, 0 warning, 13 expired/m);
 });

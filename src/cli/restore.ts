@@ -69,13 +69,14 @@ Exit codes:
           io.stdout(`Changed since that run${by}; restoring puts the state from before the run back over it:\n`);
           for (const d of drift) {
             const run = later.get(d.path);
-            const why = run ? ` (by the later ${run.action} ${run.name})`
+            const why = run?.interrupted ? ` (by the interrupted ${run.action} ${run.name}, which is rolled back first: the restore finds what the run left)`
+              : run ? ` (by the later ${run.action} ${run.name})`
               : /\/kubelet-(client|server)-current\.pem$/.test(d.path) && d.now.target !== undefined ? ' (the kubelet rotated its pair since: restoring points it back at the older one)' : '';
             io.stdout(`  ${d.path}: the run left ${what(d.left, true)}, now ${what(d.now, false)}${why}\n`);
           }
-          if (later.size > 0 && o.dryRun) {
+          if ([...later.values()].some((r) => !r.interrupted) && o.dryRun) {
             // (the newest backup in that directory is the latest run, whichever files it changed)
-            const newest = listBackups(path.dirname(dir)).filter((b) => path.resolve(b.dir) !== path.resolve(dir))
+            const newest = listBackups(path.dirname(dir)).filter((b) => path.resolve(b.dir) !== path.resolve(dir) && b.state === 'complete')
               .sort((a, b) => Date.parse(a.created) - Date.parse(b.created) || a.name.length - b.name.length || (a.name < b.name ? -1 : 1)).pop()!;
             io.stdout(`To undo only the latest run instead (${newest.action} ${newest.name}): kubepki restore ${restoreArgs(nfs.root, path.resolve(path.dirname(dir)) === path.resolve(root) ? newest.name : newest.dir, backupDir)}\n`);
           }
