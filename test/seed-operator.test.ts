@@ -157,7 +157,7 @@ test('seed 001\'s worker after the control plane was rebuilt with a new cluster 
   const before = await cli(['check', '--root', worker, '--now', now]);
   assert.equal(before.code, 2, before.out);
   const finding = /ERROR +unknown-signer +kubelet-client: .* — (re-issue it from the current CA.*)$/m.exec(before.out)?.[1];
-  assert.equal(finding, 're-issue it from the current CA, with a kubelet.conf that trusts it: on a control-plane node run kubepki kubelet credentials --node cp-1 --out DIR and copy DIR to this node, then systemctl restart kubelet; or rejoin with a bootstrap token: kubepki kubelet credentials --node cp-1 --bootstrap', before.out);
+  assert.equal(finding, `re-issue it from the current CA, with a kubelet.conf that trusts it: on a control-plane node run kubepki kubelet credentials --node cp-1 --out DIR and copy DIR to this node, then systemctl restart kubelet; or rejoin with a bootstrap token: kubepki kubelet credentials --node cp-1 --bootstrap --root ${worker}`, before.out);
   // the fix as printed, DIR a directory, run on the control-plane node, then copied with tar
   const out = path.join(tmp(), 'for-worker');
   const argv = /run (kubepki kubelet credentials --node cp-1 --out DIR) and copy/.exec(finding)![1]!.replace('DIR', out).split(' ').slice(1);
@@ -251,4 +251,23 @@ test('renew, then a second renew killed (kill -9) halfway, then the first one re
   assert.doesNotMatch(real.out, /Changed since/);
   const check = await cli(['check', '--root', root, '--now', '2026-11-23T00:00:00Z']);
   assert.match(check.out, /^16 certificates: 3 ok, 0 warning, 13 expired/m);
+});
+
+test('seed 000\'s kubelet client certificate expired, the node checked under --root: the finding said "kubepki renew kubelet-client, then systemctl restart kubelet" (and its other kubelet fixes, check\'s and renew\'s, no --root), which pasted renews the host\'s kubelet instead of the tree\'s, while Next carried --root; they now carry it too, and run as printed they renew the tree\'s', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const now = '2026-11-23T00:00:00Z';
+  const before = await cli(['check', '--root', root, '--now', now, '-o', 'json']);
+  const entry = (JSON.parse(before.out) as { certificates: { name: string; findings: { code: string; message: string }[] }[] }).certificates.find((c) => c.name === 'kubelet-client')!;
+  const message = entry.findings.find((f) => f.code === 'expired')!.message;
+  const argv = /: (kubepki renew kubelet-client[^,]*), then systemctl restart kubelet$/.exec(message)?.[1]?.split(' ').slice(1);
+  assert.deepEqual(argv, ['renew', 'kubelet-client', '--root', root], message);
+  const r = await cli([...argv!, '--now', now]);
+  assert.equal(r.code, 0, r.out + r.err);
+  const after = await cli(['check', '--root', root, '--now', now]);
+  assert.match(after.out, /^kubelet-client +.* ok +kubelet +\/var\/lib\/kubelet\/pki\/kubelet-client-current\.pem$/m);
+  // a worker (the CA key gone): the bootstrap rejoin, which writes into this tree, names it as well
+  const worker = copyFixture('kubeadm-1.26-expired');
+  fs.rmSync(path.join(worker, 'etc/kubernetes/pki/ca.key'));
+  const w = await cli(['renew', 'kubelet-client', '--root', worker, '--now', now, '--dry-run']);
+  assert.ok(w.out.includes(`or rejoin with a bootstrap token: kubepki kubelet credentials --node cp-1 --bootstrap --root ${worker}`), w.out);
 });

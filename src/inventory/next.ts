@@ -5,6 +5,7 @@
 import { rancherReissueAdvice, KUBESPRAY_RENEW_TIMER, KUBESPRAY_RENEW_SERVICE } from '../layouts/detect.js';
 import type { CertEntry, Inventory } from './types.js';
 import { BOOTSTRAP_KUBELET_CONF, KUBELET_CONF, KUBELET_PKI_DIR } from '../profiles/kubeadm.js';
+import { shellArg } from '../apply/state.js';
 
 /** Whether the key that signs a certificate is on this node (its own, if self-signed): renew can re-sign it here. */
 function signedHere(inv: Omit<Inventory, 'next'>): (c: CertEntry) => boolean {
@@ -43,6 +44,11 @@ function renewCommand(inv: Omit<Inventory, 'next'>, rootFlag: string): string {
 }
 
 /** kubeadm's CA names (their rows go in the CA table; without them nothing can be renewed). */
+/** ` --root R` for the kubepki commands advice gives about a tree at ROOT (none for the node's own /). */
+export function rootFlagFor(root: string | undefined): string {
+  return root && root !== '/' ? ` --root ${shellArg(root)}` : '';
+}
+
 export const KUBEADM_CA_NAMES = ['ca', 'etcd-ca', 'front-proxy-ca'];
 
 export function nextStep(inv: Omit<Inventory, 'next'>): string {

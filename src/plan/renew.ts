@@ -14,12 +14,11 @@ import { NAME_CONSTRAINTS_OID, parseNameConstraints, constraintViolation, violat
 import { Certificate, GO_CURVES } from '../pki/certificate.js';
 import { parsePemBlocks } from '../pki/pem.js';
 import { UserError } from '../errors.js';
-import { shellArg } from '../apply/state.js';
 import { keyModeChange } from '../fs/key-mode.js';
 import { KUBEADM_PROFILES, KUBELET_PKI_DIR } from '../profiles/kubeadm.js';
 import { rancherReissueAdvice, rancherReissues, rancherUnit } from '../layouts/detect.js';
 import { certificateLifetime, type Lifetime } from '../inventory/time.js';
-import { kubeletClientFix, kubeletServingFix, interruptedSwap, embeddedKubeletConfText } from '../inventory/next.js';
+import { kubeletClientFix, kubeletServingFix, interruptedSwap, embeddedKubeletConfText, rootFlagFor } from '../inventory/next.js';
 import { datedPemPath, pemTimestamp } from './kubelet.js';
 
 export type SanInput = { type: 'dns' | 'ip' | 'email' | 'uri'; value: string };
@@ -133,12 +132,12 @@ function missingText(m: MissingEntry): string {
 
 /** ` --root R` for the commands renew's advice gives about a tree (without it they would act on the host's /). */
 function rootFlagOf(inv: Inventory): string {
-  return inv.root && inv.root !== '/' ? ` --root ${shellArg(inv.root)}` : '';
+  return rootFlagFor(inv.root);
 }
 
 function missingAdvice(m: MissingEntry, inv: Inventory): string {
   // (rebuild keeps no kubelet.conf whose client certificate is gone: the kubelet's own command makes one)
-  if (m.name === 'kubelet-client') return kubeletClientFix(inv, '');
+  if (m.name === 'kubelet-client') return kubeletClientFix(inv, rootFlagOf(inv));
   const r = rootFlagOf(inv);
   return m.state === 'unreadable'
     ? `restore it from a backup (\`kubepki backups${r}\`), or move it aside and re-create it with \`kubepki rebuild${r}\``
@@ -183,7 +182,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       const link = hits.length === 0 && (t === 'kubelet-server' || t === 'kubelet-client') ? inv.findings.find((f) => f.danglingTo && f.file === `${KUBELET_PKI_DIR}/${t}-current.pem`) : undefined;
       if (link) {
         throw new UserError(`failed to renew ${t}: ${link.file} is a dangling symlink to ${link.danglingTo}, which is gone`,
-          `${t === 'kubelet-server' ? kubeletServingFix() : kubeletClientFix(inv, '')}; renew renews what is there`);
+          `${t === 'kubelet-server' ? kubeletServingFix() : kubeletClientFix(inv, rootFlagOf(inv))}; renew renews what is there`);
       }
       if (hits.length === 0) {
         const names = [...new Set(inv.certificates.filter((c) => !isCaCopyOnly(c)).map((c) => c.name))].sort();
@@ -696,7 +695,7 @@ function restoreCaAdvice(inv: Inventory): string {
 function kubeletAdvice(c: CertEntry, inv: Inventory, nowMs: number): string {
   const until = c.notAfter.replace(/\.000Z$/, 'Z');
   // (check's finding for the same certificate gives the same fix: a bootstrap-kubelet.conf that is here first)
-  const fix = kubeletClientFix(inv, '');
+  const fix = kubeletClientFix(inv, rootFlagOf(inv));
   const off = c.findings.find((f) => f.code === 'kubelet-rotation-off');
   if (off) {
     return `The kubelet does not renew it (client certificate rotation is off, ${off.file ?? 'in its config'}): turn it on (rotateCertificates: true in its config, no --rotate-certificates=false in its unit) and restart the kubelet while it is valid (until ${until}), or ${fix}`;
