@@ -69,7 +69,7 @@ test('renew all says what it cannot renew because it is not there to renew, and 
   assert.equal(r.code, 1, r.err + r.out);
   const notRenewed = r.out.slice(r.out.indexOf('Not renewed:'));
   for (const name of BROKEN) assert.match(notRenewed, new RegExp(`^  ${name.replace('.', '\\.')}: .*/etc/kubernetes/\\S+.*(; restore it from a backup.*|\\(see above\\))$`, 'm'), name);
-  assert.equal(notRenewed.split('or move it aside and re-create it with `kubepki rebuild`').length, 2, 'the advice once');
+  assert.equal(notRenewed.split(`or move it aside and re-create it with \`kubepki rebuild --root ${root}\``).length, 2, 'the advice once, for this tree');
   assert.deepEqual(snapshotTree(root), before, 'a dry run writes nothing');
 
   const one = await cli(['renew', 'apiserver', '--root', root, '--now', NOW]);
@@ -135,7 +135,7 @@ test('check: the kubelet client certificate kubelet.conf names is gone (dangling
   assert.ok(m, JSON.stringify(inv.missing));
   assert.deepEqual({ file: m.file, layout: m.layout, state: m.state }, { file: '/var/lib/kubelet/pki/kubelet-client-current.pem', layout: 'kubelet', state: 'missing' });
   assert.ok(m.reason.includes(`dangling symlink to ${dated}`), m.reason);
-  assert.match(m.reason, /the kubelet cannot start; kubepki kubelet credentials --node cp-1 .*kubepki kubelet credentials --node cp-1 --bootstrap$/);
+  assert.ok(m.reason.endsWith(`the kubelet cannot start; kubepki kubelet credentials --node cp-1 --root ${root} (signed by the cluster CA here), then systemctl restart kubelet; or rejoin with a bootstrap token: kubepki kubelet credentials --node cp-1 --bootstrap --root ${root}`), m.reason);
   // renew cannot bring it back, and says what does
   const renew = await cli(['renew', 'kubelet-client', '--root', root, '--now', NOW]);
   assert.equal(renew.code, 3);
@@ -192,7 +192,7 @@ test('inspect kubelet.conf whose client certificate is gone gives the fix check 
   const check = JSON.parse((await cli(['check', '--root', root, '--now', NOW, '-o', 'json'])).out).missing[0].reason as string;
   const here = await inspect();
   assert.ok(here.endsWith(check), `inspect: ${here}\ncheck: ${check}`);
-  assert.match(here, /kubepki kubelet credentials --node cp-1 \(signed by the cluster CA here\), then systemctl restart kubelet/);
+  assert.ok(here.includes(`kubepki kubelet credentials --node cp-1 --root ${root} (signed by the cluster CA here), then systemctl restart kubelet`), here);
   assert.doesNotMatch(here, /on a control-plane node/);
   // a worker: the CA certificate only
   fs.rmSync(path.join(root, PKI, 'ca.key'));

@@ -356,7 +356,7 @@ test('an expired kubelet client certificate was RENEWED BY "kubelet", though the
   // a control-plane node: the cluster CA's key is here, renew re-signs it
   const cp = await cli(['check', '--root', root, '--now', now]);
   assert.equal(row.exec(cp.out)?.[1], 'manual', cp.out);
-  assert.ok(cp.out.includes(`ERROR   expired                    ${why}kubepki renew kubelet-client, then systemctl restart kubelet\n`), cp.out);
+  assert.ok(cp.out.includes(`ERROR   expired                    ${why}kubepki renew kubelet-client --root ${root}, then systemctl restart kubelet\n`), cp.out);
   const json = await cli(['check', '--root', root, '--now', now, '-o', 'json']);
   const entry = (JSON.parse(json.out) as { certificates: { name: string; managedBy: string; findings: { code: string; message: string }[] }[] }).certificates.find((c) => c.name === 'kubelet-client')!;
   assert.equal(entry.managedBy, 'manual');

@@ -77,6 +77,39 @@ export function changedSince(nfs: NodeFs, m: BackupManifest): { path: string; no
   return out;
 }
 
+/**
+ * Which later kubepki run (a backup beside DIR, in the same backup directory) made each changed path what it is
+ * now: following the later completed runs in order from what this run left, each one whose backup holds the
+ * path as it was then takes it to what it left, and the chain must end at what is there now. A renew run
+ * twice, then the first one restored: the change is the second run's, not the kubelet's nor "something else".
+ */
+export function laterRuns(dir: string, m: BackupManifest, drift: { path: string; now: PathState; left: PathState }[]): Map<string, LaterRun> {
+  const out = new Map<string, LaterRun>();
+  if (drift.length === 0) return out;
+  const same = (a: PathState, b: PathState) => a.existed === b.existed && a.target === b.target && (a.target !== undefined || a.sha256 === b.sha256);
+  const runs = listBackups(path.dirname(dir))
+    .filter((b) => path.resolve(b.dir) !== path.resolve(dir) && (b.state === 'complete' || b.state === 'in-progress') && Date.parse(b.created) >= Date.parse(m.created))
+    .sort((a, b) => Date.parse(a.created) - Date.parse(b.created) || a.name.length - b.name.length || (a.name < b.name ? -1 : 1))
+    .flatMap((b) => { try { return [{ b, later: readManifest(b.dir) }]; } catch { return []; } });
+  for (const d of drift) {
+    let state = d.left;
+    let by: LaterRun | undefined;
+    for (const { b, later } of runs) {
+      const e = later.entries.find((x) => x.path === d.path);
+      if (!e || !same(state, { existed: e.existed, ...(e.target !== undefined ? { target: e.target } : {}), ...(e.sha256 !== undefined ? { sha256: e.sha256 } : {}) })) continue;
+      // (a run killed before it finished: what it left is unknown, and the next command that writes rolls it back to this)
+      if (later.state === 'in-progress') { by = { name: b.name, action: b.action, created: b.created, interrupted: true }; break; }
+      if (!e.after) continue;
+      state = e.after;
+      by = { name: b.name, action: b.action, created: b.created };
+    }
+    if (by && (by.interrupted || same(state, d.now))) out.set(d.path, by);
+  }
+  return out;
+}
+
+export interface LaterRun { name: string; action: string; created: string; interrupted?: boolean }
+
 export interface BackupManifest {
   apiVersion: 'kubepki.io/v1alpha1';
   kind: 'Backup';

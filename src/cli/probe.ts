@@ -51,6 +51,15 @@ Exit codes: 0 matches disk, 1 not found on disk, 2 stale, expired or incomplete 
         io.stdout(`${ep.host}:${ep.port} serves ${res.chain.length} certificate(s) over ${res.protocol ?? 'TLS'} (${res.cipher ?? '?'})\n\n`);
         io.stdout(renderInventoryShort(served));
         io.stdout(`\n${cmp.message}\n`);
+        // how, as renew and restore say it: deleting a static pod does not restart its container (seed 002)
+        if (cmp.verdict === 'stale' && cmp.disk) {
+          const { restartsForFiles } = await import('../plan/renew.js');
+          const { readNodeEtcdCluster } = await import('../rebuild/etcd-members.js');
+          const node = openNode(o);
+          for (const r of restartsForFiles(disk, [cmp.disk.location.via ?? cmp.disk.location.file], () => readNodeEtcdCluster(node))) {
+            io.stdout(`  ${r.component}: ${r.command}\n${r.caution ? `    (${r.caution})\n` : ''}`);
+          }
+        }
         if (incomplete) io.stdout(`${incomplete.message}\n`);
       }
       const expired = served.certificates[0]?.status === 'expired';

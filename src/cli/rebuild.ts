@@ -197,7 +197,7 @@ Exit codes:
         io.exitCode = o.dryRun && r.plan.errors.length ? 3 : r.plan.expired.length ? 1 : 0;
         return;
       }
-      io.stdout(renderSettings(r.gathered) + '\n' + renderPlan(r.plan));
+      io.stdout(renderSettings(r.gathered) + '\n' + renderPlan(r.plan, fs.root));
       if (o.dryRun) {
         // (what the real run prints after writing: a replaced key file others could read is written without their bits)
         const { keyModeChange, modeChangeText } = await import('../fs/key-mode.js');
@@ -220,7 +220,7 @@ Exit codes:
         for (const m of r.written.keyModes) io.stdout(`  ${m.path}: ${modeChangeText(m)}\n`);
       }
       if (r.plan.expired.length) {
-        io.stdout(`Warning: ${expiredWarning(r.plan)}\n`);
+        io.stdout(`Warning: ${expiredWarning(r.plan, fs.root)}\n`);
         io.exitCode = 1;
       }
       if (o.applyCluster) {

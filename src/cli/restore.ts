@@ -7,7 +7,7 @@ import { UserError, errorMessage } from '../errors.js';
 import { openRoot, type NodeFs } from '../fs/node-fs.js';
 import type { PlanRestart } from '../plan/types.js';
 import { nowOption, rootOption, resolveNow, backupDirOption, resolveBackupDir } from './options.js';
-import { shellArg } from '../apply/state.js';
+import { shellArg, restoreArgs } from '../apply/state.js';
 
 interface RestoreOptions { root?: string; now?: string; backupDir?: string; dryRun?: boolean }
 
@@ -39,7 +39,7 @@ Exit codes:
       const nfs = openRoot(o.root);
       const backupDir = resolveBackupDir(o.backupDir, io.cwd, nfs);
       await withNodeLock(io, nfs, now, { dryRun: o.dryRun, backupRoot: backupDir }, async (lock) => {
-        const { readManifest, restoreChanges, applyChanges, defaultBackupRoot, isInside, removeCreatedDirs, removeRunTemps, changedSince } = await import('../apply/transaction.js');
+        const { readManifest, restoreChanges, applyChanges, defaultBackupRoot, isInside, removeCreatedDirs, removeRunTemps, changedSince, laterRuns, listBackups } = await import('../apply/transaction.js');
         const root = backupDir ?? defaultBackupRoot(nfs);
         const candidates = [path.resolve(io.cwd, backup), path.join(root, backup), nfs.hostPath(backup)];
         const dir = candidates.find((d) => fs.existsSync(path.join(d, 'manifest.json')));
@@ -63,10 +63,22 @@ Exit codes:
         const drift = changedSince(nfs, m);
         if (drift.length > 0) {
           const what = (s: { existed: boolean; target?: string }, left: boolean) => (!s.existed ? 'nothing' : s.target !== undefined ? `a link to ${s.target}` : left ? 'what it wrote' : 'other content');
-          io.stdout(`Changed since that run (by something else); restoring puts the state from before the run back over it:\n`);
+          // (a later kubepki run, whose backup holds what this run left, changed it: not the kubelet, not "something else")
+          const later = laterRuns(dir, m, drift);
+          const by = later.size === drift.length ? ' (by later kubepki runs)' : later.size === 0 ? ' (by something else)' : '';
+          io.stdout(`Changed since that run${by}; restoring puts the state from before the run back over it:\n`);
           for (const d of drift) {
-            const kubelet = /\/kubelet-(client|server)-current\.pem$/.test(d.path) && d.now.target !== undefined ? ' (the kubelet rotated its pair since: restoring points it back at the older one)' : '';
-            io.stdout(`  ${d.path}: the run left ${what(d.left, true)}, now ${what(d.now, false)}${kubelet}\n`);
+            const run = later.get(d.path);
+            const why = run?.interrupted ? ` (by the interrupted ${run.action} ${run.name}, which is rolled back first: the restore finds what the run left)`
+              : run ? ` (by the later ${run.action} ${run.name})`
+              : /\/kubelet-(client|server)-current\.pem$/.test(d.path) && d.now.target !== undefined ? ' (the kubelet rotated its pair since: restoring points it back at the older one)' : '';
+            io.stdout(`  ${d.path}: the run left ${what(d.left, true)}, now ${what(d.now, false)}${why}\n`);
+          }
+          if ([...later.values()].some((r) => !r.interrupted) && o.dryRun) {
+            // (the newest backup in that directory is the latest run, whichever files it changed)
+            const newest = listBackups(path.dirname(dir)).filter((b) => path.resolve(b.dir) !== path.resolve(dir) && b.state === 'complete')
+              .sort((a, b) => Date.parse(a.created) - Date.parse(b.created) || a.name.length - b.name.length || (a.name < b.name ? -1 : 1)).pop()!;
+            io.stdout(`To undo only the latest run instead (${newest.action} ${newest.name}): kubepki restore ${restoreArgs(nfs.root, path.resolve(path.dirname(dir)) === path.resolve(root) ? newest.name : newest.dir, backupDir)}\n`);
           }
         }
         // who reads a file the restore removes is known only before it goes (its manifest may go with it)

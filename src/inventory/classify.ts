@@ -19,7 +19,7 @@ import { kubeadmProfileForFile } from '../profiles/kubeadm.js';
 import { parseThreshold, inWarningWindow, warningStart, humanDuration, certificateLifetime, DEFAULT_WARN, type Threshold } from './time.js';
 import type { KubeadmHints } from './components.js';
 import type { CertEntry, CertLocation, ComponentRef, Finding, KubeconfigEntry } from './types.js';
-import { kubeletClientFix, embeddedKubeletConfText } from './next.js';
+import { kubeletClientFix, embeddedKubeletConfText, rootFlagFor } from './next.js';
 
 export function parseThresholdOrThrow(warn: string | undefined): Threshold {
   const th = parseThreshold(warn ?? DEFAULT_WARN);
@@ -145,7 +145,7 @@ export function classify(input: ClassifyInput): void {
           add(e, { code: 'expired', severity: 'warning', message: `${expired}: the kubelet's self-signed serving pair, which it makes once and never renews; kube-apiserver does not check it by default, so logs and exec still work, but clients that verify it (metrics-server without --kubelet-insecure-tls, Prometheus) refuse it: kubepki renew kubelet-serving, or remove kubelet.crt and kubelet.key and restart the kubelet (serverTLSBootstrap has the cluster sign it and rotates it)` });
         } else add(e, { code: 'expired', severity: 'info', message: `${expired}: the throwaway CA of the kubelet's self-signed kubelet.crt (see kubelet-serving)` });
       } else if (isKubeletRotated(e)) {
-        const fix = r.signer?.privateKey.present ? `kubepki renew ${e.name}, then systemctl restart kubelet` : kubeletClientFix({ certificates: input.certificates, kubeconfigs: input.kubeconfigs, nodeName: input.hints.nodeName }, '');
+        const fix = r.signer?.privateKey.present ? `kubepki renew ${e.name}${rootFlagFor(input.fs.root)}, then systemctl restart kubelet` : kubeletClientFix({ certificates: input.certificates, kubeconfigs: input.kubeconfigs, nodeName: input.hints.nodeName }, rootFlagFor(input.fs.root));
         add(e, { code: 'expired', severity: 'error', message: `${expired}: the kubelet can no longer renew it itself (${KUBELET_ASKS_WITH_IT} now refuses): ${fix}` });
       } else add(e, { code: 'expired', severity: 'error', message: expired });
     } else if (now.getTime() < c.notBefore.getTime()) {
@@ -157,13 +157,18 @@ export function classify(input: ClassifyInput): void {
     if (r.keyMismatch || e.privateKey.matches === false) {
       add(e, { code: 'key-mismatch', severity: 'error', message: `${e.name}: private key ${e.privateKey.location?.file ?? ''} does not match the certificate's public key` });
     }
+    // the kubelet's rotated client certificate from a CA since re-created (seed 001): the API server refuses it and
+    // the kubelet cannot ask for another with it; what gives it one from the current CA (and kubelet.conf that CA)
+    const reissue = isKubeletRotated(e)
+      ? `re-issue it from the current CA, with a kubelet.conf that trusts it: ${kubeletClientFix({ certificates: input.certificates, kubeconfigs: input.kubeconfigs, nodeName: input.hints.nodeName }, rootFlagFor(input.fs.root))}`
+      : 're-issue it from the current CA';
     if (r.signer && r.sameSubjectNoSig) {
-      add(e, { code: 'unknown-signer', severity: 'error', message: `${e.name}: only the old CA copy in ${r.signer.location.file} verifies it; the CA file of that name on this node has another key (a CA was re-created?) — re-issue it from the current CA` });
+      add(e, { code: 'unknown-signer', severity: 'error', message: `${e.name}: only the old CA copy in ${r.signer.location.file} verifies it; the CA file of that name on this node has another key (a CA was re-created?) — ${reissue}` });
     } else if (!r.signer && !e.selfSigned) {
       if (r.notCaSigner) {
         add(e, { code: 'signer-not-ca', severity: 'error', message: `${e.name}: signed by ${r.notCaSigner.name} (${r.notCaSigner.location.file}), which is not a CA (${r.notCaSigner.isCA ? 'CA:TRUE' : 'no CA:TRUE in its basicConstraints'}); Go refuses the chain ("x509: certificate signed by unknown authority … parent certificate cannot sign this kind of certificate") — re-issue it from the real CA` });
       } else if (r.sameSubjectNoSig) {
-        add(e, { code: 'unknown-signer', severity: 'error', message: `${e.name}: issued by "${e.issuer}", but no CA of that name on this node verifies its signature (a CA was re-created?) — re-issue it from the current CA` });
+        add(e, { code: 'unknown-signer', severity: 'error', message: `${e.name}: issued by "${e.issuer}", but no CA of that name on this node verifies its signature (a CA was re-created?) — ${reissue}` });
       } else {
         add(e, { code: 'unknown-signer', severity: 'info', message: `${e.name}: its issuer "${e.issuer}" is not on this node; the chain cannot be checked here` });
       }

@@ -5,6 +5,7 @@
 import { rancherReissueAdvice, KUBESPRAY_RENEW_TIMER, KUBESPRAY_RENEW_SERVICE } from '../layouts/detect.js';
 import type { CertEntry, Inventory } from './types.js';
 import { BOOTSTRAP_KUBELET_CONF, KUBELET_CONF, KUBELET_PKI_DIR } from '../profiles/kubeadm.js';
+import { shellArg } from '../apply/state.js';
 
 /** Whether the key that signs a certificate is on this node (its own, if self-signed): renew can re-sign it here. */
 function signedHere(inv: Omit<Inventory, 'next'>): (c: CertEntry) => boolean {
@@ -43,6 +44,11 @@ function renewCommand(inv: Omit<Inventory, 'next'>, rootFlag: string): string {
 }
 
 /** kubeadm's CA names (their rows go in the CA table; without them nothing can be renewed). */
+/** ` --root R` for the kubepki commands advice gives about a tree at ROOT (none for the node's own /). */
+export function rootFlagFor(root: string | undefined): string {
+  return root && root !== '/' ? ` --root ${shellArg(root)}` : '';
+}
+
 export const KUBEADM_CA_NAMES = ['ca', 'etcd-ca', 'front-proxy-ca'];
 
 /**
@@ -77,10 +83,18 @@ export function nextStep(inv: Omit<Inventory, 'next'>): string {
   }
   if (s.expired + s.warning > 0) {
     const renew = renewCommand(inv, rootFlag);
-    return agentOnly(inv) ?? serverOnly(inv) ?? casTooShort(inv, rootFlag) ?? notARenewal(inv, rootFlag) ?? elsewhereOnly(inv, renew) ?? timerOnly(inv, renew) ?? `${renew} --dry-run, then without --dry-run (backup first); restart what it lists`;
+    return agentOnly(inv) ?? serverOnly(inv) ?? casTooShort(inv, rootFlag) ?? notARenewal(inv, rootFlag) ?? kubeletClientOnly(inv, rootFlag) ?? elsewhereOnly(inv, renew) ?? timerOnly(inv, renew) ?? `${renew} --dry-run, then without --dry-run (backup first); restart what it lists`;
   }
   if (s.notYetValid > 0) {
     const early = inv.certificates.filter((c) => c.status === 'not-yet-valid');
+    // a CA file of the node (not the throwaway CA bundled behind the kubelet's self-signed kubelet.crt, nor a
+    // kubeconfig's copy, which may be another cluster's, made elsewhere) that starts
+    // after this clock: the clock is behind, not the certificates. Nothing signed by it verifies here until then,
+    // and re-issuing with this clock would give the CAs and leaves an end that has passed once the clock is right
+    const ca = early.filter((c) => c.isCA && c.location.index === 0 && c.location.kubeconfig?.entry !== 'cluster').sort((a, b) => Date.parse(a.notBefore) - Date.parse(b.notBefore))[0];
+    if (ca) {
+      return `this node's clock (${inv.now.slice(0, 19)}Z) is before ${ca.name} was made (${ca.notBefore.slice(0, 19)}Z): the clock is wrong, not the certificates: set it (timedatectl; is NTP synchronised?), then kubepki check${rootFlag} again; do not renew before that (certificates made on this clock would start and end years too early: expired, CAs shortened, once the clock is right)`;
+    }
     const names = early.map((c) => c.name);
     const head = `${names.slice(0, 3).join(', ')}${names.length > 3 ? ` and ${names.length - 3} more` : ''} ${names.length > 1 ? 'start' : 'starts'} after this node's clock: check the clock (timedatectl; is NTP synchronised?)`;
     // re-issuing with a margin is for what renew can sign here: not a kubeconfig's copy of a CA, nor what a CA elsewhere signed
@@ -201,6 +215,18 @@ function serverOnly(inv: Omit<Inventory, 'next'>): string | undefined {
   const advice = rancherReissueAdvice(inv, 'server');
   const due = dueOf(inv);
   return due.length > 0 && due.every((c) => advice(c)) ? advice(due[0]!) : undefined;
+}
+
+/**
+ * A worker whose only certificate due is the kubelet's expired client certificate, its CA's key elsewhere: the
+ * kubelet cannot renew it itself any more, and renewing "where that CA is" would renew that node's own kubelet,
+ * not this one's: what gives this kubelet a new one, as the finding and renew say it.
+ */
+function kubeletClientOnly(inv: Omit<Inventory, 'next'>, rootFlag: string): string | undefined {
+  const due = dueOf(inv);
+  const signs = signedHere(inv);
+  if (due.length === 0 || !due.every((c) => c.name === 'kubelet-client' && c.status === 'expired' && !signs(c))) return undefined;
+  return `kubelet-client has expired and its CA's key is not on this node: ${kubeletClientFix(inv, rootFlag)}`;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { nextStep, kubeletClientFix, kubeletServingFix, interruptedSwap } from './next.js';
+import { nextStep, kubeletClientFix, kubeletServingFix, interruptedSwap, rootFlagFor } from './next.js';
 import { posix } from 'node:path';
 import type { NodeFs } from '../fs/node-fs.js';
 import { SymlinkLoopError } from '../fs/node-fs.js';
@@ -888,7 +888,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
       : prior?.message ?? `${file}: no certificate in it`;
     // (what kubepki kubelet credentials signs with by default: the node's ca.crt and ca.key, read here or not)
     const caKeyOnNode = fs.exists(`${pkiDir}/ca.crt`) && fs.exists(`${pkiDir}/ca.key`);
-    const fix = kubeletClientFix({ certificates, kubeconfigs, nodeName: hints.nodeName }, '', caKeyOnNode);
+    const fix = kubeletClientFix({ certificates, kubeconfigs, nodeName: hints.nodeName }, rootFlagFor(fs.root), caKeyOnNode);
     const reason = `kubelet-client: ${problem}: ${interruptedSwap(certificates) ? '' : 'the kubelet cannot start; '}${fix}`;
     const code = gone ? 'missing-file' : prior?.code ?? 'corrupt';
     for (let i = findings.length - 1; i >= 0; i--) if (earlier(findings[i]!)) findings.splice(i, 1);

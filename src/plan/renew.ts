@@ -19,7 +19,7 @@ import { keyModeChange } from '../fs/key-mode.js';
 import { KUBEADM_PROFILES, KUBELET_PKI_DIR } from '../profiles/kubeadm.js';
 import { rancherReissueAdvice, rancherReissues, rancherUnit } from '../layouts/detect.js';
 import { certificateLifetime, type Lifetime } from '../inventory/time.js';
-import { kubeletClientFix, kubeletServingFix, interruptedSwap, embeddedKubeletConfText, isKubeletOwnServing } from '../inventory/next.js';
+import { kubeletClientFix, kubeletServingFix, interruptedSwap, embeddedKubeletConfText, isKubeletOwnServing, rootFlagFor } from '../inventory/next.js';
 import { datedPemPath, pemTimestamp } from './kubelet.js';
 
 export type SanInput = { type: 'dns' | 'ip' | 'email' | 'uri'; value: string };
@@ -131,12 +131,18 @@ function missingText(m: MissingEntry): string {
   return m.state === 'unreadable' ? m.reason : `${m.file} is missing`;
 }
 
+/** ` --root R` for the commands renew's advice gives about a tree (without it they would act on the host's /). */
+function rootFlagOf(inv: Inventory): string {
+  return rootFlagFor(inv.root);
+}
+
 function missingAdvice(m: MissingEntry, inv: Inventory): string {
   // (rebuild keeps no kubelet.conf whose client certificate is gone: the kubelet's own command makes one)
-  if (m.name === 'kubelet-client') return kubeletClientFix(inv, '');
+  if (m.name === 'kubelet-client') return kubeletClientFix(inv, rootFlagOf(inv));
+  const r = rootFlagOf(inv);
   return m.state === 'unreadable'
-    ? 'restore it from a backup (`kubepki backups`), or move it aside and re-create it with `kubepki rebuild`'
-    : 'restore it from a backup (`kubepki backups`) or re-create it with `kubepki rebuild`';
+    ? `restore it from a backup (\`kubepki backups${r}\`), or move it aside and re-create it with \`kubepki rebuild${r}\``
+    : `restore it from a backup (\`kubepki backups${r}\`) or re-create it with \`kubepki rebuild${r}\``;
 }
 
 export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
@@ -169,7 +175,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       const gone = hits.length === 0 ? inv.missing.find((m) => m.name === t) : undefined;
       if (gone) {
         throw new UserError(`failed to renew ${t}: ${missingText(gone)}`, isKubeadmCa(t)
-          ? `${RESTORE_CA_ADVICE}`
+          ? restoreCaAdvice(inv)
           : `${missingAdvice(gone, inv)}; renew renews what is there`);
       }
       // the kubelet's link to a dated file that is gone (check's finding says so): what makes the kubelet a new
@@ -177,7 +183,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       const link = hits.length === 0 && (t === 'kubelet-server' || t === 'kubelet-client') ? inv.findings.find((f) => f.danglingTo && f.file === `${KUBELET_PKI_DIR}/${t}-current.pem`) : undefined;
       if (link) {
         throw new UserError(`failed to renew ${t}: ${link.file} is a dangling symlink to ${link.danglingTo}, which is gone`,
-          `${t === 'kubelet-server' ? kubeletServingFix() : kubeletClientFix(inv, '')}; renew renews what is there`);
+          `${t === 'kubelet-server' ? kubeletServingFix() : kubeletClientFix(inv, rootFlagOf(inv))}; renew renews what is there`);
       }
       if (hits.length === 0) {
         const names = [...new Set(inv.certificates.filter((c) => !isCaCopyOnly(c)).map((c) => c.name))].sort();
@@ -242,7 +248,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       const isCa = isKubeadmCa(m.name);
       if (isCa) explainedGone.add(m.name);
       // each piece of advice once (a node that lost its PKI has a dozen of these lines)
-      const advice = isCa ? RESTORE_CA_ADVICE : missingAdvice(m, inv);
+      const advice = isCa ? restoreCaAdvice(inv) : missingAdvice(m, inv);
       const said = advised.has(advice);
       advised.add(advice);
       results.push({ id: m.file, name: m.name, outcome: 'missing', message: `${missingText(m)}${said ? ` (${isCa ? 'restore it as the CA above' : 'see above'})` : `; ${advice}`}` });
@@ -313,7 +319,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
         id: c.id, name: c.name, outcome: 'ca-missing',
         message: (gone.other
           ? `can't renew ${c.location.file}: the CA ${gone.name} that signed it is on this node only as the copy in ${gone.copy}, without its key; ${gone.other} is another CA of that name (another key: re-created?)`
-          : `can't renew ${c.location.file}: the CA ${gone.name} is not on this node (its files are missing${gone.file ? `: ${gone.file}` : ''})`) + (first ? `: ${RESTORE_CA_ADVICE}` : '; see above'),
+          : `can't renew ${c.location.file}: the CA ${gone.name} is not on this node (its files are missing${gone.file ? `: ${gone.file}` : ''})`) + (first ? `: ${restoreCaAdvice(inv)}` : '; see above'),
       });
       continue;
     } else if (!signerEntry && (kind0 === 'kubelet-client' || isKubeletConf(c))) {
@@ -526,6 +532,14 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     warnings.push(`${it.name} renewed until ${it.new.notAfter.slice(0, 10)}, before ${outliving.length} certificate(s) it signed end (${outliving.slice(0, 3).map((o) => o.name).join(', ')}${outliving.length > 3 ? ' …' : ''}; the last on ${last.notAfter.slice(0, 10)}): from then on they no longer verify; pass a longer --validity (or renew them too)`);
   }
 
+  // a CA of the node (not a throwaway CA bundled behind a self-signed leaf) made after this clock: the clock is
+  // most likely behind (check says so); what is renewed now starts and ends counted from it
+  const futureCa = inv.certificates.filter((c) => c.isCA && c.location.index === 0 && c.location.kubeconfig?.entry !== 'cluster' && Date.parse(c.notBefore) > nowMs)
+    .sort((a, b) => Date.parse(a.notBefore) - Date.parse(b.notBefore))[0];
+  if (futureCa && items.some((it) => it.new)) {
+    warnings.push(`the clock (${now.toISOString().slice(0, 19)}Z) is before ${futureCa.name} was made (${futureCa.notBefore.slice(0, 19)}Z): if this clock is wrong, set it first (timedatectl; is NTP synchronised?) and renew then; what is renewed now ends counted from this clock, too early once it is right`);
+  }
+
   // ---- files
   const files: PlanFile[] = [];
   const fileOf = (path: string, kind: PlanFile['kind'], id: string, extra: Partial<PlanFile> = {}) => {
@@ -707,13 +721,16 @@ function manifestAdvice(c: CertEntry, inv: Inventory): string {
   return `${file} is a manifest of ${c.location.manifest}: kubepki rewrites certificate files, not Kubernetes objects; renew the certificate where it is issued, put it in the object's data and apply it (kubectl apply -f ${file})`;
 }
 
-const RESTORE_CA_ADVICE = 'restore it from a backup (`kubepki backups`, `kubepki restore NAME`), copy it from another control-plane node (`kubepki ca export --out F` there, `kubepki ca import F --certificate-key KEY` here) or re-create the control plane with `kubepki rebuild`';
+function restoreCaAdvice(inv: Inventory): string {
+  const r = rootFlagOf(inv);
+  return `restore it from a backup (\`kubepki backups${r}\`, \`kubepki restore NAME${r}\`), copy it from another control-plane node (\`kubepki ca export --out F\` there, \`kubepki ca import F --certificate-key KEY${r}\` here) or re-create the control plane with \`kubepki rebuild${r}\``;
+}
 
 /** What to do about a kubelet client certificate whose CA key is not on this node (a worker). */
 function kubeletAdvice(c: CertEntry, inv: Inventory, nowMs: number): string {
   const until = c.notAfter.replace(/\.000Z$/, 'Z');
   // (check's finding for the same certificate gives the same fix: a bootstrap-kubelet.conf that is here first)
-  const fix = kubeletClientFix(inv, '');
+  const fix = kubeletClientFix(inv, rootFlagOf(inv));
   const off = c.findings.find((f) => f.code === 'kubelet-rotation-off');
   if (off) {
     return `The kubelet does not renew it (client certificate rotation is off, ${off.file ?? 'in its config'}): turn it on (rotateCertificates: true in its config, no --rotate-certificates=false in its unit) and restart the kubelet while it is valid (until ${until}), or ${fix}`;
@@ -835,7 +852,7 @@ export function restartsFrom(inv: Inventory, because: Map<string, Set<string>>, 
       viaUnit(rancherUnitName, list);
     } else if (manifest) {
       const parked = `${dirOf(dirOf(manifest))}/${manifest.slice(manifest.lastIndexOf('/') + 1)}.kubepki-parked`;
-      restarts.push({ component, how: 'static-pod', manifest, because: list, command: `mv ${manifest} ${parked} && (wait until \`crictl ps --name ${component} -q\` is empty, ≥20s) && mv ${parked} ${manifest}`, ...(endpoint ? { endpoint } : {}) });
+      restarts.push({ component, how: 'static-pod', manifest, because: list, command: parkCommand(manifest, parked, component), ...(endpoint ? { endpoint } : {}) });
     } else if (rke1) {
       restarts.push({ component, how: 'docker', container: component, because: list, command: `docker restart ${component}`, ...(endpoint ? { endpoint } : {}) });
     } else if (unit) {
@@ -848,6 +865,17 @@ export function restartsFrom(inv: Inventory, because: Map<string, Set<string>>, 
   }
   restarts.sort((a, b) => a.component.localeCompare(b.component));
   return restarts;
+}
+
+/**
+ * The shell command that restarts a static pod, as carryOutRestarts does it: move its manifest out of the
+ * manifests directory, wait longer than the kubelet's 20 s fileCheckFrequency and until crictl lists no container
+ * of that name (without crictl, the wait alone), then move it back, whatever the wait did. Pasted into sh or bash
+ * on the node it runs as is (kubepki used to print a "(wait until … is empty, ≥20s)" that the shell ran as
+ * `wait`, which failed and left the manifest parked: the component stayed down).
+ */
+export function parkCommand(manifest: string, parked: string, component: string): string {
+  return `mv ${manifest} ${parked} && { sleep 25; while [ -n "$(crictl ps --name '^${component}$' -q 2>/dev/null)" ]; do sleep 2; done; mv ${parked} ${manifest}; }`;
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import type { RebuildPlan, RebuildItem } from '../plan/rebuild.js';
 import { formatSetting, SETTING_NAMES, type ResolvedSettings } from './settings.js';
+import { shellArg } from '../apply/state.js';
 
 /** A column cell: padded, and always at least two spaces before the next column. */
 function cell(v: string, width: number): string {
@@ -74,23 +75,26 @@ function pathsOf(i: RebuildItem): string {
   }
 }
 
-export function renderPlan(plan: RebuildPlan): string {
+export function renderPlan(plan: RebuildPlan, root = '/'): string {
   const lines = [`Files (kubeadm ${plan.kubernetesVersion} layout):`];
   for (const i of plan.items) {
     lines.push(`  ${i.action.toUpperCase().padEnd(8)}${pathsOf(i)}`);
     lines.push(`          ${describe(i)}${i.reason ? `\n          (${i.reason})` : ''}`);
   }
   for (const k of plan.skipped ?? []) lines.push(`  ${'SKIP'.padEnd(8)}${k.path}`, `          (${k.reason})`);
-  const warnings = [...plan.warnings, ...(plan.expired.length ? [expiredWarning(plan)] : [])];
+  const warnings = [...plan.warnings, ...(plan.expired.length ? [expiredWarning(plan, root)] : [])];
   if (warnings.length) lines.push('', 'Warnings:', ...warnings.map((w) => `  - ${w}`));
   if (plan.errors.length) lines.push('', 'Problems (nothing is written until they are fixed):', ...plan.errors.map((e) => `  - ${e}`));
   if (plan.followUps.length) lines.push('', 'Then, outside this node:', ...plan.followUps.map((f) => `  - ${f}`));
   return lines.join('\n') + '\n';
 }
 
-/** `N kept files are expired (names): run \`kubepki renew all\`` — names relative to /etc/kubernetes(/pki). */
-export function expiredWarning(plan: RebuildPlan): string {
+/**
+ * `N kept files are expired (names): run \`kubepki renew all[ --root R]\`` — names relative to /etc/kubernetes(/pki);
+ * the tree's --root, as every command kubepki prints for a tree (or it renews the host's files).
+ */
+export function expiredWarning(plan: RebuildPlan, root = '/'): string {
   const short = (p: string) => p.replace(/^\/etc\/kubernetes\/pki\//, '').replace(/^\/etc\/kubernetes\//, '');
   const n = plan.expired.length;
-  return `${n} kept file${n === 1 ? ' is' : 's are'} expired (${plan.expired.map(short).join(', ')}): run \`kubepki renew all\``;
+  return `${n} kept file${n === 1 ? ' is' : 's are'} expired (${plan.expired.map(short).join(', ')}): run \`kubepki renew all${root !== '/' ? ` --root ${shellArg(root)}` : ''}\``;
 }
