@@ -146,6 +146,28 @@ test('probe against a real etcd whose certificate an intermediate CA signed: "in
     await run(['probe', `127.0.0.1:${port}`, '--root', root, '--now', '2026-11-23'], direct);
     assert.match(direct.out, /serves 1 certificate/);
     assert.doesNotMatch(direct.out, /incomplete chain/);
+
+    // two intermediates, etcd-ca → intermediate-ca → sub-ca → leaf, and the server sends leaf + sub-ca: the one it
+    // leaves out is intermediate-ca, whichever order the served certificates are listed in
+    const subKey = path.join(pki, 'sub-ca.key'), subCrt = path.join(pki, 'sub-ca.crt');
+    ok(openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', subKey]));
+    const subCsr = openssl(['req', '-new', '-key', subKey, '-subj', '/CN=etcd-sub-ca']);
+    ok(subCsr);
+    ok(openssl(['x509', '-req', '-CA', intCrt, '-CAkey', intKey, '-set_serial', '4444', '-days', '365', '-out', subCrt,
+      '-extfile', path.join(work, 'int.ext')], subCsr.stdout));
+    const leaf2 = path.join(work, 'leaf2.crt'), leaf2Key = path.join(work, 'leaf2.key');
+    ok(openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', leaf2Key]));
+    const leaf2Csr = openssl(['req', '-new', '-key', leaf2Key, '-subj', '/CN=cp-1']);
+    ok(leaf2Csr);
+    ok(openssl(['x509', '-req', '-CA', subCrt, '-CAkey', subKey, '-set_serial', '4545', '-days', '365', '-out', leaf2,
+      '-extfile', path.join(work, 'leaf.ext')], leaf2Csr.stdout));
+    fs.writeFileSync(served, fs.readFileSync(leaf2, 'latin1') + fs.readFileSync(subCrt, 'latin1'));
+    fs.copyFileSync(leaf2Key, leafKey);
+    ok(openssl(['verify', '-CAfile', path.join(pki, 'ca.crt'), '-untrusted', intCrt, '-untrusted', subCrt, leaf2]));
+    const deeper = memoryIo();
+    assert.equal(await run(['probe', `127.0.0.1:${port}`, '--root', root, '--now', '2026-11-23'], deeper), 2, deeper.out + deeper.err);
+    assert.match(deeper.out, /serves 2 certificate/);
+    assert.match(deeper.out, /incomplete chain: the server does not send the intermediate CA .* \(\/etc\/kubernetes\/pki\/etcd\/intermediate-ca\.crt\) that signed the CA certificate it sends \(CN=etcd-sub-ca\)/);
   } finally {
     await etcd?.stop();
     fs.rmSync(work, { recursive: true, force: true });

@@ -52,7 +52,7 @@ export function attachDiskSigners(served: Inventory, disk: Inventory): void {
 }
 
 export interface MissingIntermediate {
-  /** the disk CA that signed the last certificate served, itself signed by another CA */
+  /** the disk CA, itself signed by another CA, that signed a served certificate and was not sent */
   name: string;
   file: string;
   message: string;
@@ -62,19 +62,24 @@ export interface MissingIntermediate {
  * A server must send every intermediate between its leaf and the root its clients trust: a kubeconfig's
  * certificate-authority-data or etcd's --trusted-ca-file usually holds the root alone, and Go's verifier
  * (kubectl, the kubelet, etcd clients) then fails with "x509: certificate signed by unknown authority".
- * Run after attachDiskSigners: when the last certificate served was signed by a disk CA that is not
- * self-signed, that CA was left out. A leaf signed straight by a root (every kubeadm CA) needs nothing more.
+ * Run after attachDiskSigners, which names a disk CA only for a served certificate whose signer was not
+ * served: when that CA is not self-signed, the server left it out. (The served inventory is sorted by
+ * name, not in chain order, so every served certificate is looked at, not the last.) A leaf signed
+ * straight by a root (every kubeadm CA) needs nothing more.
  */
 export function missingIntermediate(served: Inventory, disk: Inventory): MissingIntermediate | undefined {
-  const last = served.certificates[served.certificates.length - 1];
-  if (!last || last.selfSigned || !last.signedBy) return undefined;
-  const ca = disk.certificates.find((c) => c.id === last.signedBy);
-  if (!ca || ca.selfSigned) return undefined;
-  const file = ca.location.via ?? ca.location.file;
-  return {
-    name: ca.name, file,
-    message: `incomplete chain: the server does not send the intermediate CA ${ca.name} (${file}) that signed ${served.certificates.length > 1 ? 'the last certificate it sends' : 'its certificate'}; clients that trust only the root fail with "x509: certificate signed by unknown authority": append ${file} after the certificate in the file the server reads, then restart it`,
-  };
+  const sent = new Set(served.certificates.map((c) => c.fingerprint));
+  for (const s of served.certificates) {
+    if (s.selfSigned || !s.signedBy) continue;
+    const ca = disk.certificates.find((c) => c.id === s.signedBy);
+    if (!ca || ca.selfSigned || sent.has(ca.fingerprint)) continue;
+    const file = ca.location.via ?? ca.location.file;
+    return {
+      name: ca.name, file,
+      message: `incomplete chain: the server does not send the intermediate CA ${ca.name} (${file}) that signed ${s.isCA ? `the CA certificate it sends (${s.subject})` : 'its certificate'}; clients that trust only the root fail with "x509: certificate signed by unknown authority": append ${file} after the certificate in the file the server reads, then restart it`,
+    };
+  }
+  return undefined;
 }
 
 function certOf(pem: string): Certificate {
