@@ -251,6 +251,10 @@ test('an exec credential plugin that answers in time is used as before (its clie
   const { kc: broken } = await execKubeconfig(s, '#!/bin/sh\necho "error: SSO session expired, run aws sso login" >&2\nexit 255\n', 'failing');
   const r = await cli(['csr', 'list', '--kubeconfig', broken]);
   oneLine(r, /: its exec plugin `\S+failing\.sh get-token --cluster test` failed: error: SSO session expired, run aws sso login$/, /hint: run `.*` yourself to see why/);
+  // exit 0 with something that is not an ExecCredential (a login banner, an HTML page from a proxy) is the plugin's failure too
+  const { kc: chatty } = await execKubeconfig(s, '#!/bin/sh\necho "Please visit https://login.example.test to sign in"\n', 'chatty');
+  const c = await cli(['csr', 'list', '--kubeconfig', chatty]);
+  oneLine(c, /: its exec plugin `\S+chatty\.sh get-token --cluster test` did not print an ExecCredential: /, /hint: run `.*` yourself to see why/);
 });
 
 test('401 for credentials from an exec plugin: the line names the kubeconfig and user, the hint the plugin\'s command (not "the client certificate is expired")', async () => {

@@ -253,6 +253,14 @@ function execPluginGuard(
         timedOut = false;
         failed = false;
         if (wasTimedOut) throw timedOutError();
+        // (exit 0 with something else on stdout, a login banner or a proxy's HTML page: client-node's JSON.parse
+        // throws, quoting the start of that output, which read as the API server's answer)
+        if (e instanceof SyntaxError) {
+          throw new UserError(
+            `failed to get the credentials of user ${user} in ${kubeconfigPath}: its exec plugin \`${command}\` did not print an ExecCredential: its output is not JSON`,
+            `run \`${command}\` yourself to see why`,
+          );
+        }
         if (!wasFailed) throw e;
         throw new UserError(
           `failed to get the credentials of user ${user} in ${kubeconfigPath}: its exec plugin \`${command}\` failed${firstLine(e).trim() ? `: ${firstLine(e).trim()}` : ''}`,
