@@ -9,11 +9,15 @@
 // dist/cli.cjs.cache, which `npm run build` makes by running `kubepki check`
 // on a demo tree.
 //
-// The cache file is a 40-hex-digit SHA-1 of (bundle bytes + cache body),
-// then the body. It is used only when that digest matches: an edited bundle
+// The cache file starts with a 16-hex-digit header, the CRC-32 of the bundle
+// bytes and the CRC-32 of the cache body (what Node 22's own compile cache
+// checks), then the body. It is used only when both match: an edited bundle
 // (even one of the same length, which V8 alone would accept) or a damaged cache
 // (which V8 does not checksum, and would crash on) is never handed to V8. V8
 // itself then refuses a cache from another Node version or other V8 flags.
+// (CRC-32, not a cryptographic digest: it guards against accidents, and whoever
+// can write dist/ can change the bundle itself. It was SHA-1, whose hashing of
+// the ~0.7 MB was a tenth of what kubepki added to Node's start-up.)
 // When the cache is missing or refused, the next `check` writes it again at exit
 // if dist/ is writable: a temp file of its own (O_EXCL), fsync, rename. Nothing
 // changes otherwise. KUBEPKI_NO_CODE_CACHE=1 turns all of it off.
@@ -34,12 +38,16 @@ try {
 }
 const source = bytes.toString('latin1'); // the bundle is ASCII (npm run build checks): no UTF-8 decoding
 const useCache = !process.env.KUBEPKI_NO_CODE_CACHE;
-// The bundle's part of the digest is taken now: once `source` holds the text, `bytes` is free, and the
+// zlib.crc32 is in Node >= 20.15 (a Node 20 before it runs without the cache, only slower to start).
+const crc32 = useCache ? require('node:zlib').crc32 : undefined;
+const HEADER = 16;
+const hex8 = (n) => n.toString(16).padStart(8, '0');
+// The bundle's part of the header is taken now: once `source` holds the text, `bytes` is free, and the
 // cache is read into it (fresh memory costs a page fault per 4 KiB, ~0.1 ms for the cache on a slow VM).
-const bundleHash = useCache ? require('node:crypto').createHash('sha1').update(bytes) : undefined;
-const digest = (body) => bundleHash.copy().update(body).digest('hex');
+const bundleCrc = typeof crc32 === 'function' ? hex8(crc32(bytes)) : undefined;
+const header = (body) => bundleCrc + hex8(crc32(body));
 let cachedData;
-if (useCache) {
+if (bundleCrc) {
   try {
     const fd = fs.openSync(cacheFile, 'r');
     let buf;
@@ -54,8 +62,8 @@ if (useCache) {
     } finally {
       fs.closeSync(fd);
     }
-    const body = buf.subarray(40);
-    if (buf.length > 40 && buf.subarray(0, 40).toString('latin1') === digest(body)) cachedData = body;
+    const body = buf.subarray(HEADER);
+    if (buf.length > HEADER && buf.subarray(0, HEADER).toString('latin1') === header(body)) cachedData = body;
   } catch { /* no cache yet */ }
 }
 // The bundle's dynamic imports (client-node, prom-client …) come here: a vm
@@ -66,7 +74,7 @@ const script = new vm.Script(source, { filename: file, cachedData });
 // check is the command whose start-up counts (after a Node upgrade, a first `--version`, `check --help`
 // or `check --root /typo` would leave a thin cache).
 const args = process.argv.slice(2);
-if (useCache && args[0] === 'check' && !args.includes('--help') && !args.includes('-h') && (!cachedData || script.cachedDataRejected)) {
+if (bundleCrc && args[0] === 'check' && !args.includes('--help') && !args.includes('-h') && (!cachedData || script.cachedDataRejected)) {
   process.once('exit', (code) => {
     if (code >= 3) return; // 0-2: a node was read and judged; 3+: it could not run
     let tmp;
@@ -76,7 +84,7 @@ if (useCache && args[0] === 'check' && !args.includes('--help') && !args.include
       tmp = `${cacheFile}.${process.pid}.${require('node:crypto').randomBytes(6).toString('hex')}.tmp`;
       const fd = fs.openSync(tmp, 'wx', 0o644);
       try {
-        fs.writeSync(fd, Buffer.concat([Buffer.from(digest(body), 'latin1'), body]));
+        fs.writeSync(fd, Buffer.concat([Buffer.from(header(body), 'latin1'), body]));
         fs.fsyncSync(fd);
       } finally {
         fs.closeSync(fd);
