@@ -407,14 +407,12 @@ test('a SubjectAccessReview the API server fails to make (503, 504 Timeout, 500 
   }
 });
 
-test('a 429 from the SubjectAccessReview is sent again once, after its Retry-After (as client-go does); a second 429, one asking for more than 10s, or one without Retry-After fails the pass\'s reviews', async () => {
-  const cases: { name: string; replies: (() => any)[]; waits: number[]; verdicts: string[]; reason?: RegExp }[] = [
-    { name: 'one 429', replies: [() => tooManyRequests('2')], waits: [2000], verdicts: ['valid', 'valid', 'valid'] },
-    { name: 'two', replies: [() => tooManyRequests('1'), () => tooManyRequests('1')], waits: [1000], verdicts: ['unreviewed', 'unreviewed', 'unreviewed'],
-      reason: /answered 429: Too many requests, please try again later\. \(again, after the 1s its first 429's Retry-After asked\)$/ },
-    { name: 'Retry-After 120', replies: [() => tooManyRequests('120')], waits: [], verdicts: ['unreviewed', 'unreviewed', 'unreviewed'], reason: /answered 429: Too many requests, please try again later\.$/ },
-    { name: 'no Retry-After', replies: [() => ({ ...tooManyRequests(), headers: {} })], waits: [], verdicts: ['unreviewed', 'unreviewed', 'unreviewed'], reason: /answered 429: / },
-  ];
+/** A SubjectAccessReview retry case: the SAR endpoint's replies in turn, the waits kubepki should take, the verdicts it should reach. */
+type SarRetryCase = { name: string; replies: (() => any)[]; waits: number[]; verdicts: string[]; reason?: RegExp };
+
+/** Runs each case on a fresh cluster with two bootstrap CSRs; returns the judged CSRs of each, for what a test checks beyond. */
+async function sarRetryCases(cases: SarRetryCase[]) {
+  const out = [];
   for (const c of cases) {
     const s = await pendingCluster([bootstrapCsr('node-csr-boot'), bootstrapCsr('node-csr-next')]);
     const replies = [...c.replies];
@@ -427,6 +425,20 @@ test('a 429 from the SubjectAccessReview is sent again once, after its Retry-Aft
     assert.deepEqual(waits, c.waits, c.name);
     assert.equal(s.reviews().length, c.verdicts[0] === 'valid' ? 4 : c.waits.length + 1, `${c.name}: asked again once at most, then not for the others`);
     if (c.reason) assert.match(rows[0]!.reason, c.reason, c.name);
+    out.push({ c, judged });
+  }
+  return out;
+}
+
+test('a 429 from the SubjectAccessReview is sent again once, after its Retry-After (as client-go does); a second 429, one asking for more than 10s, or one without Retry-After fails the pass\'s reviews', async () => {
+  const cases: SarRetryCase[] = [
+    { name: 'one 429', replies: [() => tooManyRequests('2')], waits: [2000], verdicts: ['valid', 'valid', 'valid'] },
+    { name: 'two', replies: [() => tooManyRequests('1'), () => tooManyRequests('1')], waits: [1000], verdicts: ['unreviewed', 'unreviewed', 'unreviewed'],
+      reason: /answered 429: Too many requests, please try again later\. \(again, after the 1s its first 429's Retry-After asked\)$/ },
+    { name: 'Retry-After 120', replies: [() => tooManyRequests('120')], waits: [], verdicts: ['unreviewed', 'unreviewed', 'unreviewed'], reason: /answered 429: Too many requests, please try again later\.$/ },
+    { name: 'no Retry-After', replies: [() => ({ ...tooManyRequests(), headers: {} })], waits: [], verdicts: ['unreviewed', 'unreviewed', 'unreviewed'], reason: /answered 429: / },
+  ];
+  for (const { c, judged } of await sarRetryCases(cases)) {
     if (c.reason) assert.match(judged.find((p) => p.decision.name === 'node-csr-next')!.error!.hint!, /kubectl certificate approve csr-hprcx node-csr-boot node-csr-next\)$/);
   }
 });
@@ -434,7 +446,7 @@ test('a 429 from the SubjectAccessReview is sent again once, after its Retry-Aft
 test('a 5xx from the SubjectAccessReview carrying Retry-After is sent again once, after it, as client-go sends a 429 or 5xx with Retry-After again; again a 5xx, or one without Retry-After, fails the pass\'s reviews (it failed at once)', async () => {
   const timeout = (s: number) => () => serverTimeout('authorization.k8s.io', 'subjectaccessreviews', 'create', s);
   const unavailable = (s: string) => () => ({ ...serviceUnavailable(), headers: { 'Retry-After': s } });
-  const cases: { name: string; replies: (() => any)[]; waits: number[]; verdicts: string[]; reason?: RegExp }[] = [
+  const cases: SarRetryCase[] = [
     { name: 'one 500 ServerTimeout, Retry-After 2', replies: [timeout(2)], waits: [2000], verdicts: ['valid', 'valid', 'valid'] },
     { name: 'one 503 with Retry-After', replies: [unavailable('1')], waits: [1000], verdicts: ['valid', 'valid', 'valid'] },
     { name: 'two', replies: [unavailable('1'), unavailable('1')], waits: [1000], verdicts: ['unreviewed', 'unreviewed', 'unreviewed'],
@@ -442,19 +454,7 @@ test('a 5xx from the SubjectAccessReview carrying Retry-After is sent again once
     { name: '503 without Retry-After', replies: [() => serviceUnavailable()], waits: [], verdicts: ['unreviewed', 'unreviewed', 'unreviewed'], reason: /answered 503: service unavailable$/ },
     { name: 'Retry-After 30', replies: [timeout(30)], waits: [], verdicts: ['unreviewed', 'unreviewed', 'unreviewed'], reason: /answered 500: The create operation against subjectaccessreviews\.authorization\.k8s\.io could not be completed at this time, please try again\.$/ },
   ];
-  for (const c of cases) {
-    const s = await pendingCluster([bootstrapCsr('node-csr-boot'), bootstrapCsr('node-csr-next')]);
-    const replies = [...c.replies];
-    s.route('POST', SAR_PATH, () => replies.shift()?.());
-    const client = await connect({ kubeconfig: await s.kubeconfig(tmp), env: {}, cwd: tmp });
-    const waits: number[] = [];
-    const judged = await previewApproval(client, await listCsrs(client), await listNodes(client), { sleep: async (ms) => { waits.push(ms); } });
-    const rows = judged.map((p) => p.decision).filter((d) => d.kind === 'kubelet-client');
-    assert.deepEqual(rows.map((d) => d.verdict), c.verdicts, c.name);
-    assert.deepEqual(waits, c.waits, c.name);
-    assert.equal(s.reviews().length, c.verdicts[0] === 'valid' ? 4 : c.waits.length + 1, `${c.name}: asked again once at most, then not for the others`);
-    if (c.reason) assert.match(rows[0]!.reason, c.reason, c.name);
-  }
+  await sarRetryCases(cases);
 });
 
 test('a 401 on a SubjectAccessReview (credentials refused mid-pass: an expired token) stops the pass\'s reviews with one line saying the credentials in the kubeconfig were refused, exit 4 (it failed once per CSR)', async () => {
