@@ -8,7 +8,7 @@ import { run } from '../src/cli/main.js';
 import { memoryIo } from '../src/cli/io.js';
 import type { CertEntry, Inventory } from '../src/inventory/types.js';
 import { copyFixture, NOW, openssl, tmpDir } from './support/fixtures.js';
-import { makeCa, makeLeaf, makeK3sTree, put } from './support/trees.js';
+import { makeCa, makeLeaf, makeK3sTree, put, putSelfSignedKubeletCrt } from './support/trees.js';
 
 const KU: Record<string, string> = {
   'Digital Signature': 'digitalSignature', 'Non Repudiation': 'nonRepudiation', 'Key Encipherment': 'keyEncipherment',
@@ -635,4 +635,18 @@ test('a kubelet.crt that is one self-signed certificate with CA:TRUE (kubelets b
   assert.doesNotMatch(cas, /kubelet/, io.out);
   // the cluster's CAs are still there, with what they sign
   assert.match(cas, /^ca +.* 6 +\/etc\/kubernetes\/pki\/ca\.crt$/m);
+});
+
+test('inspect says of a one-certificate self-signed kubelet.crt what check says: not a CA (CA:TRUE in form only), signed by itself (was: "CA: yes", "Signed by: kubelet-serving")', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  await putSelfSignedKubeletCrt(root, new Date('2026-11-22T21:00:00Z'), 365);
+  const io = memoryIo();
+  assert.equal(await run(['inspect', '/var/lib/kubelet/pki/kubelet.crt', '--root', root, '--now', '2026-11-23'], io), 0, io.out);
+  assert.match(io.out, /^ {2}CA: +no, CA:TRUE in form only \(a self-signed serving certificate that signs nothing\) \(self-signed\)$/m, io.out);
+  assert.match(io.out, /^ {2}Signed by: +itself$/m, io.out);
+  // a cluster CA is still one, signed by itself as a CA
+  const ca = memoryIo();
+  assert.equal(await run(['inspect', '/etc/kubernetes/pki/ca.crt', '--root', root, '--now', '2026-11-23'], ca), 0, ca.out);
+  assert.match(ca.out, /^ {2}CA: +yes \(self-signed\)$/m, ca.out);
+  assert.match(ca.out, /^ {2}Signed by: +ca \(signature verified\)$/m, ca.out);
 });

@@ -12,7 +12,7 @@ import { parsePrivateKeyBlock, PRIVATE_KEY_LABELS, KeyError, samePublicKey } fro
 import { parseThresholdOrThrow } from '../inventory/classify.js';
 import { certFacts, withEagerDigests } from '../inventory/describe.js';
 import { inWarningWindow, humanDuration } from '../inventory/time.js';
-import { nextStep } from '../inventory/next.js';
+import { nextStep, isAuthority } from '../inventory/next.js';
 import { summarize } from '../inventory/read.js';
 import type { CertEntry, CertLocation, Finding } from '../inventory/types.js';
 import { httpStatus, apiError, type ClusterClient } from './connect.js';
@@ -110,12 +110,15 @@ export function clusterCertEntries(sources: ClusterPemSource[], now: Date, warn?
         if (index === 0 && src.tlsKey) seen.entry.findings.push(...secretKeyFindings(src.tlsKey, c, seen.entry.id, obj, file));
         return;
       }
+      const name = certs.length > 1 ? `${obj} ${src.key}[${index}]` : src.kind === 'Secret' && src.key === 'tls.crt' ? obj : `${obj} ${src.key}`;
+      const selfSigned = c.isSelfIssued && c.verifySignedBy(c);
       const entry: CertEntry = {
         id: `${file}#${index}`,
-        name: certs.length > 1 ? `${obj} ${src.key}[${index}]` : src.kind === 'Secret' && src.key === 'tls.crt' ? obj : `${obj} ${src.key}`,
+        name,
         location,
         ...certFacts(c, now),
-        selfSigned: c.isSelfIssued && c.verifySignedBy(c),
+        selfSigned,
+        authority: isAuthority({ name, isCA: c.isCA, selfSigned }),
         // a TLS Secret's tls.key is compared with tls.crt (never kept or shown); other sources carry no key
         privateKey: index === 0 && src.tlsKey ? secretKeyFacts(src.tlsKey, c) : { present: false },
         components: [],

@@ -57,12 +57,15 @@ export const KUBEADM_CA_NAMES = ['ca', 'etcd-ca', 'front-proxy-ca'];
  * copied or that signs anything: renewing it with its key needs nothing done on other nodes or in kubeconfigs,
  * and check lists it with the certificates, not the authorities (as kubeadm's check-expiration lists only CAs).
  */
-export function isKubeletOwnServing(c: CertEntry | undefined): boolean {
+export function isKubeletOwnServing(c: Pick<CertEntry, 'name' | 'selfSigned'> | undefined): boolean {
   return c?.name === 'kubelet-serving' && c.selfSigned;
 }
 
-/** A certificate authority for check's CA table: a CA certificate, except the kubelet's own self-signed serving one. */
-export function isAuthority(c: CertEntry): boolean {
+/**
+ * A certificate authority for check's CA table: a CA certificate, except the kubelet's own self-signed serving one.
+ * The reader records it in each entry's `authority`, so every output (the dashboard in the browser too) says the same.
+ */
+export function isAuthority(c: Pick<CertEntry, 'name' | 'isCA' | 'selfSigned'>): boolean {
   return c.isCA && !isKubeletOwnServing(c);
 }
 

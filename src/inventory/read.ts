@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { nextStep, kubeletClientFix, kubeletServingFix, interruptedSwap, rootFlagFor } from './next.js';
+import { nextStep, isAuthority, kubeletClientFix, kubeletServingFix, interruptedSwap, rootFlagFor } from './next.js';
 import { posix } from 'node:path';
 import type { NodeFs } from '../fs/node-fs.js';
 import { SymlinkLoopError } from '../fs/node-fs.js';
@@ -703,12 +703,14 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     // mode has the operator write kubelet.conf): either way, a CSR for it is signed by nothing when signing is off
     const kubeletClient = name === 'kubelet-client'
       || (r.location.kind === 'kubeconfig' && r.location.kubeconfig?.entry === 'user' && /\/kubelet\.conf$/.test(r.location.file));
+    const selfSigned = c.isSelfIssued && signer === r;
     const entry: CertEntry = {
       id: certId(r.location),
       name,
       location: r.location,
       ...certFacts(c, now),
-      selfSigned: c.isSelfIssued && signer === r,
+      selfSigned,
+      authority: isAuthority({ name, isCA: c.isCA, selfSigned }),
       privateKey: {
         present: Boolean(r.keyLocation && (r.keySpki || r.keyEncrypted)),
         ...(r.keyLocation ? { location: r.keyLocation } : {}),
