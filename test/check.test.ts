@@ -650,3 +650,36 @@ test('inspect says of a one-certificate self-signed kubelet.crt what check says:
   assert.match(ca.out, /^ {2}CA: +yes \(self-signed\)$/m, ca.out);
   assert.match(ca.out, /^ {2}Signed by: +ca \(signature verified\)$/m, ca.out);
 });
+
+test('the kubelet\'s self-signed kubelet.crt out of its dates: expired or not valid yet (made on a clock ahead) is the same WARNING, since kube-apiserver does not verify it by default either way; each says what to do (a new pair and a kubelet restart; the clock first)', async () => {
+  const cases = [
+    { code: 'expired', notBefore: new Date('2025-11-01T00:00:00Z'), advice: /kubelet-serving expired on 2026-11-01 .*: kubepki renew kubelet-serving --root \S+, or remove \/var\/lib\/kubelet\/pki\/kubelet\.crt and \/var\/lib\/kubelet\/pki\/kubelet\.key and restart the kubelet \(systemctl restart kubelet\)/ },
+    { code: 'not-yet-valid', notBefore: new Date('2026-11-24T00:00:00Z'), advice: /kubelet-serving is not valid until 2026-11-24T00:00:00\.000Z .*: it was made on a clock ahead of this one .*: fix the clock \(timedatectl; is NTP synchronised\?\); if the clock is right, remove \/var\/lib\/kubelet\/pki\/kubelet\.crt and \/var\/lib\/kubelet\/pki\/kubelet\.key and restart the kubelet/ },
+  ];
+  for (const k of cases) {
+    const root = copyFixture('kubeadm-1.26');
+    await putSelfSignedKubeletCrt(root, k.notBefore, 365);
+    const crt = path.join(root, 'var/lib/kubelet/pki/kubelet.crt');
+    // openssl agrees: self-signed, CA:TRUE, and out of its dates at NOW
+    assert.match(openssl(['x509', '-noout', '-ext', 'basicConstraints', '-in', crt]).stdout, /CA:TRUE/);
+    const verify = openssl(['verify', '-attime', String(NOW.getTime() / 1000), '-CAfile', crt, crt]);
+    assert.match(verify.stdout + verify.stderr, k.code === 'expired' ? /certificate has expired/ : /certificate is not yet valid/, k.code);
+    const io = memoryIo();
+    const exit = await run(['check', '--root', root, '--now', NOW.toISOString()], io);
+    const line = io.out.split('\n').find((l) => l.includes(` ${k.code} `) && l.includes('kubelet-serving'));
+    assert.ok(line, io.out);
+    assert.match(line, new RegExp(`^ {2}WARNING +${k.code} +`), k.code);
+    assert.match(line, k.advice, k.code);
+    // nothing else on the node is wrong: the kubelet's serving pair alone makes it exit 1 (a warning), not 2
+    assert.equal(exit, 1, io.out);
+    // Next, as for the two-certificate kubelet.crt: not 'the clock is wrong, not the certificates', which the
+    // cluster's CAs prove, not this kubelet's own pair (that may have been made elsewhere)
+    if (k.code !== 'not-yet-valid') continue;
+    assert.match(io.out, /^Next: kubelet-serving starts after this node's clock: check the clock \(timedatectl; is NTP synchronised\?\), or re-issue with a margin: kubepki renew kubelet-serving --root \S+ --backdate 1h$/m);
+    // and that renew, run as printed, plans it without taking the pair for a CA that proves the clock wrong
+    const renew = memoryIo();
+    assert.equal(await run(['renew', 'kubelet-serving', '--root', root, '--now', NOW.toISOString(), '--backdate', '1h', '--dry-run'], renew), 0, renew.err);
+    assert.match(renew.out, /^ {2}kubelet-serving +\/var\/lib\/kubelet\/pki\/kubelet\.crt$/m, renew.out);
+    assert.doesNotMatch(renew.out + renew.err, /is before kubelet-serving was made/, renew.out + renew.err);
+  }
+});

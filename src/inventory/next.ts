@@ -90,11 +90,11 @@ export function nextStep(inv: Omit<Inventory, 'next'>): string {
   }
   if (s.notYetValid > 0) {
     const early = inv.certificates.filter((c) => c.status === 'not-yet-valid');
-    // a CA file of the node (not the throwaway CA bundled behind the kubelet's self-signed kubelet.crt, nor a
+    // a CA file of the node (not the kubelet's self-signed kubelet.crt, alone or with the throwaway CA behind it, nor a
     // kubeconfig's copy, which may be another cluster's, made elsewhere) that starts
     // after this clock: the clock is behind, not the certificates. Nothing signed by it verifies here until then,
     // and re-issuing with this clock would give the CAs and leaves an end that has passed once the clock is right
-    const ca = early.filter((c) => c.isCA && c.location.index === 0 && c.location.kubeconfig?.entry !== 'cluster').sort((a, b) => Date.parse(a.notBefore) - Date.parse(b.notBefore))[0];
+    const ca = early.filter((c) => isAuthority(c) && c.location.index === 0 && c.location.kubeconfig?.entry !== 'cluster').sort((a, b) => Date.parse(a.notBefore) - Date.parse(b.notBefore))[0];
     if (ca) {
       return `this node's clock (${inv.now.slice(0, 19)}Z) is before ${ca.name} was made (${ca.notBefore.slice(0, 19)}Z): the clock is wrong, not the certificates: set it (timedatectl; is NTP synchronised?), then kubepki check${rootFlag} again; do not renew before that (certificates made on this clock would start and end years too early: expired, CAs shortened, once the clock is right)`;
     }
