@@ -69,6 +69,11 @@ export function isAuthority(c: Pick<CertEntry, 'name' | 'isCA' | 'selfSigned'>):
   return c.isCA && !isKubeletOwnServing(c);
 }
 
+/** The name of the CA that signed it, as check shows it: none for a certificate that signed itself and is no authority (then '(self)'). */
+export function signerShown(c: Pick<CertEntry, 'id' | 'name' | 'isCA' | 'selfSigned' | 'signedBy' | 'signerName'>): string | undefined {
+  return c.signedBy === c.id && !isAuthority(c) ? undefined : c.signerName;
+}
+
 export function nextStep(inv: Omit<Inventory, 'next'>): string {
   const s = inv.summary;
   const rootFlag = inv.root && inv.root !== '/' ? ` --root ${inv.root}` : '';

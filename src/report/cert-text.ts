@@ -1,5 +1,6 @@
 import type { CertEntry, Inventory, KeyEntry, CsrEntry } from '../inventory/types.js';
 import { humanDuration } from '../inventory/time.js';
+import { isAuthority, signerShown } from '../inventory/next.js';
 
 const sanText = (e: { sans: CertEntry['sans'] }) => e.sans.map((s) => `${s.type === 'dns' ? 'DNS' : s.type === 'ip' ? 'IP' : s.type === 'email' ? 'email' : s.type === 'uri' ? 'URI' : s.type}:${s.value}`).join(', ');
 
@@ -27,8 +28,8 @@ export function renderCertShort(e: CertEntry, title: string): string {
   lines.push(`  Key:         ${e.keyAlgorithm}${e.curve ? ` ${e.curve}` : e.keySize ? ` ${e.keySize}` : ''}${e.privateKey.present ? `; private key ${e.privateKey.encrypted ? 'encrypted' : e.privateKey.matches ? 'present and matches' : 'DOES NOT MATCH'} (${e.privateKey.location?.file}${e.privateKey.location?.user ? `, user ${e.privateKey.location.user}` : ''})` : '; no private key found'}`);
   if (e.keyUsage.length || e.extKeyUsage.length) lines.push(`  Usage:       ${[...e.keyUsage, ...e.extKeyUsage].join(', ')}`);
   // (as check: the kubelet's own self-signed kubelet.crt is CA:TRUE in form only, a certificate signed by itself)
-  lines.push(`  CA:          ${e.authority ? 'yes' : e.isCA ? 'no, CA:TRUE in form only (a self-signed serving certificate that signs nothing)' : 'no'}${e.selfSigned ? ' (self-signed)' : ''}`);
-  const signer = e.signedBy === e.id && !e.authority ? undefined : e.signerName;
+  lines.push(`  CA:          ${isAuthority(e) ? 'yes' : e.isCA ? 'no, CA:TRUE in form only (a self-signed serving certificate that signs nothing)' : 'no'}${e.selfSigned ? ' (self-signed)' : ''}`);
+  const signer = signerShown(e);
   lines.push(`  Signed by:   ${signer ? `${signer} (signature verified)` : e.selfSigned ? 'itself' : 'no CA found here'}`);
   if (e.components.length) lines.push(`  Read by:     ${e.components.join(', ')}`);
   lines.push(`  Renewed by:  ${e.managedBy}`);

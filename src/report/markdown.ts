@@ -3,7 +3,7 @@
  * (GitHub/GitLab-flavoured Markdown tables). Pure.
  */
 import type { CertEntry, Inventory } from '../inventory/types.js';
-import { isAuthority } from '../inventory/next.js';
+import { isAuthority, signerShown } from '../inventory/next.js';
 
 const DAY = 86400;
 
@@ -60,9 +60,7 @@ export function renderMarkdown(inv: Inventory): string {
   out.push('| --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const c of certs) {
     // as check's table: the kubelet's own self-signed kubelet.crt (CA:TRUE in form only) is a certificate, signed by itself
-    const ca = isAuthority(c);
-    const signer = c.signedBy === c.id && !ca ? undefined : c.signerName;
-    out.push(`| ${STATUS[c.status] ?? c.status} | ${cell(c.name)}${ca ? ' (CA)' : ''} | ${c.notAfter.slice(0, 16).replace('T', ' ')} | ${residualText(c.residualSeconds)} | ${cell(c.subjectCN)} | ${cell(signer ?? (c.selfSigned ? 'self-signed' : ''))} | ${cell(c.components.join(', '))} | ${location(c)} |`);
+    out.push(`| ${STATUS[c.status] ?? c.status} | ${cell(c.name)}${isAuthority(c) ? ' (CA)' : ''} | ${c.notAfter.slice(0, 16).replace('T', ' ')} | ${residualText(c.residualSeconds)} | ${cell(c.subjectCN)} | ${cell(signerShown(c) ?? (c.selfSigned ? 'self-signed' : ''))} | ${cell(c.components.join(', '))} | ${location(c)} |`);
   }
   out.push('');
 
