@@ -8,7 +8,7 @@ import { run } from '../src/cli/main.js';
 import { memoryIo } from '../src/cli/io.js';
 import type { CertEntry, Inventory } from '../src/inventory/types.js';
 import { copyFixture, NOW, openssl, tmpDir } from './support/fixtures.js';
-import { makeCa, makeLeaf, makeK3sTree, put } from './support/trees.js';
+import { makeCa, makeLeaf, makeK3sTree, put, putSelfSignedKubeletCrt } from './support/trees.js';
 
 const KU: Record<string, string> = {
   'Digital Signature': 'digitalSignature', 'Non Repudiation': 'nonRepudiation', 'Key Encipherment': 'keyEncipherment',
@@ -635,4 +635,51 @@ test('a kubelet.crt that is one self-signed certificate with CA:TRUE (kubelets b
   assert.doesNotMatch(cas, /kubelet/, io.out);
   // the cluster's CAs are still there, with what they sign
   assert.match(cas, /^ca +.* 6 +\/etc\/kubernetes\/pki\/ca\.crt$/m);
+});
+
+test('inspect says of a one-certificate self-signed kubelet.crt what check says: not a CA (CA:TRUE in form only), signed by itself (was: "CA: yes", "Signed by: kubelet-serving")', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  await putSelfSignedKubeletCrt(root, new Date('2026-11-22T21:00:00Z'), 365);
+  const io = memoryIo();
+  assert.equal(await run(['inspect', '/var/lib/kubelet/pki/kubelet.crt', '--root', root, '--now', '2026-11-23'], io), 0, io.out);
+  assert.match(io.out, /^ {2}CA: +no, CA:TRUE in form only \(a self-signed serving certificate that signs nothing\) \(self-signed\)$/m, io.out);
+  assert.match(io.out, /^ {2}Signed by: +itself$/m, io.out);
+  // a cluster CA is still one, signed by itself as a CA
+  const ca = memoryIo();
+  assert.equal(await run(['inspect', '/etc/kubernetes/pki/ca.crt', '--root', root, '--now', '2026-11-23'], ca), 0, ca.out);
+  assert.match(ca.out, /^ {2}CA: +yes \(self-signed\)$/m, ca.out);
+  assert.match(ca.out, /^ {2}Signed by: +ca \(signature verified\)$/m, ca.out);
+});
+
+test('the kubelet\'s self-signed kubelet.crt out of its dates: expired or not valid yet (made on a clock ahead) is the same WARNING, since kube-apiserver does not verify it by default either way; each says what to do (a new pair and a kubelet restart; the clock first)', async () => {
+  const cases = [
+    { code: 'expired', notBefore: new Date('2025-11-01T00:00:00Z'), advice: /kubelet-serving expired on 2026-11-01 .*: kubepki renew kubelet-serving --root \S+, or remove \/var\/lib\/kubelet\/pki\/kubelet\.crt and \/var\/lib\/kubelet\/pki\/kubelet\.key and restart the kubelet \(systemctl restart kubelet\)/ },
+    { code: 'not-yet-valid', notBefore: new Date('2026-11-24T00:00:00Z'), advice: /kubelet-serving is not valid until 2026-11-24T00:00:00\.000Z .*: it was made on a clock ahead of this one .*: fix the clock \(timedatectl; is NTP synchronised\?\); if the clock is right, remove \/var\/lib\/kubelet\/pki\/kubelet\.crt and \/var\/lib\/kubelet\/pki\/kubelet\.key and restart the kubelet/ },
+  ];
+  for (const k of cases) {
+    const root = copyFixture('kubeadm-1.26');
+    await putSelfSignedKubeletCrt(root, k.notBefore, 365);
+    const crt = path.join(root, 'var/lib/kubelet/pki/kubelet.crt');
+    // openssl agrees: self-signed, CA:TRUE, and out of its dates at NOW
+    assert.match(openssl(['x509', '-noout', '-ext', 'basicConstraints', '-in', crt]).stdout, /CA:TRUE/);
+    const verify = openssl(['verify', '-attime', String(NOW.getTime() / 1000), '-CAfile', crt, crt]);
+    assert.match(verify.stdout + verify.stderr, k.code === 'expired' ? /certificate has expired/ : /certificate is not yet valid/, k.code);
+    const io = memoryIo();
+    const exit = await run(['check', '--root', root, '--now', NOW.toISOString()], io);
+    const line = io.out.split('\n').find((l) => l.includes(` ${k.code} `) && l.includes('kubelet-serving'));
+    assert.ok(line, io.out);
+    assert.match(line, new RegExp(`^ {2}WARNING +${k.code} +`), k.code);
+    assert.match(line, k.advice, k.code);
+    // nothing else on the node is wrong: the kubelet's serving pair alone makes it exit 1 (a warning), not 2
+    assert.equal(exit, 1, io.out);
+    // Next, as for the two-certificate kubelet.crt: not 'the clock is wrong, not the certificates', which the
+    // cluster's CAs prove, not this kubelet's own pair (that may have been made elsewhere)
+    if (k.code !== 'not-yet-valid') continue;
+    assert.match(io.out, /^Next: kubelet-serving starts after this node's clock: check the clock \(timedatectl; is NTP synchronised\?\), or re-issue with a margin: kubepki renew kubelet-serving --root \S+ --backdate 1h$/m);
+    // and that renew, run as printed, plans it without taking the pair for a CA that proves the clock wrong
+    const renew = memoryIo();
+    assert.equal(await run(['renew', 'kubelet-serving', '--root', root, '--now', NOW.toISOString(), '--backdate', '1h', '--dry-run'], renew), 0, renew.err);
+    assert.match(renew.out, /^ {2}kubelet-serving +\/var\/lib\/kubelet\/pki\/kubelet\.crt$/m, renew.out);
+    assert.doesNotMatch(renew.out + renew.err, /is before kubelet-serving was made/, renew.out + renew.err);
+  }
 });

@@ -177,3 +177,47 @@ test('check --cluster: a cluster that still publishes another CA than the node\'
   ]);
   assert.match(mism.find((f: any) => f.file.includes('cluster-info')).message, /kubepki cluster-info update/);
 });
+
+test('check --cluster: a TLS Secret whose tls.crt (leaf + chain) or ca.crt holds a CA that did not sign the certificate before it is a bundle-chain-mismatch warning, as a node file is; a chain that fits and a CA bundle in ca.crt are not (was: nothing said)', async () => {
+  const { makeCa, makeLeaf } = await import('./support/trees.js');
+  const issued = new Date('2026-11-01T00:00:00Z');
+  const [rootA, rootB] = [await makeCa('corp root A', issued, 3650), await makeCa('corp root B', issued, 3650)];
+  const leaf = await makeLeaf(rootA, 'shop.example.test', { eku: ['serverAuth'], sans: [{ type: 'dns', value: 'shop.example.test' }], notBefore: issued, days: 365 });
+  const other = await makeLeaf(rootA, 'blog.example.test', { eku: ['serverAuth'], notBefore: issued, days: 365 });
+  // openssl agrees: the CA after the leaf in the wrong chain does not verify it, the right one does
+  const dir = fs.mkdtempSync(path.join(tmp, 'chain-'));
+  const at = (n: string, pem: string) => { fs.writeFileSync(path.join(dir, n), pem); return path.join(dir, n); };
+  const verify = (ca: string) => execFileSync('sh', ['-c', `openssl verify -attime ${Date.parse('2026-11-23') / 1000} -CAfile "$1" "$2" 2>&1 || true`, 'sh', at('ca.pem', ca), at('leaf.pem', leaf.pem)]).toString();
+  assert.match(verify(rootB.pem), /unable to get local issuer certificate/);
+  assert.match(verify(rootA.pem), /leaf\.pem: OK/);
+
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  const secret = (name: string, data: Record<string, string>) => ({ metadata: { name, namespace: 'shop' }, type: 'kubernetes.io/tls', data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, b64(v)])) });
+  const listed = recorded('tls-secrets.json', (x) => x.path.startsWith('/api/v1/secrets?')).responseBody as { items: unknown[] };
+  const items = [
+    ...listed.items,
+    secret('wrong-chain', { 'tls.crt': leaf.pem + rootB.pem, 'tls.key': leaf.keyPem }),
+    secret('right-chain', { 'tls.crt': other.pem + rootA.pem, 'tls.key': other.keyPem }),
+    // the full chain pasted into ca.crt, with the wrong CA; and a CA bundle (two roots that sign nothing of each other)
+    secret('wrong-ca', { 'tls.crt': leaf.pem, 'tls.key': leaf.keyPem, 'ca.crt': leaf.pem + rootB.pem }),
+    secret('bundle-ca', { 'tls.crt': other.pem, 'tls.key': other.keyPem, 'ca.crt': rootA.pem + rootB.pem }),
+  ];
+  const s = await FakeApiServer.start({ recordings: ['tls-secrets.json'] });
+  servers.push(s);
+  s.route('GET', '/api/v1/secrets?fieldSelector=type%3Dkubernetes.io%2Ftls', () => ({ status: 200, body: { ...listed, items } }));
+  const kc = await s.kubeconfig(tmp);
+  const r = await cli(['check', '--root', root, '--cluster', kc, '--now', '2026-11-23', '-o', 'json']);
+  assert.ok(r.code < 3, r.err);
+  const inv = JSON.parse(r.out);
+  const mism = inv.findings.filter((f: any) => f.code === 'bundle-chain-mismatch');
+  assert.deepEqual(mism.map((f: any) => [f.file, f.severity]).sort(), [['secret/shop/wrong-ca:ca.crt', 'warning'], ['secret/shop/wrong-chain:tls.crt', 'warning']], JSON.stringify(mism, null, 1));
+  const row = inv.certificates.find((c: any) => c.name === 'secret/shop/wrong-chain tls.crt[0]');
+  assert.ok(row, inv.certificates.map((c: any) => c.name).join('\n'));
+  assert.equal(row.subjectCN, 'shop.example.test');
+  assert.ok(mism.every((f: any) => f.certificate === row.id), 'on the leaf\'s row');
+  assert.equal(row.status, 'warning');
+  assert.match(mism.find((f: any) => f.file.endsWith(':tls.crt')).message, /^secret\/shop\/wrong-chain:tls\.crt: certificate 2 \(CN=corp root B\) did not sign certificate 1 \(CN=shop\.example\.test, issued by CN=corp root A\): .*Put the certificate's own chain after it/);
+
+  const t = await cli(['check', '--root', root, '--cluster', kc, '--now', '2026-11-23']);
+  assert.match(t.out, /^ {2}WARNING +bundle-chain-mismatch +secret\/shop\/wrong-chain:tls\.crt: certificate 2 \(CN=corp root B\) did not sign certificate 1/m, t.out);
+});

@@ -28,6 +28,7 @@ function cert(p: Partial<CertEntry> & { id: string; name: string; file: string; 
     extKeyUsage: p.extKeyUsage ?? ['clientAuth'],
     isCA: p.isCA ?? false,
     selfSigned: p.selfSigned ?? false,
+    authority: p.authority ?? p.isCA ?? false,
     keyAlgorithm: p.keyAlgorithm ?? 'RSA',
     keySize: p.keySize ?? 2048,
     curve: p.curve,

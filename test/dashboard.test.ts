@@ -8,6 +8,10 @@ import { renderDashboardHtml, jsonForScript } from '../src/report/html.js';
 import { sampleInventory } from './dashboard-inventory.js';
 import type { Inventory } from '../src/inventory/types.js';
 import { chromiumMissing, launchChromium, testOutput } from './dashboard-browser.js';
+import { run } from '../src/cli/main.js';
+import { memoryIo } from '../src/cli/io.js';
+import { copyFixture } from './support/fixtures.js';
+import { putSelfSignedKubeletCrt } from './support/trees.js';
 
 
 /** The dashboard of `inv` written as one file (as `report` writes it), and a headless Chromium to open it in. */
@@ -132,5 +136,40 @@ test('dashboard with --warn N%: each bar\'s warning zone starts where check\'s w
   } finally {
     await browser.close();
     fs.rmSync(path.dirname(file), { recursive: true, force: true });
+  }
+});
+
+test('report --html badges as CA what check lists as certificate authorities: the kubelet\'s one-certificate self-signed kubelet.crt (CA:TRUE in form only) is a certificate in the timeline, the trust tree and its panel (was: a CA badge, and check said otherwise)', async (t) => {
+  const missing = chromiumMissing();
+  if (missing) { t.skip(missing); return; }
+  const root = copyFixture('kubeadm-1.26');
+  await putSelfSignedKubeletCrt(root, new Date('2026-11-22T21:00:00Z'), 365);
+  const check = memoryIo();
+  assert.equal(await run(['check', '--root', root, '--now', '2026-11-23'], check), 0, check.out);
+  const cas = (check.out.split(/^CERTIFICATE AUTHORITY /m)[1]?.split('\n\n')[0] ?? '').split('\n').slice(1).filter(Boolean).map((l) => l.split(/ +/)[0]!).sort();
+  assert.deepEqual(cas, ['ca', 'etcd-ca', 'front-proxy-ca'], check.out);
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kubepki-dash-')), 'report.html');
+  const io = memoryIo();
+  assert.equal(await run(['report', '--root', root, '--now', '2026-11-23', '--html', file], io), 0, io.err);
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+    await page.goto(pathToFileURL(file).href);
+    await page.waitForSelector('body[data-ready="true"]');
+    const badged = (sel: string) => page.locator(sel).evaluateAll((els) => els.filter((e) => e.querySelector('.badge.ca')).map((e) => e.querySelector('.nm')!.textContent!.replace(/\s*CA$/, '').trim()).sort());
+    assert.deepEqual(await badged('.tl-row'), cas, 'timeline');
+    assert.deepEqual(await badged('.tnode'), cas, 'trust tree');
+    const kubeletBar = page.locator('[data-testid="cert-bar"][data-cert-id="/var/lib/kubelet/pki/kubelet.crt#0"]');
+    assert.equal(await kubeletBar.count(), 1);
+    assert.doesNotMatch(await kubeletBar.getAttribute('class') ?? '', /\bca\b/);
+    // its own root in the tree, not under 'Signed by a CA that is not on this node'
+    assert.equal(await page.locator('#tree .group-note').count(), 0, await page.locator('#tree').innerText());
+    await kubeletBar.click();
+    await page.locator('#panel').waitFor({ state: 'visible' });
+    assert.match(await page.locator('#panel').innerText(), /^CA\s+no · CA:TRUE in form only/m);
+  } finally {
+    await browser.close();
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
+    fs.rmSync(root, { recursive: true, force: true });
   }
 });

@@ -9,7 +9,7 @@ import { Certificate } from '../src/pki/certificate.js';
 import { parsePemBlocks } from '../src/pki/pem.js';
 import { issueCertificate, pemOf } from '../src/pki/sign.js';
 import { FIXTURES, copyFixture, freePort, openssl, tmpDir, which } from './support/fixtures.js';
-import { runEtcd } from './support/etcd.js';
+import { runEtcd, etcdIntermediateChain, servingEtcd } from './support/etcd.js';
 
 /** Start a real etcd serving the tree's etcd/server certificate with client-certificate auth. */
 async function startEtcd(root: string): Promise<{ port: number; stop: () => Promise<void> }> {
@@ -86,40 +86,17 @@ test('probe: a closed port is one clear line and exit 3', async () => {
 
 test('probe against a real etcd whose certificate an intermediate CA signed: "incomplete chain" (exit 2) while etcd sends the leaf alone, clean once it sends the intermediate too', { skip: which('etcd') ? false : 'etcd is not installed (apt-get install etcd-server)' }, async () => {
   const root = copyFixture('kubeadm-1.26');
-  const pki = path.join(root, 'etc/kubernetes/pki/etcd');
   const work = tmpDir('kubepki-intermediate-');
-  const data = tmpDir('kubepki-etcd-');
-  const ext = (name: string, text: string) => { const f = path.join(work, name); fs.writeFileSync(f, text); return f; };
   const ok = (r: { status: number; stderr: string }) => assert.equal(r.status, 0, r.stderr);
-  let etcd: Awaited<ReturnType<typeof runEtcd>> | undefined;
+  let etcd: Awaited<ReturnType<typeof servingEtcd>> | undefined;
   try {
-    // etcd-ca (a root, as kubeadm makes it) → etcd-intermediate-ca → a new serving certificate for etcd
-    const intKey = path.join(pki, 'intermediate-ca.key'), intCrt = path.join(pki, 'intermediate-ca.crt');
-    ok(openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', intKey]));
-    const intCsr = openssl(['req', '-new', '-key', intKey, '-subj', '/CN=etcd-intermediate-ca']);
-    ok(intCsr);
-    ok(openssl(['x509', '-req', '-CA', path.join(pki, 'ca.crt'), '-CAkey', path.join(pki, 'ca.key'), '-set_serial', '4242', '-days', '365', '-out', intCrt,
-      '-extfile', ext('int.ext', 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,digitalSignature\n')], intCsr.stdout));
-    const leafKey = path.join(pki, 'server.key'), leafCrt = path.join(pki, 'server.crt');
-    ok(openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', leafKey]));
-    const leafCsr = openssl(['req', '-new', '-key', leafKey, '-subj', '/CN=cp-1']);
-    ok(leafCsr);
-    ok(openssl(['x509', '-req', '-CA', intCrt, '-CAkey', intKey, '-set_serial', '4343', '-days', '365', '-out', leafCrt,
-      '-extfile', ext('leaf.ext', 'keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n')], leafCsr.stdout));
-    // openssl's own verdict on the same chain: the root alone does not verify the leaf, root + intermediate does
-    assert.notEqual(openssl(['verify', '-CAfile', path.join(pki, 'ca.crt'), leafCrt]).status, 0);
-    ok(openssl(['verify', '-CAfile', path.join(pki, 'ca.crt'), '-untrusted', intCrt, leafCrt]));
-
+    // etcd-ca → etcd-intermediate-ca → a new serving certificate for etcd (openssl: the root alone does not verify it)
+    const { pki, intCrt, intKey, leafCrt, leafKey, intExt, leafExt } = etcdIntermediateChain(root, work);
     // etcd reads its own copy (it re-reads the pair on every handshake)
     const served = path.join(work, 'served.crt');
     fs.copyFileSync(leafCrt, served);
-    const [port, peer] = [await freePort(), await freePort()];
-    etcd = await runEtcd([
-      '--name', 'cp-1', '--data-dir', data,
-      '--listen-client-urls', `https://127.0.0.1:${port}`, '--advertise-client-urls', `https://127.0.0.1:${port}`,
-      '--listen-peer-urls', `http://127.0.0.1:${peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${peer}`,
-      '--initial-cluster', `cp-1=http://127.0.0.1:${peer}`, '--cert-file', served, '--key-file', leafKey,
-    ]);
+    etcd = await servingEtcd(served, leafKey);
+    const port = etcd.port;
     const leafOnly = memoryIo();
     assert.equal(await run(['probe', `127.0.0.1:${port}`, '--root', root, '--now', '2026-11-23'], leafOnly), 2, leafOnly.out + leafOnly.err);
     assert.match(leafOnly.out, /serves 1 certificate/);
@@ -154,13 +131,13 @@ test('probe against a real etcd whose certificate an intermediate CA signed: "in
     const subCsr = openssl(['req', '-new', '-key', subKey, '-subj', '/CN=etcd-sub-ca']);
     ok(subCsr);
     ok(openssl(['x509', '-req', '-CA', intCrt, '-CAkey', intKey, '-set_serial', '4444', '-days', '365', '-out', subCrt,
-      '-extfile', path.join(work, 'int.ext')], subCsr.stdout));
+      '-extfile', intExt], subCsr.stdout));
     const leaf2 = path.join(work, 'leaf2.crt'), leaf2Key = path.join(work, 'leaf2.key');
     ok(openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', leaf2Key]));
     const leaf2Csr = openssl(['req', '-new', '-key', leaf2Key, '-subj', '/CN=cp-1']);
     ok(leaf2Csr);
     ok(openssl(['x509', '-req', '-CA', subCrt, '-CAkey', subKey, '-set_serial', '4545', '-days', '365', '-out', leaf2,
-      '-extfile', path.join(work, 'leaf.ext')], leaf2Csr.stdout));
+      '-extfile', leafExt], leaf2Csr.stdout));
     fs.writeFileSync(served, fs.readFileSync(leaf2, 'latin1') + fs.readFileSync(subCrt, 'latin1'));
     fs.copyFileSync(leaf2Key, leafKey);
     ok(openssl(['verify', '-CAfile', path.join(pki, 'ca.crt'), '-untrusted', intCrt, '-untrusted', subCrt, leaf2]));
@@ -171,6 +148,5 @@ test('probe against a real etcd whose certificate an intermediate CA signed: "in
   } finally {
     await etcd?.stop();
     fs.rmSync(work, { recursive: true, force: true });
-    fs.rmSync(data, { recursive: true, force: true });
   }
 });

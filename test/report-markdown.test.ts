@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import MarkdownIt from 'markdown-it';
 import { copyFixture, removeCopy, checkJson } from './serve-helpers.js';
 import { openssl } from './support/fixtures.js';
+import { putSelfSignedKubeletCrt } from './support/trees.js';
 import { run } from '../src/cli/main.js';
 import { memoryIo } from '../src/cli/io.js';
 
@@ -46,6 +47,39 @@ test('report -o markdown: a hostile subject and file name render as text, in the
     // and every finding still reads as the same text check printed
     const findingsText = text(tables[1]);
     for (const f of inv.findings) assert.ok(findingsText.includes(f.message.replace(/\s*\n\s*/g, ' ')), f.message);
+  } finally {
+    removeCopy(root);
+  }
+});
+
+/** The names in check's CERTIFICATE AUTHORITY table. */
+function checkAuthorities(out: string): string[] {
+  const table = out.split(/^CERTIFICATE AUTHORITY /m)[1]?.split('\n\n')[0] ?? '';
+  return table.split('\n').slice(1).filter(Boolean).map((l) => l.split(/ +/)[0]!).sort();
+}
+
+test('report -o markdown marks as (CA) what check lists as certificate authorities: the kubelet\'s one-certificate self-signed kubelet.crt (CA:TRUE in form only) is a certificate signed by itself, as in check (was: "kubelet-serving (CA)", signed by kubelet-serving)', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  try {
+    await putSelfSignedKubeletCrt(root, new Date('2026-11-22T21:00:00Z'), 365);
+    assert.match(openssl(['x509', '-noout', '-ext', 'basicConstraints', '-in', path.join(root, 'var/lib/kubelet/pki/kubelet.crt')]).stdout, /CA:TRUE/);
+    const check = memoryIo();
+    assert.equal(await run(['check', '--root', root, '--now', '2026-11-23'], check), 0, check.out);
+    const cas = checkAuthorities(check.out);
+    assert.deepEqual(cas, ['ca', 'etcd-ca', 'front-proxy-ca'], check.out);
+
+    const io = memoryIo();
+    assert.equal(await run(['report', '--root', root, '--now', '2026-11-23', '-o', 'markdown'], io), 0, io.err);
+    const html = md.render(io.out);
+    const rows = html.split('<table>')[1]!.split('<tbody>')[1]!.split('</tr>').filter((r) => r.includes('<td'))
+      .map((r) => r.split('<td').slice(1).map((c) => text(`<td${c}`).trim()));
+    const marked = rows.filter((r) => r[1]!.endsWith(' (CA)')).map((r) => r[1]!.replace(/ \(CA\)$/, '')).sort();
+    assert.deepEqual(marked, cas, io.out);
+    const kubelet = rows.find((r) => r[1] === 'kubelet-serving');
+    assert.ok(kubelet, io.out);
+    assert.equal(kubelet[5], 'self-signed', 'its Signed by cell');
+    // the cluster's CAs keep theirs
+    assert.equal(rows.find((r) => r[1] === 'ca (CA)')?.[5], 'ca');
   } finally {
     removeCopy(root);
   }

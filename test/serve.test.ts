@@ -9,6 +9,10 @@ import { serialDecimal } from '../src/report/metrics.js';
 import { startServer, checkServeAuth } from '../src/server/server.js';
 import { parseListen, isLoopback } from '../src/server/listen.js';
 import type { Inventory } from '../src/inventory/types.js';
+import { run } from '../src/cli/main.js';
+import { memoryIo } from '../src/cli/io.js';
+import { which } from './support/fixtures.js';
+import { etcdIntermediateChain, servingEtcd } from './support/etcd.js';
 
 const seriesKey = (l: Record<string, string>) => `${l.filepath}|${l.name}|${l.serial_number}|${l.embedded_key}`;
 
@@ -315,6 +319,63 @@ test('client-certificate auth: HTTPS, /metrics needs a certificate from --client
     assert.equal(await req('/healthz'), 200);
   } finally {
     await server.close();
+    removeCopy(root);
+  }
+});
+
+test('kubepki_served_chain_incomplete against a real etcd: 1 while it sends its certificate without the intermediate CA on disk (what kubepki probe calls an incomplete chain, exit 2), 0 once it sends both', { skip: which('etcd') ? false : 'etcd is not installed (apt-get install etcd-server)' }, async () => {
+  const { probeLocal, parseProbeFlag } = await import('../src/server/probe-local.js');
+  const root = copyFixture('kubeadm-1.26');
+  const work = fs.mkdtempSync(path.join(path.dirname(root), 'chain-'));
+  // etcd-ca → etcd-intermediate-ca (on disk) → etcd's serving certificate; etcd first sends the leaf alone
+  const { leafCrt, leafKey, intCrt } = etcdIntermediateChain(root, work);
+  const served = path.join(work, 'served.crt');
+  fs.copyFileSync(leafCrt, served);
+  const etcd = await servingEtcd(served, leafKey);
+  const endpoint = `127.0.0.1:${etcd.port}`;
+  const server = await serveFixture(root, { probe: (inv) => probeLocal(inv, [parseProbeFlag(`etcd=${endpoint}`)]) });
+  const scrape = async () => {
+    const body = (await get(server.url + 'metrics')).body;
+    const check = promtoolCheck(body);
+    if (check) assert.ok(check.ok, `promtool check metrics:\n${check.output}`);
+    const fams = parsePromText(body);
+    const one = (name: string) => {
+      const s = fams.get(name)?.samples ?? [];
+      assert.equal(s.length, 1, `${name}: ${JSON.stringify(s)}`);
+      return s[0]!;
+    };
+    return { incomplete: one('kubepki_served_chain_incomplete'), stale: one('kubepki_served_cert_stale').value, probed: one('kubepki_served_cert_probed').value };
+  };
+  const probe = async () => {
+    const io = memoryIo();
+    const code = await run(['probe', endpoint, '--root', root, '--now', NOW.toISOString(), '-o', 'json'], io);
+    return { code, json: JSON.parse(io.out) };
+  };
+  try {
+    const before = await scrape();
+    assert.equal(before.incomplete.value, 1);
+    assert.deepEqual(before.incomplete.labels, { node: 'cp-1', endpoint, component: 'etcd', filepath: '/etc/kubernetes/pki/etcd/server.crt' });
+    assert.equal(before.stale, 0, 'it serves the certificate on disk');
+    assert.equal(before.probed, 1);
+    // the metric says what probe says of the same endpoint
+    const p = await probe();
+    assert.equal(p.code, 2);
+    assert.equal(p.json.incompleteChain.file, '/etc/kubernetes/pki/etcd/intermediate-ca.crt');
+
+    // leaf + intermediate, in the file etcd serves (re-read on every handshake) and on disk: the chain is whole
+    const bundle = fs.readFileSync(leafCrt, 'latin1') + fs.readFileSync(intCrt, 'latin1');
+    fs.writeFileSync(served, bundle);
+    fs.writeFileSync(leafCrt, bundle);
+    await server.refresh('test');
+    const after = await scrape();
+    assert.equal(after.incomplete.value, 0);
+    assert.equal(after.stale, 0);
+    const q = await probe();
+    assert.equal(q.code, 0, JSON.stringify(q.json));
+    assert.equal(q.json.incompleteChain, undefined);
+  } finally {
+    await server.close();
+    await etcd.stop();
     removeCopy(root);
   }
 });

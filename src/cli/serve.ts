@@ -58,7 +58,7 @@ Exit codes:
     .option('--no-watch', 'do not watch the certificate directories; read on the interval only')
     .addOption(new Option('--probe-host <host>', 'probe the local components (kube-apiserver :6443, etcd :2379, kubelet :10250) on this address after each read').default('127.0.0.1'))
     .option('--probe-endpoint <component=host:port>', 'probe this endpoint instead of the defaults (repeatable)', collect)
-    .option('--no-probe', 'do not probe local endpoints (no kubepki_served_cert_stale series then; kubepki_served_cert_probed is 0)')
+    .option('--no-probe', 'do not probe local endpoints (no kubepki_served_cert_stale or kubepki_served_chain_incomplete series then; kubepki_served_cert_probed is 0)')
     .action(async (o: ServeOptions) => {
       const listen = parseListen(o.listen);
       const interval = parseDuration(o.interval);

@@ -3,8 +3,8 @@
  * a node — `kubernetes.io/tls` Secrets (ingress), the CA bundles in the
  * `kube-root-ca.crt` and `extension-apiserver-authentication` ConfigMaps,
  * webhook and APIService `caBundle`s, and certificates issued through CSRs —
- * as CertEntry rows with the same findings (expired, expiring, not yet valid)
- * as certificates on disk.
+ * as CertEntry rows with the same findings (expired, expiring, not yet valid,
+ * a leaf whose chain does not fit) as certificates on disk.
  */
 import { Certificate } from '../pki/certificate.js';
 import { parsePemBlocks, PemError } from '../pki/pem.js';
@@ -12,8 +12,8 @@ import { parsePrivateKeyBlock, PRIVATE_KEY_LABELS, KeyError, samePublicKey } fro
 import { parseThresholdOrThrow } from '../inventory/classify.js';
 import { certFacts, withEagerDigests } from '../inventory/describe.js';
 import { inWarningWindow, humanDuration } from '../inventory/time.js';
-import { nextStep } from '../inventory/next.js';
-import { summarize } from '../inventory/read.js';
+import { nextStep, isAuthority } from '../inventory/next.js';
+import { summarize, bundleChainMismatch } from '../inventory/read.js';
 import type { CertEntry, CertLocation, Finding } from '../inventory/types.js';
 import { httpStatus, apiError, type ClusterClient } from './connect.js';
 import { readClusterInfo } from './cluster-info.js';
@@ -100,22 +100,28 @@ export function clusterCertEntries(sources: ClusterPemSource[], now: Date, warn?
       findings.push({ code: 'corrupt', severity: 'error', file, message: `${obj}: ${src.key} holds no readable certificate (${(e as Error).message})` });
       continue;
     }
+    // each certificate's row: its own, or that of the same certificate read before (the leaf, for its chain's finding)
+    const rows: CertEntry[] = [];
     certs.forEach((c, index) => {
       const location: CertLocation = { file, kind: 'pem', index, cluster: { kind: src.kind, ...(src.namespace ? { namespace: src.namespace } : {}), name: src.name, key: src.key } };
       const fp = c.fingerprint256;
       const seen = byFp.get(fp);
       if (seen) {
+        rows.push(seen.entry);
         (seen.entry.copies ??= []).push(location);
         // the same certificate in another Secret (a wildcard copied to many namespaces): that Secret's key is checked too
         if (index === 0 && src.tlsKey) seen.entry.findings.push(...secretKeyFindings(src.tlsKey, c, seen.entry.id, obj, file));
         return;
       }
+      const name = certs.length > 1 ? `${obj} ${src.key}[${index}]` : src.kind === 'Secret' && src.key === 'tls.crt' ? obj : `${obj} ${src.key}`;
+      const selfSigned = c.isSelfIssued && c.verifySignedBy(c);
       const entry: CertEntry = {
         id: `${file}#${index}`,
-        name: certs.length > 1 ? `${obj} ${src.key}[${index}]` : src.kind === 'Secret' && src.key === 'tls.crt' ? obj : `${obj} ${src.key}`,
+        name,
         location,
         ...certFacts(c, now),
-        selfSigned: c.isSelfIssued && c.verifySignedBy(c),
+        selfSigned,
+        authority: isAuthority({ name, isCA: c.isCA, selfSigned }),
         // a TLS Secret's tls.key is compared with tls.crt (never kept or shown); other sources carry no key
         privateKey: index === 0 && src.tlsKey ? secretKeyFacts(src.tlsKey, c) : { present: false },
         components: [],
@@ -129,7 +135,11 @@ export function clusterCertEntries(sources: ClusterPemSource[], now: Date, warn?
       const rec = { entry, cert: c };
       byFp.set(fp, rec);
       all.push(rec);
+      rows.push(entry);
     });
+    // a leaf with the rest of the value as its chain (a Secret's tls.crt: leaf + intermediates), as check does for files
+    const mismatch = bundleChainMismatch(file, rows[0]!.id, certs);
+    if (mismatch) rows[0]!.findings.push(mismatch);
   }
   // signer within what was read (the cluster CA is in kube-root-ca.crt)
   for (const r of all) {

@@ -134,21 +134,33 @@ export function classify(input: ClassifyInput): void {
     if (e.managedBy === 'kubeadm' && r.signer && r.signer.id !== e.id && !r.signer.privateKey.present) e.managedBy = 'manual';
     const issued = issuedAt(e, r.signer, c.notBefore, input.hints);
     e.warnFrom = warningStart(threshold, issued, c.notAfter).toISOString();
-    if (now.getTime() >= c.notAfter.getTime()) {
+    const outOfDates = now.getTime() >= c.notAfter.getTime() ? 'expired' : now.getTime() < c.notBefore.getTime() ? 'not-yet-valid' : undefined;
+    if (outOfDates && isKubeletSelfSignedServing(e, r.signer)) {
+      // The kubelet makes this pair for itself when it is missing and never renews it (kubernetes/kubernetes#99418).
+      // kube-apiserver does not verify it unless --kubelet-certificate-authority is set (and then a self-signed one
+      // never verified, whatever its dates): logs, exec and port-forward keep working. Only clients that check it
+      // refuse it. Expired or not valid yet, the same breaks, so the same severity; what to do differs: a pair made
+      // on a clock ahead of this one is fixed by the clock (or, if the clock is right, by a new pair). One finding
+      // for the file: its throwaway CA (the bundle's second certificate) says nothing more.
+      const by = e.selfSigned ? 'self-signed' : signerText;
+      const when = outOfDates === 'expired'
+        ? `${e.name} expired on ${day(e.notAfter)} (${Math.floor(-e.residualSeconds / 86400)}d ago; ${by})`
+        : `${e.name} is not valid until ${e.notBefore} (${by})`;
+      if (e.name === 'kubelet-serving') {
+        const key = e.privateKey.location?.file ?? `${e.location.file.slice(0, e.location.file.lastIndexOf('/'))}/kubelet.key`;
+        const newPair = `remove ${e.location.file} and ${key} and restart the kubelet (systemctl restart kubelet), which makes a new pair from its clock`;
+        const what = outOfDates === 'expired'
+          ? `kubepki renew kubelet-serving${rootFlagFor(input.fs.root)}, or ${newPair}`
+          : `it was made on a clock ahead of this one (this node's clock went back, or the pair was made elsewhere): fix the clock (timedatectl; is NTP synchronised?); if the clock is right, ${newPair}`;
+        add(e, { code: outOfDates, severity: 'warning', message: `${when}: the kubelet's self-signed serving pair, which it makes once and never renews; kube-apiserver does not check it by default, so logs and exec still work, but clients that verify it (metrics-server without --kubelet-insecure-tls, Prometheus) refuse it: ${what} (serverTLSBootstrap has the cluster sign it and rotates it)` });
+      } else add(e, { code: outOfDates, severity: 'info', message: `${when}: the throwaway CA of the kubelet's self-signed kubelet.crt (see kubelet-serving)` });
+    } else if (outOfDates === 'expired') {
       const expired = `${e.name} expired on ${day(e.notAfter)} (${Math.floor(-e.residualSeconds / 86400)}d ago; ${signerText})`;
-      if (isKubeletSelfSignedServing(e, r.signer)) {
-        // The kubelet makes this pair for itself when it is missing and never renews it (kubernetes/kubernetes#99418).
-        // kube-apiserver does not verify it unless --kubelet-certificate-authority is set (and then a self-signed one
-        // never verified): logs, exec and port-forward keep working. Only clients that check it refuse it. One finding
-        // for the file: its throwaway CA (the bundle's second certificate) says nothing more.
-        if (e.name === 'kubelet-serving') {
-          add(e, { code: 'expired', severity: 'warning', message: `${expired}: the kubelet's self-signed serving pair, which it makes once and never renews; kube-apiserver does not check it by default, so logs and exec still work, but clients that verify it (metrics-server without --kubelet-insecure-tls, Prometheus) refuse it: kubepki renew kubelet-serving, or remove kubelet.crt and kubelet.key and restart the kubelet (serverTLSBootstrap has the cluster sign it and rotates it)` });
-        } else add(e, { code: 'expired', severity: 'info', message: `${expired}: the throwaway CA of the kubelet's self-signed kubelet.crt (see kubelet-serving)` });
-      } else if (isKubeletRotated(e)) {
+      if (isKubeletRotated(e)) {
         const fix = r.signer?.privateKey.present ? `kubepki renew ${e.name}${rootFlagFor(input.fs.root)}, then systemctl restart kubelet` : kubeletClientFix({ certificates: input.certificates, kubeconfigs: input.kubeconfigs, nodeName: input.hints.nodeName }, rootFlagFor(input.fs.root));
         add(e, { code: 'expired', severity: 'error', message: `${expired}: the kubelet can no longer renew it itself (${KUBELET_ASKS_WITH_IT} now refuses): ${fix}` });
       } else add(e, { code: 'expired', severity: 'error', message: expired });
-    } else if (now.getTime() < c.notBefore.getTime()) {
+    } else if (outOfDates === 'not-yet-valid') {
       const kubelet = isKubeletRotated(e) ? `; until then the kubelet cannot renew it itself (${KUBELET_ASKS_WITH_IT} refuses)` : '';
       add(e, { code: 'not-yet-valid', severity: 'error', message: `${e.name} is not valid until ${e.notBefore} (clock skew? a certificate issued "from now" on another machine is rejected here)${kubelet}` });
     } else if (inWarningWindow(threshold, issued, c.notAfter, now)) {

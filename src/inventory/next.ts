@@ -57,13 +57,21 @@ export const KUBEADM_CA_NAMES = ['ca', 'etcd-ca', 'front-proxy-ca'];
  * copied or that signs anything: renewing it with its key needs nothing done on other nodes or in kubeconfigs,
  * and check lists it with the certificates, not the authorities (as kubeadm's check-expiration lists only CAs).
  */
-export function isKubeletOwnServing(c: CertEntry | undefined): boolean {
+export function isKubeletOwnServing(c: Pick<CertEntry, 'name' | 'selfSigned'> | undefined): boolean {
   return c?.name === 'kubelet-serving' && c.selfSigned;
 }
 
-/** A certificate authority for check's CA table: a CA certificate, except the kubelet's own self-signed serving one. */
-export function isAuthority(c: CertEntry): boolean {
+/**
+ * A certificate authority for check's CA table: a CA certificate, except the kubelet's own self-signed serving one.
+ * The reader records it in each entry's `authority`, so every output (the dashboard in the browser too) says the same.
+ */
+export function isAuthority(c: Pick<CertEntry, 'name' | 'isCA' | 'selfSigned'>): boolean {
   return c.isCA && !isKubeletOwnServing(c);
+}
+
+/** The name of the CA that signed it, as check shows it: none for a certificate that signed itself and is no authority (then '(self)'). */
+export function signerShown(c: Pick<CertEntry, 'id' | 'name' | 'isCA' | 'selfSigned' | 'signedBy' | 'signerName'>): string | undefined {
+  return c.signedBy === c.id && !isAuthority(c) ? undefined : c.signerName;
 }
 
 export function nextStep(inv: Omit<Inventory, 'next'>): string {
@@ -87,11 +95,11 @@ export function nextStep(inv: Omit<Inventory, 'next'>): string {
   }
   if (s.notYetValid > 0) {
     const early = inv.certificates.filter((c) => c.status === 'not-yet-valid');
-    // a CA file of the node (not the throwaway CA bundled behind the kubelet's self-signed kubelet.crt, nor a
+    // a CA file of the node (not the kubelet's self-signed kubelet.crt, alone or with the throwaway CA behind it, nor a
     // kubeconfig's copy, which may be another cluster's, made elsewhere) that starts
     // after this clock: the clock is behind, not the certificates. Nothing signed by it verifies here until then,
     // and re-issuing with this clock would give the CAs and leaves an end that has passed once the clock is right
-    const ca = early.filter((c) => c.isCA && c.location.index === 0 && c.location.kubeconfig?.entry !== 'cluster').sort((a, b) => Date.parse(a.notBefore) - Date.parse(b.notBefore))[0];
+    const ca = early.filter((c) => isAuthority(c) && c.location.index === 0 && c.location.kubeconfig?.entry !== 'cluster').sort((a, b) => Date.parse(a.notBefore) - Date.parse(b.notBefore))[0];
     if (ca) {
       return `this node's clock (${inv.now.slice(0, 19)}Z) is before ${ca.name} was made (${ca.notBefore.slice(0, 19)}Z): the clock is wrong, not the certificates: set it (timedatectl; is NTP synchronised?), then kubepki check${rootFlag} again; do not renew before that (certificates made on this clock would start and end years too early: expired, CAs shortened, once the clock is right)`;
     }

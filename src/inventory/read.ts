@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { nextStep, kubeletClientFix, kubeletServingFix, interruptedSwap, rootFlagFor } from './next.js';
+import { nextStep, isAuthority, kubeletClientFix, kubeletServingFix, interruptedSwap, rootFlagFor } from './next.js';
 import { posix } from 'node:path';
 import type { NodeFs } from '../fs/node-fs.js';
 import { SymlinkLoopError } from '../fs/node-fs.js';
@@ -402,6 +402,30 @@ export function chainBreak(chain: Certificate[], known: (i: number) => boolean =
   return undefined;
 }
 
+/**
+ * A leaf's chain file, or value (a Secret's tls.crt): more than one certificate, a leaf first. What follows it is its
+ * chain (spec §1: "first block = leaf, rest = intermediates"); a CA first is a CA bundle (old and new CA during a
+ * rotation, several roots), whose certificates need not sign each other.
+ */
+export function isLeafChain(certs: Certificate[]): boolean {
+  return certs.length > 1 && !certs[0]!.isCA;
+}
+
+/**
+ * The bundle-chain-mismatch finding of a leaf's chain (see isLeafChain) at `file` (a node path, or a cluster
+ * object's `secret/ns/name:tls.crt`) for its leaf's row `certificate`, or undefined when each certificate signed
+ * the one before it (see chainBreak for `known`).
+ */
+export function bundleChainMismatch(file: string, certificate: string, chain: Certificate[], known?: (i: number) => boolean): Finding | undefined {
+  const brk = isLeafChain(chain) ? chainBreak(chain, known) : undefined;
+  if (brk === undefined) return undefined;
+  const [below, above] = [chain[brk - 1]!, chain[brk]!];
+  return {
+    code: 'bundle-chain-mismatch', severity: 'warning', certificate, file,
+    message: `${file}: certificate ${brk + 1} (${above.subjectString}) did not sign certificate ${brk} (${below.subjectString}, issued by ${below.issuerString}): the blocks after the first are sent as its chain, and this one is not part of it (a CA pasted from elsewhere, or the certificate re-issued by another CA and the file not updated); clients that need the issuing CA from the server fail, and strict ones refuse an out-of-order chain. Put the certificate's own chain after it (leaf, then each CA that signed the one before), or drop the blocks that are not`,
+  };
+}
+
 const LOCATION_RANK = (l: CertLocation) => (l.kind === 'kubeconfig' ? 2 : l.index > 0 ? 1 : 0);
 
 function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts: LayoutName[], threshold: ReturnType<typeof parseThresholdOrThrow>, now: Date, warnText: string | undefined, lazyDigests: boolean, componentRefs: ComponentRef[], pkiLogical: string): Inventory {
@@ -439,9 +463,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
   const chainFiles: { file: string; records: CertRecord[] }[] = [];
   for (const f of files) {
     const inFile = f.certs.map((cert, index) => addCert(cert, { file: f.path, kind: f.kind === 'der' ? 'der' : 'pem', index, ...(f.via ? { via: f.via } : {}), ...(f.manifest ? { manifest: f.manifest } : {}) }, f));
-    // a leaf first: what follows it is its chain (spec §1: "first block = leaf, rest = intermediates"); a CA first
-    // is a CA bundle (old and new CA during a rotation, several roots), whose certificates need not sign each other
-    if (inFile.length > 1 && !f.certs[0]!.isCA) chainFiles.push({ file: f.path, records: inFile });
+    if (isLeafChain(f.certs)) chainFiles.push({ file: f.path, records: inFile });
     f.pkcs7.forEach((cert, index) => addCert(cert, { file: f.path, kind: 'pkcs7', index, ...(f.via ? { via: f.via } : {}) }, f));
     for (const k of f.keys) {
       const spkiHex = k.info.spki ? sha(k.info.spki) : undefined;
@@ -703,12 +725,14 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     // mode has the operator write kubelet.conf): either way, a CSR for it is signed by nothing when signing is off
     const kubeletClient = name === 'kubelet-client'
       || (r.location.kind === 'kubeconfig' && r.location.kubeconfig?.entry === 'user' && /\/kubelet\.conf$/.test(r.location.file));
+    const selfSigned = c.isSelfIssued && signer === r;
     const entry: CertEntry = {
       id: certId(r.location),
       name,
       location: r.location,
       ...certFacts(c, now),
-      selfSigned: c.isSelfIssued && signer === r,
+      selfSigned,
+      authority: isAuthority({ name, isCA: c.isCA, selfSigned }),
       privateKey: {
         present: Boolean(r.keyLocation && (r.keySpki || r.keyEncrypted)),
         ...(r.keyLocation ? { location: r.keyLocation } : {}),
@@ -752,14 +776,9 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     }
   }
   for (const { file, records: chain } of chainFiles) {
-    const brk = chainBreak(chain.map((r) => r.cert), (i) => signerOf.get(chain[i]!) === chain[i + 1]);
     const leaf = chain[0]!.entry;
-    if (brk === undefined || !leaf) continue;
-    const [below, above] = [chain[brk - 1]!.cert, chain[brk]!.cert];
-    leaf.findings.push({
-      code: 'bundle-chain-mismatch', severity: 'warning', certificate: leaf.id, file,
-      message: `${file}: certificate ${brk + 1} (${above.subjectString}) did not sign certificate ${brk} (${below.subjectString}, issued by ${below.issuerString}): the blocks after the first are sent as its chain, and this one is not part of it (a CA pasted from elsewhere, or the certificate re-issued by another CA and the file not updated); clients that need the issuing CA from the server fail, and strict ones refuse an out-of-order chain. Put the certificate's own chain after it (leaf, then each CA that signed the one before), or drop the blocks that are not`,
-    });
+    const mismatch = leaf && bundleChainMismatch(file, leaf.id, chain.map((r) => r.cert), (i) => signerOf.get(chain[i]!) === chain[i + 1]);
+    if (mismatch) leaf.findings.push(mismatch);
   }
   const bySpki = new Map<string, CertEntry[]>();
   for (const c of certificates) bySpki.set(c.spkiSha256, [...(bySpki.get(c.spkiSha256) ?? []), c]);

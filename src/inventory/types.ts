@@ -144,6 +144,12 @@ export interface CertEntry {
   extKeyUsage: string[];
   isCA: boolean;
   selfSigned: boolean;
+  /**
+   * a certificate authority as check lists it (its CA table, the dashboard's and the Markdown report's CA
+   * badge): a CA certificate, except the kubelet's own self-signed kubelet.crt, CA:TRUE in form only
+   * (see isAuthority)
+   */
+  authority: boolean;
   keyAlgorithm: string;
   keySize: number;
   curve?: string;

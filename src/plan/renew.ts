@@ -19,7 +19,7 @@ import { keyModeChange } from '../fs/key-mode.js';
 import { KUBEADM_PROFILES, KUBELET_PKI_DIR } from '../profiles/kubeadm.js';
 import { rancherReissueAdvice, rancherReissues, rancherUnit } from '../layouts/detect.js';
 import { certificateLifetime, type Lifetime } from '../inventory/time.js';
-import { kubeletClientFix, kubeletServingFix, interruptedSwap, embeddedKubeletConfText, isKubeletOwnServing, rootFlagFor } from '../inventory/next.js';
+import { kubeletClientFix, kubeletServingFix, interruptedSwap, embeddedKubeletConfText, isKubeletOwnServing, isAuthority, rootFlagFor } from '../inventory/next.js';
 import { datedPemPath, pemTimestamp } from './kubelet.js';
 
 export type SanInput = { type: 'dns' | 'ip' | 'email' | 'uri'; value: string };
@@ -532,9 +532,10 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     warnings.push(`${it.name} renewed until ${it.new.notAfter.slice(0, 10)}, before ${outliving.length} certificate(s) it signed end (${outliving.slice(0, 3).map((o) => o.name).join(', ')}${outliving.length > 3 ? ' …' : ''}; the last on ${last.notAfter.slice(0, 10)}): from then on they no longer verify; pass a longer --validity (or renew them too)`);
   }
 
-  // a CA of the node (not a throwaway CA bundled behind a self-signed leaf) made after this clock: the clock is
-  // most likely behind (check says so); what is renewed now starts and ends counted from it
-  const futureCa = inv.certificates.filter((c) => c.isCA && c.location.index === 0 && c.location.kubeconfig?.entry !== 'cluster' && Date.parse(c.notBefore) > nowMs)
+  // a CA of the node (not a throwaway CA bundled behind a self-signed leaf, nor the kubelet's own self-signed
+  // kubelet.crt) made after this clock: the clock is most likely behind (check says so); what is renewed now
+  // starts and ends counted from it
+  const futureCa = inv.certificates.filter((c) => isAuthority(c) && c.location.index === 0 && c.location.kubeconfig?.entry !== 'cluster' && Date.parse(c.notBefore) > nowMs)
     .sort((a, b) => Date.parse(a.notBefore) - Date.parse(b.notBefore))[0];
   if (futureCa && items.some((it) => it.new)) {
     warnings.push(`the clock (${now.toISOString().slice(0, 19)}Z) is before ${futureCa.name} was made (${futureCa.notBefore.slice(0, 19)}Z): if this clock is wrong, set it first (timedatectl; is NTP synchronised?) and renew then; what is renewed now ends counted from this clock, too early once it is right`);

@@ -38,14 +38,13 @@ export function compareServed(leafDer: Uint8Array, inv: Inventory): ServedCompar
  * served certificate (signature verified) so the view matches `check`'s.
  */
 export function attachDiskSigners(served: Inventory, disk: Inventory): void {
-  const diskCas = disk.certificates.filter((c) => c.isCA).map((e) => ({ e, cert: certOf(e.pem) }));
+  const signerOnDisk = diskSigners(disk);
   for (const s of served.certificates) {
     if (s.signerName || s.selfSigned) continue;
-    const cert = certOf(s.pem);
-    const ca = diskCas.find((c) => c.cert.subjectString === cert.issuerString && cert.verifySignedBy(c.cert));
+    const ca = signerOnDisk(certOf(s.pem));
     if (!ca) continue;
-    s.signerName = ca.e.name;
-    s.signedBy = ca.e.id;
+    s.signerName = ca.name;
+    s.signedBy = ca.id;
     s.findings = s.findings.filter((f) => f.code !== 'unknown-signer');
   }
   served.findings = served.findings.filter((f) => f.code !== 'unknown-signer' || served.certificates.some((c) => c.id === f.certificate && !c.signerName));
@@ -62,24 +61,38 @@ export interface MissingIntermediate {
  * A server must send every intermediate between its leaf and the root its clients trust: a kubeconfig's
  * certificate-authority-data or etcd's --trusted-ca-file usually holds the root alone, and Go's verifier
  * (kubectl, the kubelet, etcd clients) then fails with "x509: certificate signed by unknown authority".
- * Run after attachDiskSigners, which names a disk CA only for a served certificate whose signer was not
- * served: when that CA is not self-signed, the server left it out. (The served inventory is sorted by
- * name, not in chain order, so every served certificate is looked at, not the last.) A leaf signed
- * straight by a root (every kubeadm CA) needs nothing more.
+ * `chain`: the certificates the server sent (DER, as the handshake gave them). Every one of them not signed by
+ * another it sent is looked at (not only the last: the order is the server's): when the disk CA that signed it
+ * is not self-signed, and was not sent, the server left it out. A leaf signed straight by a root (every kubeadm
+ * CA) needs nothing more. Pure, in memory: `probe` and `serve`'s metrics ask the same question of it.
  */
-export function missingIntermediate(served: Inventory, disk: Inventory): MissingIntermediate | undefined {
-  const sent = new Set(served.certificates.map((c) => c.fingerprint));
-  for (const s of served.certificates) {
-    if (s.selfSigned || !s.signedBy) continue;
-    const ca = disk.certificates.find((c) => c.id === s.signedBy);
-    if (!ca || ca.selfSigned || sent.has(ca.fingerprint)) continue;
+export function missingIntermediate(chain: Uint8Array[], disk: Inventory): MissingIntermediate | undefined {
+  const sent = chain.map((der) => new Certificate(der));
+  const fingerprints = new Set(sent.map((c) => c.fingerprint256));
+  const signerOnDisk = diskSigners(disk);
+  for (const s of sent) {
+    if (s.isSelfIssued && s.verifySignedBy(s)) continue;
+    if (sent.some((o) => o !== s && signs(o, s))) continue;
+    const ca = signerOnDisk(s);
+    if (!ca || ca.selfSigned || fingerprints.has(ca.fingerprint)) continue;
     const file = ca.location.via ?? ca.location.file;
     return {
       name: ca.name, file,
-      message: `incomplete chain: the server does not send the intermediate CA ${ca.name} (${file}) that signed ${s.isCA ? `the CA certificate it sends (${s.subject})` : 'its certificate'}; clients that trust only the root fail with "x509: certificate signed by unknown authority": append ${file} after the certificate in the file the server reads, then restart it`,
+      message: `incomplete chain: the server does not send the intermediate CA ${ca.name} (${file}) that signed ${s.isCA ? `the CA certificate it sends (${s.subjectString})` : 'its certificate'}; clients that trust only the root fail with "x509: certificate signed by unknown authority": append ${file} after the certificate in the file the server reads, then restart it`,
     };
   }
   return undefined;
+}
+
+/** `ca` signed `c`: its subject is c's issuer, and its key verifies c's signature. */
+function signs(ca: Certificate, c: Certificate): boolean {
+  return ca.subjectString === c.issuerString && c.verifySignedBy(ca);
+}
+
+/** The disk CA (signature verified) that signed a certificate, or undefined: each disk CA parsed once. */
+function diskSigners(disk: Inventory): (c: Certificate) => CertEntry | undefined {
+  const cas = disk.certificates.filter((c) => c.isCA).map((e) => ({ e, cert: certOf(e.pem) }));
+  return (c) => cas.find((ca) => signs(ca.cert, c))?.e;
 }
 
 function certOf(pem: string): Certificate {

@@ -1,5 +1,6 @@
 import type { CertEntry, Inventory, KeyEntry, CsrEntry } from '../inventory/types.js';
 import { humanDuration } from '../inventory/time.js';
+import { isAuthority, signerShown } from '../inventory/next.js';
 
 const sanText = (e: { sans: CertEntry['sans'] }) => e.sans.map((s) => `${s.type === 'dns' ? 'DNS' : s.type === 'ip' ? 'IP' : s.type === 'email' ? 'email' : s.type === 'uri' ? 'URI' : s.type}:${s.value}`).join(', ');
 
@@ -26,8 +27,10 @@ export function renderCertShort(e: CertEntry, title: string): string {
   if (e.sans.length) lines.push(`  SANs:        ${sanText(e)}`);
   lines.push(`  Key:         ${e.keyAlgorithm}${e.curve ? ` ${e.curve}` : e.keySize ? ` ${e.keySize}` : ''}${e.privateKey.present ? `; private key ${e.privateKey.encrypted ? 'encrypted' : e.privateKey.matches ? 'present and matches' : 'DOES NOT MATCH'} (${e.privateKey.location?.file}${e.privateKey.location?.user ? `, user ${e.privateKey.location.user}` : ''})` : '; no private key found'}`);
   if (e.keyUsage.length || e.extKeyUsage.length) lines.push(`  Usage:       ${[...e.keyUsage, ...e.extKeyUsage].join(', ')}`);
-  lines.push(`  CA:          ${e.isCA ? 'yes' : 'no'}${e.selfSigned ? ' (self-signed)' : ''}`);
-  lines.push(`  Signed by:   ${e.signerName ? `${e.signerName} (signature verified)` : e.selfSigned ? 'itself' : 'no CA found here'}`);
+  // (as check: the kubelet's own self-signed kubelet.crt is CA:TRUE in form only, a certificate signed by itself)
+  lines.push(`  CA:          ${isAuthority(e) ? 'yes' : e.isCA ? 'no, CA:TRUE in form only (a self-signed serving certificate that signs nothing)' : 'no'}${e.selfSigned ? ' (self-signed)' : ''}`);
+  const signer = signerShown(e);
+  lines.push(`  Signed by:   ${signer ? `${signer} (signature verified)` : e.selfSigned ? 'itself' : 'no CA found here'}`);
   if (e.components.length) lines.push(`  Read by:     ${e.components.join(', ')}`);
   lines.push(`  Renewed by:  ${e.managedBy}`);
   lines.push(`  SHA-256:     ${e.fingerprint}`);

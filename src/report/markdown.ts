@@ -3,6 +3,7 @@
  * (GitHub/GitLab-flavoured Markdown tables). Pure.
  */
 import type { CertEntry, Inventory } from '../inventory/types.js';
+import { isAuthority, signerShown } from '../inventory/next.js';
 
 const DAY = 86400;
 
@@ -58,7 +59,8 @@ export function renderMarkdown(inv: Inventory): string {
   out.push('| Status | Name | Expires (UTC) | Remaining | Subject CN | Signed by | Read by | Location |');
   out.push('| --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const c of certs) {
-    out.push(`| ${STATUS[c.status] ?? c.status} | ${cell(c.name)}${c.isCA ? ' (CA)' : ''} | ${c.notAfter.slice(0, 16).replace('T', ' ')} | ${residualText(c.residualSeconds)} | ${cell(c.subjectCN)} | ${cell(c.signerName ?? (c.selfSigned ? 'self-signed' : ''))} | ${cell(c.components.join(', '))} | ${location(c)} |`);
+    // as check's table: the kubelet's own self-signed kubelet.crt (CA:TRUE in form only) is a certificate, signed by itself
+    out.push(`| ${STATUS[c.status] ?? c.status} | ${cell(c.name)}${isAuthority(c) ? ' (CA)' : ''} | ${c.notAfter.slice(0, 16).replace('T', ' ')} | ${residualText(c.residualSeconds)} | ${cell(c.subjectCN)} | ${cell(signerShown(c) ?? (c.selfSigned ? 'self-signed' : ''))} | ${cell(c.components.join(', '))} | ${location(c)} |`);
   }
   out.push('');
 

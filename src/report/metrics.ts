@@ -48,6 +48,8 @@ export interface ServedProbe {
   file?: string;
   /** true when the served certificate is not the one on disk */
   stale: boolean;
+  /** true when the endpoint leaves out an intermediate CA that is on disk (what `kubepki probe` calls an incomplete chain) */
+  incompleteChain?: boolean;
 }
 
 export interface MetricsExtras {
@@ -169,6 +171,15 @@ export async function renderPrometheus(inventory: Inventory, nodeName?: string, 
   });
   // (without probes, no series: kubepki_served_cert_probed 0 says nothing was compared)
   for (const p of extras.probes ?? []) stale.set({ node, endpoint: p.endpoint, component: p.component ?? '', filepath: p.file ?? '' }, p.stale ? 1 : 0);
+  // the chain `kubepki probe` calls incomplete (exit 2): clients that trust only the root refuse the endpoint,
+  // whatever its certificate's dates
+  const incomplete = new prom.Gauge({
+    name: 'kubepki_served_chain_incomplete',
+    help: '1 when a local endpoint does not send an intermediate CA (on disk) between its certificate and the root: clients that trust only the root fail with "x509: certificate signed by unknown authority"',
+    labelNames: ['node', 'endpoint', 'component', 'filepath'],
+    registers: [registry],
+  });
+  for (const p of extras.probes ?? []) incomplete.set({ node, endpoint: p.endpoint, component: p.component ?? '', filepath: p.file ?? '' }, p.incompleteChain ? 1 : 0);
   // How many local endpoints answered the probe: 0 means kubepki_served_cert_stale says nothing about
   // the running components (nothing listening, or --no-probe), rather than a reassuring 0.
   const probed = new prom.Gauge({ name: 'kubepki_served_cert_probed', help: 'Local endpoints whose served certificate was compared with disk in the last read', labelNames: ['node'], registers: [registry] });

@@ -1,6 +1,6 @@
 import type { CertEntry, Inventory, Finding } from '../inventory/types.js';
 import { humanDuration, kubeadmDate } from '../inventory/time.js';
-import { KUBEADM_CA_NAMES, isAuthority, nextStep } from '../inventory/next.js';
+import { KUBEADM_CA_NAMES, isAuthority, nextStep, signerShown } from '../inventory/next.js';
 
 /** Colour only for a TTY; no dependency for four escape codes. */
 export interface Paint { red(s: string): string; yellow(s: string): string; green(s: string): string; dim(s: string): string; bold(s: string): string }
@@ -65,7 +65,7 @@ export function renderTable(inv: Inventory, opts: TableOptions = {}): string {
   });
   const leafRows = leaves.map((e) => ({
     name: e.name,
-    row: [e.name, kubeadmDate(new Date(e.notAfter)), residual(e), (e.signedBy === e.id ? undefined : e.signerName) ?? (e.selfSigned ? '(self)' : p.yellow('(unknown)')), externallyManaged(e, inv), paintStatus(e.status, p), e.managedBy, ...(wide ? [e.components.join(',') || '-'] : []), where(e), ...extra(e)],
+    row: [e.name, kubeadmDate(new Date(e.notAfter)), residual(e), signerShown(e) ?? (e.selfSigned ? '(self)' : p.yellow('(unknown)')), externallyManaged(e, inv), paintStatus(e.status, p), e.managedBy, ...(wide ? [e.components.join(',') || '-'] : []), where(e), ...extra(e)],
   }));
   rows.push(...[...leafRows, ...missingRows.filter((m) => !cas.length || !KUBEADM_CA_NAMES.includes(m.name))].sort((a, b) => localeOrder(a.name, b.name)).map((r) => r.row));
   let out = tabwrite(rows);

@@ -2,13 +2,15 @@
  * Probe this node's own TLS endpoints and say, for each, whether the
  * certificate it serves is the one on disk. A renewed file whose component was
  * never restarted is the trap of seed 002 (front-proxy-client renewed, never
- * reloaded): `kubepki_served_cert_stale` is 1 for it.
+ * reloaded): `kubepki_served_cert_stale` is 1 for it. An endpoint that leaves
+ * out an intermediate CA on disk (`kubepki probe`'s incomplete chain):
+ * `kubepki_served_chain_incomplete` is 1.
  */
 import type { Inventory } from '../inventory/types.js';
 import type { ServedProbe } from '../report/metrics.js';
 import { UserError } from '../errors.js';
 import { probeEndpoint } from '../probe/probe.js';
-import { compareServed } from '../probe/compare.js';
+import { compareServed, missingIntermediate } from '../probe/compare.js';
 
 export interface LocalEndpoint { component: string; host: string; port: number }
 
@@ -44,7 +46,7 @@ export async function probeLocal(inv: Inventory, endpoints: LocalEndpoint[], tim
       if (!leaf) return undefined;
       const cmp = compareServed(leaf, inv);
       const endpoint = e.host.includes(':') ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`;
-      return { endpoint, component: e.component, file: cmp.disk?.location.file, stale: cmp.verdict === 'stale' };
+      return { endpoint, component: e.component, file: cmp.disk?.location.file, stale: cmp.verdict === 'stale', incompleteChain: missingIntermediate(res.chain, inv) !== undefined };
     } catch {
       return undefined;
     }

@@ -1,8 +1,9 @@
 // A real etcd for tests, and etcdctl against it.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { tmp } from '../renew-support.js';
-import { freePort } from './fixtures.js';
+import { freePort, openssl } from './fixtures.js';
 
 export const ETCD = '/usr/bin/etcd';
 export const ETCDCTL = '/usr/bin/etcdctl';
@@ -71,4 +72,59 @@ export function etcdctlHealth(root: string, port: number, client = 'etcd/healthc
     '--dial-timeout=3s', '--command-timeout=5s', 'endpoint', 'health',
   ], { encoding: 'utf8', env: { ...process.env, ETCDCTL_API: '3' } });
   return { status: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
+}
+
+/** The files `etcdIntermediateChain` writes. */
+export interface EtcdIntermediate {
+  /** etc/kubernetes/pki/etcd under the tree */
+  pki: string;
+  intCrt: string;
+  intKey: string;
+  /** the tree's etcd/server.crt and server.key, now signed by the intermediate */
+  leafCrt: string;
+  leafKey: string;
+  /** openssl -extfile texts in `work`: a CA's, and etcd's serving certificate's */
+  intExt: string;
+  leafExt: string;
+}
+
+/**
+ * etcd-ca (a root, as kubeadm makes it) → etcd-intermediate-ca (etc/kubernetes/pki/etcd/intermediate-ca.crt and
+ * .key, as an operator adds one) → a new etcd serving pair (the tree's etcd/server.crt and server.key), made with
+ * openssl, which checks it: the root alone does not verify the leaf, root + intermediate does.
+ */
+export function etcdIntermediateChain(root: string, work: string): EtcdIntermediate {
+  const pki = path.join(root, 'etc/kubernetes/pki/etcd');
+  const ext = (name: string, text: string) => { const f = path.join(work, name); fs.writeFileSync(f, text); return f; };
+  const ok = <T extends { status: number; stderr: string }>(r: T): T => { if (r.status !== 0) throw new Error(r.stderr); return r; };
+  const intKey = path.join(pki, 'intermediate-ca.key'), intCrt = path.join(pki, 'intermediate-ca.crt');
+  const intExt = ext('int.ext', 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,digitalSignature\n');
+  const leafExt = ext('leaf.ext', 'keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n');
+  ok(openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', intKey]));
+  const intCsr = ok(openssl(['req', '-new', '-key', intKey, '-subj', '/CN=etcd-intermediate-ca']));
+  ok(openssl(['x509', '-req', '-CA', path.join(pki, 'ca.crt'), '-CAkey', path.join(pki, 'ca.key'), '-set_serial', '4242', '-days', '365', '-out', intCrt, '-extfile', intExt], intCsr.stdout));
+  const leafKey = path.join(pki, 'server.key'), leafCrt = path.join(pki, 'server.crt');
+  ok(openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', leafKey]));
+  const leafCsr = ok(openssl(['req', '-new', '-key', leafKey, '-subj', '/CN=cp-1']));
+  ok(openssl(['x509', '-req', '-CA', intCrt, '-CAkey', intKey, '-set_serial', '4343', '-days', '365', '-out', leafCrt, '-extfile', leafExt], leafCsr.stdout));
+  // openssl's own verdict on the same chain: the root alone does not verify the leaf, root + intermediate does
+  if (openssl(['verify', '-CAfile', path.join(pki, 'ca.crt'), leafCrt]).status === 0) throw new Error('the etcd root alone verifies the leaf');
+  ok(openssl(['verify', '-CAfile', path.join(pki, 'ca.crt'), '-untrusted', intCrt, leafCrt]));
+  return { pki, intCrt, intKey, leafCrt, leafKey, intExt, leafExt };
+}
+
+/**
+ * A real etcd serving `certFile` with `keyFile` to clients (no client-certificate auth: a probe only handshakes).
+ * etcd re-reads the pair on every handshake, so what it sends changes with the file.
+ */
+export async function servingEtcd(certFile: string, keyFile: string): Promise<RunningEtcd & { port: number }> {
+  const [port, peer] = [await freePort(), await freePort()];
+  const data = tmp('kubepki-etcd-');
+  const etcd = await runEtcd([
+    '--name', 'cp-1', '--data-dir', data,
+    '--listen-client-urls', `https://127.0.0.1:${port}`, '--advertise-client-urls', `https://127.0.0.1:${port}`,
+    '--listen-peer-urls', `http://127.0.0.1:${peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${peer}`,
+    '--initial-cluster', `cp-1=http://127.0.0.1:${peer}`, '--cert-file', certFile, '--key-file', keyFile,
+  ]);
+  return { ...etcd, port, stop: async () => { await etcd.stop(); fs.rmSync(data, { recursive: true, force: true }); } };
 }

@@ -141,3 +141,14 @@ users:
     client-key-data: ${b64(clientKeyPem)}
 `;
 }
+
+/**
+ * Replace a kubeadm tree's kubelet.crt (leaf + throwaway CA) with one self-signed certificate, CA:TRUE, as
+ * kubelets before 1.11 made it (CN `<host>@<unix time>`, issuer = subject) and admins make it with openssl.
+ */
+export async function putSelfSignedKubeletCrt(root: string, notBefore: Date, days: number): Promise<Made> {
+  const made = await makeCa('cp-1@1763768165', notBefore, days);
+  put(root, '/var/lib/kubelet/pki/kubelet.crt', made.pem);
+  put(root, '/var/lib/kubelet/pki/kubelet.key', made.keyPem, 0o600);
+  return made;
+}

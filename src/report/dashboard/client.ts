@@ -92,7 +92,7 @@ export function dashboardClient(): void {
   function domain(trackPx: number): [number, number] {
     const now = Date.parse(inv.now);
     const certs: Any[] = inv.certificates;
-    const leaves = certs.filter((c) => !c.isCA);
+    const leaves = certs.filter((c) => !c.authority);
     const pool = leaves.length ? leaves : certs;
     let lo = Math.min(now - 30 * DAY * 1000, ...pool.map((c) => Date.parse(c.notBefore)));
     let hi = Math.max(now + 60 * DAY * 1000, ...pool.map((c) => Date.parse(c.notAfter)));
@@ -152,7 +152,7 @@ export function dashboardClient(): void {
       const na = Date.parse(c.notAfter);
       const l = pct(nb);
       const r = pct(na);
-      const cls = ['bar', c.status, c.isCA ? 'ca' : '', nb < lo ? 'open-left' : '', na > hi ? 'open-right' : ''].join(' ');
+      const cls = ['bar', c.status, c.authority ? 'ca' : '', nb < lo ? 'open-left' : '', na > hi ? 'open-right' : ''].join(' ');
       const ws = warnSeconds(c) * 1000;
       const wzStart = pct(na - ws);
       const wz = r - l > 0 && c.status !== 'expired' ? `<span class="wz" style="width:${Math.max(0, Math.min(100, ((r - wzStart) / Math.max(r - l, 0.0001)) * 100)).toFixed(2)}%"></span>` : '';
@@ -167,7 +167,7 @@ export function dashboardClient(): void {
       const whenSub = narrow ? `<b class="when-sub ${whenCls}">${esc(whenText)}</b> · ` : '';
       const sub = c.location.kind === 'kubeconfig' && c.location.kubeconfig ? `${c.location.file} · ${c.location.kubeconfig.entry} ${c.location.kubeconfig.name}` : c.location.via || c.location.file;
       return `<div class="tl-row${selected === c.id ? ' selected' : ''}" data-id="${esc(c.id)}" data-status="${esc(c.status)}" tabindex="0" role="button" aria-label="${esc(`${c.name}: ${statusWord[c.status] || c.status}, ${remaining(c)}`)}">
-<div class="label"><span class="nm"><span class="dot ${esc(c.status)}"></span>${esc(c.name)}${c.isCA ? ' <span class="badge ca">CA</span>' : ''}${c.status !== 'ok' ? ` <span class="badge ${esc(c.status)}">${esc(statusWord[c.status] || c.status)}</span>` : ''}</span><span class="sub" title="${esc(sub)}">${whenSub}${esc(sub)}</span></div>
+<div class="label"><span class="nm"><span class="dot ${esc(c.status)}"></span>${esc(c.name)}${c.authority ? ' <span class="badge ca">CA</span>' : ''}${c.status !== 'ok' ? ` <span class="badge ${esc(c.status)}">${esc(statusWord[c.status] || c.status)}</span>` : ''}</span><span class="sub" title="${esc(sub)}">${whenSub}${esc(sub)}</span></div>
 <div class="track">${globalShade ? `<span class="shade" style="left:${nowP.toFixed(2)}%;width:${Math.max(0, shadeW).toFixed(2)}%"></span>` : ''}<span class="nowline" style="left:${nowP.toFixed(2)}%"></span><span class="${cls}" data-testid="cert-bar" data-cert-id="${esc(c.id)}" data-status="${esc(c.status)}" style="left:${l.toFixed(2)}%;width:${Math.max(0.3, r - l).toFixed(2)}%" title="${esc(`${fmtTime(c.notBefore)} → ${fmtTime(c.notAfter)}`)}">${wz}</span>${when}</div></div>`;
     });
     const more = matching.length - certs.length;
@@ -190,14 +190,16 @@ export function dashboardClient(): void {
     const isRoot = (c: Any) => !(c.signedBy && c.signedBy !== c.id && map.has(c.signedBy));
     const chips = (c: Any) => (c.components || []).map((x: string) => `<span class="chip">${esc(x)}</span>`).join('');
     const node = (c: Any, depth: number): string => {
-      const kids = (children.get(c.id) ?? []).sort((a, b) => Number(b.isCA) - Number(a.isCA) || a.name.localeCompare(b.name));
-      const meta = c.isCA ? `${esc(c.subjectCN || c.subject)} · until ${esc(fmtDate(c.notAfter))}` : remaining(c);
-      const head = `<div class="tnode${c.isCA ? ' ca' : ''}" data-id="${esc(c.id)}" tabindex="0" role="button"><span class="dot ${esc(c.status)}"></span><span class="nm">${esc(c.name)}</span>${c.isCA ? '<span class="badge ca">CA</span>' : ''}${c.status !== 'ok' ? `<span class="badge ${esc(c.status)}">${esc(statusWord[c.status] || c.status)}</span>` : ''}<span class="meta">${esc(meta)}</span>${chips(c)}</div>`;
+      const kids = (children.get(c.id) ?? []).sort((a, b) => Number(b.authority) - Number(a.authority) || a.name.localeCompare(b.name));
+      const meta = c.authority ? `${esc(c.subjectCN || c.subject)} · until ${esc(fmtDate(c.notAfter))}` : remaining(c);
+      const head = `<div class="tnode${c.authority ? ' ca' : ''}" data-id="${esc(c.id)}" tabindex="0" role="button"><span class="dot ${esc(c.status)}"></span><span class="nm">${esc(c.name)}</span>${c.authority ? '<span class="badge ca">CA</span>' : ''}${c.status !== 'ok' ? `<span class="badge ${esc(c.status)}">${esc(statusWord[c.status] || c.status)}</span>` : ''}<span class="meta">${esc(meta)}</span>${chips(c)}</div>`;
       return `<li>${head}${kids.length && depth < 8 ? `<ul>${kids.map((k) => node(k, depth + 1)).join('')}</ul>` : ''}</li>`;
     };
     const roots = certs.filter(isRoot);
-    const cas = roots.filter((c) => c.isCA || children.has(c.id)).sort((a, b) => a.name.localeCompare(b.name));
-    const orphans = roots.filter((c) => !(c.isCA || children.has(c.id)));
+    // (a self-signed certificate that is no authority, the kubelet's own kubelet.crt, is its own root: not signed by a CA elsewhere)
+    const top = (c: Any) => c.authority || children.has(c.id) || c.selfSigned;
+    const cas = roots.filter(top).sort((a, b) => a.name.localeCompare(b.name));
+    const orphans = roots.filter((c) => !top(c));
     let html = cas.length ? `<ul class="tree">${cas.map((c) => node(c, 0)).join('')}</ul>` : '';
     if (orphans.length) {
       html += `<div class="group-note">Signed by a CA that is not on this node</div><ul class="tree">${orphans.sort((a, b) => a.name.localeCompare(b.name)).map((c) => node(c, 0)).join('')}</ul>`;
@@ -263,7 +265,7 @@ export function dashboardClient(): void {
         ['Signed by', signer],
         ['Serial', `<span class="mono">${esc(c.serial)}</span>`],
         ['SANs', sans],
-        ['CA', c.isCA ? `yes${c.selfSigned ? ' · self-signed' : ''}` : 'no'],
+        ['CA', c.authority ? `yes${c.selfSigned ? ' · self-signed' : ''}` : c.isCA ? 'no · CA:TRUE in form only (a self-signed serving certificate that signs nothing: check lists it with the certificates)' : 'no'],
         ['Key usage', esc((c.keyUsage || []).join(', '))],
         ['Ext. key usage', esc((c.extKeyUsage || []).join(', '))],
         ['Issued', issued.length ? issued.map((x) => `<button class="linkish" data-id="${esc(x.id)}">${esc(x.name)}</button>`).join(', ') : ''],
