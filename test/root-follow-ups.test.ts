@@ -92,3 +92,45 @@ test('rebuild --root of a mounted disk printed its follow-ups for the other node
   const worker = fs.readlinkSync(path.join(dir, 'var/lib/kubelet/pki/kubelet-client-current.pem'));
   verifies(caFile, path.join(dir, worker));
 });
+
+test('inspect of a copied tree\'s kubelet.conf without --root looked for /var/lib/kubelet/pki/kubelet-client-current.pem on this host: "does not exist", or this host\'s certificate shown as the tree\'s; a read-on-host warning now says which host file was read (or that there is none) and the inspect --root that reads the tree\'s, which works as printed', async () => {
+  const { base, root } = treeCopy('kubeadm-1.26');
+  const kubeletConf = path.join(root, 'etc/kubernetes/kubelet.conf');
+  const hint = (out: string) => { const m = /; read them in the tree: (kubepki inspect .*)$/m.exec(out); assert.ok(m, out); return m[1]!; };
+  const elsewhere = path.join(base, 'elsewhere');
+  fs.mkdirSync(elsewhere);
+
+  // the kubelet's link is not on this host (a test machine is no node): missing here, said as such
+  if (!fs.existsSync('/var/lib/kubelet/pki/kubelet-client-current.pem')) {
+    const r = await cli(['inspect', kubeletConf, '--now', NOW]);
+    assert.equal(r.code, 2, r.out + r.err);
+    assert.ok(r.out.includes(`WARNING: ${kubeletConf} lies in the node tree ${root}, but its file references are absolute paths, read on this host, not in that tree: client-certificate and client-key of user "system:node:cp-1" /var/lib/kubelet/pki/kubelet-client-current.pem: missing on this host; read them in the tree: kubepki inspect --root '${root.replace(/'/g, `'\\''`)}' /etc/kubernetes/kubelet.conf\n`), r.out);
+    assert.deepEqual(words(hint(r.out)), ['kubepki', 'inspect', '--root', root, '/etc/kubernetes/kubelet.conf']);
+  }
+
+  // a reference this host does have: kubelet.conf pointing at an absolute path that exists here (through a link),
+  // holding another certificate than the tree's file of that path
+  const hostDir = tmp('kubepki-hostfiles-');
+  const pki = path.join(copyFixture('kubeadm-1.26'), 'etc/kubernetes/pki');
+  fs.writeFileSync(path.join(hostDir, 'other.pem'), fs.readFileSync(path.join(pki, 'apiserver-kubelet-client.crt')) + fs.readFileSync(path.join(pki, 'apiserver-kubelet-client.key'), 'utf8'));
+  const ref = path.join(hostDir, 'client.pem');
+  fs.symlinkSync(path.join(hostDir, 'other.pem'), ref);
+  fs.writeFileSync(kubeletConf, fs.readFileSync(kubeletConf, 'utf8').replaceAll('/var/lib/kubelet/pki/kubelet-client-current.pem', ref));
+  fs.mkdirSync(path.join(root, hostDir), { recursive: true });
+  fs.symlinkSync('/var/lib/kubelet/pki/kubelet-client-current.pem', path.join(root, ref));
+  const r = await cli(['inspect', kubeletConf, '--now', NOW]);
+  assert.match(r.out, /^ {2}Subject: +O=system:masters, CN=kube-apiserver-kubelet-client$/m, 'the host\'s file is what was read');
+  assert.ok(r.out.includes(`WARNING: ${kubeletConf} lies in the node tree ${root}, but its file references are absolute paths, read on this host, not in that tree: client-certificate and client-key of user "system:node:cp-1" ${ref}: read on this host (${path.join(hostDir, 'other.pem')}), this host's file, not the tree's; read them in the tree`), r.out);
+  const json = JSON.parse((await cli(['inspect', kubeletConf, '--now', NOW, '-o', 'json'])).out) as { findings: { code: string; severity: string; file: string }[] };
+  assert.deepEqual(json.findings.filter((f) => f.code === 'read-on-host').map((f) => [f.severity, f.file]), [['warning', kubeletConf]]);
+  // the inspect it names, run as printed from elsewhere: the tree's own client certificate, no warning
+  const t = inShell(elsewhere, hint(r.out));
+  assert.equal(t.status, 0, t.stdout + t.stderr);
+  assert.match(t.stdout, /^ {2}Subject: +O=system:nodes, CN=system:node:cp-1$/m);
+  assert.doesNotMatch(t.stdout, /kube-apiserver-kubelet-client|read on this host/);
+
+  // a kubeconfig outside any node directory: nothing to say
+  const loose = path.join(elsewhere, 'kubelet.conf');
+  fs.copyFileSync(kubeletConf, loose);
+  assert.doesNotMatch((await cli(['inspect', loose, '--now', NOW])).out, /read-on-host|read them in the tree/);
+});
