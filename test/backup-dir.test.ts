@@ -13,7 +13,7 @@ import { listBackups } from '../src/apply/transaction.js';
 import { memoryIo } from '../src/cli/io.js';
 import { COMMANDS } from '../src/cli/commands.js';
 import { backupDirOption } from '../src/cli/options.js';
-import { FIXTURES, NOW, copyFixture, cli, spawnCli, snapshotTree, tmp } from './renew-support.js';
+import { BIN, FIXTURES, NOW, copyFixture, cli, inShell, spawnCli, snapshotTree, tmp } from './renew-support.js';
 
 /** The certificate key of the recorded kubeadm-certs Secret (kubeadm-1.26's shared files). */
 const KEY = '3537befb4f0e05e28ba5e8ae5766ed1b0c314721d7140c4c29bfbde4c16cdd7b';
@@ -215,10 +215,7 @@ test('check on a copy of a tree whose interrupted run kept its backup in a --bac
 });
 
 // The restore a run prints is run as printed, in a shell, from another directory: a --root or --backup-dir
-// with a space (or a quote) in it was printed bare, and the shell split it into other arguments
-const BIN = path.resolve('bin/kubepki.js');
-const inShell = (cwd: string, command: string) => spawnSync('sh', ['-c', `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} ${command.replace(/^kubepki /, '')} --now ${NOW}`], { cwd, encoding: 'utf8' });
-
+// with a space (or a quote) in it was printed bare, and the shell split it into other arguments (inShell)
 test('the undo line and check\'s interrupted-run restore run as printed, from another directory, with spaces and quotes in --root and --backup-dir', async () => {
   const base = tmp('kubepki-bdir-');
   const root = path.join(base, "node's disk");

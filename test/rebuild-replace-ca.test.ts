@@ -56,7 +56,9 @@ test('renew ca --new-key sent the operator to move ca.crt/ca.key aside by hand, 
   const note = await cli(['renew', 'ca', '--new-key', '--root', root, '--now', NOW, '--dry-run']);
   assert.equal(note.code, 0, note.err + note.out);
   const line = note.out.split('\n').find((l) => l.includes('CA keeps its key')) ?? '';
-  assert.match(line, /for a new one on this kubeadm node: `kubepki rebuild --new-ca ca` \(it backs up \/etc\/kubernetes\/pki\/ca\.crt and \/etc\/kubernetes\/pki\/ca\.key,.* `kubepki restore` of that run puts everything back/, note.out);
+  // (on the tree renew was given: its --root)
+  assert.ok(line.includes(`for a new one on this kubeadm node: \`kubepki rebuild --new-ca ca --root ${root}\` (it backs up /etc/kubernetes/pki/ca.crt and /etc/kubernetes/pki/ca.key,`), note.out);
+  assert.match(line, /`kubepki restore` of that run puts everything back/, note.out);
   assert.doesNotMatch(line, /\bmv\b|mkdir|--force/);
 
   // the dry run says which CA is replaced, that the old one is backed up, and what must follow; it writes nothing
@@ -122,7 +124,7 @@ test('rebuild --new-ca etcd-ca --key-type ecdsa-p256: a new ECDSA etcd CA signs 
   assert.equal(check.code, 0, check.out + check.err);
 
   // the other control-plane node follows as the plan says: this CA imported there, then rebuild --force re-signs
-  assert.match(r.out, /On the other control-plane nodes bring this CA \(`kubepki ca export` here, `kubepki ca import FILE --certificate-key KEY --force` there, then `kubepki rebuild --force` there re-signs what the old one signed\): --new-ca there too would make yet another CA/);
+  assert.ok(r.out.includes(`On the other control-plane nodes bring this CA (\`kubepki ca export --out shared.yaml --root ${root}\` here, \`kubepki ca import shared.yaml --certificate-key KEY --force\` there, then \`kubepki rebuild --force\` there re-signs what the old one signed): --new-ca there too would make yet another CA`), r.out);
   const other = copyFixture('kubeadm-1.26');
   const sealed = path.join(tmp('kubepki-shared-'), 'shared.yaml');
   const KEY = 'cd'.repeat(32);
@@ -207,7 +209,7 @@ test('rebuild --new-ca ca,etcd-ca tells the other control-plane nodes one way to
   const after = dry.out.slice(dry.out.indexOf('Then, outside this node:'));
   const imports = after.split('\n').filter((l) => /kubepki ca import/.test(l));
   assert.equal(imports.length, 2, after);
-  for (const l of imports) assert.match(l, /`kubepki ca import FILE --certificate-key KEY --force` there, then `kubepki rebuild --force` there/);
+  for (const l of imports) assert.match(l, /`kubepki ca import shared\.yaml --certificate-key KEY --force` there, then `kubepki rebuild --force` there/);
   assert.doesNotMatch(after, /copy the shared CA files|copy etcd\/ca\.\*/);
   // what only a new cluster CA brings still follows: the kubelets, cluster-info
   assert.match(after, /kubelets on every node hold client certificates from the old CA/);

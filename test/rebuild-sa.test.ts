@@ -96,5 +96,6 @@ test('sa rotate advice: the old key stays until every pod is restarted (projecte
   assert.equal(refused.code, 3);
   assert.match(refused.err, /refusing to create a new sa\.key\/sa\.pub: this node belongs to an existing cluster/);
   const p = await cli('rebuild', '--root', rb, '--now', NOW, '--dry-run', '--new-ca');
-  assert.match(p.out, /`kubepki sa refresh --restart-pods`/);
+  // (with the tree's --root: sa refresh checks the re-issued tokens against its new sa.pub)
+  assert.ok(p.out.includes(`\`kubepki sa refresh --restart-pods --root ${rb}\``), p.out);
 });

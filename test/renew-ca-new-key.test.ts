@@ -25,11 +25,11 @@ test('renew etcd-ca --new-key said "use kubepki rebuild for that", but rebuild k
   // (was: `mkdir -p /root/kubepki-old-etcd-ca && mv ca.crt ca.key …` then `kubepki rebuild --new-ca --force`: the old CA
   // outside every backup, so `kubepki restore` of that rebuild could not bring it back)
   assert.doesNotMatch(r.out, /mkdir -p|mv \/etc\/kubernetes\/pki\/etcd\/ca/);
-  const m = /`(kubepki rebuild --new-ca etcd-ca)`/.exec(r.out);
-  assert.ok(m, r.out);
+  const m = /`(kubepki rebuild --new-ca etcd-ca[^`]*)`/.exec(r.out);
+  assert.equal(m?.[1], `kubepki rebuild --new-ca etcd-ca --root ${root}`, r.out);
 
-  // follow it on the copy: the one command, nothing moved by hand
-  const rb = await cli([...m[1]!.split(' ').slice(1), '--root', root, '--now', NOW]);
+  // follow it on the copy (the tree renew was given: its --root): the one command, nothing moved by hand
+  const rb = await cli([...m![1]!.split(' ').slice(1), '--now', NOW]);
   assert.equal(rb.code, 0, rb.err + rb.out);
   assert.match(rb.out, /undo with: kubepki restore /);
 

@@ -46,6 +46,26 @@ export function spawnCli(args: string[], env: Record<string, string>): Promise<{
   });
 }
 
+/** `sha256:` + hex SHA-256 of the certificate's SubjectPublicKeyInfo, computed by openssl (the kubeadm discovery pin). */
+export function discoveryHash(certFile: string): string {
+  const pub = sh('openssl', ['x509', '-noout', '-pubkey', '-in', certFile]);
+  if (pub.status !== 0) throw new Error(`openssl x509 -pubkey -in ${certFile}: ${pub.stderr}`);
+  const der = sh('sh', ['-c', 'openssl pkey -pubin -outform der | openssl dgst -sha256 -r'], pub.stdout);
+  if (der.status !== 0) throw new Error(`openssl pkey | dgst: ${der.stderr}`);
+  return `sha256:${der.stdout.split(' ')[0]}`;
+}
+
+/** The built CLI (bin/kubepki.js), for runs in their own process and directory. */
+export const BIN = path.resolve('bin/kubepki.js');
+
+/**
+ * A command kubepki printed, run as printed: by a shell (its quoting is the printed one), from CWD, with the built
+ * CLI for `kubepki` and the test's clock added (--now NOW; none for a command that reads no clock: `now` null).
+ */
+export function inShell(cwd: string, command: string, now: string | null = NOW): { stdout: string; stderr: string; status: number | null } {
+  return spawnSync('sh', ['-c', `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} ${command.replace(/^kubepki /, '')}${now ? ` --now ${now}` : ''}`], { cwd, encoding: 'utf8' });
+}
+
 export async function cli(argv: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
   const io = memoryIo(env);
   const code = await run(argv, io);

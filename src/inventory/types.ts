@@ -48,7 +48,8 @@ export type FindingCode =
   | 'restart-pending'
   | 'kubelet-serving-pending'
   | 'kubelet-serving-unused'
-  | 'kubeadm-config-invalid';
+  | 'kubeadm-config-invalid'
+  | 'read-on-host';
 
 export interface Finding {
   code: FindingCode;

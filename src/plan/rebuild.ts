@@ -16,6 +16,7 @@ import { pemTimestamp } from './kubelet.js';
 import { sanString } from '../pki/san-validate.js';
 import { KDIR, KUBELET_PKI_DIR } from '../profiles/kubeadm.js';
 import { samePublicKey } from '../pki/keys.js';
+import { rootFlagFor } from '../inventory/next.js';
 
 export { KDIR };
 export const KUBELET_CURRENT = `${KUBELET_PKI_DIR}/kubelet-client-current.pem`;
@@ -186,6 +187,11 @@ export interface PlanRebuildInput {
   superAdmin?: boolean;
   /** no control-plane endpoint was found on the node: why (what is gone), for the warning */
   endpointNotFound?: string;
+  /**
+   * `--root`: the tree rebuilt (a mounted disk, a copy); the kubepki commands the plan names for this node
+   * (`kubepki join`, `ca export`, `kubelet credentials` …) carry it, or they would read the host's own files
+   */
+  root?: string;
 }
 
 const has = (e: Existing, p: string) => e[p] !== undefined;
@@ -198,6 +204,8 @@ export function certPaths(spec: RebuildCertSpec, pki: string): { certPath: strin
 export function planRebuild(input: PlanRebuildInput): RebuildPlan {
   const { settings: s, existing, now, force = false, evidence = NO_EVIDENCE, newCa = false } = input;
   const replaced = new Set(input.replaceCas ?? []);
+  // (` --root R` for the kubepki commands run here, on this tree; none for those run on the other nodes)
+  const rootFlag = rootFlagFor(input.root);
   const pki = s.certificatesDir;
   const items: RebuildItem[] = [];
   const errors: string[] = [];
@@ -306,7 +314,7 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
       continue;
     }
     if (!caHasKey(caName)) {
-      errors.push(`failed to create ${certPath}: ${caName}'s key is missing (external CA); provide ${certPath} and ${keyPath} signed by that CA, import the CA with \`kubepki ca import\`, or remove the CA certificate so a new CA is made`);
+      errors.push(`failed to create ${certPath}: ${caName}'s key is missing (external CA); provide ${certPath} and ${keyPath} signed by that CA, import the CA with \`kubepki ca import FILE --certificate-key KEY${rootFlag}\`, or remove the CA certificate so a new CA is made`);
       continue;
     }
     const reuse = !crt && key && key.keyOk !== false;
@@ -336,7 +344,7 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
       items.push({ kind: 'sa', name: 'sa', action: 'keep', keyPath, pubPath, key: 'keep', keyType: s.keyType, reason: 'unusable (see problems)' });
     } else {
       items.push({ kind: 'sa', name: 'sa', action: k || p ? 'replace' : 'create', keyPath, pubPath, key: 'new', keyType: s.keyType, reason: k || p ? REPLACED : undefined });
-      followUps.push('sa.key is new: every ServiceAccount token signed with the old key is now rejected — re-create legacy token Secrets and restart every pod that holds a token (`kubepki sa refresh --restart-pods`; waiting does not help: projected tokens are refreshed by the kubelet only about once a day)');
+      followUps.push(`sa.key is new: every ServiceAccount token signed with the old key is now rejected — re-create legacy token Secrets and restart every pod that holds a token (\`kubepki sa refresh --restart-pods${rootFlag}\`; waiting does not help: projected tokens are refreshed by the kubelet only about once a day)`);
     }
   }
 
@@ -345,7 +353,7 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
   // (--etcd-initial-cluster, parsed once: etcd.yaml's members, and a sign of several control-plane nodes below)
   const flagMembers = input.etcdInitialCluster !== undefined ? parseInitialCluster(input.etcdInitialCluster) : undefined;
   const etcd = s.externalEtcd || existing[etcdPath] ? undefined
-    : etcdMembership(s, evidence, flagMembers, caNew['etcd-ca'] === true && !caReusesKey('etcd-ca'), { errors, warnings, followUps, skipped, path: etcdPath });
+    : etcdMembership(s, evidence, flagMembers, caNew['etcd-ca'] === true && !caReusesKey('etcd-ca'), { errors, warnings, followUps, skipped, path: etcdPath, rootFlag });
   const rejoining = !s.externalEtcd && !existing[etcdPath] && !etcd;
 
   // --- Kubeconfigs (spec §2).
@@ -395,7 +403,7 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
         const exp = isExpired(e.kubeconfigClient) ? ' and is expired' : '';
         // (and the CA it trusts, when that is another one: kubelet credentials writes both)
         const trusts = caOk ? '' : `, and its certificate-authority-data is ${freshCa ? 'the old CA' : `not ${pki}/ca.crt`}`;
-        followUps.push(`${path} uses ${e.kubeconfigClientFile}, which is not signed by ${freshCa ? 'the new cluster CA' : `${pki}/ca.crt`}${exp}${trusts}: run \`kubepki kubelet credentials --node ${s.nodeName}\`, which writes both from the CA in use`);
+        followUps.push(`${path} uses ${e.kubeconfigClientFile}, which is not signed by ${freshCa ? 'the new cluster CA' : `${pki}/ca.crt`}${exp}${trusts}: run \`kubepki kubelet credentials --node ${s.nodeName}${rootFlag}\`, which writes both from the CA in use`);
       } else if (!clientOk) problem = `failed to keep ${path}: its client certificate is not signed by ${freshCa ? 'the new cluster CA' : `${pki}/ca.crt`}; remove it so it is re-created`;
       else if (!caOk) problem = `failed to keep ${path}: it embeds a different CA than ${pki}/ca.crt; remove it so it is re-created`;
       if (!resign && (!problem || !force)) {
@@ -437,15 +445,15 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
   // --- What must follow outside this node.
   for (const i of items) {
     if (i.kind !== 'ca' || i.action !== 'replace' || !replaced.has(i.name)) continue;
-    followUps.push(`the ${SHARED_LABELS[i.name] ?? i.name} (${i.certPath}) is replaced by one with a new key: the old ${short(i.certPath)} and ${short(i.keyPath)} are in this run's backup (\`kubepki restore\` of this run puts them and every file re-signed here back); ${mustFollow([i.name])} must follow. On the other control-plane nodes bring this CA (\`kubepki ca export\` here, \`kubepki ca import FILE --certificate-key KEY --force\` there, then \`kubepki rebuild --force\` there re-signs what the old one signed): --new-ca there too would make yet another CA`);
+    followUps.push(`the ${SHARED_LABELS[i.name] ?? i.name} (${i.certPath}) is replaced by one with a new key: the old ${short(i.certPath)} and ${short(i.keyPath)} are in this run's backup (\`kubepki restore\` of this run puts them and every file re-signed here back); ${mustFollow([i.name])} must follow. On the other control-plane nodes bring this CA (\`kubepki ca export --out shared.yaml${rootFlag}\` here, \`kubepki ca import shared.yaml --certificate-key KEY --force\` there, then \`kubepki rebuild --force\` there re-signs what the old one signed): --new-ca there too would make yet another CA`);
   }
   // (a CA replaced by name has its own line above: `ca import --force` there, as the other nodes hold the old one)
   if (caNew.ca && !caReusesKey('ca')) {
-    if (!replaced.has('ca')) followUps.push('the cluster CA is new: every other node still trusts the old one — copy the shared CA files to the other control-plane nodes (`kubepki ca export` here, `kubepki ca import` there) or re-join them');
-    followUps.push('kubelets on every node hold client certificates from the old CA: re-join workers with the command `kubepki join` prints, or give each one offline credentials made here (`kubepki kubelet credentials --node NAME --out DIR`, then copy DIR to that node)');
+    if (!replaced.has('ca')) followUps.push(`the cluster CA is new: every other node still trusts the old one — copy the shared CA files to the other control-plane nodes (\`kubepki ca export --out shared.yaml${rootFlag}\` here, \`kubepki ca import shared.yaml --certificate-key KEY\` there) or re-join them`);
+    followUps.push(`kubelets on every node hold client certificates from the old CA: re-join workers with the command \`kubepki join${rootFlag}\` prints, or give each one offline credentials made here (\`kubepki kubelet credentials --node NAME --out DIR${rootFlag}\`, then copy DIR to that node)`);
     // seed 001: nodes stay NotReady until re-joined, and kube-controller-manager evicts their pods meanwhile
     followUps.push('until every node is re-joined they are NotReady, and kube-controller-manager starts evicting and rescheduling their pods after 5 minutes: on a cluster of more than a few nodes, park it first (`mv /etc/kubernetes/manifests/kube-controller-manager.yaml /etc/kubernetes/`) and put it back once every node is Ready (`mv /etc/kubernetes/kube-controller-manager.yaml /etc/kubernetes/manifests/`)');
-    followUps.push('the kube-public/cluster-info ConfigMap still carries the old CA: refresh it (`kubepki join` writes the manifest) before joining nodes');
+    followUps.push(`the kube-public/cluster-info ConfigMap still carries the old CA: refresh it (\`kubepki join${rootFlag}\` writes the manifest) before joining nodes`);
   }
   if (caNew['etcd-ca'] && !caReusesKey('etcd-ca') && !s.externalEtcd && !replaced.has('etcd-ca')) {
     followUps.push('the etcd CA is new: other etcd members must get certificates from it (copy etcd/ca.* to the other control-plane nodes) or they cannot talk to this one');
@@ -467,7 +475,7 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
   // (what to restart for the files written — the components that read them, as renew plans it — needs the
   // node's manifests and kubelet config: rebuild() adds it, see restartFollowUp)
   // --- Shared material on a node of an existing cluster: comes from a peer, not from here.
-  const refusal = sharedMaterialCheck(items, evidence, newCa, warnings, replaced);
+  const refusal = sharedMaterialCheck(items, evidence, newCa, warnings, replaced, rootFlag);
   return {
     apiVersion: 'kubepki.io/v1alpha1', kind: 'RebuildPlan', now: now.toISOString(), kubernetesVersion: s.kubernetesVersion,
     items, errors, warnings, followUps, expired, skipped, ...(refusal ? { refusal } : {}),
@@ -485,7 +493,7 @@ function parseInitialCluster(v: string): { name: string; url: string }[] | strin
   return out.length ? out : 'it is empty';
 }
 
-interface PlanOut { errors: string[]; warnings: string[]; followUps: string[]; skipped: RebuildPlan['skipped']; path: string }
+interface PlanOut { errors: string[]; warnings: string[]; followUps: string[]; skipped: RebuildPlan['skipped']; path: string; /** ` --root R` for kubepki run here */ rootFlag: string }
 
 /**
  * The membership flags of a new etcd.yaml. kubeadm init writes `--initial-cluster=<self>` (state `new`); kubeadm
@@ -524,7 +532,7 @@ function etcdMembership(s: RebuildSettings, ev: ClusterEvidence, entries: Return
   const dir = s.certificatesDir;
   const etcdctl = `etcdctl --endpoints https://127.0.0.1:2379 --cacert ${dir}/etcd/ca.crt --cert ${dir}/etcd/healthcheck-client.crt --key ${dir}/etcd/healthcheck-client.key`;
   if (reasons.length === 0) {
-    out.warnings.push(`${s.etcdDataDir} holds no etcd data: the new etcd.yaml starts a new, empty one-member etcd cluster (--initial-cluster=${lone.initialCluster}); if this node was a member of an etcd cluster with other members, remove ${out.path} before the kubelet starts it, re-add the member from a healthy one (\`${etcdctl} member add ${s.nodeName} --peer-urls=${self}\`) and run kubepki rebuild again with --etcd-initial-cluster set to the ETCD_INITIAL_CLUSTER it prints`);
+    out.warnings.push(`${s.etcdDataDir} holds no etcd data: the new etcd.yaml starts a new, empty one-member etcd cluster (--initial-cluster=${lone.initialCluster}); if this node was a member of an etcd cluster with other members, remove ${out.path} before the kubelet starts it, re-add the member from a healthy one (\`${etcdctl} member add ${s.nodeName} --peer-urls=${self}\`) and run kubepki rebuild${out.rootFlag} again with --etcd-initial-cluster set to the ETCD_INITIAL_CLUSTER it prints`);
     return lone;
   }
   out.skipped.push({ path: out.path, reason: `${s.etcdDataDir} holds no etcd data, and this node's etcd cluster has (or may have) other members (${reasons.join('; ')}): etcd started from a new etcd.yaml would bootstrap a new, empty one-member cluster here, and this node's kube-apiserver would serve it (split brain); the member must be re-added first (see below), or, if this was the cluster's only etcd member, pass --etcd-initial-cluster ${lone.initialCluster}` });
@@ -535,7 +543,7 @@ function etcdMembership(s: RebuildSettings, ev: ClusterEvidence, entries: Return
     `      ${etcdctl} member remove ID`,
     `    then add it again (etcd refuses changes for a few seconds after a member is lost or its leader changes: on "etcdserver: unhealthy cluster" wait 5 seconds and run it again):`,
     `      ${etcdctl} member add ${s.nodeName} --peer-urls=${self}`,
-    `    and here run kubepki rebuild again with the same flags and --etcd-initial-cluster "VALUE", VALUE being the ETCD_INITIAL_CLUSTER that member add printed: it writes etcd.yaml with every member and --initial-cluster-state=existing, and etcd, its data directory ${s.etcdDataDir} empty, joins the cluster as the new member that member add made and syncs the cluster's data from the other members (nothing of this node's old data is used)`,
+    `    and here run kubepki rebuild${out.rootFlag} again with the same flags and --etcd-initial-cluster "VALUE", VALUE being the ETCD_INITIAL_CLUSTER that member add printed: it writes etcd.yaml with every member and --initial-cluster-state=existing, and etcd, its data directory ${s.etcdDataDir} empty, joins the cluster as the new member that member add made and syncs the cluster's data from the other members (nothing of this node's old data is used)`,
   ].join('\n'));
   return undefined;
 }
@@ -577,7 +585,7 @@ function listOf(xs: string[]): string {
  * ones, so "copy the new CA everywhere" breaks the whole cluster. With evidence of such a cluster the
  * plan is refused unless `--new-ca`; the first step is the shared material from a healthy peer.
  */
-function sharedMaterialCheck(items: RebuildItem[], ev: ClusterEvidence, newCa: boolean, warnings: string[], replaced: Set<string>): RebuildRefusal | undefined {
+function sharedMaterialCheck(items: RebuildItem[], ev: ClusterEvidence, newCa: boolean, warnings: string[], replaced: Set<string>, rootFlag: string): RebuildRefusal | undefined {
   const fresh = items.filter((i) => (i.kind === 'ca' || i.kind === 'sa') && i.action !== 'keep' && i.key === 'new').map((i) => i.name);
   if (fresh.length === 0) return undefined;
   // the cluster CA certificate survives elsewhere while ca.crt/ca.key are being made anew: only its key is lost
@@ -601,7 +609,7 @@ function sharedMaterialCheck(items: RebuildItem[], ev: ClusterEvidence, newCa: b
   if (ev.kubeletClient && blocked.includes('ca') && copies.length === 0) reasons.push(`${short(ev.kubeletClient.path)} was issued by ${ev.kubeletClient.cert.issuerString}`);
   return {
     message: `refusing to create a new ${what}: this node belongs to an existing cluster (${reasons.join('; ')}), and ${blocked.length === 1 ? CONSEQUENCES[blocked[0]!]! : `new ones would cut this node off from the rest of the cluster${blocked.includes('sa') ? ' and invalidate every ServiceAccount token' : ''}`}`,
-    hint: 'first bring the shared material from a healthy control-plane node: there `kubepki ca export --out shared.yaml`, here `kubepki ca import shared.yaml --certificate-key KEY` (or the kubeadm-certs Secret / `kubeadm join --control-plane` material), then run `kubepki rebuild` again; only if no node has them any more, pass --new-ca (every node, kubeconfig, cluster-info and ServiceAccount token must then follow)',
+    hint: `first bring the shared material from a healthy control-plane node: there \`kubepki ca export --out shared.yaml\`, here \`kubepki ca import shared.yaml --certificate-key KEY${rootFlag}\` (or the kubeadm-certs Secret / \`kubeadm join --control-plane\` material), then run \`kubepki rebuild${rootFlag}\` again; only if no node has them any more, pass --new-ca (every node, kubeconfig, cluster-info and ServiceAccount token must then follow)`,
   };
 }
 

@@ -347,7 +347,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       const ca = signer === 'self' ? c : signerEntry!;
       const damage = keyDamage(ca);
       if (damage) {
-        results.push({ id: c.id, name: c.name, outcome: 'unsupported', message: `can't renew ${c.location.file}: the key of CA ${ca.name} is damaged (${damage}); restore it from a backup (kubepki backups, kubepki restore) or from another control-plane node (kubepki ca export / ca import)` });
+        results.push({ id: c.id, name: c.name, outcome: 'unsupported', message: `can't renew ${c.location.file}: the key of CA ${ca.name} is damaged (${damage}); restore it from a backup (\`kubepki backups${rootFlagOf(inv)}\`, \`kubepki restore NAME${rootFlagOf(inv)}\`) or from another control-plane node (\`kubepki ca export --out F\` there, \`kubepki ca import F --certificate-key KEY --force${rootFlagOf(inv)}\` here: --force replaces the damaged key, backed up first)` });
         continue;
       }
       const canCsr = Boolean(opts.csrOut && c.privateKey.present && !c.privateKey.encrypted && c.privateKey.matches !== false);
@@ -370,7 +370,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       if (stale) {
         results.push({
           id: c.id, name: c.name, outcome: 'skipped',
-          message: `its CA ${stale.name} expired on ${stale.notAfter.replace(/\.000Z$/, 'Z')}, so a renewed ${c.name} would not verify; renew the CA first or together: \`kubepki renew ${stale.name} ${c.name}\` (or \`kubepki renew all\`)`,
+          message: `its CA ${stale.name} expired on ${stale.notAfter.replace(/\.000Z$/, 'Z')}, so a renewed ${c.name} would not verify; renew the CA first or together: \`kubepki renew ${stale.name} ${c.name}${rootFlagOf(inv)}\` (or \`kubepki renew all${rootFlagOf(inv)}\`)`,
         });
         continue;
       }
@@ -396,7 +396,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       const saReaders = kind === 'ca' ? [] : serviceAccountKeyReaders(c, inv);
       if (weakRsa && kind !== 'ca' && saReaders.length === 0) notes.push(`new key RSA 2048, not RSA ${c.keySize}: kubepki makes no RSA key under 2048 bits`);
       if (goUnusable && kind !== 'ca' && saReaders.length === 0) notes.push(`new key ${goUnusable.label}, not ${c.keyAlgorithm}${c.curve ? ` ${c.curve}` : ` ${c.keySize}`}: Go programs (kube-apiserver, etcd, kubectl) cannot use that key`);
-      if (kind === 'ca') notes.push(newCaKeyNote(c));
+      if (kind === 'ca') notes.push(newCaKeyNote(c, rootFlagOf(inv)));
       else if (saReaders.length > 0) notes.push(`keeps its key: it is the ServiceAccount token key (${saReaders.join(', ')} ${saReaders.length > 1 ? 'sign and verify' : 'use'} every token with it): a new key would invalidate every ServiceAccount token in the cluster`);
       else if (!keyType) warnings.push(`${c.name}: cannot generate a ${c.keyAlgorithm} ${c.keySize} key; keeping the old key`);
       else if (c.privateKey.location?.kind === 'der') warnings.push(`${c.name}: its key ${c.privateKey.location.file} is bare DER; keeping the old key (convert it to PEM to renew it with --new-key)`);
@@ -658,15 +658,17 @@ function outsideNotes(inv: Inventory, items: PlanItem[], copies: Record<string, 
     const cluster = clusterNames[0] ?? 'kubernetes';
     const setCluster = (name: string, kubeconfig: string, caFile = file) => `kubectl config set-cluster ${name} --certificate-authority=${caFile} --embed-certs=true --kubeconfig ${kubeconfig}`;
     const unchangedHash = `the discovery hash is unchanged (same key): --discovery-token-ca-cert-hash sha256:${byIdSpki(inv, it.id)} still pins it`;
-    const exportImport = 'here `kubepki ca export --out ca-shared.yaml`, there `kubepki ca import ca-shared.yaml --certificate-key KEY --force` (the keys are the same, so only the CA certificates are replaced; the old files are backed up)';
+    // (` --root R` for what runs here, on this tree; nothing for the other nodes')
+    const here = rootFlagOf(inv);
+    const exportImport = `here \`kubepki ca export --out ca-shared.yaml${here}\`, there \`kubepki ca import ca-shared.yaml --certificate-key KEY --force\` (the keys are the same, so only the CA certificates are replaced; the old files are backed up)`;
     const steps: string[] = [];
     const kubeadmCa = (n: string) => it.name === n || file.endsWith(`/pki/${n === 'etcd-ca' ? 'etcd/ca' : n}.crt`);
     if (kubeadmCa('ca')) {
       steps.push(
         `other control-plane nodes: ${exportImport}, or copy ${file}; then on each: ${setCluster(cluster, 'F')} for F in admin.conf, super-admin.conf, controller-manager.conf, scheduler.conf, kubelet.conf under /etc/kubernetes, and restart kube-apiserver, kube-controller-manager, kube-scheduler and the kubelet there as listed above`,
         // (kubeadm join writes the CA to the cluster's certificatesDir, this node's, and the kubelet config names it there)
-        `every worker: copy this node's ${file} to ${file} there, put it into the CA data of its kubelet.conf (${setCluster('default-cluster', '/etc/kubernetes/kubelet.conf', file)}; a worker's cluster is named default-cluster), then \`systemctl restart kubelet\`; or, on this node, \`kubepki kubelet credentials --node NAME --out DIR\` writes both (and a new kubelet client certificate) for copying to that worker`,
-        'kube-public/cluster-info (what `kubeadm join` trusts): `kubepki cluster-info update`',
+        `every worker: copy this node's ${file} to ${file} there, put it into the CA data of its kubelet.conf (${setCluster('default-cluster', '/etc/kubernetes/kubelet.conf', file)}; a worker's cluster is named default-cluster), then \`systemctl restart kubelet\`; or, on this node, \`kubepki kubelet credentials --node NAME --out DIR${here}\` writes both (and a new kubelet client certificate) for copying to that worker`,
+        `kube-public/cluster-info (what \`kubeadm join\` trusts): \`kubepki cluster-info update${here}\``,
         'the kube-root-ca.crt ConfigMap in every namespace (what pods trust): kube-controller-manager republishes it from --root-ca-file once restarted (see the restarts); pods see the mounted file change without a restart',
         `users' kubeconfigs (~/.kube/config, CI secrets, kubeconfigs handed out from admin.conf): replace certificate-authority-data: ${setCluster(cluster, '~/.kube/config')} (after copying ${file} there)`,
         unchangedHash,
@@ -770,7 +772,7 @@ function installAdvice(c: CertEntry, inv: Inventory): string[] {
   const how = (r: PlanRestart) => (r.how === 'static-pod' ? `${r.component} (move ${r.manifest ?? 'its manifest'} out of the manifest directory and back)` : r.how === 'none' ? r.component : `${r.component} (${r.command})`);
   const readers = restarts.length ? restarts.map(how) : c.components;
   // the check that shows it: on this tree, and told about a file no layout reads (a --file, a --path)
-  const rootFlag = inv.root && inv.root !== '/' ? ` --root ${inv.root}` : '';
+  const rootFlag = rootFlagOf(inv);
   const extra = c.layout !== 'generic' ? '' : loc.kind === 'kubeconfig' ? ` --kubeconfig ${loc.file}` : ` --path ${loc.file}`;
   out.push(`then \`kubepki check${rootFlag}${extra}\` shows it renewed${readers.length ? `; restart what reads it: ${readers.join(', ')}` : ''}`);
   return out;
@@ -940,11 +942,11 @@ function nameConstraintsOf(ca: CertEntry): NameConstraints | undefined {
  * `kubepki rebuild --new-ca NAME` replaces the CA and everything on the node it signed or that embeds it in one
  * backed-up transaction (`kubepki restore` undoes it) and lists what must follow beyond this node.
  */
-function newCaKeyNote(c: CertEntry): string {
+function newCaKeyNote(c: CertEntry, rootFlag: string): string {
   const lead = 'CA keeps its key: a new CA key would invalidate every certificate it signed';
   const key = c.privateKey.location?.file;
   if (c.layout !== 'kubeadm' || !key || c.location.kind !== 'pem' || !isKubeadmCa(c.name)) return `${lead} (kubepki makes a new CA only on a kubeadm node, with \`kubepki rebuild --new-ca\`)`;
-  return `${lead}; for a new one on this kubeadm node: \`kubepki rebuild --new-ca ${c.name}\` (it backs up ${c.location.file} and ${key}, writes the new CA and re-signs what the old one signed here in one run, and \`kubepki restore\` of that run puts everything back; --dry-run first shows what it re-signs and what must follow on the other nodes)`;
+  return `${lead}; for a new one on this kubeadm node: \`kubepki rebuild --new-ca ${c.name}${rootFlag}\` (it backs up ${c.location.file} and ${key}, writes the new CA and re-signs what the old one signed here in one run, and \`kubepki restore\` of that run puts everything back; --dry-run first shows what it re-signs and what must follow on the other nodes)`;
 }
 
 /** A serial as `check`, openssl and `Certificate.serialHex` print it: lowercase hex in whole octets (a leading 0 kept). */

@@ -4,7 +4,7 @@
  */
 import type { RebuildPlan, RebuildItem } from '../plan/rebuild.js';
 import { formatSetting, SETTING_NAMES, type ResolvedSettings } from './settings.js';
-import { shellArg } from '../apply/state.js';
+import { rootFlagFor } from '../inventory/next.js';
 
 /** A column cell: padded, and always at least two spaces before the next column. */
 function cell(v: string, width: number): string {
@@ -96,5 +96,5 @@ export function renderPlan(plan: RebuildPlan, root = '/'): string {
 export function expiredWarning(plan: RebuildPlan, root = '/'): string {
   const short = (p: string) => p.replace(/^\/etc\/kubernetes\/pki\//, '').replace(/^\/etc\/kubernetes\//, '');
   const n = plan.expired.length;
-  return `${n} kept file${n === 1 ? ' is' : 's are'} expired (${plan.expired.map(short).join(', ')}): run \`kubepki renew all${root !== '/' ? ` --root ${shellArg(root)}` : ''}\``;
+  return `${n} kept file${n === 1 ? ' is' : 's are'} expired (${plan.expired.map(short).join(', ')}): run \`kubepki renew all${rootFlagFor(root)}\``;
 }

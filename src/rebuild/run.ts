@@ -18,6 +18,7 @@ import type { NodeLock } from '../apply/transaction.js';
 import { readInventory } from '../inventory/read.js';
 import type { Inventory } from '../inventory/types.js';
 import { restartsForFiles } from '../plan/renew.js';
+import { rootFlagFor } from '../inventory/next.js';
 import type { PlanRestart } from '../plan/types.js';
 import { readNodeEtcdCluster } from './etcd-members.js';
 import { certsFor } from '../profiles/rebuild.js';
@@ -62,7 +63,7 @@ export async function rebuild(o: RebuildOptions): Promise<RebuildResult> {
   }
   const existing = readExisting(o.fs, gathered.settings);
   const evidence = readClusterEvidence(o.fs, gathered.settings);
-  const plan = planRebuild({ settings: gathered.settings, existing, now: o.now, force: o.force, evidence, newCa: o.newCa || (o.replaceCas ?? []).length > 0, replaceCas: o.replaceCas, etcdInitialCluster: o.etcdInitialCluster, superAdmin: o.superAdmin, endpointNotFound: gathered.endpointNotFound });
+  const plan = planRebuild({ settings: gathered.settings, existing, now: o.now, force: o.force, evidence, newCa: o.newCa || (o.replaceCas ?? []).length > 0, replaceCas: o.replaceCas, etcdInitialCluster: o.etcdInitialCluster, superAdmin: o.superAdmin, endpointNotFound: gathered.endpointNotFound, root: o.fs.root });
   // not even --force or --dry-run: the plan itself (new CAs on a node of a live cluster) is the mistake
   if (plan.refusal) throw new UserError(plan.refusal.message, plan.refusal.hint);
   plan.warnings.unshift(...gathered.warnings);
@@ -99,7 +100,7 @@ function addKubeletFollowUp(fs: NodeFs, plan: RebuildPlan, g: Gathered): void {
     const b = parsePemBlocks(fs.readFile(KUBELET_CLIENT_CURRENT).toString('utf8')).find((x) => x.label === 'CERTIFICATE');
     if (!b) return;
     const c = new Certificate(b.der);
-    plan.followUps.push(`${KUBELET_CLIENT_CURRENT} (${c.subjectString}) is signed by the old CA and ${'/etc/kubernetes/kubelet.conf'} may point at it: run \`kubepki kubelet credentials --node ${g.settings.nodeName}\` to issue one from the new CA`);
+    plan.followUps.push(`${KUBELET_CLIENT_CURRENT} (${c.subjectString}) is signed by the old CA and ${'/etc/kubernetes/kubelet.conf'} may point at it: run \`kubepki kubelet credentials --node ${g.settings.nodeName}${rootFlagFor(fs.root)}\` to issue one from the new CA`);
   } catch { /* no kubelet client cert: nothing to follow */ }
 }
 

@@ -1,0 +1,136 @@
+/**
+ * A node tree worked on under --root (a mounted disk, a copy) from another machine: every kubepki command
+ * printed for that tree must read the tree, and a kubeconfig of a tree read without --root must say that its
+ * absolute references were read on this host (seed replay).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { BIN, NOW, cli, copyFixture, discoveryHash, inShell, sh, tmp } from './renew-support.js';
+
+/** The words a shell makes of a printed command (its quoting as printed). */
+function words(command: string): string[] {
+  const r = spawnSync('sh', ['-c', `printf '%s\\0' ${command}`], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.split('\0').slice(0, -1);
+}
+
+/** A copy of a fixture at a path with a space and a quote in it (the shell must get it back as one word). */
+function treeCopy(name: string): { base: string; root: string } {
+  const base = tmp('kubepki-followups-');
+  const root = path.join(base, "node's disk");
+  fs.cpSync(copyFixture(name), root, { recursive: true, verbatimSymlinks: true });
+  return { base, root };
+}
+
+/** openssl verify of a certificate file against a CA file (at the test's clock). */
+function verifies(caFile: string, certFile: string): void {
+  const v = sh('openssl', ['verify', '-attime', String(Date.parse(NOW) / 1000 + 3600), '-CAfile', caFile, certFile]);
+  assert.equal(v.status, 0, `${certFile}: ${v.stdout}${v.stderr}`);
+}
+
+test('rebuild --root of a mounted disk printed its follow-ups for the other nodes (kubepki join, ca export, kubelet credentials) without --root, so pasted they read this host\'s /etc/kubernetes; each command run here now carries the tree\'s --root, and run as printed it reads the tree: join\'s CA hash is openssl\'s of the tree\'s new CA', async () => {
+  const { base, root } = treeCopy('kubeadm-1.26');
+  const pki = path.join(root, 'etc/kubernetes/pki');
+  const oldHash = discoveryHash(path.join(pki, 'ca.crt'));
+  fs.rmSync(pki, { recursive: true });
+  const ops = path.join(base, 'ops');
+  fs.mkdirSync(ops);
+  const rb = spawnSync(process.execPath, [BIN, 'rebuild', '--root', root, '--new-ca', '--force', '--now', NOW], { cwd: ops, encoding: 'utf8' });
+  assert.equal(rb.status, 0, rb.stdout + rb.stderr);
+  const section = rb.stdout.slice(rb.stdout.indexOf('\nThen, outside this node:\n'));
+  assert.ok(section.length > 30, rb.stdout);
+  // every kubepki command the follow-ups print, as the shell reads it; those run on this node carry the tree
+  const printed = [...section.matchAll(/`(kubepki [^`]*)`( there)?/g)].map((m) => ({ command: m[1]!, there: m[2] !== undefined, argv: words(m[1]!) }));
+  const named = (re: RegExp) => { const c = printed.find((p) => re.test(p.command)); assert.ok(c, `${re}: ${section}`); return c; };
+  const join = named(/^kubepki join\b/);
+  const exp = named(/^kubepki ca export\b/);
+  const own = named(/^kubepki kubelet credentials --node cp-1\b/);
+  const out = named(/^kubepki kubelet credentials --node NAME --out DIR\b/);
+  const sa = named(/^kubepki sa refresh\b/);
+  for (const c of printed) {
+    if (c.there) assert.ok(!c.argv.includes('--root'), `${c.command} runs on another node: this tree's --root is not its`);
+    else assert.deepEqual(c.argv.slice(c.argv.indexOf('--root')), ['--root', root], `${c.command} runs here: it must name the tree`);
+  }
+  assert.ok(printed.some((c) => c.there && /^kubepki ca import\b/.test(c.command)), section);
+  assert.ok(sa.argv.includes('--root'), 'sa refresh checks the re-issued tokens against the tree\'s new sa.pub');
+  const caFile = path.join(pki, 'ca.crt');
+  const newHash = discoveryHash(caFile);
+  assert.notEqual(newHash, oldHash);
+
+  // kubepki join, as printed: the CA hash of the tree's (new) CA, as kubeadm pins it
+  const j = inShell(ops, join.command);
+  assert.equal(j.status, 0, j.stdout + j.stderr);
+  assert.match(j.stdout, /; CA hash (sha256:[0-9a-f]{64})\n/);
+  assert.equal(/; CA hash (sha256:[0-9a-f]{64})\n/.exec(j.stdout)![1], newHash);
+  assert.ok(j.stdout.includes(`--discovery-token-ca-cert-hash ${newHash}`), j.stdout);
+
+  // kubepki ca export, as printed: it seals the tree's files (imported back into the tree, every one is the same)
+  const e = inShell(ops, exp.command, null);
+  assert.equal(e.status, 0, e.stdout + e.stderr);
+  const key = /Certificate key \(keep it secret; needed to import\): ([0-9a-f]{64})/.exec(e.stdout)?.[1];
+  assert.ok(key, e.stdout);
+  const back = await cli(['ca', 'import', path.join(ops, 'shared.yaml'), '--certificate-key', key, '--root', root, '--dry-run', '--now', NOW]);
+  assert.equal(back.code, 0, back.out + back.err);
+  const lines = back.out.split('\n').filter((l) => l.startsWith('  '));
+  assert.ok(lines.length >= 5 && lines.every((l) => /^ {2}same +\/etc\/kubernetes\/pki\//.test(l)), back.out);
+  assert.ok(lines.some((l) => l.endsWith('/etc/kubernetes/pki/ca.key')), back.out);
+
+  // kubepki kubelet credentials --node cp-1, as printed: a client certificate from the tree's CA, in the tree
+  const k = inShell(ops, own.command);
+  assert.equal(k.status, 0, k.stdout + k.stderr);
+  const current = fs.readlinkSync(path.join(root, 'var/lib/kubelet/pki/kubelet-client-current.pem'));
+  verifies(caFile, path.join(root, current));
+
+  // kubepki kubelet credentials --node NAME --out DIR, as printed (NAME and DIR filled in): signed by the tree's CA
+  const dir = path.join(base, 'for-worker-1');
+  const w = inShell(ops, out.command.replace('NAME', 'worker-1').replace('DIR', dir));
+  assert.equal(w.status, 0, w.stdout + w.stderr);
+  assert.deepEqual(fs.readFileSync(path.join(dir, 'etc/kubernetes/pki/ca.crt')), fs.readFileSync(caFile));
+  const worker = fs.readlinkSync(path.join(dir, 'var/lib/kubelet/pki/kubelet-client-current.pem'));
+  verifies(caFile, path.join(dir, worker));
+});
+
+test('inspect of a copied tree\'s kubelet.conf without --root looked for /var/lib/kubelet/pki/kubelet-client-current.pem on this host: "does not exist", or this host\'s certificate shown as the tree\'s; a read-on-host warning now says which host file was read (or that there is none) and the inspect --root that reads the tree\'s, which works as printed', async () => {
+  const { base, root } = treeCopy('kubeadm-1.26');
+  const kubeletConf = path.join(root, 'etc/kubernetes/kubelet.conf');
+  const hint = (out: string) => { const m = /; read them in the tree: (kubepki inspect .*)$/m.exec(out); assert.ok(m, out); return m[1]!; };
+  const elsewhere = path.join(base, 'elsewhere');
+  fs.mkdirSync(elsewhere);
+
+  // the kubelet's link is not on this host (a test machine is no node): missing here, said as such
+  if (!fs.existsSync('/var/lib/kubelet/pki/kubelet-client-current.pem')) {
+    const r = await cli(['inspect', kubeletConf, '--now', NOW]);
+    assert.equal(r.code, 2, r.out + r.err);
+    assert.ok(r.out.includes(`WARNING: ${kubeletConf} lies in the node tree ${root}, but its file references are absolute paths, read on this host, not in that tree: client-certificate and client-key of user "system:node:cp-1" /var/lib/kubelet/pki/kubelet-client-current.pem: missing on this host; read them in the tree: kubepki inspect --root '${root.replace(/'/g, `'\\''`)}' /etc/kubernetes/kubelet.conf\n`), r.out);
+    assert.deepEqual(words(hint(r.out)), ['kubepki', 'inspect', '--root', root, '/etc/kubernetes/kubelet.conf']);
+  }
+
+  // a reference this host does have: kubelet.conf pointing at an absolute path that exists here (through a link),
+  // holding another certificate than the tree's file of that path
+  const hostDir = tmp('kubepki-hostfiles-');
+  const pki = path.join(copyFixture('kubeadm-1.26'), 'etc/kubernetes/pki');
+  fs.writeFileSync(path.join(hostDir, 'other.pem'), fs.readFileSync(path.join(pki, 'apiserver-kubelet-client.crt')) + fs.readFileSync(path.join(pki, 'apiserver-kubelet-client.key'), 'utf8'));
+  const ref = path.join(hostDir, 'client.pem');
+  fs.symlinkSync(path.join(hostDir, 'other.pem'), ref);
+  fs.writeFileSync(kubeletConf, fs.readFileSync(kubeletConf, 'utf8').replaceAll('/var/lib/kubelet/pki/kubelet-client-current.pem', ref));
+  fs.mkdirSync(path.join(root, hostDir), { recursive: true });
+  fs.symlinkSync('/var/lib/kubelet/pki/kubelet-client-current.pem', path.join(root, ref));
+  const r = await cli(['inspect', kubeletConf, '--now', NOW]);
+  assert.match(r.out, /^ {2}Subject: +O=system:masters, CN=kube-apiserver-kubelet-client$/m, 'the host\'s file is what was read');
+  assert.ok(r.out.includes(`WARNING: ${kubeletConf} lies in the node tree ${root}, but its file references are absolute paths, read on this host, not in that tree: client-certificate and client-key of user "system:node:cp-1" ${ref}: read on this host (${path.join(hostDir, 'other.pem')}), this host's file, not the tree's; read them in the tree`), r.out);
+  const json = JSON.parse((await cli(['inspect', kubeletConf, '--now', NOW, '-o', 'json'])).out) as { findings: { code: string; severity: string; file: string }[] };
+  assert.deepEqual(json.findings.filter((f) => f.code === 'read-on-host').map((f) => [f.severity, f.file]), [['warning', kubeletConf]]);
+  // the inspect it names, run as printed from elsewhere: the tree's own client certificate, no warning
+  const t = inShell(elsewhere, hint(r.out));
+  assert.equal(t.status, 0, t.stdout + t.stderr);
+  assert.match(t.stdout, /^ {2}Subject: +O=system:nodes, CN=system:node:cp-1$/m);
+  assert.doesNotMatch(t.stdout, /kube-apiserver-kubelet-client|read on this host/);
+
+  // a kubeconfig outside any node directory: nothing to say
+  const loose = path.join(elsewhere, 'kubelet.conf');
+  fs.copyFileSync(kubeletConf, loose);
+  assert.doesNotMatch((await cli(['inspect', loose, '--now', NOW])).out, /read-on-host|read them in the tree/);
+});
