@@ -134,3 +134,17 @@ test('inspect of a copied tree\'s kubelet.conf without --root looked for /var/li
   fs.copyFileSync(kubeletConf, loose);
   assert.doesNotMatch((await cli(['inspect', loose, '--now', NOW])).out, /read-on-host|read them in the tree/);
 });
+
+test('check\'s Next line on a tree at a path with a space and a quote is pasteable: it built --root by hand, unquoted, so the shell split it (or waited for the closing quote); the renew command it names reads the tree as one word', () => {
+  const { root } = treeCopy('kubeadm-1.26-expired');
+  const r = spawnSync(process.execPath, [BIN, 'check', '--root', root, '--now', NOW], { encoding: 'utf8' });
+  assert.equal(r.status, 2, r.stdout + r.stderr);
+  const next = /^Next: (kubepki renew all .*?) --dry-run, then without/m.exec(r.stdout);
+  assert.ok(next, r.stdout);
+  const argv = words(next[1]!);
+  assert.deepEqual(argv.slice(argv.indexOf('--root')), ['--root', root]);
+  // and run as printed, its dry run plans the tree's renewals
+  const dry = spawnSync('sh', ['-c', `${next[1]!.replace(/^kubepki /, `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} `)} --dry-run --now ${NOW}`], { encoding: 'utf8' });
+  assert.equal(dry.status, 0, dry.stdout + dry.stderr);
+  assert.match(dry.stdout, /apiserver/);
+});

@@ -76,7 +76,7 @@ export function signerShown(c: Pick<CertEntry, 'id' | 'name' | 'isCA' | 'selfSig
 
 export function nextStep(inv: Omit<Inventory, 'next'>): string {
   const s = inv.summary;
-  const rootFlag = inv.root && inv.root !== '/' ? ` --root ${inv.root}` : '';
+  const rootFlag = rootFlagFor(inv.root);
   const gone = inv.missing.filter((m) => m.state !== 'unreadable').length;
   const unreadable = inv.missing.length - gone;
   // what kubepki was not allowed to read it cannot judge (and a file it cannot see is not missing): that comes first
