@@ -79,7 +79,8 @@ test('cp-2 with a copy of cp-1\'s whole pki directory: etcd-server and etcd-peer
   for (const name of ['etcd-server', 'etcd-peer']) {
     const f = inv.certificates.find((c) => c.name === name)!.findings.find((x) => x.code === 'etcd-san-missing');
     assert.ok(f, `${name}: ${JSON.stringify(inv.certificates.find((c) => c.name === name))}`);
-    assert.match(f.message, /no SAN for 127\.0\.0\.22 .*CN cp-1; this node is cp-2.*run kubepki rebuild --force, which backs up \/etc\/kubernetes\/pki\/etcd\/(server|peer)\.crt and .* and makes this node.s own/);
+    assert.match(f.message, /no SAN for 127\.0\.0\.22 .*CN cp-1; this node is cp-2.*run kubepki rebuild --root \S+ --force, which backs up \/etc\/kubernetes\/pki\/etcd\/(server|peer)\.crt and .* and makes this node.s own/);
+    assert.ok(f.message.includes(`kubepki rebuild --root ${cp2} --force`), 'the rebuild it names reads this tree');
   }
   const before = await etcdAnswersAt(cp2, '127.0.0.22');
   assert.equal(before.ok, false, `etcdctl reached an etcd serving cp-1's certificate at 127.0.0.22: ${before.out}`);

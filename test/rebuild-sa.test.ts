@@ -70,6 +70,8 @@ test('sa rotate advice: the old key stays until every pod is restarted (projecte
   assert.equal(r.code, 0, r.err);
   assert.doesNotMatch(r.out, /within an hour|1h by default/, 'an hour is not enough: the old key would be dropped while pods still use tokens it signed');
   const steps = r.out.split('What must follow:')[1]!;
+  // (run on a tree under --root, the commands for this node name it: pasted, they read the tree, not the host)
+  for (const c of ['kubepki sa refresh --restart-pods', 'kubepki sa rotate --drop-old', 'kubepki ca export --out shared.yaml']) assert.ok(steps.includes(`${c} --root ${root}`), `${c} carries --root: ${steps}`);
   const refresh = steps.indexOf('kubepki sa refresh --restart-pods');
   const drop = steps.indexOf('kubepki sa rotate --drop-old');
   assert.ok(refresh >= 0 && drop > refresh, `refresh --restart-pods comes before --drop-old:\n${steps}`);
@@ -81,7 +83,7 @@ test('sa rotate advice: the old key stays until every pod is restarted (projecte
 
   const d = await cli('sa', 'rotate', '--root', root, '--drop-old', '--now', NOW);
   assert.equal(d.code, 0, d.err);
-  assert.match(d.out, /Warnings:\n  - tokens signed with the dropped key are rejected once kube-apiserver restarts: do this only after `kubepki sa refresh --restart-pods` restarted every pod/);
+  assert.match(d.out, /Warnings:\n  - tokens signed with the dropped key are rejected once kube-apiserver restarts: do this only after `kubepki sa refresh --restart-pods --root \S+` restarted every pod/);
 
   const h = await cli('sa', 'rotate', '--help');
   assert.match(h.out, /--drop-old +# only after every pod was restarted/);

@@ -7,6 +7,7 @@ import { UserError } from '../errors.js';
 import { rootOption, nowOption, resolveNow, writeOutFile, backupDirOption, resolveBackupDir, backupLine } from './options.js';
 import { openRoot } from '../fs/node-fs.js';
 import { kubeadmPkiDir } from '../layouts/detect.js';
+import { rootFlagFor } from '../inventory/next.js';
 
 interface ExportOptions { root?: string; out: string; certificateKey?: string; output: 'file' | 'secret'; force?: boolean }
 interface ImportOptions { root?: string; certificateKey: string; force?: boolean; dryRun?: boolean; now?: string; backupDir?: string }
@@ -134,12 +135,12 @@ Exit codes:
           changes.push({ op: 'write', path: p, content: f.content, mode: f.mode, ...(f.kind === 'private key' ? { secret: true } : {}) });
         }
         if (conflicts.length) {
-          throw new UserError(`failed to import ${label}: ${conflicts.join(', ')} already exist${conflicts.length === 1 ? 's' : ''} with different content`, 'this node has its own CA: pass --force to back it up and replace it (every certificate it signed must then be re-issued: kubepki rebuild --force)');
+          throw new UserError(`failed to import ${label}: ${conflicts.join(', ')} already exist${conflicts.length === 1 ? 's' : ''} with different content`, `this node has its own CA: pass --force to back it up and replace it (every certificate it signed must then be re-issued: kubepki rebuild${rootFlagFor(fs.root)} --force)`);
         }
         io.stdout(`${lines.join('\n')}\n`);
         if (o.dryRun || changes.length === 0) { io.stdout(o.dryRun ? 'Dry run: nothing written.\n' : 'Nothing to do.\n'); return; }
         const r = await applyChanges(fs, changes, { action: 'ca import', now, backupRoot, note: `kubepki ca import ${label}`, lock, onStep: testStepHook(io.env) });
-        io.stdout(`Wrote ${r.written.length} files.\n${backupLine(fs, r.backupDir, backupRoot)}\nNext: if this node lost its certificates, kubepki rebuild creates them from these; if these are a renewed CA (same key), restart the components that read it (kubepki restore and renew print them: kube-apiserver, kube-controller-manager, the kubelet) and refresh the CA copies in this node's kubeconfigs.\n`);
+        io.stdout(`Wrote ${r.written.length} files.\n${backupLine(fs, r.backupDir, backupRoot)}\nNext: if this node lost its certificates, kubepki rebuild${rootFlagFor(fs.root)} creates them from these; if these are a renewed CA (same key), restart the components that read it (kubepki restore and renew print them: kube-apiserver, kube-controller-manager, the kubelet) and refresh the CA copies in this node's kubeconfigs.\n`);
       });
     }));
   return ca;

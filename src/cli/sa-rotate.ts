@@ -6,6 +6,7 @@ import type { KeyType } from '../pki/keygen.js';
 import { rootOption, nowOption, resolveNow, backupDirOption, resolveBackupDir, backupLine } from './options.js';
 import { openRoot } from '../fs/node-fs.js';
 import { kubeadmPkiDir } from '../layouts/detect.js';
+import { rootFlagFor } from '../inventory/next.js';
 
 interface RotateOptions { root?: string; now?: string; backupDir?: string; dropOld?: boolean; keyType?: string; dryRun?: boolean; output: 'text' | 'json' }
 
@@ -73,7 +74,7 @@ Exit codes:
         const keyType = (o.keyType ?? currentType ?? 'rsa-2048') as KeyType;
         let plan;
         try {
-          plan = planSaRotate({ pki, currentKeySpki: current ? spkiDer(current) : undefined, pubSpkis, keyType, dropOld: Boolean(o.dropOld) });
+          plan = planSaRotate({ pki, currentKeySpki: current ? spkiDer(current) : undefined, pubSpkis, keyType, dropOld: Boolean(o.dropOld), rootFlag: rootFlagFor(fs.root) });
         } catch (e) {
           throw new UserError(`failed to drop old keys: ${(e as Error).message}`, 'run kubepki sa rotate first');
         }

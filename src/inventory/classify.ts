@@ -421,8 +421,8 @@ function checkEtcdSans(input: ClassifyInput): void {
       const node = input.hints.nodeName;
       const key = r.entry.privateKey.location?.file;
       const fix = node && r.entry.subjectCN && r.entry.subjectCN !== node
-        ? `it is another member's certificate (CN ${r.entry.subjectCN}; this node is ${node}), copied with that node's pki directory: run kubepki rebuild --force, which backs up ${l.file}${key ? ` and ${key}` : ''} (and every other certificate of that node's) and makes this node's own`
-        : `renew with --add-san ${missing.map((h) => `${ipVersion(h) ? 'IP' : 'DNS'}:${h}`).join(',')}`;
+        ? `it is another member's certificate (CN ${r.entry.subjectCN}; this node is ${node}), copied with that node's pki directory: run kubepki rebuild${rootFlagFor(input.fs.root)} --force, which backs up ${l.file}${key ? ` and ${key}` : ''} (and every other certificate of that node's) and makes this node's own`
+        : `renew with --add-san ${missing.map((h) => `${ipVersion(h) ? 'IP' : 'DNS'}:${h}`).join(',')}: kubepki renew ${r.entry.name} --add-san ${missing.map((h) => `${ipVersion(h) ? 'IP' : 'DNS'}:${h}`).join(',')}${rootFlagFor(input.fs.root)}`;
       r.entry.findings.push({
         code: 'etcd-san-missing', severity: 'error', certificate: r.entry.id, file: l.file,
         message: `${r.entry.name} has no SAN for ${missing.join(', ')} (${s.flag} in ${etcd.source}); ${peer ? 'the other etcd members' : 'kube-apiserver and etcdctl'} connecting there get "x509: certificate is valid for …" — ${fix}`,

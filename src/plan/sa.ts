@@ -16,6 +16,8 @@ export interface PlanSaRotateInput {
   pubSpkis: Uint8Array[];
   keyType: KeyType;
   dropOld: boolean;
+  /** ` --root R` when the node is a tree under --root (rootFlagFor), for the kubepki commands the plan names */
+  rootFlag?: string;
 }
 
 export interface SaRotatePlan {
@@ -34,7 +36,7 @@ export interface SaRotatePlan {
 }
 
 /** The cluster command that re-issues every token: legacy Secrets cleared, token-holding pods restarted. */
-export const REFRESH = '`kubepki sa refresh --restart-pods`';
+const refresh = (rootFlag = '') => `\`kubepki sa refresh --restart-pods${rootFlag}\``;
 /** kube-apiserver's default --service-account-max-token-expiration when tokens are extended. */
 export const EXTENDED_EXPIRY = 'up to a year by default';
 /**
@@ -59,6 +61,7 @@ function apiserverVerifiesWith(spki: Uint8Array): boolean {
 }
 
 export function planSaRotate(i: PlanSaRotateInput): SaRotatePlan {
+  const here = i.rootFlag ?? '';
   const keyPath = `${i.pki}/sa.key`, pubPath = `${i.pki}/sa.pub`;
   const warnings: string[] = [];
   const unique: Uint8Array[] = [];
@@ -66,12 +69,12 @@ export function planSaRotate(i: PlanSaRotateInput): SaRotatePlan {
   if (i.dropOld) {
     if (!i.currentKeySpki) throw new Error(`${keyPath} is missing: nothing to keep`);
     const dropped = unique.filter((u) => !same(u, i.currentKeySpki!)).length;
-    if (dropped > 0) warnings.push(`tokens signed with the ${dropped === 1 ? 'dropped key' : `${dropped} dropped keys`} are rejected once kube-apiserver restarts: do this only after ${REFRESH} restarted every pod since the rotation (${PROJECTED_TOKEN_LIFETIME})`);
+    if (dropped > 0) warnings.push(`tokens signed with the ${dropped === 1 ? 'dropped key' : `${dropped} dropped keys`} are rejected once kube-apiserver restarts: do this only after ${refresh(here)} restarted every pod since the rotation (${PROJECTED_TOKEN_LIFETIME})`);
     return {
       apiVersion: 'kubepki.io/v1alpha1', kind: 'SaRotatePlan', keyPath, pubPath, action: 'drop-old',
       keepPublicKeys: [], droppedPublicKeys: dropped, warnings,
       followUps: [
-        'copy the same sa.pub to every other control-plane node (kubepki ca export here, kubepki ca import there)',
+        `copy the same sa.pub to every other control-plane node (kubepki ca export --out shared.yaml${here} here, kubepki ca import shared.yaml --certificate-key KEY there)`,
         'restart kube-apiserver on every control-plane node (it reads sa.pub at start): tokens signed with the dropped keys are rejected from then on',
       ],
     };
@@ -94,10 +97,10 @@ export function planSaRotate(i: PlanSaRotateInput): SaRotatePlan {
     apiVersion: 'kubepki.io/v1alpha1', kind: 'SaRotatePlan', keyPath, pubPath, action: 'rotate', keyType: i.keyType,
     keepPublicKeys: keep, droppedPublicKeys: 0, warnings,
     followUps: [
-      'copy sa.key and sa.pub to every other control-plane node (kubepki ca export here, kubepki ca import there): they must be identical everywhere',
+      `copy sa.key and sa.pub to every other control-plane node (kubepki ca export --out shared.yaml${here} here, kubepki ca import shared.yaml --certificate-key KEY there): they must be identical everywhere`,
       'restart kube-apiserver (signs with sa.key, verifies with every key in sa.pub) and kube-controller-manager (signs legacy token Secrets with sa.key) on every control-plane node',
-      `re-issue every token and restart every pod that holds one: ${REFRESH}. Projected tokens are not renewed soon on their own: ${PROJECTED_TOKEN_LIFETIME}`,
-      ...(keep.length === 0 ? [] : [`only after that — every pod restarted, or the extended expiry (${EXTENDED_EXPIRY}) passed — drop the old key: kubepki sa rotate --drop-old, then restart kube-apiserver. Dropping it earlier makes the API server reject the tokens pods still hold`]),
+      `re-issue every token and restart every pod that holds one: ${refresh(here)}. Projected tokens are not renewed soon on their own: ${PROJECTED_TOKEN_LIFETIME}`,
+      ...(keep.length === 0 ? [] : [`only after that — every pod restarted, or the extended expiry (${EXTENDED_EXPIRY}) passed — drop the old key: kubepki sa rotate --drop-old${here}, then restart kube-apiserver. Dropping it earlier makes the API server reject the tokens pods still hold`]),
     ],
   };
 }
