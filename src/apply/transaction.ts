@@ -63,6 +63,18 @@ function pathState(nfs: NodeFs, nodePath: string): PathState {
 }
 
 /**
+ * Whether a path holds already what change C would leave there (a file with that content and mode, a link to that
+ * target, nothing): a later run's file that is as it was before that run has nothing to put back.
+ */
+export function holdsAlready(nfs: NodeFs, c: Change): boolean {
+  const now = pathState(nfs, c.path);
+  if (c.op === 'delete') return !now.existed;
+  if (c.op === 'symlink') return now.target === c.target;
+  const mode = nfs.lstat(c.path)?.mode;
+  return now.sha256 === sha256(c.content) && (c.mode === undefined || (mode !== undefined && (mode & 0o7777) === c.mode));
+}
+
+/**
  * The paths of a completed run that something else changed since (the kubelet rotating its pair and
  * swapping -current, kubeadm renewing a certificate): restoring the backup puts the state before the
  * run back over those changes. Backups made before runs recorded what they left say nothing.

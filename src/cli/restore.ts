@@ -42,7 +42,7 @@ Exit codes:
       const nfs = openRoot(o.root);
       const backupDir = resolveBackupDir(o.backupDir, io.cwd, nfs);
       await withNodeLock(io, nfs, now, { dryRun: o.dryRun, backupRoot: backupDir }, async (lock) => {
-        const { readManifest, restoreChanges, restoreSources, changedFiles, applyChanges, defaultBackupRoot, isInside, removeCreatedDirs, removeRunTemps, changedSince, laterRuns, runsAfter } = await import('../apply/transaction.js');
+        const { readManifest, restoreChanges, restoreSources, changedFiles, applyChanges, defaultBackupRoot, isInside, removeCreatedDirs, removeRunTemps, changedSince, laterRuns, runsAfter, holdsAlready } = await import('../apply/transaction.js');
         const root = backupDir ?? defaultBackupRoot(nfs);
         const candidates = [path.resolve(io.cwd, backup), path.join(root, backup), nfs.hostPath(backup)];
         const dir = candidates.find((d) => fs.existsSync(path.join(d, 'manifest.json')));
@@ -62,8 +62,9 @@ Exit codes:
         // real run has done so by now, and marked it recovered; a dry run leaves it out as well)
         const later = runsAfter(dir, m, { own, skip: o.dryRun ? (await import('../inventory/interrupted.js')).pendingRuns(nfs, backupDir).map((r) => r.dir) : [] });
         const laterBy = new Map(restoreSources(dir, m, later).flatMap((x) => (x.by ? [[x.e.path, x.by] as const] : [])));
-        // (a file the run made and removed itself, or one a later restore removed, is not there to remove)
-        const changes = restoreChanges(dir, m, later).filter((c) => c.op !== 'delete' || nfs.lstat(c.path) !== undefined);
+        // (a file the run made and removed itself, or one a later restore removed, is not there to remove; a file
+        // only later runs changed that is as it was before them, after a restore of the later ones, stays as it is)
+        const changes = restoreChanges(dir, m, later).filter((c) => (laterBy.has(c.path) ? !holdsAlready(nfs, c) : c.op !== 'delete' || nfs.lstat(c.path) !== undefined));
         // what the counts are: `kubepki backups` lists the files the run changed (changedFiles); of those, a file
         // it created that is gone already is not put back, and files only later runs changed are
         const listed = changedFiles(m).length;
@@ -86,10 +87,10 @@ Exit codes:
         for (const r of later) for (const d of r.m.createdDirs ?? []) io.stdout(`  rmdir   ${d} (made by the later ${r.m.action} ${r.name}; if empty)\n`);
         // what changed after that run (the kubelet rotated its pair, a later renewal) is undone too: say so
         const drift = changedSince(nfs, m);
+        // (a later kubepki run, whose backup holds what this run left, changed it: not the kubelet, not "something else")
+        const byRun = laterRuns(dir, m, drift, own);
         if (drift.length > 0) {
           const what = (s: { existed: boolean; target?: string }, left: boolean) => (!s.existed ? 'nothing' : s.target !== undefined ? `a link to ${s.target}` : left ? 'what it wrote' : 'other content');
-          // (a later kubepki run, whose backup holds what this run left, changed it: not the kubelet, not "something else")
-          const byRun = laterRuns(dir, m, drift, own);
           const by = byRun.size === drift.length ? ' (by later kubepki runs)' : byRun.size === 0 ? ' (by something else)' : '';
           io.stdout(`Changed since that run${by}; restoring puts the state from before the run back over it:\n`);
           for (const d of drift) {
@@ -100,7 +101,10 @@ Exit codes:
             io.stdout(`  ${d.path}: the run left ${what(d.left, true)}, now ${what(d.now, false)}${why}\n`);
           }
         }
-        if (later.length > 0 && o.dryRun) {
+        // (what later runs did that this restore undoes: files only they changed, or changes since this run that
+        // a later run made; runs that cancel out, a renew and its restore, leave nothing to undo instead)
+        const undoesLater = laterCount > 0 || [...byRun.values()].some((r) => !r.interrupted);
+        if (undoesLater && o.dryRun) {
           // (the latest run after it: restoring that one alone undoes only it)
           const newest = later.filter((r) => r.m.state === 'complete').pop() ?? later[later.length - 1]!;
           io.stdout(`To undo only the latest run instead (${newest.m.action} ${newest.name}): kubepki restore ${restoreArgs(nfs.root, path.resolve(path.dirname(dir)) === path.resolve(root) ? newest.name : newest.dir, backupDir)}\n`);
