@@ -138,6 +138,17 @@ test('a renew killed half way: renew --dry-run and check name the interrupted ru
   const files = (out: string) => out.split('\n').filter((l) => /^ {2}(write|create|link) /.test(l)).map((l) => l.replaceAll(root, 'ROOT').replaceAll(other, 'ROOT'));
   assert.deepEqual(files(dry2.out), files(real.out));
   assert.notDeepEqual(files(dry.out), files(real.out), 'the marked dry run was planned from the half-written files');
+  // a lock held from another host: the dry run says what the real run does (refuse), not that it rolls back
+  const third = copyFixture('kubeadm-1.26-expired');
+  assert.equal((await spawnCli(['renew', 'all', '--root', third, '--now', NOW], { KUBEPKI_TEST_CRASH_AT: '40' })).signal, 'SIGKILL');
+  const lockFile = path.join(third, 'var/lib/kubepki/kubepki.lock');
+  fs.writeFileSync(lockFile, JSON.stringify({ ...(JSON.parse(fs.readFileSync(lockFile, 'utf8')) as object), host: 'node-a' }));
+  const dry3 = await cli(['renew', 'all', '--dry-run', '--root', third, '--now', NOW]);
+  assert.match(dry3.out, /^Interrupted run: a kubepki renew started \S+ holds this node's lock from another host, .*\nThis dry run reads the files as that run left them, some changed and others not: a real run is refused until that lock is removed\.$/m);
+  assert.doesNotMatch(dry3.out, /rolls it back first/);
+  const real3 = await cli(['renew', 'all', '--root', third, '--now', NOW]);
+  assert.equal(real3.code, 3);
+  assert.match(real3.err, /held by kubepki pid \d+ on node-a /);
 });
 
 test('a --backup-dir shared by two nodes: restore and crash recovery on node B never put back node A\'s files', async () => {

@@ -44,7 +44,9 @@ export async function withNodeLock<T>(
     for (const r of pending) {
       say(r.owner === 'alive'
         ? `\nNote: shown from files a running kubepki ${r.action} is still writing; dry-run again when it has finished.\n`
-        : `\nNote: shown from the files an interrupted kubepki ${r.action} left (see the top); put them back first with ${r.restore}, then dry-run again.\n`);
+        : r.owner === 'elsewhere'
+          ? `\nNote: shown from the files a kubepki ${r.action} holding this node's lock from elsewhere left or is writing (see the top: what to do once it is gone); dry-run again after that.\n`
+          : `\nNote: shown from the files an interrupted kubepki ${r.action} left (see the top); put them back first with ${r.restore}, then dry-run again.\n`);
     }
     return out;
   } finally {
