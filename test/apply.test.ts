@@ -10,7 +10,7 @@ import { pidAlive } from '../src/apply/state.js';
 import { applyChanges, listBackups, readManifest, writeFileAtomic } from '../src/apply/transaction.js';
 import { carryOutRestarts, type Runner } from '../src/apply/restart.js';
 import type { PlanRestart } from '../src/plan/types.js';
-import { copyFixture, cli, spawnCli, snapshotTree, NOW } from './renew-support.js';
+import { copyFixture, cli, spawnCli, snapshotTree, tmp, NOW } from './renew-support.js';
 
 const now = new Date(NOW);
 
@@ -209,6 +209,24 @@ test('two renews, then the FIRST one restored: the tree is as it was before it (
   const pub = (args: string[]) => spawnSync('openssl', [...args, '-in', pem, '-noout', '-pubkey'], { encoding: 'utf8' }).stdout;
   assert.ok(pub(['x509']).includes('BEGIN PUBLIC KEY'));
   assert.equal(pub(['x509']), spawnSync('openssl', ['pkey', '-in', pem, '-pubout'], { encoding: 'utf8' }).stdout);
+});
+
+test('an older backup in a --backup-dir two nodes share: its restore puts back the later runs of this node only, never the other node\'s', async () => {
+  const a = copyFixture('kubeadm-1.26-expired');
+  const b = copyFixture('kubeadm-1.26-expired');
+  const shared = path.join(tmp('kubepki-shared-'), 'backups');
+  const pristineA = snapshotTree(a);
+  const run = async (argv: string[], at: string) => { const r = await cli([...argv, '--now', at, '--backup-dir', shared]); assert.equal(r.code, 0, r.err + r.out); return r; };
+  await run(['renew', 'apiserver', '--root', a], NOW);
+  await run(['renew', 'all', '--root', b], '2026-11-23T01:00:00Z');
+  await run(['renew', 'all', '--root', a], '2026-11-23T02:00:00Z');
+  const afterB = snapshotTree(b);
+  const [first, ofB, second] = listBackups(shared);
+  const rs = await run(['restore', first!.name, '--root', a], '2026-11-23T03:00:00Z');
+  assert.match(rs.out, new RegExp(`only the later renew ${second!.name} changed since:`));
+  assert.doesNotMatch(rs.out, new RegExp(ofB!.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') + '\\b'));
+  assert.deepEqual(snapshotTree(a), pristineA, 'node A as before its first renew');
+  assert.deepEqual(snapshotTree(b), afterB, 'node B untouched');
 });
 
 test('backups FILES and restore count the same files: a renewal of the kubelet\'s pair is listed with the files restore puts back, not with the swap\'s -updated link the run only passed through', async () => {
