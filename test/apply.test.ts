@@ -7,10 +7,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { NodeFs } from '../src/fs/node-fs.js';
 import { pidAlive } from '../src/apply/state.js';
-import { applyChanges, listBackups, writeFileAtomic } from '../src/apply/transaction.js';
+import { applyChanges, listBackups, readManifest, writeFileAtomic } from '../src/apply/transaction.js';
 import { carryOutRestarts, type Runner } from '../src/apply/restart.js';
 import type { PlanRestart } from '../src/plan/types.js';
-import { copyFixture, cli, spawnCli, snapshotTree, NOW } from './renew-support.js';
+import { copyFixture, cli, spawnCli, snapshotTree, tmp, NOW } from './renew-support.js';
 
 const now = new Date(NOW);
 
@@ -172,6 +172,86 @@ test('restore puts a renewal back (atomically, backing up first) and can itself 
   const missing = await cli(['restore', 'nope', '--root', root]);
   assert.equal(missing.code, 3);
   assert.match(missing.err, /failed to find backup nope/);
+});
+
+test('two renews, then the FIRST one restored: the tree is as it was before it (the second run\'s dated kubelet pem and the files only the second run changed go too), and the restore\'s own backup brings the second run back in one command', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const backups = path.join(root, 'var/lib/kubepki/backups');
+  const pristine = snapshotTree(root);
+  // the first renews the kubelet's client pair only; the second everything: a new dated pem again, -current
+  // re-pointed at it, and files the first never touched
+  assert.equal((await cli(['renew', 'kubelet-client', '--root', root, '--now', NOW])).code, 0);
+  const later = '2026-11-23T01:00:00Z';
+  const r2 = await cli(['renew', 'all', '--root', root, '--now', later]);
+  assert.equal(r2.code, 0, r2.err);
+  const renewed = snapshotTree(root);
+  const pki = path.join(root, 'var/lib/kubelet/pki');
+  assert.equal(fs.readlinkSync(path.join(pki, 'kubelet-client-current.pem')), '/var/lib/kubelet/pki/kubelet-client-2026-11-23-01-00-00.pem');
+  const [first, second] = listBackups(backups);
+  const dry = await cli(['restore', first!.name, '--root', root, '--now', later, '--dry-run']);
+  assert.equal(dry.code, 0, dry.err);
+  assert.match(dry.out, new RegExp(`^Restore \\d+ file\\(s\\) from \\S+ \\(renew of [^)]*\\), the tree as it was before that run: the 2 that run changed, and \\d+ that only the later renew ${second!.name} changed since:$`, 'm'));
+  assert.match(dry.out, new RegExp(`^ {2}remove {2}/var/lib/kubelet/pki/kubelet-client-2026-11-23-01-00-00\\.pem \\(made by the later renew ${second!.name}\\)$`, 'm'));
+  assert.match(dry.out, new RegExp(`^ {2}write {3}/etc/kubernetes/pki/apiserver\\.crt \\(changed by the later renew ${second!.name}\\)$`, 'm'));
+  assert.match(dry.out, new RegExp(`^To undo only the latest run instead \\(renew ${second!.name}\\): kubepki restore ${second!.name} --root `, 'm'));
+  const rs = await cli(['restore', first!.name, '--root', root, '--now', later]);
+  assert.equal(rs.code, 0, rs.err);
+  assert.deepEqual(snapshotTree(root), pristine, 'every file, mode and symlink target as before the first renew; nothing either run added is left');
+  assert.deepEqual(fs.readdirSync(pki).filter((f) => f.startsWith('kubelet-client-')).sort(), ['kubelet-client-2026-11-22-21-36-05.pem', 'kubelet-client-current.pem']);
+  // nothing is lost: the restore backed up what it replaced and removed, and restoring that undoes it
+  const undo = listBackups(backups).at(-1)!;
+  assert.equal(undo.action, 'restore');
+  const back = await cli(['restore', undo.name, '--root', root, '--now', later]);
+  assert.equal(back.code, 0, back.err);
+  assert.deepEqual(snapshotTree(root), renewed, 'restoring the restore\'s backup gives the tree after both renews again');
+  // and the second run's pair is whole: its key matches its certificate (openssl)
+  const pem = path.join(pki, 'kubelet-client-2026-11-23-01-00-00.pem');
+  const pub = (args: string[]) => spawnSync('openssl', [...args, '-in', pem, '-noout', '-pubkey'], { encoding: 'utf8' }).stdout;
+  assert.ok(pub(['x509']).includes('BEGIN PUBLIC KEY'));
+  assert.equal(pub(['x509']), spawnSync('openssl', ['pkey', '-in', pem, '-pubout'], { encoding: 'utf8' }).stdout);
+});
+
+test('an older backup in a --backup-dir two nodes share: its restore puts back the later runs of this node only, never the other node\'s', async () => {
+  const a = copyFixture('kubeadm-1.26-expired');
+  const b = copyFixture('kubeadm-1.26-expired');
+  const shared = path.join(tmp('kubepki-shared-'), 'backups');
+  const pristineA = snapshotTree(a);
+  const run = async (argv: string[], at: string) => { const r = await cli([...argv, '--now', at, '--backup-dir', shared]); assert.equal(r.code, 0, r.err + r.out); return r; };
+  await run(['renew', 'apiserver', '--root', a], NOW);
+  await run(['renew', 'all', '--root', b], '2026-11-23T01:00:00Z');
+  await run(['renew', 'all', '--root', a], '2026-11-23T02:00:00Z');
+  const afterB = snapshotTree(b);
+  const [first, ofB, second] = listBackups(shared);
+  const rs = await run(['restore', first!.name, '--root', a], '2026-11-23T03:00:00Z');
+  assert.match(rs.out, new RegExp(`only the later renew ${second!.name} changed since:`));
+  assert.doesNotMatch(rs.out, new RegExp(ofB!.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') + '\\b'));
+  assert.deepEqual(snapshotTree(a), pristineA, 'node A as before its first renew');
+  assert.deepEqual(snapshotTree(b), afterB, 'node B untouched');
+});
+
+test('backups FILES and restore count the same files: a renewal of the kubelet\'s pair is listed with the files restore puts back, not with the swap\'s -updated link the run only passed through', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  assert.equal((await cli(['renew', 'all', '--root', root, '--now', NOW])).code, 0);
+  const list = JSON.parse((await cli(['backups', '--root', root, '-o', 'json'])).out) as { items: { name: string; dir: string; files: number }[] };
+  const [b] = list.items;
+  const entries = readManifest(b!.dir).entries;
+  assert.ok(entries.some((e) => e.path.endsWith('/kubelet-client-updated.pem') && !e.existed && e.after?.existed === false), 'the run recorded the swap link, there neither before nor after it');
+  const dry = await cli(['restore', b!.name, '--root', root, '--now', NOW, '--dry-run']);
+  assert.equal(dry.code, 0, dry.err);
+  const n = Number(/^Restore (\d+) file\(s\) from /m.exec(dry.out)?.[1]);
+  const lines = dry.out.split('\n').filter((l) => /^ {2}(write|link|remove) /.test(l)).length;
+  assert.equal(b!.files, n, `backups lists ${b!.files}, restore says ${n}`);
+  assert.equal(lines, n, 'restore lists as many files as it says');
+  assert.equal(n, entries.length - 1);
+  assert.match(dry.out, new RegExp(`^Restore ${n} file\\(s\\) from \\S+ \\(renew of [^)]*\\): the ${n} that run changed:$`, 'm'));
+  // the table says the same, and what its count is
+  const text = await cli(['backups', '--root', root]);
+  assert.match(text.out, new RegExp(`^${b!.name} +renew +complete +${n} `, 'm'));
+  assert.match(text.out, /FILES: the node files each run changed, which a restore of its backup puts back/);
+  // and the restore does what it said: that many files, then listed with its own count
+  const rs = await cli(['restore', b!.name, '--root', root, '--now', NOW]);
+  assert.equal(rs.code, 0, rs.err);
+  assert.equal(listBackups(path.join(root, 'var/lib/kubepki/backups')).at(-1)!.files, n);
 });
 
 test('a lock held by a live kubepki stops a second run', async () => {

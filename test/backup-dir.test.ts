@@ -259,7 +259,7 @@ test('a dry run without --backup-dir names the interrupted --backup-dir run that
   assert.equal(interrupted?.state, 'in-progress');
   for (const argv of [['renew', 'all'], ['sa', 'rotate'], ['rebuild']]) {
     const dry = await cli([...argv, '--root', root, '--now', NOW, '--dry-run']);
-    assert.match(dry.out, new RegExp(`^Note: the run backed up in ${esc(interrupted!.dir)} was interrupted; a real run rolls it back first\\.$`, 'm'), `${argv.join(' ')}: ${dry.err}${dry.out}`);
+    assert.match(dry.out, new RegExp(`^This dry run reads the files as that run left them, .*: a real run rolls it back first \\(from ${esc(interrupted!.dir)}\\) `, 'm'), `${argv.join(' ')}: ${dry.err}${dry.out}`);
   }
   const real = await cli(['renew', 'all', '--root', root, '--now', NOW]);
   assert.equal(real.code, 0, real.err + real.out);

@@ -98,6 +98,59 @@ test('an interrupted run: check reports it (exit 2, interrupted-run); a copy of 
   assertConsistent(b, 'the copy after renew');
 });
 
+test('a renew killed half way: renew --dry-run and check name the interrupted run first, with the restore that undoes it, and say that what they show is read from the files it left; that restore, run as printed, puts every file back, and the dry run then plans what the real run does', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const pristine = snapshotTree(root);
+  const k = await spawnCli(['renew', 'all', '--root', root, '--now', NOW], { KUBEPKI_TEST_CRASH_AT: '40' });
+  assert.equal(k.signal, 'SIGKILL', k.out);
+  assert.notDeepEqual(snapshotTree(root), pristine, 'the run left some files changed');
+  const name = listBackups(path.join(root, 'var/lib/kubepki/backups'))[0]!.name;
+  const restore = `kubepki restore ${name} --root ${root}`;
+  // the dry run: the run first, then the plan, then a reminder under it
+  const dry = await cli(['renew', 'all', '--dry-run', '--root', root, '--now', NOW]);
+  assert.equal(dry.code, 0, dry.err);
+  const lines = dry.out.trimEnd().split('\n');
+  assert.ok(lines[0]!.startsWith(`Interrupted run: a kubepki renew started 2026-11-23T00:00:00.000Z was interrupted and may have left some files changed and others not: put every file back as it was with ${restore} `), lines[0]);
+  assert.match(lines[1]!, /^This dry run reads the files as that run left them, some changed and others not: a real run rolls it back first \(from \S+\) and reads them as they were before it/);
+  assert.equal(lines.at(-1), `Note: shown from the files an interrupted kubepki renew left (see the top); put them back first with ${restore}, then dry-run again.`);
+  // check: the run before the rows, and as Next
+  const chk = await cli(['check', '--root', root, '--now', NOW]);
+  assert.equal(chk.code, 2);
+  const clines = chk.out.split('\n');
+  assert.ok(clines[0]!.startsWith(`INTERRUPTED RUN: a kubepki renew started 2026-11-23T00:00:00.000Z was interrupted `) && clines[0]!.includes(restore), clines[0]);
+  assert.equal(clines[1], '(the rows below are read from the files as that run left them, some changed and others not)');
+  const next = /^Next: (.*)$/m.exec(chk.out)?.[1] ?? '';
+  assert.ok(next.startsWith('a kubepki renew started 2026-11-23T00:00:00.000Z was interrupted') && next.includes(restore), next);
+  const json = JSON.parse((await cli(['check', '--root', root, '--now', NOW, '-o', 'json'])).out) as { next: string };
+  assert.equal(json.next, next);
+  // the restore, as printed, puts the tree back; nothing is marked any more
+  const rs = await cli([...restore.split(' ').slice(1), '--now', NOW]);
+  assert.equal(rs.code, 0, rs.err + rs.out);
+  assert.deepEqual(snapshotTree(root), pristine);
+  const dry2 = await cli(['renew', 'all', '--dry-run', '--root', root, '--now', NOW]);
+  assert.doesNotMatch(dry2.out, /Interrupted run|interrupted kubepki/);
+  assert.doesNotMatch((await cli(['check', '--root', root, '--now', NOW])).out, /INTERRUPTED RUN|interrupted-run/);
+  // what the dry run now plans is what a real run plans on the killed tree once it has rolled the run back
+  const other = copyFixture('kubeadm-1.26-expired');
+  assert.equal((await spawnCli(['renew', 'all', '--root', other, '--now', NOW], { KUBEPKI_TEST_CRASH_AT: '40' })).signal, 'SIGKILL');
+  const real = await cli(['renew', 'all', '--root', other, '--now', NOW]);
+  assert.equal(real.code, 0, real.err);
+  const files = (out: string) => out.split('\n').filter((l) => /^ {2}(write|create|link) /.test(l)).map((l) => l.replaceAll(root, 'ROOT').replaceAll(other, 'ROOT'));
+  assert.deepEqual(files(dry2.out), files(real.out));
+  assert.notDeepEqual(files(dry.out), files(real.out), 'the marked dry run was planned from the half-written files');
+  // a lock held from another host: the dry run says what the real run does (refuse), not that it rolls back
+  const third = copyFixture('kubeadm-1.26-expired');
+  assert.equal((await spawnCli(['renew', 'all', '--root', third, '--now', NOW], { KUBEPKI_TEST_CRASH_AT: '40' })).signal, 'SIGKILL');
+  const lockFile = path.join(third, 'var/lib/kubepki/kubepki.lock');
+  fs.writeFileSync(lockFile, JSON.stringify({ ...(JSON.parse(fs.readFileSync(lockFile, 'utf8')) as object), host: 'node-a' }));
+  const dry3 = await cli(['renew', 'all', '--dry-run', '--root', third, '--now', NOW]);
+  assert.match(dry3.out, /^Interrupted run: a kubepki renew started \S+ holds this node's lock from another host, .*\nThis dry run reads the files as that run left them, some changed and others not: a real run is refused until that lock is removed\.$/m);
+  assert.doesNotMatch(dry3.out, /rolls it back first/);
+  const real3 = await cli(['renew', 'all', '--root', third, '--now', NOW]);
+  assert.equal(real3.code, 3);
+  assert.match(real3.err, /held by kubepki pid \d+ on node-a /);
+});
+
 test('a --backup-dir shared by two nodes: restore and crash recovery on node B never put back node A\'s files', async () => {
   const a = copyFixture('kubeadm-1.26-expired');
   const b = copyFixture('kubeadm-1.26');
@@ -185,12 +238,13 @@ test('every command that changes the node says the same of an interrupted run: a
   assert.equal(k.signal, 'SIGKILL', k.out);
   for (const argv of [['rebuild', '--dry-run'], ['sa', 'rotate', '--dry-run'], ['restore', 'nowhere', '--dry-run'], ['renew', 'all', '--dry-run']]) {
     const r = await cli([...argv, '--root', root, '--now', NOW]);
-    assert.match(r.out, /Note: the run backed up in \S+ was interrupted; a real run rolls it back first/, `${argv.join(' ')}: ${r.out}${r.err}`);
+    assert.match(r.out, /^Interrupted run: a kubepki renew started \S+ was interrupted .*\nThis dry run reads the files as that run left them, .*: a real run rolls it back first \(from \S+\)/, `${argv.join(' ')}: ${r.out}${r.err}`);
   }
   const dry = await cli(['sa', 'rotate', '--dry-run', '-o', 'json', '--root', root, '--now', NOW]);
   assert.equal(dry.code, 0, dry.err);
   JSON.parse(dry.out);
   assert.match(dry.err, /a real run rolls it back first/);
+  assert.match(dry.err, /^Note: shown from the files an interrupted kubepki renew left/m);
   const real = await cli(['sa', 'rotate', '-o', 'json', '--root', root, '--now', NOW]);
   assert.equal(real.code, 0, real.err);
   JSON.parse(real.out);

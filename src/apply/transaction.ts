@@ -63,6 +63,18 @@ function pathState(nfs: NodeFs, nodePath: string): PathState {
 }
 
 /**
+ * Whether a path holds already what change C would leave there (a file with that content and mode, a link to that
+ * target, nothing): a later run's file that is as it was before that run has nothing to put back.
+ */
+export function holdsAlready(nfs: NodeFs, c: Change): boolean {
+  const now = pathState(nfs, c.path);
+  if (c.op === 'delete') return !now.existed;
+  if (c.op === 'symlink') return now.target === c.target;
+  const mode = nfs.lstat(c.path)?.mode;
+  return now.sha256 === sha256(c.content) && (c.mode === undefined || (mode !== undefined && (mode & 0o7777) === c.mode));
+}
+
+/**
  * The paths of a completed run that something else changed since (the kubelet rotating its pair and
  * swapping -current, kubeadm renewing a certificate): restoring the backup puts the state before the
  * run back over those changes. Backups made before runs recorded what they left say nothing.
@@ -78,19 +90,46 @@ export function changedSince(nfs: NodeFs, m: BackupManifest): { path: string; no
 }
 
 /**
+ * The order kubepki ran its backups' runs in: by their `now`, then by name (two runs in one second are T, then
+ * T-1, … T-10: the shorter name first).
+ */
+export function runOrder(a: { name: string; created: string }, b: { name: string; created: string }): number {
+  return Date.parse(a.created) - Date.parse(b.created) || a.name.length - b.name.length || (a.name < b.name ? -1 : 1);
+}
+
+/** A later run's backup: where it is, its name and its manifest. */
+export interface RunAfter { dir: string; name: string; m: BackupManifest }
+
+/**
+ * The kubepki runs after the one backed up in DIR, oldest first: the other backups in the same backup directory
+ * that come after it (runOrder), whose run changed files (complete, or in-progress: killed, its files as it left
+ * them; not one rolled back, which changed nothing) and that were made for this tree (`own`: DIR is in the tree's
+ * own backup directory, all of whose backups are its; else, a --backup-dir that many nodes may share, only those
+ * made for M's root). `skip`: backups left out (an interrupted run that is rolled back before anything else).
+ */
+export function runsAfter(dir: string, m: BackupManifest, o: { own: boolean; skip?: string[]; states?: BackupManifest['state'][] }): RunAfter[] {
+  const states = o.states ?? ['complete', 'in-progress'];
+  const skip = new Set((o.skip ?? []).map((d) => path.resolve(d)));
+  const all = listBackups(path.dirname(dir)).sort(runOrder);
+  const at = all.findIndex((b) => path.resolve(b.dir) === path.resolve(dir));
+  const after = at < 0 ? all.filter((b) => runOrder(b, { name: path.basename(dir), created: m.created }) > 0) : all.slice(at + 1);
+  return after
+    .filter((b) => states.includes(b.state) && !skip.has(path.resolve(b.dir)))
+    .flatMap((b) => { try { return [{ dir: b.dir, name: b.name, m: readManifest(b.dir) }]; } catch { return []; } })
+    .filter((r) => o.own || path.resolve(r.m.root) === path.resolve(m.root));
+}
+
+/**
  * Which later kubepki run (a backup beside DIR, in the same backup directory) made each changed path what it is
  * now: following the later completed runs in order from what this run left, each one whose backup holds the
  * path as it was then takes it to what it left, and the chain must end at what is there now. A renew run
  * twice, then the first one restored: the change is the second run's, not the kubelet's nor "something else".
  */
-export function laterRuns(dir: string, m: BackupManifest, drift: { path: string; now: PathState; left: PathState }[]): Map<string, LaterRun> {
+export function laterRuns(dir: string, m: BackupManifest, drift: { path: string; now: PathState; left: PathState }[], own = true): Map<string, LaterRun> {
   const out = new Map<string, LaterRun>();
   if (drift.length === 0) return out;
   const same = (a: PathState, b: PathState) => a.existed === b.existed && a.target === b.target && (a.target !== undefined || a.sha256 === b.sha256);
-  const runs = listBackups(path.dirname(dir))
-    .filter((b) => path.resolve(b.dir) !== path.resolve(dir) && (b.state === 'complete' || b.state === 'in-progress') && Date.parse(b.created) >= Date.parse(m.created))
-    .sort((a, b) => Date.parse(a.created) - Date.parse(b.created) || a.name.length - b.name.length || (a.name < b.name ? -1 : 1))
-    .flatMap((b) => { try { return [{ b, later: readManifest(b.dir) }]; } catch { return []; } });
+  const runs = runsAfter(dir, m, { own }).map((r) => ({ b: { name: r.name, action: r.m.action, created: r.m.created }, later: r.m }));
   for (const d of drift) {
     let state = d.left;
     let by: LaterRun | undefined;
@@ -166,16 +205,6 @@ export interface NodeLock {
  */
 export function lockNode(nfs: NodeFs, now: Date, backupRoot?: string): NodeLock {
   return takeLock(nfs, now, backupRoot ?? defaultBackupRoot(nfs));
-}
-
-/** Backups of runs that were interrupted and not yet rolled back. */
-export function interruptedRuns(nfs: NodeFs, backupRoot?: string): string[] {
-  // the one the node's lock names, which a real run rolls back (see takeLock); none without a lock
-  let named: string | undefined;
-  try { named = (JSON.parse(fs.readFileSync(lockPath(nfs), 'utf8')) as LockInfo).backupDir; } catch { return []; }
-  if (typeof named !== 'string') return [];
-  // (the same ones takeLock rolls back: a --backup-dir run is rolled back by a run given no --backup-dir too)
-  return lockedRuns(nfs, backupRoot ?? defaultBackupRoot(nfs), named).map((r) => r.dir);
 }
 
 /** lockedRunBackups (state.ts) for this tree, with the backups kept in `backupRoot`. */
@@ -866,15 +895,37 @@ export function removeCreatedDirs(nfs: NodeFs, m: BackupManifest): string[] {
   return removed;
 }
 
-/** Everything a backup would put back, as changes (used by `kubepki restore`). */
-export function restoreChanges(dir: string, m: BackupManifest): Change[] {
+/**
+ * Where each path a restore puts back comes from: the backup's own entries, then (LATER: the runs after it, oldest
+ * first, runsAfter) each path only later runs changed, from the first of them that did (its backup holds it as it
+ * was before that run, and so before this one): together, the tree as it was before the run. A renew run twice,
+ * then the first one restored: the second run's new dated kubelet pem goes too, not only what the first one made.
+ */
+export function restoreSources(dir: string, m: BackupManifest, later: RunAfter[] = []): { dir: string; e: BackupEntry; by?: RunAfter }[] {
+  const out: { dir: string; e: BackupEntry; by?: RunAfter }[] = changedFiles(m).map((e) => ({ dir, e }));
+  const seen = new Set(out.map((s) => s.e.path));
+  for (const r of later) {
+    for (const e of changedFiles(r.m)) {
+      if (seen.has(e.path)) continue;
+      seen.add(e.path);
+      out.push({ dir: r.dir, e, by: r });
+    }
+  }
+  return out;
+}
+
+/**
+ * Everything a backup would put back, as changes (used by `kubepki restore`); with LATER (runsAfter), what the
+ * runs after it changed too (restoreSources), so the tree is as it was before the run.
+ */
+export function restoreChanges(dir: string, m: BackupManifest, later: RunAfter[] = []): Change[] {
   const out: Change[] = [];
-  for (const e of m.entries) {
+  for (const { dir: from, e } of restoreSources(dir, m, later)) {
     if (!e.existed) out.push({ op: 'delete', path: e.path });
     else if (e.type === 'symlink') out.push({ op: 'symlink', path: e.path, target: e.target! });
     else {
-      const content = fs.readFileSync(path.join(dir, 'files', e.stored!));
-      if (sha256(content) !== e.sha256) throw new UserError(`failed to restore ${e.path} from ${dir}: the backup copy is damaged`, 'restore that file by hand or use another backup');
+      const content = fs.readFileSync(path.join(from, 'files', e.stored!));
+      if (sha256(content) !== e.sha256) throw new UserError(`failed to restore ${e.path} from ${from}: the backup copy is damaged`, 'restore that file by hand or use another backup');
       out.push({ op: 'write', path: e.path, content, mode: e.mode, ...(e.mode !== undefined ? { restore: { mode: e.mode, ...(e.uid !== undefined ? { uid: e.uid, gid: e.gid } : {}) } } : {}) });
     }
   }
@@ -883,7 +934,22 @@ export function restoreChanges(dir: string, m: BackupManifest): Change[] {
   return out.sort((a, b) => rank(a) - rank(b));
 }
 
-export interface BackupSummary { dir: string; name: string; action: string; created: string; state: BackupManifest['state']; files: number; note?: string }
+/**
+ * The node files a run changed, which a restore of its backup puts back (rewrites, re-links or removes): every
+ * path its backup holds but one the run only passed through, there neither before nor after it (the kubelet
+ * swap's -updated link, made and renamed onto -current), which there is nothing to put back for. A run that did
+ * not finish recorded nothing of what it left: each of its paths counts.
+ */
+export function changedFiles(m: BackupManifest): BackupEntry[] {
+  return m.entries.filter((e) => e.existed || e.after?.existed !== false);
+}
+
+export interface BackupSummary {
+  dir: string; name: string; action: string; created: string; state: BackupManifest['state'];
+  /** the node files the run changed, each of which a restore puts back (changedFiles) */
+  files: number;
+  note?: string;
+}
 
 export function listBackups(root: string): BackupSummary[] {
   let names: string[];
@@ -894,7 +960,7 @@ export function listBackups(root: string): BackupSummary[] {
     try {
       const m = JSON.parse(fs.readFileSync(path.join(d, 'manifest.json'), 'utf8')) as BackupManifest;
       if (m.kind !== 'Backup') continue;
-      out.push({ dir: d, name: n, action: m.action, created: m.created, state: m.state, files: m.entries.length, ...(m.note ? { note: m.note } : {}) });
+      out.push({ dir: d, name: n, action: m.action, created: m.created, state: m.state, files: changedFiles(m).length, ...(m.note ? { note: m.note } : {}) });
     } catch { /* not a backup */ }
   }
   return out;

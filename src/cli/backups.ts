@@ -15,7 +15,9 @@ export function command(io: Io): Command {
   kubepki backups --root /mnt/node -o json
 `)
     .description(`List kubepki backups, oldest first: when, which run, its state (complete, rolled-back, in-progress =
-interrupted, recovered) and how many files.
+interrupted, recovered) and FILES: how many node files the run changed (rewrote, re-linked or created; for a
+run that did not finish, was to change), each of which \`kubepki restore\` of that backup puts back (rewrites,
+re-links or removes).
 
 Exit codes:
   0  listed (no backups is no error)
@@ -36,6 +38,6 @@ Exit codes:
       const aw = Math.max('ACTION'.length, ...list.map((b) => b.action.length));
       io.stdout(`${'BACKUP'.padEnd(w)}  ${'ACTION'.padEnd(aw)}  STATE        FILES  NOTE\n`);
       for (const b of list) io.stdout(`${b.name.padEnd(w)}  ${b.action.padEnd(aw)}  ${b.state.padEnd(11)}  ${String(b.files).padStart(5)}  ${b.note ?? ''}\n`);
-      io.stdout(`\n(in ${root}; put one back with \`kubepki restore ${restoreArgs(nfs.root, 'NAME', backupRoot)}\`)\n`);
+      io.stdout(`\n(in ${root}; FILES: the node files each run changed, which a restore of its backup puts back; put one back with \`kubepki restore ${restoreArgs(nfs.root, 'NAME', backupRoot)}\`)\n`);
     });
 }

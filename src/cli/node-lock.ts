@@ -18,7 +18,8 @@ async function lockForChange(say: (line: string) => void, nfs: NodeFs, now: Date
  * Run FN holding the node's lock (taken as lockForChange does) and release it however FN ends; a dry run, or a
  * run that writes no node file, takes none (it writes nothing the lock guards) and FN gets undefined. Every
  * command says the same of an interrupted run: the real run that it rolled it back, from where; the dry run
- * (which rolls nothing back) that the real one will. `json`: those lines go to stderr, stdout being the
+ * (which rolls nothing back), before and after what it shows, that it read the files that run left, what undoes
+ * the run, and that the real run rolls it back first. `json`: those lines go to stderr, stdout being the
  * document.
  */
 export async function withNodeLock<T>(
@@ -26,13 +27,28 @@ export async function withNodeLock<T>(
   fn: (lock: NodeLock | undefined) => Promise<T>,
 ): Promise<T> {
   const say = (line: string) => (opts.json ? io.stderr(line) : io.stdout(line));
-  if (opts.dryRun) {
-    const { interruptedRuns } = await import('../apply/transaction.js');
-    for (const r of interruptedRuns(nfs, opts.backupRoot)) say(`Note: the run backed up in ${r} was interrupted; a real run rolls it back first.\n\n`);
+  // a dry run rolls nothing back: what it reads is what an unfinished run left (some files new, some old), not
+  // what the real run plans from once it has rolled that run back. It says so first, as check does (the same
+  // finding, with the restore that undoes the run), and again at the end, under the plan
+  const pending = opts.dryRun ? (await import('../inventory/interrupted.js')).pendingRuns(nfs, opts.backupRoot) : [];
+  for (const r of pending) {
+    say(r.owner === 'alive'
+      ? `Run in progress: ${r.finding.message}.\nThis dry run reads files that run is still writing; a real run is refused until it has finished.\n\n`
+      : `Interrupted run: ${r.finding.message}.\nThis dry run reads the files as that run left them, some changed and others not: ${r.owner === 'dead'
+        ? `a real run rolls it back first (from ${r.dir}) and reads them as they were before it, so what it does can differ from what is shown here`
+        : 'a real run is refused until that lock is removed'}.\n\n`);
   }
   const lock = opts.dryRun ? undefined : await lockForChange(say, nfs, now, opts.backupRoot);
   try {
-    return await fn(lock);
+    const out = await fn(lock);
+    for (const r of pending) {
+      say(r.owner === 'alive'
+        ? `\nNote: shown from files a running kubepki ${r.action} is still writing; dry-run again when it has finished.\n`
+        : r.owner === 'elsewhere'
+          ? `\nNote: shown from the files a kubepki ${r.action} holding this node's lock from elsewhere left or is writing (see the top: what to do once it is gone); dry-run again after that.\n`
+          : `\nNote: shown from the files an interrupted kubepki ${r.action} left (see the top); put them back first with ${r.restore}, then dry-run again.\n`);
+    }
+    return out;
   } finally {
     lock?.release();
   }

@@ -22,8 +22,11 @@ export function command(io: Io): Command {
   kubepki restore 2026-11-23T10-00-00Z --root /mnt/node
 `)
     .description(`Put every file of a kubepki backup back as it was: contents, mode and owner; symlinks re-pointed;
-files the run created removed. The current files are backed up first, so a restore can itself be restored.
-An interrupted run is rolled back before anything else.`)
+files the run created removed. The tree is put back as it was before that run: when later kubepki runs
+followed it, what they changed is put back too (from their backups), each file as it was before the first of
+them that changed it (--dry-run lists them, and the restore that undoes only the latest run). The current
+files are backed up first, so a restore can itself be restored with one command. An interrupted run is rolled
+back before anything else.`)
     .addHelpText('after', `
 Exit codes:
   0  every file put back (or, with --dry-run, listed)
@@ -39,7 +42,7 @@ Exit codes:
       const nfs = openRoot(o.root);
       const backupDir = resolveBackupDir(o.backupDir, io.cwd, nfs);
       await withNodeLock(io, nfs, now, { dryRun: o.dryRun, backupRoot: backupDir }, async (lock) => {
-        const { readManifest, restoreChanges, applyChanges, defaultBackupRoot, isInside, removeCreatedDirs, removeRunTemps, changedSince, laterRuns, listBackups } = await import('../apply/transaction.js');
+        const { readManifest, restoreChanges, restoreSources, changedFiles, applyChanges, defaultBackupRoot, isInside, removeCreatedDirs, removeRunTemps, changedSince, laterRuns, runsAfter, holdsAlready } = await import('../apply/transaction.js');
         const root = backupDir ?? defaultBackupRoot(nfs);
         const candidates = [path.resolve(io.cwd, backup), path.join(root, backup), nfs.hostPath(backup)];
         const dir = candidates.find((d) => fs.existsSync(path.join(d, 'manifest.json')));
@@ -53,33 +56,58 @@ Exit codes:
         if (!own && path.resolve(m.root) !== nfs.root) {
           throw new UserError(`refusing to restore ${dir}: it was made for --root ${m.root}, and this is --root ${nfs.root}`, `pass --root ${shellArg(m.root)} to put it back there`);
         }
-        // (a file the run made and removed itself, the kubelet swap's -updated.pem, is not there to remove)
-        const changes = restoreChanges(dir, m).filter((c) => c.op !== 'delete' || nfs.lstat(c.path) !== undefined);
-        io.stdout(`Restore ${changes.length} file(s) from ${dir} (${m.action} of ${m.created}, ${m.state}):\n`);
-        for (const c of changes) io.stdout(`  ${c.op === 'write' ? 'write ' : c.op === 'symlink' ? 'link  ' : 'remove'}  ${c.path}${c.op === 'symlink' ? ` → ${c.target}` : ''}\n`);
-        // the directories the run made for its files go with them, when nothing else is in them
+        // restoring a run puts the tree back as it was before it: what the kubepki runs after it changed goes
+        // too (a second renew's new dated kubelet pem, which the first run's backup knows nothing of), each path
+        // from the backup of the first of them that changed it; an interrupted one is rolled back first (the
+        // real run has done so by now, and marked it recovered; a dry run leaves it out as well)
+        const later = runsAfter(dir, m, { own, skip: o.dryRun ? (await import('../inventory/interrupted.js')).pendingRuns(nfs, backupDir).map((r) => r.dir) : [] });
+        const laterBy = new Map(restoreSources(dir, m, later).flatMap((x) => (x.by ? [[x.e.path, x.by] as const] : [])));
+        // (a file the run made and removed itself, or one a later restore removed, is not there to remove; a file
+        // only later runs changed that is as it was before them, after a restore of the later ones, stays as it is)
+        const changes = restoreChanges(dir, m, later).filter((c) => (laterBy.has(c.path) ? !holdsAlready(nfs, c) : c.op !== 'delete' || nfs.lstat(c.path) !== undefined));
+        // what the counts are: `kubepki backups` lists the files the run changed (changedFiles); of those, a file
+        // it created that is gone already is not put back, and files only later runs changed are
+        const listed = changedFiles(m).length;
+        const ownCount = changes.filter((c) => !laterBy.has(c.path)).length;
+        const laterCount = changes.length - ownCount;
+        const laterNames = [...new Map(changes.flatMap((c) => { const r = laterBy.get(c.path); return r ? [[r.name, `${r.m.action} ${r.name}`] as const] : []; })).values()];
+        // (a run that did not finish recorded no more than what it was to change)
+        const done = m.state === 'complete';
+        const gone = listed - ownCount;
+        const which = `${gone === 0 ? `the ${listed} that run ${done ? 'changed' : 'was to change'}` : `${ownCount} of the ${listed} that run ${done ? 'changed' : 'was to change'} (${gone} it ${done ? 'created' : 'was to create'} ${gone === 1 ? 'is' : 'are'} not there: nothing to remove)`}` +
+          (laterCount ? `, and ${laterCount} that only the later ${laterNames.join(', ')} changed since` : '');
+        io.stdout(`Restore ${changes.length} file(s) from ${dir} (${m.action} of ${m.created}, ${m.state})${later.length ? ', the tree as it was before that run' : ''}: ${which}:\n`);
+        for (const c of changes) {
+          const r = laterBy.get(c.path);
+          const by = r ? ` (${c.op === 'delete' ? 'made' : 'changed'} by the later ${r.m.action} ${r.name})` : '';
+          io.stdout(`  ${c.op === 'write' ? 'write ' : c.op === 'symlink' ? 'link  ' : 'remove'}  ${c.path}${c.op === 'symlink' ? ` → ${c.target}` : ''}${by}\n`);
+        }
+        // the directories the runs made for their files go with them, when nothing else is in them
         for (const d of m.createdDirs ?? []) io.stdout(`  rmdir   ${d} (made by that run; if empty)\n`);
+        for (const r of later) for (const d of r.m.createdDirs ?? []) io.stdout(`  rmdir   ${d} (made by the later ${r.m.action} ${r.name}; if empty)\n`);
         // what changed after that run (the kubelet rotated its pair, a later renewal) is undone too: say so
         const drift = changedSince(nfs, m);
+        // (a later kubepki run, whose backup holds what this run left, changed it: not the kubelet, not "something else")
+        const byRun = laterRuns(dir, m, drift, own);
         if (drift.length > 0) {
           const what = (s: { existed: boolean; target?: string }, left: boolean) => (!s.existed ? 'nothing' : s.target !== undefined ? `a link to ${s.target}` : left ? 'what it wrote' : 'other content');
-          // (a later kubepki run, whose backup holds what this run left, changed it: not the kubelet, not "something else")
-          const later = laterRuns(dir, m, drift);
-          const by = later.size === drift.length ? ' (by later kubepki runs)' : later.size === 0 ? ' (by something else)' : '';
+          const by = byRun.size === drift.length ? ' (by later kubepki runs)' : byRun.size === 0 ? ' (by something else)' : '';
           io.stdout(`Changed since that run${by}; restoring puts the state from before the run back over it:\n`);
           for (const d of drift) {
-            const run = later.get(d.path);
+            const run = byRun.get(d.path);
             const why = run?.interrupted ? ` (by the interrupted ${run.action} ${run.name}, which is rolled back first: the restore finds what the run left)`
               : run ? ` (by the later ${run.action} ${run.name})`
               : /\/kubelet-(client|server)-current\.pem$/.test(d.path) && d.now.target !== undefined ? ' (the kubelet rotated its pair since: restoring points it back at the older one)' : '';
             io.stdout(`  ${d.path}: the run left ${what(d.left, true)}, now ${what(d.now, false)}${why}\n`);
           }
-          if ([...later.values()].some((r) => !r.interrupted) && o.dryRun) {
-            // (the newest backup in that directory is the latest run, whichever files it changed)
-            const newest = listBackups(path.dirname(dir)).filter((b) => path.resolve(b.dir) !== path.resolve(dir) && b.state === 'complete')
-              .sort((a, b) => Date.parse(a.created) - Date.parse(b.created) || a.name.length - b.name.length || (a.name < b.name ? -1 : 1)).pop()!;
-            io.stdout(`To undo only the latest run instead (${newest.action} ${newest.name}): kubepki restore ${restoreArgs(nfs.root, path.resolve(path.dirname(dir)) === path.resolve(root) ? newest.name : newest.dir, backupDir)}\n`);
-          }
+        }
+        // (what later runs did that this restore undoes: files only they changed, or changes since this run that
+        // a later run made; runs that cancel out, a renew and its restore, leave nothing to undo instead)
+        const undoesLater = laterCount > 0 || [...byRun.values()].some((r) => !r.interrupted);
+        if (undoesLater && o.dryRun) {
+          // (the latest run after it: restoring that one alone undoes only it)
+          const newest = later.filter((r) => r.m.state === 'complete').pop() ?? later[later.length - 1]!;
+          io.stdout(`To undo only the latest run instead (${newest.m.action} ${newest.name}): kubepki restore ${restoreArgs(nfs.root, path.resolve(path.dirname(dir)) === path.resolve(root) ? newest.name : newest.dir, backupDir)}\n`);
         }
         // who reads a file the restore removes is known only before it goes (its manifest may go with it)
         // (a dated kubelet pem goes while -current is pointed back at the older one: nothing reads it any more)
@@ -97,11 +125,12 @@ Exit codes:
           action: 'restore', now, ...(backupDir ? { backupRoot: backupDir } : {}), note: `restore ${dir}`, lock, onStep: testStepHook(io.env),
         });
         // (a run still in-progress was killed, and what it wrote beside its targets was never cleaned up)
-        if (m.state === 'in-progress') removeRunTemps(nfs, m);
-        const removed = removeCreatedDirs(nfs, m);
-        const kept = (m.createdDirs ?? []).filter((d) => !removed.includes(d) && nfs.lstat(d)?.isDirectory());
-        if (removed.length) io.stdout(`Removed ${removed.length} empty director${removed.length === 1 ? 'y' : 'ies'} that run had made: ${removed.join(', ')}.\n`);
-        if (kept.length) io.stdout(`Kept ${kept.join(', ')}: made by that run, but not empty (something else is in it now).\n`);
+        for (const x of [m, ...later.map((r) => r.m)]) if (x.state === 'in-progress') removeRunTemps(nfs, x);
+        // (the newest run's directories first: an older run's may hold them)
+        const removed = [...later.map((r) => r.m).reverse(), m].flatMap((x) => removeCreatedDirs(nfs, x));
+        const kept = [...new Set([...later.flatMap((r) => r.m.createdDirs ?? []), ...(m.createdDirs ?? [])])].filter((d) => !removed.includes(d) && nfs.lstat(d)?.isDirectory());
+        if (removed.length) io.stdout(`Removed ${removed.length} empty director${removed.length === 1 ? 'y' : 'ies'} ${later.length ? 'those runs' : 'that run'} had made: ${removed.join(', ')}.\n`);
+        if (kept.length) io.stdout(`Kept ${kept.join(', ')}: made by ${later.length ? 'those runs' : 'that run'}, but not empty (something else is in it now).\n`);
         io.stdout(`Restored. The files it replaced are in ${res.backupDir}.\n`);
         io.stdout(removedText);
         if (putBack.length || !removedText) io.stdout(await restartText(nfs, putBack, now, 'Nothing was restarted. These components read the restored files; restart them'));

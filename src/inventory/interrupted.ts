@@ -13,7 +13,21 @@ import { BACKUP_DIR, LOCK_FILE, isInside, lockOwnerState, lockedRunBackups, rest
  * backups it keeps).
  */
 export function interruptedRuns(fs: NodeFs): Finding[] {
-  const out: Finding[] = [];
+  return pendingRuns(fs).map((r) => r.finding);
+}
+
+/**
+ * A run the node's lock names that has not finished (PendingRun.finding: check's interrupted-run): its backup,
+ * what it was, whether its owner is alive, dead, or elsewhere (lockOwnerState), and the restore that undoes it.
+ */
+export interface PendingRun { dir: string; action: string; created: string; owner: 'alive' | 'dead' | 'elsewhere'; restore: string; finding: Finding }
+
+/**
+ * The runs check reports as interrupted (interruptedRuns) with what a dry run says of them. `backupRoot`: where
+ * the asking command keeps backups (its --backup-dir), the ones taking the lock then rolls back; check has none.
+ */
+export function pendingRuns(fs: NodeFs, backupRoot?: string): PendingRun[] {
+  const out: PendingRun[] = [];
   if (!fs.lstat(LOCK_FILE)) return out; // (the common case, without readdir's ENOENT error object)
   const lock = readLock(fs);
   if (typeof lock?.backupDir !== 'string' || !lock.backupDir) return out;
@@ -21,28 +35,31 @@ export function interruptedRuns(fs: NodeFs): Finding[] {
   // lock names, in the tree's backups (wherever the tree is mounted now) or where the lock says it kept them
   // (--backup-dir) when that backup was made for this --root (a lock copied with a tree names the original's)
   const ownDir = fs.hostPath(BACKUP_DIR);
-  const runs = lockedRunBackups({ root: fs.root, ownDir, backupRoot: ownDir }, lock.backupDir, readManifest);
+  const runs = lockedRunBackups({ root: fs.root, ownDir, backupRoot: backupRoot ?? ownDir }, lock.backupDir, readManifest);
   if (runs.length === 0) return out;
   const owner = lockOwnerState(lock);
-  const live = owner === 'alive';
   for (const { dir, m } of runs) {
     const own = isInside(ownDir, dir);
     const shown = own ? `${BACKUP_DIR}/${path.basename(dir)}` : dir;
     // `file` is a node path, as every finding's: the backup's, or (a --backup-dir outside the tree, which has
     // none) the lock that names it; the message names the backup where the operator reaches it
     const file = own ? shown : isInside(fs.root, dir) ? fs.nodePath(dir) : LOCK_FILE;
-    if (live) {
-      out.push({ code: 'interrupted-run', severity: 'info', file, message: `a kubepki ${String(m.action)} is changing this node right now (backup ${shown}); check again when it has finished` });
+    const restore = `kubepki restore ${restoreArgs(fs.root, path.basename(dir), own ? undefined : path.dirname(dir))}`;
+    const run = { dir, action: String(m.action), created: String(m.created), owner, restore };
+    if (owner === 'alive') {
+      out.push({ ...run, finding: { code: 'interrupted-run', severity: 'info', file, message: `a kubepki ${String(m.action)} is changing this node right now (backup ${shown}); check again when it has finished` } });
       continue;
     }
-    const restore = `kubepki restore ${restoreArgs(fs.root, path.basename(dir), own ? undefined : path.dirname(dir))}`;
     // a lock from another host, boot or PID namespace is not taken over (its run may be going on there): the
     // operator removes it once that run is gone, as the next command that changes the node says too
     out.push({
-      code: 'interrupted-run', severity: 'error', file,
-      message: owner === 'elsewhere'
-        ? `a kubepki ${String(m.action)} started ${String(m.created)} holds this node's lock from another host, boot or PID namespace (pid ${String(lock.pid)} on ${String(lock.host)}), where kubepki cannot tell whether it is still running; if it is not, some files may be changed and others not: remove ${fs.hostPath(LOCK_FILE)}, then put every file back as it was with ${restore}`
-        : `a kubepki ${String(m.action)} started ${String(m.created)} was interrupted and may have left some files changed and others not: put every file back as it was with ${restore} (any kubepki command that changes this node does that first, and says so)`,
+      ...run,
+      finding: {
+        code: 'interrupted-run', severity: 'error', file,
+        message: owner === 'elsewhere'
+          ? `a kubepki ${String(m.action)} started ${String(m.created)} holds this node's lock from another host, boot or PID namespace (pid ${String(lock.pid)} on ${String(lock.host)}), where kubepki cannot tell whether it is still running; if it is not, some files may be changed and others not: remove ${fs.hostPath(LOCK_FILE)}, then put every file back as it was with ${restore}`
+          : `a kubepki ${String(m.action)} started ${String(m.created)} was interrupted and may have left some files changed and others not: put every file back as it was with ${restore} (any kubepki command that changes this node does that first, and says so)`,
+      },
     });
   }
   return out;

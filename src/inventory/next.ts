@@ -79,6 +79,10 @@ export function nextStep(inv: Omit<Inventory, 'next'>): string {
   const rootFlag = rootFlagFor(inv.root);
   const gone = inv.missing.filter((m) => m.state !== 'unreadable').length;
   const unreadable = inv.missing.length - gone;
+  // a run cut short left some files new and some old: everything else is judged from those, so it comes first,
+  // with the restore that puts them back (its finding's own words, as the table's first line gives them)
+  const run = inv.findings.find((f) => f.code === 'interrupted-run' && f.severity === 'error');
+  if (run) return `${run.message}; then kubepki check${rootFlag} again`;
   // what kubepki was not allowed to read it cannot judge (and a file it cannot see is not missing): that comes first
   const denied = inv.findings.filter((f) => f.code === 'unreadable' && /: (EACCES|EPERM)\b/.test(f.message)).map((f) => f.file);
   if (denied.length > 0) {

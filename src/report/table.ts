@@ -68,7 +68,14 @@ export function renderTable(inv: Inventory, opts: TableOptions = {}): string {
     row: [e.name, kubeadmDate(new Date(e.notAfter)), residual(e), signerShown(e) ?? (e.selfSigned ? '(self)' : p.yellow('(unknown)')), externallyManaged(e, inv), paintStatus(e.status, p), e.managedBy, ...(wide ? [e.components.join(',') || '-'] : []), where(e), ...extra(e)],
   }));
   rows.push(...[...leafRows, ...missingRows.filter((m) => !cas.length || !KUBEADM_CA_NAMES.includes(m.name))].sort((a, b) => localeOrder(a.name, b.name)).map((r) => r.row));
-  let out = tabwrite(rows);
+  // an unfinished run comes first: every row below is read from the files as it left them (or is writing them)
+  let out = '';
+  for (const f of inv.findings.filter((x) => x.code === 'interrupted-run')) {
+    out += f.severity === 'info'
+      ? `${p.dim('RUN IN PROGRESS')}: ${f.message}\n(the rows below are read from files it is still writing)\n\n`
+      : `${p.red('INTERRUPTED RUN')}: ${f.message}\n(the rows below are read from the files as that run left them, some changed and others not)\n\n`;
+  }
+  out += tabwrite(rows);
   const caHead = ['CERTIFICATE AUTHORITY', 'EXPIRES', 'RESIDUAL TIME', 'EXTERNALLY MANAGED', 'STATUS', 'SIGNS', ...(wide ? ['COMPONENTS'] : []), 'FILE'];
   const caRows = cas.map((e) => [e.name, kubeadmDate(new Date(e.notAfter)), residual(e), e.privateKey.present ? 'no' : 'yes', paintStatus(e.status, p), String(inv.certificates.filter((c) => c.signedBy === e.id && c.id !== e.id).length), ...(wide ? [e.components.join(',') || '-'] : []), where(e), ...extra(e)]);
   for (const m of missingRows.filter((m) => KUBEADM_CA_NAMES.includes(m.name))) caRows.push(m.row.slice(0, caHead.length));
