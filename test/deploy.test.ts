@@ -350,6 +350,7 @@ test('deploy: alerts pass promtool check rules, with warning at 28 days and crit
   assert.match(byName.KubepkiCertificateExpiringCritical.expr, /< 14\b/);
   assert.equal(byName.KubepkiCertificateExpiringCritical.labels.severity, 'critical');
   assert.match(byName.KubepkiServedCertificateStale.expr, /kubepki_served_cert_stale/);
+  assert.match(byName.KubepkiServedChainIncomplete.expr, /kubepki_served_chain_incomplete\{[^}]*\} == 1/);
   assert.match(byName.KubepkiErrorFindings.expr, /kubepki_findings\{[^}]*severity="error"/);
   assert.match(byName.KubepkiReadStale.expr, /time\(\) - kubepki_last_read_timestamp_seconds\{[^}]*\} > 15 \* 60/);
   assert.match(byName.KubepkiCertificateExpiringSoon.annotations.summary, /^\{\{ \$labels\.name \}\} on \{\{ \$labels\.node \}\}/, 'Prometheus templates survive Helm');
@@ -362,7 +363,7 @@ test('deploy: alerts pass promtool check rules, with warning at 28 days and crit
     fs.writeFileSync(file, stringify({ groups: rule.spec.groups }));
     const r = spawnSync(PROMTOOL, ['check', 'rules', file], { encoding: 'utf8' });
     assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
-    assert.match(r.stdout, /SUCCESS: 9 rules found/);
+    assert.match(r.stdout, /SUCCESS: 10 rules found/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -504,7 +505,7 @@ test('deploy: promtool test rules on a real /metrics scrape: each alert fires fo
         if (x.labels.severity === 'error' && x.labels.code !== 'expired' && x.value > 0) errors.set(`${x.labels.node}\0${x.labels.code}`, (errors.get(`${x.labels.node}\0${x.labels.code}`) ?? 0) + x.value);
       }
       for (const k of errors.keys()) { const [node, code] = k.split('\0'); (expect.KubepkiErrorFindings ??= []).push({ exp_labels: { node, code, alertname: 'KubepkiErrorFindings', severity: 'warning' } }); }
-      const alerts = ['KubepkiCertificateExpiringSoon', 'KubepkiCertificateExpiringCritical', 'KubepkiCertificateExpired', 'KubepkiServedCertificateStale', 'KubepkiErrorFindings', 'KubepkiReadErrors', 'KubepkiReadStale', 'KubepkiDown', 'KubepkiAbsent'];
+      const alerts = ['KubepkiCertificateExpiringSoon', 'KubepkiCertificateExpiringCritical', 'KubepkiCertificateExpired', 'KubepkiServedCertificateStale', 'KubepkiServedChainIncomplete', 'KubepkiErrorFindings', 'KubepkiReadErrors', 'KubepkiReadStale', 'KubepkiDown', 'KubepkiAbsent'];
       tests.push({
         interval: '1m',
         input_series: [...series.map((x) => ({ series: sel(x), values: `${x.value}+${step(x)}x30` })), { series: `up{job="kubepki", instance="10.0.0.1:9793"}`, values: '1+0x30' }],
@@ -528,6 +529,12 @@ test('deploy: promtool test rules on a real /metrics scrape: each alert fires fo
       { eval_time: '19m', alertname: 'KubepkiReadStale', exp_alerts: [] },
       { eval_time: '21m', alertname: 'KubepkiReadStale', exp_alerts: [{ exp_labels: { job: frozen.job, instance: frozen.instance, node: frozen.node, alertname: 'KubepkiReadStale', severity: 'warning' } }] },
     ] });
+    // and an endpoint serving its leaf without the intermediate on disk: KubepkiServedChainIncomplete after 10m, none
+    // for one that sends the whole chain (serve's labels, as /metrics gives them; test/serve.test.ts scrapes them off a real etcd)
+    const chain = (v: number, endpoint: string) => ({ series: `kubepki_served_chain_incomplete{job="kubepki", instance="10.0.0.5:9793", node="cp-5", endpoint="${endpoint}", component="etcd", filepath="/etc/kubernetes/pki/etcd/server.crt"}`, values: `${v}+0x30` });
+    tests.push({ interval: '1m', input_series: [chain(1, '127.0.0.1:2379'), chain(0, '10.0.0.5:2379')],
+      alert_rule_test: [{ eval_time: '5m', alertname: 'KubepkiServedChainIncomplete', exp_alerts: [] },
+        { eval_time: '15m', alertname: 'KubepkiServedChainIncomplete', exp_alerts: [{ exp_labels: { job: 'kubepki', instance: '10.0.0.5:9793', node: 'cp-5', endpoint: '127.0.0.1:2379', component: 'etcd', filepath: '/etc/kubernetes/pki/etcd/server.crt', alertname: 'KubepkiServedChainIncomplete', severity: 'warning' } }] }] });
     // and a target that stops answering: KubepkiDown after 15m
     tests.push({ interval: '1m', input_series: [{ series: 'up{job="kubepki", instance="10.0.0.2:9793"}', values: '0+0x30' }],
       alert_rule_test: [{ eval_time: '20m', alertname: 'KubepkiDown', exp_alerts: [{ exp_labels: { job: 'kubepki', instance: '10.0.0.2:9793', alertname: 'KubepkiDown', severity: 'warning' } }] }] });
