@@ -200,14 +200,14 @@ test('admin.conf under --root is found through links inside the tree (/etc/kuber
 });
 
 /** The fake server's admin kubeconfig with its user's credentials coming from the exec plugin `script` instead. */
-async function execKubeconfig(s: FakeApiServer, script: string, name: string, identity: 'admin' | 'foreign' = 'admin'): Promise<{ kc: string; plugin: string; cert: string; key: string }> {
+async function execKubeconfig(s: FakeApiServer, script: string, name: string, identity: 'admin' | 'foreign' = 'admin', exec: Record<string, unknown> = {}): Promise<{ kc: string; plugin: string; cert: string; key: string }> {
   const doc = parse(fs.readFileSync(await s.kubeconfig(tmp, identity), 'utf8'));
   const u = doc.users[0].user;
   const [cert, key] = [u['client-certificate-data'], u['client-key-data']].map((b: string) => Buffer.from(b, 'base64').toString('utf8'));
   const plugin = path.join(tmp, `${name}.sh`);
   fs.writeFileSync(plugin, script, { mode: 0o755 });
   // as `aws eks update-kubeconfig` and `gcloud container clusters get-credentials` write it
-  doc.users[0].user = { exec: { apiVersion: 'client.authentication.k8s.io/v1beta1', command: plugin, args: ['get-token', '--cluster', 'test'], interactiveMode: 'Never' } };
+  doc.users[0].user = { exec: { apiVersion: 'client.authentication.k8s.io/v1beta1', command: plugin, args: ['get-token', '--cluster', 'test'], interactiveMode: 'Never', ...exec } };
   const kc = path.join(tmp, `kubeconfig-${name}`);
   fs.writeFileSync(kc, stringify(doc), { mode: 0o600 });
   return { kc, plugin, cert, key };
@@ -267,3 +267,68 @@ test('401 for credentials from an exec plugin: the line names the kubeconfig and
   oneLine(r, new RegExp(`refused the credentials of user kubernetes-admin in ${kc.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(401 Unauthorized\\)$`), new RegExp(`hint: they come from its exec plugin \`${plugin.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} get-token --cluster test\`: log in again`));
   assert.equal(r.code, 4);
 });
+
+test('redactArgs/redactText: values that are or follow a secret are <redacted>; subcommands, names, regions, ids, issuer URLs and paths stay', async () => {
+  const { redactArgs, redactText, secretEnvValues } = await import('../src/cluster/redact.js');
+  const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJvcGVyYXRvciJ9.c2lnbmF0dXJlLWJ5dGVz';
+  const cases: [string[], string[]][] = [
+    [['kubelogin', 'get-token', '--login', 'devicecode', '--server-id', '6dae42f8-4368-4678-94ff-3960e28e3630', '--tenant-id=72f988bf-86f1-41af-91ab-2d7cd011db47'], ['kubelogin', 'get-token', '--login', 'devicecode', '--server-id', '6dae42f8-4368-4678-94ff-3960e28e3630', '--tenant-id=72f988bf-86f1-41af-91ab-2d7cd011db47']],
+    [['aws', '--region', 'us-east-1', 'eks', 'get-token', '--cluster-name', 'prod-eu', '--output', 'json'], ['aws', '--region', 'us-east-1', 'eks', 'get-token', '--cluster-name', 'prod-eu', '--output', 'json']],
+    [['k', '--oidc-issuer-url=https://idp.example.test/realms/k8s', '--cache-dir', '/home/op/.kube/cache/oidc-login'], ['k', '--oidc-issuer-url=https://idp.example.test/realms/k8s', '--cache-dir', '/home/op/.kube/cache/oidc-login']],
+    [['k', '--client-secret', 's3cr3t', '--oidc-client-secret=s3cr3t', '--password', 'hunter2', '--token', 'abc', '--api-key=k', '--credentials', 'c'], ['k', '--client-secret', '<redacted>', '--oidc-client-secret=<redacted>', '--password', '<redacted>', '--token', '<redacted>', '--api-key=<redacted>', '--credentials', '<redacted>']],
+    [['k', jwt, `--id-token=${jwt}`, 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', '0123456789abcdef0123456789abcdef01234567'], ['k', '<redacted>', '--id-token=<redacted>', '<redacted>', '<redacted>']],
+    [['k', 'https://op:pa55@proxy.example.test/x', '--url=https://idp.example.test/token?client_id=kube&client_secret=s3cr3t', '--header', 'Authorization: Bearer abc.def'], ['k', 'https://<redacted>@proxy.example.test/x', '--url=https://idp.example.test/token?client_id=kube&client_secret=<redacted>', '--header', 'Authorization: Bearer <redacted>']],
+    [['k', 'CLIENT_SECRET=s3cr3t', 'PROFILE=prod', '--password', '--next'], ['k', 'CLIENT_SECRET=<redacted>', 'PROFILE=prod', '--password', '--next']],
+  ];
+  for (const [words, want] of cases) assert.deepEqual(redactArgs(words), want);
+  assert.equal(
+    redactText(`error: POST https://op:pa55@idp.example.test/token with client_secret=s3cr3t failed:  Bearer ${jwt} refused, rerun with --password hunter2`),
+    'error: POST https://<redacted>@idp.example.test/token with client_secret=<redacted> failed:  Bearer <redacted> refused, rerun with --password <redacted>',
+  );
+  assert.equal(redactText('error: SSO session expired, run aws sso login'), 'error: SSO session expired, run aws sso login');
+  const env = [{ name: 'AWS_SECRET_ACCESS_KEY', value: 'plainsecret' }, { name: 'AWS_PROFILE', value: 'prod' }, { name: 'OPAQUE', value: 'Zx81Qm2Vt7Lp0Ks5Wd3Nh6' }];
+  assert.deepEqual(secretEnvValues(env), ['plainsecret', 'Zx81Qm2Vt7Lp0Ks5Wd3Nh6']);
+  assert.equal(redactText('profile prod: key plainsecret refused', secretEnvValues(env)), 'profile prod: key <redacted> refused');
+});
+
+test('an exec plugin\'s secrets (arguments that are or follow one, a URL\'s password, a token; its env) reach no message or hint: failed, timed out, 401, csr approve --watch (it printed the whole command line)', async () => {
+  const s = await server();
+  const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJvcGVyYXRvciJ9.c2lnbmF0dXJlLWJ5dGVz';
+  const secrets = ['s3cr3t-client', 'hunter2pw', 'pa55word', jwt, 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'envs3cr3t', 'bearer-value-123'];
+  const exec = {
+    args: ['get-token', '--cluster', 'test', '--client-secret', 's3cr3t-client', '--password=hunter2pw', '--oidc-issuer-url=https://operator:pa55word@idp.example.test/realms/k8s',
+      '--token', jwt, '--aws-secret-access-key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', '--header', 'Authorization: Bearer bearer-value-123'],
+    env: [{ name: 'AWS_SECRET_ACCESS_KEY', value: 'envs3cr3t' }],
+  };
+  const shown = 'get-token --cluster test --client-secret <redacted> --password=<redacted> --oidc-issuer-url=https://<redacted>@idp.example.test/realms/k8s --token <redacted> --aws-secret-access-key=<redacted> --header Authorization: Bearer <redacted>';
+  const esc = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const clean = (r: { out: string; err: string }, what: string) => {
+    for (const x of secrets) assert.ok(!r.err.includes(x) && !r.out.includes(x), `${what}: ${x} printed: ${r.err}`);
+  };
+  // the plugin fails, saying (as some do) what it sent, and what it was given in its env
+  const { kc: failing } = await execKubeconfig(s, '#!/bin/sh\necho "error: POST https://operator:pa55word@idp.example.test/token: invalid client_secret=s3cr3t-client (env $AWS_SECRET_ACCESS_KEY)" >&2\nexit 1\n', 'secret-failing', 'admin', exec);
+  const f = await cli(['csr', 'list', '--kubeconfig', failing]);
+  oneLine(f, new RegExp(`its exec plugin \`\\S+secret-failing\\.sh ${esc(shown)}\` failed: error: POST https://<redacted>@idp\\.example\\.test/token: invalid client_secret=<redacted> \\(env <redacted>\\)$`));
+  assert.match(f.err, /hint: run `.*` yourself \(with the values shown as <redacted> from the kubeconfig\) to see why/);
+  clean(f, 'failed');
+  const w = await cli(['csr', 'approve', '--all-valid', '--watch', '--max-passes', '2', '--interval', '0.05', '--kubeconfig', failing]);
+  assert.equal(w.code, 3, w.err);
+  assert.match(w.err, /retrying in 0\.05s/);
+  assert.match(w.err, /--client-secret <redacted>/);
+  clean(w, 'csr approve --watch');
+  // it hangs
+  const { kc: hanging } = await execKubeconfig(s, `#!/bin/sh\nsleep 30.${Date.now() % 100000}1\n`, 'secret-hanging', 'admin', exec);
+  const h = await cli(['csr', 'list', '--kubeconfig', hanging, '--request-timeout', '0.5']);
+  oneLine(h, new RegExp(`its exec plugin \`\\S+secret-hanging\\.sh ${esc(shown)}\` did not answer within 0\\.5s`), /hint: run `.*--client-secret <redacted>.*` yourself \(with the values shown as <redacted> from the kubeconfig\) to see what it waits for/);
+  clean(h, 'timed out');
+  // its credentials are refused (401): the hint names it
+  const { kc: placeholder, cert, key } = await execKubeconfig(s, '#!/bin/sh\nexit 1\n', 'secret-probe-foreign', 'foreign');
+  fs.rmSync(placeholder);
+  const cred = JSON.stringify({ kind: 'ExecCredential', apiVersion: 'client.authentication.k8s.io/v1beta1', status: { clientCertificateData: cert, clientKeyData: key } });
+  const { kc: refused } = await execKubeconfig(s, `#!/bin/sh\ncat <<'EOF'\n${cred}\nEOF\n`, 'secret-refused', 'admin', exec);
+  const u = await cli(['csr', 'list', '--kubeconfig', refused]);
+  oneLine(u, /\(401 Unauthorized\)$/, new RegExp(`hint: they come from its exec plugin \`\\S+secret-refused\\.sh ${esc(shown)}\`: log in again .*with the values shown as <redacted> from the kubeconfig`));
+  assert.equal(u.code, 4);
+  clean(u, '401');
+});
+

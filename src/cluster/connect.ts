@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import { hostFileIn } from '../fs/node-fs.js';
+import { REDACTED, redactArgs, redactText, secretEnvValues } from './redact.js';
 
 type K8s = typeof import('@kubernetes/client-node');
 
@@ -43,7 +44,7 @@ export interface ClusterClient {
   server: string;
   /** user name of the current context (for messages) */
   user: string;
-  /** the command line of that user's exec credential plugin, if its credentials come from one (for messages) */
+  /** the command line of that user's exec credential plugin, if its credentials come from one (for messages: secrets redacted) */
   exec?: string;
   core: import('@kubernetes/client-node').CoreV1Api;
   certs: import('@kubernetes/client-node').CertificatesV1Api;
@@ -163,13 +164,28 @@ export async function connect(o: ConnectOptions): Promise<ClusterClient> {
   };
 }
 
+interface ExecConfig {
+  command?: string;
+  args?: string[];
+  env?: { name?: string; value?: string }[];
+}
+
 /** The exec credential plugin of a kubeconfig user (`users[].user.exec`, or the legacy auth-provider `exec`). */
-function execOf(u: import('@kubernetes/client-node').User | null): { command?: string; args?: string[] } | undefined {
+function execOf(u: import('@kubernetes/client-node').User | null): ExecConfig | undefined {
   return u?.exec ?? u?.authProvider?.config?.exec;
 }
 
-function commandLine(exec: { command?: string; args?: string[] }): string {
-  return [exec.command, ...(exec.args ?? [])].filter(Boolean).join(' ');
+/**
+ * The plugin's command line as messages show it: every value that may be a secret (`--client-secret …`,
+ * `--password=…`, a token, a URL's password) is `<redacted>` (redact.ts). Its `env` is never shown.
+ */
+function commandLine(exec: ExecConfig): string {
+  return redactArgs([exec.command, ...(exec.args ?? [])].filter((w): w is string => Boolean(w))).join(' ');
+}
+
+/** `run `COMMAND` yourself`, saying where the redacted values are. */
+function runYourself(command: string): string {
+  return `run \`${command}\` yourself${command.includes(REDACTED) ? ` (with the values shown as ${REDACTED} from the kubeconfig)` : ''}`;
 }
 
 /**
@@ -178,7 +194,7 @@ function commandLine(exec: { command?: string; args?: string[] }): string {
  */
 export function credentialsHint(client: Pick<ClusterClient, 'kubeconfigPath'> & Partial<Pick<ClusterClient, 'exec'>>): string {
   if (client.exec !== undefined) {
-    return `they come from its exec plugin \`${client.exec}\`: log in again with the tool it belongs to (run the command to see what it returns), or use another kubeconfig`;
+    return `they come from its exec plugin \`${client.exec}\`: log in again with the tool it belongs to (run the command${client.exec.includes(REDACTED) ? `, with the values shown as ${REDACTED} from the kubeconfig,` : ''} to see what it returns), or use another kubeconfig`;
   }
   return 'the client certificate (or token) is expired, revoked or not from this cluster\'s CA: run `kubepki check` (and `kubepki inspect ' + client.kubeconfigPath + '`)';
 }
@@ -189,8 +205,8 @@ export function credentialsHint(client: Pick<ClusterClient, 'kubeconfigPath'> & 
  * waits (for a login, a prompt on the stdin it is never given, the network) held every command forever. Here the
  * plugin has `timeoutMs` to answer; then it is killed with everything it started (it runs in its own process
  * group, so a script's children go too: they hold its stdout, and client-node waits for that to close), and the
- * call fails with one line naming the kubeconfig, the user and the command. (client-go sets no limit either; a
- * kubepki command, possibly a cron job or `csr approve --watch`, must not hang.)
+ * call fails with one line naming the kubeconfig, the user and the command (its secrets redacted). (client-go
+ * sets no limit either; a kubepki command, possibly a cron job or `csr approve --watch`, must not hang.)
  */
 function execPluginGuard(
   kc: import('@kubernetes/client-node').KubeConfig,
@@ -201,9 +217,10 @@ function execPluginGuard(
   const exec = execOf(kc.getCurrentUser());
   if (!exec) return undefined;
   const command = commandLine(exec);
+  const failedPlugin = `failed to get the credentials of user ${user} in ${kubeconfigPath}: its exec plugin \`${command}\``;
   const timedOutError = () => new UserError(
-    `failed to get the credentials of user ${user} in ${kubeconfigPath}: its exec plugin \`${command}\` did not answer within ${timeoutMs / 1000}s and was stopped`,
-    `run \`${command}\` yourself to see what it waits for (a login, a prompt: kubepki gives it no terminal; the network), then run the command again`,
+    `${failedPlugin} did not answer within ${timeoutMs / 1000}s and was stopped`,
+    `${runYourself(command)} to see what it waits for (a login, a prompt: kubepki gives it no terminal; the network), then run the command again`,
   );
   const running = new Set<ChildProcess>();
   let timedOut = false;
@@ -256,16 +273,13 @@ function execPluginGuard(
         // (exit 0 with something else on stdout, a login banner or a proxy's HTML page: client-node's JSON.parse
         // throws, quoting the start of that output, which read as the API server's answer)
         if (e instanceof SyntaxError) {
-          throw new UserError(
-            `failed to get the credentials of user ${user} in ${kubeconfigPath}: its exec plugin \`${command}\` did not print an ExecCredential: its output is not JSON`,
-            `run \`${command}\` yourself to see why`,
-          );
+          throw new UserError(`${failedPlugin} did not print an ExecCredential: its output is not JSON`, `${runYourself(command)} to see why`);
         }
         if (!wasFailed) throw e;
-        throw new UserError(
-          `failed to get the credentials of user ${user} in ${kubeconfigPath}: its exec plugin \`${command}\` failed${firstLine(e).trim() ? `: ${firstLine(e).trim()}` : ''}`,
-          `run \`${command}\` yourself to see why`,
-        );
+        // (its first line of standard error, with what looks like a secret redacted as in its command line, and
+        // the secrets of its env)
+        const said = redactText(firstLine(e).trim(), secretEnvValues(exec.env));
+        throw new UserError(`${failedPlugin} failed${said ? `: ${said}` : ''}`, `${runYourself(command)} to see why`);
       } finally {
         clearTimeout(late);
       }
