@@ -332,3 +332,59 @@ test('an exec plugin\'s secrets (arguments that are or follow one, a URL\'s pass
   clean(u, '401');
 });
 
+
+/** Start `node args…` and wait until `file` exists (a hanging plugin writes it when it runs). */
+async function startedWith(args: string[], file: string): Promise<{ child: import('node:child_process').ChildProcess; stderr: () => string }> {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+  for (let i = 0; i < 150 && !fs.existsSync(file); i++) await new Promise((res) => setTimeout(res, 100));
+  assert.ok(fs.existsSync(file), `the plugin did not start: ${err}`);
+  return { child, stderr: () => err };
+}
+
+test('SIGTERM while an exec plugin runs: the plugin group is killed; a process with its own graceful stop (serve, a library caller) stops as it says, exit 0 (it was killed by the re-raised signal, 143); the CLI alone still ends by the signal', async () => {
+  const s = await server();
+  const { copyFixture } = await import('./support/fixtures.js');
+  const marker = `31.${Date.now() % 100000}2`;
+  const started = path.join(tmp, 'sig-plugin-started');
+  const { kc } = await execKubeconfig(s, `#!/bin/sh\necho $$ > ${started}\nsleep ${marker}\n`, 'sig-hanging');
+  const gone = async () => {
+    let left: string[] = [];
+    for (let i = 0; i < 30 && (left = await processesWith(marker)).length; i++) await new Promise((res) => setTimeout(res, 100));
+    assert.deepEqual(left, [], 'plugin processes left running');
+  };
+
+  // `kubepki serve` and a cluster connection in one process, as a program using the library has them
+  const tree = copyFixture('kubeadm-1.26');
+  const host = path.join(tmp, 'serve-and-connect.mjs');
+  fs.writeFileSync(host, `
+const { run } = await import(${JSON.stringify(new URL('../src/cli/main.js', import.meta.url).href)});
+const { connect } = await import(${JSON.stringify(new URL('../src/cluster/connect.js', import.meta.url).href)});
+const served = run(['serve', '--root', ${JSON.stringify(tree)}, '--listen', '127.0.0.1:0', '--interval', '1h', '--no-probe', '--no-watch', '--now', '2026-11-23']);
+const client = await connect({ kubeconfig: ${JSON.stringify(kc)}, env: process.env, timeoutMs: 30000 });
+client.core.listNode().then(() => console.error('credential call: answered'), (e) => console.error('credential call: ' + e.message));
+const code = await served;
+console.error('serve returned ' + code);
+process.exitCode = code;
+`);
+  try {
+    const { child, stderr } = await startedWith([host], started);
+    for (let i = 0; i < 100 && !/listening on/.test(stderr()); i++) await new Promise((res) => setTimeout(res, 100));
+    const exit = await new Promise<{ code: number | null; signal: string | null }>((resolve) => { child.on('exit', (code, signal) => resolve({ code, signal })); child.kill('SIGTERM'); });
+    assert.deepEqual(exit, { code: 0, signal: null }, stderr());
+    assert.match(stderr(), /credential call: failed to get the credentials of user kubernetes-admin in \S+: its exec plugin `\S+sig-hanging\.sh get-token --cluster test` was stopped: kubepki got SIGTERM\n/);
+    assert.match(stderr(), /serve returned 0\n/);
+    await gone();
+  } finally {
+    fs.rmSync(tree, { recursive: true, force: true });
+  }
+
+  // the CLI, which has no handler of its own: it ends by the signal as it did, and the plugin with it
+  fs.rmSync(started);
+  const { child, stderr } = await startedWith([path.resolve(process.cwd(), 'bin/kubepki.js'), 'csr', 'list', '--kubeconfig', kc, '--request-timeout', '60'], started);
+  const exit = await new Promise<{ code: number | null; signal: string | null }>((resolve) => { child.on('exit', (code, signal) => resolve({ code, signal })); child.kill('SIGTERM'); });
+  assert.deepEqual(exit, { code: null, signal: 'SIGTERM' }, stderr());
+  await gone();
+});

@@ -188,6 +188,35 @@ function runYourself(command: string): string {
   return `run \`${command}\` yourself${command.includes(REDACTED) ? ` (with the values shown as ${REDACTED} from the kubeconfig)` : ''}`;
 }
 
+/** The exec plugins running now, of every connection, and how to stop each: a signal that ends kubepki ends them too. */
+const runningPlugins = new Map<ChildProcess, (sig: NodeJS.Signals) => void>();
+const PLUGIN_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * A signal while plugins run: they are stopped (in their own process group, a Ctrl-C does not reach them). Then,
+ * if the process has no handler of its own for the signal, it is raised again and ends kubepki as it would have;
+ * if it has one (`serve` stopping gracefully, a library caller), that handler alone decides what happens next: no
+ * second signal that would end the process before it is done. (This listener is prepended: the others seen here
+ * are all there are.)
+ */
+function onSignalWhilePluginsRun(sig: NodeJS.Signals): void {
+  const handledElsewhere = process.listenerCount(sig) > 1;
+  for (const stop of runningPlugins.values()) stop(sig);
+  if (handledElsewhere) return;
+  for (const s of PLUGIN_SIGNALS) process.off(s, onSignalWhilePluginsRun);
+  process.kill(process.pid, sig);
+}
+
+function trackPlugin(child: ChildProcess, stop: (sig: NodeJS.Signals) => void): void {
+  if (runningPlugins.size === 0) for (const s of PLUGIN_SIGNALS) process.prependListener(s, onSignalWhilePluginsRun);
+  runningPlugins.set(child, stop);
+  // (closed, not exited: what it started may still hold its stdout, and client-node waits for that)
+  child.once('close', () => {
+    runningPlugins.delete(child);
+    if (runningPlugins.size === 0) for (const s of PLUGIN_SIGNALS) process.off(s, onSignalWhilePluginsRun);
+  });
+}
+
 /**
  * What to do when the API server refused the credentials of `client`'s kubeconfig (401), by where they come from:
  * its exec plugin (an expired cloud login), else a client certificate or token in the file.
@@ -222,18 +251,11 @@ function execPluginGuard(
     `${failedPlugin} did not answer within ${timeoutMs / 1000}s and was stopped`,
     `${runYourself(command)} to see what it waits for (a login, a prompt: kubepki gives it no terminal; the network), then run the command again`,
   );
-  const running = new Set<ChildProcess>();
   let timedOut = false;
   let failed = false;
+  let signalled: NodeJS.Signals | undefined;
   const stop = (child: ChildProcess) => {
     try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
-  };
-  // a signal that ends kubepki ends the plugins too: in their own process group, a Ctrl-C no longer reaches them
-  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-  const onSignal = (sig: NodeJS.Signals) => {
-    for (const c of running) stop(c);
-    for (const s of signals) process.off(s, onSignal);
-    process.kill(process.pid, sig);
   };
   // client-node's ExecAuth spawns the plugin with its `execFn` (child_process.spawn): swapped for one that
   // starts it in a process group of its own and kills that group at the deadline
@@ -244,15 +266,9 @@ function execPluginGuard(
       child.once('error', () => { failed = true; });
       child.once('exit', (code) => { if (code !== 0) failed = true; });
       if (child.pid === undefined) return child;
-      if (running.size === 0) for (const s of signals) process.on(s, onSignal);
-      running.add(child);
       const timer = setTimeout(() => { timedOut = true; stop(child); }, timeoutMs);
-      // (closed, not exited: what it started may still hold its stdout, and client-node waits for that)
-      child.once('close', () => {
-        clearTimeout(timer);
-        running.delete(child);
-        if (running.size === 0) for (const s of signals) process.off(s, onSignal);
-      });
+      child.once('close', () => clearTimeout(timer));
+      trackPlugin(child, (sig) => { signalled = sig; stop(child); });
       return child;
     }) as typeof spawn;
   }
@@ -266,9 +282,12 @@ function execPluginGuard(
         await Promise.race([kc.applySecurityAuthentication(ctx), deadline]);
       } catch (e) {
         if (e instanceof UserError) throw e;
-        const [wasTimedOut, wasFailed] = [timedOut, failed];
+        const [wasTimedOut, wasFailed, wasSignalled] = [timedOut, failed, signalled];
         timedOut = false;
         failed = false;
+        signalled = undefined;
+        // (the process goes on after a signal only when it stops gracefully by itself: `serve`)
+        if (wasSignalled) throw new UserError(`${failedPlugin} was stopped: kubepki got ${wasSignalled}`, 'run the command again');
         if (wasTimedOut) throw timedOutError();
         // (exit 0 with something else on stdout, a login banner or a proxy's HTML page: client-node's JSON.parse
         // throws, quoting the start of that output, which read as the API server's answer)
