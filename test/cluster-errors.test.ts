@@ -332,6 +332,90 @@ test('an exec plugin\'s secrets (arguments that are or follow one, a URL\'s pass
   clean(u, '401');
 });
 
+/**
+ * Run the CLI (bin/kubepki.js) with a terminal: a pty from python3's pty module, as an operator's shell gives it.
+ * When `prompt` shows on the terminal, `answer` is typed `delayMs` later. Gives everything the terminal showed.
+ */
+async function cliInTerminal(argv: string[], prompt: string, answer: string, delayMs: number): Promise<{ code: number; screen: string }> {
+  const driver = `
+import json, os, pty, select, sys, time
+prompt, answer, delay = sys.argv[1].encode(), sys.argv[2].encode(), float(sys.argv[3]) / 1000
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[4], sys.argv[4:])
+out, seen, deadline = b'', None, time.time() + 30
+while time.time() < deadline:
+    if seen is not None and seen + delay <= time.time():
+        os.write(fd, answer + b'\\n'); seen = float('inf')
+    if select.select([fd], [], [], 0.05)[0]:
+        try: chunk = os.read(fd, 4096)
+        except OSError: break
+        if not chunk: break
+        out += chunk
+        if seen is None and prompt in out: seen = time.time()
+else:
+    os.kill(pid, 9)
+_, status = os.waitpid(pid, 0)
+print(json.dumps({'code': os.waitstatus_to_exitcode(status), 'screen': out.decode('utf8', 'replace')}))
+`;
+  const { execFile } = await import('node:child_process');
+  const bin = path.resolve(process.cwd(), 'bin/kubepki.js');
+  return new Promise((resolve, reject) => {
+    execFile('python3', ['-c', driver, prompt, answer, String(delayMs), process.execPath, bin, ...argv], { timeout: 40_000 }, (e, stdout) => (e ? reject(e) : resolve(JSON.parse(stdout))));
+  });
+}
+
+test('an exec plugin that prompts on the terminal (a password on /dev/tty, a device code on stderr) gets it when kubepki has one, longer than the API timeout, once for calls made together; interactiveMode Never or no terminal: none, and Always without one fails at once (it could never prompt and waited for the timeout)', async () => {
+  const s = await server();
+  const { kc: placeholder, cert, key } = await execKubeconfig(s, '#!/bin/sh\nexit 1\n', 'probe-tty');
+  fs.rmSync(placeholder);
+  // (an expirationTimestamp, as real plugins give: client-node keeps the credential until then)
+  const cred = JSON.stringify({ kind: 'ExecCredential', apiVersion: 'client.authentication.k8s.io/v1beta1', status: { clientCertificateData: cert, clientKeyData: key, expirationTimestamp: '2099-01-01T00:00:00Z' } });
+  const runs = path.join(tmp, 'tty-plugin-runs.log');
+  const script = `#!/bin/sh
+echo "$KUBERNETES_EXEC_INFO" >> ${runs}
+echo "To sign in, open https://login.example.test/device and enter the code TESTCODE42" >&2
+printf 'Password for idp.example.test: ' > /dev/tty || exit 7
+read -r pw < /dev/tty
+[ "$pw" = letmein ] || { echo "wrong password" >&2; exit 1; }
+cat <<'EOF'
+${cred}
+EOF
+`;
+  s.route('GET', '/apis/certificates.k8s.io/v1/certificatesigningrequests', () => ({ status: 200, body: { kind: 'CertificateSigningRequestList', apiVersion: 'certificates.k8s.io/v1', metadata: { resourceVersion: '1' }, items: [] } }));
+  const readRuns = () => (fs.existsSync(runs) ? fs.readFileSync(runs, 'utf8').trim().split('\n').map((l) => JSON.parse(l)) : []);
+
+  // IfAvailable (the default when unset, as `aws eks update-kubeconfig` writes it) with a terminal: the operator
+  // types the password 1.5s after the prompt, three times the API timeout
+  const { kc } = await execKubeconfig(s, script, 'tty', 'admin', { interactiveMode: undefined });
+  const t = await cliInTerminal(['csr', 'list', '--kubeconfig', kc, '--request-timeout', '0.5'], 'Password for idp.example.test: ', 'letmein', 1500);
+  assert.equal(t.code, 0, t.screen);
+  assert.match(t.screen, /To sign in, open https:\/\/login\.example\.test\/device and enter the code TESTCODE42/, 'its standard error is shown as it comes');
+  assert.match(t.screen, /no CertificateSigningRequests/);
+  assert.ok(s.received.length > 0 && s.received.every((r) => r.identity === 'admin'), 'authenticated with the plugin\'s certificate');
+  // csr list lists CSRs and Nodes together: one run, one prompt
+  assert.deepEqual(readRuns(), [{ kind: 'ExecCredential', apiVersion: 'client.authentication.k8s.io/v1beta1', spec: { interactive: true } }]);
+  assert.equal(t.screen.match(/Password for/g)?.length, 1, t.screen);
+
+  // interactiveMode Never, even with a terminal: no terminal for it (it fails at once here), and it is told so
+  fs.rmSync(runs);
+  const { kc: never } = await execKubeconfig(s, script, 'tty-never');
+  const n = await cliInTerminal(['csr', 'list', '--kubeconfig', never, '--request-timeout', '5'], 'Password for idp.example.test: ', 'letmein', 0);
+  assert.equal(n.code, 3, n.screen);
+  assert.match(n.screen, /its exec plugin `\S+tty-never\.sh get-token --cluster test` failed: To sign in/);
+  assert.deepEqual(readRuns().map((r) => r.spec), [{ interactive: false }]);
+
+  // Always without a terminal (a pipe, a cron job): one line at once, the plugin never started
+  fs.rmSync(runs);
+  const { kc: always } = await execKubeconfig(s, script, 'tty-always', 'admin', { interactiveMode: 'Always' });
+  const a = await cli(['csr', 'list', '--kubeconfig', always]);
+  oneLine(a, new RegExp(`^kubepki: failed to get the credentials of user kubernetes-admin in ${always.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: its exec plugin \`\\S+tty-always\\.sh get-token --cluster test\` needs a terminal \\(interactiveMode: Always\\), and kubepki's standard input is not one$`), /hint: run the command in a terminal/);
+  assert.deepEqual(readRuns(), []);
+  // a value client-go does not know either
+  const { kc: odd } = await execKubeconfig(s, script, 'tty-odd', 'admin', { interactiveMode: 'Sometimes' });
+  oneLine(await cli(['csr', 'list', '--kubeconfig', odd]), /its exec plugin `\S+tty-odd\.sh get-token --cluster test` has interactiveMode "Sometimes"$/, /hint: set users\[\]\.user\.exec\.interactiveMode of user kubernetes-admin to Never, IfAvailable or Always/);
+  assert.deepEqual(readRuns(), []);
+});
 
 /** Start `node args…` and wait until `file` exists (a hanging plugin writes it when it runs). */
 async function startedWith(args: string[], file: string): Promise<{ child: import('node:child_process').ChildProcess; stderr: () => string }> {

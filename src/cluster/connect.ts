@@ -29,6 +29,13 @@ export interface ConnectOptions {
   cwd?: string;
   /** how long one API call may take before it is given up (default API_TIMEOUT_MS; tests pass a short one) */
   timeoutMs?: number;
+  /**
+   * Standard input is a terminal someone answers on. An exec credential plugin whose interactiveMode is not
+   * Never then runs in it, as kubectl runs it: it may prompt (a device code, a password, a browser login), what
+   * it writes to standard error is shown with `stderr` as it comes, and it has INTERACTIVE_PLUGIN_TIMEOUT_MS.
+   * Unset: a plugin gets no terminal (a cron job, a pod, a pipe).
+   */
+  terminal?: { stderr(text: string): void };
 }
 
 export interface KubeconfigChoice {
@@ -70,6 +77,13 @@ export interface ClusterClient {
  * kubepki makes no watch or other long-running request, which this would cut.
  */
 export const API_TIMEOUT_MS = 70_000;
+
+/**
+ * How long an exec plugin that has the terminal (`ConnectOptions.terminal`) may take: someone may be logging in
+ * (a device code is typed in a browser elsewhere; Azure AD's lasts 15 minutes, AWS SSO's 10), and Ctrl-C stops
+ * it any time. Still a limit, so that a forgotten terminal does not wait forever.
+ */
+export const INTERACTIVE_PLUGIN_TIMEOUT_MS = 15 * 60_000;
 
 /**
  * The kubeconfig to use: `--kubeconfig`, else the first existing file of
@@ -139,7 +153,7 @@ export async function connect(o: ConnectOptions): Promise<ClusterClient> {
   const user = kc.getCurrentUser()?.name ?? '(none)';
   const plugin = execOf(kc.getCurrentUser());
   const exec = plugin ? commandLine(plugin) : undefined;
-  const auth = execPluginGuard(kc, choice.path, user, timeoutMs) ?? kc;
+  const auth = execPluginGuard(kc, choice.path, user, timeoutMs, o.terminal) ?? kc;
   const apiClient = <T>(api: new (config: import('@kubernetes/client-node').Configuration) => T): T => new api(k8s.createConfiguration({
     baseServer: new k8s.ServerConfiguration(server, {}),
     authMethods: { default: auth },
@@ -167,7 +181,10 @@ export async function connect(o: ConnectOptions): Promise<ClusterClient> {
 interface ExecConfig {
   command?: string;
   args?: string[];
+  apiVersion?: string;
   env?: { name?: string; value?: string }[];
+  /** client.authentication.k8s.io: Never, IfAvailable (the default when unset), Always */
+  interactiveMode?: string;
 }
 
 /** The exec credential plugin of a kubeconfig user (`users[].user.exec`, or the legacy auth-provider `exec`). */
@@ -236,72 +253,112 @@ export function credentialsHint(client: Pick<ClusterClient, 'kubeconfigPath'> & 
  * group, so a script's children go too: they hold its stdout, and client-node waits for that to close), and the
  * call fails with one line naming the kubeconfig, the user and the command (its secrets redacted). (client-go
  * sets no limit either; a kubepki command, possibly a cron job or `csr approve --watch`, must not hang.)
+ *
+ * With a terminal (`terminal`) and an interactiveMode other than Never, the plugin runs as client-go runs it
+ * then: on kubepki's standard input, in kubepki's session and process group, so that it can prompt and read
+ * /dev/tty (a process group of its own would mean a session of its own, setsid(), without the terminal); its
+ * standard error is shown as it comes; it has INTERACTIVE_PLUGIN_TIMEOUT_MS, and then it alone is stopped
+ * (SIGTERM, so that it can give the terminal back as it was, then SIGKILL). interactiveMode Always without a
+ * terminal fails at once, as in client-go. The plugin is told which in KUBERNETES_EXEC_INFO (spec.interactive).
  */
 function execPluginGuard(
   kc: import('@kubernetes/client-node').KubeConfig,
   kubeconfigPath: string,
   user: string,
   timeoutMs: number,
+  terminal: ConnectOptions['terminal'],
 ): import('@kubernetes/client-node').SecurityAuthentication | undefined {
   const exec = execOf(kc.getCurrentUser());
   if (!exec) return undefined;
   const command = commandLine(exec);
+  const mode = exec.interactiveMode ?? 'IfAvailable';
+  const interactive = terminal !== undefined && mode !== 'Never';
+  const limitMs = interactive ? Math.max(timeoutMs, INTERACTIVE_PLUGIN_TIMEOUT_MS) : timeoutMs;
   const failedPlugin = `failed to get the credentials of user ${user} in ${kubeconfigPath}: its exec plugin \`${command}\``;
   const timedOutError = () => new UserError(
-    `${failedPlugin} did not answer within ${timeoutMs / 1000}s and was stopped`,
-    `${runYourself(command)} to see what it waits for (a login, a prompt: kubepki gives it no terminal; the network), then run the command again`,
+    `${failedPlugin} did not answer within ${limitMs / 1000}s and was stopped`,
+    `${runYourself(command)} to see what it waits for (a login, a prompt: ${interactive ? 'it had the terminal' : `it had no terminal, as ${mode === 'Never' ? 'its interactiveMode is Never' : 'kubepki\'s standard input is not one'}`}; the network), then run the command again`,
   );
   let timedOut = false;
   let failed = false;
   let signalled: NodeJS.Signals | undefined;
   const stop = (child: ChildProcess) => {
-    try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
+    if (!interactive) {
+      try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
+      return;
+    }
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 2000).unref();
   };
   // client-node's ExecAuth spawns the plugin with its `execFn` (child_process.spawn): swapped for one that
-  // starts it in a process group of its own and kills that group at the deadline
+  // starts it as said above and stops it at the deadline
   const execAuth = ((kc as unknown as { authenticators?: object[] }).authenticators ?? []).find((a) => 'execFn' in a) as { execFn: typeof spawn } | undefined;
   if (execAuth) {
     execAuth.execFn = ((cmd: string, args: readonly string[] | undefined, opts: import('node:child_process').SpawnOptions) => {
-      const child = spawn(cmd, args ?? [], { ...opts, detached: true });
+      // (thrown in client-node's promise: the call fails with it)
+      if (!['Never', 'IfAvailable', 'Always'].includes(mode)) {
+        throw new UserError(`${failedPlugin} has interactiveMode ${JSON.stringify(mode)}`, `set users[].user.exec.interactiveMode of user ${user} to Never, IfAvailable or Always`);
+      }
+      if (mode === 'Always' && !terminal) {
+        throw new UserError(`${failedPlugin} needs a terminal (interactiveMode: Always), and kubepki's standard input is not one`, 'run the command in a terminal, or log in with the plugin\'s tool first');
+      }
+      const env = { ...(opts.env ?? process.env), KUBERNETES_EXEC_INFO: JSON.stringify({ kind: 'ExecCredential', ...(exec.apiVersion ? { apiVersion: exec.apiVersion } : {}), spec: { interactive } }) };
+      const child = interactive
+        ? spawn(cmd, args ?? [], { ...opts, env, stdio: ['inherit', 'pipe', 'pipe'] })
+        : spawn(cmd, args ?? [], { ...opts, env, detached: true });
+      if (interactive) child.stderr?.on('data', (d: Buffer | string) => terminal!.stderr(String(d)));
       child.once('error', () => { failed = true; });
       child.once('exit', (code) => { if (code !== 0) failed = true; });
       if (child.pid === undefined) return child;
-      const timer = setTimeout(() => { timedOut = true; stop(child); }, timeoutMs);
+      const timer = setTimeout(() => { timedOut = true; stop(child); }, limitMs);
       child.once('close', () => clearTimeout(timer));
       trackPlugin(child, (sig) => { signalled = sig; stop(child); });
       return child;
     }) as typeof spawn;
   }
+  const authenticate = async (ctx: import('@kubernetes/client-node').RequestContext): Promise<void> => {
+    // (a plugin that escaped its group and keeps its stdout open would still hold the call: given up a moment later)
+    let late: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => { late = setTimeout(() => reject(timedOutError()), limitMs + 2000); });
+    try {
+      await Promise.race([kc.applySecurityAuthentication(ctx), deadline]);
+    } catch (e) {
+      if (e instanceof UserError) throw e;
+      const [wasTimedOut, wasFailed, wasSignalled] = [timedOut, failed, signalled];
+      timedOut = false;
+      failed = false;
+      signalled = undefined;
+      // (the process goes on after a signal only when it stops gracefully by itself: `serve`)
+      if (wasSignalled) throw new UserError(`${failedPlugin} was stopped: kubepki got ${wasSignalled}`, 'run the command again');
+      if (wasTimedOut) throw timedOutError();
+      // (exit 0 with something else on stdout, a login banner or a proxy's HTML page: client-node's JSON.parse
+      // throws, quoting the start of that output, which read as the API server's answer)
+      if (e instanceof SyntaxError) {
+        throw new UserError(`${failedPlugin} did not print an ExecCredential: its output is not JSON`, `${runYourself(command)} to see why`);
+      }
+      if (!wasFailed) throw e;
+      // (its first line of standard error, with what looks like a secret redacted as in its command line, and
+      // the secrets of its env)
+      const said = redactText(firstLine(e).trim(), secretEnvValues(exec.env));
+      throw new UserError(`${failedPlugin} failed${said ? `: ${said}` : ''}`, `${runYourself(command)} to see why`);
+    } finally {
+      clearTimeout(late);
+    }
+  };
+  // One call at a time, as client-go does: calls made together (Promise.all) would each start the plugin, and
+  // one that prompts would prompt twice at once on the terminal. The next call finds client-node's cached
+  // credential (until its expirationTimestamp); calls that waited for a run that failed fail with its error
+  // instead of starting the plugin again.
+  let inLine: Promise<void> = Promise.resolve();
   return {
     getName: () => kc.getName(),
-    applySecurityAuthentication: async (ctx) => {
-      // (a plugin that escaped its group and keeps its stdout open would still hold the call: given up a moment later)
-      let late: NodeJS.Timeout | undefined;
-      const deadline = new Promise<never>((_, reject) => { late = setTimeout(() => reject(timedOutError()), timeoutMs + 2000); });
-      try {
-        await Promise.race([kc.applySecurityAuthentication(ctx), deadline]);
-      } catch (e) {
-        if (e instanceof UserError) throw e;
-        const [wasTimedOut, wasFailed, wasSignalled] = [timedOut, failed, signalled];
-        timedOut = false;
-        failed = false;
-        signalled = undefined;
-        // (the process goes on after a signal only when it stops gracefully by itself: `serve`)
-        if (wasSignalled) throw new UserError(`${failedPlugin} was stopped: kubepki got ${wasSignalled}`, 'run the command again');
-        if (wasTimedOut) throw timedOutError();
-        // (exit 0 with something else on stdout, a login banner or a proxy's HTML page: client-node's JSON.parse
-        // throws, quoting the start of that output, which read as the API server's answer)
-        if (e instanceof SyntaxError) {
-          throw new UserError(`${failedPlugin} did not print an ExecCredential: its output is not JSON`, `${runYourself(command)} to see why`);
-        }
-        if (!wasFailed) throw e;
-        // (its first line of standard error, with what looks like a secret redacted as in its command line, and
-        // the secrets of its env)
-        const said = redactText(firstLine(e).trim(), secretEnvValues(exec.env));
-        throw new UserError(`${failedPlugin} failed${said ? `: ${said}` : ''}`, `${runYourself(command)} to see why`);
-      } finally {
-        clearTimeout(late);
-      }
+    applySecurityAuthentication: (ctx) => {
+      const previous = inLine;
+      const mine = previous.then(() => authenticate(ctx));
+      inLine = mine;
+      const done = () => { if (inLine === mine) inLine = Promise.resolve(); };
+      mine.then(done, done);
+      return mine;
     },
   };
 }
