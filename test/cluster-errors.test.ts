@@ -200,14 +200,14 @@ test('admin.conf under --root is found through links inside the tree (/etc/kuber
 });
 
 /** The fake server's admin kubeconfig with its user's credentials coming from the exec plugin `script` instead. */
-async function execKubeconfig(s: FakeApiServer, script: string, name: string, identity: 'admin' | 'foreign' = 'admin'): Promise<{ kc: string; plugin: string; cert: string; key: string }> {
+async function execKubeconfig(s: FakeApiServer, script: string, name: string, identity: 'admin' | 'foreign' = 'admin', exec: Record<string, unknown> = {}): Promise<{ kc: string; plugin: string; cert: string; key: string }> {
   const doc = parse(fs.readFileSync(await s.kubeconfig(tmp, identity), 'utf8'));
   const u = doc.users[0].user;
   const [cert, key] = [u['client-certificate-data'], u['client-key-data']].map((b: string) => Buffer.from(b, 'base64').toString('utf8'));
   const plugin = path.join(tmp, `${name}.sh`);
   fs.writeFileSync(plugin, script, { mode: 0o755 });
   // as `aws eks update-kubeconfig` and `gcloud container clusters get-credentials` write it
-  doc.users[0].user = { exec: { apiVersion: 'client.authentication.k8s.io/v1beta1', command: plugin, args: ['get-token', '--cluster', 'test'], interactiveMode: 'Never' } };
+  doc.users[0].user = { exec: { apiVersion: 'client.authentication.k8s.io/v1beta1', command: plugin, args: ['get-token', '--cluster', 'test'], interactiveMode: 'Never', ...exec } };
   const kc = path.join(tmp, `kubeconfig-${name}`);
   fs.writeFileSync(kc, stringify(doc), { mode: 0o600 });
   return { kc, plugin, cert, key };
@@ -266,4 +266,209 @@ test('401 for credentials from an exec plugin: the line names the kubeconfig and
   const r = await cli(['csr', 'list', '--kubeconfig', kc]);
   oneLine(r, new RegExp(`refused the credentials of user kubernetes-admin in ${kc.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(401 Unauthorized\\)$`), new RegExp(`hint: they come from its exec plugin \`${plugin.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} get-token --cluster test\`: log in again`));
   assert.equal(r.code, 4);
+});
+
+test('redactArgs/redactText: values that are or follow a secret are <redacted>; subcommands, names, regions, ids, issuer URLs and paths stay', async () => {
+  const { redactArgs, redactText, secretEnvValues } = await import('../src/cluster/redact.js');
+  const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJvcGVyYXRvciJ9.c2lnbmF0dXJlLWJ5dGVz';
+  const cases: [string[], string[]][] = [
+    [['kubelogin', 'get-token', '--login', 'devicecode', '--server-id', '6dae42f8-4368-4678-94ff-3960e28e3630', '--tenant-id=72f988bf-86f1-41af-91ab-2d7cd011db47'], ['kubelogin', 'get-token', '--login', 'devicecode', '--server-id', '6dae42f8-4368-4678-94ff-3960e28e3630', '--tenant-id=72f988bf-86f1-41af-91ab-2d7cd011db47']],
+    [['aws', '--region', 'us-east-1', 'eks', 'get-token', '--cluster-name', 'prod-eu', '--output', 'json'], ['aws', '--region', 'us-east-1', 'eks', 'get-token', '--cluster-name', 'prod-eu', '--output', 'json']],
+    [['k', '--oidc-issuer-url=https://idp.example.test/realms/k8s', '--cache-dir', '/home/op/.kube/cache/oidc-login'], ['k', '--oidc-issuer-url=https://idp.example.test/realms/k8s', '--cache-dir', '/home/op/.kube/cache/oidc-login']],
+    [['k', '--client-secret', 's3cr3t', '--oidc-client-secret=s3cr3t', '--password', 'hunter2', '--token', 'abc', '--api-key=k', '--credentials', 'c'], ['k', '--client-secret', '<redacted>', '--oidc-client-secret=<redacted>', '--password', '<redacted>', '--token', '<redacted>', '--api-key=<redacted>', '--credentials', '<redacted>']],
+    [['k', jwt, `--id-token=${jwt}`, 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', '0123456789abcdef0123456789abcdef01234567'], ['k', '<redacted>', '--id-token=<redacted>', '<redacted>', '<redacted>']],
+    [['k', 'https://op:pa55@proxy.example.test/x', '--url=https://idp.example.test/token?client_id=kube&client_secret=s3cr3t', '--header', 'Authorization: Bearer abc.def'], ['k', 'https://<redacted>@proxy.example.test/x', '--url=https://idp.example.test/token?client_id=kube&client_secret=<redacted>', '--header', 'Authorization: Bearer <redacted>']],
+    [['k', 'CLIENT_SECRET=s3cr3t', 'PROFILE=prod', '--password', '--next'], ['k', 'CLIENT_SECRET=<redacted>', 'PROFILE=prod', '--password', '--next']],
+  ];
+  for (const [words, want] of cases) assert.deepEqual(redactArgs(words), want);
+  assert.equal(
+    redactText(`error: POST https://op:pa55@idp.example.test/token with client_secret=s3cr3t failed:  Bearer ${jwt} refused, rerun with --password hunter2`),
+    'error: POST https://<redacted>@idp.example.test/token with client_secret=<redacted> failed:  Bearer <redacted> refused, rerun with --password <redacted>',
+  );
+  assert.equal(redactText('error: SSO session expired, run aws sso login'), 'error: SSO session expired, run aws sso login');
+  const env = [{ name: 'AWS_SECRET_ACCESS_KEY', value: 'plainsecret' }, { name: 'AWS_PROFILE', value: 'prod' }, { name: 'OPAQUE', value: 'Zx81Qm2Vt7Lp0Ks5Wd3Nh6' }];
+  assert.deepEqual(secretEnvValues(env), ['plainsecret', 'Zx81Qm2Vt7Lp0Ks5Wd3Nh6']);
+  assert.equal(redactText('profile prod: key plainsecret refused', secretEnvValues(env)), 'profile prod: key <redacted> refused');
+});
+
+test('an exec plugin\'s secrets (arguments that are or follow one, a URL\'s password, a token; its env) reach no message or hint: failed, timed out, 401, csr approve --watch (it printed the whole command line)', async () => {
+  const s = await server();
+  const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJvcGVyYXRvciJ9.c2lnbmF0dXJlLWJ5dGVz';
+  const secrets = ['s3cr3t-client', 'hunter2pw', 'pa55word', jwt, 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'envs3cr3t', 'bearer-value-123'];
+  const exec = {
+    args: ['get-token', '--cluster', 'test', '--client-secret', 's3cr3t-client', '--password=hunter2pw', '--oidc-issuer-url=https://operator:pa55word@idp.example.test/realms/k8s',
+      '--token', jwt, '--aws-secret-access-key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', '--header', 'Authorization: Bearer bearer-value-123'],
+    env: [{ name: 'AWS_SECRET_ACCESS_KEY', value: 'envs3cr3t' }],
+  };
+  const shown = 'get-token --cluster test --client-secret <redacted> --password=<redacted> --oidc-issuer-url=https://<redacted>@idp.example.test/realms/k8s --token <redacted> --aws-secret-access-key=<redacted> --header Authorization: Bearer <redacted>';
+  const esc = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const clean = (r: { out: string; err: string }, what: string) => {
+    for (const x of secrets) assert.ok(!r.err.includes(x) && !r.out.includes(x), `${what}: ${x} printed: ${r.err}`);
+  };
+  // the plugin fails, saying (as some do) what it sent, and what it was given in its env
+  const { kc: failing } = await execKubeconfig(s, '#!/bin/sh\necho "error: POST https://operator:pa55word@idp.example.test/token: invalid client_secret=s3cr3t-client (env $AWS_SECRET_ACCESS_KEY)" >&2\nexit 1\n', 'secret-failing', 'admin', exec);
+  const f = await cli(['csr', 'list', '--kubeconfig', failing]);
+  oneLine(f, new RegExp(`its exec plugin \`\\S+secret-failing\\.sh ${esc(shown)}\` failed: error: POST https://<redacted>@idp\\.example\\.test/token: invalid client_secret=<redacted> \\(env <redacted>\\)$`));
+  assert.match(f.err, /hint: run `.*` yourself \(with the values shown as <redacted> from the kubeconfig\) to see why/);
+  clean(f, 'failed');
+  const w = await cli(['csr', 'approve', '--all-valid', '--watch', '--max-passes', '2', '--interval', '0.05', '--kubeconfig', failing]);
+  assert.equal(w.code, 3, w.err);
+  assert.match(w.err, /retrying in 0\.05s/);
+  assert.match(w.err, /--client-secret <redacted>/);
+  clean(w, 'csr approve --watch');
+  // it hangs
+  const { kc: hanging } = await execKubeconfig(s, `#!/bin/sh\nsleep 30.${Date.now() % 100000}1\n`, 'secret-hanging', 'admin', exec);
+  const h = await cli(['csr', 'list', '--kubeconfig', hanging, '--request-timeout', '0.5']);
+  oneLine(h, new RegExp(`its exec plugin \`\\S+secret-hanging\\.sh ${esc(shown)}\` did not answer within 0\\.5s`), /hint: run `.*--client-secret <redacted>.*` yourself \(with the values shown as <redacted> from the kubeconfig\) to see what it waits for/);
+  clean(h, 'timed out');
+  // its credentials are refused (401): the hint names it
+  const { kc: placeholder, cert, key } = await execKubeconfig(s, '#!/bin/sh\nexit 1\n', 'secret-probe-foreign', 'foreign');
+  fs.rmSync(placeholder);
+  const cred = JSON.stringify({ kind: 'ExecCredential', apiVersion: 'client.authentication.k8s.io/v1beta1', status: { clientCertificateData: cert, clientKeyData: key } });
+  const { kc: refused } = await execKubeconfig(s, `#!/bin/sh\ncat <<'EOF'\n${cred}\nEOF\n`, 'secret-refused', 'admin', exec);
+  const u = await cli(['csr', 'list', '--kubeconfig', refused]);
+  oneLine(u, /\(401 Unauthorized\)$/, new RegExp(`hint: they come from its exec plugin \`\\S+secret-refused\\.sh ${esc(shown)}\`: log in again .*with the values shown as <redacted> from the kubeconfig`));
+  assert.equal(u.code, 4);
+  clean(u, '401');
+});
+
+/**
+ * Run the CLI (bin/kubepki.js) with a terminal: a pty from python3's pty module, as an operator's shell gives it.
+ * When `prompt` shows on the terminal, `answer` is typed `delayMs` later. Gives everything the terminal showed.
+ */
+async function cliInTerminal(argv: string[], prompt: string, answer: string, delayMs: number): Promise<{ code: number; screen: string }> {
+  const driver = `
+import json, os, pty, select, sys, time
+prompt, answer, delay = sys.argv[1].encode(), sys.argv[2].encode(), float(sys.argv[3]) / 1000
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[4], sys.argv[4:])
+out, seen, deadline = b'', None, time.time() + 30
+while time.time() < deadline:
+    if seen is not None and seen + delay <= time.time():
+        os.write(fd, answer + b'\\n'); seen = float('inf')
+    if select.select([fd], [], [], 0.05)[0]:
+        try: chunk = os.read(fd, 4096)
+        except OSError: break
+        if not chunk: break
+        out += chunk
+        if seen is None and prompt in out: seen = time.time()
+else:
+    os.kill(pid, 9)
+_, status = os.waitpid(pid, 0)
+print(json.dumps({'code': os.waitstatus_to_exitcode(status), 'screen': out.decode('utf8', 'replace')}))
+`;
+  const { execFile } = await import('node:child_process');
+  const bin = path.resolve(process.cwd(), 'bin/kubepki.js');
+  return new Promise((resolve, reject) => {
+    execFile('python3', ['-c', driver, prompt, answer, String(delayMs), process.execPath, bin, ...argv], { timeout: 40_000 }, (e, stdout) => (e ? reject(e) : resolve(JSON.parse(stdout))));
+  });
+}
+
+test('an exec plugin that prompts on the terminal (a password on /dev/tty, a device code on stderr) gets it when kubepki has one, longer than the API timeout, once for calls made together; interactiveMode Never or no terminal: none, and Always without one fails at once (it could never prompt and waited for the timeout)', async () => {
+  const s = await server();
+  const { kc: placeholder, cert, key } = await execKubeconfig(s, '#!/bin/sh\nexit 1\n', 'probe-tty');
+  fs.rmSync(placeholder);
+  // (an expirationTimestamp, as real plugins give: client-node keeps the credential until then)
+  const cred = JSON.stringify({ kind: 'ExecCredential', apiVersion: 'client.authentication.k8s.io/v1beta1', status: { clientCertificateData: cert, clientKeyData: key, expirationTimestamp: '2099-01-01T00:00:00Z' } });
+  const runs = path.join(tmp, 'tty-plugin-runs.log');
+  const script = `#!/bin/sh
+echo "$KUBERNETES_EXEC_INFO" >> ${runs}
+echo "To sign in, open https://login.example.test/device and enter the code TESTCODE42" >&2
+printf 'Password for idp.example.test: ' > /dev/tty || exit 7
+read -r pw < /dev/tty
+[ "$pw" = letmein ] || { echo "wrong password" >&2; exit 1; }
+cat <<'EOF'
+${cred}
+EOF
+`;
+  s.route('GET', '/apis/certificates.k8s.io/v1/certificatesigningrequests', () => ({ status: 200, body: { kind: 'CertificateSigningRequestList', apiVersion: 'certificates.k8s.io/v1', metadata: { resourceVersion: '1' }, items: [] } }));
+  const readRuns = () => (fs.existsSync(runs) ? fs.readFileSync(runs, 'utf8').trim().split('\n').map((l) => JSON.parse(l)) : []);
+
+  // IfAvailable (the default when unset, as `aws eks update-kubeconfig` writes it) with a terminal: the operator
+  // types the password 1.5s after the prompt, three times the API timeout
+  const { kc } = await execKubeconfig(s, script, 'tty', 'admin', { interactiveMode: undefined });
+  const t = await cliInTerminal(['csr', 'list', '--kubeconfig', kc, '--request-timeout', '0.5'], 'Password for idp.example.test: ', 'letmein', 1500);
+  assert.equal(t.code, 0, t.screen);
+  assert.match(t.screen, /To sign in, open https:\/\/login\.example\.test\/device and enter the code TESTCODE42/, 'its standard error is shown as it comes');
+  assert.match(t.screen, /no CertificateSigningRequests/);
+  assert.ok(s.received.length > 0 && s.received.every((r) => r.identity === 'admin'), 'authenticated with the plugin\'s certificate');
+  // csr list lists CSRs and Nodes together: one run, one prompt
+  assert.deepEqual(readRuns(), [{ kind: 'ExecCredential', apiVersion: 'client.authentication.k8s.io/v1beta1', spec: { interactive: true } }]);
+  assert.equal(t.screen.match(/Password for/g)?.length, 1, t.screen);
+
+  // interactiveMode Never, even with a terminal: no terminal for it (it fails at once here), and it is told so
+  fs.rmSync(runs);
+  const { kc: never } = await execKubeconfig(s, script, 'tty-never');
+  const n = await cliInTerminal(['csr', 'list', '--kubeconfig', never, '--request-timeout', '5'], 'Password for idp.example.test: ', 'letmein', 0);
+  assert.equal(n.code, 3, n.screen);
+  assert.match(n.screen, /its exec plugin `\S+tty-never\.sh get-token --cluster test` failed: To sign in/);
+  assert.deepEqual(readRuns().map((r) => r.spec), [{ interactive: false }]);
+
+  // Always without a terminal (a pipe, a cron job): one line at once, the plugin never started
+  fs.rmSync(runs);
+  const { kc: always } = await execKubeconfig(s, script, 'tty-always', 'admin', { interactiveMode: 'Always' });
+  const a = await cli(['csr', 'list', '--kubeconfig', always]);
+  oneLine(a, new RegExp(`^kubepki: failed to get the credentials of user kubernetes-admin in ${always.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: its exec plugin \`\\S+tty-always\\.sh get-token --cluster test\` needs a terminal \\(interactiveMode: Always\\), and kubepki's standard input is not one$`), /hint: run the command in a terminal/);
+  assert.deepEqual(readRuns(), []);
+  // a value client-go does not know either
+  const { kc: odd } = await execKubeconfig(s, script, 'tty-odd', 'admin', { interactiveMode: 'Sometimes' });
+  oneLine(await cli(['csr', 'list', '--kubeconfig', odd]), /its exec plugin `\S+tty-odd\.sh get-token --cluster test` has interactiveMode "Sometimes"$/, /hint: set users\[\]\.user\.exec\.interactiveMode of user kubernetes-admin to Never, IfAvailable or Always/);
+  assert.deepEqual(readRuns(), []);
+});
+
+/** Start `node args…` and wait until `file` exists (a hanging plugin writes it when it runs). */
+async function startedWith(args: string[], file: string): Promise<{ child: import('node:child_process').ChildProcess; stderr: () => string }> {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+  for (let i = 0; i < 150 && !fs.existsSync(file); i++) await new Promise((res) => setTimeout(res, 100));
+  assert.ok(fs.existsSync(file), `the plugin did not start: ${err}`);
+  return { child, stderr: () => err };
+}
+
+test('SIGTERM while an exec plugin runs: the plugin group is killed; a process with its own graceful stop (serve, a library caller) stops as it says, exit 0 (it was killed by the re-raised signal, 143); the CLI alone still ends by the signal', async () => {
+  const s = await server();
+  const { copyFixture } = await import('./support/fixtures.js');
+  const marker = `31.${Date.now() % 100000}2`;
+  const started = path.join(tmp, 'sig-plugin-started');
+  const { kc } = await execKubeconfig(s, `#!/bin/sh\necho $$ > ${started}\nsleep ${marker}\n`, 'sig-hanging');
+  const gone = async () => {
+    let left: string[] = [];
+    for (let i = 0; i < 30 && (left = await processesWith(marker)).length; i++) await new Promise((res) => setTimeout(res, 100));
+    assert.deepEqual(left, [], 'plugin processes left running');
+  };
+
+  // `kubepki serve` and a cluster connection in one process, as a program using the library has them
+  const tree = copyFixture('kubeadm-1.26');
+  const host = path.join(tmp, 'serve-and-connect.mjs');
+  fs.writeFileSync(host, `
+const { run } = await import(${JSON.stringify(new URL('../src/cli/main.js', import.meta.url).href)});
+const { connect } = await import(${JSON.stringify(new URL('../src/cluster/connect.js', import.meta.url).href)});
+const served = run(['serve', '--root', ${JSON.stringify(tree)}, '--listen', '127.0.0.1:0', '--interval', '1h', '--no-probe', '--no-watch', '--now', '2026-11-23']);
+const client = await connect({ kubeconfig: ${JSON.stringify(kc)}, env: process.env, timeoutMs: 30000 });
+client.core.listNode().then(() => console.error('credential call: answered'), (e) => console.error('credential call: ' + e.message));
+const code = await served;
+console.error('serve returned ' + code);
+process.exitCode = code;
+`);
+  try {
+    const { child, stderr } = await startedWith([host], started);
+    for (let i = 0; i < 100 && !/listening on/.test(stderr()); i++) await new Promise((res) => setTimeout(res, 100));
+    const exit = await new Promise<{ code: number | null; signal: string | null }>((resolve) => { child.on('exit', (code, signal) => resolve({ code, signal })); child.kill('SIGTERM'); });
+    assert.deepEqual(exit, { code: 0, signal: null }, stderr());
+    assert.match(stderr(), /credential call: failed to get the credentials of user kubernetes-admin in \S+: its exec plugin `\S+sig-hanging\.sh get-token --cluster test` was stopped: kubepki got SIGTERM\n/);
+    assert.match(stderr(), /serve returned 0\n/);
+    await gone();
+  } finally {
+    fs.rmSync(tree, { recursive: true, force: true });
+  }
+
+  // the CLI, which has no handler of its own: it ends by the signal as it did, and the plugin with it
+  fs.rmSync(started);
+  const { child, stderr } = await startedWith([path.resolve(process.cwd(), 'bin/kubepki.js'), 'csr', 'list', '--kubeconfig', kc, '--request-timeout', '60'], started);
+  const exit = await new Promise<{ code: number | null; signal: string | null }>((resolve) => { child.on('exit', (code, signal) => resolve({ code, signal })); child.kill('SIGTERM'); });
+  assert.deepEqual(exit, { code: null, signal: 'SIGTERM' }, stderr());
+  await gone();
 });

@@ -43,7 +43,7 @@ ${EXIT_CODES_HELP}`)
       if (o.cluster) {
         const { connect } = await import('../cluster/connect.js');
         const { readClusterCertificates, mergeClusterCertificates } = await import('../cluster/inventory.js');
-        const client = await connect({ kubeconfig: typeof o.cluster === 'string' ? o.cluster : undefined, flag: '--cluster', root: o.root, env: io.env, cwd: io.cwd });
+        const client = await connect({ kubeconfig: typeof o.cluster === 'string' ? o.cluster : undefined, flag: '--cluster', root: o.root, env: io.env, cwd: io.cwd, terminal: io.stdinIsTTY ? io : undefined });
         mergeClusterCertificates(inv, await readClusterCertificates(client, now, o.warn));
       }
       requireSomething(inv, fs.root);

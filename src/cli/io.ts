@@ -1,4 +1,5 @@
 import { fstatSync, writeSync } from 'node:fs';
+import { isatty } from 'node:tty';
 /** What a command may touch of the outside world; tests pass their own. */
 export interface Io {
   stdout(text: string): void;
@@ -6,6 +7,8 @@ export interface Io {
   env: Record<string, string | undefined>;
   /** colour and live output only when true */
   isTTY: boolean;
+  /** standard input is a terminal someone may answer on (an exec credential plugin may then prompt there) */
+  stdinIsTTY?: boolean;
   cwd: string;
   /** set by a command to choose the process exit code (default 0) */
   exitCode: number;
@@ -42,6 +45,7 @@ export function processIo(): Io {
     stderr: (t) => { process.stderr.write(t); },
     env: process.env,
     isTTY: out === 'stream' && Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
+    get stdinIsTTY() { return isatty(0); },
     cwd: process.cwd(),
     exitCode: 0,
     readStdin: async () => {

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { UserError } from '../errors.js';
 import { hostFileIn } from '../fs/node-fs.js';
+import { REDACTED, redactArgs, redactText, secretEnvValues } from './redact.js';
 
 type K8s = typeof import('@kubernetes/client-node');
 
@@ -28,6 +29,13 @@ export interface ConnectOptions {
   cwd?: string;
   /** how long one API call may take before it is given up (default API_TIMEOUT_MS; tests pass a short one) */
   timeoutMs?: number;
+  /**
+   * Standard input is a terminal someone answers on. An exec credential plugin whose interactiveMode is not
+   * Never then runs in it, as kubectl runs it: it may prompt (a device code, a password, a browser login), what
+   * it writes to standard error is shown with `stderr` as it comes, and it has INTERACTIVE_PLUGIN_TIMEOUT_MS.
+   * Unset: a plugin gets no terminal (a cron job, a pod, a pipe).
+   */
+  terminal?: { stderr(text: string): void };
 }
 
 export interface KubeconfigChoice {
@@ -43,7 +51,7 @@ export interface ClusterClient {
   server: string;
   /** user name of the current context (for messages) */
   user: string;
-  /** the command line of that user's exec credential plugin, if its credentials come from one (for messages) */
+  /** the command line of that user's exec credential plugin, if its credentials come from one (for messages: secrets redacted) */
   exec?: string;
   core: import('@kubernetes/client-node').CoreV1Api;
   certs: import('@kubernetes/client-node').CertificatesV1Api;
@@ -69,6 +77,13 @@ export interface ClusterClient {
  * kubepki makes no watch or other long-running request, which this would cut.
  */
 export const API_TIMEOUT_MS = 70_000;
+
+/**
+ * How long an exec plugin that has the terminal (`ConnectOptions.terminal`) may take: someone may be logging in
+ * (a device code is typed in a browser elsewhere; Azure AD's lasts 15 minutes, AWS SSO's 10), and Ctrl-C stops
+ * it any time. Still a limit, so that a forgotten terminal does not wait forever.
+ */
+export const INTERACTIVE_PLUGIN_TIMEOUT_MS = 15 * 60_000;
 
 /**
  * The kubeconfig to use: `--kubeconfig`, else the first existing file of
@@ -138,7 +153,7 @@ export async function connect(o: ConnectOptions): Promise<ClusterClient> {
   const user = kc.getCurrentUser()?.name ?? '(none)';
   const plugin = execOf(kc.getCurrentUser());
   const exec = plugin ? commandLine(plugin) : undefined;
-  const auth = execPluginGuard(kc, choice.path, user, timeoutMs) ?? kc;
+  const auth = execPluginGuard(kc, choice.path, user, timeoutMs, o.terminal) ?? kc;
   const apiClient = <T>(api: new (config: import('@kubernetes/client-node').Configuration) => T): T => new api(k8s.createConfiguration({
     baseServer: new k8s.ServerConfiguration(server, {}),
     authMethods: { default: auth },
@@ -163,13 +178,60 @@ export async function connect(o: ConnectOptions): Promise<ClusterClient> {
   };
 }
 
+interface ExecConfig {
+  command?: string;
+  args?: string[];
+  apiVersion?: string;
+  env?: { name?: string; value?: string }[];
+  /** client.authentication.k8s.io: Never, IfAvailable (the default when unset), Always */
+  interactiveMode?: string;
+}
+
 /** The exec credential plugin of a kubeconfig user (`users[].user.exec`, or the legacy auth-provider `exec`). */
-function execOf(u: import('@kubernetes/client-node').User | null): { command?: string; args?: string[] } | undefined {
+function execOf(u: import('@kubernetes/client-node').User | null): ExecConfig | undefined {
   return u?.exec ?? u?.authProvider?.config?.exec;
 }
 
-function commandLine(exec: { command?: string; args?: string[] }): string {
-  return [exec.command, ...(exec.args ?? [])].filter(Boolean).join(' ');
+/**
+ * The plugin's command line as messages show it: every value that may be a secret (`--client-secret …`,
+ * `--password=…`, a token, a URL's password) is `<redacted>` (redact.ts). Its `env` is never shown.
+ */
+function commandLine(exec: ExecConfig): string {
+  return redactArgs([exec.command, ...(exec.args ?? [])].filter((w): w is string => Boolean(w))).join(' ');
+}
+
+/** `run `COMMAND` yourself`, saying where the redacted values are. */
+function runYourself(command: string): string {
+  return `run \`${command}\` yourself${command.includes(REDACTED) ? ` (with the values shown as ${REDACTED} from the kubeconfig)` : ''}`;
+}
+
+/** The exec plugins running now, of every connection, and how to stop each: a signal that ends kubepki ends them too. */
+const runningPlugins = new Map<ChildProcess, (sig: NodeJS.Signals) => void>();
+const PLUGIN_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * A signal while plugins run: they are stopped (in their own process group, a Ctrl-C does not reach them). Then,
+ * if the process has no handler of its own for the signal, it is raised again and ends kubepki as it would have;
+ * if it has one (`serve` stopping gracefully, a library caller), that handler alone decides what happens next: no
+ * second signal that would end the process before it is done. (This listener is prepended: the others seen here
+ * are all there are.)
+ */
+function onSignalWhilePluginsRun(sig: NodeJS.Signals): void {
+  const handledElsewhere = process.listenerCount(sig) > 1;
+  for (const stop of runningPlugins.values()) stop(sig);
+  if (handledElsewhere) return;
+  for (const s of PLUGIN_SIGNALS) process.off(s, onSignalWhilePluginsRun);
+  process.kill(process.pid, sig);
+}
+
+function trackPlugin(child: ChildProcess, stop: (sig: NodeJS.Signals) => void): void {
+  if (runningPlugins.size === 0) for (const s of PLUGIN_SIGNALS) process.prependListener(s, onSignalWhilePluginsRun);
+  runningPlugins.set(child, stop);
+  // (closed, not exited: what it started may still hold its stdout, and client-node waits for that)
+  child.once('close', () => {
+    runningPlugins.delete(child);
+    if (runningPlugins.size === 0) for (const s of PLUGIN_SIGNALS) process.off(s, onSignalWhilePluginsRun);
+  });
 }
 
 /**
@@ -178,7 +240,7 @@ function commandLine(exec: { command?: string; args?: string[] }): string {
  */
 export function credentialsHint(client: Pick<ClusterClient, 'kubeconfigPath'> & Partial<Pick<ClusterClient, 'exec'>>): string {
   if (client.exec !== undefined) {
-    return `they come from its exec plugin \`${client.exec}\`: log in again with the tool it belongs to (run the command to see what it returns), or use another kubeconfig`;
+    return `they come from its exec plugin \`${client.exec}\`: log in again with the tool it belongs to (run the command${client.exec.includes(REDACTED) ? `, with the values shown as ${REDACTED} from the kubeconfig,` : ''} to see what it returns), or use another kubeconfig`;
   }
   return 'the client certificate (or token) is expired, revoked or not from this cluster\'s CA: run `kubepki check` (and `kubepki inspect ' + client.kubeconfigPath + '`)';
 }
@@ -189,86 +251,114 @@ export function credentialsHint(client: Pick<ClusterClient, 'kubeconfigPath'> & 
  * waits (for a login, a prompt on the stdin it is never given, the network) held every command forever. Here the
  * plugin has `timeoutMs` to answer; then it is killed with everything it started (it runs in its own process
  * group, so a script's children go too: they hold its stdout, and client-node waits for that to close), and the
- * call fails with one line naming the kubeconfig, the user and the command. (client-go sets no limit either; a
- * kubepki command, possibly a cron job or `csr approve --watch`, must not hang.)
+ * call fails with one line naming the kubeconfig, the user and the command (its secrets redacted). (client-go
+ * sets no limit either; a kubepki command, possibly a cron job or `csr approve --watch`, must not hang.)
+ *
+ * With a terminal (`terminal`) and an interactiveMode other than Never, the plugin runs as client-go runs it
+ * then: on kubepki's standard input, in kubepki's session and process group, so that it can prompt and read
+ * /dev/tty (a process group of its own would mean a session of its own, setsid(), without the terminal); its
+ * standard error is shown as it comes; it has INTERACTIVE_PLUGIN_TIMEOUT_MS, and then it alone is stopped
+ * (SIGTERM, so that it can give the terminal back as it was, then SIGKILL). interactiveMode Always without a
+ * terminal fails at once, as in client-go. The plugin is told which in KUBERNETES_EXEC_INFO (spec.interactive).
  */
 function execPluginGuard(
   kc: import('@kubernetes/client-node').KubeConfig,
   kubeconfigPath: string,
   user: string,
   timeoutMs: number,
+  terminal: ConnectOptions['terminal'],
 ): import('@kubernetes/client-node').SecurityAuthentication | undefined {
   const exec = execOf(kc.getCurrentUser());
   if (!exec) return undefined;
   const command = commandLine(exec);
+  const mode = exec.interactiveMode ?? 'IfAvailable';
+  const interactive = terminal !== undefined && mode !== 'Never';
+  const limitMs = interactive ? Math.max(timeoutMs, INTERACTIVE_PLUGIN_TIMEOUT_MS) : timeoutMs;
+  const failedPlugin = `failed to get the credentials of user ${user} in ${kubeconfigPath}: its exec plugin \`${command}\``;
   const timedOutError = () => new UserError(
-    `failed to get the credentials of user ${user} in ${kubeconfigPath}: its exec plugin \`${command}\` did not answer within ${timeoutMs / 1000}s and was stopped`,
-    `run \`${command}\` yourself to see what it waits for (a login, a prompt: kubepki gives it no terminal; the network), then run the command again`,
+    `${failedPlugin} did not answer within ${limitMs / 1000}s and was stopped`,
+    `${runYourself(command)} to see what it waits for (a login, a prompt: ${interactive ? 'it had the terminal' : `it had no terminal, as ${mode === 'Never' ? 'its interactiveMode is Never' : 'kubepki\'s standard input is not one'}`}; the network), then run the command again`,
   );
-  const running = new Set<ChildProcess>();
   let timedOut = false;
   let failed = false;
+  let signalled: NodeJS.Signals | undefined;
   const stop = (child: ChildProcess) => {
-    try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
-  };
-  // a signal that ends kubepki ends the plugins too: in their own process group, a Ctrl-C no longer reaches them
-  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-  const onSignal = (sig: NodeJS.Signals) => {
-    for (const c of running) stop(c);
-    for (const s of signals) process.off(s, onSignal);
-    process.kill(process.pid, sig);
+    if (!interactive) {
+      try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
+      return;
+    }
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 2000).unref();
   };
   // client-node's ExecAuth spawns the plugin with its `execFn` (child_process.spawn): swapped for one that
-  // starts it in a process group of its own and kills that group at the deadline
+  // starts it as said above and stops it at the deadline
   const execAuth = ((kc as unknown as { authenticators?: object[] }).authenticators ?? []).find((a) => 'execFn' in a) as { execFn: typeof spawn } | undefined;
   if (execAuth) {
     execAuth.execFn = ((cmd: string, args: readonly string[] | undefined, opts: import('node:child_process').SpawnOptions) => {
-      const child = spawn(cmd, args ?? [], { ...opts, detached: true });
+      // (thrown in client-node's promise: the call fails with it)
+      if (!['Never', 'IfAvailable', 'Always'].includes(mode)) {
+        throw new UserError(`${failedPlugin} has interactiveMode ${JSON.stringify(mode)}`, `set users[].user.exec.interactiveMode of user ${user} to Never, IfAvailable or Always`);
+      }
+      if (mode === 'Always' && !terminal) {
+        throw new UserError(`${failedPlugin} needs a terminal (interactiveMode: Always), and kubepki's standard input is not one`, 'run the command in a terminal, or log in with the plugin\'s tool first');
+      }
+      const env = { ...(opts.env ?? process.env), KUBERNETES_EXEC_INFO: JSON.stringify({ kind: 'ExecCredential', ...(exec.apiVersion ? { apiVersion: exec.apiVersion } : {}), spec: { interactive } }) };
+      const child = interactive
+        ? spawn(cmd, args ?? [], { ...opts, env, stdio: ['inherit', 'pipe', 'pipe'] })
+        : spawn(cmd, args ?? [], { ...opts, env, detached: true });
+      if (interactive) child.stderr?.on('data', (d: Buffer | string) => terminal!.stderr(String(d)));
       child.once('error', () => { failed = true; });
       child.once('exit', (code) => { if (code !== 0) failed = true; });
       if (child.pid === undefined) return child;
-      if (running.size === 0) for (const s of signals) process.on(s, onSignal);
-      running.add(child);
-      const timer = setTimeout(() => { timedOut = true; stop(child); }, timeoutMs);
-      // (closed, not exited: what it started may still hold its stdout, and client-node waits for that)
-      child.once('close', () => {
-        clearTimeout(timer);
-        running.delete(child);
-        if (running.size === 0) for (const s of signals) process.off(s, onSignal);
-      });
+      const timer = setTimeout(() => { timedOut = true; stop(child); }, limitMs);
+      child.once('close', () => clearTimeout(timer));
+      trackPlugin(child, (sig) => { signalled = sig; stop(child); });
       return child;
     }) as typeof spawn;
   }
+  const authenticate = async (ctx: import('@kubernetes/client-node').RequestContext): Promise<void> => {
+    // (a plugin that escaped its group and keeps its stdout open would still hold the call: given up a moment later)
+    let late: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => { late = setTimeout(() => reject(timedOutError()), limitMs + 2000); });
+    try {
+      await Promise.race([kc.applySecurityAuthentication(ctx), deadline]);
+    } catch (e) {
+      if (e instanceof UserError) throw e;
+      const [wasTimedOut, wasFailed, wasSignalled] = [timedOut, failed, signalled];
+      timedOut = false;
+      failed = false;
+      signalled = undefined;
+      // (the process goes on after a signal only when it stops gracefully by itself: `serve`)
+      if (wasSignalled) throw new UserError(`${failedPlugin} was stopped: kubepki got ${wasSignalled}`, 'run the command again');
+      if (wasTimedOut) throw timedOutError();
+      // (exit 0 with something else on stdout, a login banner or a proxy's HTML page: client-node's JSON.parse
+      // throws, quoting the start of that output, which read as the API server's answer)
+      if (e instanceof SyntaxError) {
+        throw new UserError(`${failedPlugin} did not print an ExecCredential: its output is not JSON`, `${runYourself(command)} to see why`);
+      }
+      if (!wasFailed) throw e;
+      // (its first line of standard error, with what looks like a secret redacted as in its command line, and
+      // the secrets of its env)
+      const said = redactText(firstLine(e).trim(), secretEnvValues(exec.env));
+      throw new UserError(`${failedPlugin} failed${said ? `: ${said}` : ''}`, `${runYourself(command)} to see why`);
+    } finally {
+      clearTimeout(late);
+    }
+  };
+  // One call at a time, as client-go does: calls made together (Promise.all) would each start the plugin, and
+  // one that prompts would prompt twice at once on the terminal. The next call finds client-node's cached
+  // credential (until its expirationTimestamp); calls that waited for a run that failed fail with its error
+  // instead of starting the plugin again.
+  let inLine: Promise<void> = Promise.resolve();
   return {
     getName: () => kc.getName(),
-    applySecurityAuthentication: async (ctx) => {
-      // (a plugin that escaped its group and keeps its stdout open would still hold the call: given up a moment later)
-      let late: NodeJS.Timeout | undefined;
-      const deadline = new Promise<never>((_, reject) => { late = setTimeout(() => reject(timedOutError()), timeoutMs + 2000); });
-      try {
-        await Promise.race([kc.applySecurityAuthentication(ctx), deadline]);
-      } catch (e) {
-        if (e instanceof UserError) throw e;
-        const [wasTimedOut, wasFailed] = [timedOut, failed];
-        timedOut = false;
-        failed = false;
-        if (wasTimedOut) throw timedOutError();
-        // (exit 0 with something else on stdout, a login banner or a proxy's HTML page: client-node's JSON.parse
-        // throws, quoting the start of that output, which read as the API server's answer)
-        if (e instanceof SyntaxError) {
-          throw new UserError(
-            `failed to get the credentials of user ${user} in ${kubeconfigPath}: its exec plugin \`${command}\` did not print an ExecCredential: its output is not JSON`,
-            `run \`${command}\` yourself to see why`,
-          );
-        }
-        if (!wasFailed) throw e;
-        throw new UserError(
-          `failed to get the credentials of user ${user} in ${kubeconfigPath}: its exec plugin \`${command}\` failed${firstLine(e).trim() ? `: ${firstLine(e).trim()}` : ''}`,
-          `run \`${command}\` yourself to see why`,
-        );
-      } finally {
-        clearTimeout(late);
-      }
+    applySecurityAuthentication: (ctx) => {
+      const previous = inLine;
+      const mine = previous.then(() => authenticate(ctx));
+      inLine = mine;
+      const done = () => { if (inLine === mine) inLine = Promise.resolve(); };
+      mine.then(done, done);
+      return mine;
     },
   };
 }
