@@ -1,5 +1,5 @@
 import { fstatSync, writeSync } from 'node:fs';
-import { isatty } from 'node:tty';
+import { createRequire } from 'node:module';
 /** What a command may touch of the outside world; tests pass their own. */
 export interface Io {
   stdout(text: string): void;
@@ -45,7 +45,8 @@ export function processIo(): Io {
     stderr: (t) => { process.stderr.write(t); },
     env: process.env,
     isTTY: out === 'stream' && Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
-    get stdinIsTTY() { return isatty(0); },
+    // (node:tty loads node:net and the stream classes: ~5 M instructions on every start-up of check, which never asks)
+    get stdinIsTTY() { return (createRequire(import.meta.url)('node:tty') as typeof import('node:tty')).isatty(0); },
     cwd: process.cwd(),
     exitCode: 0,
     readStdin: async () => {
