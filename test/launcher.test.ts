@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { crc32 } from 'node:zlib';
 import { tmpDir, copyFixture } from './support/fixtures.js';
 
@@ -229,4 +229,48 @@ test('check --help or a check that cannot run leaves no thin cache behind; the n
   r = run(dir, ['check', '--root', copyFixture('kubeadm-1.26'), '--now', '2026-11-23']);
   assert.equal(r.status, 0, r.stderr);
   assert.equal(cacheState(dir), 'valid');
+});
+
+test('check loads no module it does not use: no networking, terminal or child-process builtin and no package (each costs start-up on every run: node:tty imported at the top of io.ts added ~5 M instructions)', () => {
+  const root = copyFixture('kubeadm-1.26');
+  const dir = tmpDir('kubepki-modules-');
+  const report = path.join(dir, 'loaded.json');
+  const preload = path.join(dir, 'preload.cjs');
+  fs.writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(report)}, JSON.stringify({ builtins: process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13)), required: Object.keys(require.cache) })));\n`);
+  const r = spawnSync(process.execPath, ['-r', preload, path.join(repo, 'bin', 'kubepki.js'), 'check', '--root', root, '--now', '2026-11-23'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const { builtins, required } = JSON.parse(fs.readFileSync(report, 'utf8')) as { builtins: string[]; required: string[] };
+  assert.ok(builtins.includes('crypto') && builtins.includes('vm'), 'the list is the real one');
+  const unwanted = ['net', 'tty', 'child_process', 'http', 'https', 'http2', 'tls', 'dns', 'dgram', 'readline', 'worker_threads', 'os', 'inspector'];
+  assert.deepEqual(builtins.filter((m) => unwanted.includes(m)), []);
+  assert.deepEqual(required.filter((f) => f.includes(`${path.sep}node_modules${path.sep}`)), [], 'no package (yaml, commander outside the bundle, client-node …)');
+});
+
+test('standard output on a socket (a parent reading it through Node\'s child_process, journald under systemd) is written directly too: a slow reader gets all of -o json, a reader that goes away ends the run quietly, exit 0', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const bin = path.join(repo, 'bin', 'kubepki.js');
+  const args = [bin, 'check', '--root', root, '--now', '2026-11-23'];
+  const exited = (c: ReturnType<typeof spawn>) => new Promise<{ code: number | null; stderr: string }>((resolve) => {
+    let stderr = '';
+    c.stderr!.on('data', (d) => { stderr += d; });
+    c.on('close', (code) => resolve({ code, stderr }));
+  });
+  // a reader that starts reading late, after kubepki wrote everything and exited
+  const big = spawn(process.execPath, [...args, '-o', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  assert.ok(fs.fstatSync((big.stdout as unknown as { _handle: { fd: number } })._handle.fd).isSocket(), 'Node hands the child a socket, not a pipe');
+  let text = '';
+  big.stdout!.setEncoding('utf8').on('data', (d) => { text += d; }).pause();
+  const done = exited(big);
+  await new Promise((r) => setTimeout(r, 500));
+  big.stdout!.resume();
+  const b = await done;
+  assert.equal(b.code, 0, b.stderr);
+  assert.equal((JSON.parse(text) as { certificates: unknown[] }).certificates.length, 16);
+  // a reader that takes the first chunk and closes its end
+  const quit = spawn(process.execPath, [...args, '-o', 'yaml'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const q = exited(quit);
+  quit.stdout!.once('data', () => quit.stdout!.destroy());
+  const r = await q;
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stderr, '', 'no stack trace');
 });

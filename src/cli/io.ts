@@ -58,10 +58,11 @@ export function processIo(): Io {
 }
 
 /**
- * Standard output to a pipe or a file is written with write(2) (`fs.writeSync`):
- * `process.stdout` on a pipe is a net.Socket, and loading `net` for it is ~1.5 ms
- * of every `check | jq`. A terminal, a socket or anything else gets
- * `process.stdout`. When the reader has gone (`kubepki check | head`, EPIPE) the
+ * Standard output to a pipe, a socket or a file is written with write(2) (`fs.writeSync`):
+ * `process.stdout` on a pipe or a socket is a net.Socket, and loading `net` for it is ~1.5 ms
+ * (~7 M instructions) of every `check | jq`, of every run whose output a program reads through
+ * a socketpair (Node's child_process, the bench) and of a systemd unit's (journald's stdout is a
+ * socket). A terminal or anything else gets `process.stdout`. When the reader has gone (`kubepki check | head`, EPIPE) the
  * rest of the output is dropped and `Io.outputClosed` says so (`csr approve
  * --watch | tee log` then stops rather than approve with nobody logging); a
  * non-blocking pipe that is full (EAGAIN) hands the rest to `process.stdout`,
@@ -70,7 +71,7 @@ export function processIo(): Io {
 function stdoutKind(): 'direct' | 'stream' {
   try {
     const st = fstatSync(1);
-    return st.isFIFO() || st.isFile() ? 'direct' : 'stream';
+    return st.isFIFO() || st.isFile() || st.isSocket() ? 'direct' : 'stream';
   } catch {
     return 'stream';
   }
