@@ -229,6 +229,34 @@ test('an older backup in a --backup-dir two nodes share: its restore puts back t
   assert.deepEqual(snapshotTree(b), afterB, 'node B untouched');
 });
 
+test('an older backup in a --backup-dir two nodes share, each node being --root / as real nodes are: its restore leaves the other node\'s later run alone (its manifest was written on another host): it wrote that node\'s certificates and kubeconfigs here', async () => {
+  // one mount point stands for "/" on both machines: each node's tree is there while it runs
+  const base = tmp('kubepki-samepath-');
+  const at = path.join(base, 'node');
+  const shared = path.join(base, 'backups');
+  const cp1 = copyFixture('kubeadm-1.26-expired');
+  const cp2 = copyFixture('kubeadm-1.26');
+  const on = async (tree: string, argv: string[], when: string) => {
+    fs.renameSync(tree, at);
+    try { return await cli([...argv, '--root', at, '--now', when, '--backup-dir', shared]); } finally { fs.renameSync(at, tree); }
+  };
+  const pristine = snapshotTree(cp1);
+  assert.equal((await on(cp1, ['renew', 'apiserver'], NOW)).code, 0);
+  const r2 = await on(cp2, ['renew', 'all'], '2026-11-23T01:00:00Z');
+  assert.equal(r2.code, 0, r2.err);
+  const [first, ofCp2] = listBackups(shared);
+  // (what the other machine wrote: its own host name)
+  const mf = path.join(ofCp2!.dir, 'manifest.json');
+  fs.writeFileSync(mf, JSON.stringify({ ...(JSON.parse(fs.readFileSync(mf, 'utf8')) as object), host: `${os.hostname()}-cp-2` }, null, 2));
+  const dry = await on(cp1, ['restore', first!.name, '--dry-run'], '2026-11-23T02:00:00Z');
+  assert.equal(dry.code, 0, dry.err);
+  assert.match(dry.out, /^Restore 1 file\(s\) from \S+ \(renew of [^)]*\): the 1 that run changed:$/m);
+  assert.ok(!dry.out.includes(ofCp2!.name), dry.out);
+  const rs = await on(cp1, ['restore', first!.name], '2026-11-23T02:00:00Z');
+  assert.equal(rs.code, 0, rs.err);
+  assert.deepEqual(snapshotTree(cp1), pristine, 'cp-1 as before its renew, with none of cp-2\'s files');
+});
+
 test('backups FILES and restore count the same files: a renewal of the kubelet\'s pair is listed with the files restore puts back, not with the swap\'s -updated link the run only passed through', async () => {
   const root = copyFixture('kubeadm-1.26-expired');
   assert.equal((await cli(['renew', 'all', '--root', root, '--now', NOW])).code, 0);

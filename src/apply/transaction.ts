@@ -105,7 +105,9 @@ export interface RunAfter { dir: string; name: string; m: BackupManifest }
  * that come after it (runOrder), whose run changed files (complete, or in-progress: killed, its files as it left
  * them; not one rolled back, which changed nothing) and that were made for this tree (`own`: DIR is in the tree's
  * own backup directory, all of whose backups are its; else, a --backup-dir that many nodes may share, only those
- * made for M's root). `skip`: backups left out (an interrupted run that is rolled back before anything else).
+ * made for M's root on M's host: every node of a cluster is --root /, so the root alone would take another node's
+ * runs for this one's and put its files here). `skip`: backups left out (an interrupted run that is rolled back
+ * before anything else).
  */
 export function runsAfter(dir: string, m: BackupManifest, o: { own: boolean; skip?: string[]; states?: BackupManifest['state'][] }): RunAfter[] {
   const states = o.states ?? ['complete', 'in-progress'];
@@ -116,7 +118,7 @@ export function runsAfter(dir: string, m: BackupManifest, o: { own: boolean; ski
   return after
     .filter((b) => states.includes(b.state) && !skip.has(path.resolve(b.dir)))
     .flatMap((b) => { try { return [{ dir: b.dir, name: b.name, m: readManifest(b.dir) }]; } catch { return []; } })
-    .filter((r) => o.own || path.resolve(r.m.root) === path.resolve(m.root));
+    .filter((r) => o.own || (path.resolve(r.m.root) === path.resolve(m.root) && r.m.host === m.host));
 }
 
 /**
