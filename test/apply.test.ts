@@ -257,6 +257,26 @@ test('an older backup in a --backup-dir two nodes share, each node being --root 
   assert.deepEqual(snapshotTree(cp1), pristine, 'cp-1 as before its renew, with none of cp-2\'s files');
 });
 
+test('a clock set right between two runs (years ahead, then NTP) does not reorder them: the undo line of the second renew, run as printed, undoes that run only; it took the first run (dated in the future) for a later one, removed its kubelet pem and left kubelet-client-current.pem pointing at nothing', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const pki = path.join(root, 'var/lib/kubelet/pki');
+  assert.equal((await cli(['renew', 'all', '--root', root, '--now', '2031-11-23T00:00:00Z'])).code, 0);
+  const afterFirst = snapshotTree(root);
+  const second = await cli(['renew', 'all', '--root', root, '--now', '2026-11-23T01:00:00Z']);
+  assert.equal(second.code, 0, second.err);
+  const undo = /\(undo with: (kubepki restore [^)]*)\)/.exec(second.out)?.[1];
+  assert.ok(undo, second.out);
+  const dry = await cli([...undo.split(' ').slice(1), '--now', '2026-11-23T02:00:00Z', '--dry-run']);
+  assert.equal(dry.code, 0, dry.err);
+  assert.doesNotMatch(dry.out, /later|2031-11-23T00-00-00Z/, 'the first run is no later run');
+  const rs = await cli([...undo.split(' ').slice(1), '--now', '2026-11-23T02:00:00Z']);
+  assert.equal(rs.code, 0, rs.err);
+  assert.deepEqual(snapshotTree(root), afterFirst, 'the tree as the first run left it');
+  const target = fs.readlinkSync(path.join(pki, 'kubelet-client-current.pem'));
+  assert.equal(target, '/var/lib/kubelet/pki/kubelet-client-2031-11-23-00-00-00.pem');
+  assert.ok(fs.existsSync(path.join(root, target)), 'the kubelet\'s link points at a file');
+});
+
 test('backups FILES and restore count the same files: a renewal of the kubelet\'s pair is listed with the files restore puts back, not with the swap\'s -updated link the run only passed through', async () => {
   const root = copyFixture('kubeadm-1.26-expired');
   assert.equal((await cli(['renew', 'all', '--root', root, '--now', NOW])).code, 0);

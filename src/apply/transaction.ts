@@ -90,11 +90,14 @@ export function changedSince(nfs: NodeFs, m: BackupManifest): { path: string; no
 }
 
 /**
- * The order kubepki ran its backups' runs in: by their `now`, then by name (two runs in one second are T, then
- * T-1, … T-10: the shorter name first).
+ * The order kubepki ran its backups' runs in: by their `seq` (one more than the highest in the backup directory when
+ * the run began), not by their `now`, which is the node's clock: set right between two runs (a clock years ahead,
+ * then NTP), it would put the later run first, and a restore of the latest run would undo the earlier one too.
+ * Backups made before runs recorded it (none) came first, among themselves by their `now`, then by name (two runs
+ * in one second are T, then T-1, … T-10: the shorter name first).
  */
-export function runOrder(a: { name: string; created: string }, b: { name: string; created: string }): number {
-  return Date.parse(a.created) - Date.parse(b.created) || a.name.length - b.name.length || (a.name < b.name ? -1 : 1);
+export function runOrder(a: { name: string; created: string; seq?: number }, b: { name: string; created: string; seq?: number }): number {
+  return (a.seq ?? 0) - (b.seq ?? 0) || Date.parse(a.created) - Date.parse(b.created) || a.name.length - b.name.length || (a.name < b.name ? -1 : 1);
 }
 
 /** A later run's backup: where it is, its name and its manifest. */
@@ -114,7 +117,7 @@ export function runsAfter(dir: string, m: BackupManifest, o: { own: boolean; ski
   const skip = new Set((o.skip ?? []).map((d) => path.resolve(d)));
   const all = listBackups(path.dirname(dir)).sort(runOrder);
   const at = all.findIndex((b) => path.resolve(b.dir) === path.resolve(dir));
-  const after = at < 0 ? all.filter((b) => runOrder(b, { name: path.basename(dir), created: m.created }) > 0) : all.slice(at + 1);
+  const after = at < 0 ? all.filter((b) => runOrder(b, { name: path.basename(dir), created: m.created, ...(m.seq !== undefined ? { seq: m.seq } : {}) }) > 0) : all.slice(at + 1);
   return after
     .filter((b) => states.includes(b.state) && !skip.has(path.resolve(b.dir)))
     .flatMap((b) => { try { return [{ dir: b.dir, name: b.name, m: readManifest(b.dir) }]; } catch { return []; } })
@@ -157,6 +160,11 @@ export interface BackupManifest {
   action: string;
   /** `now` of the run */
   created: string;
+  /**
+   * the run's place among the runs in its backup directory: one more than the highest there when it began (runOrder;
+   * not `created`, the node's clock, which can be set right between two runs); none in backups made before it
+   */
+  seq?: number;
   /** host root the files belong to */
   root: string;
   state: 'in-progress' | 'complete' | 'rolled-back' | 'recovered';
@@ -719,8 +727,10 @@ export async function applyChanges(nfs: NodeFs, changes: Change[], o: Transactio
       for (let d = path.dirname(nfs.hostPath(target)); !fs.existsSync(d) && path.dirname(d) !== d; d = path.dirname(d)) newDirs.add(d);
     }
     const createdDirs = [...newDirs].sort((a, b) => b.length - a.length).map((d) => nfs.nodePath(d));
+    // (this run's own directory has no manifest yet: listBackups leaves it out)
+    const seq = 1 + Math.max(0, ...listBackups(backupRoot).map((b) => b.seq ?? 0));
     const manifest: BackupManifest = {
-      apiVersion: 'kubepki.io/v1alpha1', kind: 'Backup', action: o.action, created: o.now.toISOString(), root: nfs.root,
+      apiVersion: 'kubepki.io/v1alpha1', kind: 'Backup', action: o.action, created: o.now.toISOString(), seq, root: nfs.root,
       state: 'in-progress', pid: process.pid, host: os.hostname(), entries, ...(o.note ? { note: o.note } : {}),
       ...(createdDirs.length ? { createdDirs } : {}),
     };
@@ -948,6 +958,8 @@ export function changedFiles(m: BackupManifest): BackupEntry[] {
 
 export interface BackupSummary {
   dir: string; name: string; action: string; created: string; state: BackupManifest['state'];
+  /** the manifest's seq (runOrder), where it has one */
+  seq?: number;
   /** the node files the run changed, each of which a restore puts back (changedFiles) */
   files: number;
   note?: string;
@@ -962,7 +974,7 @@ export function listBackups(root: string): BackupSummary[] {
     try {
       const m = JSON.parse(fs.readFileSync(path.join(d, 'manifest.json'), 'utf8')) as BackupManifest;
       if (m.kind !== 'Backup') continue;
-      out.push({ dir: d, name: n, action: m.action, created: m.created, state: m.state, files: changedFiles(m).length, ...(m.note ? { note: m.note } : {}) });
+      out.push({ dir: d, name: n, action: m.action, created: m.created, ...(typeof m.seq === 'number' ? { seq: m.seq } : {}), state: m.state, files: changedFiles(m).length, ...(m.note ? { note: m.note } : {}) });
     } catch { /* not a backup */ }
   }
   return out;
