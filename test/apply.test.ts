@@ -277,6 +277,28 @@ test('a clock set right between two runs (years ahead, then NTP) does not reorde
   assert.ok(fs.existsSync(path.join(root, target)), 'the kubelet\'s link points at a file');
 });
 
+test('restoring an older backup when a later run\'s copy of a file is damaged: the error names that later run, and its remedy works (the file put back by hand is not read from the damaged copy); it said "restore that file by hand or use another backup", and by hand it failed all the same', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const pristine = snapshotTree(root);
+  const peer = path.join(root, 'etc/kubernetes/pki/etcd/peer.crt');
+  const before = fs.readFileSync(peer);
+  assert.equal((await cli(['renew', 'apiserver', '--root', root, '--now', NOW])).code, 0);
+  assert.equal((await cli(['renew', 'all', '--root', root, '--now', '2026-11-23T01:00:00Z'])).code, 0);
+  const [first, second] = listBackups(path.join(root, 'var/lib/kubepki/backups'));
+  fs.appendFileSync(path.join(second!.dir, 'files/etc/kubernetes/pki/etcd/peer.crt'), 'x');
+  const argv = ['restore', first!.name, '--root', root, '--now', '2026-11-23T02:00:00Z'];
+  const broken = await cli([...argv, '--dry-run']);
+  assert.equal(broken.code, 3);
+  assert.ok(broken.err.includes(`the backup copy is damaged (that backup is of the later renew ${second!.name}, which changed /etc/kubernetes/pki/etcd/peer.crt;`), broken.err);
+  const sum = spawnSync('openssl', ['dgst', '-sha256', '-r'], { input: before, encoding: 'utf8' }).stdout.split(' ')[0]!;
+  assert.ok(broken.err.includes(`put /etc/kubernetes/pki/etcd/peer.crt back by hand as it was before ${second!.name} (SHA-256 ${sum},`), broken.err);
+  // as the hint says: the file by hand, and the restore again
+  fs.writeFileSync(peer, before);
+  const rs = await cli(argv);
+  assert.equal(rs.code, 0, rs.err);
+  assert.deepEqual(snapshotTree(root), pristine);
+});
+
 test('backups FILES and restore count the same files: a renewal of the kubelet\'s pair is listed with the files restore puts back, not with the swap\'s -updated link the run only passed through', async () => {
   const root = copyFixture('kubeadm-1.26-expired');
   assert.equal((await cli(['renew', 'all', '--root', root, '--now', NOW])).code, 0);

@@ -928,16 +928,24 @@ export function restoreSources(dir: string, m: BackupManifest, later: RunAfter[]
 
 /**
  * Everything a backup would put back, as changes (used by `kubepki restore`); with LATER (runsAfter), what the
- * runs after it changed too (restoreSources), so the tree is as it was before the run.
+ * runs after it changed too (restoreSources), so the tree is as it was before the run. NFS: the tree, whose file
+ * stands in for a damaged backup copy when it holds what the copy held (its SHA-256): put back by hand, as the
+ * error says, or never changed since.
  */
-export function restoreChanges(dir: string, m: BackupManifest, later: RunAfter[] = []): Change[] {
+export function restoreChanges(dir: string, m: BackupManifest, later: RunAfter[] = [], nfs?: NodeFs): Change[] {
   const out: Change[] = [];
-  for (const { dir: from, e } of restoreSources(dir, m, later)) {
+  for (const { dir: from, e, by } of restoreSources(dir, m, later)) {
     if (!e.existed) out.push({ op: 'delete', path: e.path });
     else if (e.type === 'symlink') out.push({ op: 'symlink', path: e.path, target: e.target! });
     else {
-      const content = fs.readFileSync(path.join(from, 'files', e.stored!));
-      if (sha256(content) !== e.sha256) throw new UserError(`failed to restore ${e.path} from ${from}: the backup copy is damaged`, 'restore that file by hand or use another backup');
+      let content = fs.readFileSync(path.join(from, 'files', e.stored!));
+      if (sha256(content) !== e.sha256) {
+        const here = nfs?.lstat(e.path)?.isFile() ? fs.readFileSync(nfs.hostPath(e.path)) : undefined;
+        if (here && sha256(here) === e.sha256) content = here;
+        // (a later run's copy: this restore puts its files back too, so restoring this backup alone cannot avoid it)
+        else if (by) throw new UserError(`failed to restore ${e.path} from ${from}: the backup copy is damaged (that backup is of the later ${by.m.action} ${by.name}, which changed ${e.path}; restoring ${path.basename(dir)} puts back what later runs changed too)`, `put ${e.path} back by hand as it was before ${by.name} (SHA-256 ${e.sha256}, as that backup's manifest records it), then run this restore again: a file that already holds it is not read from the damaged copy`);
+        else throw new UserError(`failed to restore ${e.path} from ${from}: the backup copy is damaged`, `put that file back by hand (SHA-256 ${e.sha256}, as the manifest records it) and run this restore again (a file that already holds it is not read from the damaged copy), or use another backup`);
+      }
       out.push({ op: 'write', path: e.path, content, mode: e.mode, ...(e.mode !== undefined ? { restore: { mode: e.mode, ...(e.uid !== undefined ? { uid: e.uid, gid: e.gid } : {}) } } : {}) });
     }
   }

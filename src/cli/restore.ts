@@ -64,7 +64,7 @@ Exit codes:
         const laterBy = new Map(restoreSources(dir, m, later).flatMap((x) => (x.by ? [[x.e.path, x.by] as const] : [])));
         // (a file the run made and removed itself, or one a later restore removed, is not there to remove; a file
         // only later runs changed that is as it was before them, after a restore of the later ones, stays as it is)
-        const changes = restoreChanges(dir, m, later).filter((c) => (laterBy.has(c.path) ? !holdsAlready(nfs, c) : c.op !== 'delete' || nfs.lstat(c.path) !== undefined));
+        const changes = restoreChanges(dir, m, later, nfs).filter((c) => (laterBy.has(c.path) ? !holdsAlready(nfs, c) : c.op !== 'delete' || nfs.lstat(c.path) !== undefined));
         // what the counts are: `kubepki backups` lists the files the run changed (changedFiles); of those, a file
         // it created that is gone already is not put back, and files only later runs changed are
         const listed = changedFiles(m).length;
