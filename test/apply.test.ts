@@ -299,6 +299,30 @@ test('restoring an older backup when a later run\'s copy of a file is damaged: t
   assert.deepEqual(snapshotTree(root), pristine);
 });
 
+test('restoring an older backup over a file a later run changed and the operator edited by hand since: the dry run says the hand edit is put back over (it said only "changed by the later renew"), and the edit is in the restore\'s backup', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const admin = path.join(root, 'etc/kubernetes/admin.conf');
+  assert.equal((await cli(['renew', 'apiserver', '--root', root, '--now', NOW])).code, 0);
+  assert.equal((await cli(['renew', 'all', '--root', root, '--now', '2026-11-23T01:00:00Z'])).code, 0);
+  const [first, second] = listBackups(path.join(root, 'var/lib/kubepki/backups'));
+  fs.appendFileSync(admin, '# edited by hand\n');
+  const edited = fs.readFileSync(admin);
+  const argv = ['restore', first!.name, '--root', root, '--now', '2026-11-23T02:00:00Z'];
+  const dry = await cli([...argv, '--dry-run']);
+  assert.equal(dry.code, 0, dry.err);
+  // (apiserver.crt, which both runs renewed, by the later run; admin.conf, which only the later run changed, by hand)
+  assert.match(dry.out, /^Changed since that run; restoring puts the state from before the run back over it:$/m);
+  assert.ok(dry.out.includes(`\n  /etc/kubernetes/pki/apiserver.crt: the run left what it wrote, now other content (by the later renew ${second!.name})\n`), dry.out);
+  assert.ok(dry.out.includes(`\n  /etc/kubernetes/admin.conf: the later renew ${second!.name} left what it wrote, now other content (by something else since that run)\n`), dry.out);
+  // only those: the other files the later run changed are as it left them
+  assert.equal(dry.out.split('\n').filter((l) => /^ {2}\/\S+: the /.test(l)).length, 2, dry.out);
+  const rs = await cli(argv);
+  assert.equal(rs.code, 0, rs.err);
+  const undo = listBackups(path.join(root, 'var/lib/kubepki/backups')).at(-1)!;
+  assert.equal((await cli(['restore', undo.name, '--root', root, '--now', '2026-11-23T03:00:00Z'])).code, 0);
+  assert.deepEqual(fs.readFileSync(admin), edited, 'the hand edit is back');
+});
+
 test('backups FILES and restore count the same files: a renewal of the kubelet\'s pair is listed with the files restore puts back, not with the swap\'s -updated link the run only passed through', async () => {
   const root = copyFixture('kubeadm-1.26-expired');
   assert.equal((await cli(['renew', 'all', '--root', root, '--now', NOW])).code, 0);
