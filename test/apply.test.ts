@@ -266,6 +266,8 @@ test('a clock set right between two runs (years ahead, then NTP) does not reorde
   assert.equal(second.code, 0, second.err);
   const undo = /\(undo with: (kubepki restore [^)]*)\)/.exec(second.out)?.[1];
   assert.ok(undo, second.out);
+  // backups lists them oldest first: in the order they ran, not by their names (the clock)
+  assert.match((await cli(['backups', '--root', root])).out, /^2031-11-23T00-00-00Z .*\n2026-11-23T01-00-00Z /m);
   const dry = await cli([...undo.split(' ').slice(1), '--now', '2026-11-23T02:00:00Z', '--dry-run']);
   assert.equal(dry.code, 0, dry.err);
   assert.doesNotMatch(dry.out, /later|2031-11-23T00-00-00Z/, 'the first run is no later run');

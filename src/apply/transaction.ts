@@ -115,7 +115,7 @@ export interface RunAfter { dir: string; name: string; m: BackupManifest }
 export function runsAfter(dir: string, m: BackupManifest, o: { own: boolean; skip?: string[]; states?: BackupManifest['state'][] }): RunAfter[] {
   const states = o.states ?? ['complete', 'in-progress'];
   const skip = new Set((o.skip ?? []).map((d) => path.resolve(d)));
-  const all = listBackups(path.dirname(dir)).sort(runOrder);
+  const all = listBackups(path.dirname(dir));
   const at = all.findIndex((b) => path.resolve(b.dir) === path.resolve(dir));
   const after = at < 0 ? all.filter((b) => runOrder(b, { name: path.basename(dir), created: m.created, ...(m.seq !== undefined ? { seq: m.seq } : {}) }) > 0) : all.slice(at + 1);
   return after
@@ -973,6 +973,7 @@ export interface BackupSummary {
   note?: string;
 }
 
+/** The backups in ROOT, in the order their runs ran (runOrder: not their names, which are the node's clock). */
 export function listBackups(root: string): BackupSummary[] {
   let names: string[];
   try { names = fs.readdirSync(root); } catch { return []; }
@@ -985,5 +986,5 @@ export function listBackups(root: string): BackupSummary[] {
       out.push({ dir: d, name: n, action: m.action, created: m.created, ...(typeof m.seq === 'number' ? { seq: m.seq } : {}), state: m.state, files: changedFiles(m).length, ...(m.note ? { note: m.note } : {}) });
     } catch { /* not a backup */ }
   }
-  return out;
+  return out.sort(runOrder);
 }
