@@ -229,6 +229,102 @@ test('an older backup in a --backup-dir two nodes share: its restore puts back t
   assert.deepEqual(snapshotTree(b), afterB, 'node B untouched');
 });
 
+test('an older backup in a --backup-dir two nodes share, each node being --root / as real nodes are: its restore leaves the other node\'s later run alone (its manifest was written on another host): it wrote that node\'s certificates and kubeconfigs here', async () => {
+  // one mount point stands for "/" on both machines: each node's tree is there while it runs
+  const base = tmp('kubepki-samepath-');
+  const at = path.join(base, 'node');
+  const shared = path.join(base, 'backups');
+  const cp1 = copyFixture('kubeadm-1.26-expired');
+  const cp2 = copyFixture('kubeadm-1.26');
+  const on = async (tree: string, argv: string[], when: string) => {
+    fs.renameSync(tree, at);
+    try { return await cli([...argv, '--root', at, '--now', when, '--backup-dir', shared]); } finally { fs.renameSync(at, tree); }
+  };
+  const pristine = snapshotTree(cp1);
+  assert.equal((await on(cp1, ['renew', 'apiserver'], NOW)).code, 0);
+  const r2 = await on(cp2, ['renew', 'all'], '2026-11-23T01:00:00Z');
+  assert.equal(r2.code, 0, r2.err);
+  const [first, ofCp2] = listBackups(shared);
+  // (what the other machine wrote: its own host name)
+  const mf = path.join(ofCp2!.dir, 'manifest.json');
+  fs.writeFileSync(mf, JSON.stringify({ ...(JSON.parse(fs.readFileSync(mf, 'utf8')) as object), host: `${os.hostname()}-cp-2` }, null, 2));
+  const dry = await on(cp1, ['restore', first!.name, '--dry-run'], '2026-11-23T02:00:00Z');
+  assert.equal(dry.code, 0, dry.err);
+  assert.match(dry.out, /^Restore 1 file\(s\) from \S+ \(renew of [^)]*\): the 1 that run changed:$/m);
+  assert.ok(!dry.out.includes(ofCp2!.name), dry.out);
+  const rs = await on(cp1, ['restore', first!.name], '2026-11-23T02:00:00Z');
+  assert.equal(rs.code, 0, rs.err);
+  assert.deepEqual(snapshotTree(cp1), pristine, 'cp-1 as before its renew, with none of cp-2\'s files');
+});
+
+test('a clock set right between two runs (years ahead, then NTP) does not reorder them: the undo line of the second renew, run as printed, undoes that run only; it took the first run (dated in the future) for a later one, removed its kubelet pem and left kubelet-client-current.pem pointing at nothing', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const pki = path.join(root, 'var/lib/kubelet/pki');
+  assert.equal((await cli(['renew', 'all', '--root', root, '--now', '2031-11-23T00:00:00Z'])).code, 0);
+  const afterFirst = snapshotTree(root);
+  const second = await cli(['renew', 'all', '--root', root, '--now', '2026-11-23T01:00:00Z']);
+  assert.equal(second.code, 0, second.err);
+  const undo = /\(undo with: (kubepki restore [^)]*)\)/.exec(second.out)?.[1];
+  assert.ok(undo, second.out);
+  // backups lists them oldest first: in the order they ran, not by their names (the clock)
+  assert.match((await cli(['backups', '--root', root])).out, /^2031-11-23T00-00-00Z .*\n2026-11-23T01-00-00Z /m);
+  const dry = await cli([...undo.split(' ').slice(1), '--now', '2026-11-23T02:00:00Z', '--dry-run']);
+  assert.equal(dry.code, 0, dry.err);
+  assert.doesNotMatch(dry.out, /later|2031-11-23T00-00-00Z/, 'the first run is no later run');
+  const rs = await cli([...undo.split(' ').slice(1), '--now', '2026-11-23T02:00:00Z']);
+  assert.equal(rs.code, 0, rs.err);
+  assert.deepEqual(snapshotTree(root), afterFirst, 'the tree as the first run left it');
+  const target = fs.readlinkSync(path.join(pki, 'kubelet-client-current.pem'));
+  assert.equal(target, '/var/lib/kubelet/pki/kubelet-client-2031-11-23-00-00-00.pem');
+  assert.ok(fs.existsSync(path.join(root, target)), 'the kubelet\'s link points at a file');
+});
+
+test('restoring an older backup when a later run\'s copy of a file is damaged: the error names that later run, and its remedy works (the file put back by hand is not read from the damaged copy); it said "restore that file by hand or use another backup", and by hand it failed all the same', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const pristine = snapshotTree(root);
+  const peer = path.join(root, 'etc/kubernetes/pki/etcd/peer.crt');
+  const before = fs.readFileSync(peer);
+  assert.equal((await cli(['renew', 'apiserver', '--root', root, '--now', NOW])).code, 0);
+  assert.equal((await cli(['renew', 'all', '--root', root, '--now', '2026-11-23T01:00:00Z'])).code, 0);
+  const [first, second] = listBackups(path.join(root, 'var/lib/kubepki/backups'));
+  fs.appendFileSync(path.join(second!.dir, 'files/etc/kubernetes/pki/etcd/peer.crt'), 'x');
+  const argv = ['restore', first!.name, '--root', root, '--now', '2026-11-23T02:00:00Z'];
+  const broken = await cli([...argv, '--dry-run']);
+  assert.equal(broken.code, 3);
+  assert.ok(broken.err.includes(`the backup copy is damaged (that backup is of the later renew ${second!.name}, which changed /etc/kubernetes/pki/etcd/peer.crt;`), broken.err);
+  const sum = spawnSync('openssl', ['dgst', '-sha256', '-r'], { input: before, encoding: 'utf8' }).stdout.split(' ')[0]!;
+  assert.ok(broken.err.includes(`put /etc/kubernetes/pki/etcd/peer.crt back by hand as it was before ${second!.name} (SHA-256 ${sum},`), broken.err);
+  // as the hint says: the file by hand, and the restore again
+  fs.writeFileSync(peer, before);
+  const rs = await cli(argv);
+  assert.equal(rs.code, 0, rs.err);
+  assert.deepEqual(snapshotTree(root), pristine);
+});
+
+test('restoring an older backup over a file a later run changed and the operator edited by hand since: the dry run says the hand edit is put back over (it said only "changed by the later renew"), and the edit is in the restore\'s backup', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const admin = path.join(root, 'etc/kubernetes/admin.conf');
+  assert.equal((await cli(['renew', 'apiserver', '--root', root, '--now', NOW])).code, 0);
+  assert.equal((await cli(['renew', 'all', '--root', root, '--now', '2026-11-23T01:00:00Z'])).code, 0);
+  const [first, second] = listBackups(path.join(root, 'var/lib/kubepki/backups'));
+  fs.appendFileSync(admin, '# edited by hand\n');
+  const edited = fs.readFileSync(admin);
+  const argv = ['restore', first!.name, '--root', root, '--now', '2026-11-23T02:00:00Z'];
+  const dry = await cli([...argv, '--dry-run']);
+  assert.equal(dry.code, 0, dry.err);
+  // (apiserver.crt, which both runs renewed, by the later run; admin.conf, which only the later run changed, by hand)
+  assert.match(dry.out, /^Changed since that run; restoring puts the state from before the run back over it:$/m);
+  assert.ok(dry.out.includes(`\n  /etc/kubernetes/pki/apiserver.crt: the run left what it wrote, now other content (by the later renew ${second!.name})\n`), dry.out);
+  assert.ok(dry.out.includes(`\n  /etc/kubernetes/admin.conf: the later renew ${second!.name} left what it wrote, now other content (by something else since that run)\n`), dry.out);
+  // only those: the other files the later run changed are as it left them
+  assert.equal(dry.out.split('\n').filter((l) => /^ {2}\/\S+: the /.test(l)).length, 2, dry.out);
+  const rs = await cli(argv);
+  assert.equal(rs.code, 0, rs.err);
+  const undo = listBackups(path.join(root, 'var/lib/kubepki/backups')).at(-1)!;
+  assert.equal((await cli(['restore', undo.name, '--root', root, '--now', '2026-11-23T03:00:00Z'])).code, 0);
+  assert.deepEqual(fs.readFileSync(admin), edited, 'the hand edit is back');
+});
+
 test('backups FILES and restore count the same files: a renewal of the kubelet\'s pair is listed with the files restore puts back, not with the swap\'s -updated link the run only passed through', async () => {
   const root = copyFixture('kubeadm-1.26-expired');
   assert.equal((await cli(['renew', 'all', '--root', root, '--now', NOW])).code, 0);

@@ -90,11 +90,14 @@ export function changedSince(nfs: NodeFs, m: BackupManifest): { path: string; no
 }
 
 /**
- * The order kubepki ran its backups' runs in: by their `now`, then by name (two runs in one second are T, then
- * T-1, … T-10: the shorter name first).
+ * The order kubepki ran its backups' runs in: by their `seq` (one more than the highest in the backup directory when
+ * the run began), not by their `now`, which is the node's clock: set right between two runs (a clock years ahead,
+ * then NTP), it would put the later run first, and a restore of the latest run would undo the earlier one too.
+ * Backups made before runs recorded it (none) came first, among themselves by their `now`, then by name (two runs
+ * in one second are T, then T-1, … T-10: the shorter name first).
  */
-export function runOrder(a: { name: string; created: string }, b: { name: string; created: string }): number {
-  return Date.parse(a.created) - Date.parse(b.created) || a.name.length - b.name.length || (a.name < b.name ? -1 : 1);
+export function runOrder(a: { name: string; created: string; seq?: number }, b: { name: string; created: string; seq?: number }): number {
+  return (a.seq ?? 0) - (b.seq ?? 0) || Date.parse(a.created) - Date.parse(b.created) || a.name.length - b.name.length || (a.name < b.name ? -1 : 1);
 }
 
 /** A later run's backup: where it is, its name and its manifest. */
@@ -105,18 +108,20 @@ export interface RunAfter { dir: string; name: string; m: BackupManifest }
  * that come after it (runOrder), whose run changed files (complete, or in-progress: killed, its files as it left
  * them; not one rolled back, which changed nothing) and that were made for this tree (`own`: DIR is in the tree's
  * own backup directory, all of whose backups are its; else, a --backup-dir that many nodes may share, only those
- * made for M's root). `skip`: backups left out (an interrupted run that is rolled back before anything else).
+ * made for M's root on M's host: every node of a cluster is --root /, so the root alone would take another node's
+ * runs for this one's and put its files here). `skip`: backups left out (an interrupted run that is rolled back
+ * before anything else).
  */
 export function runsAfter(dir: string, m: BackupManifest, o: { own: boolean; skip?: string[]; states?: BackupManifest['state'][] }): RunAfter[] {
   const states = o.states ?? ['complete', 'in-progress'];
   const skip = new Set((o.skip ?? []).map((d) => path.resolve(d)));
-  const all = listBackups(path.dirname(dir)).sort(runOrder);
+  const all = listBackups(path.dirname(dir));
   const at = all.findIndex((b) => path.resolve(b.dir) === path.resolve(dir));
-  const after = at < 0 ? all.filter((b) => runOrder(b, { name: path.basename(dir), created: m.created }) > 0) : all.slice(at + 1);
+  const after = at < 0 ? all.filter((b) => runOrder(b, { name: path.basename(dir), created: m.created, ...(m.seq !== undefined ? { seq: m.seq } : {}) }) > 0) : all.slice(at + 1);
   return after
     .filter((b) => states.includes(b.state) && !skip.has(path.resolve(b.dir)))
     .flatMap((b) => { try { return [{ dir: b.dir, name: b.name, m: readManifest(b.dir) }]; } catch { return []; } })
-    .filter((r) => o.own || path.resolve(r.m.root) === path.resolve(m.root));
+    .filter((r) => o.own || (path.resolve(r.m.root) === path.resolve(m.root) && r.m.host === m.host));
 }
 
 /**
@@ -155,6 +160,11 @@ export interface BackupManifest {
   action: string;
   /** `now` of the run */
   created: string;
+  /**
+   * the run's place among the runs in its backup directory: one more than the highest there when it began (runOrder;
+   * not `created`, the node's clock, which can be set right between two runs); none in backups made before it
+   */
+  seq?: number;
   /** host root the files belong to */
   root: string;
   state: 'in-progress' | 'complete' | 'rolled-back' | 'recovered';
@@ -717,8 +727,10 @@ export async function applyChanges(nfs: NodeFs, changes: Change[], o: Transactio
       for (let d = path.dirname(nfs.hostPath(target)); !fs.existsSync(d) && path.dirname(d) !== d; d = path.dirname(d)) newDirs.add(d);
     }
     const createdDirs = [...newDirs].sort((a, b) => b.length - a.length).map((d) => nfs.nodePath(d));
+    // (this run's own directory has no manifest yet: listBackups leaves it out)
+    const seq = 1 + Math.max(0, ...listBackups(backupRoot).map((b) => b.seq ?? 0));
     const manifest: BackupManifest = {
-      apiVersion: 'kubepki.io/v1alpha1', kind: 'Backup', action: o.action, created: o.now.toISOString(), root: nfs.root,
+      apiVersion: 'kubepki.io/v1alpha1', kind: 'Backup', action: o.action, created: o.now.toISOString(), seq, root: nfs.root,
       state: 'in-progress', pid: process.pid, host: os.hostname(), entries, ...(o.note ? { note: o.note } : {}),
       ...(createdDirs.length ? { createdDirs } : {}),
     };
@@ -916,16 +928,24 @@ export function restoreSources(dir: string, m: BackupManifest, later: RunAfter[]
 
 /**
  * Everything a backup would put back, as changes (used by `kubepki restore`); with LATER (runsAfter), what the
- * runs after it changed too (restoreSources), so the tree is as it was before the run.
+ * runs after it changed too (restoreSources), so the tree is as it was before the run. NFS: the tree, whose file
+ * stands in for a damaged backup copy when it holds what the copy held (its SHA-256): put back by hand, as the
+ * error says, or never changed since.
  */
-export function restoreChanges(dir: string, m: BackupManifest, later: RunAfter[] = []): Change[] {
+export function restoreChanges(dir: string, m: BackupManifest, later: RunAfter[] = [], nfs?: NodeFs): Change[] {
   const out: Change[] = [];
-  for (const { dir: from, e } of restoreSources(dir, m, later)) {
+  for (const { dir: from, e, by } of restoreSources(dir, m, later)) {
     if (!e.existed) out.push({ op: 'delete', path: e.path });
     else if (e.type === 'symlink') out.push({ op: 'symlink', path: e.path, target: e.target! });
     else {
-      const content = fs.readFileSync(path.join(from, 'files', e.stored!));
-      if (sha256(content) !== e.sha256) throw new UserError(`failed to restore ${e.path} from ${from}: the backup copy is damaged`, 'restore that file by hand or use another backup');
+      let content = fs.readFileSync(path.join(from, 'files', e.stored!));
+      if (sha256(content) !== e.sha256) {
+        const here = nfs?.lstat(e.path)?.isFile() ? fs.readFileSync(nfs.hostPath(e.path)) : undefined;
+        if (here && sha256(here) === e.sha256) content = here;
+        // (a later run's copy: this restore puts its files back too, so restoring this backup alone cannot avoid it)
+        else if (by) throw new UserError(`failed to restore ${e.path} from ${from}: the backup copy is damaged (that backup is of the later ${by.m.action} ${by.name}, which changed ${e.path}; restoring ${path.basename(dir)} puts back what later runs changed too)`, `put ${e.path} back by hand as it was before ${by.name} (SHA-256 ${e.sha256}, as that backup's manifest records it), then run this restore again: a file that already holds it is not read from the damaged copy`);
+        else throw new UserError(`failed to restore ${e.path} from ${from}: the backup copy is damaged`, `put that file back by hand (SHA-256 ${e.sha256}, as the manifest records it) and run this restore again (a file that already holds it is not read from the damaged copy), or use another backup`);
+      }
       out.push({ op: 'write', path: e.path, content, mode: e.mode, ...(e.mode !== undefined ? { restore: { mode: e.mode, ...(e.uid !== undefined ? { uid: e.uid, gid: e.gid } : {}) } } : {}) });
     }
   }
@@ -946,11 +966,14 @@ export function changedFiles(m: BackupManifest): BackupEntry[] {
 
 export interface BackupSummary {
   dir: string; name: string; action: string; created: string; state: BackupManifest['state'];
+  /** the manifest's seq (runOrder), where it has one */
+  seq?: number;
   /** the node files the run changed, each of which a restore puts back (changedFiles) */
   files: number;
   note?: string;
 }
 
+/** The backups in ROOT, in the order their runs ran (runOrder: not their names, which are the node's clock). */
 export function listBackups(root: string): BackupSummary[] {
   let names: string[];
   try { names = fs.readdirSync(root); } catch { return []; }
@@ -960,8 +983,8 @@ export function listBackups(root: string): BackupSummary[] {
     try {
       const m = JSON.parse(fs.readFileSync(path.join(d, 'manifest.json'), 'utf8')) as BackupManifest;
       if (m.kind !== 'Backup') continue;
-      out.push({ dir: d, name: n, action: m.action, created: m.created, state: m.state, files: changedFiles(m).length, ...(m.note ? { note: m.note } : {}) });
+      out.push({ dir: d, name: n, action: m.action, created: m.created, ...(typeof m.seq === 'number' ? { seq: m.seq } : {}), state: m.state, files: changedFiles(m).length, ...(m.note ? { note: m.note } : {}) });
     } catch { /* not a backup */ }
   }
-  return out;
+  return out.sort(runOrder);
 }

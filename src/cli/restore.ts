@@ -64,7 +64,7 @@ Exit codes:
         const laterBy = new Map(restoreSources(dir, m, later).flatMap((x) => (x.by ? [[x.e.path, x.by] as const] : [])));
         // (a file the run made and removed itself, or one a later restore removed, is not there to remove; a file
         // only later runs changed that is as it was before them, after a restore of the later ones, stays as it is)
-        const changes = restoreChanges(dir, m, later).filter((c) => (laterBy.has(c.path) ? !holdsAlready(nfs, c) : c.op !== 'delete' || nfs.lstat(c.path) !== undefined));
+        const changes = restoreChanges(dir, m, later, nfs).filter((c) => (laterBy.has(c.path) ? !holdsAlready(nfs, c) : c.op !== 'delete' || nfs.lstat(c.path) !== undefined));
         // what the counts are: `kubepki backups` lists the files the run changed (changedFiles); of those, a file
         // it created that is gone already is not put back, and files only later runs changed are
         const listed = changedFiles(m).length;
@@ -89,17 +89,27 @@ Exit codes:
         const drift = changedSince(nfs, m);
         // (a later kubepki run, whose backup holds what this run left, changed it: not the kubelet, not "something else")
         const byRun = laterRuns(dir, m, drift, own);
-        if (drift.length > 0) {
+        // a file only a later run changed, changed again since by something else than kubepki (a hand edit, the
+        // kubelet rotating its pair): the restore puts the state from before that run back over it too: say so
+        const sinceLater = restoreSources(dir, m, later).flatMap((x) => {
+          if (!x.by || !changes.some((c) => c.path === x.e.path)) return [];
+          const d = changedSince(nfs, { ...x.by.m, entries: [x.e] })[0];
+          return d && !laterRuns(x.by.dir, x.by.m, [d], own).has(d.path) ? [{ ...d, run: x.by }] : [];
+        });
+        if (drift.length + sinceLater.length > 0) {
           const what = (s: { existed: boolean; target?: string }, left: boolean) => (!s.existed ? 'nothing' : s.target !== undefined ? `a link to ${s.target}` : left ? 'what it wrote' : 'other content');
-          const by = byRun.size === drift.length ? ' (by later kubepki runs)' : byRun.size === 0 ? ' (by something else)' : '';
+          const other = drift.length - byRun.size + sinceLater.length;
+          const by = other === 0 ? ' (by later kubepki runs)' : byRun.size === 0 ? ' (by something else)' : '';
+          const rotated = (d: { path: string; now: { target?: string } }) => /\/kubelet-(client|server)-current\.pem$/.test(d.path) && d.now.target !== undefined ? ' (the kubelet rotated its pair since: restoring points it back at the older one)' : '';
           io.stdout(`Changed since that run${by}; restoring puts the state from before the run back over it:\n`);
           for (const d of drift) {
             const run = byRun.get(d.path);
             const why = run?.interrupted ? ` (by the interrupted ${run.action} ${run.name}, which is rolled back first: the restore finds what the run left)`
               : run ? ` (by the later ${run.action} ${run.name})`
-              : /\/kubelet-(client|server)-current\.pem$/.test(d.path) && d.now.target !== undefined ? ' (the kubelet rotated its pair since: restoring points it back at the older one)' : '';
+              : rotated(d);
             io.stdout(`  ${d.path}: the run left ${what(d.left, true)}, now ${what(d.now, false)}${why}\n`);
           }
+          for (const d of sinceLater) io.stdout(`  ${d.path}: the later ${d.run.m.action} ${d.run.name} left ${what(d.left, true)}, now ${what(d.now, false)}${rotated(d) || ' (by something else since that run)'}\n`);
         }
         // (what later runs did that this restore undoes: files only they changed, or changes since this run that
         // a later run made; runs that cancel out, a renew and its restore, leave nothing to undo instead)
