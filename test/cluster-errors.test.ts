@@ -286,6 +286,11 @@ test('redactArgs/redactText: values that are or follow a secret are <redacted>; 
     'error: POST https://<redacted>@idp.example.test/token with client_secret=<redacted> failed:  Bearer <redacted> refused, rerun with --password <redacted>',
   );
   assert.equal(redactText('error: SSO session expired, run aws sso login'), 'error: SSO session expired, run aws sso login');
+  // what a plugin prints as JSON, YAML or headers, and a short -p (fixv review)
+  assert.equal(redactText('{"error":"invalid_client","client_secret":"hunter2abc","client_id":"kube"}'), '{"error":"invalid_client","client_secret":"<redacted>","client_id":"kube"}');
+  assert.equal(redactText('config:\n  client_secret: hunter2\n  issuer: https://idp.example.test'), 'config:\n  client_secret: <redacted>\n  issuer: https://idp.example.test');
+  assert.equal(redactText('sent x-api-key: s3cr3tKEY and Authorization: Bearer abc.def'), 'sent x-api-key: <redacted> and Authorization: Bearer <redacted>');
+  assert.deepEqual(redactArgs(['vault-login', '-u', 'op', '-p', 'hunter2']), ['vault-login', '-u', 'op', '-p', '<redacted>']);
   const env = [{ name: 'AWS_SECRET_ACCESS_KEY', value: 'plainsecret' }, { name: 'AWS_PROFILE', value: 'prod' }, { name: 'OPAQUE', value: 'Zx81Qm2Vt7Lp0Ks5Wd3Nh6' }];
   assert.deepEqual(secretEnvValues(env), ['plainsecret', 'Zx81Qm2Vt7Lp0Ks5Wd3Nh6']);
   assert.equal(redactText('profile prod: key plainsecret refused', secretEnvValues(env)), 'profile prod: key <redacted> refused');

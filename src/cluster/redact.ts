@@ -34,7 +34,19 @@ function redactInside(word: string): string {
  * word), or the scheme of an Authorization header, `Bearer …`.
  */
 function secretFlag(word: string): boolean {
-  return (/^--?[A-Za-z]/.test(word) && !word.includes('=') && SECRET_NAME.test(word)) || /^(bearer|basic)$/i.test(word);
+  // (-p: the short password flag of mysql-style and many login tools)
+  return (/^--?[A-Za-z]/.test(word) && !word.includes('=') && SECRET_NAME.test(word)) || word === '-p' || /^(bearer|basic)$/i.test(word);
+}
+
+/**
+ * The value after a secret-named key in what a plugin prints: `"client_secret": "…"` (JSON) and `client_secret: …`,
+ * `x-api-key: …` (YAML, HTTP headers). (An `Authorization: Bearer …` keeps its scheme: the word after it goes.)
+ */
+function redactKeyValues(text: string): string {
+  const name = '[^"\\s]*(?:secret|pass|pwd|token|key|cred|auth|cookie|sig)[^"\\s]*';
+  return text
+    .replace(new RegExp(`("${name}"\\s*:\\s*)"(?:[^"\\\\]|\\\\.)*"`, 'gi'), `$1"${REDACTED}"`)
+    .replace(/(^|[\s{,;])([\w.-]*(?:secret|pass|pwd|token|key|cred|auth|cookie|sig)[\w.-]*:[ \t]+)(?!<redacted>|(?:bearer|basic|token)\b)([^\s,;}]+)/gim, `$1$2${REDACTED}`);
 }
 
 function redactWord(word: string, afterSecretFlag: boolean): string {
@@ -63,6 +75,7 @@ export function secretEnvValues(env: readonly { name?: string; value?: string }[
  */
 export function redactText(text: string, secrets: readonly string[] = []): string {
   for (const v of secrets) text = text.split(v).join(REDACTED);
+  text = redactKeyValues(text);
   const parts = text.split(/(\s+)/);
   let previous = '';
   return parts.map((p) => {
