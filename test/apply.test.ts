@@ -257,6 +257,24 @@ test('an older backup in a --backup-dir two nodes share, each node being --root 
   assert.deepEqual(snapshotTree(cp1), pristine, 'cp-1 as before its renew, with none of cp-2\'s files');
 });
 
+test('a backup another host made, in a --backup-dir nodes share, is not restored onto this node (every node is --root /, so the root told nothing): exit 3 naming the host, nothing written; --force restores it (a renamed node\'s own backup)', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const shared = tmp('kubepki-shared-');
+  assert.equal((await cli(['renew', 'apiserver', '--root', root, '--now', NOW, '--backup-dir', shared])).code, 0);
+  const [b] = listBackups(shared);
+  const mf = path.join(b!.dir, 'manifest.json');
+  fs.writeFileSync(mf, JSON.stringify({ ...(JSON.parse(fs.readFileSync(mf, 'utf8')) as object), host: 'cp-other' }, null, 2));
+  const before = snapshotTree(root);
+  const r = await cli(['restore', b!.name, '--root', root, '--now', NOW, '--backup-dir', shared]);
+  assert.equal(r.code, 3, r.out + r.err);
+  assert.match(r.err, /refusing to restore .*: it was made on host cp-other, and this is .*: its files are that node's/);
+  assert.match(r.err, /restore it on cp-other; if cp-other is this node's former name, pass --force/);
+  assert.deepEqual(snapshotTree(root), before, 'nothing written');
+  const forced = await cli(['restore', b!.name, '--root', root, '--now', NOW, '--backup-dir', shared, '--force']);
+  assert.equal(forced.code, 0, forced.err);
+  assert.notDeepEqual(snapshotTree(root), before, 'put back');
+});
+
 test('a clock set right between two runs (years ahead, then NTP) does not reorder them: the undo line of the second renew, run as printed, undoes that run only; it took the first run (dated in the future) for a later one, removed its kubelet pem and left kubelet-client-current.pem pointing at nothing', async () => {
   const root = copyFixture('kubeadm-1.26-expired');
   const pki = path.join(root, 'var/lib/kubelet/pki');

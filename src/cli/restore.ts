@@ -9,7 +9,7 @@ import type { PlanRestart } from '../plan/types.js';
 import { nowOption, rootOption, resolveNow, backupDirOption, resolveBackupDir } from './options.js';
 import { shellArg, restoreArgs } from '../apply/state.js';
 
-interface RestoreOptions { root?: string; now?: string; backupDir?: string; dryRun?: boolean }
+interface RestoreOptions { root?: string; now?: string; backupDir?: string; dryRun?: boolean; force?: boolean }
 
 export function command(io: Io): Command {
   return new Command('restore')
@@ -37,6 +37,7 @@ Exit codes:
     .addOption(nowOption())
     .addOption(backupDirOption())
     .option('--dry-run', 'list what would be put back')
+    .option('--force', 'restore a backup another host made (from a --backup-dir nodes share): only for this node\'s own backup made before it was renamed')
     .action(async (backup: string, o: RestoreOptions) => {
       const now = resolveNow(o.now);
       const nfs = openRoot(o.root);
@@ -55,6 +56,12 @@ Exit codes:
         const own = isInside(defaultBackupRoot(nfs), dir);
         if (!own && path.resolve(m.root) !== nfs.root) {
           throw new UserError(`refusing to restore ${dir}: it was made for --root ${m.root}, and this is --root ${nfs.root}`, `pass --root ${shellArg(m.root)} to put it back there`);
+        }
+        // every node of a cluster is --root /: in a --backup-dir nodes share, the root does not tell whose backup it
+        // is, the host that made it does (another node's certificates and kubeconfigs would break this one)
+        const here = (await import('node:os')).hostname();
+        if (!own && m.host && m.host !== here && !o.force) {
+          throw new UserError(`refusing to restore ${dir}: it was made on host ${m.host}, and this is ${here}: its files are that node's`, `restore it on ${m.host}; if ${m.host} is this node's former name, pass --force`);
         }
         // restoring a run puts the tree back as it was before it: what the kubepki runs after it changed goes
         // too (a second renew's new dated kubelet pem, which the first run's backup knows nothing of), each path
