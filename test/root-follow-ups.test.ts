@@ -121,8 +121,11 @@ test('inspect of a copied tree\'s kubelet.conf without --root looked for /var/li
   const r = await cli(['inspect', kubeletConf, '--now', NOW]);
   assert.match(r.out, /^ {2}Subject: +O=system:masters, CN=kube-apiserver-kubelet-client$/m, 'the host\'s file is what was read');
   assert.ok(r.out.includes(`WARNING: ${kubeletConf} lies in the node tree ${root}, but its file references are absolute paths, read on this host, not in that tree: client-certificate and client-key of user "system:node:cp-1" ${ref}: read on this host (${path.join(hostDir, 'other.pem')}), this host's file, not the tree's; read them in the tree`), r.out);
-  const json = JSON.parse((await cli(['inspect', kubeletConf, '--now', NOW, '-o', 'json'])).out) as { findings: { code: string; severity: string; file: string }[] };
+  const json = JSON.parse((await cli(['inspect', kubeletConf, '--now', NOW, '-o', 'json'])).out) as { certificates: { id: string; subject: string; findings: { code: string; certificate?: string }[] }[]; findings: { code: string; severity: string; file: string }[] };
   assert.deepEqual(json.findings.filter((f) => f.code === 'read-on-host').map((f) => [f.severity, f.file]), [['warning', kubeletConf]]);
+  // (on the row of the host's certificate, the one shown as if it were the tree's: as check has it)
+  const hostRow = json.certificates.find((c) => c.subject.includes('CN=kube-apiserver-kubelet-client'));
+  assert.deepEqual(hostRow?.findings.filter((f) => f.code === 'read-on-host').map((f) => f.certificate), [hostRow?.id]);
   // the inspect it names, run as printed from elsewhere: the tree's own client certificate, no warning
   const t = inShell(elsewhere, hint(r.out));
   assert.equal(t.status, 0, t.stdout + t.stderr);
@@ -147,4 +150,68 @@ test('check\'s Next line on a tree at a path with a space and a quote is pasteab
   const dry = spawnSync('sh', ['-c', `${next[1]!.replace(/^kubepki /, `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} `)} --dry-run --now ${NOW}`], { encoding: 'utf8' });
   assert.equal(dry.status, 0, dry.stdout + dry.stderr);
   assert.match(dry.stdout, /apiserver/);
+});
+
+test('check --kubeconfig DIR/etc/kubernetes/kubelet.conf (or --path DIR/etc/kubernetes) without --root read /var/lib/kubelet/pki/kubelet-client-current.pem on this host and said only that it "does not exist" (or showed this host\'s certificate as the tree\'s) with no word of it: the read-on-host warning inspect gives, on the row read through the reference, exit 1 for it alone, and Next names the check --root that reads the tree\'s, which works as printed', async () => {
+  const { base, root } = treeCopy('kubeadm-1.26');
+  const kubeletConf = path.join(root, 'etc/kubernetes/kubelet.conf');
+  const quoted = `'${root.replace(/'/g, `'\\''`)}'`;
+  const hint = (out: string) => { const m = /; read them in the tree: (kubepki check .*)$/m.exec(out); assert.ok(m, out); return m[1]!; };
+  type Json = { certificates: { id: string; subject: string; status: string; findings: { code: string; certificate?: string; file: string; message: string }[] }[]; findings: { code: string; severity: string; file: string; certificate?: string; message: string }[]; next: string };
+  const onHost = (j: Json) => j.findings.filter((f) => f.code === 'read-on-host');
+  const elsewhere = path.join(base, 'elsewhere');
+  fs.mkdirSync(elsewhere);
+
+  // the kubelet's link is not on this host (a test machine is no node): missing here, said as such
+  if (!fs.existsSync('/var/lib/kubelet/pki/kubelet-client-current.pem')) {
+    const r = await cli(['check', '--kubeconfig', kubeletConf, '--now', NOW]);
+    assert.equal(r.code, 2, r.out + r.err); // (the missing-file error stays: on this host it is missing)
+    assert.ok(r.out.includes(`\n  WARNING read-on-host               ${kubeletConf} lies in the node tree ${root}, but its file references are absolute paths, read on this host, not in that tree: client-certificate and client-key of user "system:node:cp-1" /var/lib/kubelet/pki/kubelet-client-current.pem: missing on this host; read them in the tree: kubepki check --root ${quoted} --kubeconfig /etc/kubernetes/kubelet.conf\n`), r.out);
+    assert.deepEqual(words(hint(r.out)), ['kubepki', 'check', '--root', root, '--kubeconfig', '/etc/kubernetes/kubelet.conf']);
+    assert.ok(r.out.includes(`\nNext: read the node tree's own files: kubepki check --root ${quoted} --kubeconfig /etc/kubernetes/kubelet.conf (see read-on-host under FINDINGS)\n`), r.out);
+    const j = JSON.parse((await cli(['check', '--kubeconfig', kubeletConf, '--now', NOW, '-o', 'json'])).out) as Json;
+    assert.deepEqual(onHost(j).map((f) => [f.severity, f.file, f.certificate]), [['warning', kubeletConf, undefined]]);
+    assert.match(j.next, /^read the node tree's own files: kubepki check --root /);
+    // --path of the directory that holds it: the same word, for the kubeconfig found in it
+    const p = JSON.parse((await cli(['check', '--path', path.join(root, 'etc/kubernetes'), '--now', NOW, '-o', 'json'])).out) as Json;
+    assert.deepEqual(onHost(p).map((f) => f.message), onHost(j).map((f) => f.message));
+  }
+
+  // a reference this host does have: kubelet.conf pointing at an absolute path that exists here (through a link),
+  // holding another certificate than the tree's file of that path
+  const hostDir = tmp('kubepki-hostfiles-');
+  const pki = path.join(copyFixture('kubeadm-1.26'), 'etc/kubernetes/pki');
+  const other = path.join(hostDir, 'other.pem');
+  fs.writeFileSync(other, fs.readFileSync(path.join(pki, 'apiserver-kubelet-client.crt')) + fs.readFileSync(path.join(pki, 'apiserver-kubelet-client.key'), 'utf8'), { mode: 0o600 });
+  const ref = path.join(hostDir, 'client.pem');
+  fs.symlinkSync(other, ref);
+  fs.writeFileSync(kubeletConf, fs.readFileSync(kubeletConf, 'utf8').replaceAll('/var/lib/kubelet/pki/kubelet-client-current.pem', ref));
+  fs.mkdirSync(path.join(root, hostDir), { recursive: true });
+  fs.symlinkSync('/var/lib/kubelet/pki/kubelet-client-current.pem', path.join(root, ref));
+  const r = await cli(['check', '--kubeconfig', kubeletConf, '--now', NOW]);
+  assert.equal(r.code, 1, `a warning's exit code: ${r.out}${r.err}`);
+  assert.ok(r.out.includes(`\n  WARNING read-on-host               ${kubeletConf} lies in the node tree ${root}, but its file references are absolute paths, read on this host, not in that tree: client-certificate and client-key of user "system:node:cp-1" ${ref}: read on this host (${other}), this host's file, not the tree's; read them in the tree: kubepki check --root ${quoted} --kubeconfig /etc/kubernetes/kubelet.conf\n`), r.out);
+  const j = JSON.parse((await cli(['check', '--kubeconfig', kubeletConf, '--now', NOW, '-o', 'json'])).out) as Json;
+  // on the row of the certificate read through the reference: this host's, which a reader takes for the tree's
+  const row = j.certificates.find((c) => c.subject.includes('CN=kube-apiserver-kubelet-client'));
+  assert.ok(row, JSON.stringify(j.certificates.map((c) => c.subject)));
+  assert.equal(row.status, 'warning');
+  assert.deepEqual(row.findings.map((f) => [f.code, f.certificate, f.file]), [['read-on-host', row.id, kubeletConf]]);
+  assert.deepEqual(onHost(j).map((f) => [f.severity, f.certificate]), [['warning', row.id]]);
+  // the check it names, run as printed from elsewhere: the tree's own client certificate, no warning
+  const t = inShell(elsewhere, `${hint(r.out)} -o json`);
+  assert.equal(t.status, 0, t.stdout + t.stderr);
+  const tree = JSON.parse(t.stdout) as Json;
+  assert.ok(tree.certificates.some((c) => c.subject === 'O=system:nodes, CN=system:node:cp-1'), t.stdout);
+  assert.deepEqual(onHost(tree), []);
+
+  // a kubeconfig outside any node directory: nothing to say
+  const loose = path.join(elsewhere, 'kubelet.conf');
+  fs.copyFileSync(kubeletConf, loose);
+  const l = await cli(['check', '--kubeconfig', loose, '--now', NOW]);
+  assert.doesNotMatch(l.out, /read-on-host|read them in the tree/);
+  // probe reads no --path or --kubeconfig (only this node's layouts, or --root's): it has no such trap to fall in
+  const pr = await cli(['probe', '127.0.0.1:1', '--path', path.join(root, 'etc/kubernetes')]);
+  assert.equal(pr.code, 3);
+  assert.match(pr.err, /unknown option '--path'/);
 });
