@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { BIN, NOW, cli, copyFixture, discoveryHash, inShell, sh, tmp } from './renew-support.js';
+import { BIN, NOW, cli, copyFixture, discoveryHash, inShell, sh, snapshotTree, tmp } from './renew-support.js';
 
 /** The words a shell makes of a printed command (its quoting as printed). */
 function words(command: string): string[] {
@@ -214,4 +214,81 @@ test('check --kubeconfig DIR/etc/kubernetes/kubelet.conf (or --path DIR/etc/kube
   const pr = await cli(['probe', '127.0.0.1:1', '--path', path.join(root, 'etc/kubernetes')]);
   assert.equal(pr.code, 3);
   assert.match(pr.err, /unknown option '--path'/);
+});
+
+test('renew --file of a copied tree\'s file whose absolute link leads out of the tree (pki/etcd -> /srv/etcd, kubelet-client-current.pem -> /var/lib/kubelet/pki/…) renewed the host\'s file without --root: the host\'s /srv/etcd/server.crt rewritten, or the host\'s kubelet certificate and key written into the tree; it now refuses in one line naming the file and the renew --root that renews the tree\'s, exit 3, nothing written, and that command renews the tree\'s file; check of the tree\'s kubelet.conf says read-on-host on the host\'s row', async () => {
+  // the host is simulated by --root HOST (a test writes nothing outside temp dirs): a control-plane node of the
+  // same cluster with its own etcd pair in /srv/etcd and its own kubelet pem, and the copied tree inside it
+  const host = tmp('kubepki-host-');
+  const expired = copyFixture('kubeadm-1.26-expired');
+  fs.cpSync(path.join(expired, 'etc/kubernetes/pki/etcd'), path.join(host, 'srv/etcd'), { recursive: true });
+  fs.cpSync(path.join(expired, 'var/lib/kubelet/pki'), path.join(host, 'var/lib/kubelet/pki'), { recursive: true, verbatimSymlinks: true });
+  fs.mkdirSync(path.join(host, 'etc/kubernetes/pki'), { recursive: true });
+  for (const f of ['ca.crt', 'ca.key']) fs.copyFileSync(path.join(expired, 'etc/kubernetes/pki', f), path.join(host, 'etc/kubernetes/pki', f));
+  const tree = path.join(host, "node's disk");
+  fs.cpSync(copyFixture('kubeadm-1.26'), tree, { recursive: true, verbatimSymlinks: true });
+  // the tree keeps its etcd pairs where its pki/etcd link points, as on its node
+  fs.mkdirSync(path.join(tree, 'srv'));
+  fs.renameSync(path.join(tree, 'etc/kubernetes/pki/etcd'), path.join(tree, 'srv/etcd'));
+  fs.symlinkSync('/srv/etcd', path.join(tree, 'etc/kubernetes/pki/etcd'));
+  const quoted = `'${tree.replace(/'/g, `'\\''`)}'`;
+  const nodeTree = "/node's disk";
+  const before = snapshotTree(host);
+
+  const etcdServer = `${nodeTree}/etc/kubernetes/pki/etcd/server.crt`;
+  const r = await cli(['renew', '--root', host, '--file', etcdServer, '--now', NOW]);
+  assert.equal(r.code, 3, r.out + r.err);
+  assert.equal(r.out, '');
+  assert.equal(r.err, `kubepki: failed to renew ${etcdServer}: it lies in the node tree ${nodeTree}, but its links lead out of that tree to /srv/etcd/server.crt, the file under --root ${host}: renew would renew that file, not the tree's; renew the tree's: kubepki renew --root ${quoted} --file /etc/kubernetes/pki/etcd/server.crt\n`);
+  const kubeletLink = `${nodeTree}/var/lib/kubelet/pki/kubelet-client-current.pem`;
+  for (const extra of [[], ['--dry-run']]) {
+    const k = await cli(['renew', '--root', host, '--file', kubeletLink, '--now', NOW, ...extra]);
+    assert.equal(k.code, 3, k.out + k.err);
+    assert.equal(k.err, `kubepki: failed to renew ${kubeletLink}: it lies in the node tree ${nodeTree}, but its links lead out of that tree to /var/lib/kubelet/pki/kubelet-client-2026-11-22-21-36-05.pem, the file under --root ${host}: renew would renew that file, not the tree's; renew the tree's: kubepki renew --root ${quoted} --file /var/lib/kubelet/pki/kubelet-client-current.pem\n`);
+  }
+  assert.deepEqual(snapshotTree(host), before, 'nothing written');
+  assert.ok(!fs.existsSync(path.join(host, 'var/lib/kubepki')), 'no lock, no backup');
+
+  // truly without --root (dry run: nothing may be written on this host even if the refusal were gone): the tree's
+  // /srv/etcd is looked for on this host
+  if (!fs.existsSync('/srv/etcd')) {
+    const d = await cli(['renew', '--file', path.join(tree, 'etc/kubernetes/pki/etcd/server.crt'), '--now', NOW, '--dry-run']);
+    assert.equal(d.code, 3, d.out + d.err);
+    assert.equal(d.err, `kubepki: failed to renew ${path.join(tree, 'etc/kubernetes/pki/etcd/server.crt')}: it lies in the node tree ${tree}, but its links lead out of that tree to /srv/etcd/server.crt, missing on this host: renew looks for it there, not in the tree; renew the tree's: kubepki renew --root ${quoted} --file /etc/kubernetes/pki/etcd/server.crt\n`);
+  }
+
+  // the renew it names, run as printed from elsewhere: the tree's etcd server certificate, signed by the tree's etcd
+  // CA (openssl verify); the host's untouched
+  const elsewhere = tmp('kubepki-elsewhere-');
+  const printed = /renew the tree's: (kubepki renew .*)$/m.exec(r.err)![1]!;
+  assert.deepEqual(words(printed), ['kubepki', 'renew', '--root', tree, '--file', '/etc/kubernetes/pki/etcd/server.crt']);
+  const treeServer = path.join(tree, 'srv/etcd/server.crt');
+  const old = fs.readFileSync(treeServer);
+  const run = inShell(elsewhere, printed);
+  assert.equal(run.status, 0, run.stdout + run.stderr);
+  assert.notDeepEqual(fs.readFileSync(treeServer), old);
+  verifies(path.join(tree, 'srv/etcd/ca.crt'), treeServer);
+  const hostSrv = (m: Map<string, string>) => [...m].filter(([k]) => k.startsWith('srv/'));
+  assert.deepEqual(hostSrv(snapshotTree(host)), hostSrv(before));
+  assert.deepEqual(fs.readFileSync(path.join(host, 'srv/etcd/server.crt')), fs.readFileSync(path.join(expired, 'etc/kubernetes/pki/etcd/server.crt')));
+
+  // check of the tree's kubelet.conf under the host's root: the host's expired kubelet pem was shown as the tree's
+  // client certificate; the read-on-host warning is on that row (expired it stays), naming the check --root
+  const kubeletConf = `${nodeTree}/etc/kubernetes/kubelet.conf`;
+  const c = await cli(['check', '--root', host, '--kubeconfig', kubeletConf, '--now', NOW, '-o', 'json']);
+  const j = JSON.parse(c.out) as { certificates: { id: string; status: string; location: { file: string }; findings: { code: string; certificate?: string; file: string; message: string }[] }[]; next: string };
+  const row = j.certificates.find((x) => x.location.file === '/var/lib/kubelet/pki/kubelet-client-2026-11-22-21-36-05.pem');
+  assert.ok(row, c.out);
+  assert.equal(row.status, 'expired');
+  const f = row.findings.find((x) => x.code === 'read-on-host');
+  assert.ok(f, JSON.stringify(row.findings));
+  assert.deepEqual([f.certificate, f.file], [row.id, kubeletConf]);
+  assert.ok(f.message.includes(`/var/lib/kubelet/pki/kubelet-client-current.pem: read under --root ${host} (/var/lib/kubelet/pki/kubelet-client-2026-11-22-21-36-05.pem), the file under --root ${host}, not the tree's; read them in the tree: kubepki check --root ${quoted} --kubeconfig /etc/kubernetes/kubelet.conf`), f.message);
+  assert.equal(j.next, `read the node tree's own files: kubepki check --root ${quoted} --kubeconfig /etc/kubernetes/kubelet.conf (see read-on-host under FINDINGS)`);
+  // as printed: the tree's own kubelet pem, valid, and nothing read on the host
+  const t = inShell(elsewhere, `${/^read the node tree's own files: (kubepki check .*) \(see/.exec(j.next)![1]} -o json`);
+  const tj = JSON.parse(t.stdout) as typeof j;
+  const own = tj.certificates.find((x) => x.location.file === '/var/lib/kubelet/pki/kubelet-client-2026-11-22-21-36-05.pem');
+  assert.equal(own?.status, 'ok', t.stdout);
+  assert.ok(!t.stdout.includes('read-on-host'), t.stdout);
 });

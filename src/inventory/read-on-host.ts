@@ -2,9 +2,10 @@
  * A node tree (a mounted disk, a copy: /mnt/node) read without --root: its files hold absolute paths as on the
  * node (kubelet.conf's /var/lib/kubelet/pki/kubelet-client-current.pem, kubelet-client-current.pem's link to a
  * dated pem, pki/etcd -> /srv/etcd), which are looked up on this host, not in the tree. inspect and check say so
- * (read-on-host).
+ * (read-on-host), and renew refuses to work on a file its links take out of the tree.
  */
 import type { NodeFs } from '../fs/node-fs.js';
+import { SymlinkLoopError } from '../fs/node-fs.js';
 import type { Finding, Inventory, KubeconfigEntry } from './types.js';
 import { inTreeCommand, nodeTreeOf } from './next.js';
 import { summarize } from './read.js';
@@ -84,4 +85,24 @@ export function addReadOnHost(inv: Inventory, fs: NodeFs, given: string[], verb:
   }
   if (added) inv.summary = summarize(inv.certificates, inv.findings);
   return added;
+}
+
+/**
+ * The file of a node tree that renew --file would take from elsewhere: FILE lies in a tree (`/mnt/node/etc/…`)
+ * but its links (its own, or a directory's above it, `pki/etcd -> /srv/etcd`) are absolute and lead out of the
+ * tree, to this host's file. renew would renew that file in place (or write this host's certificate and key into
+ * the tree, for the kubelet's pem): a one-line refusal naming the renew --root that works on the tree's.
+ */
+export function outOfTreeRefusal(fs: NodeFs, file: string): string | undefined {
+  const t = nodeTreeOf(file);
+  if (!t) return undefined;
+  let real: string;
+  try { real = fs.realNodePath(file); } catch (e) {
+    if (e instanceof SymlinkLoopError) return undefined; // (the read reports it)
+    throw e;
+  }
+  if (real === file || real.startsWith(`${t.tree}/`)) return undefined;
+  const { here, whose } = lookedUp(fs);
+  const there = fs.stat(real)?.isFile() ? `${whose}: renew would renew that file, not the tree's` : `missing ${here}: renew looks for it there, not in the tree`;
+  return `failed to renew ${file}: it lies in the node tree ${t.tree}, but its links lead out of that tree to ${real}, ${there}; renew the tree's: ${inTreeCommand('renew', fs.root, file)}`;
 }
