@@ -1,6 +1,8 @@
 import { Command, Option } from 'commander';
 import type { Io } from './io.js';
 import { readInventory } from '../inventory/read.js';
+import { addReadOnHost } from '../inventory/read-on-host.js';
+import { nextStep } from '../inventory/next.js';
 import { renderTable, inventoryExitCode, colour, plain } from '../report/table.js';
 import { addNodeReadOptions, nodeReadInputs, requireSomething, resolveNow, type NodeOptions } from './options.js';
 import { EXIT_CODES_HELP, VERSION } from './main.js';
@@ -17,7 +19,9 @@ export function command(io: Io): Command {
     .summary('find every certificate on a node and say what will break and when')
     .description(`Find every certificate on a node (kubeadm, kubelet, RKE1, RKE2/k3s, kubespray, hard-way
 layouts, plus any --path and --kubeconfig), check expiry, chains, key pairs and SANs,
-and report findings.
+and report findings. A --kubeconfig or --path in a node tree given without --root
+(DIR/etc/kubernetes/kubelet.conf) has its absolute file references read on this host: a
+read-on-host warning names what was read and the check --root to run.
 
 Examples:
   kubepki check                                  # this node
@@ -40,6 +44,9 @@ ${EXIT_CODES_HELP}`)
       // a mounted disk's processes are not running here)
       const live = fs.root === '/' ? (await import('../inventory/live.js')).liveComponents() : undefined;
       const inv = readInventory({ ...inputs, now, lazyDigests: o.output === 'table' || o.output === 'wide', ...(live ? { live } : {}) });
+      // a --kubeconfig or --path in a node tree (DIR/etc/kubernetes/kubelet.conf) without that tree as --root: its
+      // absolute file references were read on this host, not in the tree; say so, and Next names the check --root
+      if (inv.given && addReadOnHost(inv, fs, inv.given, 'check')) inv.next = nextStep(inv);
       if (o.cluster) {
         const { connect } = await import('../cluster/connect.js');
         const { readClusterCertificates, mergeClusterCertificates } = await import('../cluster/inventory.js');

@@ -6,7 +6,7 @@ import type { Io } from './io.js';
 import { UserError } from '../errors.js';
 import { NodeFs, SymlinkLoopError } from '../fs/node-fs.js';
 import { readInventory, companionFiles, summarize, certId, CA_FILE_NAME } from '../inventory/read.js';
-import type { CertEntry, CertLocation, Finding, Inventory } from '../inventory/types.js';
+import type { CertEntry, CertLocation, Inventory } from '../inventory/types.js';
 import { renderInventoryShort, renderCertFull, renderCertShort, renderCsrShort, renderCsrFull, locationTitle } from '../report/cert-text.js';
 import { renderJson } from '../report/structured.js';
 import { inventoryExitCode } from '../report/table.js';
@@ -15,8 +15,7 @@ import { kubeadmPkiDir } from '../layouts/detect.js';
 import { EXIT_CODES_HELP } from './main.js';
 import { readKubeletConfig } from '../inventory/components.js';
 import { derToPem } from '../pki/certificate.js';
-import { rootFlagFor } from '../inventory/next.js';
-import { shellArg } from '../apply/state.js';
+import { addReadOnHost } from '../inventory/read-on-host.js';
 
 interface InspectOptions { output: string; now?: string; warn?: string; root?: string }
 
@@ -78,8 +77,8 @@ ${EXIT_CODES_HELP}`)
         const companions = companionFiles(node, file);
         const cas = nodeCaFiles(node).filter((f) => f !== file && !companions.includes(f));
         inv = focus(readInventory({ fs: node, now, warn: o.warn, layouts: [], paths: [file, ...companions, ...cas], componentRefs: false }), node, file);
-        const onHost = node.root === '/' ? hostReferences(inv, node, file) : undefined;
-        if (onHost) inv.findings.push(onHost);
+        // (a kubeconfig of a node tree read without that tree as --root: its absolute references were read here)
+        addReadOnHost(inv, node, [file], 'inspect');
         const unread = inv.findings.find((f) => (f.code === 'corrupt' || f.code === 'unreadable') && f.file === file);
         if (unread && inv.certificates.length === 0 && inv.keys.length === 0 && inv.csrs.length === 0) throw new UserError(`failed to inspect ${abs}: ${unread.message.replace(`${file}: `, '')}`, 'pass a PEM or DER certificate, key, CSR or a kubeconfig');
         if (inv.certificates.length === 0 && inv.keys.length === 0 && inv.csrs.length === 0 && inv.kubeconfigs.length === 0) {
@@ -122,48 +121,6 @@ function nodeCaFiles(node: NodeFs): string[] {
   const clientCa = readKubeletConfig(node)?.authentication?.x509?.clientCAFile;
   if (typeof clientCa === 'string' && clientCa.startsWith('/')) out.push(clientCa);
   return [...new Set(out)].filter((p) => node.stat(p)?.isFile());
-}
-
-/** Where a node's own directories start in a host path: a tree's root is what comes before the last of them. */
-const NODE_DIRS = /\/(?:etc\/kubernetes|etc\/rancher|var\/lib)\//g;
-
-/**
- * A kubeconfig of a node tree inspected without --root (`inspect /mnt/node/etc/kubernetes/kubelet.conf`): its
- * absolute file references (kubelet.conf's /var/lib/kubelet/pki/kubelet-client-current.pem) were read on this
- * host, not in the tree, so a certificate shown for them is this host's, and one missing here says nothing about
- * the tree. Say which host file was read (or that there is none here) and the inspect that reads the tree's.
- */
-function hostReferences(inv: Inventory, node: NodeFs, file: string): Finding | undefined {
-  const abs = node.hostPath(file);
-  const at = [...abs.matchAll(NODE_DIRS)].pop()?.index;
-  if (!at) return undefined; // (none, or at / itself: this host's own /etc/kubernetes)
-  const tree = abs.slice(0, at);
-  const real = (p: string) => { try { return node.realNodePath(p); } catch { return p; } };
-  const kc = inv.kubeconfigs.find((k) => k.file === file || k.file === real(file));
-  if (!kc) return undefined;
-  // (kubelet.conf names one file for its certificate and key: one line for it)
-  const refs = new Map<string, { owner: string; fields: string[] }[]>();
-  const add = (owner: string, field: string, p: string | undefined) => {
-    if (p === undefined || !p.startsWith('/') || p.startsWith(`${tree}/`)) return;
-    const list = refs.get(p) ?? [];
-    refs.set(p, list);
-    const o = list.find((x) => x.owner === owner);
-    if (o) o.fields.push(field);
-    else list.push({ owner, fields: [field] });
-  };
-  for (const u of kc.users) { add(`user ${JSON.stringify(u.name)}`, 'client-certificate', u.certFile); add(`user ${JSON.stringify(u.name)}`, 'client-key', u.keyFile); }
-  for (const c of kc.clusters) add(`cluster ${JSON.stringify(c.name)}`, 'certificate-authority', c.caFile);
-  if (refs.size === 0) return undefined;
-  const read = [...refs].map(([p, owners]) => {
-    const what = owners.map((o) => `${o.fields.join(' and ')} of ${o.owner}`).join(', ');
-    if (!node.stat(p)?.isFile()) return `${what} ${p}: missing on this host`;
-    const r = real(p);
-    return `${what} ${p}: read on this host${r !== p ? ` (${r})` : ''}, this host's file, not the tree's`;
-  });
-  return {
-    code: 'read-on-host', severity: 'warning', file,
-    message: `${file} lies in the node tree ${tree}, but its file references are absolute paths, read on this host, not in that tree: ${read.join('; ')}; read them in the tree: kubepki inspect${rootFlagFor(tree)} ${shellArg(abs.slice(tree.length))}`,
-  };
 }
 
 /**

@@ -11,6 +11,7 @@ import type { Plan } from '../plan/types.js';
 import { nowOption, rootOption, resolveNow, collect, toNodePaths, backupDirOption, resolveBackupDir, backupLine } from './options.js';
 import { withNodeLock, testStepHook } from './node-lock.js';
 import { openRoot } from '../fs/node-fs.js';
+import { outOfTreeRefusal } from '../inventory/read-on-host.js';
 import { modeChangeText } from '../fs/key-mode.js';
 
 interface RenewCliOptions {
@@ -128,7 +129,7 @@ Exit codes:
     .argument('[names...]', '`all`, or certificate names as `kubepki check` shows them (apiserver, admin.conf, ca …)')
     .addOption(rootOption())
     .addOption(nowOption())
-    .option('--file <path>', 'renew every certificate in this file (repeatable)', collect)
+    .option('--file <path>', 'renew every certificate in this file (repeatable); a file of a node tree (DIR/etc/kubernetes/…) whose absolute links lead out of it is refused: give DIR as --root', collect)
     .option('--dry-run', 'print the plan and change nothing')
     .option('--plan-out <file>', 'also write the plan as JSON to FILE')
     .option('--validity <duration>', 'new lifetime (1y, 10y, 36500d; default: kubeadm\'s certificateValidityPeriod / caCertificateValidityPeriod from --config or /etc/kubernetes/kubeadm-config.yaml, else the old certificate\'s lifetime)')
@@ -166,6 +167,13 @@ Exit codes:
       const targets = names.length === 1 && names[0] === 'all' ? 'all' as const : names.filter((n) => n !== 'all');
       if (names.includes('all') && names.length > 1) throw new UserError('give either `all` or certificate names, not both', 'e.g. `kubepki renew all` or `kubepki renew apiserver etcd-server`');
       const files = toNodePaths(nfs, o.file, io.cwd);
+      // a file of a node tree given without that tree as --root, whose absolute links lead out of it
+      // (pki/etcd -> /srv/etcd, kubelet-client-current.pem -> /var/lib/kubelet/pki/…): renew would renew this host's
+      // file, not the tree's; refused before anything is locked, read or written
+      for (const f of files) {
+        const refusal = outOfTreeRefusal(nfs, f);
+        if (refusal) throw new UserError(refusal);
+      }
       const configured = o.config === undefined ? undefined : await configuredValidity(path.resolve(io.cwd, o.config));
       const csrOut = o.csrOut ? path.resolve(io.cwd, o.csrOut) : undefined;
 

@@ -49,6 +49,30 @@ export function rootFlagFor(root: string | undefined): string {
   return root && root !== '/' ? ` --root ${shellArg(root)}` : '';
 }
 
+/** Where a node's own directories start in a path: a tree's root is what comes before the last of them. */
+const NODE_DIRS = /\/(?:etc\/kubernetes|etc\/rancher|var\/lib)\//g;
+
+/**
+ * The node tree a node path lies in (`/mnt/node` of `/mnt/node/etc/kubernetes/kubelet.conf`) and the path inside
+ * it; undefined for a path that is not in one, or is in the root's own (`/etc/kubernetes/kubelet.conf`).
+ */
+export function nodeTreeOf(nodePath: string): { tree: string; inTree: string } | undefined {
+  const at = [...nodePath.matchAll(NODE_DIRS)].pop()?.index;
+  if (!at) return undefined;
+  return { tree: nodePath.slice(0, at), inTree: nodePath.slice(at) };
+}
+
+/**
+ * The command that reads FILE (a node path lying in a node tree, under ROOT) in its tree: `kubepki inspect --root
+ * TREE /etc/kubernetes/kubelet.conf`, `kubepki check --root TREE --kubeconfig …`, `kubepki renew --root TREE --file …`.
+ */
+export function inTreeCommand(verb: 'inspect' | 'check' | 'renew', root: string, file: string): string {
+  const t = nodeTreeOf(file);
+  if (!t) return '';
+  const flag = verb === 'check' ? ' --kubeconfig' : verb === 'renew' ? ' --file' : '';
+  return `kubepki ${verb} --root ${shellArg(root === '/' ? t.tree : `${root}${t.tree}`)}${flag} ${shellArg(t.inTree)}`;
+}
+
 export const KUBEADM_CA_NAMES = ['ca', 'etcd-ca', 'front-proxy-ca'];
 
 /**
@@ -87,6 +111,12 @@ export function nextStep(inv: Omit<Inventory, 'next'>): string {
   const denied = inv.findings.filter((f) => f.code === 'unreadable' && /: (EACCES|EPERM)\b/.test(f.message)).map((f) => f.file);
   if (denied.length > 0) {
     return `run kubepki as root (in a container: with the capability DAC_READ_SEARCH): permission denied reading ${denied.slice(0, 3).join(', ')}${denied.length > 3 ? ` and ${denied.length - 3} more` : ''}`;
+  }
+  // a kubeconfig of a node tree given without that tree as --root: what was read for its references is not the
+  // tree's (a file missing here is not missing there), so the tree is judged by reading it as its node does
+  const onHost = inv.findings.find((f) => f.code === 'read-on-host' && f.file);
+  if (onHost) {
+    return `read the node tree's own files: ${inTreeCommand('check', inv.root, onHost.file!)} (see read-on-host under FINDINGS)`;
   }
   // without its CA nothing can be renewed: that comes first
   const caGone = inv.missing.filter((m) => m.state !== 'unreadable' && KUBEADM_CA_NAMES.includes(m.name)).map((m) => m.file);
