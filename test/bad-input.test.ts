@@ -304,6 +304,21 @@ test('check --path: a path that does not exist is a usage error (exit 3, one lin
   const ok = memoryIo();
   assert.equal(await run(['check', '--root', root, '--path', '/certs', '--now', '2026-11-23'], ok), 0, ok.out);
   assert.doesNotMatch(ok.out, /openssl\.cnf/);
+  // a static pod manifest or kubeadm's config beside the certificates is YAML of another kind, not a broken kubeconfig
+  // (check --path /etc/kubernetes said ERROR corrupt for each); a file named by itself, or kind: Config that does not parse, still is
+  fs.copyFileSync(path.join(FIXTURES, 'kubeadm-1.26/etc/kubernetes/manifests/kube-apiserver.yaml'), path.join(root, 'certs/kube-apiserver.yaml'));
+  fs.writeFileSync(path.join(root, 'certs/kubeadm.yaml'), 'apiVersion: kubeadm.k8s.io/v1beta3\nkind: InitConfiguration\n---\napiVersion: kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration\n');
+  const yamls = memoryIo();
+  assert.equal(await run(['check', '--root', root, '--path', '/certs', '--now', '2026-11-23'], yamls), 0, yamls.out);
+  assert.doesNotMatch(yamls.out, /corrupt/);
+  const named = memoryIo();
+  assert.equal(await run(['inspect', path.join(root, 'certs/kube-apiserver.yaml')], named), 3);
+  assert.match(named.err, /not a kubeconfig, certificate, key or CSR/);
+  fs.writeFileSync(path.join(root, 'certs/x.yaml'), 'apiVersion: v1\nkind: Config\nclusters: [\n');
+  const badKc = memoryIo();
+  assert.equal(await run(['check', '--root', root, '--path', '/certs', '--now', '2026-11-23'], badKc), 2);
+  assert.match(badKc.out, /corrupt\s+\/certs\/x\.yaml/);
+  for (const f of ['kube-apiserver.yaml', 'kubeadm.yaml', 'x.yaml']) fs.rmSync(path.join(root, 'certs', f));
   fs.writeFileSync(path.join(root, 'certs/broken.crt'), 'junk\n');
   const broken = memoryIo();
   assert.equal(await run(['check', '--root', root, '--path', '/certs', '--now', '2026-11-23'], broken), 2);

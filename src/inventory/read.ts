@@ -377,8 +377,11 @@ function parseFileContent(buf: Buffer, file: string, target: ScanTarget, explici
         return fc;
       }
     }
-    if (explicit || /\.(conf|kubeconfig)$/.test(base)) {
-      if (explicit || base.endsWith('.conf') && /^\s*(apiVersion|kind)\s*:\s*Config/m.test(text)) corrupt('not a kubeconfig, certificate, key or CSR');
+    // (in a directory given with --path: a Kubernetes object of another kind, a static pod manifest or kubeadm's
+    // ClusterConfiguration beside the certificates, holds none and is not broken; a file named by itself is reported)
+    const otherKind = target.path !== file && /^kind:[ \t]*(?!Config[ \t]*$)\S/m.test(text);
+    if ((explicit && !otherKind) || /\.(conf|kubeconfig)$/.test(base)) {
+      if ((explicit && !otherKind) || base.endsWith('.conf') && /^\s*(apiVersion|kind)\s*:\s*Config/m.test(text)) corrupt('not a kubeconfig, certificate, key or CSR');
     }
     return undefined;
   }
