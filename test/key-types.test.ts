@@ -311,8 +311,8 @@ test('an sa.key and sa.pub with explicit EC parameters: each is an sa-key-type e
 // elliptic curve", "tls: failed to parse private key"). check said "ok"; renew --new-key said "cannot generate a
 // ECDSA 256 key; keeping the old key", so nothing on the node could fix them.
 for (const [label, keyArgs, want, newKey] of [
-  ['ECDSA secp256k1', ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:secp256k1'], /ECDSA key on curve secp256k1; Go programs .* use P-256, P-384 and P-521 only .* kubepki renew front-proxy-client --new-key makes it a P-256 key/, /ASN1 OID: prime256v1/],
-  ['RSA-PSS', ['-algorithm', 'RSA-PSS', '-pkeyopt', 'rsa_keygen_bits:2048'], /RSA-PSS public key; Go programs .* do not know this key type .* --new-key makes it an RSA key/, /^Private-Key: \(2048 bit, 2 primes\)/m],
+  ['ECDSA secp256k1', ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:secp256k1'], /ECDSA key on curve secp256k1; Go programs .* use P-256, P-384 and P-521 only .* kubepki renew front-proxy-client --new-key --root \S+ makes it a P-256 key/, /ASN1 OID: prime256v1/],
+  ['RSA-PSS', ['-algorithm', 'RSA-PSS', '-pkeyopt', 'rsa_keygen_bits:2048'], /RSA-PSS public key; Go programs .* do not know this key type .* --new-key --root \S+ makes it an RSA key/, /^Private-Key: \(2048 bit, 2 primes\)/m],
 ] as const) {
   test(`a ${label} key is an unsupported-key error, and renew --new-key replaces it by a key Go takes`, async () => {
     const root = copyFixture('kubeadm-1.26');

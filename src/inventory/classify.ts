@@ -80,24 +80,24 @@ function issuedAt(e: CertEntry, signer: CertEntry | undefined, notBefore: Date, 
  * not know. Or an Ed25519 CA key: Go's TLS takes Ed25519, but kubeadm loads RSA and ECDSA CA keys only
  * (pkiutil.TryLoadKeyFromDisk), so its certs renew, upgrade apply and join --control-plane stop there.
  */
-function unsupportedKey(e: CertEntry, key: KeyInfo, keyFileExplicit: boolean | undefined): Omit<Finding, 'certificate' | 'file'> & { file?: string } | undefined {
+function unsupportedKey(e: CertEntry, key: KeyInfo, keyFileExplicit: boolean | undefined, here = ''): Omit<Finding, 'certificate' | 'file'> & { file?: string } | undefined {
   // the same key with its curve named: openssl rewrites a key file of its own; a kubeconfig's or the
   // kubelet's pem (certificate and key in one) takes a new key
   const loc = e.privateKey.location;
   const ownFile = loc?.kind === 'pem' && !loc.sameFile ? loc.file : undefined;
-  const keyFix = ownFile ? `rewrite it as the same key with the curve named (openssl ec -in ${ownFile} -param_enc named_curve -out ${ownFile})` : `kubepki renew ${e.name} --new-key`;
+  const keyFix = ownFile ? `rewrite it as the same key with the curve named (openssl ec -in ${ownFile} -param_enc named_curve -out ${ownFile})` : `kubepki renew ${e.name} --new-key${here}`;
   if (key.algorithm === 'ECDSA' && key.explicitParameters) {
-    const fix = !key.size ? `kubepki renew ${e.name} --new-key makes it a P-256 key` : keyFileExplicit ? `${keyFix}${ownFile ? `, then kubepki renew ${e.name}` : ''}` : `kubepki renew ${e.name} writes it with the curve named`;
+    const fix = !key.size ? `kubepki renew ${e.name} --new-key${here} makes it a P-256 key` : keyFileExplicit ? `${keyFix}${ownFile ? `, then kubepki renew ${e.name}${here}` : ''}` : `kubepki renew ${e.name}${here} writes it with the curve named`;
     return { code: 'unsupported-key', severity: 'error', message: `${e.name}: its public key spells the EC curve out (explicit parameters${key.size ? ` of ${key.curve}` : ''}) instead of naming it; Go programs (kube-apiserver, etcd, kubectl) refuse the certificate ("x509: invalid ECDSA parameters"), as openssl verify does — ${fix}` };
   }
   if (keyFileExplicit) {
     return { code: 'unsupported-key', severity: 'error', message: `${e.name}: its private key ${loc?.file ?? ''} spells the EC curve out (explicit parameters) instead of naming it; Go programs (kube-apiserver, etcd, the kubelet) refuse to load it ("tls: failed to parse private key") — ${keyFix}`, ...(loc?.kind === 'pem' ? { file: loc.file } : {}) };
   }
   if (key.algorithm === 'ECDSA' && !GO_CURVES.has(key.curve ?? '')) {
-    return { code: 'unsupported-key', severity: 'error', message: `${e.name}: ECDSA key on curve ${key.curve || 'unknown'}; Go programs (kube-apiserver, etcd, kubectl) use P-256, P-384 and P-521 only ("x509: unsupported elliptic curve") — kubepki renew ${e.name} --new-key makes it a P-256 key` };
+    return { code: 'unsupported-key', severity: 'error', message: `${e.name}: ECDSA key on curve ${key.curve || 'unknown'}; Go programs (kube-apiserver, etcd, kubectl) use P-256, P-384 and P-521 only ("x509: unsupported elliptic curve") — kubepki renew ${e.name} --new-key${here} makes it a P-256 key` };
   }
   if (key.algorithm === 'Ed448' || key.algorithm === 'RSA-PSS') {
-    return { code: 'unsupported-key', severity: 'error', message: `${e.name}: ${key.algorithm} public key; Go programs (kube-apiserver, etcd, kubectl) do not know this key type (its key file: "tls: failed to parse private key") — kubepki renew ${e.name} --new-key makes it ${key.algorithm === 'RSA-PSS' ? 'an RSA' : 'a P-256'} key` };
+    return { code: 'unsupported-key', severity: 'error', message: `${e.name}: ${key.algorithm} public key; Go programs (kube-apiserver, etcd, kubectl) do not know this key type (its key file: "tls: failed to parse private key") — kubepki renew ${e.name} --new-key${here} makes it ${key.algorithm === 'RSA-PSS' ? 'an RSA' : 'a P-256'} key` };
   }
   if (key.algorithm === 'Ed25519' && e.isCA && e.privateKey.present && e.layout === 'kubeadm') {
     return { code: 'unsupported-key', severity: 'info', message: `${e.name}: an Ed25519 CA key; kube-apiserver, etcd and the kubelet accept Ed25519 certificates, but kubeadm signs only with RSA or ECDSA CA keys ("neither in RSA nor ECDSA format"), so kubeadm certs renew, kubeadm upgrade apply and kubeadm join --control-plane fail on this cluster; kubepki renew works` };
@@ -122,6 +122,8 @@ const KUBELET_ASKS_WITH_IT = 'it asks for the next one with this certificate, wh
 /** Findings and status of every certificate (pure but for reading `fs` existence). */
 export function classify(input: ClassifyInput): void {
   const { records, threshold, now } = input;
+  // (the kubepki commands findings name read the tree they were found in)
+  const here = rootFlagFor(input.fs.root);
   const add = (e: CertEntry, f: Omit<Finding, 'certificate' | 'file'> & { file?: string }) =>
     e.findings.push({ ...f, certificate: e.id, file: f.file ?? e.location.file });
 
@@ -201,22 +203,22 @@ export function classify(input: ClassifyInput): void {
         ? { code: 'weak-key', severity: 'error', message: `${e.name}: RSA ${e.keySize} key; Go programs (Kubernetes 1.33 and later, etcd) refuse RSA keys under 1024 bits — renew it with --new-key (RSA 2048)` }
         : { code: 'weak-key', severity: 'warning', message: `${e.name}: RSA ${e.keySize} key, under kubeadm's 2048 — renew it with --new-key (RSA 2048)` });
     }
-    const keyProblem = unsupportedKey(e, c.keyInfo, r.keyExplicit);
+    const keyProblem = unsupportedKey(e, c.keyInfo, r.keyExplicit, here);
     if (keyProblem) add(e, keyProblem);
     // What Go programs refuse whatever the dates: kube-apiserver, etcd and kubectl would not load or trust it
     if (c.serialNegative) {
-      add(e, { code: 'negative-serial', severity: 'error', message: `${e.name}: negative serial number ${e.serial}; Go 1.23 and later (Kubernetes 1.32, etcd 3.6) refuse to parse it ("x509: negative serial number") — re-issue it (kubepki renew ${e.name} gives it a positive one)` });
+      add(e, { code: 'negative-serial', severity: 'error', message: `${e.name}: negative serial number ${e.serial}; Go 1.23 and later (Kubernetes 1.32, etcd 3.6) refuse to parse it ("x509: negative serial number") — re-issue it (kubepki renew ${e.name}${here} gives it a positive one)` });
     }
     const weakHash = WEAK_SIGNATURES[c.signatureAlgorithmOid];
     if (weakHash && !e.selfSigned) {
       // (a self-signed root's own signature is never checked: it is trusted by being there)
-      add(e, { code: 'weak-signature', severity: 'error', message: `${e.name}: signed with ${weakHash}; Go refuses ${weakHash} certificate signatures ("x509: cannot verify signature: insecure algorithm"; SHA-1 since Go 1.18, no override since 1.24) — re-issue it with SHA-256 (kubepki renew ${e.name})` });
+      add(e, { code: 'weak-signature', severity: 'error', message: `${e.name}: signed with ${weakHash}; Go refuses ${weakHash} certificate signatures ("x509: cannot verify signature: insecure algorithm"; SHA-1 since Go 1.18, no override since 1.24) — re-issue it with SHA-256 (kubepki renew ${e.name}${here})` });
     }
     // (a leaf that ends within a day of its CA, as RKE1 makes them in the same run, is not worth a warning)
     if (r.signer && !e.isCA && r.signer.id !== e.id && Date.parse(e.notAfter) > Date.parse(r.signer.notAfter) + (now.getTime() >= Date.parse(r.signer.notAfter) ? 0 : 86400e3)) {
       add(e, now.getTime() >= Date.parse(r.signer.notAfter)
         // the CA is gone already: the leaf's own dates are fine, its chain is not
-        ? { code: 'ca-expires-before-leaf', severity: 'error', message: `${e.name}: its CA ${r.signer.name} expired on ${day(r.signer.notAfter)}, so its chain no longer verifies ("x509: certificate has expired"); renew the CA (kubepki renew ${r.signer.name}), which keeps its key, and this certificate works again` }
+        ? { code: 'ca-expires-before-leaf', severity: 'error', message: `${e.name}: its CA ${r.signer.name} expired on ${day(r.signer.notAfter)}, so its chain no longer verifies ("x509: certificate has expired"); renew the CA (kubepki renew ${r.signer.name}${here}), which keeps its key, and this certificate works again` }
         : { code: 'ca-expires-before-leaf', severity: 'warning', message: `${e.name} outlives its CA ${r.signer.name} (CA ends ${day(r.signer.notAfter)}, leaf ${day(e.notAfter)}): it stops working when the CA expires` });
     }
     // Externally managed CA: worth saying only where something on this node would be renewed with it

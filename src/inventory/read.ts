@@ -755,17 +755,17 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     if (r.copyKeys?.length) entry.copyKeys = r.copyKeys;
     if (kubeletRotationOff && name === 'kubelet-client') {
       const fix = rotation!.setting.startsWith('--') ? 'drop the flag (with rotateCertificates: true in its config) or set --rotate-certificates=true' : 'set rotateCertificates: true';
-      entry.findings.push({ code: 'kubelet-rotation-off', severity: 'warning', certificate: entry.id, file: rotation!.file, message: `the kubelet does not renew ${name} (${rotation!.setting} in ${rotation!.file}): on ${entry.notAfter.slice(0, 10)} the node goes NotReady; ${fix} and restart the kubelet, or renew it by hand before then (kubepki renew ${name})` });
+      entry.findings.push({ code: 'kubelet-rotation-off', severity: 'warning', certificate: entry.id, file: rotation!.file, message: `the kubelet does not renew ${name} (${rotation!.setting} in ${rotation!.file}): on ${entry.notAfter.slice(0, 10)} the node goes NotReady; ${fix} and restart the kubelet, or renew it by hand before then (kubepki renew ${name}${rootFlagFor(fs.root)})` });
     }
     if (signingOff && kubeletClient && !stuck) {
-      entry.findings.push({ code: 'kubelet-csr-unsigned', severity: 'warning', certificate: entry.id, file: signingOff.file, message: `the kubelet asks for a new client certificate (${name}) before it expires, but kube-controller-manager signs no such request (${signingOff.setting} in ${signingOff.file}: ${signingOff.why}): on ${entry.notAfter.slice(0, 10)} the node goes NotReady; sign it with the CA that holds the key before then (kubepki renew ${name} --csr-out DIR writes the request)` });
+      entry.findings.push({ code: 'kubelet-csr-unsigned', severity: 'warning', certificate: entry.id, file: signingOff.file, message: `the kubelet asks for a new client certificate (${name}) before it expires, but kube-controller-manager signs no such request (${signingOff.setting} in ${signingOff.file}: ${signingOff.why}): on ${entry.notAfter.slice(0, 10)} the node goes NotReady; sign it with the CA that holds the key before then (kubepki renew ${name} --csr-out DIR${rootFlagFor(fs.root)} writes the request)` });
     }
     if (stuck) {
       const f = r.location.file;
       const dir = f.slice(0, f.lastIndexOf('/'));
       const kind = f.includes('kubelet-client') ? 'client' : 'server';
       const dated = `${dir}/kubelet-${kind}-${entry.notBefore.slice(0, 19).replace(/[T:]/g, '-')}.pem`;
-      const byKubepki = `kubepki renew ${name} does that with a renewed pair; or by hand: `;
+      const byKubepki = `kubepki renew ${name}${rootFlagFor(fs.root)} does that with a renewed pair; or by hand: `;
       entry.findings.push({ code: 'kubelet-rotation-off', severity: 'warning', certificate: entry.id, file: f, message: `${f} is a regular file, not the symlink the kubelet's certificate store swaps: the kubelet cannot rotate ${name} ("expected ${f} to be a symlink but it is a file"), so on ${entry.notAfter.slice(0, 10)} ${kind === 'client' ? 'the node goes NotReady' : 'its serving certificate expires'}; make it a link to a dated file (${byKubepki}mv ${f} ${dated} && ln -s ${dated} ${f}), then restart the kubelet` });
     }
     r.entry = entry;
