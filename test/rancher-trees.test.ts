@@ -1,0 +1,72 @@
+// k3s and RKE2 nodes (server and agent) laid out as spec §9.2 says, read, inspected and renewed as an operator would.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { readInventory } from '../src/inventory/read.js';
+import { NodeFs } from '../src/fs/node-fs.js';
+import { run } from '../src/cli/main.js';
+import { memoryIo } from '../src/cli/io.js';
+import type { CertEntry, Inventory } from '../src/inventory/types.js';
+import { copyFixture, NOW, openssl, tmpDir } from './support/fixtures.js';
+import { makeRancherAgent, makeRancherServer, rancherDir, type RancherDistro } from './support/rancher-trees.js';
+
+const DAY = 86400_000;
+// the first server started 2024-03-01; every leaf was last re-issued at a start on 2026-01-23 (61 days left at NOW)
+const CA_ISSUED = new Date('2024-03-01T10:00:00Z');
+const LEAVES_ISSUED = new Date('2026-01-23T10:00:00Z');
+
+function byName(inv: Pick<Inventory, 'certificates'>, name: string): CertEntry {
+  const c = inv.certificates.find((x) => x.name === name);
+  assert.ok(c, `certificate ${name} not found; have ${inv.certificates.map((x) => x.name).join(', ')}`);
+  return c;
+}
+
+const unitOf = (d: RancherDistro, role: 'server' | 'agent') => (role === 'agent' ? `${d}-agent` : d === 'k3s' ? 'k3s' : 'rke2-server');
+
+for (const distro of ['k3s', 'rke2'] as const) {
+  test(`${distro} server and agent trees as the distro lays them out: every leaf found under its name, signed by its CA, its EC P-256 key matching, renewed by ${distro}; restarting the unit is the step, as openssl agrees on the chains`, async () => {
+    const server = tmpDir(`kubepki-${distro}-server-`);
+    const agent = tmpDir(`kubepki-${distro}-agent-`);
+    const made = await makeRancherServer(server, { distro, caIssued: CA_ISSUED, leavesIssued: LEAVES_ISSUED, issuedAt: { 'client-admin': new Date('2025-11-01T10:00:00Z') } });
+    await makeRancherAgent(agent, { distro, caIssued: CA_ISSUED, leavesIssued: LEAVES_ISSUED, cas: made.cas, issuedAt: { 'agent/client-kubelet': new Date('2025-11-10T00:00:00Z') } });
+    const tls = `${rancherDir(distro)}/server/tls`;
+
+    const inv = readInventory({ fs: new NodeFs(server), now: NOW });
+    assert.deepEqual(inv.layouts, [distro]);
+    const signers: Record<string, string> = {
+      'client-admin': 'client-ca', 'client-supervisor': 'client-ca', 'client-controller': 'client-ca', 'client-scheduler': 'client-ca',
+      'client-kube-apiserver': 'client-ca', 'client-kube-proxy': 'client-ca', [`client-${distro}-controller`]: 'client-ca',
+      [`client-${distro}-cloud-controller`]: 'client-ca', 'serving-kube-apiserver': 'server-ca', 'client-auth-proxy': 'request-header-ca',
+      'etcd/server-client': 'etcd/server-ca', 'etcd/client': 'etcd/server-ca', 'etcd/peer-server-client': 'etcd/peer-ca',
+      'client-kubelet': 'client-ca', 'serving-kubelet': 'server-ca', 'dynamic-cert.json': 'server-ca',
+    };
+    assert.deepEqual(inv.certificates.filter((c) => !c.isCA).map((c) => c.name).sort(), Object.keys(signers).sort());
+    assert.deepEqual(inv.certificates.filter((c) => c.isCA).map((c) => c.name).sort(), ['client-ca', 'etcd/peer-ca', 'etcd/server-ca', 'request-header-ca', 'server-ca']);
+    for (const c of inv.certificates) {
+      if (!c.isCA) assert.equal(c.signerName, signers[c.name], c.name);
+      assert.equal(c.privateKey.matches, true, `${c.name} key`);
+      assert.equal(c.keyAlgorithm, 'ECDSA', c.name);
+      assert.equal(c.managedBy, distro, c.name);
+    }
+    // openssl verifies each leaf file (leaf + CA) against the CA file kubepki names
+    for (const [name, ca] of Object.entries(signers)) {
+      const c = byName(inv, name);
+      if (c.location.manifest) continue;
+      const v = openssl(['verify', '-attime', String(Date.parse('2026-06-01') / 1000), '-CAfile', path.join(server, tls, `${ca}.crt`), path.join(server, c.location.file)]);
+      assert.equal(v.status, 0, `${name}: ${v.stdout}${v.stderr}`);
+    }
+    // client-admin expired, client-kubelet not (the server's own agent): the unit re-issues it when it starts
+    const io = memoryIo();
+    assert.equal(await run(['check', '--root', server, '--now', '2026-11-23'], io), 2, io.out + io.err);
+    assert.match(io.out, new RegExp(`^Next: ${distro} re-issues its certificates that expire within 120 days .* when it starts, with its CAs on this node: systemctl restart ${unitOf(distro, 'server')} `, 'm'));
+
+    // the agent: no CA key here, its unit gets them from a server
+    const a = memoryIo();
+    assert.equal(await run(['check', '--root', agent, '--now', '2026-11-23'], a), 2, a.out + a.err);
+    assert.match(a.out, new RegExp(`^Next: .*systemctl restart ${unitOf(distro, 'agent')}$`, 'm'));
+    const agentInv = readInventory({ fs: new NodeFs(agent), now: NOW });
+    assert.deepEqual(agentInv.certificates.filter((c) => !c.isCA).map((c) => c.name).sort(), ['client-kube-proxy', 'client-kubelet', `client-${distro}-controller`, 'serving-kubelet'].sort());
+  });
+
+}
