@@ -69,4 +69,31 @@ for (const distro of ['k3s', 'rke2'] as const) {
     assert.deepEqual(agentInv.certificates.filter((c) => !c.isCA).map((c) => c.name).sort(), ['client-kube-proxy', 'client-kubelet', `client-${distro}-controller`, 'serving-kubelet'].sort());
   });
 
+  test(`${distro}: a leaf starts at its CA's notBefore (rancher/dynamiclistener's NewSignedCert), so notAfter − notBefore grows by a year at every start that re-issues it: renew gives it ${distro}'s year (it gave years: client-admin 2026-11-01 → 2029-07-25), and check --warn N% measures that year`, async () => {
+    const root = tmpDir(`kubepki-${distro}-lifetime-`);
+    await makeRancherServer(root, { distro, caIssued: CA_ISSUED, leavesIssued: LEAVES_ISSUED, issuedAt: { 'client-admin': new Date('2025-11-01T10:00:00Z') } });
+    const tls = `${rancherDir(distro)}/server/tls`;
+    const dry = memoryIo();
+    assert.equal(await run(['renew', 'all', '--root', root, '--now', '2026-11-23', '--dry-run'], dry), 0, dry.out + dry.err);
+    const year = new Date(NOW.getTime() + 365 * DAY).toISOString().slice(0, 10);
+    const ends = [...dry.out.matchAll(/notAfter \S+ → (\S+);/g)].map((m) => m[1]);
+    assert.ok(ends.length >= 15, dry.out);
+    for (const e of ends) assert.equal(e, year, dry.out);
+    assert.match(dry.out, new RegExp(`validity 1 year \\(${distro}'s, unless CATTLE_NEW_SIGNED_CERT_EXPIRATION_DAYS says otherwise\\): its notBefore is its CA's`));
+
+    // written: openssl reads a year from now, and the chain still verifies
+    const io = memoryIo();
+    assert.equal(await run(['renew', 'client-admin', '--root', root, '--now', '2026-11-23'], io), 0, io.out + io.err);
+    const crt = path.join(root, tls, 'client-admin.crt');
+    assert.equal(openssl(['x509', '-in', crt, '-noout', '-enddate']).stdout.trim(), 'notAfter=Nov 23 00:00:00 2027 GMT');
+    assert.equal(openssl(['verify', '-attime', String(Date.parse('2026-11-24') / 1000), '-CAfile', path.join(root, tls, 'client-ca.crt'), crt]).status, 0);
+
+    // 61 of 365 days left: 83% used. Against notBefore (2024-03-01) it read 94%, over a 90% threshold
+    const leaves = (inv: Inventory) => inv.certificates.filter((c) => !c.isCA && c.name !== 'client-admin');
+    const at90 = readInventory({ fs: new NodeFs(root), now: NOW, warn: '90%' });
+    for (const c of leaves(at90)) assert.equal(c.status, 'ok', `${c.name}: ${JSON.stringify(c.findings)}`);
+    const at80 = readInventory({ fs: new NodeFs(root), now: NOW, warn: '80%' });
+    for (const c of leaves(at80)) assert.equal(c.status, 'warning', c.name);
+  });
+
 }

@@ -115,6 +115,10 @@ function lifetimeNote(life: Lifetime, layout: string): string | undefined {
     return `validity ${lifetimeText(life.seconds)} (the cluster's): ${field} ${text} in ${file} (--validity to choose another)`;
   }
   if (life.source === 'installer') {
+    if (layout === 'k3s' || layout === 'rke2') {
+      // (CATTLE_NEW_SIGNED_CERT_EXPIRATION_DAYS in the unit's environment changes it: nothing on disk says so)
+      return `validity 1 year (${layout}'s, unless CATTLE_NEW_SIGNED_CERT_EXPIRATION_DAYS says otherwise): its notBefore is its CA's, as ${layout} sets it, so notAfter − notBefore is not its lifetime (--validity to choose another)`;
+    }
     return `validity ${layout === 'rke1' ? '10 years (RKE\'s)' : '1 year (kubeadm\'s)'}: its notBefore is its CA's, as ${layout === 'rke1' ? 'RKE' : 'kubeadm up to 1.30'} sets it, so notAfter − notBefore is not its lifetime (--validity to choose another)`;
   }
   return undefined;
