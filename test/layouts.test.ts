@@ -1425,7 +1425,8 @@ test('k3s runs every component in its one process and RKE2 its kubelet: who read
   assert.deepEqual(readers['client-scheduler'], ['kube-scheduler']);
   assert.deepEqual(readers['client-kubelet'], ['kubelet']);
   assert.deepEqual(readers['serving-kubelet'], ['kubelet']);
-  assert.deepEqual(readers['client-ca'], ['kube-apiserver', 'kube-controller-manager']);
+  // (and the kubelet, whose --client-ca-file is the agent's copy, agent/client-ca.crt)
+  assert.deepEqual(readers['client-ca'], ['kube-apiserver', 'kube-controller-manager', 'kubelet']);
   assert.deepEqual(readers['etcd/peer-ca'], ['etcd']);
   // a template the server hands to agents is read by no component here
   assert.deepEqual(readers['client-kube-proxy'] ?? readers['server/client-kube-proxy'], []);

@@ -96,4 +96,16 @@ for (const distro of ['k3s', 'rke2'] as const) {
     for (const c of leaves(at80)) assert.equal(c.status, 'warning', c.name);
   });
 
+  test(`${distro}: who reads the copies a server keeps for its own agent counts (agent/client-kube-proxy.crt is the server's file as the supervisor hands it out, agent/client-ca.crt and server-ca.crt the CAs the kubelet and kube-proxy trust): client-kube-proxy was read by nobody`, async () => {
+    const root = tmpDir(`kubepki-${distro}-readers-`);
+    await makeRancherServer(root, { distro, caIssued: CA_ISSUED, leavesIssued: LEAVES_ISSUED });
+    const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+    const proxy = byName(inv, 'client-kube-proxy');
+    assert.ok(proxy.copies?.some((l) => l.file === `${rancherDir(distro)}/agent/client-kube-proxy.crt`), 'the agent copy is the same certificate');
+    assert.deepEqual(proxy.components, ['kube-proxy']);
+    assert.deepEqual(byName(inv, `client-${distro}-controller`).components, [distro]);
+    assert.ok(byName(inv, 'client-ca').components.includes('kubelet'), JSON.stringify(byName(inv, 'client-ca').components));
+    for (const reader of ['kubelet', 'kube-proxy']) assert.ok(byName(inv, 'server-ca').components.includes(reader), reader);
+  });
+
 }

@@ -715,7 +715,9 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     const components = new Set<string>();
     for (const ref of componentRefs) if (files.includes(ref.file)) components.add(ref.component);
     if (r.layout === 'rke1') for (const comp of rke1Readers(fs, name)) components.add(comp);
-    if (r.layout === 'k3s' || r.layout === 'rke2') for (const comp of rancherReaders(r.layout, r.location)) components.add(comp);
+    // (and of its copies: on a server, agent/client-kube-proxy.crt is the server's file as the supervisor hands it out,
+    // and the kubelet reads agent/client-ca.crt, the server's CA)
+    if (r.layout === 'k3s' || r.layout === 'rke2') for (const l of [r.location, ...r.copies]) for (const comp of rancherReaders(r.layout, l)) components.add(comp);
     const profile = r.location.kind !== 'kubeconfig' || r.location.kubeconfig?.entry === 'user' ? profileOf(r.location) : undefined;
     // client-go's store swaps -current as a symlink and refuses a regular file there ("expected … to be a
     // symlink but it is a file", spec §7.2): a pair copied without its link is never rotated again
@@ -1165,7 +1167,7 @@ function rke1Readers(fs: NodeFs, name: string): string[] {
   return name === 'kube-node' && fs.exists('/etc/kubernetes/ssl/kube-apiserver.pem') ? [...readers, 'kube-apiserver'] : readers;
 }
 
-/** Who reads a certificate k3s or RKE2 made, by where it is (RANCHER_COMPONENTS); not its CA copies at the end. */
+/** Who reads a certificate k3s or RKE2 made, by where a copy of it is (RANCHER_COMPONENTS); not its CA copies at the end. */
 function rancherReaders(distro: 'k3s' | 'rke2', l: CertLocation): string[] {
   const dir = `/var/lib/rancher/${distro}/`;
   if (l.kind === 'kubeconfig' || l.index !== 0 || !l.file.startsWith(dir)) return [];
