@@ -108,4 +108,34 @@ for (const distro of ['k3s', 'rke2'] as const) {
     for (const reader of ['kubelet', 'kube-proxy']) assert.ok(byName(inv, 'server-ca').components.includes(reader), reader);
   });
 
+  test(`${distro}: inspect of a kubeconfig on a server (${distro}.yaml, server/cred/admin.kubeconfig) names its client certificate's CA client-ca, with its key on this node, and the server CA server-ca with its key; it said the CA was "client-admin#1" / "${distro}.yaml-chain-1", "no private key on this node (externally managed)", and server-ca "no private key found"`, async () => {
+    const root = tmpDir(`kubepki-${distro}-inspect-`);
+    await makeRancherServer(root, { distro, caIssued: CA_ISSUED, leavesIssued: LEAVES_ISSUED });
+    const dir = rancherDir(distro);
+    for (const file of [`/etc/rancher/${distro}/${distro}.yaml`, `${dir}/server/cred/admin.kubeconfig`]) {
+      const io = memoryIo();
+      assert.equal(await run(['inspect', file, '--root', root, '--now', '2026-11-23', '-o', 'json'], io), 0, io.out + io.err);
+      const inv = JSON.parse(io.out) as Inventory;
+      const client = inv.certificates.find((c) => c.subjectCN === 'system:admin')!;
+      assert.equal(client.signerName, 'client-ca', file);
+      assert.equal(byName(inv, 'client-ca').privateKey.location?.file, `${dir}/server/tls/client-ca.key`);
+      assert.equal(byName(inv, 'server-ca').privateKey.matches, true);
+      assert.ok(!inv.findings.some((f) => f.code === 'ca-key-missing'), JSON.stringify(inv.findings));
+    }
+    // a leaf of the etcd CA: named as check names it
+    const io = memoryIo();
+    assert.equal(await run(['inspect', `${dir}/server/tls/etcd/client.crt`, '--root', root, '--now', '2026-11-23', '-o', 'json'], io), 0, io.out + io.err);
+    const inv = JSON.parse(io.out) as Inventory;
+    assert.deepEqual(inv.certificates.map((c) => c.name), ['etcd/client', 'etcd/server-ca']);
+  });
 }
+
+test('inspect of kubeadm\'s admin.conf finds ca.key in the PKI for its CA: it said "ca: no private key on this node (externally managed)"', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  assert.ok(fs.existsSync(path.join(root, 'etc/kubernetes/pki/ca.key')));
+  const io = memoryIo();
+  await run(['inspect', '/etc/kubernetes/admin.conf', '--root', root, '--now', '2026-11-23', '-o', 'json'], io);
+  const inv = JSON.parse(io.out) as Inventory;
+  assert.equal(byName(inv, 'ca').privateKey.location?.file, '/etc/kubernetes/pki/ca.key');
+  assert.ok(!inv.findings.some((f) => f.code === 'ca-key-missing'), JSON.stringify(inv.findings));
+});

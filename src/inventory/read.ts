@@ -106,10 +106,15 @@ export function readInventory(opts: ReadOptions): Inventory {
   const distroTargets = opts.paths?.length && opts.layouts?.length === 0
     ? detectLayouts(fs).filter((l) => l === 'rke1' || l === 'rke2' || l === 'k3s').flatMap((l) => layoutTargets(l, fs, pki))
     : [];
-  const pathLayout = (p: string): LayoutName => distroTargets.find((t) => (t.recursive
+  const distroTarget = (p: string): ScanTarget | undefined => distroTargets.find((t) => (t.recursive
     ? p.startsWith(`${t.path}/`)
-    : posix.dirname(p) === t.path && (!t.match || t.match.test(posix.basename(p)))))?.layout ?? 'generic';
-  for (const p of opts.paths ?? []) targets.push({ path: p, layout: pathLayout(p), recursive: true, explicit: true });
+    : posix.dirname(p) === t.path && (!t.match || t.match.test(posix.basename(p)))));
+  // (named from the distro's directory, as check names it: k3s's server/tls/etcd/server-ca.crt is etcd/server-ca, not a
+  // second server-ca beside server/tls/server-ca.crt)
+  for (const p of opts.paths ?? []) {
+    const t = distroTarget(p);
+    targets.push({ path: p, layout: t?.layout ?? 'generic', recursive: true, explicit: true, ...(t?.recursive ? { namedFrom: t.path } : {}) });
+  }
   for (const p of opts.kubeconfigs ?? []) targets.push({ path: p, layout: 'generic', recursive: false, explicit: true });
   if (opts.paths?.length && !layouts.includes('generic')) layouts.push('generic');
 
@@ -264,7 +269,7 @@ export function readInventory(opts: ReadOptions): Inventory {
 }
 
 function parseFileContent(buf: Buffer, file: string, target: ScanTarget, explicit: boolean, findings: Finding[]): FileContent | undefined {
-  const fc: FileContent = { path: file, layout: target.layout, scanRoot: target.path, certs: [], pkcs7: [], keys: [], publicKeys: [], csrs: [], kind: 'other' };
+  const fc: FileContent = { path: file, layout: target.layout, scanRoot: target.namedFrom ?? target.path, certs: [], pkcs7: [], keys: [], publicKeys: [], csrs: [], kind: 'other' };
   const base = posix.basename(file);
   const corrupt = (why: string) => {
     findings.push({ code: 'corrupt', severity: 'error', file, message: `${file}: ${why}` });

@@ -17,6 +17,8 @@ export interface ScanTarget {
   match?: RegExp;
   /** a Kubernetes object manifest (a Secret's JSON or YAML): its certificates are read too */
   manifest?: boolean;
+  /** the directory names of what is found are relative to, when not `path` (a file named inside a layout's directory) */
+  namedFrom?: string;
 }
 
 export const ALL_LAYOUTS: LayoutName[] = ['kubeadm', 'kubelet', 'rke1', 'rke2', 'k3s', 'kubespray', 'hardway', 'generic'];
