@@ -128,6 +128,38 @@ for (const distro of ['k3s', 'rke2'] as const) {
     const inv = JSON.parse(io.out) as Inventory;
     assert.deepEqual(inv.certificates.map((c) => c.name), ['etcd/client', 'etcd/server-ca']);
   });
+
+  test(`${distro}: its CAs are the datastore's (k3s docs: "You must not overwrite the currently in-use data in server/tls"): renew refuses to write one in place, which stops the server at its next start ("… newer than datastore and could cause a cluster outage"), and check's Next and the expired-CA finding name ${distro} certificate rotate-ca, not kubepki renew`, async () => {
+    const root = tmpDir(`kubepki-${distro}-ca-`);
+    // the CAs end 2034-02-27; the leaves were re-issued at a start on 2033-12-01 and outlive them
+    await makeRancherServer(root, { distro, caIssued: CA_ISSUED, leavesIssued: new Date('2033-12-01T00:00:00Z') });
+    const caFile = path.join(root, rancherDir(distro), 'server/tls/client-ca.crt');
+    const before = fs.readFileSync(caFile);
+    const mtime = fs.statSync(caFile).mtimeMs;
+    const rotate = `${distro} certificate rotate-ca --path=DIR, then systemctl restart ${unitOf(distro, 'server')} on every server`;
+
+    const check = memoryIo();
+    await run(['check', '--root', root, '--now', '2034-02-10'], check);
+    const next = /^Next: (.*)$/m.exec(check.out)?.[1] ?? '';
+    assert.ok(next.startsWith('client-ca, etcd/peer-ca, etcd/server-ca, request-header-ca, server-ca: they are'), next);
+    assert.ok(next.includes(rotate), next);
+    assert.doesNotMatch(next, /kubepki renew/);
+
+    for (const args of [['client-ca'], ['all']]) {
+      const io = memoryIo();
+      assert.equal(await run(['renew', ...args, '--root', root, '--now', '2034-02-10'], io), 1, io.out + io.err);
+      assert.match(io.out, new RegExp(`^ {2}client-ca: can't renew /var/lib/rancher/${distro}/server/tls/client-ca\\.crt in place: it is ${distro}'s CA, which ${distro} keeps in its datastore`, 'm'));
+      assert.ok(io.out.includes(rotate), io.out);
+      assert.doesNotMatch(io.out, new RegExp(`write {3}/var/lib/rancher/${distro}/server/tls/(client|server|request-header)-ca\\.crt`));
+      assert.deepEqual(fs.readFileSync(caFile), before);
+      assert.equal(fs.statSync(caFile).mtimeMs, mtime, 'not even rewritten with the same bytes');
+    }
+    // once it has expired, what its leaves' finding says to do
+    const inv = readInventory({ fs: new NodeFs(root), now: new Date('2034-03-10T00:00:00Z') });
+    const f = byName(inv, 'client-kube-apiserver').findings.find((x) => x.code === 'ca-expires-before-leaf');
+    assert.ok(f?.message.includes(rotate), JSON.stringify(f));
+    assert.doesNotMatch(f!.message, /kubepki renew client-ca/);
+  });
 }
 
 test('inspect of kubeadm\'s admin.conf finds ca.key in the PKI for its CA: it said "ca: no private key on this node (externally managed)"', async () => {
