@@ -91,10 +91,11 @@ test('k3s agent with expired leaves (the CA keys are on the server): check says 
   const r1 = memoryIo();
   assert.equal(await run(['renew', 'all', '--root', server, '--now', '2026-11-23', '--dry-run'], r1), 0, r1.out + r1.err);
   assert.match(r1.out, /^ {4}systemctl restart k3s$/m);
-  // a CA that has expired itself is not re-signed by a restart: renew all (which renews the CA with its key) is the step
+  // a CA that has expired itself is not re-signed by a restart, nor renewed in server/tls (k3s keeps its CAs in its
+  // datastore and does not start with a newer file there): k3s certificate rotate-ca is the step
   const caGone = memoryIo();
   assert.equal(await run(['check', '--root', server, '--now', '2035-11-01'], caGone), 2);
-  assert.match(caGone.out, /^Next: kubepki renew all --root \S+ --dry-run/m);
+  assert.match(caGone.out, /^Next: client-ca, etcd\/peer-ca, etcd\/server-ca, request-header-ca, server-ca: they are k3s's CAs, .*k3s certificate rotate-ca --path=DIR/m);
   // a server without a CA key cannot re-issue what that CA signs: no "restart k3s" advice there
   fs.rmSync(path.join(server, 'var/lib/rancher/k3s/server/tls/client-ca.key'));
   const r2 = memoryIo();
@@ -1425,7 +1426,8 @@ test('k3s runs every component in its one process and RKE2 its kubelet: who read
   assert.deepEqual(readers['client-scheduler'], ['kube-scheduler']);
   assert.deepEqual(readers['client-kubelet'], ['kubelet']);
   assert.deepEqual(readers['serving-kubelet'], ['kubelet']);
-  assert.deepEqual(readers['client-ca'], ['kube-apiserver', 'kube-controller-manager']);
+  // (and the kubelet, whose --client-ca-file is the agent's copy, agent/client-ca.crt)
+  assert.deepEqual(readers['client-ca'], ['kube-apiserver', 'kube-controller-manager', 'kubelet']);
   assert.deepEqual(readers['etcd/peer-ca'], ['etcd']);
   // a template the server hands to agents is read by no component here
   assert.deepEqual(readers['client-kube-proxy'] ?? readers['server/client-kube-proxy'], []);

@@ -413,15 +413,29 @@ test('k3s layout with ECDSA keys: renew all renews the EC leaves and the k3s.yam
   assert.equal(certPems(Buffer.from(ed2.userField('default', 'client-certificate-data')!, 'base64').toString())[0], certPems(fs.readFileSync(path.join(tlsDir, 'client-admin.crt'), 'utf8'))[0]);
   assert.match(Buffer.from(ed2.userField('default', 'client-key-data')!, 'base64').toString(), /^-----BEGIN EC PRIVATE KEY-----/);
 
-  // a CA renewal follows every copy: the bundle behind the serving leaf and k3s.yaml's cluster CA
+  // k3s's CAs are its datastore's: one written in server/tls stops k3s at its next start ("newer than datastore"),
+  // so renew refuses it and says to use k3s certificate rotate-ca (the bundles and k3s.yaml keep theirs)
+  const servingBefore = fs.readFileSync(path.join(tlsDir, 'serving-kube-apiserver.crt'));
   const r3 = await cli(['renew', 'server-ca', '--root', root, '--now', NOW]);
-  assert.equal(r3.code, 0, r3.err + r3.out);
-  const caNow = certPems(fs.readFileSync(path.join(tlsDir, 'server-ca.crt'), 'utf8'))[0]!;
-  assert.notEqual(caNow, serverCa.pem);
-  assert.equal(certPems(fs.readFileSync(path.join(tlsDir, 'serving-kube-apiserver.crt'), 'utf8'))[1], caNow, 'bundle copy updated');
-  const ed3 = new KubeconfigEditor(fs.readFileSync(path.join(root, 'etc/rancher/k3s/k3s.yaml'), 'utf8'));
-  assert.equal(certPems(Buffer.from(ed3.clusterField('default', 'certificate-authority-data')!, 'base64').toString())[0], caNow, 'kubeconfig copy updated');
-  assert.equal((await cli(['check', '--root', root, '--now', NOW])).code, 0);
+  assert.equal(r3.code, 1, r3.err + r3.out);
+  assert.match(r3.out, /server-ca: can't renew \/var\/lib\/rancher\/k3s\/server\/tls\/server-ca\.crt in place: .*k3s certificate rotate-ca --path=DIR/);
+  assert.equal(fs.readFileSync(path.join(tlsDir, 'server-ca.crt'), 'utf8'), serverCa.pem);
+  assert.deepEqual(fs.readFileSync(path.join(tlsDir, 'serving-kube-apiserver.crt')), servingBefore);
+});
+
+test('a CA renewal follows every copy: the CA behind a leaf in its bundle file (apiserver.crt holding leaf + ca) and admin.conf\'s cluster CA', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const pki = path.join(root, 'etc/kubernetes/pki');
+  const caBefore = fs.readFileSync(path.join(pki, 'ca.crt'), 'utf8');
+  fs.appendFileSync(path.join(pki, 'apiserver.crt'), caBefore);
+  const r = await cli(['renew', 'ca', '--root', root, '--now', NOW]);
+  assert.equal(r.code, 0, r.err + r.out);
+  const caNow = certPems(fs.readFileSync(path.join(pki, 'ca.crt'), 'utf8'))[0]!;
+  assert.notEqual(caNow, certPems(caBefore)[0]);
+  assert.equal(certPems(fs.readFileSync(path.join(pki, 'apiserver.crt'), 'utf8'))[1], caNow, 'bundle copy updated');
+  const ed = new KubeconfigEditor(fs.readFileSync(path.join(root, 'etc/kubernetes/admin.conf'), 'utf8'));
+  assert.equal(certPems(Buffer.from(ed.clusterField('kubernetes', 'certificate-authority-data')!, 'base64').toString())[0], caNow, 'kubeconfig copy updated');
+  assert.equal(sh('openssl', ['verify', '-CAfile', path.join(pki, 'ca.crt'), path.join(pki, 'apiserver.crt')]).status, 0);
 });
 
 test('restore undoes a renew that turned a git stand-in for kubelet-client-current.pem (a file holding the link target) into a real symlink: every file as before, the stand-in a file again', async () => {

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { Io } from './io.js';
 import { UserError } from '../errors.js';
 import { NodeFs, SymlinkLoopError } from '../fs/node-fs.js';
-import { readInventory, companionFiles, summarize, certId, CA_FILE_NAME } from '../inventory/read.js';
+import { readInventory, companionFiles, summarize, certId, partnerKeyPaths, CA_FILE_NAME } from '../inventory/read.js';
 import type { CertEntry, CertLocation, Inventory } from '../inventory/types.js';
 import { renderInventoryShort, renderCertFull, renderCertShort, renderCsrShort, renderCsrFull, locationTitle } from '../report/cert-text.js';
 import { renderJson } from '../report/structured.js';
@@ -107,16 +107,19 @@ ${EXIT_CODES_HELP}`)
 }
 
 /**
- * The node's CA certificates that are not beside the files they sign: kubeadm's (ca, front-proxy-ca,
- * etcd/ca in its certificatesDir), the kubelet's clientCAFile, RKE1's and kubespray's in /etc/kubernetes/ssl.
- * The kubelet's pairs (/var/lib/kubelet/pki) and apiserver-etcd-client.crt (etcd/ca.crt) are signed by them:
- * without them inspect said their issuer "is not on this node".
+ * The node's CA certificates that are not beside the files they sign, with their keys: kubeadm's (ca,
+ * front-proxy-ca, etcd/ca in its certificatesDir), the kubelet's clientCAFile, RKE1's and kubespray's in
+ * /etc/kubernetes/ssl, k3s's and RKE2's (server/tls, server/tls/etcd, and the agent's copies: spec §9.2).
+ * The kubelet's pairs (/var/lib/kubelet/pki), apiserver-etcd-client.crt (etcd/ca.crt), a kubeconfig's client
+ * certificate (admin.conf, k3s.yaml, server/cred/*.kubeconfig) are signed by them: without them inspect said
+ * their issuer "is not on this node", and without the keys that the CA's key is not ("externally managed").
  */
 function nodeCaFiles(node: NodeFs): string[] {
   const out: string[] = [];
   const pki = kubeadmPkiDir(node);
-  for (const dir of [pki, `${pki}/etcd`, '/etc/kubernetes/ssl']) {
-    for (const d of node.readDir(dir)) if (CA_FILE_NAME.test(d.name)) out.push(`${dir}/${d.name}`);
+  const rancher = ['k3s', 'rke2'].flatMap((d) => ['server/tls', 'server/tls/etcd', 'agent'].map((sub) => `/var/lib/rancher/${d}/${sub}`));
+  for (const dir of [pki, `${pki}/etcd`, '/etc/kubernetes/ssl', ...rancher]) {
+    for (const d of node.readDir(dir)) if (CA_FILE_NAME.test(d.name)) out.push(`${dir}/${d.name}`, ...partnerKeyPaths(`${dir}/${d.name}`));
   }
   const clientCa = readKubeletConfig(node)?.authentication?.x509?.clientCAFile;
   if (typeof clientCa === 'string' && clientCa.startsWith('/')) out.push(clientCa);

@@ -20,6 +20,7 @@ import { parseThreshold, inWarningWindow, warningStart, humanDuration, certifica
 import type { KubeadmHints } from './components.js';
 import type { CertEntry, CertLocation, ComponentRef, Finding, KubeconfigEntry } from './types.js';
 import { kubeletClientFix, embeddedKubeletConfText, rootFlagFor } from './next.js';
+import { rancherCaAdvice, RANCHER_DATASTORE_CA } from '../layouts/detect.js';
 
 export function parseThresholdOrThrow(warn: string | undefined): Threshold {
   const th = parseThreshold(warn ?? DEFAULT_WARN);
@@ -218,7 +219,7 @@ export function classify(input: ClassifyInput): void {
     if (r.signer && !e.isCA && r.signer.id !== e.id && Date.parse(e.notAfter) > Date.parse(r.signer.notAfter) + (now.getTime() >= Date.parse(r.signer.notAfter) ? 0 : 86400e3)) {
       add(e, now.getTime() >= Date.parse(r.signer.notAfter)
         // the CA is gone already: the leaf's own dates are fine, its chain is not
-        ? { code: 'ca-expires-before-leaf', severity: 'error', message: `${e.name}: its CA ${r.signer.name} expired on ${day(r.signer.notAfter)}, so its chain no longer verifies ("x509: certificate has expired"); renew the CA (kubepki renew ${r.signer.name}${here}), which keeps its key, and this certificate works again` }
+        ? { code: 'ca-expires-before-leaf', severity: 'error', message: `${e.name}: its CA ${r.signer.name} expired on ${day(r.signer.notAfter)}, so its chain no longer verifies ("x509: certificate has expired"); ${caRenewal(r.signer, here)}, and this certificate works again` }
         : { code: 'ca-expires-before-leaf', severity: 'warning', message: `${e.name} outlives its CA ${r.signer.name} (CA ends ${day(r.signer.notAfter)}, leaf ${day(e.notAfter)}): it stops working when the CA expires` });
     }
     // Externally managed CA: worth saying only where something on this node would be renewed with it
@@ -463,4 +464,10 @@ function checkApiserverSans(input: ClassifyInput, clusters: KubeconfigCluster[])
       });
     }
   }
+}
+
+/** How a CA is renewed keeping its key: by kubepki, or by k3s/RKE2 themselves for the CAs in their datastore. */
+function caRenewal(ca: Pick<CertEntry, 'name' | 'location'>, here = ''): string {
+  const distro = RANCHER_DATASTORE_CA.exec(ca.location.file)?.[1] as 'k3s' | 'rke2' | undefined;
+  return distro ? `renew the CA keeping its key (${ca.name}: ${rancherCaAdvice(distro, [ca.name])})` : `renew the CA (kubepki renew ${ca.name}${here}), which keeps its key`;
 }

@@ -2,7 +2,7 @@
  * What to do next about an inventory, in the operator's words: the line `check` prints as `Next:`, the
  * dashboard's headline advice and the JSON's `next`. One place, so every view gives the same advice.
  */
-import { rancherReissueAdvice, KUBESPRAY_RENEW_TIMER, KUBESPRAY_RENEW_SERVICE } from '../layouts/detect.js';
+import { rancherCaAdvice, rancherReissueAdvice, KUBESPRAY_RENEW_TIMER, KUBESPRAY_RENEW_SERVICE, RANCHER_DATASTORE_CA } from '../layouts/detect.js';
 import type { CertEntry, Inventory } from './types.js';
 import { BOOTSTRAP_KUBELET_CONF, KUBELET_CONF, KUBELET_PKI_DIR } from '../profiles/kubeadm.js';
 import { shellArg } from '../apply/state.js';
@@ -125,7 +125,7 @@ export function nextStep(inv: Omit<Inventory, 'next'>): string {
   }
   if (s.expired + s.warning > 0) {
     const renew = renewCommand(inv, rootFlag);
-    return agentOnly(inv) ?? serverOnly(inv) ?? casTooShort(inv, rootFlag) ?? notARenewal(inv, rootFlag) ?? kubeletClientOnly(inv, rootFlag) ?? elsewhereOnly(inv, renew) ?? timerOnly(inv, renew) ?? `${renew} --dry-run, then without --dry-run (backup first); restart what it lists`;
+    return rancherCas(inv) ?? agentOnly(inv) ?? serverOnly(inv) ?? casTooShort(inv, rootFlag) ?? notARenewal(inv, rootFlag) ?? kubeletClientOnly(inv, rootFlag) ?? elsewhereOnly(inv, renew) ?? timerOnly(inv, renew) ?? `${renew} --dry-run, then without --dry-run (backup first); restart what it lists`;
   }
   if (s.notYetValid > 0) {
     const early = inv.certificates.filter((c) => c.status === 'not-yet-valid');
@@ -246,6 +246,24 @@ function agentOnly(inv: Omit<Inventory, 'next'>): string | undefined {
   const due = dueOf(inv);
   const caKeyHere = (id: string | undefined) => Boolean(id && inv.certificates.find((c) => c.id === id)?.privateKey.present);
   return due.length > 0 && due.every((c) => advice(c) && !caKeyHere(c.signedBy)) ? advice(due[0]!) : undefined;
+}
+
+/**
+ * On a k3s/RKE2 server whose own CAs are due (expiring, expired, or outlived by the leaves they sign): the distro
+ * keeps them in its datastore, so the step is its certificate rotate-ca (`renew` refuses them in place), and the
+ * restart of every server after it re-issues the leaves too.
+ */
+function rancherCas(inv: Omit<Inventory, 'next'>): string | undefined {
+  const byId = new Map(inv.certificates.map((c) => [c.id, c]));
+  const cas = new Set<CertEntry>();
+  for (const c of dueOf(inv)) {
+    const ca = c.isCA ? c : c.findings.some((f) => f.code === 'ca-expires-before-leaf') && c.signedBy ? byId.get(c.signedBy) : undefined;
+    if (ca && RANCHER_DATASTORE_CA.test(ca.location.file)) cas.add(ca);
+  }
+  const first = [...cas][0];
+  if (!first) return undefined;
+  const names = [...cas].map((c) => c.name).sort();
+  return `${names.join(', ')}: ${rancherCaAdvice(RANCHER_DATASTORE_CA.exec(first.location.file)![1] as 'k3s' | 'rke2', names)}`;
 }
 
 /**

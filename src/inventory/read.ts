@@ -106,10 +106,15 @@ export function readInventory(opts: ReadOptions): Inventory {
   const distroTargets = opts.paths?.length && opts.layouts?.length === 0
     ? detectLayouts(fs).filter((l) => l === 'rke1' || l === 'rke2' || l === 'k3s').flatMap((l) => layoutTargets(l, fs, pki))
     : [];
-  const pathLayout = (p: string): LayoutName => distroTargets.find((t) => (t.recursive
+  const distroTarget = (p: string): ScanTarget | undefined => distroTargets.find((t) => (t.recursive
     ? p.startsWith(`${t.path}/`)
-    : posix.dirname(p) === t.path && (!t.match || t.match.test(posix.basename(p)))))?.layout ?? 'generic';
-  for (const p of opts.paths ?? []) targets.push({ path: p, layout: pathLayout(p), recursive: true, explicit: true });
+    : posix.dirname(p) === t.path && (!t.match || t.match.test(posix.basename(p)))));
+  // (named from the distro's directory, as check names it: k3s's server/tls/etcd/server-ca.crt is etcd/server-ca, not a
+  // second server-ca beside server/tls/server-ca.crt)
+  for (const p of opts.paths ?? []) {
+    const t = distroTarget(p);
+    targets.push({ path: p, layout: t?.layout ?? 'generic', recursive: true, explicit: true, ...(t?.recursive ? { namedFrom: t.path } : {}) });
+  }
   for (const p of opts.kubeconfigs ?? []) targets.push({ path: p, layout: 'generic', recursive: false, explicit: true });
   if (opts.paths?.length && !layouts.includes('generic')) layouts.push('generic');
 
@@ -264,7 +269,7 @@ export function readInventory(opts: ReadOptions): Inventory {
 }
 
 function parseFileContent(buf: Buffer, file: string, target: ScanTarget, explicit: boolean, findings: Finding[]): FileContent | undefined {
-  const fc: FileContent = { path: file, layout: target.layout, scanRoot: target.path, certs: [], pkcs7: [], keys: [], publicKeys: [], csrs: [], kind: 'other' };
+  const fc: FileContent = { path: file, layout: target.layout, scanRoot: target.namedFrom ?? target.path, certs: [], pkcs7: [], keys: [], publicKeys: [], csrs: [], kind: 'other' };
   const base = posix.basename(file);
   const corrupt = (why: string) => {
     findings.push({ code: 'corrupt', severity: 'error', file, message: `${file}: ${why}` });
@@ -718,7 +723,9 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     const components = new Set<string>();
     for (const ref of componentRefs) if (files.includes(ref.file)) components.add(ref.component);
     if (r.layout === 'rke1') for (const comp of rke1Readers(fs, name)) components.add(comp);
-    if (r.layout === 'k3s' || r.layout === 'rke2') for (const comp of rancherReaders(r.layout, r.location)) components.add(comp);
+    // (and of its copies: on a server, agent/client-kube-proxy.crt is the server's file as the supervisor hands it out,
+    // and the kubelet reads agent/client-ca.crt, the server's CA)
+    if (r.layout === 'k3s' || r.layout === 'rke2') for (const l of [r.location, ...r.copies]) for (const comp of rancherReaders(r.layout, l)) components.add(comp);
     const profile = r.location.kind !== 'kubeconfig' || r.location.kubeconfig?.entry === 'user' ? profileOf(r.location) : undefined;
     // client-go's store swaps -current as a symlink and refuses a regular file there ("expected … to be a
     // symlink but it is a file", spec §7.2): a pair copied without its link is never rotated again
@@ -1168,7 +1175,7 @@ function rke1Readers(fs: NodeFs, name: string): string[] {
   return name === 'kube-node' && fs.exists('/etc/kubernetes/ssl/kube-apiserver.pem') ? [...readers, 'kube-apiserver'] : readers;
 }
 
-/** Who reads a certificate k3s or RKE2 made, by where it is (RANCHER_COMPONENTS); not its CA copies at the end. */
+/** Who reads a certificate k3s or RKE2 made, by where a copy of it is (RANCHER_COMPONENTS); not its CA copies at the end. */
 function rancherReaders(distro: 'k3s' | 'rke2', l: CertLocation): string[] {
   const dir = `/var/lib/rancher/${distro}/`;
   if (l.kind === 'kubeconfig' || l.index !== 0 || !l.file.startsWith(dir)) return [];

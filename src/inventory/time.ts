@@ -130,8 +130,9 @@ type LifetimeCert = { isCA: boolean; notBefore: string; lifetimeSeconds: number;
  *    while it starts every PKI leaf and every renewal at its own start, so a PKI leaf with the CA's notBefore
  *    was made by kubeadm ≤1.30 with its year, and anything else was issued with its own lifetime;
  * 3. the installer's, for a leaf whose notBefore is not when it was issued: kubeadm up to 1.30 and RKE1 start
- *    every leaf at its CA's notBefore (spec §1.3), so after a few renewals notAfter − notBefore is years
- *    (kubeadm 1 year, RKE1 10 years);
+ *    every leaf at its CA's notBefore (spec §1.3), and so do k3s and RKE2 (rancher/dynamiclistener's
+ *    NewSignedCert, before its CalculateNotBefore of late 2025), so after a few renewals notAfter − notBefore
+ *    is years (kubeadm, k3s and RKE2 1 year, spec §9.2; RKE1 10 years);
  * 4. its own, notAfter − notBefore.
  */
 export function certificateLifetime(
@@ -143,7 +144,7 @@ export function certificateLifetime(
   if (o.renewal && o.validitySeconds !== undefined) return { seconds: o.validitySeconds, source: 'validity-flag' };
   // only what those installers made: a CA and its leaves made in the same second elsewhere (cfssl, the
   // hard way) mean nothing by it
-  const installerDays = c.layout === 'rke1' ? 3650 : byKubeadm(c) ? 365 : undefined;
+  const installerDays = c.layout === 'rke1' ? 3650 : byKubeadm(c) || byRancher(c) ? 365 : undefined;
   // (a kubeadm built for longer certificates, as seed 004's 10-year one, signs its leaves seconds after its CA
   // for whole years: notAfter − notBefore is then N×365 days and a few seconds, which a renewal by a stock
   // kubeadm gives only by landing within the hour of an anniversary of the CA: that is its own lifetime)
@@ -166,6 +167,14 @@ function kubeadmPeriodOf(c: LifetimeCert): 'certificateValidityPeriod' | 'caCert
   // (a CA's managedBy is `manual` even in kubeadm's PKI: its profile says it is kubeadm's)
   if (c.isCA) return c.profile !== undefined && kubeadmProfile(c.profile)?.isCA && !['rke1', 'rke2', 'k3s'].includes(c.layout) ? 'caCertificateValidityPeriod' : undefined;
   return byKubeadm(c) ? 'certificateValidityPeriod' : undefined;
+}
+
+/**
+ * k3s or RKE2 made c and re-issues it when it starts (not kube-apiserver's loopback pair in the same tree, which
+ * client-go made with its own CA and a hundred years)
+ */
+function byRancher(c: LifetimeCert): boolean {
+  return (c.layout === 'k3s' || c.layout === 'rke2') && c.managedBy === c.layout;
 }
 
 /** kubeadm made c and renews it: by hand, or run by kubespray's k8s-certs-renew.timer */

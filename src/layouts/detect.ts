@@ -17,6 +17,8 @@ export interface ScanTarget {
   match?: RegExp;
   /** a Kubernetes object manifest (a Secret's JSON or YAML): its certificates are read too */
   manifest?: boolean;
+  /** the directory names of what is found are relative to, when not `path` (a file named inside a layout's directory) */
+  namedFrom?: string;
 }
 
 export const ALL_LAYOUTS: LayoutName[] = ['kubeadm', 'kubelet', 'rke1', 'rke2', 'k3s', 'kubespray', 'hardway', 'generic'];
@@ -178,6 +180,26 @@ export function rancherReissueAdvice(inv: RancherNode, role: 'agent' | 'server')
     const ca = c.signedBy ? byId.get(c.signedBy) : undefined;
     return ca?.privateKey.present && ca.status !== 'expired' ? advice : undefined;
   };
+}
+
+/**
+ * The CA certificates k3s and RKE2 keep in their datastore (the encrypted bootstrap data, k3s pkg/cluster) and write
+ * to server/tls at every start. A server whose copy on disk differs from the datastore's and is newer refuses to
+ * start ("… newer than datastore and could cause a cluster outage. Remove the file(s) from disk and restart to be
+ * recreated from datastore."): these are renewed with `<distro> certificate rotate-ca`, never in place.
+ */
+export const RANCHER_DATASTORE_CA = /^\/var\/lib\/rancher\/(k3s|rke2)\/server\/tls\/(client-ca|server-ca|request-header-ca|etcd\/server-ca|etcd\/peer-ca)\.crt$/;
+
+/**
+ * Why a k3s/RKE2 CA is not renewed in server/tls, and how it is (k3s docs, cli/certificate: "Rotating Self-Signed CA
+ * Certificates": "You must not overwrite the currently in-use data in /var/lib/rancher/k3s/server/tls. Stage the
+ * updated certificates and keys into a separate directory", load them with rotate-ca, restart servers, then agents).
+ */
+export function rancherCaAdvice(distro: 'k3s' | 'rke2', names: string[]): string {
+  // (`it is …` / `they are …`: the caller names them)
+  const server = distro === 'k3s' ? 'k3s' : 'rke2-server';
+  const they = names.length > 1 ? 'they are' : 'it is';
+  return `${they} ${distro}'s CA${names.length > 1 ? 's' : ''}, which ${distro} keeps in its datastore and writes to server/tls at every start; with a newer file there it does not start ("… newer than datastore and could cause a cluster outage"), so never renew ${names.length > 1 ? 'them' : 'it'} in place: stage the renewed CA files (with the other CA files and service.key, laid out as server/tls) in DIR/tls, load them with ${distro} certificate rotate-ca --path=DIR, then systemctl restart ${server} on every server, then ${distro}-agent on the agents`;
 }
 
 /** The unit kubespray's `auto_renew_certificates: true` installs and enables on a control-plane node. */

@@ -17,7 +17,7 @@ import { decryptKeyCommand } from '../pki/keys.js';
 import { UserError } from '../errors.js';
 import { keyModeChange } from '../fs/key-mode.js';
 import { KUBEADM_PROFILES, KUBELET_PKI_DIR } from '../profiles/kubeadm.js';
-import { rancherReissueAdvice, rancherReissues, rancherUnit } from '../layouts/detect.js';
+import { rancherCaAdvice, rancherReissueAdvice, rancherReissues, rancherUnit, RANCHER_DATASTORE_CA } from '../layouts/detect.js';
 import { certificateLifetime, type Lifetime } from '../inventory/time.js';
 import { kubeletClientFix, kubeletServingFix, interruptedSwap, embeddedKubeletConfText, isKubeletOwnServing, isAuthority, rootFlagFor } from '../inventory/next.js';
 import { datedPemPath, pemTimestamp } from './kubelet.js';
@@ -115,6 +115,10 @@ function lifetimeNote(life: Lifetime, layout: string): string | undefined {
     return `validity ${lifetimeText(life.seconds)} (the cluster's): ${field} ${text} in ${file} (--validity to choose another)`;
   }
   if (life.source === 'installer') {
+    if (layout === 'k3s' || layout === 'rke2') {
+      // (CATTLE_NEW_SIGNED_CERT_EXPIRATION_DAYS in the unit's environment changes it: nothing on disk says so)
+      return `validity 1 year (${layout}'s, unless CATTLE_NEW_SIGNED_CERT_EXPIRATION_DAYS says otherwise): its notBefore is its CA's, as ${layout} sets it, so notAfter − notBefore is not its lifetime (--validity to choose another)`;
+    }
     return `validity ${layout === 'rke1' ? '10 years (RKE\'s)' : '1 year (kubeadm\'s)'}: its notBefore is its CA's, as ${layout === 'rke1' ? 'RKE' : 'kubeadm up to 1.30'} sets it, so notAfter − notBefore is not its lifetime (--validity to choose another)`;
   }
   return undefined;
@@ -298,6 +302,12 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       // (the distro's own listener certificate, still valid, is the distro's to re-issue: not a failure of `renew all`)
       const distros = c.managedBy === 'k3s' || c.managedBy === 'rke2';
       results.push({ id: c.id, name: c.name, outcome: distros && Date.parse(c.notAfter) > nowMs ? 'not-needed' : 'unsupported', message: manifestAdvice(c, inv) });
+      continue;
+    }
+    // (a k3s/RKE2 CA written here stops the server at its next start: the datastore's copy is the one that counts)
+    const datastoreCa = c.isCA ? RANCHER_DATASTORE_CA.exec(c.location.file) : null;
+    if (datastoreCa) {
+      results.push({ id: c.id, name: c.name, outcome: 'unsupported', message: `can't renew ${c.location.file} in place: ${rancherCaAdvice(datastoreCa[1] as 'k3s' | 'rke2', [c.name])}` });
       continue;
     }
     const kind0: PlanItemKind = c.location.kind === 'kubeconfig' ? 'kubeconfig' : kubeletPairOf(c) ?? 'leaf';
