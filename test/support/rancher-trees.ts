@@ -5,7 +5,9 @@ import {
   issueCertificate, nameDer, newSerial, basicConstraintsExt, keyUsageExt, extKeyUsageExt, subjectAltNameExt,
   subjectKeyIdentifierExt, authorityKeyIdentifierExt, keyIdentifier, pemOf, type SanInput,
 } from '../../src/pki/sign.js';
-import { put } from './trees.js';
+import { put, rancherKubeconfig, k3sYaml } from './trees.js';
+
+export { rancherKubeconfig };
 
 /**
  * What the trees hold, as k3s-io/k3s pkg/daemons/control/deps (genClientCerts, genServerCerts, genETCDCerts,
@@ -91,30 +93,6 @@ export async function rancherLeaf(ca: RancherCa, spec: LeafSpec, issued: Date, d
 const dns = (...v: string[]): SanInput[] => v.map((value) => ({ type: 'dns', value }));
 const ips = (...v: string[]): SanInput[] => v.map((value) => ({ type: 'ip', value }));
 
-/** deps.KubeConfig's template (0600). */
-export function rancherKubeconfig(server: string, ca: string, cert: string, key: string): string {
-  return `apiVersion: v1
-clusters:
-- cluster:
-    server: ${server}
-    certificate-authority: ${ca}
-  name: local
-contexts:
-- context:
-    cluster: local
-    namespace: default
-    user: user
-  name: Default
-current-context: Default
-kind: Config
-preferences: {}
-users:
-- name: user
-  user:
-    client-certificate: ${cert}
-    client-key: ${key}
-`;
-}
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
@@ -208,26 +186,7 @@ peer-transport-security:
 snapshot-count: 10000
 `, 0o600);
   // the admin kubeconfig: client-admin's file (leaf + CA) and key embedded, rewritten at every start
-  put(root, `/etc/rancher/${distro}/${distro}.yaml`, `apiVersion: v1
-clusters:
-- cluster:
-    certificate-authority-data: ${b64(cas['server-ca'].pem)}
-    server: https://127.0.0.1:6443
-  name: default
-contexts:
-- context:
-    cluster: default
-    user: default
-  name: default
-current-context: default
-kind: Config
-preferences: {}
-users:
-- name: default
-  user:
-    client-certificate-data: ${b64(leaves['client-admin']!.pem)}
-    client-key-data: ${b64(leaves['client-admin']!.keyPem)}
-`, 0o600);
+  put(root, `/etc/rancher/${distro}/${distro}.yaml`, k3sYaml(cas['server-ca'].pem, leaves['client-admin']!.pem, leaves['client-admin']!.keyPem), 0o600);
   const agent = await writeAgent(root, o, cas, { node, ip, server: true, kubeletClientKey, kubeletServingKey, proxy: leaves['client-kube-proxy']!, controller: leaves[`client-${distro}-controller`]! });
   Object.assign(leaves, agent);
   if (distro === 'rke2') writeRke2Manifests(root, { server: true, ip });

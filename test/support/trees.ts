@@ -80,29 +80,8 @@ export async function makeK3sTree(root: string, issued: Date): Promise<void> {
     put(root, `${tls}/${n}.key`, l.keyPem, 0o600);
   }
   const cred = '/var/lib/rancher/k3s/server/cred';
-  const fileKubeconfig = (server: string, ca: string, cert: string, key: string) => `apiVersion: v1
-clusters:
-- cluster:
-    server: ${server}
-    certificate-authority: ${ca}
-  name: local
-contexts:
-- context:
-    cluster: local
-    namespace: default
-    user: user
-  name: Default
-current-context: Default
-kind: Config
-preferences: {}
-users:
-- name: user
-  user:
-    client-certificate: ${cert}
-    client-key: ${key}
-`;
-  put(root, `${cred}/admin.kubeconfig`, fileKubeconfig('https://127.0.0.1:6444', `${tls}/server-ca.crt`, `${tls}/client-admin.crt`, `${tls}/client-admin.key`), 0o600);
-  put(root, `${cred}/controller.kubeconfig`, fileKubeconfig('https://127.0.0.1:6444', `${tls}/server-ca.crt`, `${tls}/client-controller.crt`, `${tls}/client-controller.key`), 0o600);
+  put(root, `${cred}/admin.kubeconfig`, rancherKubeconfig('https://127.0.0.1:6444', `${tls}/server-ca.crt`, `${tls}/client-admin.crt`, `${tls}/client-admin.key`), 0o600);
+  put(root, `${cred}/controller.kubeconfig`, rancherKubeconfig('https://127.0.0.1:6444', `${tls}/server-ca.crt`, `${tls}/client-controller.crt`, `${tls}/client-controller.key`), 0o600);
   // agent: its own kubelet pairs and copies of the CAs
   const agent = '/var/lib/rancher/k3s/agent';
   const kubeletClient = await leaf(clientCa, 'system:node:k3s-1', ['clientAuth'], ['system:nodes']);
@@ -113,7 +92,7 @@ users:
   put(root, `${agent}/serving-kubelet.key`, kubeletServing.keyPem, 0o600);
   put(root, `${agent}/client-ca.crt`, clientCa.pem);
   put(root, `${agent}/server-ca.crt`, serverCa.pem);
-  put(root, `${agent}/kubelet.kubeconfig`, fileKubeconfig('https://127.0.0.1:6443', `${agent}/server-ca.crt`, `${agent}/client-kubelet.crt`, `${agent}/client-kubelet.key`), 0o600);
+  put(root, `${agent}/kubelet.kubeconfig`, rancherKubeconfig('https://127.0.0.1:6443', `${agent}/server-ca.crt`, `${agent}/client-kubelet.crt`, `${agent}/client-kubelet.key`), 0o600);
   const admin = await leaf(clientCa, 'system:admin', ['clientAuth'], ['system:masters']);
   put(root, '/etc/rancher/k3s/k3s.yaml', k3sYaml(serverCa.pem, admin.pem + clientCa.pem, admin.keyPem), 0o600);
 }
@@ -151,4 +130,29 @@ export async function putSelfSignedKubeletCrt(root: string, notBefore: Date, day
   put(root, '/var/lib/kubelet/pki/kubelet.crt', made.pem);
   put(root, '/var/lib/kubelet/pki/kubelet.key', made.keyPem, 0o600);
   return made;
+}
+
+/** deps.KubeConfig's template (0600). */
+export function rancherKubeconfig(server: string, ca: string, cert: string, key: string): string {
+  return `apiVersion: v1
+clusters:
+- cluster:
+    server: ${server}
+    certificate-authority: ${ca}
+  name: local
+contexts:
+- context:
+    cluster: local
+    namespace: default
+    user: user
+  name: Default
+current-context: Default
+kind: Config
+preferences: {}
+users:
+- name: user
+  user:
+    client-certificate: ${cert}
+    client-key: ${key}
+`;
 }
