@@ -127,13 +127,13 @@ test('a kubelet-client-current.pem copied as a regular file: the kubelet can nev
   const r = await cli(['check', '--root', root, '--now', now]);
   assert.equal(r.code, 1, r.out);
   assert.match(r.out, /^kubelet-client +Dec 04, 2035 12:00 UTC .* warning +manual +\/var\/lib\/kubelet\/pki\/kubelet-client-current\.pem$/m);
-  assert.match(r.out, /WARNING kubelet-rotation-off +\/var\/lib\/kubelet\/pki\/kubelet-client-current\.pem is a regular file, not the symlink the kubelet's certificate store swaps: the kubelet cannot rotate kubelet-client \("expected \/var\/lib\/kubelet\/pki\/kubelet-client-current\.pem to be a symlink but it is a file"\), so on 2035-12-04 the node goes NotReady; make it a link to a dated file \(kubepki renew kubelet-client does that/);
+  assert.match(r.out, /WARNING kubelet-rotation-off +\/var\/lib\/kubelet\/pki\/kubelet-client-current\.pem is a regular file, not the symlink the kubelet's certificate store swaps: the kubelet cannot rotate kubelet-client \("expected \/var\/lib\/kubelet\/pki\/kubelet-client-current\.pem to be a symlink but it is a file"\), so on 2035-12-04 the node goes NotReady; make it a link to a dated file \(kubepki renew kubelet-client --root \S+ does that/);
   // the serving pair the same way: a warning, with the commands that make it a link
   const serving = path.join(kpki, 'kubelet-server-current.pem');
   const spair = fs.readFileSync(path.join(kpki, 'kubelet-server-2026-09-01-03-00-05.pem'));
   fs.rmSync(serving);
   fs.writeFileSync(serving, spair, { mode: 0o600 });
-  assert.match((await cli(['check', '--root', root, '--now', now])).out, /WARNING kubelet-rotation-off +\/var\/lib\/kubelet\/pki\/kubelet-server-current\.pem is a regular file[^\n]*its serving certificate expires; make it a link to a dated file \(kubepki renew kubelet-server does that with a renewed pair; or by hand: mv \/var\/lib\/kubelet\/pki\/kubelet-server-current\.pem \/var\/lib\/kubelet\/pki\/kubelet-server-2026-09-01-02-55-05\.pem && ln -s /);
+  assert.match((await cli(['check', '--root', root, '--now', now])).out, /WARNING kubelet-rotation-off +\/var\/lib\/kubelet\/pki\/kubelet-server-current\.pem is a regular file[^\n]*its serving certificate expires; make it a link to a dated file \(kubepki renew kubelet-server --root \S+ does that with a renewed pair; or by hand: mv \/var\/lib\/kubelet\/pki\/kubelet-server-current\.pem \/var\/lib\/kubelet\/pki\/kubelet-server-2026-09-01-02-55-05\.pem && ln -s /);
   fs.rmSync(serving);
   fs.symlinkSync('/var/lib/kubelet/pki/kubelet-server-2026-09-01-03-00-05.pem', serving);
 
