@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import type { Io } from './io.js';
+import { pluginTerminal, type Io } from './io.js';
 import { readInventory } from '../inventory/read.js';
 import { addReadOnHost } from '../inventory/read-on-host.js';
 import { nextStep } from '../inventory/next.js';
@@ -50,7 +50,7 @@ ${EXIT_CODES_HELP}`)
       if (o.cluster) {
         const { connect } = await import('../cluster/connect.js');
         const { readClusterCertificates, mergeClusterCertificates } = await import('../cluster/inventory.js');
-        const client = await connect({ kubeconfig: typeof o.cluster === 'string' ? o.cluster : undefined, flag: '--cluster', root: o.root, env: io.env, cwd: io.cwd, terminal: io.stdinIsTTY ? io : undefined });
+        const client = await connect({ kubeconfig: typeof o.cluster === 'string' ? o.cluster : undefined, flag: '--cluster', root: o.root, env: io.env, cwd: io.cwd, terminal: pluginTerminal(io) });
         mergeClusterCertificates(inv, await readClusterCertificates(client, now, o.warn));
       }
       requireSomething(inv, fs.root);

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import type { Io } from './io.js';
+import { pluginTerminal, type Io } from './io.js';
 import { UserError, EXIT } from '../errors.js';
 import { addClusterOptions, clusterFrom, nowFrom, parseOutput, type ClusterFlags } from './cluster-options.js';
 import type { ClusterClient } from '../cluster/connect.js';
@@ -134,7 +134,7 @@ export async function applyClusterCommand(io: Io, o: ApplyClusterOptions): Promi
   const { hostFileIn } = await import('../fs/node-fs.js');
   const admin = hostFileIn(o.root ?? '/', '/etc/kubernetes/admin.conf');
   const kubeconfig = o.kubeconfig ?? (fs.existsSync(admin) ? admin : undefined);
-  const client = await connect({ kubeconfig, flag: o.kubeconfigFlag, root: o.root, env: io.env, cwd: io.cwd, terminal: io.stdinIsTTY ? io : undefined });
+  const client = await connect({ kubeconfig, flag: o.kubeconfigFlag, root: o.root, env: io.env, cwd: io.cwd, terminal: pluginTerminal(io) });
   io.stdout(`waiting for the API server ${client.server} (kubeconfig ${client.kubeconfigPath}) …\n`);
   await waitForApi(client, (o.waitSeconds ?? 120) * 1000, undefined, 2000, true);
   const r = await applyJoinFromNode(client, {
@@ -176,7 +176,7 @@ export async function applyJoinPlan(io: Io, o: ApplyJoinPlanOptions): Promise<vo
   const { applyJoin } = await import('../cluster/apply-join.js');
   const { hostFileIn } = await import('../fs/node-fs.js');
   const admin = hostFileIn(o.root ?? '/', '/etc/kubernetes/admin.conf');
-  const client = await connect({ kubeconfig: o.kubeconfig ?? (fs.existsSync(admin) ? admin : undefined), flag: o.kubeconfigFlag, root: o.root, env: io.env, cwd: io.cwd, terminal: io.stdinIsTTY ? io : undefined });
+  const client = await connect({ kubeconfig: o.kubeconfig ?? (fs.existsSync(admin) ? admin : undefined), flag: o.kubeconfigFlag, root: o.root, env: io.env, cwd: io.cwd, terminal: pluginTerminal(io) });
   const res = await applyJoin(client, {
     token: { token: o.token, ttlSeconds: o.ttlSeconds, ...(o.description ? { description: o.description } : {}) },
     caPem: o.caPem,

@@ -1,6 +1,6 @@
 /** Flags shared by every command that talks to the Kubernetes API. */
 import { Option, type Command } from 'commander';
-import type { Io } from './io.js';
+import { pluginTerminal, type Io } from './io.js';
 import { UserError } from '../errors.js';
 import type { ClusterClient } from '../cluster/connect.js';
 
@@ -30,7 +30,7 @@ export async function clusterFrom(flags: ClusterFlags, io: Io): Promise<ClusterC
     if (!(s > 0)) throw new UserError(`--request-timeout ${JSON.stringify(flags.requestTimeout)} is not a positive number of seconds`, 'use e.g. --request-timeout 70');
     timeoutMs = s * 1000;
   }
-  return connect({ kubeconfig: flags.kubeconfig, context: flags.context, root: flags.root, env: io.env, cwd: io.cwd, timeoutMs, terminal: io.stdinIsTTY ? io : undefined });
+  return connect({ kubeconfig: flags.kubeconfig, context: flags.context, root: flags.root, env: io.env, cwd: io.cwd, timeoutMs, terminal: pluginTerminal(io) });
 }
 
 /** `--now` or the clock (read here, at the CLI edge, never in library code). */

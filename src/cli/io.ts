@@ -31,6 +31,14 @@ export interface Io {
   flush?(): Promise<void>;
 }
 
+/**
+ * What connect() is given as the terminal an exec credential plugin may prompt on (ConnectOptions.terminal):
+ * this Io when its standard input is a terminal, else none (a cron job, a pod, a pipe).
+ */
+export function pluginTerminal(io: Io): Io | undefined {
+  return io.stdinIsTTY ? io : undefined;
+}
+
 export function processIo(): Io {
   const out = stdoutKind();
   let outputClosed = false;

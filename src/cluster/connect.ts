@@ -153,7 +153,7 @@ export async function connect(o: ConnectOptions): Promise<ClusterClient> {
   const user = kc.getCurrentUser()?.name ?? '(none)';
   const plugin = execOf(kc.getCurrentUser());
   const exec = plugin ? commandLine(plugin) : undefined;
-  const auth = execPluginGuard(kc, choice.path, user, timeoutMs, o.terminal) ?? kc;
+  const auth = plugin && exec !== undefined ? execPluginGuard(kc, plugin, exec, choice.path, user, timeoutMs, o.terminal) : kc;
   const apiClient = <T>(api: new (config: import('@kubernetes/client-node').Configuration) => T): T => new api(k8s.createConfiguration({
     baseServer: new k8s.ServerConfiguration(server, {}),
     authMethods: { default: auth },
@@ -200,9 +200,15 @@ function commandLine(exec: ExecConfig): string {
   return redactArgs([exec.command, ...(exec.args ?? [])].filter((w): w is string => Boolean(w))).join(' ');
 }
 
+/** Where the values a redacted command line hides are, for an operator told to run it (none when nothing is hidden). */
+function redactedFrom(command: string): string {
+  return command.includes(REDACTED) ? `with the values shown as ${REDACTED} from the kubeconfig` : '';
+}
+
 /** `run `COMMAND` yourself`, saying where the redacted values are. */
 function runYourself(command: string): string {
-  return `run \`${command}\` yourself${command.includes(REDACTED) ? ` (with the values shown as ${REDACTED} from the kubeconfig)` : ''}`;
+  const from = redactedFrom(command);
+  return `run \`${command}\` yourself${from ? ` (${from})` : ''}`;
 }
 
 /** The exec plugins running now, of every connection, and how to stop each: a signal that ends kubepki ends them too. */
@@ -240,7 +246,7 @@ function trackPlugin(child: ChildProcess, stop: (sig: NodeJS.Signals) => void): 
  */
 export function credentialsHint(client: Pick<ClusterClient, 'kubeconfigPath'> & Partial<Pick<ClusterClient, 'exec'>>): string {
   if (client.exec !== undefined) {
-    return `they come from its exec plugin \`${client.exec}\`: log in again with the tool it belongs to (run the command${client.exec.includes(REDACTED) ? `, with the values shown as ${REDACTED} from the kubeconfig,` : ''} to see what it returns), or use another kubeconfig`;
+    return `they come from its exec plugin \`${client.exec}\`: log in again with the tool it belongs to (run the command${redactedFrom(client.exec) ? `, ${redactedFrom(client.exec)},` : ''} to see what it returns), or use another kubeconfig`;
   }
   return 'the client certificate (or token) is expired, revoked or not from this cluster\'s CA: run `kubepki check` (and `kubepki inspect ' + client.kubeconfigPath + '`)';
 }
@@ -263,14 +269,13 @@ export function credentialsHint(client: Pick<ClusterClient, 'kubeconfigPath'> & 
  */
 function execPluginGuard(
   kc: import('@kubernetes/client-node').KubeConfig,
+  exec: ExecConfig,
+  command: string,
   kubeconfigPath: string,
   user: string,
   timeoutMs: number,
   terminal: ConnectOptions['terminal'],
-): import('@kubernetes/client-node').SecurityAuthentication | undefined {
-  const exec = execOf(kc.getCurrentUser());
-  if (!exec) return undefined;
-  const command = commandLine(exec);
+): import('@kubernetes/client-node').SecurityAuthentication {
   const mode = exec.interactiveMode ?? 'IfAvailable';
   const interactive = terminal !== undefined && mode !== 'Never';
   const limitMs = interactive ? Math.max(timeoutMs, INTERACTIVE_PLUGIN_TIMEOUT_MS) : timeoutMs;

@@ -153,14 +153,14 @@ export function classify(input: ClassifyInput): void {
         const key = e.privateKey.location?.file ?? `${e.location.file.slice(0, e.location.file.lastIndexOf('/'))}/kubelet.key`;
         const newPair = `remove ${e.location.file} and ${key} and restart the kubelet (systemctl restart kubelet), which makes a new pair from its clock`;
         const what = outOfDates === 'expired'
-          ? `kubepki renew kubelet-serving${rootFlagFor(input.fs.root)}, or ${newPair}`
+          ? `kubepki renew kubelet-serving${here}, or ${newPair}`
           : `it was made on a clock ahead of this one (this node's clock went back, or the pair was made elsewhere): fix the clock (timedatectl; is NTP synchronised?); if the clock is right, ${newPair}`;
         add(e, { code: outOfDates, severity: 'warning', message: `${when}: the kubelet's self-signed serving pair, which it makes once and never renews; kube-apiserver does not check it by default, so logs and exec still work, but clients that verify it (metrics-server without --kubelet-insecure-tls, Prometheus) refuse it: ${what} (serverTLSBootstrap has the cluster sign it and rotates it)` });
       } else add(e, { code: outOfDates, severity: 'info', message: `${when}: the throwaway CA of the kubelet's self-signed kubelet.crt (see kubelet-serving)` });
     } else if (outOfDates === 'expired') {
       const expired = `${e.name} expired on ${day(e.notAfter)} (${Math.floor(-e.residualSeconds / 86400)}d ago; ${signerText})`;
       if (isKubeletRotated(e)) {
-        const fix = r.signer?.privateKey.present ? `kubepki renew ${e.name}${rootFlagFor(input.fs.root)}, then systemctl restart kubelet` : kubeletClientFix({ certificates: input.certificates, kubeconfigs: input.kubeconfigs, nodeName: input.hints.nodeName }, rootFlagFor(input.fs.root));
+        const fix = r.signer?.privateKey.present ? `kubepki renew ${e.name}${here}, then systemctl restart kubelet` : kubeletClientFix({ certificates: input.certificates, kubeconfigs: input.kubeconfigs, nodeName: input.hints.nodeName }, here);
         add(e, { code: 'expired', severity: 'error', message: `${expired}: the kubelet can no longer renew it itself (${KUBELET_ASKS_WITH_IT} now refuses): ${fix}` });
       } else add(e, { code: 'expired', severity: 'error', message: expired });
     } else if (outOfDates === 'not-yet-valid') {
@@ -175,7 +175,7 @@ export function classify(input: ClassifyInput): void {
     // the kubelet's rotated client certificate from a CA since re-created (seed 001): the API server refuses it and
     // the kubelet cannot ask for another with it; what gives it one from the current CA (and kubelet.conf that CA)
     const reissue = isKubeletRotated(e)
-      ? `re-issue it from the current CA, with a kubelet.conf that trusts it: ${kubeletClientFix({ certificates: input.certificates, kubeconfigs: input.kubeconfigs, nodeName: input.hints.nodeName }, rootFlagFor(input.fs.root))}`
+      ? `re-issue it from the current CA, with a kubelet.conf that trusts it: ${kubeletClientFix({ certificates: input.certificates, kubeconfigs: input.kubeconfigs, nodeName: input.hints.nodeName }, here)}`
       : 're-issue it from the current CA';
     if (r.signer && r.sameSubjectNoSig) {
       add(e, { code: 'unknown-signer', severity: 'error', message: `${e.name}: only the old CA copy in ${r.signer.location.file} verifies it; the CA file of that name on this node has another key (a CA was re-created?) — ${reissue}` });
@@ -410,6 +410,8 @@ function normIp(ip: string): string {
 function checkEtcdSans(input: ClassifyInput): void {
   const etcd = input.hints.etcd;
   if (!etcd) return;
+  const here = rootFlagFor(input.fs.root);
+  const sans = (hosts: string[]) => hosts.map((h) => `${ipVersion(h) ? 'IP' : 'DNS'}:${h}`).join(',');
   for (const s of etcd.served) {
     let real = s.certFile;
     try { real = input.fs.realNodePath(s.certFile); } catch { /* a loop: its own finding */ }
@@ -424,8 +426,8 @@ function checkEtcdSans(input: ClassifyInput): void {
       const node = input.hints.nodeName;
       const key = r.entry.privateKey.location?.file;
       const fix = node && r.entry.subjectCN && r.entry.subjectCN !== node
-        ? `it is another member's certificate (CN ${r.entry.subjectCN}; this node is ${node}), copied with that node's pki directory: run kubepki rebuild${rootFlagFor(input.fs.root)} --force, which backs up ${l.file}${key ? ` and ${key}` : ''} (and every other certificate of that node's) and makes this node's own`
-        : `renew with --add-san ${missing.map((h) => `${ipVersion(h) ? 'IP' : 'DNS'}:${h}`).join(',')}: kubepki renew ${r.entry.name} --add-san ${missing.map((h) => `${ipVersion(h) ? 'IP' : 'DNS'}:${h}`).join(',')}${rootFlagFor(input.fs.root)}`;
+        ? `it is another member's certificate (CN ${r.entry.subjectCN}; this node is ${node}), copied with that node's pki directory: run kubepki rebuild${here} --force, which backs up ${l.file}${key ? ` and ${key}` : ''} (and every other certificate of that node's) and makes this node's own`
+        : `renew with --add-san ${sans(missing)}: kubepki renew ${r.entry.name} --add-san ${sans(missing)}${here}`;
       r.entry.findings.push({
         code: 'etcd-san-missing', severity: 'error', certificate: r.entry.id, file: l.file,
         message: `${r.entry.name} has no SAN for ${missing.join(', ')} (${s.flag} in ${etcd.source}); ${peer ? 'the other etcd members' : 'kube-apiserver and etcdctl'} connecting there get "x509: certificate is valid for …" — ${fix}`,

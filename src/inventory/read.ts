@@ -715,6 +715,8 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
 
   // 7. entries
   const certificates: CertEntry[] = [];
+  // (the kubepki commands findings name read the tree they were found in)
+  const here = rootFlagFor(fs.root);
   for (const r of records) {
     const c = r.cert;
     const name = names.get(r)!;
@@ -762,17 +764,17 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     if (r.copyKeys?.length) entry.copyKeys = r.copyKeys;
     if (kubeletRotationOff && name === 'kubelet-client') {
       const fix = rotation!.setting.startsWith('--') ? 'drop the flag (with rotateCertificates: true in its config) or set --rotate-certificates=true' : 'set rotateCertificates: true';
-      entry.findings.push({ code: 'kubelet-rotation-off', severity: 'warning', certificate: entry.id, file: rotation!.file, message: `the kubelet does not renew ${name} (${rotation!.setting} in ${rotation!.file}): on ${entry.notAfter.slice(0, 10)} the node goes NotReady; ${fix} and restart the kubelet, or renew it by hand before then (kubepki renew ${name}${rootFlagFor(fs.root)})` });
+      entry.findings.push({ code: 'kubelet-rotation-off', severity: 'warning', certificate: entry.id, file: rotation!.file, message: `the kubelet does not renew ${name} (${rotation!.setting} in ${rotation!.file}): on ${entry.notAfter.slice(0, 10)} the node goes NotReady; ${fix} and restart the kubelet, or renew it by hand before then (kubepki renew ${name}${here})` });
     }
     if (signingOff && kubeletClient && !stuck) {
-      entry.findings.push({ code: 'kubelet-csr-unsigned', severity: 'warning', certificate: entry.id, file: signingOff.file, message: `the kubelet asks for a new client certificate (${name}) before it expires, but kube-controller-manager signs no such request (${signingOff.setting} in ${signingOff.file}: ${signingOff.why}): on ${entry.notAfter.slice(0, 10)} the node goes NotReady; sign it with the CA that holds the key before then (kubepki renew ${name} --csr-out DIR${rootFlagFor(fs.root)} writes the request)` });
+      entry.findings.push({ code: 'kubelet-csr-unsigned', severity: 'warning', certificate: entry.id, file: signingOff.file, message: `the kubelet asks for a new client certificate (${name}) before it expires, but kube-controller-manager signs no such request (${signingOff.setting} in ${signingOff.file}: ${signingOff.why}): on ${entry.notAfter.slice(0, 10)} the node goes NotReady; sign it with the CA that holds the key before then (kubepki renew ${name} --csr-out DIR${here} writes the request)` });
     }
     if (stuck) {
       const f = r.location.file;
       const dir = f.slice(0, f.lastIndexOf('/'));
       const kind = f.includes('kubelet-client') ? 'client' : 'server';
       const dated = `${dir}/kubelet-${kind}-${entry.notBefore.slice(0, 19).replace(/[T:]/g, '-')}.pem`;
-      const byKubepki = `kubepki renew ${name}${rootFlagFor(fs.root)} does that with a renewed pair; or by hand: `;
+      const byKubepki = `kubepki renew ${name}${here} does that with a renewed pair; or by hand: `;
       entry.findings.push({ code: 'kubelet-rotation-off', severity: 'warning', certificate: entry.id, file: f, message: `${f} is a regular file, not the symlink the kubelet's certificate store swaps: the kubelet cannot rotate ${name} ("expected ${f} to be a symlink but it is a file"), so on ${entry.notAfter.slice(0, 10)} ${kind === 'client' ? 'the node goes NotReady' : 'its serving certificate expires'}; make it a link to a dated file (${byKubepki}mv ${f} ${dated} && ln -s ${dated} ${f}), then restart the kubelet` });
     }
     r.entry = entry;
@@ -917,7 +919,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
       : prior?.message ?? `${file}: no certificate in it`;
     // (what kubepki kubelet credentials signs with by default: the node's ca.crt and ca.key, read here or not)
     const caKeyOnNode = fs.exists(`${pkiDir}/ca.crt`) && fs.exists(`${pkiDir}/ca.key`);
-    const fix = kubeletClientFix({ certificates, kubeconfigs, nodeName: hints.nodeName }, rootFlagFor(fs.root), caKeyOnNode);
+    const fix = kubeletClientFix({ certificates, kubeconfigs, nodeName: hints.nodeName }, here, caKeyOnNode);
     const reason = `kubelet-client: ${problem}: ${interruptedSwap(certificates) ? '' : 'the kubelet cannot start; '}${fix}`;
     const code = gone ? 'missing-file' : prior?.code ?? 'corrupt';
     for (let i = findings.length - 1; i >= 0; i--) if (earlier(findings[i]!)) findings.splice(i, 1);

@@ -163,23 +163,15 @@ export async function renderPrometheus(inventory: Inventory, nodeName?: string, 
   const unreadable = new prom.Gauge({ name: 'kubepki_unreadable_files', help: 'Files the detected layout expects that are on disk but hold no readable certificate (corrupt, empty, a directory, a broken link)', labelNames: ['node'], registers: [registry] });
   unreadable.set({ node }, inventory.missing.filter((m) => m.state === 'unreadable').length);
 
-  const stale = new prom.Gauge({
-    name: 'kubepki_served_cert_stale',
-    help: '1 when a local endpoint still serves a certificate that is no longer the one on disk (component not restarted)',
-    labelNames: ['node', 'endpoint', 'component', 'filepath'],
-    registers: [registry],
-  });
-  // (without probes, no series: kubepki_served_cert_probed 0 says nothing was compared)
-  for (const p of extras.probes ?? []) stale.set({ node, endpoint: p.endpoint, component: p.component ?? '', filepath: p.file ?? '' }, p.stale ? 1 : 0);
+  // one series per probed endpoint (without probes, none: kubepki_served_cert_probed 0 says nothing was compared)
+  const probeGauge = (name: string, help: string, on: (p: NonNullable<typeof extras.probes>[number]) => boolean | undefined) => {
+    const g = new prom.Gauge({ name, help, labelNames: ['node', 'endpoint', 'component', 'filepath'], registers: [registry] });
+    for (const p of extras.probes ?? []) g.set({ node, endpoint: p.endpoint, component: p.component ?? '', filepath: p.file ?? '' }, on(p) ? 1 : 0);
+  };
+  probeGauge('kubepki_served_cert_stale', '1 when a local endpoint still serves a certificate that is no longer the one on disk (component not restarted)', (p) => p.stale);
   // the chain `kubepki probe` calls incomplete (exit 2): clients that trust only the root refuse the endpoint,
   // whatever its certificate's dates
-  const incomplete = new prom.Gauge({
-    name: 'kubepki_served_chain_incomplete',
-    help: '1 when a local endpoint does not send an intermediate CA (on disk) between its certificate and the root: clients that trust only the root fail with "x509: certificate signed by unknown authority"',
-    labelNames: ['node', 'endpoint', 'component', 'filepath'],
-    registers: [registry],
-  });
-  for (const p of extras.probes ?? []) incomplete.set({ node, endpoint: p.endpoint, component: p.component ?? '', filepath: p.file ?? '' }, p.incompleteChain ? 1 : 0);
+  probeGauge('kubepki_served_chain_incomplete', '1 when a local endpoint does not send an intermediate CA (on disk) between its certificate and the root: clients that trust only the root fail with "x509: certificate signed by unknown authority"', (p) => p.incompleteChain);
   // How many local endpoints answered the probe: 0 means kubepki_served_cert_stale says nothing about
   // the running components (nothing listening, or --no-probe), rather than a reassuring 0.
   const probed = new prom.Gauge({ name: 'kubepki_served_cert_probed', help: 'Local endpoints whose served certificate was compared with disk in the last read', labelNames: ['node'], registers: [registry] });
