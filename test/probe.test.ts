@@ -9,7 +9,7 @@ import { Certificate } from '../src/pki/certificate.js';
 import { parsePemBlocks } from '../src/pki/pem.js';
 import { issueCertificate, pemOf } from '../src/pki/sign.js';
 import { FIXTURES, copyFixture, freePort, openssl, tmpDir, which } from './support/fixtures.js';
-import { runEtcd, etcdIntermediateChain, servingEtcd } from './support/etcd.js';
+import { etcdIntermediateChain, servingEtcd } from './support/etcd.js';
 
 /** Start a real etcd serving the tree's etcd/server certificate with client-certificate auth. */
 async function startEtcd(root: string): Promise<{ port: number; stop: () => Promise<void> }> {
@@ -18,17 +18,8 @@ async function startEtcd(root: string): Promise<{ port: number; stop: () => Prom
   // as for kube-apiserver's front-proxy-client, which is read once at start (seed 002).
   const pki = tmpDir('kubepki-etcd-pki-');
   fs.cpSync(path.join(root, 'etc/kubernetes/pki/etcd'), pki, { recursive: true });
-  const [port, peer] = [await freePort(), await freePort()];
-  const data = tmpDir('kubepki-etcd-');
-  const etcd = await runEtcd([
-    '--name', 'cp-1', '--data-dir', data,
-    '--listen-client-urls', `https://127.0.0.1:${port}`, '--advertise-client-urls', `https://127.0.0.1:${port}`,
-    '--listen-peer-urls', `http://127.0.0.1:${peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${peer}`,
-    '--initial-cluster', `cp-1=http://127.0.0.1:${peer}`,
-    '--cert-file', path.join(pki, 'server.crt'), '--key-file', path.join(pki, 'server.key'),
-    '--client-cert-auth', '--trusted-ca-file', path.join(pki, 'ca.crt'),
-  ]);
-  return { port, stop: async () => { await etcd.stop(); fs.rmSync(data, { recursive: true, force: true }); fs.rmSync(pki, { recursive: true, force: true }); } };
+  const etcd = await servingEtcd(path.join(pki, 'server.crt'), path.join(pki, 'server.key'), ['--client-cert-auth', '--trusted-ca-file', path.join(pki, 'ca.crt')]);
+  return { port: etcd.port, stop: async () => { await etcd.stop(); fs.rmSync(pki, { recursive: true, force: true }); } };
 }
 
 test('probe against a real etcd: the served chain, "matches disk", then "stale" after the file on disk is replaced', { skip: which('etcd') ? false : 'etcd is not installed (apt-get install etcd-server)' }, async () => {

@@ -114,17 +114,17 @@ export function etcdIntermediateChain(root: string, work: string): EtcdIntermedi
 }
 
 /**
- * A real etcd serving `certFile` with `keyFile` to clients (no client-certificate auth: a probe only handshakes).
- * etcd re-reads the pair on every handshake, so what it sends changes with the file.
+ * A real etcd serving `certFile` with `keyFile` to clients (no client-certificate auth unless `extra` asks for it:
+ * a probe only handshakes). etcd re-reads the pair on every handshake, so what it sends changes with the file.
  */
-export async function servingEtcd(certFile: string, keyFile: string): Promise<RunningEtcd & { port: number }> {
+export async function servingEtcd(certFile: string, keyFile: string, extra: string[] = []): Promise<RunningEtcd & { port: number }> {
   const [port, peer] = [await freePort(), await freePort()];
   const data = tmp('kubepki-etcd-');
   const etcd = await runEtcd([
     '--name', 'cp-1', '--data-dir', data,
     '--listen-client-urls', `https://127.0.0.1:${port}`, '--advertise-client-urls', `https://127.0.0.1:${port}`,
     '--listen-peer-urls', `http://127.0.0.1:${peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${peer}`,
-    '--initial-cluster', `cp-1=http://127.0.0.1:${peer}`, '--cert-file', certFile, '--key-file', keyFile,
+    '--initial-cluster', `cp-1=http://127.0.0.1:${peer}`, '--cert-file', certFile, '--key-file', keyFile, ...extra,
   ]);
   return { ...etcd, port, stop: async () => { await etcd.stop(); fs.rmSync(data, { recursive: true, force: true }); } };
 }
