@@ -80,3 +80,16 @@ test('fast YAML: on seeded mutations it agrees with the yaml library or steps as
   }
   assert.ok(agreed > 500 && stepped > 500, `agreed ${agreed}, stepped aside ${stepped}`);
 });
+
+test('fast YAML: scalars that look like numbers only at a glance read as the library reads them', () => {
+  // the fast path skips the number patterns for a scalar that is not a digit or a dot after an optional sign
+  for (const s of ['--kubeconfig=/etc/kubernetes/admin.conf', '-v=2', '-x', '+x', '+', '-1', '+1', '-0', '+.5', '-.5', '.5', '.inf', '-.inf', '+.Inf', '.nan', '.NaN', '.x', '-.x', '1e3', '-1e3', '0o7', '0x1f', '00', '07', '1_000', 'x1', 'v1.26.1', '192.0.2.10', '10.96.0.10/12', '6443', '2379']) {
+    const t = `k: ${s}\n`;
+    assert.deepEqual(parseYamlFast(t), parseYaml(t), JSON.stringify(s));
+  }
+  // a key that is a bool or null in the core schema is not a string key: the library decides
+  for (const k of ['true', 'False', 'NULL', 'null', 'yes', 'on']) {
+    const t = `${k}: 1\n`;
+    assert.deepEqual(parseYamlFast(t), parseYaml(t), JSON.stringify(k));
+  }
+});

@@ -67,11 +67,12 @@ function deepFreeze(v: unknown): void {
  * document is in the simple subset, else exactly that.
  */
 export function parseAllYamlFast(text: string): unknown[] {
-  const parts = text.split(/^---[ ]*$/m);
+  // (a split by a multiline regexp tries it at every position of the text: most files have no marker at all)
+  const parts = text.startsWith('---') || text.includes('\n---') ? text.split(/^---[ ]*$/m) : [text];
   if (parts.length > 1 && parts[0]!.trim() === '') parts.shift();
   const out: unknown[] = [];
   for (const part of parts) {
-    const fast = /^\s*$/.test(part) ? undefined : memoSimple(part);
+    const fast = part.trim() === '' ? undefined : memoSimple(part);
     if (!fast) return Array.from(parseAllDocuments(text), (d) => d.toJS() as unknown);
     out.push(fast.value);
   }
@@ -113,7 +114,7 @@ export function parseSimpleYaml(text: string): { value: unknown } | undefined {
 }
 
 const KEY = /^([A-Za-z_][A-Za-z0-9_./-]*):(?: (.*))?$/;
-const NOT_STRING_KEY = /^(?:null|Null|NULL|true|True|TRUE|false|False|FALSE)$/;
+const NOT_STRING_KEYS = new Set(['null', 'Null', 'NULL', 'true', 'True', 'TRUE', 'false', 'False', 'FALSE']);
 
 class SimpleParser {
   pos = 0;
@@ -151,7 +152,7 @@ class SimpleParser {
       }
       const m = KEY.exec(text) ?? bail();
       const key = m[1]!;
-      if (key.length > 1000 || NOT_STRING_KEY.test(key) || key === '__proto__' || Object.prototype.hasOwnProperty.call(out, key)) bail();
+      if (key.length > 1000 || NOT_STRING_KEYS.has(key) || key === '__proto__' || Object.prototype.hasOwnProperty.call(out, key)) bail();
       this.pos++;
       const rest = m[2]?.trimStart();
       out[key] = rest === undefined || rest === '' ? this.nested(ind) : scalar(rest);
@@ -208,6 +209,10 @@ function scalar(s: string): unknown {
   if (s === 'null' || s === 'Null' || s === 'NULL' || s === '~') return null;
   if (s === 'true' || s === 'True' || s === 'TRUE') return true;
   if (s === 'false' || s === 'False' || s === 'FALSE') return false;
+  // every number of the core schema is a digit or a dot, after an optional sign: most scalars (paths, names,
+  // --flags) are not, and need none of the number patterns below
+  const d = c === 0x2b || c === 0x2d ? s.charCodeAt(1) : c;
+  if (!((d >= 0x30 && d <= 0x39) || d === 0x2e)) return s;
   if (/^(?:0|[1-9][0-9]{0,14})$/.test(s)) return Number(s);
   // other numbers (the core schema's int, octal, hex, float, exponent, inf, nan): let the library decide
   if (/^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$/.test(s) || /^0[ox]/.test(s) || /^[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)$/.test(s)) bail();
