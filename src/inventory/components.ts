@@ -308,6 +308,10 @@ function etcdConfigFileRefs(fs: NodeFs, file: string): ComponentRef[] {
 }
 
 function kubeletKubeconfigPath(fs: NodeFs): string {
+  return fs.perRead('kubelet-kubeconfig-path', () => kubeletKubeconfigFlag(fs));
+}
+
+function kubeletKubeconfigFlag(fs: NodeFs): string {
   for (const env of ['/var/lib/kubelet/kubeadm-flags.env', '/etc/default/kubelet', '/etc/sysconfig/kubelet']) {
     if (!fs.exists(env)) continue;
     const m = /--kubeconfig=([^\s"]+)/.exec(fs.readFile(env).toString('utf8'));
@@ -332,7 +336,9 @@ function componentConfigRefs(fs: NodeFs, component: string, config: string): Com
 function kubeconfigFileRefs(fs: NodeFs, kubeconfig: string, component: string, flag: string): ComponentRef[] {
   const out: ComponentRef[] = [];
   try {
-    const kc = parseYaml(fs.readFile(kubeconfig).toString('utf8')) as Record<string, any>;
+    // (read once per read of the node: kube-controller-manager names its kubeconfig three times, with
+    // --kubeconfig, --authentication-kubeconfig and --authorization-kubeconfig)
+    const kc = fs.perRead(`kubeconfig:${kubeconfig}`, () => parseYaml(fs.readFile(kubeconfig).toString('utf8'))) as Record<string, any>;
     for (const u of kc?.users ?? []) {
       for (const k of ['client-certificate', 'client-key']) {
         const v = u?.user?.[k];
