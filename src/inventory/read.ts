@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { nextStep, isAuthority, kubeletClientFix, kubeletServingFix, interruptedSwap, rootFlagFor } from './next.js';
+import { localeOrder } from './order.js';
 import { posix } from 'node:path';
 import type { NodeFs } from '../fs/node-fs.js';
 import { SymlinkLoopError } from '../fs/node-fs.js';
@@ -967,17 +968,6 @@ export function summarize(certificates: CertEntry[], findings: Finding[]): Inven
     errors: findings.filter((f) => f.severity === 'error').length,
     worst: (['invalid', 'expired', 'not-yet-valid', 'warning', 'ok'] as const).find((s) => count(s) > 0) ?? 'ok',
   };
-}
-
-/**
- * `a.localeCompare(b)` without loading ICU's collator (~10 ms on every check):
- * for text made of lowercase letters, digits, '-', '.' and '/', ICU's root order
- * is code-unit order; anything else goes to localeCompare.
- */
-const PLAIN = /^[a-z0-9./-]*$/;
-function localeOrder(a: string, b: string): number {
-  if (PLAIN.test(a) && PLAIN.test(b)) return a < b ? -1 : a > b ? 1 : 0;
-  return a.localeCompare(b);
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { CertEntry, Inventory, Finding } from '../inventory/types.js';
 import { humanDuration, kubeadmDate } from '../inventory/time.js';
 import { KUBEADM_CA_NAMES, isAuthority, nextStep, signerShown } from '../inventory/next.js';
+import { localeOrder } from '../inventory/order.js';
 
 /** Colour only for a TTY; no dependency for four escape codes. */
 export interface Paint { red(s: string): string; yellow(s: string): string; green(s: string): string; dim(s: string): string; bold(s: string): string }
@@ -14,7 +15,8 @@ export const plain: Paint = { red: (s) => s, yellow: (s) => s, green: (s) => s, 
  * Widths are computed on the text without colour codes.
  */
 export function tabwrite(rows: string[][]): string {
-  const strip = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '');
+  // (most cells have no colour: no regexp run for them)
+  const strip = (s: string) => (s.includes('\x1b') ? s.replace(/\x1b\[[0-9;]*m/g, '') : s);
   const cols = Math.max(...rows.map((r) => r.length));
   const widths: number[] = [];
   for (let c = 0; c < cols - 1; c++) widths[c] = Math.max(10, ...rows.map((r) => strip(r[c] ?? '').length + 3));
@@ -116,13 +118,3 @@ export function inventoryExitCode(inv: Inventory): number {
   return 0;
 }
 
-/**
- * `a.localeCompare(b)` without loading ICU's collator (~10 ms of every check):
- * for text made of lowercase letters, digits, '-', '.' and '/', ICU's root order
- * is code-unit order; anything else goes to localeCompare.
- */
-const PLAIN = /^[a-z0-9./-]*$/;
-function localeOrder(a: string, b: string): number {
-  if (PLAIN.test(a) && PLAIN.test(b)) return a < b ? -1 : a > b ? 1 : 0;
-  return a.localeCompare(b);
-}
