@@ -9,22 +9,22 @@
 // dist/cli.cjs.cache, which `npm run build` makes by running `kubepki check`
 // on a demo tree.
 //
-// The cache file starts with a 16-hex-digit header, the CRC-32 of the bundle
-// bytes and the CRC-32 of the cache body (what Node 22's own compile cache
-// checks), then the body. It is used only when both match: an edited bundle
-// (even one of the same length, which V8 alone would accept) or a damaged cache
-// (which V8 does not checksum, and would crash on) is never handed to V8. V8
-// itself then refuses a cache from another Node version or other V8 flags.
-// (CRC-32, not a cryptographic digest: it guards against accidents, and whoever
-// can write dist/ can change the bundle itself. It was SHA-1, whose hashing of
-// the ~0.7 MB was a tenth of what kubepki added to Node's start-up.)
+// The cache file starts with a 32-hex-digit header, the first 64 bits of the
+// SHA-256 of the bundle bytes and of the cache body, then the body. It is used
+// only when both match: an edited bundle (even one of the same length, which V8
+// alone would accept) or a damaged cache (which V8 does not checksum, and would
+// crash on) is never handed to V8. V8 itself then refuses a cache from another
+// Node version or other V8 flags. (A checksum against accidents: whoever can
+// write dist/ can change the bundle itself. SHA-256 from node:crypto, which
+// `check` loads anyway and whose hashing runs on the CPU's SHA instructions:
+// zlib's CRC-32 cost more, since loading node:zlib and the streams it pulls in
+// took longer than hashing the ~0.7 MB.)
 // When the cache is missing or refused, the next `check` writes it again at exit
 // if dist/ is writable: a temp file of its own (O_EXCL), fsync, rename. Nothing
 // changes otherwise. KUBEPKI_NO_CODE_CACHE=1 turns all of it off.
 const fs = require('node:fs');
 const path = require('node:path');
 const vm = require('node:vm');
-const { createRequire } = require('node:module');
 
 const dist = path.join(__dirname, '..', 'dist');
 const file = path.join(dist, 'cli.cjs');
@@ -38,16 +38,16 @@ try {
 }
 const source = bytes.toString('latin1'); // the bundle is ASCII (npm run build checks): no UTF-8 decoding
 const useCache = !process.env.KUBEPKI_NO_CODE_CACHE;
-// zlib.crc32 is in Node >= 20.15 (a Node 20 before it runs without the cache, only slower to start).
-const crc32 = useCache ? require('node:zlib').crc32 : undefined;
-const HEADER = 16;
-const hex8 = (n) => n.toString(16).padStart(8, '0');
+const crypto = useCache ? require('node:crypto') : undefined;
+const HEADER = 32;
+// (crypto.hash, one call, is in Node >= 20.12)
+const digest = (b) => (crypto.hash ? crypto.hash('sha256', b, 'hex') : crypto.createHash('sha256').update(b).digest('hex')).slice(0, HEADER / 2);
 // The bundle's part of the header is taken now: once `source` holds the text, `bytes` is free, and the
 // cache is read into it (fresh memory costs a page fault per 4 KiB, ~0.1 ms for the cache on a slow VM).
-const bundleCrc = typeof crc32 === 'function' ? hex8(crc32(bytes)) : undefined;
-const header = (body) => bundleCrc + hex8(crc32(body));
+const bundleDigest = useCache ? digest(bytes) : undefined;
+const header = (body) => bundleDigest + digest(body);
 let cachedData;
-if (bundleCrc) {
+if (bundleDigest) {
   try {
     const fd = fs.openSync(cacheFile, 'r');
     let buf;
@@ -74,14 +74,14 @@ const script = new vm.Script(source, { filename: file, cachedData });
 // check is the command whose start-up counts (after a Node upgrade, a first `--version`, `check --help`
 // or `check --root /typo` would leave a thin cache).
 const args = process.argv.slice(2);
-if (bundleCrc && args[0] === 'check' && !args.includes('--help') && !args.includes('-h') && (!cachedData || script.cachedDataRejected)) {
+if (bundleDigest && args[0] === 'check' && !args.includes('--help') && !args.includes('-h') && (!cachedData || script.cachedDataRejected)) {
   process.once('exit', (code) => {
     if (code >= 3) return; // 0-2: a node was read and judged; 3+: it could not run
     let tmp;
     try {
       fs.accessSync(dist, fs.constants.W_OK);
       const body = script.createCachedData();
-      tmp = `${cacheFile}.${process.pid}.${require('node:crypto').randomBytes(6).toString('hex')}.tmp`;
+      tmp = `${cacheFile}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`;
       const fd = fs.openSync(tmp, 'wx', 0o644);
       try {
         fs.writeSync(fd, Buffer.concat([Buffer.from(header(body), 'latin1'), body]));
@@ -97,5 +97,7 @@ if (bundleCrc && args[0] === 'check' && !args.includes('--help') && !args.includ
   });
 }
 const cli = { exports: {} };
-script.runInThisContext().call(cli.exports, cli.exports, createRequire(file), cli, file, dist, (specifier) => import(specifier));
+// (this file's own require: dist/ and bin/ find the same packages, and a created one costs ~0.25 ms of URL and
+// module set-up at every start)
+script.runInThisContext().call(cli.exports, cli.exports, require, cli, file, dist, (specifier) => import(specifier));
 cli.exports.main(process.argv.slice(2));

@@ -7,7 +7,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import { crc32 } from 'node:zlib';
+import { createHash } from 'node:crypto';
 import { tmpDir, copyFixture } from './support/fixtures.js';
 
 const repo = process.cwd();
@@ -26,14 +26,14 @@ function run(dir: string, args: string[], env: Record<string, string> = {}) {
   return spawnSync(process.execPath, [path.join(dir, 'bin', 'kubepki.js'), ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
 }
 
-/** What bin/kubepki.js accepts: the CRC-32 of the bundle bytes and of the cache body, 8 hex digits each, before the body. */
+/** What bin/kubepki.js accepts: the first 16 hex digits of the SHA-256 of the bundle bytes and of the cache body, before the body. */
 function cacheState(dir: string): 'valid' | 'invalid' | 'missing' {
   const cache = path.join(dir, 'dist', 'cli.cjs.cache');
   if (!fs.existsSync(cache)) return 'missing';
   const buf = fs.readFileSync(cache);
-  const hex8 = (n: number) => n.toString(16).padStart(8, '0');
-  const want = hex8(crc32(fs.readFileSync(path.join(dir, 'dist', 'cli.cjs')))) + hex8(crc32(buf.subarray(16)));
-  return buf.length > 16 && buf.subarray(0, 16).toString('latin1') === want ? 'valid' : 'invalid';
+  const hex16 = (b: Buffer) => createHash('sha256').update(b).digest('hex').slice(0, 16);
+  const want = hex16(fs.readFileSync(path.join(dir, 'dist', 'cli.cjs'))) + hex16(buf.subarray(32));
+  return buf.length > 32 && buf.subarray(0, 32).toString('latin1') === want ? 'valid' : 'invalid';
 }
 const cachePath = (dir: string) => path.join(dir, 'dist', 'cli.cjs.cache');
 const noTemp = (dir: string) => assert.deepEqual(fs.readdirSync(path.join(dir, 'dist')).filter((f) => f.endsWith('.tmp')), [], 'no temp file left');
@@ -52,7 +52,7 @@ test('npm run build leaves a code cache made for this bundle, and a run with it 
 test('a cache with another digest is not used: the run works and writes one for this bundle', () => {
   const dir = install();
   const buf = fs.readFileSync(cachePath(dir));
-  buf.write('0'.repeat(16), 0, 'latin1');
+  buf.write('0'.repeat(32), 0, 'latin1');
   fs.writeFileSync(cachePath(dir), buf);
   const root = copyFixture('kubeadm-1.26');
   const v = run(dir, ['--version']);
