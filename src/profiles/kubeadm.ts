@@ -62,8 +62,12 @@ export function profileKeyPath(p: KubeadmCertProfile, pkiDir = DEFAULT_PKI): str
 
 /** Profile of a node path, if kubeadm knows it. */
 export function kubeadmProfileForFile(nodePath: string, pkiDir = DEFAULT_PKI): KubeadmCertProfile | undefined {
-  return KUBEADM_PROFILES.find((p) => profileCertPath(p, pkiDir) === nodePath);
+  let byPath = PROFILE_BY_PATH.get(pkiDir);
+  if (!byPath) PROFILE_BY_PATH.set(pkiDir, (byPath = new Map(KUBEADM_PROFILES.map((p) => [profileCertPath(p, pkiDir), p]))));
+  return byPath.get(nodePath);
 }
+/** PKI dir → certificate path → profile (an inventory asks hundreds of times, of one or two PKI dirs) */
+const PROFILE_BY_PATH = new Map<string, Map<string, KubeadmCertProfile>>();
 
 export function kubeadmProfile(name: string): KubeadmCertProfile | undefined {
   return KUBEADM_PROFILES.find((p) => p.name === name);
