@@ -1,16 +1,18 @@
 import { createRequire } from 'node:module';
 
-const V4_SEG = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])';
-const IPV4 = new RegExp(`^(?:${V4_SEG}\\.){3}${V4_SEG}$`);
+const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 
 /**
  * `net.isIP` without its first-call cost (~10 ms compiling the IPv6 pattern on
- * every `check`) or loading `node:net` at all (~1.5 ms): Node's own IPv4 pattern
- * here, and `isIP` only for text with a colon (an IPv6 address always has one).
+ * every `check`) or loading `node:net` at all (~1.5 ms): what Node's IPv4 pattern
+ * accepts (four numbers 0-255 without leading zeros; its alternations cost more
+ * to compile than this pattern and a comparison), and `isIP` only for text with
+ * a colon (an IPv6 address always has one).
  */
 function ipVersion(s: string): number {
   if (s.includes(':')) return (createRequire(import.meta.url)('node:net') as typeof import('node:net')).isIP(s);
-  return IPV4.test(s) ? 4 : 0;
+  const m = IPV4.exec(s);
+  return m && m.every((seg, i) => i === 0 || (Number(seg) <= 255 && (seg.length === 1 || seg[0] !== '0'))) ? 4 : 0;
 }
 import type { NodeFs } from '../fs/node-fs.js';
 import { GO_CURVES, type Certificate, type KeyInfo } from '../pki/certificate.js';
