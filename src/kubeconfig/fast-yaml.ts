@@ -43,22 +43,16 @@ export function parseYamlFast(text: string, o: { uniqueKeys?: boolean } = {}): u
  * `check` reads a kubeconfig once for its certificates and again for the files
  * a component's kubeconfig points at, and the apiserver manifest for its flags
  * and for its advertise address: the fast results of the last few texts are
- * kept, frozen, since every reader only looks.
+ * kept, frozen as the parser makes them (every mapping and sequence), since every reader only looks.
  */
 const memo = new Map<string, { value: unknown } | undefined>();
 function memoSimple(text: string): { value: unknown } | undefined {
   if (memo.has(text)) return memo.get(text);
   const fast = parseSimpleYaml(text);
-  if (fast) deepFreeze(fast.value);
   if (text.length > 256 * 1024) return fast;
   if (memo.size >= 32) memo.delete(memo.keys().next().value!);
   memo.set(text, fast);
   return fast;
-}
-function deepFreeze(v: unknown): void {
-  if (!v || typeof v !== 'object' || Object.isFrozen(v)) return;
-  Object.freeze(v);
-  for (const x of Object.values(v)) deepFreeze(x);
 }
 
 /**
@@ -146,7 +140,7 @@ class SimpleParser {
     for (;;) {
       if (text === undefined) {
         const line = this.lines[this.pos];
-        if (!line || line.indent < ind) return out;
+        if (!line || line.indent < ind) return Object.freeze(out);
         if (line.indent > ind || isSeqItem(line.text)) bail();
         text = line.text;
       }
@@ -164,7 +158,7 @@ class SimpleParser {
     const out: unknown[] = [];
     for (;;) {
       const line = this.lines[this.pos];
-      if (!line || line.indent < ind || (line.indent === ind && !isSeqItem(line.text))) return out;
+      if (!line || line.indent < ind || (line.indent === ind && !isSeqItem(line.text))) { Object.freeze(out); return out; }
       if (line.indent > ind) bail();
       if (line.text === '-') {
         this.pos++;
@@ -202,8 +196,8 @@ function scalar(s: string): unknown {
     if (s.length < 2 || !s.endsWith("'") || s.slice(1, -1).includes("'")) bail();
     return s.slice(1, -1);
   }
-  if (s === '{}') return {};
-  if (s === '[]') return [];
+  if (s === '{}') return Object.freeze({});
+  if (s === '[]') return Object.freeze([]);
   // indicators that start anything but a plain string (flow, anchors, aliases, tags, block scalars, reserved)
   if ('[]{},&*!|>%@`#?:'.includes(s[0]!) || isSeqItem(s) || s.includes(': ') || s.endsWith(':')) bail();
   if (s === 'null' || s === 'Null' || s === 'NULL' || s === '~') return null;
