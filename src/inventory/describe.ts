@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../pki/digest.js';
 import { derToPem, type Certificate } from '../pki/certificate.js';
 import type { CertEntry } from './types.js';
 
@@ -77,8 +77,8 @@ interface CertBytes { der: Uint8Array; spki: Uint8Array }
 
 /** How each of the three is made from the certificate's bytes, eagerly or lazily. */
 const DIGESTS = {
-  fingerprint: (b: CertBytes) => createHash('sha256').update(b.der).digest('hex'),
-  spkiSha256: (b: CertBytes) => createHash('sha256').update(b.spki).digest('hex'),
+  fingerprint: (b: CertBytes) => sha256Hex(b.der),
+  spkiSha256: (b: CertBytes) => sha256Hex(b.spki),
   pem: (b: CertBytes) => derToPem(b.der, 'CERTIFICATE'),
 };
 const DIGEST_KEYS = ['fingerprint', 'spkiSha256', 'pem'] as const;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../pki/digest.js';
 import { nextStep, isAuthority, kubeletClientFix, kubeletServingFix, interruptedSwap, rootFlagFor } from './next.js';
 import { localeOrder } from './order.js';
 import { posix } from 'node:path';
@@ -445,7 +445,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
   const keyBySpki = new Map<string, { file: string; kind: KeyLocation['kind']; user?: string; explicit?: boolean }>();
   const kubeconfigs: KubeconfigEntry[] = [];
   const csrs: CsrEntry[] = [];
-  const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+  const sha = sha256Hex;
   // identity of bytes inside this read: the bytes themselves as a Map key (no hash object per certificate)
   const same = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 

@@ -1,4 +1,5 @@
-import { createPublicKey, verify as cryptoVerify, createHash, X509Certificate, type KeyObject } from 'node:crypto';
+import { createPublicKey, verify as cryptoVerify, X509Certificate, type KeyObject } from 'node:crypto';
+import { sha256Hex } from './digest.js';
 import { readTlv, children, decodeOid, decodeString, decodeTime, hex, contentBytes, rawBytes, latin1Text, DerError, type Tlv } from './der.js';
 import { rsaPublicJwk, explicitCurveOid } from './key-spki.js';
 
@@ -197,7 +198,7 @@ export class Certificate {
   }
 
   get isSelfIssued(): boolean {
-    return Buffer.compare(Buffer.from(this.subjectRaw), Buffer.from(this.issuerRaw)) === 0;
+    return Buffer.compare(this.subjectRaw, this.issuerRaw) === 0; // (Uint8Arrays as they are: Buffer.from would copy both)
   }
 
   get basicConstraints(): { ca: boolean; pathLen?: number } | undefined {
@@ -261,7 +262,7 @@ export class Certificate {
 
   /** SHA-256 of the whole DER, lowercase hex. */
   get fingerprint256(): string {
-    return createHash('sha256').update(this.der).digest('hex');
+    return sha256Hex(this.der);
   }
 
   /** The certified public key (made once: a CA verifies thousands of leaves on a big node). */
