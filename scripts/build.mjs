@@ -98,10 +98,26 @@ const dynamicImports = (text, file) => {
 // (import.meta.url made when first asked: most runs never ask, and pathToFileURL is a visible share of start-up)
 const banner = "'use strict';const __kpMeta = { get url() { return (this.href ??= require('node:url').pathToFileURL(__filename).href); } };";
 
+// cli-more.cjs reaches the core's modules through objects of getters, made when it first loads: an
+// `import * as` of each core module here would make esbuild build every namespace object (and copy every
+// CommonJS module's exports) at each start, 5.9 M instructions of check's start-up for nothing. So the
+// core's ES modules are imported by name (their export names from a metafile) and their objects made on
+// demand; a CommonJS module (commander) is its module.exports, which exists anyway.
+const esmCore = coreKeys.filter((k) => !k.startsWith('node_modules/'));
+const exportsOf = new Map();
+{
+  const r = await build({ ...cliOptions, format: 'esm', entryPoints: esmCore, bundle: true, splitting: true, outdir: join(tmpdir(), 'kubepki-exports'), metafile: true, plugins: [lazyChildProcess] });
+  for (const out of Object.values(r.metafile.outputs)) if (out.entryPoint) exportsOf.set(out.entryPoint, out.exports);
+  for (const k of esmCore) if (!exportsOf.has(k)) throw new Error(`build: no export list for ${k}`);
+}
 const coreEntry = [
   "export { main } from './src/cli/main.ts';",
-  ...coreKeys.map((k, i) => `import * as m${i} from ${JSON.stringify(`./${k}`)};`),
-  `__kpCoreModules = { ${coreKeys.map((k, i) => `${JSON.stringify(k)}: m${i}`).join(', ')} };`,
+  ...coreKeys.map((k, i) => (esmCore.includes(k)
+    ? `import { ${exportsOf.get(k).map((n) => `${n} as m${i}_${n}`).join(', ')} } from ${JSON.stringify(`./${k}`)};`
+    : `import * as m${i} from ${JSON.stringify(`./${k}`)};`)),
+  `__kpCoreModules = () => ({ ${coreKeys.map((k, i) => `${JSON.stringify(k)}: ${esmCore.includes(k)
+    ? `{ __proto__: null, ${exportsOf.get(k).map((n) => `get ${n}() { return m${i}_${n}; }`).join(', ')} }`
+    : `m${i}`}`).join(', ')} });`,
 ].join('\n');
 const core = await build({
   ...cliOptions,
@@ -118,7 +134,7 @@ const __kpMore = (key) => Promise.resolve().then(() => {
     let text;
     try { text = require('node:fs').readFileSync(file, 'latin1'); } catch (e) { process.stderr.write('kubepki: cannot read ' + file + ' (' + (e.code || e.message) + '): run \`npm run build\` in ' + require('node:path').dirname(__dirname) + '\\n'); process.exit(70); }
     const more = { exports: {} };
-    new (require('node:vm').Script)(text, { filename: file }).runInThisContext().call(more.exports, more.exports, require, more, file, __dirname, __kpImport, __kpCoreModules);
+    new (require('node:vm').Script)(text, { filename: file }).runInThisContext().call(more.exports, more.exports, require, more, file, __dirname, __kpImport, __kpCoreModules());
     __kpMoreModules = more.exports.modules;
   }
   return __kpMoreModules[key]();
