@@ -69,8 +69,9 @@ const MORE = new Set();
   }
   for (const f of CORE) for (const i of graph.inputs[f].imports) if (!i.external && i.kind === 'dynamic-import' && !CORE.has(i.path)) MORE.add(i.path);
 }
-// (packages too: one commander, whose CommanderError main.ts tests with instanceof)
-const coreKeys = [...CORE].filter((k) => !k.includes(':')).sort();
+// The core modules cli-more.cjs takes from the core: those a module outside the core imports (packages too:
+// one commander, whose CommanderError main.ts tests with instanceof). The rest are reached only from inside.
+const coreKeys = [...CORE].filter((k) => !k.includes(':') && Object.entries(graph.inputs).some(([f, v]) => !CORE.has(f) && v.imports.some((i) => i.path === k))).sort();
 // resolve an import as esbuild would, then say whether it lands in the core
 const splitPlugin = (onModule) => ({
   name: 'kubepki-split',
