@@ -571,6 +571,29 @@ test('rebuild keeps only files that work (review): a key that is not its certifi
   assert.equal(check.code, 0, check.out);
 });
 
+test('a kubelet.conf is read as client-go reads it: a relative client-certificate from its own directory (was: from /, so a working kubelet.conf was refused as "uses kubelet-client.pem, which does not exist"), and an empty client-certificate-data does not hide the file it uses', async () => {
+  const root = copyFixture();
+  const kdir = path.join(root, 'etc/kubernetes');
+  const kubelet = path.join(kdir, 'kubelet.conf');
+  const original = fs.readFileSync(kubelet, 'utf8');
+  // (-current is an absolute link, as the kubelet makes it: its target read under the root)
+  fs.writeFileSync(path.join(kdir, 'kubelet-client.pem'), fs.readFileSync(path.join(root, fs.readlinkSync(path.join(root, KUBELET_CUR)))), { mode: 0o600 });
+  fs.writeFileSync(kubelet, original.replaceAll(`/${KUBELET_CUR}`, 'kubelet-client.pem'));
+  const d = await cli('rebuild', '--root', root, '--now', NOW, '--dry-run');
+  assert.equal(d.code, 0, d.out + d.err);
+  const lines = d.out.split('\n');
+  const keep = lines.findIndex((l) => /^ {2}KEEP +\/etc\/kubernetes\/kubelet\.conf$/.test(l));
+  assert.ok(keep >= 0, d.out);
+  assert.match(lines[keep + 1]!, /^ +O=system:nodes, CN=system:node:cp-1; server /, 'the certificate of /etc/kubernetes/kubelet-client.pem');
+
+  // the kubelet's pem gone, kubelet.conf on it with client-certificate-data: "" beside: client-go loads the file, so rebuild must see it missing
+  fs.writeFileSync(kubelet, original.replace('    client-certificate: ', '    client-certificate-data: ""\n    client-certificate: '));
+  fs.rmSync(path.join(root, 'var/lib/kubelet/pki'), { recursive: true });
+  const r = await cli('rebuild', '--root', root, '--now', NOW, '--dry-run');
+  assert.equal(r.code, 3, r.out + r.err);
+  assert.match(r.out, /failed to keep \/etc\/kubernetes\/kubelet\.conf: it uses \/var\/lib\/kubelet\/pki\/kubelet-client-current\.pem, which does not exist/);
+});
+
 test('a KEEP line describes the certificate on disk (its SANs, subject, usages, end), and names the SANs this rebuild would need that it lacks', async () => {
   const root = copyFixture();
   const pki = path.join(root, 'etc/kubernetes/pki');

@@ -1,8 +1,9 @@
 /**
- * The client certificate of a parsed kubeconfig's current context. rebuild takes
- * it from here both to judge a surviving kubeconfig (existing.ts) and as evidence
- * of the cluster's key type (infer.ts).
+ * The client certificate of a parsed kubeconfig's current context, read as
+ * client-go reads it. rebuild takes it from here both to judge a surviving
+ * kubeconfig (existing.ts) and as evidence of the cluster's key type (infer.ts).
  */
+import { posix } from 'node:path';
 import { Certificate } from '../pki/certificate.js';
 import { parsePemBlocks } from '../pki/pem.js';
 
@@ -30,23 +31,24 @@ export function currentEntries(doc: any, opts: { orFirst?: boolean } = {}): Curr
 export interface UserClientCert {
   /** the first certificate found (client-certificate-data may carry the chain after it) */
   cert?: Certificate;
-  /** the `client-certificate` file it came from; set even when that file cannot be read */
+  /** the `client-certificate` file it came from, absolute; set even when that file cannot be read */
   file?: string;
 }
 
 /**
- * A user entry's client certificate: `client-certificate-data` when it is there, else the
- * `client-certificate` file. Without `files` only embedded data is read. Data that is not a
- * certificate throws (the kubeconfig is broken); a file that cannot be read or parsed gives `file`
- * without `cert` (the kubeconfig names a credential that is not there).
+ * A user entry's client certificate as client-go's rest.LoadTLSFiles takes it (dataFromSliceOrFile):
+ * `client-certificate-data` when it is not empty, else the `client-certificate` file, a relative path
+ * taken from the kubeconfig's directory (clientcmd.ResolveLocalPaths). Without `files` only embedded
+ * data is read. Data that is not a certificate throws (the kubeconfig is broken); a file that cannot
+ * be read or parsed gives `file` without `cert` (the kubeconfig names a credential that is not there).
  */
 export function userClientCert(entry: Named | undefined, files?: { kubeconfig: string; read: (nodePath: string) => string }): UserClientCert {
   const u = entry?.user;
   const data = u?.['client-certificate-data'];
-  if (typeof data === 'string') return withCert({}, Buffer.from(data, 'base64').toString('utf8'));
+  if (typeof data === 'string' && data) return withCert({}, Buffer.from(data, 'base64').toString('utf8'));
   const ref = u?.['client-certificate'];
-  if (!files || typeof ref !== 'string') return {};
-  const file = ref;
+  if (!files || typeof ref !== 'string' || !ref) return {};
+  const file = posix.isAbsolute(ref) ? ref : posix.join(posix.dirname(files.kubeconfig), ref);
   try { return withCert({ file }, files.read(file)); } catch { return { file }; }
 }
 
