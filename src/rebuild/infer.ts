@@ -169,13 +169,11 @@ function fromManifests(fs: NodeFs, consulted: Set<string>): SettingsSource {
   return s;
 }
 
-/** server and cluster name of the current context of a kubeconfig (no validation: a hint only). */
+/** server and cluster name of the current context of a kubeconfig (no validation: a hint only, so the first entry where a name finds none). */
 function kubeconfigFacts(text: string): { server?: string; cluster?: string; user?: string } {
   try {
-    const k = parseYaml(text) as any;
-    const ctx = (k.contexts ?? []).find((c: any) => c.name === k['current-context'])?.context ?? k.contexts?.[0]?.context;
-    const cl = (k.clusters ?? []).find((c: any) => c.name === ctx?.cluster) ?? k.clusters?.[0];
-    return { server: cl?.cluster?.server, cluster: cl?.name, user: ctx?.user };
+    const { context, cluster } = currentEntries(parseYaml(text), { orFirst: true });
+    return { server: cluster?.cluster?.server, cluster: cluster?.name as string | undefined, user: context?.context?.user };
   } catch { return {}; }
 }
 
