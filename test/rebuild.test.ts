@@ -27,6 +27,14 @@ async function cli(...argv: string[]) {
   return { code, out: io.out, err: io.err };
 }
 
+/** The line after the first line of `out` that `re` matches: a KEEP line's description of the file. */
+function lineAfter(out: string, re: RegExp): string {
+  const lines = out.split('\n');
+  const i = lines.findIndex((l) => re.test(l));
+  assert.ok(i >= 0, `no line matches ${re} in:\n${out}`);
+  return lines[i + 1]!;
+}
+
 test('static pod manifests are byte-identical to what kubeadm 1.26.1 wrote', () => {
   for (const m of MANIFEST_NAMES) {
     const want = fs.readFileSync(path.join(KUBEADM_126, `etc/kubernetes/manifests/${m}.yaml`), 'utf8');
@@ -571,16 +579,33 @@ test('rebuild keeps only files that work (review): a key that is not its certifi
   assert.equal(check.code, 0, check.out);
 });
 
+test('a kubelet.conf is read as client-go reads it: a relative client-certificate from its own directory (was: from /, so a working kubelet.conf was refused as "uses kubelet-client.pem, which does not exist"), and an empty client-certificate-data does not hide the file it uses', async () => {
+  const root = copyFixture();
+  const kdir = path.join(root, 'etc/kubernetes');
+  const kubelet = path.join(kdir, 'kubelet.conf');
+  const original = fs.readFileSync(kubelet, 'utf8');
+  // (-current is an absolute link, as the kubelet makes it: its target read under the root)
+  fs.writeFileSync(path.join(kdir, 'kubelet-client.pem'), fs.readFileSync(path.join(root, fs.readlinkSync(path.join(root, KUBELET_CUR)))), { mode: 0o600 });
+  fs.writeFileSync(kubelet, original.replaceAll(`/${KUBELET_CUR}`, 'kubelet-client.pem'));
+  const d = await cli('rebuild', '--root', root, '--now', NOW, '--dry-run');
+  assert.equal(d.code, 0, d.out + d.err);
+  assert.match(lineAfter(d.out, /^ {2}KEEP +\/etc\/kubernetes\/kubelet\.conf$/), /^ +O=system:nodes, CN=system:node:cp-1; server /, 'the certificate of /etc/kubernetes/kubelet-client.pem');
+
+  // the kubelet's pem gone, kubelet.conf on it with client-certificate-data: "" beside: client-go loads the file, so rebuild must see it missing
+  fs.writeFileSync(kubelet, original.replace('    client-certificate: ', '    client-certificate-data: ""\n    client-certificate: '));
+  fs.rmSync(path.join(root, 'var/lib/kubelet/pki'), { recursive: true });
+  const r = await cli('rebuild', '--root', root, '--now', NOW, '--dry-run');
+  assert.equal(r.code, 3, r.out + r.err);
+  assert.match(r.out, /failed to keep \/etc\/kubernetes\/kubelet\.conf: it uses \/var\/lib\/kubelet\/pki\/kubelet-client-current\.pem, which does not exist/);
+});
+
 test('a KEEP line describes the certificate on disk (its SANs, subject, usages, end), and names the SANs this rebuild would need that it lacks', async () => {
   const root = copyFixture();
   const pki = path.join(root, 'etc/kubernetes/pki');
   // another service CIDR and an extra name: kubeadm would now put IP:10.100.0.1 and IP:192.0.2.200 there
   const d = await cli('rebuild', '--root', root, '--now', NOW, '--dry-run', '--service-cidr', '10.100.0.0/16', '--cert-sans', '192.0.2.200');
   assert.equal(d.code, 3, 'a kept certificate lacking names this node needs blocks the rebuild');
-  const lines = d.out.split('\n');
-  const at = lines.findIndex((l) => /^ {2}KEEP +\/etc\/kubernetes\/pki\/apiserver\.crt /.test(l));
-  assert.ok(at >= 0, d.out);
-  const line = lines[at + 1]!;
+  const line = lineAfter(d.out, /^ {2}KEEP +\/etc\/kubernetes\/pki\/apiserver\.crt /);
   // the SANs as openssl reads them from the file
   const onDisk = execFileSync('openssl', ['x509', '-noout', '-ext', 'subjectAltName', '-in', path.join(pki, 'apiserver.crt')]).toString()
     .split('\n')[1]!.trim().replace(/IP Address:/g, 'IP:');
@@ -591,9 +616,9 @@ test('a KEEP line describes the certificate on disk (its SANs, subject, usages, 
   assert.match(line, /^ +CN=kube-apiserver; signed by ca; serverAuth; SANs /);
   assert.match(line, /until 2027-11-22T21:36:03Z$/);
   // a kept certificate with every name it needs says nothing is missing; one without SANs says so
-  const etcd = lines[lines.findIndex((l) => /KEEP +\/etc\/kubernetes\/pki\/etcd\/server\.crt/.test(l)) + 1]!;
+  const etcd = lineAfter(d.out, /KEEP +\/etc\/kubernetes\/pki\/etcd\/server\.crt/);
   assert.match(etcd, /SANs DNS:cp-1, DNS:localhost, IP:192\.0\.2\.10, IP:127\.0\.0\.1, IP:::1; until /);
-  const client = lines[lines.findIndex((l) => /KEEP +\/etc\/kubernetes\/pki\/apiserver-kubelet-client\.crt/.test(l)) + 1]!;
+  const client = lineAfter(d.out, /KEEP +\/etc\/kubernetes\/pki\/apiserver-kubelet-client\.crt/);
   assert.match(client, /O=system:masters, CN=kube-apiserver-kubelet-client; signed by ca; clientAuth; no SANs; until /);
 });
 
@@ -613,8 +638,7 @@ test('a KEEP line of an unusable file says what it is on disk: a leaf another CA
   assert.match(execFileSync('openssl', ['x509', '-noout', '-ext', 'basicConstraints', '-in', path.join(pki, 'front-proxy-ca.crt')]).toString(), /CA:FALSE/);
   const d = await cli('rebuild', '--root', root, '--now', NOW, '--dry-run');
   assert.equal(d.code, 3, d.out + d.err);
-  const lines = d.out.split('\n');
-  const after = (re: RegExp) => lines[lines.findIndex((l) => re.test(l)) + 1]!;
+  const after = (re: RegExp) => lineAfter(d.out, re);
   const api = after(/^ {2}KEEP +\/etc\/kubernetes\/pki\/apiserver\.crt /);
   assert.match(api, /^ +CN=kube-apiserver; issued by CN=other-ca, not signed by ca; serverAuth; SANs DNS:kubernetes; missing SANs .*; until /);
   const fp = after(/^ {2}KEEP +\/etc\/kubernetes\/pki\/front-proxy-ca\.crt /);
@@ -753,8 +777,7 @@ test('a KEEP line of a kubeconfig says what is in the file: the server it points
   for (const b of ['apiserver']) for (const e of ['crt', 'key']) fs.rmSync(path.join(kdir, `pki/${b}.${e}`));
   const d = await cli('rebuild', '--root', root, '--now', NOW, '--dry-run');
   assert.equal(d.code, 0, d.out + d.err);
-  const lines = d.out.split('\n');
-  const after = (re: RegExp) => lines[lines.findIndex((l) => re.test(l)) + 1]!;
+  const after = (re: RegExp) => lineAfter(d.out, re);
   assert.match(after(/^ {2}KEEP +\/etc\/kubernetes\/kubelet\.conf$/), /^ +O=system:nodes, CN=system:node:cp-1; server https:\/\/192\.0\.2\.10:6443$/);
   assert.match(after(/^ {2}KEEP +\/etc\/kubernetes\/scheduler\.conf$/), /^ +CN=system:kube-scheduler; server https:\/\/127\.0\.0\.1:6443$/);
   assert.match(after(/^ {2}KEEP +\/etc\/kubernetes\/admin\.conf$/), /^ +O=system:masters, CN=kubernetes-admin; server https:\/\/cluster-api\.example\.test:6443$/);

@@ -4,6 +4,7 @@
  * kubeconfig's embedded CA and client certificate). Read-only.
  */
 import { parse as parseYaml } from 'yaml';
+import { currentEntries, userClientCert } from '../kubeconfig/client-cert.js';
 import type { NodeFs } from '../fs/node-fs.js';
 import { Certificate } from '../pki/certificate.js';
 import { parsePemBlocks } from '../pki/pem.js';
@@ -46,19 +47,15 @@ function readPublicKeyFile(fs: NodeFs, p: string): ExistingFile {
 
 function readKubeconfigFile(fs: NodeFs, p: string): ExistingFile {
   try {
-    const k = parseYaml(fs.readFile(p).toString('utf8')) as any;
-    const ctx = (k?.contexts ?? []).find((c: any) => c?.name === k?.['current-context'])?.context;
-    const cl = (k?.clusters ?? []).find((c: any) => c?.name === ctx?.cluster)?.cluster;
-    const user = (k?.users ?? []).find((u: any) => u?.name === ctx?.user)?.user;
+    const { cluster, user } = currentEntries(parseYaml(fs.readFile(p).toString('utf8')));
+    const cl = cluster?.cluster;
     const out: ExistingFile = typeof cl?.server === 'string' ? { kubeconfigServer: cl.server } : {};
     const caData = cl?.['certificate-authority-data'];
     if (typeof caData === 'string') out.kubeconfigCa = firstCertOf(Buffer.from(caData, 'base64').toString('utf8'));
-    const certData = user?.['client-certificate-data'];
-    if (typeof certData === 'string') out.kubeconfigClient = firstCertOf(Buffer.from(certData, 'base64').toString('utf8'));
-    else if (typeof user?.['client-certificate'] === 'string') {
-      out.kubeconfigClientFile = user['client-certificate'];
-      try { out.kubeconfigClient = firstCertOf(fs.readFile(user['client-certificate']).toString('utf8')); } catch { /* a reference we cannot follow: not checked */ }
-    }
+    // (a client-certificate file that cannot be read leaves kubeconfigClientFile without kubeconfigClient: planRebuild refuses to keep it)
+    const client = userClientCert(user, { kubeconfig: p, read: (f) => fs.readFile(f).toString('utf8') });
+    if (client.cert) out.kubeconfigClient = client.cert;
+    if (client.file) out.kubeconfigClientFile = client.file;
     return out;
   } catch (e) { return { problem: `not a readable kubeconfig: ${(e as Error).message.split('\n')[0]}` }; }
 }

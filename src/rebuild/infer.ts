@@ -5,6 +5,7 @@
  * certificate. Reads through `NodeFs` (so `--root` works) and never writes.
  */
 import { parse as parseYaml } from 'yaml';
+import { currentEntries, userClientCert } from '../kubeconfig/client-cert.js';
 import type { NodeFs } from '../fs/node-fs.js';
 import { Certificate } from '../pki/certificate.js';
 import { parsePemBlocks } from '../pki/pem.js';
@@ -168,13 +169,11 @@ function fromManifests(fs: NodeFs, consulted: Set<string>): SettingsSource {
   return s;
 }
 
-/** server and cluster name of the current context of a kubeconfig (no validation: a hint only). */
+/** server and cluster name of the current context of a kubeconfig (no validation: a hint only, so the first entry where a name finds none). */
 function kubeconfigFacts(text: string): { server?: string; cluster?: string; user?: string } {
   try {
-    const k = parseYaml(text) as any;
-    const ctx = (k.contexts ?? []).find((c: any) => c.name === k['current-context'])?.context ?? k.contexts?.[0]?.context;
-    const cl = (k.clusters ?? []).find((c: any) => c.name === ctx?.cluster) ?? k.clusters?.[0];
-    return { server: cl?.cluster?.server, cluster: cl?.name, user: ctx?.user };
+    const { context, cluster } = currentEntries(parseYaml(text), { orFirst: true });
+    return { server: cluster?.cluster?.server, cluster: cluster?.name as string | undefined, user: context?.context?.user };
   } catch { return {}; }
 }
 
@@ -197,16 +196,14 @@ function fromKubeconfigs(fs: NodeFs, consulted: Set<string>): SettingsSource {
   return s;
 }
 
-/** The client certificate embedded for the current context's user of a kubeconfig, if any. */
+/**
+ * The client certificate embedded for the current context's user of a kubeconfig, if any (the first
+ * context or user where a name finds none: any certificate the cluster CA signed says the key type).
+ * Only embedded data: what `kubeadm certs renew` re-keys; a client-certificate file is not kubeadm's.
+ */
 function embeddedClientCert(text: string | undefined): Certificate | undefined {
   if (!text) return undefined;
-  try {
-    const k = parseYaml(text) as any;
-    const ctx = (k.contexts ?? []).find((c: any) => c.name === k['current-context'])?.context ?? k.contexts?.[0]?.context;
-    const data = ((k.users ?? []).find((u: any) => u.name === ctx?.user) ?? k.users?.[0])?.user?.['client-certificate-data'];
-    const b = typeof data === 'string' ? parsePemBlocks(Buffer.from(data, 'base64').toString('utf8')).find((x) => x.label === 'CERTIFICATE') : undefined;
-    return b ? new Certificate(b.der) : undefined;
-  } catch { return undefined; }
+  try { return userClientCert(currentEntries(parseYaml(text), { orFirst: true }).user).cert; } catch { return undefined; }
 }
 
 function fromCertificates(fs: NodeFs, pki: string, consulted: Set<string>): SettingsSource {

@@ -1,0 +1,58 @@
+/**
+ * The client certificate of a parsed kubeconfig's current context, read as
+ * client-go reads it. rebuild takes it from here both to judge a surviving
+ * kubeconfig (existing.ts) and as evidence of the cluster's key type (infer.ts).
+ */
+import { posix } from 'node:path';
+import { Certificate } from '../pki/certificate.js';
+import { parsePemBlocks } from '../pki/pem.js';
+
+/** A `name`d entry of a kubeconfig's contexts, clusters or users list. */
+type Named = Record<string, any> & { name?: unknown };
+
+export interface CurrentEntries { context?: Named; cluster?: Named; user?: Named }
+
+/**
+ * The context `current-context` names, and the cluster and user that context names. client-go
+ * looks each up by name only and finds nothing where a name finds nothing; `orFirst` takes the
+ * list's first entry there instead, for a caller that wants a hint rather than a connection.
+ */
+export function currentEntries(doc: any, opts: { orFirst?: boolean } = {}): CurrentEntries {
+  const pick = (list: unknown, name: unknown): Named | undefined => {
+    if (!Array.isArray(list)) return undefined;
+    return list.find((e) => e?.name === name) ?? (opts.orFirst ? list[0] : undefined);
+  };
+  const context = pick(doc?.contexts, doc?.['current-context']);
+  const cluster = pick(doc?.clusters, context?.context?.cluster);
+  const user = pick(doc?.users, context?.context?.user);
+  return { context, cluster, user };
+}
+
+export interface UserClientCert {
+  /** the first certificate found (client-certificate-data may carry the chain after it) */
+  cert?: Certificate;
+  /** the `client-certificate` file it came from, absolute; set even when that file cannot be read */
+  file?: string;
+}
+
+/**
+ * A user entry's client certificate as client-go's rest.LoadTLSFiles takes it (dataFromSliceOrFile):
+ * `client-certificate-data` when it is not empty, else the `client-certificate` file, a relative path
+ * taken from the kubeconfig's directory (clientcmd.ResolveLocalPaths). Without `files` only embedded
+ * data is read. Data that is not a certificate throws (the kubeconfig is broken); a file that cannot
+ * be read or parsed gives `file` without `cert` (the kubeconfig names a credential that is not there).
+ */
+export function userClientCert(entry: Named | undefined, files?: { kubeconfig: string; read: (nodePath: string) => string }): UserClientCert {
+  const u = entry?.user;
+  const data = u?.['client-certificate-data'];
+  if (typeof data === 'string' && data) return withCert({}, Buffer.from(data, 'base64').toString('utf8'));
+  const ref = u?.['client-certificate'];
+  if (!files || typeof ref !== 'string' || !ref) return {};
+  const file = posix.isAbsolute(ref) ? ref : posix.join(posix.dirname(files.kubeconfig), ref);
+  try { return withCert({ file }, files.read(file)); } catch { return { file }; }
+}
+
+function withCert(out: UserClientCert, pem: string): UserClientCert {
+  const b = parsePemBlocks(pem).find((x) => x.label === 'CERTIFICATE');
+  return b ? { ...out, cert: new Certificate(b.der) } : out;
+}
