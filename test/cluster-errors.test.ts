@@ -477,3 +477,63 @@ process.exitCode = code;
   assert.deepEqual(exit, { code: null, signal: 'SIGTERM' }, stderr());
   await gone();
 });
+
+/** What an exec plugin prints: an ExecCredential with the fake server's client certificate of `identity`, and `status` added. */
+async function credentialFor(s: FakeApiServer, identity: 'admin' | 'foreign', status: Record<string, unknown> = {}): Promise<string> {
+  const { kc, cert, key } = await execKubeconfig(s, '#!/bin/sh\nexit 1\n', `credential-${identity}`, identity);
+  fs.rmSync(kc);
+  return JSON.stringify({ kind: 'ExecCredential', apiVersion: 'client.authentication.k8s.io/v1beta1', status: { clientCertificateData: cert, clientKeyData: key, ...status } });
+}
+
+/** The KUBERNETES_EXEC_INFO of each run of a plugin that appends it to `runs`. */
+function runsOf(runs: string): Record<string, any>[] {
+  return fs.existsSync(runs) ? fs.readFileSync(runs, 'utf8').trim().split('\n').map((l) => JSON.parse(l)) : [];
+}
+
+const listCsrs = (s: FakeApiServer) => s.route('GET', '/apis/certificates.k8s.io/v1/certificatesigningrequests', () => ({ status: 200, body: { kind: 'CertificateSigningRequestList', apiVersion: 'certificates.k8s.io/v1', metadata: { resourceVersion: '1' }, items: [] } }));
+
+test('provideClusterInfo: the exec plugin gets the cluster in KUBERNETES_EXEC_INFO spec.cluster as client-go gives it (server, the CA\'s data also when the kubeconfig names a certificate-authority file, tls-server-name, the client.authentication.k8s.io/exec extension as config); without provideClusterInfo, no spec.cluster (it got only spec.interactive: a plugin that needs the cluster, as kubelogin\'s or a multi-cluster one does, could not work)', async () => {
+  const s = await server();
+  listCsrs(s);
+  // (an expirationTimestamp: a run per credential, whatever the caching of one without)
+  const cred = await credentialFor(s, 'admin', { expirationTimestamp: '2099-01-01T00:00:00Z' });
+  const runs = path.join(tmp, 'cluster-info-runs.log');
+  const script = `#!/bin/sh\necho "$KUBERNETES_EXEC_INFO" >> ${runs}\ncat <<'EOF'\n${cred}\nEOF\n`;
+  const head = { kind: 'ExecCredential', apiVersion: 'client.authentication.k8s.io/v1beta1' };
+  const edit = (kc: string, change: (cluster: Record<string, any>) => void) => {
+    const doc = parse(fs.readFileSync(kc, 'utf8'));
+    change(doc.clusters[0].cluster);
+    fs.writeFileSync(kc, stringify(doc), { mode: 0o600 });
+  };
+  const extensions = [
+    { name: 'example.com/other', extension: { audience: 'not-this-one' } },
+    { name: 'client.authentication.k8s.io/exec', extension: { audience: 'kubepki-test', scopes: ['openid', 'groups'], nested: { n: 1 } } },
+  ];
+
+  // certificate-authority-data, and the cluster's exec extension
+  const { kc } = await execKubeconfig(s, script, 'cluster-info', 'admin', { provideClusterInfo: true });
+  let caData = '';
+  edit(kc, (c) => { caData = c['certificate-authority-data']; c.extensions = extensions; });
+  const r = await cli(['csr', 'list', '--kubeconfig', kc, '--request-timeout', '5']);
+  assert.equal(r.code, 0, r.err);
+  assert.deepEqual(runsOf(runs), [{ ...head, spec: { cluster: { server: s.url, 'certificate-authority-data': caData, config: extensions[1]!.extension }, interactive: false } }]);
+
+  // a certificate-authority file (relative: next to the kubeconfig, as client-go reads it) is sent as its data; no
+  // extension is config null, as client-go encodes it; tls-server-name too
+  fs.rmSync(runs);
+  const caFile = path.join(tmp, 'cluster-info-ca.crt');
+  const caPem = Buffer.concat([Buffer.from(caData, 'base64'), Buffer.from('\n')]);
+  fs.writeFileSync(caFile, caPem);
+  edit(kc, (c) => { delete c['certificate-authority-data']; delete c.extensions; c['certificate-authority'] = path.basename(caFile); c['tls-server-name'] = 'localhost'; });
+  const f = await cli(['csr', 'list', '--kubeconfig', kc, '--request-timeout', '5']);
+  assert.equal(f.code, 0, f.err);
+  assert.deepEqual(runsOf(runs), [{ ...head, spec: { cluster: { server: s.url, 'tls-server-name': 'localhost', 'certificate-authority-data': caPem.toString('base64'), config: null }, interactive: false } }]);
+
+  // without provideClusterInfo: only spec.interactive, extension or not
+  fs.rmSync(runs);
+  const { kc: plain } = await execKubeconfig(s, script, 'cluster-info-not-asked');
+  edit(plain, (c) => { c.extensions = extensions; });
+  const p = await cli(['csr', 'list', '--kubeconfig', plain, '--request-timeout', '5']);
+  assert.equal(p.code, 0, p.err);
+  assert.deepEqual(runsOf(runs), [{ ...head, spec: { interactive: false } }]);
+});

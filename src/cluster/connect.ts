@@ -135,9 +135,15 @@ export async function connect(o: ConnectOptions): Promise<ClusterClient> {
   }
   const k8s = await import('@kubernetes/client-node');
   const kc = new k8s.KubeConfig();
+  let text: string | undefined;
   try {
     if (fromCluster) kc.loadFromCluster();
-    else kc.loadFromFile(choice.path);
+    else {
+      // (kc.loadFromFile: the text is kept for what client-node does not read of it)
+      text = fs.readFileSync(choice.path, 'utf8');
+      kc.loadFromString(text);
+      kc.makePathsAbsolute(path.dirname(choice.path));
+    }
     if (o.context) kc.setCurrentContext(o.context);
   } catch (e) {
     throw new UserError(`failed to read kubeconfig ${choice.path}: ${firstLine(e)}`, 'check the file with `kubepki inspect FILE`');
@@ -153,7 +159,11 @@ export async function connect(o: ConnectOptions): Promise<ClusterClient> {
   const user = kc.getCurrentUser()?.name ?? '(none)';
   const plugin = execOf(kc.getCurrentUser());
   const exec = plugin ? commandLine(plugin) : undefined;
-  const auth = plugin && exec !== undefined ? execPluginGuard(kc, plugin, exec, choice.path, user, timeoutMs, o.terminal) : kc;
+  // (client-node keeps no cluster extensions: the one a plugin is given is read from the file itself)
+  const clusterInfo = plugin?.provideClusterInfo === true
+    ? () => execCluster(cluster, rawCluster(k8s, text, cluster.name), choice.path)
+    : undefined;
+  const auth = plugin && exec !== undefined ? execPluginGuard(kc, plugin, exec, choice.path, user, timeoutMs, o.terminal, clusterInfo) : kc;
   const apiClient = <T>(api: new (config: import('@kubernetes/client-node').Configuration) => T): T => new api(k8s.createConfiguration({
     baseServer: new k8s.ServerConfiguration(server, {}),
     authMethods: { default: auth },
@@ -185,6 +195,50 @@ interface ExecConfig {
   env?: { name?: string; value?: string }[];
   /** client.authentication.k8s.io: Never, IfAvailable (the default when unset), Always */
   interactiveMode?: string;
+  /** give the plugin the cluster it authenticates to (KUBERNETES_EXEC_INFO spec.cluster) */
+  provideClusterInfo?: boolean;
+}
+
+/** The cluster extension client-go hands an exec plugin as spec.cluster.config (clientcmd's clusterExtensionKey). */
+const EXEC_EXTENSION = 'client.authentication.k8s.io/exec';
+
+/** `clusters[].cluster` of the kubeconfig TEXT for the cluster NAME, as written (client-node's parser: the same reading). */
+function rawCluster(k8s: K8s, text: string | undefined, name: string): Record<string, unknown> | undefined {
+  if (text === undefined) return undefined;
+  const doc = k8s.loadYaml<{ clusters?: { name?: unknown; cluster?: Record<string, unknown> }[] }>(text);
+  return (Array.isArray(doc?.clusters) ? doc.clusters : []).find((c) => c?.name === name)?.cluster;
+}
+
+/**
+ * KUBERNETES_EXEC_INFO's spec.cluster for a plugin with provideClusterInfo, as client-go builds it
+ * (rest.ConfigToExecCluster; clientauthentication/v1 Cluster): server always; tls-server-name,
+ * insecure-skip-tls-verify, certificate-authority-data, proxy-url and disable-compression when set; config is the
+ * cluster's extension client.authentication.k8s.io/exec, null without one (its Go RawExtension encodes so). The CA
+ * is the one the connection trusts, its data also when the kubeconfig names a certificate-authority file: the
+ * Cluster type has no file field, "CA data will always be passed to the plugin as bytes".
+ */
+function execCluster(cluster: import('@kubernetes/client-node').Cluster, raw: Record<string, unknown> | undefined, kubeconfigPath: string): Record<string, unknown> {
+  let ca: Buffer | undefined;
+  if (cluster.caFile) {
+    try {
+      ca = fs.readFileSync(cluster.caFile);
+    } catch (e) {
+      throw new UserError(
+        `failed to read the certificate-authority ${cluster.caFile} of cluster ${cluster.name} in ${kubeconfigPath} for its exec plugin (provideClusterInfo): ${(e as NodeJS.ErrnoException).code ?? firstLine(e)}`,
+        'make it name a readable CA file, or embed the CA as certificate-authority-data',
+      );
+    }
+  } else if (cluster.caData) ca = Buffer.from(cluster.caData, 'base64');
+  const extensions = Array.isArray(raw?.extensions) ? (raw.extensions as { name?: unknown; extension?: unknown }[]) : [];
+  return {
+    server: cluster.server,
+    ...(cluster.tlsServerName ? { 'tls-server-name': cluster.tlsServerName } : {}),
+    ...(cluster.skipTLSVerify ? { 'insecure-skip-tls-verify': true } : {}),
+    ...(ca?.length ? { 'certificate-authority-data': ca.toString('base64') } : {}),
+    ...(cluster.proxyUrl ? { 'proxy-url': cluster.proxyUrl } : {}),
+    ...(raw?.['disable-compression'] === true ? { 'disable-compression': true } : {}),
+    config: extensions.find((x) => x?.name === EXEC_EXTENSION)?.extension ?? null,
+  };
 }
 
 /** The exec credential plugin of a kubeconfig user (`users[].user.exec`, or the legacy auth-provider `exec`). */
@@ -265,7 +319,8 @@ export function credentialsHint(client: Pick<ClusterClient, 'kubeconfigPath'> & 
  * /dev/tty (a process group of its own would mean a session of its own, setsid(), without the terminal); its
  * standard error is shown as it comes; it has INTERACTIVE_PLUGIN_TIMEOUT_MS, and then it alone is stopped
  * (SIGTERM, so that it can give the terminal back as it was, then SIGKILL). interactiveMode Always without a
- * terminal fails at once, as in client-go. The plugin is told which in KUBERNETES_EXEC_INFO (spec.interactive).
+ * terminal fails at once, as in client-go. The plugin is told which in KUBERNETES_EXEC_INFO (spec.interactive), and
+ * with provideClusterInfo the cluster it authenticates to (spec.cluster, `execCluster`).
  */
 function execPluginGuard(
   kc: import('@kubernetes/client-node').KubeConfig,
@@ -275,6 +330,8 @@ function execPluginGuard(
   user: string,
   timeoutMs: number,
   terminal: ConnectOptions['terminal'],
+  /** spec.cluster for a plugin with provideClusterInfo (`execCluster`) */
+  clusterInfo: (() => Record<string, unknown>) | undefined,
 ): import('@kubernetes/client-node').SecurityAuthentication {
   const mode = exec.interactiveMode ?? 'IfAvailable';
   const interactive = terminal !== undefined && mode !== 'Never';
@@ -307,7 +364,8 @@ function execPluginGuard(
       if (mode === 'Always' && !terminal) {
         throw new UserError(`${failedPlugin} needs a terminal (interactiveMode: Always), and kubepki's standard input is not one`, 'run the command in a terminal, or log in with the plugin\'s tool first');
       }
-      const env = { ...(opts.env ?? process.env), KUBERNETES_EXEC_INFO: JSON.stringify({ kind: 'ExecCredential', ...(exec.apiVersion ? { apiVersion: exec.apiVersion } : {}), spec: { interactive } }) };
+      const spec = { ...(clusterInfo ? { cluster: clusterInfo() } : {}), interactive };
+      const env = { ...(opts.env ?? process.env), KUBERNETES_EXEC_INFO: JSON.stringify({ kind: 'ExecCredential', ...(exec.apiVersion ? { apiVersion: exec.apiVersion } : {}), spec }) };
       const child = interactive
         ? spawn(cmd, args ?? [], { ...opts, env, stdio: ['inherit', 'pipe', 'pipe'] })
         : spawn(cmd, args ?? [], { ...opts, env, detached: true });
