@@ -537,3 +537,24 @@ test('provideClusterInfo: the exec plugin gets the cluster in KUBERNETES_EXEC_IN
   assert.equal(p.code, 0, p.err);
   assert.deepEqual(runsOf(runs), [{ ...head, spec: { interactive: false } }]);
 });
+
+test('provideClusterInfo under --root: admin.conf\'s certificate-authority /etc/kubernetes/pki/ca.crt is the tree\'s file, for the connection and for the plugin (it was read on this host)', async () => {
+  const s = await server();
+  listCsrs(s);
+  const cred = await credentialFor(s, 'admin', { expirationTimestamp: '2099-01-01T00:00:00Z' });
+  const runs = path.join(tmp, 'root-cluster-info-runs.log');
+  const { kc } = await execKubeconfig(s, `#!/bin/sh\necho "$KUBERNETES_EXEC_INFO" >> ${runs}\ncat <<'EOF'\n${cred}\nEOF\n`, 'root-cluster-info', 'admin', { provideClusterInfo: true });
+  const tree = fs.mkdtempSync(path.join(tmp, 'root-cluster-info-'));
+  fs.mkdirSync(path.join(tree, 'etc/kubernetes/pki'), { recursive: true });
+  const doc = parse(fs.readFileSync(kc, 'utf8'));
+  const caPem = Buffer.from(doc.clusters[0].cluster['certificate-authority-data'], 'base64');
+  delete doc.clusters[0].cluster['certificate-authority-data'];
+  doc.clusters[0].cluster['certificate-authority'] = '/etc/kubernetes/pki/ca.crt';
+  fs.writeFileSync(path.join(tree, 'etc/kubernetes/admin.conf'), stringify(doc), { mode: 0o600 });
+  fs.writeFileSync(path.join(tree, 'etc/kubernetes/pki/ca.crt'), caPem);
+  assert.ok(!fs.existsSync('/etc/kubernetes/pki/ca.crt') || !fs.readFileSync('/etc/kubernetes/pki/ca.crt').equals(caPem), 'this host has the test CA at the same path: the test cannot tell');
+  const r = await cli(['csr', 'list', '--root', tree, '--request-timeout', '5'], { HOME: path.join(tree, 'no-home') });
+  assert.equal(r.code, 0, r.err);
+  assert.ok(s.received.length > 0 && s.received.every((q) => q.identity === 'admin'));
+  assert.deepEqual(runsOf(runs).map((x) => x.spec.cluster), [{ server: s.url, 'certificate-authority-data': caPem.toString('base64'), config: null }]);
+});

@@ -139,9 +139,10 @@ export async function connect(o: ConnectOptions): Promise<ClusterClient> {
   try {
     if (fromCluster) kc.loadFromCluster();
     else {
-      // (kc.loadFromFile: the text is kept for what client-node does not read of it)
+      // (kc.loadFromFile, with a tree's node paths re-rooted before the relative ones are made absolute)
       text = fs.readFileSync(choice.path, 'utf8');
       kc.loadFromString(text);
+      if (o.root !== undefined && inTree(o.root, choice.path)) nodePathsIn(kc, o.root);
       kc.makePathsAbsolute(path.dirname(choice.path));
     }
     if (o.context) kc.setCurrentContext(o.context);
@@ -186,6 +187,28 @@ export async function connect(o: ConnectOptions): Promise<ClusterClient> {
     timeoutMs,
     apiClient,
   };
+}
+
+/** `file` lies in the node tree `root` (not `/`): admin.conf found under --root, or a tree's kubeconfig named with it. */
+function inTree(root: string, file: string): boolean {
+  const r = path.resolve(root);
+  const rel = path.relative(r, path.resolve(file));
+  return r !== path.parse(r).root && rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+}
+
+/**
+ * A kubeconfig of the node tree under --root names files as paths on that node (kubeadm's admin.conf may name
+ * /etc/kubernetes/pki/ca.crt): they are the tree's files, links resolved inside it as for admin.conf itself,
+ * not this host's. client-node would read them on the host (a missing file, or the host's CA trusted for the
+ * tree's cluster). Relative ones stay relative to the kubeconfig, as client-go reads them.
+ */
+function nodePathsIn(kc: import('@kubernetes/client-node').KubeConfig, root: string): void {
+  const inRoot = (p: string | undefined) => (p && path.isAbsolute(p) ? hostFileIn(root, p) : p);
+  for (const c of kc.clusters) c.caFile = inRoot(c.caFile);
+  for (const u of kc.users) {
+    u.certFile = inRoot(u.certFile);
+    u.keyFile = inRoot(u.keyFile);
+  }
 }
 
 interface ExecConfig {
