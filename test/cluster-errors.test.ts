@@ -558,3 +558,38 @@ test('provideClusterInfo under --root: admin.conf\'s certificate-authority /etc/
   assert.ok(s.received.length > 0 && s.received.every((q) => q.identity === 'admin'));
   assert.deepEqual(runsOf(runs).map((x) => x.spec.cluster), [{ server: s.url, 'certificate-authority-data': caPem.toString('base64'), config: null }]);
 });
+
+test('a credential without expirationTimestamp is kept for the whole run, as client-go keeps it: its plugin runs once for all the calls of a command (it ran, and an interactive one prompted, for each call); a 401 makes the next call run it again, with or without expirationTimestamp (a refused credential was kept until it expired)', async () => {
+  const { connect, httpStatus } = await import('../src/cluster/connect.js');
+  const s = await server();
+  listCsrs(s);
+  const admin = await credentialFor(s, 'admin');
+  const runs = path.join(tmp, 'no-expiry-runs.log');
+
+  // csr list: CertificateSigningRequests and Nodes, two calls
+  const { kc } = await execKubeconfig(s, `#!/bin/sh\necho "$KUBERNETES_EXEC_INFO" >> ${runs}\ncat <<'EOF'\n${admin}\nEOF\n`, 'no-expiry');
+  const r = await cli(['csr', 'list', '--kubeconfig', kc, '--request-timeout', '5']);
+  assert.equal(r.code, 0, r.err);
+  assert.ok(s.received.length >= 2, `${s.received.length} calls`);
+  assert.equal(runsOf(runs).length, 1);
+
+  // the first credential is refused (401): the call fails, the next one runs the plugin again and is answered,
+  // and the one after keeps that credential
+  for (const expires of [{}, { expirationTimestamp: '2099-01-01T00:00:00Z' }]) {
+    fs.rmSync(runs, { force: true });
+    const [first, then] = [await credentialFor(s, 'foreign', expires), await credentialFor(s, 'admin', expires)];
+    const { kc: rotated } = await execKubeconfig(s, `#!/bin/sh
+if [ -s ${runs} ]; then out='${then}'; else out='${first}'; fi
+echo "$KUBERNETES_EXEC_INFO" >> ${runs}
+printf '%s\n' "$out"
+`, 'rotated');
+    const client = await connect({ kubeconfig: rotated, env: {}, timeoutMs: 5000 });
+    const version = client.apiClient(client.k8s.VersionApi);
+    await assert.rejects(version.getCode(), (e) => httpStatus(e) === 401);
+    assert.equal(runsOf(runs).length, 1);
+    await version.getCode();
+    await client.core.listNode();
+    await version.getCode();
+    assert.equal(runsOf(runs).length, 2, JSON.stringify(expires));
+  }
+});

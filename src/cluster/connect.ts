@@ -164,11 +164,22 @@ export async function connect(o: ConnectOptions): Promise<ClusterClient> {
   const clusterInfo = plugin?.provideClusterInfo === true
     ? () => execCluster(cluster, rawCluster(k8s, text, cluster.name), choice.path)
     : undefined;
-  const auth = plugin && exec !== undefined ? execPluginGuard(kc, plugin, exec, choice.path, user, timeoutMs, o.terminal, clusterInfo) : kc;
+  const guard = plugin && exec !== undefined ? execPluginGuard(kc, plugin, exec, choice.path, user, timeoutMs, o.terminal, clusterInfo) : undefined;
+  // (the API server's 401 to an exec plugin's credential, which the guard then drops, as client-go's round
+  // tripper does: the answer is what it was, only the next call runs the plugin again)
+  const fetchLibrary = new k8s.IsomorphicFetchHttpLibrary();
+  const httpApi = guard && k8s.wrapHttpLibrary({
+    send: async (ctx) => {
+      const res = await fetchLibrary.send(ctx).toPromise();
+      if (res.httpStatusCode === 401) guard.refused(ctx);
+      return res;
+    },
+  });
   const apiClient = <T>(api: new (config: import('@kubernetes/client-node').Configuration) => T): T => new api(k8s.createConfiguration({
     baseServer: new k8s.ServerConfiguration(server, {}),
-    authMethods: { default: auth },
+    authMethods: { default: guard ?? kc },
     middleware: [timeoutMiddleware(k8s, timeoutMs)],
+    ...(httpApi ? { httpApi } : {}),
   }));
   return {
     k8s,
@@ -264,6 +275,18 @@ function execCluster(cluster: import('@kubernetes/client-node').Cluster, raw: Re
   };
 }
 
+/** What kubepki reads of a plugin's ExecCredential (client-node applies its credentials). */
+interface ExecCredential {
+  status?: { expirationTimestamp?: string | null };
+}
+
+/** The parts of client-node's ExecAuth (exec_auth.js) execPluginGuard takes over: not in its typings. */
+interface ExecAuthInternals {
+  execFn: typeof spawn;
+  getCredential(user: import('@kubernetes/client-node').User): Promise<ExecCredential | null>;
+  tokenCache: Record<string, ExecCredential | null>;
+}
+
 /** The exec credential plugin of a kubeconfig user (`users[].user.exec`, or the legacy auth-provider `exec`). */
 function execOf(u: import('@kubernetes/client-node').User | null): ExecConfig | undefined {
   return u?.exec ?? u?.authProvider?.config?.exec;
@@ -355,7 +378,7 @@ function execPluginGuard(
   terminal: ConnectOptions['terminal'],
   /** spec.cluster for a plugin with provideClusterInfo (`execCluster`) */
   clusterInfo: (() => Record<string, unknown>) | undefined,
-): import('@kubernetes/client-node').SecurityAuthentication {
+): import('@kubernetes/client-node').SecurityAuthentication & { refused(ctx: import('@kubernetes/client-node').RequestContext): void } {
   const mode = exec.interactiveMode ?? 'IfAvailable';
   const interactive = terminal !== undefined && mode !== 'Never';
   const limitMs = interactive ? Math.max(timeoutMs, INTERACTIVE_PLUGIN_TIMEOUT_MS) : timeoutMs;
@@ -377,8 +400,29 @@ function execPluginGuard(
   };
   // client-node's ExecAuth spawns the plugin with its `execFn` (child_process.spawn): swapped for one that
   // starts it as said above and stops it at the deadline
-  const execAuth = ((kc as unknown as { authenticators?: object[] }).authenticators ?? []).find((a) => 'execFn' in a) as { execFn: typeof spawn } | undefined;
+  const execAuth = ((kc as unknown as { authenticators?: object[] }).authenticators ?? []).find((a) => 'execFn' in a) as ExecAuthInternals | undefined;
+  // client-node keeps a credential until its expirationTimestamp, and one without it not at all: the plugin ran
+  // again for every API call of a command (an interactive one prompted again). Its getCredential is wrapped to
+  // keep the credential as client-go does (exec.go: getCreds, credsExpired, maybeRefreshCreds): until its
+  // expirationTimestamp, without one for as long as the process runs, and either way until the API server
+  // refuses it (401, `refused`), after which the next call runs the plugin again.
+  let kept: ExecCredential | undefined;
+  const sentWith = new WeakMap<import('@kubernetes/client-node').RequestContext, ExecCredential>();
+  const fresh = (c: ExecCredential) => {
+    const expires = c.status?.expirationTimestamp;
+    return expires === undefined || expires === null || Date.parse(expires) > Date.now();
+  };
   if (execAuth) {
+    const run = execAuth.getCredential.bind(execAuth);
+    execAuth.getCredential = async (u) => {
+      if (kept && fresh(kept)) return kept;
+      kept = undefined;
+      // (client-node's own cache would hand back a refused credential until it expires)
+      execAuth.tokenCache[u.name] = null;
+      const c = await run(u);
+      kept = c?.status ? c : undefined;
+      return c;
+    };
     execAuth.execFn = ((cmd: string, args: readonly string[] | undefined, opts: import('node:child_process').SpawnOptions) => {
       // (thrown in client-node's promise: the call fails with it)
       if (!['Never', 'IfAvailable', 'Always'].includes(mode)) {
@@ -408,6 +452,7 @@ function execPluginGuard(
     const deadline = new Promise<never>((_, reject) => { late = setTimeout(() => reject(timedOutError()), limitMs + 2000); });
     try {
       await Promise.race([kc.applySecurityAuthentication(ctx), deadline]);
+      if (kept) sentWith.set(ctx, kept);
     } catch (e) {
       if (e instanceof UserError) throw e;
       const [wasTimedOut, wasFailed, wasSignalled] = [timedOut, failed, signalled];
@@ -432,12 +477,16 @@ function execPluginGuard(
     }
   };
   // One call at a time, as client-go does: calls made together (Promise.all) would each start the plugin, and
-  // one that prompts would prompt twice at once on the terminal. The next call finds client-node's cached
-  // credential (until its expirationTimestamp); calls that waited for a run that failed fail with its error
-  // instead of starting the plugin again.
+  // one that prompts would prompt twice at once on the terminal. The next call finds the credential kept;
+  // calls that waited for a run that failed fail with its error instead of starting the plugin again.
   let inLine: Promise<void> = Promise.resolve();
   return {
     getName: () => kc.getName(),
+    // (only the credential that call was sent with: calls refused together, or one answered after the plugin
+    // ran again, do not drop a newer one and run the plugin once more, as client-go compares cachedCreds)
+    refused: (ctx) => {
+      if (kept !== undefined && sentWith.get(ctx) === kept) kept = undefined;
+    },
     applySecurityAuthentication: (ctx) => {
       const previous = inLine;
       const mine = previous.then(() => authenticate(ctx));
