@@ -165,16 +165,7 @@ export async function connect(o: ConnectOptions): Promise<ClusterClient> {
     ? () => execCluster(cluster, rawCluster(k8s, text, cluster.name), choice.path)
     : undefined;
   const guard = plugin && exec !== undefined ? execPluginGuard(kc, plugin, exec, choice.path, user, timeoutMs, o.terminal, clusterInfo) : undefined;
-  // (the API server's 401 to an exec plugin's credential, which the guard then drops, as client-go's round
-  // tripper does: the answer is what it was, only the next call runs the plugin again)
-  const fetchLibrary = new k8s.IsomorphicFetchHttpLibrary();
-  const httpApi = guard && k8s.wrapHttpLibrary({
-    send: async (ctx) => {
-      const res = await fetchLibrary.send(ctx).toPromise();
-      if (res.httpStatusCode === 401) guard.refused(ctx);
-      return res;
-    },
-  });
+  const httpApi = guard && reportingRefusals(k8s, guard.refused);
   const apiClient = <T>(api: new (config: import('@kubernetes/client-node').Configuration) => T): T => new api(k8s.createConfiguration({
     baseServer: new k8s.ServerConfiguration(server, {}),
     authMethods: { default: guard ?? kc },
@@ -507,6 +498,22 @@ function firstLine(e: unknown): string {
 export function httpStatus(e: unknown): number | undefined {
   const c = (e as { code?: unknown })?.code;
   return typeof c === 'number' ? c : undefined;
+}
+
+/**
+ * client-node's fetch library, telling `refused` of each 401: the guard then drops the exec plugin's credential
+ * that call was sent with, as client-go's round tripper does (the answer stays what it was: only the next call
+ * runs the plugin again).
+ */
+function reportingRefusals(k8s: K8s, refused: (ctx: import('@kubernetes/client-node').RequestContext) => void): import('@kubernetes/client-node').HttpLibrary {
+  const fetchLibrary = new k8s.IsomorphicFetchHttpLibrary();
+  return k8s.wrapHttpLibrary({
+    send: async (ctx) => {
+      const res = await fetchLibrary.send(ctx).toPromise();
+      if (res.httpStatusCode === 401) refused(ctx);
+      return res;
+    },
+  });
 }
 
 /** A middleware that gives up on a request `ms` after it is sent (and on reading its answer): an AbortError, `timedOut`. */
