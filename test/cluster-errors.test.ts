@@ -477,3 +477,119 @@ process.exitCode = code;
   assert.deepEqual(exit, { code: null, signal: 'SIGTERM' }, stderr());
   await gone();
 });
+
+/** What an exec plugin prints: an ExecCredential with the fake server's client certificate of `identity`, and `status` added. */
+async function credentialFor(s: FakeApiServer, identity: 'admin' | 'foreign', status: Record<string, unknown> = {}): Promise<string> {
+  const { kc, cert, key } = await execKubeconfig(s, '#!/bin/sh\nexit 1\n', `credential-${identity}`, identity);
+  fs.rmSync(kc);
+  return JSON.stringify({ kind: 'ExecCredential', apiVersion: 'client.authentication.k8s.io/v1beta1', status: { clientCertificateData: cert, clientKeyData: key, ...status } });
+}
+
+/** The KUBERNETES_EXEC_INFO of each run of a plugin that appends it to `runs`. */
+function runsOf(runs: string): Record<string, any>[] {
+  return fs.existsSync(runs) ? fs.readFileSync(runs, 'utf8').trim().split('\n').map((l) => JSON.parse(l)) : [];
+}
+
+const listCsrs = (s: FakeApiServer) => s.route('GET', '/apis/certificates.k8s.io/v1/certificatesigningrequests', () => ({ status: 200, body: { kind: 'CertificateSigningRequestList', apiVersion: 'certificates.k8s.io/v1', metadata: { resourceVersion: '1' }, items: [] } }));
+
+test('provideClusterInfo: the exec plugin gets the cluster in KUBERNETES_EXEC_INFO spec.cluster as client-go gives it (server, the CA\'s data also when the kubeconfig names a certificate-authority file, tls-server-name, the client.authentication.k8s.io/exec extension as config); without provideClusterInfo, no spec.cluster (it got only spec.interactive: a plugin that needs the cluster, as kubelogin\'s or a multi-cluster one does, could not work)', async () => {
+  const s = await server();
+  listCsrs(s);
+  // (an expirationTimestamp: a run per credential, whatever the caching of one without)
+  const cred = await credentialFor(s, 'admin', { expirationTimestamp: '2099-01-01T00:00:00Z' });
+  const runs = path.join(tmp, 'cluster-info-runs.log');
+  const script = `#!/bin/sh\necho "$KUBERNETES_EXEC_INFO" >> ${runs}\ncat <<'EOF'\n${cred}\nEOF\n`;
+  const head = { kind: 'ExecCredential', apiVersion: 'client.authentication.k8s.io/v1beta1' };
+  const edit = (kc: string, change: (cluster: Record<string, any>) => void) => {
+    const doc = parse(fs.readFileSync(kc, 'utf8'));
+    change(doc.clusters[0].cluster);
+    fs.writeFileSync(kc, stringify(doc), { mode: 0o600 });
+  };
+  const extensions = [
+    { name: 'example.com/other', extension: { audience: 'not-this-one' } },
+    { name: 'client.authentication.k8s.io/exec', extension: { audience: 'kubepki-test', scopes: ['openid', 'groups'], nested: { n: 1 } } },
+  ];
+
+  // certificate-authority-data, and the cluster's exec extension
+  const { kc } = await execKubeconfig(s, script, 'cluster-info', 'admin', { provideClusterInfo: true });
+  let caData = '';
+  edit(kc, (c) => { caData = c['certificate-authority-data']; c.extensions = extensions; });
+  const r = await cli(['csr', 'list', '--kubeconfig', kc, '--request-timeout', '5']);
+  assert.equal(r.code, 0, r.err);
+  assert.deepEqual(runsOf(runs), [{ ...head, spec: { cluster: { server: s.url, 'certificate-authority-data': caData, config: extensions[1]!.extension }, interactive: false } }]);
+
+  // a certificate-authority file (relative: next to the kubeconfig, as client-go reads it) is sent as its data; no
+  // extension is config null, as client-go encodes it; tls-server-name too
+  fs.rmSync(runs);
+  const caFile = path.join(tmp, 'cluster-info-ca.crt');
+  const caPem = Buffer.concat([Buffer.from(caData, 'base64'), Buffer.from('\n')]);
+  fs.writeFileSync(caFile, caPem);
+  edit(kc, (c) => { delete c['certificate-authority-data']; delete c.extensions; c['certificate-authority'] = path.basename(caFile); c['tls-server-name'] = 'localhost'; });
+  const f = await cli(['csr', 'list', '--kubeconfig', kc, '--request-timeout', '5']);
+  assert.equal(f.code, 0, f.err);
+  assert.deepEqual(runsOf(runs), [{ ...head, spec: { cluster: { server: s.url, 'tls-server-name': 'localhost', 'certificate-authority-data': caPem.toString('base64'), config: null }, interactive: false } }]);
+
+  // without provideClusterInfo: only spec.interactive, extension or not
+  fs.rmSync(runs);
+  const { kc: plain } = await execKubeconfig(s, script, 'cluster-info-not-asked');
+  edit(plain, (c) => { c.extensions = extensions; });
+  const p = await cli(['csr', 'list', '--kubeconfig', plain, '--request-timeout', '5']);
+  assert.equal(p.code, 0, p.err);
+  assert.deepEqual(runsOf(runs), [{ ...head, spec: { interactive: false } }]);
+});
+
+test('provideClusterInfo under --root: admin.conf\'s certificate-authority /etc/kubernetes/pki/ca.crt is the tree\'s file, for the connection and for the plugin (it was read on this host)', async () => {
+  const s = await server();
+  listCsrs(s);
+  const cred = await credentialFor(s, 'admin', { expirationTimestamp: '2099-01-01T00:00:00Z' });
+  const runs = path.join(tmp, 'root-cluster-info-runs.log');
+  const { kc } = await execKubeconfig(s, `#!/bin/sh\necho "$KUBERNETES_EXEC_INFO" >> ${runs}\ncat <<'EOF'\n${cred}\nEOF\n`, 'root-cluster-info', 'admin', { provideClusterInfo: true });
+  const tree = fs.mkdtempSync(path.join(tmp, 'root-cluster-info-'));
+  fs.mkdirSync(path.join(tree, 'etc/kubernetes/pki'), { recursive: true });
+  const doc = parse(fs.readFileSync(kc, 'utf8'));
+  const caPem = Buffer.from(doc.clusters[0].cluster['certificate-authority-data'], 'base64');
+  delete doc.clusters[0].cluster['certificate-authority-data'];
+  doc.clusters[0].cluster['certificate-authority'] = '/etc/kubernetes/pki/ca.crt';
+  fs.writeFileSync(path.join(tree, 'etc/kubernetes/admin.conf'), stringify(doc), { mode: 0o600 });
+  fs.writeFileSync(path.join(tree, 'etc/kubernetes/pki/ca.crt'), caPem);
+  assert.ok(!fs.existsSync('/etc/kubernetes/pki/ca.crt') || !fs.readFileSync('/etc/kubernetes/pki/ca.crt').equals(caPem), 'this host has the test CA at the same path: the test cannot tell');
+  const r = await cli(['csr', 'list', '--root', tree, '--request-timeout', '5'], { HOME: path.join(tree, 'no-home') });
+  assert.equal(r.code, 0, r.err);
+  assert.ok(s.received.length > 0 && s.received.every((q) => q.identity === 'admin'));
+  assert.deepEqual(runsOf(runs).map((x) => x.spec.cluster), [{ server: s.url, 'certificate-authority-data': caPem.toString('base64'), config: null }]);
+});
+
+test('a credential without expirationTimestamp is kept for the whole run, as client-go keeps it: its plugin runs once for all the calls of a command (it ran, and an interactive one prompted, for each call); a 401 makes the next call run it again, with or without expirationTimestamp (a refused credential was kept until it expired)', async () => {
+  const { connect, httpStatus } = await import('../src/cluster/connect.js');
+  const s = await server();
+  listCsrs(s);
+  const admin = await credentialFor(s, 'admin');
+  const runs = path.join(tmp, 'no-expiry-runs.log');
+
+  // csr list: CertificateSigningRequests and Nodes, two calls
+  const { kc } = await execKubeconfig(s, `#!/bin/sh\necho "$KUBERNETES_EXEC_INFO" >> ${runs}\ncat <<'EOF'\n${admin}\nEOF\n`, 'no-expiry');
+  const r = await cli(['csr', 'list', '--kubeconfig', kc, '--request-timeout', '5']);
+  assert.equal(r.code, 0, r.err);
+  assert.ok(s.received.length >= 2, `${s.received.length} calls`);
+  assert.equal(runsOf(runs).length, 1);
+
+  // the first credential is refused (401): the call fails, the next one runs the plugin again and is answered,
+  // and the one after keeps that credential
+  for (const expires of [{}, { expirationTimestamp: '2099-01-01T00:00:00Z' }]) {
+    fs.rmSync(runs, { force: true });
+    const [first, then] = [await credentialFor(s, 'foreign', expires), await credentialFor(s, 'admin', expires)];
+    const { kc: rotated } = await execKubeconfig(s, `#!/bin/sh
+if [ -s ${runs} ]; then out='${then}'; else out='${first}'; fi
+echo "$KUBERNETES_EXEC_INFO" >> ${runs}
+printf '%s\n' "$out"
+`, 'rotated');
+    const client = await connect({ kubeconfig: rotated, env: {}, timeoutMs: 5000 });
+    const version = client.apiClient(client.k8s.VersionApi);
+    await assert.rejects(version.getCode(), (e) => httpStatus(e) === 401);
+    assert.equal(runsOf(runs).length, 1);
+    await version.getCode();
+    await client.core.listNode();
+    await version.getCode();
+    assert.equal(runsOf(runs).length, 2, JSON.stringify(expires));
+  }
+});

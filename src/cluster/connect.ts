@@ -135,9 +135,16 @@ export async function connect(o: ConnectOptions): Promise<ClusterClient> {
   }
   const k8s = await import('@kubernetes/client-node');
   const kc = new k8s.KubeConfig();
+  let text: string | undefined;
   try {
     if (fromCluster) kc.loadFromCluster();
-    else kc.loadFromFile(choice.path);
+    else {
+      // (kc.loadFromFile, with a tree's node paths re-rooted before the relative ones are made absolute)
+      text = fs.readFileSync(choice.path, 'utf8');
+      kc.loadFromString(text);
+      if (o.root !== undefined && inTree(o.root, choice.path)) nodePathsIn(kc, o.root);
+      kc.makePathsAbsolute(path.dirname(choice.path));
+    }
     if (o.context) kc.setCurrentContext(o.context);
   } catch (e) {
     throw new UserError(`failed to read kubeconfig ${choice.path}: ${firstLine(e)}`, 'check the file with `kubepki inspect FILE`');
@@ -153,11 +160,17 @@ export async function connect(o: ConnectOptions): Promise<ClusterClient> {
   const user = kc.getCurrentUser()?.name ?? '(none)';
   const plugin = execOf(kc.getCurrentUser());
   const exec = plugin ? commandLine(plugin) : undefined;
-  const auth = plugin && exec !== undefined ? execPluginGuard(kc, plugin, exec, choice.path, user, timeoutMs, o.terminal) : kc;
+  // (client-node keeps no cluster extensions: the one a plugin is given is read from the file itself)
+  const clusterInfo = plugin?.provideClusterInfo === true
+    ? () => execCluster(cluster, rawCluster(k8s, text, cluster.name), choice.path)
+    : undefined;
+  const guard = plugin && exec !== undefined ? execPluginGuard(kc, plugin, exec, choice.path, user, timeoutMs, o.terminal, clusterInfo) : undefined;
+  const httpApi = guard && reportingRefusals(k8s, guard.refused);
   const apiClient = <T>(api: new (config: import('@kubernetes/client-node').Configuration) => T): T => new api(k8s.createConfiguration({
     baseServer: new k8s.ServerConfiguration(server, {}),
-    authMethods: { default: auth },
+    authMethods: { default: guard ?? kc },
     middleware: [timeoutMiddleware(k8s, timeoutMs)],
+    ...(httpApi ? { httpApi } : {}),
   }));
   return {
     k8s,
@@ -178,6 +191,28 @@ export async function connect(o: ConnectOptions): Promise<ClusterClient> {
   };
 }
 
+/** `file` lies in the node tree `root` (not `/`): admin.conf found under --root, or a tree's kubeconfig named with it. */
+function inTree(root: string, file: string): boolean {
+  const r = path.resolve(root);
+  const rel = path.relative(r, path.resolve(file));
+  return r !== path.parse(r).root && rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+}
+
+/**
+ * A kubeconfig of the node tree under --root names files as paths on that node (kubeadm's admin.conf may name
+ * /etc/kubernetes/pki/ca.crt): they are the tree's files, links resolved inside it as for admin.conf itself,
+ * not this host's. client-node would read them on the host (a missing file, or the host's CA trusted for the
+ * tree's cluster). Relative ones stay relative to the kubeconfig, as client-go reads them.
+ */
+function nodePathsIn(kc: import('@kubernetes/client-node').KubeConfig, root: string): void {
+  const inRoot = (p: string | undefined) => (p && path.isAbsolute(p) ? hostFileIn(root, p) : p);
+  for (const c of kc.clusters) c.caFile = inRoot(c.caFile);
+  for (const u of kc.users) {
+    u.certFile = inRoot(u.certFile);
+    u.keyFile = inRoot(u.keyFile);
+  }
+}
+
 interface ExecConfig {
   command?: string;
   args?: string[];
@@ -185,6 +220,62 @@ interface ExecConfig {
   env?: { name?: string; value?: string }[];
   /** client.authentication.k8s.io: Never, IfAvailable (the default when unset), Always */
   interactiveMode?: string;
+  /** give the plugin the cluster it authenticates to (KUBERNETES_EXEC_INFO spec.cluster) */
+  provideClusterInfo?: boolean;
+}
+
+/** The cluster extension client-go hands an exec plugin as spec.cluster.config (clientcmd's clusterExtensionKey). */
+const EXEC_EXTENSION = 'client.authentication.k8s.io/exec';
+
+/** `clusters[].cluster` of the kubeconfig TEXT for the cluster NAME, as written (client-node's parser: the same reading). */
+function rawCluster(k8s: K8s, text: string | undefined, name: string): Record<string, unknown> | undefined {
+  if (text === undefined) return undefined;
+  const doc = k8s.loadYaml<{ clusters?: { name?: unknown; cluster?: Record<string, unknown> }[] }>(text);
+  return (Array.isArray(doc?.clusters) ? doc.clusters : []).find((c) => c?.name === name)?.cluster;
+}
+
+/**
+ * KUBERNETES_EXEC_INFO's spec.cluster for a plugin with provideClusterInfo, as client-go builds it
+ * (rest.ConfigToExecCluster; clientauthentication/v1 Cluster): server always; tls-server-name,
+ * insecure-skip-tls-verify, certificate-authority-data, proxy-url and disable-compression when set; config is the
+ * cluster's extension client.authentication.k8s.io/exec, null without one (its Go RawExtension encodes so). The CA
+ * is the one the connection trusts, its data also when the kubeconfig names a certificate-authority file: the
+ * Cluster type has no file field, "CA data will always be passed to the plugin as bytes".
+ */
+function execCluster(cluster: import('@kubernetes/client-node').Cluster, raw: Record<string, unknown> | undefined, kubeconfigPath: string): Record<string, unknown> {
+  let ca: Buffer | undefined;
+  if (cluster.caFile) {
+    try {
+      ca = fs.readFileSync(cluster.caFile);
+    } catch (e) {
+      throw new UserError(
+        `failed to read the certificate-authority ${cluster.caFile} of cluster ${cluster.name} in ${kubeconfigPath} for its exec plugin (provideClusterInfo): ${(e as NodeJS.ErrnoException).code ?? firstLine(e)}`,
+        'make it name a readable CA file, or embed the CA as certificate-authority-data',
+      );
+    }
+  } else if (cluster.caData) ca = Buffer.from(cluster.caData, 'base64');
+  const extensions = Array.isArray(raw?.extensions) ? (raw.extensions as { name?: unknown; extension?: unknown }[]) : [];
+  return {
+    server: cluster.server,
+    ...(cluster.tlsServerName ? { 'tls-server-name': cluster.tlsServerName } : {}),
+    ...(cluster.skipTLSVerify ? { 'insecure-skip-tls-verify': true } : {}),
+    ...(ca?.length ? { 'certificate-authority-data': ca.toString('base64') } : {}),
+    ...(cluster.proxyUrl ? { 'proxy-url': cluster.proxyUrl } : {}),
+    ...(raw?.['disable-compression'] === true ? { 'disable-compression': true } : {}),
+    config: extensions.find((x) => x?.name === EXEC_EXTENSION)?.extension ?? null,
+  };
+}
+
+/** What kubepki reads of a plugin's ExecCredential (client-node applies its credentials). */
+interface ExecCredential {
+  status?: { expirationTimestamp?: string | null };
+}
+
+/** The parts of client-node's ExecAuth (exec_auth.js) execPluginGuard takes over: not in its typings. */
+interface ExecAuthInternals {
+  execFn: typeof spawn;
+  getCredential(user: import('@kubernetes/client-node').User): Promise<ExecCredential | null>;
+  tokenCache: Record<string, ExecCredential | null>;
 }
 
 /** The exec credential plugin of a kubeconfig user (`users[].user.exec`, or the legacy auth-provider `exec`). */
@@ -265,7 +356,8 @@ export function credentialsHint(client: Pick<ClusterClient, 'kubeconfigPath'> & 
  * /dev/tty (a process group of its own would mean a session of its own, setsid(), without the terminal); its
  * standard error is shown as it comes; it has INTERACTIVE_PLUGIN_TIMEOUT_MS, and then it alone is stopped
  * (SIGTERM, so that it can give the terminal back as it was, then SIGKILL). interactiveMode Always without a
- * terminal fails at once, as in client-go. The plugin is told which in KUBERNETES_EXEC_INFO (spec.interactive).
+ * terminal fails at once, as in client-go. The plugin is told which in KUBERNETES_EXEC_INFO (spec.interactive), and
+ * with provideClusterInfo the cluster it authenticates to (spec.cluster, `execCluster`).
  */
 function execPluginGuard(
   kc: import('@kubernetes/client-node').KubeConfig,
@@ -275,7 +367,9 @@ function execPluginGuard(
   user: string,
   timeoutMs: number,
   terminal: ConnectOptions['terminal'],
-): import('@kubernetes/client-node').SecurityAuthentication {
+  /** spec.cluster for a plugin with provideClusterInfo (`execCluster`) */
+  clusterInfo: (() => Record<string, unknown>) | undefined,
+): import('@kubernetes/client-node').SecurityAuthentication & { refused(ctx: import('@kubernetes/client-node').RequestContext): void } {
   const mode = exec.interactiveMode ?? 'IfAvailable';
   const interactive = terminal !== undefined && mode !== 'Never';
   const limitMs = interactive ? Math.max(timeoutMs, INTERACTIVE_PLUGIN_TIMEOUT_MS) : timeoutMs;
@@ -297,8 +391,29 @@ function execPluginGuard(
   };
   // client-node's ExecAuth spawns the plugin with its `execFn` (child_process.spawn): swapped for one that
   // starts it as said above and stops it at the deadline
-  const execAuth = ((kc as unknown as { authenticators?: object[] }).authenticators ?? []).find((a) => 'execFn' in a) as { execFn: typeof spawn } | undefined;
+  const execAuth = ((kc as unknown as { authenticators?: object[] }).authenticators ?? []).find((a) => 'execFn' in a) as ExecAuthInternals | undefined;
+  // client-node keeps a credential until its expirationTimestamp, and one without it not at all: the plugin ran
+  // again for every API call of a command (an interactive one prompted again). Its getCredential is wrapped to
+  // keep the credential as client-go does (exec.go: getCreds, credsExpired, maybeRefreshCreds): until its
+  // expirationTimestamp, without one for as long as the process runs, and either way until the API server
+  // refuses it (401, `refused`), after which the next call runs the plugin again.
+  let kept: ExecCredential | undefined;
+  const sentWith = new WeakMap<import('@kubernetes/client-node').RequestContext, ExecCredential>();
+  const fresh = (c: ExecCredential) => {
+    const expires = c.status?.expirationTimestamp;
+    return expires === undefined || expires === null || Date.parse(expires) > Date.now();
+  };
   if (execAuth) {
+    const run = execAuth.getCredential.bind(execAuth);
+    execAuth.getCredential = async (u) => {
+      if (kept && fresh(kept)) return kept;
+      kept = undefined;
+      // (client-node's own cache would hand back a refused credential until it expires)
+      execAuth.tokenCache[u.name] = null;
+      const c = await run(u);
+      kept = c?.status ? c : undefined;
+      return c;
+    };
     execAuth.execFn = ((cmd: string, args: readonly string[] | undefined, opts: import('node:child_process').SpawnOptions) => {
       // (thrown in client-node's promise: the call fails with it)
       if (!['Never', 'IfAvailable', 'Always'].includes(mode)) {
@@ -307,7 +422,8 @@ function execPluginGuard(
       if (mode === 'Always' && !terminal) {
         throw new UserError(`${failedPlugin} needs a terminal (interactiveMode: Always), and kubepki's standard input is not one`, 'run the command in a terminal, or log in with the plugin\'s tool first');
       }
-      const env = { ...(opts.env ?? process.env), KUBERNETES_EXEC_INFO: JSON.stringify({ kind: 'ExecCredential', ...(exec.apiVersion ? { apiVersion: exec.apiVersion } : {}), spec: { interactive } }) };
+      const spec = { ...(clusterInfo ? { cluster: clusterInfo() } : {}), interactive };
+      const env = { ...(opts.env ?? process.env), KUBERNETES_EXEC_INFO: JSON.stringify({ kind: 'ExecCredential', ...(exec.apiVersion ? { apiVersion: exec.apiVersion } : {}), spec }) };
       const child = interactive
         ? spawn(cmd, args ?? [], { ...opts, env, stdio: ['inherit', 'pipe', 'pipe'] })
         : spawn(cmd, args ?? [], { ...opts, env, detached: true });
@@ -327,6 +443,7 @@ function execPluginGuard(
     const deadline = new Promise<never>((_, reject) => { late = setTimeout(() => reject(timedOutError()), limitMs + 2000); });
     try {
       await Promise.race([kc.applySecurityAuthentication(ctx), deadline]);
+      if (kept) sentWith.set(ctx, kept);
     } catch (e) {
       if (e instanceof UserError) throw e;
       const [wasTimedOut, wasFailed, wasSignalled] = [timedOut, failed, signalled];
@@ -351,12 +468,16 @@ function execPluginGuard(
     }
   };
   // One call at a time, as client-go does: calls made together (Promise.all) would each start the plugin, and
-  // one that prompts would prompt twice at once on the terminal. The next call finds client-node's cached
-  // credential (until its expirationTimestamp); calls that waited for a run that failed fail with its error
-  // instead of starting the plugin again.
+  // one that prompts would prompt twice at once on the terminal. The next call finds the credential kept;
+  // calls that waited for a run that failed fail with its error instead of starting the plugin again.
   let inLine: Promise<void> = Promise.resolve();
   return {
     getName: () => kc.getName(),
+    // (only the credential that call was sent with: calls refused together, or one answered after the plugin
+    // ran again, do not drop a newer one and run the plugin once more, as client-go compares cachedCreds)
+    refused: (ctx) => {
+      if (kept !== undefined && sentWith.get(ctx) === kept) kept = undefined;
+    },
     applySecurityAuthentication: (ctx) => {
       const previous = inLine;
       const mine = previous.then(() => authenticate(ctx));
@@ -377,6 +498,22 @@ function firstLine(e: unknown): string {
 export function httpStatus(e: unknown): number | undefined {
   const c = (e as { code?: unknown })?.code;
   return typeof c === 'number' ? c : undefined;
+}
+
+/**
+ * client-node's fetch library, telling `refused` of each 401: the guard then drops the exec plugin's credential
+ * that call was sent with, as client-go's round tripper does (the answer stays what it was: only the next call
+ * runs the plugin again).
+ */
+function reportingRefusals(k8s: K8s, refused: (ctx: import('@kubernetes/client-node').RequestContext) => void): import('@kubernetes/client-node').HttpLibrary {
+  const fetchLibrary = new k8s.IsomorphicFetchHttpLibrary();
+  return k8s.wrapHttpLibrary({
+    send: async (ctx) => {
+      const res = await fetchLibrary.send(ctx).toPromise();
+      if (res.httpStatusCode === 401) refused(ctx);
+      return res;
+    },
+  });
 }
 
 /** A middleware that gives up on a request `ms` after it is sent (and on reading its answer): an AbortError, `timedOut`. */
