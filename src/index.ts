@@ -41,7 +41,7 @@ export { renderTable, inventoryExitCode } from './report/table.js';
 export { renderJson, renderYaml } from './report/structured.js';
 export { probeEndpoint, parseEndpoint, type ProbeResult } from './probe/probe.js';
 export { compareServed, type ServedComparison } from './probe/compare.js';
-export { makeDemoTree } from './demo/make-tree.js';
+export { makeDemoTree, type DemoTree, type DemoOptions } from './demo/make-tree.js';
 export { renderPrometheus, type MetricsExtras, type ServedProbe } from './report/metrics.js';
 export { renderDashboardHtml, type DashboardOptions } from './report/html.js';
 export { renderMarkdown } from './report/markdown.js';

@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -39,23 +39,27 @@ export function command(io: Io): Command {
     .summary('make a throwaway node tree with expired certificates and run check on it')
     .description(`Build a throwaway kubeadm control-plane node in a temp directory with our own signer
 (CAs valid, every leaf and kubeconfig certificate expired 35 days ago, a rotated kubelet
-client pair behind its symlink) and show what kubepki check says about it.
+client pair behind its symlink, the kubelet's self-signed serving pair) and show what
+kubepki check says about it. Its keys are ECDSA P-256, which are quick to make; kubeadm
+makes RSA 2048 keys (--key-type rsa-2048, about a second more).
 
 Examples:
   kubepki demo
   kubepki demo --dir /tmp/broken-node      # keep the tree to try renew on it
+  kubepki demo --key-type rsa-2048         # RSA keys, as kubeadm makes them
 
 Exit codes:
   0  the tree was made and checked (its expired certificates are the point, not a failure)
   3+ kubepki could not run (--dir not new or empty, a bad flag)`)
     .option('--dir <dir>', 'build the tree here (must be empty or absent) instead of a new temp dir')
+    .addOption(new Option('--key-type <type>', 'type of the keys kubeadm would make (the kubelet\'s client key is ECDSA P-256, as the kubelet makes it)').choices(['ecdsa-p256', 'rsa-2048']).default('ecdsa-p256'))
     .addOption(nowOption())
-    .action(async (o: { dir?: string; now?: string }) => {
+    .action(async (o: { dir?: string; now?: string; keyType: 'ecdsa-p256' | 'rsa-2048' }) => {
       const now = resolveNow(o.now);
       const root = o.dir ? demoDir(path.resolve(io.cwd, o.dir)) : fs.mkdtempSync(path.join(os.tmpdir(), 'kubepki-demo-'));
       io.stdout(`Building a demo node with expired certificates in ${root} …\n\n`);
       try {
-        await makeDemoTree(root, now);
+        await makeDemoTree(root, now, { keyType: o.keyType });
       } catch (e) {
         throw new UserError(`failed to build the demo tree in ${root}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'pass --dir an empty directory you can write to, or leave --dir out for a new temp dir');
       }
