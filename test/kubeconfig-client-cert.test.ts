@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { currentEntries, userClientCert } from '../src/kubeconfig/client-cert.js';
+import { currentEntries, userClientCert, clusterCa } from '../src/kubeconfig/client-cert.js';
 import { KUBEADM_126 } from './rebuild-support.js';
 
 const adminPem = (): string => {
@@ -60,4 +60,15 @@ test('userClientCert: a relative client-certificate is taken from the kubeconfig
   const up = userClientCert({ user: { 'client-certificate': '../kubelet/x.pem' } }, { kubeconfig: '/etc/kubernetes/kubelet.conf', read });
   assert.deepEqual(up, { file: '/etc/kubelet/x.pem' });
   assert.deepEqual(asked, ['/etc/kubernetes/pki/admin.crt', '/etc/kubelet/x.pem']);
+});
+
+test('clusterCa: certificate-authority-data, else the certificate-authority file from the kubeconfig\'s directory, as for the client certificate', () => {
+  const pem = adminPem();
+  const read = (p: string) => { if (p === '/etc/kubernetes/pki/ca.crt') return pem; throw new Error(`ENOENT ${p}`); };
+  const files = { kubeconfig: '/etc/kubernetes/admin.conf', read };
+  assert.equal(clusterCa({ cluster: { 'certificate-authority-data': Buffer.from(pem).toString('base64'), 'certificate-authority': '/nowhere' } }, files).file, undefined);
+  assert.equal(clusterCa({ cluster: { 'certificate-authority-data': '', 'certificate-authority': 'pki/ca.crt' } }, files).file, '/etc/kubernetes/pki/ca.crt');
+  assert.equal(clusterCa({ cluster: { 'certificate-authority': 'pki/ca.crt' } }, files).cert?.commonName, 'kubernetes-admin');
+  assert.deepEqual(clusterCa({ cluster: { 'certificate-authority': 'ca.crt' } }, files), { file: '/etc/kubernetes/ca.crt' });
+  assert.deepEqual(clusterCa({ user: { 'client-certificate': 'pki/ca.crt' } }, files), {}, 'a user entry names no CA');
 });

@@ -140,6 +140,26 @@ test('each sign of a cluster beyond this node alone stops new CAs; seed 001 (sin
   assert.match(ok.out, /the cluster CA is new/);
 });
 
+test('a kubeconfig naming its CA file relative to itself (certificate-authority: ca.crt) holds a copy of the cluster CA: rebuild refuses new CAs (was: read ca.crt at the top of the --root tree, found none and planned a new cluster CA)', async () => {
+  const root = copyFixture();
+  deleteAllButManifests(root);
+  const k = path.join(root, 'etc/kubernetes');
+  const caPem = fs.readFileSync(path.join(KUBEADM_126, 'etc/kubernetes/pki/ca.crt'), 'utf8');
+  const kubeconfig = (ca: string) => fs.readFileSync(path.join(KUBEADM_126, 'etc/kubernetes/controller-manager.conf'), 'utf8')
+    .replace(/certificate-authority-data: \S+/, ca);
+  // client-go takes a relative path from the kubeconfig's directory (clientcmd.ResolveLocalPaths),
+  // and an empty certificate-authority-data as none (dataFromSliceOrFile)
+  fs.writeFileSync(path.join(k, 'ca.crt'), caPem);
+  fs.writeFileSync(path.join(k, 'controller-manager.conf'), kubeconfig('certificate-authority: ca.crt'), { mode: 0o600 });
+  fs.mkdirSync(path.join(k, 'copy'));
+  fs.writeFileSync(path.join(k, 'copy/ca.pem'), caPem);
+  fs.writeFileSync(path.join(k, 'scheduler.conf'), kubeconfig('certificate-authority-data: ""\n    certificate-authority: ./copy/ca.pem'), { mode: 0o600 });
+  assert.equal(fs.existsSync(path.join(root, 'ca.crt')), false, 'nothing at the top of the tree');
+  const r = await cli('rebuild', '--root', root, '--now', NOW, '--dry-run');
+  assert.equal(r.code, 3, r.out);
+  assert.match(r.err, /^kubepki: refusing to create a new cluster CA .*the old cluster CA certificate \(CN=kubernetes\) is still in controller-manager\.conf and scheduler\.conf: only its key is gone/);
+});
+
 test('a node that joined (etcd --initial-cluster-state=existing) gets no super-admin.conf (was: rebuild created an O=system:masters super-admin.conf that kubeadm join never writes there)', async () => {
   const root = copyFixture();
   joinedEtcd(root, { state: true });

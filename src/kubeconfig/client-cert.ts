@@ -1,7 +1,8 @@
 /**
- * The client certificate of a parsed kubeconfig's current context, read as
- * client-go reads it. rebuild takes it from here both to judge a surviving
- * kubeconfig (existing.ts) and as evidence of the cluster's key type (infer.ts).
+ * The entries of a parsed kubeconfig's current context, and the certificates they carry, read as
+ * client-go reads them. rebuild takes the client certificate from here both to judge a surviving
+ * kubeconfig (existing.ts) and as evidence of the cluster's key type (infer.ts), and a cluster's CA
+ * as evidence that the cluster exists beyond the node (evidence.ts).
  */
 import { posix } from 'node:path';
 import { Certificate } from '../pki/certificate.js';
@@ -28,12 +29,15 @@ export function currentEntries(doc: any, opts: { orFirst?: boolean } = {}): Curr
   return { context, cluster, user };
 }
 
-export interface UserClientCert {
-  /** the first certificate found (client-certificate-data may carry the chain after it) */
+export interface KubeconfigCert {
+  /** the first certificate found (the data may carry a chain or bundle after it) */
   cert?: Certificate;
-  /** the `client-certificate` file it came from, absolute; set even when that file cannot be read */
+  /** the file it came from, absolute; set even when that file cannot be read */
   file?: string;
 }
+
+/** Where to read a kubeconfig's files: its own node path (relative names start there) and a reader of node paths. */
+export interface KubeconfigFiles { kubeconfig: string; read: (nodePath: string) => string }
 
 /**
  * A user entry's client certificate as client-go's rest.LoadTLSFiles takes it (dataFromSliceOrFile):
@@ -42,17 +46,25 @@ export interface UserClientCert {
  * data is read. Data that is not a certificate throws (the kubeconfig is broken); a file that cannot
  * be read or parsed gives `file` without `cert` (the kubeconfig names a credential that is not there).
  */
-export function userClientCert(entry: Named | undefined, files?: { kubeconfig: string; read: (nodePath: string) => string }): UserClientCert {
-  const u = entry?.user;
-  const data = u?.['client-certificate-data'];
+export function userClientCert(entry: Named | undefined, files?: KubeconfigFiles): KubeconfigCert {
+  return dataOrFile(entry?.user, 'client-certificate', files);
+}
+
+/** A cluster entry's CA, `certificate-authority-data` else the `certificate-authority` file, read as userClientCert reads its certificate. */
+export function clusterCa(entry: Named | undefined, files?: KubeconfigFiles): KubeconfigCert {
+  return dataOrFile(entry?.cluster, 'certificate-authority', files);
+}
+
+function dataOrFile(body: Record<string, any> | undefined, field: string, files: KubeconfigFiles | undefined): KubeconfigCert {
+  const data = body?.[`${field}-data`];
   if (typeof data === 'string' && data) return withCert({}, Buffer.from(data, 'base64').toString('utf8'));
-  const ref = u?.['client-certificate'];
+  const ref = body?.[field];
   if (!files || typeof ref !== 'string' || !ref) return {};
   const file = posix.isAbsolute(ref) ? ref : posix.join(posix.dirname(files.kubeconfig), ref);
   try { return withCert({ file }, files.read(file)); } catch { return { file }; }
 }
 
-function withCert(out: UserClientCert, pem: string): UserClientCert {
+function withCert(out: KubeconfigCert, pem: string): KubeconfigCert {
   const b = parsePemBlocks(pem).find((x) => x.label === 'CERTIFICATE');
   return b ? { ...out, cert: new Certificate(b.der) } : out;
 }

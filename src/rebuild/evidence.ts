@@ -6,6 +6,7 @@
  */
 import { parse as parseYaml } from 'yaml';
 import type { NodeFs } from '../fs/node-fs.js';
+import { currentEntries, clusterCa } from '../kubeconfig/client-cert.js';
 import { Certificate } from '../pki/certificate.js';
 import { parsePemBlocks } from '../pki/pem.js';
 import { localEndpoint } from '../profiles/rebuild.js';
@@ -27,15 +28,19 @@ function firstCert(text: string | undefined): Certificate | undefined {
 
 interface KubeconfigFacts { server?: string; user?: string; ca?: Certificate }
 
-function kubeconfigFacts(fs: NodeFs, text: string): KubeconfigFacts {
+/**
+ * server, user and CA of a kubeconfig's current context (the first entry where a name finds none: any
+ * copy of the cluster CA is a sign, whichever context would use it). The CA is read as client-go reads
+ * it: non-empty data, else the file, a relative one taken from the kubeconfig's directory.
+ */
+function kubeconfigFacts(fs: NodeFs, p: string, text: string): KubeconfigFacts {
   try {
-    const k = parseYaml(text) as any;
-    const ctx = (k?.contexts ?? []).find((c: any) => c?.name === k?.['current-context'])?.context ?? k?.contexts?.[0]?.context;
-    const cl = ((k?.clusters ?? []).find((c: any) => c?.name === ctx?.cluster) ?? k?.clusters?.[0])?.cluster;
-    const data = cl?.['certificate-authority-data'];
-    const ca = typeof data === 'string' ? firstCert(Buffer.from(data, 'base64').toString('utf8'))
-      : typeof cl?.['certificate-authority'] === 'string' ? firstCert(readText(fs, cl['certificate-authority'])) : undefined;
-    return { server: typeof cl?.server === 'string' ? cl.server : undefined, user: typeof ctx?.user === 'string' ? ctx.user : undefined, ca };
+    const { context, cluster } = currentEntries(parseYaml(text), { orFirst: true });
+    const cl = cluster?.cluster;
+    let ca: Certificate | undefined;
+    try { ca = clusterCa(cluster, { kubeconfig: p, read: (f) => fs.readFile(f).toString('utf8') }).cert; } catch { /* no CA: the server and user still count */ }
+    const user = context?.context?.user;
+    return { server: typeof cl?.server === 'string' ? cl.server : undefined, user: typeof user === 'string' ? user : undefined, ca };
   } catch { return {}; }
 }
 
@@ -75,7 +80,7 @@ export function readClusterEvidence(fs: NodeFs, s: RebuildSettings): ClusterEvid
     const p = `/etc/kubernetes/${file}`;
     const text = readText(fs, p);
     if (!text) continue;
-    const k = kubeconfigFacts(fs, text);
+    const k = kubeconfigFacts(fs, p, text);
     if (k.ca?.isCA) ev.caCopies.push({ path: p, cert: k.ca });
     // TLS bootstrap (kubeadm join) leaves kubelet.conf with the user `default-auth`; kubeadm init writes system:node:NAME
     if (file === 'kubelet.conf' && k.user === 'default-auth') ev.joined.push('kubelet.conf has the user default-auth, as the kubelet\'s TLS bootstrap after kubeadm join writes it');

@@ -11,6 +11,7 @@ import { UserError } from '../errors.js';
 import type { KeyObject } from 'node:crypto';
 import type { Change } from '../apply/transaction.js';
 import { KubeconfigEditor } from '../kubeconfig/write.js';
+import { currentEntries } from '../kubeconfig/client-cert.js';
 import { generateKey, privateKeyPem } from '../pki/keygen.js';
 import {
   issueCertificate, nameDer, newSerial, keyUsageExt, extKeyUsageExt, basicConstraintsExt, authorityKeyIdentifierExt, keyIdentifier, pemOf,
@@ -70,8 +71,7 @@ export async function kubeletCertificateChanges(plan: KubeletCertPlan, ca: CaMat
   });
   let kubeconfig: string;
   if (existingKubeconfig !== undefined) {
-    const k = parseYaml(existingKubeconfig) as any;
-    const ctx = (k?.contexts ?? []).find((c: any) => c?.name === k?.['current-context'])?.context ?? k?.contexts?.[0]?.context;
+    const ctx = currentEntries(parseYaml(existingKubeconfig), { orFirst: true }).context?.context;
     const ed = new KubeconfigEditor(existingKubeconfig);
     ed.pointUserAtFiles(ctx.user, plan.currentPath, plan.currentPath);
     // embedded client data is renamed into the file references in place; the CA is refreshed (it may be new)

@@ -7,6 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { UserError } from '../errors.js';
 import type { NodeFs } from '../fs/node-fs.js';
+import { currentEntries } from '../kubeconfig/client-cert.js';
 import { Certificate } from '../pki/certificate.js';
 import { parsePemBlocks } from '../pki/pem.js';
 import { parsePrivateKeyBlock, PRIVATE_KEY_LABELS, samePublicKey, decryptKeyCommand } from '../pki/keys.js';
@@ -58,9 +59,9 @@ function kubeconfigServer(fs: NodeFs, p: string): string | undefined {
   const t = text(fs, p);
   if (!t) return undefined;
   try {
-    const k = parseYaml(t) as any;
-    const ctx = (k?.contexts ?? []).find((c: any) => c?.name === k?.['current-context'])?.context;
-    const cl = (k?.clusters ?? []).find((c: any) => c?.name === ctx?.cluster) ?? k?.clusters?.[0];
+    const k = parseYaml(t);
+    // (client-go finds no server where a name finds none; then the first cluster is the guess, kubeadm writing one)
+    const cl = currentEntries(k).cluster ?? (Array.isArray(k?.clusters) ? k.clusters[0] : undefined);
     return typeof cl?.cluster?.server === 'string' ? cl.cluster.server : undefined;
   } catch { return undefined; }
 }
@@ -151,8 +152,7 @@ export function treeNodeName(fs: NodeFs): { name: string; source: string } | und
   const kc = text(fs, '/etc/kubernetes/kubelet.conf');
   if (kc) {
     try {
-      const k = parseYaml(kc) as any;
-      const user = ((k?.contexts ?? []).find((c: any) => c?.name === k?.['current-context'])?.context ?? k?.contexts?.[0]?.context)?.user;
+      const user = currentEntries(parseYaml(kc), { orFirst: true }).context?.context?.user;
       if (typeof user === 'string' && user.startsWith('system:node:')) return { name: user.slice('system:node:'.length), source: '/etc/kubernetes/kubelet.conf user' };
     } catch { /* unreadable: next source */ }
   }
