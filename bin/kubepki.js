@@ -10,15 +10,15 @@
 // on a demo tree.
 //
 // The cache file starts with a 32-hex-digit header, the first 64 bits of the
-// SHA-256 of the bundle bytes and of the cache body, then the body. It is used
+// SHA-1 of the bundle bytes and of the cache body, then the body. It is used
 // only when both match: an edited bundle (even one of the same length, which V8
 // alone would accept) or a damaged cache (which V8 does not checksum, and would
 // crash on) is never handed to V8. V8 itself then refuses a cache from another
-// Node version or other V8 flags. (A checksum against accidents: whoever can
-// write dist/ can change the bundle itself. SHA-256 from node:crypto, which
-// `check` loads anyway and whose hashing runs on the CPU's SHA instructions:
-// zlib's CRC-32 cost more, since loading node:zlib and the streams it pulls in
-// took longer than hashing the ~0.7 MB.)
+// Node version or other V8 flags. (A checksum against accidents, not a seal:
+// whoever can write dist/ can change the bundle itself. SHA-1 from node:crypto,
+// which `check` loads anyway: ~0.36 ms for the ~0.7 MB with the CPU's SHA
+// instructions, ~0.55 ms without (SHA-256: 0.38 / 1.24 ms); zlib's CRC-32 was
+// ~0.15 ms but loading node:zlib and the streams it requires cost ~0.65 ms more.)
 // When the cache is missing or refused, the next `check` writes it again at exit
 // if dist/ is writable: a temp file of its own (O_EXCL), fsync, rename. Nothing
 // changes otherwise. KUBEPKI_NO_CODE_CACHE=1 turns all of it off.
@@ -41,7 +41,7 @@ const useCache = !process.env.KUBEPKI_NO_CODE_CACHE;
 const crypto = useCache ? require('node:crypto') : undefined;
 const HEADER = 32;
 // (crypto.hash, one call, is in Node >= 20.12)
-const digest = (b) => (crypto.hash ? crypto.hash('sha256', b, 'hex') : crypto.createHash('sha256').update(b).digest('hex')).slice(0, HEADER / 2);
+const digest = (b) => (crypto.hash ? crypto.hash('sha1', b, 'hex') : crypto.createHash('sha1').update(b).digest('hex')).slice(0, HEADER / 2);
 // The bundle's part of the header is taken now: once `source` holds the text, `bytes` is free, and the
 // cache is read into it (fresh memory costs a page fault per 4 KiB, ~0.1 ms for the cache on a slow VM).
 const bundleDigest = useCache ? digest(bytes) : undefined;

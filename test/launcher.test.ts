@@ -26,12 +26,12 @@ function run(dir: string, args: string[], env: Record<string, string> = {}) {
   return spawnSync(process.execPath, [path.join(dir, 'bin', 'kubepki.js'), ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
 }
 
-/** What bin/kubepki.js accepts: the first 16 hex digits of the SHA-256 of the bundle bytes and of the cache body, before the body. */
+/** What bin/kubepki.js accepts: the first 16 hex digits of the SHA-1 of the bundle bytes and of the cache body, before the body. */
 function cacheState(dir: string): 'valid' | 'invalid' | 'missing' {
   const cache = path.join(dir, 'dist', 'cli.cjs.cache');
   if (!fs.existsSync(cache)) return 'missing';
   const buf = fs.readFileSync(cache);
-  const hex16 = (b: Buffer) => createHash('sha256').update(b).digest('hex').slice(0, 16);
+  const hex16 = (b: Buffer) => createHash('sha1').update(b).digest('hex').slice(0, 16);
   const want = hex16(fs.readFileSync(path.join(dir, 'dist', 'cli.cjs'))) + hex16(buf.subarray(32));
   return buf.length > 32 && buf.subarray(0, 32).toString('latin1') === want ? 'valid' : 'invalid';
 }
@@ -229,6 +229,21 @@ test('check --help or a check that cannot run leaves no thin cache behind; the n
   r = run(dir, ['check', '--root', copyFixture('kubeadm-1.26'), '--now', '2026-11-23']);
   assert.equal(r.status, 0, r.stderr);
   assert.equal(cacheState(dir), 'valid');
+});
+
+test('on a Node 20 without crypto.hash (before 20.12) the launcher checksums with createHash: the same header, a cache the next run takes', () => {
+  const dir = install();
+  fs.rmSync(cachePath(dir));
+  const preload = path.join(tmpDir('kubepki-nohash-'), 'no-hash.cjs');
+  fs.writeFileSync(preload, "delete require('node:crypto').hash;\n");
+  const root = copyFixture('kubeadm-1.26');
+  const old = spawnSync(process.execPath, ['-r', preload, path.join(dir, 'bin', 'kubepki.js'), 'check', '--root', root, '--now', '2026-11-23'], { encoding: 'utf8' });
+  assert.equal(old.status, 0, old.stderr);
+  assert.equal(cacheState(dir), 'valid', 'written with createHash, as crypto.hash would have');
+  const before = fs.statSync(cachePath(dir)).ino;
+  const r = run(dir, ['check', '--root', root, '--now', '2026-11-23']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(fs.statSync(cachePath(dir)).ino, before, 'taken, not rewritten');
 });
 
 test('check loads no module it does not use: no networking, terminal or child-process builtin and no package (each costs start-up on every run: node:tty imported at the top of io.ts added ~5 M instructions)', () => {
