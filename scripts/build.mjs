@@ -103,8 +103,8 @@ const banner = "'use strict';const __kpMeta = { get url() { return (this.href ??
 // `import * as` of each core module here would make esbuild build every namespace object (and copy every
 // CommonJS module's exports) at each start, 5.9 M instructions of check's start-up for nothing. So the
 // core's ES modules are imported by name (their export names from a metafile) and their objects made on
-// demand; a CommonJS module (commander) is its module.exports, which exists anyway.
-const esmCore = coreKeys.filter((k) => !k.startsWith('node_modules/'));
+// demand; a CommonJS module (commander's lib) is its module.exports, which exists anyway.
+const esmCore = coreKeys.filter((k) => !k.startsWith('node_modules/') || k.endsWith('.mjs'));
 const exportsOf = new Map();
 {
   const r = await build({ ...cliOptions, format: 'esm', entryPoints: esmCore, bundle: true, splitting: true, outdir: join(tmpdir(), 'kubepki-exports'), metafile: true, plugins: [lazyChildProcess] });
@@ -149,7 +149,12 @@ const more = await build({
   ...cliOptions,
   stdin: { contents: moreEntry, resolveDir: repo, sourcefile: 'kubepki-cli-more.js', loader: 'js' },
   outfile: 'dist/cli-more.cjs',
-  plugins: [lazyChildProcess, splitPlugin((key) => (CORE.has(key) ? { path: `${key}.core.cjs`, namespace: 'kubepki-core' } : undefined))],
+  plugins: [lazyChildProcess, splitPlugin((key) => {
+    if (!CORE.has(key)) return undefined;
+    // (a core module only the core imports is not in __kpCoreModules(): taking it here would be undefined at run time)
+    if (!coreKeys.includes(key)) throw new Error(`build: cli-more.cjs imports ${key}, which __kpCoreModules() does not carry`);
+    return { path: `${key}.core.cjs`, namespace: 'kubepki-core' };
+  })],
   banner: { js: banner },
   metafile: true,
 });
