@@ -52,7 +52,7 @@ test('fast YAML: every fixture kubeconfig and manifest reads the same as the yam
     assert.ok(docs.length >= 2, f);
     assert.deepEqual(docs, Array.from(parseAllDocuments(t), (d) => d.toJS()), f);
   }
-  for (const t of ['a: 1\n---\nb: [x]\n', '---\na: 1\n', 'a: 1\n---\n', '--- !tag\na: 1\n']) {
+  for (const t of ['a: 1\n---\nb: [x]\n', '---\na: 1\n', 'a: 1\n---\n', '--- !tag\na: 1\n', 'a: 1\n---\nb: x\u2028---\nc: 2\n']) {
     assert.deepEqual(parseAllYamlFast(t), Array.from(parseAllDocuments(t), (d) => d.toJS()), JSON.stringify(t));
   }
 });
@@ -60,7 +60,7 @@ test('fast YAML: every fixture kubeconfig and manifest reads the same as the yam
 test('fast YAML: on seeded mutations it agrees with the yaml library or steps aside', () => {
   let seed = 0x79616d6c;
   const rnd = (n: number) => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return (seed >>> 8) % n; };
-  const pieces = [' ', '  ', '\n', '- ', ': ', ':', '#', ' #', '"', "'", '{}', '[]', '[a]', '{a: 1}', '&x ', '*x', '!!str ', '|', '>', '---\n', '? ', '0', '12', '-1', '0x1f', '1.5', '.inf', 'null', '~', 'True', 'no', 'key: v', '\t', 'é', '-\n', '- - a', 'a: b: c', '__proto__: 1', '0s', '250m', '1.2.3', '1e', 'e3', '0x', '0o8', '-.5', '+.inf', '1_000', '0b1', '192.0.2.10'];
+  const pieces = [' ', '  ', '\n', '- ', ': ', ':', '#', ' #', '"', "'", '{}', '[]', '[a]', '{a: 1}', '&x ', '*x', '!!str ', '|', '>', '---\n', '? ', '0', '12', '-1', '0x1f', '1.5', '.inf', 'null', '~', 'True', 'no', 'key: v', '\t', 'é', '-\n', '- - a', 'a: b: c', '__proto__: 1', '0s', '250m', '1.2.3', '1e', 'e3', '0x', '0o8', '-.5', '+.inf', '1_000', '0b1', '192.0.2.10', '\u00a0', '\u3000', '\v', '\u2028', ':  \u00a0x'];
   let agreed = 0, stepped = 0;
   for (let i = 0; i < 4000; i++) {
     let t = texts[rnd(texts.length)]!;

@@ -62,7 +62,10 @@ function memoSimple(text: string): { value: unknown } | undefined {
  */
 export function parseAllYamlFast(text: string): unknown[] {
   // (a split by a multiline regexp tries it at every position of the text: most files have no marker at all)
-  const parts = text.startsWith('---') || text.includes('\n---') ? text.split(/^---[ ]*$/m) : [text];
+  const marked = text.startsWith('---') || text.includes('\n---');
+  // (a multiline split also breaks lines at U+2028/U+2029, which YAML 1.2 does not: such a text goes to the library)
+  if (marked && /[\u2028\u2029]/.test(text)) return Array.from(parseAllDocuments(text), (d) => d.toJS() as unknown);
+  const parts = marked ? text.split(/^---[ ]*$/m) : [text];
   if (parts.length > 1 && parts[0]!.trim() === '') parts.shift();
   const out: unknown[] = [];
   for (const part of parts) {
@@ -148,7 +151,8 @@ class SimpleParser {
       const key = m[1]!;
       if (key.length > 1000 || NOT_STRING_KEYS.has(key) || key === '__proto__' || Object.prototype.hasOwnProperty.call(out, key)) bail();
       this.pos++;
-      const rest = m[2]?.trimStart();
+      // (spaces only: trimStart would also take a no-break space or U+3000, which YAML keeps in the value)
+      const rest = m[2] === undefined ? undefined : m[2].slice(leadingSpaces(m[2]));
       out[key] = rest === undefined || rest === '' ? this.nested(ind) : scalar(rest);
       text = undefined;
     }
@@ -179,6 +183,12 @@ class SimpleParser {
       }
     }
   }
+}
+
+function leadingSpaces(t: string): number {
+  let i = 0;
+  while (t.charCodeAt(i) === 0x20) i++;
+  return i;
 }
 
 function isSeqItem(t: string): boolean {
