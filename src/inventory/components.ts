@@ -308,10 +308,6 @@ function etcdConfigFileRefs(fs: NodeFs, file: string): ComponentRef[] {
 }
 
 function kubeletKubeconfigPath(fs: NodeFs): string {
-  return fs.perRead('kubelet-kubeconfig-path', () => kubeletKubeconfigFlag(fs));
-}
-
-function kubeletKubeconfigFlag(fs: NodeFs): string {
   for (const env of ['/var/lib/kubelet/kubeadm-flags.env', '/etc/default/kubelet', '/etc/sysconfig/kubelet']) {
     if (!fs.exists(env)) continue;
     const m = /--kubeconfig=([^\s"]+)/.exec(fs.readFile(env).toString('utf8'));

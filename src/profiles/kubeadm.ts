@@ -63,7 +63,10 @@ export function profileKeyPath(p: KubeadmCertProfile, pkiDir = DEFAULT_PKI): str
 /** Profile of a node path, if kubeadm knows it. */
 export function kubeadmProfileForFile(nodePath: string, pkiDir = DEFAULT_PKI): KubeadmCertProfile | undefined {
   let byPath = PROFILE_BY_PATH.get(pkiDir);
-  if (!byPath) PROFILE_BY_PATH.set(pkiDir, (byPath = new Map(KUBEADM_PROFILES.map((p) => [profileCertPath(p, pkiDir), p]))));
+  if (!byPath) {
+    if (PROFILE_BY_PATH.size >= 8) PROFILE_BY_PATH.clear(); // (a long-lived process reading many trees)
+    PROFILE_BY_PATH.set(pkiDir, (byPath = new Map(KUBEADM_PROFILES.map((p) => [profileCertPath(p, pkiDir), p]))));
+  }
   return byPath.get(nodePath);
 }
 /** PKI dir → certificate path → profile (an inventory asks hundreds of times, of one or two PKI dirs) */
