@@ -494,6 +494,8 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
   }
 
   // 2. kubeconfig entries
+  // (the CA data of every kubeconfig is ca.crt again: its bytes are looked up before they are parsed)
+  const known = (der: Uint8Array) => byDer.get(same(der))?.cert;
   for (const f of files) {
     const kc = f.kubeconfig;
     if (!kc) continue;
@@ -508,7 +510,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     });
     for (const c of kc.clusters) {
       if (!c.caData) continue;
-      const certs = certsFromBytes(c.caData, `${f.path}: cluster ${JSON.stringify(c.name)} certificate-authority-data`, findings);
+      const certs = certsFromBytes(c.caData, `${f.path}: cluster ${JSON.stringify(c.name)} certificate-authority-data`, findings, known);
       certs.forEach((cert, index) => addCert(cert, { file: f.path, kind: 'kubeconfig', index, kubeconfig: { entry: 'cluster', name: c.name, field: 'certificate-authority-data' } }, f));
     }
     for (const u of kc.users) {
@@ -550,7 +552,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
         }
       };
       if (u.certData) {
-        const certs = certsFromBytes(u.certData, `${f.path}: user ${JSON.stringify(u.name)} client-certificate-data`, findings);
+        const certs = certsFromBytes(u.certData, `${f.path}: user ${JSON.stringify(u.name)} client-certificate-data`, findings, known);
         certs.forEach((cert, index) => {
           // client-certificate-data may carry the chain (k3s): the key belongs to the first certificate only
           const r = addCert(cert, { file: f.path, kind: 'kubeconfig', index, kubeconfig: { entry: 'user', name: u.name, field: 'client-certificate-data' } }, f);
@@ -992,12 +994,14 @@ function safeReal(fs: NodeFs, p: string): string {
   try { return fs.realNodePath(p); } catch { return p; }
 }
 
-function certsFromBytes(bytes: Buffer, where: string, findings: Finding[]): Certificate[] {
+/** `known`: a certificate of these very bytes parsed already (a kubeconfig's copy of ca.crt), taken as it is. */
+function certsFromBytes(bytes: Buffer, where: string, findings: Finding[], known: (der: Uint8Array) => Certificate | undefined = () => undefined): Certificate[] {
+  const parse = (der: Uint8Array) => known(der) ?? new Certificate(der).checkFields();
   try {
     if (looksLikePem(bytes)) {
-      return parsePemBlocks(bytes.toString('latin1')).filter((b) => b.label === 'CERTIFICATE').map((b) => new Certificate(b.der).checkFields());
+      return parsePemBlocks(bytes.toString('latin1')).filter((b) => b.label === 'CERTIFICATE').map((b) => parse(b.der));
     }
-    return [new Certificate(bytes).checkFields()];
+    return [parse(bytes)];
   } catch (e) {
     findings.push({ code: 'corrupt', severity: 'error', file: where.split(':')[0], message: `${where}: ${(e as Error).message}` });
     return [];
