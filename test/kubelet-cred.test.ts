@@ -311,3 +311,61 @@ test('kubelet credentials without --validity gives what kube-controller-manager 
   assert.equal(d.code, 0, d.err);
   assert.match(d.out, /→ 2027-11-24T00:00:00Z; signed by/);
 });
+
+/**
+ * kubelet.conf edited by `edit` in a copy of the fixture, then `kubelet credentials` run on it (and with --dry-run):
+ * refused with exit 3 and one line naming the file, and the tree exactly as it was (no pem, no -current swap, no
+ * backup under var/lib/kubepki). Returns the first line of stderr.
+ */
+async function refusedKubeletConf(edit: (text: string) => string, flags: string[] = []): Promise<string> {
+  const root = copyFixture();
+  const file = path.join(root, 'etc/kubernetes/kubelet.conf');
+  const text = fs.readFileSync(file, 'utf8');
+  const edited = edit(text);
+  assert.notEqual(edited, text, 'the edit applies to the fixture');
+  fs.writeFileSync(file, edited);
+  const before = treeState(root);
+  let first = '';
+  for (const extra of [[], ['--dry-run']]) {
+    const r = await cli('kubelet', 'credentials', '--root', root, '--node', 'cp-1', '--now', NOW, ...flags, ...extra);
+    assert.equal(r.code, 3, `${extra.join(' ')}: ${r.out}${r.err}`);
+    assert.equal(r.out, '', 'no plan printed for a run that cannot be done');
+    const lines = r.err.trimEnd().split('\n');
+    assert.ok(lines[0]!.startsWith(`kubepki: failed to edit ${file}: `), r.err);
+    assert.ok(lines.length <= 2 && (lines.length === 1 || lines[1]!.startsWith('  hint: ')), `a message and at most a hint, no stack: ${r.err}`);
+    assert.doesNotMatch(r.err, /internal error|TypeError|\n\s+at /);
+    assert.deepEqual(treeState(root), before, 'nothing written, moved or backed up');
+    assert.equal(fs.readFileSync(file, 'utf8'), edited);
+    first ||= r.err;
+  }
+  return first;
+}
+
+const KUBELET_CONTEXTS = 'contexts:\n- context:\n    cluster: kubernetes\n    user: system:node:cp-1\n  name: system:node:cp-1@kubernetes\n';
+
+test('kubelet credentials on a kubelet.conf whose current-context names no context: refused, nothing written (the kubelet refuses it too: "context was not found for specified context")', async () => {
+  const err = await refusedKubeletConf((t) => t.replace('current-context: system:node:cp-1@kubernetes', 'current-context: gone@kubernetes'));
+  assert.match(err, /: its current-context "gone@kubernetes" names no context in it \(the kubelet refuses it: "context was not found for specified context"\)\n/);
+  // the way out: point it at a context that is there, or let the command write a fresh kubelet.conf
+  assert.match(err, /hint: .*config use-context system:node:cp-1@kubernetes.* or move it aside and run kubepki kubelet credentials again: with no kubelet\.conf it writes a fresh one/);
+  // no current-context at all: client-go then has no context either ("no configuration has been provided")
+  const none = await refusedKubeletConf((t) => t.replace('current-context: system:node:cp-1@kubernetes\n', ''));
+  assert.match(none, /: it has no current-context \(the kubelet refuses it: "no configuration has been provided"\)\n/);
+});
+
+test('kubelet credentials on a kubelet.conf with no contexts: refused with one line, not a TypeError, nothing written', async () => {
+  for (const edit of [(t: string) => t.replace(KUBELET_CONTEXTS, 'contexts: []\n'), (t: string) => t.replace(KUBELET_CONTEXTS, '')]) {
+    const err = await refusedKubeletConf(edit);
+    assert.match(err, /: it has no contexts \(the kubelet refuses it: "context was not found for specified context"\)\n/);
+    assert.match(err, /hint: move it aside and run kubepki kubelet credentials again: with no kubelet\.conf it writes a fresh one/);
+  }
+});
+
+test('kubelet credentials on a kubelet.conf whose context names a user or cluster it lacks: refused naming the entry, nothing written', async () => {
+  const user = await refusedKubeletConf((t) => t.replace('    user: system:node:cp-1\n', '    user: someone-else\n'));
+  assert.match(user, /: its context "system:node:cp-1@kubernetes" names user "someone-else", which is not in its users\n/);
+  assert.match(user, /hint: add user "someone-else" to it or point the context at one of its users \("system:node:cp-1"\), or move it aside/);
+  const cluster = await refusedKubeletConf((t) => t.replace('    cluster: kubernetes\n', '    cluster: elsewhere\n'));
+  assert.match(cluster, /: its context "system:node:cp-1@kubernetes" names cluster "elsewhere", which is not in its clusters\n/);
+  assert.match(cluster, /hint: add cluster "elsewhere" to it or point the context at one of its clusters \("kubernetes"\), or move it aside/);
+});

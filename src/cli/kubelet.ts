@@ -62,7 +62,9 @@ Examples:
 Exit codes:
   0  written (or, with --dry-run, planned)
   2  writing into --root failed and every file was put back as it was
-  3+ a flag is wrong, the CA cannot be read, --root is another node's tree, or --secret-out exists (nothing written)`)
+  3+ a flag is wrong, the CA cannot be read, --root is another node's tree, --secret-out exists, or the
+     existing kubelet.conf is one the kubelet cannot use (its current-context, or the user or cluster
+     that context names, is not in it): nothing written`)
     .addOption(rootOption())
     .requiredOption('--node <name>', 'node name (the certificate is for system:node:NAME)')
     .option('--ca-cert <file>', 'CA certificate on this host (default: ca.crt in the node tree\'s certificatesDir, /etc/kubernetes/pki unless its manifests, kubelet config or kubeadm config say otherwise)')
@@ -183,10 +185,12 @@ Exit codes:
 
         const ca = loadCa(caFs, caCertPath, caKeyPath, true);
         const { planKubeletCertificate, KUBELET_CONF } = await import('../plan/kubelet.js');
-        const { kubeletCertificateChanges } = await import('../rebuild/kubelet-credentials.js');
-        let existing: string | undefined;
+        const { kubeletCertificateChanges, kubeletConfTarget } = await import('../rebuild/kubelet-credentials.js');
+        let existing: { text: string; file: string } | undefined;
         if (!outDir) {
-          try { existing = fs.stat(KUBELET_CONF)?.isFile() ? fs.readFile(KUBELET_CONF).toString('utf8') : undefined; } catch { existing = undefined; }
+          try { existing = fs.stat(KUBELET_CONF)?.isFile() ? { text: fs.readFile(KUBELET_CONF).toString('utf8'), file: fs.hostPath(KUBELET_CONF) } : undefined; } catch { existing = undefined; }
+          // a kubelet.conf the kubelet cannot use stops the run here, before the plan is shown (--dry-run too)
+          if (existing) kubeletConfTarget(existing.text, existing.file);
         }
         const plan = planKubeletCertificate({
           nodeName, now, keyType: o.keyType as never, validityMs, caNotAfter: ca.cert.notAfter, kubeconfigExists: existing !== undefined, server: server.url,

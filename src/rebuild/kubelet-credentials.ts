@@ -7,11 +7,11 @@
 import * as nfs from 'node:fs';
 import * as nodePath from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { UserError } from '../errors.js';
+import { UserError, errorMessage } from '../errors.js';
 import type { KeyObject } from 'node:crypto';
 import type { Change } from '../apply/transaction.js';
 import { KubeconfigEditor } from '../kubeconfig/write.js';
-import { currentEntries } from '../kubeconfig/client-cert.js';
+import { shellArg } from '../apply/state.js';
 import { generateKey, privateKeyPem } from '../pki/keygen.js';
 import {
   issueCertificate, nameDer, newSerial, keyUsageExt, extKeyUsageExt, basicConstraintsExt, authorityKeyIdentifierExt, keyIdentifier, pemOf,
@@ -64,18 +64,69 @@ export async function kubeletClientPemChanges(o: KubeletClientPem): Promise<Chan
   ];
 }
 
-export async function kubeletCertificateChanges(plan: KubeletCertPlan, ca: CaMaterial & { key: KeyObject }, existingKubeconfig: string | undefined): Promise<Change[]> {
+/** The entries of an existing kubelet.conf that `kubelet credentials` edits: its current context's user and cluster. */
+export interface KubeletConfTarget { user: string; cluster: string }
+
+const REWRITE = 'move it aside and run kubepki kubelet credentials again: with no kubelet.conf it writes a fresh one';
+
+/**
+ * The user and cluster an existing kubelet.conf's current context names, or a UserError naming `file`
+ * (the host path, for the message). These are the only entries the kubelet reads: its loadRESTClientConfig
+ * (pkg/kubelet/certificate/bootstrap) builds clientcmd.NewNonInteractiveClientConfig on the file's
+ * current-context with no fallback, and ConfirmUsable refuses a current-context that names nothing
+ * ("context was not found for specified context") or an empty one ("no configuration has been provided").
+ * So the first context is no stand-in here: rewriting its entries would report a fix and leave a kubelet
+ * that still cannot start.
+ */
+export function kubeletConfTarget(text: string, file: string): KubeletConfTarget {
+  const fail = (why: string, hint: string): never => { throw new UserError(`failed to edit ${file}: ${why}`, hint); };
+  let doc: any;
+  try { doc = parseYaml(text); } catch (e) { return fail(`not valid YAML (${errorMessage(e).split('\n')[0]!.replace(/:$/, '')})`, REWRITE); }
+  const names = (list: unknown): string[] => (Array.isArray(list) ? list.map((e) => e?.name).filter((n): n is string => typeof n === 'string' && n !== '') : []);
+  const quoted = (ns: string[]) => ns.slice(0, 3).map((n) => JSON.stringify(n)).join(', ') + (ns.length > 3 ? ', …' : '');
+  const current: unknown = doc?.['current-context'];
+  const contexts = names(doc?.contexts);
+  if (contexts.length === 0) {
+    fail(`it has no contexts (the kubelet refuses it: "${current ? 'context was not found for specified context' : 'no configuration has been provided'}")`, REWRITE);
+  }
+  // (which of several contexts is the kubelet's is the operator's call: they are listed, not picked)
+  const useContext = `set its current-context to ${contexts.length === 1 ? 'its context' : `one of its contexts (${quoted(contexts)})`}: kubectl --kubeconfig ${shellArg(file)} config use-context ${contexts.length === 1 ? shellArg(contexts[0]!) : 'NAME'}; or ${REWRITE}`;
+  if (typeof current !== 'string' || current === '') fail('it has no current-context (the kubelet refuses it: "no configuration has been provided")', useContext);
+  const name = current as string;
+  const context = (doc.contexts as any[]).find((e) => e?.name === name);
+  if (!context) fail(`its current-context ${JSON.stringify(name)} names no context in it (the kubelet refuses it: "context was not found for specified context")`, useContext);
+  const entry = (kind: 'user' | 'cluster'): string => {
+    const ref: unknown = context.context?.[kind];
+    const have = names(doc[`${kind}s`]);
+    const pointAt = have.length ? ` or point the context at one of its ${kind}s (${quoted(have)})` : '';
+    if (typeof ref !== 'string' || ref === '') return fail(`its context ${JSON.stringify(name)} names no ${kind}`, `set ${kind} in that context${have.length ? ` to one of its ${kind}s (${quoted(have)})` : ''}, or ${REWRITE}`);
+    if (!have.includes(ref)) fail(`its context ${JSON.stringify(name)} names ${kind} ${JSON.stringify(ref)}, which is not in its ${kind}s`, `add ${kind} ${JSON.stringify(ref)} to it${pointAt}, or ${REWRITE}`);
+    // (the fields kubepki sets go into that map: an entry without one has nowhere to take them)
+    const body: unknown = (doc[`${kind}s`] as any[]).find((e) => e?.name === ref)[kind];
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) fail(`its ${kind} ${JSON.stringify(ref)} has no ${kind}: map`, `add the ${kind}'s fields under it, or ${REWRITE}`);
+    return ref;
+  };
+  return { user: entry('user'), cluster: entry('cluster') };
+}
+
+/**
+ * The new pem, the `-current` swap and kubelet.conf: `existing` (its text, and its host path for errors)
+ * is edited in place, its current context's user pointed at the pem and its cluster's CA refreshed;
+ * without one, kubelet.conf is written fresh. A kubelet.conf the kubelet could not use is refused before
+ * any key is made (kubeletConfTarget).
+ */
+export async function kubeletCertificateChanges(plan: KubeletCertPlan, ca: CaMaterial & { key: KeyObject }, existing: { text: string; file: string } | undefined): Promise<Change[]> {
+  const target = existing && kubeletConfTarget(existing.text, existing.file);
   const changes = await kubeletClientPemChanges({
     subject: plan.subject, usages: plan.usages, key: await generateKey(plan.keyType),
     notBefore: new Date(plan.notBefore), notAfter: new Date(plan.notAfter), ca, pemPath: plan.pemPath, currentPath: plan.currentPath,
   });
   let kubeconfig: string;
-  if (existingKubeconfig !== undefined) {
-    const ctx = currentEntries(parseYaml(existingKubeconfig), { orFirst: true }).context?.context;
-    const ed = new KubeconfigEditor(existingKubeconfig);
-    ed.pointUserAtFiles(ctx.user, plan.currentPath, plan.currentPath);
+  if (existing && target) {
+    const ed = new KubeconfigEditor(existing.text);
+    ed.pointUserAtFiles(target.user, plan.currentPath, plan.currentPath);
     // embedded client data is renamed into the file references in place; the CA is refreshed (it may be new)
-    kubeconfig = ed.setClusterCaData(ctx.cluster, ca.pem).toString();
+    kubeconfig = ed.setClusterCaData(target.cluster, ca.pem).toString();
   } else {
     // the shape the kubelet writes after TLS bootstrap (spec §2.2)
     kubeconfig = toKubeYaml({
