@@ -718,6 +718,9 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
 
   // 7. entries
   const certificates: CertEntry[] = [];
+  /** file → the components whose flags or configs name it (looked up per row, not scanned) */
+  const readersOf = new Map<string, string[]>();
+  for (const ref of componentRefs) readersOf.set(ref.file, [...(readersOf.get(ref.file) ?? []), ref.component]);
   // (the kubepki commands findings name read the tree they were found in)
   const here = rootFlagFor(fs.root);
   for (const r of records) {
@@ -726,7 +729,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     const signer = signerOf.get(r);
     const files = [r.location.file, ...(r.location.via ? [r.location.via] : []), ...r.copies.map((l) => l.file)];
     const components = new Set<string>();
-    for (const ref of componentRefs) if (files.includes(ref.file)) components.add(ref.component);
+    for (const file of files) for (const component of readersOf.get(file) ?? []) components.add(component);
     if (r.layout === 'rke1') for (const comp of rke1Readers(fs, name)) components.add(comp);
     // (and of its copies: on a server, agent/client-kube-proxy.crt is the server's file as the supervisor hands it out,
     // and the kubelet reads agent/client-ca.crt, the server's CA)
