@@ -599,6 +599,58 @@ test('a kubelet.conf is read as client-go reads it: a relative client-certificat
   assert.match(r.out, /failed to keep \/etc\/kubernetes\/kubelet\.conf: it uses \/var\/lib\/kubelet\/pki\/kubelet-client-current\.pem, which does not exist/);
 });
 
+/** The fixture's kubeconfig `name` written into `root` with its CA named by file (`certificate-authority: ref`), its data emptied or removed. */
+function caByFile(root: string, name: string, ref: string, keepEmptyData = false): void {
+  const original = fs.readFileSync(path.join(KUBEADM_126, 'etc/kubernetes', name), 'utf8');
+  const edited = original.replace(/certificate-authority-data: \S+/, `${keepEmptyData ? 'certificate-authority-data: ""\n    ' : ''}certificate-authority: ${ref}`);
+  assert.notEqual(edited, original);
+  fs.writeFileSync(path.join(root, 'etc/kubernetes', name), edited);
+}
+
+test('a kubeconfig that names its CA by file is judged by that file, as client-go reads it (was: only certificate-authority-data was read, so a kubeconfig trusting another CA\'s file, or a file that is gone, was kept and the run exited 0)', async () => {
+  const root = copyFixture();
+  const kdir = path.join(root, 'etc/kubernetes');
+  const conf = (n: string) => path.join(kdir, n);
+  // the cluster CA by file: relative to the kubeconfig's directory, and absolute (read inside --root)
+  fs.copyFileSync(path.join(kdir, 'pki/ca.crt'), path.join(kdir, 'cluster-ca.crt'));
+  caByFile(root, 'admin.conf', 'cluster-ca.crt');
+  caByFile(root, 'controller-manager.conf', '/etc/kubernetes/cluster-ca.crt');
+  caByFile(root, 'kubelet.conf', 'pki/ca.crt');
+  const ok = await cli('rebuild', '--root', root, '--now', NOW, '--dry-run');
+  assert.equal(ok.code, 0, ok.out + ok.err);
+  for (const k of ['admin', 'controller-manager', 'kubelet']) assert.match(ok.out, new RegExp(`^ {2}KEEP +/etc/kubernetes/${k}\\.conf$`, 'm'));
+
+  // another CA's file; one that is gone; an empty certificate-authority-data beside a file (client-go loads the file)
+  caByFile(root, 'admin.conf', '/etc/kubernetes/pki/front-proxy-ca.crt');
+  caByFile(root, 'scheduler.conf', 'gone.crt');
+  caByFile(root, 'controller-manager.conf', 'pki/etcd/ca.crt', true);
+  const bad = await cli('rebuild', '--root', root, '--now', NOW, '--dry-run');
+  assert.equal(bad.code, 3, bad.out + bad.err);
+  assert.ok(bad.out.includes('failed to keep /etc/kubernetes/admin.conf: its certificate-authority /etc/kubernetes/pki/front-proxy-ca.crt is not /etc/kubernetes/pki/ca.crt; remove it so it is re-created, or pass --force to back it up and replace it'), bad.out);
+  assert.ok(bad.out.includes('failed to keep /etc/kubernetes/scheduler.conf: its certificate-authority /etc/kubernetes/gone.crt does not exist or holds no certificate; remove it so it is re-created'), bad.out);
+  assert.ok(bad.out.includes('failed to keep /etc/kubernetes/controller-manager.conf: its certificate-authority /etc/kubernetes/pki/etcd/ca.crt is not /etc/kubernetes/pki/ca.crt'), bad.out);
+  assert.doesNotMatch(bad.out, /failed to keep \/etc\/kubernetes\/kubelet\.conf/);
+
+  // --force replaces the three with kubeconfigs that embed the cluster CA, as kubeadm writes them
+  const f = await cli('rebuild', '--root', root, '--now', NOW, '--force');
+  assert.equal(f.code, 0, f.out + f.err);
+  for (const k of ['admin', 'scheduler', 'controller-manager']) {
+    assert.match(f.out, new RegExp(`REPLACE /etc/kubernetes/${k}\\.conf`));
+    const ca = /certificate-authority-data: (\S+)/.exec(fs.readFileSync(conf(`${k}.conf`), 'utf8'))?.[1];
+    assert.equal(Buffer.from(ca ?? '', 'base64').toString('utf8'), fs.readFileSync(path.join(kdir, 'pki/ca.crt'), 'utf8'), `${k}.conf`);
+  }
+});
+
+test('a kubeconfig whose certificate-authority is ca.crt itself trusts what the rebuild leaves there: with ca.crt gone and ca.key surviving it is kept, not refused as naming a missing file', async () => {
+  const root = copyFixture();
+  const kdir = path.join(root, 'etc/kubernetes');
+  caByFile(root, 'admin.conf', '/etc/kubernetes/pki/ca.crt');
+  fs.rmSync(path.join(kdir, 'pki/ca.crt'));
+  const d = await cli('rebuild', '--root', root, '--now', NOW, '--dry-run');
+  assert.equal(d.code, 0, d.out + d.err);
+  assert.match(d.out, /^ {2}KEEP +\/etc\/kubernetes\/admin\.conf$/m);
+});
+
 test('a KEEP line describes the certificate on disk (its SANs, subject, usages, end), and names the SANs this rebuild would need that it lacks', async () => {
   const root = copyFixture();
   const pki = path.join(root, 'etc/kubernetes/pki');
