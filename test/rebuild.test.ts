@@ -8,6 +8,8 @@ import { memoryIo } from '../src/cli/io.js';
 import { renderManifest, MANIFEST_NAMES } from '../src/manifests/static-pods.js';
 import { apiserverSans, etcdSans, firstServiceIp, dedupSans, controlPlaneEndpointUrl, type ClusterFacts } from '../src/profiles/rebuild.js';
 import { parseKubeadmConfig, settingsFromKubeadmConfig } from '../src/rebuild/kubeadm-config.js';
+import { apiServerUrl } from '../src/rebuild/node-files.js';
+import { NodeFs } from '../src/fs/node-fs.js';
 import {
   KUBEADM_126, NOW, copyFixture, deleteAllButManifests, tmpDir, opensslFields, opensslVerify, PKI_CERTS, KUBECONFIGS, kubeconfigClientPem,
 } from './rebuild-support.js';
@@ -649,6 +651,29 @@ test('a kubeconfig whose certificate-authority is ca.crt itself trusts what the 
   const d = await cli('rebuild', '--root', root, '--now', NOW, '--dry-run');
   assert.equal(d.code, 0, d.out + d.err);
   assert.match(d.out, /^ {2}KEEP +\/etc\/kubernetes\/admin\.conf$/m);
+});
+
+test('the API server join and kubelet credentials use is a kubeconfig\'s only through its current-context, as client-go finds it (was: a current-context naming no context gave the file\'s first cluster): such a kubeconfig is passed over for the next source, and named', async () => {
+  const root = copyFixture();
+  const kdir = path.join(root, 'etc/kubernetes');
+  const edit = (name: string, f: (t: string) => string) => fs.writeFileSync(path.join(kdir, name), f(fs.readFileSync(path.join(kdir, name), 'utf8')));
+  // admin.conf's current-context names nothing; its only cluster points elsewhere (client-go uses no cluster of it)
+  edit('admin.conf', (t) => t.replace(/^current-context: .*$/m, 'current-context: gone').replace(/server: \S+/, 'server: https://stale.example.test:6443'));
+  const dangling = '/etc/kubernetes/admin.conf: its current-context "gone" names no context';
+  assert.deepEqual(apiServerUrl(new NodeFs(root)), { url: 'https://cluster-api.example.test:6443', source: `/etc/kubernetes/kubelet.conf (server; not ${dangling})` });
+  const j = await cli('join', '--root', root, '--out', path.join(tmpDir(), 'join.yaml'));
+  assert.equal(j.code, 0, j.out + j.err);
+  assert.ok(j.out.includes(`API server https://cluster-api.example.test:6443 (from /etc/kubernetes/kubelet.conf (server; not ${dangling}))`), j.out);
+  assert.doesNotMatch(j.out, /stale\.example\.test/);
+
+  // kubelet.conf with no current-context: client-go has no server either, so the manifest's advertise address
+  edit('kubelet.conf', (t) => t.replace(/^current-context: .*\n/m, ''));
+  const none = '/etc/kubernetes/kubelet.conf: it has no current-context';
+  assert.deepEqual(apiServerUrl(new NodeFs(root)), { url: 'https://192.0.2.10:6443', source: `/etc/kubernetes/manifests/kube-apiserver.yaml (--advertise-address; not ${dangling}, nor ${none})` });
+  // nothing else: the refusal names why the kubeconfigs did not count
+  fs.rmSync(path.join(kdir, 'manifests/kube-apiserver.yaml'));
+  assert.throws(() => apiServerUrl(new NodeFs(root)), (e: Error) => e.message === `failed to find the API server address: no admin.conf, super-admin.conf or kubelet.conf with a server, and no kube-apiserver manifest with --advertise-address on the node (${dangling}; ${none})`);
+  assert.equal(apiServerUrl(new NodeFs(root), 'lb.example.test').url, 'https://lb.example.test:6443', 'the flag needs no file');
 });
 
 test('a KEEP line describes the certificate on disk (its SANs, subject, usages, end), and names the SANs this rebuild would need that it lacks', async () => {
