@@ -8,6 +8,8 @@ import { memoryIo } from '../src/cli/io.js';
 import { renderManifest, MANIFEST_NAMES } from '../src/manifests/static-pods.js';
 import { apiserverSans, etcdSans, firstServiceIp, dedupSans, controlPlaneEndpointUrl, type ClusterFacts } from '../src/profiles/rebuild.js';
 import { parseKubeadmConfig, settingsFromKubeadmConfig } from '../src/rebuild/kubeadm-config.js';
+import { apiServerUrl } from '../src/rebuild/node-files.js';
+import { NodeFs } from '../src/fs/node-fs.js';
 import {
   KUBEADM_126, NOW, copyFixture, deleteAllButManifests, tmpDir, opensslFields, opensslVerify, PKI_CERTS, KUBECONFIGS, kubeconfigClientPem,
 } from './rebuild-support.js';
@@ -597,6 +599,81 @@ test('a kubelet.conf is read as client-go reads it: a relative client-certificat
   const r = await cli('rebuild', '--root', root, '--now', NOW, '--dry-run');
   assert.equal(r.code, 3, r.out + r.err);
   assert.match(r.out, /failed to keep \/etc\/kubernetes\/kubelet\.conf: it uses \/var\/lib\/kubelet\/pki\/kubelet-client-current\.pem, which does not exist/);
+});
+
+/** The fixture's kubeconfig `name` written into `root` with its CA named by file (`certificate-authority: ref`), its data emptied or removed. */
+function caByFile(root: string, name: string, ref: string, keepEmptyData = false): void {
+  const original = fs.readFileSync(path.join(KUBEADM_126, 'etc/kubernetes', name), 'utf8');
+  const edited = original.replace(/certificate-authority-data: \S+/, `${keepEmptyData ? 'certificate-authority-data: ""\n    ' : ''}certificate-authority: ${ref}`);
+  assert.notEqual(edited, original);
+  fs.writeFileSync(path.join(root, 'etc/kubernetes', name), edited);
+}
+
+test('a kubeconfig that names its CA by file is judged by that file, as client-go reads it (was: only certificate-authority-data was read, so a kubeconfig trusting another CA\'s file, or a file that is gone, was kept and the run exited 0)', async () => {
+  const root = copyFixture();
+  const kdir = path.join(root, 'etc/kubernetes');
+  const conf = (n: string) => path.join(kdir, n);
+  // the cluster CA by file: relative to the kubeconfig's directory, and absolute (read inside --root)
+  fs.copyFileSync(path.join(kdir, 'pki/ca.crt'), path.join(kdir, 'cluster-ca.crt'));
+  caByFile(root, 'admin.conf', 'cluster-ca.crt');
+  caByFile(root, 'controller-manager.conf', '/etc/kubernetes/cluster-ca.crt');
+  caByFile(root, 'kubelet.conf', 'pki/ca.crt');
+  const ok = await cli('rebuild', '--root', root, '--now', NOW, '--dry-run');
+  assert.equal(ok.code, 0, ok.out + ok.err);
+  for (const k of ['admin', 'controller-manager', 'kubelet']) assert.match(ok.out, new RegExp(`^ {2}KEEP +/etc/kubernetes/${k}\\.conf$`, 'm'));
+
+  // another CA's file; one that is gone; an empty certificate-authority-data beside a file (client-go loads the file)
+  caByFile(root, 'admin.conf', '/etc/kubernetes/pki/front-proxy-ca.crt');
+  caByFile(root, 'scheduler.conf', 'gone.crt');
+  caByFile(root, 'controller-manager.conf', 'pki/etcd/ca.crt', true);
+  const bad = await cli('rebuild', '--root', root, '--now', NOW, '--dry-run');
+  assert.equal(bad.code, 3, bad.out + bad.err);
+  assert.ok(bad.out.includes('failed to keep /etc/kubernetes/admin.conf: its certificate-authority /etc/kubernetes/pki/front-proxy-ca.crt is not /etc/kubernetes/pki/ca.crt; remove it so it is re-created, or pass --force to back it up and replace it'), bad.out);
+  assert.ok(bad.out.includes('failed to keep /etc/kubernetes/scheduler.conf: its certificate-authority /etc/kubernetes/gone.crt does not exist or holds no certificate; remove it so it is re-created'), bad.out);
+  assert.ok(bad.out.includes('failed to keep /etc/kubernetes/controller-manager.conf: its certificate-authority /etc/kubernetes/pki/etcd/ca.crt is not /etc/kubernetes/pki/ca.crt'), bad.out);
+  assert.doesNotMatch(bad.out, /failed to keep \/etc\/kubernetes\/kubelet\.conf/);
+
+  // --force replaces the three with kubeconfigs that embed the cluster CA, as kubeadm writes them
+  const f = await cli('rebuild', '--root', root, '--now', NOW, '--force');
+  assert.equal(f.code, 0, f.out + f.err);
+  for (const k of ['admin', 'scheduler', 'controller-manager']) {
+    assert.match(f.out, new RegExp(`REPLACE /etc/kubernetes/${k}\\.conf`));
+    const ca = /certificate-authority-data: (\S+)/.exec(fs.readFileSync(conf(`${k}.conf`), 'utf8'))?.[1];
+    assert.equal(Buffer.from(ca ?? '', 'base64').toString('utf8'), fs.readFileSync(path.join(kdir, 'pki/ca.crt'), 'utf8'), `${k}.conf`);
+  }
+});
+
+test('a kubeconfig whose certificate-authority is ca.crt itself trusts what the rebuild leaves there: with ca.crt gone and ca.key surviving it is kept, not refused as naming a missing file', async () => {
+  const root = copyFixture();
+  const kdir = path.join(root, 'etc/kubernetes');
+  caByFile(root, 'admin.conf', '/etc/kubernetes/pki/ca.crt');
+  fs.rmSync(path.join(kdir, 'pki/ca.crt'));
+  const d = await cli('rebuild', '--root', root, '--now', NOW, '--dry-run');
+  assert.equal(d.code, 0, d.out + d.err);
+  assert.match(d.out, /^ {2}KEEP +\/etc\/kubernetes\/admin\.conf$/m);
+});
+
+test('the API server join and kubelet credentials use is a kubeconfig\'s only through its current-context, as client-go finds it (was: a current-context naming no context gave the file\'s first cluster): such a kubeconfig is passed over for the next source, and named', async () => {
+  const root = copyFixture();
+  const kdir = path.join(root, 'etc/kubernetes');
+  const edit = (name: string, f: (t: string) => string) => fs.writeFileSync(path.join(kdir, name), f(fs.readFileSync(path.join(kdir, name), 'utf8')));
+  // admin.conf's current-context names nothing; its only cluster points elsewhere (client-go uses no cluster of it)
+  edit('admin.conf', (t) => t.replace(/^current-context: .*$/m, 'current-context: gone').replace(/server: \S+/, 'server: https://stale.example.test:6443'));
+  const dangling = '/etc/kubernetes/admin.conf: its current-context "gone" names no context';
+  assert.deepEqual(apiServerUrl(new NodeFs(root)), { url: 'https://cluster-api.example.test:6443', source: `/etc/kubernetes/kubelet.conf (server; not ${dangling})` });
+  const j = await cli('join', '--root', root, '--out', path.join(tmpDir(), 'join.yaml'));
+  assert.equal(j.code, 0, j.out + j.err);
+  assert.ok(j.out.includes(`API server https://cluster-api.example.test:6443 (from /etc/kubernetes/kubelet.conf (server; not ${dangling}))`), j.out);
+  assert.doesNotMatch(j.out, /stale\.example\.test/);
+
+  // kubelet.conf with no current-context: client-go has no server either, so the manifest's advertise address
+  edit('kubelet.conf', (t) => t.replace(/^current-context: .*\n/m, ''));
+  const none = '/etc/kubernetes/kubelet.conf: it has no current-context';
+  assert.deepEqual(apiServerUrl(new NodeFs(root)), { url: 'https://192.0.2.10:6443', source: `/etc/kubernetes/manifests/kube-apiserver.yaml (--advertise-address; not ${dangling}, nor ${none})` });
+  // nothing else: the refusal names why the kubeconfigs did not count
+  fs.rmSync(path.join(kdir, 'manifests/kube-apiserver.yaml'));
+  assert.throws(() => apiServerUrl(new NodeFs(root)), (e: Error) => e.message === `failed to find the API server address: no admin.conf, super-admin.conf or kubelet.conf with a server, and no kube-apiserver manifest with --advertise-address on the node (${dangling}; ${none})`);
+  assert.equal(apiServerUrl(new NodeFs(root), 'lb.example.test').url, 'https://lb.example.test:6443', 'the flag needs no file');
 });
 
 test('a KEEP line describes the certificate on disk (its SANs, subject, usages, end), and names the SANs this rebuild would need that it lacks', async () => {

@@ -4,6 +4,7 @@
  * created, kept (kubeadm never overwrites) or — with --force only — replaced.
  * Pure: no I/O, no clock (`now` is a parameter).
  */
+import { posix } from 'node:path';
 import type { Certificate } from '../pki/certificate.js';
 import type { PlanRestart } from './types.js';
 import {
@@ -27,8 +28,10 @@ export interface ExistingFile {
   cert?: Certificate;
   /** the file parsed as a private key (true) or failed to (false) */
   keyOk?: boolean;
-  /** a kubeconfig's embedded CA (DER of the first cert), for the "same CA" test */
+  /** a kubeconfig's CA (the first cert of its certificate-authority data or file), for the "same CA" test */
   kubeconfigCa?: Certificate;
+  /** the CA comes from a `certificate-authority` file (node path), not embedded data; set even when it cannot be read */
+  kubeconfigCaFile?: string;
   /** a kubeconfig's client cert (embedded, or from the file it references) */
   kubeconfigClient?: Certificate;
   /** the client cert comes from a file reference (the kubelet's rotated pem), not embedded data */
@@ -389,7 +392,12 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
       // (a file reference that does not resolve, the kubelet's pem gone: no client credential at all)
       const clientMissing = e.kubeconfigClientFile !== undefined && !e.kubeconfigClient;
       const clientOk = !e.kubeconfigClient ? !clientMissing : freshCa ? false : ca ? e.kubeconfigClient.verifySignedBy(ca) : true;
-      const caOk = !e.kubeconfigCa ? true : freshCa ? false : ca ? Buffer.from(e.kubeconfigCa.der).equals(Buffer.from(ca.der)) : true;
+      // a certificate-authority file is read as client-go reads it: one it cannot read or parse is no CA but a kubeconfig
+      // it refuses (ConfirmUsable: "unable to read certificate-authority"); one naming ca.crt itself trusts what is left there
+      const caTracksCluster = e.kubeconfigCaFile !== undefined && posix.normalize(e.kubeconfigCaFile) === posix.normalize(`${pki}/ca.crt`);
+      const caMissing = e.kubeconfigCaFile !== undefined && !e.kubeconfigCa && !caTracksCluster;
+      const caOk = caTracksCluster ? true : caMissing ? false : !e.kubeconfigCa ? true : freshCa ? false : ca ? Buffer.from(e.kubeconfigCa.der).equals(Buffer.from(ca.der)) : true;
+      const caWrong = `${e.kubeconfigCaFile ? `its certificate-authority ${e.kubeconfigCaFile}` : 'its certificate-authority-data'} ${caMissing ? 'does not exist or holds no certificate' : freshCa ? 'is the old CA' : `is not ${pki}/ca.crt`}`;
       let problem: string | undefined;
       // the cluster CA is replaced on purpose: a kubeconfig that trusts it or holds a certificate it signed is
       // made again from the new one (kubelet.conf too: a new client pem, -current swapped to it), backed up first
@@ -402,10 +410,10 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
         // either (its CA is not the one in use), so whether expired or not the fix is new credentials
         const exp = isExpired(e.kubeconfigClient) ? ' and is expired' : '';
         // (and the CA it trusts, when that is another one: kubelet credentials writes both)
-        const trusts = caOk ? '' : `, and its certificate-authority-data is ${freshCa ? 'the old CA' : `not ${pki}/ca.crt`}`;
+        const trusts = caOk ? '' : `, and ${caWrong}`;
         followUps.push(`${path} uses ${e.kubeconfigClientFile}, which is not signed by ${freshCa ? 'the new cluster CA' : `${pki}/ca.crt`}${exp}${trusts}: run \`kubepki kubelet credentials --node ${s.nodeName}${rootFlag}\`, which writes both from the CA in use`);
       } else if (!clientOk) problem = `failed to keep ${path}: its client certificate is not signed by ${freshCa ? 'the new cluster CA' : `${pki}/ca.crt`}; remove it so it is re-created`;
-      else if (!caOk) problem = `failed to keep ${path}: it embeds a different CA than ${pki}/ca.crt; remove it so it is re-created`;
+      else if (!caOk) problem = `failed to keep ${path}: ${caWrong}; remove it so it is re-created`;
       if (!resign && (!problem || !force)) {
         if (problem) errors.push(`${problem}, or pass --force to back it up and replace it`);
         // only a file signed by the CA in use is renewable by `kubepki renew all`

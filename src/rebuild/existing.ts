@@ -1,10 +1,10 @@
 /**
  * What already exists at the paths a rebuild would write: enough for
  * planRebuild to keep, reuse or refuse (certificate parsed, key loadable,
- * kubeconfig's embedded CA and client certificate). Read-only.
+ * kubeconfig's CA and client certificate). Read-only.
  */
 import { parse as parseYaml } from 'yaml';
-import { currentEntries, userClientCert } from '../kubeconfig/client-cert.js';
+import { clusterCa, currentEntries, userClientCert } from '../kubeconfig/client-cert.js';
 import type { NodeFs } from '../fs/node-fs.js';
 import { Certificate } from '../pki/certificate.js';
 import { parsePemBlocks } from '../pki/pem.js';
@@ -50,10 +50,12 @@ function readKubeconfigFile(fs: NodeFs, p: string): ExistingFile {
     const { cluster, user } = currentEntries(parseYaml(fs.readFile(p).toString('utf8')));
     const cl = cluster?.cluster;
     const out: ExistingFile = typeof cl?.server === 'string' ? { kubeconfigServer: cl.server } : {};
-    const caData = cl?.['certificate-authority-data'];
-    if (typeof caData === 'string') out.kubeconfigCa = firstCertOf(Buffer.from(caData, 'base64').toString('utf8'));
-    // (a client-certificate file that cannot be read leaves kubeconfigClientFile without kubeconfigClient: planRebuild refuses to keep it)
-    const client = userClientCert(user, { kubeconfig: p, read: (f) => fs.readFile(f).toString('utf8') });
+    // (a certificate-authority or client-certificate file that cannot be read gives its *File field without the certificate: planRebuild refuses to keep the kubeconfig)
+    const files = { kubeconfig: p, read: (f: string) => fs.readFile(f).toString('utf8') };
+    const ca = clusterCa(cluster, files);
+    if (ca.cert) out.kubeconfigCa = ca.cert;
+    if (ca.file) out.kubeconfigCaFile = ca.file;
+    const client = userClientCert(user, files);
     if (client.cert) out.kubeconfigClient = client.cert;
     if (client.file) out.kubeconfigClientFile = client.file;
     return out;

@@ -55,15 +55,25 @@ export function loadCa(fs: NodeFs, certPath: string, keyPath: string, withKey: b
   return { pem, cert, key, certPath, keyPath };
 }
 
-function kubeconfigServer(fs: NodeFs, p: string): string | undefined {
+/**
+ * A kubeconfig's server as client-go finds it, or why it has none; undefined when there is no such file. client-go
+ * takes the cluster of the context current-context names, by name only: a current-context naming no context is an
+ * error (clientcmd DirectClientConfig.ConfirmUsable: "context was not found for specified context"), none at all
+ * leaves no server ("no configuration has been provided"). Another cluster of the file is not a guess worth a
+ * join command or a kubelet.conf: it may be another cluster's.
+ */
+function kubeconfigServer(fs: NodeFs, p: string): { server: string } | { why: string } | undefined {
   const t = text(fs, p);
   if (!t) return undefined;
-  try {
-    const k = parseYaml(t);
-    // (client-go finds no server where a name finds none; then the first cluster is the guess, kubeadm writing one)
-    const cl = currentEntries(k).cluster ?? (Array.isArray(k?.clusters) ? k.clusters[0] : undefined);
-    return typeof cl?.cluster?.server === 'string' ? cl.cluster.server : undefined;
-  } catch { return undefined; }
+  let k: any;
+  try { k = parseYaml(t); } catch { return { why: 'it is not YAML' }; }
+  const current = k?.['current-context'];
+  if (typeof current !== 'string' || !current) return { why: 'it has no current-context' };
+  const { context, cluster } = currentEntries(k);
+  if (!context) return { why: `its current-context ${JSON.stringify(current)} names no context` };
+  if (!cluster) return { why: `its current context's cluster ${JSON.stringify(context.context?.cluster ?? '')} is not in it` };
+  const server = cluster.cluster?.server;
+  return typeof server === 'string' && server ? { server } : { why: `its current context's cluster has no server` };
 }
 
 /**
@@ -76,16 +86,23 @@ export function apiServerUrl(fs: NodeFs, flag?: string): { url: string; source: 
     const u = flag.startsWith('https://') ? flag : `https://${flag}`;
     return { url: /:\d+$|\]:\d+$/.test(u.replace(/^https:\/\//, '')) ? u : `${u}:6443`, source: 'flag --control-plane-endpoint' };
   }
+  // (a kubeconfig with no server for client-go is passed over, and named where the answer comes from: the operator
+  // expecting admin.conf's endpoint sees why another source was used)
+  const unusable: string[] = [];
+  const also = () => unusable.length ? `; not ${unusable.join(', nor ')}` : '';
   for (const f of ['admin.conf', 'super-admin.conf', 'kubelet.conf']) {
-    const s = kubeconfigServer(fs, `/etc/kubernetes/${f}`);
-    if (s) return { url: s.replace(/\/+$/, ''), source: `/etc/kubernetes/${f} (server)` };
+    const p = `/etc/kubernetes/${f}`;
+    const s = kubeconfigServer(fs, p);
+    if (s && 'server' in s) return { url: s.server.replace(/\/+$/, ''), source: `${p} (server${also()})` };
+    if (s) unusable.push(`${p}: ${s.why}`);
   }
   const t = text(fs, `${MANIFEST_DIR}/kube-apiserver.yaml`);
   const m = t ? readManifestFacts(t) : undefined;
   if (m?.flags['advertise-address']) {
-    return { url: `https://${hostPort(m.flags['advertise-address'], m.flags['secure-port'] ?? '6443')}`, source: `${MANIFEST_DIR}/kube-apiserver.yaml (--advertise-address)` };
+    return { url: `https://${hostPort(m.flags['advertise-address'], m.flags['secure-port'] ?? '6443')}`, source: `${MANIFEST_DIR}/kube-apiserver.yaml (--advertise-address${also()})` };
   }
-  throw new UserError('failed to find the API server address: no admin.conf, kubelet.conf or kube-apiserver manifest on the node', 'pass --control-plane-endpoint HOST:PORT');
+  const why = unusable.length ? ` (${unusable.join('; ')})` : '';
+  throw new UserError(`failed to find the API server address: no admin.conf, super-admin.conf or kubelet.conf with a server, and no kube-apiserver manifest with --advertise-address on the node${why}`, 'pass --control-plane-endpoint HOST:PORT');
 }
 
 /**
