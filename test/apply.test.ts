@@ -319,6 +319,35 @@ test('restoring an older backup when a later run\'s copy of a file is damaged: t
   assert.deepEqual(snapshotTree(root), pristine);
 });
 
+test('a backup whose manifest is damaged is listed as unreadable, and an older backup\'s restore refuses (it could not undo that run) until --force: it was left out of both in silence, and the restore brought the tree back half', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const pristine = snapshotTree(root);
+  assert.equal((await cli(['renew', 'apiserver', '--root', root, '--now', NOW])).code, 0);
+  assert.equal((await cli(['renew', 'all', '--root', root, '--now', '2026-11-23T01:00:00Z'])).code, 0);
+  const backups = path.join(root, 'var/lib/kubepki/backups');
+  const [first, second] = listBackups(backups);
+  fs.writeFileSync(path.join(second!.dir, 'manifest.json'), '{"kind": "Backup", "entries": [');
+  const listed = await cli(['backups', '--root', root]);
+  assert.equal(listed.code, 0, listed.err);
+  assert.match(listed.out, /^Unreadable backups \(no restore can put back what their runs changed, nor undo them when an older backup is restored\):$/m);
+  assert.ok(listed.out.includes(`\n  ${second!.name}: manifest.json is not valid JSON (damaged); what that run replaced is in ${second!.dir}/files\n`), listed.out);
+  assert.deepEqual((JSON.parse((await cli(['backups', '--root', root, '-o', 'json'])).out) as { unreadable: { name: string }[] }).unreadable.map((u) => u.name), [second!.name]);
+  const argv = ['restore', first!.name, '--root', root, '--now', '2026-11-23T02:00:00Z'];
+  const before = snapshotTree(root);
+  for (const dry of [['--dry-run'], []]) {
+    const r = await cli([...argv, ...dry]);
+    assert.equal(r.code, 3, r.out + r.err);
+    assert.ok(r.err.startsWith(`kubepki: refusing to restore ${first!.dir}: the backup ${second!.dir} beside it cannot be read (manifest.json is not valid JSON (damaged))`), r.err);
+    assert.match(r.err, /\n {2}hint: .*pass --force/);
+    assert.deepEqual(snapshotTree(root), before, 'nothing written');
+  }
+  const forced = await cli([...argv, '--force']);
+  assert.equal(forced.code, 0, forced.err);
+  assert.ok(forced.out.includes(`(left out, --force: the unreadable backup ${second!.dir}: manifest.json is not valid JSON (damaged); what its run changed is not undone)`), forced.out);
+  const apiserver = 'etc/kubernetes/pki/apiserver.crt';
+  assert.equal(snapshotTree(root).get(apiserver), pristine.get(apiserver), 'what the first run changed is back');
+});
+
 test('restoring an older backup over a file a later run changed and the operator edited by hand since: the dry run says the hand edit is put back over (it said only "changed by the later renew"), and the edit is in the restore\'s backup', async () => {
   const root = copyFixture('kubeadm-1.26-expired');
   const admin = path.join(root, 'etc/kubernetes/admin.conf');

@@ -974,6 +974,23 @@ export interface BackupSummary {
 }
 
 /** The backups in ROOT, in the order their runs ran (runOrder: not their names, which are the node's clock). */
+/**
+ * Backups beside the listed ones whose manifest.json is there but cannot be read (not JSON, cut short, not a
+ * backup's, unreadable): `listBackups` leaves them out, and with them what their run changed, which no restore can
+ * then tell from a hand edit nor put back. `reason` is what is wrong with the manifest.
+ */
+export function unreadableBackups(root: string): { dir: string; name: string; reason: string }[] {
+  let names: string[];
+  try { names = fs.readdirSync(root); } catch { return []; }
+  const out: { dir: string; name: string; reason: string }[] = [];
+  for (const n of names.sort()) {
+    const d = path.join(root, n);
+    if (!fs.existsSync(path.join(d, 'manifest.json'))) continue;
+    try { readManifest(d); } catch (e) { out.push({ dir: d, name: n, reason: errorMessage(e).replace(`failed to read backup ${d}: `, '') }); }
+  }
+  return out;
+}
+
 export function listBackups(root: string): BackupSummary[] {
   let names: string[];
   try { names = fs.readdirSync(root); } catch { return []; }

@@ -27,17 +27,23 @@ Exit codes:
     .addOption(new Option('-o, --output <format>', 'text or json').default('text').choices(['text', 'json']))
     .action(async (o: BackupsOptions) => {
       const nfs = openRoot(o.root);
-      const { listBackups, defaultBackupRoot } = await import('../apply/transaction.js');
+      const { listBackups, unreadableBackups, defaultBackupRoot } = await import('../apply/transaction.js');
       const backupRoot = resolveBackupDir(o.backupDir, io.cwd);
       const root = backupRoot ?? defaultBackupRoot(nfs);
       const list = listBackups(root);
-      if (o.output === 'json') { io.stdout(JSON.stringify({ apiVersion: 'kubepki.io/v1alpha1', kind: 'BackupList', items: list }, null, 2) + '\n'); return; }
-      if (list.length === 0) { io.stdout(`No backups in ${root}.\n`); return; }
+      const unreadable = unreadableBackups(root);
+      if (o.output === 'json') { io.stdout(JSON.stringify({ apiVersion: 'kubepki.io/v1alpha1', kind: 'BackupList', items: list, ...(unreadable.length ? { unreadable } : {}) }, null, 2) + '\n'); return; }
+      // (a backup whose manifest is damaged is not listed as one, but never passed over in silence: its run's
+      // changes are on the node, and its files/ hold what they replaced)
+      const damaged = unreadable.map((u) => `  ${u.name}: ${u.reason}; what that run replaced is in ${u.dir}/files\n`).join('');
+      const damagedNote = damaged ? `\nUnreadable backups (no restore can put back what their runs changed, nor undo them when an older backup is restored):\n${damaged}` : '';
+      if (list.length === 0) { io.stdout(`No backups in ${root}.\n${damagedNote}`); return; }
       const w = Math.max(...list.map((b) => b.name.length));
       // (actions are longer than renew's: sa rotate, kubelet credentials --bootstrap)
       const aw = Math.max('ACTION'.length, ...list.map((b) => b.action.length));
       io.stdout(`${'BACKUP'.padEnd(w)}  ${'ACTION'.padEnd(aw)}  STATE        FILES  NOTE\n`);
       for (const b of list) io.stdout(`${b.name.padEnd(w)}  ${b.action.padEnd(aw)}  ${b.state.padEnd(11)}  ${String(b.files).padStart(5)}  ${b.note ?? ''}\n`);
       io.stdout(`\n(in ${root}; FILES: the node files each run changed, which a restore of its backup puts back; put one back with \`kubepki restore ${restoreArgs(nfs.root, 'NAME', backupRoot)}\`)\n`);
+      io.stdout(damagedNote);
     });
 }

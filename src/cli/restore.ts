@@ -37,13 +37,13 @@ Exit codes:
     .addOption(nowOption())
     .addOption(backupDirOption())
     .option('--dry-run', 'list what would be put back')
-    .option('--force', 'restore a backup another host made (from a --backup-dir nodes share): only for this node\'s own backup made before it was renamed')
+    .option('--force', 'restore a backup another host made (from a --backup-dir nodes share): only for this node\'s own backup made before it was renamed; or restore although another backup beside it is unreadable')
     .action(async (backup: string, o: RestoreOptions) => {
       const now = resolveNow(o.now);
       const nfs = openRoot(o.root);
       const backupDir = resolveBackupDir(o.backupDir, io.cwd, nfs);
       await withNodeLock(io, nfs, now, { dryRun: o.dryRun, backupRoot: backupDir }, async (lock) => {
-        const { readManifest, restoreChanges, restoreSources, changedFiles, applyChanges, defaultBackupRoot, isInside, removeCreatedDirs, removeRunTemps, changedSince, laterRuns, runsAfter, holdsAlready } = await import('../apply/transaction.js');
+        const { readManifest, restoreChanges, restoreSources, changedFiles, applyChanges, defaultBackupRoot, isInside, removeCreatedDirs, removeRunTemps, changedSince, laterRuns, runsAfter, holdsAlready, unreadableBackups } = await import('../apply/transaction.js');
         const root = backupDir ?? defaultBackupRoot(nfs);
         const candidates = [path.resolve(io.cwd, backup), path.join(root, backup), nfs.hostPath(backup)];
         const dir = candidates.find((d) => fs.existsSync(path.join(d, 'manifest.json')));
@@ -67,6 +67,14 @@ Exit codes:
         // too (a second renew's new dated kubelet pem, which the first run's backup knows nothing of), each path
         // from the backup of the first of them that changed it; an interrupted one is rolled back first (the
         // real run has done so by now, and marked it recovered; a dry run leaves it out as well)
+        // a backup beside it that cannot be read may be of a later run, whose changes would then be neither undone nor
+        // told from hand edits: the tree would come back half (kubepki cannot tell when a damaged backup's run was)
+        const unreadable = unreadableBackups(path.dirname(dir)).filter((u) => path.resolve(u.dir) !== path.resolve(dir));
+        if (unreadable.length && !o.force) {
+          const u = unreadable[0]!;
+          throw new UserError(`refusing to restore ${dir}: the backup ${u.dir} beside it cannot be read (${u.reason}${unreadable.length > 1 ? `; and ${unreadable.length - 1} more` : ''}), and if its run came later, what that run changed would be neither undone nor told from a hand edit`,
+            `its files/ hold what its run replaced; move it out of ${path.dirname(dir)} (or repair its manifest.json) and restore again, or pass --force to restore only what ${path.basename(dir)} and the readable later runs changed`);
+        }
         const later = runsAfter(dir, m, { own, skip: o.dryRun ? (await import('../inventory/interrupted.js')).pendingRuns(nfs, backupDir).map((r) => r.dir) : [] });
         const laterBy = new Map(restoreSources(dir, m, later).flatMap((x) => (x.by ? [[x.e.path, x.by] as const] : [])));
         // (a file the run made and removed itself, or one a later restore removed, is not there to remove; a file
@@ -84,6 +92,7 @@ Exit codes:
         const which = `${gone === 0 ? `the ${listed} that run ${done ? 'changed' : 'was to change'}` : `${ownCount} of the ${listed} that run ${done ? 'changed' : 'was to change'} (${gone} it ${done ? 'created' : 'was to create'} ${gone === 1 ? 'is' : 'are'} not there: nothing to remove)`}` +
           (laterCount ? `, and ${laterCount} that only the later ${laterNames.join(', ')} changed since` : '');
         io.stdout(`Restore ${changes.length} file(s) from ${dir} (${m.action} of ${m.created}, ${m.state})${later.length ? ', the tree as it was before that run' : ''}: ${which}:\n`);
+        for (const u of unreadable) io.stdout(`  (left out, --force: the unreadable backup ${u.dir}: ${u.reason}; what its run changed is not undone)\n`);
         for (const c of changes) {
           const r = laterBy.get(c.path);
           const by = r ? ` (${c.op === 'delete' ? 'made' : 'changed'} by the later ${r.m.action} ${r.name})` : '';
