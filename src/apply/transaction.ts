@@ -973,35 +973,31 @@ export interface BackupSummary {
   note?: string;
 }
 
-/** The backups in ROOT, in the order their runs ran (runOrder: not their names, which are the node's clock). */
 /**
- * Backups beside the listed ones whose manifest.json is there but cannot be read (not JSON, cut short, not a
- * backup's, unreadable): `listBackups` leaves them out, and with them what their run changed, which no restore can
- * then tell from a hand edit nor put back. `reason` is what is wrong with the manifest.
+ * The backups in ROOT, read once: `listed`, in the order their runs ran (runOrder: not their names, which are the
+ * node's clock), and `unreadable`, those whose manifest.json is there but cannot be read (not JSON, cut short, not
+ * a backup's): left out of the list, and with them what their run changed, which no restore can then tell from a
+ * hand edit nor put back. `reason` is what is wrong with the manifest.
  */
-export function unreadableBackups(root: string): { dir: string; name: string; reason: string }[] {
+export function scanBackups(root: string): { listed: BackupSummary[]; unreadable: { dir: string; name: string; reason: string }[] } {
+  const listed: BackupSummary[] = [];
+  const unreadable: { dir: string; name: string; reason: string }[] = [];
   let names: string[];
-  try { names = fs.readdirSync(root); } catch { return []; }
-  const out: { dir: string; name: string; reason: string }[] = [];
+  try { names = fs.readdirSync(root); } catch { return { listed, unreadable }; }
   for (const n of names.sort()) {
     const d = path.join(root, n);
     if (!fs.existsSync(path.join(d, 'manifest.json'))) continue;
-    try { readManifest(d); } catch (e) { out.push({ dir: d, name: n, reason: errorMessage(e).replace(`failed to read backup ${d}: `, '') }); }
+    let m: BackupManifest;
+    try { m = readManifest(d); } catch (e) {
+      unreadable.push({ dir: d, name: n, reason: errorMessage(e).replace(`failed to read backup ${d}: `, '') });
+      continue;
+    }
+    listed.push({ dir: d, name: n, action: m.action, created: m.created, ...(typeof m.seq === 'number' ? { seq: m.seq } : {}), state: m.state, files: changedFiles(m).length, ...(m.note ? { note: m.note } : {}) });
   }
-  return out;
+  return { listed: listed.sort(runOrder), unreadable };
 }
 
+/** The readable backups in ROOT, in the order their runs ran (see scanBackups). */
 export function listBackups(root: string): BackupSummary[] {
-  let names: string[];
-  try { names = fs.readdirSync(root); } catch { return []; }
-  const out: BackupSummary[] = [];
-  for (const n of names.sort()) {
-    const d = path.join(root, n);
-    try {
-      const m = JSON.parse(fs.readFileSync(path.join(d, 'manifest.json'), 'utf8')) as BackupManifest;
-      if (m.kind !== 'Backup') continue;
-      out.push({ dir: d, name: n, action: m.action, created: m.created, ...(typeof m.seq === 'number' ? { seq: m.seq } : {}), state: m.state, files: changedFiles(m).length, ...(m.note ? { note: m.note } : {}) });
-    } catch { /* not a backup */ }
-  }
-  return out.sort(runOrder);
+  return scanBackups(root).listed;
 }

@@ -27,11 +27,10 @@ Exit codes:
     .addOption(new Option('-o, --output <format>', 'text or json').default('text').choices(['text', 'json']))
     .action(async (o: BackupsOptions) => {
       const nfs = openRoot(o.root);
-      const { listBackups, unreadableBackups, defaultBackupRoot } = await import('../apply/transaction.js');
+      const { scanBackups, defaultBackupRoot } = await import('../apply/transaction.js');
       const backupRoot = resolveBackupDir(o.backupDir, io.cwd);
       const root = backupRoot ?? defaultBackupRoot(nfs);
-      const list = listBackups(root);
-      const unreadable = unreadableBackups(root);
+      const { listed: list, unreadable } = scanBackups(root);
       if (o.output === 'json') { io.stdout(JSON.stringify({ apiVersion: 'kubepki.io/v1alpha1', kind: 'BackupList', items: list, ...(unreadable.length ? { unreadable } : {}) }, null, 2) + '\n'); return; }
       // (a backup whose manifest is damaged is not listed as one, but never passed over in silence: its run's
       // changes are on the node, and its files/ hold what they replaced)

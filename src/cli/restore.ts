@@ -43,7 +43,7 @@ Exit codes:
       const nfs = openRoot(o.root);
       const backupDir = resolveBackupDir(o.backupDir, io.cwd, nfs);
       await withNodeLock(io, nfs, now, { dryRun: o.dryRun, backupRoot: backupDir }, async (lock) => {
-        const { readManifest, restoreChanges, restoreSources, changedFiles, applyChanges, defaultBackupRoot, isInside, removeCreatedDirs, removeRunTemps, changedSince, laterRuns, runsAfter, holdsAlready, unreadableBackups } = await import('../apply/transaction.js');
+        const { readManifest, restoreChanges, restoreSources, changedFiles, applyChanges, defaultBackupRoot, isInside, removeCreatedDirs, removeRunTemps, changedSince, laterRuns, runsAfter, holdsAlready, scanBackups } = await import('../apply/transaction.js');
         const root = backupDir ?? defaultBackupRoot(nfs);
         const candidates = [path.resolve(io.cwd, backup), path.join(root, backup), nfs.hostPath(backup)];
         const dir = candidates.find((d) => fs.existsSync(path.join(d, 'manifest.json')));
@@ -63,18 +63,18 @@ Exit codes:
         if (!own && m.host && m.host !== here && !o.force) {
           throw new UserError(`refusing to restore ${dir}: it was made on host ${m.host}, and this is ${here}: its files are that node's`, `restore it on ${m.host}; if ${m.host} is this node's former name, pass --force`);
         }
-        // restoring a run puts the tree back as it was before it: what the kubepki runs after it changed goes
-        // too (a second renew's new dated kubelet pem, which the first run's backup knows nothing of), each path
-        // from the backup of the first of them that changed it; an interrupted one is rolled back first (the
-        // real run has done so by now, and marked it recovered; a dry run leaves it out as well)
         // a backup beside it that cannot be read may be of a later run, whose changes would then be neither undone nor
         // told from hand edits: the tree would come back half (kubepki cannot tell when a damaged backup's run was)
-        const unreadable = unreadableBackups(path.dirname(dir)).filter((u) => path.resolve(u.dir) !== path.resolve(dir));
+        const unreadable = scanBackups(path.dirname(dir)).unreadable.filter((u) => path.resolve(u.dir) !== path.resolve(dir));
         if (unreadable.length && !o.force) {
           const u = unreadable[0]!;
           throw new UserError(`refusing to restore ${dir}: the backup ${u.dir} beside it cannot be read (${u.reason}${unreadable.length > 1 ? `; and ${unreadable.length - 1} more` : ''}), and if its run came later, what that run changed would be neither undone nor told from a hand edit`,
             `its files/ hold what its run replaced; move it out of ${path.dirname(dir)} (or repair its manifest.json) and restore again, or pass --force to restore only what ${path.basename(dir)} and the readable later runs changed`);
         }
+        // restoring a run puts the tree back as it was before it: what the kubepki runs after it changed goes
+        // too (a second renew's new dated kubelet pem, which the first run's backup knows nothing of), each path
+        // from the backup of the first of them that changed it; an interrupted one is rolled back first (the
+        // real run has done so by now, and marked it recovered; a dry run leaves it out as well)
         const later = runsAfter(dir, m, { own, skip: o.dryRun ? (await import('../inventory/interrupted.js')).pendingRuns(nfs, backupDir).map((r) => r.dir) : [] });
         const laterBy = new Map(restoreSources(dir, m, later).flatMap((x) => (x.by ? [[x.e.path, x.by] as const] : [])));
         // (a file the run made and removed itself, or one a later restore removed, is not there to remove; a file
