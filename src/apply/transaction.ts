@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import * as os from 'node:os';
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../pki/digest.js';
 import type { NodeFs } from '../fs/node-fs.js';
 import { UserError, errorMessage } from '../errors.js';
 import { BACKUP_DIR, LOCK_FILE, isInside, lockOwnerState, lockedRunBackups, restoreArgs, thisRun, type LockOwner } from './state.js';
@@ -59,7 +59,7 @@ function pathState(nfs: NodeFs, nodePath: string): PathState {
   const st = fs.lstatSync(host, { throwIfNoEntry: false });
   if (!st) return { existed: false };
   if (st.isSymbolicLink()) return { existed: true, target: fs.readlinkSync(host) };
-  return st.isFile() ? { existed: true, sha256: sha256(fs.readFileSync(host)) } : { existed: true };
+  return st.isFile() ? { existed: true, sha256: sha256Hex(fs.readFileSync(host)) } : { existed: true };
 }
 
 /**
@@ -71,7 +71,7 @@ export function holdsAlready(nfs: NodeFs, c: Change): boolean {
   if (c.op === 'delete') return !now.existed;
   if (c.op === 'symlink') return now.target === c.target;
   const mode = nfs.lstat(c.path)?.mode;
-  return now.sha256 === sha256(c.content) && (c.mode === undefined || (mode !== undefined && (mode & 0o7777) === c.mode));
+  return now.sha256 === sha256Hex(c.content) && (c.mode === undefined || (mode !== undefined && (mode & 0o7777) === c.mode));
 }
 
 /**
@@ -239,10 +239,6 @@ function lockPath(nfs: NodeFs): string {
   return nfs.hostPath(LOCK_FILE);
 }
 
-function sha256(b: Buffer): string {
-  return createHash('sha256').update(b).digest('hex');
-}
-
 function fsyncDir(dir: string): void {
   let fd: number | undefined;
   try {
@@ -400,7 +396,7 @@ function snapshot(nfs: NodeFs, nodePath: string, dir: string, pending: Pending[]
   const content = fs.readFileSync(host);
   const stored = nodePath.replace(/^\/+/, '');
   pending.push({ host: path.join(dir, 'files', stored), content, mode: st.mode & 0o7777 });
-  return { path: nodePath, existed: true, type: 'file', mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, sha256: sha256(content), stored };
+  return { path: nodePath, existed: true, type: 'file', mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, sha256: sha256Hex(content), stored };
 }
 
 /**
@@ -482,9 +478,9 @@ function rollBack(nfs: NodeFs, dir: string, m: BackupManifest): void {
         continue;
       }
       const content = fs.readFileSync(path.join(dir, 'files', e.stored!));
-      if (sha256(content) !== e.sha256) throw new Error(`backup copy ${e.stored} is damaged`);
+      if (sha256Hex(content) !== e.sha256) throw new Error(`backup copy ${e.stored} is damaged`);
       const st = fs.statSync(host, { throwIfNoEntry: false });
-      if (st?.isFile() && sha256(fs.readFileSync(host)) === e.sha256 && (st.mode & 0o7777) === e.mode) continue;
+      if (st?.isFile() && sha256Hex(fs.readFileSync(host)) === e.sha256 && (st.mode & 0o7777) === e.mode) continue;
       mkdirs(path.dirname(host), 0o755);
       atomicWrite(host, content, e.mode ?? 0o600, e.uid !== undefined ? { uid: e.uid, gid: e.gid! } : undefined);
     } catch (err) {
@@ -939,9 +935,9 @@ export function restoreChanges(dir: string, m: BackupManifest, later: RunAfter[]
     else if (e.type === 'symlink') out.push({ op: 'symlink', path: e.path, target: e.target! });
     else {
       let content = fs.readFileSync(path.join(from, 'files', e.stored!));
-      if (sha256(content) !== e.sha256) {
+      if (sha256Hex(content) !== e.sha256) {
         const here = nfs?.lstat(e.path)?.isFile() ? fs.readFileSync(nfs.hostPath(e.path)) : undefined;
-        if (here && sha256(here) === e.sha256) content = here;
+        if (here && sha256Hex(here) === e.sha256) content = here;
         // (a later run's copy: this restore puts its files back too, so restoring this backup alone cannot avoid it)
         else if (by) throw new UserError(`failed to restore ${e.path} from ${from}: the backup copy is damaged (that backup is of the later ${by.m.action} ${by.name}, which changed ${e.path}; restoring ${path.basename(dir)} puts back what later runs changed too)`, `put ${e.path} back by hand as it was before ${by.name} (SHA-256 ${e.sha256}, as that backup's manifest records it), then run this restore again: a file that already holds it is not read from the damaged copy`);
         else throw new UserError(`failed to restore ${e.path} from ${from}: the backup copy is damaged`, `put that file back by hand (SHA-256 ${e.sha256}, as the manifest records it) and run this restore again (a file that already holds it is not read from the damaged copy), or use another backup`);

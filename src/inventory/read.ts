@@ -445,7 +445,6 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
   const keyBySpki = new Map<string, { file: string; kind: KeyLocation['kind']; user?: string; explicit?: boolean }>();
   const kubeconfigs: KubeconfigEntry[] = [];
   const csrs: CsrEntry[] = [];
-  const sha = sha256Hex;
   // identity of bytes inside this read: the bytes themselves as a Map key (no hash object per certificate)
   const same = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 
@@ -475,7 +474,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     if (isLeafChain(f.certs)) chainFiles.push({ file: f.path, records: inFile });
     f.pkcs7.forEach((cert, index) => addCert(cert, { file: f.path, kind: 'pkcs7', index, ...(f.via ? { via: f.via } : {}) }, f));
     for (const k of f.keys) {
-      const spkiHex = k.info.spki ? sha(k.info.spki) : undefined;
+      const spkiHex = k.info.spki ? sha256Hex(k.info.spki) : undefined;
       const spkiKey = k.info.spki ? same(namedCurveSpki(k.info.spki)) : undefined;
       if (spkiKey !== undefined && !keyBySpki.has(spkiKey)) keyBySpki.set(spkiKey, { file: f.path, kind: f.kind === 'der' ? 'der' : 'pem', explicit: k.info.key?.explicitParameters });
       keys.push({ file: f.path, kind: 'private', format: k.info.format, encrypted: k.info.encrypted, keyAlgorithm: k.info.key?.algorithm ?? k.info.algorithm, keySize: k.info.key?.size, curve: k.info.key?.curve, ...(k.info.key?.explicitParameters ? { explicitParameters: true as const } : {}), spkiSha256: spkiHex, certificates: [] });
@@ -488,7 +487,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
       }
     }
     for (const pk of f.publicKeys) {
-      keys.push({ file: f.path, kind: 'public', format: 'spki', encrypted: false, keyAlgorithm: pk.info.algorithm, keySize: pk.info.size, curve: pk.info.curve, ...(pk.info.explicitParameters ? { explicitParameters: true as const } : {}), spkiSha256: sha(pk.spki), certificates: [] });
+      keys.push({ file: f.path, kind: 'public', format: 'spki', encrypted: false, keyAlgorithm: pk.info.algorithm, keySize: pk.info.size, curve: pk.info.curve, ...(pk.info.explicitParameters ? { explicitParameters: true as const } : {}), spkiSha256: sha256Hex(pk.spki), certificates: [] });
     }
     csrs.push(...f.csrs);
   }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from './digest.js';
 import { Certificate } from './certificate.js';
 import { parsePemBlocks } from './pem.js';
 
@@ -12,7 +12,7 @@ export const DISCOVERY_HASH_REGEX = /^sha256:([0-9a-f]{64})$/i;
 /** `sha256:` + lowercase hex SHA-256 of the CA's DER SubjectPublicKeyInfo (RSA, ECDSA, Ed25519 alike). */
 export function discoveryHash(ca: Uint8Array | Certificate): string {
   const cert = ca instanceof Certificate ? ca : new Certificate(ca);
-  return `sha256:${createHash('sha256').update(cert.spkiRaw).digest('hex')}`;
+  return `sha256:${sha256Hex(cert.spkiRaw)}`;
 }
 
 /** Discovery hashes of every CERTIFICATE block in a PEM bundle, in order. */

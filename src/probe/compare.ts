@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../pki/digest.js';
 import { Certificate } from '../pki/certificate.js';
 import type { CertEntry, Inventory } from '../inventory/types.js';
 
@@ -21,7 +21,7 @@ export function compareServed(leafDer: Uint8Array, inv: Inventory): ServedCompar
   const served = { serial: leaf.serialHex, subject: leaf.subjectString, notAfter: leaf.notAfter.toISOString(), fingerprint: fp };
   const same = inv.certificates.find((c) => c.fingerprint === fp);
   if (same) return { verdict: 'matches-disk', served, disk: same, message: `matches disk: ${same.name} (${same.location.file}, serial ${same.serial})` };
-  const spki = createHash('sha256').update(leaf.spkiRaw).digest('hex');
+  const spki = sha256Hex(leaf.spkiRaw);
   const leaves = inv.certificates.filter((c) => !c.isCA);
   const candidate = leaves.find((c) => c.spkiSha256 === spki) ?? leaves.find((c) => c.subject === leaf.subjectString && c.issuer === leaf.issuerString);
   if (candidate) {
