@@ -83,10 +83,15 @@ test('fast YAML: on seeded mutations it agrees with the yaml library or steps as
 
 test('fast YAML: scalars that look like numbers only at a glance read as the library reads them', () => {
   // the fast path skips the number patterns for a scalar that is not a digit or a dot after an optional sign
-  for (const s of ['--kubeconfig=/etc/kubernetes/admin.conf', '-v=2', '-x', '+x', '+', '-1', '+1', '-0', '+.5', '-.5', '.5', '.inf', '-.inf', '+.Inf', '.nan', '.NaN', '.x', '-.x', '1e3', '-1e3', '0o7', '0x1f', '00', '07', '1_000', 'x1', 'v1.26.1', '192.0.2.10', '10.96.0.10/12', '6443', '2379']) {
+  for (const s of ['--kubeconfig=/etc/kubernetes/admin.conf', '-v=2', '-x', '+x', '+', '-1', '+1', '-0', '+.5', '-.5', '.5', '.inf', '-.inf', '+.Inf', '.nan', '.NaN', '.x', '-.x', '1e3', '-1e3', '0o7', '0x1f', '00', '07', '1_000', 'x1', 'v1.26.1', '192.0.2.10', '10.96.0.10/12', '6443', '2379',
+    // what JavaScript's Number() reads and the core schema may not: the fast path leaves them to the library
+    '0b1', '0B1', '0O7', '0X1F', '0x', '0o', '0xZZ', '1.', '1.0', '1.50', '0.1', '0.0000001', '-0.0', '1E+21', '1e+21', '1e400', '5e', '.', '.e5',
+    '12345678901234567', '123456789012345678901', '999999999999999', '1:30', '2024-01-01', '0s', '250m', '1.5', '"6443"', '"a\\tb"', '"a\\\\b"', "'1'"]) {
     const t = `k: ${s}\n`;
     assert.deepEqual(parseYamlFast(t), parseYaml(t), JSON.stringify(s));
   }
+  // a number as JavaScript prints it needs no library
+  for (const s of ['0', '6443', '-1', '0.5', '-2.25', '999999999999999']) assert.ok(parseSimpleYaml(`k: ${s}\n`), s);
   // a key that is a bool or null in the core schema is not a string key: the library decides
   for (const k of ['true', 'False', 'NULL', 'null', 'yes', 'on']) {
     const t = `${k}: 1\n`;

@@ -1,19 +1,4 @@
 import { createRequire } from 'node:module';
-
-const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
-
-/**
- * `net.isIP` without its first-call cost (~10 ms compiling the IPv6 pattern on
- * every `check`) or loading `node:net` at all (~1.5 ms): what Node's IPv4 pattern
- * accepts (four numbers 0-255 without leading zeros; its alternations cost more
- * to compile than this pattern and a comparison), and `isIP` only for text with
- * a colon (an IPv6 address always has one).
- */
-function ipVersion(s: string): number {
-  if (s.includes(':')) return (createRequire(import.meta.url)('node:net') as typeof import('node:net')).isIP(s);
-  const m = IPV4.exec(s);
-  return m && m.every((seg, i) => i === 0 || (Number(seg) <= 255 && (seg.length === 1 || seg[0] !== '0'))) ? 4 : 0;
-}
 import type { NodeFs } from '../fs/node-fs.js';
 import { GO_CURVES, type Certificate, type KeyInfo } from '../pki/certificate.js';
 import { UserError } from '../errors.js';
@@ -23,6 +8,22 @@ import type { KubeadmHints } from './components.js';
 import type { CertEntry, CertLocation, ComponentRef, Finding, KubeconfigEntry } from './types.js';
 import { kubeletClientFix, embeddedKubeletConfText, rootFlagFor } from './next.js';
 import { rancherCaAdvice, RANCHER_DATASTORE_CA } from '../layouts/detect.js';
+import { allDigits, unbracket } from './names.js';
+
+/**
+ * `net.isIP` without its first-call cost (~10 ms compiling the IPv6 pattern on
+ * every `check`) or loading `node:net` at all (~1.5 ms): what Node's IPv4 pattern
+ * accepts (four numbers 0-255 in decimal without leading zeros; no pattern at all,
+ * see names.ts), and `isIP` only for text with a colon (an IPv6 address always has one).
+ */
+export function ipVersion(s: string): number {
+  if (s.includes(':')) return (createRequire(import.meta.url)('node:net') as typeof import('node:net')).isIP(s);
+  const parts = s.split('.');
+  return parts.length === 4 && parts.every(isOctet) ? 4 : 0;
+}
+
+// (a number prints as written only without a sign, leading zeros, spaces, exponent or fraction)
+const isOctet = (p: string) => p.length <= 3 && String(Number(p)) === p && Number(p) <= 255;
 
 export function parseThresholdOrThrow(warn: string | undefined): Threshold {
   const th = parseThreshold(warn ?? DEFAULT_WARN);
@@ -269,15 +270,21 @@ function apiserverRecords(input: ClassifyInput): Rec[] {
 }
 
 /** The host of a `host`, `host:port`, `[v6]:port` or bare IPv6 endpoint (kubeadm's controlPlaneEndpoint accepts all). */
-function endpointHost(endpoint: string): string {
-  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(endpoint);
-  if (bracketed) return bracketed[1]!;
-  if ((endpoint.match(/:/g) ?? []).length > 1) return endpoint;
-  return endpoint.replace(/:\d+$/, '');
+export function endpointHost(endpoint: string): string {
+  // [v6]:port or [v6]
+  const close = endpoint.startsWith('[') ? endpoint.indexOf(']') : -1;
+  if (close > 1) {
+    const rest = endpoint.slice(close + 1);
+    if (rest === '' || (rest.startsWith(':') && allDigits(rest.slice(1)))) return endpoint.slice(1, close);
+  }
+  const colon = endpoint.lastIndexOf(':');
+  // (a bare IPv6 address has more than one colon, and no port)
+  if (colon !== endpoint.indexOf(':')) return endpoint;
+  return colon >= 0 && allDigits(endpoint.slice(colon + 1)) ? endpoint.slice(0, colon) : endpoint;
 }
 
 function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\./.test(host);
+  return host === 'localhost' || host === '::1' || host === '[::1]' || host.startsWith('127.');
 }
 
 /**
@@ -325,7 +332,7 @@ function kubeconfigClusters(input: ClassifyInput) {
       let port = '';
       try {
         const u = cl.server ? new URL(cl.server) : undefined;
-        host = u?.hostname.replace(/^\[|\]$/g, '').toLowerCase() || undefined;
+        host = (u ? unbracket(u.hostname) : '').toLowerCase() || undefined;
         port = u?.port || '443';
       } catch { /* not a URL */ }
       // (each API server certificate its CAs verify: a node can hold more than one, RKE1's kube-apiserver.pem left beside kubeadm's)
@@ -365,7 +372,7 @@ function checkKubeconfigs(input: ClassifyInput, clusters: KubeconfigCluster[]): 
     else input.findings.push(f);
   }
   for (const kc of input.kubeconfigs) {
-    if (/\/kubelet\.conf$/.test(kc.file) && kc.users.some((u) => u.certFrom === 'data')) {
+    if (kc.file.endsWith('/kubelet.conf') && kc.users.some((u) => u.certFrom === 'data')) {
       const owner = input.records.find((r) => r.entry.location.file === kc.file && r.entry.location.kubeconfig?.entry === 'user');
       const user = kc.users.find((u) => u.certFrom === 'data')!.name;
       // (the same certificate as the kubelet's rotated pem, before its first rotation, is that row's copy)
@@ -381,7 +388,7 @@ function checkKubeconfigs(input: ClassifyInput, clusters: KubeconfigCluster[]): 
 }
 
 function sanCovers(sans: CertEntry['sans'], name: string): boolean {
-  const host = name.replace(/^\[|\]$/g, '');
+  const host = unbracket(name);
   if (ipVersion(host)) return sans.some((s) => s.type === 'ip' && normIp(s.value) === normIp(host));
   const lower = host.toLowerCase();
   return sans.some((s) => {
@@ -464,7 +471,7 @@ function checkApiserverSans(input: ClassifyInput, clusters: KubeconfigCluster[])
       if (sanCovers(a.entry.sans, name)) continue;
       a.entry.findings.push({
         code: 'apiserver-san-missing', severity: 'error', certificate: a.entry.id, file: a.entry.location.file,
-        message: `${a.entry.name} has no SAN for ${name} (${why}); clients connecting to it get "x509: certificate is valid for …" — renew with --add-san ${ipVersion(name.replace(/^\[|\]$/g, '')) ? 'IP' : 'DNS'}:${name}`,
+        message: `${a.entry.name} has no SAN for ${name} (${why}); clients connecting to it get "x509: certificate is valid for …" — renew with --add-san ${ipVersion(unbracket(name)) ? 'IP' : 'DNS'}:${name}`,
       });
     }
   }

@@ -4,6 +4,7 @@ import type { NodeFs } from '../fs/node-fs.js';
 import type { ComponentRef, KubeadmValidity } from './types.js';
 import { parseGoDuration } from './time.js';
 import { argvFlags, parseEnvironmentFile, readSystemdService, type SystemdService } from './systemd-unit.js';
+import { unbracket, withoutYamlExtension } from './names.js';
 
 const MANIFEST_DIRS = ['/etc/kubernetes/manifests', '/var/lib/rancher/rke2/agent/pod-manifests'];
 
@@ -127,7 +128,24 @@ interface Container { name?: string; command?: unknown[]; args?: unknown[]; env?
  * etcd's command line as it reads it: Go's flag package takes -cert-file as --cert-file (older etcd docs and
  * hand-made units write one dash; the Kubernetes components' pflag reads -x as shorthands).
  */
-const etcdArgv = (argv: string[]): string[] => argv.map((a, i) => (i > 0 && /^-[^-]/.test(a) ? `-${a}` : a));
+/** A static pod's name without the node's name kubelet appends to a mirror pod's (`etcd-cp1`, `kube-apiserver-master`). */
+function withoutNodeSuffix(name: string): string {
+  const dash = name.lastIndexOf('-');
+  if (dash < 0) return name;
+  const last = name.slice(dash);
+  return last.startsWith('-cp') || last.startsWith('-master') || last.startsWith('-node') ? name.slice(0, dash) : name;
+}
+
+/** A value without the one quote, ' or ", a shell or YAML left at either end. */
+function unquote<T extends string | undefined>(s: T): T {
+  if (s === undefined) return s;
+  let t: string = s;
+  if (t.startsWith('"') || t.startsWith("'")) t = t.slice(1);
+  if (t.endsWith('"') || t.endsWith("'")) t = t.slice(0, -1);
+  return t as T;
+}
+
+const etcdArgv = (argv: string[]): string[] => argv.map((a, i) => (i > 0 && a.length > 1 && a[0] === '-' && a[1] !== '-' ? `-${a}` : a));
 
 /**
  * Which component reads which file: static pod manifests' flags (spec §8) and
@@ -138,12 +156,12 @@ export function readComponentRefs(fs: NodeFs): ComponentRef[] {
   const refs: ComponentRef[] = [];
   for (const dir of MANIFEST_DIRS) {
     for (const d of fs.readDir(dir)) {
-      if (!/\.ya?ml$/.test(d.name)) continue;
+      if (withoutYamlExtension(d.name) === d.name) continue;
       const file = `${dir}/${d.name}`;
       let pod: Record<string, unknown> | undefined;
       try { pod = staticPod(fs, file); } catch { continue; }
       const spec = (pod?.spec ?? {}) as { containers?: Container[] };
-      const podName = String(((pod?.metadata ?? {}) as Record<string, unknown>).name ?? d.name.replace(/\.ya?ml$/, '')).replace(/-[^-]*$/, (m) => (/^-(cp|master|node)/.test(m) ? '' : m));
+      const podName = withoutNodeSuffix(String(((pod?.metadata ?? {}) as Record<string, unknown>).name ?? withoutYamlExtension(d.name)));
       for (const c of spec.containers ?? []) {
         const component = c.name ?? podName;
         const words = [...(c.command ?? []), ...(c.args ?? [])].map(String);
@@ -399,13 +417,13 @@ function etcdAdvertised(fs: NodeFs): EtcdAdvertised | undefined {
     const c = pod?.spec?.containers?.find((x) => x.name === 'etcd') ?? pod?.spec?.containers?.[0];
     argv = [...(c?.command ?? []), ...(c?.args ?? [])].map(String);
   } catch { return undefined; }
-  const last = (flag: string) => argv.findLast((a) => a.startsWith(`${flag}=`))?.slice(flag.length + 1).replace(/^["']|["']$/g, '');
+  const last = (flag: string) => argv.findLast((a) => a.startsWith(`${flag}=`))?.slice(flag.length + 1);
   const served: EtcdAdvertised['served'] = [];
   for (const [flag, certFlag] of [['--advertise-client-urls', '--cert-file'], ['--initial-advertise-peer-urls', '--peer-cert-file']] as const) {
-    const urls = last(flag), certFile = last(certFlag);
+    const urls = unquote(last(flag)), certFile = unquote(last(certFlag));
     if (!urls || !certFile?.startsWith('/')) continue;
     const hosts = urls.split(',').map((u) => u.trim()).filter((u) => u.startsWith('https://')).flatMap((u) => {
-      try { return [new URL(u).hostname.replace(/^\[|\]$/g, '')]; } catch { return []; }
+      try { return [unbracket(new URL(u).hostname)]; } catch { return []; }
     });
     if (hosts.length > 0) served.push({ flag, certFile, hosts: [...new Set(hosts)] });
   }
@@ -482,7 +500,7 @@ export function readKubeadmConfigHints(fs: NodeFs): KubeadmHints {
       // (the parse readComponentRefs made of it in this read)
       const pod = staticPod(fs, manifest) as Record<string, any> | undefined;
       const ann = pod?.metadata?.annotations?.['kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint'];
-      if (typeof ann === 'string' && !hints.advertiseAddress) hints.advertiseAddress = ann.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+      if (typeof ann === 'string' && !hints.advertiseAddress) hints.advertiseAddress = unbracket(ann.replace(/:\d+$/, ''));
     } catch { /* ignore */ }
   }
   hints.etcd = etcdAdvertised(fs);
@@ -543,7 +561,7 @@ export function kubeletClientSigningOff(fs: NodeFs): KubeletSigningOff | undefin
   const last = (flag: string) => argv!.findLast((a) => a.startsWith(`${flag}=`));
   const written = last('--cluster-signing-kubelet-client-key-file') ?? last('--cluster-signing-key-file');
   if (written === undefined) return undefined;
-  const value = written.slice(written.indexOf('=') + 1).replace(/^["']|["']$/g, '');
+  const value = unquote(written.slice(written.indexOf('=') + 1));
   // (a key file the flag names but this tree lacks is not taken for the same: a copy of a node or a backup
   // may leave keys out on purpose)
   return value === '' ? { file, setting: written, why: 'kubeadm\'s external-CA mode: the CA key is not in the cluster, so its CSR signing controller does not run' } : undefined;

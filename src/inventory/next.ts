@@ -196,7 +196,7 @@ export function kubeletServingFix(): string {
  * store renames to -current when it starts. Its node path and the file it leads to, or undefined.
  */
 export function interruptedSwap(certificates: CertEntry[]): { via: string; file: string } | undefined {
-  const c = certificates.find((e) => e.location.kind !== 'kubeconfig' && e.location.index === 0 && /\/kubelet-client-updated\.pem$/.test(e.location.via ?? ''));
+  const c = certificates.find((e) => e.location.kind !== 'kubeconfig' && e.location.index === 0 && (e.location.via ?? '').endsWith('/kubelet-client-updated.pem'));
   return c ? { via: c.location.via!, file: c.location.file } : undefined;
 }
 

@@ -1,6 +1,7 @@
 import { sha256Hex } from '../pki/digest.js';
 import { nextStep, isAuthority, kubeletClientFix, kubeletServingFix, interruptedSwap, rootFlagFor } from './next.js';
 import { localeOrder } from './order.js';
+import { dirPrefix, isCertishName, isKubeconfigishName, isKubeletCurrentPath, isKubeletRotatedPath, kubeletPairName, withoutCertExtension } from './names.js';
 import { posix } from 'node:path';
 import type { NodeFs } from '../fs/node-fs.js';
 import { SymlinkLoopError } from '../fs/node-fs.js';
@@ -14,7 +15,7 @@ import { parseCsr } from '../pki/csr.js';
 import { parseKubeconfig, looksLikeKubeconfig, KubeconfigError, type KubeconfigDoc } from '../kubeconfig/read.js';
 import { manifestPems } from '../kubeconfig/manifest.js';
 import { detectLayouts, kubeadmPkiDir, kubesprayRenewTimer, layoutTargets, KUBESPRAY_RENEW_TIMER, KUBESPRAY_RENEW_SERVICE, type KubesprayRenewTimer, type ScanTarget } from '../layouts/detect.js';
-import { kubeadmProfileForFile, KUBEADM_PROFILES, profileCertPath, profileKeyPath, RKE1_COMPONENTS, RANCHER_COMPONENTS, RANCHER_LOOPBACK, DEFAULT_PKI, KUBELET_CONF, KUBELET_PKI_DIR, type KubeadmCertProfile } from '../profiles/kubeadm.js';
+import { kubeadmProfileForFile, KUBEADM_PROFILES, profileCertPath, profileKeyPath, RKE1_COMPONENTS, RANCHER_COMPONENTS, isRancherLoopback, DEFAULT_PKI, KUBELET_CONF, KUBELET_PKI_DIR, type KubeadmCertProfile } from '../profiles/kubeadm.js';
 import { readComponentRefs, readKubeadmConfigHints, readKubeletConfig, kubeletConfigPath, kubeletClientRotation, kubeletClientSigningOff, kubeletConfigProblems } from './components.js';
 import { interruptedRuns } from './interrupted.js';
 import { staleLoads, type LiveComponent } from './live.js';
@@ -83,17 +84,41 @@ interface CertRecord {
   entry?: CertEntry;
 }
 
-const CERTISH = /\.(crt|pem|cer|cert|der|key|pub|csr|p7b|p7c)$/i;
-const KUBECONFIGISH = /(\.conf|\.kubeconfig|\.ya?ml|^kubeconfig|^config)$/i;
+/**
+ * A component's flag or config field that names a certificate, key, CA or kubeconfig file: a `--flag` one of whose
+ * words is cert, key, ca, kubeconfig … (--tls-cert-file, --etcd-cafile, --proxy-client-key-file), the kubelet's
+ * fields, etcd's variables and config-file keys.
+ */
+export function isCertRef(via: string): boolean {
+  if (via.startsWith('--')) {
+    // (words of [a-z0-9], one dash between: `--kubeconfig → client-certificate`, a file a kubeconfig names, is not a flag)
+    const words = via.slice(2).split('-');
+    if (words.some((w) => CERT_REF_WORDS.has(w)) && words.every(isFlagWord)) return true;
+  }
+  if (CERT_REF_FIELDS.has(via)) return true;
+  if (via.startsWith('ETCD_') && ETCD_FILE_VAR.test(via)) return true;
+  return via.includes('-transport-security.') && ETCD_TRANSPORT_KEY.test(via);
+}
+
+const CERT_REF_WORDS = new Set(['cert', 'certfile', 'certificate', 'key', 'keyfile', 'ca', 'cafile', 'authority', 'kubeconfig']);
+const CERT_REF_FIELDS = new Set(['tlsCertFile', 'tlsPrivateKeyFile', 'authentication.x509.clientCAFile']);
+const ETCD_FILE_VAR = /^ETCD_[A-Z_]*(?:CERT|KEY|CA)_FILE$/;
+const ETCD_TRANSPORT_KEY = /-transport-security\.(?:(?:client-)?cert|(?:client-)?key|trusted-ca)-file$/;
+
+function isFlagWord(w: string): boolean {
+  if (w.length === 0) return false;
+  for (let i = 0; i < w.length; i++) {
+    const c = w.charCodeAt(i);
+    if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57))) return false;
+  }
+  return true;
+}
 
 /**
  * Read a node tree into an Inventory. Never throws for a bad file: every
  * problem becomes a finding on its row. Throws `UserError` only for bad
  * options or an explicit `--path` that cannot be read.
  */
-/** A component's flag or config field that names a certificate, key, CA or kubeconfig file. */
-const CERT_REF = /^--(?:[a-z0-9]+-)*(?:cert|certfile|certificate|key|keyfile|ca|cafile|authority|kubeconfig)(?:-[a-z0-9]+)*$|^(?:tlsCertFile|tlsPrivateKeyFile|authentication\.x509\.clientCAFile)$|^ETCD_[A-Z_]*(?:CERT|KEY|CA)_FILE$|-transport-security\.(?:(?:client-)?cert|(?:client-)?key|trusted-ca)-file$/;
-
 export function readInventory(opts: ReadOptions): Inventory {
   const { now } = opts;
   const fs = opts.fs.snapshot();
@@ -206,17 +231,17 @@ export function readInventory(opts: ReadOptions): Inventory {
           continue;
         }
       }
-      if (!target.explicit && !CERTISH.test(d.name) && !KUBECONFIGISH.test(d.name)) continue;
+      if (!target.explicit && !isCertishName(d.name) && !isKubeconfigishName(d.name)) continue;
       // rotated kubelet pairs other than the current one are history, not in use
       // (a swap the kubelet was stopped in the middle of leaves -current missing and -updated pointing at the
       // new pair: the kubelet renames it to -current when it starts, so it stands for -current; beside a
       // -current, an -updated is a leftover the kubelet removes at its next rotation; spec §7.2)
-      const pair = /^kubelet-(client|server)-(\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d|updated)\.pem$/.exec(d.name);
-      if (pair && (fs.exists(`${dir}/kubelet-${pair[1]}-current.pem`) || (pair[2] !== 'updated' && fs.lstat(`${dir}/kubelet-${pair[1]}-updated.pem`)?.isSymbolicLink()))) continue;
+      const pair = kubeletPairName(d.name);
+      if (pair && (fs.exists(`${dir}/kubelet-${pair.kind}-current.pem`) || (pair.stamp !== 'updated' && fs.lstat(`${dir}/kubelet-${pair.kind}-updated.pem`)?.isSymbolicLink()))) continue;
       if (!target.explicit && selfSignedUnused.includes(p)) { leftovers.add(p); continue; }
       // in a directory the user named every file is read, but only a certificate-like name that does not
       // parse is reported: an openssl.cnf or a README beside the certificates is not a broken certificate
-      readOne(p, target, Boolean(target.explicit) && (CERTISH.test(d.name) || KUBECONFIGISH.test(d.name)), isLink ? p : undefined);
+      readOne(p, target, Boolean(target.explicit) && (isCertishName(d.name) || isKubeconfigishName(d.name)), isLink ? p : undefined);
     }
   };
 
@@ -234,7 +259,7 @@ export function readInventory(opts: ReadOptions): Inventory {
   // external etcd's client certificate in /etc/etcd/pki, a --tls-cert-file outside the PKI directory.
   const componentRefs = opts.componentRefs === false ? [] : withRealPaths(fs, readComponentRefs(fs));
   for (const ref of componentRefs) {
-    if (!CERT_REF.test(ref.via) || files.has(ref.file)) continue;
+    if (!isCertRef(ref.via) || files.has(ref.file)) continue;
     const target: ScanTarget = { path: posix.dirname(ref.file), layout: 'generic', recursive: false };
     readOne(ref.file, target, false, fs.linkTarget(ref.file) !== undefined ? ref.file : undefined);
     // and the key beside it, which no flag names (an external etcd's /etc/etcd/pki/ca.key): a CA whose key
@@ -260,7 +285,7 @@ export function readInventory(opts: ReadOptions): Inventory {
   }
   findings.push(...interruptedRuns(fs));
   // (certificates, keys and kubeconfigs only: a log or an audit policy file changes without mattering here)
-  if (opts.live?.length) findings.push(...staleLoads(fs, opts.live, componentRefs.filter((r) => CERT_REF.test(r.via))));
+  if (opts.live?.length) findings.push(...staleLoads(fs, opts.live, componentRefs.filter((r) => isCertRef(r.via))));
   const inv = assemble(fs, [...files.values()], findings, layouts, threshold, now, opts.warn, opts.lazyDigests ?? false, componentRefs, pki);
   // (what no layout reads: the advice names it, as `renew all` would not reach it)
   const given = [...(opts.paths ?? []), ...(opts.kubeconfigs ?? [])];
@@ -351,11 +376,11 @@ function parseFileContent(buf: Buffer, file: string, target: ScanTarget, explici
       if (explicit) corrupt(`a PKCS#12 bundle, which kubepki does not open: openssl pkcs12 -in ${file} -nokeys | kubepki inspect -`);
       return undefined;
     }
-    if (CERTISH.test(base) || explicit) corrupt('not a certificate, key or CSR (DER that does not parse)');
+    if (isCertishName(base) || explicit) corrupt('not a certificate, key or CSR (DER that does not parse)');
     return undefined;
   }
   const text = buf.toString('utf8');
-  if (KUBECONFIGISH.test(base) || ((explicit || target.manifest) && !CERTISH.test(base))) {
+  if (isKubeconfigishName(base) || ((explicit || target.manifest) && !isCertishName(base))) {
     // kubeadm's own kubeconfigs (and *.kubeconfig files) must parse: an empty or broken admin.conf is a finding, not nothing
     const mustBeKubeconfig = kubeadmProfileForFile(file) !== undefined || /(\.kubeconfig|^kubeconfig)$/.test(base);
     if (looksLikeKubeconfig(text) || mustBeKubeconfig) {
@@ -391,7 +416,7 @@ function parseFileContent(buf: Buffer, file: string, target: ScanTarget, explici
     }
     return undefined;
   }
-  if (CERTISH.test(base)) corrupt(buf.length === 0 ? 'empty file' : 'no PEM block and not DER: not a certificate, key or CSR');
+  if (isCertishName(base)) corrupt(buf.length === 0 ? 'empty file' : 'no PEM block and not DER: not a certificate, key or CSR');
   return undefined;
 }
 
@@ -737,11 +762,11 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     // client-go's store swaps -current as a symlink and refuses a regular file there ("expected … to be a
     // symlink but it is a file", spec §7.2): a pair copied without its link is never rotated again
     const stuck = r.location.kind !== 'kubeconfig' && r.location.index === 0 && !r.location.via && !kubeletRotationOff
-      && /^\/var\/lib\/kubelet\/pki\/kubelet-(client|server)-current\.pem$/.test(r.location.file);
+      && (r.location.file === `${KUBELET_PKI_DIR}/kubelet-client-current.pem` || r.location.file === `${KUBELET_PKI_DIR}/kubelet-server-current.pem`);
     // the kubelet's client certificate, in its rotated pem or still embedded in kubelet.conf (kubeadm's external-CA
     // mode has the operator write kubelet.conf): either way, a CSR for it is signed by nothing when signing is off
     const kubeletClient = name === 'kubelet-client'
-      || (r.location.kind === 'kubeconfig' && r.location.kubeconfig?.entry === 'user' && /\/kubelet\.conf$/.test(r.location.file));
+      || (r.location.kind === 'kubeconfig' && r.location.kubeconfig?.entry === 'user' && r.location.file.endsWith('/kubelet.conf'));
     const selfSigned = c.isSelfIssued && signer === r;
     const entry: CertEntry = {
       id: certId(r.location),
@@ -1016,7 +1041,7 @@ function certsFromBytes(bytes: Buffer, where: string, findings: Finding[], known
  */
 export function companionFiles(node: NodeFs, file: string): string[] {
   // (a file at the top of the tree: /ca.key, not //ca.key)
-  const dir = posix.dirname(file).replace(/\/$/, '');
+  const dir = dirPrefix(posix.dirname(file));
   const base = posix.basename(file);
   const out = [...partnerKeyPaths(file)];
   const keyStem = /^(.*?)(?:\.key|-key\.pem|\.pem\.key)$/.exec(base)?.[1];
@@ -1033,9 +1058,8 @@ export const CA_FILE_NAME = /(^|[-_.])ca\.(crt|pem)$/i;
 
 /** Where the private key of a certificate file conventionally lives. */
 export function partnerKeyPaths(certPath: string): string[] {
-  const dir = posix.dirname(certPath).replace(/\/$/, '');
-  const base = posix.basename(certPath);
-  const stem = base.replace(/\.(crt|pem|cer|cert|der)$/i, '');
+  const dir = dirPrefix(posix.dirname(certPath));
+  const stem = withoutCertExtension(posix.basename(certPath));
   return [`${dir}/${stem}.key`, `${dir}/${stem}-key.pem`, `${dir}/${stem}.pem.key`].filter((p) => p !== certPath);
 }
 
@@ -1069,13 +1093,13 @@ function nameRecords(records: CertRecord[], profileOf: (l: CertLocation) => Kube
     const prof = profileOf(l);
     if (prof && l.index === 0) { names.set(r, prof.name); continue; }
     // (a -current.pem that is a regular file, copied without its link, is still the kubelet's pair)
-    if (/\/kubelet-(client|server)-current\.pem$/.test(l.via ?? l.file) || /\/kubelet-(client|server)-[\d-]+\.pem$/.test(l.file)) {
-      const kind = /kubelet-server/.test(l.via ?? l.file) ? 'kubelet-server' : 'kubelet-client';
+    if (isKubeletCurrentPath(l.via ?? l.file) || isKubeletRotatedPath(l.file)) {
+      const kind = (l.via ?? l.file).includes('kubelet-server') ? 'kubelet-server' : 'kubelet-client';
       names.set(r, l.index === 0 ? kind : `${kind}-chain-${l.index}`);
       continue;
     }
     // (kube-apiserver's loopback pair on k3s/RKE2, leaf then its own CA: named as what it is, not temporary-certs/apiserver-loopback-client__)
-    if (RANCHER_LOOPBACK.test(l.file)) {
+    if (isRancherLoopback(l.file)) {
       names.set(r, l.index === 0 ? 'apiserver-loopback-client' : `apiserver-loopback-client-ca${l.index > 1 ? `#${l.index}` : ''}`);
       continue;
     }
@@ -1091,10 +1115,10 @@ function nameRecords(records: CertRecord[], profileOf: (l: CertLocation) => Kube
   const taken = new Set(names.values());
   const stemOf = (r: CertRecord, depth: number) => {
     const rel = r.location.file.startsWith(r.scanRoot + '/') ? r.location.file.slice(r.scanRoot.length + 1) : posix.basename(r.location.file);
-    const parts = rel.replace(/\.(crt|pem|cer|cert|der)$/i, '').split('/');
+    const parts = withoutCertExtension(rel).split('/');
     // (outside the scanned directory, a parent that says nothing — ssl, pki, certs — is skipped: kubespray's
     // /etc/ssl/etcd/ssl/ca.pem beside kubeadm's ca is etcd/ca, not ssl/ca)
-    const absAll = r.location.file.replace(/\.(crt|pem|cer|cert|der)$/i, '').split('/').filter(Boolean);
+    const absAll = withoutCertExtension(r.location.file).split('/').filter(Boolean);
     const abs = [...absAll.slice(0, -1).filter((d) => !GENERIC_DIRS.has(d)), absAll[absAll.length - 1]!];
     const chosen = depth < parts.length ? parts.slice(parts.length - 1 - depth) : abs.slice(Math.max(0, abs.length - 1 - depth));
     return chosen.join('/') + (r.location.index > 0 ? `#${r.location.index}` : '');
@@ -1151,7 +1175,7 @@ function relDepth(r: CertRecord): number {
 
 function managedBy(r: CertRecord, name: string, profile: string | undefined): ManagedBy {
   // (kube-apiserver makes its loopback pair only when the files are missing; the distro never re-issues it)
-  if (RANCHER_LOOPBACK.test(r.location.file)) return 'manual';
+  if (isRancherLoopback(r.location.file)) return 'manual';
   if (r.layout === 'rke1' || r.layout === 'rke2' || r.layout === 'k3s') return r.layout;
   // (the kubelet makes its self-signed serving pair, kubelet-serving, only when the files are missing, and never
   // renews it: kubernetes/kubernetes#99418; it serves the expired one until someone renews or deletes it)

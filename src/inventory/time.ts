@@ -7,19 +7,28 @@ const UNIT: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 7 * 86
 /** Seconds in a duration string, or undefined when it is not one. */
 export function parseDuration(text: string): number | undefined {
   const t = text.trim();
+  // (one number and a unit, `30d`, needs none of the patterns below: see names.ts for why that counts)
+  const unit = UNIT[t.slice(-1)];
+  if (unit !== undefined && plainNumber(t.slice(0, -1))) return Math.round(Number(t.slice(0, -1)) * unit);
   if (!/^(\d+(\.\d+)?[smhdwy])+$/.test(t)) return undefined;
   let total = 0;
   for (const m of t.matchAll(/(\d+(?:\.\d+)?)([smhdwy])/g)) total += Number(m[1]) * UNIT[m[2]!]!;
   return Math.round(total);
 }
 
+/** `30`, `1.5`: digits and a fraction, as JavaScript prints the number (not `030`, `1.50`, `1e3`, `+1`). */
+function plainNumber(s: string): boolean {
+  const c = s.charCodeAt(0);
+  return c >= 48 && c <= 57 && String(Number(s)) === s;
+}
+
 export type Threshold = { kind: 'duration'; seconds: number; text: string } | { kind: 'percent'; percent: number; text: string };
 
 export function parseThreshold(text: string): Threshold | undefined {
   const t = text.trim();
-  const pm = /^(\d+(?:\.\d+)?)%$/.exec(t);
-  if (pm) {
-    const percent = Number(pm[1]);
+  const pm = !t.endsWith('%') ? undefined : plainNumber(t.slice(0, -1)) ? t.slice(0, -1) : /^(\d+(?:\.\d+)?)%$/.exec(t)?.[1];
+  if (pm !== undefined) {
+    const percent = Number(pm);
     if (percent <= 0 || percent >= 100) return undefined;
     return { kind: 'percent', percent, text: t };
   }

@@ -64,7 +64,7 @@ export function parseAllYamlFast(text: string): unknown[] {
   // (a split by a multiline regexp tries it at every position of the text: most files have no marker at all)
   const marked = text.startsWith('---') || text.includes('\n---');
   // (a multiline split also breaks lines at U+2028/U+2029, which YAML 1.2 does not: such a text goes to the library)
-  if (marked && /[\u2028\u2029]/.test(text)) return Array.from(parseAllDocuments(text), (d) => d.toJS() as unknown);
+  if (marked && (text.includes('\u2028') || text.includes('\u2029'))) return Array.from(parseAllDocuments(text), (d) => d.toJS() as unknown);
   const parts = marked ? text.split(/^---[ ]*$/m) : [text];
   if (parts.length > 1 && parts[0]!.trim() === '') parts.shift();
   const out: unknown[] = [];
@@ -83,7 +83,7 @@ const bail = (): never => { throw new Bail(); };
 
 /** `{ value }` when `text` is in the simple subset, else undefined. */
 export function parseSimpleYaml(text: string): { value: unknown } | undefined {
-  if (text.length > 1 << 20 || /[\t\r\0\ufeff]/.test(text)) return undefined;
+  if (text.length > 1 << 20 || text.includes('\t') || text.includes('\r') || text.includes('\0') || text.includes('\ufeff')) return undefined;
   const lines: Line[] = [];
   for (const raw of text.split('\n')) {
     let indent = 0;
@@ -110,6 +110,7 @@ export function parseSimpleYaml(text: string): { value: unknown } | undefined {
   }
 }
 
+const INF_NAN = new Set(['.inf', '.Inf', '.INF', '.nan', '.NaN', '.NAN']);
 const KEY = /^([A-Za-z_][A-Za-z0-9_./-]*):(?: (.*))?$/;
 const NOT_STRING_KEYS = new Set(['null', 'Null', 'NULL', 'true', 'True', 'TRUE', 'false', 'False', 'FALSE']);
 
@@ -199,8 +200,9 @@ function isSeqItem(t: string): boolean {
 function scalar(s: string): unknown {
   const c = s.charCodeAt(0);
   if (c === 0x22) { // "double"
-    if (s.length < 2 || !s.endsWith('"') || /["\\]/.test(s.slice(1, -1))) bail();
-    return s.slice(1, -1);
+    const inner = s.slice(1, -1);
+    if (s.length < 2 || !s.endsWith('"') || inner.includes('"') || inner.includes('\\')) bail();
+    return inner;
   }
   if (c === 0x27) { // 'single'
     if (s.length < 2 || !s.endsWith("'") || s.slice(1, -1).includes("'")) bail();
@@ -217,8 +219,12 @@ function scalar(s: string): unknown {
   // --flags) are not, and need none of the number patterns below
   const d = c === 0x2b || c === 0x2d ? s.charCodeAt(1) : c;
   if (!((d >= 0x30 && d <= 0x39) || d === 0x2e)) return s;
-  if (/^(?:0|[1-9][0-9]{0,14})$/.test(s)) return Number(s);
-  // other numbers (the core schema's int, octal, hex, float, exponent, inf, nan): let the library decide
-  if (/^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$/.test(s) || /^0[ox]/.test(s) || /^[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)$/.test(s)) bail();
+  // a number as JavaScript prints it (6443, -1, 0.5) is the number the core schema reads; no patterns, as
+  // compiling each costs more at every start than this whole parse (see inventory/names.ts)
+  const n = Number(s);
+  if (String(n) === s) return n;
+  // what else JavaScript reads as a number (octal, hex, 1.0, 1e3, 007) and the core schema's .inf and .nan:
+  // let the library decide (it reads 0b1 and 0O1 as strings; the library says so too)
+  if (!Number.isNaN(n) || s.startsWith('0o') || INF_NAN.has(c === 0x2b || c === 0x2d ? s.slice(1) : s)) bail();
   return s; // 0s, 250m, 192.0.2.10, v1.26.1 …
 }

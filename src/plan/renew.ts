@@ -88,7 +88,7 @@ function wholeSeconds(ms: number): string {
 }
 
 function isKubeletConf(c: CertEntry): boolean {
-  return c.location.kind === 'kubeconfig' && (c.profile === 'kubelet.conf' || /\/kubelet\.conf$/.test(c.location.file));
+  return c.location.kind === 'kubeconfig' && (c.profile === 'kubelet.conf' || c.location.file.endsWith('/kubelet.conf'));
 }
 
 function dirOf(p: string): string {

@@ -1,6 +1,7 @@
 import * as tls from 'node:tls';
 import { isIP } from 'node:net';
 import { UserError } from '../errors.js';
+import { unbracket } from '../inventory/names.js';
 
 export interface ProbeResult {
   host: string;
@@ -25,7 +26,7 @@ export function parseEndpoint(text: string): { host: string; port: number } {
   if (/^[a-z]+:\/\//i.test(t)) {
     let u: URL;
     try { u = new URL(t); } catch { throw new UserError(`failed to parse endpoint ${JSON.stringify(text)}`, 'use HOST:PORT or https://HOST:PORT'); }
-    return { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 443) };
+    return { host: unbracket(u.hostname), port: Number(u.port || 443) };
   }
   const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(t) ?? /^([^:]+)(?::(\d+))?$/.exec(t);
   if (!m) throw new UserError(`failed to parse endpoint ${JSON.stringify(text)}`, 'use HOST:PORT, [IPv6]:PORT or https://HOST:PORT');

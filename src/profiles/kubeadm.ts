@@ -99,7 +99,10 @@ export const RKE1_COMPONENTS: Record<string, string[]> = {
  * whatever its dates. Neither k3s's start-up renewal nor `certificate rotate` touches it (k3s's rotation e2e test lists
  * it among the files left identical): only deleting the pair makes kube-apiserver write a new one.
  */
-export const RANCHER_LOOPBACK = /^\/var\/lib\/rancher\/(k3s|rke2)\/server\/tls\/temporary-certs\/apiserver-loopback-client__\.crt$/;
+export function isRancherLoopback(file: string): boolean {
+  return file === '/var/lib/rancher/k3s/server/tls/temporary-certs/apiserver-loopback-client__.crt'
+    || file === '/var/lib/rancher/rke2/server/tls/temporary-certs/apiserver-loopback-client__.crt';
+}
 
 /**
  * What reads what on a k3s or RKE2 node, when nothing on disk says so (k3s runs every component inside its one

@@ -14,6 +14,7 @@ import { parsePrivateKeyBlock, PRIVATE_KEY_LABELS, samePublicKey, decryptKeyComm
 import { hostPort } from '../profiles/rebuild.js';
 import { readManifestFacts, MANIFEST_DIR, KUBEADM_CONFIG_CANDIDATES, KUBELET_FLAGS, KUBELET_CLIENT_CURRENT } from './infer.js';
 import { parseKubeadmConfig } from './kubeadm-config.js';
+import { unbracket } from '../inventory/names.js';
 
 function text(fs: NodeFs, p: string): string | undefined {
   try { return fs.stat(p)?.isFile() ? fs.readFile(p).toString('utf8') : undefined; } catch { return undefined; }
@@ -129,7 +130,7 @@ export function controlPlaneJoinProblem(fs: NodeFs, server: string): string | un
   const m = text(fs, `${MANIFEST_DIR}/kube-apiserver.yaml`);
   const adv = m ? readManifestFacts(m)?.flags['advertise-address'] : undefined;
   let host: string;
-  try { host = new URL(server).hostname.replace(/^\[|\]$/g, ''); } catch { return undefined; }
+  try { host = unbracket(new URL(server).hostname); } catch { return undefined; }
   if (!adv || host !== adv) return undefined;
   return `joiners dial ${server}, this node's own address (--advertise-address in ${MANIFEST_DIR}/kube-apiserver.yaml), as kubeadm's admin.conf does when the cluster has no controlPlaneEndpoint: kubeadm join --control-plane then refuses (${refusal}), and every node would depend on this one; ${CHECK}: if it has one, pass it here as --control-plane-endpoint; ${FIX}`;
 }

@@ -11,6 +11,7 @@ import type { ServedProbe } from '../report/metrics.js';
 import { UserError } from '../errors.js';
 import { probeEndpoint } from '../probe/probe.js';
 import { compareServed, missingIntermediate } from '../probe/compare.js';
+import { unbracket } from '../inventory/names.js';
 
 export interface LocalEndpoint { component: string; host: string; port: number }
 
@@ -31,7 +32,7 @@ export function defaultEndpoints(inv: Inventory, host: string): LocalEndpoint[] 
 export function parseProbeFlag(text: string): LocalEndpoint {
   const m = /^([a-z0-9-]+)=(\[[^\]]+\]|[^:]+):(\d+)$/i.exec(text.trim());
   if (!m || Number(m[3]) < 1 || Number(m[3]) > 65535) throw new UserError(`failed to parse --probe-endpoint ${JSON.stringify(text)}`, 'use COMPONENT=HOST:PORT, e.g. --probe-endpoint kube-apiserver=127.0.0.1:6443');
-  return { component: m[1], host: m[2].replace(/^\[|\]$/g, ''), port: Number(m[3]) };
+  return { component: m[1], host: unbracket(m[2]), port: Number(m[3]) };
 }
 
 /**
