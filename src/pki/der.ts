@@ -194,21 +194,24 @@ export function rawBytes(buf: Uint8Array, tlv: Tlv): Uint8Array {
 // Writing: the few encoders the signer and the key reader share (here, not in sign.ts, so that
 // reading a key does not load the signer and, through it, the certificate module).
 
-function lengthBytes(n: number): number[] {
-  if (n < 0x80) return [n];
-  const out: number[] = [];
-  while (n > 0) { out.unshift(n & 0xff); n = Math.floor(n / 256); }
-  return [0x80 | out.length, ...out];
-}
-
 /** One TLV with the given tag around the concatenated contents. */
 export function tlv(tag: number, ...contents: Uint8Array[]): Uint8Array {
-  const len = contents.reduce((s, c) => s + c.length, 0);
-  const head = [tag, ...lengthBytes(len)];
-  const out = new Uint8Array(head.length + len);
-  out.set(head, 0);
-  let p = head.length;
-  for (const c of contents) { out.set(c, p); p += c.length; }
+  // (indexed loops, and the header written in place rather than spread from an array: check builds every
+  // key's SPKI with this, in code not yet optimised, where each for…of step and spread allocates)
+  let len = 0;
+  for (let i = 0; i < contents.length; i++) len += contents[i]!.length;
+  // the length: one byte below 0x80, else 0x80 | n and n big-endian bytes
+  let lenBytes = 0;
+  if (len >= 0x80) for (let n = len; n > 0; n = Math.floor(n / 256)) lenBytes++;
+  let p = 2 + lenBytes;
+  const out = new Uint8Array(p + len);
+  out[0] = tag;
+  if (lenBytes === 0) out[1] = len;
+  else {
+    out[1] = 0x80 | lenBytes;
+    for (let i = lenBytes, n = len; i >= 1; i--, n = Math.floor(n / 256)) out[1 + i] = n & 0xff;
+  }
+  for (let i = 0; i < contents.length; i++) { out.set(contents[i]!, p); p += contents[i]!.length; }
   return out;
 }
 
