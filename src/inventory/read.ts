@@ -470,8 +470,10 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
   const keyBySpki = new Map<string, { file: string; kind: KeyLocation['kind']; user?: string; explicit?: boolean }>();
   const kubeconfigs: KubeconfigEntry[] = [];
   const csrs: CsrEntry[] = [];
-  // identity of bytes inside this read: the bytes themselves as a Map key (no hash object per certificate)
-  const same = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+  // identity of bytes inside this read, as a Map key: their SHA-256 (crypto/x509's CertPool finds a duplicate by
+  // the SHA-224 of its bytes, haveSum), a one-call digest with no Hash object, where the bytes themselves as a
+  // string were a copy of every certificate, ~1 KB each, for one look-up
+  const same = (b: Uint8Array) => sha256Hex(b);
 
   const addCert = (cert: Certificate, location: CertLocation, f: FileContent): CertRecord => {
     const k = same(cert.der);
