@@ -76,6 +76,13 @@ const OID_2_5_4: string[] = [];
 const OID_2_5_29: string[] = [];
 for (let i = 0; i < 128; i++) { OID_2_5_4[i] = `2.5.4.${i}`; OID_2_5_29[i] = `2.5.29.${i}`; }
 
+/**
+ * Other OIDs decoded before, by their content bytes: a check decodes the same few again and again (signature and
+ * key algorithms, extended key usages), and each decoding builds its string a number at a time. (Bounded: a
+ * file full of distinct OIDs only decodes them.)
+ */
+const OID_NAMES = new Map<string, string>();
+
 export function decodeOid(buf: Uint8Array, tlv: Tlv | undefined): string {
   if (!tlv || tlv.tag !== 0x06) throw new DerError('expected OBJECT IDENTIFIER');
   const s = tlv.contentStart;
@@ -84,6 +91,9 @@ export function decodeOid(buf: Uint8Array, tlv: Tlv | undefined): string {
     if (buf[s + 1] === 0x04) return OID_2_5_4[buf[s + 2]!]!;
     if (buf[s + 1] === 0x1d) return OID_2_5_29[buf[s + 2]!]!;
   }
+  const key = latin1Text(buf, s, tlv.end);
+  const known = OID_NAMES.get(key);
+  if (known !== undefined) return known;
   let out = '';
   let v = 0;
   let first = true;
@@ -99,6 +109,7 @@ export function decodeOid(buf: Uint8Array, tlv: Tlv | undefined): string {
       v = 0;
     }
   }
+  if (OID_NAMES.size < 256) OID_NAMES.set(key, out);
   return out;
 }
 
