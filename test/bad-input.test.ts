@@ -370,3 +370,26 @@ test('NodeFs maps odd node paths as path.posix.normalize would (empty, dot and d
     assert.equal(new NodeFs('/').hostPath(p), want, `${p} on /`);
   }
 });
+
+test('a snapshot resolves a path in a directory it already knows to be plain as a fresh NodeFs does (links in the file, relative and absolute, dot-dot in a target, missing parts, loops)', () => {
+  const root = tmpDir('kubepki-real-');
+  const pki = path.join(root, 'etc/kubernetes/pki');
+  fs.mkdirSync(path.join(pki, 'sub'), { recursive: true });
+  fs.mkdirSync(path.join(root, 'srv/etcd'), { recursive: true });
+  fs.writeFileSync(path.join(pki, 'ca.crt'), 'x');
+  fs.writeFileSync(path.join(root, 'srv/real.crt'), 'x');
+  fs.symlinkSync('/srv/real.crt', path.join(pki, 'abs.crt'));
+  fs.symlinkSync('sub/../ca.crt', path.join(pki, 'rel.crt'));
+  fs.symlinkSync('../../../srv/etcd', path.join(pki, 'etcd'));
+  fs.symlinkSync('/nowhere/../srv/x.crt', path.join(pki, 'dangling.crt'));
+  fs.symlinkSync('loop-b.crt', path.join(pki, 'loop-a.crt'));
+  fs.symlinkSync('loop-a.crt', path.join(pki, 'loop-b.crt'));
+  const paths = ['/etc/kubernetes/pki/ca.crt', '/etc/kubernetes/pki/abs.crt', '/etc/kubernetes/pki/rel.crt', '/etc/kubernetes/pki/etcd/ca.crt',
+    '/etc/kubernetes/pki/dangling.crt', '/etc/kubernetes/pki/none.crt', '/etc/kubernetes/pki/none/x.crt', '/etc/kubernetes/pki/sub', '/etc/kubernetes/pki/loop-a.crt'];
+  const real = (n: NodeFs, p: string) => { try { return n.realNodePath(p); } catch (e) { return (e as Error).name; } };
+  const snap = new NodeFs(root).snapshot();
+  assert.equal(snap.realNodePath('/etc/kubernetes/pki'), '/etc/kubernetes/pki'); // now known to be plain
+  for (const p of paths) assert.equal(real(snap, p), real(new NodeFs(root), p), p);
+  assert.deepEqual(paths.map((p) => real(snap, p)), ['/etc/kubernetes/pki/ca.crt', '/srv/real.crt', '/etc/kubernetes/pki/ca.crt', '/srv/etcd/ca.crt',
+    '/nowhere/../srv/x.crt', '/etc/kubernetes/pki/none.crt', '/etc/kubernetes/pki/none/x.crt', '/etc/kubernetes/pki/sub', 'SymlinkLoopError']);
+});

@@ -4,7 +4,7 @@
  * one of its findings) without loading the transaction code.
  */
 import { readFileSync, readlinkSync } from 'node:fs';
-import * as path from 'node:path';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 
 export const BACKUP_DIR = '/var/lib/kubepki/backups';
@@ -76,8 +76,8 @@ export function lockOwnerState(lock: { pid?: unknown; host?: unknown; boot?: unk
 
 /** P lies inside DIR (host paths; DIR itself is not inside). */
 export function isInside(dir: string, p: string): boolean {
-  const rel = path.relative(path.resolve(dir), path.resolve(p));
-  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+  const rel = relative(resolve(dir), resolve(p));
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
 }
 
 /**
@@ -98,14 +98,14 @@ export function isInside(dir: string, p: string): boolean {
 export function lockedRunBackups<M extends { state?: unknown; root?: unknown }>(
   where: { root: string; ownDir: string; backupRoot: string }, named: string, read: (dir: string) => M,
 ): { dir: string; m: M }[] {
-  const candidates = [path.join(where.backupRoot, path.basename(named)), ...(isInside(where.backupRoot, named) ? [] : [path.resolve(named)])];
+  const candidates = [join(where.backupRoot, basename(named)), ...(isInside(where.backupRoot, named) ? [] : [resolve(named)])];
   const out: { dir: string; m: M }[] = [];
   for (const dir of candidates) {
     if (out.some((r) => r.dir === dir)) continue;
     let m: M;
     try { m = read(dir); } catch { continue; }
     if (m?.state !== 'in-progress') continue;
-    if (!isInside(where.ownDir, dir) && (typeof m.root !== 'string' || path.resolve(m.root) !== path.resolve(where.root))) continue;
+    if (!isInside(where.ownDir, dir) && (typeof m.root !== 'string' || resolve(m.root) !== resolve(where.root))) continue;
     out.push({ dir, m });
   }
   return out;

@@ -50,34 +50,44 @@ export class NodeFs {
   }
 
   private resolveNodePath(nodePath: string): string {
-    let parts = normalNodePath(nodePath).split('/').filter(Boolean);
-    let resolved: string[] = [];
+    const clean = normalNodePath(nodePath);
+    // `at`: the real node path resolved so far ('' for the root), one string grown a component at a time. A path
+    // in a directory already known to be plain (nearly every file a check reads) starts from that directory:
+    // its components would all be found in plainDirs again, at the cost of a string for each.
+    const slash = clean.lastIndexOf('/');
+    const dir = clean.slice(0, slash);
+    let at = '';
+    let parts: string[];
+    if (slash > 0 && this.plainDirs?.has(dir)) {
+      at = dir;
+      parts = [clean.slice(slash + 1)];
+    } else parts = clean.split('/').filter(Boolean);
     let hops = 0;
     while (parts.length > 0) {
       const part = parts.shift()!;
       if (part === '.') continue;
-      if (part === '..') { resolved.pop(); continue; }
-      const candidate = '/' + [...resolved, part].join('/');
-      if (this.plainDirs?.has(candidate)) { resolved.push(part); continue; }
+      if (part === '..') { at = at.slice(0, at.lastIndexOf('/')); continue; }
+      const candidate = `${at}/${part}`;
+      if (this.plainDirs?.has(candidate)) { at = candidate; continue; }
       let st: Stats;
       try {
         st = this.lstatHost(candidate);
       } catch {
         // Missing component: the rest cannot be resolved further.
-        return '/' + [...resolved, part, ...parts].join('/');
+        return parts.length > 0 ? `${candidate}/${parts.join('/')}` : candidate;
       }
       const target = this.linkTargetOf(candidate, st);
       if (target !== undefined) {
         if (++hops > 40) throw new SymlinkLoopError(nodePath);
         const targetParts = target.split('/').filter(Boolean);
-        if (target.startsWith('/')) resolved = [];
+        if (target.startsWith('/')) at = '';
         parts = [...targetParts, ...parts];
       } else {
         if (st.isDirectory()) this.plainDirs?.add(candidate);
-        resolved.push(part);
+        at = candidate;
       }
     }
-    return '/' + resolved.join('/');
+    return at || '/';
   }
 
   /** Directories known to be plain (no link) during one read; see `snapshot`. */

@@ -172,11 +172,14 @@ export function readComponentRefs(fs: NodeFs): ComponentRef[] {
           const config = etcdConfigFile(etcdArgv(c.command?.length ? words : ['etcd', ...words]), env, file);
           if (config) { refs.push(...etcdConfigRefs(fs, config)); continue; }
         }
-        for (const arg of words) {
-          const m = /^(--[a-z0-9-]+)=(.+)$/.exec(String(arg));
+        // (indexed: a check runs this once, unoptimised, where each for…of step over a manifest's flags allocates)
+        for (let w = 0; w < words.length; w++) {
+          const m = /^(--[a-z0-9-]+)=(.+)$/.exec(String(words[w]));
           if (!m) continue;
           const [, flag, value] = m as unknown as [string, string, string];
-          for (const v of value.split(',')) {
+          const values = value.split(',');
+          for (let i = 0; i < values.length; i++) {
+            const v = values[i]!;
             if (!v.startsWith('/')) continue;
             refs.push({ component, via: flag, file: v, source: file });
             if (KUBECONFIG_FLAGS.has(flag)) refs.push(...kubeconfigFileRefs(fs, v, component, flag));

@@ -470,8 +470,10 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
   const keyBySpki = new Map<string, { file: string; kind: KeyLocation['kind']; user?: string; explicit?: boolean }>();
   const kubeconfigs: KubeconfigEntry[] = [];
   const csrs: CsrEntry[] = [];
-  // identity of bytes inside this read: the bytes themselves as a Map key (no hash object per certificate)
-  const same = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+  // identity of bytes inside this read, as a Map key: their SHA-256 (crypto/x509's CertPool finds a duplicate by
+  // the SHA-224 of its bytes, haveSum), a one-call digest with no Hash object, where the bytes themselves as a
+  // string were a copy of every certificate, ~1 KB each, for one look-up
+  const same = (b: Uint8Array) => sha256Hex(b);
 
   const addCert = (cert: Certificate, location: CertLocation, f: FileContent): CertRecord => {
     const k = same(cert.der);
@@ -494,7 +496,10 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
 
   // 1. every certificate and key in files
   const chainFiles: { file: string; records: CertRecord[] }[] = [];
-  for (const f of files) {
+  // (indexed loops over the files and records: a check runs assemble once, unoptimised, where each for…of
+  // step allocates an iterator result)
+  for (let fi = 0; fi < files.length; fi++) {
+    const f = files[fi]!;
     const inFile = f.certs.map((cert, index) => addCert(cert, { file: f.path, kind: f.kind === 'der' ? 'der' : 'pem', index, ...(f.via ? { via: f.via } : {}), ...(f.manifest ? { manifest: f.manifest } : {}) }, f));
     if (isLeafChain(f.certs)) chainFiles.push({ file: f.path, records: inFile });
     f.pkcs7.forEach((cert, index) => addCert(cert, { file: f.path, kind: 'pkcs7', index, ...(f.via ? { via: f.via } : {}) }, f));
@@ -520,7 +525,8 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
   // 2. kubeconfig entries
   // (the CA data of every kubeconfig is ca.crt again: its bytes are looked up before they are parsed)
   const known = (der: Uint8Array) => byDer.get(same(der))?.cert;
-  for (const f of files) {
+  for (let fi = 0; fi < files.length; fi++) {
+    const f = files[fi]!;
     const kc = f.kubeconfig;
     if (!kc) continue;
     kubeconfigs.push({
@@ -601,7 +607,8 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
   }
 
   // 3. private keys for certificates
-  for (const r of records) {
+  for (let ri = 0; ri < records.length; ri++) {
+    const r = records[ri]!;
     if (r.keyLocation) continue;
     const f = byFile.get(r.location.file);
     if (!f) continue;
@@ -624,7 +631,8 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
       break;
     }
   }
-  for (const r of records) {
+  for (let ri = 0; ri < records.length; ri++) {
+    const r = records[ri]!;
     if (r.keyLocation) continue;
     const hit = keyBySpki.get(same(namedCurveSpki(r.cert.spkiRaw)));
     if (hit) {
@@ -634,7 +642,8 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     }
   }
   // the key of each copy in a file, in it or beside it, when it is this certificate's
-  for (const r of records) {
+  for (let ri = 0; ri < records.length; ri++) {
+    const r = records[ri]!;
     for (const l of r.copies) {
       if (l.kind === 'kubeconfig' || l.index !== 0 || r.copyKeys?.some((k) => k.file === l.file)) continue;
       const f = byFile.get(l.file);
@@ -669,7 +678,8 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
   }
   // and one whose embedded client certificate is also saved in a file (extracted for curl, or the file another
   // kubeconfig references): that file's row is the kubeconfig's certificate, which kubeadm renews there
-  for (const r of records) {
+  for (let ri = 0; ri < records.length; ri++) {
+    const r = records[ri]!;
     if (r.location.kind === 'kubeconfig' || r.location.index !== 0) continue;
     for (const l of r.copies) {
       const prof = l.kind === 'kubeconfig' && l.index === 0 && kubeadmUser(l) ? kubeadmProfileForFile(l.file, pkiDir) : undefined;
@@ -692,7 +702,8 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
   const signerOf = new Map<CertRecord, CertRecord | undefined>();
   const sameSubjectNoSig = new Set<CertRecord>();
   const notCaSigner = new Map<CertRecord, CertRecord>();
-  for (const r of records) {
+  for (let ri = 0; ri < records.length; ri++) {
+    const r = records[ri]!;
     const cands = caBySubject.get(r.cert.issuerString) ?? [];
     let found: CertRecord | undefined;
     const aki = r.cert.authorityKeyId;
@@ -744,16 +755,25 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
   const certificates: CertEntry[] = [];
   /** file → the components whose flags or configs name it (looked up per row, not scanned) */
   const readersOf = new Map<string, string[]>();
-  for (const ref of componentRefs) readersOf.set(ref.file, [...(readersOf.get(ref.file) ?? []), ref.component]);
+  for (let i = 0; i < componentRefs.length; i++) {
+    const ref = componentRefs[i]!;
+    const readers = readersOf.get(ref.file);
+    if (readers) readers.push(ref.component);
+    else readersOf.set(ref.file, [ref.component]);
+  }
   // (the kubepki commands findings name read the tree they were found in)
   const here = rootFlagFor(fs.root);
-  for (const r of records) {
+  for (let ri = 0; ri < records.length; ri++) {
+    const r = records[ri]!;
     const c = r.cert;
     const name = names.get(r)!;
     const signer = signerOf.get(r);
     const files = [r.location.file, ...(r.location.via ? [r.location.via] : []), ...r.copies.map((l) => l.file)];
     const components = new Set<string>();
-    for (const file of files) for (const component of readersOf.get(file) ?? []) components.add(component);
+    for (let fi = 0; fi < files.length; fi++) {
+      const readers = readersOf.get(files[fi]!);
+      if (readers) for (let i = 0; i < readers.length; i++) components.add(readers[i]!);
+    }
     if (r.layout === 'rke1') for (const comp of rke1Readers(fs, name)) components.add(comp);
     // (and of its copies: on a server, agent/client-kube-proxy.crt is the server's file as the supervisor hands it out,
     // and the kubelet reads agent/client-ca.crt, the server's CA)
@@ -810,7 +830,8 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     r.entry = entry;
     certificates.push(lazyDigests ? withCertDigests(entry, c) : withEagerDigests(entry, c));
   }
-  for (const r of records) {
+  for (let ri = 0; ri < records.length; ri++) {
+    const r = records[ri]!;
     const s = signerOf.get(r);
     if (s && s.entry && r.entry) {
       r.entry.signedBy = s.entry.id;

@@ -116,13 +116,29 @@ export class Certificate {
   private _pub?: KeyObject;
   private _signedBy?: Map<Certificate, boolean>;
   private _key?: KeyInfo;
+  /**
+   * The views an inventory reads more than once (checkFields, then the row, the findings and the trust tree),
+   * made once: each is a fresh array or string otherwise, a few KB a certificate that a check on a
+   * kubeadm node turns into one more young-generation GC. null: worked out, and absent.
+   */
+  private _subjectString?: string;
+  private _issuerString?: string;
+  private _basicConstraints?: { ca: boolean; pathLen?: number } | null;
+  private _keyUsage?: string[];
+  private _extKeyUsage?: string[];
+  private _subjectAltNames?: GeneralName[];
+  private _subjectKeyId?: string | null;
+  private _authorityKeyId?: string | null;
 
   constructor(der: Uint8Array) {
     this.der = der;
     const top = readTlv(der, 0);
     if (top.tag !== 0x30) throw new DerError('not a certificate (expected SEQUENCE)');
     if (top.end !== der.length) throw new DerError('trailing bytes after certificate');
-    const [tbsT, sigAlgT, sigT] = children(der, top);
+    // (indexing rather than destructuring or for…of, here and in the parsers below: a check runs them
+    // unoptimised, where every destructuring and every loop step allocates an iterator result)
+    const parts = children(der, top);
+    const tbsT = parts[0], sigAlgT = parts[1], sigT = parts[2];
     if (!tbsT || !sigAlgT || !sigT || tbsT.tag !== 0x30) throw new DerError('not a certificate (bad structure)');
     this.tbs = rawBytes(der, tbsT);
     const f = children(der, tbsT);
@@ -140,7 +156,8 @@ export class Certificate {
     this.issuerRaw = rawBytes(der, issuerT);
     this.subjectRaw = rawBytes(der, subjectT);
     this.spkiRaw = rawBytes(der, spkiT);
-    const [nb, na] = children(der, validityT);
+    const validity = children(der, validityT);
+    const nb = validity[0], na = validity[1];
     if (!nb || !na) throw new DerError('bad validity');
     this.notBefore = decodeTime(der, nb);
     this.notAfter = decodeTime(der, na);
@@ -170,8 +187,8 @@ export class Certificate {
     return (this._issuer ??= parseName(this.issuerRaw));
   }
 
-  get subjectString(): string { return nameToString(this.subject); }
-  get issuerString(): string { return nameToString(this.issuer); }
+  get subjectString(): string { return (this._subjectString ??= nameToString(this.subject)); }
+  get issuerString(): string { return (this._issuerString ??= nameToString(this.issuer)); }
   get commonName(): string | undefined { return this.subject.find((a) => a.type === 'CN')?.value; }
   get organizations(): string[] { return this.subject.filter((a) => a.type === 'O').map((a) => a.value); }
   get issuerCommonName(): string | undefined { return this.issuer.find((a) => a.type === 'CN')?.value; }
@@ -181,8 +198,9 @@ export class Certificate {
     const out: RawExtension[] = [];
     if (this.extTlv) {
       const seq = readTlv(this.der, this.extTlv.contentStart, this.extTlv.end);
-      for (const e of children(this.der, seq)) {
-        const parts = children(this.der, e);
+      const all = children(this.der, seq);
+      for (let i = 0; i < all.length; i++) {
+        const parts = children(this.der, all[i]!);
         const oid = decodeOid(this.der, parts[0]);
         let critical = false;
         let valT = parts[1];
@@ -203,12 +221,19 @@ export class Certificate {
   }
 
   get basicConstraints(): { ca: boolean; pathLen?: number } | undefined {
+    if (this._basicConstraints === undefined) this._basicConstraints = this.parseBasicConstraints() ?? null;
+    return this._basicConstraints ?? undefined;
+  }
+
+  private parseBasicConstraints(): { ca: boolean; pathLen?: number } | undefined {
     const e = this.extension(OID.basicConstraints);
     if (!e) return undefined;
     const seq = readTlv(e.value, 0);
     let ca = false;
     let pathLen: number | undefined;
-    for (const c of children(e.value, seq)) {
+    const parts = children(e.value, seq);
+    for (let i = 0; i < parts.length; i++) {
+      const c = parts[i]!;
       if (c.tag === 0x01) ca = e.value[c.contentStart] !== 0;
       if (c.tag === 0x02) pathLen = e.value[c.contentStart];
     }
@@ -223,21 +248,29 @@ export class Certificate {
   }
 
   get keyUsage(): string[] {
+    if (this._keyUsage) return this._keyUsage;
     const e = this.extension(OID.keyUsage);
-    return e ? keyUsageNames(e.value) : [];
+    return (this._keyUsage = e ? keyUsageNames(e.value) : []);
   }
 
   get extKeyUsage(): string[] {
+    if (this._extKeyUsage) return this._extKeyUsage;
     const e = this.extension(OID.extKeyUsage);
-    return e ? extKeyUsageNames(e.value) : [];
+    return (this._extKeyUsage = e ? extKeyUsageNames(e.value) : []);
   }
 
   get subjectAltNames(): GeneralName[] {
+    if (this._subjectAltNames) return this._subjectAltNames;
     const e = this.extension(OID.subjectAltName);
-    return e ? parseGeneralNames(e.value) : [];
+    return (this._subjectAltNames = e ? parseGeneralNames(e.value) : []);
   }
 
   get subjectKeyId(): string | undefined {
+    if (this._subjectKeyId === undefined) this._subjectKeyId = this.parseSubjectKeyId() ?? null;
+    return this._subjectKeyId ?? undefined;
+  }
+
+  private parseSubjectKeyId(): string | undefined {
     const e = this.extension(OID.subjectKeyIdentifier);
     if (!e) return undefined;
     const t = readTlv(e.value, 0);
@@ -245,6 +278,11 @@ export class Certificate {
   }
 
   get authorityKeyId(): string | undefined {
+    if (this._authorityKeyId === undefined) this._authorityKeyId = this.parseAuthorityKeyId() ?? null;
+    return this._authorityKeyId ?? undefined;
+  }
+
+  private parseAuthorityKeyId(): string | undefined {
     const e = this.extension(OID.authorityKeyIdentifier);
     if (!e) return undefined;
     const seq = readTlv(e.value, 0);
@@ -346,15 +384,16 @@ export function derToPem(der: Uint8Array, label: string): string {
 export function parseName(raw: Uint8Array): NameAttribute[] {
   const seq = readTlv(raw, 0);
   const out: NameAttribute[] = [];
-  let rdn = 0;
-  for (const set of children(raw, seq)) {
-    for (const atv of children(raw, set)) {
-      const [oidT, valT] = children(raw, atv);
+  const sets = children(raw, seq);
+  for (let rdn = 0; rdn < sets.length; rdn++) {
+    const atvs = children(raw, sets[rdn]!);
+    for (let i = 0; i < atvs.length; i++) {
+      const atv = children(raw, atvs[i]!);
+      const oidT = atv[0], valT = atv[1];
       if (!oidT || !valT) throw new DerError('bad name attribute');
       const oid = decodeOid(raw, oidT);
       out.push({ oid, type: NAME_TYPES[oid] ?? oid, value: decodeString(raw, valT), rdn });
     }
-    rdn++;
   }
   return out;
 }
@@ -444,7 +483,9 @@ export const RDN_PLUS = ' + ';
 export function parseGeneralNames(value: Uint8Array): GeneralName[] {
   const seq = readTlv(value, 0);
   const out: GeneralName[] = [];
-  for (const g of children(value, seq)) {
+  const names = children(value, seq);
+  for (let i = 0; i < names.length; i++) {
+    const g = names[i]!;
     switch (g.tag) {
       case 0x82: out.push({ type: 'dns', value: latin1Text(value, g.contentStart, g.end) }); break;
       case 0x81: out.push({ type: 'email', value: latin1Text(value, g.contentStart, g.end) }); break;
@@ -479,9 +520,11 @@ export function formatIp(bytes: Uint8Array): string {
 
 export function spkiKeyInfo(spki: Uint8Array): KeyInfo {
   const seq = readTlv(spki, 0);
-  const [algT, keyT] = children(spki, seq);
+  const top = children(spki, seq);
+  const algT = top[0], keyT = top[1];
   if (!algT || !keyT) throw new DerError('bad SubjectPublicKeyInfo');
-  const [oidT, paramT] = children(spki, algT);
+  const alg = children(spki, algT);
+  const oidT = alg[0], paramT = alg[1];
   const oid = decodeOid(spki, oidT);
   switch (oid) {
     case '1.2.840.113549.1.1.1':

@@ -25,6 +25,13 @@ export interface Tlv {
 }
 
 export function readTlv(buf: Uint8Array, pos: number, limit = buf.length): Tlv {
+  const end = tlvEnd(buf, pos, limit);
+  const len = buf[pos + 1]!;
+  return { tag: buf[pos]!, start: pos, contentStart: pos + 2 + (len & 0x80 ? len & 0x7f : 0), end };
+}
+
+/** Offset just past the TLV at pos: readTlv's checks, without the object. */
+function tlvEnd(buf: Uint8Array, pos: number, limit: number): number {
   if (pos + 2 > limit) throw new DerError('truncated DER (header)');
   const tag = buf[pos]!;
   if ((tag & 0x1f) === 0x1f) throw new DerError('unsupported multi-byte DER tag');
@@ -40,11 +47,20 @@ export function readTlv(buf: Uint8Array, pos: number, limit = buf.length): Tlv {
   }
   const end = p + len;
   if (end > limit) throw new DerError('truncated DER (content)');
-  return { tag, start: pos, contentStart: p, end };
+  return end;
 }
 
 /** Children of a constructed TLV (`read`: a stricter reader, such as key-spki's DER-only one). */
 export function children(buf: Uint8Array, tlv: Tlv, read: (buf: Uint8Array, pos: number, limit: number) => Tlv = readTlv): Tlv[] {
+  if (read === readTlv) {
+    // counted first, so the array is made at its size: grown by push, an array of two children takes the
+    // room of seventeen (a check reads some five hundred of them)
+    let n = 0;
+    for (let p = tlv.contentStart; p < tlv.end; n++) p = tlvEnd(buf, p, tlv.end);
+    const out = new Array<Tlv>(n);
+    for (let i = 0, p = tlv.contentStart; i < n; i++) p = (out[i] = readTlv(buf, p, tlv.end)).end;
+    return out;
+  }
   const out: Tlv[] = [];
   let p = tlv.contentStart;
   while (p < tlv.end) {
@@ -60,6 +76,13 @@ const OID_2_5_4: string[] = [];
 const OID_2_5_29: string[] = [];
 for (let i = 0; i < 128; i++) { OID_2_5_4[i] = `2.5.4.${i}`; OID_2_5_29[i] = `2.5.29.${i}`; }
 
+/**
+ * Other OIDs decoded before, by their content bytes: a check decodes the same few again and again (signature and
+ * key algorithms, extended key usages), and each decoding builds its string a number at a time. (Bounded: a
+ * file full of distinct OIDs only decodes them.)
+ */
+const OID_NAMES = new Map<string, string>();
+
 export function decodeOid(buf: Uint8Array, tlv: Tlv | undefined): string {
   if (!tlv || tlv.tag !== 0x06) throw new DerError('expected OBJECT IDENTIFIER');
   const s = tlv.contentStart;
@@ -68,6 +91,9 @@ export function decodeOid(buf: Uint8Array, tlv: Tlv | undefined): string {
     if (buf[s + 1] === 0x04) return OID_2_5_4[buf[s + 2]!]!;
     if (buf[s + 1] === 0x1d) return OID_2_5_29[buf[s + 2]!]!;
   }
+  const key = latin1Text(buf, s, tlv.end);
+  const known = OID_NAMES.get(key);
+  if (known !== undefined) return known;
   let out = '';
   let v = 0;
   let first = true;
@@ -83,6 +109,7 @@ export function decodeOid(buf: Uint8Array, tlv: Tlv | undefined): string {
       v = 0;
     }
   }
+  if (OID_NAMES.size < 256) OID_NAMES.set(key, out);
   return out;
 }
 
@@ -194,21 +221,24 @@ export function rawBytes(buf: Uint8Array, tlv: Tlv): Uint8Array {
 // Writing: the few encoders the signer and the key reader share (here, not in sign.ts, so that
 // reading a key does not load the signer and, through it, the certificate module).
 
-function lengthBytes(n: number): number[] {
-  if (n < 0x80) return [n];
-  const out: number[] = [];
-  while (n > 0) { out.unshift(n & 0xff); n = Math.floor(n / 256); }
-  return [0x80 | out.length, ...out];
-}
-
 /** One TLV with the given tag around the concatenated contents. */
 export function tlv(tag: number, ...contents: Uint8Array[]): Uint8Array {
-  const len = contents.reduce((s, c) => s + c.length, 0);
-  const head = [tag, ...lengthBytes(len)];
-  const out = new Uint8Array(head.length + len);
-  out.set(head, 0);
-  let p = head.length;
-  for (const c of contents) { out.set(c, p); p += c.length; }
+  // (indexed loops, and the header written in place rather than spread from an array: check builds every
+  // key's SPKI with this, in code not yet optimised, where each for…of step and spread allocates)
+  let len = 0;
+  for (let i = 0; i < contents.length; i++) len += contents[i]!.length;
+  // the length: one byte below 0x80, else 0x80 | n and n big-endian bytes
+  let lenBytes = 0;
+  if (len >= 0x80) for (let n = len; n > 0; n = Math.floor(n / 256)) lenBytes++;
+  let p = 2 + lenBytes;
+  const out = new Uint8Array(p + len);
+  out[0] = tag;
+  if (lenBytes === 0) out[1] = len;
+  else {
+    out[1] = 0x80 | lenBytes;
+    for (let i = lenBytes, n = len; i >= 1; i--, n = Math.floor(n / 256)) out[1 + i] = n & 0xff;
+  }
+  for (let i = 0; i < contents.length; i++) { out.set(contents[i]!, p); p += contents[i]!.length; }
   return out;
 }
 

@@ -140,7 +140,13 @@ function strictTlv(buf: Uint8Array, pos: number, limit: number): Tlv {
 const strictChildren = (buf: Uint8Array, t: Tlv): Tlv[] => children(buf, t, strictTlv);
 
 /** The unsigned big-endian integer in `bytes`. */
-export const bigFrom = (bytes: Uint8Array): bigint => BigInt(`0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex') || '0'}`);
+export const bigFrom = (bytes: Uint8Array): bigint => bigAt(bytes, 0, bytes.length);
+
+/** The unsigned big-endian integer in bytes [start, end) of `buf`, read in place (no view of its own: an RSA key has eight). */
+function bigAt(buf: Uint8Array, start: number, end: number): bigint {
+  const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  return BigInt(`0x${b.toString('hex', start, end) || '0'}`);
+}
 
 function whole(der: Uint8Array): Tlv | undefined {
   const top = strictTlv(der, 0, der.length);
@@ -184,7 +190,7 @@ export class DamagedKeyError extends Error {
   }
 }
 
-const bigOf = (buf: Uint8Array, t: Tlv): bigint => bigFrom(buf.subarray(t.contentStart, t.end));
+const bigOf = (buf: Uint8Array, t: Tlv): bigint => bigAt(buf, t.contentStart, t.end);
 
 function rsaSpki(buf: Uint8Array, top: Tlv): Uint8Array | undefined {
   const f = strictChildren(buf, top);
