@@ -22,6 +22,13 @@ export function ipVersion(s: string): number {
   return parts.length === 4 && parts.every(isOctet) ? 4 : 0;
 }
 
+/** `map`'s value for `key`, made by `make` the first time. */
+function memo<K, V>(map: Map<K, V>, key: K, make: () => V): V {
+  let v = map.get(key);
+  if (v === undefined) map.set(key, (v = make()));
+  return v;
+}
+
 // (a number prints as written only without a sign, leading zeros, spaces, exponent or fraction)
 const isOctet = (p: string) => p.length <= 3 && String(Number(p)) === p && Number(p) <= 255;
 
@@ -305,12 +312,18 @@ function kubeconfigClusters(input: ClassifyInput) {
   const hintHosts = new Set([hints.advertiseAddress, hints.controlPlaneEndpoint && endpointHost(hints.controlPlaneEndpoint), ...hints.certSANs].filter((h): h is string => Boolean(h)).map((h) => h.toLowerCase()));
   // A client has what the API server sends (its --tls-cert-file: the certificate, then any chain in that file)
   // and its own certificate-authority-data: an intermediate that is only in the node's ca.crt never reaches it.
-  const reaches = (leaf: Rec, ca: Certificate) => {
-    // (a certificate of that chain is one record with every place it is in: an intermediate that is also the
-    // node's ca.crt is placed there, and is still sent, from its place after the leaf in the served file)
-    const places = (r: Rec) => [r.entry.location, ...r.copies].filter((l) => l.kind !== 'kubeconfig');
+  // (a certificate of that chain is one record with every place it is in: an intermediate that is also the
+  // node's ca.crt is placed there, and is still sent, from its place after the leaf in the served file)
+  // (each made once: every kubeconfig's cluster asks again about the same API server certificate)
+  const placesOf = new Map<Rec, CertLocation[]>();
+  const places = (r: Rec) => memo(placesOf, r, () => [r.entry.location, ...r.copies].filter((l) => l.kind !== 'kubeconfig'));
+  const servedOf = new Map<Rec, Rec[]>();
+  const servedWith = (leaf: Rec) => memo(servedOf, leaf, () => {
     const leafPlaces = places(leaf);
-    const served = records.filter((r) => r !== leaf && places(r).some((l) => leafPlaces.some((s) => l.file === s.file && l.index > s.index)));
+    return records.filter((r) => r !== leaf && places(r).some((l) => leafPlaces.some((s) => l.file === s.file && l.index > s.index)));
+  });
+  const reaches = (leaf: Rec, ca: Certificate) => {
+    const served = servedWith(leaf);
     let x: Rec | undefined = leaf;
     for (let hop = 0; x && hop < 6; hop++) {
       if (x.cert.verifySignedBy(ca)) return true;
@@ -325,9 +338,10 @@ function kubeconfigClusters(input: ClassifyInput) {
     if (outgoing.has(kc.file)) continue;
     const owner = records.find((r) => r.entry.location.file === kc.file && r.entry.location.kubeconfig?.entry === 'user');
     for (const cl of kc.clusters) {
-      const cas = records.filter((r) => [r.entry.location, ...r.copies].some((l) => (cl.caFrom === 'data'
+      const isCaOf = (l: CertLocation) => (cl.caFrom === 'data'
         ? l.file === kc.file && l.kind === 'kubeconfig' && l.kubeconfig?.entry === 'cluster' && l.kubeconfig.name === cl.name
-        : cl.caFrom === 'file' && l.file === cl.caFile && l.kind !== 'kubeconfig')));
+        : cl.caFrom === 'file' && l.file === cl.caFile && l.kind !== 'kubeconfig');
+      const cas = records.filter((r) => isCaOf(r.entry.location) || r.copies.some(isCaOf));
       let host: string | undefined;
       let port = '';
       try {
