@@ -208,6 +208,12 @@ test('standard output that cannot be written (ulimit -f, a full disk, not open f
     assert.equal(r.stderr.split('\n').length, 3, `two lines, no stack trace: ${r.stderr}`);
   }
   assert.equal(fs.statSync(out).size, 1024, 'the file holds what fitted');
+  // /dev/null (a cron job's `check >/dev/null || alert`) is written like a file: the exit code is the answer, nothing on stderr
+  for (const [tree, code] of [['kubeadm-1.26', 0], ['kubeadm-1.26-expired', 2]] as const) {
+    const r = spawnSync('bash', ['-c', `node ${bin} check --root ${copyFixture(tree)} --now 2026-11-23 > /dev/null`], { encoding: 'utf8' });
+    assert.equal(r.status, code, r.stderr);
+    assert.equal(r.stderr, '');
+  }
   // the work itself is not cut short for its report
   const expired = copyFixture('kubeadm-1.26-expired');
   const renew = spawnSync('bash', ['-c', `node ${bin} renew all --root ${expired} --now 2026-11-23 > /dev/full`], { encoding: 'utf8' });
