@@ -3,7 +3,7 @@
  * is alive (or cannot be judged from here), and which backups its lock names. Its own module, importing none of ours: `check` reads these too (an interrupted run is
  * one of its findings) without loading the transaction code.
  */
-import { readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 
@@ -81,6 +81,14 @@ export function isInside(dir: string, p: string): boolean {
 }
 
 /**
+ * A backup lockedRunBackups returns: its manifest `m`, or `damaged`: why the manifest.json that is there cannot be
+ * read (not JSON, cut short, not a kubepki backup's, a read error). A damaged backup of a run that did not finish
+ * is not one to skip: its run may have changed some files and not others, and without its manifest nothing can
+ * tell which, nor roll them back.
+ */
+export type LockedRun<M> = { dir: string; m: M; damaged?: undefined } | { dir: string; m?: undefined; damaged: string };
+
+/**
  * The in-progress backups of the run a dead lock names (`named`: its backupDir, a host path on the machine
  * that ran it): the ones taking the lock rolls back, and the ones check reports as an interrupted run (one
  * decision for both, so check never names a run the next command leaves alone, or a restore that refuses).
@@ -93,17 +101,33 @@ export function isInside(dir: string, p: string): boolean {
  * another in-progress backup is an older run that was put right otherwise (its lock removed, its backup
  * restored, or its 'rolled-back' not written on a full disk), and rolling it back now would put its old files
  * over every renewal made since, new keys whose only copy is on the node. `read`: a backup's manifest (throws
- * when there is none to read).
+ * when there is none to read, or it cannot be read: its message says why, after an optional
+ * `failed to read backup DIR: `).
+ *
+ * A backup without manifest.json is skipped: a run killed while it copied its backup, before the manifest that
+ * commits it, changed no node file (takeLock removes that directory). One whose manifest.json is there but cannot
+ * be read is returned as `damaged` when it is this tree's: in `ownDir` or `backupRoot` (the name the lock gives,
+ * where this tree keeps its backups); elsewhere (a --backup-dir the run was given), where only the manifest's root
+ * could have told, when this tree is the node itself (root /: its own lock names its own run), else skipped as a
+ * readable one of another root is (a lock copied with a tree names the original's backup, not the copy's).
  */
 export function lockedRunBackups<M extends { state?: unknown; root?: unknown }>(
   where: { root: string; ownDir: string; backupRoot: string }, named: string, read: (dir: string) => M,
-): { dir: string; m: M }[] {
+): LockedRun<M>[] {
   const candidates = [join(where.backupRoot, basename(named)), ...(isInside(where.backupRoot, named) ? [] : [resolve(named)])];
-  const out: { dir: string; m: M }[] = [];
+  const out: LockedRun<M>[] = [];
   for (const dir of candidates) {
     if (out.some((r) => r.dir === dir)) continue;
     let m: M;
-    try { m = read(dir); } catch { continue; }
+    try { m = read(dir); } catch (e) {
+      // (existsSync, as takeLock's test for a half-made backup and scanBackups' for an unreadable one)
+      if (!existsSync(join(dir, 'manifest.json'))) continue;
+      if (isInside(where.ownDir, dir) || isInside(where.backupRoot, dir) || resolve(where.root) === '/') {
+        const why = e instanceof Error ? e.message : String(e);
+        out.push({ dir, damaged: why.startsWith(`failed to read backup ${dir}: `) ? why.slice(`failed to read backup ${dir}: `.length) : why });
+      }
+      continue;
+    }
     if (m?.state !== 'in-progress') continue;
     if (!isInside(where.ownDir, dir) && (typeof m.root !== 'string' || resolve(m.root) !== resolve(where.root))) continue;
     out.push({ dir, m });
@@ -124,5 +148,10 @@ export function shellArg(s: string): string {
  * `BACKUP[ --root R][ --backup-dir D]`, with the --root and --backup-dir it needs to find it, quoted for the shell.
  */
 export function restoreArgs(root: string, backup: string, backupDir?: string): string {
-  return `${shellArg(backup)}${root !== '/' ? ` --root ${shellArg(root)}` : ''}${backupDir ? ` --backup-dir ${shellArg(backupDir)}` : ''}`;
+  return `${shellArg(backup)}${placeArgs(root, backupDir)}`;
+}
+
+/** ` --root R --backup-dir D`, each only when needed (R not /, D given), quoted for the shell: where a command finds the tree and its backups. */
+export function placeArgs(root: string, backupDir?: string): string {
+  return `${root !== '/' ? ` --root ${shellArg(root)}` : ''}${backupDir ? ` --backup-dir ${shellArg(backupDir)}` : ''}`;
 }

@@ -17,7 +17,7 @@ import * as os from 'node:os';
 import { sha256Hex } from '../pki/digest.js';
 import type { NodeFs } from '../fs/node-fs.js';
 import { UserError, errorMessage } from '../errors.js';
-import { BACKUP_DIR, LOCK_FILE, isInside, lockOwnerState, lockedRunBackups, restoreArgs, thisRun, type LockOwner } from './state.js';
+import { BACKUP_DIR, LOCK_FILE, isInside, lockOwnerState, lockedRunBackups, placeArgs, restoreArgs, thisRun, type LockOwner, type LockedRun } from './state.js';
 import { keyFileMode, keyModeChange, holdsPrivateKey, type ModeChange } from '../fs/key-mode.js';
 
 export type Change =
@@ -218,7 +218,7 @@ export function lockNode(nfs: NodeFs, now: Date, backupRoot?: string): NodeLock 
 }
 
 /** lockedRunBackups (state.ts) for this tree, with the backups kept in `backupRoot`. */
-function lockedRuns(nfs: NodeFs, backupRoot: string, named: string): { dir: string; m: BackupManifest }[] {
+function lockedRuns(nfs: NodeFs, backupRoot: string, named: string): LockedRun<BackupManifest>[] {
   return lockedRunBackups({ root: nfs.root, ownDir: defaultBackupRoot(nfs), backupRoot }, named, readManifest);
 }
 
@@ -545,7 +545,10 @@ function takeLock(nfs: NodeFs, now: Date, backupRoot: string): NodeLock {
   const removeHint = (held: LockInfo): string => {
     const named = typeof held.backupDir === 'string' ? [path.join(backupRoot, path.basename(held.backupDir)), held.backupDir] : [];
     const dir = named.find((d) => { try { return readManifest(d).state === 'in-progress'; } catch { return false; } });
-    return `remove ${file}${dir ? `, then put back what that run changed: kubepki restore ${restoreArgs(nfs.root, dir)}` : ''}`;
+    if (dir) return `remove ${file}, then put back what that run changed: kubepki restore ${restoreArgs(nfs.root, dir)}`;
+    // (its backup there, but no restore can read it: what it changed goes back by hand)
+    const damaged = typeof held.backupDir === 'string' ? lockedRuns(nfs, backupRoot, held.backupDir).find((r) => r.damaged !== undefined) : undefined;
+    return `remove ${file}${damaged ? `, then put back by hand what that run changed: its backup ${damaged.dir} cannot be read (${damaged.damaged}), and its copies of the files are under ${damaged.dir}/files, each at its node path` : ''}`;
   };
   const refuse = (held: LockInfo): never => {
     throw new UserError(`failed to lock ${nfs.nodePath(file)}: kubepki (pid ${held.pid}) is already changing this node since ${held.since}`, `wait for it to finish; if no kubepki is running, ${removeHint(held)}`);
@@ -571,6 +574,21 @@ function takeLock(nfs: NodeFs, now: Date, backupRoot: string): NodeLock {
     if (state === 'alive') refuse(h!);
     if (state === 'elsewhere') elsewhere(h!, f);
   };
+  // the dead run's backups (lockedRunBackups: which are its), to roll back before its lock is taken over; one
+  // whose manifest.json is there but cannot be read says neither which files that run changed nor what they were:
+  // the node is left as that run left it (some files new, some old) and the lock in place, for the operator, and
+  // nothing is written (a run that took the lock over would renew on top of the half-changed files, silently)
+  const deadRuns = (held: LockInfo | undefined): { dir: string; m: BackupManifest }[] => {
+    const runs = typeof held?.backupDir === 'string' ? lockedRuns(nfs, backupRoot, held.backupDir) : [];
+    const damaged = runs.find((r) => r.damaged !== undefined);
+    if (damaged) {
+      const d = damaged.dir;
+      const older = `kubepki backups${placeArgs(nfs.root, isInside(defaultBackupRoot(nfs), d) ? undefined : path.dirname(d))}`;
+      throw new UserError(`the interrupted kubepki run that holds ${file} left backup ${d}, which cannot be read (${damaged.damaged}): kubepki cannot tell which files it changed`,
+        `its copies of the files it was to change are under ${d}/files, each at its node path: put them back by hand, then remove ${file} (or remove it and restore an older backup: ${older})`);
+    }
+    return runs.flatMap((r) => (r.m ? [{ dir: r.dir, m: r.m }] : []));
+  };
   // only the one run that makes this file rolls a dead run back and takes its lock over: two runs started
   // after a crash (cron, an operator) both saw the dead lock, and both rolled back and renewed at once
   const guard = `${file}.takeover`;
@@ -585,6 +603,8 @@ function takeLock(nfs: NodeFs, now: Date, backupRoot: string): NodeLock {
     const { raw, held } = readLock(file);
     if (raw === undefined) continue; // released just now
     judge(held, file);
+    // (before the guard is made: a run refused here leaves nothing behind)
+    deadRuns(held);
     if (!createWhole(guard, text())) {
       // (another run taking the dead lock over right now, or one killed doing so)
       judge(readLock(guard).held, guard);
@@ -596,7 +616,7 @@ function takeLock(nfs: NodeFs, now: Date, backupRoot: string): NodeLock {
       if (readLock(file).raw !== raw) continue;
       // A dead run: roll back what it did (lockedRunBackups: which backups are its), then take the lock
       const ownDir = defaultBackupRoot(nfs);
-      for (const { dir: d, m } of typeof held?.backupDir === 'string' ? lockedRuns(nfs, backupRoot, held.backupDir) : []) {
+      for (const { dir: d, m } of deadRuns(held)) {
         if (recovered.includes(d)) continue;
         rollBack(nfs, d, m);
         m.state = 'recovered';

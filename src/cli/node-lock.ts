@@ -34,7 +34,7 @@ export async function withNodeLock<T>(
   for (const r of pending) {
     say(r.owner === 'alive'
       ? `Run in progress: ${r.finding.message}.\nThis dry run reads files that run is still writing; a real run is refused until it has finished.\n\n`
-      : `Interrupted run: ${r.finding.message}.\nThis dry run reads the files as that run left them, some changed and others not: ${r.owner === 'dead'
+      : `Interrupted run: ${r.finding.message}.\nThis dry run reads the files as that run left them, some changed and others not: ${r.owner === 'dead' && r.restore
         ? `a real run rolls it back first (from ${r.dir}) and reads them as they were before it, so what it does can differ from what is shown here`
         : 'a real run is refused until that lock is removed'}.\n\n`);
   }
@@ -46,7 +46,10 @@ export async function withNodeLock<T>(
         ? `\nNote: shown from files a running kubepki ${r.action} is still writing; dry-run again when it has finished.\n`
         : r.owner === 'elsewhere'
           ? `\nNote: shown from the files a kubepki ${r.action} holding this node's lock from elsewhere left or is writing (see the top: what to do once it is gone); dry-run again after that.\n`
-          : `\nNote: shown from the files an interrupted kubepki ${r.action} left (see the top); put them back first with ${r.restore}, then dry-run again.\n`);
+          : r.restore
+            ? `\nNote: shown from the files an interrupted kubepki ${r.action} left (see the top); put them back first with ${r.restore}, then dry-run again.\n`
+            // (its backup cannot be read: no restore undoes it)
+            : `\nNote: shown from the files an interrupted kubepki ${r.action} left (see the top); put them back by hand from ${r.dir}/files and remove the lock first, then dry-run again.\n`);
     }
     return out;
   } finally {

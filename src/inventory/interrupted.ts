@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { NodeFs } from '../fs/node-fs.js';
 import type { Finding } from './types.js';
-import { BACKUP_DIR, LOCK_FILE, isInside, lockOwnerState, lockedRunBackups, restoreArgs } from '../apply/state.js';
+import { BACKUP_DIR, LOCK_FILE, isInside, lockOwnerState, lockedRunBackups, placeArgs, restoreArgs } from '../apply/state.js';
 
 /**
  * A renew, rebuild, restore (any command that changes the node) that was killed before it finished, or whose
@@ -20,8 +20,10 @@ export function interruptedRuns(fs: NodeFs): Finding[] {
 /**
  * A run the node's lock names that has not finished (PendingRun.finding: check's interrupted-run): its backup,
  * what it was, whether its owner is alive, dead, or elsewhere (lockOwnerState), and the restore that undoes it.
+ * `damaged`: its backup's manifest.json is there but cannot be read (why): no restore can undo that run (nor can
+ * taking its lock over, which refuses), so there is none, and its action and start are not known ('run', none).
  */
-export interface PendingRun { dir: string; action: string; created: string; owner: 'alive' | 'dead' | 'elsewhere'; restore: string; finding: Finding }
+export interface PendingRun { dir: string; action: string; created?: string; owner: 'alive' | 'dead' | 'elsewhere'; restore?: string; damaged?: string; finding: Finding }
 
 /**
  * The runs check reports as interrupted (interruptedRuns) with what a dry run says of them. `backupRoot`: where
@@ -39,12 +41,16 @@ export function pendingRuns(fs: NodeFs, backupRoot?: string): PendingRun[] {
   const runs = lockedRunBackups({ root: fs.root, ownDir, backupRoot: backupRoot ?? ownDir }, lock.backupDir, readManifest);
   if (runs.length === 0) return out;
   const owner = lockOwnerState(lock);
-  for (const { dir, m } of runs) {
+  for (const { dir, m, damaged } of runs) {
     const own = isInside(ownDir, dir);
     const shown = own ? `${BACKUP_DIR}/${basename(dir)}` : dir;
     // `file` is a node path, as every finding's: the backup's, or (a --backup-dir outside the tree, which has
     // none) the lock that names it; the message names the backup where the operator reaches it
     const file = own ? shown : isInside(fs.root, dir) ? fs.nodePath(dir) : LOCK_FILE;
+    if (damaged !== undefined) {
+      out.push(damagedRun(fs, { dir, shown, file, own, damaged, owner, lock }));
+      continue;
+    }
     const restore = `kubepki restore ${restoreArgs(fs.root, basename(dir), own ? undefined : dirname(dir))}`;
     const run = { dir, action: String(m.action), created: String(m.created), owner, restore };
     if (owner === 'alive') {
@@ -66,9 +72,42 @@ export function pendingRuns(fs: NodeFs, backupRoot?: string): PendingRun[] {
   return out;
 }
 
-/** A backup's manifest, as far as check reads it (throws when there is none). */
+/**
+ * The run a lock names whose backup's manifest.json cannot be read: kubepki cannot tell which files it changed,
+ * so no restore undoes it and the next command that changes the node refuses (takeLock) rather than take its lock
+ * over: the operator puts back its copies by hand (or restores an older backup), then removes the lock. The
+ * same advice as takeLock's refusal; `kubepki backups` and `restore` list such a backup as unreadable.
+ */
+function damagedRun(fs: NodeFs, r: { dir: string; shown: string; file: string; own: boolean; damaged: string; owner: PendingRun['owner']; lock: { pid?: unknown; host?: unknown } }): PendingRun {
+  const run = { dir: r.dir, action: 'run', owner: r.owner, damaged: r.damaged };
+  if (r.owner === 'alive') {
+    return { ...run, finding: { code: 'interrupted-run', severity: 'info', file: r.file, message: `a kubepki run is changing this node right now (backup ${r.shown}); check again when it has finished` } };
+  }
+  const lockFile = fs.hostPath(LOCK_FILE);
+  const backups = `kubepki backups${placeArgs(fs.root, r.own ? undefined : dirname(r.dir))}`;
+  // (the backup's copies where the operator reaches them: under --root, in the tree, as the lock is named)
+  const putBack = `its copies of the files it was to change are under ${r.dir}/files, each at its node path: put them back by hand, then remove ${lockFile} (or remove it and restore an older backup: ${backups})`;
+  return {
+    ...run,
+    finding: {
+      code: 'interrupted-run', severity: 'error', file: r.file,
+      message: r.owner === 'elsewhere'
+        ? `a kubepki run holds this node's lock from another host, boot or PID namespace (pid ${String(r.lock.pid)} on ${String(r.lock.host)}), where kubepki cannot tell whether it is still running, and its backup ${r.dir} cannot be read (${r.damaged}): if that run is gone, some files may be changed and others not, and kubepki cannot tell which: ${putBack}`
+        : `a kubepki run was interrupted and left backup ${r.dir}, which cannot be read (${r.damaged}): some files may be changed and others not, and kubepki cannot tell which (every kubepki command that changes this node refuses until the lock is removed); ${putBack}`,
+    },
+  };
+}
+
+/**
+ * A backup's manifest, as far as check reads it: throws when there is none, or it cannot be read, saying why in
+ * the words of transaction's readManifest (which takeLock reads it with: both must judge a manifest alike).
+ */
 function readManifest(dir: string): { state?: unknown; root?: unknown; action?: unknown; created?: unknown } {
-  return JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { state?: unknown; root?: unknown; action?: unknown; created?: unknown };
+  const text = readFileSync(join(dir, 'manifest.json'), 'utf8');
+  let m: { kind?: unknown; entries?: unknown; state?: unknown; root?: unknown; action?: unknown; created?: unknown } | null;
+  try { m = JSON.parse(text) as typeof m; } catch { throw new Error('manifest.json is not valid JSON (damaged)'); }
+  if (m?.kind !== 'Backup' || !Array.isArray(m.entries)) throw new Error('manifest.json is not a kubepki backup');
+  return m;
 }
 
 /** The node's lock, or undefined when there is none or it is not ours to read. */
