@@ -82,7 +82,7 @@ export async function bench(ctx = {}) {
     return [
       { name: 'serve: start to first complete read', value: Math.round(readyMs), unit: 'ms', note },
       { name: 'serve: CPU for start + first read', value: Number(afterRead.cpu.toFixed(2)), unit: 's', note: 'utime+stime from /proc' },
-      { name: 'serve: resident memory holding the tree', value: Math.round(end.rssMiB), unit: 'MiB', note: `peak ${Math.round(end.hwmMiB)} MiB (VmHWM)` },
+      { name: 'serve: resident memory holding the tree', value: Math.round(end.rssMiB), unit: 'MiB', note: `after the scrapes below; peak ${Math.round(end.hwmMiB)} MiB (VmHWM), ${Math.round(afterRead.rssMiB)} MiB after the first read, ${Math.round(idle.rssMiB)} MiB after 5 s idle (V8 gives memory back when its memory reducer runs, some seconds after its last full GC)` },
       { name: 'serve: CPU while idle', value: Number(idleCpuPct.toFixed(2)), unit: '%', note: '5 s without scrapes or changes' },
       { name: 'serve: one /metrics scrape (gzip, as Prometheus)', value: Number(median(times).toFixed(2)), unit: 'ms', note: `median of 20; ${(firstGz.bytes / 1024 / 1024).toFixed(2)} MiB on the wire, rendered once per read` },
       { name: 'serve: one /metrics scrape (no gzip)', value: Number(median(rawTimes).toFixed(2)), unit: 'ms', note: `median of 10; ${(first.bytes / 1024 / 1024).toFixed(2)} MiB of text` },
