@@ -74,7 +74,9 @@ export class NodeFs {
         st = this.lstatHost(candidate);
       } catch {
         // Missing component: the rest cannot be resolved further.
-        return parts.length > 0 ? `${candidate}/${parts.join('/')}` : candidate;
+        const missing = parts.length > 0 ? `${candidate}/${parts.join('/')}` : candidate;
+        if (this.lstats?.get(candidate) === NO_ENTRY) this.absent?.add(missing);
+        return missing;
       }
       const target = this.linkTargetOf(candidate, st);
       if (target !== undefined) {
@@ -92,6 +94,8 @@ export class NodeFs {
 
   /** Directories known to be plain (no link) during one read; see `snapshot`. */
   private plainDirs?: Set<string>;
+  /** Real node paths found not to exist (a component is missing) during one read: nothing is under them. */
+  private absent?: Set<string>;
 
   /**
    * The same root with a memory of directories already resolved: one read of a
@@ -102,6 +106,7 @@ export class NodeFs {
     // keep the subclass (tests trace reads through one)
     const n = new (this.constructor as new (root: string) => NodeFs)(this.root);
     n.plainDirs = new Set();
+    n.absent = new Set();
     n.lstats = new Map();
     n.reals = new Map();
     n.links = new Map();
@@ -172,7 +177,10 @@ export class NodeFs {
   /** lstat, remembered for the life of a snapshot (a read asks about each file several times). */
   private lstatHost(nodePath: string): Stats {
     const st = remembered(this.lstats, nodePath) ?? remember<Stats | Error>(this.lstats, nodePath, () => {
-      // a missing path is common (a check looks for every layout's files): no Error object built for it
+      // a missing path is common (a check looks for every layout's files): no Error object built for it, and
+      // no system call for one in a directory found missing (a check asks for two dozen systemd units and config
+      // files in directories most nodes do not have)
+      if (this.absent?.has(nodePath.slice(0, nodePath.lastIndexOf('/')))) return NO_ENTRY;
       try { return lstatSync(this.hostPathOfReal(nodePath), { throwIfNoEntry: false }) ?? NO_ENTRY; } catch (e) { return e as Error; }
     });
     if (st instanceof Error) throw st;

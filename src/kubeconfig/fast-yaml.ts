@@ -76,33 +76,18 @@ export function parseAllYamlFast(text: string): unknown[] {
   return out;
 }
 
-interface Line { indent: number; text: string }
-
 class Bail extends Error {}
 const bail = (): never => { throw new Bail(); };
 
 /** `{ value }` when `text` is in the simple subset, else undefined. */
 export function parseSimpleYaml(text: string): { value: unknown } | undefined {
-  if (text.length > 1 << 20 || text.includes('\t') || text.includes('\r') || text.includes('\0') || text.includes('\ufeff')) return undefined;
-  const lines: Line[] = [];
-  for (const raw of text.split('\n')) {
-    let indent = 0;
-    while (raw.charCodeAt(indent) === 0x20) indent++;
-    let end = raw.length;
-    while (end > indent && raw.charCodeAt(end - 1) === 0x20) end--;
-    if (end === indent) continue;
-    const t = raw.slice(indent, end);
-    const c = t.charCodeAt(0);
-    if (c === 0x23) continue; // '#' comment line
-    if (indent === 0 && (c === 0x25 || t.startsWith('---') || t.startsWith('...'))) return undefined; // directives, document markers
-    if (t.includes(' #')) return undefined; // maybe a trailing comment
-    lines.push({ indent, text: t });
-  }
-  if (lines.length === 0 || lines[0]!.indent !== 0) return undefined;
+  // (U+2028 and U+2029 are not line breaks in YAML 1.2, but no machine writes them: the library decides)
+  if (text.length > 1 << 20 || text.includes('\t') || text.includes('\r') || text.includes('\0') || text.includes('\ufeff') || text.includes('\u2028') || text.includes('\u2029')) return undefined;
+  const p = new SimpleParser(text);
+  if (!p.readLines() || p.count === 0 || p.indent[0] !== 0) return undefined;
   try {
-    const p = new SimpleParser(lines);
     const value = p.node(0, 0);
-    if (p.pos !== lines.length) return undefined;
+    if (p.pos !== p.count) return undefined;
     return { value };
   } catch (e) {
     if (e instanceof Bail) return undefined;
@@ -111,85 +96,144 @@ export function parseSimpleYaml(text: string): { value: unknown } | undefined {
 }
 
 const INF_NAN = new Set(['.inf', '.Inf', '.INF', '.nan', '.NaN', '.NAN']);
-const KEY = /^([A-Za-z_][A-Za-z0-9_./-]*):(?: (.*))?$/;
 const NOT_STRING_KEYS = new Set(['null', 'Null', 'NULL', 'true', 'True', 'TRUE', 'false', 'False', 'FALSE']);
 
+/**
+ * The parser works on offsets into the text: each line that holds something is where its text starts (after
+ * the indentation) and ends (before trailing spaces), and a key or value is sliced out only when it is kept.
+ * A string and an object per line, and a match array per key, were most of what a check's ~450 lines of
+ * manifests and kubeconfigs allocated.
+ */
 class SimpleParser {
   pos = 0;
-  constructor(private readonly lines: Line[]) {}
+  count = 0;
+  readonly start: number[] = [];
+  readonly end: number[] = [];
+  readonly indent: number[] = [];
+  private depth = 0;
+  constructor(private readonly text: string) {}
+
+  /** Finds the lines that hold something (not blank, not a comment); false for what the subset leaves out. */
+  readLines(): boolean {
+    const { text, start, end, indent } = this;
+    // the next ' #' at or after the line looked at: a line holding one may end in a comment
+    let hash = text.indexOf(' #');
+    for (let at = 0; at < text.length;) {
+      const from = at;
+      let nl = text.indexOf('\n', from);
+      if (nl < 0) nl = text.length;
+      at = nl + 1;
+      let s = from;
+      while (s < nl && text.charCodeAt(s) === 0x20) s++;
+      let e = nl;
+      while (e > s && text.charCodeAt(e - 1) === 0x20) e--;
+      if (e === s) continue;
+      const c = text.charCodeAt(s);
+      if (c === 0x23) continue; // '#' comment line
+      if (s === from && (c === 0x25 || text.startsWith('---', s) || text.startsWith('...', s))) return false; // directives, document markers
+      while (hash >= 0 && hash < s) hash = text.indexOf(' #', hash + 1);
+      if (hash >= 0 && hash + 1 < e) return false; // maybe a trailing comment
+      start.push(s);
+      end.push(e);
+      indent.push(s - from);
+    }
+    this.count = start.length;
+    return true;
+  }
 
   /** The block starting at line `i` (indentation `ind`). */
-  private depth = 0;
-
   node(i: number, ind: number): unknown {
     if (++this.depth > 64) bail(); // machine-written files are shallow; deep nesting goes to the library
     this.pos = i;
-    const v = isSeqItem(this.lines[i]!.text) ? this.seq(ind) : this.map(ind);
+    const v = isSeqItemAt(this.text, this.start[i]!, this.end[i]!) ? this.seq(ind) : this.map(ind);
     this.depth--;
     return v;
   }
 
   /** Value of `key:` with nothing after the colon: a nested block, a same-indent sequence, or null. */
   private nested(ind: number): unknown {
-    const next = this.lines[this.pos];
-    if (!next || next.indent < ind) return null;
-    if (next.indent > ind) return this.node(this.pos, next.indent);
-    if (isSeqItem(next.text)) return this.seq(ind); // Go style: a mapping's sequence at the key's indentation
+    const i = this.pos;
+    if (i >= this.count || this.indent[i]! < ind) return null;
+    if (this.indent[i]! > ind) return this.node(i, this.indent[i]!);
+    if (isSeqItemAt(this.text, this.start[i]!, this.end[i]!)) return this.seq(ind); // Go style: a mapping's sequence at the key's indentation
     return null;
   }
 
-  private map(ind: number, first?: string): Record<string, unknown> {
+  /** The mapping at indentation `ind`; its first key at offset `first` of the current line when it follows a `- `. */
+  private map(ind: number, first?: number): Record<string, unknown> {
+    const { text, start, end, indent, count } = this;
     const out: Record<string, unknown> = {};
-    let text: string | undefined = first;
+    let at = first;
     for (;;) {
-      if (text === undefined) {
-        const line = this.lines[this.pos];
-        if (!line || line.indent < ind) return Object.freeze(out);
-        if (line.indent > ind || isSeqItem(line.text)) bail();
-        text = line.text;
+      const i = this.pos;
+      if (at === undefined) {
+        if (i >= count || indent[i]! < ind) return Object.freeze(out);
+        if (indent[i]! > ind || isSeqItemAt(text, start[i]!, end[i]!)) bail();
+        at = start[i]!;
       }
-      const m = KEY.exec(text) ?? bail();
-      const key = m[1]!;
+      const e = end[i]!;
+      const colon = keyEnd(text, at, e);
+      if (colon < 0) bail();
+      const key = text.slice(at, colon);
       if (key.length > 1000 || NOT_STRING_KEYS.has(key) || key === '__proto__' || Object.prototype.hasOwnProperty.call(out, key)) bail();
       this.pos++;
       // (spaces only: trimStart would also take a no-break space or U+3000, which YAML keeps in the value)
-      const rest = m[2] === undefined ? undefined : m[2].slice(leadingSpaces(m[2]));
-      out[key] = rest === undefined || rest === '' ? this.nested(ind) : scalar(rest);
-      text = undefined;
+      let v = colon + 1;
+      while (v < e && text.charCodeAt(v) === 0x20) v++;
+      out[key] = v === e ? this.nested(ind) : scalar(text.slice(v, e));
+      at = undefined;
     }
   }
 
   private seq(ind: number): unknown[] {
+    const { text, start, end, indent, count } = this;
     const out: unknown[] = [];
     for (;;) {
-      const line = this.lines[this.pos];
-      if (!line || line.indent < ind || (line.indent === ind && !isSeqItem(line.text))) { Object.freeze(out); return out; }
-      if (line.indent > ind) bail();
-      if (line.text === '-') {
+      const i = this.pos;
+      if (i >= count || indent[i]! < ind || (indent[i] === ind && !isSeqItemAt(text, start[i]!, end[i]!))) { Object.freeze(out); return out; }
+      if (indent[i]! > ind) bail();
+      const s = start[i]!;
+      const e = end[i]!;
+      if (e === s + 1) { // `-` alone
         this.pos++;
-        const next = this.lines[this.pos];
-        out.push(next && next.indent > ind ? this.node(this.pos, next.indent) : null);
+        const j = this.pos;
+        out.push(j < count && indent[j]! > ind ? this.node(j, indent[j]!) : null);
         continue;
       }
-      let off = 1;
-      while (line.text.charCodeAt(off) === 0x20) off++;
-      const rest = line.text.slice(off);
-      if (isSeqItem(rest)) bail();
-      if (KEY.test(rest)) {
+      let r = s + 1;
+      while (text.charCodeAt(r) === 0x20) r++;
+      if (isSeqItemAt(text, r, e)) bail();
+      if (keyEnd(text, r, e) >= 0) {
         // `- key: value` starts a mapping whose keys sit at the first key's column
-        out.push(this.map(ind + off, rest));
+        out.push(this.map(ind + (r - s), r));
       } else {
         this.pos++;
-        out.push(scalar(rest));
+        out.push(scalar(text.slice(r, e)));
       }
     }
   }
 }
 
-function leadingSpaces(t: string): number {
-  let i = 0;
-  while (t.charCodeAt(i) === 0x20) i++;
-  return i;
+/** Whether the text in [s, e) is a sequence item: `-` alone or followed by a space. */
+function isSeqItemAt(text: string, s: number, e: number): boolean {
+  return text.charCodeAt(s) === 0x2d && (e === s + 1 || text.charCodeAt(s + 1) === 0x20);
+}
+
+/**
+ * Where the key of a `key:` or `key: value` line starting at `s` (line end `e`) ends: the offset of its colon,
+ * or -1 when the line is not one. A key is a letter or `_`, then letters, digits and `_./-` (a plain key as
+ * Kubernetes writes them; anything else is the library's).
+ */
+function keyEnd(text: string, s: number, e: number): number {
+  let c = text.charCodeAt(s);
+  if (!((c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f)) return -1;
+  let i = s + 1;
+  for (; i < e; i++) {
+    c = text.charCodeAt(i);
+    if (!((c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x5f || c === 0x2e || c === 0x2f || c === 0x2d)) break;
+  }
+  if (i >= e || c !== 0x3a) return -1;
+  return i + 1 === e || text.charCodeAt(i + 1) === 0x20 ? i : -1;
 }
 
 function isSeqItem(t: string): boolean {
