@@ -5,6 +5,7 @@ import type { ComponentRef, KubeadmValidity } from './types.js';
 import { parseGoDuration } from './time.js';
 import { argvFlags, parseEnvironmentFile, readSystemdService, type SystemdService } from './systemd-unit.js';
 import { unbracket, withoutYamlExtension } from './names.js';
+import { BARE, DIGITS, UNTIL_DOUBLE_QUOTE, flagInText, hasLineBreak, splitFlag } from './flags.js';
 
 const MANIFEST_DIRS = ['/etc/kubernetes/manifests', '/var/lib/rancher/rke2/agent/pod-manifests'];
 
@@ -174,9 +175,10 @@ export function readComponentRefs(fs: NodeFs): ComponentRef[] {
         }
         // (indexed: a check runs this once, unoptimised, where each for…of step over a manifest's flags allocates)
         for (let w = 0; w < words.length; w++) {
-          const m = /^(--[a-z0-9-]+)=(.+)$/.exec(String(words[w]));
-          if (!m) continue;
-          const [, flag, value] = m as unknown as [string, string, string];
+          // (`--flag=value` with a value on one line)
+          const f = splitFlag(words[w]!);
+          if (!f?.value || hasLineBreak(f.value)) continue;
+          const { flag, value } = f;
           const values = value.split(',');
           for (let i = 0; i < values.length; i++) {
             const v = values[i]!;
@@ -331,8 +333,8 @@ function etcdConfigFileRefs(fs: NodeFs, file: string): ComponentRef[] {
 function kubeletKubeconfigPath(fs: NodeFs): string {
   for (const env of ['/var/lib/kubelet/kubeadm-flags.env', '/etc/default/kubelet', '/etc/sysconfig/kubelet']) {
     if (!fs.exists(env)) continue;
-    const m = /--kubeconfig=([^\s"]+)/.exec(fs.readFile(env).toString('utf8'));
-    if (m) return m[1]!;
+    const v = flagInText(fs.readFile(env).toString('utf8'), '--kubeconfig', UNTIL_DOUBLE_QUOTE);
+    if (v) return v;
   }
   return '/etc/kubernetes/kubelet.conf';
 }
@@ -434,6 +436,7 @@ function etcdAdvertised(fs: NodeFs): EtcdAdvertised | undefined {
 }
 
 const PERIODS = ['certificateValidityPeriod', 'caCertificateValidityPeriod'] as const;
+const OLDER_KUBEADM_APIS = ['kubeadm.k8s.io/v1beta1', 'kubeadm.k8s.io/v1beta2', 'kubeadm.k8s.io/v1beta3'];
 
 /**
  * The lifetimes a ClusterConfiguration sets (kubeadm.k8s.io/v1beta4, kubeadm 1.31+; spec §1.3, §4), or
@@ -444,7 +447,8 @@ export function readValidityPeriods(d: Record<string, any>, file: string): Kubea
   const out: KubeadmValidity = { file };
   const problems: NonNullable<KubeadmValidity['problems']> = [];
   // v1beta3 and older have no such fields: kubeadm reports them as unknown and goes on without them
-  const older = /^kubeadm\.k8s\.io\/v1beta[123]$/.exec(String(d.apiVersion ?? ''))?.[0];
+  const apiVersion = String(d.apiVersion ?? '');
+  const older = OLDER_KUBEADM_APIS.includes(apiVersion) ? apiVersion : undefined;
   for (const field of PERIODS) {
     const raw: unknown = d[field];
     if (raw === undefined || raw === null) continue;
@@ -497,9 +501,9 @@ export function readKubeadmConfigHints(fs: NodeFs): KubeadmHints {
   if (fs.exists(manifest)) {
     try {
       const text = fs.readFile(manifest).toString('utf8');
-      const adv = /--advertise-address=([^\s"']+)/.exec(text);
-      if (adv) hints.advertiseAddress ??= adv[1];
-      hints.securePort = /--secure-port=["']?(\d+)/.exec(text)?.[1];
+      const adv = flagInText(text, '--advertise-address', BARE);
+      if (adv) hints.advertiseAddress ??= adv;
+      hints.securePort = flagInText(text, '--secure-port', DIGITS, true);
       // (the parse readComponentRefs made of it in this read)
       const pod = staticPod(fs, manifest) as Record<string, any> | undefined;
       const ann = pod?.metadata?.annotations?.['kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint'];
@@ -509,8 +513,8 @@ export function readKubeadmConfigHints(fs: NodeFs): KubeadmHints {
   hints.etcd = etcdAdvertised(fs);
   const etcd = '/etc/kubernetes/manifests/etcd.yaml';
   if (!hints.nodeName && fs.exists(etcd)) {
-    const m = /--name=([^\s"']+)/.exec(fs.readFile(etcd).toString('utf8'));
-    if (m) hints.nodeName = m[1];
+    const name = flagInText(fs.readFile(etcd).toString('utf8'), '--name', BARE);
+    if (name) hints.nodeName = name;
   }
   return hints;
 }

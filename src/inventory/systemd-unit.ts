@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { posix } from 'node:path';
 import type { NodeFs } from '../fs/node-fs.js';
+import { splitFlag } from './flags.js';
 
 /**
  * A systemd service as systemd starts it, read from a node tree: which command line it runs and with which
@@ -126,11 +127,11 @@ export function unitLines(text: string): string {
 export function argvFlags(argv: string[]): { flag: string; value?: string }[] {
   const out: { flag: string; value?: string }[] = [];
   for (let i = 1; i < argv.length; i++) {
-    const m = /^(--[a-z0-9-]+)(?:=([^]*))?$/.exec(argv[i]!);
-    if (!m) continue;
-    let value = m[2];
+    const f = splitFlag(argv[i]!);
+    if (!f) continue;
+    let value = f.value;
     if (value === undefined && i + 1 < argv.length && !argv[i + 1]!.startsWith('-')) value = argv[++i];
-    out.push({ flag: m[1]!, ...(value !== undefined ? { value } : {}) });
+    out.push({ flag: f.flag, ...(value !== undefined ? { value } : {}) });
   }
   return out;
 }

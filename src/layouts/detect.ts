@@ -3,6 +3,7 @@ import type { CertEntry, Inventory, LayoutName } from '../inventory/types.js';
 import { DEFAULT_PKI } from '../profiles/kubeadm.js';
 import { readKubeletConfig, kubeletConfigPath, KUBELET_CONFIG } from '../inventory/components.js';
 import { readSystemdService, unitLines } from '../inventory/systemd-unit.js';
+import { BARE, flagInText, hasLineBreak } from '../inventory/flags.js';
 
 /** A place to look for certificates, and the layout that put it there. */
 export interface ScanTarget {
@@ -78,7 +79,9 @@ export function layoutTargets(layout: LayoutName, fs: NodeFs, pkiDir = kubeadmPk
 
 /** The certificatesDir a kubeadm CA path says (kubeadm writes `<certificatesDir>/ca.crt` into flags and configs), or undefined. */
 export function certificatesDirOfCa(file: unknown): string | undefined {
-  return typeof file === 'string' && /^\/.+\/ca\.crt$/.test(file) ? file.slice(0, -'/ca.crt'.length) : undefined;
+  // (/^\/.+\/ca\.crt$/, without compiling a pattern in every check)
+  return typeof file === 'string' && file.length > '//ca.crt'.length && file.startsWith('/') && file.endsWith('/ca.crt') && !hasLineBreak(file.slice(1, -'/ca.crt'.length))
+    ? file.slice(0, -'/ca.crt'.length) : undefined;
 }
 
 /**
@@ -92,7 +95,7 @@ export function kubeadmPkiDir(fs: NodeFs): string {
   const read = (p: string): string | undefined => {
     try { return fs.stat(p)?.isFile() ? fs.readFile(p).toString('utf8') : undefined; } catch { return undefined; }
   };
-  const fromManifest = certificatesDirOfCa(/--client-ca-file=["']?([^\s"']+)/.exec(read('/etc/kubernetes/manifests/kube-apiserver.yaml') ?? '')?.[1]);
+  const fromManifest = certificatesDirOfCa(flagInText(read('/etc/kubernetes/manifests/kube-apiserver.yaml') ?? '', '--client-ca-file', BARE, true));
   if (fromManifest) return fromManifest;
   // (only kubeadm's kubelet config says where kubeadm's PKI is: the hard way's kubelet keeps its CA in /var/lib/kubelet)
   const kubeletCa = kubeletConfigPath(fs) === KUBELET_CONFIG ? readKubeletConfig(fs)?.authentication?.x509?.clientCAFile : undefined;
