@@ -99,3 +99,36 @@ test('names: a component flag naming a file, an IPv4 address, an endpoint host: 
   for (const ip of ['10.96.0.1', '192.168.0.255', '0.0.0.0', '255.255.255.255']) assert.equal(ipVersion(ip), 4, ip);
   assert.ok(refs > 500, `${refs} flags of files among the seeded ones`);
 });
+
+test('names: durations and thresholds (30d, 66%) take a fast path that says what the patterns said', async () => {
+  const { parseDuration, parseThreshold } = await import('../src/inventory/time.js');
+  const UNIT: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 7 * 86400, y: 365 * 86400 };
+  const oldDuration = (text: string) => {
+    const t = text.trim();
+    if (!/^(\d+(\.\d+)?[smhdwy])+$/.test(t)) return undefined;
+    let total = 0;
+    for (const m of t.matchAll(/(\d+(?:\.\d+)?)([smhdwy])/g)) total += Number(m[1]) * UNIT[m[2]!]!;
+    return Math.round(total);
+  };
+  const oldThreshold = (text: string) => {
+    const t = text.trim();
+    const pm = /^(\d+(?:\.\d+)?)%$/.exec(t);
+    if (pm) { const percent = Number(pm[1]); return percent <= 0 || percent >= 100 ? undefined : { kind: 'percent', percent, text: t }; }
+    const s = oldDuration(t);
+    return s === undefined ? undefined : { kind: 'duration', seconds: s, text: t };
+  };
+  const PARTS = ['', '0', '1', '30', '007', '.', '5', '1e3', '+', '-', ' ', 'd', 's', 'm', 'h', 'w', 'y', '%', 'x', '.5', '9', '00', '12'];
+  let x = 5;
+  const pick = () => { x = (x * 1103515245 + 12345) & 0x7fffffff; return PARTS[x % PARTS.length]!; };
+  let fast = 0;
+  for (let i = 0; i < 50000; i++) {
+    let s = '';
+    for (let k = 0; k <= i % 5; k++) s += pick();
+    assert.deepEqual(parseThreshold(s), oldThreshold(s), JSON.stringify(s));
+    assert.equal(parseDuration(s), oldDuration(s), JSON.stringify(s));
+    if (/^\d+(\.\d+)?[smhdwy%]$/.test(s.trim())) fast++;
+  }
+  assert.ok(fast > 1000, `${fast} single-unit inputs`);
+  assert.deepEqual(parseThreshold('30d'), { kind: 'duration', seconds: 30 * 86400, text: '30d' });
+  assert.deepEqual(parseThreshold('66%'), { kind: 'percent', percent: 66, text: '66%' });
+});
