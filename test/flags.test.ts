@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BARE, DIGITS, UNTIL_DOUBLE_QUOTE, flagInText, hasLineBreak } from '../src/inventory/flags.js';
+import { BARE, UNTIL_DOUBLE_QUOTE, flagInText, hasLineBreak } from '../src/inventory/flags.js';
+import { isDigit } from '../src/inventory/names.js';
 import { certificatesDirOfCa } from '../src/layouts/detect.js';
 
 // flagInText stands for the patterns check used to run on manifests and kubeadm-flags.env: same answers
@@ -16,7 +17,7 @@ const texts = [
 ];
 const cases: [string, (c: number) => boolean, boolean, RegExp][] = [
   ['--advertise-address', BARE, false, /--advertise-address=([^\s"']+)/],
-  ['--secure-port', DIGITS, true, /--secure-port=["']?(\d+)/],
+  ['--secure-port', isDigit, true, /--secure-port=["']?(\d+)/],
   ['--kubeconfig', UNTIL_DOUBLE_QUOTE, false, /--kubeconfig=([^\s"]+)/],
   ['--client-ca-file', BARE, true, /--client-ca-file=["']?([^\s"']+)/],
 ];
@@ -26,7 +27,7 @@ test('a flag written in a text: the value the pattern it replaces finds', () => 
     for (const [flag, accept, quoted, re] of cases) assert.equal(flagInText(text, flag, accept, quoted), re.exec(text)?.[1], `${flag} in ${JSON.stringify(text)}`);
   }
   assert.equal(flagInText(texts[1]!, '--advertise-address', BARE), undefined, 'a quoted value is not taken unquoted');
-  assert.equal(flagInText(texts[3]!, '--secure-port', DIGITS, true), '7');
+  assert.equal(flagInText(texts[3]!, '--secure-port', isDigit, true), '7');
 });
 
 test('line breaks and the certificates directory of a CA path', () => {

@@ -4,8 +4,8 @@ import type { NodeFs } from '../fs/node-fs.js';
 import type { ComponentRef, KubeadmValidity } from './types.js';
 import { parseGoDuration } from './time.js';
 import { argvFlags, parseEnvironmentFile, readSystemdService, type SystemdService } from './systemd-unit.js';
-import { unbracket, withoutYamlExtension } from './names.js';
-import { BARE, DIGITS, UNTIL_DOUBLE_QUOTE, flagInText, hasLineBreak, splitFlag } from './flags.js';
+import { isDigit, unbracket, withoutYamlExtension } from './names.js';
+import { BARE, UNTIL_DOUBLE_QUOTE, flagInText, hasLineBreak, splitFlag } from './flags.js';
 
 const MANIFEST_DIRS = ['/etc/kubernetes/manifests', '/var/lib/rancher/rke2/agent/pod-manifests'];
 
@@ -503,7 +503,7 @@ export function readKubeadmConfigHints(fs: NodeFs): KubeadmHints {
       const text = fs.readFile(manifest).toString('utf8');
       const adv = flagInText(text, '--advertise-address', BARE);
       if (adv) hints.advertiseAddress ??= adv;
-      hints.securePort = flagInText(text, '--secure-port', DIGITS, true);
+      hints.securePort = flagInText(text, '--secure-port', isDigit, true);
       // (the parse readComponentRefs made of it in this read)
       const pod = staticPod(fs, manifest) as Record<string, any> | undefined;
       const ann = pod?.metadata?.annotations?.['kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint'];

@@ -42,8 +42,6 @@ const isQuote = (c: number) => c === 34 || c === 39;
 export const BARE = (c: number): boolean => !isSpace(c) && !isQuote(c);
 /** Up to a space or a double quote ([^\s"]): kubeadm-flags.env's KUBELET_KUBEADM_ARGS="…" ends with one. */
 export const UNTIL_DOUBLE_QUOTE = (c: number): boolean => !isSpace(c) && c !== 34;
-/** Digits (\d). */
-export const DIGITS = (c: number): boolean => c >= 48 && c <= 57;
 
 /**
  * The value of the first `FLAG=value` written anywhere in a text with at least one character that `accept`s,

@@ -42,7 +42,8 @@ export function dirPrefix(dir: string): string {
   return dir.endsWith('/') ? dir.slice(0, -1) : dir;
 }
 
-const isDigit = (c: number) => c >= 48 && c <= 57;
+/** An ASCII digit (what `\d` matches), by its char code. */
+export const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 
 /** Only ASCII digits, at least one. */
 export function allDigits(s: string): boolean {
