@@ -1,6 +1,7 @@
 import { sha256Hex } from '../pki/digest.js';
 import { nextStep, isAuthority, kubeletClientFix, kubeletServingFix, interruptedSwap, rootFlagFor } from './next.js';
 import { localeOrder } from './order.js';
+import { splitFlag } from './flags.js';
 import { dirPrefix, isCertishName, isKubeconfigishName, isKubeletCurrentPath, isKubeletRotatedPath, kubeletPairName, withoutCertExtension } from './names.js';
 import { posix } from 'node:path';
 import type { NodeFs } from '../fs/node-fs.js';
@@ -90,10 +91,12 @@ interface CertRecord {
  * fields, etcd's variables and config-file keys.
  */
 export function isCertRef(via: string): boolean {
-  if (via.startsWith('--')) {
-    // (words of [a-z0-9], one dash between: `--kubeconfig → client-certificate`, a file a kubeconfig names, is not a flag)
+  // (a flag name alone, one dash between its words: `--kubeconfig → client-certificate`, a file a kubeconfig
+  // names, or `--x=y` is not one)
+  const flag = splitFlag(via);
+  if (flag && flag.value === undefined) {
     const words = via.slice(2).split('-');
-    if (words.some((w) => CERT_REF_WORDS.has(w)) && words.every(isFlagWord)) return true;
+    if (!words.includes('') && words.some((w) => CERT_REF_WORDS.has(w))) return true;
   }
   if (CERT_REF_FIELDS.has(via)) return true;
   if (via.startsWith('ETCD_') && ETCD_FILE_VAR.test(via)) return true;
@@ -104,15 +107,6 @@ const CERT_REF_WORDS = new Set(['cert', 'certfile', 'certificate', 'key', 'keyfi
 const CERT_REF_FIELDS = new Set(['tlsCertFile', 'tlsPrivateKeyFile', 'authentication.x509.clientCAFile']);
 const ETCD_FILE_VAR = /^ETCD_[A-Z_]*(?:CERT|KEY|CA)_FILE$/;
 const ETCD_TRANSPORT_KEY = /-transport-security\.(?:(?:client-)?cert|(?:client-)?key|trusted-ca)-file$/;
-
-function isFlagWord(w: string): boolean {
-  if (w.length === 0) return false;
-  for (let i = 0; i < w.length; i++) {
-    const c = w.charCodeAt(i);
-    if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57))) return false;
-  }
-  return true;
-}
 
 /**
  * Read a node tree into an Inventory. Never throws for a bad file: every
