@@ -7,6 +7,7 @@
 import { posix } from 'node:path';
 import { Certificate } from '../pki/certificate.js';
 import { parsePemBlocks } from '../pki/pem.js';
+import { fileRef } from './read.js';
 
 /** A `name`d entry of a kubeconfig's contexts, clusters or users list. */
 type Named = Record<string, any> & { name?: unknown };
@@ -58,9 +59,8 @@ export function clusterCa(entry: Named | undefined, files?: KubeconfigFiles): Ku
 function dataOrFile(body: Record<string, any> | undefined, field: string, files: KubeconfigFiles | undefined): KubeconfigCert {
   const data = body?.[`${field}-data`];
   if (typeof data === 'string' && data) return withCert({}, Buffer.from(data, 'base64').toString('utf8'));
-  const ref = body?.[field];
-  if (!files || typeof ref !== 'string' || !ref) return {};
-  const file = posix.isAbsolute(ref) ? ref : posix.join(posix.dirname(files.kubeconfig), ref);
+  const file = files && fileRef(body?.[field], posix.dirname(files.kubeconfig));
+  if (!files || !file) return {};
   try { return withCert({ file }, files.read(file)); } catch { return { file }; }
 }
 

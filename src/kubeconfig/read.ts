@@ -46,7 +46,12 @@ function b64(v: unknown, where: string): Buffer | undefined {
   return Buffer.from(v, 'base64');
 }
 
-function ref(v: unknown, dir: string): string | undefined {
+/**
+ * A kubeconfig's file reference (client-certificate, certificate-authority …) as client-go resolves it
+ * (clientcmd.ResolveLocalPaths): an absolute path as it is, a relative one from the kubeconfig's directory `dir`;
+ * undefined when there is none.
+ */
+export function fileRef(v: unknown, dir: string): string | undefined {
   if (typeof v !== 'string' || !v) return undefined;
   return v.startsWith('/') ? v : posix.join(dir, v);
 }
@@ -75,7 +80,7 @@ export function parseKubeconfig(text: string, nodePath: string): KubeconfigDoc {
       name,
       server: typeof cl.server === 'string' ? cl.server : undefined,
       caData: b64(cl['certificate-authority-data'], `cluster ${JSON.stringify(name)} certificate-authority-data`),
-      caFile: ref(cl['certificate-authority'], dir),
+      caFile: fileRef(cl['certificate-authority'], dir),
     });
   }
   const users: KubeconfigUser[] = [];
@@ -85,9 +90,9 @@ export function parseKubeconfig(text: string, nodePath: string): KubeconfigDoc {
     users.push({
       name,
       certData: b64(us['client-certificate-data'], `user ${JSON.stringify(name)} client-certificate-data`),
-      certFile: ref(us['client-certificate'], dir),
+      certFile: fileRef(us['client-certificate'], dir),
       keyData: b64(us['client-key-data'], `user ${JSON.stringify(name)} client-key-data`),
-      keyFile: ref(us['client-key'], dir),
+      keyFile: fileRef(us['client-key'], dir),
       token: typeof us.token === 'string' || typeof us.tokenFile === 'string',
       exec: typeof us.exec === 'object' && us.exec !== null,
       basic: typeof us.username === 'string' || typeof us.password === 'string',
