@@ -23,7 +23,16 @@ const kubeletService = (fs: NodeFs): SystemdService | undefined => componentServ
 
 /** A static pod manifest, read once per read (readComponentRefs reads them all; kubeletClientSigningOff kube-controller-manager's, readKubeadmConfigHints kube-apiserver's). */
 function staticPod(fs: NodeFs, file: string): Record<string, unknown> | undefined {
-  return fs.perRead(`pod:${file}`, () => parseYaml(fs.readFile(file).toString('utf8')) as Record<string, unknown> | undefined);
+  return fs.perRead(`pod:${file}`, () => parseYaml(nodeText(fs, file)) as Record<string, unknown> | undefined);
+}
+
+/**
+ * A node file's text, read once per read of the node: kube-apiserver.yaml is parsed for its flags, and searched
+ * for --client-ca-file (kubeadmPkiDir) and --advertise-address/--secure-port (the kubeadm-config hints);
+ * kubeadm-config.yaml is read by kubeadmPkiDir and the hints.
+ */
+export function nodeText(fs: NodeFs, file: string): string {
+  return fs.perRead(`text:${file}`, () => fs.readFile(file).toString('utf8'));
 }
 
 /**
@@ -475,7 +484,7 @@ export function readKubeadmConfigHints(fs: NodeFs): KubeadmHints {
   const file = '/etc/kubernetes/kubeadm-config.yaml';
   if (fs.exists(file)) {
     try {
-      const docs = parseAllYamlFast(fs.readFile(file).toString('utf8')) as Record<string, any>[];
+      const docs = parseAllYamlFast(nodeText(fs, file)) as Record<string, any>[];
       // kubeadm refuses a file that gives a kind twice ("invalid configuration: kind %q is specified twice in
       // YAML file"): which of the two was meant is anybody's guess, so neither is taken
       const kinds = docs.map((d) => (typeof d?.apiVersion === 'string' && d.apiVersion.startsWith('kubeadm.k8s.io/') ? d.kind : undefined)).filter((k) => k !== undefined);
@@ -500,7 +509,7 @@ export function readKubeadmConfigHints(fs: NodeFs): KubeadmHints {
   const manifest = '/etc/kubernetes/manifests/kube-apiserver.yaml';
   if (fs.exists(manifest)) {
     try {
-      const text = fs.readFile(manifest).toString('utf8');
+      const text = nodeText(fs, manifest);
       const adv = flagInText(text, '--advertise-address', BARE);
       if (adv) hints.advertiseAddress ??= adv;
       hints.securePort = flagInText(text, '--secure-port', isDigit, true);
@@ -513,7 +522,7 @@ export function readKubeadmConfigHints(fs: NodeFs): KubeadmHints {
   hints.etcd = etcdAdvertised(fs);
   const etcd = '/etc/kubernetes/manifests/etcd.yaml';
   if (!hints.nodeName && fs.exists(etcd)) {
-    const name = flagInText(fs.readFile(etcd).toString('utf8'), '--name', BARE);
+    const name = flagInText(nodeText(fs, etcd), '--name', BARE);
     if (name) hints.nodeName = name;
   }
   return hints;

@@ -1,7 +1,7 @@
 import type { NodeFs } from '../fs/node-fs.js';
 import type { CertEntry, Inventory, LayoutName } from '../inventory/types.js';
 import { DEFAULT_PKI } from '../profiles/kubeadm.js';
-import { readKubeletConfig, kubeletConfigPath, KUBELET_CONFIG } from '../inventory/components.js';
+import { readKubeletConfig, kubeletConfigPath, nodeText, KUBELET_CONFIG } from '../inventory/components.js';
 import { readSystemdService, unitLines } from '../inventory/systemd-unit.js';
 import { BARE, flagInText, hasLineBreak } from '../inventory/flags.js';
 
@@ -93,7 +93,7 @@ export function certificatesDirOfCa(file: unknown): string | undefined {
  */
 export function kubeadmPkiDir(fs: NodeFs): string {
   const read = (p: string): string | undefined => {
-    try { return fs.stat(p)?.isFile() ? fs.readFile(p).toString('utf8') : undefined; } catch { return undefined; }
+    try { return fs.stat(p)?.isFile() ? nodeText(fs, p) : undefined; } catch { return undefined; }
   };
   const fromManifest = certificatesDirOfCa(flagInText(read('/etc/kubernetes/manifests/kube-apiserver.yaml') ?? '', '--client-ca-file', BARE, true));
   if (fromManifest) return fromManifest;
