@@ -176,7 +176,7 @@ export class NodeFs {
 
   /** lstat, remembered for the life of a snapshot (a read asks about each file several times). */
   private lstatHost(nodePath: string): Stats {
-    const st = remembered(this.lstats, nodePath) ?? remember<Stats | Error>(this.lstats, nodePath, () => {
+    const st = remembered(this.lstats, nodePath) ?? remember<string, Stats | Error>(this.lstats, nodePath, () => {
       // a missing path is common (a check looks for every layout's files): no Error object built for it, and
       // no system call for one in a directory found missing (a check asks for two dozen systemd units and config
       // files in directories most nodes do not have)
@@ -247,7 +247,7 @@ function normalNodePath(p: string): string {
 }
 
 /** `make()`, kept in `map` when there is one (a snapshot) so it is made once per key. */
-function remember<V>(map: Map<string, V> | undefined, key: string, make: () => V): V {
+export function remember<K, V>(map: Map<K, V> | undefined, key: K, make: () => V): V {
   if (!map) return make();
   if (map.has(key)) return map.get(key) as V;
   const v = make();

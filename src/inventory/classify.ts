@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import type { NodeFs } from '../fs/node-fs.js';
+import { remember, type NodeFs } from '../fs/node-fs.js';
 import { GO_CURVES, type Certificate, type KeyInfo } from '../pki/certificate.js';
 import { UserError } from '../errors.js';
 import { kubeadmProfileForFile } from '../profiles/kubeadm.js';
@@ -20,13 +20,6 @@ export function ipVersion(s: string): number {
   if (s.includes(':')) return (createRequire(import.meta.url)('node:net') as typeof import('node:net')).isIP(s);
   const parts = s.split('.');
   return parts.length === 4 && parts.every(isOctet) ? 4 : 0;
-}
-
-/** `map`'s value for `key`, made by `make` the first time. */
-function memo<K, V>(map: Map<K, V>, key: K, make: () => V): V {
-  let v = map.get(key);
-  if (v === undefined) map.set(key, (v = make()));
-  return v;
 }
 
 // (a number prints as written only without a sign, leading zeros, spaces, exponent or fraction)
@@ -316,9 +309,9 @@ function kubeconfigClusters(input: ClassifyInput) {
   // node's ca.crt is placed there, and is still sent, from its place after the leaf in the served file)
   // (each made once: every kubeconfig's cluster asks again about the same API server certificate)
   const placesOf = new Map<Rec, CertLocation[]>();
-  const places = (r: Rec) => memo(placesOf, r, () => [r.entry.location, ...r.copies].filter((l) => l.kind !== 'kubeconfig'));
+  const places = (r: Rec) => remember(placesOf, r, () => [r.entry.location, ...r.copies].filter((l) => l.kind !== 'kubeconfig'));
   const servedOf = new Map<Rec, Rec[]>();
-  const servedWith = (leaf: Rec) => memo(servedOf, leaf, () => {
+  const servedWith = (leaf: Rec) => remember(servedOf, leaf, () => {
     const leafPlaces = places(leaf);
     return records.filter((r) => r !== leaf && places(r).some((l) => leafPlaces.some((s) => l.file === s.file && l.index > s.index)));
   });
