@@ -80,6 +80,21 @@ export function isInside(dir: string, p: string): boolean {
   return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
 }
 
+/** Why a backup's manifest.json text is not a manifest (manifestOf). */
+export const MANIFEST_DAMAGED = 'manifest.json is not valid JSON (damaged)';
+export const MANIFEST_FOREIGN = 'manifest.json is not a kubepki backup';
+
+/**
+ * A backup's manifest.json text as a manifest, or why it is not one (MANIFEST_DAMAGED, MANIFEST_FOREIGN): the
+ * lock's taker (transaction's readManifest) and check (interrupted.ts) judge a manifest alike, so that check
+ * reports the run the next command refuses.
+ */
+export function manifestOf<M extends { kind?: unknown; entries?: unknown }>(text: string): M | typeof MANIFEST_DAMAGED | typeof MANIFEST_FOREIGN {
+  let m: M | null;
+  try { m = JSON.parse(text) as M | null; } catch { return MANIFEST_DAMAGED; }
+  return m?.kind === 'Backup' && Array.isArray(m.entries) ? m : MANIFEST_FOREIGN;
+}
+
 /**
  * A backup lockedRunBackups returns: its manifest `m`, or `damaged`: why the manifest.json that is there cannot be
  * read (not JSON, cut short, not a kubepki backup's, a read error). A damaged backup of a run that did not finish

@@ -17,7 +17,7 @@ import * as os from 'node:os';
 import { sha256Hex } from '../pki/digest.js';
 import type { NodeFs } from '../fs/node-fs.js';
 import { UserError, errorMessage } from '../errors.js';
-import { BACKUP_DIR, LOCK_FILE, isInside, lockOwnerState, lockedRunBackups, placeArgs, restoreArgs, thisRun, type LockOwner, type LockedRun } from './state.js';
+import { BACKUP_DIR, LOCK_FILE, MANIFEST_DAMAGED, isInside, lockOwnerState, lockedRunBackups, manifestOf, placeArgs, restoreArgs, thisRun, type LockOwner, type LockedRun } from './state.js';
 import { keyFileMode, keyModeChange, holdsPrivateKey, type ModeChange } from '../fs/key-mode.js';
 
 export type Change =
@@ -447,12 +447,11 @@ export function readManifest(dir: string): BackupManifest {
   try { text = fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'); } catch (e) {
     throw new UserError(`failed to read backup ${dir}: ${errorMessage(e)}`, 'pass a directory that `kubepki backups` lists');
   }
-  let m: BackupManifest;
-  try { m = JSON.parse(text) as BackupManifest; } catch {
-    throw new UserError(`failed to read backup ${dir}: manifest.json is not valid JSON (damaged)`, `its files are under ${dir}/files; put them back by hand, or use another backup (kubepki backups)`);
-  }
-  if (m?.kind !== 'Backup' || !Array.isArray(m.entries)) throw new UserError(`failed to read backup ${dir}: manifest.json is not a kubepki backup`, 'pass a directory that `kubepki backups` lists');
-  return m;
+  const m = manifestOf<BackupManifest>(text);
+  if (typeof m !== 'string') return m;
+  throw new UserError(`failed to read backup ${dir}: ${m}`, m === MANIFEST_DAMAGED
+    ? `its files are under ${dir}/files; put them back by hand, or use another backup (kubepki backups)`
+    : 'pass a directory that `kubepki backups` lists');
 }
 
 /** Put every entry of a backup back, atomically per file. Used for rollback and crash recovery. */

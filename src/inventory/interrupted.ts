@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { NodeFs } from '../fs/node-fs.js';
 import type { Finding } from './types.js';
-import { BACKUP_DIR, LOCK_FILE, isInside, lockOwnerState, lockedRunBackups, placeArgs, restoreArgs } from '../apply/state.js';
+import { BACKUP_DIR, LOCK_FILE, isInside, lockOwnerState, lockedRunBackups, manifestOf, placeArgs, restoreArgs } from '../apply/state.js';
 
 /**
  * A renew, rebuild, restore (any command that changes the node) that was killed before it finished, or whose
@@ -98,15 +98,10 @@ function damagedRun(fs: NodeFs, r: { dir: string; shown: string; file: string; o
   };
 }
 
-/**
- * A backup's manifest, as far as check reads it: throws when there is none, or it cannot be read, saying why in
- * the words of transaction's readManifest (which takeLock reads it with: both must judge a manifest alike).
- */
+/** A backup's manifest, as far as check reads it: throws when there is none, or it cannot be read, saying why (manifestOf's words). */
 function readManifest(dir: string): { state?: unknown; root?: unknown; action?: unknown; created?: unknown } {
-  const text = readFileSync(join(dir, 'manifest.json'), 'utf8');
-  let m: { kind?: unknown; entries?: unknown; state?: unknown; root?: unknown; action?: unknown; created?: unknown } | null;
-  try { m = JSON.parse(text) as typeof m; } catch { throw new Error('manifest.json is not valid JSON (damaged)'); }
-  if (m?.kind !== 'Backup' || !Array.isArray(m.entries)) throw new Error('manifest.json is not a kubepki backup');
+  const m = manifestOf<{ kind?: unknown; entries?: unknown; state?: unknown; root?: unknown; action?: unknown; created?: unknown }>(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+  if (typeof m === 'string') throw new Error(m);
   return m;
 }
 
