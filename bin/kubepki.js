@@ -42,26 +42,12 @@ const crypto = useCache ? require('node:crypto') : undefined;
 const HEADER = 32;
 // (crypto.hash, one call, is in Node >= 20.12)
 const digest = (b) => (crypto.hash ? crypto.hash('sha1', b, 'hex') : crypto.createHash('sha1').update(b).digest('hex')).slice(0, HEADER / 2);
-// The bundle's part of the header is taken now: once `source` holds the text, `bytes` is free, and the
-// cache is read into it (fresh memory costs a page fault per 4 KiB, ~0.1 ms for the cache on a slow VM).
 const bundleDigest = useCache ? digest(bytes) : undefined;
 const header = (body) => bundleDigest + digest(body);
 let cachedData;
 if (bundleDigest) {
   try {
-    const fd = fs.openSync(cacheFile, 'r');
-    let buf;
-    try {
-      const size = fs.fstatSync(fd).size;
-      // (only a buffer of its own: a small file's could share Node's pool)
-      const own = bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.length;
-      buf = own && size <= bytes.length ? bytes.subarray(0, size) : Buffer.allocUnsafe(size);
-      let off = 0;
-      for (let n; off < size && (n = fs.readSync(fd, buf, off, size - off, off)) > 0;) off += n;
-      buf = buf.subarray(0, off);
-    } finally {
-      fs.closeSync(fd);
-    }
+    const buf = fs.readFileSync(cacheFile);
     const body = buf.subarray(HEADER);
     if (buf.length > HEADER && buf.subarray(0, HEADER).toString('latin1') === header(body)) cachedData = body;
   } catch { /* no cache yet */ }
