@@ -199,6 +199,31 @@ test('admin.conf under --root is found through links inside the tree (/etc/kuber
   nodeFs.rmSync(root, { recursive: true, force: true });
 });
 
+test('token-file is read as client-go reads it: under --root the tree\'s file, relative to the kubeconfig, trimmed, and preferred to a token while it can be read (client-node read it on this host, relative to the working directory, with its newline)', async () => {
+  const { connect } = await import('../src/cluster/connect.js');
+  const tree = fs.mkdtempSync(path.join(tmp, 'token-file-'));
+  fs.mkdirSync(path.join(tree, 'etc/kubernetes'), { recursive: true });
+  assert.ok(!fs.existsSync('/etc/kubernetes/kubepki-test-token'), 'this host has the test token path: the test cannot tell');
+  fs.writeFileSync(path.join(tree, 'etc/kubernetes/kubepki-test-token'), 'tree-token\n', { mode: 0o600 });
+  fs.writeFileSync(path.join(tree, 'etc/kubernetes/relative-token'), '  relative-token \n', { mode: 0o600 });
+  const kubeconfig = (user: Record<string, string>) => stringify({
+    apiVersion: 'v1', kind: 'Config', 'current-context': 'c',
+    clusters: [{ name: 'k', cluster: { server: 'https://127.0.0.1:6443' } }],
+    contexts: [{ name: 'c', context: { cluster: 'k', user: 'u' } }],
+    users: [{ name: 'u', user }],
+  });
+  const tokenOf = async (user: Record<string, string>, root?: string) => {
+    fs.writeFileSync(path.join(tree, 'etc/kubernetes/admin.conf'), kubeconfig(user), { mode: 0o600 });
+    const c = await connect({ ...(root ? { root } : { kubeconfig: path.join(tree, 'etc/kubernetes/admin.conf') }), env: {}, home: path.join(tree, 'no-home') } as Parameters<typeof connect>[0]);
+    return c.kc.getCurrentUser()?.token;
+  };
+  assert.equal(await tokenOf({ 'token-file': '/etc/kubernetes/kubepki-test-token' }, tree), 'tree-token');
+  assert.equal(await tokenOf({ 'token-file': 'relative-token' }), 'relative-token');
+  assert.equal(await tokenOf({ token: 'inline', 'token-file': 'relative-token' }), 'relative-token');
+  assert.equal(await tokenOf({ token: 'inline', 'token-file': 'missing-token' }), 'inline');
+  await assert.rejects(tokenOf({ 'token-file': 'missing-token' }), (e: Error) => /failed to read kubeconfig .*admin\.conf: .*missing-token/.test(e.message));
+});
+
 /** The fake server's admin kubeconfig with its user's credentials coming from the exec plugin `script` instead. */
 async function execKubeconfig(s: FakeApiServer, script: string, name: string, identity: 'admin' | 'foreign' = 'admin', exec: Record<string, unknown> = {}): Promise<{ kc: string; plugin: string; cert: string; key: string }> {
   const doc = parse(fs.readFileSync(await s.kubeconfig(tmp, identity), 'utf8'));

@@ -141,8 +141,11 @@ export async function connect(o: ConnectOptions): Promise<ClusterClient> {
     else {
       // (kc.loadFromFile, with a tree's node paths re-rooted before the relative ones are made absolute)
       text = fs.readFileSync(choice.path, 'utf8');
-      kc.loadFromString(text);
-      if (o.root !== undefined && inTree(o.root, choice.path)) nodePathsIn(kc, o.root);
+      const treeRoot = o.root !== undefined && inTree(o.root, choice.path) ? o.root : undefined;
+      const tokenFiles = tokenFilesResolved(k8s, text, choice.path, treeRoot);
+      kc.loadFromString(tokenFiles?.text ?? text);
+      if (tokenFiles) trimFileTokens(kc, tokenFiles.users);
+      if (treeRoot !== undefined) nodePathsIn(kc, treeRoot);
       kc.makePathsAbsolute(path.dirname(choice.path));
     }
     if (o.context) kc.setCurrentContext(o.context);
@@ -211,6 +214,47 @@ function nodePathsIn(kc: import('@kubernetes/client-node').KubeConfig, root: str
     u.certFile = inRoot(u.certFile);
     u.keyFile = inRoot(u.keyFile);
   }
+}
+
+/**
+ * users[].user.token-file as client-go reads it: a relative path is relative to the kubeconfig (clientcmd's
+ * ResolvePaths), and under --root a node path is the tree's file. client-node reads the file while it parses
+ * the kubeconfig, with the path as written (relative to the working directory, an absolute one on this host):
+ * so the paths are resolved in the text it is given. undefined when no user has a token-file. (`users`: those
+ * whose token comes from a file.)
+ */
+function tokenFilesResolved(k8s: K8s, text: string, kubeconfig: string, root: string | undefined): { text: string; users: Set<string> } | undefined {
+  const doc = k8s.loadYaml<{ users?: { name?: unknown; user?: Record<string, unknown> }[] }>(text);
+  const users = new Set<string>();
+  let changed = false;
+  for (const u of Array.isArray(doc?.users) ? doc.users : []) {
+    const user = u?.user;
+    const file = user?.['token-file'];
+    if (!user || typeof file !== 'string' || file === '') continue;
+    changed = true;
+    const resolved = path.isAbsolute(file) ? (root !== undefined ? hostFileIn(root, file) : file) : path.resolve(path.dirname(kubeconfig), file);
+    // with a token too, client-go sends the file's token while it can read the file, the token otherwise;
+    // client-node would send the token
+    if (typeof user.token === 'string' && user.token !== '') {
+      if (!fs.existsSync(resolved)) {
+        delete user['token-file'];
+        continue;
+      }
+      delete user.token;
+    }
+    user['token-file'] = resolved;
+    if (typeof u.name === 'string') users.add(u.name);
+  }
+  return changed ? { text: k8s.dumpYaml(doc), users } : undefined;
+}
+
+/**
+ * A token read from a token-file without the white space around it, as client-go's cached file token source
+ * takes it (strings.TrimSpace): the newline `echo TOKEN > file` leaves would otherwise go into the
+ * Authorization header, which Node refuses to send.
+ */
+function trimFileTokens(kc: import('@kubernetes/client-node').KubeConfig, users: Set<string>): void {
+  for (const u of kc.users) if (users.has(u.name) && typeof u.token === 'string') (u as { token?: string }).token = u.token.trim();
 }
 
 interface ExecConfig {
