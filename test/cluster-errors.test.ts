@@ -199,7 +199,7 @@ test('admin.conf under --root is found through links inside the tree (/etc/kuber
   nodeFs.rmSync(root, { recursive: true, force: true });
 });
 
-test('token-file is read as client-go reads it: under --root the tree\'s file, relative to the kubeconfig, trimmed, and preferred to a token while it can be read (client-node read it on this host, relative to the working directory, with its newline)', async () => {
+test('tokenFile is read as client-go reads it: under --root the tree\'s file, relative to the kubeconfig, trimmed, preferred to a token while it can be read; client-node\'s own token-file is ignored, as kubectl ignores it (client-node knew no tokenFile: no credentials were sent)', async () => {
   const { connect } = await import('../src/cluster/connect.js');
   const tree = fs.mkdtempSync(path.join(tmp, 'token-file-'));
   fs.mkdirSync(path.join(tree, 'etc/kubernetes'), { recursive: true });
@@ -217,11 +217,13 @@ test('token-file is read as client-go reads it: under --root the tree\'s file, r
     const c = await connect({ ...(root ? { root } : { kubeconfig: path.join(tree, 'etc/kubernetes/admin.conf') }), env: {}, home: path.join(tree, 'no-home') } as Parameters<typeof connect>[0]);
     return c.kc.getCurrentUser()?.token;
   };
-  assert.equal(await tokenOf({ 'token-file': '/etc/kubernetes/kubepki-test-token' }, tree), 'tree-token');
-  assert.equal(await tokenOf({ 'token-file': 'relative-token' }), 'relative-token');
-  assert.equal(await tokenOf({ token: 'inline', 'token-file': 'relative-token' }), 'relative-token');
-  assert.equal(await tokenOf({ token: 'inline', 'token-file': 'missing-token' }), 'inline');
-  await assert.rejects(tokenOf({ 'token-file': 'missing-token' }), (e: Error) => /failed to read kubeconfig .*admin\.conf: .*missing-token/.test(e.message));
+  assert.equal(await tokenOf({ tokenFile: '/etc/kubernetes/kubepki-test-token' }, tree), 'tree-token');
+  assert.equal(await tokenOf({ tokenFile: 'relative-token' }), 'relative-token');
+  assert.equal(await tokenOf({ token: 'inline', tokenFile: 'relative-token' }), 'relative-token');
+  assert.equal(await tokenOf({ token: 'inline', tokenFile: 'missing-token' }), 'inline');
+  assert.equal(await tokenOf({ 'token-file': 'relative-token' }), undefined);
+  assert.equal(await tokenOf({ token: 'inline', 'token-file': 'relative-token' }), 'inline');
+  await assert.rejects(tokenOf({ tokenFile: 'missing-token' }), (e: Error) => /failed to read kubeconfig .*admin\.conf: .*missing-token/.test(e.message));
 });
 
 /** The fake server's admin kubeconfig with its user's credentials coming from the exec plugin `script` instead. */

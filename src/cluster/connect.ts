@@ -217,11 +217,13 @@ function nodePathsIn(kc: import('@kubernetes/client-node').KubeConfig, root: str
 }
 
 /**
- * users[].user.token-file as client-go reads it: a relative path is relative to the kubeconfig (clientcmd's
- * ResolvePaths), and under --root a node path is the tree's file. client-node reads the file while it parses
- * the kubeconfig, with the path as written (relative to the working directory, an absolute one on this host):
- * so the paths are resolved in the text it is given. undefined when no user has a token-file. (`users`: those
- * whose token comes from a file.)
+ * users[].user.tokenFile as client-go reads it (clientcmd's getUserIdentificationPartialConfig and the bearer
+ * round tripper's file token source): a relative path is relative to the kubeconfig (ResolvePaths), under
+ * --root a node path is the tree's file, and with a token too the file's token is sent while the file can be
+ * read, the token otherwise. client-node knows no tokenFile (a user with only one sent no credentials); it
+ * reads a `token-file` of its own while it parses, as written (from the working directory, on this host), and
+ * sends a token before it. So the text it is given has client-go's reading as its `token-file`, and no other
+ * (kubectl ignores a `token-file`). undefined when no user has either; `users`: those whose token is a file's.
  */
 function tokenFilesResolved(k8s: K8s, text: string, kubeconfig: string, root: string | undefined): { text: string; users: Set<string> } | undefined {
   const doc = k8s.loadYaml<{ users?: { name?: unknown; user?: Record<string, unknown> }[] }>(text);
@@ -229,17 +231,15 @@ function tokenFilesResolved(k8s: K8s, text: string, kubeconfig: string, root: st
   let changed = false;
   for (const u of Array.isArray(doc?.users) ? doc.users : []) {
     const user = u?.user;
-    const file = user?.['token-file'];
-    if (!user || typeof file !== 'string' || file === '') continue;
+    if (!user || typeof user !== 'object' || !('tokenFile' in user || 'token-file' in user)) continue;
     changed = true;
+    const file = user.tokenFile;
+    delete user.tokenFile;
+    delete user['token-file'];
+    if (typeof file !== 'string' || file === '') continue;
     const resolved = path.isAbsolute(file) ? (root !== undefined ? hostFileIn(root, file) : file) : path.resolve(path.dirname(kubeconfig), file);
-    // with a token too, client-go sends the file's token while it can read the file, the token otherwise;
-    // client-node would send the token
     if (typeof user.token === 'string' && user.token !== '') {
-      if (!fs.existsSync(resolved)) {
-        delete user['token-file'];
-        continue;
-      }
+      if (!fs.existsSync(resolved)) continue;
       delete user.token;
     }
     user['token-file'] = resolved;
@@ -249,7 +249,7 @@ function tokenFilesResolved(k8s: K8s, text: string, kubeconfig: string, root: st
 }
 
 /**
- * A token read from a token-file without the white space around it, as client-go's cached file token source
+ * A token read from a tokenFile without the white space around it, as client-go's cached file token source
  * takes it (strings.TrimSpace): the newline `echo TOKEN > file` leaves would otherwise go into the
  * Authorization header, which Node refuses to send.
  */
