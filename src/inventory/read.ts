@@ -13,7 +13,7 @@ import { parsePrivateKeyBlock, parsePrivateKeyDer, parsePublicKeyBlock, PRIVATE_
 import { namedCurveSpki } from '../pki/key-spki.js';
 import { isPkcs7, isPkcs12, pkcs7Certificates } from '../pki/pkcs7.js';
 import { parseCsr } from '../pki/csr.js';
-import { parseKubeconfig, looksLikeKubeconfig, KubeconfigError, type KubeconfigDoc } from '../kubeconfig/read.js';
+import { parseKubeconfig, looksLikeKubeconfig, KubeconfigError, clientGoRefusals, type KubeconfigDoc } from '../kubeconfig/read.js';
 import { manifestPems } from '../kubeconfig/manifest.js';
 import { detectLayouts, kubeadmPkiDir, kubesprayRenewTimer, layoutTargets, KUBESPRAY_RENEW_TIMER, KUBESPRAY_RENEW_SERVICE, type KubesprayRenewTimer, type ScanTarget } from '../layouts/detect.js';
 import { kubeadmProfileForFile, KUBEADM_PROFILES, profileCertPath, profileKeyPath, RKE1_COMPONENTS, RANCHER_COMPONENTS, isRancherLoopback, DEFAULT_PKI, KUBELET_CONF, KUBELET_PKI_DIR, type KubeadmCertProfile } from '../profiles/kubeadm.js';
@@ -597,6 +597,9 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
           if (r && r.location.file !== real && userKeyLoc && userKeySpki && samePublicKey(userKeySpki, r.cert.spkiRaw)) (r.copyKeys ??= []).push({ file: real, key: userKeyLoc });
         }
       }
+    }
+    for (const problem of clientGoRefusals(kc, (p) => fs.exists(p))) {
+      findings.push({ code: 'kubeconfig-invalid', severity: 'error', file: f.path, message: `${f.path}: ${problem}; kubectl, the kubelet and every client-go program refuse it ("Error in configuration")` });
     }
   }
 

@@ -22,6 +22,7 @@ export type FindingCode =
   | 'key-encrypted'
   | 'unknown-signer'
   | 'kubeconfig-ca-mismatch'
+  | 'kubeconfig-invalid'
   | 'ca-expires-before-leaf'
   | 'apiserver-san-missing'
   | 'etcd-san-missing'

@@ -105,3 +105,30 @@ export function parseKubeconfig(text: string, nodePath: string): KubeconfigDoc {
   });
   return { clusters, users, contexts, currentContext: typeof d['current-context'] === 'string' ? d['current-context'] : undefined };
 }
+
+/**
+ * What client-go's kubeconfig validation (clientcmd validation.go: validateClusterInfo, validateAuthInfo, run by
+ * ConfirmUsable before any client is made) refuses in this kubeconfig: kubectl then prints "Error in
+ * configuration", and the kubelet, kube-controller-manager and kube-scheduler do not start with it. One line
+ * per problem, with client-go's own words. `readable(path)`: the node file can be read. (A client-certificate
+ * file that cannot be read, with no client-certificate-data, is check's `missing-file` already.)
+ */
+export function clientGoRefusals(doc: KubeconfigDoc, readable: (path: string) => boolean): string[] {
+  const out: string[] = [];
+  for (const c of doc.clusters) {
+    const name = JSON.stringify(c.name);
+    if (!c.server) out.push(`cluster ${name} has no server (client-go: "no server found for cluster ${c.name}")`);
+    if (c.caData && c.caFile) out.push(`cluster ${name} sets both certificate-authority-data and certificate-authority (client-go: "certificate-authority-data and certificate-authority are both specified for ${c.name}. certificate-authority-data will override."): remove one`);
+    if (c.caFile && !readable(c.caFile)) out.push(`cluster ${name} certificate-authority ${c.caFile} does not exist or is unreadable (client-go: "unable to read certificate-authority ${c.caFile} for ${c.name}")`);
+  }
+  for (const u of doc.users) {
+    const name = JSON.stringify(u.name);
+    if (!u.certData && !u.certFile) continue;
+    if (u.certData && u.certFile) out.push(`user ${name} sets both client-certificate-data and client-certificate (client-go: "client-cert-data and client-cert are both specified for ${u.name}. client-cert-data will override."): remove one`);
+    if (u.keyData && u.keyFile) out.push(`user ${name} sets both client-key-data and client-key (client-go: "client-key-data and client-key are both specified for ${u.name}; client-key-data will override"): remove one`);
+    if (!u.keyData && !u.keyFile) out.push(`user ${name} has a client certificate but no client-key-data or client-key (client-go: "client-key-data or client-key must be specified for ${u.name} to use the clientCert authentication method.")`);
+    if (u.certData && u.certFile && !readable(u.certFile)) out.push(`user ${name} client-certificate ${u.certFile} does not exist or is unreadable (client-go: "unable to read client-cert ${u.certFile} for ${u.name}")`);
+    if (u.keyFile && !readable(u.keyFile)) out.push(`user ${name} client-key ${u.keyFile} does not exist or is unreadable (client-go: "unable to read client-key ${u.keyFile} for ${u.name}")`);
+  }
+  return out;
+}
