@@ -1571,3 +1571,19 @@ test('a kubeadm node migrated from RKE1 with /etc/kubernetes/ssl left behind: ku
   assert.ok(byName(inv2, 'apiserver').findings.some((f) => f.code === 'apiserver-san-missing' && f.message.includes('api.other.example')), JSON.stringify(byName(inv2, 'apiserver').findings));
   assert.ok(!byName(inv2, 'kube-apiserver').findings.some((f) => f.code === 'apiserver-san-missing'));
 });
+
+test('a component\'s kubeconfig that names its client certificate relative to itself (client-go resolves it from the kubeconfig\'s directory): the component reads that file (relative references were skipped)', () => {
+  const root = copyFixture('kubeadm-1.26');
+  const conf = path.join(root, 'etc/kubernetes/scheduler.conf');
+  const text = fs.readFileSync(conf, 'utf8');
+  const data = (k: string) => Buffer.from(new RegExp(`${k}: (\\S+)`).exec(text)![1]!, 'base64');
+  fs.mkdirSync(path.join(root, 'etc/kubernetes/scheduler'));
+  fs.writeFileSync(path.join(root, 'etc/kubernetes/scheduler/client.crt'), data('client-certificate-data'));
+  fs.writeFileSync(path.join(root, 'etc/kubernetes/scheduler/client.key'), data('client-key-data'), { mode: 0o600 });
+  fs.writeFileSync(conf, text.replace(/client-certificate-data: \S+/, 'client-certificate: scheduler/client.crt').replace(/client-key-data: \S+/, 'client-key: ./scheduler/client.key'));
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  const row = inv.certificates.find((c) => c.location.file === '/etc/kubernetes/scheduler/client.crt');
+  assert.ok(row, inv.certificates.map((c) => c.location.file).join(' '));
+  assert.deepEqual(row.components, ['kube-scheduler']);
+  assert.deepEqual(inv.findings.filter((f) => f.severity === 'error'), []);
+});

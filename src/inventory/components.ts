@@ -1,6 +1,7 @@
 import { parseYamlFast as parseYaml, parseAllYamlFast, parseYaml11 } from '../kubeconfig/fast-yaml.js';
 import { posix } from 'node:path';
 import type { NodeFs } from '../fs/node-fs.js';
+import { parseKubeconfig, KUBECONFIG_DOC } from '../kubeconfig/read.js';
 import type { ComponentRef, KubeadmValidity } from './types.js';
 import { parseGoDuration } from './time.js';
 import { argvFlags, parseEnvironmentFile, readSystemdService, type SystemdService } from './systemd-unit.js';
@@ -365,21 +366,17 @@ function kubeconfigFileRefs(fs: NodeFs, kubeconfig: string, component: string, f
   const out: ComponentRef[] = [];
   try {
     // (read once per read of the node: kube-controller-manager names its kubeconfig three times, with
-    // --kubeconfig, --authentication-kubeconfig and --authorization-kubeconfig)
-    const kc = fs.perRead(`kubeconfig:${kubeconfig}`, () => parseYaml(fs.readFile(kubeconfig).toString('utf8'))) as Record<string, any>;
-    for (const u of kc?.users ?? []) {
-      for (const k of ['client-certificate', 'client-key']) {
-        const v = u?.user?.[k];
-        if (typeof v === 'string' && v.startsWith('/')) {
-          out.push({ component, via: `${flag} → ${k}`, file: v, source: kubeconfig });
-          try { out.push({ component, via: `${flag} → ${k}`, file: fs.realNodePath(v), source: kubeconfig }); } catch { /* ignore */ }
-        }
+    // --kubeconfig, --authentication-kubeconfig and --authorization-kubeconfig; and the walk has read it, see
+    // KUBECONFIG_DOC. Relative references are the kubeconfig directory's, as client-go resolves them.)
+    const kc = fs.perRead(`${KUBECONFIG_DOC}${kubeconfig}`, () => parseKubeconfig(fs.readFile(kubeconfig).toString('utf8'), kubeconfig));
+    for (const u of kc.users) {
+      for (const [k, v] of [['client-certificate', u.certFile], ['client-key', u.keyFile]] as const) {
+        if (v === undefined) continue;
+        out.push({ component, via: `${flag} → ${k}`, file: v, source: kubeconfig });
+        try { out.push({ component, via: `${flag} → ${k}`, file: fs.realNodePath(v), source: kubeconfig }); } catch { /* ignore */ }
       }
     }
-    for (const c of kc?.clusters ?? []) {
-      const v = c?.cluster?.['certificate-authority'];
-      if (typeof v === 'string' && v.startsWith('/')) out.push({ component, via: `${flag} → certificate-authority`, file: v, source: kubeconfig });
-    }
+    for (const c of kc.clusters) if (c.caFile !== undefined) out.push({ component, via: `${flag} → certificate-authority`, file: c.caFile, source: kubeconfig });
   } catch { /* unreadable kubeconfig: reported by the inventory */ }
   return out;
 }

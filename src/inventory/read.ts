@@ -13,7 +13,7 @@ import { parsePrivateKeyBlock, parsePrivateKeyDer, parsePublicKeyBlock, PRIVATE_
 import { namedCurveSpki } from '../pki/key-spki.js';
 import { isPkcs7, isPkcs12, pkcs7Certificates } from '../pki/pkcs7.js';
 import { parseCsr } from '../pki/csr.js';
-import { parseKubeconfig, looksLikeKubeconfig, KubeconfigError, clientGoRefusals, type KubeconfigDoc } from '../kubeconfig/read.js';
+import { parseKubeconfig, looksLikeKubeconfig, KubeconfigError, clientGoRefusals, KUBECONFIG_DOC, type KubeconfigDoc } from '../kubeconfig/read.js';
 import { manifestPems } from '../kubeconfig/manifest.js';
 import { detectLayouts, kubeadmPkiDir, kubesprayRenewTimer, layoutTargets, KUBESPRAY_RENEW_TIMER, KUBESPRAY_RENEW_SERVICE, type KubesprayRenewTimer, type ScanTarget } from '../layouts/detect.js';
 import { kubeadmProfileForFile, KUBEADM_PROFILES, profileCertPath, profileKeyPath, RKE1_COMPONENTS, RANCHER_COMPONENTS, isRancherLoopback, DEFAULT_PKI, KUBELET_CONF, KUBELET_PKI_DIR, type KubeadmCertProfile } from '../profiles/kubeadm.js';
@@ -190,6 +190,8 @@ export function readInventory(opts: ReadOptions): Inventory {
     }
     const fc = parseFileContent(buf, real, target, explicit, findings);
     if (!fc) return undefined;
+    const kubeconfig = fc.kubeconfig;
+    if (kubeconfig) fs.perRead(`${KUBECONFIG_DOC}${real}`, () => kubeconfig);
     if (via || real !== nodePath) fc.via = via ?? nodePath;
     files.set(real, fc);
     return fc;

@@ -56,6 +56,9 @@ export function fileRef(v: unknown, dir: string): string | undefined {
   return v.startsWith('/') ? v : posix.join(dir, v);
 }
 
+/** NodeFs.perRead key prefix of a kubeconfig's KubeconfigDoc, by node path: the walk's parse, which component references reuse. */
+export const KUBECONFIG_DOC = 'kubeconfig-doc:';
+
 /**
  * Parse kubeconfig text. `nodePath` is the file's node path, used to make
  * relative file references absolute (as client-go does, relative to the
