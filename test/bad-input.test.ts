@@ -393,3 +393,24 @@ test('a snapshot resolves a path in a directory it already knows to be plain as 
   assert.deepEqual(paths.map((p) => real(snap, p)), ['/etc/kubernetes/pki/ca.crt', '/srv/real.crt', '/etc/kubernetes/pki/ca.crt', '/srv/etcd/ca.crt',
     '/nowhere/../srv/x.crt', '/etc/kubernetes/pki/none.crt', '/etc/kubernetes/pki/none/x.crt', '/etc/kubernetes/pki/sub', 'SymlinkLoopError']);
 });
+
+test('readInventory: a CA key that is there but cannot be read (EACCES, check run as a user) is `unreadable`, not "externally managed" (ca-key-missing said the node had no key)', () => {
+  const root = copyFixture('kubeadm-1.26');
+  try {
+    class Denied extends NodeFs {
+      override readFile(nodePath: string): Buffer {
+        if (nodePath.endsWith('/pki/ca.key')) throw Object.assign(new Error(`EACCES: permission denied, open '${nodePath}'`), { code: 'EACCES' });
+        return super.readFile(nodePath);
+      }
+    }
+    const inv = readInventory({ fs: new Denied(root), now: NOW });
+    assert.deepEqual(inv.findings.filter((f) => f.file === '/etc/kubernetes/pki/ca.key').map((f) => [f.code, f.message]), [['unreadable', 'failed to read /etc/kubernetes/pki/ca.key: EACCES']]);
+    assert.deepEqual(inv.findings.filter((f) => f.code === 'ca-key-missing'), []);
+    // and one that is not there at all still is
+    fs.rmSync(path.join(root, 'etc/kubernetes/pki/front-proxy-ca.key'));
+    const gone = readInventory({ fs: new Denied(root), now: NOW });
+    assert.deepEqual(gone.findings.filter((f) => f.code === 'ca-key-missing').map((f) => f.message), ['front-proxy-ca: no private key on this node (externally managed); certificates it signs cannot be renewed here']);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});

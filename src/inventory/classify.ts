@@ -228,7 +228,8 @@ export function classify(input: ClassifyInput): void {
     // Externally managed CA: worth saying only where something on this node would be renewed with it
     // (a worker holds ca.crt without its key by design; the kubelet renews through the cluster).
     const signsRenewable = (id: string) => records.some((o) => o.signer?.id === id && o.entry.id !== id && o.entry.managedBy !== 'kubelet');
-    if (e.isCA && !e.privateKey.present && e.name !== 'kubelet-serving-ca' && e.location.kind !== 'kubeconfig' && signsRenewable(e.id)) {
+    // (a key file that is there but could not be read is its own `unreadable` finding: not externally managed)
+    if (e.isCA && !e.privateKey.present && !e.privateKey.location && e.name !== 'kubelet-serving-ca' && e.location.kind !== 'kubeconfig' && signsRenewable(e.id)) {
       add(e, { code: 'ca-key-missing', severity: 'info', message: `${e.name}: no private key on this node (externally managed); certificates it signs cannot be renewed here` });
     }
   }
