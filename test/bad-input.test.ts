@@ -15,6 +15,8 @@ import { integerDer, oidDer, timeDer, nameDer, pemOf } from '../src/pki/sign.js'
 import { DerError, seq, tlv } from '../src/pki/der.js';
 import { NodeFs } from '../src/fs/node-fs.js';
 import { readInventory } from '../src/inventory/read.js';
+import { planRenew } from '../src/plan/renew.js';
+import { UserError } from '../src/errors.js';
 import { copyFixture, FIXTURES, NOW, tmpDir } from './support/fixtures.js';
 
 const ec = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
@@ -394,22 +396,59 @@ test('a snapshot resolves a path in a directory it already knows to be plain as 
     '/nowhere/../srv/x.crt', '/etc/kubernetes/pki/none.crt', '/etc/kubernetes/pki/none/x.crt', '/etc/kubernetes/pki/sub', 'SymlinkLoopError']);
 });
 
+/** The node as a user sees it: these files' reads are refused (EACCES), as for a key that is 0600 root's. */
+const deniedFs = (root: string, denied: RegExp) => new (class extends NodeFs {
+  override readFile(nodePath: string): Buffer {
+    if (denied.test(nodePath)) throw Object.assign(new Error(`EACCES: permission denied, open '${nodePath}'`), { code: 'EACCES' });
+    return super.readFile(nodePath);
+  }
+})(root);
+
 test('readInventory: a CA key that is there but cannot be read (EACCES, check run as a user) is `unreadable`, not "externally managed" (ca-key-missing said the node had no key)', () => {
   const root = copyFixture('kubeadm-1.26');
   try {
-    class Denied extends NodeFs {
-      override readFile(nodePath: string): Buffer {
-        if (nodePath.endsWith('/pki/ca.key')) throw Object.assign(new Error(`EACCES: permission denied, open '${nodePath}'`), { code: 'EACCES' });
-        return super.readFile(nodePath);
-      }
-    }
-    const inv = readInventory({ fs: new Denied(root), now: NOW });
+    const inv = readInventory({ fs: deniedFs(root, /\/pki\/ca\.key$/), now: NOW });
     assert.deepEqual(inv.findings.filter((f) => f.file === '/etc/kubernetes/pki/ca.key').map((f) => [f.code, f.message]), [['unreadable', 'failed to read /etc/kubernetes/pki/ca.key: EACCES']]);
     assert.deepEqual(inv.findings.filter((f) => f.code === 'ca-key-missing'), []);
     // and one that is not there at all still is
     fs.rmSync(path.join(root, 'etc/kubernetes/pki/front-proxy-ca.key'));
-    const gone = readInventory({ fs: new Denied(root), now: NOW });
+    const gone = readInventory({ fs: deniedFs(root, /\/pki\/ca\.key$/), now: NOW });
     assert.deepEqual(gone.findings.filter((f) => f.code === 'ca-key-missing').map((f) => f.message), ['front-proxy-ca: no private key on this node (externally managed); certificates it signs cannot be renewed here']);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('renew run as a user (keys and kubeconfigs 0600 root\'s) stops with one line naming what it may not read and to run as root, dry run or not; what it does not need does not stop it (it planned "externally managed, the key of CA ca is missing" for every leaf, and renewed kubelet.crt for its public key without its key)', () => {
+  const root = copyFixture('kubeadm-1.26');
+  try {
+    const user = readInventory({ fs: deniedFs(root, /(\.key|\.conf|kubelet-client-[\d-]+\.pem)$/), now: NOW });
+    assert.throws(() => planRenew(user, { targets: 'all' }, NOW), (e: unknown) => e instanceof UserError
+      && e.message === 'permission denied reading /etc/kubernetes/admin.conf, /etc/kubernetes/controller-manager.conf, /etc/kubernetes/pki/ca.key and 4 more, which renew needs'
+      && /run kubepki as root/.test(e.hint ?? ''));
+    assert.throws(() => planRenew(user, { targets: ['apiserver'] }, NOW), (e: unknown) => e instanceof UserError && /^permission denied reading \/etc\/kubernetes\/pki\/ca\.key, which renew needs$/.test(e.message));
+    // only the front-proxy CA's key is refused: apiserver is renewed, front-proxy-client is what stops the run
+    const one = readInventory({ fs: deniedFs(root, /front-proxy-ca\.key$/), now: NOW });
+    assert.equal(planRenew(one, { targets: ['apiserver'] }, NOW).items.length, 1);
+    assert.throws(() => planRenew(one, { targets: ['apiserver', 'front-proxy-client'] }, NOW), (e: unknown) => e instanceof UserError && /front-proxy-ca\.key, which renew needs/.test(e.message));
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('rebuild run as a user stops with one line naming what it may not read and to run as root, --force or not (it listed each 0600 key as a problem to "remove (a new CA is then made) or pass --force to replace")', async () => {
+  const { rebuild } = await import('../src/rebuild/run.js');
+  const root = copyFixture('kubeadm-1.26');
+  try {
+    const user = deniedFs(root, /(\.key|\.conf|kubelet-client-[\d-]+\.pem)$/);
+    for (const force of [false, true]) {
+      await assert.rejects(rebuild({ fs: user, now: NOW, flags: {}, dryRun: true, force }), (e: unknown) => e instanceof UserError
+        && /^permission denied reading \/etc\/kubernetes\/admin\.conf, \/etc\/kubernetes\/controller-manager\.conf, \/etc\/kubernetes\/kubelet\.conf and \d+ more, which rebuild needs$/.test(e.message)
+        && /run kubepki as root/.test(e.hint ?? ''));
+    }
+    // as root the same node is kept as it is
+    const r = await rebuild({ fs: new NodeFs(root), now: NOW, flags: {}, dryRun: true });
+    assert.deepEqual(r.plan.errors, []);
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }

@@ -144,8 +144,9 @@ export function reportError(e: unknown, io: Io): number {
 }
 
 const FS_HINTS: Record<string, string> = {
-  EACCES: 'run as a user that may write there (root on a node), or choose another path (--backup-dir, --out, --dir)',
-  EPERM: 'run as a user that may write there (root on a node), or choose another path',
+  // (a read as well as a write: `ca export` run as a user is refused ca.key)
+  EACCES: 'permission denied: run kubepki as root (sudo) on a node, or choose a path this user may write (--backup-dir, --out, --dir)',
+  EPERM: 'permission denied: run kubepki as root (sudo) on a node, or choose another path',
   EROFS: 'the filesystem is read-only: remount it read-write or write elsewhere',
   ENOSPC: 'the disk is full: free some space and run again',
   EFBIG: 'the file is larger than this process may write (ulimit -f): raise the limit and run again',

@@ -45,6 +45,12 @@ function renewCommand(inv: Omit<Inventory, 'next'>, rootFlag: string): string {
 
 /** kubeadm's CA names (their rows go in the CA table; without them nothing can be renewed). */
 /** ` --root R` for the kubepki commands advice gives about a tree at ROOT (none for the node's own /). */
+/** An `unreadable` finding's message (or a missing entry's reason) says the read was not allowed: kubepki ran as a user. */
+export const permissionDenied = (message: string): boolean => /: (EACCES|EPERM)\b/.test(message);
+
+/** What renew says of a file it was not allowed to read. */
+export const RUN_AS_ROOT = 'run kubepki as root (sudo): it reads and rewrites the node\'s keys and kubeconfigs';
+
 export function rootFlagFor(root: string | undefined): string {
   return root && root !== '/' ? ` --root ${shellArg(root)}` : '';
 }
@@ -108,7 +114,7 @@ export function nextStep(inv: Omit<Inventory, 'next'>): string {
   const run = inv.findings.find((f) => f.code === 'interrupted-run' && f.severity === 'error');
   if (run) return `${run.message}; then kubepki check${rootFlag} again`;
   // what kubepki was not allowed to read it cannot judge (and a file it cannot see is not missing): that comes first
-  const denied = inv.findings.filter((f) => f.code === 'unreadable' && /: (EACCES|EPERM)\b/.test(f.message)).map((f) => f.file);
+  const denied = inv.findings.filter((f) => f.code === 'unreadable' && permissionDenied(f.message)).map((f) => f.file);
   if (denied.length > 0) {
     return `run kubepki as root (in a container: with the capability DAC_READ_SEARCH): permission denied reading ${denied.slice(0, 3).join(', ')}${denied.length > 3 ? ` and ${denied.length - 3} more` : ''}`;
   }

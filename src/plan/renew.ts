@@ -19,7 +19,7 @@ import { keyModeChange } from '../fs/key-mode.js';
 import { KUBEADM_PROFILES, KUBELET_PKI_DIR } from '../profiles/kubeadm.js';
 import { rancherCaAdvice, rancherReissueAdvice, rancherReissues, rancherUnit, RANCHER_DATASTORE_CA } from '../layouts/detect.js';
 import { certificateLifetime, type Lifetime } from '../inventory/time.js';
-import { kubeletClientFix, kubeletServingFix, interruptedSwap, embeddedKubeletConfText, isKubeletOwnServing, isAuthority, rootFlagFor } from '../inventory/next.js';
+import { kubeletClientFix, kubeletServingFix, interruptedSwap, embeddedKubeletConfText, isKubeletOwnServing, isAuthority, rootFlagFor, permissionDenied, RUN_AS_ROOT } from '../inventory/next.js';
 import { datedPemPath, pemTimestamp } from './kubelet.js';
 
 export type SanInput = { type: 'dns' | 'ip' | 'email' | 'uri'; value: string };
@@ -124,6 +124,17 @@ function lifetimeNote(life: Lifetime, layout: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Why the entry's key file, which is there, could not be read (its `unreadable` finding), or undefined: a key
+ * kubepki was not allowed to read is no missing key (renew, run as a user, called every CA externally managed).
+ */
+function keyUnreadable(e: CertEntry, inv: Inventory): { message: string; denied: boolean; file: string } | undefined {
+  const file = e.privateKey.location?.file;
+  if (e.privateKey.present || file === undefined) return undefined;
+  const f = inv.findings.find((x) => x.code === 'unreadable' && x.file === file);
+  return f && { message: f.message, denied: permissionDenied(f.message), file };
+}
+
 function isKubeadmCa(name: string): boolean {
   return KUBEADM_PROFILES.some((p) => p.name === name && p.isCA);
 }
@@ -144,6 +155,7 @@ function missingAdvice(m: MissingEntry, inv: Inventory): string {
   // (rebuild keeps no kubelet.conf whose client certificate is gone: the kubelet's own command makes one)
   if (m.name === 'kubelet-client') return kubeletClientFix(inv, rootFlagOf(inv));
   const r = rootFlagOf(inv);
+  if (m.state === 'unreadable' && permissionDenied(m.reason)) return RUN_AS_ROOT;
   return m.state === 'unreadable'
     ? `restore it from a backup (\`kubepki backups${r}\`), or move it aside and re-create it with \`kubepki rebuild${r}\``
     : `restore it from a backup (\`kubepki backups${r}\`) or re-create it with \`kubepki rebuild${r}\``;
@@ -225,6 +237,8 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
   };
   const addSans = opts.addSans ?? [];
   const newNotAfter = new Map<string, number>();
+  /** files renew needs that kubepki was not allowed to read (run as a user): the run stops, below */
+  const denied = new Set<string>();
 
   // CAs first, roots before the CAs they sign: certificates signed in the same run take the renewed CA.
   const ancestors = (c: CertEntry): CertEntry[] => {
@@ -255,6 +269,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       const advice = isCa ? restoreCaAdvice(inv) : missingAdvice(m, inv);
       const said = advised.has(advice);
       advised.add(advice);
+      if (m.state === 'unreadable' && permissionDenied(m.reason)) denied.add(m.file);
       results.push({ id: m.file, name: m.name, outcome: 'missing', message: `${missingText(m)}${said ? ` (${isCa ? 'restore it as the CA above' : 'see above'})` : `; ${advice}`}` });
     }
   }
@@ -360,6 +375,12 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
         results.push({ id: c.id, name: c.name, outcome: 'unsupported', message: `can't renew ${c.location.file}: the key of CA ${ca.name} is damaged (${damage}); restore it from a backup (\`kubepki backups${rootFlagOf(inv)}\`, \`kubepki restore NAME${rootFlagOf(inv)}\`) or from another control-plane node (\`kubepki ca export --out F\` there, \`kubepki ca import F --certificate-key KEY --force${rootFlagOf(inv)}\` here: --force replaces the damaged key, backed up first)` });
         continue;
       }
+      const unreadable = keyUnreadable(ca, inv);
+      if (unreadable) {
+        if (unreadable.denied) denied.add(unreadable.file);
+        results.push({ id: c.id, name: c.name, outcome: 'unsupported', message: `can't renew ${c.location.file}: the key of CA ${ca.name} is there, but ${unreadable.message}` });
+        continue;
+      }
       const canCsr = Boolean(opts.csrOut && c.privateKey.present && !c.privateKey.encrypted && c.privateKey.matches !== false);
       results.push({
         id: c.id, name: c.name, outcome: 'externally-managed',
@@ -388,6 +409,13 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     if (c.privateKey.present && c.privateKey.matches === false) {
       results.push({ id: c.id, name: c.name, outcome: 'skipped', message: `${c.privateKey.location?.file} is not this certificate's key; fix the pair (or renew with --new-key) first` });
       if (!opts.newKey) continue;
+    }
+    // (a key that is there but unreadable is not renewed for "the same public key" without it)
+    const ownKeyUnreadable = keyUnreadable(c, inv);
+    if (ownKeyUnreadable && !opts.newKey) {
+      if (ownKeyUnreadable.denied) denied.add(ownKeyUnreadable.file);
+      results.push({ id: c.id, name: c.name, outcome: 'unsupported', message: `can't renew ${c.location.file}: its key is there, but ${ownKeyUnreadable.message}` });
+      continue;
     }
     const needsKeyFile = kind === 'kubelet-client' || kind === 'kubelet-server' || isKubeletConf(c) || opts.newKey;
     if (needsKeyFile && !c.privateKey.present && !opts.newKey) {
@@ -623,6 +651,11 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
   }
   const restarts = withEtcdCaution(restartsFrom(inv, because, changed), opts.etcdCluster);
 
+  // Run as a user, renew can neither sign (the CA keys) nor write: a plan of "can't renew" lines would hide that.
+  if (denied.size > 0) {
+    const list = [...denied].sort();
+    throw new UserError(`permission denied reading ${list.slice(0, 3).join(', ')}${list.length > 3 ? ` and ${list.length - 3} more` : ''}, which renew needs`, RUN_AS_ROOT);
+  }
   const notes = outsideNotes(inv, items, opts.copies ?? {}, nowMs);
   return {
     apiVersion: 'kubepki.io/v1alpha1', kind: 'Plan', action: 'renew', root: inv.root, now: now.toISOString(),

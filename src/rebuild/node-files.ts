@@ -6,6 +6,7 @@
 import { parse as parseYaml } from 'yaml';
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { UserError } from '../errors.js';
+import { RUN_AS_ROOT } from '../inventory/next.js';
 import type { NodeFs } from '../fs/node-fs.js';
 import { currentEntries } from '../kubeconfig/client-cert.js';
 import { Certificate } from '../pki/certificate.js';
@@ -30,7 +31,8 @@ export interface CaMaterial { pem: string; cert: Certificate; key?: KeyObject; c
 export function loadPrivateKey(fs: NodeFs, p: string): KeyObject {
   let t: string;
   try { t = fs.readFile(p).toString('utf8'); } catch (e) {
-    throw new UserError(`failed to read ${p}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'check --root and that the file exists');
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserError(`failed to read ${p}: ${code ?? (e as Error).message}`, code === 'EACCES' || code === 'EPERM' ? RUN_AS_ROOT : 'check --root and that the file exists');
   }
   const b = parsePemBlocks(t).find((x) => PRIVATE_KEY_LABELS[x.label]);
   if (!b) throw new UserError(`failed to read ${p}: no private key in it`, 'pass an unencrypted PEM private key');
