@@ -1387,6 +1387,35 @@ test('Kubernetes the Hard Way (2024): /var/lib/kube-proxy/kubeconfig is named ku
   assert.match(io.out, /^ {2}kube-proxy\/kubeconfig +\/var\/lib\/kube-proxy\/kubeconfig \(user system:kube-proxy\)$/m);
 });
 
+test('Kubernetes the Hard Way (2024): renew ca says how its copies on workers and other controllers follow (/var/lib/kubelet/ca.crt, the kubelet\'s and kube-proxy\'s kubeconfigs), not kubeadm\'s steps (ca import, kubelet.conf, cluster-info, the discovery hash), which that cluster has none of; the printed worker command updates a worker\'s kubeconfig', async () => {
+  const root = tmpDir('kubepki-hardway-ca-');
+  const certs = await hardwayWorkerCerts();
+  putPair(root, '/var/lib/kubernetes/ca.crt', certs.ca);
+  put(root, '/var/lib/kubelet/ca.crt', certs.ca.pem);
+  writeHardwayWorker(root, certs);
+  const io = memoryIo();
+  assert.equal(await run(['renew', 'ca', '--root', root, '--now', '2026-11-23', '--dry-run'], io), 0, io.out + io.err);
+  const sect = io.out.slice(io.out.indexOf('\nOutside this node: '));
+  assert.ok(io.out.includes('\nOutside this node: ca was renewed on this node only'), io.out);
+  assert.doesNotMatch(sect, /cluster-info|discovery-token-ca-cert-hash|kubelet\.conf|\/etc\/kubernetes|ca import|default-cluster/);
+  const worker = /^ {2}- every worker: copy the renewed \/var\/lib\/kubernetes\/ca\.crt to \/var\/lib\/kubelet\/ca\.crt there, put it into the CA data of its kubeconfigs \(kubectl (config set-cluster kubernetes-the-hard-way --certificate-authority=\/var\/lib\/kubelet\/ca\.crt --embed-certs=true --kubeconfig F) for F in \/var\/lib\/kubelet\/kubeconfig, \/var\/lib\/kube-proxy\/kubeconfig\), then `systemctl restart kubelet kube-proxy`$/m.exec(sect);
+  assert.ok(worker, sect);
+  assert.match(sect, /^ {2}- other controllers: copy it to \/var\/lib\/kubernetes\/ca\.crt there, .*kube-controller-manager\.kubeconfig/m);
+
+  // the command, run as printed against a worker's kubeconfig holding the old CA, puts the renewed one in
+  assert.equal(await run(['renew', 'ca', '--root', root, '--now', '2026-11-23'], memoryIo()), 0);
+  const renewed = fs.readFileSync(path.join(root, 'var/lib/kubernetes/ca.crt'), 'utf8');
+  assert.notEqual(renewed, certs.ca.pem);
+  const away = tmpDir('kubepki-hardway-worker-');
+  writeHardwayWorker(away, certs);
+  put(away, '/var/lib/kubelet/ca.crt', renewed);
+  const kc = path.join(away, 'var/lib/kube-proxy/kubeconfig');
+  const args = worker[1]!.split(' ').map((a) => a.replace('=/var/lib/kubelet/ca.crt', `=${path.join(away, 'var/lib/kubelet/ca.crt')}`).replace(/^F$/, kc));
+  execFileSync('kubectl', args);
+  const view = JSON.parse(execFileSync('kubectl', ['config', 'view', '--raw', '-o', 'json', '--kubeconfig', kc]).toString());
+  assert.equal(Buffer.from(view.clusters[0].cluster['certificate-authority-data'], 'base64').toString(), renewed);
+});
+
 test('RKE2\'s etcd static pod names its certificates only through --config-file (server/db/etcd/config): etcd is their reader, and renewing them restarts rke2-server, which rewrites the pod', async () => {
   const root = tmpDir('kubepki-rke2-etcd-');
   const issued = new Date('2026-01-10T00:00:00Z');

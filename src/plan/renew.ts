@@ -672,8 +672,22 @@ function outsideNotes(inv: Inventory, items: PlanItem[], copies: Record<string, 
     const here = rootFlagOf(inv);
     const exportImport = `here \`kubepki ca export --out ca-shared.yaml${here}\`, there \`kubepki ca import ca-shared.yaml --certificate-key KEY --force\` (the keys are the same, so only the CA certificates are replaced; the old files are backed up)`;
     const steps: string[] = [];
-    const kubeadmCa = (n: string) => it.name === n || file.endsWith(`/pki/${n === 'etcd-ca' ? 'etcd/ca' : n}.crt`);
-    if (kubeadmCa('ca')) {
+    // kubeadm's steps (ca export/import, kubelet.conf, cluster-info, the discovery hash) are for a CA kubeadm made:
+    // the hard way's /var/lib/kubernetes/ca.crt is named ca too, on nodes with no kubeadm, kubelet.conf or cluster-info
+    const layout = inv.certificates.find((c) => c.id === it.id)?.layout;
+    const byKubeadm = layout === 'kubeadm' || layout === 'kubespray';
+    const kubeadmCa = (n: string) => byKubeadm && (it.name === n || file.endsWith(`/pki/${n === 'etcd-ca' ? 'etcd/ca' : n}.crt`));
+    if (layout === 'hardway') {
+      // (docs 05 and 09 of the 2024 edition: each worker keeps the CA as /var/lib/kubelet/ca.crt, the cfssl editions
+      // as /var/lib/kubernetes/ca.pem as the controllers do; every kubeconfig embeds it (set-cluster --embed-certs))
+      const workerCa = file.endsWith('.pem') ? file : '/var/lib/kubelet/ca.crt';
+      steps.push(
+        `every worker: copy the renewed ${file} to ${workerCa} there, put it into the CA data of its kubeconfigs (${setCluster(cluster, 'F', workerCa)} for F in /var/lib/kubelet/kubeconfig, /var/lib/kube-proxy/kubeconfig), then \`systemctl restart kubelet kube-proxy\``,
+        `other controllers: copy it to ${file} there, put it into the CA data of /var/lib/kubernetes/kube-controller-manager.kubeconfig and /var/lib/kubernetes/kube-scheduler.kubeconfig (${setCluster(cluster, 'F')}), then \`systemctl restart kube-apiserver kube-controller-manager kube-scheduler\``,
+        'the kube-root-ca.crt ConfigMap in every namespace (what pods trust): kube-controller-manager republishes it from --root-ca-file once restarted (see the restarts); pods see the mounted file change without a restart',
+        `the jumpbox, where the certificates were made (its CA beside ca.conf, or ca-config.json in the cfssl editions), and the kubeconfigs made there or handed out (admin.kubeconfig, ~/.kube/config): copy the renewed file over that CA and replace certificate-authority-data: ${setCluster(cluster, 'KUBECONFIG')}`,
+      );
+    } else if (kubeadmCa('ca')) {
       steps.push(
         `other control-plane nodes: ${exportImport}, or copy ${file}; then on each: ${setCluster(cluster, 'F')} for F in admin.conf, super-admin.conf, controller-manager.conf, scheduler.conf, kubelet.conf under /etc/kubernetes, and restart kube-apiserver, kube-controller-manager, kube-scheduler and the kubelet there as listed above`,
         // (kubeadm join writes the CA to the cluster's certificatesDir, this node's, and the kubelet config names it there)
