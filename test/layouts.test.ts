@@ -224,6 +224,39 @@ test('kubespray host etcd (systemd, /etc/etcd.env): its member certificate is at
   assert.match(io.out, /^ {2}etcd \(systemd unit etcd; reads \/etc\/ssl\/etcd\/ssl\/member-node1\.pem\)\n {4}systemctl restart etcd$/m);
 });
 
+test('kubespray host etcd: renewing its CA (/etc/ssl/etcd/ssl/ca.pem) said to put it in users\' kubeconfigs as their cluster CA (kubectl config set-cluster kubernetes --certificate-authority=/etc/ssl/etcd/ssl/ca.pem), which breaks kubectl, and that kube-root-ca.crt follows; it names etcd\'s clients, while the cluster CA keeps its kubeconfig steps', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  fs.rmSync(path.join(root, 'etc/kubernetes/manifests/etcd.yaml'));
+  const issued = new Date('2025-10-01T00:00:00Z');
+  const ca = await makeCa('etcd-ca', issued, 10000, 'rsa-2048');
+  const member = await makeLeaf(ca, 'etcd-member-node1', { eku: ['serverAuth', 'clientAuth'], sans: [{ type: 'dns', value: 'node1' }, { type: 'ip', value: '127.0.0.1' }], notBefore: issued, days: 3650, keyType: 'rsa-2048' });
+  const client = await makeLeaf(ca, 'etcd-node-node1', { eku: ['serverAuth', 'clientAuth'], sans: [{ type: 'dns', value: 'node1' }, { type: 'ip', value: '127.0.0.1' }], notBefore: issued, days: 3650, keyType: 'rsa-2048' });
+  const ssl = '/etc/ssl/etcd/ssl';
+  putPair(root, `${ssl}/ca.pem`, ca);
+  put(root, `${ssl}/ca-key.pem`, ca.keyPem, 0o600);
+  put(root, `${ssl}/member-node1.pem`, member.pem);
+  put(root, `${ssl}/member-node1-key.pem`, member.keyPem, 0o600);
+  put(root, `${ssl}/node-node1.pem`, client.pem);
+  put(root, `${ssl}/node-node1-key.pem`, client.keyPem, 0o600);
+  put(root, '/etc/etcd.env', [`ETCD_CERT_FILE=${ssl}/member-node1.pem`, `ETCD_KEY_FILE=${ssl}/member-node1-key.pem`, `ETCD_TRUSTED_CA_FILE=${ssl}/ca.pem`, ''].join('\n'));
+  const manifest = path.join(root, 'etc/kubernetes/manifests/kube-apiserver.yaml');
+  fs.writeFileSync(manifest, fs.readFileSync(manifest, 'utf8').replace(/--etcd-cafile=\S+/, `--etcd-cafile=${ssl}/ca.pem`).replace(/--etcd-certfile=\S+/, `--etcd-certfile=${ssl}/node-node1.pem`).replace(/--etcd-keyfile=\S+/, `--etcd-keyfile=${ssl}/node-node1-key.pem`));
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  const etcdCa = inv.certificates.find((c) => c.location.file === `${ssl}/ca.pem`)!;
+  assert.ok(etcdCa.components.includes('etcd'), etcdCa.components.join());
+
+  const io = memoryIo();
+  assert.equal(await run(['renew', etcdCa.name, '--root', root, '--now', '2026-11-23', '--dry-run'], io), 0, io.out + io.err);
+  const sect = io.out.slice(io.out.indexOf('\nOutside this node: '));
+  assert.ok(io.out.includes(`\nOutside this node: ${etcdCa.name} was renewed on this node only`), io.out);
+  assert.doesNotMatch(sect, /set-cluster|certificate-authority-data|kube-root-ca\.crt|cluster-info/);
+  assert.match(sect, /^ {2}- etcd clients elsewhere \(the kube-apiserver of every control-plane node, backup jobs, etcdctl on other hosts\): give them the renewed CA certificate/m);
+  // the cluster CA of the same node still gets them
+  const cluster = memoryIo();
+  assert.equal(await run(['renew', 'ca', '--root', root, '--now', '2026-11-23', '--dry-run'], cluster), 0, cluster.out + cluster.err);
+  assert.match(cluster.out, /users' kubeconfigs[^\n]*set-cluster kubernetes --certificate-authority=\/etc\/kubernetes\/pki\/ca\.crt/);
+});
+
 /** A real etcd started as `run` says (flags, environment, working directory), until it serves clients; stopped by the caller. */
 test('etcd under systemd with a YAML config (--config-file, or ETCD_CONFIG_FILE in its environment file): the certificates its *-transport-security sections name are read wherever they are and are etcd\'s, so renewing one says systemctl restart etcd; the flags etcd then ignores name nothing; a real etcd serves what the file names', async (t) => {
   const root = copyFixture('kubeadm-1.26');

@@ -708,11 +708,20 @@ function outsideNotes(inv: Inventory, items: PlanItem[], copies: Record<string, 
         'the extension-apiserver-authentication ConfigMap in kube-system (what aggregated API servers such as metrics-server trust for requestheader): kube-apiserver republishes requestheader-client-ca-file once restarted',
       );
     } else {
-      steps.push(
-        `every other node holding a copy of ${file}: copy the renewed file there (same key: everything it signed stays valid) and restart what reads it there`,
-        `kubeconfigs elsewhere that embed it (users' ~/.kube/config, ${inv.layouts.includes('rke1') ? 'kube_config_<cluster>.yml on the workstation that ran rke, ' : ''}CI secrets): replace certificate-authority-data: ${setCluster(cluster, 'KUBECONFIG')}`,
-        'in-cluster copies (kube-root-ca.crt ConfigMaps, cluster-info) follow from kube-controller-manager and kube-apiserver once they are restarted with the new file',
-      );
+      steps.push(`every other node holding a copy of ${file}: copy the renewed file there (same key: everything it signed stays valid) and restart what reads it there`);
+      // kubeconfigs and kube-root-ca.crt hold the CA API clients trust: an etcd CA (kubespray's /etc/ssl/etcd/ssl/ca.pem)
+      // is in none of them, and putting it in a kubeconfig as its cluster CA breaks that kubeconfig
+      const c = inv.certificates.find((x) => x.id === it.id);
+      const apiTrust = clusterNames.length > 0
+        || inv.kubeconfigs.some((k) => k.clusters.some((cl) => cl.caFile !== undefined && (cl.caFile === file || cl.caFile === it.location.via)));
+      if (apiTrust || !c?.components.includes('etcd')) {
+        steps.push(
+          `kubeconfigs elsewhere that embed it (users' ~/.kube/config, ${inv.layouts.includes('rke1') ? 'kube_config_<cluster>.yml on the workstation that ran rke, ' : ''}CI secrets): replace certificate-authority-data: ${setCluster(cluster, 'KUBECONFIG')}`,
+          'in-cluster copies (kube-root-ca.crt ConfigMaps, cluster-info) follow from kube-controller-manager and kube-apiserver once they are restarted with the new file',
+        );
+      } else {
+        steps.push('etcd clients elsewhere (the kube-apiserver of every control-plane node, backup jobs, etcdctl on other hosts): give them the renewed CA certificate and restart what reads it; no kubeconfig holds it');
+      }
       if (inv.layouts.includes('rke1')) steps.push('RKE1 keeps the full certificate state in cluster.rkestate beside cluster.yml on the workstation that runs rke: put the renewed certificate there too (certificatesBundle → ' + it.name + ' → certificatePEM), or the next `rke up` deploys the old one again');
     }
     notes.push({ topic: 'outside-this-node', about: it.id, title, steps });
