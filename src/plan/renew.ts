@@ -632,7 +632,8 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
 
 /** The etcd restart of a member of a multi-member etcd carries etcdQuorumCaution (renew, restore and rebuild alike). */
 function withEtcdCaution(restarts: PlanRestart[], etcdCluster: RenewOptions['etcdCluster']): PlanRestart[] {
-  const etcd = restarts.find((r) => r.component === 'etcd');
+  // (k3s and RKE2 servers run their etcd member inside the unit: restarting k3s or rke2-server restarts it)
+  const etcd = restarts.find((r) => r.component === 'etcd') ?? restarts.find((r) => r.component === 'k3s' || r.component === 'rke2-server');
   const ec = etcd ? etcdCluster?.() : undefined;
   if (etcd && ec && ec.members.length > 1) etcd.caution = etcdQuorumCaution(ec.members, ec.healthCommand);
   return restarts;
