@@ -715,13 +715,19 @@ function outsideNotes(inv: Inventory, items: PlanItem[], copies: Record<string, 
       const c = inv.certificates.find((x) => x.id === it.id);
       const apiTrust = clusterNames.length > 0
         || inv.kubeconfigs.some((k) => k.clusters.some((cl) => cl.caFile !== undefined && (cl.caFile === file || cl.caFile === it.location.via)));
-      if (apiTrust || !c?.components.includes('etcd')) {
+      // (a node with no kubeconfig at all cannot tell: its CA may well be the cluster's)
+      if (apiTrust || (inv.kubeconfigs.length === 0 && !c?.components.includes('etcd'))) {
         steps.push(
           `kubeconfigs elsewhere that embed it (users' ~/.kube/config, ${inv.layouts.includes('rke1') ? 'kube_config_<cluster>.yml on the workstation that ran rke, ' : ''}CI secrets): replace certificate-authority-data: ${setCluster(cluster, 'KUBECONFIG')}`,
           'in-cluster copies (kube-root-ca.crt ConfigMaps, cluster-info) follow from kube-controller-manager and kube-apiserver once they are restarted with the new file',
         );
-      } else {
+      } else if (c?.components.includes('etcd')) {
         steps.push('etcd clients elsewhere (the kube-apiserver of every control-plane node, backup jobs, etcdctl on other hosts): give them the renewed CA certificate and restart what reads it; no kubeconfig holds it');
+      } else {
+        // (RKE1's kube-apiserver-requestheader-ca: kube-apiserver's --requestheader-client-ca-file, which it
+        // publishes for aggregated API servers, as kubeadm's front-proxy-ca)
+        const requestheader = c?.components.includes('kube-apiserver') ? ' (aggregated API servers such as metrics-server read a requestheader CA from the extension-apiserver-authentication ConfigMap in kube-system, which kube-apiserver republishes once restarted)' : '';
+        steps.push(`what trusts it elsewhere${requestheader}: give it the renewed certificate; no kubeconfig on this node trusts it, so kubeconfigs keep their CA`);
       }
       if (inv.layouts.includes('rke1')) steps.push('RKE1 keeps the full certificate state in cluster.rkestate beside cluster.yml on the workstation that runs rke: put the renewed certificate there too (certificatesBundle → ' + it.name + ' → certificatePEM), or the next `rke up` deploys the old one again');
     }
