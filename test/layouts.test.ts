@@ -224,6 +224,39 @@ test('kubespray host etcd (systemd, /etc/etcd.env): its member certificate is at
   assert.match(io.out, /^ {2}etcd \(systemd unit etcd; reads \/etc\/ssl\/etcd\/ssl\/member-node1\.pem\)\n {4}systemctl restart etcd$/m);
 });
 
+test('kubespray host etcd: renewing its CA (/etc/ssl/etcd/ssl/ca.pem) said to put it in users\' kubeconfigs as their cluster CA (kubectl config set-cluster kubernetes --certificate-authority=/etc/ssl/etcd/ssl/ca.pem), which breaks kubectl, and that kube-root-ca.crt follows; it names etcd\'s clients, while the cluster CA keeps its kubeconfig steps', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  fs.rmSync(path.join(root, 'etc/kubernetes/manifests/etcd.yaml'));
+  const issued = new Date('2025-10-01T00:00:00Z');
+  const ca = await makeCa('etcd-ca', issued, 10000, 'rsa-2048');
+  const member = await makeLeaf(ca, 'etcd-member-node1', { eku: ['serverAuth', 'clientAuth'], sans: [{ type: 'dns', value: 'node1' }, { type: 'ip', value: '127.0.0.1' }], notBefore: issued, days: 3650, keyType: 'rsa-2048' });
+  const client = await makeLeaf(ca, 'etcd-node-node1', { eku: ['serverAuth', 'clientAuth'], sans: [{ type: 'dns', value: 'node1' }, { type: 'ip', value: '127.0.0.1' }], notBefore: issued, days: 3650, keyType: 'rsa-2048' });
+  const ssl = '/etc/ssl/etcd/ssl';
+  putPair(root, `${ssl}/ca.pem`, ca);
+  put(root, `${ssl}/ca-key.pem`, ca.keyPem, 0o600);
+  put(root, `${ssl}/member-node1.pem`, member.pem);
+  put(root, `${ssl}/member-node1-key.pem`, member.keyPem, 0o600);
+  put(root, `${ssl}/node-node1.pem`, client.pem);
+  put(root, `${ssl}/node-node1-key.pem`, client.keyPem, 0o600);
+  put(root, '/etc/etcd.env', [`ETCD_CERT_FILE=${ssl}/member-node1.pem`, `ETCD_KEY_FILE=${ssl}/member-node1-key.pem`, `ETCD_TRUSTED_CA_FILE=${ssl}/ca.pem`, ''].join('\n'));
+  const manifest = path.join(root, 'etc/kubernetes/manifests/kube-apiserver.yaml');
+  fs.writeFileSync(manifest, fs.readFileSync(manifest, 'utf8').replace(/--etcd-cafile=\S+/, `--etcd-cafile=${ssl}/ca.pem`).replace(/--etcd-certfile=\S+/, `--etcd-certfile=${ssl}/node-node1.pem`).replace(/--etcd-keyfile=\S+/, `--etcd-keyfile=${ssl}/node-node1-key.pem`));
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  const etcdCa = inv.certificates.find((c) => c.location.file === `${ssl}/ca.pem`)!;
+  assert.ok(etcdCa.components.includes('etcd'), etcdCa.components.join());
+
+  const io = memoryIo();
+  assert.equal(await run(['renew', etcdCa.name, '--root', root, '--now', '2026-11-23', '--dry-run'], io), 0, io.out + io.err);
+  const sect = io.out.slice(io.out.indexOf('\nOutside this node: '));
+  assert.ok(io.out.includes(`\nOutside this node: ${etcdCa.name} was renewed on this node only`), io.out);
+  assert.doesNotMatch(sect, /set-cluster|certificate-authority-data|kube-root-ca\.crt|cluster-info/);
+  assert.match(sect, /^ {2}- etcd clients elsewhere \(the kube-apiserver of every control-plane node, backup jobs, etcdctl on other hosts\): give them the renewed CA certificate/m);
+  // the cluster CA of the same node still gets them
+  const cluster = memoryIo();
+  assert.equal(await run(['renew', 'ca', '--root', root, '--now', '2026-11-23', '--dry-run'], cluster), 0, cluster.out + cluster.err);
+  assert.match(cluster.out, /users' kubeconfigs[^\n]*set-cluster kubernetes --certificate-authority=\/etc\/kubernetes\/pki\/ca\.crt/);
+});
+
 /** A real etcd started as `run` says (flags, environment, working directory), until it serves clients; stopped by the caller. */
 test('etcd under systemd with a YAML config (--config-file, or ETCD_CONFIG_FILE in its environment file): the certificates its *-transport-security sections name are read wherever they are and are etcd\'s, so renewing one says systemctl restart etcd; the flags etcd then ignores name nothing; a real etcd serves what the file names', async (t) => {
   const root = copyFixture('kubeadm-1.26');
@@ -1385,6 +1418,35 @@ test('Kubernetes the Hard Way (2024): /var/lib/kube-proxy/kubeconfig is named ku
   const io = memoryIo();
   assert.equal(await run(['renew', 'kube-proxy/kubeconfig', '--root', root, '--now', '2026-11-23', '--dry-run'], io), 0, io.out + io.err);
   assert.match(io.out, /^ {2}kube-proxy\/kubeconfig +\/var\/lib\/kube-proxy\/kubeconfig \(user system:kube-proxy\)$/m);
+});
+
+test('Kubernetes the Hard Way (2024): renew ca says how its copies on workers and other controllers follow (/var/lib/kubelet/ca.crt, the kubelet\'s and kube-proxy\'s kubeconfigs), not kubeadm\'s steps (ca import, kubelet.conf, cluster-info, the discovery hash), which that cluster has none of; the printed worker command updates a worker\'s kubeconfig', async () => {
+  const root = tmpDir('kubepki-hardway-ca-');
+  const certs = await hardwayWorkerCerts();
+  putPair(root, '/var/lib/kubernetes/ca.crt', certs.ca);
+  put(root, '/var/lib/kubelet/ca.crt', certs.ca.pem);
+  writeHardwayWorker(root, certs);
+  const io = memoryIo();
+  assert.equal(await run(['renew', 'ca', '--root', root, '--now', '2026-11-23', '--dry-run'], io), 0, io.out + io.err);
+  const sect = io.out.slice(io.out.indexOf('\nOutside this node: '));
+  assert.ok(io.out.includes('\nOutside this node: ca was renewed on this node only'), io.out);
+  assert.doesNotMatch(sect, /cluster-info|discovery-token-ca-cert-hash|kubelet\.conf|\/etc\/kubernetes|ca import|default-cluster/);
+  const worker = /^ {2}- every worker: copy the renewed \/var\/lib\/kubernetes\/ca\.crt to \/var\/lib\/kubelet\/ca\.crt there, put it into the CA data of its kubeconfigs \(kubectl (config set-cluster kubernetes-the-hard-way --certificate-authority=\/var\/lib\/kubelet\/ca\.crt --embed-certs=true --kubeconfig F) for F in \/var\/lib\/kubelet\/kubeconfig, \/var\/lib\/kube-proxy\/kubeconfig\), then `systemctl restart kubelet kube-proxy`$/m.exec(sect);
+  assert.ok(worker, sect);
+  assert.match(sect, /^ {2}- other controllers: copy it to \/var\/lib\/kubernetes\/ca\.crt there, .*kube-controller-manager\.kubeconfig/m);
+
+  // the command, run as printed against a worker's kubeconfig holding the old CA, puts the renewed one in
+  assert.equal(await run(['renew', 'ca', '--root', root, '--now', '2026-11-23'], memoryIo()), 0);
+  const renewed = fs.readFileSync(path.join(root, 'var/lib/kubernetes/ca.crt'), 'utf8');
+  assert.notEqual(renewed, certs.ca.pem);
+  const away = tmpDir('kubepki-hardway-worker-');
+  writeHardwayWorker(away, certs);
+  put(away, '/var/lib/kubelet/ca.crt', renewed);
+  const kc = path.join(away, 'var/lib/kube-proxy/kubeconfig');
+  const args = worker[1]!.split(' ').map((a) => a.replace('=/var/lib/kubelet/ca.crt', `=${path.join(away, 'var/lib/kubelet/ca.crt')}`).replace(/^F$/, kc));
+  execFileSync('kubectl', args);
+  const view = JSON.parse(execFileSync('kubectl', ['config', 'view', '--raw', '-o', 'json', '--kubeconfig', kc]).toString());
+  assert.equal(Buffer.from(view.clusters[0].cluster['certificate-authority-data'], 'base64').toString(), renewed);
 });
 
 test('RKE2\'s etcd static pod names its certificates only through --config-file (server/db/etcd/config): etcd is their reader, and renewing them restarts rke2-server, which rewrites the pod', async () => {

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as tls from 'node:tls';
 import { createPrivateKey } from 'node:crypto';
 import { run } from '../src/cli/main.js';
 import { memoryIo } from '../src/cli/io.js';
@@ -10,6 +11,7 @@ import { parsePemBlocks } from '../src/pki/pem.js';
 import { issueCertificate, pemOf } from '../src/pki/sign.js';
 import { FIXTURES, copyFixture, freePort, openssl, tmpDir, which } from './support/fixtures.js';
 import { etcdIntermediateChain, servingEtcd } from './support/etcd.js';
+import { makeRancherServer } from './support/rancher-trees.js';
 
 /** Start a real etcd serving the tree's etcd/server certificate with client-certificate auth. */
 async function startEtcd(root: string): Promise<{ port: number; stop: () => Promise<void> }> {
@@ -139,5 +141,44 @@ test('probe against a real etcd whose certificate an intermediate CA signed: "in
   } finally {
     await etcd?.stop();
     fs.rmSync(work, { recursive: true, force: true });
+  }
+});
+
+/** A TLS server on a free loopback port serving `crt` (leaf, then any chain) with `key`, as kube-apiserver serves its --tls-cert-file. */
+async function serveTls(crt: string, key: string): Promise<{ port: number; close: () => Promise<void> }> {
+  const server = tls.createServer({ cert: fs.readFileSync(crt), key: fs.readFileSync(key) }, (s) => s.end());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: (server.address() as { port: number }).port, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+test('probe names who renews the served certificate as check does (kubeadm, k3s), matching or stale: it said "Renewed by: manual" for kube-apiserver\'s own certificate and the k3s server CA it sends', async () => {
+  const kubeadm = copyFixture('kubeadm-1.26');
+  const pki = path.join(kubeadm, 'etc/kubernetes/pki');
+  const api = await serveTls(path.join(pki, 'apiserver.crt'), path.join(pki, 'apiserver.key'));
+  try {
+    const io = memoryIo();
+    assert.equal(await run(['probe', `127.0.0.1:${api.port}`, '--root', kubeadm, '--now', '2026-11-23'], io), 0, io.out + io.err);
+    assert.match(io.out, /matches disk: apiserver /);
+    assert.deepEqual([...io.out.matchAll(/Renewed by: +(\S+)/g)].map((m) => m[1]), ['kubeadm']);
+  } finally {
+    await api.close();
+  }
+
+  // k3s serves its leaf file (leaf, then server-ca); renewed on disk since, the served one is stale and still k3s's
+  const k3s = tmpDir('kubepki-probe-k3s-');
+  await makeRancherServer(k3s, { distro: 'k3s', caIssued: new Date('2024-03-01T10:00:00Z'), leavesIssued: new Date('2026-01-23T10:00:00Z') });
+  const tlsDir = path.join(k3s, 'var/lib/rancher/k3s/server/tls');
+  const served = await serveTls(path.join(tlsDir, 'serving-kube-apiserver.crt'), path.join(tlsDir, 'serving-kube-apiserver.key'));
+  try {
+    const io = memoryIo();
+    assert.equal(await run(['probe', `127.0.0.1:${served.port}`, '--root', k3s, '--now', '2026-11-23'], io), 0, io.out + io.err);
+    assert.deepEqual([...io.out.matchAll(/Renewed by: +(\S+)/g)].map((m) => m[1]), ['k3s', 'k3s']);
+    assert.equal((await run(['renew', 'serving-kube-apiserver', '--root', k3s, '--now', '2026-11-23'], memoryIo())), 0);
+    const stale = memoryIo();
+    assert.equal(await run(['probe', `127.0.0.1:${served.port}`, '--root', k3s, '--now', '2026-11-23'], stale), 2, stale.out + stale.err);
+    assert.match(stale.out, /^stale: serving serial /m);
+    assert.deepEqual([...stale.out.matchAll(/Renewed by: +(\S+)/g)].map((m) => m[1]), ['k3s', 'k3s']);
+  } finally {
+    await served.close();
   }
 });

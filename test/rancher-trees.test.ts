@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { readInventory } from '../src/inventory/read.js';
 import { NodeFs } from '../src/fs/node-fs.js';
 import { run } from '../src/cli/main.js';
@@ -10,6 +11,7 @@ import { memoryIo } from '../src/cli/io.js';
 import type { CertEntry, Inventory } from '../src/inventory/types.js';
 import { copyFixture, NOW, openssl, tmpDir } from './support/fixtures.js';
 import { makeRancherAgent, makeRancherServer, rancherDir, type RancherDistro } from './support/rancher-trees.js';
+import { servingEtcd } from './support/etcd.js';
 
 const DAY = 86400_000;
 // the first server started 2024-03-01; every leaf was last re-issued at a start on 2026-01-23 (61 days left at NOW)
@@ -170,4 +172,45 @@ test('inspect of kubeadm\'s admin.conf finds ca.key in the PKI for its CA: it sa
   const inv = JSON.parse(io.out) as Inventory;
   assert.equal(byName(inv, 'ca').privateKey.location?.file, '/etc/kubernetes/pki/ca.key');
   assert.ok(!inv.findings.some((f) => f.code === 'ca-key-missing'), JSON.stringify(inv.findings));
+});
+
+test('k3s and RKE2 servers of an HA control plane run their etcd member inside the unit: the restart renew asks for (systemctl restart k3s / rke2-server) says to restart one server at a time and how to see every member healthy, as kubeadm\'s etcd restart does; it said nothing, and restarting every server at once loses quorum', async () => {
+  for (const distro of ['k3s', 'rke2'] as const) {
+    const root = tmpDir(`kubepki-${distro}-ha-`);
+    await makeRancherServer(root, { distro, caIssued: CA_ISSUED, leavesIssued: LEAVES_ISSUED });
+    const dir = rancherDir(distro);
+    const config = path.join(root, dir, 'server/db/etcd/config');
+    const single = memoryIo();
+    assert.equal(await run(['renew', 'etcd/peer-server-client', '--root', root, '--now', '2026-11-23', '--dry-run'], single), 0, single.out + single.err);
+    assert.doesNotMatch(single.out, /one at a time|members/, 'a lone member has no quorum to keep');
+    // the config a server that joined writes: every member in initial-cluster
+    fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace(/^initial-cluster: .*$/m, `initial-cluster: ${distro}-server-1-0a1b2c3d=https://192.0.2.10:2380,${distro}-server-2-1b2c3d4e=https://192.0.2.11:2380,${distro}-server-3-2c3d4e5f=https://192.0.2.12:2380`));
+    for (const name of ['etcd/peer-server-client', 'client-admin']) {
+      const io = memoryIo();
+      assert.equal(await run(['renew', name, '--root', root, '--now', '2026-11-23', '--dry-run'], io), 0, io.out + io.err);
+      assert.match(io.out, new RegExp(`^ {4}systemctl restart ${unitOf(distro, 'server')}\\n {4}\\(this etcd is one of 3 members \\(${distro}-server-1-0a1b2c3d, ${distro}-server-2-1b2c3d4e, ${distro}-server-3-2c3d4e5f\\): restart it on one control-plane node at a time, and before the next node wait until every member is healthy \\(etcdctl --endpoints https://127\\.0\\.0\\.1:2379 --cacert ${dir}/server/tls/etcd/server-ca\\.crt --cert ${dir}/server/tls/etcd/client\\.crt --key ${dir}/server/tls/etcd/client\\.key endpoint health --cluster\\)`, 'm'), `${distro} ${name}:\n${io.out}`);
+    }
+  }
+});
+
+test('k3s: the etcdctl command of that advice reaches a real etcd serving k3s\'s etcd/server-client with client-certificate auth (the client pair and CA it names are the right ones)', { skip: !(fs.existsSync('/usr/bin/etcd') && fs.existsSync('/usr/bin/etcdctl')) && 'etcd/etcdctl not installed', timeout: 60_000 }, async () => {
+  const root = tmpDir('kubepki-k3s-etcdctl-');
+  await makeRancherServer(root, { distro: 'k3s', caIssued: CA_ISSUED, leavesIssued: LEAVES_ISSUED });
+  const tls = path.join(root, rancherDir('k3s'), 'server/tls/etcd');
+  const config = path.join(root, rancherDir('k3s'), 'server/db/etcd/config');
+  fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace(/^initial-cluster: .*$/m, 'initial-cluster: a=https://192.0.2.10:2380,b=https://192.0.2.11:2380,c=https://192.0.2.12:2380'));
+  const io = memoryIo();
+  assert.equal(await run(['renew', 'etcd/server-client', '--root', root, '--now', '2026-11-23', '--dry-run'], io), 0, io.out + io.err);
+  const cmd = /\((etcdctl [^)]*endpoint health --cluster)\)/.exec(io.out)?.[1];
+  assert.ok(cmd, io.out);
+  const etcd = await servingEtcd(path.join(tls, 'server-client.crt'), path.join(tls, 'server-client.key'), ['--client-cert-auth', '--trusted-ca-file', path.join(tls, 'server-ca.crt')]);
+  try {
+    // (as printed, with the tree's files and this etcd's port; --cluster asks the member list, here this one member)
+    const args = cmd.split(' ').slice(1).map((a) => a.replace('https://127.0.0.1:2379', `https://127.0.0.1:${etcd.port}`).replace(`${rancherDir('k3s')}/`, `${root}${rancherDir('k3s')}/`));
+    const r = spawnSync('etcdctl', args, { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout + r.stderr, /is healthy/);
+  } finally {
+    await etcd.stop();
+  }
 });

@@ -91,6 +91,11 @@ test('renew etcd-ca / front-proxy-ca / RKE1 kube-ca said nothing about the other
   const rinv = readInventory({ fs: new NodeFs(rke), now: new Date(NOW) });
   const rplan = planRenew(rinv, { targets: ['kube-ca'] }, new Date(NOW));
   assert.match(rplan.notes?.[0]?.steps.join('\n') ?? '', /cluster\.rkestate[^\n]*next `rke up` deploys the old one again/);
+  assert.match(rplan.notes?.[0]?.steps.join('\n') ?? '', /kubeconfigs elsewhere that embed it[^\n]*set-cluster [^\n]*--certificate-authority=\/etc\/kubernetes\/ssl\/kube-ca\.pem/);
+  // its request-header CA is no kubeconfig's CA: the set-cluster it gave put it in users' kubeconfigs, where kubectl then fails
+  const header = planRenew(rinv, { targets: ['kube-apiserver-requestheader-ca'] }, new Date(NOW)).notes?.[0]?.steps.join('\n') ?? '';
+  assert.doesNotMatch(header, /set-cluster|certificate-authority-data|kube-root-ca\.crt/);
+  assert.match(header, /extension-apiserver-authentication ConfigMap/);
   // a leaf renewal has nothing to say outside the node
   assert.equal(planRenew(inv, { targets: ['apiserver-kubelet-client'] }, new Date(NOW)).notes, undefined);
 });

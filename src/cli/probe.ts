@@ -43,7 +43,7 @@ Exit codes: 0 matches disk, 1 not found on disk, 2 stale, expired or incomplete 
       const served = servedInventory(res.chain, `${ep.host}:${ep.port}`, now);
       const disk = readInventory({ fs: openNode(o), now });
       const cmp = compareServed(res.chain[0]!, disk);
-      attachDiskSigners(served, disk);
+      attachDiskSigners(served, disk, cmp);
       const incomplete = missingIntermediate(res.chain, disk);
       if (o.output === 'json') {
         io.stdout(JSON.stringify({ endpoint: `${ep.host}:${ep.port}`, protocol: res.protocol, cipher: res.cipher, chain: served.certificates, comparison: { verdict: cmp.verdict, message: cmp.message, served: cmp.served, disk: cmp.disk ? { name: cmp.disk.name, file: cmp.disk.location.file, serial: cmp.disk.serial, notAfter: cmp.disk.notAfter } : undefined }, ...(incomplete ? { incompleteChain: incomplete } : {}) }, null, 2) + '\n');

@@ -665,7 +665,8 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
 
 /** The etcd restart of a member of a multi-member etcd carries etcdQuorumCaution (renew, restore and rebuild alike). */
 function withEtcdCaution(restarts: PlanRestart[], etcdCluster: RenewOptions['etcdCluster']): PlanRestart[] {
-  const etcd = restarts.find((r) => r.component === 'etcd');
+  // (k3s and RKE2 servers run their etcd member inside the unit: restarting k3s or rke2-server restarts it)
+  const etcd = restarts.find((r) => r.component === 'etcd') ?? restarts.find((r) => r.component === 'k3s' || r.component === 'rke2-server');
   const ec = etcd ? etcdCluster?.() : undefined;
   if (etcd && ec && ec.members.length > 1) etcd.caution = etcdQuorumCaution(ec.members, ec.healthCommand);
   return restarts;
@@ -705,8 +706,22 @@ function outsideNotes(inv: Inventory, items: PlanItem[], copies: Record<string, 
     const here = rootFlagOf(inv);
     const exportImport = `here \`kubepki ca export --out ca-shared.yaml${here}\`, there \`kubepki ca import ca-shared.yaml --certificate-key KEY --force\` (the keys are the same, so only the CA certificates are replaced; the old files are backed up)`;
     const steps: string[] = [];
-    const kubeadmCa = (n: string) => it.name === n || file.endsWith(`/pki/${n === 'etcd-ca' ? 'etcd/ca' : n}.crt`);
-    if (kubeadmCa('ca')) {
+    // kubeadm's steps (ca export/import, kubelet.conf, cluster-info, the discovery hash) are for a CA kubeadm made:
+    // the hard way's /var/lib/kubernetes/ca.crt is named ca too, on nodes with no kubeadm, kubelet.conf or cluster-info
+    const layout = inv.certificates.find((c) => c.id === it.id)?.layout;
+    const byKubeadm = layout === 'kubeadm' || layout === 'kubespray';
+    const kubeadmCa = (n: string) => byKubeadm && (it.name === n || file.endsWith(`/pki/${n === 'etcd-ca' ? 'etcd/ca' : n}.crt`));
+    if (layout === 'hardway') {
+      // (docs 05 and 09 of the 2024 edition: each worker keeps the CA as /var/lib/kubelet/ca.crt, the cfssl editions
+      // as /var/lib/kubernetes/ca.pem as the controllers do; every kubeconfig embeds it (set-cluster --embed-certs))
+      const workerCa = file.endsWith('.pem') ? file : '/var/lib/kubelet/ca.crt';
+      steps.push(
+        `every worker: copy the renewed ${file} to ${workerCa} there, put it into the CA data of its kubeconfigs (${setCluster(cluster, 'F', workerCa)} for F in /var/lib/kubelet/kubeconfig, /var/lib/kube-proxy/kubeconfig), then \`systemctl restart kubelet kube-proxy\``,
+        `other controllers: copy it to ${file} there, put it into the CA data of /var/lib/kubernetes/kube-controller-manager.kubeconfig and /var/lib/kubernetes/kube-scheduler.kubeconfig (${setCluster(cluster, 'F')}), then \`systemctl restart kube-apiserver kube-controller-manager kube-scheduler\``,
+        'the kube-root-ca.crt ConfigMap in every namespace (what pods trust): kube-controller-manager republishes it from --root-ca-file once restarted (see the restarts); pods see the mounted file change without a restart',
+        `the jumpbox, where the certificates were made (its CA beside ca.conf, or ca-config.json in the cfssl editions), and the kubeconfigs made there or handed out (admin.kubeconfig, ~/.kube/config): copy the renewed file over that CA and replace certificate-authority-data: ${setCluster(cluster, 'KUBECONFIG')}`,
+      );
+    } else if (kubeadmCa('ca')) {
       steps.push(
         `other control-plane nodes: ${exportImport}, or copy ${file}; then on each: ${setCluster(cluster, 'F')} for F in admin.conf, super-admin.conf, controller-manager.conf, scheduler.conf, kubelet.conf under /etc/kubernetes, and restart kube-apiserver, kube-controller-manager, kube-scheduler and the kubelet there as listed above`,
         // (kubeadm join writes the CA to the cluster's certificatesDir, this node's, and the kubelet config names it there)
@@ -727,11 +742,26 @@ function outsideNotes(inv: Inventory, items: PlanItem[], copies: Record<string, 
         'the extension-apiserver-authentication ConfigMap in kube-system (what aggregated API servers such as metrics-server trust for requestheader): kube-apiserver republishes requestheader-client-ca-file once restarted',
       );
     } else {
-      steps.push(
-        `every other node holding a copy of ${file}: copy the renewed file there (same key: everything it signed stays valid) and restart what reads it there`,
-        `kubeconfigs elsewhere that embed it (users' ~/.kube/config, ${inv.layouts.includes('rke1') ? 'kube_config_<cluster>.yml on the workstation that ran rke, ' : ''}CI secrets): replace certificate-authority-data: ${setCluster(cluster, 'KUBECONFIG')}`,
-        'in-cluster copies (kube-root-ca.crt ConfigMaps, cluster-info) follow from kube-controller-manager and kube-apiserver once they are restarted with the new file',
-      );
+      steps.push(`every other node holding a copy of ${file}: copy the renewed file there (same key: everything it signed stays valid) and restart what reads it there`);
+      // kubeconfigs and kube-root-ca.crt hold the CA API clients trust: an etcd CA (kubespray's /etc/ssl/etcd/ssl/ca.pem)
+      // is in none of them, and putting it in a kubeconfig as its cluster CA breaks that kubeconfig
+      const c = inv.certificates.find((x) => x.id === it.id);
+      const apiTrust = clusterNames.length > 0
+        || inv.kubeconfigs.some((k) => k.clusters.some((cl) => cl.caFile !== undefined && (cl.caFile === file || cl.caFile === it.location.via)));
+      // (a node with no kubeconfig at all cannot tell: its CA may well be the cluster's)
+      if (apiTrust || (inv.kubeconfigs.length === 0 && !c?.components.includes('etcd'))) {
+        steps.push(
+          `kubeconfigs elsewhere that embed it (users' ~/.kube/config, ${inv.layouts.includes('rke1') ? 'kube_config_<cluster>.yml on the workstation that ran rke, ' : ''}CI secrets): replace certificate-authority-data: ${setCluster(cluster, 'KUBECONFIG')}`,
+          'in-cluster copies (kube-root-ca.crt ConfigMaps, cluster-info) follow from kube-controller-manager and kube-apiserver once they are restarted with the new file',
+        );
+      } else if (c?.components.includes('etcd')) {
+        steps.push('etcd clients elsewhere (the kube-apiserver of every control-plane node, backup jobs, etcdctl on other hosts): give them the renewed CA certificate and restart what reads it; no kubeconfig holds it');
+      } else {
+        // (RKE1's kube-apiserver-requestheader-ca: kube-apiserver's --requestheader-client-ca-file, which it
+        // publishes for aggregated API servers, as kubeadm's front-proxy-ca)
+        const requestheader = c?.components.includes('kube-apiserver') ? ' (aggregated API servers such as metrics-server read a requestheader CA from the extension-apiserver-authentication ConfigMap in kube-system, which kube-apiserver republishes once restarted)' : '';
+        steps.push(`what trusts it elsewhere${requestheader}: give it the renewed certificate; no kubeconfig on this node trusts it, so kubeconfigs keep their CA`);
+      }
       if (inv.layouts.includes('rke1')) steps.push('RKE1 keeps the full certificate state in cluster.rkestate beside cluster.yml on the workstation that runs rke: put the renewed certificate there too (certificatesBundle → ' + it.name + ' → certificatePEM), or the next `rke up` deploys the old one again');
     }
     notes.push({ topic: 'outside-this-node', about: it.id, title, steps });

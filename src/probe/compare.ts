@@ -35,10 +35,20 @@ export function compareServed(leafDer: Uint8Array, inv: Inventory): ServedCompar
 
 /**
  * A served chain read on its own has no CA; name the disk CA that signed each
- * served certificate (signature verified) so the view matches `check`'s.
+ * served certificate (signature verified) so the view matches `check`'s. Who renews
+ * a served certificate is who renews it on disk (kubeadm, k3s …): read alone it is
+ * nobody's, and RENEWED BY said manual for kube-apiserver's own certificate.
  */
-export function attachDiskSigners(served: Inventory, disk: Inventory): void {
+export function attachDiskSigners(served: Inventory, disk: Inventory, cmp?: ServedComparison): void {
   const signerOnDisk = diskSigners(disk);
+  const byFingerprint = new Map(disk.certificates.map((c) => [c.fingerprint, c]));
+  for (const s of served.certificates) {
+    const same = byFingerprint.get(s.fingerprint);
+    if (same) s.managedBy = same.managedBy;
+  }
+  // (a stale leaf: the disk certificate that replaces it is renewed the same way)
+  const leaf = served.certificates[0];
+  if (leaf && cmp?.verdict === 'stale' && cmp.disk) leaf.managedBy = cmp.disk.managedBy;
   for (const s of served.certificates) {
     if (s.signerName || s.selfSigned) continue;
     const ca = signerOnDisk(certOf(s.pem));

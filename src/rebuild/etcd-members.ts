@@ -15,6 +15,7 @@
 import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import type { NodeFs } from '../fs/node-fs.js';
 import { readManifestFacts, readText, MANIFEST_DIR } from './infer.js';
+import { parseYamlFast as parseYaml } from '../kubeconfig/fast-yaml.js';
 
 export interface EtcdMember { id: string; name: string; peerURLs: string[] }
 
@@ -194,6 +195,10 @@ export function initialClusterNames(value: string | undefined): string[] {
  */
 export function readNodeEtcdCluster(nfs: NodeFs, gone: ReadonlySet<string> = new Set()): { members: string[]; healthCommand: string } | undefined {
   const text = readText(nfs, `${MANIFEST_DIR}/etcd.yaml`);
+  if (!text) {
+    const rancher = readRancherEtcdCluster(nfs);
+    if (rancher) return rancher;
+  }
   const f = (text ? readManifestFacts(text)?.flags : undefined) ?? {};
   const data = readEtcdMembers(nfs, f['data-dir'] ?? '/var/lib/etcd')?.members;
   const members = data && data.length > 0 ? memberNames(data) : initialClusterNames(f['initial-cluster']);
@@ -212,4 +217,29 @@ export function readNodeEtcdCluster(nfs: NodeFs, gone: ReadonlySet<string> = new
       : `etcdctl --endpoints ${endpoint} --cacert CA --cert CERT --key KEY endpoint health --cluster, with etcd's CA and a client certificate it signed`
         + (removed.length > 0 ? ` (${removed.join(', ')} ${removed.length === 1 ? 'goes' : 'go'} with this restore: kubepki rebuild makes them again)` : ''),
   };
+}
+
+/**
+ * k3s (with --cluster-init, or joined to such a server) and RKE2 run etcd inside their server unit, from the
+ * config file they write at every start (server/db/etcd/config, etcd's YAML: data-dir, initial-cluster); the
+ * members are in that data directory. Restarting the unit restarts this member, so an HA control plane loses
+ * quorum when every server restarts at once, as with kubeadm's etcd. etcdctl reaches the members with the
+ * client pair k3s's documentation names (server/tls/etcd/client.crt, signed by etcd/server-ca).
+ */
+function readRancherEtcdCluster(nfs: NodeFs): { members: string[]; healthCommand: string } | undefined {
+  for (const distro of ['k3s', 'rke2']) {
+    const server = `/var/lib/rancher/${distro}/server`;
+    const text = readText(nfs, `${server}/db/etcd/config`);
+    if (!text) continue;
+    let cfg: Record<string, unknown> | undefined;
+    // (a key written twice keeps its last value, as etcd's lenient decoder does)
+    try { cfg = parseYaml(text, { uniqueKeys: false }) as Record<string, unknown>; } catch { return undefined; }
+    const str = (k: string) => (typeof cfg?.[k] === 'string' ? cfg[k] as string : undefined);
+    const data = readEtcdMembers(nfs, str('data-dir') ?? `${server}/db/etcd`)?.members;
+    const members = data && data.length > 0 ? memberNames(data) : initialClusterNames(str('initial-cluster'));
+    if (members.length === 0) return undefined;
+    const tls = `${server}/tls/etcd`;
+    return { members, healthCommand: `etcdctl --endpoints https://127.0.0.1:2379 --cacert ${tls}/server-ca.crt --cert ${tls}/client.crt --key ${tls}/client.key endpoint health --cluster` };
+  }
+  return undefined;
 }
