@@ -453,3 +453,24 @@ test('rebuild run as a user stops with one line naming what it may not read and 
     fs.rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('a TRUSTED CERTIFICATE block (openssl x509 -addtrust) says what it is, that Go programs do not read it, and the openssl command that writes the plain certificate; after that command the file reads', () => {
+  const root = copyFixture('kubeadm-1.26');
+  try {
+    const file = path.join(root, 'etc/kubernetes/pki/front-proxy-ca.crt');
+    const r = spawnSync('openssl', ['x509', '-in', file, '-addtrust', 'clientAuth', '-out', file], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(fs.readFileSync(file, 'utf8'), /^-----BEGIN TRUSTED CERTIFICATE-----/);
+    const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+    const f = inv.findings.find((x) => x.file === '/etc/kubernetes/pki/front-proxy-ca.crt');
+    assert.equal(f?.code, 'corrupt');
+    assert.match(f!.message, /TRUSTED CERTIFICATE \(OpenSSL's trust format.*Go programs do not read.*openssl x509 -in \/etc\/kubernetes\/pki\/front-proxy-ca\.crt -out \/etc\/kubernetes\/pki\/front-proxy-ca\.crt$/);
+    // the command as given (on the node path, here the tree's)
+    assert.equal(spawnSync('openssl', ['x509', '-in', file, '-out', file]).status, 0);
+    const fixed = readInventory({ fs: new NodeFs(root), now: NOW });
+    assert.ok(fixed.certificates.some((c) => c.name === 'front-proxy-ca'));
+    assert.deepEqual(fixed.findings.filter((x) => x.file === '/etc/kubernetes/pki/front-proxy-ca.crt'), []);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});

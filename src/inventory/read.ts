@@ -334,7 +334,10 @@ function parseFileContent(buf: Buffer, file: string, target: ScanTarget, explici
           addCsr(b.der);
         }
       } catch (e) {
-        if (e instanceof DerError || e instanceof KeyError || e instanceof RangeError) corrupt(`PEM block ${b.index + 1} (${b.label}): ${e.message}`);
+        // (OpenSSL's trust format, `openssl x509 -addtrust`: the certificate and then its trust settings; Go reads
+        // only CERTIFICATE blocks, so no Kubernetes component takes the file as it is)
+        if (b.label === 'TRUSTED CERTIFICATE' && e instanceof DerError && e.message === 'trailing bytes after certificate') corrupt(`PEM block ${b.index + 1} is a TRUSTED CERTIFICATE (OpenSSL's trust format: the certificate and then its trust settings), which Go programs do not read: write the plain certificate with openssl x509 -in ${file} -out ${file}`);
+        else if (e instanceof DerError || e instanceof KeyError || e instanceof RangeError) corrupt(`PEM block ${b.index + 1} (${b.label}): ${e.message}`);
         else throw e;
       }
     }
