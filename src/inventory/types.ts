@@ -50,7 +50,8 @@ export type FindingCode =
   | 'kubelet-serving-pending'
   | 'kubelet-serving-unused'
   | 'kubeadm-config-invalid'
-  | 'read-on-host';
+  | 'read-on-host'
+  | 'other-host-copies';
 
 export interface Finding {
   code: FindingCode;
@@ -179,6 +180,11 @@ export interface CertEntry {
   /** profile key when kubepki knows this file (kubeadm table, RKE1 …) */
   profile?: string;
   layout: LayoutName;
+  /**
+   * kubespray's copy of another host's etcd certificate (member-node2.pem on node1): that host's inventory name.
+   * Nothing here reads it; that host reads its own copy (finding other-host-copies)
+   */
+  forHost?: string;
   status: CertStatus;
   findings: Finding[];
   /** PEM of the certificate (public data; never a key) */
