@@ -758,8 +758,11 @@ function outsideNotes(inv: Inventory, items: PlanItem[], copies: Record<string, 
       if (apiTrust || (inv.kubeconfigs.length === 0 && !c?.components.includes('etcd'))) {
         steps.push(
           `kubeconfigs elsewhere that embed it (users' ~/.kube/config, ${inv.layouts.includes('rke1') ? 'kube_config_<cluster>.yml on the workstation that ran rke, ' : ''}CI secrets): replace certificate-authority-data: ${setCluster(cluster, 'KUBECONFIG')}`,
-          'in-cluster copies (kube-root-ca.crt ConfigMaps, cluster-info) follow from kube-controller-manager and kube-apiserver once they are restarted with the new file',
         );
+        // kube-controller-manager's root-ca-cert-publisher writes kube-root-ca.crt from its --root-ca-file; cluster-info
+        // (kube-public) is kubeadm's, made by `kubeadm init` and never republished from a file: RKE1, RKE2 and k3s have none
+        steps.push('the kube-root-ca.crt ConfigMap in every namespace (what pods trust): kube-controller-manager republishes it from --root-ca-file once restarted with the new file; pods see the mounted file change without a restart');
+        if (inv.layouts.includes('kubeadm') || inv.layouts.includes('kubespray')) steps.push(`kube-public/cluster-info (what \`kubeadm join\` trusts), if this CA is the one it holds: \`kubepki cluster-info update${here}\``);
       } else if (c?.components.includes('etcd')) {
         steps.push('etcd clients elsewhere (the kube-apiserver of every control-plane node, backup jobs, etcdctl on other hosts): give them the renewed CA certificate and restart what reads it; no kubeconfig holds it');
       } else {
