@@ -562,7 +562,8 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
       } else if (u.keyFile) {
         const kf = byFile.get(safeReal(fs, u.keyFile));
         const k = kf?.keys[0];
-        userKeyLoc = { file: kf?.path ?? u.keyFile, kind: 'pem', field: 'client-key' };
+        // (a key file is a key file wherever it was named: `field` is for a key inside the kubeconfig)
+        userKeyLoc = { file: kf?.path ?? u.keyFile, kind: 'pem' };
         if (k) { userKeySpki = k.info.spki; encrypted = k.info.encrypted; userKeyExplicit = k.info.key?.explicitParameters; }
       }
       const attach = (r: CertRecord, take: boolean) => {

@@ -101,7 +101,8 @@ export interface KeyLocation {
   kind: 'pem' | 'der' | 'kubeconfig';
   /** kubeconfig user when embedded */
   user?: string;
-  field?: 'client-key-data' | 'client-key';
+  /** the kubeconfig field it is in (`kind: 'kubeconfig'` only; a client-key file reference is that file, `pem`) */
+  field?: 'client-key-data';
   /** key in the same file as the certificate (kubelet-client-*.pem) */
   sameFile?: boolean;
 }
