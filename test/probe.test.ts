@@ -182,3 +182,22 @@ test('probe names who renews the served certificate as check does (kubeadm, k3s)
     await served.close();
   }
 });
+
+test('probe of a k3s server that sends its CA after its leaf: the leaf is signed by server-ca, as on disk (it said "Signed by: 127.0.0.1:PORT#1"), and both keys are the disk\'s (it said "no private key found")', async () => {
+  const k3s = tmpDir('kubepki-probe-k3s-chain-');
+  await makeRancherServer(k3s, { distro: 'k3s', caIssued: new Date('2024-03-01T10:00:00Z'), leavesIssued: new Date('2026-01-23T10:00:00Z') });
+  const tlsDir = path.join(k3s, 'var/lib/rancher/k3s/server/tls');
+  const served = await serveTls(path.join(tlsDir, 'serving-kube-apiserver.crt'), path.join(tlsDir, 'serving-kube-apiserver.key'));
+  try {
+    const io = memoryIo();
+    assert.equal(await run(['probe', `127.0.0.1:${served.port}`, '--root', k3s, '--now', '2026-11-23'], io), 0, io.out + io.err);
+    assert.match(io.out, /^Certificate 2 of 2 /m);
+    assert.deepEqual([...io.out.matchAll(/Signed by: +(.*)$/gm)].map((m) => m[1]), ['server-ca (signature verified)', 'server-ca (signature verified)']);
+    assert.deepEqual([...io.out.matchAll(/Key: +(.*)$/gm)].map((m) => m[1]), [
+      'ECDSA P-256; private key present and matches (/var/lib/rancher/k3s/server/tls/serving-kube-apiserver.key)',
+      'ECDSA P-256; private key present and matches (/var/lib/rancher/k3s/server/tls/server-ca.key)',
+    ]);
+  } finally {
+    await served.close();
+  }
+});

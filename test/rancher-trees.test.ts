@@ -214,3 +214,16 @@ test('k3s: the etcdctl command of that advice reaches a real etcd serving k3s\'s
     await etcd.stop();
   }
 });
+
+test('k3s: the key of a client certificate a kubeconfig names by file (client-admin.key through k3s\'s admin kubeconfig) is located as the PEM file it is; check -o json said field "client-key", a kubeconfig field, on it', async () => {
+  const root = tmpDir('kubepki-k3s-keyfield-');
+  await makeRancherServer(root, { distro: 'k3s', caIssued: CA_ISSUED, leavesIssued: LEAVES_ISSUED });
+  const io = memoryIo();
+  await run(['check', '--root', root, '--now', '2026-11-23', '-o', 'json'], io);
+  const inv = JSON.parse(io.out) as Inventory;
+  assert.deepEqual(byName(inv, 'client-admin').privateKey.location, { file: '/var/lib/rancher/k3s/server/tls/client-admin.key', kind: 'pem' });
+  for (const c of inv.certificates) {
+    const l = c.privateKey.location;
+    if (l?.field) assert.equal(l.kind, 'kubeconfig', `${c.name}: ${JSON.stringify(l)}`);
+  }
+});

@@ -100,6 +100,17 @@ test('renew etcd-ca / front-proxy-ca / RKE1 kube-ca said nothing about the other
   assert.equal(planRenew(inv, { targets: ['apiserver-kubelet-client'] }, new Date(NOW)).notes, undefined);
 });
 
+test('renew of a cluster CA outside kubeadm (RKE1 kube-ca) said cluster-info follows from kube-apiserver: kube-public/cluster-info is kubeadm\'s, which nothing republishes and RKE1 does not have; kube-root-ca.crt is kube-controller-manager\'s, from --root-ca-file', () => {
+  const rke = copyFixture('rke1-expired');
+  const rinv = readInventory({ fs: new NodeFs(rke), now: new Date(NOW) });
+  const steps = planRenew(rinv, { targets: ['kube-ca'] }, new Date(NOW)).notes?.[0]?.steps.join('\n') ?? '';
+  assert.doesNotMatch(steps, /cluster-info/);
+  assert.match(steps, /^the kube-root-ca\.crt ConfigMap in every namespace \(what pods trust\): kube-controller-manager republishes it from --root-ca-file once restarted with the new file/m);
+  // kubeadm's CA keeps its cluster-info step
+  const kubeadm = readInventory({ fs: new NodeFs(copyFixture('kubeadm-1.26')), now: new Date(NOW) });
+  assert.match(planRenew(kubeadm, { targets: ['ca'] }, new Date(NOW)).notes?.[0]?.steps.join('\n') ?? '', /kube-public\/cluster-info[^\n]*kubepki cluster-info update/);
+});
+
 test('after rm -rf /etc/kubernetes/pki renew all called every kubeconfig "externally managed" and offered CSRs: it says the CA is missing and how to get it back', async () => {
   const root = copyFixture('kubeadm-1.26-expired');
   fs.rmSync(path.join(root, 'etc/kubernetes/pki'), { recursive: true });

@@ -15,6 +15,7 @@ import { isPkcs7, isPkcs12, pkcs7Certificates } from '../pki/pkcs7.js';
 import { parseCsr } from '../pki/csr.js';
 import { parseKubeconfig, looksLikeKubeconfig, KubeconfigError, clientGoRefusals, KUBECONFIG_DOC, type KubeconfigDoc } from '../kubeconfig/read.js';
 import { manifestPems } from '../kubeconfig/manifest.js';
+import { markOtherHostCopies } from '../layouts/kubespray-etcd.js';
 import { detectLayouts, kubeadmPkiDir, kubesprayRenewTimer, layoutTargets, KUBESPRAY_RENEW_TIMER, KUBESPRAY_RENEW_SERVICE, type KubesprayRenewTimer, type ScanTarget } from '../layouts/detect.js';
 import { kubeadmProfileForFile, KUBEADM_PROFILES, profileCertPath, profileKeyPath, RKE1_COMPONENTS, RANCHER_COMPONENTS, isRancherLoopback, DEFAULT_PKI, KUBELET_CONF, KUBELET_PKI_DIR, type KubeadmCertProfile } from '../profiles/kubeadm.js';
 import { readComponentRefs, readKubeadmConfigHints, readKubeletConfig, kubeletConfigPath, kubeletClientRotation, kubeletClientSigningOff, kubeletConfigProblems } from './components.js';
@@ -564,7 +565,8 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
       } else if (u.keyFile) {
         const kf = byFile.get(safeReal(fs, u.keyFile));
         const k = kf?.keys[0];
-        userKeyLoc = { file: kf?.path ?? u.keyFile, kind: 'pem', field: 'client-key' };
+        // (a key file is a key file wherever it was named: `field` is for a key inside the kubeconfig)
+        userKeyLoc = { file: kf?.path ?? u.keyFile, kind: 'pem' };
         if (k) { userKeySpki = k.info.spki; encrypted = k.info.encrypted; userKeyExplicit = k.info.key?.explicitParameters; }
       }
       const attach = (r: CertRecord, take: boolean) => {
@@ -983,6 +985,10 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
   classify({ certificates, records: records.map((r) => ({ entry: r.entry!, keyMismatch: r.keyMismatch, keyExplicit: r.keyExplicit, signer: signerOf.get(r)?.entry, notCaSigner: notCaSigner.get(r)?.entry, sameSubjectNoSig: sameSubjectNoSig.has(r), cert: r.cert, copies: r.copies })), kubeconfigs, fs, hints, componentRefs, threshold, now, findings });
   // (after classify: what it left kubeadm's, signed by a CA whose key is here, is what the timer's kubeadm renews)
   if (layoutOf.has('kubespray')) renewedByTimer(kubesprayRenewTimer(fs), certificates);
+  if (layoutOf.has('kubespray')) {
+    const copies = markOtherHostCopies(certificates, componentRefs);
+    if (copies) findings.push(copies);
+  }
 
   const all = [...findings, ...certificates.flatMap((c) => c.findings)];
   const inv: Inventory = {

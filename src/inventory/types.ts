@@ -50,7 +50,8 @@ export type FindingCode =
   | 'kubelet-serving-pending'
   | 'kubelet-serving-unused'
   | 'kubeadm-config-invalid'
-  | 'read-on-host';
+  | 'read-on-host'
+  | 'other-host-copies';
 
 export interface Finding {
   code: FindingCode;
@@ -100,7 +101,8 @@ export interface KeyLocation {
   kind: 'pem' | 'der' | 'kubeconfig';
   /** kubeconfig user when embedded */
   user?: string;
-  field?: 'client-key-data' | 'client-key';
+  /** the kubeconfig field it is in (`kind: 'kubeconfig'` only; a client-key file reference is that file, `pem`) */
+  field?: 'client-key-data';
   /** key in the same file as the certificate (kubelet-client-*.pem) */
   sameFile?: boolean;
 }
@@ -179,6 +181,11 @@ export interface CertEntry {
   /** profile key when kubepki knows this file (kubeadm table, RKE1 …) */
   profile?: string;
   layout: LayoutName;
+  /**
+   * kubespray's copy of another host's etcd certificate (member-node2.pem on node1): that host's inventory name.
+   * Nothing here reads it; that host reads its own copy (finding other-host-copies)
+   */
+  forHost?: string;
   status: CertStatus;
   findings: Finding[];
   /** PEM of the certificate (public data; never a key) */

@@ -19,6 +19,8 @@ import { keyModeChange } from '../fs/key-mode.js';
 import { KUBEADM_PROFILES, KUBELET_PKI_DIR } from '../profiles/kubeadm.js';
 import { rancherCaAdvice, rancherReissueAdvice, rancherReissues, rancherUnit, RANCHER_DATASTORE_CA } from '../layouts/detect.js';
 import { certificateLifetime, type Lifetime } from '../inventory/time.js';
+import { kubesprayEtcdNote } from '../layouts/kubespray-etcd.js';
+import type { EtcdInitialCluster } from '../rebuild/etcd-members.js';
 import { kubeletClientFix, kubeletServingFix, interruptedSwap, embeddedKubeletConfText, isKubeletOwnServing, isAuthority, rootFlagFor, permissionDenied, RUN_AS_ROOT } from '../inventory/next.js';
 import { datedPemPath, pemTimestamp } from './kubelet.js';
 
@@ -48,9 +50,10 @@ export interface RenewOptions {
   exists?: (nodePath: string) => boolean;
   /**
    * the members of this node's etcd cluster (its data or manifest), and the etcdctl command that asks all of
-   * them; asked only when the plan restarts etcd (it reads etcd's database)
+   * them; for a systemd etcd also its name and ETCD_INITIAL_CLUSTER in order (kubespray's first etcd host).
+   * Asked only when the plan restarts etcd or renews kubespray's etcd certificates (it reads etcd's database)
    */
-  etcdCluster?: () => { members: string[]; healthCommand: string } | undefined;
+  etcdCluster?: () => ({ members: string[]; healthCommand: string } & EtcdInitialCluster) | undefined;
 }
 
 /** a dated (or -updated) file of either pair the kubelet's certificate store keeps (spec §7.1) */
@@ -657,6 +660,9 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     throw new UserError(`permission denied reading ${list.slice(0, 3).join(', ')}${list.length > 3 ? ` and ${list.length - 3} more` : ''}, which renew needs`, RUN_AS_ROOT);
   }
   const notes = outsideNotes(inv, items, opts.copies ?? {}, nowMs);
+  // (kubespray's etcd certificates: every etcd host keeps a copy of each, handed out from its first etcd host)
+  const kubesprayEtcd = inv.layouts.includes('kubespray') ? kubesprayEtcdNote(inv, items, opts.etcdCluster) : undefined;
+  if (kubesprayEtcd) notes.push(kubesprayEtcd);
   return {
     apiVersion: 'kubepki.io/v1alpha1', kind: 'Plan', action: 'renew', root: inv.root, now: now.toISOString(),
     items, files, restarts, results, warnings, ...(notes.length ? { notes } : {}),
@@ -752,8 +758,11 @@ function outsideNotes(inv: Inventory, items: PlanItem[], copies: Record<string, 
       if (apiTrust || (inv.kubeconfigs.length === 0 && !c?.components.includes('etcd'))) {
         steps.push(
           `kubeconfigs elsewhere that embed it (users' ~/.kube/config, ${inv.layouts.includes('rke1') ? 'kube_config_<cluster>.yml on the workstation that ran rke, ' : ''}CI secrets): replace certificate-authority-data: ${setCluster(cluster, 'KUBECONFIG')}`,
-          'in-cluster copies (kube-root-ca.crt ConfigMaps, cluster-info) follow from kube-controller-manager and kube-apiserver once they are restarted with the new file',
         );
+        // kube-controller-manager's root-ca-cert-publisher writes kube-root-ca.crt from its --root-ca-file; cluster-info
+        // (kube-public) is kubeadm's, made by `kubeadm init` and never republished from a file: RKE1, RKE2 and k3s have none
+        steps.push('the kube-root-ca.crt ConfigMap in every namespace (what pods trust): kube-controller-manager republishes it from --root-ca-file once restarted with the new file; pods see the mounted file change without a restart');
+        if (inv.layouts.includes('kubeadm') || inv.layouts.includes('kubespray')) steps.push(`kube-public/cluster-info (what \`kubeadm join\` trusts), if this CA is the one it holds: \`kubepki cluster-info update${here}\``);
       } else if (c?.components.includes('etcd')) {
         steps.push('etcd clients elsewhere (the kube-apiserver of every control-plane node, backup jobs, etcdctl on other hosts): give them the renewed CA certificate and restart what reads it; no kubeconfig holds it');
       } else {

@@ -49,6 +49,20 @@ export function attachDiskSigners(served: Inventory, disk: Inventory, cmp?: Serv
   // (a stale leaf: the disk certificate that replaces it is renewed the same way)
   const leaf = served.certificates[0];
   if (leaf && cmp?.verdict === 'stale' && cmp.disk) leaf.managedBy = cmp.disk.managedBy;
+  // a key is the disk's: a served certificate whose public key a disk certificate shares has that one's private
+  // key on this node (it said "no private key found" for kube-apiserver's own certificate)
+  const keyOnDisk = new Map(disk.certificates.filter((c) => c.privateKey.present).map((c) => [c.spkiSha256, c]));
+  for (const s of served.certificates) {
+    const k = keyOnDisk.get(s.spkiSha256);
+    if (k && !s.privateKey.present) s.privateKey = { ...k.privateKey };
+  }
+  // a CA the server sends with its leaf (k3s's server-ca) is named as on disk, not by its place in the chain
+  // ("Signed by: 127.0.0.1:6444#1")
+  const diskName = new Map(served.certificates.map((s) => [s.id, byFingerprint.get(s.fingerprint)?.name]));
+  for (const s of served.certificates) {
+    const name = s.signedBy ? diskName.get(s.signedBy) : undefined;
+    if (name) s.signerName = name;
+  }
   for (const s of served.certificates) {
     if (s.signerName || s.selfSigned) continue;
     const ca = signerOnDisk(certOf(s.pem));

@@ -16,6 +16,17 @@ import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import type { NodeFs } from '../fs/node-fs.js';
 import { readManifestFacts, readText, MANIFEST_DIR } from './infer.js';
 import { parseYamlFast as parseYaml } from '../kubeconfig/fast-yaml.js';
+import { readSystemdService, parseEnvironmentFile, argvFlags } from '../inventory/systemd-unit.js';
+
+/** What a systemd etcd's environment says of its cluster: this member's name, and the members in ETCD_INITIAL_CLUSTER's order. */
+export interface EtcdInitialCluster {
+  /** ETCD_NAME */
+  self?: string;
+  /** ETCD_INITIAL_CLUSTER, in its order (kubespray's: its etcd group's, first etcd host first) */
+  initialCluster?: { name: string; url: string }[];
+  /** the file that said so (/etc/etcd.env) */
+  source?: string;
+}
 
 export interface EtcdMember { id: string; name: string; peerURLs: string[] }
 
@@ -193,11 +204,11 @@ export function initialClusterNames(value: string | undefined): string[] {
  * and the healthcheck-client certificate beside its CA. `gone`: files about to be removed (a restore undoing the
  * run that made them): the command names no file among them, so the advice holds after the removal.
  */
-export function readNodeEtcdCluster(nfs: NodeFs, gone: ReadonlySet<string> = new Set()): { members: string[]; healthCommand: string } | undefined {
+export function readNodeEtcdCluster(nfs: NodeFs, gone: ReadonlySet<string> = new Set()): ({ members: string[]; healthCommand: string } & EtcdInitialCluster) | undefined {
   const text = readText(nfs, `${MANIFEST_DIR}/etcd.yaml`);
   if (!text) {
-    const rancher = readRancherEtcdCluster(nfs);
-    if (rancher) return rancher;
+    const other = readRancherEtcdCluster(nfs) ?? readSystemdEtcdCluster(nfs);
+    if (other) return other;
   }
   const f = (text ? readManifestFacts(text)?.flags : undefined) ?? {};
   const data = readEtcdMembers(nfs, f['data-dir'] ?? '/var/lib/etcd')?.members;
@@ -242,4 +253,87 @@ function readRancherEtcdCluster(nfs: NodeFs): { members: string[]; healthCommand
     return { members, healthCommand: `etcdctl --endpoints https://127.0.0.1:2379 --cacert ${tls}/server-ca.crt --cert ${tls}/client.crt --key ${tls}/client.key endpoint health --cluster` };
   }
   return undefined;
+}
+
+/** etcd under systemd: its settings, flags of ExecStart= over the ETCD_* of its environment (as etcd takes them). */
+export interface SystemdEtcdSettings {
+  /** ETCD_NAME / --name: this member's name */
+  name?: string;
+  dataDir?: string;
+  /** ETCD_INITIAL_CLUSTER / --initial-cluster, as written (NAME=URL,…) */
+  initialCluster?: string;
+  listenClientUrls?: string;
+  advertiseClientUrls?: string;
+  certFile?: string;
+  keyFile?: string;
+  trustedCaFile?: string;
+  /** where they were read (the unit's environment file, else the usual file no unit named) */
+  source: string;
+}
+
+/**
+ * etcd run by systemd (kubespray's default etcd_deployment_type `host`: etcd.service with
+ * EnvironmentFile=/etc/etcd.env, roles/etcd/templates/etcd.env.j2; distro packages' /etc/default/etcd): the
+ * settings its unit and environment give it. Without the unit, the usual environment files are read, as
+ * readComponentRefs does for the certificates.
+ */
+export function readSystemdEtcd(nfs: NodeFs): SystemdEtcdSettings | undefined {
+  const unit = readSystemdService(nfs, 'etcd.service');
+  const env = new Map<string, string>();
+  let source = unit?.source;
+  if (unit) for (const [k, { value }] of unit.env) env.set(k, value);
+  else {
+    for (const file of ['/etc/etcd.env', '/etc/default/etcd', '/etc/etcd/etcd.conf']) {
+      const text = readText(nfs, file);
+      if (text === undefined) continue;
+      for (const [k, v] of parseEnvironmentFile(text)) env.set(k.replace(/^export[ \t]+/, ''), v);
+      source = file;
+      break;
+    }
+  }
+  if (!source) return undefined;
+  if (unit?.envFiles.length) source = unit.envFiles[0]!;
+  const flags = unit ? argvFlags(unit.argv) : [];
+  // (etcd: a flag set on the command line shadows the ETCD_* variable of the same setting)
+  const get = (flag: string, key: string) => flags.findLast((f) => f.flag === `--${flag}`)?.value ?? (env.get(key) || undefined);
+  const out: SystemdEtcdSettings = { source };
+  const set = (field: Exclude<keyof SystemdEtcdSettings, 'source'>, flag: string, key: string) => { const v = get(flag, key); if (v !== undefined) out[field] = v; };
+  set('name', 'name', 'ETCD_NAME');
+  set('dataDir', 'data-dir', 'ETCD_DATA_DIR');
+  set('initialCluster', 'initial-cluster', 'ETCD_INITIAL_CLUSTER');
+  set('listenClientUrls', 'listen-client-urls', 'ETCD_LISTEN_CLIENT_URLS');
+  set('advertiseClientUrls', 'advertise-client-urls', 'ETCD_ADVERTISE_CLIENT_URLS');
+  set('certFile', 'cert-file', 'ETCD_CERT_FILE');
+  set('keyFile', 'key-file', 'ETCD_KEY_FILE');
+  set('trustedCaFile', 'trusted-ca-file', 'ETCD_TRUSTED_CA_FILE');
+  return out;
+}
+
+/**
+ * The members of a systemd etcd (kubespray's, whose tree often has no /var/lib/etcd to read): its data, else
+ * ETCD_INITIAL_CLUSTER, which kubespray writes with every host of its etcd group. etcdctl asks them with
+ * kubespray's member pair, which make-ssl-etcd.sh signs for client auth too (its openssl.conf: clientAuth,
+ * serverAuth) and its own "Wait for etcd up" handler presents (roles/etcd/handlers/main.yml); another etcd's
+ * serving pair need not be a client certificate, so the operator names one.
+ */
+function readSystemdEtcdCluster(nfs: NodeFs): ({ members: string[]; healthCommand: string } & EtcdInitialCluster) | undefined {
+  const s = readSystemdEtcd(nfs);
+  if (!s) return undefined;
+  const data = s.dataDir ? readEtcdMembers(nfs, s.dataDir)?.members : undefined;
+  const members = data && data.length > 0 ? memberNames(data) : initialClusterNames(s.initialCluster);
+  if (members.length === 0) return undefined;
+  const urls = (s.listenClientUrls ?? s.advertiseClientUrls ?? 'https://127.0.0.1:2379').split(',').map((u) => u.trim()).filter(Boolean);
+  const endpoint = urls.find((u) => /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(u)) ?? urls[0] ?? 'https://127.0.0.1:2379';
+  const kubespray = s.certFile && s.keyFile && s.trustedCaFile && /\/member-[^/]+\.pem$/.test(s.certFile);
+  const initialCluster = (s.initialCluster ?? '').split(',').map((m) => m.trim()).filter(Boolean)
+    .map((m) => { const i = m.indexOf('='); return i < 0 ? { name: m, url: '' } : { name: m.slice(0, i).trim(), url: m.slice(i + 1).trim() }; });
+  return {
+    ...(s.name ? { self: s.name } : {}),
+    ...(initialCluster.length ? { initialCluster } : {}),
+    source: s.source,
+    members,
+    healthCommand: kubespray
+      ? `etcdctl --endpoints ${endpoint} --cacert ${s.trustedCaFile} --cert ${s.certFile} --key ${s.keyFile} endpoint health --cluster`
+      : `etcdctl --endpoints ${endpoint} --cacert CA --cert CERT --key KEY endpoint health --cluster, with etcd's CA and a client certificate it signed`,
+  };
 }

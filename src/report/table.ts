@@ -39,6 +39,8 @@ function where(e: CertEntry): string {
   let s = l.via ?? l.file;
   if (l.kind === 'kubeconfig' && l.kubeconfig) s += ` (${l.kubeconfig.entry} ${l.kubeconfig.name})`;
   else if (l.index > 0) s += ` [${l.index}]`;
+  // (kubespray's copy of another etcd host's certificate: that host reads its own)
+  if (e.forHost) s += ` (${e.forHost}'s copy)`;
   return s;
 }
 
