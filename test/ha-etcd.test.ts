@@ -154,7 +154,7 @@ test('HA control plane with a real 3-member etcd: rolling renewal, a member rebu
   // --- rolling renewal, node 1: new keys, backdated; etcd re-reads its pairs, a restart takes them for good
   // the restart advice says this etcd is one of three: one node at a time, and how to see every member healthy
   const dry = await cli(['renew', 'all', '--root', n1.root, '--now', NOW, '--dry-run']);
-  assert.match(dry.out, /^ {4}\(this etcd is one of 3 members \(cp-1, cp-2, cp-3\): restart it on one control-plane node at a time, and before the next node wait until every member is healthy \(etcdctl --endpoints https:\/\/127\.0\.0\.1:2379 --cacert \/etc\/kubernetes\/pki\/etcd\/ca\.crt --cert \/etc\/kubernetes\/pki\/etcd\/healthcheck-client\.crt --key \/etc\/kubernetes\/pki\/etcd\/healthcheck-client\.key endpoint health --cluster\); with etcd down on more than 1 of 3 at once the cluster loses quorum/m, dry.out);
+  assert.match(dry.out, /^ {4}\(this etcd is one of 3 members \(cp-1, cp-2, cp-3\): restart etcd on one member's node at a time, and before the next node wait until every member is healthy \(etcdctl --endpoints https:\/\/127\.0\.0\.1:2379 --cacert \/etc\/kubernetes\/pki\/etcd\/ca\.crt --cert \/etc\/kubernetes\/pki\/etcd\/healthcheck-client\.crt --key \/etc\/kubernetes\/pki\/etcd\/healthcheck-client\.key endpoint health --cluster\); with etcd down on more than 1 of 3 at once the cluster loses quorum/m, dry.out);
   const peerBefore = serial(`${pkiOf(n1)}/etcd/peer.crt`);
   r = await cli(['renew', 'all', '--root', n1.root, '--now', NOW, '--new-key', '--backdate', '1h', '--validity', '10y']);
   assert.equal(r.code, 0, r.out + r.err);
@@ -163,7 +163,7 @@ test('HA control plane with a real 3-member etcd: rolling renewal, a member rebu
   // restore restarts the same etcd, with the same caution (it was renew's alone)
   const undo = await cli(['restore', backup, '--root', n1.root, '--now', NOW, '--dry-run']);
   assert.equal(undo.code, 0, undo.out + undo.err);
-  assert.match(undo.out, /^ {2}etcd \(reads [^\n]*\): mv [^\n]*\n {4}\(this etcd is one of 3 members \(cp-1, cp-2, cp-3\): restart it on one control-plane node at a time/m, undo.out);
+  assert.match(undo.out, /^ {2}etcd \(reads [^\n]*\): mv [^\n]*\n {4}\(this etcd is one of 3 members \(cp-1, cp-2, cp-3\): restart etcd on one member's node at a time/m, undo.out);
   assert.notEqual(serial(`${pkiOf(n1)}/etcd/peer.crt`), peerBefore);
   assert.match(openssl(['x509', '-in', `${pkiOf(n1)}/etcd/peer.crt`, '-noout', '-startdate']), /notBefore=Nov 22 23:00:00 2026 GMT/);
   await stopEtcd(n1);
@@ -321,7 +321,7 @@ test('kubespray\'s host etcd, one of 3 members: the one-node-at-a-time advice na
   fs.copyFileSync(path.join(work, 'd1/member/snap/db'), path.join(root, 'var/lib/etcd/member/snap/db'));
   const r = await cli(['renew', 'all', '--only-expiring', '--root', root, '--now', '2026-11-23', '--dry-run']);
   assert.equal(r.code, 0, r.err + r.out);
-  assert.match(r.out, /^ {4}systemctl restart etcd\n {4}\(this etcd is one of 3 members \(m1, m2, m3\): restart it on one control-plane node at a time/m);
+  assert.match(r.out, /^ {4}systemctl restart etcd\n {4}\(this etcd is one of 3 members \(m1, m2, m3\): restart etcd on one member's node at a time/m);
   assert.doesNotMatch(r.out, /healthcheck-client|\/etc\/kubernetes\/pki\/etcd/);
   // (kubespray's member pair, from etcd.env: make-ssl-etcd.sh signs it for clientAuth, and kubespray's own health check presents it)
   assert.ok(r.out.includes(`(etcdctl --endpoints https://127.0.0.1:2379 --cacert ${e}/ca.pem --cert ${e}/member-node1.pem --key ${e}/member-node1-key.pem endpoint health --cluster)`), r.out);

@@ -58,7 +58,7 @@ test('kubespray etcd under systemd with no data directory in the tree: restartin
   const root = await kubesprayEtcdHost('node1', 'etcd1');
   const io = memoryIo();
   assert.equal(await run(['renew', 'member-node1', '--root', root, '--now', '2026-11-23', '--dry-run'], io), 0, io.out + io.err);
-  assert.match(io.out, /^ {4}systemctl restart etcd\n {4}\(this etcd is one of 3 members \(etcd1, etcd2, etcd3\): restart it on one control-plane node at a time/m);
+  assert.match(io.out, /^ {4}systemctl restart etcd\n {4}\(this etcd is one of 3 members \(etcd1, etcd2, etcd3\): restart etcd on one member's node at a time/m);
   assert.ok(io.out.includes(`etcdctl --endpoints https://127.0.0.1:2379 --cacert ${SSL}/ca.pem --cert ${SSL}/member-node1.pem --key ${SSL}/member-node1-key.pem endpoint health --cluster`), io.out);
 });
 

@@ -188,7 +188,7 @@ test('k3s and RKE2 servers of an HA control plane run their etcd member inside t
     for (const name of ['etcd/peer-server-client', 'client-admin']) {
       const io = memoryIo();
       assert.equal(await run(['renew', name, '--root', root, '--now', '2026-11-23', '--dry-run'], io), 0, io.out + io.err);
-      assert.match(io.out, new RegExp(`^ {4}systemctl restart ${unitOf(distro, 'server')}\\n {4}\\(this etcd is one of 3 members \\(${distro}-server-1-0a1b2c3d, ${distro}-server-2-1b2c3d4e, ${distro}-server-3-2c3d4e5f\\): restart it on one control-plane node at a time, and before the next node wait until every member is healthy \\(etcdctl --endpoints https://127\\.0\\.0\\.1:2379 --cacert ${dir}/server/tls/etcd/server-ca\\.crt --cert ${dir}/server/tls/etcd/client\\.crt --key ${dir}/server/tls/etcd/client\\.key endpoint health --cluster\\)`, 'm'), `${distro} ${name}:\n${io.out}`);
+      assert.match(io.out, new RegExp(`^ {4}systemctl restart ${unitOf(distro, 'server')}\\n {4}\\(this etcd is one of 3 members \\(${distro}-server-1-0a1b2c3d, ${distro}-server-2-1b2c3d4e, ${distro}-server-3-2c3d4e5f\\): restart etcd on one member's node at a time, and before the next node wait until every member is healthy \\(etcdctl --endpoints https://127\\.0\\.0\\.1:2379 --cacert ${dir}/server/tls/etcd/server-ca\\.crt --cert ${dir}/server/tls/etcd/client\\.crt --key ${dir}/server/tls/etcd/client\\.key endpoint health --cluster\\)`, 'm'), `${distro} ${name}:\n${io.out}`);
     }
   }
 });

@@ -686,8 +686,8 @@ export function etcdQuorumCaution(members: string[], healthCommand: string): str
   const n = members.length;
   const tolerated = Math.floor((n - 1) / 2);
   // (two members need both for a quorum: one at a time is all there is, and even that one stops the cluster a moment)
-  if (tolerated === 0) return `this etcd is one of ${n} members (${members.join(', ')}): two members tolerate none down, so while this one restarts etcd has no quorum and every API server stops until it is back; restart it on one control-plane node at a time, and before the next node wait until every member is healthy (${healthCommand})`;
-  return `this etcd is one of ${n} members (${members.join(', ')}): restart it on one control-plane node at a time, and before the next node wait until every member is healthy (${healthCommand}); with etcd down on more than ${tolerated} of ${n} at once the cluster loses quorum and every API server stops`;
+  if (tolerated === 0) return `this etcd is one of ${n} members (${members.join(', ')}): two members tolerate none down, so while this one restarts etcd has no quorum and every API server stops until it is back; restart etcd on one member's node at a time, and before the next node wait until every member is healthy (${healthCommand})`;
+  return `this etcd is one of ${n} members (${members.join(', ')}): restart etcd on one member's node at a time, and before the next node wait until every member is healthy (${healthCommand}); with etcd down on more than ${tolerated} of ${n} at once the cluster loses quorum and every API server stops`;
 }
 
 /**
