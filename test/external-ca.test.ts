@@ -1,0 +1,39 @@
+/**
+ * kubeadm's external-CA mode on a node kubeadm made: ca.crt without ca.key, and kube-controller-manager run with
+ * --cluster-signing-cert-file= and --cluster-signing-key-file= empty (spec §1.3), so nothing in the cluster signs
+ * a kubelet's certificate request and no node holds the key `kubepki kubelet credentials` signs with. The tree is
+ * the real kubeadm's fixture (re-signed with openssl as if 400 days old), turned external as kubeadm writes it.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { run } from '../src/cli/main.js';
+import { memoryIo } from '../src/cli/io.js';
+import { copyFixture, NOW } from './support/fixtures.js';
+
+function externalCaNode(): string {
+  const root = copyFixture('kubeadm-1.26-expired', { realSymlinks: true });
+  fs.rmSync(path.join(root, 'etc/kubernetes/pki/ca.key'));
+  const kcm = path.join(root, 'etc/kubernetes/manifests/kube-controller-manager.yaml');
+  fs.writeFileSync(kcm, fs.readFileSync(kcm, 'utf8').replace(/--cluster-signing-(cert|key)-file=\S*/g, '--cluster-signing-$1-file='));
+  return root;
+}
+
+test('external-CA node, kubelet-client expired: check says to have the CA\'s owner sign a CSR (renew kubelet-client --csr-out), not kubelet credentials (no node has ca.key: "failed to read CA key") nor a bootstrap token (its request is never signed)', async () => {
+  const root = externalCaNode();
+  const io = memoryIo();
+  await run(['check', '--root', root, '--now', NOW.toISOString(), '-o', 'json'], io);
+  const inv = JSON.parse(io.out) as { certificates: { name: string; findings: { code: string; message: string }[] }[] };
+  const kubelet = inv.certificates.find((c) => c.name === 'kubelet-client');
+  assert.ok(kubelet, inv.certificates.map((c) => c.name).join(', '));
+  const expired = kubelet.findings.find((f) => f.code === 'expired');
+  assert.ok(expired, JSON.stringify(kubelet.findings));
+  assert.match(expired.message, new RegExp(`kubepki renew kubelet-client --csr-out DIR --root ${root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} writes its request`), expired.message);
+  assert.doesNotMatch(expired.message, /kubelet credentials|--bootstrap/, expired.message);
+  // it expired on 2026-10-18: "the node goes NotReady on 2026-10-18; sign it before then" was already past
+  const unsigned = kubelet.findings.find((f) => f.code === 'kubelet-csr-unsigned');
+  assert.ok(unsigned, JSON.stringify(kubelet.findings));
+  assert.match(unsigned.message, /it expired on 2026-10-18, so the node is NotReady until one signed by the CA that holds the key is put in place/);
+  assert.doesNotMatch(unsigned.message, /before then/);
+});
