@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { run } from '../src/cli/main.js';
 import { memoryIo } from '../src/cli/io.js';
-import { copyFixture, NOW } from './support/fixtures.js';
+import { copyFixture, tmpDir, NOW } from './support/fixtures.js';
 
 function externalCaNode(): string {
   const root = copyFixture('kubeadm-1.26-expired', { realSymlinks: true });
@@ -36,4 +36,25 @@ test('external-CA node, kubelet-client expired: check says to have the CA\'s own
   assert.ok(unsigned, JSON.stringify(kubelet.findings));
   assert.match(unsigned.message, /it expired on 2026-10-18, so the node is NotReady until one signed by the CA that holds the key is put in place/);
   assert.doesNotMatch(unsigned.message, /before then/);
+});
+
+test('kubelet credentials --bootstrap on an external-CA node refuses before anything moves: kubelet.conf and kubelet-client-current.pem stay, no token Secret is written (it removed both and said "the controller-manager approves and signs it")', async () => {
+  const root = externalCaNode();
+  const conf = path.join(root, 'etc/kubernetes/kubelet.conf');
+  const link = path.join(root, 'var/lib/kubelet/pki/kubelet-client-current.pem');
+  const before = { conf: fs.readFileSync(conf), link: fs.readlinkSync(link) };
+  const secret = path.join(tmpDir('kubepki-ext-ca-secret-'), 'token.yaml');
+  for (const extra of [[], ['--dry-run'], ['--out', tmpDir('kubepki-ext-ca-out-')]]) {
+    const io = memoryIo();
+    const code = await run(['kubelet', 'credentials', '--node', 'cp-1', '--bootstrap', '--root', root, '--now', NOW.toISOString(), '--secret-out', secret, ...extra], io);
+    assert.equal(code, 3, `${extra.join(' ')}: ${io.out}${io.err}`);
+    assert.match(io.err, /^kubepki: failed to write a bootstrap kubeconfig for cp-1: kube-controller-manager signs no kubelet certificate request in this cluster \(--cluster-signing-key-file= in \/etc\/kubernetes\/manifests\/kube-controller-manager\.yaml: kubeadm's external-CA mode/, io.err);
+    assert.match(io.err, extra[0] === '--out' ? /hint: sign one with the cluster CA where its key is: kubepki kubelet credentials --node cp-1 --ca-cert CA\.crt --ca-key CA\.key --out / : /hint: .*kubepki renew kubelet-client --csr-out DIR --root /, io.err);
+    assert.equal(io.out, '');
+  }
+  assert.deepEqual(fs.readFileSync(conf), before.conf);
+  assert.equal(fs.readlinkSync(link), before.link);
+  assert.equal(fs.existsSync(secret), false);
+  assert.equal(fs.existsSync(path.join(root, 'etc/kubernetes/bootstrap-kubelet.conf')), false);
+  assert.equal(fs.existsSync(path.join(root, 'var/lib/kubepki/backups')), false);
 });
