@@ -58,3 +58,20 @@ test('kubelet credentials --bootstrap on an external-CA node refuses before anyt
   assert.equal(fs.existsSync(path.join(root, 'etc/kubernetes/bootstrap-kubelet.conf')), false);
   assert.equal(fs.existsSync(path.join(root, 'var/lib/kubepki/backups')), false);
 });
+
+test('rebuild on an external-CA node whose kubeconfigs are gone: each problem says what to do, and the hint no longer sends the operator to --force, which changes nothing for a missing CA key (it said "problems with files already on the node … pass --force")', async () => {
+  const root = externalCaNode();
+  for (const f of ['admin.conf', 'controller-manager.conf']) fs.rmSync(path.join(root, 'etc/kubernetes', f));
+  for (const force of [[], ['--force']]) {
+    const io = memoryIo();
+    const code = await run(['rebuild', '--root', root, '--now', NOW.toISOString(), ...force], io);
+    assert.equal(code, 3, io.out + io.err);
+    assert.match(io.err, /^kubepki: failed to rebuild: 2 problems:\n {2}- failed to create \/etc\/kubernetes\/admin\.conf: \/etc\/kubernetes\/pki\/ca\.key is missing \(external CA\); provide \/etc\/kubernetes\/admin\.conf yourself\n/, io.err);
+    assert.match(io.err, /\n {2}hint: nothing was written; do what each problem above says, then run it again \(--dry-run shows the plan\)\n$/, io.err);
+    assert.doesNotMatch(io.err, /--force|already on the node/, io.err);
+  }
+  const dry = memoryIo();
+  assert.equal(await run(['rebuild', '--root', root, '--now', NOW.toISOString(), '--dry-run'], dry), 3, dry.out + dry.err);
+  assert.match(dry.out, /\nDry run: nothing written\. Fix the problems above \(each says how\) before running it\.\n$/);
+  assert.equal(fs.existsSync(path.join(root, 'etc/kubernetes/admin.conf')), false);
+});
