@@ -7,7 +7,8 @@ import { UserError } from '../errors.js';
 import { rootOption, nowOption, resolveNow, writeOutFile, backupDirOption, resolveBackupDir, backupLine } from './options.js';
 import { openRoot, NodeFs } from '../fs/node-fs.js';
 import { kubeadmPkiDir } from '../layouts/detect.js';
-import { clusterSigningDuration } from '../inventory/components.js';
+import { clusterSigningDuration, kubeletClientSigningOff } from '../inventory/components.js';
+import { rootFlagFor } from '../inventory/next.js';
 
 interface CredentialsOptions {
   root?: string;
@@ -139,6 +140,18 @@ Exit codes:
         };
 
         if (o.bootstrap) {
+          // a bootstrap token only gets the kubelet a certificate that kube-controller-manager signs: in kubeadm's
+          // external-CA mode it signs none (spec §1.3), so the kubelet would send its CSR and wait for ever, with
+          // kubelet.conf and its pem already moved aside here
+          const off = kubeletClientSigningOff(fs);
+          if (off) {
+            throw new UserError(
+              `failed to write a bootstrap kubeconfig for ${nodeName}: kube-controller-manager signs no kubelet certificate request in this cluster (${off.setting} in ${off.file}: ${off.why}), so the kubelet's request would be approved and never signed`,
+              outDir
+                ? `sign one with the cluster CA where its key is: kubepki kubelet credentials --node ${nodeName} --ca-cert CA.crt --ca-key CA.key --out ${o.out}`
+                : `have whoever holds the cluster CA's key sign the kubelet's: kubepki renew kubelet-client --csr-out DIR${rootFlagFor(o.root)} writes the request; or, where that key is, kubepki kubelet credentials --node ${nodeName} --ca-cert CA.crt --ca-key CA.key --out DIR`,
+            );
+          }
           const ca = loadCa(caFs, caCertPath, caKeyPath, false);
           const { generateToken, parseToken, tokenSecretManifest, parseDurationSeconds, BootstrapTokenError } = await import('../pki/bootstrap-token.js');
           const { planKubeletBootstrap, KUBELET_CONF, KUBELET_PKI_DIR } = await import('../plan/kubelet.js');

@@ -208,7 +208,7 @@ Exit codes:
           const m = mode === undefined ? undefined : keyModeChange(f, mode);
           if (m) io.stdout(`  ${f}: ${modeChangeText(m)}\n`);
         }
-        io.stdout(`\nDry run: nothing written.${r.plan.errors.length ? ' Fix the problems above (or use --force) before running it.' : ''}\n`);
+        io.stdout(`\nDry run: nothing written.${r.plan.errors.length ? ' Fix the problems above (each says how) before running it.' : ''}\n`);
         io.exitCode = r.plan.errors.length ? 3 : r.plan.expired.length ? 1 : 0;
         return;
       }

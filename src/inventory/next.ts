@@ -178,6 +178,13 @@ export function kubeletClientFix(inv: Pick<Inventory, 'certificates' | 'kubeconf
   const node = user?.slice('system:node:'.length) ?? inv.nodeName ?? 'NODE';
   // (`caKeyOnNode`: the cluster CA's pair is on the node though this read did not take it in: inspect of kubelet.conf)
   const caHere = caKeyOnNode || inv.certificates.some((c) => c.name === 'ca' && c.isCA && c.privateKey.present);
+  // kubeadm's external-CA mode (this node's kube-controller-manager runs with --cluster-signing-key-file= empty,
+  // its kubelet-csr-unsigned finding): no node holds the CA key, so `kubelet credentials` fails everywhere ("failed
+  // to read CA key"), and a bootstrap token's request is approved but never signed; only the CA's owner can sign one
+  const unsigned = caHere ? undefined : inv.certificates.find((c) => c.findings.some((f) => f.code === 'kubelet-csr-unsigned'));
+  if (unsigned) {
+    return `kubepki renew ${unsigned.name} --csr-out DIR${rootFlag} writes its request (the kubelet's own key): have whoever holds the cluster CA's key sign it (nothing in this cluster signs kubelet requests: kubeadm's external-CA mode), put the certificate where renew says, then systemctl restart kubelet`;
+  }
   const make = caHere
     ? `kubepki kubelet credentials --node ${node}${rootFlag} (signed by the cluster CA here), then systemctl restart kubelet`
     : `on a control-plane node run kubepki kubelet credentials --node ${node} --out DIR and copy DIR to this node, then systemctl restart kubelet`;

@@ -821,7 +821,11 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
       entry.findings.push({ code: 'kubelet-rotation-off', severity: 'warning', certificate: entry.id, file: rotation!.file, message: `the kubelet does not renew ${name} (${rotation!.setting} in ${rotation!.file}): on ${entry.notAfter.slice(0, 10)} the node goes NotReady; ${fix} and restart the kubelet, or renew it by hand before then (kubepki renew ${name}${here})` });
     }
     if (signingOff && kubeletClient && !stuck) {
-      entry.findings.push({ code: 'kubelet-csr-unsigned', severity: 'warning', certificate: entry.id, file: signingOff.file, message: `the kubelet asks for a new client certificate (${name}) before it expires, but kube-controller-manager signs no such request (${signingOff.setting} in ${signingOff.file}: ${signingOff.why}): on ${entry.notAfter.slice(0, 10)} the node goes NotReady; sign it with the CA that holds the key before then (kubepki renew ${name} --csr-out DIR${here} writes the request)` });
+      // (once it has expired, "before then" is past: the node is NotReady now)
+      const when = now >= c.notAfter
+        ? `it expired on ${entry.notAfter.slice(0, 10)}, so the node is NotReady until one signed by the CA that holds the key is put in place`
+        : `on ${entry.notAfter.slice(0, 10)} the node goes NotReady; sign it with the CA that holds the key before then`;
+      entry.findings.push({ code: 'kubelet-csr-unsigned', severity: 'warning', certificate: entry.id, file: signingOff.file, message: `the kubelet asks for a new client certificate (${name}) before it expires, but kube-controller-manager signs no such request (${signingOff.setting} in ${signingOff.file}: ${signingOff.why}): ${when} (kubepki renew ${name} --csr-out DIR${here} writes the request)` });
     }
     if (stuck) {
       const f = r.location.file;

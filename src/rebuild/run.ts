@@ -80,8 +80,9 @@ export async function rebuild(o: RebuildOptions): Promise<RebuildResult> {
   if (o.dryRun) return { gathered, plan };
   if (plan.errors.length > 0) {
     throw new UserError(
-      `failed to rebuild: ${plan.errors.length} problem${plan.errors.length > 1 ? 's' : ''} with files already on the node:\n  - ${plan.errors.join('\n  - ')}`,
-      'nothing was written; fix the files named above, or pass --force to back them up and replace them (--dry-run shows the plan)',
+      `failed to rebuild: ${plan.errors.length} problem${plan.errors.length > 1 ? 's' : ''}:\n  - ${plan.errors.join('\n  - ')}`,
+      // (each problem names its own way out, --force where it helps: an external CA's missing key is not one it fixes)
+      'nothing was written; do what each problem above says, then run it again (--dry-run shows the plan)',
     );
   }
   const output = await executeRebuild({ fs: o.fs, plan, settings: gathered.settings, generate: o.generate });
