@@ -75,3 +75,12 @@ test('rebuild on an external-CA node whose kubeconfigs are gone: each problem sa
   assert.match(dry.out, /\nDry run: nothing written\. Fix the problems above \(each says how\) before running it\.\n$/);
   assert.equal(fs.existsSync(path.join(root, 'etc/kubernetes/admin.conf')), false);
 });
+
+test('rebuild on an external-CA node whose apiserver pair is gone: the way out is the CA\'s owner, ca import, or a new CA for the whole cluster through --new-ca (backed up), never "remove the CA certificate" (which loses it)', async () => {
+  const root = externalCaNode();
+  for (const f of ['apiserver.crt', 'apiserver.key']) fs.rmSync(path.join(root, 'etc/kubernetes/pki', f));
+  const dry = memoryIo();
+  assert.equal(await run(['rebuild', '--root', root, '--now', NOW.toISOString(), '--dry-run'], dry), 3, dry.out + dry.err);
+  assert.match(dry.out, /failed to create \/etc\/kubernetes\/pki\/apiserver\.crt: ca's key is missing \(external CA\); provide .*kubepki ca import FILE --certificate-key KEY --root .*, or give the whole cluster a new ca with `kubepki rebuild --new-ca ca --root [^`]+` \(the old one backed up; every other node and kubeconfig must then be given the new CA\)/);
+  assert.doesNotMatch(dry.out, /remove the CA certificate/);
+});

@@ -317,7 +317,7 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
       continue;
     }
     if (!caHasKey(caName)) {
-      errors.push(`failed to create ${certPath}: ${caName}'s key is missing (external CA); provide ${certPath} and ${keyPath} signed by that CA, import the CA with \`kubepki ca import FILE --certificate-key KEY${rootFlag}\`, or remove the CA certificate so a new CA is made`);
+      errors.push(`failed to create ${certPath}: ${caName}'s key is missing (external CA); provide ${certPath} and ${keyPath} signed by that CA, import the CA with \`kubepki ca import FILE --certificate-key KEY${rootFlag}\`, or give the whole cluster a new ${caName} with \`kubepki rebuild --new-ca ${caName}${rootFlag}\` (the old one backed up; every other node and kubeconfig must then be given the new CA)`);
       continue;
     }
     const reuse = !crt && key && key.keyOk !== false;
