@@ -84,3 +84,24 @@ test('rebuild on an external-CA node whose apiserver pair is gone: the way out i
   assert.match(dry.out, /failed to create \/etc\/kubernetes\/pki\/apiserver\.crt: ca's key is missing \(external CA\); provide .*kubepki ca import FILE --certificate-key KEY --root .*, or give the whole cluster a new ca with `kubepki rebuild --new-ca ca --root [^`]+` \(the old one backed up; every other node and kubeconfig must then be given the new CA\)/);
   assert.doesNotMatch(dry.out, /remove the CA certificate/);
 });
+
+test('Next on an external-CA node whose certificates expired: renew all renews what the etcd and front-proxy CAs sign here, and what ca signs is named as its owner\'s work, with --csr-out (it said only "renew all", whose plan then left those in its Not renewed list)', async () => {
+  const root = externalCaNode();
+  const io = memoryIo();
+  assert.equal(await run(['check', '--root', root, '--now', NOW.toISOString()], io), 2, io.err);
+  const next = io.out.trimEnd().split('\n').pop()!;
+  assert.match(next, /^Next: kubepki renew all --root \S+ --dry-run, then without --dry-run \(backup first\), renews apiserver-etcd-client, etcd-healthcheck-client, etcd-peer and \d+ more here; admin\.conf, apiserver, apiserver-kubelet-client and \d+ more are signed by ca, whose key is not on this node: renew them where that CA is \(--csr-out DIR writes CSRs to take there\)$/, next);
+  // and that is what renew does: those here planned, apiserver among those not renewed for ca's key
+  const dry = memoryIo();
+  await run(['renew', 'all', '--root', root, '--now', NOW.toISOString(), '--dry-run'], dry);
+  assert.match(dry.out, /\n {2}etcd-peer {2,}\/etc\/kubernetes\/pki\/etcd\/peer\.crt\n/);
+  assert.match(dry.out, /\n {2}apiserver: externally managed, can't renew \/etc\/kubernetes\/pki\/apiserver\.crt: the key of CA ca is missing/);
+});
+
+test('Next when only the kubelet\'s own serving pair can be renewed here (every CA key elsewhere): it names that and where the rest goes', async () => {
+  const root = externalCaNode();
+  for (const k of ['front-proxy-ca.key', 'etcd/ca.key']) fs.rmSync(path.join(root, 'etc/kubernetes/pki', k));
+  const io = memoryIo();
+  await run(['check', '--root', root, '--now', NOW.toISOString()], io);
+  assert.match(io.out.trimEnd().split('\n').pop()!, /^Next: kubepki renew all --root \S+ --dry-run, then without --dry-run \(backup first\), renews kubelet-serving, kubelet-serving-ca here; admin\.conf, apiserver, apiserver-etcd-client and \d+ more are signed by ca, etcd-ca, front-proxy-ca, whose keys are not on this node: renew them where those CAs are \(--csr-out DIR writes CSRs to take there\)$/);
+});

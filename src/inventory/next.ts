@@ -309,10 +309,20 @@ function kubeletClientOnly(inv: Omit<Inventory, 'next'>, rootFlag: string): stri
 function elsewhereOnly(inv: Omit<Inventory, 'next'>, renew: string): string | undefined {
   const due = dueOf(inv);
   const signs = signedHere(inv);
-  const here = (c: CertEntry) => signs(c) || c.name === 'kubelet-serving'; // the kubelet's own pair: its throwaway CA is re-made
-  if (due.length === 0 || due.some(here)) return undefined;
-  const cas = [...new Set(due.map((c) => c.signerName ?? c.issuerCN ?? c.issuer))].sort();
-  return `${due.length === 1 ? `${due[0]!.name} is` : `the ${due.length} certificates due are`} signed by ${cas.join(', ')}, whose key${cas.length > 1 ? 's are' : ' is'} not on this node: renew ${due.length === 1 ? 'it' : 'them'} where ${cas.length > 1 ? 'those CAs are' : 'that CA is'} (${renew} --dry-run says how for each; --csr-out DIR writes CSRs to take there)`;
+  // the kubelet's own pair, and the throwaway CA behind it in kubelet.crt, which renew makes again with it
+  const serving = new Set(inv.certificates.filter((c) => c.name === 'kubelet-serving').map((c) => c.location.file));
+  const here = (c: CertEntry) => signs(c) || c.name === 'kubelet-serving' || (c.isCA && !c.privateKey.present && c.location.index > 0 && serving.has(c.location.file));
+  const away = due.filter((c) => !here(c));
+  if (away.length === 0) return undefined;
+  const cas = [...new Set(away.map((c) => c.signerName ?? c.issuerCN ?? c.issuer))].sort();
+  const keys = `${cas.join(', ')}, whose key${cas.length > 1 ? 's are' : ' is'} not on this node`;
+  if (away.length === due.length) {
+    return `${due.length === 1 ? `${due[0]!.name} is` : `the ${due.length} certificates due are`} signed by ${keys}: renew ${due.length === 1 ? 'it' : 'them'} where ${cas.length > 1 ? 'those CAs are' : 'that CA is'} (${renew} --dry-run says how for each; --csr-out DIR writes CSRs to take there)`;
+  }
+  // some here, some not (an external etcd's CA, kubeadm's external-CA mode with the kubelet's own pair): renew
+  // alone would renew the few it can and leave the rest for its "Not renewed" list
+  const names = (list: CertEntry[]) => `${list.slice(0, 3).map((c) => c.name).join(', ')}${list.length > 3 ? ` and ${list.length - 3} more` : ''}`;
+  return `${renew} --dry-run, then without --dry-run (backup first), renews ${names(due.filter(here))} here; ${names(away)} ${away.length > 1 ? 'are' : 'is'} signed by ${keys}: renew ${away.length > 1 ? 'them' : 'it'} where ${cas.length > 1 ? 'those CAs are' : 'that CA is'} (--csr-out DIR writes CSRs to take there)`;
 }
 
 /**
