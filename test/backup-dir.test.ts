@@ -67,6 +67,7 @@ for (const c of CASES) {
     assert.notDeepEqual(snapshotTree(root), before, 'the run changed the node');
     const undo = `kubepki restore ${made[0]!.name} --root ${root} --backup-dir ${bdir}`;
     assert.match(r.out, new RegExp(`^Backup: ${esc(made[0]!.dir)}  \\(undo with: ${esc(undo)}\\)$`, 'm'), r.out);
+    const after = snapshotTree(root);
     // the printed command, as the operator runs it
     const rs = await cli([...undo.split(' ').slice(1), '--now', NOW]);
     assert.equal(rs.code, 0, rs.err + rs.out);
@@ -79,6 +80,14 @@ for (const c of CASES) {
     const col = rows[0]!.indexOf('STATE');
     assert.deepEqual(rows.slice(1).map((l) => l.slice(col).split(/\s+/)[0]), ['complete', 'complete'], list.out);
     assert.match(list.out, new RegExp(`put one back with \`${esc(`kubepki restore NAME --root ${root} --backup-dir ${bdir}`)}\``));
+    // restore, a command that writes node files, ends with the same line (the README says so): the wrong backup
+    // restored is undone by the command it prints
+    const [, restored] = listBackups(bdir);
+    const undoRestore = `kubepki restore ${restored!.name} --root ${root} --backup-dir ${bdir}`;
+    assert.match(rs.out, new RegExp(`^Backup: ${esc(restored!.dir)}  \\(undo with: ${esc(undoRestore)}\\)$`, 'm'), rs.out);
+    const back = await cli([...undoRestore.split(' ').slice(1), '--now', NOW]);
+    assert.equal(back.code, 0, back.err + back.out);
+    assert.deepEqual(snapshotTree(root), after, 'undoing the restore gives the tree the run left');
   });
 
   test(`${c.name} --backup-dir: the node lock rolls back an interrupted run kept in that directory first`, async () => {

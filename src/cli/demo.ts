@@ -41,7 +41,7 @@ export function command(io: Io): Command {
 (CAs valid, every leaf and kubeconfig certificate expired 35 days ago, a rotated kubelet
 client pair behind its symlink, the kubelet's self-signed serving pair) and show what
 kubepki check says about it. Its keys are ECDSA P-256, which are quick to make; kubeadm
-makes RSA 2048 keys (--key-type rsa-2048, about a second more).
+makes RSA 2048 keys (--key-type rsa-2048, a second or two more).
 
 Examples:
   kubepki demo

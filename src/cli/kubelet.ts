@@ -32,7 +32,11 @@ interface CredentialsOptions {
 export function command(io: Io): Command {
   const kubelet = new Command('kubelet')
     .summary('offline credentials for a kubelet that can no longer reach the cluster')
-    .description('Kubelet credentials. See `kubepki kubelet credentials --help`.')
+    .description(`Kubelet credentials. See \`kubepki kubelet credentials --help\`.
+
+Examples:
+  kubepki kubelet credentials --node cp-1                          # this control-plane node's own kubelet
+  kubepki kubelet credentials --node worker-1 --out /tmp/worker-1  # for worker-1, to copy there`)
     .addHelpText('after', `
 Exit codes: those of its command (kubepki kubelet credentials --help).`);
   kubelet.addCommand(new Command('credentials')

@@ -132,7 +132,7 @@ Exit codes:
     .option('--file <path>', 'renew every certificate in this file (repeatable); a file of a node tree (DIR/etc/kubernetes/…) whose absolute links lead out of it is refused: give DIR as --root', collect)
     .option('--dry-run', 'print the plan and change nothing')
     .option('--plan-out <file>', 'also write the plan as JSON to FILE')
-    .option('--validity <duration>', 'new lifetime (1y, 10y, 36500d; default: kubeadm\'s certificateValidityPeriod / caCertificateValidityPeriod from --config or /etc/kubernetes/kubeadm-config.yaml, else the old certificate\'s lifetime)')
+    .option('--validity <duration>', 'new lifetime (1y, 10y, 36500d; default: kubeadm\'s certificateValidityPeriod / caCertificateValidityPeriod from --config or /etc/kubernetes/kubeadm-config.yaml, else the old certificate\'s lifetime, or its installer\'s where its notBefore is its CA\'s: kubeadm ≤1.30, k3s, RKE2 1y; RKE1 10y)')
     .option('--days <n>', 'new lifetime in days, as openssl x509 -days takes it (the same as --validity Nd)')
     .option('--backdate <duration>', 'set notBefore this far in the past (for nodes with a skewed clock)')
     .option('--new-key', 'generate a fresh key of the same type and size (default: keep the key); CAs and ServiceAccount token keys keep theirs (a new kubeadm CA key: kubepki rebuild --new-ca NAME)')

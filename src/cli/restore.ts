@@ -6,7 +6,7 @@ import { withNodeLock, testStepHook } from './node-lock.js';
 import { UserError, errorMessage } from '../errors.js';
 import { openRoot, type NodeFs } from '../fs/node-fs.js';
 import type { PlanRestart } from '../plan/types.js';
-import { nowOption, rootOption, resolveNow, backupDirOption, resolveBackupDir } from './options.js';
+import { nowOption, rootOption, resolveNow, backupDirOption, resolveBackupDir, backupLine } from './options.js';
 import { shellArg, restoreArgs } from '../apply/state.js';
 
 interface RestoreOptions { root?: string; now?: string; backupDir?: string; dryRun?: boolean; force?: boolean }
@@ -157,7 +157,8 @@ Exit codes:
         const kept = [...new Set([...later.flatMap((r) => r.m.createdDirs ?? []), ...(m.createdDirs ?? [])])].filter((d) => !removed.includes(d) && nfs.lstat(d)?.isDirectory());
         if (removed.length) io.stdout(`Removed ${removed.length} empty director${removed.length === 1 ? 'y' : 'ies'} ${later.length ? 'those runs' : 'that run'} had made: ${removed.join(', ')}.\n`);
         if (kept.length) io.stdout(`Kept ${kept.join(', ')}: made by ${later.length ? 'those runs' : 'that run'}, but not empty (something else is in it now).\n`);
-        io.stdout(`Restored. The files it replaced are in ${res.backupDir}.\n`);
+        // (the same line as every run that writes node files: restoring the wrong backup is undone by the command it prints)
+        io.stdout(`Restored.\n${backupLine(nfs, res.backupDir, backupDir)}\n`);
         io.stdout(removedText);
         if (putBack.length || !removedText) io.stdout(await restartText(nfs, putBack, now, 'Nothing was restarted. These components read the restored files; restart them'));
       });

@@ -16,7 +16,7 @@ import {
  * rotated behind the `-current` symlink (ECDSA P-256, as the kubelet makes it)
  * and its self-signed serving pair, next to kubeadm's kubeadm-flags.env.
  * kubeadm's keys are ECDSA P-256 unless `keyType` says otherwise: that keeps the
- * demo fast; kubeadm itself makes RSA 2048 keys (`rsa-2048`, ~1 s more here).
+ * demo fast; kubeadm itself makes RSA 2048 keys (`rsa-2048`, a second or two more here).
  */
 export interface DemoTree { root: string; nodeName: string }
 export interface DemoOptions { keyType?: 'ecdsa-p256' | 'rsa-2048' }
