@@ -683,3 +683,20 @@ test('the kubelet\'s self-signed kubelet.crt out of its dates: expired or not va
     assert.doesNotMatch(renew.out + renew.err, /is before kubelet-serving was made/, renew.out + renew.err);
   }
 });
+
+test('a root CA expiring is "self-signed", not "signed by" itself (ca said "signed by ca"; kubelet-serving-ca said "signed by kubelet-serving-ca" expiring and "self-signed" expired)', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  for (const [now, code] of [['2036-11-01', 'expiring'], ['2036-12-01', 'expired']] as const) {
+    const io = memoryIo();
+    await run(['check', '--root', root, '--now', now, '-o', 'json'], io);
+    const inv = JSON.parse(io.out) as { certificates: { name: string; findings: { code: string; message: string }[] }[] };
+    const of = (name: string) => inv.certificates.find((c) => c.name === name)!.findings.find((f) => f.code === code)?.message ?? '';
+    assert.match(of('ca'), /; self-signed\)/, now);
+    // (a leaf still names its CA)
+    if (code === 'expired') assert.match(of('apiserver-etcd-client'), /; signed by etcd-ca\)/);
+  }
+  const io = memoryIo();
+  await run(['check', '--root', root, '--now', '2027-11-10', '-o', 'json'], io);
+  const inv = JSON.parse(io.out) as { certificates: { name: string; findings: { code: string; message: string }[] }[] };
+  assert.match(inv.certificates.find((c) => c.name === 'kubelet-serving-ca')!.findings.find((f) => f.code === 'expiring')!.message, /; self-signed\)$/);
+});

@@ -135,7 +135,8 @@ export function classify(input: ClassifyInput): void {
   for (const r of records) {
     const e = r.entry;
     const c = r.cert;
-    const signerText = r.signer ? `signed by ${r.signer.name}` : e.selfSigned ? 'self-signed' : `issuer ${e.issuerCN ?? e.issuer}`;
+    // (a root CA's signer is itself: "self-signed", not "signed by ca")
+    const signerText = r.signer && r.signer.id !== e.id ? `signed by ${r.signer.name}` : e.selfSigned ? 'self-signed' : r.signer ? `signed by ${r.signer.name}` : `issuer ${e.issuerCN ?? e.issuer}`;
     // kubeadm does not renew what an external CA signed (its key is not here: "can't be renewed", spec §4.2)
     if (e.managedBy === 'kubeadm' && r.signer && r.signer.id !== e.id && !r.signer.privateKey.present) e.managedBy = 'manual';
     const issued = issuedAt(e, r.signer, c.notBefore, input.hints);
@@ -148,7 +149,7 @@ export function classify(input: ClassifyInput): void {
       // refuse it. Expired or not valid yet, the same breaks, so the same severity; what to do differs: a pair made
       // on a clock ahead of this one is fixed by the clock (or, if the clock is right, by a new pair). One finding
       // for the file: its throwaway CA (the bundle's second certificate) says nothing more.
-      const by = e.selfSigned ? 'self-signed' : signerText;
+      const by = signerText;
       const when = outOfDates === 'expired'
         ? `${e.name} expired on ${day(e.notAfter)} (${Math.floor(-e.residualSeconds / 86400)}d ago; ${by})`
         : `${e.name} is not valid until ${e.notBefore} (${by})`;
