@@ -700,3 +700,19 @@ test('a root CA expiring is "self-signed", not "signed by" itself (ca said "sign
   const inv = JSON.parse(io.out) as { certificates: { name: string; findings: { code: string; message: string }[] }[] };
   assert.match(inv.certificates.find((c) => c.name === 'kubelet-serving-ca')!.findings.find((f) => f.code === 'expiring')!.message, /; self-signed\)$/);
 });
+
+test('renew of an intermediate CA whose root (second in ca.crt) has no key here names that root by its CN too (it said "the key of CA ca#1")', async () => {
+  const dir = tmpDir('kubepki-inter-');
+  const pki = path.join(dir, 'etc/kubernetes/pki');
+  fs.mkdirSync(pki, { recursive: true });
+  const ok = (args: string[]) => { const r = openssl(args); assert.equal(r.status, 0, r.stderr); };
+  const t = (f: string) => path.join(dir, f);
+  ok(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', t('root.key'), '-out', t('root.crt'), '-subj', '/CN=kubernetes-root', '-days', '3650']);
+  ok(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', path.join(pki, 'ca.key'), '-out', t('ca.csr'), '-subj', '/CN=kubernetes']);
+  fs.writeFileSync(t('ext'), 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,digitalSignature,keyEncipherment,keyCertSign\n');
+  ok(['x509', '-req', '-in', t('ca.csr'), '-CA', t('root.crt'), '-CAkey', t('root.key'), '-CAcreateserial', '-out', t('ca.crt'), '-days', '30', '-extfile', t('ext')]);
+  fs.writeFileSync(path.join(pki, 'ca.crt'), fs.readFileSync(t('ca.crt'), 'utf8') + fs.readFileSync(t('root.crt'), 'utf8'));
+  const io = memoryIo();
+  await run(['renew', 'ca', '--root', dir, '--dry-run'], io);
+  assert.match(io.out, /\n {2}ca: externally managed, can't renew \/etc\/kubernetes\/pki\/ca\.crt: the key of CA ca#1 \(CN=kubernetes-root\) is missing/, io.out + io.err);
+});

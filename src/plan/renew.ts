@@ -138,6 +138,11 @@ function keyUnreadable(e: CertEntry, inv: Inventory): { message: string; denied:
   return f && { message: f.message, denied: permissionDenied(f.message), file };
 }
 
+/** A CA as renew names it: a bundle's later certificate (ca.crt's root behind its intermediate, `ca#1`) with its CN too. */
+function caLabel(ca: CertEntry): string {
+  return ca.location.index > 0 && ca.subjectCN ? `${ca.name} (CN=${ca.subjectCN})` : ca.name;
+}
+
 function isKubeadmCa(name: string): boolean {
   return KUBEADM_PROFILES.some((p) => p.name === name && p.isCA);
 }
@@ -375,19 +380,19 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       const ca = signer === 'self' ? c : signerEntry!;
       const damage = keyDamage(ca);
       if (damage) {
-        results.push({ id: c.id, name: c.name, outcome: 'unsupported', message: `can't renew ${c.location.file}: the key of CA ${ca.name} is damaged (${damage}); restore it from a backup (\`kubepki backups${rootFlagOf(inv)}\`, \`kubepki restore NAME${rootFlagOf(inv)}\`) or from another control-plane node (\`kubepki ca export --out F\` there, \`kubepki ca import F --certificate-key KEY --force${rootFlagOf(inv)}\` here: --force replaces the damaged key, backed up first)` });
+        results.push({ id: c.id, name: c.name, outcome: 'unsupported', message: `can't renew ${c.location.file}: the key of CA ${caLabel(ca)} is damaged (${damage}); restore it from a backup (\`kubepki backups${rootFlagOf(inv)}\`, \`kubepki restore NAME${rootFlagOf(inv)}\`) or from another control-plane node (\`kubepki ca export --out F\` there, \`kubepki ca import F --certificate-key KEY --force${rootFlagOf(inv)}\` here: --force replaces the damaged key, backed up first)` });
         continue;
       }
       const unreadable = keyUnreadable(ca, inv);
       if (unreadable) {
         if (unreadable.denied) denied.add(unreadable.file);
-        results.push({ id: c.id, name: c.name, outcome: 'unsupported', message: `can't renew ${c.location.file}: the key of CA ${ca.name} is there, but ${unreadable.message}` });
+        results.push({ id: c.id, name: c.name, outcome: 'unsupported', message: `can't renew ${c.location.file}: the key of CA ${caLabel(ca)} is there, but ${unreadable.message}` });
         continue;
       }
       const canCsr = Boolean(opts.csrOut && c.privateKey.present && !c.privateKey.encrypted && c.privateKey.matches !== false);
       results.push({
         id: c.id, name: c.name, outcome: 'externally-managed',
-        message: `externally managed, can't renew ${c.location.file}: the key of CA ${ca.name} is ${ca.privateKey.encrypted ? 'encrypted' : ca.privateKey.present ? 'not the CA certificate\'s key' : 'missing'}` + (canCsr ? '; here is a CSR for it' : rancherAdvice(c) ?? (opts.csrOut ? '' : ' (pass --csr-out DIR for a CSR to take to the CA)')),
+        message: `externally managed, can't renew ${c.location.file}: the key of CA ${caLabel(ca)} is ${ca.privateKey.encrypted ? 'encrypted' : ca.privateKey.present ? 'not the CA certificate\'s key' : 'missing'}` + (canCsr ? '; here is a CSR for it' : rancherAdvice(c) ?? (opts.csrOut ? '' : ' (pass --csr-out DIR for a CSR to take to the CA)')),
         ...(canCsr ? { csr: `${opts.csrOut}/${safeName(c.name)}.csr`, install: installAdvice(c, inv) } : {}),
       });
       continue;
