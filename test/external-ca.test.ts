@@ -105,3 +105,21 @@ test('Next when only the kubelet\'s own serving pair can be renewed here (every 
   await run(['check', '--root', root, '--now', NOW.toISOString()], io);
   assert.match(io.out.trimEnd().split('\n').pop()!, /^Next: kubepki renew all --root \S+ --dry-run, then without --dry-run \(backup first\), renews kubelet-serving, kubelet-serving-ca here; admin\.conf, apiserver, apiserver-etcd-client and \d+ more are signed by ca, etcd-ca, front-proxy-ca, whose keys are not on this node: renew them where those CAs are \(--csr-out DIR writes CSRs to take there\)$/);
 });
+
+test('external-CA node whose kubelet-client-current.pem dangles (the dated file deleted): the fix is kubelet credentials where the CA key is, not on "a control-plane node" nor a bootstrap token, in the finding, renew\'s refusal and Next alike', async () => {
+  const root = externalCaNode();
+  const pki = path.join(root, 'var/lib/kubelet/pki');
+  for (const f of fs.readdirSync(pki)) if (/^kubelet-client-\d/.test(f)) fs.rmSync(path.join(pki, f));
+  const io = memoryIo();
+  await run(['check', '--root', root, '--now', NOW.toISOString(), '-o', 'json'], io);
+  const inv = JSON.parse(io.out) as { missing: { name: string; reason: string; fix?: string }[]; findings: { code: string; message: string }[] };
+  const m = inv.missing.find((x) => x.name === 'kubelet-client');
+  assert.ok(m, JSON.stringify(inv.missing));
+  const fix = /^nothing in this cluster signs kubelet requests \(kubeadm's external-CA mode\), so neither a bootstrap token nor a control-plane node can make one: where the cluster CA's key is, kubepki kubelet credentials --node \S+ --ca-cert CA\.crt --ca-key CA\.key --out DIR, copy DIR to this node, then systemctl restart kubelet$/;
+  assert.match(m.fix ?? '', fix);
+  assert.ok(m.reason.endsWith(m.fix!), m.reason);
+  assert.doesNotMatch(m.reason, /--bootstrap|on a control-plane node run/);
+  const renew = memoryIo();
+  assert.equal(await run(['renew', 'kubelet-client', '--root', root, '--now', NOW.toISOString(), '--dry-run'], renew), 3);
+  assert.match(renew.err, /hint: nothing in this cluster signs kubelet requests/);
+});

@@ -152,7 +152,7 @@ export function nextStep(inv: Omit<Inventory, 'next'>): string {
     return `${head}, or re-issue with a margin: kubepki renew ${here.length > 3 ? 'all' : here.map((c) => c.name).join(' ')}${rootFlag} --backdate 1h`;
   }
   // (rebuild refuses a kubelet.conf whose client certificate is gone: the kubelet's own command makes one)
-  if (inv.missing.length > 0 && inv.missing.every((m) => m.name === 'kubelet-client')) return kubeletClientFix(inv, rootFlag);
+  if (inv.missing.length > 0 && inv.missing.every((m) => m.name === 'kubelet-client')) return inv.missing[0]!.fix ?? kubeletClientFix(inv, rootFlag);
   if (gone > 0) return `kubepki rebuild${rootFlag} --dry-run (re-creates missing kubeadm files)`;
   if (unreadable > 0) return `restore the unreadable files from a backup (kubepki backups${rootFlag}), or move them aside and run kubepki rebuild${rootFlag} --dry-run`;
   // an invalid row, or an error on no row (a kubelet config the kubelet refuses, sa.pub not matching sa.key):
@@ -168,7 +168,7 @@ export function nextStep(inv: Omit<Inventory, 'next'>): string {
  * after the join, and its token lasts 24h); else `kubepki kubelet credentials` signs one with the cluster
  * CA (here, or on a control-plane node for a worker), or writes a bootstrap kubeconfig for a rejoin.
  */
-export function kubeletClientFix(inv: Pick<Inventory, 'certificates' | 'kubeconfigs' | 'nodeName'>, rootFlag: string, caKeyOnNode = false): string {
+export function kubeletClientFix(inv: Pick<Inventory, 'certificates' | 'kubeconfigs' | 'nodeName'>, rootFlag: string, caKeyOnNode = false, signingOff = false): string {
   const swap = interruptedSwap(inv.certificates);
   if (swap) {
     const dir = swap.via.slice(0, swap.via.lastIndexOf('/'));
@@ -184,6 +184,10 @@ export function kubeletClientFix(inv: Pick<Inventory, 'certificates' | 'kubeconf
   const unsigned = caHere ? undefined : inv.certificates.find((c) => c.findings.some((f) => f.code === 'kubelet-csr-unsigned'));
   if (unsigned) {
     return `kubepki renew ${unsigned.name} --csr-out DIR${rootFlag} writes its request (the kubelet's own key): have whoever holds the cluster CA's key sign it (nothing in this cluster signs kubelet requests: kubeadm's external-CA mode), put the certificate where renew says, then systemctl restart kubelet`;
+  }
+  // (the same, with no certificate left to renew: `signingOff`, this node's kube-controller-manager signs nothing)
+  if (signingOff && !caHere) {
+    return `nothing in this cluster signs kubelet requests (kubeadm's external-CA mode), so neither a bootstrap token nor a control-plane node can make one: where the cluster CA's key is, kubepki kubelet credentials --node ${node} --ca-cert CA.crt --ca-key CA.key --out DIR, copy DIR to this node, then systemctl restart kubelet`;
   }
   const make = caHere
     ? `kubepki kubelet credentials --node ${node}${rootFlag} (signed by the cluster CA here), then systemctl restart kubelet`

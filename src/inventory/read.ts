@@ -978,11 +978,11 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
       : prior?.message ?? `${file}: no certificate in it`;
     // (what kubepki kubelet credentials signs with by default: the node's ca.crt and ca.key, read here or not)
     const caKeyOnNode = fs.exists(`${pkiDir}/ca.crt`) && fs.exists(`${pkiDir}/ca.key`);
-    const fix = kubeletClientFix({ certificates, kubeconfigs, nodeName: hints.nodeName }, here, caKeyOnNode);
+    const fix = kubeletClientFix({ certificates, kubeconfigs, nodeName: hints.nodeName }, here, caKeyOnNode, signingOff !== undefined);
     const reason = `kubelet-client: ${problem}: ${interruptedSwap(certificates) ? '' : 'the kubelet cannot start; '}${fix}`;
     const code = gone ? 'missing-file' : prior?.code ?? 'corrupt';
     for (let i = findings.length - 1; i >= 0; i--) if (earlier(findings[i]!)) findings.splice(i, 1);
-    missing.push({ name: 'kubelet-client', file, layout: 'kubelet', state: gone ? 'missing' : 'unreadable', reason, ...(dangling ? { danglingTo: real } : {}) });
+    missing.push({ name: 'kubelet-client', file, layout: 'kubelet', state: gone ? 'missing' : 'unreadable', reason, ...(dangling ? { danglingTo: real } : {}), fix });
     findings.push({ code, severity: 'error', file, message: reason });
   }
 

@@ -228,6 +228,8 @@ export interface MissingEntry {
   reason: string;
   /** `file` is a dangling symlink: the node path it points at, which is gone */
   danglingTo?: string;
+  /** what gives it back, when that depends on more than the inventory shows (kubelet-client on a node whose cluster signs no kubelet request) */
+  fix?: string;
 }
 
 export interface KeyEntry {

@@ -161,7 +161,7 @@ function rootFlagOf(inv: Inventory): string {
 
 function missingAdvice(m: MissingEntry, inv: Inventory): string {
   // (rebuild keeps no kubelet.conf whose client certificate is gone: the kubelet's own command makes one)
-  if (m.name === 'kubelet-client') return kubeletClientFix(inv, rootFlagOf(inv));
+  if (m.name === 'kubelet-client') return m.fix ?? kubeletClientFix(inv, rootFlagOf(inv));
   const r = rootFlagOf(inv);
   if (m.state === 'unreadable' && permissionDenied(m.reason)) return RUN_AS_ROOT;
   return m.state === 'unreadable'
