@@ -165,10 +165,7 @@ test('probe names who renews the served certificate as check does (kubeadm, k3s)
   }
 
   // k3s serves its leaf file (leaf, then server-ca); renewed on disk since, the served one is stale and still k3s's
-  const k3s = tmpDir('kubepki-probe-k3s-');
-  await makeRancherServer(k3s, { distro: 'k3s', caIssued: new Date('2024-03-01T10:00:00Z'), leavesIssued: new Date('2026-01-23T10:00:00Z') });
-  const tlsDir = path.join(k3s, 'var/lib/rancher/k3s/server/tls');
-  const served = await serveTls(path.join(tlsDir, 'serving-kube-apiserver.crt'), path.join(tlsDir, 'serving-kube-apiserver.key'));
+  const { k3s, served } = await servedK3s('kubepki-probe-k3s-');
   try {
     const io = memoryIo();
     assert.equal(await run(['probe', `127.0.0.1:${served.port}`, '--root', k3s, '--now', '2026-11-23'], io), 0, io.out + io.err);
@@ -183,11 +180,16 @@ test('probe names who renews the served certificate as check does (kubeadm, k3s)
   }
 });
 
-test('probe of a k3s server that sends its CA after its leaf: the leaf is signed by server-ca, as on disk (it said "Signed by: 127.0.0.1:PORT#1"), and both keys are the disk\'s (it said "no private key found")', async () => {
-  const k3s = tmpDir('kubepki-probe-k3s-chain-');
+/** A k3s server tree, and a TLS server serving its kube-apiserver leaf file (leaf, then server-ca) as k3s does. */
+async function servedK3s(prefix: string) {
+  const k3s = tmpDir(prefix);
   await makeRancherServer(k3s, { distro: 'k3s', caIssued: new Date('2024-03-01T10:00:00Z'), leavesIssued: new Date('2026-01-23T10:00:00Z') });
   const tlsDir = path.join(k3s, 'var/lib/rancher/k3s/server/tls');
-  const served = await serveTls(path.join(tlsDir, 'serving-kube-apiserver.crt'), path.join(tlsDir, 'serving-kube-apiserver.key'));
+  return { k3s, served: await serveTls(path.join(tlsDir, 'serving-kube-apiserver.crt'), path.join(tlsDir, 'serving-kube-apiserver.key')) };
+}
+
+test('probe of a k3s server that sends its CA after its leaf: the leaf is signed by server-ca, as on disk (it said "Signed by: 127.0.0.1:PORT#1"), and both keys are the disk\'s (it said "no private key found")', async () => {
+  const { k3s, served } = await servedK3s('kubepki-probe-k3s-chain-');
   try {
     const io = memoryIo();
     assert.equal(await run(['probe', `127.0.0.1:${served.port}`, '--root', k3s, '--now', '2026-11-23'], io), 0, io.out + io.err);
