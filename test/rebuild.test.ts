@@ -457,6 +457,55 @@ etcd:
   }
 });
 
+test('a kubeadm config with extraArgs/extraVolumes/extraEnvs: each manifest rebuilt without them is named in a warning with what it lacks (was: dropped in silence: an OIDC or audit setup gone from kube-apiserver.yaml); a kept manifest is not', async () => {
+  const cfg = path.join(tmpDir(), 'kubeadm.yaml');
+  fs.writeFileSync(cfg, `apiVersion: kubeadm.k8s.io/v1beta4
+kind: InitConfiguration
+localAPIEndpoint: {advertiseAddress: 192.0.2.10, bindPort: 6443}
+nodeRegistration: {name: cp-1}
+---
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: ClusterConfiguration
+kubernetesVersion: v1.33.0
+apiServer:
+  extraArgs:
+  - {name: oidc-issuer-url, value: https://sso.example.test}
+  - {name: audit-policy-file, value: /etc/kubernetes/audit/policy.yaml}
+  extraVolumes:
+  - {name: audit, hostPath: /etc/kubernetes/audit, mountPath: /etc/kubernetes/audit, readOnly: true}
+controllerManager:
+  extraEnvs:
+  - {name: HTTPS_PROXY, value: http://proxy.example.test:3128}
+scheduler:
+  extraArgs: []
+etcd:
+  local:
+    extraArgs:
+    - {name: quota-backend-bytes, value: "8589934592"}
+`);
+  const root = tmpDir();
+  const r = await cli('rebuild', '--root', root, '--now', NOW, '--config', cfg, '--dry-run');
+  assert.equal(r.code, 0, r.err);
+  const warnings = r.out.split('\nWarnings:\n')[1]?.split('\n\n')[0]?.split('\n') ?? [];
+  const about = (m: string) => warnings.filter((w) => w.includes(`/etc/kubernetes/manifests/${m}.yaml`));
+  assert.equal(about('kube-apiserver').length, 1, r.out);
+  assert.match(about('kube-apiserver')[0]!, /apiServer\.extraArgs \(oidc-issuer-url, audit-policy-file\) and apiServer\.extraVolumes \(audit\)/);
+  assert.ok(about('kube-apiserver')[0]!.includes(cfg), 'names the config they are in');
+  assert.match(about('kube-controller-manager')[0] ?? '', /controllerManager\.extraEnvs \(HTTPS_PROXY\)/);
+  assert.match(about('etcd')[0] ?? '', /etcd\.local\.extraArgs \(quota-backend-bytes\)/);
+  assert.equal(about('kube-scheduler').length, 0, 'an empty list is nothing to carry');
+
+  // v1beta3 maps, from the node's own kubeadm-config.yaml; the apiserver manifest survives, so it keeps what it had
+  const tree = copyFixture();
+  const kc = path.join(tree, 'etc/kubernetes/kubeadm-config.yaml');
+  fs.writeFileSync(kc, fs.readFileSync(kc, 'utf8').replace('apiServer:\n', 'apiServer:\n  extraArgs:\n    oidc-issuer-url: https://sso.example.test\ncontrollerManager:\n  extraArgs:\n    bind-address: 0.0.0.0\n'));
+  fs.rmSync(path.join(tree, 'etc/kubernetes/manifests/kube-controller-manager.yaml'));
+  const k = await cli('rebuild', '--root', tree, '--now', NOW, '--dry-run');
+  assert.equal(k.code, 0, k.err);
+  assert.doesNotMatch(k.out, /kube-apiserver\.yaml[^\n]*extraArgs/, 'the kept kube-apiserver.yaml still has them');
+  assert.match(k.out, /kube-controller-manager\.yaml[^\n]*controllerManager\.extraArgs \(bind-address\)[^\n]*\/etc\/kubernetes\/kubeadm-config\.yaml/);
+});
+
 test('a flag wins over what survives, and the dry run lists what it overrode', async () => {
   const root = copyFixture();
   deleteAllButManifests(root);
