@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { parse as parseYaml } from 'yaml';
 import { run } from '../src/cli/main.js';
 import { memoryIo } from '../src/cli/io.js';
 import { renderManifest, MANIFEST_NAMES } from '../src/manifests/static-pods.js';
@@ -402,6 +403,107 @@ etcd:
   assert.match(api, /- --etcd-cafile=\/etc\/etcd\/ca\.pem\n/);
   assert.match(api, /- --etcd-keyfile=\/etc\/etcd\/client-key\.pem\n/);
   assert.match(api, /image: registry\.k8s\.io\/kube-apiserver:v1\.28\.4/);
+});
+
+test('external etcd with its client files outside certificatesDir: the apiserver manifest mounts their directories read-only as kubeadm does (was: --etcd-cafile=/etc/etcd/pki/ca.crt with no volume, so the container could not open it)', async () => {
+  // kubeadm getEtcdCertVolumes (phases/controlplane/volumes.go): the directories of caFile, certFile and keyFile,
+  // less those under certificatesDir, /etc/ssl/certs or the CA-bundle paths, a parent absorbing its children,
+  // sorted, as etcd-certs-<i> (hostPath DirectoryOrCreate, mounted read-only at the same path)
+  const external = (caFile: string, certFile: string, keyFile: string) => ({ endpoints: ['https://192.0.2.50:2379'], caFile, certFile, keyFile });
+  const mounts = (etcdExternal: ReturnType<typeof external>) => {
+    const m = parseYaml(renderManifest('kube-apiserver', { ...FACTS, externalEtcd: true, etcdExternal }));
+    return { volumes: m.spec.volumes, mounts: m.spec.containers[0].volumeMounts };
+  };
+  const one = mounts(external('/etc/etcd/pki/ca.crt', '/etc/etcd/pki/client.crt', '/etc/etcd/pki/client.key'));
+  assert.deepEqual(one.volumes.map((v: { name: string }) => v.name), ['ca-certs', 'etcd-certs-0', 'k8s-certs'], 'sorted by name, as kubeadm lists them');
+  assert.deepEqual(one.volumes[1], { hostPath: { path: '/etc/etcd/pki', type: 'DirectoryOrCreate' }, name: 'etcd-certs-0' });
+  assert.deepEqual(one.mounts[1], { mountPath: '/etc/etcd/pki', name: 'etcd-certs-0', readOnly: true });
+  // a parent directory takes its child's place; two unrelated ones are numbered in sorted order
+  const two = mounts(external('/srv/etcd/ca.pem', '/etc/etcd/tls/client.pem', '/etc/etcd/client-key.pem'));
+  assert.deepEqual(two.volumes.filter((v: { name: string }) => v.name.startsWith('etcd-certs')).map((v: { hostPath: { path: string } }) => v.hostPath.path), ['/etc/etcd', '/srv/etcd']);
+  // files kubeadm already mounts (certificatesDir, /etc/ssl/certs) add nothing
+  const none = mounts(external('/etc/kubernetes/pki/etcd-ca.crt', '/etc/ssl/certs/etcd.pem', '/etc/kubernetes/pki/etcd.key'));
+  assert.deepEqual(none.volumes.map((v: { name: string }) => v.name), ['ca-certs', 'k8s-certs']);
+
+  // the same through rebuild --config
+  const root = tmpDir();
+  const cfg = path.join(tmpDir(), 'kubeadm.yaml');
+  fs.writeFileSync(cfg, `apiVersion: kubeadm.k8s.io/v1beta4
+kind: InitConfiguration
+localAPIEndpoint: {advertiseAddress: 192.0.2.10, bindPort: 6443}
+nodeRegistration: {name: cp-1}
+---
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: ClusterConfiguration
+kubernetesVersion: v1.33.0
+etcd:
+  external:
+    endpoints: [https://192.0.2.50:2379]
+    caFile: /etc/etcd/pki/ca.crt
+    certFile: /etc/etcd/pki/apiserver-etcd-client.crt
+    keyFile: /etc/etcd/pki/apiserver-etcd-client.key
+`);
+  const r = await cli('rebuild', '--root', root, '--now', NOW, '--config', cfg);
+  assert.equal(r.code, 0, r.err);
+  const api = parseYaml(fs.readFileSync(path.join(root, 'etc/kubernetes/manifests/kube-apiserver.yaml'), 'utf8'));
+  const c = api.spec.containers[0];
+  assert.ok(c.command.includes('--etcd-cafile=/etc/etcd/pki/ca.crt'));
+  for (const flag of ['--etcd-cafile=', '--etcd-certfile=', '--etcd-keyfile=']) {
+    const file = (c.command as string[]).find((a) => a.startsWith(flag))!.slice(flag.length);
+    const m = (c.volumeMounts as { mountPath: string; name: string; readOnly?: boolean }[]).find((x) => file.startsWith(`${x.mountPath}/`));
+    assert.ok(m, `${file} is inside a volume the container mounts`);
+    assert.equal(m.readOnly, true);
+    assert.equal(api.spec.volumes.find((v: { name: string }) => v.name === m.name).hostPath.path, m.mountPath, 'the host directory of the same path');
+  }
+});
+
+test('a kubeadm config with extraArgs/extraVolumes/extraEnvs: each manifest rebuilt without them is named in a warning with what it lacks (was: dropped in silence: an OIDC or audit setup gone from kube-apiserver.yaml); a kept manifest is not', async () => {
+  const cfg = path.join(tmpDir(), 'kubeadm.yaml');
+  fs.writeFileSync(cfg, `apiVersion: kubeadm.k8s.io/v1beta4
+kind: InitConfiguration
+localAPIEndpoint: {advertiseAddress: 192.0.2.10, bindPort: 6443}
+nodeRegistration: {name: cp-1}
+---
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: ClusterConfiguration
+kubernetesVersion: v1.33.0
+apiServer:
+  extraArgs:
+  - {name: oidc-issuer-url, value: https://sso.example.test}
+  - {name: audit-policy-file, value: /etc/kubernetes/audit/policy.yaml}
+  extraVolumes:
+  - {name: audit, hostPath: /etc/kubernetes/audit, mountPath: /etc/kubernetes/audit, readOnly: true}
+controllerManager:
+  extraEnvs:
+  - {name: HTTPS_PROXY, value: http://proxy.example.test:3128}
+scheduler:
+  extraArgs: []
+etcd:
+  local:
+    extraArgs:
+    - {name: quota-backend-bytes, value: "8589934592"}
+`);
+  const root = tmpDir();
+  const r = await cli('rebuild', '--root', root, '--now', NOW, '--config', cfg, '--dry-run');
+  assert.equal(r.code, 0, r.err);
+  const warnings = r.out.split('\nWarnings:\n')[1]?.split('\n\n')[0]?.split('\n') ?? [];
+  const about = (m: string) => warnings.filter((w) => w.includes(`/etc/kubernetes/manifests/${m}.yaml`));
+  assert.equal(about('kube-apiserver').length, 1, r.out);
+  assert.match(about('kube-apiserver')[0]!, /apiServer\.extraArgs \(oidc-issuer-url, audit-policy-file\) and apiServer\.extraVolumes \(audit\)/);
+  assert.ok(about('kube-apiserver')[0]!.includes(cfg), 'names the config they are in');
+  assert.match(about('kube-controller-manager')[0] ?? '', /controllerManager\.extraEnvs \(HTTPS_PROXY\)/);
+  assert.match(about('etcd')[0] ?? '', /etcd\.local\.extraArgs \(quota-backend-bytes\)/);
+  assert.equal(about('kube-scheduler').length, 0, 'an empty list is nothing to carry');
+
+  // v1beta3 maps, from the node's own kubeadm-config.yaml; the apiserver manifest survives, so it keeps what it had
+  const tree = copyFixture();
+  const kc = path.join(tree, 'etc/kubernetes/kubeadm-config.yaml');
+  fs.writeFileSync(kc, fs.readFileSync(kc, 'utf8').replace('apiServer:\n', 'apiServer:\n  extraArgs:\n    oidc-issuer-url: https://sso.example.test\ncontrollerManager:\n  extraArgs:\n    bind-address: 0.0.0.0\n'));
+  fs.rmSync(path.join(tree, 'etc/kubernetes/manifests/kube-controller-manager.yaml'));
+  const k = await cli('rebuild', '--root', tree, '--now', NOW, '--dry-run');
+  assert.equal(k.code, 0, k.err);
+  assert.doesNotMatch(k.out, /kube-apiserver\.yaml[^\n]*extraArgs/, 'the kept kube-apiserver.yaml still has them');
+  assert.match(k.out, /kube-controller-manager\.yaml[^\n]*controllerManager\.extraArgs \(bind-address\)[^\n]*\/etc\/kubernetes\/kubeadm-config\.yaml/);
 });
 
 test('a flag wins over what survives, and the dry run lists what it overrode', async () => {

@@ -8,6 +8,7 @@
  */
 import { stringify } from 'yaml';
 import { isIP } from 'node:net';
+import { posix } from 'node:path';
 import { hostPort, parseKubeVersion, defaultEtcdTag, type ClusterFacts } from '../profiles/rebuild.js';
 
 export interface ManifestSettings extends ClusterFacts {
@@ -145,6 +146,32 @@ export function etcdManifest(s: ManifestSettings): string {
   ], { 'kubeadm.kubernetes.io/etcd.advertise-client-urls': `https://${hostPort(adv, 2379)}` }));
 }
 
+/** Where the control-plane pods see the host's CA bundles (volumes.go caCertsVolumePath, caCertsExtraVolumePaths). */
+const CA_CERTS_PATH = '/etc/ssl/certs';
+const CA_CERTS_EXTRA_PATHS = ['/etc/pki/ca-trust', '/etc/pki/tls/certs', '/etc/ca-certificates', '/usr/share/ca-certificates', '/usr/local/share/ca-certificates'];
+
+/**
+ * The directories of an external etcd's client files that kube-apiserver must mount to read them, as
+ * kubeadm's getEtcdCertVolumes (phases/controlplane/volumes.go) picks them: each file's directory, less
+ * those already mounted (under certificatesDir, /etc/ssl/certs or a CA-bundle path; plain string prefixes,
+ * as kubeadm compares), a parent taking its children's place; sorted, named etcd-certs-<i>. Without them
+ * --etcd-cafile names a file the container cannot open and kube-apiserver exits.
+ */
+export function externalEtcdCertDirs(files: string[], certificatesDir: string): string[] {
+  const dirs = new Set<string>();
+  for (const f of files) {
+    const dir = posix.dirname(f);
+    if (dir === '.' || dir.startsWith(CA_CERTS_PATH) || dir.startsWith(certificatesDir) || CA_CERTS_EXTRA_PATHS.some((p) => dir.startsWith(p))) continue;
+    let covered = false;
+    for (const d of [...dirs]) {
+      if (d.startsWith(dir)) dirs.delete(d);
+      else if (dir.startsWith(d)) covered = true;
+    }
+    if (!covered) dirs.add(dir);
+  }
+  return [...dirs].sort();
+}
+
 export function apiserverManifest(s: ManifestSettings): string {
   const pki = s.certificatesDir;
   const flags: Record<string, string> = {
@@ -199,10 +226,22 @@ export function apiserverManifest(s: ManifestSettings): string {
       { mountPath: pki, name: 'k8s-certs', readOnly: true },
     ],
   };
-  return toKubeYaml(pod('kube-apiserver', container, [
+  const volumes = [
     hostPathVolume('ca-certs', '/etc/ssl/certs', 'DirectoryOrCreate'),
     hostPathVolume('k8s-certs', pki, 'DirectoryOrCreate'),
-  ], { 'kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint': hostPort(adv, s.bindPort) }));
+  ];
+  if (s.externalEtcd && s.etcdExternal) {
+    const e = s.etcdExternal;
+    externalEtcdCertDirs([e.caFile, e.certFile, e.keyFile], pki).forEach((dir, i) => {
+      container.volumeMounts.push({ mountPath: dir, name: `etcd-certs-${i}`, readOnly: true });
+      volumes.push(hostPathVolume(`etcd-certs-${i}`, dir, 'DirectoryOrCreate'));
+    });
+    // kubeadm lists volumes and mounts by name (Go's byte order)
+    const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    container.volumeMounts.sort(byName);
+    volumes.sort(byName);
+  }
+  return toKubeYaml(pod('kube-apiserver', container, volumes, { 'kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint': hostPort(adv, s.bindPort) }));
 }
 
 export function controllerManagerManifest(s: ManifestSettings): string {

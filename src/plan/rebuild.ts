@@ -190,6 +190,8 @@ export interface PlanRebuildInput {
   superAdmin?: boolean;
   /** no control-plane endpoint was found on the node: why (what is gone), for the warning */
   endpointNotFound?: string;
+  /** what the kubeadm config adds to each manifest (extraArgs …) and where it is: a manifest written here lacks it */
+  manifestExtras?: { extras: Partial<Record<ManifestName, string>>; label: string };
   /**
    * `--root`: the tree rebuilt (a mounted disk, a copy); the kubepki commands the plan names for this node
    * (`kubepki join`, `ca export`, `kubelet credentials` …) carry it, or they would read the host's own files
@@ -448,6 +450,14 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
       continue;
     }
     items.push({ kind: 'manifest', name: m, manifest: m, path, action: e ? 'keep' : 'create', reason: e ? 'file exists' : undefined });
+  }
+  // the manifests written are kubeadm's defaults: what the cluster's config added to them (an OIDC issuer, an
+  // audit policy and its volume, a proxy) is not in them, and the component would run without it
+  const extras = input.manifestExtras;
+  for (const i of items) {
+    if (i.kind !== 'manifest' || i.action === 'keep') continue;
+    const lacks = extras?.extras[i.manifest];
+    if (lacks) warnings.push(`${i.path} is written with kubeadm's default flags and volumes only: it lacks ${lacks} from ${extras!.label}; add them to it by hand (the kubelet restarts the pod when the manifest changes)`);
   }
 
   // --- What must follow outside this node.

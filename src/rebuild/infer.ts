@@ -11,7 +11,7 @@ import { Certificate } from '../pki/certificate.js';
 import { parsePemBlocks } from '../pki/pem.js';
 import { apiserverSans, splitHostPort, localEndpoint, canonicalIp, parseKubeVersion, endpointProblem, type KeyType } from '../profiles/rebuild.js';
 import { isIP } from 'node:net';
-import { parseKubeadmConfig, settingsFromKubeadmConfig } from './kubeadm-config.js';
+import { parseKubeadmConfig, settingsFromKubeadmConfig, manifestExtras, type ManifestExtras } from './kubeadm-config.js';
 import { UserError } from '../errors.js';
 import { checkSans } from '../pki/san-validate.js';
 import { resolveSettings, type ResolvedSettings, type SettingsSource, type Sourced } from './settings.js';
@@ -46,6 +46,8 @@ export interface Gathered extends ResolvedSettings {
    * several control-plane nodes, in the warning that says the cluster must have one.
    */
   endpointNotFound?: string;
+  /** extraArgs/extraVolumes/extraEnvs of the kubeadm config the settings came from, which new manifests lack */
+  manifestExtras?: { extras: ManifestExtras; label: string };
 }
 
 /** Flags of a static pod manifest's first container: `--k=v` → {k: v}, plus image and annotations. */
@@ -339,6 +341,7 @@ export function gatherSettings(input: GatherInput): Gathered {
   const sources: SettingsSource[] = [flags];
   let certificateKey: string | undefined;
   let config: { label: string; hasInit: boolean } | undefined;
+  let extras: Gathered['manifestExtras'];
   if (input.config) {
     const docs = parseKubeadmConfig(input.config.text, input.config.label);
     config = { label: input.config.label, hasInit: docs.init !== undefined };
@@ -351,6 +354,7 @@ export function gatherSettings(input: GatherInput): Gathered {
       }
     }
     sources.push(fromConfig);
+    extras ??= { extras: manifestExtras(docs), label: input.config.label };
   }
   for (const p of KUBEADM_CONFIG_CANDIDATES) {
     const text = readText(fs, p);
@@ -359,6 +363,8 @@ export function gatherSettings(input: GatherInput): Gathered {
       const docs = parseKubeadmConfig(text, p);
       certificateKey ??= docs.certificateKey;
       sources.push(settingsFromKubeadmConfig(docs, p, warnings));
+      // (the first config read wins, as its settings do: --config, else the node's own)
+      if (docs.cluster) extras ??= { extras: manifestExtras(docs), label: p };
       consulted.add(p);
     } catch (e) {
       warnings.push(`${p}: ${(e as Error).message}; ignored`);
@@ -420,5 +426,5 @@ export function gatherSettings(input: GatherInput): Gathered {
   if (resolved.provenance.certSANs.source === 'kubeadm default') {
     warnings.push('no extra apiserver SANs found on the node (apiserver.crt and kubeadm configs are gone): pass --cert-sans if the cluster had apiServer.certSANs');
   }
-  return { ...resolved, warnings, consulted: [...consulted], certificateKey, ...(endpointNotFound ? { endpointNotFound } : {}) };
+  return { ...resolved, warnings, consulted: [...consulted], certificateKey, ...(endpointNotFound ? { endpointNotFound } : {}), ...(extras ? { manifestExtras: extras } : {}) };
 }

@@ -98,6 +98,42 @@ export function extraArgs(x: unknown): Record<string, string> {
   return {};
 }
 
+/** The manifest each ClusterConfiguration component section shapes (kubeadm's control-plane and etcd phases). */
+const COMPONENT_SECTIONS = [
+  { manifest: 'kube-apiserver', field: 'apiServer', at: (c: Obj) => c.apiServer },
+  { manifest: 'kube-controller-manager', field: 'controllerManager', at: (c: Obj) => c.controllerManager },
+  { manifest: 'kube-scheduler', field: 'scheduler', at: (c: Obj) => c.scheduler },
+  { manifest: 'etcd', field: 'etcd.local', at: (c: Obj) => c.etcd?.local },
+] as const;
+
+/** What a kubeadm config adds to a static pod manifest beyond kubeadm's defaults, by manifest name. */
+export type ManifestExtras = Partial<Record<(typeof COMPONENT_SECTIONS)[number]['manifest'], string>>;
+
+/**
+ * The extraArgs, extraVolumes and extraEnvs (v1beta4) of each component, described for a warning
+ * (`apiServer.extraArgs (oidc-issuer-url) and apiServer.extraVolumes (audit)`): kubeadm writes them
+ * into the manifests; the manifests rebuild writes are kubeadm's defaults, and lack them.
+ */
+export function manifestExtras(docs: KubeadmConfigDocs): ManifestExtras {
+  const out: ManifestExtras = {};
+  const c = docs.cluster ?? {};
+  for (const { manifest, field, at } of COMPONENT_SECTIONS) {
+    const sec = at(c);
+    if (!sec || typeof sec !== 'object') continue;
+    const names = (x: unknown): string[] => Array.isArray(x)
+      ? x.map((e) => (e && typeof e === 'object' ? String((e as Obj).name ?? '') : '')).filter(Boolean)
+      : [];
+    const parts = [
+      ['extraArgs', Object.keys(extraArgs(sec.extraArgs))],
+      ['extraVolumes', names(sec.extraVolumes)],
+      ['extraEnvs', names(sec.extraEnvs)],
+    ] as const;
+    const said = parts.filter(([, n]) => n.length > 0).map(([k, n]) => `${field}.${k} (${n.join(', ')})`);
+    if (said.length > 0) out[manifest] = said.join(' and ');
+  }
+  return out;
+}
+
 /** The settings a kubeadm config gives, each labelled with the field it came from. */
 export function settingsFromKubeadmConfig(docs: KubeadmConfigDocs, label: string, warnings: string[]): SettingsSource {
   const s: SettingsSource = {};

@@ -63,7 +63,7 @@ export async function rebuild(o: RebuildOptions): Promise<RebuildResult> {
   }
   const existing = readExisting(o.fs, gathered.settings);
   const evidence = readClusterEvidence(o.fs, gathered.settings);
-  const plan = planRebuild({ settings: gathered.settings, existing, now: o.now, force: o.force, evidence, newCa: o.newCa || (o.replaceCas ?? []).length > 0, replaceCas: o.replaceCas, etcdInitialCluster: o.etcdInitialCluster, superAdmin: o.superAdmin, endpointNotFound: gathered.endpointNotFound, root: o.fs.root });
+  const plan = planRebuild({ settings: gathered.settings, existing, now: o.now, force: o.force, evidence, newCa: o.newCa || (o.replaceCas ?? []).length > 0, replaceCas: o.replaceCas, etcdInitialCluster: o.etcdInitialCluster, superAdmin: o.superAdmin, endpointNotFound: gathered.endpointNotFound, manifestExtras: gathered.manifestExtras, root: o.fs.root });
   // not even --force or --dry-run: the plan itself (new CAs on a node of a live cluster) is the mistake
   if (plan.refusal) throw new UserError(plan.refusal.message, plan.refusal.hint);
   plan.warnings.unshift(...gathered.warnings);
