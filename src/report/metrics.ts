@@ -192,7 +192,7 @@ export async function renderPrometheus(inventory: Inventory, nodeName?: string, 
     failures.inc({ node }, extras.readFailuresTotal);
   }
 
-  const readTs = new prom.Gauge({ name: 'kubepki_last_read_timestamp_seconds', help: 'When the inventory was read (its `now`), seconds since the Unix epoch', labelNames: ['node'], registers: [registry] });
+  const readTs = new prom.Gauge({ name: 'kubepki_last_read_timestamp_seconds', help: 'When the last successful read of the node was made (its `now`), seconds since the Unix epoch; 0 while none has succeeded', labelNames: ['node'], registers: [registry] });
   readTs.set({ node }, extras.lastReadTimestamp ?? nowSec);
   if (extras.readDurationSeconds !== undefined) {
     const dur = new prom.Gauge({ name: 'kubepki_read_duration_seconds', help: 'Seconds the last read of the node tree took', labelNames: ['node'], registers: [registry] });

@@ -189,13 +189,16 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   };
   loadToken();
 
-  async function render(inv: Inventory, readSeconds?: number): Promise<void> {
+  async function render(inv: Inventory, readSeconds: number): Promise<void> {
     const probes = opts.probe ? await opts.probe(inv).catch(() => undefined) : undefined;
     const text = await renderPrometheus(inv, opts.nodeName ?? inv.nodeName ?? os.hostname(), {
       readErrors: state.lastReadFailed ? 1 : 0,
       readFailuresTotal: state.readErrors,
+      // (a failed read's time too: one that fails slowly, a hung mount, shows here)
       readDurationSeconds: readSeconds,
-      lastReadTimestamp: Math.floor(Date.parse(inv.now) / 1000),
+      // the last read that succeeded, 0 before any: the time of a failed attempt would keep KubepkiReadStale quiet
+      // on a node that was never read
+      lastReadTimestamp: inventory ? Math.floor(Date.parse(inventory.now) / 1000) : 0,
       probes,
       version: opts.version,
     });
@@ -227,11 +230,12 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
           await render(inv, secs);
           syncWatchers(inv);
         } catch (e) {
+          const secs = Number(process.hrtime.bigint() - started) / 1e9;
           state.readErrors++;
           state.lastReadFailed = true;
           state.lastError = (e as Error).message;
           log(`kubepki serve: failed to read ${root} (${reason}): ${(e as Error).message}`);
-          await render(inventory ?? emptyInventory(root, clock())).catch(() => {});
+          await render(inventory ?? emptyInventory(root, clock()), secs).catch(() => {});
         }
       } while (again);
     })().finally(() => { reading = undefined; });
