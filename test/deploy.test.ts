@@ -420,6 +420,11 @@ test('deploy: pods carry prometheus.io scrape annotations for annotation-based P
   const port = pod.spec.containers[0].ports.find((p: any) => p.name === 'metrics').containerPort;
   assert.deepEqual(pod.metadata.annotations, { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(port), 'prometheus.io/path': '/metrics' });
   assert.ok(pod.spec.containers[0].args.includes(`--listen=0.0.0.0:${port}`));
+  // readiness: a read succeeded; liveness: serve answers. A liveness probe on /healthz restarted a pod whose tree cannot be
+  // read every two minutes, so it was scraped too rarely for KubepkiReadStale (for: 5m) or KubepkiDown (for: 15m) to fire
+  const c = pod.spec.containers[0];
+  assert.deepEqual([c.readinessProbe.httpGet.path, c.readinessProbe.httpGet.port], ['/healthz', 'metrics']);
+  assert.deepEqual([c.livenessProbe.httpGet.path, c.livenessProbe.httpGet.port], ['/livez', 'metrics']);
   const moved = podOf({ serve: { port: 9100 } });
   assert.equal(moved.metadata.annotations['prometheus.io/port'], '9100');
   assert.equal(moved.spec.containers[0].ports[0].containerPort, 9100);

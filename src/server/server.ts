@@ -4,7 +4,9 @@
  *   /metrics        Prometheus text (rendered once per read, so a scrape costs a copy)
  *   /               the dashboard (polls /api/inventory)
  *   /api/inventory  the same JSON as `check -o json`
- *   /healthz        200 once a read succeeded (never needs auth: kubelet probes it)
+ *   /healthz        200 once a read succeeded (never needs auth: kubelet probes it; the readiness probe)
+ *   /livez          200 while the server answers, read or not (the liveness probe: a restart never makes an
+ *                   unreadable tree readable, and a pod restarting in a loop is scraped too rarely for any alert)
  *
  * Read-only: the server never writes to the node. A failed read keeps the last
  * good inventory and counts in `kubepki_read_errors`; it never stops the server.
@@ -307,6 +309,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), ...extra });
       res.end(req.method === 'HEAD' ? undefined : body);
     };
+    if (p === '/livez') {
+      send(200, 'text/plain; charset=utf-8', 'ok\n');
+      return;
+    }
     if (p === '/healthz') {
       if (inventory) send(200, 'text/plain; charset=utf-8', 'ok\n');
       else send(503, 'text/plain; charset=utf-8', `not ready: ${state.lastError ?? 'first read in progress'}\n`);
@@ -337,7 +343,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         });
         return;
       default:
-        send(404, 'text/plain; charset=utf-8', 'not found: try /, /metrics, /api/inventory or /healthz\n');
+        send(404, 'text/plain; charset=utf-8', 'not found: try /, /metrics, /api/inventory, /healthz or /livez\n');
     }
   }
 
