@@ -272,6 +272,10 @@ test('deploy: with the DaemonSet\'s user and capabilities, serve reads files ano
   assert.equal(c.securityContext.runAsUser, 0);
   assert.deepEqual(ctr.securityContext.capabilities.drop, ['ALL'], 'nothing but what add lists');
   const caps: string[] = (ctr.securityContext.capabilities.add ?? []).map((x: string) => x.toLowerCase().replace(/^cap_/, ''));
+  // what an operator reviewing the pod's privileges reads says the same (it said "all capabilities dropped")
+  const fleet = fs.readFileSync(path.resolve(process.cwd(), 'docs/fleet.md'), 'utf8');
+  assert.doesNotMatch(fleet, /all\s+capabilities\s+dropped/);
+  for (const cap of ctr.securityContext.capabilities.add ?? []) assert.match(fleet, new RegExp(`capability dropped but \`${cap}\``), `docs/fleet.md names ${cap}`);
   const root = await layoutTree('kubespray');
   try {
     const ssl = path.join(root, 'etc/ssl/etcd/ssl');
