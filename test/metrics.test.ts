@@ -90,6 +90,43 @@ test('check -o prom (node_exporter textfile) is the same exposition, valid for p
   }
 });
 
+// The kubelet makes its self-signed kubelet.crt once and never renews it, and kube-apiserver does not verify it: check
+// rates its expiry a warning (its throwaway CA info). The series had nothing to tell it from apiserver.crt, so the
+// chart paged critical, for good, on every node over a year old. expiry_severity carries check's rating, from who the
+// certificate is (never its dates: the label set is the same before and after it expires).
+test('metrics: expiry_severity is check\'s rating of each certificate\'s expiry, the same while valid and once expired', async () => {
+  const { copyFixture, removeCopy } = await import('./serve-helpers.js');
+  const { run } = await import('../src/cli/main.js');
+  const { memoryIo } = await import('../src/cli/io.js');
+  const ratings = async (fixture: string) => {
+    const root = copyFixture(fixture);
+    try {
+      const prom = memoryIo();
+      await run(['check', '--root', root, '--now', '2026-11-23', '-o', 'prom'], prom);
+      const json = memoryIo();
+      await run(['check', '--root', root, '--now', '2026-11-23', '-o', 'json'], json);
+      const inv = JSON.parse(json.out) as import('../src/inventory/types.js').Inventory;
+      const series = parsePromText(prom.out).get('x509_cert_not_after')!.samples;
+      return { series, inv, by: Object.fromEntries(series.map((s) => [s.labels.name, s.labels.expiry_severity])) };
+    } finally {
+      removeCopy(root);
+    }
+  };
+  const expired = await ratings('kubeadm-1.26-expired');
+  for (const c of expired.inv.certificates) {
+    const finding = c.findings.find((f) => f.code === 'expired');
+    if (!finding) continue;
+    const s = expired.series.find((x) => x.labels.filepath === c.location.file && x.labels.serial_number === serialDecimal(c.serial) && x.labels.embedded_key === (c.location.kubeconfig?.name ?? ''));
+    assert.equal(s?.labels.expiry_severity, finding.severity, `${c.name}: expiry_severity is the severity of check's expired finding`);
+  }
+  assert.equal(expired.by['kubelet-serving'], 'warning');
+  assert.equal(expired.by['kubelet-serving-ca'], 'info');
+  assert.equal(expired.by.apiserver, 'error');
+  assert.equal(expired.by['kubelet-client'], 'error');
+  const valid = await ratings('kubeadm-1.26');
+  assert.deepEqual(valid.by, expired.by, 'the same label values before the certificates expire');
+});
+
 // A directory the reader may not list (an etcd directory owned by another user, 0700, read by root without
 // CAP_DAC_READ_SEARCH as in a container that drops every capability) was read as an empty directory: its
 // certificates vanished from /metrics with kubepki_read_errors 0, so no alert said they were not watched.

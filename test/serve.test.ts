@@ -161,6 +161,53 @@ test('a failed read is a metric, not a crash: the last inventory stays served', 
   }
 });
 
+// A node whose tree was never read (a wiped /etc/kubernetes, mounts of another installer's paths) served
+// kubepki_last_read_timestamp_seconds as the time of its last failed attempt, fresh at every interval: KubepkiReadStale
+// ("last successful read older than 15 min") never fired. And kubepki_read_duration_seconds vanished while reads
+// failed, so a read that fails slowly (a hung mount) had no series to show it.
+test('a node never read has no fresh last-read timestamp: 0, so KubepkiReadStale fires; read duration stays a series while reads fail', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  let fail = true;
+  let clock = NOW;
+  const { readInventory } = await import('../src/inventory/read.js');
+  const { NodeFs } = await import('../src/fs/node-fs.js');
+  const server = await startServer({
+    root, listen: { host: '127.0.0.1', port: 0 }, intervalSeconds: 3600, watch: false, now: () => clock,
+    read: (now) => { if (fail) throw new Error(`no certificates found under ${root}`); return readInventory({ fs: new NodeFs(root), now }); },
+  });
+  const scrape = async () => parsePromText((await get(server.url + 'metrics')).body);
+  const value = (fams: Awaited<ReturnType<typeof scrape>>, name: string) => fams.get(name)?.samples[0]?.value;
+  try {
+    let fams = await scrape();
+    assert.equal((await get(server.url + 'healthz')).status, 503);
+    // alive all the same: a liveness probe on /healthz restarted the pod in a loop, scraped too rarely for any alert
+    assert.equal((await get(server.url + 'livez')).status, 200);
+    assert.equal(value(fams, 'kubepki_last_read_timestamp_seconds'), 0, 'never read: no timestamp of a read that did not happen');
+    assert.equal(value(fams, 'kubepki_read_errors'), 1);
+    assert.equal(typeof value(fams, 'kubepki_read_duration_seconds'), 'number', 'the failed read took some time too');
+    clock = new Date(NOW.getTime() + 60_000);
+    await server.refresh('interval');
+    assert.equal(value(await scrape(), 'kubepki_last_read_timestamp_seconds'), 0, 'another failed attempt is not a read either');
+    fail = false;
+    await server.refresh('interval');
+    fams = await scrape();
+    const readAt = clock.getTime() / 1000;
+    assert.equal(value(fams, 'kubepki_last_read_timestamp_seconds'), readAt);
+    // and a read failing after that keeps the last good read's time, as before, and its duration series
+    fail = true;
+    clock = new Date(clock.getTime() + 60_000);
+    await server.refresh('interval');
+    fams = await scrape();
+    assert.equal(value(fams, 'kubepki_last_read_timestamp_seconds'), readAt);
+    assert.equal(typeof value(fams, 'kubepki_read_duration_seconds'), 'number');
+    const check = promtoolCheck((await get(server.url + 'metrics')).body);
+    if (check) assert.ok(check.ok, check.output);
+  } finally {
+    await server.close();
+    removeCopy(root);
+  }
+});
+
 test('listen rules: loopback by default, non-loopback needs auth or --insecure-no-auth', () => {
   assert.deepEqual(parseListen('127.0.0.1:9793'), { host: '127.0.0.1', port: 9793 });
   assert.deepEqual(parseListen('[::1]:80'), { host: '::1', port: 80 });

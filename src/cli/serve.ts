@@ -34,7 +34,8 @@ export function command(io: Io): Command {
   /metrics         Prometheus text (x509_cert_not_after, x509_cert_expired, kubepki_findings, …)
   /                a dashboard: timeline, trust tree, findings, one panel per certificate
   /api/inventory   the same JSON as 'kubepki check -o json'
-  /healthz         200 once the first read succeeded (no auth)
+  /healthz         200 once the first read succeeded (no auth; for a readiness probe)
+  /livez           200 while serve answers, read or not (no auth; for a liveness probe)
 Read-only: serve never writes to the node.
 
 Examples:

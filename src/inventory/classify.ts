@@ -5,7 +5,7 @@ import { UserError } from '../errors.js';
 import { kubeadmProfileForFile } from '../profiles/kubeadm.js';
 import { parseThreshold, inWarningWindow, warningStart, humanDuration, certificateLifetime, DEFAULT_WARN, type Threshold } from './time.js';
 import type { KubeadmHints } from './components.js';
-import type { CertEntry, CertLocation, ComponentRef, Finding, KubeconfigEntry } from './types.js';
+import type { CertEntry, CertLocation, ComponentRef, Finding, KubeconfigEntry, Severity } from './types.js';
 import { kubeletClientFix, embeddedKubeletConfText, rootFlagFor } from './next.js';
 import { rancherCaAdvice, RANCHER_DATASTORE_CA } from '../layouts/detect.js';
 import { allDigits, unbracket } from './names.js';
@@ -115,6 +115,17 @@ function isKubeletSelfSignedServing(e: CertEntry, signer: CertEntry | undefined)
   return e.selfSigned || signer?.location.file === e.location.file;
 }
 
+/**
+ * The severity of this certificate's `expired` (or `not-yet-valid`) finding, whatever its dates now: an error, but a
+ * warning for the kubelet's self-signed kubelet.crt, which it never renews and kube-apiserver does not verify by
+ * default, and info for the throwaway CA behind it. The metrics label every certificate with it
+ * (`expiry_severity`), so the chart's alerts page for what breaks, not forever on every node over a year old.
+ */
+export function expirySeverity(e: CertEntry, signer: CertEntry | undefined): Severity {
+  if (!isKubeletSelfSignedServing(e, signer)) return 'error';
+  return e.name === 'kubelet-serving' ? 'warning' : 'info';
+}
+
 /** The kubelet's rotated client certificate (kubelet-client-current.pem and the dated file behind it). */
 function isKubeletRotated(e: CertEntry): boolean {
   return e.name === 'kubelet-client' && e.location.kind !== 'kubeconfig';
@@ -159,8 +170,8 @@ export function classify(input: ClassifyInput): void {
         const what = outOfDates === 'expired'
           ? `kubepki renew kubelet-serving${here}, or ${newPair}`
           : `it was made on a clock ahead of this one (this node's clock went back, or the pair was made elsewhere): fix the clock (timedatectl; is NTP synchronised?); if the clock is right, ${newPair}`;
-        add(e, { code: outOfDates, severity: 'warning', message: `${when}: the kubelet's self-signed serving pair, which it makes once and never renews; kube-apiserver does not check it by default, so logs and exec still work, but clients that verify it (metrics-server without --kubelet-insecure-tls, Prometheus) refuse it: ${what} (serverTLSBootstrap has the cluster sign it and rotates it)` });
-      } else add(e, { code: outOfDates, severity: 'info', message: `${when}: the throwaway CA of the kubelet's self-signed kubelet.crt (see kubelet-serving)` });
+        add(e, { code: outOfDates, severity: expirySeverity(e, r.signer), message: `${when}: the kubelet's self-signed serving pair, which it makes once and never renews; kube-apiserver does not check it by default, so logs and exec still work, but clients that verify it (metrics-server without --kubelet-insecure-tls, Prometheus) refuse it: ${what} (serverTLSBootstrap has the cluster sign it and rotates it)` });
+      } else add(e, { code: outOfDates, severity: expirySeverity(e, r.signer), message: `${when}: the throwaway CA of the kubelet's self-signed kubelet.crt (see kubelet-serving)` });
     } else if (outOfDates === 'expired') {
       const expired = `${e.name} expired on ${day(e.notAfter)} (${Math.floor(-e.residualSeconds / 86400)}d ago; ${signerText})`;
       if (isKubeletRotated(e)) {

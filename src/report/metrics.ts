@@ -8,7 +8,10 @@
  * `serial_number` (decimal), `subject_*`, `issuer_*`, `filename`, `filepath`,
  * and for kubeconfig entries `embedded_kind` (`user`/`cluster`) and
  * `embedded_key` (the entry's name). kubepki adds `node`, `name` (kubeadm
- * name), `component` and `managed_by`.
+ * name), `component`, `managed_by` and `expiry_severity` (what check calls
+ * this certificate's expiry: `error`, or `warning`/`info` for the kubelet's
+ * self-signed kubelet.crt and its throwaway CA, which nothing renews and
+ * kube-apiserver does not verify: the alerts page only for `error`).
  *
  * A fresh Registry per render: the global default registry would leak series
  * of certificates that are gone from disk between two reads.
@@ -18,6 +21,7 @@
  */
 import type { CertEntry, Inventory } from '../inventory/types.js';
 import { splitNameString } from '../pki/certificate.js';
+import { expirySeverity } from '../inventory/classify.js';
 
 export const PROM_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -35,6 +39,7 @@ export const CERT_LABELS = [
   'name',
   'component',
   'managed_by',
+  'expiry_severity',
   // only set when two certificates would otherwise share every label
   // (the same certificate twice in one bundle): the SHA-256 prefix.
   'discriminator',
@@ -84,7 +89,7 @@ function epochSeconds(iso: string): number {
   return Math.floor(Date.parse(iso) / 1000);
 }
 
-export function certLabels(c: CertEntry, node: string): Record<string, string> {
+export function certLabels(c: CertEntry, node: string, signer?: CertEntry): Record<string, string> {
   const s = splitDn(c.subject);
   const i = splitDn(c.issuer);
   const labels: Record<string, string> = { serial_number: serialDecimal(c.serial) };
@@ -103,6 +108,8 @@ export function certLabels(c: CertEntry, node: string): Record<string, string> {
   labels.name = c.name;
   labels.component = [...c.components].sort().join(',');
   labels.managed_by = c.managedBy;
+  // (from who the certificate is, never its dates: the label set stays the same when it expires)
+  labels.expiry_severity = expirySeverity(c, signer);
   return labels;
 }
 
@@ -127,8 +134,9 @@ export async function renderPrometheus(inventory: Inventory, nodeName?: string, 
   const expired = new prom.Gauge({ name: 'x509_cert_expired', help: '1 when the certificate has expired at read time, 0 otherwise', labelNames, registers: [registry] });
 
   const seen = new Set<string>();
+  const byId = new Map(inventory.certificates.map((c) => [c.id, c]));
   for (const c of inventory.certificates) {
-    const labels = certLabels(c, node);
+    const labels = certLabels(c, node, c.signedBy ? byId.get(c.signedBy) : undefined);
     let key = JSON.stringify(labels);
     if (seen.has(key)) {
       labels.discriminator = c.fingerprint.slice(0, 12);
@@ -184,7 +192,7 @@ export async function renderPrometheus(inventory: Inventory, nodeName?: string, 
     failures.inc({ node }, extras.readFailuresTotal);
   }
 
-  const readTs = new prom.Gauge({ name: 'kubepki_last_read_timestamp_seconds', help: 'When the inventory was read (its `now`), seconds since the Unix epoch', labelNames: ['node'], registers: [registry] });
+  const readTs = new prom.Gauge({ name: 'kubepki_last_read_timestamp_seconds', help: 'When the last successful read of the node was made (its `now`), seconds since the Unix epoch; 0 while none has succeeded', labelNames: ['node'], registers: [registry] });
   readTs.set({ node }, extras.lastReadTimestamp ?? nowSec);
   if (extras.readDurationSeconds !== undefined) {
     const dur = new prom.Gauge({ name: 'kubepki_read_duration_seconds', help: 'Seconds the last read of the node tree took', labelNames: ['node'], registers: [registry] });

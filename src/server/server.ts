@@ -4,7 +4,9 @@
  *   /metrics        Prometheus text (rendered once per read, so a scrape costs a copy)
  *   /               the dashboard (polls /api/inventory)
  *   /api/inventory  the same JSON as `check -o json`
- *   /healthz        200 once a read succeeded (never needs auth: kubelet probes it)
+ *   /healthz        200 once a read succeeded (never needs auth: kubelet probes it; the readiness probe)
+ *   /livez          200 while the server answers, read or not (the liveness probe: a restart never makes an
+ *                   unreadable tree readable, and a pod restarting in a loop is scraped too rarely for any alert)
  *
  * Read-only: the server never writes to the node. A failed read keeps the last
  * good inventory and counts in `kubepki_read_errors`; it never stops the server.
@@ -189,13 +191,16 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   };
   loadToken();
 
-  async function render(inv: Inventory, readSeconds?: number): Promise<void> {
+  async function render(inv: Inventory, readSeconds: number): Promise<void> {
     const probes = opts.probe ? await opts.probe(inv).catch(() => undefined) : undefined;
     const text = await renderPrometheus(inv, opts.nodeName ?? inv.nodeName ?? os.hostname(), {
       readErrors: state.lastReadFailed ? 1 : 0,
       readFailuresTotal: state.readErrors,
+      // (a failed read's time too: one that fails slowly, a hung mount, shows here)
       readDurationSeconds: readSeconds,
-      lastReadTimestamp: Math.floor(Date.parse(inv.now) / 1000),
+      // the last read that succeeded, 0 before any: the time of a failed attempt would keep KubepkiReadStale quiet
+      // on a node that was never read
+      lastReadTimestamp: inventory ? Math.floor(Date.parse(inventory.now) / 1000) : 0,
       probes,
       version: opts.version,
     });
@@ -227,11 +232,12 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
           await render(inv, secs);
           syncWatchers(inv);
         } catch (e) {
+          const secs = Number(process.hrtime.bigint() - started) / 1e9;
           state.readErrors++;
           state.lastReadFailed = true;
           state.lastError = (e as Error).message;
           log(`kubepki serve: failed to read ${root} (${reason}): ${(e as Error).message}`);
-          await render(inventory ?? emptyInventory(root, clock())).catch(() => {});
+          await render(inventory ?? emptyInventory(root, clock()), secs).catch(() => {});
         }
       } while (again);
     })().finally(() => { reading = undefined; });
@@ -303,6 +309,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), ...extra });
       res.end(req.method === 'HEAD' ? undefined : body);
     };
+    if (p === '/livez') {
+      send(200, 'text/plain; charset=utf-8', 'ok\n');
+      return;
+    }
     if (p === '/healthz') {
       if (inventory) send(200, 'text/plain; charset=utf-8', 'ok\n');
       else send(503, 'text/plain; charset=utf-8', `not ready: ${state.lastError ?? 'first read in progress'}\n`);
@@ -333,7 +343,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         });
         return;
       default:
-        send(404, 'text/plain; charset=utf-8', 'not found: try /, /metrics, /api/inventory or /healthz\n');
+        send(404, 'text/plain; charset=utf-8', 'not found: try /, /metrics, /api/inventory, /healthz or /livez\n');
     }
   }
 
