@@ -1002,3 +1002,24 @@ test('rebuild on a 1.33 control-plane node of several that lost admin.conf (kube
   assert.match(ws[0]!, /^ {2}- no controlPlaneEndpoint found on the node \(admin\.conf and kubeadm configs are gone; kubelet\.conf points at the local endpoint, as it always does from 1\.33\), but this node is one of several control-plane nodes \(etcd\.yaml --initial-cluster lists 2 members \(cp-0, cp-1\)\)/);
   assert.match(ws[0]!, /pass --control-plane-endpoint HOST:PORT .*apiserver\.crt also names cluster-api\.example\.test, 192\.0\.2\.100/);
 });
+
+test('a new sa.key on a node whose cluster has a control-plane endpoint (kubeadm\'s sign of several control-plane nodes, which keeps etcd.yaml from starting a new etcd cluster) is warned about, with the import that brings the others\' key; without an endpoint, no such warning', async () => {
+  for (const endpoint of [true, false]) {
+    const root = copyFixture('kubeadm-1.26');
+    const etc = path.join(root, 'etc/kubernetes');
+    // everything but the three CA pairs and kubeadm-config.yaml: no kubeconfig left to show the cluster
+    const keep = /^(pki\/(ca|front-proxy-ca|etcd\/ca)\.(crt|key)|kubeadm-config\.yaml)$/;
+    for (const f of fs.readdirSync(etc, { recursive: true }) as string[]) if (fs.statSync(path.join(etc, f)).isFile() && !keep.test(f)) fs.rmSync(path.join(etc, f));
+    if (!endpoint) {
+      const cfg = path.join(etc, 'kubeadm-config.yaml');
+      fs.writeFileSync(cfg, fs.readFileSync(cfg, 'utf8').replace(/^\s*controlPlaneEndpoint:.*\n/m, ''));
+    }
+    const io = memoryIo();
+    await run(['rebuild', '--root', root, '--now', '2026-11-23', '--dry-run', '--advertise-address', '192.0.2.10', '--kubernetes-version', 'v1.26.1'], io);
+    assert.match(io.out, /\n {2}CREATE +\/etc\/kubernetes\/pki\/sa\.key/, io.out + io.err);
+    const warned = /sa\.key is made new, and the cluster has the control-plane endpoint cluster-api\.example\.test:6443, which kubeadm requires for more than one control-plane node: if other control-plane nodes exist, bring sa\.key from one of them first \(there `kubepki ca export --out shared\.yaml`, here `kubepki ca import shared\.yaml --certificate-key KEY --root [^`]+`\)/;
+    if (endpoint) assert.match(io.out + io.err, warned);
+    else assert.doesNotMatch(io.out + io.err, /sa\.key is made new, and the cluster has the control-plane endpoint/);
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});

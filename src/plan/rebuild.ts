@@ -350,6 +350,11 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
     } else {
       items.push({ kind: 'sa', name: 'sa', action: k || p ? 'replace' : 'create', keyPath, pubPath, key: 'new', keyType: s.keyType, reason: k || p ? REPLACED : undefined });
       followUps.push(`sa.key is new: every ServiceAccount token signed with the old key is now rejected — re-create legacy token Secrets and restart every pod that holds a token (\`kubepki sa refresh --restart-pods${rootFlag}\`; waiting does not help: projected tokens are refreshed by the kubelet only about once a day)`);
+      // (no evidence on the node of other control-plane nodes, or sharedMaterialCheck refuses; but the endpoint is
+      // what kubeadm requires for them, and the same sign keeps etcd.yaml from starting a new etcd cluster below)
+      if (s.controlPlaneEndpoint) {
+        warnings.push(`sa.key is made new, and the cluster has the control-plane endpoint ${s.controlPlaneEndpoint}, which kubeadm requires for more than one control-plane node: if other control-plane nodes exist, bring sa.key from one of them first (there \`kubepki ca export --out shared.yaml\`, here \`kubepki ca import shared.yaml --certificate-key KEY${rootFlag}\`), then run rebuild again: with a key of its own, this API server rejects every token the others sign, and they reject its`);
+      }
     }
   }
 
