@@ -255,8 +255,25 @@ export function manifestFiles(): Record<string, string> {
   const join = (r: Rendered[]) => r.flatMap((x) => x.docs).map((d) => stringify(d, { lineWidth: 0 })).join('---\n');
   const base = renderChart(CHART_DIR);
   const renewal = renderChart(CHART_DIR, { values: { renewal: { enabled: true, nodes: ['cp-1', 'cp-2', 'cp-3'] } } }).filter((r) => r.template.startsWith('renewal'));
+  // Prometheus without the Operator (annotation scraping, node_exporter's textfile) loads no PrometheusRule: the same
+  // rules as a rule_files file, with the selector of that path
+  const rules = (values: Record<string, unknown>) => stringify({ groups: (renderChart(CHART_DIR, { values }).flatMap((r) => r.docs).find((d) => d.kind === 'PrometheusRule') as { spec: { groups: unknown[] } }).spec.groups }, { lineWidth: 0 });
+  const selectorNote = '# The PrometheusRule matches job="kubepki", the job the ServiceMonitor gives (release kubepki). Scraped another\n'
+    + '# way, no alert fires and KubepkiAbsent fires for good: use prometheus-rules-pod-annotations.yaml or\n'
+    + '# prometheus-rules-textfile.yaml, or render the chart with prometheusRule.selector/absence (docs/fleet.md).\n';
   return {
-    'kubepki.yaml': header('default values') + join(base),
+    'kubepki.yaml': header('default values') + selectorNote + join(base),
+    'prometheus-rules-pod-annotations.yaml': header('prometheusRule.selector=\'job="kubernetes-pods", namespace="kubepki"\'')
+      + '# Prometheus rule_files for a Prometheus that scrapes the pods by their prometheus.io annotations under a job\n'
+      + '# kubernetes-pods that sets a namespace label (as the prometheus-community chart does). Another job name or\n'
+      + '# namespace: render with your selector (helm template ... --set-string prometheusRule.selector=...).\n'
+      + rules({ prometheusRule: { selector: 'job="kubernetes-pods", namespace="kubepki"' } }),
+    'prometheus-rules-textfile.yaml': header('prometheusRule.selector=\'job="node-exporter"\', absence=series, readStaleMinutes=90')
+      + '# Prometheus rule_files for `kubepki check -o prom` written into node_exporter\'s textfile directory at least\n'
+      + '# hourly, node_exporter scraped as job node-exporter (as kube-prometheus names it). up is node_exporter\'s, so\n'
+      + '# no KubepkiDown, and KubepkiAbsent fires when no node exports kubepki_build_info. Another job name or cron\n'
+      + '# period: render with prometheusRule.selector and prometheusRule.readStaleMinutes (above the cron period).\n'
+      + rules({ prometheusRule: { selector: 'job="node-exporter"', absence: 'series', readStaleMinutes: 90 } }),
     'renewal-example.yaml': header('renewal.enabled=true, renewal.nodes=[cp-1,cp-2,cp-3]; apply after kubepki.yaml') + join(renewal),
   };
 }
