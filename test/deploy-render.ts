@@ -266,7 +266,7 @@ export function manifestFiles(): Record<string, string> {
     'prometheus-rules-pod-annotations.yaml': header('prometheusRule.selector=\'job="kubernetes-pods", namespace="kubepki"\'')
       + '# Prometheus rule_files for a Prometheus that scrapes the pods by their prometheus.io annotations under a job\n'
       + '# kubernetes-pods that sets a namespace label (as the prometheus-community chart does). Another job name or\n'
-      + '# namespace: render with your selector (helm template ... --set-string prometheusRule.selector=...).\n'
+      + '# namespace: render with prometheusRule.selector set in a values file.\n'
       + rules({ prometheusRule: { selector: 'job="kubernetes-pods", namespace="kubepki"' } }),
     'prometheus-rules-textfile.yaml': header('prometheusRule.selector=\'job="node-exporter"\', absence=series, readStaleMinutes=90')
       + '# Prometheus rule_files for `kubepki check -o prom` written into node_exporter\'s textfile directory at least\n'
