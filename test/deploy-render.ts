@@ -1,7 +1,8 @@
 // A renderer for the subset of Helm's Go templates that deploy/helm/kubepki
 // uses, for machines without `helm`: {{ .Values.x }}, .Release.*, .Chart.*,
-// $, if/else/end, with, range over lists, pipelines, quote, toYaml, nindent,
-// indent, not, default, index, required, .Files.Get, string literals and {{- -}} trimming.
+// $, $name := declarations, if/else/end, with, range over lists, pipelines, (parenthesized)
+// arguments, quote, toYaml, nindent, indent, not, eq, fail, default, index, required, printf (%s, %q),
+// .Files.Get, string literals and {{- -}} trimming.
 // Anything else throws, so the chart cannot silently grow past what this
 // checks. When run directly it rewrites deploy/manifests/ from the chart:
 //   npm run build && node dist-test/test/deploy-render.js --write
@@ -9,11 +10,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseAllDocuments, stringify, parse } from 'yaml';
 
-type Ctx = { root: Record<string, unknown>; dot: unknown; files: (p: string) => string };
+type Ctx = { root: Record<string, unknown>; dot: unknown; files: (p: string) => string; vars: Map<string, unknown> };
 
 type Node =
   | { t: 'text'; s: string }
   | { t: 'out'; expr: string }
+  | { t: 'set'; name: string; expr: string }
   | { t: 'if'; expr: string; then: Node[]; else: Node[] }
   | { t: 'with'; expr: string; body: Node[]; else: Node[] }
   | { t: 'range'; expr: string; body: Node[]; else: Node[] };
@@ -55,6 +57,7 @@ function parseNodes(tokens: { text?: string; action?: string }[]): Node[] {
       const a = tk.action!;
       if (a.startsWith('/*')) continue;
       const kw = a.split(/\s+/)[0];
+      if (kw === 'else' && a !== 'else') throw new Error(`unsupported {{ ${a} }}: nest an if in the else`);
       if (stopAt.includes(kw)) return { nodes, stop: kw };
       if (kw === 'if' || kw === 'with' || kw === 'range') {
         const expr = a.slice(kw.length).trim();
@@ -66,6 +69,9 @@ function parseNodes(tokens: { text?: string; action?: string }[]): Node[] {
       }
       if (kw === 'end' || kw === 'else') throw new Error(`unexpected ${kw}`);
       if (['define', 'template', 'include', 'block', 'tpl'].includes(kw)) throw new Error(`unsupported action ${kw}`);
+      const decl = /^\$([A-Za-z_]\w*)\s*:=\s*(.+)$/s.exec(a);
+      if (decl) { nodes.push({ t: 'set', name: decl[1], expr: decl[2] }); continue; }
+      if (/^\$\w*\s*=/.test(a)) throw new Error(`unsupported assignment ${a}`);
       nodes.push({ t: 'out', expr: a });
     }
     if (stopAt.length) throw new Error(`missing {{ end }}`);
@@ -92,7 +98,8 @@ function truthy(v: unknown): boolean {
 
 function splitArgs(s: string): string[] {
   const out: string[] = [];
-  const re = /"(?:[^"\\]|\\.)*"|\S+/g;
+  // (a parenthesized pipeline is one argument; no nested parentheses)
+  const re = /\((?:[^()"]|"(?:[^"\\]|\\.)*")*\)|"(?:[^"\\]|\\.)*"|\S+/g;
   for (const m of s.matchAll(re)) out.push(m[0]);
   return out;
 }
@@ -104,6 +111,12 @@ function value(tok: string, ctx: Ctx): unknown {
   if (tok === '.') return ctx.dot;
   if (tok === '$') return ctx.root;
   if (tok.startsWith('$.')) return lookup(ctx.root, tok.slice(2));
+  if (tok.startsWith('(') && tok.endsWith(')')) return evalPipe(tok.slice(1, -1), ctx);
+  const v = /^\$([A-Za-z_]\w*)(\..*)?$/.exec(tok);
+  if (v) {
+    if (!ctx.vars.has(v[1])) throw new Error(`undefined variable $${v[1]}`);
+    return lookup(ctx.vars.get(v[1]), v[2] ?? '');
+  }
   if (tok.startsWith('.')) return lookup(ctx.dot, tok.slice(1));
   throw new Error(`unsupported value ${tok}`);
 }
@@ -123,9 +136,22 @@ function call(fn: string, args: unknown[]): unknown {
     case 'nindent': return '\n' + indent(Number(args[0]), String(args[1]));
     case 'indent': return indent(Number(args[0]), String(args[1]));
     case 'not': return !truthy(args[0]);
+    case 'eq': return args.slice(1).some((x) => x === args[0]);
+    case 'fail': throw new Error(String(args[0]));
     case 'default': return truthy(args[1]) ? args[1] : args[0];
     // (Helm's index gives nil for a missing map key; required fails the render with its message on nil or empty)
     case 'index': return args.slice(1).reduce((v: any, k) => (v == null ? undefined : v[k as string]), args[0]);
+    // (Go's %q is strconv.Quote: the same as JSON for the printable ASCII of release names and label values)
+    case 'printf': {
+      let i = 1;
+      return String(args[0]).replace(/%([sq%])/g, (_m, verb: string) => {
+        if (verb === '%') return '%';
+        if (i >= args.length) throw new Error(`printf ${JSON.stringify(args[0])}: missing argument`);
+        const a = String(args[i++]);
+        if (verb === 'q' && !/^[\x20-\x7e]*$/.test(a)) throw new Error(`printf %q of ${JSON.stringify(a)}: only printable ASCII is rendered like Go`);
+        return verb === 'q' ? JSON.stringify(a) : a;
+      });
+    }
     case 'required': if (args[1] === undefined || args[1] === null || args[1] === '') throw new Error(String(args[0])); return args[1];
     default: throw new Error(`unsupported function ${fn}`);
   }
@@ -144,7 +170,7 @@ function evalCommand(cmd: string, ctx: Ctx, piped: unknown[] | undefined): unkno
 }
 
 function evalPipe(expr: string, ctx: Ctx): unknown {
-  const parts = expr.split(/\s\|\s/);
+  const parts = splitArgs(expr).reduce<string[][]>((acc, tok) => { if (tok === '|') acc.push([]); else acc[acc.length - 1].push(tok); return acc; }, [[]]).map((p) => p.join(' '));
   let v: unknown;
   parts.forEach((p, i) => { v = evalCommand(p, ctx, i === 0 ? undefined : [v]); });
   return v;
@@ -161,17 +187,19 @@ function render(nodes: Node[], ctx: Ctx): string {
         out += typeof v === 'object' ? JSON.stringify(v) : String(v);
         break;
       }
-      case 'if': out += render(truthy(evalPipe(n.expr, ctx)) ? n.then : n.else, ctx); break;
+      // (Go: a variable lives until the end of the block that declares it)
+      case 'set': ctx.vars.set(n.name, evalPipe(n.expr, ctx)); break;
+      case 'if': out += render(truthy(evalPipe(n.expr, ctx)) ? n.then : n.else, { ...ctx, vars: new Map(ctx.vars) }); break;
       case 'with': {
         const v = evalPipe(n.expr, ctx);
-        out += truthy(v) ? render(n.body, { ...ctx, dot: v }) : render(n.else, ctx);
+        out += truthy(v) ? render(n.body, { ...ctx, dot: v, vars: new Map(ctx.vars) }) : render(n.else, { ...ctx, vars: new Map(ctx.vars) });
         break;
       }
       case 'range': {
         const v = evalPipe(n.expr, ctx);
         if (v !== undefined && v !== null && !Array.isArray(v)) throw new Error(`range over a non-list ${n.expr}`);
         const list = (v ?? []) as unknown[];
-        out += list.length ? list.map((item) => render(n.body, { ...ctx, dot: item })).join('') : render(n.else, ctx);
+        out += list.length ? list.map((item) => render(n.body, { ...ctx, dot: item, vars: new Map(ctx.vars) })).join('') : render(n.else, { ...ctx, vars: new Map(ctx.vars) });
         break;
       }
     }
@@ -206,7 +234,7 @@ export function renderChart(chartDir: string, opts: { release?: string; namespac
   const out: Rendered[] = [];
   for (const name of fs.readdirSync(dir).sort()) {
     if (!name.endsWith('.yaml')) continue;
-    const text = render(parseNodes(tokenize(fs.readFileSync(path.join(dir, name), 'utf8'))), { root, dot: root, files });
+    const text = render(parseNodes(tokenize(fs.readFileSync(path.join(dir, name), 'utf8'))), { root, dot: root, files, vars: new Map() });
     const docs: Record<string, unknown>[] = [];
     for (const d of parseAllDocuments(text)) {
       if (d.errors.length) throw new Error(`templates/${name} renders invalid YAML: ${d.errors[0].message}\n${text}`);
@@ -227,8 +255,25 @@ export function manifestFiles(): Record<string, string> {
   const join = (r: Rendered[]) => r.flatMap((x) => x.docs).map((d) => stringify(d, { lineWidth: 0 })).join('---\n');
   const base = renderChart(CHART_DIR);
   const renewal = renderChart(CHART_DIR, { values: { renewal: { enabled: true, nodes: ['cp-1', 'cp-2', 'cp-3'] } } }).filter((r) => r.template.startsWith('renewal'));
+  // Prometheus without the Operator (annotation scraping, node_exporter's textfile) loads no PrometheusRule: the same
+  // rules as a rule_files file, with the selector of that path
+  const rules = (values: Record<string, unknown>) => stringify({ groups: (renderChart(CHART_DIR, { values }).flatMap((r) => r.docs).find((d) => d.kind === 'PrometheusRule') as { spec: { groups: unknown[] } }).spec.groups }, { lineWidth: 0 });
+  const selectorNote = '# The PrometheusRule matches job="kubepki", the job the ServiceMonitor gives (release kubepki). Scraped another\n'
+    + '# way, no alert fires and KubepkiAbsent fires for good: use prometheus-rules-pod-annotations.yaml or\n'
+    + '# prometheus-rules-textfile.yaml, or render the chart with prometheusRule.selector/absence (docs/fleet.md).\n';
   return {
-    'kubepki.yaml': header('default values') + join(base),
+    'kubepki.yaml': header('default values') + selectorNote + join(base),
+    'prometheus-rules-pod-annotations.yaml': header('prometheusRule.selector=\'job="kubernetes-pods", namespace="kubepki"\'')
+      + '# Prometheus rule_files for a Prometheus that scrapes the pods by their prometheus.io annotations under a job\n'
+      + '# kubernetes-pods that sets a namespace label (as the prometheus-community chart does). Another job name or\n'
+      + '# namespace: render with prometheusRule.selector set in a values file.\n'
+      + rules({ prometheusRule: { selector: 'job="kubernetes-pods", namespace="kubepki"' } }),
+    'prometheus-rules-textfile.yaml': header('prometheusRule.selector=\'job="node-exporter"\', absence=series, readStaleMinutes=90')
+      + '# Prometheus rule_files for `kubepki check -o prom` written into node_exporter\'s textfile directory at least\n'
+      + '# hourly, node_exporter scraped as job node-exporter (as kube-prometheus names it). up is node_exporter\'s, so\n'
+      + '# no KubepkiDown, and KubepkiAbsent fires when no node exports kubepki_build_info. Another job name or cron\n'
+      + '# period: render with prometheusRule.selector and prometheusRule.readStaleMinutes (above the cron period).\n'
+      + rules({ prometheusRule: { selector: 'job="node-exporter"', absence: 'series', readStaleMinutes: 90 } }),
     'renewal-example.yaml': header('renewal.enabled=true, renewal.nodes=[cp-1,cp-2,cp-3]; apply after kubepki.yaml') + join(renewal),
   };
 }

@@ -10,7 +10,7 @@ import { renderChart, manifestFiles, CHART_DIR, MANIFEST_DIR } from './deploy-re
 import { NodeFs } from '../src/fs/node-fs.js';
 import { readInventory } from '../src/inventory/read.js';
 import { copyFixture, removeCopy, NOW, serveFixture, get } from './serve-helpers.js';
-import { PROMTOOL, parsePromText, type Sample } from './metrics-parse.js';
+import { PROMTOOL, parsePromText, promtoolCheckRules, promtoolTestRules, type Sample } from './metrics-parse.js';
 import { serialDecimal } from '../src/report/metrics.js';
 import type { Inventory } from '../src/inventory/types.js';
 import { makeCa, makeLeaf, makeK3sTree, put } from './support/trees.js';
@@ -577,4 +577,55 @@ test('deploy: promtool test rules on a real /metrics scrape: each alert fires fo
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+// The rules picked job="<release>" only, the ServiceMonitor's job: scraped by pod annotations (job "kubernetes-pods")
+// no kubepki alert could fire, and KubepkiAbsent fired for good. prometheusRule.selector goes into every expression
+// (as kubernetes-mixin's jobSelector settings); test/metrics.test.ts does the node_exporter textfile path.
+test('deploy: prometheusRule.selector picks the series of each scraping path: pod annotations under job="kubernetes-pods" fire the alerts, other pods of that job do not', (t) => {
+  const rulesOf = (values?: Obj) => (find(docsOf(renderChart(CHART_DIR, values ? { values } : undefined)), 'PrometheusRule')[0] as any).spec.groups;
+  const exprs = (groups: any[]) => groups.flatMap((g: any) => g.rules.map((r: any) => r.expr as string));
+  // the default is the ServiceMonitor's job, which follows the release name
+  for (const e of exprs(rulesOf())) assert.match(e, /\{job="kubepki"[,}]/, e);
+  const other = (find(docsOf(renderChart(CHART_DIR, { release: 'pki' })), 'PrometheusRule')[0] as any).spec.groups;
+  for (const e of exprs(other)) assert.match(e, /\{job="pki"[,}]/, e);
+  const sel = 'job="kubernetes-pods", namespace="kubepki"';
+  const pods = rulesOf({ prometheusRule: { selector: sel } });
+  for (const e of exprs(pods)) { assert.ok(e.includes(`{${sel}`), e); assert.doesNotMatch(e, /job="kubepki"/); }
+  assert.throws(() => renderChart(CHART_DIR, { values: { prometheusRule: { absence: 'maybe' } } }), /prometheusRule\.absence is "maybe": set it to up .*, series .* or none/);
+  const names = (groups: any[]) => groups.flatMap((g: any) => g.rules.map((r: any) => r.alert as string));
+  const none = rulesOf({ prometheusRule: { absence: 'none' } });
+  assert.deepEqual(names(none).filter((n) => /Down|Absent/.test(n)), []);
+  assert.equal(names(none).length, 9);
+  const checked = [promtoolCheckRules(pods), promtoolCheckRules(none), promtoolCheckRules(rulesOf({ prometheusRule: { selector: 'job="node-exporter"', absence: 'series' } }))];
+  if (!checked[0]) { t.diagnostic(`${PROMTOOL} absent: promtool check and test rules skipped`); return; }
+  assert.deepEqual(checked.map((c) => c!.ok), [true, true, true], checked.map((c) => c!.output).join('\n'));
+  assert.match(checked[0]!.output, /SUCCESS: 11 rules found/);
+  assert.match(checked[1]!.output, /SUCCESS: 9 rules found/);
+  assert.match(checked[2]!.output, /SUCCESS: 10 rules found/, 'the textfile path: no KubepkiDown');
+  // a prometheus-community style annotation job: the pod's namespace and name as labels; an x509-certificate-exporter
+  // pod in another namespace of the same job (the same metric names) and a down pod of another app are not kubepki's
+  const at = (name: string, m: Record<string, string>) => `${name}{${Object.entries(m).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}}`;
+  const pod = { job: 'kubernetes-pods', namespace: 'kubepki', pod: 'kubepki-x7k2p', instance: '10.0.0.1:9793' };
+  const cert = { ...pod, node: 'cp-1', name: 'apiserver', expiry_severity: 'error' };
+  const foreign = { job: 'kubernetes-pods', namespace: 'x509-exporter', pod: 'x509-exporter-abcde', instance: '10.0.0.9:9793', name: 'apiserver' };
+  const r = promtoolTestRules(pods, [
+    { interval: '1m', input_series: [
+      { series: at('x509_cert_not_after', cert), values: '600+0x60' },
+      { series: at('x509_cert_not_after', foreign), values: '600+0x60' },
+      { series: at('kubepki_last_read_timestamp_seconds', { ...pod, node: 'cp-1' }), values: '0+60x60' },
+      { series: at('up', pod), values: '1+0x60' },
+      { series: at('up', { job: 'kubernetes-pods', namespace: 'shop', pod: 'cart-1', instance: '10.0.0.7:8080' }), values: '0+0x60' },
+    ], alert_rule_test: [
+      { eval_time: '6m', alertname: 'KubepkiCertificateExpiringCritical', exp_alerts: [{ exp_labels: { ...cert, alertname: 'KubepkiCertificateExpiringCritical', severity: 'critical' } }] },
+      { eval_time: '11m', alertname: 'KubepkiCertificateExpired', exp_alerts: [{ exp_labels: { ...cert, alertname: 'KubepkiCertificateExpired', severity: 'critical' } }] },
+      { eval_time: '40m', alertname: 'KubepkiDown', exp_alerts: [] },
+      { eval_time: '40m', alertname: 'KubepkiAbsent', exp_alerts: [] },
+    ] },
+    // no kubepki pod scraped, the other pods of the job are: KubepkiAbsent after 30m, with the selector's labels
+    { interval: '1m', input_series: [{ series: at('up', { job: 'kubernetes-pods', namespace: 'shop', pod: 'cart-1', instance: '10.0.0.7:8080' }), values: '1+0x60' }],
+      alert_rule_test: [{ eval_time: '20m', alertname: 'KubepkiAbsent', exp_alerts: [] },
+        { eval_time: '40m', alertname: 'KubepkiAbsent', exp_alerts: [{ exp_labels: { job: 'kubernetes-pods', namespace: 'kubepki', alertname: 'KubepkiAbsent', severity: 'warning' } }] }] },
+  ]);
+  assert.ok(r!.ok, r!.output);
 });

@@ -3,6 +3,9 @@
 // escapes, a sample before its TYPE, duplicate series, non-numeric values).
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { stringify } from 'yaml';
 
 export interface Sample { name: string; labels: Record<string, string>; value: number }
 export interface Family { name: string; help?: string; type?: string; samples: Sample[] }
@@ -98,4 +101,33 @@ export function promtoolCheck(text: string): { ok: boolean; output: string } | u
   if (!fs.existsSync(PROMTOOL)) return undefined;
   const r = spawnSync(PROMTOOL, ['check', 'metrics'], { input: text, encoding: 'utf8' });
   return { ok: r.status === 0, output: `${r.stdout}${r.stderr}` };
+}
+
+/** `promtool test rules` of these tests against these rule groups (annotations dropped: the expressions and labels are
+ * under test, `promtool check rules` checks the templates); undefined when promtool is not installed. */
+export function promtoolTestRules(groups: { rules: Record<string, unknown>[] }[], tests: unknown[]): { ok: boolean; output: string } | undefined {
+  if (!fs.existsSync(PROMTOOL)) return undefined;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubepki-ruletest-'));
+  try {
+    const bare = groups.map((g) => ({ ...g, rules: g.rules.map(({ annotations: _a, ...r }) => r) }));
+    fs.writeFileSync(path.join(dir, 'rules.yaml'), stringify({ groups: bare }));
+    fs.writeFileSync(path.join(dir, 'tests.yaml'), stringify({ rule_files: ['rules.yaml'], evaluation_interval: '1m', tests }, { lineWidth: 0 }));
+    const r = spawnSync(PROMTOOL, ['test', 'rules', 'tests.yaml'], { encoding: 'utf8', cwd: dir });
+    return { ok: r.status === 0, output: `${r.stdout}${r.stderr}`.slice(0, 4000) };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** `promtool check rules` of these rule groups: the rule count it reports, or its errors; undefined without promtool. */
+export function promtoolCheckRules(groups: unknown[]): { ok: boolean; output: string } | undefined {
+  if (!fs.existsSync(PROMTOOL)) return undefined;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubepki-rules-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'rules.yaml'), stringify({ groups }));
+    const r = spawnSync(PROMTOOL, ['check', 'rules', path.join(dir, 'rules.yaml')], { encoding: 'utf8' });
+    return { ok: r.status === 0, output: `${r.stdout}${r.stderr}` };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }

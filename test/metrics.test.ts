@@ -159,3 +159,53 @@ test('check -o prom without capabilities: a directory it may not list is a read 
     removeCopy(root);
   }
 });
+
+// `check -o prom` into node_exporter's textfile directory: the series carry node_exporter's job and instance, and up is
+// node_exporter's. The rules matched only the chart's job, so nothing fired; with prometheusRule.selector set to
+// node_exporter's job and absence: series, the expiry alerts fire on check's series and KubepkiAbsent watches them.
+test('check -o prom under node_exporter\'s job: the chart\'s rules with selector job="node-exporter" and absence: series fire on it', async (t) => {
+  const { copyFixture, removeCopy } = await import('./serve-helpers.js');
+  const { run } = await import('../src/cli/main.js');
+  const { memoryIo } = await import('../src/cli/io.js');
+  const { renderChart, CHART_DIR } = await import('./deploy-render.js');
+  const { promtoolTestRules } = await import('./metrics-parse.js');
+  const rule = renderChart(CHART_DIR, { values: { prometheusRule: { selector: 'job="node-exporter"', absence: 'series' } } })
+    .flatMap((r) => r.docs).find((d) => d.kind === 'PrometheusRule') as { spec: { groups: { rules: Record<string, unknown>[] }[] } };
+  const root = copyFixture('kubeadm-1.26-expired');
+  let text: string;
+  try {
+    const io = memoryIo();
+    await run(['check', '--root', root, '--now', '2026-11-23', '-o', 'prom'], io);
+    text = io.out;
+  } finally {
+    removeCopy(root);
+  }
+  const target = { job: 'node-exporter', instance: '10.0.0.1:9100' };
+  const T = Math.floor(new Date('2026-11-23T00:00:00Z').getTime() / 1000);
+  const at = (name: string, m: Record<string, string>) => `${name}{${Object.entries(m).filter(([, v]) => v !== '').map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}}`;
+  const fams = parsePromText(text);
+  // promtool's clock starts at 0: timestamps become seconds since the read; the cron rewrites the file every minute
+  const series = [...fams.values()].flatMap((f) => f.samples.map((x) => {
+    const ts = /^x509_cert_not_(after|before)$|^kubepki_last_read_timestamp_seconds$/.test(x.name);
+    return { series: at(x.name, { ...x.labels, ...target }), values: `${ts ? x.value - T : x.value}+${x.name === 'kubepki_last_read_timestamp_seconds' ? 60 : 0}x40` };
+  }));
+  // (the kubelet's self-signed kubelet.crt is a warning, its throwaway CA nothing: as on the ServiceMonitor path)
+  const expired = fams.get('x509_cert_not_after')!.samples.filter((x) => x.value <= T && x.labels.expiry_severity !== 'info');
+  assert.ok(expired.filter((x) => x.labels.expiry_severity === 'error').length >= 10, `the fixture has expired certificates: ${expired.length}`);
+  const r = promtoolTestRules(rule.spec.groups, [
+    // node_exporter on a worker without a kubepki file is down: no KubepkiDown (its up is not kubepki's)
+    { interval: '1m', input_series: [...series, { series: at('up', target), values: '1+0x40' }, { series: at('up', { job: 'node-exporter', instance: '10.0.0.8:9100' }), values: '0+0x40' }],
+      alert_rule_test: [
+        { eval_time: '1m', alertname: 'KubepkiCertificateExpired', exp_alerts: expired.map((x) => ({ exp_labels: Object.fromEntries(Object.entries({ ...x.labels, ...target, alertname: 'KubepkiCertificateExpired', severity: x.labels.expiry_severity === 'warning' ? 'warning' : 'critical' }).filter(([, v]) => v !== '')) })) },
+        { eval_time: '40m', alertname: 'KubepkiDown', exp_alerts: [] },
+        { eval_time: '40m', alertname: 'KubepkiAbsent', exp_alerts: [] },
+        { eval_time: '40m', alertname: 'KubepkiReadStale', exp_alerts: [] },
+      ] },
+    // node_exporter scraped, no kubepki file on any node: KubepkiAbsent after 30m
+    { interval: '1m', input_series: [{ series: at('up', target), values: '1+0x40' }],
+      alert_rule_test: [{ eval_time: '20m', alertname: 'KubepkiAbsent', exp_alerts: [] },
+        { eval_time: '40m', alertname: 'KubepkiAbsent', exp_alerts: [{ exp_labels: { job: 'node-exporter', alertname: 'KubepkiAbsent', severity: 'warning' } }] }] },
+  ]);
+  if (!r) { t.skip('promtool not installed (/usr/bin/promtool)'); return; }
+  assert.ok(r.ok, r.output);
+});
