@@ -457,53 +457,195 @@ etcd:
   }
 });
 
-test('a kubeadm config with extraArgs/extraVolumes/extraEnvs: each manifest rebuilt without them is named in a warning with what it lacks (was: dropped in silence: an OIDC or audit setup gone from kube-apiserver.yaml); a kept manifest is not', async () => {
+/** `text` with each [from, to] replaced once, failing if `from` is not in it (an edit of kubeadm's fixture output). */
+function edited(text: string, edits: [string, string][]): string {
+  for (const [from, to] of edits) {
+    assert.ok(text.includes(from), `not in the fixture: ${from}`);
+    text = text.replace(from, to);
+  }
+  return text;
+}
+
+test('a kubeadm config with extraArgs/extraVolumes (v1beta3 maps): the manifests rebuilt carry them as kubeadm writes them, byte for byte (was: dropped, with a warning: an OIDC or audit setup gone from kube-apiserver.yaml)', async () => {
+  const root = copyFixture();
+  const manifests = path.join(root, 'etc/kubernetes/manifests');
+  for (const m of MANIFEST_NAMES) fs.rmSync(path.join(manifests, `${m}.yaml`));
+  const cfg = path.join(tmpDir(), 'kubeadm.yaml');
+  fs.writeFileSync(cfg, fs.readFileSync(path.join(KUBEADM_126, 'etc/kubernetes/kubeadm-config.yaml'), 'utf8') + `  extraArgs:
+    oidc-issuer-url: https://sso.example.test
+    audit-policy-file: /etc/kubernetes/audit/policy.yaml
+    audit-log-path: /var/log/kubernetes/audit.log
+    enable-admission-plugins: NodeRestriction,PodSecurity
+  extraVolumes:
+  - name: audit
+    hostPath: /etc/kubernetes/audit
+    mountPath: /etc/kubernetes/audit
+    readOnly: true
+    pathType: DirectoryOrCreate
+  - name: audit-log
+    hostPath: /var/log/kubernetes
+    mountPath: /var/log/kubernetes
+controllerManager:
+  extraArgs:
+    bind-address: 0.0.0.0
+scheduler:
+  extraArgs:
+    bind-address: 192.0.2.10
+  extraVolumes:
+  - name: kubeconfig
+    hostPath: /etc/kubernetes/scheduler-other.conf
+    mountPath: /etc/kubernetes/scheduler.conf
+    readOnly: true
+    pathType: File
+etcd:
+  local:
+    extraArgs:
+      advertise-client-urls: https://192.0.2.10:2379
+      listen-metrics-urls: http://192.0.2.10:2382
+`);
+  const d = await cli('rebuild', '--root', root, '--now', NOW, '--config', cfg, '--dry-run');
+  assert.equal(d.code, 0, d.err);
+  assert.doesNotMatch(d.out, /lacks|default flags and volumes only/, 'nothing is left out: no warning');
+  assert.match(lineAfter(d.out, /CREATE\s+\/etc\/kubernetes\/manifests\/kube-apiserver\.yaml/), new RegExp(`with apiServer\\.extraArgs \\(audit-log-path, audit-policy-file, enable-admission-plugins, oidc-issuer-url\\), extraVolumes \\(audit, audit-log\\) from ${cfg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  // (the lone member kubeadm init writes: the fixture's cluster has a control-plane endpoint, so rebuild asks)
+  const r = await cli('rebuild', '--root', root, '--now', NOW, '--config', cfg, '--etcd-initial-cluster', 'cp-1=https://192.0.2.10:2380');
+  assert.equal(r.code, 0, r.err);
+  const wrote = (m: string) => fs.readFileSync(path.join(manifests, `${m}.yaml`), 'utf8');
+  const kubeadm = (m: string) => fs.readFileSync(path.join(KUBEADM_126, `etc/kubernetes/manifests/${m}.yaml`), 'utf8');
+
+  // kubeadm's ArgumentsToCommand: an extra arg replaces the default of its name, all sorted by name; each
+  // extraVolume a hostPath volume and mount, listed by name, `type: ""` where no pathType is given
+  assert.equal(wrote('kube-apiserver'), edited(kubeadm('kube-apiserver'), [
+    ['    - --authorization-mode=', '    - --audit-log-path=/var/log/kubernetes/audit.log\n    - --audit-policy-file=/etc/kubernetes/audit/policy.yaml\n    - --authorization-mode='],
+    ['--enable-admission-plugins=NodeRestriction\n', '--enable-admission-plugins=NodeRestriction,PodSecurity\n'],
+    // local etcd advertising its own address (etcd.local.extraArgs): the apiserver is pointed there
+    ['--etcd-servers=https://127.0.0.1:2379', '--etcd-servers=https://192.0.2.10:2379'],
+    ['    - --proxy-client-cert-file=', '    - --oidc-issuer-url=https://sso.example.test\n    - --proxy-client-cert-file='],
+    ['    volumeMounts:\n', '    volumeMounts:\n    - mountPath: /etc/kubernetes/audit\n      name: audit\n      readOnly: true\n    - mountPath: /var/log/kubernetes\n      name: audit-log\n'],
+    ['  volumes:\n', '  volumes:\n  - hostPath:\n      path: /etc/kubernetes/audit\n      type: DirectoryOrCreate\n    name: audit\n  - hostPath:\n      path: /var/log/kubernetes\n      type: ""\n    name: audit-log\n'],
+  ]));
+  // bind-address 0.0.0.0: no probe host, the kubelet probes the pod IP (kubeadm's getProbeAddress)
+  assert.equal(wrote('kube-controller-manager'), edited(kubeadm('kube-controller-manager'), [
+    ['--bind-address=127.0.0.1', '--bind-address=0.0.0.0'],
+    ['        host: 127.0.0.1\n', ''],
+    ['        host: 127.0.0.1\n', ''],
+  ]));
+  // another address is probed where the scheduler listens; an extraVolume of a default's name replaces it
+  assert.equal(wrote('kube-scheduler'), edited(kubeadm('kube-scheduler'), [
+    ['--bind-address=127.0.0.1', '--bind-address=192.0.2.10'],
+    ['        host: 127.0.0.1\n', '        host: 192.0.2.10\n'],
+    ['        host: 127.0.0.1\n', '        host: 192.0.2.10\n'],
+    ['      path: /etc/kubernetes/scheduler.conf\n      type: FileOrCreate', '      path: /etc/kubernetes/scheduler-other.conf\n      type: File'],
+  ]));
+  // etcd's probes follow the first listen-metrics-urls URL (GetEtcdProbeEndpoint)
+  assert.equal(wrote('etcd'), edited(kubeadm('etcd'), [
+    ['--listen-metrics-urls=http://127.0.0.1:2381', '--listen-metrics-urls=http://192.0.2.10:2382'],
+    ['        host: 127.0.0.1\n        path: /health?exclude=NOSPACE&serializable=true\n        port: 2381', '        host: 192.0.2.10\n        path: /health?exclude=NOSPACE&serializable=true\n        port: 2382'],
+    ['        host: 127.0.0.1\n        path: /health?serializable=false\n        port: 2381', '        host: 192.0.2.10\n        path: /health?serializable=false\n        port: 2382'],
+  ]));
+});
+
+test('a v1beta4 kubeadm config: repeated extraArgs are all written, authorization-config drops the default authorization-mode, extraEnvs become the container env; an entry kubeadm refuses is warned about; a kept manifest is left as it is', async () => {
+  const root = copyFixture();
+  const manifests = path.join(root, 'etc/kubernetes/manifests');
+  for (const m of ['kube-apiserver', 'etcd', 'kube-scheduler']) fs.rmSync(path.join(manifests, `${m}.yaml`));
+  const keptKcm = fs.readFileSync(path.join(manifests, 'kube-controller-manager.yaml'), 'utf8');
   const cfg = path.join(tmpDir(), 'kubeadm.yaml');
   fs.writeFileSync(cfg, `apiVersion: kubeadm.k8s.io/v1beta4
 kind: InitConfiguration
 localAPIEndpoint: {advertiseAddress: 192.0.2.10, bindPort: 6443}
 nodeRegistration: {name: cp-1}
+patches: {directory: /etc/kubernetes/patches}
 ---
 apiVersion: kubeadm.k8s.io/v1beta4
 kind: ClusterConfiguration
 kubernetesVersion: v1.33.0
+controlPlaneEndpoint: cluster-api.example.test:6443
+networking: {podSubnet: 10.244.0.0/16}
 apiServer:
+  certSANs: [cluster-api.example.test, 192.0.2.100]
   extraArgs:
-  - {name: oidc-issuer-url, value: https://sso.example.test}
-  - {name: audit-policy-file, value: /etc/kubernetes/audit/policy.yaml}
+  - {name: service-account-issuer, value: https://kubernetes.default.svc.cluster.local}
+  - {name: service-account-issuer, value: https://issuer.example.test}
+  - {name: authorization-config, value: /etc/kubernetes/authz.yaml}
   extraVolumes:
-  - {name: audit, hostPath: /etc/kubernetes/audit, mountPath: /etc/kubernetes/audit, readOnly: true}
-controllerManager:
+  - {name: authz, hostPath: /etc/kubernetes/authz.yaml, mountPath: /etc/kubernetes/authz.yaml, readOnly: true, pathType: File}
+  - {name: broken, mountPath: /x}
   extraEnvs:
+  - {name: NO_PROXY, value: 10.0.0.0/8}
+  - {name: HTTPS_PROXY, value: http://old.example.test:3128}
   - {name: HTTPS_PROXY, value: http://proxy.example.test:3128}
+controllerManager:
+  extraArgs:
+  - {name: bind-address, value: 0.0.0.0}
 scheduler:
   extraArgs: []
 etcd:
   local:
     extraArgs:
     - {name: quota-backend-bytes, value: "8589934592"}
+    extraEnvs:
+    - {name: GOMAXPROCS, value: "2"}
 `);
-  const root = tmpDir();
-  const r = await cli('rebuild', '--root', root, '--now', NOW, '--config', cfg, '--dry-run');
+  const r = await cli('rebuild', '--root', root, '--now', NOW, '--config', cfg, '--etcd-initial-cluster', 'cp-1=https://192.0.2.10:2380');
   assert.equal(r.code, 0, r.err);
   const warnings = r.out.split('\nWarnings:\n')[1]?.split('\n\n')[0]?.split('\n') ?? [];
-  const about = (m: string) => warnings.filter((w) => w.includes(`/etc/kubernetes/manifests/${m}.yaml`));
-  assert.equal(about('kube-apiserver').length, 1, r.out);
-  assert.match(about('kube-apiserver')[0]!, /apiServer\.extraArgs \(oidc-issuer-url, audit-policy-file\) and apiServer\.extraVolumes \(audit\)/);
-  assert.ok(about('kube-apiserver')[0]!.includes(cfg), 'names the config they are in');
-  assert.match(about('kube-controller-manager')[0] ?? '', /controllerManager\.extraEnvs \(HTTPS_PROXY\)/);
-  assert.match(about('etcd')[0] ?? '', /etcd\.local\.extraArgs \(quota-backend-bytes\)/);
-  assert.equal(about('kube-scheduler').length, 0, 'an empty list is nothing to carry');
+  const extrasWarnings = warnings.filter((w) => /extraVolumes|extraEnvs|extraArgs/.test(w));
+  assert.equal(extrasWarnings.length, 1, r.out);
+  assert.match(extrasWarnings[0]!, /kube-apiserver\.yaml .*apiServer\.extraVolumes\[1\] \(broken\) has no hostPath/);
+  assert.ok(extrasWarnings[0]!.includes(cfg), 'names the config');
+  // kubeadm's patches are not applied: the manifests written are named
+  assert.ok(warnings.some((w) => w.includes('patches.directory /etc/kubernetes/patches') && w.includes('kube-apiserver.yaml') && !w.includes('kube-controller-manager.yaml')), r.out);
 
-  // v1beta3 maps, from the node's own kubeadm-config.yaml; the apiserver manifest survives, so it keeps what it had
-  const tree = copyFixture();
-  const kc = path.join(tree, 'etc/kubernetes/kubeadm-config.yaml');
-  fs.writeFileSync(kc, fs.readFileSync(kc, 'utf8').replace('apiServer:\n', 'apiServer:\n  extraArgs:\n    oidc-issuer-url: https://sso.example.test\ncontrollerManager:\n  extraArgs:\n    bind-address: 0.0.0.0\n'));
-  fs.rmSync(path.join(tree, 'etc/kubernetes/manifests/kube-controller-manager.yaml'));
-  const k = await cli('rebuild', '--root', tree, '--now', NOW, '--dry-run');
-  assert.equal(k.code, 0, k.err);
-  assert.doesNotMatch(k.out, /kube-apiserver\.yaml[^\n]*extraArgs/, 'the kept kube-apiserver.yaml still has them');
-  assert.match(k.out, /kube-controller-manager\.yaml[^\n]*controllerManager\.extraArgs \(bind-address\)[^\n]*\/etc\/kubernetes\/kubeadm-config\.yaml/);
+  const read = (m: string) => parseYaml(fs.readFileSync(path.join(manifests, `${m}.yaml`), 'utf8'));
+  const api = read('kube-apiserver').spec.containers[0];
+  // kubeadm 1.33's getAPIServerCommand with these extraArgs: both issuers (sorted by value), no --authorization-mode
+  assert.deepEqual(api.command, [
+    'kube-apiserver',
+    '--advertise-address=192.0.2.10',
+    '--allow-privileged=true',
+    '--authorization-config=/etc/kubernetes/authz.yaml',
+    '--client-ca-file=/etc/kubernetes/pki/ca.crt',
+    '--enable-admission-plugins=NodeRestriction',
+    '--enable-bootstrap-token-auth=true',
+    '--etcd-cafile=/etc/kubernetes/pki/etcd/ca.crt',
+    '--etcd-certfile=/etc/kubernetes/pki/apiserver-etcd-client.crt',
+    '--etcd-keyfile=/etc/kubernetes/pki/apiserver-etcd-client.key',
+    '--etcd-servers=https://127.0.0.1:2379',
+    '--kubelet-client-certificate=/etc/kubernetes/pki/apiserver-kubelet-client.crt',
+    '--kubelet-client-key=/etc/kubernetes/pki/apiserver-kubelet-client.key',
+    '--kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname',
+    '--proxy-client-cert-file=/etc/kubernetes/pki/front-proxy-client.crt',
+    '--proxy-client-key-file=/etc/kubernetes/pki/front-proxy-client.key',
+    '--requestheader-allowed-names=front-proxy-client',
+    '--requestheader-client-ca-file=/etc/kubernetes/pki/front-proxy-ca.crt',
+    '--requestheader-extra-headers-prefix=X-Remote-Extra-',
+    '--requestheader-group-headers=X-Remote-Group',
+    '--requestheader-username-headers=X-Remote-User',
+    '--secure-port=6443',
+    '--service-account-issuer=https://issuer.example.test',
+    '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+    '--service-account-key-file=/etc/kubernetes/pki/sa.pub',
+    '--service-account-signing-key-file=/etc/kubernetes/pki/sa.key',
+    '--service-cluster-ip-range=10.96.0.0/12',
+    '--tls-cert-file=/etc/kubernetes/pki/apiserver.crt',
+    '--tls-private-key-file=/etc/kubernetes/pki/apiserver.key',
+  ]);
+  // MergeKubeadmEnvVars: one per name, the last given wins, sorted by name
+  assert.deepEqual(api.env, [{ name: 'HTTPS_PROXY', value: 'http://proxy.example.test:3128' }, { name: 'NO_PROXY', value: '10.0.0.0/8' }]);
+  assert.deepEqual(api.volumeMounts.map((v: { name: string }) => v.name), ['authz', 'ca-certs', 'k8s-certs'], 'the entry without a hostPath is left out');
+  assert.deepEqual(read('kube-apiserver').spec.volumes[0], { hostPath: { path: '/etc/kubernetes/authz.yaml', type: 'File' }, name: 'authz' });
+  // the probes stay on the advertise address and bind port
+  assert.equal(api.livenessProbe.httpGet.host, '192.0.2.10');
+
+  const etcd = read('etcd').spec.containers[0];
+  assert.ok(etcd.command.includes('--quota-backend-bytes=8589934592'));
+  assert.deepEqual(etcd.env, [{ name: 'GOMAXPROCS', value: '2' }]);
+  const sched = read('kube-scheduler').spec.containers[0];
+  assert.equal(sched.env, undefined, 'an empty list adds nothing');
+  assert.equal(sched.livenessProbe.httpGet.host, '127.0.0.1');
+  // the kept manifest is not rewritten (remove it to have it written with the extras)
+  assert.equal(fs.readFileSync(path.join(manifests, 'kube-controller-manager.yaml'), 'utf8'), keptKcm);
 });
 
 test('a flag wins over what survives, and the dry run lists what it overrode', async () => {

@@ -2,9 +2,10 @@
  * Static pod manifests for etcd, kube-apiserver, kube-controller-manager and
  * kube-scheduler as kubeadm writes them (phases/controlplane/manifests.go,
  * phases/etcd/local.go; shape of v1.26, checked byte for byte against the
- * kubeadm-1.26 fixture). Flags are a map sorted by name, as kubeadm's
- * BuildArgumentListFromMap does; YAML keys are sorted as sigs.k8s.io/yaml
- * emits them. Pure: returns file contents.
+ * kubeadm-1.26 fixture), with the ClusterConfiguration's extraArgs,
+ * extraVolumes and extraEnvs put in as kubeadm puts them. Flags are sorted by
+ * name, as kubeadm's ArgumentsToCommand does; YAML keys are sorted as
+ * sigs.k8s.io/yaml emits them. Pure: returns file contents.
  */
 import { stringify } from 'yaml';
 import { isIP } from 'node:net';
@@ -23,7 +24,19 @@ export interface ManifestSettings extends ClusterFacts {
   externalCA?: boolean;
   /** etcd's membership (kubeadm join: every member and `existing`); default: this node alone, `new` (kubeadm init) */
   etcdMembership?: { initialCluster: string; state: 'new' | 'existing' };
+  /** the kubeadm config's extraArgs/extraVolumes/extraEnvs of every component (one's can change another's, as etcd's advertise-client-urls does the apiserver's) */
+  extras?: ManifestExtras;
 }
+
+/** One kubeadm `Arg`: v1beta4 lists them (a name may repeat), v1beta3's map is one per name. */
+export interface KubeadmArg { name: string; value: string }
+/** kubeadm's HostPathMount (an extraVolumes entry). */
+export interface HostPathMount { name: string; hostPath: string; mountPath: string; readOnly: boolean; pathType: string }
+/** A container env var as an extraEnvs entry gives it (a core/v1 EnvVar: value or valueFrom). */
+export interface KubeadmEnvVar { name: string; value?: string; valueFrom?: unknown }
+/** What a ClusterConfiguration component section adds to kubeadm's defaults. */
+export interface ComponentExtras { args: KubeadmArg[]; volumes: HostPathMount[]; envs: KubeadmEnvVar[] }
+export type ManifestExtras = Partial<Record<ManifestName, ComponentExtras>>;
 
 export const MANIFEST_NAMES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler'] as const;
 export type ManifestName = (typeof MANIFEST_NAMES)[number];
@@ -42,14 +55,89 @@ export function toKubeYaml(obj: unknown): string {
   return stringify(sortKeys(obj), { indentSeq: false, lineWidth: 0, minContentWidth: 0 });
 }
 
-function args(cmd: string, flags: Record<string, string>): string[] {
-  return [cmd, ...Object.keys(flags).sort().map((k) => `--${k}=${flags[k]}`)];
+/** Go's string order (bytes; the same as UTF-16 units for the ASCII of flag names). */
+const goLess = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * kubeadm's ArgumentsToCommand (cmd/kubeadm/app/util/arguments.go): an extra arg replaces every default of
+ * its name, a name the extras repeat (v1beta4) is kept as often as given, and the whole list is sorted by
+ * name, then value.
+ */
+function args(cmd: string, flags: Record<string, string>, extra: KubeadmArg[] = []): string[] {
+  const over = new Set(extra.map((a) => a.name));
+  const all = [...extra, ...Object.keys(flags).filter((k) => !over.has(k)).map((k) => ({ name: k, value: flags[k]! }))];
+  all.sort((a, b) => goLess(a.name, b.name) || goLess(a.value, b.value));
+  return [cmd, ...all.map((a) => `--${a.name}=${a.value}`)];
 }
 
-function probe(host: string, path: string, port: number, scheme: 'HTTP' | 'HTTPS', failureThreshold: number, initialDelay = true) {
+/** kubeadm's GetArgValue(args, name, -1): the last one of that name. */
+function lastArg(extra: KubeadmArg[] | undefined, name: string): string | undefined {
+  return extra?.filter((a) => a.name === name).pop()?.value;
+}
+
+/**
+ * The liveness/startup probe host of kube-controller-manager and kube-scheduler: their bind-address extra arg,
+ * if any (staticpod utils.go GetControllerManagerProbeAddress/GetSchedulerProbeAddress); an unspecified
+ * address (0.0.0.0, ::) becomes no host at all, so that the kubelet probes the pod IP (getProbeAddress,
+ * kubernetes#86504).
+ */
+function bindProbeHost(extra: KubeadmArg[] | undefined): string | undefined {
+  const addr = lastArg(extra, 'bind-address');
+  if (addr === undefined) return '127.0.0.1';
+  return addr === '0.0.0.0' || addr === '::' ? undefined : addr;
+}
+
+/**
+ * etcd's probe endpoint (utils.go GetEtcdProbeEndpoint): the first URL of a listen-metrics-urls extra arg
+ * (https → HTTPS, its host, else localhost, its port, else 2381), else localhost:2381 over HTTP.
+ */
+function etcdProbeEndpoint(extra: KubeadmArg[] | undefined, localhost: string): { host: string; port: number; scheme: 'HTTP' | 'HTTPS' } {
+  const dflt = { host: localhost, port: 2381, scheme: 'HTTP' as const };
+  const v = lastArg(extra, 'listen-metrics-urls');
+  if (v === undefined) return dflt;
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(?:[^@/?#]*@)?(\[[^\]]*\]|[^:/?#]*)(?::([^/?#]*))?/.exec(v.split(',')[0]!);
+  if (!m) return dflt; // (Go's url.Parse of what has no `//` host gives no host and no port either)
+  const host = m[2]!.replace(/^\[(.*)\]$/, '$1');
+  const port = m[3] && /^\d+$/.test(m[3]) && Number(m[3]) >= 1 && Number(m[3]) <= 65535 ? Number(m[3]) : 2381;
+  return { host: host || localhost, port, scheme: m[1]!.toLowerCase() === 'https' ? 'HTTPS' : 'HTTP' };
+}
+
+/**
+ * The container env kubeadm writes (cmd/kubeadm/app/util MergeKubeadmEnvVars): one per
+ * name, the last given winning, sorted by name; a core/v1 EnvVar, so an empty value is left out.
+ */
+function envOf(envs: KubeadmEnvVar[] | undefined): { env?: Obj[] } {
+  // (kubeadm merges these over the *_proxy variables of its own environment when it ran, which no file keeps)
+  const byName = new Map<string, Obj>();
+  for (const e of envs ?? []) {
+    byName.set(e.name, { name: e.name, ...(e.value ? { value: e.value } : {}), ...(e.valueFrom !== undefined ? { valueFrom: e.valueFrom } : {}) });
+  }
+  const env = [...byName.values()].sort((a, b) => goLess(a.name as string, b.name as string));
+  return env.length > 0 ? { env } : {};
+}
+
+/**
+ * kubeadm's control-plane mounts with the extraVolumes added (phases/controlplane/volumes.go
+ * AddExtraHostPathMounts): a hostPath volume and its mount each, one of a default's name replacing it, all
+ * listed by name (VolumeMapToSlice, VolumeMountMapToSlice). The path type is written as given, `type: ""`
+ * when none is (kubeadm passes a pointer to it, which omitempty keeps); readOnly only when true.
+ */
+function withExtraVolumes(mounts: Obj[], volumes: Obj[], extra: HostPathMount[] | undefined): { volumeMounts: Obj[]; volumes: Obj[] } {
+  const m = new Map(mounts.map((x) => [x.name as string, x]));
+  const v = new Map(volumes.map((x) => [x.name as string, x]));
+  for (const x of extra ?? []) {
+    v.set(x.name, hostPathVolume(x.name, x.hostPath, x.pathType));
+    m.set(x.name, { mountPath: x.mountPath, name: x.name, ...(x.readOnly ? { readOnly: true } : {}) });
+  }
+  const byName = (a: Obj, b: Obj) => goLess(a.name as string, b.name as string);
+  return { volumeMounts: [...m.values()].sort(byName), volumes: [...v.values()].sort(byName) };
+}
+
+function probe(host: string | undefined, path: string, port: number, scheme: 'HTTP' | 'HTTPS', failureThreshold: number, initialDelay = true) {
   return {
     failureThreshold,
-    httpGet: { host, path, port, scheme },
+    // (no host: the kubelet probes the pod's IP)
+    httpGet: { ...(host ? { host } : {}), path, port, scheme },
     ...(initialDelay ? { initialDelaySeconds: 10 } : {}),
     periodSeconds: 10,
     timeoutSeconds: 15,
@@ -123,17 +211,21 @@ export function etcdManifest(s: ManifestSettings): string {
     flags['experimental-watch-progress-notify-interval'] = '5s';
   }
   const etcdImage = s.etcdImage || `${s.imageRepository}/etcd:${defaultEtcdTag(s.kubernetesVersion)}`;
-  const lb = loopback(s);
+  const extra = s.extras?.etcd;
+  // (etcd.local.extraArgs' listen-metrics-urls moves the probes with it; GetEtcdPodSpec, phases/etcd/local.go)
+  const p = etcdProbeEndpoint(extra?.args, loopback(s));
   const container = {
-    command: args('etcd', flags),
+    command: args('etcd', flags, extra?.args),
+    // etcd.local.extraEnvs alone: kubeadm gives etcd none of its proxy variables
+    ...envOf(extra?.envs),
     image: etcdImage,
     imagePullPolicy: 'IfNotPresent',
     // ≥1.31 (kubernetes#124465): etcd 3.5.11's /livez and /readyz, plus a readiness probe
-    livenessProbe: probe(lb, minor >= 31 ? '/livez' : '/health?exclude=NOSPACE&serializable=true', 2381, 'HTTP', 8),
+    livenessProbe: probe(p.host, minor >= 31 ? '/livez' : '/health?exclude=NOSPACE&serializable=true', p.port, p.scheme, 8),
     name: 'etcd',
-    ...(minor >= 31 ? { readinessProbe: { failureThreshold: 3, httpGet: { host: lb, path: '/readyz', port: 2381, scheme: 'HTTP' }, periodSeconds: 1, timeoutSeconds: 15 } } : {}),
+    ...(minor >= 31 ? { readinessProbe: { failureThreshold: 3, httpGet: { host: p.host, path: '/readyz', port: p.port, scheme: p.scheme }, periodSeconds: 1, timeoutSeconds: 15 } } : {}),
     resources: { requests: { cpu: '100m', memory: '100Mi' } },
-    startupProbe: probe(lb, minor >= 31 ? '/readyz' : '/health?serializable=false', 2381, 'HTTP', 24),
+    startupProbe: probe(p.host, minor >= 31 ? '/readyz' : '/health?serializable=false', p.port, p.scheme, 24),
     // etcd's mounts are listed data first, unlike the sorted control-plane ones (local.go)
     volumeMounts: [
       { mountPath: s.etcdDataDir, name: 'etcd-data' },
@@ -174,6 +266,7 @@ export function externalEtcdCertDirs(files: string[], certificatesDir: string): 
 
 export function apiserverManifest(s: ManifestSettings): string {
   const pki = s.certificatesDir;
+  const extra = s.extras?.['kube-apiserver'];
   const flags: Record<string, string> = {
     'advertise-address': s.advertiseAddress,
     'allow-privileged': 'true',
@@ -204,6 +297,9 @@ export function apiserverManifest(s: ManifestSettings): string {
     flags['etcd-certfile'] = `${pki}/apiserver-etcd-client.crt`;
     flags['etcd-keyfile'] = `${pki}/apiserver-etcd-client.key`;
     flags['etcd-servers'] = `https://${hostPort(loopback(s), 2379)}`;
+    // local etcd advertising elsewhere (etcd.local.extraArgs): the apiserver is pointed there (getAPIServerCommand, kubernetes#69827)
+    const advertised = lastArg(s.extras?.etcd?.args, 'advertise-client-urls');
+    if (advertised !== undefined) flags['etcd-servers'] = advertised;
   } else if (s.etcdExternal) {
     // kubeadm's external etcd (spec §8): the configured endpoints and files
     flags['etcd-servers'] = s.etcdExternal.endpoints.join(',');
@@ -211,9 +307,15 @@ export function apiserverManifest(s: ManifestSettings): string {
     if (s.etcdExternal.certFile) flags['etcd-certfile'] = s.etcdExternal.certFile;
     if (s.etcdExternal.keyFile) flags['etcd-keyfile'] = s.etcdExternal.keyFile;
   }
+  // structured authorization (--authorization-config) cannot be given with --authorization-mode: kubeadm then
+  // leaves its default out (getAPIServerCommand); an authorization-mode extra arg replaces it like any other
+  if (lastArg(extra?.args, 'authorization-config') !== undefined) delete flags['authorization-mode'];
+  // the probes stay on the InitConfiguration's advertise address and bind port whatever the extra args say
+  // (GetAPIServerProbeAddress(endpoint), endpoint.BindPort)
   const adv = s.advertiseAddress;
   const container = {
-    command: args('kube-apiserver', flags),
+    command: args('kube-apiserver', flags, extra?.args),
+    ...envOf(extra?.envs),
     image: image(s, 'kube-apiserver'),
     imagePullPolicy: 'IfNotPresent',
     livenessProbe: probe(adv, '/livez', s.bindPort, 'HTTPS', 8),
@@ -236,12 +338,11 @@ export function apiserverManifest(s: ManifestSettings): string {
       container.volumeMounts.push({ mountPath: dir, name: `etcd-certs-${i}`, readOnly: true });
       volumes.push(hostPathVolume(`etcd-certs-${i}`, dir, 'DirectoryOrCreate'));
     });
-    // kubeadm lists volumes and mounts by name (Go's byte order)
-    const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-    container.volumeMounts.sort(byName);
-    volumes.sort(byName);
   }
-  return toKubeYaml(pod('kube-apiserver', container, volumes, { 'kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint': hostPort(adv, s.bindPort) }));
+  // (kubeadm lists volumes and mounts by name, Go's byte order)
+  const all = withExtraVolumes(container.volumeMounts, volumes, extra?.volumes);
+  container.volumeMounts = all.volumeMounts as typeof container.volumeMounts;
+  return toKubeYaml(pod('kube-apiserver', container, all.volumes, { 'kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint': hostPort(adv, s.bindPort) }));
 }
 
 export function controllerManagerManifest(s: ManifestSettings): string {
@@ -268,27 +369,31 @@ export function controllerManagerManifest(s: ManifestSettings): string {
     flags['cluster-cidr'] = s.podSubnet;
   }
   if (s.serviceSubnet) flags['service-cluster-ip-range'] = s.serviceSubnet;
-  const container = {
-    command: args('kube-controller-manager', flags),
-    image: image(s, 'kube-controller-manager'),
-    imagePullPolicy: 'IfNotPresent',
-    livenessProbe: probe('127.0.0.1', '/healthz', 10257, 'HTTPS', 8),
-    name: 'kube-controller-manager',
-    resources: { requests: { cpu: '200m' } },
-    startupProbe: probe('127.0.0.1', '/healthz', 10257, 'HTTPS', 24),
-    volumeMounts: [
-      { mountPath: '/etc/ssl/certs', name: 'ca-certs', readOnly: true },
-      { mountPath: '/usr/libexec/kubernetes/kubelet-plugins/volume/exec', name: 'flexvolume-dir' },
-      { mountPath: pki, name: 'k8s-certs', readOnly: true },
-      { mountPath: conf, name: 'kubeconfig', readOnly: true },
-    ],
-  };
-  return toKubeYaml(pod('kube-controller-manager', container, [
+  const extra = s.extras?.['kube-controller-manager'];
+  const host = bindProbeHost(extra?.args);
+  const { volumeMounts, volumes } = withExtraVolumes([
+    { mountPath: '/etc/ssl/certs', name: 'ca-certs', readOnly: true },
+    { mountPath: '/usr/libexec/kubernetes/kubelet-plugins/volume/exec', name: 'flexvolume-dir' },
+    { mountPath: pki, name: 'k8s-certs', readOnly: true },
+    { mountPath: conf, name: 'kubeconfig', readOnly: true },
+  ], [
     hostPathVolume('ca-certs', '/etc/ssl/certs', 'DirectoryOrCreate'),
     hostPathVolume('flexvolume-dir', '/usr/libexec/kubernetes/kubelet-plugins/volume/exec', 'DirectoryOrCreate'),
     hostPathVolume('k8s-certs', pki, 'DirectoryOrCreate'),
     hostPathVolume('kubeconfig', conf, 'FileOrCreate'),
-  ]));
+  ], extra?.volumes);
+  const container = {
+    command: args('kube-controller-manager', flags, extra?.args),
+    ...envOf(extra?.envs),
+    image: image(s, 'kube-controller-manager'),
+    imagePullPolicy: 'IfNotPresent',
+    livenessProbe: probe(host, '/healthz', 10257, 'HTTPS', 8),
+    name: 'kube-controller-manager',
+    resources: { requests: { cpu: '200m' } },
+    startupProbe: probe(host, '/healthz', 10257, 'HTTPS', 24),
+    volumeMounts,
+  };
+  return toKubeYaml(pod('kube-controller-manager', container, volumes));
 }
 
 export function schedulerManifest(s: ManifestSettings): string {
@@ -300,17 +405,21 @@ export function schedulerManifest(s: ManifestSettings): string {
     kubeconfig: conf,
     'leader-elect': 'true',
   };
+  const extra = s.extras?.['kube-scheduler'];
+  const host = bindProbeHost(extra?.args);
+  const { volumeMounts, volumes } = withExtraVolumes([{ mountPath: conf, name: 'kubeconfig', readOnly: true }], [hostPathVolume('kubeconfig', conf, 'FileOrCreate')], extra?.volumes);
   const container = {
-    command: args('kube-scheduler', flags),
+    command: args('kube-scheduler', flags, extra?.args),
+    ...envOf(extra?.envs),
     image: image(s, 'kube-scheduler'),
     imagePullPolicy: 'IfNotPresent',
-    livenessProbe: probe('127.0.0.1', '/healthz', 10259, 'HTTPS', 8),
+    livenessProbe: probe(host, '/healthz', 10259, 'HTTPS', 8),
     name: 'kube-scheduler',
     resources: { requests: { cpu: '100m' } },
-    startupProbe: probe('127.0.0.1', '/healthz', 10259, 'HTTPS', 24),
-    volumeMounts: [{ mountPath: conf, name: 'kubeconfig', readOnly: true }],
+    startupProbe: probe(host, '/healthz', 10259, 'HTTPS', 24),
+    volumeMounts,
   };
-  return toKubeYaml(pod('kube-scheduler', container, [hostPathVolume('kubeconfig', conf, 'FileOrCreate')]));
+  return toKubeYaml(pod('kube-scheduler', container, volumes));
 }
 
 export function renderManifest(name: ManifestName, s: ManifestSettings): string {

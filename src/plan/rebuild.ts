@@ -11,7 +11,8 @@ import {
   certsFor, kubeconfigsFor, kubeconfigServer, caValidity, leafValidity, canonicalIp, hostPort,
   type RebuildCertSpec, type SanSet, type KeyType, type Usage,
 } from '../profiles/rebuild.js';
-import { MANIFEST_NAMES, type ManifestName } from '../manifests/static-pods.js';
+import { MANIFEST_NAMES, type ManifestName, type ManifestExtras } from '../manifests/static-pods.js';
+import { describeExtras, type ConfigExtras } from '../rebuild/kubeadm-config.js';
 import type { RebuildSettings } from '../rebuild/settings.js';
 import { pemTimestamp } from './kubelet.js';
 import { sanString } from '../pki/san-validate.js';
@@ -114,6 +115,8 @@ export interface RebuildManifestItem extends RebuildItemBase {
   manifest: ManifestName;
   /** etcd only: the membership flags written (kubeadm init: itself and `new`; join: every member and `existing`), and from what */
   etcd?: EtcdMembership;
+  /** a written manifest: the kubeadm config's extras it carries (`apiServer.extraArgs (oidc-issuer-url)`), and that config */
+  carries?: { what: string; from: string };
 }
 
 export interface EtcdMembership { initialCluster: string; state: 'new' | 'existing'; source: string }
@@ -145,6 +148,8 @@ export interface RebuildPlan {
    * existing cluster, without `--new-ca`: nothing may be written, not even with --force.
    */
   refusal?: RebuildRefusal;
+  /** the kubeadm config's extraArgs/extraVolumes/extraEnvs the manifests written carry, by component */
+  manifestExtras?: ManifestExtras;
 }
 
 /**
@@ -190,8 +195,8 @@ export interface PlanRebuildInput {
   superAdmin?: boolean;
   /** no control-plane endpoint was found on the node: why (what is gone), for the warning */
   endpointNotFound?: string;
-  /** what the kubeadm config adds to each manifest (extraArgs …) and where it is: a manifest written here lacks it */
-  manifestExtras?: { extras: Partial<Record<ManifestName, string>>; label: string };
+  /** what the kubeadm config adds to each manifest (extraArgs …), what of it cannot be carried, and where it is */
+  manifestExtras?: ConfigExtras & { label: string };
   /**
    * `--root`: the tree rebuilt (a mounted disk, a copy); the kubepki commands the plan names for this node
    * (`kubepki join`, `ca export`, `kubelet credentials` …) carry it, or they would read the host's own files
@@ -456,13 +461,20 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
     }
     items.push({ kind: 'manifest', name: m, manifest: m, path, action: e ? 'keep' : 'create', reason: e ? 'file exists' : undefined });
   }
-  // the manifests written are kubeadm's defaults: what the cluster's config added to them (an OIDC issuer, an
-  // audit policy and its volume, a proxy) is not in them, and the component would run without it
+  // the manifests written carry what the cluster's config added to kubeadm's defaults (an OIDC issuer, an audit
+  // policy and its volume, a proxy), as kubeadm wrote them; an entry kubeadm itself would refuse is left out, said here
   const extras = input.manifestExtras;
   for (const i of items) {
-    if (i.kind !== 'manifest' || i.action === 'keep') continue;
-    const lacks = extras?.extras[i.manifest];
-    if (lacks) warnings.push(`${i.path} is written with kubeadm's default flags and volumes only: it lacks ${lacks} from ${extras!.label}; add them to it by hand (the kubelet restarts the pod when the manifest changes)`);
+    if (i.kind !== 'manifest' || i.action === 'keep' || !extras) continue;
+    const e = extras.extras[i.manifest];
+    if (e) i.carries = { what: describeExtras(i.manifest, e), from: extras.label };
+    const lacks = extras.notCarried[i.manifest];
+    if (lacks) warnings.push(`${i.path} is written without what kubeadm would refuse in ${extras.label}: ${lacks.join('; ')}; fix the entry and add it to the manifest by hand (the kubelet restarts the pod when the manifest changes)`);
+  }
+  // (kubeadm's strategic/JSON patches per component: applying them as it does is not done here)
+  const written = items.flatMap((i) => (i.kind === 'manifest' && i.action !== 'keep' ? [i.path] : []));
+  if (extras?.patches && written.length > 0) {
+    warnings.push(`${extras.label} has patches.directory ${extras.patches}: kubeadm applied the patches there to the manifests it wrote; ${written.join(', ')} ${written.length > 1 ? 'are' : 'is'} written without them: apply them by hand (the kubelet restarts the pod when the manifest changes)`);
   }
 
   // --- What must follow outside this node.
@@ -502,6 +514,7 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
   return {
     apiVersion: 'kubepki.io/v1alpha1', kind: 'RebuildPlan', now: now.toISOString(), kubernetesVersion: s.kubernetesVersion,
     items, errors, warnings, followUps, expired, skipped, ...(refusal ? { refusal } : {}),
+    ...(extras && Object.keys(extras.extras).length > 0 ? { manifestExtras: extras.extras } : {}),
   };
 }
 

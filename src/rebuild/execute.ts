@@ -165,7 +165,7 @@ export async function executeRebuild(o: ExecuteOptions): Promise<RebuildOutput> 
   const externalCA = certItems.some((i) => i.name === 'ca' && i.action === 'keep' && !cas.get('ca')?.key);
   for (const i of plan.items) {
     if (i.kind !== 'manifest' || i.action === 'keep') continue;
-    files.push({ path: i.path, content: renderManifest(i.manifest, { ...settings, externalCA, etcdMembership: i.etcd }), mode: 0o600, replace: i.action === 'replace' });
+    files.push({ path: i.path, content: renderManifest(i.manifest, { ...settings, externalCA, etcdMembership: i.etcd, extras: plan.manifestExtras }), mode: 0o600, replace: i.action === 'replace' });
   }
   files.sort((a, b) => order(a.path) - order(b.path));
   return { files, keysGenerated: jobs.length };

@@ -11,7 +11,7 @@ import { Certificate } from '../pki/certificate.js';
 import { parsePemBlocks } from '../pki/pem.js';
 import { apiserverSans, splitHostPort, localEndpoint, canonicalIp, parseKubeVersion, endpointProblem, type KeyType } from '../profiles/rebuild.js';
 import { isIP } from 'node:net';
-import { parseKubeadmConfig, settingsFromKubeadmConfig, manifestExtras, type ManifestExtras } from './kubeadm-config.js';
+import { parseKubeadmConfig, settingsFromKubeadmConfig, componentExtras, type ConfigExtras } from './kubeadm-config.js';
 import { UserError } from '../errors.js';
 import { checkSans } from '../pki/san-validate.js';
 import { resolveSettings, type ResolvedSettings, type SettingsSource, type Sourced } from './settings.js';
@@ -46,8 +46,8 @@ export interface Gathered extends ResolvedSettings {
    * several control-plane nodes, in the warning that says the cluster must have one.
    */
   endpointNotFound?: string;
-  /** extraArgs/extraVolumes/extraEnvs of the kubeadm config the settings came from, which new manifests lack */
-  manifestExtras?: { extras: ManifestExtras; label: string };
+  /** extraArgs/extraVolumes/extraEnvs of the kubeadm config the settings came from, for the manifests written */
+  manifestExtras?: ConfigExtras & { label: string };
 }
 
 /** Flags of a static pod manifest's first container: `--k=v` → {k: v}, plus image and annotations. */
@@ -354,7 +354,7 @@ export function gatherSettings(input: GatherInput): Gathered {
       }
     }
     sources.push(fromConfig);
-    extras ??= { extras: manifestExtras(docs), label: input.config.label };
+    if (docs.cluster) extras ??= { ...componentExtras(docs), label: input.config.label };
   }
   for (const p of KUBEADM_CONFIG_CANDIDATES) {
     const text = readText(fs, p);
@@ -364,7 +364,7 @@ export function gatherSettings(input: GatherInput): Gathered {
       certificateKey ??= docs.certificateKey;
       sources.push(settingsFromKubeadmConfig(docs, p, warnings));
       // (the first config read wins, as its settings do: --config, else the node's own)
-      if (docs.cluster) extras ??= { extras: manifestExtras(docs), label: p };
+      if (docs.cluster) extras ??= { ...componentExtras(docs), label: p };
       consulted.add(p);
     } catch (e) {
       warnings.push(`${p}: ${(e as Error).message}; ignored`);

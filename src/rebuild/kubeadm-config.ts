@@ -10,6 +10,7 @@ import { UserError } from '../errors.js';
 import { keyTypeFromEncryptionAlgorithm } from '../profiles/rebuild.js';
 import { readValidityPeriods } from '../inventory/components.js';
 import type { SettingsSource } from './settings.js';
+import type { ComponentExtras, HostPathMount, KubeadmArg, KubeadmEnvVar, ManifestExtras, ManifestName } from '../manifests/static-pods.js';
 
 type Obj = Record<string, any>;
 
@@ -91,13 +92,6 @@ function mergeConfigMap(cm: Obj, out: KubeadmConfigDocs, label: string): void {
   }
 }
 
-/** v1beta3 `extraArgs: {k: v}` and v1beta4 `extraArgs: [{name, value}]` as one map. */
-export function extraArgs(x: unknown): Record<string, string> {
-  if (Array.isArray(x)) return Object.fromEntries(x.filter((a) => a && a.name).map((a) => [String(a.name), String(a.value ?? '')]));
-  if (x && typeof x === 'object') return Object.fromEntries(Object.entries(x as Obj).map(([k, v]) => [k, String(v)]));
-  return {};
-}
-
 /** The manifest each ClusterConfiguration component section shapes (kubeadm's control-plane and etcd phases). */
 const COMPONENT_SECTIONS = [
   { manifest: 'kube-apiserver', field: 'apiServer', at: (c: Obj) => c.apiServer },
@@ -106,32 +100,68 @@ const COMPONENT_SECTIONS = [
   { manifest: 'etcd', field: 'etcd.local', at: (c: Obj) => c.etcd?.local },
 ] as const;
 
-/** What a kubeadm config adds to a static pod manifest beyond kubeadm's defaults, by manifest name. */
-export type ManifestExtras = Partial<Record<(typeof COMPONENT_SECTIONS)[number]['manifest'], string>>;
+/**
+ * v1beta3 `extraArgs: {k: v}` and v1beta4 `extraArgs: [{name, value}]` as kubeadm's internal list: v1beta4's
+ * in the order given, repeats kept (ArgumentsToCommand writes each); a map has one of each name.
+ */
+export function extraArgList(x: unknown): KubeadmArg[] {
+  if (Array.isArray(x)) return x.filter((a) => a && typeof a === 'object' && a.name).map((a) => ({ name: String(a.name), value: String(a.value ?? '') }));
+  if (x && typeof x === 'object') return Object.entries(x as Obj).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, v]) => ({ name, value: String(v ?? '') }));
+  return [];
+}
+
+/** What the kubeadm config adds to each manifest, and what of it cannot be written as kubeadm would. */
+export interface ConfigExtras {
+  extras: ManifestExtras;
+  /** per manifest, `field: what` that is left out of it (an entry kubeadm's validation would refuse) */
+  notCarried: Partial<Record<ManifestName, string[]>>;
+  /** InitConfiguration.patches.directory: kubeadm patched the manifests it wrote with what is there; rebuild does not */
+  patches?: string;
+}
 
 /**
- * The extraArgs, extraVolumes and extraEnvs (v1beta4) of each component, described for a warning
- * (`apiServer.extraArgs (oidc-issuer-url) and apiServer.extraVolumes (audit)`): kubeadm writes them
- * into the manifests; the manifests rebuild writes are kubeadm's defaults, and lack them.
+ * Each component's extraArgs, extraVolumes (control plane only: etcd.local has none) and extraEnvs
+ * (v1beta4), as the manifests kubeadm writes carry them (phases/controlplane/manifests.go, volumes.go,
+ * phases/etcd/local.go). An extraVolumes entry without a name, hostPath or mountPath, or an extraEnvs entry
+ * without a name, is one kubeadm refuses (ValidateHostPathMounts …): left out, and said so.
  */
-export function manifestExtras(docs: KubeadmConfigDocs): ManifestExtras {
-  const out: ManifestExtras = {};
+export function componentExtras(docs: KubeadmConfigDocs): ConfigExtras {
+  const out: ConfigExtras = { extras: {}, notCarried: {} };
   const c = docs.cluster ?? {};
+  const str = (v: unknown) => (typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v));
   for (const { manifest, field, at } of COMPONENT_SECTIONS) {
     const sec = at(c);
     if (!sec || typeof sec !== 'object') continue;
-    const names = (x: unknown): string[] => Array.isArray(x)
-      ? x.map((e) => (e && typeof e === 'object' ? String((e as Obj).name ?? '') : '')).filter(Boolean)
-      : [];
-    const parts = [
-      ['extraArgs', Object.keys(extraArgs(sec.extraArgs))],
-      ['extraVolumes', names(sec.extraVolumes)],
-      ['extraEnvs', names(sec.extraEnvs)],
-    ] as const;
-    const said = parts.filter(([, n]) => n.length > 0).map(([k, n]) => `${field}.${k} (${n.join(', ')})`);
-    if (said.length > 0) out[manifest] = said.join(' and ');
+    const skipped: string[] = [];
+    const volumes: HostPathMount[] = [];
+    for (const [i, v] of (manifest !== 'etcd' && Array.isArray(sec.extraVolumes) ? sec.extraVolumes : []).entries()) {
+      const e = (v && typeof v === 'object' ? v : {}) as Obj;
+      const missing = ['name', 'hostPath', 'mountPath'].filter((k) => !str(e[k]));
+      if (missing.length > 0) { skipped.push(`${field}.extraVolumes[${i}]${e.name ? ` (${str(e.name)})` : ''} has no ${missing.join(', ')}`); continue; }
+      volumes.push({ name: str(e.name), hostPath: str(e.hostPath), mountPath: str(e.mountPath), readOnly: e.readOnly === true, pathType: str(e.pathType) });
+    }
+    const envs: KubeadmEnvVar[] = [];
+    for (const [i, v] of (Array.isArray(sec.extraEnvs) ? sec.extraEnvs : []).entries()) {
+      const e = (v && typeof v === 'object' ? v : {}) as Obj;
+      if (!str(e.name)) { skipped.push(`${field}.extraEnvs[${i}] has no name`); continue; }
+      envs.push({ name: str(e.name), ...(e.value !== undefined ? { value: str(e.value) } : {}), ...(e.valueFrom !== undefined ? { valueFrom: e.valueFrom } : {}) });
+    }
+    const args = extraArgList(sec.extraArgs);
+    if (args.length + volumes.length + envs.length > 0) out.extras[manifest] = { args, volumes, envs };
+    if (skipped.length > 0) out.notCarried[manifest] = skipped;
   }
+  const patches = docs.init?.patches?.directory;
+  if (typeof patches === 'string' && patches.trim() !== '') out.patches = patches.trim();
   return out;
+}
+
+/** `apiServer.extraArgs (oidc-issuer-url, audit-policy-file), extraVolumes (audit)`: what a manifest carries, for the plan. */
+export function describeExtras(manifest: ManifestName, e: ComponentExtras): string {
+  const field = COMPONENT_SECTIONS.find((x) => x.manifest === manifest)!.field;
+  const parts = ([['extraArgs', e.args], ['extraVolumes', e.volumes], ['extraEnvs', e.envs]] as const)
+    .filter(([, l]) => l.length > 0)
+    .map(([k, l], i) => `${i === 0 ? `${field}.` : ''}${k} (${[...new Set(l.map((x) => x.name))].join(', ')})`);
+  return parts.join(', ');
 }
 
 /** The settings a kubeadm config gives, each labelled with the field it came from. */

@@ -61,8 +61,10 @@ function describe(i: RebuildItem): string {
     }
     case 'sa':
       return i.key === 'new' ? `new ${i.keyType} key pair` : 'from the existing sa.key';
-    case 'manifest':
-      return i.etcd ? `static pod etcd; --initial-cluster=${i.etcd.initialCluster}${i.etcd.state === 'existing' ? ' --initial-cluster-state=existing' : ''} (${i.etcd.source})` : `static pod ${i.manifest}`;
+    case 'manifest': {
+      const base = i.etcd ? `static pod etcd; --initial-cluster=${i.etcd.initialCluster}${i.etcd.state === 'existing' ? ' --initial-cluster-state=existing' : ''} (${i.etcd.source})` : `static pod ${i.manifest}`;
+      return i.carries ? `${base}; with ${i.carries.what} from ${i.carries.from}` : base;
+    }
   }
 }
 
