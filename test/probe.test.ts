@@ -88,18 +88,20 @@ test('probe against a real etcd whose certificate an intermediate CA signed: "in
   try {
     // etcd-ca → etcd-intermediate-ca → a new serving certificate for etcd (openssl: the root alone does not verify it)
     const { pki, intCrt, intKey, leafCrt, leafKey, intExt, leafExt } = etcdIntermediateChain(root, work);
+    // openssl issued them from this moment: a --now before it is a leaf not yet valid, which probe now reports (exit 2)
+    const now = new Date().toISOString();
     // etcd reads its own copy (it re-reads the pair on every handshake)
     const served = path.join(work, 'served.crt');
     fs.copyFileSync(leafCrt, served);
     etcd = await servingEtcd(served, leafKey);
     const port = etcd.port;
     const leafOnly = memoryIo();
-    assert.equal(await run(['probe', `127.0.0.1:${port}`, '--root', root, '--now', '2026-11-23'], leafOnly), 2, leafOnly.out + leafOnly.err);
+    assert.equal(await run(['probe', `127.0.0.1:${port}`, '--root', root, '--now', now], leafOnly), 2, leafOnly.out + leafOnly.err);
     assert.match(leafOnly.out, /serves 1 certificate/);
     assert.match(leafOnly.out, /matches disk: etcd-server/);
     assert.match(leafOnly.out, /incomplete chain: the server does not send the intermediate CA .* \(\/etc\/kubernetes\/pki\/etcd\/intermediate-ca\.crt\)/);
     const json = memoryIo();
-    await run(['probe', `127.0.0.1:${port}`, '--root', root, '--now', '2026-11-23', '-o', 'json'], json);
+    await run(['probe', `127.0.0.1:${port}`, '--root', root, '--now', now, '-o', 'json'], json);
     assert.equal(JSON.parse(json.out).incompleteChain.file, '/etc/kubernetes/pki/etcd/intermediate-ca.crt');
 
     // leaf + intermediate in the file etcd serves, and on disk: the chain is whole
@@ -107,7 +109,7 @@ test('probe against a real etcd whose certificate an intermediate CA signed: "in
     fs.writeFileSync(served, bundle);
     fs.writeFileSync(leafCrt, bundle);
     const whole = memoryIo();
-    assert.equal(await run(['probe', `127.0.0.1:${port}`, '--root', root, '--now', '2026-11-23'], whole), 0, whole.out + whole.err);
+    assert.equal(await run(['probe', `127.0.0.1:${port}`, '--root', root, '--now', now], whole), 0, whole.out + whole.err);
     assert.match(whole.out, /serves 2 certificate/);
     assert.match(whole.out, /matches disk: etcd-server/);
     assert.doesNotMatch(whole.out, /incomplete chain/);
@@ -116,7 +118,7 @@ test('probe against a real etcd whose certificate an intermediate CA signed: "in
     fs.copyFileSync(path.join(FIXTURES, 'kubeadm-1.26/etc/kubernetes/pki/etcd/server.crt'), served);
     fs.copyFileSync(path.join(FIXTURES, 'kubeadm-1.26/etc/kubernetes/pki/etcd/server.key'), leafKey);
     const direct = memoryIo();
-    await run(['probe', `127.0.0.1:${port}`, '--root', root, '--now', '2026-11-23'], direct);
+    await run(['probe', `127.0.0.1:${port}`, '--root', root, '--now', now], direct);
     assert.match(direct.out, /serves 1 certificate/);
     assert.doesNotMatch(direct.out, /incomplete chain/);
 
@@ -138,7 +140,7 @@ test('probe against a real etcd whose certificate an intermediate CA signed: "in
     fs.copyFileSync(leaf2Key, leafKey);
     ok(openssl(['verify', '-CAfile', path.join(pki, 'ca.crt'), '-untrusted', intCrt, '-untrusted', subCrt, leaf2]));
     const deeper = memoryIo();
-    assert.equal(await run(['probe', `127.0.0.1:${port}`, '--root', root, '--now', '2026-11-23'], deeper), 2, deeper.out + deeper.err);
+    assert.equal(await run(['probe', `127.0.0.1:${port}`, '--root', root, '--now', now], deeper), 2, deeper.out + deeper.err);
     assert.match(deeper.out, /serves 2 certificate/);
     assert.match(deeper.out, /incomplete chain: the server does not send the intermediate CA .* \(\/etc\/kubernetes\/pki\/etcd\/intermediate-ca\.crt\) that signed the CA certificate it sends \(CN=etcd-sub-ca\)/);
   } finally {
@@ -281,4 +283,19 @@ test('probe and inspect name an IPv6 endpoint [::1]:PORT as Go and openssl do (i
   const closed = memoryIo();
   assert.equal(await run(['probe', `[::1]:${await freePort()}`, '--root', root], closed), 3);
   assert.match(closed.err, /^kubepki: failed to probe \[::1\]:\d+: connection refused\n/);
+});
+
+test('probe of a server whose certificate is not yet valid exits 2, as for an expired one (it was 0, "matches disk", under its own ERROR line)', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const pki = path.join(root, 'etc/kubernetes/pki/etcd');
+  const server = await sServer(['-cert', path.join(pki, 'server.crt'), '-key', path.join(pki, 'server.key')]);
+  try {
+    const disk = new Certificate(parsePemBlocks(fs.readFileSync(path.join(pki, 'server.crt'), 'latin1'))[0]!.der);
+    const before = new Date(disk.notBefore.getTime() - 86_400_000).toISOString();
+    const io = memoryIo();
+    assert.equal(await run(['probe', `127.0.0.1:${server.port}`, '--root', root, '--now', before], io), 2, io.out + io.err);
+    assert.match(io.out, /Status:\s+not-yet-valid/);
+  } finally {
+    server.stop();
+  }
 });

@@ -26,8 +26,8 @@ Examples:
 A server whose certificate was signed by an intermediate CA on disk must send that
 intermediate too: "incomplete chain" when it does not (clients trusting only the root fail).
 
-Exit codes: 0 matches disk, 1 not found on disk, 2 stale, expired or incomplete chain,
-3 could not connect.`)
+Exit codes: 0 matches disk, 1 not found on disk, 2 stale, expired, not yet valid or incomplete
+chain, 3 could not connect.`)
     .argument('<endpoint>', 'HOST:PORT or https://HOST:PORT')
     .addOption(rootOption())
     .addOption(nowOption())
@@ -65,7 +65,10 @@ Exit codes: 0 matches disk, 1 not found on disk, 2 stale, expired or incomplete 
         }
         if (incomplete) io.stdout(`${incomplete.message}\n`);
       }
-      const expired = served.certificates[0]?.status === 'expired';
-      io.exitCode = cmp.verdict === 'stale' || expired || incomplete ? 2 : cmp.verdict === 'not-on-disk' ? 1 : 0;
+      // a leaf that starts in the future fails every client's handshake as an expired one does (x509: certificate has
+      // expired or is not yet valid, Go's crypto/x509 says of both)
+      const leafStatus = served.certificates[0]?.status;
+      const unusable = leafStatus === 'expired' || leafStatus === 'not-yet-valid';
+      io.exitCode = cmp.verdict === 'stale' || unusable || incomplete ? 2 : cmp.verdict === 'not-on-disk' ? 1 : 0;
     });
 }
