@@ -82,7 +82,7 @@ ${EXIT_CODES_HELP}`)
         // (a kubeconfig of a node tree read without that tree as --root: its absolute references were read here)
         addReadOnHost(inv, node, [file], 'inspect');
         const unread = inv.findings.find((f) => (f.code === 'corrupt' || f.code === 'unreadable') && f.file === file);
-        if (unread && inv.certificates.length === 0 && inv.keys.length === 0 && inv.csrs.length === 0) throw new UserError(`failed to inspect ${abs}: ${unread.message.replace(`${file}: `, '')}`, 'pass a PEM or DER certificate, key, CSR or a kubeconfig');
+        if (unread && inv.certificates.length === 0 && inv.keys.length === 0 && inv.csrs.length === 0) throw new UserError(`failed to inspect ${abs}: ${unread.message.replace(`skipped ${file}: `, '').replace(`${file}: `, '')}`, 'pass a PEM or DER certificate, key, CSR or a kubeconfig');
         if (inv.certificates.length === 0 && inv.keys.length === 0 && inv.csrs.length === 0 && inv.kubeconfigs.length === 0) {
           throw new UserError(`failed to inspect ${abs}: no certificate, key, CSR or kubeconfig in it`, 'pass a PEM or DER certificate, key, CSR or a kubeconfig');
         }
