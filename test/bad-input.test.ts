@@ -474,3 +474,14 @@ test('a TRUSTED CERTIFICATE block (openssl x509 -addtrust) says what it is, that
     fs.rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('inspect of a file too large to be a certificate says so in one readable line, exit 3 (it said "failed to inspect F: skipped 10000000 bytes is too large …")', async () => {
+  const { run } = await import('../src/cli/main.js');
+  const { memoryIo } = await import('../src/cli/io.js');
+  const file = path.join(tmpDir(), 'big.bin');
+  fs.writeFileSync(file, '');
+  fs.truncateSync(file, 10_000_000);
+  const io = memoryIo();
+  assert.equal(await run(['inspect', file], io), 3);
+  assert.equal(io.err.split('\n')[0], `kubepki: failed to inspect ${file}: 10000000 bytes is too large for a certificate file (limit 4194304)`);
+});

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { cli, sh, tmp } from './renew-support.js';
+import { cli, sh, tmp, FIXTURES } from './renew-support.js';
 import { Certificate, nameToString } from '../src/pki/certificate.js';
 import { fastRecord, record, plainRecord, scanBuffer, type ScanRecord } from '../src/inventory/scan.js';
 import { splitDn } from '../src/report/metrics.js';
@@ -214,4 +214,27 @@ test('inspect of a CSR shows what openssl req -text shows an operator: subject, 
     assert.equal(r.code, 0, r.err);
     assert.doesNotMatch(r.out + r.err, new RegExp(`${PASSWORD}|BEGIN CERTIFICATE REQUEST`), `-o ${o}`);
   }
+});
+
+test('inspect of a kubeconfig *-data value copied as it is (base64 of a PEM), in a file or on stdin, says to decode it and how (it said only "not a kubeconfig, certificate, key or CSR")', async () => {
+  const { run } = await import('../src/cli/main.js');
+  const { memoryIo } = await import('../src/cli/io.js');
+  const kubeconfig = fs.readFileSync(path.join(FIXTURES, 'kubeadm-1.26/etc/kubernetes/admin.conf'), 'utf8');
+  const data = /client-certificate-data: (\S+)/.exec(kubeconfig)![1]!;
+  const file = path.join(tmp(), 'copied.txt');
+  fs.writeFileSync(file, `${data}\n`);
+  const r = await cli(['inspect', file]);
+  assert.equal(r.code, 3);
+  assert.match(r.err, /^kubepki: failed to inspect .*copied\.txt: .*\n/);
+  assert.equal(r.err.split('\n')[1], `  hint: it is base64 (as a kubeconfig's *-data field or a Secret's data holds it): base64 -d ${file} | kubepki inspect -`);
+  const io = memoryIo({}, data);
+  assert.equal(await run(['inspect', '-'], io), 3);
+  assert.equal(io.err.split('\n')[1], '  hint: it is base64 (as a kubeconfig\'s *-data field or a Secret\'s data holds it): … | base64 -d | kubepki inspect -');
+  // and decoded, it is the certificate
+  const decoded = memoryIo({}, Buffer.from(data, 'base64').toString('latin1'));
+  assert.equal(await run(['inspect', '-', '--now', '2026-11-23'], decoded), 0, decoded.err);
+  assert.match(decoded.out, /Subject:\s+.*CN=kubernetes-admin/);
+  // text that is not base64 of one keeps the general hint
+  fs.writeFileSync(file, 'hello world\n');
+  assert.match((await cli(['inspect', file])).err, /hint: pass a PEM or DER certificate, key, CSR or a kubeconfig/);
 });

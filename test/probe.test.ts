@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
+import * as net from 'node:net';
+import { spawn } from 'node:child_process';
+import { createServer as createHttpServer } from 'node:http';
 import { createPrivateKey } from 'node:crypto';
 import { run } from '../src/cli/main.js';
 import { memoryIo } from '../src/cli/io.js';
@@ -85,18 +88,20 @@ test('probe against a real etcd whose certificate an intermediate CA signed: "in
   try {
     // etcd-ca → etcd-intermediate-ca → a new serving certificate for etcd (openssl: the root alone does not verify it)
     const { pki, intCrt, intKey, leafCrt, leafKey, intExt, leafExt } = etcdIntermediateChain(root, work);
+    // openssl issued them from this moment: a --now before it is a leaf not yet valid, which probe now reports (exit 2)
+    const now = new Date().toISOString();
     // etcd reads its own copy (it re-reads the pair on every handshake)
     const served = path.join(work, 'served.crt');
     fs.copyFileSync(leafCrt, served);
     etcd = await servingEtcd(served, leafKey);
     const port = etcd.port;
     const leafOnly = memoryIo();
-    assert.equal(await run(['probe', `127.0.0.1:${port}`, '--root', root, '--now', '2026-11-23'], leafOnly), 2, leafOnly.out + leafOnly.err);
+    assert.equal(await run(['probe', `127.0.0.1:${port}`, '--root', root, '--now', now], leafOnly), 2, leafOnly.out + leafOnly.err);
     assert.match(leafOnly.out, /serves 1 certificate/);
     assert.match(leafOnly.out, /matches disk: etcd-server/);
     assert.match(leafOnly.out, /incomplete chain: the server does not send the intermediate CA .* \(\/etc\/kubernetes\/pki\/etcd\/intermediate-ca\.crt\)/);
     const json = memoryIo();
-    await run(['probe', `127.0.0.1:${port}`, '--root', root, '--now', '2026-11-23', '-o', 'json'], json);
+    await run(['probe', `127.0.0.1:${port}`, '--root', root, '--now', now, '-o', 'json'], json);
     assert.equal(JSON.parse(json.out).incompleteChain.file, '/etc/kubernetes/pki/etcd/intermediate-ca.crt');
 
     // leaf + intermediate in the file etcd serves, and on disk: the chain is whole
@@ -104,7 +109,7 @@ test('probe against a real etcd whose certificate an intermediate CA signed: "in
     fs.writeFileSync(served, bundle);
     fs.writeFileSync(leafCrt, bundle);
     const whole = memoryIo();
-    assert.equal(await run(['probe', `127.0.0.1:${port}`, '--root', root, '--now', '2026-11-23'], whole), 0, whole.out + whole.err);
+    assert.equal(await run(['probe', `127.0.0.1:${port}`, '--root', root, '--now', now], whole), 0, whole.out + whole.err);
     assert.match(whole.out, /serves 2 certificate/);
     assert.match(whole.out, /matches disk: etcd-server/);
     assert.doesNotMatch(whole.out, /incomplete chain/);
@@ -113,7 +118,7 @@ test('probe against a real etcd whose certificate an intermediate CA signed: "in
     fs.copyFileSync(path.join(FIXTURES, 'kubeadm-1.26/etc/kubernetes/pki/etcd/server.crt'), served);
     fs.copyFileSync(path.join(FIXTURES, 'kubeadm-1.26/etc/kubernetes/pki/etcd/server.key'), leafKey);
     const direct = memoryIo();
-    await run(['probe', `127.0.0.1:${port}`, '--root', root, '--now', '2026-11-23'], direct);
+    await run(['probe', `127.0.0.1:${port}`, '--root', root, '--now', now], direct);
     assert.match(direct.out, /serves 1 certificate/);
     assert.doesNotMatch(direct.out, /incomplete chain/);
 
@@ -135,7 +140,7 @@ test('probe against a real etcd whose certificate an intermediate CA signed: "in
     fs.copyFileSync(leaf2Key, leafKey);
     ok(openssl(['verify', '-CAfile', path.join(pki, 'ca.crt'), '-untrusted', intCrt, '-untrusted', subCrt, leaf2]));
     const deeper = memoryIo();
-    assert.equal(await run(['probe', `127.0.0.1:${port}`, '--root', root, '--now', '2026-11-23'], deeper), 2, deeper.out + deeper.err);
+    assert.equal(await run(['probe', `127.0.0.1:${port}`, '--root', root, '--now', now], deeper), 2, deeper.out + deeper.err);
     assert.match(deeper.out, /serves 2 certificate/);
     assert.match(deeper.out, /incomplete chain: the server does not send the intermediate CA .* \(\/etc\/kubernetes\/pki\/etcd\/intermediate-ca\.crt\) that signed the CA certificate it sends \(CN=etcd-sub-ca\)/);
   } finally {
@@ -201,5 +206,96 @@ test('probe of a k3s server that sends its CA after its leaf: the leaf is signed
     ]);
   } finally {
     await served.close();
+  }
+});
+
+/** `openssl s_server ARGS` on a free port of `host` (127.0.0.1 or ::1), once it accepts connections. */
+async function sServer(args: string[], host = '127.0.0.1'): Promise<{ port: number; stop: () => void }> {
+  const port = await freePort();
+  const server = spawn('openssl', ['s_server', '-accept', host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`, '-quiet', ...args], { stdio: 'ignore' });
+  for (let i = 0; ; i++) {
+    const up = await new Promise<boolean>((resolve) => { const c = net.connect(port, host, () => { c.destroy(); resolve(true); }); c.on('error', () => resolve(false)); });
+    if (up) break;
+    if (i >= 100) { server.kill('SIGTERM'); throw new Error('openssl s_server did not start'); }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { port, stop: () => server.kill('SIGTERM') };
+}
+
+test('probe of a TLS 1.2 server that demands a client certificate shows the chain it sent before ending the handshake, as openssl s_client does (it was "failed to probe …: 80…:error:0A000410:SSL routines:…" and exit 3)', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const pki = path.join(root, 'etc/kubernetes/pki/etcd');
+  const server = await sServer(['-tls1_2', '-Verify', '1', '-CAfile', path.join(pki, 'ca.crt'), '-cert', path.join(pki, 'server.crt'), '-key', path.join(pki, 'server.key')]);
+  try {
+    const io = memoryIo();
+    assert.equal(await run(['probe', `127.0.0.1:${server.port}`, '--root', root, '--now', '2026-11-23'], io), 0, io.out + io.err);
+    assert.match(io.out, new RegExp(`^127\\.0\\.0\\.1:${server.port} sent 2 certificate\\(s\\) over TLSv1\\.2, then the server ended the TLS handshake \\(sslv3 alert handshake failure\\): most likely it wants a client certificate\n`));
+    assert.match(io.out, /matches disk: etcd-server \(\/etc\/kubernetes\/pki\/etcd\/server\.crt/);
+    const json = memoryIo();
+    await run(['probe', `127.0.0.1:${server.port}`, '--root', root, '--now', '2026-11-23', '-o', 'json'], json);
+    assert.equal(JSON.parse(json.out).handshakeError, 'the server ended the TLS handshake (sslv3 alert handshake failure)');
+    const inspected = memoryIo();
+    assert.equal(await run(['inspect', `https://127.0.0.1:${server.port}`, '--now', '2026-11-23'], inspected), 0, inspected.err);
+    assert.match(inspected.out, /Subject:\s+CN=cp-1/);
+    assert.equal(inspected.err, `kubepki: 127.0.0.1:${server.port} sent its chain, then the server ended the TLS handshake (sslv3 alert handshake failure)\n`);
+  } finally {
+    server.stop();
+  }
+});
+
+test('probe: a plain-HTTP port and a name that does not resolve are one line each with what to do, exit 3 (it printed OpenSSL\'s "80…:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:…" and a blank line)', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const http = createHttpServer((_req, res) => res.end('ok'));
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const port = (http.address() as net.AddressInfo).port;
+  try {
+    const io = memoryIo();
+    assert.equal(await run(['probe', `127.0.0.1:${port}`, '--root', root], io), 3);
+    assert.equal(io.err, `kubepki: failed to probe 127.0.0.1:${port}: not a TLS server (wrong version number)\n  hint: is this a plain-HTTP port? curl http://HOST:PORT/ tells\n`);
+  } finally {
+    http.close();
+  }
+  const dns = memoryIo();
+  assert.equal(await run(['probe', 'no-such-host.invalid:6443', '--root', root], dns), 3);
+  assert.equal(dns.err.split('\n')[0], 'kubepki: failed to probe no-such-host.invalid:6443: host not found');
+});
+
+test('probe and inspect name an IPv6 endpoint [::1]:PORT as Go and openssl do (it was "::1:PORT", which reads as host ::1:PORT)', { skip: net.isIPv6('::1') && which('openssl') ? false : 'no openssl' }, async (t) => {
+  const root = copyFixture('kubeadm-1.26');
+  const pki = path.join(root, 'etc/kubernetes/pki/etcd');
+  let server: Awaited<ReturnType<typeof sServer>>;
+  try { server = await sServer(['-cert', path.join(pki, 'server.crt'), '-key', path.join(pki, 'server.key')], '::1'); } catch { t.skip('no IPv6 loopback here'); return; }
+  try {
+    const ep = `[::1]:${server.port}`;
+    const io = memoryIo();
+    assert.equal(await run(['probe', ep, '--root', root, '--now', '2026-11-23'], io), 0, io.out + io.err);
+    assert.ok(io.out.startsWith(`${ep} serves 1 certificate(s)`), io.out);
+    assert.ok(io.out.includes(`Certificate 1 of 1 (${ep})\n  Name:        ${ep}\n`), io.out);
+    const json = memoryIo();
+    await run(['probe', `https://${ep}/`, '--root', root, '--now', '2026-11-23', '-o', 'json'], json);
+    assert.equal(JSON.parse(json.out).endpoint, ep);
+    const inspected = memoryIo();
+    await run(['inspect', `https://${ep}`, '--now', '2026-11-23', '-o', 'json'], inspected);
+    assert.equal(JSON.parse(inspected.out).root, ep);
+  } finally {
+    server.stop();
+  }
+  const closed = memoryIo();
+  assert.equal(await run(['probe', `[::1]:${await freePort()}`, '--root', root], closed), 3);
+  assert.match(closed.err, /^kubepki: failed to probe \[::1\]:\d+: connection refused\n/);
+});
+
+test('probe of a server whose certificate is not yet valid exits 2, as for an expired one (it was 0, "matches disk", under its own ERROR line)', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const pki = path.join(root, 'etc/kubernetes/pki/etcd');
+  const server = await sServer(['-cert', path.join(pki, 'server.crt'), '-key', path.join(pki, 'server.key')]);
+  try {
+    const disk = new Certificate(parsePemBlocks(fs.readFileSync(path.join(pki, 'server.crt'), 'latin1'))[0]!.der);
+    const before = new Date(disk.notBefore.getTime() - 86_400_000).toISOString();
+    const io = memoryIo();
+    assert.equal(await run(['probe', `127.0.0.1:${server.port}`, '--root', root, '--now', before], io), 2, io.out + io.err);
+    assert.match(io.out, /Status:\s+not-yet-valid/);
+  } finally {
+    server.stop();
   }
 });

@@ -376,6 +376,8 @@ test('kubepki_served_chain_incomplete against a real etcd: 1 while it sends its 
   const work = fs.mkdtempSync(path.join(path.dirname(root), 'chain-'));
   // etcd-ca → etcd-intermediate-ca (on disk) → etcd's serving certificate; etcd first sends the leaf alone
   const { leafCrt, leafKey, intCrt } = etcdIntermediateChain(root, work);
+  // openssl issued them from this moment: probe at a --now before it sees a leaf not yet valid (exit 2)
+  const now = new Date().toISOString();
   const served = path.join(work, 'served.crt');
   fs.copyFileSync(leafCrt, served);
   const etcd = await servingEtcd(served, leafKey);
@@ -395,7 +397,7 @@ test('kubepki_served_chain_incomplete against a real etcd: 1 while it sends its 
   };
   const probe = async () => {
     const io = memoryIo();
-    const code = await run(['probe', endpoint, '--root', root, '--now', NOW.toISOString(), '-o', 'json'], io);
+    const code = await run(['probe', endpoint, '--root', root, '--now', now, '-o', 'json'], io);
     return { code, json: JSON.parse(io.out) };
   };
   try {

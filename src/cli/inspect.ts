@@ -48,10 +48,12 @@ ${EXIT_CODES_HELP}`)
       const now = resolveNow(o.now);
       let inv: Inventory;
       if (/^https:\/\//i.test(source) || /^tls:\/\//i.test(source)) {
-        const { parseEndpoint, probeEndpoint } = await import('../probe/probe.js');
+        const { joinHostPort, parseEndpoint, probeEndpoint } = await import('../probe/probe.js');
         const ep = parseEndpoint(source);
         const res = await probeEndpoint(ep.host, ep.port);
-        inv = servedInventory(res.chain, `${ep.host}:${ep.port}`, now, o.warn);
+        inv = servedInventory(res.chain, joinHostPort(ep.host, ep.port), now, o.warn);
+        // (the chain is what the server sent before it ended the handshake, as openssl s_client shows it)
+        if (res.handshakeError) io.stderr(`kubepki: ${joinHostPort(ep.host, ep.port)} sent its chain, then ${res.handshakeError}\n`);
       } else if (source === '-') {
         // (named `-` wherever a file is named, as given: not the throwaway file it was read through)
         inv = inventoryOfBytes(await io.readStdin(), 'stdin', '-', now, o.warn);
@@ -80,9 +82,10 @@ ${EXIT_CODES_HELP}`)
         // (a kubeconfig of a node tree read without that tree as --root: its absolute references were read here)
         addReadOnHost(inv, node, [file], 'inspect');
         const unread = inv.findings.find((f) => (f.code === 'corrupt' || f.code === 'unreadable') && f.file === file);
-        if (unread && inv.certificates.length === 0 && inv.keys.length === 0 && inv.csrs.length === 0) throw new UserError(`failed to inspect ${abs}: ${unread.message.replace(`${file}: `, '')}`, 'pass a PEM or DER certificate, key, CSR or a kubeconfig');
+        const hint = () => (st.size < 1 << 20 ? base64Hint(node.readFile(file), abs) : undefined) ?? 'pass a PEM or DER certificate, key, CSR or a kubeconfig';
+        if (unread && inv.certificates.length === 0 && inv.keys.length === 0 && inv.csrs.length === 0) throw new UserError(`failed to inspect ${abs}: ${unread.message.replace(`skipped ${file}: `, '').replace(`${file}: `, '')}`, hint());
         if (inv.certificates.length === 0 && inv.keys.length === 0 && inv.csrs.length === 0 && inv.kubeconfigs.length === 0) {
-          throw new UserError(`failed to inspect ${abs}: no certificate, key, CSR or kubeconfig in it`, 'pass a PEM or DER certificate, key, CSR or a kubeconfig');
+          throw new UserError(`failed to inspect ${abs}: no certificate, key, CSR or kubeconfig in it`, hint());
         }
       }
       // what to do next is check's advice about a node; a temp dir or one file is not one
@@ -147,12 +150,24 @@ export function inventoryOfBytes(bytes: Buffer, label: string, shownAs: string, 
     renameFile(inv, file, shownAs);
     if (inv.certificates.length === 0 && inv.keys.length === 0 && inv.csrs.length === 0) {
       const why = inv.findings[0]?.message.replace(/^[^:]*: /, '') ?? 'nothing readable';
-      throw new UserError(`failed to inspect ${label}: ${why}`, 'pass PEM or DER certificates, a CSR, a key or a kubeconfig');
+      throw new UserError(`failed to inspect ${label}: ${why}`, base64Hint(bytes, shownAs) ?? 'pass PEM or DER certificates, a CSR, a key or a kubeconfig');
     }
     return inv;
   } finally {
     fsp.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A kubeconfig's *-data field or a Secret's data value copied as it is: base64 of a PEM or DER certificate, key or
+ * CSR, which kubectl and client-go decode before reading. Says how to decode it; undefined for anything else.
+ */
+function base64Hint(bytes: Buffer, source: string): string | undefined {
+  const text = bytes.toString('latin1').replace(/\s+/g, '');
+  if (text.length < 64 || !/^[A-Za-z0-9+/]+={0,2}$/.test(text)) return undefined;
+  const decoded = Buffer.from(text, 'base64');
+  if (decoded.subarray(0, 11).toString('latin1') !== '-----BEGIN ' && decoded[0] !== 0x30) return undefined;
+  return `it is base64 (as a kubeconfig's *-data field or a Secret's data holds it): ${source === '-' ? '… | base64 -d' : `base64 -d ${source}`} | kubepki inspect -`;
 }
 
 /** The chain an endpoint served, as one bundle named by the endpoint (its certificates are 0, 1 … in it). */

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import type { Io } from './io.js';
 import { UserError } from '../errors.js';
 import { readInventory } from '../inventory/read.js';
-import { parseEndpoint, probeEndpoint } from '../probe/probe.js';
+import { joinHostPort, parseEndpoint, probeEndpoint } from '../probe/probe.js';
 import { compareServed, attachDiskSigners, missingIntermediate } from '../probe/compare.js';
 import { servedInventory } from './inspect.js';
 import { renderInventoryShort } from '../report/cert-text.js';
@@ -26,8 +26,8 @@ Examples:
 A server whose certificate was signed by an intermediate CA on disk must send that
 intermediate too: "incomplete chain" when it does not (clients trusting only the root fail).
 
-Exit codes: 0 matches disk, 1 not found on disk, 2 stale, expired or incomplete chain,
-3 could not connect.`)
+Exit codes: 0 matches disk, 1 not found on disk, 2 stale, expired, not yet valid or incomplete
+chain, 3 could not connect.`)
     .argument('<endpoint>', 'HOST:PORT or https://HOST:PORT')
     .addOption(rootOption())
     .addOption(nowOption())
@@ -40,15 +40,18 @@ Exit codes: 0 matches disk, 1 not found on disk, 2 stale, expired or incomplete 
       const seconds = Number(o.timeout);
       if (!/^\d+(\.\d+)?$/.test(o.timeout.trim()) || !(seconds > 0) || seconds > 3600) throw new UserError(`--timeout ${JSON.stringify(o.timeout)} is not a number of seconds between 0 and 3600`, 'e.g. --timeout 5');
       const res = await probeEndpoint(ep.host, ep.port, { servername: o.servername, timeoutMs: seconds * 1000 });
-      const served = servedInventory(res.chain, `${ep.host}:${ep.port}`, now);
+      const endpointName = joinHostPort(ep.host, ep.port);
+      const served = servedInventory(res.chain, endpointName, now);
       const disk = readInventory({ fs: openNode(o), now });
       const cmp = compareServed(res.chain[0]!, disk);
       attachDiskSigners(served, disk, cmp);
       const incomplete = missingIntermediate(res.chain, disk);
       if (o.output === 'json') {
-        io.stdout(JSON.stringify({ endpoint: `${ep.host}:${ep.port}`, protocol: res.protocol, cipher: res.cipher, chain: served.certificates, comparison: { verdict: cmp.verdict, message: cmp.message, served: cmp.served, disk: cmp.disk ? { name: cmp.disk.name, file: cmp.disk.location.file, serial: cmp.disk.serial, notAfter: cmp.disk.notAfter } : undefined }, ...(incomplete ? { incompleteChain: incomplete } : {}) }, null, 2) + '\n');
+        io.stdout(JSON.stringify({ endpoint: endpointName, protocol: res.protocol, cipher: res.cipher, ...(res.handshakeError ? { handshakeError: res.handshakeError } : {}), chain: served.certificates, comparison: { verdict: cmp.verdict, message: cmp.message, served: cmp.served, disk: cmp.disk ? { name: cmp.disk.name, file: cmp.disk.location.file, serial: cmp.disk.serial, notAfter: cmp.disk.notAfter } : undefined }, ...(incomplete ? { incompleteChain: incomplete } : {}) }, null, 2) + '\n');
       } else {
-        io.stdout(`${ep.host}:${ep.port} serves ${res.chain.length} certificate(s) over ${res.protocol ?? 'TLS'} (${res.cipher ?? '?'})\n\n`);
+        io.stdout(res.handshakeError
+          ? `${endpointName} sent ${res.chain.length} certificate(s) over ${res.protocol ?? 'TLS'}, then ${res.handshakeError}: most likely it wants a client certificate\n\n`
+          : `${endpointName} serves ${res.chain.length} certificate(s) over ${res.protocol ?? 'TLS'} (${res.cipher ?? '?'})\n\n`);
         io.stdout(renderInventoryShort(served));
         io.stdout(`\n${cmp.message}\n`);
         // how, as renew and restore say it: deleting a static pod does not restart its container (seed 002)
@@ -62,7 +65,10 @@ Exit codes: 0 matches disk, 1 not found on disk, 2 stale, expired or incomplete 
         }
         if (incomplete) io.stdout(`${incomplete.message}\n`);
       }
-      const expired = served.certificates[0]?.status === 'expired';
-      io.exitCode = cmp.verdict === 'stale' || expired || incomplete ? 2 : cmp.verdict === 'not-on-disk' ? 1 : 0;
+      // a leaf that starts in the future fails every client's handshake as an expired one does (x509: certificate has
+      // expired or is not yet valid, Go's crypto/x509 says of both)
+      const leafStatus = served.certificates[0]?.status;
+      const unusable = leafStatus === 'expired' || leafStatus === 'not-yet-valid';
+      io.exitCode = cmp.verdict === 'stale' || unusable || incomplete ? 2 : cmp.verdict === 'not-on-disk' ? 1 : 0;
     });
 }

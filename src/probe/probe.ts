@@ -10,6 +10,12 @@ export interface ProbeResult {
   chain: Uint8Array[];
   protocol?: string;
   cipher?: string;
+  /**
+   * Why the handshake failed after the server had sent its chain: a TLS 1.2 server demanding a client
+   * certificate (etcd --client-cert-auth, nginx ssl_verify_client on) ends it once it sees none, as it does
+   * for `openssl s_client`, which still shows the chain it received.
+   */
+  handshakeError?: string;
 }
 
 export interface ProbeOptions {
@@ -35,6 +41,30 @@ export function parseEndpoint(text: string): { host: string; port: number } {
   return { host: m[1]!, port };
 }
 
+/** `host:port` as Go's net.JoinHostPort writes it: an IPv6 literal in brackets (`[::1]:2379`, not `::1:2379`). */
+export function joinHostPort(host: string, port: number): string {
+  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/**
+ * One line for a failed TLS connection: OpenSSL's message is `<hex>:error:<code>:SSL routines:…:<file>:<line>:` and
+ * a blank line; its reason (`wrong version number`) is what an operator can act on.
+ */
+function tlsFailure(e: NodeJS.ErrnoException & { reason?: string }): { why: string; hint?: string } {
+  if (e.code === 'ECONNREFUSED') return { why: 'connection refused', hint: 'is the component running? (crictl ps, systemctl status kubelet)' };
+  if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') return { why: 'host not found', hint: 'check the name, or give its IP address' };
+  if (e.code === 'ECONNRESET') return { why: 'the server closed the connection during the TLS handshake', hint: 'is it a TLS port? does it accept TLS 1.2 or 1.3?' };
+  const reason = e.reason ?? e.message.split('\n')[0]!.trim();
+  // a plain-HTTP (or other non-TLS) server answers the ClientHello with bytes that are no TLS record
+  if (e.code === 'ERR_SSL_WRONG_VERSION_NUMBER' || e.code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG') {
+    return { why: `not a TLS server (${reason})`, hint: 'is this a plain-HTTP port? curl http://HOST:PORT/ tells' };
+  }
+  if (/alert (handshake failure|certificate required|bad certificate)/i.test(reason)) {
+    return { why: `the server ended the TLS handshake (${reason})`, hint: 'it may want a client certificate, or offer no protocol or cipher kubepki speaks (openssl s_client -connect HOST:PORT shows which)' };
+  }
+  return { why: reason };
+}
+
 /**
  * Handshake with a TLS endpoint and collect the chain it serves (like
  * `openssl s_client -showcerts`). The chain is not verified: a probe must see
@@ -57,7 +87,7 @@ export function probeEndpoint(host: string, port: number, o: ProbeOptions = {}):
       cert: o.cert, key: o.key,
       timeout: o.timeoutMs ?? 5000,
     });
-    socket.once('secureConnect', () => {
+    const peerChain = (): Uint8Array[] => {
       const chain: Uint8Array[] = [];
       const seen = new Set<string>();
       let c: tls.DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
@@ -66,12 +96,19 @@ export function probeEndpoint(host: string, port: number, o: ProbeOptions = {}):
         chain.push(new Uint8Array(c.raw));
         c = c.issuerCertificate;
       }
-      finish(undefined, { host, port, chain, protocol: socket.getProtocol() ?? undefined, cipher: socket.getCipher()?.name });
+      return chain;
+    };
+    const endpoint = joinHostPort(host, port);
+    socket.once('secureConnect', () => {
+      finish(undefined, { host, port, chain: peerChain(), protocol: socket.getProtocol() ?? undefined, cipher: socket.getCipher()?.name });
     });
-    socket.once('timeout', () => finish(new UserError(`failed to probe ${host}:${port}: no TLS handshake within ${(o.timeoutMs ?? 5000) / 1000}s`, 'is the component running and listening on that port?')));
-    socket.once('error', (e: NodeJS.ErrnoException) => {
-      const why = e.code === 'ECONNREFUSED' ? 'connection refused' : e.code === 'ENOTFOUND' ? 'host not found' : e.message;
-      finish(new UserError(`failed to probe ${host}:${port}: ${why}`, e.code === 'ECONNREFUSED' ? 'is the component running? (crictl ps, systemctl status kubelet)' : undefined));
+    socket.once('timeout', () => finish(new UserError(`failed to probe ${endpoint}: no TLS handshake within ${(o.timeoutMs ?? 5000) / 1000}s`, 'is the component running and listening on that port? is it a TLS port?')));
+    socket.once('error', (e: NodeJS.ErrnoException & { reason?: string }) => {
+      const { why, hint } = tlsFailure(e);
+      // the server's chain came before it ended the handshake: show it, as openssl s_client does
+      const chain = e.code?.startsWith('ERR_SSL_') ? peerChain() : [];
+      if (chain.length > 0) finish(undefined, { host, port, chain, protocol: socket.getProtocol() ?? undefined, handshakeError: why });
+      else finish(new UserError(`failed to probe ${endpoint}: ${why}`, hint));
     });
   });
 }
