@@ -238,3 +238,17 @@ test('inspect of a kubeconfig *-data value copied as it is (base64 of a PEM), in
   fs.writeFileSync(file, 'hello world\n');
   assert.match((await cli(['inspect', file])).err, /hint: pass a PEM or DER certificate, key, CSR or a kubeconfig/);
 });
+
+test('inspect of an OpenSSH key (ssh-keygen\'s private key file, its .pub) says it is one, which no Kubernetes component reads (it said "no certificate, key, CSR or kubeconfig in it" / "no PEM block and not DER")', async () => {
+  const dir = tmp();
+  const key = path.join(dir, 'id_ed25519');
+  // (as ssh-keygen -t ed25519 writes them, shortened: ssh-keygen need not be installed)
+  fs.writeFileSync(key, '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\nQyNTUxOQAAACBmZm9vYmFyYmF6cXV4cXV1eHh4eHh4eHh4eHh4eHh4eHh4eA==\n-----END OPENSSH PRIVATE KEY-----\n', { mode: 0o600 });
+  fs.writeFileSync(`${key}.pub`, 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGZmb29iYXJiYXpxdXhxdXV4eHh4eHh4eHh4eHh4eHh4eHh4 root@cp-1\n');
+  for (const [file, kind] of [[key, 'private'], [`${key}.pub`, 'public']] as const) {
+    const r = await cli(['inspect', file]);
+    assert.equal(r.code, 3);
+    assert.equal(r.err.split('\n')[1], `  hint: it is an OpenSSH ${kind} key, which no Kubernetes component reads: kubepki reads X.509 certificates, PEM or DER keys, CSRs and kubeconfigs`);
+    assert.doesNotMatch(r.out + r.err, /OPENSSH PRIVATE KEY|AAAA/);
+  }
+});

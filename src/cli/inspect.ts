@@ -82,7 +82,7 @@ ${EXIT_CODES_HELP}`)
         // (a kubeconfig of a node tree read without that tree as --root: its absolute references were read here)
         addReadOnHost(inv, node, [file], 'inspect');
         const unread = inv.findings.find((f) => (f.code === 'corrupt' || f.code === 'unreadable') && f.file === file);
-        const hint = () => (st.size < 1 << 20 ? base64Hint(node.readFile(file), abs) : undefined) ?? 'pass a PEM or DER certificate, key, CSR or a kubeconfig';
+        const hint = () => (st.size < 1 << 20 ? base64Hint(node.readFile(file), abs) ?? sshKeyHint(node.readFile(file)) : undefined) ?? 'pass a PEM or DER certificate, key, CSR or a kubeconfig';
         if (unread && inv.certificates.length === 0 && inv.keys.length === 0 && inv.csrs.length === 0) throw new UserError(`failed to inspect ${abs}: ${unread.message.replace(`skipped ${file}: `, '').replace(`${file}: `, '')}`, hint());
         if (inv.certificates.length === 0 && inv.keys.length === 0 && inv.csrs.length === 0 && inv.kubeconfigs.length === 0) {
           throw new UserError(`failed to inspect ${abs}: no certificate, key, CSR or kubeconfig in it`, hint());
@@ -150,12 +150,19 @@ export function inventoryOfBytes(bytes: Buffer, label: string, shownAs: string, 
     renameFile(inv, file, shownAs);
     if (inv.certificates.length === 0 && inv.keys.length === 0 && inv.csrs.length === 0) {
       const why = inv.findings[0]?.message.replace(/^[^:]*: /, '') ?? 'nothing readable';
-      throw new UserError(`failed to inspect ${label}: ${why}`, base64Hint(bytes, shownAs) ?? 'pass PEM or DER certificates, a CSR, a key or a kubeconfig');
+      throw new UserError(`failed to inspect ${label}: ${why}`, base64Hint(bytes, shownAs) ?? sshKeyHint(bytes) ?? 'pass PEM or DER certificates, a CSR, a key or a kubeconfig');
     }
     return inv;
   } finally {
     fsp.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** An OpenSSH key (ssh-keygen's private key file, or an authorized_keys line): said as such, since nothing in Kubernetes reads one. */
+function sshKeyHint(bytes: Buffer): string | undefined {
+  const head = bytes.subarray(0, 64).toString('latin1');
+  const ssh = head.startsWith('-----BEGIN OPENSSH PRIVATE KEY-----') ? 'private' : /^(ssh-(rsa|ed25519|dss)|ecdsa-sha2-nistp\d+|sk-\S+@openssh\.com) AAAA/.test(head) ? 'public' : undefined;
+  return ssh && `it is an OpenSSH ${ssh} key, which no Kubernetes component reads: kubepki reads X.509 certificates, PEM or DER keys, CSRs and kubeconfigs`;
 }
 
 /**
