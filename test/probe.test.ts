@@ -299,3 +299,29 @@ test('probe of a server whose certificate is not yet valid exits 2, as for an ex
     server.stop();
   }
 });
+
+test('inspect https:// takes --servername (SNI) and --timeout as probe does: a server with a certificate per name shows the one asked for (it always showed the default), and the options are refused for a file', async () => {
+  const pki = path.join(FIXTURES, 'kubeadm-1.26/etc/kubernetes/pki');
+  const pair = (n: string) => ({ cert: fs.readFileSync(path.join(pki, `${n}.crt`)), key: fs.readFileSync(path.join(pki, `${n}.key`)) });
+  const other = tls.createSecureContext(pair('front-proxy-client'));
+  const server = tls.createServer({ ...pair('apiserver'), SNICallback: (name, cb) => cb(null, name === 'proxy.example' ? other : undefined) }, (s) => s.end());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  try {
+    const subject = async (args: string[]) => {
+      const io = memoryIo();
+      await run(['inspect', `https://127.0.0.1:${port}`, '-o', 'json', '--now', '2026-11-23', ...args], io);
+      return (JSON.parse(io.out) as { certificates: { subject: string }[] }).certificates[0]!.subject;
+    };
+    assert.match(await subject([]), /CN=kube-apiserver/);
+    assert.match(await subject(['--servername', 'proxy.example', '--timeout', '3']), /CN=front-proxy-client/);
+    const bad = memoryIo();
+    assert.equal(await run(['inspect', `https://127.0.0.1:${port}`, '--timeout', 'soon'], bad), 3);
+    assert.match(bad.err, /^kubepki: --timeout "soon" is not a number of seconds/);
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+  const file = memoryIo();
+  assert.equal(await run(['inspect', path.join(pki, 'ca.crt'), '--servername', 'x'], file), 3);
+  assert.match(file.err, /--servername and --timeout apply to https:\/\/HOST:PORT/);
+});

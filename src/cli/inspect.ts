@@ -10,14 +10,14 @@ import type { CertEntry, CertLocation, Inventory } from '../inventory/types.js';
 import { renderInventoryShort, renderCertFull, renderCertShort, renderCsrShort, renderCsrFull, locationTitle } from '../report/cert-text.js';
 import { renderJson } from '../report/structured.js';
 import { inventoryExitCode } from '../report/table.js';
-import { nowOption, warnOption, resolveNow, rootOption, openNode, toNodePaths } from './options.js';
+import { nowOption, warnOption, resolveNow, rootOption, openNode, toNodePaths, tlsOptions, timeoutMs } from './options.js';
 import { kubeadmPkiDir } from '../layouts/detect.js';
 import { EXIT_CODES_HELP } from './main.js';
 import { readKubeletConfig } from '../inventory/components.js';
 import { derToPem } from '../pki/certificate.js';
 import { addReadOnHost } from '../inventory/read-on-host.js';
 
-interface InspectOptions { output: string; now?: string; warn?: string; root?: string }
+interface InspectOptions { output: string; now?: string; warn?: string; root?: string; servername?: string; timeout: string }
 
 export function command(io: Io): Command {
   return new Command('inspect')
@@ -43,14 +43,18 @@ ${EXIT_CODES_HELP}`)
     .addOption(rootOption())
     .addOption(nowOption())
     .addOption(warnOption())
+    .addOption(tlsOptions()[0]!)
+    .addOption(tlsOptions()[1]!)
     .action(async (source: string, o: InspectOptions) => {
-      if (o.root && path.resolve(o.root) !== '/' && (source === '-' || /^(https|tls):\/\//i.test(source))) throw new UserError(`--root applies to a file on a node tree, not to ${source === '-' ? 'standard input' : source}`, 'drop --root, or pass a file');
+      const endpoint = /^(https|tls):\/\//i.test(source);
+      if (o.root && path.resolve(o.root) !== '/' && (source === '-' || endpoint)) throw new UserError(`--root applies to a file on a node tree, not to ${source === '-' ? 'standard input' : source}`, 'drop --root, or pass a file');
+      if (!endpoint && (o.servername !== undefined || o.timeout !== '5')) throw new UserError(`--servername and --timeout apply to https://HOST:PORT, not to ${source === '-' ? 'standard input' : source}`, 'drop them, or pass https://HOST:PORT');
       const now = resolveNow(o.now);
       let inv: Inventory;
       if (/^https:\/\//i.test(source) || /^tls:\/\//i.test(source)) {
         const { joinHostPort, parseEndpoint, probeEndpoint } = await import('../probe/probe.js');
         const ep = parseEndpoint(source);
-        const res = await probeEndpoint(ep.host, ep.port);
+        const res = await probeEndpoint(ep.host, ep.port, { servername: o.servername, timeoutMs: timeoutMs(o.timeout) });
         inv = servedInventory(res.chain, joinHostPort(ep.host, ep.port), now, o.warn);
         // (the chain is what the server sent before it ended the handshake, as openssl s_client shows it)
         if (res.handshakeError) io.stderr(`kubepki: ${joinHostPort(ep.host, ep.port)} sent its chain, then ${res.handshakeError}\n`);

@@ -159,3 +159,15 @@ export async function writeOutFile(file: string, content: string, mode: number, 
     throw e;
   }
 }
+
+/** --servername and --timeout of commands that connect to a TLS endpoint (probe, inspect https://). */
+export function tlsOptions(): Option[] {
+  return [new Option('--servername <name>', 'TLS SNI name to send (default: the host, when it is a name)'), new Option('--timeout <seconds>', 'handshake timeout').default('5')];
+}
+
+/** --timeout's seconds as milliseconds; a one-line error for anything but a number of seconds in (0, 3600]. */
+export function timeoutMs(text: string): number {
+  const seconds = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text.trim()) || !(seconds > 0) || seconds > 3600) throw new UserError(`--timeout ${JSON.stringify(text)} is not a number of seconds between 0 and 3600`, 'e.g. --timeout 5');
+  return seconds * 1000;
+}

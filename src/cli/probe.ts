@@ -1,12 +1,11 @@
 import { Command, Option } from 'commander';
 import type { Io } from './io.js';
-import { UserError } from '../errors.js';
 import { readInventory } from '../inventory/read.js';
 import { joinHostPort, parseEndpoint, probeEndpoint } from '../probe/probe.js';
 import { compareServed, attachDiskSigners, missingIntermediate } from '../probe/compare.js';
 import { servedInventory } from './inspect.js';
 import { renderInventoryShort } from '../report/cert-text.js';
-import { rootOption, nowOption, resolveNow, openNode } from './options.js';
+import { rootOption, nowOption, resolveNow, openNode, tlsOptions, timeoutMs } from './options.js';
 
 interface ProbeOptions { root?: string; now?: string; output: string; servername?: string; timeout: string }
 
@@ -31,15 +30,13 @@ chain, 3 could not connect.`)
     .argument('<endpoint>', 'HOST:PORT or https://HOST:PORT')
     .addOption(rootOption())
     .addOption(nowOption())
-    .option('--servername <name>', 'TLS SNI name to send')
-    .option('--timeout <seconds>', 'handshake timeout', '5')
+    .addOption(tlsOptions()[0]!)
+    .addOption(tlsOptions()[1]!)
     .addOption(new Option('-o, --output <format>', 'text or json').default('text').choices(['text', 'json']))
     .action(async (endpoint: string, o: ProbeOptions) => {
       const now = resolveNow(o.now);
       const ep = parseEndpoint(endpoint);
-      const seconds = Number(o.timeout);
-      if (!/^\d+(\.\d+)?$/.test(o.timeout.trim()) || !(seconds > 0) || seconds > 3600) throw new UserError(`--timeout ${JSON.stringify(o.timeout)} is not a number of seconds between 0 and 3600`, 'e.g. --timeout 5');
-      const res = await probeEndpoint(ep.host, ep.port, { servername: o.servername, timeoutMs: seconds * 1000 });
+      const res = await probeEndpoint(ep.host, ep.port, { servername: o.servername, timeoutMs: timeoutMs(o.timeout) });
       const endpointName = joinHostPort(ep.host, ep.port);
       const served = servedInventory(res.chain, endpointName, now);
       const disk = readInventory({ fs: openNode(o), now });
