@@ -217,7 +217,12 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     }
   }
   for (const f of opts.files ?? []) {
-    const hits = inv.certificates.filter((c) => c.location.file === f || c.location.via === f);
+    // (a leaf the file shares with another, ~/.kube/config copied from admin.conf, is that one's copy: it is
+    // renewed where it is kept and every copy, this file's included, follows; it was "failed to find a
+    // certificate", or with another user beside it, silently left out. A CA whose copy the file holds, a
+    // kubeconfig's cluster entry, is not renewed for it: renewing a CA is asked for by name)
+    const inFile = (l: CertLocation) => l.file === f || l.via === f;
+    const hits = inv.certificates.filter((c) => inFile(c.location) || (!c.isCA && (c.copies ?? []).some(inFile)));
     if (hits.length === 0) throw new UserError(`failed to find a certificate in ${f}`, 'give the node path of a certificate file that `kubepki check --path FILE` lists');
     hits.filter((c) => !isThrowawayCa(c)).forEach(add);
   }
