@@ -279,3 +279,23 @@ test('renew --csr-out on RKE1 (kube-ca-key.pem kept off the node) says how to re
   const r = await cli(['renew', 'kube-scheduler', '--root', root, '--now', NOW, '--csr-out', path.join(away, 'csrs'), '--dry-run']);
   assert.match(r.out, new RegExp(`then \`kubepki check --root ${root}\` shows it renewed; restart what reads it: kube-scheduler \\(docker restart kube-scheduler\\)\\n`), r.out + r.err);
 });
+
+test('renew --csr-out --add-san left the added names out of the CSR, without a word: the CSR asks for them (names it has once), openssl verifies it, and the instructions say so', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  fs.rmSync(path.join(root, 'etc/kubernetes/pki/ca.key')); // the CA is kept elsewhere
+  const csrs = path.join(tmp('kubepki-csr-sans-'), 'csrs');
+  const r = await cli(['renew', 'apiserver', '--root', root, '--now', NOW, '--csr-out', csrs, '--add-san', 'IP:2001:db8::5,DNS:*.apps.example.test,DNS:cp-1']);
+  assert.equal(r.code, 1, r.out + r.err);
+  const text = sh('openssl', ['req', '-in', path.join(csrs, 'apiserver.csr'), '-noout', '-text', '-verify']);
+  assert.equal(text.status, 0, text.stderr);
+  assert.match(text.stderr + text.stdout, /self-signature verify OK/);
+  const san = /X509v3 Subject Alternative Name: *\n\s*([^\n]*)/.exec(text.stdout)![1]!;
+  assert.match(san, /^DNS:cluster-api\.example\.test, DNS:cp-1, DNS:kubernetes, [^\n]*IP Address:192\.0\.2\.100, IP Address:2001:DB8:0:0:0:0:0:5, DNS:\*\.apps\.example\.test$/);
+  assert.equal(san.match(/DNS:cp-1\b/g)!.length, 1, 'a name the certificate has is asked for once');
+  assert.match(r.out, /\n {6}it also asks for IP:2001:db8::5, DNS:\*\.apps\.example\.test \(--add-san\), which the certificate does not have yet: make sure the CA keeps them\n {6}then `kubepki check/);
+
+  // without --add-san the CSR asks for the certificate's names only, as before
+  const plain = path.join(tmp('kubepki-csr-sans-'), 'csrs');
+  assert.equal((await cli(['renew', 'apiserver', '--root', root, '--now', NOW, '--csr-out', plain])).code, 1);
+  assert.doesNotMatch(sh('openssl', ['req', '-in', path.join(plain, 'apiserver.csr'), '-noout', '-text']).stdout, /2001:DB8|apps\.example/);
+});

@@ -249,6 +249,16 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     return p;
   };
   const addSans = opts.addSans ?? [];
+  // the CSR for a certificate whose CA is elsewhere asks for the names --add-san adds, as a renewal here would
+  // write them (they were left out, silently: the CA owner signed a certificate without them)
+  const csrResult = (c: CertEntry): Pick<PlanResult, 'csr' | 'install' | 'addSans'> => {
+    const add = c.isCA ? [] : sansToAdd(c, addSans).add;
+    const install = installAdvice(c, inv);
+    // (said beside what the CSR carries, before the check to run once it is back)
+    const at = install.findIndex((l) => l.startsWith('the CSR carries'));
+    if (add.length) install.splice(at < 0 ? install.length : at + 1, 0, `it also asks for ${add.map(sanString).join(', ')} (--add-san), which the certificate does not have yet: make sure the CA keeps them`);
+    return { csr: `${opts.csrOut}/${safeName(c.name)}.csr`, install, ...(add.length ? { addSans: add } : {}) };
+  };
   const newNotAfter = new Map<string, number>();
   /** files renew needs that kubepki was not allowed to read (run as a user): the run stops, below */
   const denied = new Set<string>();
@@ -365,7 +375,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       continue;
     } else if (!signerEntry) {
       const csr = opts.csrOut && c.privateKey.present;
-      results.push({ id: c.id, name: c.name, outcome: 'externally-managed', message: `externally managed, can't renew ${c.location.file}: the CA that signed it (${c.issuer}) is not on this node` + (csr ? '; here is a CSR for it' : rancherAdvice(c) ?? (opts.csrOut || !c.privateKey.present ? '' : ' (pass --csr-out DIR for a CSR to take to the CA)')), ...(csr ? { csr: `${opts.csrOut}/${safeName(c.name)}.csr`, install: installAdvice(c, inv) } : {}) });
+      results.push({ id: c.id, name: c.name, outcome: 'externally-managed', message: `externally managed, can't renew ${c.location.file}: the CA that signed it (${c.issuer}) is not on this node` + (csr ? '; here is a CSR for it' : rancherAdvice(c) ?? (opts.csrOut || !c.privateKey.present ? '' : ' (pass --csr-out DIR for a CSR to take to the CA)')), ...(csr ? csrResult(c) : {}) });
       continue;
     } else {
       kind = c.isCA ? 'ca' : kind0;
@@ -398,7 +408,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       results.push({
         id: c.id, name: c.name, outcome: 'externally-managed',
         message: `externally managed, can't renew ${c.location.file}: the key of CA ${caLabel(ca)} is ${ca.privateKey.encrypted ? 'encrypted' : ca.privateKey.present ? 'not the CA certificate\'s key' : 'missing'}` + (canCsr ? '; here is a CSR for it' : rancherAdvice(c) ?? (opts.csrOut ? '' : ' (pass --csr-out DIR for a CSR to take to the CA)')),
-        ...(canCsr ? { csr: `${opts.csrOut}/${safeName(c.name)}.csr`, install: installAdvice(c, inv) } : {}),
+        ...(canCsr ? csrResult(c) : {}),
       });
       continue;
     }
@@ -527,19 +537,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       : 'same key, subject and key identifier: every certificate it signed stays valid; its copies on other nodes and in the cluster must follow (see "Outside this node")');
     if (kind === 'ca') renewedCas.add(c.id);
 
-    // --add-san adds (as rebuild --cert-sans does): a name the certificate already has is kept once, and said
-    const sanDer = (n: { type: string; value: string }) => {
-      try { return Buffer.from(generalNameDer(n as SanInput)).toString('hex'); } catch { return undefined; }
-    };
-    const have = new Set(c.sans.map(sanDer).filter(Boolean));
-    const itemSans: SanInput[] = [];
-    const already: SanInput[] = [];
-    for (const n of kind === 'ca' ? [] : addSans) {
-      const k = sanDer(n);
-      if (have.has(k)) { if (c.sans.some((o) => sanDer(o) === k)) already.push(n); continue; }
-      have.add(k);
-      itemSans.push(n);
-    }
+    const { add: itemSans, already } = kind === 'ca' ? { add: [], already: [] } : sansToAdd(c, addSans);
     if (already.length) notes.push(`already has ${already.map(sanString).join(', ')}: not added again`);
 
     items.push({
@@ -1142,4 +1140,24 @@ function unusableKeyReplacement(c: CertEntry): { type: KeyType; label: string } 
   }
   if (c.keyAlgorithm === 'Ed448') return { type: 'ecdsa-p256', label: 'ECDSA P-256' };
   return undefined;
+}
+
+/**
+ * --add-san adds (as rebuild --cert-sans does): a name the certificate already has (or one given twice) is kept
+ * once, and said. The same for a renewal and for a CSR taken to the CA.
+ */
+function sansToAdd(c: CertEntry, addSans: SanInput[]): { add: SanInput[]; already: SanInput[] } {
+  const sanDer = (n: { type: string; value: string }) => {
+    try { return Buffer.from(generalNameDer(n as SanInput)).toString('hex'); } catch { return undefined; }
+  };
+  const have = new Set(c.sans.map(sanDer).filter(Boolean));
+  const add: SanInput[] = [];
+  const already: SanInput[] = [];
+  for (const n of addSans) {
+    const k = sanDer(n);
+    if (have.has(k)) { if (c.sans.some((o) => sanDer(o) === k)) already.push(n); continue; }
+    have.add(k);
+    add.push(n);
+  }
+  return { add, already };
 }
