@@ -809,3 +809,17 @@ test('renew --file ~/.kube/config copied from admin.conf was "failed to find a c
   assert.match(both.out, /copy of admin\.conf in \/home\/ops\/\.kube\/config \(user kubernetes-admin\) updated/);
   assert.doesNotMatch(both.out, /^\s+ca\s/m, 'the CA whose copy the file holds is not renewed for it');
 });
+
+test('renew --file of a leaf whose CA expired said to run `kubepki renew ca leaf`, which finds neither (they are not the node\'s names): it names the files, and that command, run as printed, renews both', async () => {
+  const { root } = await caAndLeaf('kubepki-file-staleca-', 'file-ca', 'leaf', 300);
+  const later = '2037-01-01T00:00:00Z'; // the CA (ten years from 2026-01-01) has expired
+  const r = await cli(['renew', '--file', '/srv/pki/leaf.crt', '--root', root, '--now', later]);
+  assert.equal(r.code, 1, r.err + r.out);
+  const cmd = /renew the CA first or together: `kubepki ([^`]*)`/.exec(r.out)?.[1];
+  assert.equal(cmd, `renew --file /srv/pki/ca.crt --file /srv/pki/leaf.crt --root ${root}`, r.out);
+  assert.doesNotMatch(r.out, /kubepki renew all/);
+  const again = await cli([...cmd!.split(' '), '--now', later]);
+  assert.equal(again.code, 0, again.err + again.out);
+  const v = sh('openssl', ['verify', '-attime', String(Date.parse(later) / 1000 + 3600), '-CAfile', path.join(root, 'srv/pki/ca.crt'), path.join(root, 'srv/pki/leaf.crt')]);
+  assert.equal(v.status, 0, v.stdout + v.stderr);
+});

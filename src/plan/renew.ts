@@ -422,9 +422,15 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     if (signer !== 'self' && signer !== 'throwaway' && signerEntry) {
       const stale = [signerEntry, ...ancestors(signerEntry)].find((a) => a.isCA && Date.parse(a.notAfter) < nowMs && !renewedCas.has(a.id));
       if (stale) {
+        // (a run given --file: those names are not the node's, `renew ca p384` finds neither and `renew all` leaves
+        // the file alone; the files themselves are what the run needs)
+        const fileOf = (e: CertEntry) => e.location.via ?? e.location.file;
+        const together = opts.files?.length
+          ? `\`kubepki renew --file ${fileOf(stale)} --file ${fileOf(c)}${rootFlagOf(inv)}\``
+          : `\`kubepki renew ${stale.name} ${c.name}${rootFlagOf(inv)}\` (or \`kubepki renew all${rootFlagOf(inv)}\`)`;
         results.push({
           id: c.id, name: c.name, outcome: 'skipped',
-          message: `its CA ${stale.name} expired on ${stale.notAfter.replace(/\.000Z$/, 'Z')}, so a renewed ${c.name} would not verify; renew the CA first or together: \`kubepki renew ${stale.name} ${c.name}${rootFlagOf(inv)}\` (or \`kubepki renew all${rootFlagOf(inv)}\`)`,
+          message: `its CA ${stale.name} expired on ${stale.notAfter.replace(/\.000Z$/, 'Z')}, so a renewed ${c.name} would not verify; renew the CA first or together: ${together}`,
         });
         continue;
       }
