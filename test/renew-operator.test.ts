@@ -299,3 +299,14 @@ test('renew --csr-out --add-san left the added names out of the CSR, without a w
   assert.equal((await cli(['renew', 'apiserver', '--root', root, '--now', NOW, '--csr-out', plain])).code, 1);
   assert.doesNotMatch(sh('openssl', ['req', '-in', path.join(plain, 'apiserver.csr'), '-noout', '-text']).stdout, /2001:DB8|apps\.example/);
 });
+
+test('renew apiserver --only-expiring on a healthy apiserver printed "Nothing to renew." and nothing about the certificate named: it says why it is left (exit 0); with `all` the healthy ones stay unlisted', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const named = await cli(['renew', 'apiserver', '--root', root, '--now', '2027-11-01T00:00:00Z', '--only-expiring', '--warn', '20d']);
+  assert.equal(named.code, 0, named.out + named.err);
+  assert.ok(named.out.includes('\n  apiserver: not expiring: valid until 2027-11-22T21:36:03Z (21d left), entering the --warn 20d window on 2027-11-02T21:36:03Z; --only-expiring leaves it (run without it to renew it now)\n'), named.out);
+  assert.match(named.out, /Nothing to renew\./);
+  const all = await cli(['renew', 'all', '--root', root, '--now', NOW, '--only-expiring', '--dry-run']);
+  assert.equal(all.code, 0, all.out + all.err);
+  assert.doesNotMatch(all.out, /not expiring/);
+});

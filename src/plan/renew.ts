@@ -228,6 +228,15 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
   }
   // (a certificate not valid yet fails now as an expired one does: seed 000's apiserver, made "from now" elsewhere)
   const chosen = opts.onlyExpiring ? selected.filter((c) => c.status === 'expired' || c.status === 'not-yet-valid' || c.status === 'warning') : selected;
+  // a certificate the operator named (or gave with --file) that --only-expiring leaves alone is said, with why: the
+  // run printed "Nothing to renew." and nothing about it. With `all`, the healthy ones are the point, not news.
+  if (opts.onlyExpiring && opts.targets !== 'all') {
+    for (const c of selected) {
+      if (chosen.includes(c)) continue;
+      const left = Math.floor(c.residualSeconds / 86400);
+      results.push({ id: c.id, name: c.name, outcome: 'not-needed', message: `not expiring: valid until ${c.notAfter.replace(/\.000Z$/, 'Z')} (${left}d left)${c.warnFrom ? `, entering the --warn ${inv.warn} window on ${c.warnFrom.replace(/\.000Z$/, 'Z')}` : ''}; --only-expiring leaves it (run without it to renew it now)` });
+    }
+  }
 
   // ---- items
   const items: PlanItem[] = [];
