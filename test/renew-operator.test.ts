@@ -310,3 +310,20 @@ test('renew apiserver --only-expiring on a healthy apiserver printed "Nothing to
   assert.equal(all.code, 0, all.out + all.err);
   assert.doesNotMatch(all.out, /not expiring/);
 });
+
+test('renew --csr-out --new-key dropped --new-key without a word (the CSR is the kept key\'s): the instructions say so, and the CSR is indeed that key\'s', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const pki = path.join(root, 'etc/kubernetes/pki');
+  fs.rmSync(path.join(pki, 'front-proxy-ca.key'));
+  const keyBefore = fs.readFileSync(path.join(pki, 'front-proxy-client.key'));
+  const csrs = path.join(tmp('kubepki-csr-newkey-'), 'csrs');
+  const r = await cli(['renew', 'front-proxy-client', '--root', root, '--now', NOW, '--csr-out', csrs, '--new-key']);
+  assert.equal(r.code, 1, r.out + r.err);
+  assert.match(r.out, /\n {6}--new-key does not apply to a CSR: it is made with the kept key \(the one the certificate in use has\); for a new key, renew it with --new-key on a machine that holds the CA key, or have the CA owner issue a new pair\n/);
+  assert.deepEqual(fs.readFileSync(path.join(pki, 'front-proxy-client.key')), keyBefore, 'the key on the node is kept');
+  const csrPub = sh('openssl', ['req', '-in', path.join(csrs, 'front-proxy-client.csr'), '-noout', '-pubkey']).stdout;
+  const keyPub = sh('openssl', ['pkey', '-in', path.join(pki, 'front-proxy-client.key'), '-pubout']).stdout;
+  assert.ok(csrPub.length > 0 && csrPub === keyPub, 'the CSR is the kept key\'s');
+  const plain = await cli(['renew', 'front-proxy-client', '--root', root, '--now', NOW, '--csr-out', csrs, '--dry-run']);
+  assert.doesNotMatch(plain.out, /--new-key does not apply/);
+});

@@ -266,6 +266,9 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     // (said beside what the CSR carries, before the check to run once it is back)
     const at = install.findIndex((l) => l.startsWith('the CSR carries'));
     if (add.length) install.splice(at < 0 ? install.length : at + 1, 0, `it also asks for ${add.map(sanString).join(', ')} (--add-san), which the certificate does not have yet: make sure the CA keeps them`);
+    // (--new-key was dropped without a word here: a new key on the node would not match the certificate in use
+    // until the signed one is back, so the CSR is the kept key's; say so, and how to get a new key)
+    if (opts.newKey) install.splice(at < 0 ? install.length : at + 1 + (add.length ? 1 : 0), 0, '--new-key does not apply to a CSR: it is made with the kept key (the one the certificate in use has); for a new key, renew it with --new-key on a machine that holds the CA key, or have the CA owner issue a new pair');
     return { csr: `${opts.csrOut}/${safeName(c.name)}.csr`, install, ...(add.length ? { addSans: add } : {}) };
   };
   const newNotAfter = new Map<string, number>();
