@@ -327,3 +327,19 @@ test('renew --csr-out --new-key dropped --new-key without a word (the CSR is the
   const plain = await cli(['renew', 'front-proxy-client', '--root', root, '--now', NOW, '--csr-out', csrs, '--dry-run']);
   assert.doesNotMatch(plain.out, /--new-key does not apply/);
 });
+
+test('renew --file with a path typed wrong said "failed to find any certificate under /: … or --file PATH" (the flag given), or "failed to find a certificate in" it: it says the file is not there, as check --path does (exit 3)', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const missing = await cli(['renew', '--file', '/etc/kubernetes/pki/apiserver.crtt', '--root', root, '--now', NOW]);
+  assert.equal(missing.code, 3, missing.out + missing.err);
+  assert.equal(missing.err.split('\n')[0], `kubepki: --file /etc/kubernetes/pki/apiserver.crtt does not exist under --root ${root}`);
+  fs.symlinkSync('/etc/kubernetes/pki/gone.crt', path.join(root, 'etc/kubernetes/pki/link.crt'));
+  const dangling = await cli(['renew', '--file', '/etc/kubernetes/pki/link.crt', '--root', root, '--now', NOW]);
+  assert.equal(dangling.code, 3, dangling.out + dangling.err);
+  assert.equal(dangling.err.split('\n')[0], `kubepki: --file /etc/kubernetes/pki/link.crt is a dangling symlink under --root ${root}`);
+  // outside any tree (root /), where the inventory is empty: it was the "no certificate under /" error
+  const away = path.join(tmp('kubepki-file-missing-'), 'server.pem');
+  const host = await cli(['renew', '--file', away, '--now', NOW, '--dry-run']);
+  assert.equal(host.code, 3, host.out + host.err);
+  assert.equal(host.err.split('\n')[0], `kubepki: --file ${away} does not exist`);
+});
