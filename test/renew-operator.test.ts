@@ -279,3 +279,67 @@ test('renew --csr-out on RKE1 (kube-ca-key.pem kept off the node) says how to re
   const r = await cli(['renew', 'kube-scheduler', '--root', root, '--now', NOW, '--csr-out', path.join(away, 'csrs'), '--dry-run']);
   assert.match(r.out, new RegExp(`then \`kubepki check --root ${root}\` shows it renewed; restart what reads it: kube-scheduler \\(docker restart kube-scheduler\\)\\n`), r.out + r.err);
 });
+
+test('renew --csr-out --add-san left the added names out of the CSR, without a word: the CSR asks for them (names it has once), openssl verifies it, and the instructions say so', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  fs.rmSync(path.join(root, 'etc/kubernetes/pki/ca.key')); // the CA is kept elsewhere
+  const csrs = path.join(tmp('kubepki-csr-sans-'), 'csrs');
+  const r = await cli(['renew', 'apiserver', '--root', root, '--now', NOW, '--csr-out', csrs, '--add-san', 'IP:2001:db8::5,DNS:*.apps.example.test,DNS:cp-1']);
+  assert.equal(r.code, 1, r.out + r.err);
+  const text = sh('openssl', ['req', '-in', path.join(csrs, 'apiserver.csr'), '-noout', '-text', '-verify']);
+  assert.equal(text.status, 0, text.stderr);
+  assert.match(text.stderr + text.stdout, /self-signature verify OK/);
+  const san = /X509v3 Subject Alternative Name: *\n\s*([^\n]*)/.exec(text.stdout)![1]!;
+  assert.match(san, /^DNS:cluster-api\.example\.test, DNS:cp-1, DNS:kubernetes, [^\n]*IP Address:192\.0\.2\.100, IP Address:2001:DB8:0:0:0:0:0:5, DNS:\*\.apps\.example\.test$/);
+  assert.equal(san.match(/DNS:cp-1\b/g)!.length, 1, 'a name the certificate has is asked for once');
+  assert.match(r.out, /\n {6}it also asks for IP:2001:db8::5, DNS:\*\.apps\.example\.test \(--add-san\), which the certificate does not have yet: make sure the CA keeps them\n {6}then `kubepki check/);
+
+  // without --add-san the CSR asks for the certificate's names only, as before
+  const plain = path.join(tmp('kubepki-csr-sans-'), 'csrs');
+  assert.equal((await cli(['renew', 'apiserver', '--root', root, '--now', NOW, '--csr-out', plain])).code, 1);
+  assert.doesNotMatch(sh('openssl', ['req', '-in', path.join(plain, 'apiserver.csr'), '-noout', '-text']).stdout, /2001:DB8|apps\.example/);
+});
+
+test('renew apiserver --only-expiring on a healthy apiserver printed "Nothing to renew." and nothing about the certificate named: it says why it is left (exit 0); with `all` the healthy ones stay unlisted', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const named = await cli(['renew', 'apiserver', '--root', root, '--now', '2027-11-01T00:00:00Z', '--only-expiring', '--warn', '20d']);
+  assert.equal(named.code, 0, named.out + named.err);
+  assert.ok(named.out.includes('\n  apiserver: not expiring: valid until 2027-11-22T21:36:03Z (21d left), entering the --warn 20d window on 2027-11-02T21:36:03Z; --only-expiring leaves it (run without it to renew it now)\n'), named.out);
+  assert.match(named.out, /Nothing to renew\./);
+  const all = await cli(['renew', 'all', '--root', root, '--now', NOW, '--only-expiring', '--dry-run']);
+  assert.equal(all.code, 0, all.out + all.err);
+  assert.doesNotMatch(all.out, /not expiring/);
+});
+
+test('renew --csr-out --new-key dropped --new-key without a word (the CSR is the kept key\'s): the instructions say so, and the CSR is indeed that key\'s', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const pki = path.join(root, 'etc/kubernetes/pki');
+  fs.rmSync(path.join(pki, 'front-proxy-ca.key'));
+  const keyBefore = fs.readFileSync(path.join(pki, 'front-proxy-client.key'));
+  const csrs = path.join(tmp('kubepki-csr-newkey-'), 'csrs');
+  const r = await cli(['renew', 'front-proxy-client', '--root', root, '--now', NOW, '--csr-out', csrs, '--new-key']);
+  assert.equal(r.code, 1, r.out + r.err);
+  assert.match(r.out, /\n {6}--new-key does not apply to a CSR: it is made with the kept key \(the one the certificate in use has\); for a new key, renew it with --new-key on a machine that holds the CA key, or have the CA owner issue a new pair\n/);
+  assert.deepEqual(fs.readFileSync(path.join(pki, 'front-proxy-client.key')), keyBefore, 'the key on the node is kept');
+  const csrPub = sh('openssl', ['req', '-in', path.join(csrs, 'front-proxy-client.csr'), '-noout', '-pubkey']).stdout;
+  const keyPub = sh('openssl', ['pkey', '-in', path.join(pki, 'front-proxy-client.key'), '-pubout']).stdout;
+  assert.ok(csrPub.length > 0 && csrPub === keyPub, 'the CSR is the kept key\'s');
+  const plain = await cli(['renew', 'front-proxy-client', '--root', root, '--now', NOW, '--csr-out', csrs, '--dry-run']);
+  assert.doesNotMatch(plain.out, /--new-key does not apply/);
+});
+
+test('renew --file with a path typed wrong said "failed to find any certificate under /: … or --file PATH" (the flag given), or "failed to find a certificate in" it: it says the file is not there, as check --path does (exit 3)', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const missing = await cli(['renew', '--file', '/etc/kubernetes/pki/apiserver.crtt', '--root', root, '--now', NOW]);
+  assert.equal(missing.code, 3, missing.out + missing.err);
+  assert.equal(missing.err.split('\n')[0], `kubepki: --file /etc/kubernetes/pki/apiserver.crtt does not exist under --root ${root}`);
+  fs.symlinkSync('/etc/kubernetes/pki/gone.crt', path.join(root, 'etc/kubernetes/pki/link.crt'));
+  const dangling = await cli(['renew', '--file', '/etc/kubernetes/pki/link.crt', '--root', root, '--now', NOW]);
+  assert.equal(dangling.code, 3, dangling.out + dangling.err);
+  assert.equal(dangling.err.split('\n')[0], `kubepki: --file /etc/kubernetes/pki/link.crt is a dangling symlink under --root ${root}`);
+  // outside any tree (root /), where the inventory is empty: it was the "no certificate under /" error
+  const away = path.join(tmp('kubepki-file-missing-'), 'server.pem');
+  const host = await cli(['renew', '--file', away, '--now', NOW, '--dry-run']);
+  assert.equal(host.code, 3, host.out + host.err);
+  assert.equal(host.err.split('\n')[0], `kubepki: --file ${away} does not exist`);
+});

@@ -16,6 +16,7 @@ import { planRenew } from '../src/plan/renew.js';
 import { copyFixture, cli, sh, tmp, stableText, certPems, snapshotTree, NOW } from './renew-support.js';
 import { copyFixture as copyFixtureInto } from './support/fixtures.js';
 import { listBackups } from '../src/apply/transaction.js';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { makeCa, makeLeaf, put, k3sYaml, type Made } from './support/trees.js';
 import type { SanInput } from '../src/pki/sign.js';
 
@@ -768,4 +769,57 @@ test('a leaf whose key file is encrypted: renew refuses it up front (decrypt it,
   assert.equal(sh('openssl', ['x509', '-noout', '-pubkey', '-in', path.join(pki, 'front-proxy-client.crt')]).stdout, sh('openssl', ['pkey', '-pubout', '-in', key]).stdout);
   const fv = sh('openssl', ['verify', '-attime', at, '-purpose', 'sslclient', '-CAfile', path.join(pki, 'front-proxy-ca.crt'), path.join(pki, 'front-proxy-client.crt')]);
   assert.equal(fv.status, 0, fv.stdout + fv.stderr);
+});
+
+test('renew --file ~/.kube/config copied from admin.conf was "failed to find a certificate in" it; beside a user of its own, the admin user was silently left out: the shared certificate is renewed and both files get it', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const pki = path.join(root, 'etc/kubernetes/pki');
+  const adminConf = fs.readFileSync(path.join(root, 'etc/kubernetes/admin.conf'), 'utf8');
+  put(root, '/root/.kube/config', adminConf, 0o600);
+  const clientCert = (f: string, user = 'kubernetes-admin') => {
+    const kc = parseYaml(fs.readFileSync(path.join(root, f), 'utf8')) as { users: { name: string; user: Record<string, string> }[] };
+    return Buffer.from(kc.users.find((u) => u.name === user)!.user['client-certificate-data']!, 'base64').toString();
+  };
+  const old = clientCert('etc/kubernetes/admin.conf');
+
+  const r = await cli(['renew', '--file', '/root/.kube/config', '--root', root, '--now', NOW]);
+  assert.equal(r.code, 0, r.err + r.out);
+  assert.match(r.out, /copy of admin\.conf in \/root\/\.kube\/config \(user kubernetes-admin\) updated/);
+  const renewed = clientCert('root/.kube/config');
+  assert.notEqual(renewed, old);
+  assert.equal(clientCert('etc/kubernetes/admin.conf'), renewed, 'admin.conf, where the certificate is kept, has the same new one');
+  const f = pemFile(tmp(), 'admin', renewed);
+  const v = sh('openssl', ['verify', '-attime', at, '-purpose', 'sslclient', '-CAfile', path.join(pki, 'ca.crt'), f]);
+  assert.equal(v.status, 0, v.stdout + v.stderr);
+
+  // a kubeconfig holding that copy and a user of its own (an operator's, made with openssl): both are in the plan
+  const dir = tmp();
+  const opsKey = path.join(dir, 'ops.key');
+  const opsCrt = path.join(dir, 'ops.crt');
+  assert.equal(sh('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', opsKey, '-subj', '/O=ops/CN=ops-user',
+    '-x509', '-CA', path.join(pki, 'ca.crt'), '-CAkey', path.join(pki, 'ca.key'), '-days', '30', '-out', opsCrt]).status, 0);
+  const kc = parseYaml(fs.readFileSync(path.join(root, 'root/.kube/config'), 'utf8')) as { users: unknown[]; contexts: unknown[] };
+  kc.users.push({ name: 'ops', user: { 'client-certificate-data': fs.readFileSync(opsCrt).toString('base64'), 'client-key-data': fs.readFileSync(opsKey).toString('base64') } });
+  kc.contexts.push({ name: 'ops@kubernetes', context: { cluster: 'kubernetes', user: 'ops' } });
+  put(root, '/home/ops/.kube/config', stringifyYaml(kc), 0o600);
+  const both = await cli(['renew', '--file', '/home/ops/.kube/config', '--root', root, '--now', NOW, '--dry-run']);
+  assert.equal(both.code, 0, both.err + both.out);
+  assert.match(both.out, /renew 2 certificate\(s\)/);
+  assert.match(both.out, /\/home\/ops\/\.kube\/config \(user ops\)/);
+  assert.match(both.out, /copy of admin\.conf in \/home\/ops\/\.kube\/config \(user kubernetes-admin\) updated/);
+  assert.doesNotMatch(both.out, /^\s+ca\s/m, 'the CA whose copy the file holds is not renewed for it');
+});
+
+test('renew --file of a leaf whose CA expired said to run `kubepki renew ca leaf`, which finds neither (they are not the node\'s names): it names the files, and that command, run as printed, renews both', async () => {
+  const { root } = await caAndLeaf('kubepki-file-staleca-', 'file-ca', 'leaf', 300);
+  const later = '2037-01-01T00:00:00Z'; // the CA (ten years from 2026-01-01) has expired
+  const r = await cli(['renew', '--file', '/srv/pki/leaf.crt', '--root', root, '--now', later]);
+  assert.equal(r.code, 1, r.err + r.out);
+  const cmd = /renew the CA first or together: `kubepki ([^`]*)`/.exec(r.out)?.[1];
+  assert.equal(cmd, `renew --file /srv/pki/ca.crt --file /srv/pki/leaf.crt --root ${root}`, r.out);
+  assert.doesNotMatch(r.out, /kubepki renew all/);
+  const again = await cli([...cmd!.split(' '), '--now', later]);
+  assert.equal(again.code, 0, again.err + again.out);
+  const v = sh('openssl', ['verify', '-attime', String(Date.parse(later) / 1000 + 3600), '-CAfile', path.join(root, 'srv/pki/ca.crt'), path.join(root, 'srv/pki/leaf.crt')]);
+  assert.equal(v.status, 0, v.stdout + v.stderr);
 });

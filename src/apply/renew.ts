@@ -387,7 +387,8 @@ export async function renderRenewal(nfs: NodeFs, inv: Inventory, plan: Plan): Pr
     const old = new Certificate(parsePemBlocks(c.pem)[0]!.der);
     const key = keyAt(c.privateKey.location!).key;
     const keep = new Set<string>([EXT_OID.subjectAltName, EXT_OID.keyUsage, EXT_OID.extKeyUsage, EXT_OID.basicConstraints]);
-    const der = await createCsr({ subjectDer: old.subjectRaw, key, extensions: old.extensions.filter((e) => keep.has(e.oid)) });
+    const extensions = renewedExtensions(old, undefined, undefined, r.addSans ?? []).filter((e) => keep.has(e.oid));
+    const der = await createCsr({ subjectDer: old.subjectRaw, key, extensions });
     csrs.push({ path: r.csr, pem: pemOf(der, 'CERTIFICATE REQUEST') });
   }
 

@@ -171,8 +171,11 @@ Exit codes:
       // (pki/etcd -> /srv/etcd, kubelet-client-current.pem -> /var/lib/kubelet/pki/…): renew would renew this host's
       // file, not the tree's; refused before anything is locked, read or written
       for (const f of files) {
+        // a path typed wrong is a usage error naming it, as check --path says it (it was "failed to find any
+        // certificate under /: … or --file PATH", or "failed to find a certificate in" a file that is not there)
         const refusal = outOfTreeRefusal(nfs, f);
         if (refusal) throw new UserError(refusal);
+        if (!nfs.stat(f)) throw new UserError(`--file ${f} ${nfs.lstat(f) ? 'is a dangling symlink' : 'does not exist'}${nfs.root === '/' ? '' : ` under --root ${nfs.root}`}`, nfs.root === '/' ? 'check the path' : 'with --root, paths are read inside the tree: give the path as it is on the node');
       }
       const configured = o.config === undefined ? undefined : await configuredValidity(path.resolve(io.cwd, o.config));
       const csrOut = o.csrOut ? path.resolve(io.cwd, o.csrOut) : undefined;

@@ -217,12 +217,26 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     }
   }
   for (const f of opts.files ?? []) {
-    const hits = inv.certificates.filter((c) => c.location.file === f || c.location.via === f);
+    // (a leaf the file shares with another, ~/.kube/config copied from admin.conf, is that one's copy: it is
+    // renewed where it is kept and every copy, this file's included, follows; it was "failed to find a
+    // certificate", or with another user beside it, silently left out. A CA whose copy the file holds, a
+    // kubeconfig's cluster entry, is not renewed for it: renewing a CA is asked for by name)
+    const inFile = (l: CertLocation) => l.file === f || l.via === f;
+    const hits = inv.certificates.filter((c) => inFile(c.location) || (!c.isCA && (c.copies ?? []).some(inFile)));
     if (hits.length === 0) throw new UserError(`failed to find a certificate in ${f}`, 'give the node path of a certificate file that `kubepki check --path FILE` lists');
     hits.filter((c) => !isThrowawayCa(c)).forEach(add);
   }
   // (a certificate not valid yet fails now as an expired one does: seed 000's apiserver, made "from now" elsewhere)
   const chosen = opts.onlyExpiring ? selected.filter((c) => c.status === 'expired' || c.status === 'not-yet-valid' || c.status === 'warning') : selected;
+  // a certificate the operator named (or gave with --file) that --only-expiring leaves alone is said, with why: the
+  // run printed "Nothing to renew." and nothing about it. With `all`, the healthy ones are the point, not news.
+  if (opts.onlyExpiring && opts.targets !== 'all') {
+    for (const c of selected) {
+      if (chosen.includes(c)) continue;
+      const left = Math.floor(c.residualSeconds / 86400);
+      results.push({ id: c.id, name: c.name, outcome: 'not-needed', message: `not expiring: valid until ${c.notAfter.replace(/\.000Z$/, 'Z')} (${left}d left)${c.warnFrom ? `, entering the --warn ${inv.warn} window on ${c.warnFrom.replace(/\.000Z$/, 'Z')}` : ''}; --only-expiring leaves it (run without it to renew it now)` });
+    }
+  }
 
   // ---- items
   const items: PlanItem[] = [];
@@ -244,6 +258,19 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     return p;
   };
   const addSans = opts.addSans ?? [];
+  // the CSR for a certificate whose CA is elsewhere asks for the names --add-san adds, as a renewal here would
+  // write them (they were left out, silently: the CA owner signed a certificate without them)
+  const csrResult = (c: CertEntry): Pick<PlanResult, 'csr' | 'install' | 'addSans'> => {
+    const add = c.isCA ? [] : sansToAdd(c, addSans).add;
+    const install = installAdvice(c, inv);
+    // (said beside what the CSR carries, before the check to run once it is back)
+    const at = install.findIndex((l) => l.startsWith('the CSR carries'));
+    if (add.length) install.splice(at < 0 ? install.length : at + 1, 0, `it also asks for ${add.map(sanString).join(', ')} (--add-san), which the certificate does not have yet: make sure the CA keeps them`);
+    // (--new-key was dropped without a word here: a new key on the node would not match the certificate in use
+    // until the signed one is back, so the CSR is the kept key's; say so, and how to get a new key)
+    if (opts.newKey) install.splice(at < 0 ? install.length : at + 1 + (add.length ? 1 : 0), 0, '--new-key does not apply to a CSR: it is made with the kept key (the one the certificate in use has); for a new key, renew it with --new-key on a machine that holds the CA key, or have the CA owner issue a new pair');
+    return { csr: `${opts.csrOut}/${safeName(c.name)}.csr`, install, ...(add.length ? { addSans: add } : {}) };
+  };
   const newNotAfter = new Map<string, number>();
   /** files renew needs that kubepki was not allowed to read (run as a user): the run stops, below */
   const denied = new Set<string>();
@@ -360,7 +387,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       continue;
     } else if (!signerEntry) {
       const csr = opts.csrOut && c.privateKey.present;
-      results.push({ id: c.id, name: c.name, outcome: 'externally-managed', message: `externally managed, can't renew ${c.location.file}: the CA that signed it (${c.issuer}) is not on this node` + (csr ? '; here is a CSR for it' : rancherAdvice(c) ?? (opts.csrOut || !c.privateKey.present ? '' : ' (pass --csr-out DIR for a CSR to take to the CA)')), ...(csr ? { csr: `${opts.csrOut}/${safeName(c.name)}.csr`, install: installAdvice(c, inv) } : {}) });
+      results.push({ id: c.id, name: c.name, outcome: 'externally-managed', message: `externally managed, can't renew ${c.location.file}: the CA that signed it (${c.issuer}) is not on this node` + (csr ? '; here is a CSR for it' : rancherAdvice(c) ?? (opts.csrOut || !c.privateKey.present ? '' : ' (pass --csr-out DIR for a CSR to take to the CA)')), ...(csr ? csrResult(c) : {}) });
       continue;
     } else {
       kind = c.isCA ? 'ca' : kind0;
@@ -393,7 +420,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       results.push({
         id: c.id, name: c.name, outcome: 'externally-managed',
         message: `externally managed, can't renew ${c.location.file}: the key of CA ${caLabel(ca)} is ${ca.privateKey.encrypted ? 'encrypted' : ca.privateKey.present ? 'not the CA certificate\'s key' : 'missing'}` + (canCsr ? '; here is a CSR for it' : rancherAdvice(c) ?? (opts.csrOut ? '' : ' (pass --csr-out DIR for a CSR to take to the CA)')),
-        ...(canCsr ? { csr: `${opts.csrOut}/${safeName(c.name)}.csr`, install: installAdvice(c, inv) } : {}),
+        ...(canCsr ? csrResult(c) : {}),
       });
       continue;
     }
@@ -407,9 +434,15 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     if (signer !== 'self' && signer !== 'throwaway' && signerEntry) {
       const stale = [signerEntry, ...ancestors(signerEntry)].find((a) => a.isCA && Date.parse(a.notAfter) < nowMs && !renewedCas.has(a.id));
       if (stale) {
+        // (a run given --file: those names are not the node's, `renew ca p384` finds neither and `renew all` leaves
+        // the file alone; the files themselves are what the run needs)
+        const fileOf = (e: CertEntry) => e.location.via ?? e.location.file;
+        const together = opts.files?.length
+          ? `\`kubepki renew --file ${fileOf(stale)} --file ${fileOf(c)}${rootFlagOf(inv)}\``
+          : `\`kubepki renew ${stale.name} ${c.name}${rootFlagOf(inv)}\` (or \`kubepki renew all${rootFlagOf(inv)}\`)`;
         results.push({
           id: c.id, name: c.name, outcome: 'skipped',
-          message: `its CA ${stale.name} expired on ${stale.notAfter.replace(/\.000Z$/, 'Z')}, so a renewed ${c.name} would not verify; renew the CA first or together: \`kubepki renew ${stale.name} ${c.name}${rootFlagOf(inv)}\` (or \`kubepki renew all${rootFlagOf(inv)}\`)`,
+          message: `its CA ${stale.name} expired on ${stale.notAfter.replace(/\.000Z$/, 'Z')}, so a renewed ${c.name} would not verify; renew the CA first or together: ${together}`,
         });
         continue;
       }
@@ -522,19 +555,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       : 'same key, subject and key identifier: every certificate it signed stays valid; its copies on other nodes and in the cluster must follow (see "Outside this node")');
     if (kind === 'ca') renewedCas.add(c.id);
 
-    // --add-san adds (as rebuild --cert-sans does): a name the certificate already has is kept once, and said
-    const sanDer = (n: { type: string; value: string }) => {
-      try { return Buffer.from(generalNameDer(n as SanInput)).toString('hex'); } catch { return undefined; }
-    };
-    const have = new Set(c.sans.map(sanDer).filter(Boolean));
-    const itemSans: SanInput[] = [];
-    const already: SanInput[] = [];
-    for (const n of kind === 'ca' ? [] : addSans) {
-      const k = sanDer(n);
-      if (have.has(k)) { if (c.sans.some((o) => sanDer(o) === k)) already.push(n); continue; }
-      have.add(k);
-      itemSans.push(n);
-    }
+    const { add: itemSans, already } = kind === 'ca' ? { add: [], already: [] } : sansToAdd(c, addSans);
     if (already.length) notes.push(`already has ${already.map(sanString).join(', ')}: not added again`);
 
     items.push({
@@ -1137,4 +1158,24 @@ function unusableKeyReplacement(c: CertEntry): { type: KeyType; label: string } 
   }
   if (c.keyAlgorithm === 'Ed448') return { type: 'ecdsa-p256', label: 'ECDSA P-256' };
   return undefined;
+}
+
+/**
+ * --add-san adds (as rebuild --cert-sans does): a name the certificate already has (or one given twice) is kept
+ * once, and said. The same for a renewal and for a CSR taken to the CA.
+ */
+function sansToAdd(c: CertEntry, addSans: SanInput[]): { add: SanInput[]; already: SanInput[] } {
+  const sanDer = (n: { type: string; value: string }) => {
+    try { return Buffer.from(generalNameDer(n as SanInput)).toString('hex'); } catch { return undefined; }
+  };
+  const have = new Set(c.sans.map(sanDer).filter(Boolean));
+  const add: SanInput[] = [];
+  const already: SanInput[] = [];
+  for (const n of addSans) {
+    const k = sanDer(n);
+    if (have.has(k)) { if (c.sans.some((o) => sanDer(o) === k)) already.push(n); continue; }
+    have.add(k);
+    add.push(n);
+  }
+  return { add, already };
 }

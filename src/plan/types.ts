@@ -106,6 +106,8 @@ export interface PlanResult {
   csr?: string;
   /** where the signed certificate for `csr` must go, and what the CA must add (for people) */
   install?: string[];
+  /** names --add-san adds that `csr` asks for besides the certificate's own */
+  addSans?: PlanItem['addSans'];
 }
 
 /** Something the plan cannot do on this node but the operator must do elsewhere (other nodes, the cluster, users). */
