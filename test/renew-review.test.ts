@@ -68,6 +68,14 @@ test('ipBytes never wraps an out-of-range octet (999.1.1.1 was written as 231.1.
   assert.deepEqual([...ipBytes('::')], new Array(16).fill(0));
 });
 
+test('an IPv4-mapped IPv6 SAN (::ffff:192.0.2.1) is written as its 4 IPv4 bytes, as Go\'s marshalSANs writes it (To4), so openssl shows IP Address:192.0.2.1 (it was 16 bytes)', () => {
+  assert.deepEqual([...generalNameDer({ type: 'ip', value: '::ffff:192.0.2.1' })], [0x87, 4, 192, 0, 2, 1]);
+  assert.deepEqual([...generalNameDer({ type: 'ip', value: '::ffff:c000:201' })], [0x87, 4, 192, 0, 2, 1]);
+  // (other IPv6 addresses, the IPv4-compatible ::192.0.2.1 among them, stay 16 bytes, as To4 leaves them)
+  assert.equal(generalNameDer({ type: 'ip', value: '::192.0.2.1' }).length, 18);
+  assert.equal(generalNameDer({ type: 'ip', value: '2001:db8::7' }).length, 18);
+});
+
 test('a non-ASCII DNS, URI or e-mail name is never encoded into other bytes (it was written as latin1)', () => {
   assert.throws(() => generalNameDer({ type: 'dns', value: 'ünï.example' }), /not ASCII/);
   assert.throws(() => generalNameDer({ type: 'uri', value: 'https://ünï.example/' }), /not ASCII/);

@@ -357,12 +357,23 @@ function ia5(type: string, value: string): Buffer {
 }
 
 /** One GeneralName, DER. */
+/**
+ * An IP SAN's bytes as Go writes them (crypto/x509 marshalSANs: `ip.To4()` when it has one): an IPv4-mapped
+ * IPv6 address (::ffff:192.0.2.1, as kubeadm's certSANs may give it) is the 4 bytes of its IPv4 address, which
+ * OpenSSL-based clients (curl) connecting to 192.0.2.1 match and 16 bytes they do not.
+ */
+function sanIpBytes(ip: string): Uint8Array {
+  const b = ipBytes(ip);
+  const mapped = b.length === 16 && b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff;
+  return mapped ? b.subarray(12) : b;
+}
+
 export function generalNameDer(n: SanInput): Uint8Array {
   switch (n.type) {
     case 'dns': return tlv(0x82, ia5('DNS', n.value));
     case 'email': return tlv(0x81, ia5('email', n.value));
     case 'uri': return tlv(0x86, ia5('URI', n.value));
-    case 'ip': return tlv(0x87, ipBytes(n.value));
+    case 'ip': return tlv(0x87, sanIpBytes(n.value));
     default: throw new Error(`unsupported SAN type ${(n as SanInput).type}`);
   }
 }
