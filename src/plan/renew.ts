@@ -518,7 +518,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     newNotAfter.set(c.id, na);
     if (signer !== 'self' && signer !== 'throwaway' && signerEntry) {
       const caNa = newNotAfter.get(signerEntry.id) ?? Date.parse(signerEntry.notAfter);
-      if (na > caNa) warnings.push(`${c.name} would outlive its CA ${signerEntry.name} (${wholeSeconds(na)} > ${wholeSeconds(caNa)}); renew the CA too or pass a shorter --validity`);
+      if (na > caNa) warnings.push(`${c.name} would outlive its CA ${signerEntry.name} (${wholeSeconds(na).replace('.000Z', 'Z')} > ${wholeSeconds(caNa).replace('.000Z', 'Z')}); renew the CA too or pass a shorter --validity`);
     }
 
     // nameConstraints of the CAs above it (Go and openssl check every CA of the chain): a SAN outside them makes
