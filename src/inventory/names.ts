@@ -101,3 +101,13 @@ export function unbracket(host: string): string {
   if (h.endsWith(']')) h = h.slice(0, -1);
   return h;
 }
+
+/** Names as a sentence lists them: `a`, `a and b`, `a, b and c`. */
+export function listText(names: string[]): string {
+  return names.length <= 1 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+}
+
+/** The first `n` names, and how many more: `a, b, c and 4 more`. */
+export function someNames(names: string[], n = 3): string {
+  return `${names.slice(0, n).join(', ')}${names.length > n ? ` and ${names.length - n} more` : ''}`;
+}

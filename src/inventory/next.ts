@@ -6,6 +6,7 @@ import { rancherCaAdvice, rancherReissueAdvice, KUBESPRAY_RENEW_TIMER, KUBESPRAY
 import type { CertEntry, Inventory } from './types.js';
 import { BOOTSTRAP_KUBELET_CONF, KUBELET_CONF, KUBELET_PKI_DIR } from '../profiles/kubeadm.js';
 import { shellArg } from '../apply/state.js';
+import { someNames } from './names.js';
 
 /** Whether the key that signs a certificate is on this node (its own, if self-signed): renew can re-sign it here. */
 function signedHere(inv: Omit<Inventory, 'next'>): (c: CertEntry) => boolean {
@@ -114,9 +115,9 @@ export function nextStep(inv: Omit<Inventory, 'next'>): string {
   const run = inv.findings.find((f) => f.code === 'interrupted-run' && f.severity === 'error');
   if (run) return `${run.message}; then kubepki check${rootFlag} again`;
   // what kubepki was not allowed to read it cannot judge (and a file it cannot see is not missing): that comes first
-  const denied = inv.findings.filter((f) => f.code === 'unreadable' && permissionDenied(f.message)).map((f) => f.file);
+  const denied = inv.findings.filter((f) => f.code === 'unreadable' && permissionDenied(f.message)).map((f) => f.file ?? '');
   if (denied.length > 0) {
-    return `run kubepki as root (in a container: with the capability DAC_READ_SEARCH): permission denied reading ${denied.slice(0, 3).join(', ')}${denied.length > 3 ? ` and ${denied.length - 3} more` : ''}`;
+    return `run kubepki as root (in a container: with the capability DAC_READ_SEARCH): permission denied reading ${someNames(denied)}`;
   }
   // a kubeconfig of a node tree given without that tree as --root: what was read for its references is not the
   // tree's (a file missing here is not missing there), so the tree is judged by reading it as its node does
@@ -144,7 +145,7 @@ export function nextStep(inv: Omit<Inventory, 'next'>): string {
       return `this node's clock (${inv.now.slice(0, 19)}Z) is before ${ca.name} was made (${ca.notBefore.slice(0, 19)}Z): the clock is wrong, not the certificates: set it (timedatectl; is NTP synchronised?), then kubepki check${rootFlag} again; do not renew before that (certificates made on this clock would start and end years too early: expired, CAs shortened, once the clock is right)`;
     }
     const names = early.map((c) => c.name);
-    const head = `${names.slice(0, 3).join(', ')}${names.length > 3 ? ` and ${names.length - 3} more` : ''} ${names.length > 1 ? 'start' : 'starts'} after this node's clock: check the clock (timedatectl; is NTP synchronised?)`;
+    const head = `${someNames(names)} ${names.length > 1 ? 'start' : 'starts'} after this node's clock: check the clock (timedatectl; is NTP synchronised?)`;
     // re-issuing with a margin is for what renew can sign here: not a kubeconfig's copy of a CA, nor what a CA elsewhere signed
     const signs = signedHere(inv);
     const here = early.filter((c) => c.location.kubeconfig?.entry !== 'cluster' && signs(c));
@@ -158,7 +159,7 @@ export function nextStep(inv: Omit<Inventory, 'next'>): string {
   // an invalid row, or an error on no row (a kubelet config the kubelet refuses, sa.pub not matching sa.key):
   // the finding itself says what to do
   const codes = [...new Set(inv.findings.filter((f) => f.severity === 'error').map((f) => f.code))];
-  if (codes.length > 0) return `do what each ERROR under FINDINGS says (${codes.slice(0, 3).join(', ')}${codes.length > 3 ? ` and ${codes.length - 3} more` : ''}); then kubepki check${rootFlag} again`;
+  if (codes.length > 0) return `do what each ERROR under FINDINGS says (${someNames(codes)}); then kubepki check${rootFlag} again`;
   return '';
 }
 
@@ -325,7 +326,7 @@ function elsewhereOnly(inv: Omit<Inventory, 'next'>, renew: string): string | un
   }
   // some here, some not (an external etcd's CA, kubeadm's external-CA mode with the kubelet's own pair): renew
   // alone would renew the few it can and leave the rest for its "Not renewed" list
-  const names = (list: CertEntry[]) => `${list.slice(0, 3).map((c) => c.name).join(', ')}${list.length > 3 ? ` and ${list.length - 3} more` : ''}`;
+  const names = (list: CertEntry[]) => someNames(list.map((c) => c.name));
   return `${renew} --dry-run, then without --dry-run (backup first), renews ${names(due.filter(here))} here; ${names(away)} ${away.length > 1 ? 'are' : 'is'} signed by ${keys}: renew ${away.length > 1 ? 'them' : 'it'} where ${cas.length > 1 ? 'those CAs are' : 'that CA is'} (--csr-out DIR writes CSRs to take there)`;
 }
 

@@ -2,6 +2,7 @@ import { posix } from 'node:path';
 import type { CertEntry, ComponentRef, Finding, Inventory } from '../inventory/types.js';
 import type { PlanItem, PlanNote } from '../plan/types.js';
 import type { EtcdInitialCluster } from '../rebuild/etcd-members.js';
+import { listText } from '../inventory/names.js';
 
 /**
  * kubespray's etcd certificates (roles/etcd, files/make-ssl-etcd.sh): `member-HOST.pem` (etcd's serving and
@@ -53,10 +54,6 @@ export function markOtherHostCopies(certificates: CertEntry[], refs: ComponentRe
     code: 'other-host-copies', severity: 'info', file: self.dir,
     message: `${copies.map((c) => c.name).join(', ')} ${copies.length === 1 ? 'is' : 'are'} ${listText(hosts.map((h) => `${h}'s`))} etcd certificate${copies.length === 1 ? '' : 's'}, not this host's (${selfName}): kubespray makes every etcd host's certificates on its first etcd host and copies them to each etcd host, but etcd and etcdctl on ${listText(hosts)} read their own copies there, so ${copies.length === 1 ? 'its status' : 'their status'} here says nothing about ${hosts.length === 1 ? 'that host' : 'those hosts'}: run kubepki check on ${listText(hosts)}`,
   };
-}
-
-export function listText(items: string[]): string {
-  return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
 }
 
 /**

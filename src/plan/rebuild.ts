@@ -19,6 +19,7 @@ import { sanString } from '../pki/san-validate.js';
 import { KDIR, KUBELET_PKI_DIR } from '../profiles/kubeadm.js';
 import { samePublicKey } from '../pki/keys.js';
 import { rootFlagFor } from '../inventory/next.js';
+import { listText } from '../inventory/names.js';
 
 export { KDIR };
 export const KUBELET_CURRENT = `${KUBELET_PKI_DIR}/kubelet-client-current.pem`;
@@ -597,7 +598,7 @@ const FOLLOWERS: Record<string, string[]> = {
 };
 
 function mustFollow(fresh: string[]): string {
-  return listOf([...new Set(fresh.flatMap((n) => FOLLOWERS[n] ?? []))]);
+  return listText([...new Set(fresh.flatMap((n) => FOLLOWERS[n] ?? []))]);
 }
 
 export const SHARED_LABELS: Record<string, string> = { ca: 'cluster CA', 'front-proxy-ca': 'front-proxy CA', 'etcd-ca': 'etcd CA', sa: 'sa.key/sa.pub' };
@@ -610,10 +611,6 @@ const CONSEQUENCES: Record<string, string> = {
 };
 
 const short = (p: string) => p.replace(/^\/etc\/kubernetes\/(pki\/)?/, '');
-
-function listOf(xs: string[]): string {
-  return xs.length <= 1 ? xs.join('') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`;
-}
 
 /**
  * New CAs or a new sa.key are right on a lone node, and wrong on a node whose cluster exists beyond it:
@@ -629,7 +626,7 @@ function sharedMaterialCheck(items: RebuildItem[], ev: ClusterEvidence, newCa: b
   const caGone = fresh.includes('ca') && !replaced.has('ca') && ev.caCopies.length > 0;
   const copies = [...new Map(ev.caCopies.map((c) => [Buffer.from(c.cert.der).toString('base64'), c])).values()];
   const caNote = copies.length === 0 ? undefined
-    : `the ${caGone ? 'old ' : ''}cluster CA certificate (${copies.map((c) => c.cert.subjectString).join(', ')}) is ${replaced.has('ca') ? '' : 'still '}in ${listOf(ev.caCopies.map((c) => short(c.path)))}${caGone ? ': only its key is gone' : ''}`;
+    : `the ${caGone ? 'old ' : ''}cluster CA certificate (${copies.map((c) => c.cert.subjectString).join(', ')}) is ${replaced.has('ca') ? '' : 'still '}in ${listText(ev.caCopies.map((c) => short(c.path)))}${caGone ? ': only its key is gone' : ''}`;
   // the cluster CA and sa.key are trusted beyond this node as soon as the cluster has existed (other
   // nodes, kubeconfigs, tokens); the etcd and front-proxy CAs only once there are other members
   const peerReasons = [...new Set([...ev.joined, ...ev.peers])];
@@ -637,7 +634,7 @@ function sharedMaterialCheck(items: RebuildItem[], ev: ClusterEvidence, newCa: b
   if (blocked.length === 0) return undefined;
   const reasons = [...peerReasons];
   if (caNote && blocked.some((n) => n === 'ca' || n === 'sa')) reasons.push(caNote);
-  const what = listOf(blocked.map((n) => SHARED_LABELS[n] ?? n));
+  const what = listText(blocked.map((n) => SHARED_LABELS[n] ?? n));
   if (newCa) {
     warnings.push(`--new-ca: a new ${what} although this node belongs to an existing cluster (${reasons.join('; ')}): ${mustFollow(blocked)} must follow`);
     return undefined;
