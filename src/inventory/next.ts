@@ -7,6 +7,7 @@ import type { CertEntry, Inventory } from './types.js';
 import { BOOTSTRAP_KUBELET_CONF, KUBELET_CONF, KUBELET_PKI_DIR } from '../profiles/kubeadm.js';
 import { shellArg } from '../apply/state.js';
 import { someNames } from './names.js';
+import { UserError } from '../errors.js';
 
 /** Whether the key that signs a certificate is on this node (its own, if self-signed): renew can re-sign it here. */
 function signedHere(inv: Omit<Inventory, 'next'>): (c: CertEntry) => boolean {
@@ -46,11 +47,19 @@ function renewCommand(inv: Omit<Inventory, 'next'>, rootFlag: string): string {
 
 /** kubeadm's CA names (their rows go in the CA table; without them nothing can be renewed). */
 /** ` --root R` for the kubepki commands advice gives about a tree at ROOT (none for the node's own /). */
-/** An `unreadable` finding's message (or a missing entry's reason) says the read was not allowed: kubepki ran as a user. */
-export const permissionDenied = (message: string): boolean => /: (EACCES|EPERM)\b/.test(message);
+/**
+ * A message (an `unreadable` finding's, a missing entry's reason, a read's error) says the read was not allowed:
+ * kubepki ran as a user.
+ */
+export const permissionDenied = (message: string): boolean => /\bE(ACCES|PERM)\b/.test(message);
 
-/** What renew says of a file it was not allowed to read. */
+/** What renew and rebuild say of a file they were not allowed to read. */
 export const RUN_AS_ROOT = 'run kubepki as root (sudo): it reads and rewrites the node\'s keys and kubeconfigs';
+
+/** The one line renew and rebuild stop with when run as a user: the node files `command` needs and may not read. */
+export function permissionDeniedError(files: string[], command: 'renew' | 'rebuild'): UserError {
+  return new UserError(`permission denied reading ${someNames([...files].sort())}, which ${command} needs`, RUN_AS_ROOT);
+}
 
 export function rootFlagFor(root: string | undefined): string {
   return root && root !== '/' ? ` --root ${shellArg(root)}` : '';

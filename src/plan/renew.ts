@@ -21,7 +21,7 @@ import { rancherCaAdvice, rancherReissueAdvice, rancherReissues, rancherUnit, RA
 import { certificateLifetime, type Lifetime } from '../inventory/time.js';
 import { kubesprayEtcdNote } from '../layouts/kubespray-etcd.js';
 import type { EtcdInitialCluster } from '../rebuild/etcd-members.js';
-import { kubeletClientFix, kubeletServingFix, interruptedSwap, embeddedKubeletConfText, isKubeletOwnServing, isAuthority, rootFlagFor, permissionDenied, RUN_AS_ROOT } from '../inventory/next.js';
+import { kubeletClientFix, kubeletServingFix, interruptedSwap, embeddedKubeletConfText, isKubeletOwnServing, isAuthority, rootFlagFor, permissionDenied, permissionDeniedError, RUN_AS_ROOT } from '../inventory/next.js';
 import { datedPemPath, pemTimestamp } from './kubelet.js';
 
 export type SanInput = { type: 'dns' | 'ip' | 'email' | 'uri'; value: string };
@@ -681,10 +681,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
   const restarts = withEtcdCaution(restartsFrom(inv, because, changed), opts.etcdCluster);
 
   // Run as a user, renew can neither sign (the CA keys) nor write: a plan of "can't renew" lines would hide that.
-  if (denied.size > 0) {
-    const list = [...denied].sort();
-    throw new UserError(`permission denied reading ${list.slice(0, 3).join(', ')}${list.length > 3 ? ` and ${list.length - 3} more` : ''}, which renew needs`, RUN_AS_ROOT);
-  }
+  if (denied.size > 0) throw permissionDeniedError([...denied], 'renew');
   const notes = outsideNotes(inv, items, opts.copies ?? {}, nowMs);
   // (kubespray's etcd certificates: every etcd host keeps a copy of each, handed out from its first etcd host)
   const kubesprayEtcd = inv.layouts.includes('kubespray') ? kubesprayEtcdNote(inv, items, opts.etcdCluster) : undefined;

@@ -14,10 +14,7 @@ import { MANIFEST_NAMES } from '../manifests/static-pods.js';
 import { createPublicKey } from 'node:crypto';
 import { certPaths, KDIR, KUBELET_CURRENT, type Existing, type ExistingFile } from '../plan/rebuild.js';
 import type { RebuildSettings } from './settings.js';
-import { UserError } from '../errors.js';
-import { RUN_AS_ROOT } from '../inventory/next.js';
-
-const DENIED = /\bE(ACCES|PERM)\b/;
+import { permissionDenied, permissionDeniedError } from '../inventory/next.js';
 
 function firstCertOf(text: string): Certificate | undefined {
   const b = parsePemBlocks(text).find((x) => x.label === 'CERTIFICATE');
@@ -46,7 +43,7 @@ function readPublicKeyFile(fs: NodeFs, p: string): ExistingFile {
     // (every key in it: during `kubepki sa rotate` sa.pub holds the new key and the old one)
     const blocks = parsePemBlocks(fs.readFile(p).toString('utf8')).filter((x) => x.label === 'PUBLIC KEY' || x.label === 'RSA PUBLIC KEY');
     return blocks.length ? { publicKeys: blocks.map((b) => parsePublicKeyBlock(b.label, b.der).spki) } : {};
-  } catch (e) { return DENIED.test((e as Error).message) ? { problem: (e as Error).message } : {}; }
+  } catch (e) { return permissionDenied((e as Error).message) ? { problem: (e as Error).message } : {}; }
 }
 
 function readKubeconfigFile(fs: NodeFs, p: string): ExistingFile {
@@ -102,9 +99,7 @@ export function readExisting(fs: NodeFs, s: RebuildSettings): Existing {
   if (fs.exists(KUBELET_CURRENT)) out[KUBELET_CURRENT] = readKubeletPem(fs, KUBELET_CURRENT);
   // A file kubepki was not allowed to read (run as a user) is no damaged file: "remove it (a new CA is then made)
   // or pass --force" would be ruinous advice for a CA key that is fine and only root's.
-  const denied = Object.keys(out).filter((p) => DENIED.test(out[p]!.problem ?? '')).sort();
-  if (denied.length > 0) {
-    throw new UserError(`permission denied reading ${denied.slice(0, 3).join(', ')}${denied.length > 3 ? ` and ${denied.length - 3} more` : ''}, which rebuild needs`, RUN_AS_ROOT);
-  }
+  const denied = Object.keys(out).filter((p) => permissionDenied(out[p]!.problem ?? ''));
+  if (denied.length > 0) throw permissionDeniedError(denied, 'rebuild');
   return out;
 }
