@@ -8,9 +8,14 @@
  * sort's result depended on the order rows were found in.)
  */
 export function localeOrder(a: string, b: string): number {
-  if (PLAIN.test(a) && PLAIN.test(b)) return a < b ? -1 : a > b ? 1 : 0;
+  if (PLAIN.test(a) && PLAIN.test(b)) return codeUnitOrder(a, b);
   return (collator ??= new Intl.Collator('en')).compare(a, b);
 }
 
 const PLAIN = /^[a-z0-9./-]*$/;
 let collator: Intl.Collator | undefined;
+
+/** Code-unit order: Go's string order (`sort.Strings`, bytes) for the ASCII of flag, volume and host names. */
+export function codeUnitOrder(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -3,6 +3,7 @@ import type { CertEntry, ComponentRef, Finding, Inventory } from '../inventory/t
 import type { PlanItem, PlanNote } from '../plan/types.js';
 import type { EtcdInitialCluster } from '../rebuild/etcd-members.js';
 import { listText } from '../inventory/names.js';
+import { codeUnitOrder } from '../inventory/order.js';
 
 /**
  * kubespray's etcd certificates (roles/etcd, files/make-ssl-etcd.sh): `member-HOST.pem` (etcd's serving and
@@ -86,7 +87,7 @@ export function kubesprayEtcdNote(inv: Inventory, items: PlanItem[], etcdCluster
     const h = byId.get(it.id)!.forHost!;
     byHost.set(h, [...(byHost.get(h) ?? []), it]);
   }
-  for (const [host, its] of [...byHost].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+  for (const [host, its] of [...byHost].sort(([a], [b]) => codeUnitOrder(a, b))) {
     const dir = posix.dirname(its[0]!.location.file);
     const files = its.map((it) => posix.basename(it.location.file)).sort();
     const keys = its.filter((it) => it.key.action === 'new' && it.key.location).map((it) => posix.basename(it.key.location!.file)).sort();

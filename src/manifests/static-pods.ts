@@ -11,6 +11,7 @@ import { stringify } from 'yaml';
 import { isIP } from 'node:net';
 import { posix } from 'node:path';
 import { hostPort, parseKubeVersion, defaultEtcdTag, type ClusterFacts } from '../profiles/rebuild.js';
+import { codeUnitOrder } from '../inventory/order.js';
 
 export interface ManifestSettings extends ClusterFacts {
   podSubnet: string;
@@ -55,8 +56,6 @@ export function toKubeYaml(obj: unknown): string {
   return stringify(sortKeys(obj), { indentSeq: false, lineWidth: 0, minContentWidth: 0 });
 }
 
-/** Go's string order (bytes; the same as UTF-16 units for the ASCII of flag names). */
-const goLess = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * kubeadm's ArgumentsToCommand (cmd/kubeadm/app/util/arguments.go): an extra arg replaces every default of
@@ -66,7 +65,7 @@ const goLess = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 function args(cmd: string, flags: Record<string, string>, extra: KubeadmArg[] = []): string[] {
   const over = new Set(extra.map((a) => a.name));
   const all = [...extra, ...Object.keys(flags).filter((k) => !over.has(k)).map((k) => ({ name: k, value: flags[k]! }))];
-  all.sort((a, b) => goLess(a.name, b.name) || goLess(a.value, b.value));
+  all.sort((a, b) => codeUnitOrder(a.name, b.name) || codeUnitOrder(a.value, b.value));
   return [cmd, ...all.map((a) => `--${a.name}=${a.value}`)];
 }
 
@@ -112,7 +111,7 @@ function envOf(envs: KubeadmEnvVar[] | undefined): { env?: Obj[] } {
   for (const e of envs ?? []) {
     byName.set(e.name, { name: e.name, ...(e.value ? { value: e.value } : {}), ...(e.valueFrom !== undefined ? { valueFrom: e.valueFrom } : {}) });
   }
-  const env = [...byName.values()].sort((a, b) => goLess(a.name as string, b.name as string));
+  const env = [...byName.values()].sort((a, b) => codeUnitOrder(a.name as string, b.name as string));
   return env.length > 0 ? { env } : {};
 }
 
@@ -129,7 +128,7 @@ function withExtraVolumes(mounts: Obj[], volumes: Obj[], extra: HostPathMount[] 
     v.set(x.name, hostPathVolume(x.name, x.hostPath, x.pathType));
     m.set(x.name, { mountPath: x.mountPath, name: x.name, ...(x.readOnly ? { readOnly: true } : {}) });
   }
-  const byName = (a: Obj, b: Obj) => goLess(a.name as string, b.name as string);
+  const byName = (a: Obj, b: Obj) => codeUnitOrder(a.name as string, b.name as string);
   return { volumeMounts: [...m.values()].sort(byName), volumes: [...v.values()].sort(byName) };
 }
 

@@ -10,6 +10,7 @@ import { UserError } from '../errors.js';
 import { keyTypeFromEncryptionAlgorithm } from '../profiles/rebuild.js';
 import { readValidityPeriods } from '../inventory/components.js';
 import type { SettingsSource } from './settings.js';
+import { codeUnitOrder } from '../inventory/order.js';
 import type { ComponentExtras, HostPathMount, KubeadmArg, KubeadmEnvVar, ManifestExtras, ManifestName } from '../manifests/static-pods.js';
 
 type Obj = Record<string, any>;
@@ -106,7 +107,7 @@ const COMPONENT_SECTIONS = [
  */
 export function extraArgList(x: unknown): KubeadmArg[] {
   if (Array.isArray(x)) return x.filter((a) => a && typeof a === 'object' && a.name).map((a) => ({ name: String(a.name), value: String(a.value ?? '') }));
-  if (x && typeof x === 'object') return Object.entries(x as Obj).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, v]) => ({ name, value: String(v ?? '') }));
+  if (x && typeof x === 'object') return Object.entries(x as Obj).sort(([a], [b]) => codeUnitOrder(a, b)).map(([name, v]) => ({ name, value: String(v ?? '') }));
   return [];
 }
 
