@@ -160,10 +160,9 @@ export function classify(input: ClassifyInput): void {
       // refuse it. Expired or not valid yet, the same breaks, so the same severity; what to do differs: a pair made
       // on a clock ahead of this one is fixed by the clock (or, if the clock is right, by a new pair). One finding
       // for the file: its throwaway CA (the bundle's second certificate) says nothing more.
-      const by = signerText;
       const when = outOfDates === 'expired'
-        ? `${e.name} expired on ${day(e.notAfter)} (${Math.floor(-e.residualSeconds / 86400)}d ago; ${by})`
-        : `${e.name} is not valid until ${e.notBefore} (${by})`;
+        ? `${e.name} expired on ${day(e.notAfter)} (${Math.floor(-e.residualSeconds / 86400)}d ago; ${signerText})`
+        : `${e.name} is not valid until ${e.notBefore} (${signerText})`;
       if (e.name === 'kubelet-serving') {
         const key = e.privateKey.location?.file ?? `${e.location.file.slice(0, e.location.file.lastIndexOf('/'))}/kubelet.key`;
         const newPair = `remove ${e.location.file} and ${key} and restart the kubelet (systemctl restart kubelet), which makes a new pair from its clock`;

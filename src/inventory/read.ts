@@ -988,8 +988,8 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
 
   classify({ certificates, records: records.map((r) => ({ entry: r.entry!, keyMismatch: r.keyMismatch, keyExplicit: r.keyExplicit, signer: signerOf.get(r)?.entry, notCaSigner: notCaSigner.get(r)?.entry, sameSubjectNoSig: sameSubjectNoSig.has(r), cert: r.cert, copies: r.copies })), kubeconfigs, fs, hints, componentRefs, threshold, now, findings });
   // (after classify: what it left kubeadm's, signed by a CA whose key is here, is what the timer's kubeadm renews)
-  if (layoutOf.has('kubespray')) renewedByTimer(kubesprayRenewTimer(fs), certificates);
   if (layoutOf.has('kubespray')) {
+    renewedByTimer(kubesprayRenewTimer(fs), certificates);
     const copies = markOtherHostCopies(certificates, componentRefs);
     if (copies) findings.push(copies);
   }

@@ -722,7 +722,8 @@ export function etcdQuorumCaution(members: string[], healthCommand: string): str
 function outsideNotes(inv: Inventory, items: PlanItem[], copies: Record<string, CertLocation[]>, nowMs: number): PlanNote[] {
   const notes: PlanNote[] = [];
   for (const it of items) {
-    if (it.kind !== 'ca' || it.signer !== 'self' || isKubeletOwnServing(inv.certificates.find((c) => c.id === it.id))) continue;
+    const entry = inv.certificates.find((c) => c.id === it.id);
+    if (it.kind !== 'ca' || it.signer !== 'self' || isKubeletOwnServing(entry)) continue;
     const file = it.location.file;
     const old = Date.parse(it.old.notAfter);
     const when = `${old < nowMs ? 'expired on' : 'expires on'} ${it.old.notAfter.replace(/\.000Z$/, 'Z')}`;
@@ -737,7 +738,7 @@ function outsideNotes(inv: Inventory, items: PlanItem[], copies: Record<string, 
     const steps: string[] = [];
     // kubeadm's steps (ca export/import, kubelet.conf, cluster-info, the discovery hash) are for a CA kubeadm made:
     // the hard way's /var/lib/kubernetes/ca.crt is named ca too, on nodes with no kubeadm, kubelet.conf or cluster-info
-    const layout = inv.certificates.find((c) => c.id === it.id)?.layout;
+    const layout = entry?.layout;
     const byKubeadm = layout === 'kubeadm' || layout === 'kubespray';
     const kubeadmCa = (n: string) => byKubeadm && (it.name === n || file.endsWith(`/pki/${n === 'etcd-ca' ? 'etcd/ca' : n}.crt`));
     if (layout === 'hardway') {
@@ -774,11 +775,10 @@ function outsideNotes(inv: Inventory, items: PlanItem[], copies: Record<string, 
       steps.push(`every other node holding a copy of ${file}: copy the renewed file there (same key: everything it signed stays valid) and restart what reads it there`);
       // kubeconfigs and kube-root-ca.crt hold the CA API clients trust: an etcd CA (kubespray's /etc/ssl/etcd/ssl/ca.pem)
       // is in none of them, and putting it in a kubeconfig as its cluster CA breaks that kubeconfig
-      const c = inv.certificates.find((x) => x.id === it.id);
       const apiTrust = clusterNames.length > 0
         || inv.kubeconfigs.some((k) => k.clusters.some((cl) => cl.caFile !== undefined && (cl.caFile === file || cl.caFile === it.location.via)));
       // (a node with no kubeconfig at all cannot tell: its CA may well be the cluster's)
-      if (apiTrust || (inv.kubeconfigs.length === 0 && !c?.components.includes('etcd'))) {
+      if (apiTrust || (inv.kubeconfigs.length === 0 && !entry?.components.includes('etcd'))) {
         steps.push(
           `kubeconfigs elsewhere that embed it (users' ~/.kube/config, ${inv.layouts.includes('rke1') ? 'kube_config_<cluster>.yml on the workstation that ran rke, ' : ''}CI secrets): replace certificate-authority-data: ${setCluster(cluster, 'KUBECONFIG')}`,
         );
@@ -786,12 +786,12 @@ function outsideNotes(inv: Inventory, items: PlanItem[], copies: Record<string, 
         // (kube-public) is kubeadm's, made by `kubeadm init` and never republished from a file: RKE1, RKE2 and k3s have none
         steps.push('the kube-root-ca.crt ConfigMap in every namespace (what pods trust): kube-controller-manager republishes it from --root-ca-file once restarted with the new file; pods see the mounted file change without a restart');
         if (inv.layouts.includes('kubeadm') || inv.layouts.includes('kubespray')) steps.push(`kube-public/cluster-info (what \`kubeadm join\` trusts), if this CA is the one it holds: \`kubepki cluster-info update${here}\``);
-      } else if (c?.components.includes('etcd')) {
+      } else if (entry?.components.includes('etcd')) {
         steps.push('etcd clients elsewhere (the kube-apiserver of every control-plane node, backup jobs, etcdctl on other hosts): give them the renewed CA certificate and restart what reads it; no kubeconfig holds it');
       } else {
         // (RKE1's kube-apiserver-requestheader-ca: kube-apiserver's --requestheader-client-ca-file, which it
         // publishes for aggregated API servers, as kubeadm's front-proxy-ca)
-        const requestheader = c?.components.includes('kube-apiserver') ? ' (aggregated API servers such as metrics-server read a requestheader CA from the extension-apiserver-authentication ConfigMap in kube-system, which kube-apiserver republishes once restarted)' : '';
+        const requestheader = entry?.components.includes('kube-apiserver') ? ' (aggregated API servers such as metrics-server read a requestheader CA from the extension-apiserver-authentication ConfigMap in kube-system, which kube-apiserver republishes once restarted)' : '';
         steps.push(`what trusts it elsewhere${requestheader}: give it the renewed certificate; no kubeconfig on this node trusts it, so kubeconfigs keep their CA`);
       }
       if (inv.layouts.includes('rke1')) steps.push('RKE1 keeps the full certificate state in cluster.rkestate beside cluster.yml on the workstation that runs rke: put the renewed certificate there too (certificatesBundle → ' + it.name + ' → certificatePEM), or the next `rke up` deploys the old one again');

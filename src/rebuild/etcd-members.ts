@@ -194,7 +194,13 @@ export function memberNames(members: EtcdMember[]): string[] {
 
 /** The member names an --initial-cluster value (NAME=URL,…) lists, each once. */
 export function initialClusterNames(value: string | undefined): string[] {
-  return [...new Set((value ?? '').split(',').map((m) => m.split('=')[0]!.trim()).filter(Boolean))];
+  return [...new Set(initialClusterEntries(value).map((e) => e.name).filter(Boolean))];
+}
+
+/** --initial-cluster / ETCD_INITIAL_CLUSTER (`NAME=URL,…`) as written, in its order: a part without `=` is a name without URL. */
+function initialClusterEntries(value: string | undefined): { name: string; url: string }[] {
+  return (value ?? '').split(',').map((m) => m.trim()).filter(Boolean)
+    .map((m) => { const i = m.indexOf('='); return i < 0 ? { name: m, url: '' } : { name: m.slice(0, i).trim(), url: m.slice(i + 1).trim() }; });
 }
 
 /**
@@ -325,8 +331,7 @@ function readSystemdEtcdCluster(nfs: NodeFs): ({ members: string[]; healthComman
   const urls = (s.listenClientUrls ?? s.advertiseClientUrls ?? 'https://127.0.0.1:2379').split(',').map((u) => u.trim()).filter(Boolean);
   const endpoint = urls.find((u) => /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(u)) ?? urls[0] ?? 'https://127.0.0.1:2379';
   const kubespray = s.certFile && s.keyFile && s.trustedCaFile && /\/member-[^/]+\.pem$/.test(s.certFile);
-  const initialCluster = (s.initialCluster ?? '').split(',').map((m) => m.trim()).filter(Boolean)
-    .map((m) => { const i = m.indexOf('='); return i < 0 ? { name: m, url: '' } : { name: m.slice(0, i).trim(), url: m.slice(i + 1).trim() }; });
+  const initialCluster = initialClusterEntries(s.initialCluster);
   return {
     ...(s.name ? { self: s.name } : {}),
     ...(initialCluster.length ? { initialCluster } : {}),
