@@ -226,6 +226,8 @@ function nodePathsIn(kc: import('@kubernetes/client-node').KubeConfig, root: str
  * (kubectl ignores a `token-file`). undefined when no user has either; `users`: those whose token is a file's.
  */
 function tokenFilesResolved(k8s: K8s, text: string, kubeconfig: string, root: string | undefined): { text: string; users: Set<string> } | undefined {
+  // (most kubeconfigs have neither: client-node's own parse is then the only one)
+  if (!text.includes('tokenFile') && !text.includes('token-file')) return undefined;
   const doc = k8s.loadYaml<{ users?: { name?: unknown; user?: Record<string, unknown> }[] }>(text);
   const users = new Set<string>();
   let changed = false;
