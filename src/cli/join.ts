@@ -5,6 +5,7 @@ import { UserError } from '../errors.js';
 import { rootOption, nowOption, resolveNow, writeOutFile } from './options.js';
 import { openRoot } from '../fs/node-fs.js';
 import { kubeadmPkiDir } from '../layouts/detect.js';
+import { goTime } from '../pki/go-duration.js';
 
 export interface JoinCliOptions {
   root?: string;
@@ -119,7 +120,7 @@ Exit codes:
         `API server ${server.url} (from ${server.source}); CA hash ${plan.discoveryHashes.join(', ')}`,
         `Token ${plan.tokenId}.<secret> ${plan.expiration ? `expires ${plan.expiration}` : 'never expires'}.`
           // (--now makes the plan for another moment: a token already past on this machine's clock is refused by the cluster)
-          + (plan.expiration && Date.parse(plan.expiration) <= Date.now() ? ` Warning: that is already past on this machine's clock (${new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')}): the cluster deletes the token and kubeadm join is refused; run without --now, or with a longer --ttl.` : ''),
+          + (plan.expiration && Date.parse(plan.expiration) <= Date.now() ? ` Warning: that is already past on this machine's clock (${goTime(new Date())}): the cluster deletes the token and kubeadm join is refused; run without --now, or with a longer --ttl.` : ''),
         '',
         `1. Put the token and the CA into the cluster:  kubectl apply -f ${out}`,
         `   (token Secret, kube-public/cluster-info signed for this token${plan.controlPlaneCommand ? ', kubeadm-certs Secret + Role' : ''})`,

@@ -9,6 +9,7 @@ import { openRoot, NodeFs } from '../fs/node-fs.js';
 import { kubeadmPkiDir } from '../layouts/detect.js';
 import { clusterSigningDuration, kubeletClientSigningOff } from '../inventory/components.js';
 import { rootFlagFor } from '../inventory/next.js';
+import { goTime } from '../pki/go-duration.js';
 
 interface CredentialsOptions {
   root?: string;
@@ -216,7 +217,7 @@ Exit codes:
         });
         if (outDir) plan.notes.unshift(copyNote(['etc', 'var'], true));
         const lines = [
-          `write   ${plan.pemPath}${where} (O=system:nodes, CN=${plan.subject.cn}; ${plan.keyType}; ${plan.notBefore.slice(0, 19)}Z → ${plan.notAfter.slice(0, 19)}Z${signing ? `, ${signing.text} as kube-controller-manager's --cluster-signing-duration in ${signing.file}` : ''}; signed by ${caCertPath})`,
+          `write   ${plan.pemPath}${where} (O=system:nodes, CN=${plan.subject.cn}; ${plan.keyType}; ${goTime(plan.notBefore)} → ${goTime(plan.notAfter)}${signing ? `, ${signing.text} as kube-controller-manager's --cluster-signing-duration in ${signing.file}` : ''}; signed by ${caCertPath})`,
           `link    ${plan.currentPath}${where} → ${plan.pemPath}`,
           `${plan.kubeconfig === 'edit' ? 'edit  ' : 'write '}  ${plan.kubeconfigPath}${where} (user → ${plan.currentPath}; CA refreshed${plan.kubeconfig === 'create' ? `; server ${plan.server}` : ''})`,
           ...(outDir ? [`write   ${clientCa}${where} (the cluster CA, the kubelet's client CA)`] : []),

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import type { Io } from './io.js';
 import { UserError } from '../errors.js';
 import { readInventory, companionFiles } from '../inventory/read.js';
-import { parseDuration } from '../inventory/time.js';
+import { goTime, parseDuration } from '../inventory/time.js';
 import { parseThresholdOrThrow } from '../inventory/classify.js';
 import { planRenew, parseSans, type SanInput } from '../plan/renew.js';
 import type { Plan } from '../plan/types.js';
@@ -30,8 +30,8 @@ export function renderPlanText(plan: Plan, o: { install?: boolean } = {}): strin
   const out: string[] = [];
   const main = plan.items.filter((i) => i.kind !== 'ca-copy');
   out.push(main.length === 0
-    ? `Plan: nothing to renew under ${plan.root} (now ${plan.now.replace(/\.000Z$/, 'Z')})`
-    : `Plan: renew ${main.length} certificate(s) under ${plan.root} (now ${plan.now.replace(/\.000Z$/, 'Z')})`);
+    ? `Plan: nothing to renew under ${plan.root} (now ${goTime(plan.now)})`
+    : `Plan: renew ${main.length} certificate(s) under ${plan.root} (now ${goTime(plan.now)})`);
   const w = Math.max(10, ...main.map((i) => i.name.length));
   for (const it of main) {
     // (a file found through a link: the path components read it by, then where the write goes; the kubelet's
@@ -278,17 +278,16 @@ Exit codes:
  */
 export function clockWarnings(plan: { items: { name: string; kind: string; new?: { notBefore: string; notAfter: string } }[] }, realNowMs: number, nowGiven: boolean): string {
   const lines: string[] = [];
-  const day = (iso: string) => iso.replace(/\.000Z$/, 'Z');
   for (const it of plan.items) {
     if (it.kind === 'ca-copy' || !it.new) continue;
     const nb = Date.parse(it.new.notBefore);
     const na = Date.parse(it.new.notAfter);
-    if (nb > realNowMs) lines.push(`  ${it.name}: valid from ${day(it.new.notBefore)}, after this machine's clock${nowGiven ? ' (--now is later than the clock)' : ''}: not yet valid here when written`);
-    else if (na <= realNowMs) lines.push(`  ${it.name}: valid until ${day(it.new.notAfter)}, already past on this machine's clock${nowGiven ? ' (--now is earlier than the clock)' : ''}`);
-    else if (na - realNowMs < 86400_000) lines.push(`  ${it.name}: valid until ${day(it.new.notAfter)}, less than a day from now (--validity?)`);
+    if (nb > realNowMs) lines.push(`  ${it.name}: valid from ${goTime(it.new.notBefore)}, after this machine's clock${nowGiven ? ' (--now is later than the clock)' : ''}: not yet valid here when written`);
+    else if (na <= realNowMs) lines.push(`  ${it.name}: valid until ${goTime(it.new.notAfter)}, already past on this machine's clock${nowGiven ? ' (--now is earlier than the clock)' : ''}`);
+    else if (na - realNowMs < 86400_000) lines.push(`  ${it.name}: valid until ${goTime(it.new.notAfter)}, less than a day from now (--validity?)`);
   }
   if (lines.length === 0) return '';
-  return `\nWarning: ${lines.length === 1 ? 'a new certificate is' : `${lines.length} new certificates are`} not usable on this machine's clock (${new Date(realNowMs).toISOString().replace(/\.\d{3}Z$/, 'Z')}):\n${lines.join('\n')}\n`;
+  return `\nWarning: ${lines.length === 1 ? 'a new certificate is' : `${lines.length} new certificates are`} not usable on this machine's clock (${goTime(realNowMs)}):\n${lines.join('\n')}\n`;
 }
 
 /**

@@ -1,9 +1,6 @@
 /** Small helpers for API objects read through client-node's typed models. */
 
-/** RFC 3339 with whole seconds, as Go's metav1.Time marshals (`2026-11-22T21:43:01Z`). */
-export function goTime(d: Date): string {
-  return new Date(Math.floor(d.getTime() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-}
+import { goTime } from '../pki/go-duration.js';
 
 /**
  * A deep copy where every Date is a Go-style timestamp string. client-node's

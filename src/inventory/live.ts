@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type { NodeFs } from '../fs/node-fs.js';
 import type { ComponentRef, Finding } from './types.js';
+import { goTime } from './time.js';
 
 /** A control-plane component running on this node, and when it started. */
 export interface LiveComponent { pid: number; component: string; startedMs: number }
@@ -63,7 +64,7 @@ export function staleLoads(fs: NodeFs, live: LiveComponent[], refs: ComponentRef
     seen.add(key);
     out.push({
       code: 'restart-pending', severity: 'warning', file: ref.file,
-      message: `${ref.component} (pid ${procs.map((p) => p.pid).join(', ')}) started ${new Date(started).toISOString().replace(/\.\d{3}Z$/, 'Z')}, before ${ref.file} changed (${new Date(st.mtimeMs).toISOString().replace(/\.\d{3}Z$/, 'Z')}): unless it reloads that file by itself it still uses the old one; restart it (kubepki renew --dry-run lists how)`,
+      message: `${ref.component} (pid ${procs.map((p) => p.pid).join(', ')}) started ${goTime(started)}, before ${ref.file} changed (${goTime(st.mtimeMs)}): unless it reloads that file by itself it still uses the old one; restart it (kubepki renew --dry-run lists how)`,
     });
   }
   return out;

@@ -7,6 +7,7 @@ import type { CertEntry, Inventory } from './types.js';
 import { BOOTSTRAP_KUBELET_CONF, KUBELET_CONF, KUBELET_PKI_DIR } from '../profiles/kubeadm.js';
 import { shellArg } from '../apply/state.js';
 import { someNames } from './names.js';
+import { goTime } from './time.js';
 import { UserError } from '../errors.js';
 
 /** Whether the key that signs a certificate is on this node (its own, if self-signed): renew can re-sign it here. */
@@ -151,7 +152,7 @@ export function nextStep(inv: Omit<Inventory, 'next'>): string {
     // and re-issuing with this clock would give the CAs and leaves an end that has passed once the clock is right
     const ca = early.filter((c) => isAuthority(c) && c.location.index === 0 && c.location.kubeconfig?.entry !== 'cluster').sort((a, b) => Date.parse(a.notBefore) - Date.parse(b.notBefore))[0];
     if (ca) {
-      return `this node's clock (${inv.now.slice(0, 19)}Z) is before ${ca.name} was made (${ca.notBefore.slice(0, 19)}Z): the clock is wrong, not the certificates: set it (timedatectl; is NTP synchronised?), then kubepki check${rootFlag} again; do not renew before that (certificates made on this clock would start and end years too early: expired, CAs shortened, once the clock is right)`;
+      return `this node's clock (${goTime(inv.now)}) is before ${ca.name} was made (${goTime(ca.notBefore)}): the clock is wrong, not the certificates: set it (timedatectl; is NTP synchronised?), then kubepki check${rootFlag} again; do not renew before that (certificates made on this clock would start and end years too early: expired, CAs shortened, once the clock is right)`;
     }
     const names = early.map((c) => c.name);
     const head = `${someNames(names)} ${names.length > 1 ? 'start' : 'starts'} after this node's clock: check the clock (timedatectl; is NTP synchronised?)`;

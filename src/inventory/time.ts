@@ -112,7 +112,7 @@ export function parseNow(text: string | undefined, fallback: () => Date): Date {
 }
 
 /** Go durations (kubeadm's certificateValidityPeriod, token TTLs): one parser, in pki/ where the token code can reach it. */
-export { parseGoDuration } from '../pki/go-duration.js';
+export { goTime, parseGoDuration } from '../pki/go-duration.js';
 
 /** Where a certificate's lifetime comes from (the renew plan says which). */
 export type LifetimeSource = 'validity-flag' | 'kubeadm-config' | 'installer' | 'own';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { parseGoDuration } from './go-duration.js';
+import { goTime, parseGoDuration } from './go-duration.js';
 
 /**
  * Bootstrap tokens (`<id>.<secret>`) and the kube-system Secret that makes
@@ -102,10 +102,6 @@ export function parseDurationSeconds(s: string): number {
   return seconds;
 }
 
-/** RFC 3339 UTC with whole seconds, as recent kubeadm writes `expiration`. */
-export function rfc3339(d: Date): string {
-  return new Date(Math.floor(d.getTime() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-}
 
 /**
  * The `kube-system/bootstrap-token-<id>` Secret kubeadm creates for a token
@@ -132,7 +128,7 @@ export function tokenSecretManifest(opts: TokenSecretOptions, now: Date): Secret
   if (groups.length) str['auth-extra-groups'] = groups.join(',');
   const description = opts.description ?? DEFAULT_TOKEN_DESCRIPTION;
   if (description) str.description = description;
-  if (expiration) str.expiration = rfc3339(expiration);
+  if (expiration) str.expiration = goTime(expiration);
   str['token-id'] = id;
   str['token-secret'] = secret;
   for (const u of [...usages].sort()) str[`usage-bootstrap-${u}`] = 'true';

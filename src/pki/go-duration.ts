@@ -1,4 +1,5 @@
-// Go's time.ParseDuration, which kubeadm uses for its durations (certificateValidityPeriod, token TTLs).
+// Go's time.ParseDuration, which kubeadm uses for its durations (certificateValidityPeriod, token TTLs),
+// and the RFC 3339 text Go writes times in.
 
 /** Nanoseconds per unit of a Go duration (time.ParseDuration: no day or year unit). */
 const GO_UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, '\u00b5s': 1e3, '\u03bcs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
@@ -30,4 +31,13 @@ export function parseGoDuration(text: string): number | undefined {
   }
   const seconds = Number(ns / 1_000_000_000n);
   return negative ? -seconds : seconds;
+}
+
+/**
+ * RFC 3339 in UTC with whole seconds, as Go's time.RFC3339 and metav1.Time write it
+ * (`2026-11-22T21:43:01Z`, not JavaScript's `.000Z`): for messages and API objects.
+ */
+export function goTime(t: Date | string | number): string {
+  const ms = typeof t === 'string' ? Date.parse(t) : typeof t === 'number' ? t : t.getTime();
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }

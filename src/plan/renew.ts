@@ -18,7 +18,7 @@ import { UserError } from '../errors.js';
 import { keyModeChange } from '../fs/key-mode.js';
 import { KUBEADM_PROFILES, KUBELET_PKI_DIR } from '../profiles/kubeadm.js';
 import { rancherCaAdvice, rancherReissueAdvice, rancherReissues, rancherUnit, RANCHER_DATASTORE_CA } from '../layouts/detect.js';
-import { certificateLifetime, type Lifetime } from '../inventory/time.js';
+import { certificateLifetime, goTime, type Lifetime } from '../inventory/time.js';
 import { kubesprayEtcdNote } from '../layouts/kubespray-etcd.js';
 import type { EtcdInitialCluster } from '../rebuild/etcd-members.js';
 import { kubeletClientFix, kubeletServingFix, interruptedSwap, embeddedKubeletConfText, isKubeletOwnServing, isAuthority, rootFlagFor, permissionDenied, permissionDeniedError, RUN_AS_ROOT } from '../inventory/next.js';
@@ -234,7 +234,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     for (const c of selected) {
       if (chosen.includes(c)) continue;
       const left = Math.floor(c.residualSeconds / 86400);
-      results.push({ id: c.id, name: c.name, outcome: 'not-needed', message: `not expiring: valid until ${c.notAfter.replace(/\.000Z$/, 'Z')} (${left}d left)${c.warnFrom ? `, entering the --warn ${inv.warn} window on ${c.warnFrom.replace(/\.000Z$/, 'Z')}` : ''}; --only-expiring leaves it (run without it to renew it now)` });
+      results.push({ id: c.id, name: c.name, outcome: 'not-needed', message: `not expiring: valid until ${goTime(c.notAfter)} (${left}d left)${c.warnFrom ? `, entering the --warn ${inv.warn} window on ${goTime(c.warnFrom)}` : ''}; --only-expiring leaves it (run without it to renew it now)` });
     }
   }
 
@@ -442,7 +442,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
           : `\`kubepki renew ${stale.name} ${c.name}${rootFlagOf(inv)}\` (or \`kubepki renew all${rootFlagOf(inv)}\`)`;
         results.push({
           id: c.id, name: c.name, outcome: 'skipped',
-          message: `its CA ${stale.name} expired on ${stale.notAfter.replace(/\.000Z$/, 'Z')}, so a renewed ${c.name} would not verify; renew the CA first or together: ${together}`,
+          message: `its CA ${stale.name} expired on ${goTime(stale.notAfter)}, so a renewed ${c.name} would not verify; renew the CA first or together: ${together}`,
         });
         continue;
       }
@@ -518,7 +518,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     newNotAfter.set(c.id, na);
     if (signer !== 'self' && signer !== 'throwaway' && signerEntry) {
       const caNa = newNotAfter.get(signerEntry.id) ?? Date.parse(signerEntry.notAfter);
-      if (na > caNa) warnings.push(`${c.name} would outlive its CA ${signerEntry.name} (${wholeSeconds(na).replace('.000Z', 'Z')} > ${wholeSeconds(caNa).replace('.000Z', 'Z')}); renew the CA too or pass a shorter --validity`);
+      if (na > caNa) warnings.push(`${c.name} would outlive its CA ${signerEntry.name} (${goTime(na)} > ${goTime(caNa)}); renew the CA too or pass a shorter --validity`);
     }
 
     // nameConstraints of the CAs above it (Go and openssl check every CA of the chain): a SAN outside them makes
@@ -605,7 +605,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
   const futureCa = inv.certificates.filter((c) => isAuthority(c) && c.location.index === 0 && c.location.kubeconfig?.entry !== 'cluster' && Date.parse(c.notBefore) > nowMs)
     .sort((a, b) => Date.parse(a.notBefore) - Date.parse(b.notBefore))[0];
   if (futureCa && items.some((it) => it.new)) {
-    warnings.push(`the clock (${now.toISOString().slice(0, 19)}Z) is before ${futureCa.name} was made (${futureCa.notBefore.slice(0, 19)}Z): if this clock is wrong, set it first (timedatectl; is NTP synchronised?) and renew then; what is renewed now ends counted from this clock, too early once it is right`);
+    warnings.push(`the clock (${goTime(now)}) is before ${futureCa.name} was made (${goTime(futureCa.notBefore)}): if this clock is wrong, set it first (timedatectl; is NTP synchronised?) and renew then; what is renewed now ends counted from this clock, too early once it is right`);
   }
 
   // ---- files
@@ -726,7 +726,7 @@ function outsideNotes(inv: Inventory, items: PlanItem[], copies: Record<string, 
     if (it.kind !== 'ca' || it.signer !== 'self' || isKubeletOwnServing(entry)) continue;
     const file = it.location.file;
     const old = Date.parse(it.old.notAfter);
-    const when = `${old < nowMs ? 'expired on' : 'expires on'} ${it.old.notAfter.replace(/\.000Z$/, 'Z')}`;
+    const when = `${old < nowMs ? 'expired on' : 'expires on'} ${goTime(it.old.notAfter)}`;
     const title = `${it.name} was renewed on this node only: every other copy keeps the old certificate (${when})${old < nowMs ? ', and Go clients (kubelet, kubectl, controllers) reject an expired trust anchor' : ''}`;
     const clusterNames = [...new Set((copies[it.id] ?? []).filter((l) => l.kubeconfig?.entry === 'cluster').map((l) => l.kubeconfig!.name))];
     const cluster = clusterNames[0] ?? 'kubernetes';
@@ -836,7 +836,7 @@ function restoreCaAdvice(inv: Inventory): string {
 
 /** What to do about a kubelet client certificate whose CA key is not on this node (a worker). */
 function kubeletAdvice(c: CertEntry, inv: Inventory, nowMs: number): string {
-  const until = c.notAfter.replace(/\.000Z$/, 'Z');
+  const until = goTime(c.notAfter);
   // (check's finding for the same certificate gives the same fix: a bootstrap-kubelet.conf that is here first)
   const fix = kubeletClientFix(inv, rootFlagOf(inv));
   const off = c.findings.find((f) => f.code === 'kubelet-rotation-off');

@@ -5,6 +5,7 @@
 import type { RebuildPlan, RebuildItem } from '../plan/rebuild.js';
 import { formatSetting, SETTING_NAMES, type ResolvedSettings } from './settings.js';
 import { rootFlagFor } from '../inventory/next.js';
+import { goTime } from '../pki/go-duration.js';
 
 /** A column cell: padded, and always at least two spaces before the next column. */
 function cell(v: string, width: number): string {
@@ -42,7 +43,7 @@ function describe(i: RebuildItem): string {
         if (d.usages.length) parts.push(d.usages.join('+'));
         parts.push(d.sans.length ? `SANs ${d.sans.join(', ')}` : 'no SANs');
         if (d.missingSans.length) parts.push(`missing SAN${d.missingSans.length > 1 ? 's' : ''} ${d.missingSans.join(', ')}`);
-        parts.push(`until ${d.notAfter.slice(0, 19)}Z`);
+        parts.push(`until ${goTime(d.notAfter)}`);
         return parts.join('; ');
       }
       const subj = `${i.subject.o.map((o) => `O=${o}, `).join('')}CN=${i.subject.cn}`;

@@ -1,5 +1,5 @@
 import type { CertEntry, Inventory, Finding } from '../inventory/types.js';
-import { humanDuration, kubeadmDate } from '../inventory/time.js';
+import { goTime, humanDuration, kubeadmDate } from '../inventory/time.js';
 import { KUBEADM_CA_NAMES, isAuthority, nextStep, signerShown } from '../inventory/next.js';
 import { localeOrder } from '../inventory/order.js';
 
@@ -97,7 +97,7 @@ export function renderTable(inv: Inventory, opts: TableOptions = {}): string {
   const rowFiles = new Set(inv.missing.map((m) => m.file));
   const other = inv.findings.filter((f) => f.severity === 'error' && !f.certificate && !(f.file && rowFiles.has(f.file))).length;
   out += `\n${s.certificates} certificates: ${s.ok} ok, ${s.warning} warning, ${s.expired} expired, ${s.notYetValid} not yet valid, ${s.invalid} invalid` +
-    `${gone ? `, ${gone} missing` : ''}${unreadable ? `, ${unreadable} unreadable` : ''}${other ? `, ${other} other error${other > 1 ? 's' : ''}` : ''} (now ${inv.now.replace(/\.\d{3}Z$/, 'Z')}, warn ${inv.warn}, layouts ${inv.layouts.join(',') || 'none'})\n` +
+    `${gone ? `, ${gone} missing` : ''}${unreadable ? `, ${unreadable} unreadable` : ''}${other ? `, ${other} other error${other > 1 ? 's' : ''}` : ''} (now ${goTime(inv.now)}, warn ${inv.warn}, layouts ${inv.layouts.join(',') || 'none'})\n` +
     (next ? `Next: ${next}\n` : '');
   return out;
 }
