@@ -54,6 +54,20 @@ test('tokenSecretManifest matches the Secret kubeadm made for w7k2qx', () => {
   assert.equal(readTokenSecret(tokenSecret, new Date('2026-11-23T21:43:39Z'))!.expired, true);
 });
 
+test('readTokenSecret reads expiration as Go\'s time.Parse(time.RFC3339) does: a value it cannot parse is an expired token, as kube-apiserver, the bootstrapsigner and the tokencleaner treat it (JavaScript\'s Date took a date alone, a space for the T, or 30 February as valid)', () => {
+  const withExpiration = (v: string) => ({ ...tokenSecret, data: { ...tokenSecret.data, expiration: Buffer.from(v).toString('base64') } });
+  for (const bad of ['2026-11-23 21:43:39', '2026-11-23', '2026-02-30T00:00:00Z', '2026-11-23T24:00:00Z', '2026-11-23T21:43:39', 'Mon, 23 Nov 2026 21:43:39 GMT']) {
+    const info = readTokenSecret(withExpiration(bad), NOW)!;
+    assert.equal(info.expired, true, bad);
+    assert.equal(info.expiration, undefined, bad);
+  }
+  // what Go parses: fractions of a second, an offset
+  const ok = readTokenSecret(withExpiration('2026-11-23T22:43:39.5+01:00'), NOW)!;
+  assert.equal(ok.expired, false);
+  assert.equal(ok.expiration!.toISOString(), '2026-11-23T21:43:39.500Z');
+  assert.equal(readTokenSecret(withExpiration('2026-11-23T22:43:39.5+01:00'), new Date('2026-11-23T21:43:40Z'))!.expired, true);
+});
+
 test('tokenSecretManifest: ttl 0 never expires; explicit expiration; bad group and usage refused', () => {
   const never = tokenSecretManifest({ token: 'abcdef.0123456789abcdef', ttlSeconds: 0, usages: ['authentication'], groups: [] }, NOW);
   assert.equal(never.data.expiration, undefined);
