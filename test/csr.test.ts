@@ -7,7 +7,7 @@ import { run } from '../src/cli/main.js';
 import { memoryIo } from '../src/cli/io.js';
 import { FakeApiServer, recorded, loadRecording, forbidden, notFound, SAR_PATH, serviceUnavailable, gatewayTimeout, authorizerError, tooManyRequests, serverTimeout, unauthorized } from './support/fake-apiserver.js';
 import { connect } from '../src/cluster/connect.js';
-import { actOnCsr, listCsrs, listNodes, previewApproval } from '../src/cluster/csr.js';
+import { actOnCsr, approveRun, listCsrs, listNodes, previewApproval } from '../src/cluster/csr.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kubepki-csr-'));
 const servers: FakeApiServer[] = [];
@@ -455,6 +455,34 @@ test('a 5xx from the SubjectAccessReview carrying Retry-After is sent again once
     { name: 'Retry-After 30', replies: [timeout(30)], waits: [], verdicts: ['unreviewed', 'unreviewed', 'unreviewed'], reason: /answered 500: The create operation against subjectaccessreviews\.authorization\.k8s\.io could not be completed at this time, please try again\.$/ },
   ];
   await sarRetryCases(cases);
+});
+
+test('an approval answered 429 (or a 5xx) with a short Retry-After, as kube-apiserver\'s priority and fairness answers on a busy control plane, is sent again once after it, as client-go sends any request again: the pass goes on (one 429 on the first approval failed the whole pass, exit 3, its serving CSR left pending)', async () => {
+  const s = await pendingCluster();
+  let puts = 0;
+  s.route('PUT', `${CSRS}/csr-hprcx/approval`, () => (++puts === 1 ? tooManyRequests('1') : undefined));
+  const waits: number[] = [];
+  const client = await connect({ kubeconfig: await s.kubeconfig(tmp), env: {}, cwd: tmp });
+  const run1 = await approveRun(client, { names: [], allValid: true, denyInvalid: false, sleep: async (ms) => { waits.push(ms); } });
+  assert.deepEqual(run1.results.map((r) => `${r.outcome} ${r.name}`), ['approved csr-hprcx', 'approved csr-r98zd', 'refused csr-s9vgs']);
+  assert.deepEqual(waits, [1000], 'waited the Retry-After once');
+  assert.deepEqual(s.writes().map((w) => w.path.slice(CSRS.length)), ['/csr-hprcx/approval', '/csr-hprcx/approval', '/csr-r98zd/approval']);
+  // again a 429: the pass fails as before, saying it was sent again; without Retry-After (or asking for long), not sent again
+  for (const [reply, sent, said] of [
+    [() => tooManyRequests('1'), 2, / answered 429: Too many requests, please try again later\. \(again, after the 1s its first 429's Retry-After asked\)$/],
+    [() => ({ ...serviceUnavailable(), headers: { 'Retry-After': '120' } }), 1, / answered 503: service unavailable$/],
+  ] as const) {
+    const t = await pendingCluster();
+    t.route('PUT', `${CSRS}/csr-hprcx/approval`, reply);
+    const c = await connect({ kubeconfig: await t.kubeconfig(tmp), env: {}, cwd: tmp });
+    await assert.rejects(approveRun(c, { names: [], allValid: true, denyInvalid: false, sleep: async () => {} }), (e: any) => {
+      assert.match(e.message, /^failed to approve CertificateSigningRequest csr-hprcx: the API server https:\/\/127\.0\.0\.1:\d+/);
+      assert.match(e.message, said);
+      assert.equal(e.exitCode, 3);
+      return true;
+    });
+    assert.equal(t.writes().length, sent);
+  }
 });
 
 test('a 401 on a SubjectAccessReview (credentials refused mid-pass: an expired token) stops the pass\'s reviews with one line saying the credentials in the kubeconfig were refused, exit 4 (it failed once per CSR)', async () => {
