@@ -130,7 +130,8 @@ test('csr approve --all-valid acts on the CSRs as listed: no second read of each
 });
 
 const NOT_FOUND_CSR = (name: string) => ({ status: 404, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `certificatesigningrequests.certificates.k8s.io "${name}" not found`, reason: 'NotFound', details: { name, group: 'certificates.k8s.io', kind: 'certificatesigningrequests' }, code: 404 } });
-const CONFLICT_CSR = (name: string) => ({ status: 409, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'Conflict', code: 409, message: `Operation cannot be fulfilled on certificatesigningrequests.certificates.k8s.io "${name}": the object has been modified; please apply your changes to the latest version and try again` } });
+// as recorded in approval-conflict.json (details included)
+const CONFLICT_CSR = (name: string) => ({ status: 409, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `Operation cannot be fulfilled on certificatesigningrequests.certificates.k8s.io "${name}": the object has been modified; please apply your changes to the latest version and try again`, reason: 'Conflict', details: { name, group: 'certificates.k8s.io', kind: 'certificatesigningrequests' }, code: 409 } });
 
 test('csr approve --all-valid: a listed CSR deleted during the pass is gone, not a failure (it was "not found", exit 2); a named one deleted is still not found, exit 2', async () => {
   const s = await pendingCluster();
@@ -593,7 +594,7 @@ test('409 Conflict on approval, and the CSR read again is another object of that
   const s = await pendingCluster([first]);
   let puts = 0;
   s.route('PUT', `${CSRS}/node-csr-same/approval`, (req) => (++puts === 1
-    ? { status: 409, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'Conflict', code: 409, message: 'Operation cannot be fulfilled on certificatesigningrequests.certificates.k8s.io "node-csr-same": the object has been modified; please apply your changes to the latest version and try again' } }
+    ? CONFLICT_CSR('node-csr-same')
     : { status: 200, body: req.body }));
   s.route('GET', `${CSRS}/node-csr-same`, () => (puts > 0 ? { status: 200, body: again } : undefined));
   const r = await cli(['csr', 'approve', 'node-csr-same', '--kubeconfig', await s.kubeconfig(tmp)]);
@@ -611,7 +612,7 @@ test('actOnCsr (library), 409 Conflict: the review answers for the retries only 
     const s = await pendingCluster([csr]);
     let puts = 0;
     s.route('PUT', `${CSRS}/node-csr-lib/approval`, (req) => (++puts === 1
-      ? { status: 409, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'Conflict', code: 409, message: 'Operation cannot be fulfilled on certificatesigningrequests.certificates.k8s.io "node-csr-lib": the object has been modified; please apply your changes to the latest version and try again' } }
+      ? CONFLICT_CSR('node-csr-lib')
       : { status: 200, body: req.body }));
     s.route('GET', `${CSRS}/node-csr-lib`, () => ({ status: 200, body: csr }));
     const client = await connect({ kubeconfig: await s.kubeconfig(tmp), env: {}, cwd: tmp });
