@@ -486,6 +486,25 @@ test('an approval answered 429 (or a 5xx) with a short Retry-After, as kube-apis
   }
 });
 
+test('csr approve --all-valid: a pass stopped by an approval the API server refuses (503, a signer 403) says first what it did before: the CSR it approved is approved (it printed only the error, text and -o json, and its help said nothing was approved)', async () => {
+  const signer403 = { status: 403, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'certificatesigningrequests.certificates.k8s.io "csr-r98zd" is forbidden: user not permitted to approve requests with signerName "kubernetes.io/kubelet-serving"', reason: 'Forbidden', details: { name: 'csr-r98zd', group: 'certificates.k8s.io', kind: 'certificatesigningrequests' }, code: 403 } };
+  for (const [reply, code, said] of [[() => serviceUnavailable(), 3, /answered 503: service unavailable$/m], [() => signer403, 4, /user not permitted to approve requests with signerName "kubernetes\.io\/kubelet-serving" \(403 Forbidden\)$/m]] as const) {
+    const s = await pendingCluster();
+    s.route('PUT', `${CSRS}/csr-r98zd/approval`, reply);
+    const kc = await s.kubeconfig(tmp);
+    const r = await cli(['csr', 'approve', '--all-valid', '--kubeconfig', kc]);
+    assert.equal(r.code, code, r.err);
+    assert.match(r.out, /^approved csr-hprcx \(kubelet-client for worker-1\)/m);
+    assert.doesNotMatch(r.out, /csr-r98zd|csr-s9vgs/, 'nothing said of the CSRs the pass did not get to');
+    assert.match(r.err, /^kubepki: failed to approve CertificateSigningRequest csr-r98zd: /);
+    assert.match(r.err, said);
+    const j = await cli(['csr', 'approve', '--all-valid', '-o', 'json', '--kubeconfig', kc]);
+    assert.equal(j.code, code);
+    assert.deepEqual(JSON.parse(j.out).results.map((x: any) => `${x.outcome} ${x.name}`), ['approved csr-hprcx']);
+    assert.deepEqual(s.writes().map((w) => w.path.slice(CSRS.length)), ['/csr-hprcx/approval', '/csr-r98zd/approval', '/csr-hprcx/approval', '/csr-r98zd/approval']);
+  }
+});
+
 test('a 401 on a SubjectAccessReview (credentials refused mid-pass: an expired token) stops the pass\'s reviews with one line saying the credentials in the kubeconfig were refused, exit 4 (it failed once per CSR)', async () => {
   const s = await pendingCluster([bootstrapCsr('node-csr-boot'), bootstrapCsr('node-csr-next')]);
   s.route('POST', SAR_PATH, () => unauthorized());

@@ -262,6 +262,17 @@ export interface ApproveRunResult {
 }
 
 /**
+ * A pass of `approveRun` that failed (an approval the API server refused, 403 or 5xx) after it had acted on some
+ * CSRs: the error, and `done`, what the pass did before it (approved, denied, refused … as a whole pass reports
+ * them). The approvals made are in the cluster: a caller says so before the error.
+ */
+export class ApproveRunError extends UserError {
+  constructor(e: UserError, readonly done: ApproveRunResult) {
+    super(e.message, e.hint, e.exitCode);
+  }
+}
+
+/**
  * One pass of `csr approve`: for named CSRs, approve each valid one and
  * refuse the rest with the reason; for `--all-valid`, approve every pending
  * valid CSR and report the others (deny the invalid kubelet ones with
@@ -300,7 +311,8 @@ export async function approveRun(client: ClusterClient, o: ApproveRunOptions): P
       // refused for the policy, the approval was not tried: the CSR is still the one just judged
       results.push(r.outcome === 'refused' && o.denyInvalid && r.decision.verdict === 'invalid' ? await act(client, name, 'deny', nodes, o, csr, pass) : r);
     } catch (e) {
-      if (!(e instanceof CsrGoneError)) throw e;
+      // the pass stops here; what it did before is said with the error (the CSRs it approved are approved)
+      if (!(e instanceof CsrGoneError)) throw e instanceof UserError && results.length ? new ApproveRunError(e, { results, missing }) : e;
       // deleted since it was read. Named on the command line: not found, as a read by name would have said (exit 2).
       // Only listed: nothing is left to do (the kubelet gave up, another approver or the CSR cleaner removed it)
       if (o.names.includes(name)) { missing.push(name); continue; }
