@@ -536,6 +536,12 @@ export class MemoryObjects {
   readonly objects = new Map<string, any>();
   private rv = 1000;
   onChange?: (plural: string, obj: any, verb: string) => void;
+  /**
+   * kubeadm's Role and RoleBinding kube-public/kubeadm:bootstrap-signer-clusterinfo (get configmaps cluster-info,
+   * for User system:anonymous): joiners read cluster-info with no credentials (recorded: bootstrap-token.json's
+   * anonymous read). A test turns it off for a cluster without them: anonymous reads get the 403 RBAC answers.
+   */
+  anonymousClusterInfo = true;
 
   constructor(private readonly server: FakeApiServer, plurals: string[] = ['secrets', 'configmaps', 'pods']) {
     for (const plural of plurals) {
@@ -544,6 +550,16 @@ export class MemoryObjects {
       const nsList = new RegExp(`^${prefix}/namespaces/([^/]+)/${plural}(\\?.*)?$`);
       const allList = new RegExp(`^${prefix}/${plural}(\\?.*)?$`);
       const admin = (h: Handler): Handler => (req, m) => (req.identity === 'admin' ? h(req, m) : undefined);
+      if (plural === 'configmaps') {
+        server.route('GET', one, (req, m) => {
+          if (req.identity !== 'anonymous' || m[1] !== 'kube-public' || decodeURIComponent(m[2]!) !== 'cluster-info') return undefined;
+          const o = this.objects.get('configmaps/kube-public/cluster-info');
+          if (!this.anonymousClusterInfo) {
+            return status(403, 'Forbidden', 'configmaps "cluster-info" is forbidden: User "system:anonymous" cannot get resource "configmaps" in API group "" in the namespace "kube-public"', { name: 'cluster-info', kind: 'configmaps' });
+          }
+          return o ? { status: 200, body: clone(o) } : objectError(plural, 'cluster-info', 404, 'NotFound');
+        });
+      }
       server.route('GET', one, admin((_r, m) => {
         const name = decodeURIComponent(m[2]!);
         const o = this.objects.get(`${plural}/${m[1]}/${name}`);
