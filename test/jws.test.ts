@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { signClusterInfo, verifyClusterInfoJws, jwsKeyId } from '../src/pki/jws.js';
 import { generateToken, parseToken, tokenSecretManifest, readTokenSecret, TOKEN_REGEX, randomTokenChars, parseDurationSeconds } from '../src/pki/bootstrap-token.js';
 import { discoveryHash, parseDiscoveryHash, clusterInfoKubeconfig, clusterInfoConfigMap, discoveryHashesOfPem } from '../src/pki/discovery.js';
@@ -22,6 +23,29 @@ test('signClusterInfo reproduces the JWS the bootstrapsigner wrote for token w7k
   assert.ok(verifyClusterInfoJws(clusterInfo.data['jws-kubeconfig-w7k2qx'], clusterInfo.data.kubeconfig, 'w7k2qx', '9fj3m1r8t4zq6b0c'));
   assert.equal(jwsKeyId(jws), 'w7k2qx');
   assert.match(jws, /^[A-Za-z0-9_-]+\.\.[A-Za-z0-9_-]+$/);
+});
+
+/**
+ * The detached JWS computed here from the specs alone, not with kubepki's code: RFC 7515 §3.1 compact
+ * serialization with an HS256 (RFC 7518 §3.2) protected header {"alg":"HS256","kid":<token id>} (go-jose marshals
+ * the header map with sorted keys), signing input BASE64URL(header) "." BASE64URL(payload), key the token secret's
+ * bytes; RFC 7515 Appendix F: the payload left out of the serialization (k8s.io/cluster-bootstrap/token/jws
+ * ComputeDetachedSignature).
+ */
+function independentJws(payload: string, id: string, secret: string): string {
+  const enc = (b: Buffer) => b.toString('base64').replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  const header = enc(Buffer.from(`{"alg":"HS256","kid":"${id}"}`, 'utf8'));
+  const mac = createHmac('sha256', Buffer.from(secret, 'utf8')).update(`${header}.${enc(Buffer.from(payload, 'utf8'))}`).digest();
+  return `${header}..${enc(mac)}`;
+}
+
+test('signClusterInfo equals the JWS computed from RFC 7515/7518 alone (which reproduces the bootstrapsigner\'s recorded one), for new tokens and other kubeconfigs', () => {
+  assert.equal(independentJws(clusterInfo.data.kubeconfig, 'w7k2qx', '9fj3m1r8t4zq6b0c'), clusterInfo.data['jws-kubeconfig-w7k2qx'], 'the independent computation is kubeadm\'s');
+  const other = clusterInfoKubeconfig('https://[2001:db8::10]:6443', CA_PEM);
+  for (let i = 0; i < 20; i++) {
+    const { id, secret } = parseToken(generateToken());
+    for (const payload of [clusterInfo.data.kubeconfig, other, `${other}\n`]) assert.equal(signClusterInfo(payload, id, secret), independentJws(payload, id, secret));
+  }
 });
 
 test('verifyClusterInfoJws rejects a wrong secret, a changed payload and a re-serialised kubeconfig', () => {
