@@ -108,6 +108,29 @@ test('the fake API server\'s stored objects (MemoryObjects) answer errors as the
   assert.deepEqual([again.status, again.body.reason, again.body.message, again.body.details], [409, 'AlreadyExists', 'secrets "x" already exists', { name: 'x', kind: 'secrets' }]);
 });
 
+test('the fake API server answers system:anonymous as RBAC does: the recorded 403s for what it may not do (it answered 404 for anything not recorded), /version and cluster-info allowed; csr list with no credentials is then a 403, exit 4', async () => {
+  const s = await FakeApiServer.start({ recordings: [] });
+  servers.push(s);
+  const kc = parse(fs.readFileSync(await s.kubeconfig(tmp, 'anonymous'), 'utf8'));
+  const https = await import('node:https');
+  const get = (p: string) => new Promise<{ status: number; body: any }>((resolve, reject) => {
+    const req = https.request(s.url + p, { ca: Buffer.from(kc.clusters[0].cluster['certificate-authority-data'], 'base64') },
+      (r) => { let b = ''; r.on('data', (c) => { b += c; }); r.on('end', () => resolve({ status: r.statusCode ?? 0, body: JSON.parse(b) })); });
+    req.on('error', reject);
+    req.end();
+  });
+  for (const [p, file] of [['/api/v1/namespaces/kube-system/secrets', 'errors.json'], ['/api/v1/namespaces/kube-public/configmaps', 'bootstrap-token.json']] as const) {
+    const want = recorded(file, (x) => x.path === p && x.identity.startsWith('anonymous'));
+    assert.deepEqual(await get(p), { status: want.status, body: want.responseBody }, p);
+  }
+  const csrs = await get('/apis/certificates.k8s.io/v1/certificatesigningrequests');
+  assert.equal(csrs.body.message, 'certificatesigningrequests.certificates.k8s.io is forbidden: User "system:anonymous" cannot list resource "certificatesigningrequests" in API group "certificates.k8s.io" at the cluster scope');
+  assert.equal((await get('/version')).status, 200);
+  const r = await cli(['csr', 'list', '--kubeconfig', await s.kubeconfig(tmp, 'anonymous')]);
+  assert.equal(r.code, 4, r.err);
+  assert.match(r.err, /^kubepki: failed to list \w+: \w+(\.certificates\.k8s\.io)? is forbidden: User "system:anonymous" cannot list resource/);
+});
+
 test('cluster-info show: a missing cluster-info (404) is a broken cluster, in one line with how to create it', async () => {
   const s = await server();
   const show = await cli(['cluster-info', 'show', '--kubeconfig', await s.kubeconfig(tmp)]);

@@ -284,6 +284,9 @@ export class FakeApiServer {
       q.next++;
       return { status: r.status, body: clone(r.responseBody), contentType: r.responseContentType };
     }
+    // RBAC lets system:anonymous read /version (system:public-info-viewer) and cluster-info (kubeadm's Role, served
+    // by MemoryObjects or the recordings) only: anything else is the authorizer's 403, before any 404
+    if (rr.identity === 'anonymous') return anonymousForbidden(rr);
     return notFound(rr.path);
   }
 
@@ -328,6 +331,26 @@ export function notFound(p: string): Reply {
     status: 404,
     body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'the server could not find the requested resource', reason: 'NotFound', details: {}, code: 404 },
   };
+}
+
+/**
+ * The 403 kube-apiserver answers system:anonymous for a request RBAC does not allow (responsewriters.forbiddenMessage,
+ * as recorded in errors.json and bootstrap-token.json): the verb from the method (GET of a collection: list), the
+ * resource (and subresource) with its group, the namespace or the cluster scope; for a path that is no resource,
+ * `forbidden: User "system:anonymous" cannot get path "/apis"`.
+ */
+function anonymousForbidden(rr: ReceivedRequest): Reply {
+  const bare = rr.path.split('?')[0]!;
+  const m = /^\/(?:api\/v1|apis\/([^/]+)\/[^/]+)(?:\/namespaces\/([^/]+))?\/([a-z0-9]+)(?:\/([^/]+))?(?:\/([a-z]+))?$/.exec(bare);
+  const user = 'system:anonymous';
+  if (!m) return status(403, 'Forbidden', `forbidden: User "${user}" cannot ${rr.method.toLowerCase()} path "${bare}"`);
+  const [, group = '', ns, resource, name, sub] = m;
+  const verb = { GET: name ? 'get' : 'list', POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: name ? 'delete' : 'deletecollection' }[rr.method] ?? rr.method.toLowerCase();
+  const full = `${resource}${sub ? `/${sub}` : ''}`;
+  const qualified = `${resource}${group ? `.${group}` : ''}`;
+  return status(403, 'Forbidden',
+    `${qualified}${name ? ` "${decodeURIComponent(name)}"` : ''} is forbidden: User "${user}" cannot ${verb} resource "${full}" in API group "${group}" ${ns ? `in the namespace "${ns}"` : 'at the cluster scope'}`,
+    { ...(name ? { name: decodeURIComponent(name) } : {}), ...(group ? { group } : {}), kind: resource });
 }
 
 /** A port nobody listens on (bind, read, close). */
