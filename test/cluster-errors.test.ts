@@ -80,7 +80,7 @@ async function adminRequest(s: FakeApiServer, method: string, pathOf: string, bo
   });
 }
 
-test('the fake API server\'s stored objects (MemoryObjects) answer errors as the recordings do: 404 and 409 Status with details {name, group, kind} and the group in the message (rbac roles said `roles "x"`, without details); 400 for a body naming another object than the URL; stringData merged into data', async () => {
+test('the fake API server\'s stored objects (MemoryObjects) answer errors as the recordings do: 404 and 409 Status with details {name, group, kind} and the group in the message (rbac roles said `roles "x"`, without details); 400 for a body naming another object than the URL; 404 for a namespace that does not exist; stringData merged into data', async () => {
   const s = await FakeApiServer.start({ recordings: [] });
   servers.push(s);
   const mem = new MemoryObjects(s, ['configmaps', 'secrets', 'roles']);
@@ -104,6 +104,9 @@ test('the fake API server\'s stored objects (MemoryObjects) answer errors as the
   assert.equal(made.status, 201);
   assert.deepEqual(made.body.data, { a: 'YQ==', b: Buffer.from('bee').toString('base64') });
   assert.equal(made.body.stringData, undefined);
+  // NamespaceLifecycle: no object is created in a namespace that does not exist
+  const nowhere = await adminRequest(s, 'POST', '/api/v1/namespaces/no-such-ns/secrets', { metadata: { name: 'x' } });
+  assert.deepEqual([nowhere.status, nowhere.body.message, nowhere.body.details], [404, 'namespaces "no-such-ns" not found', { name: 'no-such-ns', kind: 'namespaces' }]);
   const again = await adminRequest(s, 'POST', '/api/v1/namespaces/kube-system/secrets', { metadata: { name: 'x' } });
   assert.deepEqual([again.status, again.body.reason, again.body.message, again.body.details], [409, 'AlreadyExists', 'secrets "x" already exists', { name: 'x', kind: 'secrets' }]);
 });

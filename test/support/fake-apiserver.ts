@@ -565,6 +565,11 @@ export class MemoryObjects {
    * anonymous read). A test turns it off for a cluster without them: anonymous reads get the 403 RBAC answers.
    */
   anonymousClusterInfo = true;
+  /**
+   * The namespaces that exist: kubeadm's four and those of the objects put in. Creating an object in another one is
+   * the 404 NotFound of the namespace (the NamespaceLifecycle admission plugin), as kube-apiserver answers it.
+   */
+  readonly namespaces = new Set(['default', 'kube-system', 'kube-public', 'kube-node-lease']);
 
   constructor(private readonly server: FakeApiServer, plurals: string[] = ['secrets', 'configmaps', 'pods']) {
     for (const plural of plurals) {
@@ -605,6 +610,7 @@ export class MemoryObjects {
         const name = body?.metadata?.name;
         const ns = body?.metadata?.namespace;
         if (ns && ns !== m[1]) return badRequest('the namespace of the provided object does not match the namespace sent on the request');
+        if (!this.namespaces.has(m[1]!)) return status(404, 'NotFound', `namespaces "${m[1]}" not found`, { name: m[1], kind: 'namespaces' });
         const key = `${plural}/${m[1]}/${name}`;
         if (this.objects.has(key)) return objectError(plural, name, 409, 'AlreadyExists');
         const obj = this.put(plural, { ...body, metadata: { ...body.metadata, namespace: m[1] } });
@@ -656,6 +662,7 @@ export class MemoryObjects {
     o.metadata.uid ??= `00000000-0000-4000-8000-${String(this.rv).padStart(12, '0')}`;
     o.metadata.creationTimestamp ??= '2026-11-23T00:00:00Z';
     if (plural === 'secrets' && !o.type) o.type = 'Opaque';
+    this.namespaces.add(o.metadata.namespace);
     // stringData is write-only: merged into data (base64), over the same keys (core/v1 Secret conversion)
     if (plural === 'secrets' && o.stringData) {
       o.data = { ...(o.data ?? {}) };
