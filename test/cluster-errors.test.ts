@@ -6,7 +6,7 @@ import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { run } from '../src/cli/main.js';
 import { memoryIo } from '../src/cli/io.js';
-import { FakeApiServer, recorded, closedPort, PKI, FIXTURES } from './support/fake-apiserver.js';
+import { FakeApiServer, MemoryObjects, recorded, closedPort, PKI, FIXTURES } from './support/fake-apiserver.js';
 import { resolveKubeconfig, apiError } from '../src/cluster/connect.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kubepki-cerr-'));
@@ -62,6 +62,76 @@ test('the fake API server\'s 404 for an object it holds no recording of is the r
     assert.equal(got.status, want.status);
     assert.deepEqual(got.body, want.responseBody);
   }
+});
+
+/** One request to the fake as the admin; the status and the parsed body. */
+async function adminRequest(s: FakeApiServer, method: string, pathOf: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const kc = parse(fs.readFileSync(await s.kubeconfig(tmp), 'utf8'));
+  const u = kc.users[0].user;
+  const https = await import('node:https');
+  return new Promise((resolve, reject) => {
+    const req = https.request(s.url + pathOf, {
+      method, headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+      ca: Buffer.from(kc.clusters[0].cluster['certificate-authority-data'], 'base64'),
+      cert: Buffer.from(u['client-certificate-data'], 'base64'), key: Buffer.from(u['client-key-data'], 'base64'),
+    }, (r) => { let b = ''; r.on('data', (c) => { b += c; }); r.on('end', () => resolve({ status: r.statusCode ?? 0, body: JSON.parse(b) })); });
+    req.on('error', reject);
+    req.end(body === undefined ? undefined : JSON.stringify(body));
+  });
+}
+
+test('the fake API server\'s stored objects (MemoryObjects) answer errors as the recordings do: 404 and 409 Status with details {name, group, kind} and the group in the message (rbac roles said `roles "x"`, without details); 400 for a body naming another object than the URL; 404 for a namespace that does not exist; stringData merged into data', async () => {
+  const s = await FakeApiServer.start({ recordings: [] });
+  servers.push(s);
+  const mem = new MemoryObjects(s, ['configmaps', 'secrets', 'roles']);
+  const missing = await adminRequest(s, 'GET', '/api/v1/namespaces/default/configmaps/does-not-exist');
+  assert.deepEqual(missing, { status: 404, body: recorded('errors.json', (x) => x.path === '/api/v1/namespaces/default/configmaps/does-not-exist').responseBody });
+  // a stale resourceVersion: the shape of approval-conflict.json's 409, for an rbac Role
+  const role = mem.put('roles', { metadata: { name: 'r', namespace: 'kube-system' }, rules: [] });
+  const conflict = await adminRequest(s, 'PUT', '/apis/rbac.authorization.k8s.io/v1/namespaces/kube-system/roles/r', { ...role, metadata: { ...role.metadata, resourceVersion: '1' } });
+  const recordedConflict = recorded('approval-conflict.json', (x) => x.status === 409).responseBody as any;
+  assert.equal(conflict.status, 409);
+  assert.deepEqual(Object.keys(conflict.body).sort(), Object.keys(recordedConflict).sort());
+  assert.equal(conflict.body.message, 'Operation cannot be fulfilled on roles.rbac.authorization.k8s.io "r": the object has been modified; please apply your changes to the latest version and try again');
+  assert.deepEqual(conflict.body.details, { name: 'r', group: 'rbac.authorization.k8s.io', kind: 'roles' });
+  const gone = await adminRequest(s, 'PUT', '/apis/rbac.authorization.k8s.io/v1/namespaces/kube-system/roles/nope', { metadata: { name: 'nope', namespace: 'kube-system' }, rules: [] });
+  assert.deepEqual([gone.status, gone.body.message, gone.body.details], [404, 'roles.rbac.authorization.k8s.io "nope" not found', { name: 'nope', group: 'rbac.authorization.k8s.io', kind: 'roles' }]);
+  const renamed = await adminRequest(s, 'PUT', '/apis/rbac.authorization.k8s.io/v1/namespaces/kube-system/roles/r', { ...role, metadata: { ...role.metadata, name: 'other' } });
+  assert.deepEqual([renamed.status, renamed.body.reason, renamed.body.message], [400, 'BadRequest', 'the name of the object (other) does not match the name on the URL (r)']);
+  const elsewhere = await adminRequest(s, 'POST', '/api/v1/namespaces/kube-public/secrets', { metadata: { name: 'x', namespace: 'kube-system' } });
+  assert.deepEqual([elsewhere.status, elsewhere.body.message], [400, 'the namespace of the provided object does not match the namespace sent on the request']);
+  const made = await adminRequest(s, 'POST', '/api/v1/namespaces/kube-system/secrets', { metadata: { name: 'x' }, data: { a: 'YQ==', b: 'YQ==' }, stringData: { b: 'bee' } });
+  assert.equal(made.status, 201);
+  assert.deepEqual(made.body.data, { a: 'YQ==', b: Buffer.from('bee').toString('base64') });
+  assert.equal(made.body.stringData, undefined);
+  // NamespaceLifecycle: no object is created in a namespace that does not exist
+  const nowhere = await adminRequest(s, 'POST', '/api/v1/namespaces/no-such-ns/secrets', { metadata: { name: 'x' } });
+  assert.deepEqual([nowhere.status, nowhere.body.message, nowhere.body.details], [404, 'namespaces "no-such-ns" not found', { name: 'no-such-ns', kind: 'namespaces' }]);
+  const again = await adminRequest(s, 'POST', '/api/v1/namespaces/kube-system/secrets', { metadata: { name: 'x' } });
+  assert.deepEqual([again.status, again.body.reason, again.body.message, again.body.details], [409, 'AlreadyExists', 'secrets "x" already exists', { name: 'x', kind: 'secrets' }]);
+});
+
+test('the fake API server answers system:anonymous as RBAC does: the recorded 403s for what it may not do (it answered 404 for anything not recorded), /version and cluster-info allowed; csr list with no credentials is then a 403, exit 4', async () => {
+  const s = await FakeApiServer.start({ recordings: [] });
+  servers.push(s);
+  const kc = parse(fs.readFileSync(await s.kubeconfig(tmp, 'anonymous'), 'utf8'));
+  const https = await import('node:https');
+  const get = (p: string) => new Promise<{ status: number; body: any }>((resolve, reject) => {
+    const req = https.request(s.url + p, { ca: Buffer.from(kc.clusters[0].cluster['certificate-authority-data'], 'base64') },
+      (r) => { let b = ''; r.on('data', (c) => { b += c; }); r.on('end', () => resolve({ status: r.statusCode ?? 0, body: JSON.parse(b) })); });
+    req.on('error', reject);
+    req.end();
+  });
+  for (const [p, file] of [['/api/v1/namespaces/kube-system/secrets', 'errors.json'], ['/api/v1/namespaces/kube-public/configmaps', 'bootstrap-token.json']] as const) {
+    const want = recorded(file, (x) => x.path === p && x.identity.startsWith('anonymous'));
+    assert.deepEqual(await get(p), { status: want.status, body: want.responseBody }, p);
+  }
+  const csrs = await get('/apis/certificates.k8s.io/v1/certificatesigningrequests');
+  assert.equal(csrs.body.message, 'certificatesigningrequests.certificates.k8s.io is forbidden: User "system:anonymous" cannot list resource "certificatesigningrequests" in API group "certificates.k8s.io" at the cluster scope');
+  assert.equal((await get('/version')).status, 200);
+  const r = await cli(['csr', 'list', '--kubeconfig', await s.kubeconfig(tmp, 'anonymous')]);
+  assert.equal(r.code, 4, r.err);
+  assert.match(r.err, /^kubepki: failed to list \w+: \w+(\.certificates\.k8s\.io)? is forbidden: User "system:anonymous" cannot list resource/);
 });
 
 test('cluster-info show: a missing cluster-info (404) is a broken cluster, in one line with how to create it', async () => {

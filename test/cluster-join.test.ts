@@ -6,7 +6,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { run } from '../src/cli/main.js';
 import { memoryIo } from '../src/cli/io.js';
-import { FakeApiServer, MemoryObjects, recorded, serviceUnavailable, FIXTURES } from './support/fake-apiserver.js';
+import { FakeApiServer, MemoryObjects, recorded, serviceUnavailable, unauthorized, FIXTURES } from './support/fake-apiserver.js';
 import { verifyClusterInfoJws } from '../src/pki/jws.js';
 import { readClusterInfo } from '../src/cluster/cluster-info.js';
 import { readTokenSecret, tokenSecretManifest } from '../src/pki/bootstrap-token.js';
@@ -80,6 +80,29 @@ test('cluster-info update --create-token after a new CA: JWS verifies with the t
   ]);
   assert.equal(s.writes()[1]!.body.metadata.resourceVersion, rvBefore, 'the PUT carries the resourceVersion read');
   assert.match(r.out, /verified: cluster-info's JWS for [a-z0-9]{6} verifies with the token/);
+});
+
+test('cluster-info update verifies that joining nodes can read cluster-info as kubeadm join does, with no credentials: a cluster without kubeadm\'s anonymous Role/RoleBinding (or with --anonymous-auth=false) is exit 2 with the kubectl commands that make them (read back as the admin, it verified, and every join failed)', async () => {
+  const { s, mem, kc } = await cluster();
+  const r = await cli(['cluster-info', 'update', '--create-token', '--kubeconfig', kc, '--root', ROOT, '--now', NOW]);
+  assert.equal(r.code, 0, r.err);
+  const anonymous = s.received.filter((x) => x.identity === 'anonymous');
+  assert.deepEqual(anonymous.map((x) => `${x.method} ${x.path}`), ['GET /api/v1/namespaces/kube-public/configmaps/cluster-info'], 'read once as nobody, after the writes');
+  assert.ok(s.received.indexOf(anonymous[0]!) > s.received.indexOf(s.writes().at(-1)!));
+
+  mem.anonymousClusterInfo = false;
+  const denied = await cli(['cluster-info', 'update', '--create-token', '--kubeconfig', kc, '--root', ROOT, '--now', NOW]);
+  assert.equal(denied.code, 2, denied.err);
+  const [line, hint] = denied.err.trimEnd().split('\n');
+  assert.equal(line, 'kubepki: failed to verify kube-public/cluster-info: joining nodes cannot read it (kubeadm join reads it as system:anonymous): configmaps "cluster-info" is forbidden: User "system:anonymous" cannot get resource "configmaps" in API group "" in the namespace "kube-public" (403 Forbidden)');
+  assert.match(hint!, /kubectl -n kube-public create role kubeadm:bootstrap-signer-clusterinfo --verb=get --resource=configmaps --resource-name=cluster-info && kubectl -n kube-public create rolebinding kubeadm:bootstrap-signer-clusterinfo --role=kubeadm:bootstrap-signer-clusterinfo --user=system:anonymous$/);
+
+  // --anonymous-auth=false: the API server answers 401 to a request without credentials
+  const { s: t, kc: kt } = await cluster();
+  t.route('GET', '/api/v1/namespaces/kube-public/configmaps/cluster-info', (req) => (req.identity === 'anonymous' ? unauthorized() : undefined));
+  const off = await cli(['cluster-info', 'update', '--create-token', '--kubeconfig', kt, '--root', ROOT, '--now', NOW]);
+  assert.equal(off.code, 2, off.err);
+  assert.match(off.err, /joining nodes cannot read it .*: the API server https:\/\/127\.0\.0\.1:\d+ refuses requests without credentials \(401 Unauthorized\)\n.*--discovery-file/);
 });
 
 test('cluster-info update with the same CA keeps the kubeconfig byte for byte; expired tokens lose their signature', async () => {

@@ -143,6 +143,30 @@ test('against a real cluster (KUBEPKI_TEST_KUBECONFIG): sa refresh --dry-run pla
   for (const p of plan.pods) assert.ok(p.uses.length > 0);
 });
 
+test('sa refresh --restart-pods waits for a StatefulSet\'s replacement, which has the deleted pod\'s name (db-0 again) and a new uid: it is counted once Ready, the old one (terminating, then gone) never (comparing names, it waited for the timeout and failed, exit 2)', async () => {
+  const s = await FakeApiServer.start();
+  servers.push(s);
+  const mem = new MemoryObjects(s);
+  const sts = { kind: 'StatefulSet', name: 'db', uid: 'sts-db' };
+  mem.put('pods', { ...pod('data', 'db-0', sts), metadata: { ...pod('data', 'db-0', sts).metadata, uid: 'db-0-old' } });
+  mem.put('pods', { ...pod('data', 'db-1', sts), metadata: { ...pod('data', 'db-1', sts).metadata, uid: 'db-1-old' } });
+  mem.onChange = (plural, obj, verb) => {
+    if (plural !== 'pods' || verb !== 'delete') return;
+    // as kube-apiserver and the kubelet do: the pod stays, terminating (deletionTimestamp), until its containers
+    // stopped; then the StatefulSet controller makes it again under the same name, a new object, Ready a moment later
+    mem.put('pods', { ...obj, metadata: { ...obj.metadata, deletionTimestamp: '2026-11-23T00:00:00Z' } });
+    setTimeout(() => {
+      mem.objects.delete(`pods/data/${obj.metadata.name}`);
+      mem.put('pods', { ...obj, metadata: { ...obj.metadata, uid: undefined, resourceVersion: undefined } });
+    }, 40);
+  };
+  const r = await cli(['sa', 'refresh', '--restart-pods', '--kubeconfig', await s.kubeconfig(tmp), '--timeout', '3', '--poll-ms', '20']);
+  assert.equal(r.code, 0, r.err + r.out);
+  assert.deepEqual(s.writes().map((w) => `${w.method} ${w.path}`), ['DELETE /api/v1/namespaces/data/pods/db-0', 'DELETE /api/v1/namespaces/data/pods/db-1']);
+  assert.match(r.out, /done: 0 tokens re-issued, 2 pods restarted/);
+  assert.notEqual(mem.get('pods', 'data', 'db-0').metadata.uid, 'db-0-old');
+});
+
 test('sa refresh --restart-pods stops at the first controller whose replacement never becomes Ready', async () => {
   const s = await FakeApiServer.start();
   servers.push(s);

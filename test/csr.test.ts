@@ -7,7 +7,7 @@ import { run } from '../src/cli/main.js';
 import { memoryIo } from '../src/cli/io.js';
 import { FakeApiServer, recorded, loadRecording, forbidden, notFound, SAR_PATH, serviceUnavailable, gatewayTimeout, authorizerError, tooManyRequests, serverTimeout, unauthorized } from './support/fake-apiserver.js';
 import { connect } from '../src/cluster/connect.js';
-import { actOnCsr, listCsrs, listNodes, previewApproval } from '../src/cluster/csr.js';
+import { actOnCsr, approveRun, listCsrs, listNodes, previewApproval } from '../src/cluster/csr.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kubepki-csr-'));
 const servers: FakeApiServer[] = [];
@@ -130,7 +130,8 @@ test('csr approve --all-valid acts on the CSRs as listed: no second read of each
 });
 
 const NOT_FOUND_CSR = (name: string) => ({ status: 404, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `certificatesigningrequests.certificates.k8s.io "${name}" not found`, reason: 'NotFound', details: { name, group: 'certificates.k8s.io', kind: 'certificatesigningrequests' }, code: 404 } });
-const CONFLICT_CSR = (name: string) => ({ status: 409, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'Conflict', code: 409, message: `Operation cannot be fulfilled on certificatesigningrequests.certificates.k8s.io "${name}": the object has been modified; please apply your changes to the latest version and try again` } });
+// as recorded in approval-conflict.json (details included)
+const CONFLICT_CSR = (name: string) => ({ status: 409, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `Operation cannot be fulfilled on certificatesigningrequests.certificates.k8s.io "${name}": the object has been modified; please apply your changes to the latest version and try again`, reason: 'Conflict', details: { name, group: 'certificates.k8s.io', kind: 'certificatesigningrequests' }, code: 409 } });
 
 test('csr approve --all-valid: a listed CSR deleted during the pass is gone, not a failure (it was "not found", exit 2); a named one deleted is still not found, exit 2', async () => {
   const s = await pendingCluster();
@@ -457,6 +458,53 @@ test('a 5xx from the SubjectAccessReview carrying Retry-After is sent again once
   await sarRetryCases(cases);
 });
 
+test('an approval answered 429 (or a 5xx) with a short Retry-After, as kube-apiserver\'s priority and fairness answers on a busy control plane, is sent again once after it, as client-go sends any request again: the pass goes on (one 429 on the first approval failed the whole pass, exit 3, its serving CSR left pending)', async () => {
+  const s = await pendingCluster();
+  let puts = 0;
+  s.route('PUT', `${CSRS}/csr-hprcx/approval`, () => (++puts === 1 ? tooManyRequests('1') : undefined));
+  const waits: number[] = [];
+  const client = await connect({ kubeconfig: await s.kubeconfig(tmp), env: {}, cwd: tmp });
+  const run1 = await approveRun(client, { names: [], allValid: true, denyInvalid: false, sleep: async (ms) => { waits.push(ms); } });
+  assert.deepEqual(run1.results.map((r) => `${r.outcome} ${r.name}`), ['approved csr-hprcx', 'approved csr-r98zd', 'refused csr-s9vgs']);
+  assert.deepEqual(waits, [1000], 'waited the Retry-After once');
+  assert.deepEqual(s.writes().map((w) => w.path.slice(CSRS.length)), ['/csr-hprcx/approval', '/csr-hprcx/approval', '/csr-r98zd/approval']);
+  // again a 429: the pass fails as before, saying it was sent again; without Retry-After (or asking for long), not sent again
+  for (const [reply, sent, said] of [
+    [() => tooManyRequests('1'), 2, / answered 429: Too many requests, please try again later\. \(again, after the 1s its first 429's Retry-After asked\)$/],
+    [() => ({ ...serviceUnavailable(), headers: { 'Retry-After': '120' } }), 1, / answered 503: service unavailable$/],
+  ] as const) {
+    const t = await pendingCluster();
+    t.route('PUT', `${CSRS}/csr-hprcx/approval`, reply);
+    const c = await connect({ kubeconfig: await t.kubeconfig(tmp), env: {}, cwd: tmp });
+    await assert.rejects(approveRun(c, { names: [], allValid: true, denyInvalid: false, sleep: async () => {} }), (e: any) => {
+      assert.match(e.message, /^failed to approve CertificateSigningRequest csr-hprcx: the API server https:\/\/127\.0\.0\.1:\d+/);
+      assert.match(e.message, said);
+      assert.equal(e.exitCode, 3);
+      return true;
+    });
+    assert.equal(t.writes().length, sent);
+  }
+});
+
+test('csr approve --all-valid: a pass stopped by an approval the API server refuses (503, a signer 403) says first what it did before: the CSR it approved is approved (it printed only the error, text and -o json, and its help said nothing was approved)', async () => {
+  const signer403 = { status: 403, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'certificatesigningrequests.certificates.k8s.io "csr-r98zd" is forbidden: user not permitted to approve requests with signerName "kubernetes.io/kubelet-serving"', reason: 'Forbidden', details: { name: 'csr-r98zd', group: 'certificates.k8s.io', kind: 'certificatesigningrequests' }, code: 403 } };
+  for (const [reply, code, said] of [[() => serviceUnavailable(), 3, /answered 503: service unavailable$/m], [() => signer403, 4, /user not permitted to approve requests with signerName "kubernetes\.io\/kubelet-serving" \(403 Forbidden\)$/m]] as const) {
+    const s = await pendingCluster();
+    s.route('PUT', `${CSRS}/csr-r98zd/approval`, reply);
+    const kc = await s.kubeconfig(tmp);
+    const r = await cli(['csr', 'approve', '--all-valid', '--kubeconfig', kc]);
+    assert.equal(r.code, code, r.err);
+    assert.match(r.out, /^approved csr-hprcx \(kubelet-client for worker-1\)/m);
+    assert.doesNotMatch(r.out, /csr-r98zd|csr-s9vgs/, 'nothing said of the CSRs the pass did not get to');
+    assert.match(r.err, /^kubepki: failed to approve CertificateSigningRequest csr-r98zd: /);
+    assert.match(r.err, said);
+    const j = await cli(['csr', 'approve', '--all-valid', '-o', 'json', '--kubeconfig', kc]);
+    assert.equal(j.code, code);
+    assert.deepEqual(JSON.parse(j.out).results.map((x: any) => `${x.outcome} ${x.name}`), ['approved csr-hprcx']);
+    assert.deepEqual(s.writes().map((w) => w.path.slice(CSRS.length)), ['/csr-hprcx/approval', '/csr-r98zd/approval', '/csr-hprcx/approval', '/csr-r98zd/approval']);
+  }
+});
+
 test('a 401 on a SubjectAccessReview (credentials refused mid-pass: an expired token) stops the pass\'s reviews with one line saying the credentials in the kubeconfig were refused, exit 4 (it failed once per CSR)', async () => {
   const s = await pendingCluster([bootstrapCsr('node-csr-boot'), bootstrapCsr('node-csr-next')]);
   s.route('POST', SAR_PATH, () => unauthorized());
@@ -565,7 +613,7 @@ test('409 Conflict on approval, and the CSR read again is another object of that
   const s = await pendingCluster([first]);
   let puts = 0;
   s.route('PUT', `${CSRS}/node-csr-same/approval`, (req) => (++puts === 1
-    ? { status: 409, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'Conflict', code: 409, message: 'Operation cannot be fulfilled on certificatesigningrequests.certificates.k8s.io "node-csr-same": the object has been modified; please apply your changes to the latest version and try again' } }
+    ? CONFLICT_CSR('node-csr-same')
     : { status: 200, body: req.body }));
   s.route('GET', `${CSRS}/node-csr-same`, () => (puts > 0 ? { status: 200, body: again } : undefined));
   const r = await cli(['csr', 'approve', 'node-csr-same', '--kubeconfig', await s.kubeconfig(tmp)]);
@@ -583,7 +631,7 @@ test('actOnCsr (library), 409 Conflict: the review answers for the retries only 
     const s = await pendingCluster([csr]);
     let puts = 0;
     s.route('PUT', `${CSRS}/node-csr-lib/approval`, (req) => (++puts === 1
-      ? { status: 409, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'Conflict', code: 409, message: 'Operation cannot be fulfilled on certificatesigningrequests.certificates.k8s.io "node-csr-lib": the object has been modified; please apply your changes to the latest version and try again' } }
+      ? CONFLICT_CSR('node-csr-lib')
       : { status: 200, body: req.body }));
     s.route('GET', `${CSRS}/node-csr-lib`, () => ({ status: 200, body: csr }));
     const client = await connect({ kubeconfig: await s.kubeconfig(tmp), env: {}, cwd: tmp });

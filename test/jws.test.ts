@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { signClusterInfo, verifyClusterInfoJws, jwsKeyId } from '../src/pki/jws.js';
 import { generateToken, parseToken, tokenSecretManifest, readTokenSecret, TOKEN_REGEX, randomTokenChars, parseDurationSeconds } from '../src/pki/bootstrap-token.js';
 import { discoveryHash, parseDiscoveryHash, clusterInfoKubeconfig, clusterInfoConfigMap, discoveryHashesOfPem } from '../src/pki/discovery.js';
@@ -22,6 +23,29 @@ test('signClusterInfo reproduces the JWS the bootstrapsigner wrote for token w7k
   assert.ok(verifyClusterInfoJws(clusterInfo.data['jws-kubeconfig-w7k2qx'], clusterInfo.data.kubeconfig, 'w7k2qx', '9fj3m1r8t4zq6b0c'));
   assert.equal(jwsKeyId(jws), 'w7k2qx');
   assert.match(jws, /^[A-Za-z0-9_-]+\.\.[A-Za-z0-9_-]+$/);
+});
+
+/**
+ * The detached JWS computed here from the specs alone, not with kubepki's code: RFC 7515 §3.1 compact
+ * serialization with an HS256 (RFC 7518 §3.2) protected header {"alg":"HS256","kid":<token id>} (go-jose marshals
+ * the header map with sorted keys), signing input BASE64URL(header) "." BASE64URL(payload), key the token secret's
+ * bytes; RFC 7515 Appendix F: the payload left out of the serialization (k8s.io/cluster-bootstrap/token/jws
+ * ComputeDetachedSignature).
+ */
+function independentJws(payload: string, id: string, secret: string): string {
+  const enc = (b: Buffer) => b.toString('base64').replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  const header = enc(Buffer.from(`{"alg":"HS256","kid":"${id}"}`, 'utf8'));
+  const mac = createHmac('sha256', Buffer.from(secret, 'utf8')).update(`${header}.${enc(Buffer.from(payload, 'utf8'))}`).digest();
+  return `${header}..${enc(mac)}`;
+}
+
+test('signClusterInfo equals the JWS computed from RFC 7515/7518 alone (which reproduces the bootstrapsigner\'s recorded one), for new tokens and other kubeconfigs', () => {
+  assert.equal(independentJws(clusterInfo.data.kubeconfig, 'w7k2qx', '9fj3m1r8t4zq6b0c'), clusterInfo.data['jws-kubeconfig-w7k2qx'], 'the independent computation is kubeadm\'s');
+  const other = clusterInfoKubeconfig('https://[2001:db8::10]:6443', CA_PEM);
+  for (let i = 0; i < 20; i++) {
+    const { id, secret } = parseToken(generateToken());
+    for (const payload of [clusterInfo.data.kubeconfig, other, `${other}\n`]) assert.equal(signClusterInfo(payload, id, secret), independentJws(payload, id, secret));
+  }
 });
 
 test('verifyClusterInfoJws rejects a wrong secret, a changed payload and a re-serialised kubeconfig', () => {
@@ -52,6 +76,20 @@ test('tokenSecretManifest matches the Secret kubeadm made for w7k2qx', () => {
   assert.deepEqual(info.groups, ['system:bootstrappers:kubeadm:default-node-token']);
   assert.equal(info.expired, false);
   assert.equal(readTokenSecret(tokenSecret, new Date('2026-11-23T21:43:39Z'))!.expired, true);
+});
+
+test('readTokenSecret reads expiration as Go\'s time.Parse(time.RFC3339) does: a value it cannot parse is an expired token, as kube-apiserver, the bootstrapsigner and the tokencleaner treat it (JavaScript\'s Date took a date alone, a space for the T, or 30 February as valid)', () => {
+  const withExpiration = (v: string) => ({ ...tokenSecret, data: { ...tokenSecret.data, expiration: Buffer.from(v).toString('base64') } });
+  for (const bad of ['2026-11-23 21:43:39', '2026-11-23', '2026-02-30T00:00:00Z', '2026-11-23T24:00:00Z', '2026-11-23T21:43:39', 'Mon, 23 Nov 2026 21:43:39 GMT']) {
+    const info = readTokenSecret(withExpiration(bad), NOW)!;
+    assert.equal(info.expired, true, bad);
+    assert.equal(info.expiration, undefined, bad);
+  }
+  // what Go parses: fractions of a second, an offset
+  const ok = readTokenSecret(withExpiration('2026-11-23T22:43:39.5+01:00'), NOW)!;
+  assert.equal(ok.expired, false);
+  assert.equal(ok.expiration!.toISOString(), '2026-11-23T21:43:39.500Z');
+  assert.equal(readTokenSecret(withExpiration('2026-11-23T22:43:39.5+01:00'), new Date('2026-11-23T21:43:40Z'))!.expired, true);
 });
 
 test('tokenSecretManifest: ttl 0 never expires; explicit expiration; bad group and usage refused', () => {

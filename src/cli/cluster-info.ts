@@ -217,7 +217,8 @@ Exit codes: those of each command (kubepki cluster-info update --help, kubepki c
       .addHelpText('after', `
 Exit codes:
   0  written, and verified by reading it back
-  2  written, but reading back did not verify (another writer, a signature, the CA hash not --discovery-hash)
+  2  written, but reading back did not verify (another writer, a signature, the CA hash not --discovery-hash, or
+     joining nodes may not read it: kubeadm join reads it with no credentials)
   3+ kubepki could not run (a bad flag, no kubeconfig, API server unreachable, 401/403)`),
   ).action(async (flags: ClusterInfoUpdateFlags) => {
     const format = parseOutput(flags.output);

@@ -3,7 +3,7 @@ import type { Io } from './io.js';
 import { UserError, EXIT } from '../errors.js';
 import { addClusterOptions, clusterFrom, nowFrom, table, parseOutput, type ClusterFlags } from './cluster-options.js';
 import type { CsrDecision } from '../cluster/csr-policy.js';
-import type { CsrActionResult } from '../cluster/csr.js';
+import type { ApproveRunResult, CsrActionResult } from '../cluster/csr.js';
 
 const POLICY_HELP = `
 Policy (kubepki approves nothing else):
@@ -144,7 +144,9 @@ Exit codes:
      already Denied or Failed (it can never be approved: the kubelet makes a
      new CSR; a bootstrap token's must be deleted first), or does not exist
   3+ kubepki could not run (no kubeconfig, API server unreachable, 401/403);
-     nothing is approved then. Also when a kubelet client CSR's
+     nothing is approved then. An approval the API server refuses (403,
+     5xx) stops the pass there: the CSRs it acted on before are listed
+     first (those approved are approved), the rest left as they are. Also when a kubelet client CSR's
      SubjectAccessReview could not be made (4 when the API server refused
      kubepki's credentials, 401, or its user may not create it, 403; 3 when the API server failed: 5xx, timeout, connection
      reset, a 429 or 5xx again after its Retry-After, no answer within 70s): that CSR is left pending, and
@@ -158,26 +160,13 @@ Exit codes:
     const interval = Number(flags.interval);
     if (!(interval > 0)) throw new UserError(`--interval ${JSON.stringify(flags.interval)} is not a positive number of seconds`, 'use e.g. --interval 10');
     const client = await clusterFrom(flags, io);
-    const { approveRun } = await import('../cluster/csr.js');
+    const { approveRun, ApproveRunError } = await import('../cluster/csr.js');
     const opts = { names, allValid: Boolean(flags.allValid), denyInvalid: Boolean(flags.denyInvalid), allowNewNodes: Boolean(flags.allowNewNodes) };
     const reported = new Set<string>();
     const maxPasses = flags.maxPasses ? Number(flags.maxPasses) : Infinity;
     let lastFailure: string | undefined;
-    for (let pass = 1; ; pass++) {
-      let run;
-      try {
-        run = await approveRun(client, opts);
-      } catch (e) {
-        // a long-running approver outlives API server restarts: say it once per pass and try again (what to do
-        // with it once, not every pass while the same failure lasts)
-        if (!flags.watch || pass >= maxPasses) throw e;
-        const { message, hint } = e as UserError;
-        io.stderr(`kubepki: ${message} (retrying in ${interval}s)${hint && message !== lastFailure ? `; hint: ${hint}` : ''}\n`);
-        lastFailure = message;
-        await sleep(interval * 1000);
-        continue;
-      }
-      lastFailure = undefined;
+    /** Print what a pass did (only what was not printed before, with --watch); its exit code. */
+    const report = (run: ApproveRunResult): void => {
       const fresh = flags.watch ? run.results.filter((r) => !reported.has(`${r.name}/${r.outcome}`)) : run.results;
       for (const r of fresh) reported.add(`${r.name}/${r.outcome}`);
       const unreviewed = run.results.flatMap((r) => (r.outcome === 'unreviewed' && r.error ? [r.error] : []));
@@ -203,6 +192,26 @@ Exit codes:
       const anyBad = run.results.some((r) => r.outcome === 'refused' && (r.decision.verdict === 'invalid' || r.decision.verdict === 'unauthorized'));
       // a review that could not be made is kubepki failing to do its job: its error's code (4 for 403), above 1 and 2
       io.exitCode = unreviewed.length ? Math.max(...unreviewed.map((e) => e.exitCode)) : namedBad ? EXIT.broken : anyBad ? EXIT.warning : EXIT.ok;
+    };
+    for (let pass = 1; ; pass++) {
+      let run;
+      try {
+        run = await approveRun(client, opts);
+      } catch (e) {
+        // a pass that stopped at an approval the API server refused (403, 5xx) had approved some CSRs already:
+        // they are approved, so they are said, before the error (it said nothing of them)
+        if (e instanceof ApproveRunError) report(e.done);
+        // a long-running approver outlives API server restarts: say it once per pass and try again (what to do
+        // with it once, not every pass while the same failure lasts)
+        if (!flags.watch || pass >= maxPasses) throw e;
+        const { message, hint } = e as UserError;
+        io.stderr(`kubepki: ${message} (retrying in ${interval}s)${hint && message !== lastFailure ? `; hint: ${hint}` : ''}\n`);
+        lastFailure = message;
+        await sleep(interval * 1000);
+        continue;
+      }
+      lastFailure = undefined;
+      report(run);
       if (!flags.watch || pass >= maxPasses) return;
       if (io.outputClosed) { io.stderr('kubepki: standard output was closed: stopping the approver\n'); return; }
       await sleep(interval * 1000);

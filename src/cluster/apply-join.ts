@@ -14,7 +14,7 @@
 import type { V1ConfigMap, V1Role, V1RoleBinding, V1Secret } from '@kubernetes/client-node';
 import { kubeadmCertsRbac } from '../plan/join.js';
 import { UserError } from '../errors.js';
-import { call, callOptional, httpStatus, apiError, type ClusterClient } from './connect.js';
+import { anonymousCore, call, callOptional, httpStatus, apiError, statusMessage, type ClusterClient } from './connect.js';
 import { parseToken, tokenSecretManifest, readTokenSecret, generateToken, BOOTSTRAP_TOKEN_SECRET_TYPE, type TokenSecretOptions } from '../pki/bootstrap-token.js';
 import { signClusterInfo } from '../pki/jws.js';
 import { clusterInfoKubeconfig, discoveryHashesOfPem, parseDiscoveryHash } from '../pki/discovery.js';
@@ -145,6 +145,33 @@ export async function updateClusterInfo(
   }
 }
 
+/**
+ * A joining node reads cluster-info before it has any credentials: `kubeadm join`'s token discovery asks as
+ * system:anonymous, which kubeadm init lets get it (Role and RoleBinding kube-public/kubeadm:bootstrap-signer-clusterinfo).
+ * Read back with kubepki's own (admin) credentials, a cluster without them, or whose API server runs with
+ * --anonymous-auth=false, verified; each join then failed ('configmaps "cluster-info" is forbidden: User
+ * "system:anonymous" cannot get …', kubeadm issue #1105).
+ */
+async function verifyAnonymousRead(client: ClusterClient): Promise<void> {
+  try {
+    await anonymousCore(client).readNamespacedConfigMap({ name: 'cluster-info', namespace: NS_PUBLIC });
+  } catch (e) {
+    const status = httpStatus(e);
+    const what = 'failed to verify kube-public/cluster-info: joining nodes cannot read it (kubeadm join reads it as system:anonymous)';
+    if (status === 403) {
+      throw new UserError(`${what}: ${statusMessage(e) ?? 'forbidden'} (403 Forbidden)`,
+        'create what kubeadm init creates for it: kubectl -n kube-public create role kubeadm:bootstrap-signer-clusterinfo --verb=get --resource=configmaps --resource-name=cluster-info'
+        + ' && kubectl -n kube-public create rolebinding kubeadm:bootstrap-signer-clusterinfo --role=kubeadm:bootstrap-signer-clusterinfo --user=system:anonymous', 2);
+    }
+    if (status === 401) {
+      throw new UserError(`${what}: the API server ${client.server} refuses requests without credentials (401 Unauthorized)`,
+        'kube-apiserver runs with --anonymous-auth=false, so token discovery cannot work: join with a discovery file instead (kubeadm join --discovery-file, a kubeconfig with the cluster CA)', 2);
+    }
+    const base = apiError(e, client, 'read kube-public/cluster-info as system:anonymous');
+    throw new UserError(`failed to verify kube-public/cluster-info: ${base.message.replace(/^failed to /, 'could not ')}`, base.hint, 2);
+  }
+}
+
 export async function applyJoin(client: ClusterClient, o: ApplyJoinOptions): Promise<ApplyJoinResult> {
   const steps: string[] = [];
   const hashes = discoveryHashesOfPem(o.caPem);
@@ -205,6 +232,7 @@ export async function applyJoin(client: ClusterClient, o: ApplyJoinOptions): Pro
   if (!view.caHashes.includes(expected)) {
     throw new UserError(`failed to verify kube-public/cluster-info: its CA hash ${view.caHashes.join(', ')} is not the join command's ${expected}`, 'another writer changed cluster-info; run the command again', 2);
   }
+  await verifyAnonymousRead(client);
   if (o.token) {
     const { id, secret } = parseToken(o.token.token);
     const ts = await call(client, `read back Secret kube-system/bootstrap-token-${id}`, () =>

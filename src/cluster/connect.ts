@@ -194,6 +194,28 @@ export async function connect(o: ConnectOptions): Promise<ClusterClient> {
   };
 }
 
+/**
+ * A CoreV1Api for `client`'s server as nobody: the same cluster entry (server, CA, tls-server-name) and timeout,
+ * no credentials, so requests are `system:anonymous`'s, as `kubeadm join` reads kube-public/cluster-info before it
+ * trusts anything (its token discovery's client has no credentials).
+ */
+export function anonymousCore(client: Pick<ClusterClient, 'k8s' | 'kc' | 'server' | 'timeoutMs'>): import('@kubernetes/client-node').CoreV1Api {
+  const { k8s } = client;
+  const cluster = client.kc.getCurrentCluster();
+  const kc = new k8s.KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ ...(cluster ?? { name: 'cluster', skipTLSVerify: false }), server: client.server }],
+    users: [{ name: 'anonymous' }],
+    contexts: [{ name: 'anonymous', cluster: cluster?.name ?? 'cluster', user: 'anonymous' }],
+    currentContext: 'anonymous',
+  });
+  return new k8s.CoreV1Api(k8s.createConfiguration({
+    baseServer: new k8s.ServerConfiguration(client.server, {}),
+    authMethods: { default: kc },
+    middleware: [timeoutMiddleware(k8s, client.timeoutMs)],
+  }));
+}
+
 /** `file` lies in the node tree `root` (not `/`): admin.conf found under --root, or a tree's kubeconfig named with it. */
 function inTree(root: string, file: string): boolean {
   const r = path.resolve(root);

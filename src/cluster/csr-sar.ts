@@ -119,13 +119,13 @@ function retryAfterMs(e: unknown): number | undefined {
 }
 
 /** An answer sent again after its Retry-After, failed again: the first answer's status and the wait. */
-interface Waited { ms: number; status: number }
+export interface Waited { ms: number; status: number }
 
 /**
  * `send`, and once more after the Retry-After its answer asked (retryAfterMs), if it did. A failure of the
  * second try is thrown with what was waited (`waited` is set).
  */
-async function sendWithRetryAfter<T>(send: () => Promise<T>, sleep: (ms: number) => Promise<void>, waited: { last?: Waited }): Promise<T> {
+export async function sendWithRetryAfter<T>(send: () => Promise<T>, sleep: (ms: number) => Promise<void>, waited: { last?: Waited }): Promise<T> {
   try {
     return await send();
   } catch (e) {

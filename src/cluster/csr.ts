@@ -7,7 +7,7 @@
 import type { V1CertificateSigningRequest, V1Node } from '@kubernetes/client-node';
 import { call, httpStatus, apiError, type ClusterClient } from './connect.js';
 import { evaluateCsr, type CsrDecision, type PolicyOptions } from './csr-policy.js';
-import { authorizeNodeClient, ReviewUnavailableError, unavailableHint, type NodeClientAuthorization, type ReviewOptions } from './csr-sar.js';
+import { authorizeNodeClient, ReviewUnavailableError, sendWithRetryAfter, unavailableHint, type NodeClientAuthorization, type ReviewOptions, type Waited } from './csr-sar.js';
 import { withGoTimes } from './objects.js';
 import { UserError } from '../errors.js';
 
@@ -209,12 +209,16 @@ async function act(
     const decision = j.decision;
     authz = j.authz;
     const body = approvalBody(csr, action, decision.reason);
+    // a 429 or 5xx with a short Retry-After (kube-apiserver's priority-and-fairness or max-in-flight filter on a busy
+    // control plane) is sent again once after it, as the reviews are and as client-go sends any request again: the
+    // first approval of a pass that got one failed the whole pass, its other CSRs left as they were
+    const waited: { last?: Waited } = {};
     try {
-      await client.certs.replaceCertificateSigningRequestApproval({ name, body });
+      await sendWithRetryAfter(() => client.certs.replaceCertificateSigningRequestApproval({ name, body }), pass.sleep ?? sleepMs, waited);
       return { name, outcome: action === 'approve' ? 'approved' : 'denied', decision, attempts: attempt };
     } catch (e) {
       if (httpStatus(e) === 404) throw new CsrGoneError(apiError(e, client, `${action} CertificateSigningRequest ${name}`), action, decision, attempt);
-      if (httpStatus(e) !== 409 || attempt >= MAX_ATTEMPTS) throw apiError(e, client, `${action} CertificateSigningRequest ${name}`);
+      if (httpStatus(e) !== 409 || attempt >= MAX_ATTEMPTS) throw againAfter(apiError(e, client, `${action} CertificateSigningRequest ${name}`), waited.last);
       // (the same name may now be another object: the review is checked against its uid above)
       try {
         csr = await client.certs.readCertificateSigningRequest({ name });
@@ -225,6 +229,13 @@ async function act(
       }
     }
   }
+}
+
+const sleepMs = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** `e`, saying it was the answer to the request sent again after the first answer's Retry-After, if it was. */
+function againAfter(e: UserError, waited: Waited | undefined): UserError {
+  return waited ? new UserError(`${e.message} (again, after the ${waited.ms / 1000}s its first ${waited.status}'s Retry-After asked)`, e.hint, e.exitCode) : e;
 }
 
 /**
@@ -248,6 +259,17 @@ export interface ApproveRunResult {
   results: CsrActionResult[];
   /** names asked for that do not exist */
   missing: string[];
+}
+
+/**
+ * A pass of `approveRun` that failed (an approval the API server refused, 403 or 5xx) after it had acted on some
+ * CSRs: the error, and `done`, what the pass did before it (approved, denied, refused … as a whole pass reports
+ * them). The approvals made are in the cluster: a caller says so before the error.
+ */
+export class ApproveRunError extends UserError {
+  constructor(e: UserError, readonly done: ApproveRunResult) {
+    super(e.message, e.hint, e.exitCode);
+  }
 }
 
 /**
@@ -289,7 +311,8 @@ export async function approveRun(client: ClusterClient, o: ApproveRunOptions): P
       // refused for the policy, the approval was not tried: the CSR is still the one just judged
       results.push(r.outcome === 'refused' && o.denyInvalid && r.decision.verdict === 'invalid' ? await act(client, name, 'deny', nodes, o, csr, pass) : r);
     } catch (e) {
-      if (!(e instanceof CsrGoneError)) throw e;
+      // the pass stops here; what it did before is said with the error (the CSRs it approved are approved)
+      if (!(e instanceof CsrGoneError)) throw e instanceof UserError && results.length ? new ApproveRunError(e, { results, missing }) : e;
       // deleted since it was read. Named on the command line: not found, as a read by name would have said (exit 2).
       // Only listed: nothing is left to do (the kubelet gave up, another approver or the CSR cleaner removed it)
       if (o.names.includes(name)) { missing.push(name); continue; }

@@ -27,6 +27,8 @@ export interface TokenSecretRef {
 export interface PodRef {
   namespace: string;
   name: string;
+  /** tells the pod from its replacement, which a StatefulSet makes under the same name */
+  uid?: string;
   serviceAccount: string;
   /** why it needs a restart */
   uses: string[];
@@ -109,6 +111,7 @@ export function planSaRefresh(secrets: V1Secret[], pods: V1Pod[]): SaRefreshPlan
     podRefs.push({
       namespace: p.metadata?.namespace ?? '',
       name: p.metadata?.name ?? '',
+      ...(p.metadata?.uid ? { uid: p.metadata.uid } : {}),
       serviceAccount: p.spec?.serviceAccountName ?? 'default',
       uses,
       owner: owner ? `${owner.kind}/${owner.name}` : undefined,
@@ -236,10 +239,10 @@ export async function applySaRefresh(client: ClusterClient, plan: SaRefreshPlan,
       }
       o.log(`deleted pod ${p.namespace}/${p.name} (${p.owner} re-creates it)`);
       result.restarted.push({ namespace: p.namespace, name: p.name });
-      const want = readyBefore.filter((n) => n !== p.name).length + (p.ready ? 1 : 0);
+      const want = readyBefore.filter((x) => !isDeleted(x, p)).length + (p.ready ? 1 : 0);
       const deadline = Date.now() + o.timeoutMs;
       for (;;) {
-        const now = (await readyOwned(client, p)).filter((n) => n !== p.name);
+        const now = (await readyOwned(client, p)).filter((x) => !isDeleted(x, p));
         if (now.length >= want) break;
         if (Date.now() >= deadline) {
           throw new UserError(`failed to restart pod ${p.namespace}/${p.name}: ${p.owner} has ${now.length} Ready pods, wanted ${want}, after ${+(o.timeoutMs / 1000).toFixed(1)}s; stopped before restarting more`, `kubectl -n ${p.namespace} describe ${p.owner?.toLowerCase()}`, 2);
@@ -251,9 +254,17 @@ export async function applySaRefresh(client: ClusterClient, plan: SaRefreshPlan,
   return result;
 }
 
-async function readyOwned(client: ClusterClient, p: PodRef): Promise<string[]> {
+/**
+ * Whether `x` is the pod `p` deleted, not its replacement: by uid, since a StatefulSet re-creates its pod under
+ * the same name (db-0 again), which a comparison of names took for the deleted one, never counting it Ready.
+ */
+function isDeleted(x: { name: string; uid?: string }, p: PodRef): boolean {
+  return p.uid !== undefined && x.uid !== undefined ? x.uid === p.uid : x.name === p.name;
+}
+
+async function readyOwned(client: ClusterClient, p: PodRef): Promise<{ name: string; uid?: string }[]> {
   const l = await call(client, `list Pods in ${p.namespace}`, () => client.core.listNamespacedPod({ namespace: p.namespace }));
   return (l.items ?? [])
     .filter((x) => (x.metadata?.ownerReferences ?? []).some((r) => r.uid === p.ownerUid) && podReady(x) && !x.metadata?.deletionTimestamp)
-    .map((x) => x.metadata?.name ?? '');
+    .map((x) => ({ name: x.metadata?.name ?? '', uid: x.metadata?.uid }));
 }

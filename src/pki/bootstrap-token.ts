@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { goTime, parseGoDuration } from './go-duration.js';
+import { goTime, parseGoDuration, parseGoTime } from './go-duration.js';
 
 /**
  * Bootstrap tokens (`<id>.<secret>`) and the kube-system Secret that makes
@@ -149,8 +149,9 @@ export interface TokenSecretInfo {
   usages: string[];
   groups: string[];
   description?: string;
+  /** none when the Secret has none (never expires) or one Go cannot parse (then `expired`) */
   expiration?: Date;
-  /** true when `expiration` is at or before `now` */
+  /** true when `expiration` is at or before `now`, or unparseable: the cluster then treats the token as expired */
   expired: boolean;
 }
 
@@ -164,7 +165,10 @@ export function readTokenSecret(secret: { metadata?: { name?: string }; data?: R
   const usages = TOKEN_USAGES.filter((u) => get(`usage-bootstrap-${u}`) === 'true');
   const groups = (get('auth-extra-groups') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   const expStr = get('expiration');
-  const expiration = expStr ? new Date(expStr) : undefined;
+  // (Go's parse, not Date's: kube-apiserver, the bootstrapsigner and the tokencleaner treat an expiration it
+  // cannot parse as expired; cluster-bootstrap secretutil GetExpiration "Unparseable expiration time … Treating as expired")
+  const parsed = expStr ? parseGoTime(expStr) : undefined;
+  const expiration = parsed && !Number.isNaN(parsed.getTime()) ? parsed : undefined;
   return {
     id,
     secret: sec,
@@ -172,6 +176,6 @@ export function readTokenSecret(secret: { metadata?: { name?: string }; data?: R
     groups,
     description: get('description'),
     expiration,
-    expired: expiration !== undefined && !(expiration.getTime() > now.getTime()),
+    expired: parsed !== undefined && !(parsed.getTime() > now.getTime()),
   };
 }

@@ -41,3 +41,18 @@ export function goTime(t: Date | string | number): string {
   const ms = typeof t === 'string' ? Date.parse(t) : typeof t === 'number' ? t : t.getTime();
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }
+
+/**
+ * A time as Go's time.Parse(time.RFC3339, …) reads it, goTime's inverse: a fraction of a second allowed, `Z` or
+ * ±hh:mm, the day within its month; an invalid Date for anything Go refuses (JavaScript's Date takes
+ * `2026-11-23 21:43:39`, `2026-11-23` or 30 February).
+ */
+export function parseGoTime(s: string): Date {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-](\d{2}):(\d{2}))$/.exec(s);
+  if (!m) return new Date(NaN);
+  const [, y, mo, d, h, mi, sec, , , zh, zm] = m.map(Number);
+  const daysInMonth = new Date(Date.UTC(y!, mo!, 0)).getUTCDate();
+  if (mo! < 1 || mo! > 12 || d! < 1 || d! > daysInMonth || h! > 23 || mi! > 59 || sec! > 59) return new Date(NaN);
+  if (m[9] !== undefined && (zh! > 23 || zm! > 59)) return new Date(NaN);
+  return new Date(s);
+}

@@ -274,7 +274,7 @@ export class FakeApiServer {
       if (reply) return reply;
     }
     if (rr.method === 'POST' && rr.path.split('?')[0] === SAR_PATH) return subjectAccessReview(rr, this.rbac);
-    if (rr.method === 'GET' && rr.path === '/version') {
+    if (rr.method === 'GET' && rr.path.split('?')[0] === '/version') {
       // the recorded server's /version (README: v1.26.1, 8f94681c)
       return { status: 200, body: { major: '1', minor: '26', gitVersion: 'v1.26.1', gitCommit: '8f94681cd294aa8cfd3407b8191f6c70214973a4', gitTreeState: 'clean', goVersion: 'go1.19.5', compiler: 'gc', platform: 'linux/amd64' } };
     }
@@ -284,6 +284,9 @@ export class FakeApiServer {
       q.next++;
       return { status: r.status, body: clone(r.responseBody), contentType: r.responseContentType };
     }
+    // RBAC lets system:anonymous read /version (system:public-info-viewer) and cluster-info (kubeadm's Role, served
+    // by MemoryObjects or the recordings) only: anything else is the authorizer's 403, before any 404
+    if (rr.identity === 'anonymous') return anonymousForbidden(rr);
     return notFound(rr.path);
   }
 
@@ -328,6 +331,26 @@ export function notFound(p: string): Reply {
     status: 404,
     body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'the server could not find the requested resource', reason: 'NotFound', details: {}, code: 404 },
   };
+}
+
+/**
+ * The 403 kube-apiserver answers system:anonymous for a request RBAC does not allow (responsewriters.forbiddenMessage,
+ * as recorded in errors.json and bootstrap-token.json): the verb from the method (GET of a collection: list), the
+ * resource (and subresource) with its group, the namespace or the cluster scope; for a path that is no resource,
+ * `forbidden: User "system:anonymous" cannot get path "/apis"`.
+ */
+function anonymousForbidden(rr: ReceivedRequest): Reply {
+  const bare = rr.path.split('?')[0]!;
+  const m = /^\/(?:api\/v1|apis\/([^/]+)\/[^/]+)(?:\/namespaces\/([^/]+))?\/([a-z0-9]+)(?:\/([^/]+))?(?:\/([a-z]+))?$/.exec(bare);
+  const user = 'system:anonymous';
+  if (!m) return status(403, 'Forbidden', `forbidden: User "${user}" cannot ${rr.method.toLowerCase()} path "${bare}"`);
+  const [, group = '', ns, resource, name, sub] = m;
+  const verb = { GET: name ? 'get' : 'list', POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: name ? 'delete' : 'deletecollection' }[rr.method] ?? rr.method.toLowerCase();
+  const full = `${resource}${sub ? `/${sub}` : ''}`;
+  const qualified = `${resource}${group ? `.${group}` : ''}`;
+  return status(403, 'Forbidden',
+    `${qualified}${name ? ` "${decodeURIComponent(name)}"` : ''} is forbidden: User "${user}" cannot ${verb} resource "${full}" in API group "${group}" ${ns ? `in the namespace "${ns}"` : 'at the cluster scope'}`,
+    { ...(name ? { name: decodeURIComponent(name) } : {}), ...(group ? { group } : {}), kind: resource });
 }
 
 /** A port nobody listens on (bind, read, close). */
@@ -498,13 +521,32 @@ function status(code: number, reason: string, message: string, details: Record<s
 }
 
 /** The namespaced kinds MemoryObjects serves, with their API group paths (as the API server lays them out). */
-const MEMORY_KINDS: Record<string, { kind: string; apiVersion: string; prefix: string }> = {
+const MEMORY_KINDS: Record<string, { kind: string; apiVersion: string; prefix: string; group?: string }> = {
   secrets: { kind: 'Secret', apiVersion: 'v1', prefix: '/api/v1' },
   configmaps: { kind: 'ConfigMap', apiVersion: 'v1', prefix: '/api/v1' },
   pods: { kind: 'Pod', apiVersion: 'v1', prefix: '/api/v1' },
-  roles: { kind: 'Role', apiVersion: 'rbac.authorization.k8s.io/v1', prefix: '/apis/rbac.authorization.k8s.io/v1' },
-  rolebindings: { kind: 'RoleBinding', apiVersion: 'rbac.authorization.k8s.io/v1', prefix: '/apis/rbac.authorization.k8s.io/v1' },
+  roles: { kind: 'Role', apiVersion: 'rbac.authorization.k8s.io/v1', prefix: '/apis/rbac.authorization.k8s.io/v1', group: 'rbac.authorization.k8s.io' },
+  rolebindings: { kind: 'RoleBinding', apiVersion: 'rbac.authorization.k8s.io/v1', prefix: '/apis/rbac.authorization.k8s.io/v1', group: 'rbac.authorization.k8s.io' },
 };
+
+/**
+ * The Status bodies of the storage's errors for one object, as recorded (errors.json, approval-conflict.json): the
+ * resource qualified by its group except for the core group, details {name, group (not for core), kind: the plural}
+ * (apimachinery errors.NewNotFound, NewAlreadyExists, NewConflict).
+ */
+function objectError(plural: string, name: string, code: 404 | 409, reason: 'NotFound' | 'AlreadyExists' | 'Conflict'): Reply {
+  const group = MEMORY_KINDS[plural]?.group;
+  const qualified = `${plural}${group ? `.${group}` : ''}`;
+  const message = reason === 'NotFound' ? `${qualified} "${name}" not found`
+    : reason === 'AlreadyExists' ? `${qualified} "${name}" already exists`
+      : `Operation cannot be fulfilled on ${qualified} "${name}": the object has been modified; please apply your changes to the latest version and try again`;
+  return status(code, reason, message, { name, ...(group ? { group } : {}), kind: plural });
+}
+
+/** The 400 kube-apiserver answers a body whose name or namespace is not the URL's (endpoints/handlers: create.go, update.go). */
+function badRequest(message: string): Reply {
+  return status(400, 'BadRequest', message);
+}
 
 /**
  * Stateful core/v1 (and rbac/v1 Role, RoleBinding) namespaced objects (secrets, configmaps, pods) for the
@@ -517,6 +559,17 @@ export class MemoryObjects {
   readonly objects = new Map<string, any>();
   private rv = 1000;
   onChange?: (plural: string, obj: any, verb: string) => void;
+  /**
+   * kubeadm's Role and RoleBinding kube-public/kubeadm:bootstrap-signer-clusterinfo (get configmaps cluster-info,
+   * for User system:anonymous): joiners read cluster-info with no credentials (recorded: bootstrap-token.json's
+   * anonymous read). A test turns it off for a cluster without them: anonymous reads get the 403 RBAC answers.
+   */
+  anonymousClusterInfo = true;
+  /**
+   * The namespaces that exist: kubeadm's four and those of the objects put in. Creating an object in another one is
+   * the 404 NotFound of the namespace (the NamespaceLifecycle admission plugin), as kube-apiserver answers it.
+   */
+  readonly namespaces = new Set(['default', 'kube-system', 'kube-public', 'kube-node-lease']);
 
   constructor(private readonly server: FakeApiServer, plurals: string[] = ['secrets', 'configmaps', 'pods']) {
     for (const plural of plurals) {
@@ -525,9 +578,20 @@ export class MemoryObjects {
       const nsList = new RegExp(`^${prefix}/namespaces/([^/]+)/${plural}(\\?.*)?$`);
       const allList = new RegExp(`^${prefix}/${plural}(\\?.*)?$`);
       const admin = (h: Handler): Handler => (req, m) => (req.identity === 'admin' ? h(req, m) : undefined);
+      if (plural === 'configmaps') {
+        server.route('GET', one, (req, m) => {
+          if (req.identity !== 'anonymous' || m[1] !== 'kube-public' || decodeURIComponent(m[2]!) !== 'cluster-info') return undefined;
+          const o = this.objects.get('configmaps/kube-public/cluster-info');
+          if (!this.anonymousClusterInfo) {
+            return status(403, 'Forbidden', 'configmaps "cluster-info" is forbidden: User "system:anonymous" cannot get resource "configmaps" in API group "" in the namespace "kube-public"', { name: 'cluster-info', kind: 'configmaps' });
+          }
+          return o ? { status: 200, body: clone(o) } : objectError(plural, 'cluster-info', 404, 'NotFound');
+        });
+      }
       server.route('GET', one, admin((_r, m) => {
-        const o = this.objects.get(`${plural}/${m[1]}/${decodeURIComponent(m[2]!)}`);
-        return o ? { status: 200, body: clone(o) } : status(404, 'NotFound', `${plural} "${m[2]}" not found`, { name: m[2], kind: plural });
+        const name = decodeURIComponent(m[2]!);
+        const o = this.objects.get(`${plural}/${m[1]}/${name}`);
+        return o ? { status: 200, body: clone(o) } : objectError(plural, name, 404, 'NotFound');
       }));
       const list = (ns: string | undefined, query: string | undefined): Reply => {
         const q = new URLSearchParams((query ?? '').replace(/^\?/, ''));
@@ -544,35 +608,44 @@ export class MemoryObjects {
       server.route('POST', nsList, admin((req, m) => {
         const body = req.body;
         const name = body?.metadata?.name;
+        const ns = body?.metadata?.namespace;
+        if (ns && ns !== m[1]) return badRequest('the namespace of the provided object does not match the namespace sent on the request');
+        if (!this.namespaces.has(m[1]!)) return status(404, 'NotFound', `namespaces "${m[1]}" not found`, { name: m[1], kind: 'namespaces' });
         const key = `${plural}/${m[1]}/${name}`;
-        if (this.objects.has(key)) return status(409, 'AlreadyExists', `${plural} "${name}" already exists`, { name, kind: plural });
+        if (this.objects.has(key)) return objectError(plural, name, 409, 'AlreadyExists');
         const obj = this.put(plural, { ...body, metadata: { ...body.metadata, namespace: m[1] } });
         this.onChange?.(plural, obj, 'create');
         return { status: 201, body: clone(this.objects.get(key)) };
       }));
       server.route('PUT', one, admin((req, m) => {
-        const key = `${plural}/${m[1]}/${decodeURIComponent(m[2]!)}`;
+        const name = decodeURIComponent(m[2]!);
+        const key = `${plural}/${m[1]}/${name}`;
+        if (req.body?.metadata?.name !== name) return badRequest(`the name of the object (${req.body?.metadata?.name}) does not match the name on the URL (${name})`);
+        const ns = req.body?.metadata?.namespace;
+        if (ns && ns !== m[1]) return badRequest('the namespace of the provided object does not match the namespace sent on the request');
         const cur = this.objects.get(key);
-        if (!cur) return status(404, 'NotFound', `${plural} "${m[2]}" not found`);
+        if (!cur) return objectError(plural, name, 404, 'NotFound');
         const rv = req.body?.metadata?.resourceVersion;
-        if (rv && rv !== cur.metadata.resourceVersion) return status(409, 'Conflict', `Operation cannot be fulfilled on ${plural} "${m[2]}": the object has been modified; please apply your changes to the latest version and try again`);
+        if (rv && rv !== cur.metadata.resourceVersion) return objectError(plural, name, 409, 'Conflict');
         const obj = this.put(plural, { ...req.body, metadata: { ...req.body.metadata, uid: cur.metadata.uid, creationTimestamp: cur.metadata.creationTimestamp } });
         this.onChange?.(plural, obj, 'update');
         return { status: 200, body: clone(this.objects.get(key)) };
       }));
       server.route('PATCH', one, admin((req, m) => {
-        const key = `${plural}/${m[1]}/${decodeURIComponent(m[2]!)}`;
+        const name = decodeURIComponent(m[2]!);
+        const key = `${plural}/${m[1]}/${name}`;
         const cur = this.objects.get(key);
-        if (!cur) return status(404, 'NotFound', `${plural} "${m[2]}" not found`);
+        if (!cur) return objectError(plural, name, 404, 'NotFound');
         if (req.contentType !== 'application/merge-patch+json') return status(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`);
         const obj = this.put(plural, mergePatch(cur, req.body));
         this.onChange?.(plural, obj, 'patch');
         return { status: 200, body: clone(this.objects.get(key)) };
       }));
       server.route('DELETE', one, admin((_r, m) => {
-        const key = `${plural}/${m[1]}/${decodeURIComponent(m[2]!)}`;
+        const name = decodeURIComponent(m[2]!);
+        const key = `${plural}/${m[1]}/${name}`;
         const cur = this.objects.get(key);
-        if (!cur) return status(404, 'NotFound', `${plural} "${m[2]}" not found`);
+        if (!cur) return objectError(plural, name, 404, 'NotFound');
         this.objects.delete(key);
         this.onChange?.(plural, cur, 'delete');
         return { status: 200, body: clone(cur) };
@@ -589,6 +662,12 @@ export class MemoryObjects {
     o.metadata.uid ??= `00000000-0000-4000-8000-${String(this.rv).padStart(12, '0')}`;
     o.metadata.creationTimestamp ??= '2026-11-23T00:00:00Z';
     if (plural === 'secrets' && !o.type) o.type = 'Opaque';
+    this.namespaces.add(o.metadata.namespace);
+    // stringData is write-only: merged into data (base64), over the same keys (core/v1 Secret conversion)
+    if (plural === 'secrets' && o.stringData) {
+      o.data = { ...(o.data ?? {}) };
+      for (const [k, v] of Object.entries(o.stringData as Record<string, string>)) o.data[k] = Buffer.from(v, 'utf8').toString('base64');
+    }
     delete o.stringData;
     this.objects.set(`${plural}/${o.metadata.namespace}/${o.metadata.name}`, o);
     return o;
