@@ -119,6 +119,24 @@ test('cluster-info update with the same CA keeps the kubeconfig byte for byte; e
   assert.match(r.out, /kubeadm join cluster-api\.example\.test:6443 --token abcdef\.0123456789abcdef/);
 });
 
+// kubeadm token create refuses a token id that exists ("a token with id … already exists"): its Secret was
+// replaced, which locked out whoever held the other secret of that id.
+test('cluster-info update --token whose id is a token with another secret refuses and changes nothing; the same token again is a re-run', async () => {
+  const { mem, kc } = await cluster();
+  const before = structuredClone(mem.get('secrets', 'kube-system', 'bootstrap-token-w7k2qx'));
+  const cmBefore = structuredClone(mem.get('configmaps', 'kube-public', 'cluster-info'));
+  const r = await cli(['cluster-info', 'update', '--token', 'w7k2qx.0123456789abcdef', '--kubeconfig', kc, '--root', ROOT, '--now', NOW]);
+  assert.equal(r.code, 3, r.err + r.out);
+  assert.match(r.err, /^kubepki: bootstrap token w7k2qx already exists in kube-system \(Secret bootstrap-token-w7k2qx\) with another secret/m);
+  assert.match(r.err, /kubectl -n kube-system delete secret bootstrap-token-w7k2qx/);
+  assert.doesNotMatch(r.err + r.out, /9fj3m1r8t4zq6b0c/, 'the existing secret is not printed');
+  assert.deepEqual(mem.get('secrets', 'kube-system', 'bootstrap-token-w7k2qx'), before);
+  assert.deepEqual(mem.get('configmaps', 'kube-public', 'cluster-info'), cmBefore);
+  const again = await cli(['cluster-info', 'update', '--token', 'w7k2qx.9fj3m1r8t4zq6b0c', '--kubeconfig', kc, '--root', ROOT, '--now', NOW]);
+  assert.equal(again.code, 0, again.err + again.out);
+  assert.equal(readTokenSecret(mem.get('secrets', 'kube-system', 'bootstrap-token-w7k2qx'), new Date(NOW))?.secret, '9fj3m1r8t4zq6b0c');
+});
+
 // Only a 404 means there is no cluster-info yet (a new cluster, where the kubeconfig's server is the one to publish).
 // A read that failed otherwise (503, a server that never answers) was taken the same way: update went on, made a
 // token and replaced cluster-info with the kubeconfig's server (a node's own address instead of the load balancer's).

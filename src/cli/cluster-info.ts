@@ -206,7 +206,7 @@ Exit codes: those of each command (kubepki cluster-info update --help, kubepki c
       .description('write the CA into cluster-info, sign it for every valid signing token, verify by reading back')
       .option('--ca <file>', 'CA bundle to publish (default: ca.crt in the node\'s certificatesDir under --root, /etc/kubernetes/pki unless its manifests or kubeadm config say otherwise)')
       .option('--server <url>', 'control-plane endpoint (default: the one cluster-info has, else the kubeconfig\'s)')
-      .option('--token <id.secret>', 'also create/replace this bootstrap token Secret')
+      .option('--token <id.secret>', 'also create this bootstrap token Secret (the same token again is replaced; an id that is a token with another secret is refused)')
       .option('--create-token', 'also create a new bootstrap token')
       .option('--ttl <duration>', 'token lifetime (0 = never)', '24h')
       .option('--description <text>', 'token description')

@@ -62,6 +62,8 @@ function asSecret(m: ReturnType<typeof tokenSecretManifest> | Record<string, unk
 async function upsert<T extends { metadata?: { name?: string; namespace?: string; resourceVersion?: string } }>(
   client: ClusterClient, kind: string, body: T,
   api: { create: (body: T) => Promise<T>; read: (name: string, namespace: string) => Promise<T>; replace: (name: string, namespace: string, body: T) => Promise<T> },
+  /** throws when the object that is there must not be replaced */
+  mayReplace?: (current: T) => void,
 ): Promise<T> {
   const name = body.metadata!.name!;
   const namespace = body.metadata!.namespace!;
@@ -72,14 +74,15 @@ async function upsert<T extends { metadata?: { name?: string; namespace?: string
     if (httpStatus(e) !== 409) throw apiError(e, client, `create ${what}`);
   }
   const cur = await call(client, `read ${what}`, () => api.read(name, namespace));
+  mayReplace?.(cur);
   return call(client, `replace ${what}`, () => api.replace(name, namespace, { ...body, metadata: { ...body.metadata, resourceVersion: cur.metadata?.resourceVersion } }));
 }
 
-const upsertSecret = (client: ClusterClient, body: V1Secret): Promise<V1Secret> => upsert(client, 'Secret', body, {
+const upsertSecret = (client: ClusterClient, body: V1Secret, mayReplace?: (current: V1Secret) => void): Promise<V1Secret> => upsert(client, 'Secret', body, {
   create: (b) => client.core.createNamespacedSecret({ namespace: b.metadata!.namespace!, body: b }),
   read: (name, namespace) => client.core.readNamespacedSecret({ name, namespace }),
   replace: (name, namespace, b) => client.core.replaceNamespacedSecret({ name, namespace, body: b }),
-});
+}, mayReplace);
 
 const upsertRole = (client: ClusterClient, body: V1Role): Promise<V1Role> => upsert(client, 'Role', body, {
   create: (b) => client.rbac.createNamespacedRole({ namespace: b.metadata!.namespace!, body: b }),
@@ -194,7 +197,15 @@ export async function applyJoin(client: ClusterClient, o: ApplyJoinOptions): Pro
     const { id, secret } = parseToken(o.token.token);
     tokenId = id;
     const m = tokenSecretManifest(o.token, o.now);
-    await upsertSecret(client, asSecret(m));
+    // A token of this id with another secret is someone's token: replacing it would lock out whoever holds it
+    // (kubeadm token create: "a token with id … already exists"). The same token again is this command re-run.
+    await upsertSecret(client, asSecret(m), (cur) => {
+      const there = readTokenSecret(cur, o.now);
+      if (there?.secret !== secret) {
+        throw new UserError(`bootstrap token ${id} already exists in kube-system (Secret ${m.metadata.name}) with another secret: kubepki does not replace someone's token`,
+          `leave --token out to get a new one, or remove that token first: kubectl -n kube-system delete secret ${m.metadata.name}`);
+      }
+    });
     steps.push(`wrote Secret kube-system/${m.metadata.name}${m.data.expiration ? ` (expires ${Buffer.from(m.data.expiration, 'base64').toString()})` : ' (never expires)'}`);
     if (m.data['usage-bootstrap-signing']) extra.set(id, secret);
   }
