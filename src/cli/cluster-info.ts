@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { pluginTerminal, type Io } from './io.js';
 import { UserError, EXIT } from '../errors.js';
-import { addClusterOptions, clusterFrom, nowFrom, parseOutput, type ClusterFlags } from './cluster-options.js';
+import { addClusterOptions, outputOption, clusterFrom, nowFrom, parseOutput, type ClusterFlags } from './cluster-options.js';
 import type { ClusterClient } from '../cluster/connect.js';
 
 export interface ClusterInfoUpdateFlags extends ClusterFlags {
@@ -213,7 +213,7 @@ Exit codes: those of each command (kubepki cluster-info update --help, kubepki c
       .option('--upload-certs', 'also upload the shared CA/SA keys, encrypted, as kube-system/kubeadm-certs (2h)')
       .option('--certificate-key <hex>', 'with --upload-certs: the AES-256 key (default: a new one, printed)')
       .option('--discovery-hash <sha256:hex>', 'fail unless cluster-info ends up pinned to this CA hash')
-      .option('-o, --output <format>', 'text or json', 'text')
+      .addOption(outputOption())
       .addHelpText('after', `
 Exit codes:
   0  written, and verified by reading it back
@@ -237,7 +237,7 @@ Exit codes:
   addClusterOptions(
     ci.command('show')
       .description('the server, CA hashes and signing tokens of cluster-info, and whether each signature verifies')
-      .option('-o, --output <format>', 'text or json', 'text')
+      .addOption(outputOption())
       .addHelpText('after', `
 Exit codes:
   0  cluster-info is sound: every signature verifies, every valid signing token has one

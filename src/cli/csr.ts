@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import type { Io } from './io.js';
 import { UserError, EXIT } from '../errors.js';
-import { addClusterOptions, clusterFrom, nowFrom, table, parseOutput, type ClusterFlags } from './cluster-options.js';
+import { addClusterOptions, outputOption, clusterFrom, nowFrom, table, parseOutput, type ClusterFlags } from './cluster-options.js';
 import type { CsrDecision } from '../cluster/csr-policy.js';
 import type { CsrActionResult } from '../cluster/csr.js';
 
@@ -58,7 +58,7 @@ Exit codes: those of each command (kubepki csr list --help, kubepki csr approve 
   addClusterOptions(
     csr.command('list')
       .description('pending and recent CSRs with signer, requester, subject, SANs, usages, age and kubepki\'s verdict')
-      .option('-o, --output <format>', 'text or json', 'text')
+      .addOption(outputOption())
       .option('--allow-new-nodes', 'judge kubelet client CSRs for Nodes that do not exist yet as valid')
       .addHelpText('after', `
 Verdicts (what csr approve would do; list approves nothing):
@@ -114,7 +114,7 @@ Exit codes:
       .option('--interval <seconds>', 'with --watch: seconds between passes', '10')
       .option('--allow-new-nodes', 'approve kubelet client CSRs from bootstrap tokens for Nodes that do not exist yet')
       .option('--deny-invalid', 'deny kubelet CSRs that fail the policy instead of leaving them pending')
-      .option('-o, --output <format>', 'text or json', 'text')
+      .addOption(outputOption())
       .addOption(new Option('--max-passes <n>', 'with --watch: stop after n passes (tests, cron)').hideHelp())
       .addHelpText('after', `${POLICY_HELP}
 Outcomes (the first word of each line; "outcome" in -o json, with "verdict"
