@@ -135,6 +135,10 @@ export function nodeReadInputs(o: NodeOptions, cwd: string): Omit<ReadOptions, '
       throw new UserError(`${flag} ${p} does not exist${fs.root === '/' ? '' : ` under --root ${fs.root}`}`, fs.root === '/' ? 'check the path' : 'with --root, paths are read inside the tree: give the path as it is on the node');
     }
   }
+  // (kubectl --kubeconfig DIR refuses it too; read as a --path, a directory of kubeconfigs passed as one)
+  for (const p of kubeconfigs) {
+    if (fs.stat(p)?.isDirectory()) throw new UserError(`--kubeconfig ${p} is a directory${fs.root === '/' ? '' : ` under --root ${fs.root}`}`, `give a kubeconfig file, or --path ${p} to read every file in it`);
+  }
   return { fs, warn: o.warn, layouts, paths, kubeconfigs };
 }
 
