@@ -41,6 +41,31 @@ export interface ApplyJoinCliResult {
  * the shared keys for --upload-certs) from the node tree, then
  * `applyJoin`. Exported so the join/rebuild commands can call it.
  */
+/**
+ * The values of update's own flags, before the kubeconfig is read and the API server asked: a --ttl that is no
+ * duration was refused only once cluster-info had been read (or, with no kubeconfig, hidden behind that error).
+ */
+async function checkUpdateFlags(flags: ClusterInfoUpdateFlags): Promise<void> {
+  const { parseDurationSeconds, parseToken, BootstrapTokenError } = await import('../pki/bootstrap-token.js');
+  for (const [flag, value, check, hint] of [
+    ['--ttl', flags.ttl, parseDurationSeconds, 'use e.g. 24h, 2h30m or 0 for never'],
+    ['--token', flags.token, parseToken, 'make one with `kubepki join` or pass --create-token'],
+  ] as const) {
+    try {
+      if (value !== undefined) check(value);
+    } catch (e) {
+      if (e instanceof BootstrapTokenError) throw new UserError(`${flag}: ${e.message}`, hint);
+      throw e;
+    }
+  }
+  if (flags.certificateKey !== undefined) {
+    const { parseCertificateKey } = await import('../pki/upload-certs.js');
+    try { parseCertificateKey(flags.certificateKey); } catch (e) {
+      throw new UserError(`--certificate-key: ${(e as Error).message}`, 'pass 64 hex characters (kubeadm certs certificate-key makes one)');
+    }
+  }
+}
+
 export async function applyJoinFromNode(client: ClusterClient, flags: ClusterInfoUpdateFlags, now: Date): Promise<ApplyJoinCliResult> {
   const { NodeFs } = await import('../fs/node-fs.js');
   const { applyJoin } = await import('../cluster/apply-join.js');
@@ -222,6 +247,7 @@ Exit codes:
   ).action(async (flags: ClusterInfoUpdateFlags) => {
     const format = parseOutput(flags.output);
     const now = nowFrom(flags);
+    await checkUpdateFlags(flags);
     const client = await clusterFrom(flags, io);
     const r = await applyJoinFromNode(client, { ...flags, cwd: io.cwd }, now);
     if (format === 'json') {
