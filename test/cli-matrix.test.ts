@@ -24,7 +24,6 @@ const PENDING = new Set<string>([
   'examples:csr approve',
   'examples:cluster-info update',
   'examples:cluster-info show',
-  'kubelet-ttl',
   'bad:serve --now ',
   'bad:ca import --certificate-key',
 ]);
