@@ -24,7 +24,6 @@ const PENDING = new Set<string>([
   'examples:csr approve',
   'examples:cluster-info update',
   'examples:cluster-info show',
-  'bad:ca import --certificate-key',
 ]);
 const NOW = ['--now', '2026-11-23'];
 const STACK = /\n\s+at |node:internal|\.[cm]?js:\d+:\d+/;
