@@ -229,6 +229,11 @@ Exit codes: those of each command (kubepki cluster-info update --help, kubepki c
   addClusterOptions(
     ci.command('update')
       .description('write the CA into cluster-info, sign it for every valid signing token, verify by reading back')
+      .addHelpText('before', `Examples:
+  kubepki cluster-info update                       # after a new CA: publish it, re-sign for every token
+  kubepki cluster-info update --create-token        # and make a 24h join token; prints the join command
+  kubepki cluster-info update --root /mnt/node --kubeconfig /mnt/node/etc/kubernetes/admin.conf
+`)
       .option('--ca <file>', 'CA bundle to publish (default: ca.crt in the node\'s certificatesDir under --root, /etc/kubernetes/pki unless its manifests or kubeadm config say otherwise)')
       .option('--server <url>', 'control-plane endpoint (default: the one cluster-info has, else the kubeconfig\'s)')
       .option('--token <id.secret>', 'also create/replace this bootstrap token Secret')
@@ -263,6 +268,10 @@ Exit codes:
   addClusterOptions(
     ci.command('show')
       .description('the server, CA hashes and signing tokens of cluster-info, and whether each signature verifies')
+      .addHelpText('before', `Examples:
+  kubepki cluster-info show
+  kubepki cluster-info show -o json --kubeconfig ~/.kube/config --context prod
+`)
       .addOption(outputOption())
       .addHelpText('after', `
 Exit codes:

@@ -58,6 +58,11 @@ Exit codes: those of each command (kubepki csr list --help, kubepki csr approve 
   addClusterOptions(
     csr.command('list')
       .description('pending and recent CSRs with signer, requester, subject, SANs, usages, age and kubepki\'s verdict')
+      .addHelpText('before', `Examples:
+  kubepki csr list                           # each CSR with what csr approve would do with it
+  kubepki csr list -o json | jq '.items[] | select(.verdict != "valid")'
+  kubepki csr list --root /mnt/node          # with that tree's admin.conf, when no other kubeconfig is set
+`)
       .addOption(outputOption())
       .option('--allow-new-nodes', 'judge kubelet client CSRs for Nodes that do not exist yet as valid')
       .addHelpText('after', `
@@ -108,6 +113,11 @@ Exit codes:
   addClusterOptions(
     csr.command('approve')
       .description('approve CSRs that pass the policy; refuse (or with --deny-invalid deny) the rest, saying why')
+      .addHelpText('before', `Examples:
+  kubepki csr approve --all-valid            # every pending CSR that passes the policy
+  kubepki csr approve csr-r98zd              # one, refused with the reason if it fails
+  kubepki csr approve --all-valid --deny-invalid --watch --interval 30
+`)
       .argument('[names...]', 'CSR names')
       .option('--all-valid', 'every pending CSR that passes the policy')
       .option('--watch', 'keep running and approve new valid CSRs as they come (a long-running approver)')
