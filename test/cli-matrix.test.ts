@@ -279,8 +279,9 @@ test('errors: a file argument that is a directory names it, exit 3, and leaves n
     assertUsageError(r, new RegExp(`(${dir}|/etc/kubernetes/manifests)\\b`));
     assert.deepEqual(snapshot(t), before, `nothing written: kubepki ${argv.join(' ')}`);
   }
-  // a directory is no file that --force could write over: the hint does not send the user there
+  // a directory is no file that --force could write over, nor a permission problem: the hints do not send the user there
   assert.doesNotMatch(kubepki(['join', '--out', dir, ...root]).stderr, /--force/);
+  assert.match(kubepki(['report', '--html', dir, ...root]).stderr, /\n {2}hint: give the path of a file, not a directory\n$/);
 });
 
 test('errors: unknown commands, missing arguments and bad flag values: one line naming what is wrong, exit 3, nothing written', async () => {
