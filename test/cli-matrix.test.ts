@@ -176,6 +176,7 @@ test('flags: one spelling and one meaning everywhere (--root, --now, --warn, --b
   same('--ttl', 'argument and default', (o) => [o.flags, o.defaultValue]);
   same('--timeout', 'argument (seconds)', (o) => o.flags);
   same('--token', 'argument', (o) => o.flags);
+  same('--no-color', 'spelling and description', (o) => [o.flags, o.description]);
   // -o is --output everywhere, and its values are listed and checked by the parser
   for (const { name, o } of all('--output')) {
     assert.equal(o.flags, '-o, --output <format>', name);
@@ -450,4 +451,9 @@ test('colour: on a terminal the table is coloured, unless NO_COLOR is set or --n
   assert.doesNotMatch(onTty(check, { NO_COLOR: '1' }), /\x1b\[/);
   assert.doesNotMatch(onTty([...check, '--no-color']), /\x1b\[/);
   assert.doesNotMatch(onTty(['demo', '--dir', path.join(WORK, 'demo-tty'), ...NOW], { NO_COLOR: '1' }), /\x1b\[/);
+  // every command that colours takes --no-color, in the same words
+  assert.match(onTty(['demo', '--dir', path.join(WORK, 'demo-tty-2'), ...NOW]), /\x1b\[/);
+  const plain = onTty(['demo', '--dir', path.join(WORK, 'demo-tty-3'), ...NOW, '--no-color']);
+  assert.match(plain, /CERTIFICATE\s+EXPIRES/);
+  assert.doesNotMatch(plain, /\x1b\[/);
 });
