@@ -266,7 +266,9 @@ class Steps {
 export function atomicWrite(host: string, content: Buffer, mode: number, owner?: { uid: number; gid: number }, steps?: Steps): void {
   const tmp = writeTemp(host, content, mode, owner, steps);
   steps?.step(`rename ${host}`);
-  fs.renameSync(tmp, host);
+  // (a rename the kernel refuses, onto a directory, leaves the temp file to no one: `renew --plan-out DIR`, `join
+  // --out DIR --force` left .DIR.kubepki-PID.tmp, a join token's Secret in it)
+  try { fs.renameSync(tmp, host); } catch (e) { fs.rmSync(tmp, { force: true }); throw e; }
   fsyncDir(path.dirname(host));
 }
 
@@ -359,7 +361,8 @@ export function writeFileAtomic(host: string, content: Buffer | string, mode: nu
   } catch (e) {
     // (the refusal names the file asked for, not the temp file beside it)
     const err = e as NodeJS.ErrnoException;
-    if (typeof err?.code === 'string') Object.assign(err, { path: host, syscall: err.syscall ?? 'write' });
+    // (and the write asked for, not the rename or link of that temp file onto it)
+    if (typeof err?.code === 'string') Object.assign(err, { path: host, syscall: !err.syscall || err.syscall === 'rename' || err.syscall === 'link' ? 'write' : err.syscall });
     throw err;
   }
 }

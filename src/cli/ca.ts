@@ -105,6 +105,12 @@ Exit codes:
       // damaged file is refused without touching the node (taking the lock rolls an interrupted run back) and
       // is said as itself even while another kubepki holds the lock
       const backupRoot = resolveBackupDir(o.backupDir, io.cwd, fs);
+      // (a key that is no key at all is a bad flag, said before the file is read: it was "not a SharedCertificates")
+      const { parseCertificateKey, CertificateKeyError } = await import('../pki/upload-certs.js');
+      try { parseCertificateKey(o.certificateKey); } catch (e) {
+        if (e instanceof CertificateKeyError) throw new UserError(`--certificate-key: ${e.message}`, 'pass the --certificate-key printed by `kubepki ca export`');
+        throw e;
+      }
       const { text, label } = readUserFile(io, file);
       const { sealedDataOf, openShared, EXTERNAL_ETCD_KEYS } = await import('../rebuild/shared-certs.js');
       const opened = openShared(o.certificateKey, sealedDataOf(text, label), label);

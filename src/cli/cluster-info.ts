@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { pluginTerminal, type Io } from './io.js';
 import { UserError, EXIT } from '../errors.js';
-import { addClusterOptions, clusterFrom, nowFrom, parseOutput, type ClusterFlags } from './cluster-options.js';
+import { addClusterOptions, outputOption, clusterFrom, nowFrom, parseOutput, type ClusterFlags } from './cluster-options.js';
 import type { ClusterClient } from '../cluster/connect.js';
 
 export interface ClusterInfoUpdateFlags extends ClusterFlags {
@@ -41,6 +41,31 @@ export interface ApplyJoinCliResult {
  * the shared keys for --upload-certs) from the node tree, then
  * `applyJoin`. Exported so the join/rebuild commands can call it.
  */
+/**
+ * The values of update's own flags, before the kubeconfig is read and the API server asked: a --ttl that is no
+ * duration was refused only once cluster-info had been read (or, with no kubeconfig, hidden behind that error).
+ */
+async function checkUpdateFlags(flags: ClusterInfoUpdateFlags): Promise<void> {
+  const { parseDurationSeconds, parseToken, BootstrapTokenError } = await import('../pki/bootstrap-token.js');
+  for (const [flag, value, check, hint] of [
+    ['--ttl', flags.ttl, parseDurationSeconds, 'use e.g. 24h, 2h30m or 0 for never'],
+    ['--token', flags.token, parseToken, 'make one with `kubepki join` or pass --create-token'],
+  ] as const) {
+    try {
+      if (value !== undefined) check(value);
+    } catch (e) {
+      if (e instanceof BootstrapTokenError) throw new UserError(`${flag}: ${e.message}`, hint);
+      throw e;
+    }
+  }
+  if (flags.certificateKey !== undefined) {
+    const { parseCertificateKey } = await import('../pki/upload-certs.js');
+    try { parseCertificateKey(flags.certificateKey); } catch (e) {
+      throw new UserError(`--certificate-key: ${(e as Error).message}`, 'pass 64 hex characters (kubeadm certs certificate-key makes one)');
+    }
+  }
+}
+
 export async function applyJoinFromNode(client: ClusterClient, flags: ClusterInfoUpdateFlags, now: Date): Promise<ApplyJoinCliResult> {
   const { NodeFs } = await import('../fs/node-fs.js');
   const { applyJoin } = await import('../cluster/apply-join.js');
@@ -204,6 +229,11 @@ Exit codes: those of each command (kubepki cluster-info update --help, kubepki c
   addClusterOptions(
     ci.command('update')
       .description('write the CA into cluster-info, sign it for every valid signing token, verify by reading back')
+      .addHelpText('before', `Examples:
+  kubepki cluster-info update                       # after a new CA: publish it, re-sign for every token
+  kubepki cluster-info update --create-token        # and make a 24h join token; prints the join command
+  kubepki cluster-info update --root /mnt/node --kubeconfig /mnt/node/etc/kubernetes/admin.conf
+`)
       .option('--ca <file>', 'CA bundle to publish (default: ca.crt in the node\'s certificatesDir under --root, /etc/kubernetes/pki unless its manifests or kubeadm config say otherwise)')
       .option('--server <url>', 'control-plane endpoint (default: the one cluster-info has, else the kubeconfig\'s)')
       .option('--token <id.secret>', 'also create this bootstrap token Secret (the same token again is replaced; an id that is a token with another secret is refused)')
@@ -213,7 +243,7 @@ Exit codes: those of each command (kubepki cluster-info update --help, kubepki c
       .option('--upload-certs', 'also upload the shared CA/SA keys, encrypted, as kube-system/kubeadm-certs (2h)')
       .option('--certificate-key <hex>', 'with --upload-certs: the AES-256 key (default: a new one, printed)')
       .option('--discovery-hash <sha256:hex>', 'fail unless cluster-info ends up pinned to this CA hash')
-      .option('-o, --output <format>', 'text or json', 'text')
+      .addOption(outputOption())
       .addHelpText('after', `
 Exit codes:
   0  written, and verified by reading it back
@@ -223,6 +253,7 @@ Exit codes:
   ).action(async (flags: ClusterInfoUpdateFlags) => {
     const format = parseOutput(flags.output);
     const now = nowFrom(flags);
+    await checkUpdateFlags(flags);
     const client = await clusterFrom(flags, io);
     const r = await applyJoinFromNode(client, { ...flags, cwd: io.cwd }, now);
     if (format === 'json') {
@@ -238,7 +269,11 @@ Exit codes:
   addClusterOptions(
     ci.command('show')
       .description('the server, CA hashes and signing tokens of cluster-info, and whether each signature verifies')
-      .option('-o, --output <format>', 'text or json', 'text')
+      .addHelpText('before', `Examples:
+  kubepki cluster-info show
+  kubepki cluster-info show -o json --kubeconfig ~/.kube/config --context prod
+`)
+      .addOption(outputOption())
       .addHelpText('after', `
 Exit codes:
   0  cluster-info is sound: every signature verifies, every valid signing token has one

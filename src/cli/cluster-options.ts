@@ -2,6 +2,8 @@
 import { Option, type Command } from 'commander';
 import { pluginTerminal, type Io } from './io.js';
 import { UserError } from '../errors.js';
+import { openRoot } from '../fs/node-fs.js';
+import { nowOption, resolveNow } from './options.js';
 import type { ClusterClient } from '../cluster/connect.js';
 
 export interface ClusterFlags {
@@ -17,12 +19,22 @@ export function addClusterOptions(cmd: Command): Command {
     .option('--kubeconfig <file>', 'kubeconfig to use (default: $KUBECONFIG, then ~/.kube/config, then /etc/kubernetes/admin.conf under --root)')
     .option('--context <name>', 'kubeconfig context to use (default: its current-context)')
     .option('--root <dir>', 'node tree whose etc/kubernetes/admin.conf is the last fallback', '/')
-    .addOption(new Option('--now <date>', 'pretend the time is this (ISO date), for ages and expiry').hideHelp(false))
+    // (the same words and checks as every other command's --now: a script passes one --now to all of them)
+    .addOption(nowOption())
     // (tests: a server that never answers is given up in a moment instead of after API_TIMEOUT_MS)
     .addOption(new Option('--request-timeout <seconds>', 'give up on an API call not answered in this long (default 70)').hideHelp());
 }
 
+/** -o of the commands that talk to the API: text or json, refused by the parser as every other command's -o. */
+export function outputOption(): Option {
+  return new Option('-o, --output <format>', 'text or json').default('text').choices(['text', 'json']);
+}
+
 export async function clusterFrom(flags: ClusterFlags, io: Io): Promise<ClusterClient> {
+  // every flag before the first connection (mkcert's order): a --root that is not there, or a --now that is not a
+  // date, is said as it is, not as "failed to find a kubeconfig: tried …/etc/kubernetes/admin.conf", or never
+  nowFrom(flags);
+  openRoot(flags.root);
   const { connect } = await import('../cluster/connect.js');
   let timeoutMs: number | undefined;
   if (flags.requestTimeout !== undefined) {
@@ -33,12 +45,9 @@ export async function clusterFrom(flags: ClusterFlags, io: Io): Promise<ClusterC
   return connect({ kubeconfig: flags.kubeconfig, context: flags.context, root: flags.root, env: io.env, cwd: io.cwd, timeoutMs, terminal: pluginTerminal(io) });
 }
 
-/** `--now` or the clock (read here, at the CLI edge, never in library code). */
+/** `--now` or the clock (read here, at the CLI edge, never in library code), as every command reads it. */
 export function nowFrom(flags: { now?: string }): Date {
-  if (!flags.now) return new Date();
-  const d = new Date(/^\d{4}-\d{2}-\d{2}$/.test(flags.now) ? `${flags.now}T00:00:00Z` : flags.now);
-  if (Number.isNaN(d.getTime())) throw new UserError(`--now ${JSON.stringify(flags.now)} is not a date`, 'use e.g. 2026-11-23 or 2026-11-23T10:00:00Z');
-  return d;
+  return resolveNow(flags.now);
 }
 
 /** Fixed-width text table (kubectl style: two spaces between columns). */
@@ -49,7 +58,5 @@ export function table(head: string[], rows: string[][]): string {
 }
 
 export function parseOutput(o: string | undefined): 'text' | 'json' {
-  if (!o || o === 'text' || o === 'wide') return 'text';
-  if (o === 'json') return 'json';
-  throw new UserError(`-o ${JSON.stringify(o)} is not an output format`, 'use -o text or -o json');
+  return o === 'json' ? 'json' : 'text';
 }

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import type { Io } from './io.js';
 import { UserError, EXIT } from '../errors.js';
-import { addClusterOptions, clusterFrom, nowFrom, table, parseOutput, type ClusterFlags } from './cluster-options.js';
+import { addClusterOptions, outputOption, clusterFrom, nowFrom, table, parseOutput, type ClusterFlags } from './cluster-options.js';
 import type { CsrDecision } from '../cluster/csr-policy.js';
 import type { ApproveRunResult, CsrActionResult } from '../cluster/csr.js';
 
@@ -58,7 +58,12 @@ Exit codes: those of each command (kubepki csr list --help, kubepki csr approve 
   addClusterOptions(
     csr.command('list')
       .description('pending and recent CSRs with signer, requester, subject, SANs, usages, age and kubepki\'s verdict')
-      .option('-o, --output <format>', 'text or json', 'text')
+      .addHelpText('before', `Examples:
+  kubepki csr list                           # each CSR with what csr approve would do with it
+  kubepki csr list -o json | jq '.items[] | select(.verdict != "valid")'
+  kubepki csr list --root /mnt/node          # with that tree's admin.conf, when no other kubeconfig is set
+`)
+      .addOption(outputOption())
       .option('--allow-new-nodes', 'judge kubelet client CSRs for Nodes that do not exist yet as valid')
       .addHelpText('after', `
 Verdicts (what csr approve would do; list approves nothing):
@@ -108,13 +113,18 @@ Exit codes:
   addClusterOptions(
     csr.command('approve')
       .description('approve CSRs that pass the policy; refuse (or with --deny-invalid deny) the rest, saying why')
+      .addHelpText('before', `Examples:
+  kubepki csr approve --all-valid            # every pending CSR that passes the policy
+  kubepki csr approve csr-r98zd              # one, refused with the reason if it fails
+  kubepki csr approve --all-valid --deny-invalid --watch --interval 30
+`)
       .argument('[names...]', 'CSR names')
       .option('--all-valid', 'every pending CSR that passes the policy')
       .option('--watch', 'keep running and approve new valid CSRs as they come (a long-running approver)')
       .option('--interval <seconds>', 'with --watch: seconds between passes', '10')
       .option('--allow-new-nodes', 'approve kubelet client CSRs from bootstrap tokens for Nodes that do not exist yet')
       .option('--deny-invalid', 'deny kubelet CSRs that fail the policy instead of leaving them pending')
-      .option('-o, --output <format>', 'text or json', 'text')
+      .addOption(outputOption())
       .addOption(new Option('--max-passes <n>', 'with --watch: stop after n passes (tests, cron)').hideHelp())
       .addHelpText('after', `${POLICY_HELP}
 Outcomes (the first word of each line; "outcome" in -o json, with "verdict"

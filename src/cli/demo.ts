@@ -54,7 +54,9 @@ Exit codes:
     .option('--dir <dir>', 'build the tree here (must be empty or absent) instead of a new temp dir')
     .addOption(new Option('--key-type <type>', 'type of the keys kubeadm would make (the kubelet\'s client key is ECDSA P-256, as the kubelet makes it)').choices(['ecdsa-p256', 'rsa-2048']).default('ecdsa-p256'))
     .addOption(nowOption())
-    .action(async (o: { dir?: string; now?: string; keyType: 'ecdsa-p256' | 'rsa-2048' }) => {
+    // (the table check prints, so check's switch: NO_COLOR alone turned its colour off)
+    .option('--no-color', 'never colour the table')
+    .action(async (o: { dir?: string; now?: string; keyType: 'ecdsa-p256' | 'rsa-2048'; color?: boolean }) => {
       const now = resolveNow(o.now);
       const root = o.dir ? demoDir(path.resolve(io.cwd, o.dir)) : fs.mkdtempSync(path.join(os.tmpdir(), 'kubepki-demo-'));
       io.stdout(`Building a demo node with expired certificates in ${root} …\n\n`);
@@ -65,7 +67,7 @@ Exit codes:
       }
       const inv = readInventory({ fs: new NodeFs(root), now });
       io.stdout(`$ kubepki check --root ${root}\n`);
-      io.stdout(renderTable(inv, { paint: io.isTTY ? colour : plain }));
+      io.stdout(renderTable(inv, { paint: io.isTTY && o.color !== false ? colour : plain }));
       const code = inventoryExitCode(inv);
       io.stdout(`\ncheck would exit ${code} (${code === 2 ? 'something expired or broken' : code === 1 ? 'something within the warning threshold' : 'healthy'}).\n` +
         `To try the fix on this tree (renew backs up first), then check again:\n` +

@@ -112,15 +112,18 @@ Exit codes:
           kubeadmCerts: certs?.data, now,
         });
       }
+      // (--now makes the plan for another moment: a token already past on this machine's clock is refused by the cluster)
+      const past = plan.expiration && Date.parse(plan.expiration) <= Date.now()
+        ? `that is already past on this machine's clock (${goTime(new Date())}): the cluster deletes the token and kubeadm join is refused; run without --now, or with a longer --ttl.` : undefined;
       if (o.output === 'json') {
+        // (the JSON alone on stdout, the warning the text gives on stderr: it was dropped)
+        if (past) io.stderr(`kubepki: warning: token ${plan.tokenId} expires ${plan.expiration}: ${past}\n`);
         io.stdout(JSON.stringify({ ...plan, manifests: undefined, manifestsFile: out, serverSource: server.source, ...(controlPlaneWarning ? { controlPlaneWarning } : {}) }, null, 2) + '\n');
         return;
       }
       const lines = [
         `API server ${server.url} (from ${server.source}); CA hash ${plan.discoveryHashes.join(', ')}`,
-        `Token ${plan.tokenId}.<secret> ${plan.expiration ? `expires ${plan.expiration}` : 'never expires'}.`
-          // (--now makes the plan for another moment: a token already past on this machine's clock is refused by the cluster)
-          + (plan.expiration && Date.parse(plan.expiration) <= Date.now() ? ` Warning: that is already past on this machine's clock (${goTime(new Date())}): the cluster deletes the token and kubeadm join is refused; run without --now, or with a longer --ttl.` : ''),
+        `Token ${plan.tokenId}.<secret> ${plan.expiration ? `expires ${plan.expiration}` : 'never expires'}.${past ? ` Warning: ${past}` : ''}`,
         '',
         `1. Put the token and the CA into the cluster:  kubectl apply -f ${out}`,
         `   (token Secret, kube-public/cluster-info signed for this token${plan.controlPlaneCommand ? ', kubeadm-certs Secret + Role' : ''})`,

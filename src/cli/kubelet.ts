@@ -87,8 +87,13 @@ Exit codes:
     .option('--dry-run', 'show what would be written; write nothing')
     .addOption(backupDirOption())
     .addOption(nowOption())
-    .action(async (o: CredentialsOptions) => {
+    .action(async (o: CredentialsOptions, cmd: Command) => {
       const now = resolveNow(o.now);
+      // (as inspect refuses --timeout for a file: a token flag without --bootstrap does nothing, a bad value unseen)
+      const tokenFlags = (['token', 'ttl', 'secretOut'] as const).filter((k) => cmd.getOptionValueSource(k) === 'cli');
+      if (!o.bootstrap && tokenFlags.length) {
+        throw new UserError(`${tokenFlags.map((k) => `--${k === 'secretOut' ? 'secret-out' : k}`).join(', ')} apply to --bootstrap, not to a client certificate`, 'add --bootstrap for a bootstrap token, or drop them');
+      }
       const { isDnsSubdomain, parseDuration } = await import('../profiles/rebuild.js');
       const nodeName = o.node.trim().toLowerCase();
       if (!isDnsSubdomain(nodeName)) throw new UserError(`--node ${JSON.stringify(o.node)} is not a valid node name`, 'use the node\'s name as `kubectl get nodes` shows it');

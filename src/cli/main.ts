@@ -119,7 +119,10 @@ function commanderError(s: string, command: string): string {
 
 export function reportError(e: unknown, io: Io): number {
   if (e instanceof CommanderError) {
-    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version') return EXIT.ok;
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return EXIT.ok;
+    // (`kubepki ca` without export or import: commander shows the help on stderr in place of the missing
+    // sub-command, as `kubepki` alone shows the list, and that is a usage error there too)
+    if (e.code === 'commander.help') return e.exitCode === 0 ? EXIT.ok : EXIT.cannotRun;
     // commander already printed its one-line message
     return EXIT.cannotRun;
   }

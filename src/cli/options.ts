@@ -1,5 +1,5 @@
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { realpathSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { UserError } from '../errors.js';
 import { openRoot, type NodeFs } from '../fs/node-fs.js';
@@ -135,6 +135,10 @@ export function nodeReadInputs(o: NodeOptions, cwd: string): Omit<ReadOptions, '
       throw new UserError(`${flag} ${p} does not exist${fs.root === '/' ? '' : ` under --root ${fs.root}`}`, fs.root === '/' ? 'check the path' : 'with --root, paths are read inside the tree: give the path as it is on the node');
     }
   }
+  // (kubectl --kubeconfig DIR refuses it too; read as a --path, a directory of kubeconfigs passed as one)
+  for (const p of kubeconfigs) {
+    if (fs.stat(p)?.isDirectory()) throw new UserError(`--kubeconfig ${p} is a directory${fs.root === '/' ? '' : ` under --root ${fs.root}`}`, `give a kubeconfig file, or --path ${p} to read every file in it`);
+  }
   return { fs, warn: o.warn, layouts, paths, kubeconfigs };
 }
 
@@ -155,9 +159,14 @@ export async function writeOutFile(file: string, content: string, mode: number, 
   try {
     writeFileAtomic(file, content, mode, { create: !o.replace });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST' && !o.replace) throw new UserError(`failed to write ${file}: it exists`, o.hint);
+    // (--force cannot write over a directory: the hint that says to pass it would only lead to EISDIR)
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST' && !o.replace) throw isDirectory(file) ? new UserError(`failed to write ${file}: it is a directory`, 'give the path of a file to write') : new UserError(`failed to write ${file}: it exists`, o.hint);
     throw e;
   }
+}
+
+function isDirectory(p: string): boolean {
+  try { return statSync(p).isDirectory(); } catch { return false; }
 }
 
 /** --servername and --timeout of commands that connect to a TLS endpoint (probe, inspect https://). */

@@ -36,15 +36,17 @@ chain, 3 could not connect.`)
     .action(async (endpoint: string, o: ProbeOptions) => {
       const now = resolveNow(o.now);
       const ep = parseEndpoint(endpoint);
+      // (the tree before the handshake: a --root that is not there is said as such, not after "connection refused")
+      const node = openNode(o);
       const res = await probeEndpoint(ep.host, ep.port, { servername: o.servername, timeoutMs: timeoutMs(o.timeout) });
       const endpointName = joinHostPort(ep.host, ep.port);
       const served = servedInventory(res.chain, endpointName, now);
-      const disk = readInventory({ fs: openNode(o), now });
+      const disk = readInventory({ fs: node, now });
       const cmp = compareServed(res.chain[0]!, disk);
       attachDiskSigners(served, disk, cmp);
       const incomplete = missingIntermediate(res.chain, disk);
       if (o.output === 'json') {
-        io.stdout(JSON.stringify({ endpoint: endpointName, protocol: res.protocol, cipher: res.cipher, ...(res.handshakeError ? { handshakeError: res.handshakeError } : {}), chain: served.certificates, comparison: { verdict: cmp.verdict, message: cmp.message, served: cmp.served, disk: cmp.disk ? { name: cmp.disk.name, file: cmp.disk.location.file, serial: cmp.disk.serial, notAfter: cmp.disk.notAfter } : undefined }, ...(incomplete ? { incompleteChain: incomplete } : {}) }, null, 2) + '\n');
+        io.stdout(JSON.stringify({ apiVersion: 'kubepki.io/v1alpha1', kind: 'ProbeResult', endpoint: endpointName, protocol: res.protocol, cipher: res.cipher, ...(res.handshakeError ? { handshakeError: res.handshakeError } : {}), chain: served.certificates, comparison: { verdict: cmp.verdict, message: cmp.message, served: cmp.served, disk: cmp.disk ? { name: cmp.disk.name, file: cmp.disk.location.file, serial: cmp.disk.serial, notAfter: cmp.disk.notAfter } : undefined }, ...(incomplete ? { incompleteChain: incomplete } : {}) }, null, 2) + '\n');
       } else {
         io.stdout(res.handshakeError
           ? `${endpointName} sent ${res.chain.length} certificate(s) over ${res.protocol ?? 'TLS'}, then ${res.handshakeError}: most likely it wants a client certificate\n\n`
@@ -55,7 +57,6 @@ chain, 3 could not connect.`)
         if (cmp.verdict === 'stale' && cmp.disk) {
           const { restartsForFiles } = await import('../plan/renew.js');
           const { readNodeEtcdCluster } = await import('../rebuild/etcd-members.js');
-          const node = openNode(o);
           for (const r of restartsForFiles(disk, [cmp.disk.location.via ?? cmp.disk.location.file], () => readNodeEtcdCluster(node))) {
             io.stdout(`  ${r.component}: ${r.command}\n${r.caution ? `    (${r.caution})\n` : ''}`);
           }

@@ -193,7 +193,7 @@ Exit codes:
       const r = await withNodeLock(io, fs, now, { dryRun: o.dryRun, json: o.output === 'json', backupRoot }, (lock) =>
         rebuild({ fs, now, flags, backupRoot, config, force: o.force, newCa: o.newCa !== undefined, replaceCas: typeof o.newCa === 'string' ? o.newCa.split(',').map((n) => n.trim()).filter(Boolean) : undefined, etcdInitialCluster: o.etcdInitialCluster, superAdmin: o.superAdmin, dryRun: o.dryRun, lock, onStep: testStepHook(io.env) }));
       if (o.output === 'json') {
-        io.stdout(JSON.stringify({ settings: r.gathered.provenance, overridden: r.gathered.overridden, plan: r.plan, written: r.written?.written ?? [], backup: r.written?.backupDir }, null, 2) + '\n');
+        io.stdout(JSON.stringify({ apiVersion: 'kubepki.io/v1alpha1', kind: 'RebuildResult', settings: r.gathered.provenance, overridden: r.gathered.overridden, plan: r.plan, written: r.written?.written ?? [], backup: r.written?.backupDir }, null, 2) + '\n');
         io.exitCode = o.dryRun && r.plan.errors.length ? 3 : r.plan.expired.length ? 1 : 0;
         return;
       }

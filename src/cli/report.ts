@@ -23,7 +23,9 @@ function writeReport(file: string, text: string): void {
     nodeFs.renameSync(tmp, abs);
   } catch (e) {
     nodeFs.rmSync(tmp, { force: true });
-    throw new UserError(`failed to write report ${abs}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'pick a path in a directory you can write');
+    const code = (e as NodeJS.ErrnoException).code;
+    // (a directory is no permission problem: the hint said to pick a directory one can write)
+    throw new UserError(`failed to write report ${abs}: ${code ?? (e as Error).message}`, code === 'EISDIR' ? 'give the path of a file, not a directory' : 'pick a path in a directory you can write');
   }
 }
 

@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import type { Io } from './io.js';
 import { UserError, EXIT } from '../errors.js';
-import { addClusterOptions, clusterFrom, parseOutput, type ClusterFlags } from './cluster-options.js';
+import { addClusterOptions, outputOption, clusterFrom, parseOutput, type ClusterFlags } from './cluster-options.js';
 import type { SaRefreshPlan } from '../cluster/sa-refresh.js';
 
 interface RefreshFlags extends ClusterFlags {
@@ -48,7 +48,7 @@ Exit codes:
       .option('--dry-run', 'print the plan and change nothing')
       .option('--timeout <seconds>', 'how long to wait for each token / replacement pod', '120')
       .option('--sa-pub <file>', 'check each re-issued token against this public key (default: /etc/kubernetes/pki/sa.pub under --root, when present)')
-      .option('-o, --output <format>', 'text or json', 'text')
+      .addOption(outputOption())
       .addOption(new Option('--poll-ms <ms>', 'poll interval while waiting').default('1000').hideHelp()),
   ).action(async (flags: RefreshFlags) => {
     const format = parseOutput(flags.output);

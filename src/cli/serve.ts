@@ -65,7 +65,8 @@ Exit codes:
       const interval = parseDuration(o.interval);
       if (interval === undefined || interval < 1) throw new UserError(`--interval ${JSON.stringify(o.interval)} is not a duration of at least 1s`, 'use e.g. 60s, 5m or 1h');
       if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw new UserError('--tls-cert and --tls-key go together', 'pass both, or neither for plain HTTP');
-      const pinned = o.now ? resolveNow(o.now) : undefined;
+      // (an empty --now is refused, as by every other command, not taken for the clock)
+      const pinned = o.now !== undefined ? resolveNow(o.now) : undefined;
       const inputs = nodeReadInputs(o, io.cwd);
       const fs = inputs.fs;
       const endpoints = o.probeEndpoint?.map(parseProbeFlag);

@@ -1,5 +1,5 @@
 // (named imports: a namespace import of a built-in costs a copy of all its properties in the CLI bundle)
-import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, statSync, type Dirent, type Stats } from 'node:fs';
+import { accessSync, constants, existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, statSync, type Dirent, type Stats } from 'node:fs';
 import { posix, relative, resolve, sep } from 'node:path';
 import { UserError } from '../errors.js';
 
@@ -276,6 +276,8 @@ export function hostFileIn(root: string, nodePath: string): string {
   try { return nfs.hostPathOfReal(nfs.realNodePath(nodePath)); } catch { return nfs.hostPath(nodePath); }
 }
 
+const deniedRoot = (r: string) => new UserError(`failed to open --root ${r}: permission denied`, 'run kubepki as root (sudo), or give a tree this user may read');
+
 /** Root a user gave: must be a readable directory. */
 export function openRoot(root: string | undefined): NodeFs {
   const r = resolve(root ?? '/');
@@ -283,8 +285,12 @@ export function openRoot(root: string | undefined): NodeFs {
   try {
     st = statSync(r);
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EACCES') throw deniedRoot(r);
     throw new UserError(`failed to open --root ${r}: no such directory`, 'pass the directory that holds the node tree (the one with etc/ and var/ inside)');
   }
   if (!st.isDirectory()) throw new UserError(`failed to open --root ${r}: not a directory`, 'pass a directory, not a file');
+  // A tree this user may not list reads as an empty one: check said "no certificates found", inspect "no such
+  // file", backups "No backups" (exit 0), rebuild "nothing left on the node says" the node name.
+  try { accessSync(r, constants.R_OK | constants.X_OK); } catch { throw deniedRoot(r); }
   return new NodeFs(r);
 }
