@@ -678,7 +678,9 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       if (moved) need(comp, moved);
     }
   }
-  const restarts = withEtcdCaution(restartsFrom(inv, because, changed), opts.etcdCluster);
+  // (an etcd-peer that had expired: the other members' most likely did too, and no member can be healthy yet)
+  const peerExpired = items.some((it) => it.name === 'etcd-peer' && !it.follows && Date.parse(it.old.notAfter) <= nowMs);
+  const restarts = withEtcdCaution(restartsFrom(inv, because, changed), opts.etcdCluster, peerExpired);
 
   // Run as a user, renew can neither sign (the CA keys) nor write: a plan of "can't renew" lines would hide that.
   if (denied.size > 0) throw permissionDeniedError([...denied], 'renew');
@@ -693,12 +695,25 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
 }
 
 /** The etcd restart of a member of a multi-member etcd carries etcdQuorumCaution (renew, restore and rebuild alike). */
-function withEtcdCaution(restarts: PlanRestart[], etcdCluster: RenewOptions['etcdCluster']): PlanRestart[] {
+function withEtcdCaution(restarts: PlanRestart[], etcdCluster: RenewOptions['etcdCluster'], peerExpired = false): PlanRestart[] {
   // (k3s and RKE2 servers run their etcd member inside the unit: restarting k3s or rke2-server restarts it)
   const etcd = restarts.find((r) => r.component === 'etcd') ?? restarts.find((r) => r.component === 'k3s' || r.component === 'rke2-server');
   const ec = etcd ? etcdCluster?.() : undefined;
-  if (etcd && ec && ec.members.length > 1) etcd.caution = etcdQuorumCaution(ec.members, ec.healthCommand);
+  if (etcd && ec && ec.members.length > 1) etcd.caution = peerExpired ? etcdPeersExpiredCaution(ec.members, ec.healthCommand) : etcdQuorumCaution(ec.members, ec.healthCommand);
   return restarts;
+}
+
+/**
+ * The one-at-a-time advice assumes a healthy cluster. With this member's peer certificate expired, the others'
+ * (kubeadm made them minutes or days apart) most likely are too: every member refuses the others' peer handshakes
+ * ("tls: failed to verify client certificate: x509: certificate has expired"), so there is no quorum and no member
+ * turns healthy until a majority hold a valid peer pair; waiting for "every member healthy" after this node would
+ * never end. etcd (3.2+) loads its peer pair anew at each handshake (pkg/transport TLSInfo's GetCertificate and
+ * GetClientCertificate read the files; etcd's "TLS reload" integration tests), so renewing the files on every member
+ * is what brings the quorum back, no restart needed (test/ha-openssl.test.ts shows it with a real 3-member etcd).
+ */
+export function etcdPeersExpiredCaution(members: string[], healthCommand: string): string {
+  return `this etcd is one of ${members.length} members (${members.join(', ')}) and its peer certificate had expired: if the other members' have too (kubeadm makes them within days of each other; kubepki check there says), they refuse each other's peer connections and no member turns healthy until a majority hold a valid one, so do not wait for every member to be healthy between nodes: renew etcd-peer on every member's node first (etcd reads its peer pair anew at each connection, so the members reconnect without a restart), then check that every member is healthy (${healthCommand}), and only then restart etcd on one member's node at a time`;
 }
 
 /**

@@ -1,0 +1,122 @@
+/**
+ * An HA kubeadm control plane made with openssl alone (three control-plane nodes, stacked etcd, a load-balancer
+ * endpoint: test/support/openssl-kubeadm.ts) and a real 3-member etcd started from each node's etcd.yaml, and what
+ * kubepki advises an operator on it, followed as an operator would follow it. The clock is this machine's: etcd
+ * checks the certificates against it, so kubepki is run without --now.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { cli, tmp } from './renew-support.js';
+import { freePort } from './support/fixtures.js';
+import { ETCD, ETCDCTL } from './support/etcd.js';
+import { makeOpensslHaTrees, opensslLeaf, type HaNode } from './support/openssl-kubeadm.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const noEtcd = (!fs.existsSync(ETCD) || !fs.existsSync(ETCDCTL)) && 'etcd/etcdctl not installed';
+
+interface Member extends HaNode { client: number; peer: number; metrics: number; proc?: ChildProcess; log: string }
+
+/**
+ * The member's etcd.yaml command line with this test's ports and the tree's paths; the membership of a new
+ * 3-member cluster (ignored by etcd once its data directory holds one, as on every restart here).
+ */
+function etcdArgs(m: Member, all: Member[]): string[] {
+  const text = fs.readFileSync(path.join(m.root, 'etc/kubernetes/manifests/etcd.yaml'), 'utf8');
+  const flags = [...text.matchAll(/^ {4}- (--\S+)$/gm)].map((x) => x[1]!)
+    .filter((a) => !/^--(initial-cluster|listen-client-urls|listen-metrics-urls)/.test(a))
+    .map((a) => a.replaceAll(`${m.ip}:2379`, `${m.ip}:${m.client}`).replaceAll(`${m.ip}:2380`, `${m.ip}:${m.peer}`)
+      .replaceAll('/etc/kubernetes', path.join(m.root, 'etc/kubernetes')).replaceAll('/var/lib/etcd', path.join(m.root, 'var/lib/etcd')));
+  return [...flags, `--listen-client-urls=https://${m.ip}:${m.client}`, `--listen-metrics-urls=http://${m.ip}:${m.metrics}`,
+    `--initial-cluster=${all.map((x) => `${x.name}=https://${x.ip}:${x.peer}`).join(',')}`, '--initial-cluster-state=new', '--initial-cluster-token=kubepki-openssl-ha'];
+}
+
+function start(m: Member, all: Member[]): void {
+  m.log = '';
+  m.proc = spawn(ETCD, etcdArgs(m, all), { stdio: ['ignore', 'pipe', 'pipe'] });
+  m.proc.stdout!.on('data', (d) => { m.log += d; });
+  m.proc.stderr!.on('data', (d) => { m.log += d; });
+}
+
+function stop(m: Member): Promise<void> {
+  const p = m.proc;
+  m.proc = undefined;
+  return new Promise((resolve) => {
+    if (!p || p.exitCode !== null || p.signalCode !== null) return resolve();
+    p.once('exit', () => resolve());
+    // (SIGTERM, as the kubelet stops a static pod: etcd commits what it answered before it exits)
+    p.kill('SIGTERM');
+    setTimeout(() => { if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL'); }, 15_000).unref();
+  });
+}
+
+/** etcdctl from `from` (its healthcheck-client pair) against `at`'s client endpoints. */
+function etcdctl(from: Member, at: Member[], args: string[]): Promise<{ code: number; out: string }> {
+  const pki = path.join(from.root, 'etc/kubernetes/pki');
+  return new Promise((resolve) => execFile(ETCDCTL, [
+    `--endpoints=${at.map((x) => `https://${x.ip}:${x.client}`).join(',')}`, `--cacert=${pki}/etcd/ca.crt`,
+    `--cert=${pki}/etcd/healthcheck-client.crt`, `--key=${pki}/etcd/healthcheck-client.key`, '--dial-timeout=2s', '--command-timeout=3s', ...args,
+  ], { env: { ...process.env, ETCDCTL_API: '3' }, timeout: 15_000 }, (err, o, e) => resolve({ code: err ? 1 : 0, out: `${o}${e}` })));
+}
+
+async function waitHealthy(from: Member, at: Member[], all: Member[], what: string, cluster = true): Promise<void> {
+  let r = { code: 1, out: '' };
+  for (let i = 0; i < 60; i++) {
+    r = await etcdctl(from, at, ['endpoint', 'health', ...(cluster ? ['--cluster'] : [])]);
+    if (r.code === 0) return;
+    await sleep(250);
+  }
+  assert.fail(`${what}: etcdctl endpoint health from ${from.name}:\n${r.out}\n${all.map((x) => `--- ${x.name}\n${x.log.slice(-1500)}`).join('\n')}`);
+}
+
+test('HA, openssl-made: etcd peer certificates expired on all three members (no quorum): renew\'s advice is to renew every member\'s peer pair before waiting for health (it said restart one node at a time and wait until every member is healthy, which never happens), and followed it brings the cluster back with its data', { skip: noEtcd, timeout: 120_000 }, async (t) => {
+  const base = tmp('kubepki-ha-openssl-');
+  const members: Member[] = [];
+  for (const n of makeOpensslHaTrees(base)) members.push({ ...n, client: await freePort(), peer: await freePort(), metrics: await freePort(), log: '' });
+  const [n1, n2, n3] = members as [Member, Member, Member];
+  t.after(async () => { for (const m of members) await stop(m); });
+  for (const m of members) start(m, members);
+  await waitHealthy(n1, members, members, 'the new cluster');
+  assert.equal((await etcdctl(n1, [n1], ['put', '/registry/kubepki', 'before'])).code, 0);
+
+  // a year on: every member's peer certificate has expired (same key, names and usages); etcd down and up again
+  for (const m of members) await stop(m);
+  for (const m of members) {
+    const pki = path.join(m.root, 'etc/kubernetes/pki');
+    opensslLeaf({ ca: `${pki}/etcd/ca`, key: `${pki}/etcd/peer.key`, crt: `${pki}/etcd/peer.crt`, subj: `/CN=${m.name}`, eku: 'serverAuth,clientAuth',
+      sans: `DNS:${m.name},DNS:localhost,IP:${m.ip},IP:127.0.0.1,IP:0:0:0:0:0:0:0:1`, notBefore: new Date('2025-01-01T00:00:00Z'), notAfter: new Date('2025-12-01T00:00:00Z') });
+  }
+  for (const m of members) start(m, members);
+  await sleep(2000);
+  assert.notEqual((await etcdctl(n1, [n1], ['endpoint', 'health'])).code, 0, 'no quorum with every peer certificate expired');
+
+  const dry = await cli(['renew', 'all', '--only-expiring', '--root', n1.root, '--dry-run']);
+  assert.equal(dry.code, 0, dry.out + dry.err);
+  const caution = /^ {4}\((this etcd is one of 3 members[^\n]*)\)$/m.exec(dry.out)?.[1];
+  assert.ok(caution, dry.out);
+  assert.match(caution, /^this etcd is one of 3 members \(cp-1, cp-2, cp-3\) and its peer certificate had expired: .*no member turns healthy until a majority hold a valid one, so do not wait for every member to be healthy between nodes: renew etcd-peer on every member's node first .*, then check that every member is healthy \(etcdctl --endpoints https:\/\/127\.0\.0\.1:2379 .*endpoint health --cluster\), and only then restart etcd on one member's node at a time$/);
+  assert.doesNotMatch(caution, /before the next node wait until every member is healthy/);
+
+  // the advice, followed: the peer pair renewed on each node in turn, no etcd restarted; a majority brings the quorum back
+  for (const m of [n1, n2]) {
+    const r = await cli(['renew', 'etcd-peer', '--root', m.root]);
+    assert.equal(r.code, 0, r.out + r.err);
+  }
+  await waitHealthy(n1, [n1, n2], members, 'cp-1 and cp-2 renewed', false);
+  const r = await cli(['renew', 'etcd-peer', '--root', n3.root]);
+  assert.equal(r.code, 0, r.out + r.err);
+  await waitHealthy(n3, members, members, 'every member renewed');
+  // then the restarts, one member at a time, each back before the next
+  for (const m of members) {
+    await stop(m);
+    start(m, members);
+    await waitHealthy(m, members, members, `${m.name} restarted`);
+  }
+  const got = await etcdctl(n3, [n3], ['get', '/registry/kubepki', '--print-value-only']);
+  assert.equal(got.out.trim(), 'before', got.out);
+  // and with healthy peers the usual one-at-a-time caution is back
+  const after = await cli(['renew', 'all', '--root', n2.root, '--dry-run']);
+  assert.match(after.out, /^ {4}\(this etcd is one of 3 members \(cp-1, cp-2, cp-3\): restart etcd on one member's node at a time, and before the next node wait until every member is healthy/m, after.out);
+});
