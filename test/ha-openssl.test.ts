@@ -120,3 +120,36 @@ test('HA, openssl-made: etcd peer certificates expired on all three members (no 
   const after = await cli(['renew', 'all', '--root', n2.root, '--dry-run']);
   assert.match(after.out, /^ {4}\(this etcd is one of 3 members \(cp-1, cp-2, cp-3\): restart etcd on one member's node at a time, and before the next node wait until every member is healthy/m, after.out);
 });
+
+test('HA, openssl-made: check and renew on one control-plane node say the other nodes need the same (kubeadm\'s certificates are per node); they said only what to do here', { skip: noEtcd, timeout: 90_000 }, async (t) => {
+  const base = tmp('kubepki-ha-openssl-');
+  const members: Member[] = [];
+  for (const n of makeOpensslHaTrees(base)) members.push({ ...n, client: await freePort(), peer: await freePort(), metrics: await freePort(), log: '' });
+  const [n1, n2] = members as [Member, Member, Member];
+  t.after(async () => { for (const m of members) await stop(m); });
+  // the etcd data is what says cp-1 has peers: kubeadm init wrote its etcd.yaml with cp-1 alone
+  assert.match(fs.readFileSync(path.join(n1.root, 'etc/kubernetes/manifests/etcd.yaml'), 'utf8'), /--initial-cluster=cp-1=https:\/\/127\.0\.0\.1:2380\n/);
+  for (const m of members) start(m, members);
+  await waitHealthy(n1, members, members, 'the new cluster');
+  for (const m of members) await stop(m);
+
+  // a year on, 20 days before the leaves end
+  const now = new Date(Date.now() + 345 * 86400_000).toISOString();
+  const chk = await cli(['check', '--root', n1.root, '--now', now]);
+  assert.equal(chk.code, 1, chk.out + chk.err);
+  assert.match(chk.out, /^Next: kubepki renew all --root \S+ --dry-run, then without --dry-run \(backup first\); restart what it lists; this node is one of 3 control-plane nodes \(etcd members cp-1, cp-2 and cp-3\), and kubeadm's certificates are each node's own: kubepki check on cp-2 and cp-3 too, and renew there the same way, one node at a time$/m, chk.out);
+  const json = JSON.parse((await cli(['check', '--root', n2.root, '--now', now, '-o', 'json'])).out);
+  assert.deepEqual(json.etcdMembers, ['cp-1', 'cp-2', 'cp-3']);
+  assert.match(json.next, /kubepki check on cp-1 and cp-3 too/);
+
+  const renew = await cli(['renew', 'all', '--root', n1.root, '--now', now]);
+  assert.equal(renew.code, 0, renew.out + renew.err);
+  assert.match(renew.out, /^Outside this node: this node is one of 3 control-plane nodes \(etcd members cp-1, cp-2 and cp-3\), and kubeadm's certificates are each node's own: this renewed this node's only\. Update these too:\n {2}- on cp-2 and cp-3: kubepki check there, then kubepki renew all there \(--dry-run first\) and the restarts it lists, one node at a time$/m, renew.out);
+  assert.match(renew.out, /Not done yet: see "Outside this node" above\./);
+  // (a name: the same name there; super-admin.conf is only on the kubeadm init node)
+  const one = await cli(['renew', 'apiserver', 'super-admin.conf', '--root', n1.root, '--now', now, '--dry-run']);
+  assert.match(one.out, /- on cp-2 and cp-3: kubepki check there, then kubepki renew apiserver there/, one.out);
+  // all renewed here: nothing left to do on this node, so nothing said of the others
+  const after = await cli(['check', '--root', n1.root, '--now', now]);
+  assert.doesNotMatch(after.out, /control-plane nodes/, after.out);
+});

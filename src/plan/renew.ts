@@ -20,6 +20,7 @@ import { KUBEADM_PROFILES, KUBELET_PKI_DIR } from '../profiles/kubeadm.js';
 import { rancherCaAdvice, rancherReissueAdvice, rancherReissues, rancherUnit, RANCHER_DATASTORE_CA } from '../layouts/detect.js';
 import { certificateLifetime, goTime, type Lifetime } from '../inventory/time.js';
 import { kubesprayEtcdNote } from '../layouts/kubespray-etcd.js';
+import { listText } from '../inventory/names.js';
 import type { EtcdInitialCluster } from '../rebuild/etcd-members.js';
 import { kubeletClientFix, kubeletServingFix, interruptedSwap, embeddedKubeletConfText, isKubeletOwnServing, isAuthority, rootFlagFor, permissionDenied, permissionDeniedError, RUN_AS_ROOT } from '../inventory/next.js';
 import { datedPemPath, pemTimestamp } from './kubelet.js';
@@ -680,17 +681,45 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
   }
   // (an etcd-peer that had expired: the other members' most likely did too, and no member can be healthy yet)
   const peerExpired = items.some((it) => it.name === 'etcd-peer' && !it.follows && Date.parse(it.old.notAfter) <= nowMs);
-  const restarts = withEtcdCaution(restartsFrom(inv, because, changed), opts.etcdCluster, peerExpired);
+  // (read once: the etcd data's member list, for the restart caution and the other control-plane nodes' note)
+  let cluster: ReturnType<NonNullable<RenewOptions['etcdCluster']>> | null = null;
+  const etcdCluster = opts.etcdCluster && (() => (cluster === null ? (cluster = opts.etcdCluster!()) : cluster));
+  const restarts = withEtcdCaution(restartsFrom(inv, because, changed), etcdCluster, peerExpired);
 
   // Run as a user, renew can neither sign (the CA keys) nor write: a plan of "can't renew" lines would hide that.
   if (denied.size > 0) throw permissionDeniedError([...denied], 'renew');
   const notes = outsideNotes(inv, items, opts.copies ?? {}, nowMs);
   // (kubespray's etcd certificates: every etcd host keeps a copy of each, handed out from its first etcd host)
-  const kubesprayEtcd = inv.layouts.includes('kubespray') ? kubesprayEtcdNote(inv, items, opts.etcdCluster) : undefined;
+  const kubesprayEtcd = inv.layouts.includes('kubespray') ? kubesprayEtcdNote(inv, items, etcdCluster) : undefined;
   if (kubesprayEtcd) notes.push(kubesprayEtcd);
+  const peers = otherControlPlanesNote(inv, items, etcdCluster);
+  if (peers) notes.push(peers);
   return {
     apiVersion: 'kubepki.io/v1alpha1', kind: 'Plan', action: 'renew', root: inv.root, now: now.toISOString(),
     items, files, restarts, results, warnings, ...(notes.length ? { notes } : {}),
+  };
+}
+
+/**
+ * kubeadm's leaves and kubeconfigs are each control-plane node's own (its apiserver, etcd and kubeconfig
+ * certificates, made when it joined, so about as old): renewed here, the other nodes of an HA control plane still
+ * need theirs ("If you are running an HA cluster, this command needs to be executed on all the control-plane
+ * nodes", kubeadm certs renew's docs). The members of this node's etcd name them.
+ */
+function otherControlPlanesNote(inv: Inventory, items: PlanItem[], etcdCluster: RenewOptions['etcdCluster']): PlanNote | undefined {
+  const byId = new Map(inv.certificates.map((c) => [c.id, c]));
+  const own = items.filter((it) => it.kind !== 'ca' && it.kind !== 'ca-copy' && byId.get(it.id)?.managedBy === 'kubeadm');
+  if (own.length === 0) return undefined;
+  const members = etcdCluster?.()?.members ?? [];
+  if (members.length < 2) return undefined;
+  const others = inv.nodeName && members.includes(inv.nodeName) ? listText(members.filter((m) => m !== inv.nodeName)) : 'the other members\' nodes';
+  // (super-admin.conf is the kubeadm init node's alone: the others have none to renew)
+  const named = own.map((it) => it.name).filter((n) => n !== 'super-admin.conf');
+  const names = named.length > 3 || named.length === 0 ? 'all' : named.join(' ');
+  return {
+    topic: 'outside-this-node', about: own[0]!.id,
+    title: `this node is one of ${members.length} control-plane nodes (etcd members ${listText(members)}), and kubeadm's certificates are each node's own: this renewed this node's only`,
+    steps: [`on ${others}: kubepki check there, then kubepki renew ${names} there (--dry-run first) and the restarts it lists, one node at a time`],
   };
 }
 
