@@ -153,3 +153,47 @@ test('HA, openssl-made: check and renew on one control-plane node say the other 
   const after = await cli(['check', '--root', n1.root, '--now', now]);
   assert.doesNotMatch(after.out, /control-plane nodes/, after.out);
 });
+
+test('HA, openssl-made: a new etcd CA (rebuild --new-ca etcd-ca) on one member: the restart advice is the switch-over order, not one member at a time each healthy before the next (which never happens: members refuse peers of a CA they did not load), and followed it brings all three back with their data', { skip: noEtcd, timeout: 150_000 }, async (t) => {
+  const base = tmp('kubepki-ha-openssl-');
+  const members: Member[] = [];
+  for (const n of makeOpensslHaTrees(base)) members.push({ ...n, client: await freePort(), peer: await freePort(), metrics: await freePort(), log: '' });
+  const [n1, n2, n3] = members as [Member, Member, Member];
+  t.after(async () => { for (const m of members) await stop(m); });
+  for (const m of members) start(m, members);
+  await waitHealthy(n1, members, members, 'the new cluster');
+  assert.equal((await etcdctl(n1, [n1], ['put', '/registry/kubepki', 'before'])).code, 0);
+  const caution = (out: string) => /^ {6}etcd \(reads [^\n]*\n {8}\((this etcd is one of 3 members[^\n]*)\)$/m.exec(out)?.[1] ?? assert.fail(out);
+
+  const rebuild = (m: Member, extra: string[]) => cli(['rebuild', '--root', m.root, '--kubernetes-version', 'v1.30.2', ...extra]);
+  const dry = await rebuild(n1, ['--new-ca', 'etcd-ca', '--dry-run']);
+  assert.equal(dry.code, 0, dry.out + dry.err);
+  const first = caution(dry.out);
+  assert.match(first, /^this etcd is one of 3 members \(cp-1, cp-2, cp-3\) and its CA is new: .*this member is cut off from the others from now until more of them have the new CA; restart etcd here now, then on each other member's node in turn bring this CA, rebuild and restart etcd there at once .*do not wait for every member to be healthy between nodes/);
+  assert.doesNotMatch(first, /before the next node wait until every member is healthy/);
+  let r = await rebuild(n1, ['--new-ca', 'etcd-ca']);
+  assert.equal(r.code, 0, r.out + r.err);
+  await stop(n1);
+  start(n1, members);
+  await waitHealthy(n2, [n2, n3], members, 'cp-2 and cp-3 keep the quorum while cp-1 is on the new CA', false);
+  await sleep(1000);
+  assert.notEqual((await etcdctl(n1, [n1], ['endpoint', 'health'])).code, 0, 'cp-1 alone on the new etcd CA is cut off');
+
+  // each other member: the new CA brought with ca export / ca import, rebuild re-signs, etcd restarted at once
+  for (const m of [n2, n3]) {
+    const file = path.join(base, `shared-${m.name}.yaml`);
+    const ex = await cli(['ca', 'export', '--root', n1.root, '--out', file]);
+    assert.equal(ex.code, 0, ex.err);
+    const im = await cli(['ca', 'import', file, '--root', m.root, '--force', '--certificate-key', /\b([0-9a-f]{64})\b/.exec(ex.out)![1]!]);
+    assert.equal(im.code, 0, im.out + im.err);
+    const next = await rebuild(m, ['--force', '--dry-run']);
+    assert.match(caution(next.out), /^this etcd is one of 3 members \(cp-1, cp-2, cp-3\) and its peer certificate is now signed by another etcd CA than the one it trusted when it started: restart etcd here at once/);
+    r = await rebuild(m, ['--force']);
+    assert.equal(r.code, 0, r.out + r.err);
+    await stop(m);
+    start(m, members);
+    await waitHealthy(m, m === n2 ? [n1, n2] : members, members, `${m.name} on the new etcd CA`, m === n3);
+  }
+  const got = await etcdctl(n3, [n3], ['get', '/registry/kubepki', '--print-value-only']);
+  assert.equal(got.out.trim(), 'before', got.out);
+});

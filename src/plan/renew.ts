@@ -684,7 +684,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
   // (read once: the etcd data's member list, for the restart caution and the other control-plane nodes' note)
   let cluster: ReturnType<NonNullable<RenewOptions['etcdCluster']>> | null = null;
   const etcdCluster = opts.etcdCluster && (() => (cluster === null ? (cluster = opts.etcdCluster!()) : cluster));
-  const restarts = withEtcdCaution(restartsFrom(inv, because, changed), etcdCluster, peerExpired);
+  const restarts = withEtcdCaution(restartsFrom(inv, because, changed), etcdCluster, peerExpired ? 'peer-expired' : undefined);
 
   // Run as a user, renew can neither sign (the CA keys) nor write: a plan of "can't renew" lines would hide that.
   if (denied.size > 0) throw permissionDeniedError([...denied], 'renew');
@@ -724,12 +724,40 @@ function otherControlPlanesNote(inv: Inventory, items: PlanItem[], etcdCluster: 
 }
 
 /** The etcd restart of a member of a multi-member etcd carries etcdQuorumCaution (renew, restore and rebuild alike). */
-function withEtcdCaution(restarts: PlanRestart[], etcdCluster: RenewOptions['etcdCluster'], peerExpired = false): PlanRestart[] {
+function withEtcdCaution(restarts: PlanRestart[], etcdCluster: RenewOptions['etcdCluster'], peers?: EtcdPeerChange): PlanRestart[] {
   // (k3s and RKE2 servers run their etcd member inside the unit: restarting k3s or rke2-server restarts it)
   const etcd = restarts.find((r) => r.component === 'etcd') ?? restarts.find((r) => r.component === 'k3s' || r.component === 'rke2-server');
   const ec = etcd ? etcdCluster?.() : undefined;
-  if (etcd && ec && ec.members.length > 1) etcd.caution = peerExpired ? etcdPeersExpiredCaution(ec.members, ec.healthCommand) : etcdQuorumCaution(ec.members, ec.healthCommand);
+  if (!etcd || !ec || ec.members.length < 2) return restarts;
+  etcd.caution = peers === 'peer-expired' ? etcdPeersExpiredCaution(ec.members, ec.healthCommand)
+    : peers === 'new-ca' ? etcdNewCaCaution(ec.members, ec.healthCommand)
+      : peers === 'ca-changed' ? etcdCaChangedCaution(ec.members, ec.healthCommand)
+        : etcdQuorumCaution(ec.members, ec.healthCommand);
   return restarts;
+}
+
+/**
+ * Why this member's peers may not take its restart as a routine one: its peer certificate had expired, this run
+ * makes a new etcd CA (rebuild --new-ca etcd-ca), or its peer certificate is re-signed by an etcd CA other than the
+ * one etcd trusted when it started (the new CA brought here with ca import).
+ */
+export type EtcdPeerChange = 'peer-expired' | 'new-ca' | 'ca-changed';
+
+/**
+ * etcd re-reads its own pair at each handshake but builds its trusted CA pool once, at start (pkg/transport
+ * TLSInfo.ServerConfig / ClientConfig), and members refuse peers whose certificate their pool does not verify
+ * ("x509: certificate signed by unknown authority"). So a member whose pair a new etcd CA signed is cut off from
+ * the others as soon as the files are written, until it restarts and enough of the others have the new CA too;
+ * the member that turns the majority to the new CA stops the cluster between its rebuild and its restart. Waiting
+ * for every member to be healthy between nodes would never end (test/ha-openssl.test.ts shows it with a real etcd).
+ */
+export function etcdNewCaCaution(members: string[], healthCommand: string): string {
+  return `this etcd is one of ${members.length} members (${members.join(', ')}) and its CA is new: etcd reads its trusted CA file only when it starts and refuses peers signed by a CA it does not trust, so this member is cut off from the others from now until more of them have the new CA; restart etcd here now, then on each other member's node in turn bring this CA, rebuild and restart etcd there at once (between the two that member is cut off from both sides, and while the member that makes the majority is, etcd has no quorum and every API server stops); do not wait for every member to be healthy between nodes: that holds only once all have the new CA (${healthCommand})`;
+}
+
+/** The members that follow a new etcd CA (etcdNewCaCaution): a member re-signed by it is cut off until it restarts. */
+export function etcdCaChangedCaution(members: string[], healthCommand: string): string {
+  return `this etcd is one of ${members.length} members (${members.join(', ')}) and its peer certificate is now signed by another etcd CA than the one it trusted when it started: restart etcd here at once (until then this member is cut off from every other member), then the next member's node the same way; members still on the old CA refuse it until they have the new one too, so every member is healthy only once all have it (${healthCommand})`;
 }
 
 /**
@@ -1034,7 +1062,7 @@ export function parkCommand(manifest: string, parked: string, component: string)
  * The restarts for a set of changed node files whatever changed them (`restore`): every component whose
  * flags or config name one of the files, and the readers of every certificate stored in one.
  */
-export function restartsForFiles(inv: Inventory, files: string[], etcdCluster?: RenewOptions['etcdCluster']): PlanRestart[] {
+export function restartsForFiles(inv: Inventory, files: string[], etcdCluster?: RenewOptions['etcdCluster'], peers?: EtcdPeerChange): PlanRestart[] {
   const changed = new Set(files);
   const { because, need, readersOf } = restartTracker(inv, changed);
   for (const c of inv.certificates) {
@@ -1042,7 +1070,7 @@ export function restartsForFiles(inv: Inventory, files: string[], etcdCluster?: 
     const hit = [c.location.file, ...(c.location.via ? [c.location.via] : []), ...keyFile].find((f) => changed.has(f));
     if (hit) for (const comp of readersOf(c, keyFile)) need(comp, hit);
   }
-  return withEtcdCaution(restartsFrom(inv, because, changed), etcdCluster);
+  return withEtcdCaution(restartsFrom(inv, because, changed), etcdCluster, peers);
 }
 
 /**
