@@ -8,13 +8,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, execFile, type ChildProcess } from 'node:child_process';
+import { parse } from 'yaml';
 import { cli, tmp } from './renew-support.js';
 import { freePort } from './support/fixtures.js';
 import { ETCD, ETCDCTL } from './support/etcd.js';
 import { makeOpensslHaTrees, opensslLeaf, type HaNode } from './support/openssl-kubeadm.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const KUBECTL = '/usr/bin/kubectl';
 const noEtcd = (!fs.existsSync(ETCD) || !fs.existsSync(ETCDCTL)) && 'etcd/etcdctl not installed';
 
 interface Member extends HaNode { client: number; peer: number; metrics: number; proc?: ChildProcess; log: string }
@@ -196,4 +198,33 @@ test('HA, openssl-made: a new etcd CA (rebuild --new-ca etcd-ca) on one member: 
   }
   const got = await etcdctl(n3, [n3], ['get', '/registry/kubepki', '--print-value-only']);
   assert.equal(got.out.trim(), 'before', got.out);
+});
+
+test('HA, openssl-made: renew ca\'s steps for the other control-plane nodes, run there with kubectl, refresh every kubeconfig that node has (they created a super-admin.conf on a joined node and left its kubelet.conf\'s default-cluster on the old CA)', { skip: !fs.existsSync(KUBECTL) && 'kubectl not installed' }, async () => {
+  const base = tmp('kubepki-ha-openssl-');
+  const [n1, n2] = makeOpensslHaTrees(base, { count: 2 }) as [HaNode, HaNode];
+  const r = await cli(['renew', 'ca', '--root', n1.root]);
+  assert.equal(r.code, 0, r.out + r.err);
+  const step = /^ {2}- other control-plane nodes: ([^\n]*)$/m.exec(r.out)?.[1] ?? assert.fail(r.out);
+  // cp-2 gets the renewed ca.crt (the step's "or copy"), then every kubectl command of the step, F taken from its list
+  const k2 = path.join(n2.root, 'etc/kubernetes');
+  fs.copyFileSync(path.join(n1.root, 'etc/kubernetes/pki/ca.crt'), path.join(k2, 'pki/ca.crt'));
+  const fList = /for F in ([^()]*?) under \/etc\/kubernetes/.exec(step)?.[1]?.split(/, | and /) ?? assert.fail(step);
+  let ran = 0;
+  for (const m of step.matchAll(/kubectl config set-cluster (\S+) --certificate-authority=(\S+) --embed-certs=true --kubeconfig (\S+)/g)) {
+    for (const kc of m[3] === 'F' ? fList.map((f) => `/etc/kubernetes/${f}`) : [m[3]!]) {
+      const k = spawnSync(KUBECTL, ['config', 'set-cluster', m[1]!, `--certificate-authority=${n2.root}${m[2]}`, '--embed-certs=true', '--kubeconfig', `${n2.root}${kc}`], { encoding: 'utf8' });
+      assert.equal(k.status, 0, k.stderr);
+      ran++;
+    }
+  }
+  assert.ok(ran >= 4, step);
+  assert.ok(!fs.existsSync(path.join(k2, 'super-admin.conf')), `kubectl made a super-admin.conf on cp-2, which joined: ${step}`);
+  const ca = fs.readFileSync(path.join(k2, 'pki/ca.crt')).toString('base64');
+  for (const f of ['admin.conf', 'controller-manager.conf', 'scheduler.conf', 'kubelet.conf']) {
+    const kc = parse(fs.readFileSync(path.join(k2, f), 'utf8'));
+    const ctx = kc.contexts.find((c: { name: string }) => c.name === kc['current-context']).context;
+    const cluster = kc.clusters.find((c: { name: string }) => c.name === ctx.cluster).cluster;
+    assert.equal(cluster['certificate-authority-data'], ca, `cp-2's ${f} (cluster ${ctx.cluster}) still trusts the old CA certificate: ${step}`);
+  }
 });

@@ -825,7 +825,9 @@ function outsideNotes(inv: Inventory, items: PlanItem[], copies: Record<string, 
       );
     } else if (kubeadmCa('ca')) {
       steps.push(
-        `other control-plane nodes: ${exportImport}, or copy ${file}; then on each: ${setCluster(cluster, 'F')} for F in admin.conf, super-admin.conf, controller-manager.conf, scheduler.conf, kubelet.conf under /etc/kubernetes, and restart kube-apiserver, kube-controller-manager, kube-scheduler and the kubelet there as listed above`,
+        // (kubeadm join --control-plane writes no super-admin.conf, and the kubelet's TLS bootstrap writes kubelet.conf
+        // with its cluster named default-cluster, spec §2.2: set-cluster would create the one and miss the other)
+        `other control-plane nodes: ${exportImport}, or copy ${file}; then on each: ${setCluster(cluster, 'F')} for F in admin.conf, controller-manager.conf, scheduler.conf under /etc/kubernetes (and super-admin.conf on the node that ran kubeadm init: the others have none, and kubectl would create one); on a node that joined, ${setCluster('default-cluster', '/etc/kubernetes/kubelet.conf')} (the kubelet wrote it with its cluster named default-cluster; on the kubeadm init node the cluster is ${cluster}); and restart kube-apiserver, kube-controller-manager, kube-scheduler and the kubelet there as listed above`,
         // (kubeadm join writes the CA to the cluster's certificatesDir, this node's, and the kubelet config names it there)
         `every worker: copy this node's ${file} to ${file} there, put it into the CA data of its kubelet.conf (${setCluster('default-cluster', '/etc/kubernetes/kubelet.conf', file)}; a worker's cluster is named default-cluster), then \`systemctl restart kubelet\`; or, on this node, \`kubepki kubelet credentials --node NAME --out DIR${here}\` writes both (and a new kubelet client certificate) for copying to that worker`,
         `kube-public/cluster-info (what \`kubeadm join\` trusts): \`kubepki cluster-info update${here}\``,

@@ -52,7 +52,8 @@ export interface HaNode { i: number; name: string; ip: string; root: string }
 
 /**
  * Three (or `count`) kubeadm 1.30 control-plane nodes cp-1.. at 127.0.0.1.., controlPlaneEndpoint `endpoint`:
- * admin.conf (and super-admin.conf on cp-1, the kubeadm init node) and kubelet.conf name the endpoint,
+ * admin.conf (and super-admin.conf on cp-1, the kubeadm init node) and kubelet.conf (the kubelet's, with its cluster
+ * default-cluster, on the nodes that joined) name the endpoint,
  * controller-manager.conf and scheduler.conf the node's own address (spec §2). etcd.yaml as kubeadm writes it: cp-1
  * alone (init), each joined node the members before it and itself with --initial-cluster-state=existing.
  * Leaves valid from `notBefore` for `days`.
@@ -102,14 +103,19 @@ export function makeOpensslHaTrees(base: string, o: { count?: number; endpoint?:
     if (i === 1) conf('super-admin.conf', `https://${endpoint}`, 'kubernetes-super-admin', '/O=system:masters/CN=kubernetes-super-admin');
     conf('controller-manager.conf', `https://${n.ip}:6443`, 'system:kube-controller-manager', '/CN=system:kube-controller-manager');
     conf('scheduler.conf', `https://${n.ip}:6443`, 'system:kube-scheduler', '/CN=system:kube-scheduler');
-    // the kubelet's client pair from the CSR API, and kubelet.conf after kubelet-finalize (spec §2.1)
+    // the kubelet's client pair from the CSR API; kubelet.conf after kubelet-finalize on the init node (spec §2.1),
+    // as the kubelet's TLS bootstrap writes it on the nodes that joined (§2.2: default-cluster, default-auth)
     leaf(`${work}/kubelet-client`, 'ca', `/O=system:nodes/CN=system:node:${n.name}`, 'clientAuth');
     const pem = `kubelet-client-${notBefore.toISOString().slice(0, 19).replace(/[T:]/g, '-')}.pem`;
     fs.writeFileSync(path.join(kubelet, 'pki', pem), fs.readFileSync(`${work}/kubelet-client.crt`, 'utf8') + fs.readFileSync(`${work}/kubelet-client.key`, 'utf8'), { mode: 0o600 });
     fs.symlinkSync(`/var/lib/kubelet/pki/${pem}`, path.join(kubelet, 'pki/kubelet-client-current.pem'));
-    fs.writeFileSync(path.join(k, 'kubelet.conf'), kubeconfig(`https://${endpoint}`, `system:node:${n.name}`, `${pki}/ca.crt`, `${work}/kubelet-client.crt`, `${work}/kubelet-client.key`)
-      .replace(/client-certificate-data: .*/, 'client-certificate: /var/lib/kubelet/pki/kubelet-client-current.pem')
-      .replace(/client-key-data: .*/, 'client-key: /var/lib/kubelet/pki/kubelet-client-current.pem'), { mode: 0o600 });
+    const current = '/var/lib/kubelet/pki/kubelet-client-current.pem';
+    fs.writeFileSync(path.join(k, 'kubelet.conf'), i === 1
+      ? kubeconfig(`https://${endpoint}`, `system:node:${n.name}`, `${pki}/ca.crt`, `${work}/kubelet-client.crt`, `${work}/kubelet-client.key`)
+        .replace(/client-certificate-data: .*/, `client-certificate: ${current}`).replace(/client-key-data: .*/, `client-key: ${current}`)
+      : ['apiVersion: v1', 'clusters:', '- cluster:', `    certificate-authority-data: ${fs.readFileSync(`${pki}/ca.crt`).toString('base64')}`, `    server: https://${endpoint}`, '  name: default-cluster',
+        'contexts:', '- context:', '    cluster: default-cluster', '    namespace: default', '    user: default-auth', '  name: default-context', 'current-context: default-context',
+        'kind: Config', 'preferences: {}', 'users:', '- name: default-auth', '  user:', `    client-certificate: ${current}`, `    client-key: ${current}`, ''].join('\n'), { mode: 0o600 });
     fs.rmSync(work, { recursive: true });
     fs.copyFileSync(path.join(fixture, 'var/lib/kubelet/config.yaml'), path.join(kubelet, 'config.yaml'));
     fs.writeFileSync(path.join(kubelet, 'kubeadm-flags.env'), fs.readFileSync(path.join(fixture, 'var/lib/kubelet/kubeadm-flags.env'), 'utf8').replace('cp-1', n.name));
