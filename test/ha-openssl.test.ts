@@ -123,11 +123,11 @@ test('HA, openssl-made: etcd peer certificates expired on all three members (no 
   assert.match(after.out, /^ {4}\(this etcd is one of 3 members \(cp-1, cp-2, cp-3\): restart etcd on one member's node at a time, and before the next node wait until every member is healthy/m, after.out);
 });
 
-test('HA, openssl-made: check and renew on one control-plane node say the other nodes need the same (kubeadm\'s certificates are per node); they said only what to do here', { skip: noEtcd, timeout: 90_000 }, async (t) => {
+test('HA, openssl-made: check and renew on one control-plane node say the other nodes need the same (kubeadm\'s certificates are per node; they said only what to do here); a member rebuilt without the load balancer\'s name is told its kubelet.conf and apiserver.crt miss it too', { skip: noEtcd, timeout: 90_000 }, async (t) => {
   const base = tmp('kubepki-ha-openssl-');
   const members: Member[] = [];
   for (const n of makeOpensslHaTrees(base)) members.push({ ...n, client: await freePort(), peer: await freePort(), metrics: await freePort(), log: '' });
-  const [n1, n2] = members as [Member, Member, Member];
+  const [n1, n2, n3] = members as [Member, Member, Member];
   t.after(async () => { for (const m of members) await stop(m); });
   // the etcd data is what says cp-1 has peers: kubeadm init wrote its etcd.yaml with cp-1 alone
   assert.match(fs.readFileSync(path.join(n1.root, 'etc/kubernetes/manifests/etcd.yaml'), 'utf8'), /--initial-cluster=cp-1=https:\/\/127\.0\.0\.1:2380\n/);
@@ -154,6 +154,27 @@ test('HA, openssl-made: check and renew on one control-plane node say the other 
   // all renewed here: nothing left to do on this node, so nothing said of the others
   const after = await cli(['check', '--root', n1.root, '--now', now]);
   assert.doesNotMatch(after.out, /control-plane nodes/, after.out);
+
+  // cp-3 loses /etc/kubernetes (its etcd data stays): the CAs from cp-1, then rebuild with what the operator knows
+  fs.rmSync(path.join(n3.root, 'etc/kubernetes'), { recursive: true });
+  const file = path.join(base, 'shared.yaml');
+  const ex = await cli(['ca', 'export', '--root', n1.root, '--out', file]);
+  assert.equal((await cli(['ca', 'import', file, '--root', n3.root, '--certificate-key', /\b([0-9a-f]{64})\b/.exec(ex.out)![1]!])).code, 0);
+  const flags = ['rebuild', '--root', n3.root, '--advertise-address', n3.ip, '--kubernetes-version', 'v1.30.2'];
+  const bare = await cli([...flags, '--dry-run']);
+  assert.equal(bare.code, 0, bare.out + bare.err);
+  // without the load balancer's name: the kubelet's kubelet.conf and apiserver.crt are wrong too, not only admin.conf
+  assert.match(bare.out, /^ {2}- no controlPlaneEndpoint found .* one of several control-plane nodes .*: admin\.conf and kubelet\.conf would point at this node's own API server \(https:\/\/127\.0\.0\.3:6443\), and the new apiserver\.crt would not name the endpoint \(clients the load balancer sends to this node would get "x509: certificate is valid for …"\); pass --control-plane-endpoint HOST:PORT/m, bare.out);
+  const r3 = await cli([...flags, '--control-plane-endpoint', 'lb.example:6443']);
+  assert.equal(r3.code, 0, r3.out + r3.err);
+  const k3 = path.join(n3.root, 'etc/kubernetes');
+  const server = (f: string) => /server: (\S+)/.exec(fs.readFileSync(path.join(k3, f), 'utf8'))![1];
+  assert.deepEqual(['admin.conf', 'kubelet.conf', 'controller-manager.conf', 'scheduler.conf'].map(server), ['https://lb.example:6443', 'https://lb.example:6443', 'https://127.0.0.3:6443', 'https://127.0.0.3:6443']);
+  const sans = (f: string) => spawnSync('openssl', ['x509', '-in', path.join(k3, 'pki', f), '-noout', '-ext', 'subjectAltName'], { encoding: 'utf8' }).stdout.split('\n')[1]!.trim();
+  assert.equal(sans('apiserver.crt'), 'DNS:cp-3, DNS:kubernetes, DNS:kubernetes.default, DNS:kubernetes.default.svc, DNS:kubernetes.default.svc.cluster.local, DNS:lb.example, IP Address:10.96.0.1, IP Address:127.0.0.3');
+  assert.equal(sans('etcd/peer.crt'), 'DNS:cp-3, DNS:localhost, IP Address:127.0.0.3, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1');
+  assert.match(fs.readFileSync(path.join(k3, 'manifests/etcd.yaml'), 'utf8'), /--initial-cluster-state=existing/);
+  assert.ok(!fs.existsSync(path.join(k3, 'super-admin.conf')));
 });
 
 test('HA, openssl-made: a new etcd CA (rebuild --new-ca etcd-ca) on one member: the restart advice is the switch-over order, not one member at a time each healthy before the next (which never happens: members refuse peers of a CA they did not load), and followed it brings all three back with their data', { skip: noEtcd, timeout: 150_000 }, async (t) => {
