@@ -44,6 +44,7 @@ export type FindingCode =
   | 'negative-serial'
   | 'weak-signature'
   | 'signer-not-ca'
+  | 'issuer-name-mismatch'
   | 'path-length-exceeded'
   | 'bundle-chain-mismatch'
   | 'restart-pending'
