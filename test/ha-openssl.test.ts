@@ -13,7 +13,7 @@ import { parse } from 'yaml';
 import { cli, tmp } from './renew-support.js';
 import { freePort } from './support/fixtures.js';
 import { ETCD, ETCDCTL } from './support/etcd.js';
-import { makeOpensslHaTrees, opensslLeaf, type HaNode } from './support/openssl-kubeadm.js';
+import { makeOpensslHaTrees, opensslLeaf, opensslCaAgain, type HaNode } from './support/openssl-kubeadm.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const KUBECTL = '/usr/bin/kubectl';
@@ -248,4 +248,45 @@ test('HA, openssl-made: renew ca\'s steps for the other control-plane nodes, run
     const cluster = kc.clusters.find((c: { name: string }) => c.name === ctx.cluster).cluster;
     assert.equal(cluster['certificate-authority-data'], ca, `cp-2's ${f} (cluster ${ctx.cluster}) still trusts the old CA certificate: ${step}`);
   }
+});
+
+test('HA, openssl-made: the shared etcd CA expired (no quorum): renew etcd-ca\'s advice is to restart each member as soon as it has the renewed CA, not to wait for every member between nodes (which never happens after the first), and followed it brings the cluster back', { skip: noEtcd, timeout: 120_000 }, async (t) => {
+  const base = tmp('kubepki-ha-openssl-');
+  const members: Member[] = [];
+  for (const n of makeOpensslHaTrees(base)) members.push({ ...n, client: await freePort(), peer: await freePort(), metrics: await freePort(), log: '' });
+  const [n1, n2, n3] = members as [Member, Member, Member];
+  t.after(async () => { for (const m of members) await stop(m); });
+  for (const m of members) start(m, members);
+  await waitHealthy(n1, members, members, 'the new cluster');
+  assert.equal((await etcdctl(n1, [n1], ['put', '/registry/kubepki', 'before'])).code, 0);
+  // ten years on: the etcd CA every member shares has expired (same key and name), etcd down and up again
+  for (const m of members) await stop(m);
+  const pki1 = path.join(n1.root, 'etc/kubernetes/pki/etcd');
+  opensslCaAgain({ key: `${pki1}/ca.key`, crt: `${pki1}/ca.crt`, cn: 'etcd-ca', notBefore: new Date('2016-01-01T00:00:00Z'), notAfter: new Date(Date.now() - 86400_000) });
+  for (const m of [n2, n3]) fs.copyFileSync(`${pki1}/ca.crt`, path.join(m.root, 'etc/kubernetes/pki/etcd/ca.crt'));
+  for (const m of members) start(m, members);
+  await sleep(2000);
+  assert.notEqual((await etcdctl(n1, [n1], ['endpoint', 'health'])).code, 0, 'no quorum with the etcd CA expired');
+
+  const dry = await cli(['renew', 'all', '--only-expiring', '--root', n1.root, '--dry-run']);
+  assert.equal(dry.code, 0, dry.out + dry.err);
+  const caution = /^ {4}\((this etcd is one of 3 members[^\n]*)\)$/m.exec(dry.out)?.[1] ?? assert.fail(dry.out);
+  assert.match(caution, /^this etcd is one of 3 members \(cp-1, cp-2, cp-3\) and its CA had expired: .*no member turns healthy until a majority run with the renewed CA; restart etcd here now, then on each other member's node bring the renewed CA \(see "Outside this node"\) and restart etcd there at once, without waiting for every member to be healthy between nodes/);
+  const r = await cli(['renew', 'all', '--only-expiring', '--root', n1.root]);
+  assert.equal(r.code, 0, r.out + r.err);
+  await stop(n1);
+  start(n1, members);
+  await sleep(2000);
+  assert.notEqual((await etcdctl(n1, [n1], ['endpoint', 'health'])).code, 0, 'cp-1 alone with the renewed CA: still no quorum (the routine advice waited for health here)');
+  // the renewed CA to the others, as the Outside-this-node step says (ca export / ca import --force), each restarted at once
+  const file = path.join(base, 'etcd-ca.yaml');
+  const ex = await cli(['ca', 'export', '--root', n1.root, '--out', file]);
+  for (const m of [n2, n3]) {
+    const im = await cli(['ca', 'import', file, '--root', m.root, '--force', '--certificate-key', /\b([0-9a-f]{64})\b/.exec(ex.out)![1]!]);
+    assert.equal(im.code, 0, im.out + im.err);
+    await stop(m);
+    start(m, members);
+    await waitHealthy(m, m === n2 ? [n1, n2] : members, members, `${m.name} with the renewed etcd CA`, m === n3);
+  }
+  assert.equal((await etcdctl(n2, [n2], ['get', '/registry/kubepki', '--print-value-only'])).out.trim(), 'before');
 });

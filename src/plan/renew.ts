@@ -679,12 +679,14 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       if (moved) need(comp, moved);
     }
   }
-  // (an etcd-peer that had expired: the other members' most likely did too, and no member can be healthy yet)
-  const peerExpired = items.some((it) => it.name === 'etcd-peer' && !it.follows && Date.parse(it.old.notAfter) <= nowMs);
+  // (an etcd-peer that had expired: the other members' most likely did too, and no member can be healthy yet; an
+  // expired etcd CA: every member's, the one copy they all share)
+  const expired = (name: string) => items.some((it) => it.name === name && !it.follows && Date.parse(it.old.notAfter) <= nowMs);
+  const peerChange = expired('etcd-ca') ? 'ca-expired' as const : expired('etcd-peer') ? 'peer-expired' as const : undefined;
   // (read once: the etcd data's member list, for the restart caution and the other control-plane nodes' note)
   let cluster: ReturnType<NonNullable<RenewOptions['etcdCluster']>> | null = null;
   const etcdCluster = opts.etcdCluster && (() => (cluster === null ? (cluster = opts.etcdCluster!()) : cluster));
-  const restarts = withEtcdCaution(restartsFrom(inv, because, changed), etcdCluster, peerExpired ? 'peer-expired' : undefined);
+  const restarts = withEtcdCaution(restartsFrom(inv, because, changed), etcdCluster, peerChange);
 
   // Run as a user, renew can neither sign (the CA keys) nor write: a plan of "can't renew" lines would hide that.
   if (denied.size > 0) throw permissionDeniedError([...denied], 'renew');
@@ -730,6 +732,7 @@ function withEtcdCaution(restarts: PlanRestart[], etcdCluster: RenewOptions['etc
   const ec = etcd ? etcdCluster?.() : undefined;
   if (!etcd || !ec || ec.members.length < 2) return restarts;
   etcd.caution = peers === 'peer-expired' ? etcdPeersExpiredCaution(ec.members, ec.healthCommand)
+    : peers === 'ca-expired' ? etcdCaExpiredCaution(ec.members, ec.healthCommand)
     : peers === 'new-ca' ? etcdNewCaCaution(ec.members, ec.healthCommand)
       : peers === 'ca-changed' ? etcdCaChangedCaution(ec.members, ec.healthCommand)
         : etcdQuorumCaution(ec.members, ec.healthCommand);
@@ -741,7 +744,17 @@ function withEtcdCaution(restarts: PlanRestart[], etcdCluster: RenewOptions['etc
  * makes a new etcd CA (rebuild --new-ca etcd-ca), or its peer certificate is re-signed by an etcd CA other than the
  * one etcd trusted when it started (the new CA brought here with ca import).
  */
-export type EtcdPeerChange = 'peer-expired' | 'new-ca' | 'ca-changed';
+export type EtcdPeerChange = 'peer-expired' | 'ca-expired' | 'new-ca' | 'ca-changed';
+
+/**
+ * An expired etcd CA is every member's (the one copy they share): each refuses the others' peer certificates
+ * ("x509: certificate has expired"), and etcd builds its trusted pool only at start (see etcdNewCaCaution), so a
+ * member with the renewed CA is healthy only once a majority run with it: waiting for every member between nodes
+ * would never end after the first.
+ */
+export function etcdCaExpiredCaution(members: string[], healthCommand: string): string {
+  return `this etcd is one of ${members.length} members (${members.join(', ')}) and its CA had expired: while their copy of it is expired the members refuse each other's peer certificates, and etcd reads its CA file only when it starts, so no member turns healthy until a majority run with the renewed CA; restart etcd here now, then on each other member's node bring the renewed CA (see "Outside this node") and restart etcd there at once, without waiting for every member to be healthy between nodes; etcd is healthy again once a majority have it (${healthCommand})`;
+}
 
 /**
  * etcd re-reads its own pair at each handshake but builds its trusted CA pool once, at start (pkg/transport

@@ -35,6 +35,24 @@ export function opensslLeaf(o: { ca: string; key: string; crt: string; subj: str
   }
 }
 
+/** The CA certificate `crt` made again with openssl from its key, for notBefore..notAfter (same name bytes and key identifier as opensslCa's). */
+export function opensslCaAgain(o: { key: string; crt: string; cn: string; notBefore: Date; notAfter: Date }): void {
+  const work = fs.mkdtempSync(path.join(path.dirname(o.crt), '.openssl-'));
+  try {
+    fs.writeFileSync(path.join(work, 'index'), '');
+    fs.writeFileSync(path.join(work, 'serial'), (serial++).toString(16));
+    fs.writeFileSync(path.join(work, 'cnf'), [
+      '[ca]', 'default_ca=x', '[x]', `database=${work}/index`, `serial=${work}/serial`, `new_certs_dir=${work}`, 'default_md=sha256', 'policy=p', 'unique_subject=no', '[p]',
+      '[ext]', 'basicConstraints=critical,CA:TRUE', 'keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign', 'subjectKeyIdentifier=hash', '',
+    ].join('\n'));
+    run(['req', '-new', '-key', o.key, '-subj', `/CN=${o.cn}`, '-out', `${work}/csr`]);
+    run(['ca', '-batch', '-selfsign', '-preserveDN', '-notext', '-config', `${work}/cnf`, '-extensions', 'ext', '-keyfile', o.key,
+      '-startdate', stamp(o.notBefore), '-enddate', stamp(o.notAfter), '-in', `${work}/csr`, '-out', o.crt]);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
 function opensslCa(base: string, cn: string): void {
   ecKey(`${base}.key`);
   run(['req', '-x509', '-new', '-key', `${base}.key`, '-subj', `/CN=${cn}`, '-days', '3650', '-out', `${base}.crt`,
