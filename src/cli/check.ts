@@ -47,6 +47,7 @@ ${EXIT_CODES_HELP}`)
       // a --kubeconfig or --path in a node tree (DIR/etc/kubernetes/kubelet.conf) without that tree as --root: its
       // absolute file references were read on this host, not in the tree; say so, and Next names the check --root
       if (inv.given && addReadOnHost(inv, fs, inv.given, 'check')) inv.next = nextStep(inv);
+      (await import('../rebuild/etcd-members.js')).addEtcdMembers(inv, fs);
       if (o.cluster) {
         const { connect } = await import('../cluster/connect.js');
         const { readClusterCertificates, mergeClusterCertificates } = await import('../cluster/inventory.js');

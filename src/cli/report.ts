@@ -3,6 +3,7 @@ import * as nodeFs from 'node:fs';
 import * as path from 'node:path';
 import type { Io } from './io.js';
 import { UserError } from '../errors.js';
+import { addEtcdMembers } from '../rebuild/etcd-members.js';
 import { readInventory } from '../inventory/read.js';
 import { renderDashboardHtml } from '../report/html.js';
 import { renderMarkdown } from '../report/markdown.js';
@@ -51,6 +52,7 @@ warning threshold, 2 something expired or broken, 3+ kubepki could not run (no r
       const now = resolveNow(o.now);
       const inputs = nodeReadInputs(o, io.cwd);
       const inv = readInventory({ ...inputs, now });
+      addEtcdMembers(inv, inputs.fs);
       requireSomething(inv, inputs.fs.root);
       if (o.html) {
         writeReport(o.html, renderDashboardHtml(inv, { mode: 'file' }));

@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import * as os from 'node:os';
 import type { Io } from './io.js';
 import { UserError } from '../errors.js';
+import { addEtcdMembers } from '../rebuild/etcd-members.js';
 import { readInventory } from '../inventory/read.js';
 import { parseDuration } from '../inventory/time.js';
 import { parseListen, DEFAULT_LISTEN, formatHostPort } from '../server/listen.js';
@@ -78,6 +79,7 @@ Exit codes:
           // A tree that vanished (unmounted disk, deleted directory) or suddenly holds nothing is a failed
           // read, not a healthy empty node: the last inventory stays and kubepki_read_errors says so.
           const inv = readInventory({ ...inputs, now });
+          addEtcdMembers(inv, fs);
           if (!nodeFs.existsSync(fs.root)) throw new Error(`${fs.root} does not exist any more`);
           if (inv.certificates.length === 0 && inv.missing.length === 0 && inv.findings.length === 0) throw new Error(`no certificates found under ${fs.root}`);
           return inv;

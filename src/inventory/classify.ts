@@ -206,6 +206,14 @@ export function classify(input: ClassifyInput): void {
     // keyCertSign, or more CAs below one than its pathlen allows, and no Go client trusts the certificate
     if (r.signer && r.signer.id !== e.id) {
       const s = r.signer;
+      // the signer is found by its decoded name (read.ts), as OpenSSL matches names; Go looks a parent up by the
+      // issuer's bytes (crypto/x509 CertPool.byName, keyed by RawSubject), so the same name written with other
+      // string types (a CA re-made with openssl req -subj: UTF8String, for a Go-made leaf's PrintableString) is
+      // no parent to any Go client: kubelet, kube-apiserver, etcd and kubectl refuse a chain openssl verify accepts
+      const sc = byId.get(s.id)?.cert;
+      if (sc && Buffer.compare(c.issuerRaw, sc.subjectRaw) !== 0) {
+        add(e, { code: 'issuer-name-mismatch', severity: 'error', message: `${e.name}: its issuer "${e.issuer}" is ${s.name}'s subject written with other bytes (string types: the CA certificate was re-made, e.g. with openssl req -subj); openssl verify accepts the chain, but Go finds a CA by those bytes and refuses it ("x509: certificate signed by unknown authority"), so kubelet, kube-apiserver, etcd and kubectl do; re-issue it from ${s.name} (kubepki renew ${e.name}${here}), or, as everything the CA signed before (other nodes' certificates, kubelets) has the old bytes, put back ${s.name}'s certificate as it was before it was re-made (same key, from a backup)` });
+      }
       if (s.keyUsage.length > 0 && !s.keyUsage.includes('keyCertSign')) {
         add(e, { code: 'signer-not-ca', severity: 'error', message: `${e.name}: its CA ${s.name} has keyUsage ${s.keyUsage.join(',')} without keyCertSign; Go refuses every certificate it signed ("parent certificate cannot sign this kind of certificate") — re-issue ${s.name} with keyCertSign (kubeadm's CAs have digitalSignature,keyEncipherment,keyCertSign)` });
       }

@@ -6,7 +6,7 @@ import { rancherCaAdvice, rancherReissueAdvice, KUBESPRAY_RENEW_TIMER, KUBESPRAY
 import type { CertEntry, Inventory } from './types.js';
 import { BOOTSTRAP_KUBELET_CONF, KUBELET_CONF, KUBELET_PKI_DIR } from '../profiles/kubeadm.js';
 import { shellArg } from '../apply/state.js';
-import { someNames } from './names.js';
+import { listText, someNames } from './names.js';
 import { goTime } from './time.js';
 import { UserError } from '../errors.js';
 
@@ -14,6 +14,18 @@ import { UserError } from '../errors.js';
 function signedHere(inv: Omit<Inventory, 'next'>): (c: CertEntry) => boolean {
   const byId = new Map(inv.certificates.map((c) => [c.id, c]));
   return (c) => (c.selfSigned ? c.privateKey.present : Boolean(c.signedBy && byId.get(c.signedBy)?.privateKey.present));
+}
+
+/**
+ * On one of several control-plane nodes, kubeadm's certificates due here are this node's own: each of the others
+ * has its own apiserver, etcd and kubeconfig certificates, made when it joined, so about as old ("If you are running
+ * an HA cluster, this command needs to be executed on all the control-plane nodes", kubeadm certs renew's docs).
+ */
+function otherControlPlanes(inv: Omit<Inventory, 'next'>): string {
+  const members = inv.etcdMembers ?? [];
+  if (members.length < 2 || !dueOf(inv).some((c) => c.managedBy === 'kubeadm' && !c.isCA)) return '';
+  const others = inv.nodeName && members.includes(inv.nodeName) ? members.filter((m) => m !== inv.nodeName) : undefined;
+  return `; this node is one of ${members.length} control-plane nodes (etcd members ${listText(members)}), and kubeadm's certificates are each node's own: kubepki check on ${others ? listText(others) : 'the others'} too, and renew there the same way, one node at a time`;
 }
 
 /** The certificates a renewal is due for: expired, or within the warning threshold. */
@@ -142,7 +154,7 @@ export function nextStep(inv: Omit<Inventory, 'next'>): string {
   }
   if (s.expired + s.warning > 0) {
     const renew = renewCommand(inv, rootFlag);
-    return rancherCas(inv) ?? agentOnly(inv) ?? serverOnly(inv) ?? casTooShort(inv, rootFlag) ?? notARenewal(inv, rootFlag) ?? kubeletClientOnly(inv, rootFlag) ?? elsewhereOnly(inv, renew) ?? timerOnly(inv, renew) ?? `${renew} --dry-run, then without --dry-run (backup first); restart what it lists`;
+    return rancherCas(inv) ?? agentOnly(inv) ?? serverOnly(inv) ?? casTooShort(inv, rootFlag) ?? notARenewal(inv, rootFlag) ?? kubeletClientOnly(inv, rootFlag) ?? elsewhereOnly(inv, renew) ?? timerOnly(inv, renew) ?? `${renew} --dry-run, then without --dry-run (backup first); restart what it lists${otherControlPlanes(inv)}`;
   }
   if (s.notYetValid > 0) {
     const early = inv.certificates.filter((c) => c.status === 'not-yet-valid');

@@ -44,6 +44,7 @@ export type FindingCode =
   | 'negative-serial'
   | 'weak-signature'
   | 'signer-not-ca'
+  | 'issuer-name-mismatch'
   | 'path-length-exceeded'
   | 'bundle-chain-mismatch'
   | 'restart-pending'
@@ -293,6 +294,11 @@ export interface Inventory {
   /** node root the inventory was read from (host path) */
   root: string;
   nodeName?: string;
+  /**
+   * The members of this node's etcd when there are several (its data's member list, else its manifest's
+   * --initial-cluster): a control-plane node of an HA cluster, whose peers hold certificates of their own
+   */
+  etcdMembers?: string[];
   /** kube-apiserver's --secure-port when its manifest sets one other than 6443 */
   apiserverPort?: number;
   /** `now` used for every residual time, ISO */

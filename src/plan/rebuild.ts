@@ -8,7 +8,7 @@ import { posix } from 'node:path';
 import type { Certificate } from '../pki/certificate.js';
 import type { PlanRestart } from './types.js';
 import {
-  certsFor, kubeconfigsFor, kubeconfigServer, caValidity, leafValidity, canonicalIp, hostPort,
+  certsFor, kubeconfigsFor, kubeconfigServer, caValidity, leafValidity, canonicalIp, hostPort, minorOf,
   type RebuildCertSpec, type SanSet, type KeyType, type Usage,
 } from '../profiles/rebuild.js';
 import { MANIFEST_NAMES, type ManifestName, type ManifestExtras } from '../manifests/static-pods.js';
@@ -500,11 +500,15 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
   // kubeadm join --control-plane refuses a cluster without a controlPlaneEndpoint: on a node of several, none found
   // here means it was lost with admin.conf, and the new admin.conf would name this node's API server instead
   const several = [...new Set([...evidence.joined, ...evidence.peers])];
-  const pointed = items.filter((i): i is RebuildKubeconfigItem => i.kind === 'kubeconfig' && (i.name === 'admin.conf' || i.name === 'super-admin.conf') && i.action !== 'keep');
+  // (kubelet.conf too before 1.33: from then on it names the local endpoint anyway, ControlPlaneKubeletLocalMode)
+  const pointed = items.filter((i): i is RebuildKubeconfigItem => i.kind === 'kubeconfig' && i.action !== 'keep'
+    && (i.name === 'admin.conf' || i.name === 'super-admin.conf' || (i.name === 'kubelet.conf' && minorOf(s.kubernetesVersion) < 33)));
+  // the load balancer sends clients to every control-plane node: a new apiserver.crt without its name fails them here
+  const apiserver = items.find((i) => i.kind === 'leaf' && i.name === 'apiserver' && i.action !== 'keep');
   // (one warning: where none was found on the node at all, this one says why, in place of the general one below)
   const why = input.endpointNotFound;
   if (!s.controlPlaneEndpoint && several.length > 0 && pointed.length > 0) {
-    warnings.push(`no controlPlaneEndpoint found${why ? ` on the node (${why})` : ''}, but this node is one of several control-plane nodes (${several.join('; ')}), and kubeadm join --control-plane refuses a cluster without a controlPlaneEndpoint: ${pointed.map((i) => i.name).join(' and ')} would point at this node's own API server (${pointed[0]!.server}); pass --control-plane-endpoint HOST:PORT with the cluster's shared endpoint${s.certSANs.length ? ` (apiserver.crt also names ${s.certSANs.join(', ')})` : ''}`);
+    warnings.push(`no controlPlaneEndpoint found${why ? ` on the node (${why})` : ''}, but this node is one of several control-plane nodes (${several.join('; ')}), and kubeadm join --control-plane refuses a cluster without a controlPlaneEndpoint: ${listText(pointed.map((i) => i.name))} would point at this node's own API server (${pointed[0]!.server})${apiserver ? ', and the new apiserver.crt would not name the endpoint (clients the load balancer sends to this node would get "x509: certificate is valid for …")' : ''}; pass --control-plane-endpoint HOST:PORT with the cluster's shared endpoint${s.certSANs.length ? ` (apiserver.crt also names ${s.certSANs.join(', ')})` : ''}`);
   } else if (why) {
     warnings.push(`no control-plane endpoint found on the node (${why}): admin.conf and kubelet.conf point at the local API endpoint; if the cluster had a load balancer or shared DNS name, pass --control-plane-endpoint (it is also an apiserver SAN)`);
   }

@@ -20,6 +20,7 @@ import { KUBEADM_PROFILES, KUBELET_PKI_DIR } from '../profiles/kubeadm.js';
 import { rancherCaAdvice, rancherReissueAdvice, rancherReissues, rancherUnit, RANCHER_DATASTORE_CA } from '../layouts/detect.js';
 import { certificateLifetime, goTime, type Lifetime } from '../inventory/time.js';
 import { kubesprayEtcdNote } from '../layouts/kubespray-etcd.js';
+import { listText } from '../inventory/names.js';
 import type { EtcdInitialCluster } from '../rebuild/etcd-members.js';
 import { kubeletClientFix, kubeletServingFix, interruptedSwap, embeddedKubeletConfText, isKubeletOwnServing, isAuthority, rootFlagFor, permissionDenied, permissionDeniedError, RUN_AS_ROOT } from '../inventory/next.js';
 import { datedPemPath, pemTimestamp } from './kubelet.js';
@@ -678,27 +679,111 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       if (moved) need(comp, moved);
     }
   }
-  const restarts = withEtcdCaution(restartsFrom(inv, because, changed), opts.etcdCluster);
+  // (an etcd-peer that had expired: the other members' most likely did too, and no member can be healthy yet; an
+  // expired etcd CA: every member's, the one copy they all share)
+  const expired = (name: string) => items.some((it) => it.name === name && !it.follows && Date.parse(it.old.notAfter) <= nowMs);
+  const peerChange = expired('etcd-ca') ? 'ca-expired' as const : expired('etcd-peer') ? 'peer-expired' as const : undefined;
+  // (read once: the etcd data's member list, for the restart caution and the other control-plane nodes' note)
+  let cluster: ReturnType<NonNullable<RenewOptions['etcdCluster']>> | null = null;
+  const etcdCluster = opts.etcdCluster && (() => (cluster === null ? (cluster = opts.etcdCluster!()) : cluster));
+  const restarts = withEtcdCaution(restartsFrom(inv, because, changed), etcdCluster, peerChange);
 
   // Run as a user, renew can neither sign (the CA keys) nor write: a plan of "can't renew" lines would hide that.
   if (denied.size > 0) throw permissionDeniedError([...denied], 'renew');
   const notes = outsideNotes(inv, items, opts.copies ?? {}, nowMs);
   // (kubespray's etcd certificates: every etcd host keeps a copy of each, handed out from its first etcd host)
-  const kubesprayEtcd = inv.layouts.includes('kubespray') ? kubesprayEtcdNote(inv, items, opts.etcdCluster) : undefined;
+  const kubesprayEtcd = inv.layouts.includes('kubespray') ? kubesprayEtcdNote(inv, items, etcdCluster) : undefined;
   if (kubesprayEtcd) notes.push(kubesprayEtcd);
+  const peers = otherControlPlanesNote(inv, items, etcdCluster);
+  if (peers) notes.push(peers);
   return {
     apiVersion: 'kubepki.io/v1alpha1', kind: 'Plan', action: 'renew', root: inv.root, now: now.toISOString(),
     items, files, restarts, results, warnings, ...(notes.length ? { notes } : {}),
   };
 }
 
+/**
+ * kubeadm's leaves and kubeconfigs are each control-plane node's own (its apiserver, etcd and kubeconfig
+ * certificates, made when it joined, so about as old): renewed here, the other nodes of an HA control plane still
+ * need theirs ("If you are running an HA cluster, this command needs to be executed on all the control-plane
+ * nodes", kubeadm certs renew's docs). The members of this node's etcd name them.
+ */
+function otherControlPlanesNote(inv: Inventory, items: PlanItem[], etcdCluster: RenewOptions['etcdCluster']): PlanNote | undefined {
+  const byId = new Map(inv.certificates.map((c) => [c.id, c]));
+  const own = items.filter((it) => it.kind !== 'ca' && it.kind !== 'ca-copy' && byId.get(it.id)?.managedBy === 'kubeadm');
+  if (own.length === 0) return undefined;
+  const members = etcdCluster?.()?.members ?? [];
+  if (members.length < 2) return undefined;
+  const others = inv.nodeName && members.includes(inv.nodeName) ? listText(members.filter((m) => m !== inv.nodeName)) : 'the other members\' nodes';
+  // (super-admin.conf is the kubeadm init node's alone: the others have none to renew)
+  const named = own.map((it) => it.name).filter((n) => n !== 'super-admin.conf');
+  const names = named.length > 3 || named.length === 0 ? 'all' : named.join(' ');
+  return {
+    topic: 'outside-this-node', about: own[0]!.id,
+    title: `this node is one of ${members.length} control-plane nodes (etcd members ${listText(members)}), and kubeadm's certificates are each node's own: this renewed this node's only`,
+    steps: [`on ${others}: kubepki check there, then kubepki renew ${names} there (--dry-run first) and the restarts it lists, one node at a time`],
+  };
+}
+
 /** The etcd restart of a member of a multi-member etcd carries etcdQuorumCaution (renew, restore and rebuild alike). */
-function withEtcdCaution(restarts: PlanRestart[], etcdCluster: RenewOptions['etcdCluster']): PlanRestart[] {
+function withEtcdCaution(restarts: PlanRestart[], etcdCluster: RenewOptions['etcdCluster'], peers?: EtcdPeerChange): PlanRestart[] {
   // (k3s and RKE2 servers run their etcd member inside the unit: restarting k3s or rke2-server restarts it)
   const etcd = restarts.find((r) => r.component === 'etcd') ?? restarts.find((r) => r.component === 'k3s' || r.component === 'rke2-server');
   const ec = etcd ? etcdCluster?.() : undefined;
-  if (etcd && ec && ec.members.length > 1) etcd.caution = etcdQuorumCaution(ec.members, ec.healthCommand);
+  if (!etcd || !ec || ec.members.length < 2) return restarts;
+  etcd.caution = peers === 'peer-expired' ? etcdPeersExpiredCaution(ec.members, ec.healthCommand)
+    : peers === 'ca-expired' ? etcdCaExpiredCaution(ec.members, ec.healthCommand)
+    : peers === 'new-ca' ? etcdNewCaCaution(ec.members, ec.healthCommand)
+      : peers === 'ca-changed' ? etcdCaChangedCaution(ec.members, ec.healthCommand)
+        : etcdQuorumCaution(ec.members, ec.healthCommand);
   return restarts;
+}
+
+/**
+ * Why this member's peers may not take its restart as a routine one: its peer certificate had expired, this run
+ * makes a new etcd CA (rebuild --new-ca etcd-ca), or its peer certificate is re-signed by an etcd CA other than the
+ * one etcd trusted when it started (the new CA brought here with ca import).
+ */
+export type EtcdPeerChange = 'peer-expired' | 'ca-expired' | 'new-ca' | 'ca-changed';
+
+/**
+ * An expired etcd CA is every member's (the one copy they share): each refuses the others' peer certificates
+ * ("x509: certificate has expired"), and etcd builds its trusted pool only at start (see etcdNewCaCaution), so a
+ * member with the renewed CA is healthy only once a majority run with it: waiting for every member between nodes
+ * would never end after the first.
+ */
+export function etcdCaExpiredCaution(members: string[], healthCommand: string): string {
+  return `this etcd is one of ${members.length} members (${members.join(', ')}) and its CA had expired: while their copy of it is expired the members refuse each other's peer certificates, and etcd reads its CA file only when it starts, so no member turns healthy until a majority run with the renewed CA; restart etcd here now, then on each other member's node bring the renewed CA (see "Outside this node") and restart etcd there at once, without waiting for every member to be healthy between nodes; etcd is healthy again once a majority have it (${healthCommand})`;
+}
+
+/**
+ * etcd re-reads its own pair at each handshake but builds its trusted CA pool once, at start (pkg/transport
+ * TLSInfo.ServerConfig / ClientConfig), and members refuse peers whose certificate their pool does not verify
+ * ("x509: certificate signed by unknown authority"). So a member whose pair a new etcd CA signed is cut off from
+ * the others as soon as the files are written, until it restarts and enough of the others have the new CA too;
+ * the member that turns the majority to the new CA stops the cluster between its rebuild and its restart. Waiting
+ * for every member to be healthy between nodes would never end (test/ha-openssl.test.ts shows it with a real etcd).
+ */
+export function etcdNewCaCaution(members: string[], healthCommand: string): string {
+  return `this etcd is one of ${members.length} members (${members.join(', ')}) and its CA is new: etcd reads its trusted CA file only when it starts and refuses peers signed by a CA it does not trust, so this member is cut off from the others from now until more of them have the new CA; restart etcd here now, then on each other member's node in turn bring this CA, rebuild and restart etcd there at once (between the two that member is cut off from both sides, and while the member that makes the majority is, etcd has no quorum and every API server stops); do not wait for every member to be healthy between nodes: that holds only once all have the new CA (${healthCommand})`;
+}
+
+/** The members that follow a new etcd CA (etcdNewCaCaution): a member re-signed by it is cut off until it restarts. */
+export function etcdCaChangedCaution(members: string[], healthCommand: string): string {
+  return `this etcd is one of ${members.length} members (${members.join(', ')}) and its peer certificate is now signed by another etcd CA than the one it trusted when it started: restart etcd here at once (until then this member is cut off from every other member), then the next member's node the same way; members still on the old CA refuse it until they have the new one too, so every member is healthy only once all have it (${healthCommand})`;
+}
+
+/**
+ * The one-at-a-time advice assumes a healthy cluster. With this member's peer certificate expired, the others'
+ * (kubeadm made them minutes or days apart) most likely are too: every member refuses the others' peer handshakes
+ * ("tls: failed to verify client certificate: x509: certificate has expired"), so there is no quorum and no member
+ * turns healthy until a majority hold a valid peer pair; waiting for "every member healthy" after this node would
+ * never end. etcd (3.2+) loads its peer pair anew at each handshake (pkg/transport TLSInfo's GetCertificate and
+ * GetClientCertificate read the files; etcd's "TLS reload" integration tests), so renewing the files on every member
+ * is what brings the quorum back, no restart needed (test/ha-openssl.test.ts shows it with a real 3-member etcd).
+ */
+export function etcdPeersExpiredCaution(members: string[], healthCommand: string): string {
+  return `this etcd is one of ${members.length} members (${members.join(', ')}) and its peer certificate had expired: if the other members' have too (kubeadm makes them within days of each other; kubepki check there says), they refuse each other's peer connections and no member turns healthy until a majority hold a valid one, so do not wait for every member to be healthy between nodes: renew etcd-peer on every member's node first (etcd reads its peer pair anew at each connection, so the members reconnect without a restart), then check that every member is healthy (${healthCommand}), and only then restart etcd on one member's node at a time`;
 }
 
 /**
@@ -753,7 +838,9 @@ function outsideNotes(inv: Inventory, items: PlanItem[], copies: Record<string, 
       );
     } else if (kubeadmCa('ca')) {
       steps.push(
-        `other control-plane nodes: ${exportImport}, or copy ${file}; then on each: ${setCluster(cluster, 'F')} for F in admin.conf, super-admin.conf, controller-manager.conf, scheduler.conf, kubelet.conf under /etc/kubernetes, and restart kube-apiserver, kube-controller-manager, kube-scheduler and the kubelet there as listed above`,
+        // (kubeadm join --control-plane writes no super-admin.conf, and the kubelet's TLS bootstrap writes kubelet.conf
+        // with its cluster named default-cluster, spec §2.2: set-cluster would create the one and miss the other)
+        `other control-plane nodes: ${exportImport}, or copy ${file}; then on each: ${setCluster(cluster, 'F')} for F in admin.conf, controller-manager.conf, scheduler.conf under /etc/kubernetes (and super-admin.conf on the node that ran kubeadm init: the others have none, and kubectl would create one); on a node that joined, ${setCluster('default-cluster', '/etc/kubernetes/kubelet.conf')} (the kubelet wrote it with its cluster named default-cluster; on the kubeadm init node the cluster is ${cluster}); and restart kube-apiserver, kube-controller-manager, kube-scheduler and the kubelet there as listed above`,
         // (kubeadm join writes the CA to the cluster's certificatesDir, this node's, and the kubelet config names it there)
         `every worker: copy this node's ${file} to ${file} there, put it into the CA data of its kubelet.conf (${setCluster('default-cluster', '/etc/kubernetes/kubelet.conf', file)}; a worker's cluster is named default-cluster), then \`systemctl restart kubelet\`; or, on this node, \`kubepki kubelet credentials --node NAME --out DIR${here}\` writes both (and a new kubelet client certificate) for copying to that worker`,
         `kube-public/cluster-info (what \`kubeadm join\` trusts): \`kubepki cluster-info update${here}\``,
@@ -990,7 +1077,7 @@ export function parkCommand(manifest: string, parked: string, component: string)
  * The restarts for a set of changed node files whatever changed them (`restore`): every component whose
  * flags or config name one of the files, and the readers of every certificate stored in one.
  */
-export function restartsForFiles(inv: Inventory, files: string[], etcdCluster?: RenewOptions['etcdCluster']): PlanRestart[] {
+export function restartsForFiles(inv: Inventory, files: string[], etcdCluster?: RenewOptions['etcdCluster'], peers?: EtcdPeerChange): PlanRestart[] {
   const changed = new Set(files);
   const { because, need, readersOf } = restartTracker(inv, changed);
   for (const c of inv.certificates) {
@@ -998,7 +1085,7 @@ export function restartsForFiles(inv: Inventory, files: string[], etcdCluster?: 
     const hit = [c.location.file, ...(c.location.via ? [c.location.via] : []), ...keyFile].find((f) => changed.has(f));
     if (hit) for (const comp of readersOf(c, keyFile)) need(comp, hit);
   }
-  return withEtcdCaution(restartsFrom(inv, because, changed), etcdCluster);
+  return withEtcdCaution(restartsFrom(inv, because, changed), etcdCluster, peers);
 }
 
 /**

@@ -56,7 +56,7 @@ export function parseKubeVersion(v: string): KubeVersion | undefined {
   return { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3] ?? 0) };
 }
 
-function minorOf(version: string): number {
+export function minorOf(version: string): number {
   const v = parseKubeVersion(version);
   return v ? (v.major > 1 ? 1000 : v.minor) : 1000;
 }

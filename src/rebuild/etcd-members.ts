@@ -14,6 +14,8 @@
  */
 import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import type { NodeFs } from '../fs/node-fs.js';
+import type { Inventory } from '../inventory/types.js';
+import { nextStep } from '../inventory/next.js';
 import { readManifestFacts, readText, MANIFEST_DIR } from './infer.js';
 import { parseYamlFast as parseYaml } from '../kubeconfig/fast-yaml.js';
 import { readSystemdService, parseEnvironmentFile, argvFlags } from '../inventory/systemd-unit.js';
@@ -234,6 +236,18 @@ export function readNodeEtcdCluster(nfs: NodeFs, gone: ReadonlySet<string> = new
       : `etcdctl --endpoints ${endpoint} --cacert CA --cert CERT --key KEY endpoint health --cluster, with etcd's CA and a client certificate it signed`
         + (removed.length > 0 ? ` (${removed.join(', ')} ${removed.length === 1 ? 'goes' : 'go'} with this restore: kubepki rebuild makes them again)` : ''),
   };
+}
+
+/**
+ * Records on `inv` the members of this node's etcd when it has several (one control-plane node of an HA cluster),
+ * and gives its Next again with them: what is due here is most likely due on the others too. A node with no etcd
+ * (a worker, external etcd) or a lone member is left as it is.
+ */
+export function addEtcdMembers(inv: Inventory, nfs: NodeFs): void {
+  const members = readNodeEtcdCluster(nfs)?.members ?? [];
+  if (members.length < 2) return;
+  inv.etcdMembers = members;
+  inv.next = nextStep(inv);
 }
 
 /**

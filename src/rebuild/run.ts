@@ -155,7 +155,14 @@ function addRestartFollowUp(fs: NodeFs, plan: RebuildPlan, nodeInventory: () => 
   const created = plan.items.flatMap((i) => (i.kind === 'manifest' && i.action === 'create' ? [i.manifest] : []));
   let restarts: PlanRestart[];
   try {
-    restarts = restartsForFiles(nodeInventory(), files, () => readNodeEtcdCluster(fs));
+    const inv = nodeInventory();
+    // a new etcd CA here, or etcd's peer pair re-signed by another etcd CA than the one that signed it (brought
+    // with ca import --force): its peers refuse it until they have that CA too, so the restarts are no routine roll
+    const peer = inv.certificates.find((c) => c.name === 'etcd-peer' && c.layout === 'kubeadm');
+    const signer = peer?.signedBy ? inv.certificates.find((c) => c.id === peer.signedBy && c.id !== peer.id) : undefined;
+    const peers = plan.items.some((i) => i.kind === 'ca' && i.name === 'etcd-ca' && i.action !== 'keep') ? 'new-ca' as const
+      : peer && files.includes(peer.location.file) && !signer ? 'ca-changed' as const : undefined;
+    restarts = restartsForFiles(inv, files, () => readNodeEtcdCluster(fs), peers);
   } catch (e) {
     plan.followUps.push(`could not work out which running components read the files written (${errorMessage(e)}): restart every one that reads them — a static pod by moving its manifest out of /etc/kubernetes/manifests and back (restarting the kubelet does not restart the static pods' containers), the kubelet with \`systemctl restart kubelet\``);
     return;

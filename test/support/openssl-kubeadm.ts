@@ -1,0 +1,150 @@
+// kubeadm control-plane node trees made with openssl alone (not kubepki's signing code), in kubeadm's shape: the
+// shared CAs and sa pair, per-node leaves with each node's name and address, kubeconfigs, the kubelet's pki and
+// the static pod manifests (from the kubeadm-1.26 fixture, with each node's address, name and membership).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { FIXTURES } from './fixtures.js';
+
+function run(args: string[], input?: string): string {
+  const r = spawnSync('openssl', args, { input, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+const ecKey = (file: string) => { run(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', file]); fs.chmodSync(file, 0o600); };
+const stamp = (d: Date) => d.toISOString().replace(/[-:T]/g, '').slice(0, 14) + 'Z';
+let serial = 0x1000;
+
+/** `openssl ca` signs `key` as `subj` (/O=…/CN=…) for notBefore..notAfter, as kubeadm's leaves (no CA, AKI, the EKU and SANs given). */
+export function opensslLeaf(o: { ca: string; key: string; crt: string; subj: string; eku: string; sans?: string; notBefore: Date; notAfter: Date }): void {
+  const work = fs.mkdtempSync(path.join(path.dirname(o.crt), '.openssl-'));
+  try {
+    fs.writeFileSync(path.join(work, 'index'), '');
+    fs.writeFileSync(path.join(work, 'serial'), (serial++).toString(16));
+    fs.writeFileSync(path.join(work, 'cnf'), [
+      '[ca]', 'default_ca=x', '[x]', `database=${work}/index`, `serial=${work}/serial`, `new_certs_dir=${work}`, 'default_md=sha256', 'policy=p', 'unique_subject=no', '[p]',
+      '[ext]', 'basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature,keyEncipherment', `extendedKeyUsage=${o.eku}`, 'authorityKeyIdentifier=keyid',
+      ...(o.sans ? [`subjectAltName=${o.sans}`] : []), '',
+    ].join('\n'));
+    run(['req', '-new', '-key', o.key, '-subj', o.subj, '-out', `${work}/csr`]);
+    run(['ca', '-batch', '-preserveDN', '-notext', '-config', `${work}/cnf`, '-extensions', 'ext', '-cert', `${o.ca}.crt`, '-keyfile', `${o.ca}.key`,
+      '-startdate', stamp(o.notBefore), '-enddate', stamp(o.notAfter), '-in', `${work}/csr`, '-out', o.crt]);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** The CA certificate `crt` made again with openssl from its key, for notBefore..notAfter (same name bytes and key identifier as opensslCa's). */
+export function opensslCaAgain(o: { key: string; crt: string; cn: string; notBefore: Date; notAfter: Date }): void {
+  const work = fs.mkdtempSync(path.join(path.dirname(o.crt), '.openssl-'));
+  try {
+    fs.writeFileSync(path.join(work, 'index'), '');
+    fs.writeFileSync(path.join(work, 'serial'), (serial++).toString(16));
+    fs.writeFileSync(path.join(work, 'cnf'), [
+      '[ca]', 'default_ca=x', '[x]', `database=${work}/index`, `serial=${work}/serial`, `new_certs_dir=${work}`, 'default_md=sha256', 'policy=p', 'unique_subject=no', '[p]',
+      '[ext]', 'basicConstraints=critical,CA:TRUE', 'keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign', 'subjectKeyIdentifier=hash', '',
+    ].join('\n'));
+    run(['req', '-new', '-key', o.key, '-subj', `/CN=${o.cn}`, '-out', `${work}/csr`]);
+    run(['ca', '-batch', '-selfsign', '-preserveDN', '-notext', '-config', `${work}/cnf`, '-extensions', 'ext', '-keyfile', o.key,
+      '-startdate', stamp(o.notBefore), '-enddate', stamp(o.notAfter), '-in', `${work}/csr`, '-out', o.crt]);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function opensslCa(base: string, cn: string): void {
+  ecKey(`${base}.key`);
+  run(['req', '-x509', '-new', '-key', `${base}.key`, '-subj', `/CN=${cn}`, '-days', '3650', '-out', `${base}.crt`,
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign']);
+}
+
+function kubeconfig(server: string, user: string, caFile: string, crt: string, key: string): string {
+  const b64 = (f: string) => fs.readFileSync(f).toString('base64');
+  return ['apiVersion: v1', 'clusters:', '- cluster:', `    certificate-authority-data: ${b64(caFile)}`, `    server: ${server}`, '  name: kubernetes',
+    'contexts:', '- context:', '    cluster: kubernetes', `    user: ${user}`, `  name: ${user}@kubernetes`, `current-context: ${user}@kubernetes`,
+    'kind: Config', 'preferences: {}', 'users:', `- name: ${user}`, '  user:', `    client-certificate-data: ${b64(crt)}`, `    client-key-data: ${b64(key)}`, ''].join('\n');
+}
+
+export interface HaNode { i: number; name: string; ip: string; root: string }
+
+/**
+ * Three (or `count`) kubeadm 1.30 control-plane nodes cp-1.. at 127.0.0.1.., controlPlaneEndpoint `endpoint`:
+ * admin.conf (and super-admin.conf on cp-1, the kubeadm init node) and kubelet.conf (the kubelet's, with its cluster
+ * default-cluster, on the nodes that joined) name the endpoint,
+ * controller-manager.conf and scheduler.conf the node's own address (spec §2). etcd.yaml as kubeadm writes it: cp-1
+ * alone (init), each joined node the members before it and itself with --initial-cluster-state=existing.
+ * Leaves valid from `notBefore` for `days`.
+ */
+export function makeOpensslHaTrees(base: string, o: { count?: number; endpoint?: string; notBefore?: Date; days?: number } = {}): HaNode[] {
+  const count = o.count ?? 3, endpoint = o.endpoint ?? 'lb.example:6443';
+  const notBefore = o.notBefore ?? new Date(Date.now() - 3600_000), notAfter = new Date(notBefore.getTime() + (o.days ?? 365) * 86400_000);
+  const shared = path.join(base, 'shared');
+  fs.mkdirSync(path.join(shared, 'etcd'), { recursive: true });
+  opensslCa(`${shared}/ca`, 'kubernetes');
+  opensslCa(`${shared}/front-proxy-ca`, 'front-proxy-ca');
+  opensslCa(`${shared}/etcd/ca`, 'etcd-ca');
+  run(['genrsa', '-out', `${shared}/sa.key`, '2048']);
+  run(['rsa', '-in', `${shared}/sa.key`, '-pubout', '-out', `${shared}/sa.pub`]);
+  const fixture = path.join(FIXTURES, 'kubeadm-1.26');
+  const nodes: HaNode[] = [];
+  for (let i = 1; i <= count; i++) {
+    const n: HaNode = { i, name: `cp-${i}`, ip: `127.0.0.${i}`, root: path.join(base, `n${i}`) };
+    nodes.push(n);
+    const k = path.join(n.root, 'etc/kubernetes'), pki = path.join(k, 'pki'), kubelet = path.join(n.root, 'var/lib/kubelet');
+    for (const d of [path.join(pki, 'etcd'), path.join(k, 'manifests'), path.join(kubelet, 'pki'), path.join(n.root, 'var/lib/etcd')]) fs.mkdirSync(d, { recursive: true });
+    for (const f of ['ca.crt', 'ca.key', 'front-proxy-ca.crt', 'front-proxy-ca.key', 'sa.key', 'sa.pub', 'etcd/ca.crt', 'etcd/ca.key']) {
+      fs.copyFileSync(path.join(shared, f), path.join(pki, f));
+      if (f.endsWith('.key')) fs.chmodSync(path.join(pki, f), 0o600);
+    }
+    const leaf = (base: string, ca: string, subj: string, eku: string, sans?: string) => {
+      ecKey(`${base}.key`);
+      opensslLeaf({ ca: path.join(pki, ca), key: `${base}.key`, crt: `${base}.crt`, subj, eku, ...(sans ? { sans } : {}), notBefore, notAfter });
+    };
+    const host = endpoint.replace(/:\d+$/, '');
+    leaf(`${pki}/apiserver`, 'ca', '/CN=kube-apiserver', 'serverAuth',
+      `DNS:${n.name},DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,DNS:${host},IP:10.96.0.1,IP:${n.ip}`);
+    leaf(`${pki}/apiserver-kubelet-client`, 'ca', '/O=kubeadm:cluster-admins/CN=kube-apiserver-kubelet-client', 'clientAuth');
+    leaf(`${pki}/front-proxy-client`, 'front-proxy-ca', '/CN=front-proxy-client', 'clientAuth');
+    leaf(`${pki}/apiserver-etcd-client`, 'etcd/ca', '/CN=kube-apiserver-etcd-client', 'clientAuth');
+    const etcdSans = `DNS:${n.name},DNS:localhost,IP:${n.ip},IP:127.0.0.1,IP:0:0:0:0:0:0:0:1`;
+    leaf(`${pki}/etcd/server`, 'etcd/ca', `/CN=${n.name}`, 'serverAuth,clientAuth', etcdSans);
+    leaf(`${pki}/etcd/peer`, 'etcd/ca', `/CN=${n.name}`, 'serverAuth,clientAuth', etcdSans);
+    leaf(`${pki}/etcd/healthcheck-client`, 'etcd/ca', '/CN=kube-etcd-healthcheck-client', 'clientAuth');
+    const work = path.join(n.root, 'work');
+    fs.mkdirSync(work);
+    const conf = (file: string, server: string, user: string, subj: string) => {
+      leaf(`${work}/${file}`, 'ca', subj, 'clientAuth');
+      fs.writeFileSync(path.join(k, file), kubeconfig(server, user, `${pki}/ca.crt`, `${work}/${file}.crt`, `${work}/${file}.key`), { mode: 0o600 });
+    };
+    conf('admin.conf', `https://${endpoint}`, 'kubernetes-admin', '/O=kubeadm:cluster-admins/CN=kubernetes-admin');
+    if (i === 1) conf('super-admin.conf', `https://${endpoint}`, 'kubernetes-super-admin', '/O=system:masters/CN=kubernetes-super-admin');
+    conf('controller-manager.conf', `https://${n.ip}:6443`, 'system:kube-controller-manager', '/CN=system:kube-controller-manager');
+    conf('scheduler.conf', `https://${n.ip}:6443`, 'system:kube-scheduler', '/CN=system:kube-scheduler');
+    // the kubelet's client pair from the CSR API; kubelet.conf after kubelet-finalize on the init node (spec §2.1),
+    // as the kubelet's TLS bootstrap writes it on the nodes that joined (§2.2: default-cluster, default-auth)
+    leaf(`${work}/kubelet-client`, 'ca', `/O=system:nodes/CN=system:node:${n.name}`, 'clientAuth');
+    const pem = `kubelet-client-${notBefore.toISOString().slice(0, 19).replace(/[T:]/g, '-')}.pem`;
+    fs.writeFileSync(path.join(kubelet, 'pki', pem), fs.readFileSync(`${work}/kubelet-client.crt`, 'utf8') + fs.readFileSync(`${work}/kubelet-client.key`, 'utf8'), { mode: 0o600 });
+    fs.symlinkSync(`/var/lib/kubelet/pki/${pem}`, path.join(kubelet, 'pki/kubelet-client-current.pem'));
+    const current = '/var/lib/kubelet/pki/kubelet-client-current.pem';
+    fs.writeFileSync(path.join(k, 'kubelet.conf'), i === 1
+      ? kubeconfig(`https://${endpoint}`, `system:node:${n.name}`, `${pki}/ca.crt`, `${work}/kubelet-client.crt`, `${work}/kubelet-client.key`)
+        .replace(/client-certificate-data: .*/, `client-certificate: ${current}`).replace(/client-key-data: .*/, `client-key: ${current}`)
+      : ['apiVersion: v1', 'clusters:', '- cluster:', `    certificate-authority-data: ${fs.readFileSync(`${pki}/ca.crt`).toString('base64')}`, `    server: https://${endpoint}`, '  name: default-cluster',
+        'contexts:', '- context:', '    cluster: default-cluster', '    namespace: default', '    user: default-auth', '  name: default-context', 'current-context: default-context',
+        'kind: Config', 'preferences: {}', 'users:', '- name: default-auth', '  user:', `    client-certificate: ${current}`, `    client-key: ${current}`, ''].join('\n'), { mode: 0o600 });
+    fs.rmSync(work, { recursive: true });
+    fs.copyFileSync(path.join(fixture, 'var/lib/kubelet/config.yaml'), path.join(kubelet, 'config.yaml'));
+    fs.writeFileSync(path.join(kubelet, 'kubeadm-flags.env'), fs.readFileSync(path.join(fixture, 'var/lib/kubelet/kubeadm-flags.env'), 'utf8').replace('cp-1', n.name));
+    const members = nodes.map((m) => `${m.name}=https://${m.ip}:2380`).join(',');
+    for (const m of ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd']) {
+      let text = fs.readFileSync(path.join(fixture, `etc/kubernetes/manifests/${m}.yaml`), 'utf8')
+        .replaceAll('192.0.2.10', n.ip).replaceAll('cp-1', n.name).replace('v1.26.1', 'v1.30.2');
+      if (m === 'etcd') text = text.replace(/ {4}- --initial-cluster=.*\n/, `    - --initial-cluster=${members}\n${i > 1 ? '    - --initial-cluster-state=existing\n' : ''}`);
+      fs.writeFileSync(path.join(k, `manifests/${m}.yaml`), text);
+    }
+  }
+  fs.rmSync(shared, { recursive: true });
+  return nodes;
+}
