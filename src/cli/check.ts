@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { pluginTerminal, type Io } from './io.js';
 import { readInventory } from '../inventory/read.js';
 import { addReadOnHost } from '../inventory/read-on-host.js';
-import { nextStep } from '../inventory/next.js';
+import { kubeadmLeavesDue, nextStep } from '../inventory/next.js';
 import { renderTable, inventoryExitCode, colour, plain } from '../report/table.js';
 import { addNodeReadOptions, nodeReadInputs, requireSomething, resolveNow, type NodeOptions } from './options.js';
 import { EXIT_CODES_HELP, VERSION } from './main.js';
@@ -47,7 +47,9 @@ ${EXIT_CODES_HELP}`)
       // a --kubeconfig or --path in a node tree (DIR/etc/kubernetes/kubelet.conf) without that tree as --root: its
       // absolute file references were read on this host, not in the tree; say so, and Next names the check --root
       if (inv.given && addReadOnHost(inv, fs, inv.given, 'check')) inv.next = nextStep(inv);
-      (await import('../rebuild/etcd-members.js')).addEtcdMembers(inv, fs);
+      // (the member list only when a kubeadm leaf is due, which Next then says of the other control-plane nodes:
+      // its reader loads the YAML library and the rest of the CLI, ~100 ms that a healthy node's check does without)
+      if (kubeadmLeavesDue(inv)) (await import('../rebuild/etcd-members.js')).addEtcdMembers(inv, fs);
       if (o.cluster) {
         const { connect } = await import('../cluster/connect.js');
         const { readClusterCertificates, mergeClusterCertificates } = await import('../cluster/inventory.js');

@@ -23,9 +23,17 @@ function signedHere(inv: Omit<Inventory, 'next'>): (c: CertEntry) => boolean {
  */
 function otherControlPlanes(inv: Omit<Inventory, 'next'>): string {
   const members = inv.etcdMembers ?? [];
-  if (members.length < 2 || !dueOf(inv).some((c) => c.managedBy === 'kubeadm' && !c.isCA)) return '';
+  if (members.length < 2 || !kubeadmLeavesDue(inv)) return '';
   const others = inv.nodeName && members.includes(inv.nodeName) ? members.filter((m) => m !== inv.nodeName) : undefined;
   return `; this node is one of ${members.length} control-plane nodes (etcd members ${listText(members)}), and kubeadm's certificates are each node's own: kubepki check on ${others ? listText(others) : 'the others'} too, and renew there the same way, one node at a time`;
+}
+
+/**
+ * Whether a kubeadm leaf is due here: only then does Next name the other control-plane nodes, so only then is
+ * the etcd member list worth reading (check on a healthy node does not load that code).
+ */
+export function kubeadmLeavesDue(inv: Omit<Inventory, 'next'>): boolean {
+  return dueOf(inv).some((c) => c.managedBy === 'kubeadm' && !c.isCA);
 }
 
 /** The certificates a renewal is due for: expired, or within the warning threshold. */

@@ -15,7 +15,7 @@
 import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import type { NodeFs } from '../fs/node-fs.js';
 import type { Inventory } from '../inventory/types.js';
-import { nextStep } from '../inventory/next.js';
+import { kubeadmLeavesDue, nextStep } from '../inventory/next.js';
 import { readManifestFacts, readText, MANIFEST_DIR } from './infer.js';
 import { parseYamlFast as parseYaml } from '../kubeconfig/fast-yaml.js';
 import { readSystemdService, parseEnvironmentFile, argvFlags } from '../inventory/systemd-unit.js';
@@ -244,6 +244,7 @@ export function readNodeEtcdCluster(nfs: NodeFs, gone: ReadonlySet<string> = new
  * (a worker, external etcd) or a lone member is left as it is.
  */
 export function addEtcdMembers(inv: Inventory, nfs: NodeFs): void {
+  if (!kubeadmLeavesDue(inv)) return;
   const members = readNodeEtcdCluster(nfs)?.members ?? [];
   if (members.length < 2) return;
   inv.etcdMembers = members;
