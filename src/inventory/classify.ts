@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { remember, type NodeFs } from '../fs/node-fs.js';
-import { GO_CURVES, type Certificate, type KeyInfo } from '../pki/certificate.js';
+import { GO_CURVES, NO_EXPIRY_MS, type Certificate, type KeyInfo } from '../pki/certificate.js';
 import { UserError } from '../errors.js';
 import { kubeadmProfileForFile } from '../profiles/kubeadm.js';
 import { parseThreshold, inWarningWindow, warningStart, humanDuration, certificateLifetime, DEFAULT_WARN, type Threshold } from './time.js';
@@ -230,7 +230,10 @@ export function classify(input: ClassifyInput): void {
       add(e, { code: 'weak-signature', severity: 'error', message: `${e.name}: signed with ${weakHash}; Go refuses ${weakHash} certificate signatures ("x509: cannot verify signature: insecure algorithm"; SHA-1 since Go 1.18, no override since 1.24) — re-issue it with SHA-256 (kubepki renew ${e.name}${here})` });
     }
     // (a leaf that ends within a day of its CA, as RKE1 makes them in the same run, is not worth a warning)
-    if (r.signer && !e.isCA && r.signer.id !== e.id && Date.parse(e.notAfter) > Date.parse(r.signer.notAfter) + (now.getTime() >= Date.parse(r.signer.notAfter) ? 0 : 86400e3)) {
+    // (nor, while the CA lasts, one with no expiration of its own, notAfter 99991231235959Z (RFC 5280 §4.1.2.5): its
+    // chain is its lifetime by design, and no CA can be made to outlast it; the CA's own expiry is the one to watch)
+    const noExpiry = c.notAfter.getTime() === NO_EXPIRY_MS && r.signer !== undefined && now.getTime() < Date.parse(r.signer.notAfter);
+    if (r.signer && !e.isCA && r.signer.id !== e.id && !noExpiry && Date.parse(e.notAfter) > Date.parse(r.signer.notAfter) + (now.getTime() >= Date.parse(r.signer.notAfter) ? 0 : 86400e3)) {
       add(e, now.getTime() >= Date.parse(r.signer.notAfter)
         // the CA is gone already: the leaf's own dates are fine, its chain is not
         ? { code: 'ca-expires-before-leaf', severity: 'error', message: `${e.name}: its CA ${r.signer.name} expired on ${day(r.signer.notAfter)}, so its chain no longer verifies ("x509: certificate has expired"); ${caRenewal(r.signer, here)}, and this certificate works again` }

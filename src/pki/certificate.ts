@@ -62,6 +62,12 @@ export const OID = {
   extKeyUsage: '2.5.29.37',
 } as const;
 
+/**
+ * 99991231235959Z: the notAfter RFC 5280 §4.1.2.5 gives a certificate with "no well-defined expiration date",
+ * and the last time an X.509 GeneralizedTime (four-digit year) can hold.
+ */
+export const NO_EXPIRY_MS = Date.UTC(9999, 11, 31, 23, 59, 59);
+
 /** Curves Go's crypto/tls signs and verifies with (crypto/x509 also parses P-224, which no TLS handshake offers). */
 export const GO_CURVES = new Set(['P-256', 'P-384', 'P-521']);
 

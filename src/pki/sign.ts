@@ -83,6 +83,8 @@ export function integerDer(v: bigint | number): Uint8Array {
 export function timeDer(d: Date): Uint8Array {
   const t = new Date(Math.floor(d.getTime() / 1000) * 1000);
   const y = t.getUTCFullYear();
+  // (a five-digit year is no GeneralizedTime: Go and openssl refuse the certificate)
+  if (y > 9999 || y < 0) throw new Error(`cannot write ${t.toISOString()} as an X.509 time (years 0000-9999)`);
   const p2 = (n: number): string => String(n).padStart(2, '0');
   const rest = `${p2(t.getUTCMonth() + 1)}${p2(t.getUTCDate())}${p2(t.getUTCHours())}${p2(t.getUTCMinutes())}${p2(t.getUTCSeconds())}Z`;
   if (y >= 1950 && y < 2050) return tlv(0x17, Buffer.from(`${p2(y % 100)}${rest}`, 'latin1'));

@@ -11,7 +11,7 @@ import { domainToASCII } from 'node:url';
 import { newSerial, generalNameDer } from '../pki/sign.js';
 import { dnsNameProblem, sanString } from '../pki/san-validate.js';
 import { NAME_CONSTRAINTS_OID, parseNameConstraints, constraintViolation, violationText, type NameConstraints } from '../pki/name-constraints.js';
-import { Certificate, GO_CURVES } from '../pki/certificate.js';
+import { Certificate, GO_CURVES, NO_EXPIRY_MS } from '../pki/certificate.js';
 import { parsePemBlocks } from '../pki/pem.js';
 import { decryptKeyCommand } from '../pki/keys.js';
 import { UserError } from '../errors.js';
@@ -514,7 +514,9 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     // the kubelet makes it). --backdate overrides.
     const backdate = opts.backdateSeconds ?? (kind === 'kubelet-serving' ? 3600 : 300);
     const nb = kind === 'ca' && opts.backdateSeconds === undefined ? Math.min(Date.parse(c.notBefore), nowMs) : nowMs - backdate * 1000;
-    const na = kind === 'kubelet-serving' && opts.validitySeconds === undefined ? nb + lifetime * 1000 : nowMs + lifetime * 1000;
+    // (a certificate meant never to expire, notAfter 99991231235959Z, keeps that value: its own lifetime of ~8000
+    // years from now would pass year 9999, which no X.509 time holds; it was written as +010000 and failed its check)
+    const na = Math.min(kind === 'kubelet-serving' && opts.validitySeconds === undefined ? nb + lifetime * 1000 : nowMs + lifetime * 1000, NO_EXPIRY_MS);
     newNotAfter.set(c.id, na);
     if (signer !== 'self' && signer !== 'throwaway' && signerEntry) {
       const caNa = newNotAfter.get(signerEntry.id) ?? Date.parse(signerEntry.notAfter);

@@ -1,0 +1,79 @@
+/**
+ * Certificates real clusters carry that kubeadm never makes, built with openssl (not kubepki's own signer): a leaf
+ * that never expires, an intermediate as the cluster CA, a critical extension Go does not know, a file with
+ * openssl's text dump above the PEM.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { cli, sh, tmp, snapshotTree } from './renew-support.js';
+
+function o(args: string[], input?: string): string {
+  const r = sh('openssl', args, input);
+  assert.equal(r.status, 0, `openssl ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** An RSA CA made by openssl in DIR (ca.crt, ca.key). */
+function makeCa(dir: string, cn = 'odd-ca'): void {
+  fs.mkdirSync(dir, { recursive: true });
+  o(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '3650', '-subj', `/CN=${cn}`, '-keyout', `${dir}/ca.key`, '-out', `${dir}/ca.crt`,
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,digitalSignature,keyCertSign']);
+  fs.chmodSync(`${dir}/ca.key`, 0o600);
+}
+
+/** An openssl -extfile text for a TLS server leaf, plus `extra` lines. */
+const LEAF_EXT = 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:odd.example.test,IP:127.0.0.1\n';
+
+/**
+ * A leaf DIR/NAME.crt (+ .key) signed by DIR's CA. `dates`: `openssl ca` -startdate/-enddate, the only openssl 3.0
+ * command that sets a notAfter of its choosing (x509 -req takes only -days).
+ */
+function makeLeaf(dir: string, name: string, o2: { ext?: string; dates?: [string, string] } = {}): string {
+  const ext = `${dir}/${name}.ext`;
+  fs.writeFileSync(ext, o2.ext ?? LEAF_EXT);
+  o(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', `/CN=${name}`, '-keyout', `${dir}/${name}.key`, '-out', `${dir}/${name}.csr`]);
+  if (o2.dates) {
+    const db = tmp('kubepki-odd-cadb-');
+    fs.writeFileSync(`${db}/index.txt`, '');
+    fs.writeFileSync(`${db}/serial`, '1000\n');
+    fs.writeFileSync(`${db}/ca.cnf`, `[ca]\ndefault_ca=x\n[x]\ndatabase=${db}/index.txt\nserial=${db}/serial\nnew_certs_dir=${db}\ndefault_md=sha256\npolicy=p\nunique_subject=no\n[p]\ncommonName=supplied\n`);
+    o(['ca', '-batch', '-config', `${db}/ca.cnf`, '-cert', `${dir}/ca.crt`, '-keyfile', `${dir}/ca.key`, '-in', `${dir}/${name}.csr`, '-out', `${dir}/${name}.crt`,
+      '-extfile', ext, '-notext', '-startdate', o2.dates[0], '-enddate', o2.dates[1]]);
+  } else {
+    o(['x509', '-req', '-in', `${dir}/${name}.csr`, '-CA', `${dir}/ca.crt`, '-CAkey', `${dir}/ca.key`, '-days', '365', '-extfile', ext, '-out', `${dir}/${name}.crt`]);
+  }
+  fs.rmSync(`${dir}/${name}.csr`);
+  fs.rmSync(ext);
+  fs.chmodSync(`${dir}/${name}.key`, 0o600);
+  return `${dir}/${name}.crt`;
+}
+
+/**
+ * The certificates are made on this machine's clock, so checks and renewals are planned on it too, read once they
+ * are made (openssl starts them at the current second); `at` is that hour later for openssl verify -attime.
+ */
+function clock(): { now: string; at: string } {
+  const ms = Math.floor(Date.now() / 1000) * 1000;
+  return { now: new Date(ms).toISOString(), at: String(ms / 1000 + 3600) };
+}
+
+test('a leaf that never expires (notAfter 99991231235959Z, RFC 5280 §4.1.2.5) renews to that value (it planned year +010000, then failed its own re-read), and check does not ask for a CA outlasting it', async () => {
+  const root = tmp('kubepki-odd-forever-');
+  const dir = path.join(root, 'etc/ssl/odd');
+  makeCa(dir);
+  const crt = makeLeaf(dir, 'forever', { dates: ['20260101000000Z', '99991231235959Z'] });
+  assert.match(o(['asn1parse', '-in', crt]), /GENERALIZEDTIME\s+:99991231235959Z/);
+  const { now, at } = clock();
+
+  const check = await cli(['check', '--root', root, '--path', '/etc/ssl/odd', '--now', now]);
+  assert.doesNotMatch(check.out, /ca-expires-before-leaf|--validity \d+y/, check.out);
+  assert.equal(check.code, 0, check.out);
+
+  const r = await cli(['renew', '--file', '/etc/ssl/odd/forever.crt', '--root', root, '--now', now]);
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.match(r.out, /notAfter 9999-12-31 → 9999-12-31/);
+  assert.match(o(['asn1parse', '-in', crt]), /GENERALIZEDTIME\s+:99991231235959Z/);
+  assert.match(o(['verify', '-attime', at, '-CAfile', `${dir}/ca.crt`, crt]), /: OK/);
+});
