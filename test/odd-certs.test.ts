@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { cli, sh, tmp, snapshotTree } from './renew-support.js';
+import { cli, copyFixture, sh, tmp, snapshotTree } from './renew-support.js';
 
 function o(args: string[], input?: string): string {
   const r = sh('openssl', args, input);
@@ -76,4 +76,37 @@ test('a leaf that never expires (notAfter 99991231235959Z, RFC 5280 §4.1.2.5) r
   assert.match(r.out, /notAfter 9999-12-31 → 9999-12-31/);
   assert.match(o(['asn1parse', '-in', crt]), /GENERALIZEDTIME\s+:99991231235959Z/);
   assert.match(o(['verify', '-attime', at, '-CAfile', `${dir}/ca.crt`, crt]), /: OK/);
+});
+
+test('renew ca on a cluster CA that is an intermediate (ca.crt issued by a root whose key was never on the node, the root only in admin.conf\'s bundle) is externally managed with a CSR for the root\'s owner; it said "not on this node (its files are missing)" and sent the operator to restore, ca import or rebuild', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const pki = path.join(root, 'etc/kubernetes/pki');
+  const work = tmp('kubepki-odd-root-');
+  o(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '7300', '-subj', '/O=Example Corp/CN=Example Root CA', '-keyout', `${work}/root.key`, '-out', `${work}/root.crt`,
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  // the intermediate keeps kubeadm's CA key and name, so every certificate the tree holds still verifies under it
+  fs.writeFileSync(`${work}/int.ext`, 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,digitalSignature,keyEncipherment,keyCertSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n');
+  const csr = o(['req', '-new', '-key', `${pki}/ca.key`, '-subj', '/CN=kubernetes']);
+  o(['x509', '-req', '-CA', `${work}/root.crt`, '-CAkey', `${work}/root.key`, '-days', '3650', '-set_serial', '0x1001', '-extfile', `${work}/int.ext`, '-out', `${pki}/ca.crt`], csr);
+  const admin = path.join(root, 'etc/kubernetes/admin.conf');
+  const bundle = fs.readFileSync(`${pki}/ca.crt`, 'utf8') + fs.readFileSync(`${work}/root.crt`, 'utf8');
+  fs.writeFileSync(admin, fs.readFileSync(admin, 'utf8').replace(/certificate-authority-data: \S+/, `certificate-authority-data: ${Buffer.from(bundle).toString('base64')}`));
+  o(['verify', '-CAfile', `${work}/root.crt`, '-untrusted', `${pki}/ca.crt`, `${pki}/apiserver.crt`]);
+  const { now } = clock();
+
+  const dry = await cli(['renew', 'ca', '--root', root, '--now', now, '--dry-run']);
+  assert.equal(dry.code, 1, dry.out + dry.err); // (done, with something left to do: the CSR route)
+  assert.match(dry.out, /ca: externally managed, can't renew \/etc\/kubernetes\/pki\/ca\.crt: the key of CA \S+ \(CN=Example Root CA\) is missing \(pass --csr-out DIR/);
+  assert.doesNotMatch(dry.out, /not on this node|rebuild|ca import/);
+
+  const before = snapshotTree(root);
+  const out = tmp('kubepki-odd-csr-');
+  const r = await cli(['renew', 'ca', '--root', root, '--now', now, '--csr-out', out]);
+  assert.match(r.out, /here is a CSR for it → .*\/ca\.csr/, r.out + r.err);
+  const text = o(['req', '-in', `${out}/ca.csr`, '-noout', '-text', '-verify']);
+  assert.match(text, /Subject: CN = kubernetes/);
+  assert.match(text, /CA:TRUE, pathlen:0/);
+  // the CSR is the kept key's: the certificate the root's owner signs goes next to ca.key as it is
+  assert.equal(o(['req', '-in', `${out}/ca.csr`, '-noout', '-pubkey']), o(['pkey', '-in', `${pki}/ca.key`, '-pubout']));
+  assert.deepEqual(snapshotTree(root), before);
 });

@@ -315,6 +315,10 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
    */
   const caGone = (c: CertEntry, signerEntry: CertEntry | undefined): { name: string; file?: string; other?: string; copy?: string } | undefined => {
     if (c.isCA && signerEntry === c) return undefined;
+    // an intermediate as the cluster CA (a Vault or corporate root signed ca.crt) whose root the node knows only from
+    // a kubeconfig's bundle: that root's key was never on a node, so it is an external CA (a CSR for the root's owner),
+    // not a lost one to restore or rebuild; unless a CA of this node is itself missing
+    if (c.isCA && !inv.missing.some((m) => isKubeadmCa(m.name))) return undefined;
     const kubeletOwn = KUBELET_PAIR.exec(c.location.file)?.[1] === 'kubelet-client' || isKubeletConf(c);
     const caName = KUBEADM_PROFILES.find((p) => p.name === c.profile || p.name === c.name)?.caName ?? (kubeletOwn ? 'ca' : undefined);
     const missing = caName ? inv.missing.find((m) => m.name === caName) : undefined;
