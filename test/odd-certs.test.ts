@@ -110,3 +110,41 @@ test('renew ca on a cluster CA that is an intermediate (ca.crt issued by a root 
   assert.equal(o(['req', '-in', `${out}/ca.csr`, '-noout', '-pubkey']), o(['pkey', '-in', `${pki}/ca.key`, '-pubout']));
   assert.deepEqual(snapshotTree(root), before);
 });
+
+test('a critical extension Go does not handle is a critical-extension error (Go refuses the chain: "x509: unhandled critical extension"; a critical SKI or AIA it refuses to parse), on a leaf and on a CA; critical extensions Go knows are not; check said nothing and exited 0', async () => {
+  const root = tmp('kubepki-odd-crit-');
+  const dir = path.join(root, 'etc/ssl/odd');
+  makeCa(dir);
+  const leaf = (name: string, ext: string) => makeLeaf(dir, name, { ext: `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n${ext}` });
+  leaf('private', 'extendedKeyUsage=serverAuth\nsubjectAltName=DNS:p.example.test\n1.3.6.1.4.1.99999.1=critical,ASN1:UTF8String:hello\n');
+  leaf('dirsan', 'extendedKeyUsage=serverAuth\nsubjectAltName=critical,dirName:dir_sect\n[dir_sect]\nCN=x\n');
+  leaf('ski', 'extendedKeyUsage=serverAuth\nsubjectKeyIdentifier=critical,hash\n');
+  leaf('aia', 'extendedKeyUsage=serverAuth\nauthorityInfoAccess=critical,OCSP;URI:http://ocsp.example.test\n');
+  leaf('known', 'extendedKeyUsage=critical,serverAuth\nsubjectAltName=critical,DNS:k.example.test\ncertificatePolicies=critical,1.2.3.4\n');
+  // a CA carrying one: every chain through it fails, so the finding is on the CA (openssl: depth 1)
+  const sub = path.join(root, 'etc/ssl/sub');
+  fs.mkdirSync(sub, { recursive: true });
+  o(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '3650', '-subj', '/CN=private-ca', '-keyout', `${sub}/ca.key`, '-out', `${sub}/ca.crt`,
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign', '-addext', '1.3.6.1.4.1.99999.2=critical,ASN1:NULL']);
+  makeLeaf(sub, 'under');
+  const verified = sh('openssl', ['verify', '-CAfile', `${dir}/ca.crt`, `${dir}/private.crt`]);
+  assert.match(verified.stdout + verified.stderr, /unhandled critical extension/);
+  const { now } = clock();
+
+  const r = await cli(['check', '--root', root, '--path', '/etc/ssl', '--now', now, '-o', 'json']);
+  assert.equal(r.code, 2, r.out + r.err);
+  const inv = JSON.parse(r.out) as { certificates: { location: { file: string }; findings: { code: string; message: string }[] }[] };
+  const found = (file: string) => inv.certificates.find((c) => c.location.file === file)!.findings.filter((f) => f.code === 'critical-extension').map((f) => f.message);
+  assert.match(found('/etc/ssl/odd/private.crt').join(), /critical extension 1\.3\.6\.1\.4\.1\.99999\.1, which Go does not handle.*"x509: unhandled critical extension"\), as openssl verify does/);
+  assert.match(found('/etc/ssl/odd/dirsan.crt').join(), /subjectAltName with no DNS, IP, e-mail or URI name/);
+  assert.doesNotMatch(found('/etc/ssl/odd/dirsan.crt').join(), /openssl/); // (openssl verify takes it)
+  assert.match(found('/etc/ssl/odd/ski.crt').join(), /"x509: subject key identifier incorrectly marked critical"/);
+  assert.match(found('/etc/ssl/odd/aia.crt').join(), /"x509: authority info access incorrectly marked critical"/);
+  assert.deepEqual(found('/etc/ssl/odd/known.crt'), []);
+  assert.deepEqual(found('/etc/ssl/odd/ca.crt'), []);
+  assert.match(found('/etc/ssl/sub/ca.crt').join(), /1\.3\.6\.1\.4\.1\.99999\.2/);
+
+  // renew keeps it, as it keeps every extension: the finding says so, and that re-issuing is the way out
+  assert.equal((await cli(['renew', '--file', '/etc/ssl/odd/private.crt', '--root', root, '--now', now])).code, 0);
+  assert.match(o(['x509', '-in', `${dir}/private.crt`, '-noout', '-text']), /1\.3\.6\.1\.4\.1\.99999\.1: critical/);
+});

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { remember, type NodeFs } from '../fs/node-fs.js';
-import { GO_CURVES, NO_EXPIRY_MS, type Certificate, type KeyInfo } from '../pki/certificate.js';
+import { GO_CURVES, NO_EXPIRY_MS, goCriticalExtensions, type Certificate, type KeyInfo } from '../pki/certificate.js';
 import { UserError } from '../errors.js';
 import { kubeadmProfileForFile } from '../profiles/kubeadm.js';
 import { parseThreshold, inWarningWindow, warningStart, humanDuration, certificateLifetime, DEFAULT_WARN, type Threshold } from './time.js';
@@ -223,6 +223,15 @@ export function classify(input: ClassifyInput): void {
     // What Go programs refuse whatever the dates: kube-apiserver, etcd and kubectl would not load or trust it
     if (c.serialNegative) {
       add(e, { code: 'negative-serial', severity: 'error', message: `${e.name}: negative serial number ${e.serial}; Go 1.23 and later (Kubernetes 1.32, etcd 3.6) refuse to parse it ("x509: negative serial number") — re-issue it (kubepki renew ${e.name}${here} gives it a positive one)` });
+    }
+    const critical = goCriticalExtensions(c);
+    if (critical.parse) {
+      add(e, { code: 'critical-extension', severity: 'error', message: `${e.name}: its ${critical.parse.name} extension is marked critical, which RFC 5280 forbids; Go programs (kube-apiserver, etcd, kubectl, the kubelet) refuse to parse the certificate ("${critical.parse.error}"), and openssl verify refuses it too — have it re-issued with the extension not critical (kubepki renew keeps every extension as it is)` });
+    } else if (critical.unhandled.length > 0) {
+      // (openssl verify refuses an unknown OID too, but takes a critical subjectAltName of directory names only)
+      const unknown = critical.unhandled.filter((oid) => oid !== '2.5.29.17');
+      const what = critical.unhandled.map((oid) => (oid === '2.5.29.17' ? 'subjectAltName with no DNS, IP, e-mail or URI name in it' : oid)).join(', ');
+      add(e, { code: 'critical-extension', severity: 'error', message: `${e.name}: critical extension ${what}, which Go does not handle; Go programs (kube-apiserver, etcd, kubectl, the kubelet) refuse every chain with this certificate in it ("x509: unhandled critical extension")${unknown.length ? ', as openssl verify does' : ''} — have it re-issued without it or with it not critical (kubepki renew keeps every extension as it is)` });
     }
     const weakHash = WEAK_SIGNATURES[c.signatureAlgorithmOid];
     if (weakHash && !e.selfSigned) {

@@ -42,6 +42,7 @@ export type FindingCode =
   | 'kubelet-csr-unsigned'
   | 'kubelet-config-invalid'
   | 'negative-serial'
+  | 'critical-extension'
   | 'weak-signature'
   | 'signer-not-ca'
   | 'path-length-exceeded'

@@ -347,6 +347,39 @@ export class Certificate {
   }
 }
 
+/**
+ * The extensions Go's crypto/x509 understands (parser.go processExtensions): a critical extension of any other OID
+ * is "unhandled", and Verify refuses every chain holding such a certificate, leaf, intermediate or root
+ * (golang/go#22260), as openssl verify does ("unhandled critical extension").
+ */
+const GO_KNOWN_EXTENSIONS = new Set([
+  '2.5.29.14', '2.5.29.15', '2.5.29.17', '2.5.29.19', '2.5.29.30', '2.5.29.31', '2.5.29.32', '2.5.29.33', '2.5.29.35',
+  '2.5.29.36', '2.5.29.37', '2.5.29.54', '1.3.6.1.5.5.7.1.1',
+]);
+
+/** Extensions RFC 5280 says are never critical, which Go refuses even to parse when they are (golang/go#70278). */
+const GO_NEVER_CRITICAL: Record<string, [string, string]> = {
+  '2.5.29.14': ['subjectKeyIdentifier', 'subject key identifier'],
+  '1.3.6.1.5.5.7.1.1': ['authorityInfoAccess', 'authority info access'],
+};
+
+/**
+ * What Go makes of this certificate's critical extensions: `parse` names one it refuses to parse the certificate
+ * for (with Go's error), `unhandled` the OIDs it does not know, for which it refuses to verify any chain with the
+ * certificate in it. A critical subjectAltName is unhandled when it holds no DNS, e-mail, IP or URI name.
+ */
+export function goCriticalExtensions(cert: Certificate): { parse?: { name: string; error: string }; unhandled: string[] } {
+  const unhandled: string[] = [];
+  for (const e of cert.extensions) {
+    if (!e.critical) continue;
+    const never = GO_NEVER_CRITICAL[e.oid];
+    if (never) return { parse: { name: never[0], error: `x509: ${never[1]} incorrectly marked critical` }, unhandled };
+    if (!GO_KNOWN_EXTENSIONS.has(e.oid)) unhandled.push(e.oid);
+    else if (e.oid === OID.subjectAltName && !cert.subjectAltNames.some((n) => n.type !== 'dirname' && n.type !== 'other')) unhandled.push(e.oid);
+  }
+  return { unhandled };
+}
+
 export function verifySignature(cert: Certificate, key: KeyObject): boolean {
   const alg = cert.signatureAlgorithmOid;
   try {
