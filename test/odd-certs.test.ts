@@ -148,3 +148,31 @@ test('a critical extension Go does not handle is a critical-extension error (Go 
   assert.equal((await cli(['renew', '--file', '/etc/ssl/odd/private.crt', '--root', root, '--now', now])).code, 0);
   assert.match(o(['x509', '-in', `${dir}/private.crt`, '-noout', '-text']), /1\.3\.6\.1\.4\.1\.99999\.1: critical/);
 });
+
+test('renewing a certificate saved with its openssl text dump above it (openssl x509 -text, openssl ca) drops that dump, which described the old serial and dates; a block not renewed keeps its own; restore puts the file back byte for byte', async () => {
+  const root = tmp('kubepki-odd-text-');
+  const dir = path.join(root, 'etc/ssl/odd');
+  makeCa(dir);
+  makeLeaf(dir, 'server');
+  const crt = `${dir}/server.crt`;
+  const dumped = (f: string) => o(['x509', '-in', f, '-text']);
+  const oldSerial = o(['x509', '-in', crt, '-noout', '-serial']).trim().replace(/^serial=/, '');
+  // the leaf with its dump, then the CA with its own, as `cat` of two `openssl x509 -text` outputs makes the chain
+  fs.writeFileSync(crt, dumped(crt) + dumped(`${dir}/ca.crt`));
+  const before = fs.readFileSync(crt);
+  const { now, at } = clock();
+
+  const r = await cli(['renew', '--file', '/etc/ssl/odd/server.crt', '--root', root, '--now', now]);
+  assert.equal(r.code, 0, r.out + r.err);
+  const after = fs.readFileSync(crt, 'utf8');
+  assert.ok(after.startsWith('-----BEGIN CERTIFICATE-----\n'), after.slice(0, 200));
+  assert.equal(after.match(/^Certificate:$/gm)?.length, 1, 'the CA block keeps its dump');
+  assert.match(after, /-----END CERTIFICATE-----\nCertificate:\n {4}Data:[\s\S]*Subject: CN = odd-ca[\s\S]*-----BEGIN CERTIFICATE-----/);
+  assert.doesNotMatch(after.replace(/:/g, '').toLowerCase(), new RegExp(oldSerial.toLowerCase()));
+  assert.notEqual(o(['x509', '-in', crt, '-noout', '-serial']).trim(), `serial=${oldSerial}`);
+  assert.match(o(['verify', '-attime', at, '-CAfile', `${dir}/ca.crt`, crt]), /: OK/);
+
+  const backup = /kubepki restore (\S+)/.exec(r.out)![1]!;
+  assert.equal((await cli(['restore', backup, '--root', root])).code, 0);
+  assert.deepEqual(fs.readFileSync(crt), before);
+});
