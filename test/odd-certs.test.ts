@@ -7,7 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { cli, copyFixture, sh, tmp, snapshotTree } from './renew-support.js';
+import { ETCD, ETCDCTL, servingEtcd } from './support/etcd.js';
 
 function o(args: string[], input?: string): string {
   const r = sh('openssl', args, input);
@@ -175,4 +177,53 @@ test('renewing a certificate saved with its openssl text dump above it (openssl 
   const backup = /kubepki restore (\S+)/.exec(r.out)![1]!;
   assert.equal((await cli(['restore', backup, '--root', root])).code, 0);
   assert.deepEqual(fs.readFileSync(crt), before);
+});
+
+/** etcdctl (Go) against an etcd serving CRT/KEY, trusting CA: whether a put goes through. */
+async function goAccepts(crt: string, key: string, ca: string): Promise<{ ok: boolean; out: string }> {
+  const etcd = await servingEtcd(crt, key);
+  try {
+    const r = spawnSync(ETCDCTL, [`--endpoints=https://127.0.0.1:${etcd.port}`, '--cacert', ca, '--dial-timeout=3s', '--command-timeout=4s', 'put', 'kubepki', 'ok'],
+      { encoding: 'utf8', env: { ...process.env, ETCDCTL_API: '3' } });
+    return { ok: r.status === 0, out: `${r.stdout}${r.stderr}` };
+  } finally {
+    await etcd.stop();
+  }
+}
+
+test('a leaf whose issuer is its CA\'s name in other bytes (PrintableString; the CA re-made with openssl req -subj, UTF8String) is an issuer-encoding error: openssl verify accepts it, a real etcdctl does not; renew writes the CA\'s subject bytes and etcdctl then connects', { skip: (!fs.existsSync(ETCD) || !fs.existsSync(ETCDCTL)) && 'etcd/etcdctl not installed', timeout: 90_000 }, async () => {
+  const root = tmp('kubepki-odd-enc-');
+  const dir = path.join(root, 'etc/ssl/enc');
+  fs.mkdirSync(dir, { recursive: true });
+  o(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', `${dir}/ca.key`]);
+  // the same CA key under two encodings of CN=enc-ca: Go's (PrintableString, string_mask=default) signs the leaf,
+  // openssl's default (UTF8String) is the ca.crt the node keeps
+  const cnf = `${dir}/printable.cnf`;
+  fs.writeFileSync(cnf, '[req]\ndistinguished_name=dn\nstring_mask=default\nprompt=no\n[dn]\nCN=enc-ca\n');
+  const caExt = ['-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign', '-addext', 'subjectKeyIdentifier=hash'];
+  o(['req', '-x509', '-new', '-key', `${dir}/ca.key`, '-config', cnf, '-days', '3650', '-out', `${dir}/go-ca.crt`, ...caExt]);
+  o(['req', '-x509', '-new', '-key', `${dir}/ca.key`, '-subj', '/CN=enc-ca', '-days', '3650', '-out', `${dir}/ca.crt`, ...caExt]);
+  assert.match(o(['asn1parse', '-in', `${dir}/go-ca.crt`]), /PRINTABLESTRING\s+:enc-ca/);
+  assert.match(o(['asn1parse', '-in', `${dir}/ca.crt`]), /UTF8STRING\s+:enc-ca/);
+  fs.writeFileSync(`${dir}/leaf.ext`, 'keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1\nauthorityKeyIdentifier=keyid\n');
+  o(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=leaf', '-keyout', `${dir}/leaf.key`, '-out', `${dir}/leaf.csr`]);
+  o(['x509', '-req', '-in', `${dir}/leaf.csr`, '-CA', `${dir}/go-ca.crt`, '-CAkey', `${dir}/ca.key`, '-days', '365', '-extfile', `${dir}/leaf.ext`, '-out', `${dir}/leaf.crt`]);
+  for (const f of ['go-ca.crt', 'leaf.csr', 'leaf.ext', 'printable.cnf']) fs.rmSync(`${dir}/${f}`);
+  fs.chmodSync(`${dir}/leaf.key`, 0o600);
+  fs.chmodSync(`${dir}/ca.key`, 0o600);
+  const crt = `${dir}/leaf.crt`;
+  assert.match(o(['verify', '-CAfile', `${dir}/ca.crt`, crt]), /: OK/);
+  const before = await goAccepts(crt, `${dir}/leaf.key`, `${dir}/ca.crt`);
+  assert.equal(before.ok, false, before.out);
+  const { now } = clock();
+
+  const r = await cli(['check', '--root', root, '--path', '/etc/ssl/enc', '--now', now]);
+  assert.equal(r.code, 2, r.out);
+  assert.match(r.out, /ERROR\s+issuer-encoding\s+leaf: its issuer name "CN=enc-ca" is written as PrintableString, its CA's subject as UTF8String in ca; .*"x509: certificate signed by unknown authority"/);
+
+  const renewed = await cli(['renew', '--file', '/etc/ssl/enc/leaf.crt', '--root', root, '--now', now]);
+  assert.equal(renewed.code, 0, renewed.out + renewed.err);
+  const after = await goAccepts(crt, `${dir}/leaf.key`, `${dir}/ca.crt`);
+  assert.ok(after.ok, after.out);
+  assert.doesNotMatch((await cli(['check', '--root', root, '--path', '/etc/ssl/enc', '--now', now])).out, /issuer-encoding/);
 });

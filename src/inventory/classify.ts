@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { remember, type NodeFs } from '../fs/node-fs.js';
-import { GO_CURVES, NO_EXPIRY_MS, goCriticalExtensions, type Certificate, type KeyInfo } from '../pki/certificate.js';
+import { GO_CURVES, NO_EXPIRY_MS, goCriticalExtensions, nameEncodings, type Certificate, type KeyInfo } from '../pki/certificate.js';
 import { UserError } from '../errors.js';
 import { kubeadmProfileForFile } from '../profiles/kubeadm.js';
 import { parseThreshold, inWarningWindow, warningStart, humanDuration, certificateLifetime, DEFAULT_WARN, type Threshold } from './time.js';
@@ -208,6 +208,15 @@ export function classify(input: ClassifyInput): void {
       const s = r.signer;
       if (s.keyUsage.length > 0 && !s.keyUsage.includes('keyCertSign')) {
         add(e, { code: 'signer-not-ca', severity: 'error', message: `${e.name}: its CA ${s.name} has keyUsage ${s.keyUsage.join(',')} without keyCertSign; Go refuses every certificate it signed ("parent certificate cannot sign this kind of certificate") — re-issue ${s.name} with keyCertSign (kubeadm's CAs have digitalSignature,keyEncipherment,keyCertSign)` });
+      }
+      // Go looks for a certificate's CA by the issuer's bytes (crypto/x509 CertPool.findPotentialParents:
+      // byName[RawIssuer]), openssl by the name: a CA re-made with `openssl req -subj` (UTF8String) over leaves Go
+      // wrote (PrintableString) verifies with openssl and with nothing written in Go
+      const sCert = byId.get(s.id)?.cert;
+      if (sCert && Buffer.compare(c.issuerRaw, sCert.subjectRaw) !== 0) {
+        const mine = nameEncodings(c.issuerRaw).join(', '), theirs = nameEncodings(sCert.subjectRaw).join(', ');
+        const how = mine === theirs ? 'written differently (the same name, other bytes)' : `written as ${mine}, its CA's subject as ${theirs}`;
+        add(e, { code: 'issuer-encoding', severity: 'error', message: `${e.name}: its issuer name "${e.issuer}" is ${how} in ${s.name}; openssl matches names and verifies it, but Go matches the bytes, so Go programs (kube-apiserver, etcd, kubectl, the kubelet) find no CA for it ("x509: certificate signed by unknown authority") — kubepki renew ${e.name}${here} writes the CA's subject bytes as its issuer` });
       }
       const tooLong = pathLenViolation(r, byId);
       if (tooLong) add(e, { code: 'path-length-exceeded', severity: 'error', message: `${e.name}: ${tooLong.ca.name} allows ${tooLong.pathLen} CA${tooLong.pathLen === 1 ? '' : 's'} below it (pathlen:${tooLong.pathLen}) but ${tooLong.below} stand between it and this certificate; Go refuses the chain ("too many intermediates for path length constraint")` });

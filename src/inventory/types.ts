@@ -43,6 +43,7 @@ export type FindingCode =
   | 'kubelet-config-invalid'
   | 'negative-serial'
   | 'critical-extension'
+  | 'issuer-encoding'
   | 'weak-signature'
   | 'signer-not-ca'
   | 'path-length-exceeded'

@@ -515,6 +515,25 @@ export function unescapeDnValue(v: string): string {
     c !== undefined ? c : Buffer.from(m.replace(/\\/g, ''), 'hex').toString('utf8'));
 }
 
+const STRING_TAGS: Record<number, string> = {
+  0x0c: 'UTF8String', 0x13: 'PrintableString', 0x14: 'TeletexString', 0x16: 'IA5String', 0x1c: 'UniversalString', 0x1e: 'BMPString',
+};
+
+/** The string types a DER Name's values are written in, in order of first use: `PrintableString`, `UTF8String`. */
+export function nameEncodings(raw: Uint8Array): string[] {
+  const out: string[] = [];
+  const sets = children(raw, readTlv(raw, 0));
+  for (let i = 0; i < sets.length; i++) {
+    const atvs = children(raw, sets[i]!);
+    for (let j = 0; j < atvs.length; j++) {
+      const tag = children(raw, atvs[j]!)[1]?.tag;
+      const name = tag === undefined ? undefined : STRING_TAGS[tag] ?? `tag 0x${tag.toString(16)}`;
+      if (name && !out.includes(name)) out.push(name);
+    }
+  }
+  return out;
+}
+
 /** What `nameToString` puts between two RDNs, and between two attributes of one RDN. */
 export const RDN_COMMA = ', ';
 export const RDN_PLUS = ' + ';
