@@ -227,3 +227,26 @@ test('a leaf whose issuer is its CA\'s name in other bytes (PrintableString; the
   assert.ok(after.ok, after.out);
   assert.doesNotMatch((await cli(['check', '--root', root, '--path', '/etc/ssl/enc', '--now', now])).out, /issuer-encoding/);
 });
+
+test('renewing an X.509 v1 root CA (openssl x509 -req -signkey: no extensions at all) writes v1 again; as v3 without basicConstraints it was no CA to openssl or to kubepki check (signer-not-ca), and nothing it signed verified', async () => {
+  const root = tmp('kubepki-odd-v1-');
+  const dir = path.join(root, 'etc/ssl/v1');
+  fs.mkdirSync(dir, { recursive: true });
+  o(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', `${dir}/ca.key`]);
+  const caCsr = o(['req', '-new', '-key', `${dir}/ca.key`, '-subj', '/CN=v1-root']);
+  o(['x509', '-req', '-signkey', `${dir}/ca.key`, '-days', '3650', '-out', `${dir}/ca.crt`], caCsr);
+  assert.match(o(['x509', '-in', `${dir}/ca.crt`, '-noout', '-text']), /Version: 1 \(0x0\)/);
+  fs.chmodSync(`${dir}/ca.key`, 0o600);
+  // (no authorityKeyIdentifier: openssl would name the v1 CA, which has no SKI, by its issuer and serial)
+  makeLeaf(dir, 'leaf', { ext: `${LEAF_EXT}authorityKeyIdentifier=none\nsubjectKeyIdentifier=none\n` });
+  const { now, at } = clock();
+
+  const r = await cli(['renew', '--file', '/etc/ssl/v1/ca.crt', '--root', root, '--now', now]);
+  assert.equal(r.code, 0, r.out + r.err);
+  const text = o(['x509', '-in', `${dir}/ca.crt`, '-noout', '-text']);
+  assert.match(text, /Version: 1 \(0x0\)/);
+  assert.doesNotMatch(text, /X509v3/);
+  assert.match(o(['verify', '-attime', at, '-CAfile', `${dir}/ca.crt`, `${dir}/leaf.crt`]), /: OK/);
+  const check = await cli(['check', '--root', root, '--path', '/etc/ssl/v1', '--now', now]);
+  assert.equal(check.code, 0, check.out);
+});

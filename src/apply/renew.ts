@@ -227,6 +227,9 @@ export async function renderRenewal(nfs: NodeFs, inv: Inventory, plan: Plan): Pr
       subjectDer, issuerDer, spki: newSpki ?? old.spkiRaw, serial: it.new!.serial,
       notBefore: new Date(it.new!.notBefore), notAfter: new Date(it.new!.notAfter), extensions: exts, signingKey,
       signatureLike: old.signatureAlgorithmOid,
+      // (a v1 certificate stays v1: as v3 without basicConstraints a v1 root CA is no CA to openssl, and every
+      // certificate it signed stopped verifying, "unable to get local issuer certificate")
+      ...(old.version === 1 && exts.length === 0 ? { version: 1 as const } : {}),
     });
     issued.set(it.id, der);
   }
