@@ -250,3 +250,27 @@ test('renewing an X.509 v1 root CA (openssl x509 -req -signkey: no extensions at
   const check = await cli(['check', '--root', root, '--path', '/etc/ssl/v1', '--now', now]);
   assert.equal(check.code, 0, check.out);
 });
+
+test('renew ca warns about a certificate that names the CA by its serial number (authorityKeyIdentifier keyid,issuer:always): the renewed CA\'s new serial makes openssl verify fail it; renewed in the same run it verifies', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const pki = path.join(root, 'etc/kubernetes/pki');
+  const work = tmp('kubepki-odd-aki-');
+  fs.writeFileSync(`${work}/aki.ext`, 'authorityKeyIdentifier=keyid,issuer:always\n');
+  const req = o(['x509', '-in', `${pki}/apiserver.crt`, '-x509toreq', '-signkey', `${pki}/apiserver.key`, '-copy_extensions', 'copyall']);
+  o(['x509', '-req', '-CA', `${pki}/ca.crt`, '-CAkey', `${pki}/ca.key`, '-copy_extensions', 'copyall', '-extfile', `${work}/aki.ext`, '-days', '365', '-out', `${pki}/apiserver.crt`], req);
+  assert.match(o(['x509', '-in', `${pki}/apiserver.crt`, '-noout', '-ext', 'authorityKeyIdentifier']), /DirName:\/CN=kubernetes\s+serial:00/);
+  const { now, at } = clock();
+
+  const dry = await cli(['renew', 'ca', '--root', root, '--now', now, '--dry-run']);
+  assert.match(dry.out, /apiserver names ca by its serial number 00 in its authorityKeyIdentifier: .*"unable to get local issuer certificate".*renew it in the same run \(kubepki renew ca apiserver --root /, dry.out);
+  // what the warning says: the renewed CA alone leaves apiserver unverifiable to openssl
+  const scratch = tmp('kubepki-odd-aki-ca-');
+  fs.cpSync(root, scratch, { recursive: true, verbatimSymlinks: true });
+  assert.equal((await cli(['renew', 'ca', '--root', scratch, '--now', now])).code, 0);
+  assert.notEqual(sh('openssl', ['verify', '-attime', at, '-CAfile', `${scratch}/etc/kubernetes/pki/ca.crt`, `${scratch}/etc/kubernetes/pki/apiserver.crt`]).status, 0);
+
+  const both = await cli(['renew', 'ca', 'apiserver', '--root', root, '--now', now]);
+  assert.equal(both.code, 0, both.out + both.err);
+  assert.doesNotMatch(both.out, /by its serial number/);
+  assert.match(o(['verify', '-attime', at, '-CAfile', `${pki}/ca.crt`, `${pki}/apiserver.crt`]), /: OK/);
+});

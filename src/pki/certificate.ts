@@ -296,6 +296,17 @@ export class Certificate {
     return kid ? hex(contentBytes(e.value, kid)) : undefined;
   }
 
+  /**
+   * The serial number authorityKeyIdentifier names the issuing CA by (its authorityCertSerialNumber, which
+   * openssl's `authorityKeyIdentifier=keyid,issuer` writes), as `serialHex` prints it; undefined without one.
+   */
+  get authorityCertSerial(): string | undefined {
+    const e = this.extension(OID.authorityKeyIdentifier);
+    if (!e) return undefined;
+    const serial = children(e.value, readTlv(e.value, 0)).find((c) => c.tag === 0x82);
+    return serial ? serialText(contentBytes(e.value, serial)) : undefined;
+  }
+
   /** (parsed once: the inventory's facts and its findings both read it) */
   get keyInfo(): KeyInfo {
     return (this._key ??= spkiKeyInfo(this.spkiRaw));

@@ -604,6 +604,18 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     const last = outliving.reduce((a, b) => (Date.parse(b.notAfter) > Date.parse(a.notAfter) ? b : a));
     warnings.push(`${it.name} renewed until ${it.new.notAfter.slice(0, 10)}, before ${outliving.length} certificate(s) it signed end (${outliving.slice(0, 3).map((o) => o.name).join(', ')}${outliving.length > 3 ? ' …' : ''}; the last on ${last.notAfter.slice(0, 10)}): from then on they no longer verify; pass a longer --validity (or renew them too)`);
   }
+  // a renewed CA has a new serial number: a certificate it signed that names it by its old one (authorityKeyIdentifier
+  // with issuer and serial, as openssl's authorityKeyIdentifier=keyid,issuer writes) and that this plan leaves alone
+  // is not chained to it by openssl, curl or anything built on OpenSSL ("unable to get local issuer certificate");
+  // Go matches the key identifier alone and still takes it
+  for (const it of items) {
+    if (it.kind !== 'ca' || !it.new || !it.old) continue;
+    const oldSerial = it.old.serial;
+    const named = inv.certificates.filter((o) => o.signedBy === it.id && o.id !== it.id && !newNotAfter.has(o.id) && authorityCertSerialOf(o) === oldSerial);
+    if (named.length === 0) continue;
+    const names = [...new Set(named.map((o) => o.name))];
+    warnings.push(`${names.length > 3 ? `${names.slice(0, 3).join(', ')} and ${names.length - 3} more` : names.join(', ')} name${names.length === 1 ? 's' : ''} ${it.name} by its serial number ${oldSerial} in ${names.length === 1 ? 'its' : 'their'} authorityKeyIdentifier: once ${it.name} has a new one, openssl verify (and curl, nginx, anything on OpenSSL) no longer finds ${names.length === 1 ? 'its' : 'their'} CA ("unable to get local issuer certificate"), though Go programs still do; renew ${names.length === 1 ? 'it' : 'them'} in the same run (kubepki renew ${it.name} ${names.join(' ')}${rootFlagOf(inv)}), which names the CA by its key identifier alone`);
+  }
 
   // a CA of the node (not a throwaway CA bundled behind a self-signed leaf, nor the kubelet's own self-signed
   // kubelet.crt) made after this clock: the clock is most likely behind (check says so); what is renewed now
@@ -1036,6 +1048,16 @@ function restartTracker(inv: Inventory, changed: Set<string>) {
     });
   };
   return { because, need, readersOf };
+}
+
+/** The CA serial number a certificate's authorityKeyIdentifier names, if any (an unreadable one: none). */
+function authorityCertSerialOf(c: CertEntry): string | undefined {
+  try {
+    const der = parsePemBlocks(c.pem).find((b) => b.label === 'CERTIFICATE')?.der;
+    return der && new Certificate(der).authorityCertSerial;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The nameConstraints a CA certificate carries, if any (an unreadable extension: none we can match). */
