@@ -208,6 +208,7 @@ test('a leaf whose issuer is its CA\'s name in other bytes (PrintableString; the
   fs.writeFileSync(`${dir}/leaf.ext`, 'keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1\nauthorityKeyIdentifier=keyid\n');
   o(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=leaf', '-keyout', `${dir}/leaf.key`, '-out', `${dir}/leaf.csr`]);
   o(['x509', '-req', '-in', `${dir}/leaf.csr`, '-CA', `${dir}/go-ca.crt`, '-CAkey', `${dir}/ca.key`, '-days', '365', '-extfile', `${dir}/leaf.ext`, '-out', `${dir}/leaf.crt`]);
+  const goCa = fs.readFileSync(`${dir}/go-ca.crt`, 'utf8');
   for (const f of ['go-ca.crt', 'leaf.csr', 'leaf.ext', 'printable.cnf']) fs.rmSync(`${dir}/${f}`);
   fs.chmodSync(`${dir}/leaf.key`, 0o600);
   fs.chmodSync(`${dir}/ca.key`, 0o600);
@@ -220,6 +221,12 @@ test('a leaf whose issuer is its CA\'s name in other bytes (PrintableString; the
   const r = await cli(['check', '--root', root, '--path', '/etc/ssl/enc', '--now', now]);
   assert.equal(r.code, 2, r.out);
   assert.match(r.out, /ERROR\s+issuer-encoding\s+leaf: its issuer name "CN=enc-ca" is written as PrintableString, its CA's subject as UTF8String in ca; .*"x509: certificate signed by unknown authority"/);
+
+  // a CA bundle that holds the CA in both spellings (Go finds the one in the leaf's bytes) is no problem
+  const both = tmp('kubepki-odd-enc-both-');
+  fs.cpSync(root, both, { recursive: true });
+  fs.appendFileSync(`${both}/etc/ssl/enc/ca.crt`, goCa);
+  assert.doesNotMatch((await cli(['check', '--root', both, '--path', '/etc/ssl/enc', '--now', now])).out, /issuer-encoding/);
 
   const renewed = await cli(['renew', '--file', '/etc/ssl/enc/leaf.crt', '--root', root, '--now', now]);
   assert.equal(renewed.code, 0, renewed.out + renewed.err);

@@ -212,8 +212,10 @@ export function classify(input: ClassifyInput): void {
       // Go looks for a certificate's CA by the issuer's bytes (crypto/x509 CertPool.findPotentialParents:
       // byName[RawIssuer]), openssl by the name: a CA re-made with `openssl req -subj` (UTF8String) over leaves Go
       // wrote (PrintableString) verifies with openssl and with nothing written in Go
+      // (not when another copy of the CA in those bytes is there too: a CA bundle holding both spellings)
       const sCert = byId.get(s.id)?.cert;
-      if (sCert && Buffer.compare(c.issuerRaw, sCert.subjectRaw) !== 0) {
+      const spelledAsIssuer = (o: Rec) => o.entry.isCA && Buffer.compare(c.issuerRaw, o.cert.subjectRaw) === 0 && c.verifySignedBy(o.cert);
+      if (sCert && Buffer.compare(c.issuerRaw, sCert.subjectRaw) !== 0 && !records.some(spelledAsIssuer)) {
         const mine = nameEncodings(c.issuerRaw).join(', '), theirs = nameEncodings(sCert.subjectRaw).join(', ');
         const how = mine === theirs ? 'written differently (the same name, other bytes)' : `written as ${mine}, its CA's subject as ${theirs}`;
         add(e, { code: 'issuer-encoding', severity: 'error', message: `${e.name}: its issuer name "${e.issuer}" is ${how} in ${s.name}; openssl matches names and verifies it, but Go matches the bytes, so Go programs (kube-apiserver, etcd, kubectl, the kubelet) find no CA for it ("x509: certificate signed by unknown authority") — kubepki renew ${e.name}${here} writes the CA's subject bytes as its issuer` });
