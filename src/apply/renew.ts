@@ -33,9 +33,17 @@ export interface RenderedRenewal {
 
 interface Loaded { key: KeyObject; label: string; blockText?: string }
 
-const CERT_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----\r?\n?/g;
+/**
+ * A CERTIFICATE block, with the `openssl x509 -text` (or `openssl ca`) dump of it right above it if there is one:
+ * a `Certificate:` line, then indented lines.
+ */
+const CERT_BLOCK = /(^Certificate:\r?\n(?:[ \t][^\n]*\n)+)?-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----\r?\n?/gm;
 
-/** Replace the n-th CERTIFICATE block of a PEM text, keeping every other byte. */
+/**
+ * Replace the n-th CERTIFICATE block of a PEM text, keeping every other byte but the openssl text dump of a
+ * replaced block: it describes the old certificate (serial, dates, signature), and left above the new block it
+ * showed whoever reads the file the dates the renewal replaced.
+ */
 export function replaceCertBlocks(text: string, replace: Map<number, string>): string {
   let i = -1;
   const out = text.replace(CERT_BLOCK, (m) => {
@@ -219,6 +227,9 @@ export async function renderRenewal(nfs: NodeFs, inv: Inventory, plan: Plan): Pr
       subjectDer, issuerDer, spki: newSpki ?? old.spkiRaw, serial: it.new!.serial,
       notBefore: new Date(it.new!.notBefore), notAfter: new Date(it.new!.notAfter), extensions: exts, signingKey,
       signatureLike: old.signatureAlgorithmOid,
+      // (a v1 certificate stays v1: as v3 without basicConstraints a v1 root CA is no CA to openssl, and every
+      // certificate it signed stopped verifying, "unable to get local issuer certificate")
+      ...(old.version === 1 && exts.length === 0 ? { version: 1 as const } : {}),
     });
     issued.set(it.id, der);
   }

@@ -7,6 +7,7 @@ import { readInventory, companionFiles } from '../inventory/read.js';
 import { goTime, parseDuration } from '../inventory/time.js';
 import { parseThresholdOrThrow } from '../inventory/classify.js';
 import { planRenew, parseSans, type SanInput } from '../plan/renew.js';
+import { NO_EXPIRY_MS } from '../pki/certificate.js';
 import type { Plan } from '../plan/types.js';
 import { nowOption, rootOption, resolveNow, collect, toNodePaths, backupDirOption, resolveBackupDir, backupLine } from './options.js';
 import { withNodeLock, testStepHook } from './node-lock.js';
@@ -155,7 +156,7 @@ Exit codes:
       const validitySeconds = o.validity === undefined ? undefined : parseDuration(o.validity);
       if (o.validity !== undefined && (!validitySeconds || validitySeconds <= 0)) throw new UserError(`--validity ${JSON.stringify(o.validity)} is not a duration`, 'use e.g. 1y, 10y or 36500d');
       // X.509 times end at 9999-12-31 (GeneralizedTime); Go and openssl refuse anything past it
-      if (validitySeconds !== undefined && now.getTime() + validitySeconds * 1000 > Date.UTC(9999, 11, 31, 23, 59, 59)) throw new UserError(`--validity ${o.validity} ends after 9999-12-31, the last date a certificate can hold`, 'use at most a few thousand years, e.g. 100y');
+      if (validitySeconds !== undefined && now.getTime() + validitySeconds * 1000 > NO_EXPIRY_MS) throw new UserError(`--validity ${o.validity} ends after 9999-12-31, the last date a certificate can hold`, 'use at most a few thousand years, e.g. 100y');
       const backdateSeconds = o.backdate === undefined ? undefined : parseDuration(o.backdate);
       if (o.backdate !== undefined && backdateSeconds === undefined) throw new UserError(`--backdate ${JSON.stringify(o.backdate)} is not a duration`, 'use e.g. 1h, 1d or 1y');
       // (UTCTime starts in 1950)

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { remember, type NodeFs } from '../fs/node-fs.js';
-import { GO_CURVES, type Certificate, type KeyInfo } from '../pki/certificate.js';
+import { GO_CURVES, NO_EXPIRY_MS, goCriticalExtensions, nameEncodings, type Certificate, type KeyInfo } from '../pki/certificate.js';
 import { UserError } from '../errors.js';
 import { kubeadmProfileForFile } from '../profiles/kubeadm.js';
 import { parseThreshold, inWarningWindow, warningStart, humanDuration, certificateLifetime, DEFAULT_WARN, type Threshold } from './time.js';
@@ -217,6 +217,17 @@ export function classify(input: ClassifyInput): void {
       if (s.keyUsage.length > 0 && !s.keyUsage.includes('keyCertSign')) {
         add(e, { code: 'signer-not-ca', severity: 'error', message: `${e.name}: its CA ${s.name} has keyUsage ${s.keyUsage.join(',')} without keyCertSign; Go refuses every certificate it signed ("parent certificate cannot sign this kind of certificate") — re-issue ${s.name} with keyCertSign (kubeadm's CAs have digitalSignature,keyEncipherment,keyCertSign)` });
       }
+      // Go looks for a certificate's CA by the issuer's bytes (crypto/x509 CertPool.findPotentialParents:
+      // byName[RawIssuer]), openssl by the name: a CA re-made with `openssl req -subj` (UTF8String) over leaves Go
+      // wrote (PrintableString) verifies with openssl and with nothing written in Go
+      // (not when another copy of the CA in those bytes is there too: a CA bundle holding both spellings)
+      const sCert = byId.get(s.id)?.cert;
+      const spelledAsIssuer = (o: Rec) => o.entry.isCA && Buffer.compare(c.issuerRaw, o.cert.subjectRaw) === 0 && c.verifySignedBy(o.cert);
+      if (sCert && Buffer.compare(c.issuerRaw, sCert.subjectRaw) !== 0 && !records.some(spelledAsIssuer)) {
+        const mine = nameEncodings(c.issuerRaw).join(', '), theirs = nameEncodings(sCert.subjectRaw).join(', ');
+        const how = mine === theirs ? 'written differently (the same name, other bytes)' : `written as ${mine}, its CA's subject as ${theirs}`;
+        add(e, { code: 'issuer-encoding', severity: 'error', message: `${e.name}: its issuer name "${e.issuer}" is ${how} in ${s.name}; openssl matches names and verifies it, but Go matches the bytes, so Go programs (kube-apiserver, etcd, kubectl, the kubelet) find no CA for it ("x509: certificate signed by unknown authority") — kubepki renew ${e.name}${here} writes the CA's subject bytes as its issuer` });
+      }
       const tooLong = pathLenViolation(r, byId);
       if (tooLong) add(e, { code: 'path-length-exceeded', severity: 'error', message: `${e.name}: ${tooLong.ca.name} allows ${tooLong.pathLen} CA${tooLong.pathLen === 1 ? '' : 's'} below it (pathlen:${tooLong.pathLen}) but ${tooLong.below} stand between it and this certificate; Go refuses the chain ("too many intermediates for path length constraint")` });
     }
@@ -232,13 +243,25 @@ export function classify(input: ClassifyInput): void {
     if (c.serialNegative) {
       add(e, { code: 'negative-serial', severity: 'error', message: `${e.name}: negative serial number ${e.serial}; Go 1.23 and later (Kubernetes 1.32, etcd 3.6) refuse to parse it ("x509: negative serial number") — re-issue it (kubepki renew ${e.name}${here} gives it a positive one)` });
     }
+    const critical = goCriticalExtensions(c);
+    if (critical.parse) {
+      add(e, { code: 'critical-extension', severity: 'error', message: `${e.name}: its ${critical.parse.name} extension is marked critical, which RFC 5280 forbids; Go programs (kube-apiserver, etcd, kubectl, the kubelet) refuse to parse the certificate ("${critical.parse.error}"), and openssl verify refuses it too — have it re-issued with the extension not critical (kubepki renew keeps every extension as it is)` });
+    } else if (critical.unhandled.length > 0) {
+      // (openssl verify refuses an unknown OID too, but takes a critical subjectAltName of directory names only)
+      const unknown = critical.unhandled.filter((oid) => oid !== '2.5.29.17');
+      const what = critical.unhandled.map((oid) => (oid === '2.5.29.17' ? 'subjectAltName with no DNS, IP, e-mail or URI name in it' : oid)).join(', ');
+      add(e, { code: 'critical-extension', severity: 'error', message: `${e.name}: critical extension ${what}, which Go does not handle; Go programs (kube-apiserver, etcd, kubectl, the kubelet) refuse every chain with this certificate in it ("x509: unhandled critical extension")${unknown.length ? ', as openssl verify does' : ''} — have it re-issued without it or with it not critical (kubepki renew keeps every extension as it is)` });
+    }
     const weakHash = WEAK_SIGNATURES[c.signatureAlgorithmOid];
     if (weakHash && !e.selfSigned) {
       // (a self-signed root's own signature is never checked: it is trusted by being there)
       add(e, { code: 'weak-signature', severity: 'error', message: `${e.name}: signed with ${weakHash}; Go refuses ${weakHash} certificate signatures ("x509: cannot verify signature: insecure algorithm"; SHA-1 since Go 1.18, no override since 1.24) — re-issue it with SHA-256 (kubepki renew ${e.name}${here})` });
     }
     // (a leaf that ends within a day of its CA, as RKE1 makes them in the same run, is not worth a warning)
-    if (r.signer && !e.isCA && r.signer.id !== e.id && Date.parse(e.notAfter) > Date.parse(r.signer.notAfter) + (now.getTime() >= Date.parse(r.signer.notAfter) ? 0 : 86400e3)) {
+    // (nor, while the CA lasts, one with no expiration of its own, notAfter 99991231235959Z (RFC 5280 §4.1.2.5): its
+    // chain is its lifetime by design, and no CA can be made to outlast it; the CA's own expiry is the one to watch)
+    const noExpiry = c.notAfter.getTime() === NO_EXPIRY_MS && r.signer !== undefined && now.getTime() < Date.parse(r.signer.notAfter);
+    if (r.signer && !e.isCA && r.signer.id !== e.id && !noExpiry && Date.parse(e.notAfter) > Date.parse(r.signer.notAfter) + (now.getTime() >= Date.parse(r.signer.notAfter) ? 0 : 86400e3)) {
       add(e, now.getTime() >= Date.parse(r.signer.notAfter)
         // the CA is gone already: the leaf's own dates are fine, its chain is not
         ? { code: 'ca-expires-before-leaf', severity: 'error', message: `${e.name}: its CA ${r.signer.name} expired on ${day(r.signer.notAfter)}, so its chain no longer verifies ("x509: certificate has expired"); ${caRenewal(r.signer, here)}, and this certificate works again` }

@@ -42,6 +42,8 @@ export type FindingCode =
   | 'kubelet-csr-unsigned'
   | 'kubelet-config-invalid'
   | 'negative-serial'
+  | 'critical-extension'
+  | 'issuer-encoding'
   | 'weak-signature'
   | 'signer-not-ca'
   | 'issuer-name-mismatch'

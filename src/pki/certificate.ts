@@ -62,6 +62,12 @@ export const OID = {
   extKeyUsage: '2.5.29.37',
 } as const;
 
+/**
+ * 99991231235959Z: the notAfter RFC 5280 §4.1.2.5 gives a certificate with "no well-defined expiration date",
+ * and the last time an X.509 GeneralizedTime (four-digit year) can hold.
+ */
+export const NO_EXPIRY_MS = Date.UTC(9999, 11, 31, 23, 59, 59);
+
 /** Curves Go's crypto/tls signs and verifies with (crypto/x509 also parses P-224, which no TLS handshake offers). */
 export const GO_CURVES = new Set(['P-256', 'P-384', 'P-521']);
 
@@ -290,6 +296,17 @@ export class Certificate {
     return kid ? hex(contentBytes(e.value, kid)) : undefined;
   }
 
+  /**
+   * The serial number authorityKeyIdentifier names the issuing CA by (its authorityCertSerialNumber, which
+   * openssl's `authorityKeyIdentifier=keyid,issuer` writes), as `serialHex` prints it; undefined without one.
+   */
+  get authorityCertSerial(): string | undefined {
+    const e = this.extension(OID.authorityKeyIdentifier);
+    if (!e) return undefined;
+    const serial = children(e.value, readTlv(e.value, 0)).find((c) => c.tag === 0x82);
+    return serial ? serialText(contentBytes(e.value, serial)) : undefined;
+  }
+
   /** (parsed once: the inventory's facts and its findings both read it) */
   get keyInfo(): KeyInfo {
     return (this._key ??= spkiKeyInfo(this.spkiRaw));
@@ -339,6 +356,39 @@ export class Certificate {
     void [this.subject, this.issuer, this.isCA, this.keyUsage, this.extKeyUsage, this.subjectAltNames, this.subjectKeyId, this.authorityKeyId, this.keyInfo];
     return this;
   }
+}
+
+/**
+ * The extensions Go's crypto/x509 understands (parser.go processExtensions): a critical extension of any other OID
+ * is "unhandled", and Verify refuses every chain holding such a certificate, leaf, intermediate or root
+ * (golang/go#22260), as openssl verify does ("unhandled critical extension").
+ */
+const GO_KNOWN_EXTENSIONS = new Set([
+  '2.5.29.14', '2.5.29.15', '2.5.29.17', '2.5.29.19', '2.5.29.30', '2.5.29.31', '2.5.29.32', '2.5.29.33', '2.5.29.35',
+  '2.5.29.36', '2.5.29.37', '2.5.29.54', '1.3.6.1.5.5.7.1.1',
+]);
+
+/** Extensions RFC 5280 says are never critical, which Go refuses even to parse when they are (golang/go#70278). */
+const GO_NEVER_CRITICAL: Record<string, [string, string]> = {
+  '2.5.29.14': ['subjectKeyIdentifier', 'subject key identifier'],
+  '1.3.6.1.5.5.7.1.1': ['authorityInfoAccess', 'authority info access'],
+};
+
+/**
+ * What Go makes of this certificate's critical extensions: `parse` names one it refuses to parse the certificate
+ * for (with Go's error), `unhandled` the OIDs it does not know, for which it refuses to verify any chain with the
+ * certificate in it. A critical subjectAltName is unhandled when it holds no DNS, e-mail, IP or URI name.
+ */
+export function goCriticalExtensions(cert: Certificate): { parse?: { name: string; error: string }; unhandled: string[] } {
+  const unhandled: string[] = [];
+  for (const e of cert.extensions) {
+    if (!e.critical) continue;
+    const never = GO_NEVER_CRITICAL[e.oid];
+    if (never) return { parse: { name: never[0], error: `x509: ${never[1]} incorrectly marked critical` }, unhandled };
+    if (!GO_KNOWN_EXTENSIONS.has(e.oid)) unhandled.push(e.oid);
+    else if (e.oid === OID.subjectAltName && !cert.subjectAltNames.some((n) => n.type !== 'dirname' && n.type !== 'other')) unhandled.push(e.oid);
+  }
+  return { unhandled };
 }
 
 export function verifySignature(cert: Certificate, key: KeyObject): boolean {
@@ -474,6 +524,25 @@ export function unescapeDnValue(v: string): string {
   if (!v.includes('\\')) return v;
   return v.replace(/(?:\\[0-9A-Fa-f]{2})+|\\(.)/g, (m, c: string | undefined) =>
     c !== undefined ? c : Buffer.from(m.replace(/\\/g, ''), 'hex').toString('utf8'));
+}
+
+const STRING_TAGS: Record<number, string> = {
+  0x0c: 'UTF8String', 0x13: 'PrintableString', 0x14: 'TeletexString', 0x16: 'IA5String', 0x1c: 'UniversalString', 0x1e: 'BMPString',
+};
+
+/** The string types a DER Name's values are written in, in order of first use: `PrintableString`, `UTF8String`. */
+export function nameEncodings(raw: Uint8Array): string[] {
+  const out: string[] = [];
+  const sets = children(raw, readTlv(raw, 0));
+  for (let i = 0; i < sets.length; i++) {
+    const atvs = children(raw, sets[i]!);
+    for (let j = 0; j < atvs.length; j++) {
+      const tag = children(raw, atvs[j]!)[1]?.tag;
+      const name = tag === undefined ? undefined : STRING_TAGS[tag] ?? `tag 0x${tag.toString(16)}`;
+      if (name && !out.includes(name)) out.push(name);
+    }
+  }
+  return out;
 }
 
 /** What `nameToString` puts between two RDNs, and between two attributes of one RDN. */

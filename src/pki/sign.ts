@@ -45,6 +45,12 @@ export interface IssueOptions {
    * SHA-1, which Go refuses, and RSA-PSS) the digest is the one Go picks for the key.
    */
   signatureLike?: string;
+  /**
+   * 1: an X.509 v1 certificate (no version field, no extensions), for the renewal of one: a v1 self-signed root is
+   * a CA to openssl by being v1 (X509_check_ca), and the same certificate as v3 without basicConstraints is none.
+   * Default 3.
+   */
+  version?: 1 | 3;
 }
 
 // ---------------------------------------------------------------- DER writer
@@ -83,6 +89,8 @@ export function integerDer(v: bigint | number): Uint8Array {
 export function timeDer(d: Date): Uint8Array {
   const t = new Date(Math.floor(d.getTime() / 1000) * 1000);
   const y = t.getUTCFullYear();
+  // (a five-digit year is no GeneralizedTime: Go and openssl refuse the certificate)
+  if (y > 9999 || y < 0) throw new Error(`cannot write ${t.toISOString()} as an X.509 time (years 0000-9999)`);
   const p2 = (n: number): string => String(n).padStart(2, '0');
   const rest = `${p2(t.getUTCMonth() + 1)}${p2(t.getUTCDate())}${p2(t.getUTCHours())}${p2(t.getUTCMinutes())}${p2(t.getUTCSeconds())}Z`;
   if (y >= 1950 && y < 2050) return tlv(0x17, Buffer.from(`${p2(y % 100)}${rest}`, 'latin1'));
@@ -167,14 +175,16 @@ function extensionsDer(exts: ExtensionDer[]): Uint8Array {
 // ---------------------------------------------------------------- certificates
 
 /**
- * Sign a v3 certificate from raw parts. Returns the DER. The issuer bytes,
+ * Sign a v3 (or v1) certificate from raw parts. Returns the DER. The issuer bytes,
  * subject bytes and extension values are written exactly as given.
  */
 export async function issueCertificate(o: IssueOptions): Promise<Uint8Array> {
   const alg = signatureAlgorithmFor(o.signingKey, o.signatureLike);
   if (o.notAfter.getTime() < o.notBefore.getTime()) throw new Error('notAfter is before notBefore');
+  const v1 = o.version === 1;
+  if (v1 && o.extensions.length > 0) throw new Error('an X.509 v1 certificate has no extensions');
   const tbsParts = [
-    tlv(0xa0, integerDer(2)),
+    ...(v1 ? [] : [tlv(0xa0, integerDer(2))]),
     integerDer(serialValue(o.serial)),
     alg.algId,
     o.issuerDer,

@@ -11,7 +11,7 @@ import { domainToASCII } from 'node:url';
 import { newSerial, generalNameDer } from '../pki/sign.js';
 import { dnsNameProblem, sanString } from '../pki/san-validate.js';
 import { NAME_CONSTRAINTS_OID, parseNameConstraints, constraintViolation, violationText, type NameConstraints } from '../pki/name-constraints.js';
-import { Certificate, GO_CURVES } from '../pki/certificate.js';
+import { Certificate, GO_CURVES, NO_EXPIRY_MS } from '../pki/certificate.js';
 import { parsePemBlocks } from '../pki/pem.js';
 import { decryptKeyCommand } from '../pki/keys.js';
 import { UserError } from '../errors.js';
@@ -316,6 +316,10 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
    */
   const caGone = (c: CertEntry, signerEntry: CertEntry | undefined): { name: string; file?: string; other?: string; copy?: string } | undefined => {
     if (c.isCA && signerEntry === c) return undefined;
+    // an intermediate as the cluster CA (a Vault or corporate root signed ca.crt) whose root the node knows only from
+    // a kubeconfig's bundle: that root's key was never on a node, so it is an external CA (a CSR for the root's owner),
+    // not a lost one to restore or rebuild; unless a CA of this node is itself missing
+    if (c.isCA && !inv.missing.some((m) => isKubeadmCa(m.name))) return undefined;
     const kubeletOwn = KUBELET_PAIR.exec(c.location.file)?.[1] === 'kubelet-client' || isKubeletConf(c);
     const caName = KUBEADM_PROFILES.find((p) => p.name === c.profile || p.name === c.name)?.caName ?? (kubeletOwn ? 'ca' : undefined);
     const missing = caName ? inv.missing.find((m) => m.name === caName) : undefined;
@@ -515,7 +519,9 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     // the kubelet makes it). --backdate overrides.
     const backdate = opts.backdateSeconds ?? (kind === 'kubelet-serving' ? 3600 : 300);
     const nb = kind === 'ca' && opts.backdateSeconds === undefined ? Math.min(Date.parse(c.notBefore), nowMs) : nowMs - backdate * 1000;
-    const na = kind === 'kubelet-serving' && opts.validitySeconds === undefined ? nb + lifetime * 1000 : nowMs + lifetime * 1000;
+    // (a certificate meant never to expire, notAfter 99991231235959Z, keeps that value: its own lifetime of ~8000
+    // years from now would pass year 9999, which no X.509 time holds; it was written as +010000 and failed its check)
+    const na = Math.min(kind === 'kubelet-serving' && opts.validitySeconds === undefined ? nb + lifetime * 1000 : nowMs + lifetime * 1000, NO_EXPIRY_MS);
     newNotAfter.set(c.id, na);
     if (signer !== 'self' && signer !== 'throwaway' && signerEntry) {
       const caNa = newNotAfter.get(signerEntry.id) ?? Date.parse(signerEntry.notAfter);
@@ -598,6 +604,18 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     if (outliving.length === 0) continue;
     const last = outliving.reduce((a, b) => (Date.parse(b.notAfter) > Date.parse(a.notAfter) ? b : a));
     warnings.push(`${it.name} renewed until ${it.new.notAfter.slice(0, 10)}, before ${outliving.length} certificate(s) it signed end (${outliving.slice(0, 3).map((o) => o.name).join(', ')}${outliving.length > 3 ? ' …' : ''}; the last on ${last.notAfter.slice(0, 10)}): from then on they no longer verify; pass a longer --validity (or renew them too)`);
+  }
+  // a renewed CA has a new serial number: a certificate it signed that names it by its old one (authorityKeyIdentifier
+  // with issuer and serial, as openssl's authorityKeyIdentifier=keyid,issuer writes) and that this plan leaves alone
+  // is not chained to it by openssl, curl or anything built on OpenSSL ("unable to get local issuer certificate");
+  // Go matches the key identifier alone and still takes it
+  for (const it of items) {
+    if (it.kind !== 'ca' || !it.new || !it.old) continue;
+    const oldSerial = it.old.serial;
+    const named = inv.certificates.filter((o) => o.signedBy === it.id && o.id !== it.id && !newNotAfter.has(o.id) && authorityCertSerialOf(o) === oldSerial);
+    if (named.length === 0) continue;
+    const names = [...new Set(named.map((o) => o.name))];
+    warnings.push(`${names.length > 3 ? `${names.slice(0, 3).join(', ')} and ${names.length - 3} more` : names.join(', ')} name${names.length === 1 ? 's' : ''} ${it.name} by its serial number ${oldSerial} in ${names.length === 1 ? 'its' : 'their'} authorityKeyIdentifier: once ${it.name} has a new one, openssl verify (and curl, nginx, anything on OpenSSL) no longer finds ${names.length === 1 ? 'its' : 'their'} CA ("unable to get local issuer certificate"), though Go programs still do; renew ${names.length === 1 ? 'it' : 'them'} in the same run (kubepki renew ${it.name} ${names.join(' ')}${rootFlagOf(inv)}), which names the CA by its key identifier alone`);
   }
 
   // a CA of the node (not a throwaway CA bundled behind a self-signed leaf, nor the kubelet's own self-signed
@@ -1117,6 +1135,16 @@ function restartTracker(inv: Inventory, changed: Set<string>) {
     });
   };
   return { because, need, readersOf };
+}
+
+/** The CA serial number a certificate's authorityKeyIdentifier names, if any (an unreadable one: none). */
+function authorityCertSerialOf(c: CertEntry): string | undefined {
+  try {
+    const der = parsePemBlocks(c.pem).find((b) => b.label === 'CERTIFICATE')?.der;
+    return der && new Certificate(der).authorityCertSerial;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The nameConstraints a CA certificate carries, if any (an unreadable extension: none we can match). */
