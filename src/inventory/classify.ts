@@ -206,27 +206,20 @@ export function classify(input: ClassifyInput): void {
     // keyCertSign, or more CAs below one than its pathlen allows, and no Go client trusts the certificate
     if (r.signer && r.signer.id !== e.id) {
       const s = r.signer;
-      // the signer is found by its decoded name (read.ts), as OpenSSL matches names; Go looks a parent up by the
-      // issuer's bytes (crypto/x509 CertPool.byName, keyed by RawSubject), so the same name written with other
-      // string types (a CA re-made with openssl req -subj: UTF8String, for a Go-made leaf's PrintableString) is
-      // no parent to any Go client: kubelet, kube-apiserver, etcd and kubectl refuse a chain openssl verify accepts
-      const sc = byId.get(s.id)?.cert;
-      if (sc && Buffer.compare(c.issuerRaw, sc.subjectRaw) !== 0) {
-        add(e, { code: 'issuer-name-mismatch', severity: 'error', message: `${e.name}: its issuer "${e.issuer}" is ${s.name}'s subject written with other bytes (string types: the CA certificate was re-made, e.g. with openssl req -subj); openssl verify accepts the chain, but Go finds a CA by those bytes and refuses it ("x509: certificate signed by unknown authority"), so kubelet, kube-apiserver, etcd and kubectl do; re-issue it from ${s.name} (kubepki renew ${e.name}${here}), or, as everything the CA signed before (other nodes' certificates, kubelets) has the old bytes, put back ${s.name}'s certificate as it was before it was re-made (same key, from a backup)` });
-      }
       if (s.keyUsage.length > 0 && !s.keyUsage.includes('keyCertSign')) {
         add(e, { code: 'signer-not-ca', severity: 'error', message: `${e.name}: its CA ${s.name} has keyUsage ${s.keyUsage.join(',')} without keyCertSign; Go refuses every certificate it signed ("parent certificate cannot sign this kind of certificate") — re-issue ${s.name} with keyCertSign (kubeadm's CAs have digitalSignature,keyEncipherment,keyCertSign)` });
       }
-      // Go looks for a certificate's CA by the issuer's bytes (crypto/x509 CertPool.findPotentialParents:
-      // byName[RawIssuer]), openssl by the name: a CA re-made with `openssl req -subj` (UTF8String) over leaves Go
-      // wrote (PrintableString) verifies with openssl and with nothing written in Go
+      // the signer is found by its decoded name (read.ts), as openssl matches names; Go looks for a certificate's
+      // CA by the issuer's bytes (crypto/x509 CertPool.findPotentialParents: byName[RawIssuer]), so a CA re-made
+      // with `openssl req -subj` (UTF8String) over leaves Go wrote (PrintableString) verifies with openssl and
+      // with nothing written in Go
       // (not when another copy of the CA in those bytes is there too: a CA bundle holding both spellings)
       const sCert = byId.get(s.id)?.cert;
       const spelledAsIssuer = (o: Rec) => o.entry.isCA && Buffer.compare(c.issuerRaw, o.cert.subjectRaw) === 0 && c.verifySignedBy(o.cert);
       if (sCert && Buffer.compare(c.issuerRaw, sCert.subjectRaw) !== 0 && !records.some(spelledAsIssuer)) {
         const mine = nameEncodings(c.issuerRaw).join(', '), theirs = nameEncodings(sCert.subjectRaw).join(', ');
         const how = mine === theirs ? 'written differently (the same name, other bytes)' : `written as ${mine}, its CA's subject as ${theirs}`;
-        add(e, { code: 'issuer-encoding', severity: 'error', message: `${e.name}: its issuer name "${e.issuer}" is ${how} in ${s.name}; openssl matches names and verifies it, but Go matches the bytes, so Go programs (kube-apiserver, etcd, kubectl, the kubelet) find no CA for it ("x509: certificate signed by unknown authority") — kubepki renew ${e.name}${here} writes the CA's subject bytes as its issuer` });
+        add(e, { code: 'issuer-encoding', severity: 'error', message: `${e.name}: its issuer name "${e.issuer}" is ${how} in ${s.name}; openssl matches names and verifies it, but Go matches the bytes, so Go programs (kube-apiserver, etcd, kubectl, the kubelet) find no CA for it ("x509: certificate signed by unknown authority") — kubepki renew ${e.name}${here} writes the CA's subject bytes as its issuer; or, when ${s.name}'s certificate was re-made over what it signed before (other nodes' certificates, kubelets keep the old bytes too), put it back as it was (same key, from a backup)` });
       }
       const tooLong = pathLenViolation(r, byId);
       if (tooLong) add(e, { code: 'path-length-exceeded', severity: 'error', message: `${e.name}: ${tooLong.ca.name} allows ${tooLong.pathLen} CA${tooLong.pathLen === 1 ? '' : 's'} below it (pathlen:${tooLong.pathLen}) but ${tooLong.below} stand between it and this certificate; Go refuses the chain ("too many intermediates for path length constraint")` });

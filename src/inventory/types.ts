@@ -46,7 +46,6 @@ export type FindingCode =
   | 'issuer-encoding'
   | 'weak-signature'
   | 'signer-not-ca'
-  | 'issuer-name-mismatch'
   | 'path-length-exceeded'
   | 'bundle-chain-mismatch'
   | 'restart-pending'
