@@ -281,3 +281,29 @@ test('renew ca warns about a certificate that names the CA by its serial number 
   assert.doesNotMatch(both.out, /by its serial number/);
   assert.match(o(['verify', '-attime', at, '-CAfile', `${pki}/ca.crt`, `${pki}/apiserver.crt`]), /: OK/);
 });
+
+// A certificate found only in a file given with --path is not where renew looks by name: its findings said
+// `kubepki renew leaf --root R`, which answers that no certificate of that name is under R.
+test('a finding on a certificate read only through --path names renew --file, and that command renews it', async () => {
+  const root = tmp('kubepki-odd-given-');
+  const dir = path.join(root, 'etc/ssl/given');
+  makeCa(dir);
+  const ext = `${dir}/leaf.ext`;
+  fs.writeFileSync(ext, LEAF_EXT);
+  o(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=given-leaf', '-keyout', `${dir}/leaf.key`, '-out', `${dir}/leaf.csr`]);
+  // SHA-1: a weak-signature error, whose fix is a renewal
+  o(['x509', '-req', '-sha1', '-in', `${dir}/leaf.csr`, '-CA', `${dir}/ca.crt`, '-CAkey', `${dir}/ca.key`, '-days', '365', '-extfile', ext, '-out', `${dir}/leaf.crt`]);
+  fs.rmSync(`${dir}/leaf.csr`);
+  fs.rmSync(ext);
+  fs.chmodSync(`${dir}/leaf.key`, 0o600);
+  const { now } = clock();
+  const check = await cli(['check', '--root', root, '--path', '/etc/ssl/given', '--now', now, '-o', 'json']);
+  const weak = JSON.parse(check.out).findings.find((f: { code: string }) => f.code === 'weak-signature');
+  assert.ok(weak, check.out);
+  const cmd = /kubepki renew (--file \S+) --root (\S+)/.exec(weak.message);
+  assert.ok(cmd, weak.message);
+  assert.equal(cmd[1], '--file /etc/ssl/given/leaf.crt');
+  const r = await cli(['renew', ...cmd[1].split(' '), '--root', root, '--now', now]);
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.match(o(['x509', '-in', `${dir}/leaf.crt`, '-noout', '-text']), /Signature Algorithm: sha256WithRSAEncryption/);
+});

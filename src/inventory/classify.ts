@@ -89,19 +89,19 @@ function unsupportedKey(e: CertEntry, key: KeyInfo, keyFileExplicit: boolean | u
   // kubelet's pem (certificate and key in one) takes a new key
   const loc = e.privateKey.location;
   const ownFile = loc?.kind === 'pem' && !loc.sameFile ? loc.file : undefined;
-  const keyFix = ownFile ? `rewrite it as the same key with the curve named (openssl ec -in ${ownFile} -param_enc named_curve -out ${ownFile})` : `kubepki renew ${e.name} --new-key${here}`;
+  const keyFix = ownFile ? `rewrite it as the same key with the curve named (openssl ec -in ${ownFile} -param_enc named_curve -out ${ownFile})` : `kubepki renew ${renewTarget(e)} --new-key${here}`;
   if (key.algorithm === 'ECDSA' && key.explicitParameters) {
-    const fix = !key.size ? `kubepki renew ${e.name} --new-key${here} makes it a P-256 key` : keyFileExplicit ? `${keyFix}${ownFile ? `, then kubepki renew ${e.name}${here}` : ''}` : `kubepki renew ${e.name}${here} writes it with the curve named`;
+    const fix = !key.size ? `kubepki renew ${renewTarget(e)} --new-key${here} makes it a P-256 key` : keyFileExplicit ? `${keyFix}${ownFile ? `, then kubepki renew ${renewTarget(e)}${here}` : ''}` : `kubepki renew ${renewTarget(e)}${here} writes it with the curve named`;
     return { code: 'unsupported-key', severity: 'error', message: `${e.name}: its public key spells the EC curve out (explicit parameters${key.size ? ` of ${key.curve}` : ''}) instead of naming it; Go programs (kube-apiserver, etcd, kubectl) refuse the certificate ("x509: invalid ECDSA parameters"), as openssl verify does — ${fix}` };
   }
   if (keyFileExplicit) {
     return { code: 'unsupported-key', severity: 'error', message: `${e.name}: its private key ${loc?.file ?? ''} spells the EC curve out (explicit parameters) instead of naming it; Go programs (kube-apiserver, etcd, the kubelet) refuse to load it ("tls: failed to parse private key") — ${keyFix}`, ...(loc?.kind === 'pem' ? { file: loc.file } : {}) };
   }
   if (key.algorithm === 'ECDSA' && !GO_CURVES.has(key.curve ?? '')) {
-    return { code: 'unsupported-key', severity: 'error', message: `${e.name}: ECDSA key on curve ${key.curve || 'unknown'}; Go programs (kube-apiserver, etcd, kubectl) use P-256, P-384 and P-521 only ("x509: unsupported elliptic curve") — kubepki renew ${e.name} --new-key${here} makes it a P-256 key` };
+    return { code: 'unsupported-key', severity: 'error', message: `${e.name}: ECDSA key on curve ${key.curve || 'unknown'}; Go programs (kube-apiserver, etcd, kubectl) use P-256, P-384 and P-521 only ("x509: unsupported elliptic curve") — kubepki renew ${renewTarget(e)} --new-key${here} makes it a P-256 key` };
   }
   if (key.algorithm === 'Ed448' || key.algorithm === 'RSA-PSS') {
-    return { code: 'unsupported-key', severity: 'error', message: `${e.name}: ${key.algorithm} public key; Go programs (kube-apiserver, etcd, kubectl) do not know this key type (its key file: "tls: failed to parse private key") — kubepki renew ${e.name} --new-key${here} makes it ${key.algorithm === 'RSA-PSS' ? 'an RSA' : 'a P-256'} key` };
+    return { code: 'unsupported-key', severity: 'error', message: `${e.name}: ${key.algorithm} public key; Go programs (kube-apiserver, etcd, kubectl) do not know this key type (its key file: "tls: failed to parse private key") — kubepki renew ${renewTarget(e)} --new-key${here} makes it ${key.algorithm === 'RSA-PSS' ? 'an RSA' : 'a P-256'} key` };
   }
   if (key.algorithm === 'Ed25519' && e.isCA && e.privateKey.present && e.layout === 'kubeadm') {
     return { code: 'unsupported-key', severity: 'info', message: `${e.name}: an Ed25519 CA key; kube-apiserver, etcd and the kubelet accept Ed25519 certificates, but kubeadm signs only with RSA or ECDSA CA keys ("neither in RSA nor ECDSA format"), so kubeadm certs renew, kubeadm upgrade apply and kubeadm join --control-plane fail on this cluster; kubepki renew works` };
@@ -174,7 +174,7 @@ export function classify(input: ClassifyInput): void {
     } else if (outOfDates === 'expired') {
       const expired = `${e.name} expired on ${day(e.notAfter)} (${Math.floor(-e.residualSeconds / 86400)}d ago; ${signerText})`;
       if (isKubeletRotated(e)) {
-        const fix = r.signer?.privateKey.present ? `kubepki renew ${e.name}${here}, then systemctl restart kubelet` : kubeletClientFix({ certificates: input.certificates, kubeconfigs: input.kubeconfigs, nodeName: input.hints.nodeName }, here);
+        const fix = r.signer?.privateKey.present ? `kubepki renew ${renewTarget(e)}${here}, then systemctl restart kubelet` : kubeletClientFix({ certificates: input.certificates, kubeconfigs: input.kubeconfigs, nodeName: input.hints.nodeName }, here);
         add(e, { code: 'expired', severity: 'error', message: `${expired}: the kubelet can no longer renew it itself (${KUBELET_ASKS_WITH_IT} now refuses): ${fix}` });
       } else add(e, { code: 'expired', severity: 'error', message: expired });
     } else if (outOfDates === 'not-yet-valid') {
@@ -219,7 +219,7 @@ export function classify(input: ClassifyInput): void {
       if (sCert && Buffer.compare(c.issuerRaw, sCert.subjectRaw) !== 0 && !records.some(spelledAsIssuer)) {
         const mine = nameEncodings(c.issuerRaw).join(', '), theirs = nameEncodings(sCert.subjectRaw).join(', ');
         const how = mine === theirs ? 'written differently (the same name, other bytes)' : `written as ${mine}, its CA's subject as ${theirs}`;
-        add(e, { code: 'issuer-encoding', severity: 'error', message: `${e.name}: its issuer name "${e.issuer}" is ${how} in ${s.name}; openssl matches names and verifies it, but Go matches the bytes, so Go programs (kube-apiserver, etcd, kubectl, the kubelet) find no CA for it ("x509: certificate signed by unknown authority") — kubepki renew ${e.name}${here} writes the CA's subject bytes as its issuer; or, when ${s.name}'s certificate was re-made over what it signed before (other nodes' certificates, kubelets keep the old bytes too), put it back as it was (same key, from a backup)` });
+        add(e, { code: 'issuer-encoding', severity: 'error', message: `${e.name}: its issuer name "${e.issuer}" is ${how} in ${s.name}; openssl matches names and verifies it, but Go matches the bytes, so Go programs (kube-apiserver, etcd, kubectl, the kubelet) find no CA for it ("x509: certificate signed by unknown authority") — kubepki renew ${renewTarget(e)}${here} writes the CA's subject bytes as its issuer; or, when ${s.name}'s certificate was re-made over what it signed before (other nodes' certificates, kubelets keep the old bytes too), put it back as it was (same key, from a backup)` });
       }
       const tooLong = pathLenViolation(r, byId);
       if (tooLong) add(e, { code: 'path-length-exceeded', severity: 'error', message: `${e.name}: ${tooLong.ca.name} allows ${tooLong.pathLen} CA${tooLong.pathLen === 1 ? '' : 's'} below it (pathlen:${tooLong.pathLen}) but ${tooLong.below} stand between it and this certificate; Go refuses the chain ("too many intermediates for path length constraint")` });
@@ -234,7 +234,7 @@ export function classify(input: ClassifyInput): void {
     if (keyProblem) add(e, keyProblem);
     // What Go programs refuse whatever the dates: kube-apiserver, etcd and kubectl would not load or trust it
     if (c.serialNegative) {
-      add(e, { code: 'negative-serial', severity: 'error', message: `${e.name}: negative serial number ${e.serial}; Go 1.23 and later (Kubernetes 1.32, etcd 3.6) refuse to parse it ("x509: negative serial number") — re-issue it (kubepki renew ${e.name}${here} gives it a positive one)` });
+      add(e, { code: 'negative-serial', severity: 'error', message: `${e.name}: negative serial number ${e.serial}; Go 1.23 and later (Kubernetes 1.32, etcd 3.6) refuse to parse it ("x509: negative serial number") — re-issue it (kubepki renew ${renewTarget(e)}${here} gives it a positive one)` });
     }
     const critical = goCriticalExtensions(c);
     if (critical.parse) {
@@ -248,7 +248,7 @@ export function classify(input: ClassifyInput): void {
     const weakHash = WEAK_SIGNATURES[c.signatureAlgorithmOid];
     if (weakHash && !e.selfSigned) {
       // (a self-signed root's own signature is never checked: it is trusted by being there)
-      add(e, { code: 'weak-signature', severity: 'error', message: `${e.name}: signed with ${weakHash}; Go refuses ${weakHash} certificate signatures ("x509: cannot verify signature: insecure algorithm"; SHA-1 since Go 1.18, no override since 1.24) — re-issue it with SHA-256 (kubepki renew ${e.name}${here})` });
+      add(e, { code: 'weak-signature', severity: 'error', message: `${e.name}: signed with ${weakHash}; Go refuses ${weakHash} certificate signatures ("x509: cannot verify signature: insecure algorithm"; SHA-1 since Go 1.18, no override since 1.24) — re-issue it with SHA-256 (kubepki renew ${renewTarget(e)}${here})` });
     }
     // (a leaf that ends within a day of its CA, as RKE1 makes them in the same run, is not worth a warning)
     // (nor, while the CA lasts, one with no expiration of its own, notAfter 99991231235959Z (RFC 5280 §4.1.2.5): its
@@ -479,7 +479,7 @@ function checkEtcdSans(input: ClassifyInput): void {
       const key = r.entry.privateKey.location?.file;
       const fix = node && r.entry.subjectCN && r.entry.subjectCN !== node
         ? `it is another member's certificate (CN ${r.entry.subjectCN}; this node is ${node}), copied with that node's pki directory: run kubepki rebuild${here} --force, which backs up ${l.file}${key ? ` and ${key}` : ''} (and every other certificate of that node's) and makes this node's own`
-        : `renew with --add-san ${sans(missing)}: kubepki renew ${r.entry.name} --add-san ${sans(missing)}${here}`;
+        : `renew with --add-san ${sans(missing)}: kubepki renew ${renewTarget(r.entry)} --add-san ${sans(missing)}${here}`;
       r.entry.findings.push({
         code: 'etcd-san-missing', severity: 'error', certificate: r.entry.id, file: l.file,
         message: `${r.entry.name} has no SAN for ${missing.join(', ')} (${s.flag} in ${etcd.source}); ${peer ? 'the other etcd members' : 'kube-apiserver and etcdctl'} connecting there get "x509: certificate is valid for …" — ${fix}`,
@@ -518,6 +518,14 @@ function checkApiserverSans(input: ClassifyInput, clusters: KubeconfigCluster[])
       });
     }
   }
+}
+
+/**
+ * What `kubepki renew` is given for a certificate: its name, or, for one found only in a file given with --path or
+ * --kubeconfig (layout generic), that file: renew reads the layouts' places, where such a name is not found.
+ */
+function renewTarget(e: Pick<CertEntry, 'name' | 'layout' | 'location'>): string {
+  return e.layout === 'generic' ? `--file ${e.location.via ?? e.location.file}` : e.name;
 }
 
 /** How a CA is renewed keeping its key: by kubepki, or by k3s/RKE2 themselves for the CAs in their datastore. */
