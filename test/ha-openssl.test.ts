@@ -4,7 +4,7 @@
  * kubepki advises an operator on it, followed as an operator would follow it. The clock is this machine's: etcd
  * checks the certificates against it, so kubepki is run without --now.
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -73,15 +73,26 @@ async function waitHealthy(from: Member, at: Member[], all: Member[], what: stri
   assert.fail(`${what}: etcdctl endpoint health from ${from.name}:\n${r.out}\n${all.map((x) => `--- ${x.name}\n${x.log.slice(-1500)}`).join('\n')}`);
 }
 
-test('HA, openssl-made: etcd peer certificates expired on all three members (no quorum): renew\'s advice is to renew every member\'s peer pair before waiting for health (it said restart one node at a time and wait until every member is healthy, which never happens), and followed it brings the cluster back with its data', { skip: noEtcd, timeout: 120_000 }, async (t) => {
-  const base = tmp('kubepki-ha-openssl-');
-  const members: Member[] = [];
-  for (const n of makeOpensslHaTrees(base)) members.push({ ...n, client: await freePort(), peer: await freePort(), metrics: await freePort(), log: '' });
-  const [n1, n2, n3] = members as [Member, Member, Member];
-  t.after(async () => { for (const m of members) await stop(m); });
+/** Three openssl-made control-plane nodes, their etcd members started and healthy, one key written; stopped after the test. */
+async function runningCluster(t: TestContext): Promise<Member[]> {
+  const members = await haMembers(t);
   for (const m of members) start(m, members);
-  await waitHealthy(n1, members, members, 'the new cluster');
-  assert.equal((await etcdctl(n1, [n1], ['put', '/registry/kubepki', 'before'])).code, 0);
+  await waitHealthy(members[0]!, members, members, 'the new cluster');
+  assert.equal((await etcdctl(members[0]!, [members[0]!], ['put', '/registry/kubepki', 'before'])).code, 0);
+  return members;
+}
+
+/** Three openssl-made control-plane nodes with ports for their etcd members (not started); stopped after the test. */
+async function haMembers(t: TestContext): Promise<Member[]> {
+  const members: Member[] = [];
+  for (const n of makeOpensslHaTrees(tmp('kubepki-ha-openssl-'))) members.push({ ...n, client: await freePort(), peer: await freePort(), metrics: await freePort(), log: '' });
+  t.after(async () => { for (const m of members) await stop(m); });
+  return members;
+}
+
+test('HA, openssl-made: etcd peer certificates expired on all three members (no quorum): renew\'s advice is to renew every member\'s peer pair before waiting for health (it said restart one node at a time and wait until every member is healthy, which never happens), and followed it brings the cluster back with its data', { skip: noEtcd, timeout: 120_000 }, async (t) => {
+  const members = await runningCluster(t);
+  const [n1, n2, n3] = members as [Member, Member, Member];
 
   // a year on: every member's peer certificate has expired (same key, names and usages); etcd down and up again
   for (const m of members) await stop(m);
@@ -124,11 +135,8 @@ test('HA, openssl-made: etcd peer certificates expired on all three members (no 
 });
 
 test('HA, openssl-made: check and renew on one control-plane node say the other nodes need the same (kubeadm\'s certificates are per node; they said only what to do here); a member rebuilt without the load balancer\'s name is told its kubelet.conf and apiserver.crt miss it too', { skip: noEtcd, timeout: 90_000 }, async (t) => {
-  const base = tmp('kubepki-ha-openssl-');
-  const members: Member[] = [];
-  for (const n of makeOpensslHaTrees(base)) members.push({ ...n, client: await freePort(), peer: await freePort(), metrics: await freePort(), log: '' });
+  const members = await haMembers(t);
   const [n1, n2, n3] = members as [Member, Member, Member];
-  t.after(async () => { for (const m of members) await stop(m); });
   // the etcd data is what says cp-1 has peers: kubeadm init wrote its etcd.yaml with cp-1 alone
   assert.match(fs.readFileSync(path.join(n1.root, 'etc/kubernetes/manifests/etcd.yaml'), 'utf8'), /--initial-cluster=cp-1=https:\/\/127\.0\.0\.1:2380\n/);
   for (const m of members) start(m, members);
@@ -157,7 +165,7 @@ test('HA, openssl-made: check and renew on one control-plane node say the other 
 
   // cp-3 loses /etc/kubernetes (its etcd data stays): the CAs from cp-1, then rebuild with what the operator knows
   fs.rmSync(path.join(n3.root, 'etc/kubernetes'), { recursive: true });
-  const file = path.join(base, 'shared.yaml');
+  const file = path.join(path.dirname(n1.root), 'shared.yaml');
   const ex = await cli(['ca', 'export', '--root', n1.root, '--out', file]);
   assert.equal((await cli(['ca', 'import', file, '--root', n3.root, '--certificate-key', /\b([0-9a-f]{64})\b/.exec(ex.out)![1]!])).code, 0);
   const flags = ['rebuild', '--root', n3.root, '--advertise-address', n3.ip, '--kubernetes-version', 'v1.30.2'];
@@ -178,14 +186,8 @@ test('HA, openssl-made: check and renew on one control-plane node say the other 
 });
 
 test('HA, openssl-made: a new etcd CA (rebuild --new-ca etcd-ca) on one member: the restart advice is the switch-over order, not one member at a time each healthy before the next (which never happens: members refuse peers of a CA they did not load), and followed it brings all three back with their data', { skip: noEtcd, timeout: 150_000 }, async (t) => {
-  const base = tmp('kubepki-ha-openssl-');
-  const members: Member[] = [];
-  for (const n of makeOpensslHaTrees(base)) members.push({ ...n, client: await freePort(), peer: await freePort(), metrics: await freePort(), log: '' });
+  const members = await runningCluster(t);
   const [n1, n2, n3] = members as [Member, Member, Member];
-  t.after(async () => { for (const m of members) await stop(m); });
-  for (const m of members) start(m, members);
-  await waitHealthy(n1, members, members, 'the new cluster');
-  assert.equal((await etcdctl(n1, [n1], ['put', '/registry/kubepki', 'before'])).code, 0);
   const caution = (out: string) => /^ {6}etcd \(reads [^\n]*\n {8}\((this etcd is one of 3 members[^\n]*)\)$/m.exec(out)?.[1] ?? assert.fail(out);
 
   const rebuild = (m: Member, extra: string[]) => cli(['rebuild', '--root', m.root, '--kubernetes-version', 'v1.30.2', ...extra]);
@@ -204,7 +206,7 @@ test('HA, openssl-made: a new etcd CA (rebuild --new-ca etcd-ca) on one member: 
 
   // each other member: the new CA brought with ca export / ca import, rebuild re-signs, etcd restarted at once
   for (const m of [n2, n3]) {
-    const file = path.join(base, `shared-${m.name}.yaml`);
+    const file = path.join(path.dirname(n1.root), `shared-${m.name}.yaml`);
     const ex = await cli(['ca', 'export', '--root', n1.root, '--out', file]);
     assert.equal(ex.code, 0, ex.err);
     const im = await cli(['ca', 'import', file, '--root', m.root, '--force', '--certificate-key', /\b([0-9a-f]{64})\b/.exec(ex.out)![1]!]);
@@ -251,14 +253,8 @@ test('HA, openssl-made: renew ca\'s steps for the other control-plane nodes, run
 });
 
 test('HA, openssl-made: the shared etcd CA expired (no quorum): renew etcd-ca\'s advice is to restart each member as soon as it has the renewed CA, not to wait for every member between nodes (which never happens after the first), and followed it brings the cluster back', { skip: noEtcd, timeout: 120_000 }, async (t) => {
-  const base = tmp('kubepki-ha-openssl-');
-  const members: Member[] = [];
-  for (const n of makeOpensslHaTrees(base)) members.push({ ...n, client: await freePort(), peer: await freePort(), metrics: await freePort(), log: '' });
+  const members = await runningCluster(t);
   const [n1, n2, n3] = members as [Member, Member, Member];
-  t.after(async () => { for (const m of members) await stop(m); });
-  for (const m of members) start(m, members);
-  await waitHealthy(n1, members, members, 'the new cluster');
-  assert.equal((await etcdctl(n1, [n1], ['put', '/registry/kubepki', 'before'])).code, 0);
   // ten years on: the etcd CA every member shares has expired (same key and name), etcd down and up again
   for (const m of members) await stop(m);
   const pki1 = path.join(n1.root, 'etc/kubernetes/pki/etcd');
@@ -279,7 +275,7 @@ test('HA, openssl-made: the shared etcd CA expired (no quorum): renew etcd-ca\'s
   await sleep(2000);
   assert.notEqual((await etcdctl(n1, [n1], ['endpoint', 'health'])).code, 0, 'cp-1 alone with the renewed CA: still no quorum (the routine advice waited for health here)');
   // the renewed CA to the others, as the Outside-this-node step says (ca export / ca import --force), each restarted at once
-  const file = path.join(base, 'etcd-ca.yaml');
+  const file = path.join(path.dirname(n1.root), 'etcd-ca.yaml');
   const ex = await cli(['ca', 'export', '--root', n1.root, '--out', file]);
   for (const m of [n2, n3]) {
     const im = await cli(['ca', 'import', file, '--root', m.root, '--force', '--certificate-key', /\b([0-9a-f]{64})\b/.exec(ex.out)![1]!]);
