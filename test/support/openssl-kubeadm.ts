@@ -16,41 +16,35 @@ const ecKey = (file: string) => { run(['genpkey', '-algorithm', 'EC', '-pkeyopt'
 const stamp = (d: Date) => d.toISOString().replace(/[-:T]/g, '').slice(0, 14) + 'Z';
 let serial = 0x1000;
 
-/** `openssl ca` signs `key` as `subj` (/O=…/CN=…) for notBefore..notAfter, as kubeadm's leaves (no CA, AKI, the EKU and SANs given). */
-export function opensslLeaf(o: { ca: string; key: string; crt: string; subj: string; eku: string; sans?: string; notBefore: Date; notAfter: Date }): void {
-  const work = fs.mkdtempSync(path.join(path.dirname(o.crt), '.openssl-'));
+/** `openssl ca` in a scratch directory beside `crt`: its database and serial, and a config whose [ext] section is `ext`. */
+function opensslCaCommand(crt: string, ext: string[], a: { csr: string[]; ca: string[] }): void {
+  const work = fs.mkdtempSync(path.join(path.dirname(crt), '.openssl-'));
   try {
     fs.writeFileSync(path.join(work, 'index'), '');
     fs.writeFileSync(path.join(work, 'serial'), (serial++).toString(16));
     fs.writeFileSync(path.join(work, 'cnf'), [
       '[ca]', 'default_ca=x', '[x]', `database=${work}/index`, `serial=${work}/serial`, `new_certs_dir=${work}`, 'default_md=sha256', 'policy=p', 'unique_subject=no', '[p]',
-      '[ext]', 'basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature,keyEncipherment', `extendedKeyUsage=${o.eku}`, 'authorityKeyIdentifier=keyid',
-      ...(o.sans ? [`subjectAltName=${o.sans}`] : []), '',
+      '[ext]', ...ext, '',
     ].join('\n'));
-    run(['req', '-new', '-key', o.key, '-subj', o.subj, '-out', `${work}/csr`]);
-    run(['ca', '-batch', '-preserveDN', '-notext', '-config', `${work}/cnf`, '-extensions', 'ext', '-cert', `${o.ca}.crt`, '-keyfile', `${o.ca}.key`,
-      '-startdate', stamp(o.notBefore), '-enddate', stamp(o.notAfter), '-in', `${work}/csr`, '-out', o.crt]);
+    run(['req', '-new', ...a.csr, '-out', `${work}/csr`]);
+    run(['ca', '-batch', '-preserveDN', '-notext', '-config', `${work}/cnf`, '-extensions', 'ext', ...a.ca, '-in', `${work}/csr`, '-out', crt]);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
 }
 
+/** `openssl ca` signs `key` as `subj` (/O=…/CN=…) for notBefore..notAfter, as kubeadm's leaves (no CA, AKI, the EKU and SANs given). */
+export function opensslLeaf(o: { ca: string; key: string; crt: string; subj: string; eku: string; sans?: string; notBefore: Date; notAfter: Date }): void {
+  opensslCaCommand(o.crt, [
+    'basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature,keyEncipherment', `extendedKeyUsage=${o.eku}`, 'authorityKeyIdentifier=keyid',
+    ...(o.sans ? [`subjectAltName=${o.sans}`] : []),
+  ], { csr: ['-key', o.key, '-subj', o.subj], ca: ['-cert', `${o.ca}.crt`, '-keyfile', `${o.ca}.key`, '-startdate', stamp(o.notBefore), '-enddate', stamp(o.notAfter)] });
+}
+
 /** The CA certificate `crt` made again with openssl from its key, for notBefore..notAfter (same name bytes and key identifier as opensslCa's). */
 export function opensslCaAgain(o: { key: string; crt: string; cn: string; notBefore: Date; notAfter: Date }): void {
-  const work = fs.mkdtempSync(path.join(path.dirname(o.crt), '.openssl-'));
-  try {
-    fs.writeFileSync(path.join(work, 'index'), '');
-    fs.writeFileSync(path.join(work, 'serial'), (serial++).toString(16));
-    fs.writeFileSync(path.join(work, 'cnf'), [
-      '[ca]', 'default_ca=x', '[x]', `database=${work}/index`, `serial=${work}/serial`, `new_certs_dir=${work}`, 'default_md=sha256', 'policy=p', 'unique_subject=no', '[p]',
-      '[ext]', 'basicConstraints=critical,CA:TRUE', 'keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign', 'subjectKeyIdentifier=hash', '',
-    ].join('\n'));
-    run(['req', '-new', '-key', o.key, '-subj', `/CN=${o.cn}`, '-out', `${work}/csr`]);
-    run(['ca', '-batch', '-selfsign', '-preserveDN', '-notext', '-config', `${work}/cnf`, '-extensions', 'ext', '-keyfile', o.key,
-      '-startdate', stamp(o.notBefore), '-enddate', stamp(o.notAfter), '-in', `${work}/csr`, '-out', o.crt]);
-  } finally {
-    fs.rmSync(work, { recursive: true, force: true });
-  }
+  opensslCaCommand(o.crt, ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign', 'subjectKeyIdentifier=hash'],
+    { csr: ['-key', o.key, '-subj', `/CN=${o.cn}`], ca: ['-selfsign', '-keyfile', o.key, '-startdate', stamp(o.notBefore), '-enddate', stamp(o.notAfter)] });
 }
 
 function opensslCa(base: string, cn: string): void {
