@@ -792,3 +792,22 @@ test('csr approve --watch | head -1: when the reader goes, the approver stops (i
   assert.ok(Date.now() - t0 < 15_000, `stopped after ${Date.now() - t0} ms`);
   assert.ok(lists() < 10, `the approver stopped at the first write after head left (${lists()} list calls, not 300)`);
 });
+
+// serve --interval takes a duration (60s); csr approve's took only seconds, and refused `30s`
+test('csr approve --watch --interval takes a duration as serve does (1s), or bare seconds; anything else is refused before connecting', async () => {
+  // a cluster with its Nodes and no CSR pending
+  const s = await FakeApiServer.start({ recordings: ['nodes.json', 'csr-malicious.json'] });
+  servers.push(s);
+  const list = recorded('csr-malicious.json', (r) => r.method === 'GET' && r.path === CSRS).responseBody as any;
+  s.route('GET', CSRS, () => ({ status: 200, body: { ...list, items: [] } }));
+  const kc = await s.kubeconfig(tmp);
+  const started = Date.now();
+  const r = await cli(['csr', 'approve', '--all-valid', '--watch', '--interval', '1s', '--max-passes', '2', '--kubeconfig', kc]);
+  assert.equal(r.code, 0, r.err);
+  assert.ok(Date.now() - started >= 1000, 'waited the 1s between passes');
+  for (const bad of ['5x', '0s', '0', '-1']) {
+    const b = await cli(['csr', 'approve', '--all-valid', '--watch', '--interval', bad, '--kubeconfig', kc]);
+    assert.equal(b.code, 3, bad);
+    assert.match(b.err, /^kubepki: --interval "[^"]*" is not a duration/m, bad);
+  }
+});

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import type { Io } from './io.js';
 import { UserError, EXIT } from '../errors.js';
+import { parseDuration } from '../inventory/time.js';
 import { addClusterOptions, outputOption, clusterFrom, nowFrom, table, parseOutput, type ClusterFlags } from './cluster-options.js';
 import type { CsrDecision } from '../cluster/csr-policy.js';
 import type { ApproveRunResult, CsrActionResult } from '../cluster/csr.js';
@@ -116,12 +117,12 @@ Exit codes:
       .addHelpText('before', `Examples:
   kubepki csr approve --all-valid            # every pending CSR that passes the policy
   kubepki csr approve csr-r98zd              # one, refused with the reason if it fails
-  kubepki csr approve --all-valid --deny-invalid --watch --interval 30
+  kubepki csr approve --all-valid --deny-invalid --watch --interval 30s
 `)
       .argument('[names...]', 'CSR names')
       .option('--all-valid', 'every pending CSR that passes the policy')
       .option('--watch', 'keep running and approve new valid CSRs as they come (a long-running approver)')
-      .option('--interval <seconds>', 'with --watch: seconds between passes', '10')
+      .option('--interval <duration>', 'with --watch: time between passes (10s, 1m; a bare number is seconds)', '10s')
       .option('--allow-new-nodes', 'approve kubelet client CSRs from bootstrap tokens for Nodes that do not exist yet')
       .option('--deny-invalid', 'deny kubelet CSRs that fail the policy instead of leaving them pending')
       .addOption(outputOption())
@@ -167,8 +168,10 @@ Exit codes:
   ).action(async (names: string[], flags: ApproveFlags) => {
     const format = parseOutput(flags.output);
     if (!flags.allValid && names.length === 0) throw new UserError('csr approve needs CSR names or --all-valid', 'run `kubepki csr list` to see the pending CSRs');
-    const interval = Number(flags.interval);
-    if (!(interval > 0)) throw new UserError(`--interval ${JSON.stringify(flags.interval)} is not a positive number of seconds`, 'use e.g. --interval 10');
+    // a duration as serve's --interval takes it (30s, 1m), or a bare number of seconds, as this flag first took
+    const text = flags.interval!.trim();
+    const interval = /^\d+(\.\d+)?$/.test(text) ? Number(text) : parseDuration(text);
+    if (!(interval !== undefined && interval > 0)) throw new UserError(`--interval ${JSON.stringify(flags.interval)} is not a duration`, 'use e.g. --interval 10s or 1m (a bare number is seconds)');
     const client = await clusterFrom(flags, io);
     const { approveRun, ApproveRunError } = await import('../cluster/csr.js');
     const opts = { names, allValid: Boolean(flags.allValid), denyInvalid: Boolean(flags.denyInvalid), allowNewNodes: Boolean(flags.allowNewNodes) };
