@@ -70,8 +70,10 @@ export function holdsAlready(nfs: NodeFs, c: Change): boolean {
   const now = pathState(nfs, c.path);
   if (c.op === 'delete') return !now.existed;
   if (c.op === 'symlink') return now.target === c.target;
-  const mode = nfs.lstat(c.path)?.mode;
-  return now.sha256 === sha256Hex(c.content) && (c.mode === undefined || (mode !== undefined && (mode & 0o7777) === c.mode));
+  const st = nfs.lstat(c.path);
+  // (a restore puts the owner back too: a file with the right bytes under another owner is not as it was)
+  const owner = c.restore?.uid === undefined || (st?.uid === c.restore.uid && st.gid === c.restore.gid);
+  return now.sha256 === sha256Hex(c.content) && (c.mode === undefined || (st !== undefined && (st.mode & 0o7777) === c.mode)) && owner;
 }
 
 /**

@@ -85,6 +85,14 @@ Exit codes:
         // (a file the run made and removed itself, or one a later restore removed, is not there to remove; a file
         // only later runs changed that is as it was before them, after a restore of the later ones, stays as it is)
         const changes = restoreChanges(dir, m, later, nfs).filter((c) => (laterBy.has(c.path) ? !holdsAlready(nfs, c) : c.op !== 'delete' || nfs.lstat(c.path) !== undefined));
+        // restored already (the same restore run twice, or the later runs undone one by one): every file holds what
+        // the restore would write and no directory the runs made is left; a second restore would make a backup of
+        // nothing new, and its dry run offered "to undo only the latest run instead", which re-applied the run
+        const leftDirs = [m, ...later.map((r) => r.m)].flatMap((x) => x.createdDirs ?? []).filter((d) => nfs.lstat(d)?.isDirectory());
+        if (changes.every((c) => holdsAlready(nfs, c)) && leftDirs.length === 0) {
+          io.stdout(`Nothing to restore: every file ${path.basename(dir)} (${m.action} of ${m.created}) changed is already as it was before that run${later.length ? ' (and so is every file the later runs changed)' : ''}.\n${o.dryRun ? 'Dry run: nothing was written.\n' : ''}`);
+          return;
+        }
         // what the counts are: `kubepki backups` lists the files the run changed (changedFiles); of those, a file
         // it created that is gone already is not put back, and files only later runs changed are
         const listed = changedFiles(m).length;
