@@ -397,7 +397,10 @@ function snapshot(nfs: NodeFs, nodePath: string, dir: string, pending: Pending[]
   if (!st.isFile()) throw new UserError(`failed to back up ${nodePath}: not a regular file`, 'move it out of the way or leave it out of the run');
   const content = fs.readFileSync(host);
   const stored = nodePath.replace(/^\/+/, '');
-  pending.push({ host: path.join(dir, 'files', stored), content, mode: st.mode & 0o7777 });
+  // the copy is owner-only whatever the file's mode (the manifest keeps that, and a restore puts it back): a
+  // backup holds old private keys for years, and a copy of its directory (cp -r, a tarball) must not make a
+  // 0644 key, or a kubeconfig's client-key-data, readable by anyone
+  pending.push({ host: path.join(dir, 'files', stored), content, mode: 0o600 });
   return { path: nodePath, existed: true, type: 'file', mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, sha256: sha256Hex(content), stored };
 }
 
