@@ -991,6 +991,8 @@ export interface BackupSummary {
   /** the node files the run changed, each of which a restore puts back (changedFiles) */
   files: number;
   note?: string;
+  /** the host the run was on (a --backup-dir nodes share holds every node's backups; restore refuses another's) */
+  host?: string;
 }
 
 /**
@@ -1012,7 +1014,7 @@ export function scanBackups(root: string): { listed: BackupSummary[]; unreadable
       unreadable.push({ dir: d, name: n, reason: errorMessage(e).replace(`failed to read backup ${d}: `, '') });
       continue;
     }
-    listed.push({ dir: d, name: n, action: m.action, created: m.created, ...(typeof m.seq === 'number' ? { seq: m.seq } : {}), state: m.state, files: changedFiles(m).length, ...(m.note ? { note: m.note } : {}) });
+    listed.push({ dir: d, name: n, action: m.action, created: m.created, ...(typeof m.seq === 'number' ? { seq: m.seq } : {}), state: m.state, files: changedFiles(m).length, ...(m.note ? { note: m.note } : {}), ...(typeof m.host === 'string' ? { host: m.host } : {}) });
   }
   return { listed: listed.sort(runOrder), unreadable };
 }
