@@ -73,3 +73,24 @@ test('restore right after the run, or over changes only later kubepki runs made,
   assert.equal(r.code, 0, r.out + r.err);
   assert.deepEqual(snapshotTree(root), before);
 });
+
+test('the kubelet rotated between two renews, then the first restored: refused, and the hint names the restore of only the latest run, which works and keeps the kubelet\'s pair', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  assert.equal((await cli(['renew', 'all', '--root', root, '--now', NOW])).code, 0);
+  const pki = path.join(root, 'var/lib/kubelet/pki');
+  fs.copyFileSync(path.join(pki, 'kubelet-client-2026-11-23-00-00-00.pem'), path.join(pki, 'kubelet-client-2026-12-01-00-00-00.pem'));
+  fs.symlinkSync('/var/lib/kubelet/pki/kubelet-client-2026-12-01-00-00-00.pem', path.join(pki, 'kubelet-client-updated.pem'));
+  fs.renameSync(path.join(pki, 'kubelet-client-updated.pem'), path.join(pki, 'kubelet-client-current.pem'));
+  const rotated = snapshotTree(root);
+  assert.equal((await cli(['renew', 'all', '--root', root, '--now', '2026-12-02T00:00:00Z'])).code, 0);
+  const [first, second] = listBackups(path.join(root, 'var/lib/kubepki/backups'));
+  const r = await cli(['restore', first!.name, '--root', root, '--now', '2026-12-03T00:00:00Z']);
+  assert.equal(r.code, 3, r.out + r.err);
+  assert.ok(r.err.includes(': 1 file(s) changed since that run by something other than kubepki: /var/lib/kubelet/pki/kubelet-client-current.pem;'), r.err);
+  const only = new RegExp(`or undo only the latest run instead \\(renew ${second!.name}: kubepki (restore [^)]*)\\)`).exec(r.err)?.[1];
+  assert.ok(only, r.err);
+  assert.deepEqual(only.split(' '), ['restore', second!.name, '--root', root]);
+  const rs = await cli([...only.split(' '), '--now', '2026-12-03T00:00:00Z']);
+  assert.equal(rs.code, 0, rs.out + rs.err);
+  assert.deepEqual(snapshotTree(root), rotated, 'the tree as the kubelet left it before the second renew');
+});

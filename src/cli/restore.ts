@@ -148,9 +148,12 @@ Exit codes:
         // (with --force, a backup beside it that cannot be read may be of the run that changed them: kubepki cannot tell)
         const foreignText = `${foreign.length} file(s) changed since that run by something other than kubepki${unreadable.length ? ` (or by the run of the unreadable backup ${listText(unreadable.map((u) => u.name))})` : ''}: ${listText(foreign)}`;
         if (foreign.length && !o.overwrite && o.dryRun) io.stdout(`Without --overwrite this restore refuses and writes nothing: ${foreignText}.\n`);
+        // (when later runs followed it, undoing only the latest one may be what was meant, and leave those files be)
+        const latest = later.filter((r) => r.m.state === 'complete').pop();
+        const latestOnly = latest && `${latest.m.action} ${latest.name}: kubepki restore ${restoreArgs(nfs.root, path.resolve(path.dirname(dir)) === path.resolve(root) ? latest.name : latest.dir, backupDir)}`;
         if (foreign.length && !o.overwrite && !o.dryRun) {
           throw new UserError(`refusing to restore ${dir}: ${foreignText}; restoring would put the state from before that run back over them`,
-            `keep them and take what you need by hand from ${dir}/files, or pass --overwrite to put back every file listed (what they hold now goes into the restore's own backup, and \`kubepki restore\` of that brings it back)`);
+            `keep them and take what you need by hand from ${dir}/files${latestOnly ? `, or undo only the latest run instead (${latestOnly})` : ''}, or pass --overwrite to put back every file listed (what they hold now goes into the restore's own backup, and \`kubepki restore\` of that brings it back)`);
         }
         // (what later runs did that this restore undoes: files only they changed, or changes since this run that
         // a later run made; runs that cancel out, a renew and its restore, leave nothing to undo instead)
