@@ -341,7 +341,11 @@ test('a backup whose manifest is damaged is listed as unreadable, and an older b
     assert.match(r.err, /\n {2}hint: .*pass --force/);
     assert.deepEqual(snapshotTree(root), before, 'nothing written');
   }
-  const forced = await cli([...argv, '--force']);
+  // (what the unreadable run changed cannot be told from a hand edit: put back over only with --overwrite too)
+  const refused = await cli([...argv, '--force']);
+  assert.equal(refused.code, 3, refused.out + refused.err);
+  assert.ok(refused.err.includes(`changed since that run by something other than kubepki (or by the run of the unreadable backup ${second!.name}): /etc/kubernetes/pki/apiserver.crt`), refused.err);
+  const forced = await cli([...argv, '--force', '--overwrite']);
   assert.equal(forced.code, 0, forced.err);
   assert.ok(forced.out.includes(`(left out, --force: the unreadable backup ${second!.dir}: manifest.json is not valid JSON (damaged); what its run changed is not undone)`), forced.out);
   const apiserver = 'etc/kubernetes/pki/apiserver.crt';
@@ -365,7 +369,11 @@ test('restoring an older backup over a file a later run changed and the operator
   assert.ok(dry.out.includes(`\n  /etc/kubernetes/admin.conf: the later renew ${second!.name} left what it wrote, now other content (by something else since that run)\n`), dry.out);
   // only those: the other files the later run changed are as it left them
   assert.equal(dry.out.split('\n').filter((l) => /^ {2}\/\S+: the /.test(l)).length, 2, dry.out);
-  const rs = await cli(argv);
+  assert.ok(dry.out.includes('\nWithout --overwrite this restore refuses and writes nothing: 1 file(s) changed since that run by something other than kubepki: /etc/kubernetes/admin.conf.\n'), dry.out);
+  const refused = await cli(argv);
+  assert.equal(refused.code, 3, refused.out + refused.err);
+  assert.deepEqual(fs.readFileSync(admin), edited, 'the hand edit is kept');
+  const rs = await cli([...argv, '--overwrite']);
   assert.equal(rs.code, 0, rs.err);
   const undo = listBackups(path.join(root, 'var/lib/kubepki/backups')).at(-1)!;
   assert.equal((await cli(['restore', undo.name, '--root', root, '--now', '2026-11-23T03:00:00Z'])).code, 0);

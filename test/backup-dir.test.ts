@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as os from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { Command } from 'commander';
 import { listBackups } from '../src/apply/transaction.js';
@@ -315,4 +316,28 @@ test('rebuild -o json names its backup, as sa rotate\'s does, and restoring it u
   const rs = await cli(['restore', doc.backup!, '--root', root, '--backup-dir', bdir, '--now', NOW]);
   assert.equal(rs.code, 0, rs.err + rs.out);
   assert.deepEqual(snapshotTree(root), before);
+});
+
+test('backups of a --backup-dir nodes share names each run\'s host: the list was every node\'s runs by their time alone, and only this node\'s can be restored here', async () => {
+  const bdir = path.join(tmp('kubepki-bdir-'), 'shared');
+  const mine = copyFixture('kubeadm-1.26');
+  const theirs = copyFixture('kubeadm-1.26');
+  assert.equal((await cli(['renew', 'apiserver', '--root', mine, '--now', NOW, '--backup-dir', bdir])).code, 0);
+  assert.equal((await cli(['renew', 'apiserver', '--root', theirs, '--now', '2026-11-23T01:00:00Z', '--backup-dir', bdir])).code, 0);
+  const [, other] = listBackups(bdir);
+  // (the second run as another node's: every node of a cluster is --root /, so the host is what tells them apart)
+  const file = path.join(other!.dir, 'manifest.json');
+  fs.writeFileSync(file, JSON.stringify({ ...JSON.parse(fs.readFileSync(file, 'utf8')), host: 'cp-2.example' }, null, 2));
+  const r = await cli(['backups', '--backup-dir', bdir]);
+  assert.equal(r.code, 0, r.err);
+  const here = os.hostname();
+  assert.match(r.out, /^BACKUP {16}HOST +ACTION  STATE/);
+  assert.match(r.out, new RegExp(`^2026-11-23T00-00-00Z  ${esc(here)} +renew `, 'm'));
+  assert.match(r.out, /^2026-11-23T01-00-00Z  cp-2\.example +renew /m);
+  const json = JSON.parse((await cli(['backups', '--backup-dir', bdir, '-o', 'json'])).out) as { items: { host?: string }[] };
+  assert.deepEqual(json.items.map((i) => i.host), [here, 'cp-2.example']);
+  // one node's own backups only: no HOST column
+  assert.equal((await cli(['renew', 'apiserver', '--root', mine, '--now', NOW])).code, 0);
+  const own = await cli(['backups', '--root', mine]);
+  assert.match(own.out, /^BACKUP {16}ACTION  STATE/, own.out);
 });

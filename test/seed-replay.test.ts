@@ -238,7 +238,8 @@ test('restore after the kubelet rotated its pair again says so: it silently poin
   fs.symlinkSync('/var/lib/kubelet/pki/kubelet-client-2027-09-01-00-00-00.pem', path.join(kpki, 'kubelet-client-updated.pem'));
   fs.renameSync(path.join(kpki, 'kubelet-client-updated.pem'), path.join(kpki, 'kubelet-client-current.pem'));
   fs.appendFileSync(path.join(root, 'etc/kubernetes/pki/apiserver.crt'), '\n');
-  for (const extra of [['--dry-run'], []]) {
+  // (without --overwrite the real restore names them and writes nothing: restore-changed.test.ts)
+  for (const extra of [['--dry-run'], ['--overwrite']]) {
     const r = await cli(['restore', backup, '--root', root, '--now', '2027-09-02T00:00:00Z', ...extra]);
     assert.equal(r.code, 0, r.out + r.err);
     assert.match(r.out, /Changed since that run \(by something else\); restoring puts the state from before the run back over it:\n(  .*\n){2}/);

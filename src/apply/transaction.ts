@@ -70,8 +70,10 @@ export function holdsAlready(nfs: NodeFs, c: Change): boolean {
   const now = pathState(nfs, c.path);
   if (c.op === 'delete') return !now.existed;
   if (c.op === 'symlink') return now.target === c.target;
-  const mode = nfs.lstat(c.path)?.mode;
-  return now.sha256 === sha256Hex(c.content) && (c.mode === undefined || (mode !== undefined && (mode & 0o7777) === c.mode));
+  const st = nfs.lstat(c.path);
+  // (a restore puts the owner back too: a file with the right bytes under another owner is not as it was)
+  const owner = c.restore?.uid === undefined || (st?.uid === c.restore.uid && st.gid === c.restore.gid);
+  return now.sha256 === sha256Hex(c.content) && (c.mode === undefined || (st !== undefined && (st.mode & 0o7777) === c.mode)) && owner;
 }
 
 /**
@@ -398,7 +400,10 @@ function snapshot(nfs: NodeFs, nodePath: string, dir: string, pending: Pending[]
   if (!st.isFile()) throw new UserError(`failed to back up ${nodePath}: not a regular file`, 'move it out of the way or leave it out of the run');
   const content = fs.readFileSync(host);
   const stored = nodePath.replace(/^\/+/, '');
-  pending.push({ host: path.join(dir, 'files', stored), content, mode: st.mode & 0o7777 });
+  // the copy is owner-only whatever the file's mode (the manifest keeps that, and a restore puts it back): a
+  // backup holds old private keys for years, and a copy of its directory (cp -r, a tarball) must not make a
+  // 0644 key, or a kubeconfig's client-key-data, readable by anyone
+  pending.push({ host: path.join(dir, 'files', stored), content, mode: 0o600 });
   return { path: nodePath, existed: true, type: 'file', mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, sha256: sha256Hex(content), stored };
 }
 
@@ -989,6 +994,8 @@ export interface BackupSummary {
   /** the node files the run changed, each of which a restore puts back (changedFiles) */
   files: number;
   note?: string;
+  /** the host the run was on (a --backup-dir nodes share holds every node's backups; restore refuses another's) */
+  host?: string;
 }
 
 /**
@@ -1010,7 +1017,7 @@ export function scanBackups(root: string): { listed: BackupSummary[]; unreadable
       unreadable.push({ dir: d, name: n, reason: errorMessage(e).replace(`failed to read backup ${d}: `, '') });
       continue;
     }
-    listed.push({ dir: d, name: n, action: m.action, created: m.created, ...(typeof m.seq === 'number' ? { seq: m.seq } : {}), state: m.state, files: changedFiles(m).length, ...(m.note ? { note: m.note } : {}) });
+    listed.push({ dir: d, name: n, action: m.action, created: m.created, ...(typeof m.seq === 'number' ? { seq: m.seq } : {}), state: m.state, files: changedFiles(m).length, ...(m.note ? { note: m.note } : {}), ...(typeof m.host === 'string' ? { host: m.host } : {}) });
   }
   return { listed: listed.sort(runOrder), unreadable };
 }

@@ -17,7 +17,8 @@ export function command(io: Io): Command {
     .description(`List kubepki backups, oldest first: when, which run, its state (complete, rolled-back, in-progress =
 interrupted, recovered) and FILES: how many node files the run changed (rewrote, re-linked or created; for a
 run that did not finish, was to change), each of which \`kubepki restore\` of that backup puts back (rewrites,
-re-links or removes).
+re-links or removes). HOST, when a backup in the list was made on another host (a --backup-dir nodes
+share): the node each run was on; only this node's own are restored here.
 
 Exit codes:
   0  listed (no backups is no error)
@@ -40,8 +41,14 @@ Exit codes:
       const w = Math.max(...list.map((b) => b.name.length));
       // (actions are longer than renew's: sa rotate, kubelet credentials --bootstrap)
       const aw = Math.max('ACTION'.length, ...list.map((b) => b.action.length));
-      io.stdout(`${'BACKUP'.padEnd(w)}  ${'ACTION'.padEnd(aw)}  STATE        FILES  NOTE\n`);
-      for (const b of list) io.stdout(`${b.name.padEnd(w)}  ${b.action.padEnd(aw)}  ${b.state.padEnd(11)}  ${String(b.files).padStart(5)}  ${b.note ?? ''}\n`);
+      // in a --backup-dir nodes share, which node each run was on: only this node's can be restored here (restore
+      // refuses another's), and without it the list is every node's runs, all named by their time alone
+      const here = (await import('node:os')).hostname();
+      const hosts = list.some((b) => b.host !== undefined && b.host !== here);
+      const hw = Math.max('HOST'.length, ...list.map((b) => (b.host ?? '').length));
+      const host = (h: string) => (hosts ? `${h.padEnd(hw)}  ` : '');
+      io.stdout(`${'BACKUP'.padEnd(w)}  ${host('HOST')}${'ACTION'.padEnd(aw)}  STATE        FILES  NOTE\n`);
+      for (const b of list) io.stdout(`${b.name.padEnd(w)}  ${host(b.host ?? '')}${b.action.padEnd(aw)}  ${b.state.padEnd(11)}  ${String(b.files).padStart(5)}  ${b.note ?? ''}\n`);
       io.stdout(`\n(in ${root}; FILES: the node files each run changed, which a restore of its backup puts back; put one back with \`kubepki restore ${restoreArgs(nfs.root, 'NAME', backupRoot)}\`)\n`);
       io.stdout(damagedNote);
     });

@@ -8,8 +8,9 @@ import { openRoot, type NodeFs } from '../fs/node-fs.js';
 import type { PlanRestart } from '../plan/types.js';
 import { nowOption, rootOption, resolveNow, backupDirOption, resolveBackupDir, backupLine } from './options.js';
 import { shellArg, restoreArgs } from '../apply/state.js';
+import { listText } from '../inventory/names.js';
 
-interface RestoreOptions { root?: string; now?: string; backupDir?: string; dryRun?: boolean; force?: boolean }
+interface RestoreOptions { root?: string; now?: string; backupDir?: string; dryRun?: boolean; force?: boolean; overwrite?: boolean }
 
 export function command(io: Io): Command {
   return new Command('restore')
@@ -24,19 +25,23 @@ export function command(io: Io): Command {
     .description(`Put every file of a kubepki backup back as it was: contents, mode and owner; symlinks re-pointed;
 files the run created removed. The tree is put back as it was before that run: when later kubepki runs
 followed it, what they changed is put back too (from their backups), each file as it was before the first of
-them that changed it (--dry-run lists them, and the restore that undoes only the latest run). The current
+them that changed it (--dry-run lists them, and the restore that undoes only the latest run). A file changed
+since by something other than kubepki (a hand edit, kubeadm certs renew, the kubelet rotating its pair) is
+not put back over without --overwrite: the restore names those files and writes nothing. The current
 files are backed up first, so a restore can itself be restored with one command. An interrupted run is rolled
 back before anything else.`)
     .addHelpText('after', `
 Exit codes:
   0  every file put back (or, with --dry-run, listed)
   2  the restore failed and every file was put back as it was before it
-  3  the backup is missing or damaged, was made for another --root, or another kubepki is changing the node (nothing written)`)
+  3  the backup is missing or damaged, was made for another --root, files were changed since by something other than
+     kubepki (without --overwrite), or another kubepki is changing the node (nothing written)`)
     .argument('<backup>', 'backup directory, or its name under the backup directory')
     .addOption(rootOption())
     .addOption(nowOption())
     .addOption(backupDirOption())
     .option('--dry-run', 'list what would be put back')
+    .option('--overwrite', 'put the backup\'s files back over files changed since by something other than kubepki (a hand edit, kubeadm, the kubelet rotating its pair); what they hold now goes into the restore\'s own backup')
     .option('--force', 'restore a backup another host made (from a --backup-dir nodes share): only for this node\'s own backup made before it was renamed; or restore although another backup beside it is unreadable')
     .action(async (backup: string, o: RestoreOptions) => {
       const now = resolveNow(o.now);
@@ -80,6 +85,14 @@ Exit codes:
         // (a file the run made and removed itself, or one a later restore removed, is not there to remove; a file
         // only later runs changed that is as it was before them, after a restore of the later ones, stays as it is)
         const changes = restoreChanges(dir, m, later, nfs).filter((c) => (laterBy.has(c.path) ? !holdsAlready(nfs, c) : c.op !== 'delete' || nfs.lstat(c.path) !== undefined));
+        // restored already (the same restore run twice, or the later runs undone one by one): every file holds what
+        // the restore would write and no directory the runs made is left; a second restore would make a backup of
+        // nothing new, and its dry run offered "to undo only the latest run instead", which re-applied the run
+        const leftDirs = [m, ...later.map((r) => r.m)].flatMap((x) => x.createdDirs ?? []).filter((d) => nfs.lstat(d)?.isDirectory());
+        if (changes.every((c) => holdsAlready(nfs, c)) && leftDirs.length === 0) {
+          io.stdout(`Nothing to restore: every file ${path.basename(dir)} (${m.action} of ${m.created}) changed is already as it was before that run${later.length ? ' (and so is every file the later runs changed)' : ''}.\n${o.dryRun ? 'Dry run: nothing was written.\n' : ''}`);
+          return;
+        }
         // what the counts are: `kubepki backups` lists the files the run changed (changedFiles); of those, a file
         // it created that is gone already is not put back, and files only later runs changed are
         const listed = changedFiles(m).length;
@@ -126,6 +139,21 @@ Exit codes:
             io.stdout(`  ${d.path}: the run left ${what(d.left, true)}, now ${what(d.now, false)}${why}\n`);
           }
           for (const d of sinceLater) io.stdout(`  ${d.path}: the later ${d.run.m.action} ${d.run.name} left ${what(d.left, true)}, now ${what(d.now, false)}${rotated(d) || ' (by something else since that run)'}\n`);
+        }
+        // a change kubepki did not make (an operator's edit of admin.conf, `kubeadm certs renew`, the kubelet's own
+        // rotation) would be lost from the node, or break it (-current pointed back at a pair the cluster may no
+        // longer accept): restore puts back over it only when told to, as kubectl's --overwrite (later kubepki
+        // runs' changes are the tree as it was before the run, and an interrupted run is rolled back first anyway)
+        const foreign = [...drift.filter((d) => !byRun.has(d.path)), ...sinceLater].filter((d) => changes.some((c) => c.path === d.path)).map((d) => d.path);
+        // (with --force, a backup beside it that cannot be read may be of the run that changed them: kubepki cannot tell)
+        const foreignText = `${foreign.length} file(s) changed since that run by something other than kubepki${unreadable.length ? ` (or by the run of the unreadable backup ${listText(unreadable.map((u) => u.name))})` : ''}: ${listText(foreign)}`;
+        if (foreign.length && !o.overwrite && o.dryRun) io.stdout(`Without --overwrite this restore refuses and writes nothing: ${foreignText}.\n`);
+        // (when later runs followed it, undoing only the latest one may be what was meant, and leave those files be)
+        const latest = later.filter((r) => r.m.state === 'complete').pop();
+        const latestOnly = latest && `${latest.m.action} ${latest.name}: kubepki restore ${restoreArgs(nfs.root, path.resolve(path.dirname(dir)) === path.resolve(root) ? latest.name : latest.dir, backupDir)}`;
+        if (foreign.length && !o.overwrite && !o.dryRun) {
+          throw new UserError(`refusing to restore ${dir}: ${foreignText}; restoring would put the state from before that run back over them`,
+            `keep them and take what you need by hand from ${dir}/files${latestOnly ? `, or undo only the latest run instead (${latestOnly})` : ''}, or pass --overwrite to put back every file listed (what they hold now goes into the restore's own backup, and \`kubepki restore\` of that brings it back)`);
         }
         // (what later runs did that this restore undoes: files only they changed, or changes since this run that
         // a later run made; runs that cancel out, a renew and its restore, leave nothing to undo instead)
