@@ -526,8 +526,9 @@ test('csr approve --all-valid, a user that may approve only kubelet-serving CSRs
   const lines = r.err.trimEnd().split('\n');
   assert.equal(lines.length, 1, r.err);
   assert.match(lines[0]!, /^kubepki: failed to approve CertificateSigningRequest csr-hprcx: certificatesigningrequests\.certificates\.k8s\.io "csr-hprcx" is forbidden: user not permitted to approve requests with signerName "kubernetes\.io\/kube-apiserver-client-kubelet" \(403 Forbidden\); csr-hprcx, node-csr-boot were left pending; hint: user \S+ may not approve CSRs of signer kubernetes\.io\/kube-apiserver-client-kubelet: they are left to an approver that may \(kube-controller-manager approves kubelet client CSRs itself\); for kubepki to approve them, bind that user a ClusterRole with the rule \{apiGroups: \[certificates\.k8s\.io\], resources: \[signers\], verbs: \[approve\], resourceNames: \[kubernetes\.io\/kube-apiserver-client-kubelet\]\}$/);
-  // the second client CSR would get the same 403: not sent
+  // the second client CSR would get the same 403: not sent, nor reviewed
   assert.deepEqual(s.writes().map((w) => w.path.slice(CSRS.length)), ['/csr-hprcx/approval', '/csr-r98zd/approval']);
+  assert.equal(s.reviews().length, 1, 'only the client CSR whose approval was sent was reviewed');
 
   const j = await cli(['csr', 'approve', '--all-valid', '-o', 'json', '--kubeconfig', kc]);
   assert.equal(j.code, 4);

@@ -153,6 +153,8 @@ async function judge(
   if (decision.verdict === 'denied' || decision.verdict === 'failed') return { outcome: 'refused', decision };
   if (decision.verdict !== (action === 'approve' ? 'valid' : 'invalid')) return { outcome: 'refused', decision };
   if (action !== 'approve' || decision.kind !== 'kubelet-client') return { decision };
+  // its approval would not be sent (act: the API server refused kubepki's user this signer in this pass): no review to ask
+  if (pass.forbiddenSigners?.has(decision.signer)) return { decision };
   // a review answers only for the object it was made for (deleted and made again under this name by
   // another requester, the CSR read now is another object): ask anew
   let authz = reviewed && reviewed.uid !== undefined && reviewed.uid === csr.metadata?.uid ? reviewed : undefined;
