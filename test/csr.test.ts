@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { run } from '../src/cli/main.js';
 import { memoryIo } from '../src/cli/io.js';
-import { FakeApiServer, recorded, loadRecording, forbidden, notFound, SAR_PATH, serviceUnavailable, gatewayTimeout, authorizerError, tooManyRequests, serverTimeout, unauthorized } from './support/fake-apiserver.js';
+import { FakeApiServer, recorded, loadRecording, forbidden, notFound, SAR_PATH, serviceUnavailable, gatewayTimeout, authorizerError, tooManyRequests, serverTimeout, unauthorized, signerForbidden } from './support/fake-apiserver.js';
 import { connect } from '../src/cluster/connect.js';
 import { actOnCsr, approveRun, listCsrs, listNodes, previewApproval } from '../src/cluster/csr.js';
 
@@ -207,10 +207,11 @@ test('csr approve NAME of a CSR already Denied or Failed is a refusal (exit 2, o
 test('csr approve --help and the README name the outcomes -o json reports, as the text lines start', async () => {
   const help = await cli(['csr', 'approve', '--help']);
   const readme = fs.readFileSync(path.resolve(process.cwd(), 'README.md'), 'utf8').replace(/\s+/g, ' ');
-  for (const [word, meaning] of [['refused', /already Denied or Failed/], ['skipped', /already approved/]] as const) {
+  for (const [word, meaning] of [['refused', /already Denied or Failed/], ['skipped', /already approved/], ['forbidden', /approve CSRs of its signer .*resourceNames the signer/]] as const) {
     assert.match(help.out, new RegExp(`^  ${word} +(.*)$`, 'm'));
     assert.match(help.out.slice(help.out.indexOf(`  ${word} `)).split(/\n  \S/)[0]!.replace(/\s+/g, ' '), meaning);
   }
+  assert.match(readme, /`forbidden` \(kubepki's user may not approve that signer's CSRs; on stderr\)/);
   assert.match(readme, /`refused` \(left as it is; `verdict` says why: `invalid`, `unauthorized`, or already `denied`\/`failed`\), `skipped` \(already approved\)/);
 });
 
@@ -486,9 +487,11 @@ test('an approval answered 429 (or a 5xx) with a short Retry-After, as kube-apis
   }
 });
 
-test('csr approve --all-valid: a pass stopped by an approval the API server refuses (503, a signer 403) says first what it did before: the CSR it approved is approved (it printed only the error, text and -o json, and its help said nothing was approved)', async () => {
-  const signer403 = { status: 403, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'certificatesigningrequests.certificates.k8s.io "csr-r98zd" is forbidden: user not permitted to approve requests with signerName "kubernetes.io/kubelet-serving"', reason: 'Forbidden', details: { name: 'csr-r98zd', group: 'certificates.k8s.io', kind: 'certificatesigningrequests' }, code: 403 } };
-  for (const [reply, code, said] of [[() => serviceUnavailable(), 3, /answered 503: service unavailable$/m], [() => signer403, 4, /user not permitted to approve requests with signerName "kubernetes\.io\/kubelet-serving" \(403 Forbidden\)$/m]] as const) {
+test('csr approve --all-valid: a pass stopped by an approval the API server refuses (503, a 403 from RBAC) says first what it did before: the CSR it approved is approved (it printed only the error, text and -o json, and its help said nothing was approved)', async () => {
+  // RBAC's 403 for a user without update on the approval subresource (responsewriters.forbiddenMessage, with the name):
+  // not about a signer, so it stops the pass as before
+  const rbac403 = { status: 403, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'certificatesigningrequests.certificates.k8s.io "csr-r98zd" is forbidden: User "system:serviceaccount:kube-system:kubepki" cannot update resource "certificatesigningrequests/approval" in API group "certificates.k8s.io" at the cluster scope', reason: 'Forbidden', details: { name: 'csr-r98zd', group: 'certificates.k8s.io', kind: 'certificatesigningrequests' }, code: 403 } };
+  for (const [reply, code, said] of [[() => serviceUnavailable(), 3, /answered 503: service unavailable$/m], [() => rbac403, 4, /cannot update resource "certificatesigningrequests\/approval" in API group "certificates\.k8s\.io" at the cluster scope \(403 Forbidden\)$/m]] as const) {
     const s = await pendingCluster();
     s.route('PUT', `${CSRS}/csr-r98zd/approval`, reply);
     const kc = await s.kubeconfig(tmp);
@@ -503,6 +506,63 @@ test('csr approve --all-valid: a pass stopped by an approval the API server refu
     assert.deepEqual(JSON.parse(j.out).results.map((x: any) => `${x.outcome} ${x.name}`), ['approved csr-hprcx']);
     assert.deepEqual(s.writes().map((w) => w.path.slice(CSRS.length)), ['/csr-hprcx/approval', '/csr-r98zd/approval', '/csr-hprcx/approval', '/csr-r98zd/approval']);
   }
+});
+
+/** A cluster whose kubepki user may approve only kubelet-serving CSRs: the approval admission plugin's 403 for any other signer. */
+async function servingOnlyApprover(extra: any[] = []): Promise<FakeApiServer> {
+  const s = await pendingCluster(extra);
+  s.route('PUT', new RegExp(`^${CSRS}/([^/?]+)/approval$`), (req, m) => (req.body?.spec?.signerName === 'kubernetes.io/kubelet-serving' ? undefined : signerForbidden(m[1]!, req.body.spec.signerName)));
+  return s;
+}
+
+test('csr approve --all-valid, a user that may approve only kubelet-serving CSRs: the client CSRs are left pending (forbidden, one line for the signer with the RBAC rule), the serving CSR is still approved, exit 4 (the first client CSR stopped the pass: serving CSRs were never approved)', async () => {
+  const s = await servingOnlyApprover([bootstrapCsr('node-csr-boot')]);
+  const kc = await s.kubeconfig(tmp);
+  const r = await cli(['csr', 'approve', '--all-valid', '--kubeconfig', kc]);
+  assert.equal(r.code, 4, 'kubepki\'s user lacks a permission, as for a review it may not make');
+  assert.match(r.out, /^approved csr-r98zd \(kubelet-serving for worker-1\)/m);
+  assert.match(r.out, /^refused  csr-s9vgs /m);
+  assert.doesNotMatch(r.out, /csr-hprcx|node-csr-boot/);
+  const lines = r.err.trimEnd().split('\n');
+  assert.equal(lines.length, 1, r.err);
+  assert.match(lines[0]!, /^kubepki: failed to approve CertificateSigningRequest csr-hprcx: certificatesigningrequests\.certificates\.k8s\.io "csr-hprcx" is forbidden: user not permitted to approve requests with signerName "kubernetes\.io\/kube-apiserver-client-kubelet" \(403 Forbidden\); csr-hprcx, node-csr-boot were left pending; hint: user \S+ may not approve CSRs of signer kubernetes\.io\/kube-apiserver-client-kubelet: they are left to an approver that may \(kube-controller-manager approves kubelet client CSRs itself\); for kubepki to approve them, bind that user a ClusterRole with the rule \{apiGroups: \[certificates\.k8s\.io\], resources: \[signers\], verbs: \[approve\], resourceNames: \[kubernetes\.io\/kube-apiserver-client-kubelet\]\}$/);
+  // the second client CSR would get the same 403: not sent, nor reviewed
+  assert.deepEqual(s.writes().map((w) => w.path.slice(CSRS.length)), ['/csr-hprcx/approval', '/csr-r98zd/approval']);
+  assert.equal(s.reviews().length, 1, 'only the client CSR whose approval was sent was reviewed');
+
+  const j = await cli(['csr', 'approve', '--all-valid', '-o', 'json', '--kubeconfig', kc]);
+  assert.equal(j.code, 4);
+  const results = JSON.parse(j.out).results;
+  assert.deepEqual(results.map((x: any) => `${x.outcome} ${x.name} ${x.attempts}`), ['forbidden csr-hprcx 1', 'approved csr-r98zd 1', 'refused csr-s9vgs 0', 'forbidden node-csr-boot 0']);
+  assert.match(results[0].hint, /resources: \[signers\], verbs: \[approve\], resourceNames: \[kubernetes\.io\/kube-apiserver-client-kubelet\]/);
+
+  // named: the same outcome and code (it was the same error, thrown)
+  const n = await cli(['csr', 'approve', 'csr-hprcx', 'csr-r98zd', '--kubeconfig', kc]);
+  assert.equal(n.code, 4, n.err);
+  assert.match(n.out, /^approved csr-r98zd /m);
+  assert.match(n.err, /csr-hprcx was left pending; hint: /);
+});
+
+test('csr approve --all-valid --watch, a user that may approve only kubelet-serving CSRs: every pass approves the serving CSRs and sends one client approval (a later grant lets them through); the line is said once', async () => {
+  const s = await servingOnlyApprover();
+  const r = await cli(['csr', 'approve', '--all-valid', '--watch', '--interval', '0.05', '--max-passes', '2', '--kubeconfig', await s.kubeconfig(tmp)]);
+  assert.equal(r.code, 4, r.err);
+  // (pendingCluster lists csr-r98zd pending at each pass)
+  assert.deepEqual(s.writes().map((w) => w.path.slice(CSRS.length)), ['/csr-hprcx/approval', '/csr-r98zd/approval', '/csr-hprcx/approval', '/csr-r98zd/approval']);
+  assert.equal(r.err.match(/csr-hprcx was left pending \(retrying every 0\.05s\); hint: /g)?.length, 1, r.err);
+});
+
+test('approveRun (library), a signer 403 on --deny-invalid\'s denial too: that CSR is forbidden, not denied; the CSRs of the same signer after it are not sent, sharing its error', async () => {
+  // a user that may approve no signer at all: the serving CSR's approval gets the 403, the malicious one's denial is not sent
+  const s = await pendingCluster();
+  s.route('PUT', new RegExp(`^${CSRS}/([^/?]+)/approval$`), (req, m) => signerForbidden(m[1]!, req.body.spec.signerName));
+  const client = await connect({ kubeconfig: await s.kubeconfig(tmp), env: {}, cwd: tmp });
+  const run1 = await approveRun(client, { names: [], allValid: true, denyInvalid: true });
+  assert.deepEqual(run1.results.map((r) => `${r.outcome} ${r.name} ${r.decision.verdict}`), ['forbidden csr-hprcx valid', 'forbidden csr-r98zd valid', 'forbidden csr-s9vgs invalid']);
+  assert.equal(run1.results[2]!.error, run1.results[1]!.error, 'one error for the signer');
+  assert.notEqual(run1.results[0]!.error, run1.results[1]!.error, 'one per signer');
+  assert.equal(run1.results[1]!.error!.exitCode, 4);
+  assert.deepEqual(s.writes().map((w) => w.path.slice(CSRS.length)), ['/csr-hprcx/approval', '/csr-r98zd/approval']);
 });
 
 test('a 401 on a SubjectAccessReview (credentials refused mid-pass: an expired token) stops the pass\'s reviews with one line saying the credentials in the kubeconfig were refused, exit 4 (it failed once per CSR)', async () => {

@@ -8,6 +8,7 @@ import { parse } from 'yaml';
 import { run } from '../src/cli/main.js';
 import { memoryIo } from '../src/cli/io.js';
 import { KUBEADM_126, NOW, copyFixture, deleteAllButManifests, tmpDir, opensslFields, opensslVerify } from './rebuild-support.js';
+import { spawnCli } from './renew-support.js';
 
 async function cli(...argv: string[]) {
   const io = memoryIo();
@@ -132,7 +133,7 @@ test('kubelet credentials --bootstrap: bootstrap-kubelet.conf with a token, stal
   assert.ok(backup && fs.existsSync(path.join(backup, 'files/etc/kubernetes/kubelet.conf')), r.out);
 });
 
-test('kubelet credentials --bootstrap: a node write that fails takes the Secret written before it away again, exit 2, the node as it was', async () => {
+test('kubelet credentials --bootstrap: a node write that fails leaves no Secret (it is written only once the node\'s files are), exit 2, the node as it was', async () => {
   const root = copyFixture();
   const before = treeState(root);
   const dir = tmpDir();
@@ -147,6 +148,42 @@ test('kubelet credentials --bootstrap: a node write that fails takes the Secret 
     assert.deepEqual(now, before, `step ${step}: the node is not changed (but for kubepki's backup of the run)`);
   }
   assert.deepEqual(fs.readdirSync(dir), [], 'nothing left beside it');
+});
+
+test('kubelet credentials --bootstrap killed at any step, then run again with the same --secret-out: the run again just works, and its Secret holds the token bootstrap-kubelet.conf has (the Secret, written before the node, outlived the killed run: "exists")', async (t) => {
+  let killed = 0;
+  for (let n = 1; n < 100; n++) {
+    const root = copyFixture();
+    const secret = path.join(tmpDir(), 'token.yaml');
+    const args = ['kubelet', 'credentials', '--root', root, '--node', 'cp-1', '--bootstrap', '--now', NOW, '--secret-out', secret];
+    const r = await spawnCli(args, { KUBEPKI_TEST_CRASH_AT: String(n) });
+    if (r.signal === null) {
+      assert.equal(r.code, 0, r.out);
+      assert.ok(fs.existsSync(secret), 'past the last step: written');
+      break;
+    }
+    assert.equal(r.signal, 'SIGKILL', r.out);
+    killed++;
+    // (every step is the node's transaction: a kill at one is before the Secret)
+    assert.ok(!fs.existsSync(secret), `killed at step ${n}: no Secret for a token the node may not get`);
+    const again = await cli(...args);
+    assert.equal(again.code, 0, `run again after a kill at step ${n}: ${again.err}${again.out}`);
+    const k = kubectlView(path.join(root, 'etc/kubernetes/bootstrap-kubelet.conf'));
+    const s = parse(fs.readFileSync(secret, 'utf8'));
+    assert.equal(`${Buffer.from(s.data['token-id'], 'base64')}.${Buffer.from(s.data['token-secret'], 'base64')}`, k.users[0].user.token, `killed at step ${n}`);
+    assert.equal(fs.existsSync(path.join(root, 'etc/kubernetes/kubelet.conf')), false);
+  }
+  assert.ok(killed >= 3, `killed at ${killed} steps`);
+  t.diagnostic(`kubelet credentials --bootstrap killed at ${killed} steps`);
+});
+
+test('kubelet credentials --bootstrap: a --secret-out whose directory is missing stops the run before the node is changed (the Secret is written after it)', async () => {
+  const root = copyFixture();
+  const before = treeState(root);
+  const r = await cli('kubelet', 'credentials', '--root', root, '--node', 'cp-1', '--bootstrap', '--now', NOW, '--secret-out', path.join(tmpDir(), 'no/such/token.yaml'));
+  assert.equal(r.code, 3, r.out);
+  assert.match(r.err, /failed to write \S+no\/such\/token\.yaml: there is no directory \S+no\/such\n  hint: pass another --secret-out\n$/);
+  assert.deepEqual(treeState(root), before, 'the node is not changed');
 });
 
 test('kubelet credentials --bootstrap --secret-out never replaces a file: one there stops the run, one the run itself writes is refused', async () => {

@@ -143,6 +143,10 @@ saying why):
               deleted is reported not found, exit 2)
   unreviewed  a kubelet client CSR left pending because its
               SubjectAccessReview could not be made (on stderr in text)
+  forbidden   left pending because the API server does not let kubepki's
+              user approve CSRs of its signer (on stderr in text, once per
+              signer, with the RBAC rule that would: approve on signers,
+              resourceNames the signer); the other signers' CSRs go on
 
 Exit codes:
   0  every CSR asked for was approved or was already (or there was nothing
@@ -155,9 +159,13 @@ Exit codes:
      already Denied or Failed (it can never be approved: the kubelet makes a
      new CSR; a bootstrap token's must be deleted first), or does not exist
   3+ kubepki could not run (no kubeconfig, API server unreachable, 401/403);
-     nothing is approved then. An approval the API server refuses (403,
-     5xx) stops the pass there: the CSRs it acted on before are listed
-     first (those approved are approved), the rest left as they are. Also when a kubelet client CSR's
+     nothing is approved then. An approval the API server refuses (5xx,
+     401, a 403 other than for its signer) stops the pass there: the CSRs it acted on before are listed
+     first (those approved are approved), the rest left as they are. 4 when
+     the API server refused kubepki's user the approval of a CSR for its
+     signer ("user not permitted to approve requests with signerName"):
+     that signer's CSRs are left pending (forbidden), the others' still
+     approved; --watch tries again at the next pass. Also when a kubelet client CSR's
      SubjectAccessReview could not be made (4 when the API server refused
      kubepki's credentials, 401, or its user may not create it, 403; 3 when the API server failed: 5xx, timeout, connection
      reset, a 429 or 5xx again after its Retry-After, no answer within 70s): that CSR is left pending, and
@@ -182,15 +190,18 @@ Exit codes:
     const report = (run: ApproveRunResult): void => {
       const fresh = flags.watch ? run.results.filter((r) => !reported.has(`${r.name}/${r.outcome}`)) : run.results;
       for (const r of fresh) reported.add(`${r.name}/${r.outcome}`);
-      const unreviewed = run.results.flatMap((r) => (r.outcome === 'unreviewed' && r.error ? [r.error] : []));
+      // left pending because kubepki could not do its job: a review it could not make, an approval its user may not make
+      const held = (r: CsrActionResult) => r.outcome === 'unreviewed' || r.outcome === 'forbidden';
+      const unreviewed = run.results.flatMap((r) => (held(r) && r.error ? [r.error] : []));
       if (format === 'json') {
         io.stdout(`${JSON.stringify({ apiVersion: 'kubepki.io/v1alpha1', kind: 'CsrApproval', results: fresh.map(jsonResult), missing: run.missing }, null, 2)}\n`);
       } else {
-        for (const r of fresh) if (r.outcome !== 'unreviewed') io.stdout(`${describe(r)}\n`);
+        for (const r of fresh) if (!held(r)) io.stdout(`${describe(r)}\n`);
         // an error, not a verdict: on stderr like a missing CSR, message and hint on one line; the CSRs that
-        // share one (the first review that cannot be made stops those of the pass) on one line, the hint once, as csr list prints it
+        // share one (the first review that cannot be made stops those of the pass; the first approval refused for its
+        // signer, the others of that signer) on one line, the hint once, as csr list prints it
         const byError = new Map<unknown, CsrActionResult[]>();
-        for (const r of fresh.filter((x) => x.outcome === 'unreviewed')) byError.set(r.error ?? r, [...(byError.get(r.error ?? r) ?? []), r]);
+        for (const r of fresh.filter(held)) byError.set(r.error ?? r, [...(byError.get(r.error ?? r) ?? []), r]);
         for (const [, rs] of byError) {
           const e = rs[0]!.error;
           const what = e ? `${e.message}; ${rs.map((r) => r.name).join(', ')} ${rs.length === 1 ? 'was' : 'were'} left pending` : rs[0]!.decision.reason;
@@ -203,7 +214,8 @@ Exit codes:
       const namedBad = run.missing.length > 0 || run.results.some((r) => names.includes(r.name) && (r.outcome === 'refused' || r.outcome === 'denied'));
       // left pending is something to do (exit 1); denied, as --deny-invalid asked, is done
       const anyBad = run.results.some((r) => r.outcome === 'refused' && (r.decision.verdict === 'invalid' || r.decision.verdict === 'unauthorized'));
-      // a review that could not be made is kubepki failing to do its job: its error's code (4 for 403), above 1 and 2
+      // a review that could not be made, or an approval kubepki's user may not make, is kubepki failing to do its job:
+      // its error's code (4 for 403), above 1 and 2, as for any CSR left pending for kubepki's own permissions
       io.exitCode = unreviewed.length ? Math.max(...unreviewed.map((e) => e.exitCode)) : namedBad ? EXIT.broken : anyBad ? EXIT.warning : EXIT.ok;
     };
     for (let pass = 1; ; pass++) {
@@ -253,8 +265,9 @@ function describe(r: CsrActionResult): string {
         ? `a bootstrapping kubelet asks again under the same name and finds it decided: delete it (kubectl delete csr ${r.name}), then approve the kubelet's next request (kubepki csr list)`
         : 'the kubelet makes a new CSR when it tries again: approve that one (kubepki csr list)'}`
       : `refused  ${what}: ${d.reason}`;
-    // (the caller prints this one on stderr, as an error, with its hint)
+    // (the caller prints these on stderr, as an error, with its hint)
     case 'unreviewed': return `unreviewed ${what}: ${d.reason}`;
+    case 'forbidden': return `forbidden ${what}: ${d.reason}`;
   }
 }
 

@@ -3,8 +3,8 @@ import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import type { Io } from './io.js';
 import { withNodeLock, testStepHook } from './node-lock.js';
-import { UserError } from '../errors.js';
-import { rootOption, nowOption, resolveNow, writeOutFile, backupDirOption, resolveBackupDir, backupLine } from './options.js';
+import { UserError, errorMessage } from '../errors.js';
+import { rootOption, nowOption, resolveNow, backupDirOption, resolveBackupDir, backupLine } from './options.js';
 import { openRoot, NodeFs } from '../fs/node-fs.js';
 import { kubeadmPkiDir } from '../layouts/detect.js';
 import { clusterSigningDuration, kubeletClientSigningOff } from '../inventory/components.js';
@@ -28,6 +28,25 @@ interface CredentialsOptions {
   secretOut?: string;
   force?: boolean;
   dryRun?: boolean;
+}
+
+/**
+ * What would keep the token Secret from being written to FILE, as writeOutFile would say it, looked at before the
+ * node is changed (the Secret is written after): a file or directory there, a directory that is missing or that
+ * this user may not write into.
+ */
+function secretOutWritable(file: string): void {
+  const st = nfs.lstatSync(file, { throwIfNoEntry: false });
+  if (st?.isDirectory()) throw new UserError(`failed to write ${file}: it is a directory`, 'give the path of a file to write');
+  if (st) throw new UserError(`failed to write ${file}: it exists`, 'remove it or pass another --secret-out');
+  const dir = path.dirname(file);
+  try {
+    nfs.accessSync(dir, nfs.constants.W_OK | nfs.constants.X_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserError(`failed to write ${file}: ${code === 'ENOENT' ? `there is no directory ${dir}` : `cannot write into ${dir} (${code})`}`, 'pass another --secret-out');
+  }
+  if (!nfs.statSync(dir).isDirectory()) throw new UserError(`failed to write ${file}: ${dir} is not a directory`, 'pass another --secret-out');
 }
 
 export function command(io: Io): Command {
@@ -68,9 +87,12 @@ Examples:
 Exit codes:
   0  written (or, with --dry-run, planned)
   2  writing into --root failed and every file was put back as it was
-  3+ a flag is wrong, the CA cannot be read, --root is another node's tree, --secret-out exists, or the
-     existing kubelet.conf is one the kubelet cannot use (its current-context, or the user or cluster
-     that context names, is not in it): nothing written`)
+  3+ a flag is wrong, the CA cannot be read, --root is another node's tree, --secret-out exists (or its
+     directory is missing or not writable), or the existing kubelet.conf is one the kubelet cannot use (its
+     current-context, or the user or cluster that context names, is not in it): nothing written. The token
+     Secret (--secret-out) is written last, after the node's files: a run killed or rolled back before it
+     leaves none, and running the command again just works; if it cannot be written then (made meanwhile,
+     a full disk), exit 3, saying so: run it again for a new token`)
     .addOption(rootOption())
     .requiredOption('--node <name>', 'node name (the certificate is for system:node:NAME)')
     .option('--ca-cert <file>', 'CA certificate on this host (default: ca.crt in the node tree\'s certificatesDir, /etc/kubernetes/pki unless its manifests, kubelet config or kubeadm config say otherwise)')
@@ -126,7 +148,7 @@ Exit codes:
         const caCertPath = o.caCert ? path.resolve(io.cwd, o.caCert) : `${pki}/ca.crt`;
         const caKeyPath = o.caKey ? path.resolve(io.cwd, o.caKey) : caCertPath.replace(/\.crt$/, '.key');
         const server = apiServerUrl(fs, o.controlPlaneEndpoint);
-        const { applyChanges } = await import('../apply/transaction.js');
+        const { applyChanges, writeFileAtomic } = await import('../apply/transaction.js');
         const { writeExportTree } = await import('../rebuild/kubelet-credentials.js');
         const where = outDir ? ` in ${outDir}` : '';
         // the kubelet's clientCAFile on a joined node: kubeadm join writes the CA to <certificatesDir>/ca.crt and
@@ -192,15 +214,24 @@ Exit codes:
           // (a Secret written over bootstrap-kubelet.conf, or the other way round, would leave the kubelet nothing to join with)
           const written = [...changes.map((c) => c.path), ...(outDir ? [clientCa] : [])].map((p) => (outDir ? path.join(outDir, p) : fs.hostPath(p)));
           if (written.includes(secretOut)) throw new UserError(`--secret-out ${secretOut} is one of the files this run writes for the kubelet`, 'pass a path outside the node\'s files, e.g. --secret-out ./token.yaml');
-          // the Secret first, and only as a new file (the write itself refuses to replace one, however recent):
-          // an existing one stops the run before the node is changed; a failed node write takes it away again
-          await writeOutFile(secretOut, toKubeYaml(secret), 0o600, { hint: 'remove it or pass another --secret-out' });
-          let done: string;
+          // the Secret last, once the node's files are committed, and only as a new file (the write itself refuses to
+          // replace one, however recent): written first, it outlived a run killed while backing up or rolled back, and
+          // the next run stopped at it ("exists"). What would stop its write is looked at now, before the node changes
+          const secretYaml = toKubeYaml(secret);
+          secretOutWritable(secretOut);
+          const done = await store(changes, ca.pem, 'kubelet credentials --bootstrap');
           try {
-            done = await store(changes, ca.pem, 'kubelet credentials --bootstrap');
+            writeFileAtomic(secretOut, secretYaml, 0o600, { create: true });
           } catch (e) {
-            nfs.rmSync(secretOut, { force: true });
-            throw e;
+            // (made meanwhile, or the disk filled up): the kubelet has a token the cluster does not know. On the node a
+            // run again writes a new one over bootstrap-kubelet.conf, and its Secret; an --out tree takes nothing over
+            const code = (e as NodeJS.ErrnoException).code;
+            throw new UserError(
+              `failed to write the token Secret ${secretOut}: ${code === 'EEXIST' ? 'something made it meanwhile' : errorMessage(e)}; ${plan.bootstrapPath}${where} was written, with a token the cluster will not know without it`,
+              outDir
+                ? `remove ${outDir} and run the command again (with another --secret-out if that one is taken)`
+                : `run the command again (with another --secret-out if that one is taken): it writes a new token into ${plan.bootstrapPath} and its Secret. ${done.trim()}`,
+            );
           }
           io.stdout(`${lines.join('\n')}\n${done}\nNext:\n${plan.notes.map((n) => `  - ${n}`).join('\n')}\n`);
           return;

@@ -5,8 +5,8 @@
  * and re-judging it when the server answers 409 Conflict.
  */
 import type { V1CertificateSigningRequest, V1Node } from '@kubernetes/client-node';
-import { call, httpStatus, apiError, type ClusterClient } from './connect.js';
-import { evaluateCsr, type CsrDecision, type PolicyOptions } from './csr-policy.js';
+import { call, httpStatus, apiError, statusMessage, type ClusterClient } from './connect.js';
+import { evaluateCsr, SIGNER_KUBELET_CLIENT, type CsrDecision, type PolicyOptions } from './csr-policy.js';
 import { authorizeNodeClient, ReviewUnavailableError, sendWithRetryAfter, unavailableHint, type NodeClientAuthorization, type ReviewOptions, type Waited } from './csr-sar.js';
 import { withGoTimes } from './objects.js';
 import { UserError } from '../errors.js';
@@ -39,11 +39,13 @@ export interface CsrActionResult {
    * `denied`/`failed`: already Denied or Failed, so it never can be); `skipped`, already approved (nothing to do);
    * `unreviewed`, a kubelet client CSR left pending because its SubjectAccessReview could not be made;
    * `gone`, a CSR `approveRun` listed that was deleted before it could be acted on (its kubelet gave up, or another
-   * approver or the CSR cleaner removed it): nothing to do, not an error (a named one is `missing` instead)
+   * approver or the CSR cleaner removed it): nothing to do, not an error (a named one is `missing` instead);
+   * `forbidden`, left pending because the API server does not let kubepki's user approve CSRs of its signer
+   * (SignerForbiddenError; after the first, the others of that signer are not sent in the pass)
    */
-  outcome: 'approved' | 'denied' | 'refused' | 'skipped' | 'unreviewed' | 'gone';
+  outcome: 'approved' | 'denied' | 'refused' | 'skipped' | 'unreviewed' | 'gone' | 'forbidden';
   decision: CsrDecision;
-  /** with `unreviewed`: why the review could not be made (API error, hint, exit code) */
+  /** with `unreviewed`: why the review could not be made; with `forbidden`: the approval's 403 (API error, hint, exit code) */
   error?: UserError;
   /** PUTs sent (more than 1 after a 409) */
   attempts: number;
@@ -73,6 +75,41 @@ interface ReviewPass extends ReviewOptions {
   unavailable?: ReviewUnavailableError;
   /** the client CSRs left unreviewed for it, the first included */
   unreviewed: Set<string>;
+  /**
+   * the signers whose approval the API server refused kubepki's user in this pass (SignerForbiddenError): the
+   * others of that signer would get the same 403, so none is sent any more, and each is `forbidden` for it
+   */
+  forbiddenSigners?: Map<string, SignerForbiddenError>;
+}
+
+/**
+ * kube-apiserver's CertificateSigningRequest approval admission plugin (plugin/pkg/admission/certificates/approval,
+ * on by default) lets a user approve or deny a CSR, PUT to `/approval`, only if it may `approve` the resource
+ * `signers` of group certificates.k8s.io named after the CSR's signerName (or `DOMAIN/*`); else 403 Forbidden,
+ * admission.NewForbidden of `user not permitted to approve requests with signerName %q`, so the Status message
+ * is `certificatesigningrequests.certificates.k8s.io "NAME" is forbidden: user not permitted to approve requests
+ * with signerName "SIGNER"`. It is about the signer, not the CSR: an approver allowed only kubelet-serving (while
+ * kube-controller-manager approves the client CSRs) gets it for every client CSR, and the serving ones still go
+ * through. Any other 403 (no `update` on certificatesigningrequests/approval at all) is not this one.
+ */
+export class SignerForbiddenError extends UserError {
+  /** (exit code 4, as any 403) */
+  constructor(message: string, hint: string, readonly signer: string) {
+    super(message, hint, 4);
+  }
+}
+
+/** The signer named by the approval admission plugin's 403 (SignerForbiddenError), if `e` is that one. */
+function forbiddenSigner(e: unknown): string | undefined {
+  if (httpStatus(e) !== 403) return undefined;
+  return /^certificatesigningrequests\.certificates\.k8s\.io "[^"]*" is forbidden: user not permitted to approve requests with signerName "([^"]*)"$/.exec(statusMessage(e) ?? '')?.[1];
+}
+
+/** What to grant kubepki's user to approve CSRs of `signer` (the rule the approval admission plugin checks). */
+export function signerHint(client: Pick<ClusterClient, 'user'>, signer: string): string {
+  const kcm = signer === SIGNER_KUBELET_CLIENT ? ' (kube-controller-manager approves kubelet client CSRs itself)' : '';
+  return `user ${client.user} may not approve CSRs of signer ${signer}: they are left to an approver that may${kcm}; for kubepki to approve them,`
+    + ` bind that user a ClusterRole with the rule {apiGroups: [certificates.k8s.io], resources: [signers], verbs: [approve], resourceNames: [${signer}]}`;
 }
 
 /**
@@ -116,6 +153,8 @@ async function judge(
   if (decision.verdict === 'denied' || decision.verdict === 'failed') return { outcome: 'refused', decision };
   if (decision.verdict !== (action === 'approve' ? 'valid' : 'invalid')) return { outcome: 'refused', decision };
   if (action !== 'approve' || decision.kind !== 'kubelet-client') return { decision };
+  // its approval would not be sent (act: the API server refused kubepki's user this signer in this pass): no review to ask
+  if (pass.forbiddenSigners?.has(decision.signer)) return { decision };
   // a review answers only for the object it was made for (deleted and made again under this name by
   // another requester, the CSR read now is another object): ask anew
   let authz = reviewed && reviewed.uid !== undefined && reviewed.uid === csr.metadata?.uid ? reviewed : undefined;
@@ -174,7 +213,9 @@ export async function previewApproval(client: ClusterClient, csrs: V1Certificate
  * judged again, because whoever changed it may have changed what we are
  * approving (the review answers for the retries while it is the same object).
  * A review that cannot be made (403, 404, 5xx, …) leaves the CSR pending: outcome
- * `unreviewed`, with the error.
+ * `unreviewed`, with the error. An approval the API server refuses is thrown,
+ * its signer's 403 (SignerForbiddenError) included: only `approveRun`, which
+ * goes on with the other signers, makes that one `forbidden`.
  */
 export async function actOnCsr(
   client: ClusterClient,
@@ -208,6 +249,13 @@ async function act(
     if (j.outcome) return { name, outcome: j.outcome, decision: j.decision, attempts: attempt - 1 };
     const decision = j.decision;
     authz = j.authz;
+    // the API server refused kubepki's user the approval of another CSR of this signer in this pass: this one would
+    // get the same 403 (approve and deny alike), so it is left pending with that error, unsent
+    const refusedSigner = pass.forbiddenSigners?.get(decision.signer);
+    if (refusedSigner) {
+      const reason = `${decision.reason}; not ${action === 'approve' ? 'approved' : 'denied'}: the API server refused kubepki's user the approval of a CSR of signer ${decision.signer} in this pass; ${name} was left pending`;
+      return { name, outcome: 'forbidden', decision: { ...decision, reason }, attempts: attempt - 1, error: refusedSigner };
+    }
     const body = approvalBody(csr, action, decision.reason);
     // a 429 or 5xx with a short Retry-After (kube-apiserver's priority-and-fairness or max-in-flight filter on a busy
     // control plane) is sent again once after it, as the reviews are and as client-go sends any request again: the
@@ -218,6 +266,13 @@ async function act(
       return { name, outcome: action === 'approve' ? 'approved' : 'denied', decision, attempts: attempt };
     } catch (e) {
       if (httpStatus(e) === 404) throw new CsrGoneError(apiError(e, client, `${action} CertificateSigningRequest ${name}`), action, decision, attempt);
+      const signer = forbiddenSigner(e);
+      if (signer !== undefined && pass.forbiddenSigners) {
+        // not this CSR's fault but kubepki's user's: left pending, and the rest of the pass (other signers) goes on
+        const error = new SignerForbiddenError(apiError(e, client, `${action} CertificateSigningRequest ${name}`).message, signerHint(client, signer), signer);
+        pass.forbiddenSigners.set(decision.signer, error);
+        return { name, outcome: 'forbidden', decision: { ...decision, reason: `${decision.reason}; ${name} was left pending` }, attempts: attempt, error };
+      }
       if (httpStatus(e) !== 409 || attempt >= MAX_ATTEMPTS) throw againAfter(apiError(e, client, `${action} CertificateSigningRequest ${name}`), waited.last);
       // (the same name may now be another object: the review is checked against its uid above)
       try {
@@ -262,7 +317,8 @@ export interface ApproveRunResult {
 }
 
 /**
- * A pass of `approveRun` that failed (an approval the API server refused, 403 or 5xx) after it had acted on some
+ * A pass of `approveRun` that failed (an approval the API server refused: 5xx, 401, a 403 other than its signer's,
+ * which leaves only that signer's CSRs `forbidden`) after it had acted on some
  * CSRs: the error, and `done`, what the pass did before it (approved, denied, refused … as a whole pass reports
  * them). The approvals made are in the cluster: a caller says so before the error.
  */
@@ -277,7 +333,9 @@ export class ApproveRunError extends UserError {
  * refuse the rest with the reason; for `--all-valid`, approve every pending
  * valid CSR and report the others (deny the invalid kubelet ones with
  * `--deny-invalid`). A kubelet client CSR whose review could not be made is
- * left pending (`unreviewed`); the caller decides the exit code.
+ * left pending (`unreviewed`), as are the CSRs of a signer the API server
+ * does not let kubepki's user approve (`forbidden`, SignerForbiddenError: the
+ * first gets the 403, the others are not sent); the caller decides the exit code.
  */
 export async function approveRun(client: ClusterClient, o: ApproveRunOptions): Promise<ApproveRunResult> {
   const nodes = await listNodes(client);
@@ -304,7 +362,8 @@ export async function approveRun(client: ClusterClient, o: ApproveRunOptions): P
   // a SubjectAccessReview that cannot be made (kubepki's user may not create them: 403; the API server fails)
   // holds back only the kubelet client CSRs (`unreviewed`, and after the first none is asked any more: ReviewPass):
   // serving CSRs, which need none, are still approved
-  const pass: ReviewPass = { unreviewed: new Set(), sleep: o.sleep, timeoutMs: o.timeoutMs };
+  // an approval the API server refuses for its signer (SignerForbiddenError) holds back only that signer's CSRs
+  const pass: ReviewPass = { unreviewed: new Set(), forbiddenSigners: new Map(), sleep: o.sleep, timeoutMs: o.timeoutMs };
   for (const { name, csr } of found) {
     try {
       const r = await act(client, name, 'approve', nodes, o, csr, pass);

@@ -447,6 +447,18 @@ export function forbidden(user: string, verb: string, group: string, resource: s
     { ...(group ? { group } : {}), kind: resource });
 }
 
+/**
+ * The 403 kube-apiserver answers an approval (or denial), PUT to `certificatesigningrequests/NAME/approval`, by a user
+ * RBAC lets update that subresource but not `approve` the `signers` resource named after the CSR's signerName: the
+ * CertificateSigningRequest approval admission plugin (plugin/pkg/admission/certificates/approval/admission.go)
+ * returns admission.NewForbidden(a, fmt.Errorf("user not permitted to approve requests with signerName %q", signer)),
+ * i.e. apierrors.NewForbidden(certificatesigningrequests.certificates.k8s.io, NAME, err): details {name, group, kind}.
+ */
+export function signerForbidden(name: string, signer: string): Reply {
+  return status(403, 'Forbidden', `certificatesigningrequests.certificates.k8s.io "${name}" is forbidden: user not permitted to approve requests with signerName "${signer}"`,
+    { name, group: 'certificates.k8s.io', kind: 'certificatesigningrequests' });
+}
+
 /*
  * What a sick kube-apiserver answers instead (k8s.io/apiserver v1.26; none was recorded):
  * - 429 from its max-in-flight or priority-and-fairness filter (server/filters/maxinflight.go tooManyRequests):
