@@ -119,6 +119,7 @@ test('a critical extension Go does not handle is a critical-extension error (Go 
   makeCa(dir);
   const leaf = (name: string, ext: string) => makeLeaf(dir, name, { ext: `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n${ext}` });
   leaf('private', 'extendedKeyUsage=serverAuth\nsubjectAltName=DNS:p.example.test\n1.3.6.1.4.1.99999.1=critical,ASN1:UTF8String:hello\n');
+  leaf('two', 'extendedKeyUsage=serverAuth\nsubjectAltName=DNS:t.example.test\n1.3.6.1.4.1.99999.3=critical,ASN1:NULL\n1.3.6.1.4.1.99999.4=critical,ASN1:NULL\n');
   leaf('dirsan', 'extendedKeyUsage=serverAuth\nsubjectAltName=critical,dirName:dir_sect\n[dir_sect]\nCN=x\n');
   leaf('ski', 'extendedKeyUsage=serverAuth\nsubjectKeyIdentifier=critical,hash\n');
   leaf('aia', 'extendedKeyUsage=serverAuth\nauthorityInfoAccess=critical,OCSP;URI:http://ocsp.example.test\n');
@@ -138,6 +139,10 @@ test('a critical extension Go does not handle is a critical-extension error (Go 
   const inv = JSON.parse(r.out) as { certificates: { location: { file: string }; findings: { code: string; message: string }[] }[] };
   const found = (file: string) => inv.certificates.find((c) => c.location.file === file)!.findings.filter((f) => f.code === 'critical-extension').map((f) => f.message);
   assert.match(found('/etc/ssl/odd/private.crt').join(), /critical extension 1\.3\.6\.1\.4\.1\.99999\.1, which Go does not handle.*"x509: unhandled critical extension"\), as openssl verify does/);
+  assert.match(found('/etc/ssl/odd/private.crt').join(), /without it or with it not critical/);
+  // (two of them: one finding, its words in the plural)
+  assert.deepEqual(found('/etc/ssl/odd/two.crt').length, 1);
+  assert.match(found('/etc/ssl/odd/two.crt').join(), /critical extensions 1\.3\.6\.1\.4\.1\.99999\.3 and 1\.3\.6\.1\.4\.1\.99999\.4, which Go does not handle.*without them or with them not critical/);
   assert.match(found('/etc/ssl/odd/dirsan.crt').join(), /subjectAltName with no DNS, IP, e-mail or URI name/);
   assert.doesNotMatch(found('/etc/ssl/odd/dirsan.crt').join(), /openssl/); // (openssl verify takes it)
   assert.match(found('/etc/ssl/odd/ski.crt').join(), /"x509: subject key identifier incorrectly marked critical"/);

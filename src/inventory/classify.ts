@@ -8,7 +8,7 @@ import type { KubeadmHints } from './components.js';
 import type { CertEntry, CertLocation, ComponentRef, Finding, KubeconfigEntry, Severity } from './types.js';
 import { kubeletClientFix, embeddedKubeletConfText, rootFlagFor } from './next.js';
 import { rancherCaAdvice, RANCHER_DATASTORE_CA } from '../layouts/detect.js';
-import { allDigits, unbracket } from './names.js';
+import { allDigits, listText, unbracket } from './names.js';
 
 /**
  * `net.isIP` without its first-call cost (~10 ms compiling the IPv6 pattern on
@@ -242,8 +242,9 @@ export function classify(input: ClassifyInput): void {
     } else if (critical.unhandled.length > 0) {
       // (openssl verify refuses an unknown OID too, but takes a critical subjectAltName of directory names only)
       const unknown = critical.unhandled.filter((oid) => oid !== '2.5.29.17');
-      const what = critical.unhandled.map((oid) => (oid === '2.5.29.17' ? 'subjectAltName with no DNS, IP, e-mail or URI name in it' : oid)).join(', ');
-      add(e, { code: 'critical-extension', severity: 'error', message: `${e.name}: critical extension ${what}, which Go does not handle; Go programs (kube-apiserver, etcd, kubectl, the kubelet) refuse every chain with this certificate in it ("x509: unhandled critical extension")${unknown.length ? ', as openssl verify does' : ''} — have it re-issued without it or with it not critical (kubepki renew keeps every extension as it is)` });
+      const what = listText(critical.unhandled.map((oid) => (oid === '2.5.29.17' ? 'subjectAltName with no DNS, IP, e-mail or URI name in it' : oid)));
+      const several = critical.unhandled.length > 1;
+      add(e, { code: 'critical-extension', severity: 'error', message: `${e.name}: ${several ? 'critical extensions' : 'critical extension'} ${what}, which Go does not handle; Go programs (kube-apiserver, etcd, kubectl, the kubelet) refuse every chain with this certificate in it ("x509: unhandled critical extension")${unknown.length ? ', as openssl verify does' : ''} — have it re-issued without ${several ? 'them or with them' : 'it or with it'} not critical (kubepki renew keeps every extension as it is)` });
     }
     const weakHash = WEAK_SIGNATURES[c.signatureAlgorithmOid];
     if (weakHash && !e.selfSigned) {
