@@ -120,6 +120,8 @@ test('a critical extension Go does not handle is a critical-extension error (Go 
   const leaf = (name: string, ext: string) => makeLeaf(dir, name, { ext: `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n${ext}` });
   leaf('private', 'extendedKeyUsage=serverAuth\nsubjectAltName=DNS:p.example.test\n1.3.6.1.4.1.99999.1=critical,ASN1:UTF8String:hello\n');
   leaf('two', 'extendedKeyUsage=serverAuth\nsubjectAltName=DNS:t.example.test\n1.3.6.1.4.1.99999.3=critical,ASN1:NULL\n1.3.6.1.4.1.99999.4=critical,ASN1:NULL\n');
+  leaf('dirnc', 'extendedKeyUsage=serverAuth\nsubjectAltName=DNS:n.example.test\nnameConstraints=critical,permitted;dirName:nc_sect\n[nc_sect]\nO=example\n');
+  leaf('dnsnc', 'extendedKeyUsage=serverAuth\nsubjectAltName=DNS:m.example.test\nnameConstraints=critical,permitted;DNS:example.test\n');
   leaf('dirsan', 'extendedKeyUsage=serverAuth\nsubjectAltName=critical,dirName:dir_sect\n[dir_sect]\nCN=x\n');
   leaf('ski', 'extendedKeyUsage=serverAuth\nsubjectKeyIdentifier=critical,hash\n');
   leaf('aia', 'extendedKeyUsage=serverAuth\nauthorityInfoAccess=critical,OCSP;URI:http://ocsp.example.test\n');
@@ -148,6 +150,10 @@ test('a critical extension Go does not handle is a critical-extension error (Go 
   assert.match(found('/etc/ssl/odd/ski.crt').join(), /"x509: subject key identifier incorrectly marked critical"/);
   assert.match(found('/etc/ssl/odd/aia.crt').join(), /"x509: authority info access incorrectly marked critical"/);
   assert.deepEqual(found('/etc/ssl/odd/known.crt'), []);
+  // a directoryName constraint Go does not check (its parser leaves it unhandled), a DNS one it does
+  assert.match(found('/etc/ssl/odd/dirnc.crt').join(), /critical extension nameConstraints on a name type other than DNS, IP, e-mail or URI \(a directoryName\), which Go does not handle/);
+  assert.doesNotMatch(found('/etc/ssl/odd/dirnc.crt').join(), /openssl/);
+  assert.deepEqual(found('/etc/ssl/odd/dnsnc.crt'), []);
   assert.deepEqual(found('/etc/ssl/odd/ca.crt'), []);
   assert.match(found('/etc/ssl/sub/ca.crt').join(), /1\.3\.6\.1\.4\.1\.99999\.2/);
 

@@ -240,9 +240,11 @@ export function classify(input: ClassifyInput): void {
     if (critical.parse) {
       add(e, { code: 'critical-extension', severity: 'error', message: `${e.name}: its ${critical.parse.name} extension is marked critical, which RFC 5280 forbids; Go programs (kube-apiserver, etcd, kubectl, the kubelet) refuse to parse the certificate ("${critical.parse.error}"), and openssl verify refuses it too — have it re-issued with the extension not critical (kubepki renew keeps every extension as it is)` });
     } else if (critical.unhandled.length > 0) {
-      // (openssl verify refuses an unknown OID too, but takes a critical subjectAltName of directory names only)
-      const unknown = critical.unhandled.filter((oid) => oid !== '2.5.29.17');
-      const what = listText(critical.unhandled.map((oid) => (oid === '2.5.29.17' ? 'subjectAltName with no DNS, IP, e-mail or URI name in it' : oid)));
+      // (openssl verify refuses an unknown OID too, but takes a critical subjectAltName of directory names only, and
+      // checks directoryName constraints)
+      const known: Record<string, string> = { '2.5.29.17': 'subjectAltName with no DNS, IP, e-mail or URI name in it', '2.5.29.30': 'nameConstraints on a name type other than DNS, IP, e-mail or URI (a directoryName)' };
+      const unknown = critical.unhandled.filter((oid) => !known[oid]);
+      const what = listText(critical.unhandled.map((oid) => known[oid] ?? oid));
       const several = critical.unhandled.length > 1;
       add(e, { code: 'critical-extension', severity: 'error', message: `${e.name}: ${several ? 'critical extensions' : 'critical extension'} ${what}, which Go does not handle; Go programs (kube-apiserver, etcd, kubectl, the kubelet) refuse every chain with this certificate in it ("x509: unhandled critical extension")${unknown.length ? ', as openssl verify does' : ''} — have it re-issued without ${several ? 'them or with them' : 'it or with it'} not critical (kubepki renew keeps every extension as it is)` });
     }
