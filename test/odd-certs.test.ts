@@ -295,9 +295,9 @@ test('renew ca warns about a certificate that names the CA by its serial number 
 
 // A certificate found only in a file given with --path is not where renew looks by name: its findings said
 // `kubepki renew leaf --root R`, which answers that no certificate of that name is under R.
-test('a finding on a certificate read only through --path names renew --file, and that command renews it', async () => {
+test('a finding on a certificate read only through --path names renew --file, and that command renews it (a path with a space quoted, as the shell needs it)', async () => {
   const root = tmp('kubepki-odd-given-');
-  const dir = path.join(root, 'etc/ssl/given');
+  const dir = path.join(root, 'etc/ssl/given certs');
   makeCa(dir);
   const ext = `${dir}/leaf.ext`;
   fs.writeFileSync(ext, LEAF_EXT);
@@ -308,13 +308,13 @@ test('a finding on a certificate read only through --path names renew --file, an
   fs.rmSync(ext);
   fs.chmodSync(`${dir}/leaf.key`, 0o600);
   const { now } = clock();
-  const check = await cli(['check', '--root', root, '--path', '/etc/ssl/given', '--now', now, '-o', 'json']);
+  const check = await cli(['check', '--root', root, '--path', '/etc/ssl/given certs', '--now', now, '-o', 'json']);
   const weak = JSON.parse(check.out).findings.find((f: { code: string }) => f.code === 'weak-signature');
   assert.ok(weak, check.out);
-  const cmd = /kubepki renew (--file \S+) --root (\S+)/.exec(weak.message);
+  const cmd = /kubepki renew --file ('[^']*'|\S+) --root (\S+)/.exec(weak.message);
   assert.ok(cmd, weak.message);
-  assert.equal(cmd[1], '--file /etc/ssl/given/leaf.crt');
-  const r = await cli(['renew', ...cmd[1].split(' '), '--root', root, '--now', now]);
+  assert.equal(cmd[1], "'/etc/ssl/given certs/leaf.crt'");
+  const r = await cli(['renew', '--file', cmd[1].slice(1, -1), '--root', root, '--now', now]);
   assert.equal(r.code, 0, r.out + r.err);
   assert.match(o(['x509', '-in', `${dir}/leaf.crt`, '-noout', '-text']), /Signature Algorithm: sha256WithRSAEncryption/);
 });

@@ -7,6 +7,7 @@ import { parseThreshold, inWarningWindow, warningStart, humanDuration, certifica
 import type { KubeadmHints } from './components.js';
 import type { CertEntry, CertLocation, ComponentRef, Finding, KubeconfigEntry, Severity } from './types.js';
 import { kubeletClientFix, embeddedKubeletConfText, rootFlagFor } from './next.js';
+import { shellArg } from '../apply/state.js';
 import { rancherCaAdvice, RANCHER_DATASTORE_CA } from '../layouts/detect.js';
 import { allDigits, listText, unbracket } from './names.js';
 
@@ -528,7 +529,7 @@ function checkApiserverSans(input: ClassifyInput, clusters: KubeconfigCluster[])
  * --kubeconfig (layout generic), that file: renew reads the layouts' places, where such a name is not found.
  */
 function renewTarget(e: Pick<CertEntry, 'name' | 'layout' | 'location'>): string {
-  return e.layout === 'generic' ? `--file ${e.location.via ?? e.location.file}` : e.name;
+  return e.layout === 'generic' ? `--file ${shellArg(e.location.via ?? e.location.file)}` : e.name;
 }
 
 /** How a CA is renewed keeping its key: by kubepki, or by k3s/RKE2 themselves for the CAs in their datastore. */
