@@ -352,6 +352,18 @@ test('a backup whose manifest is damaged is listed as unreadable, and an older b
   assert.equal(snapshotTree(root).get(apiserver), pristine.get(apiserver), 'what the first run changed is back');
 });
 
+test('two unreadable backups after the one restored: the refusal names both, as runs that may have changed the files', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  assert.equal((await cli(['renew', 'apiserver', '--root', root, '--now', NOW])).code, 0);
+  assert.equal((await cli(['renew', 'all', '--root', root, '--now', '2026-11-23T01:00:00Z'])).code, 0);
+  assert.equal((await cli(['renew', 'all', '--root', root, '--now', '2026-11-23T02:00:00Z'])).code, 0);
+  const [first, second, third] = listBackups(path.join(root, 'var/lib/kubepki/backups'));
+  for (const b of [second!, third!]) fs.writeFileSync(path.join(b.dir, 'manifest.json'), '{"kind": "Backup", "entries": [');
+  const refused = await cli(['restore', first!.name, '--root', root, '--now', '2026-11-23T03:00:00Z', '--force']);
+  assert.equal(refused.code, 3, refused.out + refused.err);
+  assert.ok(refused.err.includes(`changed since that run by something other than kubepki (or by a run of the unreadable backups ${second!.name} and ${third!.name}): /etc/kubernetes/pki/apiserver.crt`), refused.err);
+});
+
 test('restoring an older backup over a file a later run changed and the operator edited by hand since: the dry run says the hand edit is put back over (it said only "changed by the later renew"), and the edit is in the restore\'s backup', async () => {
   const root = copyFixture('kubeadm-1.26-expired');
   const admin = path.join(root, 'etc/kubernetes/admin.conf');

@@ -16,6 +16,7 @@ import { parse } from 'yaml';
 import { cli, tmp, NOW, copyFixture } from './renew-support.js';
 import { freePort } from './support/fixtures.js';
 import { makeCa, makeLeaf, put } from './support/trees.js';
+import { stopGracefully } from './support/etcd.js';
 
 const ETCD = '/usr/bin/etcd', ETCDCTL = '/usr/bin/etcdctl';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -50,14 +51,7 @@ function startEtcd(n: Node, all: Node[], state: 'new' | 'existing' | 'manifest')
 function stopEtcd(n: Node): Promise<void> {
   const p = n.proc;
   n.proc = undefined;
-  return new Promise((resolve) => {
-    if (!p || p.exitCode !== null || p.signalCode !== null) return resolve();
-    p.once('exit', () => resolve());
-    // as the kubelet stops a static pod (SIGTERM): a SIGKILL could beat etcd's batched backend commit (up to
-    // 100 ms), leaving a db that does not list what etcd had just answered, which no node's db does after a stop
-    p.kill('SIGTERM');
-    setTimeout(() => { if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL'); }, 15_000).unref();
-  });
+  return stopGracefully(p);
 }
 
 /** etcdctl from node `from` with one of its client certificates, against every member. */

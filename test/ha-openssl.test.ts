@@ -12,7 +12,7 @@ import { spawn, spawnSync, execFile, type ChildProcess } from 'node:child_proces
 import { parse } from 'yaml';
 import { cli, tmp } from './renew-support.js';
 import { freePort } from './support/fixtures.js';
-import { ETCD, ETCDCTL } from './support/etcd.js';
+import { ETCD, ETCDCTL, stopGracefully } from './support/etcd.js';
 import { makeOpensslHaTrees, opensslLeaf, opensslCaAgain, type HaNode } from './support/openssl-kubeadm.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -45,13 +45,7 @@ function start(m: Member, all: Member[]): void {
 function stop(m: Member): Promise<void> {
   const p = m.proc;
   m.proc = undefined;
-  return new Promise((resolve) => {
-    if (!p || p.exitCode !== null || p.signalCode !== null) return resolve();
-    p.once('exit', () => resolve());
-    // (SIGTERM, as the kubelet stops a static pod: etcd commits what it answered before it exits)
-    p.kill('SIGTERM');
-    setTimeout(() => { if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL'); }, 15_000).unref();
-  });
+  return stopGracefully(p);
 }
 
 /** etcdctl from `from` (its healthcheck-client pair) against `at`'s client endpoints. */

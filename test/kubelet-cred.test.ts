@@ -406,3 +406,13 @@ test('kubelet credentials on a kubelet.conf whose context names a user or cluste
   assert.match(cluster, /: its context "system:node:cp-1@kubernetes" names cluster "elsewhere", which is not in its clusters\n/);
   assert.match(cluster, /hint: add cluster "elsewhere" to it or point the context at one of its clusters \("kubernetes"\), or move it aside/);
 });
+
+test('kubelet credentials without --bootstrap refuses its token flags, naming them in a sentence that agrees with their number', async () => {
+  const root = copyFixture();
+  const one = await cli('kubelet', 'credentials', '--root', root, '--node', 'cp-1', '--dry-run', '--now', NOW, '--ttl', '2h');
+  assert.equal(one.code, 3);
+  assert.match(one.err, /kubepki: --ttl applies to --bootstrap, not to a client certificate\n\s+hint: add --bootstrap for a bootstrap token, or drop it\n/);
+  const two = await cli('kubelet', 'credentials', '--root', root, '--node', 'cp-1', '--dry-run', '--now', NOW, '--ttl', '2h', '--token', 'abcdef.0123456789abcdef', '--secret-out', path.join(root, 's.yaml'));
+  assert.equal(two.code, 3);
+  assert.match(two.err, /kubepki: --token, --ttl and --secret-out apply to --bootstrap, not to a client certificate\n\s+hint: add --bootstrap for a bootstrap token, or drop them\n/);
+});

@@ -119,6 +119,9 @@ test('a critical extension Go does not handle is a critical-extension error (Go 
   makeCa(dir);
   const leaf = (name: string, ext: string) => makeLeaf(dir, name, { ext: `basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n${ext}` });
   leaf('private', 'extendedKeyUsage=serverAuth\nsubjectAltName=DNS:p.example.test\n1.3.6.1.4.1.99999.1=critical,ASN1:UTF8String:hello\n');
+  leaf('two', 'extendedKeyUsage=serverAuth\nsubjectAltName=DNS:t.example.test\n1.3.6.1.4.1.99999.3=critical,ASN1:NULL\n1.3.6.1.4.1.99999.4=critical,ASN1:NULL\n');
+  leaf('dirnc', 'extendedKeyUsage=serverAuth\nsubjectAltName=DNS:n.example.test\nnameConstraints=critical,permitted;dirName:nc_sect\n[nc_sect]\nO=example\n');
+  leaf('dnsnc', 'extendedKeyUsage=serverAuth\nsubjectAltName=DNS:m.example.test\nnameConstraints=critical,permitted;DNS:example.test\n');
   leaf('dirsan', 'extendedKeyUsage=serverAuth\nsubjectAltName=critical,dirName:dir_sect\n[dir_sect]\nCN=x\n');
   leaf('ski', 'extendedKeyUsage=serverAuth\nsubjectKeyIdentifier=critical,hash\n');
   leaf('aia', 'extendedKeyUsage=serverAuth\nauthorityInfoAccess=critical,OCSP;URI:http://ocsp.example.test\n');
@@ -138,11 +141,19 @@ test('a critical extension Go does not handle is a critical-extension error (Go 
   const inv = JSON.parse(r.out) as { certificates: { location: { file: string }; findings: { code: string; message: string }[] }[] };
   const found = (file: string) => inv.certificates.find((c) => c.location.file === file)!.findings.filter((f) => f.code === 'critical-extension').map((f) => f.message);
   assert.match(found('/etc/ssl/odd/private.crt').join(), /critical extension 1\.3\.6\.1\.4\.1\.99999\.1, which Go does not handle.*"x509: unhandled critical extension"\), as openssl verify does/);
+  assert.match(found('/etc/ssl/odd/private.crt').join(), /without it or with it not critical/);
+  // (two of them: one finding, its words in the plural)
+  assert.deepEqual(found('/etc/ssl/odd/two.crt').length, 1);
+  assert.match(found('/etc/ssl/odd/two.crt').join(), /critical extensions 1\.3\.6\.1\.4\.1\.99999\.3 and 1\.3\.6\.1\.4\.1\.99999\.4, which Go does not handle.*without them or with them not critical/);
   assert.match(found('/etc/ssl/odd/dirsan.crt').join(), /subjectAltName with no DNS, IP, e-mail or URI name/);
   assert.doesNotMatch(found('/etc/ssl/odd/dirsan.crt').join(), /openssl/); // (openssl verify takes it)
   assert.match(found('/etc/ssl/odd/ski.crt').join(), /"x509: subject key identifier incorrectly marked critical"/);
   assert.match(found('/etc/ssl/odd/aia.crt').join(), /"x509: authority info access incorrectly marked critical"/);
   assert.deepEqual(found('/etc/ssl/odd/known.crt'), []);
+  // a directoryName constraint Go does not check (its parser leaves it unhandled), a DNS one it does
+  assert.match(found('/etc/ssl/odd/dirnc.crt').join(), /critical extension nameConstraints on a name type other than DNS, IP, e-mail or URI \(a directoryName\), which Go does not handle/);
+  assert.doesNotMatch(found('/etc/ssl/odd/dirnc.crt').join(), /openssl/);
+  assert.deepEqual(found('/etc/ssl/odd/dnsnc.crt'), []);
   assert.deepEqual(found('/etc/ssl/odd/ca.crt'), []);
   assert.match(found('/etc/ssl/sub/ca.crt').join(), /1\.3\.6\.1\.4\.1\.99999\.2/);
 
@@ -284,9 +295,9 @@ test('renew ca warns about a certificate that names the CA by its serial number 
 
 // A certificate found only in a file given with --path is not where renew looks by name: its findings said
 // `kubepki renew leaf --root R`, which answers that no certificate of that name is under R.
-test('a finding on a certificate read only through --path names renew --file, and that command renews it', async () => {
+test('a finding on a certificate read only through --path names renew --file, and that command renews it (a path with a space quoted, as the shell needs it)', async () => {
   const root = tmp('kubepki-odd-given-');
-  const dir = path.join(root, 'etc/ssl/given');
+  const dir = path.join(root, 'etc/ssl/given certs');
   makeCa(dir);
   const ext = `${dir}/leaf.ext`;
   fs.writeFileSync(ext, LEAF_EXT);
@@ -297,13 +308,13 @@ test('a finding on a certificate read only through --path names renew --file, an
   fs.rmSync(ext);
   fs.chmodSync(`${dir}/leaf.key`, 0o600);
   const { now } = clock();
-  const check = await cli(['check', '--root', root, '--path', '/etc/ssl/given', '--now', now, '-o', 'json']);
+  const check = await cli(['check', '--root', root, '--path', '/etc/ssl/given certs', '--now', now, '-o', 'json']);
   const weak = JSON.parse(check.out).findings.find((f: { code: string }) => f.code === 'weak-signature');
   assert.ok(weak, check.out);
-  const cmd = /kubepki renew (--file \S+) --root (\S+)/.exec(weak.message);
+  const cmd = /kubepki renew --file ('[^']*'|\S+) --root (\S+)/.exec(weak.message);
   assert.ok(cmd, weak.message);
-  assert.equal(cmd[1], '--file /etc/ssl/given/leaf.crt');
-  const r = await cli(['renew', ...cmd[1].split(' '), '--root', root, '--now', now]);
+  assert.equal(cmd[1], "'/etc/ssl/given certs/leaf.crt'");
+  const r = await cli(['renew', '--file', cmd[1].slice(1, -1), '--root', root, '--now', now]);
   assert.equal(r.code, 0, r.out + r.err);
   assert.match(o(['x509', '-in', `${dir}/leaf.crt`, '-noout', '-text']), /Signature Algorithm: sha256WithRSAEncryption/);
 });

@@ -37,11 +37,6 @@ export interface ApplyJoinCliResult {
 }
 
 /**
- * The work behind `cluster-info update` and `join --apply`: read the CA (and
- * the shared keys for --upload-certs) from the node tree, then
- * `applyJoin`. Exported so the join/rebuild commands can call it.
- */
-/**
  * The values of update's own flags, before the kubeconfig is read and the API server asked: a --ttl that is no
  * duration was refused only once cluster-info had been read (or, with no kubeconfig, hidden behind that error).
  */
@@ -59,13 +54,19 @@ async function checkUpdateFlags(flags: ClusterInfoUpdateFlags): Promise<void> {
     }
   }
   if (flags.certificateKey !== undefined) {
-    const { parseCertificateKey } = await import('../pki/upload-certs.js');
+    const { parseCertificateKey, CertificateKeyError } = await import('../pki/upload-certs.js');
     try { parseCertificateKey(flags.certificateKey); } catch (e) {
-      throw new UserError(`--certificate-key: ${(e as Error).message}`, 'pass 64 hex characters (kubeadm certs certificate-key makes one)');
+      if (e instanceof CertificateKeyError) throw new UserError(`--certificate-key: ${e.message}`, 'pass 64 hex characters (kubeadm certs certificate-key makes one)');
+      throw e;
     }
   }
 }
 
+/**
+ * The work behind `cluster-info update` and `join --apply`: read the CA (and
+ * the shared keys for --upload-certs) from the node tree, then
+ * `applyJoin`. Exported so the join/rebuild commands can call it.
+ */
 export async function applyJoinFromNode(client: ClusterClient, flags: ClusterInfoUpdateFlags, now: Date): Promise<ApplyJoinCliResult> {
   const { NodeFs } = await import('../fs/node-fs.js');
   const { applyJoin } = await import('../cluster/apply-join.js');

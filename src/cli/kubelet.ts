@@ -10,6 +10,7 @@ import { kubeadmPkiDir } from '../layouts/detect.js';
 import { clusterSigningDuration, kubeletClientSigningOff } from '../inventory/components.js';
 import { rootFlagFor } from '../inventory/next.js';
 import { goTime } from '../pki/go-duration.js';
+import { listText } from '../inventory/names.js';
 
 interface CredentialsOptions {
   root?: string;
@@ -114,7 +115,8 @@ Exit codes:
       // (as inspect refuses --timeout for a file: a token flag without --bootstrap does nothing, a bad value unseen)
       const tokenFlags = (['token', 'ttl', 'secretOut'] as const).filter((k) => cmd.getOptionValueSource(k) === 'cli');
       if (!o.bootstrap && tokenFlags.length) {
-        throw new UserError(`${tokenFlags.map((k) => `--${k === 'secretOut' ? 'secret-out' : k}`).join(', ')} apply to --bootstrap, not to a client certificate`, 'add --bootstrap for a bootstrap token, or drop them');
+        const flags = tokenFlags.map((k) => `--${k === 'secretOut' ? 'secret-out' : k}`);
+        throw new UserError(`${listText(flags)} ${flags.length === 1 ? 'applies' : 'apply'} to --bootstrap, not to a client certificate`, `add --bootstrap for a bootstrap token, or drop ${flags.length === 1 ? 'it' : 'them'}`);
       }
       const { isDnsSubdomain, parseDuration } = await import('../profiles/rebuild.js');
       const nodeName = o.node.trim().toLowerCase();

@@ -146,7 +146,7 @@ Exit codes:
         // runs' changes are the tree as it was before the run, and an interrupted run is rolled back first anyway)
         const foreign = [...drift.filter((d) => !byRun.has(d.path)), ...sinceLater].filter((d) => changes.some((c) => c.path === d.path)).map((d) => d.path);
         // (with --force, a backup beside it that cannot be read may be of the run that changed them: kubepki cannot tell)
-        const foreignText = `${foreign.length} file(s) changed since that run by something other than kubepki${unreadable.length ? ` (or by the run of the unreadable backup ${listText(unreadable.map((u) => u.name))})` : ''}: ${listText(foreign)}`;
+        const foreignText = `${foreign.length} file(s) changed since that run by something other than kubepki${unreadable.length ? ` (or by ${unreadable.length === 1 ? 'the run of the unreadable backup' : 'a run of the unreadable backups'} ${listText(unreadable.map((u) => u.name))})` : ''}: ${listText(foreign)}`;
         if (foreign.length && !o.overwrite && o.dryRun) io.stdout(`Without --overwrite this restore refuses and writes nothing: ${foreignText}.\n`);
         // (when later runs followed it, undoing only the latest one may be what was meant, and leave those files be)
         const latest = later.filter((r) => r.m.state === 'complete').pop();

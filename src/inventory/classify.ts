@@ -7,8 +7,9 @@ import { parseThreshold, inWarningWindow, warningStart, humanDuration, certifica
 import type { KubeadmHints } from './components.js';
 import type { CertEntry, CertLocation, ComponentRef, Finding, KubeconfigEntry, Severity } from './types.js';
 import { kubeletClientFix, embeddedKubeletConfText, rootFlagFor } from './next.js';
+import { shellArg } from '../apply/state.js';
 import { rancherCaAdvice, RANCHER_DATASTORE_CA } from '../layouts/detect.js';
-import { allDigits, unbracket } from './names.js';
+import { allDigits, listText, unbracket } from './names.js';
 
 /**
  * `net.isIP` without its first-call cost (~10 ms compiling the IPv6 pattern on
@@ -240,10 +241,13 @@ export function classify(input: ClassifyInput): void {
     if (critical.parse) {
       add(e, { code: 'critical-extension', severity: 'error', message: `${e.name}: its ${critical.parse.name} extension is marked critical, which RFC 5280 forbids; Go programs (kube-apiserver, etcd, kubectl, the kubelet) refuse to parse the certificate ("${critical.parse.error}"), and openssl verify refuses it too — have it re-issued with the extension not critical (kubepki renew keeps every extension as it is)` });
     } else if (critical.unhandled.length > 0) {
-      // (openssl verify refuses an unknown OID too, but takes a critical subjectAltName of directory names only)
-      const unknown = critical.unhandled.filter((oid) => oid !== '2.5.29.17');
-      const what = critical.unhandled.map((oid) => (oid === '2.5.29.17' ? 'subjectAltName with no DNS, IP, e-mail or URI name in it' : oid)).join(', ');
-      add(e, { code: 'critical-extension', severity: 'error', message: `${e.name}: critical extension ${what}, which Go does not handle; Go programs (kube-apiserver, etcd, kubectl, the kubelet) refuse every chain with this certificate in it ("x509: unhandled critical extension")${unknown.length ? ', as openssl verify does' : ''} — have it re-issued without it or with it not critical (kubepki renew keeps every extension as it is)` });
+      // (openssl verify refuses an unknown OID too, but takes a critical subjectAltName of directory names only, and
+      // checks directoryName constraints)
+      const known: Record<string, string> = { '2.5.29.17': 'subjectAltName with no DNS, IP, e-mail or URI name in it', '2.5.29.30': 'nameConstraints on a name type other than DNS, IP, e-mail or URI (a directoryName)' };
+      const unknown = critical.unhandled.filter((oid) => !known[oid]);
+      const what = listText(critical.unhandled.map((oid) => known[oid] ?? oid));
+      const several = critical.unhandled.length > 1;
+      add(e, { code: 'critical-extension', severity: 'error', message: `${e.name}: ${several ? 'critical extensions' : 'critical extension'} ${what}, which Go does not handle; Go programs (kube-apiserver, etcd, kubectl, the kubelet) refuse every chain with this certificate in it ("x509: unhandled critical extension")${unknown.length ? ', as openssl verify does' : ''} — have it re-issued without ${several ? 'them or with them' : 'it or with it'} not critical (kubepki renew keeps every extension as it is)` });
     }
     const weakHash = WEAK_SIGNATURES[c.signatureAlgorithmOid];
     if (weakHash && !e.selfSigned) {
@@ -525,7 +529,7 @@ function checkApiserverSans(input: ClassifyInput, clusters: KubeconfigCluster[])
  * --kubeconfig (layout generic), that file: renew reads the layouts' places, where such a name is not found.
  */
 function renewTarget(e: Pick<CertEntry, 'name' | 'layout' | 'location'>): string {
-  return e.layout === 'generic' ? `--file ${e.location.via ?? e.location.file}` : e.name;
+  return e.layout === 'generic' ? `--file ${shellArg(e.location.via ?? e.location.file)}` : e.name;
 }
 
 /** How a CA is renewed keeping its key: by kubepki, or by k3s/RKE2 themselves for the CAs in their datastore. */

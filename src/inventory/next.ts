@@ -33,7 +33,8 @@ function otherControlPlanes(inv: Omit<Inventory, 'next'>): string {
  * the etcd member list worth reading (check on a healthy node does not load that code).
  */
 export function kubeadmLeavesDue(inv: Omit<Inventory, 'next'>): boolean {
-  return dueOf(inv).some((c) => c.managedBy === 'kubeadm' && !c.isCA);
+  // (super-admin.conf is the kubeadm init node's alone: the other nodes have none to renew)
+  return dueOf(inv).some((c) => c.managedBy === 'kubeadm' && !c.isCA && c.name !== 'super-admin.conf');
 }
 
 /** The certificates a renewal is due for: expired, or within the warning threshold. */

@@ -102,7 +102,6 @@ export function parseDurationSeconds(s: string): number {
   return seconds;
 }
 
-
 /**
  * The `kube-system/bootstrap-token-<id>` Secret kubeadm creates for a token
  * (values base64 in `data`, as the API returns them). Pure: `now` only

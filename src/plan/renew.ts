@@ -20,7 +20,7 @@ import { KUBEADM_PROFILES, KUBELET_PKI_DIR } from '../profiles/kubeadm.js';
 import { rancherCaAdvice, rancherReissueAdvice, rancherReissues, rancherUnit, RANCHER_DATASTORE_CA } from '../layouts/detect.js';
 import { certificateLifetime, goTime, type Lifetime } from '../inventory/time.js';
 import { kubesprayEtcdNote } from '../layouts/kubespray-etcd.js';
-import { listText } from '../inventory/names.js';
+import { listText, someNames } from '../inventory/names.js';
 import type { EtcdInitialCluster } from '../rebuild/etcd-members.js';
 import { kubeletClientFix, kubeletServingFix, interruptedSwap, embeddedKubeletConfText, isKubeletOwnServing, isAuthority, rootFlagFor, permissionDenied, permissionDeniedError, RUN_AS_ROOT } from '../inventory/next.js';
 import { datedPemPath, pemTimestamp } from './kubelet.js';
@@ -615,7 +615,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     const named = inv.certificates.filter((o) => o.signedBy === it.id && o.id !== it.id && !newNotAfter.has(o.id) && authorityCertSerialOf(o) === oldSerial);
     if (named.length === 0) continue;
     const names = [...new Set(named.map((o) => o.name))];
-    warnings.push(`${names.length > 3 ? `${names.slice(0, 3).join(', ')} and ${names.length - 3} more` : names.join(', ')} name${names.length === 1 ? 's' : ''} ${it.name} by its serial number ${oldSerial} in ${names.length === 1 ? 'its' : 'their'} authorityKeyIdentifier: once ${it.name} has a new one, openssl verify (and curl, nginx, anything on OpenSSL) no longer finds ${names.length === 1 ? 'its' : 'their'} CA ("unable to get local issuer certificate"), though Go programs still do; renew ${names.length === 1 ? 'it' : 'them'} in the same run (kubepki renew ${it.name} ${names.join(' ')}${rootFlagOf(inv)}), which names the CA by its key identifier alone`);
+    warnings.push(`${someNames(names)} name${names.length === 1 ? 's' : ''} ${it.name} by its serial number ${oldSerial} in ${names.length === 1 ? 'its' : 'their'} authorityKeyIdentifier: once ${it.name} has a new one, openssl verify (and curl, nginx, anything on OpenSSL) no longer finds ${names.length === 1 ? 'its' : 'their'} CA ("unable to get local issuer certificate"), though Go programs still do; renew ${names.length === 1 ? 'it' : 'them'} in the same run (kubepki renew ${it.name} ${names.join(' ')}${rootFlagOf(inv)}), which names the CA by its key identifier alone`);
   }
 
   // a CA of the node (not a throwaway CA bundled behind a self-signed leaf, nor the kubelet's own self-signed
@@ -728,14 +728,14 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
  */
 function otherControlPlanesNote(inv: Inventory, items: PlanItem[], etcdCluster: RenewOptions['etcdCluster']): PlanNote | undefined {
   const byId = new Map(inv.certificates.map((c) => [c.id, c]));
-  const own = items.filter((it) => it.kind !== 'ca' && it.kind !== 'ca-copy' && byId.get(it.id)?.managedBy === 'kubeadm');
+  // (super-admin.conf is the kubeadm init node's alone: the others have none to renew, so it alone says nothing)
+  const own = items.filter((it) => it.kind !== 'ca' && it.kind !== 'ca-copy' && it.name !== 'super-admin.conf' && byId.get(it.id)?.managedBy === 'kubeadm');
   if (own.length === 0) return undefined;
   const members = etcdCluster?.()?.members ?? [];
   if (members.length < 2) return undefined;
   const others = inv.nodeName && members.includes(inv.nodeName) ? listText(members.filter((m) => m !== inv.nodeName)) : 'the other members\' nodes';
-  // (super-admin.conf is the kubeadm init node's alone: the others have none to renew)
-  const named = own.map((it) => it.name).filter((n) => n !== 'super-admin.conf');
-  const names = named.length > 3 || named.length === 0 ? 'all' : named.join(' ');
+  const named = own.map((it) => it.name);
+  const names = named.length > 3 ? 'all' : named.join(' ');
   return {
     topic: 'outside-this-node', about: own[0]!.id,
     title: `this node is one of ${members.length} control-plane nodes (etcd members ${listText(members)}), and kubeadm's certificates are each node's own: this renewed this node's only`,

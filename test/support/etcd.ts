@@ -16,6 +16,21 @@ export interface RunningEtcd {
 }
 
 /**
+ * SIGTERM, as the kubelet stops a static pod and systemd a unit (a SIGKILL could beat etcd's batched backend commit,
+ * up to 100 ms, leaving a db that does not list what etcd had just answered), SIGKILL if it is still running after
+ * `killAfterMs`; resolves once it has exited.
+ */
+export function stopGracefully(p: ChildProcess | undefined, killAfterMs = 15_000): Promise<void> {
+  return new Promise((resolve) => {
+    if (!p || p.exitCode !== null || p.signalCode !== null) return resolve();
+    const kill = setTimeout(() => { if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL'); }, killAfterMs);
+    kill.unref();
+    p.once('exit', () => { clearTimeout(kill); resolve(); });
+    p.kill('SIGTERM');
+  });
+}
+
+/**
  * etcd with `args` (a clean environment but PATH and `env`, in `cwd`), once it says it serves clients (20 s; it
  * does so even with expired certificates: the handshake is what fails).
  */
@@ -24,12 +39,7 @@ export async function runEtcd(args: string[], env: Record<string, string> = {}, 
   let log = '';
   proc.stdout!.on('data', (d) => { log += d; });
   proc.stderr!.on('data', (d) => { log += d; });
-  const stop = () => new Promise<void>((resolve) => {
-    if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
-    const kill = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-    proc.once('exit', () => { clearTimeout(kill); resolve(); });
-    proc.kill('SIGTERM');
-  });
+  const stop = () => stopGracefully(proc, 10_000);
   const deadline = Date.now() + 20_000;
   while (!/serving client requests|ready to serve client requests/i.test(log)) {
     if (proc.exitCode !== null) throw new Error(`etcd exited: ${log}`);
