@@ -13,7 +13,7 @@ interface BackupsOptions { root?: string; backupDir?: string; output: string; pr
 
 export function command(io: Io): Command {
   return new Command('backups')
-    .summary('list the backups kubepki made before writing node files (renew, restore, rebuild, ca import, sa rotate, kubelet)')
+    .summary('list the backups kubepki made before writing node files (renew, restore, rebuild, ca import, sa rotate, kubelet); --prune removes old ones')
     .configureHelp({ helpWidth: 120 })
     .addHelpText('before', `Examples:
   kubepki backups
@@ -29,17 +29,18 @@ re-links or removes). HOST, when a backup in the list was made on another host (
 share): the node each run was on; only this node's own are restored here.
 
 --prune removes old backups, each of which holds the private keys its run replaced (an old sa.key, a CA key
-after --new-key), oldest first. --older-than DURATION (30d, 1y; as journalctl --vacuum-time=) and --keep N
-(as logrotate's rotate N) can be given alone or together; together, a backup goes only when both let it go: --keep
+after --new-key), oldest first. --older-than DURATION (30d, 1y; as journalctl --vacuum-time=) and --keep N (as
+logrotate's rotate N) can be given alone or together; together, a backup goes only when both let it go: --keep
 is a floor, so a node not renewed for a year still keeps its last N (journalctl's --vacuum-* limits are each
-enforced alone instead; kubeadm removes none of its own backups). One of them is needed: --prune alone removes
-nothing. Restoring a backup puts back what every later run changed too, from their backups, so pruning only
-ever removes the oldest ones and stops at the first it keeps: never a backup newer than a kept one, never the
-newest complete one, an interrupted run's (in-progress) or one the node's lock names. In a --backup-dir nodes
-share, only this node's (this host, this --root). An unreadable backup goes only with --force, by its name's
-time. A backup is renamed to .pruning-NAME before it is removed (never listed nor restored half removed), and
-removed without following symlinks (a backup that is a link loses the link only). --now decides what is older.
-It takes the node's lock, as renew and restore do (not with --dry-run).
+enforced alone instead; kubeadm has no such command: kubeadm upgrade leaves its /etc/kubernetes/tmp backups to
+be cleared by hand). One of them is needed: --prune alone removes nothing. Restoring a backup puts back what
+every later run changed too, from their backups, so pruning only ever removes the oldest ones and stops at the
+first it keeps: never a backup newer than a kept one, never the newest complete one, an interrupted run's
+(in-progress) or one the node's lock names. In a --backup-dir nodes share, only this node's (this host, this
+--root). An unreadable backup goes only with --force, by its name's time. A backup is renamed to .pruning-NAME
+before it is removed (never listed nor restored half removed), and removed without following symlinks (a backup
+that is a link loses the link only). --now decides what is older. It takes the node's lock, as renew and restore
+do (not with --dry-run).
 
 Exit codes:
   0  listed; or pruned (or, with --dry-run, listed what would go; nothing to prune is no error)
