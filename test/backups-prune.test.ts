@@ -229,6 +229,22 @@ test('symlinks are removed, never followed: one inside a backup, and a backup th
   await restoresStillWork(root);
 });
 
+test('a prune cut short: the half-removed .pruning- directory is never listed as a backup nor restored, backups names it, and the next prune removes it', async () => {
+  const root = copyTree(base);
+  const half = path.join(root, BACKUPS, `.pruning-${NAMES[0]}`);
+  fs.renameSync(path.join(root, BACKUPS, NAMES[0]!), half);
+  const l = await cli(['backups', '--root', root, '-o', 'json']);
+  assert.equal(l.code, 0, l.out + l.err);
+  const list = JSON.parse(l.out) as { items: { name: string }[]; pruning?: string[] };
+  assert.deepEqual(list.items.map((b) => b.name), NAMES.slice(1));
+  assert.deepEqual(list.pruning, [half]);
+  const r = await cli(['backups', '--prune', '--keep', '3', '--root', root, '--now', LATER]);
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.match(r.out, new RegExp(`^  removed  .pruning-${NAMES[0]}: what an earlier prune cut short left$`, 'm'));
+  assert.deepEqual(fs.readdirSync(path.join(root, BACKUPS)).sort(), NAMES.slice(1));
+  await restoresStillWork(root);
+});
+
 test('--dry-run lists what would go and writes nothing; -o json is a versioned BackupPrune', async () => {
   const root = copyTree(base);
   const was = fullTree(root);

@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Io } from './io.js';
 import { openRoot } from '../fs/node-fs.js';
@@ -64,12 +65,18 @@ Exit codes:
       const backupRoot = resolveBackupDir(o.backupDir, io.cwd);
       const root = backupRoot ?? defaultBackupRoot(nfs);
       const { listed: list, unreadable } = scanBackups(root);
-      if (o.output === 'json') { io.stdout(JSON.stringify({ apiVersion: 'kubepki.io/v1alpha1', kind: 'BackupList', items: list, ...(unreadable.length ? { unreadable } : {}) }, null, 2) + '\n'); return; }
+      // a prune cut short left a backup renamed and half removed: not a backup any more, but what is left of it
+      // (private keys among it) is not to be passed over in silence either
+      const { PRUNING_PREFIX } = await import('../apply/prune.js');
+      let pruning: string[] = [];
+      try { pruning = fs.readdirSync(root).filter((n) => n.startsWith(PRUNING_PREFIX)).map((n) => path.join(root, n)); } catch { /* no backups */ }
+      if (o.output === 'json') { io.stdout(JSON.stringify({ apiVersion: 'kubepki.io/v1alpha1', kind: 'BackupList', items: list, ...(unreadable.length ? { unreadable } : {}), ...(pruning.length ? { pruning } : {}) }, null, 2) + '\n'); return; }
+      const pruningNote = pruning.length ? `\nHalf removed by a prune cut short (the next \`kubepki backups --prune\` removes them):\n${pruning.map((d) => `  ${d}\n`).join('')}` : '';
       // (a backup whose manifest is damaged is not listed as one, but never passed over in silence: its run's
       // changes are on the node, and its files/ hold what they replaced)
       const damaged = unreadable.map((u) => `  ${u.name}: ${u.reason}; what that run replaced is in ${u.dir}/files\n`).join('');
       const damagedNote = damaged ? `\nUnreadable backups (no restore can put back what their runs changed, nor undo them when an older backup is restored):\n${damaged}` : '';
-      if (list.length === 0) { io.stdout(`No backups in ${root}.\n${damagedNote}`); return; }
+      if (list.length === 0) { io.stdout(`No backups in ${root}.\n${damagedNote}${pruningNote}`); return; }
       const w = Math.max(...list.map((b) => b.name.length));
       // (actions are longer than renew's: sa rotate, kubelet credentials --bootstrap)
       const aw = Math.max('ACTION'.length, ...list.map((b) => b.action.length));
@@ -82,7 +89,7 @@ Exit codes:
       io.stdout(`${'BACKUP'.padEnd(w)}  ${host('HOST')}${'ACTION'.padEnd(aw)}  STATE        FILES  NOTE\n`);
       for (const b of list) io.stdout(`${b.name.padEnd(w)}  ${host(b.host ?? '')}${b.action.padEnd(aw)}  ${b.state.padEnd(11)}  ${String(b.files).padStart(5)}  ${b.note ?? ''}\n`);
       io.stdout(`\n(in ${root}; FILES: the node files each run changed, which a restore of its backup puts back; put one back with \`kubepki restore ${restoreArgs(nfs.root, 'NAME', backupRoot)}\`)\n`);
-      io.stdout(damagedNote);
+      io.stdout(damagedNote + pruningNote);
     });
 }
 
@@ -120,8 +127,9 @@ async function prune(io: Io, o: BackupsOptions): Promise<void> {
     const plan = planPrune(nfs, root, { ...(keep !== undefined ? { keep } : {}), ...(olderThan !== undefined ? { olderThan } : {}), now, ...(o.force ? { force: true } : {}) }, host, lock?.recovered ?? []);
     const removed: typeof plan.remove = [];
     let failed: { name: string; error: string } | undefined;
+    const finished: string[] = [];
     if (!o.dryRun) {
-      for (const l of plan.leftovers) { try { removeTree(l); } catch { /* tried again next time */ } }
+      for (const l of plan.leftovers) { try { removeTree(l); finished.push(l); } catch { /* tried again next time: backups names it */ } }
       // oldest first, stopping at the first that fails: what is left is still every backup after the last removed
       for (const r of plan.remove) {
         try { removeBackup(r.dir); removed.push(r); } catch (e) { failed = { name: r.name, error: errorMessage(e) }; break; }
@@ -135,7 +143,7 @@ async function prune(io: Io, o: BackupsOptions): Promise<void> {
         apiVersion: 'kubepki.io/v1alpha1', kind: 'BackupPrune', backupDir: root, now: now.toISOString(), dryRun: !!o.dryRun,
         rules: { ...(keep !== undefined ? { keep } : {}), ...(o.olderThan !== undefined ? { olderThan: o.olderThan } : {}), force: !!o.force },
         [o.dryRun ? 'wouldRemove' : 'removed']: gone, kept: plan.keep, freedBytes: freed,
-        ...(failed ? { failed, notRemoved } : {}),
+        ...(failed ? { failed, notRemoved } : {}), ...(finished.length ? { finishedPruning: finished } : {}),
       }, null, 2) + '\n');
     } else {
       const rules = [keep !== undefined ? `--keep ${keep}` : '', o.olderThan !== undefined ? `--older-than ${o.olderThan} (made before ${new Date(now.getTime() - olderThan! * 1000).toISOString()})` : ''].filter(Boolean).join(', ');
@@ -143,6 +151,7 @@ async function prune(io: Io, o: BackupsOptions): Promise<void> {
       const w = Math.max(6, ...[...plan.remove, ...plan.keep].map((b) => b.name.length));
       const line = (verb: string, b: typeof plan.remove[number], why?: string) => `  ${verb.padEnd(7)}  ${b.name.padEnd(w)}  ${b.unreadable ? `unreadable (${b.unreadable})` : `${b.action} ${b.state}, ${b.files} file(s)`}, ${bytes(b.bytes)}${b.linkTo !== undefined ? ` (a symlink to ${b.linkTo}: only the link is removed)` : ''}${why ? `: ${why}` : ''}\n`;
       for (const b of gone) io.stdout(line(o.dryRun ? 'remove' : 'removed', b));
+      for (const l of o.dryRun ? plan.leftovers : finished) io.stdout(`  ${o.dryRun ? 'remove ' : 'removed'}  ${path.basename(l)}: what an earlier prune cut short left\n`);
       for (const b of notRemoved) io.stdout(line('left', b, b.name === failed?.name ? `failed: ${failed.error}` : 'not tried after that failure'));
       for (const b of plan.keep) io.stdout(line('keep', b, b.reason));
       const verb = o.dryRun ? 'Would remove' : 'Removed';
