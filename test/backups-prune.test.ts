@@ -272,6 +272,19 @@ test('--dry-run lists what would go and writes nothing; -o json is a versioned B
   assert.deepEqual(remaining(root), NAMES.slice(1));
 });
 
+test('a removal that fails part way: exit 2, the older backups gone, that one and every later one whole and restorable', async () => {
+  const root = copyTree(base);
+  const r = await cli(['backups', '--prune', '--keep', '1', '--root', root, '--now', LATER], { KUBEPKI_TEST_FAIL_AT: '2' });
+  assert.equal(r.code, 2, r.out + r.err);
+  assert.match(r.out, new RegExp(`^  removed  ${NAMES[0]} `, 'm'));
+  assert.match(r.out, new RegExp(`^  left     ${NAMES[1]} .*: failed: injected failure`, 'm'));
+  assert.match(r.out, new RegExp(`^  left     ${NAMES[2]} .*: not tried after that failure$`, 'm'));
+  assert.match(r.err, new RegExp(`failed to remove backup .*${NAMES[1]}: injected failure`));
+  assert.deepEqual(fs.readdirSync(path.join(root, BACKUPS)).sort(), NAMES.slice(1));
+  assert.equal(fs.existsSync(path.join(root, 'var/lib/kubepki/kubepki.lock')), false, 'the lock is released');
+  await restoresStillWork(root);
+});
+
 test('refusals write nothing: --prune without a rule, a bad --keep or --older-than, prune flags without --prune', async () => {
   const root = copyTree(base);
   const was = fullTree(root);

@@ -5,7 +5,7 @@ import type { Io } from './io.js';
 import { openRoot } from '../fs/node-fs.js';
 import { rootOption, backupDirOption, resolveBackupDir, nowOption, resolveNow } from './options.js';
 import { restoreArgs, shellArg, placeArgs } from '../apply/state.js';
-import { withNodeLock } from './node-lock.js';
+import { withNodeLock, testStepHook } from './node-lock.js';
 import { UserError, errorMessage } from '../errors.js';
 import { parseDuration } from '../inventory/time.js';
 import type { NodeFs } from '../fs/node-fs.js';
@@ -131,8 +131,9 @@ async function prune(io: Io, o: BackupsOptions): Promise<void> {
     if (!o.dryRun) {
       for (const l of plan.leftovers) { try { removeTree(l); finished.push(l); } catch { /* tried again next time: backups names it */ } }
       // oldest first, stopping at the first that fails: what is left is still every backup after the last removed
-      for (const r of plan.remove) {
-        try { removeBackup(r.dir); removed.push(r); } catch (e) { failed = { name: r.name, error: errorMessage(e) }; break; }
+      const step = testStepHook(io.env);
+      for (const [i, r] of plan.remove.entries()) {
+        try { step?.(i + 1, `remove ${r.dir}`); removeBackup(r.dir); removed.push(r); } catch (e) { failed = { name: r.name, error: errorMessage(e) }; break; }
       }
     }
     const gone = o.dryRun ? plan.remove : removed;
