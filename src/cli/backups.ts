@@ -58,6 +58,8 @@ Exit codes:
     .addOption(nowOption())
     .action(async (o: BackupsOptions) => {
       if (o.prune) { await prune(io, o); return; }
+      // (the list reads no clock, but a --now that is no time is refused as every command refuses it)
+      resolveNow(o.now);
       const stray = (['keep', 'olderThan', 'dryRun', 'force'] as const).filter((k) => o[k] !== undefined);
       if (stray.length) throw new UserError(`${stray.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')} only apply to --prune`, 'add --prune to remove backups; without it, backups only lists them');
       const nfs = openRoot(o.root);
