@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { NodeFs } from '../fs/node-fs.js';
 import { scanBackups, readManifest, defaultBackupRoot, type BackupSummary } from './transaction.js';
-import { LOCK_FILE, isInside } from './state.js';
+import { LOCK_FILE } from './state.js';
 
 /** A removed backup's directory while it goes: renamed first, so that no half-removed backup is ever listed or restored. */
 export const PRUNING_PREFIX = '.pruning-';
@@ -165,7 +165,6 @@ export function removeTree(p: string): void {
 export function removeBackup(dir: string): void {
   if (fs.lstatSync(dir).isSymbolicLink()) { fs.unlinkSync(dir); return; }
   const gone = path.join(path.dirname(dir), `${PRUNING_PREFIX}${path.basename(dir)}`);
-  if (!isInside(path.dirname(dir), gone)) throw new Error(`refusing to remove ${dir}`);
   removeTree(gone); // one left by an earlier prune cut short
   fs.renameSync(dir, gone);
   removeTree(gone);
