@@ -1010,6 +1010,8 @@ export function scanBackups(root: string): { listed: BackupSummary[]; unreadable
   let names: string[];
   try { names = fs.readdirSync(root); } catch { return { listed, unreadable }; }
   for (const n of names.sort()) {
+    // (no backup is named with a dot: `.pruning-NAME` is one `backups --prune` is removing, never to restore from)
+    if (n.startsWith('.')) continue;
     const d = path.join(root, n);
     if (!fs.existsSync(path.join(d, 'manifest.json'))) continue;
     let m: BackupManifest;
