@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createDecipheriv } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { parse } from 'yaml';
 import { run } from '../src/cli/main.js';
 import { memoryIo } from '../src/cli/io.js';
@@ -109,7 +110,25 @@ test('ca import: into an empty node (modes as kubeadm), idempotent, refuses a di
   const f = await cli('ca', 'import', rec, '--root', other, '--certificate-key', KEY, '--now', NOW, '--force');
   assert.equal(f.code, 0, f.err);
   assert.deepEqual(fs.readFileSync(path.join(other, 'etc/kubernetes/pki/ca.key')), fs.readFileSync(path.join(PKI, 'ca.key')));
+  // other keys than the node had: its Next said only "if these are a renewed CA (same key), restart …", which
+  // leaves every certificate the old CAs signed unverifiable; it now names them and the re-issue
+  const next = /^Next: (.*)$/m.exec(f.out)?.[1] ?? assert.fail(f.out);
+  assert.match(next, /^ca\.crt, etcd\/ca\.crt and front-proxy-ca\.crt are other CAs \(another key\) than this node had: what the old ones signed here no longer verifies; re-issue it from the new ones: kubepki rebuild --root \S+ --force --dry-run, then without --dry-run/);
+  assert.match(next, /sa\.key is another key too: the ServiceAccount tokens the old one signed stop verifying/);
+  assert.doesNotMatch(next, /same key/);
+  // followed, the node's certificates verify with the imported CA again
+  const apiserver = path.join(other, 'etc/kubernetes/pki/apiserver.crt');
+  assert.notEqual(opensslVerifyStatus(path.join(other, 'etc/kubernetes/pki/ca.crt'), apiserver), 0, 'signed by the old CA');
+  const re = await cli('rebuild', '--root', other, '--force', '--now', NOW);
+  assert.equal(re.code, 0, re.err + re.out);
+  assert.equal(opensslVerifyStatus(path.join(other, 'etc/kubernetes/pki/ca.crt'), apiserver), 0, 're-issued from the imported CA');
+  // the same keys (a node that lost its files, above) keep the old advice
+  assert.match(r.out, /^Next: if this node lost its certificates, kubepki rebuild --root \S+ creates them from these/m);
 });
+
+function opensslVerifyStatus(ca: string, cert: string): number | null {
+  return spawnSync('openssl', ['verify', '-CAfile', ca, cert], { encoding: 'utf8' }).status;
+}
 
 test('ca import reads and decrypts its input before taking the node lock: a wrong certificate key or a missing file is said as such while another kubepki changes the node, which is left alone', async () => {
   // (the lock was taken first: the operator was told to wait for the other run, only to learn of the wrong key then)

@@ -8,6 +8,7 @@ import { rootOption, nowOption, resolveNow, writeOutFile, backupDirOption, resol
 import { openRoot } from '../fs/node-fs.js';
 import { kubeadmPkiDir } from '../layouts/detect.js';
 import { rootFlagFor } from '../inventory/next.js';
+import { listText } from '../inventory/names.js';
 
 interface ExportOptions { root?: string; out: string; certificateKey?: string; output: 'file' | 'secret'; force?: boolean }
 interface ImportOptions { root?: string; certificateKey: string; force?: boolean; dryRun?: boolean; now?: string; backupDir?: string }
@@ -17,6 +18,23 @@ function readUserFile(io: Io, file: string): { text: string; label: string } {
   try { return { text: nfs.readFileSync(p, 'utf8'), label: file }; } catch (e) {
     throw new UserError(`failed to read ${p}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'pass the file written by `kubepki ca export`');
   }
+}
+
+/**
+ * What follows an import. The same keys (a renewed CA, or a node that lost its files): rebuild or restarts.
+ * Other keys: everything the old CAs signed here no longer verifies and must be re-issued from the new ones
+ * (rebuild --force, which the refusal without --force also names), and another sa.key means the tokens the old
+ * one signed stop verifying once kube-apiserver reads the new sa.pub.
+ */
+function importNext(otherKeys: string[], root: string): string {
+  const cas = otherKeys.filter((k) => k !== 'sa.key');
+  const saTokens = 'the ServiceAccount tokens the old one signed stop verifying once kube-apiserver restarts with the new sa.pub (kubepki sa refresh --restart-pods re-issues them).';
+  const sa = otherKeys.includes('sa.key') ? `sa.key is another key${cas.length ? ' too' : ''}: ${saTokens}` : '';
+  if (cas.length === 0) {
+    return sa || `if this node lost its certificates, kubepki rebuild${root} creates them from these; if these are a renewed CA (same key), restart the components that read it (kubepki restore and renew print them: kube-apiserver, kube-controller-manager, the kubelet) and refresh the CA copies in this node's kubeconfigs.`;
+  }
+  const one = cas.length === 1;
+  return `${listText(cas.map((k) => k.replace(/\.key$/, '.crt')))} ${one ? 'is another CA' : 'are other CAs'} (another key) than this node had: what the old ${one ? 'one' : 'ones'} signed here no longer verifies; re-issue it from the new ${one ? 'one' : 'ones'}: kubepki rebuild${root} --force --dry-run, then without --dry-run (backed up; it lists what to restart).${sa ? ` ${sa}` : ''}`;
 }
 
 export function command(io: Io): Command {
@@ -128,6 +146,8 @@ Exit codes:
         const { applyChanges, keyModeChanges } = await import('../apply/transaction.js');
         const { modeChangeText } = await import('../fs/key-mode.js');
         const conflicts: string[] = [];
+        // keys this import replaces with other keys: a CA whose certificates here it no longer signs, or another sa.key
+        const otherKeys: string[] = [];
         for (const f of opened) {
           const p = target(f.rel);
           if (!p) { lines.push(`  skip     ${f.rel} (no external etcd paths in this node's kube-apiserver manifest)`); continue; }
@@ -137,6 +157,7 @@ Exit codes:
             // a key file others could read is replaced without their bits
             const km = keyModeChanges(fs, [{ op: 'write', path: p, content: f.content, secret: f.kind === 'private key' }])[0];
             lines.push(`  replace  ${p} (${f.kind}${km ? `; ${modeChangeText(km)}` : ''})`);
+            if (f.kind === 'private key') otherKeys.push(f.rel);
           } else lines.push(`  create   ${p} (${f.kind})`);
           changes.push({ op: 'write', path: p, content: f.content, mode: f.mode, ...(f.kind === 'private key' ? { secret: true } : {}) });
         }
@@ -146,7 +167,7 @@ Exit codes:
         io.stdout(`${lines.join('\n')}\n`);
         if (o.dryRun || changes.length === 0) { io.stdout(o.dryRun ? 'Dry run: nothing written.\n' : 'Nothing to do.\n'); return; }
         const r = await applyChanges(fs, changes, { action: 'ca import', now, backupRoot, note: `kubepki ca import ${label}`, lock, onStep: testStepHook(io.env) });
-        io.stdout(`Wrote ${r.written.length} files.\n${backupLine(fs, r.backupDir, backupRoot)}\nNext: if this node lost its certificates, kubepki rebuild${rootFlagFor(fs.root)} creates them from these; if these are a renewed CA (same key), restart the components that read it (kubepki restore and renew print them: kube-apiserver, kube-controller-manager, the kubelet) and refresh the CA copies in this node's kubeconfigs.\n`);
+        io.stdout(`Wrote ${r.written.length} files.\n${backupLine(fs, r.backupDir, backupRoot)}\nNext: ${importNext(otherKeys, rootFlagFor(fs.root))}\n`);
       });
     }));
   return ca;
