@@ -6,8 +6,7 @@ import { kubeadmProfileForFile } from '../profiles/kubeadm.js';
 import { parseThreshold, inWarningWindow, warningStart, humanDuration, certificateLifetime, DEFAULT_WARN, type Threshold } from './time.js';
 import type { KubeadmHints } from './components.js';
 import type { CertEntry, CertLocation, ComponentRef, Finding, KubeconfigEntry, Severity } from './types.js';
-import { kubeletClientFix, embeddedKubeletConfText, rootFlagFor } from './next.js';
-import { shellArg } from '../apply/state.js';
+import { kubeletClientFix, embeddedKubeletConfText, renewTarget, rootFlagFor } from './next.js';
 import { rancherCaAdvice, RANCHER_DATASTORE_CA } from '../layouts/detect.js';
 import { allDigits, listText, unbracket } from './names.js';
 
@@ -522,14 +521,6 @@ function checkApiserverSans(input: ClassifyInput, clusters: KubeconfigCluster[])
       });
     }
   }
-}
-
-/**
- * What `kubepki renew` is given for a certificate: its name, or, for one found only in a file given with --path or
- * --kubeconfig (layout generic), that file: renew reads the layouts' places, where such a name is not found.
- */
-function renewTarget(e: Pick<CertEntry, 'name' | 'layout' | 'location'>): string {
-  return e.layout === 'generic' ? `--file ${shellArg(e.location.via ?? e.location.file)}` : e.name;
 }
 
 /** How a CA is renewed keeping its key: by kubepki, or by k3s/RKE2 themselves for the CAs in their datastore. */

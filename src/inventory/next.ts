@@ -62,9 +62,17 @@ function renewCommand(inv: Omit<Inventory, 'next'>, rootFlag: string): string {
   const under = (f: string) => (inv.given ?? []).some((p) => f === p || f.startsWith(p.endsWith('/') ? p : `${p}/`));
   const dueGiven = dueOf(inv).filter((c) => c.layout === 'generic' && (under(c.location.file) || (c.location.via !== undefined && under(c.location.via))));
   if (dueGiven.length === 0) return `kubepki renew all${rootFlag}`;
-  const files = [...new Set(dueGiven.map((c) => c.location.via ?? c.location.file))];
+  const files = [...new Set(dueGiven.map(renewTarget))];
   const all = dueGiven.length < dueOf(inv).length ? ' all' : '';
-  return `kubepki renew${all}${files.map((f) => ` --file ${f}`).join('')}${rootFlag}`;
+  return `kubepki renew${all}${files.map((f) => ` ${f}`).join('')}${rootFlag}`;
+}
+
+/**
+ * What `kubepki renew` is given for a certificate: its name, or, for one found only in a file given with --path or
+ * --kubeconfig (layout generic), that file: renew reads the layouts' places, where such a name is not found.
+ */
+export function renewTarget(e: Pick<CertEntry, 'name' | 'layout' | 'location'>): string {
+  return e.layout === 'generic' ? `--file ${shellArg(e.location.via ?? e.location.file)}` : e.name;
 }
 
 /** kubeadm's CA names (their rows go in the CA table; without them nothing can be renewed). */
