@@ -24,8 +24,17 @@ function signedHere(inv: Omit<Inventory, 'next'>): (c: CertEntry) => boolean {
 function otherControlPlanes(inv: Omit<Inventory, 'next'>): string {
   const members = inv.etcdMembers ?? [];
   if (members.length < 2 || !kubeadmLeavesDue(inv)) return '';
-  const others = inv.nodeName && members.includes(inv.nodeName) ? members.filter((m) => m !== inv.nodeName) : undefined;
-  return `; this node is one of ${members.length} control-plane nodes (etcd members ${listText(members)}), and kubeadm's certificates are each node's own: kubepki check on ${others ? listText(others) : 'the others'} too, and renew there the same way, one node at a time`;
+  return `; this node is one of ${members.length} control-plane nodes (etcd members ${listText(members)}), and kubeadm's certificates are each node's own: kubepki check on ${otherMembers(members, inv.nodeName, 'the others')} too, and renew there the same way, one node at a time`;
+}
+
+/** The etcd members other than this node, as a sentence lists them; `unknown` when this node's name is not among them. */
+export function otherMembers(members: string[], nodeName: string | undefined, unknown: string): string {
+  return nodeName && members.includes(nodeName) ? listText(members.filter((m) => m !== nodeName)) : unknown;
+}
+
+/** A certificate each control-plane node has its own of: kubeadm's leaves, but super-admin.conf (the kubeadm init node's alone). */
+export function eachNodesOwn(c: Pick<CertEntry, 'managedBy' | 'isCA' | 'name'>): boolean {
+  return c.managedBy === 'kubeadm' && !c.isCA && c.name !== 'super-admin.conf';
 }
 
 /**
@@ -33,8 +42,7 @@ function otherControlPlanes(inv: Omit<Inventory, 'next'>): string {
  * the etcd member list worth reading (check on a healthy node does not load that code).
  */
 export function kubeadmLeavesDue(inv: Omit<Inventory, 'next'>): boolean {
-  // (super-admin.conf is the kubeadm init node's alone: the other nodes have none to renew)
-  return dueOf(inv).some((c) => c.managedBy === 'kubeadm' && !c.isCA && c.name !== 'super-admin.conf');
+  return dueOf(inv).some(eachNodesOwn);
 }
 
 /** The certificates a renewal is due for: expired, or within the warning threshold. */

@@ -22,7 +22,7 @@ import { certificateLifetime, goTime, type Lifetime } from '../inventory/time.js
 import { kubesprayEtcdNote } from '../layouts/kubespray-etcd.js';
 import { listText, someNames } from '../inventory/names.js';
 import type { EtcdInitialCluster } from '../rebuild/etcd-members.js';
-import { kubeletClientFix, kubeletServingFix, interruptedSwap, embeddedKubeletConfText, isKubeletOwnServing, isAuthority, rootFlagFor, permissionDenied, permissionDeniedError, RUN_AS_ROOT } from '../inventory/next.js';
+import { kubeletClientFix, kubeletServingFix, interruptedSwap, embeddedKubeletConfText, isKubeletOwnServing, isAuthority, rootFlagFor, permissionDenied, permissionDeniedError, RUN_AS_ROOT, eachNodesOwn, otherMembers } from '../inventory/next.js';
 import { datedPemPath, pemTimestamp } from './kubelet.js';
 
 export type SanInput = { type: 'dns' | 'ip' | 'email' | 'uri'; value: string };
@@ -728,12 +728,12 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
  */
 function otherControlPlanesNote(inv: Inventory, items: PlanItem[], etcdCluster: RenewOptions['etcdCluster']): PlanNote | undefined {
   const byId = new Map(inv.certificates.map((c) => [c.id, c]));
-  // (super-admin.conf is the kubeadm init node's alone: the others have none to renew, so it alone says nothing)
-  const own = items.filter((it) => it.kind !== 'ca' && it.kind !== 'ca-copy' && it.name !== 'super-admin.conf' && byId.get(it.id)?.managedBy === 'kubeadm');
+  // (a CA's own item and its copies are no node's own: eachNodesOwn takes leaves only)
+  const own = items.filter((it) => { const e = byId.get(it.id); return e !== undefined && eachNodesOwn(e); });
   if (own.length === 0) return undefined;
   const members = etcdCluster?.()?.members ?? [];
   if (members.length < 2) return undefined;
-  const others = inv.nodeName && members.includes(inv.nodeName) ? listText(members.filter((m) => m !== inv.nodeName)) : 'the other members\' nodes';
+  const others = otherMembers(members, inv.nodeName, 'the other members\' nodes');
   const named = own.map((it) => it.name);
   const names = named.length > 3 ? 'all' : named.join(' ');
   return {
