@@ -4,7 +4,7 @@ import { Command, Option } from 'commander';
 import type { Io } from './io.js';
 import { withNodeLock, testStepHook } from './node-lock.js';
 import { UserError } from '../errors.js';
-import { rootOption, nowOption, resolveNow, writeOutFile, backupDirOption, resolveBackupDir, backupLine } from './options.js';
+import { rootOption, nowOption, resolveNow, writeOutFile, backupDirOption, resolveBackupDir, backupLine, certificateKeyFlag } from './options.js';
 import { openRoot } from '../fs/node-fs.js';
 import { kubeadmPkiDir } from '../layouts/detect.js';
 import { rootFlagFor } from '../inventory/next.js';
@@ -124,11 +124,7 @@ Exit codes:
       // is said as itself even while another kubepki holds the lock
       const backupRoot = resolveBackupDir(o.backupDir, io.cwd, fs);
       // (a key that is no key at all is a bad flag, said before the file is read: it was "not a SharedCertificates")
-      const { parseCertificateKey, CertificateKeyError } = await import('../pki/upload-certs.js');
-      try { parseCertificateKey(o.certificateKey); } catch (e) {
-        if (e instanceof CertificateKeyError) throw new UserError(`--certificate-key: ${e.message}`, 'pass the --certificate-key printed by `kubepki ca export`');
-        throw e;
-      }
+      await certificateKeyFlag(o.certificateKey, 'pass the --certificate-key printed by `kubepki ca export`');
       const { text, label } = readUserFile(io, file);
       const { sealedDataOf, openShared, EXTERNAL_ETCD_KEYS } = await import('../rebuild/shared-certs.js');
       const opened = openShared(o.certificateKey, sealedDataOf(text, label), label);

@@ -3,6 +3,7 @@ import { pluginTerminal, type Io } from './io.js';
 import { UserError, EXIT } from '../errors.js';
 import { addClusterOptions, outputOption, clusterFrom, nowFrom, parseOutput, type ClusterFlags } from './cluster-options.js';
 import type { ClusterClient } from '../cluster/connect.js';
+import { certificateKeyFlag } from './options.js';
 
 export interface ClusterInfoUpdateFlags extends ClusterFlags {
   ca?: string;
@@ -36,6 +37,8 @@ export interface ApplyJoinCliResult {
   steps: string[];
 }
 
+const CERTIFICATE_KEY_HINT = 'pass 64 hex characters (kubeadm certs certificate-key makes one)';
+
 /**
  * The values of update's own flags, before the kubeconfig is read and the API server asked: a --ttl that is no
  * duration was refused only once cluster-info had been read (or, with no kubeconfig, hidden behind that error).
@@ -53,13 +56,7 @@ async function checkUpdateFlags(flags: ClusterInfoUpdateFlags): Promise<void> {
       throw e;
     }
   }
-  if (flags.certificateKey !== undefined) {
-    const { parseCertificateKey, CertificateKeyError } = await import('../pki/upload-certs.js');
-    try { parseCertificateKey(flags.certificateKey); } catch (e) {
-      if (e instanceof CertificateKeyError) throw new UserError(`--certificate-key: ${e.message}`, 'pass 64 hex characters (kubeadm certs certificate-key makes one)');
-      throw e;
-    }
-  }
+  if (flags.certificateKey !== undefined) await certificateKeyFlag(flags.certificateKey, CERTIFICATE_KEY_HINT);
 }
 
 /**
@@ -104,12 +101,7 @@ export async function applyJoinFromNode(client: ClusterClient, flags: ClusterInf
   if (flags.uploadCerts) {
     const up = await import('../pki/upload-certs.js');
     certificateKey = flags.certificateKey ?? up.newCertificateKey();
-    let key: Buffer;
-    try {
-      key = up.parseCertificateKey(certificateKey);
-    } catch (e) {
-      throw new UserError(`--certificate-key: ${(e as Error).message}`, 'pass 64 hex characters (kubeadm certs certificate-key makes one)');
-    }
+    const key = await certificateKeyFlag(certificateKey, CERTIFICATE_KEY_HINT);
     const files: Record<string, Uint8Array | undefined> = {};
     for (const rel of up.sharedFiles(!nfs.exists(`${pkiDir}/etcd/ca.crt`))) {
       files[rel] = nfs.exists(`${pkiDir}/${rel}`) ? nfs.readFile(`${pkiDir}/${rel}`) : undefined;

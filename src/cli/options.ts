@@ -180,3 +180,14 @@ export function timeoutMs(text: string): number {
   if (!/^\d+(\.\d+)?$/.test(text.trim()) || !(seconds > 0) || seconds > 3600) throw new UserError(`--timeout ${JSON.stringify(text)} is not a number of seconds between 0 and 3600`, 'e.g. --timeout 5');
   return seconds * 1000;
 }
+
+/** --certificate-key (kubeadm's: 64 hex digits, an AES-256 key): its bytes, or the flag's one-line refusal with `hint`. */
+export async function certificateKeyFlag(key: string, hint: string): Promise<Buffer> {
+  const { parseCertificateKey, CertificateKeyError } = await import('../pki/upload-certs.js');
+  try {
+    return parseCertificateKey(key);
+  } catch (e) {
+    if (e instanceof CertificateKeyError) throw new UserError(`--certificate-key: ${e.message}`, hint);
+    throw e;
+  }
+}
