@@ -4,7 +4,7 @@ import { Command, Option } from 'commander';
 import type { Io } from './io.js';
 import { withNodeLock, testStepHook } from './node-lock.js';
 import { UserError, errorMessage } from '../errors.js';
-import { rootOption, nowOption, resolveNow, backupDirOption, resolveBackupDir, backupLine } from './options.js';
+import { rootOption, nowOption, resolveNow, backupDirOption, resolveBackupDir, backupLine, outFileTaken } from './options.js';
 import { openRoot, NodeFs } from '../fs/node-fs.js';
 import { kubeadmPkiDir } from '../layouts/detect.js';
 import { clusterSigningDuration, kubeletClientSigningOff } from '../inventory/components.js';
@@ -32,14 +32,13 @@ interface CredentialsOptions {
 }
 
 /**
- * What would keep the token Secret from being written to FILE, as writeOutFile would say it, looked at before the
- * node is changed (the Secret is written after): a file or directory there, a directory that is missing or that
- * this user may not write into.
+ * What would keep the token Secret from being written to FILE, looked at before the node is changed (the Secret is
+ * written after): a file or directory there (said as writeOutFile says it), a directory that is missing or that this
+ * user may not write into.
  */
 function secretOutWritable(file: string): void {
-  const st = nfs.lstatSync(file, { throwIfNoEntry: false });
-  if (st?.isDirectory()) throw new UserError(`failed to write ${file}: it is a directory`, 'give the path of a file to write');
-  if (st) throw new UserError(`failed to write ${file}: it exists`, 'remove it or pass another --secret-out');
+  const taken = outFileTaken(file, 'remove it or pass another --secret-out');
+  if (taken) throw taken;
   const dir = path.dirname(file);
   try {
     nfs.accessSync(dir, nfs.constants.W_OK | nfs.constants.X_OK);

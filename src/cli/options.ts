@@ -1,5 +1,5 @@
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { realpathSync, statSync } from 'node:fs';
+import { lstatSync, realpathSync, statSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { UserError } from '../errors.js';
 import { openRoot, type NodeFs } from '../fs/node-fs.js';
@@ -160,9 +160,18 @@ export async function writeOutFile(file: string, content: string, mode: number, 
     writeFileAtomic(file, content, mode, { create: !o.replace });
   } catch (e) {
     // (--force cannot write over a directory: the hint that says to pass it would only lead to EISDIR)
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST' && !o.replace) throw isDirectory(file) ? new UserError(`failed to write ${file}: it is a directory`, 'give the path of a file to write') : new UserError(`failed to write ${file}: it exists`, o.hint);
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST' && !o.replace) throw outFileTaken(file, o.hint) ?? e;
     throw e;
   }
+}
+
+/**
+ * The refusal of an output FILE that is there already: a directory (which --force cannot write over either), or a
+ * file not to be replaced (`hint` says what to do); undefined when nothing is there.
+ */
+export function outFileTaken(file: string, hint: string): UserError | undefined {
+  if (!lstatSync(file, { throwIfNoEntry: false })) return undefined;
+  return isDirectory(file) ? new UserError(`failed to write ${file}: it is a directory`, 'give the path of a file to write') : new UserError(`failed to write ${file}: it exists`, hint);
 }
 
 function isDirectory(p: string): boolean {
