@@ -118,23 +118,30 @@ function retryAfterMs(e: unknown): number | undefined {
   return s <= MAX_RETRY_AFTER_S ? s * 1000 : undefined;
 }
 
+const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
 /** An answer sent again after its Retry-After, failed again: the first answer's status and the wait. */
 export interface Waited { ms: number; status: number }
 
 /**
  * `send`, and once more after the Retry-After its answer asked (retryAfterMs), if it did. A failure of the
- * second try is thrown with what was waited (`waited` is set).
+ * second try is thrown with what was waited (`waited` is set). `sleep`: a test's; a real wait by default.
  */
-export async function sendWithRetryAfter<T>(send: () => Promise<T>, sleep: (ms: number) => Promise<void>, waited: { last?: Waited }): Promise<T> {
+export async function sendWithRetryAfter<T>(send: () => Promise<T>, sleep: ((ms: number) => Promise<void>) | undefined, waited: { last?: Waited }): Promise<T> {
   try {
     return await send();
   } catch (e) {
     const ms = retryAfterMs(e);
     if (ms === undefined) throw e;
     waited.last = { ms, status: httpStatus(e)! };
-    await sleep(ms);
+    await (sleep ?? realSleep)(ms);
     return await send();
   }
+}
+
+/** The message of a failure that answered the request sent again after its first answer's Retry-After, saying so. */
+export function afterRetry(message: string, waited: Waited | undefined): string {
+  return waited === undefined ? message : `${message} (again, after the ${waited.ms / 1000}s its first ${waited.status}'s Retry-After asked)`;
 }
 
 /**
@@ -146,7 +153,6 @@ export async function sendWithRetryAfter<T>(send: () => Promise<T>, sleep: (ms: 
 export async function authorizeNodeClient(client: ClusterClient, csr: V1CertificateSigningRequest, d: CsrDecision, o: ReviewOptions = {}): Promise<NodeClientAuthorization> {
   const tried = nodeClientSubresources(d);
   const said: string[] = [];
-  const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   // (the client's own timeout unless the caller gives one for the reviews)
   const timeoutMs = o.timeoutMs ?? client.timeoutMs;
   const options = o.timeoutMs !== undefined ? timeoutOptions(client, o.timeoutMs) : undefined;
@@ -156,7 +162,7 @@ export async function authorizeNodeClient(client: ClusterClient, csr: V1Certific
     let review: V1SubjectAccessReview;
     const waited: { last?: Waited } = {};
     try {
-      review = await sendWithRetryAfter(() => create(body), sleep, waited);
+      review = await sendWithRetryAfter(() => create(body), o.sleep, waited);
     } catch (e) {
       throw sarError(e, client, d.name, subresource, waited.last, timedOut(e) ? timeoutMs : undefined);
     }
@@ -227,6 +233,5 @@ function sarError(e: unknown, client: ClusterClient, name: string, subresource: 
     : status === undefined || status === 429 || status >= 500 ? 'failing' : undefined;
   if (!why) return base;
   if (e instanceof UserError) return new ReviewUnavailableError(base.message, base.hint ?? unavailableHint(client, why, [name]), base.exitCode, why);
-  const message = waited === undefined ? base.message : `${base.message} (again, after the ${waited.ms / 1000}s its first ${waited.status}'s Retry-After asked)`;
-  return new ReviewUnavailableError(message, unavailableHint(client, why, [name]), base.exitCode, why);
+  return new ReviewUnavailableError(afterRetry(base.message, waited), unavailableHint(client, why, [name]), base.exitCode, why);
 }

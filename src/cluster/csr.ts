@@ -7,7 +7,7 @@
 import type { V1CertificateSigningRequest, V1Node } from '@kubernetes/client-node';
 import { call, httpStatus, apiError, statusMessage, type ClusterClient } from './connect.js';
 import { evaluateCsr, SIGNER_KUBELET_CLIENT, type CsrDecision, type PolicyOptions } from './csr-policy.js';
-import { authorizeNodeClient, ReviewUnavailableError, sendWithRetryAfter, unavailableHint, type NodeClientAuthorization, type ReviewOptions, type Waited } from './csr-sar.js';
+import { afterRetry, authorizeNodeClient, ReviewUnavailableError, sendWithRetryAfter, unavailableHint, type NodeClientAuthorization, type ReviewOptions, type Waited } from './csr-sar.js';
 import { withGoTimes } from './objects.js';
 import { UserError } from '../errors.js';
 
@@ -262,7 +262,7 @@ async function act(
     // first approval of a pass that got one failed the whole pass, its other CSRs left as they were
     const waited: { last?: Waited } = {};
     try {
-      await sendWithRetryAfter(() => client.certs.replaceCertificateSigningRequestApproval({ name, body }), pass.sleep ?? sleepMs, waited);
+      await sendWithRetryAfter(() => client.certs.replaceCertificateSigningRequestApproval({ name, body }), pass.sleep, waited);
       return { name, outcome: action === 'approve' ? 'approved' : 'denied', decision, attempts: attempt };
     } catch (e) {
       if (httpStatus(e) === 404) throw new CsrGoneError(apiError(e, client, `${action} CertificateSigningRequest ${name}`), action, decision, attempt);
@@ -286,11 +286,9 @@ async function act(
   }
 }
 
-const sleepMs = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
 /** `e`, saying it was the answer to the request sent again after the first answer's Retry-After, if it was. */
 function againAfter(e: UserError, waited: Waited | undefined): UserError {
-  return waited ? new UserError(`${e.message} (again, after the ${waited.ms / 1000}s its first ${waited.status}'s Retry-After asked)`, e.hint, e.exitCode) : e;
+  return waited ? new UserError(afterRetry(e.message, waited), e.hint, e.exitCode) : e;
 }
 
 /**
