@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { remember, type NodeFs } from '../fs/node-fs.js';
-import { GO_CURVES, NO_EXPIRY_MS, goCriticalExtensions, nameEncodings, type Certificate, type KeyInfo } from '../pki/certificate.js';
+import { GO_CURVES, NO_EXPIRY_MS, OID, goCriticalExtensions, nameEncodings, type Certificate, type KeyInfo } from '../pki/certificate.js';
 import { UserError } from '../errors.js';
 import { kubeadmProfileForFile } from '../profiles/kubeadm.js';
 import { parseThreshold, inWarningWindow, warningStart, humanDuration, certificateLifetime, DEFAULT_WARN, type Threshold } from './time.js';
@@ -242,7 +242,7 @@ export function classify(input: ClassifyInput): void {
     } else if (critical.unhandled.length > 0) {
       // (openssl verify refuses an unknown OID too, but takes a critical subjectAltName of directory names only, and
       // checks directoryName constraints)
-      const known: Record<string, string> = { '2.5.29.17': 'subjectAltName with no DNS, IP, e-mail or URI name in it', '2.5.29.30': 'nameConstraints on a name type other than DNS, IP, e-mail or URI (a directoryName)' };
+      const known: Record<string, string> = { [OID.subjectAltName]: 'subjectAltName with no DNS, IP, e-mail or URI name in it', [OID.nameConstraints]: 'nameConstraints on a name type other than DNS, IP, e-mail or URI (a directoryName)' };
       const unknown = critical.unhandled.filter((oid) => !known[oid]);
       const what = listText(critical.unhandled.map((oid) => known[oid] ?? oid));
       const several = critical.unhandled.length > 1;

@@ -58,6 +58,7 @@ export const OID = {
   keyUsage: '2.5.29.15',
   subjectAltName: '2.5.29.17',
   basicConstraints: '2.5.29.19',
+  nameConstraints: '2.5.29.30',
   authorityKeyIdentifier: '2.5.29.35',
   extKeyUsage: '2.5.29.37',
 } as const;
@@ -375,14 +376,6 @@ const GO_NEVER_CRITICAL: Record<string, [string, string]> = {
 };
 
 /**
- * What Go makes of this certificate's critical extensions: `parse` names one it refuses to parse the certificate
- * for (with Go's error), `unhandled` the OIDs it does not know, for which it refuses to verify any chain with the
- * certificate in it. A critical subjectAltName is unhandled when it holds no DNS, e-mail, IP or URI name, a critical
- * nameConstraints when it constrains any other name type.
- */
-const NAME_CONSTRAINTS = '2.5.29.30';
-
-/**
  * Whether a nameConstraints value constrains a name type Go does not check: its parser takes DNS, IP, e-mail and
  * URI subtrees and marks the extension unhandled for any other (a directoryName, as corporate CAs limit their
  * subjects with; parser.go parseNameConstraintsExtension, "default: unhandled = true").
@@ -401,6 +394,12 @@ function constrainsOtherNames(value: Uint8Array): boolean {
   return false;
 }
 
+/**
+ * What Go makes of this certificate's critical extensions: `parse` names one it refuses to parse the certificate
+ * for (with Go's error), `unhandled` the OIDs it does not know, for which it refuses to verify any chain with the
+ * certificate in it. A critical subjectAltName is unhandled when it holds no DNS, e-mail, IP or URI name, a critical
+ * nameConstraints when it constrains any other name type.
+ */
 export function goCriticalExtensions(cert: Certificate): { parse?: { name: string; error: string }; unhandled: string[] } {
   const unhandled: string[] = [];
   for (const e of cert.extensions) {
@@ -409,7 +408,7 @@ export function goCriticalExtensions(cert: Certificate): { parse?: { name: strin
     if (never) return { parse: { name: never[0], error: `x509: ${never[1]} incorrectly marked critical` }, unhandled };
     if (!GO_KNOWN_EXTENSIONS.has(e.oid)) unhandled.push(e.oid);
     else if (e.oid === OID.subjectAltName && !cert.subjectAltNames.some((n) => n.type !== 'dirname' && n.type !== 'other')) unhandled.push(e.oid);
-    else if (e.oid === NAME_CONSTRAINTS && constrainsOtherNames(e.value)) unhandled.push(e.oid);
+    else if (e.oid === OID.nameConstraints && constrainsOtherNames(e.value)) unhandled.push(e.oid);
   }
   return { unhandled };
 }

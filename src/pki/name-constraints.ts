@@ -7,10 +7,10 @@
  * any URI constraint, is refused. Pure: no I/O.
  */
 import { readTlv, children, contentBytes, latin1Text } from './der.js';
-import { formatIp } from './certificate.js';
+import { formatIp, OID } from './certificate.js';
 import { ipBytes } from './sign.js';
 
-export const NAME_CONSTRAINTS_OID = '2.5.29.30';
+export const NAME_CONSTRAINTS_OID = OID.nameConstraints;
 
 export interface Subtree {
   type: 'dns' | 'ip' | 'email' | 'uri' | 'other';
