@@ -52,12 +52,13 @@ ${EXIT_CODES_HELP}`)
       const now = resolveNow(o.now);
       let inv: Inventory;
       if (/^https:\/\//i.test(source) || /^tls:\/\//i.test(source)) {
-        const { joinHostPort, parseEndpoint, probeEndpoint } = await import('../probe/probe.js');
+        const { parseEndpoint, probeEndpoint } = await import('../probe/probe.js');
+        const { formatHostPort } = await import('../server/listen.js');
         const ep = parseEndpoint(source);
         const res = await probeEndpoint(ep.host, ep.port, { servername: o.servername, timeoutMs: timeoutMs(o.timeout) });
-        inv = servedInventory(res.chain, joinHostPort(ep.host, ep.port), now, o.warn);
+        inv = servedInventory(res.chain, formatHostPort(ep), now, o.warn);
         // (the chain is what the server sent before it ended the handshake, as openssl s_client shows it)
-        if (res.handshakeError) io.stderr(`kubepki: ${joinHostPort(ep.host, ep.port)} sent its chain, then ${res.handshakeError}\n`);
+        if (res.handshakeError) io.stderr(`kubepki: ${formatHostPort(ep)} sent its chain, then ${res.handshakeError}\n`);
       } else if (source === '-') {
         // (named `-` wherever a file is named, as given: not the throwaway file it was read through)
         inv = inventoryOfBytes(await io.readStdin(), 'stdin', '-', now, o.warn);

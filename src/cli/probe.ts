@@ -1,7 +1,8 @@
 import { Command, Option } from 'commander';
 import type { Io } from './io.js';
 import { readInventory } from '../inventory/read.js';
-import { joinHostPort, parseEndpoint, probeEndpoint } from '../probe/probe.js';
+import { parseEndpoint, probeEndpoint } from '../probe/probe.js';
+import { formatHostPort } from '../server/listen.js';
 import { compareServed, attachDiskSigners, missingIntermediate } from '../probe/compare.js';
 import { servedInventory } from './inspect.js';
 import { renderInventoryShort } from '../report/cert-text.js';
@@ -39,7 +40,7 @@ chain, 3 could not connect.`)
       // (the tree before the handshake: a --root that is not there is said as such, not after "connection refused")
       const node = openNode(o);
       const res = await probeEndpoint(ep.host, ep.port, { servername: o.servername, timeoutMs: timeoutMs(o.timeout) });
-      const endpointName = joinHostPort(ep.host, ep.port);
+      const endpointName = formatHostPort(ep);
       const served = servedInventory(res.chain, endpointName, now);
       const disk = readInventory({ fs: node, now });
       const cmp = compareServed(res.chain[0]!, disk);

@@ -366,7 +366,6 @@ function ia5(type: string, value: string): Buffer {
   return Buffer.from(value, 'ascii');
 }
 
-/** One GeneralName, DER. */
 /**
  * An IP SAN's bytes as Go writes them (crypto/x509 marshalSANs: `ip.To4()` when it has one): an IPv4-mapped
  * IPv6 address (::ffff:192.0.2.1, as kubeadm's certSANs may give it) is the 4 bytes of its IPv4 address, which
@@ -378,6 +377,7 @@ function sanIpBytes(ip: string): Uint8Array {
   return mapped ? b.subarray(12) : b;
 }
 
+/** One GeneralName, DER. */
 export function generalNameDer(n: SanInput): Uint8Array {
   switch (n.type) {
     case 'dns': return tlv(0x82, ia5('DNS', n.value));

@@ -1,5 +1,6 @@
 import * as tls from 'node:tls';
 import { isIP } from 'node:net';
+import { formatHostPort } from '../server/listen.js';
 import { UserError } from '../errors.js';
 import { unbracket } from '../inventory/names.js';
 
@@ -39,11 +40,6 @@ export function parseEndpoint(text: string): { host: string; port: number } {
   const port = Number(m[2] ?? 443);
   if (!(port > 0 && port < 65536)) throw new UserError(`failed to parse endpoint ${JSON.stringify(text)}: bad port`, 'use a port between 1 and 65535');
   return { host: m[1]!, port };
-}
-
-/** `host:port` as Go's net.JoinHostPort writes it: an IPv6 literal in brackets (`[::1]:2379`, not `::1:2379`). */
-export function joinHostPort(host: string, port: number): string {
-  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 /**
@@ -98,7 +94,7 @@ export function probeEndpoint(host: string, port: number, o: ProbeOptions = {}):
       }
       return chain;
     };
-    const endpoint = joinHostPort(host, port);
+    const endpoint = formatHostPort({ host, port });
     socket.once('secureConnect', () => {
       finish(undefined, { host, port, chain: peerChain(), protocol: socket.getProtocol() ?? undefined, cipher: socket.getCipher()?.name });
     });

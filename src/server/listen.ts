@@ -32,6 +32,7 @@ export function isLoopback(host: string): boolean {
   return /^::ffff:127\./i.test(host);
 }
 
+/** `host:port` as Go's net.JoinHostPort writes it: an IPv6 literal in brackets (`[::1]:2379`, not `::1:2379`). */
 export function formatHostPort(a: ListenAddress): string {
   return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
 }
