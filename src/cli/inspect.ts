@@ -51,7 +51,7 @@ ${EXIT_CODES_HELP}`)
       if (!endpoint && (o.servername !== undefined || o.timeout !== '5')) throw new UserError(`--servername and --timeout apply to https://HOST:PORT, not to ${source === '-' ? 'standard input' : source}`, 'drop them, or pass https://HOST:PORT');
       const now = resolveNow(o.now);
       let inv: Inventory;
-      if (/^https:\/\//i.test(source) || /^tls:\/\//i.test(source)) {
+      if (endpoint) {
         const { parseEndpoint, probeEndpoint } = await import('../probe/probe.js');
         const { formatHostPort } = await import('../server/listen.js');
         const ep = parseEndpoint(source);
@@ -87,7 +87,7 @@ ${EXIT_CODES_HELP}`)
         // (a kubeconfig of a node tree read without that tree as --root: its absolute references were read here)
         addReadOnHost(inv, node, [file], 'inspect');
         const unread = inv.findings.find((f) => (f.code === 'corrupt' || f.code === 'unreadable') && f.file === file);
-        const hint = () => (st.size < 1 << 20 ? base64Hint(node.readFile(file), abs) ?? sshKeyHint(node.readFile(file)) : undefined) ?? 'pass a PEM or DER certificate, key, CSR or a kubeconfig';
+        const hint = () => (st.size < 1 << 20 ? bytesHint(node.readFile(file), abs) : undefined) ?? 'pass a PEM or DER certificate, key, CSR or a kubeconfig';
         if (unread && inv.certificates.length === 0 && inv.keys.length === 0 && inv.csrs.length === 0) throw new UserError(`failed to inspect ${abs}: ${unread.message.replace(`skipped ${file}: `, '').replace(`${file}: `, '')}`, hint());
         if (inv.certificates.length === 0 && inv.keys.length === 0 && inv.csrs.length === 0 && inv.kubeconfigs.length === 0) {
           throw new UserError(`failed to inspect ${abs}: no certificate, key, CSR or kubeconfig in it`, hint());
@@ -155,12 +155,17 @@ export function inventoryOfBytes(bytes: Buffer, label: string, shownAs: string, 
     renameFile(inv, file, shownAs);
     if (inv.certificates.length === 0 && inv.keys.length === 0 && inv.csrs.length === 0) {
       const why = inv.findings[0]?.message.replace(/^[^:]*: /, '') ?? 'nothing readable';
-      throw new UserError(`failed to inspect ${label}: ${why}`, base64Hint(bytes, shownAs) ?? sshKeyHint(bytes) ?? 'pass PEM or DER certificates, a CSR, a key or a kubeconfig');
+      throw new UserError(`failed to inspect ${label}: ${why}`, bytesHint(bytes, shownAs) ?? 'pass PEM or DER certificates, a CSR, a key or a kubeconfig');
     }
     return inv;
   } finally {
     fsp.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** What bytes that hold nothing kubepki reads are instead, when that is something an operator copies by mistake. */
+function bytesHint(bytes: Buffer, source: string): string | undefined {
+  return base64Hint(bytes, source) ?? sshKeyHint(bytes);
 }
 
 /** An OpenSSH key (ssh-keygen's private key file, or an authorized_keys line): said as such, since nothing in Kubernetes reads one. */
