@@ -56,7 +56,6 @@ export function toKubeYaml(obj: unknown): string {
   return stringify(sortKeys(obj), { indentSeq: false, lineWidth: 0, minContentWidth: 0 });
 }
 
-
 /**
  * kubeadm's ArgumentsToCommand (cmd/kubeadm/app/util/arguments.go): an extra arg replaces every default of
  * its name, a name the extras repeat (v1beta4) is kept as often as given, and the whole list is sorted by
