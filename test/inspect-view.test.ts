@@ -4,15 +4,12 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { cli, sh, tmp, FIXTURES } from './renew-support.js';
+import { opensslOk } from './support/fixtures.js';
 import { Certificate, nameToString } from '../src/pki/certificate.js';
 import { fastRecord, record, plainRecord, scanBuffer, type ScanRecord } from '../src/inventory/scan.js';
 import { splitDn } from '../src/report/metrics.js';
 
-function openssl(args: string[]): string {
-  const r = sh('openssl', args);
-  assert.equal(r.status, 0, `openssl ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
+const openssl = opensslOk;
 
 /** `openssl x509 -noout -subject` (default name options) as kubepki writes names: `CN = a + O = b` → `CN=a + O=b`. */
 const opensslName = (file: string, which: 'subject' | 'issuer'): string =>

@@ -10,12 +10,9 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { cli, copyFixture, sh, tmp, snapshotTree } from './renew-support.js';
 import { ETCD, ETCDCTL, servingEtcd } from './support/etcd.js';
+import { opensslOk } from './support/fixtures.js';
 
-function o(args: string[], input?: string): string {
-  const r = sh('openssl', args, input);
-  assert.equal(r.status, 0, `openssl ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
+const o = opensslOk;
 
 /** An RSA CA made by openssl in DIR (ca.crt, ca.key). */
 function makeCa(dir: string, cn = 'odd-ca'): void {

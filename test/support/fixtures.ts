@@ -44,6 +44,13 @@ export function openssl(args: string[], input?: string | Buffer): { stdout: stri
   return { stdout: r.stdout ?? '', stderr: r.stderr ?? '', status: r.status ?? -1 };
 }
 
+/** openssl's standard output; a failure fails the test, naming the command and what openssl said. */
+export function opensslOk(args: string[], input?: string | Buffer): string {
+  const r = openssl(args, input);
+  if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer();

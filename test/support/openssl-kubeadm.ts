@@ -3,14 +3,9 @@
 // the static pod manifests (from the kubeadm-1.26 fixture, with each node's address, name and membership).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { FIXTURES } from './fixtures.js';
+import { FIXTURES, opensslOk } from './fixtures.js';
 
-function run(args: string[], input?: string): string {
-  const r = spawnSync('openssl', args, { input, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
+const run = opensslOk;
 
 const ecKey = (file: string) => { run(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', file]); fs.chmodSync(file, 0o600); };
 const stamp = (d: Date) => d.toISOString().replace(/[-:T]/g, '').slice(0, 14) + 'Z';
