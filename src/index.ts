@@ -31,6 +31,7 @@ export { listCsrs, actOnCsr, approveRun, approvalBody, previewApproval, type Csr
 export { authorizeNodeClient, nodeClientSubresources, subjectAccessReviewFor, type NodeClientAuthorization, type ReviewOptions } from './cluster/csr-sar.js';
 export { applyJoin, updateClusterInfo, type ApplyJoinOptions, type ApplyJoinResult } from './cluster/apply-join.js';
 export { readClusterInfo } from './cluster/cluster-info.js';
+export { judgeTokens, ttlText, type TokenRow, type TokenStatus, type TokenFinding } from './cluster/tokens.js';
 export { planSaRefresh, readSaRefreshPlan, applySaRefresh, type SaRefreshPlan } from './cluster/sa-refresh.js';
 export { readClusterCertificates, clusterCertEntries, mergeClusterCertificates } from './cluster/inventory.js';
 export { readInventory, type ReadOptions } from './inventory/read.js';

@@ -21,6 +21,7 @@ export const COMMANDS: CommandSpec[] = [
   { name: 'backups', summary: 'list the backups kubepki made before writing node files (renew, restore, rebuild, ca import, sa rotate, kubelet); --prune removes old ones', load: () => import('./backups.js') },
   { name: 'demo', summary: 'make a throwaway node tree with expired certificates and run check on it', load: () => import('./demo.js') },
   { name: 'csr', summary: 'list and approve kubelet CertificateSigningRequests with a strict policy', load: () => import('./csr.js') },
+  { name: 'token', summary: 'list the cluster\'s bootstrap tokens, judged (expired, never expiring, unsigned), and delete them', load: () => import('./token.js') },
   { name: 'cluster-info', summary: 'publish the CA and token signatures joining nodes trust (kube-public/cluster-info)', load: () => import('./cluster-info.js') },
   { name: 'sa', summary: 'ServiceAccount key and tokens: rotate sa.key/sa.pub on the node, then refresh the tokens in the cluster', load: () => import('./sa.js') },
   { name: 'serve', summary: 'serve /metrics, a live dashboard, /api/inventory and /healthz for this node', load: () => import('./serve.js') },

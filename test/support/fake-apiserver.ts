@@ -653,11 +653,17 @@ export class MemoryObjects {
         this.onChange?.(plural, obj, 'patch');
         return { status: 200, body: clone(this.objects.get(key)) };
       }));
-      server.route('DELETE', one, admin((_r, m) => {
+      server.route('DELETE', one, admin((req, m) => {
         const name = decodeURIComponent(m[2]!);
         const key = `${plural}/${m[1]}/${name}`;
         const cur = this.objects.get(key);
         if (!cur) return objectError(plural, name, 404, 'NotFound');
+        // DeleteOptions.preconditions.uid: another object under the name is a 409 (k8s.io/apiserver
+        // storage.Preconditions.Check: "Precondition failed: UID in precondition: …, UID in object meta: …")
+        const uid = req.body?.preconditions?.uid;
+        if (uid && uid !== cur.metadata.uid) {
+          return status(409, 'Conflict', `Operation cannot be fulfilled on ${plural} "${name}": Precondition failed: UID in precondition: ${uid}, UID in object meta: ${cur.metadata.uid}`, { name, kind: plural });
+        }
         this.objects.delete(key);
         this.onChange?.(plural, cur, 'delete');
         return { status: 200, body: clone(cur) };
