@@ -308,6 +308,47 @@ test('cluster-info update --create-token --upload-certs --dry-run names no token
   onlyReads(s);
 });
 
+test('join --apply --dry-run: writes no manifests file (says where it would go) and only reads the cluster, naming the objects --apply would put there; the run without it writes them, with the same join commands', async () => {
+  const { s, mem, kc } = await cluster();
+  const out = path.join(tmp, `join-dry-${Date.now()}.yaml`);
+  const key = 'b'.repeat(64);
+  const argv = ['join', '--root', ROOT, '--apply', kc, '--out', out, '--now', NOW, '--control-plane', '--token', 'abcdef.0123456789abcdef', '--certificate-key', key];
+  const before = structuredClone([...mem.objects.entries()]);
+  const dry = await cli([...argv, '--dry-run']);
+  assert.equal(dry.code, 0, dry.err + dry.out);
+  assert.equal(fs.existsSync(out), false, 'no manifests file');
+  assert.match(dry.out, /^Would apply to the cluster at https:\/\/127\.0\.0\.1:\d+ \(kubeconfig .*\):$/m);
+  for (const step of [
+    'would create Role and create RoleBinding kube-system/kubeadm:kubeadm-certs',
+    'would create Secret kube-system/bootstrap-token-abcdef (expires 2026-11-23T22:00:00Z), usages authentication, signing',
+    'would update ConfigMap kube-public/cluster-info (CA and server unchanged, the kubeconfig kept byte for byte):',
+    '  signatures: jws-kubeconfig-w7k2qx (kept), jws-kubeconfig-abcdef (added)',
+    'would create Secret kube-system/kubeadm-certs',
+  ]) assert.ok(dry.out.includes(`\n  ${step}`), `${step}\n${dry.out}`);
+  assert.ok(dry.out.endsWith(`\nDry run: nothing was written (the manifests would go to ${out}, mode 0600).\n`), dry.out);
+  onlyReads(s);
+  assert.deepEqual([...mem.objects.entries()], before);
+
+  const real = await cli(argv);
+  assert.equal(real.code, 0, real.err + real.out);
+  assert.ok(fs.existsSync(out));
+  // the same join commands, the token and key given: what the dry run printed is what was made
+  const commands = (r: { out: string }) => r.out.slice(r.out.indexOf('2. On each worker node:'), r.out.indexOf('(delete the kubeadm-certs'));
+  assert.equal(commands(real), commands(dry));
+  assert.ok(commands(real).includes(`--token abcdef.0123456789abcdef`) && commands(real).includes(`--certificate-key ${key}`), real.out);
+  assert.deepEqual(readClusterInfo(mem.get('configmaps', 'kube-public', 'cluster-info').data).signedBy, ['abcdef', 'w7k2qx']);
+  assert.equal(readTokenSecret(mem.get('secrets', 'kube-system', 'bootstrap-token-abcdef'), new Date(NOW))!.expiration!.toISOString(), '2026-11-23T22:00:00.000Z');
+  assert.ok(mem.get('secrets', 'kube-system', 'kubeadm-certs'));
+  assert.ok(s.writes().length >= 5);
+
+  // an --out that is there: the dry run refuses it as the run does, before asking the cluster
+  const asked = s.received.length;
+  const taken = await cli(['join', '--root', ROOT, '--apply', kc, '--out', out, '--now', NOW, '--dry-run']);
+  assert.equal(taken.code, 3);
+  assert.match(taken.err, new RegExp(`^kubepki: failed to write ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: it exists\n  hint: pass --force`));
+  assert.equal(s.received.length, asked);
+});
+
 test('cluster-info show verifies the recorded signature', async () => {
   const s = await FakeApiServer.start({ recordings: ['bootstrap-token.json'] });
   servers.push(s);

@@ -192,14 +192,20 @@ export interface ApplyJoinPlanOptions {
   /** sealed kubeadm-certs data for a control-plane join */
   kubeadmCerts?: Record<string, string>;
   now: Date;
+  /** read, and print what would be put into the cluster; write nothing */
+  dryRun?: boolean;
+  /** `token` was drawn for this run: a dry run does not name it */
+  tokenDrawn?: boolean;
 }
 
 /**
  * `kubepki join --apply`: put a join plan's token, cluster-info (with the CA,
  * signed for every valid token) and kubeadm-certs into the cluster through
  * the API, then read back and verify. Prints what it did; throws UserError.
+ * With `dryRun`, reads only and prints what it would put there, and on stderr
+ * why reading back would not verify (`problems`: the caller's exit 2).
  */
-export async function applyJoinPlan(io: Io, o: ApplyJoinPlanOptions): Promise<void> {
+export async function applyJoinPlan(io: Io, o: ApplyJoinPlanOptions): Promise<{ problems: { message: string; hint?: string }[] }> {
   const fs = await import('node:fs');
   const path = await import('node:path');
   const { connect } = await import('../cluster/connect.js');
@@ -214,9 +220,14 @@ export async function applyJoinPlan(io: Io, o: ApplyJoinPlanOptions): Promise<vo
     discoveryHash: o.discoveryHash,
     kubeadmCerts: o.kubeadmCerts,
     now: o.now,
+    dryRun: o.dryRun,
+    tokenDrawn: o.tokenDrawn,
   });
-  io.stdout(`Applied to the cluster at ${client.server} (kubeconfig ${client.kubeconfigPath}):\n`);
+  io.stdout(`${o.dryRun ? 'Would apply' : 'Applied'} to the cluster at ${client.server} (kubeconfig ${client.kubeconfigPath}):\n`);
   for (const s of res.steps) io.stdout(`  ${s}\n`);
+  const problems = res.problems ?? [];
+  for (const p of problems) io.stderr(`kubepki: the run would not verify: ${p.message}${p.hint ? `; hint: ${p.hint}` : ''}\n`);
+  return { problems };
 }
 
 /** A dry run's last lines: what would fail its verification (stderr, one line each with its hint), and that nothing was written. */
