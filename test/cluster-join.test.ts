@@ -402,8 +402,14 @@ test('rebuild --apply-cluster: after a rebuild with a new CA, cluster-info carri
   const { copyFixture, deleteAllButManifests } = await import('./rebuild-support.js');
   const root = copyFixture();
   deleteAllButManifests(root);
-  const { mem, kc } = await cluster();
-  const r = await cli(['rebuild', '--root', root, '--now', '2026-11-23T00:00:00Z', '--control-plane-endpoint', 'cluster-api.example.test:6443', '--apply-cluster', kc]);
+  const { s, mem, kc } = await cluster();
+  const argv = ['rebuild', '--root', root, '--now', '2026-11-23T00:00:00Z', '--control-plane-endpoint', 'cluster-api.example.test:6443', '--apply-cluster', kc];
+  // a dry run says what --apply-cluster would do, and asks the cluster nothing (the CA it would publish is not written yet)
+  const dry = await cli([...argv, '--dry-run']);
+  assert.equal(dry.code, 0, dry.err + dry.out);
+  assert.match(dry.out, /^--apply-cluster: after writing, the run waits for the API server, publishes this node's CA in kube-public\/cluster-info signed for a new 24h join token and verifies it; a dry run does not ask the cluster\.$/m);
+  assert.deepEqual(s.received, []);
+  const r = await cli(argv);
   assert.equal(r.code, 0, r.err + r.out);
   const newCa = path.join(root, 'etc/kubernetes/pki/ca.crt');
   const hash = opensslHash(newCa);
