@@ -154,8 +154,9 @@ saying why):
 
 --dry-run: each CSR is read and judged as without it, SubjectAccessReviews
 included (they store nothing: csr list asks them too), and no approval or
-denial is sent: "approved (dry run)" and "denied (dry run)" say what would be
-("dryRun": true in -o json), then "Dry run: nothing was written.". The API
+denial is sent: the approved and denied lines say what would be, marked
+"(dry run)" after the CSR, as kubectl marks what it did not send ("dryRun":
+true in -o json), then "Dry run: nothing was written.". The API
 server's own refusal of an approval (forbidden, 5xx) shows only when one is
 sent. One pass: with --watch it is refused.
 
