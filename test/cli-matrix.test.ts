@@ -205,6 +205,8 @@ test('flags: one spelling and one meaning everywhere (--root, --now, --warn, --b
   for (const name of ['renew', 'restore', 'rebuild', 'ca import', 'kubelet credentials', 'sa rotate']) {
     assert.ok(has(name, '--backup-dir') && has(name, '--dry-run'), `kubepki ${name} --backup-dir/--dry-run`);
   }
+  // and every one that writes through the Kubernetes API (or a file for kubectl apply), --dry-run: only reads then
+  for (const name of ['csr approve', 'cluster-info update', 'join', 'sa refresh']) assert.ok(has(name, '--dry-run'), `kubepki ${name} --dry-run`);
 });
 
 // ---------------------------------------------------------------- errors: one line, exit 3, nothing written
@@ -377,6 +379,8 @@ test('writing commands: --dry-run writes nothing, the same run without it writes
   dryThenReal(t, ['sa', 'rotate']);
   dryThenReal(t, ['sa', 'rotate', '--drop-old']);
   dryThenReal(t, ['kubelet', 'credentials', '--node', 'cp-1']);
+  // join's manifests file (a token secret waiting for kubectl apply)
+  dryThenReal(t, ['join', '--out', path.join(t, 'join.yaml')]);
   // rebuild of a tree that lost its apiserver pair; ca import of its CA material once it lost front-proxy-ca
   fs.rmSync(path.join(t, 'etc/kubernetes/pki/apiserver.crt'));
   fs.rmSync(path.join(t, 'etc/kubernetes/pki/apiserver.key'));

@@ -215,6 +215,140 @@ test('--upload-certs by an identity that may not write RBAC stops before any tok
   assert.deepEqual([...mem.objects.keys()].sort(), before, 'no token, no kubeadm-certs, no cluster-info change');
 });
 
+/** Only reads reached the server (GETs, with admin credentials or none): nothing was written. */
+function onlyReads(s: FakeApiServer): void {
+  assert.deepEqual(s.writes().map((w) => `${w.method} ${w.path}`), [], 'no write request');
+  assert.deepEqual(s.received.filter((r) => r.method !== 'GET').map((r) => `${r.method} ${r.path}`), []);
+}
+
+test('cluster-info update --dry-run after a new CA: names the token Secret and its expiry, the server and CA hash to publish (old and new), the signatures, kubeadm-certs; only reads; the run without it writes exactly that', async () => {
+  const { s, mem, kc } = await cluster();
+  const ca = path.join(tmp, 'dry-new-ca.crt');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', path.join(tmp, 'dry-new-ca.key'), '-out', ca, '-subj', '/CN=kubernetes', '-days', '3650'], { stdio: 'ignore' });
+  const oldHash = opensslHash(path.join(ROOT, 'etc/kubernetes/pki/ca.crt'));
+  const newHash = opensslHash(ca);
+  const key = 'a'.repeat(64);
+  const before = structuredClone([...mem.objects.entries()]);
+  const argv = ['cluster-info', 'update', '--token', 'abcdef.0123456789abcdef', '--upload-certs', '--certificate-key', key, '--ca', ca, '--kubeconfig', kc, '--root', ROOT, '--now', NOW];
+  const dry = await cli([...argv, '--dry-run']);
+  assert.equal(dry.code, 0, dry.err);
+  assert.equal(dry.err, '');
+  const lines = dry.out.split('\n');
+  assert.deepEqual(lines.slice(0, 8), [
+    'would create Role and create RoleBinding kube-system/kubeadm:kubeadm-certs (bootstrap tokens may get kubeadm-certs)',
+    'would create Secret kube-system/bootstrap-token-abcdef (expires 2026-11-23T22:00:00Z), usages authentication, signing',
+    'would update ConfigMap kube-public/cluster-info (new CA/server):',
+    '  server: https://cluster-api.example.test:6443',
+    `  - CA: ${oldHash}`,
+    `  + CA: ${newHash}`,
+    '  signatures: jws-kubeconfig-w7k2qx (re-signed), jws-kubeconfig-abcdef (added)',
+    'would create Secret kube-system/bootstrap-token-<id> for a new random 2h token without usages (it owns kubeadm-certs: "Proxy for managing TTL for the kubeadm-certs secret")',
+  ], dry.out);
+  assert.match(lines[8]!, /^would create Secret kube-system\/kubeadm-certs \(owned by that token, deleted with it in 2h\), encrypted: ca\.crt, ca\.key, etcd-ca\.crt, etcd-ca\.key, front-proxy-ca\.crt, front-proxy-ca\.key, sa\.key, sa\.pub$/);
+  assert.ok(dry.out.includes(`discovery-token-ca-cert-hash: ${newHash}\n`), dry.out);
+  const joinLine = `kubeadm join cluster-api.example.test:6443 --token abcdef.0123456789abcdef --discovery-token-ca-cert-hash ${newHash} --control-plane --certificate-key ${key}`;
+  assert.ok(dry.out.includes(`join with, once written:\n  ${joinLine}\n`), dry.out);
+  assert.ok(dry.out.endsWith('\nDry run: nothing was written.\n'), dry.out);
+  onlyReads(s);
+  assert.deepEqual([...mem.objects.entries()], before, 'the cluster is as it was');
+
+  const real = await cli(argv);
+  assert.equal(real.code, 0, real.err);
+  assert.ok(real.out.includes(`join with:\n  ${joinLine}\n`), real.out);
+  assert.deepEqual(s.writes().map((w) => `${w.method} ${w.path}`).filter((w) => !w.includes('/bootstrap-token-') || w.startsWith('POST')), [
+    'POST /apis/rbac.authorization.k8s.io/v1/namespaces/kube-system/roles',
+    'POST /apis/rbac.authorization.k8s.io/v1/namespaces/kube-system/rolebindings',
+    'POST /api/v1/namespaces/kube-system/secrets',
+    'PUT /api/v1/namespaces/kube-public/configmaps/cluster-info',
+    'POST /api/v1/namespaces/kube-system/secrets',
+    'POST /api/v1/namespaces/kube-system/secrets',
+  ]);
+  const tok = readTokenSecret(mem.get('secrets', 'kube-system', 'bootstrap-token-abcdef'), new Date(NOW))!;
+  assert.equal(tok.expiration!.toISOString(), '2026-11-23T22:00:00.000Z');
+  assert.deepEqual([...tok.usages].sort(), ['authentication', 'signing']);
+  const view = readClusterInfo(mem.get('configmaps', 'kube-public', 'cluster-info').data);
+  assert.deepEqual([view.server, view.caHashes, view.signedBy], ['https://cluster-api.example.test:6443', [newHash], ['abcdef', 'w7k2qx']]);
+  assert.deepEqual(Object.keys(mem.get('secrets', 'kube-system', 'kubeadm-certs').data).sort(), ['ca.crt', 'ca.key', 'etcd-ca.crt', 'etcd-ca.key', 'front-proxy-ca.crt', 'front-proxy-ca.key', 'sa.key', 'sa.pub']);
+  // and again: what is there now is replaced, the kubeconfig kept byte for byte
+  const again = await cli([...argv, '--dry-run']);
+  assert.equal(again.code, 0, again.err);
+  assert.match(again.out, /^would replace Role and replace RoleBinding kube-system\/kubeadm:kubeadm-certs /m);
+  assert.match(again.out, /^would replace Secret kube-system\/bootstrap-token-abcdef /m);
+  assert.match(again.out, /^would update ConfigMap kube-public\/cluster-info \(CA and server unchanged, the kubeconfig kept byte for byte\):\n {2}server: \S+\n {2}CA: sha256:[0-9a-f]{64}\n {2}signatures: jws-kubeconfig-abcdef \(kept\), jws-kubeconfig-w7k2qx \(kept\)$/m);
+  assert.match(again.out, /^would replace Secret kube-system\/kubeadm-certs /m);
+});
+
+test('cluster-info update --create-token --upload-certs --dry-run names no token or key it drew (the run that writes draws its own); -o json says dryRun; a token id that is someone else\'s is refused as without it (exit 3); a CA not --discovery-hash, or a cluster-info joiners may not read, is exit 2', async () => {
+  const { s, mem, kc } = await cluster();
+  const base = ['--kubeconfig', kc, '--root', ROOT, '--now', NOW];
+  const dry = await cli(['cluster-info', 'update', '--create-token', '--upload-certs', '--dry-run', ...base]);
+  assert.equal(dry.code, 0, dry.err);
+  assert.match(dry.out, /^would create Secret kube-system\/bootstrap-token-<id> for a new random token \(expires 2026-11-23T22:00:00Z\), usages authentication, signing; its id and secret are drawn when it is written/m);
+  assert.match(dry.out, /signatures: jws-kubeconfig-w7k2qx \(kept\), jws-kubeconfig-<new token> \(added\)$/m);
+  assert.match(dry.out, /--token <new token> --discovery-token-ca-cert-hash sha256:[0-9a-f]{64} --control-plane --certificate-key <new certificate key>\n/);
+  assert.doesNotMatch(dry.out, /[a-z0-9]{6}\.[a-z0-9]{16}|--certificate-key [0-9a-f]|bootstrap-token-[a-z0-9]{6}\b/, 'no token or key drawn for nothing');
+  const json = JSON.parse((await cli(['cluster-info', 'update', '--create-token', '--upload-certs', '--dry-run', '-o', 'json', ...base])).out);
+  assert.equal(json.kind, 'ClusterInfoUpdate');
+  assert.equal(json.dryRun, true);
+  assert.equal(json.certificateKey, undefined);
+  assert.deepEqual(json.problems, []);
+  onlyReads(s);
+
+  const someone = await cli(['cluster-info', 'update', '--token', 'w7k2qx.0123456789abcdef', '--dry-run', ...base]);
+  assert.equal(someone.code, 3, someone.err);
+  assert.match(someone.err, /^kubepki: bootstrap token w7k2qx already exists in kube-system \(Secret bootstrap-token-w7k2qx\) with another secret/);
+  const hash = await cli(['cluster-info', 'update', '--discovery-hash', `sha256:${'0'.repeat(64)}`, '--dry-run', ...base]);
+  assert.equal(hash.code, 2, hash.err);
+  assert.match(hash.err, /^kubepki: the run would not verify: the CA to publish has hash sha256:[0-9a-f]{64}, not the join command's sha256:0{64}/);
+  assert.match(hash.out, /Dry run: nothing was written\.\n$/);
+  mem.anonymousClusterInfo = false;
+  const anon = await cli(['cluster-info', 'update', '--dry-run', ...base]);
+  assert.equal(anon.code, 2, anon.err);
+  assert.match(anon.err, /^kubepki: the run would not verify: kube-public\/cluster-info: joining nodes cannot read it \(kubeadm join reads it as system:anonymous\): .*403 Forbidden\); hint: create what kubeadm init creates/);
+  onlyReads(s);
+});
+
+test('join --apply --dry-run: writes no manifests file (says where it would go) and only reads the cluster, naming the objects --apply would put there; the run without it writes them, with the same join commands', async () => {
+  const { s, mem, kc } = await cluster();
+  const out = path.join(tmp, `join-dry-${Date.now()}.yaml`);
+  const key = 'b'.repeat(64);
+  const argv = ['join', '--root', ROOT, '--apply', kc, '--out', out, '--now', NOW, '--control-plane', '--token', 'abcdef.0123456789abcdef', '--certificate-key', key];
+  const before = structuredClone([...mem.objects.entries()]);
+  const dry = await cli([...argv, '--dry-run']);
+  assert.equal(dry.code, 0, dry.err + dry.out);
+  assert.equal(fs.existsSync(out), false, 'no manifests file');
+  assert.match(dry.out, /^Would apply to the cluster at https:\/\/127\.0\.0\.1:\d+ \(kubeconfig .*\):$/m);
+  for (const step of [
+    'would create Role and create RoleBinding kube-system/kubeadm:kubeadm-certs',
+    'would create Secret kube-system/bootstrap-token-abcdef (expires 2026-11-23T22:00:00Z), usages authentication, signing',
+    'would update ConfigMap kube-public/cluster-info (CA and server unchanged, the kubeconfig kept byte for byte):',
+    '  signatures: jws-kubeconfig-w7k2qx (kept), jws-kubeconfig-abcdef (added)',
+    'would create Secret kube-system/kubeadm-certs',
+  ]) assert.ok(dry.out.includes(`\n  ${step}`), `${step}\n${dry.out}`);
+  assert.ok(dry.out.endsWith(`\nDry run: nothing was written (the manifests would go to ${out}, mode 0600).\n`), dry.out);
+  onlyReads(s);
+  assert.deepEqual([...mem.objects.entries()], before);
+
+  const real = await cli(argv);
+  assert.equal(real.code, 0, real.err + real.out);
+  assert.ok(fs.existsSync(out));
+  // the same join commands, the token and key given: what the dry run printed is what was made
+  const commands = (r: { out: string }) => r.out.slice(r.out.indexOf('2. On each worker node:'), r.out.indexOf('(delete the kubeadm-certs'));
+  assert.equal(commands(real), commands(dry));
+  assert.ok(commands(real).includes(`--token abcdef.0123456789abcdef`) && commands(real).includes(`--certificate-key ${key}`), real.out);
+  assert.deepEqual(readClusterInfo(mem.get('configmaps', 'kube-public', 'cluster-info').data).signedBy, ['abcdef', 'w7k2qx']);
+  assert.equal(readTokenSecret(mem.get('secrets', 'kube-system', 'bootstrap-token-abcdef'), new Date(NOW))!.expiration!.toISOString(), '2026-11-23T22:00:00.000Z');
+  assert.ok(mem.get('secrets', 'kube-system', 'kubeadm-certs'));
+  assert.ok(s.writes().length >= 5);
+
+  // an --out that is there: the dry run refuses it as the run does, before asking the cluster
+  const asked = s.received.length;
+  const taken = await cli(['join', '--root', ROOT, '--apply', kc, '--out', out, '--now', NOW, '--dry-run']);
+  assert.equal(taken.code, 3);
+  assert.match(taken.err, new RegExp(`^kubepki: failed to write ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: it exists\n  hint: pass --force`));
+  assert.equal(s.received.length, asked);
+});
+
 test('cluster-info show verifies the recorded signature', async () => {
   const s = await FakeApiServer.start({ recordings: ['bootstrap-token.json'] });
   servers.push(s);
@@ -268,8 +402,14 @@ test('rebuild --apply-cluster: after a rebuild with a new CA, cluster-info carri
   const { copyFixture, deleteAllButManifests } = await import('./rebuild-support.js');
   const root = copyFixture();
   deleteAllButManifests(root);
-  const { mem, kc } = await cluster();
-  const r = await cli(['rebuild', '--root', root, '--now', '2026-11-23T00:00:00Z', '--control-plane-endpoint', 'cluster-api.example.test:6443', '--apply-cluster', kc]);
+  const { s, mem, kc } = await cluster();
+  const argv = ['rebuild', '--root', root, '--now', '2026-11-23T00:00:00Z', '--control-plane-endpoint', 'cluster-api.example.test:6443', '--apply-cluster', kc];
+  // a dry run says what --apply-cluster would do, and asks the cluster nothing (the CA it would publish is not written yet)
+  const dry = await cli([...argv, '--dry-run']);
+  assert.equal(dry.code, 0, dry.err + dry.out);
+  assert.match(dry.out, /^--apply-cluster: after writing, the run waits for the API server, publishes this node's CA in kube-public\/cluster-info signed for a new 24h join token and verifies it; a dry run does not ask the cluster\.$/m);
+  assert.deepEqual(s.received, []);
+  const r = await cli(argv);
   assert.equal(r.code, 0, r.err + r.out);
   const newCa = path.join(root, 'etc/kubernetes/pki/ca.crt');
   const hash = opensslHash(newCa);

@@ -41,7 +41,7 @@ test('sa refresh --dry-run lists exactly the recorded token Secrets and pods, an
   assert.deepEqual(secrets, ['demo/app-token']);
   assert.deepEqual(pods, ['demo/app']);
   assert.match(r.out, /pod demo\/app +\(ServiceAccount app; projected token \(volume kube-api-access-kst2r\); not restarted: bare pod/);
-  assert.match(r.out, /dry run: nothing changed/);
+  assert.ok(r.out.endsWith('\nDry run: nothing was written.\n'), r.out);
   assert.deepEqual(s.writes(), []);
   const j = await cli(['sa', 'refresh', '--dry-run', '-o', 'json', '--kubeconfig', await s.kubeconfig(tmp)]);
   const plan = JSON.parse(j.out);
@@ -64,7 +64,7 @@ function pod(ns: string, name: string, owner: { kind: string; name: string; uid:
   };
 }
 
-test('sa refresh --restart-pods: merge PATCH clears each token, waits for the controller, restarts controller pods kube-system first', async () => {
+test('sa refresh --restart-pods: merge PATCH clears each token, waits for the controller, restarts controller pods kube-system first; its --dry-run names exactly those, and only reads', async () => {
   const s = await FakeApiServer.start();
   servers.push(s);
   const mem = new MemoryObjects(s);
@@ -85,9 +85,16 @@ test('sa refresh --restart-pods: merge PATCH clears each token, waits for the co
       setTimeout(() => mem.put('pods', { ...obj, metadata: { ...obj.metadata, name: `${obj.metadata.name.replace(/-[^-]+$/, '')}-new${++n}`, uid: undefined } }), 30);
     }
   };
+  const dry = await cli(['sa', 'refresh', '--restart-pods', '--dry-run', '--kubeconfig', await s.kubeconfig(tmp)]);
+  assert.equal(dry.code, 0, dry.err);
+  assert.deepEqual(s.received.filter((x) => x.method !== 'GET').map((x) => `${x.method} ${x.path}`), [], 'the dry run only reads');
+  const planned = dry.out.split('\n').filter((l) => /^ {2}(secret|pod) /.test(l) && !l.includes('not restarted')).map((l) => l.trim().split(/\s+/).slice(0, 2).join(' '));
+  assert.ok(dry.out.endsWith('\nDry run: nothing was written.\n'), dry.out);
   const r = await cli(['sa', 'refresh', '--restart-pods', '--kubeconfig', await s.kubeconfig(tmp), '--sa-pub', path.join(PKI, 'sa.pub'), '--timeout', '5', '--poll-ms', '20']);
   assert.equal(r.code, 0, r.err + r.out);
   const writes = s.writes().map((w) => `${w.method} ${w.path}`);
+  // what the dry run said it would do, in its order
+  assert.deepEqual(writes.map((w) => w.replace(/^PATCH \/api\/v1\/namespaces\/([^/]+)\/secrets\//, 'secret $1/').replace(/^DELETE \/api\/v1\/namespaces\/([^/]+)\/pods\//, 'pod $1/')), planned);
   assert.deepEqual(writes, [
     'PATCH /api/v1/namespaces/demo/secrets/app-token',
     'DELETE /api/v1/namespaces/kube-system/pods/kube-proxy-q2x8z',

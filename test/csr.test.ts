@@ -824,6 +824,60 @@ test('csr approve --all-valid --watch keeps approving new valid CSRs, each once'
   assert.equal(r.out.match(/^approved /gm)?.length, 2);
 });
 
+/** Only reads reached the server: GETs, and SubjectAccessReviews (a POST that stores nothing; csr list asks them too). */
+function onlyReads(s: FakeApiServer): void {
+  assert.deepEqual(s.writes().map((w) => `${w.method} ${w.path}`), [], 'no write request');
+  for (const r of s.received) assert.ok(r.method === 'GET' || (r.method === 'POST' && r.path.split('?')[0] === SAR_PATH), `${r.method} ${r.path}`);
+}
+
+test('csr approve --all-valid --deny-invalid --dry-run says which CSRs it would approve and deny and why, sends only reads, and the run without it does exactly that', async () => {
+  const s = await pendingCluster();
+  s.route('PUT', `${CSRS}/csr-s9vgs/approval`, (req) => ({ status: 200, body: req.body }));
+  const kc = await s.kubeconfig(tmp);
+  const dry = await cli(['csr', 'approve', '--all-valid', '--deny-invalid', '--dry-run', '--kubeconfig', kc]);
+  assert.equal(dry.code, 0, dry.err);
+  const lines = dry.out.trimEnd().split('\n');
+  assert.match(lines[0]!, /^approved csr-hprcx \(kubelet-client for worker-1\) \(dry run\): .*SubjectAccessReview allowed system:node:worker-1 to create certificatesigningrequests\/selfnodeclient/);
+  assert.match(lines[1]!, /^approved csr-r98zd \(kubelet-serving for worker-1\) \(dry run\): /);
+  assert.match(lines[2]!, /^denied   csr-s9vgs \(kubelet-serving for worker-1\) \(dry run\): .*SAN IP:192\.0\.2\.10 is not an address of Node worker-1/);
+  assert.equal(lines.at(-1), 'Dry run: nothing was written.');
+  assert.equal(lines.length, 4, dry.out);
+  onlyReads(s);
+  // the client CSR's review was asked as the real run asks it: the dry run's verdict is the real one's
+  assert.equal(s.reviews().length, 1);
+
+  const json = await cli(['csr', 'approve', '--all-valid', '--deny-invalid', '--dry-run', '-o', 'json', '--kubeconfig', kc]);
+  const doc = JSON.parse(json.out);
+  assert.equal(doc.dryRun, true);
+  assert.deepEqual(doc.results.map((r: any) => [r.name, r.outcome, r.attempts]), [['csr-hprcx', 'approved', 0], ['csr-r98zd', 'approved', 0], ['csr-s9vgs', 'denied', 0]]);
+  onlyReads(s);
+
+  const real = await cli(['csr', 'approve', '--all-valid', '--deny-invalid', '--kubeconfig', kc]);
+  assert.equal(real.code, dry.code, real.err);
+  // the same lines, written this time
+  assert.deepEqual(real.out.trimEnd().split('\n'), lines.slice(0, 3).map((l) => l.replace(' (dry run)', '')));
+  assert.deepEqual(s.writes().map((w) => `${w.method} ${w.path}`), ['csr-hprcx', 'csr-r98zd', 'csr-s9vgs'].map((n) => `PUT ${CSRS}/${n}/approval`));
+  assert.deepEqual(s.writes().map((w) => w.body.status.conditions.at(-1).type), ['Approved', 'Approved', 'Denied']);
+});
+
+test('csr approve NAME --dry-run exits as the run would (2 for a CSR that fails the policy, 0 for one it would approve); --dry-run with --watch is refused before connecting', async () => {
+  const s = await pendingCluster();
+  const kc = await s.kubeconfig(tmp);
+  const bad = await cli(['csr', 'approve', 'csr-s9vgs', '--dry-run', '--kubeconfig', kc]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.out, /^refused  csr-s9vgs \(kubelet-serving for worker-1\): .*IP:192\.0\.2\.10/m);
+  const good = await cli(['csr', 'approve', 'csr-r98zd', '--dry-run', '--kubeconfig', kc]);
+  assert.equal(good.code, 0, good.err);
+  assert.equal(good.out, `approved csr-r98zd (kubelet-serving for worker-1) (dry run): ${/^approved csr-r98zd [^:]*: (.*)$/m.exec(good.out)![1]}\nDry run: nothing was written.\n`);
+  onlyReads(s);
+  const before = s.received.length;
+  const watch = await cli(['csr', 'approve', '--all-valid', '--watch', '--dry-run', '--kubeconfig', kc]);
+  assert.equal(watch.code, 3);
+  assert.equal(watch.out, '');
+  assert.match(watch.err, /^kubepki: --dry-run cannot be used with --watch: a dry run is one pass\n  hint: drop --watch/);
+  assert.equal(s.received.length, before, 'refused before connecting');
+});
+
 test('csr approve without names or --all-valid is a usage error', async () => {
   const r = await cli(['csr', 'approve']);
   assert.equal(r.code, 3);

@@ -16,6 +16,7 @@ export interface ClusterInfoUpdateFlags extends ClusterFlags {
   certificateKey?: string;
   discoveryHash?: string;
   output?: string;
+  dryRun?: boolean;
   /** working directory for a relative --ca */
   cwd?: string;
 }
@@ -35,6 +36,10 @@ export interface ApplyJoinCliResult {
   discoveryHash: string;
   certificateKey?: string;
   steps: string[];
+  /** nothing was written: `steps` say what would be */
+  dryRun?: boolean;
+  /** a dry run: why the run that writes would not verify (exit 2) */
+  problems?: { message: string; hint?: string }[];
 }
 
 const CERTIFICATE_KEY_HINT = 'pass 64 hex characters (kubeadm certs certificate-key makes one)';
@@ -89,7 +94,8 @@ export async function applyJoinFromNode(client: ClusterClient, flags: ClusterInf
     server = readClusterInfo(cur?.data).server ?? client.server;
   }
   let token = flags.token;
-  if (flags.createToken && !token) token = generateToken();
+  const tokenDrawn = Boolean(flags.createToken && !token);
+  if (tokenDrawn) token = generateToken();
   try {
     if (token) parseToken(token);
   } catch (e) {
@@ -115,10 +121,16 @@ export async function applyJoinFromNode(client: ClusterClient, flags: ClusterInf
     discoveryHash: flags.discoveryHash,
     kubeadmCerts,
     now,
+    dryRun: flags.dryRun,
+    tokenDrawn,
   });
+  // a dry run prints no token or key it drew: nothing was made with them, and the run that writes draws others
+  if (flags.dryRun && !flags.certificateKey) certificateKey = certificateKey && '<new certificate key>';
+  const shownToken = flags.dryRun && tokenDrawn ? '<new token>' : token;
   const joinCommand = token
-    ? `kubeadm join ${endpointOf(server)} --token ${token} --discovery-token-ca-cert-hash ${res.discoveryHash}${certificateKey ? ` --control-plane --certificate-key ${certificateKey}` : ''}`
+    ? `kubeadm join ${endpointOf(server)} --token ${shownToken} --discovery-token-ca-cert-hash ${res.discoveryHash}${certificateKey ? ` --control-plane --certificate-key ${certificateKey}` : ''}`
     : undefined;
+  if (res.dryRun) return { joinCommand, discoveryHash: res.discoveryHash, ...(flags.certificateKey ? { certificateKey } : {}), steps: res.steps, dryRun: true, problems: res.problems ?? [] };
   return { joinCommand, discoveryHash: res.discoveryHash, certificateKey, steps: res.steps };
 }
 
@@ -180,14 +192,20 @@ export interface ApplyJoinPlanOptions {
   /** sealed kubeadm-certs data for a control-plane join */
   kubeadmCerts?: Record<string, string>;
   now: Date;
+  /** read, and print what would be put into the cluster; write nothing */
+  dryRun?: boolean;
+  /** `token` was drawn for this run: a dry run does not name it */
+  tokenDrawn?: boolean;
 }
 
 /**
  * `kubepki join --apply`: put a join plan's token, cluster-info (with the CA,
  * signed for every valid token) and kubeadm-certs into the cluster through
  * the API, then read back and verify. Prints what it did; throws UserError.
+ * With `dryRun`, reads only and prints what it would put there, and on stderr
+ * why reading back would not verify (`problems`: the caller's exit 2).
  */
-export async function applyJoinPlan(io: Io, o: ApplyJoinPlanOptions): Promise<void> {
+export async function applyJoinPlan(io: Io, o: ApplyJoinPlanOptions): Promise<{ problems: { message: string; hint?: string }[] }> {
   const fs = await import('node:fs');
   const path = await import('node:path');
   const { connect } = await import('../cluster/connect.js');
@@ -202,9 +220,20 @@ export async function applyJoinPlan(io: Io, o: ApplyJoinPlanOptions): Promise<vo
     discoveryHash: o.discoveryHash,
     kubeadmCerts: o.kubeadmCerts,
     now: o.now,
+    dryRun: o.dryRun,
+    tokenDrawn: o.tokenDrawn,
   });
-  io.stdout(`Applied to the cluster at ${client.server} (kubeconfig ${client.kubeconfigPath}):\n`);
+  io.stdout(`${o.dryRun ? 'Would apply' : 'Applied'} to the cluster at ${client.server} (kubeconfig ${client.kubeconfigPath}):\n`);
   for (const s of res.steps) io.stdout(`  ${s}\n`);
+  const problems = res.problems ?? [];
+  for (const p of problems) io.stderr(`kubepki: the run would not verify: ${p.message}${p.hint ? `; hint: ${p.hint}` : ''}\n`);
+  return { problems };
+}
+
+/** A dry run's last lines: what would fail its verification (stderr, one line each with its hint), and that nothing was written. */
+function printDryRunEnd(io: Io, r: Pick<ApplyJoinCliResult, 'problems'>): void {
+  for (const p of r.problems ?? []) io.stderr(`kubepki: the run would not verify: ${p.message}${p.hint ? `; hint: ${p.hint}` : ''}\n`);
+  io.stdout('\nDry run: nothing was written.\n');
 }
 
 export function command(io: Io): Command {
@@ -223,6 +252,7 @@ Exit codes: those of each command (kubepki cluster-info update --help, kubepki c
     ci.command('update')
       .description('write the CA into cluster-info, sign it for every valid signing token, verify by reading back')
       .addHelpText('before', `Examples:
+  kubepki cluster-info update --dry-run             # the server and CA hash it would publish, the signatures; writes nothing
   kubepki cluster-info update                       # after a new CA: publish it, re-sign for every token
   kubepki cluster-info update --create-token        # and make a 24h join token; prints the join command
   kubepki cluster-info update --root /mnt/node --kubeconfig /mnt/node/etc/kubernetes/admin.conf
@@ -236,13 +266,22 @@ Exit codes: those of each command (kubepki cluster-info update --help, kubepki c
       .option('--upload-certs', 'also upload the shared CA/SA keys, encrypted, as kube-system/kubeadm-certs (2h)')
       .option('--certificate-key <hex>', 'with --upload-certs: the AES-256 key (default: a new one, printed)')
       .option('--discovery-hash <sha256:hex>', 'fail unless cluster-info ends up pinned to this CA hash')
+      .option('--dry-run', 'read, and print what would be written (the server and CA hash for cluster-info, its signatures, the token Secret and its expiry, kubeadm-certs); write nothing')
       .addOption(outputOption())
       .addHelpText('after', `
+--dry-run makes only read requests: the token Secrets, cluster-info (also
+with no credentials, as kubeadm join reads it) and each object it would
+create or replace. A token --create-token would draw, and a certificate
+key --upload-certs would draw, are not shown: the run that writes draws its
+own (pass --token, --certificate-key to choose them).
+
 Exit codes:
-  0  written, and verified by reading it back
+  0  written, and verified by reading it back (--dry-run: what would be written printed)
   2  written, but reading back did not verify (another writer, a signature, the CA hash not --discovery-hash, or
-     joining nodes may not read it: kubeadm join reads it with no credentials)
-  3+ kubepki could not run (a bad flag, no kubeconfig, API server unreachable, 401/403)`),
+     joining nodes may not read it: kubeadm join reads it with no credentials); --dry-run: the run would not
+     verify (the CA hash not --discovery-hash, joining nodes may not read cluster-info)
+  3+ kubepki could not run (a bad flag, no kubeconfig, API server unreachable, 401/403, --token an id that is
+     someone else's token), --dry-run too`),
   ).action(async (flags: ClusterInfoUpdateFlags) => {
     const format = parseOutput(flags.output);
     const now = nowFrom(flags);
@@ -254,9 +293,10 @@ Exit codes:
     } else {
       for (const s of r.steps) io.stdout(`${s}\n`);
       io.stdout(`discovery-token-ca-cert-hash: ${r.discoveryHash}\n`);
-      if (r.joinCommand) io.stdout(`\njoin with:\n  ${r.joinCommand}\n`);
+      if (r.joinCommand) io.stdout(`\njoin with${r.dryRun ? ', once written' : ''}:\n  ${r.joinCommand}\n`);
+      if (r.dryRun) printDryRunEnd(io, r);
     }
-    io.exitCode = EXIT.ok;
+    io.exitCode = r.problems?.length ? EXIT.broken : EXIT.ok;
   });
 
   addClusterOptions(

@@ -36,6 +36,7 @@ interface ApproveFlags extends ClusterFlags {
   denyInvalid?: boolean;
   output?: string;
   maxPasses?: string;
+  dryRun?: boolean;
 }
 
 /** The VERDICT column: the reason too where it says what to do (fix the CSR, grant the permission, let kubepki ask). */
@@ -49,6 +50,7 @@ export function command(io: Io): Command {
     .description('list and approve kubelet CertificateSigningRequests with a strict policy')
     .addHelpText('before', `Examples:
   kubepki csr list
+  kubepki csr approve --all-valid --dry-run  # which CSRs it would approve and why; approves nothing
   kubepki csr approve --all-valid            # approve every pending CSR that passes the policy
   kubepki csr approve csr-r98zd              # approve one, refused with the reason if it fails
   kubepki csr approve --all-valid --watch    # keep approving (kubelet serving certificate rotation)
@@ -115,6 +117,7 @@ Exit codes:
     csr.command('approve')
       .description('approve CSRs that pass the policy; refuse (or with --deny-invalid deny) the rest, saying why')
       .addHelpText('before', `Examples:
+  kubepki csr approve --all-valid --deny-invalid --dry-run   # what it would approve and deny, and why
   kubepki csr approve --all-valid            # every pending CSR that passes the policy
   kubepki csr approve csr-r98zd              # one, refused with the reason if it fails
   kubepki csr approve --all-valid --deny-invalid --watch --interval 30s
@@ -125,6 +128,7 @@ Exit codes:
       .option('--interval <duration>', 'with --watch: time between passes (10s, 1m; a bare number is seconds)', '10s')
       .option('--allow-new-nodes', 'approve kubelet client CSRs from bootstrap tokens for Nodes that do not exist yet')
       .option('--deny-invalid', 'deny kubelet CSRs that fail the policy instead of leaving them pending')
+      .option('--dry-run', 'judge every CSR and print what would be approved or denied, and why; send no approval or denial (one pass: not with --watch)')
       .addOption(outputOption())
       .addOption(new Option('--max-passes <n>', 'with --watch: stop after n passes (tests, cron)').hideHelp())
       .addHelpText('after', `${POLICY_HELP}
@@ -148,7 +152,15 @@ saying why):
               signer, with the RBAC rule that would: approve on signers,
               resourceNames the signer); the other signers' CSRs go on
 
-Exit codes:
+--dry-run: each CSR is read and judged as without it, SubjectAccessReviews
+included (they store nothing: csr list asks them too), and no approval or
+denial is sent: the approved and denied lines say what would be, marked
+"(dry run)" after the CSR, as kubectl marks what it did not send ("dryRun":
+true in -o json), then "Dry run: nothing was written.". The API
+server's own refusal of an approval (forbidden, 5xx) shows only when one is
+sent. One pass: with --watch it is refused.
+
+Exit codes (with --dry-run, those the run would end with, as judged now):
   0  every CSR asked for was approved or was already (or there was nothing
      to do); with --deny-invalid, those that fail the policy were denied
   1  --all-valid left CSRs pending: ones that fail the policy (without
@@ -176,13 +188,16 @@ Exit codes:
   ).action(async (names: string[], flags: ApproveFlags) => {
     const format = parseOutput(flags.output);
     if (!flags.allValid && names.length === 0) throw new UserError('csr approve needs CSR names or --all-valid', 'run `kubepki csr list` to see the pending CSRs');
+    // a watching dry run approves nothing forever: a long-running approver left with --dry-run (a Deployment's args)
+    // would look as if it worked while every CSR stayed pending; one pass answers "what would it do now"
+    if (flags.dryRun && flags.watch) throw new UserError('--dry-run cannot be used with --watch: a dry run is one pass', 'drop --watch to see what one pass would approve, or --dry-run to keep approving');
     // a duration as serve's --interval takes it (30s, 1m), or a bare number of seconds, as this flag first took
     const text = flags.interval!.trim();
     const interval = /^\d+(\.\d+)?$/.test(text) ? Number(text) : parseDuration(text);
     if (!(interval !== undefined && interval > 0)) throw new UserError(`--interval ${JSON.stringify(flags.interval)} is not a duration`, 'use e.g. --interval 10s or 1m (a bare number is seconds)');
     const client = await clusterFrom(flags, io);
     const { approveRun, ApproveRunError } = await import('../cluster/csr.js');
-    const opts = { names, allValid: Boolean(flags.allValid), denyInvalid: Boolean(flags.denyInvalid), allowNewNodes: Boolean(flags.allowNewNodes) };
+    const opts = { names, allValid: Boolean(flags.allValid), denyInvalid: Boolean(flags.denyInvalid), allowNewNodes: Boolean(flags.allowNewNodes), dryRun: Boolean(flags.dryRun) };
     const reported = new Set<string>();
     const maxPasses = flags.maxPasses ? Number(flags.maxPasses) : Infinity;
     let lastFailure: string | undefined;
@@ -194,7 +209,7 @@ Exit codes:
       const held = (r: CsrActionResult) => r.outcome === 'unreviewed' || r.outcome === 'forbidden';
       const unreviewed = run.results.flatMap((r) => (held(r) && r.error ? [r.error] : []));
       if (format === 'json') {
-        io.stdout(`${JSON.stringify({ apiVersion: 'kubepki.io/v1alpha1', kind: 'CsrApproval', results: fresh.map(jsonResult), missing: run.missing }, null, 2)}\n`);
+        io.stdout(`${JSON.stringify({ apiVersion: 'kubepki.io/v1alpha1', kind: 'CsrApproval', ...(flags.dryRun ? { dryRun: true } : {}), results: fresh.map(jsonResult), missing: run.missing }, null, 2)}\n`);
       } else {
         for (const r of fresh) if (!held(r)) io.stdout(`${describe(r)}\n`);
         // an error, not a verdict: on stderr like a missing CSR, message and hint on one line; the CSRs that
@@ -209,6 +224,7 @@ Exit codes:
         }
         for (const m of run.missing) io.stderr(`kubepki: CertificateSigningRequest ${m} not found\n`);
         if (!flags.watch && run.results.length === 0 && run.missing.length === 0) io.stdout('no pending CertificateSigningRequests\n');
+        if (flags.dryRun) io.stdout('Dry run: nothing was written.\n');
       }
       // (a named CSR that is already Denied or Failed is `refused`: not approved and never will be, not "nothing to do")
       const namedBad = run.missing.length > 0 || run.results.some((r) => names.includes(r.name) && (r.outcome === 'refused' || r.outcome === 'denied'));
@@ -251,7 +267,8 @@ function sleep(ms: number): Promise<void> {
 
 function describe(r: CsrActionResult): string {
   const d = r.decision;
-  const what = `${r.name} (${d.kind === 'other' ? d.signer : d.kind}${d.node ? ` for ${d.node}` : ''})`;
+  // (as kubectl marks what --dry-run=client did not send: "… approved (dry run)")
+  const what = `${r.name} (${d.kind === 'other' ? d.signer : d.kind}${d.node ? ` for ${d.node}` : ''})${r.dryRun ? ' (dry run)' : ''}`;
   switch (r.outcome) {
     case 'approved': return `approved ${what}: ${d.reason}${r.attempts > 1 ? ` (after ${r.attempts - 1} conflict${r.attempts > 2 ? 's' : ''})` : ''}`;
     case 'denied': return `denied   ${what}: ${d.reason}`;

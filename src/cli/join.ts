@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import type { Io } from './io.js';
 import { UserError } from '../errors.js';
-import { rootOption, nowOption, resolveNow, writeOutFile } from './options.js';
+import { rootOption, nowOption, resolveNow, writeOutFile, outFileTaken } from './options.js';
 import { openRoot } from '../fs/node-fs.js';
 import { kubeadmPkiDir } from '../layouts/detect.js';
 import { goTime } from '../pki/go-duration.js';
@@ -20,6 +20,7 @@ export interface JoinCliOptions {
   output: 'text' | 'json';
   /** --apply [kubeconfig] (issue 5) */
   apply?: string | boolean;
+  dryRun?: boolean;
 }
 
 /**
@@ -79,10 +80,19 @@ Examples:
   kubepki join                                   # worker join command + kubepki-join-<id>.yaml
   kubepki join --control-plane                   # also --certificate-key and kubeadm-certs
   kubepki join --ttl 2h --out /root/join.yaml && kubectl apply -f /root/join.yaml
+  kubepki join --apply --dry-run                 # what --apply would put into the cluster; writes nothing
+
+--dry-run writes no manifests file (it says where it would go, and refuses an --out that is there without
+--force, as the run does) and, with --apply, makes only read requests: it prints the objects it would create
+or replace, the server and CA hash cluster-info would carry, and why reading back would not verify. A token
+and a certificate key it drew are shown as <new token> and <new certificate key>: nothing is made with them,
+and the run that writes draws its own (pass --token, --certificate-key to keep them).
 
 Exit codes:
-  0  the manifests written and the join commands printed (with --apply: put into the cluster and verified)
-  2  --apply: put into the cluster, but reading it back did not verify
+  0  the manifests written and the join commands printed (with --apply: put into the cluster and verified);
+     with --dry-run, what would be written printed
+  2  --apply: put into the cluster, but reading it back did not verify (with --dry-run: it would not verify, the
+     CA hash published not the join command's, or joining nodes may not read cluster-info)
   3+ kubepki could not run (a bad flag, no CA or kubeconfig on the node, --out exists, with --apply the API
      server unreachable or 401/403)`)
     .addOption(rootOption())
@@ -94,38 +104,61 @@ Exit codes:
     .option('--out <file>', 'where to write the manifests (default ./kubepki-join-<token id>.yaml, mode 0600)')
     .option('--force', 'overwrite --out if it exists')
     .option('--apply [kubeconfig]', 'also put the token, cluster-info and kubeadm-certs into the cluster through the API and verify them (kubeconfig default: admin.conf under --root, then $KUBECONFIG, ~/.kube/config)')
+    .option('--dry-run', 'print the join commands and what would be written (the manifests file, with --apply the objects in the cluster); write nothing')
     .addOption(new Option('-o, --output <format>', 'text or json').default('text').choices(['text', 'json']))
     .addOption(nowOption())
     .action(async (o: JoinCliOptions) => {
-      const { plan, server, token, pki, fs, now, controlPlaneWarning } = await buildJoinPlan(o, io);
+      const { plan: drawnPlan, server, token, pki, fs, now, controlPlaneWarning } = await buildJoinPlan(o, io);
+      // a dry run shows no token or key it drew: nothing is made with them, and the run that writes draws others
+      const tokenDrawn = o.token === undefined;
+      const hideDrawn = (text: string): string => {
+        if (!o.dryRun) return text;
+        let t = tokenDrawn ? text.replaceAll(token, '<new token>') : text;
+        const key = o.certificateKey === undefined ? /--certificate-key ([0-9a-f]{64})/.exec(drawnPlan.controlPlaneCommand ?? '')?.[1] : undefined;
+        if (key) t = t.replaceAll(key, '<new certificate key>');
+        return t;
+      };
+      const plan = o.dryRun
+        ? { ...drawnPlan, tokenId: tokenDrawn ? '<id>' : drawnPlan.tokenId, workerCommand: hideDrawn(drawnPlan.workerCommand), ...(drawnPlan.controlPlaneCommand ? { controlPlaneCommand: hideDrawn(drawnPlan.controlPlaneCommand) } : {}) }
+        : drawnPlan;
       const { toKubeYaml } = await import('../manifests/static-pods.js');
       const out = path.resolve(io.cwd, o.out ?? `kubepki-join-${plan.tokenId}.yaml`);
-      await writeOutFile(out, plan.manifests.map((m) => toKubeYaml(m)).join('---\n'), 0o600, { replace: o.force, hint: 'pass --force to overwrite it, or another --out' });
+      const hint = 'pass --force to overwrite it, or another --out';
+      if (o.dryRun) {
+        // (the run would refuse it: so does its dry run, before asking the cluster anything)
+        const taken = o.force ? undefined : outFileTaken(out, hint);
+        if (taken) throw taken;
+      } else {
+        await writeOutFile(out, plan.manifests.map((m) => toKubeYaml(m)).join('---\n'), 0o600, { replace: o.force, hint });
+      }
+      let problems: unknown[] = [];
       if (o.apply) {
         const { applyJoinPlan } = await import('./cluster-info.js');
         const { parseDurationSeconds } = await import('../pki/bootstrap-token.js');
         const certs = plan.manifests.find((m) => (m as { metadata?: { name?: string } }).metadata?.name === 'kubeadm-certs') as { data?: Record<string, string> } | undefined;
-        await applyJoinPlan(o.output === 'json' ? { ...io, stdout: io.stderr } : io, {
+        ({ problems } = await applyJoinPlan(o.output === 'json' ? { ...io, stdout: io.stderr } : io, {
           root: o.root, kubeconfig: typeof o.apply === 'string' ? path.resolve(io.cwd, o.apply) : undefined, kubeconfigFlag: '--apply',
           token, ttlSeconds: parseDurationSeconds(o.ttl), description: 'Bootstrap token made by kubepki join',
           caPem: fs.readFile(`${pki}/ca.crt`).toString('utf8'), server: server.url, discoveryHash: plan.discoveryHashes[0]!,
-          kubeadmCerts: certs?.data, now,
-        });
+          kubeadmCerts: certs?.data, now, dryRun: o.dryRun, tokenDrawn,
+        }));
       }
+      // with --dry-run, the run would not verify what --apply put there
+      if (problems.length) io.exitCode = 2;
       // (--now makes the plan for another moment: a token already past on this machine's clock is refused by the cluster)
       const past = plan.expiration && Date.parse(plan.expiration) <= Date.now()
         ? `that is already past on this machine's clock (${goTime(new Date())}): the cluster deletes the token and kubeadm join is refused; run without --now, or with a longer --ttl.` : undefined;
       if (o.output === 'json') {
         // (the JSON alone on stdout, the warning the text gives on stderr: it was dropped)
         if (past) io.stderr(`kubepki: warning: token ${plan.tokenId} expires ${plan.expiration}: ${past}\n`);
-        io.stdout(JSON.stringify({ ...plan, manifests: undefined, manifestsFile: out, serverSource: server.source, ...(controlPlaneWarning ? { controlPlaneWarning } : {}) }, null, 2) + '\n');
+        io.stdout(JSON.stringify({ ...plan, manifests: undefined, manifestsFile: out, serverSource: server.source, ...(controlPlaneWarning ? { controlPlaneWarning } : {}), ...(o.dryRun ? { dryRun: true } : {}) }, null, 2) + '\n');
         return;
       }
       const lines = [
         `API server ${server.url} (from ${server.source}); CA hash ${plan.discoveryHashes.join(', ')}`,
         `Token ${plan.tokenId}.<secret> ${plan.expiration ? `expires ${plan.expiration}` : 'never expires'}.${past ? ` Warning: ${past}` : ''}`,
         '',
-        `1. Put the token and the CA into the cluster:  kubectl apply -f ${out}`,
+        `1. Put the token and the CA into the cluster:  kubectl apply -f ${out}${o.dryRun ? ' (not written: dry run)' : ''}`,
         `   (token Secret, kube-public/cluster-info signed for this token${plan.controlPlaneCommand ? ', kubeadm-certs Secret + Role' : ''})`,
         '',
         '2. On each worker node:',
@@ -136,6 +169,7 @@ Exit codes:
           '   (delete the kubeadm-certs Secret once they have joined: kubectl -n kube-system delete secret kubeadm-certs)');
         if (controlPlaneWarning) lines.push(`   Warning: ${controlPlaneWarning}`);
       }
+      if (o.dryRun) lines.push('', `Dry run: nothing was written (the manifests would go to ${out}, mode 0600).`);
       io.stdout(lines.join('\n') + '\n');
     });
 }

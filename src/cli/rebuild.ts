@@ -208,6 +208,8 @@ Exit codes:
           const m = mode === undefined ? undefined : keyModeChange(f, mode);
           if (m) io.stdout(`  ${f}: ${modeChangeText(m)}\n`);
         }
+        // (the cluster is not asked: the CA and admin.conf it would publish and connect with are the ones this run writes)
+        if (o.applyCluster) io.stdout('\n--apply-cluster: after writing, the run waits for the API server, publishes this node\'s CA in kube-public/cluster-info signed for a new 24h join token and verifies it; a dry run does not ask the cluster.\n');
         io.stdout(`\nDry run: nothing written.${r.plan.errors.length ? ' Fix the problems above (each says how) before running it.' : ''}\n`);
         io.exitCode = r.plan.errors.length ? 3 : r.plan.expired.length ? 1 : 0;
         return;

@@ -45,7 +45,7 @@ Exit codes:
   3+ kubepki could not run (a bad flag, no kubeconfig, API server unreachable, 401/403)`)
       .option('-n, --namespace <ns>', 'only this namespace')
       .option('--restart-pods', 'delete the pods that hold ServiceAccount tokens (only those a controller re-creates), one at a time')
-      .option('--dry-run', 'print the plan and change nothing')
+      .option('--dry-run', 'print the plan and change nothing (only read requests: no Secret patched, no pod deleted)')
       .option('--timeout <seconds>', 'how long to wait for each token / replacement pod', '120')
       .option('--sa-pub <file>', 'check each re-issued token against this public key (default: /etc/kubernetes/pki/sa.pub under --root, when present)')
       .addOption(outputOption())
@@ -63,7 +63,7 @@ Exit codes:
     }
     if (format === 'text') io.stdout(renderSaRefreshPlan(plan, Boolean(flags.restartPods)));
     if (flags.dryRun) {
-      if (format === 'text') io.stdout('dry run: nothing changed\n');
+      if (format === 'text') io.stdout('\nDry run: nothing was written.\n');
       return;
     }
     let keys;

@@ -10,6 +10,11 @@
  * write it too so that the verification does not depend on a running
  * controller-manager (it is often the thing being repaired), and because
  * HMAC is deterministic the controller writes the same value.
+ *
+ * With `dryRun` it reads what the run would read (the token Secrets, cluster-info, each object it would create or
+ * replace) and says what it would write, writing nothing: kubeadm's --dry-run, kubectl's --dry-run=client. Not the
+ * API server's dry run (?dryRun=All): those are write requests, in its audit log and needing write permissions, and
+ * a dry run is asked of exactly a cluster one does not want touched yet.
  */
 import type { V1ConfigMap, V1Role, V1RoleBinding, V1Secret } from '@kubernetes/client-node';
 import { kubeadmCertsRbac } from '../plan/join.js';
@@ -18,7 +23,7 @@ import { anonymousCore, call, callOptional, httpStatus, apiError, statusMessage,
 import { parseToken, tokenSecretManifest, readTokenSecret, generateToken, BOOTSTRAP_TOKEN_SECRET_TYPE, type TokenSecretOptions } from '../pki/bootstrap-token.js';
 import { signClusterInfo } from '../pki/jws.js';
 import { clusterInfoKubeconfig, discoveryHashesOfPem, parseDiscoveryHash } from '../pki/discovery.js';
-import { readClusterInfo, clusterInfoSignedBy } from './cluster-info.js';
+import { readClusterInfo, clusterInfoSignedBy, type ClusterInfoView } from './cluster-info.js';
 
 export const KUBEADM_CERTS_TOKEN_DESCRIPTION = 'Proxy for managing TTL for the kubeadm-certs secret';
 
@@ -36,6 +41,13 @@ export interface ApplyJoinOptions {
   /** for the kubeadm-certs owner token */
   random?: (n: number) => Uint8Array;
   now: Date;
+  /** read, and say what would be written; write nothing */
+  dryRun?: boolean;
+  /**
+   * `token` was drawn at random for this run (--create-token): a dry run names no id for it, as the run that writes
+   * draws another
+   */
+  tokenDrawn?: boolean;
 }
 
 export interface ApplyJoinResult {
@@ -45,6 +57,13 @@ export interface ApplyJoinResult {
   discoveryHash: string;
   clusterInfo: { server?: string; caHashes: string[]; signedBy: string[]; kubeconfigChanged: boolean };
   kubeadmCertsTokenId?: string;
+  /** a dry run: nothing was written, `steps` say what would be */
+  dryRun?: boolean;
+  /**
+   * a dry run: why the run that writes would fail its verification (exit 2): the CA to publish is not
+   * --discovery-hash, joining nodes may not read cluster-info
+   */
+  problems?: { message: string; hint?: string }[];
 }
 
 const NS_SYSTEM = 'kube-system';
@@ -76,6 +95,14 @@ async function upsert<T extends { metadata?: { name?: string; namespace?: string
   const cur = await call(client, `read ${what}`, () => api.read(name, namespace));
   mayReplace?.(cur);
   return call(client, `replace ${what}`, () => api.replace(name, namespace, { ...body, metadata: { ...body.metadata, resourceVersion: cur.metadata?.resourceVersion } }));
+}
+
+/** What `upsert` would do, reading only: `create` when there is no such object, else `replace` (after `mayReplace`). */
+async function plannedUpsert<T>(client: ClusterClient, what: string, read: () => Promise<T>, mayReplace?: (current: T) => void): Promise<'create' | 'replace'> {
+  const cur = await callOptional(client, `read ${what}`, read);
+  if (cur === undefined) return 'create';
+  mayReplace?.(cur);
+  return 'replace';
 }
 
 const upsertSecret = (client: ClusterClient, body: V1Secret, mayReplace?: (current: V1Secret) => void): Promise<V1Secret> => upsert(client, 'Secret', body, {
@@ -116,8 +143,8 @@ async function signingTokens(client: ClusterClient, now: Date): Promise<Map<stri
  */
 export async function updateClusterInfo(
   client: ClusterClient,
-  o: { server: string; caPem: string; now: Date; extra?: Map<string, string> },
-): Promise<{ kubeconfigChanged: boolean; signedBy: string[]; created: boolean }> {
+  o: { server: string; caPem: string; now: Date; extra?: Map<string, string>; dryRun?: boolean },
+): Promise<{ kubeconfigChanged: boolean; signedBy: string[]; created: boolean; before: ClusterInfoView }> {
   const tokens = await signingTokens(client, o.now);
   for (const [id, secret] of o.extra ?? []) tokens.set(id, secret);
   const wanted = clusterInfoKubeconfig(o.server, o.caPem);
@@ -138,10 +165,12 @@ export async function updateClusterInfo(
       metadata: cur ? { ...cur.metadata, managedFields: undefined } : { name: 'cluster-info', namespace: NS_PUBLIC },
       data,
     };
+    const result = { kubeconfigChanged: kubeconfig !== old.kubeconfig, signedBy: [...tokens.keys()].sort(), created: !cur, before: old };
+    if (o.dryRun) return result;
     try {
       if (cur) await client.core.replaceNamespacedConfigMap({ name: 'cluster-info', namespace: NS_PUBLIC, body });
       else await client.core.createNamespacedConfigMap({ namespace: NS_PUBLIC, body });
-      return { kubeconfigChanged: kubeconfig !== old.kubeconfig, signedBy: [...tokens.keys()].sort(), created: !cur };
+      return result;
     } catch (e) {
       if (httpStatus(e) !== 409 || attempt >= MAX_ATTEMPTS) throw apiError(e, client, `${cur ? 'update' : 'create'} ConfigMap kube-public/cluster-info`);
     }
@@ -175,12 +204,105 @@ async function verifyAnonymousRead(client: ClusterClient): Promise<void> {
   }
 }
 
+/**
+ * A token of this id with another secret is someone's token: replacing it would lock out whoever holds it
+ * (kubeadm token create: "a token with id … already exists"). The same token again is this command re-run.
+ */
+function notSomeonesToken(id: string, secret: string, now: Date): (current: V1Secret) => void {
+  return (cur) => {
+    if (readTokenSecret(cur, now)?.secret === secret) return;
+    const name = `bootstrap-token-${id}`;
+    throw new UserError(`bootstrap token ${id} already exists in kube-system (Secret ${name}) with another secret: kubepki does not replace someone's token`,
+      `leave --token out to get a new one, or remove that token first: kubectl -n kube-system delete secret ${name}`);
+  };
+}
+
+function expiresText(m: ReturnType<typeof tokenSecretManifest>): string {
+  return m.data.expiration ? ` (expires ${Buffer.from(m.data.expiration, 'base64').toString()})` : ' (never expires)';
+}
+
+/**
+ * applyJoin with `dryRun`: the reads it makes, the refusals it makes before writing (a token id that is someone
+ * else's), each write it would send, and why reading back would not verify: the CA to publish is not the
+ * --discovery-hash, or joining nodes may not read cluster-info (read as they read it, with no credentials).
+ */
+async function dryRunApplyJoin(client: ClusterClient, o: ApplyJoinOptions, expected: string): Promise<ApplyJoinResult> {
+  const steps: string[] = [];
+  const problems: { message: string; hint?: string }[] = [];
+  const extra = new Map<string, string>();
+  let tokenId: string | undefined;
+  // (a token drawn for this run is not named: the run that writes draws another)
+  const NEW = '<new token>';
+  if (o.kubeadmCerts) {
+    const name = 'kubeadm:kubeadm-certs';
+    const role = await plannedUpsert(client, `Role ${NS_SYSTEM}/${name}`, () => client.rbac.readNamespacedRole({ name, namespace: NS_SYSTEM }));
+    const binding = await plannedUpsert(client, `RoleBinding ${NS_SYSTEM}/${name}`, () => client.rbac.readNamespacedRoleBinding({ name, namespace: NS_SYSTEM }));
+    steps.push(`would ${role} Role and ${binding} RoleBinding ${NS_SYSTEM}/${name} (bootstrap tokens may get kubeadm-certs)`);
+  }
+  if (o.token) {
+    const { id, secret } = parseToken(o.token.token);
+    const m = tokenSecretManifest(o.token, o.now);
+    const usages = Object.keys(m.data).filter((k) => k.startsWith('usage-bootstrap-')).map((k) => k.slice('usage-bootstrap-'.length));
+    if (o.tokenDrawn) {
+      steps.push(`would create Secret ${NS_SYSTEM}/bootstrap-token-<id> for a new random token${expiresText(m)}, usages ${usages.join(', ')}; its id and secret are drawn when it is written (pass --token to choose them)`);
+    } else {
+      tokenId = id;
+      const verb = await plannedUpsert(client, `Secret ${NS_SYSTEM}/${m.metadata.name}`, () => client.core.readNamespacedSecret({ name: m.metadata.name, namespace: NS_SYSTEM }), notSomeonesToken(id, secret, o.now));
+      steps.push(`would ${verb} Secret ${NS_SYSTEM}/${m.metadata.name}${expiresText(m)}, usages ${usages.join(', ')}`);
+    }
+    if (m.data['usage-bootstrap-signing']) extra.set(o.tokenDrawn ? NEW : id, secret);
+  }
+  const ci = await updateClusterInfo(client, { server: o.server, caPem: o.caPem, now: o.now, extra, dryRun: true });
+  const before = ci.before;
+  const after = { server: o.server, caHashes: discoveryHashesOfPem(o.caPem) };
+  steps.push(`would ${ci.created ? 'create' : 'update'} ConfigMap ${NS_PUBLIC}/cluster-info (${ci.kubeconfigChanged ? (ci.created ? 'new' : 'new CA/server') : 'CA and server unchanged, the kubeconfig kept byte for byte'}):`);
+  // the kubeconfig's diff as a joiner trusts it: the server it dials, the CA hashes it pins (not the base64 of the CA)
+  const diff = (what: string, was: string[], now: string[]) => {
+    if (was.join() === now.join()) return [`  ${what} ${now.join(', ') || '(none)'}`];
+    return [...(ci.created ? [] : was.map((v) => `  - ${what} ${v}`)), ...now.map((v) => `  + ${what} ${v}`)];
+  };
+  steps.push(...diff('server:', before.server ? [before.server] : [], [after.server]), ...diff('CA:', before.caHashes, after.caHashes));
+  const kept = ci.signedBy.filter((id) => before.signedBy.includes(id));
+  const added = ci.signedBy.filter((id) => !before.signedBy.includes(id));
+  const dropped = before.signedBy.filter((id) => !ci.signedBy.includes(id));
+  steps.push(`  signatures: ${[...kept.map((id) => `jws-kubeconfig-${id} (${ci.kubeconfigChanged ? 're-signed' : 'kept'})`), ...added.map((id) => `jws-kubeconfig-${id} (added)`),
+    ...dropped.map((id) => `jws-kubeconfig-${id} (removed: not a valid signing token)`)].join(', ') || 'none'}`);
+
+  if (o.kubeadmCerts) {
+    steps.push(`would create Secret ${NS_SYSTEM}/bootstrap-token-<id> for a new random 2h token without usages (it owns kubeadm-certs: "${KUBEADM_CERTS_TOKEN_DESCRIPTION}")`);
+    const verb = await plannedUpsert(client, `Secret ${NS_SYSTEM}/kubeadm-certs`, () => client.core.readNamespacedSecret({ name: 'kubeadm-certs', namespace: NS_SYSTEM }));
+    steps.push(`would ${verb} Secret ${NS_SYSTEM}/kubeadm-certs (owned by that token, deleted with it in 2h), encrypted: ${Object.keys(o.kubeadmCerts).sort().join(', ')}`);
+  }
+
+  // what reading back would find wrong, found now: the CA hash published, cluster-info as joiners read it
+  if (!after.caHashes.includes(expected)) {
+    problems.push({ message: `the CA to publish has hash ${after.caHashes.join(', ')}, not the join command's ${expected}: reading back would not verify`, hint: 'pass the CA whose hash the join command pins (--ca), or that CA\'s --discovery-hash' });
+  }
+  if (!ci.created) {
+    try {
+      await verifyAnonymousRead(client);
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      problems.push({ message: e.message.replace(/^failed to verify kube-public\/cluster-info: /, 'kube-public/cluster-info: '), ...(e.hint ? { hint: e.hint } : {}) });
+    }
+  }
+  return {
+    steps,
+    ...(tokenId ? { tokenId } : {}),
+    discoveryHash: expected,
+    clusterInfo: { server: after.server, caHashes: after.caHashes, signedBy: ci.signedBy, kubeconfigChanged: ci.kubeconfigChanged },
+    dryRun: true,
+    problems,
+  };
+}
+
 export async function applyJoin(client: ClusterClient, o: ApplyJoinOptions): Promise<ApplyJoinResult> {
   const steps: string[] = [];
   const hashes = discoveryHashesOfPem(o.caPem);
   if (hashes.length === 0) throw new UserError('failed to publish the CA: the CA bundle holds no certificate', 'pass the cluster CA (/etc/kubernetes/pki/ca.crt)');
   const expected = o.discoveryHash ? parseDiscoveryHash(o.discoveryHash) : hashes[0]!;
   if (!expected) throw new UserError(`discovery hash ${JSON.stringify(o.discoveryHash)} is not sha256:<64 hex>`);
+  if (o.dryRun) return dryRunApplyJoin(client, o, expected);
   const extra = new Map<string, string>();
   let tokenId: string | undefined;
 
@@ -197,16 +319,8 @@ export async function applyJoin(client: ClusterClient, o: ApplyJoinOptions): Pro
     const { id, secret } = parseToken(o.token.token);
     tokenId = id;
     const m = tokenSecretManifest(o.token, o.now);
-    // A token of this id with another secret is someone's token: replacing it would lock out whoever holds it
-    // (kubeadm token create: "a token with id … already exists"). The same token again is this command re-run.
-    await upsertSecret(client, asSecret(m), (cur) => {
-      const there = readTokenSecret(cur, o.now);
-      if (there?.secret !== secret) {
-        throw new UserError(`bootstrap token ${id} already exists in kube-system (Secret ${m.metadata.name}) with another secret: kubepki does not replace someone's token`,
-          `leave --token out to get a new one, or remove that token first: kubectl -n kube-system delete secret ${m.metadata.name}`);
-      }
-    });
-    steps.push(`wrote Secret kube-system/${m.metadata.name}${m.data.expiration ? ` (expires ${Buffer.from(m.data.expiration, 'base64').toString()})` : ' (never expires)'}`);
+    await upsertSecret(client, asSecret(m), notSomeonesToken(id, secret, o.now));
+    steps.push(`wrote Secret kube-system/${m.metadata.name}${expiresText(m)}`);
     if (m.data['usage-bootstrap-signing']) extra.set(id, secret);
   }
 

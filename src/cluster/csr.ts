@@ -49,6 +49,8 @@ export interface CsrActionResult {
   error?: UserError;
   /** PUTs sent (more than 1 after a 409) */
   attempts: number;
+  /** `approved`/`denied` by a dry run: what the pass would send, not sent (attempts 0) */
+  dryRun?: boolean;
 }
 
 /** The body kubectl sends: the object as read (timestamps verbatim) with one more condition. */
@@ -80,6 +82,8 @@ interface ReviewPass extends ReviewOptions {
    * others of that signer would get the same 403, so none is sent any more, and each is `forbidden` for it
    */
   forbiddenSigners?: Map<string, SignerForbiddenError>;
+  /** judge and review, but send no approval or denial (`csr approve --dry-run`) */
+  dryRun?: boolean;
 }
 
 /**
@@ -256,6 +260,9 @@ async function act(
       const reason = `${decision.reason}; not ${action === 'approve' ? 'approved' : 'denied'}: the API server refused kubepki's user the approval of a CSR of signer ${decision.signer} in this pass; ${name} was left pending`;
       return { name, outcome: 'forbidden', decision: { ...decision, reason }, attempts: attempt - 1, error: refusedSigner };
     }
+    // a dry run stops where the approval would be sent: the CSR judged and its review asked (a SubjectAccessReview
+    // stores nothing, and csr list asks it too), so what it says is what the real pass would send, as judged now
+    if (pass.dryRun) return { name, outcome: action === 'approve' ? 'approved' : 'denied', decision, attempts: 0, dryRun: true };
     const body = approvalBody(csr, action, decision.reason);
     // a 429 or 5xx with a short Retry-After (kube-apiserver's priority-and-fairness or max-in-flight filter on a busy
     // control plane) is sent again once after it, as the reviews are and as client-go sends any request again: the
@@ -306,6 +313,8 @@ export interface ApproveRunOptions extends PolicyOptions, ReviewOptions {
   names: string[];
   allValid: boolean;
   denyInvalid: boolean;
+  /** send no approval or denial: each CSR it would approve or deny is reported so, with `dryRun` (only reads, and reviews) */
+  dryRun?: boolean;
 }
 
 export interface ApproveRunResult {
@@ -361,7 +370,7 @@ export async function approveRun(client: ClusterClient, o: ApproveRunOptions): P
   // holds back only the kubelet client CSRs (`unreviewed`, and after the first none is asked any more: ReviewPass):
   // serving CSRs, which need none, are still approved
   // an approval the API server refuses for its signer (SignerForbiddenError) holds back only that signer's CSRs
-  const pass: ReviewPass = { unreviewed: new Set(), forbiddenSigners: new Map(), sleep: o.sleep, timeoutMs: o.timeoutMs };
+  const pass: ReviewPass = { unreviewed: new Set(), forbiddenSigners: new Map(), sleep: o.sleep, timeoutMs: o.timeoutMs, dryRun: o.dryRun };
   for (const { name, csr } of found) {
     try {
       const r = await act(client, name, 'approve', nodes, o, csr, pass);
