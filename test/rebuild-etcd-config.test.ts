@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { run } from '../src/cli/main.js';
 import { memoryIo } from '../src/cli/io.js';
 import { openRoot } from '../src/fs/node-fs.js';
@@ -196,12 +197,13 @@ test('rebuild takes the cluster\'s ClusterConfiguration from the kubeadm-config 
   assert.equal(same.code, 0, same.err);
   assert.doesNotMatch(same.out + same.err, /is not the cluster's CA/);
   // (the CA rebuild made above is a new one)
+  const clusterCaHash = new X509Certificate(fs.readFileSync(caCrt)).fingerprint256.replaceAll(':', '').toLowerCase().slice(0, 16);
   const other = await dryRun(root);
   assert.equal(other.code, 0, other.err);
-  assert.match(other.out, new RegExp(`/etc/kubernetes/pki/ca\\.crt is not the cluster's CA: /var/lib/etcd/member/snap/db \\(kube-public/cluster-info, revision \\d+\\) \\(data\\.kubeconfig\\) holds "CN=kubernetes" \\(SHA-256 [0-9a-f]{16}…\\)`));
+  assert.match(other.out, new RegExp(`/etc/kubernetes/pki/ca\\.crt is not the cluster's CA: /var/lib/etcd/member/snap/db \\(kube-public/cluster-info, revision \\d+\\) \\(data\\.kubeconfig\\) holds "CN=kubernetes" \\(SHA-256 ${clusterCaHash}…\\), while /etc/kubernetes/pki/ca\\.crt is "CN=kubernetes" \\(SHA-256 (?!${clusterCaHash})[0-9a-f]{16}…\\)`));
 });
 
-test('a kubeadm-config deleted (its tombstone after it) is not used; one stored as JSON is', { skip }, async () => {
+test('a kubeadm-config deleted (its tombstone after it) is not used; one stored as JSON is, and says what the cluster does not have', { skip }, async () => {
   const deleted = path.join(tmpDir('kubepki-etcd-cfg-'), 'etcd');
   await withEtcd(deleted, (put, del) => {
     put(KUBEADM_CONFIG_KEY, configMapProtobuf('kube-system', 'kubeadm-config', { ClusterConfiguration: LATEST }));
@@ -216,13 +218,22 @@ test('a kubeadm-config deleted (its tombstone after it) is not used; one stored 
   assert.doesNotMatch(gone.out, /lb\.example\.test|kubeadm-config/);
   assert.match(gone.out, /no extra apiserver SANs found on the node/);
 
+  // stored as JSON (--storage-media-type=application/json), and without certSANs or controlPlaneEndpoint: the
+  // cluster has none, which is a finding rather than a gap to warn of
   const json = path.join(tmpDir('kubepki-etcd-cfg-'), 'etcd');
-  await withEtcd(json, (put) => { put(KUBEADM_CONFIG_KEY, configMapJson('kube-system', 'kubeadm-config', { ClusterConfiguration: LATEST })); });
+  const bare = LATEST.split('\n').filter((l) => !/certSANs|^  - |controlPlaneEndpoint/.test(l)).join('\n');
+  assert.doesNotMatch(bare, /lb\.example\.test|192\.0\.2\.50/);
+  await withEtcd(json, (put) => { put(KUBEADM_CONFIG_KEY, configMapJson('kube-system', 'kubeadm-config', { ClusterConfiguration: bare })); });
   const r = await dryRun(nodeWithoutEtcKubernetes(json));
   assert.equal(r.code, 0, r.err);
   const s = settings(r.out);
-  assert.equal(s.get('certSANs')?.value, 'lb.example.test,192.0.2.50');
-  assert.match(s.get('controlPlaneEndpoint')?.source ?? '', /^\/var\/lib\/etcd\/member\/snap\/db \(kube-system\/kubeadm-config, revision \d+\) \(ClusterConfiguration\.controlPlaneEndpoint\)$/);
+  const label = /^\/var\/lib\/etcd\/member\/snap\/db \(kube-system\/kubeadm-config, revision \d+\)/.exec(s.get('kubernetesVersion')?.source ?? '')?.[0];
+  assert.ok(label, r.out);
+  assert.deepEqual(s.get('kubernetesVersion'), { value: 'v1.26.3', source: `${label} (ClusterConfiguration.kubernetesVersion)` });
+  assert.deepEqual(s.get('serviceSubnet'), { value: '10.100.0.0/16', source: `${label} (ClusterConfiguration.networking.serviceSubnet)` });
+  assert.deepEqual(s.get('certSANs'), { value: '(none)', source: `${label} (no apiServer.certSANs)` });
+  assert.deepEqual(s.get('controlPlaneEndpoint'), { value: '(none)', source: `${label} (no controlPlaneEndpoint)` });
+  assert.doesNotMatch(r.out, /no extra apiserver SANs found|no control-plane endpoint found/);
 });
 
 test('a kubeadm-config encrypted at rest is said once and left out; a damaged database is warned of, and rebuild goes on from the rest', { skip }, async () => {

@@ -456,7 +456,7 @@ export function gatherSettings(input: GatherInput): Gathered {
     const file = `${resolved.settings.certificatesDir}/ca.crt`;
     const ca = firstCert(fs, file);
     if (ca && !etcd.clusterCa.certs.some((c) => Buffer.compare(c.der, ca.der) === 0)) {
-      warnings.push(`${file} is not the cluster's CA: ${etcd.clusterCa.label} (data.kubeconfig) holds ${etcd.clusterCa.certs.map((c) => `"${c.subjectString}" (SHA-256 ${c.fingerprint256.slice(0, 16)}…)`).join(', ')}, while ${file} is "${ca.subjectString}" (SHA-256 ${ca.fingerprint256.slice(0, 16)}…): nodes and clients that trust the cluster's CA will not trust what this one signs; bring the cluster's ca.crt and ca.key from a healthy control-plane node (kubepki ca export there, kubepki ca import here), unless this etcd data is another cluster's`);
+      warnings.push(`${file} is not the cluster's CA: ${etcd.clusterCa.label} (data.kubeconfig) holds ${etcd.clusterCa.certs.map((c) => `"${c.subjectString}" (SHA-256 ${c.fingerprint256.slice(0, 16)}…)`).join(', ')}, while ${file} is "${ca.subjectString}" (SHA-256 ${ca.fingerprint256.slice(0, 16)}…): nodes and clients that trust the cluster's CA will not trust what this one signs. Bring the cluster's ca.crt and ca.key from a healthy control-plane node (kubepki ca export there, kubepki ca import here), unless this etcd data is another cluster's; if this CA is meant to replace it, cluster-info must follow (kubepki join writes the manifest that refreshes it)`);
     }
   }
   for (const [name, why] of [
