@@ -155,7 +155,7 @@ test('rebuild takes the cluster\'s ClusterConfiguration from the kubeadm-config 
   const small = readEtcdClusterConfig(nfs, '/etcd', { bytes: 64 << 10, pages: 4096, pageBytes: 64 << 20, ms: 15_000 });
   assert.equal(small?.kubeadm, undefined);
   assert.equal(small?.warnings.length, 1);
-  assert.match(small!.warnings[0]!, /^\/etcd\/member\/snap\/db: stopped after reading [\d.]+ KiB \(too much to read; the budget is 64 KiB and 15 s\); the cluster's kubeadm-config ConfigMap in it was not read, so the settings come from the rest of the node$/);
+  assert.match(small!.warnings[0]!, /^\/etcd\/member\/snap\/db: stopped after reading [\d.]+ KiB \(too much to read; the budget is 64 KiB and 15 s\); the cluster's kubeadm-config ConfigMap in it was not read, so the settings come from the rest of the node \(pass --config with a copy of its ClusterConfiguration if one is kept elsewhere\)$/);
 
   // rm -rf /etc/kubernetes: the settings come from etcd's kubeadm-config, revision shown
   const root = nodeWithoutEtcKubernetes(data);
@@ -250,7 +250,7 @@ test('a kubeadm-config encrypted at rest is said once and left out; a damaged da
   assert.equal(r.code, 0, r.err);
   const warnings = r.out.split('\n').filter((l) => l.includes('encrypted at rest'));
   assert.deepEqual(warnings, [
-    "  - /var/lib/etcd/member/snap/db: kube-system/kubeadm-config (k8s:enc:aescbc) and kube-public/cluster-info (k8s:enc:aescbc) are encrypted at rest and cannot be read without the apiserver's encryption key; going on without them",
+    "  - /var/lib/etcd/member/snap/db: kube-system/kubeadm-config (k8s:enc:aescbc) and kube-public/cluster-info (k8s:enc:aescbc) are encrypted at rest and cannot be read without the apiserver's encryption key; going on without them (pass --config with a copy of kubeadm-config's ClusterConfiguration if one is kept elsewhere)",
   ]);
   assert.equal(settings(r.out).get('kubernetesVersion')?.source, 'flag --kubernetes-version');
 
@@ -263,7 +263,7 @@ test('a kubeadm-config encrypted at rest is said once and left out; a damaged da
   fs.writeFileSync(db, bytes);
   const d = await dryRun(damaged, ['--kubernetes-version', 'v1.26.1', '--new-ca']);
   assert.equal(d.code, 0, d.err + d.out);
-  assert.match(d.out, /\/var\/lib\/etcd\/member\/snap\/db: cannot read the etcd database \([^)]+\); the cluster's kubeadm-config ConfigMap in it was not read, so the settings come from the rest of the node/);
+  assert.match(d.out, /\/var\/lib\/etcd\/member\/snap\/db: cannot read the etcd database \([^)]+\); the cluster's kubeadm-config ConfigMap in it was not read, so the settings come from the rest of the node \(pass --config with a copy of its ClusterConfiguration if one is kept elsewhere\)$/m);
   assert.equal(settings(d.out).get('nodeName')?.value, 'cp-1');
 
   // only the key bucket's root page damaged (bbolt page.go: 16-byte header, then elements): the member list still
@@ -284,6 +284,6 @@ test('a kubeadm-config encrypted at rest is said once and left out; a damaged da
   fs.writeFileSync(db2, b);
   const k = await dryRun(keyOnly, ['--kubernetes-version', 'v1.26.1']);
   assert.equal(k.code, 0, k.err + k.out);
-  assert.match(k.out, /^ {2}- \/var\/lib\/etcd\/member\/snap\/db: damaged pages \([^)]+\); the cluster's kubeadm-config ConfigMap in it was not read, so the settings come from the rest of the node$/m);
+  assert.match(k.out, /^ {2}- \/var\/lib\/etcd\/member\/snap\/db: damaged pages \([^)]+\); the cluster's kubeadm-config ConfigMap in it was not read, so the settings come from the rest of the node \(pass --config with a copy of its ClusterConfiguration if one is kept elsewhere\)$/m);
   assert.doesNotMatch(k.out, /member list cannot be read|encrypted at rest/);
 });

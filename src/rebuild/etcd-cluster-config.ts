@@ -92,7 +92,7 @@ export function readEtcdClusterConfig(nfs: NodeFs, dataDir: string, limits?: Bbo
   if (!read) return undefined;
   const { db } = read;
   const out: EtcdClusterConfig = { db, warnings: [] };
-  const notRead = `the cluster's kubeadm-config ConfigMap in it was not read, so the settings come from the rest of the node`;
+  const notRead = `the cluster's kubeadm-config ConfigMap in it was not read, so the settings come from the rest of the node (pass --config with a copy of its ClusterConfiguration if one is kept elsewhere)`;
   if ('unreadable' in read) {
     out.warnings.push(`${db}: cannot read the etcd database (${read.unreadable}); ${notRead}`);
     return out;
@@ -118,7 +118,7 @@ export function readEtcdClusterConfig(nfs: NodeFs, dataDir: string, limits?: Bbo
     if (certs.length > 0) out.clusterCa = { certs, label: label(info.kv) };
   }
   if (encrypted.length > 0) {
-    out.warnings.push(`${db}: ${encrypted.join(' and ')} ${encrypted.length === 1 ? 'is' : 'are'} encrypted at rest and cannot be read without the apiserver's encryption key; going on without ${encrypted.length === 1 ? 'it' : 'them'}`);
+    out.warnings.push(`${db}: ${encrypted.join(' and ')} ${encrypted.length === 1 ? 'is' : 'are'} encrypted at rest and cannot be read without the apiserver's encryption key; going on without ${encrypted.length === 1 ? 'it' : 'them'} (pass --config with a copy of kubeadm-config's ClusterConfiguration if one is kept elsewhere)`);
   }
   if (read.incomplete && !(read.found.has(KUBEADM_CONFIG_KEY))) out.warnings.push(`${db}: ${read.incomplete}; ${notRead}`);
   return out;

@@ -99,7 +99,9 @@ export function readEtcdKeys(nfs: NodeFs, dataDir: string, keys: string[], limit
     }
     return { db, found, ...(incomplete ? { incomplete } : {}) };
   } catch (e) {
-    return { db, unreadable: e instanceof Error && /^(too |page )/.test(e.message) ? e.message : 'damaged pages' };
+    // (our own bounds say what stopped; a file that cannot be opened says why; anything else is damage)
+    const code = (e as NodeJS.ErrnoException).code;
+    return { db, unreadable: code ? `cannot open it: ${code}` : e instanceof Error && /^(too |page )/.test(e.message) ? e.message : 'damaged pages' };
   } finally {
     bolt?.close();
   }
