@@ -36,12 +36,13 @@ const ld = (field: number, v: Buffer | string) => { const b = Buffer.from(v); re
  * A ConfigMap as apiserver stores it by default: "k8s\0" (apimachinery pkg/runtime/serializer/protobuf/protobuf.go)
  * + runtime.Unknown (pkg/runtime/generated.proto: typeMeta = 1 {apiVersion = 1, kind = 2}, raw = 2) whose raw is a
  * v1.ConfigMap (api core/v1/generated.proto: metadata = 1 {ObjectMeta name = 1, namespace = 3}, data = 2, each
- * entry of the map a message {key = 1, value = 2}).
+ * entry of the map a message {key = 1, value = 2}). contentEncoding = 3 and contentType = 4 are there, empty, as
+ * apiserver writes them (gogo-protobuf's generated Marshal writes a non-nullable proto2 string even when empty).
  */
 function configMapProtobuf(namespace: string, name: string, data: Record<string, string>): Buffer {
   const meta = Buffer.concat([ld(1, name), ld(3, namespace)]);
   const cm = Buffer.concat([ld(1, meta), ...Object.entries(data).map(([k, v]) => ld(2, Buffer.concat([ld(1, k), ld(2, v)])))]);
-  return Buffer.concat([Buffer.from('k8s\x00', 'latin1'), ld(1, Buffer.concat([ld(1, 'v1'), ld(2, 'ConfigMap')])), ld(2, cm)]);
+  return Buffer.concat([Buffer.from('k8s\x00', 'latin1'), ld(1, Buffer.concat([ld(1, 'v1'), ld(2, 'ConfigMap')])), ld(2, cm), ld(3, ''), ld(4, '')]);
 }
 
 /** the same with --storage-media-type=application/json */
