@@ -7,12 +7,11 @@
  *
  * etcd (3.4+) keeps its member list in the bbolt file `member/snap/db`, bucket `members`
  * (key: member id in hex, value: the member as JSON), and removed ids in `members_removed`
- * (go.etcd.io/etcd/server/etcdserver/api/membership/store.go). The bbolt layout read here
- * (pages, meta, branch and leaf elements, inline buckets) is go.etcd.io/bbolt's page.go and
- * db.go. Only the pages on the way to those two buckets are read, never the whole file (an
- * etcd database can be gigabytes).
+ * (go.etcd.io/etcd/server/etcdserver/api/membership/store.go), read with bbolt.ts. Only the
+ * pages on the way to those two buckets are read, never the whole file (an etcd database can be
+ * gigabytes).
  */
-import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
+import { openBbolt, type Bbolt } from './bbolt.js';
 import type { NodeFs } from '../fs/node-fs.js';
 import type { Inventory } from '../inventory/types.js';
 import { kubeadmLeavesDue, nextStep } from '../inventory/next.js';
@@ -32,9 +31,6 @@ export interface EtcdInitialCluster {
 
 export interface EtcdMember { id: string; name: string; peerURLs: string[] }
 
-const BRANCH = 0x01, LEAF = 0x02, META = 0x04;
-const BUCKET_LEAF = 0x01;
-const MAGIC = 0xed0cdaed;
 /** a bound on the pages read, so a damaged file cannot make this loop */
 const MAX_PAGES = 4096;
 /**
@@ -43,86 +39,6 @@ const MAX_PAGES = 4096;
  * can claim an overflow of gigabytes
  */
 const MAX_BYTES = 16 << 20;
-
-interface Reader { page(id: bigint): Buffer; pageSize: number }
-
-/** FNV-1a 64 of the meta page's fields before its checksum (bbolt meta.sum64). */
-function fnv64a(b: Buffer): bigint {
-  let h = 0xcbf29ce484222325n;
-  for (const x of b) h = ((h ^ BigInt(x)) * 0x100000001b3n) & 0xffffffffffffffffn;
-  return h;
-}
-
-interface Meta { root: bigint; txid: bigint; pageSize: number }
-
-function readMeta(buf: Buffer): Meta | undefined {
-  if (buf.length < 16 + 64 || !(buf.readUInt16LE(8) & META)) return undefined;
-  const m = buf.subarray(16, 16 + 64);
-  if (m.readUInt32LE(0) !== MAGIC || m.readUInt32LE(4) !== 2) return undefined;
-  if (fnv64a(m.subarray(0, 56)) !== m.readBigUInt64LE(56)) return undefined;
-  return { pageSize: m.readUInt32LE(8), root: m.readBigUInt64LE(16), txid: m.readBigUInt64LE(48) };
-}
-
-/** The value stored under `key` in the bucket whose root page is `root` (or whose inline page is `inline`). */
-function lookup(r: Reader, bucket: Buffer, key: string, budget: { pages: number }): { value: Buffer; isBucket: boolean } | undefined {
-  const want = Buffer.from(key);
-  let page = bucketRoot(r, bucket, budget);
-  while (page) {
-    const count = page.readUInt16LE(10), flags = page.readUInt16LE(8);
-    if (flags & LEAF) {
-      for (let i = 0; i < count; i++) {
-        const e = 16 + i * 16;
-        const [f, pos, ks, vs] = [page.readUInt32LE(e), page.readUInt32LE(e + 4), page.readUInt32LE(e + 8), page.readUInt32LE(e + 12)];
-        const k = page.subarray(e + pos, e + pos + ks);
-        if (k.equals(want)) return { value: page.subarray(e + pos + ks, e + pos + ks + vs), isBucket: (f & BUCKET_LEAF) !== 0 };
-      }
-      return undefined;
-    }
-    if (!(flags & BRANCH) || count === 0) return undefined;
-    // the last element whose key is <= want
-    let child: bigint | undefined;
-    for (let i = 0; i < count; i++) {
-      const e = 16 + i * 16;
-      const [pos, ks] = [page.readUInt32LE(e), page.readUInt32LE(e + 4)];
-      const k = page.subarray(e + pos, e + pos + ks);
-      if (i > 0 && Buffer.compare(k, want) > 0) break;
-      child = page.readBigUInt64LE(e + 8);
-    }
-    if (child === undefined || --budget.pages < 0) return undefined;
-    page = r.page(child);
-  }
-  return undefined;
-}
-
-/** Every key/value of a bucket, in order. */
-function entries(r: Reader, bucket: Buffer, budget: { pages: number }): [Buffer, Buffer][] {
-  const out: [Buffer, Buffer][] = [];
-  const walk = (page: Buffer | undefined): void => {
-    if (!page) return;
-    const count = page.readUInt16LE(10), flags = page.readUInt16LE(8);
-    for (let i = 0; i < count; i++) {
-      const e = 16 + i * 16;
-      if (flags & LEAF) {
-        const [pos, ks, vs] = [page.readUInt32LE(e + 4), page.readUInt32LE(e + 8), page.readUInt32LE(e + 12)];
-        out.push([page.subarray(e + pos, e + pos + ks), page.subarray(e + pos + ks, e + pos + ks + vs)]);
-      } else if (flags & BRANCH) {
-        if (--budget.pages < 0) throw new Error('too many pages');
-        walk(r.page(page.readBigUInt64LE(e + 8)));
-      }
-    }
-  };
-  walk(bucketRoot(r, bucket, budget));
-  return out;
-}
-
-/** A bucket value is its root page id and sequence; root 0 means the page follows inline. */
-function bucketRoot(r: Reader, bucket: Buffer, budget: { pages: number }): Buffer | undefined {
-  if (bucket.length < 16) return undefined;
-  const root = bucket.readBigUInt64LE(0);
-  if (root === 0n) return bucket.subarray(16);
-  if (--budget.pages < 0) return undefined;
-  return r.page(root);
-}
 
 /**
  * What the etcd data directory `dataDir` (a node path) says of its members: undefined when it holds no
@@ -134,43 +50,17 @@ export function readEtcdMembers(nfs: NodeFs, dataDir: string): EtcdData | undefi
   const db = `${dataDir.replace(/\/$/, '')}/member/snap/db`;
   if (!nfs.stat(db)?.isFile()) return undefined;
   const unreadable = (why: string): EtcdData => ({ unreadable: why, db });
-  let fd: number | undefined;
+  let bolt: Bbolt | undefined;
   try {
-    fd = openSync(nfs.hostPath(db), 'r');
-    const size = fstatSync(fd).size;
-    let bytes = MAX_BYTES;
-    const read = (pos: number, len: number): Buffer => {
-      const want = Math.max(0, Math.min(len, size - pos));
-      if ((bytes -= want) < 0) throw new Error('too much to read');
-      const b = Buffer.alloc(want);
-      let n = 0;
-      while (n < b.length) { const k = readSync(fd!, b, n, b.length - n, pos + n); if (k <= 0) break; n += k; }
-      return b.subarray(0, n);
-    };
-    const m0 = readMeta(read(0, 4096));
-    // (as bbolt does: with the first meta page damaged, the second is looked for at the OS page size)
-    const m1 = readMeta(read(m0?.pageSize ?? 4096, m0?.pageSize ?? 4096));
-    const meta = [m0, m1].filter((m): m is Meta => !!m).sort((a, b) => (a.txid > b.txid ? -1 : 1))[0];
-    if (!meta || meta.pageSize < 512 || meta.pageSize > 1 << 20) return unreadable('no valid bbolt meta page');
-    const ps = meta.pageSize;
-    const r: Reader = {
-      pageSize: ps,
-      page(id) {
-        const head = read(Number(id) * ps, ps);
-        if (head.length < 16) throw new Error('page beyond the end');
-        const overflow = head.readUInt32LE(12);
-        return overflow === 0 ? head : read(Number(id) * ps, (overflow + 1) * ps);
-      },
-    };
-    const budget = { pages: MAX_PAGES };
-    const rootBucket = Buffer.alloc(16);
-    rootBucket.writeBigUInt64LE(meta.root, 0);
-    const members = lookup(r, rootBucket, 'members', budget);
+    const opened = openBbolt(nfs.hostPath(db), { bytes: MAX_BYTES, pages: MAX_PAGES, pageBytes: MAX_BYTES });
+    if ('unreadable' in opened) return unreadable(opened.unreadable);
+    const r = (bolt = opened);
+    const members = r.lookup(r.root, 'members');
     if (!members?.isBucket) return unreadable('no members bucket');
-    const removedBucket = lookup(r, rootBucket, 'members_removed', budget);
-    const removed = new Set(removedBucket?.isBucket ? entries(r, removedBucket.value, budget).map(([k]) => k.toString('utf8')) : []);
+    const removedBucket = r.lookup(r.root, 'members_removed');
+    const removed = new Set(removedBucket?.isBucket ? r.entries(removedBucket.value).map(([k]) => k.toString('utf8')) : []);
     const out: EtcdMember[] = [];
-    for (const [k, v] of entries(r, members.value, budget)) {
+    for (const [k, v] of r.entries(members.value)) {
       const id = k.toString('utf8');
       if (removed.has(id)) continue;
       try {
@@ -185,7 +75,7 @@ export function readEtcdMembers(nfs: NodeFs, dataDir: string): EtcdData | undefi
     // (our own bounds say what stopped; a page read out of its range is damage)
     return unreadable(e instanceof Error && /^(too |page )/.test(e.message) ? e.message : 'damaged pages');
   } finally {
-    if (fd !== undefined) closeSync(fd);
+    bolt?.close();
   }
 }
 

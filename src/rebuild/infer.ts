@@ -16,6 +16,7 @@ import { UserError } from '../errors.js';
 import { checkSans } from '../pki/san-validate.js';
 import { resolveSettings, type ResolvedSettings, type SettingsSource, type Sourced } from './settings.js';
 import { certificatesDirOfCa } from '../layouts/detect.js';
+import { readEtcdClusterConfig } from './etcd-cluster-config.js';
 
 export const KUBEADM_CONFIG_CANDIDATES = [
   '/etc/kubernetes/kubeadm-config.yaml',
@@ -325,8 +326,9 @@ export function addCertSans(resolved: ResolvedSettings, added: Sourced<string[]>
 }
 
 /**
- * Every source, in priority order: flags, --config, a surviving kubeadm
- * config, static pod manifests, kubeconfigs, certificates, the kubelet. Then
+ * Every source, in priority order: flags, --config, the cluster's kubeadm-config
+ * ConfigMap in the etcd data left on the node, a surviving kubeadm config,
+ * static pod manifests, kubeconfigs, certificates, the kubelet. Then
  * two refinements that need the merged answer: a kubeconfig server equal to
  * the local endpoint is no control-plane endpoint, and a surviving
  * apiserver.crt's extra SANs are the certSANs.
@@ -356,21 +358,55 @@ export function gatherSettings(input: GatherInput): Gathered {
     sources.push(fromConfig);
     if (docs.cluster) extras ??= { ...componentExtras(docs), label: input.config.label };
   }
+  const nodeConfigs: SettingsSource[] = [];
+  let nodeExtras: Gathered['manifestExtras'];
   for (const p of KUBEADM_CONFIG_CANDIDATES) {
     const text = readText(fs, p);
     if (!text) continue;
     try {
       const docs = parseKubeadmConfig(text, p);
       certificateKey ??= docs.certificateKey;
-      sources.push(settingsFromKubeadmConfig(docs, p, warnings));
-      // (the first config read wins, as its settings do: --config, else the node's own)
-      if (docs.cluster) extras ??= { ...componentExtras(docs), label: p };
+      nodeConfigs.push(settingsFromKubeadmConfig(docs, p, warnings));
+      if (docs.cluster) nodeExtras ??= { ...componentExtras(docs), label: p };
       consulted.add(p);
     } catch (e) {
       warnings.push(`${p}: ${(e as Error).message}; ignored`);
     }
   }
-  sources.push(fromManifests(fs, consulted));
+  const manifests = fromManifests(fs, consulted);
+  // The cluster's own ClusterConfiguration, in the etcd data rm -rf /etc/kubernetes leaves behind: below --config
+  // (the operator's word), above a kubeadm config file on the node and everything else. It is what kubeadm itself
+  // reads back once the cluster is up (upgrade apply/node, join, certs renew take kube-system/kubeadm-config, never
+  // a file on the node unless given with --config), and upgrade apply keeps it current where a file given to init
+  // goes stale; the manifests kubeadm writes come from it. It has no InitConfiguration: this node's name and
+  // address still come from the node.
+  const etcdDataDir = [...sources, ...nodeConfigs, manifests].map((s) => s.etcdDataDir?.value).find(Boolean) ?? '/var/lib/etcd';
+  const etcd = readEtcdClusterConfig(fs, etcdDataDir);
+  let fromEtcd: { settings: SettingsSource; label: string } | undefined;
+  if (etcd) {
+    warnings.push(...etcd.warnings);
+    if (etcd.kubeadm) {
+      const { label } = etcd.kubeadm;
+      try {
+        const docs = parseKubeadmConfig(etcd.kubeadm.text, label);
+        const settings = settingsFromKubeadmConfig({ ...docs, init: undefined }, label, warnings);
+        for (const name of ['certSANs', 'etcdServerCertSANs'] as const) {
+          const problems = settings[name] ? checkSans(settings[name].value).problems : [];
+          if (problems.length > 0) { warnings.push(`${settings[name]!.source}: ${problems.join('; ')}; ignored`); delete settings[name]; }
+        }
+        sources.push(settings);
+        fromEtcd = { settings, label };
+        if (docs.cluster) extras ??= { ...componentExtras(docs), label };
+        consulted.add(etcd.db);
+      } catch (e) {
+        warnings.push(`${(e as Error).message}; ignored`);
+      }
+    }
+  }
+  sources.push(...nodeConfigs);
+  // (the first config read wins, as its settings do: --config, else the cluster's in etcd, else the node's own)
+  extras ??= nodeExtras;
+  sources.push(manifests);
   const kubeconfigs = fromKubeconfigs(fs, consulted);
   sources.push(kubeconfigs);
   // certificatesDir decides where to look for surviving certificates (the kubelet's config is the last to say it)
@@ -378,6 +414,9 @@ export function gatherSettings(input: GatherInput): Gathered {
   const pki = [...sources, kubelet].map((s) => s.certificatesDir?.value).find(Boolean) ?? '/etc/kubernetes/pki';
   sources.push(fromCertificates(fs, pki, consulted));
   sources.push(kubelet);
+  // the cluster's ClusterConfiguration without a controlPlaneEndpoint says the cluster has none (the last word:
+  // anything on the node that says otherwise wins, and is shown with it)
+  if (fromEtcd && !fromEtcd.settings.controlPlaneEndpoint) sources.push({ controlPlaneEndpoint: { value: '', source: `${fromEtcd.label} (no controlPlaneEndpoint)` } });
 
   let resolved = resolveSettings(sources, warnings, config);
   // A kubeconfig server that is just the local API endpoint means "no control-plane endpoint":
@@ -406,6 +445,18 @@ export function gatherSettings(input: GatherInput): Gathered {
       const file = `${resolved.settings.certificatesDir}/apiserver.crt`;
       sources.push({ certSANs: { value: extra, source: extra.length > 0 ? `${file} (SANs beyond kubeadm's own)` : `${file} (no SANs beyond kubeadm's own)` } });
       resolved = resolveSettings(sources, warnings);
+    }
+  }
+  // and one without apiServer.certSANs that the cluster had none, where no apiserver.crt says what it was given
+  if (fromEtcd && !fromEtcd.settings.certSANs && resolved.provenance.certSANs.source === 'kubeadm default') {
+    sources.push({ certSANs: { value: [], source: `${fromEtcd.label} (no apiServer.certSANs)` } });
+    resolved = resolveSettings(sources, warnings);
+  }
+  if (etcd?.clusterCa) {
+    const file = `${resolved.settings.certificatesDir}/ca.crt`;
+    const ca = firstCert(fs, file);
+    if (ca && !etcd.clusterCa.certs.some((c) => Buffer.compare(c.der, ca.der) === 0)) {
+      warnings.push(`${file} is not the cluster's CA: ${etcd.clusterCa.label} (data.kubeconfig) holds ${etcd.clusterCa.certs.map((c) => `"${c.subjectString}" (SHA-256 ${c.fingerprint256.slice(0, 16)}…)`).join(', ')}, while ${file} is "${ca.subjectString}" (SHA-256 ${ca.fingerprint256.slice(0, 16)}…): nodes and clients that trust the cluster's CA will not trust what this one signs. Bring the cluster's ca.crt and ca.key from a healthy control-plane node (kubepki ca export there, kubepki ca import here), unless this etcd data is another cluster's; if this CA is meant to replace it, cluster-info must follow (kubepki join writes the manifest that refreshes it)`);
     }
   }
   for (const [name, why] of [
