@@ -422,6 +422,19 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
         continue;
       }
       const canCsr = Boolean(opts.csrOut && c.privateKey.present && !c.privateKey.encrypted && c.privateKey.matches !== false);
+      if (inv.externalEtcd && c.name === 'apiserver-etcd-client' && !ca.privateKey.present) {
+        // kubeadm certs renew leaves it out with external etcd (renewal.NewManager: GetCertsWithoutEtcd); while it is
+        // valid that is no failure of `renew all`, as for kubeadm, but what to do is said: it will expire
+        const due = c.status === 'expired' || c.status === 'warning' || c.status === 'not-yet-valid';
+        results.push({
+          id: c.id, name: c.name, outcome: due || canCsr || opts.targets !== 'all' ? 'externally-managed' : 'not-needed',
+          message: `can't renew ${c.location.file} here: it is signed by the external etcd's CA ${caLabel(ca)} (${inv.externalEtcd.source}), whose key is kept with that etcd, not on this node (kubeadm certs renew leaves it out too)`
+            + (canCsr ? '; here is a CSR for it: have it signed with that CA' : `; kubepki renew apiserver-etcd-client --csr-out DIR${rootFlagOf(inv)} writes a request to sign with it`)
+            + ', then put the certificate there on every control-plane node (kubeadm join --control-plane copies the same pair to each, as external-etcd.crt) and restart kube-apiserver on one node at a time',
+          ...(canCsr ? csrResult(c) : {}),
+        });
+        continue;
+      }
       results.push({
         id: c.id, name: c.name, outcome: 'externally-managed',
         message: `externally managed, can't renew ${c.location.file}: the key of CA ${caLabel(ca)} is ${ca.privateKey.encrypted ? 'encrypted' : ca.privateKey.present ? 'not the CA certificate\'s key' : 'missing'}` + (canCsr ? '; here is a CSR for it' : rancherAdvice(c) ?? (opts.csrOut ? '' : ' (pass --csr-out DIR for a CSR to take to the CA)')),
