@@ -446,7 +446,8 @@ function checkKubeconfigs(input: ClassifyInput, clusters: KubeconfigCluster[]): 
   }
 }
 
-function sanCovers(sans: CertEntry['sans'], name: string): boolean {
+/** `sans` name `name` as Go's verifier matches a host (an IP in any spelling; `*.x` one label deep). */
+export function sanCovers(sans: readonly { type: string; value: string }[], name: string): boolean {
   const host = unbracket(name);
   if (ipVersion(host)) return sans.some((s) => s.type === 'ip' && normIp(s.value) === normIp(host));
   const lower = host.toLowerCase();

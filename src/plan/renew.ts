@@ -22,7 +22,7 @@ import { certificateLifetime, goTime, type Lifetime } from '../inventory/time.js
 import { kubesprayEtcdNote } from '../layouts/kubespray-etcd.js';
 import { listText, someNames } from '../inventory/names.js';
 import type { EtcdInitialCluster } from '../rebuild/etcd-members.js';
-import { kubeletClientFix, kubeletServingFix, interruptedSwap, embeddedKubeletConfText, isKubeletOwnServing, isAuthority, rootFlagFor, permissionDenied, permissionDeniedError, RUN_AS_ROOT, eachNodesOwn, otherMembers } from '../inventory/next.js';
+import { kubeletClientFix, kubeletServingFix, interruptedSwap, embeddedKubeletConfText, isKubeletOwnServing, isAuthority, rootFlagFor, permissionDenied, permissionDeniedError, RUN_AS_ROOT, eachNodesOwn, otherMembers, externalEtcdPeers } from '../inventory/next.js';
 import { datedPemPath, pemTimestamp } from './kubelet.js';
 
 export type SanInput = { type: 'dns' | 'ip' | 'email' | 'uri'; value: string };
@@ -745,10 +745,17 @@ function otherControlPlanesNote(inv: Inventory, items: PlanItem[], etcdCluster: 
   const own = items.filter((it) => { const e = byId.get(it.id); return e !== undefined && eachNodesOwn(e); });
   if (own.length === 0) return undefined;
   const members = etcdCluster?.()?.members ?? [];
-  if (members.length < 2) return undefined;
-  const others = otherMembers(members, inv.nodeName, 'the other members\' nodes');
   const named = own.map((it) => it.name);
   const names = named.length > 3 ? 'all' : named.join(' ');
+  if (members.length < 2 && inv.externalEtcd) {
+    return {
+      topic: 'outside-this-node', about: own[0]!.id,
+      title: `${externalEtcdPeers(inv.externalEtcd)}: this renewed this node's only`,
+      steps: [`on every other control-plane node, if the cluster has any: kubepki check there, then kubepki renew ${names} there (--dry-run first) and the restarts it lists, one node at a time`],
+    };
+  }
+  if (members.length < 2) return undefined;
+  const others = otherMembers(members, inv.nodeName, 'the other members\' nodes');
   return {
     topic: 'outside-this-node', about: own[0]!.id,
     title: `this node is one of ${members.length} control-plane nodes (etcd members ${listText(members)}), and kubeadm's certificates are each node's own: this renewed this node's only`,
