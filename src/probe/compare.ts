@@ -15,7 +15,8 @@ export interface ServedComparison {
 /**
  * Is the served leaf the one on disk? Identical bytes → matches. Otherwise a
  * disk certificate for the same key or the same subject means the component
- * still serves an older certificate (renewed but never restarted: seed 002).
+ * still serves an older certificate (renewed but never restarted: seed 002). `endpoint`: where it was served,
+ * for a member of the node's external etcd, whose certificate is never on this node (externalEtcdVerdict).
  */
 export function compareServed(leafDer: Uint8Array, inv: Inventory, endpoint?: { host: string; port: number }): ServedComparison {
   const leaf = new Certificate(leafDer);
@@ -56,7 +57,7 @@ function externalEtcdMember(inv: Inventory, endpoint: { host: string; port: numb
 function externalEtcdVerdict(leaf: Certificate, inv: Inventory, endpoint: { host: string; port: number }, url: string, served: ServedComparison['served']): ServedComparison {
   const cafile = inv.components.find((r) => r.component === 'kube-apiserver' && r.via === '--etcd-cafile')?.file;
   const trusted = inv.certificates.filter((c) => c.isCA && cafile !== undefined && (c.location.file === cafile || c.location.via === cafile));
-  const ca = trusted.find((c) => leaf.verifySignedBy(certOf(c.pem)) && leaf.issuerString === c.subject);
+  const ca = trusted.find((c) => signs(certOf(c.pem), leaf));
   const where = `a member of the external etcd (${url}, ${inv.externalEtcd!.source}): its certificate is kept on that etcd's hosts, not on this node`;
   if (!ca) {
     return { verdict: 'untrusted', served, message: `${where}, and it is not signed by ${cafile ? `the CA kube-apiserver trusts for etcd (--etcd-cafile ${cafile})` : 'a CA kube-apiserver is given for etcd (no --etcd-cafile found)'}: kube-apiserver fails with "x509: certificate signed by unknown authority" — bring that etcd's current CA here as ${cafile ?? 'the --etcd-cafile file'} (then restart kube-apiserver), or have the member's certificate issued by the CA kube-apiserver trusts` };
