@@ -92,6 +92,22 @@ test('without the kubeadm config, kube-apiserver\'s --etcd-servers away from 127
   assert.deepEqual(local.inv.missing.map((m: { name: string }) => m.name).sort(), ['etcd-healthcheck-client', 'etcd-peer', 'etcd-server']);
 });
 
+test('the kubeadm-config ConfigMap saved as /etc/kubernetes/kubeadm-config.yaml (kubectl -n kube-system get cm kubeadm-config -o yaml) says etcd is external as the config file does', { skip: noEtcd }, async () => {
+  const root = tmp('kubepki-ext-etcd-cm-');
+  fs.cpSync(x.nodes[2]!.root, root, { recursive: true, verbatimSymlinks: true });
+  const file = path.join(root, 'etc/kubernetes/kubeadm-config.yaml');
+  const cluster = fs.readFileSync(file, 'utf8').split('---\n')[1]!;
+  fs.writeFileSync(file, ['apiVersion: v1', 'data:', '  ClusterConfiguration: |', ...cluster.trimEnd().split('\n').map((l) => `    ${l}`),
+    'kind: ConfigMap', 'metadata:', '  name: kubeadm-config', '  namespace: kube-system', ''].join('\n'));
+  // (with --etcd-servers pointing at 127.0.0.1:2379 only the config can say it)
+  const manifest = path.join(root, 'etc/kubernetes/manifests/kube-apiserver.yaml');
+  fs.writeFileSync(manifest, fs.readFileSync(manifest, 'utf8').replace(/--etcd-servers=.*/, '--etcd-servers=https://127.0.0.1:2379'));
+  const { code, inv } = await json(root);
+  assert.equal(code, 0, JSON.stringify(inv.findings));
+  assert.deepEqual(inv.externalEtcd, { endpoints: x.endpoints, source: 'etcd.external in /etc/kubernetes/kubeadm-config.yaml' });
+  assert.deepEqual(inv.missing, []);
+});
+
 test('the external etcd\'s CA and client pair under /etc/etcd/pki (etcd.external naming them): the same verdicts', { skip: noEtcd }, async () => {
   const y = makeOpensslExternalEtcdTrees(tmp('kubepki-ext-etcd-etc-'), { count: 1, endpoints: ['https://192.0.2.50:2379'], layout: 'etc-etcd' });
   const { code, inv } = await json(y.nodes[0]!.root);

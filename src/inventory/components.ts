@@ -518,7 +518,10 @@ export function readKubeadmConfigHints(fs: NodeFs): KubeadmHints {
   let apiserverManifest: string | undefined;
   if (fs.exists(file)) {
     try {
-      const docs = parseAllYamlFast(nodeText(fs, file)) as Record<string, any>[];
+      // (the kubeadm-config ConfigMap saved there, `kubectl -n kube-system get cm kubeadm-config -o yaml`, holds the
+      // cluster's ClusterConfiguration as a string, which is what kubeadm certs renew reads by default)
+      const docs = (parseAllYamlFast(nodeText(fs, file)) as Record<string, any>[]).flatMap((d) => (d?.kind === 'ConfigMap' && typeof d?.data?.ClusterConfiguration === 'string'
+        ? parseAllYamlFast(d.data.ClusterConfiguration) as Record<string, any>[] : [d]));
       // kubeadm refuses a file that gives a kind twice ("invalid configuration: kind %q is specified twice in
       // YAML file"): which of the two was meant is anybody's guess, so neither is taken
       const kinds = docs.map((d) => (typeof d?.apiVersion === 'string' && d.apiVersion.startsWith('kubeadm.k8s.io/') ? d.kind : undefined)).filter((k) => k !== undefined);
