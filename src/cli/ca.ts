@@ -146,7 +146,7 @@ Exit codes:
         const otherKeys: string[] = [];
         for (const f of opened) {
           const p = target(f.rel);
-          if (!p) { lines.push(`  skip     ${f.rel} (no external etcd paths in this node's kube-apiserver manifest)`); continue; }
+          if (!p) { lines.push(`  skip     ${f.rel} (no external etcd paths in this node's kube-apiserver manifest: once kubepki rebuild${rootFlagFor(fs.root)} --config FILE has written it, run this import again)`); continue; }
           if (fs.exists(p)) {
             if (fs.readFile(p).equals(f.content)) { lines.push(`  same     ${p}`); continue; }
             if (!o.force) { conflicts.push(p); continue; }

@@ -26,8 +26,13 @@ Examples:
 A server whose certificate was signed by an intermediate CA on disk must send that
 intermediate too: "incomplete chain" when it does not (clients trusting only the root fail).
 
-Exit codes: 0 matches disk, 1 not found on disk, 2 stale, expired, not yet valid or incomplete
-chain, 3 could not connect.`)
+A member of the node's external etcd (kubeadm's etcd.external) serves a certificate kept on
+the etcd's hosts: it is checked as kube-apiserver checks it instead (its --etcd-cafile CA, the
+host it dials).
+
+Exit codes: 0 matches disk (or an external etcd member kube-apiserver accepts), 1 not found
+on disk, 2 stale, expired, not yet valid, incomplete chain or refused by kube-apiserver,
+3 could not connect.`)
     .argument('<endpoint>', 'HOST:PORT or https://HOST:PORT')
     .addOption(rootOption())
     .addOption(nowOption())
@@ -43,7 +48,7 @@ chain, 3 could not connect.`)
       const endpointName = formatHostPort(ep);
       const served = servedInventory(res.chain, endpointName, now);
       const disk = readInventory({ fs: node, now });
-      const cmp = compareServed(res.chain[0]!, disk);
+      const cmp = compareServed(res.chain[0]!, disk, ep);
       attachDiskSigners(served, disk, cmp);
       const incomplete = missingIntermediate(res.chain, disk);
       if (o.output === 'json') {
@@ -68,6 +73,6 @@ chain, 3 could not connect.`)
       // expired or is not yet valid, Go's crypto/x509 says of both)
       const leafStatus = served.certificates[0]?.status;
       const unusable = leafStatus === 'expired' || leafStatus === 'not-yet-valid';
-      io.exitCode = cmp.verdict === 'stale' || unusable || incomplete ? 2 : cmp.verdict === 'not-on-disk' ? 1 : 0;
+      io.exitCode = cmp.verdict === 'stale' || cmp.verdict === 'untrusted' || unusable || incomplete ? 2 : cmp.verdict === 'not-on-disk' ? 1 : 0;
     });
 }

@@ -29,6 +29,8 @@ export interface ConnectOptions {
   cwd?: string;
   /** how long one API call may take before it is given up (default API_TIMEOUT_MS; tests pass a short one) */
   timeoutMs?: number;
+  /** how a read waits for the Retry-After of a 429 or 5xx before it is sent again (retryingReads); a test's, a real wait by default */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<boolean>;
   /**
    * Standard input is a terminal someone answers on. An exec credential plugin whose interactiveMode is not
    * Never then runs in it, as kubectl runs it: it may prompt (a device code, a password, a browser login), what
@@ -168,12 +170,12 @@ export async function connect(o: ConnectOptions): Promise<ClusterClient> {
     ? () => execCluster(cluster, rawCluster(k8s, text, cluster.name), choice.path)
     : undefined;
   const guard = plugin && exec !== undefined ? execPluginGuard(kc, plugin, exec, choice.path, user, timeoutMs, o.terminal, clusterInfo) : undefined;
-  const httpApi = guard && reportingRefusals(k8s, guard.refused);
+  const httpApi = retryingReads(k8s, guard ? reportingRefusals(k8s, guard.refused) : new k8s.IsomorphicFetchHttpLibrary(), o.sleep);
   const apiClient = <T>(api: new (config: import('@kubernetes/client-node').Configuration) => T): T => new api(k8s.createConfiguration({
     baseServer: new k8s.ServerConfiguration(server, {}),
     authMethods: { default: guard ?? kc },
     middleware: [timeoutMiddleware(k8s, timeoutMs)],
-    ...(httpApi ? { httpApi } : {}),
+    httpApi,
   }));
   return {
     k8s,
@@ -213,6 +215,7 @@ export function anonymousCore(client: Pick<ClusterClient, 'k8s' | 'kc' | 'server
     baseServer: new k8s.ServerConfiguration(client.server, {}),
     authMethods: { default: kc },
     middleware: [timeoutMiddleware(k8s, client.timeoutMs)],
+    httpApi: retryingReads(k8s, new k8s.IsomorphicFetchHttpLibrary()),
   }));
 }
 
@@ -579,6 +582,64 @@ function reportingRefusals(k8s: K8s, refused: (ctx: import('@kubernetes/client-n
     send: async (ctx) => {
       const res = await fetchLibrary.send(ctx).toPromise();
       if (res.httpStatusCode === 401) refused(ctx);
+      return res;
+    },
+  });
+}
+
+/**
+ * The longest Retry-After waited for. kube-apiserver's max-in-flight and priority-and-fairness filters ask 1 s or
+ * a few (5 while it shuts down), its ServerTimeout 500s a few (apierrors.NewServerTimeout's retryAfterSeconds,
+ * sent as Retry-After by responsewriters.ErrorNegotiated); a server asking for more is not better in a moment:
+ * its answer is the call's.
+ */
+export const MAX_RETRY_AFTER_S = 10;
+
+/**
+ * The ms an answer's Retry-After asks to wait before its request is sent again, when it may be. client-go's rule
+ * (rest/request.go checkWait, retryAfterSeconds): a 429 or any 5xx whose Retry-After is a whole number of seconds;
+ * without one (or with an HTTP date), never. kubepki waits at most MAX_RETRY_AFTER_S.
+ */
+export function retryAfterMs(status: number | undefined, headers: Record<string, string> | undefined): number | undefined {
+  if (status === undefined || (status !== 429 && status < 500)) return undefined;
+  const h = headers?.['retry-after'] ?? headers?.['Retry-After'];
+  if (h === undefined || !/^\d+$/.test(h.trim())) return undefined;
+  const s = Number(h.trim());
+  return s <= MAX_RETRY_AFTER_S ? s * 1000 : undefined;
+}
+
+/** How many times a read is sent again after a Retry-After: client-go's (rest/request.go, withRetry maxRetries). */
+const READ_RETRIES = 10;
+
+/** Wait `ms`, or less if `signal` aborts first: true when the whole wait passed. */
+function realSleep(ms: number, signal?: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) { resolve(false); return; }
+    const stop = () => { clearTimeout(t); resolve(false); };
+    const t = setTimeout(() => { signal?.removeEventListener('abort', stop); resolve(true); }, ms);
+    signal?.addEventListener('abort', stop, { once: true });
+  });
+}
+
+/**
+ * `library`, sending a GET again after the wait its answer's Retry-After asks (retryAfterMs), up to READ_RETRIES
+ * times, as client-go sends any request again: on a busy control plane kube-apiserver's priority-and-fairness and
+ * max-in-flight filters answer 429 with Retry-After 1, and a read that gave up there failed a whole command. Writes
+ * are left to their callers, which decide whether one may be sent twice (csr-sar.ts sendWithRetryAfter). A wait
+ * that the call's own timeout (its signal) cuts short gives the answer waited on, so the error says what the server
+ * said rather than that it did not answer.
+ */
+function retryingReads(k8s: K8s, library: import('@kubernetes/client-node').HttpLibrary, sleep: (ms: number, signal?: AbortSignal) => Promise<boolean> = realSleep): import('@kubernetes/client-node').HttpLibrary {
+  return k8s.wrapHttpLibrary({
+    send: async (ctx) => {
+      let res = await library.send(ctx).toPromise();
+      if (ctx.getHttpMethod() !== k8s.HttpMethod.GET) return res;
+      for (let retry = 0; retry < READ_RETRIES; retry++) {
+        const ms = retryAfterMs(res.httpStatusCode, res.headers);
+        if (ms === undefined || !(await sleep(ms, ctx.getSignal()))) return res;
+        await res.body.binary().catch(() => undefined); // the answer not given is read, so its connection is free again
+        res = await library.send(ctx).toPromise();
+      }
       return res;
     },
   });

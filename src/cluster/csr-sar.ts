@@ -16,7 +16,7 @@
  */
 import type { V1CertificateSigningRequest, V1SubjectAccessReview } from '@kubernetes/client-node';
 import { UserError } from '../errors.js';
-import { apiError, credentialsHint, httpStatus, timedOut, timeoutOptions, type ClusterClient } from './connect.js';
+import { apiError, credentialsHint, httpStatus, retryAfterMs, timedOut, timeoutOptions, type ClusterClient } from './connect.js';
 import type { CsrDecision } from './csr-policy.js';
 import { DEFAULT_TOKEN_GROUP } from '../pki/bootstrap-token.js';
 
@@ -94,28 +94,12 @@ export interface ReviewOptions {
 }
 
 /**
- * The longest Retry-After waited for. kube-apiserver's max-in-flight and priority-and-fairness filters ask 1 s or
- * a few (5 while it shuts down), its ServerTimeout 500s a few (apierrors.NewServerTimeout's retryAfterSeconds,
- * sent as Retry-After by responsewriters.ErrorNegotiated); a server asking for more is not better in a moment:
- * the review fails.
+ * An answer's Retry-After in ms, when a retry is worth it (connect.ts retryAfterMs: client-go's rule, at most
+ * MAX_RETRY_AFTER_S). kubepki sends a review again once: a pass holds every kubelet client CSR behind its first
+ * review, and a server failing again is failing (the pass stops asking).
  */
-const MAX_RETRY_AFTER_S = 10;
-
-/**
- * An answer's Retry-After in ms, when a retry is worth it. client-go's request retry (rest/with_retry.go
- * IsNextRetry, checkWait) sends any request again, any verb, after a 429 or any 5xx that carries an integer
- * Retry-After, waiting that long, up to maxRetries (10) times; without Retry-After, never. kubepki follows its
- * rule for which answers, and sends a review again once, after at most MAX_RETRY_AFTER_S: a pass holds every
- * kubelet client CSR behind its first review, and a server failing again is failing (the pass stops asking).
- */
-function retryAfterMs(e: unknown): number | undefined {
-  const status = httpStatus(e);
-  if (status === undefined || (status !== 429 && status < 500)) return undefined;
-  const headers = (e as { headers?: Record<string, string> }).headers ?? {};
-  const h = headers['retry-after'] ?? headers['Retry-After'];
-  if (h === undefined || !/^\d+$/.test(h.trim())) return undefined;
-  const s = Number(h.trim());
-  return s <= MAX_RETRY_AFTER_S ? s * 1000 : undefined;
+function retryAfterOf(e: unknown): number | undefined {
+  return retryAfterMs(httpStatus(e), (e as { headers?: Record<string, string> }).headers);
 }
 
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -124,14 +108,14 @@ const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export interface Waited { ms: number; status: number }
 
 /**
- * `send`, and once more after the Retry-After its answer asked (retryAfterMs), if it did. A failure of the
+ * `send`, and once more after the Retry-After its answer asked (retryAfterOf), if it did. A failure of the
  * second try is thrown with what was waited (`waited` is set). `sleep`: a test's; a real wait by default.
  */
 export async function sendWithRetryAfter<T>(send: () => Promise<T>, sleep: ((ms: number) => Promise<void>) | undefined, waited: { last?: Waited }): Promise<T> {
   try {
     return await send();
   } catch (e) {
-    const ms = retryAfterMs(e);
+    const ms = retryAfterOf(e);
     if (ms === undefined) throw e;
     waited.last = { ms, status: httpStatus(e)! };
     await (sleep ?? realSleep)(ms);

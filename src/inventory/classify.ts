@@ -149,7 +149,12 @@ export function classify(input: ClassifyInput): void {
     // (a root CA's signer is itself: "self-signed", not "signed by ca")
     const signerText = r.signer && r.signer.id !== e.id ? `signed by ${r.signer.name}` : e.selfSigned ? 'self-signed' : r.signer ? `signed by ${r.signer.name}` : `issuer ${e.issuerCN ?? e.issuer}`;
     // kubeadm does not renew what an external CA signed (its key is not here: "can't be renewed", spec §4.2)
-    if (e.managedBy === 'kubeadm' && r.signer && r.signer.id !== e.id && !r.signer.privateKey.present) e.managedBy = 'manual';
+    const keyElsewhere = r.signer !== undefined && r.signer.id !== e.id && !r.signer.privateKey.present;
+    // nor, with external etcd, apiserver-etcd-client, wherever it is and whatever key is here (renewal.NewManager
+    // lists GetCertsWithoutEtcd): the etcd's CA renews it, or kubepki where that CA's key is here
+    if (input.hints.externalEtcd && e.name === 'apiserver-etcd-client' && (e.managedBy === 'kubeadm' || e.managedBy === 'manual')) {
+      e.managedBy = keyElsewhere && externalEtcdCa(input, r.signer!) ? 'external-etcd-ca' : 'manual';
+    } else if (e.managedBy === 'kubeadm' && keyElsewhere) e.managedBy = 'manual';
     const issued = issuedAt(e, r.signer, c.notBefore, input.hints);
     e.warnFrom = warningStart(threshold, issued, c.notAfter).toISOString();
     const outOfDates = now.getTime() >= c.notAfter.getTime() ? 'expired' : now.getTime() < c.notBefore.getTime() ? 'not-yet-valid' : undefined;
@@ -268,7 +273,9 @@ export function classify(input: ClassifyInput): void {
     const signsRenewable = (id: string) => records.some((o) => o.signer?.id === id && o.entry.id !== id && o.entry.managedBy !== 'kubelet');
     // (a key file that is there but could not be read is its own `unreadable` finding: not externally managed)
     if (e.isCA && !e.privateKey.present && !e.privateKey.location && e.name !== 'kubelet-serving-ca' && e.location.kind !== 'kubeconfig' && signsRenewable(e.id)) {
-      add(e, { code: 'ca-key-missing', severity: 'info', message: `${e.name}: no private key on this node (externally managed); certificates it signs cannot be renewed here` });
+      add(e, { code: 'ca-key-missing', severity: 'info', message: externalEtcdCa(input, e)
+        ? `${e.name}: the external etcd's CA (${input.hints.externalEtcd!.source}), its key kept with that etcd, not on this node: apiserver-etcd-client is renewed there (kubepki renew apiserver-etcd-client --csr-out DIR${here} makes the request to sign with it)`
+        : `${e.name}: no private key on this node (externally managed); certificates it signs cannot be renewed here` });
     }
   }
 
@@ -282,6 +289,12 @@ export function classify(input: ClassifyInput): void {
     const has = (code: Finding['code']) => e.findings.some((f) => f.code === code);
     e.status = has('expired') ? 'expired' : has('not-yet-valid') ? 'not-yet-valid' : sev('error') ? 'invalid' : sev('warning') ? 'warning' : 'ok';
   }
+}
+
+/** `ca` is the CA of an external etcd (kubeadm's etcd.external): the one that signed kube-apiserver's etcd client certificate. */
+function externalEtcdCa(input: ClassifyInput, ca: CertEntry): boolean {
+  return input.hints.externalEtcd !== undefined
+    && (ca.name === 'etcd-ca' || input.records.some((o) => o.entry.name === 'apiserver-etcd-client' && o.signer?.id === ca.id));
 }
 
 /**
@@ -433,7 +446,8 @@ function checkKubeconfigs(input: ClassifyInput, clusters: KubeconfigCluster[]): 
   }
 }
 
-function sanCovers(sans: CertEntry['sans'], name: string): boolean {
+/** `sans` name `name` as Go's verifier matches a host (an IP in any spelling; `*.x` one label deep). */
+export function sanCovers(sans: readonly { type: string; value: string }[], name: string): boolean {
   const host = unbracket(name);
   if (ipVersion(host)) return sans.some((s) => s.type === 'ip' && normIp(s.value) === normIp(host));
   const lower = host.toLowerCase();

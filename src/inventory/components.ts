@@ -407,6 +407,41 @@ export interface KubeadmHints {
   problem?: string;
   /** the addresses etcd's static pod announces, and the certificate it serves each with (etcdAdvertised) */
   etcd?: EtcdAdvertised;
+  /** kube-apiserver's etcd is not on this node (kubeadm's etcd.external): no etcd static pod or certificates here */
+  externalEtcd?: ExternalEtcd;
+}
+
+/** An etcd kubeadm does not run (ClusterConfiguration.etcd.external): where kube-apiserver reaches it, and the file that says so. */
+export interface ExternalEtcd {
+  endpoints: string[];
+  /** `etcd.external in FILE`, or kube-apiserver's --etcd-servers in its manifest */
+  source: string;
+}
+
+/** What kubeadm writes for its own (stacked) etcd in kube-apiserver's --etcd-servers (controlplane/manifests.go: 127.0.0.1 and etcd's client port). */
+const LOCAL_ETCD_SERVER = /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\]):2379\/?$/;
+
+/** kube-apiserver's --etcd-servers (comma-separated) names this node's own etcd, as kubeadm writes it for stacked etcd. */
+export function namesLocalEtcd(servers: string): boolean {
+  return servers.split(',').some((u) => LOCAL_ETCD_SERVER.test(u.trim()));
+}
+
+/**
+ * Whether this control-plane node's etcd is external, as kubeadm decides it (etcd.external in the
+ * ClusterConfiguration: no etcd static pod, no etcd serving, peer or healthcheck certificates, and `kubeadm
+ * certs renew` leaves apiserver-etcd-client to the etcd's own CA, renewal.NewManager's GetCertsWithoutEtcd).
+ * An etcd static pod here is local etcd whatever a config says. Without the config, kube-apiserver's
+ * --etcd-servers tells: kubeadm points it at 127.0.0.1:2379 for its own etcd, at etcd.external.endpoints else.
+ */
+function externalEtcdOf(fs: NodeFs, fromConfig: ExternalEtcd | undefined, apiserverManifest: string | undefined): ExternalEtcd | undefined {
+  if (fs.exists('/etc/kubernetes/manifests/etcd.yaml')) return undefined;
+  if (fromConfig) return fromConfig;
+  const servers = apiserverManifest === undefined ? undefined : flagInText(apiserverManifest, '--etcd-servers', BARE);
+  if (!servers) return undefined;
+  const endpoints = servers.split(',').map((u) => u.trim()).filter(Boolean);
+  return endpoints.length > 0 && !namesLocalEtcd(servers)
+    ? { endpoints, source: '--etcd-servers in /etc/kubernetes/manifests/kube-apiserver.yaml' }
+    : undefined;
 }
 
 /** What a static-pod etcd (kubeadm's stacked etcd) tells clients and peers to connect to, and with which certificate it answers there. */
@@ -479,9 +514,14 @@ export function readValidityPeriods(d: Record<string, any>, file: string): Kubea
 export function readKubeadmConfigHints(fs: NodeFs): KubeadmHints {
   const hints: KubeadmHints = { certSANs: [] };
   const file = '/etc/kubernetes/kubeadm-config.yaml';
+  let fromConfig: ExternalEtcd | undefined;
+  let apiserverManifest: string | undefined;
   if (fs.exists(file)) {
     try {
-      const docs = parseAllYamlFast(nodeText(fs, file)) as Record<string, any>[];
+      // (the kubeadm-config ConfigMap saved there, `kubectl -n kube-system get cm kubeadm-config -o yaml`, holds the
+      // cluster's ClusterConfiguration as a string, which is what kubeadm certs renew reads by default)
+      const docs = (parseAllYamlFast(nodeText(fs, file)) as Record<string, any>[]).flatMap((d) => (d?.kind === 'ConfigMap' && typeof d?.data?.ClusterConfiguration === 'string'
+        ? parseAllYamlFast(d.data.ClusterConfiguration) as Record<string, any>[] : [d]));
       // kubeadm refuses a file that gives a kind twice ("invalid configuration: kind %q is specified twice in
       // YAML file"): which of the two was meant is anybody's guess, so neither is taken
       const kinds = docs.map((d) => (typeof d?.apiVersion === 'string' && d.apiVersion.startsWith('kubeadm.k8s.io/') ? d.kind : undefined)).filter((k) => k !== undefined);
@@ -498,6 +538,11 @@ export function readKubeadmConfigHints(fs: NodeFs): KubeadmHints {
           hints.controlPlaneEndpoint ??= d?.controlPlaneEndpoint || undefined;
           for (const s of d?.apiServer?.certSANs ?? []) hints.certSANs.push(String(s));
           hints.validity ??= readValidityPeriods(d, file);
+          const ext = d?.etcd?.external;
+          if (ext && typeof ext === 'object') {
+            const endpoints = Array.isArray(ext.endpoints) ? ext.endpoints.filter((x: unknown) => typeof x === 'string') as string[] : [];
+            fromConfig ??= { endpoints, source: `etcd.external in ${file}` };
+          }
         }
       }
       hints.source = file;
@@ -507,6 +552,7 @@ export function readKubeadmConfigHints(fs: NodeFs): KubeadmHints {
   if (fs.exists(manifest)) {
     try {
       const text = nodeText(fs, manifest);
+      apiserverManifest = text;
       const adv = flagInText(text, '--advertise-address', BARE);
       if (adv) hints.advertiseAddress ??= adv;
       hints.securePort = flagInText(text, '--secure-port', isDigit, true);
@@ -517,6 +563,8 @@ export function readKubeadmConfigHints(fs: NodeFs): KubeadmHints {
     } catch { /* ignore */ }
   }
   hints.etcd = etcdAdvertised(fs);
+  const external = externalEtcdOf(fs, fromConfig, apiserverManifest);
+  if (external) hints.externalEtcd = external;
   const etcd = '/etc/kubernetes/manifests/etcd.yaml';
   if (!hints.nodeName && fs.exists(etcd)) {
     const name = flagInText(nodeText(fs, etcd), '--name', BARE);

@@ -23,8 +23,15 @@ function signedHere(inv: Omit<Inventory, 'next'>): (c: CertEntry) => boolean {
  */
 function otherControlPlanes(inv: Omit<Inventory, 'next'>): string {
   const members = inv.etcdMembers ?? [];
+  // (an external etcd's members are not the control-plane nodes: nothing here counts those)
+  if (members.length < 2 && inv.externalEtcd && kubeadmLeavesDue(inv)) return `; ${externalEtcdPeers(inv.externalEtcd)}: kubepki check on each of them too, and renew there the same way, one node at a time`;
   if (members.length < 2 || !kubeadmLeavesDue(inv)) return '';
   return `; this node is one of ${members.length} control-plane nodes (etcd members ${listText(members)}), and kubeadm's certificates are each node's own: kubepki check on ${otherMembers(members, inv.nodeName, 'the others')} too, and renew there the same way, one node at a time`;
+}
+
+/** What an external etcd leaves unknown of the control plane (check's Next and renew's note say it alike). */
+export function externalEtcdPeers(ext: { source: string }): string {
+  return `etcd is external (${ext.source}), so its members do not tell how many control-plane nodes there are, and kubeadm's certificates are each control-plane node's own (apiserver-etcd-client aside: one pair they share)`;
 }
 
 /** The etcd members other than this node, as a sentence lists them; `unknown` when this node's name is not among them. */
@@ -374,7 +381,7 @@ function elsewhereOnly(inv: Omit<Inventory, 'next'>, renew: string): string | un
   // some here, some not (an external etcd's CA, kubeadm's external-CA mode with the kubelet's own pair): renew
   // alone would renew the few it can and leave the rest for its "Not renewed" list
   const names = (list: CertEntry[]) => someNames(list.map((c) => c.name));
-  return `${renew} --dry-run, then without --dry-run (backup first), renews ${names(due.filter(here))} here; ${names(away)} ${away.length > 1 ? 'are' : 'is'} signed by ${keys}: renew ${away.length > 1 ? 'them' : 'it'} where ${cas.length > 1 ? 'those CAs are' : 'that CA is'} (--csr-out DIR writes CSRs to take there)`;
+  return `${renew} --dry-run, then without --dry-run (backup first), renews ${names(due.filter(here))} here; ${names(away)} ${away.length > 1 ? 'are' : 'is'} signed by ${keys}: renew ${away.length > 1 ? 'them' : 'it'} where ${cas.length > 1 ? 'those CAs are' : 'that CA is'} (--csr-out DIR writes CSRs to take there)${otherControlPlanes(inv)}`;
 }
 
 /**

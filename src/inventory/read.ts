@@ -875,7 +875,9 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     return findings.find((f) => f.severity === 'error' && (f.file === file || f.file === real))?.message;
   };
   if ((layoutOf.has('kubeadm') || layoutOf.has('kubespray')) && isKubeadmControlPlane(fs, pkiDir)) {
-    const localEtcd = fs.exists('/etc/kubernetes/manifests/etcd.yaml') || fs.exists(`${pkiDir}/etcd`);
+    // (external etcd: kubeadm makes no etcd serving, peer or healthcheck certificates, though its CA's certificate
+    // is often at pki/etcd/ca.crt, where kubeadm's docs put it)
+    const localEtcd = !hints.externalEtcd && (fs.exists('/etc/kubernetes/manifests/etcd.yaml') || fs.exists(`${pkiDir}/etcd`));
     for (const p of KUBEADM_PROFILES) {
       if (!p.checkExpiration || (p.etcd && !localEtcd)) continue;
       const file = profileCertPath(p, pkiDir);
@@ -1000,6 +1002,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     kind: 'Inventory',
     root: fs.root,
     ...(hints.nodeName ? { nodeName: hints.nodeName } : {}),
+    ...(hints.externalEtcd ? { externalEtcd: hints.externalEtcd } : {}),
     ...(hints.securePort && hints.securePort !== '6443' ? { apiserverPort: Number(hints.securePort) } : {}),
     now: now.toISOString(),
     warn: warnText ?? threshold.text,

@@ -10,8 +10,12 @@ export type CertStatus = 'ok' | 'warning' | 'expired' | 'not-yet-valid' | 'inval
 
 export type LayoutName = 'kubeadm' | 'kubelet' | 'rke1' | 'rke2' | 'k3s' | 'kubespray' | 'hardway' | 'generic';
 
-/** who renews a certificate; `k8s-certs-renew.timer`: kubespray's enabled timer (auto_renew_certificates), which runs kubeadm certs renew */
-export type ManagedBy = 'kubeadm' | 'kubelet' | 'rke1' | 'rke2' | 'k3s' | 'k8s-certs-renew.timer' | 'manual';
+/**
+ * who renews a certificate; `k8s-certs-renew.timer`: kubespray's enabled timer (auto_renew_certificates), which runs
+ * kubeadm certs renew; `external-etcd-ca`: whoever holds the CA of an external etcd (kubeadm's etcd.external), whose
+ * key is not on the node
+ */
+export type ManagedBy = 'kubeadm' | 'kubelet' | 'rke1' | 'rke2' | 'k3s' | 'k8s-certs-renew.timer' | 'external-etcd-ca' | 'manual';
 
 /** Stable finding codes. Never rename one: alerts and scripts key on them. */
 export type FindingCode =
@@ -300,6 +304,8 @@ export interface Inventory {
    * --initial-cluster): a control-plane node of an HA cluster, whose peers hold certificates of their own
    */
   etcdMembers?: string[];
+  /** kube-apiserver's etcd is external (kubeadm's etcd.external): its endpoints and the file that says so */
+  externalEtcd?: { endpoints: string[]; source: string };
   /** kube-apiserver's --secure-port when its manifest sets one other than 6443 */
   apiserverPort?: number;
   /** `now` used for every residual time, ISO */

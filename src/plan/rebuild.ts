@@ -462,6 +462,15 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
     }
     items.push({ kind: 'manifest', name: m, manifest: m, path, action: e ? 'keep' : 'create', reason: e ? 'file exists' : undefined });
   }
+  // kube-apiserver cannot start without the files it reaches the external etcd with, and they are not rebuild's to
+  // make: the external etcd's CA (and its key) is that etcd's, kubeadm only copies them (upload-certs' external-etcd-*)
+  if (s.externalEtcd) {
+    const { caFile, certFile, keyFile } = s.etcdExternal;
+    const lost = [caFile, certFile, keyFile].filter((f) => f && !existing[f]);
+    if (lost.length > 0) {
+      warnings.push(`etcd is external: kube-apiserver reaches it with ${listText(lost)}, which ${lost.length > 1 ? 'are' : 'is'} not on this node, and rebuild does not make ${lost.length > 1 ? 'them' : 'it'} (the external etcd's CA is not this node's): bring ${lost.length > 1 ? 'them' : 'it'} back before kube-apiserver can start. From another control-plane node: there \`kubepki ca export --out shared.yaml\`, here \`kubepki ca import shared.yaml --certificate-key KEY${rootFlag}\` once this rebuild has written the kube-apiserver manifest, which says where its external-etcd-* entries go; else from the etcd hosts: its CA certificate as ${caFile || 'etcd.external.caFile'}, and a client pair it signs (CN kube-apiserver-etcd-client, extended key usage clientAuth) as ${certFile || 'etcd.external.certFile'} and ${keyFile || 'etcd.external.keyFile'}`);
+    }
+  }
   // the manifests written carry what the cluster's config added to kubeadm's defaults (an OIDC issuer, an audit
   // policy and its volume, a proxy), as kubeadm wrote them; an entry kubeadm itself would refuse is left out, said here
   const extras = input.manifestExtras;
@@ -516,6 +525,11 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
   // node's manifests and kubelet config: rebuild() adds it, see restartFollowUp)
   // --- Shared material on a node of an existing cluster: comes from a peer, not from here.
   const refusal = sharedMaterialCheck(items, evidence, newCa, warnings, replaced, rootFlag);
+  // (an external etcd keeps the cluster's state, tokens signed with sa.key among it, whatever became of this node)
+  const freshShared = items.filter((i) => (i.kind === 'ca' || i.kind === 'sa') && i.action !== 'keep' && i.key === 'new').map((i) => SHARED_LABELS[i.name] ?? i.name);
+  if (!refusal && !newCa && s.externalEtcd && freshShared.length > 0) {
+    warnings.push(`etcd is external, so the cluster's state (its Nodes, Secrets and ServiceAccount tokens) is kept there, not on this node: if that etcd already holds a cluster, a new ${listText(freshShared)} cut this node off from it; bring them from another control-plane node first (there \`kubepki ca export --out shared.yaml\`, here \`kubepki ca import shared.yaml --certificate-key KEY${rootFlag}\`), then run rebuild again`);
+  }
   return {
     apiVersion: 'kubepki.io/v1alpha1', kind: 'RebuildPlan', now: now.toISOString(), kubernetesVersion: s.kubernetesVersion,
     items, errors, warnings, followUps, expired, skipped, ...(refusal ? { refusal } : {}),

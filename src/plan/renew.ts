@@ -22,7 +22,7 @@ import { certificateLifetime, goTime, type Lifetime } from '../inventory/time.js
 import { kubesprayEtcdNote } from '../layouts/kubespray-etcd.js';
 import { listText, someNames } from '../inventory/names.js';
 import type { EtcdInitialCluster } from '../rebuild/etcd-members.js';
-import { kubeletClientFix, kubeletServingFix, interruptedSwap, embeddedKubeletConfText, isKubeletOwnServing, isAuthority, rootFlagFor, permissionDenied, permissionDeniedError, RUN_AS_ROOT, eachNodesOwn, otherMembers } from '../inventory/next.js';
+import { kubeletClientFix, kubeletServingFix, interruptedSwap, embeddedKubeletConfText, isKubeletOwnServing, isAuthority, rootFlagFor, permissionDenied, permissionDeniedError, RUN_AS_ROOT, eachNodesOwn, otherMembers, externalEtcdPeers } from '../inventory/next.js';
 import { datedPemPath, pemTimestamp } from './kubelet.js';
 
 export type SanInput = { type: 'dns' | 'ip' | 'email' | 'uri'; value: string };
@@ -422,6 +422,19 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
         continue;
       }
       const canCsr = Boolean(opts.csrOut && c.privateKey.present && !c.privateKey.encrypted && c.privateKey.matches !== false);
+      if (inv.externalEtcd && c.name === 'apiserver-etcd-client' && !ca.privateKey.present) {
+        // kubeadm certs renew leaves it out with external etcd (renewal.NewManager: GetCertsWithoutEtcd); while it is
+        // valid that is no failure of `renew all`, as for kubeadm, but what to do is said: it will expire
+        const due = c.status === 'expired' || c.status === 'warning' || c.status === 'not-yet-valid';
+        results.push({
+          id: c.id, name: c.name, outcome: due || canCsr || opts.targets !== 'all' ? 'externally-managed' : 'not-needed',
+          message: `can't renew ${c.location.file} here: it is signed by the external etcd's CA ${caLabel(ca)} (${inv.externalEtcd.source}), whose key is kept with that etcd, not on this node (kubeadm certs renew leaves it out too)`
+            + (canCsr ? '; here is a CSR for it: have it signed with that CA' : `; kubepki renew apiserver-etcd-client --csr-out DIR${rootFlagOf(inv)} writes a request to sign with it`)
+            + ', then put the certificate there on every control-plane node (kubeadm join --control-plane copies the same pair to each, as external-etcd.crt) and restart kube-apiserver on one node at a time',
+          ...(canCsr ? csrResult(c) : {}),
+        });
+        continue;
+      }
       results.push({
         id: c.id, name: c.name, outcome: 'externally-managed',
         message: `externally managed, can't renew ${c.location.file}: the key of CA ${caLabel(ca)} is ${ca.privateKey.encrypted ? 'encrypted' : ca.privateKey.present ? 'not the CA certificate\'s key' : 'missing'}` + (canCsr ? '; here is a CSR for it' : rancherAdvice(c) ?? (opts.csrOut ? '' : ' (pass --csr-out DIR for a CSR to take to the CA)')),
@@ -732,10 +745,17 @@ function otherControlPlanesNote(inv: Inventory, items: PlanItem[], etcdCluster: 
   const own = items.filter((it) => { const e = byId.get(it.id); return e !== undefined && eachNodesOwn(e); });
   if (own.length === 0) return undefined;
   const members = etcdCluster?.()?.members ?? [];
-  if (members.length < 2) return undefined;
-  const others = otherMembers(members, inv.nodeName, 'the other members\' nodes');
   const named = own.map((it) => it.name);
   const names = named.length > 3 ? 'all' : named.join(' ');
+  if (members.length < 2 && inv.externalEtcd) {
+    return {
+      topic: 'outside-this-node', about: own[0]!.id,
+      title: `${externalEtcdPeers(inv.externalEtcd)}: this renewed this node's only`,
+      steps: [`on every other control-plane node, if the cluster has any: kubepki check there, then kubepki renew ${names} there (--dry-run first) and the restarts it lists, one node at a time`],
+    };
+  }
+  if (members.length < 2) return undefined;
+  const others = otherMembers(members, inv.nodeName, 'the other members\' nodes');
   return {
     topic: 'outside-this-node', about: own[0]!.id,
     title: `this node is one of ${members.length} control-plane nodes (etcd members ${listText(members)}), and kubeadm's certificates are each node's own: this renewed this node's only`,

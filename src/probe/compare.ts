@@ -1,9 +1,11 @@
 import { sha256Hex } from '../pki/digest.js';
 import { Certificate } from '../pki/certificate.js';
 import type { CertEntry, Inventory } from '../inventory/types.js';
+import { sanCovers } from '../inventory/classify.js';
 
 export interface ServedComparison {
-  verdict: 'matches-disk' | 'stale' | 'not-on-disk';
+  /** `external-etcd`: a member of the node's external etcd, whose certificate is kept on the etcd's hosts; `untrusted` when kube-apiserver would refuse it */
+  verdict: 'matches-disk' | 'stale' | 'not-on-disk' | 'external-etcd' | 'untrusted';
   served: { serial: string; subject: string; notAfter: string; fingerprint: string };
   /** the disk certificate it equals, or the one it should have been */
   disk?: CertEntry;
@@ -13,9 +15,10 @@ export interface ServedComparison {
 /**
  * Is the served leaf the one on disk? Identical bytes → matches. Otherwise a
  * disk certificate for the same key or the same subject means the component
- * still serves an older certificate (renewed but never restarted: seed 002).
+ * still serves an older certificate (renewed but never restarted: seed 002). `endpoint`: where it was served,
+ * for a member of the node's external etcd, whose certificate is never on this node (externalEtcdVerdict).
  */
-export function compareServed(leafDer: Uint8Array, inv: Inventory): ServedComparison {
+export function compareServed(leafDer: Uint8Array, inv: Inventory, endpoint?: { host: string; port: number }): ServedComparison {
   const leaf = new Certificate(leafDer);
   const fp = leaf.fingerprint256;
   const served = { serial: leaf.serialHex, subject: leaf.subjectString, notAfter: leaf.notAfter.toISOString(), fingerprint: fp };
@@ -30,7 +33,42 @@ export function compareServed(leafDer: Uint8Array, inv: Inventory): ServedCompar
       message: `stale: serving serial ${served.serial} (until ${served.notAfter.slice(0, 10)}), disk has ${candidate.serial} (until ${candidate.notAfter.slice(0, 10)}) in ${candidate.location.file} — restart the component that serves it${candidate.components.length ? ` (${candidate.components.join(', ')})` : ''}`,
     };
   }
+  const external = endpoint && externalEtcdMember(inv, endpoint);
+  if (external) return externalEtcdVerdict(leaf, inv, endpoint, external, served);
   return { verdict: 'not-on-disk', served, message: `not on disk: no certificate under the root has serial ${served.serial} or the same key/subject` };
+}
+
+/** The --etcd-servers (etcd.external.endpoints) entry `endpoint` is, when the node's etcd is external. */
+function externalEtcdMember(inv: Inventory, endpoint: { host: string; port: number }): string | undefined {
+  const bare = (h: string) => h.replace(/^\[|\]$/g, '').toLowerCase();
+  return inv.externalEtcd?.endpoints.find((u) => {
+    try {
+      const url = new URL(u);
+      return bare(url.hostname) === bare(endpoint.host) && Number(url.port || 2379) === endpoint.port;
+    } catch { return false; }
+  });
+}
+
+/**
+ * A member of an external etcd serves a certificate of the etcd's hosts, never on this node: what matters here
+ * is whether kube-apiserver accepts it, as Go's verifier does: signed by the CA of its --etcd-cafile, naming the
+ * host of the --etcd-servers entry it dials.
+ */
+function externalEtcdVerdict(leaf: Certificate, inv: Inventory, endpoint: { host: string; port: number }, url: string, served: ServedComparison['served']): ServedComparison {
+  const cafile = inv.components.find((r) => r.component === 'kube-apiserver' && r.via === '--etcd-cafile')?.file;
+  const trusted = inv.certificates.filter((c) => c.isCA && cafile !== undefined && (c.location.file === cafile || c.location.via === cafile));
+  const ca = trusted.find((c) => signs(certOf(c.pem), leaf));
+  const where = `a member of the external etcd (${url}, ${inv.externalEtcd!.source}): its certificate is kept on that etcd's hosts, not on this node`;
+  if (!ca) {
+    return { verdict: 'untrusted', served, message: `${where}, and it is not signed by ${cafile ? `the CA kube-apiserver trusts for etcd (--etcd-cafile ${cafile})` : 'a CA kube-apiserver is given for etcd (no --etcd-cafile found)'}: kube-apiserver fails with "x509: certificate signed by unknown authority" — bring that etcd's current CA here as ${cafile ?? 'the --etcd-cafile file'} (then restart kube-apiserver), or have the member's certificate issued by the CA kube-apiserver trusts` };
+  }
+  const host = endpoint.host.replace(/^\[|\]$/g, '');
+  const sans = leaf.subjectAltNames;
+  const named = sanCovers(sans, host);
+  if (!named) {
+    return { verdict: 'untrusted', served, message: `${where}, signed by ${ca.name} (${ca.location.file}) as kube-apiserver expects, but it does not name ${host}: kube-apiserver dialing ${url} fails with "x509: certificate is valid for ${sans.map((n) => n.value).join(', ')}, not ${host}" — have the member's certificate re-issued with ${host} among its SANs on the etcd's hosts` };
+  }
+  return { verdict: 'external-etcd', served, message: `${where}; signed by ${ca.name} (${ca.location.file}), which kube-apiserver trusts for etcd, and it names ${host}: kube-apiserver accepts it (renewed on the etcd's hosts, by whoever holds ${ca.name}'s key)` };
 }
 
 /**

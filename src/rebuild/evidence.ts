@@ -75,6 +75,14 @@ export function readClusterEvidence(fs: NodeFs, s: RebuildSettings): ClusterEvid
     }
   }
 
+  // external etcd keeps the cluster's state (its objects, the tokens signed with sa.key, the Nodes) off this node:
+  // a client certificate for it that survived here says this node was part of a cluster that ran, as etcd data
+  // left behind does with stacked etcd (without one, whether the etcd holds a cluster is not known here: a warning)
+  const etcdClient = s.externalEtcd && s.etcdExternal.certFile ? firstCert(readText(fs, s.etcdExternal.certFile)) : undefined;
+  if (etcdClient) {
+    ev.peers.push(`etcd is external (${s.etcdExternal.endpoints.join(', ') || 'etcd.external'}) and ${s.etcdExternal.certFile}, this node's client certificate for it, is still here: the cluster's state is kept there`);
+  }
+
   const local = localEndpoint(s);
   for (const file of KUBECONFIGS) {
     const p = `/etc/kubernetes/${file}`;

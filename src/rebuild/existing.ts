@@ -86,6 +86,12 @@ export function readExisting(fs: NodeFs, s: RebuildSettings): Existing {
     if (fs.exists(keyPath)) out[keyPath] = readKeyFile(fs, keyPath);
   }
   if (fs.exists(`${pki}/sa.key`)) out[`${pki}/sa.key`] = readKeyFile(fs, `${pki}/sa.key`);
+  // external etcd: the files kube-apiserver reaches it with, which rebuild does not make (its CA is the etcd's)
+  if (s.externalEtcd) {
+    const { caFile, certFile, keyFile } = s.etcdExternal;
+    for (const f of [caFile, certFile]) if (f && fs.exists(f)) out[f] = readCertFile(fs, f);
+    if (keyFile && fs.exists(keyFile)) out[keyFile] = readKeyFile(fs, keyFile);
+  }
   if (fs.exists(`${pki}/sa.pub`)) out[`${pki}/sa.pub`] = readPublicKeyFile(fs, `${pki}/sa.pub`);
   for (const k of kubeconfigsFor(s, (file) => fs.exists(`${KDIR}/${file}`))) {
     const p = `${KDIR}/${k.file}`;

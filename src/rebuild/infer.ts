@@ -17,6 +17,7 @@ import { checkSans } from '../pki/san-validate.js';
 import { resolveSettings, type ResolvedSettings, type SettingsSource, type Sourced } from './settings.js';
 import { certificatesDirOfCa } from '../layouts/detect.js';
 import { readEtcdClusterConfig } from './etcd-cluster-config.js';
+import { namesLocalEtcd } from '../inventory/components.js';
 
 export const KUBEADM_CONFIG_CANDIDATES = [
   '/etc/kubernetes/kubeadm-config.yaml',
@@ -116,7 +117,8 @@ function fromManifests(fs: NodeFs, consulted: Set<string>): SettingsSource {
     if (iss) s.dnsDomain = { value: iss[1]!, source: at('--service-account-issuer') };
     if (f['client-ca-file']?.endsWith('/ca.crt')) s.certificatesDir = { value: f['client-ca-file'].slice(0, -'/ca.crt'.length), source: at('--client-ca-file') };
     if (f['etcd-cafile'] && s.certificatesDir) {
-      const local = f['etcd-cafile'] === `${s.certificatesDir.value}/etcd/ca.crt`;
+      // (kubeadm's docs copy an external etcd's CA to etcd/ca.crt too: --etcd-servers away from this node tells it)
+      const local = f['etcd-cafile'] === `${s.certificatesDir.value}/etcd/ca.crt` && (!f['etcd-servers'] || namesLocalEtcd(f['etcd-servers']));
       s.externalEtcd = { value: !local, source: at('--etcd-cafile') };
       if (!local) {
         s.etcdExternal = {

@@ -16,14 +16,19 @@ import { hostPort } from '../profiles/rebuild.js';
 import { readManifestFacts, MANIFEST_DIR, KUBEADM_CONFIG_CANDIDATES, KUBELET_FLAGS, KUBELET_CLIENT_CURRENT } from './infer.js';
 import { parseKubeadmConfig } from './kubeadm-config.js';
 import { unbracket } from '../inventory/names.js';
+import { readKubeadmConfigHints } from '../inventory/components.js';
 
 function text(fs: NodeFs, p: string): string | undefined {
   try { return fs.stat(p)?.isFile() ? fs.readFile(p).toString('utf8') : undefined; } catch { return undefined; }
 }
 
-/** Whether the node runs local etcd (an etcd manifest or etcd/ca.crt is there). */
+/**
+ * Whether the node runs local etcd: an etcd manifest, or etcd/ca.crt where neither the kubeadm config
+ * (etcd.external) nor kube-apiserver's --etcd-servers says etcd is external (kubeadm's docs put an external
+ * etcd's CA at etcd/ca.crt too).
+ */
 export function hasLocalEtcd(fs: NodeFs, pki: string): boolean {
-  return fs.exists(`${MANIFEST_DIR}/etcd.yaml`) || fs.exists(`${pki}/etcd/ca.crt`);
+  return fs.exists(`${MANIFEST_DIR}/etcd.yaml`) || (!readKubeadmConfigHints(fs).externalEtcd && fs.exists(`${pki}/etcd/ca.crt`));
 }
 
 export interface CaMaterial { pem: string; cert: Certificate; key?: KeyObject; certPath: string; keyPath: string }
@@ -141,7 +146,8 @@ export function controlPlaneJoinProblem(fs: NodeFs, server: string): string | un
 export function externalEtcdFiles(fs: NodeFs, pki: string): { caFile?: string; certFile?: string; keyFile?: string } | undefined {
   const t = text(fs, `${MANIFEST_DIR}/kube-apiserver.yaml`);
   const f = t ? readManifestFacts(t)?.flags : undefined;
-  if (!f || !f['etcd-cafile'] || f['etcd-cafile'] === `${pki}/etcd/ca.crt`) return undefined;
+  // (at etcd/ca.crt, an external etcd's CA is where kubeadm's docs have it copied: local etcd is told by hasLocalEtcd)
+  if (!f || !f['etcd-cafile'] || hasLocalEtcd(fs, pki)) return undefined;
   return { caFile: f['etcd-cafile'], certFile: f['etcd-certfile'], keyFile: f['etcd-keyfile'] };
 }
 

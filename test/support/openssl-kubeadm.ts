@@ -137,3 +137,75 @@ export function makeOpensslHaTrees(base: string, o: { count?: number; endpoint?:
   fs.rmSync(shared, { recursive: true });
   return nodes;
 }
+
+/** Where a kubeadm node with external etcd keeps the etcd CA and the apiserver's client pair (etcd.external). */
+export interface ExternalEtcdFiles { caFile: string; certFile: string; keyFile: string }
+
+export interface ExternalEtcd {
+  nodes: HaNode[];
+  /** etcd.external as written in each node's kubeadm-config.yaml and kube-apiserver.yaml */
+  files: ExternalEtcdFiles;
+  endpoints: string[];
+  /** the external etcd's CA (ca.crt, ca.key), kept apart from the control-plane nodes as on the etcd hosts */
+  etcdPki: string;
+  /** an etcd member's serving and peer pair signed by that CA for `ip` (server.crt/.key, peer.crt/.key in `dir`) */
+  memberPair(dir: string, name: string, ip: string): void;
+}
+
+/**
+ * makeOpensslHaTrees' nodes as kubeadm makes them for etcd.external (kubeadm's "external etcd" HA set-up): no
+ * etcd static pod, no etcd serving, peer or healthcheck certificates, the etcd CA's certificate without its key,
+ * an apiserver-etcd-client pair from the external etcd's CA at `files` (the kubeadm docs' paths by default, or
+ * /etc/etcd/pki's with `layout: 'etc-etcd'`), kube-apiserver's --etcd-* flags naming them and `endpoints`, and
+ * the ClusterConfiguration in /etc/kubernetes/kubeadm-config.yaml.
+ */
+export function makeOpensslExternalEtcdTrees(base: string, o: { count?: number; endpoints: string[]; layout?: 'kubeadm-pki' | 'etc-etcd'; notBefore?: Date; days?: number }): ExternalEtcd {
+  const nodes = makeOpensslHaTrees(base, { ...(o.count ? { count: o.count } : {}), ...(o.notBefore ? { notBefore: o.notBefore } : {}), ...(o.days ? { days: o.days } : {}) });
+  const etcdPki = path.join(base, 'external-etcd-ca');
+  fs.mkdirSync(etcdPki);
+  for (const f of ['ca.crt', 'ca.key']) fs.copyFileSync(path.join(nodes[0]!.root, 'etc/kubernetes/pki/etcd', f), path.join(etcdPki, f));
+  const files: ExternalEtcdFiles = o.layout === 'etc-etcd'
+    ? { caFile: '/etc/etcd/pki/ca.crt', certFile: '/etc/etcd/pki/apiserver-etcd-client.crt', keyFile: '/etc/etcd/pki/apiserver-etcd-client.key' }
+    : { caFile: '/etc/kubernetes/pki/etcd/ca.crt', certFile: '/etc/kubernetes/pki/apiserver-etcd-client.crt', keyFile: '/etc/kubernetes/pki/apiserver-etcd-client.key' };
+  for (const n of nodes) {
+    const k = path.join(n.root, 'etc/kubernetes'), pki = path.join(k, 'pki');
+    // one client pair for the whole control plane: kubeadm join --control-plane brings the first node's
+    // (upload-certs' external-etcd.crt/.key), as the kubeadm docs have it copied from an etcd node
+    for (const f of ['apiserver-etcd-client.crt', 'apiserver-etcd-client.key']) fs.copyFileSync(path.join(nodes[0]!.root, 'etc/kubernetes/pki', f), path.join(pki, f));
+    const move = (from: string, to: string) => { fs.mkdirSync(path.dirname(path.join(n.root, to)), { recursive: true }); fs.renameSync(path.join(pki, from), path.join(n.root, to)); };
+    if (o.layout === 'etc-etcd') {
+      move('etcd/ca.crt', files.caFile);
+      move('apiserver-etcd-client.crt', files.certFile);
+      move('apiserver-etcd-client.key', files.keyFile);
+      fs.rmSync(path.join(pki, 'etcd'), { recursive: true });
+    } else {
+      for (const f of ['ca.key', 'server.crt', 'server.key', 'peer.crt', 'peer.key', 'healthcheck-client.crt', 'healthcheck-client.key']) fs.rmSync(path.join(pki, 'etcd', f));
+    }
+    fs.rmSync(path.join(k, 'manifests/etcd.yaml'));
+    fs.rmSync(path.join(n.root, 'var/lib/etcd'), { recursive: true });
+    const manifest = path.join(k, 'manifests/kube-apiserver.yaml');
+    fs.writeFileSync(manifest, fs.readFileSync(manifest, 'utf8')
+      .replace(/--etcd-cafile=.*/, `--etcd-cafile=${files.caFile}`)
+      .replace(/--etcd-certfile=.*/, `--etcd-certfile=${files.certFile}`)
+      .replace(/--etcd-keyfile=.*/, `--etcd-keyfile=${files.keyFile}`)
+      .replace(/--etcd-servers=.*/, `--etcd-servers=${o.endpoints.join(',')}`));
+    fs.writeFileSync(path.join(k, 'kubeadm-config.yaml'), [
+      'apiVersion: kubeadm.k8s.io/v1beta3', 'kind: InitConfiguration', 'localAPIEndpoint:', `  advertiseAddress: ${n.ip}`, '  bindPort: 6443',
+      'nodeRegistration:', `  name: ${n.name}`, '---',
+      'apiVersion: kubeadm.k8s.io/v1beta3', 'kind: ClusterConfiguration', 'kubernetesVersion: v1.30.2', 'controlPlaneEndpoint: lb.example:6443',
+      'certificatesDir: /etc/kubernetes/pki', 'etcd:', '  external:', '    endpoints:', ...o.endpoints.map((e) => `    - ${e}`),
+      `    caFile: ${files.caFile}`, `    certFile: ${files.certFile}`, `    keyFile: ${files.keyFile}`,
+      'networking:', '  serviceSubnet: 10.96.0.0/12', '  dnsDomain: cluster.local', '',
+    ].join('\n'));
+  }
+  const notBefore = o.notBefore ?? new Date(Date.now() - 3600_000), notAfter = new Date(notBefore.getTime() + (o.days ?? 365) * 86400_000);
+  const memberPair = (dir: string, name: string, ip: string) => {
+    fs.mkdirSync(dir, { recursive: true });
+    for (const which of ['server', 'peer']) {
+      ecKey(path.join(dir, `${which}.key`));
+      opensslLeaf({ ca: path.join(etcdPki, 'ca'), key: path.join(dir, `${which}.key`), crt: path.join(dir, `${which}.crt`), subj: `/CN=${name}`, eku: 'serverAuth,clientAuth',
+        sans: `DNS:${name},DNS:localhost,IP:${ip},IP:127.0.0.1`, notBefore, notAfter });
+    }
+  };
+  return { nodes, files, endpoints: o.endpoints, etcdPki, memberPair };
+}
