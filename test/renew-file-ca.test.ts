@@ -82,10 +82,14 @@ test('renew --file of a certificate whose CA has a name no rule knows (intermedi
     .issue('svc', '/srv/pki/issued/svc.crt', '/srv/pki/issued/svc.key', { crt: '/srv/pki/intermediate.crt', key: '/srv/pki/intermediate.key' });
   // (the root alone does not verify the leaf: the intermediate is needed, and is the signer)
   assert.notEqual(openssl(['verify', '-CAfile', t.at('/srv/pki/root.pem'), t.at('/srv/pki/issued/svc.crt')]).status, 0);
+  // a chain beside it holds the intermediate too: the CA file is read, not the chain (whose copy of svc.crt nobody named)
+  fs.writeFileSync(t.at('/srv/pki/issued/fullchain.pem'), t.read('/srv/pki/issued/svc.crt') + t.read('/srv/pki/intermediate.crt'));
+  const chain = t.read('/srv/pki/issued/fullchain.pem');
   const out = await renewed(t, '/srv/pki/issued/svc.crt');
   assert.match(out, /signed by intermediate/);
   verifies(t, '/srv/pki/issued/svc.crt', '/srv/pki/root.pem', ['/srv/pki/intermediate.crt']);
   assert.match(out, /\nFiles \(1\):\n  write   \/srv\/pki\/issued\/svc\.crt\n/, 'only the leaf is written');
+  assert.equal(t.read('/srv/pki/issued/fullchain.pem'), chain);
 
   t.root_('demoCA', '/srv/demoCA/cacert.pem', '/srv/demoCA/private/cakey.pem')
     .issue('app', '/srv/demoCA/newcerts/app.pem', '/srv/demoCA/newcerts/app-key.pem', { crt: '/srv/demoCA/cacert.pem', key: '/srv/demoCA/private/cakey.pem' });

@@ -9,7 +9,6 @@
  * of this renewal: a chain file there would become a "copy" to rewrite).
  */
 import { posix } from 'node:path';
-import { createPublicKey } from 'node:crypto';
 import type { NodeFs } from '../fs/node-fs.js';
 import { Certificate } from '../pki/certificate.js';
 import { looksLikePem, parsePemBlocks } from '../pki/pem.js';
@@ -41,11 +40,8 @@ function keysOf(node: NodeFs, file: string): Uint8Array[] {
     if (!st?.isFile() || st.size > MAX_SIZE) return [];
     const text = node.readFile(file).toString('latin1');
     if (!text.includes('PRIVATE KEY-----')) return [];
-    return parsePemBlocks(text).filter((b) => PRIVATE_KEY_LABELS[b.label]).flatMap((b) => {
-      const k = parsePrivateKeyBlock(b.label, b.der, b.headers);
-      const spki = k.spki ?? (k.keyObject ? createPublicKey(k.keyObject).export({ type: 'spki', format: 'der' }) : undefined);
-      return spki ? [spki] : [];
-    });
+    // (an encrypted key has no public key to tell: kubepki cannot sign with it either)
+    return parsePemBlocks(text).filter((b) => PRIVATE_KEY_LABELS[b.label]).flatMap((b) => parsePrivateKeyBlock(b.label, b.der, b.headers).spki ?? []);
   } catch {
     return [];
   }
@@ -65,22 +61,26 @@ export function signerFiles(node: NodeFs, file: string): string[] {
   const dir = dirPrefix(posix.dirname(file));
   const dirs = [dir, ...(dir ? [dirPrefix(posix.dirname(dir))] : [])].filter((d, i, a) => a.indexOf(d) === i && d !== '');
   const candidates = [...new Set(dirs.flatMap((d) => listDir(node, d)))].filter((p) => p !== file && CERT_NAME.test(p) && !KEY_NAME.test(p));
-  const parsed = new Map<string, Certificate[]>();
-  const certsIn = (p: string) => {
-    let c = parsed.get(p);
-    if (!c) parsed.set(p, (c = certsOf(node, p).filter((x) => x.isCA)));
-    return c;
-  };
+  const parsed = new Map(candidates.map((p) => [p, certsOf(node, p)]));
+  // a file of CAs only (ca.crt, intermediate.crt) before a chain that also holds a leaf (fullchain.pem): read, the
+  // chain's copy of the certificate would be rewritten with it, a file nobody named
+  const caOnly = candidates.filter((p) => parsed.get(p)!.length > 0 && parsed.get(p)!.every((c) => c.isCA));
+  const mixed = candidates.filter((p) => parsed.get(p)!.some((c) => c.isCA) && !caOnly.includes(p));
   const out: string[] = [];
   let wanted = certsOf(node, file).filter((c) => !c.isSelfIssued);
   // (each round climbs one CA: an intermediate's own CA, up to a root; a loop of cross-signed CAs ends here)
   for (let round = 0; round < 8 && wanted.length > 0; round++) {
     const next: Certificate[] = [];
-    for (const p of candidates) {
-      for (const ca of certsIn(p)) {
-        if (!wanted.some((w) => w.issuerString === ca.subjectString && w.verifySignedBy(ca))) continue;
-        if (!out.includes(p)) out.push(p, ...caKeyFiles(node, p, ca));
-        if (!ca.isSelfIssued) next.push(ca);
+    for (const w of wanted) {
+      const signs = (ca: Certificate) => ca.isCA && w.issuerString === ca.subjectString && w.verifySignedBy(ca);
+      const found = caOnly.filter((p) => parsed.get(p)!.some(signs));
+      for (const p of found.length ? found : mixed.filter((q) => parsed.get(q)!.some(signs))) {
+        if (out.includes(p)) continue;
+        for (const ca of parsed.get(p)!.filter(signs)) {
+          out.push(...caKeyFiles(node, p, ca));
+          if (!ca.isSelfIssued) next.push(ca);
+        }
+        out.push(p);
       }
     }
     wanted = next;
