@@ -429,7 +429,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       results.push({
         id: c.id, name: c.name, outcome: 'externally-managed',
         message: `externally managed, can't renew ${c.location.file}: the key of CA ${caLabel(ca)} is ${ca.privateKey.encrypted ? 'encrypted' : ca.privateKey.present ? 'not the CA certificate\'s key' : 'missing'}`
-          + (canCsr ? '; here is a CSR for it' : rancherAdvice(c) ?? (opts.csrOut ? '' : byFile(c) && ca !== c && !ca.privateKey.encrypted
+          + (canCsr ? '; here is a CSR for it' : rancherAdvice(c) ?? (opts.csrOut ? '' : byFile(c) && ca !== c && !ca.privateKey.encrypted && ca.location.kind !== 'kubeconfig'
             ? ` (pass its key with --ca-cert ${ca.location.file} --ca-key KEY, or --csr-out DIR for a CSR to take to the CA)`
             : ' (pass --csr-out DIR for a CSR to take to the CA)')),
         ...(canCsr ? csrResult(c) : {}),
