@@ -199,7 +199,7 @@ export async function renderRenewal(nfs: NodeFs, inv: Inventory, plan: Plan): Pr
       const caDer = await issueCertificate({
         subjectDer: caSubject, issuerDer: caSubject, spki: caKey, serial: BigInt('0x' + it.new!.serial) + 1n,
         notBefore: new Date(it.new!.notBefore), notAfter: new Date(it.new!.notAfter), extensions: caExt, signingKey: caKey,
-        signatureLike: oldCa.signatureAlgorithmOid,
+        signatureLike: oldCa.signatureAlgorithmRaw,
       });
       issuedCa.set(it.id, caDer);
       signingKey = caKey;
@@ -226,7 +226,7 @@ export async function renderRenewal(nfs: NodeFs, inv: Inventory, plan: Plan): Pr
     const der = await issueCertificate({
       subjectDer, issuerDer, spki: newSpki ?? old.spkiRaw, serial: it.new!.serial,
       notBefore: new Date(it.new!.notBefore), notAfter: new Date(it.new!.notAfter), extensions: exts, signingKey,
-      signatureLike: old.signatureAlgorithmOid,
+      signatureLike: old.signatureAlgorithmRaw,
       // (a v1 certificate stays v1: as v3 without basicConstraints a v1 root CA is no CA to openssl, and every
       // certificate it signed stopped verifying, "unable to get local issuer certificate")
       ...(old.version === 1 && exts.length === 0 ? { version: 1 as const } : {}),

@@ -208,6 +208,8 @@ export interface NodeLock {
   setBackup: (d: string) => void;
   /** interrupted runs rolled back when the lock was taken */
   recovered: string[];
+  /** incomplete backups (no manifest.json) of the dead run the lock named, removed when the lock was taken */
+  discarded: string[];
 }
 
 /**
@@ -458,7 +460,8 @@ export function readManifest(dir: string): BackupManifest {
   const m = manifestOf<BackupManifest>(text);
   if (typeof m !== 'string') return m;
   throw new UserError(`failed to read backup ${dir}: ${m}`, m === MANIFEST_DAMAGED
-    ? `its files are under ${dir}/files; put them back by hand, or use another backup (kubepki backups)`
+    // (kubepki writes a manifest whole, a temp file renamed into place: no run it killed leaves one cut short)
+    ? `kubepki writes manifest.json whole, so it was damaged after its run (a full disk, a copy cut short, an edit), and which files that run changed cannot be told; its copies of them are under ${dir}/files: put them back by hand, or use another backup (kubepki backups)`
     : 'pass a directory that `kubepki backups` lists');
 }
 
@@ -532,6 +535,7 @@ function takeLock(nfs: NodeFs, now: Date, backupRoot: string): NodeLock {
   // remember what we created, so a run that changes nothing (refused input, empty tree) leaves no trace
   const created = mkdirs(path.dirname(file), 0o700);
   const recovered: string[] = [];
+  const discarded: string[] = [];
   const info: LockInfo = { ...thisRun(), since: now.toISOString() };
   const text = () => JSON.stringify(info);
   const taken = (): NodeLock => {
@@ -543,7 +547,7 @@ function takeLock(nfs: NodeFs, now: Date, backupRoot: string): NodeLock {
     return {
       release: () => { if (kept) return; fs.rmSync(file, { force: true }); removeMadeDirs(path.dirname(file), created); },
       keep: () => { kept = true; },
-      setBackup, recovered,
+      setBackup, recovered, discarded,
     };
   };
   // what to do once the operator knows the run is gone: remove this lock (its path here, not the node's, under
@@ -637,6 +641,7 @@ function takeLock(nfs: NodeFs, now: Date, backupRoot: string): NodeLock {
       if (half && (isInside(backupRoot, half) || isInside(ownDir, half)) && !fs.existsSync(path.join(half, 'manifest.json'))) {
         fs.rmSync(half, { recursive: true, force: true });
         fsyncDir(path.dirname(half));
+        discarded.push(half);
       }
       // the dead lock replaced by ours in one rename: no moment without a lock for a third run to take
       atomicWrite(file, Buffer.from(text()), 0o600);
@@ -987,6 +992,33 @@ export function changedFiles(m: BackupManifest): BackupEntry[] {
   return m.entries.filter((e) => e.existed || e.after?.existed !== false);
 }
 
+/**
+ * What a directory among the backups without manifest.json is, and what to do about it. applyChanges names the
+ * backup in the lock, copies the files it is to change into it, then writes manifest.json (temp file, rename), and
+ * only then changes a node file: a directory without one is a run killed (or a machine that lost power) while it
+ * copied, which changed nothing on the node, or a run making it right now. Taking the lock removes the one a dead
+ * run's lock names (takeLock); one no lock names (the lock removed by hand, a run rolled back by an older kubepki)
+ * stays until removed by hand, with copies of private keys in it.
+ */
+export function incompleteBackup(nfs: NodeFs, dir: string): { what: string; fix: string } {
+  let held: Partial<LockInfo> | undefined;
+  try { held = JSON.parse(fs.readFileSync(lockPath(nfs), 'utf8')) as Partial<LockInfo>; } catch { /* no lock, or not one */ }
+  const named = typeof held?.backupDir === 'string' && path.resolve(held.backupDir) === path.resolve(dir);
+  const state = named ? lockOwnerState(held) : 'dead';
+  if (state === 'alive') return { what: `kubepki (pid ${String(held!.pid)}) is making it right now`, fix: 'wait for that run to finish' };
+  const nothing = 'kubepki was interrupted while copying into it the files it was to change, before it changed any: nothing was changed by that run';
+  if (state === 'elsewhere') return { what: `${nothing}, or a kubepki on ${String(held!.host)} holding this node's lock is making it now`, fix: 'once no kubepki runs there, the next command that changes this node (renew, restore …) removes it' };
+  if (named) return { what: `${nothing} (pid ${String(held!.pid)}, whose lock is still there)`, fix: 'the next command that changes this node (renew, restore …) removes it with that lock' };
+  return { what: nothing, fix: `remove it (its files/ hold copies of what that run was to replace, private keys among them): rm -r ${dir}` };
+}
+
+/** A directory among the backups that is one being made, or one a killed run left half made: no manifest.json, or a name a backup has (see incompleteBackup). */
+export function looksLikeBackupDir(dir: string): boolean {
+  const st = fs.statSync(dir, { throwIfNoEntry: false });
+  if (!st?.isDirectory()) return false;
+  return /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ(?:-\d+)?$/.test(path.basename(dir)) || fs.existsSync(path.join(dir, 'files'));
+}
+
 export interface BackupSummary {
   dir: string; name: string; action: string; created: string; state: BackupManifest['state'];
   /** the manifest's seq (runOrder), where it has one */
@@ -1004,16 +1036,20 @@ export interface BackupSummary {
  * a backup's): left out of the list, and with them what their run changed, which no restore can then tell from a
  * hand edit nor put back. `reason` is what is wrong with the manifest.
  */
-export function scanBackups(root: string): { listed: BackupSummary[]; unreadable: { dir: string; name: string; reason: string }[] } {
+export function scanBackups(root: string): { listed: BackupSummary[]; unreadable: { dir: string; name: string; reason: string }[]; incomplete: { dir: string; name: string }[] } {
   const listed: BackupSummary[] = [];
   const unreadable: { dir: string; name: string; reason: string }[] = [];
+  const incomplete: { dir: string; name: string }[] = [];
   let names: string[];
-  try { names = fs.readdirSync(root); } catch { return { listed, unreadable }; }
+  try { names = fs.readdirSync(root); } catch { return { listed, unreadable, incomplete }; }
   for (const n of names.sort()) {
     // (no backup is named with a dot: `.pruning-NAME` is one `backups --prune` is removing, never to restore from)
     if (n.startsWith('.')) continue;
     const d = path.join(root, n);
-    if (!fs.existsSync(path.join(d, 'manifest.json'))) continue;
+    if (!fs.existsSync(path.join(d, 'manifest.json'))) {
+      if (looksLikeBackupDir(d)) incomplete.push({ dir: d, name: n });
+      continue;
+    }
     let m: BackupManifest;
     try { m = readManifest(d); } catch (e) {
       unreadable.push({ dir: d, name: n, reason: errorMessage(e).replace(`failed to read backup ${d}: `, '') });
@@ -1021,7 +1057,7 @@ export function scanBackups(root: string): { listed: BackupSummary[]; unreadable
     }
     listed.push({ dir: d, name: n, action: m.action, created: m.created, ...(typeof m.seq === 'number' ? { seq: m.seq } : {}), state: m.state, files: changedFiles(m).length, ...(m.note ? { note: m.note } : {}), ...(typeof m.host === 'string' ? { host: m.host } : {}) });
   }
-  return { listed: listed.sort(runOrder), unreadable };
+  return { listed: listed.sort(runOrder), unreadable, incomplete };
 }
 
 /** The readable backups in ROOT, in the order their runs ran (see scanBackups). */

@@ -63,22 +63,26 @@ Exit codes:
       const stray = (['keep', 'olderThan', 'dryRun', 'force'] as const).filter((k) => o[k] !== undefined);
       if (stray.length) throw new UserError(`${stray.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')} only apply to --prune`, 'add --prune to remove backups; without it, backups only lists them');
       const nfs = openRoot(o.root);
-      const { scanBackups, defaultBackupRoot } = await import('../apply/transaction.js');
+      const { scanBackups, defaultBackupRoot, incompleteBackup } = await import('../apply/transaction.js');
       const backupRoot = resolveBackupDir(o.backupDir, io.cwd);
       const root = backupRoot ?? defaultBackupRoot(nfs);
-      const { listed: list, unreadable } = scanBackups(root);
+      const scanned = scanBackups(root);
+      const { listed: list, unreadable } = scanned;
+      // (a run killed while it made its backup: not a backup, and nothing to restore, but said, with what to do)
+      const incomplete = scanned.incomplete.map((b) => ({ ...b, ...incompleteBackup(nfs, b.dir) }));
       // a prune cut short left a backup renamed and half removed: not a backup any more, but what is left of it
       // (private keys among it) is not to be passed over in silence either
       const { PRUNING_PREFIX } = await import('../apply/prune.js');
       let pruning: string[] = [];
       try { pruning = fs.readdirSync(root).filter((n) => n.startsWith(PRUNING_PREFIX)).map((n) => path.join(root, n)); } catch { /* no backups */ }
-      if (o.output === 'json') { io.stdout(JSON.stringify({ apiVersion: 'kubepki.io/v1alpha1', kind: 'BackupList', items: list, ...(unreadable.length ? { unreadable } : {}), ...(pruning.length ? { pruning } : {}) }, null, 2) + '\n'); return; }
+      if (o.output === 'json') { io.stdout(JSON.stringify({ apiVersion: 'kubepki.io/v1alpha1', kind: 'BackupList', items: list, ...(unreadable.length ? { unreadable } : {}), ...(incomplete.length ? { incomplete } : {}), ...(pruning.length ? { pruning } : {}) }, null, 2) + '\n'); return; }
       const pruningNote = pruning.length ? `\nHalf removed by a prune cut short (the next \`kubepki backups --prune\` removes them):\n${pruning.map((d) => `  ${d}\n`).join('')}` : '';
       // (a backup whose manifest is damaged is not listed as one, but never passed over in silence: its run's
       // changes are on the node, and its files/ hold what they replaced)
       const damaged = unreadable.map((u) => `  ${u.name}: ${u.reason}; what that run replaced is in ${u.dir}/files\n`).join('');
       const damagedNote = damaged ? `\nUnreadable backups (no restore can put back what their runs changed, nor undo them when an older backup is restored):\n${damaged}` : '';
-      if (list.length === 0) { io.stdout(`No backups in ${root}.\n${damagedNote}${pruningNote}`); return; }
+      const incompleteNote = incomplete.length ? `\nIncomplete backups (no manifest.json; nothing to restore from them):\n${incomplete.map((b) => `  ${b.name}: ${b.what}; ${b.fix}\n`).join('')}` : '';
+      if (list.length === 0) { io.stdout(`No backups in ${root}.\n${damagedNote}${incompleteNote}${pruningNote}`); return; }
       const w = Math.max(...list.map((b) => b.name.length));
       // (actions are longer than renew's: sa rotate, kubelet credentials --bootstrap)
       const aw = Math.max('ACTION'.length, ...list.map((b) => b.action.length));
@@ -91,7 +95,7 @@ Exit codes:
       io.stdout(`${'BACKUP'.padEnd(w)}  ${host('HOST')}${'ACTION'.padEnd(aw)}  STATE        FILES  NOTE\n`);
       for (const b of list) io.stdout(`${b.name.padEnd(w)}  ${host(b.host ?? '')}${b.action.padEnd(aw)}  ${b.state.padEnd(11)}  ${String(b.files).padStart(5)}  ${b.note ?? ''}\n`);
       io.stdout(`\n(in ${root}; FILES: the node files each run changed, which a restore of its backup puts back; put one back with \`kubepki restore ${restoreArgs(nfs.root, 'NAME', backupRoot)}\`)\n`);
-      io.stdout(damagedNote + pruningNote);
+      io.stdout(damagedNote + incompleteNote + pruningNote);
     });
 }
 

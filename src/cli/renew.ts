@@ -18,7 +18,7 @@ import { modeChangeText } from '../fs/key-mode.js';
 interface RenewCliOptions {
   root?: string; now?: string; dryRun?: boolean; planOut?: string; validity?: string; days?: string; backdate?: string;
   newKey?: boolean; addSan?: string[]; onlyExpiring?: boolean; warn: string; csrOut?: string; restart?: boolean;
-  backupDir?: string; file?: string[]; config?: string;
+  backupDir?: string; file?: string[]; config?: string; caCert?: string; caKey?: string;
 }
 
 function day(iso: string): string {
@@ -113,6 +113,7 @@ export function command(io: Io): Command {
   kubepki renew ca --validity 10y          # renew the cluster CA with its own key; every copy follows
   kubepki renew all --root /mnt/node --now 2026-11-23 --plan-out plan.json
   kubepki renew --file /etc/ssl/custom/server.pem --csr-out ./csrs
+  kubepki renew --file /opt/app/tls.crt --ca-cert /opt/pki/issuing.crt --ca-key /opt/pki/issuing.key
   kubepki renew all --restart              # then bounce the static pods and the kubelet, and probe them
 `)
     .description(`Renew certificates in place: same subject, issuer and extensions (URI SANs and private extensions
@@ -131,6 +132,8 @@ Exit codes:
     .addOption(rootOption())
     .addOption(nowOption())
     .option('--file <path>', 'renew every certificate in this file (repeatable); a file of a node tree (DIR/etc/kubernetes/…) whose absolute links lead out of it is refused: give DIR as --root', collect)
+    .option('--ca-cert <file>', 'with --file: the CA that signed it, when it is neither beside it, one directory up, nor a CA of the node (where it is found by its signature, whatever its file name); read as --file is')
+    .option('--ca-key <file>', 'with --ca-cert: its key (default: beside it, as ca.key or ca-key.pem for ca.crt or ca.pem)')
     .option('--dry-run', 'print the plan and change nothing')
     .option('--plan-out <file>', 'also write the plan as JSON to FILE')
     .option('--validity <duration>', 'new lifetime (1y, 10y, 36500d; default: kubeadm\'s certificateValidityPeriod / caCertificateValidityPeriod from --config or /etc/kubernetes/kubeadm-config.yaml, else the old certificate\'s lifetime, or its installer\'s where its notBefore is its CA\'s: kubeadm ≤1.30, k3s, RKE2 1y; RKE1 10y)')
@@ -178,6 +181,17 @@ Exit codes:
         if (refusal) throw new UserError(refusal);
         if (!nfs.stat(f)) throw new UserError(`--file ${f} ${nfs.lstat(f) ? 'is a dangling symlink' : 'does not exist'}${nfs.root === '/' ? '' : ` under --root ${nfs.root}`}`, nfs.root === '/' ? 'check the path' : 'with --root, paths are read inside the tree: give the path as it is on the node');
       }
+      // a CA given by hand: a node path as --file is, checked now (a CA that signed none of the files, or a key that
+      // is not its, would otherwise only show as "externally managed" after the lock and the read)
+      if (o.caKey !== undefined && o.caCert === undefined) throw new UserError('--ca-key needs --ca-cert: the CA certificate it is the key of', 'e.g. --ca-cert /opt/pki/ca.pem --ca-key /opt/pki/ca-key.pem');
+      if (o.caCert !== undefined && files.length === 0) throw new UserError('--ca-cert applies to --file certificates', `add --file PATH for each certificate ${o.caCert} signed (certificates kubepki knows by name are signed by the node's CA)`);
+      const [caCert, caKey] = toNodePaths(nfs, [o.caCert, o.caKey].filter((p): p is string => p !== undefined), io.cwd);
+      for (const [flag, p] of [['--ca-cert', caCert], ['--ca-key', caKey]] as const) {
+        if (p !== undefined && !nfs.stat(p)?.isFile()) throw new UserError(`${flag} ${p} ${nfs.lstat(p) ? 'is not a file' : 'does not exist'}${nfs.root === '/' ? '' : ` under --root ${nfs.root}`}`, nfs.root === '/' ? 'check the path' : 'with --root, paths are read inside the tree: give the path as it is on the node (copy a CA kept elsewhere into the tree)');
+      }
+      const { signerFiles, givenCaProblem } = await import('../inventory/signer-files.js');
+      const caProblem = caCert === undefined ? undefined : givenCaProblem(nfs, caCert, caKey, files);
+      if (caProblem) throw new UserError(caProblem, 'give the CA certificate that signed the --file certificates, and its key (openssl verify -CAfile CA FILE tells)');
       const configured = o.config === undefined ? undefined : await configuredValidity(path.resolve(io.cwd, o.config));
       const csrOut = o.csrOut ? path.resolve(io.cwd, o.csrOut) : undefined;
 
@@ -187,8 +201,10 @@ Exit codes:
       await withNodeLock(io, nfs, now, { dryRun: o.dryRun, backupRoot }, renewLocked);
 
       async function renewLocked(lock: import('../apply/transaction.js').NodeLock | undefined): Promise<void> {
-        // a --file's key and CA beside it are read too (apiserver.key, ca.crt …), not its whole directory; only the files are renewed
-        const beside = [...new Set(files.flatMap((f) => companionFiles(nfs, f)))].filter((f) => !files.includes(f));
+        // a --file's key and CA beside it are read too (apiserver.key, ca.crt …), and the CA that signed it beside it or
+        // one directory up whatever its name (signerFiles), or the one given; not whole directories; only the files are renewed
+        const given = [caCert, caKey].filter((p): p is string => p !== undefined);
+        const beside = [...new Set([...files.flatMap((f) => [...companionFiles(nfs, f), ...signerFiles(nfs, f)]), ...given])].filter((f) => !files.includes(f));
         const inv = readInventory({ fs: nfs, now, warn: o.warn, ...(files.length ? { paths: [...files, ...beside] } : {}) });
         // --config is the cluster's configuration, whatever the node's own kubeadm-config.yaml says
         if (configured) {

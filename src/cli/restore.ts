@@ -48,11 +48,23 @@ Exit codes:
       const nfs = openRoot(o.root);
       const backupDir = resolveBackupDir(o.backupDir, io.cwd, nfs);
       await withNodeLock(io, nfs, now, { dryRun: o.dryRun, backupRoot: backupDir }, async (lock) => {
-        const { readManifest, restoreChanges, restoreSources, changedFiles, applyChanges, defaultBackupRoot, isInside, removeCreatedDirs, removeRunTemps, changedSince, laterRuns, runsAfter, holdsAlready, scanBackups } = await import('../apply/transaction.js');
+        const { readManifest, restoreChanges, restoreSources, changedFiles, applyChanges, defaultBackupRoot, isInside, removeCreatedDirs, removeRunTemps, changedSince, laterRuns, runsAfter, holdsAlready, scanBackups, incompleteBackup, looksLikeBackupDir } = await import('../apply/transaction.js');
         const root = backupDir ?? defaultBackupRoot(nfs);
         const candidates = [path.resolve(io.cwd, backup), path.join(root, backup), nfs.hostPath(backup)];
         const dir = candidates.find((d) => fs.existsSync(path.join(d, 'manifest.json')));
-        if (!dir) throw new UserError(`failed to find backup ${backup}`, `run \`kubepki backups${o.root ? ` --root ${shellArg(nfs.root)}` : ''}${backupDir ? ` --backup-dir ${shellArg(backupDir)}` : ''}\` to list them`);
+        const list = `run \`kubepki backups${o.root ? ` --root ${shellArg(nfs.root)}` : ''}${backupDir ? ` --backup-dir ${shellArg(backupDir)}` : ''}\` to list them`;
+        if (!dir) {
+          // a directory without manifest.json is no backup to restore: one a run was killed making (which changed
+          // nothing), or one being made; taking the lock just now may have removed it (the lock named it)
+          const gone = lock?.discarded.find((d) => candidates.some((c) => path.resolve(c) === path.resolve(d)));
+          if (gone) throw new UserError(`${backup} was an incomplete backup (no manifest.json), removed just now: kubepki was interrupted while copying into it the files it was to change, before it changed any; nothing was changed by that run, and there is nothing to restore`, `to undo an earlier run, ${list}`);
+          const half = candidates.find(looksLikeBackupDir);
+          if (half) {
+            const { what, fix } = incompleteBackup(nfs, half);
+            throw new UserError(`${half} is an incomplete backup (no manifest.json): ${what}; there is nothing to restore from it`, `${fix}; to undo an earlier run, ${list}`);
+          }
+          throw new UserError(`failed to find backup ${backup}`, list);
+        }
         const m = readManifest(dir);
         // a backup belongs to the tree it was made from: the ones in this tree's backup directory are its own
         // (wherever the disk was mounted then); one from elsewhere must have been made for this root, or a

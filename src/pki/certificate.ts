@@ -114,6 +114,8 @@ export class Certificate {
   readonly notBefore: Date;
   readonly notAfter: Date;
   readonly signatureAlgorithmOid: string;
+  /** the signatureAlgorithm AlgorithmIdentifier as it is (RSASSA-PSS's parameters in it) */
+  readonly signatureAlgorithmRaw: Uint8Array;
   readonly signature: Uint8Array;
   readonly version: number;
   private readonly extTlv: Tlv | undefined;
@@ -172,6 +174,7 @@ export class Certificate {
     const algOid = children(der, sigAlgT)[0];
     if (!algOid) throw new DerError('bad signature algorithm');
     this.signatureAlgorithmOid = decodeOid(der, algOid);
+    this.signatureAlgorithmRaw = rawBytes(der, sigAlgT);
     if (sigT.tag !== 0x03) throw new DerError('bad signature');
     this.signature = der.subarray(sigT.contentStart + 1, sigT.end);
   }

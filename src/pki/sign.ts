@@ -1,5 +1,5 @@
-import { createHash, createPublicKey, randomBytes, sign as cryptoSign, type KeyObject } from 'node:crypto';
-import { readTlv, children, tlv, seq } from './der.js';
+import { constants, createHash, createPublicKey, randomBytes, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import { readTlv, children, tlv, seq, decodeOid, contentBytes, rawBytes, DerError } from './der.js';
 import { namedCurveSpki } from './key-spki.js';
 import { OID } from './certificate.js';
 
@@ -40,11 +40,12 @@ export interface IssueOptions {
   extensions: ExtensionDer[];
   signingKey: KeyObject;
   /**
-   * The OID of a signature algorithm whose SHA-2 digest to keep when the signing key can use it: a renewal
-   * passes the old certificate's, so a CA that signed with SHA-384 or SHA-512 still does. Without it (or for
-   * SHA-1, which Go refuses, and RSA-PSS) the digest is the one Go picks for the key.
+   * The signature algorithm to keep when the signing key can use it: its OID, or its whole AlgorithmIdentifier
+   * (DER) to keep RSASSA-PSS parameters too. A renewal passes the old certificate's, so a CA that signed with
+   * SHA-384 or SHA-512 still does, and one that signed with RSASSA-PSS still does (see pssLike). Without it (or
+   * for SHA-1, which Go refuses) the digest is the one Go picks for the key.
    */
-  signatureLike?: string;
+  signatureLike?: string | Uint8Array;
   /**
    * 1: an X.509 v1 certificate (no version field, no extensions), for the renewal of one: a v1 self-signed root is
    * a CA to openssl by being v1 (X509_check_ca), and the same certificate as v3 without basicConstraints is none.
@@ -126,26 +127,100 @@ function serialValue(s: bigint | string): bigint {
 
 // ---------------------------------------------------------------- algorithms
 
-interface SigAlg { hash: string | null; algId: Uint8Array; name: string }
+interface SigAlg { hash: string | null; algId: Uint8Array; name: string; /** RSASSA-PSS: the salt length */ pssSalt?: number }
 
 const RSA_SIG_OID = { sha256: '1.2.840.113549.1.1.11', sha384: '1.2.840.113549.1.1.12', sha512: '1.2.840.113549.1.1.13' } as const;
 const ECDSA_SIG_OID = { sha256: '1.2.840.10045.4.3.2', sha384: '1.2.840.10045.4.3.3', sha512: '1.2.840.10045.4.3.4' } as const;
 type Sha2 = keyof typeof RSA_SIG_OID;
 const digestOf = (oids: Record<Sha2, string>, oid: string | undefined): Sha2 | undefined => (Object.keys(oids) as Sha2[]).find((h) => oids[h] === oid);
 
+export const RSASSA_PSS_OID = '1.2.840.113549.1.1.10';
+const MGF1_OID = '1.2.840.113549.1.1.8';
+const HASH_OID: Record<Sha2, string> = { sha256: '2.16.840.1.101.3.4.2.1', sha384: '2.16.840.1.101.3.4.2.2', sha512: '2.16.840.1.101.3.4.2.3' };
+const HASH_LEN: Record<Sha2, number> = { sha256: 32, sha384: 48, sha512: 64 };
+
+/** RSASSA-PSS-params (RFC 4055 §3.1) as Go writes them: hash and MGF1 hash the same, with NULL parameters; salt = hash length. */
+function pssAlgId(hash: Sha2, salt = HASH_LEN[hash]): Uint8Array {
+  const hashId = seq(oidDer(HASH_OID[hash]), NULL);
+  return seq(oidDer(RSASSA_PSS_OID), seq(tlv(0xa0, hashId), tlv(0xa1, seq(oidDer(MGF1_OID), hashId)), tlv(0xa2, integerDer(salt))));
+}
+
+/**
+ * What an RSASSA-PSS AlgorithmIdentifier asks for: its hash and salt length, and whether Go's crypto/x509 takes it.
+ * Go verifies only SHA256/384/512WithRSAPSS: hash and MGF1 hash given and the same (parameters absent or NULL),
+ * salt length = hash length, trailer field 1 (x509.go getSignatureAlgorithmFromAI); anything else is
+ * UnknownSignatureAlgorithm, a certificate no Go program verifies.
+ */
+function pssParams(algId: Uint8Array): { hash?: Sha2; salt: number; goAccepts: boolean } | undefined {
+  try {
+    const [oidT, paramsT] = children(algId, readTlv(algId, 0));
+    if (decodeOid(algId, oidT) !== RSASSA_PSS_OID) return undefined;
+    // (RFC 4055's defaults: SHA-1, MGF1 with SHA-1, 20, 1)
+    let hashOid = '1.3.14.3.2.26', hashParams: Uint8Array | undefined, mgfOid = MGF1_OID, mgfHashOid = '1.3.14.3.2.26', mgfHashParams: Uint8Array | undefined;
+    let salt = 20, trailer = 1, given = 0;
+    const int = (t: { contentStart: number; end: number }) => Number(BigInt('0x' + (Buffer.from(contentBytes(algId, readTlv(algId, t.contentStart))).toString('hex') || '0')));
+    for (const f of paramsT ? children(algId, paramsT) : []) {
+      const inner = readTlv(algId, f.contentStart);
+      if (f.tag === 0xa0) { const [o, p] = children(algId, inner); hashOid = decodeOid(algId, o); hashParams = p && rawBytes(algId, p); given |= 1; }
+      else if (f.tag === 0xa1) {
+        const [o, p] = children(algId, inner);
+        mgfOid = decodeOid(algId, o);
+        const [ho, hp] = p ? children(algId, p) : [];
+        if (ho) mgfHashOid = decodeOid(algId, ho);
+        mgfHashParams = hp && rawBytes(algId, hp);
+        given |= 2;
+      } else if (f.tag === 0xa2) { salt = int(f); given |= 4; } else if (f.tag === 0xa3) trailer = int(f);
+    }
+    const hash = digestOf(HASH_OID, hashOid);
+    const isNull = (p: Uint8Array | undefined) => p === undefined || (p.length === 2 && p[0] === 0x05 && p[1] === 0x00);
+    const goAccepts = given === 7 && hash !== undefined && isNull(hashParams) && mgfOid === MGF1_OID && mgfHashOid === hashOid && isNull(mgfHashParams)
+      && trailer === 1 && salt === HASH_LEN[hash];
+    return { ...(hash ? { hash } : {}), salt, goAccepts };
+  } catch (e) {
+    if (e instanceof DerError) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * The RSASSA-PSS signature a renewal makes for an old one made with RSASSA-PSS (`like`), or for any signature by
+ * an RSA-PSS key (id-RSASSA-PSS SubjectPublicKeyInfo, which signs nothing else). Parameters Go takes are kept,
+ * AlgorithmIdentifier bytes and all; others become Go's for the same SHA-2 hash (SHA-256 for SHA-1), so the
+ * renewal keeps the operator's choice of PSS and a Go program can verify it. An RSA-PSS key's own restrictions
+ * (RFC 4055 §3.3: its hash, a least salt length) are kept: Go cannot use such a CA at all (its key is an
+ * "unknown public key algorithm" to crypto/x509), but openssl can, and the key refuses anything else.
+ */
+function pssLike(key: KeyObject, like: string | Uint8Array | undefined): SigAlg | undefined {
+  const old = like instanceof Uint8Array ? pssParams(like) : undefined;
+  const pssKey = key.asymmetricKeyType === 'rsa-pss';
+  if (!old && !pssKey && !(typeof like === 'string' && like === RSASSA_PSS_OID)) return undefined;
+  const details = pssKey ? key.asymmetricKeyDetails : undefined;
+  const keyHash = details?.hashAlgorithm?.replace('-', '');
+  const hash: Sha2 = keyHash && keyHash in HASH_LEN ? keyHash as Sha2 : old?.hash ?? (typeof like === 'string' ? digestOf(RSA_SIG_OID, like) : undefined) ?? 'sha256';
+  const salt = Math.max(HASH_LEN[hash], details?.saltLength ?? 0);
+  if (old?.goAccepts && old.hash === hash && old.salt === salt && like instanceof Uint8Array) {
+    return { hash, algId: like, name: `RSASSA-PSS ${hash}`, pssSalt: salt };
+  }
+  return { hash, algId: pssAlgId(hash, salt), name: `RSASSA-PSS ${hash}`, pssSalt: salt };
+}
+
 /**
  * Signature algorithm for a signing key: the one Go picks (SHA-256 with RSA; by curve for ECDSA; Ed25519),
- * or the SHA-2 digest of `like` when that is an algorithm of the same key family.
+ * or the SHA-2 digest of `like` when that is an algorithm of the same key family (RSASSA-PSS kept as such: pssLike).
  */
-export function signatureAlgorithmFor(key: KeyObject, like?: string): SigAlg {
+export function signatureAlgorithmFor(key: KeyObject, like?: string | Uint8Array): SigAlg {
+  const likeOid = like instanceof Uint8Array ? algorithmOid(like) : like;
   switch (key.asymmetricKeyType) {
-    case 'rsa': {
-      const hash = digestOf(RSA_SIG_OID, like) ?? 'sha256';
+    case 'rsa':
+    case 'rsa-pss': {
+      const pss = pssLike(key, like);
+      if (pss) return pss;
+      const hash = digestOf(RSA_SIG_OID, likeOid) ?? 'sha256';
       return { hash, algId: seq(oidDer(RSA_SIG_OID[hash]), NULL), name: `${hash}WithRSAEncryption` };
     }
     case 'ec': {
       const curve = key.asymmetricKeyDetails?.namedCurve;
-      const hash = digestOf(ECDSA_SIG_OID, like) ?? (curve === 'secp384r1' ? 'sha384' : curve === 'secp521r1' ? 'sha512' : 'sha256');
+      const hash = digestOf(ECDSA_SIG_OID, likeOid) ?? (curve === 'secp384r1' ? 'sha384' : curve === 'secp521r1' ? 'sha512' : 'sha256');
       return { hash, algId: seq(oidDer(ECDSA_SIG_OID[hash])), name: `ecdsa-with-${hash.toUpperCase()}` };
     }
     case 'ed25519':
@@ -155,9 +230,15 @@ export function signatureAlgorithmFor(key: KeyObject, like?: string): SigAlg {
   }
 }
 
-function signAsync(hash: string | null, data: Uint8Array, key: KeyObject): Promise<Buffer> {
+function algorithmOid(algId: Uint8Array): string | undefined {
+  try { return decodeOid(algId, children(algId, readTlv(algId, 0))[0]); } catch { return undefined; }
+}
+
+function signAsync(alg: SigAlg, data: Uint8Array, key: KeyObject): Promise<Buffer> {
+  // (MGF1 takes the message digest, as Go's VerifyPSS expects; RSA_PKCS1_PSS_PADDING with an explicit salt length)
+  const k = alg.pssSalt === undefined ? key : { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: alg.pssSalt };
   return new Promise((resolve, reject) => {
-    cryptoSign(hash, data, key, (err, sig) => (err ? reject(err) : resolve(sig)));
+    cryptoSign(alg.hash, data, k, (err, sig) => (err ? reject(err) : resolve(sig)));
   });
 }
 
@@ -194,7 +275,7 @@ export async function issueCertificate(o: IssueOptions): Promise<Uint8Array> {
   ];
   if (o.extensions.length > 0) tbsParts.push(tlv(0xa3, extensionsDer(o.extensions)));
   const tbs = seq(...tbsParts);
-  const sig = await signAsync(alg.hash, tbs, o.signingKey);
+  const sig = await signAsync(alg, tbs, o.signingKey);
   return seq(tbs, alg.algId, bitString(sig));
 }
 
@@ -213,7 +294,7 @@ export async function createCsr(o: CsrOptions): Promise<Uint8Array> {
     ? [seq(oidDer('1.2.840.113549.1.9.14'), set(extensionsDer(o.extensions)))]
     : [];
   const info = seq(integerDer(0), o.subjectDer, spkiBytes(o.key), tlv(0xa0, ...attrs));
-  const sig = await signAsync(alg.hash, info, o.key);
+  const sig = await signAsync(alg, info, o.key);
   return seq(info, alg.algId, bitString(sig));
 }
 

@@ -346,6 +346,8 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     if (!file) return undefined;
     return inv.findings.find((f) => f.code === 'corrupt' && f.file === file)?.message;
   };
+  /** a certificate of a --file (read through a link, or as the link) */
+  const byFile = (c: CertEntry) => Boolean(opts.files?.some((f) => f === c.location.file || f === c.location.via));
   for (const c of ordered) {
     const signerEntry = c.signedBy ? byId.get(c.signedBy) : undefined;
     if (c.location.kind === 'pkcs7') {
@@ -392,7 +394,9 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       continue;
     } else if (!signerEntry) {
       const csr = opts.csrOut && c.privateKey.present;
-      results.push({ id: c.id, name: c.name, outcome: 'externally-managed', message: `externally managed, can't renew ${c.location.file}: the CA that signed it (${c.issuer}) is not on this node` + (csr ? '; here is a CSR for it' : rancherAdvice(c) ?? (opts.csrOut || !c.privateKey.present ? '' : ' (pass --csr-out DIR for a CSR to take to the CA)')), ...(csr ? csrResult(c) : {}) });
+      // (a --file certificate's CA may be anywhere, under any name: it can be given)
+      const how = byFile(c) ? 'pass it with --ca-cert FILE --ca-key KEY, or --csr-out DIR for a CSR to take to the CA' : 'pass --csr-out DIR for a CSR to take to the CA';
+      results.push({ id: c.id, name: c.name, outcome: 'externally-managed', message: `externally managed, can't renew ${c.location.file}: the CA that signed it (${c.issuer}) is not on this node` + (csr ? '; here is a CSR for it' : rancherAdvice(c) ?? (opts.csrOut || !c.privateKey.present ? (byFile(c) ? ' (pass it with --ca-cert FILE --ca-key KEY)' : '') : ` (${how})`)), ...(csr ? csrResult(c) : {}) });
       continue;
     } else {
       kind = c.isCA ? 'ca' : kind0;
@@ -437,7 +441,10 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       }
       results.push({
         id: c.id, name: c.name, outcome: 'externally-managed',
-        message: `externally managed, can't renew ${c.location.file}: the key of CA ${caLabel(ca)} is ${ca.privateKey.encrypted ? 'encrypted' : ca.privateKey.present ? 'not the CA certificate\'s key' : 'missing'}` + (canCsr ? '; here is a CSR for it' : rancherAdvice(c) ?? (opts.csrOut ? '' : ' (pass --csr-out DIR for a CSR to take to the CA)')),
+        message: `externally managed, can't renew ${c.location.file}: the key of CA ${caLabel(ca)} is ${ca.privateKey.encrypted ? 'encrypted' : ca.privateKey.present ? 'not the CA certificate\'s key' : 'missing'}`
+          + (canCsr ? '; here is a CSR for it' : rancherAdvice(c) ?? (opts.csrOut ? '' : byFile(c) && ca !== c && !ca.privateKey.encrypted && ca.location.kind !== 'kubeconfig'
+            ? ` (pass its key with --ca-cert ${ca.location.file} --ca-key KEY, or --csr-out DIR for a CSR to take to the CA)`
+            : ' (pass --csr-out DIR for a CSR to take to the CA)')),
         ...(canCsr ? csrResult(c) : {}),
       });
       continue;
