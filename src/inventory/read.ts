@@ -718,6 +718,9 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
       if (ca === r && !r.cert.isSelfIssued) continue;
       if (r.cert.verifySignedBy(ca.cert)) { found = ca; break; }
     }
+    // (a self-signed certificate that is no CA signed itself all the same: its peers trust it as itself, as dqlite's
+    // cluster.crt on MicroK8s, CA:FALSE, is trusted by every node of the cluster)
+    if (!found && cands.length === 0 && r.cert.isSelfIssued && !r.cert.isCA && r.cert.verifySignedBy(r.cert)) found = r;
     signerOf.set(r, found);
     // a certificate that is not a CA (CA:FALSE, or v3 without basicConstraints) whose key made the signature: Go
     // refuses the chain ("parent certificate cannot sign this kind of certificate") however the dates stand
