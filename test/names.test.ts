@@ -53,7 +53,8 @@ test('names: each helper says what the regular expression it replaced said', () 
     // toLowerCase and not by a non-unicode /i pattern; no certificate file is named so)
     if (!/[\u212a\u0130]/.test(s)) {
       assert.equal(isCertishName(s), /\.(crt|pem|cer|cert|der|key|pub|csr|p7b|p7c)$/i.test(s), q);
-      assert.equal(isKubeconfigishName(s), /(\.conf|\.kubeconfig|\.ya?ml|^kubeconfig|^config)$/i.test(s), q);
+      // (and MicroK8s's *.config kubeconfigs, which the pattern did not take)
+      assert.equal(isKubeconfigishName(s), /(\.conf|\.config|\.kubeconfig|\.ya?ml|^kubeconfig|^config)$/i.test(s), q);
       assert.equal(withoutCertExtension(s), s.replace(/\.(crt|pem|cer|cert|der)$/i, ''), q);
     }
     assert.equal(withoutYamlExtension(s), s.replace(/\.ya?ml$/, ''), q);

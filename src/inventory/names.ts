@@ -20,10 +20,13 @@ export function isCertishName(name: string): boolean {
   return CERTISH_EXTS.has(extension(name));
 }
 
-/** A name a kubeconfig has: `*.conf *.kubeconfig *.yaml *.yml`, or `kubeconfig` or `config` itself, any case. */
+/**
+ * A name a kubeconfig has: `*.conf *.config *.kubeconfig *.yaml *.yml`, or `kubeconfig` or `config` itself, any
+ * case (`.config`: MicroK8s's credentials/client.config and the other kubeconfigs its services read).
+ */
 export function isKubeconfigishName(name: string): boolean {
   const n = name.toLowerCase();
-  return n.endsWith('.conf') || n.endsWith('.kubeconfig') || n.endsWith('.yaml') || n.endsWith('.yml') || n === 'kubeconfig' || n === 'config';
+  return n.endsWith('.conf') || n.endsWith('.config') || n.endsWith('.kubeconfig') || n.endsWith('.yaml') || n.endsWith('.yml') || n === 'kubeconfig' || n === 'config';
 }
 
 /** A name or path without its certificate extension (`.crt .pem .cer .cert .der`, any case), if it has one. */

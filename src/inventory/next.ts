@@ -2,7 +2,7 @@
  * What to do next about an inventory, in the operator's words: the line `check` prints as `Next:`, the
  * dashboard's headline advice and the JSON's `next`. One place, so every view gives the same advice.
  */
-import { rancherCaAdvice, rancherReissueAdvice, KUBESPRAY_RENEW_TIMER, KUBESPRAY_RENEW_SERVICE, RANCHER_DATASTORE_CA } from '../layouts/detect.js';
+import { installerRenewal, rancherCaAdvice, rancherReissueAdvice, KUBESPRAY_RENEW_TIMER, KUBESPRAY_RENEW_SERVICE, RANCHER_DATASTORE_CA } from '../layouts/detect.js';
 import type { CertEntry, Inventory } from './types.js';
 import { BOOTSTRAP_KUBELET_CONF, KUBELET_CONF, KUBELET_PKI_DIR } from '../profiles/kubeadm.js';
 import { shellArg } from '../apply/state.js';
@@ -186,7 +186,7 @@ export function nextStep(inv: Omit<Inventory, 'next'>): string {
   }
   if (s.expired + s.warning > 0) {
     const renew = renewCommand(inv, rootFlag);
-    return rancherCas(inv) ?? agentOnly(inv) ?? serverOnly(inv) ?? casTooShort(inv, rootFlag) ?? notARenewal(inv, rootFlag) ?? kubeletClientOnly(inv, rootFlag) ?? elsewhereOnly(inv, renew) ?? timerOnly(inv, renew) ?? `${renew} --dry-run, then without --dry-run (backup first); restart what it lists${otherControlPlanes(inv)}`;
+    return rancherCas(inv) ?? agentOnly(inv) ?? serverOnly(inv) ?? installerOnly(inv) ?? casTooShort(inv, rootFlag) ?? notARenewal(inv, rootFlag) ?? kubeletClientOnly(inv, rootFlag) ?? elsewhereOnly(inv, renew) ?? timerOnly(inv, renew) ?? `${renew} --dry-run, then without --dry-run (backup first); restart what it lists${otherControlPlanes(inv)}`;
   }
   if (s.notYetValid > 0) {
     const early = inv.certificates.filter((c) => c.status === 'not-yet-valid');
@@ -347,6 +347,20 @@ function serverOnly(inv: Omit<Inventory, 'next'>): string | undefined {
   const advice = rancherReissueAdvice(inv, 'server');
   const due = dueOf(inv);
   return due.length > 0 && due.every((c) => advice(c)) ? advice(due[0]!) : undefined;
+}
+
+/**
+ * On a k0s or MicroK8s node where every certificate due (but the kubelet's, which rotates its own) is one the
+ * installer renews itself: its command is the step, for each (k0s signs its leaves again at every controller start,
+ * so renew leaves them alone; MicroK8s's refresh-certs restarts what reads what it renews).
+ */
+function installerOnly(inv: Omit<Inventory, 'next'>): string | undefined {
+  const due = dueOf(inv).filter((c) => c.managedBy !== 'kubelet');
+  if (due.length === 0 || due.some((c) => c.managedBy !== 'k0s' && c.managedBy !== 'microk8s')) return undefined;
+  // (one command for k0s's leaves, one for each file MicroK8s's refresh-certs takes)
+  const groups = new Map<string, CertEntry[]>();
+  for (const c of due) { const k = c.managedBy === 'k0s' ? '' : c.location.file; groups.set(k, [...(groups.get(k) ?? []), c]); }
+  return [...groups.values()].map((cs) => `${someNames(cs.map((c) => c.name))}: ${installerRenewal(cs[0]!, cs.length > 1)}`).join('; ');
 }
 
 /**

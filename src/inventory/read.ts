@@ -16,7 +16,7 @@ import { parseCsr } from '../pki/csr.js';
 import { parseKubeconfig, looksLikeKubeconfig, KubeconfigError, clientGoRefusals, KUBECONFIG_DOC, type KubeconfigDoc } from '../kubeconfig/read.js';
 import { manifestPems } from '../kubeconfig/manifest.js';
 import { markOtherHostCopies } from '../layouts/kubespray-etcd.js';
-import { detectLayouts, kubeadmPkiDir, kubesprayRenewTimer, layoutTargets, KUBESPRAY_RENEW_TIMER, KUBESPRAY_RENEW_SERVICE, type KubesprayRenewTimer, type ScanTarget } from '../layouts/detect.js';
+import { detectLayouts, installerCert, installerRenewal, kubeadmPkiDir, kubesprayRenewTimer, layoutTargets, KUBESPRAY_RENEW_TIMER, KUBESPRAY_RENEW_SERVICE, type KubesprayRenewTimer, type ScanTarget } from '../layouts/detect.js';
 import { kubeadmProfileForFile, KUBEADM_PROFILES, profileCertPath, profileKeyPath, RKE1_COMPONENTS, RANCHER_COMPONENTS, isRancherLoopback, DEFAULT_PKI, KUBELET_CONF, KUBELET_PKI_DIR, type KubeadmCertProfile } from '../profiles/kubeadm.js';
 import { readComponentRefs, readKubeadmConfigHints, readKubeletConfig, kubeletConfigPath, kubeletClientRotation, kubeletClientSigningOff, kubeletConfigProblems } from './components.js';
 import { interruptedRuns } from './interrupted.js';
@@ -718,6 +718,9 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
       if (ca === r && !r.cert.isSelfIssued) continue;
       if (r.cert.verifySignedBy(ca.cert)) { found = ca; break; }
     }
+    // (a self-signed certificate that is no CA signed itself all the same: its peers trust it as itself, as dqlite's
+    // cluster.crt on MicroK8s, CA:FALSE, is trusted by every node of the cluster)
+    if (!found && cands.length === 0 && r.cert.isSelfIssued && !r.cert.isCA && r.cert.verifySignedBy(r.cert)) found = r;
     signerOf.set(r, found);
     // a certificate that is not a CA (CA:FALSE, or v3 without basicConstraints) whose key made the signature: Go
     // refuses the chain ("parent certificate cannot sign this kind of certificate") however the dates stand
@@ -782,6 +785,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     // (and of its copies: on a server, agent/client-kube-proxy.crt is the server's file as the supervisor hands it out,
     // and the kubelet reads agent/client-ca.crt, the server's CA)
     if (r.layout === 'k3s' || r.layout === 'rke2') for (const l of [r.location, ...r.copies]) for (const comp of rancherReaders(r.layout, l)) components.add(comp);
+    if ((r.layout === 'k0s' || r.layout === 'microk8s') && r.location.index === 0) for (const comp of installerCert(r.location.file).readers) components.add(comp);
     const profile = r.location.kind !== 'kubeconfig' || r.location.kubeconfig?.entry === 'user' ? profileOf(r.location) : undefined;
     // client-go's store swaps -current as a symlink and refuses a regular file there ("expected … to be a
     // symlink but it is a file", spec §7.2): a pair copied without its link is never rotated again
@@ -996,6 +1000,8 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     if (copies) findings.push(copies);
   }
 
+  if (layoutOf.has('k0s') || layoutOf.has('microk8s')) renewedByInstaller(certificates);
+
   const all = [...findings, ...certificates.flatMap((c) => c.findings)];
   const inv: Inventory = {
     apiVersion: 'kubepki.io/v1alpha1',
@@ -1139,6 +1145,9 @@ function nameRecords(records: CertRecord[], profileOf: (l: CertLocation) => Kube
       names.set(r, l.index === 0 ? 'apiserver-loopback-client' : `apiserver-loopback-client-ca${l.index > 1 ? `#${l.index}` : ''}`);
       continue;
     }
+    // (k0s's and MicroK8s's server.crt is what kubeadm calls apiserver; MicroK8s's cluster.crt is dqlite's)
+    const role = l.index === 0 && (r.layout === 'k0s' || r.layout === 'microk8s') ? installerCert(l.file).name : undefined;
+    if (role) { names.set(r, role); continue; }
     // (the kubelet's --cert-dir: a CA-signed kubelet.crt elsewhere, as Kubernetes the Hard Way places it, is not its self-signed pair)
     if (base === 'kubelet.crt' && l.file.startsWith('/var/lib/kubelet/pki/')) {
       names.set(r, l.index === 0 ? 'kubelet-serving' : 'kubelet-serving-ca');
@@ -1213,6 +1222,9 @@ function managedBy(r: CertRecord, name: string, profile: string | undefined): Ma
   // (kube-apiserver makes its loopback pair only when the files are missing; the distro never re-issues it)
   if (isRancherLoopback(r.location.file)) return 'manual';
   if (r.layout === 'rke1' || r.layout === 'rke2' || r.layout === 'k3s') return r.layout;
+  // (k0s re-signs only the leaves of its CAs; the kubelet under its data directory rotates its own, as anywhere)
+  const installer = (r.layout === 'k0s' || r.layout === 'microk8s') && r.location.index === 0 ? installerCert(r.location.file, r.cert.issuerCommonName, r.cert.isCA).renewedBy : undefined;
+  if (installer) return installer;
   // (the kubelet makes its self-signed serving pair, kubelet-serving, only when the files are missing, and never
   // renews it: kubernetes/kubernetes#99418; it serves the expired one until someone renews or deletes it)
   if (name.startsWith('kubelet-client') || name.startsWith('kubelet-server')) return 'kubelet';
@@ -1271,6 +1283,14 @@ function renewedByTimer(timer: KubesprayRenewTimer | undefined, certificates: Ce
         f.message += `; ${KUBESPRAY_RENEW_TIMER} is enabled (${timer.enabledBy}) but has not renewed it: journalctl -u ${service} says why, systemctl list-timers ${KUBESPRAY_RENEW_TIMER} when it last ran${calendar}; systemctl start ${service} runs ${does} now`;
       }
     }
+  }
+}
+
+/** An expiring or expired certificate that k0s or MicroK8s renews itself: its finding says how, in the installer's terms. */
+function renewedByInstaller(certificates: CertEntry[]): void {
+  for (const c of certificates) {
+    const advice = installerRenewal(c);
+    if (advice) for (const f of c.findings) if (f.code === 'expiring' || f.code === 'expired') f.message += `; ${advice}`;
   }
 }
 

@@ -22,7 +22,7 @@ export interface ScanTarget {
   namedFrom?: string;
 }
 
-export const ALL_LAYOUTS: LayoutName[] = ['kubeadm', 'kubelet', 'rke1', 'rke2', 'k3s', 'kubespray', 'hardway', 'generic'];
+export const ALL_LAYOUTS: LayoutName[] = ['kubeadm', 'kubelet', 'rke1', 'rke2', 'k3s', 'kubespray', 'hardway', 'k0s', 'microk8s', 'generic'];
 
 /**
  * Where each installer keeps its files (spec §7–9). Detection is by presence;
@@ -72,6 +72,30 @@ export function layoutTargets(layout: LayoutName, fs: NodeFs, pkiDir = kubeadmPk
         // the admin's kubeconfig, copied to root's home on the server (`kubectl get clusterroles --kubeconfig admin.kubeconfig`)
         { path: '/root', layout, recursive: false, match: /\.kubeconfig$/ },
       ];
+    // (paths as k0s and MicroK8s write them: the sources are cited at installerCert)
+    case 'k0s':
+      return [
+        // a controller's CertRootDir: the CAs, every leaf, etcd/, and the kubeconfigs k0s writes beside them
+        { path: '/var/lib/k0s/pki', layout, recursive: true },
+        // a worker's (or a controller with --enable-worker): KubeletAuthConfigPath, and the kubelet's --cert-dir
+        // under its root dir, where it rotates its client certificate
+        { path: '/var/lib/k0s/kubelet.conf', layout, recursive: false },
+        { path: '/var/lib/k0s/kubelet/pki', layout, recursive: false },
+      ];
+    case 'microk8s': {
+      // `current` is the snap's link to the revision in use (older revisions keep their own copies, which nothing
+      // reads): read through it, and name what is found from the revision's directory, where the files are
+      let d = '/var/snap/microk8s/current';
+      try { d = fs.realNodePath(d); } catch { /* a link loop: nothing is read under it */ }
+      return [
+        // ca, server, front-proxy-*, serviceaccount.key, and the component certificates of newer releases
+        { path: `${d}/certs`, layout, recursive: false },
+        // client.config, controller.config, scheduler.config, proxy.config, kubelet.config
+        { path: `${d}/credentials`, layout, recursive: false, match: /\.config$/ },
+        // dqlite's own self-signed pair
+        { path: `${d}/var/kubernetes/backend`, layout, recursive: false, match: /^cluster\.(crt|key)$/ },
+      ];
+    }
     case 'generic':
       return [];
   }
@@ -132,6 +156,8 @@ export function detectLayouts(fs: NodeFs): LayoutName[] {
   // beside the kubelet's certificate; EKS, GKE and kops nodes have those kubeconfigs too, but no /var/lib/kubelet/kubelet.crt)
   const hardwayWorker = has('/var/lib/kubelet/kubelet.crt') && (has('/var/lib/kubelet/kubeconfig') || has('/var/lib/kube-proxy/kubeconfig'));
   if (has('/var/lib/kubernetes/ca.pem') || has('/var/lib/kubernetes/ca.crt') || hardwayWorker) found.push('hardway');
+  if (has('/var/lib/k0s')) found.push('k0s');
+  if (has('/var/snap/microk8s/current')) found.push('microk8s');
   return found;
 }
 
@@ -258,4 +284,54 @@ function namedRenewals(fs: NodeFs, script: string): string[] | undefined {
   try { text = fs.readFile(script).toString('utf8'); } catch { return undefined; }
   const names = [...text.matchAll(/^[^#\n]*\bcerts[ \t]+renew[ \t]+([\w.-]+)/gm)].map((m) => m[1]!);
   return names.length > 0 && !names.includes('all') ? [...new Set(names)] : undefined;
+}
+
+/**
+ * What k0s or MicroK8s says of a certificate file of theirs (a revision's directory for MicroK8s: `current`
+ * resolved): a role name where the file's says less (server.crt is kubeadm's apiserver, MicroK8s's cluster.crt is
+ * dqlite's), who reads it, and whether the installer renews it itself.
+ *
+ * k0s (k0sproject/k0s): pkg/component/controller/certificates.go and etcd.go make the files of pki/ and
+ * apiserver.go names who reads them (k0s supervises every component and names their files on their command
+ * lines, nowhere on disk). Its certificate manager, pkg/certificate/manager.go, signs every leaf of pki/ whose
+ * issuer is one of its CAs (isManagedByK0s: kubernetes-ca, kubernetes-front-proxy-ca, etcd-ca) again, with a new
+ * key, each time the controller starts, whatever its dates (regenerateCert), for cfssl's default profile of 8760h
+ * (cloudflare/cfssl config.DefaultConfig); its CAs it makes only when missing (EnsureCA, 87600h) and never renews
+ * ("Replacing them is a manual process": docs/troubleshooting/certificate-authorities.md).
+ *
+ * MicroK8s (canonical/microk8s): microk8s-resources/default-args/kube-apiserver names what kube-apiserver reads;
+ * scripts/wrappers/refresh_certs.py restarts the cluster agent for server.crt; utils.sh init_cluster makes
+ * dqlite's pair. `microk8s refresh-certs --cert server.crt` and `--cert front-proxy-client.crt` sign those again
+ * with their keys for 365 days (utils.sh gen_server_cert, gen_proxy_client_cert); its third choice, ca.crt, makes
+ * a new CA, after which every other node leaves and joins again: not a renewal.
+ */
+export function installerCert(file: string, issuerCN?: string, isCA = true): { name: string | undefined; readers: string[]; renewedBy: 'k0s' | 'microk8s' | undefined } {
+  // (issuerCN and isCA matter only to renewedBy; n: the path under pki/, or the file's name in certs/, without .crt)
+  const k0s = file.startsWith('/var/lib/k0s/pki/') ? file.slice('/var/lib/k0s/pki/'.length, -'.crt'.length) : undefined;
+  const mk = /^\/var\/snap\/microk8s\/[^/]+\/(?:certs\/([\w-]+)|var\/kubernetes\/backend\/cluster)\.crt$/.exec(file);
+  const n = k0s ?? mk?.[1] ?? (mk ? 'dqlite' : '');
+  const api = ['kube-apiserver'];
+  // (on k0s etcd reads etcd/*, kube-apiserver etcd/ca too; the controllers and k0s the client certificates of their
+  // kubeconfigs; kube-apiserver the rest)
+  const readers = k0s === undefined
+    ? ({ server: ['cluster-agent', ...api], ca: api, 'front-proxy-ca': api, 'front-proxy-client': api, dqlite: ['k8s-dqlite'] } as Record<string, string[]>)[n]
+    : n.startsWith('etcd/') ? ['etcd', ...(n === 'etcd/ca' ? api : [])]
+      : ({ ccm: ['kube-controller-manager'], scheduler: ['kube-scheduler'], konnectivity: ['konnectivity-server'], 'k0s-api': ['k0s'], admin: ['k0s'] } as Record<string, string[]>)[n] ?? api;
+  return {
+    name: n === 'server' ? 'apiserver' : n === 'dqlite' ? n : undefined,
+    readers: readers ?? [],
+    renewedBy: k0s !== undefined ? (!isCA && ['kubernetes-ca', 'kubernetes-front-proxy-ca', 'etcd-ca'].includes(issuerCN ?? '') ? 'k0s' : undefined)
+      : n === 'server' || n === 'front-proxy-client' ? 'microk8s' : undefined,
+  };
+}
+
+/**
+ * What an operator runs to renew a certificate k0s or MicroK8s renews itself (its managedBy says so): the advice of
+ * check's Next and findings, and the reason renew gives for leaving a k0s leaf alone.
+ */
+export function installerRenewal(c: Pick<CertEntry, 'managedBy' | 'location'>, several = false): string | undefined {
+  const [it, its] = several ? ['them', 'their keys'] : ['it', 'its key'];
+  if (c.managedBy === 'k0s') return `k0s signs ${it} again (a new key, valid 1 year) at every start of its controller: systemctl restart k0scontroller (one controller at a time)`;
+  const base = c.location.file.slice(c.location.file.lastIndexOf('/') + 1);
+  return c.managedBy !== 'microk8s' ? undefined : `microk8s refresh-certs --cert ${base} signs ${it} again with ${its} for 365 days and restarts kubelite${base === 'server.crt' ? ' and the cluster agent' : ''}`;
 }

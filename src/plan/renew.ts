@@ -17,7 +17,7 @@ import { decryptKeyCommand } from '../pki/keys.js';
 import { UserError } from '../errors.js';
 import { keyModeChange } from '../fs/key-mode.js';
 import { KUBEADM_PROFILES, KUBELET_PKI_DIR } from '../profiles/kubeadm.js';
-import { rancherCaAdvice, rancherReissueAdvice, rancherReissues, rancherUnit, RANCHER_DATASTORE_CA } from '../layouts/detect.js';
+import { installerRenewal, rancherCaAdvice, rancherReissueAdvice, rancherReissues, rancherUnit, RANCHER_DATASTORE_CA } from '../layouts/detect.js';
 import { certificateLifetime, goTime, type Lifetime } from '../inventory/time.js';
 import { kubesprayEtcdNote } from '../layouts/kubespray-etcd.js';
 import { listText, someNames } from '../inventory/names.js';
@@ -173,7 +173,7 @@ function missingAdvice(m: MissingEntry, inv: Inventory): string {
 export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
   // `check` refuses a tree without a certificate (exit 3); so does renew, rather than "renew 0 certificate(s)"
   if (inv.certificates.length === 0) {
-    throw new UserError(`failed to find any certificate under ${inv.root}`, 'pass --root DIR pointing at a node tree (with etc/kubernetes or var/lib/rancher inside), or --file PATH for a certificate kubepki does not know about');
+    throw new UserError(`failed to find any certificate under ${inv.root}`, 'pass --root DIR pointing at a node tree (with etc/kubernetes, var/lib/rancher, var/lib/k0s or var/snap/microk8s inside), or --file PATH for a certificate kubepki does not know about');
   }
   const byId = new Map(inv.certificates.map((c) => [c.id, c]));
   const warnings: string[] = [];
@@ -365,6 +365,12 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     const datastoreCa = c.isCA ? RANCHER_DATASTORE_CA.exec(c.location.file) : null;
     if (datastoreCa) {
       results.push({ id: c.id, name: c.name, outcome: 'unsupported', message: `can't renew ${c.location.file} in place: ${rancherCaAdvice(datastoreCa[1] as 'k3s' | 'rke2', [c.name])}` });
+      continue;
+    }
+    // (k0s signs its leaves again, with new keys, at every start of its controller: one written here is replaced by
+    // the very restart that would have it read, so the restart is the renewal)
+    if (c.managedBy === 'k0s') {
+      results.push({ id: c.id, name: c.name, outcome: c.status === 'ok' ? 'not-needed' : 'unsupported', message: `not renewed here: ${installerRenewal(c)}, replacing anything written to ${c.location.file} before it is read` });
       continue;
     }
     const kind0: PlanItemKind = c.location.kind === 'kubeconfig' ? 'kubeconfig' : kubeletPairOf(c) ?? 'leaf';
@@ -1031,7 +1037,7 @@ export function restartsFrom(inv: Inventory, because: Map<string, Set<string>>, 
   };
   // endpoints whose served certificate proves the restart took (kubeadm defaults, spec §8; RKE2/k3s §9.2)
   const SERVED: Record<string, { port: number; file: RegExp }> = {
-    'kube-apiserver': { port: 6443, file: /(\/pki\/apiserver\.crt|\/server\/tls\/serving-kube-apiserver\.crt)$/ },
+    'kube-apiserver': { port: 6443, file: /(\/pki\/apiserver\.crt|\/server\/tls\/serving-kube-apiserver\.crt|^\/var\/lib\/k0s\/pki\/server\.crt)$/ },
     etcd: { port: 2379, file: /\/pki\/etcd\/server\.crt$/ },
     kubelet: { port: 10250, file: /(\/kubelet\.crt|\/agent\/serving-kubelet\.crt)$/ },
   };
@@ -1072,6 +1078,26 @@ export function restartsFrom(inv: Inventory, because: Map<string, Set<string>>, 
     const attributed = new Set([...because].filter(([component]) => !unitWrites(manifestOf(component))).flatMap(([, f]) => [...f]));
     for (const f of changed) if (f.startsWith(`/var/lib/rancher/${rancher}/`) && !attributed.has(f)) need(rancherUnitName, f);
   }
+  // k0s supervises every control-plane component (etcd, kine, konnectivity and its own API too) from its one unit,
+  // which reads its pki directory, and writes its kubeconfigs from it, when it starts; its kubelet, which reads
+  // kubelet.conf and its rotated pair, runs in the worker's unit, or in the controller's with --enable-worker
+  // (k0scontroller and k0sworker: the units `k0s install controller` and `k0s install worker` write).
+  // MicroK8s runs its components as snap services, systemd units snap.microk8s.daemon-<name>: kube-apiserver and the
+  // rest in kubelite (utils.sh restart_service), the cluster agent and dqlite (k8s-dqlite) on their own; refresh_certs.py
+  // restarts kubelite and cluster-agent by those names. Its other files (credentials/*.config) kubelite's components read.
+  const k0s = inv.layouts.includes('k0s');
+  const k0sKubelet = inv.certificates.some((c) => c.location.file.startsWith('/var/lib/k0s/pki/')) ? 'k0scontroller' : 'k0sworker';
+  if (k0s) {
+    for (const f of changed) {
+      if (f.startsWith('/var/lib/k0s/pki/')) need('k0scontroller', f);
+      else if (f.startsWith('/var/lib/k0s/kubelet')) need(k0sKubelet, f);
+    }
+  }
+  const microk8s = inv.layouts.includes('microk8s');
+  if (microk8s) {
+    const read = new Set([...because.values()].flatMap((f) => [...f]));
+    for (const f of changed) if (f.startsWith('/var/snap/microk8s/') && !read.has(f)) need('kubelite', f);
+  }
   const rke1 = inv.layouts.includes('rke1');
   const restarts: PlanRestart[] = [];
   const byUnit = new Map<string, PlanRestart>();
@@ -1090,6 +1116,10 @@ export function restartsFrom(inv: Inventory, because: Map<string, Set<string>>, 
     const endpoint = endpointOf(component);
     if (rancher && rancherUnitName && (component === rancherUnitName || component === 'kubelet' || unitWrites(manifest))) {
       viaUnit(rancherUnitName, list);
+    } else if (k0s && !manifest) {
+      viaUnit(component === 'kubelet' || component === 'k0sworker' ? k0sKubelet : 'k0scontroller', list);
+    } else if (microk8s && !manifest && component !== 'kubelet') {
+      viaUnit(`snap.microk8s.daemon-${component === 'cluster-agent' || component === 'k8s-dqlite' ? component : 'kubelite'}`, list);
     } else if (manifest) {
       const parked = `${dirOf(dirOf(manifest))}/${manifest.slice(manifest.lastIndexOf('/') + 1)}.kubepki-parked`;
       restarts.push({ component, how: 'static-pod', manifest, because: list, command: parkCommand(manifest, parked, component), ...(endpoint ? { endpoint } : {}) });

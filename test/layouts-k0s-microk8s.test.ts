@@ -1,0 +1,187 @@
+// k0s controllers and MicroK8s nodes laid out as those installers make them (test/support/installer-trees.ts), read
+// by check without --path, named, verified and advised in the installer's own terms; renew as each installer allows.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { readInventory } from '../src/inventory/read.js';
+import { detectLayouts } from '../src/layouts/detect.js';
+import { NodeFs } from '../src/fs/node-fs.js';
+import { run } from '../src/cli/main.js';
+import { memoryIo } from '../src/cli/io.js';
+import type { CertEntry, Inventory } from '../src/inventory/types.js';
+import { NOW, openssl, tmpDir } from './support/fixtures.js';
+import { K0S_PKI, makeK0sController, makeMicroK8s } from './support/installer-trees.js';
+
+
+function byName(inv: Pick<Inventory, 'certificates'>, name: string): CertEntry {
+  const c = inv.certificates.find((x) => x.name === name);
+  assert.ok(c, `certificate ${name} not found; have ${inv.certificates.map((x) => x.name).join(', ')}`);
+  return c;
+}
+
+const epoch = (d: string) => String(Math.floor(Date.parse(d) / 1000));
+
+test('k0s controller: detected by /var/lib/k0s, every certificate named and signed as k0s makes it, openssl agreeing; k0s re-signs its leaves at every controller start, so check advises systemctl restart k0scontroller and renew leaves them alone, while its CAs, which k0s never renews, renew in place', async () => {
+  const root = tmpDir('kubepki-k0s-');
+  // the CAs from 2024-03-01; the controller last started on 2025-11-30, so its leaves end on 2026-11-30 (7 days after NOW)
+  makeK0sController(root, { casIssued: new Date('2024-03-01T10:00:00Z'), leavesIssued: new Date('2025-11-30T08:00:00Z'), worker: true });
+  const nfs = new NodeFs(root);
+  assert.deepEqual(detectLayouts(nfs), ['k0s']);
+  const inv = readInventory({ fs: nfs, now: NOW });
+
+  const signers: Record<string, string> = {
+    apiserver: 'ca', 'k0s-api': 'ca', admin: 'ca', ccm: 'ca', scheduler: 'ca', konnectivity: 'ca', 'apiserver-kubelet-client': 'ca',
+    'front-proxy-client': 'front-proxy-ca', 'apiserver-etcd-client': 'etcd/ca', 'etcd/server': 'etcd/ca', 'etcd/peer': 'etcd/ca',
+  };
+  for (const [name, ca] of Object.entries(signers)) {
+    const c = byName(inv, name);
+    assert.equal(c.signerName, ca, name);
+    assert.equal(c.managedBy, 'k0s', name);
+    assert.equal(c.privateKey.matches, true, `${name} key`);
+    assert.equal(c.status, 'warning', name);
+  }
+  assert.equal(byName(inv, 'apiserver').location.file, `${K0S_PKI}/server.crt`);
+  assert.deepEqual(byName(inv, 'apiserver').components, ['kube-apiserver']);
+  assert.deepEqual(byName(inv, 'etcd/peer').components, ['etcd']);
+  for (const ca of ['ca', 'front-proxy-ca', 'etcd/ca']) {
+    assert.equal(byName(inv, ca).managedBy, 'manual', `${ca}: k0s never renews its CAs`);
+    assert.equal(byName(inv, ca).status, 'ok', ca);
+  }
+  // the kubelet of a controller with --enable-worker rotates its own, under k0s's data directory
+  const kubelet = inv.certificates.find((c) => c.location.file.startsWith('/var/lib/k0s/kubelet/pki/') && !c.isCA);
+  assert.ok(kubelet, inv.certificates.map((c) => c.location.file).join(' '));
+  assert.equal(kubelet.managedBy, 'kubelet');
+  assert.equal(kubelet.signerName, 'ca');
+  // each kubeconfig k0s writes embeds its pair: one certificate, its copy in the .conf
+  assert.ok(byName(inv, 'admin').copies?.some((l) => l.file === `${K0S_PKI}/admin.conf`) || byName(inv, 'admin').location.file === `${K0S_PKI}/admin.conf`);
+  assert.equal(inv.findings.filter((f) => f.severity === 'error').length, 0, JSON.stringify(inv.findings));
+
+  // openssl reads the same subject and end, and verifies the chains kubepki found
+  const pki = path.join(root, K0S_PKI);
+  // (RFC 2253 writes the name last attribute first: kubepki writes it in its order, O then CN, as cfssl's Go encodes it)
+  assert.equal(openssl(['x509', '-in', `${pki}/server.crt`, '-noout', '-subject', '-nameopt', 'RFC2253']).stdout.trim(), `subject=${byName(inv, 'apiserver').subject.split(', ').reverse().join(',')}`);
+  assert.equal(new Date(openssl(['x509', '-in', `${pki}/etcd/peer.crt`, '-noout', '-enddate']).stdout.trim().replace('notAfter=', '')).toISOString(), byName(inv, 'etcd/peer').notAfter);
+  for (const [name, ca] of Object.entries(signers)) {
+    const file = byName(inv, name).location.file.endsWith('.conf') ? `${K0S_PKI}/${name}.crt` : byName(inv, name).location.file;
+    const v = openssl(['verify', '-attime', epoch('2026-06-01'), '-CAfile', `${pki}/${ca}.crt`, path.join(root, file)]);
+    assert.equal(v.status, 0, `${name}: ${v.stdout}${v.stderr}`);
+  }
+
+  // 7 days left: check warns (exit 1), and says what k0s does about it
+  const io = memoryIo();
+  assert.equal(await run(['check', '--root', root, '--now', '2026-11-23'], io), 1, io.out + io.err);
+  assert.match(io.out, /^Next: admin, apiserver, apiserver-etcd-client and 8 more: k0s signs them again \(a new key, valid 1 year\) at every start of its controller: systemctl restart k0scontroller \(one controller at a time\)$/m);
+  assert.doesNotMatch(/^Next: (.*)$/m.exec(io.out)![1]!, /kubepki renew/);
+  // expired a week later: exit 2, and the finding says the same
+  const late = memoryIo();
+  assert.equal(await run(['check', '--root', root, '--now', '2026-12-07', '-o', 'json'], late), 2, late.out + late.err);
+  const expired = byName(JSON.parse(late.out) as Inventory, 'apiserver').findings.find((f) => f.code === 'expired');
+  assert.ok(expired?.message.includes('systemctl restart k0scontroller'), JSON.stringify(expired));
+
+  // renew: a leaf written here is replaced by the restart that would load it, so it is not written
+  const before = fs.readFileSync(`${pki}/server.crt`);
+  const r = memoryIo();
+  assert.equal(await run(['renew', 'apiserver', '--root', root, '--now', '2026-12-07'], r), 1, r.out + r.err);
+  assert.match(r.out, /apiserver: not renewed here: k0s signs it again .*systemctl restart k0scontroller/);
+  assert.deepEqual(fs.readFileSync(`${pki}/server.crt`), before);
+  // its CA (ten years, which k0s leaves as they are) renews in place, keeping its key; k0scontroller reads it
+  const ca = memoryIo();
+  assert.equal(await run(['renew', 'ca', '--root', root, '--now', '2033-12-01', '--dry-run'], ca), 0, ca.out + ca.err);
+  assert.match(ca.out, /systemctl restart k0scontroller/);
+  // the kubelet of a controller with --enable-worker runs in the controller's unit: no kubelet unit to restart there
+  const kc = memoryIo();
+  assert.equal(await run(['renew', 'kubelet-client', '--root', root, '--now', '2026-12-07', '--dry-run'], kc), 0, kc.out + kc.err);
+  assert.match(kc.out, /^Restart afterwards:\n {2}k0scontroller \(systemd unit k0scontroller; reads [^)]*\/var\/lib\/k0s\/kubelet\/pki\/kubelet-client-current\.pem\)\n {4}systemctl restart k0scontroller$/m);
+  assert.doesNotMatch(kc.out, /systemctl restart kubelet/);
+});
+
+for (const absoluteCurrent of [false, true]) {
+  test(`MicroK8s node (${absoluteCurrent ? 'an absolute' : 'snapd\'s relative'} current link): detected by /var/snap/microk8s/current, read in the revision it points at, server.crt named apiserver; server.crt and front-proxy-client.crt expire after 365 days and check advises microk8s refresh-certs --cert for each, openssl agreeing on the chains`, async () => {
+    const root = tmpDir('kubepki-microk8s-');
+    // installed 2024-02-01; server.crt and front-proxy-client.crt made again on 2025-11-20 (an address change): they end 2026-11-20
+    const { data } = makeMicroK8s(root, { installed: new Date('2024-02-01T09:00:00Z'), leavesIssued: new Date('2025-11-20T12:00:00Z'), x509Credentials: true, absoluteCurrent });
+    const nfs = new NodeFs(root);
+    assert.deepEqual(detectLayouts(nfs), ['microk8s']);
+    const inv = readInventory({ fs: nfs, now: NOW });
+    const server = byName(inv, 'apiserver');
+    assert.equal(server.location.file, `${data}/certs/server.crt`);
+    assert.equal(server.signerName, 'ca');
+    assert.equal(server.managedBy, 'microk8s');
+    assert.equal(server.status, 'expired');
+    assert.deepEqual(server.components, ['cluster-agent', 'kube-apiserver']);
+    const fpc = byName(inv, 'front-proxy-client');
+    assert.equal(fpc.signerName, 'front-proxy-ca');
+    assert.equal(fpc.managedBy, 'microk8s');
+    // ten years: the component certificates its kubeconfigs embed, the CAs, dqlite's own pair
+    for (const name of ['ca', 'front-proxy-ca', 'client', 'controller', 'scheduler', 'proxy', 'kubelet', 'apiserver-kubelet-client', 'dqlite']) {
+      const c = byName(inv, name);
+      assert.equal(c.status, 'ok', `${name}: ${JSON.stringify(c.findings)}`);
+      assert.equal(c.managedBy, 'manual', name);
+      if (!c.isCA && name !== 'dqlite') assert.equal(c.signerName, 'ca', name);
+    }
+    assert.ok(byName(inv, 'client').copies?.some((l) => l.file === `${data}/credentials/client.config`), JSON.stringify(byName(inv, 'client')));
+    // (dqlite's pair is self-signed and no CA: its own signer, not an issuer missing from the node)
+    assert.equal(byName(inv, 'dqlite').selfSigned, true);
+    assert.deepEqual(inv.findings.filter((f) => f.code !== 'expired').map((f) => f.message), []);
+
+    const certs = path.join(root, data, 'certs');
+    assert.match(openssl(['x509', '-in', `${certs}/server.crt`, '-noout', '-subject']).stdout, /CN ?= ?127\.0\.0\.1/);
+    assert.equal(server.subjectCN, '127.0.0.1');
+    for (const [leaf, ca] of [['server', 'ca'], ['front-proxy-client', 'front-proxy-ca'], ['kubelet', 'ca']]) {
+      const v = openssl(['verify', '-attime', epoch('2026-06-01'), '-CAfile', `${certs}/${ca}.crt`, `${certs}/${leaf}.crt`]);
+      assert.equal(v.status, 0, `${leaf}: ${v.stdout}${v.stderr}`);
+    }
+
+    const io = memoryIo();
+    assert.equal(await run(['check', '--root', root, '--now', '2026-11-23'], io), 2, io.out + io.err);
+    const next = /^Next: (.*)$/m.exec(io.out)?.[1] ?? '';
+    assert.match(next, /^apiserver: microk8s refresh-certs --cert server\.crt signs it again with its key for 365 days and restarts kubelite and the cluster agent; front-proxy-client: microk8s refresh-certs --cert front-proxy-client\.crt .* restarts kubelite$/);
+    assert.ok(server.findings.find((f) => f.code === 'expired')?.message.endsWith('; microk8s refresh-certs --cert server.crt signs it again with its key for 365 days and restarts kubelite and the cluster agent'), JSON.stringify(server.findings));
+  });
+}
+
+test('MicroK8s: renew apiserver keeps its key and names, and restarts the snap services that read it (kubelite, the cluster agent), as refresh-certs does; written through the current link into the revision', async () => {
+  const root = tmpDir('kubepki-microk8s-renew-');
+  const { data } = makeMicroK8s(root, { installed: new Date('2024-02-01T09:00:00Z'), leavesIssued: new Date('2025-11-20T12:00:00Z') });
+  const dry = memoryIo();
+  assert.equal(await run(['renew', 'apiserver', '--root', root, '--now', '2026-11-23', '--dry-run'], dry), 0, dry.out + dry.err);
+  assert.match(dry.out, /systemctl restart snap\.microk8s\.daemon-kubelite/);
+  assert.match(dry.out, /systemctl restart snap\.microk8s\.daemon-cluster-agent/);
+  const crt = path.join(root, data, 'certs/server.crt');
+  const spki = () => openssl(['x509', '-in', crt, '-noout', '-pubkey']).stdout;
+  const key = spki();
+  const io = memoryIo();
+  assert.equal(await run(['renew', 'apiserver', '--root', root, '--now', '2026-11-23'], io), 0, io.out + io.err);
+  assert.equal(spki(), key);
+  assert.match(openssl(['x509', '-in', crt, '-noout', '-ext', 'subjectAltName']).stdout, /IP Address:10\.152\.183\.1/);
+  assert.equal(openssl(['verify', '-attime', epoch('2026-11-24'), '-CAfile', path.join(root, data, 'certs/ca.crt'), crt]).status, 0);
+  assert.ok(fs.lstatSync(path.join(root, '/var/snap/microk8s/current')).isSymbolicLink(), 'the snap\'s link stays a link');
+});
+
+test('MicroK8s of the token era: its credentials/*.config carry tokens, no client certificate, so they add no row and no finding; a revision `current` does not point at is not read', async () => {
+  const root = tmpDir('kubepki-microk8s-tokens-');
+  makeMicroK8s(root, { installed: new Date('2024-02-01T09:00:00Z'), leavesIssued: new Date('2026-02-01T09:00:00Z') });
+  // an older revision snapd kept after a refresh, with its own (older) copies
+  fs.cpSync(path.join(root, '/var/snap/microk8s/7229'), path.join(root, '/var/snap/microk8s/7001'), { recursive: true });
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  assert.deepEqual(inv.certificates.map((c) => c.name).sort(), ['apiserver', 'ca', 'dqlite', 'front-proxy-ca', 'front-proxy-client']);
+  assert.ok(inv.certificates.every((c) => c.location.file.startsWith('/var/snap/microk8s/7229/')), inv.certificates.map((c) => c.location.file).join(' '));
+  assert.ok(inv.kubeconfigs.some((k) => k.file === '/var/snap/microk8s/7229/credentials/client.config'), JSON.stringify(inv.kubeconfigs.map((k) => k.file)));
+  assert.deepEqual(inv.findings.filter((f) => f.severity !== 'info'), []);
+  const io = memoryIo();
+  assert.equal(await run(['check', '--root', root, '--now', '2026-11-23'], io), 0, io.out + io.err);
+});
+
+test('k0s and MicroK8s cost a kubeadm node nothing but two lookups: not detected there, and --layout names them', async () => {
+  const root = tmpDir('kubepki-k0s-none-');
+  fs.mkdirSync(path.join(root, 'etc/kubernetes/pki'), { recursive: true });
+  assert.deepEqual(detectLayouts(new NodeFs(root)), ['kubeadm']);
+  const io = memoryIo();
+  assert.equal(await run(['check', '--root', root, '--layout', 'k0s,microk8s'], io), 3, io.out + io.err);
+  assert.match(io.err, /no certificates found/);
+  const bad = memoryIo();
+  await run(['check', '--root', root, '--layout', 'k1s'], bad);
+  assert.match(bad.err, /k0s, microk8s/);
+});
+
