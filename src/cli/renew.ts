@@ -264,8 +264,10 @@ Exit codes:
           await apply();
         } catch (e) {
           // -o json: the document says what failed and how far the run got; the error is the usual one line on stderr
-          if (doc) finish('failed', doc.exitCodeOf(e), doc.failureOf(nfs, e, written.length > 0, backupRoot));
-          throw e;
+          if (!doc) throw e;
+          const code = await doc.reportNow(e, io);
+          finish('failed', code, doc.failureOf(nfs, e, written.length > 0, backupRoot));
+          throw doc.failedAfterReport(code);
         }
 
         async function apply(): Promise<void> {

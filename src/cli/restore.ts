@@ -234,8 +234,10 @@ Exit codes:
           });
         } catch (e) {
           // -o json: the document says what failed and whether it was rolled back; the error is the usual one line on stderr
-          if (doc) finish('failed', doc.exitCodeOf(e), { removedReaders, failure: doc.failureOf(nfs, e, false, backupDir) });
-          throw e;
+          if (!doc) throw e;
+          const code = await doc.reportNow(e, io);
+          finish('failed', code, { removedReaders, failure: doc.failureOf(nfs, e, false, backupDir) });
+          throw doc.failedAfterReport(code);
         }
         // (a run still in-progress was killed, and what it wrote beside its targets was never cleaned up)
         for (const x of [m, ...later.map((r) => r.m)]) if (x.state === 'in-progress') removeRunTemps(nfs, x);

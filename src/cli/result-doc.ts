@@ -6,6 +6,7 @@
 import type { NodeFs } from '../fs/node-fs.js';
 import type { Plan, PlanFile, PlanItem, PlanNote, PlanResult, PlanRestart } from '../plan/types.js';
 import { UserError, ExitError, errorMessage } from '../errors.js';
+import type { Io } from './io.js';
 import { restoreArgs } from '../apply/state.js';
 import { rollbackOf } from '../apply/transaction.js';
 import { basename } from 'node:path';
@@ -95,11 +96,17 @@ export function resultFiles(nfs: NodeFs, plan: Plan, dryRun: boolean): ResultFil
   });
 }
 
-/** The exit code reportError gives an error, for a document written before the error is rethrown. */
-export function exitCodeOf(e: unknown): number {
-  if (e instanceof UserError || e instanceof ExitError) return e.exitCode;
-  const sys = e as NodeJS.ErrnoException;
-  return typeof sys?.code === 'string' && typeof sys.syscall === 'string' && typeof sys.path === 'string' ? 3 : 70;
+/**
+ * Report E as main does (its one line on stderr) and return the exit code, so that a document written after
+ * it can say the code; the caller then throws failedAfterReport(code), which main reports as that code alone.
+ */
+export async function reportNow(e: unknown, io: Io): Promise<number> {
+  const { reportError } = await import('./main.js');
+  return reportError(e, io);
+}
+
+export function failedAfterReport(code: number): ExitError {
+  return new ExitError(code);
 }
 
 /** A failure as a document says it; `written`: node files had been committed when it came. */
