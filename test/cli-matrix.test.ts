@@ -426,6 +426,20 @@ test('machine output: every -o json is one versioned document (apiVersion kubepk
   const planOut = path.join(WORK, 'plan.json');
   assert.equal(kubepki(['renew', 'all', '--dry-run', '--plan-out', planOut, ...root]).status, 0);
   assert.equal(JSON.parse(fs.readFileSync(planOut, 'utf8')).apiVersion, 'kubepki.io/v1alpha1');
+  // renew and restore -o json say what they did (on a tree of their own: the probe below reads this one's)
+  const w = tree();
+  const wroot = ['--root', w, ...NOW];
+  for (const argv of [['renew', 'all', '--dry-run'], ['renew', 'all']]) {
+    const r = kubepki([...argv, '-o', 'json', ...wroot]);
+    versioned(r, 'RenewResult');
+    assert.equal(r.stderr, '', argv.join(' '));
+  }
+  const made = (JSON.parse(kubepki(['backups', '-o', 'json', '--root', w]).stdout) as { items: { name: string }[] }).items[0]!.name;
+  for (const argv of [['restore', made, '--dry-run'], ['restore', made]]) {
+    const r = kubepki([...argv, '-o', 'json', ...wroot]);
+    versioned(r, 'RestoreResult');
+    assert.equal(r.stderr, '', argv.join(' '));
+  }
   // a warning beside JSON goes to stderr: join's token that --now made already past on this machine's clock
   const join = kubepki(['join', '-o', 'json', '--out', path.join(WORK, 'join.yaml'), ...root]);
   versioned(join, 'JoinPlan');

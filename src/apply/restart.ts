@@ -122,11 +122,12 @@ export type Probe = (host: string, port: number) => Promise<{ chain: Uint8Array[
 
 /**
  * Wait until every endpoint serves the expected certificate (the `probe` of
- * `check`). Returns one line per endpoint and whether all are current.
+ * `check`). Returns one line per endpoint and whether all are current, and the same per endpoint for -o json.
  */
-export async function waitServed(checks: ServedCheck[], probe: Probe, o: { timeoutMs?: number; pollMs?: number; sleep?: (ms: number) => Promise<void> } = {}): Promise<{ ok: boolean; lines: string[] }> {
+export async function waitServed(checks: ServedCheck[], probe: Probe, o: { timeoutMs?: number; pollMs?: number; sleep?: (ms: number) => Promise<void> } = {}): Promise<{ ok: boolean; lines: string[]; results: { component: string; endpoint: string; ok: boolean; detail?: string }[] }> {
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const lines: string[] = [];
+  const results: { component: string; endpoint: string; ok: boolean; detail?: string }[] = [];
   let ok = true;
   for (const c of checks) {
     const deadline = Date.now() + (o.timeoutMs ?? 120_000);
@@ -145,6 +146,7 @@ export async function waitServed(checks: ServedCheck[], probe: Probe, o: { timeo
     }
     if (last) { ok = false; lines.push(`${c.component} at ${c.host}:${c.port}: ${last}`); }
     else lines.push(`${c.component} at ${c.host}:${c.port} serves the renewed certificate`);
+    results.push({ component: c.component, endpoint: `${c.host}:${c.port}`, ok: !last, ...(last ? { detail: last } : {}) });
   }
-  return { ok, lines };
+  return { ok, lines, results };
 }

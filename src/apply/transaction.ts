@@ -710,6 +710,22 @@ function newBackupDir(root: string, now: Date): { dir: string; discard: () => vo
   }
 }
 
+/**
+ * What a failed transaction's error carries besides its message, for a command that reports it as a document
+ * (-o json): whether its writes were rolled back, and the backup of them. An error without it came before any
+ * node file was written.
+ */
+export interface RollbackMark { rollback: 'done' | 'failed'; backupDir: string }
+
+function rollbackMark(rollback: RollbackMark['rollback'], backupDir: string): RollbackMark {
+  return { rollback, backupDir };
+}
+
+export function rollbackOf(e: unknown): RollbackMark | undefined {
+  const m = e as Partial<RollbackMark> | undefined;
+  return m && (m.rollback === 'done' || m.rollback === 'failed') && typeof m.backupDir === 'string' ? { rollback: m.rollback, backupDir: m.backupDir } : undefined;
+}
+
 /** Apply changes to a node as one all-or-nothing transaction. */
 export async function applyChanges(nfs: NodeFs, changes: Change[], o: TransactionOptions): Promise<TransactionResult> {
   const backupRoot = o.backupRoot ?? defaultBackupRoot(nfs);
@@ -811,7 +827,7 @@ export async function applyChanges(nfs: NodeFs, changes: Change[], o: Transactio
         rollBack(nfs, dir, manifest);
       } catch (rb) {
         lock.keep();
-        throw new UserError(`failed to ${o.action}: ${errorMessage(e)}; and the rollback failed too: ${errorMessage(rb)}`, `restore with \`kubepki restore ${restoreArgs(nfs.root, dir)}\``, 2);
+        throw Object.assign(new UserError(`failed to ${o.action}: ${errorMessage(e)}; and the rollback failed too: ${errorMessage(rb)}`, `restore with \`kubepki restore ${restoreArgs(nfs.root, dir)}\``, 2), rollbackMark('failed', dir));
       }
       // every file is back; a manifest that cannot say so (the disk that failed the run is full) stays
       // in-progress, and no later run rolls it back (a takeover rolls back only the run its lock names)
@@ -819,7 +835,7 @@ export async function applyChanges(nfs: NodeFs, changes: Change[], o: Transactio
         manifest.state = 'rolled-back';
         writeManifest(dir, manifest);
       } catch { /* see above */ }
-      throw new UserError(`failed to ${o.action}: ${errorMessage(e)}`, `every file was put back as it was (backup ${dir})`, e instanceof UserError ? e.exitCode : 2);
+      throw Object.assign(new UserError(`failed to ${o.action}: ${errorMessage(e)}`, `every file was put back as it was (backup ${dir})`, e instanceof UserError ? e.exitCode : 2), rollbackMark('done', dir));
     }
     return { backupDir: dir, written, keyModes, recovered: lock.recovered };
   } finally {

@@ -18,7 +18,7 @@ import { modeChangeText } from '../fs/key-mode.js';
 interface RenewCliOptions {
   root?: string; now?: string; dryRun?: boolean; planOut?: string; validity?: string; days?: string; backdate?: string;
   newKey?: boolean; addSan?: string[]; onlyExpiring?: boolean; warn: string; csrOut?: string; restart?: boolean;
-  backupDir?: string; file?: string[]; config?: string; caCert?: string; caKey?: string;
+  backupDir?: string; file?: string[]; config?: string; caCert?: string; caKey?: string; output: string;
 }
 
 function day(iso: string): string {
@@ -115,6 +115,7 @@ export function command(io: Io): Command {
   kubepki renew --file /etc/ssl/custom/server.pem --csr-out ./csrs
   kubepki renew --file /opt/app/tls.crt --ca-cert /opt/pki/issuing.crt --ca-key /opt/pki/issuing.key
   kubepki renew all --restart              # then bounce the static pods and the kubelet, and probe them
+  kubepki renew all --only-expiring -o json   # for automation: one RenewResult document on stdout
 `)
     .description(`Renew certificates in place: same subject, issuer and extensions (URI SANs and private extensions
 included), signed by the CA that signed them; kubeconfig-embedded client certificates; the kubelet's rotated
@@ -136,6 +137,7 @@ Exit codes:
     .option('--ca-key <file>', 'with --ca-cert: its key (default: beside it, as ca.key or ca-key.pem for ca.crt or ca.pem)')
     .option('--dry-run', 'print the plan and change nothing')
     .option('--plan-out <file>', 'also write the plan as JSON to FILE')
+    .addOption(new Option('-o, --output <format>', 'text, or json: one RenewResult document on stdout (what was renewed, written, backed up and restarted; with --dry-run, what would be; or what failed and whether it was rolled back)').default('text').choices(['text', 'json']))
     .option('--validity <duration>', 'new lifetime (1y, 10y, 36500d; default: kubeadm\'s certificateValidityPeriod / caCertificateValidityPeriod from --config or /etc/kubernetes/kubeadm-config.yaml, else the old certificate\'s lifetime, or its installer\'s where its notBefore is its CA\'s: kubeadm ≤1.30, k3s, RKE2 1y; RKE1 10y)')
     .option('--days <n>', 'new lifetime in days, as openssl x509 -days takes it (the same as --validity Nd)')
     .option('--backdate <duration>', 'set notBefore this far in the past (for nodes with a skewed clock)')
@@ -198,7 +200,11 @@ Exit codes:
       // ---- lock (rolling back an interrupted run first), read, plan
       const tx = await import('../apply/transaction.js');
       const backupRoot = resolveBackupDir(o.backupDir, io.cwd, nfs);
-      await withNodeLock(io, nfs, now, { dryRun: o.dryRun, backupRoot }, renewLocked);
+      // -o json: stdout is the one document, made of what the text says (progress lines go to stderr)
+      const json = o.output === 'json';
+      const say = json ? () => undefined : (s: string) => io.stdout(s);
+      const doc = json ? await import('./result-doc.js') : undefined;
+      await withNodeLock(io, nfs, now, { dryRun: o.dryRun, backupRoot, json }, renewLocked);
 
       async function renewLocked(lock: import('../apply/transaction.js').NodeLock | undefined): Promise<void> {
         // a --file's key and CA beside it are read too (apiserver.key, ca.crt …), and the CA that signed it beside it or
@@ -219,71 +225,109 @@ Exit codes:
           etcdCluster: () => readNodeEtcdCluster(nfs),
         }, now);
         if (o.planOut) tx.writeFileAtomic(path.resolve(io.cwd, o.planOut), JSON.stringify(plan, null, 2) + '\n', 0o644);
-        io.stdout(renderPlanText(plan, { install: Boolean(o.dryRun) }));
-        io.stdout(clockWarnings(plan, Date.now(), o.now !== undefined));
+        say(renderPlanText(plan, { install: Boolean(o.dryRun) }));
+        say(clockWarnings(plan, Date.now(), o.now !== undefined));
         // a certificate someone else renews in time (the kubelet its own valid client certificate) is no failure
         const partial = plan.results.some((r) => r.outcome !== 'not-needed');
+        // what the document says happened, filled in as it happens (a failure part way says how far it got)
+        let written: string[] = [];
+        let backup: import('./result-doc.js').Backup | undefined;
+        let csrsWritten: string[] = o.dryRun ? plan.results.flatMap((r) => (r.csr ? [r.csr] : [])) : [];
+        const restarted = new Map<string, Pick<import('./result-doc.js').ResultRestart, 'result' | 'serving'>>();
+        const finish = (outcome: import('./result-doc.js').RenewOutcome, exitCode: number, failure?: import('./result-doc.js').Failure) => {
+          io.exitCode = exitCode;
+          if (!doc) return;
+          const result: import('./result-doc.js').RenewResult = {
+            apiVersion: 'kubepki.io/v1alpha1', kind: 'RenewResult', root: nfs.root, now: plan.now, dryRun: Boolean(o.dryRun), outcome, exitCode,
+            ...(lock?.recovered.length ? { recovered: lock.recovered } : {}),
+            items: plan.items, notRenewed: plan.results, csrs: csrsWritten, files: doc.resultFiles(nfs, plan, Boolean(o.dryRun)), written,
+            ...(backup ? { backup } : {}),
+            restarts: plan.restarts.map((r) => ({ ...r, restarted: restarted.has(r.component), ...restarted.get(r.component) })),
+            warnings: [...plan.warnings, ...clockProblems(plan, Date.now(), o.now !== undefined)], outside: plan.notes ?? [],
+            ...(failure ? { failure } : {}),
+          };
+          doc.printDoc((s) => io.stdout(s), result);
+        };
+        const nothing = plan.items.length === 0 && plan.results.every((r) => !r.csr);
+        const done = (): [import('./result-doc.js').RenewOutcome, number] => (partial ? ['partial', 1] : nothing ? ['nothing-to-renew', 0] : ['renewed', 0]);
         if (o.dryRun) {
-          io.stdout('\nDry run: nothing was written.\n');
-          io.exitCode = partial ? 1 : 0;
+          say('\nDry run: nothing was written.\n');
+          finish(...done());
           return;
         }
-        if (plan.items.length === 0 && plan.results.every((r) => !r.csr)) {
-          io.stdout('\nNothing to renew.\n');
-          io.exitCode = partial ? 1 : 0;
+        if (nothing) {
+          say('\nNothing to renew.\n');
+          finish(...done());
           return;
+        }
+        try {
+          await apply();
+        } catch (e) {
+          // -o json: the document says what failed and how far the run got; the error is the usual one line on stderr
+          if (!doc) throw e;
+          const code = await doc.reportNow(e, io);
+          finish('failed', code, doc.failureOf(nfs, e, written.length > 0, backupRoot));
+          throw doc.failedAfterReport(code);
         }
 
-        // ---- apply
-        const { renderRenewal, writeCsrs } = await import('../apply/renew.js');
-        const { applyChanges } = tx;
-        const rendered = await renderRenewal(nfs, inv, plan);
-        const onStep = testStepHook(io.env);
-        if (rendered.changes.length > 0) {
-          const res = await applyChanges(nfs, rendered.changes, {
-            action: 'renew', now, ...(backupRoot ? { backupRoot } : {}), lock,
-            note: `renew ${plan.items.filter((i) => i.kind !== 'ca-copy').map((i) => i.name).join(' ')}`,
-            ...(onStep ? { onStep } : {}), verify: rendered.verify,
-          });
-          const n = plan.items.filter((i) => i.kind !== 'ca-copy').length;
-          io.stdout(`\nRenewed ${n} certificate(s); wrote ${res.written.length} file(s), each verified (re-read, signature, key, extensions).\n`);
-          io.stdout(`${backupLine(nfs, res.backupDir, backupRoot)}\n`);
-        }
-        if (rendered.csrs.length > 0) {
-          writeCsrs(rendered.csrs);
-          io.stdout(`\nWrote ${rendered.csrs.length} CSR(s) for certificates whose CA is managed elsewhere; take each to its CA and put the signed certificate back:\n`);
-          for (const c of rendered.csrs) {
-            io.stdout(`  ${c.path}\n`);
-            for (const l of plan.results.find((r) => r.csr === c.path)?.install ?? []) io.stdout(`      ${l}\n`);
+        async function apply(): Promise<void> {
+          const { renderRenewal, writeCsrs } = await import('../apply/renew.js');
+          const { applyChanges } = tx;
+          const rendered = await renderRenewal(nfs, inv, plan);
+          const onStep = testStepHook(io.env);
+          if (rendered.changes.length > 0) {
+            const res = await applyChanges(nfs, rendered.changes, {
+              action: 'renew', now, ...(backupRoot ? { backupRoot } : {}), lock,
+              note: `renew ${plan.items.filter((i) => i.kind !== 'ca-copy').map((i) => i.name).join(' ')}`,
+              ...(onStep ? { onStep } : {}), verify: rendered.verify,
+            });
+            written = res.written;
+            backup = doc?.backupOf(nfs, res.backupDir, backupRoot);
+            const n = plan.items.filter((i) => i.kind !== 'ca-copy').length;
+            say(`\nRenewed ${n} certificate(s); wrote ${res.written.length} file(s), each verified (re-read, signature, key, extensions).\n`);
+            say(`${backupLine(nfs, res.backupDir, backupRoot)}\n`);
           }
-        }
-        if (plan.restarts.length > 0) {
-          if (o.restart) {
-            const { carryOutRestarts, processRunner } = await import('../apply/restart.js');
-            for (const r of plan.restarts) if (r.caution) io.stdout(`${r.component}: ${r.caution}\n`);
-            const failed = await carryOutRestarts(nfs, plan.restarts, processRunner(), { log: (l) => io.stdout(`${l}\n`) });
-            if (failed.length) { io.stderr(`restart failed for ${failed.join(', ')}: check them (crictl ps, docker ps, journalctl -u <unit>) and restart them by hand (see above)\n`); io.exitCode = 2; return; }
-            const served = servedChecks(plan, rendered.issued);
-            if (served.length) {
-              const { waitServed } = await import('../apply/restart.js');
-              const { probeEndpoint } = await import('../probe/probe.js');
-              const res = await waitServed(served, (h, p) => probeEndpoint(h, p));
-              for (const l of res.lines) io.stdout(`${l}\n`);
-              if (!res.ok) { io.stderr('some endpoints still serve the old certificate; restart them by hand (see above)\n'); io.exitCode = 2; return; }
+          if (rendered.csrs.length > 0) {
+            writeCsrs(rendered.csrs);
+            csrsWritten = rendered.csrs.map((c) => c.path);
+            say(`\nWrote ${rendered.csrs.length} CSR(s) for certificates whose CA is managed elsewhere; take each to its CA and put the signed certificate back:\n`);
+            for (const c of rendered.csrs) {
+              say(`  ${c.path}\n`);
+              for (const l of plan.results.find((r) => r.csr === c.path)?.install ?? []) say(`      ${l}\n`);
             }
-          } else {
-            io.stdout(`\nNothing was restarted. Until they restart, these components (or the connections they have open) keep using the old certificates:\n`);
-            for (const r of plan.restarts) io.stdout(`  ${r.component}: ${r.command}\n${r.caution ? `    (${r.caution})\n` : ''}`);
-            // (running renew again with --restart would renew a second time: the commands above are the step now)
-            io.stdout(nfs.root === '/' ? `Run those commands now; next time, renew --restart renews and restarts in one step.\n` : `Run those commands on the node itself once this tree is back in place.\n`);
           }
+          if (plan.restarts.length > 0) {
+            if (o.restart) {
+              // (with -o json what a restart reports as it goes is progress: stderr)
+              const progress = doc ? (l: string) => io.stderr(l) : say;
+              const { carryOutRestarts, processRunner } = await import('../apply/restart.js');
+              for (const r of plan.restarts) if (r.caution) progress(`${r.component}: ${r.caution}\n`);
+              const failed = await carryOutRestarts(nfs, plan.restarts, processRunner(), { log: (l) => progress(`${l}\n`) });
+              for (const r of plan.restarts) restarted.set(r.component, { result: failed.includes(r.component) ? 'failed' : 'ok' });
+              if (failed.length) { io.stderr(`restart failed for ${failed.join(', ')}: check them (crictl ps, docker ps, journalctl -u <unit>) and restart them by hand (see above)\n`); finish('restart-failed', 2); return; }
+              const served = servedChecks(plan, rendered.issued);
+              if (served.length) {
+                const { waitServed } = await import('../apply/restart.js');
+                const { probeEndpoint } = await import('../probe/probe.js');
+                const res = await waitServed(served, (h, p) => probeEndpoint(h, p));
+                for (const x of res.results) restarted.set(x.component, { ...restarted.get(x.component), serving: { endpoint: x.endpoint, renewed: x.ok, ...(x.detail ? { detail: x.detail } : {}) } });
+                for (const l of res.lines) progress(`${l}\n`);
+                if (!res.ok) { io.stderr('some endpoints still serve the old certificate; restart them by hand (see above)\n'); finish('served-old', 2); return; }
+              }
+            } else {
+              say(`\nNothing was restarted. Until they restart, these components (or the connections they have open) keep using the old certificates:\n`);
+              for (const r of plan.restarts) say(`  ${r.component}: ${r.command}\n${r.caution ? `    (${r.caution})\n` : ''}`);
+              // (running renew again with --restart would renew a second time: the commands above are the step now)
+              say(nfs.root === '/' ? `Run those commands now; next time, renew --restart renews and restarts in one step.\n` : `Run those commands on the node itself once this tree is back in place.\n`);
+            }
+          }
+          if (plan.notes?.some((n) => n.topic === 'outside-this-node')) {
+            say(plan.notes.some((n) => inv.certificates.find((c) => c.id === n.about)?.isCA)
+              ? `\nNot done yet: the renewed CA must still reach the other nodes, the cluster and users' kubeconfigs (see "Outside this node" above).\n`
+              : `\nNot done yet: see "Outside this node" above.\n`);
+          }
+          finish(...done());
         }
-        if (plan.notes?.some((n) => n.topic === 'outside-this-node')) {
-          io.stdout(plan.notes.some((n) => inv.certificates.find((c) => c.id === n.about)?.isCA)
-            ? `\nNot done yet: the renewed CA must still reach the other nodes, the cluster and users' kubeconfigs (see "Outside this node" above).\n`
-            : `\nNot done yet: see "Outside this node" above.\n`);
-        }
-        io.exitCode = partial ? 1 : 0;
       }
     });
 }
@@ -294,17 +338,23 @@ Exit codes:
  * within a day, would be refused here the moment they are written (seed 000's "not yet valid").
  */
 export function clockWarnings(plan: { items: { name: string; kind: string; new?: { notBefore: string; notAfter: string } }[] }, realNowMs: number, nowGiven: boolean): string {
+  const lines = clockProblems(plan, realNowMs, nowGiven);
+  if (lines.length === 0) return '';
+  return `\nWarning: ${lines.length === 1 ? 'a new certificate is' : `${lines.length} new certificates are`} not usable on this machine's clock (${goTime(realNowMs)}):\n${lines.map((l) => `  ${l}`).join('\n')}\n`;
+}
+
+/** clockWarnings' lines, one per certificate (-o json's warnings). */
+function clockProblems(plan: { items: { name: string; kind: string; new?: { notBefore: string; notAfter: string } }[] }, realNowMs: number, nowGiven: boolean): string[] {
   const lines: string[] = [];
   for (const it of plan.items) {
     if (it.kind === 'ca-copy' || !it.new) continue;
     const nb = Date.parse(it.new.notBefore);
     const na = Date.parse(it.new.notAfter);
-    if (nb > realNowMs) lines.push(`  ${it.name}: valid from ${goTime(it.new.notBefore)}, after this machine's clock${nowGiven ? ' (--now is later than the clock)' : ''}: not yet valid here when written`);
-    else if (na <= realNowMs) lines.push(`  ${it.name}: valid until ${goTime(it.new.notAfter)}, already past on this machine's clock${nowGiven ? ' (--now is earlier than the clock)' : ''}`);
-    else if (na - realNowMs < 86400_000) lines.push(`  ${it.name}: valid until ${goTime(it.new.notAfter)}, less than a day from now (--validity?)`);
+    if (nb > realNowMs) lines.push(`${it.name}: valid from ${goTime(it.new.notBefore)}, after this machine's clock${nowGiven ? ' (--now is later than the clock)' : ''}: not yet valid here when written`);
+    else if (na <= realNowMs) lines.push(`${it.name}: valid until ${goTime(it.new.notAfter)}, already past on this machine's clock${nowGiven ? ' (--now is earlier than the clock)' : ''}`);
+    else if (na - realNowMs < 86400_000) lines.push(`${it.name}: valid until ${goTime(it.new.notAfter)}, less than a day from now (--validity?)`);
   }
-  if (lines.length === 0) return '';
-  return `\nWarning: ${lines.length === 1 ? 'a new certificate is' : `${lines.length} new certificates are`} not usable on this machine's clock (${goTime(realNowMs)}):\n${lines.join('\n')}\n`;
+  return lines;
 }
 
 /**
