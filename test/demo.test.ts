@@ -12,6 +12,9 @@ import { readInventory } from '../src/inventory/read.js';
 import { inventoryExitCode } from '../src/report/table.js';
 import { NodeFs } from '../src/fs/node-fs.js';
 import { openssl, tmpDir } from './support/fixtures.js';
+import { execFileSync } from 'node:child_process';
+import { run } from '../src/cli/main.js';
+import { memoryIo } from '../src/cli/io.js';
 
 const NOW = new Date('2026-11-23T00:00:00Z');
 const DAY = 86400_000;
@@ -70,4 +73,16 @@ test('demo: ECDSA P-256 keys by default (quick to make)', async () => {
   await makeDemoTree(root, NOW);
   assert.match(openssl(['x509', '-in', path.join(root, 'etc/kubernetes/pki/apiserver.crt'), '-noout', '-text']).stdout, /ASN1 OID: prime256v1/);
   assert.match(openssl(['x509', '-in', path.join(root, 'var/lib/kubelet/pki/kubelet.crt'), '-noout', '-text']).stdout, /ASN1 OID: prime256v1/);
+});
+
+test('demo: the commands it suggests and the rm that removes its tree name the tree shell-quoted (a --dir with a space)', async () => {
+  const root = path.join(tmpDir('kubepki-demo-'), 'my node');
+  const io = memoryIo();
+  assert.equal(await run(['demo', '--dir', root, '--now', '2026-11-23'], io), 0, io.err);
+  const quoted = `'${root}'`;
+  assert.match(io.out, new RegExp(`^  kubepki renew all --root ${quoted.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} --dry-run$`, 'm'));
+  assert.ok(io.out.trimEnd().endsWith(`The tree stays until removed: rm -rf ${quoted}`), io.out.slice(-200));
+  // the rm it prints removes exactly the tree
+  execFileSync('sh', ['-c', io.out.trimEnd().split('\n').pop()!.replace(/^The tree stays until removed: /, '')]);
+  assert.equal(fs.existsSync(root), false);
 });

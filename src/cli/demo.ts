@@ -8,6 +8,7 @@ import { readInventory } from '../inventory/read.js';
 import { NodeFs } from '../fs/node-fs.js';
 import { renderTable, inventoryExitCode, colour, plain } from '../report/table.js';
 import { nowOption, resolveNow } from './options.js';
+import { shellArg } from '../apply/state.js';
 import { UserError } from '../errors.js';
 
 /**
@@ -71,6 +72,8 @@ Exit codes:
       const code = inventoryExitCode(inv);
       io.stdout(`\ncheck would exit ${code} (${code === 2 ? 'something expired or broken' : code === 1 ? 'something within the warning threshold' : 'healthy'}).\n` +
         `To try the fix on this tree (renew backs up first), then check again:\n` +
-        `  kubepki renew all --root ${root} --dry-run\n  kubepki renew all --root ${root}\n  kubepki check --root ${root}\n`);
+        `  kubepki renew all --root ${shellArg(root)} --dry-run\n  kubepki renew all --root ${shellArg(root)}\n  kubepki check --root ${shellArg(root)}\n` +
+        // (the tree is left for those commands; it holds private keys, if only throwaway ones)
+        `The tree stays until removed: rm -rf ${shellArg(root)}\n`);
     });
 }
