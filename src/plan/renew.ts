@@ -17,7 +17,7 @@ import { decryptKeyCommand } from '../pki/keys.js';
 import { UserError } from '../errors.js';
 import { keyModeChange } from '../fs/key-mode.js';
 import { KUBEADM_PROFILES, KUBELET_PKI_DIR } from '../profiles/kubeadm.js';
-import { installerRenewal, rancherCaAdvice, rancherReissueAdvice, rancherReissues, rancherUnit, RANCHER_DATASTORE_CA } from '../layouts/detect.js';
+import { K0S_DATA_DIR, installerRenewal, rancherCaAdvice, rancherReissueAdvice, rancherReissues, rancherUnit, RANCHER_DATASTORE_CA } from '../layouts/detect.js';
 import { certificateLifetime, goTime, type Lifetime } from '../inventory/time.js';
 import { kubesprayEtcdNote } from '../layouts/kubespray-etcd.js';
 import { listText, someNames } from '../inventory/names.js';
@@ -1090,11 +1090,12 @@ export function restartsFrom(inv: Inventory, because: Map<string, Set<string>>, 
   // rest in kubelite (utils.sh restart_service), the cluster agent and dqlite (k8s-dqlite) on their own; refresh_certs.py
   // restarts kubelite and cluster-agent by those names. Its other files (credentials/*.config) kubelite's components read.
   const k0s = inv.layouts.includes('k0s');
-  const k0sKubelet = inv.certificates.some((c) => c.location.file.startsWith('/var/lib/k0s/pki/')) ? 'k0scontroller' : 'k0sworker';
+  const k0sDir = inv.k0sDataDir ?? K0S_DATA_DIR;
+  const k0sKubelet = inv.certificates.some((c) => c.location.file.startsWith(`${k0sDir}/pki/`)) ? 'k0scontroller' : 'k0sworker';
   if (k0s) {
     for (const f of changed) {
-      if (f.startsWith('/var/lib/k0s/pki/')) need('k0scontroller', f);
-      else if (f.startsWith('/var/lib/k0s/kubelet')) need(k0sKubelet, f);
+      if (f.startsWith(`${k0sDir}/pki/`)) need('k0scontroller', f);
+      else if (f.startsWith(`${k0sDir}/kubelet`)) need(k0sKubelet, f);
     }
   }
   const microk8s = inv.layouts.includes('microk8s');
