@@ -303,3 +303,72 @@ test('refusals write nothing: --prune without a rule, a bad --keep or --older-th
     assert.deepEqual(fullTree(root), was, args.join(' '));
   }
 });
+
+/** A backup a run killed while it copied left (no manifest.json), holding a copy of a private key as such a run's does. */
+function incompleteBackup(dir: string, from: string): void {
+  fs.mkdirSync(path.join(dir, 'files/etc/kubernetes/pki'), { recursive: true, mode: 0o700 });
+  fs.copyFileSync(path.join(from, 'etc/kubernetes/pki/ca.key'), path.join(dir, 'files/etc/kubernetes/pki/ca.key'));
+}
+
+test('incomplete backups (no manifest.json) that no live lock names go by --older-than, and with --keep alone whatever their age; --dry-run lists them (was: only listed, keys and all)', async () => {
+  const root = copyTree(base);
+  const dir = path.join(root, BACKUPS);
+  const [old, recent] = ['2025-12-01T00-00-00Z', '2026-10-31T00-00-00Z'];
+  incompleteBackup(path.join(dir, old), root);
+  incompleteBackup(path.join(dir, recent), root);
+  // (a directory with files/ not named as kubepki names backups: listed as incomplete by backups, never pruned)
+  incompleteBackup(path.join(dir, 'copied-by-hand'), root);
+  const was = fullTree(root);
+
+  const d = await cli(['backups', '--prune', '--older-than', '30d', '--dry-run', '--root', root, '--now', LATER]);
+  assert.equal(d.code, 0, d.out + d.err);
+  assert.match(d.out, new RegExp(`^  remove   ${old} +incomplete \\(no manifest\\.json: nothing to restore from it\\), [\\d.]+ KiB$`, 'm'));
+  assert.match(d.out, new RegExp(`^  keep     ${recent} +incomplete \\(no manifest\\.json: nothing to restore from it\\), [\\d.]+ KiB: not older than --older-than \\(made 2026-10-31T00:00:00\\.000Z\\)$`, 'm'));
+  assert.match(d.out, /^ {2}keep {5}copied-by-hand +incomplete .*: not named as kubepki names its backups: remove it by hand if it is one$/m);
+  assert.match(d.out, /^Would remove 4 backup\(s\)/m);
+  assert.deepEqual(fullTree(root), was, 'a dry run removes nothing');
+  const j = JSON.parse((await cli(['backups', '--prune', '--older-than', '30d', '--dry-run', '--root', root, '--now', LATER, '-o', 'json'])).out) as { wouldRemove: { name: string; incomplete?: boolean }[] };
+  assert.deepEqual(j.wouldRemove.filter((x) => x.incomplete).map((x) => x.name), [old]);
+
+  const r = await cli(['backups', '--prune', '--older-than', '30d', '--root', root, '--now', LATER]);
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.deepEqual(remaining(root), [recent, NAMES[3], 'copied-by-hand'].sort());
+  // --keep counts backups a restore can use: an incomplete one goes whatever its age
+  const k = await cli(['backups', '--prune', '--keep', '1', '--root', root, '--now', LATER]);
+  assert.equal(k.code, 0, k.out + k.err);
+  assert.match(k.out, new RegExp(`^  removed  ${recent} +incomplete `, 'm'));
+  assert.deepEqual(remaining(root), [NAMES[3], 'copied-by-hand'].sort());
+  await restoresStillWork(root);
+});
+
+test('an incomplete backup a live run\'s lock names (it is making it right now) stays, even in the dry run of a prune that would take every other', async () => {
+  const root = copyTree(base);
+  const making = path.join(root, BACKUPS, '2026-10-31T00-00-00Z');
+  incompleteBackup(making, root);
+  const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
+  try {
+    fs.writeFileSync(path.join(root, 'var/lib/kubepki/kubepki.lock'), JSON.stringify({ ...thisRun(), pid: sleeper.pid, since: LATER, backupDir: making }));
+    const d = await cli(['backups', '--prune', '--keep', '1', '--older-than', '1s', '--dry-run', '--root', root, '--now', LATER]);
+    assert.equal(d.code, 0, d.out + d.err);
+    assert.match(d.out, /^ {2}keep {5}2026-10-31T00-00-00Z +incomplete .*: named by the lock of a kubepki making it right now$/m);
+  } finally {
+    sleeper.kill();
+  }
+});
+
+test('in a --backup-dir that holds other hosts\' backups, an incomplete one (whose, no manifest says) goes only by --older-than', async () => {
+  const root = copyTree(base);
+  const shared = path.join(tmp('kubepki-prune-shared-inc-'), 'backups');
+  fs.cpSync(path.join(root, BACKUPS), shared, { recursive: true });
+  const mf = path.join(shared, NAMES[0]!, 'manifest.json');
+  fs.writeFileSync(mf, JSON.stringify({ ...JSON.parse(fs.readFileSync(mf, 'utf8')), host: 'other-node' }));
+  const inc = '2025-12-01T00-00-00Z';
+  incompleteBackup(path.join(shared, inc), root);
+  const keep = await cli(['backups', '--prune', '--keep', '1', '--dry-run', '--root', root, '--backup-dir', shared, '--now', LATER]);
+  assert.equal(keep.code, 0, keep.out + keep.err);
+  assert.match(keep.out, new RegExp(`^  keep     ${inc} +incomplete .*: in a --backup-dir that holds other hosts' backups, where it may be one another host's run is making right now: give --older-than to remove those older than that$`, 'm'));
+  const older = await cli(['backups', '--prune', '--older-than', '30d', '--root', root, '--backup-dir', shared, '--now', LATER]);
+  assert.equal(older.code, 0, older.out + older.err);
+  assert.match(older.out, new RegExp(`^  removed  ${inc} +incomplete `, 'm'));
+  assert.ok(!fs.existsSync(path.join(shared, inc)));
+});

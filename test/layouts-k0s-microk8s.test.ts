@@ -185,3 +185,58 @@ test('k0s and MicroK8s cost a kubeadm node nothing but two lookups: not detected
   assert.match(bad.err, /k0s, microk8s/);
 });
 
+
+/** A k0s controller (with --enable-worker) whose data directory `k0s install controller --data-dir DIR` put at DIR. */
+function k0sAt(root: string, dir: string): void {
+  makeK0sController(root, { casIssued: new Date('2024-03-01T10:00:00Z'), leavesIssued: new Date('2025-11-30T08:00:00Z'), worker: true });
+  fs.mkdirSync(path.dirname(path.join(root, dir)), { recursive: true });
+  fs.renameSync(path.join(root, 'var/lib/k0s'), path.join(root, dir));
+  // (what names a path under it: the kubelet's -current link and kubelet.conf, as the kubelet writes them there)
+  const pem = path.join(root, dir, 'kubelet/pki/kubelet-client-current.pem');
+  const target = fs.readlinkSync(pem);
+  fs.rmSync(pem);
+  fs.symlinkSync(target.replace('/var/lib/k0s/', `${dir}/`), pem);
+  const conf = path.join(root, dir, 'kubelet.conf');
+  fs.writeFileSync(conf, fs.readFileSync(conf, 'utf8').replaceAll('/var/lib/k0s/', `${dir}/`));
+}
+
+test('k0s with a non-default data directory (was: not detected, nothing read): the --data-dir on the ExecStart of the unit k0s install wrote says where, and check and renew work there as under /var/lib/k0s', async () => {
+  const root = tmpDir('kubepki-k0s-datadir-');
+  k0sAt(root, '/srv/k0s');
+  const nfs = () => new NodeFs(root);
+  // no unit, nothing at /var/lib/k0s: no k0s here
+  assert.deepEqual(detectLayouts(nfs()), []);
+  // the unit as `k0s install controller --enable-worker --data-dir /srv/k0s` writes it (k0sproject/k0s
+  // pkg/install/linux_systemd.go; cmd/install/util.go makes the flag --data-dir=<absolute path>)
+  const units = path.join(root, 'etc/systemd/system');
+  fs.mkdirSync(units, { recursive: true });
+  fs.writeFileSync(path.join(units, 'k0scontroller.service'), ['[Unit]', 'Description=k0s - Zero Friction Kubernetes', 'Documentation=https://docs.k0sproject.io',
+    'ConditionFileIsExecutable=/usr/local/bin/k0s', '', '[Service]', 'StartLimitInterval=5', 'StartLimitBurst=10',
+    'ExecStart=/usr/local/bin/k0s controller --data-dir=/srv/k0s --enable-worker=true', '', 'RestartSec=10', 'Delegate=yes', 'KillMode=process', '',
+    '[Install]', 'WantedBy=multi-user.target', ''].join('\n'));
+  assert.deepEqual(detectLayouts(nfs()), ['k0s']);
+  const inv = readInventory({ fs: nfs(), now: NOW });
+  assert.equal(inv.k0sDataDir, '/srv/k0s');
+  const api = byName(inv, 'apiserver');
+  assert.equal(api.location.file, '/srv/k0s/pki/server.crt');
+  assert.equal(api.managedBy, 'k0s');
+  assert.deepEqual(api.components, ['kube-apiserver']);
+  assert.deepEqual(byName(inv, 'etcd/peer').components, ['etcd']);
+  assert.equal(byName(inv, 'ca').managedBy, 'manual');
+  const kubelet = inv.certificates.find((c) => c.location.file.startsWith('/srv/k0s/kubelet/pki/') && !c.isCA);
+  assert.equal(kubelet?.managedBy, 'kubelet', inv.certificates.map((c) => c.location.file).join(' '));
+
+  const io = memoryIo();
+  assert.equal(await run(['check', '--root', root, '--now', '2026-11-23'], io), 1, io.out + io.err);
+  assert.match(io.out, /^Next: admin, apiserver, apiserver-etcd-client and 8 more: k0s signs them again .*systemctl restart k0scontroller/m);
+  const kc = memoryIo();
+  assert.equal(await run(['renew', 'kubelet-client', '--root', root, '--now', '2026-12-07', '--dry-run'], kc), 0, kc.out + kc.err);
+  assert.match(kc.out, /^Restart afterwards:\n {2}k0scontroller \(systemd unit k0scontroller; reads [^)]*\/srv\/k0s\/kubelet\/pki\/kubelet-client-current\.pem\)$/m);
+
+  // a worker's unit, the flag and its value as two words (a unit written by hand): the same
+  fs.rmSync(path.join(units, 'k0scontroller.service'));
+  assert.deepEqual(detectLayouts(nfs()), []);
+  fs.writeFileSync(path.join(units, 'k0sworker.service'), '[Service]\nExecStart=/usr/local/bin/k0s worker --data-dir /srv/k0s/ --token-file=/etc/k0s/k0stoken\n');
+  assert.deepEqual(detectLayouts(nfs()), ['k0s']);
+  assert.equal(readInventory({ fs: nfs(), now: NOW }).k0sDataDir, '/srv/k0s');
+});

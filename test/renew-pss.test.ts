@@ -93,3 +93,32 @@ test('a leaf of a CA whose key is an RSA-PSS key (id-RSASSA-PSS, restricted to S
   assert.match(signatureText(path.join(dir, 'leaf.crt')), /^Signature Algorithm: rsassaPss Hash Algorithm: sha256 Mask Algorithm: mgf1 with sha256 Salt Length: 0x20/);
   opensslOk(['verify', '-CAfile', path.join(dir, 'ca.crt'), path.join(dir, 'leaf.crt')]);
 });
+
+test('the plan and the result say when RSASSA-PSS parameters are rewritten to Go\'s form, in text and -o json (was: not a word), and nothing when they are kept', async () => {
+  const salt20 = pssTree('kubepki-pss-note-', { caKey: RSA, caSig: ['-sha256'], leafSig: PSS('sha256', '20') });
+  const note = 'signature RSASSA-PSS salt 20 → 32 (Go refuses other salt lengths)';
+  const dry = await cli(['renew', '--file', '/srv/pki/leaf.crt', '--root', salt20.root, '--dry-run']);
+  assert.equal(dry.code, 0, dry.err + dry.out);
+  assert.match(dry.out, new RegExp(`^ {4,}${note.replace(/[()]/g, '\\$&')}$`, 'm'));
+  const json = await cli(['renew', '--file', '/srv/pki/leaf.crt', '--root', salt20.root, '-o', 'json']);
+  assert.equal(json.code, 0, json.err + json.out);
+  const doc = JSON.parse(json.out) as { kind: string; items: { name: string; notes: string[] }[] };
+  assert.equal(doc.kind, 'RenewResult');
+  assert.ok(doc.items[0]!.notes.includes(note), JSON.stringify(doc.items[0]!.notes));
+  // renewed in Go's form, so the next renewal keeps it as it is, and says nothing
+  const again = await cli(['renew', '--file', '/srv/pki/leaf.crt', '--root', salt20.root, '--dry-run']);
+  assert.doesNotMatch(again.out, /signature RSASSA-PSS/);
+
+  // RFC 4055's defaults (SHA-1, MGF1 with SHA-1, salt 20): every field goes to Go's SHA256WithRSAPSS, each said
+  const sha1 = pssTree('kubepki-pss-sha1-', { caKey: RSA, caSig: ['-sha256'], leafSig: PSS('sha1', '20') });
+  assert.match(signatureText(path.join(sha1.dir, 'leaf.crt')), /Hash Algorithm: sha1 .*Salt Length: 0x14/);
+  const d1 = await cli(['renew', '--file', '/srv/pki/leaf.crt', '--root', sha1.root, '--dry-run']);
+  assert.equal(d1.code, 0, d1.err + d1.out);
+  assert.match(d1.out, /signature RSASSA-PSS hash SHA-1 → SHA-256, MGF1 SHA-1 → SHA-256, salt 20 → 32 \(Go verifies RSASSA-PSS only with SHA-256\/384\/512, the same hash for MGF1 and a salt as long as the hash\)$/m);
+
+  // Go's own form (SHA-384, salt 48) is kept byte for byte: no note
+  const kept = pssTree('kubepki-pss-kept-', { caKey: RSA, caSig: PSS('sha384', 'digest'), leafSig: PSS('sha384', 'digest') });
+  const k = await cli(['renew', '--file', '/srv/pki/leaf.crt', '--file', '/srv/pki/ca.crt', '--root', kept.root, '--dry-run']);
+  assert.equal(k.code, 0, k.err + k.out);
+  assert.doesNotMatch(k.out, /signature RSASSA-PSS/);
+});

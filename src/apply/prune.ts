@@ -1,6 +1,13 @@
 /**
  * `kubepki backups --prune`: which backups go and which stay, and removing them without following a link.
  *
+ * An incomplete backup (a directory without manifest.json: a run killed while it copied into it the files it was
+ * to change, before it changed any) restores nothing and is in no restore's chain, but holds copies of private
+ * keys. So it goes by --older-than alone, and with --keep alone goes whatever its age: --keep counts backups a
+ * restore can use, and keeping N of these would keep keys for nothing. Never one a live run's lock names (it is
+ * being made right now), and never in a --backup-dir holding other hosts' backups, where one may be another
+ * host's run making it now, unless older than --older-than (a run copies its files in seconds).
+ *
  * Every backup holds what its run replaced, private keys included (an old sa.key, an old CA key after
  * --new-key): a node renewed by cron for years keeps all of them unless something removes them. What may go is
  * bound by how restore works: restoring a backup puts back what every later run of this node changed too, from
@@ -12,7 +19,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { NodeFs } from '../fs/node-fs.js';
 import { scanBackups, readManifest, defaultBackupRoot, type BackupSummary } from './transaction.js';
-import { LOCK_FILE } from './state.js';
+import { LOCK_FILE, lockOwnerState } from './state.js';
 
 /** A removed backup's directory while it goes: renamed first, so that no half-removed backup is ever listed or restored. */
 export const PRUNING_PREFIX = '.pruning-';
@@ -40,6 +47,8 @@ export interface PruneItem {
   reason?: string;
   /** an unreadable backup: why its manifest cannot be read */
   unreadable?: string;
+  /** an incomplete backup: no manifest.json, nothing to restore from it */
+  incomplete?: true;
 }
 
 export interface PrunePlan { backupRoot: string; remove: PruneItem[]; keep: PruneItem[]; leftovers: string[] }
@@ -89,7 +98,7 @@ function lockNamed(nfs: NodeFs, backupRoot: string, recovered: string[]): Set<st
  */
 export function planPrune(nfs: NodeFs, backupRoot: string, rules: PruneRules, host: string, recovered: string[] = []): PrunePlan {
   const own = path.resolve(backupRoot) === path.resolve(defaultBackupRoot(nfs));
-  const { listed, unreadable } = scanBackups(backupRoot);
+  const { listed, unreadable, incomplete } = scanBackups(backupRoot);
   const named = lockNamed(nfs, backupRoot, recovered);
   const item = (b: BackupSummary): PruneItem => {
     let linkTo: string | undefined;
@@ -135,6 +144,20 @@ export function planPrune(nfs: NodeFs, backupRoot: string, rules: PruneRules, ho
       : !rules.force ? 'unreadable: its run\'s place and time cannot be told (pass --force to remove it by its name\'s time)'
       : shared ? 'unreadable, in a --backup-dir that holds other hosts\' backups: whose it is cannot be told'
       : cutoff !== undefined && !(t && t.getTime() <= cutoff) ? 'unreadable, and its name\'s time is not older than --older-than'
+      : undefined;
+    if (why === undefined) remove.push(base); else keep.push({ ...base, reason: why });
+  }
+  // (a dead run's lock names one too: taking the lock removes it before the prune plans, so the dry run lists it to go)
+  let held: { backupDir?: unknown; pid?: unknown; host?: unknown } | undefined;
+  try { held = JSON.parse(fs.readFileSync(nfs.hostPath(LOCK_FILE), 'utf8')) as typeof held; } catch { /* no lock */ }
+  const beingMade = (dir: string) => typeof held?.backupDir === 'string' && path.resolve(held.backupDir) === path.resolve(dir) && lockOwnerState(held) !== 'dead';
+  for (const b of incomplete) {
+    const base: PruneItem = { name: b.name, dir: b.dir, bytes: sizeOf(b.dir), incomplete: true };
+    const t = nameTime(b.name);
+    const why = beingMade(b.dir) ? 'named by the lock of a kubepki making it right now'
+      : !t ? 'not named as kubepki names its backups: remove it by hand if it is one'
+      : cutoff !== undefined ? (t.getTime() <= cutoff ? undefined : `not older than --older-than (made ${t.toISOString()})`)
+      : shared ? 'in a --backup-dir that holds other hosts\' backups, where it may be one another host\'s run is making right now: give --older-than to remove those older than that'
       : undefined;
     if (why === undefined) remove.push(base); else keep.push({ ...base, reason: why });
   }

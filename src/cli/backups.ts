@@ -38,7 +38,9 @@ be cleared by hand). One of them is needed: --prune alone removes nothing. Resto
 every later run changed too, from their backups, so pruning only ever removes the oldest ones and stops at the
 first it keeps: never a backup newer than a kept one, never the newest complete one, an interrupted run's
 (in-progress) or one the node's lock names. In a --backup-dir nodes share, only this node's (this host, this
---root). An unreadable backup goes only with --force, by its name's time. A backup is renamed to .pruning-NAME
+--root). An unreadable backup goes only with --force, by its name's time. An incomplete one (no manifest.json: a
+run killed while copying, before it changed anything) restores nothing but holds copies of keys: it goes by
+--older-than (its name's time), with --keep alone whatever its age, never while a live run's lock names it. A backup is renamed to .pruning-NAME
 before it is removed (never listed nor restored half removed), and removed without following symlinks (a backup
 that is a link loses the link only). --now decides what is older. It takes the node's lock, as renew and restore
 do (not with --dry-run).
@@ -156,7 +158,7 @@ async function prune(io: Io, o: BackupsOptions): Promise<void> {
       const rules = [keep !== undefined ? `--keep ${keep}` : '', o.olderThan !== undefined ? `--older-than ${o.olderThan} (made before ${new Date(now.getTime() - olderThan! * 1000).toISOString()})` : ''].filter(Boolean).join(', ');
       io.stdout(`Prune backups in ${root} (${rules}):\n`);
       const w = Math.max(6, ...[...plan.remove, ...plan.keep].map((b) => b.name.length));
-      const line = (verb: string, b: typeof plan.remove[number], why?: string) => `  ${verb.padEnd(7)}  ${b.name.padEnd(w)}  ${b.unreadable ? `unreadable (${b.unreadable})` : `${b.action} ${b.state}, ${b.files} file(s)`}, ${bytes(b.bytes)}${b.linkTo !== undefined ? ` (a symlink to ${b.linkTo}: only the link is removed)` : ''}${why ? `: ${why}` : ''}\n`;
+      const line = (verb: string, b: typeof plan.remove[number], why?: string) => `  ${verb.padEnd(7)}  ${b.name.padEnd(w)}  ${b.unreadable ? `unreadable (${b.unreadable})` : b.incomplete ? 'incomplete (no manifest.json: nothing to restore from it)' : `${b.action} ${b.state}, ${b.files} file(s)`}, ${bytes(b.bytes)}${b.linkTo !== undefined ? ` (a symlink to ${b.linkTo}: only the link is removed)` : ''}${why ? `: ${why}` : ''}\n`;
       for (const b of gone) io.stdout(line(o.dryRun ? 'remove' : 'removed', b));
       for (const l of o.dryRun ? plan.leftovers : finished) io.stdout(`  ${o.dryRun ? 'remove ' : 'removed'}  ${path.basename(l)}: what an earlier prune cut short left\n`);
       for (const b of notRemoved) io.stdout(line('left', b, b.name === failed?.name ? `failed: ${failed.error}` : 'not tried after that failure'));

@@ -11,12 +11,12 @@ import { rootFlagFor } from '../inventory/next.js';
 import { listText } from '../inventory/names.js';
 
 interface ExportOptions { root?: string; out: string; certificateKey?: string; output: 'file' | 'secret'; force?: boolean }
-interface ImportOptions { root?: string; certificateKey: string; force?: boolean; dryRun?: boolean; now?: string; backupDir?: string }
+interface ImportOptions { root?: string; certificateKey: string; config?: string; force?: boolean; dryRun?: boolean; now?: string; backupDir?: string }
 
-function readUserFile(io: Io, file: string): { text: string; label: string } {
+function readUserFile(io: Io, file: string, what = '', hint = 'pass the file written by `kubepki ca export`'): { text: string; label: string } {
   const p = path.resolve(io.cwd, file);
   try { return { text: nfs.readFileSync(p, 'utf8'), label: file }; } catch (e) {
-    throw new UserError(`failed to read ${p}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'pass the file written by `kubepki ca export`');
+    throw new UserError(`failed to read ${what}${p}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, hint);
   }
 }
 
@@ -99,10 +99,16 @@ Exit codes:
 Identical files are left alone; a different existing file stops the import unless --force
 (backed up first).
 
+With external etcd, the export also carries its CA and client pair (external-etcd-ca.crt,
+external-etcd.crt, external-etcd.key); they go where kubeadm puts them, etcd.external's caFile,
+certFile and keyFile: as this node's kube-apiserver manifest names them, else as --config says
+(needed on a wiped node: an external-etcd node keeps no kubeadm-config of its own to read).
+
 Examples:
   kubepki ca import shared.yaml --certificate-key $KEY
   kubectl -n kube-system get secret kubeadm-certs -o yaml > certs.yaml \\
       && kubepki ca import certs.yaml --certificate-key $KEY
+  kubepki ca import shared.yaml --certificate-key $KEY --config kubeadm-config.yaml   # a wiped node, external etcd
 
 Exit codes:
   0  imported (or every file already identical; with --dry-run, checked)
@@ -112,6 +118,7 @@ Exit codes:
     .argument('<file>', 'sealed material')
     .addOption(rootOption())
     .requiredOption('--certificate-key <hex>', 'the key printed by `kubepki ca export`')
+    .option('--config <file>', 'kubeadm config (InitConfiguration + ClusterConfiguration) or kubeadm-config ConfigMap dump, as rebuild --config: its certificatesDir and etcd.external paths say where the files go when no kube-apiserver manifest does')
     .option('--force', 'replace existing files that differ (backed up first)')
     .option('--dry-run', 'decrypt and check, write nothing')
     .addOption(backupDirOption())
@@ -128,15 +135,18 @@ Exit codes:
       const { text, label } = readUserFile(io, file);
       const { sealedDataOf, openShared, EXTERNAL_ETCD_KEYS } = await import('../rebuild/shared-certs.js');
       const opened = openShared(o.certificateKey, sealedDataOf(text, label), label);
+      let config: { docs: import('../rebuild/kubeadm-config.js').KubeadmConfigDocs; label: string } | undefined;
+      if (o.config) {
+        const c = readUserFile(io, o.config, '--config ', 'pass the path of a kubeadm config file or ConfigMap dump');
+        const { parseKubeadmConfig } = await import('../rebuild/kubeadm-config.js');
+        config = { docs: parseKubeadmConfig(c.text, c.label), label: c.label };
+      }
       await withNodeLock(io, fs, now, { dryRun: o.dryRun, backupRoot }, async (lock) => {
-        const { externalEtcdFiles } = await import('../rebuild/node-files.js');
-        const pki = kubeadmPkiDir(fs);
-        // external-etcd-* entries go where this node's kube-apiserver manifest expects them (kubeadm: etcd.external paths)
-        const ext = externalEtcdFiles(fs, pki) ?? {};
-        const target = (rel: string): string | undefined => {
-          const field = (Object.keys(EXTERNAL_ETCD_KEYS) as (keyof typeof EXTERNAL_ETCD_KEYS)[]).find((k) => EXTERNAL_ETCD_KEYS[k] === rel);
-          return field ? ext[field] : `${pki}/${rel}`;
-        };
+        const { importTargets } = await import('../rebuild/import-targets.js');
+        const externalNames = new Set<string>(Object.values(EXTERNAL_ETCD_KEYS));
+        const targets = importTargets(fs, config, opened.some((f) => externalNames.has(f.rel)));
+        const { pki } = targets;
+        const target = (rel: string): { path: string } | { why: string } => targets.externalEtcd[rel] ?? { path: `${pki}/${rel}` };
         const changes: { op: 'write'; path: string; content: Buffer; mode: number; secret?: boolean }[] = [];
         const lines: string[] = [];
         const { applyChanges, keyModeChanges } = await import('../apply/transaction.js');
@@ -144,9 +154,13 @@ Exit codes:
         const conflicts: string[] = [];
         // keys this import replaces with other keys: a CA whose certificates here it no longer signs, or another sa.key
         const otherKeys: string[] = [];
+        // (the external-etcd-* entries left out for one reason are said once, after the rest)
+        const skipped = new Map<string, string[]>();
+        if (targets.externalSource) lines.push(`  (${[...externalNames].join(', ')}: where ${targets.externalSource} names them)`);
         for (const f of opened) {
-          const p = target(f.rel);
-          if (!p) { lines.push(`  skip     ${f.rel} (no external etcd paths in this node's kube-apiserver manifest: once kubepki rebuild${rootFlagFor(fs.root)} --config FILE has written it, run this import again)`); continue; }
+          const t = target(f.rel);
+          if ('why' in t) { skipped.set(t.why, [...skipped.get(t.why) ?? [], f.rel]); continue; }
+          const p = t.path;
           if (fs.exists(p)) {
             if (fs.readFile(p).equals(f.content)) { lines.push(`  same     ${p}`); continue; }
             if (!o.force) { conflicts.push(p); continue; }
@@ -157,13 +171,15 @@ Exit codes:
           } else lines.push(`  create   ${p} (${f.kind})`);
           changes.push({ op: 'write', path: p, content: f.content, mode: f.mode, ...(f.kind === 'private key' ? { secret: true } : {}) });
         }
+        for (const [why, rels] of skipped) lines.push(`  skip     ${rels.join(', ')} (${why})`);
         if (conflicts.length) {
           throw new UserError(`failed to import ${label}: ${conflicts.join(', ')} already exist${conflicts.length === 1 ? 's' : ''} with different content`, `this node has its own CA: pass --force to back it up and replace it (every certificate it signed must then be re-issued: kubepki rebuild${rootFlagFor(fs.root)} --force)`);
         }
         io.stdout(`${lines.join('\n')}\n`);
         if (o.dryRun || changes.length === 0) { io.stdout(o.dryRun ? 'Dry run: nothing written.\n' : 'Nothing to do.\n'); return; }
         const r = await applyChanges(fs, changes, { action: 'ca import', now, backupRoot, note: `kubepki ca import ${label}`, lock, onStep: testStepHook(io.env) });
-        io.stdout(`Wrote ${r.written.length} files.\n${backupLine(fs, r.backupDir, backupRoot)}\nNext: ${importNext(otherKeys, rootFlagFor(fs.root))}\n`);
+        // (rebuild must then take the same config: without a manifest, nothing else on the node says etcd is external)
+        io.stdout(`Wrote ${r.written.length} files.\n${backupLine(fs, r.backupDir, backupRoot)}\nNext: ${importNext(otherKeys, `${rootFlagFor(fs.root)}${config ? ` --config ${config.label}` : ''}`)}\n`);
       });
     }));
   return ca;

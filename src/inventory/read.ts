@@ -16,7 +16,7 @@ import { parseCsr } from '../pki/csr.js';
 import { parseKubeconfig, looksLikeKubeconfig, KubeconfigError, clientGoRefusals, KUBECONFIG_DOC, type KubeconfigDoc } from '../kubeconfig/read.js';
 import { manifestPems } from '../kubeconfig/manifest.js';
 import { markOtherHostCopies } from '../layouts/kubespray-etcd.js';
-import { detectLayouts, installerCert, installerRenewal, kubeadmPkiDir, kubesprayRenewTimer, layoutTargets, KUBESPRAY_RENEW_TIMER, KUBESPRAY_RENEW_SERVICE, type KubesprayRenewTimer, type ScanTarget } from '../layouts/detect.js';
+import { detectLayouts, installerCert, installerRenewal, k0sDataDir, K0S_DATA_DIR, kubeadmPkiDir, kubesprayRenewTimer, layoutTargets, KUBESPRAY_RENEW_TIMER, KUBESPRAY_RENEW_SERVICE, type KubesprayRenewTimer, type ScanTarget } from '../layouts/detect.js';
 import { kubeadmProfileForFile, KUBEADM_PROFILES, profileCertPath, profileKeyPath, RKE1_COMPONENTS, RANCHER_COMPONENTS, isRancherLoopback, DEFAULT_PKI, KUBELET_CONF, KUBELET_PKI_DIR, type KubeadmCertProfile } from '../profiles/kubeadm.js';
 import { readComponentRefs, readKubeadmConfigHints, readKubeletConfig, kubeletConfigPath, kubeletClientRotation, kubeletClientSigningOff, kubeletConfigProblems } from './components.js';
 import { interruptedRuns } from './interrupted.js';
@@ -693,7 +693,9 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
   const profileOf = (l: CertLocation) => (l.kind === 'kubeconfig' && !kubeadmUser(l) ? undefined : kubeadmProfileForFile(l.file, pkiDir))
     ?? (l.via ? kubeadmProfileForFile(l.via, pkiLogical) ?? kubeadmProfileForFile(l.via, pkiDir) : undefined)
     ?? (l.kind !== 'kubeconfig' && l.index === 0 ? referencedBy.get(l.file) : undefined);
-  const names = nameRecords(records, profileOf);
+  // (k0s's data directory: its files are known by their path under it; read only on a k0s node)
+  const k0sDir = layouts.includes('k0s') ? k0sDataDir(fs) ?? K0S_DATA_DIR : K0S_DATA_DIR;
+  const names = nameRecords(records, profileOf, k0sDir);
 
   // 5. trust tree: which CA's key made each signature
   const cas = records.filter((r) => r.cert.isCA);
@@ -785,7 +787,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     // (and of its copies: on a server, agent/client-kube-proxy.crt is the server's file as the supervisor hands it out,
     // and the kubelet reads agent/client-ca.crt, the server's CA)
     if (r.layout === 'k3s' || r.layout === 'rke2') for (const l of [r.location, ...r.copies]) for (const comp of rancherReaders(r.layout, l)) components.add(comp);
-    if ((r.layout === 'k0s' || r.layout === 'microk8s') && r.location.index === 0) for (const comp of installerCert(r.location.file).readers) components.add(comp);
+    if ((r.layout === 'k0s' || r.layout === 'microk8s') && r.location.index === 0) for (const comp of installerCert(r.location.file, undefined, true, k0sDir).readers) components.add(comp);
     const profile = r.location.kind !== 'kubeconfig' || r.location.kubeconfig?.entry === 'user' ? profileOf(r.location) : undefined;
     // client-go's store swaps -current as a symlink and refuses a regular file there ("expected … to be a
     // symlink but it is a file", spec §7.2): a pair copied without its link is never rotated again
@@ -812,7 +814,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
       components: [...components].sort(),
       // (the kubelet asks for its next client certificate with the one it has: once that is expired, or not valid
       // yet, the API server refuses the request and only a bootstrap kubeconfig or an operator gives it a new one)
-      managedBy: ((kubeletRotationOff || signingOff || now >= c.notAfter || now < c.notBefore) && kubeletClient) || stuck ? 'manual' : managedBy(r, name, profile?.name),
+      managedBy: ((kubeletRotationOff || signingOff || now >= c.notAfter || now < c.notBefore) && kubeletClient) || stuck ? 'manual' : managedBy(r, name, profile?.name, k0sDir),
       ...(profile ? { profile: profile.name } : {}),
       layout: r.layout,
       status: 'ok',
@@ -1022,6 +1024,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     findings: all,
     summary: summarize(certificates, all),
     ...(hints.validity ? { kubeadmValidity: hints.validity } : {}),
+    ...(k0sDir !== K0S_DATA_DIR ? { k0sDataDir: k0sDir } : {}),
   };
   return inv;
 }
@@ -1110,7 +1113,7 @@ export function certId(l: CertLocation): string {
   return `${l.file}#${l.index}`;
 }
 
-function nameRecords(records: CertRecord[], profileOf: (l: CertLocation) => KubeadmCertProfile | undefined): Map<CertRecord, string> {
+function nameRecords(records: CertRecord[], profileOf: (l: CertLocation) => KubeadmCertProfile | undefined, k0sDir: string): Map<CertRecord, string> {
   const names = new Map<CertRecord, string>();
   const pathBased: CertRecord[] = [];
   const kubeconfigLabel = kubeconfigLabels(records.filter((r) => r.location.kind === 'kubeconfig').map((r) => r.location.file));
@@ -1146,7 +1149,7 @@ function nameRecords(records: CertRecord[], profileOf: (l: CertLocation) => Kube
       continue;
     }
     // (k0s's and MicroK8s's server.crt is what kubeadm calls apiserver; MicroK8s's cluster.crt is dqlite's)
-    const role = l.index === 0 && (r.layout === 'k0s' || r.layout === 'microk8s') ? installerCert(l.file).name : undefined;
+    const role = l.index === 0 && (r.layout === 'k0s' || r.layout === 'microk8s') ? installerCert(l.file, undefined, true, k0sDir).name : undefined;
     if (role) { names.set(r, role); continue; }
     // (the kubelet's --cert-dir: a CA-signed kubelet.crt elsewhere, as Kubernetes the Hard Way places it, is not its self-signed pair)
     if (base === 'kubelet.crt' && l.file.startsWith('/var/lib/kubelet/pki/')) {
@@ -1218,12 +1221,12 @@ function relDepth(r: CertRecord): number {
   return r.location.file.slice(r.scanRoot.length + 1).split('/').length;
 }
 
-function managedBy(r: CertRecord, name: string, profile: string | undefined): ManagedBy {
+function managedBy(r: CertRecord, name: string, profile: string | undefined, k0sDir: string): ManagedBy {
   // (kube-apiserver makes its loopback pair only when the files are missing; the distro never re-issues it)
   if (isRancherLoopback(r.location.file)) return 'manual';
   if (r.layout === 'rke1' || r.layout === 'rke2' || r.layout === 'k3s') return r.layout;
   // (k0s re-signs only the leaves of its CAs; the kubelet under its data directory rotates its own, as anywhere)
-  const installer = (r.layout === 'k0s' || r.layout === 'microk8s') && r.location.index === 0 ? installerCert(r.location.file, r.cert.issuerCommonName, r.cert.isCA).renewedBy : undefined;
+  const installer = (r.layout === 'k0s' || r.layout === 'microk8s') && r.location.index === 0 ? installerCert(r.location.file, r.cert.issuerCommonName, r.cert.isCA, k0sDir).renewedBy : undefined;
   if (installer) return installer;
   // (the kubelet makes its self-signed serving pair, kubelet-serving, only when the files are missing, and never
   // renews it: kubernetes/kubernetes#99418; it serves the expired one until someone renews or deletes it)

@@ -328,4 +328,6 @@ export interface Inventory {
   given?: string[];
   /** lifetimes the node's kubeadm config sets (v1beta4 certificateValidityPeriod / caCertificateValidityPeriod), when it sets any */
   kubeadmValidity?: KubeadmValidity;
+  /** k0s's data directory when it is not /var/lib/k0s (the --data-dir of its systemd unit's ExecStart) */
+  k0sDataDir?: string;
 }

@@ -2,7 +2,7 @@ import type { NodeFs } from '../fs/node-fs.js';
 import type { CertEntry, Inventory, LayoutName } from '../inventory/types.js';
 import { DEFAULT_PKI } from '../profiles/kubeadm.js';
 import { readKubeletConfig, kubeletConfigPath, nodeText, KUBELET_CONFIG } from '../inventory/components.js';
-import { readSystemdService, unitLines } from '../inventory/systemd-unit.js';
+import { readSystemdService, unitLines, argvFlags } from '../inventory/systemd-unit.js';
 import { BARE, flagInText, hasLineBreak } from '../inventory/flags.js';
 
 /** A place to look for certificates, and the layout that put it there. */
@@ -73,15 +73,17 @@ export function layoutTargets(layout: LayoutName, fs: NodeFs, pkiDir = kubeadmPk
         { path: '/root', layout, recursive: false, match: /\.kubeconfig$/ },
       ];
     // (paths as k0s and MicroK8s write them: the sources are cited at installerCert)
-    case 'k0s':
+    case 'k0s': {
+      const d = k0sDataDir(fs) ?? K0S_DATA_DIR;
       return [
         // a controller's CertRootDir: the CAs, every leaf, etcd/, and the kubeconfigs k0s writes beside them
-        { path: '/var/lib/k0s/pki', layout, recursive: true },
+        { path: `${d}/pki`, layout, recursive: true },
         // a worker's (or a controller with --enable-worker): KubeletAuthConfigPath, and the kubelet's --cert-dir
         // under its root dir, where it rotates its client certificate
-        { path: '/var/lib/k0s/kubelet.conf', layout, recursive: false },
-        { path: '/var/lib/k0s/kubelet/pki', layout, recursive: false },
+        { path: `${d}/kubelet.conf`, layout, recursive: false },
+        { path: `${d}/kubelet/pki`, layout, recursive: false },
       ];
+    }
     case 'microk8s': {
       // `current` is the snap's link to the revision in use (older revisions keep their own copies, which nothing
       // reads): read through it, and name what is found from the revision's directory, where the files are
@@ -136,6 +138,29 @@ function homeDirs(fs: NodeFs): string[] {
   return out;
 }
 
+/** k0s's default data directory (constant.DataDirDefault in k0sproject/k0s). */
+export const K0S_DATA_DIR = '/var/lib/k0s';
+
+/**
+ * k0s's data directory on this node: /var/lib/k0s when it is there, else the --data-dir of the unit `k0s install
+ * controller` or `k0s install worker` wrote, k0scontroller or k0sworker in /etc/systemd/system (where
+ * kardianos/service puts it): `k0s install … --data-dir D` hands its flags to the unit's ExecStart, D made
+ * absolute (`--data-dir=/abs/D`: k0sproject/k0s cmd/install/util.go cmdFlagsToArgs, and the ExecStart line of
+ * pkg/install/linux_systemd.go), and every later start reads it there. Undefined when neither names a directory
+ * that exists. On a node without k0s: one stat more than before, and two for the unit files.
+ */
+export function k0sDataDir(fs: NodeFs): string | undefined {
+  if (fs.exists(K0S_DATA_DIR)) return K0S_DATA_DIR;
+  for (const unit of ['k0scontroller.service', 'k0sworker.service']) {
+    if (!fs.exists(`/etc/systemd/system/${unit}`)) continue;
+    // (the last --data-dir wins, as cobra takes a flag given twice; a drop-in's ExecStart= replaces the unit's)
+    const v = argvFlags(readSystemdService(fs, unit)?.argv ?? []).findLast((f) => f.flag === '--data-dir')?.value;
+    const dir = v?.startsWith('/') ? v.replace(/(.)\/+$/, '$1') : undefined;
+    if (dir && fs.exists(dir)) return dir;
+  }
+  return undefined;
+}
+
 /** Which layouts a node tree shows. */
 export function detectLayouts(fs: NodeFs): LayoutName[] {
   const found: LayoutName[] = [];
@@ -156,7 +181,7 @@ export function detectLayouts(fs: NodeFs): LayoutName[] {
   // beside the kubelet's certificate; EKS, GKE and kops nodes have those kubeconfigs too, but no /var/lib/kubelet/kubelet.crt)
   const hardwayWorker = has('/var/lib/kubelet/kubelet.crt') && (has('/var/lib/kubelet/kubeconfig') || has('/var/lib/kube-proxy/kubeconfig'));
   if (has('/var/lib/kubernetes/ca.pem') || has('/var/lib/kubernetes/ca.crt') || hardwayWorker) found.push('hardway');
-  if (has('/var/lib/k0s')) found.push('k0s');
+  if (k0sDataDir(fs)) found.push('k0s');
   if (has('/var/snap/microk8s/current')) found.push('microk8s');
   return found;
 }
@@ -305,9 +330,11 @@ function namedRenewals(fs: NodeFs, script: string): string[] | undefined {
  * with their keys for 365 days (utils.sh gen_server_cert, gen_proxy_client_cert); its third choice, ca.crt, makes
  * a new CA, after which every other node leaves and joins again: not a renewal.
  */
-export function installerCert(file: string, issuerCN?: string, isCA = true): { name: string | undefined; readers: string[]; renewedBy: 'k0s' | 'microk8s' | undefined } {
-  // (issuerCN and isCA matter only to renewedBy; n: the path under pki/, or the file's name in certs/, without .crt)
-  const k0s = file.startsWith('/var/lib/k0s/pki/') ? file.slice('/var/lib/k0s/pki/'.length, -'.crt'.length) : undefined;
+export function installerCert(file: string, issuerCN?: string, isCA = true, k0sDir = K0S_DATA_DIR): { name: string | undefined; readers: string[]; renewedBy: 'k0s' | 'microk8s' | undefined } {
+  // (issuerCN and isCA matter only to renewedBy; n: the path under pki/, or the file's name in certs/, without .crt;
+  // k0sDir: k0s's data directory, k0sDataDir)
+  const k0sPki = `${k0sDir}/pki/`;
+  const k0s = file.startsWith(k0sPki) ? file.slice(k0sPki.length, -'.crt'.length) : undefined;
   const mk = /^\/var\/snap\/microk8s\/[^/]+\/(?:certs\/([\w-]+)|var\/kubernetes\/backend\/cluster)\.crt$/.exec(file);
   const n = k0s ?? mk?.[1] ?? (mk ? 'dqlite' : '');
   const api = ['kube-apiserver'];

@@ -151,7 +151,7 @@ function pssAlgId(hash: Sha2, salt = HASH_LEN[hash]): Uint8Array {
  * salt length = hash length, trailer field 1 (x509.go getSignatureAlgorithmFromAI); anything else is
  * UnknownSignatureAlgorithm, a certificate no Go program verifies.
  */
-function pssParams(algId: Uint8Array): { hash?: Sha2; salt: number; goAccepts: boolean } | undefined {
+function pssParams(algId: Uint8Array): { hash?: Sha2; hashOid: string; mgfHashOid: string; salt: number; goAccepts: boolean } | undefined {
   try {
     const [oidT, paramsT] = children(algId, readTlv(algId, 0));
     if (decodeOid(algId, oidT) !== RSASSA_PSS_OID) return undefined;
@@ -175,7 +175,7 @@ function pssParams(algId: Uint8Array): { hash?: Sha2; salt: number; goAccepts: b
     const isNull = (p: Uint8Array | undefined) => p === undefined || (p.length === 2 && p[0] === 0x05 && p[1] === 0x00);
     const goAccepts = given === 7 && hash !== undefined && isNull(hashParams) && mgfOid === MGF1_OID && mgfHashOid === hashOid && isNull(mgfHashParams)
       && trailer === 1 && salt === HASH_LEN[hash];
-    return { ...(hash ? { hash } : {}), salt, goAccepts };
+    return { ...(hash ? { hash } : {}), hashOid, mgfHashOid, salt, goAccepts };
   } catch (e) {
     if (e instanceof DerError) return undefined;
     throw e;
@@ -190,7 +190,7 @@ function pssParams(algId: Uint8Array): { hash?: Sha2; salt: number; goAccepts: b
  * (RFC 4055 §3.3: its hash, a least salt length) are kept: Go cannot use such a CA at all (its key is an
  * "unknown public key algorithm" to crypto/x509), but openssl can, and the key refuses anything else.
  */
-function pssLike(key: KeyObject, like: string | Uint8Array | undefined): SigAlg | undefined {
+function pssLike(key: SigningKeyKind, like: string | Uint8Array | undefined): SigAlg | undefined {
   const old = like instanceof Uint8Array ? pssParams(like) : undefined;
   const pssKey = key.asymmetricKeyType === 'rsa-pss';
   if (!old && !pssKey && !(typeof like === 'string' && like === RSASSA_PSS_OID)) return undefined;
@@ -202,6 +202,38 @@ function pssLike(key: KeyObject, like: string | Uint8Array | undefined): SigAlg 
     return { hash, algId: like, name: `RSASSA-PSS ${hash}`, pssSalt: salt };
   }
   return { hash, algId: pssAlgId(hash, salt), name: `RSASSA-PSS ${hash}`, pssSalt: salt };
+}
+
+/** What pssLike reads of a signing key: its type, and an RSA-PSS key's restrictions. */
+export type SigningKeyKind = Pick<KeyObject, 'asymmetricKeyType' | 'asymmetricKeyDetails'>;
+
+const HASH_NAME: Record<string, string> = { '1.3.14.3.2.26': 'SHA-1', [HASH_OID.sha256]: 'SHA-256', [HASH_OID.sha384]: 'SHA-384', [HASH_OID.sha512]: 'SHA-512' };
+const hashName = (oid: string): string => HASH_NAME[oid] ?? oid;
+
+/**
+ * What a renewal signed by `key` changes of `old`, an RSASSA-PSS AlgorithmIdentifier, for the plan to say:
+ * `signature RSASSA-PSS salt 20 → 32 (Go refuses other salt lengths)`; undefined when it is kept byte for byte, or
+ * is no RSASSA-PSS. Go verifies RSASSA-PSS only with SHA-256/384/512, the same hash for MGF1 and a salt as long
+ * as the hash (golang/go src/crypto/x509/x509.go: getSignatureAlgorithmFromAI, and checkSignature's
+ * rsa.PSSSaltLengthEqualsHash), so pssLike rewrites anything else to that form; an RSA-PSS key's own restrictions
+ * win over it (the key signs nothing else).
+ */
+export function pssChange(old: Uint8Array, key: SigningKeyKind): string | undefined {
+  const was = pssParams(old);
+  if (!was) return undefined;
+  const now = pssLike(key, old);
+  if (!now || Buffer.from(now.algId).equals(Buffer.from(old))) return undefined;
+  const hash = HASH_OID[now.hash as Sha2];
+  const parts: string[] = [];
+  if (was.hashOid !== hash) parts.push(`hash ${hashName(was.hashOid)} → ${hashName(hash)}`);
+  if (was.mgfHashOid !== hash) parts.push(`MGF1 ${hashName(was.mgfHashOid)} → ${hashName(hash)}`);
+  if (was.salt !== now.pssSalt) parts.push(`salt ${was.salt} → ${now.pssSalt}`);
+  // (the same values, written otherwise: a field left to its default, hash parameters other than NULL, a trailer)
+  if (parts.length === 0) parts.push('parameters written out as Go writes them');
+  const why = key.asymmetricKeyType === 'rsa-pss' ? 'what the signing RSA-PSS key allows'
+    : parts.length === 1 && was.salt !== now.pssSalt ? 'Go refuses other salt lengths'
+    : 'Go verifies RSASSA-PSS only with SHA-256/384/512, the same hash for MGF1 and a salt as long as the hash';
+  return `signature RSASSA-PSS ${parts.join(', ')} (${why})`;
 }
 
 /**

@@ -8,7 +8,7 @@ import type { Plan, PlanItem, PlanFile, PlanRestart, PlanResult, PlanItemKind, P
 import { keyTypeOfInfo, type KeyType } from '../pki/keygen.js';
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
-import { newSerial, generalNameDer } from '../pki/sign.js';
+import { newSerial, generalNameDer, pssChange } from '../pki/sign.js';
 import { dnsNameProblem, sanString } from '../pki/san-validate.js';
 import { NAME_CONSTRAINTS_OID, parseNameConstraints, constraintViolation, violationText, type NameConstraints } from '../pki/name-constraints.js';
 import { Certificate, GO_CURVES, NO_EXPIRY_MS } from '../pki/certificate.js';
@@ -17,7 +17,7 @@ import { decryptKeyCommand } from '../pki/keys.js';
 import { UserError } from '../errors.js';
 import { keyModeChange } from '../fs/key-mode.js';
 import { KUBEADM_PROFILES, KUBELET_PKI_DIR } from '../profiles/kubeadm.js';
-import { installerRenewal, rancherCaAdvice, rancherReissueAdvice, rancherReissues, rancherUnit, RANCHER_DATASTORE_CA } from '../layouts/detect.js';
+import { K0S_DATA_DIR, installerRenewal, rancherCaAdvice, rancherReissueAdvice, rancherReissues, rancherUnit, RANCHER_DATASTORE_CA } from '../layouts/detect.js';
 import { certificateLifetime, goTime, type Lifetime } from '../inventory/time.js';
 import { kubesprayEtcdNote } from '../layouts/kubespray-etcd.js';
 import { listText, someNames } from '../inventory/names.js';
@@ -588,6 +588,10 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       : 'same key, subject and key identifier: every certificate it signed stays valid; its copies on other nodes and in the cluster must follow (see "Outside this node")');
     if (kind === 'ca') renewedCas.add(c.id);
 
+    // RSASSA-PSS parameters Go refuses are signed again in Go's form (pssLike in pki/sign.ts): a changed field, said
+    const pss = c.signatureAlgorithm === 'rsassaPss' && signer !== 'throwaway' ? pssNote(c, signer === 'self' ? c : signerEntry, signer === 'self' && keyAction === 'new' ? keyType : undefined) : undefined;
+    if (pss) notes.push(pss);
+
     const { add: itemSans, already } = kind === 'ca' ? { add: [], already: [] } : sansToAdd(c, addSans);
     if (already.length) notes.push(`already has ${already.map(sanString).join(', ')}: not added again`);
 
@@ -1086,11 +1090,12 @@ export function restartsFrom(inv: Inventory, because: Map<string, Set<string>>, 
   // rest in kubelite (utils.sh restart_service), the cluster agent and dqlite (k8s-dqlite) on their own; refresh_certs.py
   // restarts kubelite and cluster-agent by those names. Its other files (credentials/*.config) kubelite's components read.
   const k0s = inv.layouts.includes('k0s');
-  const k0sKubelet = inv.certificates.some((c) => c.location.file.startsWith('/var/lib/k0s/pki/')) ? 'k0scontroller' : 'k0sworker';
+  const k0sDir = inv.k0sDataDir ?? K0S_DATA_DIR;
+  const k0sKubelet = inv.certificates.some((c) => c.location.file.startsWith(`${k0sDir}/pki/`)) ? 'k0scontroller' : 'k0sworker';
   if (k0s) {
     for (const f of changed) {
-      if (f.startsWith('/var/lib/k0s/pki/')) need('k0scontroller', f);
-      else if (f.startsWith('/var/lib/k0s/kubelet')) need(k0sKubelet, f);
+      if (f.startsWith(`${k0sDir}/pki/`)) need('k0scontroller', f);
+      else if (f.startsWith(`${k0sDir}/kubelet`)) need(k0sKubelet, f);
     }
   }
   const microk8s = inv.layouts.includes('microk8s');
@@ -1192,6 +1197,27 @@ function restartTracker(inv: Inventory, changed: Set<string>) {
     });
   };
   return { because, need, readersOf };
+}
+
+/**
+ * What signing C again with SIGNER's key (or, for a CA renewed with a new key, a new key of NEWKEY's type)
+ * changes of its RSASSA-PSS parameters, if anything (see pssChange). Unreadable: nothing said.
+ */
+function pssNote(c: CertEntry, signer: CertEntry | undefined, newKey: KeyType | undefined): string | undefined {
+  try {
+    const der = parsePemBlocks(c.pem).find((b) => b.label === 'CERTIFICATE')?.der;
+    if (!der) return undefined;
+    let key: Parameters<typeof pssChange>[1] | undefined;
+    // (a new key that is no RSA key signs no RSASSA-PSS at all: the key's own note says that change)
+    if (newKey) key = newKey.startsWith('rsa') ? { asymmetricKeyType: 'rsa', asymmetricKeyDetails: {} } : undefined;
+    else {
+      const sd = signer && parsePemBlocks(signer.pem).find((b) => b.label === 'CERTIFICATE')?.der;
+      key = sd ? new Certificate(sd).publicKey() : undefined;
+    }
+    return key && pssChange(new Certificate(der).signatureAlgorithmRaw, key);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The CA serial number a certificate's authorityKeyIdentifier names, if any (an unreadable one: none). */
