@@ -34,6 +34,9 @@ test('renew keeps a SHA-384/512 signature (RSA and ECDSA), upgrades SHA-1 to SHA
 
   const r = await cli(['renew', 'front-proxy-client', 'etcd-healthcheck-client', 'apiserver', '--root', root, '--now', NOW]);
   assert.equal(r.code, 0, r.out + r.err);
+  // the plan says so, as it says a rewritten RSASSA-PSS (it was silent)
+  assert.match(r.out, /signature sha1WithRSAEncryption → sha256WithRSAEncryption \(Go refuses SHA-1 and MD5 certificate signatures\)/);
+  assert.equal((r.out.match(/Go refuses SHA-1 and MD5/g) ?? []).length, 1, 'only the SHA-1 one');
   assert.equal(sigAlg(`${pki}/etcd/healthcheck-client.crt`), 'ecdsa-with-SHA512', 'kept');
   assert.equal(sigAlg(`${pki}/front-proxy-client.crt`), 'sha256WithRSAEncryption', 'SHA-1 is not kept');
   assert.equal(sigAlg(`${pki}/apiserver.crt`), 'sha256WithRSAEncryption', 'kubeadm\'s SHA-256 stays SHA-256');

@@ -8,7 +8,7 @@ import type { Plan, PlanItem, PlanFile, PlanRestart, PlanResult, PlanItemKind, P
 import { keyTypeOfInfo, type KeyType } from '../pki/keygen.js';
 import { isIP } from 'node:net';
 import { domainToASCII } from 'node:url';
-import { newSerial, generalNameDer, pssChange } from '../pki/sign.js';
+import { newSerial, generalNameDer, pssChange, signatureAlgorithmFor } from '../pki/sign.js';
 import { dnsNameProblem, sanString } from '../pki/san-validate.js';
 import { NAME_CONSTRAINTS_OID, parseNameConstraints, constraintViolation, violationText, type NameConstraints } from '../pki/name-constraints.js';
 import { Certificate, GO_CURVES, NO_EXPIRY_MS } from '../pki/certificate.js';
@@ -591,6 +591,9 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     // RSASSA-PSS parameters Go refuses are signed again in Go's form (pssLike in pki/sign.ts): a changed field, said
     const pss = c.signatureAlgorithm === 'rsassaPss' && signer !== 'throwaway' ? pssNote(c, signer === 'self' ? c : signerEntry, signer === 'self' && keyAction === 'new' ? keyType : undefined) : undefined;
     if (pss) notes.push(pss);
+    // a SHA-1 (MD5, MD2) signature is not kept: the renewal signs with the SHA-2 Go picks for the key (signatureAlgorithmFor)
+    const weak = signer !== 'throwaway' && c.findings.some((f) => f.code === 'weak-signature') ? weakSignatureNote(c, signer === 'self' ? c : signerEntry, signer === 'self' && keyAction === 'new' ? keyType : undefined) : undefined;
+    if (weak) notes.push(weak);
 
     const { add: itemSans, already } = kind === 'ca' ? { add: [], already: [] } : sansToAdd(c, addSans);
     if (already.length) notes.push(`already has ${already.map(sanString).join(', ')}: not added again`);
@@ -1215,6 +1218,22 @@ function pssNote(c: CertEntry, signer: CertEntry | undefined, newKey: KeyType | 
       key = sd ? new Certificate(sd).publicKey() : undefined;
     }
     return key && pssChange(new Certificate(der).signatureAlgorithmRaw, key);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What signing C again does to its weak signature (the weak-signature finding: SHA-1, MD5, MD2, which Go refuses):
+ * the algorithm the signer's key signs with instead. Unreadable: nothing said.
+ */
+function weakSignatureNote(c: CertEntry, signer: CertEntry | undefined, newKey: KeyType | undefined): string | undefined {
+  try {
+    // (a CA given a new key signs with that key's algorithm: its type is all the note can say)
+    if (newKey) return `signature ${c.signatureAlgorithm} → the SHA-2 algorithm Go uses for its new ${newKey} key (Go refuses SHA-1 and MD5 certificate signatures)`;
+    const sd = signer && parsePemBlocks(signer.pem).find((b) => b.label === 'CERTIFICATE')?.der;
+    if (!sd) return undefined;
+    return `signature ${c.signatureAlgorithm} → ${signatureAlgorithmFor(new Certificate(sd).publicKey()).name} (Go refuses SHA-1 and MD5 certificate signatures)`;
   } catch {
     return undefined;
   }
