@@ -206,6 +206,19 @@ test('probe of an external etcd member: checked as kube-apiserver checks it (its
   }
 });
 
+test('probe of an external etcd member whose certificate has expired: kube-apiserver refuses it, so the verdict says so rather than "kube-apiserver accepts it"', { skip: noEtcd }, async () => {
+  const n = x.nodes[0]!;
+  const host = x.endpoints[1]!.replace(/^https:\/\//, '');
+  // (the members' pairs are valid 365 days, the etcd CA 10 years: 400 days on, only the member's has expired)
+  const later = new Date(Date.now() + 400 * 86400_000).toISOString();
+  const r = await cli(['probe', host, '--root', n.root, '--now', later]);
+  assert.equal(r.code, 2, r.out + r.err);
+  assert.doesNotMatch(r.out, /kube-apiserver accepts it/);
+  assert.match(r.out, /a member of the external etcd .* expired at .*: kube-apiserver dialing .* fails with "x509: certificate has expired or is not yet valid"/);
+  const j = await cli(['probe', host, '--root', n.root, '--now', later, '-o', 'json']);
+  assert.equal(JSON.parse(j.out).comparison.verdict, 'untrusted');
+});
+
 test('rebuild of a wiped /etc/kubernetes with the cluster\'s config: no local etcd CA, certificates or static pod; it says which etcd.external files to bring back and from where', { skip: noEtcd }, async () => {
   const n = x.nodes[0]!;
   const root = tmp('kubepki-ext-etcd-wiped-');
