@@ -65,6 +65,12 @@ function externalEtcdVerdict(leaf: Certificate, inv: Inventory, endpoint: { host
     const when = now > leaf.notAfter.getTime() ? `expired at ${served.notAfter}` : `is not valid before ${leaf.notBefore.toISOString()}`;
     return { verdict: 'untrusted', served, message: `${where}, and it ${when}: kube-apiserver dialing ${url} fails with "x509: certificate has expired or is not yet valid" — renew it on the etcd's hosts, with ${ca ? `${ca.name}'s key` : 'the key of the CA kube-apiserver trusts for etcd'}, and restart that member` };
   }
+  // (Go's Verify, as etcd's client in kube-apiserver calls it, asks for serverAuth: an extKeyUsage without it or
+  // anyExtendedKeyUsage fails; no extKeyUsage at all allows any)
+  const ekus = leaf.extKeyUsage;
+  if (ekus.length > 0 && !ekus.includes('serverAuth') && !ekus.includes('anyExtendedKeyUsage')) {
+    return { verdict: 'untrusted', served, message: `${where}, and its extended key usage ${ekus.join(', ')}, not serverAuth: kube-apiserver dialing ${url} fails with "x509: certificate specifies an incompatible key usage" — have the member's serving certificate issued with extendedKeyUsage serverAuth on the etcd's hosts` };
+  }
   if (!ca) {
     return { verdict: 'untrusted', served, message: `${where}, and it is not signed by ${cafile ? `the CA kube-apiserver trusts for etcd (--etcd-cafile ${cafile})` : 'a CA kube-apiserver is given for etcd (no --etcd-cafile found)'}: kube-apiserver fails with "x509: certificate signed by unknown authority" — bring that etcd's current CA here as ${cafile ?? 'the --etcd-cafile file'} (then restart kube-apiserver), or have the member's certificate issued by the CA kube-apiserver trusts` };
   }
