@@ -79,3 +79,22 @@ test('restore of a backup whose manifest.json is cut short says it was damaged a
   assert.match(rs.err, /^kubepki: failed to read backup .*: manifest\.json is not valid JSON \(damaged\)/);
   assert.ok(rs.err.includes(`kubepki writes manifest.json whole, so it was damaged after its run (a full disk, a copy cut short, an edit), and which files that run changed cannot be told; its copies of them are under ${path.join(root, BACKUPS, name!)}/files`), rs.err);
 });
+
+test('a half-made backup in a --backup-dir nodes may share is not called a dead run of this node\'s with a bare rm -r: another node may be copying into it now', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  // (a --backup-dir outside the tree, as on a directory mounted on every node: another node's run has made its
+  // directory and is copying into it; this node's lock names none of it)
+  const shared = fs.mkdtempSync(path.join(path.dirname(root), 'kubepki-shared-backups-'));
+  const dir = path.join(shared, '2026-11-22T23-59-00Z');
+  fs.mkdirSync(path.join(dir, 'files/etc/kubernetes/pki'), { recursive: true, mode: 0o700 });
+
+  const listed = await cli(['backups', '--root', root, '--backup-dir', shared]);
+  assert.equal(listed.code, 0, listed.err);
+  assert.match(listed.out, /2026-11-22T23-59-00Z: .*or a kubepki on another node that shares .* is making it now/);
+  assert.match(listed.out, /once no kubepki runs on the nodes that share it, remove it .*: rm -r /);
+
+  const r = await cli(['restore', '2026-11-22T23-59-00Z', '--root', root, '--backup-dir', shared, '--now', NOW]);
+  assert.equal(r.code, 3, r.out + r.err);
+  assert.match(r.err, /or a kubepki on another node that shares .* is making it now/);
+  assert.ok(fs.existsSync(dir), 'left in place');
+});

@@ -46,6 +46,8 @@ test('sa refresh --dry-run lists exactly the recorded token Secrets and pods, an
   const j = await cli(['sa', 'refresh', '--dry-run', '-o', 'json', '--kubeconfig', await s.kubeconfig(tmp)]);
   const plan = JSON.parse(j.out);
   assert.equal(plan.kind, 'SaRefreshPlan');
+  // (README: every API-writing command's dry run says "dryRun": true in its -o json, as csr approve, cluster-info update and join do)
+  assert.equal(plan.dryRun, true);
   assert.deepEqual(plan.secrets, [{ namespace: 'demo', name: 'app-token', serviceAccount: 'app', hasToken: true }]);
 });
 

@@ -113,8 +113,12 @@ test('token delete: by id, by whole token, a wrong secret refused, --expired, --
   assert.equal(dry.code, 0, dry.err);
   assert.match(dry.out, /^would delete token cccccc \(Secret kube-system\/bootstrap-token-cccccc\)$/m);
   assert.match(dry.out, /^would delete token bbbbbb \(Secret kube-system\/bootstrap-token-bbbbbb, expired\)$/m);
-  assert.match(dry.out, /Dry run: nothing was deleted/);
+  // (the line every API-writing command's --dry-run ends with, README: csr approve, cluster-info update, join --apply)
+  assert.match(dry.out, /\nDry run: nothing was written\.\n$/);
   assert.deepEqual(s.writes(), [], 'a dry run only reads');
+  const noneDue = await cli(['token', 'delete', '--expired', '--dry-run', '--kubeconfig', kc, '--now', '2026-11-01T00:00:00Z']);
+  assert.equal(noneDue.code, 0, noneDue.err);
+  assert.equal(noneDue.out, 'no expired bootstrap tokens\nDry run: nothing was written.\n', 'said even when nothing would be deleted');
 
   const wrong = await cli(['token', 'delete', 'w7k2qx.0000000000000000', '--kubeconfig', kc, '--now', NOW]);
   assert.equal(wrong.code, 2);

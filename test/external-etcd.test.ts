@@ -206,6 +206,41 @@ test('probe of an external etcd member: checked as kube-apiserver checks it (its
   }
 });
 
+test('probe of an external etcd member whose certificate has expired: kube-apiserver refuses it, so the verdict says so rather than "kube-apiserver accepts it"', { skip: noEtcd }, async () => {
+  const n = x.nodes[0]!;
+  const host = x.endpoints[1]!.replace(/^https:\/\//, '');
+  // (the members' pairs are valid 365 days, the etcd CA 10 years: 400 days on, only the member's has expired)
+  const later = new Date(Date.now() + 400 * 86400_000).toISOString();
+  const r = await cli(['probe', host, '--root', n.root, '--now', later]);
+  assert.equal(r.code, 2, r.out + r.err);
+  assert.doesNotMatch(r.out, /kube-apiserver accepts it/);
+  assert.match(r.out, /a member of the external etcd .* expired at .*: kube-apiserver dialing .* fails with "x509: certificate has expired or is not yet valid"/);
+  const j = await cli(['probe', host, '--root', n.root, '--now', later, '-o', 'json']);
+  assert.equal(JSON.parse(j.out).comparison.verdict, 'untrusted');
+});
+
+test('probe of an external etcd member whose certificate is not for serverAuth: kube-apiserver refuses it (incompatible key usage), so it is not "accepted"', { skip: noEtcd }, async () => {
+  const work = tmp('kubepki-ext-etcd-eku-');
+  opensslOk(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', path.join(work, 'm.key')]);
+  fs.writeFileSync(path.join(work, 'm.ext'), 'extendedKeyUsage=clientAuth\nsubjectAltName=IP:127.0.0.1\n');
+  const csr = openssl(['req', '-new', '-key', path.join(work, 'm.key'), '-subj', '/CN=etcd-client-only']);
+  opensslOk(['x509', '-req', '-CA', path.join(x.etcdPki, 'ca.crt'), '-CAkey', path.join(x.etcdPki, 'ca.key'), '-set_serial', '78', '-days', '30', '-extfile', path.join(work, 'm.ext'), '-out', path.join(work, 'm.crt')], csr.stdout);
+  const e = await servingEtcd(path.join(work, 'm.crt'), path.join(work, 'm.key'));
+  try {
+    const y = makeOpensslExternalEtcdTrees(tmp('kubepki-ext-etcd-eku-one-'), { count: 1, endpoints: [`https://127.0.0.1:${e.port}`] });
+    fs.copyFileSync(path.join(x.etcdPki, 'ca.crt'), path.join(y.nodes[0]!.root, y.files.caFile));
+    const r = await cli(['probe', `127.0.0.1:${e.port}`, '--root', y.nodes[0]!.root]);
+    assert.equal(r.code, 2, r.out + r.err);
+    assert.doesNotMatch(r.out, /kube-apiserver accepts it/);
+    assert.match(r.out, /extended key usage clientAuth, not serverAuth: kube-apiserver .* fails with "x509: certificate specifies an incompatible key usage"/);
+    // (a Go etcd client, etcdctl, cannot connect to it either: its gRPC error hides the handshake's reason)
+    const go = spawnSync(ETCDCTL, [`--endpoints=https://127.0.0.1:${e.port}`, '--cacert', path.join(x.etcdPki, 'ca.crt'), '--dial-timeout=3s', '--command-timeout=5s', 'endpoint', 'health'], { encoding: 'utf8', env: { ...process.env, ETCDCTL_API: '3' } });
+    assert.notEqual(go.status, 0, go.stdout + go.stderr);
+  } finally {
+    await e.stop();
+  }
+});
+
 test('rebuild of a wiped /etc/kubernetes with the cluster\'s config: no local etcd CA, certificates or static pod; it says which etcd.external files to bring back and from where', { skip: noEtcd }, async () => {
   const n = x.nodes[0]!;
   const root = tmp('kubepki-ext-etcd-wiped-');

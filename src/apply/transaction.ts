@@ -1014,7 +1014,8 @@ export function changedFiles(m: BackupManifest): BackupEntry[] {
  * only then changes a node file: a directory without one is a run killed (or a machine that lost power) while it
  * copied, which changed nothing on the node, or a run making it right now. Taking the lock removes the one a dead
  * run's lock names (takeLock); one no lock names (the lock removed by hand, a run rolled back by an older kubepki)
- * stays until removed by hand, with copies of private keys in it.
+ * stays until removed by hand, with copies of private keys in it; in a --backup-dir that other nodes may share, only
+ * once none of them runs kubepki (their locks are theirs: this node cannot tell their runs from a dead one).
  */
 export function incompleteBackup(nfs: NodeFs, dir: string): { what: string; fix: string } {
   let held: Partial<LockInfo> | undefined;
@@ -1025,7 +1026,14 @@ export function incompleteBackup(nfs: NodeFs, dir: string): { what: string; fix:
   const nothing = 'kubepki was interrupted while copying into it the files it was to change, before it changed any: nothing was changed by that run';
   if (state === 'elsewhere') return { what: `${nothing}, or a kubepki on ${String(held!.host)} holding this node's lock is making it now`, fix: 'once no kubepki runs there, the next command that changes this node (renew, restore …) removes it' };
   if (named) return { what: `${nothing} (pid ${String(held!.pid)}, whose lock is still there)`, fix: 'the next command that changes this node (renew, restore …) removes it with that lock' };
-  return { what: nothing, fix: `remove it (its files/ hold copies of what that run was to replace, private keys among them): rm -r ${dir}` };
+  const remove = `remove it (its files/ hold copies of what that run was to replace, private keys among them): rm -r ${dir}`;
+  // a --backup-dir nodes share holds every node's backups: one this node's lock does not name may be another
+  // node's, being made there right now (its lock, on that node, names it), and removing it would fail that run
+  if (!isInside(defaultBackupRoot(nfs), dir)) {
+    const root = path.dirname(dir);
+    return { what: `${nothing}, or a kubepki on another node that shares ${root} is making it now`, fix: `once no kubepki runs on the nodes that share it, ${remove}` };
+  }
+  return { what: nothing, fix: remove };
 }
 
 /** A directory among the backups that is one being made, or one a killed run left half made: no manifest.json, or a name a backup has (see incompleteBackup). */

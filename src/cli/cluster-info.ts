@@ -226,13 +226,18 @@ export async function applyJoinPlan(io: Io, o: ApplyJoinPlanOptions): Promise<{ 
   io.stdout(`${o.dryRun ? 'Would apply' : 'Applied'} to the cluster at ${client.server} (kubeconfig ${client.kubeconfigPath}):\n`);
   for (const s of res.steps) io.stdout(`  ${s}\n`);
   const problems = res.problems ?? [];
-  for (const p of problems) io.stderr(`kubepki: the run would not verify: ${p.message}${p.hint ? `; hint: ${p.hint}` : ''}\n`);
+  sayProblems(io, problems);
   return { problems };
+}
+
+/** Why a dry run's real run would not verify: one line each on stderr, with its hint, as errors are said. */
+function sayProblems(io: Io, problems: { message: string; hint?: string }[]): void {
+  for (const p of problems) io.stderr(`kubepki: the run would not verify: ${p.message}${p.hint ? `; hint: ${p.hint}` : ''}\n`);
 }
 
 /** A dry run's last lines: what would fail its verification (stderr, one line each with its hint), and that nothing was written. */
 function printDryRunEnd(io: Io, r: Pick<ApplyJoinCliResult, 'problems'>): void {
-  for (const p of r.problems ?? []) io.stderr(`kubepki: the run would not verify: ${p.message}${p.hint ? `; hint: ${p.hint}` : ''}\n`);
+  sayProblems(io, r.problems ?? []);
   io.stdout('\nDry run: nothing was written.\n');
 }
 

@@ -27,8 +27,8 @@ A server whose certificate was signed by an intermediate CA on disk must send th
 intermediate too: "incomplete chain" when it does not (clients trusting only the root fail).
 
 A member of the node's external etcd (kubeadm's etcd.external) serves a certificate kept on
-the etcd's hosts: it is checked as kube-apiserver checks it instead (its --etcd-cafile CA, the
-host it dials).
+the etcd's hosts: it is checked as kube-apiserver checks it instead (its dates, serverAuth, its
+--etcd-cafile CA, the host it dials).
 
 Exit codes: 0 matches disk (or an external etcd member kube-apiserver accepts), 1 not found
 on disk, 2 stale, expired, not yet valid, incomplete chain or refused by kube-apiserver,

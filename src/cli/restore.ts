@@ -194,10 +194,12 @@ Exit codes:
         known.foreign = foreign;
         if (foreign.length && !o.overwrite && o.dryRun) say(`Without --overwrite this restore refuses and writes nothing: ${foreignText}.\n`);
         // (when later runs followed it, undoing only the latest one may be what was meant, and leave those files be)
+        // (a later run by its name when it is beside this one, else by its directory)
+        const restoreOf = (r: { name: string; dir: string }) => `kubepki restore ${restoreArgs(nfs.root, path.resolve(path.dirname(dir)) === path.resolve(root) ? r.name : r.dir, backupDir)}`;
         const latest = later.filter((r) => r.m.state === 'complete').pop();
-        const latestOnly = latest && `${latest.m.action} ${latest.name}: kubepki restore ${restoreArgs(nfs.root, path.resolve(path.dirname(dir)) === path.resolve(root) ? latest.name : latest.dir, backupDir)}`;
+        const latestOnly = latest && `${latest.m.action} ${latest.name}: ${restoreOf(latest)}`;
         if (foreign.length && !o.overwrite && !o.dryRun) {
-          if (latest) known.latestOnly = `kubepki restore ${restoreArgs(nfs.root, path.resolve(path.dirname(dir)) === path.resolve(root) ? latest.name : latest.dir, backupDir)}`;
+          if (latest) known.latestOnly = restoreOf(latest);
           finish('refused', 3);
           throw new UserError(`refusing to restore ${dir}: ${foreignText}; restoring would put the state from before that run back over them`,
             `keep them and take what you need by hand from ${dir}/files${latestOnly ? `, or undo only the latest run instead (${latestOnly})` : ''}, or pass --overwrite to put back every file listed (what they hold now goes into the restore's own backup, and \`kubepki restore\` of that brings it back)`);
@@ -208,7 +210,7 @@ Exit codes:
         if (undoesLater && o.dryRun) {
           // (the latest run after it: restoring that one alone undoes only it)
           const newest = later.filter((r) => r.m.state === 'complete').pop() ?? later[later.length - 1]!;
-          known.latestOnly = `kubepki restore ${restoreArgs(nfs.root, path.resolve(path.dirname(dir)) === path.resolve(root) ? newest.name : newest.dir, backupDir)}`;
+          known.latestOnly = restoreOf(newest);
           say(`To undo only the latest run instead (${newest.m.action} ${newest.name}): ${known.latestOnly}\n`);
         }
         // who reads a file the restore removes is known only before it goes (its manifest may go with it)

@@ -58,7 +58,7 @@ Exit codes:
     const sa = await import('../cluster/sa-refresh.js');
     const plan = await sa.readSaRefreshPlan(client, flags.namespace);
     if (format === 'json' && flags.dryRun) {
-      io.stdout(`${JSON.stringify({ apiVersion: 'kubepki.io/v1alpha1', kind: 'SaRefreshPlan', ...plan }, null, 2)}\n`);
+      io.stdout(`${JSON.stringify({ apiVersion: 'kubepki.io/v1alpha1', kind: 'SaRefreshPlan', dryRun: true, ...plan }, null, 2)}\n`);
       return;
     }
     if (format === 'text') io.stdout(renderSaRefreshPlan(plan, Boolean(flags.restartPods)));

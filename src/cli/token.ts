@@ -159,7 +159,8 @@ Exit codes:
         throw apiError(e, client, `delete Secret kube-system/${r.secret}`);
       }
     }
-    if (flags.dryRun && targets.length > 0) io.stdout('\nDry run: nothing was deleted.\n');
+    // (the line every API-writing command's dry run ends with, whether or not there was anything to do)
+    if (flags.dryRun) io.stdout(`${targets.length > 0 ? '\n' : ''}Dry run: nothing was written.\n`);
     io.exitCode = failed ? EXIT.broken : EXIT.ok;
   });
   return token;

@@ -59,6 +59,18 @@ function externalEtcdVerdict(leaf: Certificate, inv: Inventory, endpoint: { host
   const trusted = inv.certificates.filter((c) => c.isCA && cafile !== undefined && (c.location.file === cafile || c.location.via === cafile));
   const ca = trusted.find((c) => signs(certOf(c.pem), leaf));
   const where = `a member of the external etcd (${url}, ${inv.externalEtcd!.source}): its certificate is kept on that etcd's hosts, not on this node`;
+  // (Go's Verify checks the leaf's dates before anything else: a signature and a name are no use past them)
+  const now = new Date(inv.now).getTime();
+  if (now > leaf.notAfter.getTime() || now < leaf.notBefore.getTime()) {
+    const when = now > leaf.notAfter.getTime() ? `expired at ${served.notAfter}` : `is not valid before ${leaf.notBefore.toISOString()}`;
+    return { verdict: 'untrusted', served, message: `${where}, and it ${when}: kube-apiserver dialing ${url} fails with "x509: certificate has expired or is not yet valid" — renew it on the etcd's hosts, with ${ca ? `${ca.name}'s key` : 'the key of the CA kube-apiserver trusts for etcd'}, and restart that member` };
+  }
+  // (Go's Verify, as etcd's client in kube-apiserver calls it, asks for serverAuth: an extKeyUsage without it or
+  // anyExtendedKeyUsage fails; no extKeyUsage at all allows any)
+  const ekus = leaf.extKeyUsage;
+  if (ekus.length > 0 && !ekus.includes('serverAuth') && !ekus.includes('anyExtendedKeyUsage')) {
+    return { verdict: 'untrusted', served, message: `${where}, and its extended key usage ${ekus.join(', ')}, not serverAuth: kube-apiserver dialing ${url} fails with "x509: certificate specifies an incompatible key usage" — have the member's serving certificate issued with extendedKeyUsage serverAuth on the etcd's hosts` };
+  }
   if (!ca) {
     return { verdict: 'untrusted', served, message: `${where}, and it is not signed by ${cafile ? `the CA kube-apiserver trusts for etcd (--etcd-cafile ${cafile})` : 'a CA kube-apiserver is given for etcd (no --etcd-cafile found)'}: kube-apiserver fails with "x509: certificate signed by unknown authority" — bring that etcd's current CA here as ${cafile ?? 'the --etcd-cafile file'} (then restart kube-apiserver), or have the member's certificate issued by the CA kube-apiserver trusts` };
   }
