@@ -62,7 +62,7 @@ export interface RenewResult {
   /** renewed certificates, and (kind ca-copy) the copies updated with them */
   items: PlanItem[];
   notRenewed: PlanResult[];
-  /** CSRs written under --csr-out (host paths) */
+  /** CSRs written under --csr-out (host paths); with --dry-run, those that would be */
   csrs: string[];
   files: ResultFile[];
   /** node paths the transaction wrote (none in a dry run, or when it was rolled back) */

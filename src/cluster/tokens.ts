@@ -33,7 +33,7 @@ export interface TokenRow {
   uid?: string;
   /** the secret half, for --show-tokens; never in the default output */
   tokenSecret?: string;
-  /** seconds left; undefined: never expires; negative or 0: expired */
+  /** seconds left, truncated toward zero as Go's int(d.Seconds()) is; undefined: never expires; negative or 0: expired */
   ttlSeconds?: number;
   expiration?: string;
   usages: string[];
@@ -79,7 +79,7 @@ function judgeOne(s: SecretLike, clusterInfo: Record<string, string> | null | un
   const row: TokenRow = {
     // (usages sorted, as kubeadm's BootstrapTokenFromSecret sorts them)
     id: t.id, secret: name, uid: s.metadata?.uid, tokenSecret: t.secret, usages: [...t.usages].sort(), groups: t.groups, description: t.description, owns, status: 'ok', findings: [],
-    ...(t.expiration ? { expiration: goTime(t.expiration), ttlSeconds: Math.floor((t.expiration.getTime() - now.getTime()) / 1000) } : {}),
+    ...(t.expiration ? { expiration: goTime(t.expiration), ttlSeconds: Math.trunc((t.expiration.getTime() - now.getTime()) / 1000) } : {}),
   };
   row.findings = findingsOf(t, row, clusterInfo);
   row.status = worst(row.findings)?.code ?? 'ok';

@@ -334,7 +334,7 @@ export function installerCert(file: string, issuerCN?: string, isCA = true, k0sD
   // (issuerCN and isCA matter only to renewedBy; n: the path under pki/, or the file's name in certs/, without .crt;
   // k0sDir: k0s's data directory, k0sDataDir)
   const k0sPki = `${k0sDir}/pki/`;
-  const k0s = file.startsWith(k0sPki) ? file.slice(k0sPki.length, -'.crt'.length) : undefined;
+  const k0s = file.startsWith(k0sPki) ? file.slice(k0sPki.length).replace(/\.crt$/, '') : undefined;
   const mk = /^\/var\/snap\/microk8s\/[^/]+\/(?:certs\/([\w-]+)|var\/kubernetes\/backend\/cluster)\.crt$/.exec(file);
   const n = k0s ?? mk?.[1] ?? (mk ? 'dqlite' : '');
   const api = ['kube-apiserver'];
