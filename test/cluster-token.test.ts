@@ -170,6 +170,9 @@ test('token delete: bad arguments are refused before any request; the kubeadm-ce
   const nothing = await cli(['token', 'delete', '--kubeconfig', kc, '--now', NOW]);
   assert.equal(nothing.code, 3);
   assert.match(nothing.err, /token delete needs token ids, whole tokens or --expired/);
+  const later = await cli(['token', 'delete', '--expired', '--kubeconfig', kc, '--now', '2099-01-01']);
+  assert.equal(later.code, 3);
+  assert.match(later.err, /--expired with --now 2099-01-01, later than this machine's clock, would delete tokens that have not expired/);
   assert.equal(s.received.length, 0, 'no request was sent');
 
   // upload-certs: kubeadm-certs is owned by a 2h token without usages (recorded in upload-certs.json)

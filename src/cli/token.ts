@@ -127,6 +127,11 @@ Exit codes:
     });
     if (wanted.length === 0 && !flags.expired) throw new UserError('token delete needs token ids, whole tokens or --expired', 'kubepki token list shows them');
     const now = nowFrom(flags);
+    // (--now pretends for what is shown; what is deleted is not pretended: a later --now would pick tokens
+    // kube-apiserver, on its own clock, still accepts)
+    if (flags.expired && flags.now !== undefined && now.getTime() > Date.now()) {
+      throw new UserError(`--expired with --now ${flags.now}, later than this machine's clock, would delete tokens that have not expired`, 'leave --now out, or list them first: kubepki token list --now …');
+    }
     const client = await clusterFrom(flags, io);
     const rows = await readTokens(client, now);
     const targets: TokenRow[] = [];
