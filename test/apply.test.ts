@@ -374,7 +374,7 @@ test('restoring an older backup over a file a later run changed and the operator
   const edited = fs.readFileSync(admin);
   const argv = ['restore', first!.name, '--root', root, '--now', '2026-11-23T02:00:00Z'];
   const dry = await cli([...argv, '--dry-run']);
-  assert.equal(dry.code, 0, dry.err);
+  assert.equal(dry.code, 3, 'the dry run exits as the run without --overwrite would: refused');
   // (apiserver.crt, which both runs renewed, by the later run; admin.conf, which only the later run changed, by hand)
   assert.match(dry.out, /^Changed since that run; restoring puts the state from before the run back over it:$/m);
   assert.ok(dry.out.includes(`\n  /etc/kubernetes/pki/apiserver.crt: the run left what it wrote, now other content (by the later renew ${second!.name})\n`), dry.out);

@@ -196,8 +196,9 @@ test('restore -o json: the dry run lists what the restore then puts back; a file
   const changed = snapshotTree(root);
 
   const dry = await cli(['restore', backup.name, '--dry-run', '-o', 'json', '--root', root, '--now', LATER]);
-  assert.equal(dry.code, 0, dry.err);
+  assert.equal(dry.code, 3, 'the dry run exits as the refused run would');
   const planned = parse<RestoreResult>(dry.out, 'RestoreResult');
+  assert.equal(planned.exitCode, 3);
   assert.deepEqual([planned.dryRun, planned.outcome, planned.changedByOthers], [true, 'refused', ['/etc/kubernetes/admin.conf']]);
   assert.deepEqual(snapshotTree(root), changed);
 

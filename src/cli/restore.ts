@@ -33,10 +33,11 @@ files are backed up first, so a restore can itself be restored with one command.
 back before anything else.`)
     .addHelpText('after', `
 Exit codes:
-  0  every file put back (or, with --dry-run, listed)
+  0  every file put back (or, with --dry-run, listed: the restore would go ahead)
   2  the restore failed and every file was put back as it was before it
   3  the backup is missing or damaged, was made for another --root, files were changed since by something other than
-     kubepki (without --overwrite), or another kubepki is changing the node (nothing written)`)
+     kubepki (without --overwrite; with --dry-run too, which lists them), or another kubepki is changing the node
+     (nothing written)`)
     .argument('<backup>', 'backup directory, or its name under the backup directory')
     .addOption(rootOption())
     .addOption(nowOption())
@@ -226,7 +227,9 @@ Exit codes:
           if (readers) say(restartText(readers, putBack, 'Afterwards restart'));
           say('Dry run: nothing was written.\n');
           const planned = [...(m.createdDirs ?? []), ...later.flatMap((r) => r.m.createdDirs ?? [])];
-          finish(foreign.length && !o.overwrite ? 'refused' : 'restored', 0, { dirsRemoved: planned, readers, removedReaders });
+          // (exiting as the run would: a script that dry-runs first stops on a restore that will be refused)
+          const refused = foreign.length > 0 && !o.overwrite;
+          finish(refused ? 'refused' : 'restored', refused ? 3 : 0, { dirsRemoved: planned, readers, removedReaders });
           return;
         }
         let res: Awaited<ReturnType<typeof applyChanges>>;
