@@ -612,7 +612,7 @@ export function retryAfterMs(status: number | undefined, headers: Record<string,
 const READ_RETRIES = 10;
 
 /** Wait `ms`, or less if `signal` aborts first: true when the whole wait passed. */
-function realSleep(ms: number, signal?: AbortSignal): Promise<boolean> {
+export function realSleep(ms: number, signal?: AbortSignal): Promise<boolean> {
   return new Promise((resolve) => {
     if (signal?.aborted) { resolve(false); return; }
     const stop = () => { clearTimeout(t); resolve(false); };

@@ -16,7 +16,7 @@
  */
 import type { V1CertificateSigningRequest, V1SubjectAccessReview } from '@kubernetes/client-node';
 import { UserError } from '../errors.js';
-import { apiError, credentialsHint, httpStatus, retryAfterMs, timedOut, timeoutOptions, type ClusterClient } from './connect.js';
+import { apiError, credentialsHint, httpStatus, realSleep, retryAfterMs, timedOut, timeoutOptions, type ClusterClient } from './connect.js';
 import type { CsrDecision } from './csr-policy.js';
 import { DEFAULT_TOKEN_GROUP } from '../pki/bootstrap-token.js';
 
@@ -102,8 +102,6 @@ function retryAfterOf(e: unknown): number | undefined {
   return retryAfterMs(httpStatus(e), (e as { headers?: Record<string, string> }).headers);
 }
 
-const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
 /** An answer sent again after its Retry-After, failed again: the first answer's status and the wait. */
 export interface Waited { ms: number; status: number }
 
@@ -118,7 +116,7 @@ export async function sendWithRetryAfter<T>(send: () => Promise<T>, sleep: ((ms:
     const ms = retryAfterOf(e);
     if (ms === undefined) throw e;
     waited.last = { ms, status: httpStatus(e)! };
-    await (sleep ?? realSleep)(ms);
+    await (sleep ? sleep(ms) : realSleep(ms));
     return await send();
   }
 }
