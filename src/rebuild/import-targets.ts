@@ -14,7 +14,7 @@ import type { NodeFs } from '../fs/node-fs.js';
 import { UserError } from '../errors.js';
 import { certificatesDirOfCa, kubeadmPkiDir } from '../layouts/detect.js';
 import { flagInText, BARE } from '../inventory/flags.js';
-import { MANIFEST_DIR, KUBEADM_CONFIG_CANDIDATES } from './infer.js';
+import { MANIFEST_DIR, KUBEADM_CONFIG_CANDIDATES, readText as text } from './infer.js';
 import { externalEtcdFiles } from './node-files.js';
 import { parseKubeadmConfig, type KubeadmConfigDocs } from './kubeadm-config.js';
 import { readEtcdClusterConfig } from './etcd-cluster-config.js';
@@ -32,10 +32,6 @@ export interface ImportTargets {
   externalEtcd: Record<string, { path: string } | { why: string }>;
   /** what named the external etcd paths, for the output */
   externalSource?: string;
-}
-
-function text(fs: NodeFs, p: string): string | undefined {
-  try { return fs.stat(p)?.isFile() ? fs.readFile(p).toString('utf8') : undefined; } catch { return undefined; }
 }
 
 function externalOf(docs: KubeadmConfigDocs): ExternalEtcdFiles | undefined {

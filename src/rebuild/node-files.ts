@@ -13,14 +13,10 @@ import { Certificate } from '../pki/certificate.js';
 import { parsePemBlocks } from '../pki/pem.js';
 import { parsePrivateKeyBlock, PRIVATE_KEY_LABELS, samePublicKey, decryptKeyCommand } from '../pki/keys.js';
 import { hostPort } from '../profiles/rebuild.js';
-import { readManifestFacts, MANIFEST_DIR, KUBEADM_CONFIG_CANDIDATES, KUBELET_FLAGS, KUBELET_CLIENT_CURRENT } from './infer.js';
+import { readManifestFacts, readText as text, MANIFEST_DIR, KUBEADM_CONFIG_CANDIDATES, KUBELET_FLAGS, KUBELET_CLIENT_CURRENT } from './infer.js';
 import { parseKubeadmConfig } from './kubeadm-config.js';
 import { unbracket } from '../inventory/names.js';
 import { readKubeadmConfigHints } from '../inventory/components.js';
-
-function text(fs: NodeFs, p: string): string | undefined {
-  try { return fs.stat(p)?.isFile() ? fs.readFile(p).toString('utf8') : undefined; } catch { return undefined; }
-}
 
 /**
  * Whether the node runs local etcd: an etcd manifest, or etcd/ca.crt where neither the kubeadm config
