@@ -1208,16 +1208,13 @@ function restartTracker(inv: Inventory, changed: Set<string>) {
  */
 function pssNote(c: CertEntry, signer: CertEntry | undefined, newKey: KeyType | undefined): string | undefined {
   try {
-    const der = parsePemBlocks(c.pem).find((b) => b.label === 'CERTIFICATE')?.der;
-    if (!der) return undefined;
+    const cert = certOfEntry(c);
+    if (!cert) return undefined;
     let key: Parameters<typeof pssChange>[1] | undefined;
     // (a new key that is no RSA key signs no RSASSA-PSS at all: the key's own note says that change)
     if (newKey) key = newKey.startsWith('rsa') ? { asymmetricKeyType: 'rsa', asymmetricKeyDetails: {} } : undefined;
-    else {
-      const sd = signer && parsePemBlocks(signer.pem).find((b) => b.label === 'CERTIFICATE')?.der;
-      key = sd ? new Certificate(sd).publicKey() : undefined;
-    }
-    return key && pssChange(new Certificate(der).signatureAlgorithmRaw, key);
+    else key = signer && certOfEntry(signer)?.publicKey();
+    return key && pssChange(cert.signatureAlgorithmRaw, key);
   } catch {
     return undefined;
   }
@@ -1231,19 +1228,24 @@ function weakSignatureNote(c: CertEntry, signer: CertEntry | undefined, newKey: 
   try {
     // (a CA given a new key signs with that key's algorithm: its type is all the note can say)
     if (newKey) return `signature ${c.signatureAlgorithm} → the SHA-2 algorithm Go uses for its new ${newKey} key (Go refuses SHA-1 and MD5 certificate signatures)`;
-    const sd = signer && parsePemBlocks(signer.pem).find((b) => b.label === 'CERTIFICATE')?.der;
-    if (!sd) return undefined;
-    return `signature ${c.signatureAlgorithm} → ${signatureAlgorithmFor(new Certificate(sd).publicKey()).name} (Go refuses SHA-1 and MD5 certificate signatures)`;
+    const sc = signer && certOfEntry(signer);
+    if (!sc) return undefined;
+    return `signature ${c.signatureAlgorithm} → ${signatureAlgorithmFor(sc.publicKey()).name} (Go refuses SHA-1 and MD5 certificate signatures)`;
   } catch {
     return undefined;
   }
 }
 
+/** The certificate of an inventory entry, parsed from its PEM (undefined without one; damage throws). */
+function certOfEntry(e: CertEntry): Certificate | undefined {
+  const der = parsePemBlocks(e.pem).find((b) => b.label === 'CERTIFICATE')?.der;
+  return der && new Certificate(der);
+}
+
 /** The CA serial number a certificate's authorityKeyIdentifier names, if any (an unreadable one: none). */
 function authorityCertSerialOf(c: CertEntry): string | undefined {
   try {
-    const der = parsePemBlocks(c.pem).find((b) => b.label === 'CERTIFICATE')?.der;
-    return der && new Certificate(der).authorityCertSerial;
+    return certOfEntry(c)?.authorityCertSerial;
   } catch {
     return undefined;
   }
