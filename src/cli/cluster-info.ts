@@ -321,18 +321,17 @@ Exit codes:
     const format = parseOutput(flags.output);
     const now = nowFrom(flags);
     const client = await clusterFrom(flags, io);
-    const { call, callOptional } = await import('../cluster/connect.js');
+    const { callOptional } = await import('../cluster/connect.js');
     const { readClusterInfo, clusterInfoSignedBy } = await import('../cluster/cluster-info.js');
-    const { readTokenSecret, BOOTSTRAP_TOKEN_SECRET_TYPE } = await import('../pki/bootstrap-token.js');
+    const { readTokenSecret } = await import('../pki/bootstrap-token.js');
+    const { listTokenSecrets } = await import('../cluster/tokens.js');
     const cm = await callOptional(client, 'read ConfigMap kube-public/cluster-info', () => client.core.readNamespacedConfigMap({ name: 'cluster-info', namespace: 'kube-public' }));
     if (!cm) {
       // (kubeadm init makes it; without it `kubeadm join --token` finds no CA to trust: seed 001)
       throw new UserError(`ConfigMap kube-public/cluster-info does not exist in ${client.server}: nodes cannot join with a bootstrap token`, 'create it: kubepki cluster-info update (with --create-token for a join command)', EXIT.broken);
     }
     const view = readClusterInfo(cm.data);
-    const secrets = await call(client, 'list bootstrap token Secrets in kube-system', () =>
-      client.core.listNamespacedSecret({ namespace: 'kube-system', fieldSelector: `type=${BOOTSTRAP_TOKEN_SECRET_TYPE}` }));
-    const tokens = (secrets.items ?? []).map((s) => readTokenSecret(s, now)).filter((t) => t !== undefined);
+    const tokens = (await listTokenSecrets(client)).map((s) => readTokenSecret(s, now)).filter((t) => t !== undefined);
     const sigs = view.signedBy.map((id) => {
       const t = tokens.find((x) => x.id === id);
       return { token: id, verifies: t ? clusterInfoSignedBy(cm.data, id, t.secret) : undefined, tokenExpired: t?.expired, tokenMissing: !t };

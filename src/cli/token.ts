@@ -12,16 +12,15 @@ const NS = 'kube-system';
 
 /** The bootstrap token Secrets, cluster-info's data (null: none) and the other kube-system Secrets a token may own. */
 async function readTokens(client: ClusterClient, now: Date): Promise<TokenRow[]> {
-  const { call, callOptional } = await import('../cluster/connect.js');
-  const { BOOTSTRAP_TOKEN_SECRET_TYPE } = await import('../pki/bootstrap-token.js');
-  const { judgeTokens } = await import('../cluster/tokens.js');
+  const { callOptional } = await import('../cluster/connect.js');
+  const { judgeTokens, listTokenSecrets } = await import('../cluster/tokens.js');
   const [secrets, clusterInfo, kubeadmCerts] = await Promise.all([
-    call(client, 'list bootstrap token Secrets in kube-system', () => client.core.listNamespacedSecret({ namespace: NS, fieldSelector: `type=${BOOTSTRAP_TOKEN_SECRET_TYPE}` })),
+    listTokenSecrets(client),
     callOptional(client, 'read ConfigMap kube-public/cluster-info', () => client.core.readNamespacedConfigMap({ name: 'cluster-info', namespace: 'kube-public' })),
     // (the one Secret kubeadm has a token own: upload-certs' kubeadm-certs, deleted with its 2h token)
     callOptional(client, 'read Secret kube-system/kubeadm-certs', () => client.core.readNamespacedSecret({ name: 'kubeadm-certs', namespace: NS })),
   ]);
-  return judgeTokens(secrets.items ?? [], clusterInfo ? (clusterInfo.data ?? {}) : null, now, kubeadmCerts ? [kubeadmCerts] : []);
+  return judgeTokens(secrets, clusterInfo ? (clusterInfo.data ?? {}) : null, now, kubeadmCerts ? [kubeadmCerts] : []);
 }
 
 export function command(io: Io): Command {

@@ -20,7 +20,8 @@ import type { V1ConfigMap, V1Role, V1RoleBinding, V1Secret } from '@kubernetes/c
 import { kubeadmCertsRbac } from '../plan/join.js';
 import { UserError } from '../errors.js';
 import { anonymousCore, call, callOptional, httpStatus, apiError, statusMessage, type ClusterClient } from './connect.js';
-import { parseToken, tokenSecretManifest, readTokenSecret, generateToken, BOOTSTRAP_TOKEN_SECRET_TYPE, type TokenSecretOptions } from '../pki/bootstrap-token.js';
+import { parseToken, tokenSecretManifest, readTokenSecret, generateToken, type TokenSecretOptions } from '../pki/bootstrap-token.js';
+import { listTokenSecrets } from './tokens.js';
 import { signClusterInfo } from '../pki/jws.js';
 import { clusterInfoKubeconfig, discoveryHashesOfPem, parseDiscoveryHash } from '../pki/discovery.js';
 import { readClusterInfo, clusterInfoSignedBy, type ClusterInfoView } from './cluster-info.js';
@@ -125,10 +126,8 @@ const upsertRoleBinding = (client: ClusterClient, body: V1RoleBinding): Promise<
 
 /** Valid signing tokens (id → secret) among the bootstrap token Secrets. */
 async function signingTokens(client: ClusterClient, now: Date): Promise<Map<string, string>> {
-  const list = await call(client, 'list bootstrap token Secrets in kube-system', () =>
-    client.core.listNamespacedSecret({ namespace: NS_SYSTEM, fieldSelector: `type=${BOOTSTRAP_TOKEN_SECRET_TYPE}` }));
   const out = new Map<string, string>();
-  for (const s of list.items ?? []) {
+  for (const s of await listTokenSecrets(client)) {
     const t = readTokenSecret(s, now);
     if (t && !t.expired && t.usages.includes('signing') && s.metadata?.name === `bootstrap-token-${t.id}`) out.set(t.id, t.secret);
   }

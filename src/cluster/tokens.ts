@@ -1,6 +1,7 @@
 /**
  * The bootstrap tokens of a cluster as `kubeadm token list` shows them, judged: what a join with each would
- * meet, and what is left lying around. Pure: the Secrets and cluster-info come in, rows and findings go out.
+ * meet, and what is left lying around. The judging is pure: the Secrets and cluster-info come in, rows and findings
+ * go out; listTokenSecrets is the one read every token command makes.
  *
  * What decides (k8s.io/cluster-bootstrap, kube-apiserver's bootstrap token authenticator, kube-controller-manager's
  * bootstrapsigner and tokencleaner):
@@ -12,8 +13,10 @@
  *   of its kubeconfig with the token's secret, which the bootstrapsigner keeps for every valid signing token
  *   ("there is no JWS signed token in the cluster-info ConfigMap" otherwise).
  */
-import { readTokenSecret, BOOTSTRAP_TOKEN_SECRET_PREFIX, TOKEN_ID_REGEX, type TokenSecretInfo } from '../pki/bootstrap-token.js';
+import type { V1Secret } from '@kubernetes/client-node';
+import { readTokenSecret, BOOTSTRAP_TOKEN_SECRET_PREFIX, BOOTSTRAP_TOKEN_SECRET_TYPE, TOKEN_ID_REGEX, type TokenSecretInfo } from '../pki/bootstrap-token.js';
 import { clusterInfoSignedBy } from './cluster-info.js';
+import { call, type ClusterClient } from './connect.js';
 import { goTime } from '../pki/go-duration.js';
 
 export type TokenStatus = 'ok' | 'expired' | 'never-expires' | 'unsigned' | 'bad-signature' | 'invalid';
@@ -52,6 +55,13 @@ interface SecretLike {
 }
 
 const SEVERITY_RANK = { error: 2, warning: 1, info: 0 } as const;
+
+/** The bootstrap token Secrets of kube-system (type bootstrap.kubernetes.io/token, as the authenticator finds them). */
+export async function listTokenSecrets(client: ClusterClient): Promise<V1Secret[]> {
+  const list = await call(client, 'list bootstrap token Secrets in kube-system', () =>
+    client.core.listNamespacedSecret({ namespace: 'kube-system', fieldSelector: `type=${BOOTSTRAP_TOKEN_SECRET_TYPE}` }));
+  return list.items ?? [];
+}
 
 /**
  * One row per bootstrap token Secret, sorted by id. `clusterInfo`: the data of kube-public/cluster-info, or null
