@@ -131,7 +131,7 @@ export function printDoc(write: (s: string) => void, doc: object): void {
  * What the exit code of a restore means: `restored` (0), `nothing-to-restore` (0: every file is as it was
  * before that run already), `refused` (3: files changed since by something other than kubepki, listed in
  * changedByOthers, and no --overwrite; nothing written), `failed` (2: rolled back, see failure; 3: nothing
- * written). With --dry-run, the outcome the real run would have; the dry run's own exit code is 0.
+ * written). With --dry-run, the outcome the real run would have, and its exit code: 3 for `refused`, else 0.
  */
 export type RestoreOutcome = 'restored' | 'nothing-to-restore' | 'refused' | 'failed';
 
