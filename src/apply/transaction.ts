@@ -717,10 +717,6 @@ function newBackupDir(root: string, now: Date): { dir: string; discard: () => vo
  */
 export interface RollbackMark { rollback: 'done' | 'failed'; backupDir: string }
 
-function rollbackMark(rollback: RollbackMark['rollback'], backupDir: string): RollbackMark {
-  return { rollback, backupDir };
-}
-
 export function rollbackOf(e: unknown): RollbackMark | undefined {
   const m = e as Partial<RollbackMark> | undefined;
   return m && (m.rollback === 'done' || m.rollback === 'failed') && typeof m.backupDir === 'string' ? { rollback: m.rollback, backupDir: m.backupDir } : undefined;
@@ -827,7 +823,7 @@ export async function applyChanges(nfs: NodeFs, changes: Change[], o: Transactio
         rollBack(nfs, dir, manifest);
       } catch (rb) {
         lock.keep();
-        throw Object.assign(new UserError(`failed to ${o.action}: ${errorMessage(e)}; and the rollback failed too: ${errorMessage(rb)}`, `restore with \`kubepki restore ${restoreArgs(nfs.root, dir)}\``, 2), rollbackMark('failed', dir));
+        throw Object.assign(new UserError(`failed to ${o.action}: ${errorMessage(e)}; and the rollback failed too: ${errorMessage(rb)}`, `restore with \`kubepki restore ${restoreArgs(nfs.root, dir)}\``, 2), { rollback: 'failed', backupDir: dir } satisfies RollbackMark);
       }
       // every file is back; a manifest that cannot say so (the disk that failed the run is full) stays
       // in-progress, and no later run rolls it back (a takeover rolls back only the run its lock names)
@@ -835,7 +831,7 @@ export async function applyChanges(nfs: NodeFs, changes: Change[], o: Transactio
         manifest.state = 'rolled-back';
         writeManifest(dir, manifest);
       } catch { /* see above */ }
-      throw Object.assign(new UserError(`failed to ${o.action}: ${errorMessage(e)}`, `every file was put back as it was (backup ${dir})`, e instanceof UserError ? e.exitCode : 2), rollbackMark('done', dir));
+      throw Object.assign(new UserError(`failed to ${o.action}: ${errorMessage(e)}`, `every file was put back as it was (backup ${dir})`, e instanceof UserError ? e.exitCode : 2), { rollback: 'done', backupDir: dir } satisfies RollbackMark);
     }
     return { backupDir: dir, written, keyModes, recovered: lock.recovered };
   } finally {
