@@ -2,6 +2,7 @@ import { sha256Hex } from '../pki/digest.js';
 import { Certificate } from '../pki/certificate.js';
 import type { CertEntry, Inventory } from '../inventory/types.js';
 import { sanCovers } from '../inventory/classify.js';
+import { unbracket } from '../inventory/names.js';
 
 export interface ServedComparison {
   /** `external-etcd`: a member of the node's external etcd, whose certificate is kept on the etcd's hosts; `untrusted` when kube-apiserver would refuse it */
@@ -40,7 +41,7 @@ export function compareServed(leafDer: Uint8Array, inv: Inventory, endpoint?: { 
 
 /** The --etcd-servers (etcd.external.endpoints) entry `endpoint` is, when the node's etcd is external. */
 function externalEtcdMember(inv: Inventory, endpoint: { host: string; port: number }): string | undefined {
-  const bare = (h: string) => h.replace(/^\[|\]$/g, '').toLowerCase();
+  const bare = (h: string) => unbracket(h).toLowerCase();
   return inv.externalEtcd?.endpoints.find((u) => {
     try {
       const url = new URL(u);
@@ -74,7 +75,7 @@ function externalEtcdVerdict(leaf: Certificate, inv: Inventory, endpoint: { host
   if (!ca) {
     return { verdict: 'untrusted', served, message: `${where}, and it is not signed by ${cafile ? `the CA kube-apiserver trusts for etcd (--etcd-cafile ${cafile})` : 'a CA kube-apiserver is given for etcd (no --etcd-cafile found)'}: kube-apiserver fails with "x509: certificate signed by unknown authority" — bring that etcd's current CA here as ${cafile ?? 'the --etcd-cafile file'} (then restart kube-apiserver), or have the member's certificate issued by the CA kube-apiserver trusts` };
   }
-  const host = endpoint.host.replace(/^\[|\]$/g, '');
+  const host = unbracket(endpoint.host);
   const sans = leaf.subjectAltNames;
   const named = sanCovers(sans, host);
   if (!named) {
