@@ -32,6 +32,7 @@ export { authorizeNodeClient, nodeClientSubresources, subjectAccessReviewFor, ty
 export { applyJoin, updateClusterInfo, type ApplyJoinOptions, type ApplyJoinResult } from './cluster/apply-join.js';
 export { readClusterInfo } from './cluster/cluster-info.js';
 export { judgeTokens, ttlText, type TokenRow, type TokenStatus, type TokenFinding } from './cluster/tokens.js';
+export { createToken, type CreateTokenOptions, type CreateTokenResult } from './cluster/token-create.js';
 export { planSaRefresh, readSaRefreshPlan, applySaRefresh, type SaRefreshPlan } from './cluster/sa-refresh.js';
 export { readClusterCertificates, clusterCertEntries, mergeClusterCertificates } from './cluster/inventory.js';
 export { readInventory, type ReadOptions } from './inventory/read.js';

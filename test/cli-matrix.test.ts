@@ -227,7 +227,7 @@ function baseArgs(name: string, t: string): string[] {
     'ca import': [sealed, '--certificate-key', '0'.repeat(64)], 'kubelet credentials': ['--node', 'cp-1'], 'sa rotate': [],
     'csr list': noKubeconfig, 'csr approve': ['--all-valid', ...noKubeconfig], 'cluster-info update': noKubeconfig,
     'cluster-info show': noKubeconfig, 'sa refresh': ['--dry-run', ...noKubeconfig],
-    'token list': noKubeconfig, 'token delete': ['--expired', ...noKubeconfig],
+    'token list': noKubeconfig, 'token delete': ['--expired', ...noKubeconfig], 'token create': noKubeconfig,
   };
   assert.ok(base[name], `no base arguments for kubepki ${name}: add it to the matrix`);
   return base[name]!;

@@ -179,3 +179,36 @@ export interface RestoreResult {
   newBackup?: Backup;
   failure?: Failure;
 }
+
+/**
+ * What `token create -o json` prints. `outcome`: `created` (0: the Secret written and, for a signing token,
+ * cluster-info signed for it and read back verified), `unsigned` (2: the Secret written, but signing cluster-info for
+ * it failed or did not verify; `failure` says why, state `written`). With --dry-run, what the run would do.
+ */
+export interface TokenCreateResult {
+  apiVersion: 'kubepki.io/v1alpha1';
+  kind: 'TokenCreateResult';
+  now: string;
+  dryRun: boolean;
+  outcome: 'created' | 'unsigned';
+  exitCode: number;
+  /** the whole token (id.secret), as kubeadm token create prints it; `<new token>` for one a dry run would draw */
+  token: string;
+  /** its id (none for a token a dry run would draw) */
+  id?: string;
+  /** the Secret: kube-system/bootstrap-token-<id> */
+  secret: string;
+  /** RFC 3339, whole seconds, as the Secret holds it; none: it never expires */
+  expiration?: string;
+  usages: string[];
+  groups: string[];
+  description?: string;
+  /** kube-public/cluster-info is signed for it (jws-kubeconfig-<id>), or with --dry-run would be */
+  signed: boolean;
+  /** --print-join-command: the `kubeadm join` line, and the CA hashes it pins (cluster-info's) */
+  joinCommand?: string;
+  discoveryHashes?: string[];
+  steps: string[];
+  warnings: string[];
+  failure?: Failure;
+}
