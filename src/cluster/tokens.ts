@@ -83,7 +83,7 @@ function judgeOne(s: SecretLike, clusterInfo: Record<string, string> | null | un
     const why = !t ? 'it has no token-id or token-secret' : t.id !== nameId ? `its token-id ${JSON.stringify(t.id)} is not the ${JSON.stringify(nameId)} its name says` : 'its token-id or token-secret is not 6 and 16 characters of [a-z0-9]';
     return {
       id: nameId, secret: name, uid: s.metadata?.uid, usages: t?.usages ?? [], groups: t?.groups ?? [], description: t?.description, owns, status: 'invalid',
-      findings: [{ severity: 'error', code: 'invalid', message: `Secret kube-system/${name} is no usable bootstrap token: ${why}, so kube-apiserver ignores it and nobody can join with it; delete it (kubectl -n kube-system delete secret ${name}) and make a token with kubepki join` }],
+      findings: [{ severity: 'error', code: 'invalid', message: `Secret kube-system/${name} is no usable bootstrap token: ${why}, so kube-apiserver ignores it and nobody can join with it; delete it (kubectl -n kube-system delete secret ${name}) and make a token with kubepki token create` }],
     };
   }
   const row: TokenRow = {
@@ -114,7 +114,7 @@ function findingsOf(t: TokenSecretInfo, row: TokenRow, clusterInfo: Record<strin
     out.push({
       severity: joins ? 'warning' : 'info', code: 'never-expires',
       message: joins
-        ? `token ${t.id} never expires: whoever has it can join nodes${t.groups.length ? ` (as ${t.groups.join(', ')})` : ''} until it is deleted; delete it when its nodes have joined (kubepki token delete ${t.id}) and give new ones a TTL (kubepki join --ttl 24h)`
+        ? `token ${t.id} never expires: whoever has it can join nodes${t.groups.length ? ` (as ${t.groups.join(', ')})` : ''} until it is deleted; delete it when its nodes have joined (kubepki token delete ${t.id}) and give new ones a TTL (kubepki token create --ttl 24h)`
         : `token ${t.id} never expires (it cannot authenticate: usages ${t.usages.join(',') || 'none'})`,
     });
   }
