@@ -16,7 +16,7 @@ import { parseCsr } from '../pki/csr.js';
 import { parseKubeconfig, looksLikeKubeconfig, KubeconfigError, clientGoRefusals, KUBECONFIG_DOC, type KubeconfigDoc } from '../kubeconfig/read.js';
 import { manifestPems } from '../kubeconfig/manifest.js';
 import { markOtherHostCopies } from '../layouts/kubespray-etcd.js';
-import { detectLayouts, installerCert, installerRenewal, k0sDataDir, K0S_DATA_DIR, kubeadmPkiDir, kubesprayRenewTimer, layoutTargets, KUBESPRAY_RENEW_TIMER, KUBESPRAY_RENEW_SERVICE, type KubesprayRenewTimer, type ScanTarget } from '../layouts/detect.js';
+import { detectLayouts, installerCert, installerRenewal, k0sDirs, K0S_DATA_DIR, kubeadmPkiDir, kubesprayRenewTimer, layoutTargets, KUBESPRAY_RENEW_TIMER, KUBESPRAY_RENEW_SERVICE, type KubesprayRenewTimer, type ScanTarget } from '../layouts/detect.js';
 import { kubeadmProfileForFile, KUBEADM_PROFILES, profileCertPath, profileKeyPath, RKE1_COMPONENTS, RANCHER_COMPONENTS, isRancherLoopback, DEFAULT_PKI, KUBELET_CONF, KUBELET_PKI_DIR, type KubeadmCertProfile } from '../profiles/kubeadm.js';
 import { readComponentRefs, readKubeadmConfigHints, readKubeletConfig, kubeletConfigPath, kubeletClientRotation, kubeletClientSigningOff, kubeletConfigProblems } from './components.js';
 import { interruptedRuns } from './interrupted.js';
@@ -694,7 +694,8 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     ?? (l.via ? kubeadmProfileForFile(l.via, pkiLogical) ?? kubeadmProfileForFile(l.via, pkiDir) : undefined)
     ?? (l.kind !== 'kubeconfig' && l.index === 0 ? referencedBy.get(l.file) : undefined);
   // (k0s's data directory: its files are known by their path under it; read only on a k0s node)
-  const k0sDir = layouts.includes('k0s') ? k0sDataDir(fs) ?? K0S_DATA_DIR : K0S_DATA_DIR;
+  const k0s = layouts.includes('k0s') ? k0sDirs(fs) : undefined;
+  const k0sDir = k0s?.dataDir ?? K0S_DATA_DIR;
   const names = nameRecords(records, profileOf, k0sDir);
 
   // 5. trust tree: which CA's key made each signature
@@ -1025,6 +1026,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     summary: summarize(certificates, all),
     ...(hints.validity ? { kubeadmValidity: hints.validity } : {}),
     ...(k0sDir !== K0S_DATA_DIR ? { k0sDataDir: k0sDir } : {}),
+    ...(k0s && k0s.kubeletRootDir !== `${k0sDir}/kubelet` ? { k0sKubeletRootDir: k0s.kubeletRootDir } : {}),
   };
   return inv;
 }
