@@ -285,3 +285,31 @@ test('k0s with --kubelet-root-dir (k0s install worker --kubelet-root-dir D): the
   assert.equal(seen.get('exists /var/lib/k0s'), 1, [...seen].filter(([k]) => k.includes('k0s')).join(' '));
   assert.equal(seen.get('read /etc/systemd/system/k0scontroller.service'), 1);
 });
+
+test('inspect of a k0s or MicroK8s file names it as check does (k0s\'s pki/server.crt and MicroK8s\'s certs/server.crt are apiserver, cluster.crt dqlite, pki/etcd/server.crt etcd/server), with check\'s RENEWED BY (was: named by its path, server, cluster)', async () => {
+  const inspect = async (root: string, file: string) => {
+    const io = memoryIo();
+    await run(['inspect', file, '--root', root, '--now', '2026-01-10', '-o', 'json'], io);
+    const inv = JSON.parse(io.out) as Inventory;
+    assert.ok(inv.certificates.length > 0, io.out + io.err);
+    return inv.certificates[0]!;
+  };
+  const k0s = tmpDir('kubepki-k0s-inspect-');
+  makeK0sController(k0s, { casIssued: new Date('2024-03-01T10:00:00Z'), leavesIssued: new Date('2025-11-30T08:00:00Z') });
+  const checked = readInventory({ fs: new NodeFs(k0s), now: NOW });
+  for (const file of [`${K0S_PKI}/server.crt`, `${K0S_PKI}/etcd/server.crt`, `${K0S_PKI}/front-proxy-client.crt`]) {
+    const c = await inspect(k0s, file);
+    const inCheck = checked.certificates.find((x) => x.location.file === file)!;
+    assert.equal(c.name, inCheck.name, file);
+    assert.equal(c.managedBy, inCheck.managedBy, file);
+  }
+  assert.equal((await inspect(k0s, `${K0S_PKI}/server.crt`)).name, 'apiserver');
+  assert.equal((await inspect(k0s, `${K0S_PKI}/server.crt`)).managedBy, 'k0s');
+
+  const mk = tmpDir('kubepki-mk8s-inspect-');
+  makeMicroK8s(mk, { installed: new Date('2024-02-01T09:00:00Z'), leavesIssued: new Date('2025-11-20T12:00:00Z') });
+  // (through the snap's `current` link, as an operator types it, and at the revision's own path)
+  assert.equal((await inspect(mk, '/var/snap/microk8s/current/certs/server.crt')).name, 'apiserver');
+  assert.equal((await inspect(mk, '/var/snap/microk8s/current/certs/server.crt')).managedBy, 'microk8s');
+  assert.equal((await inspect(mk, '/var/snap/microk8s/7229/var/kubernetes/backend/cluster.crt')).name, 'dqlite');
+});

@@ -123,13 +123,22 @@ export function readInventory(opts: ReadOptions): Inventory {
   const pki = kubeadmPkiDir(fs);
   const targets: ScanTarget[] = layouts.flatMap((l) => layoutTargets(l, fs, pki));
   // a file named on its own (inspect, layouts []) inside a distro's directory on a node of that distro is
-  // that distro's: RKE1's kube-apiserver.pem is renewed by rke and read by kube-apiserver, as check says
+  // that distro's: RKE1's kube-apiserver.pem is renewed by rke and read by kube-apiserver, k0s's pki/server.crt
+  // is apiserver, as check says
   const distroTargets = opts.paths?.length && opts.layouts?.length === 0
-    ? detectLayouts(fs).filter((l) => l === 'rke1' || l === 'rke2' || l === 'k3s').flatMap((l) => layoutTargets(l, fs, pki))
+    ? detectLayouts(fs).filter((l) => l === 'rke1' || l === 'rke2' || l === 'k3s' || l === 'k0s' || l === 'microk8s').flatMap((l) => layoutTargets(l, fs, pki))
     : [];
-  const distroTarget = (p: string): ScanTarget | undefined => distroTargets.find((t) => (t.recursive
+  const inTarget = (p: string) => distroTargets.find((t) => (t.recursive
     ? p.startsWith(`${t.path}/`)
     : posix.dirname(p) === t.path && (!t.match || t.match.test(posix.basename(p)))));
+  // (MicroK8s's targets are the revision's directories, which `current` links to: the file as given, or in its
+  // directory's real place)
+  const distroTarget = (p: string): ScanTarget | undefined => {
+    if (distroTargets.length === 0) return undefined;
+    let dir = posix.dirname(p);
+    try { dir = fs.realNodePath(dir); } catch { /* a link loop: read as given */ }
+    return inTarget(p) ?? inTarget(posix.join(dir, posix.basename(p)));
+  };
   // (named from the distro's directory, as check names it: k3s's server/tls/etcd/server-ca.crt is etcd/server-ca, not a
   // second server-ca beside server/tls/server-ca.crt)
   for (const p of opts.paths ?? []) {
