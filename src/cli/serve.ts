@@ -11,6 +11,7 @@ import { startServer } from '../server/server.js';
 import { parseProbeFlag, probeLocal, defaultEndpoints } from '../server/probe-local.js';
 import { collect, addNodeReadOptions, nodeReadInputs, resolveNow, type NodeOptions } from './options.js';
 import { VERSION } from './main.js';
+import { layoutWatchDirs, watchDirOf } from '../layouts/detect.js';
 
 interface ServeOptions extends NodeOptions {
   listen: string;
@@ -90,6 +91,10 @@ Exit codes:
         tls: o.tlsCert && o.tlsKey ? { certFile: o.tlsCert, keyFile: o.tlsKey, clientCaFile: o.clientCa } : undefined,
         insecureNoAuth: o.insecureNoAuth,
         watch: o.watch !== false,
+        // (the detected layouts' directories, where k0s, MicroK8s, RKE or k3s write what they renew, and --path's,
+        // --kubeconfig's: watched though nothing was found there yet)
+        watchDirs: (inv) => [...layoutWatchDirs(fs, inv.layouts.filter((l) => l !== 'generic')),
+          ...[...(inputs.paths ?? []), ...(inputs.kubeconfigs ?? [])].map((p) => watchDirOf(fs, p))],
         log: (line) => io.stderr(`${line}\n`),
         version: VERSION,
         probe: o.probe === false ? undefined : (inv) => probeLocal(inv, endpoints ?? defaultEndpoints(inv, o.probeHost)),

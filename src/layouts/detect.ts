@@ -103,6 +103,33 @@ export function layoutTargets(layout: LayoutName, fs: NodeFs, pkiDir = kubeadmPk
   }
 }
 
+/**
+ * Where the layouts' files are, as node directories to watch (serve re-reads when one changes): each scan
+ * target's directory, or the directory of a target that is a file; `match` when only some of its files are the
+ * layout's (a home directory's kube_config_*.yml). A snap refresh switches MicroK8s's `current` link to a new
+ * revision's copies, in /var/snap/microk8s.
+ */
+export function layoutWatchDirs(fs: NodeFs, layouts: LayoutName[]): WatchDir[] {
+  const pki = kubeadmPkiDir(fs);
+  const out = layouts.flatMap((l) => layoutTargets(l, fs, pki)).map((t) => watchDirOf(fs, t.path, t.match));
+  if (layouts.includes('microk8s')) out.push({ dir: '/var/snap/microk8s', match: 'current' });
+  return out;
+}
+
+/** A directory to watch, and which of its names matter (a name: that file alone); undefined for every one. */
+export interface WatchDir { dir: string; match?: RegExp | string }
+
+/**
+ * The node path `p` as a directory to watch: itself, or a file's directory and its name (a directory not there
+ * yet too: its parent says when it appears). `match`: `p` is a directory, and only those of its names matter.
+ */
+export function watchDirOf(fs: NodeFs, p: string, match?: RegExp): WatchDir {
+  if (match) return { dir: p, match };
+  if (fs.stat(p)?.isDirectory()) return { dir: p };
+  const slash = p.lastIndexOf('/');
+  return { dir: p.slice(0, slash) || '/', match: p.slice(slash + 1) };
+}
+
 /** The certificatesDir a kubeadm CA path says (kubeadm writes `<certificatesDir>/ca.crt` into flags and configs), or undefined. */
 export function certificatesDirOfCa(file: unknown): string | undefined {
   // (/^\/.+\/ca\.crt$/, without compiling a pattern in every check)
