@@ -20,7 +20,7 @@ test('restore of a backup a killed renew left without manifest.json said "failed
   const listed = await cli(['backups', '--root', root]);
   assert.equal(listed.code, 0, listed.err);
   assert.match(listed.out, /^No backups in /);
-  assert.ok(listed.out.includes(`Incomplete backups (no manifest.json; nothing to restore from them):\n  ${name}: kubepki was interrupted while copying into it the files it was to change, before it changed any: nothing was changed by that run`), listed.out);
+  assert.ok(listed.out.includes(`Incomplete backups (no manifest.json; nothing to restore from them):\n  ${name}: kubepki was interrupted while copying into it the files it was to change, before it changed any (nothing was changed by that run), or its manifest.json was removed after its run (which files that run changed cannot then be told; files/ holds its copies of them)`), listed.out);
   assert.match(listed.out, /the next command that changes this node \(renew, restore …\) removes it with that lock/);
   const json = JSON.parse((await cli(['backups', '--root', root, '-o', 'json'])).out) as { items: unknown[]; incomplete?: { dir: string; name: string; what: string }[] };
   assert.deepEqual(json.items, []);
@@ -29,7 +29,7 @@ test('restore of a backup a killed renew left without manifest.json said "failed
   // a dry run takes no lock: the directory is still there, and said to be what it is
   const dry = await cli(['restore', name!, '--root', root, '--dry-run']);
   assert.equal(dry.code, 3, dry.out + dry.err);
-  assert.ok(dry.err.startsWith(`kubepki: ${dir} is an incomplete backup (no manifest.json): kubepki was interrupted while copying into it the files it was to change, before it changed any: nothing was changed by that run`), dry.err);
+  assert.ok(dry.err.startsWith(`kubepki: ${dir} is an incomplete backup (no manifest.json): kubepki was interrupted while copying into it the files it was to change, before it changed any (nothing was changed by that run), or its manifest.json was removed after its run (which files that run changed cannot then be told; files/ holds its copies of them)`), dry.err);
   assert.doesNotMatch(dry.err, /failed to find backup/);
 
   // the real restore takes the dead run's lock, which removes the half-made directory first
@@ -52,7 +52,7 @@ test('a half-made backup that no lock names (the lock removed by hand) is listed
 
   const listed = await cli(['backups', '--root', root]);
   assert.equal(listed.code, 0, listed.err);
-  assert.ok(listed.out.includes(`  2026-11-22T23-59-00Z: kubepki was interrupted while copying into it the files it was to change, before it changed any: nothing was changed by that run; remove it (its files/ hold copies of what that run was to replace, private keys among them): rm -r ${dir}\n`), listed.out);
+  assert.ok(listed.out.includes(`  2026-11-22T23-59-00Z: kubepki was interrupted while copying into it the files it was to change, before it changed any (nothing was changed by that run), or its manifest.json was removed after its run (which files that run changed cannot then be told; files/ holds its copies of them); remove it (its files/ hold copies of what that run was to replace, private keys among them): rm -r ${dir}\n`), listed.out);
   assert.doesNotMatch(listed.out, /notes/);
 
   const r = await cli(['restore', '2026-11-22T23-59-00Z', '--root', root, '--now', NOW]);
@@ -97,4 +97,23 @@ test('a half-made backup in a --backup-dir nodes may share is not called a dead 
   assert.equal(r.code, 3, r.out + r.err);
   assert.match(r.err, /or a kubepki on another node that shares .* is making it now/);
   assert.ok(fs.existsSync(dir), 'left in place');
+});
+
+test('a finished renew\'s backup whose manifest.json was removed by hand is not said to be a run killed before it changed anything: backups and restore say it may be either, since nothing left tells them apart', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const done = await cli(['renew', 'all', '--root', root, '--now', NOW]);
+  assert.equal(done.code, 0, done.out + done.err);
+  const [name] = fs.readdirSync(path.join(root, BACKUPS));
+  const dir = path.join(root, BACKUPS, name!);
+  fs.rmSync(path.join(dir, 'manifest.json'));
+  const either = /kubepki was interrupted while copying into it the files it was to change, before it changed any \(nothing was changed by that run\), or its manifest\.json was removed after its run \(which files that run changed cannot then be told; files\/ holds its copies of them\)/;
+
+  const listed = await cli(['backups', '--root', root]);
+  assert.equal(listed.code, 0, listed.err);
+  assert.match(listed.out, either);
+  assert.doesNotMatch(listed.out, /before it changed any: nothing was changed by that run/);
+  const r = await cli(['restore', name!, '--root', root, '--now', NOW]);
+  assert.equal(r.code, 3, r.out + r.err);
+  assert.match(r.err, either);
+  assert.ok(fs.existsSync(path.join(dir, 'files')), 'its copies are left where they are');
 });

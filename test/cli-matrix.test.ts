@@ -114,6 +114,10 @@ const visible = (c: Command): Option[] => c.options.filter((o) => !o.hidden);
  * `--max-passes`: test knobs.
  */
 const HIDDEN_ON_PURPOSE = new Set(['--request-timeout', '--poll-ms', '--max-passes']);
+/** Other commands' spelling of a flag a command spells its own way, taken for it but not listed (aliasOption). */
+const HIDDEN_ALIASES: Record<string, string[]> = {
+  'kubelet credentials': ['--node-name'], rebuild: ['--node', '--kubeconfig'], serve: ['--node'], 'cluster-info update': ['--ca-cert'], join: ['--kubeconfig'],
+};
 
 test('help: every command and sub-command answers --help on stdout, exit 0, with its usage, examples of itself and every flag it accepts; a parent names its sub-commands', async () => {
   const { leaves, parents } = await commandTree();
@@ -130,7 +134,7 @@ test('help: every command and sub-command answers --help on stdout, exit 0, with
     assert.match(r.stdout, /^Exit codes\b/m, `kubepki ${name} --help: exit codes`);
     // every option it takes is in its help, and every one in its help it takes (the help is made from them)
     for (const o of cmd.options) {
-      if (o.hidden) assert.ok(HIDDEN_ON_PURPOSE.has(o.long!), `kubepki ${name} accepts ${o.flags} but its help leaves it out`);
+      if (o.hidden) assert.ok(HIDDEN_ON_PURPOSE.has(o.long!) || HIDDEN_ALIASES[name]?.includes(o.long!), `kubepki ${name} accepts ${o.flags} but its help leaves it out`);
       else assert.ok(r.stdout.includes(o.flags), `kubepki ${name} --help lists no ${o.flags}`);
     }
     for (const sub of cmd.commands) assert.match(r.stdout, new RegExp(`^  ${sub.name()} `, 'm'), `kubepki ${name} --help names ${sub.name()}`);
@@ -207,6 +211,40 @@ test('flags: one spelling and one meaning everywhere (--root, --now, --warn, --b
   }
   // and every one that writes through the Kubernetes API (or a file for kubectl apply), --dry-run: only reads then
   for (const name of ['csr approve', 'cluster-info update', 'join', 'sa refresh']) assert.ok(has(name, '--dry-run'), `kubepki ${name} --dry-run`);
+});
+
+test('flags: a command takes the spelling other commands use for the same thing, hidden (--node-name/--node, --ca-cert for --ca, --kubeconfig with join --apply and rebuild --apply-cluster), so either works', async () => {
+  const { leaves } = await commandTree();
+  const byName = new Map(leaves.map((l) => [l.words.join(' '), l.cmd]));
+  // each alias is stored as the option it stands for
+  for (const [name, [alias, of]] of [['kubelet credentials', ['--node-name', '--node']], ['rebuild', ['--node', '--node-name']], ['serve', ['--node', '--node-name']], ['cluster-info update', ['--ca-cert', '--ca']]] as const) {
+    const opts = byName.get(name)!.options;
+    const a = opts.find((o) => o.long === alias), v = opts.find((o) => o.long === of);
+    assert.ok(a?.hidden && v && !v.hidden, `kubepki ${name} ${alias}`);
+    assert.equal(a.attributeName(), v.attributeName(), `kubepki ${name} ${alias} is ${of}`);
+  }
+  // kubelet credentials --node-name (rebuild's and serve's spelling) is --node, the required option satisfied
+  const root = tree();
+  const dry = (args: string[]) => kubepki(['kubelet', 'credentials', '--root', root, '--out', path.join(WORK, 'kubelet-alias'), '--dry-run', ...NOW, ...args]);
+  const byNode = dry(['--node', 'worker-9']), byNodeName = dry(['--node-name', 'worker-9']);
+  assert.equal(byNodeName.status, 0, byNodeName.stderr);
+  assert.equal(byNodeName.stdout, byNode.stdout);
+  assert.match(byNodeName.stdout, /system:node:worker-9/);
+  // join --apply --kubeconfig FILE is --apply FILE (the kubeconfig csr, token and cluster-info take by that name);
+  // alone it is refused, not taken for --apply
+  const missing = path.join(WORK, 'no-such-kubeconfig');
+  const out = path.join(WORK, 'join-alias.yaml');
+  const viaApply = kubepki(['join', '--root', root, '--out', out, '--dry-run', '--apply', missing, ...NOW]);
+  const viaAlias = kubepki(['join', '--root', root, '--out', out, '--dry-run', '--apply', '--kubeconfig', missing, ...NOW]);
+  assert.equal(viaAlias.status, viaApply.status, viaAlias.stderr);
+  assert.ok(viaApply.stderr.includes(missing), viaApply.stderr);
+  assert.equal(viaAlias.stderr.replace(/token [a-z0-9]{6}\b/g, 'token X'), viaApply.stderr.replace(/token [a-z0-9]{6}\b/g, 'token X'));
+  const alone = kubepki(['join', '--root', root, '--out', out, '--dry-run', '--kubeconfig', missing, ...NOW]);
+  assert.equal(alone.status, 3);
+  assert.match(alone.stderr, /^kubepki: --kubeconfig goes with --apply: it names the kubeconfig --apply reaches the cluster with\n/);
+  const both = kubepki(['rebuild', '--root', root, '--dry-run', '--apply-cluster', '/a.conf', '--kubeconfig', '/b.conf', ...NOW]);
+  assert.equal(both.status, 3);
+  assert.match(both.stderr, /--apply-cluster \/a\.conf and --kubeconfig \/b\.conf name two kubeconfigs/);
 });
 
 // ---------------------------------------------------------------- errors: one line, exit 3, nothing written

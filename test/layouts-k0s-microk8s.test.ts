@@ -240,3 +240,76 @@ test('k0s with a non-default data directory (was: not detected, nothing read): t
   assert.deepEqual(detectLayouts(nfs()), ['k0s']);
   assert.equal(readInventory({ fs: nfs(), now: NOW }).k0sDataDir, '/srv/k0s');
 });
+
+test('k0s with --kubelet-root-dir (k0s install worker --kubelet-root-dir D): the kubelet\'s pki/ is read under D, from the unit\'s ExecStart as --data-dir is, and renew restarts the k0s unit for it (was: only the pair kubelet.conf names, and no restart)', async () => {
+  const root = tmpDir('kubepki-k0s-kubeletdir-');
+  makeK0sController(root, { casIssued: new Date('2024-03-01T10:00:00Z'), leavesIssued: new Date('2025-11-30T08:00:00Z'), worker: true });
+  // the kubelet's root dir moved to /srv/kubelet, kubelet.conf (KubeletAuthConfigPath) left in the data directory
+  // and naming the pair there, as the kubelet writes it (k0sproject/k0s pkg/config/cfgvars.go, pkg/component/worker/kubelet.go)
+  fs.mkdirSync(path.join(root, 'srv'), { recursive: true });
+  fs.renameSync(path.join(root, 'var/lib/k0s/kubelet'), path.join(root, 'srv/kubelet'));
+  const pki = path.join(root, 'srv/kubelet/pki');
+  const pem = path.join(pki, 'kubelet-client-current.pem');
+  const target = fs.readlinkSync(pem);
+  fs.rmSync(pem);
+  fs.symlinkSync(target.replace('/var/lib/k0s/kubelet/', '/srv/kubelet/'), pem);
+  const conf = path.join(root, 'var/lib/k0s/kubelet.conf');
+  fs.writeFileSync(conf, fs.readFileSync(conf, 'utf8').replaceAll('/var/lib/k0s/kubelet/', '/srv/kubelet/'));
+  // the kubelet's self-signed serving pair, which it writes in its --cert-dir and nothing names
+  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', path.join(pki, 'kubelet.key'), '-subj', '/CN=k0s-node@1700000000', '-days', '365', '-out', path.join(pki, 'kubelet.crt')]);
+  const units = path.join(root, 'etc/systemd/system');
+  fs.mkdirSync(units, { recursive: true });
+  fs.writeFileSync(path.join(units, 'k0scontroller.service'), '[Service]\nExecStart=/usr/local/bin/k0s controller --enable-worker=true --kubelet-root-dir=/srv/kubelet\n');
+
+  const inv = readInventory({ fs: new NodeFs(root), now: NOW });
+  const files = inv.certificates.map((c) => c.location.file);
+  assert.ok(files.includes('/srv/kubelet/pki/kubelet.crt'), files.join(' '));
+  const client = inv.certificates.find((c) => c.location.file.startsWith('/srv/kubelet/pki/kubelet-client') && !c.isCA);
+  assert.equal(client?.managedBy, 'kubelet', files.join(' '));
+
+  const kc = memoryIo();
+  assert.equal(await run(['renew', 'kubelet-client', '--root', root, '--now', '2026-12-07', '--dry-run'], kc), 0, kc.out + kc.err);
+  assert.match(kc.out, /^Restart afterwards:\n {2}k0scontroller \(systemd unit k0scontroller; reads [^)]*\/srv\/kubelet\/pki\/kubelet-client-current\.pem\)$/m);
+  assert.equal(inv.k0sDataDir, undefined);
+  assert.equal(inv.k0sKubeletRootDir, '/srv/kubelet');
+
+  // worked out once per read (detection, scan targets and naming all ask): one look at /var/lib/k0s and one read
+  // of the unit, not one each
+  const seen = new Map<string, number>();
+  const count = (p: string) => seen.set(p, (seen.get(p) ?? 0) + 1);
+  class CountingFs extends NodeFs {
+    override exists(p: string) { count(`exists ${p}`); return super.exists(p); }
+    override readFile(p: string) { count(`read ${p}`); return super.readFile(p); }
+  }
+  readInventory({ fs: new CountingFs(root), now: NOW });
+  assert.equal(seen.get('exists /var/lib/k0s'), 1, [...seen].filter(([k]) => k.includes('k0s')).join(' '));
+  assert.equal(seen.get('read /etc/systemd/system/k0scontroller.service'), 1);
+});
+
+test('inspect of a k0s or MicroK8s file names it as check does (k0s\'s pki/server.crt and MicroK8s\'s certs/server.crt are apiserver, cluster.crt dqlite, pki/etcd/server.crt etcd/server), with check\'s RENEWED BY (was: named by its path, server, cluster)', async () => {
+  const inspect = async (root: string, file: string) => {
+    const io = memoryIo();
+    await run(['inspect', file, '--root', root, '--now', '2026-01-10', '-o', 'json'], io);
+    const inv = JSON.parse(io.out) as Inventory;
+    assert.ok(inv.certificates.length > 0, io.out + io.err);
+    return inv.certificates[0]!;
+  };
+  const k0s = tmpDir('kubepki-k0s-inspect-');
+  makeK0sController(k0s, { casIssued: new Date('2024-03-01T10:00:00Z'), leavesIssued: new Date('2025-11-30T08:00:00Z') });
+  const checked = readInventory({ fs: new NodeFs(k0s), now: NOW });
+  for (const file of [`${K0S_PKI}/server.crt`, `${K0S_PKI}/etcd/server.crt`, `${K0S_PKI}/front-proxy-client.crt`]) {
+    const c = await inspect(k0s, file);
+    const inCheck = checked.certificates.find((x) => x.location.file === file)!;
+    assert.equal(c.name, inCheck.name, file);
+    assert.equal(c.managedBy, inCheck.managedBy, file);
+  }
+  assert.equal((await inspect(k0s, `${K0S_PKI}/server.crt`)).name, 'apiserver');
+  assert.equal((await inspect(k0s, `${K0S_PKI}/server.crt`)).managedBy, 'k0s');
+
+  const mk = tmpDir('kubepki-mk8s-inspect-');
+  makeMicroK8s(mk, { installed: new Date('2024-02-01T09:00:00Z'), leavesIssued: new Date('2025-11-20T12:00:00Z') });
+  // (through the snap's `current` link, as an operator types it, and at the revision's own path)
+  assert.equal((await inspect(mk, '/var/snap/microk8s/current/certs/server.crt')).name, 'apiserver');
+  assert.equal((await inspect(mk, '/var/snap/microk8s/current/certs/server.crt')).managedBy, 'microk8s');
+  assert.equal((await inspect(mk, '/var/snap/microk8s/7229/var/kubernetes/backend/cluster.crt')).name, 'dqlite');
+});

@@ -15,6 +15,8 @@ import { issueCertificate, pemOf } from '../src/pki/sign.js';
 import { FIXTURES, copyFixture, freePort, openssl, tmpDir, which } from './support/fixtures.js';
 import { etcdIntermediateChain, servingEtcd } from './support/etcd.js';
 import { makeRancherServer } from './support/rancher-trees.js';
+import { compareServed } from '../src/probe/compare.js';
+import type { Inventory } from '../src/inventory/types.js';
 
 /** Start a real etcd serving the tree's etcd/server certificate with client-certificate auth. */
 async function startEtcd(root: string): Promise<{ port: number; stop: () => Promise<void> }> {
@@ -324,4 +326,22 @@ test('inspect https:// takes --servername (SNI) and --timeout as probe does: a s
   const file = memoryIo();
   assert.equal(await run(['inspect', path.join(pki, 'ca.crt'), '--servername', 'x'], file), 3);
   assert.match(file.err, /--servername and --timeout apply to https:\/\/HOST:PORT/);
+});
+
+test('probe of HOST:2379 against --etcd-servers=https://HOST (no port): not taken as that member, since kube-apiserver\'s etcd client dials a portless entry with no port and fails; the verdict says to write the port (it was read as :2379, "a member of the external etcd")', () => {
+  const dir = tmpDir('kubepki-portless-etcd-');
+  const [key, crt] = [path.join(dir, 'm.key'), path.join(dir, 'm.crt')];
+  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-subj', '/CN=etcd-member', '-days', '30', '-addext', 'subjectAltName=IP:192.0.2.50', '-out', crt]);
+  const der = parsePemBlocks(fs.readFileSync(crt, 'utf8'))[0]!.der;
+  const inv = (endpoints: string[]) => ({ now: new Date().toISOString(), certificates: [], components: [], externalEtcd: { endpoints, source: '--etcd-servers in /etc/kubernetes/manifests/kube-apiserver.yaml' } }) as unknown as Inventory;
+  const at2379 = { host: '192.0.2.50', port: 2379 };
+  const portless = compareServed(der, inv(['https://192.0.2.50']), at2379);
+  assert.equal(portless.verdict, 'not-on-disk', portless.message);
+  assert.match(portless.message, /https:\/\/192\.0\.2\.50 in --etcd-servers in \/etc\/kubernetes\/manifests\/kube-apiserver\.yaml names this host without a port, .*"missing port in address"\): write the member's port there \(https:\/\/192\.0\.2\.50:2379\)/);
+  // nor :443, the scheme's port: it is not dialed either
+  assert.equal(compareServed(der, inv(['https://192.0.2.50/']), { host: '192.0.2.50', port: 443 }).verdict, 'not-on-disk');
+  // an explicit port is the member's, :443 too (WHATWG's URL drops it as https's default; Go keeps and dials it)
+  assert.equal(compareServed(der, inv(['https://192.0.2.50:2379']), at2379).verdict, 'untrusted');
+  assert.equal(compareServed(der, inv(['https://192.0.2.50:443']), { host: '192.0.2.50', port: 443 }).verdict, 'untrusted');
+  assert.equal(compareServed(der, inv(['https://[2001:db8::5]:2379']), { host: '2001:db8::5', port: 2379 }).verdict, 'untrusted');
 });

@@ -11,8 +11,12 @@ import { parseListen, isLoopback } from '../src/server/listen.js';
 import type { Inventory } from '../src/inventory/types.js';
 import { run } from '../src/cli/main.js';
 import { memoryIo } from '../src/cli/io.js';
-import { which } from './support/fixtures.js';
+import { which, tmpDir } from './support/fixtures.js';
 import { etcdIntermediateChain, servingEtcd } from './support/etcd.js';
+import { makeK0sController, makeMicroK8s } from './support/installer-trees.js';
+import { layoutWatchDirs } from '../src/layouts/detect.js';
+import { readInventory } from '../src/inventory/read.js';
+import { NodeFs } from '../src/fs/node-fs.js';
 
 const seriesKey = (l: Record<string, string>) => `${l.filepath}|${l.name}|${l.serial_number}|${l.embedded_key}`;
 
@@ -427,4 +431,39 @@ test('kubepki_served_chain_incomplete against a real etcd: 1 while it sends its 
     await etcd.stop();
     removeCopy(root);
   }
+});
+
+test('serve watches the detected layouts\' directories: a snap refresh that moves MicroK8s\'s current link to a revision with a renewed server.crt shows up without waiting for the interval (was: only kubeadm\'s, the kubelet\'s and the files\' own directories, never /var/snap/microk8s)', async () => {
+  const root = tmpDir('kubepki-serve-mk8s-');
+  makeMicroK8s(root, { revision: '7229', installed: new Date('2024-02-01T09:00:00Z'), leavesIssued: new Date('2025-11-20T12:00:00Z') });
+  const next = tmpDir('kubepki-serve-mk8s-next-');
+  makeMicroK8s(next, { revision: '7300', installed: new Date('2024-02-01T09:00:00Z'), leavesIssued: new Date('2026-11-01T12:00:00Z') });
+  const server = await serveFixture(root, { watch: true, debounceMs: 100, read: (now) => readInventory({ fs: new NodeFs(root), now }), watchDirs: (inv) => layoutWatchDirs(new NodeFs(root), inv.layouts) });
+  try {
+    const apiserver = (inv: Inventory) => inv.certificates.find((c) => c.name === 'apiserver')!;
+    const first = JSON.parse((await get(server.url + 'api/inventory')).body) as Inventory;
+    assert.match(apiserver(first).location.file, /^\/var\/snap\/microk8s\/7229\//);
+    // what snapd does: the new revision's copy beside the old, then `current` switched to it in one rename
+    const snap = path.join(root, 'var/snap/microk8s');
+    fs.cpSync(path.join(next, 'var/snap/microk8s/7300'), path.join(snap, '7300'), { recursive: true, verbatimSymlinks: true });
+    fs.symlinkSync('7300', path.join(snap, 'current.new'));
+    fs.renameSync(path.join(snap, 'current.new'), path.join(snap, 'current'));
+    const after = await waitFor('the watcher to re-read', async () => {
+      const inv = JSON.parse((await get(server.url + 'api/inventory')).body) as Inventory;
+      return apiserver(inv).location.file.startsWith('/var/snap/microk8s/7300/') ? inv : undefined;
+    }, 4000);
+    assert.ok(Date.parse(apiserver(after).notAfter) > Date.parse(apiserver(first).notAfter));
+  } finally {
+    await server.close();
+  }
+});
+
+test('layoutWatchDirs: each layout\'s directories, a file target as its directory and name, a home directory only for RKE1\'s kube_config_*.yml', () => {
+  const root = tmpDir('kubepki-serve-k0s-');
+  makeK0sController(root, { casIssued: new Date('2024-03-01T10:00:00Z'), leavesIssued: new Date('2025-11-30T08:00:00Z'), worker: true });
+  const k0s = layoutWatchDirs(new NodeFs(root), ['k0s']);
+  assert.deepEqual(k0s, [{ dir: '/var/lib/k0s/pki' }, { dir: '/var/lib/k0s', match: 'kubelet.conf' }, { dir: '/var/lib/k0s/kubelet/pki' }]);
+  fs.mkdirSync(path.join(root, 'root'));
+  const rke1 = layoutWatchDirs(new NodeFs(root), ['rke1']);
+  assert.deepEqual(rke1.find((w) => w.dir === '/root')?.match, /^kube_config_.*\.ya?ml$/);
 });

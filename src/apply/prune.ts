@@ -2,7 +2,7 @@
  * `kubepki backups --prune`: which backups go and which stay, and removing them without following a link.
  *
  * An incomplete backup (a directory without manifest.json: a run killed while it copied into it the files it was
- * to change, before it changed any) restores nothing and is in no restore's chain, but holds copies of private
+ * to change, before it changed any, or one whose manifest.json was removed) restores nothing and is in no restore's chain, but holds copies of private
  * keys. So it goes by --older-than alone, and with --keep alone goes whatever its age: --keep counts backups a
  * restore can use, and keeping N of these would keep keys for nothing. Never one a live run's lock names (it is
  * being made right now), and never in a --backup-dir holding other hosts' backups, where one may be another

@@ -1008,7 +1008,10 @@ export function changedFiles(m: BackupManifest): BackupEntry[] {
  * What a directory among the backups without manifest.json is, and what to do about it. applyChanges names the
  * backup in the lock, copies the files it is to change into it, then writes manifest.json (temp file, rename), and
  * only then changes a node file: a directory without one is a run killed (or a machine that lost power) while it
- * copied, which changed nothing on the node, or a run making it right now. Taking the lock removes the one a dead
+ * copied, which changed nothing on the node, or a run making it right now, or a backup whose manifest.json was
+ * removed (by hand) after its run. Nothing left tells the last from the first: files/ holds the same copies
+ * either way (all of them, or some when the copying was cut short), and node files that differ from those
+ * copies may as well be a later run's doing; so both are said (NO_MANIFEST). Taking the lock removes the one a dead
  * run's lock names (takeLock); one no lock names (the lock removed by hand, a run rolled back by an older kubepki)
  * stays until removed by hand, with copies of private keys in it; in a --backup-dir that other nodes may share, only
  * once none of them runs kubepki (their locks are theirs: this node cannot tell their runs from a dead one).
@@ -1019,7 +1022,7 @@ export function incompleteBackup(nfs: NodeFs, dir: string): { what: string; fix:
   const named = typeof held?.backupDir === 'string' && path.resolve(held.backupDir) === path.resolve(dir);
   const state = named ? lockOwnerState(held) : 'dead';
   if (state === 'alive') return { what: `kubepki (pid ${String(held!.pid)}) is making it right now`, fix: 'wait for that run to finish' };
-  const nothing = 'kubepki was interrupted while copying into it the files it was to change, before it changed any: nothing was changed by that run';
+  const nothing = NO_MANIFEST;
   if (state === 'elsewhere') return { what: `${nothing}, or a kubepki on ${String(held!.host)} holding this node's lock is making it now`, fix: 'once no kubepki runs there, the next command that changes this node (renew, restore …) removes it' };
   if (named) return { what: `${nothing} (pid ${String(held!.pid)}, whose lock is still there)`, fix: 'the next command that changes this node (renew, restore …) removes it with that lock' };
   const remove = `remove it (its files/ hold copies of what that run was to replace, private keys among them): rm -r ${dir}`;
@@ -1031,6 +1034,9 @@ export function incompleteBackup(nfs: NodeFs, dir: string): { what: string; fix:
   }
   return { what: nothing, fix: remove };
 }
+
+/** What a backup directory without manifest.json is, when no live run is making it (incompleteBackup). */
+export const NO_MANIFEST = 'kubepki was interrupted while copying into it the files it was to change, before it changed any (nothing was changed by that run), or its manifest.json was removed after its run (which files that run changed cannot then be told; files/ holds its copies of them)';
 
 /** A directory among the backups that is one being made, or one a killed run left half made: no manifest.json, or a name a backup has (see incompleteBackup). */
 export function looksLikeBackupDir(dir: string): boolean {

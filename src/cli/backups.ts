@@ -39,7 +39,7 @@ every later run changed too, from their backups, so pruning only ever removes th
 first it keeps: never a backup newer than a kept one, never the newest complete one, an interrupted run's
 (in-progress) or one the node's lock names. In a --backup-dir nodes share, only this node's (this host, this
 --root). An unreadable backup goes only with --force, by its name's time. An incomplete one (no manifest.json: a
-run killed while copying, before it changed anything) restores nothing but holds copies of keys: it goes by
+run killed while copying, before it changed anything, or its manifest.json removed) restores nothing but holds copies of keys: it goes by
 --older-than (its name's time), with --keep alone whatever its age, never while a live run's lock names it. A backup is renamed to .pruning-NAME
 before it is removed (never listed nor restored half removed), and removed without following symlinks (a backup
 that is a link loses the link only). --now decides what is older. It takes the node's lock, as renew and restore

@@ -3,7 +3,7 @@ import { pluginTerminal, type Io } from './io.js';
 import { UserError, EXIT } from '../errors.js';
 import { addClusterOptions, outputOption, clusterFrom, nowFrom, parseOutput, type ClusterFlags } from './cluster-options.js';
 import type { ClusterClient } from '../cluster/connect.js';
-import { certificateKeyFlag } from './options.js';
+import { certificateKeyFlag, aliasOption } from './options.js';
 
 export interface ClusterInfoUpdateFlags extends ClusterFlags {
   ca?: string;
@@ -263,6 +263,7 @@ Exit codes: those of each command (kubepki cluster-info update --help, kubepki c
   kubepki cluster-info update --root /mnt/node --kubeconfig /mnt/node/etc/kubernetes/admin.conf
 `)
       .option('--ca <file>', 'CA bundle to publish (default: ca.crt in the node\'s certificatesDir under --root, /etc/kubernetes/pki unless its manifests or kubeadm config say otherwise)')
+      .addOption(aliasOption('--ca-cert <file>', 'ca'))
       .option('--server <url>', 'control-plane endpoint (default: the one cluster-info has, else the kubeconfig\'s)')
       .option('--token <id.secret>', 'also create this bootstrap token Secret (the same token again is replaced; an id that is a token with another secret is refused)')
       .option('--create-token', 'also create a new bootstrap token')

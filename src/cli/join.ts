@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import type { Io } from './io.js';
 import { UserError } from '../errors.js';
-import { rootOption, nowOption, resolveNow, writeOutFile, outFileTaken } from './options.js';
+import { rootOption, nowOption, resolveNow, writeOutFile, outFileTaken, kubeconfigAliasOption, withKubeconfigAlias } from './options.js';
 import { openRoot } from '../fs/node-fs.js';
 import { kubeadmPkiDir } from '../layouts/detect.js';
 import { goTime } from '../pki/go-duration.js';
@@ -104,10 +104,12 @@ Exit codes:
     .option('--out <file>', 'where to write the manifests (default ./kubepki-join-<token id>.yaml, mode 0600)')
     .option('--force', 'overwrite --out if it exists')
     .option('--apply [kubeconfig]', 'also put the token, cluster-info and kubeadm-certs into the cluster through the API and verify them (kubeconfig default: admin.conf under --root, then $KUBECONFIG, ~/.kube/config)')
+    .addOption(kubeconfigAliasOption())
     .option('--dry-run', 'print the join commands and what would be written (the manifests file, with --apply the objects in the cluster); write nothing')
     .addOption(new Option('-o, --output <format>', 'text or json').default('text').choices(['text', 'json']))
     .addOption(nowOption())
-    .action(async (o: JoinCliOptions) => {
+    .action(async (o: JoinCliOptions & { kubeconfig?: string }) => {
+      o.apply = withKubeconfigAlias(o.apply, o.kubeconfig, '--apply', io.cwd);
       const { plan: drawnPlan, server, token, pki, fs, now, controlPlaneWarning } = await buildJoinPlan(o, io);
       // a dry run shows no token or key it drew: nothing is made with them, and the run that writes draws others
       const tokenDrawn = o.token === undefined;

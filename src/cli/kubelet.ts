@@ -4,7 +4,7 @@ import { Command, Option } from 'commander';
 import type { Io } from './io.js';
 import { withNodeLock, testStepHook } from './node-lock.js';
 import { UserError, errorMessage } from '../errors.js';
-import { rootOption, nowOption, resolveNow, backupDirOption, resolveBackupDir, backupLine, outFileTaken } from './options.js';
+import { rootOption, nowOption, resolveNow, backupDirOption, resolveBackupDir, backupLine, outFileTaken, aliasOption } from './options.js';
 import { openRoot, NodeFs } from '../fs/node-fs.js';
 import { kubeadmPkiDir } from '../layouts/detect.js';
 import { clusterSigningDuration, kubeletClientSigningOff } from '../inventory/components.js';
@@ -95,6 +95,7 @@ Exit codes:
      a full disk), exit 3, saying so: run it again for a new token`)
     .addOption(rootOption())
     .requiredOption('--node <name>', 'node name (the certificate is for system:node:NAME)')
+    .addOption(aliasOption('--node-name <name>', 'node'))
     .option('--ca-cert <file>', 'CA certificate on this host (default: ca.crt in the node tree\'s certificatesDir, /etc/kubernetes/pki unless its manifests, kubelet config or kubeadm config say otherwise)')
     .option('--ca-key <file>', 'CA key on this host (default: next to the CA certificate in the node tree)')
     .option('--control-plane-endpoint <host:port>', 'API server for kubelet.conf (default: the node\'s kubelet.conf or admin.conf server)')

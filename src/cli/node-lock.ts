@@ -12,7 +12,7 @@ async function lockForChange(say: (line: string) => void, nfs: NodeFs, now: Date
   const lock = lockNode(nfs, now, backupRoot);
   for (const r of lock.recovered) say(`An interrupted run was rolled back first from ${r}.\n\n`);
   // (a restore of that very backup then says what it was: it is gone by the time the restore looks)
-  for (const d of lock.discarded) say(`An interrupted run's incomplete backup ${d} was removed first: it has no manifest.json (the run was killed while copying into it, before it changed any file).\n\n`);
+  for (const d of lock.discarded) say(`An interrupted run's incomplete backup ${d} was removed first: it has no manifest.json (the run was killed while copying into it, before it changed any file, or its manifest.json was removed).\n\n`);
   return lock;
 }
 

@@ -178,6 +178,33 @@ function isDirectory(p: string): boolean {
   try { return statSync(p).isDirectory(); } catch { return false; }
 }
 
+/**
+ * Another command's spelling of an option this command spells its own way (rebuild's and serve's `--node-name` for
+ * kubelet credentials' `--node`): hidden from --help, and stored as the option it stands for (`of`, its attribute
+ * name), so the two are one option (the last given wins, as for a flag given twice; a required one is satisfied).
+ */
+export function aliasOption(flags: string, of: string): Option {
+  const o = new Option(flags).hideHelp();
+  o.attributeName = () => of;
+  return o;
+}
+
+/**
+ * The hidden `--kubeconfig FILE` of a command whose kubeconfig for the API rides on an optional value
+ * (`join --apply [kubeconfig]`, `rebuild --apply-cluster [kubeconfig]`), as csr, token, cluster-info and sa refresh
+ * spell it: `--apply --kubeconfig FILE` is `--apply FILE`. Alone it says nothing about whether to write into the
+ * cluster, so it is refused rather than taken for `--apply`.
+ */
+export const kubeconfigAliasOption = (): Option => new Option('--kubeconfig <file>').hideHelp();
+
+/** `flag`'s value with the hidden --kubeconfig folded in (kubeconfigAliasOption). */
+export function withKubeconfigAlias(value: string | boolean | undefined, kubeconfig: string | undefined, flag: string, cwd: string): string | boolean | undefined {
+  if (kubeconfig === undefined) return value;
+  if (!value) throw new UserError(`--kubeconfig goes with ${flag}: it names the kubeconfig ${flag} reaches the cluster with`, `${flag} --kubeconfig ${kubeconfig} (the same as ${flag} ${kubeconfig})`);
+  if (typeof value === 'string' && resolve(cwd, value) !== resolve(cwd, kubeconfig)) throw new UserError(`${flag} ${value} and --kubeconfig ${kubeconfig} name two kubeconfigs`, `give one of them`);
+  return kubeconfig;
+}
+
 /** --servername and --timeout of commands that connect to a TLS endpoint (probe, inspect https://). */
 export function tlsOptions(): Option[] {
   return [new Option('--servername <name>', 'TLS SNI name to send (default: the host, when it is a name)'), new Option('--timeout <seconds>', 'handshake timeout').default('5')];

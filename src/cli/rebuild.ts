@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import { Command, Option } from 'commander';
 import type { Io } from './io.js';
 import { UserError } from '../errors.js';
-import { rootOption, nowOption, resolveNow, backupDirOption, resolveBackupDir, backupLine } from './options.js';
+import { rootOption, nowOption, resolveNow, backupDirOption, resolveBackupDir, backupLine, aliasOption, kubeconfigAliasOption, withKubeconfigAlias } from './options.js';
 import { openRoot } from '../fs/node-fs.js';
 import { parseKeyType, parseDuration, parseKubeVersion, firstServiceIp, isDnsSubdomain, endpointProblem, KEY_TYPES } from '../profiles/rebuild.js';
 import type { SettingsSource } from '../rebuild/settings.js';
@@ -160,6 +160,7 @@ Exit codes:
     .option('--etcd-initial-cluster <members>', 'the etcd members for a new etcd.yaml, NAME=https://IP:2380,... as `etcdctl member add` prints them (ETCD_INITIAL_CLUSTER): more than this node writes --initial-cluster-state=existing, as kubeadm join does. Default: the members /var/lib/etcd lists; with no etcd data on a node of a cluster with other members, etcd.yaml is not written and the plan says how to re-add the member')
     .option('--super-admin', 'write super-admin.conf (1.29+) although this node joined or is one of several control-plane nodes: kubeadm makes it only on the node that ran kubeadm init')
     .option('--node-name <name>', 'node name (etcd member name, CN of etcd certs, kubelet identity)')
+    .addOption(aliasOption('--node <name>', 'nodeName'))
     .option('--advertise-address <ip>', 'IP address the API server advertises')
     .option('--bind-port <port>', 'API server port (default 6443)')
     .option('--control-plane-endpoint <host[:port]>', 'shared endpoint (load balancer DNS name or IP) for admin.conf, kubelet.conf and the apiserver SANs')
@@ -173,9 +174,11 @@ Exit codes:
     .option('--kubernetes-version <version>', 'Kubernetes version: subjects (1.29 changes), super-admin.conf, manifest images')
     .option('--image-repository <repo>', 'image repository for the static pods (default registry.k8s.io)')
     .option('--apply-cluster [kubeconfig]', 'after writing: wait for the API server, publish the CA in kube-public/cluster-info signed for a new 24h join token, verify it, print the join command (kubeconfig default: the rebuilt admin.conf)')
+    .addOption(kubeconfigAliasOption())
     .addOption(new Option('-o, --output <format>', 'text or json (the plan)').default('text').choices(['text', 'json']))
     .addOption(nowOption())
-    .action(async (o: RebuildCliOptions) => {
+    .action(async (o: RebuildCliOptions & { kubeconfig?: string }) => {
+      o.applyCluster = withKubeconfigAlias(o.applyCluster, o.kubeconfig, '--apply-cluster', io.cwd);
       const now = resolveNow(o.now);
       const flags = flagsToSource(o);
       const fs = openRoot(o.root);

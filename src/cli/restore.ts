@@ -54,16 +54,17 @@ Exit codes:
       const say = o.output === 'json' ? () => undefined : (s: string) => io.stdout(s);
       const doc = o.output === 'json' ? await import('./result-doc.js') : undefined;
       await withNodeLock(io, nfs, now, { dryRun: o.dryRun, backupRoot: backupDir, json: o.output === 'json' }, async (lock) => {
-        const { readManifest, restoreChanges, restoreSources, changedFiles, applyChanges, defaultBackupRoot, isInside, removeCreatedDirs, removeRunTemps, changedSince, laterRuns, runsAfter, holdsAlready, scanBackups, incompleteBackup, looksLikeBackupDir } = await import('../apply/transaction.js');
+        const { readManifest, restoreChanges, restoreSources, changedFiles, applyChanges, defaultBackupRoot, isInside, removeCreatedDirs, removeRunTemps, changedSince, laterRuns, runsAfter, holdsAlready, scanBackups, incompleteBackup, looksLikeBackupDir, NO_MANIFEST } = await import('../apply/transaction.js');
         const root = backupDir ?? defaultBackupRoot(nfs);
         const candidates = [path.resolve(io.cwd, backup), path.join(root, backup), nfs.hostPath(backup)];
         const dir = candidates.find((d) => fs.existsSync(path.join(d, 'manifest.json')));
         const list = `run \`kubepki backups${o.root ? ` --root ${shellArg(nfs.root)}` : ''}${backupDir ? ` --backup-dir ${shellArg(backupDir)}` : ''}\` to list them`;
         if (!dir) {
           // a directory without manifest.json is no backup to restore: one a run was killed making (which changed
-          // nothing), or one being made; taking the lock just now may have removed it (the lock named it)
+          // nothing), one being made, or one whose manifest.json was removed; taking the lock just now may have
+          // removed it (the lock named it)
           const gone = lock?.discarded.find((d) => candidates.some((c) => path.resolve(c) === path.resolve(d)));
-          if (gone) throw new UserError(`${backup} was an incomplete backup (no manifest.json), removed just now: kubepki was interrupted while copying into it the files it was to change, before it changed any; nothing was changed by that run, and there is nothing to restore`, `to undo an earlier run, ${list}`);
+          if (gone) throw new UserError(`${backup} was an incomplete backup (no manifest.json), removed just now: ${NO_MANIFEST}; there is nothing to restore from it`, `to undo an earlier run, ${list}`);
           const half = candidates.find(looksLikeBackupDir);
           if (half) {
             const { what, fix } = incompleteBackup(nfs, half);

@@ -9,8 +9,9 @@ import { parseDuration } from '../inventory/time.js';
 import { parseListen, DEFAULT_LISTEN, formatHostPort } from '../server/listen.js';
 import { startServer } from '../server/server.js';
 import { parseProbeFlag, probeLocal, defaultEndpoints } from '../server/probe-local.js';
-import { collect, addNodeReadOptions, nodeReadInputs, resolveNow, type NodeOptions } from './options.js';
+import { collect, addNodeReadOptions, nodeReadInputs, resolveNow, aliasOption, type NodeOptions } from './options.js';
 import { VERSION } from './main.js';
+import { layoutWatchDirs, watchDirOf } from '../layouts/detect.js';
 
 interface ServeOptions extends NodeOptions {
   listen: string;
@@ -57,6 +58,7 @@ Exit codes:
     .option('--client-ca <file>', 'require a client certificate signed by a CA in FILE (needs --tls-cert/--tls-key)')
     .option('--insecure-no-auth', 'allow a non-loopback --listen without authentication')
     .option('--node-name <name>', 'the node label of every series (default: the node name found in the tree, then the host name)')
+    .addOption(aliasOption('--node <name>', 'nodeName'))
     .option('--no-watch', 'do not watch the certificate directories; read on the interval only')
     .addOption(new Option('--probe-host <host>', 'probe the local components (kube-apiserver :6443, etcd :2379, kubelet :10250) on this address after each read').default('127.0.0.1'))
     .option('--probe-endpoint <component=host:port>', 'probe this endpoint instead of the defaults (repeatable)', collect)
@@ -90,6 +92,10 @@ Exit codes:
         tls: o.tlsCert && o.tlsKey ? { certFile: o.tlsCert, keyFile: o.tlsKey, clientCaFile: o.clientCa } : undefined,
         insecureNoAuth: o.insecureNoAuth,
         watch: o.watch !== false,
+        // (the detected layouts' directories, where k0s, MicroK8s, RKE or k3s write what they renew, and --path's,
+        // --kubeconfig's: watched though nothing was found there yet)
+        watchDirs: (inv) => [...layoutWatchDirs(fs, inv.layouts.filter((l) => l !== 'generic')),
+          ...[...(inputs.paths ?? []), ...(inputs.kubeconfigs ?? [])].map((p) => watchDirOf(fs, p))],
         log: (line) => io.stderr(`${line}\n`),
         version: VERSION,
         probe: o.probe === false ? undefined : (inv) => probeLocal(inv, endpoints ?? defaultEndpoints(inv, o.probeHost)),

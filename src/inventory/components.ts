@@ -17,7 +17,7 @@ export const KUBELET_CONFIG = '/var/lib/kubelet/config.yaml';
  * A component's systemd service, read once per read (readComponentRefs reads every component's; kubeletConfigPath
  * the kubelet's, kubeletClientSigningOff kube-controller-manager's).
  */
-function componentService(fs: NodeFs, component: string): SystemdService | undefined {
+export function componentService(fs: NodeFs, component: string): SystemdService | undefined {
   return fs.perRead(`${component}.service`, () => readSystemdService(fs, `${component}.service`));
 }
 const kubeletService = (fs: NodeFs): SystemdService | undefined => componentService(fs, 'kubelet');

@@ -16,7 +16,7 @@ import { parseCsr } from '../pki/csr.js';
 import { parseKubeconfig, looksLikeKubeconfig, KubeconfigError, clientGoRefusals, KUBECONFIG_DOC, type KubeconfigDoc } from '../kubeconfig/read.js';
 import { manifestPems } from '../kubeconfig/manifest.js';
 import { markOtherHostCopies } from '../layouts/kubespray-etcd.js';
-import { detectLayouts, installerCert, installerRenewal, k0sDataDir, K0S_DATA_DIR, kubeadmPkiDir, kubesprayRenewTimer, layoutTargets, KUBESPRAY_RENEW_TIMER, KUBESPRAY_RENEW_SERVICE, type KubesprayRenewTimer, type ScanTarget } from '../layouts/detect.js';
+import { detectLayouts, installerCert, installerRenewal, k0sDirs, K0S_DATA_DIR, kubeadmPkiDir, kubesprayRenewTimer, layoutTargets, KUBESPRAY_RENEW_TIMER, KUBESPRAY_RENEW_SERVICE, type KubesprayRenewTimer, type ScanTarget } from '../layouts/detect.js';
 import { kubeadmProfileForFile, KUBEADM_PROFILES, profileCertPath, profileKeyPath, RKE1_COMPONENTS, RANCHER_COMPONENTS, isRancherLoopback, DEFAULT_PKI, KUBELET_CONF, KUBELET_PKI_DIR, type KubeadmCertProfile } from '../profiles/kubeadm.js';
 import { readComponentRefs, readKubeadmConfigHints, readKubeletConfig, kubeletConfigPath, kubeletClientRotation, kubeletClientSigningOff, kubeletConfigProblems } from './components.js';
 import { interruptedRuns } from './interrupted.js';
@@ -123,13 +123,22 @@ export function readInventory(opts: ReadOptions): Inventory {
   const pki = kubeadmPkiDir(fs);
   const targets: ScanTarget[] = layouts.flatMap((l) => layoutTargets(l, fs, pki));
   // a file named on its own (inspect, layouts []) inside a distro's directory on a node of that distro is
-  // that distro's: RKE1's kube-apiserver.pem is renewed by rke and read by kube-apiserver, as check says
+  // that distro's: RKE1's kube-apiserver.pem is renewed by rke and read by kube-apiserver, k0s's pki/server.crt
+  // is apiserver, as check says
   const distroTargets = opts.paths?.length && opts.layouts?.length === 0
-    ? detectLayouts(fs).filter((l) => l === 'rke1' || l === 'rke2' || l === 'k3s').flatMap((l) => layoutTargets(l, fs, pki))
+    ? detectLayouts(fs).filter((l) => l === 'rke1' || l === 'rke2' || l === 'k3s' || l === 'k0s' || l === 'microk8s').flatMap((l) => layoutTargets(l, fs, pki))
     : [];
-  const distroTarget = (p: string): ScanTarget | undefined => distroTargets.find((t) => (t.recursive
+  const inTarget = (p: string) => distroTargets.find((t) => (t.recursive
     ? p.startsWith(`${t.path}/`)
     : posix.dirname(p) === t.path && (!t.match || t.match.test(posix.basename(p)))));
+  // (MicroK8s's targets are the revision's directories, which `current` links to: the file as given, or in its
+  // directory's real place)
+  const distroTarget = (p: string): ScanTarget | undefined => {
+    if (distroTargets.length === 0) return undefined;
+    let dir = posix.dirname(p);
+    try { dir = fs.realNodePath(dir); } catch { /* a link loop: read as given */ }
+    return inTarget(p) ?? inTarget(posix.join(dir, posix.basename(p)));
+  };
   // (named from the distro's directory, as check names it: k3s's server/tls/etcd/server-ca.crt is etcd/server-ca, not a
   // second server-ca beside server/tls/server-ca.crt)
   for (const p of opts.paths ?? []) {
@@ -694,7 +703,8 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     ?? (l.via ? kubeadmProfileForFile(l.via, pkiLogical) ?? kubeadmProfileForFile(l.via, pkiDir) : undefined)
     ?? (l.kind !== 'kubeconfig' && l.index === 0 ? referencedBy.get(l.file) : undefined);
   // (k0s's data directory: its files are known by their path under it; read only on a k0s node)
-  const k0sDir = layouts.includes('k0s') ? k0sDataDir(fs) ?? K0S_DATA_DIR : K0S_DATA_DIR;
+  const k0s = layouts.includes('k0s') ? k0sDirs(fs) : undefined;
+  const k0sDir = k0s?.dataDir ?? K0S_DATA_DIR;
   const names = nameRecords(records, profileOf, k0sDir);
 
   // 5. trust tree: which CA's key made each signature
@@ -1025,6 +1035,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     summary: summarize(certificates, all),
     ...(hints.validity ? { kubeadmValidity: hints.validity } : {}),
     ...(k0sDir !== K0S_DATA_DIR ? { k0sDataDir: k0sDir } : {}),
+    ...(k0s && k0s.kubeletRootDir !== `${k0sDir}/kubelet` ? { k0sKubeletRootDir: k0s.kubeletRootDir } : {}),
   };
   return inv;
 }

@@ -330,4 +330,6 @@ export interface Inventory {
   kubeadmValidity?: KubeadmValidity;
   /** k0s's data directory when it is not /var/lib/k0s (the --data-dir of its systemd unit's ExecStart) */
   k0sDataDir?: string;
+  /** k0s's kubelet root directory when it is not `<k0sDataDir>/kubelet` (the --kubelet-root-dir of that ExecStart): its pki/ */
+  k0sKubeletRootDir?: string;
 }

@@ -1,7 +1,7 @@
 import type { NodeFs } from '../fs/node-fs.js';
 import type { CertEntry, Inventory, LayoutName } from '../inventory/types.js';
 import { DEFAULT_PKI } from '../profiles/kubeadm.js';
-import { readKubeletConfig, kubeletConfigPath, nodeText, KUBELET_CONFIG } from '../inventory/components.js';
+import { readKubeletConfig, kubeletConfigPath, nodeText, componentService, KUBELET_CONFIG } from '../inventory/components.js';
 import { readSystemdService, unitLines, argvFlags } from '../inventory/systemd-unit.js';
 import { BARE, flagInText, hasLineBreak } from '../inventory/flags.js';
 
@@ -74,14 +74,14 @@ export function layoutTargets(layout: LayoutName, fs: NodeFs, pkiDir = kubeadmPk
       ];
     // (paths as k0s and MicroK8s write them: the sources are cited at installerCert)
     case 'k0s': {
-      const d = k0sDataDir(fs) ?? K0S_DATA_DIR;
+      const { dataDir: d, kubeletRootDir } = k0sDirs(fs) ?? { dataDir: K0S_DATA_DIR, kubeletRootDir: `${K0S_DATA_DIR}/kubelet` };
       return [
         // a controller's CertRootDir: the CAs, every leaf, etcd/, and the kubeconfigs k0s writes beside them
         { path: `${d}/pki`, layout, recursive: true },
         // a worker's (or a controller with --enable-worker): KubeletAuthConfigPath, and the kubelet's --cert-dir
         // under its root dir, where it rotates its client certificate
         { path: `${d}/kubelet.conf`, layout, recursive: false },
-        { path: `${d}/kubelet/pki`, layout, recursive: false },
+        { path: `${kubeletRootDir}/pki`, layout, recursive: false },
       ];
     }
     case 'microk8s': {
@@ -101,6 +101,33 @@ export function layoutTargets(layout: LayoutName, fs: NodeFs, pkiDir = kubeadmPk
     case 'generic':
       return [];
   }
+}
+
+/**
+ * Where the layouts' files are, as node directories to watch (serve re-reads when one changes): each scan
+ * target's directory, or the directory of a target that is a file; `match` when only some of its files are the
+ * layout's (a home directory's kube_config_*.yml). A snap refresh switches MicroK8s's `current` link to a new
+ * revision's copies, in /var/snap/microk8s.
+ */
+export function layoutWatchDirs(fs: NodeFs, layouts: LayoutName[]): WatchDir[] {
+  const pki = kubeadmPkiDir(fs);
+  const out = layouts.flatMap((l) => layoutTargets(l, fs, pki)).map((t) => watchDirOf(fs, t.path, t.match));
+  if (layouts.includes('microk8s')) out.push({ dir: '/var/snap/microk8s', match: 'current' });
+  return out;
+}
+
+/** A directory to watch, and which of its names matter (a name: that file alone); undefined for every one. */
+export interface WatchDir { dir: string; match?: RegExp | string }
+
+/**
+ * The node path `p` as a directory to watch: itself, or a file's directory and its name (a directory not there
+ * yet too: its parent says when it appears). `match`: `p` is a directory, and only those of its names matter.
+ */
+export function watchDirOf(fs: NodeFs, p: string, match?: RegExp): WatchDir {
+  if (match) return { dir: p, match };
+  if (fs.stat(p)?.isDirectory()) return { dir: p };
+  const slash = p.lastIndexOf('/');
+  return { dir: p.slice(0, slash) || '/', match: p.slice(slash + 1) };
 }
 
 /** The certificatesDir a kubeadm CA path says (kubeadm writes `<certificatesDir>/ca.crt` into flags and configs), or undefined. */
@@ -150,15 +177,33 @@ export const K0S_DATA_DIR = '/var/lib/k0s';
  * that exists. On a node without k0s: one stat more than before, and two for the unit files.
  */
 export function k0sDataDir(fs: NodeFs): string | undefined {
-  if (fs.exists(K0S_DATA_DIR)) return K0S_DATA_DIR;
-  for (const unit of ['k0scontroller.service', 'k0sworker.service']) {
-    if (!fs.exists(`/etc/systemd/system/${unit}`)) continue;
-    // (the last --data-dir wins, as cobra takes a flag given twice; a drop-in's ExecStart= replaces the unit's)
-    const v = argvFlags(readSystemdService(fs, unit)?.argv ?? []).findLast((f) => f.flag === '--data-dir')?.value;
-    const dir = v?.startsWith('/') ? v.replace(/(.)\/+$/, '$1') : undefined;
-    if (dir && fs.exists(dir)) return dir;
-  }
-  return undefined;
+  return k0sDirs(fs)?.dataDir;
+}
+
+/**
+ * k0s's data directory (k0sDataDir) and its kubelet's root directory: `<data dir>/kubelet`, or the
+ * --kubelet-root-dir of the same unit's ExecStart (`k0s install worker --kubelet-root-dir D` writes it there, made
+ * absolute, as --data-dir: cmdFlagsToArgs). The kubelet keeps its --cert-dir, `pki`, there (pkg/config/cfgvars.go
+ * KubeletRootDir; pkg/component/worker/kubelet.go `--cert-dir`: KubeletRootDir/pki); kubelet.conf
+ * (KubeletAuthConfigPath) stays in the data directory. Worked out once per read: detection, the scan targets and
+ * the naming all ask.
+ */
+export function k0sDirs(fs: NodeFs): { dataDir: string; kubeletRootDir: string } | undefined {
+  return fs.perRead('k0s dirs', () => {
+    const atDefault = fs.exists(K0S_DATA_DIR);
+    for (const unit of ['k0scontroller', 'k0sworker']) {
+      if (!fs.exists(`/etc/systemd/system/${unit}.service`)) continue;
+      // (the last of a flag wins, as cobra takes a flag given twice; a drop-in's ExecStart= replaces the unit's)
+      const flags = argvFlags(componentService(fs, unit)?.argv ?? []);
+      const abs = (flag: string) => {
+        const v = flags.findLast((f) => f.flag === flag)?.value;
+        return v?.startsWith('/') ? v.replace(/(.)\/+$/, '$1') : undefined;
+      };
+      const dir = atDefault ? K0S_DATA_DIR : abs('--data-dir');
+      if (dir && (atDefault || fs.exists(dir))) return { dataDir: dir, kubeletRootDir: abs('--kubelet-root-dir') ?? `${dir}/kubelet` };
+    }
+    return atDefault ? { dataDir: K0S_DATA_DIR, kubeletRootDir: `${K0S_DATA_DIR}/kubelet` } : undefined;
+  });
 }
 
 /** Which layouts a node tree shows. */

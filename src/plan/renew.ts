@@ -1095,10 +1095,12 @@ export function restartsFrom(inv: Inventory, because: Map<string, Set<string>>, 
   const k0s = inv.layouts.includes('k0s');
   const k0sDir = inv.k0sDataDir ?? K0S_DATA_DIR;
   const k0sKubelet = inv.certificates.some((c) => c.location.file.startsWith(`${k0sDir}/pki/`)) ? 'k0scontroller' : 'k0sworker';
+  // (kubelet.conf in the data directory, its rotated pair under the kubelet's root dir: --kubelet-root-dir, when given)
+  const k0sKubeletDir = inv.k0sKubeletRootDir ?? `${k0sDir}/kubelet`;
   if (k0s) {
     for (const f of changed) {
       if (f.startsWith(`${k0sDir}/pki/`)) need('k0scontroller', f);
-      else if (f.startsWith(`${k0sDir}/kubelet`)) need(k0sKubelet, f);
+      else if (f.startsWith(`${k0sDir}/kubelet`) || f.startsWith(`${k0sKubeletDir}/`)) need(k0sKubelet, f);
     }
   }
   const microk8s = inv.layouts.includes('microk8s');

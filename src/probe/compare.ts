@@ -36,17 +36,40 @@ export function compareServed(leafDer: Uint8Array, inv: Inventory, endpoint?: { 
   }
   const external = endpoint && externalEtcdMember(inv, endpoint);
   if (external) return externalEtcdVerdict(leaf, inv, endpoint, external, served);
-  return { verdict: 'not-on-disk', served, message: `not on disk: no certificate under the root has serial ${served.serial} or the same key/subject` };
+  const portless = endpoint && portlessEtcdServer(inv, endpoint);
+  const unreachable = portless ? `; ${portless} in ${inv.externalEtcd!.source} names this host without a port, which kube-apiserver's etcd client cannot dial ("missing port in address"): write the member's port there (${portless.replace(/\/*$/, '')}:${endpoint.port})` : '';
+  return { verdict: 'not-on-disk', served, message: `not on disk: no certificate under the root has serial ${served.serial} or the same key/subject${unreachable}` };
+}
+
+/**
+ * An --etcd-servers entry's host and port as kube-apiserver's etcd client dials it. clientv3's translateEndpoint
+ * (client/v3/internal/endpoint/endpoint.go) hands gRPC url.Host, the scheme dropped and no port added, and
+ * grpc-go's transport dials that address with net.Dialer (internal/transport/http2_client.go dial, ParseDialTarget
+ * → "tcp"), which refuses a host without a port: `https://host` reaches no member, neither :2379 nor :443.
+ */
+function etcdServerOf(u: string): { host: string; port?: number } | undefined {
+  // (read from the text, not with URL: WHATWG's drops a scheme's default port, https://host:443 → port '', which
+  // Go's url.Parse keeps in url.Host and dials)
+  const m = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(\[[^\]/?#]*\]|[^:/?#]*)(?::(\d+))?(?:[/?#]|$)/i.exec(u.trim());
+  if (!m || !m[1]) return undefined;
+  return { host: unbracket(m[1]).toLowerCase(), ...(m[2] ? { port: Number(m[2]) } : {}) };
 }
 
 /** The --etcd-servers (etcd.external.endpoints) entry `endpoint` is, when the node's etcd is external. */
 function externalEtcdMember(inv: Inventory, endpoint: { host: string; port: number }): string | undefined {
-  const bare = (h: string) => unbracket(h).toLowerCase();
+  const host = unbracket(endpoint.host).toLowerCase();
   return inv.externalEtcd?.endpoints.find((u) => {
-    try {
-      const url = new URL(u);
-      return bare(url.hostname) === bare(endpoint.host) && Number(url.port || 2379) === endpoint.port;
-    } catch { return false; }
+    const s = etcdServerOf(u);
+    return s?.host === host && s.port === endpoint.port;
+  });
+}
+
+/** An --etcd-servers entry naming `endpoint`'s host without a port: meant for it, but never dialed (etcdServerOf). */
+function portlessEtcdServer(inv: Inventory, endpoint: { host: string; port: number }): string | undefined {
+  const host = unbracket(endpoint.host).toLowerCase();
+  return inv.externalEtcd?.endpoints.find((u) => {
+    const s = etcdServerOf(u);
+    return s?.host === host && s.port === undefined;
   });
 }
 

@@ -45,6 +45,8 @@ export interface ServeOptions {
   insecureNoAuth?: boolean;
   /** watch the directories the inventory came from (default true) */
   watch?: boolean;
+  /** node directories to watch besides those: the detected layouts' (k0s, MicroK8s …) and --path's; `match`: only those files */
+  watchDirs?: (inv: Inventory) => { dir: string; match?: RegExp | string }[];
   debounceMs?: number;
   /** live probe of local endpoints, when available */
   probe?: (inv: Inventory) => Promise<ServedProbe[]>;
@@ -76,7 +78,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Directories a kubeadm/RKE/k3s node keeps its PKI in; watched when present. */
+/** Directories a kubeadm/RKE/k3s node keeps its PKI in; watched when present (ServeOptions.watchDirs adds the detected layouts'). */
 const WATCH_DIRS = [
   '/etc/kubernetes', '/etc/kubernetes/pki', '/etc/kubernetes/pki/etcd', '/etc/kubernetes/manifests', '/etc/kubernetes/ssl',
   '/var/lib/kubelet', '/var/lib/kubelet/pki', '/var/lib/rancher/rke2/server/tls', '/var/lib/rancher/k3s/server/tls',
@@ -255,16 +257,24 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     for (const k of inv.keys) dirs.add(path.posix.dirname(k.file));
     for (const k of inv.kubeconfigs) dirs.add(path.posix.dirname(k.file));
     for (const m of inv.missing) dirs.add(path.posix.dirname(m.file));
-    const wanted = new Set<string>();
+    // (a host directory → the names that matter in it, undefined for any: a home directory holds RKE1's
+    // kube_config_*.yml and much else)
+    const wanted = new Map<string, (RegExp | string)[] | undefined>();
     for (const d of dirs) {
       const h = hostDir(d);
-      if (fs.existsSync(h)) wanted.add(h);
+      if (fs.existsSync(h)) wanted.set(h, undefined);
+    }
+    for (const { dir, match } of opts.watchDirs?.(inv) ?? []) {
+      const h = hostDir(dir);
+      if (!fs.existsSync(h) || (wanted.has(h) && wanted.get(h) === undefined)) continue;
+      wanted.set(h, match ? [...(wanted.get(h) ?? []), match] : undefined);
     }
     for (const [d, w] of watchers) if (!wanted.has(d)) { w.close(); watchers.delete(d); }
-    for (const d of wanted) {
+    for (const [d, only] of wanted) {
       if (watchers.has(d)) continue;
       try {
-        const w = fs.watch(d, { persistent: false }, () => {
+        const w = fs.watch(d, { persistent: false }, (_event, name) => {
+          if (only && name && !only.some((m) => (typeof m === 'string' ? m === String(name) : m.test(String(name))))) return;
           clearTimeout(debounce);
           debounce = setTimeout(() => { void refresh('change'); }, opts.debounceMs ?? 1000);
         });
