@@ -350,14 +350,15 @@ function serverOnly(inv: Omit<Inventory, 'next'>): string | undefined {
 }
 
 /**
- * On a k0s or MicroK8s node where every certificate due (but the kubelet's, which rotates its own) is one the
+ * On a k0s, MicroK8s or minikube node where every certificate due (but the kubelet's, which rotates its own) is one the
  * installer renews itself: its command is the step, for each (k0s signs its leaves again at every controller start,
- * so renew leaves them alone; MicroK8s's refresh-certs restarts what reads what it renews).
+ * so renew leaves them alone; MicroK8s's refresh-certs restarts what reads what it renews; minikube's start copies the
+ * host's files over what renew would write).
  */
 function installerOnly(inv: Omit<Inventory, 'next'>): string | undefined {
   const due = dueOf(inv).filter((c) => c.managedBy !== 'kubelet');
-  if (due.length === 0 || due.some((c) => c.managedBy !== 'k0s' && c.managedBy !== 'microk8s')) return undefined;
-  // (one command for k0s's leaves, one for each file MicroK8s's refresh-certs takes)
+  if (due.length === 0 || due.some((c) => c.managedBy !== 'k0s' && c.managedBy !== 'microk8s' && c.managedBy !== 'minikube')) return undefined;
+  // (one command for k0s's leaves, one for each file MicroK8s's refresh-certs takes or minikube copies)
   const groups = new Map<string, CertEntry[]>();
   for (const c of due) { const k = c.managedBy === 'k0s' ? '' : c.location.file; groups.set(k, [...(groups.get(k) ?? []), c]); }
   return [...groups.values()].map((cs) => `${someNames(cs.map((c) => c.name))}: ${installerRenewal(cs[0]!, cs.length > 1)}`).join('; ');

@@ -22,7 +22,7 @@ export interface ScanTarget {
   namedFrom?: string;
 }
 
-export const ALL_LAYOUTS: LayoutName[] = ['kubeadm', 'kubelet', 'rke1', 'rke2', 'k3s', 'kubespray', 'hardway', 'k0s', 'microk8s', 'generic'];
+export const ALL_LAYOUTS: LayoutName[] = ['kubeadm', 'kubelet', 'rke1', 'rke2', 'k3s', 'kubespray', 'hardway', 'k0s', 'microk8s', 'minikube', 'generic'];
 
 /**
  * Where each installer keeps its files (spec §7–9). Detection is by presence;
@@ -98,6 +98,14 @@ export function layoutTargets(layout: LayoutName, fs: NodeFs, pkiDir = kubeadmPk
         { path: `${d}/var/kubernetes/backend`, layout, recursive: false, match: /^cluster\.(crt|key)$/ },
       ];
     }
+    case 'minikube':
+      return [
+        // kubeadm's certificatesDir there (the kubeadm layout finds it too, from the manifest's --client-ca-file), with
+        // the host's copies beside kubeadm's files: read first by kubeadm's walk when both layouts are detected
+        { path: MINIKUBE_CERTS, layout, recursive: true },
+        // the kubeconfig minikube writes for its own kubectl in the node (addons): its user is apiserver.crt
+        { path: '/var/lib/minikube/kubeconfig', layout, recursive: false },
+      ];
     case 'generic':
       return [];
   }
@@ -183,6 +191,8 @@ export function detectLayouts(fs: NodeFs): LayoutName[] {
   if (has('/var/lib/kubernetes/ca.pem') || has('/var/lib/kubernetes/ca.crt') || hardwayWorker) found.push('hardway');
   if (k0sDataDir(fs)) found.push('k0s');
   if (has('/var/snap/microk8s/current')) found.push('microk8s');
+  // (a minikube node is a kubeadm node too, found as one through its manifest; this adds what minikube copies there)
+  if (has(MINIKUBE_CERTS)) found.push('minikube');
   return found;
 }
 
@@ -358,7 +368,42 @@ export function installerCert(file: string, issuerCN?: string, isCA = true, k0sD
  */
 export function installerRenewal(c: Pick<CertEntry, 'managedBy' | 'location'>, several = false): string | undefined {
   const [it, its] = several ? ['them', 'their keys'] : ['it', 'its key'];
+  if (c.managedBy === 'minikube') return minikubeRenewal(c.location.file);
   if (c.managedBy === 'k0s') return `k0s signs ${it} again (a new key, valid 1 year) at every start of its controller: systemctl restart k0scontroller (one controller at a time)`;
   const base = c.location.file.slice(c.location.file.lastIndexOf('/') + 1);
   return c.managedBy !== 'microk8s' ? undefined : `microk8s refresh-certs --cert ${base} signs ${it} again with ${its} for 365 days and restarts kubelite${base === 'server.crt' ? ' and the cluster agent' : ''}`;
+}
+
+/** minikube's certificatesDir inside its node, the VM or kic container (kubernetes/minikube pkg/minikube/vmpath: GuestKubernetesCertsDir). */
+export const MINIKUBE_CERTS = '/var/lib/minikube/certs';
+
+/**
+ * Where on the host minikube keeps the file of MINIKUBE_CERTS it copies into the node, or undefined for kubeadm's
+ * own. kubernetes/minikube pkg/minikube/bootstrapper/certs.go SetupCerts copies, at every `minikube start`, the
+ * shared CAs ~/.minikube/ca.crt (minikubeCA, which kubeadm then signs with) and proxy-client-ca.crt, and the
+ * profile's apiserver.crt and proxy-client.crt from ~/.minikube/profiles/<profile>/ (their keys too) over what is
+ * in the node: a renewal written here lasts until the next start.
+ */
+export function minikubeHostCopy(file: string): string | undefined {
+  const base = file.startsWith(`${MINIKUBE_CERTS}/`) ? file.slice(MINIKUBE_CERTS.length + 1) : '';
+  return base === 'ca.crt' || base === 'proxy-client-ca.crt' ? `~/.minikube/${base}`
+    : base === 'apiserver.crt' || base === 'proxy-client.crt' ? `~/.minikube/profiles/PROFILE/${base}` : undefined;
+}
+
+/**
+ * What renews a file minikube copies from the host (minikubeHostCopy), in minikube's terms (certs.go): at
+ * `minikube start` it makes a CA again, with a new key, only once the host's copy has expired or is missing
+ * (generateSharedCACerts, isValid), and then every profile certificate with it; a profile certificate likewise
+ * (generateProfileCerts: for --cert-expiration, 26280h = 3 years by default, cmd/minikube/cmd/start_flags.go;
+ * apiserver.crt is checked as its copy apiserver.crt.<hash of its names>). So an expiring one is renewed by removing
+ * the host's copies and starting; a CA made again leaves kubeadm's certificates and kubeconfigs in the node signed
+ * by the old key, which only a new cluster replaces.
+ */
+function minikubeRenewal(file: string): string | undefined {
+  const host = minikubeHostCopy(file);
+  if (!host) return undefined;
+  const copied = `minikube copies ${host} from the host over it at every start (a renewal here is undone there)`;
+  return host.startsWith('~/.minikube/profiles/')
+    ? `${copied} and makes that again, with a new key, for --cert-expiration (3 years by default) once it has expired or is missing: on the host, rm ${host}* && minikube start -p PROFILE`
+    : `${copied} and makes a new CA (a new key) there only once it has expired, after which kubeadm's certificates in the node no longer verify: on the host, minikube delete -p PROFILE && minikube start -p PROFILE when it ends`;
 }

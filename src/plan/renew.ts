@@ -373,6 +373,11 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       results.push({ id: c.id, name: c.name, outcome: c.status === 'ok' ? 'not-needed' : 'unsupported', message: `not renewed here: ${installerRenewal(c)}, replacing anything written to ${c.location.file} before it is read` });
       continue;
     }
+    // (minikube's start copies the host's file over this one: written here, it lasts until then, and is then the old one again)
+    if (c.managedBy === 'minikube') {
+      results.push({ id: c.id, name: c.name, outcome: c.status === 'ok' ? 'not-needed' : 'unsupported', message: `not renewed here: ${installerRenewal(c)}` });
+      continue;
+    }
     const kind0: PlanItemKind = c.location.kind === 'kubeconfig' ? 'kubeconfig' : kubeletPairOf(c) ?? 'leaf';
     let kind: PlanItemKind;
     let signer: PlanItem['signer'];

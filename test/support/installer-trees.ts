@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { opensslOk } from './fixtures.js';
+import { makeOpensslHaTrees, opensslCaAgain, opensslLeaf } from './openssl-kubeadm.js';
 
 const run = opensslOk;
 const DAY = 86400_000;
@@ -210,4 +211,50 @@ export function makeMicroK8s(root: string, o: MicroK8sTreeOptions): { data: stri
     ext: ['basicConstraints=CA:FALSE', 'keyUsage=keyEncipherment,dataEncipherment,digitalSignature', 'extendedKeyUsage=serverAuth,clientAuth', `subjectAltName=DNS:${hostname},IP:127.0.0.1`] });
   fs.writeFileSync(path.join(data, 'args/kube-apiserver'), '--cert-dir=${SNAP_DATA}/certs\n--client-ca-file=${SNAP_DATA}/certs/ca.crt\n--tls-cert-file=${SNAP_DATA}/certs/server.crt\n--secure-port=16443\n');
   return { data: `/var/snap/microk8s/${revision}` };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// minikube
+
+/** minikube's certificatesDir inside its node (kubernetes/minikube pkg/minikube/vmpath: GuestKubernetesCertsDir). */
+export const MINIKUBE_CERTS = '/var/lib/minikube/certs';
+
+/**
+ * A minikube control-plane node (the VM or kic container), laid out as minikube makes it (kubernetes/minikube):
+ * kubeadm's control plane (test/support/openssl-kubeadm.ts, one node) with certificatesDir /var/lib/minikube/certs
+ * (bsutil/ktmpl: `certificatesDir: {{.CertDir}}`, the manifests and the kubelet's config naming it), and the
+ * files bootstrapper/certs.go SetupCerts copies from the host's ~/.minikube at every start: ca.crt (minikube's
+ * CA, which kubeadm then uses), proxy-client-ca.crt (CN proxyClientCA, 10 years, util.GenerateCACert),
+ * apiserver.crt (CN minikube, O system:masters, serverAuth and clientAuth, the API's names and addresses) and
+ * proxy-client.crt (CN aggregator), both for --cert-expiration (26280h by default: `hostIssued` to + 3 years),
+ * and /var/lib/minikube/kubeconfig, whose user is apiserver.crt. Returns the node's root.
+ */
+export function makeMinikubeNode(base: string, o: { kubeadmIssued: Date; hostIssued: Date; ip?: string }): string {
+  const [n] = makeOpensslHaTrees(base, { count: 1, endpoint: 'control-plane.minikube.internal:8443', notBefore: o.kubeadmIssued, days: 365 });
+  const root = n!.root;
+  const ip = o.ip ?? '192.168.49.2';
+  const certs = path.join(root, MINIKUBE_CERTS);
+  fs.mkdirSync(path.dirname(certs), { recursive: true });
+  fs.renameSync(path.join(root, 'etc/kubernetes/pki'), certs);
+  for (const f of ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd'].map((m) => `etc/kubernetes/manifests/${m}.yaml`).concat('var/lib/kubelet/config.yaml')) {
+    const file = path.join(root, f);
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replaceAll('/etc/kubernetes/pki', MINIKUBE_CERTS));
+  }
+  const until = new Date(o.hostIssued.getTime() + 1095 * DAY);
+  rsaKey(`${certs}/apiserver.key`);
+  opensslLeaf({ ca: `${certs}/ca`, key: `${certs}/apiserver.key`, crt: `${certs}/apiserver.crt`, subj: '/O=system:masters/CN=minikube', eku: 'serverAuth,clientAuth',
+    sans: `DNS:control-plane.minikube.internal,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,DNS:localhost,DNS:minikube,IP:10.96.0.1,IP:127.0.0.1,IP:10.0.0.1,IP:${ip}`,
+    notBefore: new Date(o.hostIssued.getTime() - DAY), notAfter: until });
+  rsaKey(`${certs}/proxy-client-ca.key`);
+  opensslCaAgain({ key: `${certs}/proxy-client-ca.key`, crt: `${certs}/proxy-client-ca.crt`, cn: 'proxyClientCA', notBefore: new Date(o.hostIssued.getTime() - DAY), notAfter: new Date(o.hostIssued.getTime() + 3650 * DAY) });
+  rsaKey(`${certs}/proxy-client.key`);
+  opensslLeaf({ ca: `${certs}/proxy-client-ca`, key: `${certs}/proxy-client.key`, crt: `${certs}/proxy-client.crt`, subj: '/O=system:masters/CN=aggregator', eku: 'serverAuth,clientAuth',
+    notBefore: new Date(o.hostIssued.getTime() - DAY), notAfter: until });
+  fs.writeFileSync(path.join(root, '/var/lib/minikube/kubeconfig'), [
+    'apiVersion: v1', 'clusters:', '- cluster:', `    certificate-authority: ${MINIKUBE_CERTS}/ca.crt`, '    server: https://localhost:8443', '  name: minikube',
+    'contexts:', '- context:', '    cluster: minikube', '    user: minikube', '  name: minikube', 'current-context: minikube', 'kind: Config', 'preferences: {}',
+    'users:', '- name: minikube', '  user:', `    client-certificate: ${MINIKUBE_CERTS}/apiserver.crt`, `    client-key: ${MINIKUBE_CERTS}/apiserver.key`, ''].join('\n'));
+  fs.mkdirSync(path.join(root, 'var/tmp/minikube'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'var/tmp/minikube/kubeadm.yaml'), `apiVersion: kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration\ncertificatesDir: ${MINIKUBE_CERTS}\nclusterName: mk\ncontrolPlaneEndpoint: control-plane.minikube.internal:8443\n`);
+  return root;
 }
