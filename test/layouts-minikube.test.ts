@@ -111,11 +111,11 @@ test('minikube node a year on: renew all renews kubeadm\'s certificates in place
   assert.match(after.out, /^Next: apiserver: minikube copies .*; proxy-client: minikube copies .*$/m);
 });
 
-test('a plain kubeadm node is no minikube node: one lookup, not detected, no certificate minikube\'s', () => {
+test('a plain kubeadm node is no minikube node and no kops instance: one lookup each, neither detected, no certificate theirs', () => {
   const [n] = makeOpensslHaTrees(tmpDir('kubepki-minikube-none-'), { count: 1 });
   const nfs = new NodeFs(n!.root);
   assert.deepEqual(detectLayouts(nfs), ['kubeadm', 'kubelet']);
   const inv = readInventory({ fs: nfs, now: new Date(now) });
-  assert.ok(inv.certificates.every((c) => c.managedBy !== 'minikube'));
+  assert.ok(inv.certificates.every((c) => c.managedBy !== 'minikube' && c.managedBy !== 'kops'));
   assert.equal(byName(inv, 'apiserver').managedBy, 'kubeadm');
 });
