@@ -118,6 +118,9 @@ test('kops worker (kops-controller\'s credentials, no CA key): its Next names it
   assert.deepEqual(detectLayouts(nfs), ['kops']);
   const inv = readInventory({ fs: nfs, now: new Date(now) });
   assert.deepEqual(inv.certificates.map((c) => c.name).sort(), ['kube-proxy/kubeconfig', 'kubelet-server', 'kubelet/kubeconfig', 'kubernetes-ca']);
+  // (known by nodeup's /opt/kops, or by its kubelet-server.crt, beside /srv/kubernetes)
+  fs.rmSync(path.join(root, 'opt'), { recursive: true });
+  assert.deepEqual(detectLayouts(new NodeFs(root)), ['kops']);
   const io = memoryIo();
   assert.equal(await run(['check', '--root', root], io), 1, io.out + io.err);
   assert.match(io.out, /^Next: kube-proxy\/kubeconfig, kubelet-server, kubelet\/kubeconfig: kops issues them again \(a new key, valid 455 days\) only on an instance it provisions: from where kops runs, kops rolling-update cluster --instance-group IG \(this node's instance group\) --force --yes$/m);

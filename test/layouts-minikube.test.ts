@@ -118,4 +118,8 @@ test('a plain kubeadm node is no minikube node and no kops instance: one lookup 
   const inv = readInventory({ fs: nfs, now: new Date(now) });
   assert.ok(inv.certificates.every((c) => c.managedBy !== 'minikube' && c.managedBy !== 'kops'));
   assert.equal(byName(inv, 'apiserver').managedBy, 'kubeadm');
+  // (nor is one whose certificatesDir is under /srv/kubernetes, as nodeup's directory is: no file of nodeup's there)
+  fs.mkdirSync(path.join(n!.root, 'srv/kubernetes'), { recursive: true });
+  fs.renameSync(path.join(n!.root, 'etc/kubernetes/pki'), path.join(n!.root, 'srv/kubernetes/pki'));
+  assert.deepEqual(detectLayouts(new NodeFs(n!.root)), ['kubeadm', 'kubelet']);
 });

@@ -350,10 +350,10 @@ function serverOnly(inv: Omit<Inventory, 'next'>): string | undefined {
 }
 
 /**
- * On a k0s, MicroK8s or minikube node where every certificate due (but the kubelet's, which rotates its own) is one the
- * installer renews itself: its command is the step, for each (k0s signs its leaves again at every controller start,
- * so renew leaves them alone; MicroK8s's refresh-certs restarts what reads what it renews; minikube's start copies the
- * host's files over what renew would write).
+ * On a k0s, MicroK8s, minikube or kops node where every certificate due (but the kubelet's, which rotates its own) is
+ * one the installer renews itself: its command is the step, for each (k0s signs its leaves again at every controller
+ * start, so renew leaves them alone; MicroK8s's refresh-certs restarts what reads what it renews; minikube's start
+ * copies the host's files over what renew would write; kops issues an instance's files when it makes the instance).
  */
 function installerOnly(inv: Omit<Inventory, 'next'>): string | undefined {
   const due = dueOf(inv).filter((c) => c.managedBy !== 'kubelet');

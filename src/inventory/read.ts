@@ -1294,7 +1294,7 @@ function renewedByTimer(timer: KubesprayRenewTimer | undefined, certificates: Ce
   }
 }
 
-/** An expiring or expired certificate that k0s, MicroK8s or minikube renews itself: its finding says how, in the installer's terms. */
+/** An expiring or expired certificate that k0s, MicroK8s, minikube or kops renews itself: its finding says how, in the installer's terms. */
 function renewedByInstaller(certificates: CertEntry[]): void {
   const kopsControlPlane = kopsNodeIsControlPlane(certificates);
   for (const c of certificates) {

@@ -185,8 +185,9 @@ export function detectLayouts(fs: NodeFs): LayoutName[] {
   const has = (p: string) => fs.exists(p);
   const sslIsRke = has('/etc/kubernetes/ssl/kube-ca.pem');
   const sslIsKubespray = has('/etc/kubernetes/ssl/ca.crt') && !sslIsRke;
-  // (a kops control-plane node has /etc/kubernetes/pki too, for etcd-manager's CAs: that alone is no kubeadm's)
-  const kops = has(KOPS_SRV);
+  // (a kops control-plane node has /etc/kubernetes/pki too, for etcd-manager's CAs: that alone is no kubeadm's; a
+  // kubeadm certificatesDir can be under /srv/kubernetes too, so kops is known by nodeup's own files beside it)
+  const kops = has(KOPS_SRV) && (has(KOPS_NODEUP) || has(`${KOPS_SRV}/kubelet-server.crt`) || has('/etc/kubernetes/manifests/kube-apiserver.manifest'));
   if ((!kops && has('/etc/kubernetes/pki')) || has('/etc/kubernetes/admin.conf') || has('/etc/kubernetes/manifests/kube-apiserver.yaml')) {
     found.push(sslIsKubespray ? 'kubespray' : 'kubeadm');
   } else if (sslIsKubespray || has('/etc/ssl/etcd/ssl/ca.pem')) {
@@ -425,6 +426,8 @@ function minikubeRenewal(file: string): string | undefined {
 
 /** Where kops's nodeup writes the cluster's files on an instance (nodeup/pkg/model/context.go PathSrvKubernetes; /etc/srv/kubernetes on Container-Optimized OS). */
 export const KOPS_SRV = '/srv/kubernetes';
+/** nodeup's own directory: its binary and configuration (kops-configuration.go: /opt/kops/bin/nodeup --conf=/opt/kops/conf/kube_env.yaml). */
+export const KOPS_NODEUP = '/opt/kops';
 
 /**
  * What a kops instance's file is (kubernetes/kops): nodeup writes the CAs of the state store's keysets on every

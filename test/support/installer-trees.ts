@@ -343,6 +343,9 @@ export function makeKopsControlPlane(root: string, o: KopsTreeOptions): void {
   kubeconfig('kube-controller-manager', '/CN=system:kube-controller-manager', 'https://127.0.0.1');
   kubeconfig('kube-scheduler', '/CN=system:kube-scheduler', 'https://127.0.0.1');
   fs.rmSync(work, { recursive: true });
+  // (nodeup's configuration, where kops-configuration.service names it)
+  fs.mkdirSync(path.join(root, 'opt/kops/conf'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'opt/kops/conf/kube_env.yaml'), 'ClusterName: k.example.com\nInstanceGroupName: control-plane-a\n');
   const pod = (name: string, bin: string, flags: string[]) => fs.writeFileSync(path.join(root, `etc/kubernetes/manifests/${name}.manifest`), [
     'apiVersion: v1', 'kind: Pod', 'metadata:', `  name: ${name}`, '  namespace: kube-system', 'spec:', '  containers:', '  - command:', '    - /go-runner',
     `    - --log-file=/var/log/${name}.log`, '    - --also-stdout', `    - ${bin}`, ...flags.map((f) => `    - ${f}`), `    image: registry.k8s.io/${name}:v1.31.4`, `    name: ${name}`, '  hostNetwork: true', ''].join('\n'));
