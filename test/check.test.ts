@@ -284,7 +284,7 @@ test('help: `kubepki help check` is check\'s help, laid out as written', async (
   const io = memoryIo();
   assert.equal(await run(['help', 'check'], io), 0);
   assert.match(io.out, /^Usage: kubepki check/m);
-  assert.match(io.out, /kubespray, hard-way,\nk0s and MicroK8s layouts, plus any --path/);
+  assert.match(io.out, /kubespray, hard-way,\nk0s, MicroK8s, minikube and kops layouts, plus any --path/);
 });
 
 test('inspect: a kubeconfig shows every entry, a key is described but never printed, stdin works', async () => {

@@ -18,7 +18,7 @@ export function command(io: Io): Command {
   return addNodeReadOptions(new Command('check'))
     .summary('find every certificate on a node and say what will break and when')
     .description(`Find every certificate on a node (kubeadm, kubelet, RKE1, RKE2/k3s, kubespray, hard-way,
-k0s and MicroK8s layouts, plus any --path and --kubeconfig), check expiry, chains, key pairs and SANs,
+k0s, MicroK8s, minikube and kops layouts, plus any --path and --kubeconfig), check expiry, chains, key pairs and SANs,
 and report findings. A --kubeconfig or --path in a node tree given without --root
 (DIR/etc/kubernetes/kubelet.conf) has its absolute file references read on this host: a
 read-on-host warning names what was read and the check --root to run.

@@ -145,7 +145,7 @@ export function nodeReadInputs(o: NodeOptions, cwd: string): Omit<ReadOptions, '
 /** A tree with nothing kubepki recognises is a usage error, not a healthy node. */
 export function requireSomething(inv: Inventory, root: string): void {
   if (inv.certificates.length === 0 && inv.missing.length === 0 && inv.findings.length === 0) {
-    throw new UserError(`no certificates found under ${root}`, 'pass --root DIR pointing at a node tree (with etc/kubernetes, var/lib/rancher, var/lib/k0s or var/snap/microk8s inside), or --path DIR');
+    throw new UserError(`no certificates found under ${root}`, 'pass --root DIR pointing at a node tree (with etc/kubernetes, var/lib/rancher, var/lib/k0s, var/snap/microk8s, var/lib/minikube or srv/kubernetes inside), or --path DIR');
   }
 }
 

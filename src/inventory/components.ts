@@ -167,7 +167,8 @@ export function readComponentRefs(fs: NodeFs): ComponentRef[] {
   const refs: ComponentRef[] = [];
   for (const dir of MANIFEST_DIRS) {
     for (const d of fs.readDir(dir)) {
-      if (withoutYamlExtension(d.name) === d.name) continue;
+      // (the kubelet reads every file there; kops writes kube-apiserver.manifest and the like)
+      if (withoutYamlExtension(d.name) === d.name && !d.name.endsWith('.manifest')) continue;
       const file = `${dir}/${d.name}`;
       let pod: Record<string, unknown> | undefined;
       try { pod = staticPod(fs, file); } catch { continue; }

@@ -2,7 +2,7 @@
  * What to do next about an inventory, in the operator's words: the line `check` prints as `Next:`, the
  * dashboard's headline advice and the JSON's `next`. One place, so every view gives the same advice.
  */
-import { installerRenewal, rancherCaAdvice, rancherReissueAdvice, KUBESPRAY_RENEW_TIMER, KUBESPRAY_RENEW_SERVICE, RANCHER_DATASTORE_CA } from '../layouts/detect.js';
+import { installerRenewal, kopsNodeIsControlPlane, rancherCaAdvice, rancherReissueAdvice, KUBESPRAY_RENEW_TIMER, KUBESPRAY_RENEW_SERVICE, RANCHER_DATASTORE_CA } from '../layouts/detect.js';
 import type { CertEntry, Inventory } from './types.js';
 import { BOOTSTRAP_KUBELET_CONF, KUBELET_CONF, KUBELET_PKI_DIR } from '../profiles/kubeadm.js';
 import { shellArg } from '../apply/state.js';
@@ -350,17 +350,20 @@ function serverOnly(inv: Omit<Inventory, 'next'>): string | undefined {
 }
 
 /**
- * On a k0s or MicroK8s node where every certificate due (but the kubelet's, which rotates its own) is one the
- * installer renews itself: its command is the step, for each (k0s signs its leaves again at every controller start,
- * so renew leaves them alone; MicroK8s's refresh-certs restarts what reads what it renews).
+ * On a k0s, MicroK8s, minikube or kops node where every certificate due (but the kubelet's, which rotates its own) is
+ * one the installer renews itself: its command is the step, for each (k0s signs its leaves again at every controller
+ * start, so renew leaves them alone; MicroK8s's refresh-certs restarts what reads what it renews; minikube's start
+ * copies the host's files over what renew would write; kops issues an instance's files when it makes the instance).
  */
 function installerOnly(inv: Omit<Inventory, 'next'>): string | undefined {
   const due = dueOf(inv).filter((c) => c.managedBy !== 'kubelet');
-  if (due.length === 0 || due.some((c) => c.managedBy !== 'k0s' && c.managedBy !== 'microk8s')) return undefined;
-  // (one command for k0s's leaves, one for each file MicroK8s's refresh-certs takes)
+  if (due.length === 0 || due.some((c) => c.managedBy !== 'k0s' && c.managedBy !== 'microk8s' && c.managedBy !== 'minikube' && c.managedBy !== 'kops')) return undefined;
+  // (one command for k0s's leaves, one for kops's leaves and one for its CAs, one for each file MicroK8s's
+  // refresh-certs takes or minikube copies)
   const groups = new Map<string, CertEntry[]>();
-  for (const c of due) { const k = c.managedBy === 'k0s' ? '' : c.location.file; groups.set(k, [...(groups.get(k) ?? []), c]); }
-  return [...groups.values()].map((cs) => `${someNames(cs.map((c) => c.name))}: ${installerRenewal(cs[0]!, cs.length > 1)}`).join('; ');
+  for (const c of due) { const k = c.managedBy === 'k0s' ? '' : c.managedBy === 'kops' ? `kops:${c.isCA}` : c.location.file; groups.set(k, [...(groups.get(k) ?? []), c]); }
+  const kopsControlPlane = kopsNodeIsControlPlane(inv.certificates);
+  return [...groups.values()].map((cs) => `${someNames(cs.map((c) => c.name))}: ${installerRenewal(cs[0]!, cs.length > 1, kopsControlPlane)}`).join('; ');
 }
 
 /**

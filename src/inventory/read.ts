@@ -16,7 +16,7 @@ import { parseCsr } from '../pki/csr.js';
 import { parseKubeconfig, looksLikeKubeconfig, KubeconfigError, clientGoRefusals, KUBECONFIG_DOC, type KubeconfigDoc } from '../kubeconfig/read.js';
 import { manifestPems } from '../kubeconfig/manifest.js';
 import { markOtherHostCopies } from '../layouts/kubespray-etcd.js';
-import { detectLayouts, installerCert, installerRenewal, k0sDirs, K0S_DATA_DIR, kubeadmPkiDir, kubesprayRenewTimer, layoutTargets, KUBESPRAY_RENEW_TIMER, KUBESPRAY_RENEW_SERVICE, type KubesprayRenewTimer, type ScanTarget } from '../layouts/detect.js';
+import { detectLayouts, installerCert, installerRenewal, k0sDirs, kopsFile, kopsNodeIsControlPlane, minikubeHostCopy, K0S_DATA_DIR, kubeadmPkiDir, kubesprayRenewTimer, layoutTargets, KUBESPRAY_RENEW_TIMER, KUBESPRAY_RENEW_SERVICE, type KubesprayRenewTimer, type ScanTarget } from '../layouts/detect.js';
 import { kubeadmProfileForFile, KUBEADM_PROFILES, profileCertPath, profileKeyPath, RKE1_COMPONENTS, RANCHER_COMPONENTS, isRancherLoopback, DEFAULT_PKI, KUBELET_CONF, KUBELET_PKI_DIR, type KubeadmCertProfile } from '../profiles/kubeadm.js';
 import { readComponentRefs, readKubeadmConfigHints, readKubeletConfig, kubeletConfigPath, kubeletClientRotation, kubeletClientSigningOff, kubeletConfigProblems } from './components.js';
 import { interruptedRuns } from './interrupted.js';
@@ -706,6 +706,8 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
   const k0s = layouts.includes('k0s') ? k0sDirs(fs) : undefined;
   const k0sDir = k0s?.dataDir ?? K0S_DATA_DIR;
   const names = nameRecords(records, profileOf, k0sDir);
+  // (minikube's node is read as kubeadm's; what the host copies over kubeadm's files is minikube's)
+  const minikube = layouts.includes('minikube');
 
   // 5. trust tree: which CA's key made each signature
   const cas = records.filter((r) => r.cert.isCA);
@@ -824,7 +826,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
       components: [...components].sort(),
       // (the kubelet asks for its next client certificate with the one it has: once that is expired, or not valid
       // yet, the API server refuses the request and only a bootstrap kubeconfig or an operator gives it a new one)
-      managedBy: ((kubeletRotationOff || signingOff || now >= c.notAfter || now < c.notBefore) && kubeletClient) || stuck ? 'manual' : managedBy(r, name, profile?.name, k0sDir),
+      managedBy: ((kubeletRotationOff || signingOff || now >= c.notAfter || now < c.notBefore) && kubeletClient) || stuck ? 'manual' : managedBy(r, name, profile?.name, k0sDir, minikube),
       ...(profile ? { profile: profile.name } : {}),
       layout: r.layout,
       status: 'ok',
@@ -1012,7 +1014,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     if (copies) findings.push(copies);
   }
 
-  if (layoutOf.has('k0s') || layoutOf.has('microk8s')) renewedByInstaller(certificates);
+  if (layoutOf.has('k0s') || layoutOf.has('microk8s') || layoutOf.has('kops') || minikube) renewedByInstaller(certificates);
 
   const all = [...findings, ...certificates.flatMap((c) => c.findings)];
   const inv: Inventory = {
@@ -1159,8 +1161,8 @@ function nameRecords(records: CertRecord[], profileOf: (l: CertLocation) => Kube
       names.set(r, l.index === 0 ? 'apiserver-loopback-client' : `apiserver-loopback-client-ca${l.index > 1 ? `#${l.index}` : ''}`);
       continue;
     }
-    // (k0s's and MicroK8s's server.crt is what kubeadm calls apiserver; MicroK8s's cluster.crt is dqlite's)
-    const role = l.index === 0 && (r.layout === 'k0s' || r.layout === 'microk8s') ? installerCert(l.file, undefined, true, k0sDir).name : undefined;
+    // (k0s's, MicroK8s's and kops's server.crt is what kubeadm calls apiserver; MicroK8s's cluster.crt is dqlite's)
+    const role = l.index !== 0 ? undefined : r.layout === 'k0s' || r.layout === 'microk8s' ? installerCert(l.file, undefined, true, k0sDir).name : r.layout === 'kops' ? kopsFile(l.file).name : undefined;
     if (role) { names.set(r, role); continue; }
     // (the kubelet's --cert-dir: a CA-signed kubelet.crt elsewhere, as Kubernetes the Hard Way places it, is not its self-signed pair)
     if (base === 'kubelet.crt' && l.file.startsWith('/var/lib/kubelet/pki/')) {
@@ -1232,9 +1234,12 @@ function relDepth(r: CertRecord): number {
   return r.location.file.slice(r.scanRoot.length + 1).split('/').length;
 }
 
-function managedBy(r: CertRecord, name: string, profile: string | undefined, k0sDir: string): ManagedBy {
+function managedBy(r: CertRecord, name: string, profile: string | undefined, k0sDir: string, minikube: boolean): ManagedBy {
   // (kube-apiserver makes its loopback pair only when the files are missing; the distro never re-issues it)
   if (isRancherLoopback(r.location.file)) return 'manual';
+  if (minikube && r.location.index === 0 && minikubeHostCopy(r.location.file)) return 'minikube';
+  // (nodeup writes every file of a kops instance when it makes the instance; the kubelet's own pki, read as the kubelet layout's, is the kubelet's)
+  if (r.layout === 'kops' && r.location.index === 0) return 'kops';
   if (r.layout === 'rke1' || r.layout === 'rke2' || r.layout === 'k3s') return r.layout;
   // (k0s re-signs only the leaves of its CAs; the kubelet under its data directory rotates its own, as anywhere)
   const installer = (r.layout === 'k0s' || r.layout === 'microk8s') && r.location.index === 0 ? installerCert(r.location.file, r.cert.issuerCommonName, r.cert.isCA, k0sDir).renewedBy : undefined;
@@ -1300,10 +1305,11 @@ function renewedByTimer(timer: KubesprayRenewTimer | undefined, certificates: Ce
   }
 }
 
-/** An expiring or expired certificate that k0s or MicroK8s renews itself: its finding says how, in the installer's terms. */
+/** An expiring or expired certificate that k0s, MicroK8s, minikube or kops renews itself: its finding says how, in the installer's terms. */
 function renewedByInstaller(certificates: CertEntry[]): void {
+  const kopsControlPlane = kopsNodeIsControlPlane(certificates);
   for (const c of certificates) {
-    const advice = installerRenewal(c);
+    const advice = installerRenewal(c, false, kopsControlPlane);
     if (advice) for (const f of c.findings) if (f.code === 'expiring' || f.code === 'expired') f.message += `; ${advice}`;
   }
 }

@@ -8,14 +8,15 @@ export type Severity = 'info' | 'warning' | 'error';
 
 export type CertStatus = 'ok' | 'warning' | 'expired' | 'not-yet-valid' | 'invalid';
 
-export type LayoutName = 'kubeadm' | 'kubelet' | 'rke1' | 'rke2' | 'k3s' | 'kubespray' | 'hardway' | 'k0s' | 'microk8s' | 'generic';
+export type LayoutName = 'kubeadm' | 'kubelet' | 'rke1' | 'rke2' | 'k3s' | 'kubespray' | 'hardway' | 'k0s' | 'microk8s' | 'minikube' | 'kops' | 'generic';
 
 /**
  * who renews a certificate; `k8s-certs-renew.timer`: kubespray's enabled timer (auto_renew_certificates), which runs
  * kubeadm certs renew; `external-etcd-ca`: whoever holds the CA of an external etcd (kubeadm's etcd.external), whose
- * key is not on the node; `k0s`, `microk8s`: the installer signs it again itself (docs/layouts.md)
+ * key is not on the node; `k0s`, `microk8s`: the installer signs it again itself; `minikube`: the host's `minikube start`
+ * copies its own over it; `kops`: kops writes it on a new instance (docs/layouts.md)
  */
-export type ManagedBy = 'kubeadm' | 'kubelet' | 'rke1' | 'rke2' | 'k3s' | 'k0s' | 'microk8s' | 'k8s-certs-renew.timer' | 'external-etcd-ca' | 'manual';
+export type ManagedBy = 'kubeadm' | 'kubelet' | 'rke1' | 'rke2' | 'k3s' | 'k0s' | 'microk8s' | 'minikube' | 'kops' | 'k8s-certs-renew.timer' | 'external-etcd-ca' | 'manual';
 
 /** Stable finding codes. Never rename one: alerts and scripts key on them. */
 export type FindingCode =

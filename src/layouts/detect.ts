@@ -22,7 +22,7 @@ export interface ScanTarget {
   namedFrom?: string;
 }
 
-export const ALL_LAYOUTS: LayoutName[] = ['kubeadm', 'kubelet', 'rke1', 'rke2', 'k3s', 'kubespray', 'hardway', 'k0s', 'microk8s', 'generic'];
+export const ALL_LAYOUTS: LayoutName[] = ['kubeadm', 'kubelet', 'rke1', 'rke2', 'k3s', 'kubespray', 'hardway', 'k0s', 'microk8s', 'minikube', 'kops', 'generic'];
 
 /**
  * Where each installer keeps its files (spec §7–9). Detection is by presence;
@@ -98,6 +98,24 @@ export function layoutTargets(layout: LayoutName, fs: NodeFs, pkiDir = kubeadmPk
         { path: `${d}/var/kubernetes/backend`, layout, recursive: false, match: /^cluster\.(crt|key)$/ },
       ];
     }
+    case 'minikube':
+      return [
+        // kubeadm's certificatesDir there (the kubeadm layout finds it too, from the manifest's --client-ca-file), with
+        // the host's copies beside kubeadm's files: read first by kubeadm's walk when both layouts are detected
+        { path: MINIKUBE_CERTS, layout, recursive: true },
+        // the kubeconfig minikube writes for its own kubectl in the node (addons): its user is apiserver.crt
+        { path: '/var/lib/minikube/kubeconfig', layout, recursive: false },
+      ];
+    case 'kops':
+      return [
+        // nodeup's files (kubernetes/kops nodeup/pkg/model): ca.crt, kube-apiserver/, kube-controller-manager/,
+        // kube-scheduler/, kubelet-server.crt, the kubeconfigs beside them in newer releases
+        { path: KOPS_SRV, layout, recursive: true },
+        // etcd-manager-<cluster>/ (etcd_manager_tls.go: the etcd CAs), kube-apiserver/ of older releases
+        { path: '/etc/kubernetes/pki', layout, recursive: true },
+        { path: '/etc/kubernetes/kops-controller', layout, recursive: true },
+        ...['kubelet', 'kube-proxy', 'kube-controller-manager', 'kube-scheduler'].map((c) => ({ path: `/var/lib/${c}/kubeconfig`, layout, recursive: false })),
+      ];
     case 'generic':
       return [];
   }
@@ -212,7 +230,10 @@ export function detectLayouts(fs: NodeFs): LayoutName[] {
   const has = (p: string) => fs.exists(p);
   const sslIsRke = has('/etc/kubernetes/ssl/kube-ca.pem');
   const sslIsKubespray = has('/etc/kubernetes/ssl/ca.crt') && !sslIsRke;
-  if (has('/etc/kubernetes/pki') || has('/etc/kubernetes/admin.conf') || has('/etc/kubernetes/manifests/kube-apiserver.yaml')) {
+  // (a kops control-plane node has /etc/kubernetes/pki too, for etcd-manager's CAs: that alone is no kubeadm's; a
+  // kubeadm certificatesDir can be under /srv/kubernetes too, so kops is known by nodeup's own files beside it)
+  const kops = has(KOPS_SRV) && (has(KOPS_NODEUP) || has(`${KOPS_SRV}/kubelet-server.crt`) || has('/etc/kubernetes/manifests/kube-apiserver.manifest'));
+  if ((!kops && has('/etc/kubernetes/pki')) || has('/etc/kubernetes/admin.conf') || has('/etc/kubernetes/manifests/kube-apiserver.yaml')) {
     found.push(sslIsKubespray ? 'kubespray' : 'kubeadm');
   } else if (sslIsKubespray || has('/etc/ssl/etcd/ssl/ca.pem')) {
     // (kubespray's make-ssl-etcd.sh directory alone: a host of its etcd group that is no control-plane node)
@@ -228,6 +249,9 @@ export function detectLayouts(fs: NodeFs): LayoutName[] {
   if (has('/var/lib/kubernetes/ca.pem') || has('/var/lib/kubernetes/ca.crt') || hardwayWorker) found.push('hardway');
   if (k0sDataDir(fs)) found.push('k0s');
   if (has('/var/snap/microk8s/current')) found.push('microk8s');
+  // (a minikube node is a kubeadm node too, found as one through its manifest; this adds what minikube copies there)
+  if (has(MINIKUBE_CERTS)) found.push('minikube');
+  if (kops) found.push('kops');
   return found;
 }
 
@@ -398,12 +422,104 @@ export function installerCert(file: string, issuerCN?: string, isCA = true, k0sD
 }
 
 /**
- * What an operator runs to renew a certificate k0s or MicroK8s renews itself (its managedBy says so): the advice of
- * check's Next and findings, and the reason renew gives for leaving a k0s leaf alone.
+ * What an operator runs to renew a certificate k0s, MicroK8s, minikube or kops renews itself (its managedBy says so):
+ * the advice of check's Next and findings, and the reason renew gives for leaving one alone. kopsControlPlane: the
+ * node is a kops control plane (its instance group's role), when the caller knows.
  */
-export function installerRenewal(c: Pick<CertEntry, 'managedBy' | 'location'>, several = false): string | undefined {
+export function installerRenewal(c: Pick<CertEntry, 'managedBy' | 'location' | 'isCA'>, several = false, kopsControlPlane?: boolean): string | undefined {
   const [it, its] = several ? ['them', 'their keys'] : ['it', 'its key'];
+  if (c.managedBy === 'minikube') return minikubeRenewal(c.location.file);
+  if (c.managedBy === 'kops') return kopsRenewal(c, several, kopsControlPlane);
   if (c.managedBy === 'k0s') return `k0s signs ${it} again (a new key, valid 1 year) at every start of its controller: systemctl restart k0scontroller (one controller at a time)`;
   const base = c.location.file.slice(c.location.file.lastIndexOf('/') + 1);
   return c.managedBy !== 'microk8s' ? undefined : `microk8s refresh-certs --cert ${base} signs ${it} again with ${its} for 365 days and restarts kubelite${base === 'server.crt' ? ' and the cluster agent' : ''}`;
+}
+
+/** minikube's certificatesDir inside its node, the VM or kic container (kubernetes/minikube pkg/minikube/vmpath: GuestKubernetesCertsDir). */
+export const MINIKUBE_CERTS = '/var/lib/minikube/certs';
+
+/**
+ * Where on the host minikube keeps the file of MINIKUBE_CERTS it copies into the node, or undefined for kubeadm's
+ * own. kubernetes/minikube pkg/minikube/bootstrapper/certs.go SetupCerts copies, at every `minikube start`, the
+ * shared CAs ~/.minikube/ca.crt (minikubeCA, which kubeadm then signs with) and proxy-client-ca.crt, and the
+ * profile's apiserver.crt and proxy-client.crt from ~/.minikube/profiles/<profile>/ (their keys too) over what is
+ * in the node: a renewal written here lasts until the next start.
+ */
+export function minikubeHostCopy(file: string): string | undefined {
+  const base = file.startsWith(`${MINIKUBE_CERTS}/`) ? file.slice(MINIKUBE_CERTS.length + 1) : '';
+  return base === 'ca.crt' || base === 'proxy-client-ca.crt' ? `~/.minikube/${base}`
+    : base === 'apiserver.crt' || base === 'proxy-client.crt' ? `~/.minikube/profiles/PROFILE/${base}` : undefined;
+}
+
+/**
+ * What renews a file minikube copies from the host (minikubeHostCopy), in minikube's terms (certs.go): at
+ * `minikube start` it makes a CA again, with a new key, only once the host's copy has expired or is missing
+ * (generateSharedCACerts, isValid), and then every profile certificate with it; a profile certificate likewise
+ * (generateProfileCerts: for --cert-expiration, 26280h = 3 years by default, cmd/minikube/cmd/start_flags.go;
+ * apiserver.crt is checked as its copy apiserver.crt.<hash of its names>). So an expiring one is renewed by removing
+ * the host's copies and starting; a CA made again leaves kubeadm's certificates and kubeconfigs in the node signed
+ * by the old key, which only a new cluster replaces.
+ */
+function minikubeRenewal(file: string): string | undefined {
+  const host = minikubeHostCopy(file);
+  if (!host) return undefined;
+  const copied = `minikube copies ${host} from the host over it at every start (a renewal here is undone there)`;
+  return host.startsWith('~/.minikube/profiles/')
+    ? `${copied} and makes that again, with a new key, for --cert-expiration (3 years by default) once it has expired or is missing: on the host, rm ${host}* && minikube start -p PROFILE`
+    : `${copied} and makes a new CA (a new key) there only once it has expired, after which kubeadm's certificates in the node no longer verify: on the host, minikube delete -p PROFILE && minikube start -p PROFILE when it ends`;
+}
+
+/** Where kops's nodeup writes the cluster's files on an instance (nodeup/pkg/model/context.go PathSrvKubernetes; /etc/srv/kubernetes on Container-Optimized OS). */
+export const KOPS_SRV = '/srv/kubernetes';
+/** nodeup's own directory: its binary and configuration (kops-configuration.go: /opt/kops/bin/nodeup --conf=/opt/kops/conf/kube_env.yaml). */
+export const KOPS_NODEUP = '/opt/kops';
+
+/**
+ * What a kops instance's file is (kubernetes/kops): nodeup writes the CAs of the state store's keysets on every
+ * instance it provisions (kubernetes-ca as ca.crt, with its key for kube-controller-manager's signing;
+ * etcd-clients-ca, apiserver-aggregator-ca; etcd-manager-<cluster>/ the etcd CAs of etcd_manager_tls.go), and
+ * issues the leaves there itself (nodetasks/issue_cert.go: a new key, valid 455 days plus up to 30 of skew):
+ * kube-apiserver's serving certificate server.crt (CN kubernetes-master), etcd-client.crt, kubelet-api.crt,
+ * apiserver-aggregator.crt (kube_apiserver.go), and the kubelet's, kube-proxy's and the controllers' credentials.
+ * kops renews none of them on a running instance: nodeup runs when the instance is provisioned
+ * (kops-configuration.service is written disabled, kops-configuration.go), so a new instance is what renews them.
+ * Returns the keyset of a CA copy, the name check gives the file (the keyset's for a CA copy, kubeadm's for
+ * kube-apiserver's), and whether only a control plane has the file.
+ */
+export function kopsFile(file: string): { keyset: string | undefined; name: string | undefined; controlPlane: boolean } {
+  const etcdManager = /^\/etc\/kubernetes\/pki\/etcd-manager-([\w-]+)\/(etcd-manager-ca|etcd-peers-ca|etcd-clients-ca)\.crt$/.exec(file);
+  const keyset = etcdManager
+    ? (etcdManager[2] === 'etcd-clients-ca' && (etcdManager[1] === 'main' || etcdManager[1] === 'events') ? 'etcd-clients-ca' : `${etcdManager[2]}-${etcdManager[1]}`)
+    : ({ [`${KOPS_SRV}/ca.crt`]: 'kubernetes-ca', [`${KOPS_SRV}/kube-controller-manager/ca.crt`]: 'kubernetes-ca', [`${KOPS_SRV}/kube-apiserver/etcd-ca.crt`]: 'etcd-clients-ca',
+      [`${KOPS_SRV}/kube-apiserver/apiserver-aggregator-ca.crt`]: 'apiserver-aggregator-ca' } as Record<string, string>)[file];
+  // (a CA copy by its keyset, as `kops get keypairs` lists it; kube-apiserver's own by their kubeadm names)
+  const api = file.startsWith(`${KOPS_SRV}/kube-apiserver/`) ? file.slice(`${KOPS_SRV}/kube-apiserver/`.length) : '';
+  const name = keyset ?? (api === 'server.crt' ? 'apiserver' : api === 'etcd-client.crt' ? 'apiserver-etcd-client' : api === 'kubelet-api.crt' || api === 'apiserver-aggregator.crt' ? api.slice(0, -4) : undefined);
+  const controlPlane = /^\/srv\/kubernetes\/kube-(apiserver|controller-manager|scheduler)\/|^\/etc\/kubernetes\/(pki|kops-controller)\/|^\/var\/lib\/kube-(controller-manager|scheduler)\//.test(file);
+  return { keyset, name, controlPlane };
+}
+
+/** A kops instance with a control plane's files (kopsFile) is one of a control-plane instance group. */
+export function kopsNodeIsControlPlane(certificates: Pick<CertEntry, 'managedBy' | 'location'>[]): boolean {
+  return certificates.some((c) => c.managedBy === 'kops' && kopsFile(c.location.file).controlPlane);
+}
+
+/**
+ * How kops renews a file of its instance (kopsFile): a leaf, by replacing the instance (`kops rolling-update
+ * cluster --force`: a rolling update replaces only instances whose configuration changed, unless forced; the
+ * etcd-manager certificate advisory, docs/advisories/etcd-manager-certificate-expiration.md, uses
+ * `--instance-group-roles=Master --force`); a CA, in the state store, by the keypair rotation of
+ * docs/operations/rotate-secrets.md, never in place: the next instance gets the state store's.
+ */
+function kopsRenewal(c: Pick<CertEntry, 'location' | 'isCA'>, several: boolean, nodeIsControlPlane?: boolean): string {
+  // (the kubelet's and kube-proxy's files are on every instance: their instance group is this node's)
+  const { keyset, controlPlane: ofControlPlane } = kopsFile(c.location.file);
+  const controlPlane = nodeIsControlPlane ?? ofControlPlane;
+  if (c.isCA) {
+    const ks = keyset ?? 'all';
+    return `kops keeps ${several ? 'these CAs' : 'this CA'} in its state store and writes ${several ? 'them' : 'it'} on every instance it makes (renewed here, ${several ? 'they are' : 'it is'} replaced there and on the other instances): from where kops runs, kops create keypair ${ks}, kops update cluster --yes, kops rolling-update cluster --yes, then kops promote keypair ${ks} and update and roll again (kops docs, operations/rotate-secrets)`;
+  }
+  const which = controlPlane ? '--instance-group-roles=control-plane' : '--instance-group IG (this node\'s instance group)';
+  // (a control plane keeps kubernetes-ca's key for kube-controller-manager, so kubepki can renew there; a worker has no CA key)
+  return `kops issues ${several ? 'them' : 'it'} again (a new key, valid 455 days) only on an instance it provisions: from where kops runs, kops rolling-update cluster ${which} --force --yes${controlPlane ? ' (kubepki renew here lasts until then)' : ''}`;
 }

@@ -173,7 +173,7 @@ function missingAdvice(m: MissingEntry, inv: Inventory): string {
 export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
   // `check` refuses a tree without a certificate (exit 3); so does renew, rather than "renew 0 certificate(s)"
   if (inv.certificates.length === 0) {
-    throw new UserError(`failed to find any certificate under ${inv.root}`, 'pass --root DIR pointing at a node tree (with etc/kubernetes, var/lib/rancher, var/lib/k0s or var/snap/microk8s inside), or --file PATH for a certificate kubepki does not know about');
+    throw new UserError(`failed to find any certificate under ${inv.root}`, 'pass --root DIR pointing at a node tree (with etc/kubernetes, var/lib/rancher, var/lib/k0s, var/snap/microk8s, var/lib/minikube or srv/kubernetes inside), or --file PATH for a certificate kubepki does not know about');
   }
   const byId = new Map(inv.certificates.map((c) => [c.id, c]));
   const warnings: string[] = [];
@@ -371,6 +371,12 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     // the very restart that would have it read, so the restart is the renewal)
     if (c.managedBy === 'k0s') {
       results.push({ id: c.id, name: c.name, outcome: c.status === 'ok' ? 'not-needed' : 'unsupported', message: `not renewed here: ${installerRenewal(c)}, replacing anything written to ${c.location.file} before it is read` });
+      continue;
+    }
+    // (minikube's start copies the host's file over this one: written here, it lasts until then, and is then the old one again)
+    // (a kops CA is the state store's: every new instance gets that one, and the other instances keep theirs)
+    if (c.managedBy === 'minikube' || (c.managedBy === 'kops' && c.isCA)) {
+      results.push({ id: c.id, name: c.name, outcome: c.status === 'ok' ? 'not-needed' : 'unsupported', message: `not renewed here: ${installerRenewal(c)}` });
       continue;
     }
     const kind0: PlanItemKind = c.location.kind === 'kubeconfig' ? 'kubeconfig' : kubeletPairOf(c) ?? 'leaf';
@@ -1077,7 +1083,8 @@ export function restartsFrom(inv: Inventory, because: Map<string, Set<string>>, 
   const rancherNode = rancherUnit(inv);
   const rancher = rancherNode?.distro;
   const rancherUnitName = rancherNode?.unit;
-  const manifestOf = (component: string) => inv.components.find((r) => r.component === component && /\/(manifests|pod-manifests)\/[^/]+\.ya?ml$/.test(r.source))?.source;
+  // (kops names its static pods <component>.manifest: the kubelet reads every file of the directory)
+  const manifestOf = (component: string) => inv.components.find((r) => r.component === component && /\/(manifests|pod-manifests)\/[^/]+\.(ya?ml|manifest)$/.test(r.source))?.source;
   const unitWrites = (manifest: string | undefined) => !manifest || rancher === 'k3s' || manifest.startsWith(`/var/lib/rancher/${rancher}/agent/pod-manifests/`);
   if (rancher && rancherUnitName) {
     // the service reads its own certificates (supervisor, embedded components): a changed file in its data

@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { opensslOk } from './fixtures.js';
+import { makeOpensslHaTrees, opensslCaAgain, opensslLeaf } from './openssl-kubeadm.js';
 
 const run = opensslOk;
 const DAY = 86400_000;
@@ -210,4 +211,156 @@ export function makeMicroK8s(root: string, o: MicroK8sTreeOptions): { data: stri
     ext: ['basicConstraints=CA:FALSE', 'keyUsage=keyEncipherment,dataEncipherment,digitalSignature', 'extendedKeyUsage=serverAuth,clientAuth', `subjectAltName=DNS:${hostname},IP:127.0.0.1`] });
   fs.writeFileSync(path.join(data, 'args/kube-apiserver'), '--cert-dir=${SNAP_DATA}/certs\n--client-ca-file=${SNAP_DATA}/certs/ca.crt\n--tls-cert-file=${SNAP_DATA}/certs/server.crt\n--secure-port=16443\n');
   return { data: `/var/snap/microk8s/${revision}` };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// minikube
+
+/** minikube's certificatesDir inside its node (kubernetes/minikube pkg/minikube/vmpath: GuestKubernetesCertsDir). */
+export const MINIKUBE_CERTS = '/var/lib/minikube/certs';
+
+/**
+ * A minikube control-plane node (the VM or kic container), laid out as minikube makes it (kubernetes/minikube):
+ * kubeadm's control plane (test/support/openssl-kubeadm.ts, one node) with certificatesDir /var/lib/minikube/certs
+ * (bsutil/ktmpl: `certificatesDir: {{.CertDir}}`, the manifests and the kubelet's config naming it), and the
+ * files bootstrapper/certs.go SetupCerts copies from the host's ~/.minikube at every start: ca.crt (minikube's
+ * CA, which kubeadm then uses), proxy-client-ca.crt (CN proxyClientCA, 10 years, util.GenerateCACert),
+ * apiserver.crt (CN minikube, O system:masters, serverAuth and clientAuth, the API's names and addresses) and
+ * proxy-client.crt (CN aggregator), both for --cert-expiration (26280h by default: `hostIssued` to + 3 years),
+ * and /var/lib/minikube/kubeconfig, whose user is apiserver.crt. Returns the node's root.
+ */
+export function makeMinikubeNode(base: string, o: { kubeadmIssued: Date; hostIssued: Date; ip?: string }): string {
+  const [n] = makeOpensslHaTrees(base, { count: 1, endpoint: 'control-plane.minikube.internal:8443', notBefore: o.kubeadmIssued, days: 365 });
+  const root = n!.root;
+  const ip = o.ip ?? '192.168.49.2';
+  const certs = path.join(root, MINIKUBE_CERTS);
+  fs.mkdirSync(path.dirname(certs), { recursive: true });
+  fs.renameSync(path.join(root, 'etc/kubernetes/pki'), certs);
+  for (const f of ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd'].map((m) => `etc/kubernetes/manifests/${m}.yaml`).concat('var/lib/kubelet/config.yaml')) {
+    const file = path.join(root, f);
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replaceAll('/etc/kubernetes/pki', MINIKUBE_CERTS));
+  }
+  const until = new Date(o.hostIssued.getTime() + 1095 * DAY);
+  rsaKey(`${certs}/apiserver.key`);
+  opensslLeaf({ ca: `${certs}/ca`, key: `${certs}/apiserver.key`, crt: `${certs}/apiserver.crt`, subj: '/O=system:masters/CN=minikube', eku: 'serverAuth,clientAuth',
+    sans: `DNS:control-plane.minikube.internal,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,DNS:localhost,DNS:minikube,IP:10.96.0.1,IP:127.0.0.1,IP:10.0.0.1,IP:${ip}`,
+    notBefore: new Date(o.hostIssued.getTime() - DAY), notAfter: until });
+  rsaKey(`${certs}/proxy-client-ca.key`);
+  opensslCaAgain({ key: `${certs}/proxy-client-ca.key`, crt: `${certs}/proxy-client-ca.crt`, cn: 'proxyClientCA', notBefore: new Date(o.hostIssued.getTime() - DAY), notAfter: new Date(o.hostIssued.getTime() + 3650 * DAY) });
+  rsaKey(`${certs}/proxy-client.key`);
+  opensslLeaf({ ca: `${certs}/proxy-client-ca`, key: `${certs}/proxy-client.key`, crt: `${certs}/proxy-client.crt`, subj: '/O=system:masters/CN=aggregator', eku: 'serverAuth,clientAuth',
+    notBefore: new Date(o.hostIssued.getTime() - DAY), notAfter: until });
+  fs.writeFileSync(path.join(root, '/var/lib/minikube/kubeconfig'), [
+    'apiVersion: v1', 'clusters:', '- cluster:', `    certificate-authority: ${MINIKUBE_CERTS}/ca.crt`, '    server: https://localhost:8443', '  name: minikube',
+    'contexts:', '- context:', '    cluster: minikube', '    user: minikube', '  name: minikube', 'current-context: minikube', 'kind: Config', 'preferences: {}',
+    'users:', '- name: minikube', '  user:', `    client-certificate: ${MINIKUBE_CERTS}/apiserver.crt`, `    client-key: ${MINIKUBE_CERTS}/apiserver.key`, ''].join('\n'));
+  fs.mkdirSync(path.join(root, 'var/tmp/minikube'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'var/tmp/minikube/kubeadm.yaml'), `apiVersion: kubeadm.k8s.io/v1beta3\nkind: ClusterConfiguration\ncertificatesDir: ${MINIKUBE_CERTS}\nclusterName: mk\ncontrolPlaneEndpoint: control-plane.minikube.internal:8443\n`);
+  return root;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// kops
+
+export interface KopsTreeOptions {
+  /** when the state store's keysets were made (kops CAs: 10 years) */
+  casIssued: Date;
+  /** when nodeup provisioned this instance and issued its leaves */
+  provisioned: Date;
+  /** the leaves' lifetime in days (nodeup: 455 plus up to 30 of skew from the instance's addresses) */
+  days?: number;
+  nodeName?: string;
+}
+
+/**
+ * A kops control-plane instance as nodeup writes it (kubernetes/kops nodeup/pkg/model): /srv/kubernetes/ca.crt
+ * (kubernetes-ca); kube-apiserver/ (kube_apiserver.go: server.crt, CN kubernetes-master, with its CA appended
+ * (IncludeRootCertificate), kubelet-api.crt, apiserver-aggregator.crt (CN aggregator) and its CA, etcd-client.crt
+ * (CN kube-apiserver, by etcd-clients-ca) and etcd-ca.crt, service-account.key/pub); kube-controller-manager/
+ * (the kubernetes-ca pair for signing, its serving server.crt) and kube-scheduler/server.crt; kubelet-server.crt;
+ * the kubeconfigs in /var/lib/<component>/kubeconfig; etcd_manager_tls.go's etcd-manager-main/ and -events/
+ * (etcd-manager-ca, etcd-peers-ca per cluster, etcd-clients-ca shared); the manifests as .manifest files, whose
+ * commands start with /go-runner. Leaves are RSA 2048 (pki.GeneratePrivateKey), issued at `provisioned`.
+ */
+export function makeKopsControlPlane(root: string, o: KopsTreeOptions): void {
+  const srv = path.join(root, '/srv/kubernetes');
+  const node = o.nodeName ?? 'i-0abc123';
+  const dirs = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler'].map((d) => path.join(srv, d));
+  const em = (c: string) => path.join(root, `/etc/kubernetes/pki/etcd-manager-${c}`);
+  for (const d of [...dirs, em('main'), em('events'), path.join(root, 'etc/kubernetes/manifests'), path.join(root, 'work')]) fs.mkdirSync(d, { recursive: true });
+  const work = path.join(root, 'work');
+  const caUntil = new Date(o.casIssued.getTime() + 3650 * DAY);
+  const ca = (base: string, cn: string) => {
+    rsaKey(`${base}.key`);
+    sign({ crt: `${base}.crt`, key: `${base}.key`, subj: `/CN=${cn}`, notBefore: o.casIssued, notAfter: caUntil,
+      ext: ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign,cRLSign', 'subjectKeyIdentifier=hash'] });
+  };
+  // (the state store's keysets, written to the instance)
+  ca(`${work}/kubernetes-ca`, 'kubernetes-ca');
+  ca(`${work}/etcd-clients-ca`, 'etcd-clients-ca');
+  ca(`${work}/apiserver-aggregator-ca`, 'apiserver-aggregator-ca');
+  for (const c of ['main', 'events']) {
+    ca(`${em(c)}/etcd-manager-ca`, `etcd-manager-ca-${c}`);
+    ca(`${em(c)}/etcd-peers-ca`, `etcd-peers-ca-${c}`);
+    for (const x of ['crt', 'key']) fs.copyFileSync(`${work}/etcd-clients-ca.${x}`, `${em(c)}/etcd-clients-ca.${x}`);
+  }
+  const kapi = dirs[0]!, kcm = dirs[1]!, ks = dirs[2]!;
+  fs.copyFileSync(`${work}/kubernetes-ca.crt`, `${srv}/ca.crt`);
+  for (const x of ['crt', 'key']) fs.copyFileSync(`${work}/kubernetes-ca.${x}`, `${kcm}/ca.${x}`);
+  fs.copyFileSync(`${work}/etcd-clients-ca.crt`, `${kapi}/etcd-ca.crt`);
+  fs.copyFileSync(`${work}/apiserver-aggregator-ca.crt`, `${kapi}/apiserver-aggregator-ca.crt`);
+  const until = new Date(o.provisioned.getTime() + (o.days ?? 470) * DAY);
+  const leaf = (base: string, caBase: string, subj: string, usage: 'client' | 'server', sans?: string) => {
+    rsaKey(`${base}.key`);
+    // (pki/issue.go wellKnownCertificateTypes: client is clientAuth and digitalSignature; server adds keyEncipherment)
+    sign({ crt: `${base}.crt`, key: `${base}.key`, subj, ca: caBase, notBefore: o.provisioned, notAfter: until,
+      ext: ['basicConstraints=critical,CA:FALSE', `keyUsage=critical,digitalSignature${usage === 'server' ? ',keyEncipherment' : ''}`, `extendedKeyUsage=${usage}Auth`, 'authorityKeyIdentifier=keyid',
+        ...(sans ? [`subjectAltName=${sans}`] : [])] });
+  };
+  leaf(`${kapi}/server`, `${work}/kubernetes-ca`, '/CN=kubernetes-master', 'server',
+    'DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,DNS:api.k.example.com,DNS:api.internal.k.example.com,IP:100.64.0.1,IP:127.0.0.1');
+  fs.appendFileSync(`${kapi}/server.crt`, fs.readFileSync(`${work}/kubernetes-ca.crt`));
+  leaf(`${kapi}/kubelet-api`, `${work}/kubernetes-ca`, '/CN=kubelet-api', 'client');
+  leaf(`${kapi}/apiserver-aggregator`, `${work}/apiserver-aggregator-ca`, '/CN=aggregator', 'client');
+  leaf(`${kapi}/etcd-client`, `${work}/etcd-clients-ca`, '/CN=kube-apiserver', 'client');
+  rsaKey(`${kapi}/service-account.key`);
+  run(['rsa', '-in', `${kapi}/service-account.key`, '-pubout', '-out', `${kapi}/service-account.pub`]);
+  fs.copyFileSync(`${kapi}/service-account.key`, `${kcm}/service-account.key`);
+  leaf(`${kcm}/server`, `${work}/kubernetes-ca`, '/CN=kube-controller-manager', 'server', 'DNS:kube-controller-manager.kube-system.svc.cluster.local');
+  leaf(`${ks}/server`, `${work}/kubernetes-ca`, '/CN=kube-scheduler', 'server', 'DNS:kube-scheduler.kube-system.svc.cluster.local');
+  leaf(`${srv}/kubelet-server`, `${work}/kubernetes-ca`, `/CN=${node}`, 'server', `DNS:${node}`);
+  const kubeconfig = (component: string, subj: string, server: string) => {
+    leaf(`${work}/${component}`, `${work}/kubernetes-ca`, subj, 'client');
+    const dir = path.join(root, `/var/lib/${component}`);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'kubeconfig'), [
+      'apiVersion: v1', 'clusters:', '- cluster:', `    certificate-authority-data: ${b64(`${srv}/ca.crt`)}`, `    server: ${server}`, '  name: local',
+      'contexts:', '- context:', '    cluster: local', `    user: ${component}`, '  name: service-account-context', 'current-context: service-account-context', 'kind: Config',
+      'users:', `- name: ${component}`, '  user:', `    client-certificate-data: ${b64(`${work}/${component}.crt`)}`, `    client-key-data: ${b64(`${work}/${component}.key`)}`, ''].join('\n'), { mode: 0o400 });
+  };
+  kubeconfig('kubelet', `/O=system:nodes/CN=system:node:${node}`, 'https://127.0.0.1');
+  kubeconfig('kube-proxy', '/CN=system:kube-proxy', 'https://127.0.0.1');
+  kubeconfig('kube-controller-manager', '/CN=system:kube-controller-manager', 'https://127.0.0.1');
+  kubeconfig('kube-scheduler', '/CN=system:kube-scheduler', 'https://127.0.0.1');
+  fs.rmSync(work, { recursive: true });
+  // (nodeup's configuration, where kops-configuration.service names it)
+  fs.mkdirSync(path.join(root, 'opt/kops/conf'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'opt/kops/conf/kube_env.yaml'), 'ClusterName: k.example.com\nInstanceGroupName: control-plane-a\n');
+  const pod = (name: string, bin: string, flags: string[]) => fs.writeFileSync(path.join(root, `etc/kubernetes/manifests/${name}.manifest`), [
+    'apiVersion: v1', 'kind: Pod', 'metadata:', `  name: ${name}`, '  namespace: kube-system', 'spec:', '  containers:', '  - command:', '    - /go-runner',
+    `    - --log-file=/var/log/${name}.log`, '    - --also-stdout', `    - ${bin}`, ...flags.map((f) => `    - ${f}`), `    image: registry.k8s.io/${name}:v1.31.4`, `    name: ${name}`, '  hostNetwork: true', ''].join('\n'));
+  pod('kube-apiserver', '/usr/local/bin/kube-apiserver', [
+    '--client-ca-file=/srv/kubernetes/ca.crt', '--etcd-cafile=/srv/kubernetes/kube-apiserver/etcd-ca.crt', '--etcd-certfile=/srv/kubernetes/kube-apiserver/etcd-client.crt',
+    '--etcd-keyfile=/srv/kubernetes/kube-apiserver/etcd-client.key', '--etcd-servers=https://127.0.0.1:4001', '--kubelet-client-certificate=/srv/kubernetes/kube-apiserver/kubelet-api.crt',
+    '--kubelet-client-key=/srv/kubernetes/kube-apiserver/kubelet-api.key', '--proxy-client-cert-file=/srv/kubernetes/kube-apiserver/apiserver-aggregator.crt',
+    '--proxy-client-key-file=/srv/kubernetes/kube-apiserver/apiserver-aggregator.key', '--requestheader-client-ca-file=/srv/kubernetes/kube-apiserver/apiserver-aggregator-ca.crt',
+    '--service-account-key-file=/srv/kubernetes/kube-apiserver/service-account.pub', '--service-account-signing-key-file=/srv/kubernetes/kube-apiserver/service-account.key',
+    '--tls-cert-file=/srv/kubernetes/kube-apiserver/server.crt', '--tls-private-key-file=/srv/kubernetes/kube-apiserver/server.key']);
+  pod('kube-controller-manager', '/usr/local/bin/kube-controller-manager', [
+    '--cluster-signing-cert-file=/srv/kubernetes/kube-controller-manager/ca.crt', '--cluster-signing-key-file=/srv/kubernetes/kube-controller-manager/ca.key',
+    '--kubeconfig=/var/lib/kube-controller-manager/kubeconfig', '--root-ca-file=/srv/kubernetes/ca.crt',
+    '--service-account-private-key-file=/srv/kubernetes/kube-controller-manager/service-account.key', '--tls-cert-file=/srv/kubernetes/kube-controller-manager/server.crt',
+    '--tls-private-key-file=/srv/kubernetes/kube-controller-manager/server.key']);
+  pod('kube-scheduler', '/usr/local/bin/kube-scheduler', ['--kubeconfig=/var/lib/kube-scheduler/kubeconfig',
+    '--tls-cert-file=/srv/kubernetes/kube-scheduler/server.crt', '--tls-private-key-file=/srv/kubernetes/kube-scheduler/server.key']);
 }
