@@ -170,6 +170,8 @@ test('token create: TOKEN and flags checked as kubeadm checks them, before any r
     [['not-a-token'], /^kubepki: TOKEN "not-a-token" is not a bootstrap token: it must match \[a-z0-9\]\{6\}\.\[a-z0-9\]\{16\}/],
     [['ABCDEF.qwertyuiopasdfgh'], /^kubepki: TOKEN "ABCDEF\.<redacted>" is not a bootstrap token/],
     [['abcdef.qwertyuiopasdfghj'], /^kubepki: TOKEN "abcdef\.<redacted>" is not a bootstrap token/],
+    // (a token whose dot was lost in a copy: its secret all the same)
+    [['abcdefqwertyuiopasdfgh'], /^kubepki: TOKEN "<redacted>" is not a bootstrap token/],
     [['--ttl', '7d'], /^kubepki: --ttl: invalid duration "7d"/],
     [['--ttl', '-1h'], /^kubepki: --ttl: invalid duration "-1h"/],
     [['--ttl', '24'], /^kubepki: --ttl: invalid duration "24"/],

@@ -130,3 +130,19 @@ test('kops worker (kops-controller\'s credentials, no CA key): its Next names it
   assert.match(r.out + r.err, /the key of CA kubernetes-ca is missing/);
   assert.deepEqual(fs.readFileSync(path.join(root, 'srv/kubernetes/kubelet-server.crt')), before);
 });
+
+test('inspect of a kops file names it as check does, with check\'s RENEWED BY and kops\'s advice (was: kube-apiserver/server, etcd-client, ca, RENEWED BY manual)', async () => {
+  const root = controlPlane('kubepki-kops-inspect-');
+  const checked = readInventory({ fs: new NodeFs(root), now: new Date(now) });
+  for (const file of ['/srv/kubernetes/kube-apiserver/server.crt', '/srv/kubernetes/kube-apiserver/etcd-client.crt', '/srv/kubernetes/ca.crt', '/etc/kubernetes/pki/etcd-manager-main/etcd-peers-ca.crt', '/srv/kubernetes/kubelet-server.crt']) {
+    const io = memoryIo();
+    await run(['inspect', file, '--root', root, '-o', 'json'], io);
+    const c = (JSON.parse(io.out) as Inventory).certificates.find((x) => x.location.file === file && x.location.index === 0);
+    const inCheck = checked.certificates.find((x) => x.location.file === file && x.location.index === 0)!;
+    assert.equal(c?.name, inCheck.name, `${file}: ${io.err}`);
+    assert.equal(c.managedBy, 'kops', file);
+  }
+  const io = memoryIo();
+  assert.equal(await run(['inspect', '/srv/kubernetes/kube-apiserver/server.crt', '--root', root], io), 1, io.out + io.err);
+  assert.match(io.out, /kops issues it again \(a new key, valid 455 days\) only on an instance it provisions: from where kops runs, kops rolling-update cluster --instance-group-roles=control-plane --force --yes/);
+});

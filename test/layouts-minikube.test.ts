@@ -123,3 +123,20 @@ test('a plain kubeadm node is no minikube node and no kops instance: one lookup 
   fs.renameSync(path.join(n!.root, 'etc/kubernetes/pki'), path.join(n!.root, 'srv/kubernetes/pki'));
   assert.deepEqual(detectLayouts(new NodeFs(n!.root)), ['kubeadm', 'kubelet']);
 });
+
+test('inspect of a file minikube copies from the host names it as check does, RENEWED BY minikube with the host command (was: RENEWED BY kubeadm, whose renewal the next minikube start undoes); kubeadm\'s own stay kubeadm\'s', async () => {
+  const root = node('kubepki-minikube-inspect-');
+  const inspect = async (file: string) => {
+    const io = memoryIo();
+    await run(['inspect', file, '--root', root, '-o', 'json'], io);
+    return (JSON.parse(io.out) as Inventory).certificates.find((x) => x.location.file === file)!;
+  };
+  const api = await inspect(`${MINIKUBE_CERTS}/apiserver.crt`);
+  assert.equal(api.name, 'apiserver');
+  assert.equal(api.managedBy, 'minikube');
+  assert.ok(api.findings.some((f) => f.code === 'expiring' && f.message.endsWith('rm ~/.minikube/profiles/PROFILE/apiserver.crt* && minikube start -p PROFILE')), JSON.stringify(api.findings));
+  assert.equal((await inspect(`${MINIKUBE_CERTS}/ca.crt`)).managedBy, 'minikube');
+  const kubeadms = await inspect(`${MINIKUBE_CERTS}/apiserver-kubelet-client.crt`);
+  assert.equal(kubeadms.name, 'apiserver-kubelet-client');
+  assert.equal(kubeadms.managedBy, 'kubeadm');
+});

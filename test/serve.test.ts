@@ -14,7 +14,7 @@ import { memoryIo } from '../src/cli/io.js';
 import { which, tmpDir } from './support/fixtures.js';
 import { etcdIntermediateChain, servingEtcd } from './support/etcd.js';
 import { makeK0sController, makeMicroK8s } from './support/installer-trees.js';
-import { layoutWatchDirs } from '../src/layouts/detect.js';
+import { layoutWatchDirs, watchDirOf } from '../src/layouts/detect.js';
 import { readInventory } from '../src/inventory/read.js';
 import { NodeFs } from '../src/fs/node-fs.js';
 
@@ -466,4 +466,37 @@ test('layoutWatchDirs: each layout\'s directories, a file target as its director
   fs.mkdirSync(path.join(root, 'root'));
   const rke1 = layoutWatchDirs(new NodeFs(root), ['rke1']);
   assert.deepEqual(rke1.find((w) => w.dir === '/root')?.match, /^kube_config_.*\.ya?ml$/);
+});
+
+test('a directory first watched for one name (a --kubeconfig not written yet) is watched for the files the inventory later reads there: a client.crt replaced beside the kubeconfig shows up without waiting for the interval (was: only changes to the kubeconfig itself were seen)', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const kube = path.join(root, 'root/.kube');
+  fs.mkdirSync(kube, { recursive: true });
+  const nfs = new NodeFs(root);
+  const server = await serveFixture(root, {
+    watch: true, debounceMs: 100,
+    read: (now) => readInventory({ fs: new NodeFs(root), now, kubeconfigs: ['/root/.kube/config'] }),
+    watchDirs: () => [watchDirOf(nfs, '/root/.kube/config')],
+  });
+  try {
+    const client = (inv: Inventory) => inv.certificates.find((c) => c.location.file === '/root/.kube/client.crt');
+    const read = async () => JSON.parse((await get(server.url + 'api/inventory')).body) as Inventory;
+    assert.equal(client(await read()), undefined);
+    // the kubeconfig appears, naming a client pair beside it: /root/.kube was watched for `config` alone
+    // (pairs from the other fixture: none of this tree's own, which would be read as the pki/ file they copy)
+    for (const f of ['crt', 'key']) fs.copyFileSync(path.join(FIXTURES, `kubeadm-1.26/etc/kubernetes/pki/apiserver-kubelet-client.${f}`), path.join(kube, `client.${f}`));
+    const ca = fs.readFileSync(path.join(root, 'etc/kubernetes/pki/ca.crt')).toString('base64');
+    fs.writeFileSync(path.join(kube, 'config'), `apiVersion: v1\nkind: Config\nclusters:\n- name: k\n  cluster:\n    server: https://127.0.0.1:6443\n    certificate-authority-data: ${ca}\ncontexts:\n- name: k\n  context:\n    cluster: k\n    user: u\ncurrent-context: k\nusers:\n- name: u\n  user:\n    client-certificate: /root/.kube/client.crt\n    client-key: /root/.kube/client.key\n`);
+    const first = await waitFor('the kubeconfig to be read', async () => { const c = client(await read()); return c ? c : undefined; });
+    const reads = server.state().reads;
+    // now the pair beside it is replaced: a file the inventory reads, in a directory first watched for another name
+    for (const f of ['crt', 'key']) fs.copyFileSync(path.join(FIXTURES, `kubeadm-1.26/etc/kubernetes/pki/apiserver-etcd-client.${f}`), path.join(kube, `client.${f}.new`));
+    for (const f of ['crt', 'key']) fs.renameSync(path.join(kube, `client.${f}.new`), path.join(kube, `client.${f}`));
+    const replaced = await waitFor('the watcher to re-read', async () => { const c = client(await read()); return c && c.serial !== first.serial ? c : undefined; }, 4000);
+    assert.equal(replaced.subjectCN, 'kube-apiserver-etcd-client');
+    assert.ok(server.state().reads > reads);
+  } finally {
+    await server.close();
+    removeCopy(root);
+  }
 });

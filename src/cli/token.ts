@@ -47,7 +47,9 @@ interface CreateInputs {
 async function createInputs(given: string | undefined, flags: CreateFlags): Promise<CreateInputs> {
   const bt = await import('../pki/bootstrap-token.js');
   if (given !== undefined && !bt.TOKEN_REGEX.test(given)) {
-    throw new UserError(`TOKEN ${JSON.stringify(given.includes('.') ? bt.redactToken(given) : given)} is not a bootstrap token: it must match [a-z0-9]{6}.[a-z0-9]{16} (e.g. abcdef.0123456789abcdef)`,
+    // (echoed only where it holds no secret: a token whose dot was lost, abcdef0123456789abcdef, is one all the same)
+    const shown = given.includes('.') ? bt.redactToken(given) : /[a-z0-9]{16}/i.test(given) ? '<redacted>' : given;
+    throw new UserError(`TOKEN ${JSON.stringify(shown)} is not a bootstrap token: it must match [a-z0-9]{6}.[a-z0-9]{16} (e.g. abcdef.0123456789abcdef)`,
       'leave it out and a random one is drawn');
   }
   let ttlSeconds: number;

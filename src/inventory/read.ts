@@ -124,9 +124,9 @@ export function readInventory(opts: ReadOptions): Inventory {
   const targets: ScanTarget[] = layouts.flatMap((l) => layoutTargets(l, fs, pki));
   // a file named on its own (inspect, layouts []) inside a distro's directory on a node of that distro is
   // that distro's: RKE1's kube-apiserver.pem is renewed by rke and read by kube-apiserver, k0s's pki/server.crt
-  // is apiserver, as check says
+  // and kops's kube-apiserver/server.crt are apiserver, minikube's apiserver.crt the host's copy, as check says
   const distroTargets = opts.paths?.length && opts.layouts?.length === 0
-    ? detectLayouts(fs).filter((l) => l === 'rke1' || l === 'rke2' || l === 'k3s' || l === 'k0s' || l === 'microk8s').flatMap((l) => layoutTargets(l, fs, pki))
+    ? detectLayouts(fs).filter((l) => l === 'rke1' || l === 'rke2' || l === 'k3s' || l === 'k0s' || l === 'microk8s' || l === 'minikube' || l === 'kops').flatMap((l) => layoutTargets(l, fs, pki))
     : [];
   const inTarget = (p: string) => distroTargets.find((t) => (t.recursive
     ? p.startsWith(`${t.path}/`)
@@ -144,6 +144,9 @@ export function readInventory(opts: ReadOptions): Inventory {
   for (const p of opts.paths ?? []) {
     const t = distroTarget(p);
     targets.push({ path: p, layout: t?.layout ?? 'generic', recursive: true, explicit: true, ...(t?.recursive ? { namedFrom: t.path } : {}) });
+    // (and the node is read as that distro's where the layout decides more than the name: k0s's data directory,
+    // minikube's host copies, the installers' renewal advice)
+    if (t && !layouts.includes(t.layout)) layouts.push(t.layout);
   }
   for (const p of opts.kubeconfigs ?? []) targets.push({ path: p, layout: 'generic', recursive: false, explicit: true });
   if (opts.paths?.length && !layouts.includes('generic')) layouts.push('generic');

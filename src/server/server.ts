@@ -247,7 +247,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   }
 
   // ---- watching: the directories the inventory came from, debounced ----
-  const watchers = new Map<string, fs.FSWatcher>();
+  // (`only`: the names that matter in the directory now, undefined for any; kept with the watcher and replaced at
+  // every sync, since a directory watched for one file may later hold others the inventory reads)
+  type Names = (RegExp | string)[] | undefined;
+  const watchers = new Map<string, { w: fs.FSWatcher; only: Names }>();
   let debounce: NodeJS.Timeout | undefined;
   const hostDir = (nodeDir: string) => (root === '/' ? nodeDir : path.join(root, nodeDir));
   function syncWatchers(inv: Inventory): void {
@@ -259,7 +262,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     for (const m of inv.missing) dirs.add(path.posix.dirname(m.file));
     // (a host directory → the names that matter in it, undefined for any: a home directory holds RKE1's
     // kube_config_*.yml and much else)
-    const wanted = new Map<string, (RegExp | string)[] | undefined>();
+    const wanted = new Map<string, Names>();
     for (const d of dirs) {
       const h = hostDir(d);
       if (fs.existsSync(h)) wanted.set(h, undefined);
@@ -269,17 +272,19 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       if (!fs.existsSync(h) || (wanted.has(h) && wanted.get(h) === undefined)) continue;
       wanted.set(h, match ? [...(wanted.get(h) ?? []), match] : undefined);
     }
-    for (const [d, w] of watchers) if (!wanted.has(d)) { w.close(); watchers.delete(d); }
+    for (const [d, { w }] of watchers) if (!wanted.has(d)) { w.close(); watchers.delete(d); }
     for (const [d, only] of wanted) {
-      if (watchers.has(d)) continue;
+      const have = watchers.get(d);
+      if (have) { have.only = only; continue; }
       try {
         const w = fs.watch(d, { persistent: false }, (_event, name) => {
-          if (only && name && !only.some((m) => (typeof m === 'string' ? m === String(name) : m.test(String(name))))) return;
+          const names = watchers.get(d)?.only;
+          if (names && name && !names.some((m) => (typeof m === 'string' ? m === String(name) : m.test(String(name))))) return;
           clearTimeout(debounce);
           debounce = setTimeout(() => { void refresh('change'); }, opts.debounceMs ?? 1000);
         });
         w.on('error', () => { w.close(); watchers.delete(d); });
-        watchers.set(d, w);
+        watchers.set(d, { w, only });
       } catch { /* unwatchable (permissions, too many watches): the interval still catches it */ }
     }
   }
@@ -382,7 +387,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     close: async () => {
       clearInterval(timer);
       clearTimeout(debounce);
-      for (const w of watchers.values()) w.close();
+      for (const { w } of watchers.values()) w.close();
       watchers.clear();
       await reading?.catch(() => {});
       await new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections?.(); });
