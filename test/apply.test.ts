@@ -82,7 +82,7 @@ test('a lock that cannot name its backup (a full disk writing the lock) leaves n
   const before = snapshotTree(root);
   const nfs = new NodeFs(root);
   const lock = {
-    recovered: [], discarded: [], release: () => {}, keep: () => {},
+    recovered: [], discarded: [], kept: [], release: () => {}, keep: () => {},
     setBackup: () => { throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }); },
   };
   const file = '/etc/kubernetes/pki/apiserver.crt';

@@ -117,3 +117,28 @@ test('a finished renew\'s backup whose manifest.json was removed by hand is not 
   assert.match(r.err, either);
   assert.ok(fs.existsSync(path.join(dir, 'files')), 'its copies are left where they are');
 });
+
+test('a dead run\'s backup whose manifest.json was removed after the run changed node files is kept when the lock is taken (its copies are the only ones of what it replaced), not removed as a killed copy', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  const before = fs.readFileSync(path.join(root, 'etc/kubernetes/pki/apiserver.crt'));
+  // killed half way through its writes: node files changed, the lock names the run's backup
+  const killed = await spawnCli(['renew', 'all', '--root', root, '--now', NOW], { KUBEPKI_TEST_CRASH_AT: '40' });
+  assert.equal(killed.signal, 'SIGKILL', killed.out);
+  const [name] = fs.readdirSync(path.join(root, BACKUPS));
+  const dir = path.join(root, BACKUPS, name!);
+  const copies = snapshotTree(path.join(dir, 'files'));
+  const nodeNow = snapshotTree(root);
+  const changed = [...copies].filter(([rel, v]) => nodeNow.get(rel)?.split(' ')[1] !== v.split(' ')[1]);
+  assert.ok(changed.length > 0, 'the killed run changed node files it had copied');
+  fs.rmSync(path.join(dir, 'manifest.json'));
+
+  const r = await cli(['renew', 'apiserver', '--root', root, '--now', NOW, '--dry-run']);
+  assert.equal(r.code, 0, r.out + r.err); // a dry run takes no lock: nothing happens to it
+  assert.ok(fs.existsSync(path.join(dir, 'files')));
+  const real = await cli(['renew', 'apiserver', '--root', root, '--now', NOW]);
+  assert.equal(real.code, 0, real.out + real.err);
+  assert.ok(real.out.includes(`An interrupted run's incomplete backup ${dir} was kept: it has no manifest.json, yet its copies are not what the node holds now`), real.out);
+  assert.doesNotMatch(real.out, /was removed first/);
+  assert.ok(fs.existsSync(path.join(dir, 'files/etc/kubernetes/pki/apiserver.crt')), 'kept for the operator');
+  assert.ok(fs.readFileSync(path.join(dir, 'files/etc/kubernetes/pki/apiserver.crt')).equals(before), 'the copy of what the run replaced');
+});

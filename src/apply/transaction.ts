@@ -210,6 +210,37 @@ export interface NodeLock {
   recovered: string[];
   /** incomplete backups (no manifest.json) of the dead run the lock named, removed when the lock was taken */
   discarded: string[];
+  /** such a backup kept: its copies differ from the node's files (its manifest.json removed after its run changed them) */
+  kept: string[];
+}
+
+/**
+ * Whether every copy in a backup's files/ is, byte for byte, the node file it was copied from (or the start of it:
+ * a copy the kill cut short): removing the backup then loses nothing. A node file gone, changed or no longer a
+ * regular file: false.
+ */
+function copiesOnNode(nfs: NodeFs, dir: string): boolean {
+  const same = (rel: string): boolean => {
+    try {
+      const host = nfs.hostPath(`/${rel}`);
+      if (!fs.lstatSync(host).isFile()) return false;
+      const node = fs.readFileSync(host);
+      const copy = fs.readFileSync(path.join(dir, 'files', rel));
+      // (a copy cut short by the kill is the start of the node file)
+      return copy.length <= node.length && node.subarray(0, copy.length).equals(copy);
+    } catch { return false; }
+  };
+  const walk = (rel: string): boolean => {
+    let entries: fs.Dirent[];
+    try { entries = fs.readdirSync(path.join(dir, 'files', rel), { withFileTypes: true }); } catch (e) {
+      return rel === '' && (e as NodeJS.ErrnoException).code === 'ENOENT'; // no copy made yet
+    }
+    return entries.every((e) => {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      return e.isDirectory() ? walk(r) : !e.isFile() || same(r);
+    });
+  };
+  return walk('');
 }
 
 /**
@@ -536,6 +567,7 @@ function takeLock(nfs: NodeFs, now: Date, backupRoot: string): NodeLock {
   const created = mkdirs(path.dirname(file), 0o700);
   const recovered: string[] = [];
   const discarded: string[] = [];
+  const keptBackups: string[] = [];
   const info: LockInfo = { ...thisRun(), since: now.toISOString() };
   const text = () => JSON.stringify(info);
   const taken = (): NodeLock => {
@@ -547,7 +579,7 @@ function takeLock(nfs: NodeFs, now: Date, backupRoot: string): NodeLock {
     return {
       release: () => { if (kept) return; fs.rmSync(file, { force: true }); removeMadeDirs(path.dirname(file), created); },
       keep: () => { kept = true; },
-      setBackup, recovered, discarded,
+      setBackup, recovered, discarded, kept: keptBackups,
     };
   };
   // what to do once the operator knows the run is gone: remove this lock (its path here, not the node's, under
@@ -637,11 +669,17 @@ function takeLock(nfs: NodeFs, now: Date, backupRoot: string): NodeLock {
       // a dead run killed while it copied its backup, before the manifest that commits it: no node file was
       // changed yet (the manifest is written first), and its copies (private keys among them) would stay in a
       // directory that no list shows and nothing restores; only one the lock names, in this tree's backups
+      // Unless its copies are not what the node holds now: then its manifest.json was removed after the run changed
+      // those files, and the copies are the only ones of what it replaced; kept, for the operator (backups lists it).
       const half = held?.backupDir;
       if (half && (isInside(backupRoot, half) || isInside(ownDir, half)) && !fs.existsSync(path.join(half, 'manifest.json'))) {
-        fs.rmSync(half, { recursive: true, force: true });
-        fsyncDir(path.dirname(half));
-        discarded.push(half);
+        if (copiesOnNode(nfs, half)) {
+          fs.rmSync(half, { recursive: true, force: true });
+          fsyncDir(path.dirname(half));
+          discarded.push(half);
+        } else {
+          keptBackups.push(half);
+        }
       }
       // the dead lock replaced by ours in one rename: no moment without a lock for a third run to take
       atomicWrite(file, Buffer.from(text()), 0o600);
@@ -1024,7 +1062,7 @@ export function incompleteBackup(nfs: NodeFs, dir: string): { what: string; fix:
   if (state === 'alive') return { what: `kubepki (pid ${String(held!.pid)}) is making it right now`, fix: 'wait for that run to finish' };
   const nothing = NO_MANIFEST;
   if (state === 'elsewhere') return { what: `${nothing}, or a kubepki on ${String(held!.host)} holding this node's lock is making it now`, fix: 'once no kubepki runs there, the next command that changes this node (renew, restore …) removes it' };
-  if (named) return { what: `${nothing} (pid ${String(held!.pid)}, whose lock is still there)`, fix: 'the next command that changes this node (renew, restore …) removes it with that lock' };
+  if (named) return { what: `${nothing} (pid ${String(held!.pid)}, whose lock is still there)`, fix: 'the next command that changes this node (renew, restore …) removes it with that lock (it keeps it if its copies are not what the node holds: a manifest.json removed after the run changed those files)' };
   const remove = `remove it (its files/ hold copies of what that run was to replace, private keys among them): rm -r ${dir}`;
   // a --backup-dir nodes share holds every node's backups: one this node's lock does not name may be another
   // node's, being made there right now (its lock, on that node, names it), and removing it would fail that run

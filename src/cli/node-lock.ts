@@ -13,6 +13,7 @@ async function lockForChange(say: (line: string) => void, nfs: NodeFs, now: Date
   for (const r of lock.recovered) say(`An interrupted run was rolled back first from ${r}.\n\n`);
   // (a restore of that very backup then says what it was: it is gone by the time the restore looks)
   for (const d of lock.discarded) say(`An interrupted run's incomplete backup ${d} was removed first: it has no manifest.json (the run was killed while copying into it, before it changed any file, or its manifest.json was removed).\n\n`);
+  for (const d of lock.kept) say(`An interrupted run's incomplete backup ${d} was kept: it has no manifest.json, yet its copies are not what the node holds now (its manifest.json was removed after that run changed those files), so they may be the only ones of what the run replaced; compare them with the node's files, then remove it (rm -r ${d}, or kubepki backups --prune).\n\n`);
   return lock;
 }
 
