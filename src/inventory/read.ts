@@ -550,7 +550,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     for (const c of kc.clusters) {
       if (!c.caData) continue;
       const certs = certsFromBytes(c.caData, `${f.path}: cluster ${JSON.stringify(c.name)} certificate-authority-data`, findings, known);
-      certs.forEach((cert, index) => addCert(cert, { file: f.path, kind: 'kubeconfig', index, kubeconfig: { entry: 'cluster', name: c.name, field: 'certificate-authority-data' } }, f));
+      certs.forEach((cert, index) => addCert(cert, { file: f.path, kind: 'kubeconfig', index, kubeconfig: { entry: 'cluster', name: c.name, field: 'certificate-authority-data' }, ...(f.via ? { via: f.via } : {}) }, f));
     }
     for (const u of kc.users) {
       let userKeySpki: Uint8Array | undefined;
@@ -595,7 +595,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
         const certs = certsFromBytes(u.certData, `${f.path}: user ${JSON.stringify(u.name)} client-certificate-data`, findings, known);
         certs.forEach((cert, index) => {
           // client-certificate-data may carry the chain (k3s): the key belongs to the first certificate only
-          const r = addCert(cert, { file: f.path, kind: 'kubeconfig', index, kubeconfig: { entry: 'user', name: u.name, field: 'client-certificate-data' } }, f);
+          const r = addCert(cert, { file: f.path, kind: 'kubeconfig', index, kubeconfig: { entry: 'user', name: u.name, field: 'client-certificate-data' }, ...(f.via ? { via: f.via } : {}) }, f);
           // (a copy of a certificate file's: that file's row takes its own key, beside it or the one a kubeconfig
           // pairs with it, and this one only when it has none, step 3)
           if (index === 0) attach(r, r.location.kind === 'kubeconfig');
@@ -699,8 +699,8 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
       if (prof?.kind === 'kubeconfig' && prof.name !== 'kubelet.conf' && !referencedBy.has(r.location.file)) referencedBy.set(r.location.file, prof);
     }
   }
-  const profileOf = (l: CertLocation) => (l.kind === 'kubeconfig' && !kubeadmUser(l) ? undefined : kubeadmProfileForFile(l.file, pkiDir))
-    ?? (l.via ? kubeadmProfileForFile(l.via, pkiLogical) ?? kubeadmProfileForFile(l.via, pkiDir) : undefined)
+  const profileOf = (l: CertLocation) => (l.kind === 'kubeconfig' && !kubeadmUser(l) ? undefined : kubeadmProfileForFile(l.file, pkiDir)
+    ?? (l.via ? kubeadmProfileForFile(l.via, pkiLogical) ?? kubeadmProfileForFile(l.via, pkiDir) : undefined))
     ?? (l.kind !== 'kubeconfig' && l.index === 0 ? referencedBy.get(l.file) : undefined);
   // (k0s's data directory: its files are known by their path under it; read only on a k0s node)
   const k0s = layouts.includes('k0s') ? k0sDirs(fs) : undefined;
@@ -924,12 +924,14 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
         const real = safeReal(fs, f);
         return certificates.some((c) => c.location.kind !== 'kubeconfig' && (c.location.file === f || c.location.via === f || c.location.file === real));
       };
+      // (kubeconfigs are known by the file they are in: /etc/kubernetes a link to /data/kubernetes reads them there)
+      const realFile = safeReal(fs, file);
       const read = p.kind === 'kubeconfig'
-        ? certificates.some((c) => c.location.file === file && c.location.kubeconfig?.entry === 'user')
+        ? certificates.some((c) => c.location.file === realFile && c.location.kubeconfig?.entry === 'user')
           // (client-certificate: a file reference, read as that file)
-          || kubeconfigs.some((k) => k.file === file && k.users.some((u) => u.certFrom === 'file' && u.certFile !== undefined && inFile(u.certFile)))
+          || kubeconfigs.some((k) => k.file === realFile && k.users.some((u) => u.certFrom === 'file' && u.certFile !== undefined && inFile(u.certFile)))
           // (its certificate also in a file: one row, at that file, with this copy)
-          || certificates.some((c) => c.copies?.some((l) => l.file === file && l.kubeconfig?.entry === 'user'))
+          || certificates.some((c) => c.copies?.some((l) => l.file === realFile && l.kubeconfig?.entry === 'user'))
         : inFile(file);
       if (!read) {
         let reason = problemOf(file);

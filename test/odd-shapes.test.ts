@@ -1,0 +1,39 @@
+/**
+ * Node trees shaped as real clusters are and the fixtures are not: /etc/kubernetes a link to another disk, an
+ * intermediate as the cluster CA, certificates at the very second their validity ends.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { cli, copyFixture, sh, NOW } from './renew-support.js';
+
+/** The first certificate of a kubeconfig's client-certificate-data, as PEM. */
+const clientCertOf = (conf: string) => Buffer.from(/client-certificate-data: (\S+)/.exec(fs.readFileSync(conf, 'utf8'))![1]!, 'base64').toString();
+
+test('/etc/kubernetes a link to /data/kubernetes (the control plane\'s files on a data disk): check said each kubeconfig had "no client certificate in it" and renew all left them to a restore; they are kubeadm\'s, renewed in place', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  fs.mkdirSync(path.join(root, 'data'));
+  fs.renameSync(path.join(root, 'etc/kubernetes'), path.join(root, 'data/kubernetes'));
+  fs.symlinkSync('/data/kubernetes', path.join(root, 'etc/kubernetes'));
+
+  const check = await cli(['check', '--root', root, '--now', NOW, '-o', 'json']);
+  const inv = JSON.parse(check.out);
+  assert.deepEqual(inv.findings.filter((f: { code: string }) => f.code === 'corrupt' || f.code === 'missing-file'), [], check.out);
+  for (const name of ['admin.conf', 'controller-manager.conf', 'scheduler.conf']) {
+    const rows = inv.certificates.filter((c: { name: string }) => c.name === name);
+    assert.equal(rows.length, 1, name);
+    assert.equal(rows[0].managedBy, 'kubeadm', name);
+    assert.equal(rows[0].location.via, `/etc/kubernetes/${name}`, name);
+  }
+
+  const r = await cli(['renew', 'all', '--root', root, '--now', NOW]);
+  assert.doesNotMatch(r.out, /Not renewed|no client certificate/, r.out);
+  assert.match(r.out, /^ {2}kube-scheduler \(static pod; reads \/etc\/kubernetes\/scheduler\.conf\)$/m, r.out);
+  const conf = path.join(root, 'data/kubernetes/admin.conf');
+  const v = sh('openssl', ['verify', '-attime', String(Date.parse(NOW) / 1000 + 60), '-CAfile', path.join(root, 'data/kubernetes/pki/ca.crt')], clientCertOf(conf));
+  assert.match(v.stdout, /OK/, v.stderr);
+  assert.ok(fs.lstatSync(path.join(root, 'etc/kubernetes')).isSymbolicLink());
+  const again = await cli(['check', '--root', root, '--now', NOW]);
+  assert.equal(again.code, 0, again.out);
+});
