@@ -37,3 +37,17 @@ test('/etc/kubernetes a link to /data/kubernetes (the control plane\'s files on 
   const again = await cli(['check', '--root', root, '--now', NOW]);
   assert.equal(again.code, 0, again.out);
 });
+
+test('--now exactly at a certificate\'s notAfter: still valid (a warning with 0s left), as Go checks it (expired once now.After(NotAfter); RFC 5280: "through notAfter"); a millisecond later expired', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const notAfter = new Date(sh('openssl', ['x509', '-noout', '-enddate', '-in', path.join(root, 'etc/kubernetes/pki/apiserver.crt')]).stdout.split('=')[1]!.trim());
+  const row = async (now: Date) => {
+    const r = await cli(['check', '--root', root, '--now', now.toISOString(), '-o', 'json']);
+    return JSON.parse(r.out).certificates.find((c: { name: string }) => c.name === 'apiserver');
+  };
+  const at = await row(notAfter);
+  assert.equal(at.status, 'warning');
+  assert.deepEqual(at.findings.map((f: { code: string }) => f.code), ['expiring']);
+  assert.equal((await row(new Date(notAfter.getTime() + 1))).status, 'expired');
+  assert.equal((await row(new Date(notAfter.getTime() - 1))).status, 'warning');
+});

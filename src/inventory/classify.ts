@@ -157,7 +157,8 @@ export function classify(input: ClassifyInput): void {
     } else if (e.managedBy === 'kubeadm' && keyElsewhere) e.managedBy = 'manual';
     const issued = issuedAt(e, r.signer, c.notBefore, input.hints);
     e.warnFrom = warningStart(threshold, issued, c.notAfter).toISOString();
-    const outOfDates = now.getTime() >= c.notAfter.getTime() ? 'expired' : now.getTime() < c.notBefore.getTime() ? 'not-yet-valid' : undefined;
+    // (valid through notAfter itself, as RFC 5280 §4.1.2.5 says and Go checks it: expired once now.After(NotAfter))
+    const outOfDates = now.getTime() > c.notAfter.getTime() ? 'expired' : now.getTime() < c.notBefore.getTime() ? 'not-yet-valid' : undefined;
     if (outOfDates && isKubeletSelfSignedServing(e, r.signer)) {
       // The kubelet makes this pair for itself when it is missing and never renews it (kubernetes/kubernetes#99418).
       // kube-apiserver does not verify it unless --kubelet-certificate-authority is set (and then a self-signed one
@@ -261,9 +262,9 @@ export function classify(input: ClassifyInput): void {
     // (a leaf that ends within a day of its CA, as RKE1 makes them in the same run, is not worth a warning)
     // (nor, while the CA lasts, one with no expiration of its own, notAfter 99991231235959Z (RFC 5280 §4.1.2.5): its
     // chain is its lifetime by design, and no CA can be made to outlast it; the CA's own expiry is the one to watch)
-    const noExpiry = c.notAfter.getTime() === NO_EXPIRY_MS && r.signer !== undefined && now.getTime() < Date.parse(r.signer.notAfter);
-    if (r.signer && !e.isCA && r.signer.id !== e.id && !noExpiry && Date.parse(e.notAfter) > Date.parse(r.signer.notAfter) + (now.getTime() >= Date.parse(r.signer.notAfter) ? 0 : 86400e3)) {
-      add(e, now.getTime() >= Date.parse(r.signer.notAfter)
+    const noExpiry = c.notAfter.getTime() === NO_EXPIRY_MS && r.signer !== undefined && now.getTime() <= Date.parse(r.signer.notAfter);
+    if (r.signer && !e.isCA && r.signer.id !== e.id && !noExpiry && Date.parse(e.notAfter) > Date.parse(r.signer.notAfter) + (now.getTime() > Date.parse(r.signer.notAfter) ? 0 : 86400e3)) {
+      add(e, now.getTime() > Date.parse(r.signer.notAfter)
         // the CA is gone already: the leaf's own dates are fine, its chain is not
         ? { code: 'ca-expires-before-leaf', severity: 'error', message: `${e.name}: its CA ${r.signer.name} expired on ${day(r.signer.notAfter)}, so its chain no longer verifies ("x509: certificate has expired"); ${caRenewal(r.signer, here)}, and this certificate works again` }
         : { code: 'ca-expires-before-leaf', severity: 'warning', message: `${e.name} outlives its CA ${r.signer.name} (CA ends ${day(r.signer.notAfter)}, leaf ${day(e.notAfter)}): it stops working when the CA expires` });

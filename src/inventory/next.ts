@@ -412,7 +412,7 @@ export function embeddedKubeletConfText(file: string, user: string, notAfter: st
   const current = `${KUBELET_PKI_DIR}/kubelet-client-current.pem`;
   const day = notAfter.slice(0, 10);
   const when = Date.parse(notAfter) > nowMs ? `when this copy expires (${day})` : `since this copy expired (${day})`;
-  const rotated = certificates.some((c) => c.name === 'kubelet-client' && (c.location.via ?? c.location.file) === current && Date.parse(c.notBefore) <= nowMs && nowMs < Date.parse(c.notAfter));
+  const rotated = certificates.some((c) => c.name === 'kubelet-client' && (c.location.via ?? c.location.file) === current && Date.parse(c.notBefore) <= nowMs && nowMs <= Date.parse(c.notAfter));
   const point = `point client-certificate/client-key at ${current}`;
   const fix = caKeyHere
     ? `${point} (kubepki renew kubelet.conf does this, with a renewed certificate in a new dated file)`

@@ -826,7 +826,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
       components: [...components].sort(),
       // (the kubelet asks for its next client certificate with the one it has: once that is expired, or not valid
       // yet, the API server refuses the request and only a bootstrap kubeconfig or an operator gives it a new one)
-      managedBy: ((kubeletRotationOff || signingOff || now >= c.notAfter || now < c.notBefore) && kubeletClient) || stuck ? 'manual' : managedBy(r, name, profile?.name, k0sDir, minikube),
+      managedBy: ((kubeletRotationOff || signingOff || now > c.notAfter || now < c.notBefore) && kubeletClient) || stuck ? 'manual' : managedBy(r, name, profile?.name, k0sDir, minikube),
       ...(profile ? { profile: profile.name } : {}),
       layout: r.layout,
       status: 'ok',
@@ -840,7 +840,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     }
     if (signingOff && kubeletClient && !stuck) {
       // (once it has expired, "before then" is past: the node is NotReady now)
-      const when = now >= c.notAfter
+      const when = now > c.notAfter
         ? `it expired on ${entry.notAfter.slice(0, 10)}, so the node is NotReady until one signed by the CA that holds the key is put in place`
         : `on ${entry.notAfter.slice(0, 10)} the node goes NotReady; sign it with the CA that holds the key before then`;
       entry.findings.push({ code: 'kubelet-csr-unsigned', severity: 'warning', certificate: entry.id, file: signingOff.file, message: `the kubelet asks for a new client certificate (${name}) before it expires, but kube-controller-manager signs no such request (${signingOff.setting} in ${signingOff.file}: ${signingOff.why}): ${when} (kubepki renew ${name} --csr-out DIR${here} writes the request)` });

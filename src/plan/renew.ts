@@ -738,7 +738,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
   }
   // (an etcd-peer that had expired: the other members' most likely did too, and no member can be healthy yet; an
   // expired etcd CA: every member's, the one copy they all share)
-  const expired = (name: string) => items.some((it) => it.name === name && !it.follows && Date.parse(it.old.notAfter) <= nowMs);
+  const expired = (name: string) => items.some((it) => it.name === name && !it.follows && Date.parse(it.old.notAfter) < nowMs);
   const peerChange = expired('etcd-ca') ? 'ca-expired' as const : expired('etcd-peer') ? 'peer-expired' as const : undefined;
   // (read once: the etcd data's member list, for the restart caution and the other control-plane nodes' note)
   let cluster: ReturnType<NonNullable<RenewOptions['etcdCluster']>> | null = null;
