@@ -51,3 +51,23 @@ test('--now exactly at a certificate\'s notAfter: still valid (a warning with 0s
   assert.equal((await row(new Date(notAfter.getTime() + 1))).status, 'expired');
   assert.equal((await row(new Date(notAfter.getTime() - 1))).status, 'warning');
 });
+
+test('a kubeadm certificate copied beside itself under a name that sorts first (cp apiserver.crt apiserver-old.crt, cp ca.crt ca-bundle.crt): the row stays kubeadm\'s file; it was "no certificate in it", the row named after the copy', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const pki = path.join(root, 'etc/kubernetes/pki');
+  fs.copyFileSync(path.join(pki, 'apiserver.crt'), path.join(pki, 'apiserver-old.crt'));
+  fs.copyFileSync(path.join(pki, 'ca.crt'), path.join(pki, 'ca-bundle.crt'));
+  const r = await cli(['check', '--root', root, '--now', NOW, '-o', 'json']);
+  const inv = JSON.parse(r.out);
+  assert.deepEqual(inv.findings.filter((f: { code: string }) => f.code === 'corrupt' || f.code === 'missing-file'), [], r.out);
+  for (const [name, file, copy] of [['apiserver', 'apiserver.crt', 'apiserver-old.crt'], ['ca', 'ca.crt', 'ca-bundle.crt']]) {
+    const row = inv.certificates.find((c: { name: string }) => c.name === name);
+    assert.equal(row?.location.file, `/etc/kubernetes/pki/${file}`, name);
+    assert.ok(row.copies.some((l: { file: string }) => l.file === `/etc/kubernetes/pki/${copy}`), name);
+  }
+  assert.equal(inv.certificates.find((c: { name: string }) => c.name === 'apiserver').managedBy, 'kubeadm');
+  assert.equal(inv.certificates.find((c: { name: string }) => c.name === 'ca').privateKey.location.file, '/etc/kubernetes/pki/ca.key');
+  const dry = await cli(['renew', 'all', '--root', root, '--now', NOW, '--dry-run']);
+  assert.doesNotMatch(dry.out, /Not renewed|no certificate in it/, dry.out);
+  assert.match(dry.out, /^ {2}apiserver +\/etc\/kubernetes\/pki\/apiserver\.crt$/m, dry.out);
+});

@@ -619,6 +619,25 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     }
   }
 
+  const layoutOf = new Set(layouts);
+  // kubespray keeps kubeadm's files in /etc/kubernetes/ssl (with pki a symlink to it): use the real directory
+  const pkiDir = layoutOf.has('kubespray') && pkiLogical === DEFAULT_PKI ? '/etc/kubernetes/ssl' : safeReal(fs, pkiLogical);
+  // A certificate in two files is one row at the first file read; when the other is kubeadm's own file (an operator's
+  // `cp apiserver.crt apiserver-old.crt` before renewing by hand, read first as it sorts first), the row is
+  // kubeadm's file and the copy the other: else kubeadm's file was "no certificate in it", the row was named after
+  // the copy (apiserver-old, RENEWED BY manual) and renew sent the operator to a restore for kubeadm's file.
+  const kubeadmFile = (l: CertLocation) => l.kind === 'pem' && l.index === 0
+    && (kubeadmProfileForFile(l.file, pkiDir) ?? (l.via ? kubeadmProfileForFile(l.via, pkiLogical) : undefined))?.kind === 'pki';
+  for (let ri = 0; ri < records.length; ri++) {
+    const r = records[ri]!;
+    if (r.copies.length === 0 || kubeadmFile(r.location)) continue;
+    const i = r.copies.findIndex((l) => LOCATION_RANK(l) <= LOCATION_RANK(r.location) && kubeadmFile(l));
+    if (i < 0) continue;
+    const f = byFile.get(r.copies[i]!.file);
+    [r.location, r.copies[i]] = [r.copies[i]!, r.location];
+    if (f) { r.layout = f.layout; r.scanRoot = f.scanRoot; }
+  }
+
   // 3. private keys for certificates
   for (let ri = 0; ri < records.length; ri++) {
     const r = records[ri]!;
@@ -669,9 +688,6 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
   }
 
   // 4. names
-  const layoutOf = new Set(layouts);
-  // kubespray keeps kubeadm's files in /etc/kubernetes/ssl (with pki a symlink to it): use the real directory
-  const pkiDir = layoutOf.has('kubespray') && pkiLogical === DEFAULT_PKI ? '/etc/kubernetes/ssl' : safeReal(fs, pkiLogical);
   // kubeadm's name for a file: by where it is, or by the path it was found under (pki/etcd a link elsewhere,
   // apiserver.crt a link to a dated file)
   // a kubeadm kubeconfig whose client-certificate is a file reference: that file is the kubeconfig's certificate
