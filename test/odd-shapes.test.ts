@@ -71,3 +71,27 @@ test('a kubeadm certificate copied beside itself under a name that sorts first (
   assert.doesNotMatch(dry.out, /Not renewed|no certificate in it/, dry.out);
   assert.match(dry.out, /^ {2}apiserver +\/etc\/kubernetes\/pki\/apiserver\.crt$/m, dry.out);
 });
+
+test('renew --file of a kubeconfig whose client-certificate is a relative path (certs/me.crt, from the kubeconfig\'s directory as client-go reads it) renews that file; it was "failed to find a certificate in" the kubeconfig', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const pki = path.join(root, 'etc/kubernetes/pki');
+  const kube = path.join(root, 'root/.kube');
+  fs.mkdirSync(path.join(kube, 'certs'), { recursive: true });
+  sh('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/O=dev/CN=alice', '-keyout', path.join(kube, 'certs/me.key'), '-out', path.join(kube, 'me.csr')]);
+  fs.writeFileSync(path.join(kube, 'ext'), 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n');
+  const made = sh('openssl', ['x509', '-req', '-in', path.join(kube, 'me.csr'), '-CA', path.join(pki, 'ca.crt'), '-CAkey', path.join(pki, 'ca.key'), '-days', '30', '-extfile', path.join(kube, 'ext'), '-out', path.join(kube, 'certs/me.crt')]);
+  assert.equal(made.status, 0, made.stderr);
+  fs.writeFileSync(path.join(kube, 'config'), ['apiVersion: v1', 'kind: Config', 'clusters:', '- cluster:', '    certificate-authority: ../../etc/kubernetes/pki/ca.crt',
+    '    server: https://cluster-api.example.test:6443', '  name: kubernetes', 'contexts:', '- context: {cluster: kubernetes, user: me}', '  name: me', 'current-context: me',
+    'users:', '- name: me', '  user:', '    client-certificate: certs/me.crt', '    client-key: certs/me.key', ''].join('\n'));
+  const before = fs.readFileSync(path.join(kube, 'certs/me.crt'), 'utf8');
+  const now = new Date(Math.floor(Date.now() / 1000) * 1000 + 3600e3).toISOString();
+  const r = await cli(['renew', '--file', '/root/.kube/config', '--root', root, '--now', now]);
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.match(r.out, /^ {2}me +\/root\/\.kube\/certs\/me\.crt$/m, r.out);
+  const after = fs.readFileSync(path.join(kube, 'certs/me.crt'), 'utf8');
+  assert.notEqual(after, before);
+  const v = sh('openssl', ['verify', '-attime', String(Date.parse(now) / 1000 + 60), '-CAfile', path.join(pki, 'ca.crt'), path.join(kube, 'certs/me.crt')]);
+  assert.match(v.stdout, /OK/, v.stderr);
+  assert.equal(sh('openssl', ['x509', '-noout', '-pubkey', '-in', path.join(kube, 'certs/me.crt')]).stdout, sh('openssl', ['pkey', '-pubout', '-in', path.join(kube, 'certs/me.key')]).stdout);
+});
