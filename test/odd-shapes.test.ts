@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { cli, copyFixture, sh, NOW } from './renew-support.js';
+import { cli, copyFixture, sh, tmp, NOW } from './renew-support.js';
 
 /** The first certificate of a kubeconfig's client-certificate-data, as PEM. */
 const clientCertOf = (conf: string) => Buffer.from(/client-certificate-data: (\S+)/.exec(fs.readFileSync(conf, 'utf8'))![1]!, 'base64').toString();
@@ -94,4 +94,30 @@ test('renew --file of a kubeconfig whose client-certificate is a relative path (
   const v = sh('openssl', ['verify', '-attime', String(Date.parse(now) / 1000 + 60), '-CAfile', path.join(pki, 'ca.crt'), path.join(kube, 'certs/me.crt')]);
   assert.match(v.stdout, /OK/, v.stderr);
   assert.equal(sh('openssl', ['x509', '-noout', '-pubkey', '-in', path.join(kube, 'certs/me.crt')]).stdout, sh('openssl', ['pkey', '-pubout', '-in', path.join(kube, 'certs/me.key')]).stdout);
+});
+
+test('a leaf outliving a CA read only through --path: Next and the finding name renew --file CA (renew ca found no certificate "ca" and failed), and that command makes the CA outlast it', async () => {
+  const root = tmp('kubepki-outlive-');
+  const dir = path.join(root, 'etc/ssl/o');
+  fs.mkdirSync(dir, { recursive: true });
+  const ok = (args: string[]) => { const r = sh('openssl', args); assert.equal(r.status, 0, `openssl ${args.join(' ')}: ${r.stderr}`); };
+  ok(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '100', '-subj', '/CN=short-ca', '-keyout', `${dir}/ca.key`, '-out', `${dir}/ca.crt`,
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign']);
+  ok(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=long', '-keyout', `${dir}/long.key`, '-out', `${root}/long.csr`]);
+  fs.writeFileSync(`${root}/ext`, 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:long.example.test\n');
+  ok(['x509', '-req', '-in', `${root}/long.csr`, '-CA', `${dir}/ca.crt`, '-CAkey', `${dir}/ca.key`, '-days', '365', '-extfile', `${root}/ext`, '-out', `${dir}/long.crt`]);
+  const now = new Date(Math.floor(Date.now() / 1000) * 1000 + 60e3).toISOString();
+
+  const check = await cli(['check', '--root', root, '--path', '/etc/ssl/o', '--now', now]);
+  const next = /^Next: .*: (kubepki renew .*) --dry-run \(they end on/m.exec(check.out)?.[1];
+  assert.equal(next, `kubepki renew --file /etc/ssl/o/ca.crt --root ${root} --validity 1y`, check.out);
+  const late = await cli(['check', '--root', root, '--path', '/etc/ssl/o', '--now', new Date(Date.parse(now) + 101 * 86400e3).toISOString()]);
+  assert.match(late.out, /long: its CA ca expired on .*renew the CA \(kubepki renew --file \/etc\/ssl\/o\/ca\.crt --root /, late.out);
+
+  const r = await cli(next!.split(' ').slice(1).concat(['--now', now]));
+  assert.equal(r.code, 0, r.out + r.err);
+  const caEnd = Date.parse(sh('openssl', ['x509', '-noout', '-enddate', '-in', `${dir}/ca.crt`]).stdout.split('=')[1]!);
+  const leafEnd = Date.parse(sh('openssl', ['x509', '-noout', '-enddate', '-in', `${dir}/long.crt`]).stdout.split('=')[1]!);
+  assert.ok(caEnd >= leafEnd, `${caEnd} < ${leafEnd}`);
+  assert.match(sh('openssl', ['verify', '-CAfile', `${dir}/ca.crt`, `${dir}/long.crt`]).stdout, /OK/);
 });

@@ -539,7 +539,7 @@ function checkApiserverSans(input: ClassifyInput, clusters: KubeconfigCluster[])
 }
 
 /** How a CA is renewed keeping its key: by kubepki, or by k3s/RKE2 themselves for the CAs in their datastore. */
-function caRenewal(ca: Pick<CertEntry, 'name' | 'location'>, here = ''): string {
+function caRenewal(ca: Pick<CertEntry, 'name' | 'layout' | 'location'>, here = ''): string {
   const distro = RANCHER_DATASTORE_CA.exec(ca.location.file)?.[1] as 'k3s' | 'rke2' | undefined;
-  return distro ? `renew the CA keeping its key (${ca.name}: ${rancherCaAdvice(distro, [ca.name])})` : `renew the CA (kubepki renew ${ca.name}${here}), which keeps its key`;
+  return distro ? `renew the CA keeping its key (${ca.name}: ${rancherCaAdvice(distro, [ca.name])})` : `renew the CA (kubepki renew ${renewTarget(ca)}${here}), which keeps its key`;
 }
