@@ -121,3 +121,19 @@ test('a leaf outliving a CA read only through --path: Next and the finding name 
   assert.ok(caEnd >= leafEnd, `${caEnd} < ${leafEnd}`);
   assert.match(sh('openssl', ['verify', '-CAfile', `${dir}/ca.crt`, `${dir}/long.crt`]).stdout, /OK/);
 });
+
+test('ca.crt holding the offline root before the intermediate whose key ca.key is: the key-mismatch says the key is the second certificate\'s and to put it first (kubeadm takes certs[0])', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const pki = path.join(root, 'etc/kubernetes/pki');
+  const work = tmp('kubepki-root-first-');
+  const ok = (args: string[], input?: string) => { const r = sh('openssl', args, input); assert.equal(r.status, 0, `openssl ${args.join(' ')}: ${r.stderr}`); return r.stdout; };
+  ok(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '7300', '-subj', '/O=Example Corp/CN=Example Root CA', '-keyout', `${work}/root.key`, '-out', `${work}/root.crt`,
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  fs.writeFileSync(`${work}/int.ext`, 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,digitalSignature,keyCertSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n');
+  const csr = ok(['req', '-new', '-key', `${pki}/ca.key`, '-subj', '/CN=kubernetes']);
+  ok(['x509', '-req', '-CA', `${work}/root.crt`, '-CAkey', `${work}/root.key`, '-days', '3650', '-extfile', `${work}/int.ext`, '-out', `${work}/int.crt`], csr);
+  fs.writeFileSync(`${pki}/ca.crt`, fs.readFileSync(`${work}/root.crt`, 'utf8') + fs.readFileSync(`${work}/int.crt`, 'utf8'));
+  const r = await cli(['check', '--root', root, '--now', new Date().toISOString(), '-o', 'json']);
+  const f = JSON.parse(r.out).findings.find((x: { code: string }) => x.code === 'key-mismatch');
+  assert.match(f?.message ?? '', /^ca: private key \/etc\/kubernetes\/pki\/ca\.key does not match the certificate's public key: it is the key of the file's certificate \[1\] \(CN=kubernetes\); .*put that one first$/, r.out);
+});

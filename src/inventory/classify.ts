@@ -190,7 +190,14 @@ export function classify(input: ClassifyInput): void {
       add(e, { code: 'expiring', severity: 'warning', message: `${e.name} expires in ${humanDuration(e.residualSeconds)} on ${day(e.notAfter)} (threshold ${threshold.text}; ${signerText})` });
     }
     if (r.keyMismatch || e.privateKey.matches === false) {
-      add(e, { code: 'key-mismatch', severity: 'error', message: `${e.name}: private key ${e.privateKey.location?.file ?? ''} does not match the certificate's public key` });
+      // (a bundle whose first certificate is not the key's, root + intermediate: kubeadm and kube-controller-manager
+      // take the first certificate of the file as the one the key belongs to, and refuse it)
+      const keyFile = e.privateKey.location?.file;
+      const later = keyFile && e.location.kind === 'pem' && e.location.index === 0
+        ? records.find((o) => o.entry.location.file === e.location.file && o.entry.location.kind === 'pem' && o.entry.location.index > 0 && o.entry.privateKey.location?.file === keyFile && o.entry.privateKey.matches === true)
+        : undefined;
+      const order = later ? `: it is the key of the file's certificate [${later.entry.location.index}] (${later.cert.subjectString}); kubeadm and kube-controller-manager take the first certificate of ${e.location.file} as its certificate, so put that one first` : '';
+      add(e, { code: 'key-mismatch', severity: 'error', message: `${e.name}: private key ${keyFile ?? ''} does not match the certificate's public key${order}` });
     }
     // the kubelet's rotated client certificate from a CA since re-created (seed 001): the API server refuses it and
     // the kubelet cannot ask for another with it; what gives it one from the current CA (and kubelet.conf that CA)
