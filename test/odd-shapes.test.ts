@@ -137,3 +137,24 @@ test('ca.crt holding the offline root before the intermediate whose key ca.key i
   const f = JSON.parse(r.out).findings.find((x: { code: string }) => x.code === 'key-mismatch');
   assert.match(f?.message ?? '', /^ca: private key \/etc\/kubernetes\/pki\/ca\.key does not match the certificate's public key: it is the key of the file's certificate \[1\] \(CN=kubernetes\); .*put that one first$/, r.out);
 });
+
+test('admin.conf with a second cluster an operator added (another API server, its own CA): no kubeconfig-ca-mismatch for it; the kubeadm cluster beside it is still checked', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const admin = path.join(root, 'etc/kubernetes/admin.conf');
+  const work = tmp('kubepki-other-cluster-');
+  assert.equal(sh('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '3650', '-subj', '/CN=other-cluster-ca', '-keyout', `${work}/o.key`, '-out', `${work}/o.crt`,
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign']).status, 0);
+  const other = fs.readFileSync(`${work}/o.crt`).toString('base64');
+  const text = fs.readFileSync(admin, 'utf8');
+  const twoClusters = text.replace('clusters:\n', `clusters:\n- cluster:\n    certificate-authority-data: ${other}\n    server: https://api.other.example.test:6443\n  name: other\n`)
+    .replace('contexts:\n', 'contexts:\n- context:\n    cluster: other\n    user: kubernetes-admin\n  name: admin@other\n');
+  fs.writeFileSync(admin, twoClusters);
+  const mismatches = async () => JSON.parse((await cli(['check', '--root', root, '--now', NOW, '-o', 'json'])).out).certificates
+    .flatMap((c: { findings: { code: string; message: string }[] }) => c.findings).filter((f: { code: string }) => f.code === 'kubeconfig-ca-mismatch').map((f: { message: string }) => f.message);
+  assert.deepEqual(await mismatches(), []);
+  // the kubeadm cluster given the other CA is still found out
+  fs.writeFileSync(admin, twoClusters.replace(/(certificate-authority-data: )\S+(\n {4}server: https:\/\/cluster-api)/, `$1${other}$2`));
+  const found = await mismatches();
+  assert.equal(found.length, 1, JSON.stringify(found));
+  assert.match(found[0], /cluster "kubernetes" certificate-authority-data does not verify the API server certificate/);
+});

@@ -409,8 +409,10 @@ function kubeconfigClusters(input: ClassifyInput) {
       // loopback is this API server only on its port (6443, k3s/RKE2's 6444, or --secure-port): a kind cluster
       // or a port-forward on 127.0.0.1 is another one
       const loopbackHere = host !== undefined && isLoopbackHost(host) && ['6443', '6444', hints.securePort].includes(port);
-      // kubeadm's own kubeconfigs (and the kubelet's) always point at this cluster's API server
-      const ourServer = kubeadmProfileForFile(kc.file)?.kind === 'kubeconfig' || loopbackHere || (host !== undefined && (hintHosts.has(host) || (!isLoopbackHost(host) && apiservers.some((a) => sanCovers(a.entry.sans, host!)))));
+      // kubeadm's own kubeconfigs (and the kubelet's) always point at this cluster's API server; a cluster an
+      // operator added beside kubeadm's (kubectl config set-cluster with KUBECONFIG=/etc/kubernetes/admin.conf) is
+      // ours only by its address, as in any kubeconfig
+      const ourServer = (kubeadmProfileForFile(kc.file)?.kind === 'kubeconfig' && kc.clusters.length === 1) || loopbackHere || (host !== undefined && (hintHosts.has(host) || (!isLoopbackHost(host) && apiservers.some((a) => sanCovers(a.entry.sans, host!)))));
       out.push({ kc, cl, owner, cas, host, verified, verifiesApiserver, nodeCa, ourServer, apiservers, nodeCAs });
     }
   }
