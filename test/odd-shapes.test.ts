@@ -158,3 +158,21 @@ test('admin.conf with a second cluster an operator added (another API server, it
   assert.equal(found.length, 1, JSON.stringify(found));
   assert.match(found[0], /cluster "kubernetes" certificate-authority-data does not verify the API server certificate/);
 });
+
+test('/var/lib/kubelet a link to /data/kubelet: kubelet.crt is still the kubelet\'s self-signed kubelet-serving (a warning), not "kubelet" signed by an externally managed "kubelet#1", and renew kubelet-serving remakes it', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  fs.mkdirSync(path.join(root, 'data'));
+  fs.renameSync(path.join(root, 'var/lib/kubelet'), path.join(root, 'data/kubelet'));
+  fs.symlinkSync('/data/kubelet', path.join(root, 'var/lib/kubelet'));
+  const inv = JSON.parse((await cli(['check', '--root', root, '--now', NOW, '-o', 'json'])).out);
+  const serving = inv.certificates.find((c: { location: { via?: string; index: number } }) => c.location.via === '/var/lib/kubelet/pki/kubelet.crt' && c.location.index === 0);
+  assert.equal(serving?.name, 'kubelet-serving');
+  assert.deepEqual(serving.findings.map((f: { code: string; severity: string }) => `${f.code}/${f.severity}`), ['expired/warning']);
+  assert.ok(!inv.findings.some((f: { code: string }) => f.code === 'ca-key-missing'), JSON.stringify(inv.findings));
+  const r = await cli(['renew', 'kubelet-serving', '--root', root, '--now', NOW]);
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.match(r.out, /^ {2}kubelet-serving +\/var\/lib\/kubelet\/pki\/kubelet\.crt → \/data\/kubelet\/pki\/kubelet\.crt$/m);
+  const crt = path.join(root, 'data/kubelet/pki/kubelet.crt');
+  const v = sh('openssl', ['verify', '-attime', String(Date.parse(NOW) / 1000 + 60), '-CAfile', crt, crt]);
+  assert.match(v.stdout, /OK/, v.stderr);
+});

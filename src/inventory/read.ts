@@ -1183,7 +1183,9 @@ function nameRecords(records: CertRecord[], profileOf: (l: CertLocation) => Kube
     const role = l.index !== 0 ? undefined : r.layout === 'k0s' || r.layout === 'microk8s' ? installerCert(l.file, undefined, true, k0sDir).name : r.layout === 'kops' ? kopsFile(l.file).name : undefined;
     if (role) { names.set(r, role); continue; }
     // (the kubelet's --cert-dir: a CA-signed kubelet.crt elsewhere, as Kubernetes the Hard Way places it, is not its self-signed pair)
-    if (base === 'kubelet.crt' && l.file.startsWith('/var/lib/kubelet/pki/')) {
+    // (by the path the kubelet opens: /var/lib/kubelet a link to another disk reads it at /data/kubelet/pki)
+    const kubeletPath = l.via ?? l.file;
+    if (posix.basename(kubeletPath) === 'kubelet.crt' && kubeletPath.startsWith('/var/lib/kubelet/pki/')) {
       names.set(r, l.index === 0 ? 'kubelet-serving' : 'kubelet-serving-ca');
       continue;
     }
