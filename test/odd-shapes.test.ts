@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { cli, copyFixture, sh, tmp, NOW } from './renew-support.js';
 
 /** The first certificate of a kubeconfig's client-certificate-data, as PEM. */
@@ -175,4 +176,21 @@ test('/var/lib/kubelet a link to /data/kubelet: kubelet.crt is still the kubelet
   const crt = path.join(root, 'data/kubelet/pki/kubelet.crt');
   const v = sh('openssl', ['verify', '-attime', String(Date.parse(NOW) / 1000 + 60), '-CAfile', crt, crt]);
   assert.match(v.stdout, /OK/, v.stderr);
+});
+
+test('a certificate under OpenSSL\'s old PEM label X509 CERTIFICATE (openssl reads it, Go does not: crypto/tls "failed to find \\"CERTIFICATE\\" PEM block"): a corrupt error with the sed that relabels it, no longer an ok row; after that sed the file reads', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const file = path.join(root, 'etc/kubernetes/pki/front-proxy-client.crt');
+  fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replaceAll(' CERTIFICATE-----', ' X509 CERTIFICATE-----'));
+  assert.match(sh('openssl', ['x509', '-noout', '-subject', '-in', file]).stdout, /front-proxy-client/); // (openssl takes it)
+  const inv = JSON.parse((await cli(['check', '--root', root, '--now', NOW, '-o', 'json'])).out);
+  assert.ok(!inv.certificates.some((c: { name: string }) => c.name === 'front-proxy-client'));
+  const f = inv.findings.find((x: { file: string }) => x.file === '/etc/kubernetes/pki/front-proxy-client.crt');
+  assert.equal(f?.code, 'corrupt');
+  const sed = /relabel it with (sed -i '[^']+' )\/etc\/kubernetes\/pki\/front-proxy-client\.crt$/.exec(f.message)?.[1];
+  assert.ok(sed, f.message);
+  assert.equal(spawnSync('sh', ['-c', `${sed}'${file}'`]).status, 0);
+  const fixed = JSON.parse((await cli(['check', '--root', root, '--now', NOW, '-o', 'json'])).out);
+  assert.equal(fixed.certificates.find((c: { name: string }) => c.name === 'front-proxy-client')?.status, 'ok');
+  assert.deepEqual(fixed.findings.filter((x: { file: string; code: string }) => x.code === 'corrupt'), []);
 });

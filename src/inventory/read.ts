@@ -331,7 +331,11 @@ function parseFileContent(buf: Buffer, file: string, target: ScanTarget, explici
   function takeBlocks(blocks: ReturnType<typeof parsePemBlocks>): void {
     for (const b of blocks) {
       try {
-        if (b.label === 'CERTIFICATE' || b.label === 'TRUSTED CERTIFICATE' || b.label === 'X509 CERTIFICATE') fc.certs.push(new Certificate(b.der).checkFields());
+        // (OpenSSL's old label, which openssl still reads: Go takes CERTIFICATE blocks only, crypto/tls X509KeyPair
+        // 'failed to find "CERTIFICATE" PEM block … after skipping PEM blocks of the following types: [X509 CERTIFICATE]'
+        // and client-go's certutil.ParseCertsPEM alike, so no Kubernetes component reads the certificate)
+        if (b.label === 'X509 CERTIFICATE') corrupt(`PEM block ${b.index + 1} is labelled X509 CERTIFICATE (OpenSSL's old name), which Go programs do not read: they take CERTIFICATE blocks only; relabel it with sed -i 's/ X509 CERTIFICATE-----/ CERTIFICATE-----/' ${file}`);
+        else if (b.label === 'CERTIFICATE' || b.label === 'TRUSTED CERTIFICATE') fc.certs.push(new Certificate(b.der).checkFields());
         else if (b.label in PRIVATE_KEY_LABELS) fc.keys.push({ der: b.der, info: parsePrivateKeyBlock(b.label, b.der, b.headers) });
         else if (PUBLIC_KEY_LABELS.has(b.label)) {
           const pk = parsePublicKeyBlock(b.label, b.der);
