@@ -1,12 +1,16 @@
 /**
- * Node trees shaped as real clusters are and the fixtures are not: /etc/kubernetes a link to another disk, an
- * intermediate as the cluster CA, certificates at the very second their validity ends.
+ * Node trees shaped as real clusters are and the fixtures are not, built with openssl or from a fixture copy:
+ * /etc/kubernetes or /var/lib/kubelet a link to another disk, an intermediate as the cluster CA, a certificate copied
+ * beside itself, an operator's extra cluster in admin.conf, a relative client-certificate, OpenSSL's old PEM label,
+ * certificates at the very second their validity ends.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { Certificate } from '../src/pki/certificate.js';
+import { parsePemBlocks } from '../src/pki/pem.js';
 import { cli, copyFixture, sh, tmp, NOW } from './renew-support.js';
 
 /** The first certificate of a kubeconfig's client-certificate-data, as PEM. */
@@ -193,4 +197,32 @@ test('a certificate under OpenSSL\'s old PEM label X509 CERTIFICATE (openssl rea
   const fixed = JSON.parse((await cli(['check', '--root', root, '--now', NOW, '-o', 'json'])).out);
   assert.equal(fixed.certificates.find((c: { name: string }) => c.name === 'front-proxy-client')?.status, 'ok');
   assert.deepEqual(fixed.findings.filter((x: { file: string; code: string }) => x.code === 'corrupt'), []);
+});
+
+test('external-CA intermediate as ca.crt (its own key and name, issued by an offline root not on the node): renew apiserver writes the intermediate\'s subject bytes as the issuer and its key identifier, and the chain verifies from the root', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const pki = path.join(root, 'etc/kubernetes/pki');
+  const work = tmp('kubepki-int-leaf-');
+  const ok = (args: string[], input?: string) => { const r = sh('openssl', args, input); assert.equal(r.status, 0, `openssl ${args.join(' ')}: ${r.stderr}`); return r.stdout; };
+  ok(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '7300', '-subj', '/O=Example Corp/CN=Example Root CA', '-keyout', `${work}/root.key`, '-out', `${work}/root.crt`,
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  ok(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-384', '-out', `${pki}/ca.key`]);
+  fs.writeFileSync(`${work}/int.ext`, 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,digitalSignature,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n');
+  const csr = ok(['req', '-new', '-key', `${pki}/ca.key`, '-subj', '/O=Example Corp/OU=Platform/CN=Kubernetes Issuing CA 01']);
+  ok(['x509', '-req', '-CA', `${work}/root.crt`, '-CAkey', `${work}/root.key`, '-days', '3650', '-extfile', `${work}/int.ext`, '-out', `${pki}/ca.crt`], csr);
+  const apiserver = path.join(pki, 'apiserver.crt');
+  ok(['x509', '-x509toreq', '-in', apiserver, '-signkey', path.join(pki, 'apiserver.key'), '-copy_extensions', 'copyall', '-out', `${work}/api.csr`]);
+  fs.writeFileSync(`${work}/leaf.ext`, 'authorityKeyIdentifier=keyid\n');
+  ok(['x509', '-req', '-sha384', '-in', `${work}/api.csr`, '-CA', `${pki}/ca.crt`, '-CAkey', `${pki}/ca.key`, '-days', '365', '-copy_extensions', 'copyall', '-extfile', `${work}/leaf.ext`, '-out', apiserver]);
+  const now = new Date(Math.floor(Date.now() / 1000) * 1000 + 60e3).toISOString();
+  const r = await cli(['renew', 'apiserver', '--root', root, '--now', now]);
+  assert.equal(r.code, 0, r.out + r.err);
+  const at = String(Date.parse(now) / 1000 + 60);
+  assert.match(ok(['verify', '-attime', at, '-CAfile', `${work}/root.crt`, '-untrusted', `${pki}/ca.crt`, apiserver]), /: OK/);
+  // (the issuer written is the intermediate's subject as its bytes are, which Go's chain building matches)
+  const cert = (f: string) => new Certificate(parsePemBlocks(fs.readFileSync(f, 'latin1'))[0]!.der);
+  assert.equal(Buffer.compare(cert(apiserver).issuerRaw, cert(`${pki}/ca.crt`).subjectRaw), 0);
+  const kid = (f: string, ext: string) => ok(['x509', '-in', f, '-noout', '-ext', ext]).split('\n')[1]!.trim();
+  assert.equal(kid(apiserver, 'authorityKeyIdentifier'), kid(`${pki}/ca.crt`, 'subjectKeyIdentifier'));
+  assert.match(ok(['x509', '-in', apiserver, '-noout', '-text']), /Signature Algorithm: ecdsa-with-SHA384/);
 });
