@@ -132,7 +132,7 @@ Exit codes:
     .argument('[names...]', '`all`, or certificate names as `kubepki check` shows them (apiserver, admin.conf, ca …)')
     .addOption(rootOption())
     .addOption(nowOption())
-    .option('--file <path>', 'renew every certificate in this file (repeatable); a file of a node tree (DIR/etc/kubernetes/…) whose absolute links lead out of it is refused: give DIR as --root', collect)
+    .option('--file <path>', 'renew every certificate in this file (repeatable; a kubeconfig: its client certificates, embedded or the files it names); a file of a node tree (DIR/etc/kubernetes/…) whose absolute links lead out of it is refused: give DIR as --root', collect)
     .option('--ca-cert <file>', 'with --file: the CA that signed it, when it is neither beside it, one directory up, nor a CA of the node (where it is found by its signature, whatever its file name); read as --file is')
     .option('--ca-key <file>', 'with --ca-cert: its key (default: beside it, as ca.key or ca-key.pem for ca.crt or ca.pem)')
     .option('--dry-run', 'print the plan and change nothing')

@@ -149,7 +149,7 @@ export function clusterCertEntries(sources: ClusterPemSource[], now: Date, warn?
   }
   for (const { entry: e, cert: c } of all) {
     const add = (f: Omit<Finding, 'certificate' | 'file'>) => e.findings.push({ ...f, certificate: e.id, file: e.location.file });
-    if (now.getTime() >= c.notAfter.getTime()) {
+    if (now.getTime() > c.notAfter.getTime()) {
       add({ code: 'expired', severity: 'error', message: `${e.name} (${e.location.cluster!.key}) expired on ${day(e.notAfter)} (${Math.floor(-e.residualSeconds / 86400)}d ago)` });
     } else if (now.getTime() < c.notBefore.getTime()) {
       add({ code: 'not-yet-valid', severity: 'error', message: `${e.name} (${e.location.cluster!.key}) is not valid until ${e.notBefore}` });

@@ -157,7 +157,8 @@ export function classify(input: ClassifyInput): void {
     } else if (e.managedBy === 'kubeadm' && keyElsewhere) e.managedBy = 'manual';
     const issued = issuedAt(e, r.signer, c.notBefore, input.hints);
     e.warnFrom = warningStart(threshold, issued, c.notAfter).toISOString();
-    const outOfDates = now.getTime() >= c.notAfter.getTime() ? 'expired' : now.getTime() < c.notBefore.getTime() ? 'not-yet-valid' : undefined;
+    // (valid through notAfter itself, as RFC 5280 §4.1.2.5 says and Go checks it: expired once now.After(NotAfter))
+    const outOfDates = now.getTime() > c.notAfter.getTime() ? 'expired' : now.getTime() < c.notBefore.getTime() ? 'not-yet-valid' : undefined;
     if (outOfDates && isKubeletSelfSignedServing(e, r.signer)) {
       // The kubelet makes this pair for itself when it is missing and never renews it (kubernetes/kubernetes#99418).
       // kube-apiserver does not verify it unless --kubelet-certificate-authority is set (and then a self-signed one
@@ -189,7 +190,14 @@ export function classify(input: ClassifyInput): void {
       add(e, { code: 'expiring', severity: 'warning', message: `${e.name} expires in ${humanDuration(e.residualSeconds)} on ${day(e.notAfter)} (threshold ${threshold.text}; ${signerText})` });
     }
     if (r.keyMismatch || e.privateKey.matches === false) {
-      add(e, { code: 'key-mismatch', severity: 'error', message: `${e.name}: private key ${e.privateKey.location?.file ?? ''} does not match the certificate's public key` });
+      // (a bundle whose first certificate is not the key's, root + intermediate: kubeadm and kube-controller-manager
+      // take the first certificate of the file as the one the key belongs to, and refuse it)
+      const keyFile = e.privateKey.location?.file;
+      const later = keyFile && e.location.kind === 'pem' && e.location.index === 0
+        ? records.find((o) => o.entry.location.file === e.location.file && o.entry.location.kind === 'pem' && o.entry.location.index > 0 && o.entry.privateKey.location?.file === keyFile && o.entry.privateKey.matches === true)
+        : undefined;
+      const order = later ? `: it is the key of the file's certificate [${later.entry.location.index}] (${later.cert.subjectString}); kubeadm and kube-controller-manager take the first certificate of ${e.location.file} as its certificate, so put that one first` : '';
+      add(e, { code: 'key-mismatch', severity: 'error', message: `${e.name}: private key ${keyFile ?? ''} does not match the certificate's public key${order}` });
     }
     // the kubelet's rotated client certificate from a CA since re-created (seed 001): the API server refuses it and
     // the kubelet cannot ask for another with it; what gives it one from the current CA (and kubelet.conf that CA)
@@ -261,9 +269,9 @@ export function classify(input: ClassifyInput): void {
     // (a leaf that ends within a day of its CA, as RKE1 makes them in the same run, is not worth a warning)
     // (nor, while the CA lasts, one with no expiration of its own, notAfter 99991231235959Z (RFC 5280 §4.1.2.5): its
     // chain is its lifetime by design, and no CA can be made to outlast it; the CA's own expiry is the one to watch)
-    const noExpiry = c.notAfter.getTime() === NO_EXPIRY_MS && r.signer !== undefined && now.getTime() < Date.parse(r.signer.notAfter);
-    if (r.signer && !e.isCA && r.signer.id !== e.id && !noExpiry && Date.parse(e.notAfter) > Date.parse(r.signer.notAfter) + (now.getTime() >= Date.parse(r.signer.notAfter) ? 0 : 86400e3)) {
-      add(e, now.getTime() >= Date.parse(r.signer.notAfter)
+    const noExpiry = c.notAfter.getTime() === NO_EXPIRY_MS && r.signer !== undefined && now.getTime() <= Date.parse(r.signer.notAfter);
+    if (r.signer && !e.isCA && r.signer.id !== e.id && !noExpiry && Date.parse(e.notAfter) > Date.parse(r.signer.notAfter) + (now.getTime() > Date.parse(r.signer.notAfter) ? 0 : 86400e3)) {
+      add(e, now.getTime() > Date.parse(r.signer.notAfter)
         // the CA is gone already: the leaf's own dates are fine, its chain is not
         ? { code: 'ca-expires-before-leaf', severity: 'error', message: `${e.name}: its CA ${r.signer.name} expired on ${day(r.signer.notAfter)}, so its chain no longer verifies ("x509: certificate has expired"); ${caRenewal(r.signer, here)}, and this certificate works again` }
         : { code: 'ca-expires-before-leaf', severity: 'warning', message: `${e.name} outlives its CA ${r.signer.name} (CA ends ${day(r.signer.notAfter)}, leaf ${day(e.notAfter)}): it stops working when the CA expires` });
@@ -401,8 +409,10 @@ function kubeconfigClusters(input: ClassifyInput) {
       // loopback is this API server only on its port (6443, k3s/RKE2's 6444, or --secure-port): a kind cluster
       // or a port-forward on 127.0.0.1 is another one
       const loopbackHere = host !== undefined && isLoopbackHost(host) && ['6443', '6444', hints.securePort].includes(port);
-      // kubeadm's own kubeconfigs (and the kubelet's) always point at this cluster's API server
-      const ourServer = kubeadmProfileForFile(kc.file)?.kind === 'kubeconfig' || loopbackHere || (host !== undefined && (hintHosts.has(host) || (!isLoopbackHost(host) && apiservers.some((a) => sanCovers(a.entry.sans, host!)))));
+      // kubeadm's own kubeconfigs (and the kubelet's) always point at this cluster's API server; a cluster an
+      // operator added beside kubeadm's (kubectl config set-cluster with KUBECONFIG=/etc/kubernetes/admin.conf) is
+      // ours only by its address, as in any kubeconfig
+      const ourServer = (kubeadmProfileForFile(kc.file)?.kind === 'kubeconfig' && kc.clusters.length === 1) || loopbackHere || (host !== undefined && (hintHosts.has(host) || (!isLoopbackHost(host) && apiservers.some((a) => sanCovers(a.entry.sans, host!)))));
       out.push({ kc, cl, owner, cas, host, verified, verifiesApiserver, nodeCa, ourServer, apiservers, nodeCAs });
     }
   }
@@ -538,7 +548,7 @@ function checkApiserverSans(input: ClassifyInput, clusters: KubeconfigCluster[])
 }
 
 /** How a CA is renewed keeping its key: by kubepki, or by k3s/RKE2 themselves for the CAs in their datastore. */
-function caRenewal(ca: Pick<CertEntry, 'name' | 'location'>, here = ''): string {
+function caRenewal(ca: Pick<CertEntry, 'name' | 'layout' | 'location'>, here = ''): string {
   const distro = RANCHER_DATASTORE_CA.exec(ca.location.file)?.[1] as 'k3s' | 'rke2' | undefined;
-  return distro ? `renew the CA keeping its key (${ca.name}: ${rancherCaAdvice(distro, [ca.name])})` : `renew the CA (kubepki renew ${ca.name}${here}), which keeps its key`;
+  return distro ? `renew the CA keeping its key (${ca.name}: ${rancherCaAdvice(distro, [ca.name])})` : `renew the CA (kubepki renew ${renewTarget(ca)}${here}), which keeps its key`;
 }

@@ -303,10 +303,12 @@ function casTooShort(inv: Omit<Inventory, 'next'>, rootFlag: string): string | u
   const names = cas.map((ca) => ca.name).sort();
   const cas_ = names.length > 1 ? 'CAs' : 'CA';
   const head = `${due.length === 1 ? `${due[0]!.name} outlives its CA` : `${due.length} certificates outlive their ${cas_}`} (${names.join(', ')}): renewing them would keep their lifetime, so make the ${cas_} last longer instead, keeping ${names.length > 1 ? 'their keys' : 'its key'} (everything signed stays valid)`;
-  if (cas.every((ca) => ca.privateKey.present)) return `${head}: kubepki renew ${names.join(' ')}${rootFlag} --validity ${years}y --dry-run (they end on ${until.slice(0, 10)}), then without --dry-run`;
+  // (a CA read only from a --path file is renewed by its file: renew does not find it by name)
+  const targets = [...cas].sort((a, b) => a.name.localeCompare(b.name)).map(renewTarget).join(' ');
+  if (cas.every((ca) => ca.privateKey.present)) return `${head}: kubepki renew ${targets}${rootFlag} --validity ${years}y --dry-run (they end on ${until.slice(0, 10)}), then without --dry-run`;
   // (a worker holds the CA without its key: it is renewed where the key is, and its file copied here)
   const files = [...new Set(cas.map((ca) => ca.location.file))];
-  return `${head}, where ${names.length > 1 ? 'their keys are' : 'its key is'} (not on this node): kubepki renew ${names.join(' ')} --validity ${years}y there (they end on ${until.slice(0, 10)}), then copy ${files.join(', ')} here`;
+  return `${head}, where ${names.length > 1 ? 'their keys are' : 'its key is'} (not on this node): kubepki renew ${targets} --validity ${years}y there (they end on ${until.slice(0, 10)}), then copy ${files.join(', ')} here`;
 }
 
 /**
@@ -412,7 +414,7 @@ export function embeddedKubeletConfText(file: string, user: string, notAfter: st
   const current = `${KUBELET_PKI_DIR}/kubelet-client-current.pem`;
   const day = notAfter.slice(0, 10);
   const when = Date.parse(notAfter) > nowMs ? `when this copy expires (${day})` : `since this copy expired (${day})`;
-  const rotated = certificates.some((c) => c.name === 'kubelet-client' && (c.location.via ?? c.location.file) === current && Date.parse(c.notBefore) <= nowMs && nowMs < Date.parse(c.notAfter));
+  const rotated = certificates.some((c) => c.name === 'kubelet-client' && (c.location.via ?? c.location.file) === current && Date.parse(c.notBefore) <= nowMs && nowMs <= Date.parse(c.notAfter));
   const point = `point client-certificate/client-key at ${current}`;
   const fix = caKeyHere
     ? `${point} (kubepki renew kubelet.conf does this, with a renewed certificate in a new dated file)`

@@ -334,7 +334,11 @@ function parseFileContent(buf: Buffer, file: string, target: ScanTarget, explici
   function takeBlocks(blocks: ReturnType<typeof parsePemBlocks>): void {
     for (const b of blocks) {
       try {
-        if (b.label === 'CERTIFICATE' || b.label === 'TRUSTED CERTIFICATE' || b.label === 'X509 CERTIFICATE') fc.certs.push(new Certificate(b.der).checkFields());
+        // (OpenSSL's old label, which openssl still reads: Go takes CERTIFICATE blocks only, crypto/tls X509KeyPair
+        // 'failed to find "CERTIFICATE" PEM block … after skipping PEM blocks of the following types: [X509 CERTIFICATE]'
+        // and client-go's certutil.ParseCertsPEM alike, so no Kubernetes component reads the certificate)
+        if (b.label === 'X509 CERTIFICATE') corrupt(`PEM block ${b.index + 1} is labelled X509 CERTIFICATE (OpenSSL's old name), which Go programs do not read: they take CERTIFICATE blocks only; relabel it with sed -i 's/ X509 CERTIFICATE-----/ CERTIFICATE-----/' ${file}`);
+        else if (b.label === 'CERTIFICATE' || b.label === 'TRUSTED CERTIFICATE') fc.certs.push(new Certificate(b.der).checkFields());
         else if (b.label in PRIVATE_KEY_LABELS) fc.keys.push({ der: b.der, info: parsePrivateKeyBlock(b.label, b.der, b.headers) });
         else if (PUBLIC_KEY_LABELS.has(b.label)) {
           const pk = parsePublicKeyBlock(b.label, b.der);
@@ -553,7 +557,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     for (const c of kc.clusters) {
       if (!c.caData) continue;
       const certs = certsFromBytes(c.caData, `${f.path}: cluster ${JSON.stringify(c.name)} certificate-authority-data`, findings, known);
-      certs.forEach((cert, index) => addCert(cert, { file: f.path, kind: 'kubeconfig', index, kubeconfig: { entry: 'cluster', name: c.name, field: 'certificate-authority-data' } }, f));
+      certs.forEach((cert, index) => addCert(cert, { file: f.path, kind: 'kubeconfig', index, kubeconfig: { entry: 'cluster', name: c.name, field: 'certificate-authority-data' }, ...(f.via ? { via: f.via } : {}) }, f));
     }
     for (const u of kc.users) {
       let userKeySpki: Uint8Array | undefined;
@@ -598,7 +602,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
         const certs = certsFromBytes(u.certData, `${f.path}: user ${JSON.stringify(u.name)} client-certificate-data`, findings, known);
         certs.forEach((cert, index) => {
           // client-certificate-data may carry the chain (k3s): the key belongs to the first certificate only
-          const r = addCert(cert, { file: f.path, kind: 'kubeconfig', index, kubeconfig: { entry: 'user', name: u.name, field: 'client-certificate-data' } }, f);
+          const r = addCert(cert, { file: f.path, kind: 'kubeconfig', index, kubeconfig: { entry: 'user', name: u.name, field: 'client-certificate-data' }, ...(f.via ? { via: f.via } : {}) }, f);
           // (a copy of a certificate file's: that file's row takes its own key, beside it or the one a kubeconfig
           // pairs with it, and this one only when it has none, step 3)
           if (index === 0) attach(r, r.location.kind === 'kubeconfig');
@@ -620,6 +624,25 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     for (const problem of clientGoRefusals(kc, (p) => fs.exists(p))) {
       findings.push({ code: 'kubeconfig-invalid', severity: 'error', file: f.path, message: `${f.path}: ${problem}; kubectl, the kubelet and every client-go program refuse it ("Error in configuration")` });
     }
+  }
+
+  const layoutOf = new Set(layouts);
+  // kubespray keeps kubeadm's files in /etc/kubernetes/ssl (with pki a symlink to it): use the real directory
+  const pkiDir = layoutOf.has('kubespray') && pkiLogical === DEFAULT_PKI ? '/etc/kubernetes/ssl' : safeReal(fs, pkiLogical);
+  // A certificate in two files is one row at the first file read; when the other is kubeadm's own file (an operator's
+  // `cp apiserver.crt apiserver-old.crt` before renewing by hand, read first as it sorts first), the row is
+  // kubeadm's file and the copy the other: else kubeadm's file was "no certificate in it", the row was named after
+  // the copy (apiserver-old, RENEWED BY manual) and renew sent the operator to a restore for kubeadm's file.
+  const kubeadmFile = (l: CertLocation) => l.kind === 'pem' && l.index === 0
+    && (kubeadmProfileForFile(l.file, pkiDir) ?? (l.via ? kubeadmProfileForFile(l.via, pkiLogical) : undefined))?.kind === 'pki';
+  for (let ri = 0; ri < records.length; ri++) {
+    const r = records[ri]!;
+    if (r.copies.length === 0 || kubeadmFile(r.location)) continue;
+    const i = r.copies.findIndex((l) => LOCATION_RANK(l) <= LOCATION_RANK(r.location) && kubeadmFile(l));
+    if (i < 0) continue;
+    const f = byFile.get(r.copies[i]!.file);
+    [r.location, r.copies[i]] = [r.copies[i]!, r.location];
+    if (f) { r.layout = f.layout; r.scanRoot = f.scanRoot; }
   }
 
   // 3. private keys for certificates
@@ -672,9 +695,6 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
   }
 
   // 4. names
-  const layoutOf = new Set(layouts);
-  // kubespray keeps kubeadm's files in /etc/kubernetes/ssl (with pki a symlink to it): use the real directory
-  const pkiDir = layoutOf.has('kubespray') && pkiLogical === DEFAULT_PKI ? '/etc/kubernetes/ssl' : safeReal(fs, pkiLogical);
   // kubeadm's name for a file: by where it is, or by the path it was found under (pki/etcd a link elsewhere,
   // apiserver.crt a link to a dated file)
   // a kubeadm kubeconfig whose client-certificate is a file reference: that file is the kubeconfig's certificate
@@ -702,8 +722,8 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
       if (prof?.kind === 'kubeconfig' && prof.name !== 'kubelet.conf' && !referencedBy.has(r.location.file)) referencedBy.set(r.location.file, prof);
     }
   }
-  const profileOf = (l: CertLocation) => (l.kind === 'kubeconfig' && !kubeadmUser(l) ? undefined : kubeadmProfileForFile(l.file, pkiDir))
-    ?? (l.via ? kubeadmProfileForFile(l.via, pkiLogical) ?? kubeadmProfileForFile(l.via, pkiDir) : undefined)
+  const profileOf = (l: CertLocation) => (l.kind === 'kubeconfig' && !kubeadmUser(l) ? undefined : kubeadmProfileForFile(l.file, pkiDir)
+    ?? (l.via ? kubeadmProfileForFile(l.via, pkiLogical) ?? kubeadmProfileForFile(l.via, pkiDir) : undefined))
     ?? (l.kind !== 'kubeconfig' && l.index === 0 ? referencedBy.get(l.file) : undefined);
   // (k0s's data directory: its files are known by their path under it; read only on a k0s node)
   const k0s = layouts.includes('k0s') ? k0sDirs(fs) : undefined;
@@ -829,7 +849,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
       components: [...components].sort(),
       // (the kubelet asks for its next client certificate with the one it has: once that is expired, or not valid
       // yet, the API server refuses the request and only a bootstrap kubeconfig or an operator gives it a new one)
-      managedBy: ((kubeletRotationOff || signingOff || now >= c.notAfter || now < c.notBefore) && kubeletClient) || stuck ? 'manual' : managedBy(r, name, profile?.name, k0sDir, minikube),
+      managedBy: ((kubeletRotationOff || signingOff || now > c.notAfter || now < c.notBefore) && kubeletClient) || stuck ? 'manual' : managedBy(r, name, profile?.name, k0sDir, minikube),
       ...(profile ? { profile: profile.name } : {}),
       layout: r.layout,
       status: 'ok',
@@ -843,7 +863,7 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     }
     if (signingOff && kubeletClient && !stuck) {
       // (once it has expired, "before then" is past: the node is NotReady now)
-      const when = now >= c.notAfter
+      const when = now > c.notAfter
         ? `it expired on ${entry.notAfter.slice(0, 10)}, so the node is NotReady until one signed by the CA that holds the key is put in place`
         : `on ${entry.notAfter.slice(0, 10)} the node goes NotReady; sign it with the CA that holds the key before then`;
       entry.findings.push({ code: 'kubelet-csr-unsigned', severity: 'warning', certificate: entry.id, file: signingOff.file, message: `the kubelet asks for a new client certificate (${name}) before it expires, but kube-controller-manager signs no such request (${signingOff.setting} in ${signingOff.file}: ${signingOff.why}): ${when} (kubepki renew ${name} --csr-out DIR${here} writes the request)` });
@@ -927,12 +947,14 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
         const real = safeReal(fs, f);
         return certificates.some((c) => c.location.kind !== 'kubeconfig' && (c.location.file === f || c.location.via === f || c.location.file === real));
       };
+      // (kubeconfigs are known by the file they are in: /etc/kubernetes a link to /data/kubernetes reads them there)
+      const realFile = safeReal(fs, file);
       const read = p.kind === 'kubeconfig'
-        ? certificates.some((c) => c.location.file === file && c.location.kubeconfig?.entry === 'user')
+        ? certificates.some((c) => c.location.file === realFile && c.location.kubeconfig?.entry === 'user')
           // (client-certificate: a file reference, read as that file)
-          || kubeconfigs.some((k) => k.file === file && k.users.some((u) => u.certFrom === 'file' && u.certFile !== undefined && inFile(u.certFile)))
+          || kubeconfigs.some((k) => k.file === realFile && k.users.some((u) => u.certFrom === 'file' && u.certFile !== undefined && inFile(u.certFile)))
           // (its certificate also in a file: one row, at that file, with this copy)
-          || certificates.some((c) => c.copies?.some((l) => l.file === file && l.kubeconfig?.entry === 'user'))
+          || certificates.some((c) => c.copies?.some((l) => l.file === realFile && l.kubeconfig?.entry === 'user'))
         : inFile(file);
       if (!read) {
         let reason = problemOf(file);
@@ -1168,7 +1190,9 @@ function nameRecords(records: CertRecord[], profileOf: (l: CertLocation) => Kube
     const role = l.index !== 0 ? undefined : r.layout === 'k0s' || r.layout === 'microk8s' ? installerCert(l.file, undefined, true, k0sDir).name : r.layout === 'kops' ? kopsFile(l.file).name : undefined;
     if (role) { names.set(r, role); continue; }
     // (the kubelet's --cert-dir: a CA-signed kubelet.crt elsewhere, as Kubernetes the Hard Way places it, is not its self-signed pair)
-    if (base === 'kubelet.crt' && l.file.startsWith('/var/lib/kubelet/pki/')) {
+    // (by the path the kubelet opens: /var/lib/kubelet a link to another disk reads it at /data/kubelet/pki)
+    const kubeletPath = l.via ?? l.file;
+    if (posix.basename(kubeletPath) === 'kubelet.crt' && kubeletPath.startsWith('/var/lib/kubelet/pki/')) {
       names.set(r, l.index === 0 ? 'kubelet-serving' : 'kubelet-serving-ca');
       continue;
     }

@@ -224,7 +224,7 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
   const followUps: string[] = [];
   const expired: string[] = [];
   const skipped: RebuildPlan['skipped'] = [];
-  const isExpired = (c: Certificate | undefined) => c !== undefined && c.notAfter.getTime() <= now.getTime();
+  const isExpired = (c: Certificate | undefined) => c !== undefined && c.notAfter.getTime() < now.getTime();
 
   // --- CAs first: they decide whether kept leaves still chain.
   const caCert: Record<string, Certificate | undefined> = {};
@@ -678,7 +678,7 @@ function kubeletClientFor(subject: { cn: string; o: string[] }, cur: ExistingFil
     : !c ? (cur.problem ?? 'no certificate in it')
       : cur.keyMatches !== true ? 'its key is missing or does not match its certificate'
         : c.commonName !== subject.cn || !subject.o.every((o) => c.organizations.includes(o)) ? `it is ${c.subjectString}, not this node's`
-          : c.notAfter.getTime() <= t ? 'it is expired'
+          : c.notAfter.getTime() < t ? 'it is expired'
             : c.notBefore.getTime() > t ? 'it is not valid yet'
               : freshCa || (ca && !c.verifySignedBy(ca)) ? 'it is not signed by the cluster CA in use' : undefined;
   if (cur && !why) return { current: KUBELET_CURRENT, reuse: true, reason: `${KUBELET_CURRENT} is valid for this node: kubelet.conf points at it` };

@@ -222,7 +222,11 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     // renewed where it is kept and every copy, this file's included, follows; it was "failed to find a
     // certificate", or with another user beside it, silently left out. A CA whose copy the file holds, a
     // kubeconfig's cluster entry, is not renewed for it: renewing a CA is asked for by name)
-    const inFile = (l: CertLocation) => l.file === f || l.via === f;
+    // (a kubeconfig whose client-certificate is a file, client-go's path relative to the kubeconfig's directory
+    // already resolved: that file is its certificate, as the kubeconfig's row in check shows; it was "failed to find
+    // a certificate in" it)
+    const refs = new Set(inv.kubeconfigs.filter((k) => k.file === f).flatMap((k) => k.users.flatMap((u) => (u.certFrom === 'file' && u.certFile ? [u.certFile] : []))));
+    const inFile = (l: CertLocation) => l.file === f || l.via === f || (l.kind !== 'kubeconfig' && l.index === 0 && (refs.has(l.file) || (l.via !== undefined && refs.has(l.via))));
     const hits = inv.certificates.filter((c) => inFile(c.location) || (!c.isCA && (c.copies ?? []).some(inFile)));
     if (hits.length === 0) throw new UserError(`failed to find a certificate in ${f}`, 'give the node path of a certificate file that `kubepki check --path FILE` lists');
     hits.filter((c) => !isThrowawayCa(c)).forEach(add);
@@ -738,7 +742,7 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
   }
   // (an etcd-peer that had expired: the other members' most likely did too, and no member can be healthy yet; an
   // expired etcd CA: every member's, the one copy they all share)
-  const expired = (name: string) => items.some((it) => it.name === name && !it.follows && Date.parse(it.old.notAfter) <= nowMs);
+  const expired = (name: string) => items.some((it) => it.name === name && !it.follows && Date.parse(it.old.notAfter) < nowMs);
   const peerChange = expired('etcd-ca') ? 'ca-expired' as const : expired('etcd-peer') ? 'peer-expired' as const : undefined;
   // (read once: the etcd data's member list, for the restart caution and the other control-plane nodes' note)
   let cluster: ReturnType<NonNullable<RenewOptions['etcdCluster']>> | null = null;

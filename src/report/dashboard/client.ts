@@ -35,7 +35,7 @@ export function dashboardClient(): void {
   }
   function remaining(c: Any): string {
     if (c.status === 'not-yet-valid') return `valid in ${fmtDur((Date.parse(c.notBefore) - Date.parse(inv.now)) / 1000)}`;
-    return c.residualSeconds <= 0 ? `expired ${fmtDur(c.residualSeconds)} ago` : `${fmtDur(c.residualSeconds)} left`;
+    return c.residualSeconds < 0 ? `expired ${fmtDur(c.residualSeconds)} ago` : `${fmtDur(c.residualSeconds)} left`;
   }
   /**
    * warn threshold in seconds for a certificate: `30d`, `720h`, `66%` of lifetime elapsed — as check judged it
@@ -61,7 +61,7 @@ export function dashboardClient(): void {
     $('where').textContent = `${inv.layouts.join(' + ') || 'no known layout'} · read ${fmtTime(inv.now)} · warn ${inv.warn}`;
     const s = inv.summary;
     const certs: Any[] = inv.certificates;
-    const next = certs.filter((c) => c.residualSeconds > 0).sort((a, b) => a.residualSeconds - b.residualSeconds)[0];
+    const next = certs.filter((c) => c.residualSeconds >= 0).sort((a, b) => a.residualSeconds - b.residualSeconds)[0];
     const errs = inv.findings.filter((f: Any) => f.severity === 'error').length;
     let head = '';
     let cls = 'ok';
