@@ -77,6 +77,25 @@ test('a kubeadm certificate copied beside itself under a name that sorts first (
   assert.match(dry.out, /^ {2}apiserver +\/etc\/kubernetes\/pki\/apiserver\.crt$/m, dry.out);
 });
 
+test('renew leaves a copy named as an operator\'s backup (apiserver-old.crt, apiserver.crt.bak, pki-backup/) with the old certificate, and says so; a copy under another name still follows the renewal', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const pki = path.join(root, 'etc/kubernetes/pki');
+  const old = fs.readFileSync(path.join(pki, 'apiserver.crt'));
+  fs.mkdirSync(path.join(pki, 'pki-backup'));
+  const kept = ['apiserver-old.crt', 'apiserver.crt.bak', 'pki-backup/apiserver.crt'];
+  for (const f of [...kept, 'apiserver-serving.crt']) fs.writeFileSync(path.join(pki, f), old);
+  const r = await cli(['renew', 'apiserver', '--root', root, '--now', NOW]);
+  assert.equal(r.code, 0, r.out + r.err);
+  const renewed = fs.readFileSync(path.join(pki, 'apiserver.crt'));
+  assert.ok(!renewed.equals(old));
+  assert.ok(fs.readFileSync(path.join(pki, 'apiserver-serving.crt')).equals(renewed), 'a copy under another name follows the renewal');
+  // (apiserver.crt.bak is no file check reads as a certificate: never a copy to update)
+  for (const f of ['apiserver-old.crt', 'pki-backup/apiserver.crt']) {
+    assert.ok(r.out.includes(`apiserver: its copy /etc/kubernetes/pki/${f} is not updated: its name says it is a copy kept as a backup`), r.out);
+  }
+  for (const f of kept) assert.ok(fs.readFileSync(path.join(pki, f)).equals(old), `${f} keeps the old certificate`);
+});
+
 test('renew --file of a kubeconfig whose client-certificate is a relative path (certs/me.crt, from the kubeconfig\'s directory as client-go reads it) renews that file; it was "failed to find a certificate in" the kubeconfig', async () => {
   const root = copyFixture('kubeadm-1.26');
   const pki = path.join(root, 'etc/kubernetes/pki');

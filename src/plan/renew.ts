@@ -623,6 +623,10 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       if (loc.kind === 'pkcs7') warnings.push(`${c.name}: its copy in ${loc.file} (a PKCS#7 bundle) is not rewritten: make the bundle again after the renewal (openssl crl2pkcs7 -nocrl -certfile …)`);
     }
     for (const loc of opts.copies?.[c.id] ?? []) {
+      if (loc.kind === 'pem' && keptBackupName(loc.file)) {
+        warnings.push(`${c.name}: its copy ${loc.file} is not updated: its name says it is a copy kept as a backup (the old certificate, which kubepki's own backup holds too); rename it if something reads it`);
+        continue;
+      }
       // (a copy in a file has its own key, beside it or the one a kubeconfig pairs with it: the new key goes there too)
       const copyKey = keyAction === 'new' && loc.kind !== 'kubeconfig' && loc.index === 0 ? c.copyKeys?.find((k) => k.file === loc.file)?.key : undefined;
       items.push({
@@ -1407,4 +1411,18 @@ function sansToAdd(c: CertEntry, addSans: SanInput[]): { add: SanInput[]; alread
     add.push(n);
   }
   return { add, already };
+}
+
+/**
+ * A file named as operators name the copy they keep before a change (`cp apiserver.crt apiserver-old.crt`,
+ * `apiserver.crt.bak`, `…crt.2026-11-30`, an editor's `~`, or in a `pki.bak`/`backup` directory): a copy of a renewed
+ * certificate there is the old certificate kept on purpose, not one a component reads, and is left as it is.
+ */
+export function keptBackupName(file: string): boolean {
+  const parts = file.split('/');
+  const base = parts.pop() ?? '';
+  return /(?:\.(?:bak|backup|old|orig|save|sav|prev)(?:\.\d+)?|~)$/i.test(base)
+    || /[-_.](?:old|bak|backup|orig|prev|save)\.(?:crt|pem|cert|cer)$/i.test(base)
+    || /\.(?:crt|pem|cert|cer)[-_.][\d-]{6,}$/.test(base)
+    || parts.some((d) => /(?:^|[-_.])(?:bak|backups?|old|orig)(?:[-_.]|$)/i.test(d));
 }
