@@ -9,6 +9,7 @@ import { memoryIo } from '../src/cli/io.js';
 import type { CertEntry, Inventory } from '../src/inventory/types.js';
 import { copyFixture, NOW, openssl, tmpDir } from './support/fixtures.js';
 import { makeCa, makeLeaf, makeK3sTree, put, putSelfSignedKubeletCrt } from './support/trees.js';
+import { byName } from './support/by-name.js';
 
 const KU: Record<string, string> = {
   'Digital Signature': 'digitalSignature', 'Non Repudiation': 'nonRepudiation', 'Key Encipherment': 'keyEncipherment',
@@ -44,11 +45,6 @@ function rfc2253(ours: string): string {
   return ours ? ours.split(', ').reverse().join(',') : '';
 }
 
-function byName(inv: Inventory, name: string): CertEntry {
-  const c = inv.certificates.find((x) => x.name === name);
-  assert.ok(c, `certificate ${name} not found; have ${inv.certificates.map((x) => x.name).join(', ')}`);
-  return c;
-}
 
 test('check finds every certificate of the kubeadm-1.26 tree, all healthy, every field as openssl reads it', async () => {
   const root = copyFixture('kubeadm-1.26');

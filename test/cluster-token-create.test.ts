@@ -1,26 +1,15 @@
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { run } from '../src/cli/main.js';
 import { memoryIo } from '../src/cli/io.js';
-import { FakeApiServer, MemoryObjects, recorded, PKI } from './support/fake-apiserver.js';
+import { FakeApiServer, MemoryObjects, PKI } from './support/fake-apiserver.js';
 import { verifyClusterInfoJws } from '../src/pki/jws.js';
+import { NOW, RECORDED_TOKEN, CLUSTER_INFO, perFile } from './support/recorded-token.js';
 
-// The recorded cluster (bootstrap-token.json): kubeadm's token w7k2qx, made at 2026-11-22T21:43:39Z with a 24h TTL,
-// signed in cluster-info by the bootstrapsigner; cluster-info's server https://cluster-api.example.test:6443.
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kubepki-token-create-'));
-const servers: FakeApiServer[] = [];
-after(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-  fs.rmSync(tmp, { recursive: true, force: true });
-});
-const NOW = '2026-11-22T22:00:00Z';
-const rec = (p: string) => recorded('bootstrap-token.json', (r) => r.method === 'GET' && r.path === p && r.identity.startsWith('kubernetes-admin')).responseBody as any;
-const RECORDED_TOKEN = rec('/api/v1/namespaces/kube-system/secrets/bootstrap-token-w7k2qx');
-const CLUSTER_INFO = rec('/api/v1/namespaces/kube-public/configmaps/cluster-info');
+// The recorded cluster: support/recorded-token.ts.
+const { tmp, servers } = perFile('kubepki-token-create-');
 const CI_PATH = '/api/v1/namespaces/kube-public/configmaps/cluster-info';
 const TOKEN = 'abcdef.0123456789abcdef';
 

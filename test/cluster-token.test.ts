@@ -1,25 +1,16 @@
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { run } from '../src/cli/main.js';
 import { memoryIo } from '../src/cli/io.js';
-import { FakeApiServer, MemoryObjects, recorded } from './support/fake-apiserver.js';
+import { FakeApiServer, MemoryObjects } from './support/fake-apiserver.js';
 import { tokenSecretManifest } from '../src/pki/bootstrap-token.js';
 import { judgeTokens, ttlText } from '../src/cluster/tokens.js';
+import { NOW, RECORDED_TOKEN, CLUSTER_INFO, perFile } from './support/recorded-token.js';
 
-// The recorded cluster (bootstrap-token.json): token w7k2qx, expiring 2026-11-23T21:43:39Z, signed in cluster-info.
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kubepki-token-'));
-const servers: FakeApiServer[] = [];
-after(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-  fs.rmSync(tmp, { recursive: true, force: true });
-});
-const NOW = '2026-11-22T22:00:00Z';
-const rec = (p: string) => recorded('bootstrap-token.json', (r) => r.method === 'GET' && r.path === p && r.identity.startsWith('kubernetes-admin')).responseBody as any;
-const RECORDED_TOKEN = rec('/api/v1/namespaces/kube-system/secrets/bootstrap-token-w7k2qx');
-const CLUSTER_INFO = rec('/api/v1/namespaces/kube-public/configmaps/cluster-info');
+// The recorded cluster: support/recorded-token.ts.
+const { tmp, servers } = perFile('kubepki-token-');
 
 async function cluster(): Promise<{ s: FakeApiServer; mem: MemoryObjects; kc: string }> {
   const s = await FakeApiServer.start();

@@ -14,6 +14,7 @@ import { readInventory } from '../src/inventory/read.js';
 import { NodeFs } from '../src/fs/node-fs.js';
 import type { CertEntry, Inventory } from '../src/inventory/types.js';
 import { copyFixture, cli, sh } from './renew-support.js';
+import { byName } from './support/by-name.js';
 
 const TIMER = '/etc/systemd/system/k8s-certs-renew.timer';
 const WANTS = '/etc/systemd/system/multi-user.target.wants/k8s-certs-renew.timer';
@@ -46,11 +47,6 @@ function addRenewTimer(root: string, o: { enabled: boolean }): void {
   }
 }
 
-function byName(inv: Inventory, name: string): CertEntry {
-  const c = inv.certificates.find((x) => x.name === name);
-  assert.ok(c, `certificate ${name} not found; have ${inv.certificates.map((x) => x.name).join(', ')}`);
-  return c;
-}
 
 const KUBEADMS = ['apiserver', 'apiserver-kubelet-client', 'apiserver-etcd-client', 'front-proxy-client', 'etcd-server', 'etcd-peer', 'etcd-healthcheck-client', 'admin.conf', 'controller-manager.conf', 'scheduler.conf'];
 

@@ -12,13 +12,9 @@ import { memoryIo } from '../src/cli/io.js';
 import type { CertEntry, Inventory } from '../src/inventory/types.js';
 import { NOW, openssl, tmpDir } from './support/fixtures.js';
 import { K0S_PKI, makeK0sController, makeMicroK8s } from './support/installer-trees.js';
+import { byName } from './support/by-name.js';
 
 
-function byName(inv: Pick<Inventory, 'certificates'>, name: string): CertEntry {
-  const c = inv.certificates.find((x) => x.name === name);
-  assert.ok(c, `certificate ${name} not found; have ${inv.certificates.map((x) => x.name).join(', ')}`);
-  return c;
-}
 
 const epoch = (d: string) => String(Math.floor(Date.parse(d) / 1000));
 

@@ -13,17 +13,13 @@ import { memoryIo } from '../src/cli/io.js';
 import type { CertEntry, Inventory } from '../src/inventory/types.js';
 import { openssl, tmpDir } from './support/fixtures.js';
 import { makeKopsControlPlane } from './support/installer-trees.js';
+import { byName } from './support/by-name.js';
 
 const DAY = 86400_000;
 const now = Date.now();
 const iso = (ms: number) => new Date(ms).toISOString();
 const epoch = (ms: number) => String(Math.floor(ms / 1000));
 
-function byName(inv: Pick<Inventory, 'certificates'>, name: string): CertEntry {
-  const c = inv.certificates.find((x) => x.name === name);
-  assert.ok(c, `certificate ${name} not found; have ${inv.certificates.map((x) => x.name).join(', ')}`);
-  return c;
-}
 
 /** A control-plane instance provisioned 460 days ago: its 470-day leaves end in 10 days. */
 function controlPlane(prefix: string): string {

@@ -14,6 +14,7 @@ import type { CertEntry, Inventory } from '../src/inventory/types.js';
 import { openssl, tmpDir } from './support/fixtures.js';
 import { makeOpensslHaTrees } from './support/openssl-kubeadm.js';
 import { makeMinikubeNode, MINIKUBE_CERTS } from './support/installer-trees.js';
+import { byName } from './support/by-name.js';
 
 const DAY = 86400_000;
 // (openssl makes kubeadm's CAs from the machine's clock: the dates here are counted from it)
@@ -21,11 +22,6 @@ const now = Date.now();
 const iso = (ms: number) => new Date(ms).toISOString();
 const epoch = (ms: number) => String(Math.floor(ms / 1000));
 
-function byName(inv: Pick<Inventory, 'certificates'>, name: string): CertEntry {
-  const c = inv.certificates.find((x) => x.name === name);
-  assert.ok(c, `certificate ${name} not found; have ${inv.certificates.map((x) => x.name).join(', ')}`);
-  return c;
-}
 
 /** kubeadm's leaves made 30 days ago (335 days left); the host's apiserver.crt and proxy-client.crt 3 years less 10 days ago. */
 const node = (prefix: string) => makeMinikubeNode(tmpDir(prefix), { kubeadmIssued: new Date(now - 30 * DAY), hostIssued: new Date(now - 1085 * DAY) });

@@ -15,6 +15,7 @@ import { Certificate } from '../src/pki/certificate.js';
 import { parsePemBlocks } from '../src/pki/pem.js';
 import { copyFixture, FIXTURES, freePort, NOW, openssl, tmpDir } from './support/fixtures.js';
 import { runEtcd } from './support/etcd.js';
+import { byName } from './support/by-name.js';
 
 /** A certificate and its key beside it (`x.crt`, `x.key` 0600), as installers write them. */
 function putPair(root: string, crtPath: string, pair: { pem: string; keyPem: string }): void {
@@ -22,11 +23,6 @@ function putPair(root: string, crtPath: string, pair: { pem: string; keyPem: str
   put(root, crtPath.replace(/\.(crt|pem)$/, '.key'), pair.keyPem, 0o600);
 }
 
-function byName(inv: Inventory, name: string): CertEntry {
-  const c = inv.certificates.find((x) => x.name === name);
-  assert.ok(c, `certificate ${name} not found; have ${inv.certificates.map((x) => x.name).join(', ')}`);
-  return c;
-}
 
 test('k3s server node (not in the fixtures): detected, CA bundles in leaf files folded into their CA, signers, kubeconfigs with file references, exit 0', async () => {
   const root = tmpDir('kubepki-k3s-');

@@ -12,17 +12,13 @@ import type { CertEntry, Inventory } from '../src/inventory/types.js';
 import { copyFixture, NOW, openssl, tmpDir } from './support/fixtures.js';
 import { makeRancherAgent, makeRancherServer, rancherDir, type RancherDistro } from './support/rancher-trees.js';
 import { servingEtcd } from './support/etcd.js';
+import { byName } from './support/by-name.js';
 
 const DAY = 86400_000;
 // the first server started 2024-03-01; every leaf was last re-issued at a start on 2026-01-23 (61 days left at NOW)
 const CA_ISSUED = new Date('2024-03-01T10:00:00Z');
 const LEAVES_ISSUED = new Date('2026-01-23T10:00:00Z');
 
-function byName(inv: Pick<Inventory, 'certificates'>, name: string): CertEntry {
-  const c = inv.certificates.find((x) => x.name === name);
-  assert.ok(c, `certificate ${name} not found; have ${inv.certificates.map((x) => x.name).join(', ')}`);
-  return c;
-}
 
 const unitOf = (d: RancherDistro, role: 'server' | 'agent') => (role === 'agent' ? `${d}-agent` : d === 'k3s' ? 'k3s' : 'rke2-server');
 
