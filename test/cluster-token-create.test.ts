@@ -2,31 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { run } from '../src/cli/main.js';
-import { memoryIo } from '../src/cli/io.js';
-import { FakeApiServer, MemoryObjects, PKI } from './support/fake-apiserver.js';
+import { PKI } from './support/fake-apiserver.js';
 import { verifyClusterInfoJws } from '../src/pki/jws.js';
 import { NOW, RECORDED_TOKEN, CLUSTER_INFO, perFile } from './support/recorded-token.js';
+import { cli } from './renew-support.js';
 
 // The recorded cluster: support/recorded-token.ts.
-const { tmp, servers } = perFile('kubepki-token-create-');
+const { cluster } = perFile('kubepki-token-create-');
 const CI_PATH = '/api/v1/namespaces/kube-public/configmaps/cluster-info';
 const TOKEN = 'abcdef.0123456789abcdef';
-
-async function cluster(o: { token?: boolean } = {}): Promise<{ s: FakeApiServer; mem: MemoryObjects; kc: string }> {
-  const s = await FakeApiServer.start();
-  servers.push(s);
-  const mem = new MemoryObjects(s, ['secrets', 'configmaps']);
-  if (o.token !== false) mem.put('secrets', RECORDED_TOKEN);
-  mem.put('configmaps', CLUSTER_INFO);
-  return { s, mem, kc: await s.kubeconfig(tmp) };
-}
-
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const io = memoryIo({});
-  const code = await run(argv, io);
-  return { code, out: io.out, err: io.err };
-}
 
 const decoded = (secret: any): Record<string, string> => Object.fromEntries(Object.entries(secret.data as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
 

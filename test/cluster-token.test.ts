@@ -2,30 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { run } from '../src/cli/main.js';
-import { memoryIo } from '../src/cli/io.js';
-import { FakeApiServer, MemoryObjects } from './support/fake-apiserver.js';
 import { tokenSecretManifest } from '../src/pki/bootstrap-token.js';
 import { judgeTokens, ttlText } from '../src/cluster/tokens.js';
 import { NOW, RECORDED_TOKEN, CLUSTER_INFO, perFile } from './support/recorded-token.js';
+import { cli } from './renew-support.js';
 
 // The recorded cluster: support/recorded-token.ts.
-const { tmp, servers } = perFile('kubepki-token-');
-
-async function cluster(): Promise<{ s: FakeApiServer; mem: MemoryObjects; kc: string }> {
-  const s = await FakeApiServer.start();
-  servers.push(s);
-  const mem = new MemoryObjects(s, ['secrets', 'configmaps']);
-  mem.put('secrets', RECORDED_TOKEN);
-  mem.put('configmaps', CLUSTER_INFO);
-  return { s, mem, kc: await s.kubeconfig(tmp) };
-}
-
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const io = memoryIo({});
-  const code = await run(argv, io);
-  return { code, out: io.out, err: io.err };
-}
+const { cluster } = perFile('kubepki-token-');
 
 const made = (token: string, o: Partial<Parameters<typeof tokenSecretManifest>[0]> = {}, now = NOW) => tokenSecretManifest({ token, ...o }, new Date(now));
 
