@@ -282,6 +282,65 @@ test('k0s with --kubelet-root-dir (k0s install worker --kubelet-root-dir D): the
   assert.equal(seen.get('read /etc/systemd/system/k0scontroller.service'), 1);
 });
 
+/** A k0s worker (k0s install worker): kubelet.conf and the kubelet's rotated pair, and in pki/ ca.crt alone, which the
+ * worker writes from its join token (k0sproject/k0s pkg/component/worker/utils.go). */
+function k0sWorker(root: string): void {
+  makeK0sController(root, { casIssued: new Date('2024-03-01T10:00:00Z'), leavesIssued: new Date('2025-11-30T08:00:00Z'), worker: true });
+  for (const f of fs.readdirSync(path.join(root, K0S_PKI))) if (f !== 'ca.crt') fs.rmSync(path.join(root, K0S_PKI, f), { recursive: true });
+}
+
+test('k0s: an expired or missing kubelet client certificate is advised in k0s\'s terms — the kubelet runs in k0sworker (k0scontroller with --enable-worker), and k0s bootstraps a new one only without kubelet.conf, from the unit\'s join token — not kubeadm\'s systemctl restart kubelet and kubepki kubelet credentials (was: kubeadm\'s advice, and renew restarted k0scontroller on a worker)', async () => {
+  const root = tmpDir('kubepki-k0s-worker-');
+  k0sWorker(root);
+  const at = '2026-12-07';
+  const bootstrap = /mv \/var\/lib\/k0s\/kubelet\.conf \/var\/lib\/k0s\/kubelet\.conf\.old; the file the k0sworker unit's --token-file names must hold a valid worker join token \([^)]*k0s token create --role=worker[^)]*\); then systemctl restart k0sworker$/;
+  const expired = memoryIo();
+  assert.equal(await run(['check', '--root', root, '--now', at], expired), 2, expired.out + expired.err);
+  const finding = /^ {2}ERROR +expired +kubelet-client expired on 2026-11-30 .*$/m.exec(expired.out)?.[0];
+  assert.ok(finding, expired.out);
+  assert.match(finding, bootstrap);
+  assert.match(expired.out, /^Next: kubelet-client has expired and its CA's key is not on this node: k0s bootstraps the kubelet a new client certificate at the start of k0sworker only when \/var\/lib\/k0s\/kubelet\.conf is missing/m);
+  assert.match(/^Next: .*$/m.exec(expired.out)![0], bootstrap);
+  assert.doesNotMatch(expired.out, /systemctl restart kubelet|kubepki kubelet credentials|k0scontroller/);
+  // renew says the same (it cannot sign here)
+  const renew = memoryIo();
+  assert.equal(await run(['renew', 'kubelet-client', '--root', root, '--now', at, '--dry-run'], renew), 1, renew.out + renew.err);
+  assert.match(renew.out + renew.err, /systemctl restart k0sworker/);
+  assert.doesNotMatch(renew.out + renew.err, /systemctl restart kubelet|kubepki kubelet credentials/);
+
+  // what the kubelet renews on a worker restarts k0sworker: its self-signed serving pair (the worker's pki/ca.crt,
+  // from its join token, is no controller's)
+  const pki = path.join(root, 'var/lib/k0s/kubelet/pki');
+  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', path.join(pki, 'kubelet.key'), '-subj', '/CN=k0s-worker@1700000000', '-days', '365', '-out', path.join(pki, 'kubelet.crt')]);
+  const serving = memoryIo();
+  assert.equal(await run(['renew', 'kubelet', '--root', root, '--now', at, '--dry-run'], serving), 0, serving.out + serving.err);
+  assert.match(serving.out, /^Restart afterwards:\n {2}k0sworker \(systemd unit k0sworker; reads [^)]*\/var\/lib\/k0s\/kubelet\/pki\/kubelet\.crt[^)]*\)\n {4}systemctl restart k0sworker$/m);
+  assert.doesNotMatch(serving.out, /k0scontroller/);
+
+  // the pair kubelet.conf names gone (its dated file deleted): missing, with the same fix (the serving pair, made on
+  // this machine's clock, after --now, out of the way)
+  for (const f of fs.readdirSync(pki)) if (f.startsWith('kubelet-client-2') || f.startsWith('kubelet.')) fs.rmSync(path.join(pki, f));
+  const inv = readInventory({ fs: new NodeFs(root), now: new Date(`${at}T00:00:00Z`) });
+  const gone = inv.missing.find((m) => m.name === 'kubelet-client');
+  assert.ok(gone, JSON.stringify(inv.missing));
+  assert.equal(gone.file, '/var/lib/k0s/kubelet/pki/kubelet-client-current.pem');
+  assert.match(gone.reason, /the client certificate \/var\/lib\/k0s\/kubelet\.conf names, is a dangling symlink to \/var\/lib\/k0s\/kubelet\/pki\/kubelet-client-2025-11-30-08-00-00\.pem: the kubelet cannot start; k0s bootstraps/);
+  assert.match(gone.reason, bootstrap);
+  assert.match(inv.next ?? '', bootstrap);
+
+  // a controller with --enable-worker: the kubelet runs in k0scontroller, which bootstraps it again by itself
+  // without kubelet.conf; with the CA's key here, renew re-signs the pair too
+  const ctl = tmpDir('kubepki-k0s-ctl-kubelet-');
+  makeK0sController(ctl, { casIssued: new Date('2024-03-01T10:00:00Z'), leavesIssued: new Date('2025-11-30T08:00:00Z'), worker: true });
+  const c = memoryIo();
+  assert.equal(await run(['check', '--root', ctl, '--now', at], c), 2, c.out + c.err);
+  assert.match(c.out, /^ {2}ERROR +expired +kubelet-client expired on 2026-11-30 .*: kubepki renew kubelet-client --root \S+, then systemctl restart k0scontroller$/m);
+  assert.doesNotMatch(c.out, /systemctl restart kubelet|kubepki kubelet credentials/);
+  for (const f of fs.readdirSync(path.join(ctl, 'var/lib/k0s/kubelet/pki'))) if (f.startsWith('kubelet-client-2')) fs.rmSync(path.join(ctl, 'var/lib/k0s/kubelet/pki', f));
+  const cinv = readInventory({ fs: new NodeFs(ctl), now: new Date(`${at}T00:00:00Z`) });
+  assert.match(cinv.missing.find((m) => m.name === 'kubelet-client')?.reason ?? '', /k0s bootstraps the kubelet a new client certificate at the start of k0scontroller only when \/var\/lib\/k0s\/kubelet\.conf is missing \(never while it is there, whatever its certificate\): mv \/var\/lib\/k0s\/kubelet\.conf \/var\/lib\/k0s\/kubelet\.conf\.old, then systemctl restart k0scontroller$/);
+});
+
 test('inspect of a k0s or MicroK8s file names it as check does (k0s\'s pki/server.crt and MicroK8s\'s certs/server.crt are apiserver, cluster.crt dqlite, pki/etcd/server.crt etcd/server), with check\'s RENEWED BY (was: named by its path, server, cluster)', async () => {
   const inspect = async (root: string, file: string) => {
     const io = memoryIo();

@@ -6,7 +6,7 @@ import { kubeadmProfileForFile } from '../profiles/kubeadm.js';
 import { parseThreshold, inWarningWindow, warningStart, humanDuration, certificateLifetime, DEFAULT_WARN, type Threshold } from './time.js';
 import type { KubeadmHints } from './components.js';
 import type { CertEntry, CertLocation, ComponentRef, Finding, KubeconfigEntry, Severity } from './types.js';
-import { kubeletClientFix, embeddedKubeletConfText, renewTarget, rootFlagFor } from './next.js';
+import { kubeletClientFix, kubeletRestart, embeddedKubeletConfText, renewTarget, rootFlagFor } from './next.js';
 import { rancherCaAdvice, RANCHER_DATASTORE_CA } from '../layouts/detect.js';
 import { allDigits, listText, unbracket } from './names.js';
 
@@ -180,7 +180,7 @@ export function classify(input: ClassifyInput): void {
     } else if (outOfDates === 'expired') {
       const expired = `${e.name} expired on ${day(e.notAfter)} (${Math.floor(-e.residualSeconds / 86400)}d ago; ${signerText})`;
       if (isKubeletRotated(e)) {
-        const fix = r.signer?.privateKey.present ? `kubepki renew ${renewTarget(e)}${here}, then systemctl restart kubelet` : kubeletClientFix({ certificates: input.certificates, kubeconfigs: input.kubeconfigs, nodeName: input.hints.nodeName }, here);
+        const fix = r.signer?.privateKey.present ? `kubepki renew ${renewTarget(e)}${here}, then ${kubeletRestart(input)}` : kubeletClientFix({ certificates: input.certificates, kubeconfigs: input.kubeconfigs, nodeName: input.hints.nodeName }, here);
         add(e, { code: 'expired', severity: 'error', message: `${expired}: the kubelet can no longer renew it itself (${KUBELET_ASKS_WITH_IT} now refuses): ${fix}` });
       } else add(e, { code: 'expired', severity: 'error', message: expired });
     } else if (outOfDates === 'not-yet-valid') {

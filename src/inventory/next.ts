@@ -221,14 +221,17 @@ export function nextStep(inv: Omit<Inventory, 'next'>): string {
  * What gives the kubelet a client certificate again when the one kubelet.conf names is gone: with a
  * bootstrap-kubelet.conf the kubelet bootstraps a new one itself when restarted (kubeadm removes that file
  * after the join, and its token lasts 24h); else `kubepki kubelet credentials` signs one with the cluster
- * CA (here, or on a control-plane node for a worker), or writes a bootstrap kubeconfig for a rejoin.
+ * CA (here, or on a control-plane node for a worker), or writes a bootstrap kubeconfig for a rejoin. On k0s,
+ * which runs the kubelet in its own unit and writes none of kubeadm's files, k0s's own bootstrap does it.
  */
 export function kubeletClientFix(inv: Pick<Inventory, 'certificates' | 'kubeconfigs' | 'nodeName'>, rootFlag: string, caKeyOnNode = false, signingOff = false): string {
+  const k0s = k0sKubelet(inv);
   const swap = interruptedSwap(inv.certificates);
   if (swap) {
     const dir = swap.via.slice(0, swap.via.lastIndexOf('/'));
-    return `a rotation was cut short between its two renames: ${swap.via} → ${swap.file} holds the new pair, and the kubelet renames it to kubelet-client-current.pem when it starts: systemctl restart kubelet (or by hand: mv -T ${swap.via} ${dir}/kubelet-client-current.pem)`;
+    return `a rotation was cut short between its two renames: ${swap.via} → ${swap.file} holds the new pair, and the kubelet renames it to kubelet-client-current.pem when it starts: systemctl restart ${k0s?.unit ?? 'kubelet'} (or by hand: mv -T ${swap.via} ${dir}/kubelet-client-current.pem)`;
   }
+  if (k0s) return k0sKubeletClientFix(k0s);
   const user = inv.kubeconfigs.find((k) => k.file === KUBELET_CONF)?.users.find((u) => /^system:node:./.test(u.name))?.name;
   const node = user?.slice('system:node:'.length) ?? inv.nodeName ?? 'NODE';
   // (`caKeyOnNode`: the cluster CA's pair is on the node though this read did not take it in: inspect of kubelet.conf)
@@ -251,6 +254,39 @@ export function kubeletClientFix(inv: Pick<Inventory, 'certificates' | 'kubeconf
     return `${BOOTSTRAP_KUBELET_CONF} is here: systemctl restart kubelet and it bootstraps a new client certificate while that token is valid; once it has expired: ${make}`;
   }
   return `${make}; or rejoin with a bootstrap token: kubepki kubelet credentials --node ${node} --bootstrap${rootFlag}`;
+}
+
+/**
+ * On a k0s node, the unit the kubelet runs in and its kubeconfig (KubeletAuthConfigPath, `<data dir>/kubelet.conf`);
+ * undefined elsewhere. k0s supervises the kubelet itself: in k0sworker on a worker, in k0scontroller on a controller
+ * with --enable-worker (k0sproject/k0s cmd/controller/controller.go startWorker). A controller's pki/ holds the
+ * cluster CA's key; a worker's holds ca.crt alone, written from its join token (pkg/component/worker/utils.go). (Not
+ * any CA with its key: the kubelet's self-signed kubelet.crt is one, on a worker too.)
+ */
+export function k0sKubelet(inv: Pick<Inventory, 'certificates' | 'kubeconfigs'>): { unit: 'k0scontroller' | 'k0sworker'; conf: string } | undefined {
+  if (!inv.certificates.some((c) => c.layout === 'k0s')) return undefined;
+  const conf = inv.kubeconfigs.find((k) => k.file !== KUBELET_CONF && k.file.endsWith('/kubelet.conf'))?.file ?? '/var/lib/k0s/kubelet.conf';
+  return { unit: inv.certificates.some((c) => c.layout === 'k0s' && c.name === 'ca' && c.privateKey.present) ? 'k0scontroller' : 'k0sworker', conf };
+}
+
+/** What restarts this node's kubelet: its systemd unit, or on k0s the k0s unit it runs in (k0sKubelet). */
+export function kubeletRestart(inv: Pick<Inventory, 'certificates' | 'kubeconfigs'>): string {
+  return `systemctl restart ${k0sKubelet(inv)?.unit ?? 'kubelet'}`;
+}
+
+/**
+ * How k0s gives its kubelet a new client certificate (k0sproject/k0s pkg/component/worker/utils.go
+ * BootstrapKubeletClientConfig, run at every start of the unit): with kubelet.conf there it does nothing, whatever
+ * the certificate's dates; without it, it bootstraps one (the kubelet's own bootstrap.LoadClientCert) from
+ * `<data dir>/kubelet-bootstrap.conf`, or the join token the unit was installed with (`--token-file`, kept on its
+ * ExecStart and read at every start), or on a controller from its own admin.conf. The kubelet it runs has no
+ * --bootstrap-kubeconfig (pkg/component/worker/kubelet.go), so it never re-bootstraps by itself.
+ */
+function k0sKubeletClientFix(k: { unit: 'k0scontroller' | 'k0sworker'; conf: string }): string {
+  const why = `k0s bootstraps the kubelet a new client certificate at the start of ${k.unit} only when ${k.conf} is missing (never while it is there, whatever its certificate)`;
+  return k.unit === 'k0scontroller'
+    ? `${why}: mv ${k.conf} ${k.conf}.old, then systemctl restart k0scontroller`
+    : `${why}: mv ${k.conf} ${k.conf}.old; the file the k0sworker unit's --token-file names must hold a valid worker join token (the one it joined with, or once that has expired a new one: k0s token create --role=worker --expiry=1h on a controller); then systemctl restart k0sworker`;
 }
 
 /**

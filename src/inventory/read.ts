@@ -1004,8 +1004,9 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
   // the kubelet's client certificate where kubelet.conf names it (kubelet-client-current.pem): without it the
   // kubelet cannot start. Gone (a dangling link to a deleted dated file, or no file) is `missing`, there but
   // holding no certificate `unreadable`; its earlier findings (the dangling link, kubelet.conf's reference)
-  // become one, with the fix.
-  for (const u of kubeconfigs.find((k) => k.file === KUBELET_CONF)?.users ?? []) {
+  // become one, with the fix. (k0s's kubelet.conf, in its data directory, names its pair as kubeadm's does.)
+  const kubeletConfs = k0s ? [KUBELET_CONF, `${k0sDir}/kubelet.conf`] : [KUBELET_CONF];
+  for (const { conf, u } of kubeconfigs.filter((k) => kubeletConfs.includes(k.file)).flatMap((k) => k.users.map((u) => ({ conf: k.file, u })))) {
     const file = u.certFrom === 'file' ? u.certFile : undefined;
     if (!file) continue;
     let real: string | undefined;
@@ -1016,10 +1017,10 @@ function assemble(fs: NodeFs, files: FileContent[], findings: Finding[], layouts
     const gone = real !== undefined && !fs.stat(real);
     const dangling = gone && real !== file;
     const earlier = (f: Finding) => f.severity === 'error' && (f.file === file || (real !== undefined && f.file === real)
-      || (f.code === 'missing-file' && f.file === KUBELET_CONF && f.message.includes(` client-certificate ${file} `)));
-    const prior = findings.find((f) => earlier(f) && f.file !== KUBELET_CONF);
+      || (f.code === 'missing-file' && f.file === conf && f.message.includes(` client-certificate ${file} `)));
+    const prior = findings.find((f) => earlier(f) && f.file !== conf);
     const problem = gone
-      ? `${file}, the client certificate ${KUBELET_CONF} names, ${dangling ? `is a dangling symlink to ${real}` : 'does not exist'}`
+      ? `${file}, the client certificate ${conf} names, ${dangling ? `is a dangling symlink to ${real}` : 'does not exist'}`
       : prior?.message ?? `${file}: no certificate in it`;
     // (what kubepki kubelet credentials signs with by default: the node's ca.crt and ca.key, read here or not)
     const caKeyOnNode = fs.exists(`${pkiDir}/ca.crt`) && fs.exists(`${pkiDir}/ca.key`);

@@ -22,7 +22,7 @@ import { certificateLifetime, goTime, type Lifetime } from '../inventory/time.js
 import { kubesprayEtcdNote } from '../layouts/kubespray-etcd.js';
 import { listText, someNames } from '../inventory/names.js';
 import type { EtcdInitialCluster } from '../rebuild/etcd-members.js';
-import { kubeletClientFix, kubeletServingFix, interruptedSwap, embeddedKubeletConfText, isKubeletOwnServing, isAuthority, rootFlagFor, permissionDenied, permissionDeniedError, RUN_AS_ROOT, eachNodesOwn, otherMembers, externalEtcdPeers } from '../inventory/next.js';
+import { kubeletClientFix, k0sKubelet as k0sKubeletOf, kubeletServingFix, interruptedSwap, embeddedKubeletConfText, isKubeletOwnServing, isAuthority, rootFlagFor, permissionDenied, permissionDeniedError, RUN_AS_ROOT, eachNodesOwn, otherMembers, externalEtcdPeers } from '../inventory/next.js';
 import { datedPemPath, pemTimestamp } from './kubelet.js';
 
 export type SanInput = { type: 'dns' | 'ip' | 'email' | 'uri'; value: string };
@@ -1109,7 +1109,8 @@ export function restartsFrom(inv: Inventory, because: Map<string, Set<string>>, 
   // restarts kubelite and cluster-agent by those names. Its other files (credentials/*.config) kubelite's components read.
   const k0s = inv.layouts.includes('k0s');
   const k0sDir = inv.k0sDataDir ?? K0S_DATA_DIR;
-  const k0sKubelet = inv.certificates.some((c) => c.location.file.startsWith(`${k0sDir}/pki/`)) ? 'k0scontroller' : 'k0sworker';
+  // (a worker's pki/ holds ca.crt too, from its join token: the controller is known by the cluster CA's key, k0sKubelet)
+  const k0sKubelet = k0sKubeletOf(inv)?.unit ?? 'k0sworker';
   // (kubelet.conf in the data directory, its rotated pair under the kubelet's root dir: --kubelet-root-dir, when given)
   const k0sKubeletDir = inv.k0sKubeletRootDir ?? `${k0sDir}/kubelet`;
   if (k0s) {
