@@ -250,3 +250,17 @@ test('every command and sub-command answers --help and a bad flag through io (ne
     }
   }
 });
+
+test('README: the fields it names for a JSON result document (one RenewResult (a, b …)) are fields of that document', () => {
+  const src = (f: string) => fs.readFileSync(path.resolve(process.cwd(), f), 'utf8');
+  const types = src('src/cli/result-doc.ts');
+  const named = [...src('README.md').matchAll(/one (\w+Result) \(([^)]*)\)/g)];
+  assert.ok(named.length >= 2, `${named.length} result documents described`);
+  for (const [, kind, list] of named) {
+    const body = new RegExp(`export interface ${kind} \\{\\n([\\s\\S]*?)\\n\\}`).exec(types)?.[1];
+    assert.ok(body, `README names ${kind}, which src/cli/result-doc.ts does not define`);
+    const fields = new Set([...body.matchAll(/^ {2}(\w+)\??:/gm)].map((m) => m[1]!));
+    // a script reads these names: "renewed" for `items` would send it looking for a key that is not there
+    for (const f of list!.split(',').map((w) => w.trim())) assert.ok(fields.has(f), `README: ${kind} has no field "${f}" (its fields: ${[...fields].join(', ')})`);
+  }
+});
