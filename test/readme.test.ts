@@ -264,3 +264,28 @@ test('README: the fields it names for a JSON result document (one RenewResult (a
     for (const f of list!.split(',').map((w) => w.trim())) assert.ok(fields.has(f), `README: ${kind} has no field "${f}" (its fields: ${[...fields].join(', ')})`);
   }
 });
+
+test('README: its exit code table says what kubepki --help says, code for code', async () => {
+  const io = memoryIo();
+  assert.equal(await run(['--help'], io), 0);
+  const strip = (s: string) => s.replace(/`/g, '').replace(/\s+/g, ' ').trim();
+  // the help's rows, continuation lines joined
+  const helpRows = new Map<string, string>();
+  let last = '';
+  for (const line of /^Exit codes:\n((?:  .*\n?)*)/m.exec(io.out)![1]!.split('\n').filter(Boolean)) {
+    const m = /^ {2}(\d\+?)\s+(.*)$/.exec(line);
+    if (m) helpRows.set((last = m[1]!), m[2]!);
+    else helpRows.set(last, `${helpRows.get(last)} ${line.trim()}`);
+  }
+  const readme = fs.readFileSync(path.resolve(process.cwd(), 'README.md'), 'utf8');
+  const table = /^## Exit codes\n[\s\S]*?\n((?:\|.*\n)+)/m.exec(readme)![1]!;
+  const readmeRows = new Map([...table.matchAll(/^\| (\d\+?) \| (.*) \|$/gm)].map((m) => [m[1]!, strip(m[2]!)]));
+  assert.deepEqual([...readmeRows.keys()], [...helpRows.keys()]);
+  for (const [code, text] of helpRows) {
+    const r = readmeRows.get(code)!;
+    // the README may say more, after the help's own words (up to its first "(" or "or")
+    const head = strip(text).split(/ \(| or /)[0]!;
+    assert.ok(r.startsWith(head), `exit ${code}: README "${r}", kubepki --help "${strip(text)}"`);
+    for (const n of r.match(/\b\d{2,3}\b/g) ?? []) assert.ok(text.includes(n), `exit ${code}: README names exit ${n}, kubepki --help does not`);
+  }
+});
