@@ -302,3 +302,19 @@ test('README: every --flag its prose names is one a kubepki --help lists, or ano
   const unknown = [...flags].filter((f) => !others.has(f) && !new RegExp(`${f}(?![\\w-])`).test(helps));
   assert.deepEqual(unknown, []);
 });
+
+test('--help of every command that takes the node\'s lock says its exit 3 is also "another kubepki is changing the node"', async () => {
+  // the README's list of commands that write node files, and backups --prune, which holds the lock as renew does
+  const readme = fs.readFileSync(path.resolve(process.cwd(), 'README.md'), 'utf8').replace(/\n/g, ' ');
+  const listed = /Every command that writes node files \(([^)]*)\)/.exec(readme)?.[1];
+  assert.ok(listed, 'the README sentence naming the commands that write node files');
+  const commands = [...listed.matchAll(/`([a-z -]+)`/g)].map((m) => m[1]!.trim().split(/\s+/));
+  assert.ok(commands.length >= 6, listed);
+  for (const words of [...commands, ['backups']]) {
+    const io = memoryIo();
+    assert.equal(await run([...words, '--help'], io), 0, words.join(' '));
+    // (the refusal a second run meets while a cron renew holds the lock: a script must be able to tell it from bad input)
+    const exit3 = /^ {2}3\+? ([\s\S]*?)(?=\n {2}\S|\n\n|(?![\s\S]))/m.exec(io.out.slice(io.out.indexOf('Exit codes')))?.[1] ?? '';
+    assert.match(exit3.replace(/\s+/g, ' '), /another kubepki (is )?changing the node/, `kubepki ${words.join(' ')} --help, exit 3: ${exit3}`);
+  }
+});
