@@ -7,6 +7,7 @@ import { memoryIo } from '../src/cli/io.js';
 import { COMMANDS } from '../src/cli/commands.js';
 import { renderPrometheus } from '../src/report/metrics.js';
 import { sampleInventory } from './dashboard-inventory.js';
+import { FIXTURES } from './support/fixtures.js';
 
 /** Shell words of one command line, quotes removed ('…' and "…" keep their spaces). */
 function shellWords(line: string): string[] {
@@ -317,4 +318,38 @@ test('--help of every command that takes the node\'s lock says its exit 3 is als
     const exit3 = /^ {2}3\+? ([\s\S]*?)(?=\n {2}\S|\n\n|(?![\s\S]))/m.exec(io.out.slice(io.out.indexOf('Exit codes')))?.[1] ?? '';
     assert.match(exit3.replace(/\s+/g, ' '), /another kubepki (is )?changing the node/, `kubepki ${words.join(' ')} --help, exit 3: ${exit3}`);
   }
+});
+
+test('README: the check table\'s columns and STATUS words it quotes are the ones check prints', async () => {
+  const readme = fs.readFileSync(path.resolve(process.cwd(), 'README.md'), 'utf8').replace(/\n/g, ' ');
+  const m = /The table has kubeadm's `certs check-expiration` columns \(([^)]*)\) plus `STATUS` \(([^)]*)\)/.exec(readme);
+  assert.ok(m, 'the README sentence naming check\'s columns');
+  const quoted = (s: string) => [...s.matchAll(/`([^`]+)`/g)].map((x) => x[1]!);
+  const columns = [...quoted(m[1]!), 'STATUS'];
+  const statuses = quoted(m[2]!);
+  // the expired tree has EXPIRED rows, the fresh one ok rows; --warn and --now give warning and NOT YET VALID
+  const out = async (tree: string, ...more: string[]) => {
+    const io = memoryIo();
+    await run(['check', '--root', path.join(FIXTURES, tree), '--no-color', ...more], io);
+    return io.out;
+  };
+  const tables = [
+    await out('kubeadm-1.26', '--now', '2026-12-08'),
+    await out('kubeadm-1.26', '--now', '2026-12-08', '--warn', '400d'),
+    await out('kubeadm-1.26-expired', '--now', '2026-12-08'),
+    await out('kubeadm-1.26', '--now', '2020-01-01'),
+  ];
+  const seen = new Set<string>();
+  for (const t of tables) {
+    // the certificates' table: its header, then rows up to the first blank line
+    const [header, ...rows] = t.slice(0, t.indexOf('\n\n')).split('\n');
+    for (const c of columns) assert.match(header!, new RegExp(`(^|  )${c}(  |$)`), `README names column ${c}; check prints: ${header}`);
+    const at = header!.indexOf('  STATUS') + 2;
+    for (const r of rows) if (!r.startsWith('!')) seen.add(r.slice(at).split(/ {2,}/)[0]!);
+  }
+  // every word the README quotes is printed, and check prints no other
+  assert.deepEqual([...seen].sort(), [...statuses].filter((s) => s !== 'INVALID').sort(), 'STATUS words check printed, against the README\'s');
+  const src = fs.readFileSync(path.resolve(process.cwd(), 'src/report/table.ts'), 'utf8');
+  const words = [.../const STATUS_TEXT[^=]*= \{([^}]*)\}/.exec(src)![1]!.matchAll(/: '([^']+)'/g)].map((x) => x[1]!);
+  assert.deepEqual([...statuses].sort(), [...words].sort(), 'the README\'s STATUS words and src/report/table.ts\'s STATUS_TEXT');
 });
