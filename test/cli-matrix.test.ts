@@ -453,8 +453,21 @@ test('machine output: every -o json is one versioned document (apiVersion kubepk
   const t = tree();
   const root = ['--root', t, ...NOW];
   const json = kubepki(['check', '-o', 'json', ...root]);
-  assert.deepEqual(versioned(json, 'Inventory'), YAML.parse(kubepki(['check', '-o', 'yaml', ...root]).stdout));
+  const inventory = versioned(json, 'Inventory');
+  assert.deepEqual(inventory, YAML.parse(kubepki(['check', '-o', 'yaml', ...root]).stdout));
   assert.equal(json.stderr, '');
+  // the README's "who renews it (… JSON `managedBy`)"
+  for (const c of inventory.certificates as Record<string, unknown>[]) assert.equal(typeof c.managedBy, 'string', String(c.name));
+  // the fields the README names for renew's and restore's -o json ("one RenewResult (items, notRenewed, …)"),
+  // in the documents the commands print, not only in their types
+  const readme = fs.readFileSync(path.resolve(process.cwd(), 'README.md'), 'utf8');
+  const readmeFields = new Map([...readme.matchAll(/one (\w+Result) \(([^)]*)\)/g)].map((m) => [m[1]!, m[2]!.split(',').map((f) => f.trim())]));
+  assert.deepEqual([...readmeFields.keys()].sort(), ['RenewResult', 'RestoreResult']);
+  const hasReadmeFields = (doc: Record<string, unknown>) => {
+    // (a dry run has no backup)
+    if (doc.dryRun) return;
+    for (const f of readmeFields.get(String(doc.kind))!) assert.ok(f in doc, `README names ${f} in ${doc.kind}; kubepki's has ${Object.keys(doc).join(', ')}`);
+  };
   versioned(kubepki(['inspect', '/etc/kubernetes/pki/apiserver.crt', '-o', 'json', ...root]), 'Inventory');
   versioned(kubepki(['report', '-o', 'json', ...root]), 'Inventory');
   versioned(kubepki(['backups', '-o', 'json', '--root', t]), 'BackupList');
@@ -469,13 +482,13 @@ test('machine output: every -o json is one versioned document (apiVersion kubepk
   const wroot = ['--root', w, ...NOW];
   for (const argv of [['renew', 'all', '--dry-run'], ['renew', 'all']]) {
     const r = kubepki([...argv, '-o', 'json', ...wroot]);
-    versioned(r, 'RenewResult');
+    hasReadmeFields(versioned(r, 'RenewResult'));
     assert.equal(r.stderr, '', argv.join(' '));
   }
   const made = (JSON.parse(kubepki(['backups', '-o', 'json', '--root', w]).stdout) as { items: { name: string }[] }).items[0]!.name;
   for (const argv of [['restore', made, '--dry-run'], ['restore', made]]) {
     const r = kubepki([...argv, '-o', 'json', ...wroot]);
-    versioned(r, 'RestoreResult');
+    hasReadmeFields(versioned(r, 'RestoreResult'));
     assert.equal(r.stderr, '', argv.join(' '));
   }
   // a warning beside JSON goes to stderr: join's token that --now made already past on this machine's clock

@@ -80,9 +80,28 @@ test('demo: the commands it suggests and the rm that removes its tree name the t
   const io = memoryIo();
   assert.equal(await run(['demo', '--dir', root, '--now', '2026-11-23'], io), 0, io.err);
   const quoted = `'${root}'`;
-  assert.match(io.out, new RegExp(`^  kubepki renew all --root ${quoted.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} --dry-run$`, 'm'));
+  assert.match(io.out, new RegExp(`^  kubepki renew all --root ${quoted.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} --now 2026-11-23 --dry-run$`, 'm'));
   assert.ok(io.out.trimEnd().endsWith(`The tree stays until removed: rm -rf ${quoted}`), io.out.slice(-200));
   // the rm it prints removes exactly the tree
   execFileSync('sh', ['-c', io.out.trimEnd().split('\n').pop()!.replace(/^The tree stays until removed: /, '')]);
   assert.equal(fs.existsSync(root), false);
+});
+
+test('demo --now: the check it says it ran, and the commands it suggests, pretend the same time (copied, they show what it showed)', async () => {
+  const root = path.join(tmpDir('kubepki-demo-'), 'node');
+  const io = memoryIo();
+  // years after this machine's clock: without --now, the copied check reads every certificate as not yet valid
+  assert.equal(await run(['demo', '--dir', root, '--now', '2031-05-01'], io), 0, io.err);
+  const lines = io.out.split('\n');
+  const shown = lines.find((l) => l.startsWith('$ kubepki check '))!;
+  const suggested = lines.filter((l) => l.startsWith('  kubepki '));
+  assert.equal(suggested.length, 3, io.out);
+  for (const l of [shown, ...suggested]) assert.match(l, / --now 2031-05-01( |$)/, l);
+  const check = memoryIo();
+  const argv = shown.replace(/^\$ kubepki /, '').split(' ');
+  assert.equal(await run(argv, check), 2, check.err);
+  // the table the demo printed is the one its check prints
+  const table = io.out.slice(io.out.indexOf(shown) + shown.length + 1, io.out.indexOf('\ncheck would exit'));
+  assert.ok(table.length > 500, table);
+  assert.ok(check.out.startsWith(table.trimEnd()), `demo:\n${table.slice(0, 400)}\ncheck:\n${check.out.slice(0, 400)}`);
 });

@@ -7,6 +7,7 @@ import { memoryIo } from '../src/cli/io.js';
 import { COMMANDS } from '../src/cli/commands.js';
 import { renderPrometheus } from '../src/report/metrics.js';
 import { sampleInventory } from './dashboard-inventory.js';
+import { FIXTURES } from './support/fixtures.js';
 
 /** Shell words of one command line, quotes removed ('…' and "…" keep their spaces). */
 function shellWords(line: string): string[] {
@@ -249,4 +250,106 @@ test('every command and sub-command answers --help and a bad flag through io (ne
       assert.ok(bad.err.length > 0, words.join(' '));
     }
   }
+});
+
+test('README: the fields it names for a JSON result document (one RenewResult (a, b …)) are fields of that document', () => {
+  const src = (f: string) => fs.readFileSync(path.resolve(process.cwd(), f), 'utf8');
+  const types = src('src/cli/result-doc.ts');
+  const named = [...src('README.md').matchAll(/one (\w+Result) \(([^)]*)\)/g)];
+  assert.ok(named.length >= 2, `${named.length} result documents described`);
+  for (const [, kind, list] of named) {
+    const body = new RegExp(`export interface ${kind} \\{\\n([\\s\\S]*?)\\n\\}`).exec(types)?.[1];
+    assert.ok(body, `README names ${kind}, which src/cli/result-doc.ts does not define`);
+    const fields = new Set([...body.matchAll(/^ {2}(\w+)\??:/gm)].map((m) => m[1]!));
+    // a script reads these names: "renewed" for `items` would send it looking for a key that is not there
+    for (const f of list!.split(',').map((w) => w.trim())) assert.ok(fields.has(f), `README: ${kind} has no field "${f}" (its fields: ${[...fields].join(', ')})`);
+  }
+});
+
+test('README: its exit code table says what kubepki --help says, code for code', async () => {
+  const io = memoryIo();
+  assert.equal(await run(['--help'], io), 0);
+  const strip = (s: string) => s.replace(/`/g, '').replace(/\s+/g, ' ').trim();
+  // the help's rows, continuation lines joined
+  const helpRows = new Map<string, string>();
+  let last = '';
+  for (const line of /^Exit codes:\n((?:  .*\n?)*)/m.exec(io.out)![1]!.split('\n').filter(Boolean)) {
+    const m = /^ {2}(\d\+?)\s+(.*)$/.exec(line);
+    if (m) helpRows.set((last = m[1]!), m[2]!);
+    else helpRows.set(last, `${helpRows.get(last)} ${line.trim()}`);
+  }
+  const readme = fs.readFileSync(path.resolve(process.cwd(), 'README.md'), 'utf8');
+  const table = /^## Exit codes\n[\s\S]*?\n((?:\|.*\n)+)/m.exec(readme)![1]!;
+  const readmeRows = new Map([...table.matchAll(/^\| (\d\+?) \| (.*) \|$/gm)].map((m) => [m[1]!, strip(m[2]!)]));
+  assert.deepEqual([...readmeRows.keys()], [...helpRows.keys()]);
+  for (const [code, text] of helpRows) {
+    const r = readmeRows.get(code)!;
+    // the README may say more, after the help's own words (up to its first "(" or "or")
+    const head = strip(text).split(/ \(| or /)[0]!;
+    assert.ok(r.startsWith(head), `exit ${code}: README "${r}", kubepki --help "${strip(text)}"`);
+    for (const n of r.match(/\b\d{2,3}\b/g) ?? []) assert.ok(text.includes(n), `exit ${code}: README names exit ${n}, kubepki --help does not`);
+  }
+});
+
+test('README: every --flag its prose names is one a kubepki --help lists, or another program\'s', async () => {
+  const readme = fs.readFileSync(path.resolve(process.cwd(), 'README.md'), 'utf8');
+  const helps = [...(await allHelp()).values()].join('\n');
+  // flags of the programs the README quotes: kube-apiserver, etcd, the kubelet, kube-controller-manager, kubeadm,
+  // microk8s refresh-certs, node
+  const others = new Set(['--advertise-client-urls', '--initial-advertise-peer-urls', '--initial-cluster', '--anonymous-auth', '--etcd-servers', '--cluster-signing-key-file', '--rotate-certificates', '--patches', '--cert', '--test']);
+  const flags = new Set([...readme.matchAll(/(?<![\w-])--[a-z][a-z0-9-]*/g)].map((m) => m[0]));
+  assert.ok(flags.size > 60, `${flags.size} flags found`);
+  // a flag renamed in the CLI but not in the README's prose (the code blocks are checked above)
+  const unknown = [...flags].filter((f) => !others.has(f) && !new RegExp(`${f}(?![\\w-])`).test(helps));
+  assert.deepEqual(unknown, []);
+});
+
+test('--help of every command that takes the node\'s lock says its exit 3 is also "another kubepki is changing the node"', async () => {
+  // the README's list of commands that write node files, and backups --prune, which holds the lock as renew does
+  const readme = fs.readFileSync(path.resolve(process.cwd(), 'README.md'), 'utf8').replace(/\n/g, ' ');
+  const listed = /Every command that writes node files \(([^)]*)\)/.exec(readme)?.[1];
+  assert.ok(listed, 'the README sentence naming the commands that write node files');
+  const commands = [...listed.matchAll(/`([a-z -]+)`/g)].map((m) => m[1]!.trim().split(/\s+/));
+  assert.ok(commands.length >= 6, listed);
+  for (const words of [...commands, ['backups']]) {
+    const io = memoryIo();
+    assert.equal(await run([...words, '--help'], io), 0, words.join(' '));
+    // (the refusal a second run meets while a cron renew holds the lock: a script must be able to tell it from bad input)
+    const exit3 = /^ {2}3\+? ([\s\S]*?)(?=\n {2}\S|\n\n|(?![\s\S]))/m.exec(io.out.slice(io.out.indexOf('Exit codes')))?.[1] ?? '';
+    assert.match(exit3.replace(/\s+/g, ' '), /another kubepki (is )?changing the node/, `kubepki ${words.join(' ')} --help, exit 3: ${exit3}`);
+  }
+});
+
+test('README: the check table\'s columns and STATUS words it quotes are the ones check prints', async () => {
+  const readme = fs.readFileSync(path.resolve(process.cwd(), 'README.md'), 'utf8').replace(/\n/g, ' ');
+  const m = /The table has kubeadm's `certs check-expiration` columns \(([^)]*)\) plus `STATUS` \(([^)]*)\)/.exec(readme);
+  assert.ok(m, 'the README sentence naming check\'s columns');
+  const quoted = (s: string) => [...s.matchAll(/`([^`]+)`/g)].map((x) => x[1]!);
+  const columns = [...quoted(m[1]!), 'STATUS'];
+  const statuses = quoted(m[2]!);
+  // the expired tree has EXPIRED rows, the fresh one ok rows; --warn and --now give warning and NOT YET VALID
+  const out = async (tree: string, ...more: string[]) => {
+    const io = memoryIo();
+    await run(['check', '--root', path.join(FIXTURES, tree), '--no-color', ...more], io);
+    return io.out;
+  };
+  const tables = [
+    await out('kubeadm-1.26', '--now', '2026-12-08'),
+    await out('kubeadm-1.26', '--now', '2026-12-08', '--warn', '400d'),
+    await out('kubeadm-1.26-expired', '--now', '2026-12-08'),
+    await out('kubeadm-1.26', '--now', '2020-01-01'),
+  ];
+  const seen = new Set<string>();
+  for (const t of tables) {
+    // the certificates' table: its header, then rows up to the first blank line
+    const [header, ...rows] = t.slice(0, t.indexOf('\n\n')).split('\n');
+    for (const c of columns) assert.match(header!, new RegExp(`(^|  )${c}(  |$)`), `README names column ${c}; check prints: ${header}`);
+    const at = header!.indexOf('  STATUS') + 2;
+    for (const r of rows) if (!r.startsWith('!')) seen.add(r.slice(at).split(/ {2,}/)[0]!);
+  }
+  // every word the README quotes is printed, and check prints no other
+  assert.deepEqual([...seen].sort(), [...statuses].filter((s) => s !== 'INVALID').sort(), 'STATUS words check printed, against the README\'s');
+  const src = fs.readFileSync(path.resolve(process.cwd(), 'src/report/table.ts'), 'utf8');
+  const words = [.../const STATUS_TEXT[^=]*= \{([^}]*)\}/.exec(src)![1]!.matchAll(/: '([^']+)'/g)].map((x) => x[1]!);
+  assert.deepEqual([...statuses].sort(), [...words].sort(), 'the README\'s STATUS words and src/report/table.ts\'s STATUS_TEXT');
 });

@@ -67,12 +67,15 @@ Exit codes:
         throw new UserError(`failed to build the demo tree in ${root}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'pass --dir an empty directory you can write to, or leave --dir out for a new temp dir');
       }
       const inv = readInventory({ fs: new NodeFs(root), now });
-      io.stdout(`$ kubepki check --root ${root}\n`);
+      // the commands it prints pretend the same time: its certificates were made around --now, so at the real
+      // time a copied check would show another table (or every certificate not yet valid) and renew a wrong plan
+      const at = o.now === undefined ? '' : ` --now ${shellArg(o.now)}`;
+      io.stdout(`$ kubepki check --root ${shellArg(root)}${at}\n`);
       io.stdout(renderTable(inv, { paint: io.isTTY && o.color !== false ? colour : plain }));
       const code = inventoryExitCode(inv);
       io.stdout(`\ncheck would exit ${code} (${code === 2 ? 'something expired or broken' : code === 1 ? 'something within the warning threshold' : 'healthy'}).\n` +
         `To try the fix on this tree (renew backs up first), then check again:\n` +
-        `  kubepki renew all --root ${shellArg(root)} --dry-run\n  kubepki renew all --root ${shellArg(root)}\n  kubepki check --root ${shellArg(root)}\n` +
+        `  kubepki renew all --root ${shellArg(root)}${at} --dry-run\n  kubepki renew all --root ${shellArg(root)}${at}\n  kubepki check --root ${shellArg(root)}${at}\n` +
         // (the tree is left for those commands; it holds private keys, if only throwaway ones)
         `The tree stays until removed: rm -rf ${shellArg(root)}\n`);
     });

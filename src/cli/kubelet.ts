@@ -87,12 +87,12 @@ Examples:
 Exit codes:
   0  written (or, with --dry-run, planned)
   2  writing into --root failed and every file was put back as it was
-  3+ a flag is wrong, the CA cannot be read, --root is another node's tree, --secret-out exists (or its
-     directory is missing or not writable), or the existing kubelet.conf is one the kubelet cannot use (its
-     current-context, or the user or cluster that context names, is not in it): nothing written. The token
-     Secret (--secret-out) is written last, after the node's files: a run killed or rolled back before it
-     leaves none, and running the command again just works; if it cannot be written then (made meanwhile,
-     a full disk), exit 3, saying so: run it again for a new token`)
+  3+ a flag is wrong, the CA cannot be read, --root is another node's tree, another kubepki is changing the
+     node, --secret-out exists (or its directory is missing or not writable), or the existing kubelet.conf is
+     one the kubelet cannot use (its current-context, or the user or cluster that context names, is not in
+     it): nothing written. The token Secret (--secret-out) is written last, after the node's files: a run
+     killed or rolled back before it leaves none, and running the command again just works; if it cannot be
+     written then (made meanwhile, a full disk), exit 3, saying so: run it again for a new token`)
     .addOption(rootOption())
     .requiredOption('--node <name>', 'node name (the certificate is for system:node:NAME)')
     .addOption(aliasOption('--node-name <name>', 'node'))

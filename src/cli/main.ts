@@ -9,7 +9,8 @@ export const EXIT_CODES_HELP = `Exit codes:
   0  healthy: nothing expired, nothing within the warning threshold
   1  something is within the warning threshold (--warn)
   2  something is expired, not yet valid, invalid or broken
-  3+ kubepki could not run (bad flags, no readable tree, API server unreachable) or write its output`;
+  3+ kubepki could not run (bad flags, no readable tree, API server unreachable) or write its output;
+     70 is an internal error (a bug: please report it)`;
 
 function topHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;

@@ -150,7 +150,7 @@ Exit codes:
   1  done (or planned), but kept files are expired: run kubepki renew all
   2  the run failed and every file was put back as it was
   3  a value is missing, a flag is wrong, an existing file blocks the rebuild, or new CAs/sa.key
-     would split this node from its cluster (nothing written)`)
+     would split this node from its cluster, or another kubepki is changing the node (nothing written)`)
     .addOption(rootOption())
     .option('--config <file>', 'kubeadm InitConfiguration + ClusterConfiguration (v1beta3/v1beta4) or a kubeadm-config ConfigMap dump')
     .option('--dry-run', 'print the settings (with their sources) and the plan; write nothing')

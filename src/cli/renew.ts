@@ -128,7 +128,7 @@ Exit codes:
   0  every selected certificate renewed
   1  some could not be (externally managed or missing CA, missing key, CA expired and not renewed with them): see "Not renewed"
   2  the run failed and every file was rolled back, or a restarted endpoint still serves the old certificate
-  3  bad flags or input`)
+  3  bad flags or input, or another kubepki is changing the node (its lock): nothing written`)
     .argument('[names...]', '`all`, or certificate names as `kubepki check` shows them (apiserver, admin.conf, ca …)')
     .addOption(rootOption())
     .addOption(nowOption())
