@@ -295,8 +295,8 @@ test('README: every --flag its prose names is one a kubepki --help lists, or ano
   const readme = fs.readFileSync(path.resolve(process.cwd(), 'README.md'), 'utf8');
   const helps = [...(await allHelp()).values()].join('\n');
   // flags of the programs the README quotes: kube-apiserver, etcd, the kubelet, kube-controller-manager, kubeadm,
-  // microk8s refresh-certs, node
-  const others = new Set(['--advertise-client-urls', '--initial-advertise-peer-urls', '--initial-cluster', '--anonymous-auth', '--etcd-servers', '--cluster-signing-key-file', '--rotate-certificates', '--patches', '--cert', '--test']);
+  // microk8s refresh-certs, k0s install, node
+  const others = new Set(['--advertise-client-urls', '--initial-advertise-peer-urls', '--initial-cluster', '--anonymous-auth', '--etcd-servers', '--cluster-signing-key-file', '--rotate-certificates', '--patches', '--cert', '--enable-worker', '--token-file', '--test']);
   const flags = new Set([...readme.matchAll(/(?<![\w-])--[a-z][a-z0-9-]*/g)].map((m) => m[0]));
   assert.ok(flags.size > 60, `${flags.size} flags found`);
   // a flag renamed in the CLI but not in the README's prose (the code blocks are checked above)
