@@ -1165,3 +1165,35 @@ test('a new sa.key on a node whose cluster has a control-plane endpoint (kubeadm
     fs.rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('a service range nothing on the node gives is not guessed against a surviving apiserver.crt: its first IP SAN (the kubernetes Service IP, first in kubeadm\'s GetAPIServerAltNames) outside kubeadm\'s default stops the run (was: 10.96.0.0/12 assumed, 10.233.0.1 taken for a certSAN, apiserver.crt refused for lacking 10.96.0.1, and --force would have written --service-cluster-ip-range=10.96.0.0/12); a kubelet clusterDNS outside the default is warned of', async () => {
+  const root = tmpDir();
+  const base = ['--root', root, '--now', NOW, '--kubernetes-version', 'v1.30.4', '--key-type', 'ecdsa-p256'];
+  const made = await cli('rebuild', ...base, '--node-name', 'cp-1', '--advertise-address', '192.0.2.10', '--service-cidr', '10.233.0.0/18');
+  assert.equal(made.code, 0, made.out + made.err);
+  // rm -rf of everything that says the range: manifests, kubeconfigs; the pki directory survives
+  const etc = path.join(root, 'etc/kubernetes');
+  for (const n of fs.readdirSync(etc)) if (n !== 'pki') fs.rmSync(path.join(etc, n), { recursive: true, force: true });
+  fs.rmSync(path.join(root, 'var/lib/kubepki'), { recursive: true, force: true });
+  const guessed = await cli('rebuild', ...base, '--dry-run');
+  assert.equal(guessed.code, 3, guessed.out + guessed.err);
+  assert.match(guessed.err, /failed to work out serviceSubnet \(--service-cidr\): \/etc\/kubernetes\/pki\/apiserver\.crt's first IP SAN 10\.233\.0\.1 is the cluster's kubernetes Service IP/);
+  assert.match(guessed.err, /hint: pass --service-cidr/);
+  const given = await cli('rebuild', ...base, '--dry-run', '--service-cidr', '10.233.0.0/18');
+  assert.equal(given.code, 0, given.out + given.err);
+  assert.match(given.out, /\n {2}KEEP +\/etc\/kubernetes\/pki\/apiserver\.crt/);
+  assert.match(given.out, /\n {2}certSANs +\(none\) +\/etc\/kubernetes\/pki\/apiserver\.crt \(no SANs beyond kubeadm's own\)/);
+  fs.rmSync(root, { recursive: true, force: true });
+
+  // nothing but the kubelet's config: its clusterDNS (kubeadm's GetDNSIP, the 10th address of the service subnet) is a check, not a range
+  for (const [dns, warned] of [['fd00:96::a', true], ['10.96.0.10', false]] as const) {
+    const r = tmpDir();
+    fs.mkdirSync(path.join(r, 'var/lib/kubelet'), { recursive: true });
+    fs.writeFileSync(path.join(r, 'var/lib/kubelet/config.yaml'), `apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nclusterDNS:\n- ${dns}\nclusterDomain: cluster.local\n`);
+    const d = await cli('rebuild', '--root', r, '--now', NOW, '--dry-run', '--kubernetes-version', 'v1.30.4', '--node-name', 'cp-1', '--advertise-address', '192.0.2.10');
+    assert.equal(d.code, 0, d.out + d.err);
+    const w = /serviceSubnet is kubeadm's default 10\.96\.0\.0\/12 \(nothing left on the node says it\), but \/var\/lib\/kubelet\/config\.yaml's clusterDNS (\S+) is outside it/.exec(d.out);
+    assert.equal(w?.[1], warned ? dns : undefined, d.out);
+    fs.rmSync(r, { recursive: true, force: true });
+  }
+});

@@ -9,7 +9,7 @@ import { currentEntries, userClientCert } from '../kubeconfig/client-cert.js';
 import type { NodeFs } from '../fs/node-fs.js';
 import { Certificate } from '../pki/certificate.js';
 import { parsePemBlocks } from '../pki/pem.js';
-import { apiserverSans, splitHostPort, localEndpoint, canonicalIp, parseKubeVersion, endpointProblem, type KeyType } from '../profiles/rebuild.js';
+import { apiserverSans, splitHostPort, localEndpoint, canonicalIp, parseKubeVersion, endpointProblem, firstServiceIp, inFirstServiceCidr, type KeyType } from '../profiles/rebuild.js';
 import { isIP } from 'node:net';
 import { parseKubeadmConfig, settingsFromKubeadmConfig, componentExtras, type ConfigExtras } from './kubeadm-config.js';
 import { UserError } from '../errors.js';
@@ -266,12 +266,15 @@ function fromCertificates(fs: NodeFs, pki: string, consulted: Set<string>): Sett
   return s;
 }
 
-function fromKubelet(fs: NodeFs, consulted: Set<string>): SettingsSource {
+function fromKubelet(fs: NodeFs, consulted: Set<string>, hints: { clusterDNS?: string }): SettingsSource {
   const s: SettingsSource = {};
   const cfgText = readText(fs, KUBELET_CONFIG);
   if (cfgText) {
     try {
       const cfg = parseYaml(cfgText) as any;
+      // kubeadm sets clusterDNS to the 10th address of the first service subnet (constants.GetDNSIP): no range, but
+      // a check on one that nothing on the node gave
+      if (Array.isArray(cfg?.clusterDNS) && isIP(String(cfg.clusterDNS[0] ?? ''))) hints.clusterDNS = String(cfg.clusterDNS[0]);
       if (typeof cfg?.clusterDomain === 'string' && cfg.clusterDomain) {
         s.dnsDomain = { value: cfg.clusterDomain, source: `${KUBELET_CONFIG} (clusterDomain)` };
         consulted.add(KUBELET_CONFIG);
@@ -412,7 +415,8 @@ export function gatherSettings(input: GatherInput): Gathered {
   const kubeconfigs = fromKubeconfigs(fs, consulted);
   sources.push(kubeconfigs);
   // certificatesDir decides where to look for surviving certificates (the kubelet's config is the last to say it)
-  const kubelet = fromKubelet(fs, consulted);
+  const kubeletHints: { clusterDNS?: string } = {};
+  const kubelet = fromKubelet(fs, consulted, kubeletHints);
   const pki = [...sources, kubelet].map((s) => s.certificatesDir?.value).find(Boolean) ?? '/etc/kubernetes/pki';
   sources.push(fromCertificates(fs, pki, consulted));
   sources.push(kubelet);
@@ -434,6 +438,22 @@ export function gatherSettings(input: GatherInput): Gathered {
   } else if (cpe.source.includes('(server)') && `https://${cpe.value}` === localEndpoint(resolved.settings)) {
     kubeconfigs.controlPlaneEndpoint = { value: '', source: `${cpe.source.replace(/ \(server\)$/, '')} (server is this node's API endpoint: no shared endpoint)` };
     resolved = resolveSettings(sources, warnings);
+  }
+  // A range nobody gave is kubeadm's default, and the Service IP in apiserver.crt and --service-cluster-ip-range follow
+  // it: a surviving apiserver.crt whose first IP SAN (the kubernetes Service IP, which kubeadm's GetAPIServerAltNames
+  // puts first) is not the default's says the cluster has another range, and guessing would give the API server a
+  // range its Services are not in and in-cluster clients a certificate without the IP they connect to
+  if (resolved.provenance.serviceSubnet.source === 'kubeadm default') {
+    const file = `${resolved.settings.certificatesDir}/apiserver.crt`;
+    const svcIp = firstCert(fs, file)?.subjectAltNames.find((n) => n.type === 'ip')?.value;
+    const def = resolved.settings.serviceSubnet;
+    if (svcIp && canonicalIp(svcIp) !== firstServiceIp(def)) {
+      throw new UserError(`failed to work out serviceSubnet (--service-cidr): ${file}'s first IP SAN ${canonicalIp(svcIp)} is the cluster's kubernetes Service IP (kubeadm puts it first), not ${firstServiceIp(def)} of kubeadm's default ${def}, and nothing left on the node says the range`,
+        `pass --service-cidr with the cluster's service range (the one holding ${canonicalIp(svcIp)}; kube-controller-manager's --service-cluster-ip-range on another control-plane node), or --config with the cluster's kubeadm configuration`);
+    }
+    if (kubeletHints.clusterDNS && !inFirstServiceCidr(kubeletHints.clusterDNS, def)) {
+      warnings.push(`serviceSubnet is kubeadm's default ${def} (nothing left on the node says it), but ${KUBELET_CONFIG}'s clusterDNS ${kubeletHints.clusterDNS} is outside it (kubeadm sets clusterDNS to the 10th address of the service subnet): if the cluster's service range is another, pass --service-cidr, or apiserver.crt lacks the kubernetes Service IP and the manifests carry the wrong --service-cluster-ip-range`);
+    }
   }
   // Extra SANs of a surviving apiserver.crt are certSANs kubeadm was given; none there means it had none.
   if (resolved.provenance.certSANs.source === 'kubeadm default') {
