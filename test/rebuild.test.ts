@@ -1197,3 +1197,23 @@ test('a service range nothing on the node gives is not guessed against a survivi
     fs.rmSync(r, { recursive: true, force: true });
   }
 });
+
+test('the kubelet\'s --node-ip=:: (or 0.0.0.0) picks an address family, not an address: it is no advertise address (was: the apiserver advertised "::" and apiserver.crt carried IP:::), and an unspecified one from any source is refused', async () => {
+  for (const nodeIp of ['::', '0.0.0.0']) {
+    const root = tmpDir();
+    fs.mkdirSync(path.join(root, 'var/lib/kubelet'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'var/lib/kubelet/kubeadm-flags.env'), `KUBELET_KUBEADM_ARGS="--hostname-override=cp-1 --node-ip=${nodeIp}"\n`);
+    const d = await cli('rebuild', '--root', root, '--now', NOW, '--dry-run', '--kubernetes-version', 'v1.31.2');
+    assert.equal(d.code, 3, d.out + d.err);
+    assert.match(d.err, /failed to work out advertiseAddress \(--advertise-address\)/);
+    const given = await cli('rebuild', '--root', root, '--now', NOW, '--dry-run', '--kubernetes-version', 'v1.31.2', '--advertise-address', '192.0.2.10');
+    assert.equal(given.code, 0, given.out + given.err);
+    assert.match(given.out, /\n {2}nodeName +cp-1 +\/var\/lib\/kubelet\/kubeadm-flags\.env \(--hostname-override\)/);
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+  const empty = tmpDir();
+  const d = await cli('rebuild', '--root', empty, '--now', NOW, '--dry-run', '--kubernetes-version', 'v1.31.2', '--node-name', 'cp-1', '--advertise-address', '::');
+  assert.equal(d.code, 3, d.out + d.err);
+  assert.match(d.err, /failed to use advertiseAddress "::" from flag --advertise-address: it is the unspecified address/);
+  fs.rmSync(empty, { recursive: true, force: true });
+});

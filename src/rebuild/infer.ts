@@ -293,7 +293,8 @@ function fromKubelet(fs: NodeFs, consulted: Set<string>, hints: { clusterDNS?: s
     const host = /--hostname-override[= ]([^\s"']+)/.exec(flagsText)?.[1];
     if (host) { s.nodeName = { value: host.toLowerCase(), source: `${KUBELET_FLAGS} (--hostname-override)` }; consulted.add(KUBELET_FLAGS); }
     const ip = /--node-ip[= ]([^\s"',]+)/.exec(flagsText)?.[1];
-    if (ip) { s.advertiseAddress = { value: ip, source: `${KUBELET_FLAGS} (--node-ip)` }; consulted.add(KUBELET_FLAGS); }
+    // `::` and `0.0.0.0` only pick the family of the node's default address (the kubelet's --node-ip help): no address
+    if (ip && !isUnspecifiedIp(ip)) { s.advertiseAddress = { value: ip, source: `${KUBELET_FLAGS} (--node-ip)` }; consulted.add(KUBELET_FLAGS); }
   }
   const cur = firstCert(fs, KUBELET_CLIENT_CURRENT);
   const cn = cur?.commonName;
@@ -302,6 +303,11 @@ function fromKubelet(fs: NodeFs, consulted: Set<string>, hints: { clusterDNS?: s
     consulted.add(KUBELET_CLIENT_CURRENT);
   }
   return s;
+}
+
+/** `0.0.0.0`, `::` (any spelling): an address that means "any", never one to advertise. */
+function isUnspecifiedIp(ip: string): boolean {
+  return isIP(ip) !== 0 && /^(0\.0\.0\.0|::)$/.test(canonicalIp(ip));
 }
 
 /** An IP address in one spelling (2001:DB8::1 = 2001:db8:0::1), a DNS name in lower case: what makes two SANs the same. */
@@ -483,7 +489,10 @@ export function gatherSettings(input: GatherInput): Gathered {
   }
   for (const [name, why] of [
     ['controlPlaneEndpoint', resolved.settings.controlPlaneEndpoint && endpointProblem(resolved.settings.controlPlaneEndpoint)],
-    ['advertiseAddress', isIP(resolved.settings.advertiseAddress) ? undefined : 'it is not an IP address'],
+    ['advertiseAddress', !isIP(resolved.settings.advertiseAddress) ? 'it is not an IP address'
+      // kubeadm replaces an unspecified one with the default route's address (SetAPIEndpointDynamicDefaults); from
+      // a copy of the node (--root) that cannot be known, and an API server cannot advertise it
+      : isUnspecifiedIp(resolved.settings.advertiseAddress) ? 'it is the unspecified address, not one other nodes can reach' : undefined],
   ] as const) {
     if (!why) continue;
     const p = resolved.provenance[name];
