@@ -1217,3 +1217,19 @@ test('the kubelet\'s --node-ip=:: (or 0.0.0.0) picks an address family, not an a
   assert.match(d.err, /failed to use advertiseAddress "::" from flag --advertise-address: it is the unspecified address/);
   fs.rmSync(empty, { recursive: true, force: true });
 });
+
+test('on an IPv6 control plane the etcd member re-add steps reach etcd on [::1], where kubeadm\'s etcd listens (getEtcdCommand: the loopback of the advertise address\'s family), not 127.0.0.1, which it does not', async () => {
+  const root = tmpDir();
+  const flags = ['--root', root, '--now', NOW, '--kubernetes-version', 'v1.31.2', '--key-type', 'ecdsa-p256', '--node-name', 'cp-v6', '--advertise-address', 'fd00:10::5', '--control-plane-endpoint', 'api.v6.example.test:6443', '--service-cidr', 'fd00:96::/108'];
+  const made = await cli('rebuild', ...flags);
+  assert.equal(made.code, 0, made.out + made.err);
+  assert.match(fs.readFileSync(path.join(root, 'etc/kubernetes/manifests/etcd.yaml'), 'utf8'), /--listen-client-urls=https:\/\/\[::1\]:2379,https:\/\/\[fd00:10::5\]:2379\n/);
+  fs.rmSync(path.join(root, 'etc/kubernetes/manifests/etcd.yaml'));
+  const r = await cli('rebuild', ...flags, '--dry-run');
+  assert.equal(r.code, 0, r.out + r.err);
+  const steps = r.out.split('\n').filter((l) => /^ {6}etcdctl /.test(l));
+  assert.equal(steps.length, 3, r.out);
+  for (const st of steps) assert.match(st, /^ {6}etcdctl --endpoints https:\/\/\[::1\]:2379 --cacert \/etc\/kubernetes\/pki\/etcd\/ca\.crt /);
+  assert.match(r.out, /member add cp-v6 --peer-urls=https:\/\/\[fd00:10::5\]:2380\n/);
+  fs.rmSync(root, { recursive: true, force: true });
+});

@@ -585,7 +585,10 @@ function etcdMembership(s: RebuildSettings, ev: ClusterEvidence, entries: Return
   const reasons = [...new Set([...ev.joined, ...ev.peers])];
   if (s.controlPlaneEndpoint && !reasons.some((r) => r.includes(s.controlPlaneEndpoint))) reasons.push(`the cluster has the control-plane endpoint ${s.controlPlaneEndpoint}, which kubeadm requires for more than one control-plane node`);
   const dir = s.certificatesDir;
-  const etcdctl = `etcdctl --endpoints https://127.0.0.1:2379 --cacert ${dir}/etcd/ca.crt --cert ${dir}/etcd/healthcheck-client.crt --key ${dir}/etcd/healthcheck-client.key`;
+  // a member listens on the loopback of its advertise address's family (kubeadm's getEtcdCommand, phases/etcd/local.go:
+  // https://[::1]:2379 on an IPv6 cluster, which has no 127.0.0.1 listener)
+  const loopback = s.advertiseAddress.includes(':') ? '[::1]' : '127.0.0.1';
+  const etcdctl = `etcdctl --endpoints https://${loopback}:2379 --cacert ${dir}/etcd/ca.crt --cert ${dir}/etcd/healthcheck-client.crt --key ${dir}/etcd/healthcheck-client.key`;
   if (reasons.length === 0) {
     out.warnings.push(`${s.etcdDataDir} holds no etcd data: the new etcd.yaml starts a new, empty one-member etcd cluster (--initial-cluster=${lone.initialCluster}); if this node was a member of an etcd cluster with other members, remove ${out.path} before the kubelet starts it, re-add the member from a healthy one (\`${etcdctl} member add ${s.nodeName} --peer-urls=${self}\`) and run kubepki rebuild${out.rootFlag} again with --etcd-initial-cluster set to the ETCD_INITIAL_CLUSTER it prints`);
     return lone;
