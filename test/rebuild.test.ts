@@ -1233,3 +1233,16 @@ test('on an IPv6 control plane the etcd member re-add steps reach etcd on [::1],
   assert.match(r.out, /member add cp-v6 --peer-urls=https:\/\/\[fd00:10::5\]:2380\n/);
   fs.rmSync(root, { recursive: true, force: true });
 });
+
+test('new certificates that would end after the kept CA that signs them are warned of in the plan, as renew does (was: written silently, and check right after found ca-expires-before-leaf)', async () => {
+  const root = copyFixture();
+  for (const f of ['pki/apiserver.crt', 'pki/apiserver.key', 'admin.conf']) fs.rmSync(path.join(root, 'etc/kubernetes', f));
+  const long = await cli('rebuild', '--root', root, '--now', NOW, '--dry-run', '--validity', '100000h');
+  assert.equal(long.code, 0, long.out + long.err);
+  // ca.crt of the fixture ends 2036-11-19; 100000h from 2026-11-23 is 2038-04-20
+  assert.match(long.out, /\n {2}- apiserver and admin\.conf would outlive their CA ca \(it ends 2036-11-19, they on 2038-04-20\): from then on they no longer verify; pass a shorter --validity, or make the CA last longer first \(`kubepki renew ca --root \S+ --validity …`, which keeps its key\)\n/);
+  const usual = await cli('rebuild', '--root', root, '--now', NOW, '--dry-run');
+  assert.equal(usual.code, 0, usual.out + usual.err);
+  assert.doesNotMatch(usual.out, /outlive/);
+  fs.rmSync(root, { recursive: true, force: true });
+});

@@ -447,6 +447,26 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
     items.push(item);
   }
 
+  // A new certificate that ends after its CA stops verifying on the CA's last day, as check's ca-expires-before-leaf
+  // says the moment this run is over (a --validity/certificateValidityPeriod longer than a kept CA has left): said
+  // here too, as renew does, rather than found afterwards.
+  const caEnd = (name: string): Date | undefined => { const it = caItem(name); return it?.notAfter ? new Date(it.notAfter) : caCert[name]?.notAfter; };
+  const outliving = new Map<string, { names: string[]; last: string }>();
+  for (const it of items) {
+    if ((it.kind !== 'leaf' && it.kind !== 'kubeconfig') || (it.action !== 'create' && it.action !== 'replace') || !it.notAfter) continue;
+    if (it.kind === 'kubeconfig' && it.kubeletClient?.reuse) continue;
+    const ca = it.kind === 'leaf' ? it.caName! : 'ca';
+    const end = caEnd(ca);
+    if (!end || Date.parse(it.notAfter) <= end.getTime()) continue;
+    const o = outliving.get(ca) ?? { names: [], last: it.notAfter };
+    o.names.push(it.name);
+    if (it.notAfter > o.last) o.last = it.notAfter;
+    outliving.set(ca, o);
+  }
+  for (const [ca, o] of outliving) {
+    warnings.push(`${listText(o.names)} would outlive their CA ${ca} (it ends ${caEnd(ca)!.toISOString().slice(0, 10)}, they on ${o.last.slice(0, 10)}): from then on they no longer verify; pass a shorter --validity, or make the CA last longer first (\`kubepki renew ${ca}${rootFlag} --validity …\`, which keeps its key)`);
+  }
+
   // --- Static pod manifests.
   if (s.externalEtcd && s.etcdExternal.endpoints.length === 0 && !existing[`${KDIR}/manifests/kube-apiserver.yaml`]) {
     errors.push('failed to write the kube-apiserver manifest: etcd is external but its endpoints are unknown; pass --config with ClusterConfiguration.etcd.external (endpoints, caFile, certFile, keyFile)');
