@@ -1246,3 +1246,25 @@ test('new certificates that would end after the kept CA that signs them are warn
   assert.doesNotMatch(usual.out, /outlive/);
   fs.rmSync(root, { recursive: true, force: true });
 });
+
+test('a kubeconfig server on this node\'s own address with another port is its API server\'s bindPort, not a shared endpoint (was: controlPlaneEndpoint 192.0.2.10:8443 and --secure-port=6443, so nothing reached the API server, and etcd.yaml was held back as if other members existed)', async () => {
+  const root = tmpDir();
+  const base = ['--root', root, '--now', NOW, '--kubernetes-version', 'v1.30.4', '--key-type', 'ecdsa-p256'];
+  const made = await cli('rebuild', ...base, '--node-name', 'cp-1', '--advertise-address', '192.0.2.10', '--bind-port', '8443');
+  assert.equal(made.code, 0, made.out + made.err);
+  const etc = path.join(root, 'etc/kubernetes');
+  for (const n of ['manifests', 'admin.conf', 'super-admin.conf']) fs.rmSync(path.join(etc, n), { recursive: true });
+  fs.rmSync(path.join(root, 'var/lib/kubepki'), { recursive: true, force: true });
+  const d = await cli('rebuild', ...base, '--dry-run');
+  assert.match(d.out, /\n {2}bindPort +8443 +\/etc\/kubernetes\/kubelet\.conf \(server on this node's advertise address\)\n/);
+  assert.match(d.out, /\n {2}controlPlaneEndpoint +\(none\) /);
+  const r = await cli('rebuild', ...base);
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.doesNotMatch(r.out, /etcd\.yaml was not written/);
+  const api = fs.readFileSync(path.join(etc, 'manifests/kube-apiserver.yaml'), 'utf8');
+  assert.match(api, /\n {4}- --secure-port=8443\n/);
+  assert.match(api, /kube-apiserver\.advertise-address\.endpoint: 192\.0\.2\.10:8443\n/);
+  assert.ok(fs.existsSync(path.join(etc, 'manifests/etcd.yaml')));
+  for (const f of ['admin.conf', 'kubelet.conf', 'controller-manager.conf', 'scheduler.conf']) assert.equal(kubeconfigClientPem(path.join(etc, f), root).server, 'https://192.0.2.10:8443', f);
+  fs.rmSync(root, { recursive: true, force: true });
+});

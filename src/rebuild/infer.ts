@@ -431,6 +431,19 @@ export function gatherSettings(input: GatherInput): Gathered {
   if (fromEtcd && !fromEtcd.settings.controlPlaneEndpoint) sources.push({ controlPlaneEndpoint: { value: '', source: `${fromEtcd.label} (no controlPlaneEndpoint)` } });
 
   let resolved = resolveSettings(sources, warnings, config);
+  // Without a controlPlaneEndpoint kubeadm's kubeconfigs point at https://<advertiseAddress>:<bindPort>
+  // (GetControlPlaneEndpoint): a kubeconfig server on this node's own address says the port the API server listens
+  // on when nothing else (its manifest's --secure-port, a kubeadm config) did, rather than being a shared endpoint
+  // on a port this API server would not listen on
+  {
+    const c = resolved.provenance.controlPlaneEndpoint;
+    const { host, port } = c.source.endsWith('(server)') ? splitHostPort(c.value) : { host: '', port: undefined };
+    if (port && port !== resolved.settings.bindPort && resolved.provenance.bindPort.source === 'kubeadm default'
+      && isIP(host) && isIP(resolved.settings.advertiseAddress) && canonicalIp(host) === canonicalIp(resolved.settings.advertiseAddress)) {
+      sources.push({ bindPort: { value: port, source: `${c.source.replace(/ \(server\)$/, '')} (server on this node's advertise address)` } });
+      resolved = resolveSettings(sources, warnings, config);
+    }
+  }
   // A kubeconfig server that is just the local API endpoint means "no control-plane endpoint":
   // that is a finding (the cluster has none), not a gap to warn about.
   const cpe = resolved.provenance.controlPlaneEndpoint;
