@@ -1196,6 +1196,16 @@ test('a service range nothing on the node gives is not guessed against a survivi
     assert.equal(w?.[1], warned ? dns : undefined, d.out);
     fs.rmSync(r, { recursive: true, force: true });
   }
+  // a surviving apiserver.crt whose Service IP is the default's confirms it: a nodelocaldns clusterDNS is no reason to doubt
+  const kept = copyFixture();
+  for (const n of ['manifests', 'kubeadm-config.yaml', 'admin.conf', 'kubelet.conf', 'controller-manager.conf', 'scheduler.conf']) fs.rmSync(path.join(kept, 'etc/kubernetes', n), { recursive: true });
+  const kcfg = path.join(kept, 'var/lib/kubelet/config.yaml');
+  fs.writeFileSync(kcfg, fs.readFileSync(kcfg, 'utf8').replace('- 10.96.0.10', '- 169.254.25.10'));
+  const k = await cli('rebuild', '--root', kept, '--now', NOW, '--dry-run', '--kubernetes-version', 'v1.26.1');
+  assert.equal(k.code, 0, k.out + k.err);
+  assert.match(k.out, /\n {2}serviceSubnet +10\.96\.0\.0\/12 +kubeadm default\n/);
+  assert.doesNotMatch(k.out, /clusterDNS/);
+  fs.rmSync(kept, { recursive: true, force: true });
 });
 
 test('the kubelet\'s --node-ip=:: (or 0.0.0.0) picks an address family, not an address: it is no advertise address (was: the apiserver advertised "::" and apiserver.crt carried IP:::), and an unspecified one from any source is refused', async () => {

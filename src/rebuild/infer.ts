@@ -470,7 +470,8 @@ export function gatherSettings(input: GatherInput): Gathered {
       throw new UserError(`failed to work out serviceSubnet (--service-cidr): ${file}'s first IP SAN ${canonicalIp(svcIp)} is the cluster's kubernetes Service IP (kubeadm puts it first), not ${firstServiceIp(def)} of kubeadm's default ${def}, and nothing left on the node says the range`,
         `pass --service-cidr with the cluster's service range (the one holding ${canonicalIp(svcIp)}; kube-controller-manager's --service-cluster-ip-range on another control-plane node), or --config with the cluster's kubeadm configuration`);
     }
-    if (kubeletHints.clusterDNS && !inFirstServiceCidr(kubeletHints.clusterDNS, def)) {
+    // (one an apiserver.crt confirms stands: nodelocaldns' 169.254.25.10 is a clusterDNS outside any service range)
+    if (!svcIp && kubeletHints.clusterDNS && !inFirstServiceCidr(kubeletHints.clusterDNS, def)) {
       warnings.push(`serviceSubnet is kubeadm's default ${def} (nothing left on the node says it), but ${KUBELET_CONFIG}'s clusterDNS ${kubeletHints.clusterDNS} is outside it (kubeadm sets clusterDNS to the 10th address of the service subnet): if the cluster's service range is another, pass --service-cidr, or apiserver.crt lacks the kubernetes Service IP and the manifests carry the wrong --service-cluster-ip-range`);
     }
   }
