@@ -1165,3 +1165,116 @@ test('a new sa.key on a node whose cluster has a control-plane endpoint (kubeadm
     fs.rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('a service range nothing on the node gives is not guessed against a surviving apiserver.crt: its first IP SAN (the kubernetes Service IP, first in kubeadm\'s GetAPIServerAltNames) outside kubeadm\'s default stops the run (was: 10.96.0.0/12 assumed, 10.233.0.1 taken for a certSAN, apiserver.crt refused for lacking 10.96.0.1, and --force would have written --service-cluster-ip-range=10.96.0.0/12); a kubelet clusterDNS outside the default is warned of', async () => {
+  const root = tmpDir();
+  const base = ['--root', root, '--now', NOW, '--kubernetes-version', 'v1.30.4', '--key-type', 'ecdsa-p256'];
+  const made = await cli('rebuild', ...base, '--node-name', 'cp-1', '--advertise-address', '192.0.2.10', '--service-cidr', '10.233.0.0/18');
+  assert.equal(made.code, 0, made.out + made.err);
+  // rm -rf of everything that says the range: manifests, kubeconfigs; the pki directory survives
+  const etc = path.join(root, 'etc/kubernetes');
+  for (const n of fs.readdirSync(etc)) if (n !== 'pki') fs.rmSync(path.join(etc, n), { recursive: true, force: true });
+  fs.rmSync(path.join(root, 'var/lib/kubepki'), { recursive: true, force: true });
+  const guessed = await cli('rebuild', ...base, '--dry-run');
+  assert.equal(guessed.code, 3, guessed.out + guessed.err);
+  assert.match(guessed.err, /failed to work out serviceSubnet \(--service-cidr\): \/etc\/kubernetes\/pki\/apiserver\.crt's first IP SAN 10\.233\.0\.1 is the cluster's kubernetes Service IP/);
+  assert.match(guessed.err, /hint: pass --service-cidr/);
+  const given = await cli('rebuild', ...base, '--dry-run', '--service-cidr', '10.233.0.0/18');
+  assert.equal(given.code, 0, given.out + given.err);
+  assert.match(given.out, /\n {2}KEEP +\/etc\/kubernetes\/pki\/apiserver\.crt/);
+  assert.match(given.out, /\n {2}certSANs +\(none\) +\/etc\/kubernetes\/pki\/apiserver\.crt \(no SANs beyond kubeadm's own\)/);
+  fs.rmSync(root, { recursive: true, force: true });
+
+  // nothing but the kubelet's config: its clusterDNS (kubeadm's GetDNSIP, the 10th address of the service subnet) is a check, not a range
+  for (const [dns, warned] of [['fd00:96::a', true], ['10.96.0.10', false]] as const) {
+    const r = tmpDir();
+    fs.mkdirSync(path.join(r, 'var/lib/kubelet'), { recursive: true });
+    fs.writeFileSync(path.join(r, 'var/lib/kubelet/config.yaml'), `apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nclusterDNS:\n- ${dns}\nclusterDomain: cluster.local\n`);
+    const d = await cli('rebuild', '--root', r, '--now', NOW, '--dry-run', '--kubernetes-version', 'v1.30.4', '--node-name', 'cp-1', '--advertise-address', '192.0.2.10');
+    assert.equal(d.code, 0, d.out + d.err);
+    const w = /serviceSubnet is kubeadm's default 10\.96\.0\.0\/12 \(nothing left on the node says it\), but \/var\/lib\/kubelet\/config\.yaml's clusterDNS (\S+) is outside it/.exec(d.out);
+    assert.equal(w?.[1], warned ? dns : undefined, d.out);
+    fs.rmSync(r, { recursive: true, force: true });
+  }
+  // a surviving apiserver.crt whose Service IP is the default's confirms it: a nodelocaldns clusterDNS is no reason to doubt
+  const kept = copyFixture();
+  for (const n of ['manifests', 'kubeadm-config.yaml', 'admin.conf', 'kubelet.conf', 'controller-manager.conf', 'scheduler.conf']) fs.rmSync(path.join(kept, 'etc/kubernetes', n), { recursive: true });
+  const kcfg = path.join(kept, 'var/lib/kubelet/config.yaml');
+  fs.writeFileSync(kcfg, fs.readFileSync(kcfg, 'utf8').replace('- 10.96.0.10', '- 169.254.25.10'));
+  const k = await cli('rebuild', '--root', kept, '--now', NOW, '--dry-run', '--kubernetes-version', 'v1.26.1');
+  assert.equal(k.code, 0, k.out + k.err);
+  assert.match(k.out, /\n {2}serviceSubnet +10\.96\.0\.0\/12 +kubeadm default\n/);
+  assert.doesNotMatch(k.out, /clusterDNS/);
+  fs.rmSync(kept, { recursive: true, force: true });
+});
+
+test('the kubelet\'s --node-ip=:: (or 0.0.0.0) picks an address family, not an address: it is no advertise address (was: the apiserver advertised "::" and apiserver.crt carried IP:::), and an unspecified one from any source is refused', async () => {
+  for (const nodeIp of ['::', '0.0.0.0']) {
+    const root = tmpDir();
+    fs.mkdirSync(path.join(root, 'var/lib/kubelet'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'var/lib/kubelet/kubeadm-flags.env'), `KUBELET_KUBEADM_ARGS="--hostname-override=cp-1 --node-ip=${nodeIp}"\n`);
+    const d = await cli('rebuild', '--root', root, '--now', NOW, '--dry-run', '--kubernetes-version', 'v1.31.2');
+    assert.equal(d.code, 3, d.out + d.err);
+    assert.match(d.err, /failed to work out advertiseAddress \(--advertise-address\)/);
+    const given = await cli('rebuild', '--root', root, '--now', NOW, '--dry-run', '--kubernetes-version', 'v1.31.2', '--advertise-address', '192.0.2.10');
+    assert.equal(given.code, 0, given.out + given.err);
+    assert.match(given.out, /\n {2}nodeName +cp-1 +\/var\/lib\/kubelet\/kubeadm-flags\.env \(--hostname-override\)/);
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+  const empty = tmpDir();
+  const d = await cli('rebuild', '--root', empty, '--now', NOW, '--dry-run', '--kubernetes-version', 'v1.31.2', '--node-name', 'cp-1', '--advertise-address', '::');
+  assert.equal(d.code, 3, d.out + d.err);
+  assert.match(d.err, /failed to use advertiseAddress "::" from flag --advertise-address: it is the unspecified address/);
+  fs.rmSync(empty, { recursive: true, force: true });
+});
+
+test('on an IPv6 control plane the etcd member re-add steps reach etcd on [::1], where kubeadm\'s etcd listens (getEtcdCommand: the loopback of the advertise address\'s family), not 127.0.0.1, which it does not', async () => {
+  const root = tmpDir();
+  const flags = ['--root', root, '--now', NOW, '--kubernetes-version', 'v1.31.2', '--key-type', 'ecdsa-p256', '--node-name', 'cp-v6', '--advertise-address', 'fd00:10::5', '--control-plane-endpoint', 'api.v6.example.test:6443', '--service-cidr', 'fd00:96::/108'];
+  const made = await cli('rebuild', ...flags);
+  assert.equal(made.code, 0, made.out + made.err);
+  assert.match(fs.readFileSync(path.join(root, 'etc/kubernetes/manifests/etcd.yaml'), 'utf8'), /--listen-client-urls=https:\/\/\[::1\]:2379,https:\/\/\[fd00:10::5\]:2379\n/);
+  fs.rmSync(path.join(root, 'etc/kubernetes/manifests/etcd.yaml'));
+  const r = await cli('rebuild', ...flags, '--dry-run');
+  assert.equal(r.code, 0, r.out + r.err);
+  const steps = r.out.split('\n').filter((l) => /^ {6}etcdctl /.test(l));
+  assert.equal(steps.length, 3, r.out);
+  for (const st of steps) assert.match(st, /^ {6}etcdctl --endpoints https:\/\/\[::1\]:2379 --cacert \/etc\/kubernetes\/pki\/etcd\/ca\.crt /);
+  assert.match(r.out, /member add cp-v6 --peer-urls=https:\/\/\[fd00:10::5\]:2380\n/);
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+test('new certificates that would end after the kept CA that signs them are warned of in the plan, as renew does (was: written silently, and check right after found ca-expires-before-leaf)', async () => {
+  const root = copyFixture();
+  for (const f of ['pki/apiserver.crt', 'pki/apiserver.key', 'admin.conf']) fs.rmSync(path.join(root, 'etc/kubernetes', f));
+  const long = await cli('rebuild', '--root', root, '--now', NOW, '--dry-run', '--validity', '100000h');
+  assert.equal(long.code, 0, long.out + long.err);
+  // ca.crt of the fixture ends 2036-11-19; 100000h from 2026-11-23 is 2038-04-20
+  assert.match(long.out, /\n {2}- apiserver and admin\.conf would outlive their CA ca \(it ends 2036-11-19, they on 2038-04-20\): from then on they no longer verify; pass a shorter --validity, or make the CA last longer first \(`kubepki renew ca --root \S+ --validity …`, which keeps its key\)\n/);
+  const usual = await cli('rebuild', '--root', root, '--now', NOW, '--dry-run');
+  assert.equal(usual.code, 0, usual.out + usual.err);
+  assert.doesNotMatch(usual.out, /outlive/);
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+test('a kubeconfig server on this node\'s own address with another port is its API server\'s bindPort, not a shared endpoint (was: controlPlaneEndpoint 192.0.2.10:8443 and --secure-port=6443, so nothing reached the API server, and etcd.yaml was held back as if other members existed)', async () => {
+  const root = tmpDir();
+  const base = ['--root', root, '--now', NOW, '--kubernetes-version', 'v1.30.4', '--key-type', 'ecdsa-p256'];
+  const made = await cli('rebuild', ...base, '--node-name', 'cp-1', '--advertise-address', '192.0.2.10', '--bind-port', '8443');
+  assert.equal(made.code, 0, made.out + made.err);
+  const etc = path.join(root, 'etc/kubernetes');
+  for (const n of ['manifests', 'admin.conf', 'super-admin.conf']) fs.rmSync(path.join(etc, n), { recursive: true });
+  fs.rmSync(path.join(root, 'var/lib/kubepki'), { recursive: true, force: true });
+  const d = await cli('rebuild', ...base, '--dry-run');
+  assert.match(d.out, /\n {2}bindPort +8443 +\/etc\/kubernetes\/kubelet\.conf \(server on this node's advertise address\)\n/);
+  assert.match(d.out, /\n {2}controlPlaneEndpoint +\(none\) /);
+  const r = await cli('rebuild', ...base);
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.doesNotMatch(r.out, /etcd\.yaml was not written/);
+  const api = fs.readFileSync(path.join(etc, 'manifests/kube-apiserver.yaml'), 'utf8');
+  assert.match(api, /\n {4}- --secure-port=8443\n/);
+  assert.match(api, /kube-apiserver\.advertise-address\.endpoint: 192\.0\.2\.10:8443\n/);
+  assert.ok(fs.existsSync(path.join(etc, 'manifests/etcd.yaml')));
+  for (const f of ['admin.conf', 'kubelet.conf', 'controller-manager.conf', 'scheduler.conf']) assert.equal(kubeconfigClientPem(path.join(etc, f), root).server, 'https://192.0.2.10:8443', f);
+  fs.rmSync(root, { recursive: true, force: true });
+});

@@ -164,7 +164,7 @@ Exit codes:
     .option('--advertise-address <ip>', 'IP address the API server advertises')
     .option('--bind-port <port>', 'API server port (default 6443)')
     .option('--control-plane-endpoint <host[:port]>', 'shared endpoint (load balancer DNS name or IP) for admin.conf, kubelet.conf and the apiserver SANs')
-    .option('--service-cidr <cidr>', 'service subnet; its first IP goes into the apiserver certificate (default 10.96.0.0/12)')
+    .option('--service-cidr <cidr>', 'service subnet; its first IP goes into the apiserver certificate (default 10.96.0.0/12, unless a surviving apiserver.crt names another Service IP: then it must be given)')
     .option('--pod-network-cidr <cidr>', 'pod subnet for the controller-manager manifest')
     .option('--dns-domain <domain>', 'cluster DNS domain (default cluster.local)')
     .option('--cert-sans <list>', 'apiserver SANs to add, comma-separated IPs and DNS names: added to the certSANs --config or the node\'s kubeadm config (else its surviving apiserver.crt) lists, never instead of them (as renew --add-san adds)')

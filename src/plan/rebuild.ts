@@ -447,6 +447,26 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
     items.push(item);
   }
 
+  // A new certificate that ends after its CA stops verifying on the CA's last day, as check's ca-expires-before-leaf
+  // says the moment this run is over (a --validity/certificateValidityPeriod longer than a kept CA has left): said
+  // here too, as renew does, rather than found afterwards.
+  const caEnd = (name: string): Date | undefined => { const it = caItem(name); return it?.notAfter ? new Date(it.notAfter) : caCert[name]?.notAfter; };
+  const outliving = new Map<string, { names: string[]; last: string }>();
+  for (const it of items) {
+    if ((it.kind !== 'leaf' && it.kind !== 'kubeconfig') || (it.action !== 'create' && it.action !== 'replace') || !it.notAfter) continue;
+    if (it.kind === 'kubeconfig' && it.kubeletClient?.reuse) continue;
+    const ca = it.kind === 'leaf' ? it.caName! : 'ca';
+    const end = caEnd(ca);
+    if (!end || Date.parse(it.notAfter) <= end.getTime()) continue;
+    const o = outliving.get(ca) ?? { names: [], last: it.notAfter };
+    o.names.push(it.name);
+    if (it.notAfter > o.last) o.last = it.notAfter;
+    outliving.set(ca, o);
+  }
+  for (const [ca, o] of outliving) {
+    warnings.push(`${listText(o.names)} would outlive their CA ${ca} (it ends ${caEnd(ca)!.toISOString().slice(0, 10)}, they on ${o.last.slice(0, 10)}): from then on they no longer verify; pass a shorter --validity, or make the CA last longer first (\`kubepki renew ${ca}${rootFlag} --validity …\`, which keeps its key)`);
+  }
+
   // --- Static pod manifests.
   if (s.externalEtcd && s.etcdExternal.endpoints.length === 0 && !existing[`${KDIR}/manifests/kube-apiserver.yaml`]) {
     errors.push('failed to write the kube-apiserver manifest: etcd is external but its endpoints are unknown; pass --config with ClusterConfiguration.etcd.external (endpoints, caFile, certFile, keyFile)');
@@ -585,7 +605,10 @@ function etcdMembership(s: RebuildSettings, ev: ClusterEvidence, entries: Return
   const reasons = [...new Set([...ev.joined, ...ev.peers])];
   if (s.controlPlaneEndpoint && !reasons.some((r) => r.includes(s.controlPlaneEndpoint))) reasons.push(`the cluster has the control-plane endpoint ${s.controlPlaneEndpoint}, which kubeadm requires for more than one control-plane node`);
   const dir = s.certificatesDir;
-  const etcdctl = `etcdctl --endpoints https://127.0.0.1:2379 --cacert ${dir}/etcd/ca.crt --cert ${dir}/etcd/healthcheck-client.crt --key ${dir}/etcd/healthcheck-client.key`;
+  // a member listens on the loopback of its advertise address's family (kubeadm's getEtcdCommand, phases/etcd/local.go:
+  // https://[::1]:2379 on an IPv6 cluster, which has no 127.0.0.1 listener)
+  const loopback = s.advertiseAddress.includes(':') ? '[::1]' : '127.0.0.1';
+  const etcdctl = `etcdctl --endpoints https://${loopback}:2379 --cacert ${dir}/etcd/ca.crt --cert ${dir}/etcd/healthcheck-client.crt --key ${dir}/etcd/healthcheck-client.key`;
   if (reasons.length === 0) {
     out.warnings.push(`${s.etcdDataDir} holds no etcd data: the new etcd.yaml starts a new, empty one-member etcd cluster (--initial-cluster=${lone.initialCluster}); if this node was a member of an etcd cluster with other members, remove ${out.path} before the kubelet starts it, re-add the member from a healthy one (\`${etcdctl} member add ${s.nodeName} --peer-urls=${self}\`) and run kubepki rebuild${out.rootFlag} again with --etcd-initial-cluster set to the ETCD_INITIAL_CLUSTER it prints`);
     return lone;

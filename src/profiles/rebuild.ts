@@ -273,6 +273,18 @@ export function firstServiceIp(serviceSubnet: string): string {
   return bigIntToIp(n, fam);
 }
 
+/** Whether an IP address lies in the first CIDR of a comma-separated list (the one kubeadm takes the Service IPs from). */
+export function inFirstServiceCidr(ip: string, serviceSubnet: string): boolean {
+  const [addr, bitsStr] = serviceSubnet.split(',')[0]!.trim().split('/');
+  const fam = isIP(addr ?? '');
+  if (!fam || isIP(ip) !== fam) return false;
+  const width = fam === 4 ? 32 : 128;
+  const bits = Number(bitsStr);
+  if (!Number.isInteger(bits) || bits < 0 || bits > width) return false;
+  const shift = BigInt(width - bits);
+  return ipToBigInt(ip) >> shift === ipToBigInt(addr!) >> shift;
+}
+
 function ipToBigInt(ip: string): bigint {
   if (isIP(ip) === 4) return ip.split('.').reduce((a, p) => (a << 8n) + BigInt(Number(p)), 0n);
   const full = new URL(`http://[${ip}]/`).hostname.slice(1, -1);

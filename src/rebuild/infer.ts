@@ -9,7 +9,7 @@ import { currentEntries, userClientCert } from '../kubeconfig/client-cert.js';
 import type { NodeFs } from '../fs/node-fs.js';
 import { Certificate } from '../pki/certificate.js';
 import { parsePemBlocks } from '../pki/pem.js';
-import { apiserverSans, splitHostPort, localEndpoint, canonicalIp, parseKubeVersion, endpointProblem, type KeyType } from '../profiles/rebuild.js';
+import { apiserverSans, splitHostPort, localEndpoint, canonicalIp, parseKubeVersion, endpointProblem, firstServiceIp, inFirstServiceCidr, type KeyType } from '../profiles/rebuild.js';
 import { isIP } from 'node:net';
 import { parseKubeadmConfig, settingsFromKubeadmConfig, componentExtras, type ConfigExtras } from './kubeadm-config.js';
 import { UserError } from '../errors.js';
@@ -266,12 +266,15 @@ function fromCertificates(fs: NodeFs, pki: string, consulted: Set<string>): Sett
   return s;
 }
 
-function fromKubelet(fs: NodeFs, consulted: Set<string>): SettingsSource {
+function fromKubelet(fs: NodeFs, consulted: Set<string>, hints: { clusterDNS?: string }): SettingsSource {
   const s: SettingsSource = {};
   const cfgText = readText(fs, KUBELET_CONFIG);
   if (cfgText) {
     try {
       const cfg = parseYaml(cfgText) as any;
+      // kubeadm sets clusterDNS to the 10th address of the first service subnet (constants.GetDNSIP): no range, but
+      // a check on one that nothing on the node gave
+      if (Array.isArray(cfg?.clusterDNS) && isIP(String(cfg.clusterDNS[0] ?? ''))) hints.clusterDNS = String(cfg.clusterDNS[0]);
       if (typeof cfg?.clusterDomain === 'string' && cfg.clusterDomain) {
         s.dnsDomain = { value: cfg.clusterDomain, source: `${KUBELET_CONFIG} (clusterDomain)` };
         consulted.add(KUBELET_CONFIG);
@@ -290,7 +293,8 @@ function fromKubelet(fs: NodeFs, consulted: Set<string>): SettingsSource {
     const host = /--hostname-override[= ]([^\s"']+)/.exec(flagsText)?.[1];
     if (host) { s.nodeName = { value: host.toLowerCase(), source: `${KUBELET_FLAGS} (--hostname-override)` }; consulted.add(KUBELET_FLAGS); }
     const ip = /--node-ip[= ]([^\s"',]+)/.exec(flagsText)?.[1];
-    if (ip) { s.advertiseAddress = { value: ip, source: `${KUBELET_FLAGS} (--node-ip)` }; consulted.add(KUBELET_FLAGS); }
+    // `::` and `0.0.0.0` only pick the family of the node's default address (the kubelet's --node-ip help): no address
+    if (ip && !isUnspecifiedIp(ip)) { s.advertiseAddress = { value: ip, source: `${KUBELET_FLAGS} (--node-ip)` }; consulted.add(KUBELET_FLAGS); }
   }
   const cur = firstCert(fs, KUBELET_CLIENT_CURRENT);
   const cn = cur?.commonName;
@@ -299,6 +303,11 @@ function fromKubelet(fs: NodeFs, consulted: Set<string>): SettingsSource {
     consulted.add(KUBELET_CLIENT_CURRENT);
   }
   return s;
+}
+
+/** `0.0.0.0`, `::` (any spelling): an address that means "any", never one to advertise. */
+function isUnspecifiedIp(ip: string): boolean {
+  return isIP(ip) !== 0 && /^(0\.0\.0\.0|::)$/.test(canonicalIp(ip));
 }
 
 /** An IP address in one spelling (2001:DB8::1 = 2001:db8:0::1), a DNS name in lower case: what makes two SANs the same. */
@@ -412,7 +421,8 @@ export function gatherSettings(input: GatherInput): Gathered {
   const kubeconfigs = fromKubeconfigs(fs, consulted);
   sources.push(kubeconfigs);
   // certificatesDir decides where to look for surviving certificates (the kubelet's config is the last to say it)
-  const kubelet = fromKubelet(fs, consulted);
+  const kubeletHints: { clusterDNS?: string } = {};
+  const kubelet = fromKubelet(fs, consulted, kubeletHints);
   const pki = [...sources, kubelet].map((s) => s.certificatesDir?.value).find(Boolean) ?? '/etc/kubernetes/pki';
   sources.push(fromCertificates(fs, pki, consulted));
   sources.push(kubelet);
@@ -421,6 +431,19 @@ export function gatherSettings(input: GatherInput): Gathered {
   if (fromEtcd && !fromEtcd.settings.controlPlaneEndpoint) sources.push({ controlPlaneEndpoint: { value: '', source: `${fromEtcd.label} (no controlPlaneEndpoint)` } });
 
   let resolved = resolveSettings(sources, warnings, config);
+  // Without a controlPlaneEndpoint kubeadm's kubeconfigs point at https://<advertiseAddress>:<bindPort>
+  // (GetControlPlaneEndpoint): a kubeconfig server on this node's own address says the port the API server listens
+  // on when nothing else (its manifest's --secure-port, a kubeadm config) did, rather than being a shared endpoint
+  // on a port this API server would not listen on
+  {
+    const c = resolved.provenance.controlPlaneEndpoint;
+    const { host, port } = c.source.endsWith('(server)') ? splitHostPort(c.value) : { host: '', port: undefined };
+    if (port && port !== resolved.settings.bindPort && resolved.provenance.bindPort.source === 'kubeadm default'
+      && isIP(host) && isIP(resolved.settings.advertiseAddress) && canonicalIp(host) === canonicalIp(resolved.settings.advertiseAddress)) {
+      sources.push({ bindPort: { value: port, source: `${c.source.replace(/ \(server\)$/, '')} (server on this node's advertise address)` } });
+      resolved = resolveSettings(sources, warnings, config);
+    }
+  }
   // A kubeconfig server that is just the local API endpoint means "no control-plane endpoint":
   // that is a finding (the cluster has none), not a gap to warn about.
   const cpe = resolved.provenance.controlPlaneEndpoint;
@@ -434,6 +457,23 @@ export function gatherSettings(input: GatherInput): Gathered {
   } else if (cpe.source.includes('(server)') && `https://${cpe.value}` === localEndpoint(resolved.settings)) {
     kubeconfigs.controlPlaneEndpoint = { value: '', source: `${cpe.source.replace(/ \(server\)$/, '')} (server is this node's API endpoint: no shared endpoint)` };
     resolved = resolveSettings(sources, warnings);
+  }
+  // A range nobody gave is kubeadm's default, and the Service IP in apiserver.crt and --service-cluster-ip-range follow
+  // it: a surviving apiserver.crt whose first IP SAN (the kubernetes Service IP, which kubeadm's GetAPIServerAltNames
+  // puts first) is not the default's says the cluster has another range, and guessing would give the API server a
+  // range its Services are not in and in-cluster clients a certificate without the IP they connect to
+  if (resolved.provenance.serviceSubnet.source === 'kubeadm default') {
+    const file = `${resolved.settings.certificatesDir}/apiserver.crt`;
+    const svcIp = firstCert(fs, file)?.subjectAltNames.find((n) => n.type === 'ip')?.value;
+    const def = resolved.settings.serviceSubnet;
+    if (svcIp && canonicalIp(svcIp) !== firstServiceIp(def)) {
+      throw new UserError(`failed to work out serviceSubnet (--service-cidr): ${file}'s first IP SAN ${canonicalIp(svcIp)} is the cluster's kubernetes Service IP (kubeadm puts it first), not ${firstServiceIp(def)} of kubeadm's default ${def}, and nothing left on the node says the range`,
+        `pass --service-cidr with the cluster's service range (the one holding ${canonicalIp(svcIp)}; kube-controller-manager's --service-cluster-ip-range on another control-plane node), or --config with the cluster's kubeadm configuration`);
+    }
+    // (one an apiserver.crt confirms stands: nodelocaldns' 169.254.25.10 is a clusterDNS outside any service range)
+    if (!svcIp && kubeletHints.clusterDNS && !inFirstServiceCidr(kubeletHints.clusterDNS, def)) {
+      warnings.push(`serviceSubnet is kubeadm's default ${def} (nothing left on the node says it), but ${KUBELET_CONFIG}'s clusterDNS ${kubeletHints.clusterDNS} is outside it (kubeadm sets clusterDNS to the 10th address of the service subnet): if the cluster's service range is another, pass --service-cidr, or apiserver.crt lacks the kubernetes Service IP and the manifests carry the wrong --service-cluster-ip-range`);
+    }
   }
   // Extra SANs of a surviving apiserver.crt are certSANs kubeadm was given; none there means it had none.
   if (resolved.provenance.certSANs.source === 'kubeadm default') {
@@ -463,7 +503,10 @@ export function gatherSettings(input: GatherInput): Gathered {
   }
   for (const [name, why] of [
     ['controlPlaneEndpoint', resolved.settings.controlPlaneEndpoint && endpointProblem(resolved.settings.controlPlaneEndpoint)],
-    ['advertiseAddress', isIP(resolved.settings.advertiseAddress) ? undefined : 'it is not an IP address'],
+    ['advertiseAddress', !isIP(resolved.settings.advertiseAddress) ? 'it is not an IP address'
+      // kubeadm replaces an unspecified one with the default route's address (SetAPIEndpointDynamicDefaults); from
+      // a copy of the node (--root) that cannot be known, and an API server cannot advertise it
+      : isUnspecifiedIp(resolved.settings.advertiseAddress) ? 'it is the unspecified address, not one other nodes can reach' : undefined],
   ] as const) {
     if (!why) continue;
     const p = resolved.provenance[name];
