@@ -278,3 +278,32 @@ test('rebuild --config with the kubeadm-config ConfigMap on a node with nothing 
   assert.equal(ok.code, 0, ok.err);
   assert.match(ok.out, /controlPlaneEndpoint +cluster-api\.example\.test:6443 +\S*cm\.yaml \(ClusterConfiguration\.controlPlaneEndpoint\)/);
 });
+
+test('a node whose etcd CA came from another control-plane node (kubepki ca import) and that has no etcd data gets no one-member etcd.yaml (a second, empty etcd cluster its kube-apiserver would serve) until --etcd-initial-cluster says the members', async () => {
+  const peer = copyFixture();
+  const root = copyFixture();
+  fs.rmSync(path.join(root, 'etc/kubernetes'), { recursive: true });
+  assert.equal(fs.existsSync(path.join(root, 'var/lib/etcd/member')), false, 'no etcd data on this node');
+  const sealed = path.join(tmpDir(), 'shared.yaml');
+  const ex = await cli('ca', 'export', '--root', peer, '--out', sealed);
+  const key = /Certificate key \(keep it secret; needed to import\): ([0-9a-f]{64})/.exec(ex.out)?.[1];
+  assert.ok(key, ex.out + ex.err);
+  assert.equal((await cli('ca', 'import', sealed, '--root', root, '--certificate-key', key, '--now', NOW)).code, 0);
+  const flags = ['--root', root, '--now', NOW, '--advertise-address', '10.0.0.5', '--kubernetes-version', 'v1.26.15', '--control-plane-endpoint', 'cluster-api.example.test:6443'];
+
+  const d = await cli('rebuild', ...flags, '--dry-run');
+  assert.equal(d.code, 0, d.err);
+  assert.match(d.out, /SKIP +\/etc\/kubernetes\/manifests\/etcd\.yaml\n.*\/etc\/kubernetes\/pki\/etcd\/ca\.crt came from another control-plane node \(kubepki ca import, backup 2026-11-23T00-00-00Z\)/);
+  assert.match(d.out, /etcd\.yaml was not written: re-add this node's etcd member/);
+  const r = await cli('rebuild', ...flags);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(fs.existsSync(path.join(root, 'etc/kubernetes/manifests/etcd.yaml')), false);
+  assert.ok(fs.existsSync(path.join(root, 'etc/kubernetes/manifests/kube-apiserver.yaml')));
+
+  // the members member add printed: written, joining the existing cluster
+  const again = await cli('rebuild', ...flags, '--etcd-initial-cluster', 'cp-0=https://10.0.0.4:2380,cp-1=https://10.0.0.5:2380');
+  assert.equal(again.code, 0, again.err);
+  const etcd = fs.readFileSync(path.join(root, 'etc/kubernetes/manifests/etcd.yaml'), 'utf8');
+  assert.match(etcd, /--initial-cluster=cp-0=https:\/\/10\.0\.0\.4:2380,cp-1=https:\/\/10\.0\.0\.5:2380/);
+  assert.match(etcd, /--initial-cluster-state=existing/);
+});

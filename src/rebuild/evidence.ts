@@ -14,6 +14,7 @@ import type { ClusterEvidence } from '../plan/rebuild.js';
 import type { RebuildSettings } from './settings.js';
 import { readManifestFacts, readText, MANIFEST_DIR, KUBELET_CONFIG, KUBELET_CLIENT_CURRENT } from './infer.js';
 import { readEtcdMembers, memberNames, initialClusterNames } from './etcd-members.js';
+import { defaultBackupRoot, readManifest, scanBackups } from '../apply/transaction.js';
 
 /** kubeconfigs kubeadm leaves in /etc/kubernetes: any of them may still carry the cluster CA. */
 const KUBECONFIGS = ['admin.conf', 'super-admin.conf', 'kubelet.conf', 'bootstrap-kubelet.conf', 'controller-manager.conf', 'scheduler.conf'];
@@ -75,6 +76,14 @@ export function readClusterEvidence(fs: NodeFs, s: RebuildSettings): ClusterEvid
     }
   }
 
+  // the etcd CA came from another control-plane node: `kubepki ca import` wrote it here (its backup says so), and
+  // upload-certs' material carries the etcd CA for stacked etcd, whose members share it: that node's etcd is a
+  // member of this node's cluster (a fresh one-member etcd here would be a second, empty cluster)
+  if (!s.externalEtcd) {
+    const imported = importedEtcdCa(fs, `${pki}/etcd/ca.crt`);
+    if (imported) ev.peers.push(`${pki}/etcd/ca.crt came from another control-plane node (kubepki ca import, backup ${imported}), whose etcd is a member of this node's cluster`);
+  }
+
   // external etcd keeps the cluster's state (its objects, the tokens signed with sa.key, the Nodes) off this node:
   // a client certificate for it that survived here says this node was part of a cluster that ran, as etcd data
   // left behind does with stacked etcd (without one, whether the etcd holds a cluster is not known here: a warning)
@@ -112,4 +121,16 @@ export function readClusterEvidence(fs: NodeFs, s: RebuildSettings): ClusterEvid
   const cur = firstCert(readText(fs, KUBELET_CLIENT_CURRENT));
   if (cur) ev.kubeletClient = { path: KUBELET_CLIENT_CURRENT, cert: cur };
   return ev;
+}
+
+/** The name of the node's backup of a `kubepki ca import` that wrote `etcdCa` and was not undone, if there is one. */
+function importedEtcdCa(fs: NodeFs, etcdCa: string): string | undefined {
+  const { listed } = scanBackups(defaultBackupRoot(fs));
+  for (const b of listed) {
+    if (b.action !== 'ca import' || b.state === 'rolled-back') continue;
+    try {
+      if (readManifest(b.dir).entries.some((e) => e.path === etcdCa)) return b.name;
+    } catch { /* an unreadable manifest: no evidence */ }
+  }
+  return undefined;
 }
