@@ -1278,3 +1278,23 @@ test('a kubeconfig server on this node\'s own address with another port is its A
   for (const f of ['admin.conf', 'kubelet.conf', 'controller-manager.conf', 'scheduler.conf']) assert.equal(kubeconfigClientPem(path.join(etc, f), root).server, 'https://192.0.2.10:8443', f);
   fs.rmSync(root, { recursive: true, force: true });
 });
+
+test('the pod network CIDR nothing kubeadm wrote is left to say: flannel\'s FLANNEL_NETWORK gives it (kube-controller-manager allocates node ranges again), and without it the plan says what is lost (was: dropped silently)', async () => {
+  const flags = ['--service-cidr', '10.96.0.0/12', ...FLAGS];
+  const bare = tmpDir();
+  const without = await cli('rebuild', '--root', bare, '--now', NOW, ...flags, '--dry-run');
+  assert.equal(without.code, 0, without.err);
+  assert.match(without.out, /podSubnet is unknown \(nothing left on the node says it\), so kube-controller-manager gets no --cluster-cidr .*pass --pod-network-cidr/);
+
+  const root = tmpDir();
+  fs.mkdirSync(path.join(root, 'run/flannel'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'run/flannel/subnet.env'), 'FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.0.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n');
+  const r = await cli('rebuild', '--root', root, '--now', NOW, ...flags);
+  assert.equal(r.code, 0, r.err);
+  assert.doesNotMatch(r.out, /podSubnet is unknown/);
+  const kcm = fs.readFileSync(path.join(root, 'etc/kubernetes/manifests/kube-controller-manager.yaml'), 'utf8');
+  assert.match(kcm, /- --allocate-node-cidrs=true\n/);
+  assert.match(kcm, /- --cluster-cidr=10\.244\.0\.0\/16\n/);
+  // (what kubeadm wrote with --pod-network-cidr 10.244.0.0/16)
+  assert.equal(kcm, fs.readFileSync(path.join(KUBEADM_126, 'etc/kubernetes/manifests/kube-controller-manager.yaml'), 'utf8'));
+});

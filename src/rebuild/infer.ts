@@ -25,6 +25,8 @@ export const KUBEADM_CONFIG_CANDIDATES = [
   '/etc/kubernetes/kubeadm-config-cm.yaml',
   '/root/kubeadm-config.yaml',
 ];
+/** flannel's record of its network on a node it runs on (flannel's subnet.env, written at its start) */
+const FLANNEL_SUBNET_ENV = '/run/flannel/subnet.env';
 export const MANIFEST_DIR = '/etc/kubernetes/manifests';
 export const KUBELET_CONFIG = '/var/lib/kubelet/config.yaml';
 export const KUBELET_FLAGS = '/var/lib/kubelet/kubeadm-flags.env';
@@ -473,6 +475,19 @@ export function gatherSettings(input: GatherInput): Gathered {
     // (one an apiserver.crt confirms stands: nodelocaldns' 169.254.25.10 is a clusterDNS outside any service range)
     if (!svcIp && kubeletHints.clusterDNS && !inFirstServiceCidr(kubeletHints.clusterDNS, def)) {
       warnings.push(`serviceSubnet is kubeadm's default ${def} (nothing left on the node says it), but ${KUBELET_CONFIG}'s clusterDNS ${kubeletHints.clusterDNS} is outside it (kubeadm sets clusterDNS to the 10th address of the service subnet): if the cluster's service range is another, pass --service-cidr, or apiserver.crt lacks the kubernetes Service IP and the manifests carry the wrong --service-cluster-ip-range`);
+    }
+  }
+  // kube-controller-manager gives each Node its pod range only with --cluster-cidr (kubeadm's podSubnet, with
+  // --allocate-node-cidrs): without it new Nodes get no spec.podCIDR, and flannel's kube-subnet-mgr on them waits for
+  // one forever. With kubeadm's files gone, flannel's own record on a node it runs on says the network its
+  // net-conf.json gave, which kubeadm's podSubnet must be (/run/flannel/subnet.env, FLANNEL_NETWORK).
+  if (resolved.provenance.podSubnet.source === 'kubeadm default') {
+    const net = /^FLANNEL_NETWORK=(\S+)$/m.exec(readText(fs, FLANNEL_SUBNET_ENV) ?? '')?.[1];
+    if (net) {
+      sources.push({ podSubnet: { value: net, source: `${FLANNEL_SUBNET_ENV} (FLANNEL_NETWORK)` } });
+      resolved = resolveSettings(sources, warnings);
+    } else {
+      warnings.push(`podSubnet is unknown (nothing left on the node says it), so kube-controller-manager gets no --cluster-cidr and allocates no pod ranges: if the cluster was made with a pod network CIDR (kubeadm init --pod-network-cidr; flannel needs it), pass --pod-network-cidr, or Nodes that join from now on get no spec.podCIDR`);
     }
   }
   // Extra SANs of a surviving apiserver.crt are certSANs kubeadm was given; none there means it had none.
