@@ -1298,3 +1298,14 @@ test('the pod network CIDR nothing kubeadm wrote is left to say: flannel\'s FLAN
   // (what kubeadm wrote with --pod-network-cidr 10.244.0.0/16)
   assert.equal(kcm, fs.readFileSync(path.join(KUBEADM_126, 'etc/kubernetes/manifests/kube-controller-manager.yaml'), 'utf8'));
 });
+
+test('new cluster and front-proxy CAs: the plan says kube-apiserver keeps the old ones in extension-apiserver-authentication beside the new (its trust controller merges the bundles) and how to remove them (seed 003)', async () => {
+  const r = await cli('rebuild', '--root', tmpDir(), '--now', NOW, '--service-cidr', '10.96.0.0/12', '--pod-network-cidr', '10.244.0.0/16', ...FLAGS, '--dry-run');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out.replace(/\s+/g, ' '), /kube-apiserver adds the new cluster CA and front-proxy CA to kube-system\/extension-apiserver-authentication \(client-ca-file and requestheader-client-ca-file\) when it starts, and keeps the old one beside it .*kubectl -n kube-system edit configmap extension-apiserver-authentication/);
+  // a CA that keeps its key (ca.key survived) changes nothing there worth removing
+  const root = copyFixture();
+  fs.rmSync(path.join(root, 'etc/kubernetes/pki/ca.crt'));
+  const kept = await cli('rebuild', '--root', root, '--now', NOW, '--dry-run');
+  assert.doesNotMatch(kept.out, /extension-apiserver-authentication/);
+});

@@ -520,6 +520,14 @@ export function planRebuild(input: PlanRebuildInput): RebuildPlan {
     followUps.push('until every node is re-joined they are NotReady, and kube-controller-manager starts evicting and rescheduling their pods after 5 minutes: on a cluster of more than a few nodes, park it first (`mv /etc/kubernetes/manifests/kube-controller-manager.yaml /etc/kubernetes/`) and put it back once every node is Ready (`mv /etc/kubernetes/kube-controller-manager.yaml /etc/kubernetes/manifests/`)');
     followUps.push(`the kube-public/cluster-info ConfigMap still carries the old CA: refresh it (\`kubepki join${rootFlag}\` writes the manifest) before joining nodes`);
   }
+  // kube-apiserver's cluster-authentication-trust controller writes its CAs into kube-system/extension-apiserver-
+  // authentication merged with what is there (combineCertLists: a union, only expired certificates dropped), so an old
+  // CA stays trusted by aggregated API servers until it expires or is removed by hand (seed 003)
+  const merged = ([['ca', 'client-ca-file'], ['front-proxy-ca', 'requestheader-client-ca-file']] as const).filter(([n]) => caNew[n] && !caReusesKey(n));
+  if (merged.length > 0) {
+    const keys = merged.map(([, k]) => k).join(' and ');
+    followUps.push(`kube-apiserver adds the new ${merged.map(([n]) => SHARED_LABELS[n]).join(' and ')} to kube-system/extension-apiserver-authentication (${keys}) when it starts, and keeps the old one beside it (it merges the bundles and drops only expired certificates), so aggregated API servers such as metrics-server trust both: once every kube-apiserver runs with the new one, remove the old certificate from ${keys} (\`kubectl -n kube-system edit configmap extension-apiserver-authentication\`; a kube-apiserver still on the old one adds it back)`);
+  }
   if (caNew['etcd-ca'] && !caReusesKey('etcd-ca') && !s.externalEtcd && !replaced.has('etcd-ca')) {
     followUps.push('the etcd CA is new: other etcd members must get certificates from it (copy etcd/ca.* to the other control-plane nodes) or they cannot talk to this one');
   }
