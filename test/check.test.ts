@@ -169,6 +169,24 @@ test('check on rke1-expired: both CAs and the three etcd certificates found with
   assert.equal(await run(['check', '--root', root, '--now', '2026-11-23'], io), 2);
 });
 
+test('check --now T: the commands its Next suggests carry --now T (run as printed, they judge at the moment of the table just read, not at this machine\'s clock); without --now, none', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const io = memoryIo();
+  // 21 days before the leaves end: a warning at T, all healthy at this machine's clock
+  assert.equal(await run(['check', '--root', root, '--now', '2027-11-01'], io), 1, io.err);
+  const next = /^Next: (kubepki renew all .*) --dry-run, then without --dry-run/m.exec(io.out);
+  assert.ok(next, io.out);
+  assert.equal(next[1], `kubepki renew all --root ${root} --now 2027-11-01`);
+  const dry = memoryIo();
+  assert.equal(await run([...next[1]!.split(' ').slice(1), '--dry-run'], dry), 0, dry.err);
+  assert.match(dry.out, /apiserver/);
+  const json = memoryIo();
+  await run(['check', '--root', root, '--now', '2027-11-01', '-o', 'json'], json);
+  assert.match((JSON.parse(json.out) as Inventory).next!, / --now 2027-11-01 --dry-run/);
+  // (the library's read, with no --now given: the node's own clock, nothing to carry)
+  assert.doesNotMatch(readInventory({ fs: new NodeFs(root), now: new Date('2027-11-01T00:00:00Z') }).next!, /--now/);
+});
+
 test('check --warn: a duration and a share of the lifetime; exit 1 within the window', async () => {
   const root = copyFixture('kubeadm-1.26');
   const near = new Date('2027-11-01T00:00:00Z'); // 21 days before the leaves end
@@ -671,7 +689,7 @@ test('the kubelet\'s self-signed kubelet.crt out of its dates: expired or not va
     // Next, as for the two-certificate kubelet.crt: not 'the clock is wrong, not the certificates', which the
     // cluster's CAs prove, not this kubelet's own pair (that may have been made elsewhere)
     if (k.code !== 'not-yet-valid') continue;
-    assert.match(io.out, /^Next: kubelet-serving starts after this node's clock: check the clock \(timedatectl; is NTP synchronised\?\), or re-issue with a margin: kubepki renew kubelet-serving --root \S+ --backdate 1h$/m);
+    assert.match(io.out, /^Next: kubelet-serving starts after this node's clock: check the clock \(timedatectl; is NTP synchronised\?\), or re-issue with a margin: kubepki renew kubelet-serving --root \S+ --now \S+ --backdate 1h$/m);
     // and that renew, run as printed, plans it without taking the pair for a CA that proves the clock wrong
     const renew = memoryIo();
     assert.equal(await run(['renew', 'kubelet-serving', '--root', root, '--now', NOW.toISOString(), '--backdate', '1h', '--dry-run'], renew), 0, renew.err);

@@ -161,7 +161,9 @@ export function signerShown(c: Pick<CertEntry, 'id' | 'name' | 'isCA' | 'selfSig
 
 export function nextStep(inv: Omit<Inventory, 'next'>): string {
   const s = inv.summary;
-  const rootFlag = rootFlagFor(inv.root);
+  // (the --now check was given goes with --root: a suggested command copied judges at the table's moment)
+  const nowFlag = inv.nowGiven === undefined ? '' : ` --now ${shellArg(inv.nowGiven)}`;
+  const rootFlag = `${rootFlagFor(inv.root)}${nowFlag}`;
   const gone = inv.missing.filter((m) => m.state !== 'unreadable').length;
   const unreadable = inv.missing.length - gone;
   // a run cut short left some files new and some old: everything else is judged from those, so it comes first,
@@ -177,7 +179,7 @@ export function nextStep(inv: Omit<Inventory, 'next'>): string {
   // tree's (a file missing here is not missing there), so the tree is judged by reading it as its node does
   const onHost = inv.findings.find((f) => f.code === 'read-on-host' && f.file);
   if (onHost) {
-    return `read the node tree's own files: ${inTreeCommand('check', inv.root, onHost.file!)} (see read-on-host under FINDINGS)`;
+    return `read the node tree's own files: ${inTreeCommand('check', inv.root, onHost.file!)}${nowFlag} (see read-on-host under FINDINGS)`;
   }
   // without its CA nothing can be renewed: that comes first
   const caGone = inv.missing.filter((m) => m.state !== 'unreadable' && KUBEADM_CA_NAMES.includes(m.name)).map((m) => m.file);
@@ -196,7 +198,8 @@ export function nextStep(inv: Omit<Inventory, 'next'>): string {
     // and re-issuing with this clock would give the CAs and leaves an end that has passed once the clock is right
     const ca = early.filter((c) => isAuthority(c) && c.location.index === 0 && c.location.kubeconfig?.entry !== 'cluster').sort((a, b) => Date.parse(a.notBefore) - Date.parse(b.notBefore))[0];
     if (ca) {
-      return `this node's clock (${goTime(inv.now)}) is before ${ca.name} was made (${goTime(ca.notBefore)}): the clock is wrong, not the certificates: set it (timedatectl; is NTP synchronised?), then kubepki check${rootFlag} again; do not renew before that (certificates made on this clock would start and end years too early: expired, CAs shortened, once the clock is right)`;
+      // (the check after the clock is set reads that clock: not the --now this one was given, which it replaces)
+      return `this node's clock (${goTime(inv.now)}) is before ${ca.name} was made (${goTime(ca.notBefore)}): the clock is wrong, not the certificates: set it (timedatectl; is NTP synchronised?), then kubepki check${rootFlagFor(inv.root)} again; do not renew before that (certificates made on this clock would start and end years too early: expired, CAs shortened, once the clock is right)`;
     }
     const names = early.map((c) => c.name);
     const head = `${someNames(names)} ${names.length > 1 ? 'start' : 'starts'} after this node's clock: check the clock (timedatectl; is NTP synchronised?)`;
