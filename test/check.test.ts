@@ -230,6 +230,34 @@ test('not-yet-valid, key mismatch, unknown signer, kubeconfig CA mismatch, missi
   assert.match(io.out, /key-mismatch\s+apiserver-kubelet-client: private key .* does not match/);
 });
 
+test('the kubelet\'s rotated client pair whose key is not its certificate\'s (key-mismatch): the finding and Next give the fix an expired one gets (it said only "key does not match", and Next to follow the finding), and that fix, run as printed, clears it; another certificate\'s key-mismatch says what it said', async () => {
+  const root = copyFixture('kubeadm-1.26', { realSymlinks: true });
+  const pem = path.join(root, 'var/lib/kubelet/pki/kubelet-client-2026-11-22-21-36-05.pem');
+  const text = fs.readFileSync(pem, 'utf8');
+  const end = '-----END CERTIFICATE-----\n';
+  fs.writeFileSync(pem, text.slice(0, text.indexOf(end) + end.length) + fs.readFileSync(path.join(root, 'etc/kubernetes/pki/apiserver-kubelet-client.key'), 'utf8'));
+  const io = memoryIo();
+  assert.equal(await run(['check', '--root', root, '--now', '2026-12-01'], io), 2, io.err);
+  const fix = `kubepki kubelet credentials --node cp-1 --root ${root} (signed by the cluster CA here), then systemctl restart kubelet; or rejoin with a bootstrap token: kubepki kubelet credentials --node cp-1 --bootstrap --root ${root}`;
+  assert.ok(io.out.includes(`  ERROR   key-mismatch               kubelet-client: private key ${'/var/lib/kubelet/pki/kubelet-client-2026-11-22-21-36-05.pem'} does not match the certificate's public key: the kubelet cannot load the pair (Go: "tls: private key does not match public key"), so it has no client certificate: ${fix}\n`), io.out);
+  // (Next's commands carry check's --now)
+  const next = /^Next: (.*)$/m.exec(io.out)?.[1] ?? '';
+  assert.equal(next, `kubelet-client's key does not match its certificate: ${fix.replaceAll(` --root ${root}`, ` --root ${root} --now 2026-12-01`)}`);
+  const made = memoryIo();
+  assert.equal(await run(/^kubelet-client's key does not match its certificate: (kubepki [^(]*) \(signed/.exec(next)![1]!.split(' ').slice(1), made), 0, made.out + made.err);
+  const after = memoryIo();
+  assert.equal(await run(['check', '--root', root, '--now', '2026-12-01'], after), 0, after.out);
+  assert.match(after.out, /^kubelet-client +Dec 01, 2027 .* ok +kubelet +\/var\/lib\/kubelet\/pki\/kubelet-client-current\.pem$/m);
+
+  // apiserver's key another's: the finding as it was, and Next to follow it
+  const other = copyFixture('kubeadm-1.26');
+  fs.copyFileSync(path.join(other, 'etc/kubernetes/pki/apiserver-kubelet-client.key'), path.join(other, 'etc/kubernetes/pki/apiserver.key'));
+  const o = memoryIo();
+  assert.equal(await run(['check', '--root', other, '--now', '2026-12-01'], o), 2, o.err);
+  assert.match(o.out, /^ {2}ERROR +key-mismatch +apiserver: private key \/etc\/kubernetes\/pki\/apiserver\.key does not match the certificate's public key$/m);
+  assert.match(o.out, /^Next: do what each ERROR under FINDINGS says \(key-mismatch\); then kubepki check --root \S+ --now 2026-12-01 again$/m);
+});
+
 test('a leaf from a re-created CA is flagged unknown-signer; a SAN the config needs is flagged missing', () => {
   const root = copyFixture('kubeadm-1.26');
   const pki = path.join(root, 'etc/kubernetes/pki');

@@ -3,7 +3,7 @@
  * dashboard's headline advice and the JSON's `next`. One place, so every view gives the same advice.
  */
 import { installerRenewal, kopsNodeIsControlPlane, rancherCaAdvice, rancherReissueAdvice, KUBESPRAY_RENEW_TIMER, KUBESPRAY_RENEW_SERVICE, RANCHER_DATASTORE_CA } from '../layouts/detect.js';
-import type { CertEntry, Inventory } from './types.js';
+import type { CertEntry, Finding, Inventory } from './types.js';
 import { BOOTSTRAP_KUBELET_CONF, KUBELET_CONF, KUBELET_PKI_DIR } from '../profiles/kubeadm.js';
 import { shellArg } from '../apply/state.js';
 import { listText, someNames } from './names.js';
@@ -215,7 +215,11 @@ export function nextStep(inv: Omit<Inventory, 'next'>): string {
   if (unreadable > 0) return `restore the unreadable files from a backup (kubepki backups${rootFlag}), or move them aside and run kubepki rebuild${rootFlag} --dry-run`;
   // an invalid row, or an error on no row (a kubelet config the kubelet refuses, sa.pub not matching sa.key):
   // the finding itself says what to do
-  const codes = [...new Set(inv.findings.filter((f) => f.severity === 'error').map((f) => f.code))];
+  const errors = inv.findings.filter((f) => f.severity === 'error');
+  // (the kubelet's rotated pair whose key is not its certificate's: no client certificate, as when it expired)
+  const kubeletPair = (f: Finding) => f.code === 'key-mismatch' && inv.certificates.some((c) => c.id === f.certificate && c.name === 'kubelet-client' && c.location.kind !== 'kubeconfig');
+  if (errors.length > 0 && errors.every(kubeletPair)) return `kubelet-client's key does not match its certificate: ${kubeletClientFix(inv, rootFlag)}`;
+  const codes = [...new Set(errors.map((f) => f.code))];
   if (codes.length > 0) return `do what each ERROR under FINDINGS says (${someNames(codes)}); then kubepki check${rootFlag} again`;
   return '';
 }
