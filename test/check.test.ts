@@ -169,6 +169,24 @@ test('check on rke1-expired: both CAs and the three etcd certificates found with
   assert.equal(await run(['check', '--root', root, '--now', '2026-11-23'], io), 2);
 });
 
+test('check --now T: the commands its Next suggests carry --now T (run as printed, they judge at the moment of the table just read, not at this machine\'s clock); without --now, none', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const io = memoryIo();
+  // 21 days before the leaves end: a warning at T, all healthy at this machine's clock
+  assert.equal(await run(['check', '--root', root, '--now', '2027-11-01'], io), 1, io.err);
+  const next = /^Next: (kubepki renew all .*) --dry-run, then without --dry-run/m.exec(io.out);
+  assert.ok(next, io.out);
+  assert.equal(next[1], `kubepki renew all --root ${root} --now 2027-11-01`);
+  const dry = memoryIo();
+  assert.equal(await run([...next[1]!.split(' ').slice(1), '--dry-run'], dry), 0, dry.err);
+  assert.match(dry.out, /apiserver/);
+  const json = memoryIo();
+  await run(['check', '--root', root, '--now', '2027-11-01', '-o', 'json'], json);
+  assert.match((JSON.parse(json.out) as Inventory).next!, / --now 2027-11-01 --dry-run/);
+  // (the library's read, with no --now given: the node's own clock, nothing to carry)
+  assert.doesNotMatch(readInventory({ fs: new NodeFs(root), now: new Date('2027-11-01T00:00:00Z') }).next!, /--now/);
+});
+
 test('check --warn: a duration and a share of the lifetime; exit 1 within the window', async () => {
   const root = copyFixture('kubeadm-1.26');
   const near = new Date('2027-11-01T00:00:00Z'); // 21 days before the leaves end
@@ -210,6 +228,34 @@ test('not-yet-valid, key mismatch, unknown signer, kubeconfig CA mismatch, missi
   await run(['check', '--root', root, '--now', '2026-11-23'], io);
   assert.match(io.out, /!MISSING! etcd-peer/);
   assert.match(io.out, /key-mismatch\s+apiserver-kubelet-client: private key .* does not match/);
+});
+
+test('the kubelet\'s rotated client pair whose key is not its certificate\'s (key-mismatch): the finding and Next give the fix an expired one gets (it said only "key does not match", and Next to follow the finding), and that fix, run as printed, clears it; another certificate\'s key-mismatch says what it said', async () => {
+  const root = copyFixture('kubeadm-1.26', { realSymlinks: true });
+  const pem = path.join(root, 'var/lib/kubelet/pki/kubelet-client-2026-11-22-21-36-05.pem');
+  const text = fs.readFileSync(pem, 'utf8');
+  const end = '-----END CERTIFICATE-----\n';
+  fs.writeFileSync(pem, text.slice(0, text.indexOf(end) + end.length) + fs.readFileSync(path.join(root, 'etc/kubernetes/pki/apiserver-kubelet-client.key'), 'utf8'));
+  const io = memoryIo();
+  assert.equal(await run(['check', '--root', root, '--now', '2026-12-01'], io), 2, io.err);
+  const fix = `kubepki kubelet credentials --node cp-1 --root ${root} (signed by the cluster CA here), then systemctl restart kubelet; or rejoin with a bootstrap token: kubepki kubelet credentials --node cp-1 --bootstrap --root ${root}`;
+  assert.ok(io.out.includes(`  ERROR   key-mismatch               kubelet-client: private key ${'/var/lib/kubelet/pki/kubelet-client-2026-11-22-21-36-05.pem'} does not match the certificate's public key: the kubelet cannot load the pair (Go: "tls: private key does not match public key"), so it has no client certificate: ${fix}\n`), io.out);
+  // (Next's commands carry check's --now)
+  const next = /^Next: (.*)$/m.exec(io.out)?.[1] ?? '';
+  assert.equal(next, `kubelet-client's key does not match its certificate: ${fix.replaceAll(` --root ${root}`, ` --root ${root} --now 2026-12-01`)}`);
+  const made = memoryIo();
+  assert.equal(await run(/^kubelet-client's key does not match its certificate: (kubepki [^(]*) \(signed/.exec(next)![1]!.split(' ').slice(1), made), 0, made.out + made.err);
+  const after = memoryIo();
+  assert.equal(await run(['check', '--root', root, '--now', '2026-12-01'], after), 0, after.out);
+  assert.match(after.out, /^kubelet-client +Dec 01, 2027 .* ok +kubelet +\/var\/lib\/kubelet\/pki\/kubelet-client-current\.pem$/m);
+
+  // apiserver's key another's: the finding as it was, and Next to follow it
+  const other = copyFixture('kubeadm-1.26');
+  fs.copyFileSync(path.join(other, 'etc/kubernetes/pki/apiserver-kubelet-client.key'), path.join(other, 'etc/kubernetes/pki/apiserver.key'));
+  const o = memoryIo();
+  assert.equal(await run(['check', '--root', other, '--now', '2026-12-01'], o), 2, o.err);
+  assert.match(o.out, /^ {2}ERROR +key-mismatch +apiserver: private key \/etc\/kubernetes\/pki\/apiserver\.key does not match the certificate's public key$/m);
+  assert.match(o.out, /^Next: do what each ERROR under FINDINGS says \(key-mismatch\); then kubepki check --root \S+ --now 2026-12-01 again$/m);
 });
 
 test('a leaf from a re-created CA is flagged unknown-signer; a SAN the config needs is flagged missing', () => {
@@ -671,7 +717,7 @@ test('the kubelet\'s self-signed kubelet.crt out of its dates: expired or not va
     // Next, as for the two-certificate kubelet.crt: not 'the clock is wrong, not the certificates', which the
     // cluster's CAs prove, not this kubelet's own pair (that may have been made elsewhere)
     if (k.code !== 'not-yet-valid') continue;
-    assert.match(io.out, /^Next: kubelet-serving starts after this node's clock: check the clock \(timedatectl; is NTP synchronised\?\), or re-issue with a margin: kubepki renew kubelet-serving --root \S+ --backdate 1h$/m);
+    assert.match(io.out, /^Next: kubelet-serving starts after this node's clock: check the clock \(timedatectl; is NTP synchronised\?\), or re-issue with a margin: kubepki renew kubelet-serving --root \S+ --now \S+ --backdate 1h$/m);
     // and that renew, run as printed, plans it without taking the pair for a CA that proves the clock wrong
     const renew = memoryIo();
     assert.equal(await run(['renew', 'kubelet-serving', '--root', root, '--now', NOW.toISOString(), '--backdate', '1h', '--dry-run'], renew), 0, renew.err);

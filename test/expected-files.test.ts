@@ -113,7 +113,7 @@ test('check on a node that lost its CA says to bring the CA back first, not "ren
   for (const f of ['ca.crt', 'ca.key']) fs.rmSync(path.join(root, PKI, f));
   const r = await cli(['check', '--root', root, '--now', NOW]);
   assert.equal(r.code, 2);
-  assert.match(r.out, /^Next: bring back \/etc\/kubernetes\/pki\/ca\.crt and their keys from a backup \(kubepki backups --root \S+\) or another control-plane node \(kubepki ca export \/ ca import\); with no copy left, kubepki rebuild --root \S+ --new-ca --dry-run$/m);
+  assert.match(r.out, /^Next: bring back \/etc\/kubernetes\/pki\/ca\.crt and their keys from a backup \(kubepki backups --root \S+ --now \S+\) or another control-plane node \(kubepki ca export \/ ca import\); with no copy left, kubepki rebuild --root \S+ --now \S+ --new-ca --dry-run$/m);
 });
 
 test('check: the kubelet client certificate kubelet.conf names is gone (dangling -current link, or no file) is a !MISSING! kubelet-client row with the fix, exit 2; not when kubelet.conf does not name it', async () => {

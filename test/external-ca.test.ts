@@ -90,7 +90,7 @@ test('Next on an external-CA node whose certificates expired: renew all renews w
   const io = memoryIo();
   assert.equal(await run(['check', '--root', root, '--now', NOW.toISOString()], io), 2, io.err);
   const next = io.out.trimEnd().split('\n').pop()!;
-  assert.match(next, /^Next: kubepki renew all --root \S+ --dry-run, then without --dry-run \(backup first\), renews apiserver-etcd-client, etcd-healthcheck-client, etcd-peer and \d+ more here; admin\.conf, apiserver, apiserver-kubelet-client and \d+ more are signed by ca, whose key is not on this node: renew them where that CA is \(--csr-out DIR writes CSRs to take there\)$/, next);
+  assert.match(next, /^Next: kubepki renew all --root \S+ --now \S+ --dry-run, then without --dry-run \(backup first\), renews apiserver-etcd-client, etcd-healthcheck-client, etcd-peer and \d+ more here; admin\.conf, apiserver, apiserver-kubelet-client and \d+ more are signed by ca, whose key is not on this node: renew them where that CA is \(--csr-out DIR writes CSRs to take there\)$/, next);
   // and that is what renew does: those here planned, apiserver among those not renewed for ca's key
   const dry = memoryIo();
   await run(['renew', 'all', '--root', root, '--now', NOW.toISOString(), '--dry-run'], dry);
@@ -103,7 +103,7 @@ test('Next when only the kubelet\'s own serving pair can be renewed here (every 
   for (const k of ['front-proxy-ca.key', 'etcd/ca.key']) fs.rmSync(path.join(root, 'etc/kubernetes/pki', k));
   const io = memoryIo();
   await run(['check', '--root', root, '--now', NOW.toISOString()], io);
-  assert.match(io.out.trimEnd().split('\n').pop()!, /^Next: kubepki renew all --root \S+ --dry-run, then without --dry-run \(backup first\), renews kubelet-serving, kubelet-serving-ca here; admin\.conf, apiserver, apiserver-etcd-client and \d+ more are signed by ca, etcd-ca, front-proxy-ca, whose keys are not on this node: renew them where those CAs are \(--csr-out DIR writes CSRs to take there\)$/);
+  assert.match(io.out.trimEnd().split('\n').pop()!, /^Next: kubepki renew all --root \S+ --now \S+ --dry-run, then without --dry-run \(backup first\), renews kubelet-serving, kubelet-serving-ca here; admin\.conf, apiserver, apiserver-etcd-client and \d+ more are signed by ca, etcd-ca, front-proxy-ca, whose keys are not on this node: renew them where those CAs are \(--csr-out DIR writes CSRs to take there\)$/);
 });
 
 test('external-CA node whose kubelet-client-current.pem dangles (the dated file deleted): the fix is kubelet credentials where the CA key is, not on "a control-plane node" nor a bootstrap token, in the finding, renew\'s refusal and Next alike', async () => {

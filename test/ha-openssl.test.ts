@@ -141,7 +141,7 @@ test('HA, openssl-made: check and renew on one control-plane node say the other 
   const now = new Date(Date.now() + 345 * 86400_000).toISOString();
   const chk = await cli(['check', '--root', n1.root, '--now', now]);
   assert.equal(chk.code, 1, chk.out + chk.err);
-  assert.match(chk.out, /^Next: kubepki renew all --root \S+ --dry-run, then without --dry-run \(backup first\); restart what it lists; this node is one of 3 control-plane nodes \(etcd members cp-1, cp-2 and cp-3\), and kubeadm's certificates are each node's own: kubepki check on cp-2 and cp-3 too, and renew there the same way, one node at a time$/m, chk.out);
+  assert.match(chk.out, /^Next: kubepki renew all --root \S+ --now \S+ --dry-run, then without --dry-run \(backup first\); restart what it lists; this node is one of 3 control-plane nodes \(etcd members cp-1, cp-2 and cp-3\), and kubeadm's certificates are each node's own: kubepki check on cp-2 and cp-3 too, and renew there the same way, one node at a time$/m, chk.out);
   const json = JSON.parse((await cli(['check', '--root', n2.root, '--now', now, '-o', 'json'])).out);
   assert.deepEqual(json.etcdMembers, ['cp-1', 'cp-2', 'cp-3']);
   assert.match(json.next, /kubepki check on cp-1 and cp-3 too/);

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { cli, sh, tmp, FIXTURES } from './renew-support.js';
+import { cli, copyFixture, sh, tmp, FIXTURES } from './renew-support.js';
 import { opensslOk } from './support/fixtures.js';
 import { Certificate, nameToString } from '../src/pki/certificate.js';
 import { fastRecord, record, plainRecord, scanBuffer, type ScanRecord } from '../src/inventory/scan.js';
@@ -247,5 +247,31 @@ test('inspect of an OpenSSH key (ssh-keygen\'s private key file, its .pub) says 
     assert.equal(r.code, 3);
     assert.equal(r.err.split('\n')[1], `  hint: it is an OpenSSH ${kind} key, which no Kubernetes component reads: kubepki reads X.509 certificates, PEM or DER keys, CSRs and kubeconfigs`);
     assert.doesNotMatch(r.out + r.err, /OPENSSH PRIVATE KEY|AAAA/);
+  }
+});
+
+test('inspect under --root of an intermediate or a leaf whose issuer is on the node only as a kubeconfig\'s certificate-authority-data (ca.crt gone, admin.conf keeping it) names that CA as check does (it said "no CA found here"); a file outside a node tree still reads no kubeconfig', async () => {
+  const root = copyFixture('kubeadm-1.26');
+  const pki = path.join(root, 'etc/kubernetes/pki');
+  // (a --now after openssl's notBefore, this machine's clock) an intermediate CA signed by the cluster CA, then the cluster CA's files gone
+  const ext = path.join(root, 'ext');
+  fs.writeFileSync(ext, 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n');
+  openssl(['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=intermediate', '-keyout', path.join(pki, 'intermediate.key'), '-out', path.join(root, 'i.csr')]);
+  openssl(['x509', '-req', '-in', path.join(root, 'i.csr'), '-CA', path.join(pki, 'ca.crt'), '-CAkey', path.join(pki, 'ca.key'), '-days', '365', '-extfile', ext, '-out', path.join(pki, 'intermediate.crt')]);
+  for (const f of ['ca.crt', 'ca.key']) fs.rmSync(path.join(pki, f));
+  const check = await cli(['check', '--root', root, '--now', '2027-01-15']);
+  assert.match(check.out, /^apiserver +.* admin\.conf:cluster\/kubernetes +yes /m, check.out);
+  for (const file of ['/etc/kubernetes/pki/intermediate.crt', '/etc/kubernetes/pki/apiserver.crt', '/var/lib/kubelet/pki/kubelet-client-current.pem']) {
+    const r = await cli(['inspect', '--root', root, '--now', '2027-01-15', file]);
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(r.out, /^ {2}Signed by: +admin\.conf:cluster\/kubernetes \(signature verified\)$/m, `${file}: ${r.out}`);
+    assert.doesNotMatch(r.out, /no CA found here|is not on this node/);
+  }
+  // the same intermediate as a plain file, on a machine that is no kubeadm node: nothing to find it with
+  if (!fs.existsSync('/etc/kubernetes/admin.conf')) {
+    const loose = path.join(tmp('kubepki-loose-'), 'intermediate.crt');
+    fs.copyFileSync(path.join(pki, 'intermediate.crt'), loose);
+    const r = await cli(['inspect', '--now', '2027-01-15', loose]);
+    assert.match(r.out, /^ {2}Signed by: +no CA found here$/m, r.out);
   }
 });

@@ -2,6 +2,7 @@
 // by check without --path, named, verified and advised in the installer's own terms; renew as each installer allows.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readInventory } from '../src/inventory/read.js';
@@ -288,6 +289,27 @@ function k0sWorker(root: string): void {
   makeK0sController(root, { casIssued: new Date('2024-03-01T10:00:00Z'), leavesIssued: new Date('2025-11-30T08:00:00Z'), worker: true });
   for (const f of fs.readdirSync(path.join(root, K0S_PKI))) if (f !== 'ca.crt') fs.rmSync(path.join(root, K0S_PKI, f), { recursive: true });
 }
+
+test('k0s: the kubelet\'s rotated client pair whose key is not its certificate\'s (key-mismatch) gets k0s\'s fix for an expired one, in the finding and Next (it said only "key does not match", and Next to follow the finding)', async () => {
+  const root = tmpDir('kubepki-k0s-worker-');
+  k0sWorker(root);
+  const pem = path.join(root, 'var/lib/k0s/kubelet/pki/kubelet-client-2025-11-30-08-00-00.pem');
+  const text = fs.readFileSync(pem, 'utf8');
+  const end = '-----END CERTIFICATE-----\n';
+  const other = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+  fs.writeFileSync(pem, text.slice(0, text.indexOf(end) + end.length) + other);
+  const io = memoryIo();
+  // (within its dates: only the key is wrong)
+  assert.equal(await run(['check', '--root', root, '--now', '2026-06-01'], io), 2, io.out + io.err);
+  const fix = /k0s bootstraps the kubelet a new client certificate at the start of k0sworker only when \/var\/lib\/k0s\/kubelet\.conf is missing \(never while it is there, whatever its certificate\): mv \/var\/lib\/k0s\/kubelet\.conf \/var\/lib\/k0s\/kubelet\.conf\.old; the file the k0sworker unit's --token-file names must hold a valid worker join token \([^)]*\); then systemctl restart k0sworker$/;
+  const finding = /^ {2}ERROR +key-mismatch +kubelet-client: private key \S+ does not match the certificate's public key: the kubelet cannot load the pair .*$/m.exec(io.out)?.[0];
+  assert.ok(finding, io.out);
+  assert.match(finding, fix);
+  const next = /^Next: .*$/m.exec(io.out)![0];
+  assert.match(next, /^Next: kubelet-client's key does not match its certificate: k0s bootstraps/);
+  assert.match(next, fix);
+  assert.doesNotMatch(io.out, /systemctl restart kubelet|kubepki kubelet credentials/);
+});
 
 test('k0s: an expired or missing kubelet client certificate is advised in k0s\'s terms — the kubelet runs in k0sworker (k0scontroller with --enable-worker), and k0s bootstraps a new one only without kubelet.conf, from the unit\'s join token — not kubeadm\'s systemctl restart kubelet and kubepki kubelet credentials (was: kubeadm\'s advice, and renew restarted k0scontroller on a worker)', async () => {
   const root = tmpDir('kubepki-k0s-worker-');

@@ -1590,11 +1590,11 @@ test('check --path DIR: Next names the files renew all does not reach (renew --f
     return /^Next: (.*)$/m.exec(io.out)?.[1] ?? '';
   };
   const next = await nextOf(['--root', root, '--path', '/srv/rke']);
-  assert.equal(next, `kubepki renew all --file /srv/rke/kube-node.pem --root ${root} --dry-run, then without --dry-run (backup first); restart what it lists`);
+  assert.equal(next, `kubepki renew all --file /srv/rke/kube-node.pem --root ${root} --now 2026-11-23 --dry-run, then without --dry-run (backup first); restart what it lists`);
   // the command it gives renews the leftover too (and the kubeadm certificates); openssl verifies it with its CA
   const cmd = next.replace(/ --dry-run, then.*$/, '').split(' ').slice(1);
   const r = memoryIo();
-  assert.equal(await run([...cmd, '--now', '2026-11-23'], r), 0, r.out + r.err);
+  assert.equal(await run(cmd, r), 0, r.out + r.err);
   const v = openssl(['verify', '-attime', String(Date.parse('2026-11-24') / 1000), '-CAfile', path.join(rke, 'kube-ca.pem'), path.join(rke, 'kube-node.pem')]);
   assert.equal(v.status, 0, v.stdout + v.stderr);
   const ok = memoryIo();
@@ -1606,7 +1606,7 @@ test('check --path DIR: Next names the files renew all does not reach (renew --f
   assert.equal(inv.next, `kubepki renew --file ${bare}/kube-node.pem --file ${bare}/kube-proxy.pem --dry-run, then without --dry-run (backup first); restart what it lists`);
   // a --path inside what a layout reads changes nothing: renew all reaches it
   const other = copyFixture('kubeadm-1.26-expired');
-  assert.equal(await nextOf(['--root', other, '--path', '/etc/kubernetes/pki']), `kubepki renew all --root ${other} --dry-run, then without --dry-run (backup first); restart what it lists`);
+  assert.equal(await nextOf(['--root', other, '--path', '/etc/kubernetes/pki']), `kubepki renew all --root ${other} --now 2026-11-23 --dry-run, then without --dry-run (backup first); restart what it lists`);
 });
 
 test('a kubeadm node migrated from RKE1 with /etc/kubernetes/ssl left behind: kubeadm\'s config and the RKE1 kubeconfigs\' server address are compared with the API server certificate each concerns, not with every one; kubeadm\'s healthy apiserver was INVALID (no SAN for 127.0.0.1, the server of kubecfg-kube-apiserver-proxy-client.yaml, whose kube-ca does not verify it) and RKE1\'s kube-apiserver.pem was told to add kubeadm\'s certSANs and advertise address', async () => {

@@ -145,9 +145,10 @@ test('check\'s Next line on a tree at a path with a space and a quote is pasteab
   const next = /^Next: (kubepki renew all .*?) --dry-run, then without/m.exec(r.stdout);
   assert.ok(next, r.stdout);
   const argv = words(next[1]!);
-  assert.deepEqual(argv.slice(argv.indexOf('--root')), ['--root', root]);
+  // (with the --now check was given: run at another moment, it would plan for another table)
+  assert.deepEqual(argv.slice(argv.indexOf('--root')), ['--root', root, '--now', NOW]);
   // and run as printed, its dry run plans the tree's renewals
-  const dry = spawnSync('sh', ['-c', `${next[1]!.replace(/^kubepki /, `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} `)} --dry-run --now ${NOW}`], { encoding: 'utf8' });
+  const dry = spawnSync('sh', ['-c', `${next[1]!.replace(/^kubepki /, `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} `)} --dry-run`], { encoding: 'utf8' });
   assert.equal(dry.status, 0, dry.stdout + dry.stderr);
   assert.match(dry.stdout, /apiserver/);
 });
@@ -168,7 +169,7 @@ test('check --kubeconfig DIR/etc/kubernetes/kubelet.conf (or --path DIR/etc/kube
     assert.equal(r.code, 2, r.out + r.err); // (the missing-file error stays: on this host it is missing)
     assert.ok(r.out.includes(`\n  WARNING read-on-host               ${kubeletConf} lies in the node tree ${root}, but its file references are absolute paths, read on this host, not in that tree: client-certificate and client-key of user "system:node:cp-1" /var/lib/kubelet/pki/kubelet-client-current.pem: missing on this host; read them in the tree: kubepki check --root ${quoted} --kubeconfig /etc/kubernetes/kubelet.conf\n`), r.out);
     assert.deepEqual(words(hint(r.out)), ['kubepki', 'check', '--root', root, '--kubeconfig', '/etc/kubernetes/kubelet.conf']);
-    assert.ok(r.out.includes(`\nNext: read the node tree's own files: kubepki check --root ${quoted} --kubeconfig /etc/kubernetes/kubelet.conf (see read-on-host under FINDINGS)\n`), r.out);
+    assert.ok(r.out.includes(`\nNext: read the node tree's own files: kubepki check --root ${quoted} --kubeconfig /etc/kubernetes/kubelet.conf --now ${NOW} (see read-on-host under FINDINGS)\n`), r.out);
     const j = JSON.parse((await cli(['check', '--kubeconfig', kubeletConf, '--now', NOW, '-o', 'json'])).out) as Json;
     assert.deepEqual(onHost(j).map((f) => [f.severity, f.file, f.certificate]), [['warning', kubeletConf, undefined]]);
     assert.match(j.next, /^read the node tree's own files: kubepki check --root /);
@@ -284,7 +285,7 @@ test('renew --file of a copied tree\'s file whose absolute link leads out of the
   assert.ok(f, JSON.stringify(row.findings));
   assert.deepEqual([f.certificate, f.file], [row.id, kubeletConf]);
   assert.ok(f.message.includes(`/var/lib/kubelet/pki/kubelet-client-current.pem: read under --root ${host} (/var/lib/kubelet/pki/kubelet-client-2026-11-22-21-36-05.pem), the file under --root ${host}, not the tree's; read them in the tree: kubepki check --root ${quoted} --kubeconfig /etc/kubernetes/kubelet.conf`), f.message);
-  assert.equal(j.next, `read the node tree's own files: kubepki check --root ${quoted} --kubeconfig /etc/kubernetes/kubelet.conf (see read-on-host under FINDINGS)`);
+  assert.equal(j.next, `read the node tree's own files: kubepki check --root ${quoted} --kubeconfig /etc/kubernetes/kubelet.conf --now ${NOW} (see read-on-host under FINDINGS)`);
   // as printed: the tree's own kubelet pem, valid, and nothing read on the host
   const t = inShell(elsewhere, `${/^read the node tree's own files: (kubepki check .*) \(see/.exec(j.next)![1]} -o json`);
   const tj = JSON.parse(t.stdout) as typeof j;

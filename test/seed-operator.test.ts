@@ -26,7 +26,7 @@ test('a worker back after a year, its kubelet client certificate expired and the
   assert.match(finding, /^on a control-plane node run kubepki kubelet credentials --node cp-1 --out DIR and copy DIR to this node, then systemctl restart kubelet; or rejoin/, before.out);
   const next = nextOf(before.out);
   assert.doesNotMatch(next, /where that CA is|--csr-out/, next);
-  assert.equal(next, `kubelet-client has expired and its CA's key is not on this node: on a control-plane node run kubepki kubelet credentials --node cp-1 --out DIR and copy DIR to this node, then systemctl restart kubelet; or rejoin with a bootstrap token: kubepki kubelet credentials --node cp-1 --bootstrap --root ${worker}`);
+  assert.equal(next, `kubelet-client has expired and its CA's key is not on this node: on a control-plane node run kubepki kubelet credentials --node cp-1 --out DIR and copy DIR to this node, then systemctl restart kubelet; or rejoin with a bootstrap token: kubepki kubelet credentials --node cp-1 --bootstrap --root ${worker} --now ${now}`);
 
   // the advice, as typed: on the control-plane node (the CA key is there), then the copy (tar, as its Next says)
   const cp = copyFixture('kubeadm-1.26-expired');
@@ -140,7 +140,7 @@ test('a control-plane node whose clock went back years (a dead RTC battery): eve
   assert.equal((await cli(['renew', 'apiserver', '--root', ahead, '--now', '2026-11-25T00:00:00Z'])).code, 0);
   const skew = await cli(['check', '--root', ahead, '--now', '2026-11-23T00:00:00Z']);
   assert.doesNotMatch((await cli(['renew', 'apiserver', '--root', ahead, '--now', '2026-11-23T00:00:00Z', '--dry-run'])).out, /is before .* was made/);
-  assert.match(nextOf(skew.out), /^apiserver starts after this node's clock: check the clock \(timedatectl; is NTP synchronised\?\), or re-issue with a margin: kubepki renew apiserver --root \S+ --backdate 1h$/);
+  assert.match(nextOf(skew.out), /^apiserver starts after this node's clock: check the clock \(timedatectl; is NTP synchronised\?\), or re-issue with a margin: kubepki renew apiserver --root \S+ --now \S+ --backdate 1h$/);
 });
 
 test('seed 001\'s worker after the control plane was rebuilt with a new cluster CA (its new ca.crt copied over): the kubelet\'s client certificate from the old CA was an unknown-signer ERROR saying only "re-issue it from the current CA", with no command, on a node without the CA key; it now gives the kubelet\'s fix, and that fix, run on the control-plane node, clears every ERROR', async () => {

@@ -169,10 +169,11 @@ test('seed 000\'s 100-year leaves under 10-year CAs: Next said "renew all", whic
   const r = await cli(['check', '--root', root, '--now', now.toISOString()]);
   assert.equal(r.code, 1, r.out);
   const next = /^Next: (.*)$/m.exec(r.out)?.[1] ?? '';
-  assert.match(next, /^11 certificates outlive their CAs \(kube-apiserver-requestheader-ca, kube-ca\): renewing them would keep their lifetime, so make the CAs last longer instead, keeping their keys \(everything signed stays valid\): kubepki renew kube-apiserver-requestheader-ca kube-ca --root \S+ --validity 100y --dry-run \(they end on 2126-11-12\), then without --dry-run$/);
+  assert.match(next, /^11 certificates outlive their CAs \(kube-apiserver-requestheader-ca, kube-ca\): renewing them would keep their lifetime, so make the CAs last longer instead, keeping their keys \(everything signed stays valid\): kubepki renew kube-apiserver-requestheader-ca kube-ca --root \S+ --now \S+ --validity 100y --dry-run \(they end on 2126-11-12\), then without --dry-run$/);
   assert.doesNotMatch(next, /renew all/);
   const cmd = /(kubepki renew .*?) --dry-run/.exec(next)![1]!.split(' ').slice(1);
-  const ren = await cli([...cmd, '--now', now.toISOString()]);
+  // (run as printed: it carries check's --now)
+  const ren = await cli(cmd);
   assert.equal(ren.code, 0, ren.out + ren.err);
   const after = await cli(['check', '--root', root, '--now', now.toISOString()]);
   assert.equal(after.code, 0, after.out);
@@ -218,7 +219,7 @@ test('the kubelet\'s rotation turned off on a healthy 10-year node: Next said "r
   const r = await cli(['check', '--root', root, '--now', '2026-12-06T18:00:00Z']);
   assert.equal(r.code, 1, r.out);
   assert.match(r.out, /WARNING kubelet-rotation-off +the kubelet does not renew kubelet-client \(rotateCertificates: false in \/var\/lib\/kubelet\/config\.yaml\)/);
-  assert.match(r.out, /^Next: do what the WARNING kubelet-rotation-off under FINDINGS says \(no certificate needs renewing now\); then kubepki check --root \S+ again$/m);
+  assert.match(r.out, /^Next: do what the WARNING kubelet-rotation-off under FINDINGS says \(no certificate needs renewing now\); then kubepki check --root \S+ --now \S+ again$/m);
   // once it is due, renewing is the step again
   const late = await cli(['check', '--root', root, '--now', '2035-11-20T00:00:00Z']);
   assert.match(late.out, /^Next: kubepki renew all /m);

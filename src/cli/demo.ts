@@ -66,7 +66,8 @@ Exit codes:
       } catch (e) {
         throw new UserError(`failed to build the demo tree in ${root}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'pass --dir an empty directory you can write to, or leave --dir out for a new temp dir');
       }
-      const inv = readInventory({ fs: new NodeFs(root), now });
+      // (its Next, as the check it shows prints it: with the --now, like the commands below)
+      const inv = readInventory({ fs: new NodeFs(root), now, ...(o.now === undefined ? {} : { nowGiven: o.now }) });
       // the commands it prints pretend the same time: its certificates were made around --now, so at the real
       // time a copied check would show another table (or every certificate not yet valid) and renew a wrong plan
       const at = o.now === undefined ? '' : ` --now ${shellArg(o.now)}`;

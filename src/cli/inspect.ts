@@ -12,6 +12,7 @@ import { renderJson } from '../report/structured.js';
 import { inventoryExitCode } from '../report/table.js';
 import { nowOption, warnOption, resolveNow, rootOption, openNode, toNodePaths, tlsOptions, timeoutMs } from './options.js';
 import { kubeadmPkiDir } from '../layouts/detect.js';
+import { BOOTSTRAP_KUBELET_CONF, KDIR, KUBEADM_LEAVES } from '../profiles/kubeadm.js';
 import { EXIT_CODES_HELP } from './main.js';
 import { readKubeletConfig } from '../inventory/components.js';
 import { derToPem } from '../pki/certificate.js';
@@ -83,7 +84,15 @@ ${EXIT_CODES_HELP}`)
         // the file holds (and the files a kubeconfig in it references) is shown
         const companions = companionFiles(node, file);
         const cas = nodeCaFiles(node).filter((f) => f !== file && !companions.includes(f));
-        inv = focus(readInventory({ fs: node, now, warn: o.warn, layouts: [], paths: [file, ...companions, ...cas], componentRefs: false }), node, file);
+        const read = (kubeconfigs: string[]) => focus(readInventory({ fs: node, now, warn: o.warn, layouts: [], paths: [file, ...companions, ...cas], kubeconfigs, componentRefs: false }), node, file);
+        inv = read([]);
+        // a certificate whose issuer no CA file here is may have it on the node only as a kubeconfig's
+        // certificate-authority-data (an intermediate's root, a ca.crt gone), where check finds it: read kubeadm's
+        // kubeconfigs too, only then (a plain file, or one whose CA is beside it or in pki/, reads nothing more)
+        if (inv.certificates.some((c) => !c.selfSigned && !c.signedBy)) {
+          const confs = kubeadmKubeconfigs(node).filter((f) => f !== file && !companions.includes(f));
+          if (confs.length > 0) inv = read(confs);
+        }
         // (a kubeconfig of a node tree read without that tree as --root: its absolute references were read here)
         addReadOnHost(inv, node, [file], 'inspect');
         const unread = inv.findings.find((f) => (f.code === 'corrupt' || f.code === 'unreadable') && f.file === file);
@@ -132,6 +141,12 @@ function nodeCaFiles(node: NodeFs): string[] {
   const clientCa = readKubeletConfig(node)?.authentication?.x509?.clientCAFile;
   if (typeof clientCa === 'string' && clientCa.startsWith('/')) out.push(clientCa);
   return [...new Set(out)].filter((p) => node.stat(p)?.isFile());
+}
+
+/** kubeadm's kubeconfigs on the node (admin.conf, kubelet.conf …), whose certificate-authority-data check reads as CAs. */
+function kubeadmKubeconfigs(node: NodeFs): string[] {
+  const names = [...KUBEADM_LEAVES.filter((p) => p.kind === 'kubeconfig').map((p) => `${KDIR}/${p.baseName}`), BOOTSTRAP_KUBELET_CONF];
+  return names.filter((p) => node.stat(p)?.isFile());
 }
 
 /**

@@ -197,7 +197,12 @@ export function classify(input: ClassifyInput): void {
         ? records.find((o) => o.entry.location.file === e.location.file && o.entry.location.kind === 'pem' && o.entry.location.index > 0 && o.entry.privateKey.location?.file === keyFile && o.entry.privateKey.matches === true)
         : undefined;
       const order = later ? `: it is the key of the file's certificate [${later.entry.location.index}] (${later.cert.subjectString}); kubeadm and kube-controller-manager take the first certificate of ${e.location.file} as its certificate, so put that one first` : '';
-      add(e, { code: 'key-mismatch', severity: 'error', message: `${e.name}: private key ${keyFile ?? ''} does not match the certificate's public key${order}` });
+      // the kubelet's rotated pair: client-go's store loads it with tls.X509KeyPair, which refuses it ("tls: private key
+      // does not match public key"), so the kubelet has no client certificate, as when it expired: the same fix
+      const kubelet = isKubeletRotated(e) && !later
+        ? `: the kubelet cannot load the pair (Go: "tls: private key does not match public key"), so it has no client certificate: ${kubeletClientFix({ certificates: input.certificates, kubeconfigs: input.kubeconfigs, nodeName: input.hints.nodeName }, here)}`
+        : '';
+      add(e, { code: 'key-mismatch', severity: 'error', message: `${e.name}: private key ${keyFile ?? ''} does not match the certificate's public key${order}${kubelet}` });
     }
     // the kubelet's rotated client certificate from a CA since re-created (seed 001): the API server refuses it and
     // the kubelet cannot ask for another with it; what gives it one from the current CA (and kubelet.conf that CA)

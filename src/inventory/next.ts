@@ -3,7 +3,7 @@
  * dashboard's headline advice and the JSON's `next`. One place, so every view gives the same advice.
  */
 import { installerRenewal, kopsNodeIsControlPlane, rancherCaAdvice, rancherReissueAdvice, KUBESPRAY_RENEW_TIMER, KUBESPRAY_RENEW_SERVICE, RANCHER_DATASTORE_CA } from '../layouts/detect.js';
-import type { CertEntry, Inventory } from './types.js';
+import type { CertEntry, Finding, Inventory } from './types.js';
 import { BOOTSTRAP_KUBELET_CONF, KUBELET_CONF, KUBELET_PKI_DIR } from '../profiles/kubeadm.js';
 import { shellArg } from '../apply/state.js';
 import { listText, someNames } from './names.js';
@@ -161,7 +161,9 @@ export function signerShown(c: Pick<CertEntry, 'id' | 'name' | 'isCA' | 'selfSig
 
 export function nextStep(inv: Omit<Inventory, 'next'>): string {
   const s = inv.summary;
-  const rootFlag = rootFlagFor(inv.root);
+  // (the --now check was given goes with --root: a suggested command copied judges at the table's moment)
+  const nowFlag = inv.nowGiven === undefined ? '' : ` --now ${shellArg(inv.nowGiven)}`;
+  const rootFlag = `${rootFlagFor(inv.root)}${nowFlag}`;
   const gone = inv.missing.filter((m) => m.state !== 'unreadable').length;
   const unreadable = inv.missing.length - gone;
   // a run cut short left some files new and some old: everything else is judged from those, so it comes first,
@@ -177,7 +179,7 @@ export function nextStep(inv: Omit<Inventory, 'next'>): string {
   // tree's (a file missing here is not missing there), so the tree is judged by reading it as its node does
   const onHost = inv.findings.find((f) => f.code === 'read-on-host' && f.file);
   if (onHost) {
-    return `read the node tree's own files: ${inTreeCommand('check', inv.root, onHost.file!)} (see read-on-host under FINDINGS)`;
+    return `read the node tree's own files: ${inTreeCommand('check', inv.root, onHost.file!)}${nowFlag} (see read-on-host under FINDINGS)`;
   }
   // without its CA nothing can be renewed: that comes first
   const caGone = inv.missing.filter((m) => m.state !== 'unreadable' && KUBEADM_CA_NAMES.includes(m.name)).map((m) => m.file);
@@ -196,7 +198,8 @@ export function nextStep(inv: Omit<Inventory, 'next'>): string {
     // and re-issuing with this clock would give the CAs and leaves an end that has passed once the clock is right
     const ca = early.filter((c) => isAuthority(c) && c.location.index === 0 && c.location.kubeconfig?.entry !== 'cluster').sort((a, b) => Date.parse(a.notBefore) - Date.parse(b.notBefore))[0];
     if (ca) {
-      return `this node's clock (${goTime(inv.now)}) is before ${ca.name} was made (${goTime(ca.notBefore)}): the clock is wrong, not the certificates: set it (timedatectl; is NTP synchronised?), then kubepki check${rootFlag} again; do not renew before that (certificates made on this clock would start and end years too early: expired, CAs shortened, once the clock is right)`;
+      // (the check after the clock is set reads that clock: not the --now this one was given, which it replaces)
+      return `this node's clock (${goTime(inv.now)}) is before ${ca.name} was made (${goTime(ca.notBefore)}): the clock is wrong, not the certificates: set it (timedatectl; is NTP synchronised?), then kubepki check${rootFlagFor(inv.root)} again; do not renew before that (certificates made on this clock would start and end years too early: expired, CAs shortened, once the clock is right)`;
     }
     const names = early.map((c) => c.name);
     const head = `${someNames(names)} ${names.length > 1 ? 'start' : 'starts'} after this node's clock: check the clock (timedatectl; is NTP synchronised?)`;
@@ -212,7 +215,11 @@ export function nextStep(inv: Omit<Inventory, 'next'>): string {
   if (unreadable > 0) return `restore the unreadable files from a backup (kubepki backups${rootFlag}), or move them aside and run kubepki rebuild${rootFlag} --dry-run`;
   // an invalid row, or an error on no row (a kubelet config the kubelet refuses, sa.pub not matching sa.key):
   // the finding itself says what to do
-  const codes = [...new Set(inv.findings.filter((f) => f.severity === 'error').map((f) => f.code))];
+  const errors = inv.findings.filter((f) => f.severity === 'error');
+  // (the kubelet's rotated pair whose key is not its certificate's: no client certificate, as when it expired)
+  const kubeletPair = (f: Finding) => f.code === 'key-mismatch' && inv.certificates.some((c) => c.id === f.certificate && c.name === 'kubelet-client' && c.location.kind !== 'kubeconfig');
+  if (errors.length > 0 && errors.every(kubeletPair)) return `kubelet-client's key does not match its certificate: ${kubeletClientFix(inv, rootFlag)}`;
+  const codes = [...new Set(errors.map((f) => f.code))];
   if (codes.length > 0) return `do what each ERROR under FINDINGS says (${someNames(codes)}); then kubepki check${rootFlag} again`;
   return '';
 }

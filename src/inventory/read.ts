@@ -44,6 +44,8 @@ export interface ReadOptions {
    * certificate bytes: for a short-lived read, not an inventory kept in memory.
    */
   lazyDigests?: boolean;
+  /** the --now as the operator typed it (check's): the commands Next suggests carry it (Inventory.nowGiven) */
+  nowGiven?: string;
   /** read the files the static pod manifests and kubelet config name, and say who reads what (default true; inspect: one file only) */
   componentRefs?: boolean;
   /** the components running on this node (`liveComponents()`, for a check of the live node): files they read that changed after they started are reported */
@@ -298,6 +300,7 @@ export function readInventory(opts: ReadOptions): Inventory {
   const inv = assemble(fs, [...files.values()], findings, layouts, threshold, now, opts.warn, opts.lazyDigests ?? false, componentRefs, pki);
   // (what no layout reads: the advice names it, as `renew all` would not reach it)
   const given = [...(opts.paths ?? []), ...(opts.kubeconfigs ?? [])];
+  if (opts.nowGiven !== undefined) inv.nowGiven = opts.nowGiven;
   inv.next = nextStep(given.length > 0 ? { ...inv, given } : inv);
   if (given.length > 0) inv.given = given;
   return inv;

@@ -311,6 +311,11 @@ export interface Inventory {
   apiserverPort?: number;
   /** `now` used for every residual time, ISO */
   now: string;
+  /**
+   * The --now check was given, as typed, when one was: the kubepki commands `next` suggests carry it, so that,
+   * copied, they judge the node at the moment of the table the operator read (not this machine's clock)
+   */
+  nowGiven?: string;
   /** warning threshold as given (`30d`, `66%`) */
   warn: string;
   layouts: LayoutName[];
