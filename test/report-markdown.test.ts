@@ -84,3 +84,16 @@ test('report -o markdown marks as (CA) what check lists as certificate authoriti
     removeCopy(root);
   }
 });
+
+test('report -o json --now T is what check -o json --now T prints, the commands its Next suggests carrying --now T (was: without it, so they judged another moment)', async () => {
+  const root = copyFixture('kubeadm-1.26-expired');
+  try {
+    const io = memoryIo();
+    assert.equal(await run(['report', '-o', 'json', '--root', root, '--now', '2026-11-23'], io), 2, io.err); // (expired: check's exit code)
+    const { text: checked } = await checkJson(root);
+    assert.equal(io.out, checked);
+    assert.match(JSON.parse(io.out).next, / --now 2026-11-23 --dry-run/);
+  } finally {
+    removeCopy(root);
+  }
+});

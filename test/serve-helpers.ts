@@ -58,7 +58,8 @@ export async function serveFixture(root: string, extra: Partial<ServeOptions> = 
     root,
     listen: { host: '127.0.0.1', port: 0 },
     intervalSeconds: 3600,
-    read: (now) => readInventory({ fs: new NodeFs(root), now }),
+    // (as `kubepki serve --now 2026-11-23` reads: what checkJson's check prints)
+    read: (now) => readInventory({ fs: new NodeFs(root), now, nowGiven: '2026-11-23' }),
     now: () => NOW,
     watch: false,
     ...extra,
