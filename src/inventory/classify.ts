@@ -139,6 +139,8 @@ export function classify(input: ClassifyInput): void {
   const { records, threshold, now } = input;
   // (the kubepki commands findings name read the tree they were found in)
   const here = rootFlagFor(input.fs.root);
+  // (what gives the kubelet a client certificate again: one text, asked for only by the findings that need it)
+  const kubeletFix = () => kubeletClientFix({ certificates: input.certificates, kubeconfigs: input.kubeconfigs, nodeName: input.hints.nodeName }, here);
   const add = (e: CertEntry, f: Omit<Finding, 'certificate' | 'file'> & { file?: string }) =>
     e.findings.push({ ...f, certificate: e.id, file: f.file ?? e.location.file });
 
@@ -180,7 +182,7 @@ export function classify(input: ClassifyInput): void {
     } else if (outOfDates === 'expired') {
       const expired = `${e.name} expired on ${day(e.notAfter)} (${Math.floor(-e.residualSeconds / 86400)}d ago; ${signerText})`;
       if (isKubeletRotated(e)) {
-        const fix = r.signer?.privateKey.present ? `kubepki renew ${renewTarget(e)}${here}, then ${kubeletRestart(input)}` : kubeletClientFix({ certificates: input.certificates, kubeconfigs: input.kubeconfigs, nodeName: input.hints.nodeName }, here);
+        const fix = r.signer?.privateKey.present ? `kubepki renew ${renewTarget(e)}${here}, then ${kubeletRestart(input)}` : kubeletFix();
         add(e, { code: 'expired', severity: 'error', message: `${expired}: the kubelet can no longer renew it itself (${KUBELET_ASKS_WITH_IT} now refuses): ${fix}` });
       } else add(e, { code: 'expired', severity: 'error', message: expired });
     } else if (outOfDates === 'not-yet-valid') {
@@ -200,14 +202,14 @@ export function classify(input: ClassifyInput): void {
       // the kubelet's rotated pair: client-go's store loads it with tls.X509KeyPair, which refuses it ("tls: private key
       // does not match public key"), so the kubelet has no client certificate, as when it expired: the same fix
       const kubelet = isKubeletRotated(e) && !later
-        ? `: the kubelet cannot load the pair (Go: "tls: private key does not match public key"), so it has no client certificate: ${kubeletClientFix({ certificates: input.certificates, kubeconfigs: input.kubeconfigs, nodeName: input.hints.nodeName }, here)}`
+        ? `: the kubelet cannot load the pair (Go: "tls: private key does not match public key"), so it has no client certificate: ${kubeletFix()}`
         : '';
       add(e, { code: 'key-mismatch', severity: 'error', message: `${e.name}: private key ${keyFile ?? ''} does not match the certificate's public key${order}${kubelet}` });
     }
     // the kubelet's rotated client certificate from a CA since re-created (seed 001): the API server refuses it and
     // the kubelet cannot ask for another with it; what gives it one from the current CA (and kubelet.conf that CA)
     const reissue = isKubeletRotated(e)
-      ? `re-issue it from the current CA, with a kubelet.conf that trusts it: ${kubeletClientFix({ certificates: input.certificates, kubeconfigs: input.kubeconfigs, nodeName: input.hints.nodeName }, here)}`
+      ? `re-issue it from the current CA, with a kubelet.conf that trusts it: ${kubeletFix()}`
       : 're-issue it from the current CA';
     if (r.signer && r.sameSubjectNoSig) {
       add(e, { code: 'unknown-signer', severity: 'error', message: `${e.name}: only the old CA copy in ${r.signer.location.file} verifies it; the CA file of that name on this node has another key (a CA was re-created?) — ${reissue}` });
