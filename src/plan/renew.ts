@@ -371,16 +371,13 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
       results.push({ id: c.id, name: c.name, outcome: 'unsupported', message: `can't renew ${c.location.file} in place: ${rancherCaAdvice(datastoreCa[1] as 'k3s' | 'rke2', [c.name])}` });
       continue;
     }
-    // (k0s signs its leaves again, with new keys, at every start of its controller: one written here is replaced by
-    // the very restart that would have it read, so the restart is the renewal)
-    if (c.managedBy === 'k0s') {
-      results.push({ id: c.id, name: c.name, outcome: c.status === 'ok' ? 'not-needed' : 'unsupported', message: `not renewed here: ${installerRenewal(c)}, replacing anything written to ${c.location.file} before it is read` });
-      continue;
-    }
-    // (minikube's start copies the host's file over this one: written here, it lasts until then, and is then the old one again)
-    // (a kops CA is the state store's: every new instance gets that one, and the other instances keep theirs)
-    if (c.managedBy === 'minikube' || (c.managedBy === 'kops' && c.isCA)) {
-      results.push({ id: c.id, name: c.name, outcome: c.status === 'ok' ? 'not-needed' : 'unsupported', message: `not renewed here: ${installerRenewal(c)}` });
+    // Left to the installer: k0s signs its leaves again, with new keys, at every start of its controller (one written
+    // here is replaced by the very restart that would have it read, so the restart is the renewal); minikube's start
+    // copies the host's file over this one (written here, it lasts until then, and is then the old one again); a kops
+    // CA is the state store's (every new instance gets that one, and the other instances keep theirs)
+    if (c.managedBy === 'k0s' || c.managedBy === 'minikube' || (c.managedBy === 'kops' && c.isCA)) {
+      const undone = c.managedBy === 'k0s' ? `, replacing anything written to ${c.location.file} before it is read` : '';
+      results.push({ id: c.id, name: c.name, outcome: c.status === 'ok' ? 'not-needed' : 'unsupported', message: `not renewed here: ${installerRenewal(c)}${undone}` });
       continue;
     }
     const kind0: PlanItemKind = c.location.kind === 'kubeconfig' ? 'kubeconfig' : kubeletPairOf(c) ?? 'leaf';
@@ -599,10 +596,13 @@ export function planRenew(inv: Inventory, opts: RenewOptions, now: Date): Plan {
     if (kind === 'ca') renewedCas.add(c.id);
 
     // RSASSA-PSS parameters Go refuses are signed again in Go's form (pssLike in pki/sign.ts): a changed field, said
-    const pss = c.signatureAlgorithm === 'rsassaPss' && signer !== 'throwaway' ? pssNote(c, signer === 'self' ? c : signerEntry, signer === 'self' && keyAction === 'new' ? keyType : undefined) : undefined;
+    // (the key that signs the renewal: the signer's, or a self-signed CA's own, new when it gets a new key)
+    const signingEntry = signer === 'self' ? c : signerEntry;
+    const newSigningKey = signer === 'self' && keyAction === 'new' ? keyType : undefined;
+    const pss = c.signatureAlgorithm === 'rsassaPss' && signer !== 'throwaway' ? pssNote(c, signingEntry, newSigningKey) : undefined;
     if (pss) notes.push(pss);
     // a SHA-1 (MD5, MD2) signature is not kept: the renewal signs with the SHA-2 Go picks for the key (signatureAlgorithmFor)
-    const weak = signer !== 'throwaway' && c.findings.some((f) => f.code === 'weak-signature') ? weakSignatureNote(c, signer === 'self' ? c : signerEntry, signer === 'self' && keyAction === 'new' ? keyType : undefined) : undefined;
+    const weak = signer !== 'throwaway' && c.findings.some((f) => f.code === 'weak-signature') ? weakSignatureNote(c, signingEntry, newSigningKey) : undefined;
     if (weak) notes.push(weak);
 
     const { add: itemSans, already } = kind === 'ca' ? { add: [], already: [] } : sansToAdd(c, addSans);
