@@ -57,19 +57,20 @@ function etcdServerOf(u: string): { host: string; port?: number } | undefined {
 
 /** The --etcd-servers (etcd.external.endpoints) entry `endpoint` is, when the node's etcd is external. */
 function externalEtcdMember(inv: Inventory, endpoint: { host: string; port: number }): string | undefined {
-  const host = unbracket(endpoint.host).toLowerCase();
-  return inv.externalEtcd?.endpoints.find((u) => {
-    const s = etcdServerOf(u);
-    return s?.host === host && s.port === endpoint.port;
-  });
+  return etcdServerNaming(inv, endpoint.host, (port) => port === endpoint.port);
 }
 
 /** An --etcd-servers entry naming `endpoint`'s host without a port: meant for it, but never dialed (etcdServerOf). */
 function portlessEtcdServer(inv: Inventory, endpoint: { host: string; port: number }): string | undefined {
-  const host = unbracket(endpoint.host).toLowerCase();
+  return etcdServerNaming(inv, endpoint.host, (port) => port === undefined);
+}
+
+/** The first --etcd-servers entry naming HOST whose port (as etcdServerOf reads it) passes `portIs`. */
+function etcdServerNaming(inv: Inventory, host: string, portIs: (port: number | undefined) => boolean): string | undefined {
+  const h = unbracket(host).toLowerCase();
   return inv.externalEtcd?.endpoints.find((u) => {
     const s = etcdServerOf(u);
-    return s?.host === host && s.port === undefined;
+    return s !== undefined && s.host === h && portIs(s.port);
   });
 }
 
