@@ -43,7 +43,7 @@ ${EXIT_CODES_HELP}`)
       // on the node itself, what its running components loaded is compared with the files (not under --root:
       // a mounted disk's processes are not running here)
       const live = fs.root === '/' ? (await import('../inventory/live.js')).liveComponents() : undefined;
-      const inv = readInventory({ ...inputs, now, lazyDigests: o.output === 'table' || o.output === 'wide', ...(o.now === undefined ? {} : { nowGiven: o.now }), ...(live ? { live } : {}) });
+      const inv = readInventory({ ...inputs, now, lazyDigests: o.output === 'table' || o.output === 'wide', ...(live ? { live } : {}) });
       // a --kubeconfig or --path in a node tree (DIR/etc/kubernetes/kubelet.conf) without that tree as --root: its
       // absolute file references were read on this host, not in the tree; say so, and Next names the check --root
       if (inv.given && addReadOnHost(inv, fs, inv.given, 'check')) inv.next = nextStep(inv);

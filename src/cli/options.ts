@@ -139,7 +139,8 @@ export function nodeReadInputs(o: NodeOptions, cwd: string): Omit<ReadOptions, '
   for (const p of kubeconfigs) {
     if (fs.stat(p)?.isDirectory()) throw new UserError(`--kubeconfig ${p} is a directory${fs.root === '/' ? '' : ` under --root ${fs.root}`}`, `give a kubeconfig file, or --path ${p} to read every file in it`);
   }
-  return { fs, warn: o.warn, layouts, paths, kubeconfigs };
+  // (the --now as typed: the commands the inventory's Next suggests carry it, ReadOptions.nowGiven)
+  return { fs, warn: o.warn, layouts, paths, kubeconfigs, ...(o.now === undefined ? {} : { nowGiven: o.now }) };
 }
 
 /** A tree with nothing kubepki recognises is a usage error, not a healthy node. */

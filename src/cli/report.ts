@@ -51,7 +51,7 @@ warning threshold, 2 something expired or broken, 3+ kubepki could not run (no r
       if (!o.html && !o.output) throw new UserError('say what to write: --html FILE or -o markdown', 'e.g. kubepki report --html report.html');
       const now = resolveNow(o.now);
       const inputs = nodeReadInputs(o, io.cwd);
-      const inv = readInventory({ ...inputs, now, ...(o.now === undefined ? {} : { nowGiven: o.now }) });
+      const inv = readInventory({ ...inputs, now });
       addEtcdMembers(inv, inputs.fs);
       requireSomething(inv, inputs.fs.root);
       if (o.html) {

@@ -80,8 +80,7 @@ Exit codes:
         read: (now) => {
           // A tree that vanished (unmounted disk, deleted directory) or suddenly holds nothing is a failed
           // read, not a healthy empty node: the last inventory stays and kubepki_read_errors says so.
-          // (a pinned --now is check's: the commands Next suggests carry it, and /api/inventory is check -o json's)
-          const inv = readInventory({ ...inputs, now, ...(o.now === undefined ? {} : { nowGiven: o.now }) });
+          const inv = readInventory({ ...inputs, now });
           addEtcdMembers(inv, fs);
           if (!nodeFs.existsSync(fs.root)) throw new Error(`${fs.root} does not exist any more`);
           if (inv.certificates.length === 0 && inv.missing.length === 0 && inv.findings.length === 0) throw new Error(`no certificates found under ${fs.root}`);
