@@ -211,7 +211,7 @@ Exit codes:
     const input = await createInputs(given, flags);
     const now = nowFrom(flags);
     const client = await clusterFrom(flags, io);
-    const { createToken } = await import('../cluster/token-create.js');
+    const { createToken, secretFields } = await import('../cluster/token-create.js');
     const { parseToken } = await import('../pki/bootstrap-token.js');
     const { goTime } = await import('../pki/go-duration.js');
     const res = await createToken(client, {
@@ -223,9 +223,7 @@ Exit codes:
     const shown = hidden ? '<new token>' : input.token;
     const { id } = parseToken(input.token);
     const shownId = hidden ? '<id>' : id;
-    const data = (k: string) => (res.manifest.data[k] !== undefined ? Buffer.from(res.manifest.data[k]!, 'base64').toString('utf8') : undefined);
-    const expiration = data('expiration');
-    const usages = Object.keys(res.manifest.data).filter((k) => k.startsWith('usage-bootstrap-')).map((k) => k.slice('usage-bootstrap-'.length));
+    const { expiration, usages } = secretFields(res.manifest);
     let joinCommand: string | undefined;
     let discoveryHashes: string[] | undefined;
     if (flags.printJoinCommand) {

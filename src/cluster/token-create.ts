@@ -65,12 +65,18 @@ function alreadyExists(id: string, drawn: boolean | undefined): UserError {
     drawn ? 'run the command again: it draws another token' : `leave the token out to draw a new one, or delete that one first: kubepki token delete ${id}`);
 }
 
-/** What the Secret says of itself, for the steps: expiry, usages, groups. */
-export function describeSecret(m: SecretManifest): string {
+/** What a token Secret about to be sent says, as written (its base64 data decoded): expiration, usages in its key order, extra groups. */
+export function secretFields(m: SecretManifest): { expiration?: string; usages: string[]; groups?: string } {
   const get = (k: string) => (m.data[k] !== undefined ? Buffer.from(m.data[k]!, 'base64').toString('utf8') : undefined);
   const usages = Object.keys(m.data).filter((k) => k.startsWith('usage-bootstrap-')).map((k) => k.slice('usage-bootstrap-'.length));
   const expiration = get('expiration');
   const groups = get('auth-extra-groups');
+  return { ...(expiration !== undefined ? { expiration } : {}), usages, ...(groups !== undefined ? { groups } : {}) };
+}
+
+/** What the Secret says of itself, for the steps: expiry, usages, groups. */
+export function describeSecret(m: SecretManifest): string {
+  const { expiration, usages, groups } = secretFields(m);
   return `${expiration ? `expires ${expiration}` : 'never expires'}, usages ${usages.join(', ')}, extra groups ${groups ?? 'none'}`;
 }
 
