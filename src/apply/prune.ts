@@ -18,8 +18,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { NodeFs } from '../fs/node-fs.js';
-import { scanBackups, readManifest, defaultBackupRoot, type BackupSummary } from './transaction.js';
-import { LOCK_FILE, lockOwnerState } from './state.js';
+import { scanBackups, readManifest, defaultBackupRoot, heldLock, type BackupSummary } from './transaction.js';
+import { lockOwnerState } from './state.js';
 
 /** A removed backup's directory while it goes: renamed first, so that no half-removed backup is ever listed or restored. */
 export const PRUNING_PREFIX = '.pruning-';
@@ -80,13 +80,12 @@ export function nameTime(name: string): Date | undefined {
  */
 function lockNamed(nfs: NodeFs, backupRoot: string, recovered: string[]): Set<string> {
   const out = new Set(recovered.map((d) => path.resolve(d)));
-  try {
-    const held = JSON.parse(fs.readFileSync(nfs.hostPath(LOCK_FILE), 'utf8')) as { backupDir?: unknown };
-    if (typeof held?.backupDir === 'string') {
-      out.add(path.resolve(held.backupDir));
-      out.add(path.resolve(backupRoot, path.basename(held.backupDir)));
-    }
-  } catch { /* no lock, or one that names nothing */ }
+  const held = heldLock(nfs);
+  // (no lock, or one that names nothing)
+  if (typeof held?.backupDir === 'string') {
+    out.add(path.resolve(held.backupDir));
+    out.add(path.resolve(backupRoot, path.basename(held.backupDir)));
+  }
   return out;
 }
 
@@ -148,8 +147,7 @@ export function planPrune(nfs: NodeFs, backupRoot: string, rules: PruneRules, ho
     if (why === undefined) remove.push(base); else keep.push({ ...base, reason: why });
   }
   // (a dead run's lock names one too: taking the lock removes it before the prune plans, so the dry run lists it to go)
-  let held: { backupDir?: unknown; pid?: unknown; host?: unknown } | undefined;
-  try { held = JSON.parse(fs.readFileSync(nfs.hostPath(LOCK_FILE), 'utf8')) as typeof held; } catch { /* no lock */ }
+  const held = heldLock(nfs);
   const beingMade = (dir: string) => typeof held?.backupDir === 'string' && path.resolve(held.backupDir) === path.resolve(dir) && lockOwnerState(held) !== 'dead';
   for (const b of incomplete) {
     const base: PruneItem = { name: b.name, dir: b.dir, bytes: sizeOf(b.dir), incomplete: true };

@@ -1055,8 +1055,7 @@ export function changedFiles(m: BackupManifest): BackupEntry[] {
  * once none of them runs kubepki (their locks are theirs: this node cannot tell their runs from a dead one).
  */
 export function incompleteBackup(nfs: NodeFs, dir: string): { what: string; fix: string } {
-  let held: Partial<LockInfo> | undefined;
-  try { held = JSON.parse(fs.readFileSync(lockPath(nfs), 'utf8')) as Partial<LockInfo>; } catch { /* no lock, or not one */ }
+  const held = heldLock(nfs);
   const named = typeof held?.backupDir === 'string' && path.resolve(held.backupDir) === path.resolve(dir);
   const state = named ? lockOwnerState(held) : 'dead';
   if (state === 'alive') return { what: `kubepki (pid ${String(held!.pid)}) is making it right now`, fix: 'wait for that run to finish' };
@@ -1071,6 +1070,11 @@ export function incompleteBackup(nfs: NodeFs, dir: string): { what: string; fix:
     return { what: `${nothing}, or a kubepki on another node that shares ${root} is making it now`, fix: `once no kubepki runs on the nodes that share it, ${remove}` };
   }
   return { what: nothing, fix: remove };
+}
+
+/** The node's lock as it is now (its fields unchecked: a lock another version or a hand wrote), or undefined when there is none or it is no JSON. */
+export function heldLock(nfs: NodeFs): Partial<LockInfo> | undefined {
+  try { return JSON.parse(fs.readFileSync(lockPath(nfs), 'utf8')) as Partial<LockInfo>; } catch { return undefined; }
 }
 
 /** What a backup directory without manifest.json is, when no live run is making it (incompleteBackup). */
